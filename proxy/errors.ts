@@ -1,0 +1,67 @@
+/**
+ * The one registry of Loadstar's error codes (DESIGN.md §5). Callers branch on
+ * `code`, never on message text. Configuration problems are not thrown one by
+ * one: they are collected as diagnostics (config/diagnostics.ts) whose codes
+ * come from DIAGNOSTIC_CODES below; a whole invalid configuration is then
+ * reported through ConfigInvalidError.
+ */
+
+/** Codes carried by configuration diagnostics. */
+export const DIAGNOSTIC_CODES = {
+  LS_ERR_CFG_SYNTAX: 'a line cannot be cut into words (unterminated quote, bad escape)',
+  LS_ERR_CFG_UNKNOWN_SECTION: 'a keyword appears outside of any section',
+  LS_ERR_CFG_UNKNOWN_KEYWORD: 'a keyword HAProxy does not know in this section',
+  LS_ERR_CFG_WRONG_SECTION: 'a keyword HAProxy knows, used in a section that cannot hold it',
+  LS_ERR_CFG_BAD_ARGUMENT: 'a keyword argument is missing or malformed',
+  LS_ERR_CFG_UNSUPPORTED: 'a keyword HAProxy knows but Loadstar does not implement',
+  LS_ERR_CFG_DUPLICATE: 'two objects share a name that must be unique',
+  LS_ERR_CFG_REFERENCE: 'a reference to a backend, ACL, userlist or section that does not exist',
+  LS_ERR_CFG_CONFLICT: 'settings that contradict each other (e.g. frontend/backend mode)',
+  LS_ERR_CFG_FILE: 'a file named by the configuration is missing or unreadable',
+  LS_WARN_CFG_IGNORED: 'a keyword accepted but without effect in Loadstar',
+  LS_WARN_CFG_MISSING_TIMEOUT: 'a proxy without client/connect/server timeouts',
+  LS_WARN_CFG_SUSPICIOUS: 'a setting HAProxy accepts but warns about',
+  LS_WARN_CFG_ENV: 'an environment variable used in the configuration is not set',
+} as const;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
+/** Codes carried by thrown errors. */
+export const ERROR_CODES = {
+  LS_ERR_CFG_INVALID: 'the configuration has fatal diagnostics',
+  LS_ERR_CFG_READ: 'a configuration file could not be read',
+  LS_ERR_CLI_USAGE: 'the command line is not valid',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class LoadstarError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The configuration was parsed but has alerts; `report` is the printable diagnostics. */
+export class ConfigInvalidError extends LoadstarError {
+  constructor(readonly report: string) {
+    super('LS_ERR_CFG_INVALID', `invalid configuration:\n${report}`);
+  }
+}
+
+export class ConfigReadError extends LoadstarError {
+  constructor(readonly file: string, cause: unknown) {
+    const reason = cause instanceof Error && 'code' in cause && cause.code === 'ENOENT'
+      ? 'no such file'
+      : cause instanceof Error ? cause.message : String(cause);
+    super('LS_ERR_CFG_READ', `cannot read configuration file '${file}': ${reason}`, { cause });
+  }
+}
+
+export class CliUsageError extends LoadstarError {
+  constructor(message: string) {
+    super('LS_ERR_CLI_USAGE', message);
+  }
+}
