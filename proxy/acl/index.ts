@@ -1,0 +1,34 @@
+/**
+ * Public API of the ACL / condition / sample-expression / log-format parser
+ * (HAProxy 2.6 section 7 and 8.2.6). All parsers return values, never throw;
+ * errors are `{ error, wordIndex? }` with HAProxy's wording, to be prefixed
+ * with the file and line by the caller.
+ */
+export type * from './types.ts';
+
+export { parseAclDeclaration, parseAclExpression, invalidAclNameChar } from './acl.ts';
+export { parseCondition } from './condition.ts';
+export type { ConditionParseOptions } from './condition.ts';
+export { PREDEFINED_ACLS, isPredefinedAcl, predefinedAcl } from './predefined.ts';
+
+export { parseSampleExpression, parseSampleWords } from './sample.ts';
+export type { SampleParseResult, SampleWordsResult } from './sample.ts';
+export { parseLogFormat, LOG_FORMAT_VARIABLES, DEFAULT_LOG_FORMATS, ALL_CHECKPOINTS } from './logformat.ts';
+export type { LogFormatParseOptions } from './logformat.ts';
+
+export { findFetch, fetchNames, findAclKeyword, aclKeywordNames, suggestCriterion, suggestFetch } from './fetches.ts';
+export type { AclKeywordDef, FetchEntry } from './fetches.ts';
+export { findConverter, converterNames, suggestConverter, canCast } from './converters.ts';
+export { CHECKPOINTS, fetchUsableAt, checkpointDescription, checkpointBit, sourceNames } from './checkpoints.ts';
+
+export {
+  MATCH_METHODS, MATCH_INPUT_TYPE, KNOWN_METHODS, parsePattern, parseIntRange, applyOperator, parseOperator,
+  parserFor, defaultMatchFor, methodCompatible,
+} from './matchers.ts';
+export type { IntOperator, PatternParseOptions } from './matchers.ts';
+export { compilePcre } from './regex.ts';
+export type { PcreOptions, PcreResult } from './regex.ts';
+export { parseIPv4, parseIPv6, parseNetPattern, formatIPv4 } from './ip.ts';
+export { parseVarName } from './validators.ts';
+export { aclReferences, sampleReferences } from './references.ts';
+export type { References } from './references.ts';
