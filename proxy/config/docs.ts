@@ -1,0 +1,81 @@
+/** Renders docs/configuration.md: every keyword HAProxy 2.6 has, with Loadstar's status. */
+import { allGlobalKeywords, allProxyKeywords, statusText } from './keywords.ts';
+import type { KeywordSpec } from './keywords.ts';
+import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
+import { RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
+import './parser.ts';
+import './kw-global.ts';
+
+const SECTION_NAMES: Record<string, string> = { d: 'defaults', f: 'frontend', l: 'listen', b: 'backend', g: 'global' };
+
+function row(spec: KeywordSpec<never>): string {
+  const sections = [...spec.sections].map((c) => SECTION_NAMES[c]).join(', ');
+  return `| \`${spec.name}\` | ${statusText(spec.status)} | ${sections} | ${spec.summary.replace(/\|/g, '\\|')} |`;
+}
+
+export function renderConfigurationDoc(): string {
+  const proxy = allProxyKeywords().sort((a, b) => a.name.localeCompare(b.name));
+  const global = allGlobalKeywords().sort((a, b) => a.name.localeCompare(b.name));
+  const registered = new Set([...proxy.map((k) => k.name), ...global.map((k) => k.name)]);
+  const missingProxy = HAPROXY_PROXY_KEYWORDS.map(([k]) => k).filter((k) => !registered.has(k) && !(k.startsWith('http-check') && registered.has('http-check')) && !(k.startsWith('tcp-check') && registered.has('tcp-check')));
+  const missingGlobal = HAPROXY_GLOBAL_KEYWORDS.filter((k) => !registered.has(k) && !k.startsWith('tune.'));
+  const count = (level: string) => [...proxy, ...global].filter((k) => k.status.level === level).length;
+  return `# Configuration reference
+
+Loadstar reads HAProxy's configuration language (the \`haproxy.cfg\` of HAProxy 2.6):
+an existing file runs unchanged as long as it uses the keywords marked below, and
+every file Loadstar writes is accepted by \`haproxy -c\`. Check a file with:
+
+    npx loadstar check -f haproxy.cfg
+
+Diagnostics use HAProxy's shape, with a line number for every one of them:
+
+    [ALERT] parsing [haproxy.cfg:12] : unknown keyword 'balanse' in 'backend' section; did you mean 'balance' maybe ?
+
+**Status legend**
+- *supported*: behaves as in HAProxy.
+- *parsed; behaviour pending #N*: the keyword is parsed and validated exactly as HAProxy does;
+  the behaviour arrives with issue #N (or the named topic).
+- *accepted, no effect (warning)*: the keyword cannot change traffic in Loadstar (process
+  management, kernel tuning); Loadstar warns and goes on.
+- *not supported yet*: a keyword HAProxy has and Loadstar does not implement; the
+  configuration is rejected with an error naming it, never silently ignored.
+
+This page is generated from the keyword registry (\`npm run docs:config\`); a test fails when it is stale.
+Registered keywords: ${registered.size} (${count('supported')} supported, ${count('pending')} pending, ${count('no-effect')} without effect).
+
+Syntax follows HAProxy: whitespace-separated words, \`#\` comments, backslash escapes,
+'single' and "double" quotes, \`"\${VAR}"\` / \`"\${VAR-default}"\` / \`"\${VAR[*]}"\` inside double quotes,
+\`.if/.elif/.else/.endif\` conditional blocks, time units \`us ms s m h d\`.
+
+## Sections
+
+| section | status |
+|---|---|
+| \`global\`, \`defaults\` (anonymous or named, \`from NAME\`), \`frontend\`, \`backend\`, \`listen\` | parsed; behaviour as per keyword below |
+| \`resolvers\` (${RESOLVERS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | parsed; behaviour pending (DNS discovery) |
+| \`userlist\` (${USERLIST_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | parsed; behaviour pending #3 |
+| \`peers\`, \`mailers\`, \`program\`, \`http-errors\`, \`ring\`, \`cache\`, \`fcgi-app\`, \`log-forward\` | not supported yet |
+
+## Proxy keywords (defaults, frontend, listen, backend)
+
+| keyword | status | sections | what it does |
+|---|---|---|---|
+${proxy.map(row).join('\n')}
+
+## Global keywords
+
+| keyword | status | sections | what it does |
+|---|---|---|---|
+${global.map(row).join('\n')}
+| \`tune.*\` | accepted, no effect (warning) | global | HAProxy allocator and buffer tuning. |
+
+## HAProxy keywords not supported yet
+
+Using one of these is an error that names it.
+
+Proxy: ${missingProxy.map((k) => `\`${k}\``).join(', ')}.
+
+Global: ${missingGlobal.map((k) => `\`${k}\``).join(', ')}.
+`;
+}

@@ -1,0 +1,63 @@
+/**
+ * The configuration language's public face: read and check haproxy.cfg files
+ * into the typed model with every diagnostic, and write the model back.
+ */
+import fs from 'node:fs';
+import { parseFiles } from './parser.ts';
+import type { SourceFile } from './parser.ts';
+import { provision } from './provision.ts';
+import { validate } from './validate.ts';
+import { hasErrors } from './diagnostics.ts';
+import type { Diagnostic } from './diagnostics.ts';
+import type { ParseOptions } from './keywords.ts';
+import type { Config } from './model.ts';
+import { ConfigReadError } from '../errors.ts';
+import './kw-global.ts';
+
+export type { SourceFile } from './parser.ts';
+export type { Diagnostic } from './diagnostics.ts';
+export { formatDiagnostic, formatDiagnostics, hasErrors } from './diagnostics.ts';
+export { serialize } from './serialize.ts';
+
+export interface LoadResult {
+  config: Config;
+  diagnostics: Diagnostic[];
+  /** True when no diagnostic is an alert: the configuration may run. */
+  ok: boolean;
+}
+
+/** Reading files the configuration names; checking never opens a network connection. */
+export function defaultParseOptions(env: NodeJS.ProcessEnv = process.env): ParseOptions {
+  return {
+    env,
+    fileExists: (p) => fs.existsSync(p),
+    readFile: (p) => {
+      try {
+        return fs.readFileSync(p, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** Parses, provisions and validates configuration text(s). */
+export function parseConfig(files: readonly SourceFile[], options: Partial<ParseOptions> = {}): LoadResult {
+  const full = { ...defaultParseOptions(), ...options };
+  const { config, diagnostics } = parseFiles(files, full);
+  provision(config, diagnostics);
+  validate(config, diagnostics);
+  return { config, diagnostics: diagnostics.list, ok: !hasErrors(diagnostics.list) };
+}
+
+/** Reads the files (throws ConfigReadError when one cannot be read) and parses them. */
+export function loadConfigFiles(paths: readonly string[], options: Partial<ParseOptions> = {}): LoadResult {
+  const files = paths.map((p) => {
+    try {
+      return { name: p, text: fs.readFileSync(p, 'utf8') };
+    } catch (e) {
+      throw new ConfigReadError(p, e);
+    }
+  });
+  return parseConfig(files, options);
+}

@@ -1,0 +1,119 @@
+/**
+ * The keyword registry. Each module that owns keywords registers them here
+ * (DESIGN.md §6); the section parsers look keywords up, the docs generator lists
+ * them with their status, and unknown words are checked against HAProxy's own
+ * keyword list to tell a typo from a keyword Loadstar does not implement yet.
+ */
+import type { Diagnostics } from './diagnostics.ts';
+import type { Directive, Proxy, Config, ProxyKind } from './model.ts';
+import type { Environment } from './lexer.ts';
+import type { DiagnosticCode } from '../errors.ts';
+
+/** Where a keyword stands in Loadstar (rendered in docs/configuration.md). */
+export type KeywordStatus =
+  | { level: 'supported' }
+  /** Parsed and validated; the behaviour lands with the named issue. */
+  | { level: 'pending'; issue?: number; topic?: string }
+  /** Accepted with a warning: it cannot change traffic in Loadstar (e.g. `daemon`). */
+  | { level: 'no-effect' };
+
+/** Sections, as in HAProxy's keyword matrix: d=defaults f=frontend l=listen b=backend, g=global. */
+export type SectionLetters = string;
+
+export interface ParseOptions {
+  env: Environment;
+  /** Whether files named by the configuration exist (certificates, errorfiles); never opens sockets. */
+  fileExists: (path: string) => boolean;
+  /** Reads a file named by the configuration (errorfile, acl -f); undefined when unreadable. */
+  readFile: (path: string) => string | undefined;
+}
+
+export interface DirectiveContext {
+  directive: Directive;
+  /** The arguments after the keyword words. */
+  args: string[];
+  diagnostics: Diagnostics;
+  options: ParseOptions;
+  config: Config;
+  /** "frontend 'web'" — how HAProxy names the section in messages. */
+  sectionLabel: string;
+  /** Reports an alert on the directive (or on argument `argIndex`). */
+  error(message: string, argIndex?: number, code?: DiagnosticCode): void;
+  warn(message: string, argIndex?: number, code?: DiagnosticCode): void;
+}
+
+export interface ProxyDirectiveContext extends DirectiveContext {
+  proxy: Proxy;
+  kind: ProxyKind;
+  /** True for `no option X`. */
+  negated: boolean;
+}
+
+export interface KeywordSpec<Ctx extends DirectiveContext = DirectiveContext> {
+  /** The keyword as written: `balance`, `timeout client`, `option httpchk`, `stats uri`. */
+  name: string;
+  sections: SectionLetters;
+  status: KeywordStatus;
+  /** One line for the docs. */
+  summary: string;
+  /** `no option X` allowed. */
+  negatable?: boolean;
+  parse(ctx: Ctx): void;
+}
+
+export type ProxyKeyword = KeywordSpec<ProxyDirectiveContext>;
+
+const proxyKeywords = new Map<string, ProxyKeyword>();
+const globalKeywords = new Map<string, KeywordSpec>();
+
+export function registerProxyKeywords(specs: readonly ProxyKeyword[]): void {
+  for (const spec of specs) {
+    if (proxyKeywords.has(spec.name)) throw new Error(`proxy keyword '${spec.name}' registered twice`);
+    proxyKeywords.set(spec.name, spec);
+  }
+}
+
+export function registerGlobalKeywords(specs: readonly KeywordSpec[]): void {
+  for (const spec of specs) {
+    if (globalKeywords.has(spec.name)) throw new Error(`global keyword '${spec.name}' registered twice`);
+    globalKeywords.set(spec.name, spec);
+  }
+}
+
+export function allProxyKeywords(): ProxyKeyword[] {
+  return [...proxyKeywords.values()];
+}
+
+export function allGlobalKeywords(): KeywordSpec[] {
+  return [...globalKeywords.values()];
+}
+
+/**
+ * Finds the longest registered keyword made of the first words of a line
+ * (`capture request header` before `capture`). Returns how many words it used.
+ */
+export function lookupKeyword<T>(registry: ReadonlyMap<string, T>, words: readonly string[]): { spec: T; used: number } | undefined {
+  for (let used = Math.min(3, words.length); used >= 1; used--) {
+    const spec = registry.get(words.slice(0, used).join(' '));
+    if (spec) return { spec, used };
+  }
+  return undefined;
+}
+
+export function proxyKeywordRegistry(): ReadonlyMap<string, ProxyKeyword> {
+  return proxyKeywords;
+}
+
+export function globalKeywordRegistry(): ReadonlyMap<string, KeywordSpec> {
+  return globalKeywords;
+}
+
+export const SECTION_LETTER: Record<ProxyKind, string> = { defaults: 'd', frontend: 'f', listen: 'l', backend: 'b' };
+
+export function statusText(status: KeywordStatus): string {
+  switch (status.level) {
+    case 'supported': return 'supported';
+    case 'pending': return `parsed; behaviour pending ${status.issue ? `#${status.issue}` : `(${status.topic ?? 'later'})`}`;
+    case 'no-effect': return 'accepted, no effect (warning)';
+  }
+}

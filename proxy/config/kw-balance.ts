@@ -1,0 +1,113 @@
+/** `balance` and `hash-type` (configuration.txt §4.2 "balance"). */
+import { registerProxyKeywords } from './keywords.ts';
+import type { ProxyDirectiveContext } from './keywords.ts';
+import { ENGINE } from './status.ts';
+import type { Balance, BalanceAlgorithm, HashType } from './model.ts';
+
+const ONLY_SUPPORTS = `balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.`;
+
+function parseBalance(ctx: ProxyDirectiveContext): void {
+  const [word, ...rest] = ctx.args;
+  if (word === undefined) return ctx.error(ONLY_SUPPORTS);
+  const loc = ctx.directive.loc;
+  const simple = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source'] as const;
+  if ((simple as readonly string[]).includes(word)) {
+    if (rest.length > 0) return ctx.error(`'balance ${word}' takes no argument (got '${rest[0]}').`, 1);
+    ctx.proxy.balance = { algorithm: word as BalanceAlgorithm, loc };
+    return;
+  }
+  const fn = /^(hdr|rdp-cookie|random)(?:\((.*)\))?$/.exec(word);
+  if (word === 'uri') return parseUri(ctx, rest);
+  if (word === 'url_param') {
+    const param = rest[0];
+    if (param === undefined) return ctx.error(`'balance url_param' requires an URL parameter name.`);
+    for (let i = 1; i < rest.length; i++) {
+      if (rest[i] === 'check_post') {
+        if (rest[i + 1] !== undefined && /^\d+$/.test(rest[i + 1]!)) i++;
+      } else return ctx.error(`'balance url_param' only accepts check_post modifier.`, i + 1);
+    }
+    ctx.proxy.balance = { algorithm: 'url_param', param, loc };
+    return;
+  }
+  if (fn && fn[1] === 'hdr') {
+    if (fn[2] === undefined) return ctx.error(ONLY_SUPPORTS, 0);
+    if (fn[2] === '') return ctx.error(`hdr requires an http header field name.`, 0);
+    if (rest.length > 1 || (rest[0] !== undefined && rest[0] !== 'use_domain_only')) return ctx.error(`'balance hdr()' only accepts 'use_domain_only' modifier.`, 1);
+    ctx.proxy.balance = { algorithm: 'hdr', header: fn[2], useDomainOnly: rest[0] === 'use_domain_only', loc };
+    return;
+  }
+  if (fn && fn[1] === 'rdp-cookie') {
+    ctx.proxy.balance = { algorithm: 'rdp-cookie', header: fn[2] || 'mstshash', loc };
+    return;
+  }
+  if (fn && fn[1] === 'random') {
+    let draws = 2;
+    if (fn[2] !== undefined) {
+      if (!/^\d+$/.test(fn[2]) || Number(fn[2]) < 1) return ctx.error(`random : number of draws must be at least 1.`, 0);
+      draws = Number(fn[2]);
+    }
+    ctx.proxy.balance = { algorithm: 'random', draws, loc };
+    return;
+  }
+  ctx.error(ONLY_SUPPORTS, 0);
+}
+
+function parseUri(ctx: ProxyDirectiveContext, rest: string[]): void {
+  const uri: NonNullable<Balance['uri']> = { whole: false, pathOnly: false };
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    if (w === 'whole') uri.whole = true;
+    else if (w === 'path-only') uri.pathOnly = true;
+    else if (w === 'len' || w === 'depth') {
+      const v = rest[i + 1] ?? '';
+      if (!/^\d+$/.test(v) || Number(v) < 1) return ctx.error(`balance uri : '${w}' expects a positive integer (got '${v}').`, i + 1);
+      uri[w] = Number(v);
+      i++;
+    } else return ctx.error(`balance uri : unknown parameter '${w}', expects 'whole', 'len', 'depth' or 'path-only'.`, i + 1);
+  }
+  ctx.proxy.balance = { algorithm: 'uri', uri, loc: ctx.directive.loc };
+}
+
+function parseHashType(ctx: ProxyDirectiveContext): void {
+  const [method, func, modifier] = ctx.args;
+  if (method !== 'map-based' && method !== 'consistent') return ctx.error(`'hash-type' only supports 'consistent' and 'map-based'.`, 0);
+  const hash: HashType = { method, avalanche: false };
+  if (func !== undefined) {
+    if (!['sdbm', 'djb2', 'wt6', 'crc32'].includes(func)) return ctx.error(`'hash-type' : hash function '${func}' is not supported (use sdbm, djb2, wt6 or crc32).`, 1);
+    hash.func = func as HashType['func'];
+  }
+  if (modifier !== undefined) {
+    if (modifier !== 'avalanche') return ctx.error(`'hash-type' : unknown modifier '${modifier}' (only 'avalanche').`, 2);
+    hash.avalanche = true;
+  }
+  ctx.proxy.hashType = hash;
+}
+
+registerProxyKeywords([
+  {
+    name: 'balance',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie.',
+    parse: parseBalance,
+  },
+  {
+    name: 'hash-type',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'How hash-based algorithms map keys to servers: map-based or consistent, with hash function and avalanche.',
+    parse: parseHashType,
+  },
+  {
+    name: 'http-reuse',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Server connection reuse policy (never, safe, aggressive, always).',
+    parse(ctx) {
+      if (!['never', 'safe', 'aggressive', 'always'].includes(ctx.args[0] ?? '')) {
+        return ctx.error(`'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.`, 0);
+      }
+      ctx.proxy.options['http-reuse'] = { enabled: true, args: ctx.args, loc: ctx.directive.loc };
+    },
+  },
+]);

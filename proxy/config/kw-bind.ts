@@ -1,0 +1,148 @@
+/** `bind` and its options (HAProxy configuration.txt §5.1). */
+import path from 'node:path';
+import { registerProxyKeywords } from './keywords.ts';
+import type { ProxyDirectiveContext } from './keywords.ts';
+import { parseAddress, parseInteger } from './values.ts';
+import { suggest } from './suggest.ts';
+import { ENGINE } from './status.ts';
+import type { Bind, TlsVersion } from './model.ts';
+
+export const TLS_VERSIONS: readonly TlsVersion[] = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/** Options Loadstar implements (or will, with #5 for TLS), and whether each takes a value. */
+const SUPPORTED_OPTIONS: Record<string, boolean> = {
+  ssl: false, crt: true, 'crt-list': true, alpn: true, name: true, 'ssl-min-ver': true, 'ssl-max-ver': true,
+  ciphers: true, ciphersuites: true, 'accept-proxy': false, v4v6: false, v6only: false, maxconn: true,
+  id: true, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false, 'no-tlsv12': false, 'no-tlsv13': false,
+};
+
+/** Options that only tune the listening socket or process placement: accepted with a warning. */
+const NO_EFFECT_OPTIONS: Record<string, boolean> = {
+  backlog: true, 'defer-accept': false, tfo: false, process: true, thread: true, nice: true, mss: true,
+  'tcp-ut': true, interface: true, 'severity-output': true, 'no-tls-tickets': false, 'prefer-client-ciphers': false,
+  'no-ca-names': false, curves: true, ecdhe: true, 'allow-0rtt': false, 'ssl-reuse': false,
+};
+
+/** HAProxy bind options Loadstar does not implement yet: rejected, never silently dropped. */
+const UNSUPPORTED_OPTIONS: Record<string, boolean> = {
+  transparent: false, 'strict-sni': false, verify: true, 'ca-file': true, 'crl-file': true, 'ca-ignore-err': true,
+  'crt-ignore-err': true, 'generate-certificates': false, 'ca-sign-file': true, 'ca-sign-pass': true, npn: true,
+  'accept-netscaler-cip': true, level: true, 'expose-fd': true, mode: true, user: true, group: true, uid: true,
+  gid: true, namespace: true, proto: true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,
+  'force-tlsv12': false, 'force-tlsv13': false, sigalgs: true, 'client-sigalgs': true, 'quic-force-retry': false,
+  'ca-verify-file': true, 'no-alpn': false, 'ssl-ignore-err': true,
+};
+
+const ALL_OPTIONS = [...Object.keys(SUPPORTED_OPTIONS), ...Object.keys(NO_EFFECT_OPTIONS), ...Object.keys(UNSUPPORTED_OPTIONS)];
+
+function parseBind(ctx: ProxyDirectiveContext): void {
+  const [addressList, ...rest] = ctx.args;
+  if (addressList === undefined || addressList === '') {
+    return ctx.error(`'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.`);
+  }
+  const bind: Bind = {
+    addresses: [], ssl: false, crt: [], acceptProxy: false, v4v6: false, v6only: false, extra: {}, loc: ctx.directive.loc,
+  };
+  for (const part of addressList.split(',')) {
+    const a = parseAddress(part, { kind: 'bind', keyword: 'bind' });
+    if (a.error !== undefined) return ctx.error(a.error, 0);
+    bind.addresses.push({ family: a.value.family, host: a.value.host, port: a.value.port, portEnd: a.value.portEnd });
+  }
+  const label = `'bind ${addressList}' in section '${ctx.kind}'`;
+  for (let i = 0; i < rest.length; i++) {
+    const option = rest[i]!;
+    const argIndex = i + 1;
+    const takesValue = SUPPORTED_OPTIONS[option] ?? NO_EFFECT_OPTIONS[option] ?? UNSUPPORTED_OPTIONS[option];
+    if (takesValue === undefined) {
+      const hint = suggest(option, ALL_OPTIONS);
+      return ctx.error(`${label}: unknown keyword '${option}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, argIndex);
+    }
+    const value = takesValue ? rest[i + 1] : undefined;
+    if (takesValue && value === undefined) return ctx.error(`${label} : '${option}' : missing value.`, argIndex);
+    if (takesValue) i++;
+    if (option in UNSUPPORTED_OPTIONS) {
+      return ctx.error(`${label} : '${option}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
+    }
+    if (option in NO_EFFECT_OPTIONS) {
+      ctx.warn(`${label} : '${option}' has no effect in Loadstar and is ignored.`, argIndex, 'LS_WARN_CFG_IGNORED');
+      continue;
+    }
+    if (!applyOption(ctx, bind, option, value, label, argIndex)) return;
+  }
+  if ((bind.crt.length > 0 || bind.crtList) && !bind.ssl) {
+    ctx.warn(`${label} : 'crt' without 'ssl': the certificate is not used and this port serves plain text.`, undefined, 'LS_WARN_CFG_SUSPICIOUS');
+  }
+  if (bind.ssl && bind.crt.length === 0 && !bind.crtList) {
+    return ctx.error(`Proxy '${ctx.proxy.name}': no SSL certificate specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}] (use 'crt').`);
+  }
+  ctx.proxy.binds.push(bind);
+}
+
+function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, value: string | undefined, label: string, argIndex: number): boolean {
+  switch (option) {
+    case 'ssl': bind.ssl = true; return true;
+    case 'accept-proxy': bind.acceptProxy = true; return true;
+    case 'v4v6': bind.v4v6 = true; return true;
+    case 'v6only': bind.v6only = true; return true;
+    case 'name': bind.name = value; return true;
+    case 'ciphers': bind.ciphers = value; return true;
+    case 'ciphersuites': bind.ciphersuites = value; return true;
+    case 'alpn': bind.alpn = value!.split(','); return true;
+    case 'crt': {
+      const file = resolveCertPath(value!, ctx.config.global.crtBase);
+      if (!ctx.options.fileExists(file)) {
+        ctx.error(`${label} : unable to stat SSL certificate from file '${file}' : No such file or directory.`, argIndex + 1, 'LS_ERR_CFG_FILE');
+        return false;
+      }
+      bind.crt.push(value!);
+      return true;
+    }
+    case 'crt-list': {
+      const file = resolveCertPath(value!, ctx.config.global.crtBase);
+      if (!ctx.options.fileExists(file)) {
+        ctx.error(`${label} : 'crt-list' : cannot open file '${file}' : No such file or directory.`, argIndex + 1, 'LS_ERR_CFG_FILE');
+        return false;
+      }
+      bind.crtList = value;
+      return true;
+    }
+    case 'ssl-min-ver':
+    case 'ssl-max-ver': {
+      if (!TLS_VERSIONS.includes(value as TlsVersion)) {
+        ctx.error(`${label} : '${option}' : unknown version '${value}', expects one of ${TLS_VERSIONS.join(', ')}.`, argIndex + 1);
+        return false;
+      }
+      if (option === 'ssl-min-ver') bind.sslMinVer = value as TlsVersion;
+      else bind.sslMaxVer = value as TlsVersion;
+      return true;
+    }
+    case 'maxconn':
+    case 'id': {
+      const v = parseInteger(value!, option, option === 'id' ? 1 : 0);
+      if (v.error !== undefined) {
+        ctx.error(`${label} : ${v.error}`, argIndex + 1);
+        return false;
+      }
+      if (option === 'maxconn') bind.maxconn = v.value;
+      return true;
+    }
+    default:
+      bind.extra[option] = value ?? true;
+      return true;
+  }
+}
+
+/** Relative certificate paths resolve against `crt-base`, else the working directory (as in HAProxy). */
+export function resolveCertPath(file: string, crtBase: string | undefined): string {
+  return crtBase && !path.isAbsolute(file) ? path.join(crtBase, file) : file;
+}
+
+registerProxyKeywords([
+  {
+    name: 'bind',
+    sections: 'fl',
+    status: ENGINE,
+    summary: 'Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.',
+    parse: parseBind,
+  },
+]);

@@ -1,0 +1,206 @@
+/** Health-check keywords: `option httpchk`, `http-check …`, `option tcp-check`, `tcp-check …`. */
+import { registerProxyKeywords } from './keywords.ts';
+import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
+import { parseInteger } from './values.ts';
+import { CHECKS } from './status.ts';
+import type { HttpCheckExpect, TcpCheckRule } from './model.ts';
+
+function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
+  const a = ctx.args;
+  if (a.length > 3) return ctx.error(`'option httpchk' expects at most 3 arguments: [<method>] [<uri>] [<version>].`, 3);
+  // HAProxy: one argument is the URI; two are method and URI; three add the version.
+  const request = a.length === 1 ? { method: 'OPTIONS', uri: a[0]!, version: 'HTTP/1.0' }
+    : { method: a[0] ?? 'OPTIONS', uri: a[1] ?? '/', version: a[2] ?? 'HTTP/1.0' };
+  if (/[\r\n]/.test(request.version)) {
+    ctx.warn(`'option httpchk' : headers appended to the version are deprecated; use 'http-check send hdr'.`, 2, 'LS_WARN_CFG_SUSPICIOUS');
+  }
+  ctx.proxy.httpCheckRequest = request;
+  ctx.proxy.options['httpchk'] = { enabled: !ctx.negated, args: a, loc: ctx.directive.loc };
+}
+
+const EXPECT_KINDS = ['status', 'rstatus', 'string', 'rstring', 'hdr', 'fhdr'] as const;
+
+function parseHttpCheck(ctx: ProxyDirectiveContext): void {
+  const [sub, ...rest] = ctx.args;
+  const loc = ctx.directive.loc;
+  const rules = ctx.proxy.httpCheckRules;
+  switch (sub) {
+    case 'disable-on-404':
+      if (rest.length > 0) return ctx.error(`'http-check disable-on-404' takes no argument.`, 1);
+      ctx.proxy.httpCheckDisableOn404 = true;
+      return;
+    case 'send': {
+      const send: Extract<import('./model.ts').HttpCheckRule, { type: 'send' }> = { type: 'send', headers: [], loc };
+      for (let i = 0; i < rest.length; i++) {
+        const w = rest[i]!;
+        const v = rest[i + 1];
+        if (['meth', 'uri', 'ver', 'body', 'uri-lf', 'body-lf'].includes(w)) {
+          if (v === undefined) return ctx.error(`'http-check send' : '${w}' expects a value.`, i + 1);
+          if (w === 'meth') send.method = v;
+          else if (w === 'uri' || w === 'uri-lf') send.uri = v;
+          else if (w === 'ver') send.version = v;
+          else send.body = v;
+          i++;
+        } else if (w === 'hdr') {
+          const value = rest[i + 2];
+          if (v === undefined || value === undefined) return ctx.error(`'http-check send' : 'hdr' expects <name> and <value>.`, i + 1);
+          send.headers.push({ name: v, value });
+          i += 2;
+        } else if (w === 'comment') {
+          i++;
+        } else {
+          return ctx.error(`'http-check send' expects 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body', 'body-lf' or 'comment' but got '${w}' as argument.`, i + 1);
+        }
+      }
+      rules.push(send);
+      return;
+    }
+    case 'expect': {
+      let i = 0;
+      let minRecv: number | undefined;
+      while (rest[i] === 'min-recv' || rest[i] === 'comment' || rest[i] === 'ok-status' || rest[i] === 'error-status' || rest[i] === 'tout-status') {
+        if (rest[i] === 'min-recv') {
+          const n = parseInteger(rest[i + 1] ?? '', 'min-recv', -1);
+          if (n.error !== undefined) return ctx.error(`'http-check expect' : ${n.error}`, i + 2);
+          minRecv = n.value;
+        }
+        i += 2;
+      }
+      let negate = false;
+      let kind = rest[i];
+      if (kind === '!') {
+        negate = true;
+        kind = rest[++i];
+      } else if (kind?.startsWith('!')) {
+        negate = true;
+        kind = kind.slice(1);
+      }
+      if (!kind || !(EXPECT_KINDS as readonly string[]).includes(kind)) {
+        return ctx.error(`'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '${kind ?? ''}' as argument.`, i + 1);
+      }
+      const pattern = rest.slice(i + 1).join(' ');
+      if (pattern === '') return ctx.error(`'http-check expect ${kind}' expects <pattern> as an argument.`, i + 1);
+      if (kind === 'rstatus' || kind === 'rstring') {
+        try {
+          new RegExp(pattern);
+        } catch (e) {
+          return ctx.error(`'http-check expect ${kind}' : regex '${pattern}' is invalid (${(e as Error).message}).`, i + 2);
+        }
+      }
+      const expect: HttpCheckExpect = { kind: kind as (typeof EXPECT_KINDS)[number], pattern, negate };
+      rules.push({ type: 'expect', expect, minRecv, loc });
+      return;
+    }
+    case 'connect': {
+      const rule = parseConnectOptions(ctx, rest, 'http-check connect');
+      if (rule) rules.push({ type: 'connect', port: rule.port, ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, loc });
+      return;
+    }
+    case 'comment':
+      rules.push({ type: 'comment', text: rest.join(' '), loc });
+      return;
+    default:
+      ctx.error(`'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect' and 'set-var' (got '${sub ?? ''}').`, 0);
+  }
+}
+
+function parseConnectOptions(ctx: ProxyDirectiveContext, rest: string[], what: string) {
+  const rule = { port: undefined as number | undefined, addr: undefined as string | undefined, ssl: false, sni: undefined as string | undefined, alpn: undefined as string | undefined, sendProxy: false };
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    const v = rest[i + 1];
+    if (w === 'ssl') rule.ssl = true;
+    else if (w === 'send-proxy') rule.sendProxy = true;
+    else if (w === 'default' || w === 'linger') continue;
+    else if (['port', 'addr', 'sni', 'alpn', 'comment', 'proto'].includes(w)) {
+      if (v === undefined) {
+        ctx.error(`'${what}' : '${w}' expects a value.`, i + 2);
+        return undefined;
+      }
+      if (w === 'port') {
+        const n = parseInteger(v, `${what} port`, 1, 65535);
+        if (n.error !== undefined) {
+          ctx.error(n.error, i + 2);
+          return undefined;
+        }
+        rule.port = n.value;
+      } else if (w === 'addr') rule.addr = v;
+      else if (w === 'sni') rule.sni = v;
+      else if (w === 'alpn') rule.alpn = v;
+      i++;
+    } else {
+      ctx.error(`'${what}' expects 'comment', 'port', 'addr', 'send-proxy', 'via-socks4', 'ssl', 'sni', 'alpn', 'proto', 'linger' or 'default' but got '${w}' as argument.`, i + 2);
+      return undefined;
+    }
+  }
+  return rule;
+}
+
+function parseTcpCheck(ctx: ProxyDirectiveContext): void {
+  const [sub, ...rest] = ctx.args;
+  const loc = ctx.directive.loc;
+  let rule: TcpCheckRule | undefined;
+  switch (sub) {
+    case 'connect': {
+      const c = parseConnectOptions(ctx, rest, 'tcp-check connect');
+      if (c) rule = { type: 'connect', ...c, loc };
+      break;
+    }
+    case 'send':
+    case 'send-lf':
+    case 'send-binary': {
+      if (rest[0] === undefined) return ctx.error(`'tcp-check ${sub}' expects a <data> as argument.`, 1);
+      if (sub === 'send-binary' && !/^([0-9a-fA-F]{2})+$/.test(rest[0])) return ctx.error(`'tcp-check send-binary' expects hexadecimal data, got '${rest[0]}'.`, 1);
+      rule = { type: sub, data: rest[0], loc };
+      break;
+    }
+    case 'expect': {
+      let i = 0;
+      let minRecv: number | undefined;
+      if (rest[0] === 'min-recv') {
+        const n = parseInteger(rest[1] ?? '', 'min-recv', -1);
+        if (n.error !== undefined) return ctx.error(n.error, 2);
+        minRecv = n.value;
+        i = 2;
+      }
+      let negate = false;
+      let kind = rest[i];
+      if (kind === '!') {
+        negate = true;
+        kind = rest[++i];
+      }
+      if (kind !== 'string' && kind !== 'rstring' && kind !== 'binary' && kind !== 'rbinary') {
+        return ctx.error(`'tcp-check expect' only supports min-recv, [!]binary, [!]string, [!]rstring, [!]rbinary but got '${kind ?? ''}' as argument.`, i + 1);
+      }
+      const pattern = rest[i + 1];
+      if (pattern === undefined) return ctx.error(`'tcp-check expect ${kind}' expects <pattern> as an argument.`, i + 1);
+      rule = { type: 'expect', kind, pattern, negate, minRecv, loc };
+      break;
+    }
+    case 'comment':
+      rule = { type: 'comment', text: rest.join(' '), loc };
+      break;
+    default:
+      return ctx.error(`'tcp-check' expects 'comment', 'connect', 'send', 'send-lf', 'send-binary', 'expect' or 'set-var' but got '${sub ?? ''}'.`, 0);
+  }
+  if (rule) ctx.proxy.tcpCheckRules.push(rule);
+}
+
+const keywords: ProxyKeyword[] = [
+  { name: 'option httpchk', sections: 'dlb', status: CHECKS, negatable: true, summary: 'HTTP health checks: `option httpchk [METH] [URI] [VER]`.', parse: parseOptionHttpchk },
+  {
+    name: 'option tcp-check',
+    sections: 'dlb',
+    status: CHECKS,
+    negatable: true,
+    summary: 'Health checks driven by the tcp-check rules.',
+    parse(ctx) {
+      if (ctx.args.length > 0) return ctx.error(`'option tcp-check' cannot handle arguments`, 0);
+      ctx.proxy.options['tcp-check'] = { enabled: !ctx.negated, args: [], loc: ctx.directive.loc };
+    },
+  },
+  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: send, expect status/rstatus/string/rstring, disable-on-404.', parse: parseHttpCheck },
+  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect, send, expect.', parse: parseTcpCheck },
+];
+
+registerProxyKeywords(keywords);

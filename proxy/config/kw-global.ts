@@ -1,0 +1,212 @@
+/** Keywords of the `global` section (configuration.txt §3). */
+import { registerGlobalKeywords } from './keywords.ts';
+import type { DirectiveContext, KeywordSpec } from './keywords.ts';
+import { parseAddress, parseInteger, parseTime } from './values.ts';
+import { parseLogTarget } from './kw-proxy.ts';
+import { TLS_VERSIONS } from './kw-bind.ts';
+import { ENGINE, NO_EFFECT, STATS, TLS, CHECKS, SUPPORTED } from './status.ts';
+import type { StatsSocket } from './model.ts';
+
+/**
+ * Process-level keywords that cannot change traffic in Loadstar (one Node.js
+ * process, sockets managed by libuv): accepted with a warning, as DESIGN.md §3 asks.
+ */
+export const GLOBAL_NO_EFFECT = new Set([
+  'daemon', 'master-worker', 'user', 'group', 'uid', 'gid', 'chroot', 'pidfile', 'cpu-map', 'ulimit-n', 'node',
+  'localpeer', 'log-send-hostname', 'log-tag', 'quiet', 'zero-warning', 'busy-polling', 'noepoll', 'noevports',
+  'nokqueue', 'nopoll', 'noreuseport', 'nosplice', 'nogetaddrinfo', 'maxpipes', 'numa-cpu-mapping', 'set-dumpable',
+  'insecure-fork-wanted', 'insecure-setuid-wanted', 'fd-hard-limit', 'strict-limits', 'no-memory-trimming',
+  'mworker-max-reloads', 'profiling.tasks', 'expose-experimental-directives', 'grace', 'unix-bind', 'max-spread-checks',
+  'ssl-mode-async', 'ssl-dh-param-file', 'ssl-skip-self-issued-ca', 'ssl-default-bind-curves', 'stats maxconn', 'stats bind-process',
+]);
+
+function noEffect(name: string): KeywordSpec {
+  return {
+    name,
+    sections: 'g',
+    status: NO_EFFECT,
+    summary: 'Process management or kernel tuning; no effect on traffic in Loadstar.',
+    parse(ctx) {
+      ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
+    },
+  };
+}
+
+function integer(ctx: DirectiveContext, name: string, min: number, max?: number): number | undefined {
+  const v = parseInteger(ctx.args[0] ?? '', name, min, max);
+  if (v.error !== undefined) {
+    ctx.error(v.error, 0);
+    return undefined;
+  }
+  return v.value;
+}
+
+const SSL_OPTION_FLAGS = new Set([
+  'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'no-tls-tickets', 'prefer-client-ciphers',
+  'force-sslv3', 'force-tlsv10', 'force-tlsv11', 'force-tlsv12', 'force-tlsv13',
+]);
+
+function sslOptions(name: string, into: (ctx: DirectiveContext) => string[]): KeywordSpec {
+  return {
+    name,
+    sections: 'g',
+    status: TLS,
+    summary: 'Default TLS options: no-tlsv1x, ssl-min-ver, ssl-max-ver, no-tls-tickets, prefer-client-ciphers.',
+    parse(ctx) {
+      const options = into(ctx);
+      for (let i = 0; i < ctx.args.length; i++) {
+        const w = ctx.args[i]!;
+        if (w === 'ssl-min-ver' || w === 'ssl-max-ver') {
+          const v = ctx.args[i + 1];
+          if (v === undefined || !TLS_VERSIONS.includes(v as never)) {
+            return ctx.error(`'${v ?? ''}' : unknown ssl/tls version on global statement '${name}'.`, i + 1);
+          }
+          options.push(w, v);
+          i++;
+        } else if (SSL_OPTION_FLAGS.has(w)) options.push(w);
+        else return ctx.error(`unknown '${name}' option '${w}'.`, i);
+      }
+    },
+  };
+}
+
+function statsSocket(ctx: DirectiveContext): void {
+  const [address, ...rest] = ctx.args;
+  if (address === undefined) return ctx.error(`'stats socket' expects an address or a path.`);
+  const a = parseAddress(address, { kind: 'bind', keyword: 'stats socket' });
+  if (a.error !== undefined) return ctx.error(a.error, 0);
+  const socket: StatsSocket = { address: a.value, level: 'user', loc: ctx.directive.loc };
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    const v = rest[i + 1];
+    if (w === 'mode') {
+      if (v === undefined || !/^[0-7]{1,4}$/.test(v)) return ctx.error(`'stats socket' : ''mode' : missing or invalid mode '${v ?? ''}' (octal integer expected)'`, i + 2);
+      socket.mode = parseInt(v, 8);
+      i++;
+    } else if (w === 'level') {
+      if (v !== 'user' && v !== 'operator' && v !== 'admin') return ctx.error(`'stats socket' : 'level' only supports 'user', 'operator', and 'admin' (got '${v ?? ''}').`, i + 2);
+      socket.level = v;
+      i++;
+    } else if (w === 'expose-fd') {
+      if (v !== 'listeners') return ctx.error(`'stats socket' : 'expose-fd' only supports 'listeners'.`, i + 2);
+      socket.expose_fd = true;
+      i++;
+    } else if (['user', 'group', 'uid', 'gid', 'process', 'thread', 'name', 'maxconn'].includes(w)) {
+      if (v === undefined) return ctx.error(`'stats socket' : '${w}' expects a value.`, i + 1);
+      i++;
+    } else {
+      return ctx.error(`'stats socket' : unknown keyword '${w}'.`, i + 1);
+    }
+  }
+  ctx.config.global.statsSockets.push(socket);
+}
+
+const keywords: KeywordSpec[] = [
+  ...[...GLOBAL_NO_EFFECT].filter((k) => k !== 'daemon').map(noEffect),
+  {
+    name: 'daemon',
+    sections: 'g',
+    status: NO_EFFECT,
+    summary: 'Loadstar runs in the foreground under its supervisor (tray app or systemd).',
+    parse(ctx) {
+      ctx.config.global.daemon = true;
+      ctx.warn(`'daemon' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
+    },
+  },
+  {
+    name: 'nbthread',
+    sections: 'g',
+    status: NO_EFFECT,
+    summary: 'Loadstar serves traffic from one event loop; the value is checked and recorded.',
+    parse(ctx) {
+      const n = /^\d+$/.test(ctx.args[0] ?? '') ? Number(ctx.args[0]) : NaN;
+      if (!(n >= 1 && n <= 64)) return ctx.error(`'nbthread' value must be between 1 and 64 (was ${ctx.args[0] ?? ''})`, 0);
+      ctx.config.global.nbthread = n;
+    },
+  },
+  {
+    name: 'nbproc',
+    sections: 'g',
+    status: NO_EFFECT,
+    summary: 'Removed in HAProxy 2.5; rejected as HAProxy does.',
+    parse(ctx) {
+      ctx.error(`nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.`);
+    },
+  },
+  { name: 'maxconn', sections: 'g', status: ENGINE, summary: 'Process-wide connection limit.', parse(ctx) { const v = integer(ctx, 'maxconn', 1); if (v !== undefined) ctx.config.global.maxconn = v; } },
+  { name: 'log', sections: 'g', status: ENGINE, summary: 'Global log targets (used by `log global` in proxies).', parse(ctx) { const t = parseLogTarget(ctx); if (t) ctx.config.global.logs.push(t); } },
+  { name: 'stats socket', sections: 'g', status: STATS, summary: 'Runtime API on a UNIX socket or loopback TCP port (mode, level).', parse: statsSocket },
+  {
+    name: 'stats timeout',
+    sections: 'g',
+    status: STATS,
+    summary: 'Idle timeout of runtime API connections.',
+    parse(ctx) {
+      const t = parseTime(ctx.args[0] ?? '', 'stats timeout');
+      if (t.error !== undefined) return ctx.error(t.error, 0);
+      ctx.config.global.statsTimeout = t.value;
+    },
+  },
+  { name: 'ssl-default-bind-ciphers', sections: 'g', status: TLS, summary: 'Default TLS ≤1.2 cipher list for binds.', parse(ctx) { ctx.config.global.sslDefaultBind.ciphers = ctx.args[0]; } },
+  { name: 'ssl-default-bind-ciphersuites', sections: 'g', status: TLS, summary: 'Default TLS 1.3 cipher suites for binds.', parse(ctx) { ctx.config.global.sslDefaultBind.ciphersuites = ctx.args[0]; } },
+  sslOptions('ssl-default-bind-options', (ctx) => ctx.config.global.sslDefaultBind.options),
+  { name: 'ssl-default-server-ciphers', sections: 'g', status: TLS, summary: 'Default TLS ≤1.2 cipher list towards servers.', parse(ctx) { ctx.config.global.sslDefaultServer.ciphers = ctx.args[0]; } },
+  { name: 'ssl-default-server-ciphersuites', sections: 'g', status: TLS, summary: 'Default TLS 1.3 cipher suites towards servers.', parse(ctx) { ctx.config.global.sslDefaultServer.ciphersuites = ctx.args[0]; } },
+  sslOptions('ssl-default-server-options', (ctx) => ctx.config.global.sslDefaultServer.options),
+  {
+    name: 'ssl-server-verify',
+    sections: 'g',
+    status: TLS,
+    summary: '`none` or `required`: default verification of server certificates.',
+    parse(ctx) {
+      if (ctx.args[0] !== 'none' && ctx.args[0] !== 'required') return ctx.error(`'ssl-server-verify' supports 'none' and 'required' only.`, 0);
+      ctx.config.global.tune['ssl-server-verify'] = ctx.args[0];
+    },
+  },
+  { name: 'crt-base', sections: 'g', status: TLS, summary: 'Directory relative certificate paths resolve against.', parse(ctx) { ctx.config.global.crtBase = ctx.args[0]; } },
+  { name: 'ca-base', sections: 'g', status: TLS, summary: 'Directory relative CA paths resolve against.', parse(ctx) { ctx.config.global.caBase = ctx.args[0]; } },
+  {
+    name: 'hard-stop-after',
+    sections: 'g',
+    status: ENGINE,
+    summary: 'Grace period after which a stopping process closes remaining connections.',
+    parse(ctx) {
+      const t = parseTime(ctx.args[0] ?? '', 'hard-stop-after');
+      if (t.error !== undefined) return ctx.error(t.error, 0);
+      ctx.config.global.tune['hard-stop-after'] = String(t.value);
+    },
+  },
+  {
+    name: 'spread-checks',
+    sections: 'g',
+    status: CHECKS,
+    summary: 'Random percentage (0–50) added to check intervals.',
+    parse(ctx) { const v = integer(ctx, 'spread-checks', 0, 50); if (v !== undefined) ctx.config.global.tune['spread-checks'] = String(v); },
+  },
+  { name: 'description', sections: 'g', status: SUPPORTED, summary: 'Free text shown on the stats page.', parse(ctx) { ctx.config.global.tune['description'] = ctx.args.join(' '); } },
+  ...(['setenv', 'presetenv'] as const).map((name): KeywordSpec => ({
+    name,
+    sections: 'g',
+    status: SUPPORTED,
+    summary: 'Sets an environment variable for the rest of the configuration.',
+    parse(ctx) {
+      if (ctx.args.length !== 2) return ctx.error(`'${name}' expects a name and a value.`);
+      // Handled by the parser before later lines are cut into words (see parser.ts).
+    },
+  })),
+  ...(['unsetenv', 'resetenv'] as const).map((name): KeywordSpec => ({
+    name,
+    sections: 'g',
+    status: SUPPORTED,
+    summary: 'Removes environment variables for the rest of the configuration.',
+    parse() {},
+  })),
+];
+
+registerGlobalKeywords(keywords);
+
+/** `tune.*` keywords: buffer and cache sizes of HAProxy's allocator; recorded, no effect here. */
+export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
+  ctx.config.global.tune[name] = ctx.args.join(' ');
+  ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
+}

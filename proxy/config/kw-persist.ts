@@ -1,0 +1,148 @@
+/** Persistence keywords: `cookie`, `stick-table`, `stick on|match|store-request|store-response`. */
+import { registerProxyKeywords } from './keywords.ts';
+import type { ProxyDirectiveContext } from './keywords.ts';
+import { splitCondition } from './conditions.ts';
+import { parseSampleExpression } from '../acl/index.ts';
+import { parseInteger, parseSize, parseTime } from './values.ts';
+import { STICKY } from './status.ts';
+import type { CookieSettings, StickTable } from './model.ts';
+
+function parseCookie(ctx: ProxyDirectiveContext): void {
+  const [name, ...rest] = ctx.args;
+  if (name === undefined) return ctx.error(`'cookie' expects <cookie_name> as argument.`);
+  const cookie: CookieSettings = {
+    name, mode: 'insert', indirect: false, nocache: false, postonly: false, preserve: false, httponly: false,
+    secure: false, domains: [], dynamic: false, attrs: [], loc: ctx.directive.loc,
+  };
+  let modeSet = false;
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    const v = rest[i + 1];
+    const argIndex = i + 1;
+    if (w === 'insert' || w === 'rewrite' || w === 'prefix') {
+      if (modeSet && cookie.mode !== w) return ctx.error(`'cookie' : '${w}' cannot be combined with '${cookie.mode}'.`, argIndex);
+      cookie.mode = w;
+      modeSet = true;
+    } else if (w === 'indirect' || w === 'nocache' || w === 'postonly' || w === 'preserve' || w === 'httponly' || w === 'secure' || w === 'dynamic') {
+      cookie[w] = true;
+    } else if (w === 'domain' || w === 'attr') {
+      if (v === undefined) return ctx.error(`'cookie' '${w}' option needs a value.`, argIndex);
+      if (w === 'domain') cookie.domains.push(v);
+      else cookie.attrs.push(v);
+      i++;
+    } else if (w === 'maxidle' || w === 'maxlife') {
+      const t = parseTime(v ?? '', `cookie ${w}`, 1000);
+      if (t.error !== undefined) return ctx.error(`'cookie' : ${t.error}`, argIndex + 1);
+      cookie[w] = t.value;
+      i++;
+    } else {
+      return ctx.error(`'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.`, argIndex);
+    }
+  }
+  if (!modeSet && rest.length === 0) cookie.mode = 'passive';
+  if (!modeSet && rest.some((w) => w === 'indirect' || w === 'nocache')) cookie.mode = 'passive';
+  if ((cookie.preserve || cookie.nocache || cookie.postonly) && cookie.mode !== 'insert' && modeSet) {
+    if (cookie.postonly) return ctx.error(`'cookie' : 'postonly' option is only meaningful with 'insert'.`);
+  }
+  ctx.proxy.cookie = cookie;
+}
+
+const STORE_TYPES = new Set([
+  'server_id', 'gpc0', 'gpc0_rate', 'gpc1', 'gpc1_rate', 'gpt0', 'conn_cnt', 'conn_cur', 'conn_rate', 'sess_cnt', 'sess_rate',
+  'http_req_cnt', 'http_req_rate', 'http_err_cnt', 'http_err_rate', 'http_fail_cnt', 'http_fail_rate', 'bytes_in_cnt',
+  'bytes_in_rate', 'bytes_out_cnt', 'bytes_out_rate', 'gpc', 'gpc_rate', 'gpt',
+]);
+const RATE_TYPES = new Set([...STORE_TYPES].filter((t) => t.endsWith('_rate')));
+
+function parseStickTable(ctx: ProxyDirectiveContext): void {
+  const a = ctx.args;
+  let type: StickTable['type'] | undefined;
+  let len: number | undefined;
+  let size: number | undefined;
+  let expire: number | undefined;
+  let nopurge = false;
+  let peers: string | undefined;
+  const store: StickTable['store'] = [];
+  for (let i = 0; i < a.length; i++) {
+    const w = a[i]!;
+    const v = a[i + 1];
+    if (w === 'type') {
+      if (!['ip', 'ipv6', 'integer', 'string', 'binary'].includes(v ?? '')) return ctx.error(`stick-table: unknown type '${v ?? ''}'.`, i + 1);
+      type = v as StickTable['type'];
+      i++;
+      if (a[i + 1] === 'len') {
+        const n = parseInteger(a[i + 2] ?? '', 'stick-table len', 1);
+        if (n.error !== undefined) return ctx.error(`stick-table: ${n.error}`, i + 2);
+        len = n.value;
+        i += 2;
+      }
+    } else if (w === 'size') {
+      const s = parseSize(v ?? '', 'stick-table size', 1024);
+      if (s.error !== undefined) return ctx.error(`stick-table: ${s.error}`, i + 1);
+      size = s.value;
+      i++;
+    } else if (w === 'expire') {
+      const t = parseTime(v ?? '', 'stick-table expire');
+      if (t.error !== undefined) return ctx.error(`stick-table: ${t.error}`, i + 1);
+      expire = t.value;
+      i++;
+    } else if (w === 'nopurge') nopurge = true;
+    else if (w === 'peers') {
+      if (v === undefined) return ctx.error(`stick-table: 'peers' expects a section name.`, i);
+      peers = v;
+      i++;
+    } else if (w === 'store') {
+      if (v === undefined) return ctx.error(`stick-table: 'store' expects a data type.`, i);
+      for (const item of v.split(',')) {
+        const m = /^([a-z0-9_]+)(?:\((.*)\))?$/.exec(item);
+        const name = m?.[1];
+        if (!m || !name || !STORE_TYPES.has(name)) return ctx.error(`stick-table: unknown data type '${item}'.`, i + 1);
+        if (RATE_TYPES.has(name)) {
+          if (m[2] === undefined) return ctx.error(`stick-table: data type '${name}' expects a period, e.g. '${name}(10s)'.`, i + 1);
+          const t = parseTime(m[2], name);
+          if (t.error !== undefined) return ctx.error(`stick-table: ${t.error}`, i + 1);
+          store.push({ name, period: t.value });
+        } else store.push({ name });
+      }
+      i++;
+    } else if (w === 'srvkey' || w === 'write-to' || w === 'recv-only') {
+      return ctx.error(`stick-table: '${w}' is not supported by Loadstar yet.`, i, 'LS_ERR_CFG_UNSUPPORTED');
+    } else {
+      return ctx.error(`stick-table: unknown argument '${w}'.`, i);
+    }
+  }
+  if (type === undefined) return ctx.error(`stick-table: missing type.`);
+  if (size === undefined) return ctx.error(`stick-table: missing size.`);
+  ctx.proxy.stickTable = { type, len, size, expire, nopurge, peers, store, loc: ctx.directive.loc };
+}
+
+function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
+  return (ctx: ProxyDirectiveContext): void => {
+    const expression = ctx.args[0];
+    if (expression === undefined || expression === 'if' || expression === 'unless') {
+      return ctx.error(`'stick ${kind}' expects a fetch method.`);
+    }
+    const sample = parseSampleExpression(expression);
+    if ('error' in sample) return ctx.error(`'stick ${kind}' : ${sample.error}`, 0);
+    let table: string | undefined;
+    let next = 1;
+    if (ctx.args[1] === 'table') {
+      table = ctx.args[2];
+      if (table === undefined) return ctx.error(`'stick ${kind}' : missing table name after 'table'.`, 1);
+      next = 3;
+    }
+    const split = splitCondition(ctx, next, `'stick ${kind}'`);
+    if (!split.ok) return;
+    if (split.head.length > next) return ctx.error(`'stick ${kind}' : unexpected argument '${split.head[next]}'.`, next);
+    ctx.proxy.stickRules.push({ kind, expression, table, condition: split.condition, loc: ctx.directive.loc });
+  };
+}
+
+registerProxyKeywords([
+  { name: 'cookie', sections: 'dlb', status: STICKY, summary: 'Cookie-based persistence: insert, rewrite, prefix; indirect, nocache, httponly, secure, maxidle, maxlife.', parse: parseCookie },
+  { name: 'stick-table', sections: 'flb', status: STICKY, summary: 'A table of keys (ip, string …) with stored counters, for persistence and rate limits.', parse: parseStickTable },
+  { name: 'stick on', sections: 'lb', status: STICKY, summary: 'Learns and matches a key for persistence.', parse: parseStick('on') },
+  { name: 'stick match', sections: 'lb', status: STICKY, summary: 'Matches a request key against the stick table.', parse: parseStick('match') },
+  { name: 'stick store-request', sections: 'lb', status: STICKY, summary: 'Stores a request key in the stick table.', parse: parseStick('store-request') },
+  { name: 'stick store-response', sections: 'lb', status: STICKY, summary: 'Stores a response key in the stick table.', parse: parseStick('store-response') },
+]);

@@ -1,0 +1,446 @@
+/**
+ * General proxy keywords: mode, timeouts, options, limits, logging, routing
+ * (acl / use_backend / default_backend), captures, error files, compression.
+ */
+import { registerProxyKeywords } from './keywords.ts';
+import type { ProxyKeyword, ProxyDirectiveContext } from './keywords.ts';
+import { parseInteger, parseTime } from './values.ts';
+import { parseAclDirective, splitCondition, logFormatFilesExist } from './conditions.ts';
+import { parseLogFormat } from '../acl/index.ts';
+import { ENGINE, NO_EFFECT, COMPRESSION, SUPPORTED } from './status.ts';
+import type { TimeoutName } from './model.ts';
+
+function noArgs(ctx: ProxyDirectiveContext): boolean {
+  if (ctx.args.length > 0) {
+    ctx.error(`'${ctx.directive.keyword}' cannot handle arguments`, 0);
+    return false;
+  }
+  return true;
+}
+
+function needArgs(ctx: ProxyDirectiveContext, count: number, usage: string): boolean {
+  if (ctx.args.length < count) {
+    ctx.error(`'${ctx.directive.keyword}' expects ${usage}`);
+    return false;
+  }
+  return true;
+}
+
+const timeoutKeywords: ProxyKeyword[] = (
+  [
+    ['connect', 'dlb', 'maximum time to wait for a connection to a server'],
+    ['client', 'dfl', 'maximum inactivity time on the client side'],
+    ['server', 'dlb', 'maximum inactivity time on the server side'],
+    ['http-request', 'dflb', 'maximum time to wait for a complete HTTP request'],
+    ['http-keep-alive', 'dflb', 'maximum time to wait for a new request on a keep-alive connection'],
+    ['queue', 'dlb', 'maximum time a request waits in the queue for a connection slot'],
+    ['tunnel', 'dlb', 'maximum inactivity time on both sides of a tunnel (WebSocket, TCP)'],
+    ['check', 'dlb', 'additional read timeout for health checks once connected'],
+    ['client-fin', 'dfl', 'inactivity timeout on the client side for half-closed connections'],
+    ['server-fin', 'dlb', 'inactivity timeout on the server side for half-closed connections'],
+    ['tarpit', 'dflb', 'duration of a tarpitted request'],
+  ] as const
+).map(([name, sections, summary]) => ({
+  name: `timeout ${name}`,
+  sections,
+  status: ENGINE,
+  summary: `Sets the ${summary}.`,
+  parse(ctx) {
+    if (ctx.args.length === 0) return ctx.error(`'timeout ${name}' expects an integer value (in milliseconds)`);
+    const t = parseTime(ctx.args[0]!, `timeout ${name}`);
+    if (t.error !== undefined) return ctx.error(t.error, 0);
+    if (ctx.args.length > 1) return ctx.error(`'timeout ${name}' : unexpected extra argument '${ctx.args[1]}'`, 1);
+    ctx.proxy.timeouts[name as TimeoutName] = t.value;
+  },
+}));
+
+/** Options that take no argument and just switch a behaviour on or off. */
+const plainOptions: Array<[name: string, sections: string, summary: string]> = [
+  ['http-server-close', 'dflb', 'Closes the server connection after each response while keeping the client connection alive.'],
+  ['http-keep-alive', 'dflb', 'Keeps both client and server connections alive (the default HTTP mode).'],
+  ['httpclose', 'dflb', 'Closes both connections after each response.'],
+  ['tcplog', 'dflb', 'Logs in HAProxy\'s TCP log format.'],
+  ['allbackups', 'dlb', 'Uses all backup servers at once when no active server is left.'],
+  ['persist', 'dlb', 'Keeps sending persistent traffic to a server that is down.'],
+  ['abortonclose', 'dlb', 'Drops a queued or pending request when the client aborts.'],
+  ['dontlognull', 'dfl', 'Does not log connections that sent no data.'],
+  ['dontlog-normal', 'dfl', 'Logs only errors and timeouts.'],
+  ['log-health-checks', 'dlb', 'Logs every health check state change with details.'],
+  ['log-separate-errors', 'dfl', 'Raises the log level of errors.'],
+  ['http-buffer-request', 'dflb', 'Waits for the whole request body before processing.'],
+  ['http-ignore-probes', 'dfl', 'Does not log or count connections that send nothing.'],
+  ['http-use-htx', 'dflb', 'Always on in modern HAProxy; kept for old configurations.'],
+  ['nolinger', 'dflb', 'Resets connections on close instead of lingering.'],
+  ['prefer-last-server', 'dlb', 'Reuses the previous server of a keep-alive connection when possible.'],
+];
+
+/** Options that only tune kernel socket details or statistics; no effect on traffic here. */
+const noEffectOptions: Array<[name: string, sections: string]> = [
+  ['contstats', 'dfl'], ['splice-auto', 'dflb'], ['splice-request', 'dflb'], ['splice-response', 'dflb'],
+  ['tcp-smart-accept', 'dfl'], ['tcp-smart-connect', 'dlb'], ['clitcpka', 'dfl'], ['srvtcpka', 'dlb'],
+  ['tcpka', 'dflb'], ['socket-stats', 'dfl'], ['http-no-delay', 'dflb'], ['independent-streams', 'dflb'],
+];
+
+const optionKeywords: ProxyKeyword[] = [
+  ...plainOptions.map(([name, sections, summary]): ProxyKeyword => ({
+    name: `option ${name}`,
+    sections,
+    status: name === 'http-use-htx' ? SUPPORTED : ENGINE,
+    summary,
+    negatable: true,
+    parse(ctx) {
+      if (noArgs(ctx)) setOption(ctx, name);
+    },
+  })),
+  ...noEffectOptions.map(([name, sections]): ProxyKeyword => ({
+    name: `option ${name}`,
+    sections,
+    status: NO_EFFECT,
+    summary: 'Kernel socket or statistics tuning; Node.js manages sockets itself.',
+    negatable: true,
+    parse(ctx) {
+      if (!noArgs(ctx)) return;
+      setOption(ctx, name);
+      ctx.warn(`'option ${name}' has no effect in Loadstar and is ignored`, undefined, 'LS_WARN_CFG_IGNORED');
+    },
+  })),
+  {
+    name: 'option httplog',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Logs in HAProxy\'s HTTP log format (`clf` for the Common Log Format).',
+    negatable: true,
+    parse(ctx) {
+      if (ctx.args.length > 1 || (ctx.args.length === 1 && ctx.args[0] !== 'clf')) {
+        return ctx.error(`'option httplog' only supports the 'clf' argument`, 0);
+      }
+      setOption(ctx, 'httplog');
+    },
+  },
+  {
+    name: 'option redispatch',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Lets a request go to another server when the chosen one fails to connect.',
+    negatable: true,
+    parse(ctx) {
+      if (ctx.args.length > 1 || (ctx.args[0] !== undefined && !/^-?\d+$/.test(ctx.args[0]))) {
+        return ctx.error(`'option redispatch' takes at most one integer argument (the redispatch interval)`, 0);
+      }
+      setOption(ctx, 'redispatch');
+    },
+  },
+  {
+    name: 'option forwardfor',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Adds the client address in X-Forwarded-For (`except NET`, `header NAME`, `if-none`).',
+    parse(ctx) {
+      for (let i = 0; i < ctx.args.length; i++) {
+        const a = ctx.args[i]!;
+        if (a === 'if-none') continue;
+        if (a === 'except' || a === 'header') {
+          if (ctx.args[i + 1] === undefined) return ctx.error(`'option forwardfor' : '${a}' expects a value`, i);
+          i++;
+          continue;
+        }
+        return ctx.error(`'option forwardfor' : unknown argument '${a}', expects 'except', 'header' or 'if-none'`, i);
+      }
+      setOption(ctx, 'forwardfor');
+    },
+  },
+];
+
+function setOption(ctx: ProxyDirectiveContext, name: string): void {
+  ctx.proxy.options[name] = { enabled: !ctx.negated, args: ctx.args, loc: ctx.directive.loc };
+}
+
+const generalKeywords: ProxyKeyword[] = [
+  {
+    name: 'mode',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: '`http` (layer 7) or `tcp` (layer 4).',
+    parse(ctx) {
+      const m = ctx.args[0];
+      if (m === undefined) return ctx.error(`'mode' expects one argument among 'tcp', 'http' or 'log'`);
+      if (m === 'http' || m === 'tcp') ctx.proxy.mode = m;
+      else if (m === 'health' || m === 'log') ctx.error(`'mode ${m}' is not supported by Loadstar yet`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+      else ctx.error(`unknown proxy mode '${m}'.`, 0);
+    },
+  },
+  {
+    name: 'retries',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Connection attempts after a failed connect (default 3).',
+    parse(ctx) {
+      const v = parseInteger(ctx.args[0] ?? '', 'retries', 0);
+      if (v.error !== undefined) return ctx.error(v.error, 0);
+      ctx.proxy.retries = v.value;
+    },
+  },
+  {
+    name: 'maxconn',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Maximum concurrent connections accepted by the frontend.',
+    parse(ctx) {
+      const v = parseInteger(ctx.args[0] ?? '', 'maxconn', 0);
+      if (v.error !== undefined) return ctx.error(v.error, 0);
+      ctx.proxy.maxconn = v.value;
+    },
+  },
+  {
+    name: 'fullconn',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Backend load at which servers reach their maxconn when minconn is used.',
+    parse(ctx) {
+      const v = parseInteger(ctx.args[0] ?? '', 'fullconn', 0);
+      if (v.error !== undefined) return ctx.error(v.error, 0);
+      ctx.proxy.fullconn = v.value;
+    },
+  },
+  {
+    name: 'acl',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Declares a named condition (fetch, flags, patterns).',
+    parse: parseAclDirective,
+  },
+  {
+    name: 'use_backend',
+    sections: 'fl',
+    status: ENGINE,
+    summary: 'Switches to a backend when a condition matches.',
+    parse(ctx) {
+      const backend = ctx.args[0];
+      if (backend === undefined || backend === 'if' || backend === 'unless') return ctx.error(`'use_backend' expects a backend name.`);
+      const split = splitCondition(ctx, 1, 'switching rule');
+      if (!split.ok) return;
+      if (split.head.length > 1) return ctx.error(`'use_backend' : unexpected argument '${split.head[1]}' (expected 'if' or 'unless')`, 1);
+      const dynamic = backend.includes('%[');
+      if (dynamic) {
+        const parsed = parseLogFormat(backend);
+        if ('error' in parsed) return ctx.error(`failed to parse use_backend rule '${backend}' : ${parsed.error}`, 0);
+        if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
+      }
+      ctx.proxy.switchingRules.push({ backend, dynamic, condition: split.condition, loc: ctx.directive.loc });
+    },
+  },
+  {
+    name: 'default_backend',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'The backend used when no use_backend rule matches.',
+    parse(ctx) {
+      if (ctx.args.length !== 1) return ctx.error(`'default_backend' expects a backend name.`);
+      ctx.proxy.defaultBackend = { name: ctx.args[0]!, loc: ctx.directive.loc };
+    },
+  },
+  {
+    name: 'log',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Sends logs to a target (`global`, `stdout`, address, UNIX socket) with facility and level.',
+    parse(ctx) {
+      if (ctx.args[0] === 'global') {
+        ctx.proxy.logs.push({ target: 'global', loc: ctx.directive.loc });
+        return;
+      }
+      const log = parseLogTarget(ctx);
+      if (log) ctx.proxy.logs.push(log);
+    },
+  },
+  {
+    name: 'no log',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Disables logging inherited from defaults.',
+    parse(ctx) {
+      if (noArgs(ctx)) ctx.proxy.noLog = true;
+    },
+  },
+  {
+    name: 'log-format',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Custom access-log line with `%` variables and `%[sample]` expressions.',
+    parse(ctx) {
+      if (ctx.args.length !== 1) {
+        return ctx.error(`'log-format' expects one argument (use quotes or escaped spaces); got ${ctx.args.length}`);
+      }
+      const parsed = parseLogFormat(ctx.args[0]!);
+      if ('error' in parsed) return ctx.error(`'log-format' : ${parsed.error}`, 0);
+      for (const w of parsed.warnings) ctx.warn(`'log-format' : ${w}`, 0);
+      if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
+      ctx.proxy.logFormat = { text: ctx.args[0]!, tokens: parsed.tokens, loc: ctx.directive.loc };
+    },
+  },
+  {
+    name: 'description',
+    sections: 'flb',
+    status: SUPPORTED,
+    summary: 'Free text shown on the stats page.',
+    parse(ctx) {
+      ctx.proxy.description = ctx.args.join(' ');
+    },
+  },
+  {
+    name: 'disabled',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Does not start this proxy.',
+    parse(ctx) {
+      if (noArgs(ctx)) ctx.proxy.disabled = true;
+    },
+  },
+  {
+    name: 'enabled',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Starts this proxy (the default).',
+    parse(ctx) {
+      if (noArgs(ctx)) ctx.proxy.disabled = false;
+    },
+  },
+  {
+    name: 'id',
+    sections: 'flb',
+    status: SUPPORTED,
+    summary: 'Numeric proxy id (iid in stats).',
+    parse(ctx) {
+      const v = parseInteger(ctx.args[0] ?? '', 'id', 1);
+      if (v.error !== undefined) return ctx.error(v.error, 0);
+      ctx.proxy.id = v.value;
+    },
+  },
+  {
+    name: 'monitor-uri',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Answers 200 on this URI without forwarding (for external monitors).',
+    parse(ctx) {
+      if (ctx.args.length !== 1) return ctx.error(`'monitor-uri' expects an URI.`);
+      ctx.proxy.monitorUri = ctx.args[0];
+    },
+  },
+  {
+    name: 'errorfile',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Replaces HAProxy\'s answer for a status with a file holding a full HTTP response.',
+    parse(ctx) {
+      if (ctx.args.length !== 2) return ctx.error(`'errorfile' expects <status_code> and <file> as arguments.`);
+      const code = Number(ctx.args[0]);
+      if (!ERRORFILE_CODES.has(code)) {
+        return ctx.error(`'errorfile' : status code '${ctx.args[0]}' not handled. Use one of ${[...ERRORFILE_CODES].join(', ')}.`, 0);
+      }
+      const file = ctx.args[1]!;
+      const text = ctx.options.readFile(file);
+      if (text === undefined) return ctx.error(`'errorfile' : error opening file '${file}'.`, 1, 'LS_ERR_CFG_FILE');
+      ctx.proxy.errorfiles.set(code, file);
+    },
+  },
+  {
+    name: 'compression',
+    sections: 'dflb',
+    status: COMPRESSION,
+    summary: '`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.',
+    parse(ctx) {
+      const [sub, ...rest] = ctx.args;
+      const c = ctx.proxy.compression;
+      if (sub === 'algo' || sub === 'algo-res') {
+        if (rest.length === 0) return ctx.error(`'compression ${sub}' expects an algorithm name.`);
+        for (const algo of rest) {
+          if (!COMPRESSION_ALGOS.has(algo)) return ctx.error(`'compression ${sub}' : '${algo}' is not a supported algorithm.`, ctx.args.indexOf(algo));
+        }
+        c.algorithms = rest;
+      } else if (sub === 'type' || sub === 'type-res') {
+        if (rest.length === 0) return ctx.error(`'compression ${sub}' expects a MIME type.`);
+        c.types = rest;
+      } else if (sub === 'offload') {
+        c.offload = true;
+      } else {
+        ctx.error(`'compression' expects 'algo', 'type' or 'offload'`, 0);
+      }
+    },
+  },
+];
+
+const ERRORFILE_CODES = new Set([200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]);
+const COMPRESSION_ALGOS = new Set(['identity', 'gzip', 'deflate', 'raw-deflate']);
+
+const captureKeywords: ProxyKeyword[] = (['request header', 'response header'] as const).map((kind): ProxyKeyword => ({
+  name: `capture ${kind}`,
+  sections: 'fl',
+  status: ENGINE,
+  summary: `Captures a ${kind.split(' ')[0]} header into the logs (\`len N\` characters).`,
+  parse(ctx) {
+    const [name, lenWord, len] = ctx.args;
+    if (name === undefined || lenWord !== 'len' || len === undefined) {
+      return ctx.error(`'capture ${kind.split(' ')[0]}' expects 'header' <header_name> 'len' <len>.`);
+    }
+    const v = parseInteger(len, `capture ${kind} len`, 1, 65535);
+    if (v.error !== undefined) return ctx.error(v.error, 2);
+    ctx.proxy.captures.push({ kind, name, len: v.value, loc: ctx.directive.loc });
+  },
+}));
+captureKeywords.push({
+  name: 'capture cookie',
+  sections: 'fl',
+  status: ENGINE,
+  summary: 'Captures a cookie into the logs.',
+  parse(ctx) {
+    const [name, lenWord, len] = ctx.args;
+    if (name === undefined || lenWord !== 'len' || len === undefined) return ctx.error(`'capture cookie' expects <cookie name> 'len' <len>.`);
+    const v = parseInteger(len, 'capture cookie len', 1, 65535);
+    if (v.error !== undefined) return ctx.error(v.error, 2);
+    ctx.proxy.captures.push({ kind: 'cookie', name, len: v.value, loc: ctx.directive.loc });
+  },
+});
+
+export const LOG_FACILITIES = new Set([
+  'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp', 'ntp', 'audit',
+  'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
+]);
+export const LOG_LEVELS = new Set(['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']);
+
+/** `log <target> [len N] [format F] [sample R:S] <facility> [level [minlevel]]` */
+export function parseLogTarget(ctx: { args: string[]; directive: { loc: import('./model.ts').SourceLocation }; error(m: string, i?: number): void }) {
+  const [target, ...rest] = ctx.args;
+  if (target === undefined) {
+    ctx.error(`'log' expects either <address[:port]> and <facility> or 'global' as arguments.`);
+    return undefined;
+  }
+  let format: string | undefined;
+  const words = [...rest];
+  while (words[0] === 'len' || words[0] === 'format' || words[0] === 'sample') {
+    const opt = words.shift()!;
+    const value = words.shift();
+    if (value === undefined) {
+      ctx.error(`'log' : '${opt}' expects a value`);
+      return undefined;
+    }
+    if (opt === 'format') format = value;
+  }
+  const [facility, level, minLevel] = words;
+  if (facility === undefined) {
+    ctx.error(`'log' expects <facility> after the target '${target}'`);
+    return undefined;
+  }
+  if (!LOG_FACILITIES.has(facility)) {
+    ctx.error(`unknown log facility '${facility}'`, ctx.args.indexOf(facility));
+    return undefined;
+  }
+  for (const l of [level, minLevel]) {
+    if (l !== undefined && !LOG_LEVELS.has(l)) {
+      ctx.error(`unknown optional log level '${l}'`, ctx.args.lastIndexOf(l));
+      return undefined;
+    }
+  }
+  return { target, facility, level, minLevel, format, loc: ctx.directive.loc };
+}
+
+registerProxyKeywords([...timeoutKeywords, ...optionKeywords, ...generalKeywords, ...captureKeywords]);

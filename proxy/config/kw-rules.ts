@@ -1,0 +1,359 @@
+/** `http-request`, `http-response`, `http-after-response` and `tcp-request` rules (configuration.txt §4.2). */
+import { registerProxyKeywords } from './keywords.ts';
+import type { ProxyDirectiveContext } from './keywords.ts';
+import { splitCondition, logFormatFilesExist } from './conditions.ts';
+import { parseLogFormat, parseSampleExpression } from '../acl/index.ts';
+import { parseInteger, parseTime } from './values.ts';
+import { suggest } from './suggest.ts';
+import { ENGINE } from './status.ts';
+import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule } from './model.ts';
+
+type RuleSet = 'http-request' | 'http-response' | 'http-after-response';
+type ActionParser = (args: string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext) => HttpAction | undefined;
+
+/** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
+const HAPROXY_HTTP_ACTIONS = [
+  'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'disable-l7-retry', 'do-resolve', 'early-hint',
+  'normalize-uri', 'reject', 'replace-path', 'replace-pathq', 'replace-uri', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
+  'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-dst', 'set-dst-port', 'set-mark', 'set-method', 'set-nice',
+  'set-priority-class', 'set-priority-offset', 'set-src', 'set-src-port', 'set-timeout', 'set-tos', 'silent-drop',
+  'strict-mode', 'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'set-var-fmt', 'set-status', 'ot-group',
+  'set-map', 'set-log-level',
+];
+
+const VALID_REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+
+function logFormatValue(text: string, fail: (m: string, i?: number) => void, argIndex: number, ctx: ProxyDirectiveContext) {
+  const parsed = parseLogFormat(text);
+  if ('error' in parsed) {
+    fail(`failed to parse log-format expression '${text}' : ${parsed.error}`, argIndex);
+    return undefined;
+  }
+  for (const w of parsed.warnings) ctx.warn(w, argIndex + 1);
+  if (!logFormatFilesExist(ctx, parsed.tokens, argIndex + 1)) {
+    fail(`a file named in '${text}' cannot be opened.`, argIndex);
+    return undefined;
+  }
+  return parsed.tokens;
+}
+
+function headerAction(type: 'set-header' | 'add-header'): ActionParser {
+  return (args, fail, ctx) => {
+    if (args.length !== 2) return void fail('expects exactly 2 arguments.');
+    const value = logFormatValue(args[1]!, fail, 1, ctx);
+    return value && { type, name: args[0]!, value, valueText: args[1]! };
+  };
+}
+
+function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq'): ActionParser {
+  return (args, fail, ctx) => {
+    if (args.length !== 1) return void fail('expects exactly 1 argument.');
+    const value = logFormatValue(args[0]!, fail, 0, ctx);
+    return value && { type, value, valueText: args[0]! };
+  };
+}
+
+/** `[status N] [content-type T] [string S | lf-string S | file F | lf-file F | errorfile F | errorfiles N] [hdr N V]…` */
+function parseReturnLike(args: string[], fail: (m: string, i?: number) => void, allowStatus: 'status' | 'deny_status', defaultStatus: number) {
+  let status = defaultStatus;
+  let contentType: string | undefined;
+  let body: ReturnBody | undefined;
+  const headers: Array<{ name: string; value: string }> = [];
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i]!;
+    const value = args[i + 1];
+    if (word === allowStatus) {
+      if (value === undefined || !/^\d+$/.test(value)) return void fail(`'${word}' expects a status code.`, i);
+      const code = Number(value);
+      if (code < 200 || code > 599) return void fail(`Unexpected status code '${value}'.`, i + 1);
+      status = code;
+      i++;
+    } else if (word === 'content-type') {
+      if (value === undefined) return void fail(`'content-type' expects a type.`, i);
+      contentType = value;
+      i++;
+    } else if (word === 'string' || word === 'lf-string' || word === 'file' || word === 'lf-file' || word === 'errorfile') {
+      if (value === undefined) return void fail(`'${word}' expects an argument.`, i);
+      body = word === 'string' || word === 'lf-string' ? { kind: word, text: value } : { kind: word, path: value };
+      i++;
+    } else if (word === 'errorfiles') {
+      if (value === undefined) return void fail(`'errorfiles' expects a section name.`, i);
+      body = { kind: 'errorfiles', name: value };
+      i++;
+    } else if (word === 'hdr') {
+      const v = args[i + 2];
+      if (value === undefined || v === undefined) return void fail(`'hdr' expects <name> and <value>.`, i);
+      headers.push({ name: value, value: v });
+      i += 2;
+    } else {
+      return void fail(`unexpected keyword '${word}'.`, i);
+    }
+  }
+  if (body && body.kind !== 'errorfile' && body.kind !== 'errorfiles' && contentType === undefined && (body.kind === 'string' || body.kind === 'lf-string')) {
+    return void fail(`a 'content-type' must be set with a '${body.kind}' payload.`);
+  }
+  return { status, contentType, body, headers };
+}
+
+const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionParser }> = {
+  redirect: {
+    sets: ['http-request', 'http-response'],
+    parse(args, fail, ctx) {
+      const kind = args[0];
+      if (kind !== 'location' && kind !== 'prefix' && kind !== 'scheme') {
+        return void fail(`redirection type expected ('prefix', 'location', or 'scheme').`, 0);
+      }
+      if (args[1] === undefined) return void fail(`'${kind}' expects an argument.`, 0);
+      const value = logFormatValue(args[1], fail, 1, ctx);
+      if (!value) return undefined;
+      let code = 302;
+      let dropQuery = false;
+      let appendSlash = false;
+      let setCookie: string | undefined;
+      let clearCookie: string | undefined;
+      for (let i = 2; i < args.length; i++) {
+        const w = args[i]!;
+        if (w === 'code') {
+          const c = Number(args[i + 1]);
+          if (!VALID_REDIRECT_CODES.has(c)) return void fail(`unsupported HTTP code '${args[i + 1] ?? ''}' (expects 301, 302, 303, 307 or 308).`, i + 1);
+          code = c;
+          i++;
+        } else if (w === 'drop-query') dropQuery = true;
+        else if (w === 'append-slash') appendSlash = true;
+        else if (w === 'set-cookie' || w === 'clear-cookie') {
+          if (args[i + 1] === undefined) return void fail(`'${w}' expects a cookie.`, i);
+          if (w === 'set-cookie') setCookie = args[i + 1];
+          else clearCookie = args[i + 1];
+          i++;
+        } else return void fail(`expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query' or 'append-slash' (was '${w}').`, i);
+      }
+      return { type: 'redirect', kind, value, valueText: args[1], code, dropQuery, appendSlash, setCookie, clearCookie };
+    },
+  },
+  'set-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: headerAction('set-header') },
+  'add-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: headerAction('add-header') },
+  'del-header': {
+    sets: ['http-request', 'http-response', 'http-after-response'],
+    parse(args, fail) {
+      if (args.length !== 1 && !(args.length === 3 && args[1] === '-m')) return void fail('expects exactly 1 argument.');
+      return { type: 'del-header', name: args[0]!, method: args[2] };
+    },
+  },
+  'replace-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: replaceAction('replace-header') },
+  'replace-value': { sets: ['http-request', 'http-response', 'http-after-response'], parse: replaceAction('replace-value') },
+  'set-path': { sets: ['http-request'], parse: uriPartAction('set-path') },
+  'set-pathq': { sets: ['http-request'], parse: uriPartAction('set-pathq') },
+  'set-query': { sets: ['http-request'], parse: uriPartAction('set-query') },
+  'set-uri': { sets: ['http-request'], parse: uriPartAction('set-uri') },
+  deny: {
+    sets: ['http-request', 'http-response'],
+    parse(args, fail) {
+      const r = parseReturnLike(args, fail, 'deny_status', 403);
+      return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body };
+    },
+  },
+  tarpit: {
+    sets: ['http-request'],
+    parse(args, fail) {
+      const r = parseReturnLike(args, fail, 'deny_status', 500);
+      return r && { type: 'tarpit', status: r.status, contentType: r.contentType, body: r.body };
+    },
+  },
+  allow: {
+    sets: ['http-request', 'http-response', 'http-after-response'],
+    parse(args, fail) {
+      if (args.length > 0) return void fail(`'allow' takes no argument (got '${args[0]}').`, 0);
+      return { type: 'allow' };
+    },
+  },
+  return: {
+    sets: ['http-request', 'http-response'],
+    parse(args, fail) {
+      const r = parseReturnLike(args, fail, 'status', 200);
+      return r && { type: 'return', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers };
+    },
+  },
+  auth: {
+    sets: ['http-request'],
+    parse(args, fail) {
+      if (args.length === 0) return { type: 'auth' };
+      if (args[0] !== 'realm' || args.length !== 2) return void fail(`expects 'realm' <realm> or nothing.`, 0);
+      return { type: 'auth', realm: args[1] };
+    },
+  },
+  'use-service': {
+    sets: ['http-request'],
+    parse(args, fail) {
+      if (args.length !== 1) return void fail(`expects a service name.`);
+      if (args[0] !== 'prometheus-exporter') return void fail(`unknown service '${args[0]}' (Loadstar provides 'prometheus-exporter').`, 0);
+      return { type: 'use-service', service: args[0] };
+    },
+  },
+  capture: {
+    sets: ['http-request', 'http-response'],
+    parse(args, fail) {
+      const expr = args[0];
+      if (expr === undefined || (args[1] !== 'len' && args[1] !== 'id') || args[2] === undefined) return void fail(`expects <sample> 'len' <length> or 'id' <id>.`);
+      const sample = parseSampleExpression(expr);
+      if ('error' in sample) return void fail(sample.error, 0);
+      const n = parseInteger(args[2], `capture ${args[1]}`, args[1] === 'len' ? 1 : 0);
+      if (n.error !== undefined) return void fail(n.error, 2);
+      return args[1] === 'len' ? { type: 'capture', expression: expr, len: n.value } : { type: 'capture', expression: expr, id: n.value };
+    },
+  },
+};
+
+function replaceAction(type: 'replace-header' | 'replace-value'): ActionParser {
+  return (args, fail, ctx) => {
+    if (args.length !== 3) return void fail('expects exactly 3 arguments.');
+    try {
+      new RegExp(args[1]!);
+    } catch (e) {
+      return void fail(`regex '${args[1]}' is invalid (${(e as Error).message.replace(/^Invalid regular expression: /, '')}).`, 1);
+    }
+    const replacement = logFormatValue(args[2]!, fail, 2, ctx);
+    return replacement && { type, name: args[0]!, regex: args[1]!, replacement, replacementText: args[2]! };
+  };
+}
+
+/** set-var(name) / unset-var(name) / track-sc0..2: actions whose name carries an argument. */
+function parseSpecialAction(action: string, args: string[], fail: (m: string, i?: number) => void): HttpAction | undefined | null {
+  const varMatch = /^(set-var|unset-var)\((.*)\)$/.exec(action);
+  if (varMatch) {
+    const variable = varMatch[2]!;
+    if (!/^(proc|sess|txn|req|res)\.[A-Za-z0-9_.]+$/.test(variable)) {
+      return void fail(`invalid variable name '${variable}' : expects a scope (proc, sess, txn, req, res), a dot and a name.`, -1);
+    }
+    if (varMatch[1] === 'unset-var') return { type: 'unset-var', variable };
+    const expr = args[0];
+    if (expr === undefined) return void fail(`'${action}' expects a sample expression.`, -1);
+    const sample = parseSampleExpression(expr);
+    if ('error' in sample) return void fail(sample.error, 0);
+    return { type: 'set-var', variable, expression: expr };
+  }
+  const track = /^track-sc([012])$/.exec(action);
+  if (track) {
+    const key = args[0];
+    if (key === undefined) return void fail(`'${action}' expects a key expression.`, -1);
+    const sample = parseSampleExpression(key);
+    if ('error' in sample) return void fail(sample.error, 0);
+    if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined || args.length > 3)) {
+      return void fail(`'${action}' expects 'table' <name> after the key.`, 1);
+    }
+    return { type: 'track-sc', counter: Number(track[1]) as 0 | 1 | 2, key, table: args[2] };
+  }
+  if (action === 'set-log-level') {
+    const level = args[0];
+    if (level === undefined || !['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'].includes(level)) {
+      return void fail(`'set-log-level' expects a log level.`, 0);
+    }
+    return { type: 'set-log-level', level };
+  }
+  return null;
+}
+
+function parseHttpRule(set: RuleSet) {
+  return (ctx: ProxyDirectiveContext): void => {
+    const action = ctx.args[0];
+    const available = Object.keys(HTTP_ACTIONS).filter((a) => HTTP_ACTIONS[a]!.sets.includes(set));
+    if (action === undefined) return ctx.error(`'${set}' expects an action (${available.join(', ')}).`);
+    const split = splitCondition(ctx, 1, `an '${set} ${action}' rule`);
+    if (!split.ok) return;
+    const args = split.head.slice(1);
+    let failed = false;
+    const fail = (message: string, argIndex?: number): void => {
+      failed = true;
+      ctx.error(`error detected in ${ctx.sectionLabel} while parsing '${set} ${action}' rule : ${message}`, argIndex === undefined ? undefined : argIndex + 1);
+    };
+    const spec = HTTP_ACTIONS[action];
+    let parsed: HttpAction | undefined | null;
+    if (spec && spec.sets.includes(set)) parsed = spec.parse(args, fail, ctx);
+    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var)\(/.test(action) ? parseSpecialAction(action, args, fail) : null;
+    else parsed = null;
+    if (failed) return;
+    if (parsed === null) {
+      const base = action.replace(/\(.*$/, '');
+      if (!spec && (HAPROXY_HTTP_ACTIONS.includes(base) || /^track-sc\d$/.test(base))) {
+        return ctx.error(`'${set} ${base}' is not supported by Loadstar yet (supported: ${available.join(', ')}).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+      }
+      const hint = suggest(action, [...available, ...HAPROXY_HTTP_ACTIONS, 'set-var', 'track-sc0', 'track-sc1', 'track-sc2']);
+      return ctx.error(`'${set}' expects ${available.map((a) => `'${a}'`).join(', ')}, but got '${action}'.${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
+    }
+    if (parsed === undefined) return;
+    const rule: HttpRule = { action: parsed, condition: split.condition, loc: ctx.directive.loc };
+    if (set === 'http-request') ctx.proxy.httpRequestRules.push(rule);
+    else if (set === 'http-response') ctx.proxy.httpResponseRules.push(rule);
+    else ctx.proxy.httpAfterResponseRules.push(rule);
+  };
+}
+
+const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy'];
+const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'do-resolve', 'set-var-fmt', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
+
+function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
+  return (ctx: ProxyDirectiveContext): void => {
+    if (phase !== 'content' && ctx.kind === 'backend') {
+      return ctx.error(`tcp-request ${phase} is not allowed because backend ${ctx.proxy.name} is not a frontend`);
+    }
+    const action = ctx.args[0];
+    const split = splitCondition(ctx, 1, `a 'tcp-request ${phase}' rule`);
+    if (!split.ok) return;
+    const args = split.head.slice(1);
+    const where = `in ${ctx.sectionLabel}`;
+    let result: TcpRequestRule['action'] | undefined;
+    if (action === 'accept' || action === 'reject' || action === 'silent-drop' || action === 'expect-proxy') {
+      if (args.length > 0) return ctx.error(`'tcp-request ${phase} ${action}' takes no argument ${where} (got '${args[0]}').`, 1);
+      if (action === 'expect-proxy' && phase !== 'connection') return ctx.error(`'expect-proxy' is only allowed in 'tcp-request connection' rules.`, 0);
+      result = { type: action };
+    } else if (action !== undefined && /^track-sc[012]$/.test(action)) {
+      if (args[0] === undefined) return ctx.error(`'tcp-request ${phase} ${action}' expects a key expression.`, 0);
+      const sample = parseSampleExpression(args[0]);
+      if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
+      if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined)) return ctx.error(`'${action}' expects 'table' <name> after the key.`, 2);
+      result = { type: 'track-sc', counter: Number(action.slice(-1)) as 0 | 1 | 2, key: args[0], table: args[2] };
+    } else if (action !== undefined && /^(set-var|unset-var)\(.+\)$/.test(action)) {
+      const variable = action.slice(action.indexOf('(') + 1, -1);
+      if (action.startsWith('set-var')) {
+        if (args[0] === undefined) return ctx.error(`'${action}' expects a sample expression.`, 0);
+        const sample = parseSampleExpression(args[0]);
+        if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
+      }
+      result = { type: action.startsWith('set-var') ? 'set-var' : 'unset-var', variable, expression: args[0] };
+    } else if (action === 'capture') {
+      if (args.length !== 3 || args[1] !== 'len') return ctx.error(`'tcp-request ${phase} capture' expects <sample> 'len' <length>.`, 0);
+      const n = parseInteger(args[2]!, 'capture len', 1);
+      if (n.error !== undefined) return ctx.error(n.error, 3);
+      result = { type: 'capture', expression: args[0]!, len: n.value };
+    } else if (action === 'use-service') {
+      if (args[0] !== 'prometheus-exporter') return ctx.error(`unknown service '${args[0] ?? ''}' (Loadstar provides 'prometheus-exporter').`, 1);
+      result = { type: 'use-service', service: args[0] };
+    } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
+      return ctx.error(`'tcp-request ${phase} ${action}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+    } else {
+      const hint = action === undefined ? undefined : suggest(action, ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'capture', 'use-service', 'expect-proxy']);
+      return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.map((a) => `'${a}'`).join(', ')} ${where} (got '${action ?? ''}').${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
+    }
+    if (result) ctx.proxy.tcpRequestRules.push({ phase, action: result, condition: split.condition, loc: ctx.directive.loc });
+  };
+}
+
+registerProxyKeywords([
+  { name: 'http-request', sections: 'dflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, deny, allow, return, auth, set-var, track-sc, use-service.', parse: parseHttpRule('http-request') },
+  { name: 'http-response', sections: 'dflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, deny, return, redirect.', parse: parseHttpRule('http-response') },
+  { name: 'http-after-response', sections: 'dflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
+  { name: 'tcp-request connection', sections: 'dfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },
+  { name: 'tcp-request session', sections: 'dfl', status: ENGINE, summary: 'Rules once the session is set up (after the PROXY header / TLS handshake).', parse: parseTcpRequest('session') },
+  { name: 'tcp-request content', sections: 'dflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing).', parse: parseTcpRequest('content') },
+  {
+    name: 'tcp-request inspect-delay',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'How long content rules may wait for data.',
+    parse(ctx) {
+      const t = parseTime(ctx.args[0] ?? '', 'tcp-request inspect-delay');
+      if (t.error !== undefined) return ctx.error(t.error, 0);
+      ctx.proxy.inspectDelay = t.value;
+    },
+  },
+]);
+

@@ -1,0 +1,86 @@
+/** Keywords of the small sections: `resolvers` (DNS discovery) and `userlist` (HTTP auth). */
+import type { DirectiveContext } from './keywords.ts';
+import { parseAddress, parseInteger, parseTime } from './values.ts';
+import type { Resolvers, Userlist } from './model.ts';
+
+const HOLD_STATUSES = new Set(['nx', 'other', 'refused', 'timeout', 'valid', 'obsolete']);
+
+export const RESOLVERS_KEYWORDS = ['nameserver', 'parse-resolv-conf', 'hold', 'accepted_payload_size', 'resolve_retries', 'timeout'];
+
+export function parseResolversDirective(ctx: DirectiveContext, r: Resolvers, keyword: string): void {
+  const a = ctx.args;
+  switch (keyword) {
+    case 'nameserver': {
+      if (a.length !== 2) return ctx.error(`'nameserver' expects <name> and <addr>[:<port>] as arguments.`);
+      const addr = parseAddress(a[1]!, { kind: 'generic', keyword: 'nameserver' });
+      if (addr.error !== undefined) return ctx.error(addr.error, 1);
+      if (r.nameservers.some((n) => n.name === a[0])) return ctx.error(`'nameserver' : another nameserver named '${a[0]}' was already defined.`, 0, 'LS_ERR_CFG_DUPLICATE');
+      const port = addr.value.port === 0 ? 53 : addr.value.port;
+      r.nameservers.push({ name: a[0]!, address: { ...addr.value, port, portEnd: port }, loc: ctx.directive.loc });
+      return;
+    }
+    case 'parse-resolv-conf':
+      r.parseResolvConf = true;
+      return;
+    case 'hold': {
+      if (a.length !== 2 || !HOLD_STATUSES.has(a[0]!)) return ctx.error(`'hold' expects one of 'nx', 'other', 'refused', 'timeout', 'valid', 'obsolete' and a time.`, 0);
+      const t = parseTime(a[1]!, `hold ${a[0]}`);
+      if (t.error !== undefined) return ctx.error(t.error, 1);
+      r.hold[a[0]!] = t.value;
+      return;
+    }
+    case 'accepted_payload_size': {
+      const v = parseInteger(a[0] ?? '', 'accepted_payload_size', 512, 65535);
+      if (v.error !== undefined) return ctx.error(v.error, 0);
+      r.acceptedPayloadSize = v.value;
+      return;
+    }
+    case 'resolve_retries': {
+      const v = parseInteger(a[0] ?? '', 'resolve_retries', 1);
+      if (v.error !== undefined) return ctx.error(v.error, 0);
+      r.resolveRetries = v.value;
+      return;
+    }
+    case 'timeout': {
+      if (a[0] !== 'resolve' && a[0] !== 'retry') return ctx.error(`'timeout' expects 'resolve' or 'retry' in a resolvers section (got '${a[0] ?? ''}').`, 0);
+      const t = parseTime(a[1] ?? '', `timeout ${a[0]}`);
+      if (t.error !== undefined) return ctx.error(t.error, 1);
+      r.timeouts[a[0]] = t.value;
+      return;
+    }
+  }
+}
+
+export const USERLIST_KEYWORDS = ['user', 'group'];
+
+export function parseUserlistDirective(ctx: DirectiveContext, u: Userlist, keyword: string): void {
+  const [name, ...rest] = ctx.args;
+  if (name === undefined) return ctx.error(`'${keyword}' expects a name.`);
+  if (keyword === 'group') {
+    const users = rest[0] === 'users' && rest[1] !== undefined ? rest[1].split(',') : [];
+    if (rest.length > 0 && rest[0] !== 'users') return ctx.error(`'group' : unexpected argument '${rest[0]}' (expects 'users').`, 1);
+    if (u.groups.some((g) => g.name === name)) return ctx.error(`duplicate group '${name}' in userlist '${u.name}'.`, 0, 'LS_ERR_CFG_DUPLICATE');
+    u.groups.push({ name, users, loc: ctx.directive.loc });
+    return;
+  }
+  let password: string | undefined;
+  let insecure = false;
+  let groups: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    const v = rest[i + 1];
+    if (w === 'password' || w === 'insecure-password') {
+      if (v === undefined) return ctx.error(`'user' : '${w}' expects a value.`, i + 1);
+      password = v;
+      insecure = w === 'insecure-password';
+      i++;
+    } else if (w === 'groups') {
+      if (v === undefined) return ctx.error(`'user' : 'groups' expects a list.`, i + 1);
+      groups = v.split(',');
+      i++;
+    } else return ctx.error(`'user' : unexpected argument '${w}' (expects 'password', 'insecure-password' or 'groups').`, i + 1);
+  }
+  if (password === undefined) return ctx.error(`'user' : user '${name}' needs 'password' or 'insecure-password'.`);
+  if (u.users.some((x) => x.name === name)) return ctx.error(`duplicate user '${name}' in userlist '${u.name}'.`, 0, 'LS_ERR_CFG_DUPLICATE');
+  u.users.push({ name, password, insecure, groups, loc: ctx.directive.loc });
+}

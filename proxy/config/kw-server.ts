@@ -1,0 +1,221 @@
+/** `server`, `default-server` and `server-template` with their options (configuration.txt §5.2). */
+import { registerProxyKeywords } from './keywords.ts';
+import type { ProxyDirectiveContext } from './keywords.ts';
+import { parseAddress, parseInteger, parseTime } from './values.ts';
+import { suggest } from './suggest.ts';
+import { ENGINE } from './status.ts';
+import type { ServerOptions, OnError } from './model.ts';
+
+type OptionParser = (value: string, into: ServerOptions, fail: (message: string) => void, serverName: string) => void;
+
+const flag = (apply: (o: ServerOptions) => void) => ({ takesValue: false as const, apply });
+const valued = (parse: OptionParser) => ({ takesValue: true as const, parse });
+
+function time(field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentInter', name: string): OptionParser {
+  return (value, o, fail, server) => {
+    const t = parseTime(value, name);
+    if (t.error !== undefined) return fail(`unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value}' in '${name}' argument of server ${server}.`);
+    if (t.value === 0 && field !== 'slowstart') return fail(`invalid value 0 for argument '${name}' of server ${server}.`);
+    o[field] = t.value;
+  };
+}
+
+function count(field: 'rise' | 'fall' | 'maxconn' | 'maxqueue' | 'errorLimit' | 'id' | 'agentPort' | 'port', name: string, min: number, max = 2 ** 31 - 1): OptionParser {
+  return (value, o, fail) => {
+    if (!/^\d+$/.test(value)) return fail(`'${name}' expects an integer argument, got '${value}'.`);
+    const n = Number(value);
+    if (n < min) return fail(min === 1 ? `'${name}' has to be > 0.` : `'${name}' expects an integer >= ${min}.`);
+    if (n > max) return fail(`'${name}' expects an integer <= ${max}, got '${value}'.`);
+    o[field] = n;
+  };
+}
+
+function oneOf<K extends keyof ServerOptions>(field: K, name: string, values: readonly string[]): OptionParser {
+  return (value, o, fail) => {
+    if (!values.includes(value)) return fail(`'${name}' expects ${values.map((v) => `'${v}'`).join(', ')} as argument, got '${value}'.`);
+    (o as Record<string, unknown>)[field] = value;
+  };
+}
+
+const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof valued>> = {
+  check: flag((o) => (o.check = true)),
+  'no-check': flag((o) => (o.check = false)),
+  backup: flag((o) => (o.backup = true)),
+  'no-backup': flag((o) => (o.backup = false)),
+  disabled: flag((o) => (o.disabled = true)),
+  enabled: flag((o) => (o.disabled = false)),
+  ssl: flag((o) => (o.ssl = true)),
+  'no-ssl': flag((o) => (o.ssl = false)),
+  'check-ssl': flag((o) => (o.checkSsl = true)),
+  'no-check-ssl': flag((o) => (o.checkSsl = false)),
+  'send-proxy': flag((o) => (o.sendProxy = true)),
+  'send-proxy-v2': flag((o) => (o.sendProxyV2 = true)),
+  'no-send-proxy': flag((o) => { o.sendProxy = false; o.sendProxyV2 = false; }),
+  'agent-check': flag((o) => (o.agentCheck = true)),
+  'no-agent-check': flag((o) => (o.agentCheck = false)),
+  inter: valued(time('inter', 'inter')),
+  fastinter: valued(time('fastinter', 'fastinter')),
+  downinter: valued(time('downinter', 'downinter')),
+  slowstart: valued(time('slowstart', 'slowstart')),
+  'agent-inter': valued(time('agentInter', 'agent-inter')),
+  rise: valued(count('rise', 'rise', 1)),
+  fall: valued(count('fall', 'fall', 1)),
+  maxconn: valued(count('maxconn', 'maxconn', 0)),
+  maxqueue: valued(count('maxqueue', 'maxqueue', 0)),
+  'error-limit': valued(count('errorLimit', 'error-limit', 1)),
+  id: valued(count('id', 'id', 1)),
+  port: valued(count('port', 'port', 1, 65535)),
+  'agent-port': valued(count('agentPort', 'agent-port', 1, 65535)),
+  weight: valued((value, o, fail, server) => {
+    if (!/^\d+$/.test(value)) return fail(`weight of server ${server} is not a number ('${value}').`);
+    const w = Number(value);
+    if (w > 256) return fail(`weight of server ${server} is not within 0 and 256 (${w}).`);
+    o.weight = w;
+  }),
+  addr: valued((value, o, fail) => {
+    const a = parseAddress(value, { kind: 'generic', keyword: 'addr' });
+    if (a.error !== undefined) return fail(a.error);
+    o.addr = value;
+  }),
+  cookie: valued((value, o) => (o.cookie = value)),
+  verify: valued(oneOf('verify', 'verify', ['none', 'required'])),
+  'ca-file': valued((value, o) => (o.caFile = value)),
+  sni: valued((value, o) => (o.sni = value)),
+  resolvers: valued((value, o) => (o.resolvers = value)),
+  'init-addr': valued((value, o, fail) => {
+    const methods = value.split(',');
+    const bad = methods.find((m) => !['last', 'libc', 'none'].includes(m) && !/^[\d.:a-fA-F]+$/.test(m));
+    if (bad !== undefined) return fail(`'init-addr' : unknown method '${bad}', expects 'last', 'libc', 'none' or an IP address.`);
+    o.initAddr = methods;
+  }),
+  'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
+  observe: valued(oneOf('observe', 'observe', ['none', 'layer4', 'layer7'])),
+  'on-error': valued(oneOf('onError', 'on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] satisfies OnError[])),
+};
+
+/** Options that do not change traffic in Loadstar: accepted with a warning. */
+const NO_EFFECT: Record<string, boolean> = {
+  tfo: false, 'no-tfo': false, 'pool-max-conn': true, 'pool-low-conn': true, 'pool-purge-delay': true,
+  'tcp-ut': true, 'no-tls-tickets': false, 'tls-tickets': false, 'ssl-reuse': false, 'no-ssl-reuse': false,
+  'max-reuse': true, 'log-proto': true, 'allow-0rtt': false, namespace: true, 'resolve-opts': true, 'resolve-net': true,
+};
+
+/** HAProxy server options Loadstar does not implement yet. */
+const UNSUPPORTED: Record<string, boolean> = {
+  track: true, 'on-marked-down': true, 'on-marked-up': true, minconn: true, source: true, 'agent-addr': true,
+  'agent-send': true, crt: true, ciphers: true, ciphersuites: true, alpn: true, 'check-alpn': true, 'check-sni': true,
+  proto: true, 'check-proto': true, redir: true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
+  'check-send-proxy': false, 'proxy-v2-options': true, 'crl-file': true, 'verifyhost': true, 'no-verifyhost': false,
+  'ssl-min-ver': true, 'ssl-max-ver': true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,
+  'force-tlsv12': false, 'force-tlsv13': false, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false,
+  'no-tlsv12': false, 'no-tlsv13': false, 'non-stick': false, stick: false, socks4: true, ws: true, 'set-proxy-v2-tlv-fmt': true,
+  'usesrc': true, 'curves': true, 'sigalgs': true, 'client-sigalgs': true, 'health-check-port': true,
+};
+
+const ALL_OPTION_NAMES = [...Object.keys(SERVER_OPTIONS), ...Object.keys(NO_EFFECT), ...Object.keys(UNSUPPORTED)];
+
+/** Parses `[options…]` from `args[from]` into `options`. Returns false after reporting an error. */
+function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: string, serverName: string, options: ServerOptions): boolean {
+  for (let i = from; i < ctx.args.length; i++) {
+    const word = ctx.args[i]!;
+    const spec = SERVER_OPTIONS[word];
+    const otherTakesValue = NO_EFFECT[word] ?? UNSUPPORTED[word];
+    if (!spec && otherTakesValue === undefined) {
+      const hint = suggest(word, ALL_OPTION_NAMES);
+      ctx.error(`${label} : unknown keyword '${word}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, i);
+      return false;
+    }
+    const takesValue = spec ? spec.takesValue : otherTakesValue!;
+    const value = takesValue ? ctx.args[i + 1] : undefined;
+    if (takesValue && value === undefined) {
+      ctx.error(`${label} : '${word}' expects an argument.`, i);
+      return false;
+    }
+    if (takesValue) i++;
+    if (!spec) {
+      if (word in UNSUPPORTED) {
+        ctx.error(`${label} : '${word}' is not supported by Loadstar yet.`, i, 'LS_ERR_CFG_UNSUPPORTED');
+        return false;
+      }
+      ctx.warn(`${label} : '${word}' has no effect in Loadstar and is ignored.`, i, 'LS_WARN_CFG_IGNORED');
+      (options.extra ??= {})[word] = value ?? true;
+      continue;
+    }
+    let failed = false;
+    const fail = (message: string): void => {
+      failed = true;
+      ctx.error(`${label} : ${message}`, takesValue ? i : i);
+    };
+    if (spec.takesValue) spec.parse(value!, options, fail, serverName);
+    else spec.apply(options);
+    if (failed) return false;
+  }
+  return true;
+}
+
+function parseServerAddress(ctx: ProxyDirectiveContext, index: number, label: string) {
+  const word = ctx.args[index]!;
+  const a = parseAddress(word, { kind: 'server', keyword: label.slice(1, label.indexOf(' ')) });
+  if (a.error !== undefined) {
+    ctx.error(a.error.replace(/^'server'/, label), index);
+    return undefined;
+  }
+  if (a.value.family === 'unix') {
+    ctx.error(`${label} : UNIX socket servers ('${word}') are not supported by Loadstar yet.`, index, 'LS_ERR_CFG_UNSUPPORTED');
+    return undefined;
+  }
+  return a.value;
+}
+
+registerProxyKeywords([
+  {
+    name: 'server',
+    sections: 'lb',
+    status: ENGINE,
+    summary: 'A backend server: address, and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl …).',
+    parse(ctx) {
+      const [name, address] = ctx.args;
+      if (name === undefined || address === undefined) return ctx.error(`'server' expects <name> and <addr>[:<port>] as arguments.`);
+      const label = `'server ${ctx.proxy.name}/${name}'`;
+      const a = parseServerAddress(ctx, 1, label);
+      if (!a) return;
+      const options: ServerOptions = {};
+      if (!parseServerOptions(ctx, 2, label, name, options)) return;
+      ctx.proxy.servers.push({ name, host: a.host, port: a.port, portIsOffset: a.portOffset, options, loc: ctx.directive.loc });
+    },
+  },
+  {
+    name: 'default-server',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Default options for every following server of this section (or of proxies using these defaults).',
+    parse(ctx) {
+      parseServerOptions(ctx, 0, `'default-server'`, 'default-server', ctx.proxy.defaultServer);
+    },
+  },
+  {
+    name: 'server-template',
+    sections: 'lb',
+    status: ENGINE,
+    summary: 'Declares N servers `<prefix>1..N` at once, typically filled by DNS discovery.',
+    parse(ctx) {
+      const [prefix, range, address] = ctx.args;
+      if (prefix === undefined || range === undefined || address === undefined) {
+        return ctx.error(`'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.`);
+      }
+      const label = `'server-template ${ctx.proxy.name}/${prefix}'`;
+      const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+      const first = m ? (m[2] !== undefined ? Number(m[1]) : 1) : NaN;
+      const last = m ? Number(m[2] ?? m[1]) : NaN;
+      if (!m || last < first || last < 1 || first < 1) {
+        return ctx.error(`Wrong server-template number or range arg '${range}'. Expects a number of servers > 0 or a <first>-<last> range.`, 1);
+      }
+      const a = parseServerAddress(ctx, 2, label);
+      if (!a) return;
+      const options: ServerOptions = {};
+      if (!parseServerOptions(ctx, 3, label, prefix, options)) return;
+      ctx.proxy.serverTemplates.push({ prefix, first, last, host: a.host, port: a.port, options, loc: ctx.directive.loc });
+    },
+  },
+]);
+

@@ -1,0 +1,504 @@
+/**
+ * The typed configuration model. The text (haproxy.cfg) is the source of truth
+ * (DESIGN.md §3): every section keeps its directives in order, exactly as parsed,
+ * so the serializer can write them back with their comments; the typed fields
+ * are the parsed meaning of those directives, which the engine reads.
+ *
+ * Units: every duration is in milliseconds, every size in bytes, unless a field says otherwise.
+ */
+import type { SourceLocation } from './diagnostics.ts';
+import type { AclDeclaration, Condition, LogFormatToken } from '../acl/index.ts';
+
+export type { SourceLocation };
+
+/** One configuration line: a keyword and its arguments. */
+export interface Directive {
+  /** The words that name the directive (`server`, `option httpchk`, `timeout client`, `no option httplog`). */
+  keyword: string;
+  /** The remaining words after quote removal and environment expansion. */
+  args: string[];
+  loc: SourceLocation;
+  /** 1-based columns of each argument, for diagnostics. */
+  argColumns: number[];
+  /** Whole-line comments directly above this line (without `#`). */
+  comments: string[];
+  /** A comment on the same line, after the arguments. */
+  trailingComment?: string;
+  /**
+   * The arguments as parsed and as typed: while `args` still equals `parsed`, the
+   * serializer writes `typed` back verbatim (keeps `"${VAR}"` and the user's quoting).
+   * An empty typed word continues the previous one (`"${LIST[*]}"` gives several values).
+   */
+  source?: { readonly parsed: readonly string[]; readonly typed: readonly string[] };
+}
+
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist';
+
+export interface Section {
+  kind: SectionKind;
+  /** Empty for `global` and an anonymous `defaults`. */
+  name: string;
+  /** `from NAME`: the defaults section this one inherits from. */
+  from?: string;
+  loc: SourceLocation;
+  comments: string[];
+  trailingComment?: string;
+  directives: Directive[];
+}
+
+export type ProxyMode = 'http' | 'tcp';
+export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
+
+export interface Config {
+  /** Every section in file order, including the ones the typed fields below describe. */
+  sections: Section[];
+  /** Comments after the last directive of the last file. */
+  trailingComments: string[];
+  global: GlobalSettings;
+  /** defaults, frontend, backend and listen sections, in order, with their parsed meaning. */
+  proxies: Proxy[];
+  resolvers: Resolvers[];
+  userlists: Userlist[];
+}
+
+// ---------------------------------------------------------------- global
+
+export interface StatsSocket {
+  /** `ipv4@127.0.0.1:9999`, `127.0.0.1:9999` or a UNIX socket path. */
+  address: ListenAddress;
+  /** UNIX socket permission bits, e.g. 0o600. */
+  mode?: number;
+  level: 'user' | 'operator' | 'admin';
+  expose_fd?: boolean;
+  loc: SourceLocation;
+}
+
+export interface LogTarget {
+  /** `global` (use the global log targets), a UNIX path, `stdout`/`stderr`, or host:port. */
+  target: string;
+  facility?: string;
+  level?: string;
+  minLevel?: string;
+  format?: string;
+  loc: SourceLocation;
+}
+
+export interface GlobalSettings {
+  section?: Section;
+  /** Process-wide connection limit; default derived from the file-descriptor limit. */
+  maxconn?: number;
+  /** Worker threads HAProxy would start; Loadstar runs one event loop and only notes it. */
+  nbthread?: number;
+  daemon: boolean;
+  logs: LogTarget[];
+  statsSockets: StatsSocket[];
+  /** `stats timeout`: idle timeout of the runtime API, ms (default 10000). */
+  statsTimeout?: number;
+  sslDefaultBind: { ciphers?: string; ciphersuites?: string; options: string[] };
+  sslDefaultServer: { ciphers?: string; ciphersuites?: string; options: string[] };
+  /** `crt-base` / `ca-base`: directories relative certificate paths resolve against. */
+  crtBase?: string;
+  caBase?: string;
+  /** tune.* values as written (numbers converted where the keyword takes a number). */
+  tune: Record<string, string>;
+}
+
+// ---------------------------------------------------------------- addresses
+
+export type AddressFamily = 'ipv4' | 'ipv6' | 'unix' | 'any';
+
+export interface ListenAddress {
+  family: AddressFamily;
+  /** IP address or host name; '' means all addresses (`*`, `:port`). For unix: the path. */
+  host: string;
+  /** First port of the range (0 for unix). */
+  port: number;
+  /** Last port of a `:8000-8010` range; equal to `port` otherwise. */
+  portEnd: number;
+}
+
+export interface Bind {
+  addresses: ListenAddress[];
+  ssl: boolean;
+  /** Certificate files or directories given with `crt`. */
+  crt: string[];
+  crtList?: string;
+  alpn?: string[];
+  name?: string;
+  sslMinVer?: TlsVersion;
+  sslMaxVer?: TlsVersion;
+  ciphers?: string;
+  ciphersuites?: string;
+  acceptProxy: boolean;
+  v4v6: boolean;
+  v6only: boolean;
+  /** Per-bind connection limit. */
+  maxconn?: number;
+  /** Other bind options, parsed and recorded as written (keyword → value or true). */
+  extra: Record<string, string | true>;
+  loc: SourceLocation;
+}
+
+export type TlsVersion = 'SSLv3' | 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+// ---------------------------------------------------------------- servers
+
+export type ObserveMode = 'none' | 'layer4' | 'layer7';
+export type OnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
+
+/** Options shared by `server`, `server-template` and `default-server`. Defaults are HAProxy's. */
+export interface ServerOptions {
+  /** Active health checks enabled. Default false. */
+  check?: boolean;
+  /** Interval between checks, ms. Default 2000. */
+  inter?: number;
+  /** Interval while a state change is in progress, ms. Default: inter. */
+  fastinter?: number;
+  /** Interval while the server is down, ms. Default: inter. */
+  downinter?: number;
+  /** Consecutive successes to go up. Default 2. */
+  rise?: number;
+  /** Consecutive failures to go down. Default 3. */
+  fall?: number;
+  /** Port the checks connect to. Default: the server's port. */
+  port?: number;
+  /** Address the checks connect to. Default: the server's address. */
+  addr?: string;
+  /** Relative weight 0..256. Default 1. */
+  weight?: number;
+  backup?: boolean;
+  /** Concurrent connections; 0 = unlimited. Default 0. */
+  maxconn?: number;
+  /** Queue limit when maxconn is reached; 0 = unlimited. Default 0. */
+  maxqueue?: number;
+  /** Time to ramp weight up after coming back, ms. Default 0. */
+  slowstart?: number;
+  disabled?: boolean;
+  /** Cookie value for cookie persistence. Default: none. */
+  cookie?: string;
+  /** Numeric server id (`show stat` sid). Default: position in backend. */
+  id?: number;
+  ssl?: boolean;
+  verify?: 'none' | 'required';
+  caFile?: string;
+  /** Sample expression giving the SNI to send. */
+  sni?: string;
+  checkSsl?: boolean;
+  sendProxy?: boolean;
+  sendProxyV2?: boolean;
+  resolvers?: string;
+  initAddr?: string[];
+  resolvePrefer?: 'ipv4' | 'ipv6';
+  observe?: ObserveMode;
+  /** Consecutive observed errors before on-error applies. Default 10. */
+  errorLimit?: number;
+  /** Default fail-check. */
+  onError?: OnError;
+  agentCheck?: boolean;
+  agentPort?: number;
+  agentInter?: number;
+  /** Other options, recorded as written. */
+  extra?: Record<string, string | true>;
+}
+
+export interface Server {
+  name: string;
+  /** Host name or IP as written (possibly needing resolution). */
+  host: string;
+  /** 0 when the port is not given (use the client's destination port). */
+  port: number;
+  /** True when the address had a `+`/`-` port offset or no port. */
+  portIsOffset?: boolean;
+  options: ServerOptions;
+  /** Generated by server-template. */
+  fromTemplate?: string;
+  loc: SourceLocation;
+}
+
+export interface ServerTemplate {
+  prefix: string;
+  /** First and last number of the generated names (`web1..3` or `web5-8`). */
+  first: number;
+  last: number;
+  host: string;
+  port: number;
+  options: ServerOptions;
+  loc: SourceLocation;
+}
+
+// ---------------------------------------------------------------- balancing
+
+export type BalanceAlgorithm =
+  | 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'uri'
+  | 'url_param' | 'hdr' | 'random' | 'rdp-cookie';
+
+export interface Balance {
+  algorithm: BalanceAlgorithm;
+  /** uri: `whole`, `len N`, `depth N`, `path-only`. */
+  uri?: { whole: boolean; len?: number; depth?: number; pathOnly: boolean };
+  /** url_param: parameter name, `check_post`. */
+  param?: string;
+  /** hdr(name) / rdp-cookie(name). */
+  header?: string;
+  /** hdr: `use_domain_only`. */
+  useDomainOnly?: boolean;
+  /** random(N): number of draws (power of N choices). Default 2. */
+  draws?: number;
+  loc: SourceLocation;
+}
+
+export interface HashType {
+  method: 'map-based' | 'consistent';
+  func?: 'sdbm' | 'djb2' | 'wt6' | 'crc32';
+  avalanche: boolean;
+}
+
+// ---------------------------------------------------------------- rules
+
+/** A directive that may end with `if COND` / `unless COND`. */
+export interface Conditional {
+  condition?: Condition;
+  loc: SourceLocation;
+}
+
+export type RedirectKind = 'location' | 'prefix' | 'scheme';
+
+export type HttpAction =
+  | { type: 'redirect'; kind: RedirectKind; value: LogFormatToken[]; valueText: string; code: number; dropQuery: boolean; appendSlash: boolean; setCookie?: string; clearCookie?: string }
+  | { type: 'set-header' | 'add-header'; name: string; value: LogFormatToken[]; valueText: string }
+  | { type: 'del-header'; name: string; method?: string }
+  | { type: 'replace-header' | 'replace-value'; name: string; regex: string; replacement: LogFormatToken[]; replacementText: string }
+  | { type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq'; value: LogFormatToken[]; valueText: string }
+  | { type: 'deny' | 'tarpit'; status: number; contentType?: string; body?: ReturnBody }
+  | { type: 'allow' }
+  | { type: 'return'; status: number; contentType?: string; body?: ReturnBody; headers: Array<{ name: string; value: string }> }
+  | { type: 'auth'; realm?: string }
+  | { type: 'set-var' | 'unset-var'; variable: string; expression?: string }
+  | { type: 'track-sc'; counter: 0 | 1 | 2; key: string; table?: string }
+  | { type: 'use-service'; service: string }
+  | { type: 'set-log-level'; level: string }
+  | { type: 'capture'; expression: string; len?: number; id?: number };
+
+export type ReturnBody =
+  | { kind: 'string'; text: string }
+  | { kind: 'lf-string'; text: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'lf-file'; path: string }
+  | { kind: 'errorfile'; path: string }
+  | { kind: 'errorfiles'; name: string };
+
+export interface HttpRule extends Conditional {
+  action: HttpAction;
+}
+
+export type TcpRequestPhase = 'connection' | 'content' | 'session';
+
+export interface TcpRequestRule extends Conditional {
+  phase: TcpRequestPhase;
+  action:
+    | { type: 'accept' | 'reject' | 'silent-drop' }
+    | { type: 'track-sc'; counter: 0 | 1 | 2; key: string; table?: string }
+    | { type: 'set-var' | 'unset-var'; variable: string; expression?: string }
+    | { type: 'capture'; expression: string; len: number }
+    | { type: 'use-service'; service: string }
+    | { type: 'expect-proxy' };
+}
+
+export interface SwitchingRule extends Conditional {
+  /** Backend name; may contain a log-format expression (`be_%[req.hdr(host)]`). */
+  backend: string;
+  dynamic: boolean;
+}
+
+// ---------------------------------------------------------------- checks
+
+export type HttpCheckExpect =
+  | { kind: 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'; pattern: string; negate: boolean }
+  | { kind: 'custom'; pattern: string; negate: boolean };
+
+export type HttpCheckRule =
+  | { type: 'send'; method?: string; uri?: string; version?: string; headers: Array<{ name: string; value: string }>; body?: string; loc: SourceLocation }
+  | { type: 'expect'; expect: HttpCheckExpect; minRecv?: number; loc: SourceLocation }
+  | { type: 'connect'; port?: number; ssl: boolean; sni?: string; alpn?: string; loc: SourceLocation }
+  | { type: 'comment'; text: string; loc: SourceLocation };
+
+export type TcpCheckRule =
+  | { type: 'connect'; port?: number; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; loc: SourceLocation }
+  | { type: 'send' | 'send-lf' | 'send-binary'; data: string; loc: SourceLocation }
+  | { type: 'expect'; kind: 'string' | 'rstring' | 'binary' | 'rbinary'; pattern: string; negate: boolean; minRecv?: number; loc: SourceLocation }
+  | { type: 'comment'; text: string; loc: SourceLocation };
+
+/** `option httpchk [METH] [URI] [VER]`. Defaults: OPTIONS / HTTP/1.0. */
+export interface HttpCheckRequest {
+  method: string;
+  uri: string;
+  version: string;
+}
+
+// ---------------------------------------------------------------- persistence
+
+export interface CookieSettings {
+  name: string;
+  mode: 'insert' | 'rewrite' | 'prefix' | 'passive';
+  indirect: boolean;
+  nocache: boolean;
+  postonly: boolean;
+  preserve: boolean;
+  httponly: boolean;
+  secure: boolean;
+  domains: string[];
+  /** ms */
+  maxidle?: number;
+  /** ms */
+  maxlife?: number;
+  dynamic: boolean;
+  attrs: string[];
+  loc: SourceLocation;
+}
+
+export interface StickTable {
+  type: 'ip' | 'ipv6' | 'integer' | 'string' | 'binary';
+  /** string/binary key length, bytes. */
+  len?: number;
+  /** Maximum entries (k/m/g suffixes applied). */
+  size: number;
+  /** Entry lifetime after last access, ms. */
+  expire?: number;
+  nopurge: boolean;
+  peers?: string;
+  /** Stored data types: `http_req_rate(10s)` → { name: 'http_req_rate', period: 10000 }. */
+  store: Array<{ name: string; period?: number }>;
+  loc: SourceLocation;
+}
+
+export interface StickRule extends Conditional {
+  kind: 'on' | 'match' | 'store-request' | 'store-response';
+  expression: string;
+  table?: string;
+}
+
+// ---------------------------------------------------------------- misc
+
+export interface StatsSettings {
+  enabled: boolean;
+  uri?: string;
+  /** ms */
+  refresh?: number;
+  auth: Array<{ user: string; password: string }>;
+  realm?: string;
+  admin: Conditional[];
+  hideVersion: boolean;
+  showLegends: boolean;
+  scope: string[];
+}
+
+export interface Capture {
+  kind: 'request header' | 'response header' | 'cookie';
+  name: string;
+  len: number;
+  loc: SourceLocation;
+}
+
+export interface Timeouts {
+  connect?: number;
+  client?: number;
+  server?: number;
+  'http-request'?: number;
+  'http-keep-alive'?: number;
+  queue?: number;
+  tunnel?: number;
+  check?: number;
+  'client-fin'?: number;
+  'server-fin'?: number;
+  tarpit?: number;
+}
+
+export type TimeoutName = keyof Timeouts;
+
+/** `option X` / `no option X`, with the option's arguments. */
+export interface OptionSetting {
+  enabled: boolean;
+  args: string[];
+  loc: SourceLocation;
+}
+
+export interface Proxy {
+  kind: ProxyKind;
+  /** Empty for an anonymous defaults section. */
+  name: string;
+  section: Section;
+  /** The defaults section this proxy inherited from (after provisioning). */
+  defaults?: Proxy;
+  mode?: ProxyMode;
+  binds: Bind[];
+  servers: Server[];
+  serverTemplates: ServerTemplate[];
+  defaultServer: ServerOptions;
+  balance?: Balance;
+  hashType?: HashType;
+  timeouts: Timeouts;
+  options: Record<string, OptionSetting>;
+  /** ACL declarations by name; several declarations of one name are ORed. */
+  acls: Map<string, Array<AclDeclaration & { loc: SourceLocation }>>;
+  switchingRules: SwitchingRule[];
+  defaultBackend?: { name: string; loc: SourceLocation };
+  httpRequestRules: HttpRule[];
+  httpResponseRules: HttpRule[];
+  httpAfterResponseRules: HttpRule[];
+  tcpRequestRules: TcpRequestRule[];
+  /** `tcp-request inspect-delay`, ms. */
+  inspectDelay?: number;
+  httpCheckRequest?: HttpCheckRequest;
+  httpCheckRules: HttpCheckRule[];
+  httpCheckDisableOn404: boolean;
+  tcpCheckRules: TcpCheckRule[];
+  cookie?: CookieSettings;
+  stickTable?: StickTable;
+  stickRules: StickRule[];
+  stats: StatsSettings;
+  /** Connection retries after a failed connect. Default 3. */
+  retries?: number;
+  maxconn?: number;
+  /** `fullconn` for dynamic maxconn (minconn). */
+  fullconn?: number;
+  logs: LogTarget[];
+  /** `no log` was given. */
+  noLog: boolean;
+  logFormat?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
+  captures: Capture[];
+  /** status → file path. */
+  errorfiles: Map<number, string>;
+  compression: { algorithms: string[]; types: string[]; offload: boolean };
+  monitorUri?: string;
+  description?: string;
+  /** `disabled`: the proxy is not started. */
+  disabled: boolean;
+  /** Unique id (`id N`), or assigned in order. */
+  id?: number;
+}
+
+export interface Nameserver {
+  name: string;
+  address: ListenAddress;
+  loc: SourceLocation;
+}
+
+export interface Resolvers {
+  name: string;
+  section: Section;
+  nameservers: Nameserver[];
+  parseResolvConf: boolean;
+  /** `hold STATUS PERIOD`: ms per status (valid, nx, other, refused, timeout, obsolete). */
+  hold: Record<string, number>;
+  acceptedPayloadSize?: number;
+  resolveRetries?: number;
+  /** `timeout resolve` / `timeout retry`, ms. */
+  timeouts: { resolve?: number; retry?: number };
+}
+
+export interface Userlist {
+  name: string;
+  section: Section;
+  users: Array<{ name: string; password: string; insecure: boolean; groups: string[]; loc: SourceLocation }>;
+  groups: Array<{ name: string; users: string[]; loc: SourceLocation }>;
+}

@@ -1,0 +1,355 @@
+/**
+ * The configuration parser: cuts files into lines and words (lexer.ts), follows
+ * `.if` conditional blocks, opens sections and hands each directive to the
+ * keyword that owns it (keywords.ts). Problems are collected as diagnostics;
+ * parsing always goes on to the end so a user sees every mistake at once.
+ */
+import { lexLine } from './lexer.ts';
+import type { Environment, Word } from './lexer.ts';
+import { Diagnostics } from './diagnostics.ts';
+import type { SourceLocation } from './diagnostics.ts';
+import {
+  proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER,
+} from './keywords.ts';
+import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
+import type { Config, Directive, Proxy, ProxyKind, Section, SectionKind, Resolvers, Userlist } from './model.ts';
+import { newConfig, newProxy, newResolvers, newUserlist, sectionLabel } from './sections.ts';
+import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
+import { suggest } from './suggest.ts';
+import { parseTuneKeyword } from './kw-global.ts';
+import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
+import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
+import type { DiagnosticCode } from '../errors.ts';
+import './kw-proxy.ts';
+import './kw-bind.ts';
+import './kw-server.ts';
+import './kw-rules.ts';
+import './kw-balance.ts';
+import './kw-checks.ts';
+import './kw-persist.ts';
+import './kw-stats.ts';
+
+export interface SourceFile {
+  /** The name diagnostics use (as given on the command line). */
+  name: string;
+  text: string;
+}
+
+const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist'];
+/** Sections HAProxy has that Loadstar does not implement: reported once, their body skipped. */
+const UNSUPPORTED_SECTIONS = ['peers', 'mailers', 'program', 'http-errors', 'ring', 'cache', 'fcgi-app', 'log-forward', 'traces', 'crt-store'];
+const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
+
+const haproxyProxyKeywords = new Map(HAPROXY_PROXY_KEYWORDS.map(([k, s]) => [k, s]));
+const haproxyGlobalKeywords = new Set(HAPROXY_GLOBAL_KEYWORDS);
+
+interface State {
+  config: Config;
+  diagnostics: Diagnostics;
+  options: ParseOptions;
+  env: Record<string, string | undefined>;
+  section?: Section;
+  proxy?: Proxy;
+  resolvers?: Resolvers;
+  userlist?: Userlist;
+  /** Inside an unsupported section: skip its lines. */
+  skipping: boolean;
+  pendingComments: string[];
+  /** Proxy names by kind family, for duplicate detection. */
+  names: Map<string, { kind: string; loc: SourceLocation }>;
+}
+
+export function parseFiles(files: readonly SourceFile[], options: ParseOptions): { config: Config; diagnostics: Diagnostics } {
+  const state: State = {
+    config: newConfig(),
+    diagnostics: new Diagnostics(),
+    options,
+    env: { ...options.env },
+    skipping: false,
+    pendingComments: [],
+    names: new Map(),
+  };
+  for (const file of files) parseFile(state, file);
+  state.config.trailingComments = state.pendingComments;
+  return { config: state.config, diagnostics: state.diagnostics };
+}
+
+function parseFile(state: State, file: SourceFile): void {
+  const lines = file.text.split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  const blocks = new ConditionalBlocks();
+  lines.forEach((text, index) => {
+    const lineNo = index + 1;
+    const at = (column = 1): SourceLocation => ({ file: file.name, line: lineNo, column });
+    const trimmed = text.trimStart();
+    if (trimmed.startsWith('.')) {
+      const lexed = lexLine(trimmed, state.env);
+      const problem = evaluateConditionalBlock(blocks, lexed.words.map((w) => w.value), state.env, lineNo);
+      if (problem) {
+        if (problem.severity === 'alert') state.diagnostics.alert(at(), 'LS_ERR_CFG_SYNTAX', problem.message);
+        else state.diagnostics.warn(at(), 'LS_WARN_CFG_SUSPICIOUS', problem.message);
+      }
+      return;
+    }
+    if (!blocks.active) return;
+    const lexed = lexLine(text, state.env as Environment);
+    let fatal = false;
+    for (const p of lexed.problems) {
+      if (p.severity === 'alert') {
+        fatal = true;
+        state.diagnostics.alert(at(p.column), 'LS_ERR_CFG_SYNTAX', `${p.message}: ${text.trim()}`);
+      } else state.diagnostics.warn(at(p.column), 'LS_WARN_CFG_ENV', p.message);
+    }
+    if (fatal) return;
+    if (lexed.words.length === 0) {
+      if (lexed.comment !== undefined) state.pendingComments.push(lexed.comment);
+      return;
+    }
+    handleLine(state, lexed.words, lexed.comment, at);
+  });
+  const unclosed = blocks.unclosedAt;
+  if (unclosed !== undefined) {
+    state.diagnostics.alert({ file: file.name, line: unclosed, column: 1 }, 'LS_ERR_CFG_SYNTAX', `missing '.endif' for the '.if' at line ${unclosed}.`);
+  }
+}
+
+function handleLine(state: State, words: Word[], comment: string | undefined, at: (column?: number) => SourceLocation): void {
+  const first = words[0]!.value;
+  if ((SUPPORTED_SECTIONS as readonly string[]).includes(first)) return openSection(state, first as SectionKind, words, comment, at);
+  if (UNSUPPORTED_SECTIONS.includes(first)) {
+    state.diagnostics.alert(at(), 'LS_ERR_CFG_UNSUPPORTED', `section '${first}' is not supported by Loadstar yet.`, first);
+    state.section = undefined;
+    state.proxy = undefined;
+    state.skipping = true;
+    state.pendingComments = [];
+    return;
+  }
+  if (state.skipping) return;
+  const section = state.section;
+  if (!section) {
+    state.diagnostics.alert(at(), 'LS_ERR_CFG_UNKNOWN_SECTION', `unknown keyword '${first}' out of section.`, first);
+    state.pendingComments = [];
+    return;
+  }
+  const directive: Directive = {
+    keyword: first,
+    args: [],
+    loc: at(words[0]!.column),
+    argColumns: [],
+    comments: state.pendingComments,
+    trailingComment: comment,
+  };
+  state.pendingComments = [];
+  section.directives.push(directive);
+  const values = words.map((w) => w.value);
+  switch (section.kind) {
+    case 'global':
+      return dispatchGlobal(state, directive, words, values);
+    case 'resolvers':
+    case 'userlist':
+      return dispatchSmallSection(state, section, directive, words, values);
+    default:
+      return dispatchProxy(state, directive, words, values);
+  }
+}
+
+function openSection(state: State, kind: SectionKind, words: Word[], comment: string | undefined, at: (column?: number) => SourceLocation): void {
+  state.skipping = false;
+  const values = words.map((w) => w.value);
+  let name = '';
+  let from: string | undefined;
+  let rest = values.slice(1);
+  if (kind !== 'global') {
+    if (rest[0] !== undefined && rest[0] !== 'from') {
+      name = rest[0];
+      rest = rest.slice(1);
+    }
+    if (rest[0] === 'from') {
+      from = rest[1];
+      if (from === undefined) state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'from' expects a defaults section name.`, kind);
+      rest = rest.slice(2);
+    }
+  }
+  const section: Section = { kind, name, from, loc: at(), comments: state.pendingComments, trailingComment: comment, directives: [] };
+  state.pendingComments = [];
+  state.config.sections.push(section);
+  state.section = section;
+  state.proxy = undefined;
+  state.resolvers = undefined;
+  state.userlist = undefined;
+  if (rest.length > 0) {
+    state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'${kind}' : unexpected argument '${rest[0]}'.`, kind);
+  }
+  if (kind === 'global') {
+    state.config.global.section = section;
+    return;
+  }
+  if (name === '' && kind !== 'defaults') {
+    state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'${kind}' expects an <id> argument`, kind);
+  } else if (name !== '' && !SECTION_NAME.test(name)) {
+    const bad = [...name].find((c) => !/[A-Za-z0-9_.:-]/.test(c));
+    state.diagnostics.alert(at(words[1]?.column), 'LS_ERR_CFG_BAD_ARGUMENT', `character '${bad}' is not permitted in '${kind}' name '${name}'.`, kind);
+  }
+  if (kind === 'resolvers') {
+    state.resolvers = newResolvers(section);
+    checkUnique(state, `resolvers:${name}`, 'resolvers', name, section.loc);
+    state.config.resolvers.push(state.resolvers);
+    return;
+  }
+  if (kind === 'userlist') {
+    state.userlist = newUserlist(section);
+    checkUnique(state, `userlist:${name}`, 'userlist', name, section.loc);
+    state.config.userlists.push(state.userlist);
+    return;
+  }
+  const proxy = newProxy(kind as ProxyKind, section);
+  state.proxy = proxy;
+  state.config.proxies.push(proxy);
+  if (name !== '') {
+    // Frontends and backends have separate namespaces in HAProxy; a listen is both.
+    const families = kind === 'listen' ? ['frontend', 'backend'] : kind === 'defaults' ? ['defaults'] : [kind];
+    for (const family of families) checkUnique(state, `${family}:${name}`, kind, name, section.loc);
+  }
+}
+
+function checkUnique(state: State, key: string, kind: string, name: string, loc: SourceLocation): void {
+  const previous = state.names.get(key);
+  if (previous) {
+    state.diagnostics.alert(loc, 'LS_ERR_CFG_DUPLICATE', `${kind} '${name}' has the same name as ${previous.kind} '${name}' declared at ${previous.loc.file}:${previous.loc.line}.`, kind);
+    return;
+  }
+  state.names.set(key, { kind, loc });
+}
+
+function makeContext(state: State, directive: Directive, words: Word[], used: number): DirectiveContext {
+  directive.keyword = words.slice(0, used).map((w) => w.value).join(' ');
+  directive.args = words.slice(used).map((w) => w.value);
+  directive.source = { parsed: [...directive.args], typed: words.slice(used).map((w) => w.raw) };
+  directive.argColumns = words.slice(used).map((w) => w.column);
+  const report = (severity: 'alert' | 'warning', defaultCode: DiagnosticCode) => (message: string, argIndex?: number, code?: DiagnosticCode) => {
+    const column = argIndex === undefined ? directive.loc.column : directive.argColumns[argIndex] ?? directive.loc.column;
+    state.diagnostics.add({ ...directive.loc, column, severity, code: code ?? defaultCode, keyword: directive.keyword, message });
+  };
+  return {
+    directive,
+    args: directive.args,
+    diagnostics: state.diagnostics,
+    options: state.options,
+    config: state.config,
+    sectionLabel: sectionLabel(state.section!),
+    error: report('alert', 'LS_ERR_CFG_BAD_ARGUMENT'),
+    warn: report('warning', 'LS_WARN_CFG_SUSPICIOUS'),
+  };
+}
+
+function dispatchGlobal(state: State, directive: Directive, words: Word[], values: string[]): void {
+  const found = lookupKeyword(globalKeywordRegistry(), values);
+  if (found) {
+    const ctx = makeContext(state, directive, words, found.used);
+    applyEnvironmentKeyword(state, directive.keyword, ctx.args);
+    return found.spec.parse(ctx);
+  }
+  const first = values[0]!;
+  const ctx = makeContext(state, directive, words, 1);
+  if (first.startsWith('tune.') && haproxyGlobalKeywords.has(first)) return parseTuneKeyword(ctx, first);
+  if (haproxyGlobalKeywords.has(first) || haproxyGlobalKeywords.has(values.slice(0, 2).join(' '))) {
+    return ctx.error(`'${first}' is not supported by Loadstar yet.`, undefined, 'LS_ERR_CFG_UNSUPPORTED');
+  }
+  const hint = suggest(first, [...globalKeywordRegistry().keys(), ...HAPROXY_GLOBAL_KEYWORDS, ...SUPPORTED_SECTIONS]);
+  ctx.error(`unknown keyword '${first}' in 'global' section${hint ? `; did you mean '${hint}' maybe ?` : ''}`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
+}
+
+/** setenv & co. change the environment seen by the lines that follow, as in HAProxy. */
+function applyEnvironmentKeyword(state: State, keyword: string, args: string[]): void {
+  if (keyword === 'setenv' && args.length === 2) state.env[args[0]!] = args[1];
+  else if (keyword === 'presetenv' && args.length === 2) state.env[args[0]!] ??= args[1];
+  else if (keyword === 'unsetenv') for (const name of args) delete state.env[name];
+  else if (keyword === 'resetenv') {
+    for (const name of Object.keys(state.env)) if (!args.includes(name)) delete state.env[name];
+  }
+}
+
+function dispatchSmallSection(state: State, section: Section, directive: Directive, words: Word[], values: string[]): void {
+  const ctx = makeContext(state, directive, words, 1);
+  const keyword = values[0]!;
+  const known = section.kind === 'resolvers' ? RESOLVERS_KEYWORDS : USERLIST_KEYWORDS;
+  if (!known.includes(keyword)) {
+    const hint = suggest(keyword, [...known, ...SUPPORTED_SECTIONS]);
+    return ctx.error(`unknown keyword '${keyword}' in '${section.kind}' section${hint ? `; did you mean '${hint}' maybe ?` : ''}`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
+  }
+  if (section.kind === 'resolvers') parseResolversDirective(ctx, state.resolvers!, keyword);
+  else parseUserlistDirective(ctx, state.userlist!, keyword);
+}
+
+const TIMEOUT_NAMES = `'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin'`;
+
+function dispatchProxy(state: State, directive: Directive, words: Word[], values: string[]): void {
+  const proxy = state.proxy!;
+  const kind = proxy.kind;
+  let offset = 0;
+  let negated = false;
+  if ((values[0] === 'no' || values[0] === 'default') && values[1] === 'option') {
+    negated = values[0] === 'no';
+    offset = 1;
+  }
+  const found = lookupKeyword(proxyKeywordRegistry(), values.slice(offset));
+  const ctx = makeContext(state, directive, words, (found?.used ?? 1) + offset) as ProxyDirectiveContext;
+  ctx.proxy = proxy;
+  ctx.kind = kind;
+  ctx.negated = negated;
+  if (!found) return reportUnknownProxyKeyword(ctx, values.slice(offset));
+  const spec = found.spec;
+  if (negated && !spec.negatable) return ctx.error(`'no ${spec.name}' is not supported; remove the line instead.`, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
+  if (!allowedIn(spec, kind, ctx)) return;
+  spec.parse(ctx);
+}
+
+/** HAProxy's rules for a keyword in a section that cannot hold it: alert in defaults and for servers, warning otherwise. */
+function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ctx: ProxyDirectiveContext): boolean {
+  const letters = haproxyProxyKeywords.get(spec.name) ?? spec.sections;
+  if (letters.includes(SECTION_LETTER[kind])) return true;
+  const short = spec.name.startsWith('option ') ? spec.name.slice(7) : spec.name.split(' ')[0]!;
+  if (kind === 'backend' && (spec.name === 'tcp-request connection' || spec.name === 'tcp-request session')) {
+    ctx.error(`${spec.name} is not allowed because backend ${ctx.proxy.name} is not a frontend`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+  } else if (kind === 'defaults') {
+    ctx.error(`'${spec.name}' not allowed in 'defaults' section.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+  } else if (spec.name === 'server' || spec.name === 'server-template') {
+    ctx.error(`'${spec.name}' not allowed because ${kind} '${ctx.proxy.name}' has no backend capability.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+  } else if (spec.name === 'option httplog' || spec.name === 'option tcplog') {
+    ctx.warn(`${kind} '${ctx.proxy.name}' : '${spec.name}' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
+  } else {
+    const missing = letters.includes('f') ? 'frontend' : 'backend';
+    ctx.warn(`'${short}' ignored because ${kind} '${ctx.proxy.name}' has no ${missing} capability.`, undefined, 'LS_WARN_CFG_IGNORED');
+  }
+  return false;
+}
+
+function reportUnknownProxyKeyword(ctx: ProxyDirectiveContext, values: string[]): void {
+  const [first, second] = values as [string, string | undefined];
+  const label = ctx.proxy.kind;
+  if (first === 'option') {
+    const name = `option ${second ?? ''}`;
+    if (haproxyProxyKeywords.has(name)) return ctx.error(`'${name}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+    const options = [...proxyKeywordRegistry().keys(), ...haproxyProxyKeywords.keys()].filter((k) => k.startsWith('option ')).map((k) => k.slice(7));
+    const hint = suggest(second ?? '', options);
+    return ctx.error(`unknown option '${second ?? ''}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, 0, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
+  }
+  if (first === 'timeout') {
+    if (second !== undefined && haproxyProxyKeywords.has(`timeout ${second}`)) return ctx.error(`'timeout ${second}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+    return ctx.error(`'timeout' supports ${TIMEOUT_NAMES} (got '${second ?? ''}')`, 0, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
+  }
+  for (let used = Math.min(3, values.length); used >= 1; used--) {
+    const name = values.slice(0, used).join(' ');
+    if (haproxyProxyKeywords.has(name)) return ctx.error(`'${name}' is not supported by Loadstar yet.`, undefined, 'LS_ERR_CFG_UNSUPPORTED');
+  }
+  const registered = new Set([...proxyKeywordRegistry().keys()].map((k) => k.split(' ')[0]!));
+  if (registered.has(first)) {
+    // A known family (`stats`, `capture`, `stick` …) with an unknown second word.
+    const family = [...proxyKeywordRegistry().keys()].filter((k) => k.startsWith(`${first} `)).map((k) => k.slice(first.length + 1));
+    const hint = suggest(second ?? '', family);
+    return ctx.error(`'${first}' expects ${family.map((f) => `'${f}'`).join(', ')} (got '${second ?? ''}')${hint ? `; did you mean '${hint}' maybe ?` : ''}`, 0, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
+  }
+  const candidates = [...registered, ...[...haproxyProxyKeywords.keys()].map((k) => k.split(' ')[0]!), ...SUPPORTED_SECTIONS];
+  const hint = suggest(first, candidates);
+  ctx.error(`unknown keyword '${first}' in '${label}' section${hint ? `; did you mean '${hint}' maybe ?` : ''}`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
+}

@@ -1,0 +1,103 @@
+/**
+ * The one provisioning step (DESIGN.md §6): resolves each proxy's defaults
+ * section (`from NAME`, else the last defaults above it), copies inherited
+ * settings, expands server-templates and applies `default-server`. After it,
+ * a proxy's typed fields are the effective settings the engine uses.
+ */
+import type { Diagnostics } from './diagnostics.ts';
+import type { Config, Proxy, Server, ServerOptions } from './model.ts';
+
+/** HAProxy's built-in server defaults (configuration.txt §5.2). */
+export const SERVER_DEFAULTS = {
+  /** ms */
+  inter: 2000,
+  rise: 2,
+  fall: 3,
+  weight: 1,
+  errorLimit: 10,
+  onError: 'fail-check',
+  observe: 'none',
+} as const satisfies ServerOptions;
+
+/** HAProxy's built-in proxy defaults. */
+export const PROXY_DEFAULTS = {
+  mode: 'tcp',
+  retries: 3,
+  balance: 'roundrobin',
+} as const;
+
+export function provision(config: Config, diagnostics: Diagnostics): void {
+  const named = new Map<string, Proxy>();
+  let lastDefaults: Proxy | undefined;
+  for (const proxy of config.proxies) {
+    let parent: Proxy | undefined = lastDefaults;
+    const from = proxy.section.from;
+    if (from !== undefined) {
+      parent = named.get(from);
+      if (!parent) {
+        const label = proxy.name ? `${proxy.kind} '${proxy.name}'` : 'anonymous defaults section';
+        diagnostics.alert(proxy.section.loc, 'LS_ERR_CFG_REFERENCE', `defaults section '${from}' not found for ${label}.`, proxy.kind);
+      }
+    }
+    if (parent) inherit(proxy, parent);
+    if (proxy.kind === 'defaults') {
+      if (proxy.name) named.set(proxy.name, proxy);
+      lastDefaults = proxy;
+      continue;
+    }
+    expandTemplates(proxy);
+    for (const server of proxy.servers) server.options = { ...proxy.defaultServer, ...server.options };
+  }
+}
+
+function inherit(proxy: Proxy, parent: Proxy): void {
+  proxy.defaults = parent;
+  proxy.mode ??= parent.mode;
+  proxy.balance ??= parent.balance;
+  proxy.hashType ??= parent.hashType;
+  proxy.timeouts = { ...parent.timeouts, ...proxy.timeouts };
+  proxy.options = { ...parent.options, ...proxy.options };
+  proxy.defaultServer = { ...parent.defaultServer, ...proxy.defaultServer };
+  proxy.retries ??= parent.retries;
+  proxy.fullconn ??= parent.fullconn;
+  if (proxy.kind !== 'backend') proxy.maxconn ??= parent.maxconn;
+  if (proxy.logs.length === 0 && !proxy.noLog) proxy.logs = [...parent.logs];
+  proxy.logFormat ??= parent.logFormat;
+  proxy.defaultBackend ??= parent.defaultBackend;
+  proxy.monitorUri ??= parent.monitorUri;
+  proxy.cookie ??= parent.cookie;
+  proxy.inspectDelay ??= parent.inspectDelay;
+  proxy.httpCheckRequest ??= parent.httpCheckRequest;
+  if (proxy.httpCheckRules.length === 0) proxy.httpCheckRules = [...parent.httpCheckRules];
+  if (proxy.tcpCheckRules.length === 0) proxy.tcpCheckRules = [...parent.tcpCheckRules];
+  proxy.httpCheckDisableOn404 ||= parent.httpCheckDisableOn404;
+  proxy.errorfiles = new Map([...parent.errorfiles, ...proxy.errorfiles]);
+  if (proxy.compression.algorithms.length === 0) proxy.compression.algorithms = [...parent.compression.algorithms];
+  if (proxy.compression.types.length === 0) proxy.compression.types = [...parent.compression.types];
+  proxy.compression.offload ||= parent.compression.offload;
+  if (!proxy.stats.enabled && parent.stats.enabled) proxy.stats = { ...parent.stats, admin: [...proxy.stats.admin, ...parent.stats.admin] };
+  // Rules declared in a named defaults section apply before the proxy's own (HAProxy 2.5+).
+  if (parent.name) {
+    proxy.httpRequestRules = [...parent.httpRequestRules, ...proxy.httpRequestRules];
+    proxy.httpResponseRules = [...parent.httpResponseRules, ...proxy.httpResponseRules];
+    proxy.httpAfterResponseRules = [...parent.httpAfterResponseRules, ...proxy.httpAfterResponseRules];
+    proxy.tcpRequestRules = [...parent.tcpRequestRules, ...proxy.tcpRequestRules];
+  }
+}
+
+function expandTemplates(proxy: Proxy): void {
+  for (const t of proxy.serverTemplates) {
+    const generated: Server[] = [];
+    for (let n = t.first; n <= t.last; n++) {
+      generated.push({ name: `${t.prefix}${n}`, host: t.host, port: t.port, options: { ...t.options }, fromTemplate: t.prefix, loc: t.loc });
+    }
+    // Keep declaration order: templates sit where their line was among the servers.
+    const index = proxy.servers.findIndex((s) => s.loc.file === t.loc.file && s.loc.line > t.loc.line);
+    proxy.servers.splice(index < 0 ? proxy.servers.length : index, 0, ...generated);
+  }
+}
+
+/** A server's option with HAProxy's default applied. */
+export function effective<K extends keyof typeof SERVER_DEFAULTS>(options: ServerOptions, key: K): NonNullable<ServerOptions[K]> | (typeof SERVER_DEFAULTS)[K] {
+  return (options[key] ?? SERVER_DEFAULTS[key]) as NonNullable<ServerOptions[K]> | (typeof SERVER_DEFAULTS)[K];
+}

@@ -1,0 +1,64 @@
+/** Creating the typed objects behind each section kind. */
+import type { Proxy, ProxyKind, Section, Resolvers, Userlist, Config } from './model.ts';
+
+export function newProxy(kind: ProxyKind, section: Section): Proxy {
+  return {
+    kind,
+    name: section.name,
+    section,
+    binds: [],
+    servers: [],
+    serverTemplates: [],
+    defaultServer: {},
+    timeouts: {},
+    options: {},
+    acls: new Map(),
+    switchingRules: [],
+    httpRequestRules: [],
+    httpResponseRules: [],
+    httpAfterResponseRules: [],
+    tcpRequestRules: [],
+    httpCheckRules: [],
+    httpCheckDisableOn404: false,
+    tcpCheckRules: [],
+    stickRules: [],
+    stats: { enabled: false, auth: [], admin: [], hideVersion: false, showLegends: false, scope: [] },
+    logs: [],
+    noLog: false,
+    captures: [],
+    errorfiles: new Map(),
+    compression: { algorithms: [], types: [], offload: false },
+    disabled: false,
+  };
+}
+
+export function newResolvers(section: Section): Resolvers {
+  return { name: section.name, section, nameservers: [], parseResolvConf: false, hold: {}, timeouts: {} };
+}
+
+export function newUserlist(section: Section): Userlist {
+  return { name: section.name, section, users: [], groups: [] };
+}
+
+export function newConfig(): Config {
+  return {
+    sections: [],
+    trailingComments: [],
+    global: {
+      daemon: false,
+      logs: [],
+      statsSockets: [],
+      sslDefaultBind: { options: [] },
+      sslDefaultServer: { options: [] },
+      tune: {},
+    },
+    proxies: [],
+    resolvers: [],
+    userlists: [],
+  };
+}
+
+/** How HAProxy names a section in its messages: "backend 'app'". */
+export function sectionLabel(section: Pick<Section, 'kind' | 'name'>): string {
+  return section.name ? `${section.kind} '${section.name}'` : section.kind;
+}

@@ -1,0 +1,20 @@
+/**
+ * Keyword statuses used by the registering modules, named after the issue that
+ * gives each family of keywords its behaviour. Flip a family to SUPPORTED in
+ * the change that implements it; docs/configuration.md follows automatically.
+ */
+import type { KeywordStatus } from './keywords.ts';
+
+export const SUPPORTED: KeywordStatus = { level: 'supported' };
+export const NO_EFFECT: KeywordStatus = { level: 'no-effect' };
+/** Proxying, balancing, ACL routing, http rules (#3). */
+export const ENGINE: KeywordStatus = { level: 'pending', issue: 3 };
+/** Active and passive health checks (#4). */
+export const CHECKS: KeywordStatus = { level: 'pending', issue: 4 };
+/** TLS termination, certificates (#5). */
+export const TLS: KeywordStatus = { level: 'pending', issue: 5 };
+/** Stats page, Prometheus, runtime API (#6). */
+export const STATS: KeywordStatus = { level: 'pending', issue: 6 };
+export const STICKY: KeywordStatus = { level: 'pending', topic: 'sticky sessions' };
+export const DISCOVERY: KeywordStatus = { level: 'pending', topic: 'DNS discovery' };
+export const COMPRESSION: KeywordStatus = { level: 'pending', topic: 'compression' };

@@ -1,0 +1,119 @@
+/**
+ * Checks that need the whole configuration: references between sections,
+ * name clashes, frontend/backend mode conflicts, and HAProxy's configuration
+ * warnings (missing timeouts, http-only options in tcp proxies). Always gives
+ * a line, even where HAProxy does not.
+ */
+import type { Diagnostics } from './diagnostics.ts';
+import type { Config, Proxy, SourceLocation } from './model.ts';
+import { suggest } from './suggest.ts';
+import { PROXY_DEFAULTS } from './provision.ts';
+import { aclReferences } from '../acl/index.ts';
+
+export function validate(config: Config, diagnostics: Diagnostics): void {
+  const backends = new Map<string, Proxy>();
+  for (const p of config.proxies) if ((p.kind === 'backend' || p.kind === 'listen') && !backends.has(p.name)) backends.set(p.name, p);
+  const resolvers = new Set(config.resolvers.map((r) => r.name));
+  const userlists = new Set(config.userlists.map((u) => u.name));
+  const tables = new Set(config.proxies.filter((p) => p.stickTable).map((p) => p.name));
+
+  for (const proxy of config.proxies) {
+    if (proxy.kind === 'defaults') continue;
+    const mode = proxy.mode ?? PROXY_DEFAULTS.mode;
+    if (proxy.kind !== 'backend') checkSwitching(proxy, mode, backends, diagnostics);
+    if (proxy.kind !== 'frontend') checkServers(proxy, config, resolvers, diagnostics);
+    checkTables(proxy, tables, diagnostics);
+    checkUserlists(proxy, userlists, diagnostics);
+    checkModeSpecific(proxy, mode, diagnostics);
+    checkTimeouts(proxy, mode, diagnostics);
+  }
+}
+
+function checkSwitching(proxy: Proxy, mode: string, backends: Map<string, Proxy>, diagnostics: Diagnostics): void {
+  const targets: Array<{ name: string; loc: SourceLocation; what: 'use_backend' | 'default_backend' }> = [];
+  for (const rule of proxy.switchingRules) if (!rule.dynamic) targets.push({ name: rule.backend, loc: rule.loc, what: 'use_backend' });
+  if (proxy.defaultBackend) targets.push({ ...proxy.defaultBackend, what: 'default_backend' });
+  for (const t of targets) {
+    const backend = backends.get(t.name);
+    if (!backend) {
+      const hint = suggest(t.name, backends.keys());
+      diagnostics.alert(t.loc, 'LS_ERR_CFG_REFERENCE', `Proxy '${proxy.name}': unable to find required ${t.what}: '${t.name}'.${hint ? ` Did you mean '${hint}'?` : ''}`, t.what);
+      continue;
+    }
+    // A proxy whose `from` failed was already reported; its mode is unknown, not tcp.
+    const unresolved = (p: Proxy) => p.section.from !== undefined && !p.defaults;
+    if (unresolved(proxy) || unresolved(backend)) continue;
+    const backendMode = backend.mode ?? PROXY_DEFAULTS.mode;
+    if (mode === 'http' && backendMode === 'tcp') {
+      const where = (p: Proxy) => `${p.section.loc.file}:${p.section.loc.line}`;
+      diagnostics.alert(t.loc, 'LS_ERR_CFG_CONFLICT', `http ${proxy.kind} '${proxy.name}' (${where(proxy)}) tries to use incompatible tcp backend '${backend.name}' (${where(backend)}) as its ${t.what === 'default_backend' ? 'default backend' : 'backend'} (see 'mode').`, t.what);
+    }
+  }
+}
+
+function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diagnostics: Diagnostics): void {
+  const seen = new Map<string, SourceLocation>();
+  const verifyDefault = config.global.tune['ssl-server-verify'] ?? 'required';
+  for (const server of proxy.servers) {
+    const previous = seen.get(server.name);
+    if (previous && !server.fromTemplate) {
+      diagnostics.alert(server.loc, 'LS_ERR_CFG_DUPLICATE', `backend '${proxy.name}', another server named '${server.name}' was already defined at line ${previous.line}, please use distinct names.`, 'server');
+    } else seen.set(server.name, server.loc);
+    const o = server.options;
+    if (o.resolvers !== undefined && !resolvers.has(o.resolvers)) {
+      diagnostics.alert(server.loc, 'LS_ERR_CFG_REFERENCE', `backend '${proxy.name}', server '${server.name}': unable to find required resolvers '${o.resolvers}'.`, 'server');
+    }
+    if (o.ssl && (o.verify ?? verifyDefault) === 'required' && o.caFile === undefined) {
+      diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`, 'server');
+    }
+  }
+}
+
+function checkTables(proxy: Proxy, tables: Set<string>, diagnostics: Diagnostics): void {
+  const refs: Array<{ table: string; loc: SourceLocation }> = [];
+  for (const rule of proxy.stickRules) refs.push({ table: rule.table ?? proxy.name, loc: rule.loc });
+  for (const rule of [...proxy.httpRequestRules, ...proxy.tcpRequestRules]) {
+    if (rule.action.type === 'track-sc') refs.push({ table: rule.action.table ?? proxy.name, loc: rule.loc });
+  }
+  for (const ref of refs) {
+    if (!tables.has(ref.table)) {
+      diagnostics.alert(ref.loc, 'LS_ERR_CFG_REFERENCE', `Proxy '${proxy.name}': unable to find stick-table '${ref.table}'.`);
+    }
+  }
+}
+
+function checkUserlists(proxy: Proxy, userlists: Set<string>, diagnostics: Diagnostics): void {
+  for (const decls of proxy.acls.values()) {
+    for (const decl of decls) {
+      for (const name of aclReferences(decl).userlists) {
+        if (!userlists.has(name)) diagnostics.alert(decl.loc, 'LS_ERR_CFG_REFERENCE', `unable to find userlist '${name}'.`, 'acl');
+      }
+    }
+  }
+}
+
+function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
+  if (mode === 'http') return;
+  const httplog = proxy.options['httplog'];
+  if (httplog?.enabled && proxy.kind !== 'backend') {
+    diagnostics.warn(httplog.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option httplog' not usable with ${proxy.kind} '${proxy.name}' (needs 'mode http'). Falling back to 'option tcplog'.`, 'option httplog');
+  }
+  const forwardfor = proxy.options['forwardfor'];
+  if (forwardfor?.enabled) {
+    diagnostics.warn(forwardfor.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option forwardfor' ignored for ${proxy.kind} '${proxy.name}' as it requires HTTP mode.`, 'option forwardfor');
+  }
+  for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules]) {
+    diagnostics.warn(rule.loc, 'LS_WARN_CFG_SUSPICIOUS', `'http-request'/'http-response' rules ignored for ${proxy.kind} '${proxy.name}' as they require HTTP mode.`);
+  }
+}
+
+function checkTimeouts(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
+  if (proxy.disabled || (mode !== 'http' && mode !== 'tcp')) return;
+  const t = proxy.timeouts;
+  const missing: string[] = [];
+  if (proxy.kind !== 'backend' && !t.client) missing.push('client');
+  if (proxy.kind !== 'frontend' && !t.connect) missing.push('connect');
+  if (proxy.kind !== 'frontend' && !t.server) missing.push('server');
+  if (missing.length === 0) return;
+  diagnostics.warn(proxy.section.loc, 'LS_WARN_CFG_MISSING_TIMEOUT', `missing timeouts for ${proxy.kind} '${proxy.name}'. While not properly invalid, you will certainly encounter various problems with such a configuration. To fix this, please ensure that all following timeouts are set to a non-zero value: ${missing.map((m) => `'${m}'`).join(', ')}.`, proxy.kind);
+}

@@ -1,0 +1,151 @@
+/**
+ * Argument value parsers shared by every keyword: durations, integers, sizes and
+ * addresses, with HAProxy's accepted forms and HAProxy's wording for errors.
+ * Each returns `{ value }` or `{ error }`; none throws.
+ */
+import { isIP } from 'node:net';
+import type { ListenAddress } from './model.ts';
+
+export type Parsed<T> = { value: T; error?: undefined } | { value?: undefined; error: string };
+
+const TIME_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration (configuration.txt §2.5): digits then an optional us/ms/s/m/h/d unit; result in ms. */
+export function parseTime(word: string, what: string, defaultUnitMs = 1): Parsed<number> {
+  const m = /^(\d+)(.*)$/.exec(word);
+  if (!m) {
+    const bad = word[0] ?? '';
+    return { error: word === '' ? `'${what}' expects a time value` : `unexpected character '${bad}' in '${what}'` };
+  }
+  const unit = m[2]!;
+  if (unit === '') return { value: Number(m[1]) * defaultUnitMs };
+  const factor = TIME_UNITS[unit];
+  if (factor === undefined) {
+    const badIndex = [...unit].findIndex((_, i) => TIME_UNITS[unit.slice(0, i + 1)] === undefined && !Object.keys(TIME_UNITS).some((u) => u.startsWith(unit.slice(0, i + 1))));
+    return { error: `unexpected character '${unit[Math.max(0, badIndex)]}' in '${what}'` };
+  }
+  const value = Number(m[1]) * factor;
+  if (value > 2 ** 31 - 1) return { error: `timer overflow in argument '${word}' to '${what}' (maximum value is 2147483647 ms or ~24.8 days)` };
+  return { value };
+}
+
+/** A non-negative decimal integer, optionally bounded. */
+export function parseInteger(word: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): Parsed<number> {
+  if (!/^-?\d+$/.test(word)) return { error: `'${what}' expects an integer argument, got '${word}'` };
+  const value = Number(word);
+  if (value < min || value > max) {
+    return { error: max === Number.MAX_SAFE_INTEGER ? (min === 0 ? `'${what}' expects a non-negative integer, got '${word}'` : `'${what}' expects an integer >= ${min}, got '${word}'`) : `'${what}' expects an integer between ${min} and ${max}, got '${word}'` };
+  }
+  return { value };
+}
+
+/** A size with an optional k/m/g suffix (powers of 1024 for bytes, 1000 for counts in stick tables). */
+export function parseSize(word: string, what: string, base = 1024): Parsed<number> {
+  const m = /^(\d+)([kmgKMG]?)$/.exec(word);
+  if (!m) return { error: `'${what}' expects a size (number with optional k, m or g suffix), got '${word}'` };
+  const power = { '': 0, k: 1, m: 2, g: 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return { value: Number(m[1]) * base ** power };
+}
+
+export function parsePort(text: string, whole: string, keyword: string): Parsed<number> {
+  const bad = /[^0-9]/.exec(text);
+  if (bad) return { error: `'${keyword}' : invalid character '${bad[0]}' in port number '${text}' in '${whole}'` };
+  const port = Number(text);
+  if (text === '' || port < 0 || port > 65535) return { error: `'${keyword}' : invalid port '${text}'` };
+  return { value: port };
+}
+
+const FAMILY_PREFIXES = new Set(['ipv4', 'ipv6', 'unix']);
+const KNOWN_UNSUPPORTED_PREFIXES = new Set(['abns', 'fd', 'sockpair', 'udp', 'udp4', 'udp6', 'quic4', 'quic6', 'uxst', 'uxdg', 'tcp', 'tcp4', 'tcp6', 'stream', 'dgram', 'ip', 'rhttp']);
+
+export interface AddressOptions {
+  /** `bind` accepts port ranges and requires a port. */
+  kind: 'bind' | 'server' | 'generic';
+  keyword: string;
+}
+
+/**
+ * `[family@]addr:port[-end]`, `*:port`, `:port`, `[v6]:port`, `v6:port` (last colon wins),
+ * `/unix/path`. Host names are accepted (resolved by the engine, never here).
+ */
+export function parseAddress(word: string, options: AddressOptions): Parsed<ListenAddress & { portOffset?: boolean }> {
+  const { keyword } = options;
+  let family: ListenAddress['family'] = 'any';
+  let rest = word;
+  const at = word.indexOf('@');
+  if (at >= 0 && !word.startsWith('/')) {
+    const prefix = word.slice(0, at);
+    if (KNOWN_UNSUPPORTED_PREFIXES.has(prefix)) {
+      return { error: `'${keyword}' : address family '${prefix}@' in '${word}' is not supported by Loadstar yet (use ipv4@, ipv6@ or unix@)` };
+    }
+    if (!FAMILY_PREFIXES.has(prefix)) return { error: `'${keyword}' : invalid address: '${word.slice(0, word.lastIndexOf(':') > at ? word.lastIndexOf(':') : word.length)}' in '${word}'` };
+    family = prefix as ListenAddress['family'];
+    rest = word.slice(at + 1);
+  }
+  if (family === 'unix' || rest.startsWith('/')) {
+    if (rest === '') return { error: `'${keyword}' : missing path in '${word}'` };
+    return { value: { family: 'unix', host: rest, port: 0, portEnd: 0 } };
+  }
+
+  let host: string;
+  let portText: string | undefined;
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    if (close < 0) return { error: `'${keyword}' : invalid address: '${rest}' in '${word}'` };
+    host = rest.slice(1, close);
+    const after = rest.slice(close + 1);
+    if (after !== '' && !after.startsWith(':')) return { error: `'${keyword}' : invalid address: '${rest}' in '${word}'` };
+    portText = after === '' ? undefined : after.slice(1);
+  } else {
+    const colon = rest.lastIndexOf(':');
+    if (colon < 0) {
+      host = rest;
+      portText = undefined;
+    } else {
+      host = rest.slice(0, colon);
+      portText = rest.slice(colon + 1);
+    }
+  }
+  if (host === '*') host = '';
+  if (host.includes(':') && isIP(host) !== 6 && family !== 'ipv6') {
+    return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
+  }
+  if (family === 'ipv4' && host !== '' && isIP(host) !== 4) return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
+  if (family === 'ipv6' && host !== '' && host !== '::' && isIP(host) !== 6) return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
+  if (host !== '' && isIP(host) === 0 && !isHostName(host)) {
+    return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
+  }
+  if (family === 'any' && host !== '') family = isIP(host) === 6 ? 'ipv6' : isIP(host) === 4 ? 'ipv4' : 'any';
+
+  if (portText === undefined || portText === '') {
+    if (options.kind === 'bind') return { error: `'${keyword}' : missing port specification in '${word}'` };
+    return { value: { family, host, port: 0, portEnd: 0, portOffset: true } };
+  }
+  if (options.kind === 'server' && /^[+-]\d+$/.test(portText)) {
+    return { value: { family, host, port: Number(portText), portEnd: Number(portText), portOffset: true } };
+  }
+  if (options.kind === 'bind' && portText.includes('-')) {
+    const [first, last] = portText.split('-', 2) as [string, string];
+    const a = parsePort(first, word, keyword);
+    if (a.error !== undefined) return a;
+    const b = parsePort(last, word, keyword);
+    if (b.error !== undefined) return b;
+    if (b.value < a.value || a.value === 0) return { error: `'${keyword}' : invalid port range '${portText}'` };
+    return { value: { family, host, port: a.value, portEnd: b.value } };
+  }
+  const port = parsePort(portText, word, keyword);
+  if (port.error !== undefined) return port;
+  if (options.kind === 'bind' && port.value === 0) return { error: `'${keyword}' : invalid port '0'` };
+  return { value: { family, host, port: port.value, portEnd: port.value } };
+}
+
+function isHostName(host: string): boolean {
+  return /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(host) && !/^[\d.]+$/.test(host);
+}
+
+export function formatAddress(a: ListenAddress): string {
+  if (a.family === 'unix') return a.host;
+  const host = a.host.includes(':') ? `[${a.host}]` : a.host;
+  const port = a.portEnd !== a.port ? `${a.port}-${a.portEnd}` : `${a.port}`;
+  return `${host}:${port}`;
+}

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { scenariosDir } from '../helpers/scenarios.ts';
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/loadstar.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: scenariosDir, encoding: 'utf8', timeout: 30_000 });
+
+test('loadstar --help lists the commands', () => {
+  const r = run('--help');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Usage: loadstar <command>/);
+  assert.match(r.stdout, /check -f FILE/);
+});
+
+test('loadstar check exits 0 on a valid configuration and prints warnings on stderr', () => {
+  const r = run('check', '-f', 'seed/seed-1-roundrobin.cfg');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Configuration file is valid/);
+  assert.match(r.stderr, /\[WARNING\] parsing \[seed\/seed-1-roundrobin\.cfg:1\] : missing timeouts for frontend 'http_frontend'/);
+});
+
+test('loadstar check exits 1 with HAProxy-shaped alerts naming file and line', () => {
+  const r = run('check', '-f', 'invalid/unknown-keyword-balanse.cfg');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /\[ALERT\] parsing \[invalid\/unknown-keyword-balanse\.cfg:\d+\] : unknown keyword 'balanse' in 'backend' section; did you mean 'balance' maybe \?/);
+  assert.doesNotMatch(r.stderr, /    at /, 'no stack trace');
+});
+
+test('loadstar check accepts several files as one configuration', () => {
+  const r = run('check', '-q', '-f', 'valid/01-minimal-roundrobin.cfg', '-f', 'seed/seed-3-acl-routing.cfg');
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('usage mistakes exit 2 with a clear message', () => {
+  const missing = run('check');
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /at least one configuration file/);
+  const unknown = run('frobnicate');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  const unreadable = run('check', '-f', 'no/such/file.cfg');
+  assert.equal(unreadable.status, 1);
+  assert.match(unreadable.stderr, /cannot read configuration file 'no\/such\/file.cfg': no such file/);
+});
