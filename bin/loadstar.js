@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// Entry point for the `loadstar` command. The sources are TypeScript; tsx's
-// loader compiles them on first import (and caches), so a fresh `npm ci` is
-// all a user needs before running `npx loadstar`.
-import { register } from 'tsx/esm/api';
+// Entry point for the `loadstar` command. It runs the JavaScript that
+// `npm run build` (run by `npm ci`/`npm install` through "prepare") compiled
+// into dist/: the engine's hot path must not pay for on-the-fly TypeScript.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../proxy/cli.ts');
+const compiled = new URL('../dist/proxy/cli.js', import.meta.url);
+if (!existsSync(compiled)) {
+  console.error("loadstar: dist/ is missing; run 'npm run build' (npm ci and npm install run it for you).");
+  process.exit(2);
+}
+const { main } = await import(compiled.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -12,7 +12,7 @@ import { suggest } from './suggest.ts';
 
 export interface SplitCondition {
   /** Arguments before `if`/`unless`. */
-  head: string[];
+  head: readonly string[];
   condition?: Condition;
   /** False when the condition is malformed (already reported). */
   ok: boolean;

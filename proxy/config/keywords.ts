@@ -31,7 +31,7 @@ export interface ParseOptions {
 export interface DirectiveContext {
   directive: Directive;
   /** The arguments after the keyword words. */
-  args: string[];
+  args: readonly string[];
   diagnostics: Diagnostics;
   options: ParseOptions;
   config: Config;
@@ -93,11 +93,28 @@ export function allGlobalKeywords(): KeywordSpec[] {
  * (`capture request header` before `capture`). Returns how many words it used.
  */
 export function lookupKeyword<T>(registry: ReadonlyMap<string, T>, words: readonly string[]): { spec: T; used: number } | undefined {
+  const first = words[0];
+  if (first !== undefined && !hasMultiWordKeywords(registry, first)) {
+    const spec = registry.get(first);
+    return spec === undefined ? undefined : { spec, used: 1 };
+  }
   for (let used = Math.min(3, words.length); used >= 1; used--) {
     const spec = registry.get(words.slice(0, used).join(' '));
     if (spec) return { spec, used };
   }
   return undefined;
+}
+
+const multiWordPrefixes = new WeakMap<ReadonlyMap<string, unknown>, { size: number; firsts: Set<string> }>();
+
+/** Whether some keyword of the registry starts with `first` followed by more words (`stats …`). */
+function hasMultiWordKeywords(registry: ReadonlyMap<string, unknown>, first: string): boolean {
+  let cached = multiWordPrefixes.get(registry);
+  if (!cached || cached.size !== registry.size) {
+    cached = { size: registry.size, firsts: new Set([...registry.keys()].filter((k) => k.includes(' ')).map((k) => k.split(' ')[0]!)) };
+    multiWordPrefixes.set(registry, cached);
+  }
+  return cached.firsts.has(first);
 }
 
 export function proxyKeywordRegistry(): ReadonlyMap<string, ProxyKeyword> {

@@ -408,7 +408,7 @@ export const LOG_FACILITIES = new Set([
 export const LOG_LEVELS = new Set(['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']);
 
 /** `log <target> [len N] [format F] [sample R:S] <facility> [level [minlevel]]` */
-export function parseLogTarget(ctx: { args: string[]; directive: { loc: import('./model.ts').SourceLocation }; error(m: string, i?: number): void }) {
+export function parseLogTarget(ctx: { args: readonly string[]; directive: { loc: import('./model.ts').SourceLocation }; error(m: string, i?: number): void }) {
   const [target, ...rest] = ctx.args;
   if (target === undefined) {
     ctx.error(`'log' expects either <address[:port]> and <facility> or 'global' as arguments.`);

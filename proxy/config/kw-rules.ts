@@ -9,7 +9,7 @@ import { ENGINE } from './status.ts';
 import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule } from './model.ts';
 
 type RuleSet = 'http-request' | 'http-response' | 'http-after-response';
-type ActionParser = (args: string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext) => HttpAction | undefined;
+type ActionParser = (args: readonly string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext) => HttpAction | undefined;
 
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
@@ -54,7 +54,7 @@ function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq')
 }
 
 /** `[status N] [content-type T] [string S | lf-string S | file F | lf-file F | errorfile F | errorfiles N] [hdr N V]…` */
-function parseReturnLike(args: string[], fail: (m: string, i?: number) => void, allowStatus: 'status' | 'deny_status', defaultStatus: number) {
+function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, allowStatus: 'status' | 'deny_status', defaultStatus: number) {
   let status = defaultStatus;
   let contentType: string | undefined;
   let body: ReturnBody | undefined;
@@ -217,7 +217,7 @@ function replaceAction(type: 'replace-header' | 'replace-value'): ActionParser {
 }
 
 /** set-var(name) / unset-var(name) / track-sc0..2: actions whose name carries an argument. */
-function parseSpecialAction(action: string, args: string[], fail: (m: string, i?: number) => void): HttpAction | undefined | null {
+function parseSpecialAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void): HttpAction | undefined | null {
   const varMatch = /^(set-var|unset-var)\((.*)\)$/.exec(action);
   if (varMatch) {
     const variable = varMatch[2]!;

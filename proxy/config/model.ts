@@ -15,8 +15,11 @@ export type { SourceLocation };
 export interface Directive {
   /** The words that name the directive (`server`, `option httpchk`, `timeout client`, `no option httplog`). */
   keyword: string;
-  /** The remaining words after quote removal and environment expansion. */
-  args: string[];
+  /**
+   * The remaining words after quote removal and environment expansion. Frozen:
+   * to edit a directive, assign a new array (the serializer then re-quotes it).
+   */
+  args: readonly string[];
   loc: SourceLocation;
   /** 1-based columns of each argument, for diagnostics. */
   argColumns: number[];
@@ -25,11 +28,12 @@ export interface Directive {
   /** A comment on the same line, after the arguments. */
   trailingComment?: string;
   /**
-   * The arguments as parsed and as typed: while `args` still equals `parsed`, the
-   * serializer writes `typed` back verbatim (keeps `"${VAR}"` and the user's quoting).
-   * An empty typed word continues the previous one (`"${LIST[*]}"` gives several values).
+   * The arguments as parsed and, where any differs from its value, as typed: while
+   * `args` is still the parsed array, the serializer writes `typed` back verbatim
+   * (keeps `"${VAR}"` and the user's quoting). An empty typed word continues the
+   * previous one (`"${LIST[*]}"` gives several values).
    */
-  source?: { readonly parsed: readonly string[]; readonly typed: readonly string[] };
+  source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
 export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist';
@@ -418,7 +422,7 @@ export type TimeoutName = keyof Timeouts;
 /** `option X` / `no option X`, with the option's arguments. */
 export interface OptionSetting {
   enabled: boolean;
-  args: string[];
+  args: readonly string[];
   loc: SourceLocation;
 }
 

@@ -136,10 +136,9 @@ function handleLine(state: State, words: Word[], comment: string | undefined, at
     args: [],
     loc: at(words[0]!.column),
     argColumns: [],
-    comments: state.pendingComments,
+    comments: takeComments(state),
     trailingComment: comment,
   };
-  state.pendingComments = [];
   section.directives.push(directive);
   const values = words.map((w) => w.value);
   switch (section.kind) {
@@ -151,6 +150,16 @@ function handleLine(state: State, words: Word[], comment: string | undefined, at
     default:
       return dispatchProxy(state, directive, words, values);
   }
+}
+
+const NO_COMMENTS: readonly string[] = Object.freeze([]);
+
+/** The comments collected above the current line; most lines have none, so they share one empty array. */
+function takeComments(state: State): string[] {
+  const comments = state.pendingComments;
+  if (comments.length === 0) return NO_COMMENTS as string[];
+  state.pendingComments = [];
+  return comments;
 }
 
 function openSection(state: State, kind: SectionKind, words: Word[], comment: string | undefined, at: (column?: number) => SourceLocation): void {
@@ -170,8 +179,7 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
       rest = rest.slice(2);
     }
   }
-  const section: Section = { kind, name, from, loc: at(), comments: state.pendingComments, trailingComment: comment, directives: [] };
-  state.pendingComments = [];
+  const section: Section = { kind, name, from, loc: at(), comments: takeComments(state), trailingComment: comment, directives: [] };
   state.config.sections.push(section);
   state.section = section;
   state.proxy = undefined;
@@ -222,10 +230,12 @@ function checkUnique(state: State, key: string, kind: string, name: string, loc:
 }
 
 function makeContext(state: State, directive: Directive, words: Word[], used: number): DirectiveContext {
-  directive.keyword = words.slice(0, used).map((w) => w.value).join(' ');
-  directive.args = words.slice(used).map((w) => w.value);
-  directive.source = { parsed: [...directive.args], typed: words.slice(used).map((w) => w.raw) };
-  directive.argColumns = words.slice(used).map((w) => w.column);
+  directive.keyword = used === 1 ? words[0]!.value : words.slice(0, used).map((w) => w.value).join(' ');
+  const rest = words.slice(used);
+  const args = Object.freeze(rest.map((w) => w.value));
+  directive.args = args;
+  directive.source = rest.some((w) => w.raw !== w.value) ? { args, typed: rest.map((w) => w.raw) } : { args };
+  directive.argColumns = rest.map((w) => w.column);
   const report = (severity: 'alert' | 'warning', defaultCode: DiagnosticCode) => (message: string, argIndex?: number, code?: DiagnosticCode) => {
     const column = argIndex === undefined ? directive.loc.column : directive.argColumns[argIndex] ?? directive.loc.column;
     state.diagnostics.add({ ...directive.loc, column, severity, code: code ?? defaultCode, keyword: directive.keyword, message });
@@ -260,7 +270,7 @@ function dispatchGlobal(state: State, directive: Directive, words: Word[], value
 }
 
 /** setenv & co. change the environment seen by the lines that follow, as in HAProxy. */
-function applyEnvironmentKeyword(state: State, keyword: string, args: string[]): void {
+function applyEnvironmentKeyword(state: State, keyword: string, args: readonly string[]): void {
   if (keyword === 'setenv' && args.length === 2) state.env[args[0]!] = args[1];
   else if (keyword === 'presetenv' && args.length === 2) state.env[args[0]!] ??= args[1];
   else if (keyword === 'unsetenv') for (const name of args) delete state.env[name];

@@ -36,8 +36,9 @@ function writeSection(out: string[], section: Section): void {
 
 export function directiveText(d: Directive): string {
   const source = d.source;
-  const unchanged = source !== undefined && source.parsed.length === d.args.length && d.args.every((a, i) => a === source.parsed[i]);
-  const args = unchanged ? source.typed.filter((t) => t !== '') : d.args.map(quoteWord);
+  const args = source !== undefined && source.args === d.args
+    ? (source.typed?.filter((t) => t !== '') ?? d.args)
+    : d.args.map(quoteWord);
   return [d.keyword, ...args].join(' ');
 }
 

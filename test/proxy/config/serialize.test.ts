@@ -52,7 +52,7 @@ test('every configuration the serializer writes passes haproxy -c', (t) => {
 test('an edited argument is quoted so that it reads back unchanged', () => {
   const r = parseConfig([{ name: 'x.cfg', text: 'frontend web\n    bind :8080\n    http-request set-header X-Note "hello world"\n' }]);
   const d = r.config.sections[0]!.directives[1]!;
-  d.args[2] = `it's a "test" # not a comment`;
+  d.args = ['set-header', 'X-Note', `it's a "test" # not a comment`];
   const again = parseConfig([{ name: 'y.cfg', text: serialize(r.config) }]);
   assert.deepEqual(again.config.sections[0]!.directives[1]!.args, d.args);
 });
