@@ -6,12 +6,18 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFiles, formatDiagnostics } from './config/index.ts';
 import { LoadstarError, CliUsageError } from './errors.ts';
+import { Engine } from './engine.ts';
+import { reducedFeatureWarnings } from './runtime/unsupported.ts';
 
 const HELP = `Usage: loadstar <command> [options]
 
 An HAProxy-compatible load balancer for home labs and developer desks.
 
 Commands:
+  run -f FILE [-f FILE ...]     Run the proxy in the foreground. Logs go to stdout.
+                                SIGTERM/SIGINT: finish in-flight requests, exit 0.
+                                SIGHUP: reload the files (an invalid file keeps
+                                the running configuration).
   check -f FILE [-f FILE ...]   Check configuration files (HAProxy's haproxy.cfg
                                 language). Exit 0 when valid (warnings printed),
                                 1 when not. Never opens a network connection.
@@ -46,6 +52,8 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
         return 0;
       case 'check':
         return check(rest, io);
+      case 'run':
+        return await run(rest, io);
       default:
         throw new CliUsageError(`unknown command '${command}'. Run 'loadstar --help' for the list of commands.`);
     }
@@ -58,10 +66,9 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
   }
 }
 
-function check(argv: string[], io: Output): number {
-  let values;
+function fileArgs(command: string, argv: string[]) {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       args: argv,
       options: {
         file: { type: 'string', short: 'f', multiple: true },
@@ -69,10 +76,14 @@ function check(argv: string[], io: Output): number {
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
-    }));
+    }).values;
   } catch (e) {
-    throw new CliUsageError(`check: ${(e as Error).message}`);
+    throw new CliUsageError(`${command}: ${(e as Error).message}`);
   }
+}
+
+function check(argv: string[], io: Output): number {
+  const values = fileArgs('check', argv);
   if (values.help) {
     io.out(CHECK_HELP);
     return 0;
@@ -88,4 +99,62 @@ function check(argv: string[], io: Output): number {
   }
   if (!values.quiet) io.out('Configuration file is valid\n');
   return 0;
+}
+
+const RUN_HELP = `Usage: loadstar run -f FILE [-f FILE ...]
+
+Runs the configuration in the foreground. Traffic logs (option httplog,
+option tcplog, log-format) go to stdout, alerts to stderr.
+Signals: SIGTERM/SIGINT stop accepting and finish in-flight requests (grace:
+global 'hard-stop-after', default 10s), then exit 0. SIGHUP reloads the files;
+an invalid configuration is reported and the running one stays.
+`;
+
+async function run(argv: string[], io: Output): Promise<number> {
+  const values = fileArgs('run', argv);
+  if (values.help) {
+    io.out(RUN_HELP);
+    return 0;
+  }
+  const files = values.file ?? [];
+  if (files.length === 0) throw new CliUsageError(`run: at least one configuration file is needed: loadstar run -f haproxy.cfg`);
+  const first = loadConfigFiles(files);
+  if (first.diagnostics.length > 0) io.err(formatDiagnostics(first.diagnostics) + '\n');
+  if (!first.ok) {
+    io.err(`[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
+    return 1;
+  }
+  const engine = new Engine(first.config);
+  await engine.start();
+  for (const w of reducedFeatureWarnings(first.config)) io.err(`[WARNING] ${w}\n`);
+  for (const a of engine.addresses()) io.err(`[NOTICE] ${a.frontend} listening on ${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}\n`);
+  const grace = Number(first.config.global.tune['hard-stop-after'] ?? 10_000);
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      io.err(`[NOTICE] ${signal} received: stopping (finishing in-flight requests, at most ${grace} ms)\n`);
+      engine.stop(grace).then(() => resolve(0), () => resolve(1));
+    };
+    const reload = (): void => {
+      try {
+        const next = loadConfigFiles(files);
+        if (next.diagnostics.length > 0) io.err(formatDiagnostics(next.diagnostics) + '\n');
+        if (!next.ok) {
+          io.err('[ALERT] reload refused: the configuration has errors; the running configuration is kept\n');
+          return;
+        }
+        engine.reload(next.config).then(
+          () => io.err('[NOTICE] configuration reloaded\n'),
+          (e: Error) => io.err(`[ALERT] reload failed, the running configuration is kept: ${e.message}\n`),
+        );
+      } catch (e) {
+        io.err(`[ALERT] reload failed, the running configuration is kept: ${(e as Error).message}\n`);
+      }
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', reload);
+  });
 }

@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   LS_ERR_CFG_INVALID: 'the configuration has fatal diagnostics',
   LS_ERR_CFG_READ: 'a configuration file could not be read',
   LS_ERR_CLI_USAGE: 'the command line is not valid',
+  LS_ERR_ENG_BIND: 'a bind line could not be listened on (port in use, permission)',
+  LS_ERR_ENG_UNSUPPORTED: 'the configuration uses a behaviour the engine does not run yet',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -63,5 +65,30 @@ export class ConfigReadError extends LoadstarError {
 export class CliUsageError extends LoadstarError {
   constructor(message: string) {
     super('LS_ERR_CLI_USAGE', message);
+  }
+}
+
+/** A `bind` line could not be listened on. */
+export class BindError extends LoadstarError {
+  constructor(
+    address: { host: string; family: string },
+    port: number,
+    bind: { loc: { file: string; line: number } },
+    proxy: { kind: string; name: string },
+    cause: NodeJS.ErrnoException,
+  ) {
+    const reason = cause.code === 'EADDRINUSE' ? 'address already in use'
+      : cause.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
+      : cause.code === 'EADDRNOTAVAIL' ? 'address not available on this machine'
+      : cause.message;
+    const where = address.family === 'unix' ? address.host : `${address.host.includes(':') ? `[${address.host}]` : address.host || '*'}:${port}`;
+    super('LS_ERR_ENG_BIND', `[${bind.loc.file}:${bind.loc.line}] : ${proxy.kind} '${proxy.name}' : cannot bind ${where}: ${reason}`, { cause });
+  }
+}
+
+/** The configuration is valid but uses something the engine cannot run yet. */
+export class EngineUnsupportedError extends LoadstarError {
+  constructor(readonly uses: ReadonlyArray<{ what: string; file: string; line: number; pending: string }>) {
+    super('LS_ERR_ENG_UNSUPPORTED', `this configuration uses behaviour the engine does not run yet:\n${uses.map((u) => `  [${u.file}:${u.line}] ${u.what} (coming with ${u.pending})`).join('\n')}`);
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * Load-balancing algorithms, keyed by their `balance` keyword (DESIGN.md §4/§6).
+ * Each algorithm reproduces HAProxy 2.6's pick order; see the file of each one.
+ */
+import type { BalanceAlgorithm } from '../config/model.ts';
+import { first } from './first.ts';
+import { hdr } from './hdr.ts';
+import { leastconn } from './leastconn.ts';
+import { random } from './random.ts';
+import { rdpCookie } from './rdp-cookie.ts';
+import { roundrobin } from './roundrobin.ts';
+import { source } from './source.ts';
+import { staticRr } from './static-rr.ts';
+import { uri } from './uri.ts';
+import { urlParam } from './url-param.ts';
+import type { Balancer, BalancerFactory, BalancerOptions, LbServer } from './types.ts';
+
+export type { Balancer, BalancerFactory, BalancerOptions, LbRequest, LbServer } from './types.ts';
+export { slowstartSixteenths } from './common.ts';
+export { resetRandom } from './random.ts';
+export { crc32, djb2, fullHash, sdbm, wt6 } from './hash.ts';
+
+export const balancers: Readonly<Record<BalanceAlgorithm, BalancerFactory>> = {
+  roundrobin,
+  'static-rr': staticRr,
+  leastconn,
+  first,
+  source,
+  uri,
+  url_param: urlParam,
+  hdr,
+  random,
+  'rdp-cookie': rdpCookie,
+};
+
+/** The balancer for a backend (`balance` defaults to roundrobin, as in HAProxy). */
+export function createBalancer(servers: readonly LbServer[], options: BalancerOptions): Balancer {
+  return balancers[options.balance.algorithm](servers, options);
+}
+
+/**
+ * HAProxy's server ids (puid, cfgparse.c): an explicit `id` is kept; the others get,
+ * in declaration order, the first id not explicitly taken counting from a cursor
+ * that starts at 1 and moves one past every server, numbered or not.
+ */
+export function assignServerIds(explicit: ReadonlyArray<number | undefined>): number[] {
+  const used = new Set<number>();
+  for (const id of explicit) if (id !== undefined) used.add(id);
+  const ids: number[] = [];
+  let next = 1;
+  for (const id of explicit) {
+    if (id !== undefined) {
+      ids.push(id);
+    } else {
+      while (used.has(next)) next++;
+      used.add(next);
+      ids.push(next);
+    }
+    next++;
+  }
+  return ids;
+}

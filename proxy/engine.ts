@@ -1,0 +1,220 @@
+/**
+ * Engine: a loaded configuration → listening sockets, frontends, backends.
+ * start() binds every `bind` line; reload() swaps the routing tables while
+ * keeping the sockets of binds that did not change (connections in flight
+ * finish on the table they started with); stop() stops accepting, lets
+ * in-flight work finish within a grace period, then closes what is left.
+ */
+import net from 'node:net';
+import type { Config, Proxy, Bind, ListenAddress } from './config/model.ts';
+import { PROXY_DEFAULTS } from './config/provision.ts';
+import { RuntimeBackend } from './runtime/backend.ts';
+import { HttpBackend, HttpFrontend } from './http/frontend.ts';
+import { ClientConnection } from './http/client.ts';
+import { TcpFrontend } from './tcp/frontend.ts';
+import { Logger, stdoutSink } from './runtime/logger.ts';
+import type { LogSink } from './runtime/logger.ts';
+import { unsupportedFeatures } from './runtime/unsupported.ts';
+import { BindError, EngineUnsupportedError } from './errors.ts';
+
+interface Listener {
+  key: string;
+  server: net.Server;
+  /** Where connections go; replaced on reload. */
+  frontend: HttpFrontend | TcpFrontend;
+  bind: Bind;
+  proxy: Proxy;
+}
+
+interface Tables {
+  backends: Map<string, RuntimeBackend>;
+  httpBackends: Map<string, HttpBackend>;
+  frontends: Map<string, HttpFrontend | TcpFrontend>;
+}
+
+export interface EngineOptions {
+  sink?: LogSink;
+}
+
+export class Engine {
+  private listeners = new Map<string, Listener>();
+  private tables: Tables | undefined;
+  private readonly logger: Logger;
+  private stopping = false;
+
+  constructor(private config: Config, options: EngineOptions = {}) {
+    this.logger = new Logger(options.sink ?? stdoutSink);
+    const unsupported = unsupportedFeatures(config);
+    if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
+  }
+
+  /** Backend runtime state by name (servers, queues), for the control contract and tests. */
+  backend(name: string): RuntimeBackend | undefined {
+    return this.tables?.backends.get(name);
+  }
+
+  /** Every address actually listened on, e.g. to learn the port of `bind 127.0.0.1:0` (tests). */
+  addresses(): Array<{ frontend: string; address: string; port: number }> {
+    return [...this.listeners.values()].map((l) => {
+      const a = l.server.address() as net.AddressInfo;
+      return { frontend: l.proxy.name, address: a.address, port: a.port };
+    });
+  }
+
+  async start(): Promise<void> {
+    this.tables = buildTables(this.config, this.logger);
+    await this.bindAll(this.config, this.tables);
+  }
+
+  /** Applies a new, already validated configuration without dropping unchanged listeners. */
+  async reload(config: Config): Promise<void> {
+    const unsupported = unsupportedFeatures(config);
+    if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
+    const tables = buildTables(config, this.logger);
+    const wanted = listenSpecs(config);
+    // Close listeners that disappeared, then open the new ones; unchanged ones keep their socket.
+    for (const [key, listener] of this.listeners) {
+      if (!wanted.has(key)) {
+        listener.server.close();
+        this.listeners.delete(key);
+      }
+    }
+    await this.bindAll(config, tables);
+    const old = this.tables;
+    this.tables = tables;
+    this.config = config;
+    for (const backend of old?.httpBackends.values() ?? []) backend.closeIdle();
+  }
+
+  private async bindAll(config: Config, tables: Tables): Promise<void> {
+    const opened: Listener[] = [];
+    try {
+      for (const [key, spec] of listenSpecs(config)) {
+        const frontend = tables.frontends.get(spec.proxy.name)!;
+        const existing = this.listeners.get(key);
+        if (existing) {
+          existing.frontend = frontend;
+          existing.proxy = spec.proxy;
+          existing.bind = spec.bind;
+          continue;
+        }
+        const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy };
+        listener.server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(listener, socket));
+        await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy);
+        opened.push(listener);
+        this.listeners.set(key, listener);
+      }
+    } catch (e) {
+      for (const l of opened) {
+        l.server.close();
+        this.listeners.delete(l.key);
+      }
+      throw e;
+    }
+  }
+
+  private accept(listener: Listener, socket: net.Socket): void {
+    if (this.stopping) return void socket.destroy();
+    const frontend = listener.frontend;
+    if (frontend instanceof HttpFrontend) {
+      const client = new ClientConnection(socket, frontend);
+      frontend.connectionOpened(client);
+    } else frontend.handle(socket);
+  }
+
+  /** Stops accepting, waits up to `graceMs` for in-flight connections, then closes them. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
+    this.listeners.clear();
+    const tables = this.tables;
+    if (!tables) return;
+    for (const backend of tables.httpBackends.values()) backend.closeIdle();
+    const deadline = Date.now() + graceMs;
+    for (;;) {
+      let busy = 0;
+      for (const f of tables.frontends.values()) {
+        if (f instanceof HttpFrontend) {
+          for (const c of f.connections) {
+            // Idle keep-alive connections are closed at once; busy ones finish their request.
+            if (c.queue.length === 0) c.close();
+            else {
+              c.draining = true;
+              busy++;
+            }
+          }
+        } else busy += f.sessions.size;
+      }
+      if (busy === 0 || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const f of tables.frontends.values()) {
+      if (f instanceof HttpFrontend) for (const c of f.connections) c.close();
+      else f.closeAll();
+    }
+    for (const backend of tables.httpBackends.values()) backend.closeIdle();
+  }
+}
+
+function buildTables(config: Config, logger: Logger): Tables {
+  const backends = new Map<string, RuntimeBackend>();
+  const httpBackends = new Map<string, HttpBackend>();
+  for (const proxy of config.proxies) {
+    if (proxy.kind !== 'backend' && proxy.kind !== 'listen') continue;
+    if (proxy.disabled) continue;
+    const runtime = new RuntimeBackend(proxy);
+    backends.set(proxy.name, runtime);
+    if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime));
+  }
+  const frontends = new Map<string, HttpFrontend | TcpFrontend>();
+  for (const proxy of config.proxies) {
+    if (proxy.kind !== 'frontend' && proxy.kind !== 'listen') continue;
+    if (proxy.disabled) continue;
+    const mode = proxy.mode ?? PROXY_DEFAULTS.mode;
+    frontends.set(proxy.name, mode === 'http' ? new HttpFrontend(proxy, httpBackends, logger) : new TcpFrontend(proxy, backends, logger));
+  }
+  return { backends, httpBackends, frontends };
+}
+
+interface ListenSpec {
+  address: ListenAddress;
+  port: number;
+  bind: Bind;
+  proxy: Proxy;
+}
+
+/** One entry per (address, port): port ranges expand, as HAProxy binds each port. */
+function listenSpecs(config: Config): Map<string, ListenSpec> {
+  const specs = new Map<string, ListenSpec>();
+  for (const proxy of config.proxies) {
+    if ((proxy.kind !== 'frontend' && proxy.kind !== 'listen') || proxy.disabled) continue;
+    for (const bind of proxy.binds) {
+      for (const address of bind.addresses) {
+        for (let port = address.port; port <= address.portEnd; port++) {
+          const key = `${address.family}|${address.host}|${port}|${bind.v6only}|${bind.v4v6}`;
+          specs.set(key, { address, port, bind, proxy });
+        }
+      }
+    }
+  }
+  return specs;
+}
+
+function listen(server: net.Server, address: ListenAddress, port: number, bind: Bind, proxy: Proxy): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException): void => reject(new BindError(address, port, bind, proxy, e));
+    server.once('error', onError);
+    const options: net.ListenOptions = address.family === 'unix'
+      ? { path: address.host }
+      : {
+        host: address.host === '' ? (address.family === 'ipv6' ? '::' : '0.0.0.0') : address.host,
+        port,
+        ipv6Only: bind.v6only,
+        backlog: 1024,
+      };
+    server.listen(options, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * The answers Loadstar itself gives (503 no server, 504 timeout …), worded and
+ * framed like HAProxy 2.6's built-in pages so clients and monitors that know
+ * HAProxy see the same thing; `errorfile` replaces them with a file holding a
+ * complete HTTP response.
+ */
+import fs from 'node:fs';
+
+interface Page {
+  reason: string;
+  message: string;
+  /** HAProxy closes the client connection after these (the request stream is unusable). */
+  close: boolean;
+}
+
+const PAGES: Record<number, Page> = {
+  200: { reason: 'OK', message: 'Service ready.', close: false },
+  400: { reason: 'Bad request', message: 'Your browser sent an invalid request.', close: true },
+  401: { reason: 'Unauthorized', message: 'You need a valid user and password to access this content.', close: false },
+  403: { reason: 'Forbidden', message: 'Request forbidden by administrative rules.', close: false },
+  404: { reason: 'Not Found', message: 'The resource could not be found.', close: false },
+  405: { reason: 'Method Not Allowed', message: 'A request was made of a resource using a request method not supported by that resource', close: false },
+  407: { reason: 'Unauthorized', message: 'You need a valid user and password to access this content.', close: false },
+  408: { reason: 'Request Time-out', message: "Your browser didn't send a complete request in time.", close: true },
+  410: { reason: 'Gone', message: 'The resource is no longer available and will not be available again.', close: false },
+  413: { reason: 'Payload Too Large', message: 'The request entity exceeds the maximum allowed.', close: false },
+  425: { reason: 'Too Early', message: 'Your browser sent early data.', close: false },
+  429: { reason: 'Too Many Requests', message: 'You have sent too many requests in a given amount of time.', close: false },
+  500: { reason: 'Internal Server Error', message: 'An internal server error occurred.', close: false },
+  501: { reason: 'Not Implemented', message: '.The server does not support the functionality required to fulfill the request.', close: false },
+  502: { reason: 'Bad Gateway', message: 'The server returned an invalid or incomplete response.', close: false },
+  503: { reason: 'Service Unavailable', message: 'No server is available to handle this request.', close: false },
+  504: { reason: 'Gateway Time-out', message: "The server didn't respond in time.", close: false },
+};
+
+/** Reason phrases for statuses Loadstar emits without a page (deny_status, return status). */
+const REASONS: Record<number, string> = {
+  201: 'Created', 202: 'Accepted', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other',
+  304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect', 409: 'Conflict', 411: 'Length Required',
+  412: 'Precondition Failed', 414: 'URI Too Long', 415: 'Unsupported Media Type', 418: "I'm a teapot", 421: 'Misdirected Request',
+  422: 'Unprocessable Content', 451: 'Unavailable For Legal Reasons', 505: 'HTTP Version Not Supported',
+};
+
+export function reasonPhrase(status: number): string {
+  return PAGES[status]?.reason ?? REASONS[status] ?? (status < 300 ? 'OK' : status < 400 ? 'Redirect' : status < 500 ? 'Client Error' : 'Server Error');
+}
+
+/** A complete HTTP/1.1 response, ready to write to a client socket. */
+export function builtinResponse(status: number): Buffer {
+  const page = PAGES[status];
+  const body = `<html><body><h1>${status} ${reasonPhrase(status)}</h1>\n${page?.message ?? reasonPhrase(status)}\n</body></html>\n`;
+  return Buffer.from(
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n` +
+    'cache-control: no-cache\r\n' +
+    (page?.close ? 'connection: close\r\n' : '') +
+    'content-type: text/html\r\n\r\n' + body,
+  );
+}
+
+/** Whether HAProxy closes the client connection after answering this status itself. */
+export function closesConnection(status: number): boolean {
+  return PAGES[status]?.close ?? false;
+}
+
+/**
+ * An errorfile holds a full HTTP response (status line, headers, blank line, body).
+ * Lone LFs are accepted, as HAProxy does, and normalised to CRLF in the head.
+ */
+export function loadErrorFile(path: string): Buffer {
+  const raw = fs.readFileSync(path);
+  const text = raw.toString('latin1');
+  const split = /\r?\n\r?\n/.exec(text);
+  if (!split) return Buffer.concat([Buffer.from(text.replace(/\r?\n/g, '\r\n')), Buffer.from('\r\n\r\n')], undefined);
+  const head = text.slice(0, split.index).replace(/\r?\n/g, '\r\n');
+  return Buffer.concat([Buffer.from(head + '\r\n\r\n', 'latin1'), raw.subarray(split.index + split[0].length)]);
+}

@@ -1,0 +1,38 @@
+/** `option forwardfor [except NET] [header NAME] [if-none]`: the client address for the server. */
+import net from 'node:net';
+import type { Proxy } from '../config/model.ts';
+import { getHeader } from './headers.ts';
+import type { HttpTransaction } from './transaction.ts';
+
+export interface ForwardFor {
+  header: string;
+  ifNone: boolean;
+  except?: net.BlockList;
+}
+
+export function compileForwardFor(proxy: Proxy): ForwardFor | undefined {
+  const option = proxy.options['forwardfor'];
+  if (!option?.enabled) return undefined;
+  const result: ForwardFor = { header: 'X-Forwarded-For', ifNone: false };
+  const a = option.args;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === 'if-none') result.ifNone = true;
+    else if (a[i] === 'header') result.header = a[++i]!;
+    else if (a[i] === 'except') {
+      const [address, bits] = a[++i]!.split('/');
+      const family = net.isIP(address!) === 6 ? 'ipv6' : 'ipv4';
+      result.except = new net.BlockList();
+      result.except.addSubnet(address!, bits === undefined ? (family === 'ipv6' ? 128 : 32) : Number(bits), family);
+    }
+  }
+  return result;
+}
+
+/** The header line to add (with CRLF), or '' when the address is excepted or the header exists with if-none. */
+export function forwardedForHeader(ff: ForwardFor, tx: HttpTransaction): string {
+  const address = tx.client.socket.remoteAddress ?? '';
+  const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (ff.except?.check(plain, net.isIP(plain) === 6 ? 'ipv6' : 'ipv4')) return '';
+  if (ff.ifNone && getHeader(tx.request.headers, ff.header.toLowerCase()) !== undefined) return '';
+  return `${ff.header}: ${plain}\r\n`;
+}

@@ -1,0 +1,191 @@
+/**
+ * A frontend (or listen section) in HTTP mode, compiled from the configuration:
+ * request rules, backend switching, error pages, logging — and the backends it
+ * can reach, each with its own rules, timeouts and server connection pools.
+ */
+import type { Proxy } from '../config/model.ts';
+import type { RuntimeBackend } from '../runtime/backend.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+import type { LbRequest } from '../balance/index.ts';
+import { ServerPool } from './upstream.ts';
+import type { ResponseHead } from './upstream.ts';
+import { compileRequestRules, compileResponseRules, runRequestRules } from './rules.ts';
+import type { LocalAnswer } from './rules.ts';
+import { compileTxCondition, compileTxFormat, lbRequestOf } from './samples.ts';
+import type { TxPredicate } from './samples.ts';
+import type { EngineHooks, Sample } from '../acl/index.ts';
+import { builtinResponse, loadErrorFile } from './error-pages.ts';
+import { forwardedForHeader, compileForwardFor } from './forwardfor.ts';
+import type { HttpTransaction } from './transaction.ts';
+import type { ClientConnection } from './client.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { PROXY_DEFAULTS } from '../config/provision.ts';
+
+export type Decision = { backend: HttpBackend } | LocalAnswer;
+
+export class HttpBackend {
+  readonly name: string;
+  readonly timeouts: { connect: number; server: number; tunnel: number };
+  private readonly pools = new Map<RuntimeServer, ServerPool>();
+  private readonly requestRules;
+  private readonly responseRules;
+  private readonly errorfiles: Map<number, Buffer>;
+  private readonly forwardFor;
+  /** `option redispatch <interval>`: redispatch on every Nth retry (N>0) or on the Nth before last (N<0). */
+  private readonly redispatchInterval: number;
+
+  constructor(readonly config: Proxy, readonly runtime: RuntimeBackend) {
+    this.name = config.name;
+    const t = config.timeouts;
+    this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
+    this.errorfiles = loadErrorFiles(config);
+    this.requestRules = compileRequestRules(config.kind === 'backend' ? config.httpRequestRules : [], config, (s) => this.errorResponse(s));
+    this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config);
+    this.forwardFor = compileForwardFor(config);
+    const interval = config.options['redispatch']?.args[0];
+    this.redispatchInterval = interval !== undefined ? Number(interval) : -1;
+  }
+
+  pool(server: RuntimeServer): ServerPool {
+    let pool = this.pools.get(server);
+    if (!pool) this.pools.set(server, (pool = new ServerPool(server)));
+    return pool;
+  }
+
+  lbRequest(tx: HttpTransaction): LbRequest {
+    return lbRequestOf(tx);
+  }
+
+  forwardedFor(tx: HttpTransaction): string {
+    return this.forwardFor ? forwardedForHeader(this.forwardFor, tx) : '';
+  }
+
+  shouldRedispatch(retry: number): boolean {
+    const n = this.redispatchInterval;
+    if (n === 0) return false;
+    if (n > 0) return retry % n === 0;
+    return retry === this.runtime.retries + 1 + n;
+  }
+
+  runRequestRules(tx: HttpTransaction): 'continue' | LocalAnswer {
+    return runRequestRules(this.requestRules, tx);
+  }
+
+  applyResponseRules(tx: HttpTransaction, head: ResponseHead): void {
+    for (const rule of this.responseRules) rule(tx, head);
+  }
+
+  responseError(_tx: HttpTransaction): void {}
+
+  errorResponse(status: number): Buffer {
+    return this.errorfiles.get(status) ?? builtinResponse(status);
+  }
+
+  closeIdle(): void {
+    for (const pool of this.pools.values()) pool.closeAll();
+  }
+}
+
+export interface FrontendCounters {
+  requests: number;
+  requestErrors: number;
+  connections: number;
+}
+
+export class HttpFrontend {
+  readonly name: string;
+  readonly timeouts: { client: number; httpRequest: number; httpKeepAlive: number };
+  readonly counters: FrontendCounters = { requests: 0, requestErrors: 0, connections: 0 };
+  /** `option http-server-close`: one request per server connection. */
+  readonly serverClose: boolean;
+  /** `option httpclose`: one request per client connection too. */
+  readonly closeClient: boolean;
+  readonly connections = new Set<ClientConnection>();
+  /** proc.* variables, shared by the whole frontend. */
+  readonly procVars = new Map<string, Sample>();
+  /** Engine state the sample fetches may ask for (nbsrv, be_conn …). */
+  hooks: EngineHooks | undefined;
+  private readonly requestRules;
+  private readonly responseRules;
+  private readonly switching: Array<{ when: TxPredicate | undefined; backend: (tx: HttpTransaction) => HttpBackend | undefined }>;
+  private readonly defaultBackend: HttpBackend | undefined;
+  private readonly errorfiles: Map<number, Buffer>;
+
+  constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger) {
+    this.name = config.name;
+    const t = config.timeouts;
+    this.timeouts = { client: t.client ?? 0, httpRequest: t['http-request'] ?? 0, httpKeepAlive: t['http-keep-alive'] ?? 0 };
+    this.serverClose = config.options['http-server-close']?.enabled ?? false;
+    this.closeClient = config.options['httpclose']?.enabled ?? false;
+    this.errorfiles = loadErrorFiles(config);
+    this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
+    this.responseRules = compileResponseRules(config.httpResponseRules, config);
+    this.switching = config.switchingRules.map((rule) => {
+      const when = rule.condition ? compileTxCondition(rule.condition, config) : undefined;
+      if (!rule.dynamic) {
+        const backend = backends.get(rule.backend);
+        return { when, backend: () => backend };
+      }
+      const name = compileTxFormat(compileTxFormat.parse(rule.backend));
+      return { when, backend: (tx: HttpTransaction) => backends.get(name(tx)) };
+    });
+    // A listen section is its own default backend.
+    const defaultName = config.defaultBackend?.name ?? (config.kind === 'listen' ? config.name : undefined);
+    this.defaultBackend = defaultName !== undefined ? backends.get(defaultName) : undefined;
+  }
+
+  processRequest(tx: HttpTransaction): Decision {
+    this.counters.requests++;
+    const frontendOutcome = runRequestRules(this.requestRules, tx);
+    if (frontendOutcome !== 'continue') return frontendOutcome;
+    let backend: HttpBackend | undefined;
+    for (const rule of this.switching) {
+      if (rule.when && !rule.when(tx)) continue;
+      backend = rule.backend(tx);
+      if (backend) break;
+    }
+    backend ??= this.defaultBackend;
+    if (!backend) return { response: this.errorResponse(503), status: 503, termination: 'SC' };
+    if (backend.config !== this.config) {
+      const outcome = backend.runRequestRules(tx);
+      if (outcome !== 'continue') return outcome;
+    }
+    return { backend };
+  }
+
+  applyResponseRules(tx: HttpTransaction, head: ResponseHead): void {
+    if (tx.backend?.config === this.config) return;
+    for (const rule of this.responseRules) rule(tx, head);
+  }
+
+  errorResponse(status: number, backend?: HttpBackend): Buffer {
+    return (backend ? backend.errorResponse(status) : undefined) ?? this.errorfiles.get(status) ?? builtinResponse(status);
+  }
+
+  noServerAvailable(backend: HttpBackend): void {
+    this.logger.alert(`backend ${backend.name} has no server available!`);
+  }
+
+  transactionFinished(tx: HttpTransaction): void {
+    this.logger.request(this, tx);
+  }
+
+  logProtocolError(client: ClientConnection, status: number, termination: string): void {
+    this.logger.protocolError(this, client, status, termination);
+  }
+
+  connectionOpened(client: ClientConnection): void {
+    this.counters.connections++;
+    this.connections.add(client);
+  }
+
+  connectionClosed(client: ClientConnection): void {
+    this.connections.delete(client);
+  }
+}
+
+function loadErrorFiles(config: Proxy): Map<number, Buffer> {
+  return new Map([...config.errorfiles].map(([status, file]) => [status, loadErrorFile(file)]));
+}
+
+export { PROXY_DEFAULTS };

@@ -1,0 +1,65 @@
+/**
+ * Header lists as llhttp gives them: a flat array [name, value, name, value …]
+ * in arrival order with original case. Operations follow HAProxy's
+ * set-header / add-header / del-header / replace-header / replace-value.
+ */
+
+export type HeaderList = string[];
+
+export function getHeader(headers: HeaderList, lowerName: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return headers[i + 1];
+  }
+  return undefined;
+}
+
+export function deleteHeader(headers: HeaderList, name: string): void {
+  const lower = name.toLowerCase();
+  let w = 0;
+  for (let r = 0; r < headers.length; r += 2) {
+    const n = headers[r]!;
+    if (n.length === lower.length && n.toLowerCase() === lower) continue;
+    headers[w++] = n;
+    headers[w++] = headers[r + 1]!;
+  }
+  headers.length = w;
+}
+
+export function setHeader(headers: HeaderList, name: string, value: string): void {
+  deleteHeader(headers, name);
+  headers.push(name, value);
+}
+
+/** replace-header: the regex applies to each full header line value. */
+export function replaceHeader(headers: HeaderList, name: string, regex: RegExp, replacement: (match: RegExpExecArray) => string): void {
+  const lower = name.toLowerCase();
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() !== lower) continue;
+    headers[i + 1] = replaceWhole(headers[i + 1]!, regex, replacement);
+  }
+}
+
+/** replace-value: the regex applies to each comma-separated value of the header. */
+export function replaceValue(headers: HeaderList, name: string, regex: RegExp, replacement: (match: RegExpExecArray) => string): void {
+  const lower = name.toLowerCase();
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() !== lower) continue;
+    headers[i + 1] = headers[i + 1]!.split(',').map((v) => replaceWhole(v.trim(), regex, replacement)).join(', ');
+  }
+}
+
+/** HAProxy replaces only when the regex matches the whole value (it is anchored by the user). */
+function replaceWhole(value: string, regex: RegExp, replacement: (match: RegExpExecArray) => string): string {
+  regex.lastIndex = 0;
+  const m = regex.exec(value);
+  if (!m) return value;
+  return value.slice(0, m.index) + replacement(m) + value.slice(m.index + m[0].length);
+}
+
+/** Serialises a head: start line, headers, blank line (latin1: header bytes pass through unchanged). */
+export function serializeHead(startLine: string, headers: HeaderList, extra = ''): string {
+  let head = startLine + '\r\n';
+  for (let i = 0; i < headers.length; i += 2) head += headers[i] + ': ' + headers[i + 1] + '\r\n';
+  return head + extra + '\r\n';
+}

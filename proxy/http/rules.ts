@@ -1,0 +1,229 @@
+/**
+ * http-request / http-response rules compiled once per configuration load into
+ * small closures: each rule is a condition and an action on the transaction.
+ * Evaluation stops at the first final action (allow, deny, return, redirect,
+ * auth), as in HAProxy.
+ */
+import type { HttpRule, HttpAction, Proxy } from '../config/model.ts';
+import { setHeader, deleteHeader, replaceHeader, replaceValue } from './headers.ts';
+import { builtinResponse, reasonPhrase } from './error-pages.ts';
+import type { HttpTransaction } from './transaction.ts';
+import type { ResponseHead } from './upstream.ts';
+import { compileTxCondition, compileTxFormat } from './samples.ts';
+import type { TxPredicate, TxFormat } from './samples.ts';
+import fs from 'node:fs';
+import { compileSample, parseSampleExpression } from '../acl/index.ts';
+import type { VarScope } from '../acl/index.ts';
+import { patternFileReader } from '../runtime/pattern-files.ts';
+
+function splitVariable(variable: string): [VarScope, string] {
+  const dot = variable.indexOf('.');
+  return [variable.slice(0, dot) as VarScope, variable.slice(dot + 1)];
+}
+
+/** What a final rule decided: an answer Loadstar sends itself. */
+export interface LocalAnswer {
+  response: Buffer;
+  status: number;
+  close?: boolean;
+  termination?: string;
+}
+
+/** `continue` = next rule; `stop` = allow (skip the remaining rules); else a local answer. */
+export type RuleOutcome = 'continue' | 'stop' | LocalAnswer;
+
+type RequestStep = (tx: HttpTransaction) => RuleOutcome;
+type ResponseStep = (tx: HttpTransaction, head: ResponseHead) => void;
+
+export function compileRequestRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep[] {
+  return rules.map((rule) => {
+    const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
+    const act = compileRequestAction(rule.action, proxy, errorResponse);
+    return when ? (tx) => (when(tx) ? act(tx) : 'continue') : act;
+  });
+}
+
+export function runRequestRules(steps: readonly RequestStep[], tx: HttpTransaction): 'continue' | LocalAnswer {
+  for (const step of steps) {
+    const outcome = step(tx);
+    if (outcome === 'continue') continue;
+    if (outcome === 'stop') return 'continue';
+    return outcome;
+  }
+  return 'continue';
+}
+
+function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep {
+  switch (action.type) {
+    case 'set-header':
+    case 'add-header': {
+      const value = compileTxFormat(action.value);
+      const name = action.name;
+      return action.type === 'set-header'
+        ? (tx) => (setHeader(tx.request.headers, name, value(tx)), 'continue')
+        : (tx) => (tx.request.headers.push(name, value(tx)), 'continue');
+    }
+    case 'del-header':
+      return (tx) => (deleteHeader(tx.request.headers, action.name), 'continue');
+    case 'replace-header':
+    case 'replace-value': {
+      const regex = new RegExp(action.regex);
+      const replacement = compileReplacement(action.replacement);
+      const apply = action.type === 'replace-header' ? replaceHeader : replaceValue;
+      return (tx) => (apply(tx.request.headers, action.name, regex, (m) => replacement(tx, m)), 'continue');
+    }
+    case 'set-path':
+    case 'set-query':
+    case 'set-uri':
+    case 'set-pathq': {
+      const value = compileTxFormat(action.value);
+      const kind = action.type;
+      return (tx) => (tx.request.url = rewriteUrl(tx.request.url, kind, value(tx)), 'continue');
+    }
+    case 'allow':
+      return () => 'stop';
+    case 'deny':
+    case 'tarpit': {
+      const status = action.status;
+      const body = action.body ? loadBody(action.body, action.contentType, status) : undefined;
+      return () => ({ response: body ?? errorResponse(status), status, termination: 'PR' });
+    }
+    case 'return': {
+      const status = action.status;
+      const headers = action.headers;
+      if (!action.body) {
+        const response = Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-length: 0\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n`);
+        return () => ({ response, status, termination: 'PR' });
+      }
+      if (action.body.kind === 'lf-string') {
+        const text = compileTxFormat(parseFormat(action.body.text));
+        const type = action.contentType ?? 'text/plain';
+        return (tx) => {
+          const body = Buffer.from(text(tx));
+          return { response: Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: ${type}\r\ncontent-length: ${body.length}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n`), body]), status, termination: 'PR' };
+        };
+      }
+      const response = loadBody(action.body, action.contentType, status, headers);
+      return () => ({ response, status, termination: 'PR' });
+    }
+    case 'redirect': {
+      const value = compileTxFormat(action.value);
+      return (tx) => {
+        const location = redirectLocation(tx, action.kind, value(tx), action.dropQuery, action.appendSlash);
+        const cookie = action.setCookie ? `set-cookie: ${action.setCookie}; path=/;\r\n` : action.clearCookie ? `set-cookie: ${action.clearCookie}; path=/; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT;\r\n` : '';
+        const response = Buffer.from(`HTTP/1.1 ${action.code} ${reasonPhrase(action.code)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n${cookie}cache-control: no-cache\r\n\r\n`, 'latin1');
+        return { response, status: action.code, termination: 'PR' };
+      };
+    }
+    case 'auth': {
+      const realm = action.realm ?? proxy.name;
+      const response401 = errorResponse(401).toString('latin1').replace('\r\n', `\r\nwww-authenticate: Basic realm="${realm}"\r\n`);
+      const buffer = Buffer.from(response401, 'latin1');
+      return () => ({ response: buffer, status: 401, termination: 'PR' });
+    }
+    case 'set-var': {
+      const [scope, name] = splitVariable(action.variable);
+      const parsed = parseSampleExpression(action.expression!);
+      if ('error' in parsed) throw new Error(parsed.error);
+      const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
+      return (tx) => {
+        const value = sample(tx.sampleContext());
+        if (value !== undefined) tx.vars.set(scope, name, value);
+        return 'continue';
+      };
+    }
+    case 'unset-var': {
+      const [scope, name] = splitVariable(action.variable);
+      return (tx) => (tx.vars.unset(scope, name), 'continue');
+    }
+    default:
+      throw new Error(`http-request ${action.type} is not implemented by the engine yet`);
+  }
+}
+
+export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy): ResponseStep[] {
+  return rules.map((rule) => {
+    const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
+    const act = compileResponseAction(rule.action);
+    return when ? (tx, head) => { if (when(tx)) act(tx, head); } : act;
+  });
+}
+
+function compileResponseAction(action: HttpAction): ResponseStep {
+  switch (action.type) {
+    case 'set-header': {
+      const value = compileTxFormat(action.value);
+      return (tx, head) => setHeader(head.headers, action.name, value(tx));
+    }
+    case 'add-header': {
+      const value = compileTxFormat(action.value);
+      return (tx, head) => { head.headers.push(action.name, value(tx)); };
+    }
+    case 'del-header':
+      return (_tx, head) => deleteHeader(head.headers, action.name);
+    case 'replace-header':
+    case 'replace-value': {
+      const regex = new RegExp(action.regex);
+      const replacement = compileReplacement(action.replacement);
+      const apply = action.type === 'replace-header' ? replaceHeader : replaceValue;
+      return (tx, head) => apply(head.headers, action.name, regex, (m) => replacement(tx, m));
+    }
+    case 'allow':
+      return () => {};
+    default:
+      throw new Error(`http-response ${action.type} is not implemented by the engine yet`);
+  }
+}
+
+/** `\1`-style back-references in a log-format replacement. */
+function compileReplacement(tokens: Parameters<typeof compileTxFormat>[0]): (tx: HttpTransaction, m: RegExpExecArray) => string {
+  const format = compileTxFormat(tokens);
+  return (tx, m) => format(tx).replace(/\\(\d)/g, (_, d: string) => m[Number(d)] ?? '');
+}
+
+function parseFormat(text: string) {
+  return compileTxFormat.parse(text);
+}
+
+function loadBody(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number, headers: Array<{ name: string; value: string }> = []): Buffer {
+  if (body.kind === 'errorfile') return fs.readFileSync(body.path);
+  const payload = body.kind === 'string' || body.kind === 'lf-string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : fs.readFileSync(body.path);
+  const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}content-length: ${payload.length}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n`;
+  return Buffer.concat([Buffer.from(head), payload]);
+}
+
+/** HAProxy's redirect Location for `location`, `prefix` and `scheme` rules. */
+export function redirectLocation(tx: HttpTransaction, kind: 'location' | 'prefix' | 'scheme', value: string, dropQuery: boolean, appendSlash: boolean): string {
+  if (kind === 'location') return value;
+  let uri = tx.request.url;
+  if (dropQuery) {
+    const q = uri.indexOf('?');
+    if (q >= 0) uri = uri.slice(0, q);
+  }
+  if (appendSlash && !uri.includes('?') && !uri.endsWith('/')) uri += '/';
+  if (kind === 'prefix') return value === '/' ? uri : value + uri;
+  const host = tx.request.headers.length > 0 ? hostOf(tx) : '';
+  return `${value}://${host}${uri}`;
+}
+
+function hostOf(tx: HttpTransaction): string {
+  const h = tx.request.headers;
+  for (let i = 0; i < h.length; i += 2) if (h[i]!.toLowerCase() === 'host') return h[i + 1]!;
+  return '';
+}
+
+/** set-path / set-query / set-uri / set-pathq on a request target. */
+export function rewriteUrl(url: string, kind: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq', value: string): string {
+  if (kind === 'set-uri') return value;
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? '' : url.slice(q);
+  switch (kind) {
+    case 'set-path': return value + query;
+    case 'set-pathq': return value;
+    case 'set-query': return value === '' ? path : `${path}?${value}`;
+  }
+}
+
+export { builtinResponse };
+export type { TxPredicate, TxFormat };

@@ -1,0 +1,466 @@
+/**
+ * One HTTP request/response exchange: http-request rules and routing (by the
+ * frontend), a connection slot on a server (queue, maxconn), connection with
+ * HAProxy's retries and redispatch, forwarding the request, relaying the
+ * response through the http-response rules, and HAProxy's error answers
+ * (502 invalid or aborted response, 503 no server, 504 `timeout server`).
+ */
+import { UpstreamConnection, connectUpstream } from './upstream.ts';
+import type { ResponseHead } from './upstream.ts';
+import { isHopByHop, headerIs } from './llhttp.ts';
+import { serializeHead, getHeader } from './headers.ts';
+import { builtinResponse, reasonPhrase } from './error-pages.ts';
+import type { ClientConnection } from './client.ts';
+import type { HttpBackend } from './frontend.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+import { MapVarStore } from '../acl/index.ts';
+import type { SampleContext, HttpRequestInfo, HttpResponseInfo } from '../acl/index.ts';
+
+export interface RequestHead {
+  method: string;
+  /** The request target as received (origin-form path?query, or absolute-form). */
+  url: string;
+  versionMajor: number;
+  versionMinor: number;
+  /** Flat [name, value, …] in arrival order; rules edit it in place. */
+  headers: string[];
+  /** The client allows the connection to stay open after this exchange. */
+  keepAlive: boolean;
+  upgrade: boolean;
+}
+
+/** HAProxy's two-letter termination state for the logs (first: who/what ended it, second: the phase). */
+export type TerminationState = string;
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+/** Request body bytes buffered before the server connection is ready, before reading pauses. */
+const MAX_BUFFERED_BODY = 256 * 1024;
+
+export class HttpTransaction {
+  readonly startedAt = Date.now();
+  backend: HttpBackend | undefined;
+  server: RuntimeServer | undefined;
+  status = 0;
+  /** Bytes sent to the client (response). */
+  bytesOut = 0;
+  /** Bytes received from the client (request body). */
+  bytesIn = 0;
+  termination: TerminationState = '--';
+  retries = 0;
+  /** Timer marks for the logs (ms since startedAt): queue, connect, response headers. */
+  tw = -1;
+  tc = -1;
+  tr = -1;
+  responseStarted = false;
+  waitingForServer = false;
+  upgrading = false;
+  /** Variables of set-var / var(): txn., req. and res. scopes live with the transaction. */
+  readonly vars: MapVarStore;
+  /** The server's response head once received (http-response rules and logs read it). */
+  response: ResponseHead | undefined;
+  private context: SampleContext | undefined;
+  private upstream: UpstreamConnection | undefined;
+  private pendingBody: Buffer[] = [];
+  private pendingBytes = 0;
+  private requestDone = false;
+  private readonly chunkedRequest: boolean;
+  private chunkedResponse = false;
+  private closeAfter = false;
+  private cancelWait: (() => void) | undefined;
+  private finished = false;
+  private slotHeld = false;
+  private triedServers: RuntimeServer[] = [];
+
+  constructor(readonly client: ClientConnection, readonly request: RequestHead) {
+    this.chunkedRequest = /chunked/i.test(getHeader(request.headers, 'transfer-encoding') ?? '');
+    this.vars = new MapVarStore(client.frontend.procVars, client.sessionVars);
+  }
+
+  /** What ACLs and sample expressions read; fetches see the request as the rules left it. */
+  sampleContext(): SampleContext {
+    if (this.context) return this.context;
+    const tx = this;
+    const req: HttpRequestInfo = {
+      get method() { return tx.request.method; },
+      get url() { return tx.request.url; },
+      get version() { return `${tx.request.versionMajor}.${tx.request.versionMinor}`; },
+      get rawHeaders() { return tx.request.headers; },
+    };
+    const res: HttpResponseInfo = {
+      get status() { return tx.response?.status ?? tx.status; },
+      get rawHeaders() { return tx.response?.headers ?? []; },
+    };
+    this.context = {
+      conn: this.client.connectionInfo(),
+      req,
+      get res() { return tx.response ? res : undefined; },
+      get dir() { return tx.response ? 'res' as const : 'req' as const; },
+      vars: this.vars,
+      hooks: this.frontend.hooks,
+      get backendName() { return tx.backend?.name; },
+      get serverName() { return tx.server?.name; },
+      get serverId() { return tx.server?.id; },
+    };
+    return this.context;
+  }
+
+  get frontend() {
+    return this.client.frontend;
+  }
+
+  // ------------------------------------------------------------------ request side
+
+  start(): void {
+    const decision = this.frontend.processRequest(this);
+    if ('response' in decision) {
+      this.status = decision.status;
+      this.termination = decision.termination ?? '--';
+      return this.respondLocally(decision.response, decision.close ?? false);
+    }
+    this.backend = decision.backend;
+    this.acquireSlot();
+  }
+
+  requestBody(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    if (this.upstream) return this.writeBody(chunk);
+    this.pendingBody.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.socket.pause();
+  }
+
+  requestComplete(): void {
+    this.requestDone = true;
+    if (this.upstream && this.chunkedRequest) this.upstream.socket.write('0\r\n\r\n');
+  }
+
+  private writeBody(chunk: Buffer): void {
+    const socket = this.upstream!.socket;
+    const ok = this.chunkedRequest
+      ? (socket.write(chunk.length.toString(16) + '\r\n'), socket.write(chunk), socket.write('\r\n'))
+      : socket.write(chunk);
+    if (!ok) {
+      this.client.socket.pause();
+      socket.once('drain', () => this.client.socket.resume());
+    }
+  }
+
+  // ------------------------------------------------------------------ server selection
+
+  private acquireSlot(avoid?: RuntimeServer): void {
+    const backend = this.backend!;
+    this.waitingForServer = true;
+    this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result) => {
+      this.cancelWait = undefined;
+      if (this.finished) {
+        if ('server' in result) backend.runtime.release(result.server);
+        return;
+      }
+      this.tw = Date.now() - this.startedAt;
+      if ('error' in result) {
+        this.termination = result.error === 'no-server' ? 'SC' : 'sQ';
+        if (result.error === 'no-server') this.frontend.noServerAvailable(backend);
+        return this.fail(503);
+      }
+      this.slotHeld = true;
+      this.server = result.server;
+      this.triedServers.push(result.server);
+      this.connect();
+    }, avoid);
+  }
+
+  private connect(): void {
+    const backend = this.backend!;
+    const server = this.server!;
+    const pool = backend.pool(server);
+    const reusable = this.frontend.serverClose ? undefined : pool.take();
+    if (reusable) return this.send(reusable);
+    const started = Date.now();
+    connectUpstream(pool, backend.timeouts.connect, (conn, error) => {
+      if (this.finished) return conn?.destroy();
+      if (!conn) return this.connectFailed(error ?? 'error');
+      this.tc = Date.now() - started;
+      this.send(conn);
+    });
+  }
+
+  /** HAProxy: up to `retries` new attempts, min(timeout connect, 1s) apart; redispatch per `option redispatch`. */
+  private connectFailed(_error: string): void {
+    const backend = this.backend!;
+    const server = this.server!;
+    server.connectErrors++;
+    if (this.retries >= backend.runtime.retries) {
+      this.termination = 'SC';
+      this.releaseSlot();
+      return this.fail(503);
+    }
+    this.retries++;
+    server.retries++;
+    const redispatch = backend.runtime.redispatch && backend.shouldRedispatch(this.retries);
+    const delay = Math.min(backend.timeouts.connect || 1000, 1000);
+    setTimeout(() => {
+      if (this.finished) return;
+      if (redispatch) {
+        this.releaseSlot();
+        this.acquireSlot(server);
+      } else this.connect();
+    }, delay);
+  }
+
+  private send(conn: UpstreamConnection): void {
+    this.upstream = conn;
+    this.waitingForServer = true;
+    conn.attach({
+      head: (head) => this.onResponseHead(head),
+      body: (chunk) => this.onResponseBody(chunk),
+      complete: () => this.onResponseComplete(),
+      error: (reason, bytes) => this.onUpstreamError(conn, reason, bytes),
+    });
+    const serverTimeout = this.backend!.timeouts.server;
+    if (serverTimeout > 0) conn.socket.setTimeout(serverTimeout, () => this.onServerTimeout());
+    const socket = conn.socket;
+    socket.cork();
+    socket.write(this.requestHeadForServer(), 'latin1');
+    for (const chunk of this.pendingBody) this.writeBody(chunk);
+    if (this.requestDone && this.chunkedRequest) socket.write('0\r\n\r\n');
+    socket.uncork();
+    this.pendingBody = [];
+    if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.socket.resume();
+    this.pendingBytes = 0;
+  }
+
+  private requestHeadForServer(): string {
+    const r = this.request;
+    const h = r.headers;
+    let head = `${r.method} ${r.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i]!;
+      if (isHopByHop(name)) continue;
+      head += name + ': ' + h[i + 1] + '\r\n';
+    }
+    if (this.chunkedRequest) head += 'transfer-encoding: chunked\r\n';
+    if (r.upgrade) {
+      const upgrade = getHeader(h, 'upgrade');
+      if (upgrade !== undefined) head += `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
+    } else if (this.frontend.serverClose) head += 'connection: close\r\n';
+    return head + this.backend!.forwardedFor(this) + '\r\n';
+  }
+
+  // ------------------------------------------------------------------ response side
+
+  private onResponseHead(head: ResponseHead): boolean {
+    if (head.status < 200 && head.status !== 101) {
+      // Interim responses (100 Continue, 103) are relayed as they are.
+      this.writeClient(serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, withoutHopByHop(head.headers)));
+      return false;
+    }
+    this.tr = Date.now() - this.startedAt;
+    this.waitingForServer = false;
+    this.status = head.status;
+    this.response = head;
+    this.backend!.applyResponseRules(this, head);
+    this.frontend.applyResponseRules(this, head);
+    const r = this.request;
+    const bodyless = r.method === 'HEAD' || head.status === 204 || head.status === 304;
+    let hasLength = false;
+    let out = `HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}\r\n`;
+    const h = head.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i]!;
+      if (isHopByHop(name)) continue;
+      if (!hasLength && headerIs(name, 'content-length')) hasLength = true;
+      out += name + ': ' + h[i + 1] + '\r\n';
+    }
+    if (head.status === 101 && r.upgrade) {
+      const upgrade = getHeader(h, 'upgrade');
+      out += `connection: upgrade\r\n${upgrade !== undefined ? `upgrade: ${upgrade}\r\n` : ''}\r\n`;
+      this.responseStarted = true;
+      this.writeClient(out);
+      this.startTunnel();
+      return true;
+    }
+    const http11 = r.versionMajor === 1 && r.versionMinor >= 1;
+    if (!hasLength && !bodyless) {
+      if (http11) {
+        this.chunkedResponse = true;
+        out += 'transfer-encoding: chunked\r\n';
+      } else this.closeAfter = true; // an HTTP/1.0 client reads until close
+    }
+    if (!r.keepAlive || this.client.draining || this.frontend.closeClient) this.closeAfter = true;
+    if (this.closeAfter) out += 'connection: close\r\n';
+    else if (!http11) out += 'connection: keep-alive\r\n';
+    this.responseStarted = true;
+    this.writeClient(out + '\r\n');
+    return r.method === 'HEAD';
+  }
+
+  private onResponseBody(chunk: Buffer): void {
+    const socket = this.client.socket;
+    let ok: boolean;
+    if (this.chunkedResponse) {
+      socket.write(chunk.length.toString(16) + '\r\n');
+      socket.write(chunk);
+      ok = socket.write('\r\n');
+    } else ok = socket.write(chunk);
+    this.bytesOut += chunk.length;
+    if (!ok && this.upstream) {
+      const up = this.upstream.socket;
+      up.pause();
+      socket.once('drain', () => up.resume());
+    }
+  }
+
+  private onResponseComplete(): void {
+    if (this.chunkedResponse) this.writeClient('0\r\n\r\n');
+    const conn = this.upstream!;
+    this.upstream = undefined;
+    const reuse = !this.frontend.serverClose && this.requestDone && !conn.dead;
+    conn.detach(reuse && this.lastResponseKeepAlive(conn), this.backend!.timeouts.server || 30_000);
+    this.finish();
+  }
+
+  private lastResponseKeepAlive(conn: UpstreamConnection): boolean {
+    // llhttp decided keep-alive from the response; a response it could only end by close is not reusable.
+    return !conn.socket.readableEnded;
+  }
+
+  private onUpstreamError(conn: UpstreamConnection, reason: 'closed' | 'invalid' | 'error', bytes: number): void {
+    if (this.finished) return;
+    this.upstream = undefined;
+    // A kept-alive connection the server closed meanwhile: safe to retry an idempotent request once.
+    if (bytes === 0 && conn.reused && reason !== 'invalid' && IDEMPOTENT.has(this.request.method) && this.bytesIn === 0) {
+      return this.connect();
+    }
+    if (this.responseStarted) {
+      this.termination = 'SD';
+      return this.abortClient();
+    }
+    this.termination = reason === 'invalid' ? 'PH' : 'SH';
+    this.backend!.responseError(this);
+    this.fail(502);
+  }
+
+  private onServerTimeout(): void {
+    if (this.finished) return;
+    const conn = this.upstream;
+    this.upstream = undefined;
+    conn?.destroy();
+    if (this.responseStarted) {
+      this.termination = 'sD';
+      return this.abortClient();
+    }
+    this.termination = 'sH';
+    this.fail(504);
+  }
+
+  // ------------------------------------------------------------------ tunnels (WebSocket, CONNECT)
+
+  private startTunnel(): void {
+    const conn = this.upstream!;
+    this.upstream = undefined;
+    this.upgrading = true;
+    const server = conn.socket;
+    const client = this.client.socket;
+    conn.tunnelRest = (rest) => client.write(rest);
+    server.removeAllListeners('data');
+    server.removeAllListeners('end');
+    server.removeAllListeners('close');
+    server.removeAllListeners('error');
+    client.removeAllListeners('data');
+    const timeout = this.backend!.timeouts.tunnel || this.backend!.timeouts.server;
+    const end = (): void => {
+      client.destroy();
+      server.destroy();
+      this.finish();
+    };
+    for (const [from, to] of [[client, server], [server, client]] as const) {
+      from.on('data', (d: Buffer) => {
+        if (from === server) this.bytesOut += d.length;
+        else this.bytesIn += d.length;
+        if (!to.write(d)) {
+          from.pause();
+          to.once('drain', () => from.resume());
+        }
+      });
+      from.on('end', () => to.end());
+      from.on('error', end);
+      from.on('close', end);
+      if (timeout > 0) from.setTimeout(timeout, end);
+    }
+    this.tunnelPeer = server;
+  }
+
+  private tunnelPeer: import('node:net').Socket | undefined;
+
+  /** Bytes of the upgraded protocol that arrived with the request head. */
+  upgradeData(data: Buffer): void {
+    if (data.length === 0) return;
+    if (this.tunnelPeer) this.tunnelPeer.write(data);
+    else this.pendingBody.push(data);
+  }
+
+  // ------------------------------------------------------------------ endings
+
+  private writeClient(data: string | Buffer): void {
+    const socket = this.client.socket;
+    if (socket.destroyed) return;
+    if (typeof data === 'string') socket.write(data, 'latin1');
+    else socket.write(data);
+  }
+
+  /** Answer produced by Loadstar itself (rules, errors). */
+  respondLocally(response: Buffer, close: boolean): void {
+    if (this.finished) return;
+    this.responseStarted = true;
+    this.bytesOut += response.length;
+    this.writeClient(response);
+    if (close || !this.request.keepAlive) this.closeAfter = true;
+    // The rest of the request body, if any, is read and dropped by the parser.
+    this.finish();
+  }
+
+  fail(status: number): void {
+    this.status = status;
+    this.respondLocally(this.frontend.errorResponse(status, this.backend), status === 400 || status === 408);
+  }
+
+  private abortClient(): void {
+    this.closeAfter = true;
+    this.client.socket.destroy();
+    this.finish();
+  }
+
+  /** The client went away or the connection is being torn down. */
+  abort(termination: TerminationState): void {
+    if (this.finished) return;
+    if (this.termination === '--') this.termination = termination;
+    this.cancelWait?.();
+    const conn = this.upstream;
+    this.upstream = undefined;
+    // A response still in flight makes the server connection unusable.
+    conn?.destroy();
+    this.finish();
+  }
+
+  private releaseSlot(): void {
+    if (!this.slotHeld) return;
+    this.slotHeld = false;
+    this.backend!.runtime.release(this.server!);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.waitingForServer = false;
+    this.cancelWait?.();
+    this.releaseSlot();
+    this.frontend.transactionFinished(this);
+    if (!this.upgrading) this.client.transactionDone(this, !this.closeAfter);
+  }
+}
+
+function withoutHopByHop(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (!isHopByHop(headers[i]!)) out.push(headers[i]!, headers[i + 1]!);
+  return out;
+}

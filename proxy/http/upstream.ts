@@ -1,0 +1,173 @@
+/**
+ * Connections to servers: llhttp parses each response, idle keep-alive
+ * connections wait in a per-server pool for the next request. A connection
+ * serves one transaction at a time; the transaction sets the handlers.
+ */
+import net from 'node:net';
+import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from './llhttp.ts';
+import type { HTTPParser, HeadersCompleteCallback } from './llhttp.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  versionMajor: number;
+  versionMinor: number;
+  headers: string[];
+  keepAlive: boolean;
+  upgrade: boolean;
+}
+
+/** What the transaction using a connection wants to hear about. */
+export interface UpstreamHandlers {
+  /** Return true when the response has no body (answer to HEAD). */
+  head(head: ResponseHead): boolean;
+  body(chunk: Buffer): void;
+  complete(): void;
+  /** Closed, reset, or sent something that is not HTTP. `bytes` = response bytes seen so far. */
+  error(reason: 'closed' | 'invalid' | 'error', bytes: number): void;
+}
+
+export class UpstreamConnection {
+  readonly parser: HTTPParser;
+  handlers: UpstreamHandlers | undefined;
+  /** Response bytes received for the current transaction (0 = nothing yet: safe to retry). */
+  received = 0;
+  /** True once a transaction used it: a failure before any byte may be a stale keep-alive. */
+  reused = false;
+  dead = false;
+  /** Set when the connection became a tunnel (101): bytes after the response head go there. */
+  tunnelRest: ((rest: Buffer) => void) | undefined;
+  private flushed: string[] = [];
+
+  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, private readonly pool: ServerPool) {
+    const parser = (this.parser = newParser(RESPONSE));
+    parser[kOnHeaders] = (headers: string[]) => {
+      for (const h of headers) this.flushed.push(h);
+    };
+    const onHead: HeadersCompleteCallback = (major, minor, headers, _m, _u, status, reason, upgrade, keepAlive) => {
+      if (headers === undefined) {
+        headers = this.flushed;
+        this.flushed = [];
+      }
+      const noBody = this.handlers?.head({ status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade }) ?? false;
+      return noBody ? 1 : 0;
+    };
+    parser[kOnHeadersComplete] = onHead;
+    parser[kOnBody] = (chunk: Buffer) => this.handlers?.body(chunk);
+    parser[kOnMessageComplete] = () => this.handlers?.complete();
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('end', () => this.fail('closed'));
+    socket.on('close', () => this.fail('closed'));
+    socket.on('error', () => this.fail('error'));
+  }
+
+  private onData(data: Buffer): void {
+    if (!this.handlers && !this.tunnelRest) {
+      // A server talking while idle breaks the next exchange: drop the connection.
+      this.destroy();
+      return;
+    }
+    this.received += data.length;
+    const r = this.parser.execute(data);
+    if (typeof r !== 'number') return this.fail('invalid');
+    if (r < data.length && this.tunnelRest) this.tunnelRest(data.subarray(r));
+  }
+
+  /** The end of a response without length is the end of the connection: let llhttp know first. */
+  private fail(reason: 'closed' | 'invalid' | 'error'): void {
+    if (this.dead) return;
+    if (reason === 'closed' && this.handlers && this.received > 0) {
+      const r = this.parser.finish();
+      if (r === undefined && !this.handlers) return this.destroy();
+    }
+    this.dead = true;
+    this.pool.remove(this);
+    const handlers = this.handlers;
+    this.handlers = undefined;
+    this.socket.destroy();
+    this.parser.close();
+    handlers?.error(reason, this.received);
+  }
+
+  /** Starts serving a transaction. */
+  attach(handlers: UpstreamHandlers): void {
+    this.handlers = handlers;
+    this.received = 0;
+    this.socket.setTimeout(0);
+  }
+
+  /** The response is complete: park the connection for the next request, or close it. */
+  detach(keepAlive: boolean, idleTimeout: number): void {
+    this.handlers = undefined;
+    this.reused = true;
+    if (!keepAlive || this.dead) return this.destroy();
+    this.pool.park(this, idleTimeout);
+  }
+
+  destroy(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.handlers = undefined;
+    this.pool.remove(this);
+    this.socket.destroy();
+    this.parser.close();
+  }
+}
+
+/** Idle keep-alive connections of one server, newest first (most likely still open). */
+export class ServerPool {
+  private readonly idle: UpstreamConnection[] = [];
+
+  constructor(readonly server: RuntimeServer) {}
+
+  take(): UpstreamConnection | undefined {
+    let conn: UpstreamConnection | undefined;
+    while ((conn = this.idle.pop())) {
+      if (!conn.dead && !conn.socket.destroyed) return conn;
+    }
+    return undefined;
+  }
+
+  park(conn: UpstreamConnection, idleTimeout: number): void {
+    this.idle.push(conn);
+    if (idleTimeout > 0) conn.socket.setTimeout(idleTimeout, () => conn.destroy());
+  }
+
+  remove(conn: UpstreamConnection): void {
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
+  closeAll(): void {
+    for (const conn of [...this.idle]) conn.destroy();
+  }
+
+  get size(): number {
+    return this.idle.length;
+  }
+}
+
+/** Opens a new connection; `done` gets it or the reason it failed ('timeout' after `timeout connect`). */
+export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void): () => void {
+  const server = pool.server;
+  const socket = net.connect({ host: server.host, port: server.port, noDelay: true });
+  let settled = false;
+  const finish = (error?: string): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.off('connect', onConnect);
+    socket.off('error', onError);
+    if (error) {
+      socket.destroy();
+      done(undefined, error);
+    } else done(new UpstreamConnection(socket, server, pool));
+  };
+  const onConnect = (): void => finish();
+  const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
+  socket.once('connect', onConnect);
+  socket.once('error', onError);
+  const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
+  return () => finish('aborted');
+}

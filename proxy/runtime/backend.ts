@@ -1,0 +1,134 @@
+/**
+ * A backend as the engine runs it: its servers, the balancer, and HAProxy's
+ * queueing rules. A request takes a connection slot before it is sent; when a
+ * server is at maxconn the request waits in the server's queue (hash-based
+ * choice) or the backend's queue (any server will do) until a slot frees or
+ * `timeout queue` expires (then 503), as HAProxy's queue.c does.
+ */
+import type { Proxy } from '../config/model.ts';
+import { createBalancer } from '../balance/index.ts';
+import type { Balancer, LbRequest } from '../balance/index.ts';
+import { RuntimeServer } from './server.ts';
+import type { SlotWaiter } from './server.ts';
+import { PROXY_DEFAULTS } from '../config/provision.ts';
+
+export type SlotResult =
+  | { server: RuntimeServer }
+  /** 503: no usable server, or the queue is full / timed out. */
+  | { error: 'no-server' | 'queue-full' | 'queue-timeout' };
+
+export class RuntimeBackend {
+  readonly name: string;
+  readonly mode: 'http' | 'tcp';
+  readonly servers: RuntimeServer[];
+  readonly balancer: Balancer;
+  /** Requests waiting for any server of this backend. */
+  readonly queue: SlotWaiter[] = [];
+  readonly retries: number;
+  readonly redispatch: boolean;
+  /** ms */
+  readonly queueTimeout: number;
+
+  constructor(readonly config: Proxy) {
+    this.name = config.name;
+    this.mode = config.mode ?? PROXY_DEFAULTS.mode;
+    let nextId = 1;
+    const used = new Set(config.servers.map((s) => s.options.id).filter((id): id is number => id !== undefined));
+    this.servers = config.servers.map((s) => {
+      if (s.options.id !== undefined) return new RuntimeServer(s, s.options.id);
+      while (used.has(nextId)) nextId++;
+      return new RuntimeServer(s, nextId++);
+    });
+    this.balancer = createBalancer(this.servers, {
+      balance: config.balance ?? { algorithm: 'roundrobin', loc: config.section.loc },
+      hashType: config.hashType,
+      allBackups: config.options['allbackups']?.enabled ?? false,
+    });
+    this.retries = config.retries ?? PROXY_DEFAULTS.retries;
+    this.redispatch = config.options['redispatch']?.enabled ?? false;
+    this.queueTimeout = config.timeouts.queue ?? config.timeouts.connect ?? 0;
+  }
+
+  server(name: string): RuntimeServer | undefined {
+    return this.servers.find((s) => s.name === name);
+  }
+
+  /** True when some server could take traffic (up, weight > 0), even if all are busy. */
+  get hasUsableServer(): boolean {
+    return this.servers.some((s) => s.usable && s.weight > 0);
+  }
+
+  /**
+   * Takes a connection slot for a request, now or once one frees up.
+   * `done` is called exactly once; `avoid` is the server that just failed (redispatch).
+   */
+  acquire(request: LbRequest, done: (result: SlotResult) => void, avoid?: RuntimeServer): () => void {
+    const server = this.balancer.pick(request, avoid) as RuntimeServer | undefined;
+    if (server && !server.full && server.queue.length === 0) {
+      this.take(server);
+      done({ server });
+      return noop;
+    }
+    if (!server && !this.hasUsableServer) {
+      done({ error: 'no-server' });
+      return noop;
+    }
+    // Wait: on the picked server when the algorithm insists on it, else for any server.
+    const queue = server ? server.queue : this.queue;
+    if (server && server.maxqueue > 0 && server.queue.length >= server.maxqueue) {
+      done({ error: 'queue-full' });
+      return noop;
+    }
+    const waiter: SlotWaiter = {
+      enqueuedAt: Date.now(),
+      cancelled: false,
+      grant: (s) => {
+        clearTimeout(timer);
+        done({ server: s });
+      },
+    };
+    queue.push(waiter);
+    if (server) server.queued++;
+    const timer = this.queueTimeout > 0
+      ? setTimeout(() => {
+        remove(queue, waiter);
+        if (server) server.queued--;
+        done({ error: 'queue-timeout' });
+      }, this.queueTimeout)
+      : undefined;
+    return () => {
+      if (waiter.cancelled) return;
+      waiter.cancelled = true;
+      clearTimeout(timer);
+      if (remove(queue, waiter) && server) server.queued--;
+    };
+  }
+
+  /** Gives a slot back and hands it to the next waiter (server queue first, then the backend's). */
+  release(server: RuntimeServer): void {
+    server.served--;
+    this.balancer.released(server);
+    if (!server.usable || server.full) return;
+    let next = server.queue.shift();
+    if (next) server.queued--;
+    else if (server.weight > 0) next = this.queue.shift();
+    if (!next) return;
+    this.take(server);
+    next.grant(server);
+  }
+
+  private take(server: RuntimeServer): void {
+    server.served++;
+    server.total++;
+    this.balancer.taken(server);
+  }
+}
+
+function remove<T>(list: T[], item: T): boolean {
+  const i = list.indexOf(item);
+  if (i < 0) return false;
+  list.splice(i, 1);
+  return true;
+}
+
+function noop(): void {}

@@ -1,0 +1,47 @@
+/**
+ * A server as the engine runs it: the balancer's view (LbServer fields), its
+ * connection limit and queue, and the counters stats will read.
+ */
+import type { Server } from '../config/model.ts';
+import type { LbServer } from '../balance/index.ts';
+import { SERVER_DEFAULTS } from '../config/provision.ts';
+
+/** Called when a queued request gets a connection slot on `server`. */
+export type SlotWaiter = { grant: (server: RuntimeServer) => void; enqueuedAt: number; cancelled: boolean };
+
+export class RuntimeServer implements LbServer {
+  readonly name: string;
+  readonly id: number;
+  readonly backup: boolean;
+  readonly host: string;
+  readonly port: number;
+  weight: number;
+  usable: boolean;
+  served = 0;
+  maxconn: number;
+  maxqueue: number;
+  queued = 0;
+  /** Requests waiting for a slot on this very server (hash algorithms, persistence). */
+  readonly queue: SlotWaiter[] = [];
+  /** Total connections/requests sent to this server (HAProxy's stot / lbtot). */
+  total = 0;
+  /** Failed connection attempts (econ) and retries (wretr). */
+  connectErrors = 0;
+  retries = 0;
+
+  constructor(readonly config: Server, id: number) {
+    this.name = config.name;
+    this.id = config.options.id ?? id;
+    this.backup = config.options.backup ?? false;
+    this.host = config.host;
+    this.port = config.port;
+    this.weight = config.options.weight ?? SERVER_DEFAULTS.weight;
+    this.usable = !(config.options.disabled ?? false);
+    this.maxconn = config.options.maxconn ?? 0;
+    this.maxqueue = config.options.maxqueue ?? 0;
+  }
+
+  get full(): boolean {
+    return this.maxconn > 0 && this.served >= this.maxconn;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Behaviours the configuration language accepts but the engine does not run
+ * yet. `loadstar run` refuses such a configuration with a list of what and
+ * where, rather than running it with a feature silently missing.
+ */
+import type { Config } from '../config/model.ts';
+
+export interface UnsupportedUse {
+  what: string;
+  file: string;
+  line: number;
+  /** Issue or topic that brings it. */
+  pending: string;
+}
+
+export function unsupportedFeatures(config: Config): UnsupportedUse[] {
+  const found: UnsupportedUse[] = [];
+  const add = (what: string, loc: { file: string; line: number }, pending: string) => found.push({ what, file: loc.file, line: loc.line, pending });
+  for (const proxy of config.proxies) {
+    if (proxy.kind === 'defaults') continue;
+    for (const bind of proxy.binds) if (bind.ssl) add(`'bind … ssl' (TLS termination)`, bind.loc, '#5');
+    for (const server of proxy.servers) if (server.options.ssl) add(`'server … ssl'`, server.loc, '#5');
+    if (proxy.cookie) add(`'cookie' persistence`, proxy.cookie.loc, 'sticky sessions');
+    if (proxy.stickTable) add(`'stick-table'`, proxy.stickTable.loc, 'sticky sessions');
+    for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
+    if (proxy.stats.enabled) add(`'stats' page`, proxy.section.loc, '#6');
+    for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules, ...proxy.httpAfterResponseRules]) {
+      const t = rule.action.type;
+      if (t === 'track-sc' || t === 'use-service' || t === 'capture' || t === 'set-log-level') add(`'http-request ${t}'`, rule.loc, t === 'use-service' ? '#6' : 'sticky sessions');
+    }
+    if (proxy.httpAfterResponseRules.length > 0) add(`'http-after-response'`, proxy.httpAfterResponseRules[0]!.loc, 'a later engine change');
+    for (const rule of proxy.tcpRequestRules) {
+      if (rule.phase !== 'connection' || (rule.action.type !== 'accept' && rule.action.type !== 'reject')) add(`'tcp-request ${rule.phase} ${rule.action.type}'`, rule.loc, '#5');
+    }
+  }
+  for (const socket of config.global.statsSockets) add(`'stats socket'`, socket.loc, '#6');
+  return found;
+}
+
+/** Parsed behaviours that run in a reduced form for now: the engine starts, with these warnings. */
+export function reducedFeatureWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  const checked = config.proxies.flatMap((p) => p.servers).filter((s) => s.options.check);
+  if (checked.length > 0) {
+    warnings.push(`health checks are not active yet (issue #4): the ${checked.length} server(s) with 'check' are assumed up (first at ${checked[0]!.loc.file}:${checked[0]!.loc.line})`);
+  }
+  const compressed = config.proxies.find((p) => p.kind !== 'defaults' && p.compression.algorithms.length > 0);
+  if (compressed) warnings.push(`'compression' is not applied yet: responses are forwarded uncompressed (${compressed.kind} '${compressed.name}')`);
+  return warnings;
+}
