@@ -6,7 +6,7 @@ import { RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
 import './parser.ts';
 import './kw-global.ts';
 
-const SECTION_NAMES: Record<string, string> = { d: 'defaults', f: 'frontend', l: 'listen', b: 'backend', g: 'global' };
+const SECTION_NAMES: Record<string, string> = { d: 'defaults', n: 'named defaults', f: 'frontend', l: 'listen', b: 'backend', g: 'global' };
 
 function row(spec: KeywordSpec<never>): string {
   const sections = [...spec.sections].map((c) => SECTION_NAMES[c]).join(', ');

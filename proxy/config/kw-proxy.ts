@@ -204,7 +204,7 @@ const generalKeywords: ProxyKeyword[] = [
   },
   {
     name: 'acl',
-    sections: 'dflb',
+    sections: 'nflb',
     status: ENGINE,
     summary: 'Declares a named condition (fetch, flags, patterns).',
     parse: parseAclDirective,

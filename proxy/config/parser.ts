@@ -318,6 +318,11 @@ function dispatchProxy(state: State, directive: Directive, words: Word[], values
 function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ctx: ProxyDirectiveContext): boolean {
   const letters = haproxyProxyKeywords.get(spec.name) ?? spec.sections;
   if (letters.includes(SECTION_LETTER[kind])) return true;
+  if (kind === 'defaults' && letters.includes('n')) {
+    if (ctx.proxy.name !== '') return true;
+    ctx.error(`'${spec.name.split(' ')[0]}' not allowed in anonymous 'defaults' section.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+    return false;
+  }
   const short = spec.name.startsWith('option ') ? spec.name.slice(7) : spec.name.split(' ')[0]!;
   if (kind === 'backend' && (spec.name === 'tcp-request connection' || spec.name === 'tcp-request session')) {
     ctx.error(`${spec.name} is not allowed because backend ${ctx.proxy.name} is not a frontend`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
