@@ -32,3 +32,24 @@ export { parseIPv4, parseIPv6, parseNetPattern, formatIPv4 } from './ip.ts';
 export { parseVarName } from './validators.ts';
 export { aclReferences, sampleReferences } from './references.ts';
 export type { References } from './references.ts';
+
+// ---- evaluation (compiled once at configuration load, run per request)
+export {
+  compileSample, compileAcl, compileAclResult, compileCondition, compileConditionResult, compileLogFormat,
+  ACL_FAIL, ACL_MISS, ACL_PASS,
+} from './evaluate.ts';
+export type { CompileOptions, SampleEvaluator, AclResult } from './evaluate.ts';
+export { MapVarStore } from './context.ts';
+export type {
+  SampleContext, ConnectionInfo, HttpRequestInfo, HttpResponseInfo, ClientCertInfo, VarStore, EngineHooks,
+  StickQuery, BackendMetric, ServerMetric, FrontendMetric,
+} from './context.ts';
+export {
+  castSample, sampleToString, parseAddress, ipv4ToString, ipv6ToString, mkStr, mkInt, mkBool, mkBin, mkIPv4, mkIPv6,
+} from './eval-sample.ts';
+export type { Sample } from './eval-sample.ts';
+export type { LogVars, LogFormatCompileOptions } from './eval-logformat.ts';
+export { EvalCompileError } from './eval-errors.ts';
+export type { EvalErrorKind } from './eval-errors.ts';
+export { UNSUPPORTED_CONVERTERS } from './eval-converters.ts';
+export { parseClientHelloSni } from './eval-payload.ts';

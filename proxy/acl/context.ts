@@ -1,0 +1,251 @@
+/**
+ * What the proxy engine hands to compiled ACLs, sample expressions and
+ * log-format strings (see evaluate.ts). One SampleContext is built per
+ * request (HTTP) or per connection (TCP); the ConnectionInfo part can be
+ * shared by all requests of a connection.
+ *
+ * Everything here is plain data read on demand: fetches only touch the
+ * fields they need, derive what they need (path, query, cookies…) from the
+ * raw fields, and never mutate the context except through `vars`.
+ *
+ * Strings are byte strings (one char per byte, 0..255), which is what Node
+ * gives for `rawHeaders` and `url` (latin1).
+ */
+import type { Sample } from './eval-sample.ts';
+import type { VarScope } from './types.ts';
+
+/** Client certificate (ssl_c_*), as far as the TLS layer exposes it. */
+export interface ClientCertInfo {
+  /** ssl_c_s_dn (without arguments), e.g. '/C=FR/CN=client'. */
+  readonly subject?: string;
+  /** ssl_c_i_dn (without arguments). */
+  readonly issuer?: string;
+  /** ssl_c_serial. */
+  readonly serial?: Uint8Array;
+  /** ssl_c_sha1 (of the DER certificate). */
+  readonly sha1?: Uint8Array;
+  /** ssl_c_der. */
+  readonly der?: Uint8Array;
+  /** ssl_c_notbefore / ssl_c_notafter, 'YYMMDDhhmmss[Z]'. */
+  readonly notBefore?: string;
+  readonly notAfter?: string;
+  /** ssl_c_version (X509 version + 1). */
+  readonly version?: number;
+  /** ssl_c_sig_alg / ssl_c_key_alg. */
+  readonly sigAlg?: string;
+  readonly keyAlg?: string;
+}
+
+/** The client-side connection (per connection). */
+export interface ConnectionInfo {
+  /** Client address as the socket reports it ('192.0.2.1', '2001:db8::1', '::ffff:192.0.2.1'): src, %ci. */
+  readonly src: string;
+  /** src_port, %cp. */
+  readonly srcPort: number;
+  /** Local (frontend) address: dst, %fi. */
+  readonly dst: string;
+  /** dst_port, %fp. */
+  readonly dstPort: number;
+  /** Frontend name: fe_name, %f, %ft. */
+  readonly frontend: string;
+  /** fe_id. */
+  readonly frontendId?: number;
+  /** fe_defbe: the frontend's default_backend. */
+  readonly defaultBackend?: string;
+  /** so_name / so_id: the bind line's name / id. */
+  readonly listenerName?: string;
+  readonly listenerId?: number;
+  /** The connection arrived with a PROXY protocol header (fc_rcvd_proxy). */
+  readonly proxyProtocol?: boolean;
+  /** fc_err / fc_err_str: connection-level error code (0 = none) and its text. */
+  readonly error?: number;
+  readonly errorString?: string;
+
+  /** TLS was negotiated on this connection (ssl_fc, the '~' of %ft). */
+  readonly ssl: boolean;
+  /** ssl_fc_sni / ssl_fc_has_sni. */
+  readonly sslSni?: string;
+  /** ssl_fc_protocol, %sslv ('TLSv1.3'). */
+  readonly sslProtocol?: string;
+  /** ssl_fc_cipher, %sslc ('TLS_AES_256_GCM_SHA384'). */
+  readonly sslCipher?: string;
+  /** ssl_fc_alpn ('h2'). */
+  readonly sslAlpn?: string;
+  /** ssl_fc_use_keysize / ssl_fc_alg_keysize. */
+  readonly sslCipherBits?: number;
+  /** ssl_fc_is_resumed. */
+  readonly sslResumed?: boolean;
+  /** ssl_fc_err (0 = none). */
+  readonly sslError?: number;
+  /** ssl_c_used is true when set; ssl_c_* fields. */
+  readonly sslClientCert?: ClientCertInfo;
+  /** ssl_c_verify (0 = ok), ssl_c_err, ssl_c_ca_err, ssl_c_ca_err_depth. */
+  readonly sslClientVerify?: number;
+  readonly sslClientError?: number;
+  readonly sslClientCaError?: number;
+  readonly sslClientCaErrorDepth?: number;
+
+  /**
+   * TCP content inspection (mode tcp): the request bytes received so far and
+   * not yet forwarded — req.len, req.payload*, req.ssl_hello_type,
+   * req.ssl_sni, req.ssl_ver, req.ssl_alpn, req.rdp_cookie. Undefined in
+   * HTTP mode (HAProxy returns nothing for these on HTTP streams).
+   */
+  readonly payload?: Uint8Array;
+  /** Same for the response direction (res.len, res.payload*, res.ssl_hello_type). */
+  readonly resPayload?: Uint8Array;
+}
+
+/** The HTTP request (per request). */
+export interface HttpRequestInfo {
+  /** Method as received ('GET', 'PURGE'…). */
+  readonly method: string;
+  /** Request target as received ('/a/b?x=1', 'http://h/p', '*', 'h:443'). */
+  readonly url: string;
+  /** Version without 'HTTP/' ('1.1', '1.0', '2.0'): req.ver, %HV. */
+  readonly version: string;
+  /** Node-style rawHeaders: name, value, name, value… in received order and case, repeats kept. */
+  readonly rawHeaders: readonly string[];
+  /** Buffered body (req.body*, after http-buffer-request). */
+  readonly body?: Uint8Array;
+  /** False for the 2nd+ request of a keep-alive connection (http_first_req). Default true. */
+  readonly first?: boolean;
+  /** Captured headers ('capture request header' / http-request capture), by slot: capture.req.hdr, %hr. */
+  readonly captures?: readonly (string | undefined)[];
+  /**
+   * Request line for %r/%HM/%HU/%HV as HAProxy logs it; default
+   * `${method} ${url} HTTP/${version}`.
+   */
+  readonly requestLine?: string;
+}
+
+/** The HTTP response (http-response rules, logs). */
+export interface HttpResponseInfo {
+  /** status, %ST. */
+  readonly status: number;
+  /** res.ver ('1.1'). Default '1.1'. */
+  readonly version?: string;
+  readonly rawHeaders: readonly string[];
+  /** Buffered body (res.body*). */
+  readonly body?: Uint8Array;
+  /** Captured response headers by slot: capture.res.hdr, %hs. */
+  readonly captures?: readonly (string | undefined)[];
+}
+
+/**
+ * Variables. The engine decides lifetimes: proc = process, sess =
+ * connection, txn/req/res = transaction (req/res being the request /
+ * response halves).
+ */
+export interface VarStore {
+  get(scope: VarScope, name: string): Sample | undefined;
+  set(scope: VarScope, name: string, value: Sample): void;
+  unset(scope: VarScope, name: string): void;
+}
+
+/** A straightforward VarStore; pass shared maps for the scopes that outlive a transaction. */
+export class MapVarStore implements VarStore {
+  constructor(
+    readonly proc: Map<string, Sample> = new Map(),
+    readonly sess: Map<string, Sample> = new Map(),
+    readonly txn: Map<string, Sample> = new Map(),
+    readonly req: Map<string, Sample> = new Map(),
+    readonly res: Map<string, Sample> = new Map(),
+    readonly check: Map<string, Sample> = new Map(),
+  ) {}
+
+  get(scope: VarScope, name: string): Sample | undefined {
+    return this[scope].get(name);
+  }
+
+  set(scope: VarScope, name: string, value: Sample): void {
+    this[scope].set(name, value);
+  }
+
+  unset(scope: VarScope, name: string): void {
+    this[scope].delete(name);
+  }
+}
+
+/** Backend state read by be_conn, nbsrv… and the nbsrv converter. */
+export type BackendMetric = 'nbsrv' | 'be_conn' | 'be_conn_free' | 'be_sess_rate' | 'connslots' | 'queue' | 'avg_queue';
+/** Server state read by srv_conn, srv_is_up (1/0)… and the srv_queue converter. */
+export type ServerMetric =
+  | 'srv_conn' | 'srv_conn_free' | 'srv_is_up' | 'srv_iweight' | 'srv_queue' | 'srv_sess_rate' | 'srv_uweight' | 'srv_weight';
+/** Frontend state read by fe_conn, fe_req_rate, fe_sess_rate. */
+export type FrontendMetric = 'fe_conn' | 'fe_req_rate' | 'fe_sess_rate';
+
+/**
+ * A stick-table lookup (sc_*, scN_*, src_*, table_* fetches and converters,
+ * in_table). Query objects of fetches are built once at compile time, so
+ * the hook may use them as map keys.
+ */
+export interface StickQuery {
+  /** The counter, as in the keyword without its prefix: 'http_req_rate', 'conn_cur', 'get_gpc0', 'inc_gpc0', 'clr_gpc', 'get_gpt', 'tracked', 'trackers', 'kbytes_in', 'updt_conn_cnt', 'avl', 'cnt', 'expire', 'idle', 'server_id', 'in_table'… */
+  readonly fn: string;
+  /**
+   * 'sc': the entry tracked by stick counter `counter`; 'src': the entry keyed
+   * by the client address; 'key': the entry keyed by `key` (converters);
+   * 'table': the table itself (table_avl, table_cnt).
+   */
+  readonly by: 'sc' | 'src' | 'key' | 'table';
+  /** Stick counter number (by 'sc'). */
+  readonly counter?: number;
+  /** Table name; '' or undefined = the current proxy's own table. */
+  readonly table?: string;
+  /** Array index of sc_get_gpc(idx,…), sc_inc_gpc, table_gpc(idx,…)… */
+  readonly index?: number;
+  /** Lookup key (by 'key'). */
+  readonly key?: Sample;
+}
+
+/** Callbacks into the engine, all optional: without them the fetches concerned find nothing. */
+export interface EngineHooks {
+  /** Backend state; undefined when the backend does not exist. */
+  backend?(name: string, metric: BackendMetric): number | undefined;
+  /** Server state ('srv_is_up' returns 1 or 0). */
+  server?(backend: string, server: string, metric: ServerMetric): number | undefined;
+  /** Frontend state. */
+  frontend?(name: string, metric: FrontendMetric): number | undefined;
+  /** Stick-table counters; undefined = not tracked / no entry (the fetch fails). Booleans as 1/0. */
+  stickCounter?(ctx: SampleContext, query: StickQuery): number | undefined;
+  /** http_auth(userlist): does the userlist accept this user and password? */
+  checkUser?(userlist: string, user: string, password: string): boolean;
+  /** http_auth_group(userlist) matching: is `user` in `group` of the userlist? */
+  userInGroup?(userlist: string, user: string, group: string): boolean;
+  /** stopping: the process is being stopped (soft-stop). */
+  isStopping?(): boolean;
+  /** unique-id / %ID: generates (once per stream) the unique-id-format value. */
+  uniqueId?(ctx: SampleContext): string | undefined;
+}
+
+/** Everything a compiled expression may read. */
+export interface SampleContext {
+  readonly conn: ConnectionInfo;
+  /** The HTTP request (absent in TCP mode or before it is parsed). */
+  readonly req?: HttpRequestInfo;
+  /** The HTTP response (http-response rules, logs). */
+  readonly res?: HttpResponseInfo;
+  readonly vars?: VarStore;
+  readonly hooks?: EngineHooks;
+  /**
+   * Channel direction ('req' default): 'res' while evaluating http-response /
+   * tcp-response rules and log-format strings at log time. It selects what
+   * direction-dependent fetches read (hdr(), cookie(), req.len…).
+   */
+  readonly dir?: 'req' | 'res';
+  /**
+   * HAProxy's SMP_OPT_FINAL: false while tcp-request content inspection may
+   * still receive more data (inspect-delay not expired), which lets ACLs
+   * report "missing data" instead of failing. Default true.
+   */
+  readonly final?: boolean;
+  /** Backend chosen for the stream (be_name, be_id, %b); default: the frontend. */
+  readonly backendName?: string;
+  readonly backendId?: number;
+  /** Server chosen (srv_name, srv_id, %s). */
+  readonly serverName?: string;
+  readonly serverId?: number;
+  /** unique-id when already generated (else hooks.uniqueId is asked). */
+  readonly uniqueId?: string;
+}
