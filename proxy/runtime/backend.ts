@@ -6,7 +6,7 @@
  * `timeout queue` expires (then 503), as HAProxy's queue.c does.
  */
 import type { Proxy } from '../config/model.ts';
-import { createBalancer } from '../balance/index.ts';
+import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, LbRequest } from '../balance/index.ts';
 import { RuntimeServer } from './server.ts';
 import type { SlotWaiter } from './server.ts';
@@ -32,13 +32,8 @@ export class RuntimeBackend {
   constructor(readonly config: Proxy) {
     this.name = config.name;
     this.mode = config.mode ?? PROXY_DEFAULTS.mode;
-    let nextId = 1;
-    const used = new Set(config.servers.map((s) => s.options.id).filter((id): id is number => id !== undefined));
-    this.servers = config.servers.map((s) => {
-      if (s.options.id !== undefined) return new RuntimeServer(s, s.options.id);
-      while (used.has(nextId)) nextId++;
-      return new RuntimeServer(s, nextId++);
-    });
+    const ids = assignServerIds(config.servers.map((s) => s.options.id));
+    this.servers = config.servers.map((s, i) => new RuntimeServer(s, ids[i]!));
     this.balancer = createBalancer(this.servers, {
       balance: config.balance ?? { algorithm: 'roundrobin', loc: config.section.loc },
       hashType: config.hashType,
@@ -63,7 +58,9 @@ export class RuntimeBackend {
    * `done` is called exactly once; `avoid` is the server that just failed (redispatch).
    */
   acquire(request: LbRequest, done: (result: SlotResult) => void, avoid?: RuntimeServer): () => void {
-    const server = this.balancer.pick(request, avoid) as RuntimeServer | undefined;
+    // HAProxy: with round-robin-like algorithms, newcomers queue behind those already waiting.
+    const queueFirst = this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
+    const server = queueFirst ? undefined : this.balancer.pick(request, avoid) as RuntimeServer | undefined;
     if (server && !server.full && server.queue.length === 0) {
       this.take(server);
       done({ server });

@@ -31,7 +31,7 @@ export class RuntimeServer implements LbServer {
 
   constructor(readonly config: Server, id: number) {
     this.name = config.name;
-    this.id = config.options.id ?? id;
+    this.id = id;
     this.backup = config.options.backup ?? false;
     this.host = config.host;
     this.port = config.port;

@@ -25,3 +25,44 @@ export function haproxyCheck(file: string, cwd: string): { status: number; outpu
   const r = spawnSync(haproxyPath!, ['-c', '-f', file], { cwd, encoding: 'utf8', timeout: 20_000 });
   return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }
+
+/** Runs real HAProxy in the foreground (`-db`) on a configuration text; resolves once `port` accepts connections. */
+export async function startHaproxy(configText: string, port: number): Promise<{ stop(): Promise<void>; output(): string }> {
+  const { spawn } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const net = await import('node:net');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-haproxy-'));
+  const file = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(file, configText);
+  const child = spawn(haproxyPath!, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d));
+  child.stderr.on('data', (d: Buffer) => (output += d));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`haproxy did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGUSR1');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
