@@ -15,6 +15,7 @@ import { TcpFrontend } from './tcp/frontend.ts';
 import { Logger, stdoutSink } from './runtime/logger.ts';
 import type { LogSink } from './runtime/logger.ts';
 import { unsupportedFeatures } from './runtime/unsupported.ts';
+import { engineHooks } from './runtime/hooks.ts';
 import { BindError, EngineUnsupportedError } from './errors.ts';
 
 interface Listener {
@@ -167,11 +168,16 @@ function buildTables(config: Config, logger: Logger): Tables {
     if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime));
   }
   const frontends = new Map<string, HttpFrontend | TcpFrontend>();
+  const hooks = engineHooks(config, backends);
   for (const proxy of config.proxies) {
     if (proxy.kind !== 'frontend' && proxy.kind !== 'listen') continue;
     if (proxy.disabled) continue;
     const mode = proxy.mode ?? PROXY_DEFAULTS.mode;
-    frontends.set(proxy.name, mode === 'http' ? new HttpFrontend(proxy, httpBackends, logger) : new TcpFrontend(proxy, backends, logger));
+    if (mode === 'http') {
+      const frontend = new HttpFrontend(proxy, httpBackends, logger);
+      frontend.hooks = hooks;
+      frontends.set(proxy.name, frontend);
+    } else frontends.set(proxy.name, new TcpFrontend(proxy, backends, logger));
   }
   return { backends, httpBackends, frontends };
 }

@@ -41,6 +41,40 @@ export const evalState = {
   mayChange: false,
 };
 
+/**
+ * Fetches HAProxy 2.6 has that are not evaluated yet: compiling them throws
+ * an EvalCompileError of kind 'unsupported' (kept in sync by a test).
+ */
+export const UNSUPPORTED_FETCHES: readonly string[] = [
+  // process / stream internals and timeouts
+  'cpu_calls', 'cpu_ns_avg', 'cpu_ns_tot', 'lat_ns_avg', 'lat_ns_tot', 'be_server_timeout', 'be_tunnel_timeout',
+  'fe_client_timeout', 'cur_server_timeout', 'cur_tunnel_timeout', 'dst_conn', 'last_rule_file', 'last_rule_line',
+  'prio_class', 'prio_offset', 'internal.htx.data', 'internal.htx.free', 'internal.htx.free_data', 'internal.htx.has_eom',
+  'internal.htx.nbblks', 'internal.htx.size', 'internal.htx.used', 'internal.htx_blk.data', 'internal.htx_blk.hdrname',
+  'internal.htx_blk.hdrval', 'internal.htx_blk.size', 'internal.htx_blk.start_line', 'internal.htx_blk.type',
+  'internal.strm.is_htx',
+  // server-side connection
+  'bc_err', 'bc_err_str', 'bc_http_major', 'bc_dst', 'bc_dst_port', 'bc_src', 'bc_src_port',
+  'ssl_bc', 'ssl_bc_alg_keysize', 'ssl_bc_alpn', 'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err', 'ssl_bc_err_str',
+  'ssl_bc_is_resumed', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id', 'ssl_bc_session_key',
+  'ssl_bc_unique_id', 'ssl_bc_use_keysize',
+  // TCP info, PROXY v2 TLVs, distcc
+  'fc_fackets', 'fc_lost', 'fc_reordering', 'fc_retrans', 'fc_rtt', 'fc_rttvar', 'fc_sacked', 'fc_unacked',
+  'fc_pp_authority', 'fc_pp_unique_id', 'distcc_body', 'distcc_param',
+  // cache, compression, FastCGI
+  'res.cache_hit', 'res.cache_name', 'res.comp', 'res.comp_algo', 'fcgi.docroot', 'fcgi.index',
+  // TLS details the engine does not expose
+  'ssl_c_chain_der', 'ssl_f_der', 'ssl_f_i_dn', 'ssl_f_key_alg', 'ssl_f_notafter', 'ssl_f_notbefore', 'ssl_f_s_dn',
+  'ssl_f_serial', 'ssl_f_sha1', 'ssl_f_sig_alg', 'ssl_f_version', 'ssl_fc_cipherlist_bin', 'ssl_fc_cipherlist_hex',
+  'ssl_fc_cipherlist_str', 'ssl_fc_cipherlist_xxh', 'ssl_fc_client_early_traffic_secret',
+  'ssl_fc_client_handshake_traffic_secret', 'ssl_fc_client_random', 'ssl_fc_client_traffic_secret_0',
+  'ssl_fc_early_exporter_secret', 'ssl_fc_ecformats_bin', 'ssl_fc_eclist_bin', 'ssl_fc_err_str', 'ssl_fc_exporter_secret',
+  'ssl_fc_extlist_bin', 'ssl_fc_has_early', 'ssl_fc_npn', 'ssl_fc_protocol_hello_id',
+  'ssl_fc_server_handshake_traffic_secret', 'ssl_fc_server_random', 'ssl_fc_server_traffic_secret_0', 'ssl_fc_session_id',
+  'ssl_fc_session_key', 'ssl_fc_unique_id', 'ssl_s_chain_der', 'ssl_s_der', 'ssl_s_i_dn', 'ssl_s_key_alg', 'ssl_s_notafter',
+  'ssl_s_notbefore', 'ssl_s_s_dn', 'ssl_s_serial', 'ssl_s_sha1', 'ssl_s_sig_alg', 'ssl_s_version',
+];
+
 export interface CompiledFetch {
   /** Single-value semantics (sample expressions). */
   readonly one: (ctx: SampleContext) => Sample | undefined;
@@ -274,6 +308,7 @@ export function compileFetch(expr: SampleExpr, options: FetchCompileOptions = {}
       case 'ssl_fc_is_resumed': return single((ctx) => (ctx.conn.ssl ? mkBool(ctx.conn.sslResumed ?? false) : undefined));
       case 'ssl_fc_err': return single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslError ?? 0) : undefined));
       case 'ssl_c_used': return single((ctx) => mkBool(ctx.conn.ssl && ctx.conn.sslClientCert !== undefined));
+      case 'ssl_fc_has_crt': return single((ctx) => (ctx.conn.ssl ? mkBool(ctx.conn.sslClientCert !== undefined) : undefined));
       case 'ssl_c_verify': return single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientVerify ?? 0) : undefined));
       case 'ssl_c_err': return single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientError ?? 0) : undefined));
       case 'ssl_c_ca_err': return single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientCaError ?? 0) : undefined));

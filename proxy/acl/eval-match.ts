@@ -65,7 +65,9 @@ const isAscii = (p: string): boolean => /^[\x00-\x7f]*$/.test(p);
  * appear between delimiters or string ends.
  */
 function wordMatcher(pattern: string, icase: boolean, delims: string): (v: string) => boolean {
-  const isDelim = (c: number): boolean => delims.indexOf(String.fromCharCode(c)) >= 0;
+  const table = new Uint8Array(256);
+  for (const d of delims) table[d.charCodeAt(0)] = 1;
+  const isDelim = (c: number): boolean => table[c & 255] === 1 && c < 256;
   let a = 0;
   let b = pattern.length;
   while (a < b && isDelim(pattern.charCodeAt(a))) a++;

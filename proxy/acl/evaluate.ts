@@ -41,6 +41,8 @@ export interface CompileOptions {
    * throw, which is reported as an EvalCompileError of kind 'file'.
    */
   readonly readFile?: (path: string) => string;
+  /** Same as readFile (older name); readFile wins when both are given. */
+  readonly readPatternFile?: (path: string) => string;
   /** Resolves host names used as IP patterns (HAProxy resolves them at startup). */
   readonly resolveHost?: HostResolver;
   /** Proxy the expressions belong to, for implicit backend/table arguments (nbsrv, be_conn…). */
@@ -59,7 +61,8 @@ export const ACL_PASS = 3;
 interface ChainStep { readonly input: SampleType; readonly fn: ConvFn }
 
 function compileChain(converters: readonly ConverterCall[], options: CompileOptions): ChainStep[] {
-  return converters.map((c) => ({ input: c.def.input, fn: compileConverter(c, options) }));
+  const convOptions = { ...options, readFile: options.readFile ?? options.readPatternFile };
+  return converters.map((c) => ({ input: c.def.input, fn: compileConverter(c, convOptions) }));
 }
 
 /** Casts to each converter's input and applies it; undefined on any failure. */
@@ -103,10 +106,11 @@ const VISIT_ABORT = 2;
 function filePatternGroups(decl: AclDeclaration, options: CompileOptions): PatternGroup[] {
   const groups: PatternGroup[] = [];
   for (const f of decl.files) {
-    if (!options.readFile) throw new EvalCompileError('file', `pattern file '${f.file}' cannot be loaded: no file reader given`);
+    const read = options.readFile ?? options.readPatternFile;
+    if (!read) throw new EvalCompileError('file', `pattern file '${f.file}' cannot be loaded: no file reader given`);
     let content: string;
     try {
-      content = options.readFile(f.file);
+      content = read(f.file);
     } catch (e) {
       throw new EvalCompileError('file', `failed to open pattern file <${f.file}> : ${(e as Error).message}`);
     }
@@ -153,7 +157,8 @@ function compileAclExpr(decl: AclDeclaration, options: CompileOptions): (ctx: Sa
     visit = expect === 'any'
       ? () => VISIT_MATCH
       : (s, ctx) => {
-        const y = s.type === expect ? s : castSample(s, expect);
+        // int/bool matchers read booleans as 0/1 directly
+        const y = s.type === expect || (s.type === 'bool' && expect === 'int') ? s : castSample(s, expect);
         return y !== undefined && test(y, ctx) ? VISIT_MATCH : 0;
       };
   } else {

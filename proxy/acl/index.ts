@@ -52,4 +52,5 @@ export type { LogVars, LogFormatCompileOptions } from './eval-logformat.ts';
 export { EvalCompileError } from './eval-errors.ts';
 export type { EvalErrorKind } from './eval-errors.ts';
 export { UNSUPPORTED_CONVERTERS } from './eval-converters.ts';
+export { UNSUPPORTED_FETCHES } from './eval-fetches.ts';
 export { parseClientHelloSni } from './eval-payload.ts';

@@ -30,7 +30,7 @@ export class HttpBackend {
   private readonly requestRules;
   private readonly responseRules;
   private readonly errorfiles: Map<number, Buffer>;
-  private readonly forwardFor;
+  readonly forwardFor;
   /** `option redispatch <interval>`: redispatch on every Nth retry (N>0) or on the Nth before last (N<0). */
   private readonly redispatchInterval: number;
 
@@ -56,8 +56,10 @@ export class HttpBackend {
     return lbRequestOf(tx);
   }
 
+  /** `option forwardfor` of the backend, else of the frontend (HAProxy accepts it in either). */
   forwardedFor(tx: HttpTransaction): string {
-    return this.forwardFor ? forwardedForHeader(this.forwardFor, tx) : '';
+    const ff = this.forwardFor ?? tx.frontend.forwardFor;
+    return ff ? forwardedForHeader(ff, tx) : '';
   }
 
   shouldRedispatch(retry: number): boolean {
@@ -110,8 +112,10 @@ export class HttpFrontend {
   private readonly switching: Array<{ when: TxPredicate | undefined; backend: (tx: HttpTransaction) => HttpBackend | undefined }>;
   private readonly defaultBackend: HttpBackend | undefined;
   private readonly errorfiles: Map<number, Buffer>;
+  readonly forwardFor;
 
   constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger) {
+    this.forwardFor = compileForwardFor(config);
     this.name = config.name;
     const t = config.timeouts;
     this.timeouts = { client: t.client ?? 0, httpRequest: t['http-request'] ?? 0, httpKeepAlive: t['http-keep-alive'] ?? 0 };

@@ -311,6 +311,8 @@ export class HttpTransaction {
   }
 
   private onResponseComplete(): void {
+    // After a 101 the connection is a tunnel: llhttp's end of message means nothing more.
+    if (this.upgrading) return;
     if (this.chunkedResponse) this.writeClient('0\r\n\r\n');
     const conn = this.upstream!;
     this.upstream = undefined;

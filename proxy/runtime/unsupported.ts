@@ -34,6 +34,9 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
   }
   for (const socket of config.global.statsSockets) add(`'stats socket'`, socket.loc, '#6');
+  for (const list of config.userlists) {
+    for (const user of list.users) if (!user.insecure) add(`'user ${user.name} password' (crypt(3) hashes; use insecure-password for now)`, user.loc, 'a later engine change');
+  }
   return found;
 }
 

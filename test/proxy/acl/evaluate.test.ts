@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   compileSample, compileLogFormat, parseLogFormat, parseSampleExpression, parseCondition, compileConditionResult,
-  DEFAULT_LOG_FORMATS, EvalCompileError, ACL_PASS, ACL_FAIL, ACL_MISS, UNSUPPORTED_CONVERTERS, mkStr, mkInt,
+  DEFAULT_LOG_FORMATS, EvalCompileError, ACL_PASS, ACL_FAIL, ACL_MISS, UNSUPPORTED_CONVERTERS, UNSUPPORTED_FETCHES, mkStr, mkInt,
+  fetchNames, findFetch, converterNames, findConverter,
 } from '../../../proxy/acl/index.ts';
 import type { EngineHooks, LogVars, StickQuery } from '../../../proxy/acl/index.ts';
 import { aclOf, condOf, context, decl, formatOf, plain, sampleOf, words } from './eval-helpers.ts';
@@ -252,6 +253,45 @@ test('unsupported converters and fetches are reported at compile time', () => {
   }
   assert.ok(UNSUPPORTED_CONVERTERS.includes('jwt_verify'));
   assert.throws(() => decl('x fc_rtt(ms) gt 10') && aclOf('x fc_rtt(ms) gt 10'), EvalCompileError);
+});
+
+test('UNSUPPORTED_FETCHES / UNSUPPORTED_CONVERTERS list exactly what does not compile', () => {
+  const dummy: Record<string, string> = {
+    int: '1', str: 'x', ipv4: '1.2.3.4', msk4: '24', ipv6: '::1', msk6: '64', be: 'b', fe: 'f', tab: 't', srv: 'b/s', usr: 'u', reg: 'x', pbuf: '1',
+  };
+  const fetchArgs: Record<string, string> = {
+    var: 'txn.x', bin: '41', bool: '1', meth: 'GET', uuid: '4', distcc_body: 'ABCD', distcc_param: 'ABCD', fc_rtt: 'ms', fc_rttvar: 'ms',
+  };
+  const failing: string[] = [];
+  for (const name of fetchNames()) {
+    const f = findFetch(name)!;
+    let args = fetchArgs[name] ?? f.args.types.slice(0, f.args.min).map((t) => dummy[t]).join(',');
+    if (name.startsWith('internal.htx_blk')) args = 'head';
+    if (name.endsWith('payload_lv')) args = '1,1';
+    const e = parseSampleExpression(args ? `${name}(${args})` : name);
+    if ('error' in e) assert.fail(`${name}: ${e.error}`);
+    try { compileSample(e.expr); } catch (err) { if (err instanceof EvalCompileError && err.kind === 'unsupported') failing.push(name); else throw err; }
+  }
+  assert.deepEqual([...failing].sort(), [...UNSUPPORTED_FETCHES].sort());
+  const convArgs: Record<string, string> = {
+    concat: '', add_item: ',,x', json: '', field: '1,.', word: '1,.', regsub: 'a,b', digest: 'sha256', hmac: 'sha256,a2V5',
+    aes_gcm_dec: '128,txn.a,txn.b,txn.c', be2dec: ',1', be2hex: ',1', jwt_verify: 'HS256,a2V5', strcmp: 'txn.x',
+    secure_memcmp: 'txn.x', 'set-var': 'txn.x', 'unset-var': 'txn.x', url_enc: '', json_query: '$.a', ltime: '%Y', utime: '%Y',
+    iif: 'a,b', ipmask: '24', bytes: '1', ltrim: 'x', rtrim: 'x', language: 'en', protobuf: '1', ungrpc: '1', 'capture-req': '0',
+    'capture-res': '0', fix_tag_value: '35', mqtt_field_value: 'connect,1',
+    add: '1', sub: '1', mul: '1', div: '1', mod: '1', and: '1', or: '1', xor: '1',
+  };
+  const convFailing: string[] = [];
+  for (const name of converterNames()) {
+    const c = findConverter(name)!;
+    if (name.startsWith('map')) continue; // need a file
+    const args = convArgs[name] ?? c.args.types.slice(0, c.args.min).map((t) => dummy[t]).join(',');
+    const input = c.input === 'int' || c.input === 'bool' ? 'int(1)' : c.input === 'addr' ? 'src' : 'str(x)';
+    const e = parseSampleExpression(`${input},${name}${args ? `(${args})` : ''}`);
+    if ('error' in e) { convFailing.push(`${name}: ${e.error}`); continue; }
+    try { compileSample(e.expr); } catch (err) { if (err instanceof EvalCompileError && err.kind === 'unsupported') convFailing.push(name); else throw err; }
+  }
+  assert.deepEqual([...convFailing].sort(), [...UNSUPPORTED_CONVERTERS].sort());
 });
 
 test('engine hooks: backend and server state, stick counters, userlists', () => {

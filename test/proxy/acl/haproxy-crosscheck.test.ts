@@ -18,6 +18,7 @@ import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, condOf, formatOf, sampleOf } from './eval-helpers.ts';
+import { parseCondition, compileConditionResult, ACL_PASS } from '../../../proxy/acl/index.ts';
 import type { TestRequest } from './eval-helpers.ts';
 
 interface Case {
@@ -226,6 +227,8 @@ const CASES: readonly Case[] = [
   { name: 'base64', sample: 'str(hello),base64', req: {}, expect: 'aGVsbG8=' },
   { name: 'b64dec', sample: 'str(aGVsbG8=),b64dec', req: {}, expect: 'hello' },
   { name: 'b64dec invalid', sample: 'str(aGVsbG8),b64dec', req: {}, expect: '' },
+  { name: 'b64dec: misplaced padding fails', cond: '{ str(aG=sbG8=),b64dec -m found }', req: {}, expect: '0' },
+  { name: 'b64dec: X=== is accepted (empty)', cond: '{ str(a===),b64dec -m found }', req: {}, expect: '1' },
   { name: 'hex', sample: 'str(AZ),hex', req: {}, expect: '415A' },
   { name: 'hex of an int is its 8 bytes', sample: 'int(258),hex', req: {}, expect: '0000000000000102' },
   { name: 'field', sample: 'str(a.b.c),field(2,.)', req: {}, expect: 'b' },
@@ -505,6 +508,101 @@ test('log-format variables render like HAProxy logs them', async (t) => {
     });
   } finally {
     proc.kill('SIGTERM');
+  }
+});
+
+// ---------------------------------------------------------------- TCP content inspection (TLS ClientHello)
+
+/** Captures the ClientHello record Node's TLS client sends. */
+function clientHello(servername: string | undefined, alpn: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer((s) => {
+      let buf = Buffer.alloc(0);
+      s.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (buf.length >= 5 && buf.length >= 5 + buf.readUInt16BE(3)) {
+          s.destroy();
+          srv.close();
+          resolve(buf.subarray(0, 5 + buf.readUInt16BE(3)));
+        }
+      });
+    });
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', async () => {
+      const tls = await import('node:tls');
+      const port = (srv.address() as net.AddressInfo).port;
+      const c = tls.connect({ port, host: '127.0.0.1', ...(servername ? { servername } : {}), ALPNProtocols: alpn, rejectUnauthorized: false });
+      c.on('error', () => undefined);
+    });
+  });
+}
+
+/** `tcp-request content` rules: [condition, accept?] in order, then a final reject. */
+const TCP_RULES: readonly { readonly name: string; readonly rules: readonly string[] }[] = [
+  { name: 'sni', rules: ['reject if !{ req.ssl_hello_type 1 }', 'accept if { req.ssl_sni -i API.example.com }'] },
+  { name: 'alpn', rules: ['accept if { req.ssl_alpn http/1.1 }'] },
+  { name: 'ver', rules: ['accept if { req.ssl_ver ge 3.3 } { req.ssl_ec_ext }'] },
+];
+
+test('TCP content inspection of TLS ClientHellos agrees with HAProxy', async (t) => {
+  const hellos = {
+    api: await clientHello('api.example.com', ['h2', 'http/1.1']),
+    other: await clientHello('other.example.com', ['h2']),
+    none: await clientHello(undefined, []),
+  };
+  // our side: the first rule whose condition passes decides; MISS waits (never happens with complete hellos)
+  const decide = (rules: readonly string[], bytes: Uint8Array): string => {
+    for (const r of rules) {
+      const [action, , ...cond] = r.split(' ');
+      const c = parseCondition(['if', ...cond], 0);
+      if ('error' in c) assert.fail(c.error);
+      if (compileConditionResult(c.condition, new Map())(context(undefined, { conn: { payload: bytes } })) === ACL_PASS) return action === 'accept' ? 'ok' : 'rejected';
+    }
+    return 'rejected';
+  };
+  const expected: Record<string, Record<string, string>> = {
+    sni: { api: 'ok', other: 'rejected', none: 'rejected' },
+    alpn: { api: 'ok', other: 'rejected', none: 'rejected' },
+    ver: { api: 'ok', other: 'ok', none: 'ok' },
+  };
+  for (const f of TCP_RULES) for (const [h, bytes] of Object.entries(hellos)) assert.equal(decide(f.rules, bytes), expected[f.name]![h], `${f.name}/${h}`);
+  if (!haproxyAvailable) return t.skip('haproxy not installed');
+
+  const backend = net.createServer((s) => s.end('ok'));
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  const bport = (backend.address() as net.AddressInfo).port;
+  const base = pickBase();
+  const cfg = ['defaults', '    mode tcp', '    timeout client 5s', '    timeout server 5s', '    timeout connect 5s',
+    ...TCP_RULES.flatMap((f, i) => [`frontend t_${f.name}`, `    bind 127.0.0.1:${base + i}`, '    tcp-request inspect-delay 2s',
+      ...f.rules.map((r) => `    tcp-request content ${r}`), '    tcp-request content reject', '    default_backend b']),
+    'backend b', `    server s 127.0.0.1:${bport}`, ''].join('\n');
+  const cfgFile = join(dir, 'tcp.cfg');
+  writeFileSync(cfgFile, cfg);
+  const proc = spawn('haproxy', ['-db', '-f', cfgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    await waitListening(base);
+    const exchange = (port: number, bytes: Buffer, split: boolean): Promise<string> => new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        if (!split) { s.write(bytes); return; }
+        // in two parts: HAProxy must wait for the rest (missing data) before deciding
+        s.write(bytes.subarray(0, 20));
+        setTimeout(() => s.write(bytes.subarray(20)), 100);
+      });
+      let got = '';
+      s.on('data', (d: Buffer) => { got += d.toString(); });
+      s.on('close', () => resolve(got === 'ok' ? 'ok' : 'rejected'));
+      s.on('error', () => resolve('rejected'));
+    });
+    for (let i = 0; i < TCP_RULES.length; i++) {
+      const f = TCP_RULES[i]!;
+      for (const [h, bytes] of Object.entries(hellos)) {
+        assert.equal(await exchange(base + i, bytes, false), expected[f.name]![h], `HAProxy ${f.name}/${h}`);
+        assert.equal(await exchange(base + i, bytes, true), expected[f.name]![h], `HAProxy ${f.name}/${h} (split)`);
+      }
+    }
+  } finally {
+    proc.kill('SIGTERM');
+    backend.close();
   }
 });
 

@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import http from 'node:http';
+import { startNamedServer, startRawServer, startEngine, request, freePort } from '../../helpers/net.ts';
+
+const defaults = `
+defaults
+    mode http
+    timeout connect 500ms
+    timeout client 5s
+    timeout server 5s
+`;
+
+test('maxconn 1 queues the second request until the first is answered', async () => {
+  const release: Array<() => void> = [];
+  let concurrent = 0;
+  let maxConcurrent = 0;
+  const app = await startNamedServer('app', (req, res) => {
+    concurrent++;
+    maxConcurrent = Math.max(maxConcurrent, concurrent);
+    release.push(() => { concurrent--; res.end(req.url); });
+  });
+  const e = await startEngine(`${defaults}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    default_backend app
+backend app
+    timeout queue 5s
+    server s1 127.0.0.1:${app.port} maxconn 1
+`);
+  try {
+    const first = request(e.port, '/first');
+    const second = request(e.port, '/second');
+    while (release.length < 1) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(release.length, 1, 'the second request waits in the queue, not at the server');
+    assert.equal(e.engine.backend('app')!.queue.length, 1);
+    release.shift()!();
+    assert.equal((await first).body, '/first');
+    while (release.length < 1) await new Promise((r) => setTimeout(r, 10));
+    release.shift()!();
+    assert.equal((await second).body, '/second');
+    assert.equal(maxConcurrent, 1);
+  } finally {
+    await e.stop();
+    await app.close();
+  }
+});
+
+test('a request still queued after timeout queue gets 503', async () => {
+  const held: http.ServerResponse[] = [];
+  const app = await startNamedServer('app', (_req, res) => { held.push(res); });
+  const e = await startEngine(`${defaults}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    default_backend app
+backend app
+    timeout queue 200ms
+    server s1 127.0.0.1:${app.port} maxconn 1
+`);
+  try {
+    const first = request(e.port, '/first');
+    while (held.length < 1) await new Promise((r) => setTimeout(r, 10));
+    const second = await request(e.port, '/second');
+    assert.equal(second.status, 503);
+    held[0]!.end('done');
+    assert.equal((await first).status, 200);
+  } finally {
+    await e.stop();
+    await app.close();
+  }
+});
+
+test('a failed connection is retried, and with option redispatch moves to another server', async () => {
+  const dead = await startRawServer((s) => s.destroy());
+  await dead.close();
+  const alive = await startNamedServer('alive');
+  const e = await startEngine(`${defaults}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    option httplog
+    default_backend app
+backend app
+    retries 2
+    option redispatch
+    balance roundrobin
+    server dead 127.0.0.1:${dead.port}
+    server alive 127.0.0.1:${alive.port}
+`);
+  try {
+    // roundrobin picks "dead" first; the redispatch on the last retry lands on "alive".
+    const r = await request(e.port, '/');
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'alive');
+    assert.equal(e.engine.backend('app')!.server('dead')!.connectErrors, 2);
+    assert.match(e.logs[0]!, / app\/alive .* 200 /);
+  } finally {
+    await e.stop();
+    await alive.close();
+  }
+});
+
+test('a WebSocket upgrade becomes a tunnel in both directions', async () => {
+  const server = await startRawServer((s) => {
+    s.once('data', (head: Buffer) => {
+      assert.match(head.toString(), /^GET \/ws HTTP\/1.1\r\n/);
+      assert.match(head.toString(), /upgrade: websocket/i);
+      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nhello-from-server');
+      s.on('data', (d: Buffer) => s.write(`echo:${d}`));
+    });
+  });
+  const e = await startEngine(`${defaults}
+    timeout tunnel 5s
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    default_backend app
+backend app
+    server s1 127.0.0.1:${server.port}
+`);
+  try {
+    const client = net.connect(e.port, '127.0.0.1');
+    let received = '';
+    client.on('data', (d: Buffer) => (received += d.toString()));
+    client.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    while (!received.includes('hello-from-server')) await new Promise((r) => setTimeout(r, 10));
+    assert.match(received, /^HTTP\/1.1 101 Switching Protocols\r\n/);
+    client.write('ping');
+    while (!received.includes('echo:ping')) await new Promise((r) => setTimeout(r, 10));
+    client.destroy();
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
