@@ -4,7 +4,9 @@
  * for bad input.
  */
 import { parseArgs } from 'node:util';
-import { loadConfigFiles, formatDiagnostics } from './config/index.ts';
+import { loadConfigFiles, formatDiagnostics, parseConfig } from './config/index.ts';
+import { startDemo } from './demo.ts';
+import type { Demo } from './demo.ts';
 import { LoadstarError, CliUsageError } from './errors.ts';
 import { Engine } from './engine.ts';
 import { reducedFeatureWarnings } from './runtime/unsupported.ts';
@@ -14,7 +16,9 @@ const HELP = `Usage: loadstar <command> [options]
 An HAProxy-compatible load balancer for home labs and developer desks.
 
 Commands:
-  run -f FILE [-f FILE ...]     Run the proxy in the foreground. Logs go to stdout.
+  run [-f FILE ...] [--port N]  Run the proxy in the foreground. Logs go to stdout.
+                                Without -f: a built-in demo (two web servers and
+                                an API behind http://127.0.0.1:8080, or --port).
                                 SIGTERM/SIGINT: finish in-flight requests, exit 0.
                                 SIGHUP: reload the files (an invalid file keeps
                                 the running configuration).
@@ -73,6 +77,7 @@ function fileArgs(command: string, argv: string[]) {
       options: {
         file: { type: 'string', short: 'f', multiple: true },
         quiet: { type: 'boolean', short: 'q' },
+        port: { type: 'string', short: 'p' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -102,6 +107,7 @@ function check(argv: string[], io: Output): number {
 }
 
 const RUN_HELP = `Usage: loadstar run -f FILE [-f FILE ...]
+       loadstar run [--port N]      (built-in demo on 127.0.0.1:8080)
 
 Runs the configuration in the foreground. Traffic logs (option httplog,
 option tcplog, log-format) go to stdout, alerts to stderr.
@@ -117,8 +123,15 @@ async function run(argv: string[], io: Output): Promise<number> {
     return 0;
   }
   const files = values.file ?? [];
-  if (files.length === 0) throw new CliUsageError(`run: at least one configuration file is needed: loadstar run -f haproxy.cfg`);
-  const first = loadConfigFiles(files);
+  let demo: Demo | undefined;
+  let first;
+  if (files.length === 0) {
+    const port = Number(values.port ?? 8080);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliUsageError(`run: --port expects a port number, got '${values.port}'`);
+    demo = await startDemo(port);
+    first = parseConfig([{ name: '<built-in demo>', text: demo.config }]);
+    io.err(`[NOTICE] no -f given: running the built-in demo; open http://127.0.0.1:${port}/ (Ctrl-C to stop)\n`);
+  } else first = loadConfigFiles(files);
   if (first.diagnostics.length > 0) io.err(formatDiagnostics(first.diagnostics) + '\n');
   if (!first.ok) {
     io.err(`[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
@@ -135,9 +148,10 @@ async function run(argv: string[], io: Output): Promise<number> {
       if (stopping) return;
       stopping = true;
       io.err(`[NOTICE] ${signal} received: stopping (finishing in-flight requests, at most ${grace} ms)\n`);
-      engine.stop(grace).then(() => resolve(0), () => resolve(1));
+      engine.stop(grace).then(() => demo?.close()).then(() => resolve(0), () => resolve(1));
     };
     const reload = (): void => {
+      if (files.length === 0) return void io.err('[NOTICE] SIGHUP ignored: the built-in demo has no file to reload\n');
       try {
         const next = loadConfigFiles(files);
         if (next.diagnostics.length > 0) io.err(formatDiagnostics(next.diagnostics) + '\n');

@@ -6,7 +6,10 @@
  *
  * Everything here is plain data read on demand: fetches only touch the
  * fields they need, derive what they need (path, query, cookies…) from the
- * raw fields, and never mutate the context except through `vars`.
+ * raw fields, and never mutate the context except through `vars`. Any field
+ * may be a getter, so that costly values are only computed when an
+ * expression actually reads them (e.g. the TLS details, `res` once the
+ * response arrives).
  *
  * Strings are byte strings (one char per byte, 0..255), which is what Node
  * gives for `rawHeaders` and `url` (latin1).

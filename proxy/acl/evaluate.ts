@@ -201,18 +201,24 @@ export function compileAcl(decls: readonly AclDeclaration[], options: CompileOpt
   return (ctx) => r(ctx) === ACL_PASS;
 }
 
-/** Compiled ACLs shared between the conditions compiled with the same options object. */
-const aclCache = new WeakMap<object, WeakMap<readonly AclDeclaration[], (ctx: SampleContext) => AclResult>>();
+/**
+ * Compiled ACLs, shared between the conditions that use them when compiled
+ * with equivalent options (same file reader, resolver and current proxy).
+ */
+const aclCache = new WeakMap<readonly AclDeclaration[], { o: CompileOptions; fn: (ctx: SampleContext) => AclResult }[]>();
 const predefinedCache = new Map<string, (ctx: SampleContext) => AclResult>();
+
+const sameOptions = (a: CompileOptions, b: CompileOptions): boolean => a.readFile === b.readFile
+  && a.readPatternFile === b.readPatternFile && a.resolveHost === b.resolveHost && a.currentProxy === b.currentProxy;
 
 function namedAcl(name: string, acls: ReadonlyMap<string, readonly AclDeclaration[]>, options: CompileOptions): (ctx: SampleContext) => AclResult {
   const decls = acls.get(name);
   if (decls && decls.length) {
-    let perOptions = aclCache.get(options);
-    if (!perOptions) { perOptions = new WeakMap(); aclCache.set(options, perOptions); }
-    let fn = perOptions.get(decls);
-    if (!fn) { fn = compileAclResult(decls, options); perOptions.set(decls, fn); }
-    return fn;
+    let entries = aclCache.get(decls);
+    if (!entries) { entries = []; aclCache.set(decls, entries); }
+    let hit = entries.find((e) => sameOptions(e.o, options));
+    if (!hit) { hit = { o: options, fn: compileAclResult(decls, options) }; entries.push(hit); }
+    return hit.fn;
   }
   const pre = predefinedAcl(name);
   if (pre) {

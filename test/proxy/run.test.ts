@@ -87,3 +87,24 @@ test('loadstar run exits non-zero naming the bind line when the port is taken', 
   assert.equal(code, 1);
   assert.match(stderr, /\[.*site\.cfg:7\] : frontend 'web' : cannot bind 127\.0\.0\.1:\d+: address already in use/);
 });
+
+test('loadstar run without -f serves the built-in demo: round robin between two web servers and an API route', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [bin, 'run', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await waitFor(child, 'stderr', /demo listening on 127\.0\.0\.1:\d+/);
+    const first = await request(port, '/');
+    const second = await request(port, '/');
+    assert.match(first.body, /Served by web1/);
+    assert.match(second.body, /Served by web2/);
+    const api = JSON.parse((await request(port, '/api/status')).body) as { server: string; forwardedFor: string };
+    assert.equal(api.server, 'api1');
+    assert.equal(api.forwardedFor, '127.0.0.1');
+    await waitFor(child, 'stdout', /demo api\/api1 .* 200 /);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

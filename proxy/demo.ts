@@ -1,0 +1,72 @@
+/**
+ * The built-in configuration `loadstar run` uses when no file is given: two
+ * small demo web servers and an API server inside the process, behind a
+ * frontend on 127.0.0.1:8080 — refresh the page to watch round robin, open
+ * /api/ to see ACL routing, and read the access log on stdout.
+ */
+import http from 'node:http';
+import type net from 'node:net';
+
+export interface Demo {
+  config: string;
+  close(): Promise<void>;
+}
+
+function page(name: string, color: string): http.RequestListener {
+  let hits = 0;
+  return (req, res) => {
+    hits++;
+    const api = req.url?.startsWith('/api');
+    res.setHeader('content-type', api ? 'application/json' : 'text/html; charset=utf-8');
+    res.end(api
+      ? JSON.stringify({ server: name, hits, path: req.url, forwardedFor: req.headers['x-forwarded-for'] ?? null }) + '\n'
+      : `<!doctype html><title>Loadstar demo</title><body style="font-family:sans-serif;background:${color};padding:2em">
+<h1>Served by ${name}</h1><p>Request #${hits} to this server. Reload: Loadstar balances round robin between web1 and web2.</p>
+<p><a href="/api/status">/api/status</a> goes to the api backend (an ACL on the path).</p></body>\n`);
+  };
+}
+
+export async function startDemo(port: number): Promise<Demo> {
+  const servers = [
+    { name: 'web1', color: '#e8f4ff' },
+    { name: 'web2', color: '#fff4e0' },
+    { name: 'api1', color: '#fff' },
+  ].map((s) => ({ ...s, server: http.createServer(page(s.name, s.color)) }));
+  const ports: number[] = [];
+  for (const s of servers) {
+    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
+    ports.push((s.server.address() as net.AddressInfo).port);
+  }
+  const config = `# Loadstar's built-in demo configuration (loadstar run without -f).
+defaults
+    mode http
+    option httplog
+    option forwardfor
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend demo
+    bind 127.0.0.1:${port}
+    acl is_api path_beg /api/
+    use_backend api if is_api
+    default_backend web
+
+backend web
+    balance roundrobin
+    server web1 127.0.0.1:${ports[0]}
+    server web2 127.0.0.1:${ports[1]}
+
+backend api
+    server api1 127.0.0.1:${ports[2]}
+`;
+  return {
+    config,
+    close: async () => {
+      for (const s of servers) {
+        s.server.closeAllConnections();
+        await new Promise<void>((resolve) => s.server.close(() => resolve()));
+      }
+    },
+  };
+}
