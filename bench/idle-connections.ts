@@ -1,0 +1,110 @@
+/**
+ * Holds 10,000 idle keep-alive client connections on Loadstar and on HAProxy
+ * (each connection made one request, then stays open), and reports the
+ * proxy's resident memory before and after, per connection. Bounded: opens
+ * the connections in batches, holds them 5 s, checks they are all still
+ * open, closes everything.
+ *
+ *   npm run build && node dist/bench/idle-connections.js [--count 10000]
+ */
+import net from 'node:net';
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+
+const countAt = process.argv.indexOf('--count');
+const COUNT = countAt >= 0 ? Number(process.argv[countAt + 1]) : 10_000;
+const BATCH = 500;
+
+function rssKiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+}
+
+async function origin(): Promise<{ port: number; close(): void }> {
+  const server = http.createServer((_req, res) => res.end('ok'));
+  server.keepAliveTimeout = 120_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as net.AddressInfo).port, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function waitLine(child: ChildProcess, re: RegExp): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`not ready: ${out}`)), 15_000);
+    const on = (d: Buffer) => { out += d; if (re.test(out)) { clearTimeout(timer); resolve(); } };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+  });
+}
+
+async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((r) => { const s = net.connect(port, '127.0.0.1'); s.on('connect', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+/** Opens `count` connections, each sends one GET and reads the answer, then stays idle. */
+async function openIdle(port: number, count: number): Promise<net.Socket[]> {
+  const sockets: net.Socket[] = [];
+  for (let done = 0; done < count; done += BATCH) {
+    await Promise.all(Array.from({ length: Math.min(BATCH, count - done) }, () => new Promise<void>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', reject);
+      s.once('connect', () => s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n'));
+      s.once('data', () => resolve());
+      sockets.push(s);
+    })));
+  }
+  return sockets;
+}
+
+async function measure(name: string, child: ChildProcess, port: number, count = COUNT): Promise<string> {
+  await waitPort(port);
+  const before = rssKiB(child.pid!);
+  const sockets = await openIdle(port, count);
+  await new Promise((r) => setTimeout(r, 5000));
+  const open = sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
+  const after = rssKiB(child.pid!);
+  for (const s of sockets) s.destroy();
+  child.kill('SIGTERM');
+  return `${name.padEnd(10)} held ${open}/${count} idle keep-alive connections after 5 s; RSS ${(before / 1024).toFixed(1)} MiB -> ${(after / 1024).toFixed(1)} MiB (${(((after - before) * 1024) / count / 1024).toFixed(2)} KiB per connection)`;
+}
+
+async function main(): Promise<void> {
+  const o = await origin();
+  const lines: string[] = [];
+  try {
+    const lsPort = await freePort();
+    const engine = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), 'engine-server.js'), '--upstream', `127.0.0.1:${o.port}`, '--port', String(lsPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitLine(engine, /LISTENING/);
+    lines.push(await measure('loadstar', engine, lsPort));
+    const hpPort = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idle-'));
+    // HAProxy reserves two descriptors per connection; with this machine's hard limit of
+    // 20,000 descriptors it cannot start with maxconn 10,000, so it is compared at 9,900.
+    const hpCount = Math.min(COUNT, 9900);
+    fs.writeFileSync(path.join(dir, 'h.cfg'), `global\n    nbthread 1\n    maxconn 9990\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nfrontend f\n    bind 127.0.0.1:${hpPort}\n    maxconn 9990\n    default_backend b\nbackend b\n    server o 127.0.0.1:${o.port}\n`);
+    const haproxy = spawn('haproxy', ['-db', '-f', path.join(dir, 'h.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    lines.push(await measure('haproxy', haproxy, hpPort, hpCount));
+  } finally {
+    o.close();
+  }
+  console.log(lines.join('\n'));
+}
+
+await main();
