@@ -16,6 +16,7 @@ import { Logger, stdoutSink } from './runtime/logger.ts';
 import type { LogSink } from './runtime/logger.ts';
 import { unsupportedFeatures } from './runtime/unsupported.ts';
 import { engineHooks } from './runtime/hooks.ts';
+import { ConnectionLimiter } from './runtime/limiter.ts';
 import { BindError, EngineUnsupportedError } from './errors.ts';
 
 interface Listener {
@@ -45,6 +46,7 @@ export class Engine {
 
   constructor(private config: Config, options: EngineOptions = {}) {
     this.logger = new Logger(options.sink ?? stdoutSink);
+    this.globalLimiter = new ConnectionLimiter(config.global.maxconn ?? 0);
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
   }
@@ -84,6 +86,7 @@ export class Engine {
     const old = this.tables;
     this.tables = tables;
     this.config = config;
+    this.globalLimiter.limit = config.global.maxconn ?? 0;
     for (const backend of old?.httpBackends.values() ?? []) backend.closeIdle();
   }
 
@@ -117,10 +120,24 @@ export class Engine {
   private accept(listener: Listener, socket: net.Socket): void {
     if (this.stopping) return void socket.destroy();
     const frontend = listener.frontend;
-    if (frontend instanceof HttpFrontend) {
-      const client = new ClientConnection(socket, frontend);
-      frontend.connectionOpened(client);
-    } else frontend.handle(socket);
+    const limiter = this.limiterFor(listener.proxy);
+    limiter.admit(socket, () => {
+      if (frontend instanceof HttpFrontend) {
+        const client = new ClientConnection(socket, frontend);
+        frontend.connectionOpened(client);
+      } else frontend.handle(socket);
+    });
+  }
+
+  private readonly globalLimiter: ConnectionLimiter;
+  private readonly limiters = new Map<string, ConnectionLimiter>();
+
+  /** One limiter per frontend name, kept across reloads so the counts stay true. */
+  private limiterFor(proxy: Proxy): ConnectionLimiter {
+    let limiter = this.limiters.get(proxy.name);
+    if (!limiter) this.limiters.set(proxy.name, (limiter = new ConnectionLimiter(proxy.maxconn ?? 0, this.globalLimiter)));
+    limiter.limit = proxy.maxconn ?? 0;
+    return limiter;
   }
 
   /** Stops accepting, waits up to `graceMs` for in-flight connections, then closes them. */

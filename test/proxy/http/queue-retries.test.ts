@@ -133,3 +133,31 @@ backend app
     await server.close();
   }
 });
+
+test('frontend maxconn holds extra connections unanswered until a slot frees, without refusing them', async () => {
+  const held: http.ServerResponse[] = [];
+  const app = await startNamedServer('app', (_req, res) => { held.push(res); });
+  const e = await startEngine(`${defaults}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    maxconn 1
+    default_backend app
+backend app
+    server s1 127.0.0.1:${app.port}
+`);
+  try {
+    const first = request(e.port, '/first', { headers: { connection: 'close' } });
+    while (held.length < 1) await new Promise((r) => setTimeout(r, 10));
+    const second = request(e.port, '/second', { headers: { connection: 'close' } });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(held.length, 1, 'the second connection is not served while the first holds the only slot');
+    held[0]!.end('one');
+    assert.equal((await first).body, 'one');
+    while (held.length < 2) await new Promise((r) => setTimeout(r, 10));
+    held[1]!.end('two');
+    assert.equal((await second).body, 'two');
+  } finally {
+    await e.stop();
+    await app.close();
+  }
+});
