@@ -5,21 +5,20 @@
  * as HAProxy stores it).
  */
 
+import * as balanceHash from '../balance/hash.ts';
+
+/**
+ * The hash functions balancing uses (proxy/balance/hash.ts, over latin1 byte
+ * strings so picks allocate nothing) serve the converters too: one
+ * implementation of each, here adapted to byte arrays.
+ */
+const asLatin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
 /** Bob Jenkins' full avalanche (full_hash()), applied when a hash converter gets a non-zero argument. */
-export function fullHash(a: number): number {
-  a = (a + 0x7ed55d16 + (a << 12)) >>> 0;
-  a = ((a ^ 0xc761c23c) ^ (a >>> 19)) >>> 0;
-  a = (a + 0x165667b1 + (a << 5)) >>> 0;
-  a = ((a + 0xd3a2646c) ^ (a << 9)) >>> 0;
-  a = (a + 0xfd7046c5 + (a << 3)) >>> 0;
-  a = ((a ^ 0xb55a4f09) ^ (a >>> 16)) >>> 0;
-  return Math.imul(a, 3221225473 | 0) >>> 0;
-}
+export const fullHash = balanceHash.fullHash;
 
 export function sdbm(b: Uint8Array): number {
-  let h = 0;
-  for (let i = 0; i < b.length; i++) h = (b[i]! + (h << 6) + (h << 16) - h) >>> 0;
-  return h;
+  return balanceHash.sdbm(asLatin1(b));
 }
 
 /** The sdbm step over a byte string (base32 / url32 hash the Host and path this way). */
@@ -29,37 +28,15 @@ export function sdbmStr(s: string, h = 0): number {
 }
 
 export function djb2(b: Uint8Array): number {
-  let h = 5381;
-  for (let i = 0; i < b.length; i++) h = ((h << 5) + h + b[i]!) >>> 0;
-  return h;
+  return balanceHash.djb2(asLatin1(b));
 }
 
 export function wt6(b: Uint8Array): number {
-  let h0 = 0xa53c965a;
-  let h1 = 0x5ca6953a;
-  let step0 = 6;
-  let step1 = 18;
-  for (let i = 0; i < b.length; i++) {
-    let t = b[i]!;
-    h0 = ~(h0 ^ t) >>> 0;
-    h1 = ~(h1 + t) >>> 0;
-    t = ((h1 << step0) | (h1 >>> (32 - step0))) >>> 0;
-    h1 = ((h0 << step1) | (h0 >>> (32 - step1))) >>> 0;
-    h0 = t;
-    t = ((h0 >>> 16) ^ h1) & 0xffff;
-    step0 = t & 0x1f;
-    step1 = t >>> 11;
-  }
-  return (h0 ^ h1) >>> 0;
+  return balanceHash.wt6(asLatin1(b));
 }
 
 export function crc32(b: Uint8Array): number {
-  let h = 0xffffffff;
-  for (let i = 0; i < b.length; i++) {
-    h ^= b[i]!;
-    for (let bit = 0; bit < 8; bit++) h = (h >>> 1) ^ (h & 1 ? 0xedb88320 : 0);
-  }
-  return ~h >>> 0;
+  return balanceHash.crc32(asLatin1(b));
 }
 
 let crc32cTable: Uint32Array | undefined;

@@ -11,14 +11,19 @@ defaults
 ${extra}
 `;
 
-test('a backend without any usable server answers 503 at once and says so', async () => {
-  const port = await freePort();
-  const e = await startEngine(`${defaults()}
+/** One frontend sending everything to backend `app`, whose lines are given. */
+async function engineWith(backendLines: string, defaultsExtra = '') {
+  return startEngine(`${defaults(defaultsExtra)}
 frontend web
-    bind 127.0.0.1:${port}
+    bind 127.0.0.1:${await freePort()}
     default_backend app
 backend app
-    server s1 127.0.0.1:1 disabled
+${backendLines}
+`);
+}
+
+test('a backend without any usable server answers 503 at once and says so', async () => {
+  const e = await engineWith(`    server s1 127.0.0.1:1 disabled
 `);
   try {
     const r = await request(e.port);
@@ -33,13 +38,7 @@ backend app
 test('a server refusing connections gives 503 after the retries', async () => {
   const dead = await startRawServer((s) => s.destroy());
   await dead.close();
-  const port = await freePort();
-  const e = await startEngine(`${defaults()}
-frontend web
-    bind 127.0.0.1:${port}
-    default_backend app
-backend app
-    retries 1
+  const e = await engineWith(`    retries 1
     timeout connect 200ms
     server s1 127.0.0.1:${dead.port}
 `);
@@ -53,13 +52,7 @@ backend app
 
 test('a server that closes before answering gives 502', async () => {
   const rude = await startRawServer((s) => s.once('data', () => s.destroy()));
-  const port = await freePort();
-  const e = await startEngine(`${defaults()}
-frontend web
-    bind 127.0.0.1:${port}
-    default_backend app
-backend app
-    server s1 127.0.0.1:${rude.port}
+  const e = await engineWith(`    server s1 127.0.0.1:${rude.port}
 `);
   try {
     const r = await request(e.port);
@@ -73,13 +66,7 @@ backend app
 
 test('a server answering garbage gives 502', async () => {
   const garbage = await startRawServer((s) => s.once('data', () => s.write('SSH-2.0-OpenSSH_9.2\r\n\r\n')));
-  const port = await freePort();
-  const e = await startEngine(`${defaults()}
-frontend web
-    bind 127.0.0.1:${port}
-    default_backend app
-backend app
-    server s1 127.0.0.1:${garbage.port}
+  const e = await engineWith(`    server s1 127.0.0.1:${garbage.port}
 `);
   try {
     assert.equal((await request(e.port)).status, 502);
@@ -91,13 +78,7 @@ backend app
 
 test('a server that never answers gives 504 after timeout server', async () => {
   const silent = await startRawServer(() => {});
-  const port = await freePort();
-  const e = await startEngine(`${defaults()}
-frontend web
-    bind 127.0.0.1:${port}
-    default_backend app
-backend app
-    timeout server 300ms
+  const e = await engineWith(`    timeout server 300ms
     server s1 127.0.0.1:${silent.port}
 `);
   try {
@@ -112,14 +93,8 @@ backend app
 
 test('a slow client that does not finish its request head gets 408 after timeout http-request', async () => {
   const app = await startNamedServer('app');
-  const port = await freePort();
-  const e = await startEngine(`${defaults('    timeout http-request 300ms')}
-frontend web
-    bind 127.0.0.1:${port}
-    default_backend app
-backend app
-    server s1 127.0.0.1:${app.port}
-`);
+  const e = await engineWith(`    server s1 127.0.0.1:${app.port}
+`, '    timeout http-request 300ms');
   try {
     const answer = await rawExchange(e.port, 'GET / HTTP/1.1\r\nHost: slow\r\n');
     assert.match(answer, /^HTTP\/1.1 408 Request Time-out\r\n/);
@@ -133,13 +108,7 @@ backend app
 
 test('a malformed request gets 400 and the connection is closed', async () => {
   const app = await startNamedServer('app');
-  const port = await freePort();
-  const e = await startEngine(`${defaults()}
-frontend web
-    bind 127.0.0.1:${port}
-    default_backend app
-backend app
-    server s1 127.0.0.1:${app.port}
+  const e = await engineWith(`    server s1 127.0.0.1:${app.port}
 `);
   try {
     const answer = await rawExchange(e.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
@@ -152,13 +121,7 @@ backend app
 });
 
 test('an errorfile replaces the built-in 503 page', async () => {
-  const port = await freePort();
-  const e = await startEngine(`${defaults()}
-frontend web
-    bind 127.0.0.1:${port}
-    default_backend app
-backend app
-    errorfile 503 test/scenarios/errors/503.http
+  const e = await engineWith(`    errorfile 503 test/scenarios/errors/503.http
     server s1 127.0.0.1:1 disabled
 `);
   try {
