@@ -54,8 +54,7 @@ export class HttpTransaction {
   responseStarted = false;
   waitingForServer = false;
   upgrading = false;
-  /** Variables of set-var / var(): txn., req. and res. scopes live with the transaction. */
-  readonly vars: MapVarStore;
+  private varStore: MapVarStore | undefined;
   /** The server's response head once received (http-response rules and logs read it). */
   response: ResponseHead | undefined;
   private context: SampleContext | undefined;
@@ -73,7 +72,11 @@ export class HttpTransaction {
 
   constructor(readonly client: ClientConnection, readonly request: RequestHead) {
     this.chunkedRequest = /chunked/i.test(getHeader(request.headers, 'transfer-encoding') ?? '');
-    this.vars = new MapVarStore(client.frontend.procVars, client.sessionVars);
+  }
+
+  /** Variables of set-var / var(): txn., req. and res. scopes live with the transaction (created on first use). */
+  get vars(): MapVarStore {
+    return (this.varStore ??= new MapVarStore(this.client.frontend.procVars, this.client.sessionVars));
   }
 
   /** What ACLs and sample expressions read; fetches see the request as the rules left it. */
@@ -95,7 +98,7 @@ export class HttpTransaction {
       req,
       get res() { return tx.response ? res : undefined; },
       get dir() { return tx.response ? 'res' as const : 'req' as const; },
-      vars: this.vars,
+      get vars() { return tx.vars; },
       hooks: this.frontend.hooks,
       get backendName() { return tx.backend?.name; },
       get serverName() { return tx.server?.name; },
@@ -215,6 +218,7 @@ export class HttpTransaction {
       body: (chunk) => this.onResponseBody(chunk),
       complete: () => this.onResponseComplete(),
       error: (reason, bytes) => this.onUpstreamError(conn, reason, bytes),
+      sink: this.client.socket,
     });
     const serverTimeout = this.backend!.timeouts.server;
     if (serverTimeout > 0) conn.socket.setTimeout(serverTimeout, () => this.onServerTimeout());
@@ -316,14 +320,11 @@ export class HttpTransaction {
     if (this.chunkedResponse) this.writeClient('0\r\n\r\n');
     const conn = this.upstream!;
     this.upstream = undefined;
-    const reuse = !this.frontend.serverClose && this.requestDone && !conn.dead;
-    conn.detach(reuse && this.lastResponseKeepAlive(conn), this.backend!.timeouts.server || 30_000);
+    // Reusable only if the server keeps it open (llhttp read Connection / the HTTP version),
+    // the whole request was sent, and the response was not ended by closing.
+    const reuse = !this.frontend.serverClose && this.requestDone && !conn.dead && this.response!.keepAlive && !conn.socket.readableEnded;
+    conn.detach(reuse, this.backend!.timeouts.server || 30_000);
     this.finish();
-  }
-
-  private lastResponseKeepAlive(conn: UpstreamConnection): boolean {
-    // llhttp decided keep-alive from the response; a response it could only end by close is not reusable.
-    return !conn.socket.readableEnded;
   }
 
   private onUpstreamError(conn: UpstreamConnection, reason: 'closed' | 'invalid' | 'error', bytes: number): void {

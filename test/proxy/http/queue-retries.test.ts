@@ -161,3 +161,25 @@ backend app
     await app.close();
   }
 });
+
+test('a server connection the server asked to close is not reused', async () => {
+  let connections = 0;
+  const server = await startRawServer((s) => {
+    connections++;
+    s.on('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'));
+  });
+  const e = await startEngine(`${defaults}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    default_backend app
+backend app
+    server s1 127.0.0.1:${server.port}
+`);
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await request(e.port)).body, 'ok');
+    assert.equal(connections, 3);
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
