@@ -6,34 +6,38 @@ import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { ServerOptions, OnError } from './model.ts';
 
-type OptionParser = (value: string, into: ServerOptions, fail: (message: string) => void, serverName: string) => void;
+/** Parses one option value into `into`; returns an error message, or undefined when fine. */
+type OptionParser = (value: string, into: ServerOptions, serverName: string) => string | undefined;
 
 const flag = (apply: (o: ServerOptions) => void) => ({ takesValue: false as const, apply });
 const valued = (parse: OptionParser) => ({ takesValue: true as const, parse });
 
 function time(field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentInter', name: string): OptionParser {
-  return (value, o, fail, server) => {
+  return (value, o, server) => {
     const t = parseTime(value, name);
-    if (t.error !== undefined) return fail(`unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value}' in '${name}' argument of server ${server}.`);
-    if (t.value === 0 && field !== 'slowstart') return fail(`invalid value 0 for argument '${name}' of server ${server}.`);
+    if (t.error !== undefined) return (`unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value}' in '${name}' argument of server ${server}.`);
+    if (t.value === 0 && field !== 'slowstart') return (`invalid value 0 for argument '${name}' of server ${server}.`);
     o[field] = t.value;
+    return undefined;
   };
 }
 
 function count(field: 'rise' | 'fall' | 'maxconn' | 'maxqueue' | 'errorLimit' | 'id' | 'agentPort' | 'port', name: string, min: number, max = 2 ** 31 - 1): OptionParser {
-  return (value, o, fail) => {
-    if (!/^\d+$/.test(value)) return fail(`'${name}' expects an integer argument, got '${value}'.`);
+  return (value, o) => {
+    if (!/^\d+$/.test(value)) return (`'${name}' expects an integer argument, got '${value}'.`);
     const n = Number(value);
-    if (n < min) return fail(min === 1 ? `'${name}' has to be > 0.` : `'${name}' expects an integer >= ${min}.`);
-    if (n > max) return fail(`'${name}' expects an integer <= ${max}, got '${value}'.`);
+    if (n < min) return (min === 1 ? `'${name}' has to be > 0.` : `'${name}' expects an integer >= ${min}.`);
+    if (n > max) return (`'${name}' expects an integer <= ${max}, got '${value}'.`);
     o[field] = n;
+    return undefined;
   };
 }
 
 function oneOf<K extends keyof ServerOptions>(field: K, name: string, values: readonly string[]): OptionParser {
-  return (value, o, fail) => {
-    if (!values.includes(value)) return fail(`'${name}' expects ${values.map((v) => `'${v}'`).join(', ')} as argument, got '${value}'.`);
+  return (value, o) => {
+    if (!values.includes(value)) return (`'${name}' expects ${values.map((v) => `'${v}'`).join(', ')} as argument, got '${value}'.`);
     (o as Record<string, unknown>)[field] = value;
+    return undefined;
   };
 }
 
@@ -66,27 +70,30 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   id: valued(count('id', 'id', 1)),
   port: valued(count('port', 'port', 1, 65535)),
   'agent-port': valued(count('agentPort', 'agent-port', 1, 65535)),
-  weight: valued((value, o, fail, server) => {
-    if (!/^\d+$/.test(value)) return fail(`weight of server ${server} is not a number ('${value}').`);
+  weight: valued((value, o, server) => {
+    if (!/^\d+$/.test(value)) return (`weight of server ${server} is not a number ('${value}').`);
     const w = Number(value);
-    if (w > 256) return fail(`weight of server ${server} is not within 0 and 256 (${w}).`);
+    if (w > 256) return (`weight of server ${server} is not within 0 and 256 (${w}).`);
     o.weight = w;
+    return undefined;
   }),
-  addr: valued((value, o, fail) => {
+  addr: valued((value, o) => {
     const a = parseAddress(value, { kind: 'generic', keyword: 'addr' });
-    if (a.error !== undefined) return fail(a.error);
+    if (a.error !== undefined) return (a.error);
     o.addr = value;
+    return undefined;
   }),
-  cookie: valued((value, o) => (o.cookie = value)),
+  cookie: valued((value, o) => void (o.cookie = value)),
   verify: valued(oneOf('verify', 'verify', ['none', 'required'])),
-  'ca-file': valued((value, o) => (o.caFile = value)),
-  sni: valued((value, o) => (o.sni = value)),
-  resolvers: valued((value, o) => (o.resolvers = value)),
-  'init-addr': valued((value, o, fail) => {
+  'ca-file': valued((value, o) => void (o.caFile = value)),
+  sni: valued((value, o) => void (o.sni = value)),
+  resolvers: valued((value, o) => void (o.resolvers = value)),
+  'init-addr': valued((value, o) => {
     const methods = value.split(',');
     const bad = methods.find((m) => !['last', 'libc', 'none'].includes(m) && !/^[\d.:a-fA-F]+$/.test(m));
-    if (bad !== undefined) return fail(`'init-addr' : unknown method '${bad}', expects 'last', 'libc', 'none' or an IP address.`);
+    if (bad !== undefined) return (`'init-addr' : unknown method '${bad}', expects 'last', 'libc', 'none' or an IP address.`);
     o.initAddr = methods;
+    return undefined;
   }),
   'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
   observe: valued(oneOf('observe', 'observe', ['none', 'layer4', 'layer7'])),
@@ -141,14 +148,13 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
       (options.extra ??= {})[word] = value ?? true;
       continue;
     }
-    let failed = false;
-    const fail = (message: string): void => {
-      failed = true;
-      ctx.error(`${label} : ${message}`, takesValue ? i : i);
-    };
-    if (spec.takesValue) spec.parse(value!, options, fail, serverName);
-    else spec.apply(options);
-    if (failed) return false;
+    if (spec.takesValue) {
+      const problem = spec.parse(value!, options, serverName);
+      if (problem !== undefined) {
+        ctx.error(`${label} : ${problem}`, i);
+        return false;
+      }
+    } else spec.apply(options);
   }
   return true;
 }

@@ -218,10 +218,10 @@ export class HttpTransaction {
       body: (chunk) => this.onResponseBody(chunk),
       complete: () => this.onResponseComplete(),
       error: (reason, bytes) => this.onUpstreamError(conn, reason, bytes),
+      timeout: () => this.onServerTimeout(),
       sink: this.client.socket,
     });
-    const serverTimeout = this.backend!.timeouts.server;
-    if (serverTimeout > 0) conn.socket.setTimeout(serverTimeout, () => this.onServerTimeout());
+    conn.setInactivityTimeout(this.backend!.timeouts.server);
     const socket = conn.socket;
     socket.cork();
     socket.write(this.requestHeadForServer(), 'latin1');
@@ -369,6 +369,8 @@ export class HttpTransaction {
     server.removeAllListeners('end');
     server.removeAllListeners('close');
     server.removeAllListeners('error');
+    server.removeAllListeners('timeout');
+    client.removeAllListeners('timeout');
     client.removeAllListeners('data');
     const timeout = this.backend!.timeouts.tunnel || this.backend!.timeouts.server;
     const end = (): void => {

@@ -26,6 +26,8 @@ export interface UpstreamHandlers {
   complete(): void;
   /** Closed, reset, or sent something that is not HTTP. `bytes` = response bytes seen so far. */
   error(reason: 'closed' | 'invalid' | 'error', bytes: number): void;
+  /** The server stayed silent for the inactivity time set with `setInactivityTimeout`. */
+  timeout(): void;
   /**
    * The client socket the response goes to: corked while one read from the server is
    * parsed, so a response head and body leave in one write (one syscall, not three).
@@ -65,6 +67,13 @@ export class UpstreamConnection {
     socket.on('end', () => this.fail('closed'));
     socket.on('close', () => this.fail('closed'));
     socket.on('error', () => this.fail('error'));
+    // One listener for the connection's life: `timeout server` while serving, the idle limit while pooled.
+    socket.on('timeout', () => (this.handlers ? this.handlers.timeout() : this.destroy()));
+  }
+
+  /** Inactivity limit (ms, 0 = none) for what the connection is doing now. */
+  setInactivityTimeout(ms: number): void {
+    this.socket.setTimeout(ms);
   }
 
   private onData(data: Buffer): void {
@@ -102,7 +111,6 @@ export class UpstreamConnection {
   attach(handlers: UpstreamHandlers): void {
     this.handlers = handlers;
     this.received = 0;
-    this.socket.setTimeout(0);
   }
 
   /** The response is complete: park the connection for the next request, or close it. */
@@ -139,7 +147,7 @@ export class ServerPool {
 
   park(conn: UpstreamConnection, idleTimeout: number): void {
     this.idle.push(conn);
-    if (idleTimeout > 0) conn.socket.setTimeout(idleTimeout, () => conn.destroy());
+    conn.setInactivityTimeout(idleTimeout);
   }
 
   remove(conn: UpstreamConnection): void {

@@ -78,7 +78,13 @@ export class TcpFrontend {
     // Until connected, data from the client waits in the socket (paused).
     client.pause();
     client.on('error', () => client.destroy());
-    if (this.clientTimeout > 0) client.setTimeout(this.clientTimeout, () => { record.termination = 'cD'; client.destroy(); });
+    // One 'timeout' listener per socket; later phases only change the delay (setTimeout(ms)).
+    client.on('timeout', () => {
+      if (record.termination === '--') record.termination = 'cD';
+      client.destroy();
+      upstreamOf.get(client)?.destroy();
+    });
+    if (this.clientTimeout > 0) client.setTimeout(this.clientTimeout);
     this.acquire(record, backend);
   }
 
@@ -141,8 +147,13 @@ export class TcpFrontend {
     // In TCP mode `timeout tunnel`, when set, replaces the client and server timeouts once connected.
     const clientIdle = timers.tunnel || this.clientTimeout;
     const serverIdle = timers.tunnel || timers.server;
-    client.setTimeout(clientIdle, () => { record.termination = 'cD'; destroyBoth(); });
-    upstream.setTimeout(serverIdle, () => { record.termination = 'sD'; destroyBoth(); });
+    upstreamOf.set(client, upstream);
+    client.setTimeout(clientIdle);
+    upstream.on('timeout', () => {
+      if (record.termination === '--') record.termination = 'sD';
+      destroyBoth();
+    });
+    upstream.setTimeout(serverIdle);
     const destroyBoth = (): void => {
       client.destroy();
       upstream.destroy();
@@ -152,8 +163,8 @@ export class TcpFrontend {
     client.pipe(upstream);
     upstream.pipe(client);
     // Half-close: once one side has sent FIN, the other side's *-fin timer bounds the wait.
-    client.once('end', () => { if (this.clientFin > 0) upstream.setTimeout(timers.serverFin || this.clientFin, destroyBoth); });
-    upstream.once('end', () => { if (timers.serverFin > 0) client.setTimeout(this.clientFin || timers.serverFin, destroyBoth); });
+    client.once('end', () => { if (this.clientFin > 0 || timers.serverFin > 0) upstream.setTimeout(timers.serverFin || this.clientFin); });
+    upstream.once('end', () => { if (this.clientFin > 0 || timers.serverFin > 0) client.setTimeout(this.clientFin || timers.serverFin); });
     upstream.on('error', () => { if (record.termination === '--') record.termination = 'SD'; destroyBoth(); });
     client.on('error', () => { if (record.termination === '--') record.termination = 'CD'; destroyBoth(); });
     let closed = 0;
@@ -182,6 +193,9 @@ export class TcpFrontend {
     for (const s of this.sessions) s.destroy();
   }
 }
+
+/** The server-side socket of each client connection, for the client's timeout listener. */
+const upstreamOf = new WeakMap<net.Socket, net.Socket>();
 
 function backendTimers(backend: RuntimeBackend): TcpBackendTimers {
   const t = backend.config.timeouts;

@@ -1,0 +1,201 @@
+/**
+ * Hot-path design benchmark: HTTP (layer 7) and TCP (layer 4) proxying by
+ * real HAProxy and by the Node prototypes in bench/prototypes/, against the
+ * same origin, in one run. The proxy under test is pinned to core 0; wrk and
+ * the origin share core 1. Prints a table: req/s, MB/s, p50, p99, proxy CPU
+ * µs per request (utime+stime of the proxy process / requests), proxy CPU %,
+ * origin CPU %, and ratios to HAProxy.
+ *
+ *   node --import tsx bench/l7-design.ts [--duration 5] [--warmup 1] [--connections 50]
+ *        [--threads 1] [--origin node|node-http|haproxy] [--only A,C,haproxy-http]
+ *        [--sizes small,large] [--json out.json] [--max-other 10] [--attempts 3] [--quiet-wait 20] [--budget 180]
+ *
+ * The machine may be shared: before each measurement the script waits (at most
+ * --quiet-wait s) for both cores to be idle, and it repeats a measurement
+ * (at most --attempts times) during which other processes used more than
+ * --max-other % of a core, keeping the least disturbed one ("other CPU %"),
+ * as long as the rows left still fit in --budget seconds (default 180: a
+ * quiet machine needs ~150 s; a busy one gets fewer repeats, not a longer run).
+ *
+ * Every wrk run is bounded (duration + 15 s); every child (origin, HAProxy,
+ * prototypes, wrk) is killed at the end, on errors and on SIGINT.
+ */
+import { writeFileSync } from 'node:fs';
+import { coreBusyUs, cpuMeter, cpuTimes, reapedChildrenUs, waitForQuiet } from './lib/cpu.ts';
+import { LARGE, SMALL, startOrigin, type Origin, type OriginKind } from './lib/origin.ts';
+import { PROXIES, verifyProxy, type ProxyDef } from './lib/proxies.ts';
+import { f, table, type Row } from './lib/report.ts';
+import { runWrk } from './lib/wrk.ts';
+
+function opt(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
+}
+
+const durationS = Number(opt('duration', '5'));
+const warmupS = Number(opt('warmup', '1'));
+const connections = Number(opt('connections', '50'));
+const threads = Number(opt('threads', '1'));
+const originKind = opt('origin', 'node') as OriginKind;
+const only = opt('only', '').split(',').filter(Boolean);
+const sizeNames = opt('sizes', 'small,large').split(',');
+const jsonOut = opt('json', '');
+
+const MAX_OTHER_PCT = Number(opt('max-other', '10'));
+const MAX_ATTEMPTS = Number(opt('attempts', '3'));
+const QUIET_WAIT_S = Number(opt('quiet-wait', '20'));
+/** Wall-clock budget (s): waits and repeats are only spent while the remaining rows still fit. */
+const BUDGET_S = Number(opt('budget', '180'));
+const ROW_BASE_S = durationS + warmupS + 2.5; // measured + warm-up + start/verify/stop
+const budget = { deadline: 0, rowsLeft: 0 };
+/** Seconds that can be spent on waiting/repeating without overrunning the budget. */
+function slackS(): number {
+  return (budget.deadline - Date.now()) / 1000 - budget.rowsLeft * ROW_BASE_S;
+}
+
+type Measured = Omit<Row, 'section' | 'name' | 'id' | 'size'>;
+
+async function measureOnce(url: string, proxyPid: number | null, origin: Origin): Promise<Measured> {
+  const pm = proxyPid === null ? null : cpuMeter(proxyPid);
+  const om = cpuMeter(origin.pid);
+  const self0 = cpuTimes(process.pid).totalUs;
+  const kids0 = reapedChildrenUs();
+  const busy0 = coreBusyUs();
+  const wrk = await runWrk({ url, durationS, connections, threads });
+  const busy1 = coreBusyUs();
+  const kids = reapedChildrenUs() - kids0;
+  const self = cpuTimes(process.pid).totalUs - self0;
+  const p = pm?.();
+  const o = om();
+  const busy = (busy1[0] - busy0[0]) + (busy1[1] - busy0[1]);
+  const other = busy - (p?.cpuUs ?? 0) - o.cpuUs - kids - self;
+  return {
+    wrk,
+    proxyCpuUsPerReq: p ? p.cpuUs / Math.max(1, wrk.requests) : null,
+    proxyCpuPct: p ? (100 * p.cpuUs) / p.wallUs : null,
+    proxySysPct: p ? (100 * p.sysUs) / Math.max(1, p.cpuUs) : null,
+    originCpuPct: (100 * o.cpuUs) / o.wallUs,
+    wrkCpuPct: (100 * kids) / o.wallUs,
+    otherCpuPct: Math.max(0, (100 * other) / o.wallUs),
+    attempts: 1,
+  };
+}
+
+/**
+ * Warm up, then measure; the machine is shared (other sessions may run tests),
+ * so a run during which other processes used more than MAX_OTHER_PCT of a core
+ * is repeated (up to MAX_ATTEMPTS), keeping the least disturbed one.
+ */
+async function measure(url: string, proxyPid: number | null, origin: Origin): Promise<Measured> {
+  if (warmupS > 0) await runWrk({ url, durationS: warmupS, connections, threads });
+  let best: Measured | null = null;
+  let n = 0;
+  for (let i = 1; i <= MAX_ATTEMPTS; i++) {
+    n = i;
+    // let other sessions' bursts pass first (bounded by --quiet-wait and the budget), then measure
+    const wait = Math.min(QUIET_WAIT_S, slackS());
+    if (wait > 0.5) await waitForQuiet([0, 1], MAX_OTHER_PCT, wait * 1000);
+    const m = await measureOnce(url, proxyPid, origin);
+    if (best === null || m.otherCpuPct < best.otherCpuPct) best = { ...m };
+    if (m.otherCpuPct <= MAX_OTHER_PCT) break;
+    if (i < MAX_ATTEMPTS && slackS() < durationS + 1) {
+      process.stderr.write(`  (other processes used ${m.otherCpuPct.toFixed(0)}% of a core during the run; no time budget left to repeat)\n`);
+      break;
+    }
+    process.stderr.write(`  (other processes used ${m.otherCpuPct.toFixed(0)}% of a core during the run; repeating)\n`);
+  }
+  best!.attempts = n;
+  return best!;
+}
+
+async function runProxy(def: ProxyDef, origin: Origin, size: number): Promise<Measured> {
+  const proxy = await def.start({ backendPort: origin.ports.get(size)! });
+  try {
+    const url = `http://127.0.0.1:${proxy.port}/`;
+    await verifyProxy(url, size);
+    return await measure(url, proxy.pid, origin);
+  } catch (err) {
+    const died = proxy.died();
+    throw new Error(died ? `${def.label} ${died}` : `${def.label}: ${(err as Error).message}`);
+  } finally {
+    await proxy.stop();
+  }
+}
+
+/** A row for a run that failed: NaNs in the table, the reason on stderr and in the JSON. */
+function failedRow(section: string, name: string, id: string, size: number, reason: string): Row {
+  return { section, name: `${name} (FAILED)`, id, size, error: reason,
+    wrk: { reqPerSec: NaN, mbPerSec: NaN, p50: NaN, p99: NaN, errors: 0, requests: 0, seconds: 0, raw: '' },
+    proxyCpuUsPerReq: null, proxyCpuPct: null, proxySysPct: null, originCpuPct: NaN, wrkCpuPct: NaN, otherCpuPct: NaN, attempts: 1 };
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const sizes = sizeNames.map((s) => (s === 'small' ? SMALL : s === 'large' ? LARGE : Number(s)));
+  let origin = await startOrigin({ kind: originKind, sizes });
+  const rows: Row[] = [];
+  const want = (id: string): boolean => only.length === 0 || only.includes(id);
+  try {
+    const plan: { section: string; size: number; ids: string[] }[] = [];
+    for (const size of sizes) {
+      const label = size === SMALL ? '100 B' : size === LARGE ? '64 KiB' : `${size} B`;
+      plan.push({ section: `http ${label}`, size, ids: ['direct', 'haproxy-http', 'loadstar-http', 'A', 'B', 'B-consume', 'C', 'C-consume',
+        ...(size === SMALL ? ['C-consume-timeouts'] : [])] });
+    }
+    for (const size of sizes) {
+      const label = size === SMALL ? '100 B' : size === LARGE ? '64 KiB' : `${size} B`;
+      plan.push({ section: `tcp ${label}`, size, ids: ['direct', 'haproxy-tcp', 'loadstar-tcp', 'D-pipe', 'D-manual'] });
+    }
+    const directCache = new Map<number, Row>();
+    budget.deadline = t0 + BUDGET_S * 1000;
+    budget.rowsLeft = plan.reduce((n, st) => n + st.ids.filter((id) => id !== 'direct' ? want(id) : st.section.startsWith('http')).length, 0);
+    for (const step of plan) {
+      for (const id of step.ids) {
+        if (!want(id) && id !== 'direct') continue;
+        let row: Row;
+        // the origin may have died (another session on this machine killed it): start a new one
+        if (origin.child.exitCode !== null || origin.child.signalCode !== null) {
+          process.stderr.write(`  origin exited (code ${origin.child.exitCode}, signal ${origin.child.signalCode}); restarting it\n`);
+          origin = await startOrigin({ kind: originKind, sizes });
+        }
+        if (id === 'direct') {
+          const cached = directCache.get(step.size);
+          if (cached) { rows.push({ ...cached, section: step.section, name: `direct (same run as http ${step.size === SMALL ? '100 B' : '64 KiB'})` }); continue; }
+          try {
+            const m = await measure(`http://127.0.0.1:${origin.ports.get(step.size)}/`, null, origin);
+            row = { section: step.section, name: `direct to origin (${origin.impl})`, id, size: step.size, ...m };
+            directCache.set(step.size, row);
+          } catch (err) {
+            process.stderr.write(`  FAILED: direct: ${(err as Error).message}\n`);
+            row = failedRow(step.section, 'direct to origin', id, step.size, (err as Error).message);
+          }
+        } else {
+          const def = PROXIES[id];
+          try {
+            const m = await runProxy(def, origin, step.size);
+            row = { section: step.section, name: def.label, id, size: step.size, ...m };
+          } catch (err) {
+            // one failing proxy (crash, killed, wrong body) or origin must not lose the rest of the run
+            process.stderr.write(`  FAILED: ${(err as Error).message}\n`);
+            row = failedRow(step.section, def.label, id, step.size, (err as Error).message);
+          }
+        }
+        rows.push(row);
+        budget.rowsLeft--;
+        process.stderr.write(`${step.section.padEnd(12)} ${row.name.padEnd(36)} ${f(row.wrk.reqPerSec).padStart(7)} req/s  ` +
+          `${f(row.proxyCpuUsPerReq, 1).padStart(6)} µs/req  p99 ${f(row.wrk.p99, 2)} ms  err ${row.wrk.errors}  other ${f(row.otherCpuPct)}%\n`);
+      }
+    }
+  } finally {
+    await origin.stop();
+  }
+  console.log(`\nLoadstar hot-path benchmark — node ${process.version}, wrk -t${threads} -c${connections} -d${durationS}s (+${warmupS}s warm-up), ` +
+    `origin '${originKind}'; proxy on core 0, wrk + origin on core 1; total ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  console.log(table(rows));
+  if (jsonOut) {
+    writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), node: process.version, durationS, warmupS, connections, threads, originKind,
+      rows: rows.map((r) => ({ ...r, wrk: { ...r.wrk, raw: undefined } })) }, null, 2));
+  }
+}
+
+await main();
