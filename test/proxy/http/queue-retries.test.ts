@@ -183,3 +183,41 @@ backend app
     await server.close();
   }
 });
+
+test('option http-server-close opens a new server connection per request while the client stays connected', async () => {
+  let connections = 0;
+  const server = await startRawServer((s) => {
+    connections++;
+    s.on('data', (d: Buffer) => {
+      assert.match(d.toString(), /\r\nconnection: close\r\n/i);
+      s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+  });
+  const e = await startEngine(`${defaults}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    option http-server-close
+    default_backend app
+backend app
+    server s1 127.0.0.1:${server.port}
+`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const clientSockets = new Set<unknown>();
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: e.port, agent }, (res) => {
+          clientSockets.add(res.socket);
+          res.resume();
+          res.on('end', resolve);
+        }).on('error', reject);
+      });
+    }
+    assert.equal(connections, 3);
+    assert.equal(clientSockets.size, 1);
+  } finally {
+    agent.destroy();
+    await e.stop();
+    await server.close();
+  }
+});

@@ -73,3 +73,27 @@ backend pool
     await b.close();
   }
 });
+
+test('option tcplog writes HAProxy\'s TCP log line when the connection ends', async () => {
+  const server = await startRawServer((s) => s.end('hello'));
+  const port = await freePort();
+  const e = await startEngine(`
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen db
+    bind 127.0.0.1:${port}
+    option tcplog
+    server s1 127.0.0.1:${server.port}
+`);
+  try {
+    assert.equal((await exchange(e.port, Buffer.from('hi'))).toString(), 'hello');
+    for (let i = 0; i < 100 && e.logs.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(e.logs[0]!, /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] db db\/s1 \d+\/\d+\/\d+ 5 -- \d+\/\d+\/\d+\/\d+\/0 0\/0$/);
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
