@@ -6,7 +6,7 @@
  *
  *   node dist/bench/engine-server.js --upstream 127.0.0.1:PORT [--mode http|tcp] [--port N]
  */
-import net from 'node:net';
+import { freePort } from './lib/proc.ts';
 import { parseConfig, formatDiagnostics } from '../proxy/config/index.ts';
 import { Engine } from '../proxy/engine.ts';
 
@@ -17,13 +17,6 @@ function arg(name: string, fallback?: string): string {
   return v;
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const mode = arg('mode', 'http');
 const upstream = arg('upstream');

@@ -8,6 +8,7 @@
  *   npm run build && node dist/bench/idle-connections.js [--count 10000]
  */
 import net from 'node:net';
+import { freePort } from './lib/proc.ts';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -31,13 +32,6 @@ async function origin(): Promise<{ port: number; close(): void }> {
   return { port: (server.address() as net.AddressInfo).port, close: () => { server.closeAllConnections(); server.close(); } };
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function waitLine(child: ChildProcess, re: RegExp): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -54,18 +54,10 @@ export const kOnBody = HTTPParser.kOnBody | 0;
 export const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0;
 export const kOnExecute = HTTPParser.kOnExecute | 0;
 
-/** Is a header name (any case) hop-by-hop? Cheap length test before lowercasing. */
-export function isHopByHop(name: string): boolean {
-  switch (name.length) {
-    case 2: return name.toLowerCase() === 'te';
-    case 7: { const l = name.toLowerCase(); return l === 'trailer' || l === 'upgrade'; }
-    case 10: { const l = name.toLowerCase(); return l === 'connection' || l === 'keep-alive'; }
-    case 16: return name.toLowerCase() === 'proxy-connection';
-    case 17: return name.toLowerCase() === 'transfer-encoding';
-    default: return false;
-  }
-}
+/** The engine's own header helpers: the prototypes measure the same code. */
+export { isHopByHop } from '../../proxy/http/llhttp.ts';
+import { headerIs } from '../../proxy/http/llhttp.ts';
 
 export function isContentLength(name: string): boolean {
-  return name.length === 14 && name.toLowerCase() === 'content-length';
+  return headerIs(name, 'content-length');
 }
