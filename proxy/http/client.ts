@@ -142,8 +142,8 @@ export class ClientConnection {
   private sendAndClose(response: Buffer): void {
     this.draining = true;
     this.clearRequestTimer();
-    for (const tx of this.queue) tx.abort('cR');
-    this.queue.length = 0;
+    // Aborting ends each transaction, which removes it from the queue: work on a copy.
+    for (const tx of this.queue.splice(0)) tx.abort('cR');
     if (!this.socket.destroyed) this.socket.end(response);
     this.closed = true;
     this.socket.once('finish', () => this.socket.destroy());
@@ -175,8 +175,7 @@ export class ClientConnection {
     this.closed = true;
     this.draining = true;
     this.clearRequestTimer();
-    for (const tx of this.queue) tx.abort('cD');
-    this.queue.length = 0;
+    for (const tx of this.queue.splice(0)) tx.abort('cD');
     this.socket.destroy();
     this.frontend.connectionClosed(this);
     setImmediate(() => this.parser.close());

@@ -221,3 +221,32 @@ backend app
     await server.close();
   }
 });
+
+test('a client that leaves with pipelined requests waiting gives every connection slot back', async () => {
+  const held: http.ServerResponse[] = [];
+  const app = await startNamedServer('app', (_req, res) => { held.push(res); });
+  const e = await startEngine(`${defaults}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    default_backend app
+backend app
+    server s1 127.0.0.1:${app.port} maxconn 10
+`);
+  try {
+    const socket = net.connect(e.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n');
+    while (held.length < 1) await new Promise((r) => setTimeout(r, 10));
+    socket.destroy();
+    // Without `option abortonclose` the request in flight is still answered (as in HAProxy);
+    // the answer finds the client gone, and every slot must come back.
+    held[0]!.end('late');
+    const server = e.engine.backend('app')!.server('s1')!;
+    for (let i = 0; i < 200 && server.served > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(server.served, 0);
+    assert.equal(held.length, 1, 'the pipelined requests behind it were never sent');
+  } finally {
+    await e.stop();
+    await app.close();
+  }
+});
