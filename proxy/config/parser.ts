@@ -229,27 +229,61 @@ function checkUnique(state: State, key: string, kind: string, name: string, loc:
   state.names.set(key, { kind, loc });
 }
 
-function makeContext(state: State, directive: Directive, words: Word[], used: number): DirectiveContext {
+/**
+ * The context a keyword parser works with. A class rather than an object of
+ * closures: large configurations create one per directive, and allocation is
+ * most of their parse time.
+ */
+class Context implements ProxyDirectiveContext {
+  proxy!: Proxy;
+  kind!: ProxyKind;
+  negated = false;
+
+  constructor(private readonly state: State, readonly directive: Directive) {}
+
+  get args(): readonly string[] {
+    return this.directive.args;
+  }
+
+  get diagnostics(): Diagnostics {
+    return this.state.diagnostics;
+  }
+
+  get options(): ParseOptions {
+    return this.state.options;
+  }
+
+  get config(): Config {
+    return this.state.config;
+  }
+
+  get sectionLabel(): string {
+    return sectionLabel(this.state.section!);
+  }
+
+  error(message: string, argIndex?: number, code: DiagnosticCode = 'LS_ERR_CFG_BAD_ARGUMENT'): void {
+    this.report('alert', message, argIndex, code);
+  }
+
+  warn(message: string, argIndex?: number, code: DiagnosticCode = 'LS_WARN_CFG_SUSPICIOUS'): void {
+    this.report('warning', message, argIndex, code);
+  }
+
+  private report(severity: 'alert' | 'warning', message: string, argIndex: number | undefined, code: DiagnosticCode): void {
+    const d = this.directive;
+    const column = argIndex === undefined ? d.loc.column : d.argColumns[argIndex] ?? d.loc.column;
+    this.state.diagnostics.add({ ...d.loc, column, severity, code, keyword: d.keyword, message });
+  }
+}
+
+function makeContext(state: State, directive: Directive, words: Word[], used: number): Context {
   directive.keyword = used === 1 ? words[0]!.value : words.slice(0, used).map((w) => w.value).join(' ');
   const rest = words.slice(used);
   const args = Object.freeze(rest.map((w) => w.value));
   directive.args = args;
   directive.source = rest.some((w) => w.raw !== w.value) ? { args, typed: rest.map((w) => w.raw) } : { args };
   directive.argColumns = rest.map((w) => w.column);
-  const report = (severity: 'alert' | 'warning', defaultCode: DiagnosticCode) => (message: string, argIndex?: number, code?: DiagnosticCode) => {
-    const column = argIndex === undefined ? directive.loc.column : directive.argColumns[argIndex] ?? directive.loc.column;
-    state.diagnostics.add({ ...directive.loc, column, severity, code: code ?? defaultCode, keyword: directive.keyword, message });
-  };
-  return {
-    directive,
-    args: directive.args,
-    diagnostics: state.diagnostics,
-    options: state.options,
-    config: state.config,
-    sectionLabel: sectionLabel(state.section!),
-    error: report('alert', 'LS_ERR_CFG_BAD_ARGUMENT'),
-    warn: report('warning', 'LS_WARN_CFG_SUSPICIOUS'),
-  };
+  return new Context(state, directive);
 }
 
 function dispatchGlobal(state: State, directive: Directive, words: Word[], values: string[]): void {
@@ -303,7 +337,7 @@ function dispatchProxy(state: State, directive: Directive, words: Word[], values
     offset = 1;
   }
   const found = lookupKeyword(proxyKeywordRegistry(), values.slice(offset));
-  const ctx = makeContext(state, directive, words, (found?.used ?? 1) + offset) as ProxyDirectiveContext;
+  const ctx = makeContext(state, directive, words, (found?.used ?? 1) + offset);
   ctx.proxy = proxy;
   ctx.kind = kind;
   ctx.negated = negated;
