@@ -1,0 +1,89 @@
+/**
+ * The control contract (DESIGN.md §2): everything the UI, the desktop shell and
+ * `loadstar serve` may ask of the appliance, as plain serialisable data. The
+ * three transports (in-process, Electron IPC, HTTP/SSE) carry exactly these
+ * methods; the renderer imports this file with `import type` only.
+ *
+ * This first version covers what the engine can answer today: configuration
+ * validation and application, and a status snapshot. Later issues add methods
+ * here (server admin state and weight #4/#6, series and timeline #6, certs #5).
+ */
+
+/** A configuration diagnostic, as `loadstar check` prints it. */
+export interface ControlDiagnostic {
+  file: string;
+  line: number;
+  column: number;
+  severity: 'warning' | 'alert' | 'fatal';
+  code: string;
+  keyword?: string;
+  message: string;
+  /** `[ALERT] parsing [file:line] : message` */
+  text: string;
+}
+
+export interface ValidateResult {
+  ok: boolean;
+  diagnostics: ControlDiagnostic[];
+}
+
+export type ApplyResult =
+  | { applied: true; diagnostics: ControlDiagnostic[] }
+  /** Nothing changed: the running configuration keeps serving. */
+  | { applied: false; diagnostics: ControlDiagnostic[]; error?: { code: string; message: string } };
+
+export interface ServerStatus {
+  name: string;
+  address: string;
+  /** Can take new traffic now. */
+  usable: boolean;
+  weight: number;
+  backup: boolean;
+  /** Connections/requests being served, and waiting for this server. */
+  current: number;
+  queued: number;
+  maxconn: number;
+  /** Total requests or connections sent to it. */
+  total: number;
+  connectErrors: number;
+  retries: number;
+}
+
+export interface BackendStatus {
+  name: string;
+  mode: 'http' | 'tcp';
+  algorithm: string;
+  /** Requests waiting for any server. */
+  queued: number;
+  servers: ServerStatus[];
+}
+
+export interface ListenerStatus {
+  frontend: string;
+  address: string;
+  port: number;
+}
+
+export interface StatusSnapshot {
+  /** ms since the epoch */
+  at: number;
+  running: boolean;
+  listeners: ListenerStatus[];
+  backends: BackendStatus[];
+}
+
+/** Request/response methods. Every method resolves; bad input is an answer, never a throw. */
+export interface ControlContract {
+  /** Checks a configuration text without applying it. */
+  validateConfig(text: string, name?: string): Promise<ValidateResult>;
+  /** Validates, then applies (reload without dropping unchanged listeners); an invalid text changes nothing. */
+  applyConfig(text: string, name?: string): Promise<ApplyResult>;
+  status(): Promise<StatusSnapshot>;
+}
+
+/** IPC channel names (`area:verb`) for each method, for the Electron transport. */
+export const CONTROL_CHANNELS = {
+  validateConfig: 'config:validate',
+  applyConfig: 'config:apply',
+  status: 'engine:status',
+} as const satisfies Record<keyof ControlContract, string>;
