@@ -18,6 +18,7 @@ import { unsupportedFeatures } from './runtime/unsupported.ts';
 import { engineHooks } from './runtime/hooks.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { BindError, EngineUnsupportedError } from './errors.ts';
+import { HealthChecks } from './checks/index.ts';
 
 interface Listener {
   key: string;
@@ -43,6 +44,7 @@ export class Engine {
   private tables: Tables | undefined;
   private readonly logger: Logger;
   private stopping = false;
+  private checks: HealthChecks | undefined;
 
   constructor(private config: Config, options: EngineOptions = {}) {
     this.logger = new Logger(options.sink ?? stdoutSink);
@@ -56,6 +58,11 @@ export class Engine {
     return this.tables?.backends.get(name);
   }
 
+  /** Active health checks of the running tables (state, timeline, results per server). */
+  healthChecks(): HealthChecks | undefined {
+    return this.checks;
+  }
+
   /** Every address actually listened on, e.g. to learn the port of `bind 127.0.0.1:0` (tests). */
   addresses(): Array<{ frontend: string; address: string; port: number }> {
     return [...this.listeners.values()].map((l) => {
@@ -66,7 +73,10 @@ export class Engine {
 
   async start(): Promise<void> {
     this.tables = buildTables(this.config, this.logger);
+    const checks = new HealthChecks(this.tables.backends, this.config, (m) => this.logger.alert(m));
     await this.bindAll(this.config, this.tables);
+    this.checks = checks;
+    checks.start();
   }
 
   /** Applies a new, already validated configuration without dropping unchanged listeners. */
@@ -74,6 +84,8 @@ export class Engine {
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
     const tables = buildTables(config, this.logger);
+    const checks = new HealthChecks(tables.backends, config, (m) => this.logger.alert(m));
+    checks.adopt(this.checks);
     const wanted = listenSpecs(config);
     // Close listeners that disappeared, then open the new ones; unchanged ones keep their socket.
     for (const [key, listener] of this.listeners) {
@@ -87,6 +99,9 @@ export class Engine {
     this.tables = tables;
     this.config = config;
     this.globalLimiter.limit = config.global.maxconn ?? 0;
+    this.checks?.stop();
+    this.checks = checks;
+    checks.start();
     for (const backend of old?.httpBackends.values() ?? []) backend.closeIdle();
   }
 
@@ -143,6 +158,7 @@ export class Engine {
   /** Stops accepting, waits up to `graceMs` for in-flight connections, then closes them. */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
+    this.checks?.stop();
     await Promise.all([...this.listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
     this.listeners.clear();
     const tables = this.tables;

@@ -9,8 +9,8 @@ export const SUPPORTED: KeywordStatus = { level: 'supported' };
 export const NO_EFFECT: KeywordStatus = { level: 'no-effect' };
 /** Proxying, balancing, ACL routing, http rules (#3). */
 export const ENGINE: KeywordStatus = { level: 'pending', issue: 3 };
-/** Active and passive health checks (#4). */
-export const CHECKS: KeywordStatus = { level: 'pending', issue: 4 };
+/** Active health checks (#4): option httpchk, http-check, tcp-check, spread-checks. */
+export const CHECKS: KeywordStatus = SUPPORTED;
 /** TLS termination, certificates (#5). */
 export const TLS: KeywordStatus = { level: 'pending', issue: 5 };
 /** Stats page, Prometheus, runtime API (#6). */

@@ -114,6 +114,33 @@ export class RuntimeBackend {
     next.grant(server);
   }
 
+  /**
+   * A server came back (UP after checks, out of MAINT): it takes waiters from the
+   * backend's queue up to its limit, as HAProxy's pendconn_grab_from_px does.
+   * Returns how many requests it took.
+   */
+  serverBecameUsable(server: RuntimeServer): number {
+    this.balancer.update(server);
+    let moved = 0;
+    while (server.usable && server.weight > 0 && !server.full) {
+      const next = this.queue.shift();
+      if (!next) break;
+      this.take(server);
+      next.grant(server);
+      moved++;
+    }
+    return moved;
+  }
+
+  /**
+   * A server went DOWN / MAINT / NOLB: the balancer stops picking it. Requests
+   * already waiting in its own queue (hash-bound) stay there until it comes back
+   * or `timeout queue` expires; requeueing them elsewhere is not done yet.
+   */
+  serverBecameUnusable(server: RuntimeServer): void {
+    this.balancer.update(server);
+  }
+
   private take(server: RuntimeServer): void {
     server.served++;
     server.total++;

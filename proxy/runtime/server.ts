@@ -5,6 +5,7 @@
 import type { Server } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { SERVER_DEFAULTS } from '../config/provision.ts';
+import type { ServerCheck } from '../checks/checker.ts';
 
 /** Called when a queued request gets a connection slot on `server`. */
 export type SlotWaiter = { grant: (server: RuntimeServer) => void; enqueuedAt: number; cancelled: boolean };
@@ -17,6 +18,8 @@ export class RuntimeServer implements LbServer {
   readonly port: number;
   weight: number;
   usable: boolean;
+  /** Slow start: fraction of the weight in effect, in sixteenths (set by proxy/checks). */
+  warmup?: number;
   served = 0;
   maxconn: number;
   maxqueue: number;
@@ -28,6 +31,12 @@ export class RuntimeServer implements LbServer {
   /** Failed connection attempts (econ) and retries (wretr). */
   connectErrors = 0;
   retries = 0;
+  /** Active health check of a server with `check` (proxy/checks), else undefined. */
+  check: ServerCheck | undefined;
+  /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`. */
+  get status(): string {
+    return this.check?.state.label() ?? (this.usable ? 'no check' : 'MAINT');
+  }
 
   constructor(readonly config: Server, id: number) {
     this.name = config.name;

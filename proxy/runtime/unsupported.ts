@@ -20,6 +20,9 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     if (proxy.kind === 'defaults') continue;
     for (const bind of proxy.binds) if (bind.ssl) add(`'bind … ssl' (TLS termination)`, bind.loc, '#5');
     for (const server of proxy.servers) if (server.options.ssl) add(`'server … ssl'`, server.loc, '#5');
+    for (const server of proxy.servers) if (server.options.check && server.options.checkSsl) add(`'server … check-ssl' (TLS health checks)`, server.loc, '#5');
+    for (const rule of proxy.tcpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'tcp-check connect ssl' (TLS health checks)`, rule.loc, '#5');
+    for (const rule of proxy.httpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'http-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     if (proxy.cookie) add(`'cookie' persistence`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) add(`'stick-table'`, proxy.stickTable.loc, 'sticky sessions');
     for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
@@ -43,10 +46,11 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
 /** Parsed behaviours that run in a reduced form for now: the engine starts, with these warnings. */
 export function reducedFeatureWarnings(config: Config): string[] {
   const warnings: string[] = [];
-  const checked = config.proxies.flatMap((p) => p.servers).filter((s) => s.options.check);
-  if (checked.length > 0) {
-    warnings.push(`health checks are not active yet (issue #4): the ${checked.length} server(s) with 'check' are assumed up (first at ${checked[0]!.loc.file}:${checked[0]!.loc.line})`);
-  }
+  const servers = config.proxies.filter((p) => p.kind !== 'defaults').flatMap((p) => p.servers);
+  const agent = servers.find((s) => s.options.agentCheck);
+  if (agent) warnings.push(`'agent-check' is not run yet: only the health check decides the state (first at ${agent.loc.file}:${agent.loc.line})`);
+  const observed = servers.find((s) => s.options.observe !== undefined && s.options.observe !== 'none');
+  if (observed) warnings.push(`'observe' (passive health) is not applied yet: only active checks decide the state (first at ${observed.loc.file}:${observed.loc.line})`);
   const compressed = config.proxies.find((p) => p.kind !== 'defaults' && p.compression.algorithms.length > 0);
   if (compressed) warnings.push(`'compression' is not applied yet: responses are forwarded uncompressed (${compressed.kind} '${compressed.name}')`);
   return warnings;

@@ -1,0 +1,208 @@
+/**
+ * Runs one server's active check on its timer and applies the results: the
+ * state machine (state.ts) decides transitions; a transition flips the
+ * server's `usable`, tells the balancer, lets a server coming back take the
+ * backend's queued requests, logs HAProxy's line and records the event.
+ */
+import type { RuntimeBackend } from '../runtime/backend.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+import { slowstartSixteenths } from '../balance/index.ts';
+import { HealthState } from './state.ts';
+import type { AdminState, OperationalState } from './state.ts';
+import { Ring, EVENT_HISTORY, RESULT_HISTORY, transitionMessage, checkLogMessage } from './events.ts';
+import type { BackendCounts, HealthEvent } from './events.ts';
+import { outcomeOf } from './types.ts';
+import type { CheckResult } from './types.ts';
+import type { CheckSettings } from './settings.ts';
+
+/** Where state-change lines go (the engine's logger alerts). */
+export type HealthNotify = (message: string, event?: HealthEvent) => void;
+
+export function backendCounts(backend: RuntimeBackend): BackendCounts {
+  let active = 0;
+  let backup = 0;
+  for (const s of backend.servers) {
+    if (!s.usable || s.weight <= 0) continue;
+    if (s.backup) backup++;
+    else active++;
+  }
+  return { active, backup };
+}
+
+export class ServerCheck {
+  readonly state: HealthState;
+  /** State transitions, oldest first (the health timeline). */
+  readonly events = new Ring<HealthEvent>(EVENT_HISTORY);
+  /** Every check result, for latency graphs. */
+  readonly results = new Ring<CheckResult>(RESULT_HISTORY);
+  /** Checks run so far. */
+  count = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private slowstartTimer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  /** Stopped for good (engine stop, replaced on reload): results in flight are dropped. */
+  private retired = false;
+
+  constructor(
+    readonly backend: RuntimeBackend,
+    readonly server: RuntimeServer,
+    readonly settings: CheckSettings,
+    private readonly notify: HealthNotify,
+  ) {
+    this.state = new HealthState(settings.timings, server.config.options.disabled ?? false);
+    server.check = this;
+  }
+
+  /** Takes over the health of the same server from before a reload (counters, state, history). */
+  adopt(previous: ServerCheck): void {
+    const configuredMaint = this.state.admin === 'MAINT';
+    this.state.op = previous.state.op;
+    this.state.health = Math.min(previous.state.health, this.state.full);
+    if (this.state.health >= this.state.timings.rise) this.state.health = this.state.full;
+    if (!configuredMaint) this.state.admin = previous.state.admin;
+    for (const e of previous.events.toArray()) this.events.push(e);
+    for (const r of previous.results.toArray()) this.results.push(r);
+    this.count = previous.count;
+    this.server.usable = this.state.usable;
+  }
+
+  /** Starts checking; the first check comes after `firstDelay` (random within the interval by default). */
+  start(firstDelay = Math.floor(Math.random() * this.state.interval())): void {
+    this.stopped = false;
+    this.schedule(firstDelay);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.retired = true;
+    clearTimeout(this.timer);
+    clearInterval(this.slowstartTimer);
+    this.timer = undefined;
+  }
+
+  private schedule(delay: number): void {
+    this.timer = setTimeout(() => void this.tick(), delay);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const started = Date.now();
+    if (this.state.admin !== 'MAINT') await this.runOnce();
+    if (this.stopped) return;
+    const interval = this.spread(this.state.interval());
+    // Like HAProxy's task expiry: the next check is one interval after the previous start.
+    const elapsed = Date.now() - started;
+    this.schedule(Math.max(0, interval - (elapsed % Math.max(1, interval))));
+  }
+
+  private spread(interval: number): number {
+    const share = interval * this.settings.spreadPercent / 100;
+    return share > 0 ? Math.max(1, Math.round(interval + share - 2 * share * Math.random())) : interval;
+  }
+
+  /** Runs one check now and applies its result. */
+  async runOnce(): Promise<CheckResult> {
+    const result = await this.settings.probe(this.settings.target, { serverDown: this.state.op === 'DOWN' });
+    if (this.retired) return result;
+    this.apply(result);
+    return result;
+  }
+
+  /** Applies one result (also used by tests and passive observation). */
+  apply(result: CheckResult): OperationalState | undefined {
+    this.count++;
+    const previous = this.results.last();
+    this.results.push(result);
+    const fromLabel = this.state.label();
+    const health = this.state.health;
+    const changed = this.state.record(outcomeOf(result));
+    if (this.settings.logHealthChecks && (previous?.code !== result.code || health !== this.state.health)) {
+      const { rise, fall } = this.state.timings;
+      const h = this.state.health;
+      const status = h >= rise ? `${h - rise + 1}/${fall} ${this.server.weight > 0 ? 'UP' : 'DRAIN'}` : `${h}/${rise} DOWN`;
+      this.notify(checkLogMessage(this.backend.name, this.server.name, this.server.backup, result, status));
+    }
+    if (changed) this.transition(changed, fromLabel, result);
+    return changed;
+  }
+
+  /** Runtime admin change: MAINT / DRAIN / READY (HAProxy's `set server … state`). */
+  setAdmin(admin: AdminState): void {
+    if (this.state.admin === admin) return;
+    const fromLabel = this.state.label();
+    this.state.admin = admin;
+    if (admin === 'MAINT') this.state.health = 0;
+    if (admin === 'READY' && fromLabel === 'MAINT') {
+      // Leaving maintenance: HAProxy puts the server back UP at health=rise, to be confirmed by the checks.
+      this.state.health = this.state.timings.rise;
+      this.state.op = 'UP';
+    }
+    this.transition(this.state.op, fromLabel, undefined, admin === 'MAINT' ? 'entering maintenance' : admin === 'DRAIN' ? 'entering drain mode' : 'leaving maintenance');
+  }
+
+  private transition(to: OperationalState, fromLabel: string, result?: CheckResult, forced?: string): void {
+    const server = this.server;
+    const before = backendCounts(this.backend);
+    const wasUsable = server.usable;
+    server.usable = this.state.usable;
+    let requeued = 0;
+    if (server.usable && !wasUsable) {
+      this.startSlowstart();
+      requeued = this.backend.serverBecameUsable(server);
+    } else if (!server.usable && wasUsable) {
+      this.endSlowstart();
+      this.backend.serverBecameUnusable(server);
+    }
+    const counts = backendCounts(this.backend);
+    const shown: 'UP' | 'DOWN' | 'NOLB' = server.usable ? 'UP' : to === 'NOLB' && this.state.admin !== 'MAINT' ? 'NOLB' : 'DOWN';
+    const reason = transitionMessage({
+      backend: this.backend.name,
+      server: server.name,
+      backup: server.backup,
+      to: shown,
+      ...(result && !this.settings.logHealthChecks ? { result } : {}),
+      ...(forced ? { forced } : {}),
+      counts,
+      sessions: server.served,
+      requeued,
+      queued: server.queue.length,
+    });
+    const event: HealthEvent = {
+      time: result?.time ?? Date.now(),
+      backend: this.backend.name,
+      server: server.name,
+      from: fromLabel,
+      to: this.state.label(),
+      ...(result ? { code: result.code, durationMs: result.durationMs } : {}),
+      reason,
+    };
+    this.events.push(event);
+    this.notify(reason, event);
+    if (before.active + before.backup > 0 && counts.active + counts.backup === 0) {
+      this.notify(`backend ${this.backend.name} has no server available!`);
+    }
+  }
+
+  /** `slowstart`: the weight ramps up in sixteenths over the period after the server comes back. */
+  private startSlowstart(): void {
+    const period = this.settings.slowstart;
+    if (period <= 0) return;
+    const since = Date.now();
+    const step = () => {
+      const sixteenths = slowstartSixteenths(Date.now() - since, period);
+      this.server.warmup = sixteenths >= 16 ? undefined : sixteenths;
+      this.backend.balancer.update(this.server);
+      if (sixteenths >= 16) this.endSlowstart();
+    };
+    this.endSlowstart();
+    step();
+    this.slowstartTimer = setInterval(step, 1000);
+    this.slowstartTimer.unref();
+  }
+
+  private endSlowstart(): void {
+    clearInterval(this.slowstartTimer);
+    this.slowstartTimer = undefined;
+  }
+}

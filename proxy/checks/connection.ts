@@ -1,0 +1,103 @@
+/**
+ * The socket under every check: connect within `connectTimeout` (L4CON /
+ * L4TOUT), then read within `readTimeout` counted from the connect, as HAProxy
+ * does with `timeout connect` then `timeout check`.
+ */
+import net from 'node:net';
+import type { CheckCode, CheckResult, CheckTarget } from './types.ts';
+
+/** errno names → the strerror() text HAProxy prints in `info`. */
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  ETIMEDOUT: 'Connection timed out',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  EADDRINUSE: 'Address already in use',
+  EPIPE: 'Broken pipe',
+  ENOTFOUND: 'Name or service not known',
+  EAI_AGAIN: 'Temporary failure in name resolution',
+};
+
+export function errnoText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code && ERRNO_TEXT[code]) return ERRNO_TEXT[code]!;
+  return (error as Error | undefined)?.message ?? 'unknown error';
+}
+
+export type WaitOutcome = 'data' | 'closed' | 'timeout' | 'error';
+
+export class CheckConnection {
+  /** Everything received so far. */
+  received: Buffer = Buffer.alloc(0);
+  closed = false;
+  error: unknown;
+  private wake: (() => void) | undefined;
+  private readonly deadline: number;
+
+  private constructor(readonly socket: net.Socket, readonly started: number, readTimeout: number, totalTimeout?: number) {
+    this.deadline = Math.min(Date.now() + readTimeout, totalTimeout === undefined ? Infinity : started + totalTimeout);
+    socket.on('data', (chunk: Buffer) => {
+      this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
+      this.wake?.();
+    });
+    socket.on('end', () => { this.closed = true; this.wake?.(); });
+    socket.on('close', () => { this.closed = true; this.wake?.(); });
+    socket.on('error', (e) => { this.error = e; this.closed = true; this.wake?.(); });
+  }
+
+  /** Connects, or resolves with the L4 failure. `started` is the check's start time (duration). */
+  static open(target: CheckTarget, started: number): Promise<CheckConnection | CheckResult> {
+    return new Promise((resolve) => {
+      const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(failure('L4TOUT', started, ''));
+      }, target.connectTimeout);
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(failure('L4CON', started, errnoText(e)));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new CheckConnection(socket, started, target.readTimeout, target.totalTimeout));
+      });
+    });
+  }
+
+  write(data: Buffer | string): void {
+    if (!this.closed) this.socket.write(data);
+  }
+
+  /** Waits for more bytes (beyond `have`), the peer closing, an error or the read deadline. */
+  waitData(have: number): Promise<WaitOutcome> {
+    if (this.received.length > have) return Promise.resolve('data');
+    if (this.error !== undefined) return Promise.resolve('error');
+    if (this.closed) return Promise.resolve('closed');
+    const left = this.deadline - Date.now();
+    if (left <= 0) return Promise.resolve('timeout');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.wake = undefined; resolve('timeout'); }, left);
+      this.wake = () => {
+        this.wake = undefined;
+        clearTimeout(timer);
+        if (this.received.length > have) resolve('data');
+        else resolve(this.error !== undefined ? 'error' : 'closed');
+      };
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export function failure(code: CheckCode, started: number, info: string, status?: number): CheckResult {
+  const time = Date.now();
+  return { code, time, durationMs: time - started, info, ...(status !== undefined ? { status } : {}) };
+}
+
+export const success = failure;

@@ -1,0 +1,94 @@
+/**
+ * The health timeline: every state transition as an event carrying HAProxy's
+ * message (server.c srv_append_status), kept in bounded rings per server,
+ * next to the raw check results for latency graphs.
+ */
+import { CHECK_CODES, hasStatusCode } from './types.ts';
+import type { CheckCode, CheckResult } from './types.ts';
+
+export interface HealthEvent {
+  /** epoch ms */
+  time: number;
+  backend: string;
+  server: string;
+  /** State labels before and after: UP, DOWN, NOLB, MAINT, DRAIN. */
+  from: string;
+  to: string;
+  /** The check result that caused it, if any. */
+  code?: CheckCode;
+  durationMs?: number;
+  /** HAProxy's log line, e.g. "Server app/a1 is DOWN, reason: … check duration: 0ms. 1 active and 0 backup servers left. …". */
+  reason: string;
+}
+
+/** A fixed-size ring: oldest entries are dropped first; `toArray()` is oldest → newest. */
+export class Ring<T> {
+  private readonly items: T[] = [];
+  private start = 0;
+
+  constructor(readonly capacity: number) {}
+
+  push(item: T): void {
+    if (this.items.length < this.capacity) this.items.push(item);
+    else {
+      this.items[this.start] = item;
+      this.start = (this.start + 1) % this.capacity;
+    }
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  toArray(): T[] {
+    return [...this.items.slice(this.start), ...this.items.slice(0, this.start)];
+  }
+
+  last(): T | undefined {
+    return this.items.length === 0 ? undefined : this.items[(this.start + this.items.length - 1) % this.items.length];
+  }
+}
+
+export const EVENT_HISTORY = 100;
+export const RESULT_HISTORY = 256;
+
+/** `, reason: …, code: N, info: "…", check duration: Nms` (srv_append_status). */
+export function checkStatusText(result: CheckResult): string {
+  let text = `, reason: ${CHECK_CODES[result.code].description}`;
+  if (hasStatusCode(result.code) && result.status !== undefined) text += `, code: ${result.status}`;
+  if (result.info) text += `, info: "${result.info.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, (c) => `<${c.charCodeAt(0)}>`)}"`;
+  text += `, check duration: ${result.durationMs}ms`;
+  return text;
+}
+
+export interface BackendCounts {
+  active: number;
+  backup: number;
+}
+
+/** "Server app/a1 is DOWN…" / "…is UP…" / "…is stopping…" with the backend's counts after the change. */
+export function transitionMessage(args: {
+  backend: string; server: string; backup: boolean; to: 'UP' | 'DOWN' | 'NOLB';
+  result?: CheckResult; forced?: string; counts: BackendCounts;
+  sessions: number; requeued: number; queued: number;
+}): string {
+  const { counts } = args;
+  const verb = args.to === 'UP' ? 'is UP' : args.to === 'DOWN' ? 'is DOWN' : 'is stopping';
+  let msg = `${args.backup ? 'Backup ' : ''}Server ${args.backend}/${args.server} ${verb}`;
+  if (args.result) msg += checkStatusText(args.result);
+  else if (args.forced) msg += `, ${args.forced}`;
+  const onBackup = counts.backup > 0 && counts.active === 0 ? ' Running on backup.' : '';
+  if (args.to === 'DOWN') {
+    msg += `. ${counts.active} active and ${counts.backup} backup servers left.${onBackup} ${args.sessions} sessions active, ${args.requeued} requeued, ${args.queued} remaining in queue.`;
+  } else {
+    msg += `. ${counts.active} active and ${counts.backup} backup servers online.${onBackup} ${args.requeued} sessions requeued, ${args.queued} total in queue.`;
+  }
+  return msg;
+}
+
+/** `option log-health-checks`: "Health check for server app/a1 failed, reason: …, status: 2/3 UP." */
+export function checkLogMessage(backend: string, server: string, backup: boolean, result: CheckResult, status: string): string {
+  const outcome = CHECK_CODES[result.code].outcome;
+  const verdict = outcome === 'condpass' ? 'conditionally succeeded' : outcome === 'passed' ? 'succeeded' : 'failed';
+  return `Health check for ${backup ? 'backup ' : ''}server ${backend}/${server} ${verdict}${checkStatusText(result)}, status: ${status}.`;
+}

@@ -1,0 +1,168 @@
+/**
+ * HTTP checks: `option httpchk [METH] [URI] [VER]` and `http-check send`
+ * build the request; `http-check expect [!]status|rstatus|string|rstring`
+ * judge the answer (default: 2xx and 3xx pass). The response is framed by
+ * Node's llhttp, never by hand. `http-check disable-on-404` turns a 404 from a
+ * server that is not DOWN into L7OKC (NOLB).
+ */
+import type { HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
+import { newParser, RESPONSE, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../http/llhttp.ts';
+import type { HeadersCompleteCallback } from '../http/llhttp.ts';
+import { CheckConnection, failure } from './connection.ts';
+import type { CheckCode, CheckResult, CheckTarget, Probe, ProbeContext } from './types.ts';
+
+export interface HttpCheckSpec {
+  method: string;
+  uri: string;
+  version: string;
+  headers: Array<{ name: string; value: string }>;
+  body?: string;
+  expects: HttpCheckExpect[];
+  disableOn404: boolean;
+}
+
+/** Merges `option httpchk` with the `http-check send` / `expect` rules (HAProxy's defaults: OPTIONS / HTTP/1.0). */
+export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean): HttpCheckSpec {
+  const spec: HttpCheckSpec = {
+    method: request?.method ?? 'OPTIONS',
+    uri: request?.uri ?? '/',
+    version: request?.version ?? 'HTTP/1.0',
+    headers: [],
+    expects: [],
+    disableOn404,
+  };
+  for (const rule of rules) {
+    if (rule.type === 'send') {
+      if (rule.method) spec.method = rule.method;
+      if (rule.uri) spec.uri = rule.uri;
+      if (rule.version) spec.version = rule.version;
+      spec.headers.push(...rule.headers);
+      if (rule.body !== undefined) spec.body = rule.body;
+    } else if (rule.type === 'expect') spec.expects.push(rule.expect);
+  }
+  return spec;
+}
+
+export function httpCheckRequestBytes(spec: HttpCheckSpec): Buffer {
+  // Headers appended to the version with "\r\n" (deprecated form) are kept as written.
+  let head = `${spec.method} ${spec.uri} ${spec.version}\r\n`;
+  const has = (n: string) => spec.headers.some((h) => h.name.toLowerCase() === n);
+  for (const h of spec.headers) head += `${h.name}: ${h.value}\r\n`;
+  const body = spec.body ?? '';
+  if (body.length > 0 && !has('content-length')) head += `content-length: ${Buffer.byteLength(body)}\r\n`;
+  if (!has('connection')) head += 'connection: close\r\n';
+  return Buffer.from(head + '\r\n' + body, 'latin1');
+}
+
+interface ParsedResponse {
+  status: number;
+  reason: string;
+  headers: string[];
+  body: Buffer;
+}
+
+/** Statuses the expect `status` pattern accepts: `200`, `200-299`, `200,301-302`. */
+function statusMatches(pattern: string, status: number): boolean {
+  return pattern.split(',').some((part) => {
+    const [lo, hi] = part.trim().split('-');
+    const low = Number(lo);
+    const high = hi === undefined ? low : Number(hi);
+    return status >= low && status <= high;
+  });
+}
+
+function judge(spec: HttpCheckSpec, response: ParsedResponse, started: number, context: ProbeContext): CheckResult {
+  const { status } = response;
+  if (spec.disableOn404 && status === 404 && !context.serverDown) return failure('L7OKC', started, response.reason, status);
+  if (spec.expects.length === 0) {
+    const ok = status >= 200 && status < 400;
+    return ok ? failure('L7OK', started, '', status) : failure('L7STS', started, response.reason, status);
+  }
+  for (const expect of spec.expects) {
+    let match: boolean;
+    let failCode: CheckCode;
+    let info: string;
+    switch (expect.kind) {
+      case 'status':
+        match = statusMatches(expect.pattern, status);
+        failCode = 'L7STS';
+        info = response.reason;
+        break;
+      case 'rstatus':
+        match = new RegExp(expect.pattern).test(String(status));
+        failCode = 'L7STS';
+        info = response.reason;
+        break;
+      case 'string':
+        match = response.body.includes(expect.pattern, 0, 'latin1');
+        failCode = 'L7RSP';
+        info = 'HTTP content check did not match';
+        break;
+      case 'rstring':
+        match = new RegExp(expect.pattern).test(response.body.toString('latin1'));
+        failCode = 'L7RSP';
+        info = 'HTTP content check did not match';
+        break;
+      default: {
+        // hdr / fhdr: pattern "name <n> [value <v>]" — presence of the header (value substring when given).
+        const m = /name\s+(\S+)(?:\s+value\s+(.+))?/.exec(expect.pattern);
+        const name = m?.[1]?.toLowerCase() ?? '';
+        const value = m?.[2];
+        match = false;
+        for (let i = 0; i + 1 < response.headers.length; i += 2) {
+          if (response.headers[i]!.toLowerCase() === name && (value === undefined || response.headers[i + 1]!.includes(value))) match = true;
+        }
+        failCode = 'L7RSP';
+        info = 'HTTP header check did not match';
+      }
+    }
+    if (match === expect.negate) return failure(failCode, started, info, status);
+  }
+  return failure('L7OK', started, '', status);
+}
+
+export function httpProbe(spec: HttpCheckSpec): Probe {
+  const request = httpCheckRequestBytes(spec);
+  const head = spec.method.toUpperCase() === 'HEAD';
+  return async (target: CheckTarget, context: ProbeContext): Promise<CheckResult> => {
+    const started = Date.now();
+    const conn = await CheckConnection.open(target, started);
+    if (!(conn instanceof CheckConnection)) return conn;
+    try {
+      conn.write(request);
+      const parser = newParser(RESPONSE);
+      let response: ParsedResponse | undefined;
+      let complete = false;
+      const onHeaders: HeadersCompleteCallback = (_maj, _min, headers, _m, _u, statusCode, statusMessage) => {
+        response = { status: statusCode ?? 0, reason: statusMessage ?? '', headers: headers ?? [], body: Buffer.alloc(0) };
+        return head ? 1 : 0;
+      };
+      parser[kOnHeadersComplete] = onHeaders;
+      parser[kOnBody] = (chunk: Buffer) => { if (response) response.body = Buffer.concat([response.body, chunk]); };
+      parser[kOnMessageComplete] = () => { complete = true; };
+      let fed = 0;
+      try {
+        for (;;) {
+          if (conn.received.length > fed) {
+            const r = parser.execute(conn.received.subarray(fed));
+            fed = conn.received.length;
+            if (r instanceof Error) return failure('L7RSP', started, r.reason || r.message);
+            if (complete && response) return judge(spec, response, started, context);
+          }
+          const outcome = await conn.waitData(fed);
+          if (outcome === 'data') continue;
+          if (outcome === 'timeout') return failure('L7TOUT', started, '');
+          // The peer closed: a response without length ends here.
+          const end = parser.finish();
+          if (end instanceof Error) return failure('L7RSP', started, end.reason || end.message);
+          if (response) return judge(spec, response, started, context);
+          return failure('L7RSP', started, conn.error !== undefined ? 'Connection reset by peer' : 'empty response');
+        }
+      } finally {
+        parser.close();
+      }
+    } finally {
+      conn.close();
+    }
+  };
+}

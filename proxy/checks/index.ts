@@ -1,0 +1,54 @@
+/**
+ * Health checks for an engine's tables (DESIGN.md §4 `checks/`): one
+ * ServerCheck per server with `check`, started with a random first delay so
+ * a start or reload does not check every server at once, and carrying the
+ * health of servers that survive a reload (same backend and server name).
+ */
+import type { Config } from '../config/model.ts';
+import type { RuntimeBackend } from '../runtime/backend.ts';
+import { ServerCheck } from './checker.ts';
+import type { HealthNotify } from './checker.ts';
+import { checkSettings } from './settings.ts';
+
+export { ServerCheck } from './checker.ts';
+export type { HealthEvent } from './events.ts';
+export type { CheckResult, CheckCode } from './types.ts';
+
+export class HealthChecks {
+  readonly checks: ServerCheck[] = [];
+
+  constructor(backends: ReadonlyMap<string, RuntimeBackend>, config: Config, notify: HealthNotify) {
+    const spread = Number(config.global.tune['spread-checks'] ?? 0) || 0;
+    for (const backend of backends.values()) {
+      for (const server of backend.servers) {
+        if (!server.config.options.check) continue;
+        this.checks.push(new ServerCheck(backend, server, checkSettings(backend.config, server.config, spread), notify));
+      }
+    }
+  }
+
+  /** Carries over the state of servers that still exist; call before the new tables serve traffic. */
+  adopt(previous: HealthChecks | undefined): void {
+    if (!previous) return;
+    const old = new Map(previous.checks.map((c) => [`${c.backend.name}/${c.server.name}`, c]));
+    for (const check of this.checks) {
+      const before = old.get(`${check.backend.name}/${check.server.name}`);
+      if (before) check.adopt(before);
+    }
+    for (const backend of new Set(this.checks.map((c) => c.backend))) {
+      for (const s of backend.servers) backend.balancer.update(s);
+    }
+  }
+
+  start(): void {
+    for (const check of this.checks) check.start();
+  }
+
+  stop(): void {
+    for (const check of this.checks) check.stop();
+  }
+
+  find(backend: string, server: string): ServerCheck | undefined {
+    return this.checks.find((c) => c.backend.name === backend && c.server.name === server);
+  }
+}

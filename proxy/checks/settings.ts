@@ -1,0 +1,72 @@
+/**
+ * What a server's check does, from the configuration: which probe (TCP
+ * connect, `option httpchk`, `option tcp-check`), where it connects (`addr`,
+ * `port`), its timeouts and its rise/fall/inter timings (HAProxy defaults:
+ * inter 2s, rise 2, fall 3; fastinter and downinter default to inter).
+ */
+import type { Proxy, Server } from '../config/model.ts';
+import { SERVER_DEFAULTS } from '../config/provision.ts';
+import { httpCheckSpec, httpProbe } from './http.ts';
+import { tcpConnectCheck } from './tcp.ts';
+import { tcpCheckProbe } from './tcp-check.ts';
+import type { CheckTimings } from './state.ts';
+import type { CheckTarget, Probe } from './types.ts';
+
+export interface CheckSettings {
+  kind: 'tcp' | 'http' | 'tcp-check';
+  probe: Probe;
+  target: CheckTarget;
+  timings: CheckTimings;
+  /** `spread-checks` percentage: each interval is moved by up to ± this share. */
+  spreadPercent: number;
+  /** ms; 0 = none. */
+  slowstart: number;
+  logHealthChecks: boolean;
+}
+
+export function checkTimings(server: Server): CheckTimings {
+  const o = server.options;
+  const inter = o.inter ?? SERVER_DEFAULTS.inter;
+  return {
+    inter,
+    fastinter: o.fastinter ?? inter,
+    downinter: o.downinter ?? inter,
+    rise: o.rise ?? SERVER_DEFAULTS.rise,
+    fall: o.fall ?? SERVER_DEFAULTS.fall,
+  };
+}
+
+export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0): CheckSettings {
+  const timings = checkTimings(server);
+  const checkTimeout = proxy.timeouts.check;
+  // HAProxy: with `timeout check`, connect gets min(timeout connect, inter) and the read `timeout check`;
+  // without it, `inter` bounds the whole check.
+  const connectTimeout = Math.min(proxy.timeouts.connect ?? timings.inter, timings.inter);
+  const target: CheckTarget = {
+    host: server.options.addr ?? server.host,
+    port: server.options.port ?? server.port,
+    connectTimeout,
+    readTimeout: checkTimeout ?? timings.inter,
+    ...(checkTimeout === undefined ? { totalTimeout: timings.inter } : {}),
+  };
+  let kind: CheckSettings['kind'] = 'tcp';
+  let probe: Probe = tcpConnectCheck;
+  if (proxy.options['httpchk']?.enabled) {
+    kind = 'http';
+    probe = httpProbe(httpCheckSpec(proxy.httpCheckRequest, proxy.httpCheckRules, proxy.httpCheckDisableOn404));
+    const connect = proxy.httpCheckRules.find((r) => r.type === 'connect');
+    if (connect?.type === 'connect' && connect.port !== undefined) target.port = connect.port;
+  } else if (proxy.options['tcp-check']?.enabled && proxy.tcpCheckRules.length > 0) {
+    kind = 'tcp-check';
+    probe = tcpCheckProbe(proxy.tcpCheckRules);
+  }
+  return {
+    kind,
+    probe,
+    target,
+    timings,
+    spreadPercent,
+    slowstart: server.options.slowstart ?? 0,
+    logHealthChecks: proxy.options['log-health-checks']?.enabled ?? false,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * `option tcp-check` scripts: connect [port N] [addr A], send / send-binary,
+ * expect [!]string / rstring / binary / rbinary. Rules run in order; the
+ * first rule may be a connect (else the check connects first, as HAProxy's
+ * implicit connect does). Passing every rule is L7OK, or L4OK when the script
+ * has no expect (HAProxy reports a bare connect as L4OK).
+ */
+import type { TcpCheckRule } from '../config/model.ts';
+import { CheckConnection, failure } from './connection.ts';
+import type { CheckResult, CheckTarget, Probe } from './types.ts';
+
+function expectMatches(rule: Extract<TcpCheckRule, { type: 'expect' }>, data: Buffer): boolean {
+  switch (rule.kind) {
+    case 'string': return data.includes(rule.pattern, 0, 'latin1');
+    case 'rstring': return new RegExp(rule.pattern).test(data.toString('latin1'));
+    case 'binary': return data.includes(Buffer.from(rule.pattern, 'hex'));
+    case 'rbinary': return new RegExp(rule.pattern).test(data.toString('hex').toUpperCase());
+  }
+}
+
+function describe(rule: Extract<TcpCheckRule, { type: 'expect' }>): string {
+  return `TCPCHK ${rule.negate ? 'found unexpected' : 'did not match'} content '${rule.pattern}'`;
+}
+
+export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
+  const steps = rules.filter((r) => r.type !== 'comment');
+  return async (target: CheckTarget): Promise<CheckResult> => {
+    const started = Date.now();
+    let conn: CheckConnection | undefined;
+    let consumed = 0;
+    let expects = 0;
+    const connect = async (port?: number, addr?: string): Promise<CheckResult | undefined> => {
+      conn?.close();
+      const opened = await CheckConnection.open({ ...target, host: addr ?? target.host, port: port ?? target.port }, started);
+      if (!(opened instanceof CheckConnection)) return opened;
+      conn = opened;
+      consumed = 0;
+      return undefined;
+    };
+    try {
+      if (steps[0]?.type !== 'connect') {
+        const failed = await connect();
+        if (failed) return failed;
+      }
+      for (const [i, rule] of steps.entries()) {
+        const step = `at step ${i + 1} of tcp-check`;
+        if (rule.type === 'connect') {
+          if (rule.ssl) return failure('L6RSP', started, `${step} (connect): check-ssl is not supported yet`);
+          const failed = await connect(rule.port, rule.addr);
+          if (failed) return { ...failed, info: failed.info ? `${failed.info} ${step} (connect)` : `${step} (connect)` };
+        } else if (rule.type === 'send' || rule.type === 'send-lf') {
+          conn!.write(Buffer.from(rule.data.replace(/\\r/g, '\r').replace(/\\n/g, '\n').replace(/\\t/g, '\t'), 'latin1'));
+        } else if (rule.type === 'send-binary') {
+          conn!.write(Buffer.from(rule.data, 'hex'));
+        } else if (rule.type === 'expect') {
+          expects++;
+          const c = conn!;
+          for (;;) {
+            const data = c.received.subarray(consumed);
+            const enough = rule.minRecv === undefined || rule.minRecv < 0 || data.length >= rule.minRecv;
+            if (enough && data.length > 0 && expectMatches(rule, data)) {
+              if (rule.negate) return failure('L7RSP', started, `${describe(rule)} ${step}`);
+              consumed = c.received.length;
+              break;
+            }
+            const outcome = await c.waitData(c.received.length);
+            if (outcome === 'data') continue;
+            if (rule.negate && outcome !== 'error') { consumed = c.received.length; break; }
+            if (outcome === 'timeout') return failure('L7TOUT', started, `${step} (expect ${rule.kind})`);
+            if (c.received.length === consumed) return failure('L7RSP', started, `${outcome === 'error' ? 'Connection reset by peer' : 'Connection closed'} ${step} (expect ${rule.kind})`);
+            return failure('L7RSP', started, `${describe(rule)} ${step}`);
+          }
+        }
+      }
+      return failure(expects > 0 ? 'L7OK' : 'L4OK', started, '');
+    } finally {
+      conn?.close();
+    }
+  };
+}

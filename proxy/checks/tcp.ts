@@ -1,0 +1,11 @@
+/** The plain TCP connect check (no `option httpchk` / `tcp-check`): L4OK, L4CON, L4TOUT. */
+import { CheckConnection, success } from './connection.ts';
+import type { CheckTarget, CheckResult, Probe } from './types.ts';
+
+export const tcpConnectCheck: Probe = async (target: CheckTarget): Promise<CheckResult> => {
+  const started = Date.now();
+  const conn = await CheckConnection.open(target, started);
+  if (!(conn instanceof CheckConnection)) return conn;
+  conn.close();
+  return success('L4OK', started, '');
+};

@@ -1,0 +1,69 @@
+/**
+ * Check results as HAProxy names them (check.c `check_statuses[]`): a code,
+ * its description, whether it passes, and the check's duration.
+ */
+
+export type CheckCode =
+  | 'L4OK' | 'L4TOUT' | 'L4CON'
+  | 'L6OK' | 'L6TOUT' | 'L6RSP'
+  | 'L7OK' | 'L7OKC' | 'L7RSP' | 'L7TOUT' | 'L7STS'
+  | 'SOCKERR';
+
+/** passed / failed / conditionally passed (`http-check disable-on-404` on a 404). */
+export type CheckOutcome = 'passed' | 'failed' | 'condpass';
+
+export const CHECK_CODES: Readonly<Record<CheckCode, { outcome: CheckOutcome; description: string }>> = {
+  SOCKERR: { outcome: 'failed', description: 'Socket error' },
+  L4OK: { outcome: 'passed', description: 'Layer4 check passed' },
+  L4TOUT: { outcome: 'failed', description: 'Layer4 timeout' },
+  L4CON: { outcome: 'failed', description: 'Layer4 connection problem' },
+  L6OK: { outcome: 'passed', description: 'Layer6 check passed' },
+  L6TOUT: { outcome: 'failed', description: 'Layer6 timeout' },
+  L6RSP: { outcome: 'failed', description: 'Layer6 invalid response' },
+  L7TOUT: { outcome: 'failed', description: 'Layer7 timeout' },
+  L7RSP: { outcome: 'failed', description: 'Layer7 invalid response' },
+  L7OK: { outcome: 'passed', description: 'Layer7 check passed' },
+  L7OKC: { outcome: 'condpass', description: 'Layer7 check conditionally passed' },
+  L7STS: { outcome: 'failed', description: 'Layer7 wrong status' },
+};
+
+/** Codes that carry an HTTP status (HAProxy: status >= HCHK_STATUS_L57DATA). */
+export function hasStatusCode(code: CheckCode): boolean {
+  return code === 'L7OK' || code === 'L7OKC' || code === 'L7STS';
+}
+
+export interface CheckResult {
+  code: CheckCode;
+  /** When the check finished (epoch ms). */
+  time: number;
+  /** Connect to verdict, ms. */
+  durationMs: number;
+  /** HAProxy's `info` text: errno text, expectation that failed, status line reason … */
+  info: string;
+  /** HTTP status for L7OK / L7OKC / L7STS. */
+  status?: number;
+}
+
+export function outcomeOf(result: Pick<CheckResult, 'code'>): CheckOutcome {
+  return CHECK_CODES[result.code].outcome;
+}
+
+/** Where and how long one check may take. */
+export interface CheckTarget {
+  host: string;
+  port: number;
+  /** `timeout connect` (else the check's whole budget), ms. */
+  connectTimeout: number;
+  /** `timeout check` once connected (else the remaining budget), ms. */
+  readTimeout: number;
+  /** Whole-check budget from the start (`inter` when `timeout check` is unset), ms. */
+  totalTimeout?: number;
+}
+
+/** What a check may need to know about its server (disable-on-404 applies only when not DOWN). */
+export interface ProbeContext {
+  serverDown: boolean;
+}
+
+/** One kind of active check: runs once and always resolves with a result. */
+export type Probe = (target: CheckTarget, context: ProbeContext) => Promise<CheckResult>;
