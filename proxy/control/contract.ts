@@ -34,6 +34,8 @@ export type ApplyResult =
 
 export interface ServerStatus {
   name: string;
+  /** HAProxy's status column: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN (no check: UP/MAINT/DRAIN). */
+  status: string;
   address: string;
   /** Can take new traffic now. */
   usable: boolean;
@@ -72,8 +74,22 @@ export interface StatusSnapshot {
   backends: BackendStatus[];
 }
 
+/** HAProxy's admin states (`set server B/S state ready|drain|maint`). */
+export type ServerAdminState = 'ready' | 'drain' | 'maint';
+
+export type ServerChangeResult =
+  | { ok: true }
+  | { ok: false; error: { code: 'LS_ERR_CTL_NOT_FOUND' | 'LS_ERR_CTL_BAD_VALUE'; message: string } };
+
 /** Request/response methods. Every method resolves; bad input is an answer, never a throw. */
 export interface ControlContract {
+  /**
+   * ready: takes traffic; drain: finishes what it has, takes no new traffic;
+   * maint: no traffic, health checks paused.
+   */
+  setServerState(backend: string, server: string, state: ServerAdminState): Promise<ServerChangeResult>;
+  /** Runtime weight 0..256 (0 = no new traffic); the balancer uses it for the next pick. */
+  setServerWeight(backend: string, server: string, weight: number): Promise<ServerChangeResult>;
   /** Checks a configuration text without applying it. */
   validateConfig(text: string, name?: string): Promise<ValidateResult>;
   /** Validates, then applies (reload without dropping unchanged listeners); an invalid text changes nothing. */
@@ -83,6 +99,8 @@ export interface ControlContract {
 
 /** IPC channel names (`area:verb`) for each method, for the Electron transport. */
 export const CONTROL_CHANNELS = {
+  setServerState: 'server:state',
+  setServerWeight: 'server:weight',
   validateConfig: 'config:validate',
   applyConfig: 'config:apply',
   status: 'engine:status',

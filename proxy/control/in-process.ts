@@ -8,7 +8,8 @@ import type { Config } from '../config/model.ts';
 import type { Engine } from '../engine.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { LoadstarError } from '../errors.ts';
-import type { ControlContract, ControlDiagnostic, ValidateResult, ApplyResult, StatusSnapshot } from './contract.ts';
+import type { ControlContract, ControlDiagnostic, ValidateResult, ApplyResult, StatusSnapshot, ServerAdminState, ServerChangeResult } from './contract.ts';
+import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
 
 function toControl(d: Diagnostic): ControlDiagnostic {
   return { file: d.file, line: d.line, column: d.column, severity: d.severity, code: d.code, keyword: d.keyword, message: d.message, text: formatDiagnostic(d) };
@@ -37,6 +38,14 @@ export class InProcessControl implements ControlContract {
     return { applied: true, diagnostics };
   }
 
+  async setServerState(backend: string, server: string, state: ServerAdminState): Promise<ServerChangeResult> {
+    return setServerAdminState(this.engine, backend, server, state);
+  }
+
+  async setServerWeight(backend: string, server: string, weight: number): Promise<ServerChangeResult> {
+    return setServerWeight(this.engine, backend, server, weight);
+  }
+
   async status(): Promise<StatusSnapshot> {
     const backends = this.config.proxies
       .filter((p) => (p.kind === 'backend' || p.kind === 'listen') && !p.disabled)
@@ -50,6 +59,7 @@ export class InProcessControl implements ControlContract {
           queued: runtime.queue.length,
           servers: runtime.servers.map((s) => ({
             name: s.name,
+            status: s.status,
             address: `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`,
             usable: s.usable,
             weight: s.weight,

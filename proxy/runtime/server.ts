@@ -33,9 +33,12 @@ export class RuntimeServer implements LbServer {
   retries = 0;
   /** Active health check of a server with `check` (proxy/checks), else undefined. */
   check: ServerCheck | undefined;
+  /** Admin state of a server without `check` (with one, its ServerCheck keeps it). */
+  admin: 'READY' | 'DRAIN' | 'MAINT' = 'READY';
   /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`. */
   get status(): string {
-    return this.check?.state.label() ?? (this.usable ? 'no check' : 'MAINT');
+    if (this.check) return this.check.state.label();
+    return this.admin === 'READY' ? 'no check' : this.admin;
   }
 
   constructor(readonly config: Server, id: number) {
@@ -46,6 +49,7 @@ export class RuntimeServer implements LbServer {
     this.port = config.port;
     this.weight = config.options.weight ?? SERVER_DEFAULTS.weight;
     this.usable = !(config.options.disabled ?? false);
+    if (!this.usable) this.admin = 'MAINT';
     this.maxconn = config.options.maxconn ?? 0;
     this.maxqueue = config.options.maxqueue ?? 0;
   }

@@ -1,0 +1,59 @@
+/**
+ * Runtime administration of servers (the control contract's setServerState and
+ * setServerWeight, and later the runtime API's `set server`): admin states
+ * ready / drain / maint and weights, applied to the running tables.
+ */
+import type { Engine } from '../engine.ts';
+import type { RuntimeBackend } from './backend.ts';
+import type { RuntimeServer } from './server.ts';
+import type { ServerAdminState, ServerChangeResult } from '../control/contract.ts';
+
+function find(engine: Engine, backendName: string, serverName: string): { backend: RuntimeBackend; server: RuntimeServer } | ServerChangeResult {
+  const backend = engine.backend(backendName);
+  if (!backend) return { ok: false, error: { code: 'LS_ERR_CTL_NOT_FOUND', message: `No such backend '${backendName}'.` } };
+  const server = backend.server(serverName);
+  if (!server) return { ok: false, error: { code: 'LS_ERR_CTL_NOT_FOUND', message: `No such server '${serverName}' in backend '${backendName}'.` } };
+  return { backend, server };
+}
+
+/** Makes the balancer see `server.usable` after a change, and hands queued work to a returning server. */
+function applyUsable(backend: RuntimeBackend, server: RuntimeServer, usable: boolean): void {
+  const was = server.usable;
+  server.usable = usable;
+  if (usable && !was) backend.serverBecameUsable(server);
+  else if (!usable && was) backend.serverBecameUnusable(server);
+  else backend.balancer.update(server);
+}
+
+export function setServerAdminState(engine: Engine, backendName: string, serverName: string, state: ServerAdminState): ServerChangeResult {
+  if (state !== 'ready' && state !== 'drain' && state !== 'maint') {
+    return { ok: false, error: { code: 'LS_ERR_CTL_BAD_VALUE', message: `'${String(state)}' is not a server state; use ready, drain or maint.` } };
+  }
+  const found = find(engine, backendName, serverName);
+  if ('ok' in found) return found;
+  const { backend, server } = found;
+  const admin = state === 'ready' ? 'READY' : state === 'drain' ? 'DRAIN' : 'MAINT';
+  if (server.check) {
+    // The health check owns the state (it logs the transition and keeps the timeline).
+    server.check.setAdmin(admin);
+    return { ok: true };
+  }
+  server.admin = admin;
+  // DRAIN and MAINT take no new traffic; requests in flight finish (connections are never cut here).
+  applyUsable(backend, server, admin === 'READY');
+  return { ok: true };
+}
+
+export function setServerWeight(engine: Engine, backendName: string, serverName: string, weight: number): ServerChangeResult {
+  if (!Number.isInteger(weight) || weight < 0 || weight > 256) {
+    return { ok: false, error: { code: 'LS_ERR_CTL_BAD_VALUE', message: `weight must be an integer from 0 to 256, got '${weight}'.` } };
+  }
+  const found = find(engine, backendName, serverName);
+  if ('ok' in found) return found;
+  const { backend, server } = found;
+  const was = server.weight;
+  server.weight = weight;
+  if (was === 0 && weight > 0 && server.usable) backend.serverBecameUsable(server);
+  else backend.balancer.update(server);
+  return { ok: true };
+}
