@@ -127,6 +127,45 @@ export class ServerCheck {
     return changed;
   }
 
+  /** Consecutive errors seen in live traffic (`observe`), reset by a success. */
+  private observedErrors = 0;
+
+  /**
+   * Passive health (`observe layer4|layer7`, `error-limit`, `on-error`): the engine
+   * reports each exchange; after `error-limit` consecutive errors the `on-error`
+   * action applies, as HAProxy's check.c does:
+   * fastinter → next check at fastinter; fail-check → one failed check (and fastinter);
+   * sudden-death → health left at its last UP step, one more failure marks DOWN;
+   * mark-down → DOWN now. Every action forces fastinter.
+   */
+  observe(layer: 'layer4' | 'layer7', ok: boolean, info: string): void {
+    const o = this.server.config.options;
+    const mode = o.observe ?? 'none';
+    if (mode === 'none' || (layer === 'layer7' && mode !== 'layer7')) return;
+    if (ok) {
+      this.observedErrors = 0;
+      return;
+    }
+    if (++this.observedErrors < (o.errorLimit ?? 10)) return;
+    this.observedErrors = 0;
+    const result: CheckResult = { code: 'HANA', time: Date.now(), durationMs: 0, info };
+    const action = o.onError ?? 'fail-check';
+    if (action === 'fail-check') this.apply(result);
+    else if (action === 'sudden-death') {
+      if (this.state.health > this.state.timings.rise) this.state.health = this.state.timings.rise;
+      else this.apply(result);
+    } else if (action === 'mark-down') {
+      const from = this.state.label();
+      const changed = this.state.force('DOWN');
+      this.results.push(result);
+      if (changed) this.transition(changed, from, result);
+    }
+    if (!this.stopped) {
+      clearTimeout(this.timer);
+      this.schedule(this.state.timings.fastinter);
+    }
+  }
+
   /** Runtime admin change: MAINT / DRAIN / READY (HAProxy's `set server … state`). */
   setAdmin(admin: AdminState): void {
     if (this.state.admin === admin) return;

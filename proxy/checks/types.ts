@@ -7,13 +7,16 @@ export type CheckCode =
   | 'L4OK' | 'L4TOUT' | 'L4CON'
   | 'L6OK' | 'L6TOUT' | 'L6RSP'
   | 'L7OK' | 'L7OKC' | 'L7RSP' | 'L7TOUT' | 'L7STS'
-  | 'SOCKERR';
+  | 'SOCKERR'
+  /** Passive health (`observe`): errors seen in live traffic reached `error-limit`. */
+  | 'HANA';
 
 /** passed / failed / conditionally passed (`http-check disable-on-404` on a 404). */
 export type CheckOutcome = 'passed' | 'failed' | 'condpass';
 
 export const CHECK_CODES: Readonly<Record<CheckCode, { outcome: CheckOutcome; description: string }>> = {
   SOCKERR: { outcome: 'failed', description: 'Socket error' },
+  HANA: { outcome: 'failed', description: 'Health analyze' },
   L4OK: { outcome: 'passed', description: 'Layer4 check passed' },
   L4TOUT: { outcome: 'failed', description: 'Layer4 timeout' },
   L4CON: { outcome: 'failed', description: 'Layer4 connection problem' },

@@ -182,16 +182,18 @@ export class HttpTransaction {
     connectUpstream(pool, backend.timeouts.connect, (conn, error) => {
       if (this.finished) return conn?.destroy();
       if (!conn) return this.connectFailed(error ?? 'error');
+      server.check?.observe('layer4', true, '');
       this.tc = Date.now() - started;
       this.send(conn);
     });
   }
 
   /** HAProxy: up to `retries` new attempts, min(timeout connect, 1s) apart; redispatch per `option redispatch`. */
-  private connectFailed(_error: string): void {
+  private connectFailed(error: string): void {
     const backend = this.backend!;
     const server = this.server!;
     server.connectErrors++;
+    server.check?.observe('layer4', false, `connection error: ${error}`);
     if (this.retries >= backend.runtime.retries) {
       this.termination = 'SC';
       this.releaseSlot();
@@ -262,6 +264,9 @@ export class HttpTransaction {
     this.waitingForServer = false;
     this.status = head.status;
     this.response = head;
+    // `observe layer7`: 5xx answers count as errors, except 501 and 505 (HAProxy's rule).
+    const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
+    this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
     this.backend!.applyResponseRules(this, head);
     this.frontend.applyResponseRules(this, head);
     const r = this.request;
@@ -339,6 +344,7 @@ export class HttpTransaction {
       return this.abortClient();
     }
     this.termination = reason === 'invalid' ? 'PH' : 'SH';
+    conn.server.check?.observe(reason === 'invalid' ? 'layer7' : 'layer4', false, reason === 'invalid' ? 'invalid response' : 'connection closed before the response');
     this.backend!.responseError(this);
     this.fail(502);
   }
@@ -353,6 +359,7 @@ export class HttpTransaction {
       return this.abortClient();
     }
     this.termination = 'sH';
+    this.server?.check?.observe('layer7', false, 'server timeout');
     this.fail(504);
   }
 

@@ -49,8 +49,8 @@ export function reducedFeatureWarnings(config: Config): string[] {
   const servers = config.proxies.filter((p) => p.kind !== 'defaults').flatMap((p) => p.servers);
   const agent = servers.find((s) => s.options.agentCheck);
   if (agent) warnings.push(`'agent-check' is not run yet: only the health check decides the state (first at ${agent.loc.file}:${agent.loc.line})`);
-  const observed = servers.find((s) => s.options.observe !== undefined && s.options.observe !== 'none');
-  if (observed) warnings.push(`'observe' (passive health) is not applied yet: only active checks decide the state (first at ${observed.loc.file}:${observed.loc.line})`);
+  const observedWithoutCheck = servers.find((s) => s.options.observe !== undefined && s.options.observe !== 'none' && !s.options.check);
+  if (observedWithoutCheck) warnings.push(`'observe' needs 'check' on the same server (as in HAProxy); ignored at ${observedWithoutCheck.loc.file}:${observedWithoutCheck.loc.line}`);
   const compressed = config.proxies.find((p) => p.kind !== 'defaults' && p.compression.algorithms.length > 0);
   if (compressed) warnings.push(`'compression' is not applied yet: responses are forwarded uncompressed (${compressed.kind} '${compressed.name}')`);
   return warnings;

@@ -115,6 +115,7 @@ export class TcpFrontend {
     upstream.once('connect', () => {
       connected = true;
       clearTimeout(timer);
+      server.check?.observe('layer4', true, '');
       record.tc = Date.now() - started;
       this.pipe(record, upstream, timers, release);
     });
@@ -123,6 +124,7 @@ export class TcpFrontend {
       clearTimeout(timer);
       upstream.destroy();
       server.connectErrors++;
+      server.check?.observe('layer4', false, 'connection error');
       if (record.client.destroyed) return release();
       if (record.retries >= backend.retries) {
         release();
