@@ -12,6 +12,16 @@ defaults
     timeout server 5s
 `;
 
+/** One frontend `web` (plus `frontendLines`) sending everything to backend `app` (its lines given). */
+async function engineWith(backendLines: string, frontendLines = '') {
+  return startEngine(`${defaults}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+${frontendLines}    default_backend app
+backend app
+${backendLines}`);
+}
+
 test('maxconn 1 queues the second request until the first is answered', async () => {
   const release: Array<() => void> = [];
   let concurrent = 0;
@@ -21,11 +31,7 @@ test('maxconn 1 queues the second request until the first is answered', async ()
     maxConcurrent = Math.max(maxConcurrent, concurrent);
     release.push(() => { concurrent--; res.end(req.url); });
   });
-  const e = await startEngine(`${defaults}
-frontend web
-    bind 127.0.0.1:${await freePort()}
-    default_backend app
-backend app
+  const e = await engineWith(`
     timeout queue 5s
     server s1 127.0.0.1:${app.port} maxconn 1
 `);
@@ -51,11 +57,7 @@ backend app
 test('a request still queued after timeout queue gets 503', async () => {
   const held: http.ServerResponse[] = [];
   const app = await startNamedServer('app', (_req, res) => { held.push(res); });
-  const e = await startEngine(`${defaults}
-frontend web
-    bind 127.0.0.1:${await freePort()}
-    default_backend app
-backend app
+  const e = await engineWith(`
     timeout queue 200ms
     server s1 127.0.0.1:${app.port} maxconn 1
 `);
@@ -76,17 +78,14 @@ test('a failed connection is retried, and with option redispatch moves to anothe
   const dead = await startRawServer((s) => s.destroy());
   await dead.close();
   const alive = await startNamedServer('alive');
-  const e = await startEngine(`${defaults}
-frontend web
-    bind 127.0.0.1:${await freePort()}
-    option httplog
-    default_backend app
-backend app
+  const e = await engineWith(`
     retries 2
     option redispatch
     balance roundrobin
     server dead 127.0.0.1:${dead.port}
     server alive 127.0.0.1:${alive.port}
+`, `
+    option httplog
 `);
   try {
     // roundrobin picks "dead" first; the redispatch on the last retry lands on "alive".
@@ -137,13 +136,10 @@ backend app
 test('frontend maxconn holds extra connections unanswered until a slot frees, without refusing them', async () => {
   const held: http.ServerResponse[] = [];
   const app = await startNamedServer('app', (_req, res) => { held.push(res); });
-  const e = await startEngine(`${defaults}
-frontend web
-    bind 127.0.0.1:${await freePort()}
-    maxconn 1
-    default_backend app
-backend app
+  const e = await engineWith(`
     server s1 127.0.0.1:${app.port}
+`, `
+    maxconn 1
 `);
   try {
     const first = request(e.port, '/first', { headers: { connection: 'close' } });
@@ -168,11 +164,7 @@ test('a server connection the server asked to close is not reused', async () => 
     connections++;
     s.on('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'));
   });
-  const e = await startEngine(`${defaults}
-frontend web
-    bind 127.0.0.1:${await freePort()}
-    default_backend app
-backend app
+  const e = await engineWith(`
     server s1 127.0.0.1:${server.port}
 `);
   try {
@@ -193,13 +185,10 @@ test('option http-server-close opens a new server connection per request while t
       s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     });
   });
-  const e = await startEngine(`${defaults}
-frontend web
-    bind 127.0.0.1:${await freePort()}
-    option http-server-close
-    default_backend app
-backend app
+  const e = await engineWith(`
     server s1 127.0.0.1:${server.port}
+`, `
+    option http-server-close
 `);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
@@ -225,11 +214,7 @@ backend app
 test('a client that leaves with pipelined requests waiting gives every connection slot back', async () => {
   const held: http.ServerResponse[] = [];
   const app = await startNamedServer('app', (_req, res) => { held.push(res); });
-  const e = await startEngine(`${defaults}
-frontend web
-    bind 127.0.0.1:${await freePort()}
-    default_backend app
-backend app
+  const e = await engineWith(`
     server s1 127.0.0.1:${app.port} maxconn 10
 `);
   try {

@@ -4,8 +4,13 @@ import http from 'node:http';
 import { startNamedServer, startEngine, request, freePort } from '../../helpers/net.ts';
 import type { TestServer } from '../../helpers/net.ts';
 
-async function withEngine(frontendLines: string, fn: (port: number, app: TestServer) => Promise<void>, backendLines = ''): Promise<void> {
-  const app = await startNamedServer('app');
+async function withEngine(
+  frontendLines: string,
+  fn: (port: number, app: TestServer) => Promise<void>,
+  backendLines = '',
+  handler?: http.RequestListener,
+): Promise<void> {
+  const app = await startNamedServer('app', handler);
   const e = await startEngine(`
 userlist admins
     user alice insecure-password s3cret
@@ -95,31 +100,14 @@ test('header rules, set-path and forwardfor shape what the server sees', async (
     assert.equal(r.headers['x-seen-xff'], undefined);
   });
   const seen: http.IncomingHttpHeaders[] = [];
-  const app = await startNamedServer('app', (req, res) => { seen.push(req.headers); res.end('ok'); });
-  const e = await startEngine(`
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
-    bind 127.0.0.1:${await freePort()}
-    option forwardfor
+  await withEngine(`    option forwardfor
     http-request set-header X-Real-IP %[src]
-    http-request del-header X-Secret
-    default_backend app
-backend app
-    server s1 127.0.0.1:${app.port}
-`);
-  try {
-    await request(e.port, '/', { headers: { 'x-secret': 'x' } });
+    http-request del-header X-Secret`, async (port) => {
+    await request(port, '/', { headers: { 'x-secret': 'x' } });
     assert.equal(seen[0]!['x-forwarded-for'], '127.0.0.1');
     assert.equal(seen[0]!['x-real-ip'], '127.0.0.1');
     assert.equal(seen[0]!['x-secret'], undefined);
-  } finally {
-    await e.stop();
-    await app.close();
-  }
+  }, '', (req, res) => { seen.push(req.headers); res.end('ok'); });
 });
 
 test('each request of one keep-alive connection is routed on its own', async () => {

@@ -3,6 +3,20 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startRawServer, startEngine, freePort } from '../../helpers/net.ts';
 
+/** A tcp-mode `listen db` section in front of one server. */
+async function listenDb(serverPort: number, extra = '') {
+  return startEngine(`
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen db
+    bind 127.0.0.1:${await freePort()}
+${extra}    server s1 127.0.0.1:${serverPort}
+`);
+}
+
 /** Connects, sends `data`, half-closes, and returns everything received until the proxy closes. */
 function exchange(port: number, data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -22,17 +36,7 @@ test('tcp mode pipes bytes both ways and honours half-close', async () => {
     s.on('data', (c: Buffer) => got.push(c));
     s.on('end', () => s.end(Buffer.concat([Buffer.from('echo:'), ...got])));
   });
-  const port = await freePort();
-  const e = await startEngine(`
-defaults
-    mode tcp
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-listen db
-    bind 127.0.0.1:${port}
-    server s1 127.0.0.1:${server.port}
-`);
+  const e = await listenDb(server.port);
   try {
     const payload = Buffer.alloc(512 * 1024, 7);
     const answer = await exchange(e.port, payload);
@@ -76,18 +80,7 @@ backend pool
 
 test('option tcplog writes HAProxy\'s TCP log line when the connection ends', async () => {
   const server = await startRawServer((s) => s.end('hello'));
-  const port = await freePort();
-  const e = await startEngine(`
-defaults
-    mode tcp
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-listen db
-    bind 127.0.0.1:${port}
-    option tcplog
-    server s1 127.0.0.1:${server.port}
-`);
+  const e = await listenDb(server.port, '    option tcplog\n');
   try {
     assert.equal((await exchange(e.port, Buffer.from('hi'))).toString(), 'hello');
     for (let i = 0; i < 100 && e.logs.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
