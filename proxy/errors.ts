@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   LS_ERR_CLI_USAGE: 'the command line is not valid',
   LS_ERR_ENG_BIND: 'a bind line could not be listened on (port in use, permission)',
   LS_ERR_ENG_UNSUPPORTED: 'the configuration uses a behaviour the engine does not run yet',
+  LS_ERR_TLS_LOAD: 'a certificate, key, CA or crt-list file named by a bind or server line cannot be used',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -90,5 +91,12 @@ export class BindError extends LoadstarError {
 export class EngineUnsupportedError extends LoadstarError {
   constructor(readonly uses: ReadonlyArray<{ what: string; file: string; line: number; pending: string }>) {
     super('LS_ERR_ENG_UNSUPPORTED', `this configuration uses behaviour the engine does not run yet:\n${uses.map((u) => `  [${u.file}:${u.line}] ${u.what} (coming with ${u.pending})`).join('\n')}`);
+  }
+}
+
+/** A TLS file named by the configuration (crt, crt-list, ca-file) cannot be used; `where` is the config line. */
+export class TlsLoadError extends LoadstarError {
+  constructor(readonly where: { file: string; line: number }, readonly detail: string) {
+    super('LS_ERR_TLS_LOAD', `[${where.file}:${where.line}] : ${detail}`);
   }
 }
