@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFiles, formatDiagnostics, parseConfig } from './config/index.ts';
 import { startDemo } from './demo.ts';
+import { certCommand } from './certs/cli.ts';
 import type { Demo } from './demo.ts';
 import { LoadstarError, CliUsageError } from './errors.ts';
 import { Engine } from './engine.ts';
@@ -25,13 +26,18 @@ Commands:
   check -f FILE [-f FILE ...]   Check configuration files (HAProxy's haproxy.cfg
                                 language). Exit 0 when valid (warnings printed),
                                 1 when not. Never opens a network connection.
+  cert <command>                Certificates: a local CA for the home lab
+                                (cert ca init / ca export), certificates it
+                                issues (cert issue), PEM imports (cert import),
+                                cert list. 'loadstar cert --help' for details.
   help                          Show this help.
 
 Options:
   -h, --help                    Show help for a command.
   -q, --quiet                   check: print nothing but errors.
 
-Documentation: docs/configuration.md (every keyword and its status).
+Documentation: docs/configuration.md (every keyword and its status),
+docs/certificates.md (certificates and installing the local CA).
 `;
 
 const CHECK_HELP = `Usage: loadstar check -f FILE [-f FILE ...] [-q]
@@ -58,6 +64,8 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
         return check(rest, io);
       case 'run':
         return await run(rest, io);
+      case 'cert':
+        return await certCommand(rest, io);
       default:
         throw new CliUsageError(`unknown command '${command}'. Run 'loadstar --help' for the list of commands.`);
     }

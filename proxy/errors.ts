@@ -33,10 +33,42 @@ export const ERROR_CODES = {
   LS_ERR_CLI_USAGE: 'the command line is not valid',
   LS_ERR_ENG_BIND: 'a bind line could not be listened on (port in use, permission)',
   LS_ERR_ENG_UNSUPPORTED: 'the configuration uses a behaviour the engine does not run yet',
+  // Certificates (proxy/certs): one block, kept together.
+  LS_ERR_CERT_BAD_NAME: 'a certificate name is not a safe file name',
+  LS_ERR_CERT_BAD_SAN: 'a DNS name or IP address for a certificate is malformed, or none was given',
+  LS_ERR_CERT_BAD_DAYS: 'a certificate lifetime is not a whole number of days within the allowed range',
+  LS_ERR_CERT_BAD_KEY_TYPE: 'a key type other than rsa2048, rsa3072, rsa4096 or ec256',
+  LS_ERR_CERT_CA_EXISTS: 'a local CA already exists and --force was not given',
+  LS_ERR_CERT_CA_MISSING: 'no local CA has been created yet',
+  LS_ERR_CERT_NOT_FOUND: 'no stored certificate has that name',
+  LS_ERR_CERT_DER_INPUT: 'binary DER was given where PEM text is expected',
+  LS_ERR_CERT_PEM_TRUNCATED: 'a PEM block has no END line, bad base64, or damaged contents',
+  LS_ERR_CERT_NOT_CERTIFICATE: 'the input holds no certificate or key (a CSR, a public key, plain text)',
+  LS_ERR_CERT_KEY_ENCRYPTED: 'the private key is encrypted and no passphrase was given',
+  LS_ERR_CERT_KEY_PASSPHRASE: 'the passphrase does not decrypt the private key',
+  LS_ERR_CERT_KEY_MISMATCH: 'the private key belongs to none of the certificates',
+  LS_ERR_CERT_NO_KEY: 'certificates were given without their private key',
+  LS_ERR_CERT_NO_CERTIFICATE: 'a private key was given without its certificate',
+  LS_ERR_CERT_MULTIPLE_KEYS: 'more than one private key was given',
+  LS_ERR_CERT_CHAIN_INCOMPLETE: 'an intermediate certificate between the leaf and the last given certificate is missing, or a certificate does not belong to the chain',
+  LS_ERR_CERT_EXPIRED: 'the certificate has expired',
+  LS_ERR_CERT_STORE: 'the certificate store could not be read or written',
+  LS_ERR_CERT_READ: 'a certificate or key file given on the command line could not be read',
   LS_ERR_TLS_LOAD: 'a certificate, key, CA or crt-list file named by a bind or server line cannot be used',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Warnings carried by certificate import results: the certificate is stored, but the user should know. */
+export const CERT_WARNING_CODES = {
+  LS_WARN_CERT_EXPIRING_SOON: 'the certificate expires within 30 days',
+  LS_WARN_CERT_NOT_YET_VALID: 'the certificate is not valid yet; clients refuse it until then',
+  LS_WARN_CERT_NO_SAN: 'the certificate has no subjectAltName; browsers ignore the CN and will refuse it',
+  LS_WARN_CERT_IGNORED_BLOCK: 'a PEM block that is neither a certificate nor a key (EC or DH parameters) was left out',
+} as const;
+
+export type CertWarningCode = keyof typeof CERT_WARNING_CODES;
+export type CertErrorCode = Extract<ErrorCode, `LS_ERR_CERT_${string}`>;
 
 export class LoadstarError extends Error {
   readonly code: ErrorCode;
@@ -98,5 +130,13 @@ export class EngineUnsupportedError extends LoadstarError {
 export class TlsLoadError extends LoadstarError {
   constructor(readonly where: { file: string; line: number }, readonly detail: string) {
     super('LS_ERR_TLS_LOAD', `[${where.file}:${where.line}] : ${detail}`);
+  }
+}
+
+/** A certificate operation failed on user input or on the store; `code` says which failure. */
+export class CertError extends LoadstarError {
+  declare readonly code: CertErrorCode;
+  constructor(code: CertErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }

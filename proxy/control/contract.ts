@@ -81,6 +81,32 @@ export type ServerChangeResult =
   | { ok: true }
   | { ok: false; error: { code: 'LS_ERR_CTL_NOT_FOUND' | 'LS_ERR_CTL_BAD_VALUE'; message: string } };
 
+export type { CaInfo, CaInitRequest, CertInfo, CertListing, CertWarning, IssueRequest, KeyType } from '../certs/types.ts';
+import type { CaInfo, CaInitRequest, CertInfo, CertListing, CertWarning, IssueRequest } from '../certs/types.ts';
+import type { CertErrorCode } from '../errors.ts';
+
+/** Certificate answers: the value with warnings (e.g. expiring soon), or the reason nothing changed. */
+export type CertResult<T> =
+  | { ok: true; value: T; warnings: CertWarning[] }
+  | { ok: false; error: { code: CertErrorCode; message: string } };
+
+export interface CertImportRequest {
+  /** Store name: the site becomes `<data>/certs/<name>.pem`. */
+  name: string;
+  /** PEM texts as uploaded: certificate, chain and key in one text or several, any order. */
+  pems: string[];
+  /** For an encrypted private key. */
+  passphrase?: string;
+}
+
+export interface CertCaExport {
+  format: 'pem' | 'der';
+  /** PEM text, or the DER bytes in base64. */
+  data: string;
+  /** Suggested download name: `loadstar-ca.pem` / `loadstar-ca.crt`. */
+  fileName: string;
+}
+
 /** Request/response methods. Every method resolves; bad input is an answer, never a throw. */
 export interface ControlContract {
   /**
@@ -95,6 +121,18 @@ export interface ControlContract {
   /** Validates, then applies (reload without dropping unchanged listeners); an invalid text changes nothing. */
   applyConfig(text: string, name?: string): Promise<ApplyResult>;
   status(): Promise<StatusSnapshot>;
+  /** The local CA, or null before `certCaInit`. */
+  certCaStatus(): Promise<CertResult<CaInfo | null>>;
+  /** Creates the local CA; replacing one needs `force` (what it issued stops being trusted). */
+  certCaInit(request: CaInitRequest): Promise<CertResult<CaInfo>>;
+  /** The CA certificate to install on devices. */
+  certCaExport(format: 'pem' | 'der'): Promise<CertResult<CertCaExport>>;
+  /** Issues (from the local CA, or self-signed) and stores a site certificate; replaces one of the same name. */
+  certIssue(request: IssueRequest): Promise<CertResult<CertInfo>>;
+  /** Validates uploaded PEM text and stores it; replaces one of the same name. */
+  certImport(request: CertImportRequest): Promise<CertResult<CertInfo>>;
+  certList(): Promise<CertResult<CertListing>>;
+  certRemove(name: string): Promise<CertResult<{ name: string }>>;
 }
 
 /** IPC channel names (`area:verb`) for each method, for the Electron transport. */
@@ -104,4 +142,11 @@ export const CONTROL_CHANNELS = {
   validateConfig: 'config:validate',
   applyConfig: 'config:apply',
   status: 'engine:status',
+  certCaStatus: 'ca:status',
+  certCaInit: 'ca:init',
+  certCaExport: 'ca:export',
+  certIssue: 'cert:issue',
+  certImport: 'cert:import',
+  certList: 'cert:list',
+  certRemove: 'cert:remove',
 } as const satisfies Record<keyof ControlContract, string>;

@@ -7,16 +7,41 @@ import type { Diagnostic } from '../config/index.ts';
 import type { Config } from '../config/model.ts';
 import type { Engine } from '../engine.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
-import { LoadstarError } from '../errors.ts';
+import { LoadstarError, CertError } from '../errors.ts';
 import type { ControlContract, ControlDiagnostic, ValidateResult, ApplyResult, StatusSnapshot, ServerAdminState, ServerChangeResult } from './contract.ts';
+import type { CaInfo, CaInitRequest, CertCaExport, CertImportRequest, CertInfo, CertListing, CertResult, IssueRequest } from './contract.ts';
 import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
+import { CertStore } from '../certs/store.ts';
 
 function toControl(d: Diagnostic): ControlDiagnostic {
   return { file: d.file, line: d.line, column: d.column, severity: d.severity, code: d.code, keyword: d.keyword, message: d.message, text: formatDiagnostic(d) };
 }
 
+export interface InProcessOptions {
+  /** Certificate store location; default as `loadstar cert` resolves it ($LOADSTAR_DATA_DIR …). */
+  dataDir?: string;
+}
+
+/** A CertError (bad input, store problem) becomes the answer; anything else is a bug and throws. */
+function certFailure(e: unknown): CertResult<never> {
+  if (e instanceof CertError) return { ok: false, error: { code: e.code, message: e.message } };
+  throw e;
+}
+
+async function certAnswer<T>(action: () => T | Promise<T>): Promise<CertResult<T>> {
+  try {
+    return { ok: true, value: await action(), warnings: [] };
+  } catch (e) {
+    return certFailure(e);
+  }
+}
+
 export class InProcessControl implements ControlContract {
-  constructor(private readonly engine: Engine, private config: Config) {}
+  private readonly certs: CertStore;
+
+  constructor(private readonly engine: Engine, private config: Config, options: InProcessOptions = {}) {
+    this.certs = new CertStore({ dataDir: options.dataDir });
+  }
 
   async validateConfig(text: string, name = 'haproxy.cfg'): Promise<ValidateResult> {
     const result = parseConfig([{ name, text }]);
@@ -79,5 +104,51 @@ export class InProcessControl implements ControlContract {
       listeners: this.engine.addresses().map((a) => ({ frontend: a.frontend, address: a.address, port: a.port })),
       backends,
     };
+  }
+
+  async certCaStatus(): Promise<CertResult<CaInfo | null>> {
+    return certAnswer(() => this.certs.caStatus());
+  }
+
+  async certCaInit(request: CaInitRequest): Promise<CertResult<CaInfo>> {
+    return certAnswer(() => this.certs.initCa({ ...request, force: request?.force === true }));
+  }
+
+  async certCaExport(format: 'pem' | 'der'): Promise<CertResult<CertCaExport>> {
+    return certAnswer(() => format === 'der'
+      ? { format, data: this.certs.exportCa('der').toString('base64'), fileName: 'loadstar-ca.crt' }
+      : { format: 'pem', data: this.certs.exportCa('pem'), fileName: 'loadstar-ca.pem' });
+  }
+
+  async certIssue(request: IssueRequest): Promise<CertResult<CertInfo>> {
+    return certAnswer(() => this.certs.issue({ ...request, selfSigned: request?.selfSigned === true }));
+  }
+
+  async certImport(request: CertImportRequest): Promise<CertResult<CertInfo>> {
+    try {
+      const pems: unknown = request?.pems;
+      if (!Array.isArray(pems) || pems.length === 0 || pems.some((p) => typeof p !== 'string')) {
+        throw new CertError('LS_ERR_CERT_NO_CERTIFICATE', 'pems must be a non-empty list of PEM texts');
+      }
+      if (request.passphrase !== undefined && typeof request.passphrase !== 'string') {
+        throw new CertError('LS_ERR_CERT_KEY_PASSPHRASE', 'the passphrase must be text');
+      }
+      const sources = (pems as string[]).map((data, i) => ({ label: `upload #${i + 1}`, data }));
+      const stored = this.certs.import({ name: request.name, sources, passphrase: request.passphrase });
+      return { ok: true, value: stored.info, warnings: stored.warnings };
+    } catch (e) {
+      return certFailure(e);
+    }
+  }
+
+  async certList(): Promise<CertResult<CertListing>> {
+    return certAnswer(() => this.certs.list());
+  }
+
+  async certRemove(name: string): Promise<CertResult<{ name: string }>> {
+    return certAnswer(() => {
+      this.certs.remove(name);
+      return { name };
+    });
   }
 }

@@ -1,0 +1,99 @@
+/**
+ * Plain, serialisable data shapes of the certificate store. The control
+ * contract re-exports them for the UI, so nothing here may import runtime code.
+ */
+import type { CertWarningCode } from '../errors.ts';
+
+/** Key algorithms Loadstar generates: RSA of 2048/3072/4096 bits, or ECDSA on P-256. */
+export type KeyType = 'rsa2048' | 'rsa3072' | 'rsa4096' | 'ec256';
+
+export const KEY_TYPES: readonly KeyType[] = ['rsa2048', 'rsa3072', 'rsa4096', 'ec256'];
+
+/** What a stored (or about to be stored) certificate is, for `cert list` and the UI. */
+export interface CertInfo {
+  /** Store name: `<data>/certs/<name>.pem`. */
+  name: string;
+  /** Absolute path of the combined PEM (certificate, chain, key), usable as HAProxy's `crt`. */
+  path: string;
+  /** `CN=www.example, O=Example` */
+  subject: string;
+  issuer: string;
+  /** `DNS:www.example`, `IP:127.0.0.1` … in certificate order. */
+  sans: string[];
+  /** ISO 8601 */
+  notBefore: string;
+  notAfter: string;
+  /** Whole days until notAfter, negative once expired. */
+  daysLeft: number;
+  /** SHA-256 over the DER certificate, `AA:BB:…` as `openssl x509 -fingerprint -sha256` prints it. */
+  fingerprint256: string;
+  serial: string;
+  /** `RSA 2048`, `EC P-256` */
+  key: string;
+  /** Issued by this installation's local CA (signature checked against the CA's key). */
+  localCa: boolean;
+  selfSigned: boolean;
+  /** Certificates stored after the leaf (intermediates, maybe the root). */
+  chainLength: number;
+}
+
+export interface CaInfo {
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+  fingerprint256: string;
+  key: string;
+  /** `<data>/ca/ca.pem` */
+  certPath: string;
+}
+
+export interface CertWarning {
+  code: CertWarningCode;
+  message: string;
+}
+
+export interface CaInitRequest {
+  /** Default ec256. */
+  key?: KeyType;
+  /** Default `Loadstar Local CA (<host name>)`. */
+  commonName?: string;
+  /** Replace an existing CA (certificates it issued stop being trusted). */
+  force?: boolean;
+  /** CA lifetime in days, default 3650. */
+  days?: number;
+}
+
+export interface IssueRequest {
+  name: string;
+  /** DNS names; `*.example.org` wildcards allowed (one leftmost label). */
+  dns?: string[];
+  /** IPv4 or IPv6 addresses. */
+  ip?: string[];
+  /** Lifetime in days, 1..825 (Apple's limit for TLS server certificates); default 825. */
+  days?: number;
+  /** Default ec256. */
+  key?: KeyType;
+  /** Sign with the certificate's own key instead of the local CA. */
+  selfSigned?: boolean;
+}
+
+/** One piece of PEM input: a file's bytes, or text the UI uploaded. */
+export interface PemSource {
+  /** Shown in error messages: a file path or `upload #1`. */
+  label: string;
+  data: string | Uint8Array;
+}
+
+export interface ImportRequest {
+  name: string;
+  sources: PemSource[];
+  /** Decrypts an encrypted private key; the stored key is not encrypted (HAProxy reads it unattended). */
+  passphrase?: string;
+}
+
+export interface CertListing {
+  certs: CertInfo[];
+  /** Files in the certificate directory that are not a readable certificate + key. */
+  unreadable: Array<{ name: string; path: string; error: string }>;
+}
