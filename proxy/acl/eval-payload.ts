@@ -305,3 +305,12 @@ export function parseClientHelloSni(d: Uint8Array): string | 'short' | undefined
   if (r !== 0) return undefined;
   return Buffer.from(d.subarray(sniRange.start, sniRange.end)).toString('latin1');
 }
+
+/**
+ * Convenience for `balance rdp-cookie(name)`: the value of the RDP cookie
+ * `name` held at the start of `d`, or undefined (not RDP, incomplete, other cookie).
+ */
+export function rdpCookieValue(d: Uint8Array, name: string): string | undefined {
+  if (rdpCookie(d, name) !== 0) return undefined;
+  return Buffer.from(d.subarray(rdpRange.start, rdpRange.end)).toString('latin1');
+}

@@ -5,14 +5,27 @@
  * connecting and for each side's inactivity, `timeout tunnel` (when set)
  * for the whole established connection, `client-fin`/`server-fin` once one
  * side has closed.
+ *
+ * `tcp-request connection` rules run at accept. When the frontend (or the
+ * backend it picks) has `tcp-request content` rules, the first bytes are held
+ * back and inspected (inspection.ts); switching rules and the balancer then
+ * see them, and they are forwarded first once the server is connected.
+ * Without content rules nothing is held and nothing extra is listened to.
  */
 import net from 'node:net';
+import { MapVarStore } from '../acl/index.ts';
+import type { Sample } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { StatCounters } from '../stats/counters.ts';
 import { compileConnCondition, connLbRequest } from './samples.ts';
-import type { ConnPredicate } from './samples.ts';
+import type { ConnInspection, ConnPredicate } from './samples.ts';
+import { compileConnectionRules, compileContentRules } from './rules.ts';
+import type { ConnectionRules, ContentRules } from './rules.ts';
+import { HeldRequest, inspect } from './inspection.ts';
+import type { InspectionOutcome } from './inspection.ts';
 
 export interface TcpBackendTimers {
   connect: number;
@@ -34,15 +47,29 @@ export interface TcpSessionRecord {
   bytesOut: number;
   termination: string;
   retries: number;
+  /** Content rules are still inspecting the request (a client timeout then ends it as 'cR'). */
+  inspecting?: boolean;
+  /** Bytes held back by content inspection, forwarded before piping starts. */
+  held?: HeldRequest;
+  /** Variables set by content rules (sess.*, txn.*, req.*: one connection is one session and one transaction). */
+  vars?: MapVarStore;
 }
 
 export class TcpFrontend {
   readonly name: string;
   readonly sessions = new Set<net.Socket>();
+  /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
+  stats = new StatCounters();
   private readonly switching: Array<{ when: ConnPredicate | undefined; backend: RuntimeBackend | undefined }>;
   private readonly defaultBackend: RuntimeBackend | undefined;
   private readonly clientTimeout: number;
   private readonly clientFin: number;
+  private readonly connectionRules: ConnectionRules | undefined;
+  private readonly contentRules: ContentRules | undefined;
+  /** `tcp-request content` rules of the backends this frontend can reach (a listen section's own run once). */
+  private readonly backendContentRules = new Map<RuntimeBackend, ContentRules>();
+  /** `proc.*` variables set by this frontend's rules. */
+  private readonly procVars = new Map<string, Sample>();
 
   constructor(readonly config: Proxy, private readonly backends: ReadonlyMap<string, RuntimeBackend>, private readonly logger: Logger) {
     this.name = config.name;
@@ -54,45 +81,103 @@ export class TcpFrontend {
     }));
     const defaultName = config.defaultBackend?.name ?? (config.kind === 'listen' ? config.name : undefined);
     this.defaultBackend = defaultName !== undefined ? backends.get(defaultName) : undefined;
+    this.connectionRules = compileConnectionRules(config);
+    this.contentRules = compileContentRules(config);
+    for (const backend of new Set([...this.switching.map((r) => r.backend), this.defaultBackend])) {
+      if (!backend || backend.config === config) continue;
+      const rules = compileContentRules(backend.config);
+      if (rules) this.backendContentRules.set(backend, rules);
+    }
   }
 
   handle(client: net.Socket): void {
+    // HAProxy drops a connection refused at this stage with a reset and logs nothing.
+    if (this.connectionRules && !this.connectionRules(client)) return void client.resetAndDestroy();
     this.sessions.add(client);
     const record: TcpSessionRecord = {
       frontend: this, client, acceptedAt: Date.now(), tw: -1, tc: -1, bytesIn: 0, bytesOut: 0, termination: '--', retries: 0,
     };
     client.setNoDelay(true);
     client.on('close', () => this.sessions.delete(client));
-    let backend: RuntimeBackend | undefined;
-    for (const rule of this.switching) {
-      if (rule.when && !rule.when(client, this.config)) continue;
-      backend = rule.backend;
-      if (backend) break;
+    client.on('error', () => client.destroy());
+    // One 'timeout' listener per socket; later phases only change the delay (setTimeout(ms)).
+    client.on('timeout', () => {
+      if (record.termination === '--') record.termination = record.inspecting ? 'cR' : 'cD';
+      client.destroy();
+      upstreamOf.get(client)?.destroy();
+    });
+    if (this.clientTimeout > 0) client.setTimeout(this.clientTimeout);
+    if (!this.contentRules && this.backendContentRules.size === 0) {
+      // Until connected, data from the client waits in the socket (paused).
+      client.pause();
+      return this.route(record, undefined);
     }
-    backend ??= this.defaultBackend;
+    record.held = new HeldRequest(client);
+    record.vars = new MapVarStore(this.procVars);
+    client.pause();
+    if (!this.contentRules) return this.route(record, this.inspection(record));
+    record.inspecting = true;
+    inspect(client, record.held, this.contentRules, this.config.inspectDelay ?? 0, record.vars, (outcome) => this.inspected(record, outcome));
+  }
+
+  /** What switching rules and backend content rules see once the frontend's inspection is over: the held bytes, as final. */
+  private inspection(record: TcpSessionRecord): ConnInspection {
+    return { payload: record.held!.view(), final: true, vars: record.vars };
+  }
+
+  private inspected(record: TcpSessionRecord, outcome: InspectionOutcome): void {
+    record.inspecting = false;
+    if (outcome.verdict === 'reject') return this.reject(record);
+    if (outcome.aborted) {
+      // HAProxy still runs the switching rules on a final pass: the log names the backend.
+      record.backend = this.pickBackend(record.client, this.inspection(record));
+      if (record.termination === '--') record.termination = 'CR';
+      return this.end(record);
+    }
+    this.route(record, this.inspection(record));
+  }
+
+  /** `tcp-request content reject`: the connection is closed, logged as PR (SF_ERR_PRXCOND, request phase). */
+  private reject(record: TcpSessionRecord): void {
+    record.termination = 'PR';
+    this.end(record);
+  }
+
+  private pickBackend(client: net.Socket, inspection: ConnInspection | undefined): RuntimeBackend | undefined {
+    for (const rule of this.switching) {
+      if (rule.when && !rule.when(client, this.config, inspection)) continue;
+      if (rule.backend) return rule.backend;
+    }
+    return this.defaultBackend;
+  }
+
+  private route(record: TcpSessionRecord, inspection: ConnInspection | undefined): void {
+    const backend = this.pickBackend(record.client, inspection);
     if (!backend) {
       record.termination = 'SC';
       return this.end(record);
     }
     record.backend = backend;
-    // Until connected, data from the client waits in the socket (paused).
-    client.pause();
-    client.on('error', () => client.destroy());
-    // One 'timeout' listener per socket; later phases only change the delay (setTimeout(ms)).
-    client.on('timeout', () => {
-      if (record.termination === '--') record.termination = 'cD';
-      client.destroy();
-      upstreamOf.get(client)?.destroy();
+    const rules = this.backendContentRules.get(backend);
+    if (!rules || !record.held) return this.acquire(record, backend);
+    // A backend's own content rules inspect again, with its own delay (tcp_inspect_request for AN_REQ_INSPECT_BE).
+    record.inspecting = true;
+    inspect(record.client, record.held, rules, backend.config.inspectDelay ?? 0, record.vars, (outcome) => {
+      record.inspecting = false;
+      if (outcome.verdict === 'reject') return this.reject(record);
+      if (outcome.aborted) {
+        if (record.termination === '--') record.termination = 'CR';
+        return this.end(record);
+      }
+      this.acquire(record, backend);
     });
-    if (this.clientTimeout > 0) client.setTimeout(this.clientTimeout);
-    this.acquire(record, backend);
   }
 
   private acquire(record: TcpSessionRecord, backend: RuntimeBackend, avoid?: RuntimeServer): void {
     let cancel: (() => void) | undefined;
     const onClose = (): void => cancel?.();
     record.client.once('close', onClose);
-    cancel = backend.acquire(connLbRequest(record.client), (result) => {
+    cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result) => {
       record.client.off('close', onClose);
       record.tw = Date.now() - record.acceptedAt;
       if ('error' in result) {
@@ -160,12 +245,25 @@ export class TcpFrontend {
       client.destroy();
       upstream.destroy();
     };
+    const clientEnded = (): void => { if (this.clientFin > 0 || timers.serverFin > 0) upstream.setTimeout(timers.serverFin || this.clientFin); };
+    // What inspection held back goes first; `write` keeps its order before anything piped after it.
+    const held = record.held?.take();
+    if (held) {
+      record.bytesIn += held.length;
+      upstream.write(held);
+    }
     client.on('data', (d: Buffer) => (record.bytesIn += d.length));
     upstream.on('data', (d: Buffer) => (record.bytesOut += d.length));
-    client.pipe(upstream);
     upstream.pipe(client);
-    // Half-close: once one side has sent FIN, the other side's *-fin timer bounds the wait.
-    client.once('end', () => { if (this.clientFin > 0 || timers.serverFin > 0) upstream.setTimeout(timers.serverFin || this.clientFin); });
+    if (record.held?.ended) {
+      // The client's FIN came during inspection: its 'end' is past, so pipe() would never pass it on.
+      upstream.end();
+      clientEnded();
+    } else {
+      client.pipe(upstream);
+      // Half-close: once one side has sent FIN, the other side's *-fin timer bounds the wait.
+      client.once('end', clientEnded);
+    }
     upstream.once('end', () => { if (this.clientFin > 0 || timers.serverFin > 0) client.setTimeout(this.clientFin || timers.serverFin); });
     upstream.on('error', () => { if (record.termination === '--') record.termination = 'SD'; destroyBoth(); });
     client.on('error', () => { if (record.termination === '--') record.termination = 'CD'; destroyBoth(); });

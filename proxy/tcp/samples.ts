@@ -1,15 +1,31 @@
 /** The bridge between TCP connections and the compiled ACL/sample language. */
 import type net from 'node:net';
 import { compileCondition } from '../acl/index.ts';
-import type { Condition, SampleContext } from '../acl/index.ts';
+import type { Condition, SampleContext, VarStore } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
 import type { LbRequest } from '../balance/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { plainAddress } from '../http/samples.ts';
+import { rdpCookieValue } from '../acl/eval-payload.ts';
+import { tlsFacts } from '../tls/facts.ts';
 
-export type ConnPredicate = (socket: net.Socket, proxy: Proxy) => boolean;
+/**
+ * What content inspection knows about a connection: the request bytes held
+ * back so far, whether more may still come (HAProxy's SMP_OPT_FINAL unset),
+ * and the session's variables.
+ */
+export interface ConnInspection {
+  readonly payload: Uint8Array;
+  readonly final: boolean;
+  readonly vars?: VarStore;
+}
 
-export function connContext(socket: net.Socket, proxy: Proxy): SampleContext {
+/** In TCP mode the request buffer exists even when nothing was held back (req.len is 0, not "no sample"). */
+const NOTHING_HELD: ConnInspection = { payload: new Uint8Array(0), final: true };
+
+export type ConnPredicate = (socket: net.Socket, proxy: Proxy, inspection?: ConnInspection) => boolean;
+
+export function connContext(socket: net.Socket, proxy: Proxy, inspection: ConnInspection = NOTHING_HELD): SampleContext {
   return {
     conn: {
       src: socket.remoteAddress ?? '',
@@ -18,16 +34,22 @@ export function connContext(socket: net.Socket, proxy: Proxy): SampleContext {
       dstPort: socket.localPort ?? 0,
       frontend: proxy.name,
       defaultBackend: proxy.defaultBackend?.name,
-      ssl: false,
+      ...tlsFacts(socket),
+      payload: inspection.payload,
     },
+    final: inspection.final,
+    vars: inspection.vars,
   };
 }
 
 export function compileConnCondition(condition: Condition, proxy: Proxy): ConnPredicate {
   const test = compileCondition(condition, proxy.acls, { readFile: patternFileReader, currentProxy: proxy.name });
-  return (socket) => test(connContext(socket, proxy));
+  return (socket, _proxy, inspection) => test(connContext(socket, proxy, inspection));
 }
 
-export function connLbRequest(socket: net.Socket): LbRequest {
-  return { source: plainAddress(socket.remoteAddress) };
+/** What the balancer may hash: the source address, and for `balance rdp-cookie` the cookie held back by inspection. */
+export function connLbRequest(socket: net.Socket, proxy?: Proxy, payload?: Uint8Array): LbRequest {
+  const request: LbRequest = { source: plainAddress(socket.remoteAddress) };
+  if (payload && proxy?.balance?.algorithm === 'rdp-cookie') request.rdpCookie = rdpCookieValue(payload, proxy.balance.header ?? 'mstshash');
+  return request;
 }
