@@ -14,7 +14,7 @@ export const CHECKS: KeywordStatus = SUPPORTED;
 /** TLS termination, certificates (#5). */
 export const TLS: KeywordStatus = { level: 'pending', issue: 5 };
 /** Stats page, Prometheus, runtime API (#6). */
-export const STATS: KeywordStatus = { level: 'pending', issue: 6 };
+export const STATS: KeywordStatus = SUPPORTED;
 export const STICKY: KeywordStatus = { level: 'pending', topic: 'sticky sessions' };
 export const DISCOVERY: KeywordStatus = { level: 'pending', topic: 'DNS discovery' };
 export const COMPRESSION: KeywordStatus = { level: 'pending', topic: 'compression' };

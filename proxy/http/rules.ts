@@ -27,6 +27,10 @@ export interface LocalAnswer {
   status: number;
   close?: boolean;
   termination?: string;
+  /** How the statistics count it: deny/tarpit (dreq), or answered by Loadstar itself (intercepted). */
+  kind?: 'denied' | 'intercepted';
+  /** The answer needs the request body first (the stats page's admin form); `response` is unused then. */
+  withBody?: (body: Buffer) => LocalAnswer;
 }
 
 /** `continue` = next rule; `stop` = allow (skip the remaining rules); else a local answer. */
@@ -86,25 +90,25 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     case 'tarpit': {
       const status = action.status;
       const body = action.body ? loadBody(action.body, action.contentType, status) : undefined;
-      return () => ({ response: body ?? errorResponse(status), status, termination: 'PR' });
+      return () => ({ response: body ?? errorResponse(status), status, termination: 'PR', kind: 'denied' });
     }
     case 'return': {
       const status = action.status;
       const headers = action.headers;
       if (!action.body) {
         const response = Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-length: 0\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n`);
-        return () => ({ response, status, termination: 'PR' });
+        return () => ({ response, status, termination: 'PR', kind: 'intercepted' });
       }
       if (action.body.kind === 'lf-string') {
         const text = compileTxFormat(parseFormat(action.body.text));
         const type = action.contentType ?? 'text/plain';
         return (tx) => {
           const body = Buffer.from(text(tx));
-          return { response: Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: ${type}\r\ncontent-length: ${body.length}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n`), body]), status, termination: 'PR' };
+          return { response: Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: ${type}\r\ncontent-length: ${body.length}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n`), body]), status, termination: 'PR', kind: 'intercepted' };
         };
       }
       const response = loadBody(action.body, action.contentType, status, headers);
-      return () => ({ response, status, termination: 'PR' });
+      return () => ({ response, status, termination: 'PR', kind: 'intercepted' });
     }
     case 'redirect': {
       const value = compileTxFormat(action.value);
@@ -112,7 +116,7 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         const location = redirectLocation(tx, action.kind, value(tx), action.dropQuery, action.appendSlash);
         const cookie = action.setCookie ? `set-cookie: ${action.setCookie}; path=/;\r\n` : action.clearCookie ? `set-cookie: ${action.clearCookie}; path=/; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT;\r\n` : '';
         const response = Buffer.from(`HTTP/1.1 ${action.code} ${reasonPhrase(action.code)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n${cookie}cache-control: no-cache\r\n\r\n`, 'latin1');
-        return { response, status: action.code, termination: 'PR' };
+        return { response, status: action.code, termination: 'PR', kind: 'intercepted' };
       };
     }
     case 'auth': {
@@ -131,6 +135,11 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         if (value !== undefined) tx.vars.set(scope, name, value);
         return 'continue';
       };
+    }
+    case 'use-service': {
+      // The only service is the Prometheus exporter (the parser refuses others); answered from proxy/stats.
+      const service = action.service;
+      return (tx) => tx.frontend.localServices?.service(service, tx) ?? { response: errorResponse(503), status: 503, termination: 'PR' };
     }
     case 'unset-var': {
       const [scope, name] = splitVariable(action.variable);

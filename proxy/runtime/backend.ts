@@ -11,6 +11,7 @@ import type { Balancer, LbRequest } from '../balance/index.ts';
 import { RuntimeServer } from './server.ts';
 import type { SlotWaiter } from './server.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
+import { StatCounters, slotTaken, queued } from '../stats/counters.ts';
 
 export type SlotResult =
   | { server: RuntimeServer }
@@ -28,6 +29,8 @@ export class RuntimeBackend {
   readonly redispatch: boolean;
   /** ms */
   readonly queueTimeout: number;
+  /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
+  stats = new StatCounters();
 
   constructor(readonly config: Proxy) {
     this.name = config.name;
@@ -86,6 +89,7 @@ export class RuntimeBackend {
     };
     queue.push(waiter);
     if (server) server.queued++;
+    queued(this.stats, server, queue.length);
     const timer = this.queueTimeout > 0
       ? setTimeout(() => {
         remove(queue, waiter);
@@ -104,6 +108,7 @@ export class RuntimeBackend {
   /** Gives a slot back and hands it to the next waiter (server queue first, then the backend's). */
   release(server: RuntimeServer): void {
     server.served--;
+    this.stats.scur--;
     this.balancer.released(server);
     if (!server.usable || server.full) return;
     let next = server.queue.shift();
@@ -144,6 +149,7 @@ export class RuntimeBackend {
   private take(server: RuntimeServer): void {
     server.served++;
     server.total++;
+    slotTaken(this.stats, server);
     this.balancer.taken(server);
   }
 }

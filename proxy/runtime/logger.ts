@@ -24,12 +24,22 @@ export const stdoutSink: LogSink = {
   alert: (message) => process.stderr.write(`[ALERT] ${message}\n`),
 };
 
+/** Sees every exchange at its log point, whether or not the proxy logs (the statistics, proxy/stats). */
+export interface LogObserver {
+  http(frontend: HttpFrontend, tx: HttpTransaction): void;
+  protocolError(frontend: HttpFrontend, status: number): void;
+  tcp(record: TcpSessionRecord): void;
+  alert(message: string): void;
+}
+
 export class Logger {
   private readonly formats = new Map<Proxy, ProxyLogFormat | undefined>();
+  observer: LogObserver | undefined;
 
   constructor(private readonly sink: LogSink) {}
 
   alert(message: string): void {
+    this.observer?.alert(message);
     this.sink.alert(message);
   }
 
@@ -39,16 +49,19 @@ export class Logger {
   }
 
   request(frontend: HttpFrontend, tx: HttpTransaction): void {
+    this.observer?.http(frontend, tx);
     const format = this.formatFor(frontend.config);
     if (format) this.sink.traffic(httpLogLine(format, tx));
   }
 
   protocolError(frontend: HttpFrontend, client: ClientConnection, status: number, termination: string): void {
+    this.observer?.protocolError(frontend, status);
     const format = this.formatFor(frontend.config);
     if (format) this.sink.traffic(httpLogLine(format, undefined, { client, status, termination }));
   }
 
   tcp(record: TcpSessionRecord): void {
+    this.observer?.tcp(record);
     const format = this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(tcpLogLine(format, record));
   }

@@ -6,6 +6,7 @@ import type { Server } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { SERVER_DEFAULTS } from '../config/provision.ts';
 import type { ServerCheck } from '../checks/checker.ts';
+import { StatCounters } from '../stats/counters.ts';
 
 /** Called when a queued request gets a connection slot on `server`. */
 export type SlotWaiter = { grant: (server: RuntimeServer) => void; enqueuedAt: number; cancelled: boolean };
@@ -31,6 +32,8 @@ export class RuntimeServer implements LbServer {
   /** Failed connection attempts (econ) and retries (wretr). */
   connectErrors = 0;
   retries = 0;
+  /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
+  stats = new StatCounters();
   /** Active health check of a server with `check` (proxy/checks), else undefined. */
   check: ServerCheck | undefined;
   /** Admin state of a server without `check` (with one, its ServerCheck keeps it). */

@@ -1,0 +1,173 @@
+/**
+ * The runtime API's commands (HAProxy's CLI, management.txt §9.3) that have a
+ * meaning in Loadstar, answering with HAProxy's texts so scripts written for
+ * `echo "show stat" | socat stdio UNIX:…` keep working. Each command returns
+ * its output; the server (runtime-api.ts) adds the empty line that ends it.
+ */
+import type { Engine } from '../engine.ts';
+import type { RuntimeBackend } from '../runtime/backend.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
+import { statRows } from './rows.ts';
+import { filterRows, statCsv, statTyped } from './csv.ts';
+import type { StatFilter } from './csv.ts';
+import { showInfo } from './info.ts';
+import { serversState } from './servers-state.ts';
+import { showSessions, showErrors } from './sessions.ts';
+
+export type CliLevel = 'user' | 'operator' | 'admin';
+const RANK: Record<CliLevel, number> = { user: 0, operator: 1, admin: 2 };
+
+/** The state of one CLI connection. */
+export interface CliSession {
+  level: CliLevel;
+  interactive: boolean;
+  /** Set by `quit`. */
+  quit: boolean;
+}
+
+interface Command {
+  words: string[];
+  usage: string;
+  help: string;
+  level: CliLevel;
+  run(args: string[], engine: Engine, session: CliSession): string;
+}
+
+const PERMISSION_DENIED = 'Permission denied\n';
+
+const COMMANDS: Command[] = [
+  { words: ['disable', 'server'], usage: 'disable server (DEPRECATED)', help: "disable a server for maintenance (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'maint')) },
+  { words: ['enable', 'server'], usage: 'enable server  (DEPRECATED)', help: "enable a disabled server (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'ready')) },
+  { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight ?? 1})\n`) },
+  { words: ['operator'], usage: 'operator', help: 'lower the level of the current CLI session to operator', level: 'user', run: (_a, _e, s) => lower(s, 'operator') },
+  { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
+  { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
+  { words: ['show', 'backend'], usage: 'show backend', help: 'list backends in the current running config', level: 'user', run: (_a, e) => `# name\n${[...(e.stats.view()?.backends.keys() ?? [])].map((n) => n + '\n').join('')}` },
+  { words: ['show', 'cli', 'level'], usage: 'show cli level', help: 'display the level of the current CLI session', level: 'user', run: (_a, _e, s) => `${s.level}\n` },
+  { words: ['show', 'errors'], usage: 'show errors [<px>] [request|response]', help: 'report last request and/or response errors for each proxy', level: 'operator', run: (a, e) => showErrors(e, a[2]) },
+  { words: ['show', 'info'], usage: 'show info [desc|json|typed|float]*', help: 'report information about the running process', level: 'user', run: (a, e) => (e.stats.sync(), showInfo(e.stats, a.includes('typed'))) },
+  { words: ['show', 'servers', 'state'], usage: 'show servers state [<backend>]', help: 'dump volatile server information (all or for a single backend)', level: 'user', run: showServersState },
+  { words: ['show', 'sess'], usage: 'show sess [id]', help: 'report the list of current sessions or dump this exact session', level: 'operator', run: (_a, e) => showSessions(e) },
+  { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
+  { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },
+];
+
+/** Always listed last, as HAProxy does. */
+const BUILTINS: Array<[string, string]> = [
+  ['help [<command>]', 'list matching or all commands'],
+  ['prompt', 'toggle interactive mode with prompt'],
+  ['quit', 'disconnect'],
+];
+
+function line(usage: string, help: string): string {
+  return `  ${usage.padEnd(40)}: ${help}\n`;
+}
+
+/** `help [words]`: the commands this level may use, matching the given words. */
+export function helpText(words: string[]): string {
+  // HAProxy lists the state-changing commands at every level (they answer "Permission denied" when run).
+  const matching = COMMANDS.filter((c) => words.every((w, i) => c.words[i] === undefined || c.words[i]!.startsWith(w)));
+  return 'The following commands are valid at this level:\n' + matching.map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
+}
+
+/** Runs one command line (no ';'); returns the output without the final empty line. */
+export function runCommand(text: string, engine: Engine, session: CliSession): string {
+  const args = text.trim().split(/\s+/).filter((w) => w !== '');
+  if (args.length === 0) return '';
+  const first = args[0]!;
+  if (first === 'help') return helpText(args.slice(1));
+  if (first === 'prompt') {
+    session.interactive = !session.interactive;
+    return '';
+  }
+  if (first === 'quit') {
+    session.quit = true;
+    return '';
+  }
+  const command = COMMANDS.find((c) => c.words.every((w, i) => args[i] === w));
+  if (!command) {
+    const near = COMMANDS.filter((c) => c.words[0] === first);
+    return 'Unknown command, but maybe one of the following ones is a better match:\n' + (near.length > 0 ? near : COMMANDS).map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
+  }
+  if (RANK[session.level] < RANK[command.level]) return PERMISSION_DENIED;
+  return command.run(args, engine, session);
+}
+
+function lower(session: CliSession, level: CliLevel): string {
+  if (RANK[level] < RANK[session.level]) session.level = level;
+  return '';
+}
+
+/** Finds `<backend>/<server>` and runs `then`, with HAProxy's messages for what is missing. */
+function adminChange(engine: Engine, spec: string | undefined, then: (backend: RuntimeBackend, server: RuntimeServer) => string): string {
+  const slash = spec?.indexOf('/') ?? -1;
+  if (!spec || slash < 0) return "Require 'backend/server'.\n";
+  const backend = engine.backend(spec.slice(0, slash));
+  if (!backend) return 'No such backend.\n';
+  const server = backend.server(spec.slice(slash + 1));
+  if (!server) return 'No such server.\n';
+  return then(backend, server);
+}
+
+function setState(engine: Engine, backend: RuntimeBackend, server: RuntimeServer, state: 'ready' | 'drain' | 'maint'): string {
+  const result = setServerAdminState(engine, backend.name, server.name, state);
+  engine.stats.sync();
+  return result.ok ? '' : `${result.error.message}\n`;
+}
+
+/** `<weight>` or `<weight>%` of the configured weight, as `set weight` / `set server … weight` take it. */
+function weight(engine: Engine, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): string {
+  if (value === undefined || value === '') return 'Require <weight> or <weight%>.\n';
+  const m = /^(\d+)(%?)$/.exec(value);
+  if (!m) return 'Empty weight string empty or preceded by garbage';
+  let w = Number(m[1]);
+  if (m[2] === '%') {
+    if (w > 100) return 'Relative weight must be positive.\n';
+    w = Math.floor(((server.config.options.weight ?? 1) * w) / 100);
+  } else if (w > 256) return 'Absolute weight can only be between 0 and 256 inclusive.\n';
+  const result = setServerWeight(engine, backend.name, server.name, w);
+  return result.ok ? '' : `${result.error.message}\n`;
+}
+
+function setServer(args: string[], engine: Engine): string {
+  const what = args[3];
+  const usage = 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n';
+  return adminChange(engine, args[2], (backend, server) => {
+    if (what === 'state') {
+      const state = args[4];
+      if (state !== 'ready' && state !== 'drain' && state !== 'maint') return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
+      return setState(engine, backend, server, state);
+    }
+    if (what === 'weight') return weight(engine, backend, server, args[4]);
+    if (what === undefined) return usage;
+    return `'set server ${what}' is not supported by Loadstar (state and weight are).\n`;
+  });
+}
+
+function showServersState(args: string[], engine: Engine): string {
+  const tables = engine.stats.view();
+  if (!tables) return '';
+  engine.stats.sync();
+  return serversState(tables, args[3]) ?? "Can't find backend.\n";
+}
+
+/** `show stat [typed|up|no-maint]* [<iid|name> <type> <sid>]`. */
+function showStat(args: string[], engine: Engine): string {
+  const tables = engine.stats.view();
+  if (!tables) return '';
+  const words = args.slice(2);
+  if (words.includes('json')) return 'Loadstar answers show stat in CSV and typed forms only (no json).\n';
+  const flags = new Set(words.filter((w) => ['typed', 'up', 'no-maint', 'desc'].includes(w)));
+  const rest = words.filter((w) => !flags.has(w));
+  let filter: StatFilter | undefined;
+  if (rest.length >= 3) {
+    const id = Number(rest[0]);
+    filter = { proxy: rest[0] === '-1' ? undefined : Number.isInteger(id) ? id : rest[0], types: Number(rest[1]) || -1, sid: Number(rest[2]) };
+  }
+  engine.stats.sync();
+  let rows = filterRows(statRows(tables), filter);
+  if (flags.has('up')) rows = rows.filter((r) => r.type !== 2 || r.server!.usable);
+  if (flags.has('no-maint')) rows = rows.filter((r) => r.type !== 2 || r.server!.status !== 'MAINT');
+  return flags.has('typed') ? statTyped(rows) : statCsv(rows);
+}

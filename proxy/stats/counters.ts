@@ -1,0 +1,177 @@
+/**
+ * The counters behind every statistics output (CSV, stats page, Prometheus,
+ * series): one StatCounters per frontend, backend and server, named after
+ * HAProxy's `show stat` fields. They are plain number fields so the hot path
+ * is an increment; rates, maxima of rates and the time series are derived on
+ * the registry's one-second tick.
+ */
+import { Histogram } from './histogram.ts';
+import { Series } from './series.ts';
+
+/** HAProxy averages queue/connect/response/total times over the last 1024 samples. */
+const TIME_SAMPLES = 1024;
+
+export class StatCounters {
+  // sessions and queue
+  /** Current sessions (frontend: client connections; backend/server: requests holding a slot). */
+  scur = 0;
+  smax = 0;
+  /** Cumulated sessions (stot); for a frontend, accepted connections. */
+  stot = 0;
+  qmax = 0;
+  /** Connections accepted (frontends: conn_tot). */
+  connTot = 0;
+  // bytes
+  bin = 0;
+  bout = 0;
+  // requests and responses
+  reqTot = 0;
+  hrsp1xx = 0;
+  hrsp2xx = 0;
+  hrsp3xx = 0;
+  hrsp4xx = 0;
+  hrsp5xx = 0;
+  hrspOther = 0;
+  /** Requests denied by http-request deny / tcp-request rules. */
+  dreq = 0;
+  dresp = 0;
+  /** Invalid requests: protocol errors and request timeouts (frontends). */
+  ereq = 0;
+  /** Requests answered by Loadstar itself (redirects, return, stats page, services). */
+  intercepted = 0;
+  /** Connection failures after the last retry (backend/server). */
+  econ = 0;
+  /** Invalid, aborted or timed-out responses. */
+  eresp = 0;
+  wretr = 0;
+  wredis = 0;
+  cliAbrt = 0;
+  srvAbrt = 0;
+  /** Times the balancer picked this server (lbtot). */
+  lbtot = 0;
+  /** Outgoing connection attempts and kept-alive connections reused. */
+  connect = 0;
+  reuse = 0;
+  /** epoch ms of the last session, 0 = never. */
+  lastSess = 0;
+  // times (ms): HAProxy's sliding averages and maxima
+  qtimeSum = 0;
+  ctimeSum = 0;
+  rtimeSum = 0;
+  ttimeSum = 0;
+  timeSamples = 0;
+  qtimeMax = 0;
+  ctimeMax = 0;
+  rtimeMax = 0;
+  ttimeMax = 0;
+  // rates (per second, computed on the tick)
+  rate = 0;
+  rateMax = 0;
+  reqRate = 0;
+  reqRateMax = 0;
+  connRate = 0;
+  connRateMax = 0;
+  /** stot, reqTot and connTot at the previous tick (rates are their differences). */
+  prevStot = 0;
+  prevReq = 0;
+  prevConn = 0;
+  /** Health checks already accounted in chkfail. */
+  checksSeen = 0;
+  // state history (servers and backends)
+  /** epoch ms of the last status change. */
+  lastChange = Date.now();
+  /** Total ms spent not usable, excluding the current stretch (see downSince). */
+  downtime = 0;
+  /** epoch ms since the object has been down, 0 = up. */
+  downSince = 0;
+  /** UP → DOWN transitions (chkdown) and failed checks (chkfail). */
+  chkdown = 0;
+  chkfail = 0;
+  /** Status label last seen, to detect changes made outside the checks. */
+  lastStatus = '';
+  /** Total response times of this object (all time), for percentiles over the whole run. */
+  readonly latency = new Histogram();
+  /** Per-second and per-minute history, allocated at the first tick with activity. */
+  series: Series | undefined;
+
+  /** Counts one response status in its class (hrsp_1xx … hrsp_other). */
+  countStatus(status: number): void {
+    if (status >= 200 && status < 300) this.hrsp2xx++;
+    else if (status >= 500 && status < 600) this.hrsp5xx++;
+    else if (status >= 400 && status < 500) this.hrsp4xx++;
+    else if (status >= 300 && status < 400) this.hrsp3xx++;
+    else if (status >= 100 && status < 200) this.hrsp1xx++;
+    else this.hrspOther++;
+  }
+
+  /** Adds the timers of one exchange (ms, -1 = not reached) to the averages and maxima. */
+  countTimes(qtime: number, ctime: number, rtime: number, ttime: number): void {
+    const n = this.timeSamples < TIME_SAMPLES ? ++this.timeSamples : TIME_SAMPLES;
+    // swrate: sum = sum - sum/n + value, the average is sum/n.
+    this.qtimeSum += Math.max(0, qtime) - this.qtimeSum / n;
+    this.ctimeSum += Math.max(0, ctime) - this.ctimeSum / n;
+    this.rtimeSum += Math.max(0, rtime) - this.rtimeSum / n;
+    this.ttimeSum += ttime - this.ttimeSum / n;
+    if (qtime > this.qtimeMax) this.qtimeMax = qtime;
+    if (ctime > this.ctimeMax) this.ctimeMax = ctime;
+    if (rtime > this.rtimeMax) this.rtimeMax = rtime;
+    if (ttime > this.ttimeMax) this.ttimeMax = ttime;
+    this.latency.add(ttime);
+  }
+
+  average(sum: number): number {
+    return this.timeSamples === 0 ? 0 : Math.round(sum / this.timeSamples);
+  }
+
+  /** Seconds the object has been down in total (HAProxy's downtime). */
+  downtimeSeconds(now: number): number {
+    return Math.floor((this.downtime + (this.downSince > 0 ? now - this.downSince : 0)) / 1000);
+  }
+
+  /** Records a status label; a change of usability starts or ends a down stretch. */
+  noteStatus(label: string, usable: boolean, now: number): boolean {
+    if (label === this.lastStatus) return false;
+    const first = this.lastStatus === '';
+    this.lastStatus = label;
+    if (!usable && this.downSince === 0) this.downSince = now;
+    else if (usable && this.downSince > 0) {
+      this.downtime += now - this.downSince;
+      this.downSince = 0;
+    }
+    if (!first) this.lastChange = now;
+    return !first;
+  }
+}
+
+/** Keeps the current-sessions gauge and its maximum together. */
+export function sessionStarted(c: StatCounters, now: number): void {
+  c.stot++;
+  if (++c.scur > c.smax) c.smax = c.scur;
+  c.lastSess = now;
+}
+
+/** The server fields the slot bookkeeping reads (structural, so counters.ts needs no runtime import). */
+interface SlotServer {
+  served: number;
+  queued: number;
+  stats: StatCounters;
+}
+
+/** A request or connection got a slot on `server` (backend.take): sessions, balancer picks, maxima. */
+export function slotTaken(backend: StatCounters, server: SlotServer): void {
+  const now = Date.now();
+  sessionStarted(backend, now);
+  backend.lbtot++;
+  const s = server.stats;
+  s.stot++;
+  s.lbtot++;
+  s.lastSess = now;
+  if (server.served > s.smax) s.smax = server.served;
+}
+
+/** A request started waiting: the backend's queue or `server`'s own. */
+export function queued(backend: StatCounters, server: SlotServer | undefined, length: number): void {
+  if (server) {
+    if (server.queued > server.stats.qmax) server.stats.qmax = server.queued;
+  } else if (length > backend.qmax) backend.qmax = length;
+}

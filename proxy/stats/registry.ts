@@ -1,0 +1,396 @@
+/**
+ * The engine's statistics: the counters of every frontend, backend and server
+ * (kept by name, so a reload keeps them, as the UI expects), fed by the
+ * logger's end-of-exchange calls and by the slot/queue bookkeeping of the
+ * backends; a one-second unref'd tick derives rates, state history and the
+ * time series. Subscribers receive structured access-log entries and events.
+ */
+import type net from 'node:net';
+import type { Config } from '../config/model.ts';
+import type { RuntimeBackend } from '../runtime/backend.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+import type { HttpFrontend } from '../http/frontend.ts';
+import type { HttpTransaction } from '../http/transaction.ts';
+import type { TcpFrontend, TcpSessionRecord } from '../tcp/frontend.ts';
+import type { HealthEvent } from '../checks/index.ts';
+import { outcomeOf } from '../checks/types.ts';
+import { StatCounters, sessionStarted } from './counters.ts';
+import { Series } from './series.ts';
+
+/** What the statistics read of the running engine. */
+export interface StatsTables {
+  config: Config;
+  frontends: ReadonlyMap<string, HttpFrontend | TcpFrontend>;
+  backends: ReadonlyMap<string, RuntimeBackend>;
+}
+
+/** One finished exchange (HTTP request or TCP session), as the structured access-log stream carries it. */
+export interface AccessLogEntry {
+  /** epoch ms when the request (HTTP) or connection (TCP) started */
+  time: number;
+  mode: 'http' | 'tcp';
+  frontend: string;
+  backend?: string;
+  server?: string;
+  client: string;
+  method?: string;
+  url?: string;
+  /** HTTP status, 0 when no response was sent (aborted) or in TCP mode. */
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** ms: queue wait, connect, response headers (from start), total; -1 = not reached. */
+  tw: number;
+  tc: number;
+  tr: number;
+  tt: number;
+  /** HAProxy's two-letter termination state. */
+  termination: string;
+  retries: number;
+}
+
+export type StatsEvent =
+  | { type: 'health'; time: number; event: HealthEvent }
+  | { type: 'state'; time: number; backend: string; server?: string; from: string; to: string }
+  | { type: 'alert'; time: number; message: string };
+
+export class StatsRegistry {
+  readonly startedAt = Date.now();
+  private readonly frontends = new Map<string, StatCounters>();
+  private readonly backends = new Map<string, StatCounters>();
+  private readonly servers = new Map<string, StatCounters>();
+  private tables: StatsTables | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  readonly accessSubscribers = new Set<(entry: AccessLogEntry) => void>();
+  readonly eventSubscribers = new Set<(event: StatsEvent) => void>();
+  /** Process-wide totals (show info CumConns / CumReq). */
+  cumConns = 0;
+  cumReq = 0;
+
+  /** Gives the objects of (re)built tables their counters, keeping those of objects that survive a reload. */
+  attach(tables: StatsTables): void {
+    this.tables = tables;
+    const now = Date.now();
+    const keep = new Set<string>();
+    for (const [name, frontend] of tables.frontends) {
+      frontend.stats = take(this.frontends, name);
+      keep.add(`f/${name}`);
+    }
+    for (const [name, backend] of tables.backends) {
+      backend.stats = take(this.backends, name);
+      keep.add(`b/${name}`);
+      for (const server of backend.servers) {
+        server.stats = take(this.servers, `${name}/${server.name}`);
+        keep.add(`s/${name}/${server.name}`);
+        server.stats.noteStatus(server.status, server.usable, now);
+      }
+      backend.stats.noteStatus(backend.hasUsableServer ? 'UP' : 'DOWN', backend.hasUsableServer, now);
+    }
+    prune(this.frontends, 'f/', keep);
+    prune(this.backends, 'b/', keep);
+    prune(this.servers, 's/', keep);
+  }
+
+  view(): StatsTables | undefined {
+    return this.tables;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Rates, state history and time series: once a second, and before any read of the counters. */
+  tick(now = Date.now()): void {
+    const tables = this.tables;
+    if (!tables) return;
+    for (const frontend of tables.frontends.values()) {
+      const c = frontend.stats;
+      rates(c);
+      sample(c, c.scur, 0, now);
+    }
+    for (const backend of tables.backends.values()) {
+      const b = backend.stats;
+      rates(b);
+      let queued = backend.queue.length;
+      for (const server of backend.servers) {
+        const s = server.stats;
+        rates(s);
+        this.syncServer(backend, server, now);
+        queued += server.queued;
+        sample(s, server.served, server.queued, now);
+      }
+      this.syncBackend(backend, now);
+      sample(b, b.scur, queued, now);
+    }
+  }
+
+  /** Brings check failures and state changes up to date (before a read, and on the tick). */
+  sync(now = Date.now()): void {
+    for (const backend of this.tables?.backends.values() ?? []) {
+      for (const server of backend.servers) this.syncServer(backend, server, now);
+      this.syncBackend(backend, now);
+    }
+  }
+
+  private syncServer(backend: RuntimeBackend, server: RuntimeServer, now: number): void {
+    const s = server.stats;
+    const check = server.check;
+    if (check && check.count > s.checksSeen) {
+      // The newest results are the last ones of the ring (a tick never misses more than the ring holds).
+      const results = check.results.toArray();
+      const fresh = Math.min(check.count - s.checksSeen, results.length);
+      for (let i = results.length - fresh; i < results.length; i++) if (outcomeOf(results[i]!) === 'failed') s.chkfail++;
+      s.checksSeen = check.count;
+    }
+    const from = s.lastStatus;
+    if (s.noteStatus(server.status, server.usable, now)) this.emit({ type: 'state', time: now, backend: backend.name, server: server.name, from, to: server.status });
+  }
+
+  private syncBackend(backend: RuntimeBackend, now: number): void {
+    const up = backend.hasUsableServer;
+    const b = backend.stats;
+    const from = b.lastStatus;
+    if (b.noteStatus(up ? 'UP' : 'DOWN', up, now)) {
+      if (!up) b.chkdown++;
+      this.emit({ type: 'state', time: now, backend: backend.name, from, to: up ? 'UP' : 'DOWN' });
+    }
+  }
+
+  /** A health transition (from proxy/checks): counted at once, so short flaps are not missed. */
+  healthEvent(event: HealthEvent): void {
+    const s = this.servers.get(`${event.backend}/${event.server}`);
+    if (s) {
+      if (event.to.startsWith('DOWN') && !event.from.startsWith('DOWN') && event.from !== 'MAINT') s.chkdown++;
+      const backend = this.tables?.backends.get(event.backend);
+      const server = backend?.server(event.server);
+      if (server) s.noteStatus(server.status, server.usable, event.time);
+      if (backend) this.syncBackend(backend, event.time);
+    }
+    this.emit({ type: 'health', time: event.time, event });
+  }
+
+  alert(message: string): void {
+    if (this.eventSubscribers.size > 0) this.emit({ type: 'alert', time: Date.now(), message });
+  }
+
+  private emit(event: StatsEvent): void {
+    for (const fn of this.eventSubscribers) fn(event);
+  }
+
+  // ------------------------------------------------------------------ hot path (called by the logger and the engine)
+
+  /**
+   * A connection accepted on a frontend. Its bytes are counted from the socket
+   * (request and response heads included, as HAProxy's bin/bout): each exchange
+   * takes what moved since the previous one, the close gives the rest to the frontend.
+   */
+  connectionAccepted(counters: StatCounters, socket: net.Socket, http: boolean): void {
+    this.cumConns++;
+    counters.connTot++;
+    sessionStarted(counters, Date.now());
+    const mark: ByteMark | undefined = http ? { read: 0, written: 0 } : undefined;
+    if (mark) byteMarks.set(socket, mark);
+    socket.once('close', () => {
+      counters.scur--;
+      if (!mark) return;
+      counters.bin += socket.bytesRead - mark.read;
+      counters.bout += socket.bytesWritten - mark.written;
+    });
+  }
+
+  http(frontend: HttpFrontend, tx: HttpTransaction): void {
+    const now = Date.now();
+    const client = tx.client;
+    const socket = client.socket;
+    // Bytes on the client connection since the previous exchange: head and body, both ways
+    // (a connection the engine did not see accepted counts the bodies only).
+    const mark = byteMarks.get(socket);
+    let bytesIn = tx.bytesIn;
+    let bytesOut = tx.bytesOut;
+    if (mark) {
+      bytesIn = socket.bytesRead - mark.read;
+      bytesOut = socket.bytesWritten - mark.written;
+      mark.read += bytesIn;
+      mark.written += bytesOut;
+    }
+    const tt = now - tx.startedAt;
+    const status = tx.status;
+    this.cumReq++;
+    const f = frontend.stats;
+    f.reqTot++;
+    f.bin += bytesIn;
+    f.bout += bytesOut;
+    if (status > 0) f.countStatus(status);
+    f.latency.add(tt);
+    if (tx.localKind === 'denied') f.dreq++;
+    else if (tx.localKind === 'intercepted') f.intercepted++;
+    const backend = tx.backend?.runtime;
+    if (backend) {
+      const b = backend.stats;
+      const server = tx.server;
+      const s = server?.stats;
+      // As HAProxy's stream.c and http_ana.c: a backend counts the requests it answered (with any
+      // status, errors included), a server only the responses it sent itself.
+      b.bin += bytesIn;
+      b.bout += bytesOut;
+      if (status > 0) {
+        b.reqTot++;
+        b.countStatus(status);
+      }
+      b.lastSess = now;
+      if (s) {
+        s.bin += bytesIn;
+        s.bout += bytesOut;
+        if (tx.response) {
+          s.reqTot++;
+          s.countStatus(tx.response.status);
+        }
+        s.lastSess = now;
+        s.wretr += tx.retries;
+      }
+      b.wretr += tx.retries;
+      exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt);
+    }
+    if (this.accessSubscribers.size > 0) {
+      const info = client.connectionInfo();
+      this.publish({
+        time: tx.startedAt, mode: 'http', frontend: frontend.name, backend: tx.backend?.name, server: tx.server?.name,
+        client: `${info.src ?? ''}:${info.srcPort ?? ''}`, method: tx.request.method, url: tx.request.url, status,
+        bytesIn, bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, tt, termination: tx.termination, retries: tx.retries,
+      });
+    }
+  }
+
+  /** A request that never became a transaction: invalid (400), or its head timed out (408). */
+  protocolError(frontend: HttpFrontend, status: number): void {
+    const f = frontend.stats;
+    f.ereq++;
+    f.countStatus(status);
+  }
+
+  tcp(record: TcpSessionRecord): void {
+    const now = Date.now();
+    const f = record.frontend.stats;
+    f.bin += record.bytesIn;
+    f.bout += record.bytesOut;
+    const backend = record.backend;
+    const tt = now - record.acceptedAt;
+    if (backend) {
+      const b = backend.stats;
+      const s = record.server?.stats;
+      b.bin += record.bytesIn;
+      b.bout += record.bytesOut;
+      b.wretr += record.retries;
+      b.lastSess = now;
+      if (s) {
+        s.bin += record.bytesIn;
+        s.bout += record.bytesOut;
+        s.wretr += record.retries;
+        s.lastSess = now;
+      }
+      exchangeOutcome(b, s, record.termination, 0, record.tw, record.tc, record.tc >= 0 ? record.tw + record.tc : -1, tt);
+    }
+    if (this.accessSubscribers.size > 0) {
+      this.publish({
+        time: record.acceptedAt, mode: 'tcp', frontend: record.frontend.name, backend: backend?.name, server: record.server?.name,
+        client: `${record.client.remoteAddress ?? ''}:${record.client.remotePort ?? ''}`, status: 0,
+        bytesIn: record.bytesIn, bytesOut: record.bytesOut, tw: record.tw, tc: record.tc, tr: -1, tt, termination: record.termination, retries: record.retries,
+      });
+    }
+  }
+
+  private publish(entry: AccessLogEntry): void {
+    for (const fn of this.accessSubscribers) fn(entry);
+  }
+
+  /** Counters of one object by name (tests, control contract). */
+  counters(kind: 'frontend' | 'backend' | 'server', name: string): StatCounters | undefined {
+    return kind === 'frontend' ? this.frontends.get(name) : kind === 'backend' ? this.backends.get(name) : this.servers.get(name);
+  }
+
+  /** Every object with a live series: for the memory report. */
+  allCounters(): StatCounters[] {
+    return [...this.frontends.values(), ...this.backends.values(), ...this.servers.values()];
+  }
+}
+
+/**
+ * Errors and aborts of one exchange from its termination state (HAProxy's
+ * two letters): C/c = client aborted or timed out, S = server aborted,
+ * s = server timeout, P = invalid response; the second letter is the phase.
+ */
+function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, termination: string, status: number, tw: number, tc: number, tr: number, tt: number): void {
+  const who = termination.charCodeAt(0);
+  const phase = termination.charCodeAt(1);
+  const client = who === 67 /* C */ || who === 99 /* c */;
+  const serverSide = who === 83 /* S */ || who === 115 /* s */ || who === 80 /* P */;
+  if (client) {
+    b.cliAbrt++;
+    if (s) s.cliAbrt++;
+  } else if (serverSide && s && (phase === 72 /* H */ || phase === 68 /* D */)) {
+    // The server closed, timed out or answered garbage once it had the request.
+    b.eresp++;
+    s.eresp++;
+    if (who === 83) {
+      b.srvAbrt++;
+      s.srvAbrt++;
+    }
+  } else if (who === 83 && phase === 67 /* C */ && s && status === 503) {
+    // Every connection attempt (retries included) failed.
+    b.econ++;
+    s.econ++;
+  }
+  if (s && tr >= 0) {
+    const ctime = Math.max(0, tc);
+    const rtime = Math.max(0, tr - Math.max(0, tw) - ctime);
+    b.countTimes(tw, ctime, rtime, tt);
+    s.countTimes(tw, ctime, rtime, tt);
+  }
+}
+
+interface ByteMark {
+  read: number;
+  written: number;
+}
+
+/** Bytes of each HTTP client connection already counted (one entry per connection, gone with it). */
+const byteMarks = new WeakMap<net.Socket, ByteMark>();
+
+function take(map: Map<string, StatCounters>, key: string): StatCounters {
+  let c = map.get(key);
+  if (!c) map.set(key, (c = new StatCounters()));
+  return c;
+}
+
+function prune(map: Map<string, StatCounters>, prefix: string, keep: Set<string>): void {
+  for (const key of map.keys()) if (!keep.has(prefix + key)) map.delete(key);
+}
+
+function rates(c: StatCounters): void {
+  c.rate = c.stot - c.prevStot;
+  c.prevStot = c.stot;
+  if (c.rate > c.rateMax) c.rateMax = c.rate;
+  c.reqRate = c.reqTot - c.prevReq;
+  c.prevReq = c.reqTot;
+  if (c.reqRate > c.reqRateMax) c.reqRateMax = c.reqRate;
+  c.connRate = c.connTot - c.prevConn;
+  c.prevConn = c.connTot;
+  if (c.connRate > c.connRateMax) c.connRateMax = c.connRate;
+}
+
+/** Series are allocated once an object has seen traffic: idle objects cost no ring memory. */
+function sample(c: StatCounters, current: number, queue: number, now: number): void {
+  if (!c.series) {
+    if (c.stot === 0 && c.reqTot === 0 && current === 0 && queue === 0) return;
+    c.series = new Series(now);
+  }
+  c.series.sample(c, current, queue, now);
+}
+

@@ -1,0 +1,187 @@
+/**
+ * One `show stat` row per frontend, server and backend, in HAProxy's order
+ * (proxies as configured; for each: FRONTEND, its servers, BACKEND), with
+ * each column's value or undefined where HAProxy leaves the column empty
+ * for that kind of row.
+ */
+import type { Proxy } from '../config/model.ts';
+import { PROXY_DEFAULTS } from '../config/provision.ts';
+import type { RuntimeBackend } from '../runtime/backend.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+import type { HttpFrontend } from '../http/frontend.ts';
+import type { TcpFrontend } from '../tcp/frontend.ts';
+import { CHECK_CODES } from '../checks/types.ts';
+import type { StatCounters } from './counters.ts';
+import type { StatsTables } from './registry.ts';
+import { FIELD_NAMES } from './fields.ts';
+
+export type FieldValue = string | number | undefined;
+
+export interface StatRow {
+  /** 0 frontend, 1 backend, 2 server (HAProxy's `type` column). */
+  type: 0 | 1 | 2;
+  proxy: Proxy;
+  iid: number;
+  sid: number;
+  counters: StatCounters;
+  backend?: RuntimeBackend;
+  server?: RuntimeServer;
+  frontend?: HttpFrontend | TcpFrontend;
+  /** Values by column name. */
+  values: Record<string, FieldValue>;
+}
+
+/** Proxy ids as HAProxy numbers them: in configuration order, after the CLI's own proxy when a stats socket exists. */
+export function proxyIds(tables: StatsTables): Map<string, number> {
+  const ids = new Map<string, number>();
+  let next = tables.config.global.statsSockets.length > 0 ? 2 : 1;
+  for (const p of tables.config.proxies) if (p.kind !== 'defaults') ids.set(p.name, next++);
+  return ids;
+}
+
+export function statRows(tables: StatsTables, now = Date.now()): StatRow[] {
+  const ids = proxyIds(tables);
+  const rows: StatRow[] = [];
+  const maxconn = tables.config.global.maxconn;
+  for (const proxy of tables.config.proxies) {
+    if (proxy.kind === 'defaults' || proxy.disabled) continue;
+    const iid = ids.get(proxy.name)!;
+    const http = (proxy.mode ?? PROXY_DEFAULTS.mode) === 'http';
+    const frontend = tables.frontends.get(proxy.name);
+    if (frontend && (proxy.kind === 'frontend' || proxy.kind === 'listen')) {
+      rows.push({ type: 0, proxy, iid, sid: 0, counters: frontend.stats, frontend, values: frontendValues(proxy, frontend, iid, http, proxy.maxconn ?? maxconn) });
+    }
+    const backend = tables.backends.get(proxy.name);
+    if (!backend) continue;
+    for (const server of backend.servers) {
+      rows.push({ type: 2, proxy, iid, sid: server.id, counters: server.stats, backend, server, values: serverValues(proxy, backend, server, iid, http, now) });
+    }
+    rows.push({ type: 1, proxy, iid, sid: 0, counters: backend.stats, backend, values: backendValues(proxy, backend, iid, http, now) });
+  }
+  return rows;
+}
+
+/** The row as CSV cells in column order (empty string for an empty column). */
+export function rowCells(row: StatRow): string[] {
+  return FIELD_NAMES.map((name) => cell(row.values[name]));
+}
+
+function cell(v: FieldValue): string {
+  if (v === undefined) return '';
+  const s = String(v);
+  // HAProxy writes fields raw; a comma or newline inside a value would break the columns, so quote those.
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function httpCounts(c: StatCounters): Record<string, FieldValue> {
+  return {
+    hrsp_1xx: c.hrsp1xx, hrsp_2xx: c.hrsp2xx, hrsp_3xx: c.hrsp3xx, hrsp_4xx: c.hrsp4xx, hrsp_5xx: c.hrsp5xx, hrsp_other: c.hrspOther,
+  };
+}
+
+/** Columns HAProxy prints as 0 for frontends and backends: compression, errors we never have, module counters. */
+function zeroes(names: string[]): Record<string, FieldValue> {
+  return Object.fromEntries(names.map((n) => [n, 0]));
+}
+
+const SSL = ['ssl_sess', 'ssl_reused_sess', 'ssl_failed_handshake'];
+const H2 = ['h2_headers_rcvd', 'h2_data_rcvd', 'h2_settings_rcvd', 'h2_rst_stream_rcvd', 'h2_goaway_rcvd', 'h2_detected_conn_protocol_errors',
+  'h2_detected_strm_protocol_errors', 'h2_rst_stream_resp', 'h2_goaway_resp', 'h2_open_connections', 'h2_backend_open_streams',
+  'h2_total_connections', 'h2_backend_total_streams'];
+const COMP = ['comp_in', 'comp_out', 'comp_byp', 'comp_rsp'];
+
+function h1(c: StatCounters, http: boolean, open: number): Record<string, FieldValue> {
+  return {
+    h1_open_connections: http ? open : 0, h1_open_streams: 0, h1_total_connections: http ? c.connTot : 0, h1_total_streams: http ? c.reqTot : 0,
+    h1_bytes_in: http ? c.bin : 0, h1_bytes_out: http ? c.bout : 0, h1_spliced_bytes_in: 0, h1_spliced_bytes_out: 0,
+  };
+}
+
+function frontendValues(proxy: Proxy, frontend: HttpFrontend | TcpFrontend, iid: number, http: boolean, maxconn: number | undefined): Record<string, FieldValue> {
+  const c = frontend.stats;
+  return {
+    pxname: proxy.name, svname: 'FRONTEND', scur: c.scur, smax: c.smax, slim: maxconn ?? '', stot: c.stot, bin: c.bin, bout: c.bout,
+    dreq: c.dreq, dresp: c.dresp, ereq: c.ereq, status: 'OPEN', pid: 1, iid, sid: 0, type: 0, rate: c.rate, rate_lim: 0, rate_max: c.rateMax,
+    ...(http ? httpCounts(c) : {}),
+    req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, ...zeroes(COMP),
+    mode: http ? 'http' : 'tcp', conn_rate: c.connRate, conn_rate_max: c.connRateMax, conn_tot: c.connTot,
+    ...(http ? { intercepted: c.intercepted, cache_lookups: 0, cache_hits: 0 } : {}),
+    dcon: 0, dses: 0, wrew: 0, eint: 0, '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, http, c.scur),
+  };
+}
+
+function lastSess(c: StatCounters, now: number): number {
+  return c.lastSess === 0 ? -1 : Math.floor((now - c.lastSess) / 1000);
+}
+
+function times(c: StatCounters): Record<string, FieldValue> {
+  return {
+    qtime: c.average(c.qtimeSum), ctime: c.average(c.ctimeSum), rtime: c.average(c.rtimeSum), ttime: c.average(c.ttimeSum),
+    qtime_max: c.qtimeMax, ctime_max: c.ctimeMax, rtime_max: c.rtimeMax, ttime_max: c.ttimeMax,
+  };
+}
+
+/** Sum of the weights of the servers taking traffic: active ones, or the backups when no active one is up. */
+export function backendWeights(backend: RuntimeBackend): { act: number; bck: number; weight: number; uweight: number } {
+  let act = 0;
+  let bck = 0;
+  let actWeight = 0;
+  let bckWeight = 0;
+  for (const s of backend.servers) {
+    if (!s.usable || s.weight <= 0) continue;
+    if (s.backup) {
+      bck++;
+      bckWeight += s.weight;
+    } else {
+      act++;
+      actWeight += s.weight;
+    }
+  }
+  const weight = act > 0 ? actWeight : bckWeight;
+  return { act, bck, weight, uweight: weight };
+}
+
+function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http: boolean, now: number): Record<string, FieldValue> {
+  const c = backend.stats;
+  const up = backend.hasUsableServer;
+  const w = backendWeights(backend);
+  return {
+    pxname: proxy.name, svname: 'BACKEND', qcur: backend.queue.length, qmax: c.qmax, scur: c.scur, smax: c.smax, slim: proxy.fullconn ?? '',
+    stot: c.stot, bin: c.bin, bout: c.bout, dreq: c.dreq, dresp: c.dresp, econ: c.econ, eresp: c.eresp, wretr: c.wretr, wredis: c.wredis,
+    status: up ? 'UP' : 'DOWN', weight: w.weight, act: w.act, bck: w.bck, chkdown: c.chkdown,
+    lastchg: Math.floor((now - c.lastChange) / 1000), downtime: c.downtimeSeconds(now), pid: 1, iid, sid: 0, lbtot: c.lbtot, type: 1,
+    rate: c.rate, rate_max: c.rateMax, ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
+    cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, ...zeroes(COMP), lastsess: lastSess(c, now), ...times(c),
+    mode: http ? 'http' : 'tcp', algo: proxy.balance?.algorithm ?? PROXY_DEFAULTS.balance,
+    wrew: 0, connect: c.connect, reuse: c.reuse, ...(http ? { cache_lookups: 0, cache_hits: 0 } : {}), eint: 0,
+    uweight: w.uweight, agg_server_status: 0, agg_server_check_status: 0, agg_check_status: 0,
+    '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, false, 0),
+  };
+}
+
+function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServer, iid: number, http: boolean, now: number): Record<string, FieldValue> {
+  const c = server.stats;
+  const check = server.check;
+  const last = check?.results.last();
+  const host = server.host.includes(':') ? `[${server.host}]` : server.host;
+  return {
+    pxname: proxy.name, svname: server.name, qcur: server.queued, qmax: c.qmax, scur: server.served, smax: c.smax, slim: server.maxconn || undefined,
+    stot: c.stot, bin: c.bin, bout: c.bout, dresp: c.dresp, econ: c.econ, eresp: c.eresp, wretr: c.wretr, wredis: c.wredis,
+    status: server.status, weight: server.weight, act: server.backup ? 0 : 1, bck: server.backup ? 1 : 0,
+    ...(check ? { chkfail: c.chkfail, chkdown: c.chkdown, downtime: c.downtimeSeconds(now) } : {}),
+    lastchg: Math.floor((now - c.lastChange) / 1000), qlimit: server.maxqueue || undefined, pid: 1, iid, sid: server.id,
+    throttle: server.warmup !== undefined ? Math.floor((server.warmup * 100) / 16) : undefined,
+    lbtot: c.lbtot, type: 2, rate: c.rate, rate_max: c.rateMax,
+    ...(check && last ? {
+      check_status: last.code, check_code: last.status, check_duration: last.durationMs, last_chk: last.info || undefined,
+      check_desc: CHECK_CODES[last.code].description,
+    } : {}),
+    ...(check ? { check_rise: check.state.timings.rise, check_fall: check.state.timings.fall, check_health: check.state.health } : {}),
+    ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
+    cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, lastsess: lastSess(c, now), ...times(c),
+    addr: `${host}:${server.port}`, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,
+    srv_icur: 0, eint: 0, idle_conn_cur: 0, safe_conn_cur: 0, used_conn_cur: server.served, need_conn_est: 0,
+    uweight: server.weight, '-': '-', ...zeroes(SSL),
+  };
+}
+

@@ -1,0 +1,138 @@
+/**
+ * The runtime API listeners (`stats socket PATH mode 600 level admin`,
+ * `stats socket ipv4@127.0.0.1:PORT`): HAProxy's CLI protocol. A client sends
+ * a line (several commands may be separated by ';'), gets each answer
+ * followed by an empty line, and the connection closes — unless `prompt`
+ * made it interactive ("> " before each line, until `quit`). Idle
+ * connections close after `stats timeout` (10 s by default).
+ */
+import net from 'node:net';
+import fs from 'node:fs';
+import type { Engine } from '../engine.ts';
+import type { GlobalSettings, StatsSocket } from '../config/model.ts';
+import { runCommand } from './commands.ts';
+import type { CliSession } from './commands.ts';
+
+interface OpenSocket {
+  key: string;
+  server: net.Server;
+  spec: StatsSocket;
+  path?: string;
+}
+
+/** Longest command line accepted (HAProxy's CLI buffer is a few kB too). */
+const MAX_LINE = 64 * 1024;
+
+export class RuntimeApi {
+  private open: OpenSocket[] = [];
+  private timeout = 10_000;
+  private readonly clients = new Set<net.Socket>();
+
+  constructor(private readonly engine: Engine) {}
+
+  /** Opens the configured sockets; on reload, keeps those that did not change and closes the others. */
+  async listen(global: GlobalSettings): Promise<void> {
+    this.timeout = global.statsTimeout ?? 10_000;
+    const wanted = new Map(global.statsSockets.map((s) => [keyOf(s), s]));
+    const keep: OpenSocket[] = [];
+    for (const o of this.open) {
+      if (wanted.has(o.key)) {
+        o.spec = wanted.get(o.key)!;
+        keep.push(o);
+        wanted.delete(o.key);
+      } else await closeSocket(o);
+    }
+    this.open = keep;
+    for (const [key, spec] of wanted) this.open.push(await this.bind(key, spec));
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients) c.destroy();
+    await Promise.all(this.open.map(closeSocket));
+    this.open = [];
+  }
+
+  private async bind(key: string, spec: StatsSocket): Promise<OpenSocket> {
+    const entry: OpenSocket = { key, spec, server: net.createServer((s) => this.serve(s, entry)) };
+    const a = spec.address;
+    if (a.family === 'unix') {
+      // A stale socket file from a previous run would make listen() fail (HAProxy replaces it too).
+      if (fs.existsSync(a.host) && fs.statSync(a.host).isSocket()) fs.unlinkSync(a.host);
+      await listenOn(entry.server, { path: a.host });
+      entry.path = a.host;
+      if (spec.mode !== undefined) fs.chmodSync(a.host, spec.mode);
+    } else {
+      await listenOn(entry.server, { host: a.host === '' ? (a.family === 'ipv6' ? '::' : '0.0.0.0') : a.host, port: a.port });
+    }
+    return entry;
+  }
+
+  /** Where each socket listens (tests: the port of `ipv4@127.0.0.1:0`). */
+  addresses(): Array<{ path?: string; port?: number }> {
+    return this.open.map((o) => (o.path ? { path: o.path } : { port: (o.server.address() as net.AddressInfo).port }));
+  }
+
+  private serve(socket: net.Socket, entry: OpenSocket): void {
+    this.clients.add(socket);
+    socket.on('close', () => this.clients.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(this.timeout, () => socket.destroy());
+    const session: CliSession = { level: entry.spec.level, interactive: false, quit: false };
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      if (buffered.length > MAX_LINE) return void socket.destroy();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0 && !socket.writableEnded) {
+        const text = buffered.slice(0, nl).replace(/\r$/, '');
+        buffered = buffered.slice(nl + 1);
+        this.runLine(socket, text, session);
+      }
+    });
+    // A client that sends its last command without a newline and half-closes still gets its answer.
+    socket.on('end', () => {
+      if (buffered.trim() !== '' && !socket.writableEnded) this.runLine(socket, buffered, session);
+      if (!socket.writableEnded) socket.end();
+    });
+  }
+
+  private runLine(socket: net.Socket, text: string, session: CliSession): void {
+    let out = '';
+    for (const command of text.split(';')) {
+      if (command.trim() === '' && text.includes(';')) continue;
+      const answer = runCommand(command, this.engine, session);
+      // Interactive mode toggled on by this very line: no trailing blank line for `prompt` itself.
+      if (command.trim() === 'prompt') continue;
+      out += answer + (session.quit ? '' : '\n');
+      if (session.quit) break;
+    }
+    if (session.quit || !session.interactive) {
+      socket.end(out);
+      return;
+    }
+    socket.write(out + '> ');
+  }
+}
+
+function keyOf(s: StatsSocket): string {
+  return `${s.address.family}|${s.address.host}|${s.address.port}|${s.mode ?? ''}|${s.level}`;
+}
+
+function listenOn(server: net.Server, options: net.ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeSocket(o: OpenSocket): Promise<void> {
+  return new Promise((resolve) => o.server.close(() => {
+    // Node removes the socket file on close; make sure it is gone (HAProxy unlinks it on exit).
+    if (o.path && fs.existsSync(o.path)) fs.rmSync(o.path, { force: true });
+    resolve();
+  }));
+}

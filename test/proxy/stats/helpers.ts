@@ -1,0 +1,38 @@
+/** Shared by the stats tests: the runtime API as a client sees it, and a real CSV reader (Python's csv module). */
+import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+
+/** Sends one line to a runtime API socket (UNIX path or TCP port) and returns everything until it closes. */
+export function cli(where: string | number, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = typeof where === 'string' ? net.connect(where) : net.connect(where, '127.0.0.1');
+    let out = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (out += d));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(out));
+    socket.on('connect', () => socket.write(line + '\n'));
+  });
+}
+
+/** Parses CSV with Python's csv module (a real CSV reader), HAProxy's "# " header prefix removed. */
+export function readCsv(text: string): Array<Record<string, string>> {
+  const script = 'import csv, json, sys\ntext = sys.stdin.read()\nassert text.startswith("# ")\nrows = list(csv.DictReader(text[2:].splitlines()))\nprint(json.dumps(rows))';
+  const r = spawnSync('python3', ['-c', script], { input: text, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python csv reader failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Array<Record<string, string>>;
+}
+
+export function row(rows: Array<Record<string, string>>, pxname: string, svname: string): Record<string, string> {
+  const found = rows.find((r) => r['pxname'] === pxname && r['svname'] === svname);
+  if (!found) throw new Error(`no row ${pxname}/${svname}`);
+  return found;
+}
+
+export async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

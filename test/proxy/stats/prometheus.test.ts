@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { startEngine, startNamedServer, freePort, request } from '../../helpers/net.ts';
+import { until } from './helpers.ts';
+
+function requireBinary(t: TestContext, name: string): boolean {
+  if (spawnSync('sh', ['-c', `command -v ${name}`]).status === 0) return true;
+  if (process.env.CI) throw new Error(`${name} is not installed, and CI=true requires it (.ci/run installs the prometheus package)`);
+  console.warn(`\n*** ${name} not found: skipping (apt-get install prometheus) ***\n`);
+  t.skip(`${name} not installed`);
+  return false;
+}
+
+async function exporter() {
+  const origin = await startNamedServer('app');
+  const port = await freePort();
+  const tcpPort = await freePort();
+  const e = await startEngine(`defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+frontend web
+  bind 127.0.0.1:${port}
+  http-request use-service prometheus-exporter if { path /metrics }
+  default_backend app
+backend app
+  server a 127.0.0.1:${origin.port} check inter 200ms
+  server "b-2" 127.0.0.1:${origin.port} weight 5
+listen raw
+  mode tcp
+  bind 127.0.0.1:${tcpPort}
+  server t 127.0.0.1:${origin.port}
+`);
+  for (let i = 0; i < 5; i++) await request(port, '/');
+  await request(port, '/missing');
+  return { port, close: async () => { await e.stop(); await origin.close(); } };
+}
+
+test('the exporter answers with HAProxy\'s metric names, and promtool check metrics accepts the output', async (t) => {
+  const s = await exporter();
+  try {
+    const res = await request(s.port, '/metrics');
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    const body = res.body;
+    assert.match(body, /^# TYPE haproxy_frontend_http_requests_total counter$/m);
+    assert.match(body, /^haproxy_frontend_http_responses_total\{proxy="web",code="2xx"\} 6$/m, 'five / and one /missing answered 200 by the origin');
+    assert.match(body, /^haproxy_backend_http_requests_total\{proxy="app"\} 6$/m);
+    assert.match(body, /^haproxy_server_status\{proxy="app",server="a",state="UP"\} 1$/m);
+    assert.match(body, /^haproxy_server_weight\{proxy="app",server="b-2"\} 5$/m);
+    assert.match(body, /^haproxy_frontend_connections_total\{proxy="raw"\} 0$/m);
+    assert.match(body, /^haproxy_process_uptime_seconds \d+$/m);
+    if (!requireBinary(t, 'promtool')) return;
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}`);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a real Prometheus on loopback scrapes the exporter', { timeout: 60_000 }, async (t) => {
+  if (!requireBinary(t, 'prometheus')) return;
+  const s = await exporter();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-prom-'));
+  const webPort = await freePort();
+  fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: loadstar
+    metrics_path: /metrics
+    static_configs:
+      - targets: ['127.0.0.1:${s.port}']
+`);
+  const child = spawn('prometheus', [
+    `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${webPort}`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d));
+  child.stderr.on('data', (d: Buffer) => (output += d));
+  const api = async (p: string): Promise<any> => {
+    try {
+      const r = await request(webPort, p);
+      return r.status === 200 ? JSON.parse(r.body) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  try {
+    await until('Prometheus to report the target up', async () => {
+      const targets = await api('/api/v1/targets');
+      return targets?.data?.activeTargets?.some((a: { health: string }) => a.health === 'up') ?? false;
+    }, 30_000).catch((e: Error) => { throw new Error(`${e.message}\n${output}`); });
+    let value: string | undefined;
+    await until('the scraped series to be queryable', async () => {
+      const q = await api(`/api/v1/query?query=${encodeURIComponent('haproxy_backend_http_requests_total{proxy="app"}')}`);
+      value = q?.data?.result?.[0]?.value?.[1];
+      return value !== undefined;
+    }, 20_000);
+    assert.equal(Number(value), 6);
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
+    await s.close();
+  }
+});

@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEngine, startNamedServer, freePort, request } from '../../helpers/net.ts';
+import { cli, readCsv, row } from './helpers.ts';
+
+async function setup() {
+  const a = await startNamedServer('a');
+  const b = await startNamedServer('b');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-cli-'));
+  const sock = path.join(dir, 'admin.sock');
+  const userPort = await freePort();
+  const port = await freePort();
+  const e = await startEngine(`global
+  stats socket ${sock} mode 600 level admin
+  stats socket ipv4@127.0.0.1:${userPort} level user
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+frontend web
+  bind 127.0.0.1:${port}
+  default_backend app
+backend app
+  balance roundrobin
+  server a 127.0.0.1:${a.port}
+  server b 127.0.0.1:${b.port}
+`);
+  const split = async (n: number) => {
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const body = (await request(port)).body;
+      counts[body] = (counts[body] ?? 0) + 1;
+    }
+    return counts;
+  };
+  return {
+    e, sock, userPort, split, dir,
+    close: async () => { await e.stop(); await a.close(); await b.close(); fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+test('the UNIX socket is created with the configured mode and removed when the engine stops', async () => {
+  const s = await setup();
+  assert.equal(fs.statSync(s.sock).mode & 0o777, 0o600);
+  assert.ok(fs.statSync(s.sock).isSocket());
+  await s.close();
+  assert.equal(fs.existsSync(s.sock), false);
+});
+
+test('set server state drain through the UNIX socket: no new requests reach the server; ready brings it back', async () => {
+  const s = await setup();
+  try {
+    assert.deepEqual(await s.split(4), { a: 2, b: 2 });
+    assert.equal(await cli(s.sock, 'set server app/a state drain'), '\n');
+    assert.deepEqual(await s.split(6), { b: 6 });
+    assert.equal(row(readCsv(await cli(s.sock, 'show stat')), 'app', 'a')['status'], 'DRAIN');
+    assert.equal(await cli(s.sock, 'set server app/a state ready'), '\n');
+    assert.deepEqual(await s.split(4), { a: 2, b: 2 });
+    assert.equal(await cli(s.sock, 'disable server app/b'), '\n');
+    assert.deepEqual(await s.split(3), { a: 3 });
+    assert.equal(row(readCsv(await cli(s.sock, 'show stat')), 'app', 'b')['status'], 'MAINT');
+    assert.equal(await cli(s.sock, 'enable server app/b'), '\n');
+  } finally {
+    await s.close();
+  }
+});
+
+test('set server weight and set weight change the split of new requests; get weight reports it', async () => {
+  const s = await setup();
+  try {
+    assert.equal(await cli(s.sock, 'set server app/a weight 3'), '\n');
+    assert.deepEqual(await s.split(8), { a: 6, b: 2 });
+    assert.equal(await cli(s.sock, 'get weight app/a'), '3 (initial 1)\n\n');
+    assert.equal(await cli(s.sock, 'set weight app/a 0'), '\n');
+    assert.deepEqual(await s.split(4), { b: 4 });
+    assert.equal(row(readCsv(await cli(s.sock, 'show stat')), 'app', 'a')['weight'], '0');
+  } finally {
+    await s.close();
+  }
+});
+
+test('errors and permissions answer with HAProxy\'s texts', async () => {
+  const s = await setup();
+  try {
+    assert.equal(await cli(s.sock, 'set server nope/a state drain'), 'No such backend.\n\n');
+    assert.equal(await cli(s.sock, 'set server app/zz state drain'), 'No such server.\n\n');
+    assert.equal(await cli(s.sock, 'set server app/a state bogus'), "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n");
+    assert.equal(await cli(s.sock, 'set server app/a weight 300'), 'Absolute weight can only be between 0 and 256 inclusive.\n\n');
+    assert.equal(await cli(s.sock, 'set server app/a weight'), 'Require <weight> or <weight%>.\n\n');
+    assert.equal(await cli(s.sock, 'get weight app'), "Require 'backend/server'.\n\n");
+    assert.equal(await cli(s.sock, 'show servers state nope'), "Can't find backend.\n\n");
+    // The TCP socket is `level user`: reading works, changing does not.
+    assert.equal(await cli(s.userPort, 'set server app/a state drain'), 'Permission denied\n\n');
+    assert.equal(await cli(s.userPort, 'show cli level'), 'user\n\n');
+    assert.match(await cli(s.userPort, 'show stat'), /^# pxname,svname,/);
+    assert.equal(await cli(s.sock, 'operator; show cli level'), '\noperator\n\n');
+  } finally {
+    await s.close();
+  }
+});
+
+test('show info, show backend, show servers state and several commands on one line', async () => {
+  const s = await setup();
+  try {
+    const out = await cli(s.sock, 'show backend;show servers state app');
+    const [backends, state] = out.split('\n\n');
+    assert.equal(backends, '# name\napp');
+    const lines = state!.split('\n');
+    assert.equal(lines[0], '1');
+    assert.match(lines[1]!, /^# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight/);
+    assert.match(lines[2]!, /^\d+ app 1 a 127\.0\.0\.1 2 0 1 1 \d+ 1 0 0 0 0 0 0 - \d+ - 0 0 - - 0$/);
+    const info = await cli(s.sock, 'show info');
+    assert.match(info, /^Name: Loadstar\n/m);
+    assert.match(info, /^Uptime_sec: \d+$/m);
+    assert.match(info, /^CumReq: \d+$/m);
+    const help = await cli(s.sock, 'help');
+    assert.match(help, /^ {2}show stat \[desc\|json\|no-maint\|typed\|up\]\*: report counters for each proxy and server$/m);
+    assert.match(help, /^ {2}set server <bk>\/<srv> \[opts\] {12}: change a server's state, weight, address or ssl$/m);
+    assert.match(await cli(s.sock, 'show stat typed'), /^F\.\d+\.0\.0\.pxname\.1:KNS:str:web$/m);
+  } finally {
+    await s.close();
+  }
+});
