@@ -6,6 +6,7 @@
  * in-flight work finish within a grace period, then closes what is left.
  */
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { Config, Proxy, Bind, ListenAddress } from './config/model.ts';
 import { PROXY_DEFAULTS } from './config/provision.ts';
 import { RuntimeBackend } from './runtime/backend.ts';
@@ -19,6 +20,17 @@ import { engineHooks } from './runtime/hooks.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { BindError, EngineUnsupportedError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
+import { H2Connection } from './http/h2.ts';
+import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
+import type { BindTls } from './tls/bind-tls.ts';
+import { backendServerTls } from './tls/server-tls.ts';
+import type { HealthEvent } from './checks/index.ts';
+import { StatsRegistry } from './stats/registry.ts';
+import { LocalServices } from './stats/services.ts';
+import { RuntimeApi } from './stats/runtime-api.ts';
+
+/** How often certificate files are checked for changes (a stat per file). */
+const CERTIFICATE_POLL_MS = 2000;
 
 interface Listener {
   key: string;
@@ -27,6 +39,8 @@ interface Listener {
   frontend: HttpFrontend | TcpFrontend;
   bind: Bind;
   proxy: Proxy;
+  /** TLS material of an `ssl` bind; replaced on reload and when certificate files change. */
+  tls: BindTls | undefined;
 }
 
 interface Tables {
@@ -37,6 +51,8 @@ interface Tables {
 
 export interface EngineOptions {
   sink?: LogSink;
+  /** false: no per-exchange statistics (bench/stats-cost.ts measures their price); default true. */
+  stats?: boolean;
 }
 
 export class Engine {
@@ -45,9 +61,17 @@ export class Engine {
   private readonly logger: Logger;
   private stopping = false;
   private checks: HealthChecks | undefined;
+  private certificatePoll: NodeJS.Timeout | undefined;
+  /** Counters, rates and time series of every frontend, backend and server (proxy/stats). */
+  readonly stats = new StatsRegistry();
+  private readonly services = new LocalServices(this);
+  private readonly runtimeApi = new RuntimeApi(this);
+  private readonly statsEnabled: boolean;
 
   constructor(private config: Config, options: EngineOptions = {}) {
     this.logger = new Logger(options.sink ?? stdoutSink);
+    this.statsEnabled = options.stats ?? true;
+    if (this.statsEnabled) this.logger.observer = this.stats;
     this.globalLimiter = new ConnectionLimiter(config.global.maxconn ?? 0);
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
@@ -71,22 +95,51 @@ export class Engine {
     });
   }
 
+  /** The running configuration (the runtime API and the stats page read its settings). */
+  currentConfig(): Config {
+    return this.config;
+  }
+
   async start(): Promise<void> {
+    const tlsByBind = loadBindTls(this.config);
     this.tables = buildTables(this.config, this.logger);
-    const checks = new HealthChecks(this.tables.backends, this.config, (m) => this.logger.alert(m));
-    await this.bindAll(this.config, this.tables);
+    this.attachStats(this.config, this.tables);
+    const checks = new HealthChecks(this.tables.backends, this.config, (m, e) => this.healthNotify(m, e));
+    await this.bindAll(this.config, this.tables, tlsByBind);
+    this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();
+    await this.runtimeApi.listen(this.config.global);
     this.checks = checks;
     checks.start();
+    if (this.statsEnabled) this.stats.start();
+  }
+
+  private healthNotify(message: string, event?: HealthEvent): void {
+    this.logger.alert(message);
+    if (event) this.stats.healthEvent(event);
+  }
+
+  private attachStats(config: Config, tables: Tables): void {
+    this.stats.attach({ config, frontends: tables.frontends, backends: tables.backends });
+    for (const f of tables.frontends.values()) if (f instanceof HttpFrontend) f.localServices = this.services;
+  }
+
+  /** Picks up certificate files replaced on disk; handshakes from now on use them. */
+  refreshCertificates(): void {
+    for (const l of this.listeners.values()) l.tls?.refresh((m) => this.logger.alert(m));
   }
 
   /** Applies a new, already validated configuration without dropping unchanged listeners. */
   async reload(config: Config): Promise<void> {
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
+    // Certificates first: an unusable file rejects the reload before anything changes.
+    const tlsByBind = loadBindTls(config);
     const tables = buildTables(config, this.logger);
-    const checks = new HealthChecks(tables.backends, config, (m) => this.logger.alert(m));
+    // Counters first: listeners kept across the reload route to the new tables as soon as bindAll runs.
+    this.attachStats(config, tables);
+    const checks = new HealthChecks(tables.backends, config, (m, e) => this.healthNotify(m, e));
     checks.adopt(this.checks);
-    const wanted = listenSpecs(config);
+    const wanted = listenSpecs(config, tlsByBind);
     // Close listeners that disappeared, then open the new ones; unchanged ones keep their socket.
     for (const [key, listener] of this.listeners) {
       if (!wanted.has(key)) {
@@ -94,7 +147,13 @@ export class Engine {
         this.listeners.delete(key);
       }
     }
-    await this.bindAll(config, tables);
+    try {
+      await this.bindAll(config, tables, tlsByBind);
+      await this.runtimeApi.listen(config.global);
+    } catch (e) {
+      if (this.tables) this.attachStats(this.config, this.tables);
+      throw e;
+    }
     const old = this.tables;
     this.tables = tables;
     this.config = config;
@@ -105,20 +164,24 @@ export class Engine {
     for (const backend of old?.httpBackends.values() ?? []) backend.closeIdle();
   }
 
-  private async bindAll(config: Config, tables: Tables): Promise<void> {
+  private async bindAll(config: Config, tables: Tables, tlsByBind: ReadonlyMap<Bind, BindTls>): Promise<void> {
     const opened: Listener[] = [];
     try {
-      for (const [key, spec] of listenSpecs(config)) {
+      for (const [key, spec] of listenSpecs(config, tlsByBind)) {
         const frontend = tables.frontends.get(spec.proxy.name)!;
+        const bindTls = tlsByBind.get(spec.bind);
         const existing = this.listeners.get(key);
         if (existing) {
           existing.frontend = frontend;
           existing.proxy = spec.proxy;
           existing.bind = spec.bind;
+          existing.tls = bindTls;
           continue;
         }
-        const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy };
-        listener.server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(listener, socket));
+        const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls };
+        listener.server = bindTls
+          ? createTlsServer(() => listener.tls!, spec.proxy, (socket) => this.accept(listener, socket))
+          : net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(listener, socket));
         await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy);
         opened.push(listener);
         this.listeners.set(key, listener);
@@ -137,9 +200,10 @@ export class Engine {
     const frontend = listener.frontend;
     const limiter = this.limiterFor(listener.proxy);
     limiter.admit(socket, () => {
+      if (this.statsEnabled) this.stats.connectionAccepted(frontend.stats, socket, frontend instanceof HttpFrontend);
       if (frontend instanceof HttpFrontend) {
-        const client = new ClientConnection(socket, frontend);
-        frontend.connectionOpened(client);
+        const h2 = (socket as tls.TLSSocket).alpnProtocol === 'h2';
+        frontend.connectionOpened(h2 ? new H2Connection(socket as tls.TLSSocket, frontend) : new ClientConnection(socket, frontend));
       } else frontend.handle(socket);
     });
   }
@@ -159,6 +223,9 @@ export class Engine {
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     this.checks?.stop();
+    clearInterval(this.certificatePoll);
+    this.stats.stop();
+    await this.runtimeApi.close();
     await Promise.all([...this.listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
     this.listeners.clear();
     const tables = this.tables;
@@ -198,7 +265,7 @@ function buildTables(config: Config, logger: Logger): Tables {
     if (proxy.disabled) continue;
     const runtime = new RuntimeBackend(proxy);
     backends.set(proxy.name, runtime);
-    if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime));
+    if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config)));
   }
   const frontends = new Map<string, HttpFrontend | TcpFrontend>();
   const hooks = engineHooks(config, backends);
@@ -223,14 +290,14 @@ interface ListenSpec {
 }
 
 /** One entry per (address, port): port ranges expand, as HAProxy binds each port. */
-function listenSpecs(config: Config): Map<string, ListenSpec> {
+function listenSpecs(config: Config, tlsByBind: ReadonlyMap<Bind, BindTls>): Map<string, ListenSpec> {
   const specs = new Map<string, ListenSpec>();
   for (const proxy of config.proxies) {
     if ((proxy.kind !== 'frontend' && proxy.kind !== 'listen') || proxy.disabled) continue;
     for (const bind of proxy.binds) {
       for (const address of bind.addresses) {
         for (let port = address.port; port <= address.portEnd; port++) {
-          const key = `${address.family}|${address.host}|${port}|${bind.v6only}|${bind.v4v6}`;
+          const key = `${address.family}|${address.host}|${port}|${bind.v6only}|${bind.v4v6}|${tlsListenerKey(tlsByBind.get(bind))}`;
           specs.set(key, { address, port, bind, proxy });
         }
       }

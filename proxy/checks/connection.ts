@@ -4,6 +4,7 @@
  * does with `timeout connect` then `timeout check`.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { CheckCode, CheckResult, CheckTarget } from './types.ts';
 
 /** errno names → the strerror() text HAProxy prints in `info`. */
@@ -63,7 +64,23 @@ export class CheckConnection {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new CheckConnection(socket, started, target.readTimeout, target.totalTimeout));
+        if (!target.tls) return resolve(new CheckConnection(socket, started, target.readTimeout, target.totalTimeout));
+        // check-ssl: the handshake is layer 6 (L6TOUT / L6RSP), bounded by the read budget.
+        const secure = tls.connect({ ...target.tls, socket });
+        const handshakeTimer = setTimeout(() => {
+          secure.destroy();
+          resolve(failure('L6TOUT', started, ''));
+        }, Math.min(target.readTimeout, target.totalTimeout === undefined ? Infinity : started + target.totalTimeout - Date.now()));
+        secure.once('error', (e) => {
+          clearTimeout(handshakeTimer);
+          secure.destroy();
+          resolve(failure('L6RSP', started, `SSL handshake failure (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+        });
+        secure.once('secureConnect', () => {
+          clearTimeout(handshakeTimer);
+          secure.removeAllListeners('error');
+          resolve(new CheckConnection(secure, started, target.readTimeout, target.totalTimeout));
+        });
       });
     });
   }

@@ -9,6 +9,7 @@ import type { RuntimeBackend } from '../runtime/backend.ts';
 import { ServerCheck } from './checker.ts';
 import type { HealthNotify } from './checker.ts';
 import { checkSettings } from './settings.ts';
+import { checkTls } from '../tls/server-tls.ts';
 
 export { ServerCheck } from './checker.ts';
 export type { HealthEvent } from './events.ts';
@@ -22,7 +23,7 @@ export class HealthChecks {
     for (const backend of backends.values()) {
       for (const server of backend.servers) {
         if (!server.config.options.check) continue;
-        this.checks.push(new ServerCheck(backend, server, checkSettings(backend.config, server.config, spread), notify));
+        this.checks.push(new ServerCheck(backend, server, checkSettings(backend.config, server.config, spread, checkTls(server.config, config)), notify));
       }
     }
   }

@@ -36,7 +36,8 @@ export function checkTimings(server: Server): CheckTimings {
   };
 }
 
-export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0): CheckSettings {
+/** @param tls check-ssl options (proxy/tls/server-tls.ts checkTls), undefined for plain checks. */
+export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls']): CheckSettings {
   const timings = checkTimings(server);
   const checkTimeout = proxy.timeouts.check;
   // HAProxy: with `timeout check`, connect gets min(timeout connect, inter) and the read `timeout check`;
@@ -48,6 +49,7 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0): 
     connectTimeout,
     readTimeout: checkTimeout ?? timings.inter,
     ...(checkTimeout === undefined ? { totalTimeout: timings.inter } : {}),
+    ...(tls ? { tls } : {}),
   };
   let kind: CheckSettings['kind'] = 'tcp';
   let probe: Probe = tcpConnectCheck;

@@ -1,4 +1,4 @@
-/** The plain TCP connect check (no `option httpchk` / `tcp-check`): L4OK, L4CON, L4TOUT. */
+/** The plain connect check (no `option httpchk` / `tcp-check`): L4OK, L4CON, L4TOUT; with check-ssl L6OK, L6RSP, L6TOUT. */
 import { CheckConnection, success } from './connection.ts';
 import type { CheckTarget, CheckResult, Probe } from './types.ts';
 
@@ -7,5 +7,5 @@ export const tcpConnectCheck: Probe = async (target: CheckTarget): Promise<Check
   const conn = await CheckConnection.open(target, started);
   if (!(conn instanceof CheckConnection)) return conn;
   conn.close();
-  return success('L4OK', started, '');
+  return success(target.tls ? 'L6OK' : 'L4OK', started, '');
 };

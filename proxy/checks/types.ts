@@ -61,6 +61,8 @@ export interface CheckTarget {
   readTimeout: number;
   /** Whole-check budget from the start (`inter` when `timeout check` is unset), ms. */
   totalTimeout?: number;
+  /** check-ssl: TLS options (verification, SNI) once connected. */
+  tls?: import('node:tls').ConnectionOptions;
 }
 
 /** What a check may need to know about its server (disable-on-404 applies only when not DOWN). */

@@ -1,5 +1,6 @@
 /** `server`, `default-server` and `server-template` with their options (configuration.txt §5.2). */
 import { registerProxyKeywords } from './keywords.ts';
+import { parseSampleExpression } from '../acl/index.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { parseAddress, parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
@@ -86,7 +87,14 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   cookie: valued((value, o) => void (o.cookie = value)),
   verify: valued(oneOf('verify', 'verify', ['none', 'required'])),
   'ca-file': valued((value, o) => void (o.caFile = value)),
-  sni: valued((value, o) => void (o.sni = value)),
+  sni: valued((value, o) => {
+    const parsed = parseSampleExpression(value);
+    if ('error' in parsed) return `'sni' : failed to parse sample expression '${value}' : ${parsed.error}.`;
+    o.sni = value;
+    return undefined;
+  }),
+  verifyhost: valued((value, o) => void (o.verifyhost = value)),
+  'check-sni': valued((value, o) => void (o.checkSni = value)),
   resolvers: valued((value, o) => void (o.resolvers = value)),
   'init-addr': valued((value, o) => {
     const methods = value.split(',');
@@ -110,9 +118,9 @@ const NO_EFFECT: Record<string, boolean> = {
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
   track: true, 'on-marked-down': true, 'on-marked-up': true, minconn: true, source: true, 'agent-addr': true,
-  'agent-send': true, crt: true, ciphers: true, ciphersuites: true, alpn: true, 'check-alpn': true, 'check-sni': true,
+  'agent-send': true, crt: true, ciphers: true, ciphersuites: true, alpn: true, 'check-alpn': true,
   proto: true, 'check-proto': true, redir: true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
-  'check-send-proxy': false, 'proxy-v2-options': true, 'crl-file': true, 'verifyhost': true, 'no-verifyhost': false,
+  'check-send-proxy': false, 'proxy-v2-options': true, 'crl-file': true, 'no-verifyhost': false,
   'ssl-min-ver': true, 'ssl-max-ver': true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,
   'force-tlsv12': false, 'force-tlsv13': false, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false,
   'no-tlsv12': false, 'no-tlsv13': false, 'non-stick': false, stick: false, socks4: true, ws: true, 'set-proxy-v2-tlv-fmt': true,

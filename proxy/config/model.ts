@@ -187,6 +187,10 @@ export interface ServerOptions {
   caFile?: string;
   /** Sample expression giving the SNI to send. */
   sni?: string;
+  /** Host name the server certificate must match (`verify required`); default: the SNI sent, if any. */
+  verifyhost?: string;
+  /** SNI sent by TLS health checks. */
+  checkSni?: string;
   checkSsl?: boolean;
   sendProxy?: boolean;
   sendProxyV2?: boolean;

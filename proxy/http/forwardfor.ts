@@ -30,7 +30,7 @@ export function compileForwardFor(proxy: Proxy): ForwardFor | undefined {
 
 /** The header line to add (with CRLF), or '' when the address is excepted or the header exists with if-none. */
 export function forwardedForHeader(ff: ForwardFor, tx: HttpTransaction): string {
-  const address = tx.client.socket.remoteAddress ?? '';
+  const address = tx.client.connectionInfo().src;
   const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
   if (ff.except?.check(plain, net.isIP(plain) === 6 ? 'ipv6' : 'ipv4')) return '';
   if (ff.ifNone && getHeader(tx.request.headers, ff.header.toLowerCase()) !== undefined) return '';

@@ -8,6 +8,7 @@ import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { LbRequest } from '../balance/index.ts';
 import { ServerPool } from './upstream.ts';
+import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead } from './upstream.ts';
 import { compileRequestRules, compileResponseRules, runRequestRules } from './rules.ts';
 import type { LocalAnswer } from './rules.ts';
@@ -20,6 +21,8 @@ import type { HttpTransaction } from './transaction.ts';
 import type { ClientConnection } from './client.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
+import { StatCounters } from '../stats/counters.ts';
+import type { LocalServices } from '../stats/services.ts';
 
 export type Decision = { backend: HttpBackend } | LocalAnswer;
 
@@ -34,7 +37,8 @@ export class HttpBackend {
   /** `option redispatch <interval>`: redispatch on every Nth retry (N>0) or on the Nth before last (N<0). */
   private readonly redispatchInterval: number;
 
-  constructor(readonly config: Proxy, readonly runtime: RuntimeBackend) {
+  /** @param serverTls TLS settings of the `ssl` servers, by name. */
+  constructor(readonly config: Proxy, readonly runtime: RuntimeBackend, private readonly serverTls: ReadonlyMap<string, ServerTls> = new Map()) {
     this.name = config.name;
     const t = config.timeouts;
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
@@ -48,7 +52,7 @@ export class HttpBackend {
 
   pool(server: RuntimeServer): ServerPool {
     let pool = this.pools.get(server);
-    if (!pool) this.pools.set(server, (pool = new ServerPool(server)));
+    if (!pool) this.pools.set(server, (pool = new ServerPool(server, this.serverTls.get(server.name))));
     return pool;
   }
 
@@ -94,6 +98,14 @@ export interface FrontendCounters {
   connections: number;
 }
 
+/** A client connection as the frontend tracks it: HTTP/1.1 (client.ts) or HTTP/2 (h2.ts). */
+export interface FrontendConnection {
+  /** Requests in progress on it. */
+  readonly queue: readonly unknown[];
+  draining: boolean;
+  close(): void;
+}
+
 export class HttpFrontend {
   readonly name: string;
   readonly timeouts: { client: number; httpRequest: number; httpKeepAlive: number };
@@ -102,11 +114,15 @@ export class HttpFrontend {
   readonly serverClose: boolean;
   /** `option httpclose`: one request per client connection too. */
   readonly closeClient: boolean;
-  readonly connections = new Set<ClientConnection>();
+  readonly connections = new Set<FrontendConnection>();
   /** proc.* variables, shared by the whole frontend. */
   readonly procVars = new Map<string, Sample>();
   /** Engine state the sample fetches may ask for (nbsrv, be_conn …). */
   hooks: EngineHooks | undefined;
+  /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
+  stats = new StatCounters();
+  /** The stats page and `use-service` answers (proxy/stats), set by the engine. */
+  localServices: LocalServices | undefined;
   private readonly requestRules;
   private readonly responseRules;
   private readonly switching: Array<{ when: TxPredicate | undefined; backend: (tx: HttpTransaction) => HttpBackend | undefined }>;
@@ -142,6 +158,9 @@ export class HttpFrontend {
     this.counters.requests++;
     const frontendOutcome = runRequestRules(this.requestRules, tx);
     if (frontendOutcome !== 'continue') return frontendOutcome;
+    // `stats uri`: after the proxy's http-request rules, before switching (HAProxy's order).
+    const frontendStats = this.config.stats.enabled ? this.localServices?.statsPage(this.config, tx) : undefined;
+    if (frontendStats) return frontendStats;
     let backend: HttpBackend | undefined;
     for (const rule of this.switching) {
       if (rule.when && !rule.when(tx)) continue;
@@ -153,6 +172,8 @@ export class HttpFrontend {
     if (backend.config !== this.config) {
       const outcome = backend.runRequestRules(tx);
       if (outcome !== 'continue') return outcome;
+      const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx) : undefined;
+      if (backendStats) return backendStats;
     }
     return { backend };
   }
@@ -178,12 +199,12 @@ export class HttpFrontend {
     this.logger.protocolError(this, client, status, termination);
   }
 
-  connectionOpened(client: ClientConnection): void {
+  connectionOpened(client: FrontendConnection): void {
     this.counters.connections++;
     this.connections.add(client);
   }
 
-  connectionClosed(client: ClientConnection): void {
+  connectionClosed(client: FrontendConnection): void {
     this.connections.delete(client);
   }
 }

@@ -8,7 +8,9 @@ import type { Condition, LogFormatToken, SampleContext, ConnectionInfo } from '.
 import type { Proxy } from '../config/model.ts';
 import type { LbRequest } from '../balance/index.ts';
 import type { HttpTransaction } from './transaction.ts';
-import type { ClientConnection } from './client.ts';
+import type net from 'node:net';
+import type { HttpFrontend } from './frontend.ts';
+import { tlsFacts } from '../tls/facts.ts';
 import { getHeader } from './headers.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 
@@ -44,14 +46,14 @@ export const compileTxFormat = Object.assign(
 export function lbRequestOf(tx: HttpTransaction): LbRequest {
   const headers = tx.request.headers;
   return {
-    source: plainAddress(tx.client.socket.remoteAddress),
+    source: plainAddress(tx.client.connectionInfo().src),
     uri: tx.request.url,
     header: (name) => getHeader(headers, name.toLowerCase()),
   };
 }
 
 /** Per-connection facts, computed once per client connection. */
-export function connectionInfo(client: ClientConnection): ConnectionInfo {
+export function connectionInfo(client: { socket: net.Socket; frontend: HttpFrontend }): ConnectionInfo {
   const s = client.socket;
   return {
     src: s.remoteAddress ?? '',
@@ -60,7 +62,7 @@ export function connectionInfo(client: ClientConnection): ConnectionInfo {
     dstPort: s.localPort ?? 0,
     frontend: client.frontend.name,
     defaultBackend: client.frontend.config.defaultBackend?.name,
-    ssl: false,
+    ...tlsFacts(s),
   };
 }
 

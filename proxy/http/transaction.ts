@@ -7,14 +7,28 @@
  */
 import { UpstreamConnection, connectUpstream } from './upstream.ts';
 import type { ResponseHead } from './upstream.ts';
+import type { LocalAnswer } from './rules.ts';
 import { isHopByHop, headerIs } from './llhttp.ts';
 import { serializeHead, getHeader } from './headers.ts';
 import { builtinResponse, reasonPhrase } from './error-pages.ts';
-import type { ClientConnection } from './client.ts';
-import type { HttpBackend } from './frontend.ts';
+import type net from 'node:net';
+import type { HttpBackend, HttpFrontend } from './frontend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { MapVarStore } from '../acl/index.ts';
-import type { SampleContext, HttpRequestInfo, HttpResponseInfo } from '../acl/index.ts';
+import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
+
+/** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
+export interface TransactionClient {
+  /** Where the response goes; pause()/resume() throttle the request body. */
+  readonly socket: net.Socket;
+  readonly frontend: HttpFrontend;
+  readonly sessionVars: Map<string, Sample>;
+  /** No more requests will be read from this client. */
+  readonly draining: boolean;
+  readonly acceptedAt: number;
+  connectionInfo(): ConnectionInfo;
+  transactionDone(tx: HttpTransaction, keepAlive: boolean): void;
+}
 
 export interface RequestHead {
   method: string;
@@ -46,6 +60,10 @@ export class HttpTransaction {
   /** Bytes received from the client (request body). */
   bytesIn = 0;
   termination: TerminationState = '--';
+  /** A local answer that counts in the statistics as a denied or an intercepted request. */
+  localKind: 'denied' | 'intercepted' | undefined;
+  /** A local answer waiting for the request body (the stats page's admin form). */
+  private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
   /** Timer marks for the logs (ms since startedAt): queue, connect, response headers. */
   tw = -1;
@@ -70,7 +88,7 @@ export class HttpTransaction {
   private slotHeld = false;
   private triedServers: RuntimeServer[] = [];
 
-  constructor(readonly client: ClientConnection, readonly request: RequestHead) {
+  constructor(readonly client: TransactionClient, readonly request: RequestHead) {
     this.chunkedRequest = /chunked/i.test(getHeader(request.headers, 'transfer-encoding') ?? '');
   }
 
@@ -116,6 +134,12 @@ export class HttpTransaction {
   start(): void {
     const decision = this.frontend.processRequest(this);
     if ('response' in decision) {
+      this.localKind = decision.kind;
+      if (decision.withBody) {
+        this.bodyAnswer = decision.withBody;
+        if (this.requestDone) this.answerWithBody();
+        return;
+      }
       this.status = decision.status;
       this.termination = decision.termination ?? '--';
       return this.respondLocally(decision.response, decision.close ?? false);
@@ -134,6 +158,7 @@ export class HttpTransaction {
 
   requestComplete(): void {
     this.requestDone = true;
+    if (this.bodyAnswer) return this.answerWithBody();
     if (this.upstream && this.chunkedRequest) this.upstream.socket.write('0\r\n\r\n');
   }
 
@@ -176,7 +201,8 @@ export class HttpTransaction {
     const backend = this.backend!;
     const server = this.server!;
     const pool = backend.pool(server);
-    const reusable = this.frontend.serverClose ? undefined : pool.take();
+    const sni = pool.tls?.sni?.(this.sampleContext());
+    const reusable = this.frontend.serverClose ? undefined : pool.take(sni);
     if (reusable) return this.send(reusable);
     const started = Date.now();
     connectUpstream(pool, backend.timeouts.connect, (conn, error) => {
@@ -185,7 +211,7 @@ export class HttpTransaction {
       server.check?.observe('layer4', true, '');
       this.tc = Date.now() - started;
       this.send(conn);
-    });
+    }, sni);
   }
 
   /** HAProxy: up to `retries` new attempts, min(timeout connect, 1s) apart; redispatch per `option redispatch`. */
@@ -288,7 +314,8 @@ export class HttpTransaction {
       this.startTunnel();
       return true;
     }
-    const http11 = r.versionMajor === 1 && r.versionMinor >= 1;
+    // HTTP/2 clients get the chunked form too: h2.ts decodes it into DATA frames.
+    const http11 = r.versionMajor > 1 || (r.versionMajor === 1 && r.versionMinor >= 1);
     if (!hasLength && !bodyless) {
       if (http11) {
         this.chunkedResponse = true;
@@ -429,6 +456,15 @@ export class HttpTransaction {
     if (close || !this.request.keepAlive) this.closeAfter = true;
     // The rest of the request body, if any, is read and dropped by the parser.
     this.finish();
+  }
+
+  private answerWithBody(): void {
+    const answer = this.bodyAnswer!(Buffer.concat(this.pendingBody));
+    this.bodyAnswer = undefined;
+    this.pendingBody = [];
+    this.status = answer.status;
+    this.termination = answer.termination ?? '--';
+    this.respondLocally(answer.response, answer.close ?? false);
   }
 
   fail(status: number): void {

@@ -4,6 +4,8 @@
  * serves one transaction at a time; the transaction sets the handlers.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import type { ServerTls } from '../tls/server-tls.ts';
 import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from './llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from './llhttp.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
@@ -47,7 +49,11 @@ export class UpstreamConnection {
   tunnelRest: ((rest: Buffer) => void) | undefined;
   private flushed: string[] = [];
 
-  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, private readonly pool: ServerPool) {
+  /**
+   * @param sni the server name sent in the TLS handshake (undefined: none, or plain TCP);
+   *   a kept-alive connection is reused only for a request that sends the same one.
+   */
+  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, private readonly pool: ServerPool, readonly sni?: string) {
     const parser = (this.parser = newParser(RESPONSE));
     parser[kOnHeaders] = (headers: string[]) => {
       for (const h of headers) this.flushed.push(h);
@@ -135,12 +141,19 @@ export class UpstreamConnection {
 export class ServerPool {
   private readonly idle: UpstreamConnection[] = [];
 
-  constructor(readonly server: RuntimeServer) {}
+  /** @param tls how to speak TLS to this server (`server … ssl`), undefined for plain TCP. */
+  constructor(readonly server: RuntimeServer, readonly tls?: ServerTls) {}
 
-  take(): UpstreamConnection | undefined {
-    let conn: UpstreamConnection | undefined;
-    while ((conn = this.idle.pop())) {
-      if (!conn.dead && !conn.socket.destroyed) return conn;
+  take(sni?: string): UpstreamConnection | undefined {
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const conn = this.idle[i]!;
+      if (conn.dead || conn.socket.destroyed) {
+        this.idle.splice(i, 1);
+        continue;
+      }
+      if (conn.sni !== sni) continue;
+      this.idle.splice(i, 1);
+      return conn;
     }
     return undefined;
   }
@@ -165,24 +178,28 @@ export class ServerPool {
 }
 
 /** Opens a new connection; `done` gets it or the reason it failed ('timeout' after `timeout connect`). */
-export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void): () => void {
+export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string): () => void {
   const server = pool.server;
-  const socket = net.connect({ host: server.host, port: server.port, noDelay: true });
+  // With TLS the connection is usable once the handshake (and the certificate check) succeeded.
+  const socket = pool.tls
+    ? tls.connect({ host: server.host, port: server.port, ...pool.tls.base, ...(sni ? { servername: sni } : {}) }).setNoDelay(true)
+    : net.connect({ host: server.host, port: server.port, noDelay: true });
+  const ready = pool.tls ? 'secureConnect' : 'connect';
   let settled = false;
   const finish = (error?: string): void => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
-    socket.off('connect', onConnect);
+    socket.off(ready, onConnect);
     socket.off('error', onError);
     if (error) {
       socket.destroy();
       done(undefined, error);
-    } else done(new UpstreamConnection(socket, server, pool));
+    } else done(new UpstreamConnection(socket, server, pool, sni));
   };
   const onConnect = (): void => finish();
   const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
-  socket.once('connect', onConnect);
+  socket.once(ready, onConnect);
   socket.once('error', onError);
   const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
   return () => finish('aborted');

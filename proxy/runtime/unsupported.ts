@@ -4,6 +4,8 @@
  * where, rather than running it with a feature silently missing.
  */
 import type { Config } from '../config/model.ts';
+import { PROXY_DEFAULTS } from '../config/provision.ts';
+import { tcpRuleIsRun } from '../tcp/rules.ts';
 
 export interface UnsupportedUse {
   what: string;
@@ -18,25 +20,24 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
   const add = (what: string, loc: { file: string; line: number }, pending: string) => found.push({ what, file: loc.file, line: loc.line, pending });
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
-    for (const bind of proxy.binds) if (bind.ssl) add(`'bind … ssl' (TLS termination)`, bind.loc, '#5');
-    for (const server of proxy.servers) if (server.options.ssl) add(`'server … ssl'`, server.loc, '#5');
-    for (const server of proxy.servers) if (server.options.check && server.options.checkSsl) add(`'server … check-ssl' (TLS health checks)`, server.loc, '#5');
+    if ((proxy.mode ?? 'tcp') !== 'http') for (const server of proxy.servers) if (server.options.ssl) add(`'server … ssl' in a TCP-mode backend`, server.loc, 'a later engine change');
     for (const rule of proxy.tcpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'tcp-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     for (const rule of proxy.httpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'http-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     if (proxy.cookie) add(`'cookie' persistence`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) add(`'stick-table'`, proxy.stickTable.loc, 'sticky sessions');
     for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
-    if (proxy.stats.enabled) add(`'stats' page`, proxy.section.loc, '#6');
     for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules, ...proxy.httpAfterResponseRules]) {
       const t = rule.action.type;
-      if (t === 'track-sc' || t === 'use-service' || t === 'capture' || t === 'set-log-level') add(`'http-request ${t}'`, rule.loc, t === 'use-service' ? '#6' : 'sticky sessions');
+      if (t === 'track-sc' || t === 'capture' || t === 'set-log-level') add(`'http-request ${t}'`, rule.loc, 'sticky sessions');
     }
     if (proxy.httpAfterResponseRules.length > 0) add(`'http-after-response'`, proxy.httpAfterResponseRules[0]!.loc, 'a later engine change');
     for (const rule of proxy.tcpRequestRules) {
-      if (rule.phase !== 'connection' || (rule.action.type !== 'accept' && rule.action.type !== 'reject')) add(`'tcp-request ${rule.phase} ${rule.action.type}'`, rule.loc, '#5');
+      // The TCP engine runs them (proxy/tcp/rules.ts); the HTTP engine does not run any yet.
+      const what = `'tcp-request ${rule.phase} ${rule.action.type}${'variable' in rule.action && rule.action.variable.includes(',') ? ' with conditions' : ''}'`;
+      if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http') add(`${what} in an HTTP-mode ${proxy.kind}`, rule.loc, '#5');
+      else if (!tcpRuleIsRun(rule)) add(what, rule.loc, '#5');
     }
   }
-  for (const socket of config.global.statsSockets) add(`'stats socket'`, socket.loc, '#6');
   for (const list of config.userlists) {
     for (const user of list.users) if (!user.insecure) add(`'user ${user.name} password' (crypt(3) hashes; use insecure-password for now)`, user.loc, 'a later engine change');
   }

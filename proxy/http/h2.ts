@@ -1,0 +1,269 @@
+/**
+ * HTTP/2 from clients (TLS + ALPN h2), served by Node's http2 for the framing.
+ * Each stream becomes an HttpTransaction exactly like an HTTP/1.1 request —
+ * same rules, routing, balancing, logs — and is forwarded to HTTP/1.1 servers.
+ * The transaction writes its answer as HTTP/1.1 bytes (server responses and
+ * Loadstar's own error pages alike); llhttp reads them back here and they
+ * leave as HEADERS and DATA frames, hop-by-hop headers removed.
+ */
+import http2 from 'node:http2';
+import type tls from 'node:tls';
+import { Writable } from 'node:stream';
+import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, isHopByHop } from './llhttp.ts';
+import type { HTTPParser, HeadersCompleteCallback } from './llhttp.ts';
+import { HttpTransaction } from './transaction.ts';
+import type { RequestHead } from './transaction.ts';
+import type { HttpFrontend } from './frontend.ts';
+import { connectionInfo } from './samples.ts';
+import type { ConnectionInfo, Sample } from '../acl/index.ts';
+
+/** Header fields HTTP/2 forbids (RFC 9113 §8.2.2) besides the hop-by-hop ones llhttp.ts knows. */
+const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host']);
+/** Node refuses duplicates of these; HTTP/1.1 servers rarely repeat them, the last one wins. */
+const SINGLE_VALUE = new Set(['content-type', 'content-length', 'location', 'etag', 'last-modified', 'date', 'server', 'age', 'expires', 'authorization', 'user-agent', 'referer', 'from', 'max-forwards', 'if-modified-since', 'if-unmodified-since', 'content-md5', 'content-range', 'retry-after']);
+
+/** Session factory: Node's http2 server does the framing of connections handed to it. */
+const sessions = http2.createServer({ settings: { enablePush: false } });
+let adopting: H2Connection | undefined;
+sessions.on('session', (session) => adopting?.adopt(session));
+
+/** One client connection that negotiated h2. */
+export class H2Connection {
+  /** Streams in progress (the engine waits for them on stop). */
+  readonly queue: H2Stream[] = [];
+  draining = false;
+  readonly acceptedAt = Date.now();
+  readonly sessionVars = new Map<string, Sample>();
+  private info: ConnectionInfo | undefined;
+  private session: http2.ServerHttp2Session | undefined;
+
+  constructor(readonly socket: tls.TLSSocket, readonly frontend: HttpFrontend) {
+    adopting = this;
+    sessions.emit('connection', socket);
+    adopting = undefined;
+  }
+
+  adopt(session: http2.ServerHttp2Session): void {
+    this.session = session;
+    session.on('stream', (stream, headers) => this.onStream(stream, headers));
+    session.on('error', () => this.close());
+    session.on('close', () => this.closed());
+    const idle = this.frontend.timeouts.httpKeepAlive || this.frontend.timeouts.client;
+    if (idle > 0) session.setTimeout(idle, () => (this.queue.length === 0 ? session.close() : undefined));
+  }
+
+  connectionInfo(): ConnectionInfo {
+    return (this.info ??= connectionInfo(this));
+  }
+
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    if (this.draining) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    const h2stream = new H2Stream(this, stream, requestHead(headers, stream.endAfterHeaders));
+    this.queue.push(h2stream);
+    h2stream.start();
+  }
+
+  streamDone(stream: H2Stream): void {
+    const i = this.queue.indexOf(stream);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (this.draining && this.queue.length === 0) this.session?.close();
+  }
+
+  /** Graceful stop: GOAWAY, streams in flight finish. */
+  drain(): void {
+    this.draining = true;
+    if (this.queue.length === 0) this.session?.close();
+  }
+
+  close(): void {
+    this.draining = true;
+    for (const stream of [...this.queue]) stream.abort();
+    this.session?.destroy();
+    this.socket.destroy();
+  }
+
+  private closed(): void {
+    this.frontend.connectionClosed(this);
+  }
+}
+
+/** One request stream, standing where a client connection stands for an HTTP/1.1 transaction. */
+export class H2Stream {
+  readonly socket: H2ResponseSink;
+  private readonly tx: HttpTransaction;
+
+  constructor(private readonly connection: H2Connection, readonly stream: http2.ServerHttp2Stream, head: RequestHead) {
+    this.socket = new H2ResponseSink(stream, head.method === 'HEAD');
+    // A transaction never tunnels on h2 (no Upgrade): only the Writable side and pause/resume are used.
+    this.tx = new HttpTransaction(this as unknown as ConstructorParameters<typeof HttpTransaction>[0], head);
+    stream.on('data', (chunk: Buffer) => this.tx.requestBody(chunk));
+    stream.on('end', () => this.tx.requestComplete());
+    stream.on('aborted', () => this.tx.abort('cD'));
+    stream.on('error', () => this.tx.abort('cD'));
+    stream.on('close', () => {
+      if (!this.socket.ended) this.tx.abort('cD');
+      this.connection.streamDone(this);
+    });
+  }
+
+  get frontend(): HttpFrontend {
+    return this.connection.frontend;
+  }
+
+  get sessionVars(): Map<string, Sample> {
+    return this.connection.sessionVars;
+  }
+
+  get draining(): boolean {
+    return this.connection.draining;
+  }
+
+  get acceptedAt(): number {
+    return this.connection.acceptedAt;
+  }
+
+  connectionInfo(): ConnectionInfo {
+    return this.connection.connectionInfo();
+  }
+
+  start(): void {
+    if (this.stream.endAfterHeaders) this.tx.requestComplete();
+    this.tx.start();
+  }
+
+  /** The response was written in full (the sink normally ended the stream when its message completed). */
+  transactionDone(): void {
+    this.socket.finishResponse();
+  }
+
+  abort(): void {
+    this.tx.abort('cD');
+    if (!this.stream.closed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+}
+
+/** h2 pseudo-headers → the request as an HTTP/1.1 transaction sees it (Host from :authority). */
+function requestHead(headers: http2.IncomingHttpHeaders, endStream: boolean): RequestHead {
+  const flat: string[] = [];
+  const authority = headers[':authority'];
+  if (authority !== undefined) flat.push('host', authority);
+  let hasLength = false;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(':') || value === undefined || (name === 'host' && authority !== undefined)) continue;
+    if (name === 'content-length') hasLength = true;
+    // RFC 9113 §8.2.3: cookie crumbs are joined with "; " for HTTP/1.1.
+    if (name === 'cookie' && Array.isArray(value)) flat.push(name, value.join('; '));
+    else if (Array.isArray(value)) for (const v of value) flat.push(name, v);
+    else flat.push(name, value);
+  }
+  // A body of unknown length is sent to the HTTP/1.1 server chunked.
+  if (!endStream && !hasLength) flat.push('transfer-encoding', 'chunked');
+  return {
+    method: String(headers[':method'] ?? 'GET'),
+    url: String(headers[':path'] ?? '/'),
+    versionMajor: 2,
+    versionMinor: 0,
+    headers: flat,
+    keepAlive: true,
+    upgrade: false,
+  };
+}
+
+/**
+ * Receives the transaction's HTTP/1.1 response bytes and writes them to the h2 stream.
+ * Backpressure: a write completes once the stream has room again.
+ */
+export class H2ResponseSink extends Writable {
+  ended = false;
+  private readonly parser: HTTPParser;
+  private flushed: string[] = [];
+  private needDrain = false;
+
+  constructor(private readonly stream: http2.ServerHttp2Stream, headRequest: boolean) {
+    super({ decodeStrings: true });
+    const parser = (this.parser = newParser(RESPONSE));
+    parser[kOnHeaders] = (headers: string[]) => {
+      for (const h of headers) this.flushed.push(h);
+    };
+    const onHead: HeadersCompleteCallback = (_major, _minor, headers, _m, _u, status) => {
+      if (headers === undefined) {
+        headers = this.flushed;
+        this.flushed = [];
+      }
+      if (status! < 200) return 0; // interim answers are not relayed on h2
+      if (!stream.closed && !stream.headersSent) stream.respond(responseHeaders(status!, headers), { endStream: headRequest });
+      return headRequest ? 1 : 0;
+    };
+    parser[kOnHeadersComplete] = onHead;
+    parser[kOnBody] = (chunk: Buffer) => {
+      if (!stream.closed && !stream.write(chunk)) this.needDrain = true;
+    };
+    parser[kOnMessageComplete] = () => {
+      if (this.ended) return;
+      this.ended = true;
+      if (!stream.closed && !stream.writableEnded) stream.end();
+    };
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    if (this.ended || this.stream.closed) return done();
+    const r = this.parser.execute(chunk);
+    if (typeof r !== 'number') {
+      this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return done();
+    }
+    if (!this.needDrain) return done();
+    this.needDrain = false;
+    this.stream.once('drain', () => done());
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    if (!this.stream.closed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    setImmediate(() => this.parser.close());
+    done(error);
+  }
+
+  /** Request-body flow control (the transaction pauses reading while a server is not ready). */
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
+  isPaused(): boolean {
+    return this.stream.isPaused();
+  }
+
+  /**
+   * The transaction is over. Its last writes may still be corked: the stream ends once they are
+   * processed (_final), also for a response llhttp could not see the end of.
+   */
+  finishResponse(): void {
+    if (!this.writableEnded) this.end();
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    if (!this.ended) {
+      this.ended = true;
+      if (!this.stream.closed && !this.stream.writableEnded) this.stream.end();
+    }
+    done();
+  }
+}
+
+function responseHeaders(status: number, headers: readonly string[]): http2.OutgoingHttpHeaders {
+  const out: http2.OutgoingHttpHeaders = { ':status': status };
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    if (isHopByHop(name) || H2_FORBIDDEN.has(name)) continue;
+    const value = headers[i + 1]!;
+    const existing = out[name];
+    if (existing === undefined || SINGLE_VALUE.has(name)) out[name] = value;
+    else if (name === 'set-cookie') out[name] = Array.isArray(existing) ? [...existing, value] : [String(existing), value];
+    else out[name] = `${String(existing)}, ${value}`;
+  }
+  return out;
+}
+

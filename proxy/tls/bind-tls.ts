@@ -1,0 +1,182 @@
+/**
+ * The TLS side of one `bind … ssl` line: its certificates (`crt` files and
+ * directories, `crt-list`), SNI selection, ALPN, protocol versions and
+ * ciphers, with the global `ssl-default-bind-*` defaults. Each certificate
+ * gets a TLS server of its own (a crt-list line's options included) that
+ * the listener hands a connection to once its ClientHello named the
+ * certificate (listener.ts). Certificates are re-read
+ * when their files change on disk; new handshakes use the new ones,
+ * established connections keep theirs.
+ */
+import fs from 'node:fs';
+import tls from 'node:tls';
+import type { Bind, Config } from '../config/model.ts';
+import { resolveCertPath } from '../config/kw-bind.ts';
+import { certificateFiles, loadCertificate, changedOnDisk } from './pem.ts';
+import type { LoadedCertificate } from './pem.ts';
+import { parseCrtList, CrtListError } from './crt-list.ts';
+import type { CrtListOptions } from './crt-list.ts';
+import { SniTable } from './sni.ts';
+import { versionRange } from './versions.ts';
+import type { VersionRange } from './versions.ts';
+import { TlsLoadError } from '../errors.ts';
+
+/** One certificate as served, with the TLS server that runs its handshakes. */
+export interface TlsEntry {
+  cert: LoadedCertificate;
+  /**
+   * Runs handshakes with this certificate only, its versions, ciphers and ALPN (the crt-list
+   * line's `alpn`, else the bind's). Fed with `emit('connection', socket)`.
+   */
+  server: tls.Server;
+  alpn: readonly string[] | undefined;
+}
+
+/** ALPN protocols the HTTP engine can serve; a TCP-mode bind passes any protocol through. */
+const HTTP_ALPN = new Set(['h2', 'http/1.1', 'http/1.0']);
+
+export class BindTls {
+  private entries: TlsEntry[] = [];
+  private table!: SniTable<TlsEntry>;
+  /** Files and directories read, with their mtimes, to notice changes. */
+  private watched = new Map<string, number>();
+  readonly alpn: readonly string[] | undefined;
+  readonly versions: VersionRange;
+  private readonly ciphers: string | undefined;
+  /** Protocols removed from `alpn` because the engine cannot speak them (reported as warnings). */
+  readonly droppedAlpn: string[] = [];
+
+  /** Where established TLS connections go (the listener sets it). */
+  secured: (socket: tls.TLSSocket) => void = (socket) => socket.destroy();
+
+  /** @param handshakeTimeout ms a client has to complete the handshake (0: Node's 120 s). */
+  constructor(readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0) {
+    const defaults = config.global.sslDefaultBind;
+    this.versions = this.checkedRange(versionRange(defaults.options, bind.sslMinVer, bind.sslMaxVer));
+    this.ciphers = joinCiphers(bind.ciphersuites ?? defaults.ciphersuites, bind.ciphers ?? defaults.ciphers);
+    this.alpn = bind.alpn ? this.servable(bind.alpn) : undefined;
+    this.load();
+  }
+
+  /** The certificate entry, with its protocol versions, ciphers and ALPN, for a handshake naming `servername`. */
+  select(servername: string | undefined): TlsEntry {
+    return this.table.select(servername);
+  }
+
+  /** Re-reads the certificates if a file changed; keeps the current ones when the new files are unusable. */
+  refresh(alert: (message: string) => void): boolean {
+    if (!changedOnDisk(this.watched)) return false;
+    const previous = { entries: this.entries, table: this.table, watched: this.watched };
+    try {
+      this.load();
+    } catch (e) {
+      Object.assign(this, previous);
+      // Remember the broken state so the alert is not repeated every poll; a later fix is picked up.
+      this.watched = snapshot(this.watched);
+      alert(`certificates of bind at [${this.bind.loc.file}:${this.bind.loc.line}] changed on disk but cannot be used, keeping the previous ones: ${(e as Error).message}`);
+      return false;
+    }
+    return true;
+  }
+
+  private load(): void {
+    const entries: TlsEntry[] = [];
+    const candidates: Array<{ value: TlsEntry; filters: readonly string[]; ecdsa: boolean }> = [];
+    const watched = new Map<string, number>();
+    const add = (file: string, options: CrtListOptions, filters: readonly string[]): void => {
+      const cert = this.loadOne(file);
+      for (const [f, m] of cert.mtimes) watched.set(f, m);
+      const versions = options.sslMinVer || options.sslMaxVer
+        ? this.checkedRange(versionRange(this.config.global.sslDefaultBind.options, options.sslMinVer ?? this.bind.sslMinVer, options.sslMaxVer ?? this.bind.sslMaxVer))
+        : this.versions;
+      const ciphers = options.ciphers || options.ciphersuites ? joinCiphers(options.ciphersuites, options.ciphers) : this.ciphers;
+      const alpn = options.alpn ? this.servable(options.alpn) : this.alpn;
+      const entry: TlsEntry = { cert, server: this.server(cert, versions, ciphers, alpn), alpn };
+      entries.push(entry);
+      candidates.push({ value: entry, filters: filters.length > 0 ? filters : cert.names, ecdsa: cert.leaf.publicKey.asymmetricKeyType === 'ec' });
+    };
+    const base = this.config.global.crtBase;
+    for (const crt of this.bind.crt) {
+      const target = resolveCertPath(crt, base);
+      const files = this.guard(() => certificateFiles(target));
+      if (fs.statSync(target).isDirectory()) watched.set(target, fs.statSync(target).mtimeMs);
+      for (const file of files) add(file, {}, []);
+    }
+    if (this.bind.crtList) {
+      const listFile = resolveCertPath(this.bind.crtList, base);
+      const lines = this.guard(() => parseCrtList(listFile));
+      watched.set(listFile, fs.statSync(listFile).mtimeMs);
+      for (const line of lines) {
+        try {
+          add(resolveCertPath(line.crt, base), line.options, line.filters);
+        } catch (e) {
+          throw e instanceof TlsLoadError ? new TlsLoadError(this.bind.loc, `crt-list '${listFile}' line ${line.line}: ${e.detail}`) : e;
+        }
+      }
+    }
+    if (entries.length === 0) throw new TlsLoadError(this.bind.loc, `no SSL certificate found for bind (the 'crt' directory is empty?).`);
+    this.entries = entries;
+    this.table = new SniTable(candidates, entries[0]!);
+    this.watched = watched;
+  }
+
+  private loadOne(file: string): LoadedCertificate {
+    return this.guard(() => loadCertificate(file));
+  }
+
+  private server(cert: LoadedCertificate, versions: VersionRange, ciphers: string | undefined, alpn: readonly string[] | undefined): tls.Server {
+    const server = this.guard(() => tls.createServer({
+      key: cert.keyPem,
+      cert: cert.certPem,
+      minVersion: versions.min,
+      maxVersion: versions.max,
+      ...(ciphers ? { ciphers } : {}),
+      ...(alpn && alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
+      ...(this.handshakeTimeout > 0 ? { handshakeTimeout: this.handshakeTimeout } : {}),
+    }, (socket) => this.secured(socket)));
+    // A failed handshake is the client's problem (wrong name, old protocol, port scan): just close.
+    server.on('tlsClientError', (_error, socket) => socket.destroy());
+    return server;
+  }
+
+  private checkedRange(range: VersionRange | string): VersionRange {
+    if (typeof range === 'string') throw new TlsLoadError(this.bind.loc, range);
+    return range;
+  }
+
+  private servable(protocols: readonly string[]): string[] {
+    if (this.mode === 'tcp') return [...protocols];
+    const kept = protocols.filter((p) => HTTP_ALPN.has(p));
+    for (const p of protocols) if (!HTTP_ALPN.has(p) && !this.droppedAlpn.includes(p)) this.droppedAlpn.push(p);
+    return kept;
+  }
+
+  /** Runs a loader, turning its error into one that names the bind line. */
+  private guard<T>(load: () => T): T {
+    try {
+      return load();
+    } catch (e) {
+      if (e instanceof TlsLoadError) throw e;
+      const message = e instanceof CrtListError ? e.message : (e as Error).message;
+      throw new TlsLoadError(this.bind.loc, message);
+    }
+  }
+}
+
+/** HAProxy keeps TLS 1.3 suites (`ciphersuites`) apart from older ciphers; Node takes one list, suites first. */
+function joinCiphers(suites: string | undefined, ciphers: string | undefined): string | undefined {
+  const parts = [suites, ciphers].filter((p): p is string => p !== undefined && p !== '');
+  return parts.length > 0 ? parts.join(':') : undefined;
+}
+
+function snapshot(watched: ReadonlyMap<string, number>): Map<string, number> {
+  const next = new Map<string, number>();
+  for (const file of watched.keys()) {
+    try {
+      next.set(file, fs.statSync(file).mtimeMs);
+    } catch {
+      next.set(file, -1);
+    }
+  }
+  return next;
+}

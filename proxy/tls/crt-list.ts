@@ -1,0 +1,80 @@
+/**
+ * `crt-list` files: one certificate per line, `<crtfile> [<ssl options>] [<sni filter> …]`,
+ * `#` comments and blank lines ignored (HAProxy configuration.txt, bind `crt-list`).
+ * Paths resolve like `crt` (against `crt-base`).
+ */
+import fs from 'node:fs';
+import { TLS_VERSIONS } from '../config/kw-bind.ts';
+import type { TlsVersion } from '../config/model.ts';
+
+export interface CrtListLine {
+  file: string;
+  line: number;
+  crt: string;
+  options: CrtListOptions;
+  filters: string[];
+}
+
+export interface CrtListOptions {
+  alpn?: string[];
+  sslMinVer?: TlsVersion;
+  sslMaxVer?: TlsVersion;
+  ciphers?: string;
+  ciphersuites?: string;
+}
+
+/** ssl options a crt-list line may carry that Loadstar applies; others are named in the error. */
+const VALUED = new Set(['alpn', 'ssl-min-ver', 'ssl-max-ver', 'ciphers', 'ciphersuites']);
+/** Options HAProxy accepts on a crt-list line that Loadstar does not implement. */
+const KNOWN_UNSUPPORTED = new Set(['verify', 'ca-file', 'crl-file', 'npn', 'curves', 'ecdhe', 'allow-0rtt', 'no-ca-names', 'ocsp-update', 'sigalgs', 'client-sigalgs', 'ca-verify-file']);
+
+export class CrtListError extends Error {
+  constructor(readonly file: string, readonly line: number, message: string) {
+    super(`crt-list '${file}' line ${line}: ${message}`);
+  }
+}
+
+export function parseCrtList(file: string): CrtListLine[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CrtListError(file, 0, `cannot open file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+  }
+  const lines: CrtListLine[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const lineNo = index + 1;
+    const content = raw.replace(/#.*$/, '').trim();
+    if (content === '') return;
+    const match = /^(\S+)\s*(?:\[([^\]]*)\])?\s*(.*)$/.exec(content);
+    if (!match) throw new CrtListError(file, lineNo, `cannot parse '${content}'.`);
+    if (content.includes('[') && match[2] === undefined) throw new CrtListError(file, lineNo, `unterminated '[' in '${content}'.`);
+    const options = parseOptions(match[2] ?? '', file, lineNo);
+    const filters = match[3]!.split(/\s+/).filter((f) => f !== '');
+    lines.push({ file, line: lineNo, crt: match[1]!, options, filters });
+  });
+  return lines;
+}
+
+function parseOptions(text: string, file: string, line: number): CrtListOptions {
+  const words = text.split(/\s+/).filter((w) => w !== '');
+  const options: CrtListOptions = {};
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (KNOWN_UNSUPPORTED.has(word)) throw new CrtListError(file, line, `ssl option '${word}' is not supported by Loadstar yet.`);
+    if (!VALUED.has(word)) throw new CrtListError(file, line, `unknown ssl option '${word}'.`);
+    const value = words[++i];
+    if (value === undefined) throw new CrtListError(file, line, `'${word}' : missing value.`);
+    switch (word) {
+      case 'alpn': options.alpn = value.split(','); break;
+      case 'ciphers': options.ciphers = value; break;
+      case 'ciphersuites': options.ciphersuites = value; break;
+      default: {
+        if (!TLS_VERSIONS.includes(value as TlsVersion)) throw new CrtListError(file, line, `'${word}' : unknown version '${value}', expects one of ${TLS_VERSIONS.join(', ')}.`);
+        if (word === 'ssl-min-ver') options.sslMinVer = value as TlsVersion;
+        else options.sslMaxVer = value as TlsVersion;
+      }
+    }
+  }
+  return options;
+}

@@ -1,0 +1,79 @@
+/**
+ * Accepting TLS on a listener the way HAProxy's ClientHello callback does:
+ * the ClientHello is read first, its SNI picks the certificate entry, and the
+ * handshake then runs entirely with that entry's own TLS server — its
+ * certificate alone (Node's SNICallback keeps the default certificate of the
+ * other key type beside the one it switches to, and applies neither versions
+ * nor ciphers per name), its protocol versions, ciphers and ALPN list. The
+ * bytes read are handed back to the socket, which TLS then reads natively.
+ * The entry comes from the listener's current BindTls: a reload or a
+ * certificate change swaps it, the listening socket stays open.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Config, Proxy } from '../config/model.ts';
+import { PROXY_DEFAULTS } from '../config/provision.ts';
+import { BindTls } from './bind-tls.ts';
+import type { Bind } from '../config/model.ts';
+import { parseClientHelloSni } from '../acl/eval-payload.ts';
+
+/** A ClientHello larger than this is refused (HAProxy's default buffer is 16 kB too). */
+const MAX_HELLO_BYTES = 16_384;
+
+export function createTlsServer(current: () => BindTls, proxy: Proxy, onSecure: (socket: tls.TLSSocket) => void): net.Server {
+  const timeout = handshakeTimeout(proxy) || 60_000;
+  return net.createServer({ noDelay: true, allowHalfOpen: true }, (raw) => {
+    raw.setNoDelay(true);
+    readClientHello(raw, timeout, (sni) => {
+      const bindTls = current();
+      bindTls.secured = onSecure;
+      bindTls.select(sni).server.emit('connection', raw);
+    });
+  });
+}
+
+/**
+ * Collects the ClientHello (it may arrive in several segments), then puts the bytes back
+ * and calls `ready` with the SNI (undefined: none). Anything that is not TLS is closed.
+ */
+function readClientHello(socket: net.Socket, timeout: number, ready: (sni: string | undefined) => void): void {
+  let received: Buffer = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), timeout);
+  const onData = (chunk: Buffer): void => {
+    received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+    const sni = parseClientHelloSni(received);
+    if (sni === 'short' && received.length < MAX_HELLO_BYTES) return;
+    socket.off('data', onData);
+    clearTimeout(timer);
+    socket.pause();
+    if (sni === 'short' || received[0] !== 0x16) return void socket.destroy();
+    socket.unshift(received);
+    ready(sni);
+  };
+  socket.on('data', onData);
+  socket.on('error', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** The handshake is part of receiving the request: `timeout http-request` in HTTP mode, else `timeout client`. */
+function handshakeTimeout(proxy: Proxy): number {
+  const t = proxy.timeouts;
+  if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http' && t['http-request']) return t['http-request'];
+  return t.client ?? 0;
+}
+
+/** Loads the TLS material of every `bind … ssl` of a configuration; throws TlsLoadError naming the line. */
+export function loadBindTls(config: Config): Map<Bind, BindTls> {
+  const result = new Map<Bind, BindTls>();
+  for (const proxy of config.proxies) {
+    if ((proxy.kind !== 'frontend' && proxy.kind !== 'listen') || proxy.disabled) continue;
+    const mode = (proxy.mode ?? PROXY_DEFAULTS.mode) === 'http' ? 'http' : 'tcp';
+    for (const bind of proxy.binds) if (bind.ssl) result.set(bind, new BindTls(bind, config, mode, handshakeTimeout(proxy)));
+  }
+  return result;
+}
+
+/** Whether a listener speaks TLS is part of its identity across reloads; its certificates and options are not. */
+export function tlsListenerKey(bindTls: BindTls | undefined): string {
+  return bindTls ? 'tls' : 'plain';
+}

@@ -1,0 +1,114 @@
+/**
+ * Loading what a `crt` names, the way HAProxy does: a PEM file holding the
+ * certificate, its chain and the private key (any order), the key possibly in
+ * a companion `FILE.key`; a directory loads each file in it in alphabetical
+ * order except hidden ones and `.key`, `.issuer`, `.ocsp`, `.sctl` companions.
+ * The PEM armour is split here; the X.509 and key parsing is Node's crypto.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+
+export interface LoadedCertificate {
+  file: string;
+  /** Leaf first, then the chain, as PEM: what Node's `cert` option takes. */
+  certPem: string;
+  keyPem: string;
+  leaf: X509Certificate;
+  /** Names the certificate answers for: DNS SANs and CN, lowercased (wildcards kept as `*.x`). */
+  names: string[];
+  /** Modification time of the files read, to notice a replaced certificate. */
+  mtimes: Map<string, number>;
+}
+
+const COMPANION_SUFFIXES = ['.key', '.issuer', '.ocsp', '.sctl'];
+const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+/** Files a `crt` argument stands for: itself, or the certificate files of a directory. */
+export function certificateFiles(target: string): string[] {
+  const stat = fs.statSync(target);
+  if (!stat.isDirectory()) return [target];
+  return fs.readdirSync(target)
+    .filter((name) => !name.startsWith('.') && !COMPANION_SUFFIXES.some((s) => name.endsWith(s)))
+    .sort()
+    .map((name) => path.join(target, name))
+    .filter((file) => fs.statSync(file).isFile());
+}
+
+/** Reads one certificate file; throws an Error whose message is HAProxy-shaped and names the file. */
+export function loadCertificate(file: string): LoadedCertificate {
+  const mtimes = new Map<string, number>();
+  const text = readText(file, mtimes, 'unable to stat SSL certificate from file');
+  const blocks = [...text.matchAll(BLOCK)];
+  const certs = blocks.filter((b) => b[1] === 'CERTIFICATE' || b[1] === 'TRUSTED CERTIFICATE').map((b) => b[0]);
+  let keyBlock = blocks.find((b) => b[1]!.endsWith('PRIVATE KEY'))?.[0];
+  if (certs.length === 0) {
+    throw new Error(`unable to load SSL certificate from PEM file '${file}'${text.includes('-----BEGIN') ? '' : ' (no PEM certificate in it: is it DER?)'}.`);
+  }
+  if (keyBlock === undefined) {
+    const companion = `${file}.key`;
+    if (fs.existsSync(companion)) keyBlock = readText(companion, mtimes, 'unable to load SSL private key from file').match(BLOCK)?.find((b) => b.includes('PRIVATE KEY'));
+  }
+  if (keyBlock === undefined) throw new Error(`unable to load SSL private key from PEM file '${file}'.`);
+  if (/ENCRYPTED/.test(keyBlock)) throw new Error(`unable to load SSL private key from PEM file '${file}' (the key is encrypted; HAProxy and Loadstar need it unencrypted).`);
+  let leaf: X509Certificate;
+  let key: KeyObject;
+  try {
+    leaf = new X509Certificate(certs[0]!);
+  } catch {
+    throw new Error(`unable to load SSL certificate from PEM file '${file}' (the certificate is not valid X.509).`);
+  }
+  try {
+    key = createPrivateKey(keyBlock);
+  } catch {
+    throw new Error(`unable to load SSL private key from PEM file '${file}'.`);
+  }
+  if (!leaf.checkPrivateKey(key)) throw new Error(`inconsistencies between private key and certificate loaded from PEM file '${file}'.`);
+  return { file, certPem: certs.join('\n') + '\n', keyPem: keyBlock + '\n', leaf, names: certificateNames(leaf), mtimes };
+}
+
+/** DNS subject alternative names and the subject CN, as HAProxy indexes them for SNI. */
+export function certificateNames(cert: X509Certificate): string[] {
+  const names = new Set<string>();
+  for (const entry of splitAltNames(cert.subjectAltName ?? '')) {
+    if (entry.startsWith('DNS:')) names.add(entry.slice(4).toLowerCase());
+  }
+  for (const line of cert.subject.split('\n')) if (line.startsWith('CN=')) names.add(line.slice(3).toLowerCase());
+  return [...names];
+}
+
+/** Node joins SANs with ", " and quotes entries that contain one; names never do. */
+function splitAltNames(list: string): string[] {
+  return list === '' ? [] : list.split(', ');
+}
+
+/** Reads a CA bundle (`ca-file`) as PEM text; throws an Error naming the file. */
+export function loadCaFile(file: string): string {
+  const text = readText(file, new Map(), 'unable to load CA file');
+  const certs = text.match(BLOCK)?.filter((b) => b.startsWith('-----BEGIN CERTIFICATE')) ?? [];
+  if (certs.length === 0) throw new Error(`unable to load CA file '${file}': no PEM certificate in it.`);
+  return certs.join('\n') + '\n';
+}
+
+function readText(file: string, mtimes: Map<string, number>, what: string): string {
+  try {
+    mtimes.set(file, fs.statSync(file).mtimeMs);
+    return fs.readFileSync(file, 'latin1');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
+    throw new Error(`${what} '${file}' : ${reason}.`);
+  }
+}
+
+/** True when one of the files read for these certificates changed (or vanished) since. */
+export function changedOnDisk(mtimes: ReadonlyMap<string, number>): boolean {
+  for (const [file, mtime] of mtimes) {
+    try {
+      if (fs.statSync(file).mtimeMs !== mtime) return true;
+    } catch {
+      return true;
+    }
+  }
+  return false;
+}
