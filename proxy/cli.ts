@@ -3,6 +3,7 @@
  * util.parseArgs and returns an exit code; nothing here prints a stack trace
  * for bad input.
  */
+import { checkTlsFiles } from './tls/listener.ts';
 import { parseArgs } from 'node:util';
 import { loadConfigFiles, formatDiagnostics, parseConfig } from './config/index.ts';
 import { startDemo } from './demo.ts';
@@ -108,6 +109,12 @@ function check(argv: string[], io: Output): number {
   if (shown.length > 0) io.err(formatDiagnostics(shown) + '\n');
   if (!result.ok) {
     io.err(`[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
+    return 1;
+  }
+  // Like `haproxy -c`, certificates and CA files are loaded too, not only named.
+  const tlsProblem = checkTlsFiles(result.config);
+  if (tlsProblem) {
+    io.err(`[ALERT] ${tlsProblem.message}\n[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
     return 1;
   }
   if (!values.quiet) io.out('Configuration file is valid\n');

@@ -54,7 +54,7 @@ Syntax follows HAProxy: whitespace-separated words, \`#\` comments, backslash es
 |---|---|
 | \`global\`, \`defaults\` (anonymous or named, \`from NAME\`), \`frontend\`, \`backend\`, \`listen\` | parsed; behaviour as per keyword below |
 | \`resolvers\` (${RESOLVERS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | parsed; behaviour pending (DNS discovery) |
-| \`userlist\` (${USERLIST_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | parsed; behaviour pending #3 |
+| \`userlist\` (${USERLIST_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (\`insecure-password\`; crypt(3) \`password\` hashes are refused by \`loadstar run\` for now) |
 | \`peers\`, \`mailers\`, \`program\`, \`http-errors\`, \`ring\`, \`cache\`, \`fcgi-app\`, \`log-forward\` | not supported yet |
 
 ## Proxy keywords (defaults, frontend, listen, backend)

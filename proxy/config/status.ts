@@ -8,11 +8,13 @@ import type { KeywordStatus } from './keywords.ts';
 export const SUPPORTED: KeywordStatus = { level: 'supported' };
 export const NO_EFFECT: KeywordStatus = { level: 'no-effect' };
 /** Proxying, balancing, ACL routing, http rules (#3). */
-export const ENGINE: KeywordStatus = { level: 'pending', issue: 3 };
+export const ENGINE: KeywordStatus = SUPPORTED;
+/** Parsed and validated, refused by `loadstar run` until the engine runs it. */
+export const LATER: KeywordStatus = { level: 'pending', topic: 'a later engine change' };
 /** Active health checks (#4): option httpchk, http-check, tcp-check, spread-checks. */
 export const CHECKS: KeywordStatus = SUPPORTED;
 /** TLS termination, certificates (#5). */
-export const TLS: KeywordStatus = { level: 'pending', issue: 5 };
+export const TLS: KeywordStatus = SUPPORTED;
 /** Stats page, Prometheus, runtime API (#6). */
 export const STATS: KeywordStatus = SUPPORTED;
 export const STICKY: KeywordStatus = { level: 'pending', topic: 'sticky sessions' };

@@ -16,6 +16,8 @@ import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { BindTls } from './bind-tls.ts';
 import type { Bind } from '../config/model.ts';
 import { parseClientHelloSni } from '../acl/eval-payload.ts';
+import { backendServerTls } from './server-tls.ts';
+import { TlsLoadError } from '../errors.ts';
 
 /** A ClientHello larger than this is refused (HAProxy's default buffer is 16 kB too). */
 const MAX_HELLO_BYTES = 16_384;
@@ -76,4 +78,19 @@ export function loadBindTls(config: Config): Map<Bind, BindTls> {
 /** Whether a listener speaks TLS is part of its identity across reloads; its certificates and options are not. */
 export function tlsListenerKey(bindTls: BindTls | undefined): string {
   return bindTls ? 'tls' : 'plain';
+}
+
+/**
+ * Loads every certificate, key, crt-list and CA file a configuration names, as `haproxy -c`
+ * does, without listening: the TlsLoadError of the first unusable one, else undefined.
+ */
+export function checkTlsFiles(config: Config): TlsLoadError | undefined {
+  try {
+    loadBindTls(config);
+    for (const proxy of config.proxies) if (proxy.kind !== 'defaults' && !proxy.disabled) backendServerTls(proxy, config);
+    return undefined;
+  } catch (e) {
+    if (e instanceof TlsLoadError) return e;
+    throw e;
+  }
 }

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../../proxy/config/index.ts';
+import { checkTlsFiles } from '../../../proxy/tls/listener.ts';
+import { scenarioFiles, readScenario, inScenarios } from '../../helpers/scenarios.ts';
+import { certPath } from '../../helpers/tls.ts';
+
+test('every certificate, crt-list and CA file named by the valid corpus loads (what haproxy -c checks too)', () => {
+  inScenarios(() => {
+    for (const file of scenarioFiles('valid')) {
+      const result = parseConfig([{ name: file, text: readScenario(file) }]);
+      assert.ok(result.ok, file);
+      assert.equal(checkTlsFiles(result.config)?.message, undefined, file);
+    }
+  });
+});
+
+test('a crt-list line with an unknown option or a bad certificate is reported with the list line and the bind line', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-crtlist-check-'));
+  try {
+    const list = path.join(dir, 'list.txt');
+    const cfg = (l: string) => parseConfig([{ name: 'site.cfg', text: `defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nfrontend fe\n  bind 127.0.0.1:8443 ssl crt-list ${l}\n  default_backend be\nbackend be\n  server s 127.0.0.1:8080\n` }]);
+    fs.writeFileSync(list, `${certPath('site.pem')} [alpn h2 strict-sni] site.home.arpa\n`);
+    let result = cfg(list);
+    assert.ok(result.ok);
+    assert.match(checkTlsFiles(result.config)?.message ?? '', /^\[site\.cfg:7\] : crt-list '.*list\.txt' line 1: unknown ssl option 'strict-sni'\.$/);
+    fs.writeFileSync(list, `# sites\n${certPath('site.pem')}\n${path.join(dir, 'missing.pem')} other.test\n`);
+    result = cfg(list);
+    assert.match(checkTlsFiles(result.config)?.message ?? '', /^\[site\.cfg:7\] : crt-list '.*list\.txt' line 3: unable to stat SSL certificate from file '.*missing\.pem' : No such file or directory\.$/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('server ssl with an unreadable ca-file is reported at the server line', () => {
+  const result = parseConfig([{ name: 'site.cfg', text: `defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nbackend be\n  server s 127.0.0.1:8443 ssl verify required ca-file ${certPath('list.txt')}\n` }]);
+  assert.ok(result.ok);
+  assert.match(checkTlsFiles(result.config)?.message ?? '', /^\[site\.cfg:7\] : 'server s' : unable to load CA file '.*list\.txt': no PEM certificate in it\.$/);
+});
