@@ -4,10 +4,28 @@
  * three transports (in-process, Electron IPC, HTTP/SSE) carry exactly these
  * methods; the renderer imports this file with `import type` only.
  *
- * This first version covers what the engine can answer today: configuration
- * validation and application, and a status snapshot. Later issues add methods
- * here (server admin state and weight #4/#6, series and timeline #6, certs #5).
+ * Methods: configuration validation and application, a status snapshot,
+ * server admin state and weight, statistics (counters, time series, health
+ * timeline), certificates; pushed events through `subscribe` (access log,
+ * health transitions, state changes, alerts).
  */
+import type { StatsSnapshot, SeriesRange, SeriesResult, AccessLogEntry, StatsEvent } from '../stats/control.ts';
+import type { HealthEvent } from '../checks/index.ts';
+
+export type { StatsSnapshot, StatsObjectSnapshot, StatsObjectId, SeriesRange, SeriesResult, SeriesPoint, AccessLogEntry, StatsEvent } from '../stats/control.ts';
+export type { HealthEvent } from '../checks/index.ts';
+
+export type TimelineResult =
+  | { ok: true; events: HealthEvent[] }
+  | { ok: false; error: { code: 'LS_ERR_CTL_NOT_FOUND'; message: string } };
+
+/** What `subscribe` pushes, by topic. */
+export interface ControlEventMap {
+  /** One entry per finished HTTP exchange or TCP session. */
+  'access-log': AccessLogEntry;
+  /** Health transitions, admin state changes, alerts. */
+  events: StatsEvent;
+}
 
 /** A configuration diagnostic, as `loadstar check` prints it. */
 export interface ControlDiagnostic {
@@ -133,6 +151,14 @@ export interface ControlContract {
   certImport(request: CertImportRequest): Promise<CertResult<CertInfo>>;
   certList(): Promise<CertResult<CertListing>>;
   certRemove(name: string): Promise<CertResult<{ name: string }>>;
+  /** HAProxy's `show stat` counters of every frontend, backend and server, with latency percentiles. */
+  stats(): Promise<StatsSnapshot>;
+  /** Per-second (≤ 15 min) or per-minute (≤ 24 h) points of one object: `frontend:NAME`, `backend:NAME`, `server:BE/SRV`. */
+  series(id: string, range: SeriesRange): Promise<SeriesResult>;
+  /** A server's health transitions, oldest first, within [from, to] (epoch ms). */
+  timeline(backend: string, server: string, range?: { from?: number; to?: number }): Promise<TimelineResult>;
+  /** Pushed events; returns the unsubscribe function (transports map topics to CONTROL_EVENT_CHANNELS). */
+  subscribe<K extends keyof ControlEventMap>(topic: K, listener: (payload: ControlEventMap[K]) => void): () => void;
 }
 
 /** IPC channel names (`area:verb`) for each method, for the Electron transport. */
@@ -149,4 +175,14 @@ export const CONTROL_CHANNELS = {
   certImport: 'cert:import',
   certList: 'cert:list',
   certRemove: 'cert:remove',
+  stats: 'stats:snapshot',
+  series: 'stats:series',
+  timeline: 'health:timeline',
+  subscribe: 'events:subscribe',
 } as const satisfies Record<keyof ControlContract, string>;
+
+/** Channels on which pushed events arrive, per topic. */
+export const CONTROL_EVENT_CHANNELS = {
+  'access-log': 'log:entry',
+  events: 'engine:event',
+} as const satisfies Record<keyof ControlEventMap, string>;

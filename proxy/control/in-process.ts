@@ -12,6 +12,9 @@ import type { ControlContract, ControlDiagnostic, ValidateResult, ApplyResult, S
 import type { CaInfo, CaInitRequest, CertCaExport, CertImportRequest, CertInfo, CertListing, CertResult, IssueRequest } from './contract.ts';
 import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
 import { CertStore } from '../certs/store.ts';
+import { statsSnapshot, series, timeline, subscribeAccessLog, subscribeEvents } from '../stats/control.ts';
+import type { StatsSnapshot, SeriesRange, SeriesResult } from '../stats/control.ts';
+import type { ControlEventMap, TimelineResult } from './contract.ts';
 
 function toControl(d: Diagnostic): ControlDiagnostic {
   return { file: d.file, line: d.line, column: d.column, severity: d.severity, code: d.code, keyword: d.keyword, message: d.message, text: formatDiagnostic(d) };
@@ -150,5 +153,23 @@ export class InProcessControl implements ControlContract {
       this.certs.remove(name);
       return { name };
     });
+  }
+
+  async stats(): Promise<StatsSnapshot> {
+    return statsSnapshot(this.engine);
+  }
+
+  async series(id: string, range: SeriesRange): Promise<SeriesResult> {
+    return series(this.engine, id, range);
+  }
+
+  async timeline(backend: string, server: string, range: { from?: number; to?: number } = {}): Promise<TimelineResult> {
+    const events = timeline(this.engine, backend, server, range);
+    return events ? { ok: true, events } : { ok: false, error: { code: 'LS_ERR_CTL_NOT_FOUND', message: `No such server '${backend}/${server}'.` } };
+  }
+
+  subscribe<K extends keyof ControlEventMap>(topic: K, listener: (payload: ControlEventMap[K]) => void): () => void {
+    if (topic === 'access-log') return subscribeAccessLog(this.engine, listener as (p: ControlEventMap['access-log']) => void);
+    return subscribeEvents(this.engine, listener as (p: ControlEventMap['events']) => void);
   }
 }
