@@ -3,6 +3,7 @@
  * yet. `loadstar run` refuses such a configuration with a list of what and
  * where, rather than running it with a feature silently missing.
  */
+import { HTTP_ALPN } from '../tls/bind-tls.ts';
 import type { Config } from '../config/model.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { tcpRuleIsRun } from '../tcp/rules.ts';
@@ -52,6 +53,13 @@ export function reducedFeatureWarnings(config: Config): string[] {
   if (agent) warnings.push(`'agent-check' is not run yet: only the health check decides the state (first at ${agent.loc.file}:${agent.loc.line})`);
   const observedWithoutCheck = servers.find((s) => s.options.observe !== undefined && s.options.observe !== 'none' && !s.options.check);
   if (observedWithoutCheck) warnings.push(`'observe' needs 'check' on the same server (as in HAProxy); ignored at ${observedWithoutCheck.loc.file}:${observedWithoutCheck.loc.line}`);
+  for (const proxy of config.proxies) {
+    if (proxy.kind === 'defaults' || proxy.mode !== 'http') continue;
+    for (const bind of proxy.binds) {
+      const dropped = (bind.alpn ?? []).filter((p) => !HTTP_ALPN.has(p));
+      if (bind.ssl && dropped.length > 0) warnings.push(`'alpn' ${dropped.join(',')} is not offered at ${bind.loc.file}:${bind.loc.line}: the HTTP engine serves h2 and http/1.1 only`);
+    }
+  }
   const compressed = config.proxies.find((p) => p.kind !== 'defaults' && p.compression.algorithms.length > 0);
   if (compressed) warnings.push(`'compression' is not applied yet: responses are forwarded uncompressed (${compressed.kind} '${compressed.name}')`);
   return warnings;

@@ -33,7 +33,7 @@ export interface TlsEntry {
 }
 
 /** ALPN protocols the HTTP engine can serve; a TCP-mode bind passes any protocol through. */
-const HTTP_ALPN = new Set(['h2', 'http/1.1', 'http/1.0']);
+export const HTTP_ALPN: ReadonlySet<string> = new Set(['h2', 'http/1.1', 'http/1.0']);
 
 export class BindTls {
   private entries: TlsEntry[] = [];
@@ -43,8 +43,6 @@ export class BindTls {
   readonly alpn: readonly string[] | undefined;
   readonly versions: VersionRange;
   private readonly ciphers: string | undefined;
-  /** Protocols removed from `alpn` because the engine cannot speak them (reported as warnings). */
-  readonly droppedAlpn: string[] = [];
 
   /** Where established TLS connections go (the listener sets it). */
   secured: (socket: tls.TLSSocket) => void = (socket) => socket.destroy();
@@ -144,11 +142,9 @@ export class BindTls {
     return range;
   }
 
+  /** Never advertise what the HTTP engine cannot speak (reducedFeatureWarnings tells the user). */
   private servable(protocols: readonly string[]): string[] {
-    if (this.mode === 'tcp') return [...protocols];
-    const kept = protocols.filter((p) => HTTP_ALPN.has(p));
-    for (const p of protocols) if (!HTTP_ALPN.has(p) && !this.droppedAlpn.includes(p)) this.droppedAlpn.push(p);
-    return kept;
+    return this.mode === 'tcp' ? [...protocols] : protocols.filter((p) => HTTP_ALPN.has(p));
   }
 
   /** Runs a loader, turning its error into one that names the bind line. */

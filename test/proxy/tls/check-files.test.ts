@@ -40,3 +40,13 @@ test('server ssl with an unreadable ca-file is reported at the server line', () 
   assert.ok(result.ok);
   assert.match(checkTlsFiles(result.config)?.message ?? '', /^\[site\.cfg:7\] : 'server s' : unable to load CA file '.*list\.txt': no PEM certificate in it\.$/);
 });
+
+test('an HTTP bind never advertises an ALPN protocol the engine cannot serve, and says so at start', async () => {
+  const { reducedFeatureWarnings } = await import('../../../proxy/runtime/unsupported.ts');
+  const { loadBindTls } = await import('../../../proxy/tls/listener.ts');
+  const result = parseConfig([{ name: 'site.cfg', text: `defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nfrontend fe\n  bind 127.0.0.1:8443 ssl crt ${certPath('site.pem')} alpn h3,h2,http/1.1\n  default_backend be\nbackend be\n  server s 127.0.0.1:8080\n` }]);
+  assert.ok(result.ok);
+  assert.deepEqual(reducedFeatureWarnings(result.config).filter((w) => w.includes('alpn')), [`'alpn' h3 is not offered at site.cfg:7: the HTTP engine serves h2 and http/1.1 only`]);
+  const [bindTls] = [...loadBindTls(result.config).values()];
+  assert.deepEqual(bindTls!.select('site.home.arpa').alpn, ['h2', 'http/1.1']);
+});
