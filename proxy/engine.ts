@@ -226,7 +226,8 @@ export class Engine {
     clearInterval(this.certificatePoll);
     this.stats.stop();
     await this.runtimeApi.close();
-    await Promise.all([...this.listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
+    // Stop accepting now; close()'s callback would wait for every open connection, which is what follows.
+    const closed = [...this.listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
     this.listeners.clear();
     const tables = this.tables;
     if (!tables) return;
@@ -254,6 +255,8 @@ export class Engine {
       else f.closeAll();
     }
     for (const backend of tables.httpBackends.values()) backend.closeIdle();
+    // Sockets not handed to a frontend yet (a TLS handshake in progress) do not hold the stop for long.
+    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 }
 

@@ -48,6 +48,8 @@ export class H2Connection {
     session.on('stream', (stream, headers) => this.onStream(stream, headers));
     session.on('error', () => this.close());
     session.on('close', () => this.closed());
+    // The client finished (FIN or close_notify): nothing more will come on this connection.
+    this.socket.once('end', () => this.drain());
     const idle = this.frontend.timeouts.httpKeepAlive || this.frontend.timeouts.client;
     if (idle > 0) session.setTimeout(idle, () => (this.queue.length === 0 ? session.close() : undefined));
   }

@@ -25,7 +25,7 @@ export const certutilPath = which('certutil');
 export function requireChromium(t: TestContext): boolean {
   const missing = [chromiumPath ? undefined : 'chromium', certutilPath ? undefined : 'certutil (libnss3-tools)'].filter(Boolean);
   if (missing.length === 0) return true;
-  if (process.env.CI) throw new Error(`${missing.join(' and ')} not installed, and CI=true requires it (.ci/run installs chromium and libnss3-tools with apt-get)`);
+  if (process.env.CI) throw new Error(`${missing.join(' and ')} not installed, and CI=true requires ${missing.length > 1 ? 'them' : 'it'} (.ci/run installs chromium and libnss3-tools with apt-get)`);
   console.warn(`\n*** ${missing.join(' and ')} not found: skipping the browser test (apt-get install chromium libnss3-tools) ***\n`);
   t.skip(`${missing.join(' and ')} not installed`);
   return false;

