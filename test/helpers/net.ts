@@ -5,6 +5,14 @@ import { parseConfig, formatDiagnostics } from '../../proxy/config/index.ts';
 import { Engine } from '../../proxy/engine.ts';
 import type { LogSink } from '../../proxy/runtime/logger.ts';
 
+/** The `defaults` section most engine tests share: HTTP mode, short timeouts. */
+export const HTTP_DEFAULTS = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+`;
+
 export interface TestServer {
   name: string;
   port: number;

@@ -6,17 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNamedServer, request, freePort } from '../helpers/net.ts';
+import { startNamedServer, request, freePort, HTTP_DEFAULTS } from '../helpers/net.ts';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/loadstar.js');
 
 function config(port: number, serverPort: number, extra = ''): string {
-  return `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
+  return `${HTTP_DEFAULTS}frontend web
     bind 127.0.0.1:${port}
     option httplog
     default_backend app

@@ -1,16 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startNamedServer, startEngine, request, freePort } from '../../helpers/net.ts';
+import { startNamedServer, startEngine, request, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 
 async function setup(onError: string) {
   const bad = await startNamedServer('bad', (_req, res) => { res.statusCode = 500; res.end('bad'); });
   const good = await startNamedServer('good');
-  const e = await startEngine(`defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
+  const e = await startEngine(`${HTTP_DEFAULTS}frontend web
     bind 127.0.0.1:${await freePort()}
     default_backend app
 backend app

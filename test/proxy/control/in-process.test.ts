@@ -4,14 +4,9 @@ import { parseConfig } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
 import { CONTROL_CHANNELS } from '../../../proxy/control/contract.ts';
-import { startNamedServer, request, freePort } from '../../helpers/net.ts';
+import { startNamedServer, request, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 
-const text = (port: number, app: number, body = '') => `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
+const text = (port: number, app: number, body = '') => `${HTTP_DEFAULTS}frontend web
     bind 127.0.0.1:${port}
 ${body}    default_backend app
 backend app

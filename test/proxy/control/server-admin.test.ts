@@ -4,7 +4,7 @@ import http from 'node:http';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
-import { startNamedServer, request, freePort } from '../../helpers/net.ts';
+import { startNamedServer, request, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 
 async function setup(check: string) {
   const held: http.ServerResponse[] = [];
@@ -14,12 +14,7 @@ async function setup(check: string) {
   });
   const b = await startNamedServer('b');
   const port = await freePort();
-  const parsed = parseConfig([{ name: 'admin.cfg', text: `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
+  const parsed = parseConfig([{ name: 'admin.cfg', text: `${HTTP_DEFAULTS}frontend web
     bind 127.0.0.1:${port}
     default_backend app
 backend app

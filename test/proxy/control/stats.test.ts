@@ -4,17 +4,12 @@ import { parseConfig } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
 import type { AccessLogEntry, StatsEvent } from '../../../proxy/control/contract.ts';
-import { startNamedServer, request, freePort } from '../../helpers/net.ts';
+import { startNamedServer, request, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 
 test('the control contract reports counters, series, the health timeline, and pushes access-log entries and events', async () => {
   const app = await startNamedServer('app');
   const port = await freePort();
-  const parsed = parseConfig([{ name: 'site.cfg', text: `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
+  const parsed = parseConfig([{ name: 'site.cfg', text: `${HTTP_DEFAULTS}frontend web
     bind 127.0.0.1:${port}
     default_backend app
 backend app

@@ -1,14 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startNamedServer, startRawServer, startEngine, request, rawExchange, freePort } from '../../helpers/net.ts';
+import { startNamedServer, startRawServer, startEngine, request, rawExchange, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 
 const defaults = (extra = '') => `
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-${extra}
+${HTTP_DEFAULTS}${extra}
 `;
 
 /** One frontend sending everything to backend `app`, whose lines are given. */

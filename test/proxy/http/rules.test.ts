@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startNamedServer, startEngine, request, freePort } from '../../helpers/net.ts';
+import { startNamedServer, startEngine, request, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 import type { TestServer } from '../../helpers/net.ts';
 
 async function withEngine(
@@ -14,12 +14,7 @@ async function withEngine(
   const e = await startEngine(`
 userlist admins
     user alice insecure-password s3cret
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
+${HTTP_DEFAULTS}frontend web
     bind 127.0.0.1:${await freePort()}
 ${frontendLines}
     default_backend app
@@ -114,12 +109,7 @@ test('each request of one keep-alive connection is routed on its own', async () 
   const a = await startNamedServer('a');
   const b = await startNamedServer('b');
   const e = await startEngine(`
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
+${HTTP_DEFAULTS}frontend web
     bind 127.0.0.1:${await freePort()}
     use_backend be_b if { hdr(host) -i b.home.arpa }
     default_backend be_a

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { startEngine, startNamedServer, freePort, rawExchange } from '../../helpers/net.ts';
+import { startEngine, startNamedServer, freePort, rawExchange, HTTP_DEFAULTS } from '../../helpers/net.ts';
 import { cli, readCsv, row, until } from './helpers.ts';
 
 /** Sends a request and resets the connection before the (slow) answer: a client abort (a mere FIN is a half-close HAProxy keeps serving). */
@@ -30,12 +30,7 @@ test('counters are exact after a scripted load of known statuses, denials, error
   const port = await freePort();
   const e = await startEngine(`global
   stats socket ${sock} mode 600 level admin
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-frontend fe
+${HTTP_DEFAULTS}frontend fe
   bind 127.0.0.1:${port}
   http-request deny if { path /denied }
   use_backend slow if { path_beg /slow }

@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEngine, startNamedServer, freePort, request } from '../../helpers/net.ts';
+import { startEngine, startNamedServer, freePort, request, HTTP_DEFAULTS } from '../../helpers/net.ts';
 import { readCsv, row } from './helpers.ts';
 
 async function setup() {
   const origin = await startNamedServer('app');
   const port = await freePort();
-  const e = await startEngine(`defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-frontend web
+  const e = await startEngine(`${HTTP_DEFAULTS}frontend web
   bind 127.0.0.1:${port}
   stats enable
   stats uri /stats

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { startEngine, startNamedServer, freePort, request } from '../../helpers/net.ts';
+import { startEngine, startNamedServer, freePort, request, HTTP_DEFAULTS } from '../../helpers/net.ts';
 import { until } from './helpers.ts';
 
 function requireBinary(t: TestContext, name: string): boolean {
@@ -20,12 +20,7 @@ async function exporter() {
   const origin = await startNamedServer('app');
   const port = await freePort();
   const tcpPort = await freePort();
-  const e = await startEngine(`defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-frontend web
+  const e = await startEngine(`${HTTP_DEFAULTS}frontend web
   bind 127.0.0.1:${port}
   http-request use-service prometheus-exporter if { path /metrics }
   default_backend app

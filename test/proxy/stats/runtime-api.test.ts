@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEngine, startNamedServer, freePort, request } from '../../helpers/net.ts';
+import { startEngine, startNamedServer, freePort, request, HTTP_DEFAULTS } from '../../helpers/net.ts';
 import { cli, readCsv, row } from './helpers.ts';
 
 async function setup() {
@@ -16,12 +16,7 @@ async function setup() {
   const e = await startEngine(`global
   stats socket ${sock} mode 600 level admin
   stats socket ipv4@127.0.0.1:${userPort} level user
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-frontend web
+${HTTP_DEFAULTS}frontend web
   bind 127.0.0.1:${port}
   default_backend app
 backend app

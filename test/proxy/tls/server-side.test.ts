@@ -4,7 +4,7 @@ import https from 'node:https';
 import net from 'node:net';
 import fs from 'node:fs';
 import tls from 'node:tls';
-import { startEngine, freePort, request, startNamedServer } from '../../helpers/net.ts';
+import { startEngine, freePort, request, startNamedServer, HTTP_DEFAULTS } from '../../helpers/net.ts';
 import type { TestServer } from '../../helpers/net.ts';
 import { certPath } from '../../helpers/tls.ts';
 
@@ -41,12 +41,7 @@ after(async () => {
 
 async function proxyTo(serverLine: string, extra = ''): Promise<Awaited<ReturnType<typeof startEngine>>> {
   const port = await freePort();
-  return startEngine(`defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+  return startEngine(`${HTTP_DEFAULTS}frontend fe
     bind 127.0.0.1:${port}
     default_backend be
 backend be
