@@ -1,4 +1,5 @@
 /** Turns an X.509 certificate into the facts a listing shows. */
+import type { CertFacts } from './types.ts';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import { describeKey } from './keys.ts';
@@ -45,19 +46,6 @@ export function isIssuedBy(cert: crypto.X509Certificate, issuer: crypto.X509Cert
  */
 export function isSelfSigned(cert: crypto.X509Certificate): boolean {
   return cert.subject === cert.issuer && cert.verify(cert.publicKey);
-}
-
-export interface CertFacts {
-  subject: string;
-  issuer: string;
-  sans: string[];
-  notBefore: string;
-  notAfter: string;
-  daysLeft: number;
-  fingerprint256: string;
-  serial: string;
-  key: string;
-  selfSigned: boolean;
 }
 
 export function certFacts(cert: crypto.X509Certificate, now = new Date()): CertFacts {

@@ -9,12 +9,8 @@ export type KeyType = 'rsa2048' | 'rsa3072' | 'rsa4096' | 'ec256';
 
 export const KEY_TYPES: readonly KeyType[] = ['rsa2048', 'rsa3072', 'rsa4096', 'ec256'];
 
-/** What a stored (or about to be stored) certificate is, for `cert list` and the UI. */
-export interface CertInfo {
-  /** Store name: `<data>/certs/<name>.pem`. */
-  name: string;
-  /** Absolute path of the combined PEM (certificate, chain, key), usable as HAProxy's `crt`. */
-  path: string;
+/** What a certificate says about itself (proxy/certs/inspect.ts certFacts). */
+export interface CertFacts {
   /** `CN=www.example, O=Example` */
   subject: string;
   issuer: string;
@@ -30,9 +26,17 @@ export interface CertInfo {
   serial: string;
   /** `RSA 2048`, `EC P-256` */
   key: string;
+  selfSigned: boolean;
+}
+
+/** What a stored (or about to be stored) certificate is, for `cert list` and the UI. */
+export interface CertInfo extends CertFacts {
+  /** Store name: `<data>/certs/<name>.pem`. */
+  name: string;
+  /** Absolute path of the combined PEM (certificate, chain, key), usable as HAProxy's `crt`. */
+  path: string;
   /** Issued by this installation's local CA (signature checked against the CA's key). */
   localCa: boolean;
-  selfSigned: boolean;
   /** Certificates stored after the leaf (intermediates, maybe the root). */
   chainLength: number;
 }
