@@ -8,6 +8,7 @@ export interface WrkOptions {
   durationS?: number;    // -d, default 10
   core?: number;         // taskset core, default LOAD_CORE; -1 = no pinning
   timeoutS?: number;     // wrk's own --timeout (per request), default 5
+  headers?: string[];    // -H for each, e.g. 'Connection: close' (wrk then reconnects after every response)
 }
 
 export interface WrkResult {
@@ -60,7 +61,7 @@ export function parseWrk(out: string): WrkResult {
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   const d = o.durationS ?? 10;
   const args = ['-t', String(o.threads ?? 1), '-c', String(o.connections ?? 50), '-d', `${d}s`,
-    '--timeout', `${o.timeoutS ?? 5}s`, '--latency', o.url];
+    '--timeout', `${o.timeoutS ?? 5}s`, ...(o.headers ?? []).flatMap((h) => ['-H', h]), '--latency', o.url];
   const core = o.core === undefined ? LOAD_CORE : o.core < 0 ? undefined : o.core;
   const r = await runBounded('wrk', args, { core, timeoutMs: (d + 15) * 1000 });
   if (r.code !== 0) throw new Error(`wrk exited with ${r.code}: ${r.stderr}${r.stdout}`);
