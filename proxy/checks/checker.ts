@@ -191,7 +191,7 @@ export class ServerCheck {
       requeued = this.backend.serverBecameUsable(server);
     } else if (!server.usable && wasUsable) {
       this.endSlowstart();
-      this.backend.serverBecameUnusable(server);
+      requeued = this.backend.serverBecameUnusable(server);
     }
     const counts = backendCounts(this.backend);
     const shown: 'UP' | 'DOWN' | 'NOLB' = server.usable ? 'UP' : to === 'NOLB' && this.state.admin !== 'MAINT' ? 'NOLB' : 'DOWN';

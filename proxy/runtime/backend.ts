@@ -27,6 +27,8 @@ export class RuntimeBackend {
   readonly queue: SlotWaiter[] = [];
   readonly retries: number;
   readonly redispatch: boolean;
+  /** `option persist`: requests bound to a server stay with it even when it goes down. */
+  private readonly persist: boolean;
   /** ms */
   readonly queueTimeout: number;
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
@@ -44,6 +46,7 @@ export class RuntimeBackend {
     });
     this.retries = config.retries ?? PROXY_DEFAULTS.retries;
     this.redispatch = config.options['redispatch']?.enabled ?? false;
+    this.persist = config.options['persist']?.enabled ?? false;
     this.queueTimeout = config.timeouts.queue ?? config.timeouts.connect ?? 0;
   }
 
@@ -61,6 +64,16 @@ export class RuntimeBackend {
    * `done` is called exactly once; `avoid` is the server that just failed (redispatch).
    */
   acquire(request: LbRequest, done: (result: SlotResult) => void, avoid?: RuntimeServer): () => void {
+    let cancel = noop;
+    const attempt = (deadline: number | undefined, exclude?: RuntimeServer): void => {
+      cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from) => attempt(remaining, from));
+    };
+    attempt(undefined, avoid);
+    return () => cancel();
+  }
+
+  /** One assignment attempt; `again` re-balances a request waiting on a server that went down. */
+  private tryAcquire(request: LbRequest, done: (result: SlotResult) => void, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer) => void): () => void {
     // HAProxy: with round-robin-like algorithms, newcomers queue behind those already waiting.
     const queueFirst = this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
     const server = queueFirst ? undefined : this.balancer.pick(request, avoid) as RuntimeServer | undefined;
@@ -79,6 +92,8 @@ export class RuntimeBackend {
       done({ error: 'queue-full' });
       return noop;
     }
+    // `timeout queue` runs from the first time the request queued, also after a redispatch.
+    const expires = deadline ?? (this.queueTimeout > 0 ? Date.now() + this.queueTimeout : undefined);
     const waiter: SlotWaiter = {
       enqueuedAt: Date.now(),
       cancelled: false,
@@ -86,16 +101,23 @@ export class RuntimeBackend {
         clearTimeout(timer);
         done({ server: s });
       },
+      ...(server ? {
+        redispatch: () => {
+          clearTimeout(timer);
+          waiter.cancelled = true;
+          again(expires, server);
+        },
+      } : {}),
     };
     queue.push(waiter);
     if (server) server.queued++;
     queued(this.stats, server, queue.length);
-    const timer = this.queueTimeout > 0
+    const timer = expires !== undefined
       ? setTimeout(() => {
         remove(queue, waiter);
         if (server) server.queued--;
         done({ error: 'queue-timeout' });
-      }, this.queueTimeout)
+      }, Math.max(0, expires - Date.now()))
       : undefined;
     return () => {
       if (waiter.cancelled) return;
@@ -139,11 +161,18 @@ export class RuntimeBackend {
 
   /**
    * A server went DOWN / MAINT / NOLB: the balancer stops picking it. Requests
-   * already waiting in its own queue (hash-bound) stay there until it comes back
-   * or `timeout queue` expires; requeueing them elsewhere is not done yet.
+   * waiting in its own queue (hash-bound) are balanced again when `option
+   * redispatch` is set (HAProxy 2.6's pendconn_redistribute; `option persist`
+   * keeps them); otherwise they wait for it or for `timeout queue`.
+   * Returns how many were requeued.
    */
-  serverBecameUnusable(server: RuntimeServer): void {
+  serverBecameUnusable(server: RuntimeServer): number {
     this.balancer.update(server);
+    if (!this.redispatch || this.persist) return 0;
+    const waiting = server.queue.splice(0);
+    server.queued -= waiting.length;
+    for (const waiter of waiting) waiter.redispatch?.();
+    return waiting.length;
   }
 
   private take(server: RuntimeServer): void {

@@ -9,7 +9,13 @@ import type { ServerCheck } from '../checks/checker.ts';
 import { StatCounters } from '../stats/counters.ts';
 
 /** Called when a queued request gets a connection slot on `server`. */
-export type SlotWaiter = { grant: (server: RuntimeServer) => void; enqueuedAt: number; cancelled: boolean };
+export type SlotWaiter = {
+  grant: (server: RuntimeServer) => void;
+  enqueuedAt: number;
+  cancelled: boolean;
+  /** Takes the request out of a server's queue and balances it again (the server went down). */
+  redispatch?: () => void;
+};
 
 export class RuntimeServer implements LbServer {
   readonly name: string;
