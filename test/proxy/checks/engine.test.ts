@@ -56,7 +56,8 @@ test('an HTTP check marks a failing server DOWN within inter × fall, no request
   const inter = 100;
   const lb = await startEngine(config(
     `    server a 127.0.0.1:${a.server.port} check inter ${inter} fall 2 rise 2\n    server b 127.0.0.1:${b.server.port} check inter ${inter} fall 2 rise 2\n`,
-    '    option httpchk GET /health\n'));
+    // A read budget of its own, so a busy machine does not time out the healthy server's checks.
+    '    option httpchk GET /health\n    timeout check 1s\n'));
   try {
     const backend = lb.engine.backend('app')!;
     const sb = backend.server('b')!;
