@@ -3,13 +3,18 @@
  * state machine (state.ts) decides transitions; a transition flips the
  * server's `usable`, tells the balancer, lets a server coming back take the
  * backend's queued requests, logs HAProxy's line and records the event.
+ * With `agent-check` an AgentCheck (agent-check.ts) runs beside it and reports
+ * through setAdmin and agentVerdict.
  */
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { slowstartSixteenths } from '../balance/index.ts';
 import { HealthState } from './state.ts';
 import type { AdminState, OperationalState } from './state.ts';
-import { Ring, EVENT_HISTORY, RESULT_HISTORY, transitionMessage, checkLogMessage } from './events.ts';
+import { Ring, EVENT_HISTORY, RESULT_HISTORY, transitionMessage, checkLogMessage, adminMessage } from './events.ts';
+import { AgentCheck } from './agent-check.ts';
+import { checkSampleContext } from './check-format.ts';
+import type { SampleContext } from '../acl/index.ts';
 import type { BackendCounts, HealthEvent } from './events.ts';
 import { outcomeOf } from './types.ts';
 import type { CheckResult } from './types.ts';
@@ -42,6 +47,10 @@ export class ServerCheck {
   private stopped = true;
   /** Stopped for good (engine stop, replaced on reload): results in flight are dropped. */
   private retired = false;
+  /** `agent-check`: the auxiliary agent, if configured. */
+  readonly agent: AgentCheck | undefined;
+  /** What the check's log-format strings are rendered with. */
+  readonly sample: SampleContext;
 
   constructor(
     readonly backend: RuntimeBackend,
@@ -50,6 +59,17 @@ export class ServerCheck {
     private readonly notify: HealthNotify,
   ) {
     this.state = new HealthState(settings.timings, server.config.options.disabled ?? false);
+    this.state.checked = settings.active;
+    if (settings.agent) {
+      this.state.agentHealth = 1;
+      this.agent = new AgentCheck(this, settings.agent, settings.spreadPercent);
+    }
+    this.sample = checkSampleContext({
+      backend: backend.name,
+      ...(backend.config.id !== undefined ? { backendId: backend.config.id } : {}),
+      server: server.name,
+      serverId: server.id,
+    });
     server.check = this;
   }
 
@@ -60,6 +80,7 @@ export class ServerCheck {
     this.state.health = Math.min(previous.state.health, this.state.full);
     if (this.state.health >= this.state.timings.rise) this.state.health = this.state.full;
     if (!configuredMaint) this.state.admin = previous.state.admin;
+    if (this.state.agentHealth !== undefined && previous.state.agentHealth !== undefined) this.state.agentHealth = previous.state.agentHealth;
     for (const e of previous.events.toArray()) this.events.push(e);
     for (const r of previous.results.toArray()) this.results.push(r);
     this.count = previous.count;
@@ -69,10 +90,12 @@ export class ServerCheck {
   /** Starts checking; the first check comes after `firstDelay` (random within the interval by default). */
   start(firstDelay = Math.floor(Math.random() * this.state.interval())): void {
     this.stopped = false;
-    this.schedule(firstDelay);
+    if (this.settings.active) this.schedule(firstDelay);
+    this.agent?.start();
   }
 
   stop(): void {
+    this.agent?.stop();
     this.stopped = true;
     this.retired = true;
     clearTimeout(this.timer);
@@ -103,7 +126,7 @@ export class ServerCheck {
 
   /** Runs one check now and applies its result. */
   async runOnce(): Promise<CheckResult> {
-    const result = await this.settings.probe(this.settings.target, { serverDown: this.state.op === 'DOWN' });
+    const result = await this.settings.probe(this.settings.target, { serverDown: this.state.op === 'DOWN', sample: this.sample });
     if (this.retired) return result;
     this.apply(result);
     return result;
@@ -141,7 +164,8 @@ export class ServerCheck {
   observe(layer: 'layer4' | 'layer7', ok: boolean, info: string): void {
     const o = this.server.config.options;
     const mode = o.observe ?? 'none';
-    if (mode === 'none' || (layer === 'layer7' && mode !== 'layer7')) return;
+    // Observation feeds the regular check, which an agent-only server does not run.
+    if (!this.settings.active || mode === 'none' || (layer === 'layer7' && mode !== 'layer7')) return;
     if (ok) {
       this.observedErrors = 0;
       return;
@@ -166,21 +190,45 @@ export class ServerCheck {
     }
   }
 
-  /** Runtime admin change: MAINT / DRAIN / READY (HAProxy's `set server … state`). */
+  /** Admin change: MAINT / DRAIN / READY (HAProxy's `set server … state`, or the agent). */
   setAdmin(admin: AdminState): void {
-    if (this.state.admin === admin) return;
+    const from = this.state.admin;
+    if (from === admin) return;
     const fromLabel = this.state.label();
+    const wasDown = this.state.op === 'DOWN';
     this.state.admin = admin;
     if (admin === 'MAINT') this.state.health = 0;
-    if (admin === 'READY' && fromLabel === 'MAINT') {
-      // Leaving maintenance: HAProxy puts the server back UP at health=rise, to be confirmed by the checks.
+    if (from === 'MAINT') {
+      // Leaving maintenance: HAProxy puts the server back UP at health=rise, to be confirmed by the checks,
+      // unless its agent said "down".
       this.state.health = this.state.timings.rise;
-      this.state.op = 'UP';
+      this.state.op = this.state.agentHealth === 0 ? 'DOWN' : 'UP';
     }
-    this.transition(this.state.op, fromLabel, undefined, admin === 'MAINT' ? 'entering maintenance' : admin === 'DRAIN' ? 'entering drain mode' : 'leaving maintenance');
+    const down = admin === 'MAINT' ? wasDown : this.state.op === 'DOWN';
+    this.transition(this.state.op, fromLabel, undefined, (counts, requeued) => adminMessage({
+      backend: this.backend.name, server: this.server.name, backup: this.server.backup, from, to: admin, down,
+      counts, sessions: this.server.served, requeued, queued: this.server.queue.length,
+    }));
   }
 
-  private transition(to: OperationalState, fromLabel: string, result?: CheckResult, forced?: string): void {
+  /** The agent said up or down (HAProxy's agent result L7OK / L7STS); see HealthState.agentReport. */
+  agentVerdict(up: boolean, result: CheckResult): void {
+    const fromLabel = this.state.label();
+    const before = this.state.agentHealth;
+    const previous = this.agentCode;
+    this.agentCode = result.code;
+    const changed = this.state.agentReport(up);
+    if (this.settings.logHealthChecks && (previous !== result.code || before !== this.state.agentHealth)) {
+      const status = up ? `1/1 ${this.server.weight > 0 ? 'UP' : 'DRAIN'}` : '0/1 DOWN';
+      this.notify(checkLogMessage(this.backend.name, this.server.name, this.server.backup, result, status, 'Agent'));
+    }
+    if (changed) this.transition(changed, fromLabel, result);
+  }
+
+  /** The agent's last verdict code, for `option log-health-checks` (logged when it changes). */
+  private agentCode: CheckResult['code'] | undefined;
+
+  private transition(to: OperationalState, fromLabel: string, result?: CheckResult, describe?: (counts: BackendCounts, requeued: number) => string): void {
     const server = this.server;
     const before = backendCounts(this.backend);
     const wasUsable = server.usable;
@@ -194,14 +242,12 @@ export class ServerCheck {
       requeued = this.backend.serverBecameUnusable(server);
     }
     const counts = backendCounts(this.backend);
-    const shown: 'UP' | 'DOWN' | 'NOLB' = server.usable ? 'UP' : to === 'NOLB' && this.state.admin !== 'MAINT' ? 'NOLB' : 'DOWN';
-    const reason = transitionMessage({
+    const reason = describe ? describe(counts, requeued) : transitionMessage({
       backend: this.backend.name,
       server: server.name,
       backup: server.backup,
-      to: shown,
+      to,
       ...(result && !this.settings.logHealthChecks ? { result } : {}),
-      ...(forced ? { forced } : {}),
       counts,
       sessions: server.served,
       requeued,

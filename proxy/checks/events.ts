@@ -69,26 +69,49 @@ export interface BackendCounts {
 /** "Server app/a1 is DOWN…" / "…is UP…" / "…is stopping…" with the backend's counts after the change. */
 export function transitionMessage(args: {
   backend: string; server: string; backup: boolean; to: 'UP' | 'DOWN' | 'NOLB';
-  result?: CheckResult; forced?: string; counts: BackendCounts;
+  result?: CheckResult; counts: BackendCounts;
   sessions: number; requeued: number; queued: number;
 }): string {
-  const { counts } = args;
   const verb = args.to === 'UP' ? 'is UP' : args.to === 'DOWN' ? 'is DOWN' : 'is stopping';
   let msg = `${args.backup ? 'Backup ' : ''}Server ${args.backend}/${args.server} ${verb}`;
   if (args.result) msg += checkStatusText(args.result);
-  else if (args.forced) msg += `, ${args.forced}`;
-  const onBackup = counts.backup > 0 && counts.active === 0 ? ' Running on backup.' : '';
-  if (args.to === 'DOWN') {
-    msg += `. ${counts.active} active and ${counts.backup} backup servers left.${onBackup} ${args.sessions} sessions active, ${args.requeued} requeued, ${args.queued} remaining in queue.`;
-  } else {
-    msg += `. ${counts.active} active and ${counts.backup} backup servers online.${onBackup} ${args.requeued} sessions requeued, ${args.queued} total in queue.`;
-  }
-  return msg;
+  return msg + countsText(args.to === 'DOWN', args.counts, args.sessions, args.requeued, args.queued);
 }
 
-/** `option log-health-checks`: "Health check for server app/a1 failed, reason: …, status: 2/3 UP." */
-export function checkLogMessage(backend: string, server: string, backup: boolean, result: CheckResult, status: string): string {
+/** `option log-health-checks`: "Health check for server app/a1 failed, reason: …, status: 2/3 UP." ("Agent check …" for the agent). */
+export function checkLogMessage(backend: string, server: string, backup: boolean, result: CheckResult, status: string, kind: 'Health' | 'Agent' = 'Health'): string {
   const outcome = CHECK_CODES[result.code].outcome;
   const verdict = outcome === 'condpass' ? 'conditionally succeeded' : outcome === 'passed' ? 'succeeded' : 'failed';
-  return `Health check for ${backup ? 'backup ' : ''}server ${backend}/${server} ${verdict}${checkStatusText(result)}, status: ${status}.`;
+  return `${kind} check for ${backup ? 'backup ' : ''}server ${backend}/${server} ${verdict}${checkStatusText(result)}, status: ${status}.`;
+}
+
+/** ". 1 active and 0 backup servers left. …" / "… online. …" (srv_append_status with the transferred count). */
+function countsText(down: boolean, counts: BackendCounts, sessions: number, requeued: number, queued: number): string {
+  const onBackup = counts.backup > 0 && counts.active === 0 ? ' Running on backup.' : '';
+  return down
+    ? `. ${counts.active} active and ${counts.backup} backup servers left.${onBackup} ${sessions} sessions active, ${requeued} requeued, ${queued} remaining in queue.`
+    : `. ${counts.active} active and ${counts.backup} backup servers online.${onBackup} ${requeued} sessions requeued, ${queued} total in queue.`;
+}
+
+/**
+ * An admin state change as `set server … state` or an agent makes it (server.c
+ * srv_update_status): "is going DOWN for maintenance", "was DOWN and now enters
+ * maintenance", "is UP/READY (leaving forced maintenance)", "enters drain state",
+ * "is UP (leaving forced drain)".
+ */
+export function adminMessage(args: {
+  backend: string; server: string; backup: boolean;
+  from: 'READY' | 'DRAIN' | 'MAINT'; to: 'READY' | 'DRAIN' | 'MAINT';
+  /** Operational state after the change (before it, when entering maintenance). */
+  down: boolean;
+  counts: BackendCounts; sessions: number; requeued: number; queued: number;
+}): string {
+  const name = `${args.backup ? 'Backup ' : ''}Server ${args.backend}/${args.server}`;
+  if (args.to === 'MAINT') {
+    if (args.down) return `${name} was DOWN and now enters maintenance.`;
+    return `${name} is going DOWN for maintenance${countsText(true, args.counts, args.sessions, args.requeued, args.queued)}`;
+  }
+  if (args.from === 'MAINT') return `${name} is ${args.down ? 'DOWN' : 'UP'}/${args.to} (leaving forced maintenance).`;
+  if (args.to === 'DRAIN') return `${name} enters drain state${countsText(args.down, args.counts, args.sessions, args.requeued, args.queued)}`;
+  return `${name} is ${args.down ? 'DOWN' : 'UP'} (leaving forced drain).`;
 }

@@ -3,20 +3,24 @@
  * build the request; `http-check expect [!]status|rstatus|string|rstring`
  * judge the answer (default: 2xx and 3xx pass). The response is framed by
  * Node's llhttp, never by hand. `http-check disable-on-404` turns a 404 from a
- * server that is not DOWN into L7OKC (NOLB).
+ * server that is not DOWN into L7OKC (NOLB). `uri-lf`, `body-lf` and header
+ * values are log-format strings rendered for each check (check-format.ts).
  */
 import type { HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
 import { newParser, RESPONSE, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../http/llhttp.ts';
 import type { HeadersCompleteCallback } from '../http/llhttp.ts';
 import { CheckConnection, failure } from './connection.ts';
+import { checkText } from './check-format.ts';
+import type { CheckText } from './check-format.ts';
+import type { SampleContext } from '../acl/index.ts';
 import type { CheckCode, CheckResult, CheckTarget, Probe, ProbeContext } from './types.ts';
 
 export interface HttpCheckSpec {
   method: string;
-  uri: string;
+  uri: CheckText;
   version: string;
-  headers: Array<{ name: string; value: string }>;
-  body?: string;
+  headers: Array<{ name: string; value: CheckText }>;
+  body?: CheckText;
   expects: HttpCheckExpect[];
   disableOn404: boolean;
 }
@@ -25,7 +29,7 @@ export interface HttpCheckSpec {
 export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean): HttpCheckSpec {
   const spec: HttpCheckSpec = {
     method: request?.method ?? 'OPTIONS',
-    uri: request?.uri ?? '/',
+    uri: checkText(request?.uri ?? '/', false),
     version: request?.version ?? 'HTTP/1.0',
     headers: [],
     expects: [],
@@ -34,21 +38,23 @@ export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: read
   for (const rule of rules) {
     if (rule.type === 'send') {
       if (rule.method) spec.method = rule.method;
-      if (rule.uri) spec.uri = rule.uri;
+      if (rule.uri) spec.uri = checkText(rule.uri, rule.uriLf ?? false);
       if (rule.version) spec.version = rule.version;
-      spec.headers.push(...rule.headers);
-      if (rule.body !== undefined) spec.body = rule.body;
+      for (const h of rule.headers) spec.headers.push({ name: h.name, value: checkText(h.value, true) });
+      if (rule.body !== undefined) spec.body = checkText(rule.body, rule.bodyLf ?? false);
     } else if (rule.type === 'expect') spec.expects.push(rule.expect);
   }
   return spec;
 }
 
-export function httpCheckRequestBytes(spec: HttpCheckSpec): Buffer {
+/** The request of one check; log-format parts are rendered with `sample` (HAProxy: an empty uri-lf is "/", an empty header is left out). */
+export function httpCheckRequestBytes(spec: HttpCheckSpec, sample?: SampleContext): Buffer {
   // Headers appended to the version with "\r\n" (deprecated form) are kept as written.
-  let head = `${spec.method} ${spec.uri} ${spec.version}\r\n`;
-  const has = (n: string) => spec.headers.some((h) => h.name.toLowerCase() === n);
-  for (const h of spec.headers) head += `${h.name}: ${h.value}\r\n`;
-  const body = spec.body ?? '';
+  let head = `${spec.method} ${spec.uri(sample) || '/'} ${spec.version}\r\n`;
+  const headers = spec.headers.map((h) => ({ name: h.name, value: h.value(sample) })).filter((h) => h.value !== '');
+  const has = (n: string) => headers.some((h) => h.name.toLowerCase() === n);
+  for (const h of headers) head += `${h.name}: ${h.value}\r\n`;
+  const body = spec.body?.(sample) ?? '';
   if (body.length > 0 && !has('content-length')) head += `content-length: ${Buffer.byteLength(body)}\r\n`;
   if (!has('connection')) head += 'connection: close\r\n';
   return Buffer.from(head + '\r\n' + body, 'latin1');
@@ -122,14 +128,13 @@ function judge(spec: HttpCheckSpec, response: ParsedResponse, started: number, c
 }
 
 export function httpProbe(spec: HttpCheckSpec): Probe {
-  const request = httpCheckRequestBytes(spec);
   const head = spec.method.toUpperCase() === 'HEAD';
   return async (target: CheckTarget, context: ProbeContext): Promise<CheckResult> => {
     const started = Date.now();
     const conn = await CheckConnection.open(target, started);
     if (!(conn instanceof CheckConnection)) return conn;
     try {
-      conn.write(request);
+      conn.write(httpCheckRequestBytes(spec, context.sample));
       const parser = newParser(RESPONSE);
       let response: ParsedResponse | undefined;
       let complete = false;

@@ -3,12 +3,13 @@
  * ServerCheck per server with `check`, started with a random first delay so
  * a start or reload does not check every server at once, and carrying the
  * health of servers that survive a reload (same backend and server name).
+ * A server with only `agent-check` gets one too, whose regular check does not run.
  */
 import type { Config } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import { ServerCheck } from './checker.ts';
 import type { HealthNotify } from './checker.ts';
-import { checkSettings } from './settings.ts';
+import { agentPort, checkSettings } from './settings.ts';
 import { checkTls } from '../tls/server-tls.ts';
 
 export { ServerCheck } from './checker.ts';
@@ -22,7 +23,8 @@ export class HealthChecks {
     const spread = Number(config.global.tune['spread-checks'] ?? 0) || 0;
     for (const backend of backends.values()) {
       for (const server of backend.servers) {
-        if (!server.config.options.check) continue;
+        const o = server.config.options;
+        if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
         this.checks.push(new ServerCheck(backend, server, checkSettings(backend.config, server.config, spread, checkTls(server.config, config)), notify));
       }
     }

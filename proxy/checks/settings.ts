@@ -2,7 +2,9 @@
  * What a server's check does, from the configuration: which probe (TCP
  * connect, `option httpchk`, `option tcp-check`), where it connects (`addr`,
  * `port`), its timeouts and its rise/fall/inter timings (HAProxy defaults:
- * inter 2s, rise 2, fall 3; fastinter and downinter default to inter).
+ * inter 2s, rise 2, fall 3; fastinter and downinter default to inter), and
+ * its agent (`agent-check`: agent-addr, else addr, else the server's address;
+ * agent-port, else port; agent-inter, default 2s).
  */
 import type { Proxy, Server } from '../config/model.ts';
 import { SERVER_DEFAULTS } from '../config/provision.ts';
@@ -11,9 +13,14 @@ import { tcpConnectCheck } from './tcp.ts';
 import { tcpCheckProbe } from './tcp-check.ts';
 import type { CheckTimings } from './state.ts';
 import type { CheckTarget, Probe } from './types.ts';
+import type { AgentSettings } from './agent.ts';
 
 export interface CheckSettings {
   kind: 'tcp' | 'http' | 'tcp-check';
+  /** The regular check runs (`check`); false when only the agent does. */
+  active: boolean;
+  /** `agent-check` with a port to reach. */
+  agent?: AgentSettings;
   probe: Probe;
   target: CheckTarget;
   timings: CheckTimings;
@@ -62,13 +69,41 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     kind = 'tcp-check';
     probe = tcpCheckProbe(proxy.tcpCheckRules);
   }
+  const agent = agentSettings(proxy, server);
   return {
     kind,
+    active: server.options.check ?? false,
+    ...(agent ? { agent } : {}),
     probe,
     target,
     timings,
     spreadPercent,
     slowstart: server.options.slowstart ?? 0,
     logHealthChecks: proxy.options['log-health-checks']?.enabled ?? false,
+  };
+}
+
+/** The agent's port: `agent-port`, else `port` (validation refuses `agent-check` with neither, as HAProxy does). */
+export function agentPort(server: Server): number | undefined {
+  return server.options.agentPort ?? server.options.port;
+}
+
+function agentSettings(proxy: Proxy, server: Server): AgentSettings | undefined {
+  const o = server.options;
+  const port = agentPort(server);
+  if (!o.agentCheck || port === undefined) return undefined;
+  const inter = o.agentInter ?? SERVER_DEFAULTS.inter;
+  const checkTimeout = proxy.timeouts.check;
+  return {
+    // As for the regular check, agent-inter bounds the exchange when `timeout check` is unset.
+    target: {
+      host: o.agentAddr ?? o.addr ?? server.host,
+      port,
+      connectTimeout: Math.min(proxy.timeouts.connect ?? inter, inter),
+      readTimeout: checkTimeout ?? inter,
+      ...(checkTimeout === undefined ? { totalTimeout: inter } : {}),
+    },
+    ...(o.agentSend !== undefined ? { send: o.agentSend } : {}),
+    inter,
   };
 }

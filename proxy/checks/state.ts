@@ -7,6 +7,11 @@
  * the way) and a DOWN one comes UP after `rise` successes ("DOWN 1/2").
  * Servers start UP with health = rise, as HAProxy's do: a check failing from
  * the start marks them DOWN at the first failure.
+ *
+ * With `agent-check` the agent keeps its own health (rise = fall = 1): while
+ * the agent says "down" the regular check cannot bring the server UP, and
+ * the agent's "up" brings it UP only if the regular check agrees
+ * (check.c check_notify_success).
  */
 import type { CheckOutcome } from './types.ts';
 
@@ -27,6 +32,10 @@ export class HealthState {
   health: number;
   op: OperationalState = 'UP';
   admin: AdminState;
+  /** The regular check runs (`check`); false for a server with only `agent-check`. */
+  checked = true;
+  /** The agent's health, 0 (said down) or 1; undefined without `agent-check`. */
+  agentHealth: number | undefined;
 
   constructor(readonly timings: CheckTimings, disabled = false) {
     this.admin = disabled ? 'MAINT' : 'READY';
@@ -61,7 +70,7 @@ export class HealthState {
       this.health++;
       if (this.health >= rise) this.health = this.full;
     }
-    if (this.health < rise) return undefined;
+    if (this.health < rise || this.agentHealth === 0) return undefined;
     const next: OperationalState = outcome === 'condpass' ? 'NOLB' : 'UP';
     if (this.op === next) return undefined;
     return (this.op = next);
@@ -74,6 +83,19 @@ export class HealthState {
     return (this.op = op);
   }
 
+  /**
+   * The agent's verdict: "down" (also fail / stopped) marks the server DOWN
+   * whatever the regular check says; "up" marks it UP only when the regular
+   * check is UP too, and never takes it out of NOLB. Nothing changes in MAINT.
+   */
+  agentReport(up: boolean): OperationalState | undefined {
+    this.agentHealth = up ? 1 : 0;
+    if (this.admin === 'MAINT') return undefined;
+    if (!up) return this.op === 'DOWN' ? undefined : (this.op = 'DOWN');
+    if (this.op !== 'DOWN' || (this.checked && this.health < this.timings.rise)) return undefined;
+    return (this.op = 'UP');
+  }
+
   /** The next check's delay: inter when settled, downinter when down, fastinter in between. */
   interval(): number {
     const t = this.timings;
@@ -82,14 +104,24 @@ export class HealthState {
     return t.fastinter;
   }
 
-  /** HAProxy's status column: UP, "UP 1/3" (going down), DOWN, "DOWN 1/2" (going up), NOLB, MAINT, DRAIN. */
+  /**
+   * HAProxy's status column (stats.c srv_hlt_st): UP, "UP 1/3" (going down), DOWN,
+   * "DOWN 1/2" (going up), "DOWN (agent)", NOLB, MAINT, DRAIN, "DRAIN (agent)",
+   * "no check" (only an agent, server UP).
+   */
   label(): string {
     const { rise, fall } = this.timings;
     if (this.admin === 'MAINT') return 'MAINT';
-    if (this.health >= rise) {
-      const base = this.admin === 'DRAIN' ? 'DRAIN' : this.op === 'NOLB' ? 'NOLB' : 'UP';
-      return this.health === this.full ? base : `${base} ${this.health - rise + 1}/${fall}`;
+    if (this.op === 'DOWN' || (this.checked && this.health < rise)) {
+      if (this.agentHealth === 0) return 'DOWN (agent)';
+      return !this.checked || this.health === 0 || this.health >= rise ? 'DOWN' : `DOWN ${this.health}/${rise}`;
     }
-    return this.health === 0 ? 'DOWN' : `DOWN ${this.health}/${rise}`;
+    const going = this.checked && this.health < this.full;
+    if (this.admin === 'DRAIN') {
+      if (this.agentHealth !== undefined) return 'DRAIN (agent)';
+      return going ? `DRAIN ${this.health - rise + 1}/${fall}` : 'DRAIN';
+    }
+    const base = this.op === 'NOLB' ? 'NOLB' : this.checked ? 'UP' : 'no check';
+    return going ? `${base} ${this.health - rise + 1}/${fall}` : base;
   }
 }

@@ -1,13 +1,16 @@
 /**
  * `option tcp-check` scripts: connect [port N] [addr A], send / send-binary,
- * expect [!]string / rstring / binary / rbinary. Rules run in order; the
+ * send-lf / send-binary-lf (log-format, rendered for each check by
+ * check-format.ts), expect [!]string / rstring / binary / rbinary. Rules run in order; the
  * first rule may be a connect (else the check connects first, as HAProxy's
  * implicit connect does). Passing every rule is L7OK, or L4OK when the script
  * has no expect (HAProxy reports a bare connect as L4OK).
  */
 import type { TcpCheckRule } from '../config/model.ts';
 import { CheckConnection, failure } from './connection.ts';
-import type { CheckResult, CheckTarget, Probe } from './types.ts';
+import { checkText } from './check-format.ts';
+import type { CheckText } from './check-format.ts';
+import type { CheckResult, CheckTarget, Probe, ProbeContext } from './types.ts';
 
 function expectMatches(rule: Extract<TcpCheckRule, { type: 'expect' }>, data: Buffer): boolean {
   switch (rule.kind) {
@@ -24,7 +27,9 @@ function describe(rule: Extract<TcpCheckRule, { type: 'expect' }>): string {
 
 export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
   const steps = rules.filter((r) => r.type !== 'comment');
-  return async (target: CheckTarget): Promise<CheckResult> => {
+  const formats = new Map<TcpCheckRule, CheckText>();
+  for (const r of steps) if (r.type === 'send-lf' || r.type === 'send-binary-lf') formats.set(r, checkText(r.data, true));
+  return async (target: CheckTarget, context?: ProbeContext): Promise<CheckResult> => {
     const started = Date.now();
     let conn: CheckConnection | undefined;
     let consumed = 0;
@@ -48,8 +53,16 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
           if (rule.ssl) return failure('L6RSP', started, `${step} (connect): check-ssl is not supported yet`);
           const failed = await connect(rule.port, rule.addr);
           if (failed) return { ...failed, info: failed.info ? `${failed.info} ${step} (connect)` : `${step} (connect)` };
-        } else if (rule.type === 'send' || rule.type === 'send-lf') {
+        } else if (rule.type === 'send') {
           conn!.write(Buffer.from(rule.data.replace(/\\r/g, '\r').replace(/\\n/g, '\n').replace(/\\t/g, '\t'), 'latin1'));
+        } else if (rule.type === 'send-lf' || rule.type === 'send-binary-lf') {
+          // HAProxy sends nothing for an empty rendering, and fails the check on bad hex.
+          const text = formats.get(rule)!(context?.sample);
+          if (rule.type === 'send-lf') {
+            if (text !== '') conn!.write(Buffer.from(text, 'latin1'));
+          } else if (!/^([0-9a-fA-F]{2})*$/.test(text)) {
+            return failure('L7RSP', started, `tcp-check send : failed to build log-format string at step ${i + 1}`);
+          } else if (text !== '') conn!.write(Buffer.from(text, 'hex'));
         } else if (rule.type === 'send-binary') {
           conn!.write(Buffer.from(rule.data, 'hex'));
         } else if (rule.type === 'expect') {

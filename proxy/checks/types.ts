@@ -2,6 +2,7 @@
  * Check results as HAProxy names them (check.c `check_statuses[]`): a code,
  * its description, whether it passes, and the check's duration.
  */
+import type { SampleContext } from '../acl/index.ts';
 
 export type CheckCode =
   | 'L4OK' | 'L4TOUT' | 'L4CON'
@@ -68,6 +69,8 @@ export interface CheckTarget {
 /** What a check may need to know about its server (disable-on-404 applies only when not DOWN). */
 export interface ProbeContext {
   serverDown: boolean;
+  /** What the check's log-format strings (uri-lf, send-lf …) are rendered with (check-format.ts). */
+  sample?: SampleContext;
 }
 
 /** One kind of active check: runs once and always resolves with a result. */

@@ -3,6 +3,7 @@ import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { parseInteger } from './values.ts';
 import { CHECKS } from './status.ts';
+import { parseLogFormat } from '../acl/index.ts';
 import type { HttpCheckExpect, TcpCheckRule } from './model.ts';
 
 function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
@@ -16,6 +17,14 @@ function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   }
   ctx.proxy.httpCheckRequest = request;
   ctx.proxy.options['httpchk'] = { enabled: !ctx.negated, args: a, loc: ctx.directive.loc };
+}
+
+/** Checks have no stream: fetches needing one are refused, as HAProxy's SMP_VAL_BE_CHK_RUL does. */
+function checkLogFormatError(ctx: ProxyDirectiveContext, what: string, text: string, argIndex: number): boolean {
+  const parsed = parseLogFormat(text, { mode: ctx.proxy.mode ?? 'http', checkpoints: ['backend-tcp-check'] });
+  if (!('error' in parsed)) return false;
+  ctx.error(`'${what}' : '${text}' invalid log-format string (${parsed.error}).`, argIndex);
+  return true;
 }
 
 const EXPECT_KINDS = ['status', 'rstatus', 'string', 'rstring', 'hdr', 'fhdr'] as const;
@@ -36,14 +45,16 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
         const v = rest[i + 1];
         if (['meth', 'uri', 'ver', 'body', 'uri-lf', 'body-lf'].includes(w)) {
           if (v === undefined) return ctx.error(`'http-check send' : '${w}' expects a value.`, i + 1);
+          if ((w === 'uri-lf' || w === 'body-lf') && checkLogFormatError(ctx, 'http-check send', v, i + 2)) return;
           if (w === 'meth') send.method = v;
-          else if (w === 'uri' || w === 'uri-lf') send.uri = v;
+          else if (w === 'uri' || w === 'uri-lf') { send.uri = v; send.uriLf = w === 'uri-lf'; }
           else if (w === 'ver') send.version = v;
-          else send.body = v;
+          else { send.body = v; send.bodyLf = w === 'body-lf'; }
           i++;
         } else if (w === 'hdr') {
           const value = rest[i + 2];
           if (v === undefined || value === undefined) return ctx.error(`'http-check send' : 'hdr' expects <name> and <value>.`, i + 1);
+          if (checkLogFormatError(ctx, 'http-check send', value, i + 3)) return;
           send.headers.push({ name: v, value });
           i += 2;
         } else if (w === 'comment') {
@@ -148,8 +159,10 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
     }
     case 'send':
     case 'send-lf':
-    case 'send-binary': {
+    case 'send-binary':
+    case 'send-binary-lf': {
       if (rest[0] === undefined) return ctx.error(`'tcp-check ${sub}' expects a <data> as argument.`, 1);
+      if (sub.endsWith('-lf') && checkLogFormatError(ctx, `tcp-check ${sub}`, rest[0], 1)) return;
       if (sub === 'send-binary' && !/^([0-9a-fA-F]{2})+$/.test(rest[0])) return ctx.error(`'tcp-check send-binary' expects hexadecimal data, got '${rest[0]}'.`, 1);
       rule = { type: sub, data: rest[0], loc };
       break;
@@ -181,7 +194,7 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
       rule = { type: 'comment', text: rest.join(' '), loc };
       break;
     default:
-      return ctx.error(`'tcp-check' expects 'comment', 'connect', 'send', 'send-lf', 'send-binary', 'expect' or 'set-var' but got '${sub ?? ''}'.`, 0);
+      return ctx.error(`'tcp-check' expects 'comment', 'connect', 'send', 'send-lf', 'send-binary', 'send-binary-lf', 'expect' or 'set-var' but got '${sub ?? ''}'.`, 0);
   }
   if (rule) ctx.proxy.tcpCheckRules.push(rule);
 }

@@ -1,4 +1,5 @@
 /** `server`, `default-server` and `server-template` with their options (configuration.txt §5.2). */
+import { isIP } from 'node:net';
 import { registerProxyKeywords } from './keywords.ts';
 import { parseSampleExpression } from '../acl/index.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
@@ -84,6 +85,13 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     o.addr = value;
     return undefined;
   }),
+  // HAProxy's str2ip(): an IP address or a host name resolved when connecting; no port.
+  'agent-addr': valued((value, o) => {
+    if (!isIP(value) && !/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(value)) return `parsing agent-addr failed. Check if '${value}' is correct address.`;
+    o.agentAddr = value;
+    return undefined;
+  }),
+  'agent-send': valued((value, o) => void (o.agentSend = value)),
   cookie: valued((value, o) => void (o.cookie = value)),
   verify: valued(oneOf('verify', 'verify', ['none', 'required'])),
   'ca-file': valued((value, o) => void (o.caFile = value)),
@@ -117,8 +125,8 @@ const NO_EFFECT: Record<string, boolean> = {
 
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
-  track: true, 'on-marked-down': true, 'on-marked-up': true, minconn: true, source: true, 'agent-addr': true,
-  'agent-send': true, crt: true, ciphers: true, ciphersuites: true, alpn: true, 'check-alpn': true,
+  track: true, 'on-marked-down': true, 'on-marked-up': true, minconn: true, source: true,
+  crt: true, ciphers: true, ciphersuites: true, alpn: true, 'check-alpn': true,
   proto: true, 'check-proto': true, redir: true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
   'check-send-proxy': false, 'proxy-v2-options': true, 'crl-file': true, 'no-verifyhost': false,
   'ssl-min-ver': true, 'ssl-max-ver': true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,

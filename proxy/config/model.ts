@@ -202,9 +202,16 @@ export interface ServerOptions {
   errorLimit?: number;
   /** Default fail-check. */
   onError?: OnError;
+  /** `agent-check`: run the auxiliary agent check (needs agent-port, or port). Default false. */
   agentCheck?: boolean;
+  /** Port of the agent. Default: `port`. */
   agentPort?: number;
+  /** Interval between two agent checks, ms (also its timeout without `timeout check`). Default 2000. */
   agentInter?: number;
+  /** Address of the agent. Default: `addr`, else the server's address. */
+  agentAddr?: string;
+  /** String sent to the agent once connected, verbatim. Default: nothing. */
+  agentSend?: string;
   /** Other options, recorded as written. */
   extra?: Record<string, string | true>;
 }
@@ -325,14 +332,21 @@ export type HttpCheckExpect =
   | { kind: 'custom'; pattern: string; negate: boolean };
 
 export type HttpCheckRule =
-  | { type: 'send'; method?: string; uri?: string; version?: string; headers: Array<{ name: string; value: string }>; body?: string; loc: SourceLocation }
+  | {
+    type: 'send'; method?: string; uri?: string; version?: string;
+    /** Header values are log-format strings (`hdr <name> <fmt>`). */
+    headers: Array<{ name: string; value: string }>; body?: string;
+    /** `uri-lf` / `body-lf`: the uri / body are log-format strings. */
+    uriLf?: boolean; bodyLf?: boolean;
+    loc: SourceLocation;
+  }
   | { type: 'expect'; expect: HttpCheckExpect; minRecv?: number; loc: SourceLocation }
   | { type: 'connect'; port?: number; ssl: boolean; sni?: string; alpn?: string; loc: SourceLocation }
   | { type: 'comment'; text: string; loc: SourceLocation };
 
 export type TcpCheckRule =
   | { type: 'connect'; port?: number; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; loc: SourceLocation }
-  | { type: 'send' | 'send-lf' | 'send-binary'; data: string; loc: SourceLocation }
+  | { type: 'send' | 'send-lf' | 'send-binary' | 'send-binary-lf'; data: string; loc: SourceLocation }
   | { type: 'expect'; kind: 'string' | 'rstring' | 'binary' | 'rbinary'; pattern: string; negate: boolean; minRecv?: number; loc: SourceLocation }
   | { type: 'comment'; text: string; loc: SourceLocation };
 

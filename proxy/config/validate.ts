@@ -63,6 +63,9 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
     if (o.resolvers !== undefined && !resolvers.has(o.resolvers)) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_REFERENCE', `backend '${proxy.name}', server '${server.name}': unable to find required resolvers '${o.resolvers}'.`, 'server');
     }
+    if (o.agentCheck && o.agentPort === undefined && o.port === undefined) {
+      diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : server ${server.name} does not have agent port. Agent check has been disabled.`, 'server');
+    }
     if (o.ssl && (o.verify ?? verifyDefault) === 'required' && o.caFile === undefined) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`, 'server');
     }

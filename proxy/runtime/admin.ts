@@ -50,10 +50,14 @@ export function setServerWeight(engine: Engine, backendName: string, serverName:
   }
   const found = find(engine, backendName, serverName);
   if ('ok' in found) return found;
-  const { backend, server } = found;
+  applyServerWeight(found.backend, found.server, weight);
+  return { ok: true };
+}
+
+/** Sets a weight already checked (0..256); a server leaving weight 0 takes queued work. Also used by the agent check. */
+export function applyServerWeight(backend: RuntimeBackend, server: RuntimeServer, weight: number): void {
   const was = server.weight;
   server.weight = weight;
   if (was === 0 && weight > 0 && server.usable) backend.serverBecameUsable(server);
   else backend.balancer.update(server);
-  return { ok: true };
 }

@@ -49,8 +49,6 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
 export function reducedFeatureWarnings(config: Config): string[] {
   const warnings: string[] = [];
   const servers = config.proxies.filter((p) => p.kind !== 'defaults').flatMap((p) => p.servers);
-  const agent = servers.find((s) => s.options.agentCheck);
-  if (agent) warnings.push(`'agent-check' is not run yet: only the health check decides the state (first at ${agent.loc.file}:${agent.loc.line})`);
   const observedWithoutCheck = servers.find((s) => s.options.observe !== undefined && s.options.observe !== 'none' && !s.options.check);
   if (observedWithoutCheck) warnings.push(`'observe' needs 'check' on the same server (as in HAProxy); ignored at ${observedWithoutCheck.loc.file}:${observedWithoutCheck.loc.line}`);
   for (const proxy of config.proxies) {

@@ -1,0 +1,101 @@
+/**
+ * Runs a server's agent (agent.ts) on its own timer and applies each answer
+ * in HAProxy's order: admin state first (so a server coming back can take its
+ * new health), then weight, maxconn, and last the health word. The admin
+ * state goes through ServerCheck.setAdmin and the weight through the runtime
+ * admin API, so the agent changes a server exactly as `set server` does.
+ * The agent keeps running in maintenance: only it can take the server out of
+ * a "maint" it asked for.
+ */
+import { applyServerWeight } from '../runtime/admin.ts';
+import { SERVER_DEFAULTS } from '../config/provision.ts';
+import { agentInfo, agentMaxconn, agentWeight, parseAgentReply, readAgent } from './agent.ts';
+import type { AgentExchange, AgentSettings } from './agent.ts';
+import type { ServerCheck } from './checker.ts';
+import type { CheckResult } from './types.ts';
+
+export class AgentCheck {
+  /** The last exchange's result (HAProxy's agent_status / agent_desc). */
+  last: CheckResult | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  /** Stopped for good (engine stop, replaced on reload): answers in flight are dropped. */
+  private retired = false;
+
+  constructor(
+    private readonly check: ServerCheck,
+    readonly settings: AgentSettings,
+    private readonly spreadPercent: number,
+  ) {}
+
+  start(firstDelay = Math.floor(Math.random() * this.settings.inter)): void {
+    this.stopped = false;
+    this.schedule(firstDelay);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.retired = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(delay: number): void {
+    this.timer = setTimeout(() => void this.tick(), delay);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const started = Date.now();
+    await this.runOnce();
+    if (this.stopped) return;
+    const inter = this.settings.inter;
+    const share = inter * this.spreadPercent / 100;
+    const interval = share > 0 ? Math.max(1, Math.round(inter + share - 2 * share * Math.random())) : inter;
+    this.schedule(Math.max(0, interval - ((Date.now() - started) % Math.max(1, interval))));
+  }
+
+  /** Asks the agent once and applies its answer. */
+  async runOnce(): Promise<AgentExchange> {
+    const exchange = await readAgent(this.settings);
+    if (this.retired) return exchange;
+    this.apply(exchange);
+    return exchange;
+  }
+
+  /** Applies one exchange; without a complete line nothing changes. */
+  apply(exchange: AgentExchange): void {
+    this.last = exchange.result;
+    if (exchange.line === undefined) return;
+    const reply = parseAgentReply(exchange.line);
+    const { backend, server } = this.check;
+    if (reply.admin) this.check.setAdmin(reply.admin);
+    let warning: string | undefined;
+    if (reply.weight !== undefined) {
+      const w = agentWeight(reply.weight, server.config.options.weight ?? SERVER_DEFAULTS.weight);
+      if (typeof w === 'string') warning = w;
+      else applyServerWeight(backend, server, w);
+    }
+    if (reply.maxconn !== undefined) {
+      const m = agentMaxconn(reply.maxconn);
+      if (typeof m === 'string') warning ??= m;
+      else {
+        server.maxconn = m;
+        // A higher limit lets the server take requests waiting in the backend's queue.
+        if (server.usable) backend.serverBecameUsable(server);
+      }
+    }
+    const result = exchange.result;
+    if (reply.health !== undefined) {
+      const up = reply.health.toLowerCase() === 'up';
+      // HAProxy reports the agent's verdict as L7OK / L7STS with code 0.
+      this.last = { ...result, code: up ? 'L7OK' : 'L7STS', status: 0, info: agentInfo(reply, warning) };
+      this.check.agentVerdict(up, this.last);
+    } else if (reply.error !== undefined) {
+      this.last = { ...result, info: `agent reports an error : ${reply.error}` };
+    } else if (warning !== undefined) {
+      this.last = { ...result, info: `agent warns : ${warning}` };
+    }
+  }
+}
