@@ -21,7 +21,8 @@
  * prototypes, wrk) is killed at the end, on errors and on SIGINT.
  */
 import { writeFileSync } from 'node:fs';
-import { coreBusyUs, cpuMeter, cpuTimes, reapedChildrenUs, waitForQuiet } from './lib/cpu.ts';
+import { waitForQuiet } from './lib/cpu.ts';
+import { measureWrk, type Measured } from './lib/measure.ts';
 import { LARGE, SMALL, startOrigin, type Origin, type OriginKind } from './lib/origin.ts';
 import { PROXIES, verifyProxy, type ProxyDef } from './lib/proxies.ts';
 import { f, table, type Row } from './lib/report.ts';
@@ -53,32 +54,9 @@ function slackS(): number {
   return (budget.deadline - Date.now()) / 1000 - budget.rowsLeft * ROW_BASE_S;
 }
 
-type Measured = Omit<Row, 'section' | 'name' | 'id' | 'size'>;
-
-async function measureOnce(url: string, proxyPid: number | null, origin: Origin): Promise<Measured> {
-  const pm = proxyPid === null ? null : cpuMeter(proxyPid);
-  const om = cpuMeter(origin.pid);
-  const self0 = cpuTimes(process.pid).totalUs;
-  const kids0 = reapedChildrenUs();
-  const busy0 = coreBusyUs();
-  const wrk = await runWrk({ url, durationS, connections, threads });
-  const busy1 = coreBusyUs();
-  const kids = reapedChildrenUs() - kids0;
-  const self = cpuTimes(process.pid).totalUs - self0;
-  const p = pm?.();
-  const o = om();
-  const busy = (busy1[0] - busy0[0]) + (busy1[1] - busy0[1]);
-  const other = busy - (p?.cpuUs ?? 0) - o.cpuUs - kids - self;
-  return {
-    wrk,
-    proxyCpuUsPerReq: p ? p.cpuUs / Math.max(1, wrk.requests) : null,
-    proxyCpuPct: p ? (100 * p.cpuUs) / p.wallUs : null,
-    proxySysPct: p ? (100 * p.sysUs) / Math.max(1, p.cpuUs) : null,
-    originCpuPct: (100 * o.cpuUs) / o.wallUs,
-    wrkCpuPct: (100 * kids) / o.wallUs,
-    otherCpuPct: Math.max(0, (100 * other) / o.wallUs),
-    attempts: 1,
-  };
+/** One wrk run with the CPU accounting shared with the other benches (bench/lib/measure.ts). */
+function measureOnce(url: string, proxyPid: number | null, origin: Origin): Promise<Measured> {
+  return measureWrk({ url, durationS, connections, threads }, proxyPid, origin.pid);
 }
 
 /**
