@@ -22,8 +22,12 @@ const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 't
 /** Node refuses duplicates of these; HTTP/1.1 servers rarely repeat them, the last one wins. */
 const SINGLE_VALUE = new Set(['content-type', 'content-length', 'location', 'etag', 'last-modified', 'date', 'server', 'age', 'expires', 'authorization', 'user-agent', 'referer', 'from', 'max-forwards', 'if-modified-since', 'if-unmodified-since', 'content-md5', 'content-range', 'retry-after']);
 
-/** Session factory: Node's http2 server does the framing of connections handed to it. */
-const sessions = http2.createServer({ settings: { enablePush: false } });
+/**
+ * Session factory: Node's http2 server does the framing of connections handed to it.
+ * HAProxy's default `tune.h2.max-concurrent-streams` (100) instead of Node's unlimited one,
+ * so one client cannot open streams without bound.
+ */
+const sessions = http2.createServer({ settings: { enablePush: false, maxConcurrentStreams: 100 } });
 let adopting: H2Connection | undefined;
 sessions.on('session', (session) => adopting?.adopt(session));
 
