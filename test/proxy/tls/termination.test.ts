@@ -280,3 +280,27 @@ backend be
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an HTTP/2 client may open at most 100 concurrent streams (HAProxy\'s tune.h2.max-concurrent-streams default)', async () => {
+  const port = await freePort();
+  const e = await startEngine(`${defaults}
+frontend fe
+    bind 127.0.0.1:${port} ssl crt ${certPath('site.pem')} alpn h2
+    default_backend be
+backend be
+    server web 127.0.0.1:${web.port}
+`);
+  const http2 = await import('node:http2');
+  const { testCa } = await import('../../helpers/tls.ts');
+  const session = http2.connect(`https://127.0.0.1:${port}`, { ca: testCa, servername: 'site.home.arpa' });
+  try {
+    const settings = await new Promise<{ maxConcurrentStreams?: number }>((resolve, reject) => {
+      session.once('remoteSettings', resolve);
+      session.once('error', reject);
+    });
+    assert.equal(settings.maxConcurrentStreams, 100);
+  } finally {
+    session.close();
+    await e.stop();
+  }
+});
