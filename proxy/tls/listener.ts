@@ -21,9 +21,11 @@ import { TlsLoadError } from '../errors.ts';
 
 /** A ClientHello larger than this is refused (HAProxy's default buffer is 16 kB too). */
 const MAX_HELLO_BYTES = 16_384;
+/** Handshake limit when neither `timeout http-request` nor `timeout client` is set. */
+const DEFAULT_HANDSHAKE_MS = 60_000;
 
 export function createTlsServer(current: () => BindTls, proxy: Proxy, onSecure: (socket: tls.TLSSocket) => void): net.Server {
-  const timeout = handshakeTimeout(proxy) || 60_000;
+  const timeout = handshakeTimeout(proxy);
   return net.createServer({ noDelay: true, allowHalfOpen: true }, (raw) => {
     raw.setNoDelay(true);
     readClientHello(raw, timeout, (sni) => {
@@ -61,7 +63,7 @@ function readClientHello(socket: net.Socket, timeout: number, ready: (sni: strin
 function handshakeTimeout(proxy: Proxy): number {
   const t = proxy.timeouts;
   if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http' && t['http-request']) return t['http-request'];
-  return t.client ?? 0;
+  return t.client || DEFAULT_HANDSHAKE_MS;
 }
 
 /** Loads the TLS material of every `bind … ssl` of a configuration; throws TlsLoadError naming the line. */
