@@ -4,7 +4,7 @@ import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition } from './conditions.ts';
 import { parseSampleExpression } from '../acl/index.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
-import { STICKY } from './status.ts';
+import { STICKY, SUPPORTED } from './status.ts';
 import type { CookieSettings, StickTable } from './model.ts';
 
 function parseCookie(ctx: ProxyDirectiveContext): void {
@@ -139,7 +139,7 @@ function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
 }
 
 registerProxyKeywords([
-  { name: 'cookie', sections: 'dlb', status: STICKY, summary: 'Cookie-based persistence: insert, rewrite, prefix; indirect, nocache, httponly, secure, maxidle, maxlife.', parse: parseCookie },
+  { name: 'cookie', sections: 'dlb', status: SUPPORTED, summary: 'Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr. `maxidle`, `maxlife` and `dynamic` are refused by `loadstar run` for now.', parse: parseCookie },
   { name: 'stick-table', sections: 'flb', status: STICKY, summary: 'A table of keys (ip, string …) with stored counters, for persistence and rate limits.', parse: parseStickTable },
   { name: 'stick on', sections: 'lb', status: STICKY, summary: 'Learns and matches a key for persistence.', parse: parseStick('on') },
   { name: 'stick match', sections: 'lb', status: STICKY, summary: 'Matches a request key against the stick table.', parse: parseStick('match') },

@@ -22,6 +22,7 @@ import type { ClientConnection } from './client.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { StatCounters } from '../stats/counters.ts';
+import { CookiePersistence } from './persistence.ts';
 import type { LocalServices } from '../stats/services.ts';
 
 export type Decision = { backend: HttpBackend } | LocalAnswer;
@@ -36,6 +37,8 @@ export class HttpBackend {
   readonly forwardFor;
   /** `option redispatch <interval>`: redispatch on every Nth retry (N>0) or on the Nth before last (N<0). */
   private readonly redispatchInterval: number;
+  /** `cookie` persistence of this backend (proxy/http/persistence.ts), if configured. */
+  readonly persistence: CookiePersistence | undefined;
 
   /** @param serverTls TLS settings of the `ssl` servers, by name. */
   constructor(readonly config: Proxy, readonly runtime: RuntimeBackend, private readonly serverTls: ReadonlyMap<string, ServerTls> = new Map()) {
@@ -48,6 +51,7 @@ export class HttpBackend {
     this.forwardFor = compileForwardFor(config);
     const interval = config.options['redispatch']?.args[0];
     this.redispatchInterval = interval !== undefined ? Number(interval) : -1;
+    this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
   }
 
   pool(server: RuntimeServer): ServerPool {

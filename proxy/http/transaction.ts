@@ -15,6 +15,7 @@ import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { MapVarStore } from '../acl/index.ts';
+import type { PersistenceOutcome } from './persistence.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 
 /** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
@@ -65,6 +66,10 @@ export class HttpTransaction {
   /** A local answer waiting for the request body (the stats page's admin form). */
   private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
+  /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
+  persistence: PersistenceOutcome | undefined;
+  /** The server was the one the persistence cookie named (HAProxy's SF_DIRECT). */
+  private direct = false;
   /** Timer marks for the logs (ms since startedAt): queue, connect, response headers. */
   tw = -1;
   tc = -1;
@@ -145,6 +150,7 @@ export class HttpTransaction {
       return this.respondLocally(decision.response, decision.close ?? false);
     }
     this.backend = decision.backend;
+    this.persistence = decision.backend.persistence?.onRequest(this.request.headers);
     this.acquireSlot();
   }
 
@@ -178,6 +184,8 @@ export class HttpTransaction {
   private acquireSlot(avoid?: RuntimeServer): void {
     const backend = this.backend!;
     this.waitingForServer = true;
+    // A redispatch forgets the cookie's server, as HAProxy clears SF_DIRECT.
+    const forced = avoid ? undefined : this.persistence?.server;
     this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result) => {
       this.cancelWait = undefined;
       if (this.finished) {
@@ -192,9 +200,10 @@ export class HttpTransaction {
       }
       this.slotHeld = true;
       this.server = result.server;
+      this.direct = forced !== undefined && result.server === forced;
       this.triedServers.push(result.server);
       this.connect();
-    }, avoid);
+    }, avoid, forced);
   }
 
   private connect(): void {
@@ -295,6 +304,7 @@ export class HttpTransaction {
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
     this.backend!.applyResponseRules(this, head);
     this.frontend.applyResponseRules(this, head);
+    if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers);
     const r = this.request;
     const bodyless = r.method === 'HEAD' || head.status === 204 || head.status === 304;
     let hasLength = false;

@@ -62,21 +62,27 @@ export class RuntimeBackend {
   /**
    * Takes a connection slot for a request, now or once one frees up.
    * `done` is called exactly once; `avoid` is the server that just failed (redispatch).
+   * `forced` is a server chosen without the balancer (a persistence cookie): the
+   * request waits in that server's queue when it is at maxconn.
    */
-  acquire(request: LbRequest, done: (result: SlotResult) => void, avoid?: RuntimeServer): () => void {
+  acquire(request: LbRequest, done: (result: SlotResult) => void, avoid?: RuntimeServer, forced?: RuntimeServer): () => void {
     let cancel = noop;
-    const attempt = (deadline: number | undefined, exclude?: RuntimeServer): void => {
-      cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from) => attempt(remaining, from));
+    const attempt = (deadline: number | undefined, exclude?: RuntimeServer, target?: RuntimeServer): void => {
+      cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from) => attempt(remaining, from), target);
     };
-    attempt(undefined, avoid);
+    attempt(undefined, avoid, forced);
     return () => cancel();
   }
 
   /** One assignment attempt; `again` re-balances a request waiting on a server that went down. */
-  private tryAcquire(request: LbRequest, done: (result: SlotResult) => void, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer) => void): () => void {
+  private tryAcquire(request: LbRequest, done: (result: SlotResult) => void, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer) => void, forced?: RuntimeServer): () => void {
+    // HAProxy: a persistent request whose server's queue is full is balanced with `option redispatch`, else 503.
+    if (forced && forced.maxqueue > 0 && forced.queue.length >= forced.maxqueue && forced.full && this.redispatch) {
+      return this.tryAcquire(request, done, forced, deadline, again);
+    }
     // HAProxy: with round-robin-like algorithms, newcomers queue behind those already waiting.
-    const queueFirst = this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
-    const server = queueFirst ? undefined : this.balancer.pick(request, avoid) as RuntimeServer | undefined;
+    const queueFirst = !forced && this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
+    const server = forced ?? (queueFirst ? undefined : this.balancer.pick(request, avoid) as RuntimeServer | undefined);
     if (server && !server.full && server.queue.length === 0) {
       this.take(server);
       done({ server });
@@ -132,10 +138,12 @@ export class RuntimeBackend {
     server.served--;
     this.stats.scur--;
     this.balancer.released(server);
-    if (!server.usable || server.full) return;
+    if (server.full || serverStopped(server)) return;
+    // A draining or NOLB server still serves its own queue (requests bound to it by a
+    // persistence cookie), as HAProxy's process_srv_queue; the backend's queue only when usable.
     let next = server.queue.shift();
     if (next) server.queued--;
-    else if (server.weight > 0) next = this.queue.shift();
+    else if (server.usable && server.weight > 0) next = this.queue.shift();
     if (!next) return;
     this.take(server);
     next.grant(server);
@@ -181,6 +189,13 @@ export class RuntimeBackend {
     slotTaken(this.stats, server);
     this.balancer.taken(server);
   }
+}
+
+/** HAProxy's cur_state STOPPED: down by its checks, or in maintenance. DRAIN and NOLB servers still run. */
+export function serverStopped(server: RuntimeServer): boolean {
+  const state = server.check?.state;
+  if (state) return state.admin === 'MAINT' || state.op === 'DOWN';
+  return server.admin === 'MAINT';
 }
 
 function remove<T>(list: T[], item: T): boolean {

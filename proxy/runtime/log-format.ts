@@ -58,6 +58,7 @@ export function httpLogLine(
     backendName: backend?.name ?? tx.frontend.name,
     serverName: tx.server?.name ?? '<NOSRV>',
     terminationState: tx.termination,
+    cookieState: tx.persistence ? tx.persistence.clientFlag + tx.persistence.serverFlag : '--',
     activeConnections: tx.frontend.connections.size,
     frontendConnections: tx.frontend.connections.size,
     backendConnections: backend ? backend.runtime.servers.reduce((n, s) => n + s.served, 0) : 0,

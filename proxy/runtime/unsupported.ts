@@ -24,7 +24,9 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     if ((proxy.mode ?? 'tcp') !== 'http') for (const server of proxy.servers) if (server.options.ssl) add(`'server … ssl' in a TCP-mode backend`, server.loc, 'a later engine change');
     for (const rule of proxy.tcpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'tcp-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     for (const rule of proxy.httpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'http-check connect ssl' (TLS health checks)`, rule.loc, '#5');
-    if (proxy.cookie) add(`'cookie' persistence`, proxy.cookie.loc, 'sticky sessions');
+    if (proxy.cookie?.maxidle !== undefined || proxy.cookie?.maxlife !== undefined) add(`'cookie … maxidle/maxlife' (dated persistence cookies)`, proxy.cookie.loc, 'sticky sessions');
+    if (proxy.cookie?.dynamic) add(`'cookie … dynamic' (dynamic-cookie-key)`, proxy.cookie.loc, 'sticky sessions');
+    if (proxy.cookie && (proxy.mode ?? PROXY_DEFAULTS.mode) !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) add(`'stick-table'`, proxy.stickTable.loc, 'sticky sessions');
     for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
     for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules, ...proxy.httpAfterResponseRules]) {

@@ -1,0 +1,189 @@
+/**
+ * Cookie-based persistence (`cookie NAME insert|rewrite|prefix …` and the
+ * server `cookie` option), as HAProxy 2.6's http_ana.c does it: the request's
+ * cookie names a server that then takes the request without the balancer;
+ * the response gets (insert) or has its own cookie changed (rewrite, prefix)
+ * so the client comes back. Also the two persistence characters of the
+ * termination state (%tsc in httplog).
+ */
+import type { CookieSettings, Proxy } from '../config/model.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+import { serverStopped } from '../runtime/backend.ts';
+import { headerIs } from './llhttp.ts';
+
+/**
+ * Client cookie state, %tsc's 3rd character (HAProxy's TX_CK_*). E (expired)
+ * and O (old) need maxidle / maxlife, which `loadstar run` refuses for now.
+ */
+export type ClientCookieFlag = 'N' | 'I' | 'D' | 'V' | 'U';
+/** Server cookie state, %tsc's 4th character (HAProxy's TX_SCK_*); U (date refreshed) needs maxidle / maxlife. */
+export type ServerCookieFlag = 'N' | 'I' | 'P' | 'R' | 'D';
+
+/** What the request's cookie decided, kept by the transaction until the response. */
+export interface PersistenceOutcome {
+  /** The server the cookie names, to be used without balancing (HAProxy's SF_DIRECT). */
+  server: RuntimeServer | undefined;
+  clientFlag: ClientCookieFlag;
+  serverFlag: ServerCookieFlag;
+}
+
+export class CookiePersistence {
+  private readonly insert: boolean;
+  /** The Set-Cookie attributes after `NAME=VALUE; path=/`, in HAProxy's order. */
+  private readonly attributes: string;
+
+  constructor(private readonly settings: CookieSettings, private readonly servers: readonly RuntimeServer[], private readonly persist: boolean) {
+    this.insert = settings.mode === 'insert';
+    let attributes = '';
+    // Several `domain` options make one attribute list: "; domain=a; domain=b" (cfgparse joins them so).
+    for (const domain of settings.domains) attributes += `; domain=${domain}`;
+    if (settings.httponly) attributes += '; HttpOnly';
+    if (settings.secure) attributes += '; Secure';
+    if (settings.attrs.length > 0) attributes += `; ${settings.attrs.join('; ')}`;
+    this.attributes = attributes;
+  }
+
+  static fromConfig(config: Proxy, servers: readonly RuntimeServer[]): CookiePersistence | undefined {
+    if (!config.cookie) return undefined;
+    return new CookiePersistence(config.cookie, servers, config.options['persist']?.enabled ?? false);
+  }
+
+  /**
+   * Reads the persistence cookie of a request and edits the Cookie headers as
+   * the mode requires: removed with insert+indirect, the `SRV~` prefix
+   * stripped in prefix mode. `headers` is the flat [name, value, …] list.
+   */
+  onRequest(headers: string[]): PersistenceOutcome {
+    const outcome: PersistenceOutcome = { server: undefined, clientFlag: 'N', serverFlag: 'N' };
+    const { name } = this.settings;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (!headerIs(headers[i]!, 'cookie')) continue;
+      const kept: string[] = [];
+      let changed = false;
+      for (const raw of headers[i + 1]!.split(';')) {
+        const eq = raw.indexOf('=');
+        if (eq < 0 || raw.slice(0, eq).trim() !== name) {
+          kept.push(raw);
+          continue;
+        }
+        const value = raw.slice(eq + 1).trim();
+        const tilde = this.settings.mode === 'prefix' ? value.indexOf('~') : -1;
+        const id = tilde >= 0 ? value.slice(0, tilde) : value.split('|')[0]!;
+        this.match(id, outcome);
+        if (tilde >= 0) {
+          // The server gets its own cookie back, without Loadstar's prefix.
+          kept.push(`${kept.length > 0 ? ' ' : ''}${name}=${value.slice(tilde + 1)}`);
+          changed = true;
+        } else if (this.insert && this.settings.indirect) changed = true;
+        else kept.push(raw);
+      }
+      if (!changed) continue;
+      if (kept.length === 0) {
+        headers.splice(i, 2);
+        i -= 2;
+        continue;
+      }
+      kept[0] = kept[0]!.trimStart();
+      headers[i + 1] = kept.join(';');
+    }
+    return outcome;
+  }
+
+  /** HAProxy: the first server (in configuration order) with this cookie value, if running, draining, NOLB — or any with `option persist`. */
+  private match(id: string, outcome: PersistenceOutcome): void {
+    if (id === '' || outcome.server) {
+      // An empty value never binds (a cookie-less backup must not capture clients); a second cookie is unused.
+      if (outcome.clientFlag !== 'D') outcome.clientFlag = outcome.server ? 'U' : 'I';
+      return;
+    }
+    for (const server of this.servers) {
+      if (server.config.options.cookie !== id) continue;
+      const stopped = serverStopped(server);
+      if (!stopped || this.persist) {
+        outcome.clientFlag = stopped ? 'D' : 'V';
+        outcome.server = server;
+        return;
+      }
+      outcome.clientFlag = 'D';
+    }
+    if (outcome.clientFlag !== 'D') outcome.clientFlag = 'I';
+  }
+
+  /**
+   * Response side, after the http-response rules: the server's own cookie
+   * is deleted (insert, or indirect on a direct hit), rewritten or prefixed;
+   * then insert mode adds Set-Cookie when the client did not come with the
+   * right one, and `nocache` marks a cacheable response private.
+   */
+  onResponse(outcome: PersistenceOutcome, server: RuntimeServer | undefined, direct: boolean, method: string, status: number, headers: string[]): void {
+    const { name, mode, preserve } = this.settings;
+    const value = server?.config.options.cookie;
+    let found = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (!headerIs(headers[i]!, 'set-cookie')) continue;
+      const text = headers[i + 1]!;
+      const eq = text.indexOf('=');
+      if (eq < 0 || text.slice(0, eq).trim() !== name) continue;
+      found = true;
+      outcome.serverFlag = 'P';
+      if (preserve) continue;
+      if ((server && this.insert) || (direct && this.settings.indirect)) {
+        headers.splice(i, 2);
+        i -= 2;
+        outcome.serverFlag = 'D';
+      } else if (server && value !== undefined && (mode === 'rewrite' || mode === 'prefix')) {
+        const afterEq = text.slice(eq + 1);
+        const valueStart = eq + 1 + (afterEq.length - afterEq.trimStart().length);
+        const end = text.indexOf(';', valueStart);
+        const old = text.slice(valueStart, end < 0 ? text.length : end).trimEnd();
+        headers[i + 1] = text.slice(0, valueStart) + (mode === 'rewrite' ? value : `${value}~${old}`) + text.slice(valueStart + old.length);
+        outcome.serverFlag = 'R';
+      }
+    }
+    const wanted = server && this.insert && !(found && preserve) && !direct && (!this.settings.postonly || method === 'POST');
+    if (!wanted) return;
+    headers.push('set-cookie', value === undefined
+      ? `${name}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/${this.attributes}`
+      : `${name}=${value}; path=/${this.attributes}`);
+    outcome.serverFlag = 'I';
+    if (this.settings.nocache && responseCacheable(method, status, headers)) {
+      headers.push('cache-control', 'private');
+    }
+  }
+}
+
+/** Statuses a cache may store by default (RFC 7231 §6.1), as HAProxy lists them. */
+const CACHEABLE_STATUS = new Set([200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501]);
+
+/**
+ * HAProxy's cacheability as `nocache` sees it: a safe method and a cacheable
+ * status (or `Cache-Control: public`), no private / no-cache / no-store / zero
+ * max-age, and some freshness (max-age, s-maxage, Expires) or a validator
+ * (ETag, Last-Modified) — http_check_response_for_cacheability's order.
+ */
+function responseCacheable(method: string, status: number, headers: readonly string[]): boolean {
+  let cacheable = (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || method === 'TRACE') && CACHEABLE_STATUS.has(status);
+  let fresh = false;
+  let validator = false;
+  let zeroMaxAge = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (headerIs(name, 'pragma') && headers[i + 1]!.trim().toLowerCase() === 'no-cache') return false;
+  }
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (headerIs(name, 'expires')) fresh = true;
+    if (headerIs(name, 'etag') || headerIs(name, 'last-modified')) validator = true;
+    if (!headerIs(name, 'cache-control')) continue;
+    for (const part of headers[i + 1]!.split(',')) {
+      const v = part.trim().toLowerCase();
+      if (v === 'public') cacheable = true;
+      else if (v === 'max-age=0') zeroMaxAge = true;
+      // no-cache="set-cookie" only keeps the cookie out of caches: the response stays cacheable.
+      else if (v === 'no-cache="set-cookie"') continue;
+      else if (v === 's-maxage=0' || /^(private|no-cache|no-store)(=|$)/.test(v)) cacheable = false;
+      else if (v.startsWith('max-age') || v.startsWith('s-maxage')) fresh = true;
+    }
+  }
+  return cacheable && !zeroMaxAge && (fresh || validator);
+}
