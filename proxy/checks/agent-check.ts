@@ -7,6 +7,7 @@
  * The agent keeps running in maintenance: only it can take the server out of
  * a "maint" it asked for.
  */
+import { PeriodicRun } from './periodic.ts';
 import { applyServerWeight } from '../runtime/admin.ts';
 import { SERVER_DEFAULTS } from '../config/provision.ts';
 import { agentInfo, agentMaxconn, agentWeight, parseAgentReply, readAgent } from './agent.ts';
@@ -17,43 +18,25 @@ import type { CheckResult } from './types.ts';
 export class AgentCheck {
   /** The last exchange's result (HAProxy's agent_status / agent_desc). */
   last: CheckResult | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = true;
+  private readonly timer: PeriodicRun;
   /** Stopped for good (engine stop, replaced on reload): answers in flight are dropped. */
   private retired = false;
 
   constructor(
     private readonly check: ServerCheck,
     readonly settings: AgentSettings,
-    private readonly spreadPercent: number,
-  ) {}
+    spreadPercent: number,
+  ) {
+    this.timer = new PeriodicRun(() => this.runOnce(), () => settings.inter, spreadPercent);
+  }
 
   start(firstDelay = Math.floor(Math.random() * this.settings.inter)): void {
-    this.stopped = false;
-    this.schedule(firstDelay);
+    this.timer.start(firstDelay);
   }
 
   stop(): void {
-    this.stopped = true;
     this.retired = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(delay: number): void {
-    this.timer = setTimeout(() => void this.tick(), delay);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.stopped) return;
-    const started = Date.now();
-    await this.runOnce();
-    if (this.stopped) return;
-    const inter = this.settings.inter;
-    const share = inter * this.spreadPercent / 100;
-    const interval = share > 0 ? Math.max(1, Math.round(inter + share - 2 * share * Math.random())) : inter;
-    this.schedule(Math.max(0, interval - ((Date.now() - started) % Math.max(1, interval))));
+    this.timer.stop();
   }
 
   /** Asks the agent once and applies its answer. */

@@ -6,6 +6,7 @@
  * With `agent-check` an AgentCheck (agent-check.ts) runs beside it and reports
  * through setAdmin and agentVerdict.
  */
+import { PeriodicRun } from './periodic.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { slowstartSixteenths } from '../balance/index.ts';
@@ -42,9 +43,9 @@ export class ServerCheck {
   readonly results = new Ring<CheckResult>(RESULT_HISTORY);
   /** Checks run so far. */
   count = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** The check's own timer: inter, fastinter or downinter from the state, spread by `spread-checks`. */
+  private readonly timer: PeriodicRun;
   private slowstartTimer: NodeJS.Timeout | undefined;
-  private stopped = true;
   /** Stopped for good (engine stop, replaced on reload): results in flight are dropped. */
   private retired = false;
   /** `agent-check`: the auxiliary agent, if configured. */
@@ -59,6 +60,11 @@ export class ServerCheck {
     private readonly notify: HealthNotify,
   ) {
     this.state = new HealthState(settings.timings, server.config.options.disabled ?? false);
+    this.timer = new PeriodicRun(
+      async () => { if (this.state.admin !== 'MAINT') await this.runOnce(); },
+      () => this.state.interval(),
+      settings.spreadPercent,
+    );
     this.state.checked = settings.active;
     if (settings.agent) {
       this.state.agentHealth = 1;
@@ -89,39 +95,15 @@ export class ServerCheck {
 
   /** Starts checking; the first check comes after `firstDelay` (random within the interval by default). */
   start(firstDelay = Math.floor(Math.random() * this.state.interval())): void {
-    this.stopped = false;
-    if (this.settings.active) this.schedule(firstDelay);
+    if (this.settings.active) this.timer.start(firstDelay);
     this.agent?.start();
   }
 
   stop(): void {
     this.agent?.stop();
-    this.stopped = true;
     this.retired = true;
-    clearTimeout(this.timer);
+    this.timer.stop();
     clearInterval(this.slowstartTimer);
-    this.timer = undefined;
-  }
-
-  private schedule(delay: number): void {
-    this.timer = setTimeout(() => void this.tick(), delay);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.stopped) return;
-    const started = Date.now();
-    if (this.state.admin !== 'MAINT') await this.runOnce();
-    if (this.stopped) return;
-    const interval = this.spread(this.state.interval());
-    // Like HAProxy's task expiry: the next check is one interval after the previous start.
-    const elapsed = Date.now() - started;
-    this.schedule(Math.max(0, interval - (elapsed % Math.max(1, interval))));
-  }
-
-  private spread(interval: number): number {
-    const share = interval * this.settings.spreadPercent / 100;
-    return share > 0 ? Math.max(1, Math.round(interval + share - 2 * share * Math.random())) : interval;
   }
 
   /** Runs one check now and applies its result. */
@@ -184,10 +166,7 @@ export class ServerCheck {
       this.results.push(result);
       if (changed) this.transition(changed, from, result);
     }
-    if (!this.stopped) {
-      clearTimeout(this.timer);
-      this.schedule(this.state.timings.fastinter);
-    }
+    this.timer.runIn(this.state.timings.fastinter);
   }
 
   /** Admin change: MAINT / DRAIN / READY (HAProxy's `set server … state`, or the agent). */
