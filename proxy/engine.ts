@@ -176,11 +176,13 @@ export class Engine {
           existing.proxy = spec.proxy;
           existing.bind = spec.bind;
           existing.tls = bindTls;
+          if (bindTls) bindTls.secured = (socket) => this.accept(existing, socket);
           continue;
         }
         const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls };
+        if (bindTls) bindTls.secured = (socket) => this.accept(listener, socket);
         listener.server = bindTls
-          ? createTlsServer(() => listener.tls!, spec.proxy, (socket) => this.accept(listener, socket))
+          ? createTlsServer(() => listener.tls!, spec.proxy)
           : net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(listener, socket));
         await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy);
         opened.push(listener);

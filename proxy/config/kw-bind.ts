@@ -132,7 +132,7 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
   }
 }
 
-/** Relative certificate paths resolve against `crt-base`, else the working directory (as in HAProxy). */
+/** Relative certificate (CA) paths resolve against `crt-base` (`ca-base`), else the working directory (as in HAProxy). */
 export function resolveCertPath(file: string, crtBase: string | undefined): string {
   return crtBase && !path.isAbsolute(file) ? path.join(crtBase, file) : file;
 }

@@ -44,7 +44,7 @@ export class BindTls {
   readonly versions: VersionRange;
   private readonly ciphers: string | undefined;
 
-  /** Where established TLS connections go (the listener sets it). */
+  /** Where established TLS connections go (the engine points it at its listener). */
   secured: (socket: tls.TLSSocket) => void = (socket) => socket.destroy();
 
   /** @param handshakeTimeout ms a client has to complete the handshake (0: Node's 120 s). */

@@ -10,7 +10,6 @@
  * certificate change swaps it, the listening socket stays open.
  */
 import net from 'node:net';
-import tls from 'node:tls';
 import type { Config, Proxy } from '../config/model.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { BindTls } from './bind-tls.ts';
@@ -24,15 +23,12 @@ const MAX_HELLO_BYTES = 16_384;
 /** Handshake limit when neither `timeout http-request` nor `timeout client` is set. */
 const DEFAULT_HANDSHAKE_MS = 60_000;
 
-export function createTlsServer(current: () => BindTls, proxy: Proxy, onSecure: (socket: tls.TLSSocket) => void): net.Server {
+/** `current` gives the listener's BindTls, whose `secured` callback receives established connections. */
+export function createTlsServer(current: () => BindTls, proxy: Proxy): net.Server {
   const timeout = handshakeTimeout(proxy);
   return net.createServer({ noDelay: true, allowHalfOpen: true }, (raw) => {
     raw.setNoDelay(true);
-    readClientHello(raw, timeout, (sni) => {
-      const bindTls = current();
-      bindTls.secured = onSecure;
-      bindTls.select(sni).server.emit('connection', raw);
-    });
+    readClientHello(raw, timeout, (sni) => current().select(sni).server.emit('connection', raw));
   });
 }
 

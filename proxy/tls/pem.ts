@@ -3,12 +3,16 @@
  * certificate, its chain and the private key (any order), the key possibly in
  * a companion `FILE.key`; a directory loads each file in it in alphabetical
  * order except hidden ones and `.key`, `.issuer`, `.ocsp`, `.sctl` companions.
- * The PEM armour is split here; the X.509 and key parsing is Node's crypto.
+ * The PEM blocks are cut by the certificate store's reader (proxy/certs/pem.ts);
+ * the X.509 and key parsing is Node's crypto.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { readPemBlocks } from '../certs/pem.ts';
+import type { PemBlock } from '../certs/pem.ts';
+import { CertError } from '../errors.ts';
 
 export interface LoadedCertificate {
   file: string;
@@ -23,7 +27,6 @@ export interface LoadedCertificate {
 }
 
 const COMPANION_SUFFIXES = ['.key', '.issuer', '.ocsp', '.sctl'];
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
 /** Files a `crt` argument stands for: itself, or the certificate files of a directory. */
 export function certificateFiles(target: string): string[] {
@@ -39,16 +42,13 @@ export function certificateFiles(target: string): string[] {
 /** Reads one certificate file; throws an Error whose message is HAProxy-shaped and names the file. */
 export function loadCertificate(file: string): LoadedCertificate {
   const mtimes = new Map<string, number>();
-  const text = readText(file, mtimes, 'unable to stat SSL certificate from file');
-  const blocks = [...text.matchAll(BLOCK)];
-  const certs = blocks.filter((b) => b[1] === 'CERTIFICATE' || b[1] === 'TRUSTED CERTIFICATE').map((b) => b[0]);
-  let keyBlock = blocks.find((b) => b[1]!.endsWith('PRIVATE KEY'))?.[0];
-  if (certs.length === 0) {
-    throw new Error(`unable to load SSL certificate from PEM file '${file}'${text.includes('-----BEGIN') ? '' : ' (no PEM certificate in it: is it DER?)'}.`);
-  }
-  if (keyBlock === undefined) {
-    const companion = `${file}.key`;
-    if (fs.existsSync(companion)) keyBlock = readText(companion, mtimes, 'unable to load SSL private key from file').match(BLOCK)?.find((b) => b.includes('PRIVATE KEY'));
+  const blocks = pemBlocks(file, readText(file, mtimes, 'unable to stat SSL certificate from file'), 'unable to load SSL certificate from PEM file');
+  const certs = blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE').map((b) => b.text.trimEnd());
+  let keyBlock = privateKeyOf(blocks);
+  if (certs.length === 0) throw new Error(`unable to load SSL certificate from PEM file '${file}'.`);
+  const companion = `${file}.key`;
+  if (keyBlock === undefined && fs.existsSync(companion)) {
+    keyBlock = privateKeyOf(pemBlocks(companion, readText(companion, mtimes, 'unable to load SSL private key from file'), 'unable to load SSL private key from file'));
   }
   if (keyBlock === undefined) throw new Error(`unable to load SSL private key from PEM file '${file}'.`);
   if (/ENCRYPTED/.test(keyBlock)) throw new Error(`unable to load SSL private key from PEM file '${file}' (the key is encrypted; HAProxy and Loadstar need it unencrypted).`);
@@ -85,10 +85,29 @@ function splitAltNames(list: string): string[] {
 
 /** Reads a CA bundle (`ca-file`) as PEM text; throws an Error naming the file. */
 export function loadCaFile(file: string): string {
-  const text = readText(file, new Map(), 'unable to load CA file');
-  const certs = text.match(BLOCK)?.filter((b) => b.startsWith('-----BEGIN CERTIFICATE')) ?? [];
+  let certs: string[] = [];
+  try {
+    certs = readPemBlocks({ label: file, data: readText(file, new Map(), 'unable to load CA file') }).filter((b) => b.label === 'CERTIFICATE').map((b) => b.text.trimEnd());
+  } catch (e) {
+    if (!(e instanceof CertError)) throw e;
+  }
   if (certs.length === 0) throw new Error(`unable to load CA file '${file}': no PEM certificate in it.`);
   return certs.join('\n') + '\n';
+}
+
+/** The PEM blocks of a file, or an Error in HAProxy's words with the reader's precise reason. */
+function pemBlocks(file: string, text: string, what: string): PemBlock[] {
+  try {
+    return readPemBlocks({ label: file, data: text });
+  } catch (e) {
+    if (!(e instanceof CertError)) throw e;
+    const hint = e.code === 'LS_ERR_CERT_DER_INPUT' ? ' (no PEM certificate in it: is it DER?)' : '';
+    throw new Error(`${what} '${file}'${hint}: ${e.message}.`);
+  }
+}
+
+function privateKeyOf(blocks: readonly PemBlock[]): string | undefined {
+  return blocks.find((b) => b.label.endsWith('PRIVATE KEY'))?.text.trimEnd();
 }
 
 function readText(file: string, mtimes: Map<string, number>, what: string): string {

@@ -5,12 +5,12 @@
  * else none — HAProxy 2.6's rule), versions and ciphers with the global
  * `ssl-default-server-*` defaults.
  */
-import path from 'node:path';
 import tls from 'node:tls';
 import type { Config, Server } from '../config/model.ts';
 import { compileSample, parseSampleExpression, sampleToString } from '../acl/index.ts';
 import type { SampleContext } from '../acl/index.ts';
 import { loadCaFile } from './pem.ts';
+import { resolveCertPath } from '../config/kw-bind.ts';
 import { versionRange } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
 
@@ -57,7 +57,7 @@ function connectOptions(server: Server, config: Config, sendsSni: boolean): tls.
     },
   };
   if (verify && o.caFile !== undefined) {
-    const file = config.global.caBase && !path.isAbsolute(o.caFile) ? path.join(config.global.caBase, o.caFile) : o.caFile;
+    const file = resolveCertPath(o.caFile, config.global.caBase);
     try {
       options.ca = loadCaFile(file);
     } catch (e) {
