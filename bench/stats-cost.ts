@@ -8,38 +8,15 @@
  *   node --import tsx bench/stats-cost.ts [--rounds 3] [--duration 5] [--size 100]
  *   (internal) node --import tsx bench/stats-cost.ts --serve on|off --upstream 127.0.0.1:PORT
  */
-import { parseConfig, formatDiagnostics } from '../proxy/config/index.ts';
-import { Engine } from '../proxy/engine.ts';
+import { serveEngine } from './lib/serve-engine.ts';
 import { startOrigin } from './lib/origin.ts';
-import { spawnPinned, freePort, PROXY_CORE } from './lib/proc.ts';
+import { spawnPinned, PROXY_CORE } from './lib/proc.ts';
 import { runWrk } from './lib/wrk.ts';
 import { cpuMeter } from './lib/cpu.ts';
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-async function serve(stats: boolean, upstream: string): Promise<void> {
-  const port = await freePort();
-  const result = parseConfig([{ name: 'stats-cost.cfg', text: `global
-    maxconn 20000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-frontend bench
-    bind 127.0.0.1:${port}
-    default_backend origin
-backend origin
-    server o1 ${upstream}
-` }]);
-  if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics));
-  const engine = new Engine(result.config, { sink: { traffic() {}, alert: (m) => console.error(m) }, stats });
-  await engine.start();
-  process.on('SIGTERM', () => process.exit(0));
-  console.log(`LISTENING ${port}`);
 }
 
 interface Sample { reqPerSec: number; cpuUsPerReq: number; p99: number }
@@ -90,5 +67,5 @@ async function main(): Promise<void> {
 }
 
 const serveMode = arg('serve');
-if (serveMode !== undefined) await serve(serveMode === 'on', arg('upstream')!);
+if (serveMode !== undefined) await serveEngine({ upstream: arg('upstream')!, stats: serveMode === 'on' });
 else await main();

@@ -29,8 +29,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { parseConfig, formatDiagnostics } from '../proxy/config/index.ts';
-import { Engine } from '../proxy/engine.ts';
+import { serveEngine } from './lib/serve-engine.ts';
 import { waitForQuiet } from './lib/cpu.ts';
 import { summarizeProfile } from './lib/cpuprofile.ts';
 import { haproxyShowInfo, startHaproxy } from './lib/haproxy.ts';
@@ -46,32 +45,6 @@ function opt(name: string, def: string): string {
 }
 
 const certDir = fileURLToPath(new URL('../test/scenarios/certs/', import.meta.url));
-
-/** Loadstar's engine with one `bind … ssl crt FILE` frontend; the same settings as bench/engine-server.ts otherwise. */
-async function serve(crt: string, upstream: string): Promise<void> {
-  const port = await freePort();
-  const result = parseConfig([{ name: 'tls-bench.cfg', text: `global
-    maxconn 20000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-frontend bench
-    bind 127.0.0.1:${port} ssl crt ${crt}
-    maxconn 20000
-    default_backend origin
-backend origin
-    server o1 ${upstream}
-` }]);
-  if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics));
-  const engine = new Engine(result.config, { sink: { traffic() {}, alert: (m) => console.error(m) } });
-  await engine.start();
-  // exit cleanly so that --cpu-prof writes its profile
-  process.on('SIGTERM', () => process.exit(0));
-  process.on('SIGINT', () => process.exit(0));
-  console.log(`LISTENING ${port}`);
-}
 
 interface Target {
   pid: number;
@@ -273,5 +246,5 @@ function printProfile(dir: string): void {
   for (const t of s.top) process.stderr.write(`    ${t.pct.toFixed(1).padStart(5)}%  ${t.name}  ${t.where}\n`);
 }
 
-if (process.argv.includes('--serve')) await serve(opt('crt', ''), opt('upstream', ''));
+if (process.argv.includes('--serve')) await serveEngine({ upstream: opt('upstream', ''), bindOptions: `ssl crt ${opt('crt', '')}` });
 else await main();

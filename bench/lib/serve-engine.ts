@@ -1,0 +1,46 @@
+/**
+ * Loadstar's real engine as a benchmark target, in the process that calls it:
+ * one frontend on 127.0.0.1 forwarding to the origin with the settings the
+ * HAProxy side of the benchmarks uses. Prints `LISTENING <port>` when ready and
+ * exits cleanly on SIGTERM/SIGINT (so `--cpu-prof` can write its profile).
+ */
+import { parseConfig, formatDiagnostics } from '../../proxy/config/index.ts';
+import { Engine } from '../../proxy/engine.ts';
+import { freePort } from './proc.ts';
+
+export interface ServeOptions {
+  upstream: string;
+  mode?: 'http' | 'tcp';
+  port?: number;
+  /** Extra words on the `bind` line, e.g. `ssl crt site.pem`. */
+  bindOptions?: string;
+  /** Statistics on (default) or off (bench/stats-cost.ts). */
+  stats?: boolean;
+}
+
+export async function serveEngine(options: ServeOptions): Promise<number> {
+  const port = options.port || (await freePort());
+  const mode = options.mode ?? 'http';
+  const text = `global
+    maxconn 20000
+defaults
+    mode ${mode}
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend bench
+    bind 127.0.0.1:${port}${options.bindOptions ? ` ${options.bindOptions}` : ''}
+    maxconn 20000
+    default_backend origin
+backend origin
+    server o1 ${options.upstream}
+`;
+  const result = parseConfig([{ name: 'bench.cfg', text }]);
+  if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics));
+  const engine = new Engine(result.config, { sink: { traffic() {}, alert: (m) => console.error(m) }, ...(options.stats === false ? { stats: false } : {}) });
+  await engine.start();
+  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGINT', () => process.exit(0));
+  console.log(`LISTENING ${port} loadstar engine (${mode})`);
+  return port;
+}
