@@ -13,6 +13,32 @@ export const HTTP_DEFAULTS = `defaults
     timeout server 5s
 `;
 
+/**
+ * Defaults and a frontend on `bindPort` whose default backend is `app` (the caller writes
+ * `backend app`): the shape of the health-check tests, with a short connect timeout.
+ */
+export function frontendToApp(bindPort: number): string {
+  return `defaults
+    mode http
+    timeout connect 500ms
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:${bindPort}
+    default_backend app
+`;
+}
+
+/** Polls `cond` every 10 ms; resolves with the time it took, throws after `ms`. */
+export async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<number> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Date.now() - start;
+}
+
 export interface TestServer {
   name: string;
   port: number;

@@ -3,15 +3,8 @@ import assert from 'node:assert/strict';
 import type net from 'node:net';
 import { parseAgentReply, agentWeight, agentMaxconn, readAgent, agentInfo } from '../../../proxy/checks/agent.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
-import { startEngine, startNamedServer, startRawServer, request, freePort } from '../../helpers/net.ts';
+import { startEngine, startNamedServer, startRawServer, request, freePort, waitFor, frontendToApp } from '../../helpers/net.ts';
 
-async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** An agent on 127.0.0.1 answering `reply` + "\n" to every connection; counts connections and what it received. */
 async function startAgent(reply: string) {
@@ -93,15 +86,7 @@ test('agent-addr / agent-send parse; agent-check without a port is reported', ()
 });
 
 function config(bindPort: number, servers: string): string {
-  return `defaults
-    mode http
-    timeout connect 500ms
-    timeout client 5s
-    timeout server 5s
-frontend web
-    bind 127.0.0.1:${bindPort}
-    default_backend app
-backend app
+  return `${frontendToApp(bindPort)}backend app
     balance roundrobin
 ${servers}`;
 }

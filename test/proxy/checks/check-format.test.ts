@@ -2,25 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type net from 'node:net';
 import { parseConfig } from '../../../proxy/config/index.ts';
-import { startEngine, startNamedServer, startRawServer, freePort } from '../../helpers/net.ts';
+import { startEngine, startNamedServer, startRawServer, freePort, waitFor, frontendToApp } from '../../helpers/net.ts';
 
-async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
-const head = (bindPort: number) => `defaults
-    mode http
-    timeout connect 500ms
-    timeout client 5s
-    timeout server 5s
-frontend web
-    bind 127.0.0.1:${bindPort}
-    default_backend app
-`;
 
 test('http-check send uri-lf, hdr and body-lf are rendered per check with the checked backend and server', async () => {
   process.env.LS_CHECK_FORMAT_TEST = 'from-env';
@@ -33,7 +17,7 @@ test('http-check send uri-lf, hdr and body-lf are rendered per check with the ch
       res.end('ok');
     });
   });
-  const lb = await startEngine(`${head(await freePort())}backend app
+  const lb = await startEngine(`${frontendToApp(await freePort())}backend app
     option httpchk
     http-check send meth POST uri-lf /health/%[be_name]/%[srv_name]?e=%[env(LS_CHECK_FORMAT_TEST)] ver HTTP/1.1 hdr host svc hdr x-srv-id %[srv_id] hdr x-empty %[env(LS_CHECK_FORMAT_UNSET)] body-lf %[srv_name]@%[be_name]
     server web1 127.0.0.1:${a.port} check inter 50
@@ -57,7 +41,7 @@ test('http-check send uri (not uri-lf) is sent as written, and an empty uri-lf r
   const urls: string[] = [];
   const a = await startNamedServer('a', (req, res) => { urls.push(req.url ?? ''); res.end(); });
   const b = await startNamedServer('b', (req, res) => { urls.push(req.url ?? ''); res.end(); });
-  const lb = await startEngine(`${head(await freePort())}backend app
+  const lb = await startEngine(`${frontendToApp(await freePort())}backend app
     option httpchk
     http-check send uri /plain/%[srv_name]
     server a 127.0.0.1:${a.port} check inter 50
@@ -84,7 +68,7 @@ test('tcp-check send-lf and send-binary-lf are rendered before sending', async (
       if (got.endsWith('!')) { received.push(got); socket.end('+OK\r\n'); }
     });
   });
-  const lb = await startEngine(`${head(await freePort())}backend app
+  const lb = await startEngine(`${frontendToApp(await freePort())}backend app
 backend redis
     mode tcp
     option tcp-check

@@ -5,33 +5,17 @@ import { RuntimeBackend } from '../../../proxy/runtime/backend.ts';
 import { ServerCheck } from '../../../proxy/checks/checker.ts';
 import { checkSettings } from '../../../proxy/checks/settings.ts';
 import type { CheckResult } from '../../../proxy/checks/types.ts';
-import { startEngine, startNamedServer, startRawServer, request, freePort } from '../../helpers/net.ts';
+import { startEngine, startNamedServer, startRawServer, request, freePort, waitFor, frontendToApp } from '../../helpers/net.ts';
 
 test.beforeEach(async () => {
   bindPort = await freePort();
 });
 
-async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<number> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return Date.now() - start;
-}
 
 let bindPort = 0;
 
 function config(servers: string, extra = ''): string {
-  return `defaults
-    mode http
-    timeout connect 500ms
-    timeout client 5s
-    timeout server 5s
-frontend web
-    bind 127.0.0.1:${bindPort}
-    default_backend app
-backend app
+  return `${frontendToApp(bindPort)}backend app
 ${extra}${servers}`;
 }
 

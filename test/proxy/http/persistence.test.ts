@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEngine, startNamedServer, freePort, request, rawExchange } from '../../helpers/net.ts';
+import { startEngine, startNamedServer, freePort, request, rawExchange, waitFor } from '../../helpers/net.ts';
 import type { TestServer } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 import { setServerAdminState } from '../../../proxy/runtime/admin.ts';
@@ -42,13 +42,6 @@ async function origin(name: string): Promise<TestServer & { health: { status: nu
   return Object.assign(server, { health, seen });
 }
 
-async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function config(port: number, servers: TestServer[], cookie: string, extra = '', serverOpts = ''): string {
   return `global
