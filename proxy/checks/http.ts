@@ -7,7 +7,7 @@
  * values are log-format strings rendered for each check (check-format.ts).
  */
 import type { HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
-import { newParser, RESPONSE, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../http/llhttp.ts';
+import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../http/llhttp.ts';
 import type { HeadersCompleteCallback } from '../http/llhttp.ts';
 import { CheckConnection, failure } from './connection.ts';
 import { checkText } from './check-format.ts';
@@ -138,8 +138,13 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
       const parser = newParser(RESPONSE);
       let response: ParsedResponse | undefined;
       let complete = false;
+      // llhttp's binding hands over header fields in batches of 32 through kOnHeaders
+      // once a head has more; kOnHeadersComplete then brings only the rest (or none).
+      const flushed: string[] = [];
+      parser[kOnHeaders] = (batch: string[]) => { for (const field of batch) flushed.push(field); };
       const onHeaders: HeadersCompleteCallback = (_maj, _min, headers, _m, _u, statusCode, statusMessage) => {
-        response = { status: statusCode ?? 0, reason: statusMessage ?? '', headers: headers ?? [], body: Buffer.alloc(0) };
+        const all = flushed.length === 0 ? headers ?? [] : headers ? flushed.concat(headers) : flushed;
+        response = { status: statusCode ?? 0, reason: statusMessage ?? '', headers: all, body: Buffer.alloc(0) };
         return head ? 1 : 0;
       };
       parser[kOnHeadersComplete] = onHeaders;
