@@ -135,24 +135,29 @@ export class Engine {
     // Certificates first: an unusable file rejects the reload before anything changes.
     const tlsByBind = loadBindTls(config);
     const tables = buildTables(config, this.logger);
-    // Counters first: listeners kept across the reload route to the new tables as soon as bindAll runs.
+    // Counters first: listeners kept across the reload route to the new tables as soon as the binds commit.
     this.attachStats(config, tables);
     const checks = new HealthChecks(tables.backends, config, (m, e) => this.healthNotify(m, e));
     checks.adopt(this.checks);
+    // Listeners the new configuration drops keep serving until every new bind is open:
+    // a failed reload leaves the running ones exactly as they were.
     const wanted = listenSpecs(config, tlsByBind);
-    // Close listeners that disappeared, then open the new ones; unchanged ones keep their socket.
-    for (const [key, listener] of this.listeners) {
-      if (!wanted.has(key)) {
-        listener.server.close();
-        this.listeners.delete(key);
-      }
-    }
+    const running = listenSpecs(this.config, new Map([...this.listeners.values()].flatMap((l) => (l.tls ? [[l.bind, l.tls] as const] : []))));
+    const removed = new Map<Listener, ListenSpec>();
+    for (const [key, listener] of this.listeners) if (!wanted.has(key) && running.has(key)) removed.set(listener, running.get(key)!);
+    let binds: PendingBinds | undefined;
     try {
-      await this.bindAll(config, tables, tlsByBind);
+      binds = await this.openBinds(config, tables, tlsByBind, removed);
       await this.runtimeApi.listen(config.global);
     } catch (e) {
+      await binds?.rollback();
       if (this.tables) this.attachStats(this.config, this.tables);
       throw e;
+    }
+    binds.commit();
+    for (const listener of removed.keys()) {
+      if (!binds.closedEarly.has(listener)) listener.server.close();
+      this.listeners.delete(listener.key);
     }
     const old = this.tables;
     this.tables = tables;
@@ -165,36 +170,81 @@ export class Engine {
   }
 
   private async bindAll(config: Config, tables: Tables, tlsByBind: ReadonlyMap<Bind, BindTls>): Promise<void> {
+    (await this.openBinds(config, tables, tlsByBind, new Map())).commit();
+  }
+
+  /**
+   * Opens every bind that is not listening yet; only commit() then points the kept
+   * listeners at the new tables and registers the new ones. A bind that fails closes
+   * what this call opened and throws, leaving the running listeners as they were.
+   * A `removed` listener holding the address of a new bind (same address, other bind
+   * options) is closed first and reopened by rollback().
+   */
+  private async openBinds(
+    config: Config, tables: Tables, tlsByBind: ReadonlyMap<Bind, BindTls>, removed: ReadonlyMap<Listener, ListenSpec>,
+  ): Promise<PendingBinds> {
     const opened: Listener[] = [];
+    const kept: Array<[Listener, ListenSpec]> = [];
+    const closedEarly = new Map<Listener, ListenSpec>();
+    const rollback = async (): Promise<void> => {
+      for (const l of opened) l.server.close();
+      for (const [l, spec] of closedEarly) {
+        l.server = this.listenerServer(l);
+        try {
+          await listen(l.server, spec.address, spec.port, spec.bind, spec.proxy);
+        } catch (e) {
+          this.logger.alert(`reload rolled back but could not reopen a listener: ${(e as Error).message}`);
+        }
+      }
+      closedEarly.clear();
+    };
     try {
       for (const [key, spec] of listenSpecs(config, tlsByBind)) {
-        const frontend = tables.frontends.get(spec.proxy.name)!;
-        const bindTls = tlsByBind.get(spec.bind);
         const existing = this.listeners.get(key);
         if (existing) {
-          existing.frontend = frontend;
-          existing.proxy = spec.proxy;
-          existing.bind = spec.bind;
-          existing.tls = bindTls;
-          if (bindTls) bindTls.secured = (socket) => this.accept(existing, socket);
+          kept.push([existing, spec]);
           continue;
         }
+        for (const [old, oldSpec] of removed) {
+          if (!closedEarly.has(old) && sameSocketAddress(oldSpec, spec)) {
+            old.server.close();
+            closedEarly.set(old, oldSpec);
+          }
+        }
+        const bindTls = tlsByBind.get(spec.bind);
+        const frontend = tables.frontends.get(spec.proxy.name)!;
         const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls };
-        if (bindTls) bindTls.secured = (socket) => this.accept(listener, socket);
-        listener.server = bindTls
-          ? createTlsServer(() => listener.tls!, spec.proxy)
-          : net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(listener, socket));
+        listener.server = this.listenerServer(listener);
         await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy);
         opened.push(listener);
-        this.listeners.set(key, listener);
       }
     } catch (e) {
-      for (const l of opened) {
-        l.server.close();
-        this.listeners.delete(l.key);
-      }
+      await rollback();
       throw e;
     }
+    return {
+      closedEarly,
+      rollback,
+      commit: () => {
+        for (const [l, spec] of kept) {
+          const bindTls = tlsByBind.get(spec.bind);
+          l.frontend = tables.frontends.get(spec.proxy.name)!;
+          l.proxy = spec.proxy;
+          l.bind = spec.bind;
+          l.tls = bindTls;
+          if (bindTls) bindTls.secured = (socket) => this.accept(l, socket);
+        }
+        for (const l of opened) this.listeners.set(l.key, l);
+      },
+    };
+  }
+
+  /** A listening server for `listener` (TLS when its bind has TLS material). */
+  private listenerServer(listener: Listener): net.Server {
+    const bindTls = listener.tls;
+    if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(listener, socket));
+    bindTls.secured = (socket) => this.accept(listener, socket);
+    return createTlsServer(() => listener.tls!, listener.proxy);
   }
 
   private accept(listener: Listener, socket: net.Socket): void {
@@ -285,6 +335,24 @@ function buildTables(config: Config, logger: Logger): Tables {
     } else frontends.set(proxy.name, new TcpFrontend(proxy, backends, logger));
   }
   return { backends, httpBackends, frontends };
+}
+
+/** Binds opened by a reload, not in force yet. */
+interface PendingBinds {
+  /** Points kept listeners at the new tables and registers the new ones. */
+  commit(): void;
+  /** Closes what was opened and reopens the removed listeners closed early. */
+  rollback(): Promise<void>;
+  /** Removed listeners already closed to free the address of a new bind. */
+  readonly closedEarly: ReadonlyMap<Listener, ListenSpec>;
+}
+
+/** Would a socket bound for `a` keep one for `b` from binding (same port on an overlapping host, same UNIX path)? */
+function sameSocketAddress(a: ListenSpec, b: ListenSpec): boolean {
+  if (a.address.family === 'unix' || b.address.family === 'unix') return a.address.family === b.address.family && a.address.host === b.address.host;
+  if (a.port !== b.port || a.port === 0) return false; // port 0: each gets its own
+  const wildcard = (h: string): boolean => h === '' || h === '0.0.0.0' || h === '::';
+  return a.address.host === b.address.host || wildcard(a.address.host) || wildcard(b.address.host);
 }
 
 interface ListenSpec {
