@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   LS_ERR_CERT_STORE: 'the certificate store could not be read or written',
   LS_ERR_CERT_READ: 'a certificate or key file given on the command line could not be read',
   LS_ERR_TLS_LOAD: 'a certificate, key, CA or crt-list file named by a bind or server line cannot be used',
+  LS_ERR_CTL_CONFLICT: 'the configuration file changed since the change was started (edited by hand or by another window); reload it and apply again',
+  LS_ERR_STORE_WRITE: 'haproxy.cfg or a version file in the data dir cannot be written',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,120 @@
+/**
+ * A one-line summary of what a configuration change does, computed from the
+ * two parsed models ("added backend api (2 servers)", "changed weight of
+ * web/s1 to 3"), for the version history. Only what a person would name is
+ * compared: frontends and their binds and routing, backends, their balancing
+ * and servers; anything else becomes "changed settings of X".
+ */
+import type { Config, Proxy, Server } from '../config/model.ts';
+import { directiveText } from '../config/serialize.ts';
+
+const MAX_PHRASES = 3;
+
+function frontends(config: Config): Map<string, Proxy> {
+  return new Map(config.proxies.filter((p) => p.kind === 'frontend' || p.kind === 'listen').map((p) => [p.name, p]));
+}
+
+function backends(config: Config): Map<string, Proxy> {
+  return new Map(config.proxies.filter((p) => p.kind === 'backend').map((p) => [p.name, p]));
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The section's directives as text, to notice any change at all. */
+function sectionText(p: Proxy): string {
+  return p.section.directives.map(directiveText).join('\n');
+}
+
+function bindText(p: Proxy): string {
+  return p.section.directives.filter((d) => d.keyword === 'bind').map(directiveText).join('\n');
+}
+
+function routingText(p: Proxy): string {
+  return p.section.directives.filter((d) => ['acl', 'use_backend', 'default_backend'].includes(d.keyword)).map(directiveText).join('\n');
+}
+
+function serverAddress(s: Server): string {
+  return `${s.host}:${s.port}`;
+}
+
+function serverPhrases(backend: string, before: Proxy, after: Proxy): string[] {
+  const phrases: string[] = [];
+  const old = new Map(before.servers.map((s) => [s.name, s]));
+  const now = new Map(after.servers.map((s) => [s.name, s]));
+  for (const [name, s] of now) {
+    const o = old.get(name);
+    if (!o) {
+      phrases.push(`added server ${backend}/${name} (${serverAddress(s)})`);
+      continue;
+    }
+    if (serverAddress(o) !== serverAddress(s)) phrases.push(`moved ${backend}/${name} to ${serverAddress(s)}`);
+    if ((o.options.weight ?? 1) !== (s.options.weight ?? 1)) phrases.push(`changed weight of ${backend}/${name} to ${s.options.weight ?? 1}`);
+    if ((o.options.backup ?? false) !== (s.options.backup ?? false)) phrases.push(`made ${backend}/${name} ${s.options.backup ? 'a backup' : 'an active'} server`);
+    if ((o.options.disabled ?? false) !== (s.options.disabled ?? false)) phrases.push(`${s.options.disabled ? 'disabled' : 'enabled'} ${backend}/${name}`);
+    if ((o.options.check ?? false) !== (s.options.check ?? false)) phrases.push(`${s.options.check ? 'enabled' : 'disabled'} health checks of ${backend}/${name}`);
+  }
+  for (const name of old.keys()) if (!now.has(name)) phrases.push(`removed server ${backend}/${name}`);
+  return phrases;
+}
+
+function compare(before: Config, after: Config): string[] {
+  const phrases: string[] = [];
+  const fb = frontends(before);
+  const fa = frontends(after);
+  for (const [name, p] of fa) {
+    const o = fb.get(name);
+    if (!o) {
+      const first = p.binds[0]?.addresses[0];
+      phrases.push(`added frontend ${name}${first ? ` on ${first.host || '*'}:${first.port}` : ''}`);
+      continue;
+    }
+    const changed: string[] = [];
+    if (bindText(o) !== bindText(p)) changed.push(`listening address of frontend ${name}`);
+    if (routingText(o) !== routingText(p)) changed.push(`routing of frontend ${name}`);
+    if (changed.length > 0) phrases.push(`changed ${changed.join(' and ')}`);
+    else if (sectionText(o) !== sectionText(p) && p.kind === 'frontend') phrases.push(`changed settings of frontend ${name}`);
+  }
+  for (const name of fb.keys()) if (!fa.has(name)) phrases.push(`removed frontend ${name}`);
+  const bb = backends(before);
+  const ba = backends(after);
+  for (const [name, p] of ba) {
+    const o = bb.get(name);
+    if (!o) {
+      phrases.push(`added backend ${name} (${plural(p.servers.length, 'server')})`);
+      continue;
+    }
+    const algo = (x: Proxy): string => x.balance?.algorithm ?? 'roundrobin';
+    const own: string[] = [];
+    if (algo(o) !== algo(p)) own.push(`changed balancing of ${name} to ${algo(p)}`);
+    own.push(...serverPhrases(name, o, p));
+    if (own.length === 0 && sectionText(o) !== sectionText(p)) own.push(`changed settings of backend ${name}`);
+    phrases.push(...own);
+  }
+  for (const name of bb.keys()) if (!ba.has(name)) phrases.push(`removed backend ${name}`);
+  // A listen section is both: its servers count like a backend's.
+  for (const [name, p] of fa) {
+    const o = fb.get(name);
+    if (p.kind === 'listen' && o?.kind === 'listen') {
+      const own = serverPhrases(name, o, p);
+      if (own.length === 0 && sectionText(o) !== sectionText(p) && bindText(o) === bindText(p) && routingText(o) === routingText(p)) own.push(`changed settings of ${name}`);
+      phrases.push(...own);
+    }
+  }
+  const global = (c: Config): string => c.sections.filter((s) => s.kind === 'global' || s.kind === 'defaults').map((s) => s.directives.map(directiveText).join('\n')).join('\n--\n');
+  if (global(before) !== global(after)) phrases.push('changed global settings or defaults');
+  return phrases;
+}
+
+/**
+ * One line for people. `before` absent: the first version. Either side
+ * unparsable (undefined config): a plain line count summary.
+ */
+export function summarizeChange(before: { text: string; config?: Config } | undefined, after: { text: string; config?: Config }): string {
+  if (!before) return 'initial configuration';
+  if (before.text === after.text) return 'no change';
+  if (!before.config || !after.config) return 'edited the configuration text';
+  const phrases = compare(before.config, after.config);
+  if (phrases.length === 0) return 'edited comments or formatting';
+  if (phrases.length <= MAX_PHRASES) return phrases.join('; ');
+  return `${phrases.slice(0, MAX_PHRASES).join('; ')} and ${plural(phrases.length - MAX_PHRASES, 'more change')}`;
+}
