@@ -1,0 +1,82 @@
+/**
+ * Columns for the traffic charts, from series points (history, minute or
+ * second slots) and from live ticks. Counts become per-second rates (a
+ * minute slot holds a minute's worth); gauges and percentiles stay as they are.
+ */
+import type { ObjectTick, SeriesMetric, SeriesPoint } from '../../../proxy/control/contract.ts';
+
+export const TRAFFIC_COLUMNS = [
+  'requests', 'bytesIn', 'bytesOut', 'hrsp1xx', 'hrsp2xx', 'hrsp3xx', 'hrsp4xx', 'hrsp5xx', 'current', 'queue', 'p50', 'p95', 'p99',
+] as const satisfies readonly SeriesMetric[];
+export type TrafficColumn = (typeof TRAFFIC_COLUMNS)[number];
+
+const COUNTED = new Set<TrafficColumn>(['requests', 'bytesIn', 'bytesOut', 'hrsp1xx', 'hrsp2xx', 'hrsp3xx', 'hrsp4xx', 'hrsp5xx']);
+
+export interface TrafficColumns {
+  times: number[];
+  cols: Record<TrafficColumn, number[]>;
+}
+
+export function emptyColumns(): TrafficColumns {
+  return { times: [], cols: Object.fromEntries(TRAFFIC_COLUMNS.map((c) => [c, []])) as unknown as Record<TrafficColumn, number[]> };
+}
+
+export function columnsFromPoints(points: SeriesPoint[], slotSeconds: number): TrafficColumns {
+  const out = emptyColumns();
+  for (const p of points) {
+    out.times.push(p.t);
+    for (const c of TRAFFIC_COLUMNS) {
+      const v = p.values[c] ?? 0;
+      out.cols[c].push(COUNTED.has(c) ? v / slotSeconds : v);
+    }
+  }
+  return out;
+}
+
+export function tickValues(tick: ObjectTick | undefined): Record<TrafficColumn, number> {
+  const h = tick?.hrsp ?? [0, 0, 0, 0, 0];
+  return {
+    requests: tick?.requests ?? 0,
+    bytesIn: tick?.bytesIn ?? 0,
+    bytesOut: tick?.bytesOut ?? 0,
+    hrsp1xx: h[0], hrsp2xx: h[1], hrsp3xx: h[2], hrsp4xx: h[3], hrsp5xx: h[4],
+    current: tick?.current ?? 0,
+    queue: tick?.queue ?? 0,
+    p50: tick?.p50 ?? 0,
+    p95: tick?.p95 ?? 0,
+    p99: tick?.p99 ?? 0,
+  };
+}
+
+/** Appends one second (replacing the slot if it is already there) and keeps at most `keep` slots. */
+export function appendSecond(columns: TrafficColumns, t: number, values: Record<TrafficColumn, number>, keep: number): TrafficColumns {
+  const times = columns.times.slice();
+  const cols = { ...columns.cols };
+  const last = times.length - 1;
+  const replace = last >= 0 && times[last] === t;
+  if (last >= 0 && times[last]! > t) return columns;
+  if (!replace) times.push(t);
+  for (const c of TRAFFIC_COLUMNS) {
+    const col = cols[c].slice();
+    if (replace) col[col.length - 1] = values[c];
+    else col.push(values[c]);
+    if (col.length > keep) col.splice(0, col.length - keep);
+    cols[c] = col;
+  }
+  if (times.length > keep) times.splice(0, times.length - keep);
+  return { times, cols };
+}
+
+/** Parses `frontend:<n>`, `backend:<n>`, `server:<b>/<s>`. */
+export function describeObject(id: string): { type: 'frontend' | 'backend' | 'server' | 'unknown'; text: string; backend?: string; server?: string } {
+  const colon = id.indexOf(':');
+  const type = id.slice(0, colon);
+  const rest = id.slice(colon + 1);
+  if (type === 'frontend') return { type, text: `Frontend ${rest}` };
+  if (type === 'backend') return { type, text: `Backend ${rest}`, backend: rest };
+  if (type === 'server') {
+    const slash = rest.indexOf('/');
+    return { type, text: `Server ${rest}`, backend: rest.slice(0, slash), server: rest.slice(slash + 1) };
+  }
+  return { type: 'unknown', text: id };
+}

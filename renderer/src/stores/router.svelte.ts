@@ -1,0 +1,58 @@
+/**
+ * A hash router: `#/`, `#/traffic/<object id>`, `#/health/<backend>[/<server>]`,
+ * `#/server/<backend>/<server>`, `#/log`, `#/events`. The hash keeps every
+ * screen reachable by a bookmark without any help from the server.
+ */
+export type Route =
+  | { screen: 'overview' }
+  | { screen: 'traffic'; id?: string }
+  | { screen: 'health'; backend?: string; server?: string }
+  | { screen: 'server'; backend: string; server: string }
+  | { screen: 'log' }
+  | { screen: 'events' }
+  | { screen: 'not-found'; path: string };
+
+export function parseHash(hash: string): Route {
+  const path = hash.replace(/^#/, '').replace(/^\/+/, '');
+  const parts = path.split('/').filter((p) => p !== '').map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  });
+  const [head, a, b] = parts;
+  switch (head) {
+    case undefined: return { screen: 'overview' };
+    case 'traffic': return { screen: 'traffic', id: a };
+    case 'health': return { screen: 'health', backend: a, server: b };
+    case 'server': return a !== undefined && b !== undefined ? { screen: 'server', backend: a, server: b } : { screen: 'not-found', path };
+    case 'log': return { screen: 'log' };
+    case 'events': return { screen: 'events' };
+    default: return { screen: 'not-found', path };
+  }
+}
+
+export function isAnchor(hash: string): boolean {
+  return hash.length > 1 && !hash.startsWith('#/');
+}
+
+export function href(...parts: string[]): string {
+  return `#/${parts.map(encodeURIComponent).join('/')}`;
+}
+
+class Router {
+  route = $state<Route>(typeof location === 'undefined' || isAnchor(location.hash) ? { screen: 'overview' } : parseHash(location.hash));
+
+  start(): () => void {
+    const onChange = () => {
+      // `#main` or `#backend-api` are in-page anchors (skip link, overview links), not routes.
+      if (isAnchor(location.hash)) return;
+      this.route = parseHash(location.hash);
+    };
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }
+}
+
+export const router = new Router();
