@@ -18,7 +18,7 @@ import type { LogSink } from './runtime/logger.ts';
 import { unsupportedFeatures } from './runtime/unsupported.ts';
 import { engineHooks } from './runtime/hooks.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
-import { BindError, EngineUnsupportedError } from './errors.ts';
+import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
 import { H2Connection } from './http/h2.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
@@ -28,6 +28,9 @@ import type { HealthEvent } from './checks/index.ts';
 import { StatsRegistry } from './stats/registry.ts';
 import { LocalServices } from './stats/services.ts';
 import { RuntimeApi } from './stats/runtime-api.ts';
+import { AccessLogObserver } from './stats/access-log.ts';
+import { EngineEventHub } from './engine-events.ts';
+import type { EngineLifecycle, EngineState } from './engine-events.ts';
 
 /** How often certificate files are checked for changes (a stat per file). */
 const CERTIFICATE_POLL_MS = 2000;
@@ -53,6 +56,8 @@ export interface EngineOptions {
   sink?: LogSink;
   /** false: no per-exchange statistics (bench/stats-cost.ts measures their price); default true. */
   stats?: boolean;
+  /** Name of the configuration (a file path or `haproxy.cfg`), reported by the lifecycle. */
+  configName?: string;
 }
 
 export class Engine {
@@ -67,11 +72,36 @@ export class Engine {
   private readonly services = new LocalServices(this);
   private readonly runtimeApi = new RuntimeApi(this);
   private readonly statsEnabled: boolean;
+  /** Access log, engine events and the stats tick, whether or not statistics are on (the control contract's events). */
+  readonly events = new EngineEventHub();
+  private state: EngineState = 'stopped';
+  private stateSince = Date.now();
+  private configName: string;
+  private loadedAt = 0;
+  private reloads = 0;
+  private lastError: EngineLifecycle['lastError'];
 
   constructor(private config: Config, options: EngineOptions = {}) {
-    this.logger = new Logger(options.sink ?? stdoutSink);
+    const sink = options.sink ?? stdoutSink;
+    // Alerts reach the event hub through the sink, so they are events with statistics on or off.
+    this.logger = new Logger({
+      traffic: (line) => sink.traffic(line),
+      alert: (message) => {
+        sink.alert(message);
+        if (this.events.listening('events')) this.events.publish('events', { type: 'alert', time: Date.now(), message });
+      },
+    });
+    this.configName = options.configName ?? 'haproxy.cfg';
     this.statsEnabled = options.stats ?? true;
-    if (this.statsEnabled) this.logger.observer = this.stats;
+    const hub = this.events;
+    this.stats.output = {
+      accessLogWanted: () => hub.listening('access-log'),
+      accessLog: (entry) => hub.publish('access-log', entry),
+      state: (event) => hub.publish('events', event),
+      tickWanted: () => hub.listening('stats'),
+      tick: (tick) => hub.publish('stats', tick),
+    };
+    this.logger.observer = this.statsEnabled ? this.stats : new AccessLogObserver(this.stats.output);
     this.globalLimiter = new ConnectionLimiter(config.global.maxconn ?? 0);
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
@@ -100,22 +130,72 @@ export class Engine {
     return this.config;
   }
 
+  /** Where the engine is in its life, the configuration in force and when it was loaded. */
+  lifecycle(): EngineLifecycle {
+    return {
+      state: this.state, since: this.stateSince, configName: this.configName, loadedAt: this.loadedAt, reloads: this.reloads,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  private setState(state: EngineState): void {
+    this.state = state;
+    this.stateSince = Date.now();
+    this.events.publish('events', { type: 'lifecycle', time: this.stateSince, lifecycle: this.lifecycle() });
+  }
+
+  /** Every listen spec of the configuration in force and the port it actually listens on (undefined: not listening). */
+  listenerStatus(): Array<{ frontend: string; bind: Bind; address: ListenAddress; port: number; listening: number | undefined }> {
+    const out: Array<{ frontend: string; bind: Bind; address: ListenAddress; port: number; listening: number | undefined }> = [];
+    for (const [key, spec] of listenSpecs(this.config, new Map())) {
+      const listener = [...this.listeners.values()].find((l) => l.bind === spec.bind && l.key.startsWith(key.slice(0, key.lastIndexOf('|') + 1)));
+      const address = listener?.server.address();
+      out.push({ frontend: spec.proxy.name, bind: spec.bind, address: spec.address, port: spec.port, listening: address && typeof address === 'object' ? address.port : undefined });
+    }
+    return out;
+  }
+
+  /**
+   * Binds every `bind` line and starts the health checks; also after stop()
+   * (the configuration in force, counters and health history are kept).
+   * A failure leaves nothing open and the lifecycle `failed`.
+   */
   async start(): Promise<void> {
-    const tlsByBind = loadBindTls(this.config);
-    this.tables = buildTables(this.config, this.logger);
-    this.attachStats(this.config, this.tables);
-    const checks = new HealthChecks(this.tables.backends, this.config, (m, e) => this.healthNotify(m, e));
-    await this.bindAll(this.config, this.tables, tlsByBind);
-    this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();
-    await this.runtimeApi.listen(this.config.global);
-    this.checks = checks;
-    checks.start();
-    if (this.statsEnabled) this.stats.start();
+    this.setState('starting');
+    this.stopping = false;
+    try {
+      const tlsByBind = loadBindTls(this.config);
+      this.tables = buildTables(this.config, this.logger);
+      this.attachStats(this.config, this.tables);
+      const checks = new HealthChecks(this.tables.backends, this.config, (m, e) => this.healthNotify(m, e));
+      // A start after stop() keeps each server's timeline and check results.
+      checks.adopt(this.checks);
+      await this.bindAll(this.config, this.tables, tlsByBind);
+      await this.runtimeApi.listen(this.config.global);
+      this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();
+      this.checks = checks;
+      checks.start();
+      // The tick runs with statistics off too: state changes and the live stats topic come from it.
+      this.stats.start();
+    } catch (e) {
+      for (const l of this.listeners.values()) l.server.close();
+      this.listeners.clear();
+      await this.runtimeApi.close();
+      this.lastError = errorOf(e);
+      this.setState('failed');
+      throw e;
+    }
+    this.loadedAt = Date.now();
+    this.lastError = undefined;
+    this.setState('running');
   }
 
   private healthNotify(message: string, event?: HealthEvent): void {
     this.logger.alert(message);
-    if (event) this.stats.healthEvent(event);
+    if (event) {
+      this.stats.healthEvent(event);
+      this.events.publish('events', { type: 'health', time: event.time, event });
+    }
   }
 
   private attachStats(config: Config, tables: Tables): void {
@@ -128,8 +208,28 @@ export class Engine {
     for (const l of this.listeners.values()) l.tls?.refresh((m) => this.logger.alert(m));
   }
 
-  /** Applies a new, already validated configuration without dropping unchanged listeners. */
-  async reload(config: Config): Promise<void> {
+  /**
+   * Applies a new, already validated configuration without dropping unchanged
+   * listeners. A refusal keeps the running configuration and is the lifecycle's `lastError`.
+   */
+  async reload(config: Config, configName?: string): Promise<void> {
+    const previous = this.state;
+    this.setState('reloading');
+    try {
+      await this.swap(config);
+    } catch (e) {
+      this.lastError = errorOf(e);
+      this.setState(previous);
+      throw e;
+    }
+    this.reloads++;
+    this.loadedAt = Date.now();
+    this.lastError = undefined;
+    if (configName !== undefined) this.configName = configName;
+    this.setState(previous === 'stopped' || previous === 'failed' ? previous : 'running');
+  }
+
+  private async swap(config: Config): Promise<void> {
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
     // Certificates first: an unusable file rejects the reload before anything changes.
@@ -271,8 +371,18 @@ export class Engine {
     return limiter;
   }
 
-  /** Stops accepting, waits up to `graceMs` for in-flight connections, then closes them. */
+  /** Stops accepting, waits up to `graceMs` for in-flight connections, then closes them; start() may follow. */
   async stop(graceMs = 10_000): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.setState('stopping');
+    try {
+      await this.shutdown(graceMs);
+    } finally {
+      this.setState('stopped');
+    }
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
     this.checks?.stop();
     clearInterval(this.certificatePoll);
@@ -310,6 +420,12 @@ export class Engine {
     // Sockets not handed to a frontend yet (a TLS handshake in progress) do not hold the stop for long.
     await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 1000).unref())]);
   }
+}
+
+/** A lifecycle's lastError: registered codes kept, anything else is an internal failure. */
+function errorOf(e: unknown): { code: LoadstarError['code']; message: string } {
+  if (e instanceof LoadstarError) return { code: e.code, message: e.message };
+  return { code: 'LS_ERR_CTL_INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
 function buildTables(config: Config, logger: Logger): Tables {

@@ -1,175 +1,310 @@
 /**
  * The in-process implementation of the control contract, used by
  * `loadstar run`, tests, and as the target of the IPC and HTTP transports.
+ *
+ * It keeps no copy of the engine's state: every answer is read from the
+ * engine at the time of the call. Every method resolves with a Result:
+ * arguments are checked at this boundary (transports deliver untrusted
+ * JSON), refusals carry registered codes, and an unexpected exception is
+ * answered as LS_ERR_CTL_INTERNAL and logged with its stack.
+ * Lifecycle changes (start, stop, apply) run one at a time.
  */
 import { parseConfig, formatDiagnostic } from '../config/index.ts';
-import type { Diagnostic } from '../config/index.ts';
+import type { Diagnostic, LoadResult } from '../config/index.ts';
 import type { Config } from '../config/model.ts';
 import type { Engine } from '../engine.ts';
-import { PROXY_DEFAULTS } from '../config/provision.ts';
-import { LoadstarError, CertError } from '../errors.ts';
-import type { ControlContract, ControlDiagnostic, ValidateResult, ApplyResult, StatusSnapshot, ServerAdminState, ServerChangeResult } from './contract.ts';
-import type { CaInfo, CaInitRequest, CertCaExport, CertImportRequest, CertInfo, CertListing, CertResult, IssueRequest } from './contract.ts';
-import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
+import { CertError } from '../errors.ts';
 import { CertStore } from '../certs/store.ts';
-import { statsSnapshot, series, timeline, subscribeAccessLog, subscribeEvents } from '../stats/control.ts';
-import type { StatsSnapshot, SeriesRange, SeriesResult } from '../stats/control.ts';
-import type { ControlEventMap, TimelineResult } from './contract.ts';
+import { setServerAdminState, setServerWeight, findServer } from '../runtime/admin.ts';
+import { outcomeOf } from '../checks/types.ts';
+import { statsSnapshot } from '../stats/control.ts';
+import { Answerer, ControlFailure, ok } from './answers.ts';
+import * as arg from './args.ts';
+import { ControlEventHost } from './event-host.ts';
+import { statusSnapshot, serverStatus } from './status.ts';
+import { seriesOf } from './series.ts';
+import { timelineOf, backendEvents, mergeEvents } from './timeline.ts';
+import type { HistorySource } from './history.ts';
+import type {
+  ApplyReport, CaInfo, CaInitRequest, CertCaExport, CertImportRequest, CertInfo, CertListing, CheckResult, ControlContract,
+  ControlDiagnostic, ControlEvent, ControlTopic, EngineEvent, EngineLifecycle, HealthEvent, IssueRequest, Result, SeriesData,
+  SeriesRange, ServerAdminState, ServerStatus, StatsSnapshot, StatusSnapshot, SubscribeOptions, TimelineData, TimelineRange,
+  ValidationReport,
+} from './contract.ts';
 
-function toControl(d: Diagnostic): ControlDiagnostic {
-  return { file: d.file, line: d.line, column: d.column, severity: d.severity, code: d.code, keyword: d.keyword, message: d.message, text: formatDiagnostic(d) };
-}
+export type { HistorySource } from './history.ts';
 
 export interface InProcessOptions {
   /** Certificate store location; default as `loadstar cert` resolves it ($LOADSTAR_DATA_DIR …). */
   dataDir?: string;
+  /** Older series and health events than the memory rings hold (the data dir's history store). */
+  history?: HistorySource;
+  /** Where unexpected failures are reported with their stack; default stderr. */
+  log?: (message: string) => void;
 }
 
-/** A CertError (bad input, store problem) becomes the answer; anything else is a bug and throws. */
-function certFailure(e: unknown): CertResult<never> {
-  if (e instanceof CertError) return { ok: false, error: { code: e.code, message: e.message } };
-  throw e;
+/** Longest configuration text accepted (a generous haproxy.cfg is tens of kB). */
+const MAX_CONFIG_TEXT = 8 * 1024 * 1024;
+const SERVER_STATES: readonly ServerAdminState[] = ['ready', 'drain', 'maint'];
+const DEFAULT_TIMELINE_MS = 3600_000;
+
+function toControl(d: Diagnostic): ControlDiagnostic {
+  return { file: d.file, line: d.line, column: d.column, severity: d.severity, code: d.code, ...(d.keyword !== undefined ? { keyword: d.keyword } : {}), message: d.message, text: formatDiagnostic(d) };
 }
 
-async function certAnswer<T>(action: () => T | Promise<T>): Promise<CertResult<T>> {
-  try {
-    return { ok: true, value: await action(), warnings: [] };
-  } catch (e) {
-    return certFailure(e);
-  }
+/** Certificate answers keep the store's warnings (expiring soon …). */
+async function certAnswer<T>(action: () => T | Promise<T>): Promise<Result<T>> {
+  return { ok: true, value: await action(), warnings: [] };
 }
 
 export class InProcessControl implements ControlContract {
   private readonly certs: CertStore;
+  private readonly history: HistorySource | undefined;
+  private readonly answers: Answerer;
+  private readonly host: ControlEventHost;
+  /** Lifecycle changes, one at a time. */
+  private lifecycleQueue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly engine: Engine, private config: Config, options: InProcessOptions = {}) {
+  /**
+   * @param args options; the older form `(engine, config, options)` is still accepted and
+   *   its config ignored (the configuration in force is always the engine's).
+   */
+  constructor(private readonly engine: Engine, ...args: [InProcessOptions?] | [Config, InProcessOptions?]) {
+    const options: InProcessOptions = (args.length === 2 || (args[0] && 'proxies' in args[0]) ? args[1] : args[0]) as InProcessOptions ?? {};
     this.certs = new CertStore({ dataDir: options.dataDir });
+    this.history = options.history;
+    const log = options.log ?? ((message: string) => void process.stderr.write(message + '\n'));
+    this.answers = new Answerer(log);
+    this.host = new ControlEventHost(engine.events, log);
   }
 
-  async validateConfig(text: string, name = 'haproxy.cfg'): Promise<ValidateResult> {
-    const result = parseConfig([{ name, text }]);
-    return { ok: result.ok, diagnostics: result.diagnostics.map(toControl) };
+  // ------------------------------------------------------------------ lifecycle and configuration
+
+  status(): Promise<Result<StatusSnapshot>> {
+    return this.answers.run('status', () => ok(statusSnapshot(this.engine)));
   }
 
-  async applyConfig(text: string, name = 'haproxy.cfg'): Promise<ApplyResult> {
-    const result = parseConfig([{ name, text }]);
-    const diagnostics = result.diagnostics.map(toControl);
-    if (!result.ok) return { applied: false, diagnostics };
-    try {
-      await this.engine.reload(result.config);
-    } catch (e) {
-      // Engine refusals (unsupported behaviour, a bind that fails) keep the running configuration.
-      if (e instanceof LoadstarError) return { applied: false, diagnostics, error: { code: e.code, message: e.message } };
-      throw e;
-    }
-    this.config = result.config;
-    return { applied: true, diagnostics };
-  }
-
-  async setServerState(backend: string, server: string, state: ServerAdminState): Promise<ServerChangeResult> {
-    return setServerAdminState(this.engine, backend, server, state);
-  }
-
-  async setServerWeight(backend: string, server: string, weight: number): Promise<ServerChangeResult> {
-    return setServerWeight(this.engine, backend, server, weight);
-  }
-
-  async status(): Promise<StatusSnapshot> {
-    const backends = this.config.proxies
-      .filter((p) => (p.kind === 'backend' || p.kind === 'listen') && !p.disabled)
-      .flatMap((p) => {
-        const runtime = this.engine.backend(p.name);
-        if (!runtime) return [];
-        return [{
-          name: p.name,
-          mode: p.mode ?? PROXY_DEFAULTS.mode,
-          algorithm: p.balance?.algorithm ?? PROXY_DEFAULTS.balance,
-          queued: runtime.queue.length,
-          servers: runtime.servers.map((s) => ({
-            name: s.name,
-            status: s.status,
-            address: `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`,
-            usable: s.usable,
-            weight: s.weight,
-            backup: s.backup,
-            current: s.served,
-            queued: s.queued,
-            maxconn: s.maxconn,
-            total: s.total,
-            connectErrors: s.connectErrors,
-            retries: s.retries,
-          })),
-        }];
-      });
-    return {
-      at: Date.now(),
-      running: true,
-      listeners: this.engine.addresses().map((a) => ({ frontend: a.frontend, address: a.address, port: a.port })),
-      backends,
-    };
-  }
-
-  async certCaStatus(): Promise<CertResult<CaInfo | null>> {
-    return certAnswer(() => this.certs.caStatus());
-  }
-
-  async certCaInit(request: CaInitRequest): Promise<CertResult<CaInfo>> {
-    return certAnswer(() => this.certs.initCa({ ...request, force: request?.force === true }));
-  }
-
-  async certCaExport(format: 'pem' | 'der'): Promise<CertResult<CertCaExport>> {
-    return certAnswer(() => format === 'der'
-      ? { format, data: this.certs.exportCa('der').toString('base64'), fileName: 'loadstar-ca.crt' }
-      : { format: 'pem', data: this.certs.exportCa('pem'), fileName: 'loadstar-ca.pem' });
-  }
-
-  async certIssue(request: IssueRequest): Promise<CertResult<CertInfo>> {
-    return certAnswer(() => this.certs.issue({ ...request, selfSigned: request?.selfSigned === true }));
-  }
-
-  async certImport(request: CertImportRequest): Promise<CertResult<CertInfo>> {
-    try {
-      const pems: unknown = request?.pems;
-      if (!Array.isArray(pems) || pems.length === 0 || pems.some((p) => typeof p !== 'string')) {
-        throw new CertError('LS_ERR_CERT_NO_CERTIFICATE', 'pems must be a non-empty list of PEM texts');
-      }
-      if (request.passphrase !== undefined && typeof request.passphrase !== 'string') {
-        throw new CertError('LS_ERR_CERT_KEY_PASSPHRASE', 'the passphrase must be text');
-      }
-      const sources = (pems as string[]).map((data, i) => ({ label: `upload #${i + 1}`, data }));
-      const stored = this.certs.import({ name: request.name, sources, passphrase: request.passphrase });
-      return { ok: true, value: stored.info, warnings: stored.warnings };
-    } catch (e) {
-      return certFailure(e);
-    }
-  }
-
-  async certList(): Promise<CertResult<CertListing>> {
-    return certAnswer(() => this.certs.list());
-  }
-
-  async certRemove(name: string): Promise<CertResult<{ name: string }>> {
-    return certAnswer(() => {
-      this.certs.remove(name);
-      return { name };
+  start(): Promise<Result<EngineLifecycle>> {
+    return this.exclusive('start', async () => {
+      const state = this.engine.lifecycle().state;
+      if (state !== 'stopped' && state !== 'failed') throw new ControlFailure('LS_ERR_CTL_STATE', `start: the engine is ${state}; only a stopped or failed engine can be started.`);
+      await this.engine.start();
+      return ok(this.engine.lifecycle());
     });
   }
 
-  async stats(): Promise<StatsSnapshot> {
-    return statsSnapshot(this.engine);
+  stop(graceMs?: number): Promise<Result<EngineLifecycle>> {
+    return this.exclusive('stop', async () => {
+      const grace = arg.optionalInteger('stop', 'graceMs', graceMs, 0, 3_600_000, 10_000);
+      const state = this.engine.lifecycle().state;
+      if (state === 'stopped') throw new ControlFailure('LS_ERR_CTL_STATE', 'stop: the engine is already stopped.');
+      await this.engine.stop(grace);
+      return ok(this.engine.lifecycle());
+    });
   }
 
-  async series(id: string, range: SeriesRange): Promise<SeriesResult> {
-    return series(this.engine, id, range);
+  validateConfig(text: string, name?: string): Promise<Result<ValidationReport>> {
+    return this.answers.run('validateConfig', () => {
+      const source = { name: arg.optionalName('validateConfig', 'name', name, 'haproxy.cfg'), text: arg.text('validateConfig', 'text', text, MAX_CONFIG_TEXT) };
+      const result = parseConfig([source]);
+      return ok({ valid: result.ok, diagnostics: result.diagnostics.map(toControl) });
+    });
   }
 
-  async timeline(backend: string, server: string, range: { from?: number; to?: number } = {}): Promise<TimelineResult> {
-    const events = timeline(this.engine, backend, server, range);
-    return events ? { ok: true, events } : { ok: false, error: { code: 'LS_ERR_CTL_NOT_FOUND', message: `No such server '${backend}/${server}'.` } };
+  applyConfig(text: string, name?: string): Promise<Result<ApplyReport>> {
+    const checked = this.answers.run('applyConfig', () => ok({
+      name: arg.optionalName('applyConfig', 'name', name, 'haproxy.cfg'),
+      text: arg.text('applyConfig', 'text', text, MAX_CONFIG_TEXT),
+    }));
+    return checked.then((source) => (source.ok ? this.reload(() => parseConfig([source.value]), source.value.name) : source));
   }
 
-  subscribe<K extends keyof ControlEventMap>(topic: K, listener: (payload: ControlEventMap[K]) => void): () => void {
-    if (topic === 'access-log') return subscribeAccessLog(this.engine, listener as (p: ControlEventMap['access-log']) => void);
-    return subscribeEvents(this.engine, listener as (p: ControlEventMap['events']) => void);
+  /**
+   * Reloads from configuration already read (the CLI's SIGHUP reload of its
+   * files, applyConfig's text): an invalid configuration or an engine refusal
+   * changes nothing, and the answer says why.
+   */
+  reload(load: () => LoadResult, configName: string): Promise<Result<ApplyReport>> {
+    return this.exclusive('applyConfig', async () => {
+      const state = this.engine.lifecycle().state;
+      if (state !== 'running') throw new ControlFailure('LS_ERR_CTL_STATE', `applyConfig: the engine is ${state}; a configuration is applied to a running engine (start it first).`);
+      const result = load();
+      const diagnostics = result.diagnostics.map(toControl);
+      if (!result.ok) {
+        const first = diagnostics.find((d) => d.severity !== 'warning');
+        throw new ControlFailure('LS_ERR_CFG_INVALID', `the configuration has errors; the running configuration is kept${first ? `: ${first.text}` : ''}`, diagnostics);
+      }
+      try {
+        await this.engine.reload(result.config, configName);
+      } catch (e) {
+        const failure = this.answers.failure('applyConfig', e);
+        // Engine refusals (unsupported behaviour, a bind or certificate that fails) keep the running configuration.
+        return { ok: false, error: { ...failure.error, message: `${failure.error.message} (the running configuration is kept)`, diagnostics } };
+      }
+      return ok({ diagnostics, lifecycle: this.engine.lifecycle() });
+    });
+  }
+
+  // ------------------------------------------------------------------ servers
+
+  setServerState(backend: string, server: string, state: ServerAdminState): Promise<Result<ServerStatus>> {
+    return this.answers.run('setServerState', () => {
+      const b = arg.name('setServerState', 'backend', backend);
+      const s = arg.name('setServerState', 'server', server);
+      const st = arg.oneOf('setServerState', 'state', state, SERVER_STATES);
+      return this.serverChange(setServerAdminState(this.engine, b, s, st), b, s);
+    });
+  }
+
+  setServerWeight(backend: string, server: string, weight: number): Promise<Result<ServerStatus>> {
+    return this.answers.run('setServerWeight', () => {
+      const b = arg.name('setServerWeight', 'backend', backend);
+      const s = arg.name('setServerWeight', 'server', server);
+      const w = arg.integer('setServerWeight', 'weight', weight, 0, 256);
+      return this.serverChange(setServerWeight(this.engine, b, s, w), b, s);
+    });
+  }
+
+  private serverChange(result: ReturnType<typeof setServerWeight>, backend: string, server: string): Result<ServerStatus> {
+    if (!result.ok) return result;
+    // The state event of a server without check is noticed here rather than on the next tick.
+    this.engine.stats.sync();
+    return ok(serverStatus(this.engine.backend(backend)!.server(server)!));
+  }
+
+  // ------------------------------------------------------------------ statistics and health
+
+  stats(): Promise<Result<StatsSnapshot>> {
+    return this.answers.run('stats', () => ok(statsSnapshot(this.engine.stats)));
+  }
+
+  series(id: string, range: SeriesRange): Promise<Result<SeriesData>> {
+    return this.answers.run('series', async () => ok(await seriesOf(this.engine, this.history, id, range)));
+  }
+
+  timeline(backend: string, server: string | undefined, range?: TimelineRange): Promise<Result<TimelineData>> {
+    return this.answers.run('timeline', async () => {
+      const b = arg.name('timeline', 'backend', backend);
+      const s = server === undefined || server === null ? undefined : arg.name('timeline', 'server', server);
+      const r = range === undefined || range === null ? {} : arg.record('timeline', 'range', range);
+      const to = arg.optionalTime('timeline', 'range.to', r['to']) ?? Date.now();
+      const from = arg.optionalTime('timeline', 'range.from', r['from']) ?? to - DEFAULT_TIMELINE_MS;
+      if (from > to) throw arg.badValue('timeline', 'range.from', `no later than range.to (${to})`, from);
+      const runtime = this.engine.backend(b);
+      if (!runtime) throw new ControlFailure('LS_ERR_CTL_NOT_FOUND', `timeline: no such backend '${b}' in the running configuration.`);
+      const stored = this.history ? await this.history.healthEvents(b, s, 0, to) : [];
+      if (s !== undefined) {
+        const found = runtime.server(s);
+        if (!found) throw new ControlFailure('LS_ERR_CTL_NOT_FOUND', `timeline: no such server '${s}' in backend '${b}'.`);
+        return ok(timelineOf(b, s, mergeEvents(stored, this.memoryEvents(b, s)), found.status, from, to));
+      }
+      const servers = runtime.servers.map((srv) => {
+        const events = mergeEvents(stored.filter((e) => e.server === srv.name), this.memoryEvents(b, srv.name));
+        return { name: srv.name, initial: events[0]?.from ?? srv.status, events };
+      });
+      const derived = backendEvents(b, servers);
+      const current = runtime.hasUsableServer ? 'UP' : 'DOWN';
+      const data = timelineOf(b, undefined, derived.events, current, from, to);
+      // Before any known transition, the backend was in the state its servers started in.
+      return ok(derived.events.length === 0 || derived.events[0]!.time >= from ? { ...data, initial: derived.events.length === 0 ? current : derived.initial } : data);
+    });
+  }
+
+  /** A server's transitions the engine still holds: its check's ring, or for a server without check its state changes. */
+  private memoryEvents(backend: string, server: string): HealthEvent[] {
+    const runtime = this.engine.backend(backend)?.server(server);
+    if (!runtime) return [];
+    if (runtime.check) return runtime.check.events.toArray();
+    return this.engine.events.recentEvents(Number.MAX_SAFE_INTEGER).reverse().flatMap((e): HealthEvent[] =>
+      e.type === 'state' && e.backend === backend && e.server === server
+        ? [{ time: e.time, backend, server, from: e.from, to: e.to, reason: `Server ${backend}/${server} is ${e.to}` }]
+        : []);
+  }
+
+  checkResults(backend: string, server: string, limit?: number): Promise<Result<CheckResult[]>> {
+    return this.answers.run('checkResults', () => {
+      const b = arg.name('checkResults', 'backend', backend);
+      const s = arg.name('checkResults', 'server', server);
+      const n = arg.optionalInteger('checkResults', 'limit', limit, 1, 10_000, 100);
+      const found = findServer(this.engine, b, s);
+      if ('ok' in found) throw new ControlFailure(found.error.code, `checkResults: ${found.error.message}`);
+      const results = found.server.check?.results.toArray() ?? [];
+      return ok(results.slice(Math.max(0, results.length - n)).map((r): CheckResult => ({
+        time: r.time, code: r.code, durationMs: r.durationMs, ...(r.info ? { info: r.info } : {}), ok: outcomeOf(r) !== 'failed',
+      })));
+    });
+  }
+
+  recentEvents(limit?: number): Promise<Result<EngineEvent[]>> {
+    return this.answers.run('recentEvents', () => ok(this.engine.events.recentEvents(arg.optionalInteger('recentEvents', 'limit', limit, 1, 10_000, 100))));
+  }
+
+  subscribe<K extends ControlTopic>(topics: readonly K[], listener: (event: ControlEvent<K>) => void, options?: SubscribeOptions): () => void {
+    return this.host.subscribe(topics, listener, options);
+  }
+
+  // ------------------------------------------------------------------ certificates
+
+  certCaStatus(): Promise<Result<CaInfo | null>> {
+    return this.answers.run('certCaStatus', () => certAnswer(() => this.certs.caStatus()));
+  }
+
+  certCaInit(request: CaInitRequest): Promise<Result<CaInfo>> {
+    return this.answers.run('certCaInit', () => {
+      const r = request === undefined || request === null ? {} : arg.record('certCaInit', 'request', request);
+      return certAnswer(() => this.certs.initCa({ ...r, force: r['force'] === true }));
+    });
+  }
+
+  certCaExport(format: 'pem' | 'der'): Promise<Result<CertCaExport>> {
+    return this.answers.run('certCaExport', () => {
+      const f = arg.oneOf('certCaExport', 'format', format, ['pem', 'der'] as const);
+      return certAnswer((): CertCaExport => f === 'der'
+        ? { format: f, data: this.certs.exportCa('der').toString('base64'), fileName: 'loadstar-ca.crt' }
+        : { format: 'pem', data: this.certs.exportCa('pem'), fileName: 'loadstar-ca.pem' });
+    });
+  }
+
+  certIssue(request: IssueRequest): Promise<Result<CertInfo>> {
+    return this.answers.run('certIssue', () => {
+      const r = arg.record('certIssue', 'request', request);
+      return certAnswer(() => this.certs.issue({ ...(r as unknown as IssueRequest), selfSigned: r['selfSigned'] === true }));
+    });
+  }
+
+  certImport(request: CertImportRequest): Promise<Result<CertInfo>> {
+    return this.answers.run('certImport', () => {
+      const r = arg.record('certImport', 'request', request);
+      const pems: unknown = r['pems'];
+      if (!Array.isArray(pems) || pems.length === 0 || pems.some((p) => typeof p !== 'string')) {
+        throw new CertError('LS_ERR_CERT_NO_CERTIFICATE', 'pems must be a non-empty list of PEM texts');
+      }
+      if (r['passphrase'] !== undefined && typeof r['passphrase'] !== 'string') {
+        throw new CertError('LS_ERR_CERT_KEY_PASSPHRASE', 'the passphrase must be text');
+      }
+      const sources = (pems as string[]).map((data, i) => ({ label: `upload #${i + 1}`, data }));
+      const stored = this.certs.import({ name: r['name'] as string, sources, ...(r['passphrase'] !== undefined ? { passphrase: r['passphrase'] as string } : {}) });
+      return { ok: true, value: stored.info, warnings: stored.warnings };
+    });
+  }
+
+  certList(): Promise<Result<CertListing>> {
+    return this.answers.run('certList', () => certAnswer(() => this.certs.list()));
+  }
+
+  certRemove(name: string): Promise<Result<{ name: string }>> {
+    return this.answers.run('certRemove', () => certAnswer(() => {
+      this.certs.remove(name);
+      return { name };
+    }));
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** Runs a lifecycle change after the previous one has finished. */
+  private exclusive<T>(method: string, body: () => Promise<Result<T>>): Promise<Result<T>> {
+    const run = this.lifecycleQueue.then(() => this.answers.run(method, body));
+    this.lifecycleQueue = run;
+    return run;
   }
 }

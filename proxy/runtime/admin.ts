@@ -1,15 +1,28 @@
 /**
- * Runtime administration of servers (the control contract's setServerState and
- * setServerWeight, and later the runtime API's `set server`): admin states
- * ready / drain / maint and weights, applied to the running tables.
+ * Runtime administration of servers: admin states ready / drain / maint and
+ * weights, applied to the running tables. The one door for these changes:
+ * the control contract (setServerState / setServerWeight), the runtime API
+ * socket (`set server`, `disable/enable server`, `set weight`) and the stats
+ * page's admin form all call these functions.
  */
-import type { Engine } from '../engine.ts';
+import type { ErrorCode } from '../errors.ts';
 import type { RuntimeBackend } from './backend.ts';
 import type { RuntimeServer } from './server.ts';
-import type { ServerAdminState, ServerChangeResult } from '../control/contract.ts';
 
-function find(engine: Engine, backendName: string, serverName: string): { backend: RuntimeBackend; server: RuntimeServer } | ServerChangeResult {
-  const backend = engine.backend(backendName);
+export type ServerAdminState = 'ready' | 'drain' | 'maint';
+
+/** What the running tables are looked up in (the engine). */
+export interface BackendLookup {
+  backend(name: string): RuntimeBackend | undefined;
+}
+
+export type AdminResult =
+  | { ok: true }
+  | { ok: false; error: { code: Extract<ErrorCode, 'LS_ERR_CTL_NOT_FOUND' | 'LS_ERR_CTL_BAD_VALUE'>; message: string } };
+
+/** The backend and server by name, or the answer saying which one is missing. */
+export function findServer(tables: BackendLookup, backendName: string, serverName: string): { backend: RuntimeBackend; server: RuntimeServer } | Extract<AdminResult, { ok: false }> {
+  const backend = tables.backend(backendName);
   if (!backend) return { ok: false, error: { code: 'LS_ERR_CTL_NOT_FOUND', message: `No such backend '${backendName}'.` } };
   const server = backend.server(serverName);
   if (!server) return { ok: false, error: { code: 'LS_ERR_CTL_NOT_FOUND', message: `No such server '${serverName}' in backend '${backendName}'.` } };
@@ -25,11 +38,11 @@ function applyUsable(backend: RuntimeBackend, server: RuntimeServer, usable: boo
   else backend.balancer.update(server);
 }
 
-export function setServerAdminState(engine: Engine, backendName: string, serverName: string, state: ServerAdminState): ServerChangeResult {
+export function setServerAdminState(tables: BackendLookup, backendName: string, serverName: string, state: ServerAdminState): AdminResult {
   if (state !== 'ready' && state !== 'drain' && state !== 'maint') {
     return { ok: false, error: { code: 'LS_ERR_CTL_BAD_VALUE', message: `'${String(state)}' is not a server state; use ready, drain or maint.` } };
   }
-  const found = find(engine, backendName, serverName);
+  const found = findServer(tables, backendName, serverName);
   if ('ok' in found) return found;
   const { backend, server } = found;
   const admin = state === 'ready' ? 'READY' : state === 'drain' ? 'DRAIN' : 'MAINT';
@@ -44,11 +57,11 @@ export function setServerAdminState(engine: Engine, backendName: string, serverN
   return { ok: true };
 }
 
-export function setServerWeight(engine: Engine, backendName: string, serverName: string, weight: number): ServerChangeResult {
+export function setServerWeight(tables: BackendLookup, backendName: string, serverName: string, weight: number): AdminResult {
   if (!Number.isInteger(weight) || weight < 0 || weight > 256) {
     return { ok: false, error: { code: 'LS_ERR_CTL_BAD_VALUE', message: `weight must be an integer from 0 to 256, got '${weight}'.` } };
   }
-  const found = find(engine, backendName, serverName);
+  const found = findServer(tables, backendName, serverName);
   if ('ok' in found) return found;
   applyServerWeight(found.backend, found.server, weight);
   return { ok: true };

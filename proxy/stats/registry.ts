@@ -16,6 +16,9 @@ import type { HealthEvent } from '../checks/index.ts';
 import { outcomeOf } from '../checks/types.ts';
 import { StatCounters, sessionStarted } from './counters.ts';
 import { Series } from './series.ts';
+import { PROXY_DEFAULTS } from '../config/provision.ts';
+import { httpAccessEntry, tcpAccessEntry } from './access-log.ts';
+import type { AccessLogEntry, AccessLogOutput } from './access-log.ts';
 
 /** What the statistics read of the running engine. */
 export interface StatsTables {
@@ -24,35 +27,49 @@ export interface StatsTables {
   backends: ReadonlyMap<string, RuntimeBackend>;
 }
 
-/** One finished exchange (HTTP request or TCP session), as the structured access-log stream carries it. */
-export interface AccessLogEntry {
-  /** epoch ms when the request (HTTP) or connection (TCP) started */
+export type { AccessLogEntry };
+
+/** A status label of a server or backend changed (admin state, checks, a server without check taken out). */
+export interface StateEvent {
+  type: 'state';
   time: number;
-  mode: 'http' | 'tcp';
-  frontend: string;
-  backend?: string;
+  backend: string;
   server?: string;
-  client: string;
-  method?: string;
-  url?: string;
-  /** HTTP status, 0 when no response was sent (aborted) or in TCP mode. */
-  status: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** ms: queue wait, connect, response headers (from start), total; -1 = not reached. */
-  tw: number;
-  tc: number;
-  tr: number;
-  tt: number;
-  /** HAProxy's two-letter termination state. */
-  termination: string;
-  retries: number;
+  from: string;
+  to: string;
 }
 
-export type StatsEvent =
-  | { type: 'health'; time: number; event: HealthEvent }
-  | { type: 'state'; time: number; backend: string; server?: string; from: string; to: string }
-  | { type: 'alert'; time: number; message: string };
+/** One second of one object (HAProxy-style id: `frontend:NAME`, `backend:NAME`, `server:BACKEND/SERVER`). */
+export interface ObjectTick {
+  id: string;
+  /** Requests (HTTP) or sessions (TCP) during the second. */
+  requests: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Responses by status class during the second: 1xx … 5xx. */
+  hrsp: [number, number, number, number, number];
+  /** Sessions and queued requests at the end of the second. */
+  current: number;
+  queue: number;
+  /** Response time percentiles of the second, ms. */
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** Every object that was active during one second (from the per-second series, once a second). */
+export interface StatsTick {
+  /** Start of the second, epoch ms. */
+  t: number;
+  objects: ObjectTick[];
+}
+
+/** Where the registry reports what it notices (the engine's event hub). */
+export interface StatsOutput extends AccessLogOutput {
+  state(event: StateEvent): void;
+  tickWanted(): boolean;
+  tick(tick: StatsTick): void;
+}
 
 export class StatsRegistry {
   readonly startedAt = Date.now();
@@ -61,8 +78,8 @@ export class StatsRegistry {
   private readonly servers = new Map<string, StatCounters>();
   private tables: StatsTables | undefined;
   private timer: NodeJS.Timeout | undefined;
-  readonly accessSubscribers = new Set<(entry: AccessLogEntry) => void>();
-  readonly eventSubscribers = new Set<(event: StatsEvent) => void>();
+  /** The engine's event hub: access-log entries, state changes, the per-second tick. */
+  output: StatsOutput | undefined;
   /** Process-wide totals (show info CumConns / CumReq). */
   cumConns = 0;
   cumReq = 0;
@@ -110,25 +127,32 @@ export class StatsRegistry {
   tick(now = Date.now()): void {
     const tables = this.tables;
     if (!tables) return;
-    for (const frontend of tables.frontends.values()) {
+    // The second just closed, pushed to live views when someone listens (computed from the series, never per request).
+    const live: StatsTick | undefined = this.output?.tickWanted() ? { t: (Math.floor(now / 1000) - 1) * 1000, objects: [] } : undefined;
+    for (const [name, frontend] of tables.frontends) {
       const c = frontend.stats;
       rates(c);
       sample(c, c.scur, 0, now);
+      if (live) addTick(live, `frontend:${name}`, c, (frontend.config.mode ?? PROXY_DEFAULTS.mode) === 'tcp');
     }
     for (const backend of tables.backends.values()) {
       const b = backend.stats;
       rates(b);
       let queued = backend.queue.length;
+      const tcp = backend.mode === 'tcp';
       for (const server of backend.servers) {
         const s = server.stats;
         rates(s);
         this.syncServer(backend, server, now);
         queued += server.queued;
         sample(s, server.served, server.queued, now);
+        if (live) addTick(live, `server:${backend.name}/${server.name}`, s, tcp);
       }
       this.syncBackend(backend, now);
       sample(b, b.scur, queued, now);
+      if (live) addTick(live, `backend:${backend.name}`, b, tcp);
     }
+    if (live) this.output!.tick(live);
   }
 
   /** Brings check failures and state changes up to date (before a read, and on the tick). */
@@ -150,7 +174,7 @@ export class StatsRegistry {
       s.checksSeen = check.count;
     }
     const from = s.lastStatus;
-    if (s.noteStatus(server.status, server.usable, now)) this.emit({ type: 'state', time: now, backend: backend.name, server: server.name, from, to: server.status });
+    if (s.noteStatus(server.status, server.usable, now)) this.output?.state({ type: 'state', time: now, backend: backend.name, server: server.name, from, to: server.status });
   }
 
   private syncBackend(backend: RuntimeBackend, now: number): void {
@@ -159,11 +183,11 @@ export class StatsRegistry {
     const from = b.lastStatus;
     if (b.noteStatus(up ? 'UP' : 'DOWN', up, now)) {
       if (!up) b.chkdown++;
-      this.emit({ type: 'state', time: now, backend: backend.name, from, to: up ? 'UP' : 'DOWN' });
+      this.output?.state({ type: 'state', time: now, backend: backend.name, from, to: up ? 'UP' : 'DOWN' });
     }
   }
 
-  /** A health transition (from proxy/checks): counted at once, so short flaps are not missed. */
+  /** A health transition (from proxy/checks): counted at once, so short flaps are not missed (the engine publishes the event). */
   healthEvent(event: HealthEvent): void {
     const s = this.servers.get(`${event.backend}/${event.server}`);
     if (s) {
@@ -173,16 +197,10 @@ export class StatsRegistry {
       if (server) s.noteStatus(server.status, server.usable, event.time);
       if (backend) this.syncBackend(backend, event.time);
     }
-    this.emit({ type: 'health', time: event.time, event });
   }
 
-  alert(message: string): void {
-    if (this.eventSubscribers.size > 0) this.emit({ type: 'alert', time: Date.now(), message });
-  }
-
-  private emit(event: StatsEvent): void {
-    for (const fn of this.eventSubscribers) fn(event);
-  }
+  /** Alerts reach the event hub through the engine's log sink, whether or not statistics are on. */
+  alert(): void {}
 
   // ------------------------------------------------------------------ hot path (called by the logger and the engine)
 
@@ -258,14 +276,8 @@ export class StatsRegistry {
       b.wretr += tx.retries;
       exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt);
     }
-    if (this.accessSubscribers.size > 0) {
-      const info = client.connectionInfo();
-      this.publish({
-        time: tx.startedAt, mode: 'http', frontend: frontend.name, backend: tx.backend?.name, server: tx.server?.name,
-        client: `${info.src ?? ''}:${info.srcPort ?? ''}`, method: tx.request.method, url: tx.request.url, status,
-        bytesIn, bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, tt, termination: tx.termination, retries: tx.retries,
-      });
-    }
+    const output = this.output;
+    if (output?.accessLogWanted()) output.accessLog(httpAccessEntry(frontend, tx, bytesIn, bytesOut, tt));
   }
 
   /** A request that never became a transaction: invalid (400), or its head timed out (408). */
@@ -297,17 +309,8 @@ export class StatsRegistry {
       }
       exchangeOutcome(b, s, record.termination, 0, record.tw, record.tc, record.tc >= 0 ? record.tw + record.tc : -1, tt);
     }
-    if (this.accessSubscribers.size > 0) {
-      this.publish({
-        time: record.acceptedAt, mode: 'tcp', frontend: record.frontend.name, backend: backend?.name, server: record.server?.name,
-        client: `${record.client.remoteAddress ?? ''}:${record.client.remotePort ?? ''}`, status: 0,
-        bytesIn: record.bytesIn, bytesOut: record.bytesOut, tw: record.tw, tc: record.tc, tr: -1, tt, termination: record.termination, retries: record.retries,
-      });
-    }
-  }
-
-  private publish(entry: AccessLogEntry): void {
-    for (const fn of this.accessSubscribers) fn(entry);
+    const output = this.output;
+    if (output?.accessLogWanted()) output.accessLog(tcpAccessEntry(record, tt));
   }
 
   /** Counters of one object by name (tests, control contract). */
@@ -371,6 +374,20 @@ function take(map: Map<string, StatCounters>, key: string): StatCounters {
 
 function prune(map: Map<string, StatCounters>, prefix: string, keep: Set<string>): void {
   for (const key of map.keys()) if (!keep.has(prefix + key)) map.delete(key);
+}
+
+/** Adds one object's second to the tick when anything moved or is waiting. */
+function addTick(tick: StatsTick, id: string, c: StatCounters, tcp: boolean): void {
+  const p = c.series?.lastSeconds(1)[0];
+  if (!p || p.t !== tick.t) return;
+  const v = p.values;
+  const requests = tcp ? v.sessions : v.requests;
+  if (requests === 0 && v.sessions === 0 && v.bytesIn === 0 && v.bytesOut === 0 && v.current === 0 && v.queue === 0
+    && v.hrsp1xx + v.hrsp2xx + v.hrsp3xx + v.hrsp4xx + v.hrsp5xx === 0) return;
+  tick.objects.push({
+    id, requests, bytesIn: v.bytesIn, bytesOut: v.bytesOut, hrsp: [v.hrsp1xx, v.hrsp2xx, v.hrsp3xx, v.hrsp4xx, v.hrsp5xx],
+    current: v.current, queue: v.queue, p50: v.p50, p95: v.p95, p99: v.p99,
+  });
 }
 
 function rates(c: StatCounters): void {

@@ -5,17 +5,17 @@ import fs from 'node:fs';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
-import { CONTROL_CHANNELS } from '../../../proxy/control/contract.ts';
-import type { CertResult } from '../../../proxy/control/contract.ts';
+import { CONTROL_METHODS } from '../../../proxy/control/contract.ts';
+import type { Result } from '../../../proxy/control/contract.ts';
 import { makeChain, tempDir } from './fixtures.ts';
 
 function control(dataDir: string): InProcessControl {
   // The certificate methods never touch the engine; it is built (not started) because the contract is one object.
   const parsed = parseConfig([{ name: 'empty.cfg', text: 'defaults\n    mode http\n' }]);
-  return new InProcessControl(new Engine(parsed.config, { sink: { traffic() {}, alert() {} } }), parsed.config, { dataDir });
+  return new InProcessControl(new Engine(parsed.config, { sink: { traffic() {}, alert() {} } }), { dataDir });
 }
 
-function value<T>(result: CertResult<T>): T {
+function value<T>(result: Result<T>): T {
   assert.ok(result.ok, result.ok ? '' : `${result.error.code}: ${result.error.message}`);
   return result.value;
 }
@@ -54,7 +54,7 @@ test('the control contract creates the CA, exports it, issues, imports uploaded 
 
 test('bad arguments from the UI are answers with codes, never throws', async () => {
   const ctl = control(tempDir());
-  const code = async (p: Promise<CertResult<unknown>>) => { const r = await p; return r.ok ? 'ok' : r.error.code; };
+  const code = async (p: Promise<Result<unknown>>) => { const r = await p; return r.ok ? 'ok' : r.error.code; };
   assert.equal(await code(ctl.certIssue({ name: 'x', dns: ['a.home.test'] })), 'LS_ERR_CERT_CA_MISSING');
   assert.equal(await code(ctl.certIssue({ name: '', dns: ['a.home.test'], selfSigned: true })), 'LS_ERR_CERT_BAD_NAME');
   assert.equal(await code(ctl.certIssue({ name: 42 as never, dns: ['a.home.test'], selfSigned: true })), 'LS_ERR_CERT_BAD_NAME');
@@ -74,7 +74,7 @@ test('bad arguments from the UI are answers with codes, never throws', async () 
 });
 
 test('every certificate method has an area:verb channel', () => {
-  const cert = Object.entries(CONTROL_CHANNELS).filter(([method]) => method.startsWith('cert'));
+  const cert = Object.entries(CONTROL_METHODS).filter(([method]) => method.startsWith('cert')).map(([method, m]) => [method, m.channel]);
   assert.deepEqual(cert, [
     ['certCaStatus', 'ca:status'], ['certCaInit', 'ca:init'], ['certCaExport', 'ca:export'],
     ['certIssue', 'cert:issue'], ['certImport', 'cert:import'], ['certList', 'cert:list'], ['certRemove', 'cert:remove'],

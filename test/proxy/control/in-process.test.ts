@@ -3,8 +3,14 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
-import { CONTROL_CHANNELS } from '../../../proxy/control/contract.ts';
+import { CONTROL_METHODS } from '../../../proxy/control/contract.ts';
+import type { Result } from '../../../proxy/control/contract.ts';
 import { startNamedServer, request, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
+
+function value<T>(result: Result<T>): T {
+  assert.ok(result.ok, result.ok ? '' : `${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
 
 const text = (port: number, app: number, body = '') => `${HTTP_DEFAULTS}frontend web
     bind 127.0.0.1:${port}
@@ -20,30 +26,30 @@ test('the control contract validates, applies and reports status; an invalid tex
   const first = parseConfig([{ name: 'site.cfg', text: text(port, app.port) }]);
   const engine = new Engine(first.config, { sink: { traffic() {}, alert() {} } });
   await engine.start();
-  const control = new InProcessControl(engine, first.config);
+  const control = new InProcessControl(engine);
   try {
     assert.equal((await request(port)).body, 'app');
 
-    const bad = await control.validateConfig('backend app\n    balanse roundrobin\n', 'edit.cfg');
-    assert.equal(bad.ok, false);
+    const bad = value(await control.validateConfig('backend app\n    balanse roundrobin\n', 'edit.cfg'));
+    assert.equal(bad.valid, false);
     assert.equal(bad.diagnostics[0]!.line, 2);
     assert.match(bad.diagnostics[0]!.text, /^\[ALERT\] parsing \[edit\.cfg:2\] : unknown keyword 'balanse'/);
 
     const refused = await control.applyConfig('frontend web\n    bind 127.0.0.1:1 ssl\n');
-    assert.equal(refused.applied, false);
+    assert.equal(refused.ok, false);
     assert.equal((await request(port)).body, 'app', 'the running configuration still serves');
 
     const applied = await control.applyConfig(text(port, app.port, '    http-request return status 200 content-type text/plain string changed if { path /x }\n'));
-    assert.equal(applied.applied, true);
+    assert.equal(applied.ok, true);
     assert.equal((await request(port, '/x')).body, 'changed');
     assert.equal((await request(port, '/')).body, 'app');
 
-    const status = await control.status();
-    assert.deepEqual(status.listeners.map((l) => [l.frontend, l.port]), [['web', port]]);
+    const status = value(await control.status());
+    assert.deepEqual(status.frontends.map((f) => [f.name, f.binds.map((b) => b.port)]), [['web', [port]]]);
     assert.equal(status.backends[0]!.algorithm, 'leastconn');
     assert.equal(status.backends[0]!.servers[0]!.weight, 3);
     assert.equal(status.backends[0]!.servers[0]!.total, 1, 'the new tables count from the reload on');
-    assert.deepEqual(Object.values(CONTROL_CHANNELS).filter((c) => !/^[a-z]+:[a-z]+$/.test(c)), []);
+    assert.deepEqual(Object.values(CONTROL_METHODS).map((m) => m.channel).filter((c) => !/^[a-z]+:[a-z]+$/.test(c)), []);
   } finally {
     await engine.stop(100);
     await app.close();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
-import type { AccessLogEntry, StatsEvent } from '../../../proxy/control/contract.ts';
+import type { AccessLogEntry, EngineEvent } from '../../../proxy/control/contract.ts';
 import { startNamedServer, request, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 
 test('the control contract reports counters, series, the health timeline, and pushes access-log entries and events', async () => {
@@ -17,14 +17,16 @@ backend app
 ` }]);
   const engine = new Engine(parsed.config, { sink: { traffic() {}, alert() {} } });
   await engine.start();
-  const control = new InProcessControl(engine, parsed.config);
+  const control = new InProcessControl(engine);
   const entries: AccessLogEntry[] = [];
-  const events: StatsEvent[] = [];
-  const stopLog = control.subscribe('access-log', (e) => entries.push(e));
-  const stopEvents = control.subscribe('events', (e) => events.push(e));
+  const events: EngineEvent[] = [];
+  const stopLog = control.subscribe(['access-log'], (e) => entries.push(e.payload));
+  const stopEvents = control.subscribe(['events'], (e) => events.push(e.payload));
   try {
     for (let i = 0; i < 3; i++) assert.equal((await request(port, `/r${i}`)).status, 200);
-    const snapshot = await control.stats();
+    const stats = await control.stats();
+    assert.ok(stats.ok);
+    const snapshot = stats.value;
     const frontend = snapshot.objects.find((o) => o.id === 'frontend:web');
     assert.equal(frontend?.fields['req_tot'], 3);
     assert.equal(frontend?.fields['hrsp_2xx'], 3);
@@ -34,8 +36,8 @@ backend app
     await new Promise((r) => setTimeout(r, 2100));
     const second = await control.series('frontend:web', { resolution: 'second', count: 5 });
     assert.ok(second.ok);
-    assert.equal(second.points.length, 5);
-    assert.equal(second.points.reduce((sum, p) => sum + p.values.requests, 0), 3);
+    assert.equal(second.value.points.length, 5);
+    assert.equal(second.value.points.reduce((sum, p) => sum + p.values.requests, 0), 3);
     assert.equal((await control.series('frontend:nope', { resolution: 'second', count: 5 })).ok, false);
     const tooLong = await control.series('frontend:web', { resolution: 'second', count: 901 });
     assert.equal(!tooLong.ok && tooLong.error.code, 'LS_ERR_CTL_BAD_VALUE');
@@ -50,7 +52,7 @@ backend app
     while (engine.backend('app')!.server('s1')!.usable && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const timeline = await control.timeline('app', 's1');
     assert.ok(timeline.ok);
-    assert.equal(timeline.events.at(-1)?.to, 'DOWN');
+    assert.equal(timeline.value.events.at(-1)?.to, 'DOWN');
     assert.ok(events.some((e) => JSON.stringify(e).includes('is DOWN')), JSON.stringify(events));
     const missing = await control.timeline('app', 'nope');
     assert.equal(!missing.ok && missing.error.code, 'LS_ERR_CTL_NOT_FOUND');

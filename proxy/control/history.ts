@@ -1,0 +1,17 @@
+/**
+ * Where the control contract finds what is older than the engine's memory
+ * rings (15 minutes per second, 24 hours per minute, the last health events
+ * of each server): the data dir's history store (proxy/store), which
+ * implements this interface structurally without importing control.
+ */
+import type { HealthEvent, SeriesPoint, StatsObjectId } from './contract.ts';
+
+export interface HistorySource {
+  /** Per-minute points of one object whose slot starts within [fromMs, toMs], oldest first. */
+  series(id: StatsObjectId, fromMs: number, toMs: number): SeriesPoint[] | Promise<SeriesPoint[]>;
+  /**
+   * Health transitions within [fromMs, toMs], oldest first: of one server, or
+   * of every server of the backend when `server` is undefined.
+   */
+  healthEvents(backend: string, server: string | undefined, fromMs: number, toMs: number): HealthEvent[] | Promise<HealthEvent[]>;
+}

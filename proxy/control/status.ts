@@ -1,0 +1,106 @@
+/**
+ * The status snapshot: the engine's lifecycle, frontends with their binds and
+ * routing, backends and servers with admin state, weights and their check,
+ * all read from the engine at the moment of the call (the configuration in
+ * force, never a copy that a reload would leave stale).
+ */
+import type { Engine } from '../engine.ts';
+import type { Proxy, SwitchingRule } from '../config/model.ts';
+import { PROXY_DEFAULTS, SERVER_DEFAULTS } from '../config/provision.ts';
+import type { RuntimeBackend } from '../runtime/backend.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+import type { BackendStatus, BindStatus, FrontendStatus, RouteStatus, ServerAdminState, ServerCheckStatus, ServerStatus, StatusSnapshot } from './contract.ts';
+
+export function statusSnapshot(engine: Engine, now = Date.now()): StatusSnapshot {
+  const config = engine.currentConfig();
+  // Status labels and last-change times as of now (a change made outside the checks is noticed here).
+  engine.stats.sync(now);
+  const listeners = engine.listenerStatus();
+  const frontends: FrontendStatus[] = [];
+  const backends: BackendStatus[] = [];
+  for (const proxy of config.proxies) {
+    if (proxy.disabled || proxy.kind === 'defaults') continue;
+    if (proxy.kind === 'frontend' || proxy.kind === 'listen') {
+      frontends.push({
+        name: proxy.name,
+        mode: proxy.mode ?? PROXY_DEFAULTS.mode,
+        binds: listeners.filter((l) => l.frontend === proxy.name).map((l): BindStatus => ({
+          address: l.address.host === '' ? (l.address.family === 'ipv6' ? '::' : '0.0.0.0') : l.address.host,
+          port: l.listening ?? l.port,
+          tls: l.bind.ssl,
+          listening: l.listening !== undefined,
+        })),
+        routes: proxy.switchingRules.map((rule) => ({ backend: rule.backend, condition: conditionText(proxy, rule) } satisfies RouteStatus)),
+        ...(proxy.defaultBackend ? { defaultBackend: proxy.defaultBackend.name } : proxy.kind === 'listen' ? { defaultBackend: proxy.name } : {}),
+        current: engine.stats.counters('frontend', proxy.name)?.scur ?? 0,
+      });
+    }
+    if (proxy.kind === 'backend' || proxy.kind === 'listen') {
+      const runtime = engine.backend(proxy.name);
+      if (runtime) backends.push(backendStatus(proxy, runtime));
+    }
+  }
+  return { at: now, lifecycle: engine.lifecycle(), frontends, backends };
+}
+
+function backendStatus(proxy: Proxy, runtime: RuntimeBackend): BackendStatus {
+  const servers = runtime.servers.map(serverStatus);
+  return {
+    name: proxy.name,
+    mode: proxy.mode ?? PROXY_DEFAULTS.mode,
+    algorithm: proxy.balance?.algorithm ?? PROXY_DEFAULTS.balance,
+    queued: runtime.queue.length,
+    usable: servers.filter((s) => s.usable).length,
+    servers,
+  };
+}
+
+export function serverStatus(server: RuntimeServer): ServerStatus {
+  const check = server.check;
+  const admin = check ? check.state.admin : server.admin;
+  // Slow start: the weight in effect is a sixteenth-step share of the runtime weight.
+  const weight = server.warmup === undefined ? server.weight : Math.floor((server.weight * server.warmup) / 16);
+  return {
+    name: server.name,
+    address: `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`,
+    status: server.status,
+    admin: admin.toLowerCase() as ServerAdminState,
+    usable: server.usable && server.weight > 0,
+    weight,
+    configuredWeight: server.config.options.weight ?? SERVER_DEFAULTS.weight,
+    backup: server.backup,
+    current: server.served,
+    queued: server.queued,
+    maxconn: server.maxconn,
+    total: server.total,
+    connectErrors: server.connectErrors,
+    retries: server.retries,
+    lastChange: server.stats.lastChange,
+    ...(check ? { check: checkStatus(server) } : {}),
+  };
+}
+
+function checkStatus(server: RuntimeServer): ServerCheckStatus {
+  const check = server.check!;
+  const last = check.results.last();
+  const settings = check.settings;
+  const kind = !settings.active ? 'agent' : settings.kind === 'tcp' && settings.target.tls ? 'ssl' : settings.kind;
+  return {
+    kind,
+    ...(last ? { lastCode: last.code, lastDurationMs: last.durationMs, ...(last.info ? { lastInfo: last.info } : {}) } : {}),
+    inter: settings.timings.inter,
+    rise: settings.timings.rise,
+    fall: settings.timings.fall,
+  };
+}
+
+/** `if is_api`, `unless { ssl_fc }`: the rule's condition words as written on its line; '' when unconditional. */
+function conditionText(proxy: Proxy, rule: SwitchingRule): string {
+  if (!rule.condition) return '';
+  const directive = proxy.section.directives.find((d) => d.loc === rule.loc)
+    ?? proxy.section.directives.find((d) => d.keyword === 'use_backend' && d.loc.line === rule.loc.line && d.loc.file === rule.loc.file);
+  if (!directive) return '';
+  const words = directive.args;
+  const start = words.findIndex((w, i) => i > 0 && (w === 'if' || w === 'unless'));
+  return start < 0 ? '' : words.slice(start).join(' ');
+}

@@ -1,0 +1,87 @@
+/**
+ * Health timelines from transitions: the state at the start of a range, the
+ * transitions inside it and the share of it spent usable. A backend's
+ * timeline is derived from its servers': UP while at least one is usable.
+ * Pure functions of the events, so the rules are tested without sockets.
+ */
+import type { HealthEvent, TimelineData } from './contract.ts';
+
+/** A status label that takes new traffic: UP, "UP 2/3" (going down, still serving), "no check". */
+export function usableLabel(label: string): boolean {
+  return label.startsWith('UP') || label === 'no check';
+}
+
+/**
+ * One object's timeline within [from, to].
+ * @param events every known transition of the object, oldest first (may start before `from`)
+ * @param current the object's label now, the state when no transition is known at all
+ */
+export function timelineOf(backend: string, server: string | undefined, events: readonly HealthEvent[], current: string, from: number, to: number): TimelineData {
+  const before = events.filter((e) => e.time < from);
+  const inRange = events.filter((e) => e.time >= from && e.time <= to);
+  const after = events.find((e) => e.time > to);
+  const initial = before.length > 0 ? before[before.length - 1]!.to : inRange.length > 0 ? inRange[0]!.from : after ? after.from : current;
+  let up = 0;
+  let state = initial;
+  let at = from;
+  for (const e of inRange) {
+    if (usableLabel(state)) up += e.time - at;
+    state = e.to;
+    at = e.time;
+  }
+  if (usableLabel(state)) up += to - at;
+  const span = to - from;
+  return {
+    backend,
+    ...(server !== undefined ? { server } : {}),
+    initial,
+    events: inRange,
+    uptime: span > 0 ? up / span : usableLabel(initial) ? 1 : 0,
+    from,
+    to,
+  };
+}
+
+/**
+ * A backend's own transitions from its servers': the backend is UP while any
+ * server is usable. Each transition names the server whose change caused it.
+ * @param servers each server's initial label at `since` and its transitions (oldest first)
+ */
+export function backendEvents(backend: string, servers: ReadonlyArray<{ name: string; initial: string; events: readonly HealthEvent[] }>): { initial: string; events: HealthEvent[] } {
+  const state = new Map(servers.map((s) => [s.name, s.initial]));
+  const anyUsable = (): boolean => [...state.values()].some(usableLabel);
+  const initial = anyUsable() ? 'UP' : 'DOWN';
+  const merged = servers.flatMap((s) => s.events).sort((a, b) => a.time - b.time);
+  const out: HealthEvent[] = [];
+  let current = initial;
+  for (const e of merged) {
+    state.set(e.server, e.to);
+    const next = anyUsable() ? 'UP' : 'DOWN';
+    if (next === current) continue;
+    out.push({
+      time: e.time,
+      backend,
+      server: e.server,
+      from: current,
+      to: next,
+      ...(e.code !== undefined ? { code: e.code } : {}),
+      ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}),
+      reason: next === 'DOWN' ? `backend ${backend} has no server available! (${e.reason})` : `backend ${backend} is UP again: ${e.reason}`,
+    });
+    current = next;
+  }
+  return { initial, events: out };
+}
+
+/** Merges transitions from two sources (history store and memory), oldest first, without duplicates. */
+export function mergeEvents(a: readonly HealthEvent[], b: readonly HealthEvent[]): HealthEvent[] {
+  const seen = new Set<string>();
+  const out: HealthEvent[] = [];
+  for (const e of [...a, ...b]) {
+    const key = `${e.time}|${e.backend}|${e.server}|${e.from}|${e.to}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(e);
+  }
+  return out.sort((x, y) => x.time - y.time);
+}
