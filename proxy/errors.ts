@@ -56,6 +56,12 @@ export const ERROR_CODES = {
   LS_ERR_CERT_READ: 'a certificate or key file given on the command line could not be read',
   LS_ERR_TLS_LOAD: 'a certificate, key, CA or crt-list file named by a bind or server line cannot be used',
   LS_ERR_CTL_CONFLICT: 'the configuration file changed since the change was started (edited by hand or by another window); reload it and apply again',
+  // `loadstar serve`'s admin server (proxy/admin) and the data dir's history store (proxy/store).
+  LS_ERR_ADMIN_NO_PASSWORD: 'the admin server would listen on a non-loopback address but no admin password is set',
+  LS_ERR_ADMIN_PASSWORD: 'the admin password cannot be set or read (too short, unreadable or damaged admin.json)',
+  LS_ERR_ADMIN_LISTEN: 'the admin address is malformed or cannot be listened on',
+  LS_ERR_ADMIN_TLS: 'the admin certificate given with --tls-crt cannot be used',
+  LS_ERR_STORE_OPEN: 'the history database in the data dir cannot be opened or is damaged',
   LS_ERR_STORE_WRITE: 'haproxy.cfg or a version file in the data dir cannot be written',
 } as const;
 
@@ -139,6 +145,22 @@ export class TlsLoadError extends LoadstarError {
 export class CertError extends LoadstarError {
   declare readonly code: CertErrorCode;
   constructor(code: CertErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** `loadstar serve` cannot start its admin server as asked; the message says what to do. */
+export class AdminError extends LoadstarError {
+  declare readonly code: Extract<ErrorCode, `LS_ERR_ADMIN_${string}`>;
+  constructor(code: Extract<ErrorCode, `LS_ERR_ADMIN_${string}`>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** The history store in the data dir cannot be used. */
+export class StoreError extends LoadstarError {
+  declare readonly code: Extract<ErrorCode, `LS_ERR_STORE_${string}`>;
+  constructor(code: Extract<ErrorCode, `LS_ERR_STORE_${string}`>, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

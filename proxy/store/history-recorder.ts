@@ -1,0 +1,154 @@
+/**
+ * Feeds the history store from a running engine, off the hot path:
+ * - once a minute (a few seconds after the minute closed), the minutes each
+ *   object's series ring closed since the last write, in one transaction;
+ *   minutes without activity are skipped;
+ * - health transitions as they happen, collected and written one batch per
+ *   second (one transaction), never one write per event or per request;
+ * - once an hour, the retention and size prune.
+ * Nothing here runs per request: the engine's counters and rings already
+ * aggregate, the recorder only reads them.
+ */
+import type { Engine } from '../engine.ts';
+import type { StatCounters } from '../stats/counters.ts';
+import type { SeriesPoint } from '../stats/series.ts';
+import type { HistoryStore, MinuteRecord, StoredHealthEvent } from './history.ts';
+
+const MINUTE_MS = 60_000;
+
+export interface HistoryRecorderOptions {
+  /** ms after a minute boundary at which the closed minute is written (the ring closes it on the next one-second tick). */
+  minuteDelayMs?: number;
+  /** ms health events wait to be written together; default 1000. */
+  healthFlushMs?: number;
+  /** ms between prunes; default one hour. */
+  pruneEveryMs?: number;
+  log?: (line: string) => void;
+}
+
+export class HistoryRecorder {
+  /** Start (epoch ms) of the newest minute written per object id. */
+  private readonly written = new Map<string, number>();
+  private pendingHealth: StoredHealthEvent[] = [];
+  private healthTimer: NodeJS.Timeout | undefined;
+  private minuteTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly minuteDelayMs: number;
+  private readonly healthFlushMs: number;
+  private readonly pruneEveryMs: number;
+  private readonly log: (line: string) => void;
+  private failed = false;
+
+  constructor(private readonly store: HistoryStore, private readonly engine: Engine, options: HistoryRecorderOptions = {}) {
+    this.minuteDelayMs = options.minuteDelayMs ?? 2500;
+    this.healthFlushMs = options.healthFlushMs ?? 1000;
+    this.pruneEveryMs = options.pruneEveryMs ?? 3600_000;
+    this.log = options.log ?? ((line) => process.stderr.write(line + '\n'));
+  }
+
+  start(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.engine.events.on('events', (event) => {
+      if (event.type === 'health') this.queueHealth(event.event);
+      else if (event.type === 'state' && event.server !== undefined && !this.engine.backend(event.backend)?.server(event.server)?.check) {
+        // Servers without a check: their admin changes are their timeline (a checked server's come as health events).
+        this.queueHealth({ time: event.time, backend: event.backend, server: event.server, from: event.from, to: event.to, reason: `Server ${event.backend}/${event.server} is ${event.to}` });
+      }
+    });
+    this.scheduleMinute();
+    this.pruneTimer = setInterval(() => this.guard('prune', () => this.store.prune()), this.pruneEveryMs).unref();
+    this.guard('prune', () => this.store.prune());
+  }
+
+  /** Writes what is pending (health events, closed minutes) now, and stops. */
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    clearTimeout(this.minuteTimer);
+    clearTimeout(this.healthTimer);
+    clearInterval(this.pruneTimer);
+    this.flushHealth();
+    this.recordMinutes();
+  }
+
+  private scheduleMinute(): void {
+    const now = Date.now();
+    const next = Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS + this.minuteDelayMs;
+    this.minuteTimer = setTimeout(() => {
+      this.recordMinutes();
+      this.scheduleMinute();
+    }, next - now).unref();
+  }
+
+  private queueHealth(event: StoredHealthEvent): void {
+    this.pendingHealth.push(event);
+    this.healthTimer ??= setTimeout(() => this.flushHealth(), this.healthFlushMs).unref();
+  }
+
+  /** Writes the collected health events in one transaction. */
+  flushHealth(): void {
+    clearTimeout(this.healthTimer);
+    this.healthTimer = undefined;
+    const batch = this.pendingHealth;
+    if (batch.length === 0) return;
+    this.pendingHealth = [];
+    this.guard('health events', () => this.store.writeHealthEvents(batch));
+  }
+
+  /** Writes every minute the rings closed since the last write, in one transaction; returns how many points. */
+  recordMinutes(): number {
+    const records: MinuteRecord[] = [];
+    for (const [id, counters] of this.objects()) {
+      const series = counters.series;
+      if (!series) continue;
+      // The first time: every closed minute the ring holds (24 h); then the ones closed since.
+      const after = this.written.get(id) ?? -Infinity;
+      const minutes = Math.min(1440, Math.max(1, Math.ceil((Date.now() - after) / MINUTE_MS) + 1));
+      let newest = this.written.get(id);
+      for (const point of series.lastMinutes(minutes)) {
+        if (point.t <= after) continue;
+        newest = point.t;
+        if (active(point)) records.push({ id, point });
+      }
+      if (newest !== undefined) this.written.set(id, newest);
+    }
+    this.guard('minute points', () => this.store.writeMinutes(records));
+    return records.length;
+  }
+
+  /** Every frontend, backend and server of the running tables with its counters, by contract id. */
+  private *objects(): Generator<[string, StatCounters]> {
+    const tables = this.engine.stats.view();
+    if (!tables) return;
+    const stats = this.engine.stats;
+    for (const name of tables.frontends.keys()) {
+      const c = stats.counters('frontend', name);
+      if (c) yield [`frontend:${name}`, c];
+    }
+    for (const [name, backend] of tables.backends) {
+      const c = stats.counters('backend', name);
+      if (c) yield [`backend:${name}`, c];
+      for (const server of backend.servers) {
+        const s = stats.counters('server', `${name}/${server.name}`);
+        if (s) yield [`server:${name}/${server.name}`, s];
+      }
+    }
+  }
+
+  /** A store failure (disk full, file removed) is reported once and never reaches the engine. */
+  private guard(what: string, action: () => unknown): void {
+    try {
+      action();
+      this.failed = false;
+    } catch (e) {
+      if (!this.failed) this.log(`[ALERT] history: writing ${what} failed, traffic is not affected: ${(e as Error).message}`);
+      this.failed = true;
+    }
+  }
+}
+
+function active(point: SeriesPoint): boolean {
+  for (const v of Object.values(point.values)) if (v !== 0) return true;
+  return false;
+}

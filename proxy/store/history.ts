@@ -1,0 +1,270 @@
+/**
+ * History that survives a restart: per-minute points of every frontend,
+ * backend and server, and health events, in `<data-dir>/history.sqlite`
+ * (SQLite through better-sqlite3).
+ *
+ * Durability: WAL journal with synchronous=NORMAL. Every batch is one
+ * transaction, so a crash (even SIGKILL or power loss in the middle of a
+ * batch) leaves the database as it was after the last committed batch — a
+ * power loss may forget the last batches before a checkpoint, never corrupt
+ * the file.
+ *
+ * Retention: per-minute points and health events are kept 31 days (the
+ * contract's history ranges reach 30 days back), then dropped; no
+ * downsampling, because no screen asks for older data. Minutes without any
+ * activity are not stored (a missing minute reads as zeros), so an idle
+ * object costs nothing. On top of the age limit, the database's live pages
+ * are capped (default 1 GiB): past it, the oldest day of points goes first.
+ * See docs/ui.md for the measured bytes per object-day.
+ *
+ * This module knows nothing about the engine (history-recorder.ts feeds it)
+ * nor about the control contract (whose history source it satisfies
+ * structurally: store sits below control in the layering).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { HealthEvent } from '../checks/index.ts';
+import type { CheckCode } from '../checks/types.ts';
+import { METRICS } from '../stats/series.ts';
+import type { Metric, SeriesPoint } from '../stats/series.ts';
+import { StoreError } from '../errors.ts';
+
+export const HISTORY_FILE = 'history.sqlite';
+export const RETENTION_DAYS = 31;
+export const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
+const MINUTE_MS = 60_000;
+const DAY_MINUTES = 1440;
+const SCHEMA_VERSION = 1;
+
+/** Percentiles are stored as whole microseconds (compact integers instead of 8-byte reals). */
+const PERCENTILES = new Set<Metric>(['p50', 'p95', 'p99']);
+const COLUMNS = METRICS.map((m) => m.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+
+/** A minute of one object, ready to store. */
+export interface MinuteRecord {
+  /** `frontend:<name>`, `backend:<name>`, `server:<backend>/<server>` */
+  id: string;
+  point: SeriesPoint;
+}
+
+/** A health transition of a server, or (server '') of a backend's own state. */
+export type StoredHealthEvent = Omit<HealthEvent, 'code'> & { code?: string };
+
+export interface HistoryStoreOptions {
+  /** Bytes of live pages past which the oldest days are dropped; default 1 GiB. */
+  maxBytes?: number;
+  retentionDays?: number;
+}
+
+export class HistoryStore {
+  private readonly db: Database.Database;
+  private readonly objectIds = new Map<string, number>();
+  private readonly insertObject: Database.Statement;
+  private readonly selectObject: Database.Statement;
+  private readonly insertMinute: Database.Statement;
+  private readonly insertHealth: Database.Statement;
+  private readonly maxBytes: number;
+  private readonly retentionDays: number;
+  private closed = false;
+
+  /** Opens (creating when missing) the database; a file that is not a usable history database is a StoreError. */
+  static open(file: string, options: HistoryStoreOptions = {}): HistoryStore {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      return new HistoryStore(new Database(file), options);
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError('LS_ERR_STORE_OPEN', `cannot open the history database ${file}: ${(e as Error).message}. Move the file away to start a new history.`, { cause: e });
+    }
+  }
+
+  private constructor(db: Database.Database, options: HistoryStoreOptions) {
+    this.db = db;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.retentionDays = options.retentionDays ?? RETENTION_DAYS;
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      // Another process holding the write lock (a second `serve` on the same data dir) waits briefly, then fails.
+      db.pragma('busy_timeout = 2000');
+      this.migrate();
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    this.insertObject = db.prepare('INSERT OR IGNORE INTO objects(name) VALUES (?)');
+    this.selectObject = db.prepare('SELECT id FROM objects WHERE name = ?');
+    this.insertMinute = db.prepare(`INSERT OR REPLACE INTO minutes(object, minute, ${COLUMNS.join(', ')}) VALUES (?, ?, ${COLUMNS.map(() => '?').join(', ')})`);
+    this.insertHealth = db.prepare('INSERT INTO health(time, backend, server, from_state, to_state, code, duration_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError('LS_ERR_STORE_OPEN', `the history database was written by a newer Loadstar (schema ${version}, this one knows ${SCHEMA_VERSION}).`);
+    }
+    if (version === SCHEMA_VERSION) return;
+    this.db.exec(`
+      BEGIN;
+      CREATE TABLE objects(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+      CREATE TABLE minutes(
+        object INTEGER NOT NULL,
+        minute INTEGER NOT NULL,
+        ${COLUMNS.map((c) => `${c} INTEGER NOT NULL`).join(',\n        ')},
+        PRIMARY KEY (object, minute)
+      ) WITHOUT ROWID;
+      CREATE TABLE health(
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        backend TEXT NOT NULL,
+        server TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        code TEXT,
+        duration_ms INTEGER,
+        reason TEXT NOT NULL
+      );
+      CREATE INDEX health_by_object ON health(backend, server, time);
+      CREATE INDEX health_by_time ON health(time);
+      PRAGMA user_version = ${SCHEMA_VERSION};
+      COMMIT;
+    `);
+  }
+
+  private objectId(name: string): number {
+    let id = this.objectIds.get(name);
+    if (id === undefined) {
+      this.insertObject.run(name);
+      id = (this.selectObject.get(name) as { id: number }).id;
+      this.objectIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** Stores minutes in one transaction; a minute already stored for the object is replaced. */
+  writeMinutes(records: readonly MinuteRecord[]): void {
+    if (records.length === 0 || this.closed) return;
+    this.db.transaction(() => {
+      for (const { id, point } of records) {
+        const values = METRICS.map((m) => Math.round(PERCENTILES.has(m) ? point.values[m] * 1000 : point.values[m]));
+        this.insertMinute.run(this.objectId(id), Math.floor(point.t / MINUTE_MS), ...values);
+      }
+    })();
+  }
+
+  /** Stores health events in one transaction. */
+  writeHealthEvents(events: readonly StoredHealthEvent[]): void {
+    if (events.length === 0 || this.closed) return;
+    this.db.transaction(() => {
+      for (const e of events) {
+        this.insertHealth.run(Math.round(e.time), e.backend, e.server ?? '', e.from, e.to, e.code ?? null, e.durationMs === undefined ? null : Math.round(e.durationMs), e.reason);
+      }
+    })();
+  }
+
+  /**
+   * The stored per-minute points of one object whose minute starts within
+   * [fromMs, toMs], oldest first. Sparse: a minute without activity (or
+   * while no engine ran) has no point; read it as zeros.
+   */
+  series(id: string, fromMs: number, toMs: number): SeriesPoint[] {
+    const object = this.db.prepare('SELECT id FROM objects WHERE name = ?').get(id) as { id: number } | undefined;
+    if (!object) return [];
+    const rows = this.db.prepare(`SELECT minute, ${COLUMNS.join(', ')} FROM minutes WHERE object = ? AND minute >= ? AND minute <= ? ORDER BY minute`)
+      .raw().all(object.id, Math.ceil(fromMs / MINUTE_MS), Math.floor(toMs / MINUTE_MS)) as number[][];
+    return rows.map((row) => toPoint(row[0]!, row.slice(1)));
+  }
+
+  /** Health transitions within [fromMs, toMs], oldest first: of one server, or of every server of the backend when `server` is undefined. */
+  healthEvents(backend: string, server: string | undefined, fromMs: number, toMs: number): HealthEvent[] {
+    const rows = (server === undefined
+      ? this.db.prepare('SELECT * FROM health WHERE backend = ? AND time >= ? AND time <= ? ORDER BY time, id').all(backend, Math.floor(fromMs), Math.ceil(toMs))
+      : this.db.prepare('SELECT * FROM health WHERE backend = ? AND server = ? AND time >= ? AND time <= ? ORDER BY time, id').all(backend, server, Math.floor(fromMs), Math.ceil(toMs))) as HealthRow[];
+    return rows.map(toHealthEvent);
+  }
+
+  /** The latest event before `timeMs` (the state at the start of a range), if any is kept. */
+  lastHealthEventBefore(backend: string, server: string | undefined, timeMs: number): HealthEvent | undefined {
+    const row = this.db.prepare('SELECT * FROM health WHERE backend = ? AND server = ? AND time < ? ORDER BY time DESC, id DESC LIMIT 1')
+      .get(backend, server ?? '', Math.floor(timeMs)) as HealthRow | undefined;
+    return row && toHealthEvent(row);
+  }
+
+  /**
+   * Drops what is older than the retention, then, while the live pages exceed
+   * the size cap, the oldest remaining day of points. Each step is its own
+   * transaction so a large prune never holds the write lock for long.
+   */
+  prune(nowMs = Date.now()): { droppedMinutes: number; droppedEvents: number } {
+    if (this.closed) return { droppedMinutes: 0, droppedEvents: 0 };
+    const cutoffMinute = Math.floor(nowMs / MINUTE_MS) - this.retentionDays * DAY_MINUTES;
+    let droppedMinutes = this.deleteMinutesBefore(cutoffMinute);
+    const droppedEvents = this.db.prepare('DELETE FROM health WHERE time < ?').run(cutoffMinute * MINUTE_MS).changes;
+    for (let step = 0; step < this.retentionDays && this.usedBytes() > this.maxBytes; step++) {
+      const oldest = (this.db.prepare('SELECT MIN(minute) AS m FROM minutes').get() as { m: number | null }).m;
+      if (oldest === null) break;
+      droppedMinutes += this.deleteMinutesBefore(oldest + DAY_MINUTES);
+    }
+    this.db.prepare('DELETE FROM objects WHERE id NOT IN (SELECT DISTINCT object FROM minutes)').run();
+    this.objectIds.clear();
+    return { droppedMinutes, droppedEvents };
+  }
+
+  private deleteMinutesBefore(minute: number): number {
+    // Per object, so each delete walks the primary key instead of scanning the table.
+    const objects = this.db.prepare('SELECT id FROM objects').pluck().all() as number[];
+    const del = this.db.prepare('DELETE FROM minutes WHERE object = ? AND minute < ?');
+    let changes = 0;
+    this.db.transaction(() => {
+      for (const id of objects) changes += del.run(id, minute).changes;
+    })();
+    return changes;
+  }
+
+  /** Bytes in use by the database's pages (free pages, reused by later writes, not counted). */
+  usedBytes(): number {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    return (pages - free) * pageSize;
+  }
+
+  /** `PRAGMA integrity_check`'s verdict: 'ok' or the problems found. */
+  integrityCheck(): string {
+    return (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).join('; ');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+interface HealthRow {
+  time: number;
+  backend: string;
+  server: string;
+  from_state: string;
+  to_state: string;
+  code: string | null;
+  duration_ms: number | null;
+  reason: string;
+}
+
+function toHealthEvent(r: HealthRow): HealthEvent {
+  const e: HealthEvent = { time: r.time, backend: r.backend, server: r.server, from: r.from_state, to: r.to_state, reason: r.reason };
+  if (r.code !== null) e.code = r.code as CheckCode;
+  if (r.duration_ms !== null) e.durationMs = r.duration_ms;
+  return e;
+}
+
+function toPoint(minute: number, row: number[]): SeriesPoint {
+  const values = {} as Record<Metric, number>;
+  METRICS.forEach((m, i) => {
+    const v = row[i]!;
+    values[m] = PERCENTILES.has(m) ? v / 1000 : v;
+  });
+  return { t: minute * MINUTE_MS, values };
+}
