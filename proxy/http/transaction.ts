@@ -291,8 +291,13 @@ export class HttpTransaction {
 
   private onResponseHead(head: ResponseHead): boolean {
     if (head.status < 200 && head.status !== 101) {
-      // Interim responses (100 Continue, 103) are relayed as they are.
-      this.writeClient(serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, withoutHopByHop(head.headers)));
+      // Interim responses (100 Continue, 103 Early Hints …) go to HTTP/1.1 clients as they are; HTTP/1.0
+      // clients cannot read them and h2 ones get the final response only (HAProxy drops them too). The
+      // exchange goes on: llhttp ends this message, onResponseComplete waits for the final one.
+      const r = this.request;
+      if (r.versionMajor === 1 && r.versionMinor >= 1) {
+        this.writeClient(serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, withoutHopByHop(head.headers)));
+      }
       return false;
     }
     this.tr = Date.now() - this.startedAt;
@@ -359,6 +364,8 @@ export class HttpTransaction {
   private onResponseComplete(): void {
     // After a 101 the connection is a tunnel: llhttp's end of message means nothing more.
     if (this.upgrading) return;
+    // The end of an interim (1xx) response: the final response is still to come.
+    if (this.response === undefined) return;
     if (this.chunkedResponse) this.writeClient('0\r\n\r\n');
     const conn = this.upstream!;
     this.upstream = undefined;
