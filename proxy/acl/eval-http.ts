@@ -9,6 +9,7 @@
  */
 import type { Sample } from './eval-sample.ts';
 import type { SampleContext } from './context.ts';
+import type { Span } from './fetch/define.ts';
 import { buf2ip, mkStr } from './eval-sample.ts';
 
 /** Visitor of multi-valued fetches: 0 = go on, anything else stops the iteration and is returned. */
@@ -197,10 +198,6 @@ export function firstHeader(raw: readonly string[], lname: string): string | und
 
 // ---------------------------------------------------------------- cookies
 
-/** Start / end of the value found by the last successful extractCookie() call. */
-export let cookieValueStart = 0;
-export let cookieValueEnd = 0;
-
 /** http_find_cookie_value_end(): first ',' or ';' outside quotes. */
 function cookieValueEndPos(s: string, start: number, end: number): number {
   let quoted = false;
@@ -221,9 +218,9 @@ function cookieValueEndPos(s: string, start: number, end: number): number {
  * http_extract_cookie_value() on s[start, end): looks for cookie `name`
  * ('' = any) — several cookies per line when `list` (request Cookie
  * headers), only the first attribute otherwise (Set-Cookie). On success sets
- * cookieValueStart/End and returns where to continue; -1 when not found.
+ * `value` (when given) to the value's [start, end) and returns where to continue; -1 when not found.
  */
-export function extractCookie(s: string, start: number, end: number, name: string, list: boolean): number {
+export function extractCookie(s: string, start: number, end: number, name: string, list: boolean, value?: Span): number {
   const nl = name.length;
   for (let att = start; att + nl + 1 < end;) {
     while (att < end && isSpht(s.charCodeAt(att))) att++;
@@ -251,8 +248,10 @@ export function extractCookie(s: string, start: number, end: number, name: strin
     if (att < end && s.charCodeAt(att) === 36) { att = next + 1; continue; } // '$' attributes
     if (equal === next) { att = next + 1; continue; } // no '='
     if (nl === 0 || (attEnd - att === nl && s.startsWith(name, att))) {
-      cookieValueStart = valBeg;
-      cookieValueEnd = valEnd;
+      if (value) {
+        value.start = valBeg;
+        value.end = valEnd;
+      }
       return next + 1;
     }
     if (!list) break;
@@ -265,11 +264,11 @@ export function extractCookie(s: string, start: number, end: number, name: strin
  * smp_fetch_cookie(): values of cookie `name` in the `hdrName` headers
  * ('cookie' or 'set-cookie'), in order. `iterate` reports them all (ACLs);
  * otherwise only the last one (or the first one when no name is given) is
- * passed to `visit`.
+ * passed to `visit`. `scratch` (the caller's, reused) receives each value's range.
  */
 export function eachCookie(
   raw: readonly string[], hdrName: string, name: string, list: boolean, iterate: boolean,
-  map: (v: string) => Sample, visit: Visit, ctx: SampleContext,
+  map: (v: string) => Sample, visit: Visit, ctx: SampleContext, scratch: Span,
 ): number {
   let last: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -281,9 +280,9 @@ export function eachCookie(
       if (line.length < name.length + 1) continue;
       let pos = 0;
       while (pos >= 0) {
-        pos = extractCookie(line, pos, line.length, name, list);
+        pos = extractCookie(line, pos, line.length, name, list, scratch);
         if (pos < 0) break;
-        const value = line.slice(cookieValueStart, cookieValueEnd);
+        const value = line.slice(scratch.start, scratch.end);
         if (iterate) {
           const r = visit(map(value), ctx);
           if (r !== 0) return r;
@@ -317,11 +316,9 @@ const isParamDelim = (c: number, delim: number): boolean => c === 38 || c === 59
 
 /**
  * http_find_next_url_param() over s[start, end): finds the next parameter
- * `name` ('' = any); on success sets urlParamStart/End and returns true.
+ * `name` ('' = any); on success sets `value` (when given) to its [start, end) and returns true.
  */
-export let urlParamStart = 0;
-export let urlParamEnd = 0;
-export function findUrlParam(s: string, start: number, end: number, name: string, delim: number): boolean {
+export function findUrlParam(s: string, start: number, end: number, name: string, delim: number, value?: Span): boolean {
   const nl = name.length;
   let valueStart: number;
   if (nl > 0) {
@@ -347,8 +344,10 @@ export function findUrlParam(s: string, start: number, end: number, name: string
   }
   let valueEnd = valueStart;
   while (valueEnd < end && !isParamDelim(s.charCodeAt(valueEnd), delim)) valueEnd++;
-  urlParamStart = valueStart;
-  urlParamEnd = valueEnd;
+  if (value) {
+    value.start = valueStart;
+    value.end = valueEnd;
+  }
   return true;
 }
 

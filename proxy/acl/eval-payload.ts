@@ -12,7 +12,11 @@
  * not checked against the extension length, the handshake body is compared
  * with the record's remaining bytes 4 bytes too early), this code answers
  * NOT / SHORT instead of returning bytes from outside the message.
+ *
+ * Where a result is a range of `d`, it is written to a Span the caller owns
+ * (a compiled fetch keeps one and reuses it: nothing is allocated per call).
  */
+import type { Span } from './fetch/define.ts';
 
 /** More data may change the result. */
 export const SHORT = -1;
@@ -22,16 +26,17 @@ export const NOT = -2;
 /** Buffer size HAProxy uses to cap what it waits for (tune.bufsize - tune.maxrewrite). */
 const RECV_LIMIT = 16384 - 1024;
 
-/** Bytes of the extensions block of a complete TLS ClientHello: [start, end), or SHORT / NOT. */
-export let extStart = 0;
-export let extEnd = 0;
+/** A range that may grow with more data (payload() with no length reaches the end of what arrived). */
+export interface PayloadSpan extends Span {
+  mayGrow: boolean;
+}
 
 /**
  * Walks a ClientHello up to its extensions, the way the req.ssl_sni,
  * req.ssl_alpn, req.ssl_ec_ext and req.ssl_st_ext fetches do. Returns 0 and
- * sets extStart/extEnd, or SHORT / NOT.
+ * sets `ext` to the extensions block [start, end), or SHORT / NOT.
  */
-export function clientHelloExtensions(d: Uint8Array): number {
+export function clientHelloExtensions(d: Uint8Array, ext: Span): number {
   const n = d.length;
   if (n === 0) return SHORT;
   if (d[0] !== 0x16) return NOT; // handshake record
@@ -67,14 +72,15 @@ export function clientHelloExtensions(d: Uint8Array): number {
   if (left < 2) return NOT;
   const extLen = (d[p]! << 8) | d[p + 1]!;
   if (extLen > left - 2) return NOT;
-  extStart = p + 2;
-  extEnd = p + 2 + extLen;
+  ext.start = p + 2;
+  ext.end = p + 2 + extLen;
   return 0;
 }
 
-/** Finds extension `type` in the block set by clientHelloExtensions(): offset of its header, or NOT. */
-function findExtension(d: Uint8Array, type: number): number {
-  let p = extStart;
+/** Finds extension `type` in the block [ext.start, ext.end): offset of its header, or NOT. */
+function findExtension(d: Uint8Array, type: number, ext: Span): number {
+  const extEnd = ext.end;
+  let p = ext.start;
   while (extEnd - p >= 4) {
     const t = (d[p]! << 8) | d[p + 1]!;
     const len = (d[p + 2]! << 8) | d[p + 3]!;
@@ -85,12 +91,12 @@ function findExtension(d: Uint8Array, type: number): number {
   return NOT;
 }
 
-/** req.ssl_sni: host name of the server_name extension, as bytes offsets [start, end) in `sniRange`, or SHORT / NOT. */
-export const sniRange = { start: 0, end: 0 };
-export function sslSni(d: Uint8Array): number {
-  const r = clientHelloExtensions(d);
+/** req.ssl_sni: host name of the server_name extension, as bytes offsets [start, end) in `out`, or SHORT / NOT. */
+export function sslSni(d: Uint8Array, out: Span): number {
+  const r = clientHelloExtensions(d, out);
   if (r !== 0) return r;
-  let p = extStart;
+  const extEnd = out.end;
+  let p = out.start;
   // several server_name extensions are not valid TLS; like HAProxy, use the first with a host_name entry
   while (extEnd - p >= 4) {
     const t = (d[p]! << 8) | d[p + 1]!;
@@ -104,8 +110,8 @@ export function sslSni(d: Uint8Array): number {
       if (d[p + 6] === 0) { // host_name
         const nameLen = (d[p + 7]! << 8) | d[p + 8]!;
         if (9 + nameLen > 4 + len || 3 + nameLen > listLen) return NOT; // bounds (not checked by HAProxy)
-        sniRange.start = p + 9;
-        sniRange.end = p + 9 + nameLen;
+        out.start = p + 9;
+        out.end = p + 9 + nameLen;
         return 0;
       }
     }
@@ -114,11 +120,11 @@ export function sslSni(d: Uint8Array): number {
   return NOT;
 }
 
-/** req.ssl_alpn: the protocol names of the ALPN extension, in order (SHORT / NOT otherwise). */
-export function sslAlpn(d: Uint8Array): string[] | number {
-  const r = clientHelloExtensions(d);
+/** req.ssl_alpn: the protocol names of the ALPN extension, in order (SHORT / NOT otherwise); `scratch` is overwritten. */
+export function sslAlpn(d: Uint8Array, scratch: Span): string[] | number {
+  const r = clientHelloExtensions(d, scratch);
   if (r !== 0) return r;
-  const p = findExtension(d, 16);
+  const p = findExtension(d, 16, scratch);
   if (p < 0) return NOT;
   const len = (d[p + 2]! << 8) | d[p + 3]!;
   if (len < 3) return NOT;
@@ -133,18 +139,19 @@ export function sslAlpn(d: Uint8Array): string[] | number {
   }
 }
 
-/** req.ssl_ec_ext: 1 if the supported_groups (elliptic curves) extension is present, NOT if absent. */
-export function sslEcExt(d: Uint8Array): number {
-  const r = clientHelloExtensions(d);
+/** req.ssl_ec_ext: 1 if the supported_groups (elliptic curves) extension is present, NOT if absent; `scratch` is overwritten. */
+export function sslEcExt(d: Uint8Array, scratch: Span): number {
+  const r = clientHelloExtensions(d, scratch);
   if (r !== 0) return r;
-  return findExtension(d, 10) >= 0 ? 1 : NOT;
+  return findExtension(d, 10, scratch) >= 0 ? 1 : NOT;
 }
 
-/** req.ssl_st_ext: 0 no SessionTicket extension, 1 empty one, 2 with a ticket. */
-export function sslStExt(d: Uint8Array): number {
-  const r = clientHelloExtensions(d);
+/** req.ssl_st_ext: 0 no SessionTicket extension, 1 empty one, 2 with a ticket; `scratch` is overwritten. */
+export function sslStExt(d: Uint8Array, scratch: Span): number {
+  const r = clientHelloExtensions(d, scratch);
   if (r !== 0) return r;
-  let p = extStart;
+  const extEnd = scratch.end;
+  let p = scratch.start;
   while (extEnd - p >= 4) {
     const t = (d[p]! << 8) | d[p + 1]!;
     const len = (d[p + 2]! << 8) | d[p + 3]!;
@@ -224,9 +231,8 @@ export function sslVersion(d: Uint8Array): number {
   return version;
 }
 
-/** fetch_rdp_cookie_name(): value of the RDP cookie `name` ('' = any) as [start, end) in `rdpRange`. */
-export const rdpRange = { start: 0, end: 0 };
-export function rdpCookie(d: Uint8Array, name: string): number {
+/** fetch_rdp_cookie_name(): value of the RDP cookie `name` ('' = any) as [start, end) in `out`. */
+export function rdpCookie(d: Uint8Array, name: string, out: Span): number {
   let left = d.length;
   if (left <= 11) return SHORT;
   let p = 11;
@@ -253,22 +259,21 @@ export function rdpCookie(d: Uint8Array, name: string): number {
   while (left > 0 && d[p] !== 13) { p++; left--; }
   if (left < 2) return SHORT;
   if (d[p] !== 13 || d[p + 1] !== 10) return NOT;
-  rdpRange.start = start;
-  rdpRange.end = p;
+  out.start = start;
+  out.end = p;
   return 0;
 }
 
 /** tune.bufsize: payload beyond it can never be available. */
 const BUFSIZE = 16384;
 
-/** payload(offset,length): [start, end) in `payloadRange`, SHORT or NOT. length 0 = up to the end. */
-export const payloadRange = { start: 0, end: 0, mayGrow: false };
-export function payload(d: Uint8Array, offset: number, length: number): number {
+/** payload(offset,length): [start, end) in `out`, SHORT or NOT. length 0 = up to the end. */
+export function payload(d: Uint8Array, offset: number, length: number, out: PayloadSpan): number {
   if (length > BUFSIZE || offset + length > BUFSIZE) return NOT;
   if (offset + length > d.length) return SHORT;
-  payloadRange.start = offset;
-  payloadRange.end = length ? offset + length : d.length;
-  payloadRange.mayGrow = length === 0;
+  out.start = offset;
+  out.end = length ? offset + length : d.length;
+  out.mayGrow = length === 0;
   return 0;
 }
 
@@ -277,7 +282,7 @@ export function payload(d: Uint8Array, offset: number, length: number): number {
  * `bufOffset` undefined = right after the length; else odd = relative
  * (value >> 1 added), even = absolute (value >> 1), as HAProxy encodes it.
  */
-export function payloadLv(d: Uint8Array, lenOffset: number, lenSize: number, bufOffset: number | undefined): number {
+export function payloadLv(d: Uint8Array, lenOffset: number, lenSize: number, bufOffset: number | undefined, out: PayloadSpan): number {
   if (lenOffset + lenSize > d.length) return SHORT;
   let size = 0;
   for (let i = 0; i < lenSize; i++) size = (size * 256 + d[lenOffset + i]!) >>> 0;
@@ -288,9 +293,9 @@ export function payloadLv(d: Uint8Array, lenOffset: number, lenSize: number, buf
   }
   if (!size || size > BUFSIZE || start + size > BUFSIZE) return NOT;
   if (start + size > d.length) return SHORT;
-  payloadRange.start = start;
-  payloadRange.end = start + size;
-  payloadRange.mayGrow = false;
+  out.start = start;
+  out.end = start + size;
+  out.mayGrow = false;
   return 0;
 }
 
@@ -300,10 +305,11 @@ export function payloadLv(d: Uint8Array, lenOffset: number, lenSize: number, buf
  * none (not TLS, no server_name, malformed).
  */
 export function parseClientHelloSni(d: Uint8Array): string | 'short' | undefined {
-  const r = sslSni(d);
+  const sni: Span = { start: 0, end: 0 };
+  const r = sslSni(d, sni);
   if (r === SHORT) return 'short';
   if (r !== 0) return undefined;
-  return Buffer.from(d.subarray(sniRange.start, sniRange.end)).toString('latin1');
+  return Buffer.from(d.subarray(sni.start, sni.end)).toString('latin1');
 }
 
 /**
@@ -311,6 +317,7 @@ export function parseClientHelloSni(d: Uint8Array): string | 'short' | undefined
  * `name` held at the start of `d`, or undefined (not RDP, incomplete, other cookie).
  */
 export function rdpCookieValue(d: Uint8Array, name: string): string | undefined {
-  if (rdpCookie(d, name) !== 0) return undefined;
-  return Buffer.from(d.subarray(rdpRange.start, rdpRange.end)).toString('latin1');
+  const value: Span = { start: 0, end: 0 };
+  if (rdpCookie(d, name, value) !== 0) return undefined;
+  return Buffer.from(d.subarray(value.start, value.end)).toString('latin1');
 }

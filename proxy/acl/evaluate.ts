@@ -27,7 +27,8 @@ import type { HostResolver, PatternGroup } from './eval-match.ts';
 import type { ConvFn } from './eval-converters.ts';
 import type { LogFormatCompileOptions, LogVars } from './eval-logformat.ts';
 import { castSample } from './eval-sample.ts';
-import { compileFetch, evalState } from './eval-fetches.ts';
+import { compileFetch } from './eval-fetches.ts';
+import type { FetchState } from './eval-fetches.ts';
 import { compileConverter } from './eval-converters.ts';
 import { compileFinder, parseFileLines, parseFilePatterns } from './eval-match.ts';
 import { compileLogFormatTokens } from './eval-logformat.ts';
@@ -123,7 +124,9 @@ function filePatternGroups(decl: AclDeclaration, options: CompileOptions): Patte
 
 /** One ACL declaration (expression) → its three-valued result. */
 function compileAclExpr(decl: AclDeclaration, options: CompileOptions): (ctx: SampleContext) => AclResult {
-  const fetch = compileFetch(decl.sample, options);
+  // What the fetch reports besides its values, reset before each evaluation (no allocation per request).
+  const state: FetchState = { mayChange: false };
+  const fetch = compileFetch(decl.sample, options, state);
   const chain = compileChain(decl.sample.converters, options);
   const groups: PatternGroup[] = [...filePatternGroups(decl, options), { patterns: decl.patterns, ignoreCase: decl.ignoreCase }];
 
@@ -171,9 +174,9 @@ function compileAclExpr(decl: AclDeclaration, options: CompileOptions): (ctx: Sa
   }
   const each = fetch.each;
   return (ctx) => {
-    evalState.mayChange = false;
+    state.mayChange = false;
     if (each(ctx, visit) === VISIT_MATCH) return ACL_PASS;
-    return evalState.mayChange && ctx.final === false ? ACL_MISS : ACL_FAIL;
+    return state.mayChange && ctx.final === false ? ACL_MISS : ACL_FAIL;
   };
 }
 

@@ -11,14 +11,11 @@
  */
 import type { ArgSpec, ArgType, FetchDef, MatchMethod, PatternParser, SampleSource, SampleType, SpecialMatcher } from './types.ts';
 import { layerOf, validityOf } from './checkpoints.ts';
-import { FETCHES_CORE } from './fetch-data-core.ts';
-import { FETCHES_HTTP } from './fetch-data-http.ts';
-import { FETCHES_SSL } from './fetch-data-ssl.ts';
-import { FETCHES_TRACK } from './fetch-data-track.ts';
+import { FETCH_DEFINITIONS } from './fetch/index.ts';
+import type { FetchCompiler } from './fetch/define.ts';
 import { suggest } from '../config/suggest.ts';
 
-/** Data row: [name, args, output type, sources joined with '|', validator name?]. */
-export type FetchRow = readonly [name: string, args: string, output: string, sources: string, validator?: string];
+export type { FetchRow } from './fetch/define.ts';
 
 /** Registered fetch with the name of its argument validator (see validators.ts). */
 export interface FetchEntry extends FetchDef {
@@ -35,19 +32,30 @@ export function parseArgSpec(spec: string): ArgSpec {
 }
 
 const FETCHES = new Map<string, FetchEntry>();
-for (const table of [FETCHES_CORE, FETCHES_HTTP, FETCHES_SSL, FETCHES_TRACK]) {
-  for (const [name, args, output, sources, validator] of table) {
-    const src = sources.split('|') as SampleSource[];
-    FETCHES.set(name, {
-      name,
-      args: parseArgSpec(args),
-      output: output as SampleType,
-      sources: src,
-      layer: layerOf(src),
-      validAt: validityOf(src),
-      ...(validator ? { validator } : {}),
-    });
-  }
+const COMPILERS = new Map<string, FetchCompiler>();
+for (const { row: [name, args, output, sources, validator], compile } of FETCH_DEFINITIONS) {
+  const src = sources.split('|') as SampleSource[];
+  FETCHES.set(name, {
+    name,
+    args: parseArgSpec(args),
+    output: output as SampleType,
+    sources: src,
+    layer: layerOf(src),
+    validAt: validityOf(src),
+    ...(validator ? { validator } : {}),
+  });
+  if (compile) COMPILERS.set(name, compile);
+  else COMPILERS.delete(name);
+}
+
+/** The compiler of a fetch Loadstar evaluates; undefined: not supported yet. */
+export function fetchCompiler(name: string): FetchCompiler | undefined {
+  return COMPILERS.get(name);
+}
+
+/** Fetches HAProxy 2.6 has that are not evaluated yet: their rows have no compiler. */
+export function unsupportedFetchNames(): string[] {
+  return [...FETCHES.keys()].filter((name) => !COMPILERS.has(name));
 }
 
 /** Looks a fetch up by its exact name. */

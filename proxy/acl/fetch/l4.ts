@@ -1,0 +1,77 @@
+/**
+ * Layer 4: the client connection (connection.c, tcp_sample.c; section 7.3.3).
+ */
+import os from 'node:os';
+import type { SampleContext } from '../context.ts';
+import type { Sample } from '../eval-sample.ts';
+import type { FetchCompiler, FetchDefinition, One } from './define.ts';
+import { fetch, single } from './define.ts';
+import { mkStr, mkInt, mkBool, parseAddress } from '../eval-sample.ts';
+
+/** One-entry memo of a parsed address string (the same connection is asked again and again). */
+export function addressFetch(get: (ctx: SampleContext) => string | undefined): One {
+  let last: string | undefined;
+  let lastSample: Sample | undefined;
+  return (ctx) => {
+    const text = get(ctx);
+    if (text === undefined || text === '') return undefined;
+    if (text !== last) { last = text; lastSample = parseAddress(text); }
+    return lastSample;
+  };
+}
+
+/** This host's addresses, read once on first use (src_is_local / dst_is_local). */
+let localAddresses: Set<string> | undefined;
+function isLocal(text: string): boolean {
+  if (!localAddresses) {
+    localAddresses = new Set();
+    for (const list of Object.values(os.networkInterfaces())) for (const i of list ?? []) localAddresses.add(i.address);
+  }
+  const plain = text.startsWith('::ffff:') && text.includes('.') ? text.slice(7) : text;
+  return localAddresses.has(plain) || localAddresses.has(text) || plain.startsWith('127.');
+}
+
+const src: FetchCompiler = () => single(addressFetch((ctx) => ctx.conn.src));
+const dst: FetchCompiler = () => single(addressFetch((ctx) => ctx.conn.dst));
+const srcPort: FetchCompiler = () => single((ctx) => mkInt(ctx.conn.srcPort));
+const dstPort: FetchCompiler = () => single((ctx) => mkInt(ctx.conn.dstPort));
+const srcIsLocal: FetchCompiler = () => single((ctx) => mkBool(isLocal(ctx.conn.src)));
+const dstIsLocal: FetchCompiler = () => single((ctx) => mkBool(isLocal(ctx.conn.dst)));
+
+export const L4_FETCHES: readonly FetchDefinition[] = [
+  // connection.c
+  fetch(['bc_err', '', 'int', 'L4SRV']),
+  fetch(['bc_err_str', '', 'str', 'L4SRV']),
+  fetch(['bc_http_major', '', 'int', 'L4SRV']),
+  fetch(['fc_err', '', 'int', 'L4CLI'], () => single((ctx) => mkInt(ctx.conn.error ?? 0))),
+  fetch(['fc_err_str', '', 'str', 'L4CLI'], () => single((ctx) => (ctx.conn.errorString ? mkStr(ctx.conn.errorString) : undefined))),
+  fetch(['fc_http_major', '', 'int', 'L4CLI'], () => single((ctx) => (ctx.req ? mkInt(Number.parseInt(ctx.req.version, 10) >= 2 ? 2 : 1) : undefined))),
+  fetch(['fc_pp_authority', '', 'str', 'L4CLI']),
+  fetch(['fc_pp_unique_id', '', 'str', 'L4CLI']),
+  fetch(['fc_rcvd_proxy', '', 'bool', 'L4CLI'], () => single((ctx) => mkBool(ctx.conn.proxyProtocol ?? false))),
+  // tcp_sample.c
+  fetch(['bc_dst', '', 'int', 'L4SRV']),
+  fetch(['bc_dst_port', '', 'int', 'L4SRV']),
+  fetch(['bc_src', '', 'int', 'L4SRV']),
+  fetch(['bc_src_port', '', 'int', 'L4SRV']),
+  fetch(['dst', '', 'ipv4', 'L4CLI'], dst),
+  fetch(['dst_is_local', '', 'bool', 'L4CLI'], dstIsLocal),
+  fetch(['dst_port', '', 'int', 'L4CLI'], dstPort),
+  fetch(['fc_dst', '', 'ipv4', 'L4CLI'], dst),
+  fetch(['fc_dst_is_local', '', 'bool', 'L4CLI'], dstIsLocal),
+  fetch(['fc_dst_port', '', 'int', 'L4CLI'], dstPort),
+  fetch(['fc_fackets', '[str]', 'int', 'L4CLI', 'fc_counter']),
+  fetch(['fc_lost', '[str]', 'int', 'L4CLI', 'fc_counter']),
+  fetch(['fc_reordering', '[str]', 'int', 'L4CLI', 'fc_counter']),
+  fetch(['fc_retrans', '[str]', 'int', 'L4CLI', 'fc_counter']),
+  fetch(['fc_rtt', '[str]', 'int', 'L4CLI', 'fc_time']),
+  fetch(['fc_rttvar', '[str]', 'int', 'L4CLI', 'fc_time']),
+  fetch(['fc_sacked', '[str]', 'int', 'L4CLI', 'fc_counter']),
+  fetch(['fc_src', '', 'ipv4', 'L4CLI'], src),
+  fetch(['fc_src_is_local', '', 'bool', 'L4CLI'], srcIsLocal),
+  fetch(['fc_src_port', '', 'int', 'L4CLI'], srcPort),
+  fetch(['fc_unacked', '[str]', 'int', 'L4CLI', 'fc_counter']),
+  fetch(['src', '', 'ipv4', 'L4CLI'], src),
+  fetch(['src_is_local', '', 'bool', 'L4CLI'], srcIsLocal),
+  fetch(['src_port', '', 'int', 'L4CLI'], srcPort),
+];
