@@ -88,6 +88,7 @@ export async function startProxies(lanes: number): Promise<{ haproxy: ProxyUnder
       let restarting: Promise<void> | undefined;
       // Several lanes notice the same crash: one restart serves them all.
       p.restart = () => (restarting ??= (async () => {
+        p.crashes++;
         await p.loadstar!.stop();
         p.loadstar = await startLoadstar(config, ports[ports.length - 1]!);
         restarting = undefined;
@@ -143,10 +144,7 @@ export async function runCase(proxy: ProxyUnderTest, lane: number, c: RawCase, m
   if (proxy.loadstar) await Promise.race([sleep(150), new Promise((r) => proxy.loadstar!.child.once('exit', r))]);
   if (proxy.loadstar && (!proxy.loadstar.alive() || proxy.loadstar !== process0)) {
     crashed = true;
-    if (!proxy.loadstar.alive()) {
-      proxy.crashes++;
-      await proxy.restart();
-    }
+    if (!proxy.loadstar.alive()) await proxy.restart();
   }
   return {
     statuses: responses.statuses,
