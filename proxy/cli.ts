@@ -11,6 +11,7 @@ import { certCommand } from './certs/cli.ts';
 import type { Demo } from './demo.ts';
 import { LoadstarError, CliUsageError } from './errors.ts';
 import { Engine } from './engine.ts';
+import { InProcessControl } from './control/in-process.ts';
 import { reducedFeatureWarnings } from './runtime/unsupported.ts';
 
 const HELP = `Usage: loadstar <command> [options]
@@ -152,8 +153,10 @@ async function run(argv: string[], io: Output): Promise<number> {
     io.err(`[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
     return 1;
   }
-  const engine = new Engine(first.config);
+  const engine = new Engine(first.config, { configName: files.length > 0 ? files.join(', ') : '<built-in demo>' });
   await engine.start();
+  // Changes to the running engine go through the control contract (DESIGN.md §2), the reload too.
+  const control = new InProcessControl(engine);
   for (const w of reducedFeatureWarnings(first.config)) io.err(`[WARNING] ${w}\n`);
   for (const a of engine.addresses()) io.err(`[NOTICE] ${a.frontend} listening on ${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}\n`);
   const grace = Number(first.config.global.tune['hard-stop-after'] ?? 10_000);
@@ -163,24 +166,23 @@ async function run(argv: string[], io: Output): Promise<number> {
       if (stopping) return;
       stopping = true;
       io.err(`[NOTICE] ${signal} received: stopping (finishing in-flight requests, at most ${grace} ms)\n`);
-      engine.stop(grace).then(() => demo?.close()).then(() => resolve(0), () => resolve(1));
+      control.stop(grace).then(async (stopped) => {
+        await demo?.close();
+        resolve(stopped.ok ? 0 : 1);
+      }, () => resolve(1));
     };
     const reload = (): void => {
       if (files.length === 0) return void io.err('[NOTICE] SIGHUP ignored: the built-in demo has no file to reload\n');
-      try {
+      const load = () => {
         const next = loadConfigFiles(files);
         if (next.diagnostics.length > 0) io.err(formatDiagnostics(next.diagnostics) + '\n');
-        if (!next.ok) {
-          io.err('[ALERT] reload refused: the configuration has errors; the running configuration is kept\n');
-          return;
-        }
-        engine.reload(next.config).then(
-          () => io.err('[NOTICE] configuration reloaded\n'),
-          (e: Error) => io.err(`[ALERT] reload failed, the running configuration is kept: ${e.message}\n`),
-        );
-      } catch (e) {
-        io.err(`[ALERT] reload failed, the running configuration is kept: ${(e as Error).message}\n`);
-      }
+        return next;
+      };
+      void control.reload(load, files.join(', ')).then((result) => {
+        if (result.ok) io.err('[NOTICE] configuration reloaded\n');
+        else if (result.error.code === 'LS_ERR_CFG_INVALID') io.err('[ALERT] reload refused: the configuration has errors; the running configuration is kept\n');
+        else io.err(`[ALERT] reload failed, the running configuration is kept: ${result.error.message}\n`);
+      });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -58,7 +58,8 @@ async function certAnswer<T>(action: () => T | Promise<T>): Promise<Result<T>> {
 }
 
 export class InProcessControl implements ControlContract {
-  private readonly certs: CertStore;
+  private certStore: CertStore | undefined;
+  private readonly dataDir: string | undefined;
   private readonly history: HistorySource | undefined;
   private readonly answers: Answerer;
   private readonly host: ControlEventHost;
@@ -71,7 +72,7 @@ export class InProcessControl implements ControlContract {
    */
   constructor(private readonly engine: Engine, ...args: [InProcessOptions?] | [Config, InProcessOptions?]) {
     const options: InProcessOptions = (args.length === 2 || (args[0] && 'proxies' in args[0]) ? args[1] : args[0]) as InProcessOptions ?? {};
-    this.certs = new CertStore({ dataDir: options.dataDir });
+    this.dataDir = options.dataDir;
     this.history = options.history;
     const log = options.log ?? ((message: string) => void process.stderr.write(message + '\n'));
     this.answers = new Answerer(log);
@@ -137,9 +138,9 @@ export class InProcessControl implements ControlContract {
       try {
         await this.engine.reload(result.config, configName);
       } catch (e) {
-        const failure = this.answers.failure('applyConfig', e);
         // Engine refusals (unsupported behaviour, a bind or certificate that fails) keep the running configuration.
-        return { ok: false, error: { ...failure.error, message: `${failure.error.message} (the running configuration is kept)`, diagnostics } };
+        const failure = this.answers.failure('applyConfig', e);
+        return { ok: false, error: { ...failure.error, diagnostics } };
       }
       return ok({ diagnostics, lifecycle: this.engine.lifecycle() });
     });
@@ -300,6 +301,11 @@ export class InProcessControl implements ControlContract {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Opened at the first certificate call (resolving the data dir may fail; that is then an answer). */
+  private get certs(): CertStore {
+    return (this.certStore ??= new CertStore({ dataDir: this.dataDir }));
+  }
 
   /** Runs a lifecycle change after the previous one has finished. */
   private exclusive<T>(method: string, body: () => Promise<Result<T>>): Promise<Result<T>> {
