@@ -1,0 +1,608 @@
+/**
+ * Structured edits for the wizard and the edit forms (issue #13 §2): add,
+ * replace or remove a frontend, a backend or a server, producing new
+ * haproxy.cfg text. HAProxy's language stays the source of truth (DESIGN.md
+ * §3), so an edit is a patch on the text, line by line:
+ *
+ *  - only the lines the forms own (form-model.ts) are rewritten, in place;
+ *    a line whose meaning does not change keeps its exact text;
+ *  - every other line — directives the forms do not know, comments, blank
+ *    lines, `.if` blocks, other sections — stays byte for byte;
+ *  - new lines go after the last line of their kind (or of the kind before
+ *    it), with the section's indentation.
+ *
+ * Every function returns problems as values (`field` names the form field),
+ * never throws; the caller parses the result for HAProxy's diagnostics.
+ */
+import { parseConfig } from './index.ts';
+import type { ParseOptions } from './keywords.ts';
+import type { Config, Directive, Proxy, Section } from './model.ts';
+import { quoteWord } from './lexer.ts';
+import { directiveText } from './serialize.ts';
+import { SERVER_DEFAULTS } from './provision.ts';
+import {
+  FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
+  splitServerOptions, splitAddress,
+} from './form-model.ts';
+import type {
+  BackendSpec, BindSpec, FrontendCategory, BackendCategory, FrontendSpec, HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
+} from './form-model.ts';
+
+export type * from './form-model.ts';
+export { formModel } from './form-model.ts';
+
+/** One edit. `previousName` renames (the section or server of that name is replaced). */
+export type ConfigEdit =
+  | { op: 'set-frontend'; frontend: FrontendSpec; previousName?: string }
+  | { op: 'remove-frontend'; name: string }
+  | { op: 'set-backend'; backend: BackendSpec; previousName?: string }
+  | { op: 'remove-backend'; name: string }
+  | { op: 'set-server'; backend: string; server: ServerSpec; previousName?: string }
+  | { op: 'remove-server'; backend: string; name: string };
+
+export interface EditProblem {
+  /** Index of the edit in the list. */
+  edit: number;
+  /** The form field: `frontend.binds[0].port`, `backend.servers[1].address`, `name`. */
+  field: string;
+  message: string;
+}
+
+export type EditResult = { ok: true; text: string } | { ok: false; problems: EditProblem[] };
+
+const NAME = /^[A-Za-z0-9_.:-]+$/;
+const HTTP_METHOD = /^[A-Z]+$/;
+const ALGORITHMS = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param', 'hdr', 'random', 'rdp-cookie'];
+
+// ---------------------------------------------------------------- the text as lines
+
+interface Lines {
+  lines: string[];
+  eol: string;
+  finalEol: boolean;
+}
+
+function toLines(text: string): Lines {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const lines = text.split(/\r?\n/);
+  const finalEol = lines.at(-1) === '';
+  if (finalEol) lines.pop();
+  return { lines, eol, finalEol };
+}
+
+function fromLines(l: Lines): string {
+  // Written files always end with a newline (HAProxy warns about a missing one).
+  return l.lines.length === 0 ? '' : l.lines.join(l.eol) + l.eol;
+}
+
+/** A pending change to one original line (0-based index): replaced, removed, or lines inserted after it. */
+interface Patch {
+  replace: Map<number, string>;
+  remove: Set<number>;
+  /** Inserted after the line (-1 = at the very start); in insertion order. */
+  after: Map<number, string[]>;
+}
+
+const newPatch = (): Patch => ({ replace: new Map(), remove: new Set(), after: new Map() });
+
+function insertAfter(p: Patch, index: number, lines: string[]): void {
+  if (lines.length) p.after.set(index, [...(p.after.get(index) ?? []), ...lines]);
+}
+
+function applyPatch(l: Lines, p: Patch): Lines {
+  const out: string[] = [...(p.after.get(-1) ?? [])];
+  l.lines.forEach((line, i) => {
+    if (!p.remove.has(i)) out.push(p.replace.get(i) ?? line);
+    out.push(...(p.after.get(i) ?? []));
+  });
+  return { ...l, lines: out };
+}
+
+/** Leading whitespace of a section's directive lines (4 spaces when it has none). */
+function indentOf(l: Lines, section: Section): string {
+  const first = section.directives[0];
+  if (!first) return '    ';
+  return /^\s*/.exec(l.lines[first.loc.line - 1] ?? '')![0] || '    ';
+}
+
+function lineOf(words: readonly string[]): string {
+  return words.map((w, i) => (i === 0 ? w : quoteWord(w))).join(' ');
+}
+
+/** Replaces a directive's line keeping its indentation and trailing comment. */
+function rewrittenLine(l: Lines, d: Directive, text: string): string {
+  const original = l.lines[d.loc.line - 1] ?? '';
+  const indent = /^\s*/.exec(original)![0];
+  return `${indent}${text}${d.trailingComment !== undefined ? ` #${d.trailingComment}` : ''}`;
+}
+
+// ---------------------------------------------------------------- emitting form specs as lines
+
+function duration(ms: number): string {
+  return ms % 1000 === 0 && ms > 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function bindLine(b: BindSpec): string {
+  const address = b.address === '' || b.address === '*' ? '*' : b.address;
+  const words = ['bind', b.raw ?? `${address}:${b.port}`];
+  if (b.ssl) words.push('ssl', ...(b.crt !== undefined ? ['crt', b.crt] : []));
+  words.push(...(b.extra ?? []));
+  return lineOf(words);
+}
+
+function aclCriterion(m: RuleMatch): string[] {
+  switch (m.kind) {
+    case 'host-is': return ['hdr(host)', '-i'];
+    case 'path-begins': return ['path_beg'];
+    case 'path-is': return ['path'];
+    case 'source-in': return ['src'];
+    case 'header-contains': return [`hdr_sub(${m.header})`, '-i'];
+  }
+}
+
+function aclLine(name: string, m: RuleMatch): string {
+  const values = m.values.some((v) => v.startsWith('-')) ? ['--', ...m.values] : m.values;
+  return lineOf(['acl', name, ...aclCriterion(m), ...values]);
+}
+
+function balanceLine(spec: BackendSpec): string {
+  const b = spec.balance ?? { algorithm: 'roundrobin' as const };
+  switch (b.algorithm) {
+    case 'hdr': return lineOf(['balance', `hdr(${b.argument ?? 'host'})`]);
+    case 'rdp-cookie': return lineOf(['balance', b.argument ? `rdp-cookie(${b.argument})` : 'rdp-cookie']);
+    case 'url_param': return lineOf(['balance', 'url_param', b.argument ?? '']);
+    case 'random': return lineOf(['balance', b.argument ? `random(${b.argument})` : 'random']);
+    default: return lineOf(['balance', b.algorithm]);
+  }
+}
+
+/** Check timings every server inherits from `default-server` / defaults (written only when they differ). */
+interface Inherited { inter: number; fall: number; rise: number }
+
+function inheritedTimings(p: Proxy | undefined): Inherited {
+  const d = p?.defaultServer ?? {};
+  return { inter: d.inter ?? SERVER_DEFAULTS.inter, fall: d.fall ?? SERVER_DEFAULTS.fall, rise: d.rise ?? SERVER_DEFAULTS.rise };
+}
+
+function serverLine(s: ServerSpec, hc: HealthCheckSpec | undefined, inherited: Inherited): string {
+  // HAProxy takes the last colon as the port separator, so IPv6 needs no brackets.
+  const words = ['server', s.name, `${s.address}:${s.port}`];
+  if (s.weight !== undefined && s.weight !== 1) words.push('weight', String(s.weight));
+  if (s.backup) words.push('backup');
+  const check = s.check ?? (hc !== undefined && hc.type !== 'none');
+  if (check) {
+    words.push('check');
+    if (hc?.interMs !== undefined && hc.interMs !== inherited.inter) words.push('inter', duration(hc.interMs));
+    if (hc?.fall !== undefined && hc.fall !== inherited.fall) words.push('fall', String(hc.fall));
+    if (hc?.rise !== undefined && hc.rise !== inherited.rise) words.push('rise', String(hc.rise));
+  }
+  words.push(...(s.extra ?? []));
+  return lineOf(words);
+}
+
+function httpchkLine(hc: HealthCheckSpec): string {
+  // A bare `option httpchk` (OPTIONS /) stays bare.
+  if (hc.method === undefined && hc.path === undefined) return 'option httpchk';
+  return lineOf(['option', 'httpchk', hc.method ?? 'GET', hc.path ?? '/']);
+}
+
+function frontendLines(spec: FrontendSpec, aclNames: string[]): Record<FrontendCategory, string[]> {
+  const rules = spec.rules ?? [];
+  return {
+    mode: [lineOf(['mode', spec.mode ?? 'http'])],
+    bind: spec.binds.map(bindLine),
+    redirect: spec.redirectToHttps ? ['http-request redirect scheme https code 301 unless { ssl_fc }'] : [],
+    acl: rules.flatMap((r, i) => (r.match ? [aclLine(aclNames[i]!, r.match)] : [])),
+    use_backend: rules.map((r, i) => (r.match ? lineOf(['use_backend', r.backend, 'if', aclNames[i]!]) : `${lineOf(['use_backend', r.backend])} ${r.raw ?? ''}`.trimEnd())),
+    default_backend: spec.defaultBackend ? [lineOf(['default_backend', spec.defaultBackend])] : [],
+  };
+}
+
+function backendLines(spec: BackendSpec, inherited: Inherited): Record<BackendCategory, string[]> {
+  const hc = spec.healthCheck;
+  const http = hc?.type === 'http';
+  return {
+    mode: [lineOf(['mode', spec.mode ?? 'http'])],
+    balance: [balanceLine(spec)],
+    httpchk: http ? [httpchkLine(hc)] : [],
+    expect: http && hc.expectStatus !== undefined ? [lineOf(['http-check', 'expect', 'status', String(hc.expectStatus)])] : [],
+    server: spec.servers.map((s) => serverLine(s, hc, inherited)),
+  };
+}
+
+// ---------------------------------------------------------------- canonical text of existing owned lines
+
+/** The line the forms would write for an existing owned directive (equal text = same meaning: keep the original). */
+function canonicalFrontendLine(d: Directive, category: FrontendCategory): string {
+  switch (category) {
+    case 'bind':
+      return bindLine(bindSpec(d));
+    case 'acl': {
+      const m = aclMatch(d.args);
+      return m ? aclLine(d.args[0]!, m) : directiveText(d);
+    }
+    case 'redirect':
+      return 'http-request redirect scheme https code 301 unless { ssl_fc }';
+    default:
+      return lineOf([d.keyword, ...d.args]);
+  }
+}
+
+// ---------------------------------------------------------------- validation
+
+function validName(name: unknown): boolean {
+  return typeof name === 'string' && NAME.test(name);
+}
+
+function validPort(port: unknown): boolean {
+  return Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535;
+}
+
+function validWord(w: unknown): boolean {
+  return typeof w === 'string' && w !== '' && !/[\s\x00-\x1f]/.test(w);
+}
+
+function checkFrontend(spec: FrontendSpec | undefined, problem: (field: string, message: string) => void): void {
+  if (typeof spec !== 'object' || spec === null) return problem('frontend', 'a frontend description is required');
+  if (!validName(spec.name)) problem('frontend.name', `a name of letters, digits, '_', '.', ':' or '-' is required (got ${JSON.stringify(spec.name)})`);
+  if (spec.mode !== undefined && spec.mode !== 'http' && spec.mode !== 'tcp') problem('frontend.mode', 'http or tcp');
+  if (!Array.isArray(spec.binds) || spec.binds.length === 0) problem('frontend.binds', 'at least one listen address and port is required');
+  else spec.binds.forEach((b, i) => {
+    if (b.raw !== undefined) {
+      if (!validWord(b.raw)) problem(`frontend.binds[${i}].raw`, 'an address as HAProxy writes it, without spaces');
+    } else if (typeof b.address !== 'string' || /[\s,]/.test(b.address)) problem(`frontend.binds[${i}].address`, 'an IP address or host name, or empty for every address');
+    if (b.raw === undefined && !validPort(b.port)) problem(`frontend.binds[${i}].port`, `a port between 1 and 65535 (got ${JSON.stringify(b.port)})`);
+    if (b.ssl && !validWord(b.crt) && !(b.extra ?? []).includes('crt-list')) problem(`frontend.binds[${i}].crt`, 'HTTPS needs a certificate: the path of a PEM file with certificate and key');
+    if (b.ssl && spec.mode === 'tcp') problem(`frontend.binds[${i}].ssl`, 'TLS termination is for HTTP sites here; a TCP service passes TLS through');
+    if (b.extra !== undefined && (!Array.isArray(b.extra) || !b.extra.every(validWord))) problem(`frontend.binds[${i}].extra`, 'a list of option words');
+  });
+  if (spec.redirectToHttps && spec.mode === 'tcp') problem('frontend.redirectToHttps', 'a redirect to HTTPS needs an HTTP site');
+  if (spec.defaultBackend !== undefined && !validName(spec.defaultBackend)) problem('frontend.defaultBackend', 'the name of a backend');
+  (spec.rules ?? []).forEach((r, i) => {
+    const at = `frontend.rules[${i}]`;
+    if (!validName(r?.backend)) problem(`${at}.backend`, 'the name of a backend');
+    if (r?.match === undefined) {
+      if (typeof r?.raw !== 'string' || !/^(if|unless)\s/.test(r.raw)) problem(`${at}.match`, 'a condition: host is, path begins with, path is, source address in or header contains');
+      return;
+    }
+    const m = r.match;
+    if (!(RULE_KINDS as readonly string[]).includes(m.kind)) return problem(`${at}.match.kind`, `one of ${RULE_KINDS.join(', ')}`);
+    if (!Array.isArray(m.values) || m.values.length === 0 || !m.values.every(validWord)) problem(`${at}.match.values`, 'one or more values without spaces');
+    if (m.kind === 'header-contains' && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(m.header ?? '')) problem(`${at}.match.header`, 'a header name');
+    if (m.kind === 'source-in' && !m.values.every((v) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v))) problem(`${at}.match.values`, 'IP addresses or networks (192.168.1.0/24)');
+    if ((m.kind === 'path-begins' || m.kind === 'path-is') && !m.values.every((v) => v.startsWith('/'))) problem(`${at}.match.values`, "paths start with '/'");
+    if (spec.mode === 'tcp' && m.kind !== 'source-in') problem(`${at}.match.kind`, 'a TCP service can only route by source address');
+    if (r.aclName !== undefined && !validName(r.aclName)) problem(`${at}.aclName`, 'letters, digits, _ . : -');
+  });
+}
+
+function checkServer(s: ServerSpec | undefined, at: string, problem: (field: string, message: string) => void): void {
+  if (typeof s !== 'object' || s === null) return problem(at, 'a server description is required');
+  if (!validName(s.name)) problem(`${at}.name`, `a name of letters, digits, '_', '.', ':' or '-' is required (got ${JSON.stringify(s.name)})`);
+  if (!validWord(s.address)) problem(`${at}.address`, 'an IP address or host name');
+  if (!validPort(s.port)) problem(`${at}.port`, `a port between 1 and 65535 (got ${JSON.stringify(s.port)})`);
+  if (s.weight !== undefined && !(Number.isInteger(s.weight) && s.weight >= 0 && s.weight <= 256)) problem(`${at}.weight`, 'a whole number from 0 to 256');
+  if (s.extra !== undefined && (!Array.isArray(s.extra) || !s.extra.every(validWord))) problem(`${at}.extra`, 'a list of option words');
+}
+
+function checkBackend(spec: BackendSpec | undefined, problem: (field: string, message: string) => void): void {
+  if (typeof spec !== 'object' || spec === null) return problem('backend', 'a backend description is required');
+  if (!validName(spec.name)) problem('backend.name', `a name of letters, digits, '_', '.', ':' or '-' is required (got ${JSON.stringify(spec.name)})`);
+  if (spec.mode !== undefined && spec.mode !== 'http' && spec.mode !== 'tcp') problem('backend.mode', 'http or tcp');
+  const algo = spec.balance?.algorithm;
+  if (algo !== undefined && !ALGORITHMS.includes(algo)) problem('backend.balance.algorithm', `one of ${ALGORITHMS.join(', ')}`);
+  const arg = spec.balance?.argument;
+  if ((algo === 'hdr' || algo === 'url_param') && !validWord(arg)) problem('backend.balance.argument', algo === 'hdr' ? 'the header to hash, e.g. Host' : 'the URL parameter to hash');
+  if (algo === 'random' && arg !== undefined && !/^\d+$/.test(arg)) problem('backend.balance.argument', 'the number of draws');
+  if (!Array.isArray(spec.servers)) problem('backend.servers', 'a list of servers (it may be empty)');
+  else {
+    spec.servers.forEach((s, i) => checkServer(s, `backend.servers[${i}]`, problem));
+    const names = spec.servers.map((s) => s?.name);
+    names.forEach((n, i) => { if (names.indexOf(n) !== i) problem(`backend.servers[${i}].name`, `two servers are named '${n}'`); });
+  }
+  const hc = spec.healthCheck;
+  if (hc !== undefined) {
+    if (!['none', 'tcp', 'http'].includes(hc.type)) problem('backend.healthCheck.type', 'none, tcp or http');
+    if (hc.method !== undefined && !HTTP_METHOD.test(hc.method)) problem('backend.healthCheck.method', 'an HTTP method such as GET or HEAD');
+    if (hc.path !== undefined && (!validWord(hc.path) || !hc.path.startsWith('/'))) problem('backend.healthCheck.path', "a path starting with '/'");
+    if (hc.expectStatus !== undefined && !(Number.isInteger(hc.expectStatus) && hc.expectStatus >= 100 && hc.expectStatus <= 599)) problem('backend.healthCheck.expectStatus', 'an HTTP status from 100 to 599');
+    if (hc.interMs !== undefined && !(Number.isInteger(hc.interMs) && hc.interMs >= 100 && hc.interMs <= 3_600_000)) problem('backend.healthCheck.interMs', 'between 100 ms and 1 hour');
+    if (hc.fall !== undefined && !(Number.isInteger(hc.fall) && hc.fall >= 1 && hc.fall <= 100)) problem('backend.healthCheck.fall', 'a whole number from 1 to 100');
+    if (hc.rise !== undefined && !(Number.isInteger(hc.rise) && hc.rise >= 1 && hc.rise <= 100)) problem('backend.healthCheck.rise', 'a whole number from 1 to 100');
+    if (hc.type === 'http' && spec.mode === 'tcp') problem('backend.healthCheck.type', 'an HTTP check needs an HTTP backend here; use tcp');
+  }
+}
+
+// ---------------------------------------------------------------- section-level splicing
+
+function findSection(config: Config, kinds: readonly string[], name: string): Section | undefined {
+  return config.sections.find((s) => kinds.includes(s.kind) && s.name === name);
+}
+
+/** 0-based index of the first line of a section: its header, or the comments directly above it. */
+function sectionStart(l: Lines, section: Section): number {
+  let i = section.loc.line - 1;
+  while (i > 0 && /^\s*#/.test(l.lines[i - 1]!)) i--;
+  return i;
+}
+
+/** 0-based index of the last line of a section that belongs to it (its last directive, or the header). */
+function sectionEnd(section: Section): number {
+  const last = section.directives.at(-1);
+  return (last ? last.loc.line : section.loc.line) - 1;
+}
+
+/**
+ * Rewrites the owned lines of one category in place: pairs old and new lines in
+ * order (or by key), keeps an old line whose canonical text equals the new one,
+ * removes extra old lines, and inserts extra new lines after the anchor.
+ */
+function spliceCategory(
+  l: Lines, patch: Patch, olds: Directive[], news: string[], canonical: (d: Directive) => string, anchor: number, indent: string,
+): number {
+  const n = Math.min(olds.length, news.length);
+  for (let i = 0; i < n; i++) {
+    const d = olds[i]!;
+    if (canonical(d) !== news[i]) patch.replace.set(d.loc.line - 1, rewrittenLine(l, d, news[i]!));
+  }
+  for (const d of olds.slice(n)) patch.remove.add(d.loc.line - 1);
+  const last = olds.length > 0 ? olds[olds.length - 1]!.loc.line - 1 : anchor;
+  insertAfter(patch, last, news.slice(n).map((t) => indent + t));
+  return olds.length > 0 ? last : anchor;
+}
+
+function newSectionText(kind: string, name: string, lines: string[]): string[] {
+  return [lineOf([kind, name]), ...lines.map((t) => `    ${t}`)];
+}
+
+/** Where a new frontend goes: after the last frontend/listen, else before the first backend, else at the end. */
+function insertSection(l: Lines, config: Config, patch: Patch, kind: 'frontend' | 'backend', block: string[]): void {
+  const sections = config.sections;
+  const lastSame = [...sections].reverse().find((s) => s.kind === kind || (kind === 'frontend' && s.kind === 'listen'));
+  if (lastSame) return insertAfter(patch, sectionEnd(lastSame), ['', ...block]);
+  const firstBackend = kind === 'frontend' ? sections.find((s) => s.kind === 'backend' || s.kind === 'listen') : undefined;
+  if (firstBackend) return insertAfter(patch, sectionStart(l, firstBackend) - 1, [...block, '']);
+  const end = l.lines.length - 1;
+  const blank = end >= 0 && l.lines[end]!.trim() !== '' ? [''] : [];
+  insertAfter(patch, end, [...blank, ...block]);
+}
+
+function removeSection(l: Lines, patch: Patch, section: Section): void {
+  const start = sectionStart(l, section);
+  let end = sectionEnd(section);
+  // One blank line after the section goes with it.
+  if (end + 1 < l.lines.length && l.lines[end + 1]!.trim() === '' && start > 0 && l.lines[start - 1]!.trim() === '') end++;
+  for (let i = start; i <= end; i++) patch.remove.add(i);
+}
+
+/** Unique ACL names for the simple rules: the given name, else `is_<backend>`, never one already taken. */
+function aclNames(rules: readonly RoutingRule[], section: Section | undefined, owned: ReadonlySet<string>): string[] {
+  const taken = new Set((section?.directives ?? []).filter((d) => d.keyword === 'acl' && !owned.has(d.args[0] ?? '')).map((d) => d.args[0]!));
+  const names: string[] = [];
+  for (const r of rules) if (r.match && r.aclName) taken.add(r.aclName);
+  for (const r of rules) {
+    if (!r.match) { names.push(''); continue; }
+    if (r.aclName) { names.push(r.aclName); continue; }
+    const base = `is_${r.backend}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
+    let name = base;
+    for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
+    taken.add(name);
+    names.push(name);
+  }
+  return names;
+}
+
+/** The section has no `mode` line and would get the wanted mode from its defaults anyway: write none. */
+function inheritsMode(config: Config, section: Section, wanted: 'http' | 'tcp' | undefined): boolean {
+  if (section.directives.some((d) => d.keyword === 'mode')) return false;
+  const proxy = config.proxies.find((p) => p.section === section);
+  return (proxy?.defaults?.mode ?? 'tcp') === (wanted ?? 'http');
+}
+
+function setFrontend(l: Lines, config: Config, spec: FrontendSpec, previousName: string | undefined): Lines {
+  const patch = newPatch();
+  const section = findSection(config, ['frontend', 'listen'], previousName ?? spec.name);
+  const owned = section ? ownedAcls(section) : new Map<string, RuleMatch>();
+  const names = aclNames(spec.rules ?? [], section, new Set(owned.keys()));
+  const lines = frontendLines(spec, names);
+  if (!section) {
+    insertSection(l, config, patch, 'frontend', newSectionText('frontend', spec.name, FRONTEND_CATEGORIES.flatMap((c) => lines[c])));
+    return applyPatch(l, patch);
+  }
+  if (section.name !== spec.name) patch.replace.set(section.loc.line - 1, lineOf([section.kind, spec.name]) + (section.trailingComment !== undefined ? ` #${section.trailingComment}` : ''));
+  if (inheritsMode(config, section, spec.mode)) lines.mode = [];
+  const indent = indentOf(l, section);
+  let anchor = section.loc.line - 1;
+  for (const c of FRONTEND_CATEGORIES) {
+    const olds = section.directives.filter((d) => frontendCategory(d, owned) === c);
+    // A listen section's mode line is shared with its backend side: leave it when the frontend form does not set one.
+    anchor = spliceCategory(l, patch, olds, lines[c], (d) => canonicalFrontendLine(d, c), anchor, indent);
+  }
+  return applyPatch(l, patch);
+}
+
+function setBackend(l: Lines, config: Config, spec: BackendSpec, previousName: string | undefined): Lines {
+  const patch = newPatch();
+  const section = findSection(config, ['backend', 'listen'], previousName ?? spec.name);
+  const proxy = section ? config.proxies.find((p) => p.section === section) : undefined;
+  const inherited = inheritedTimings(proxy);
+  const lines = backendLines(spec, inherited);
+  if (!section) {
+    insertSection(l, config, patch, 'backend', newSectionText('backend', spec.name, BACKEND_CATEGORIES.flatMap((c) => lines[c])));
+    return applyPatch(l, patch);
+  }
+  if (section.name !== spec.name) patch.replace.set(section.loc.line - 1, lineOf([section.kind, spec.name]) + (section.trailingComment !== undefined ? ` #${section.trailingComment}` : ''));
+  if (inheritsMode(config, section, spec.mode)) lines.mode = [];
+  const indent = indentOf(l, section);
+  let anchor = section.loc.line - 1;
+  for (const c of BACKEND_CATEGORIES) {
+    const olds = section.directives.filter((d) => backendCategory(d) === c);
+    if (c !== 'server') {
+      anchor = spliceCategory(l, patch, olds, lines[c], (d) => canonicalBackendLine(d, c, proxy!), anchor, indent);
+      continue;
+    }
+    const currentHc = formModel(config).backends.find((b) => b.name === section.name)?.healthCheck;
+    anchor = spliceServers(l, patch, olds, spec, currentHc, anchor, indent, proxy, inherited);
+  }
+  return applyPatch(l, patch);
+}
+
+/**
+ * Servers pair by name (`renamed` maps a new name to the old one), so a removed
+ * server in the middle shifts nothing. Check timings written on a server's own
+ * line stay unless the backend-wide value changed (`currentHc` is the backend's
+ * health check as the form read it).
+ */
+function spliceServers(
+  l: Lines, patch: Patch, olds: Directive[], spec: BackendSpec & { renamed?: Map<string, string> }, currentHc: HealthCheckSpec | undefined,
+  anchor: number, indent: string, proxy: Proxy | undefined, inherited: Inherited,
+): number {
+  const byName = new Map(olds.map((d) => [d.args[0] ?? '', d]));
+  const used = new Set<Directive>();
+  const last = olds.length > 0 ? olds[olds.length - 1]!.loc.line - 1 : anchor;
+  const inserted: string[] = [];
+  const hc = spec.healthCheck;
+  for (const s of spec.servers) {
+    const d = byName.get(spec.renamed?.get(s.name) ?? s.name);
+    if (!d || used.has(d)) {
+      inserted.push(indent + serverLine(s, hc, inherited));
+      continue;
+    }
+    used.add(d);
+    const own = ownTimings(d, proxy);
+    const pick = (f: 'interMs' | 'fall' | 'rise'): number | undefined => (hc?.[f] !== currentHc?.[f] ? hc?.[f] : own[f]);
+    const line = serverLine(s, { type: hc?.type ?? 'none', interMs: pick('interMs'), fall: pick('fall'), rise: pick('rise') }, inherited);
+    if (canonicalServerLine(d, proxy, inherited) !== line) patch.replace.set(d.loc.line - 1, rewrittenLine(l, d, line));
+  }
+  for (const d of olds) if (!used.has(d)) patch.remove.add(d.loc.line - 1);
+  insertAfter(patch, last, inserted);
+  return last;
+}
+
+/** The check timings written on a server line itself (inherited ones are not). */
+function ownTimings(d: Directive, proxy: Proxy | undefined): { interMs?: number; fall?: number; rise?: number } {
+  const { owned } = splitServerOptions(d.args.slice(2));
+  const server = proxy?.servers.find((s) => s.name === d.args[0]);
+  return {
+    ...(owned.inter !== undefined ? { interMs: server?.options.inter } : {}),
+    ...(owned.fall !== undefined ? { fall: server?.options.fall } : {}),
+    ...(owned.rise !== undefined ? { rise: server?.options.rise } : {}),
+  };
+}
+
+/** The line the forms would write for an existing owned backend line (options they do not show, e.g. `uri depth 2`, are kept then). */
+function canonicalBackendLine(d: Directive, category: BackendCategory, proxy: Proxy): string {
+  if (category === 'balance') return balanceLine({ name: proxy.name, servers: [], balance: balanceSpec(proxy) });
+  if (category === 'httpchk') {
+    const hc = healthCheck(proxy);
+    return d.args.length <= 2 ? httpchkLine(hc.type === 'http' ? hc : { type: 'http' }) : lineOf([...d.keyword.split(' '), ...d.args]);
+  }
+  return lineOf([...d.keyword.split(' '), ...d.args]);
+}
+
+/** The line the forms would write for an existing server line's meaning. */
+function canonicalServerLine(d: Directive, proxy: Proxy | undefined, inherited: Inherited): string {
+  const [name = '', addr = '', ...rest] = d.args;
+  const { address, port } = splitAddress(addr);
+  const { owned, extra } = splitServerOptions(rest);
+  return serverLine({
+    name, address, port,
+    weight: owned.weight !== undefined ? Number(owned.weight) : undefined,
+    backup: owned.backup === true,
+    check: owned.check === true,
+    extra,
+  }, { type: 'tcp', ...ownTimings(d, proxy) }, inherited);
+}
+
+function removeNamed(l: Lines, config: Config, kinds: readonly string[], name: string): Lines | string {
+  const section = findSection(config, kinds, name);
+  if (!section) return `there is no ${kinds[0]} named '${name}'`;
+  const patch = newPatch();
+  removeSection(l, patch, section);
+  return applyPatch(l, patch);
+}
+
+// ---------------------------------------------------------------- public API
+
+/** Parses without touching the file system beyond what a check would (certificates are not opened). */
+function parseForEdit(text: string, options: Partial<ParseOptions>): Config {
+  return parseConfig([{ name: 'haproxy.cfg', text }], { fileExists: () => true, readFile: () => '', ...options }).config;
+}
+
+/**
+ * Applies the edits in order to `text` and returns the new text, or the
+ * problems (per edit and field) when an edit is not valid. The result is not
+ * validated as a whole here: parse it for HAProxy's diagnostics.
+ */
+export function applyEdits(text: string, edits: readonly ConfigEdit[], options: Partial<ParseOptions> = {}): EditResult {
+  if (typeof text !== 'string') return { ok: false, problems: [{ edit: -1, field: 'text', message: 'the configuration text must be a string' }] };
+  if (!Array.isArray(edits)) return { ok: false, problems: [{ edit: -1, field: 'edits', message: 'a list of edits is required' }] };
+  let current = text;
+  const problems: EditProblem[] = [];
+  edits.forEach((edit, index) => {
+    if (problems.length) return;
+    const problem = (field: string, message: string): void => void problems.push({ edit: index, field, message });
+    const config = parseForEdit(current, options);
+    const l = toLines(current);
+    let next: Lines | string | undefined;
+    switch (edit?.op) {
+      case 'set-frontend':
+        checkFrontend(edit.frontend, problem);
+        if (edit.previousName !== undefined && !findSection(config, ['frontend', 'listen'], edit.previousName)) problem('previousName', `there is no frontend named '${edit.previousName}'`);
+        if (edit.previousName !== undefined && edit.previousName !== edit.frontend?.name && findSection(config, ['frontend', 'listen'], edit.frontend?.name)) problem('frontend.name', `a frontend named '${edit.frontend.name}' exists already`);
+        if (!problems.length) next = setFrontend(l, config, edit.frontend, edit.previousName);
+        break;
+      case 'remove-frontend':
+        next = removeNamed(l, config, ['frontend', 'listen'], edit.name);
+        break;
+      case 'set-backend':
+        checkBackend(edit.backend, problem);
+        if (edit.previousName !== undefined && !findSection(config, ['backend', 'listen'], edit.previousName)) problem('previousName', `there is no backend named '${edit.previousName}'`);
+        if (edit.previousName !== undefined && edit.previousName !== edit.backend?.name && findSection(config, ['backend', 'listen'], edit.backend?.name)) problem('backend.name', `a backend named '${edit.backend.name}' exists already`);
+        if (!problems.length) next = setBackend(l, config, edit.backend, edit.previousName);
+        break;
+      case 'remove-backend':
+        next = removeNamed(l, config, ['backend', 'listen'], edit.name);
+        break;
+      case 'set-server':
+      case 'remove-server': {
+        const form = formModel(config).backends.find((b) => b.name === edit.backend);
+        if (!form) { problem('backend', `there is no backend named '${edit.backend}'`); break; }
+        const servers = [...form.servers];
+        const renamed = new Map<string, string>();
+        if (edit.op === 'set-server') {
+          checkServer(edit.server, 'server', problem);
+          const old = edit.previousName ?? edit.server?.name;
+          const at = servers.findIndex((s) => s.name === old);
+          if (edit.previousName !== undefined && at < 0) problem('previousName', `backend '${edit.backend}' has no server named '${edit.previousName}'`);
+          if (edit.server?.name !== old && servers.some((s) => s.name === edit.server?.name)) problem('server.name', `backend '${edit.backend}' already has a server named '${edit.server.name}'`);
+          if (problems.length) break;
+          // The server keeps the backend's check setting unless the edit says otherwise.
+          const server = { ...edit.server, check: edit.server.check ?? (at >= 0 ? servers[at]!.check : form.healthCheck.type !== 'none') };
+          if (at >= 0) servers[at] = server;
+          else servers.push(server);
+          if (edit.previousName !== undefined) renamed.set(edit.server.name, edit.previousName);
+        } else {
+          const at = servers.findIndex((s) => s.name === edit.name);
+          if (at < 0) { problem('name', `backend '${edit.backend}' has no server named '${edit.name}'`); break; }
+          servers.splice(at, 1);
+        }
+        const section = findSection(config, ['backend', 'listen'], edit.backend)!;
+        const patch = newPatch();
+        const proxy = config.proxies.find((p) => p.section === section);
+        const inherited = inheritedTimings(proxy);
+        const spec = { ...form, servers, renamed };
+        spliceServers(l, patch, section.directives.filter((d) => d.keyword === 'server'), spec, form.healthCheck, section.loc.line - 1, indentOf(l, section), proxy, inherited);
+        next = applyPatch(l, patch);
+        break;
+      }
+      default:
+        problem('op', `unknown edit ${JSON.stringify((edit as { op?: unknown })?.op)}: set-frontend, remove-frontend, set-backend, remove-backend, set-server or remove-server`);
+    }
+    if (typeof next === 'string') problem('name', next);
+    else if (next) current = fromLines(next);
+  });
+  return problems.length ? { ok: false, problems } : { ok: true, text: current };
+}
+
+export { isHttpsRedirect };

@@ -1,0 +1,384 @@
+/**
+ * The configuration as the wizard and the edit forms see it (issue #13 §2):
+ * frontends, backends and servers with only the fields the forms edit, read
+ * from the parsed model and its directives. What the forms do not know stays
+ * in the text untouched (edit.ts); each section reports how many such
+ * directives it has, so the UI can say "3 more settings, edit them in the
+ * editor".
+ *
+ * Ownership: a directive is the forms' when a form field describes it
+ * completely (`bind`, `mode`, `balance`, `server`, `default_backend`,
+ * `use_backend`, the ACLs those rules use when they are simple, the HTTPS
+ * redirect, `option httpchk`, `http-check expect status`). Everything else is
+ * an unknown directive, written back byte for byte.
+ */
+import type { BalanceAlgorithm, Config, Directive, Proxy, Section } from './model.ts';
+import { SERVER_DEFAULTS, PROXY_DEFAULTS } from './provision.ts';
+
+/** A routing condition the forms can build. Values are ORed. */
+export type RuleMatch =
+  | { kind: 'host-is' | 'path-begins' | 'path-is' | 'source-in'; values: string[] }
+  | { kind: 'header-contains'; header: string; values: string[] };
+
+export const RULE_KINDS = ['host-is', 'path-begins', 'path-is', 'source-in', 'header-contains'] as const;
+
+/**
+ * One `use_backend` rule, in order. Either `match` (a simple rule the forms
+ * build, its ACL named `aclName` or a generated name), or `raw`: the condition
+ * as written (`if is_api METH_POST`), kept as is.
+ */
+export interface RoutingRule {
+  backend: string;
+  match?: RuleMatch;
+  aclName?: string;
+  raw?: string;
+}
+
+export interface BindSpec {
+  /** IP address or host name; '' or '*' for every address. */
+  address: string;
+  port: number;
+  /** TLS termination (`ssl crt PATH`). */
+  ssl?: boolean;
+  /** Certificate file (a Loadstar certificate's path) when ssl is on. */
+  crt?: string;
+  /** Other bind options, as words, kept as they are (`alpn h2,http/1.1`). */
+  extra?: string[];
+  /**
+   * The address as written when the form cannot show it (a list `:80,:81`, a port
+   * range, a UNIX socket); then written back as is and `address`/`port` are ignored.
+   */
+  raw?: string;
+}
+
+export interface FrontendSpec {
+  name: string;
+  /** Default http. */
+  mode?: 'http' | 'tcp';
+  binds: BindSpec[];
+  /** `http-request redirect scheme https code 301 unless { ssl_fc }`. */
+  redirectToHttps?: boolean;
+  rules?: RoutingRule[];
+  defaultBackend?: string;
+}
+
+export interface ServerSpec {
+  name: string;
+  /** IP address or host name. */
+  address: string;
+  port: number;
+  /** 0..256, default 1. */
+  weight?: number;
+  backup?: boolean;
+  /** Active health checks on this server; default: on when the backend has a health check. */
+  check?: boolean;
+  /** Other server options, as words, kept as they are (`cookie s1`, `maxconn 100`). */
+  extra?: string[];
+}
+
+export interface HealthCheckSpec {
+  /** none: no active checks; tcp: connect only; http: a request and its status. */
+  type: 'none' | 'tcp' | 'http';
+  /** http: default GET. */
+  method?: string;
+  /** http: default /. */
+  path?: string;
+  /** http: the status expected (`http-check expect status N`); default any 2xx/3xx. */
+  expectStatus?: number;
+  /** Between checks, ms; default 2000. */
+  interMs?: number;
+  /** Failed checks in a row before DOWN; default 3. */
+  fall?: number;
+  /** Good checks in a row before UP again; default 2. */
+  rise?: number;
+}
+
+export interface BalanceSpec {
+  algorithm: BalanceAlgorithm;
+  /** hdr: the header name; url_param: the parameter name; random: draws; rdp-cookie: the cookie name. */
+  argument?: string;
+}
+
+export interface BackendSpec {
+  name: string;
+  /** Default http. */
+  mode?: 'http' | 'tcp';
+  balance?: BalanceSpec;
+  servers: ServerSpec[];
+  healthCheck?: HealthCheckSpec;
+}
+
+export interface FrontendForm extends FrontendSpec {
+  kind: 'frontend' | 'listen';
+  mode: 'http' | 'tcp';
+  rules: RoutingRule[];
+  redirectToHttps: boolean;
+  /** Directives of the section the forms do not edit (kept as written). */
+  unknownDirectives: number;
+  /** 1-based line of the section header. */
+  line: number;
+}
+
+export interface BackendForm extends BackendSpec {
+  kind: 'backend' | 'listen';
+  mode: 'http' | 'tcp';
+  balance: BalanceSpec;
+  healthCheck: HealthCheckSpec;
+  unknownDirectives: number;
+  line: number;
+}
+
+export interface FormModel {
+  frontends: FrontendForm[];
+  backends: BackendForm[];
+}
+
+// ---------------------------------------------------------------- reading directives
+
+/** Words of a directive after the keyword, as values (quotes removed). */
+const words = (d: Directive): readonly string[] => d.args;
+
+/** `acl NAME CRITERION [-i] VALUES…` → a RuleMatch when the forms can express it. */
+export function aclMatch(args: readonly string[]): RuleMatch | undefined {
+  const [, criterion, ...rest] = args;
+  if (criterion === undefined) return undefined;
+  const c = criterion.toLowerCase();
+  let flags: string[] = [];
+  let values = rest;
+  while (values[0]?.startsWith('-')) {
+    if (values[0] === '--') { values = values.slice(1); break; }
+    if (values[0] === '-m') { flags.push(`-m ${values[1] ?? ''}`); values = values.slice(2); continue; }
+    flags.push(values[0]);
+    values = values.slice(1);
+  }
+  flags = flags.sort();
+  if (values.length === 0) return undefined;
+  const only = (...f: string[]): boolean => flags.length === f.length && f.every((x, i) => flags[i] === x);
+  if ((c === 'hdr(host)' || c === 'req.hdr(host)') && only('-i')) return { kind: 'host-is', values: [...values] };
+  if ((c === 'path_beg' && only()) || (c === 'path' && only('-m beg'))) return { kind: 'path-begins', values: [...values] };
+  if (c === 'path' && only()) return { kind: 'path-is', values: [...values] };
+  if (c === 'src' && only()) return { kind: 'source-in', values: [...values] };
+  const sub = /^hdr_sub\(([^,()]+)\)$/.exec(c);
+  if (sub && only('-i')) return { kind: 'header-contains', header: criterion.slice(8, -1), values: [...values] };
+  return undefined;
+}
+
+export function isHttpsRedirect(d: Directive): boolean {
+  if (d.keyword !== 'http-request') return false;
+  const a = words(d).join(' ');
+  return /^redirect scheme https( code 30[1278])? (unless \{ ssl_fc \}|if !\{ ssl_fc \})$/.test(a);
+}
+
+/** The ACL lines of a section the forms own: simple, declared once, used only by simple use_backend rules. */
+export function ownedAcls(section: Section): Map<string, RuleMatch> {
+  const decls = new Map<string, Directive[]>();
+  for (const d of section.directives) {
+    if (d.keyword === 'acl' && d.args[0] !== undefined) decls.set(d.args[0], [...(decls.get(d.args[0]) ?? []), d]);
+  }
+  const owned = new Map<string, RuleMatch>();
+  for (const [name, list] of decls) {
+    if (list.length !== 1) continue;
+    const match = aclMatch(list[0]!.args);
+    if (!match) continue;
+    const usedElsewhere = section.directives.some((d) => {
+      if (d === list[0]) return false;
+      const refs = d.args.some((w) => w === name || w === `!${name}`);
+      if (!refs) return false;
+      return !(d.keyword === 'use_backend' && d.args.length === 3 && d.args[1] === 'if' && d.args[2] === name);
+    });
+    if (!usedElsewhere) owned.set(name, match);
+  }
+  return owned;
+}
+
+/** The frontend category of a directive the forms own, or undefined (unknown to the forms). */
+export function frontendCategory(d: Directive, acls: ReadonlyMap<string, RuleMatch>): FrontendCategory | undefined {
+  switch (d.keyword) {
+    case 'mode': return 'mode';
+    case 'bind': return 'bind';
+    case 'default_backend': return 'default_backend';
+    case 'use_backend': return 'use_backend';
+    case 'acl': return acls.has(d.args[0] ?? '') ? 'acl' : undefined;
+    case 'http-request': return isHttpsRedirect(d) ? 'redirect' : undefined;
+    default: return undefined;
+  }
+}
+
+export type FrontendCategory = 'mode' | 'bind' | 'redirect' | 'acl' | 'use_backend' | 'default_backend';
+export const FRONTEND_CATEGORIES: readonly FrontendCategory[] = ['mode', 'bind', 'redirect', 'acl', 'use_backend', 'default_backend'];
+
+export type BackendCategory = 'mode' | 'balance' | 'httpchk' | 'expect' | 'server';
+export const BACKEND_CATEGORIES: readonly BackendCategory[] = ['mode', 'balance', 'httpchk', 'expect', 'server'];
+
+export function backendCategory(d: Directive): BackendCategory | undefined {
+  switch (d.keyword) {
+    case 'mode': return 'mode';
+    case 'balance': return 'balance';
+    case 'option httpchk': return 'httpchk';
+    case 'server': return 'server';
+    default: return expectStatusOf(d) !== undefined ? 'expect' : undefined;
+  }
+}
+
+/** `http-check expect status N` (one status, no `!`) → N; anything else → undefined. */
+export function expectStatusOf(d: Directive): number | undefined {
+  const words = [...d.keyword.split(' '), ...d.args];
+  if (words.length !== 4 || words[0] !== 'http-check' || words[1] !== 'expect' || words[2] !== 'status' || !/^\d{3}$/.test(words[3]!)) return undefined;
+  return Number(words[3]);
+}
+
+/** Options of a server line the forms own, and how many value words each takes. */
+export const SERVER_OWNED_OPTIONS: Readonly<Record<string, number>> = { weight: 1, backup: 0, check: 0, inter: 1, fall: 1, rise: 1 };
+/** Server options taking one value (so a value word is never mistaken for an option). */
+const SERVER_ONE_VALUE = new Set([
+  'addr', 'agent-addr', 'agent-inter', 'agent-port', 'agent-send', 'alpn', 'ca-file', 'check-alpn', 'check-sni', 'ciphers', 'ciphersuites',
+  'cookie', 'crl-file', 'crt', 'downinter', 'error-limit', 'fastinter', 'id', 'init-addr', 'log-proto', 'maxconn', 'maxqueue', 'minconn',
+  'namespace', 'observe', 'on-error', 'on-marked-down', 'on-marked-up', 'pool-max-conn', 'pool-purge-delay', 'port', 'proto', 'redir',
+  'resolve-net', 'resolve-opts', 'resolve-prefer', 'resolvers', 'slowstart', 'sni', 'source', 'ssl-max-ver', 'ssl-min-ver', 'tcp-ut',
+  'track', 'verify', 'verifyhost', 'ws', 'usesrc', 'max-reuse', 'pool-low-conn', 'curves', 'sigalgs', 'client-sigalgs', 'set-proxy-v2-tlv-fmt',
+  'agent-check-port', 'check-proto', 'check-send-proxy-v2', 'npn', 'shard', 'weight',
+]);
+
+/** Splits the words of a server line after its address into the forms' options and the others (kept). */
+export function splitServerOptions(args: readonly string[]): { owned: Record<string, string | true>; extra: string[] } {
+  const owned: Record<string, string | true> = {};
+  const extra: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    if (w in SERVER_OWNED_OPTIONS) {
+      if (SERVER_OWNED_OPTIONS[w] === 1) owned[w] = args[++i] ?? '';
+      else owned[w] = true;
+    } else if (SERVER_ONE_VALUE.has(w)) {
+      extra.push(w);
+      if (i + 1 < args.length) extra.push(args[++i]!);
+    } else extra.push(w);
+  }
+  return { owned, extra };
+}
+
+/** `127.0.0.1:80`, `[::1]:80`, `::1:80`, `host:80` → address and port (port 0 when absent or not numeric). */
+export function splitAddress(text: string): { address: string; port: number } {
+  const bracket = /^\[([^\]]*)\]:(\d+)$/.exec(text);
+  if (bracket) return { address: bracket[1]!, port: Number(bracket[2]) };
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) return { address: text, port: 0 };
+  const port = Number(text.slice(colon + 1));
+  return { address: text.slice(0, colon), port: Number.isInteger(port) ? port : 0 };
+}
+
+/** An address word the form can show: one address (or none) and one port. */
+const SIMPLE_BIND = /^(\*|\[[^\]]*\]|[^,\s/]*):(\d{1,5})$/;
+
+export function bindSpec(d: Directive): BindSpec {
+  const [addr = '', ...rest] = d.args;
+  const simple = SIMPLE_BIND.test(addr);
+  const { address, port } = simple ? splitAddress(addr) : { address: '', port: 0 };
+  let ssl = false;
+  let crt: string | undefined;
+  const extra: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    if (w === 'ssl') ssl = true;
+    else if (w === 'crt' && crt === undefined) crt = rest[++i];
+    else extra.push(w);
+  }
+  return {
+    address: address === '*' ? '' : address, port,
+    ...(ssl ? { ssl } : {}), ...(crt !== undefined ? { crt } : {}), ...(extra.length ? { extra } : {}), ...(simple ? {} : { raw: addr }),
+  };
+}
+
+function routingRules(section: Section, acls: ReadonlyMap<string, RuleMatch>): RoutingRule[] {
+  return section.directives.filter((d) => d.keyword === 'use_backend').map((d) => {
+    const [backend = '', ...cond] = d.args;
+    const name = cond[1];
+    if (cond.length === 2 && cond[0] === 'if' && name !== undefined && acls.has(name)) return { backend, match: acls.get(name)!, aclName: name };
+    return { backend, raw: d.source?.typed ? d.source.typed.slice(1).filter((t) => t !== '').join(' ') : cond.join(' ') };
+  });
+}
+
+export function healthCheck(p: Proxy): HealthCheckSpec {
+  const first = p.servers.find((s) => s.options.check);
+  const timing = {
+    ...(first?.options.inter !== undefined && first.options.inter !== SERVER_DEFAULTS.inter ? { interMs: first.options.inter } : {}),
+    ...(first?.options.fall !== undefined && first.options.fall !== SERVER_DEFAULTS.fall ? { fall: first.options.fall } : {}),
+    ...(first?.options.rise !== undefined && first.options.rise !== SERVER_DEFAULTS.rise ? { rise: first.options.rise } : {}),
+  };
+  if (!first) return { type: 'none' };
+  const httpchk = p.section.directives.find((d) => d.keyword === 'option httpchk');
+  if (!httpchk) return { type: 'tcp', ...timing };
+  const expect = p.section.directives.find((d) => backendCategory(d) === 'expect');
+  const [method, path] = httpchk.args.length >= 2 ? httpchk.args : httpchk.args.length === 1 ? ['OPTIONS', httpchk.args[0]] : [undefined, undefined];
+  return {
+    type: 'http',
+    ...(method !== undefined ? { method } : {}),
+    ...(path !== undefined ? { path } : {}),
+    ...(expect ? { expectStatus: expectStatusOf(expect) } : {}),
+    ...timing,
+  };
+}
+
+export function balanceSpec(p: Proxy): BalanceSpec {
+  const b = p.balance;
+  if (!b) return { algorithm: PROXY_DEFAULTS.balance };
+  const argument = b.algorithm === 'hdr' || b.algorithm === 'rdp-cookie' ? b.header
+    : b.algorithm === 'url_param' ? b.param
+      : b.algorithm === 'random' && b.draws !== undefined ? String(b.draws) : undefined;
+  return { algorithm: b.algorithm, ...(argument !== undefined ? { argument } : {}) };
+}
+
+function serverSpecs(p: Proxy): ServerSpec[] {
+  return p.section.directives.filter((d) => d.keyword === 'server').map((d) => {
+    const [name = '', addr = '', ...rest] = d.args;
+    const { address, port } = splitAddress(addr);
+    const { owned, extra } = splitServerOptions(rest);
+    const weight = owned.weight !== undefined ? Number(owned.weight) : undefined;
+    return {
+      name, address, port,
+      ...(weight !== undefined ? { weight } : {}),
+      ...(owned.backup ? { backup: true } : {}),
+      check: owned.check === true,
+      ...(extra.length ? { extra } : {}),
+    };
+  });
+}
+
+/** The forms' view of a parsed configuration. */
+export function formModel(config: Config): FormModel {
+  const frontends: FrontendForm[] = [];
+  const backends: BackendForm[] = [];
+  for (const p of config.proxies) {
+    const section = p.section;
+    const mode = p.mode ?? PROXY_DEFAULTS.mode;
+    if (p.kind === 'frontend' || p.kind === 'listen') {
+      const acls = ownedAcls(section);
+      const redirect = section.directives.some(isHttpsRedirect);
+      const unknown = section.directives.filter((d) => frontendCategory(d, acls) === undefined && (p.kind !== 'listen' || backendCategory(d) === undefined)).length;
+      frontends.push({
+        kind: p.kind,
+        name: p.name,
+        mode,
+        binds: section.directives.filter((d) => d.keyword === 'bind').map(bindSpec),
+        redirectToHttps: redirect,
+        rules: routingRules(section, acls),
+        ...(p.defaultBackend ? { defaultBackend: p.defaultBackend.name } : {}),
+        unknownDirectives: unknown,
+        line: section.loc.line,
+      });
+    }
+    if (p.kind === 'backend' || p.kind === 'listen') {
+      const unknown = section.directives.filter((d) => backendCategory(d) === undefined && (p.kind !== 'listen' || frontendCategory(d, ownedAcls(section)) === undefined)).length;
+      backends.push({
+        kind: p.kind,
+        name: p.name,
+        mode,
+        balance: balanceSpec(p),
+        servers: serverSpecs(p),
+        healthCheck: healthCheck(p),
+        unknownDirectives: unknown,
+        line: section.loc.line,
+      });
+    }
+  }
+  return { frontends, backends };
+}
