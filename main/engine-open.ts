@@ -54,6 +54,6 @@ export async function openDataDirEngine(dataDir: string): Promise<OpenedEngine> 
     if (e instanceof LoadstarError) return { ok: false, error: { code: e.code, message: e.message } };
     throw e;
   }
-  const control = new InProcessControl(engine, parsed.config, { dataDir });
+  const control = new InProcessControl(engine, { dataDir });
   return { ok: true, control, close: (graceMs) => engine.stop(graceMs) };
 }
