@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFiles, formatDiagnostics, parseConfig } from './config/index.ts';
 import { startDemo } from './demo.ts';
 import { certCommand } from './certs/cli.ts';
+import { serveCommand } from './admin/serve.ts';
 import type { Demo } from './demo.ts';
 import { LoadstarError, CliUsageError } from './errors.ts';
 import { Engine } from './engine.ts';
@@ -28,6 +29,12 @@ Commands:
   check -f FILE [-f FILE ...]   Check configuration files (HAProxy's haproxy.cfg
                                 language). Exit 0 when valid (warnings printed),
                                 1 when not. Never opens a network connection.
+  serve [-f FILE] [--listen HOST:PORT] [--data-dir DIR] [--tls-crt FILE]
+                                Run the proxy with its web UI (default
+                                http://127.0.0.1:9000/). Without -f: the data
+                                dir's haproxy.cfg (a demo on the first run).
+                                'loadstar serve --set-password' sets the admin
+                                password a non-loopback --listen needs.
   cert <command>                Certificates: a local CA for the home lab
                                 (cert ca init / ca export), certificates it
                                 issues (cert issue), PEM imports (cert import),
@@ -39,7 +46,8 @@ Options:
   -q, --quiet                   check: print nothing but errors.
 
 Documentation: docs/configuration.md (every keyword and its status),
-docs/certificates.md (certificates and installing the local CA).
+docs/certificates.md (certificates and installing the local CA), docs/ui.md
+(the web UI, reaching it from another device).
 `;
 
 const CHECK_HELP = `Usage: loadstar check -f FILE [-f FILE ...] [-q]
@@ -66,6 +74,8 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
         return check(rest, io);
       case 'run':
         return await run(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
       case 'cert':
         return await certCommand(rest, io);
       default:

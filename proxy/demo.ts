@@ -21,8 +21,35 @@ function page(name: string, color: string): http.RequestListener {
     res.end(api
       ? JSON.stringify({ server: name, hits, path: req.url, forwardedFor: req.headers['x-forwarded-for'] ?? null }) + '\n'
       : `<!doctype html><title>Loadstar demo</title><body style="font-family:sans-serif;background:${color};padding:2em">
-<h1>Served by ${name}</h1><p>Request #${hits} to this server. Reload: Loadstar balances round robin between web1 and web2.</p>
+<h1>Served by ${name}</h1><p><strong>Loadstar demo server</strong>, running inside Loadstar itself.</p><p>Request #${hits} to this server. Reload: Loadstar balances round robin between the web servers.</p>
 <p><a href="/api/status">/api/status</a> goes to the api backend (an ACL on the path).</p></body>\n`);
+  };
+}
+
+/** A demo server that is not a demo backend of `loadstar run` (used by `loadstar serve`'s default configuration). */
+export interface DemoServer {
+  name: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** One labelled demo web server on `host:port` (port 0: any free port); rejects when the port is taken. */
+export async function startDemoServer(name: string, host: string, port: number, color = '#f4f4f4'): Promise<DemoServer> {
+  const server = http.createServer(page(name, color));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    name,
+    port: (server.address() as net.AddressInfo).port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

@@ -72,7 +72,10 @@ export class HistoryStore {
   static open(file: string, options: HistoryStoreOptions = {}): HistoryStore {
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      return new HistoryStore(new Database(file), options);
+      const store = new HistoryStore(new Database(file), options);
+      // Traffic history is private like the rest of the data dir (SQLite creates its files with the umask's mode).
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+      return store;
     } catch (e) {
       if (e instanceof StoreError) throw e;
       throw new StoreError('LS_ERR_STORE_OPEN', `cannot open the history database ${file}: ${(e as Error).message}. Move the file away to start a new history.`, { cause: e });

@@ -1,0 +1,65 @@
+/**
+ * The HTTP transport's method table, derived from the control contract in one
+ * place: one `POST /api/<method>` route per CONTROL_METHODS entry, with the
+ * number of arguments each method takes. The arity table is typed against
+ * ControlMethods, so a method added to the contract (or an argument added to
+ * one) fails to compile here until the transport knows it.
+ */
+import { CONTROL_METHODS, CONTROL_EVENT_CHANNELS, controlRoute } from '../control/contract.ts';
+import type { ControlArgs, ControlMethodName, ControlTopic } from '../control/contract.ts';
+
+/** Number of arguments a caller must give: the parameters before the first optional one. */
+type MinArity<P extends readonly unknown[], Given extends unknown[] = []> =
+  Given['length'] extends Required<P>['length'] ? Given['length']
+    : Given extends P ? Given['length']
+      : MinArity<P, [...Given, P[Given['length']]]>;
+
+/** Smallest and largest argument count of every method, checked against the contract's signatures. */
+type Arity = { [M in ControlMethodName]: readonly [min: MinArity<ControlArgs<M>>, max: Required<ControlArgs<M>>['length']] };
+
+export const METHOD_ARITY = {
+  status: [0, 0],
+  start: [0, 0],
+  stop: [0, 1],
+  validateConfig: [1, 2],
+  applyConfig: [1, 2],
+  setServerState: [3, 3],
+  setServerWeight: [3, 3],
+  stats: [0, 0],
+  series: [2, 2],
+  timeline: [2, 3],
+  checkResults: [2, 3],
+  recentEvents: [0, 1],
+  certCaStatus: [0, 0],
+  certCaInit: [1, 1],
+  certCaExport: [1, 1],
+  certIssue: [1, 1],
+  certImport: [1, 1],
+  certList: [0, 0],
+  certRemove: [1, 1],
+} as const satisfies Arity;
+
+export interface ApiRoute {
+  method: ControlMethodName;
+  /** `/api/<method>` */
+  path: string;
+  minArgs: number;
+  maxArgs: number;
+  /** Changes the engine or the data dir (documentation; every POST is CSRF-checked anyway). */
+  mutates: boolean;
+}
+
+/** Every route by path: the one table the HTTP server dispatches on. */
+export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map(
+  (Object.keys(CONTROL_METHODS) as ControlMethodName[]).map((method) => {
+    const [minArgs, maxArgs] = METHOD_ARITY[method];
+    return [controlRoute(method), { method, path: controlRoute(method), minArgs, maxArgs, mutates: CONTROL_METHODS[method].mutates }];
+  }),
+);
+
+/** Topics a page may ask for on `GET /api/events`, with their SSE event names. */
+export const EVENT_TOPICS = Object.keys(CONTROL_EVENT_CHANNELS) as ControlTopic[];
+
+export function isTopic(name: string): name is ControlTopic {
+  return Object.hasOwn(CONTROL_EVENT_CHANNELS, name);
+}

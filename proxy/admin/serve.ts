@@ -1,0 +1,219 @@
+/**
+ * `loadstar serve`: the engine, the history recorder and the admin server in
+ * one foreground process, with the configuration and state in the data dir.
+ *
+ *   <data-dir>/haproxy.cfg      the configuration (written on the first run from default-config.ts)
+ *   <data-dir>/admin.json       the admin password's scrypt hash (--set-password), 0600
+ *   <data-dir>/history.sqlite   per-minute series and health events (proxy/store/history.ts)
+ *   <data-dir>/certs/           certificates (loadstar cert)
+ *
+ * SIGHUP reloads the configuration file; SIGTERM/SIGINT stop gracefully.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { X509Certificate } from 'node:crypto';
+import { loadConfigFiles, formatDiagnostics } from '../config/index.ts';
+import { Engine } from '../engine.ts';
+import { InProcessControl } from '../control/in-process.ts';
+import { resolveDataDir } from '../certs/data-dir.ts';
+import { ensurePrivateDir, writeFileAtomic } from '../certs/atomic-write.ts';
+import { loadCertificate, certificateNames } from '../tls/pem.ts';
+import { HistoryStore, HISTORY_FILE } from '../store/history.ts';
+import { HistoryRecorder } from '../store/history-recorder.ts';
+import { AdminError, CliUsageError } from '../errors.ts';
+import { reducedFeatureWarnings } from '../runtime/unsupported.ts';
+import { parseListen, DEFAULT_LISTEN, formatHostPort } from './listen.ts';
+import { readAdminPassword, setAdminPassword, ADMIN_FILE } from './password.ts';
+import { readNewPassword } from './password-input.ts';
+import { startAdminServer } from './server.ts';
+import type { AdminTls } from './server.ts';
+import { defaultConfigText, chooseDemoPorts, DemoServers } from './default-config.ts';
+
+export const SERVE_HELP = `Usage: loadstar serve [-f FILE] [--listen HOST:PORT] [--data-dir DIR] [--tls-crt FILE]
+       loadstar serve --set-password [--data-dir DIR]
+
+Runs the proxy and its web UI (the admin server) in the foreground.
+
+  -f FILE             The configuration to run. Default: <data-dir>/haproxy.cfg,
+                      created on the first run with a demo (two web servers and
+                      an API behind http://127.0.0.1:8080, run by Loadstar itself).
+  --listen HOST:PORT  Where the admin UI listens. Default ${DEFAULT_LISTEN}. An
+                      address other than loopback needs an admin password.
+  --data-dir DIR      Default: $LOADSTAR_DATA_DIR, else $XDG_DATA_HOME/loadstar,
+                      else ~/.local/share/loadstar.
+  --tls-crt FILE      Serve the admin UI over HTTPS with this PEM file
+                      (certificate, chain and key, e.g. from 'loadstar cert issue').
+  --set-password      Set the admin password (asked twice without echo on a
+                      terminal, or the first line of stdin), then exit.
+
+Signals: SIGHUP reloads the configuration file (an invalid one is reported and
+the running configuration stays); SIGTERM/SIGINT stop gracefully.
+Documentation: docs/ui.md.
+`;
+
+type Output = { out: (s: string) => void; err: (s: string) => void };
+
+function serveArgs(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        file: { type: 'string', short: 'f' },
+        listen: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'tls-crt': { type: 'string' },
+        'set-password': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    throw new CliUsageError(`serve: ${(e as Error).message}`);
+  }
+}
+
+/** The admin certificate: Loadstar's combined PEM, with the host names and IPs it covers (allowed Host values). */
+function loadAdminTls(file: string): AdminTls {
+  try {
+    const loaded = loadCertificate(file);
+    const ips = (loaded.leaf.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('IP Address:')).map((s) => s.slice('IP Address:'.length));
+    return { certPem: loaded.certPem, keyPem: loaded.keyPem, names: [...certificateNames(new X509Certificate(loaded.certPem)), ...ips] };
+  } catch (e) {
+    throw new AdminError('LS_ERR_ADMIN_TLS', `--tls-crt: ${(e as Error).message} Give a PEM file with the certificate and its unencrypted key, e.g. from 'loadstar cert issue'.`, { cause: e });
+  }
+}
+
+/** `<data-dir>/haproxy.cfg`, created from the demo configuration when it does not exist yet. */
+async function dataDirConfig(dataDir: string, io: Output): Promise<string> {
+  const file = path.join(dataDir, 'haproxy.cfg');
+  if (!fs.existsSync(file)) {
+    const ports = await chooseDemoPorts();
+    writeFileAtomic(file, defaultConfigText(ports), 0o600);
+    io.err(`[NOTICE] first run: wrote ${file} with a demo (open http://127.0.0.1:${ports.frontend}/); edit it or replace it from the UI\n`);
+  }
+  return file;
+}
+
+export interface ServeHooks {
+  /** Called once everything listens (tests). */
+  ready?: (info: { adminUrl: string; configFile: string; dataDir: string }) => void;
+  /** Resolves to stop the process (tests); signals do it otherwise. */
+  stopSignal?: Promise<unknown>;
+}
+
+export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks = {}): Promise<number> {
+  const values = serveArgs(argv);
+  if (values.help) {
+    io.out(SERVE_HELP);
+    return 0;
+  }
+  const dataDir = resolveDataDir({ dataDir: values['data-dir'] });
+  ensurePrivateDir(dataDir);
+
+  if (values['set-password']) {
+    const password = await readNewPassword({ stdin: process.stdin, prompt: (s) => io.err(s) });
+    await setAdminPassword(dataDir, password);
+    io.err(`[NOTICE] admin password set (${path.join(dataDir, ADMIN_FILE)}); restart 'loadstar serve' to use it\n`);
+    return 0;
+  }
+
+  const listen = parseListen(values.listen ?? DEFAULT_LISTEN);
+  const password = readAdminPassword(dataDir);
+  if (!listen.loopback && !password) {
+    throw new AdminError('LS_ERR_ADMIN_NO_PASSWORD', `refusing to listen on ${formatHostPort(listen.host, listen.port)} without an admin password: anyone who can reach that address could control the proxy. `
+      + `Set one first with 'loadstar serve --set-password${values['data-dir'] ? ` --data-dir ${values['data-dir']}` : ''}', or keep the default 127.0.0.1 and use an SSH tunnel (docs/ui.md).`);
+  }
+  const tls = values['tls-crt'] ? loadAdminTls(values['tls-crt']) : undefined;
+
+  const configFile = values.file ? path.resolve(values.file) : await dataDirConfig(dataDir, io);
+  const first = loadConfigFiles([configFile]);
+  if (first.diagnostics.length > 0) io.err(formatDiagnostics(first.diagnostics) + '\n');
+  if (!first.ok) {
+    io.err(`[ALERT] Fatal errors found in configuration: ${configFile}\n`);
+    return 1;
+  }
+
+  const log = (line: string): void => io.err(line + '\n');
+  const demos = new DemoServers(log);
+  await demos.sync(first.config);
+  const engine = new Engine(first.config, { configName: configFile });
+  let history: HistoryStore | undefined;
+  let recorder: HistoryRecorder | undefined;
+  try {
+    await engine.start();
+    for (const w of reducedFeatureWarnings(first.config)) io.err(`[WARNING] ${w}\n`);
+    for (const a of engine.addresses()) io.err(`[NOTICE] ${a.frontend} listening on ${formatHostPort(a.address, a.port)}\n`);
+    history = HistoryStore.open(path.join(dataDir, HISTORY_FILE));
+    recorder = new HistoryRecorder(history, engine, { log });
+    recorder.start();
+  } catch (e) {
+    await engine.stop(0).catch(() => {});
+    history?.close();
+    await demos.close();
+    throw e;
+  }
+  const control = new InProcessControl(engine, { dataDir, history, log });
+  // A configuration applied from the UI or by SIGHUP may add or remove demo servers.
+  const offLifecycle = engine.events.on('events', (event) => {
+    if (event.type === 'lifecycle' && event.lifecycle.state === 'running') void demos.sync(engine.currentConfig());
+  });
+
+  let admin;
+  try {
+    admin = await startAdminServer({ control, listen, password, tls, log });
+  } catch (e) {
+    offLifecycle();
+    recorder.stop();
+    history.close();
+    await engine.stop(0);
+    await demos.close();
+    throw e;
+  }
+  io.err(`[NOTICE] Loadstar admin UI: ${admin.url}${password ? ' (log in with the admin password)' : ''}\n`);
+  io.err(`[NOTICE] configuration ${configFile}; data dir ${dataDir}\n`);
+  if (!admin.uiBuilt) io.err(`[WARNING] the web UI is not built (dist/renderer/ is missing): run 'npm run build'; the API works meanwhile\n`);
+  hooks.ready?.({ adminUrl: admin.url, configFile, dataDir });
+
+  const grace = Number(first.config.global.tune['hard-stop-after'] ?? 10_000);
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      process.off('SIGHUP', reload);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      io.err(`[NOTICE] ${why}: stopping (finishing in-flight requests, at most ${grace} ms)\n`);
+      (async () => {
+        offLifecycle();
+        await admin.close();
+        recorder!.stop();
+        history!.close();
+        await engine.stop(grace);
+        await demos.close();
+      })().then(() => resolve(0), (e: Error) => {
+        io.err(`[ALERT] stopping failed: ${e.message}\n`);
+        resolve(1);
+      });
+    };
+    const reload = (): void => {
+      control.reload(() => loadConfigFiles([configFile]), configFile).then((result) => {
+        if (result.ok) {
+          if (result.value.diagnostics.length > 0) io.err(result.value.diagnostics.map((d) => d.text).join('\n') + '\n');
+          io.err('[NOTICE] configuration reloaded\n');
+        } else {
+          const details = result.error.diagnostics?.map((d) => d.text).join('\n');
+          io.err(`${details ? details + '\n' : ''}[ALERT] reload refused, the running configuration is kept: ${result.error.message}\n`);
+        }
+      }, (e: Error) => io.err(`[ALERT] reload failed, the running configuration is kept: ${e.message}\n`));
+    };
+    const onTerm = (): void => stop('SIGTERM received');
+    const onInt = (): void => stop('SIGINT received');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+    process.on('SIGHUP', reload);
+    hooks.stopSignal?.then(() => stop('stop requested'));
+  });
+}

@@ -1,0 +1,277 @@
+/**
+ * The admin HTTP(S) server of `loadstar serve`: the built UI, the control
+ * contract as JSON routes (api.ts, routes.ts), pushed events as Server-Sent
+ * Events (events.ts), a login when a password is set (sessions.ts), and the
+ * checks every request passes first (security.ts): Host (DNS rebinding),
+ * Origin, session, CSRF token on every POST.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import type { ControlContract, ControlTopic } from '../control/contract.ts';
+import { API_ROUTES, isTopic, EVENT_TOPICS } from './routes.ts';
+import { handleApiCall, DEFAULT_BODY_LIMIT } from './api.ts';
+import { EventStreams, resumePoint } from './events.ts';
+import type { EventStreamOptions } from './events.ts';
+import { SessionStore, LoginLimiter, SESSION_COOKIE, CSRF_HEADER, csrfMatches } from './sessions.ts';
+import type { Session, SessionOptions } from './sessions.ts';
+import { verifyPassword } from './password.ts';
+import type { PasswordRecord } from './password.ts';
+import { setSecurityHeaders, hostAllowed, originAllowed } from './security.ts';
+import type { OriginPolicy } from './security.ts';
+import { allowedHostNames, formatHostPort } from './listen.ts';
+import type { ListenAddress } from './listen.ts';
+import { staticFiles } from './static.ts';
+import { loginPage, LOGIN_CSS } from './login-page.ts';
+import type { LoginNotice } from './login-page.ts';
+import { sendError, sendJson, sendText, readBody, parseCookies, clientAddress, BodyTooLarge } from './http-util.ts';
+import { AdminError } from '../errors.ts';
+
+export interface AdminTls {
+  certPem: string;
+  keyPem: string;
+  /** Host names the certificate covers (they are allowed Host values). */
+  names: string[];
+}
+
+export interface AdminServerOptions {
+  control: ControlContract;
+  listen: ListenAddress;
+  /** The admin password; without one every visitor is the admin (loopback only, see serve.ts). */
+  password?: PasswordRecord;
+  tls?: AdminTls;
+  /** The built UI; default dist/renderer/ of the package. */
+  uiDir?: string;
+  bodyLimit?: number;
+  events?: EventStreamOptions;
+  sessions?: SessionOptions;
+  /** Login attempts per address per minute; default 5. */
+  loginLimit?: number;
+  log?: (line: string) => void;
+}
+
+export interface AdminServer {
+  /** `http://127.0.0.1:9000/` */
+  readonly url: string;
+  readonly port: number;
+  readonly streams: EventStreams;
+  readonly sessions: SessionStore;
+  /** dist/renderer/ exists (otherwise a page says how to build it). */
+  readonly uiBuilt: boolean;
+  close(): Promise<void>;
+}
+
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const tls = options.tls !== undefined;
+  const files = staticFiles(options.uiDir);
+  const sessions = new SessionStore(options.sessions);
+  const limiter = new LoginLimiter(options.loginLimit ?? 5);
+  const streams = new EventStreams(options.control, { log, ...options.events });
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const password = options.password;
+  const policy: OriginPolicy = { names: allowedHostNames(options.listen, options.tls?.names), port: options.listen.port, tls };
+
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    handle(req, res).catch((e: unknown) => {
+      log(`[ALERT] admin: ${req.method} ${req.url} failed unexpectedly: ${(e as Error)?.stack ?? String(e)}`);
+      if (!res.headersSent) sendError(res, 500, 'LS_ERR_CTL_INTERNAL', 'unexpected failure inside Loadstar; the details are in the server log.');
+      else res.destroy();
+    });
+  };
+  const server = tls
+    ? https.createServer({ cert: options.tls!.certPem, key: options.tls!.keyPem, minVersion: 'TLSv1.2' }, handler)
+    : http.createServer(handler);
+  server.on('clientError', (_e, socket: net.Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  /** The cookie carries the port: cookies ignore ports, and two admins on one host must not log each other out. */
+  const cookieName = `${SESSION_COOKIE}_${options.listen.port}`;
+
+  function currentSession(req: http.IncomingMessage): Session | undefined {
+    return sessions.get(parseCookies(req.headers.cookie).get(cookieName));
+  }
+
+  function setSessionCookie(res: http.ServerResponse, session: Session): void {
+    res.setHeader('Set-Cookie', `${cookieName}=${session.id}; HttpOnly; SameSite=Strict; Path=/${tls ? '; Secure' : ''}`);
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    setSecurityHeaders(res, tls);
+    // The target is taken as a path only (`//host/x` and absolute forms never change the route's host).
+    const target = req.url ?? '/';
+    const url = new URL('http://admin.invalid' + (target.startsWith('/') ? target : '/'));
+    const api = url.pathname === '/api' || url.pathname.startsWith('/api/');
+    const refuse = (status: number, message: string): void => {
+      if (api) sendError(res, status, 'LS_ERR_CTL_FORBIDDEN', message);
+      else sendText(res, status, message + '\n');
+    };
+    if (!hostAllowed(policy, req.headers.host)) {
+      return refuse(403, `Host '${req.headers.host ?? ''}' is not this admin server's address; open ${adminUrl()} instead.`);
+    }
+    const origin = req.headers.origin;
+    const loginForm = url.pathname === '/login' && req.method === 'POST';
+    // A form posted from a page with Referrer-Policy no-referrer carries `Origin: null`; only the login form accepts it.
+    if (origin !== undefined && !originAllowed(policy, origin) && !(loginForm && origin === 'null')) {
+      return refuse(403, `requests from origin '${origin}' are not accepted.`);
+    }
+
+    if (url.pathname === '/login.css' && (req.method === 'GET' || req.method === 'HEAD')) {
+      return sendText(res, 200, LOGIN_CSS, 'text/css; charset=utf-8');
+    }
+    if (url.pathname === '/login') {
+      if (!password) return redirect(res, '/');
+      if (req.method === 'GET' || req.method === 'HEAD') return loginAnswer(res, 200, notice(url.searchParams.get('failed')));
+      if (req.method === 'POST') return login(req, res, password);
+      return methodNotAllowed(res, 'GET, POST');
+    }
+
+    let session = currentSession(req);
+    const authenticated = !password || session?.authenticated === true;
+
+    if (url.pathname === '/api/session' && req.method === 'GET') {
+      if (!authenticated) return sendError(res, 401, 'LS_ERR_CTL_FORBIDDEN', 'not logged in: open /login.', { 'WWW-Authenticate': 'Cookie realm="loadstar" form="/login"' });
+      if (!session) {
+        session = sessions.create(false);
+        setSessionCookie(res, session);
+      }
+      return sendJson(res, 200, {
+        ok: true,
+        value: { csrfToken: session.csrf, csrfHeader: 'X-Loadstar-CSRF', passwordRequired: password !== undefined, authenticated: session.authenticated, topics: EVENT_TOPICS },
+      });
+    }
+
+    if (!authenticated) {
+      if (api) return sendError(res, 401, 'LS_ERR_CTL_FORBIDDEN', 'not logged in (or the session has ended): open /login.');
+      if (req.method === 'GET' || req.method === 'HEAD') return redirect(res, session === undefined && parseCookies(req.headers.cookie).has(cookieName) ? '/login?failed=expired' : '/login');
+      return refuse(401, 'not logged in.');
+    }
+
+    if (req.method === 'POST') {
+      // Every POST changes state or runs a method: the page's token and its own Origin are both required.
+      if (origin === undefined) return refuse(403, 'a POST must carry an Origin header (browsers send it); cross-site requests are refused.');
+      if (!session || !csrfMatches(session, headerValue(req.headers[CSRF_HEADER]))) {
+        return refuse(403, `missing or wrong CSRF token: read it from GET /api/session and send it in the X-Loadstar-CSRF header.`);
+      }
+      if (url.pathname === '/logout') {
+        sessions.delete(session.id);
+        res.setHeader('Set-Cookie', `${cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${tls ? '; Secure' : ''}`);
+        return sendJson(res, 200, { ok: true, value: { loggedOut: true } });
+      }
+      const route = API_ROUTES.get(url.pathname);
+      if (!route) return sendError(res, 404, 'LS_ERR_CTL_BAD_REQUEST', `no such method: ${url.pathname} (the API is POST /api/<method>, see proxy/admin/README-api.md).`);
+      return handleApiCall(options.control, route, req, res, { bodyLimit, log });
+    }
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, api ? 'POST' : 'GET, HEAD');
+    if (url.pathname === '/api/events') return openEvents(req, res, url.searchParams);
+    if (api) {
+      if (API_ROUTES.has(url.pathname)) return methodNotAllowed(res, 'POST');
+      return sendError(res, 404, 'LS_ERR_CTL_BAD_REQUEST', `no such method: ${url.pathname}.`);
+    }
+    const served = files.serve(req, res, rawPath(target));
+    if (served === 'refused') return sendText(res, 400, 'Bad path.\n');
+    if (!served) return sendText(res, 404, 'Not found.\n');
+  }
+
+  function openEvents(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams): void {
+    const asked = (query.get('topics') ?? EVENT_TOPICS.join(',')).split(',').map((t) => t.trim()).filter((t) => t !== '');
+    const unknown = asked.filter((t) => !isTopic(t));
+    if (asked.length === 0 || unknown.length > 0) {
+      return sendError(res, 400, 'LS_ERR_CTL_BAD_REQUEST', `/api/events: unknown topic${unknown.length === 1 ? '' : 's'} '${unknown.join("', '")}'; topics are ${EVENT_TOPICS.join(', ')}.`);
+    }
+    streams.open(req, res, [...new Set(asked)] as ControlTopic[], resumePoint(req, query));
+  }
+
+  async function login(req: http.IncomingMessage, res: http.ServerResponse, record: PasswordRecord): Promise<void> {
+    const address = clientAddress(req);
+    const wait = limiter.attempt(address);
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(wait));
+      return loginAnswer(res, 429, 'rate-limited', wait);
+    }
+    let body: string;
+    try {
+      body = await readBody(req, 4096);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return sendText(res, 413, 'Too large.\n');
+      throw e;
+    }
+    const given = new URLSearchParams(body).get('password') ?? '';
+    if (!(await verifyPassword(record, given))) {
+      log(`[NOTICE] admin: failed login from ${address}`);
+      return redirect(res, '/login?failed=password');
+    }
+    limiter.succeeded(address);
+    const old = currentSession(req);
+    if (old) sessions.delete(old.id);
+    // A fresh id at login: a session id planted before login is never promoted.
+    const session = sessions.create(true);
+    setSessionCookie(res, session);
+    log(`[NOTICE] admin: login from ${address}`);
+    return redirect(res, '/');
+  }
+
+  function loginAnswer(res: http.ServerResponse, status: number, n: LoginNotice, wait = 0): void {
+    sendText(res, status, loginPage(n, wait), 'text/html; charset=utf-8');
+  }
+
+  function adminUrl(): string {
+    return `${tls ? 'https' : 'http'}://${formatHostPort(options.listen.wildcard || options.listen.loopback && options.listen.host === 'localhost' ? '127.0.0.1' : options.listen.host, port)}/`;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const reason = e.code === 'EADDRINUSE' ? 'address already in use (another loadstar serve?)'
+        : e.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
+          : e.code === 'EADDRNOTAVAIL' ? 'address not available on this machine' : e.message;
+      reject(new AdminError('LS_ERR_ADMIN_LISTEN', `cannot listen on ${formatHostPort(options.listen.host, options.listen.port)}: ${reason}. Choose another with --listen HOST:PORT.`, { cause: e }));
+    });
+    server.listen(options.listen.port, options.listen.host, () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  policy.port = port;
+  server.on('error', (e) => log(`[ALERT] admin server: ${e.message}`));
+
+  return {
+    url: adminUrl(),
+    port,
+    streams,
+    sessions,
+    uiBuilt: files.built,
+    close: () => new Promise<void>((resolve) => {
+      streams.closeAll();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+function notice(failed: string | null): LoginNotice {
+  return failed === 'password' ? 'wrong-password' : failed === 'expired' ? 'expired' : undefined;
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The path part of the request target, still percent-encoded (static.ts decodes it once). */
+function rawPath(target: string): string {
+  const q = target.search(/[?#]/);
+  return q < 0 ? target : target.slice(0, q);
+}
+
+function redirect(res: http.ServerResponse, location: string): void {
+  res.statusCode = 303;
+  res.setHeader('Location', location);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', 0);
+  res.end();
+}
+
+function methodNotAllowed(res: http.ServerResponse, allow: string): void {
+  res.setHeader('Allow', allow);
+  sendError(res, 405, 'LS_ERR_CTL_BAD_REQUEST', `method not allowed; use ${allow}.`);
+}
