@@ -1,0 +1,241 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import { traceRequest, staticTarget } from '../../../proxy/http/trace.ts';
+import type { TraceRequest, TraceResult } from '../../../proxy/http/trace.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
+import { scenariosDir } from '../../helpers/scenarios.ts';
+import { startNamedServer, startEngine, freePort, waitFor, HTTP_DEFAULTS } from '../../helpers/net.ts';
+import type { TestServer, RunningEngine } from '../../helpers/net.ts';
+
+/**
+ * A configuration of the seed or the corpus made runnable on loopback: each HTTP
+ * frontend listens on a free port of 127.0.0.1, each server is an origin on
+ * 127.0.0.1 that answers `x-server: <backend>/<server>`.
+ */
+async function runnable(text: string): Promise<{ text: string; origins: TestServer[]; ports: Map<string, number> }> {
+  const origins: TestServer[] = [];
+  const ports = new Map<string, number>();
+  const out: string[] = [];
+  let section = '';
+  let kind = '';
+  let bound = false;
+  for (const line of text.split('\n')) {
+    const header = /^(frontend|backend|listen|defaults|global)\s*(\S*)/.exec(line);
+    if (header) {
+      kind = header[1]!;
+      section = header[2]!;
+      bound = false;
+      out.push(line);
+      continue;
+    }
+    const bind = /^(\s*)bind\s/.exec(line);
+    if (bind) {
+      if (!bound) {
+        const port = await freePort();
+        ports.set(section, port);
+        out.push(`${bind[1]}bind 127.0.0.1:${port}`);
+        bound = true;
+      }
+      continue;
+    }
+    const server = /^(\s*)server\s+(\S+)\s+\S+(.*)$/.exec(line);
+    if (server && (kind === 'backend' || kind === 'listen')) {
+      const origin = await startNamedServer(`${section}/${server[2]}`);
+      origins.push(origin);
+      out.push(`${server[1]}server ${server[2]} 127.0.0.1:${origin.port}${server[3]}`);
+      continue;
+    }
+    out.push(line);
+  }
+  return { text: out.join('\n'), origins, ports };
+}
+
+/** One real request; resolves with the status and the origin that answered (undefined: Loadstar answered itself). */
+function send(port: number, r: TraceRequest): Promise<{ status: number; server?: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {};
+    for (const h of r.headers ?? []) {
+      const [n, v] = typeof h === 'string' ? [h.slice(0, h.indexOf(':')), h.slice(h.indexOf(':') + 1).trim()] : h;
+      headers[n] = v;
+    }
+    const req = http.request({ host: '127.0.0.1', port, path: r.url, method: r.method ?? 'GET', headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, server: res.headers['x-server'] as string | undefined }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('request timed out')));
+    req.end();
+  });
+}
+
+/** Deterministic request mix over the patterns the configurations route on. */
+function requests(frontend: string, count: number, seed: number): TraceRequest[] {
+  const hosts = ['api.example.com', 'www.example.com', 'site1.example', 'API.EXAMPLE.COM'];
+  const paths = ['/', '/static/app.css', '/api/v1/users', '/api/v2/items', '/api/docs', '/users/42', '/users/7/orders', '/reports/2024-01-02.csv',
+    '/images/a/b/c.png', '/video/clip.mp4', '/data.json', '/graphql', '/other/page'];
+  const queries = ['', '', '?userid=7', '?userid=12', '?beta=1', '?token=x', '?format=csv', '?debug=1'];
+  const methods = ['GET', 'GET', 'GET', 'POST', 'DELETE', 'OPTIONS'];
+  const cookies = [undefined, undefined, 'SERVERID=s2', 'SERVERID=s3', 'SERVERID=nope'];
+  let s = seed;
+  const next = (n: number): number => (s = (s * 1103515245 + 12345) % 2147483648) % n;
+  return Array.from({ length: count }, () => {
+    const cookie = cookies[next(cookies.length)];
+    return {
+      frontend,
+      method: methods[next(methods.length)]!,
+      url: paths[next(paths.length)]! + queries[next(queries.length)]!,
+      headers: [`Host: ${hosts[next(hosts.length)]}`, ...(cookie ? [`Cookie: ${cookie}`] : [])],
+      source: '127.0.0.1',
+    };
+  });
+}
+
+function describe(t: TraceResult): string {
+  return t.steps.join('\n  ');
+}
+
+const seedText = fs.readFileSync(path.join(scenariosDir, 'seed', 'seed-3-acl-routing.cfg'), 'utf8');
+const corpus = ['06-api-versioning-path.cfg', '07-api-path-reg-query.cfg', '08-api-method-filtering.cfg', '13-sticky-cookie-insert.cfg', '39-balance-uri.cfg', '40-balance-url-param-hdr.cfg'];
+
+test('for generated requests over the seed and corpus configurations, the tracer names the backend and server the request really reaches', async () => {
+  const configs: Array<[string, string]> = [['seed-3', `${HTTP_DEFAULTS}\n${seedText}`], ...corpus.map((f) => [f, fs.readFileSync(path.join(scenariosDir, 'valid', f), 'utf8')] as [string, string])];
+  let compared = 0;
+  let servers = 0;
+  for (const [name, original] of configs) {
+    const { text, origins, ports } = await runnable(original);
+    let running: RunningEngine | undefined;
+    try {
+      running = await startEngine(text);
+      const engine = running.engine;
+      // Health checks settle first (servers with `check` start as HAProxy's do).
+      await waitFor(`${name}: servers up`, () => engine.currentConfig().proxies.every((p) => !engine.backend(p.name) || engine.backend(p.name)!.servers.every((s) => s.usable)), 5000);
+      for (const [frontend, port] of ports) {
+        for (const r of requests(frontend, 12, compared + 1)) {
+          const traced = traceRequest(engine, r);
+          assert.ok(traced.ok, JSON.stringify(traced));
+          const again = traceRequest(engine, r);
+          assert.ok(again.ok);
+          assert.deepEqual(again.value.server, traced.value.server, 'a second trace sees the same state: the first changed nothing');
+          const t = traced.value;
+          const real = await send(port, r);
+          const where = `${name} ${r.method} ${r.url} ${JSON.stringify(r.headers)}\n  ${describe(t)}\n  real: ${JSON.stringify(real)}`;
+          if (t.answer && t.answer.kind !== 'no-server') {
+            assert.equal(real.server, undefined, `Loadstar answers itself: ${where}`);
+            assert.equal(real.status, t.answer.status, where);
+          } else {
+            assert.ok(real.server, `a server answered: ${where}`);
+            assert.equal(real.server!.split('/')[0], t.backend, `backend: ${where}`);
+            if (t.server) {
+              assert.equal(real.server, `${t.backend}/${t.server.name}`, `server: ${where}`);
+              servers++;
+            }
+          }
+          compared++;
+        }
+      }
+    } finally {
+      await running?.stop();
+      for (const o of origins) await o.close();
+    }
+  }
+  assert.ok(compared >= 50, `${compared} requests compared`);
+  assert.ok(servers >= 30, `${servers} server picks compared`);
+});
+
+test('tracing consumes no round-robin position and changes no counter', async () => {
+  const a = await startNamedServer('app/a');
+  const b = await startNamedServer('app/b');
+  const config = (port: number): string => `${HTTP_DEFAULTS}
+frontend web
+    bind 127.0.0.1:${port}
+    default_backend app
+backend app
+    balance roundrobin
+    server a 127.0.0.1:${a.port}
+    server b 127.0.0.1:${b.port} weight 2
+`;
+  const tracedPort = await freePort();
+  const plainPort = await freePort();
+  const traced = await startEngine(config(tracedPort));
+  const plain = await startEngine(config(plainPort));
+  try {
+    const withTraces: string[] = [];
+    const without: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      for (let k = 0; k < 5; k++) traceRequest(traced.engine, { frontend: 'web', url: '/' });
+      withTraces.push((await send(tracedPort, { frontend: 'web', url: '/' })).server!);
+      without.push((await send(plainPort, { frontend: 'web', url: '/' })).server!);
+    }
+    assert.deepEqual(withTraces, without);
+    assert.deepEqual(new Set(without), new Set(['app/a', 'app/b']));
+    assert.deepEqual(traced.engine.backend('app')!.servers.map((s) => s.total), plain.engine.backend('app')!.servers.map((s) => s.total));
+    assert.deepEqual(traced.engine.backend('app')!.servers.map((s) => s.total), [3, 6]);
+  } finally {
+    await traced.stop();
+    await plain.stop();
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a trace lists each rule and ACL with its fetched value, the HTTPS redirect that answers, and persistence', () => {
+  const text = `${HTTP_DEFAULTS}
+frontend www
+    bind 127.0.0.1:8080
+    http-request redirect scheme https code 301 unless { ssl_fc }
+    acl is_api hdr(host) -i api.example.com
+    http-request set-header X-Api yes if is_api
+    use_backend api if is_api
+    default_backend web
+backend api
+    cookie SRV insert indirect nocache
+    server a1 127.0.0.1:9001 cookie a1
+    server a2 127.0.0.1:9002 cookie a2
+backend web
+    server w1 127.0.0.1:9101
+`;
+  const parsed = parseConfig([{ name: 't.cfg', text }]);
+  assert.ok(parsed.ok);
+  const target = staticTarget(parsed.config);
+  const plain = traceRequest(target, { frontend: 'www', url: '/x?y=1', headers: ['Host: api.example.com'] });
+  assert.ok(plain.ok);
+  assert.deepEqual(plain.value.answer, { kind: 'redirect', status: 301, location: 'https://api.example.com/x?y=1', by: 'www:9 http-request redirect scheme https code 301 unless { ssl_fc }' });
+  assert.equal(plain.value.rules[0]!.condition!.acls[0]!.name, '{ ssl_fc }');
+  assert.equal(plain.value.rules[0]!.condition!.acls[0]!.declarations[0]!.fetched, '0');
+  assert.equal(plain.value.backend, undefined);
+
+  const tls = traceRequest(target, { frontend: 'www', url: '/x', headers: ['Host: API.example.com', 'Cookie: SRV=a2'], tls: true, sni: 'api.example.com' });
+  assert.ok(tls.ok);
+  const t = tls.value;
+  assert.equal(t.answer, undefined);
+  assert.deepEqual(t.rules.map((r) => r.outcome), ['skipped', 'applied']);
+  assert.deepEqual(t.routes.map((r) => [r.text, r.matched]), [['use_backend api if is_api', true]]);
+  assert.deepEqual(t.routes[0]!.condition!.acls[0]!.declarations[0], { criterion: 'hdr(host)', patterns: ['api.example.com'], fetched: 'API.example.com', matched: true, line: 10 });
+  assert.equal(t.backend, 'api');
+  assert.equal(t.backendBy, 'use_backend');
+  assert.equal(t.persistence?.server, 'a2');
+  assert.equal(t.server?.name, 'a2');
+  assert.ok(t.request.headers.some(([n, v]) => n === 'X-Api' && v === 'yes'), 'the set-header rule applied to the traced copy');
+
+  const other = traceRequest(target, { frontend: 'www', url: '/', headers: ['Host: www.example.com'], tls: true });
+  assert.ok(other.ok);
+  assert.equal(other.value.backend, 'web');
+  assert.equal(other.value.backendBy, 'default_backend');
+  assert.match(other.value.serverReason ?? '', /roundrobin picks w1 next/);
+});
+
+test('bad trace requests are answered with a code, never thrown', () => {
+  const parsed = parseConfig([{ name: 't.cfg', text: `${HTTP_DEFAULTS}\nfrontend f\n    bind 127.0.0.1:8080\n    default_backend b\nbackend b\n    server s 127.0.0.1:9\n` }]);
+  const target = staticTarget(parsed.config);
+  for (const [r, code] of [
+    [undefined, 'LS_ERR_CTL_BAD_VALUE'], [{ frontend: 'f' }, 'LS_ERR_CTL_BAD_VALUE'], [{ frontend: 'f', url: '/a b' }, 'LS_ERR_CTL_BAD_VALUE'],
+    [{ frontend: 'f', url: '/', headers: ['no colon'] }, 'LS_ERR_CTL_BAD_VALUE'], [{ frontend: 'f', url: '/', source: 'evil host' }, 'LS_ERR_CTL_BAD_VALUE'],
+    [{ frontend: 'nope', url: '/' }, 'LS_ERR_CTL_NOT_FOUND'],
+  ] as const) {
+    const out = traceRequest(target, r as never);
+    assert.ok(!out.ok && out.error.code === code, JSON.stringify(r));
+  }
+});
