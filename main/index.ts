@@ -27,7 +27,8 @@ const PATHS = {
   renderer: path.join(appRoot, 'dist', 'renderer'),
   preload: path.join(here, 'preload.cjs'),
   engine: path.join(here, 'engine-entry.js'),
-  icons: path.join(appRoot, 'build', 'icons'),
+  trayIcons: path.join(appRoot, 'build', 'tray'),
+  windowIcon: path.join(appRoot, 'build', 'icons', '512x512.png'),
 };
 const QUIT_GRACE_MS = 10_000;
 const TRAY_REFRESH_MS = 5000;
@@ -50,7 +51,7 @@ function showWindow(): void {
     window.focus();
     return;
   }
-  window = createDashboardWindow(PATHS.preload, path.join(PATHS.icons, 'loadstar-512.png'));
+  window = createDashboardWindow(PATHS.preload, PATHS.windowIcon);
   window.on('closed', () => { window = undefined; });
 }
 
@@ -82,7 +83,7 @@ async function start(): Promise<void> {
 
   let status: StatusSnapshot | undefined;
   let problem: string | undefined;
-  const tray = new TrayIcon(PATHS.icons, (action) => void act(action));
+  const tray = new TrayIcon(PATHS.trayIcons, (action) => void act(action));
   const refreshTray = async (): Promise<void> => {
     const answer = supervisor.state === 'running' ? await control.status() : undefined;
     status = answer?.ok ? answer.value : undefined;
