@@ -38,7 +38,7 @@ export async function handleApiCall(
   if (typeof args === 'string') return sendError(res, 400, 'LS_ERR_CTL_BAD_REQUEST', `${route.path}: ${args}`);
   if (args.length < route.minArgs || args.length > route.maxArgs) {
     const expected = route.minArgs === route.maxArgs ? `${route.minArgs}` : `${route.minArgs} to ${route.maxArgs}`;
-    return sendError(res, 400, 'LS_ERR_CTL_BAD_REQUEST', `${route.path}: ${route.method} takes ${expected} argument${route.maxArgs === 1 ? '' : 's'}, got ${args.length}.`);
+    return sendError(res, 400, 'LS_ERR_CTL_BAD_REQUEST', `${route.path}: ${route.method} takes ${expected} argument${expected === '1' ? '' : 's'}, got ${args.length}.`);
   }
   let result: Result<unknown>;
   try {

@@ -15,7 +15,7 @@ type MinArity<P extends readonly unknown[], Given extends unknown[] = []> =
       : MinArity<P, [...Given, P[Given['length']]]>;
 
 /** Smallest and largest argument count of every method, checked against the contract's signatures. */
-type Arity = { [M in ControlMethodName]: readonly [min: MinArity<ControlArgs<M>>, max: Required<ControlArgs<M>>['length']] };
+export type MethodArity = { [M in ControlMethodName]: readonly [min: MinArity<ControlArgs<M>>, max: Required<ControlArgs<M>>['length']] };
 
 export const METHOD_ARITY = {
   status: [0, 0],
@@ -37,7 +37,7 @@ export const METHOD_ARITY = {
   certImport: [1, 1],
   certList: [0, 0],
   certRemove: [1, 1],
-} as const satisfies Arity;
+} as const satisfies MethodArity;
 
 export interface ApiRoute {
   method: ControlMethodName;

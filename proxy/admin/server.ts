@@ -87,8 +87,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     else socket.destroy();
   });
 
-  /** The cookie carries the port: cookies ignore ports, and two admins on one host must not log each other out. */
-  const cookieName = `${SESSION_COOKIE}_${options.listen.port}`;
+  /** The cookie carries the port (set once listening): cookies ignore ports, and two admins on one host must not log each other out. */
+  let cookieName = SESSION_COOKIE;
 
   function currentSession(req: http.IncomingMessage): Session | undefined {
     return sessions.get(parseCookies(req.headers.cookie).get(cookieName));
@@ -233,6 +233,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
   const port = (server.address() as net.AddressInfo).port;
   policy.port = port;
+  cookieName = `${SESSION_COOKIE}_${port}`;
   server.on('error', (e) => log(`[ALERT] admin server: ${e.message}`));
 
   return {
