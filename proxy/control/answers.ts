@@ -47,9 +47,11 @@ export class Answerer {
     if (e instanceof ControlFailure) return fail(e.code, e.message, e.diagnostics);
     if (e instanceof LoadstarError) return fail(e.code, e.message);
     const stack = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
-    if (!this.logged.has(stack)) {
+    // The same failure at the same place: the message and the innermost frames (the callers' async frames vary).
+    const key = `${method}\n${stack.split('\n').slice(0, 4).join('\n')}`;
+    if (!this.logged.has(key)) {
       if (this.logged.size >= MAX_REMEMBERED) this.logged.clear();
-      this.logged.add(stack);
+      this.logged.add(key);
       try {
         this.log(`[ALERT] control: ${method} failed unexpectedly (LS_ERR_CTL_INTERNAL): ${stack}`);
       } catch {

@@ -133,7 +133,9 @@ export class InProcessControl implements ControlContract {
       const diagnostics = result.diagnostics.map(toControl);
       if (!result.ok) {
         const first = diagnostics.find((d) => d.severity !== 'warning');
-        throw new ControlFailure('LS_ERR_CFG_INVALID', `the configuration has errors; the running configuration is kept${first ? `: ${first.text}` : ''}`, diagnostics);
+        const message = `the configuration has errors; the running configuration is kept${first ? `: ${first.text}` : ''}`;
+        this.engine.reloadRefused({ code: 'LS_ERR_CFG_INVALID', message });
+        throw new ControlFailure('LS_ERR_CFG_INVALID', message, diagnostics);
       }
       try {
         await this.engine.reload(result.config, configName);
