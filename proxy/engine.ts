@@ -229,6 +229,12 @@ export class Engine {
     this.setState(previous === 'stopped' || previous === 'failed' ? previous : 'running');
   }
 
+  /** A reload refused before it reached the engine (the configuration has errors): the lifecycle says why. */
+  reloadRefused(error: { code: LoadstarError['code']; message: string }): void {
+    this.lastError = error;
+    this.setState(this.state);
+  }
+
   private async swap(config: Config): Promise<void> {
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
