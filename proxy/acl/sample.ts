@@ -8,9 +8,9 @@
  */
 import type { AclParseError, ConverterCall, SampleArg, SampleExpr, SampleType } from './types.ts';
 import { findFetch, idLength, suggestFetch } from './fetches.ts';
-import { canCast, findConverter, suggestConverter } from './converters.ts';
+import { canCast, converterValidator, findConverter, suggestConverter } from './converters.ts';
 import { compileRegexArgs, parseArgList } from './args.ts';
-import { CONVERTER_VALIDATORS, FETCH_VALIDATORS } from './validators.ts';
+import { FETCH_VALIDATORS } from './validators.ts';
 import type { FetchEntry } from './fetches.ts';
 
 /** Result of parseSampleExpression(). */
@@ -157,7 +157,7 @@ export function parseConverterChain(input: ChainInput): ChainResult {
     if ('error' in r) {
       return fail(`${acl}invalid arg ${r.errArg + 1} in converter '${name}' : ${r.error}`);
     }
-    const validator = CONVERTER_VALIDATORS[name];
+    const validator = converterValidator(name);
     const err = validator?.(r.args, input.warnings);
     if (err) return fail(`${acl}invalid args in converter '${name}' : ${err}`);
     const where = `conversion keyword '${name}' for ${aclKeyword !== undefined ? 'ACL' : 'sample fetch'} keyword '${aclKeyword ?? input.fetchName}'`;

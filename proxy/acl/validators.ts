@@ -1,6 +1,7 @@
 /**
- * Argument checks HAProxy runs right after parsing a fetch's or converter's
- * arguments (the `val_args` callbacks), with the same messages. They may
+ * Argument checks HAProxy runs right after parsing a fetch's arguments (the
+ * `val_args` callbacks), with the same messages, and the helpers the
+ * converter families' checks share (converter/*.ts). They may
  * normalise arguments in place (e.g. `add(txn.x)` becomes a variable
  * reference, `add(3)` an integer). Checks needing other objects (backends,
  * tables, sinks, certificates) are left to the caller.
@@ -30,11 +31,13 @@ export function parseVarName(text: string): { scope: VarScope; name: string } | 
   return { scope, name };
 }
 
-const strOf = (arg: SampleArg | undefined): string | undefined => (arg?.type === 'str' ? arg.value : undefined);
-const intOf = (arg: SampleArg | undefined): number => (arg?.type === 'int' ? arg.value : 0);
+/** A string argument's text. */
+export const strOf = (arg: SampleArg | undefined): string | undefined => (arg?.type === 'str' ? arg.value : undefined);
+/** An integer argument's value (0 when absent). */
+export const intOf = (arg: SampleArg | undefined): number => (arg?.type === 'int' ? arg.value : 0);
 
 /** Replaces a string argument holding a variable name by a variable reference; false if it is not one. */
-function toVar(args: SampleArg[], i: number): boolean {
+export function toVar(args: SampleArg[], i: number): boolean {
   const text = strOf(args[i]);
   if (text === undefined) return false;
   const parsed = parseVarName(text);
@@ -43,7 +46,8 @@ function toVar(args: SampleArg[], i: number): boolean {
   return true;
 }
 
-function checkUnit(args: SampleArg[], i: number): string | undefined {
+/** A time unit argument: s, ms or us. */
+export function checkUnit(args: SampleArg[], i: number): string | undefined {
   const unit = strOf(args[i]);
   if (unit !== undefined && unit !== 's' && unit !== 'ms' && unit !== 'us') return `expects 's', 'ms' or 'us', got '${unit}'`;
   return undefined;
@@ -63,7 +67,8 @@ export function parseHex(text: string): Uint8Array | string {
 /** RFC 7230 token characters (HTTP methods). */
 export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]*$/;
 
-function varOrBase64(args: SampleArg[], i: number, what: string): string | undefined {
+/** A variable name or a base64 string argument (hmac key, aes_gcm_dec nonce…). */
+export function varOrBase64(args: SampleArg[], i: number, what: string): string | undefined {
   const text = strOf(args[i]) ?? '';
   if (text === '' || toVar(args, i)) return undefined;
   if (text.length % 4 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
@@ -73,14 +78,12 @@ function varOrBase64(args: SampleArg[], i: number, what: string): string | undef
 }
 
 let digestNames: Set<string> | undefined;
-function isDigest(name: string): boolean {
+/** Is `name` an OpenSSL message digest? */
+export function isDigest(name: string): boolean {
   digestNames ??= new Set(getHashes().map((h) => h.toLowerCase()));
   return digestNames.has(name.toLowerCase());
 }
 
-const PBUF_TYPES = ['int32', 'uint32', 'sint32', 'int64', 'uint64', 'sint64', 'bool', 'enum',
-  'fixed32', 'sfixed32', 'float', 'fixed64', 'sfixed64', 'double'];
-const SET_VAR_CONDITIONS = ['ifexists', 'ifnotexists', 'ifempty', 'ifnotempty', 'ifset', 'ifnotset', 'ifgt', 'iflt'];
 
 /** Fetch validators, by the name used in the fetch tables. */
 export const FETCH_VALIDATORS: Readonly<Record<string, ArgValidator>> = {
@@ -127,111 +130,6 @@ export const FETCH_VALIDATORS: Readonly<Record<string, ArgValidator>> = {
     return undefined;
   },
   var: (a) => {
-    const parsed = parseVarName(strOf(a[0]) ?? '');
-    if ('error' in parsed) return parsed.error;
-    a[0] = { type: 'var', scope: parsed.scope, name: parsed.name };
-    return undefined;
-  },
-};
-
-function operator(a: SampleArg[]): string | undefined {
-  if (toVar(a, 0)) return undefined;
-  const v = readInt64(strOf(a[0]) ?? '');
-  if (v === undefined) return 'expects an integer or a variable name';
-  a[0] = { type: 'int', value: v };
-  return undefined;
-}
-
-function varArg(a: SampleArg[]): string | undefined {
-  const text = strOf(a[0]) ?? '';
-  if (!text) return 'missing variable name';
-  return toVar(a, 0) ? undefined : `failed to register variable name '${text}'`;
-}
-
-function outputType(a: SampleArg[]): string | undefined {
-  const t = strOf(a[1]);
-  return t && t !== 'int' ? 'output_type only supports "int" as argument' : undefined;
-}
-
-/** Converter validators, by converter name. */
-export const CONVERTER_VALIDATORS: Readonly<Record<string, ArgValidator>> = {
-  ...Object.fromEntries(['add', 'sub', 'mul', 'div', 'mod', 'and', 'or', 'xor'].map((n) => [n, operator])),
-  add_item: (a) => {
-    const v = strOf(a[1]) ?? '';
-    if (v && !toVar(a, 1)) return `failed to register variable name '${v}'`;
-    if (!v && !strOf(a[2])) return 'one of the optional arguments has to be nonempty';
-    return undefined;
-  },
-  concat: (a) => {
-    const v = strOf(a[1]) ?? '';
-    return v && !toVar(a, 1) ? `failed to register variable name '${v}'` : undefined;
-  },
-  strcmp: varArg,
-  secure_memcmp: varArg,
-  json: (a) => (/^(|ascii|utf8|utf8s|utf8p|utf8ps)$/.test(strOf(a[0]) ?? '') ? undefined
-    : "Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'"),
-  field: (a) => (intOf(a[0]) === 0 ? 'Unexpected value 0 for index' : !strOf(a[1]) ? 'Empty separators list' : undefined),
-  word: (a) => (intOf(a[0]) === 0 ? 'Unexpected value 0 for index' : !strOf(a[1]) ? 'Empty separators list' : undefined),
-  regsub: (a) => {
-    const flags = strOf(a[2]) ?? '';
-    const bad = /[^ig]/.exec(flags);
-    if (bad) return `invalid regex flag '${bad[0]}', only 'i' and 'g' are supported`;
-    const re = a[0];
-    if (re?.type === 'regex') a[0] = { ...re, ignoreCase: flags.includes('i'), global: flags.includes('g') };
-    return undefined;
-  },
-  sha2: (a) => (a[0]?.type === 'int' && ![224, 256, 384, 512].includes(a[0].value)
-    ? `Unsupported number of bits: '${a[0].value}'` : undefined),
-  digest: (a) => (isDigest(strOf(a[0]) ?? '') ? undefined : 'algorithm must be a valid OpenSSL message digest name.'),
-  hmac: (a) => (isDigest(strOf(a[0]) ?? '') ? varOrBase64(a, 1, 'key') : 'algorithm must be a valid OpenSSL message digest name.'),
-  aes_gcm_dec: (a) => {
-    if (![128, 192, 256].includes(intOf(a[0]))) return 'key size must be 128, 192 or 256 (bits).';
-    return varOrBase64(a, 1, 'nonce') ?? varOrBase64(a, 2, 'key') ?? varOrBase64(a, 3, 'aead_tag');
-  },
-  url_enc: (a) => (/^(|query)$/.test(strOf(a[0]) ?? '') ? undefined : "Unexpected encode type. Allowed value is 'query'"),
-  http_date: (a) => checkUnit(a, 1),
-  be2dec: (a) => {
-    const size = intOf(a[1]);
-    if (size <= 0 || size > 8) return `chunk_size out of [1..8] range (${size})`;
-    const trunc = intOf(a[2]);
-    return trunc !== 0 && trunc !== 1 ? `Unsupported truncate value (${trunc})` : undefined;
-  },
-  be2hex: (a) => {
-    const size = intOf(a[1]);
-    const trunc = intOf(a[2]);
-    if (size <= 0 && ((strOf(a[0]) ?? '') !== '' || trunc !== 0)) return `chunk_size needs to be positive (${size})`;
-    return trunc !== 0 && trunc !== 1 ? `Unsupported truncate value (${trunc})` : undefined;
-  },
-  protobuf: (a) => {
-    const t = strOf(a[1]);
-    return t !== undefined && !PBUF_TYPES.includes(t) ? `Wrong protocol buffer type '${t}'` : undefined;
-  },
-  ungrpc: (a) => {
-    const t = strOf(a[1]);
-    return t !== undefined && !PBUF_TYPES.includes(t) ? `Wrong protocol buffer type '${t}'` : undefined;
-  },
-  json_query: (a) => (!strOf(a[0]) ? 'json_path must not be empty' : outputType(a)),
-  jwt_header_query: outputType,
-  jwt_payload_query: outputType,
-  jwt_verify: (a) => {
-    if (toVar(a, 0)) return undefined;
-    const alg = strOf(a[0]) ?? '';
-    if (/^PS(256|384|512)$/.test(alg)) return 'RSASSA-PSS JWS signing not managed yet';
-    if (!/^((HS|RS|ES)(256|384|512)|none)$/.test(alg)) return `unknown JWT algorithm: ${alg}`;
-    toVar(a, 1);
-    return undefined;
-  },
-  'set-var': (a) => {
-    const parsed = parseVarName(strOf(a[0]) ?? '');
-    if ('error' in parsed) return parsed.error;
-    a[0] = { type: 'var', scope: parsed.scope, name: parsed.name };
-    for (const cond of a.slice(1)) {
-      const c = strOf(cond) ?? '';
-      if (!SET_VAR_CONDITIONS.includes(c)) return `unknown condition "${c}"`;
-    }
-    return undefined;
-  },
-  'unset-var': (a) => {
     const parsed = parseVarName(strOf(a[0]) ?? '');
     if ('error' in parsed) return parsed.error;
     a[0] = { type: 'var', scope: parsed.scope, name: parsed.name };
