@@ -9,6 +9,7 @@ import { loadConfigFiles, formatDiagnostics, parseConfig } from './config/index.
 import { startDemo } from './demo.ts';
 import { certCommand } from './certs/cli.ts';
 import { serveCommand } from './admin/serve.ts';
+import { traceCommand } from './http/trace-cli.ts';
 import type { Demo } from './demo.ts';
 import { LoadstarError, CliUsageError } from './errors.ts';
 import { Engine } from './engine.ts';
@@ -35,6 +36,11 @@ Commands:
                                 dir's haproxy.cfg (a demo on the first run).
                                 'loadstar serve --set-password' sets the admin
                                 password a non-loopback --listen needs.
+  trace -f FILE --frontend NAME --url URL [--method M] [--header 'N: v' ...]
+        [--src IP] [--tls [--sni NAME]] [--json]
+                                Explain where a request would go, without
+                                sending it: rules, ACL values, use_backend,
+                                redirects, persistence, the server picked.
   cert <command>                Certificates: a local CA for the home lab
                                 (cert ca init / ca export), certificates it
                                 issues (cert issue), PEM imports (cert import),
@@ -78,6 +84,8 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
         return await serveCommand(rest, io);
       case 'cert':
         return await certCommand(rest, io);
+      case 'trace':
+        return traceCommand(rest, io);
       default:
         throw new CliUsageError(`unknown command '${command}'. Run 'loadstar --help' for the list of commands.`);
     }
