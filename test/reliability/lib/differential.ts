@@ -129,7 +129,9 @@ export async function runCase(proxy: ProxyUnderTest, lane: number, c: RawCase, m
     if (received.length > 0) {
       const r = readResponses(Buffer.concat(received), c.head);
       const finals = r.statuses.filter((s) => s >= 200).length;
-      if (finals >= c.responses && r.complete && now - lastByte > 80) break;
+      // After a refusal the proxy is expected to close: give the FIN a moment to arrive.
+      const refusal = r.statuses.some((x) => x >= 400);
+      if (finals >= c.responses && r.complete && now - lastByte > (refusal ? 400 : 80)) break;
       if (now - lastByte > 600) break;
     }
   }
