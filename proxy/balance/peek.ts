@@ -10,11 +10,11 @@
  * reached from the copy. Functions (hash key closures) are shared: they hold
  * configuration only.
  *
- * `random` is not peeked: its draws come from the process-wide PRNG shared
- * with HAProxy's sequence, and a draw would move it.
+ * `random` draws from the process-wide PRNG (HAProxy's sequence): a peek
+ * draws on the copy, then puts the sequence back where it was.
  */
-import type { BalanceAlgorithm } from '../config/model.ts';
 import type { Balancer, LbRequest, LbServer } from './types.ts';
+import { randomState, resetRandom } from './random.ts';
 
 function snapshot(s: LbServer): LbServer {
   return {
@@ -60,11 +60,6 @@ function cloneGraph(value: unknown, memo: Map<object, unknown>): unknown {
   return out;
 }
 
-/** Algorithms whose next pick cannot be known without consuming randomness. */
-export function peekable(algorithm: BalanceAlgorithm): boolean {
-  return algorithm !== 'random';
-}
-
 /**
  * The server `balancer.pick(request)` would return now, as one of `servers`
  * (the live objects), or undefined. Neither the balancer nor the servers change.
@@ -77,7 +72,13 @@ export function peekPick(balancer: Balancer, servers: readonly LbServer[], reque
     return copy;
   });
   const clone = cloneGraph(balancer, memo) as Balancer;
-  const picked = clone.pick(request);
+  const sequence = randomState();
+  let picked: LbServer | undefined;
+  try {
+    picked = clone.pick(request);
+  } finally {
+    resetRandom(sequence);
+  }
   if (picked === undefined) return undefined;
   const at = copies.indexOf(picked);
   return at >= 0 ? servers[at] : undefined;

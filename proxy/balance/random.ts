@@ -29,6 +29,11 @@ export function statisticalPrng(): number {
   return x;
 }
 
+/** Where the sequence is now, so that a peek (peek.ts) can put it back after drawing on a copy. */
+export function randomState(): number {
+  return prngState;
+}
+
 /** Restarts the process-wide random sequence (tests; a reload in HAProxy restarts it too). */
 export function resetRandom(seed = PRNG_SEED): void {
   prngState = seed >>> 0 || 1;

@@ -28,7 +28,7 @@ import {
 } from '../acl/index.ts';
 import type { AclDeclaration, Condition, ConnectionInfo, EngineHooks, SampleContext, HttpRequestInfo } from '../acl/index.ts';
 import type { LbRequest } from '../balance/index.ts';
-import { peekPick, peekable } from '../balance/peek.ts';
+import { peekPick } from '../balance/peek.ts';
 import { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { engineHooks } from '../runtime/hooks.ts';
@@ -418,12 +418,6 @@ function pickServer(proxy: Proxy, runtime: RuntimeBackend, tx: TraceTx, result: 
     result.steps.push(result.serverReason);
     return;
   }
-  if (!peekable(algorithm)) {
-    const usable = runtime.servers.filter((s) => s.usable && s.weight > 0);
-    result.serverReason = `balance random draws at random among ${usable.length} usable server(s), weighted: the trace does not draw, so as not to change the live sequence`;
-    result.steps.push(result.serverReason);
-    return;
-  }
   const picked = peekPick(runtime.balancer, runtime.servers, lb) as RuntimeServer | undefined;
   if (!picked) {
     result.answer = { kind: 'no-server', status: 503, by: `backend ${proxy.name} has no usable server` };
@@ -436,7 +430,9 @@ function pickServer(proxy: Proxy, runtime: RuntimeBackend, tx: TraceTx, result: 
   const load = `${t.current} connection(s) now${t.maxconn ? ` of ${t.maxconn}` : ''}, weight ${t.weight}, ${t.status}`;
   result.serverReason = HASH_ALGORITHMS.has(algorithm) && result.hash?.key !== null
     ? `${algorithm} hashes ${JSON.stringify(result.hash?.key)} (${result.hash?.function}, ${result.hash?.method}) to ${t.name} (${load})`
-    : `${algorithm} picks ${t.name} next (${load})`;
+    : algorithm === 'random'
+      ? `random draws ${t.name} next, keeping the less loaded of its draws (${load}); other requests arriving first take other draws`
+      : `${algorithm} picks ${t.name} next (${load})`;
   result.steps.push(`server: ${result.serverReason}`);
 }
 

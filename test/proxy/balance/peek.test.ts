@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBalancer } from '../../../proxy/balance/index.ts';
+import { createBalancer, resetRandom } from '../../../proxy/balance/index.ts';
 import type { LbServer, LbRequest } from '../../../proxy/balance/index.ts';
 import { peekPick } from '../../../proxy/balance/peek.ts';
 import type { BalanceAlgorithm, Balance } from '../../../proxy/config/model.ts';
@@ -25,6 +25,7 @@ const requests: LbRequest[] = Array.from({ length: 24 }, (_, i) => ({
 const cases: Array<[BalanceAlgorithm, Partial<Balance>, boolean]> = [
   ['roundrobin', {}, false], ['static-rr', {}, false], ['leastconn', {}, false], ['first', {}, false],
   ['source', {}, false], ['source', {}, true], ['uri', {}, false], ['url_param', { param: 'user' }, false], ['hdr', { header: 'host' }, true],
+  ['random', {}, false],
 ];
 
 test('a peek names the server the next real pick takes, and peeking changes no pick that follows', () => {
@@ -39,10 +40,13 @@ test('a peek names the server the next real pick takes, and peeking changes no p
     const withPeeks = createBalancer(peeked, options);
     const plain = createBalancer(control, options);
     requests.forEach((req, i) => {
+      // random shares one process-wide sequence: both balancers start each pick from the same point.
+      resetRandom(1000 + i);
       // Some connections stay open so leastconn and first see load.
       const look = peekPick(withPeeks, peeked, req);
       peekPick(withPeeks, peeked, req);
       const real = withPeeks.pick(req);
+      resetRandom(1000 + i);
       const expected = plain.pick(req);
       assert.equal(look, real, `${algorithm} pick ${i}: peek and pick agree`);
       assert.equal(real?.name, expected?.name, `${algorithm} pick ${i}: same order as without peeks`);
