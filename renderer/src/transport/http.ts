@@ -145,15 +145,17 @@ export class HttpTransport implements Transport {
     // Several stores subscribe while the page starts: open one stream for all of them.
     this.reopenTimer = setTimeout(() => {
       this.reopenTimer = undefined;
-      this.open();
+      // Reopening for one more topic resumes the others where they were (the server replays from its buffer).
+      this.open(this.source && this.lastSeq >= 0 ? this.lastSeq : undefined);
     }, 0);
   }
 
-  private open(): void {
+  private open(afterSeq?: number): void {
     this.source?.close();
     const topics = this.wantedTopics();
     this.sourceTopics = topics;
-    const source = new EventSource(`${this.base}api/events?topics=${encodeURIComponent(topics)}`, { withCredentials: true });
+    const resume = afterSeq === undefined ? '' : `&lastEventId=${afterSeq}`;
+    const source = new EventSource(`${this.base}api/events?topics=${encodeURIComponent(topics)}${resume}`, { withCredentials: true });
     this.source = source;
     source.onopen = () => {
       this.failures = 0;
