@@ -70,6 +70,29 @@ export class HistoryRecorder {
     clearInterval(this.pruneTimer);
     this.flushHealth();
     this.recordMinutes();
+    this.recordMinuteInProgress();
+  }
+
+  /**
+   * The minute in progress, from the per-second ring (the minute ring only
+   * has closed minutes), so a restart loses no traffic: counts summed, gauges
+   * and p95/p99 the highest second, p50 the request-weighted mean of the
+   * seconds' medians (an approximation). After a restart within the same
+   * minute, the store adds the new process's part to it.
+   */
+  recordMinuteInProgress(now = Date.now()): number {
+    const minuteStart = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    const records: MinuteRecord[] = [];
+    for (const [id, counters] of this.objects()) {
+      const series = counters.series;
+      if (!series || (this.written.get(id) ?? -Infinity) >= minuteStart) continue;
+      const seconds = series.lastSeconds(60).filter((p) => p.t >= minuteStart);
+      const point = combineSeconds(minuteStart, seconds);
+      if (point && active(point)) records.push({ id, point });
+      this.written.set(id, minuteStart);
+    }
+    this.guard('the minute in progress', () => this.store.writeMinutes(records));
+    return records.length;
   }
 
   private scheduleMinute(): void {
@@ -146,6 +169,24 @@ export class HistoryRecorder {
       this.failed = true;
     }
   }
+}
+
+const GAUGES = new Set(['current', 'queue', 'p95', 'p99']);
+
+function combineSeconds(t: number, seconds: readonly SeriesPoint[]): SeriesPoint | undefined {
+  if (seconds.length === 0) return undefined;
+  const values = { ...seconds[0]!.values };
+  for (const key of Object.keys(values) as Array<keyof SeriesPoint['values']>) values[key] = 0;
+  let weighted = 0;
+  for (const s of seconds) {
+    for (const key of Object.keys(values) as Array<keyof SeriesPoint['values']>) {
+      if (GAUGES.has(key)) values[key] = Math.max(values[key], s.values[key]);
+      else if (key !== 'p50') values[key] += s.values[key];
+    }
+    weighted += s.values.p50 * s.values.requests;
+  }
+  values.p50 = values.requests > 0 ? weighted / values.requests : 0;
+  return { t, values };
 }
 
 function active(point: SeriesPoint): boolean {

@@ -39,6 +39,8 @@ const SCHEMA_VERSION = 1;
 
 /** Percentiles are stored as whole microseconds (compact integers instead of 8-byte reals). */
 const PERCENTILES = new Set<Metric>(['p50', 'p95', 'p99']);
+/** Metrics that count events within the minute (the others are gauges and percentiles). */
+const SUMMED = new Set<Metric>(['requests', 'bytesIn', 'bytesOut', 'hrsp1xx', 'hrsp2xx', 'hrsp3xx', 'hrsp4xx', 'hrsp5xx', 'sessions']);
 const COLUMNS = METRICS.map((m) => m.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
 
 /** A minute of one object, ready to store. */
@@ -98,7 +100,14 @@ export class HistoryStore {
     }
     this.insertObject = db.prepare('INSERT OR IGNORE INTO objects(name) VALUES (?)');
     this.selectObject = db.prepare('SELECT id FROM objects WHERE name = ?');
-    this.insertMinute = db.prepare(`INSERT OR REPLACE INTO minutes(object, minute, ${COLUMNS.join(', ')}) VALUES (?, ?, ${COLUMNS.map(() => '?').join(', ')})`);
+    // A minute written twice holds both parts (the part before a restart and the part after it, within one
+    // minute): counts add up, gauges and percentiles keep the higher value.
+    const merge = METRICS.map((m, i) => {
+      const c = COLUMNS[i]!;
+      return SUMMED.has(m) ? `${c} = ${c} + excluded.${c}` : `${c} = MAX(${c}, excluded.${c})`;
+    });
+    this.insertMinute = db.prepare(`INSERT INTO minutes(object, minute, ${COLUMNS.join(', ')}) VALUES (?, ?, ${COLUMNS.map(() => '?').join(', ')})
+      ON CONFLICT(object, minute) DO UPDATE SET ${merge.join(', ')}`);
     this.insertHealth = db.prepare('INSERT INTO health(time, backend, server, from_state, to_state, code, duration_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   }
 
@@ -145,7 +154,7 @@ export class HistoryStore {
     return id;
   }
 
-  /** Stores minutes in one transaction; a minute already stored for the object is replaced. */
+  /** Stores minutes in one transaction; a minute already stored for the object is merged with the new part. */
   writeMinutes(records: readonly MinuteRecord[]): void {
     if (records.length === 0 || this.closed) return;
     this.db.transaction(() => {

@@ -40,12 +40,15 @@ test('minutes written before a close are read back after reopening, oldest first
   again.close();
 });
 
-test('the same minute written twice keeps the later values', () => {
+test('a minute written twice (before and after a restart within it) holds both parts: counts add, percentiles keep the higher', () => {
   const store = HistoryStore.open(tempFile());
   const t = Math.floor(Date.now() / MIN) * MIN - MIN;
-  store.writeMinutes([{ id: 'frontend:f', point: point(t, 1) }]);
-  store.writeMinutes([{ id: 'frontend:f', point: point(t, 5) }]);
-  assert.deepEqual(store.series('frontend:f', t, t).map((p) => p.values.requests), [5]);
+  store.writeMinutes([{ id: 'frontend:f', point: point(t, 1, 80) }]);
+  store.writeMinutes([{ id: 'frontend:f', point: point(t, 5, 20) }]);
+  const [p] = store.series('frontend:f', t, t);
+  assert.equal(p!.values.requests, 6);
+  assert.equal(p!.values.hrsp2xx, 6);
+  assert.equal(p!.values.p95, 80);
   store.close();
 });
 

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HistoryStore } from '../../../proxy/store/history.ts';
+import { HistoryRecorder } from '../../../proxy/store/history-recorder.ts';
+import { InProcessControl } from '../../../proxy/control/in-process.ts';
+import { startEngine, startNamedServer, request, waitFor, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
+
+function config(port: number, a: number, b: number): string {
+  return `${HTTP_DEFAULTS}frontend web
+    bind 127.0.0.1:${port}
+    default_backend app
+backend app
+    server a 127.0.0.1:${a} check inter 100 fall 1 rise 1
+    server b 127.0.0.1:${b} check inter 100 fall 1 rise 1
+`;
+}
+
+test('traffic and a health transition recorded before a restart are in the 24 h series and the timeline after it', async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-restart-')), 'history.sqlite');
+  const a = await startNamedServer('a');
+  const b = await startNamedServer('b');
+  const text = config(await freePort(), a.port, b.port);
+  const started = Date.now();
+
+  // First run: traffic, then server b goes DOWN.
+  {
+    const run = await startEngine(text);
+    const store = HistoryStore.open(file);
+    const recorder = new HistoryRecorder(store, run.engine, { log: () => {} });
+    recorder.start();
+    try {
+      await waitFor('both servers UP', () => run.engine.backend('app')!.servers.every((s) => s.status === 'UP'));
+      for (let i = 0; i < 20; i++) await request(run.port);
+      await b.close();
+      await waitFor('b DOWN', () => run.engine.backend('app')!.server('b')!.status.startsWith('DOWN'));
+      // The per-second ring holds the traffic once the one-second tick has passed over it.
+      const counters = run.engine.stats.counters('backend', 'app')!;
+      await waitFor('the traffic in the series ring', () => (counters.series?.lastSeconds(120) ?? []).reduce((n, p) => n + p.values.requests, 0) >= 20);
+    } finally {
+      recorder.stop();
+      store.close();
+      await run.stop();
+    }
+  }
+
+  // Second run: a new engine knows nothing; the store does.
+  const run = await startEngine(text);
+  const store = HistoryStore.open(file);
+  const control = new InProcessControl(run.engine, { history: store, log: () => {} });
+  try {
+    const now = Date.now();
+    const series = await control.series('backend:app', { resolution: 'minute', from: now - 24 * 3600_000, to: now });
+    assert.ok(series.ok, JSON.stringify(series));
+    const requests = series.value.points.reduce((n, p) => n + p.values.requests, 0);
+    assert.equal(requests, 20, `the 24 h series after the restart counts ${requests} requests`);
+    assert.ok(series.value.points.every((p) => p.t >= Math.floor(started / 60_000) * 60_000 - 60_000));
+    const server = await control.series('server:app/a', { resolution: 'minute', from: now - 24 * 3600_000, to: now });
+    assert.ok(server.ok && server.value.points.some((p) => p.values.hrsp2xx > 0));
+
+    const timeline = await control.timeline('app', 'b', { from: now - 3600_000, to: now });
+    assert.ok(timeline.ok, JSON.stringify(timeline));
+    const down = timeline.value.events.find((e) => e.to.startsWith('DOWN'));
+    assert.ok(down, `the timeline after the restart: ${JSON.stringify(timeline.value.events)}`);
+    assert.match(down.reason, /Server app\/b is DOWN/);
+    assert.ok(down.time >= started && down.time <= now);
+    assert.ok(timeline.value.uptime < 1);
+  } finally {
+    store.close();
+    await run.stop();
+    await a.close();
+  }
+});
