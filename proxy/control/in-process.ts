@@ -205,11 +205,9 @@ export class InProcessControl implements ControlContract {
         const events = mergeEvents(stored.filter((e) => e.server === srv.name), this.memoryEvents(b, srv.name));
         return { name: srv.name, initial: events[0]?.from ?? srv.status, events };
       });
+      // Before any known transition the backend was in the state its servers started in (the first derived event's `from`).
       const derived = backendEvents(b, servers);
-      const current = runtime.hasUsableServer ? 'UP' : 'DOWN';
-      const data = timelineOf(b, undefined, derived.events, current, from, to);
-      // Before any known transition, the backend was in the state its servers started in.
-      return ok(derived.events.length === 0 || derived.events[0]!.time >= from ? { ...data, initial: derived.events.length === 0 ? current : derived.initial } : data);
+      return ok(timelineOf(b, undefined, derived.events, runtime.hasUsableServer ? 'UP' : 'DOWN', from, to));
     });
   }
 
