@@ -63,6 +63,14 @@ test(`${COUNT} mutated requests never crash Loadstar, never reach the server unf
       findings.set(signature(reason), f);
     }
   }
+  // Where Loadstar alone refused: which mutations, positions left out (the stricter-than-HAProxy profile).
+  const stricter = new Map<string, number>();
+  for (const { c, haproxy: h, loadstar: l } of results) {
+    // Single-mutation inputs only, so the mutation is the cause.
+    if (c.ops.length !== 1 || !(h.server.forwarded > 0 && l.server.forwarded < h.server.forwarded)) continue;
+    for (const op of new Set(c.ops.map((o) => o.replace(/ at (line )?\d+$/, '')))) stricter.set(op, (stricter.get(op) ?? 0) + 1);
+  }
+  const stricterRows = [...stricter].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([op, n]) => `| ${cell(op)} | ${n} |`);
   const rows = [...matrix].sort((a, b) => b[1] - a[1]).map(([k, n]) => `| ${k} | ${n} |`);
   const found = [...findings].sort((a, b) => b[1].count - a[1].count)
     .map(([sig, f]) => `### ${f.count} × ${sig}\n\n${f.examples.map((e) => `- ${cell(e)}`).join('\n')}\n`);
@@ -77,6 +85,14 @@ Loadstar process crashes: ${proxies.loadstar.crashes}.
 | HAProxy \\| Loadstar | mutations |
 |---|---|
 ${rows.join('\n')}
+
+## Single mutations Loadstar refused and HAProxy forwarded (top 25)
+
+Inputs with exactly one mutation, so the mutation is what made the difference.
+
+| mutation | inputs |
+|---|---|
+${stricterRows.join('\n')}
 
 ## Findings (unsafe by the suite's rules)
 
