@@ -7,6 +7,7 @@
 import type { Engine } from '../engine.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
+// State changes use the same door as the control contract's setServerState/setServerWeight (runtime/admin.ts).
 import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
 import { statRows } from './rows.ts';
 import { filterRows, statCsv, statTyped } from './csv.ts';
