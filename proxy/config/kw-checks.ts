@@ -4,6 +4,7 @@ import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { parseInteger } from './values.ts';
 import { CHECKS } from './status.ts';
 import { parseLogFormat } from '../acl/index.ts';
+import { modeSoFar } from './provision.ts';
 import type { HttpCheckExpect, TcpCheckRule } from './model.ts';
 
 function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
@@ -21,7 +22,8 @@ function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
 
 /** Checks have no stream: fetches needing one are refused, as HAProxy's SMP_VAL_BE_CHK_RUL does. */
 function checkLogFormatError(ctx: ProxyDirectiveContext, what: string, text: string, argIndex: number): boolean {
-  const parsed = parseLogFormat(text, { mode: ctx.proxy.mode ?? 'http', checkpoints: ['backend-tcp-check'] });
+  // The mode in force on this line (own `mode` so far, else inherited, else tcp), as HAProxy checks it.
+  const parsed = parseLogFormat(text, { mode: modeSoFar(ctx.config, ctx.proxy), checkpoints: ['backend-tcp-check'] });
   if (!('error' in parsed)) return false;
   ctx.error(`'${what}' : '${text}' invalid log-format string (${parsed.error}).`, argIndex);
   return true;

@@ -5,7 +5,7 @@
  * a proxy's typed fields are the effective settings the engine uses.
  */
 import type { Diagnostics } from './diagnostics.ts';
-import type { Config, Proxy, Server, ServerOptions } from './model.ts';
+import type { Config, Proxy, ProxyMode, Server, ServerOptions } from './model.ts';
 
 /** HAProxy's built-in server defaults (configuration.txt §5.2). */
 export const SERVER_DEFAULTS = {
@@ -48,6 +48,39 @@ export function provision(config: Config, diagnostics: Diagnostics): void {
     expandTemplates(proxy);
     for (const server of proxy.servers) server.options = { ...proxy.defaultServer, ...server.options };
   }
+}
+
+/**
+ * The defaults section `proxy` inherits from: the one named by `from`, else
+ * the last defaults section above it — resolved as provision() does, but
+ * usable while the configuration is still being parsed (the sections above
+ * are complete, `proxy` itself may not be).
+ */
+export function inheritedDefaults(config: Config, proxy: Proxy): Proxy | undefined {
+  const named = new Map<string, Proxy>();
+  let lastDefaults: Proxy | undefined;
+  for (const p of config.proxies) {
+    if (p === proxy) break;
+    if (p.kind !== 'defaults') continue;
+    if (p.name) named.set(p.name, p);
+    lastDefaults = p;
+  }
+  const from = proxy.section.from;
+  return from !== undefined ? named.get(from) : lastDefaults;
+}
+
+/**
+ * The mode of `proxy` as it stands while its section is parsed: its own
+ * `mode` line so far, else its defaults section's (through `from` chains),
+ * else HAProxy's built-in tcp — what HAProxy checks keywords parsed there against.
+ */
+export function modeSoFar(config: Config, proxy: Proxy): ProxyMode {
+  const seen = new Set<Proxy>();
+  for (let p: Proxy | undefined = proxy; p && !seen.has(p); p = inheritedDefaults(config, p)) {
+    if (p.mode !== undefined) return p.mode;
+    seen.add(p);
+  }
+  return PROXY_DEFAULTS.mode;
 }
 
 function inherit(proxy: Proxy, parent: Proxy): void {
