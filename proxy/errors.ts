@@ -55,6 +55,13 @@ export const ERROR_CODES = {
   LS_ERR_CERT_STORE: 'the certificate store could not be read or written',
   LS_ERR_CERT_READ: 'a certificate or key file given on the command line could not be read',
   LS_ERR_TLS_LOAD: 'a certificate, key, CA or crt-list file named by a bind or server line cannot be used',
+  // Control contract (proxy/control): answers to callers, never thrown past a transport.
+  LS_ERR_CTL_NOT_FOUND: 'no frontend, backend, server, object or version has that name',
+  LS_ERR_CTL_BAD_VALUE: 'an argument is out of range or of the wrong type',
+  LS_ERR_CTL_BAD_REQUEST: 'a transport request is malformed (unknown method, not JSON, wrong argument count)',
+  LS_ERR_CTL_STATE: 'the engine is not in a state that allows this (e.g. start while running, reload while stopped)',
+  LS_ERR_CTL_FORBIDDEN: 'the caller is not allowed to do this (no session, bad CSRF token, foreign Origin)',
+  LS_ERR_CTL_INTERNAL: 'an unexpected failure inside Loadstar; logged with its stack',
   LS_ERR_CTL_CONFLICT: 'the configuration file changed since the change was started (edited by hand or by another window); reload it and apply again',
   // `loadstar serve`'s admin server (proxy/admin) and the data dir's history store (proxy/store).
   LS_ERR_ADMIN_NO_PASSWORD: 'the admin server would listen on a non-loopback address but no admin password is set',
@@ -116,7 +123,8 @@ export class BindError extends LoadstarError {
     port: number,
     bind: { loc: { file: string; line: number } },
     proxy: { kind: string; name: string },
-    cause: NodeJS.ErrnoException,
+    // Structural rather than NodeJS.ErrnoException: the contract's type closure includes this file and must compile without Node's types.
+    cause: Error & { code?: string },
   ) {
     const reason = cause.code === 'EADDRINUSE' ? 'address already in use'
       : cause.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'

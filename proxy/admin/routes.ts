@@ -37,6 +37,18 @@ export const METHOD_ARITY = {
   certImport: [1, 1],
   certList: [0, 0],
   certRemove: [1, 1],
+  getConfig: [0, 0],
+  previewConfig: [1, 1],
+  applyChange: [1, 1],
+  buildConfig: [1, 2],
+  listVersions: [0, 0],
+  getVersion: [1, 1],
+  rollback: [1, 2],
+  predictSplit: [1, 1],
+  explainHealthCheck: [1, 1],
+  probeServer: [1, 1],
+  checkListen: [1, 1],
+  traceRequest: [1, 1],
 } as const satisfies MethodArity;
 
 export interface ApiRoute {

@@ -1,31 +1,45 @@
 /**
- * The control contract (DESIGN.md §2): everything the UI, the desktop shell and
- * `loadstar serve` may ask of the appliance, as plain serialisable data. The
- * three transports (in-process, Electron IPC, HTTP/SSE) carry exactly these
- * methods; the renderer imports this file with `import type` only.
+ * The control contract (DESIGN.md §2): everything the UI, the desktop shell,
+ * `loadstar serve`, the CLI's reload, the runtime API socket and the stats
+ * page's admin form may ask of the appliance, as plain serialisable data.
  *
- * Methods: configuration validation and application, a status snapshot,
- * server admin state and weight, statistics (counters, time series, health
- * timeline), certificates; pushed events through `subscribe` (access log,
- * health transitions, state changes, alerts).
+ * This file is a leaf: it owns every type it carries (DTOs, not engine types)
+ * and imports nothing but the error-code registry, so a renderer compiled with
+ * DOM-only types can `import type` it. The engine's own types are kept
+ * structurally equal to these by the in-process implementation, which the
+ * type checker holds to this interface.
+ *
+ * Every method resolves with one result shape, `Result<T>`: `{ ok: true, value }`
+ * or `{ ok: false, error: { code, message } }` with a code registered in
+ * proxy/errors.ts. Bad input is an answer, never a throw.
+ *
+ * Pushed events arrive through `subscribe`, each with a sequence number that
+ * grows by one per event across all topics, so a transport that reconnects
+ * can resume with `afterSeq` (the HTTP transport's `Last-Event-ID`).
  */
-import type { StatsSnapshot, SeriesRange, SeriesResult, AccessLogEntry, StatsEvent } from '../stats/control.ts';
-import type { HealthEvent } from '../checks/index.ts';
+import type { ErrorCode, CertWarningCode } from '../errors.ts';
 
-export type { StatsSnapshot, StatsObjectSnapshot, StatsObjectId, SeriesRange, SeriesResult, SeriesPoint, AccessLogEntry, StatsEvent } from '../stats/control.ts';
-export type { HealthEvent } from '../checks/index.ts';
+// ---------------------------------------------------------------- results
 
-export type TimelineResult =
-  | { ok: true; events: HealthEvent[] }
-  | { ok: false; error: { code: 'LS_ERR_CTL_NOT_FOUND'; message: string } };
-
-/** What `subscribe` pushes, by topic. */
-export interface ControlEventMap {
-  /** One entry per finished HTTP exchange or TCP session. */
-  'access-log': AccessLogEntry;
-  /** Health transitions, admin state changes, alerts. */
-  events: StatsEvent;
+export interface ControlError {
+  /** A code registered in proxy/errors.ts ERROR_CODES: branch on it, never on the message. */
+  code: ErrorCode;
+  /** One or a few sentences for a person: what is wrong, where, what to do. */
+  message: string;
+  /** Configuration problems behind the error, when there are any. */
+  diagnostics?: ControlDiagnostic[];
 }
+
+export interface ControlWarning {
+  code: CertWarningCode | 'LS_WARN_CTL';
+  message: string;
+}
+
+export type Result<T> =
+  | { ok: true; value: T; warnings?: ControlWarning[] }
+  | { ok: false; error: ControlError };
+
+// ---------------------------------------------------------------- configuration
 
 /** A configuration diagnostic, as `loadstar check` prints it. */
 export interface ControlDiagnostic {
@@ -33,6 +47,7 @@ export interface ControlDiagnostic {
   line: number;
   column: number;
   severity: 'warning' | 'alert' | 'fatal';
+  /** LS_ERR_CFG_* / LS_WARN_CFG_* (proxy/errors.ts DIAGNOSTIC_CODES). */
   code: string;
   keyword?: string;
   message: string;
@@ -40,80 +55,369 @@ export interface ControlDiagnostic {
   text: string;
 }
 
-export interface ValidateResult {
-  ok: boolean;
+export interface ValidationReport {
+  /** No alert or fatal diagnostic: the text can be applied. */
+  valid: boolean;
   diagnostics: ControlDiagnostic[];
 }
 
-export type ApplyResult =
-  | { applied: true; diagnostics: ControlDiagnostic[] }
-  /** Nothing changed: the running configuration keeps serving. */
-  | { applied: false; diagnostics: ControlDiagnostic[]; error?: { code: string; message: string } };
+export interface ApplyReport {
+  /** Warnings of the applied text (an invalid text is an error with its diagnostics instead). */
+  diagnostics: ControlDiagnostic[];
+  lifecycle: EngineLifecycle;
+}
+
+// ---------------------------------------------------------------- engine lifecycle and status
+
+export type EngineState = 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped' | 'failed';
+
+export interface EngineLifecycle {
+  state: EngineState;
+  /** epoch ms of the last state change */
+  since: number;
+  /** Name of the configuration in force (a file path or `haproxy.cfg`). */
+  configName: string;
+  /** epoch ms when the configuration in force was loaded (start or last successful reload). */
+  loadedAt: number;
+  /** Successful reloads since the engine started. */
+  reloads: number;
+  /** Why the engine is `failed`, or why the last reload was refused. */
+  lastError?: ControlError;
+}
+
+export interface BindStatus {
+  address: string;
+  port: number;
+  tls: boolean;
+  /** Listening now. */
+  listening: boolean;
+}
+
+/** One `use_backend` rule of a frontend, in order. */
+export interface RouteStatus {
+  backend: string;
+  /** The condition as written: `if is_api`, `unless { ssl_fc }`; empty when unconditional. */
+  condition: string;
+}
+
+export interface FrontendStatus {
+  name: string;
+  mode: 'http' | 'tcp';
+  binds: BindStatus[];
+  routes: RouteStatus[];
+  defaultBackend?: string;
+  /** Current client connections. */
+  current: number;
+}
+
+export type ServerAdminState = 'ready' | 'drain' | 'maint';
+
+export interface ServerCheckStatus {
+  /** `tcp`, `http` (option httpchk), `tcp-check`, `ssl`… */
+  kind: string;
+  /** HAProxy's check code of the latest result (L4OK, L7STS…), absent before the first. */
+  lastCode?: string;
+  lastDurationMs?: number;
+  /** The latest result's detail (`HTTP status 503`, `Connection refused`). */
+  lastInfo?: string;
+  /** ms between checks while UP */
+  inter: number;
+  rise: number;
+  fall: number;
+}
 
 export interface ServerStatus {
   name: string;
-  /** HAProxy's status column: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN (no check: UP/MAINT/DRAIN). */
-  status: string;
   address: string;
+  /** HAProxy's status column: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN, no check: UP/MAINT/DRAIN. */
+  status: string;
+  admin: ServerAdminState;
   /** Can take new traffic now. */
   usable: boolean;
+  /** Effective weight now, and the configured one. */
   weight: number;
+  configuredWeight: number;
   backup: boolean;
-  /** Connections/requests being served, and waiting for this server. */
   current: number;
   queued: number;
+  /** 0 = no limit */
   maxconn: number;
-  /** Total requests or connections sent to it. */
   total: number;
   connectErrors: number;
   retries: number;
+  /** epoch ms of the last state change */
+  lastChange: number;
+  check?: ServerCheckStatus;
 }
 
 export interface BackendStatus {
   name: string;
   mode: 'http' | 'tcp';
   algorithm: string;
-  /** Requests waiting for any server. */
   queued: number;
+  /** Usable servers now / all servers. */
+  usable: number;
   servers: ServerStatus[];
 }
 
-export interface ListenerStatus {
-  frontend: string;
-  address: string;
-  port: number;
-}
-
 export interface StatusSnapshot {
-  /** ms since the epoch */
+  /** epoch ms */
   at: number;
-  running: boolean;
-  listeners: ListenerStatus[];
+  lifecycle: EngineLifecycle;
+  frontends: FrontendStatus[];
   backends: BackendStatus[];
 }
 
-/** HAProxy's admin states (`set server B/S state ready|drain|maint`). */
-export type ServerAdminState = 'ready' | 'drain' | 'maint';
+// ---------------------------------------------------------------- statistics
 
-export type ServerChangeResult =
-  | { ok: true }
-  | { ok: false; error: { code: 'LS_ERR_CTL_NOT_FOUND' | 'LS_ERR_CTL_BAD_VALUE'; message: string } };
+/** `frontend:<name>`, `backend:<name>` or `server:<backend>/<server>`. */
+export type StatsObjectId = string;
 
-export type { CaInfo, CaInitRequest, CertInfo, CertListing, CertWarning, IssueRequest, KeyType } from '../certs/types.ts';
-import type { CaInfo, CaInitRequest, CertInfo, CertListing, CertWarning, IssueRequest } from '../certs/types.ts';
-import type { CertErrorCode } from '../errors.ts';
+export interface StatsObjectSnapshot {
+  id: StatsObjectId;
+  type: 'frontend' | 'backend' | 'server';
+  /** `show stat` columns by name (HAProxy's names); absent = empty column. */
+  fields: Record<string, string | number>;
+  /** Response time percentiles over the whole run, ms. */
+  p50: number;
+  p95: number;
+  p99: number;
+}
 
-/** Certificate answers: the value with warnings (e.g. expiring soon), or the reason nothing changed. */
-export type CertResult<T> =
-  | { ok: true; value: T; warnings: CertWarning[] }
-  | { ok: false; error: { code: CertErrorCode; message: string } };
+export interface StatsSnapshot {
+  /** epoch ms */
+  at: number;
+  uptimeSeconds: number;
+  objects: StatsObjectSnapshot[];
+}
+
+export const SERIES_METRICS = [
+  'requests', 'bytesIn', 'bytesOut',
+  'hrsp1xx', 'hrsp2xx', 'hrsp3xx', 'hrsp4xx', 'hrsp5xx',
+  'sessions', 'current', 'queue', 'p50', 'p95', 'p99',
+] as const;
+export type SeriesMetric = (typeof SERIES_METRICS)[number];
+
+export interface SeriesPoint {
+  /** Start of the slot, epoch ms. */
+  t: number;
+  values: Record<SeriesMetric, number>;
+}
+
+/**
+ * A time range. `count` slots back from now: per second up to 900 (15 min),
+ * per minute up to 1440 (24 h), from memory. `from`/`to` (epoch ms, minute
+ * resolution): any span of the last 30 days, from the history store.
+ */
+export interface SeriesRange {
+  resolution: 'second' | 'minute';
+  count?: number;
+  from?: number;
+  to?: number;
+}
+
+export interface SeriesData {
+  id: StatsObjectId;
+  resolution: 'second' | 'minute';
+  points: SeriesPoint[];
+}
+
+/** One second of one object, pushed on the `stats` topic for live views. */
+export interface ObjectTick {
+  id: StatsObjectId;
+  /** Requests (HTTP) or sessions (TCP) during the second. */
+  requests: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Responses by status class during the second: 1xx … 5xx. */
+  hrsp: [number, number, number, number, number];
+  /** Sessions and queued requests at the end of the second. */
+  current: number;
+  queue: number;
+  /** Response time percentiles of the second, ms (0 when there was no response). */
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface StatsTick {
+  /** Start of the second, epoch ms. */
+  t: number;
+  objects: ObjectTick[];
+}
+
+// ---------------------------------------------------------------- health
+
+export interface HealthEvent {
+  /** epoch ms */
+  time: number;
+  backend: string;
+  server: string;
+  /** State labels before and after: UP, DOWN, NOLB, MAINT, DRAIN. */
+  from: string;
+  to: string;
+  /** The check result that caused it, if any (L4OK, L4CON, L7STS …). */
+  code?: string;
+  durationMs?: number;
+  /** HAProxy's log line, e.g. "Server app/a1 is DOWN, reason: … check duration: 0ms. …". */
+  reason: string;
+}
+
+export interface TimelineRange {
+  /** epoch ms; default: one hour ago */
+  from?: number;
+  /** epoch ms; default: now */
+  to?: number;
+}
+
+export interface TimelineData {
+  backend: string;
+  /** Absent for a backend's own timeline (UP while it has a usable server). */
+  server?: string;
+  /** State at `from` (before the first event of the range). */
+  initial: string;
+  /** Transitions within the range, oldest first. */
+  events: HealthEvent[];
+  /** Fraction of the range spent in a usable state, 0..1. */
+  uptime: number;
+  from: number;
+  to: number;
+}
+
+export interface CheckResult {
+  /** epoch ms */
+  time: number;
+  code: string;
+  durationMs: number;
+  info?: string;
+  ok: boolean;
+}
+
+// ---------------------------------------------------------------- pushed events
+
+/** One finished HTTP exchange or TCP session. */
+export interface AccessLogEntry {
+  /** epoch ms when the request (HTTP) or connection (TCP) started */
+  time: number;
+  mode: 'http' | 'tcp';
+  frontend: string;
+  backend?: string;
+  server?: string;
+  client: string;
+  method?: string;
+  url?: string;
+  /** HTTP status, 0 when no response was sent (aborted) or in TCP mode. */
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** ms: queue wait, connect, response headers (from start), total; -1 = not reached. */
+  tw: number;
+  tc: number;
+  tr: number;
+  tt: number;
+  /** HAProxy's two-letter termination state. */
+  termination: string;
+  retries: number;
+}
+
+/** Something that happened to the engine or an object in it. */
+export type EngineEvent =
+  | { type: 'health'; time: number; event: HealthEvent }
+  | { type: 'state'; time: number; backend: string; server?: string; from: string; to: string }
+  | { type: 'alert'; time: number; message: string }
+  | { type: 'lifecycle'; time: number; lifecycle: EngineLifecycle };
+
+/** What `subscribe` pushes, by topic. */
+export interface ControlEventMap {
+  'access-log': AccessLogEntry;
+  events: EngineEvent;
+  stats: StatsTick;
+}
+export type ControlTopic = keyof ControlEventMap;
+
+export interface ControlEvent<K extends ControlTopic = ControlTopic> {
+  /** Grows by one per event across every topic of one engine host. */
+  seq: number;
+  topic: K;
+  payload: ControlEventMap[K];
+}
+
+export interface SubscribeOptions {
+  /** Replay the buffered events after this sequence number first (a reconnect). */
+  afterSeq?: number;
+}
+
+// ---------------------------------------------------------------- certificates
+
+export type KeyType = 'rsa2048' | 'rsa3072' | 'rsa4096' | 'ec256';
+
+export interface CertInfo {
+  /** Store name: `<data>/certs/<name>.pem`. */
+  name: string;
+  /** Absolute path of the combined PEM (certificate, chain, key), usable as HAProxy's `crt`. */
+  path: string;
+  /** `CN=www.example, O=Example` */
+  subject: string;
+  issuer: string;
+  /** `DNS:www.example`, `IP:127.0.0.1` … in certificate order. */
+  sans: string[];
+  /** ISO 8601 */
+  notBefore: string;
+  notAfter: string;
+  /** Whole days until notAfter, negative once expired. */
+  daysLeft: number;
+  fingerprint256: string;
+  serial: string;
+  /** `RSA 2048`, `EC P-256` */
+  key: string;
+  selfSigned: boolean;
+  /** Issued by this installation's local CA. */
+  localCa: boolean;
+  /** Certificates stored after the leaf. */
+  chainLength: number;
+}
+
+export interface CaInfo {
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+  fingerprint256: string;
+  key: string;
+  certPath: string;
+}
+
+export interface CertListing {
+  certs: CertInfo[];
+  /** Files in the certificate directory that are not a readable certificate + key. */
+  unreadable: Array<{ name: string; path: string; error: string }>;
+}
+
+export interface CaInitRequest {
+  /** Default ec256. */
+  key?: KeyType;
+  commonName?: string;
+  /** Replace an existing CA (certificates it issued stop being trusted). */
+  force?: boolean;
+  /** Default 3650. */
+  days?: number;
+}
+
+export interface IssueRequest {
+  name: string;
+  dns?: string[];
+  ip?: string[];
+  /** 1..825, default 825. */
+  days?: number;
+  key?: KeyType;
+  selfSigned?: boolean;
+}
 
 export interface CertImportRequest {
   /** Store name: the site becomes `<data>/certs/<name>.pem`. */
   name: string;
   /** PEM texts as uploaded: certificate, chain and key in one text or several, any order. */
   pems: string[];
-  /** For an encrypted private key. */
   passphrase?: string;
 }
 
@@ -121,68 +425,494 @@ export interface CertCaExport {
   format: 'pem' | 'der';
   /** PEM text, or the DER bytes in base64. */
   data: string;
-  /** Suggested download name: `loadstar-ca.pem` / `loadstar-ca.crt`. */
   fileName: string;
 }
 
-/** Request/response methods. Every method resolves; bad input is an answer, never a throw. */
-export interface ControlContract {
-  /**
-   * ready: takes traffic; drain: finishes what it has, takes no new traffic;
-   * maint: no traffic, health checks paused.
-   */
-  setServerState(backend: string, server: string, state: ServerAdminState): Promise<ServerChangeResult>;
-  /** Runtime weight 0..256 (0 = no new traffic); the balancer uses it for the next pick. */
-  setServerWeight(backend: string, server: string, weight: number): Promise<ServerChangeResult>;
-  /** Checks a configuration text without applying it. */
-  validateConfig(text: string, name?: string): Promise<ValidateResult>;
-  /** Validates, then applies (reload without dropping unchanged listeners); an invalid text changes nothing. */
-  applyConfig(text: string, name?: string): Promise<ApplyResult>;
-  status(): Promise<StatusSnapshot>;
-  /** The local CA, or null before `certCaInit`. */
-  certCaStatus(): Promise<CertResult<CaInfo | null>>;
-  /** Creates the local CA; replacing one needs `force` (what it issued stops being trusted). */
-  certCaInit(request: CaInitRequest): Promise<CertResult<CaInfo>>;
-  /** The CA certificate to install on devices. */
-  certCaExport(format: 'pem' | 'der'): Promise<CertResult<CertCaExport>>;
-  /** Issues (from the local CA, or self-signed) and stores a site certificate; replaces one of the same name. */
-  certIssue(request: IssueRequest): Promise<CertResult<CertInfo>>;
-  /** Validates uploaded PEM text and stores it; replaces one of the same name. */
-  certImport(request: CertImportRequest): Promise<CertResult<CertInfo>>;
-  certList(): Promise<CertResult<CertListing>>;
-  certRemove(name: string): Promise<CertResult<{ name: string }>>;
-  /** HAProxy's `show stat` counters of every frontend, backend and server, with latency percentiles. */
-  stats(): Promise<StatsSnapshot>;
-  /** Per-second (≤ 15 min) or per-minute (≤ 24 h) points of one object: `frontend:NAME`, `backend:NAME`, `server:BE/SRV`. */
-  series(id: string, range: SeriesRange): Promise<SeriesResult>;
-  /** A server's health transitions, oldest first, within [from, to] (epoch ms). */
-  timeline(backend: string, server: string, range?: { from?: number; to?: number }): Promise<TimelineResult>;
-  /** Pushed events; returns the unsubscribe function (transports map topics to CONTROL_EVENT_CHANNELS). */
-  subscribe<K extends keyof ControlEventMap>(topic: K, listener: (payload: ControlEventMap[K]) => void): () => void;
+// ---------------------------------------------------------------- configuration file, versions, forms (issue #13)
+
+/** Who or what made a configuration version. */
+export type VersionSource = 'wizard' | 'editor' | 'import' | 'rollback' | 'automatic-rollback' | 'cli' | 'external';
+
+/** One version of haproxy.cfg in `<data-dir>/versions/` (the newest 50 are kept). */
+export interface ConfigVersion {
+  /** Grows by one per version, never reused. */
+  id: number;
+  /** epoch ms */
+  time: number;
+  source: VersionSource;
+  /** One line: "added backend api (2 servers)", "changed weight of web/s1 to 3". */
+  summary: string;
+  /** sha256 of the text, hex. */
+  hash: string;
+  /** Bytes of the text. */
+  size: number;
+  /** applied: it ran (and runs, if newest); refused: the engine would not load it, nothing changed; rolled-back: it ran, failed its grace window and was replaced. */
+  outcome: 'applied' | 'refused' | 'rolled-back';
+  /** Why it was refused or rolled back; for an automatic rollback, why it happened. */
+  reason?: string;
+  /** For a rollback: the version whose text it restored. */
+  restores?: number;
+  /** Unified diff to the previous version (`--- version N` / `+++ version N+1`). */
+  diff: string;
 }
 
-/** IPC channel names (`area:verb`) for each method, for the Electron transport. */
-export const CONTROL_CHANNELS = {
-  setServerState: 'server:state',
-  setServerWeight: 'server:weight',
-  validateConfig: 'config:validate',
-  applyConfig: 'config:apply',
-  status: 'engine:status',
-  certCaStatus: 'ca:status',
-  certCaInit: 'ca:init',
-  certCaExport: 'ca:export',
-  certIssue: 'cert:issue',
-  certImport: 'cert:import',
-  certList: 'cert:list',
-  certRemove: 'cert:remove',
-  stats: 'stats:snapshot',
-  series: 'stats:series',
-  timeline: 'health:timeline',
-  subscribe: 'events:subscribe',
-} as const satisfies Record<keyof ControlContract, string>;
+export interface ConfigVersionText extends ConfigVersion {
+  /** The whole haproxy.cfg of this version (for download or compare). */
+  text: string;
+}
 
-/** Channels on which pushed events arrive, per topic. */
+/** A routing condition the forms build. Values are ORed. */
+export type RuleMatch =
+  | { kind: 'host-is' | 'path-begins' | 'path-is' | 'source-in'; values: string[] }
+  | { kind: 'header-contains'; header: string; values: string[] };
+
+/**
+ * One `use_backend` rule, in order: `match` (a rule the forms build; its ACL is
+ * `aclName`, generated when absent), or `raw`, the condition as written
+ * (`if is_api METH_POST`), kept as it is — pass it back unchanged.
+ */
+export interface RoutingRule {
+  backend: string;
+  match?: RuleMatch;
+  aclName?: string;
+  raw?: string;
+}
+
+export interface BindSpec {
+  /** IP address or host name; '' for every address. */
+  address: string;
+  port: number;
+  /** TLS termination: `ssl crt PATH`. */
+  ssl?: boolean;
+  /** A certificate's `path` (CertInfo.path), with ssl. */
+  crt?: string;
+  /** Other bind options as words, kept (`alpn h2,http/1.1`). */
+  extra?: string[];
+  /** The address as written when the form cannot show it (`:80,:81`, a port range): written back as is. */
+  raw?: string;
+}
+
+export interface FrontendSpec {
+  name: string;
+  /** Default http. */
+  mode?: 'http' | 'tcp';
+  binds: BindSpec[];
+  /** `http-request redirect scheme https code 301 unless { ssl_fc }`. */
+  redirectToHttps?: boolean;
+  rules?: RoutingRule[];
+  defaultBackend?: string;
+}
+
+export interface ServerSpec {
+  name: string;
+  address: string;
+  port: number;
+  /** 0..256, default 1. */
+  weight?: number;
+  backup?: boolean;
+  /** Health checks on this server; default: on when the backend has a health check. */
+  check?: boolean;
+  /** Other server options as words, kept (`cookie s1`, `maxconn 100`). */
+  extra?: string[];
+}
+
+export interface HealthCheckSpec {
+  type: 'none' | 'tcp' | 'http';
+  /** http: default GET */
+  method?: string;
+  /** http: default / */
+  path?: string;
+  /** http: `http-check expect status N`; default any 2xx/3xx */
+  expectStatus?: number;
+  /** ms between checks, default 2000 */
+  interMs?: number;
+  /** failed checks before DOWN, default 3 */
+  fall?: number;
+  /** good checks before UP again, default 2 */
+  rise?: number;
+}
+
+export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'uri' | 'url_param' | 'hdr' | 'random' | 'rdp-cookie';
+
+export interface BalanceSpec {
+  algorithm: BalanceAlgorithm;
+  /** hdr: header name; url_param: parameter name; random: draws; rdp-cookie: cookie name. */
+  argument?: string;
+}
+
+export interface BackendSpec {
+  name: string;
+  /** Default http. */
+  mode?: 'http' | 'tcp';
+  balance?: BalanceSpec;
+  servers: ServerSpec[];
+  healthCheck?: HealthCheckSpec;
+}
+
+/** A frontend as the forms show it; pass it back (minus kind/line/unknownDirectives) in a set-frontend edit. */
+export interface FrontendForm extends FrontendSpec {
+  kind: 'frontend' | 'listen';
+  mode: 'http' | 'tcp';
+  rules: RoutingRule[];
+  redirectToHttps: boolean;
+  /** Directives the forms do not edit; they stay in the text as written. */
+  unknownDirectives: number;
+  /** 1-based line of the section header in the text. */
+  line: number;
+}
+
+export interface BackendForm extends BackendSpec {
+  kind: 'backend' | 'listen';
+  mode: 'http' | 'tcp';
+  balance: BalanceSpec;
+  healthCheck: HealthCheckSpec;
+  unknownDirectives: number;
+  line: number;
+}
+
+export interface FormModel {
+  frontends: FrontendForm[];
+  backends: BackendForm[];
+}
+
+/** A structured edit; `previousName` renames. Edits apply in order. */
+export type ConfigEdit =
+  | { op: 'set-frontend'; frontend: FrontendSpec; previousName?: string }
+  | { op: 'remove-frontend'; name: string }
+  | { op: 'set-backend'; backend: BackendSpec; previousName?: string }
+  | { op: 'remove-backend'; name: string }
+  | { op: 'set-server'; backend: string; server: ServerSpec; previousName?: string }
+  | { op: 'remove-server'; backend: string; name: string };
+
+/** A form field an edit cannot use, for the wizard to show at that field. */
+export interface EditProblem {
+  /** Index of the edit; -1 for the whole request. */
+  edit: number;
+  /** `frontend.binds[0].port`, `backend.servers[1].address`, `name` … */
+  field: string;
+  message: string;
+}
+
+export interface ConfigState {
+  /** The text that runs (what Loadstar last applied or loaded). */
+  text: string;
+  /** sha256 of the file on disk now: the `baseHash` of a change based on it. */
+  hash: string;
+  path: string;
+  /** The file was edited by hand since Loadstar wrote or loaded it: offer reload/compare, never overwrite silently. */
+  modifiedOnDisk: boolean;
+  /** The file's text when it differs from `text`. */
+  diskText?: string;
+  /** epoch ms until which the latest change is watched (grace window running). */
+  watchingUntil?: number;
+  /** The forms' view of `text`. */
+  model: FormModel;
+  /** Diagnostics of `text`. */
+  diagnostics: ControlDiagnostic[];
+}
+
+export interface ConfigPreview {
+  /** Unified diff from the running text to the proposed one (`--- running` / `+++ proposed`). */
+  diff: string;
+  summary: string;
+  diagnostics: ControlDiagnostic[];
+  /** No alert: the text can be applied. */
+  valid: boolean;
+}
+
+export interface BuildResult {
+  /** The new text; absent when `problems` is not empty. */
+  text?: string;
+  diff: string;
+  summary: string;
+  diagnostics: ControlDiagnostic[];
+  /** No problem and no alert: ready for applyChange. */
+  valid: boolean;
+  problems: EditProblem[];
+  /** The forms' view of the new text. */
+  model?: FormModel;
+}
+
+export interface ConfigChange {
+  text: string;
+  /** `ConfigState.hash` of the text the change started from; a different file now → LS_ERR_CTL_CONFLICT. */
+  baseHash: string;
+  source: VersionSource;
+  /** Default: computed from the change. */
+  summary?: string;
+  /** Grace window in ms (default 10 s): a backend that had a usable server and has none in it rolls the change back. */
+  graceMs?: number;
+}
+
+/** What became of a change. applyChange resolves when the grace window is over. */
+export type ApplyOutcome =
+  | { outcome: 'applied'; version: ConfigVersion; diagnostics: ControlDiagnostic[] }
+  | { outcome: 'refused'; reason: string; diagnostics: ControlDiagnostic[]; version?: ConfigVersion; rollback?: ConfigVersion }
+  | { outcome: 'rolled-back'; reason: string; version: ConfigVersion; rollback: ConfigVersion; diagnostics: ControlDiagnostic[] };
+
+// ---------------------------------------------------------------- wizard helpers
+
+export interface SplitRequest {
+  algorithm: BalanceAlgorithm;
+  argument?: string;
+  servers: Array<{ name: string; weight?: number; backup?: boolean }>;
+  /** 1..10000; default one cycle of the weights, at least 100. */
+  picks?: number;
+  hashType?: 'map-based' | 'consistent';
+}
+
+export interface SplitPrediction {
+  algorithm: BalanceAlgorithm;
+  /** One line in plain words. */
+  explanation: string;
+  picks: number;
+  counts: Array<{ name: string; count: number; share: number }>;
+  /** The first picks in order (up to 20). */
+  firstPicks: string[];
+  /** What the simulation assumed (hash keys sampled, one request at a time). */
+  note: string;
+}
+
+export interface ProbeRequest {
+  address: string;
+  port: number;
+  /** 100..10000 ms, default 2000. */
+  timeoutMs?: number;
+}
+
+export interface ProbeResult {
+  reachable: boolean;
+  ms: number;
+  reason?: string;
+}
+
+export interface ListenCheckRequest {
+  /** '' or '*' for every address. */
+  address: string;
+  port: number;
+  /** The frontend being edited (its own port is not a conflict). */
+  frontend?: string;
+}
+
+export interface ListenCheckResult {
+  free: boolean;
+  usedBy?: string;
+  reason?: string;
+}
+
+// ---------------------------------------------------------------- request tracer
+
+export interface TraceRequest {
+  frontend: string;
+  /** Default GET. */
+  method?: string;
+  url: string;
+  /** `Name: value` strings or [name, value] pairs, in order. */
+  headers?: Array<string | [string, string]>;
+  /** Client address, default 127.0.0.1. */
+  source?: string;
+  sourcePort?: number;
+  tls?: boolean;
+  sni?: string;
+}
+
+export interface TraceAcl {
+  /** `is_api`, `!is_api`, `{ ssl_fc }` */
+  name: string;
+  negated: boolean;
+  declarations: Array<{ criterion: string; patterns: string[]; fetched: string | null; matched: boolean; line?: number }>;
+  /** The term's value after `!`. */
+  result: boolean;
+}
+
+export interface TraceCondition {
+  /** `if is_api`, `unless { ssl_fc }` */
+  text: string;
+  result: boolean;
+  acls: TraceAcl[];
+}
+
+export interface TraceRule {
+  proxy: string;
+  line: number;
+  text: string;
+  condition?: TraceCondition;
+  outcome: 'skipped' | 'applied' | 'final' | 'stop' | 'not-run';
+  detail?: string;
+}
+
+export interface TraceRoute {
+  line: number;
+  text: string;
+  backend: string;
+  condition?: TraceCondition;
+  matched: boolean;
+}
+
+export interface TraceServer {
+  name: string;
+  status: string;
+  usable: boolean;
+  weight: number;
+  backup: boolean;
+  current: number;
+  queued: number;
+  maxconn: number;
+}
+
+export interface TraceResult {
+  frontend: string;
+  mode: 'http' | 'tcp';
+  /** The request after the http-request rules. */
+  request: { method: string; url: string; headers: Array<[string, string]> };
+  rules: TraceRule[];
+  routes: TraceRoute[];
+  backend?: string;
+  backendBy?: 'use_backend' | 'default_backend' | 'listen';
+  /** Loadstar would answer itself (redirect, deny, return, stats page, no backend/server). */
+  answer?: { kind: 'redirect' | 'deny' | 'tarpit' | 'return' | 'auth' | 'service' | 'stats' | 'no-backend' | 'no-server'; status: number; location?: string; by: string };
+  persistence?: { cookie: string; value?: string; server?: string; used: boolean; reason: string };
+  algorithm?: string;
+  hash?: { key: string | null; function: string; method: 'map-based' | 'consistent'; note: string };
+  server?: TraceServer;
+  serverReason?: string;
+  servers: TraceServer[];
+  /** The whole story as sentences, for a step list. */
+  steps: string[];
+}
+
+// ---------------------------------------------------------------- the contract
+
+/** Request/response methods. Every method resolves; bad input is an answer, never a throw. */
+export interface ControlMethods {
+  /** The engine's lifecycle, frontends with their routing, backends and servers. */
+  status(): Promise<Result<StatusSnapshot>>;
+  /** Starts a stopped engine with the configuration in force. */
+  start(): Promise<Result<EngineLifecycle>>;
+  /** Stops the engine gracefully (in-flight work finishes within `graceMs`, default 10 s). */
+  stop(graceMs?: number): Promise<Result<EngineLifecycle>>;
+
+  /** Checks a configuration text without applying it. */
+  validateConfig(text: string, name?: string): Promise<Result<ValidationReport>>;
+  /**
+   * Validates, then reloads (unchanged listeners keep their sockets). An invalid
+   * text or an engine refusal changes nothing: the running configuration keeps serving.
+   */
+  applyConfig(text: string, name?: string): Promise<Result<ApplyReport>>;
+
+  /** ready: takes traffic; drain: finishes what it has, takes no new traffic; maint: no traffic, checks paused. */
+  setServerState(backend: string, server: string, state: ServerAdminState): Promise<Result<ServerStatus>>;
+  /** Runtime weight 0..256 (0 = no new traffic). */
+  setServerWeight(backend: string, server: string, weight: number): Promise<Result<ServerStatus>>;
+
+  /** HAProxy's `show stat` counters of every frontend, backend and server. */
+  stats(): Promise<Result<StatsSnapshot>>;
+  series(id: StatsObjectId, range: SeriesRange): Promise<Result<SeriesData>>;
+  /** A server's (or, without `server`, a backend's) health transitions within a range. */
+  timeline(backend: string, server: string | undefined, range?: TimelineRange): Promise<Result<TimelineData>>;
+  /** The latest check results of a server, newest last. */
+  checkResults(backend: string, server: string, limit?: number): Promise<Result<CheckResult[]>>;
+  /** Recent engine events (health, admin changes, reloads, alerts), newest first. */
+  recentEvents(limit?: number): Promise<Result<EngineEvent[]>>;
+
+  certCaStatus(): Promise<Result<CaInfo | null>>;
+  certCaInit(request: CaInitRequest): Promise<Result<CaInfo>>;
+  certCaExport(format: 'pem' | 'der'): Promise<Result<CertCaExport>>;
+  certIssue(request: IssueRequest): Promise<Result<CertInfo>>;
+  certImport(request: CertImportRequest): Promise<Result<CertInfo>>;
+  certList(): Promise<Result<CertListing>>;
+  certRemove(name: string): Promise<Result<{ name: string }>>;
+
+  /** The running haproxy.cfg text, its file's hash and whether it was edited by hand, the forms' model. Needs the data dir's config store. */
+  getConfig(): Promise<Result<ConfigState>>;
+  /** A candidate text against the running one: diff, summary, diagnostics. Changes nothing. */
+  previewConfig(text: string): Promise<Result<ConfigPreview>>;
+  /**
+   * Safe apply: validate, write haproxy.cfg atomically, reload, watch the grace
+   * window, roll back automatically when the engine refuses it or a backend
+   * loses every usable server; every change becomes a version. A stale
+   * `baseHash` is LS_ERR_CTL_CONFLICT. Resolves once the window is over.
+   */
+  applyChange(change: ConfigChange): Promise<Result<ApplyOutcome>>;
+  /** The text the edits produce from the running text (or `baseText`), with diff and diagnostics; changes nothing. */
+  buildConfig(edits: ConfigEdit[], baseText?: string): Promise<Result<BuildResult>>;
+  /** Versions, newest first, without their texts. */
+  listVersions(): Promise<Result<ConfigVersion[]>>;
+  getVersion(id: number): Promise<Result<ConfigVersionText>>;
+  /** Applies an older version again (source `rollback`), through the same safe apply. */
+  rollback(id: number, baseHash?: string): Promise<Result<ApplyOutcome>>;
+
+  /** The split of requests over servers and weights, from the real balancer code; for the wizard's algorithm step. */
+  predictSplit(request: SplitRequest): Promise<Result<SplitPrediction>>;
+  /** Health-check settings in words: "DOWN after 3 failed checks 2 s apart, UP again after 2 good ones". */
+  explainHealthCheck(check: HealthCheckSpec): Promise<Result<string>>;
+  /** A TCP connect from the engine to a server address (the wizard's "test" button). */
+  probeServer(request: ProbeRequest): Promise<Result<ProbeResult>>;
+  /** Whether an address and port are free: not used by another frontend, not taken by another program. */
+  checkListen(request: ListenCheckRequest): Promise<Result<ListenCheckResult>>;
+  /** Where a request would go and why, against the live configuration, without traffic or state change. */
+  traceRequest(request: TraceRequest): Promise<Result<TraceResult>>;
+}
+
+export type ControlMethodName = keyof ControlMethods;
+export type ControlArgs<M extends ControlMethodName> = Parameters<ControlMethods[M]>;
+export type ControlValue<M extends ControlMethodName> = Awaited<ReturnType<ControlMethods[M]>> extends Result<infer T> ? T : never;
+
+export interface ControlContract extends ControlMethods {
+  /** Pushed events of the given topics; returns the unsubscribe function. */
+  subscribe<K extends ControlTopic>(topics: readonly K[], listener: (event: ControlEvent<K>) => void, options?: SubscribeOptions): () => void;
+}
+
+/**
+ * Every method's transport facts, in one place: the Electron IPC channel
+ * (`area:verb`), and whether it changes the engine (HTTP: CSRF-checked).
+ * The HTTP route is `POST /api/<method>` with the arguments as a JSON array
+ * (controlRoute), derivable from the method name alone so that the renderer
+ * needs no value from this file. A method missing here fails to compile.
+ */
+export const CONTROL_METHODS = {
+  status: { channel: 'engine:status', mutates: false },
+  start: { channel: 'engine:start', mutates: true },
+  stop: { channel: 'engine:stop', mutates: true },
+  validateConfig: { channel: 'config:validate', mutates: false },
+  applyConfig: { channel: 'config:apply', mutates: true },
+  setServerState: { channel: 'server:state', mutates: true },
+  setServerWeight: { channel: 'server:weight', mutates: true },
+  stats: { channel: 'stats:snapshot', mutates: false },
+  series: { channel: 'stats:series', mutates: false },
+  timeline: { channel: 'health:timeline', mutates: false },
+  checkResults: { channel: 'health:checks', mutates: false },
+  recentEvents: { channel: 'events:recent', mutates: false },
+  certCaStatus: { channel: 'ca:status', mutates: false },
+  certCaInit: { channel: 'ca:init', mutates: true },
+  certCaExport: { channel: 'ca:export', mutates: false },
+  certIssue: { channel: 'cert:issue', mutates: true },
+  certImport: { channel: 'cert:import', mutates: true },
+  certList: { channel: 'cert:list', mutates: false },
+  certRemove: { channel: 'cert:remove', mutates: true },
+  getConfig: { channel: 'config:get', mutates: false },
+  previewConfig: { channel: 'config:preview', mutates: false },
+  applyChange: { channel: 'config:change', mutates: true },
+  buildConfig: { channel: 'config:build', mutates: false },
+  listVersions: { channel: 'versions:list', mutates: false },
+  getVersion: { channel: 'versions:get', mutates: false },
+  rollback: { channel: 'versions:rollback', mutates: true },
+  predictSplit: { channel: 'wizard:split', mutates: false },
+  explainHealthCheck: { channel: 'wizard:health', mutates: false },
+  // Both open sockets from the engine (a connect, a short listen): CSRF-checked like changes.
+  probeServer: { channel: 'wizard:probe', mutates: true },
+  checkListen: { channel: 'wizard:listen', mutates: true },
+  traceRequest: { channel: 'trace:request', mutates: false },
+} as const satisfies Record<ControlMethodName, { channel: `${string}:${string}`; mutates: boolean }>;
+
+/** Channels on which pushed events arrive, per topic (Electron), and the SSE event names. */
 export const CONTROL_EVENT_CHANNELS = {
   'access-log': 'log:entry',
   events: 'engine:event',
-} as const satisfies Record<keyof ControlEventMap, string>;
+  stats: 'stats:tick',
+} as const satisfies Record<ControlTopic, `${string}:${string}`>;
+
+/** The HTTP route of a method: `POST /api/status` with body `{"args": [...]}`. */
+export function controlRoute(method: ControlMethodName): `/api/${ControlMethodName}` {
+  return `/api/${method}`;
+}

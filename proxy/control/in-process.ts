@@ -25,6 +25,17 @@ import { statusSnapshot, serverStatus } from './status.ts';
 import { seriesOf } from './series.ts';
 import { timelineOf, backendEvents, mergeEvents } from './timeline.ts';
 import type { HistorySource } from './history.ts';
+import { ConfigStore } from '../store/config-store.ts';
+import { summarizeChange } from '../store/change-summary.ts';
+import { unifiedDiff } from '../store/line-diff.ts';
+import { applyEdits, formModel } from '../config/edit.ts';
+import { predictSplit, describeHealthCheck } from '../config/wizard.ts';
+import { traceRequest } from '../http/trace.ts';
+import { probeServer, checkListen } from './probe.ts';
+import type {
+  ApplyOutcome, BuildResult, ConfigChange, ConfigEdit, ConfigPreview, ConfigState, ConfigVersion, ConfigVersionText, HealthCheckSpec,
+  ListenCheckRequest, ListenCheckResult, ProbeRequest, ProbeResult, SplitPrediction, SplitRequest, TraceRequest, TraceResult,
+} from './contract.ts';
 import type {
   ApplyReport, CaInfo, CaInitRequest, CertCaExport, CertImportRequest, CertInfo, CertListing, CheckResult, ControlContract,
   ControlDiagnostic, ControlEvent, ControlTopic, EngineEvent, EngineLifecycle, HealthEvent, IssueRequest, Result, SeriesData,
@@ -41,6 +52,11 @@ export interface InProcessOptions {
   history?: HistorySource;
   /** Where unexpected failures are reported with their stack; default stderr. */
   log?: (message: string) => void;
+  /**
+   * The data dir's haproxy.cfg and its versions (proxy/store/config-store.ts), opened with
+   * `engineTarget(engine)`: getConfig, applyChange, versions and rollback need it.
+   */
+  configStore?: ConfigStore;
 }
 
 /** Longest configuration text accepted (a generous haproxy.cfg is tens of kB). */
@@ -61,6 +77,7 @@ export class InProcessControl implements ControlContract {
   private certStore: CertStore | undefined;
   private readonly dataDir: string | undefined;
   private readonly history: HistorySource | undefined;
+  private readonly configStore: ConfigStore | undefined;
   private readonly answers: Answerer;
   private readonly host: ControlEventHost;
   /** Lifecycle changes, one at a time. */
@@ -74,6 +91,7 @@ export class InProcessControl implements ControlContract {
     const options: InProcessOptions = (args.length === 2 || (args[0] && 'proxies' in args[0]) ? args[1] : args[0]) as InProcessOptions ?? {};
     this.dataDir = options.dataDir;
     this.history = options.history;
+    this.configStore = options.configStore;
     const log = options.log ?? ((message: string) => void process.stderr.write(message + '\n'));
     this.answers = new Answerer(log);
     this.host = new ControlEventHost(engine.events, log);
@@ -298,6 +316,104 @@ export class InProcessControl implements ControlContract {
       this.certs.remove(name);
       return { name };
     }));
+  }
+
+  // ------------------------------------------------------------------ configuration file, versions, forms, tracer
+
+  getConfig(): Promise<Result<ConfigState>> {
+    return this.answers.run('getConfig', () => {
+      const store = this.store('getConfig');
+      const current = store.current();
+      const parsed = parseConfig([{ name: store.path, text: current.text }]);
+      return ok({ ...current, model: formModel(parsed.config), diagnostics: parsed.diagnostics.map(toControl) });
+    });
+  }
+
+  previewConfig(text: string): Promise<Result<ConfigPreview>> {
+    return this.answers.run('previewConfig', () => this.store('previewConfig').preview(arg.text('previewConfig', 'text', text, MAX_CONFIG_TEXT)));
+  }
+
+  applyChange(change: ConfigChange): Promise<Result<ApplyOutcome>> {
+    return this.exclusive('applyChange', async () => {
+      const store = this.store('applyChange');
+      const state = this.engine.lifecycle().state;
+      if (state !== 'running') throw new ControlFailure('LS_ERR_CTL_STATE', `applyChange: the engine is ${state}; a change is applied to a running engine (start it first).`);
+      const c = arg.record('applyChange', 'change', change);
+      arg.text('applyChange', 'change.text', c['text'], MAX_CONFIG_TEXT);
+      return store.apply(c as unknown as ConfigChange);
+    });
+  }
+
+  buildConfig(edits: ConfigEdit[], baseText?: string): Promise<Result<BuildResult>> {
+    return this.answers.run('buildConfig', (): Result<BuildResult> => {
+      const base = baseText === undefined || baseText === null ? this.store('buildConfig').current().text : arg.text('buildConfig', 'baseText', baseText, MAX_CONFIG_TEXT);
+      if (!Array.isArray(edits)) throw arg.badValue('buildConfig', 'edits', 'a list of edits', edits);
+      const built = applyEdits(base, edits);
+      if (!built.ok) return ok({ diff: '', summary: '', diagnostics: [], valid: false, problems: built.problems });
+      const parsed = parseConfig([{ name: this.configStore?.path ?? 'haproxy.cfg', text: built.text }]);
+      const before = parseConfig([{ name: 'haproxy.cfg', text: base }]);
+      return ok({
+        text: built.text,
+        diff: unifiedDiff(base, built.text, { from: 'running', to: 'proposed' }),
+        summary: summarizeChange({ text: base, config: before.ok ? before.config : undefined }, { text: built.text, config: parsed.ok ? parsed.config : undefined }),
+        diagnostics: parsed.diagnostics.map(toControl),
+        valid: parsed.ok,
+        problems: [],
+        model: formModel(parsed.config),
+      });
+    });
+  }
+
+  listVersions(): Promise<Result<ConfigVersion[]>> {
+    return this.answers.run('listVersions', () => ok(this.store('listVersions').listVersions()));
+  }
+
+  getVersion(id: number): Promise<Result<ConfigVersionText>> {
+    return this.answers.run('getVersion', () => this.store('getVersion').getVersion(id));
+  }
+
+  rollback(id: number, baseHash?: string): Promise<Result<ApplyOutcome>> {
+    return this.exclusive('rollback', async () => {
+      const store = this.store('rollback');
+      const state = this.engine.lifecycle().state;
+      if (state !== 'running') throw new ControlFailure('LS_ERR_CTL_STATE', `rollback: the engine is ${state}; start it first.`);
+      const v = arg.integer('rollback', 'id', id, 1, Number.MAX_SAFE_INTEGER);
+      const base = baseHash === undefined || baseHash === null ? undefined : arg.text('rollback', 'baseHash', baseHash, 64);
+      return store.rollback(v, base);
+    });
+  }
+
+  predictSplit(request: SplitRequest): Promise<Result<SplitPrediction>> {
+    return this.answers.run('predictSplit', () => predictSplit(request));
+  }
+
+  explainHealthCheck(check: HealthCheckSpec): Promise<Result<string>> {
+    return this.answers.run('explainHealthCheck', () => {
+      const c = arg.record('explainHealthCheck', 'check', check);
+      arg.oneOf('explainHealthCheck', 'check.type', c['type'], ['none', 'tcp', 'http'] as const);
+      for (const [field, min, max] of [['interMs', 100, 3_600_000], ['fall', 1, 100], ['rise', 1, 100]] as const) {
+        if (c[field] !== undefined) arg.integer('explainHealthCheck', `check.${field}`, c[field], min, max);
+      }
+      return ok(describeHealthCheck(c as unknown as HealthCheckSpec));
+    });
+  }
+
+  probeServer(request: ProbeRequest): Promise<Result<ProbeResult>> {
+    return this.answers.run('probeServer', () => probeServer(request));
+  }
+
+  checkListen(request: ListenCheckRequest): Promise<Result<ListenCheckResult>> {
+    return this.answers.run('checkListen', () => checkListen(request, this.engine.currentConfig()));
+  }
+
+  traceRequest(request: TraceRequest): Promise<Result<TraceResult>> {
+    return this.answers.run('traceRequest', () => traceRequest(this.engine, request));
+  }
+
+  /** The data dir's configuration store (`loadstar serve`, the desktop engine host); without one the file methods answer LS_ERR_CTL_STATE. */
+  private store(method: string): ConfigStore {
+    if (!this.configStore) throw new ControlFailure('LS_ERR_CTL_STATE', `${method}: this engine runs without a configuration file in a data dir (loadstar run -f); use 'loadstar serve' for versions and safe apply.`);
+    return this.configStore;
   }
 
   // ------------------------------------------------------------------ helpers
