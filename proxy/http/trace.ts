@@ -348,7 +348,9 @@ function runRules(proxy: Proxy, rules: readonly HttpRule[], tx: TraceTx, result:
 // ---------------------------------------------------------------- servers
 
 function serverTrace(s: RuntimeServer): ServerTrace {
-  return { name: s.name, status: s.status, usable: s.usable && s.weight > 0, weight: s.weight, backup: s.backup, current: s.served, queued: s.queued, maxconn: s.maxconn };
+  // A configuration traced without a running engine (loadstar trace -f) has no checks running yet.
+  const status = !s.check && s.config.options.check && s.admin === 'READY' ? 'UP (not checked yet)' : s.status;
+  return { name: s.name, status, usable: s.usable && s.weight > 0, weight: s.weight, backup: s.backup, current: s.served, queued: s.queued, maxconn: s.maxconn };
 }
 
 function hashKey(proxy: Proxy, lb: LbRequest): string | null {
