@@ -21,6 +21,7 @@ import { ensurePrivateDir, writeFileAtomic } from '../certs/atomic-write.ts';
 import { loadCertificate, certificateNames } from '../tls/pem.ts';
 import { HistoryStore, HISTORY_FILE } from '../store/history.ts';
 import { HistoryRecorder } from '../store/history-recorder.ts';
+import { ConfigStore, engineTarget } from '../store/config-store.ts';
 import { AdminError, CliUsageError } from '../errors.ts';
 import { reducedFeatureWarnings } from '../runtime/unsupported.ts';
 import { parseListen, DEFAULT_LISTEN, formatHostPort } from './listen.ts';
@@ -154,7 +155,9 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
     await demos.close();
     throw e;
   }
-  const control = new InProcessControl(engine, { dataDir, history, log });
+  // The UI's configuration changes go through the config store: validated, written to the file atomically, versioned, rolled back when they break a backend.
+  const configStore = ConfigStore.open({ dataDir, file: configFile, target: engineTarget(engine), onEvent: (m) => log(`[NOTICE] ${m}`) });
+  const control = new InProcessControl(engine, { dataDir, history, log, configStore });
   // A configuration applied from the UI or by SIGHUP may add or remove demo servers.
   const offLifecycle = engine.events.on('events', (event) => {
     if (event.type === 'lifecycle' && event.lifecycle.state === 'running') void demos.sync(engine.currentConfig());
