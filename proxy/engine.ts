@@ -12,6 +12,7 @@ import { PROXY_DEFAULTS } from './config/provision.ts';
 import { RuntimeBackend } from './runtime/backend.ts';
 import { HttpBackend, HttpFrontend } from './http/frontend.ts';
 import { ClientConnection } from './http/client.ts';
+import { requestLimits } from './http/request-checks.ts';
 import { TcpFrontend } from './tcp/frontend.ts';
 import { Logger, stdoutSink } from './runtime/logger.ts';
 import type { LogSink } from './runtime/logger.ts';
@@ -453,6 +454,7 @@ function buildTables(config: Config, logger: Logger): Tables {
     if (mode === 'http') {
       const frontend = new HttpFrontend(proxy, httpBackends, logger);
       frontend.hooks = hooks;
+      frontend.limits = requestLimits(config.global);
       frontends.set(proxy.name, frontend);
     } else frontends.set(proxy.name, new TcpFrontend(proxy, backends, logger));
   }

@@ -12,10 +12,15 @@ import { HttpTransaction } from './transaction.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { builtinResponse } from './error-pages.ts';
 import { connectionInfo } from './samples.ts';
+import { requestRefusal } from './request-checks.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 
 /** Pipelined requests parsed ahead of the one being served, before reading pauses. */
 const MAX_PIPELINE = 16;
+/** Bytes held after an upgrade request until its answer says what they are, before reading pauses. */
+const MAX_HELD = 64 * 1024;
+/** A complete HTTP/1.x request line ends with the version; llhttp takes a line without one as HTTP/0.9. */
+const VERSIONED_LINE = / HTTP\/\d\.\d\r?$/;
 
 export class ClientConnection {
   readonly parser: HTTPParser;
@@ -30,6 +35,19 @@ export class ClientConnection {
   private requestTimer: NodeJS.Timeout | undefined;
   /** A request has started arriving (bytes seen since the last one completed). */
   private partial = false;
+  /** The head of the request arriving now has been parsed. */
+  private headSeen = false;
+  /** Requests read in full so far (tells whether one ended inside a read). */
+  private completed = 0;
+  /** Status a request head was refused with (request-checks.ts), answered once llhttp has stopped. */
+  private refusal = 0;
+  /**
+   * Bytes after an upgrade request (WebSocket, CONNECT): another protocol if the server switches
+   * (they go into the tunnel), the next pipelined requests if it does not (they are parsed then).
+   */
+  private held: Buffer[] | undefined;
+  private heldBytes = 0;
+  private holdingFor: HttpTransaction | undefined;
   /** sess.* variables live as long as the connection. */
   readonly sessionVars = new Map<string, Sample>();
   private info: ConnectionInfo | undefined;
@@ -40,7 +58,7 @@ export class ClientConnection {
 
   constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend) {
     socket.setNoDelay(true);
-    const parser = (this.parser = newParser(REQUEST));
+    const parser = (this.parser = newParser(REQUEST, frontend.limits.bufsize));
     parser[kOnHeaders] = (headers: string[], url: string) => {
       for (const h of headers) this.flushedHeaders.push(h);
       this.flushedUrl += url;
@@ -54,10 +72,16 @@ export class ClientConnection {
         url = this.flushedUrl;
         this.flushedUrl = '';
       }
+      this.headSeen = true;
+      const head = { method: METHODS[method!] ?? 'GET', url, versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
+      const refusal = requestRefusal(head, this.frontend.limits);
+      if (refusal !== 0) {
+        // Stops llhttp (a callback error); onData answers once execute() has returned.
+        this.refusal = refusal;
+        return -1;
+      }
       this.clearRequestTimer();
-      const tx = new HttpTransaction(this, {
-        method: METHODS[method!] ?? 'GET', url, versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade,
-      });
+      const tx = new HttpTransaction(this, head);
       this.queue.push(tx);
       if (!keepAlive) this.draining = true;
       if (this.queue.length === 1) tx.start();
@@ -68,6 +92,8 @@ export class ClientConnection {
     parser[kOnBody] = (chunk: Buffer) => this.queue[this.queue.length - 1]?.requestBody(chunk);
     parser[kOnMessageComplete] = () => {
       this.partial = false;
+      this.headSeen = false;
+      this.completed++;
       this.queue[this.queue.length - 1]?.requestComplete();
       if (!this.draining) this.armRequestTimer(true);
     };
@@ -81,19 +107,41 @@ export class ClientConnection {
   }
 
   private onData(data: Buffer): void {
+    if (this.held) return this.hold(data);
     if (this.draining && this.queue.length === 0) return;
-    if (!this.partial) {
+    const startsRequest = !this.partial;
+    if (startsRequest) {
       this.partial = true;
       // The keep-alive wait is over; the request itself now has `timeout http-request`.
       this.armRequestTimer(false);
     }
+    const completed = this.completed;
     const r = this.parser.execute(data);
-    if (typeof r !== 'number') {
-      if (r.code === 'HPE_PAUSED_UPGRADE' || this.queue.at(-1)?.upgrading) return this.queue.at(-1)?.upgradeData(data.subarray(r.bytesParsed));
-      return this.protocolError(r.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+    // (Node's binding reports no callback error for an upgrade request: the refusal is checked first.)
+    if (this.refusal !== 0 || typeof r !== 'number') return this.protocolError(this.refusal || 400);
+    // Node's llhttp binding stops after an upgrade request's head (or body) and says how far it read.
+    if (r < data.length) {
+      this.holdingFor = this.queue.at(-1);
+      return this.hold(data.subarray(r));
     }
-    const tx = this.queue.at(-1);
-    if (tx?.upgrading && r < data.length) tx.upgradeData(data.subarray(r));
+    // HAProxy answers an HTTP/0.9 request line at once; llhttp would wait for headers that never come.
+    // Checked only when this read began the request (no earlier request ended inside it).
+    if (startsRequest && !this.headSeen && this.completed === completed && isHttp09(data)) this.protocolError(400);
+  }
+
+  private hold(data: Buffer): void {
+    (this.held ??= []).push(data);
+    this.heldBytes += data.length;
+    if (this.heldBytes > MAX_HELD) this.socket.pause();
+  }
+
+  /** What arrived after the upgrade request, for the tunnel once the server switched protocols. */
+  upgradeRest(): Buffer | undefined {
+    const held = this.held;
+    this.held = undefined;
+    this.heldBytes = 0;
+    this.holdingFor = undefined;
+    return held && Buffer.concat(held);
   }
 
   /** Timer for the head of the next request: http-request (or http-keep-alive while idle). */
@@ -132,11 +180,12 @@ export class ClientConnection {
   }
 
   protocolError(status: number): void {
+    if (this.closed) return;
     this.frontend.counters.requestErrors++;
     this.frontend.logProtocolError(this, status, 'PR');
     const tx = this.queue[0];
     if (tx && tx.responseStarted) return this.close();
-    this.sendAndClose(builtinResponse(status === 431 ? 400 : status));
+    this.sendAndClose(builtinResponse(status));
   }
 
   private sendAndClose(response: Buffer): void {
@@ -161,6 +210,11 @@ export class ClientConnection {
     const next = this.queue[0];
     if (next) next.start();
     else if (!this.partial) this.armRequestTimer(true);
+    // The server did not switch protocols: what followed the upgrade request is HTTP again (HAProxy serves it).
+    if (tx === this.holdingFor && !tx.upgrading) {
+      const rest = this.upgradeRest();
+      if (rest) this.onData(rest);
+    }
   }
 
   /** Graceful end: flush what was written, then close. */
@@ -180,4 +234,13 @@ export class ClientConnection {
     this.frontend.connectionClosed(this);
     setImmediate(() => this.parser.close());
   }
+}
+
+/** The request line in `data` (its first line) has no HTTP version: HTTP/0.9, which HAProxy refuses. */
+function isHttp09(data: Buffer): boolean {
+  const lf = data.indexOf(10);
+  if (lf < 0) return false;
+  // llhttp skips empty lines before a request.
+  const line = data.toString('latin1', 0, lf).trimStart();
+  return line !== '' && !VERSIONED_LINE.test(line);
 }

@@ -25,6 +25,7 @@ const PAGES: Record<number, Page> = {
   410: { reason: 'Gone', message: 'The resource is no longer available and will not be available again.', close: false },
   413: { reason: 'Payload Too Large', message: 'The request entity exceeds the maximum allowed.', close: false },
   425: { reason: 'Too Early', message: 'Your browser sent early data.', close: false },
+  422: { reason: 'Unprocessable Content', message: 'The server cannot process the contained instructions.', close: false },
   429: { reason: 'Too Many Requests', message: 'You have sent too many requests in a given amount of time.', close: false },
   500: { reason: 'Internal Server Error', message: 'An internal server error occurred.', close: false },
   501: { reason: 'Not Implemented', message: '.The server does not support the functionality required to fulfill the request.', close: false },

@@ -23,6 +23,8 @@ import type { Logger } from '../runtime/logger.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { StatCounters } from '../stats/counters.ts';
 import { CookiePersistence } from './persistence.ts';
+import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
+import type { RequestLimits } from './request-checks.ts';
 import type { LocalServices } from '../stats/services.ts';
 
 export type Decision = { backend: HttpBackend } | LocalAnswer;
@@ -127,6 +129,8 @@ export class HttpFrontend {
   stats = new StatCounters();
   /** The stats page and `use-service` answers (proxy/stats), set by the engine. */
   localServices: LocalServices | undefined;
+  /** Header count and head size limits (`tune.http.maxhdr`, `tune.bufsize`), set by the engine from the global section. */
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS;
   private readonly requestRules;
   private readonly responseRules;
   private readonly switching: Array<{ when: TxPredicate | undefined; backend: (tx: HttpTransaction) => HttpBackend | undefined }>;

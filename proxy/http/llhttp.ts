@@ -61,9 +61,13 @@ export type HeadersCompleteCallback = (
 /** Maximum size of a request or response head, as HAProxy's default tune.bufsize allows. */
 export const MAX_HEADER_SIZE = 16 * 1024;
 
-export function newParser(type: number): HTTPParser {
+/**
+ * @param maxHeaderSize bytes of target, header names and values llhttp buffers before HPE_HEADER_OVERFLOW
+ *   (client connections pass `tune.bufsize`; request-checks.ts then checks the head exactly as HAProxy does).
+ */
+export function newParser(type: number, maxHeaderSize = MAX_HEADER_SIZE): HTTPParser {
   const parser = new HTTPParserClass();
-  parser.initialize(type, {}, MAX_HEADER_SIZE, 0);
+  parser.initialize(type, {}, maxHeaderSize, 0);
   return parser;
 }
 

@@ -29,6 +29,8 @@ export interface TransactionClient {
   readonly acceptedAt: number;
   connectionInfo(): ConnectionInfo;
   transactionDone(tx: HttpTransaction, keepAlive: boolean): void;
+  /** Bytes the client sent after an upgrade request, handed to the tunnel once the server switched (HTTP/1.1 only). */
+  upgradeRest?(): Buffer | undefined;
 }
 
 export interface RequestHead {
@@ -423,6 +425,8 @@ export class HttpTransaction {
     server.removeAllListeners('timeout');
     client.removeAllListeners('timeout');
     client.removeAllListeners('data');
+    const rest = this.client.upgradeRest?.();
+    if (rest) server.write(rest);
     const timeout = this.backend!.timeouts.tunnel || this.backend!.timeouts.server;
     const end = (): void => {
       client.destroy();
@@ -443,16 +447,8 @@ export class HttpTransaction {
       from.on('close', end);
       if (timeout > 0) from.setTimeout(timeout, end);
     }
-    this.tunnelPeer = server;
-  }
-
-  private tunnelPeer: import('node:net').Socket | undefined;
-
-  /** Bytes of the upgraded protocol that arrived with the request head. */
-  upgradeData(data: Buffer): void {
-    if (data.length === 0) return;
-    if (this.tunnelPeer) this.tunnelPeer.write(data);
-    else this.pendingBody.push(data);
+    // Reading may have paused while the upgrade's answer was awaited.
+    client.resume();
   }
 
   // ------------------------------------------------------------------ endings

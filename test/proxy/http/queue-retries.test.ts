@@ -121,7 +121,8 @@ backend app
     const client = net.connect(e.port, '127.0.0.1');
     let received = '';
     client.on('data', (d: Buffer) => (received += d.toString()));
-    client.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    // A WebSocket handshake carries its key (HAProxy refuses one without it with 400).
+    client.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
     while (!received.includes('hello-from-server')) await new Promise((r) => setTimeout(r, 10));
     assert.match(received, /^HTTP\/1.1 101 Switching Protocols\r\n/);
     client.write('ping');

@@ -1,0 +1,167 @@
+/**
+ * What HAProxy 2.6 refuses in a request head that llhttp accepts, checked on
+ * the head llhttp parsed (never on raw bytes: llhttp does the framing). Each
+ * refusal was observed on real HAProxy 2.6 with the same request:
+ * - more header fields than `tune.http.maxhdr` − 1 (HAProxy keeps one slot of
+ *   its header table for the end marker), or a head larger than its buffer
+ *   (`tune.bufsize` − `tune.maxrewrite`, counted as HAProxy stores it) → 400;
+ * - HTTP/0.9, a `#fragment` in the target (CVE-2023-45539's path-ACL bypass) → 400;
+ * - two Host headers that differ, or an absolute-form / CONNECT target whose
+ *   authority is not the Host header's → 400 (ACLs on `hdr(host)` and the
+ *   server would disagree about the site); identical duplicates are merged;
+ * - a transfer-coding before `chunked` (`gzip, chunked`) → 422 (llhttp refuses
+ *   codings after it, and a non-chunked final coding, itself);
+ * - a WebSocket upgrade (Connection: upgrade + Upgrade: websocket) without
+ *   Sec-WebSocket-Key → 400.
+ * The checks run once per request, in one pass over the header list.
+ */
+import type { RequestHead } from './transaction.ts';
+import { deleteHeader } from './headers.ts';
+import type { Config } from '../config/model.ts';
+
+/** HAProxy's request limits (`tune.*` of the global section), with its defaults. */
+export interface RequestLimits {
+  /** `tune.http.maxhdr` (default 101): at most this − 1 header fields. */
+  maxHeaders: number;
+  /** `tune.bufsize` (default 16384) − `tune.maxrewrite` (default 1024, at most bufsize / 2): room for the head. */
+  headRoom: number;
+  /** `tune.bufsize`: what llhttp may buffer for a head before our exact check sees it. */
+  bufsize: number;
+}
+
+const DEFAULT_BUFSIZE = 16384;
+const DEFAULT_MAXREWRITE = 1024;
+const DEFAULT_MAXHDR = 101;
+
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = limitsOf(DEFAULT_BUFSIZE, DEFAULT_MAXREWRITE, DEFAULT_MAXHDR);
+
+/** The limits a configuration sets (`tune.bufsize`, `tune.maxrewrite`, `tune.http.maxhdr`), HAProxy's defaults otherwise. */
+export function requestLimits(global: Config['global']): RequestLimits {
+  const tune = global.tune;
+  const number = (name: string, fallback: number): number => {
+    const v = Number(tune[name]);
+    return tune[name] !== undefined && Number.isInteger(v) && v > 0 ? v : fallback;
+  };
+  return limitsOf(number('tune.bufsize', DEFAULT_BUFSIZE), number('tune.maxrewrite', DEFAULT_MAXREWRITE), number('tune.http.maxhdr', DEFAULT_MAXHDR));
+}
+
+function limitsOf(bufsize: number, maxrewrite: number, maxhdr: number): RequestLimits {
+  // HAProxy 2.6 (haproxy.c): maxrewrite is capped at half the buffer.
+  const reserve = Math.min(maxrewrite, Math.floor(bufsize / 2));
+  return { maxHeaders: maxhdr - 1, headRoom: bufsize - reserve, bufsize };
+}
+
+/**
+ * Bytes a head takes in HAProxy's HTX buffer: 8 per block (start line, each
+ * header) plus the start line's descriptor, the end-of-headers block and the
+ * buffer's own header — 85 bytes in all, measured against HAProxy 2.6 with four
+ * buffer settings (exact to the byte). The version is stored as 8 bytes (HTTP/1.x).
+ */
+const HTX_FIXED = 85;
+const HTX_PER_HEADER = 8;
+const HTX_VERSION = 8;
+
+/** 0 when the request may go on, else the status to refuse it with (400, 422). */
+export function requestRefusal(head: RequestHead, limits: RequestLimits): number {
+  if (head.versionMajor === 0) return 400;
+  const h = head.headers;
+  if (h.length / 2 > limits.maxHeaders) return 400;
+  let size = HTX_FIXED + head.method.length + head.url.length + HTX_VERSION;
+  let host: string | undefined;
+  let duplicateHost = false;
+  let transferEncodings = 0;
+  let codings = '';
+  let connection: string | undefined;
+  let upgrade: string | undefined;
+  let wsKey = false;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i]!;
+    const value = h[i + 1]!;
+    size += name.length + value.length + HTX_PER_HEADER;
+    // Length first: most headers are none of these.
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() !== 'host') break;
+        if (host === undefined) host = value;
+        else if (host.toLowerCase() !== value.toLowerCase()) return 400;
+        else duplicateHost = true;
+        break;
+      case 7:
+        if (name.toLowerCase() === 'upgrade') upgrade = upgrade === undefined ? value : `${upgrade},${value}`;
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') {
+          transferEncodings++;
+          codings = transferEncodings === 1 ? value : `${codings},${value}`;
+        } else if (name.toLowerCase() === 'sec-websocket-key' && value !== '') wsKey = true;
+        break;
+    }
+  }
+  if (size > limits.headRoom) return 400;
+  if (head.url.includes('#')) return 400;
+  if (transferEncodings > 0 && (transferEncodings > 1 || codings.includes(','))) {
+    // llhttp made sure chunked is the last coding; anything before it is HAProxy's 422.
+    return 422;
+  }
+  if (host !== undefined && !authorityMatchesHost(head.method, head.url, host)) return 400;
+  if (upgrade !== undefined && connection !== undefined && !wsKey && hasToken(upgrade, 'websocket') && hasToken(connection, 'upgrade')) return 400;
+  // Identical Host headers are one Host, as HAProxy forwards them.
+  if (duplicateHost) {
+    deleteHeader(h, 'host');
+    h.push('host', host!);
+  }
+  return 0;
+}
+
+/** A comma-separated header value holds `token` (case-insensitive). */
+function hasToken(value: string, token: string): boolean {
+  const lower = value.toLowerCase();
+  if (!lower.includes(token)) return false;
+  return lower.split(',').some((t) => t.trim() === token);
+}
+
+/**
+ * An origin-form or `*` target has no authority to disagree with. Otherwise the
+ * authority (userinfo dropped) must be the Host, ignoring case and the scheme's
+ * default port on either side: HAProxy 2.6 takes `http://a:80/` with `Host: a`,
+ * `https://a/` with `Host: a:443`, `CONNECT a:443` with `Host: a`, and refuses
+ * `http://a:443/` with `Host: a` or `CONNECT a:443` with `Host: a:80`.
+ */
+export function authorityMatchesHost(method: string, url: string, host: string): boolean {
+  let authority: string;
+  let defaults: readonly string[];
+  if (method === 'CONNECT') {
+    authority = url;
+    defaults = CONNECT_DEFAULT_PORTS;
+  } else {
+    if (url.length === 0 || url[0] === '/' || url === '*') return true;
+    const sep = url.indexOf('://');
+    if (sep <= 0) return true;
+    const scheme = url.slice(0, sep).toLowerCase();
+    const rest = url.slice(sep + 3);
+    const end = rest.search(/[/?]/);
+    authority = end < 0 ? rest : rest.slice(0, end);
+    defaults = scheme === 'http' ? HTTP_DEFAULT_PORT : scheme === 'https' ? HTTPS_DEFAULT_PORT : NO_DEFAULT_PORT;
+  }
+  const at = authority.lastIndexOf('@');
+  if (at >= 0) authority = authority.slice(at + 1);
+  const a = authority.toLowerCase();
+  const h = host.toLowerCase();
+  return a === h || withoutDefaultPort(a, defaults) === h || a === withoutDefaultPort(h, defaults);
+}
+
+const HTTP_DEFAULT_PORT = ['80'];
+const HTTPS_DEFAULT_PORT = ['443'];
+const CONNECT_DEFAULT_PORTS = ['80', '443'];
+const NO_DEFAULT_PORT: readonly string[] = [];
+
+/** `host:port` without the port when it is a default one or empty (`a:` is `a`); IPv6 literals keep their brackets. */
+function withoutDefaultPort(authority: string, defaults: readonly string[]): string {
+  const colon = authority.lastIndexOf(':');
+  if (colon < 0 || colon < authority.lastIndexOf(']')) return authority;
+  const port = authority.slice(colon + 1);
+  return port === '' || defaults.includes(port) ? authority.slice(0, colon) : authority;
+}
