@@ -188,7 +188,7 @@ class TraceTx {
   readonly frontend: { name: string; hooks: EngineHooks; localServices: undefined; procVars: Map<string, unknown> };
   private readonly context: SampleContext;
 
-  constructor(method: string, url: string, headers: Array<[string, string]>, readonly conn: ConnectionInfo, hooks: EngineHooks, frontendName: string) {
+  constructor(method: string, url: string, headers: Array<[string, string]>, readonly conn: ConnectionInfo, hooks: EngineHooks, frontendName: string, readonly http: boolean) {
     this.request = { method, url, versionMajor: 1, versionMinor: 1, headers: headers.flat(), keepAlive: true, upgrade: false };
     this.frontend = { name: frontendName, hooks, localServices: undefined, procVars: new Map<string, unknown>() };
     const tx = this;
@@ -200,7 +200,8 @@ class TraceTx {
     };
     this.context = {
       conn,
-      req,
+      // A TCP frontend has no HTTP request: HTTP fetches find nothing there, as in HAProxy.
+      ...(http ? { req } : {}),
       dir: 'req',
       vars: this.vars,
       hooks,
@@ -380,8 +381,7 @@ function pickServer(proxy: Proxy, runtime: RuntimeBackend, tx: TraceTx, result: 
   const headers = tx.request.headers;
   const lb: LbRequest = {
     source: tx.conn.src.startsWith('::ffff:') ? tx.conn.src.slice(7) : tx.conn.src,
-    uri: tx.request.url,
-    header: (name) => getHeader(headers, name.toLowerCase()),
+    ...(tx.http ? { uri: tx.request.url, header: (name: string) => getHeader(headers, name.toLowerCase()) } : {}),
   };
   if (HASH_ALGORITHMS.has(algorithm)) {
     const key = hashKey(proxy, lb);
@@ -482,7 +482,7 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
     ...(request.tls ? { sslProtocol: 'TLSv1.3', ...(request.sni ? { sslSni: request.sni } : {}) } : {}),
   };
   const method = (request.method ?? 'GET').toUpperCase();
-  const tx = new TraceTx(method, request.url, headers, conn, engineHooks(config, backends), frontend.name);
+  const tx = new TraceTx(method, request.url, headers, conn, engineHooks(config, backends), frontend.name, mode === 'http');
   const result: TraceResult = { frontend: frontend.name, mode, request: { method, url: request.url, headers: [] }, rules: [], routes: [], servers: [], steps: [] };
   result.steps.push(`${method} ${request.url} from ${conn.src}${conn.ssl ? ` over TLS${request.sni ? ` (SNI ${request.sni})` : ''}` : ''} arrives at frontend ${frontend.name} (${mode} mode)`);
   const finish = (): TraceOutcome => {

@@ -239,3 +239,35 @@ test('bad trace requests are answered with a code, never thrown', () => {
     assert.ok(!out.ok && out.error.code === code, JSON.stringify(r));
   }
 });
+
+test('a TCP frontend routes on layer-4 facts only: source address rules match, HTTP fetches find nothing', () => {
+  const parsed = parseConfig([{ name: 't.cfg', text: `defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend db
+    bind 127.0.0.1:5432
+    use_backend lan if { src 10.0.0.0/8 }
+    use_backend weird if { req.hdr(host) -m found }
+    default_backend other
+backend lan
+    balance source
+    server p1 127.0.0.1:9001
+    server p2 127.0.0.1:9002
+backend weird
+    server w 127.0.0.1:9003
+backend other
+    server o 127.0.0.1:9004
+` }]);
+  assert.ok(parsed.ok, parsed.diagnostics.map((d) => d.message).join('\n'));
+  const target = staticTarget(parsed.config);
+  const lan = traceRequest(target, { frontend: 'db', url: '/', source: '10.1.2.3', headers: ['Host: x'] });
+  assert.ok(lan.ok);
+  assert.equal(lan.value.mode, 'tcp');
+  assert.equal(lan.value.backend, 'lan');
+  assert.equal(lan.value.hash?.key, '10.1.2.3');
+  const other = traceRequest(target, { frontend: 'db', url: '/', source: '192.168.1.5', headers: ['Host: x'] });
+  assert.ok(other.ok);
+  assert.equal(other.value.backend, 'other', other.value.steps.join('\n'));
+});
