@@ -1,8 +1,10 @@
 /**
  * The one provisioning step (DESIGN.md §6): resolves each proxy's defaults
  * section (`from NAME`, else the last defaults above it), copies inherited
- * settings, expands server-templates and applies `default-server`. After it,
- * a proxy's typed fields are the effective settings the engine uses.
+ * settings, expands server-templates, applies `default-server` and fills in
+ * HAProxy's built-in defaults (mode, retries, balance). After it, a proxy's
+ * typed fields are the effective settings the engine uses: consumers read
+ * them as they are, without supplying defaults of their own.
  */
 import type { Diagnostics } from './diagnostics.ts';
 import type { Config, Proxy, ProxyMode, Server, ServerOptions } from './model.ts';
@@ -47,7 +49,15 @@ export function provision(config: Config, diagnostics: Diagnostics): void {
     }
     expandTemplates(proxy);
     for (const server of proxy.servers) server.options = { ...proxy.defaultServer, ...server.options };
+    applyBuiltinDefaults(proxy);
   }
+}
+
+/** What neither the proxy nor its defaults section set takes HAProxy's built-in value. */
+function applyBuiltinDefaults(proxy: Proxy): void {
+  proxy.mode ??= PROXY_DEFAULTS.mode;
+  proxy.retries ??= PROXY_DEFAULTS.retries;
+  if (proxy.kind === 'backend' || proxy.kind === 'listen') proxy.balance ??= { algorithm: PROXY_DEFAULTS.balance, loc: proxy.section.loc };
 }
 
 /**

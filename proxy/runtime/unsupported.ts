@@ -5,7 +5,6 @@
  */
 import { HTTP_ALPN } from '../tls/bind-tls.ts';
 import type { Config } from '../config/model.ts';
-import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { tcpRuleIsRun } from '../tcp/rules.ts';
 
 export interface UnsupportedUse {
@@ -26,7 +25,7 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     for (const rule of proxy.httpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'http-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     if (proxy.cookie?.maxidle !== undefined || proxy.cookie?.maxlife !== undefined) add(`'cookie … maxidle/maxlife' (dated persistence cookies)`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.cookie?.dynamic) add(`'cookie … dynamic' (dynamic-cookie-key)`, proxy.cookie.loc, 'sticky sessions');
-    if (proxy.cookie && (proxy.mode ?? PROXY_DEFAULTS.mode) !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
+    if (proxy.cookie && proxy.mode !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) add(`'stick-table'`, proxy.stickTable.loc, 'sticky sessions');
     for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
     for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules, ...proxy.httpAfterResponseRules]) {
@@ -37,7 +36,7 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     for (const rule of proxy.tcpRequestRules) {
       // The TCP engine runs them (proxy/tcp/rules.ts); the HTTP engine does not run any yet.
       const what = `'tcp-request ${rule.phase} ${rule.action.type}${'variable' in rule.action && rule.action.variable.includes(',') ? ' with conditions' : ''}'`;
-      if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http') add(`${what} in an HTTP-mode ${proxy.kind}`, rule.loc, '#5');
+      if (proxy.mode === 'http') add(`${what} in an HTTP-mode ${proxy.kind}`, rule.loc, '#5');
       else if (!tcpRuleIsRun(rule)) add(what, rule.loc, '#5');
     }
   }

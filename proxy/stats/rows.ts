@@ -46,7 +46,7 @@ export function statRows(tables: StatsTables, now = Date.now()): StatRow[] {
   for (const proxy of tables.config.proxies) {
     if (proxy.kind === 'defaults' || proxy.disabled) continue;
     const iid = ids.get(proxy.name)!;
-    const http = (proxy.mode ?? PROXY_DEFAULTS.mode) === 'http';
+    const http = proxy.mode === 'http';
     const frontend = tables.frontends.get(proxy.name);
     if (frontend && (proxy.kind === 'frontend' || proxy.kind === 'listen')) {
       rows.push({ type: 0, proxy, iid, sid: 0, counters: frontend.stats, frontend, values: frontendValues(proxy, frontend, iid, http, proxy.maxconn ?? maxconn) });

@@ -11,7 +11,6 @@
  */
 import net from 'node:net';
 import type { Config, Proxy } from '../config/model.ts';
-import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { BindTls } from './bind-tls.ts';
 import type { Bind } from '../config/model.ts';
 import { parseClientHelloSni } from '../acl/eval-payload.ts';
@@ -58,7 +57,7 @@ function readClientHello(socket: net.Socket, timeout: number, ready: (sni: strin
 /** The handshake is part of receiving the request: `timeout http-request` in HTTP mode, else `timeout client`. */
 function handshakeTimeout(proxy: Proxy): number {
   const t = proxy.timeouts;
-  if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http' && t['http-request']) return t['http-request'];
+  if (proxy.mode === 'http' && t['http-request']) return t['http-request'];
   return t.client || DEFAULT_HANDSHAKE_MS;
 }
 
@@ -67,7 +66,7 @@ export function loadBindTls(config: Config): Map<Bind, BindTls> {
   const result = new Map<Bind, BindTls>();
   for (const proxy of config.proxies) {
     if ((proxy.kind !== 'frontend' && proxy.kind !== 'listen') || proxy.disabled) continue;
-    const mode = (proxy.mode ?? PROXY_DEFAULTS.mode) === 'http' ? 'http' : 'tcp';
+    const mode = proxy.mode === 'http' ? 'http' : 'tcp';
     for (const bind of proxy.binds) if (bind.ssl) result.set(bind, new BindTls(bind, config, mode, handshakeTimeout(proxy)));
   }
   return result;
