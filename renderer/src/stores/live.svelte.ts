@@ -13,6 +13,7 @@ import { flushSync } from 'svelte';
 import type { EngineEvent, ObjectTick, StatsTick, StatusSnapshot } from '../../../proxy/control/contract.ts';
 import { control, transport, type UiError } from '../transport/index.ts';
 import { connection } from './connection.svelte.ts';
+import { patchInto } from '../lib/patch.ts';
 
 /** Seconds over which the error rate is computed (one second is too jumpy to read). */
 const ERROR_WINDOW = 10;
@@ -63,7 +64,10 @@ export class LiveCell {
 
 interface PerfSample {
   objects: number;
+  /** Whole update: state, then the DOM (flushSync). */
   ms: number;
+  /** Of which writing the state. */
+  stateMs?: number;
 }
 
 declare global {
@@ -82,7 +86,8 @@ function perfRecord(kind: 'ticks' | 'statusRefreshes', sample: PerfSample): void
 }
 
 class Live {
-  status = $state.raw<StatusSnapshot | null>(null);
+  /** Deeply reactive and patched in place (lib/patch.ts): a refresh touches only what changed. */
+  status = $state<StatusSnapshot | null>(null);
   error = $state.raw<UiError | null>(null);
   /** Start of the last applied second (epoch ms). */
   lastTick = $state(0);
@@ -128,8 +133,10 @@ class Live {
     }
     for (const [id, cell] of this.cells) if (!seen.has(id)) cell.idle();
     this.lastTick = tick.t;
+    const stateDone = performance.now();
     flushSync();
-    perfRecord('ticks', { objects: tick.objects.length, ms: performance.now() - started });
+    const finished = performance.now();
+    perfRecord('ticks', { objects: tick.objects.length, ms: finished - started, stateMs: stateDone - started });
     window.__loadstarPerf!.lastTickAt = tick.t;
     for (const listener of this.tickListeners) listener(tick);
   }
@@ -155,7 +162,8 @@ class Live {
       const answer = await control().status();
       if (answer.ok) {
         const started = performance.now();
-        this.status = answer.value;
+        if (this.status) patchInto(this.status as unknown as Record<string, unknown>, answer.value as unknown as Record<string, unknown>);
+        else this.status = answer.value;
         this.error = null;
         connection.lifecycle = answer.value.lifecycle;
         flushSync();
