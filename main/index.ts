@@ -34,6 +34,11 @@ const QUIT_GRACE_MS = 10_000;
 const TRAY_REFRESH_MS = 5000;
 const CERT_CHECK_MS = 6 * 3600_000;
 
+// One data folder name on every OS and build (Electron would otherwise use package.json's lowercase name):
+// ~/.config/Loadstar, %APPDATA%\Loadstar, ~/Library/Application Support/Loadstar. Set before the
+// single-instance lock, which lives there too.
+app.setPath('userData', path.join(app.getPath('appData'), 'Loadstar'));
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
