@@ -40,6 +40,14 @@ export function chooseLauncher({ platform, env, electronBinary }) {
   return { mode: 'desktop', command: electronBinary, args: [root] };
 }
 
+/** The dashboard's address: serve's default, or the --listen HOST:PORT passed through (`npm start -- --listen …`). */
+export function adminUrlOf(args) {
+  const i = args.findIndex((a) => a === '--listen' || a.startsWith('--listen='));
+  if (i < 0) return ADMIN_URL;
+  const value = args[i].startsWith('--listen=') ? args[i].slice('--listen='.length) : args[i + 1];
+  return value ? `http://${value}/` : ADMIN_URL;
+}
+
 export function serveNotice(reason, adminUrl = ADMIN_URL) {
   return `[NOTICE] desktop app not started (${reason}): running 'loadstar serve'; open ${adminUrl} in a browser\n`;
 }
@@ -51,7 +59,7 @@ function main() {
   if (choice.mode === 'desktop') {
     child = spawn(choice.command, [...choice.args, ...passed], { stdio: 'inherit' });
   } else {
-    process.stderr.write(serveNotice(choice.reason));
+    process.stderr.write(serveNotice(choice.reason, adminUrlOf(passed)));
     child = spawn(process.execPath, [path.join(root, 'bin', 'loadstar.js'), 'serve', ...passed], { stdio: 'inherit' });
   }
   // The child owns the terminal's signals too; forward ours so Ctrl-C and SIGTERM stop it gracefully.

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 // @ts-expect-error a plain JavaScript script without type declarations
-import { chooseLauncher, findElectronBinary, serveNotice } from '../../scripts/start.js';
+import { adminUrlOf, chooseLauncher, findElectronBinary, serveNotice } from '../../scripts/start.js';
 
 test('with Electron and a display: the desktop app', () => {
   const linux = chooseLauncher({ platform: 'linux', env: { DISPLAY: ':0' }, electronBinary: '/e/electron' });
@@ -21,6 +21,9 @@ test('without Electron\'s binary, without a display, or asked to: loadstar serve
   assert.deepEqual(chooseLauncher({ platform: 'linux', env: {}, electronBinary: '/e' }), { mode: 'serve', reason: 'no display ($DISPLAY / $WAYLAND_DISPLAY unset)' });
   assert.deepEqual(chooseLauncher({ platform: 'darwin', env: { LOADSTAR_HEADLESS: '1' }, electronBinary: '/e' }), { mode: 'serve', reason: 'LOADSTAR_HEADLESS=1' });
   assert.equal(serveNotice('no display'), "[NOTICE] desktop app not started (no display): running 'loadstar serve'; open http://127.0.0.1:9000/ in a browser\n");
+  assert.equal(adminUrlOf([]), 'http://127.0.0.1:9000/');
+  assert.equal(adminUrlOf(['--listen', '127.0.0.1:9100']), 'http://127.0.0.1:9100/');
+  assert.equal(adminUrlOf(['-f', 'x.cfg', '--listen=[::1]:9200']), 'http://[::1]:9200/');
 });
 
 test('the Electron binary is found through the path file its package writes, and only when it exists', () => {
