@@ -205,6 +205,8 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
       control.reload(() => loadConfigFiles([configFile]), configFile).then((result) => {
         if (result.ok) {
           if (result.value.diagnostics.length > 0) io.err(result.value.diagnostics.map((d) => d.text).join('\n') + '\n');
+          // The UI's view of the file follows: the reloaded text runs, as a version, and no longer counts as a hand edit.
+          configStore.adopt('external');
           io.err('[NOTICE] configuration reloaded\n');
         } else {
           const details = result.error.diagnostics?.map((d) => d.text).join('\n');

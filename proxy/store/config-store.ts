@@ -212,6 +212,19 @@ export class ConfigStore {
     };
   }
 
+  /**
+   * The engine loaded the file by another way (`loadstar serve`'s SIGHUP reload):
+   * the file's text becomes the running text, and a version (`external` by default)
+   * when it differs from the newest applied one. Returns that version, if any.
+   */
+  adopt(source: VersionSource = 'external', text: string = readText(this.path) ?? ''): VersionRecord | undefined {
+    const previous = this.runningText;
+    this.runningText = text;
+    this.knownHash = textHash(text);
+    if (this.versions.latestApplied()?.hash === this.knownHash) return undefined;
+    return this.versions.add({ text, source, summary: `reloaded from disk: ${this.summarize(previous, text)}`, outcome: 'applied' });
+  }
+
   /** The diff and summary of a candidate text against what runs, with its diagnostics; changes nothing. */
   preview(text: string): StoreResult<{ diff: string; summary: string; diagnostics: StoreDiagnostic[]; valid: boolean }> {
     if (typeof text !== 'string') return fail('LS_ERR_CTL_BAD_VALUE', 'the configuration text must be a string');

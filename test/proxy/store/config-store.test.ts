@@ -257,3 +257,39 @@ backend app
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a reload of the hand-edited file by another way (SIGHUP) is adopted: it runs, it is a version, and nothing counts as modified any more', () => {
+  const dir = tempDir();
+  try {
+    const store = open(dir, fakeTarget());
+    const edited = config('    server s1 127.0.0.1:8001\n    server s2 127.0.0.1:8002');
+    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), edited);
+    assert.equal(store.current().modifiedOnDisk, true);
+    const v = store.adopt();
+    assert.equal(v?.source, 'external');
+    assert.equal(v?.summary, 'reloaded from disk: added server app/s2 (127.0.0.1:8002)');
+    assert.equal(store.current().modifiedOnDisk, false);
+    assert.equal(store.current().text, edited);
+    assert.equal(store.adopt(), undefined, 'the same text again makes no new version');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file that cannot be written is an LS_ERR_STORE_WRITE answer and nothing reloads', async () => {
+  const dir = tempDir();
+  try {
+    const target = fakeTarget();
+    // The configuration path is a directory: the atomic rename over it fails.
+    const file = path.join(dir, 'conf.d');
+    fs.mkdirSync(path.join(file, 'keep'), { recursive: true });
+    const store = ConfigStore.open({ dataDir: dir, file, target, graceMs: 0 });
+    const r = await store.apply({ text: config('    server s1 127.0.0.1:8001'), baseHash: store.current().hash, source: 'editor' });
+    assert.ok(!r.ok && r.error.code === 'LS_ERR_STORE_WRITE', JSON.stringify(r));
+    assert.equal(target.reloads, 0);
+    assert.ok(fs.existsSync(path.join(file, 'keep')));
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
