@@ -140,10 +140,13 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
       let complete = false;
       // llhttp's binding hands over header fields in batches of 32 through kOnHeaders
       // once a head has more; kOnHeadersComplete then brings only the rest (or none).
-      const flushed: string[] = [];
-      parser[kOnHeaders] = (batch: string[]) => { for (const field of batch) flushed.push(field); };
+      // Later kOnHeaders calls carry trailers, which `expect hdr` does not look at.
+      let flushed: string[] | undefined = [];
+      parser[kOnHeaders] = (batch: string[]) => { if (flushed) for (const field of batch) flushed.push(field); };
       const onHeaders: HeadersCompleteCallback = (_maj, _min, headers, _m, _u, statusCode, statusMessage) => {
-        const all = flushed.length === 0 ? headers ?? [] : headers ? flushed.concat(headers) : flushed;
+        const before = flushed ?? [];
+        flushed = undefined;
+        const all = before.length === 0 ? headers ?? [] : headers ? before.concat(headers) : before;
         response = { status: statusCode ?? 0, reason: statusMessage ?? '', headers: all, body: Buffer.alloc(0) };
         return head ? 1 : 0;
       };
