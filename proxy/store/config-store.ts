@@ -49,6 +49,8 @@ export interface ApplyTarget {
   reload(config: Config): Promise<void>;
   /** Backends of the running configuration by name. */
   backendHealth(): Map<string, BackendHealth>;
+  /** Tells the UI (the engine's `events` topic, as an alert): automatic rollbacks. */
+  announce?(message: string): void;
 }
 
 export function engineTarget(engine: Engine): ApplyTarget {
@@ -65,6 +67,7 @@ export function engineTarget(engine: Engine): ApplyTarget {
       }
       return out;
     },
+    announce: (message) => engine.events.publish('events', { type: 'alert', time: Date.now(), message }),
   };
 }
 
@@ -363,7 +366,9 @@ export class ConfigStore {
       reason: reason + restoreProblem,
       restores: restored?.id,
     });
-    this.options.onEvent?.(`configuration version ${version.id} was rolled back automatically: ${reason}${restoreProblem}`);
+    const message = `configuration version ${version.id} was rolled back automatically: ${reason}${restoreProblem}`;
+    this.options.onEvent?.(message);
+    target.announce?.(message);
     return { outcome: 'rolled-back', reason: reason + restoreProblem, version: { ...version, outcome: 'rolled-back', reason: reason + restoreProblem }, rollback, diagnostics };
   }
 

@@ -235,6 +235,8 @@ backend app
 `;
   fs.writeFileSync(path.join(dir, 'haproxy.cfg'), text(origin.port));
   const running = await startEngine(text(origin.port));
+  const alerts: string[] = [];
+  const off = running.engine.events.on('events', (e) => { if (e.type === 'alert') alerts.push(e.message); });
   try {
     // The checks mark s1 UP first (rise 1).
     await new Promise((r) => setTimeout(r, 300));
@@ -251,7 +253,9 @@ backend app
       if (body !== 'origin') await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(body, 'origin');
+    assert.ok(alerts.some((m) => /^configuration version 2 was rolled back automatically: backend app has no usable server/.test(m)), alerts.join('\n'));
   } finally {
+    off();
     await running.stop();
     await origin.close();
     fs.rmSync(dir, { recursive: true, force: true });
