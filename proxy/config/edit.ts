@@ -368,10 +368,12 @@ function insertSection(l: Lines, config: Config, patch: Patch, kind: 'frontend' 
 }
 
 function removeSection(l: Lines, patch: Patch, section: Section): void {
-  const start = sectionStart(l, section);
+  let start = sectionStart(l, section);
   let end = sectionEnd(section);
-  // One blank line after the section goes with it.
-  if (end + 1 < l.lines.length && l.lines[end + 1]!.trim() === '' && start > 0 && l.lines[start - 1]!.trim() === '') end++;
+  const blank = (i: number): boolean => l.lines[i]!.trim() === '';
+  // One of the blank lines around the section goes with it: the one after, or before the last section.
+  if (end + 1 < l.lines.length && blank(end + 1) && start > 0 && blank(start - 1)) end++;
+  else if (end + 1 >= l.lines.length && start > 0 && blank(start - 1)) start--;
   for (let i = start; i <= end; i++) patch.remove.add(i);
 }
 
