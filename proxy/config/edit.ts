@@ -524,6 +524,22 @@ function removeNamed(l: Lines, config: Config, kinds: readonly string[], name: s
   return applyPatch(l, patch);
 }
 
+/** A renamed backend: the frontends' `use_backend` and `default_backend` lines follow it. */
+function renameReferences(l: Lines, from: string, to: string, options: Partial<ParseOptions>): Lines {
+  const config = parseForEdit(fromLines(l), options);
+  const patch = newPatch();
+  for (const section of config.sections) {
+    if (section.kind !== 'frontend' && section.kind !== 'listen' && section.kind !== 'defaults') continue;
+    for (const d of section.directives) {
+      if ((d.keyword === 'use_backend' || d.keyword === 'default_backend') && d.args[0] === from) {
+        const rest = d.source?.typed ? d.source.typed.slice(1).filter((t) => t !== '').join(' ') : d.args.slice(1).map(quoteWord).join(' ');
+        patch.replace.set(d.loc.line - 1, rewrittenLine(l, d, `${d.keyword} ${quoteWord(to)}${rest ? ` ${rest}` : ''}`));
+      }
+    }
+  }
+  return applyPatch(l, patch);
+}
+
 // ---------------------------------------------------------------- public API
 
 /** Parses without touching the file system beyond what a check would (certificates are not opened). */
@@ -561,7 +577,10 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         checkBackend(edit.backend, problem);
         if (edit.previousName !== undefined && !findSection(config, ['backend', 'listen'], edit.previousName)) problem('previousName', `there is no backend named '${edit.previousName}'`);
         if (edit.previousName !== undefined && edit.previousName !== edit.backend?.name && findSection(config, ['backend', 'listen'], edit.backend?.name)) problem('backend.name', `a backend named '${edit.backend.name}' exists already`);
-        if (!problems.length) next = setBackend(l, config, edit.backend, edit.previousName);
+        if (!problems.length) {
+          next = setBackend(l, config, edit.backend, edit.previousName);
+          if (edit.previousName !== undefined && edit.previousName !== edit.backend.name) next = renameReferences(next, edit.previousName, edit.backend.name, options);
+        }
         break;
       case 'remove-backend':
         next = removeNamed(l, config, ['backend', 'listen'], edit.name);

@@ -212,6 +212,8 @@ test('renaming a backend and a server through the forms rewrites only their name
     { op: 'set-server', backend: 'web', previousName: 'w1', server: { ...m.backends[0]!.servers[0]!, name: 'nas' } },
   ]);
   assert.ok(text.includes('backend api_v2\n'));
+  assert.ok(text.includes('\tuse_backend api_v2 if is_api\n'), 'the routing follows the renamed backend');
+  assert.ok(parseConfig([{ name: 'x', text }], parseOptions).ok);
   assert.ok(text.includes('    server nas 127.0.0.1:8001 check cookie w1 maxconn 50\n'), text);
 });
 
