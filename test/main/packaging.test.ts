@@ -23,6 +23,15 @@ function missing(t: { skip(message: string): void }, message: string): void {
   t.skip(message);
 }
 
+test('the packaging configuration sets the security fuses and every installer the issue asks for', () => {
+  const yml = fs.readFileSync(path.join(root, 'electron-builder.yml'), 'utf8');
+  for (const line of ['runAsNode: false', 'enableNodeOptionsEnvironmentVariable: false', 'enableNodeCliInspectArguments: false', 'onlyLoadAppFromAsar: true',
+    'enableEmbeddedAsarIntegrityValidation: true', 'grantFileProtocolExtraPrivileges: false', 'asar: true', 'npmRebuild: true',
+    'target: [AppImage, deb, rpm]', 'category: Network', 'target: nsis', 'target: dmg', 'appId: dev.loadstar.app', 'productName: Loadstar']) {
+    assert.ok(yml.split('\n').some((l) => l.trim() === line), `electron-builder.yml: ${line}`);
+  }
+});
+
 test('electron-builder packs main, preload, the renderer build, the engine and production dependencies only into app.asar', { timeout: 600_000 }, (t) => {
   const cli = path.join(root, 'node_modules', 'electron-builder', 'cli.js');
   if (!fs.existsSync(cli)) return missing(t, 'electron-builder is not installed (npm ci): packaging was not checked');
