@@ -10,6 +10,11 @@ export type Route =
   | { screen: 'server'; backend: string; server: string }
   | { screen: 'log' }
   | { screen: 'events' }
+  | { screen: 'setup'; edit?: 'frontend' | 'backend'; name?: string }
+  | { screen: 'config' }
+  | { screen: 'import' }
+  | { screen: 'trace'; frontend?: string }
+  | { screen: 'certificates' }
   | { screen: 'not-found'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -29,6 +34,14 @@ export function parseHash(hash: string): Route {
     case 'server': return a !== undefined && b !== undefined ? { screen: 'server', backend: a, server: b } : { screen: 'not-found', path };
     case 'log': return { screen: 'log' };
     case 'events': return { screen: 'events' };
+    // Part 2 (issue #13): `#/setup` new site, `#/setup/frontend/<name>` and `#/setup/backend/<name>` edit forms.
+    case 'setup':
+      if (a === undefined) return { screen: 'setup' };
+      return (a === 'frontend' || a === 'backend') && b !== undefined ? { screen: 'setup', edit: a, name: b } : { screen: 'not-found', path };
+    case 'config': return { screen: 'config' };
+    case 'import': return { screen: 'import' };
+    case 'trace': return { screen: 'trace', frontend: a };
+    case 'certificates': return { screen: 'certificates' };
     default: return { screen: 'not-found', path };
   }
 }

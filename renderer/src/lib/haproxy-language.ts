@@ -1,0 +1,158 @@
+/**
+ * HAProxy's configuration language for CodeMirror 6: a StreamLanguage mode
+ * (section headers, keywords per section, comments, strings, ACL names,
+ * addresses, numbers and times) and a section-aware keyword completion fed
+ * from the keyword registry (renderer/src/generated/keywords.ts, generated
+ * at build time from proxy/config — the renderer cannot import it).
+ */
+import { StreamLanguage, HighlightStyle, type StringStream } from '@codemirror/language';
+import type { CompletionContext, CompletionResult, Completion } from '@codemirror/autocomplete';
+import { tags as t } from '@lezer/highlight';
+import { KEYWORDS_BY_SECTION, SECTION_KEYWORDS, type EditorSection } from '../generated/keywords.ts';
+
+/** Sections HAProxy has that Loadstar does not run (still highlighted as sections). */
+const OTHER_SECTIONS = ['peers', 'mailers', 'program', 'http-errors', 'ring', 'cache', 'fcgi-app', 'log-forward'];
+const ALL_SECTIONS = new Set<string>([...SECTION_KEYWORDS, ...OTHER_SECTIONS]);
+
+/** First words of every keyword per section, for highlighting. */
+const FIRST_WORDS: Record<string, Set<string>> = Object.fromEntries(
+  Object.entries(KEYWORDS_BY_SECTION).map(([section, list]) => [section, new Set(list.map((k) => k.name.split(' ')[0]!))]),
+);
+
+/** Keywords that name an ACL or a condition after them. */
+const CONDITION_WORDS = new Set(['if', 'unless', 'or', '||']);
+
+interface State {
+  section: string;
+  /** Index of the current word on its line (0 = the keyword). */
+  word: number;
+  keyword: string;
+  /** After `if`/`unless` on this line: words are ACL names. */
+  inCondition: boolean;
+  /** Inside `{ … }` (an anonymous ACL). */
+  braces: number;
+}
+
+function token(stream: StringStream, state: State): string | null {
+  if (stream.sol()) {
+    state.word = 0;
+    state.keyword = '';
+    state.inCondition = false;
+    state.braces = 0;
+  }
+  if (stream.eatSpace()) return null;
+  const ch = stream.peek();
+  if (ch === '#') {
+    stream.skipToEnd();
+    return 'comment';
+  }
+  if (ch === '"' || ch === "'") {
+    stream.next();
+    let escaped = false;
+    let c: string | void;
+    while ((c = stream.next()) !== undefined) {
+      if (c === ch && !escaped) break;
+      escaped = !escaped && c === '\\' && ch === '"';
+    }
+    state.word++;
+    return 'string';
+  }
+  if (ch === '{' || ch === '}') {
+    stream.next();
+    state.braces += ch === '{' ? 1 : -1;
+    return 'bracket';
+  }
+  if (ch === '!') {
+    stream.next();
+    return 'operator';
+  }
+  // A word runs to the next space (an address, a fetch with arguments, a flag).
+  stream.match(/^(?:[^\s"'#{}]|\\.)+/);
+  const word = stream.current();
+  const index = state.word++;
+  const indented = stream.start > 0 && /^\s/.test(stream.string);
+
+  if (index === 0) {
+    if (!indented && ALL_SECTIONS.has(word)) {
+      state.section = word;
+      state.keyword = word;
+      return 'heading';
+    }
+    state.keyword = word;
+    if (word.startsWith('.')) return 'meta';
+    if (word === 'no' || (FIRST_WORDS[state.section]?.has(word) ?? false)) return 'keyword';
+    return 'variableName';
+  }
+  if (ALL_SECTIONS.has(state.keyword) && index === 1) return 'def';
+  if (state.keyword === 'acl' && index === 1) return 'def';
+  if (CONDITION_WORDS.has(word)) {
+    state.inCondition = true;
+    return 'atom';
+  }
+  if (state.inCondition && state.braces === 0) return 'variable-2';
+  if (/^-[a-z]+$/.test(word)) return 'meta';
+  if (/^(\d{1,3}(\.\d{1,3}){3}|\*|\[?[0-9a-fA-F:]*:[0-9a-fA-F:]*\]?)?:\d+(-\d+)?$/.test(word) || /^\d{1,3}(\.\d{1,3}){3}(\/\d+)?$/.test(word)) return 'number';
+  if (/^\d+(\.\d+)?(us|ms|s|m|h|d|k|K|m|M|g|G)?$/.test(word)) return 'number';
+  if (/^[a-z_.0-9-]+\(/.test(word)) return 'builtin';
+  return null;
+}
+
+export const haproxyLanguage = StreamLanguage.define<State>({
+  name: 'haproxy',
+  startState: () => ({ section: '', word: 0, keyword: '', inCondition: false, braces: 0 }),
+  copyState: (s) => ({ ...s }),
+  token,
+  languageData: { commentTokens: { line: '#' } },
+});
+
+/** Colours come from CSS classes (light and dark in the editor's stylesheet). */
+export const haproxyHighlight = HighlightStyle.define([
+  { tag: t.heading, class: 'hp-section' },
+  { tag: t.keyword, class: 'hp-keyword' },
+  { tag: t.comment, class: 'hp-comment' },
+  { tag: t.string, class: 'hp-string' },
+  { tag: t.number, class: 'hp-number' },
+  { tag: t.definition(t.variableName), class: 'hp-def' },
+  { tag: t.special(t.variableName), class: 'hp-acl' },
+  { tag: t.atom, class: 'hp-atom' },
+  { tag: t.meta, class: 'hp-meta' },
+  { tag: t.standard(t.variableName), class: 'hp-fetch' },
+  { tag: t.operator, class: 'hp-atom' },
+  { tag: t.bracket, class: 'hp-bracket' },
+]);
+
+/** The section the line at `pos` belongs to: the nearest section header above it. */
+export function sectionAt(lines: (n: number) => string, lineNumber: number): EditorSection | '' {
+  for (let n = lineNumber; n >= 1; n--) {
+    const text = lines(n);
+    const m = /^([A-Za-z-]+)(\s|$)/.exec(text);
+    if (m && ALL_SECTIONS.has(m[1]!)) return (SECTION_KEYWORDS as readonly string[]).includes(m[1]!) ? (m[1] as EditorSection) : '';
+  }
+  return '';
+}
+
+const SECTION_OPTIONS: Completion[] = SECTION_KEYWORDS.map((s) => ({ label: s, type: 'class', detail: 'section' }));
+
+/** Completes the keyword at the start of a line: section headers at column 0, the section's keywords when indented. */
+export function haproxyCompletion(context: CompletionContext): CompletionResult | null {
+  const line = context.state.doc.lineAt(context.pos);
+  const before = line.text.slice(0, context.pos - line.from);
+  const m = /^(\s*)([A-Za-z][\w.-]*(?: [\w.-]*)*)?$/.exec(before);
+  if (!m) return null;
+  const indent = m[1]!;
+  const typed = m[2] ?? '';
+  // Only the keyword words, never arguments (at most 3 words, HAProxy's longest keywords).
+  if (typed.split(' ').length > 3) return null;
+  if (typed === '' && !context.explicit) return null;
+  const from = line.from + indent.length;
+  if (indent === '') return { from, options: SECTION_OPTIONS, validFor: /^[\w-]*$/ };
+  const section = sectionAt((n) => context.state.doc.line(n).text, line.number - 1);
+  if (section === '') return null;
+  const options: Completion[] = KEYWORDS_BY_SECTION[section].map((k) => ({
+    label: k.name,
+    type: 'keyword',
+    detail: k.status === 'supported' ? undefined : k.status,
+    info: k.summary,
+  }));
+  return { from, options, validFor: /^[\w.-]*( [\w.-]*){0,2}$/ };
+}

@@ -1,0 +1,478 @@
+/**
+ * The wizard's draft of a site (frontend + the backends it routes to) as
+ * form fields, and the translation both ways: from the engine's form model
+ * (editing an existing frontend or backend) and to the contract's structured
+ * edits (`buildConfig`). Fields are strings while typed; numbers are checked
+ * here, in plain words, at the field that is wrong. What the forms do not
+ * show (bind and server options, raw conditions) rides along untouched.
+ */
+import type {
+  BackendForm, BackendSpec, BalanceAlgorithm, BindSpec, ConfigEdit, EditProblem, FormModel, FrontendForm, FrontendSpec,
+  HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
+} from '../../../proxy/control/contract.ts';
+
+export type SiteKind = 'http' | 'https' | 'tcp';
+export type StepId = 'what' | 'listen' | 'tls' | 'routing' | 'servers' | 'balance' | 'health' | 'review';
+export type WizardMode = { kind: 'new' } | { kind: 'frontend'; name: string } | { kind: 'backend'; name: string };
+export type TlsChoice = 'none' | 'local-ca' | 'import' | 'existing';
+export type RuleKind = RuleMatch['kind'];
+
+export interface ServerDraft {
+  name: string;
+  address: string;
+  port: string;
+  weight: string;
+  backup: boolean;
+  /** Kept from the text: options the form does not show, the check flag. */
+  extra?: string[];
+  check?: boolean;
+}
+
+export interface HealthDraft {
+  type: HealthCheckSpec['type'];
+  method: string;
+  path: string;
+  expectStatus: string;
+  /** seconds */
+  inter: string;
+  fall: string;
+  rise: string;
+}
+
+export interface BackendDraft {
+  name: string;
+  /** The backend's name in the text when editing one. */
+  originalName?: string;
+  mode: 'http' | 'tcp';
+  algorithm: BalanceAlgorithm;
+  argument: string;
+  servers: ServerDraft[];
+  health: HealthDraft;
+}
+
+export interface RuleDraft {
+  kind: RuleKind | 'raw';
+  header: string;
+  /** Values separated by spaces or commas (ORed). */
+  values: string;
+  backend: string;
+  aclName?: string;
+  /** A condition the forms cannot show, kept as written. */
+  raw?: string;
+}
+
+export interface SiteDraft {
+  kind: SiteKind;
+  name: string;
+  originalName?: string;
+  address: string;
+  port: string;
+  tls: TlsChoice;
+  /** Host names and IP addresses for a local-CA certificate. */
+  certNames: string;
+  /** The chosen certificate's path (issued, imported or picked). */
+  certPath: string;
+  importName: string;
+  importPem: string;
+  redirect: boolean;
+  httpPort: string;
+  rules: RuleDraft[];
+  defaultBackend: string;
+  /** The backends this wizard creates or edits. */
+  backends: BackendDraft[];
+  /** Original binds the form does not show (extra listeners of an edited frontend), written back as they are. */
+  keptBinds: BindSpec[];
+  /** The original main bind (its options, a raw address) when editing. */
+  mainBind?: BindSpec;
+  httpBind?: BindSpec;
+}
+
+export type FieldErrors = Record<string, string>;
+
+export const STEP_TITLES: Record<StepId, string> = {
+  what: 'What',
+  listen: 'Listen',
+  tls: 'TLS',
+  routing: 'Routing',
+  servers: 'Servers',
+  balance: 'Balancing',
+  health: 'Health checks',
+  review: 'Review',
+};
+
+export function stepsFor(mode: WizardMode, kind: SiteKind): StepId[] {
+  if (mode.kind === 'backend') return ['servers', 'balance', 'health', 'review'];
+  if (mode.kind === 'frontend') return kind === 'tcp' ? ['listen', 'routing', 'review'] : ['listen', 'tls', 'routing', 'review'];
+  return kind === 'tcp'
+    ? ['what', 'listen', 'routing', 'servers', 'balance', 'health', 'review']
+    : ['what', 'listen', 'tls', 'routing', 'servers', 'balance', 'health', 'review'];
+}
+
+export const RULE_TEXT: Record<RuleKind, string> = {
+  'host-is': 'Host is',
+  'path-begins': 'Path begins with',
+  'path-is': 'Path is',
+  'source-in': 'Source address in',
+  'header-contains': 'Header contains',
+};
+
+export const RULE_PLACEHOLDER: Record<RuleKind, string> = {
+  'host-is': 'api.example.com',
+  'path-begins': '/static/',
+  'path-is': '/login',
+  'source-in': '192.168.1.0/24',
+  'header-contains': 'bot',
+};
+
+/** One line per algorithm, in plain words (the engine's own line comes with the predicted split). */
+export const ALGORITHMS: Array<{ id: BalanceAlgorithm; text: string; argument?: string }> = [
+  { id: 'roundrobin', text: 'Round robin — each server in turn, more often for a higher weight.' },
+  { id: 'leastconn', text: 'Least connections — the server with the fewest open connections; good for long requests.' },
+  { id: 'source', text: 'Source address — the same client address always reaches the same server.' },
+  { id: 'static-rr', text: 'Static round robin — each server in turn; weights cannot change while running.' },
+  { id: 'first', text: 'First available — fill the first server up to its limit, then the next.' },
+  { id: 'uri', text: 'Path — the same URL path always reaches the same server (good for caches).' },
+  { id: 'url_param', text: 'URL parameter — the same value of a query parameter reaches the same server.', argument: 'Parameter name' },
+  { id: 'hdr', text: 'Header — the same value of a request header reaches the same server.', argument: 'Header name' },
+  { id: 'random', text: 'Random — a random server, the less loaded of two draws.', argument: 'Draws (default 2)' },
+  { id: 'rdp-cookie', text: 'RDP cookie — Remote Desktop clients stick to their server.', argument: 'Cookie name (default mstshash)' },
+];
+
+const NAME = /^[A-Za-z0-9_.:-]+$/;
+
+export function emptyServer(index: number, port = ''): ServerDraft {
+  return { name: `server${index + 1}`, address: '', port, weight: '1', backup: false };
+}
+
+export function defaultHealth(): HealthDraft {
+  return { type: 'tcp', method: 'GET', path: '/', expectStatus: '', inter: '2', fall: '3', rise: '2' };
+}
+
+export function newBackend(name: string, mode: 'http' | 'tcp'): BackendDraft {
+  return { name, mode, algorithm: 'roundrobin', argument: '', servers: [emptyServer(0)], health: defaultHealth() };
+}
+
+export function newSite(kind: SiteKind): SiteDraft {
+  return {
+    kind,
+    name: kind === 'tcp' ? 'tcp_service' : kind === 'https' ? 'https_frontend' : 'http_frontend',
+    address: '',
+    port: kind === 'https' ? '443' : kind === 'tcp' ? '' : '80',
+    tls: kind === 'https' ? 'local-ca' : 'none',
+    certNames: '',
+    certPath: '',
+    importName: '',
+    importPem: '',
+    redirect: kind === 'https',
+    httpPort: '80',
+    rules: [],
+    defaultBackend: kind === 'tcp' ? 'tcp_backend' : 'web_backend',
+    backends: [],
+    keptBinds: [],
+  };
+}
+
+/** Words of a values field: `a.example, b.example` → ['a.example', 'b.example']. */
+export function words(text: string): string[] {
+  return text.split(/[\s,]+/).filter((w) => w !== '');
+}
+
+function healthDraft(h: HealthCheckSpec): HealthDraft {
+  return {
+    type: h.type,
+    method: h.method ?? 'GET',
+    path: h.path ?? '/',
+    expectStatus: h.expectStatus === undefined ? '' : String(h.expectStatus),
+    inter: String((h.interMs ?? 2000) / 1000),
+    fall: String(h.fall ?? 3),
+    rise: String(h.rise ?? 2),
+  };
+}
+
+export function backendDraft(form: BackendForm): BackendDraft {
+  return {
+    name: form.name,
+    originalName: form.name,
+    mode: form.mode,
+    algorithm: form.balance.algorithm,
+    argument: form.balance.argument ?? '',
+    servers: form.servers.map((s) => ({
+      name: s.name, address: s.address, port: String(s.port), weight: String(s.weight ?? 1), backup: s.backup ?? false,
+      ...(s.extra ? { extra: [...s.extra] } : {}), ...(s.check !== undefined ? { check: s.check } : {}),
+    })),
+    health: healthDraft(form.healthCheck),
+  };
+}
+
+export function frontendDraft(form: FrontendForm): SiteDraft {
+  const main = form.binds.find((b) => b.ssl) ?? form.binds[0];
+  const httpBind = form.redirectToHttps ? form.binds.find((b) => b !== main && !b.ssl && b.raw === undefined) : undefined;
+  const tlsOn = main?.ssl === true;
+  return {
+    ...newSite(form.mode === 'tcp' ? 'tcp' : tlsOn ? 'https' : 'http'),
+    name: form.name,
+    originalName: form.name,
+    address: main?.raw ?? main?.address ?? '',
+    port: main?.raw !== undefined ? '' : String(main?.port ?? ''),
+    tls: tlsOn ? 'existing' : 'none',
+    certPath: main?.crt ?? '',
+    redirect: form.redirectToHttps,
+    httpPort: httpBind ? String(httpBind.port) : '80',
+    rules: form.rules.map((r) => r.match
+      ? { kind: r.match.kind, header: r.match.kind === 'header-contains' ? r.match.header : '', values: r.match.values.join(' '), backend: r.backend, ...(r.aclName ? { aclName: r.aclName } : {}) }
+      : { kind: 'raw', header: '', values: '', backend: r.backend, ...(r.raw !== undefined ? { raw: r.raw } : {}) }),
+    defaultBackend: form.defaultBackend ?? '',
+    keptBinds: form.binds.filter((b) => b !== main && b !== httpBind),
+    ...(main ? { mainBind: main } : {}),
+    ...(httpBind ? { httpBind } : {}),
+  };
+}
+
+function int(text: string): number {
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+}
+
+// ---------------------------------------------------------------- checks per step
+
+function checkName(errors: FieldErrors, field: string, value: string, what: string): void {
+  if (value.trim() === '') errors[field] = `Give the ${what} a name.`;
+  else if (!NAME.test(value)) errors[field] = `Use letters, digits, '_', '.', ':' or '-' only (no spaces) in the ${what}'s name.`;
+}
+
+function checkPort(errors: FieldErrors, field: string, value: string): void {
+  const p = int(value);
+  if (value.trim() === '') errors[field] = 'Enter a port number (1 to 65535).';
+  else if (!(p >= 1 && p <= 65535)) errors[field] = `${value} is not a port: use a whole number from 1 to 65535.`;
+}
+
+/** Local checks of one step (the engine's checks run on Next where they need it). */
+export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, mode: WizardMode): FieldErrors {
+  const errors: FieldErrors = {};
+  switch (step) {
+    case 'what':
+      checkName(errors, 'name', d.name, 'site');
+      if (!errors.name && model?.frontends.some((f) => f.name === d.name && f.name !== d.originalName)) {
+        errors.name = `A frontend named '${d.name}' exists already: choose another name, or edit that one from the configuration screen.`;
+      }
+      break;
+    case 'listen':
+      if (mode.kind === 'frontend') checkName(errors, 'name', d.name, 'site');
+      if (/[\s,]/.test(d.address)) errors['listen.address'] = 'One IP address or host name, without spaces; leave it empty for every address.';
+      if (!(d.mainBind?.raw !== undefined && d.port === '')) checkPort(errors, 'listen.port', d.port);
+      break;
+    case 'tls':
+      if (d.tls === 'local-ca' && words(d.certNames).length === 0) errors['tls.names'] = 'Enter at least one host name or IP address the certificate is for (e.g. app.home.arpa).';
+      if (d.tls === 'import') {
+        checkName(errors, 'tls.importName', d.importName, 'certificate');
+        if (!d.importPem.includes('-----BEGIN')) errors['tls.pem'] = 'Paste the PEM text (certificate and private key, "-----BEGIN …") or choose a .pem file.';
+      }
+      if (d.tls === 'existing' && d.certPath === '') errors['tls.existing'] = 'Choose a certificate.';
+      if (d.tls !== 'none' && d.redirect) {
+        checkPort(errors, 'tls.httpPort', d.httpPort);
+        if (!errors['tls.httpPort'] && d.httpPort.trim() === d.port.trim()) errors['tls.httpPort'] = 'The plain HTTP port must differ from the HTTPS port.';
+      }
+      break;
+    case 'routing':
+      d.rules.forEach((r, i) => {
+        if (r.kind !== 'raw') {
+          const vals = words(r.values);
+          if (vals.length === 0) errors[`rules.${i}.values`] = 'Enter at least one value.';
+          else if ((r.kind === 'path-begins' || r.kind === 'path-is') && !vals.every((v) => v.startsWith('/'))) errors[`rules.${i}.values`] = "A path starts with '/' (e.g. /static/).";
+          else if (r.kind === 'source-in' && !vals.every((v) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v))) errors[`rules.${i}.values`] = 'IP addresses or networks, e.g. 192.168.1.0/24.';
+          if (r.kind === 'header-contains' && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(r.header)) errors[`rules.${i}.header`] = 'The header name, e.g. User-Agent.';
+          if (d.kind === 'tcp' && r.kind !== 'source-in') errors[`rules.${i}.kind`] = 'A TCP service can only route by source address.';
+        }
+        checkName(errors, `rules.${i}.backend`, r.backend, 'backend');
+      });
+      if (d.defaultBackend.trim() !== '' || mode.kind === 'new') checkName(errors, 'defaultBackend', d.defaultBackend, 'default backend');
+      break;
+    case 'servers':
+      d.backends.forEach((b, bi) => {
+        checkName(errors, `backends.${bi}.name`, b.name, 'backend');
+        if (b.servers.length === 0) errors[`backends.${bi}.servers`] = 'Add at least one server.';
+        const seen = new Set<string>();
+        b.servers.forEach((s, si) => {
+          const at = `backends.${bi}.servers.${si}`;
+          checkName(errors, `${at}.name`, s.name, 'server');
+          if (!errors[`${at}.name`] && seen.has(s.name)) errors[`${at}.name`] = `Two servers are named '${s.name}'.`;
+          seen.add(s.name);
+          if (s.address.trim() === '') errors[`${at}.address`] = 'Enter the server\'s IP address or host name.';
+          else if (/[\s,]/.test(s.address)) errors[`${at}.address`] = 'One address, without spaces.';
+          checkPort(errors, `${at}.port`, s.port);
+          const w = int(s.weight);
+          if (!(w >= 0 && w <= 256)) errors[`${at}.weight`] = 'A weight is a whole number from 0 to 256 (0 = no new traffic).';
+        });
+      });
+      break;
+    case 'balance':
+      d.backends.forEach((b, bi) => {
+        if ((b.algorithm === 'hdr' || b.algorithm === 'url_param') && !NAME.test(b.argument)) {
+          errors[`backends.${bi}.argument`] = b.algorithm === 'hdr' ? 'Enter the header to hash, e.g. Host.' : 'Enter the URL parameter to hash, e.g. user.';
+        }
+        if (b.algorithm === 'random' && b.argument !== '' && !(int(b.argument) >= 1)) errors[`backends.${bi}.argument`] = 'The number of draws is a whole number (2 is usual).';
+      });
+      break;
+    case 'health':
+      d.backends.forEach((b, bi) => {
+        const h = b.health;
+        const at = `backends.${bi}.health`;
+        if (h.type === 'none') return;
+        if (h.type === 'http') {
+          if (!h.path.startsWith('/') || /\s/.test(h.path)) errors[`${at}.path`] = "A path starting with '/', e.g. /health.";
+          if (!/^[A-Z]+$/.test(h.method)) errors[`${at}.method`] = 'An HTTP method in capitals, e.g. GET or HEAD.';
+          if (h.expectStatus !== '' && !(int(h.expectStatus) >= 100 && int(h.expectStatus) <= 599)) errors[`${at}.expectStatus`] = 'An HTTP status from 100 to 599, or empty for any 2xx/3xx.';
+        }
+        const inter = Number(h.inter);
+        if (!(inter >= 0.1 && inter <= 3600)) errors[`${at}.inter`] = 'Seconds between checks: from 0.1 to 3600.';
+        if (!(int(h.fall) >= 1 && int(h.fall) <= 100)) errors[`${at}.fall`] = 'A whole number from 1 to 100.';
+        if (!(int(h.rise) >= 1 && int(h.rise) <= 100)) errors[`${at}.rise`] = 'A whole number from 1 to 100.';
+      });
+      break;
+    case 'review':
+      break;
+  }
+  return errors;
+}
+
+/** Which step a field belongs to (errors from the engine are shown there). */
+export function stepOfField(field: string): StepId {
+  if (field === 'name') return 'what';
+  if (field.startsWith('listen.')) return 'listen';
+  if (field.startsWith('tls.')) return 'tls';
+  if (field.startsWith('rules.') || field === 'defaultBackend') return 'routing';
+  if (/^backends\.\d+\.(argument|algorithm)/.test(field)) return 'balance';
+  if (/^backends\.\d+\.health/.test(field)) return 'health';
+  return 'servers';
+}
+
+// ---------------------------------------------------------------- to edits
+
+export function healthSpec(h: HealthDraft): HealthCheckSpec {
+  if (h.type === 'none') return { type: 'none' };
+  const base: HealthCheckSpec = { type: h.type, interMs: Math.round(Number(h.inter) * 1000), fall: int(h.fall), rise: int(h.rise) };
+  if (h.type === 'http') {
+    base.method = h.method;
+    base.path = h.path;
+    if (h.expectStatus !== '') base.expectStatus = int(h.expectStatus);
+  }
+  return base;
+}
+
+export function backendSpec(b: BackendDraft): BackendSpec {
+  return {
+    name: b.name,
+    mode: b.mode,
+    balance: { algorithm: b.algorithm, ...(b.argument !== '' ? { argument: b.argument } : {}) },
+    servers: b.servers.map((s): ServerSpec => ({
+      name: s.name, address: s.address.trim(), port: int(s.port), weight: int(s.weight), backup: s.backup,
+      ...(s.extra ? { extra: s.extra } : {}), ...(s.check !== undefined ? { check: s.check } : {}),
+    })),
+    healthCheck: healthSpec(b.health),
+  };
+}
+
+function mainBindSpec(d: SiteDraft): BindSpec {
+  const original = d.mainBind;
+  const tls = d.kind !== 'tcp' && d.tls !== 'none';
+  const unchangedRaw = original?.raw !== undefined && d.address === original.raw && d.port === '';
+  const bind: BindSpec = unchangedRaw ? { address: '', port: 0, raw: original.raw } : { address: d.address.trim() === '*' ? '' : d.address.trim(), port: int(d.port) };
+  if (tls) {
+    bind.ssl = true;
+    bind.crt = d.certPath;
+  }
+  if (original?.extra) bind.extra = original.extra;
+  return bind;
+}
+
+export function frontendSpec(d: SiteDraft): FrontendSpec {
+  const tls = d.kind !== 'tcp' && d.tls !== 'none';
+  const binds: BindSpec[] = [mainBindSpec(d)];
+  if (tls && d.redirect) {
+    binds.push({ address: d.address.trim() === '*' ? '' : d.address.trim(), port: int(d.httpPort), ...(d.httpBind?.extra ? { extra: d.httpBind.extra } : {}) });
+  }
+  binds.push(...d.keptBinds);
+  const rules: RoutingRule[] = d.rules.map((r) => {
+    if (r.kind === 'raw') return { backend: r.backend, ...(r.raw !== undefined ? { raw: r.raw } : {}) };
+    const values = words(r.values);
+    const match: RuleMatch = r.kind === 'header-contains' ? { kind: r.kind, header: r.header, values } : { kind: r.kind, values };
+    return { backend: r.backend, match, ...(r.aclName ? { aclName: r.aclName } : {}) };
+  });
+  return {
+    name: d.name,
+    mode: d.kind === 'tcp' ? 'tcp' : 'http',
+    binds,
+    redirectToHttps: tls && d.redirect,
+    rules,
+    ...(d.defaultBackend.trim() !== '' ? { defaultBackend: d.defaultBackend.trim() } : {}),
+  };
+}
+
+/** The edits a finished draft makes, with what each edit is (to map problems back to fields). */
+export function editsOf(d: SiteDraft, mode: WizardMode): { edits: ConfigEdit[]; owners: Array<{ kind: 'frontend' } | { kind: 'backend'; index: number }> } {
+  const edits: ConfigEdit[] = [];
+  const owners: Array<{ kind: 'frontend' } | { kind: 'backend'; index: number }> = [];
+  if (mode.kind !== 'backend') {
+    edits.push({ op: 'set-frontend', frontend: frontendSpec(d), ...(d.originalName ? { previousName: d.originalName } : {}) });
+    owners.push({ kind: 'frontend' });
+  }
+  if (mode.kind !== 'frontend') {
+    d.backends.forEach((b, index) => {
+      edits.push({ op: 'set-backend', backend: backendSpec(b), ...(b.originalName ? { previousName: b.originalName } : {}) });
+      owners.push({ kind: 'backend', index });
+    });
+  }
+  return { edits, owners };
+}
+
+/** An engine problem (`frontend.binds[0].port` of edit 0) as the wizard's field (`listen.port`). */
+export function fieldOfProblem(p: EditProblem, owners: ReturnType<typeof editsOf>['owners']): string {
+  const owner = owners[p.edit];
+  const f = p.field;
+  if (!owner || owner.kind === 'frontend') {
+    if (f === 'frontend.name' || f === 'previousName') return 'name';
+    const bind = /^frontend\.binds\[(\d+)\]\.(\w+)/.exec(f);
+    if (bind) {
+      if (bind[2] === 'crt' || bind[2] === 'ssl') return 'tls.names';
+      return bind[1] === '0' ? `listen.${bind[2] === 'address' ? 'address' : 'port'}` : 'tls.httpPort';
+    }
+    if (f.startsWith('frontend.binds')) return 'listen.port';
+    const rule = /^frontend\.rules\[(\d+)\]\.(match\.)?(\w+)/.exec(f);
+    if (rule) return `rules.${rule[1]}.${rule[3] === 'backend' ? 'backend' : rule[3] === 'header' ? 'header' : rule[3] === 'kind' ? 'kind' : 'values'}`;
+    if (f === 'frontend.defaultBackend') return 'defaultBackend';
+    if (f === 'frontend.redirectToHttps') return 'tls.httpPort';
+    return 'name';
+  }
+  const b = owner.index;
+  const server = /^backend\.servers\[(\d+)\]\.(\w+)/.exec(f);
+  if (server) return `backends.${b}.servers.${server[1]}.${server[2]}`;
+  if (f.startsWith('backend.balance')) return `backends.${b}.argument`;
+  const hc = /^backend\.healthCheck\.(\w+)/.exec(f);
+  if (hc) return `backends.${b}.health.${hc[1] === 'interMs' ? 'inter' : hc[1]}`;
+  return `backends.${b}.name`;
+}
+
+/** The backends the rules name that neither exist nor are drafted yet get a draft; drafts no rule names any more go. */
+export function syncBackends(d: SiteDraft, model: FormModel | null): void {
+  const named = [...new Set([...d.rules.map((r) => r.backend.trim()), d.defaultBackend.trim()].filter((n) => n !== ''))];
+  const existing = new Set(model?.backends.map((b) => b.name) ?? []);
+  const mode = d.kind === 'tcp' ? 'tcp' : 'http';
+  const kept = d.backends.filter((b) => named.includes(b.name));
+  for (const name of named) {
+    if (existing.has(name) || kept.some((b) => b.name === name)) continue;
+    kept.push(newBackend(name, mode));
+  }
+  kept.sort((a, b) => named.indexOf(a.name) - named.indexOf(b.name));
+  d.backends = kept;
+}
+
+/** HAProxy's keyword of a diagnostic → the step it belongs to. */
+export function stepOfKeyword(keyword: string | undefined): StepId | undefined {
+  if (!keyword) return undefined;
+  if (keyword === 'bind') return 'listen';
+  if (keyword === 'server' || keyword === 'default-server') return 'servers';
+  if (keyword === 'balance') return 'balance';
+  if (keyword.startsWith('option httpchk') || keyword.startsWith('http-check')) return 'health';
+  if (keyword === 'acl' || keyword === 'use_backend' || keyword === 'default_backend') return 'routing';
+  if (keyword.startsWith('http-request')) return 'tls';
+  return undefined;
+}

@@ -1,0 +1,179 @@
+/**
+ * The wizard's state, shared by its step components: the draft, the errors
+ * per field, the current step. One wizard at a time (it is one screen).
+ */
+import type { BuildResult, FormModel } from '../../../proxy/control/contract.ts';
+import {
+  backendDraft, checkStep, editsOf, fieldOfProblem, frontendDraft, newSite, stepOfField, stepsFor, syncBackends,
+  type FieldErrors, type SiteDraft, type SiteKind, type StepId, type WizardMode,
+} from '../lib/wizard.ts';
+import { control, type UiError } from '../transport/index.ts';
+import { configFile } from './config.svelte.ts';
+
+class Wizard {
+  mode = $state.raw<WizardMode>({ kind: 'new' });
+  draft = $state<SiteDraft>(newSite('http'));
+  errors = $state<FieldErrors>({});
+  step = $state<StepId>('what');
+  /** A step's Next is waiting for the engine (listen check, certificate). */
+  busy = $state(false);
+  /** An answer that belongs to no field (the engine unreachable…). */
+  failure = $state.raw<UiError | null>(null);
+  build = $state.raw<BuildResult | null>(null);
+  /** Set when the thing to edit does not exist. */
+  missing = $state('');
+
+  readonly steps = $derived(stepsFor(this.mode, this.draft.kind));
+  readonly model = $derived<FormModel | null>(configFile.state?.model ?? null);
+
+  /** Starts over for `mode`, from the running configuration. */
+  async begin(mode: WizardMode): Promise<void> {
+    this.mode = mode;
+    this.errors = {};
+    this.failure = null;
+    this.build = null;
+    this.missing = '';
+    configFile.clearOutcome();
+    const state = await configFile.load();
+    const model = state?.model;
+    if (mode.kind === 'new') {
+      this.draft = newSite('http');
+    } else if (mode.kind === 'frontend') {
+      const form = model?.frontends.find((f) => f.name === mode.name);
+      if (!form) this.missing = `There is no frontend named '${mode.name}'.`;
+      else this.draft = frontendDraft(form);
+    } else {
+      const form = model?.backends.find((b) => b.name === mode.name);
+      if (!form) this.missing = `There is no backend named '${mode.name}'.`;
+      else this.draft = { ...newSite(form.mode === 'tcp' ? 'tcp' : 'http'), backends: [backendDraft(form)] };
+    }
+    this.step = this.steps[0]!;
+  }
+
+  setKind(kind: SiteKind): void {
+    const d = this.draft;
+    const fresh = newSite(kind);
+    // Keep what was typed; switch the defaults that depend on the kind.
+    if (d.name === newSite(d.kind).name) d.name = fresh.name;
+    if (d.port === newSite(d.kind).port) d.port = fresh.port;
+    if (d.defaultBackend === newSite(d.kind).defaultBackend) d.defaultBackend = fresh.defaultBackend;
+    d.tls = fresh.tls;
+    d.redirect = fresh.redirect;
+    d.kind = kind;
+    if (kind === 'tcp') d.rules = d.rules.filter((r) => r.kind === 'source-in');
+    for (const b of d.backends) b.mode = kind === 'tcp' ? 'tcp' : 'http';
+  }
+
+  stepErrors(step: StepId): string[] {
+    return Object.keys(this.errors).filter((f) => stepOfField(f) === step);
+  }
+
+  go(step: StepId): void {
+    this.step = step;
+    this.failure = null;
+  }
+
+  back(): void {
+    const i = this.steps.indexOf(this.step);
+    if (i > 0) this.go(this.steps[i - 1]!);
+  }
+
+  /** Checks the step (locally, then with the engine where needed) and moves on when it is right. */
+  async next(): Promise<boolean> {
+    const step = this.step;
+    const local = checkStep(step, this.draft, this.model, this.mode);
+    // Errors of other steps stay; this step's are replaced.
+    const others = Object.fromEntries(Object.entries(this.errors).filter(([f]) => stepOfField(f) !== step));
+    this.errors = { ...others, ...local };
+    this.failure = null;
+    if (Object.keys(local).length > 0) return false;
+    this.busy = true;
+    try {
+      const ok = await this.remoteCheck(step);
+      if (!ok) return false;
+    } finally {
+      this.busy = false;
+    }
+    if (step === 'routing' && this.mode.kind === 'new') syncBackends(this.draft, this.model);
+    const i = this.steps.indexOf(step);
+    if (i < this.steps.length - 1) this.go(this.steps[i + 1]!);
+    return true;
+  }
+
+  private setError(field: string, message: string): false {
+    this.errors = { ...this.errors, [field]: message };
+    return false;
+  }
+
+  private async remoteCheck(step: StepId): Promise<boolean> {
+    const d = this.draft;
+    const own = this.mode.kind === 'frontend' ? this.mode.name : undefined;
+    if (step === 'listen' && d.port !== '') {
+      const r = await control().checkListen({ address: d.address.trim(), port: Number(d.port), ...(own ? { frontend: own } : {}) });
+      if (!r.ok) return this.fail(r.error);
+      if (!r.value.free) return this.setError('listen.port', portTaken(d.port, r.value.usedBy, r.value.reason));
+    }
+    if (step === 'tls' && d.tls !== 'none') {
+      if (d.redirect) {
+        const r = await control().checkListen({ address: d.address.trim(), port: Number(d.httpPort), ...(own ? { frontend: own } : {}) });
+        if (!r.ok) return this.fail(r.error);
+        if (!r.value.free) return this.setError('tls.httpPort', portTaken(d.httpPort, r.value.usedBy, r.value.reason));
+      }
+      if (d.tls === 'local-ca') return this.issueCertificate();
+      if (d.tls === 'import') {
+        const r = await control().certImport({ name: d.importName, pems: [d.importPem] });
+        if (!r.ok) return this.setError('tls.pem', r.error.message);
+        d.certPath = r.value.path;
+      }
+    }
+    return true;
+  }
+
+  /** A certificate from the local CA (created first when there is none) for the names entered. */
+  private async issueCertificate(): Promise<boolean> {
+    const d = this.draft;
+    const names = d.certNames.split(/[\s,]+/).filter((w) => w !== '');
+    const ip = names.filter((n) => /^[0-9.]+$|:/.test(n));
+    const dns = names.filter((n) => !ip.includes(n));
+    const ca = await control().certCaStatus();
+    if (!ca.ok) return this.fail(ca.error);
+    if (ca.value === null) {
+      const init = await control().certCaInit({});
+      if (!init.ok) return this.setError('tls.names', `The local CA could not be created: ${init.error.message}`);
+    }
+    const issued = await control().certIssue({ name: d.name, dns, ip });
+    if (!issued.ok) return this.setError('tls.names', issued.error.message);
+    d.certPath = issued.value.path;
+    return true;
+  }
+
+  private fail(error: UiError): false {
+    this.failure = error;
+    return false;
+  }
+
+  /** Builds the text the draft writes; engine problems go back to their step and field. */
+  async review(): Promise<BuildResult | null> {
+    const { edits, owners } = editsOf(this.draft, this.mode);
+    this.build = null;
+    const r = await control().buildConfig(edits);
+    if (!r.ok) {
+      this.failure = r.error;
+      return null;
+    }
+    this.build = r.value;
+    if (r.value.problems.length > 0) {
+      const errors: FieldErrors = { ...this.errors };
+      for (const p of r.value.problems) errors[fieldOfProblem(p, owners)] = p.message;
+      this.errors = errors;
+    }
+    return r.value;
+  }
+}
+
+function portTaken(port: string, usedBy: string | undefined, reason: string | undefined): string {
+  if (usedBy) return `Port ${port} is already used by ${usedBy}. Choose another port.`;
+  return `Port ${port} cannot be used: ${reason ?? 'another program listens on it'}. Choose another port.`;
+}
+
+export const wizard = new Wizard();
