@@ -4,14 +4,15 @@
  * sample is cast to, output type — assembled from the family files in
  * converter/, which hold each converter's row, argument check and compiler.
  */
-import type { ConverterDef, SampleType } from './types.ts';
+import type { ConverterDef } from './types.ts';
 import type { ArgValidator } from './validators.ts';
 import type { ConverterCompiler } from './converter/define.ts';
 import { CONVERTER_DEFINITIONS } from './converter/index.ts';
-import { parseArgSpec } from './fetches.ts';
+import { parseArgSpec } from './arg-spec.ts';
 import { suggest } from '../config/suggest.ts';
 
 export type { ConverterRow } from './converter/define.ts';
+export { canCast } from './casts.ts';
 
 const CONVERTERS = new Map<string, ConverterDef>();
 const COMPILERS = new Map<string, ConverterCompiler>();
@@ -50,24 +51,4 @@ export function converterNames(): IterableIterator<string> {
 /** Closest converter name, for "did you mean" hints. */
 export function suggestConverter(word: string): string | undefined {
   return word ? suggest(word, CONVERTERS.keys()) : undefined;
-}
-
-/**
- * HAProxy's cast matrix (sample.c `sample_casts`): can a sample of type `from`
- * be converted to `to`? Used for converter inputs and `-m` methods.
- */
-export function canCast(from: SampleType, to: SampleType): boolean {
-  if (from === 'any' || to === 'any') return true;
-  if (from === 'addr') return false; // even addr → addr has no cast in HAProxy
-  if (from === to) return true;
-  switch (from) {
-    case 'bool': return to === 'int' || to === 'str' || to === 'bin';
-    case 'int': return to !== 'meth';
-    case 'ipv4': return to !== 'bool' && to !== 'meth';
-    case 'ipv6': return to === 'addr' || to === 'ipv4' || to === 'str' || to === 'bin';
-    case 'str': return true;
-    case 'bin': return to === 'str' || to === 'meth';
-    case 'meth': return to === 'str' || to === 'bin';
-    default: return false;
-  }
 }

@@ -9,26 +9,19 @@
  * srv usr reg pbuf (see ArgType). A mandatory `be`/`fe`/`tab`/`srv`/`usr`
  * argument may still be omitted: it then designates the current proxy.
  */
-import type { ArgSpec, ArgType, FetchDef, MatchMethod, PatternParser, SampleSource, SampleType, SpecialMatcher } from './types.ts';
+import type { FetchDef, MatchMethod, PatternParser, SampleSource, SampleType, SpecialMatcher } from './types.ts';
 import { layerOf, validityOf } from './checkpoints.ts';
+import { parseArgSpec } from './arg-spec.ts';
 import { FETCH_DEFINITIONS } from './fetch/index.ts';
 import type { FetchCompiler } from './fetch/define.ts';
 import { suggest } from '../config/suggest.ts';
 
 export type { FetchRow } from './fetch/define.ts';
+export { parseArgSpec } from './arg-spec.ts';
 
 /** Registered fetch with the name of its argument validator (see validators.ts). */
 export interface FetchEntry extends FetchDef {
   readonly validator?: string;
-}
-
-/** Parses the compact argument notation ('str[,int]'). */
-export function parseArgSpec(spec: string): ArgSpec {
-  if (!spec) return { types: [], min: 0 };
-  const bracket = spec.indexOf('[');
-  const types = spec.replace(/[[\]]/g, '').split(',').filter((t) => t !== '') as ArgType[];
-  const min = bracket < 0 ? types.length : spec.slice(0, bracket).split(',').filter((t) => t !== '').length;
-  return { types, min };
 }
 
 const FETCHES = new Map<string, FetchEntry>();

@@ -4,7 +4,7 @@
  * dotted versions, IPv4/IPv6 networks, hex blocks, strings and regexes.
  */
 import type { AclPattern, MatchMethod, PatternParser, SampleType } from './types.ts';
-import { canCast } from './converters.ts';
+import { canCast } from './casts.ts';
 import { parseNetPattern } from './ip.ts';
 import { compilePcre } from './regex.ts';
 import { parseHex } from './validators.ts';
