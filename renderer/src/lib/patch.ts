@@ -1,9 +1,11 @@
 /**
- * Writes a fresh snapshot into the reactive one field by field, so that only
- * what changed reaches the DOM: a 500-server status refresh where ten check
- * latencies moved updates ten text nodes instead of rebuilding 500 rows.
- * Arrays of named objects are patched in place while the names stay in the
- * same order; otherwise (a server added, a reload) the array is replaced.
+ * Writes a fresh snapshot into the reactive one, touching only what changed,
+ * so that a 500-server status refresh where ten check latencies moved
+ * updates ten text nodes instead of rebuilding 500 rows. The comparison runs
+ * between the previous and the new plain snapshots (cheap); the reactive
+ * proxy is read and written only along the paths that differ. Arrays of
+ * named objects are patched in place while the names stay in the same order;
+ * otherwise (a server added, a reload) the array is replaced.
  */
 type Obj = Record<string, unknown>;
 
@@ -22,28 +24,34 @@ function sameShape(a: unknown[], b: unknown[]): boolean {
   return true;
 }
 
-export function patchInto(target: Obj, source: Obj): void {
-  for (const key of Object.keys(source)) {
-    const next = source[key];
-    const current = target[key];
-    if (Array.isArray(next)) {
-      if (Array.isArray(current) && sameShape(current, next)) patchArray(current, next);
-      else target[key] = next;
-    } else if (isObj(next) && isObj(current)) {
-      patchInto(current, next);
-    } else if (current !== next) {
-      target[key] = next;
+/**
+ * `target` is the reactive copy of `previous`; afterwards it equals `next`.
+ * `previous` and `next` are plain data (JSON answers).
+ */
+export function patchChanged(target: Obj, previous: Obj, next: Obj): void {
+  for (const key of Object.keys(next)) {
+    const n = next[key];
+    const p = previous[key];
+    if (n === p) continue;
+    if (Array.isArray(n)) {
+      if (Array.isArray(p) && sameShape(p, n)) patchArray(target[key] as unknown[], p, n);
+      else target[key] = n;
+    } else if (isObj(n) && isObj(p)) {
+      patchChanged(target[key] as Obj, p, n);
+    } else {
+      target[key] = n;
     }
   }
-  for (const key of Object.keys(target)) if (!(key in source)) delete target[key];
+  for (const key of Object.keys(previous)) if (!(key in next)) delete target[key];
 }
 
-function patchArray(current: unknown[], next: unknown[]): void {
+function patchArray(target: unknown[], previous: unknown[], next: unknown[]): void {
   for (let i = 0; i < next.length; i++) {
     const n = next[i];
-    const c = current[i];
-    if (isObj(n) && isObj(c)) patchInto(c, n);
-    else if (Array.isArray(n) && Array.isArray(c) && sameShape(c, n)) patchArray(c, n);
-    else if (c !== n) current[i] = n;
+    const p = previous[i];
+    if (n === p) continue;
+    if (isObj(n) && isObj(p)) patchChanged(target[i] as Obj, p, n);
+    else if (Array.isArray(n) && Array.isArray(p) && sameShape(p, n)) patchArray(target[i] as unknown[], p, n);
+    else target[i] = n;
   }
 }

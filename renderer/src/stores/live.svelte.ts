@@ -13,7 +13,7 @@ import { flushSync } from 'svelte';
 import type { EngineEvent, ObjectTick, StatsTick, StatusSnapshot } from '../../../proxy/control/contract.ts';
 import { control, transport, type UiError } from '../transport/index.ts';
 import { connection } from './connection.svelte.ts';
-import { patchInto } from '../lib/patch.ts';
+import { patchChanged } from '../lib/patch.ts';
 
 /** Seconds over which the error rate is computed (one second is too jumpy to read). */
 const ERROR_WINDOW = 10;
@@ -21,25 +21,27 @@ const ERROR_WINDOW = 10;
 const STATUS_REFRESH_MS = 5000;
 
 export class LiveCell {
+  // Reactive: what the screens show. The rest are plain fields (a write to
+  // reactive state costs even when nothing shows it, and a tick writes ~500).
   rps = $state(0);
-  bytesInPerS = $state(0);
-  bytesOutPerS = $state(0);
   current = $state(0);
-  queue = $state(0);
   /** 5xx responses / responses over the last ERROR_WINDOW seconds, 0..1. */
   errorRate = $state(0);
-  p95 = $state(0);
+  bytesInPerS = 0;
+  bytesOutPerS = 0;
+  queue = 0;
+  p95 = 0;
   private readonly responses = new Float64Array(ERROR_WINDOW);
   private readonly errors = new Float64Array(ERROR_WINDOW);
   private slot = 0;
 
   apply(tick: ObjectTick): void {
     if (this.rps !== tick.requests) this.rps = tick.requests;
-    if (this.bytesInPerS !== tick.bytesIn) this.bytesInPerS = tick.bytesIn;
-    if (this.bytesOutPerS !== tick.bytesOut) this.bytesOutPerS = tick.bytesOut;
+    this.bytesInPerS = tick.bytesIn;
+    this.bytesOutPerS = tick.bytesOut;
     if (this.current !== tick.current) this.current = tick.current;
-    if (this.queue !== tick.queue) this.queue = tick.queue;
-    if (this.p95 !== tick.p95) this.p95 = tick.p95;
+    this.queue = tick.queue;
+    this.p95 = tick.p95;
     const h = tick.hrsp;
     this.responses[this.slot] = h[0] + h[1] + h[2] + h[3] + h[4];
     this.errors[this.slot] = h[4];
@@ -56,7 +58,7 @@ export class LiveCell {
 
   /** A second without a tick for this object: nothing moved. */
   idle(): void {
-    if (this.rps !== 0 || this.bytesInPerS !== 0 || this.bytesOutPerS !== 0) {
+    if (this.rps !== 0 || this.errorRate !== 0 || this.bytesInPerS !== 0 || this.bytesOutPerS !== 0) {
       this.apply({ id: '', requests: 0, bytesIn: 0, bytesOut: 0, hrsp: [0, 0, 0, 0, 0], current: this.current, queue: this.queue, p50: 0, p95: 0, p99: 0 });
     }
   }
@@ -91,6 +93,8 @@ class Live {
   error = $state.raw<UiError | null>(null);
   /** Start of the last applied second (epoch ms). */
   lastTick = $state(0);
+  /** The last snapshot as plain data, to find what the next one changes. */
+  private plainStatus: Record<string, unknown> | undefined;
   private readonly cells = new Map<string, LiveCell>();
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private refreshing = false;
@@ -162,8 +166,10 @@ class Live {
       const answer = await control().status();
       if (answer.ok) {
         const started = performance.now();
-        if (this.status) patchInto(this.status as unknown as Record<string, unknown>, answer.value as unknown as Record<string, unknown>);
-        else this.status = answer.value;
+        const next = answer.value as unknown as Record<string, unknown>;
+        if (this.status && this.plainStatus) patchChanged(this.status as unknown as Record<string, unknown>, this.plainStatus, next);
+        else this.status = structuredClone(answer.value);
+        this.plainStatus = next;
         this.error = null;
         connection.lifecycle = answer.value.lifecycle;
         flushSync();
