@@ -15,7 +15,7 @@ import { freePort, waitFor, request } from '../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../helpers/haproxy.ts';
 import { certPath, tlsRequest } from '../helpers/tls.ts';
 import { startLoadstar, openDescriptors } from './lib/loadstar-process.ts';
-import type { ProcessSample } from './lib/loadstar-process.ts';
+import type { ProcessSample, LoadstarProcess } from './lib/loadstar-process.ts';
 import { prng } from './lib/mutate.ts';
 import { writeReport } from './lib/report.ts';
 
@@ -58,9 +58,11 @@ test('slowloris: a head dribbled line by line gets 408 at timeout http-request, 
   const originPort = (origin.address() as net.AddressInfo).port;
   const hp = await freePort();
   const lp = await freePort();
-  const haproxy = await startHaproxy(slowlorisConfig(hp, originPort), hp);
-  const loadstar = await startLoadstar(slowlorisConfig(lp, originPort), lp);
+  let haproxy: Awaited<ReturnType<typeof startHaproxy>> | undefined;
+  let loadstar: LoadstarProcess | undefined;
   try {
+    haproxy = await startHaproxy(slowlorisConfig(hp, originPort), hp);
+    loadstar = await startLoadstar(slowlorisConfig(lp, originPort), lp);
     const [h, l] = await Promise.all([slowloris(hp), slowloris(lp)]);
     report.push(`- slowloris (timeout http-request 1s, a header line every 150 ms): HAProxy ${h.answer.split('\r\n')[0] || 'nothing'} after ${h.linesSent} lines, closed ${h.closed}; Loadstar ${l.answer.split('\r\n')[0] || 'nothing'} after ${l.linesSent} lines, closed ${l.closed}`);
     assert.match(h.answer, /^HTTP\/1\.[01] 408/);
@@ -69,8 +71,8 @@ test('slowloris: a head dribbled line by line gets 408 at timeout http-request, 
     assert.ok(l.linesSent < 40, 'the connection was closed before the client gave up');
     assert.equal((await request(lp, '/')).status, 200);
   } finally {
-    await haproxy.stop();
-    await loadstar.stop();
+    await haproxy?.stop();
+    await loadstar?.stop();
     origin.closeAllConnections();
     origin.close();
   }
@@ -93,13 +95,15 @@ test('a client that stops reading a 256 MB response costs bounded memory: backpr
   });
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
   const port = await freePort();
-  const loadstar = await startLoadstar(slowlorisConfig(port, (origin.address() as net.AddressInfo).port).replace('timeout client 10s', 'timeout client 30s').replace('timeout server 5s', 'timeout server 30s'), port);
-  const socket = net.connect(port, '127.0.0.1');
+  let loadstar: LoadstarProcess | undefined;
+  let socket: net.Socket | undefined;
   try {
+    loadstar = await startLoadstar(slowlorisConfig(port, (origin.address() as net.AddressInfo).port).replace('timeout client 10s', 'timeout client 30s').replace('timeout server 5s', 'timeout server 30s'), port);
+    const client = (socket = net.connect(port, '127.0.0.1'));
     const before = await loadstar.sample();
-    socket.write('GET /big HTTP/1.1\r\nHost: t.example\r\n\r\n');
+    client.write('GET /big HTTP/1.1\r\nHost: t.example\r\n\r\n');
     // Read the first bytes only, then stop reading.
-    await new Promise<void>((r) => socket.once('data', () => { socket.pause(); r(); }));
+    await new Promise<void>((r) => client.once('data', () => { client.pause(); r(); }));
     let last = -1;
     // The server stops being able to write once every buffer on the way is full.
     for (let i = 0; i < 100 && written !== last; i++) {
@@ -112,8 +116,8 @@ test('a client that stops reading a 256 MB response costs bounded memory: backpr
     assert.ok(written < 64 * MB, `the server wrote ${written} bytes: backpressure did not reach it`);
     assert.ok(growth < 64 * MB, `RSS grew by ${growth} bytes`);
   } finally {
-    socket.destroy();
-    await loadstar.stop();
+    socket?.destroy();
+    await loadstar?.stop();
     origin.closeAllConnections();
     origin.close();
   }
@@ -121,7 +125,7 @@ test('a client that stops reading a 256 MB response costs bounded memory: backpr
 
 test(`${IDLE} idle connections are closed at timeout client, and memory and descriptors come back`, { timeout: 120_000 }, async () => {
   const port = await freePort();
-  const loadstar = await startLoadstar(`defaults\n    mode http\n    timeout connect 1s\n    timeout client 6s\n    timeout server 5s\nfrontend web\n    bind 127.0.0.1:${port}\n    default_backend app\nbackend app\n    server s 127.0.0.1:9\n`, port);
+  const loadstar: LoadstarProcess = await startLoadstar(`defaults\n    mode http\n    timeout connect 1s\n    timeout client 6s\n    timeout server 5s\nfrontend web\n    bind 127.0.0.1:${port}\n    default_backend app\nbackend app\n    server s 127.0.0.1:9\n`, port);
   const sockets: net.Socket[] = [];
   let closedByProxy = 0;
   try {
@@ -162,7 +166,8 @@ test('TLS garbage on an ssl bind and plain HTTP on a TLS port are closed, and th
   const originPort = (origin.address() as net.AddressInfo).port;
   const tlsPort = await freePort();
   const plainPort = await freePort();
-  const loadstar = await startLoadstar(`defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend tls\n    bind 127.0.0.1:${tlsPort} ssl crt ${certPath('site.pem')}\n    bind 127.0.0.1:${plainPort}\n    default_backend app\nbackend app\n    server s 127.0.0.1:${originPort}\n`, plainPort);
+  const tlsConfig = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend tls\n    bind 127.0.0.1:${tlsPort} ssl crt ${certPath('site.pem')}\n    bind 127.0.0.1:${plainPort}\n    default_backend app\nbackend app\n    server s 127.0.0.1:${originPort}\n`;
+  let loadstar: LoadstarProcess | undefined;
   const rnd = prng(7);
   const sendRaw = (data: Buffer) => new Promise<{ closed: boolean; bytes: number }>((resolve) => {
     const s = net.connect(tlsPort, '127.0.0.1', () => s.write(data));
@@ -173,6 +178,7 @@ test('TLS garbage on an ssl bind and plain HTTP on a TLS port are closed, and th
     s.on('close', () => { clearTimeout(timer); resolve({ closed: true, bytes }); });
   });
   try {
+    loadstar = await startLoadstar(tlsConfig, plainPort);
     const garbage = Buffer.from(Array.from({ length: 4096 }, () => Math.floor(rnd() * 256)));
     // A TLS record header that announces a handshake, then nonsense.
     const fakeHello = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc]), garbage.subarray(0, 512)]);
@@ -188,7 +194,7 @@ test('TLS garbage on an ssl bind and plain HTTP on a TLS port are closed, and th
     assert.match(answer.response, /^HTTP\/1\.1 200/);
     assert.equal((await request(plainPort, '/')).status, 200);
   } finally {
-    await loadstar.stop();
+    await loadstar?.stop();
     origin.closeAllConnections();
     origin.close();
   }

@@ -14,7 +14,9 @@ import { startNamedServer, startEngine, freePort, request } from '../helpers/net
 import type { TestServer } from '../helpers/net.ts';
 import { parseConfig } from '../../proxy/config/index.ts';
 import { startLoadstar } from './lib/loadstar-process.ts';
+import type { LoadstarProcess } from './lib/loadstar-process.ts';
 import { startLoad, failures, summary } from './lib/load.ts';
+import type { LoadResult } from './lib/load.ts';
 import { writeReport } from './lib/report.ts';
 import { certPath } from '../helpers/tls.ts';
 
@@ -66,7 +68,10 @@ test('20 reloads with real changes under keep-alive and Connection: close load: 
   const servers = await Promise.all(['s1', 's2', 's3', 's4'].map((n) => startNamedServer(n)));
   const port = await freePort();
   const extraPort = await freePort();
-  const e = await startEngine(configAt(0, port, extraPort, servers));
+  const e = await startEngine(configAt(0, port, extraPort, servers)).catch(async (err) => {
+    await Promise.all(servers.map((s) => s.close()));
+    throw err;
+  });
   const idle = await idleConnection(port);
   const load = startLoad({ port: () => port, keepAlive: 4, close: 4 });
   const log: string[] = [];
@@ -107,19 +112,22 @@ test('a loadstar run child reloaded by SIGHUP five times under load loses no req
   const servers = await Promise.all(['s1', 's2', 's3', 's4'].map((n) => startNamedServer(n)));
   const port = await freePort();
   const extraPort = await freePort();
-  const child = await startLoadstar(configAt(0, port, extraPort, servers), port);
-  const load = startLoad({ port: () => port, keepAlive: 3, close: 3 });
+  let child: LoadstarProcess | undefined;
+  let load: ReturnType<typeof startLoad> | undefined;
   const notices: string[] = [];
   try {
+    child = await startLoadstar(configAt(0, port, extraPort, servers), port);
+    load = startLoad({ port: () => port, keepAlive: 3, close: 3 });
     for (let i = 1; i <= 5; i++) {
       await sleep(150);
       notices.push(await child.reload(configAt(i, port, extraPort, servers)));
     }
     await sleep(200);
   } finally {
-    const r = await load.stop();
-    await child.stop();
+    const r: LoadResult | undefined = load ? await load.stop() : undefined;
+    await child?.stop();
     await Promise.all(servers.map((s) => s.close()));
+    if (!r) throw new Error('the load never started');
     assert.deepEqual(notices, Array(5).fill('[NOTICE] configuration reloaded'));
     assert.equal(failures(r), 0, summary(r));
     assert.ok(r.ok > 5, summary(r));
@@ -131,9 +139,11 @@ test('a reload with a bad configuration or a missing certificate is refused and 
   const port = await freePort();
   const extraPort = await freePort();
   const good = configAt(0, port, extraPort, servers);
-  const child = await startLoadstar(good, port);
-  const e = await startEngine(good.replace(String(port), String(await freePort())));
+  let child: LoadstarProcess | undefined;
+  let e: Awaited<ReturnType<typeof startEngine>> | undefined;
   try {
+    child = await startLoadstar(good, port);
+    e = await startEngine(good.replace(String(port), String(await freePort())));
     // SIGHUP with a file that does not parse.
     assert.match(await child.reload(good + 'backend broken\n    balanse roundrobin\n'), /reload refused/);
     assert.equal((await request(port, '/')).status, 200);
@@ -147,8 +157,8 @@ test('a reload with a bad configuration or a missing certificate is refused and 
     assert.equal(await applyThroughContract(e.engine, e.engine.currentConfig(), 'frontend x\n    bind 127.0.0.1:1 ssl\n    bogus_keyword\n'), false);
     assert.equal((await request(e.port, '/')).status, 200);
   } finally {
-    await child.stop();
-    await e.stop();
+    await child?.stop();
+    await e?.stop();
     await Promise.all(servers.map((s) => s.close()));
   }
 });

@@ -80,11 +80,12 @@ export async function startProxies(lanes: number): Promise<{ haproxy: ProxyUnder
       restart: async () => {},
       stop: async () => {},
     };
+    const closeOrigins = () => Promise.all(origins.map((o) => o.close()));
     if (name === 'haproxy') {
-      const h = await startHaproxy(config, ports[ports.length - 1]!);
+      const h = await startHaproxy(config, ports[ports.length - 1]!).catch(async (e) => { await closeOrigins(); throw e; });
       p.stop = async () => { await h.stop(); await Promise.all(origins.map((o) => o.close())); };
     } else {
-      p.loadstar = await startLoadstar(config, ports[ports.length - 1]!);
+      p.loadstar = await startLoadstar(config, ports[ports.length - 1]!).catch(async (e) => { await closeOrigins(); throw e; });
       let restarting: Promise<void> | undefined;
       // Several lanes notice the same crash: one restart serves them all.
       p.restart = () => (restarting ??= (async () => {
@@ -97,7 +98,13 @@ export async function startProxies(lanes: number): Promise<{ haproxy: ProxyUnder
     }
     return p;
   };
-  const [haproxy, loadstar] = await Promise.all([make('haproxy'), make('loadstar')]);
+  const started = await Promise.allSettled([make('haproxy'), make('loadstar')]);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [haproxy, loadstar] = started.map((r) => (r as PromiseFulfilledResult<ProxyUnderTest>).value) as [ProxyUnderTest, ProxyUnderTest];
   return { haproxy, loadstar, stop: async () => { await Promise.all([haproxy.stop(), loadstar.stop()]); } };
 }
 
@@ -132,7 +139,8 @@ export async function runCase(proxy: ProxyUnderTest, lane: number, c: RawCase, m
       // After a refusal the proxy is expected to close: give the FIN a moment to arrive.
       const refusal = r.statuses.some((x) => x >= 400);
       if (finals >= c.responses && r.complete && now - lastByte > (refusal ? 400 : 80)) break;
-      if (now - lastByte > 600) break;
+      // Fewer answers than asked for: the proxy may have stopped reading; a quiet second ends the wait.
+      if (finals >= 1 && now - lastByte > 1000) break;
     }
   }
   const closedByProxy = closed;

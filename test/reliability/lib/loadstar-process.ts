@@ -79,7 +79,14 @@ export async function startLoadstar(configText: string, waitPort: number): Promi
   let code: number | null = null;
   let exited = false;
   const exit = new Promise<void>((resolve) => child.on('exit', (c, signal) => { exited = true; code = c ?? (signal ? 128 : null); resolve(); }));
-  await waitForPort(waitPort, 30_000, () => (exited ? `loadstar exited (${code}) before listening:\n${output}` : undefined));
+  try {
+    await waitForPort(waitPort, 30_000, () => (exited ? `loadstar exited (${code}) before listening:\n${output}` : undefined));
+  } catch (e) {
+    // Never leave a child behind: a test process with one would not exit.
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const pending: Array<(s: Omit<ProcessSample, 'fds'>) => void> = [];
   child.on('message', (m) => pending.shift()?.(m as Omit<ProcessSample, 'fds'>));
   return {
