@@ -596,8 +596,18 @@ export interface EditProblem {
 export interface ConfigState {
   /** The text that runs (what Loadstar last applied or loaded). */
   text: string;
-  /** sha256 of the file on disk now: the `baseHash` of a change based on it. */
+  /**
+   * sha256 of `text`: the `baseHash` of a change based on it. When the file was
+   * edited by hand, such a change is refused with LS_ERR_CTL_CONFLICT rather than
+   * overwriting the edit.
+   */
   hash: string;
+  /**
+   * sha256 of the file on disk (equals `hash` unless edited by hand). Passing it as
+   * `baseHash` is the explicit choice, after showing `diskText`, to replace the hand
+   * edit — or to adopt it by applying `diskText` itself (source `external`).
+   */
+  diskHash: string;
   path: string;
   /** The file was edited by hand since Loadstar wrote or loaded it: offer reload/compare, never overwrite silently. */
   modifiedOnDisk: boolean;
@@ -635,7 +645,7 @@ export interface BuildResult {
 
 export interface ConfigChange {
   text: string;
-  /** `ConfigState.hash` of the text the change started from; a different file now → LS_ERR_CTL_CONFLICT. */
+  /** `ConfigState.hash` of the text the change started from (or `diskHash`, see there); a file that changed since → LS_ERR_CTL_CONFLICT. */
   baseHash: string;
   source: VersionSource;
   /** Default: computed from the change. */

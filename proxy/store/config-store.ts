@@ -97,8 +97,18 @@ export function toStoreDiagnostic(d: Diagnostic): StoreDiagnostic {
 export interface CurrentConfig {
   /** The text Loadstar last applied or loaded (what runs). */
   text: string;
-  /** sha256 of the file on disk now: pass it back as `baseHash` to apply a change based on it. */
+  /**
+   * sha256 of `text`: the `baseHash` of a change based on it. When the file was
+   * edited by hand, such a change is refused (LS_ERR_CTL_CONFLICT) instead of
+   * overwriting the edit.
+   */
   hash: string;
+  /**
+   * sha256 of the file on disk now (equal to `hash` unless it was edited by hand).
+   * Passing it as `baseHash` is the explicit choice to replace the hand edit (after
+   * showing `diskText`), or to adopt it (apply `diskText` itself).
+   */
+  diskHash: string;
   path: string;
   /** The file differs from what Loadstar last wrote or loaded: someone edited it by hand. */
   modifiedOnDisk: boolean;
@@ -110,7 +120,7 @@ export interface CurrentConfig {
 
 export interface ApplyRequest {
   text: string;
-  /** Hash of the file text the change was based on (`current().hash`). */
+  /** Hash of the text the change was based on (`current().hash`, or `current().diskHash` to replace a hand edit). */
   baseHash: string;
   source: VersionSource;
   /** Default: computed from the model diff. */
@@ -203,11 +213,12 @@ export class ConfigStore {
   /** What runs, the file's hash, and whether the file was edited by hand. */
   current(): CurrentConfig {
     const disk = readText(this.path);
-    const hash = textHash(disk ?? '');
-    const modifiedOnDisk = hash !== this.knownHash;
+    const diskHash = textHash(disk ?? '');
+    const modifiedOnDisk = diskHash !== this.knownHash;
     return {
       text: this.runningText,
-      hash,
+      hash: textHash(this.runningText),
+      diskHash,
       path: this.path,
       modifiedOnDisk,
       ...(disk !== this.runningText && disk !== undefined ? { diskText: disk } : {}),

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
-import type { BackendSpec, FrontendSpec, RoutingRule } from '../../../proxy/config/edit.ts';
+import type { BackendSpec, BalanceSpec, FrontendSpec, HealthCheckSpec, RoutingRule } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
 import { certPath } from '../../helpers/tls.ts';
@@ -26,11 +26,11 @@ function randomSite(seed: number): { frontend: FrontendSpec; backends: BackendSp
   const backends: BackendSpec[] = names.map((name, b) => ({
     name,
     mode: http ? 'http' : 'tcp',
-    balance: r.pick([{ algorithm: 'roundrobin' }, { algorithm: 'leastconn' }, { algorithm: 'source' }, { algorithm: 'first' }, ...(http ? [{ algorithm: 'uri' }, { algorithm: 'hdr', argument: 'Host' }, { algorithm: 'url_param', argument: 'user' }] : [])] as const),
-    healthCheck: r.pick([
+    balance: r.pick<BalanceSpec>([{ algorithm: 'roundrobin' }, { algorithm: 'leastconn' }, { algorithm: 'source' }, { algorithm: 'first' }, ...(http ? [{ algorithm: 'uri' }, { algorithm: 'hdr', argument: 'Host' }, { algorithm: 'url_param', argument: 'user' }] as BalanceSpec[] : [])]),
+    healthCheck: r.pick<HealthCheckSpec>([
       { type: 'none' }, { type: 'tcp' }, { type: 'tcp', interMs: 5000, fall: 2, rise: 3 },
-      ...(http ? [{ type: 'http', method: 'GET', path: '/health', expectStatus: 200 }, { type: 'http', method: 'HEAD', path: '/', interMs: 500 }] : []),
-    ] as const),
+      ...(http ? [{ type: 'http', method: 'GET', path: '/health', expectStatus: 200 }, { type: 'http', method: 'HEAD', path: '/', interMs: 500 }] as HealthCheckSpec[] : []),
+    ]),
     servers: Array.from({ length: 1 + r.int(3) }, (_, i) => ({
       name: `s${i + 1}`,
       address: r.pick(['127.0.0.1', '192.168.1.20', '10.0.0.7', '::1']),
