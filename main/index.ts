@@ -14,12 +14,9 @@ import { desktopControl } from './desktop-control.ts';
 import { registerControlIpc } from './ipc.ts';
 import { createDashboardWindow, hardenSession, lockDownWebContents, registerAppScheme, serveRenderer } from './window.ts';
 import { TrayIcon } from './tray.ts';
-import { trayView } from './tray-state.ts';
-import type { TrayAction } from './tray-state.ts';
-import { Notifier } from './notifications.ts';
+import { DesktopShell } from './shell.ts';
 import { readPreferences, writePreferences } from './preferences.ts';
 import { isAutostartEnabled, setAutostart } from './autostart.ts';
-import type { StatusSnapshot } from '../proxy/control/contract.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/main
 const appRoot = path.resolve(here, '..', '..');
@@ -30,9 +27,6 @@ const PATHS = {
   trayIcons: path.join(appRoot, 'build', 'tray'),
   windowIcon: path.join(appRoot, 'build', 'icons', '512x512.png'),
 };
-const QUIT_GRACE_MS = 10_000;
-const TRAY_REFRESH_MS = 5000;
-const CERT_CHECK_MS = 6 * 3600_000;
 
 // One data folder name on every OS and build (Electron would otherwise use package.json's lowercase name):
 // ~/.config/Loadstar, %APPDATA%\Loadstar, ~/Library/Application Support/Loadstar. Set before the
@@ -80,63 +74,15 @@ async function start(): Promise<void> {
   const control = desktopControl(supervisor);
   registerControlIpc(control);
 
-  let preferences = readPreferences(dataDir);
-  const notifier = new Notifier({
-    send: (n) => { if (Notification.isSupported()) new Notification({ title: n.title, body: n.body }).show(); },
-    enabled: () => preferences.notifications,
+  const tray = new TrayIcon(PATHS.trayIcons, (action) => void shell.act(action));
+  const shell: DesktopShell = new DesktopShell(supervisor, control, {
+    showTray: (view) => tray.show(view),
+    showWindow,
+    quit: () => app.quit(),
+    notify: (n) => { if (Notification.isSupported()) new Notification({ title: n.title, body: n.body }).show(); },
+    openAtLogin: { get: openAtLogin, set: setOpenAtLogin },
+    preferences: { read: () => readPreferences(dataDir), write: (p) => writePreferences(dataDir, p) },
   });
-
-  let status: StatusSnapshot | undefined;
-  let problem: string | undefined;
-  const tray = new TrayIcon(PATHS.trayIcons, (action) => void act(action));
-  const refreshTray = async (): Promise<void> => {
-    const answer = supervisor.state === 'running' ? await control.status() : undefined;
-    status = answer?.ok ? answer.value : undefined;
-    tray.show(trayView({ supervisor: supervisor.state, status, openAtLogin: openAtLogin(), notifications: preferences.notifications, problem }));
-  };
-  const checkCertificates = async (): Promise<void> => {
-    const listing = await control.certList();
-    if (listing.ok) notifier.certificates(listing.value);
-  };
-
-  supervisor.onReport((report) => {
-    notifier.supervisorReport(report);
-    problem = report.type === 'gave-up' || report.type === 'config-failed' ? report.message : undefined;
-    if (report.type === 'started') void checkCertificates();
-    void refreshTray();
-  });
-  control.subscribe(['events'], (event) => {
-    notifier.engineEvent(event.payload);
-    void refreshTray();
-  });
-
-  async function act(action: TrayAction): Promise<void> {
-    switch (action.type) {
-      case 'start':
-        if (supervisor.state === 'running') await control.start();
-        else supervisor.start();
-        break;
-      case 'stop':
-        // Stops the engine, keeps its host: the dashboard still answers and Start proxy is one click.
-        if (supervisor.state === 'running') await control.stop();
-        else await supervisor.stop(0);
-        break;
-      case 'open-dashboard':
-        showWindow();
-        break;
-      case 'toggle-open-at-login':
-        setOpenAtLogin(!openAtLogin());
-        break;
-      case 'toggle-notifications':
-        preferences = { ...preferences, notifications: !preferences.notifications };
-        writePreferences(dataDir, preferences);
-        break;
-      case 'quit':
-        app.quit();
-        return;
-    }
-    await refreshTray();
-  }
 
   // The window is a view of the proxy: closing it keeps the proxy running in the tray.
   app.on('window-all-closed', () => {});
@@ -147,17 +93,11 @@ async function start(): Promise<void> {
     if (quitting) return;
     quitting = true;
     event.preventDefault();
-    notifier.dispose();
-    // In-flight requests get QUIT_GRACE_MS; the supervisor kills the engine after that plus a margin.
-    void supervisor.stop(QUIT_GRACE_MS).finally(() => {
+    void shell.stop().finally(() => {
       tray.destroy();
       app.quit();
     });
   });
 
-  supervisor.start();
-  setInterval(() => void refreshTray(), TRAY_REFRESH_MS).unref();
-  setInterval(() => void checkCertificates(), CERT_CHECK_MS).unref();
-  await refreshTray();
-  if (!process.argv.includes('--hidden')) showWindow();
+  await shell.start(process.argv.includes('--hidden'));
 }
