@@ -40,8 +40,11 @@ function expectationMisses(c: CorpusCase, l: Observation): string[] {
 
 function verdict(c: CorpusCase, h: Observation, l: Observation): { fail: string[]; label: string } {
   const fail = [...unsafeReasons(h, l), ...expectationMisses(c, l)];
-  if (fail.length > 0) return { fail, label: `**FAIL**: ${fail.join('; ')}` };
-  if (h.server.forwarded > 0 && l.server.forwarded < h.server.forwarded && (rejected(l) || l.closed)) return { fail, label: 'safe, stricter than HAProxy' };
+  if (fail.length > 0) return { fail, label: `**FAIL**${c.todo ? ` (known gap: ${c.todo})` : ''}: ${fail.join('; ')}` };
+  // HAProxy passed bytes on (even ones the strict reader cannot frame) where Loadstar passed fewer requests or none.
+  const reached = (o: Observation) => o.server.analyses.some((a) => a.bytes.length > 0);
+  const lessThroughLoadstar = l.server.forwarded < h.server.forwarded || (reached(h) && !reached(l));
+  if (lessThroughLoadstar && (rejected(l) || l.closed)) return { fail, label: 'safe, stricter than HAProxy' };
   const same = h.statuses.join('+') === l.statuses.join('+') && h.server.forwarded === l.server.forwarded;
   return { fail, label: same ? 'same' : 'safe, differs' };
 }
@@ -101,7 +104,7 @@ ${rows.join('\n')}
 
 ${details.join('\n')}`);
   for (const { c, haproxy: h, loadstar: l } of results) {
-    await t.test(c.name, () => {
+    await t.test(c.name, { todo: c.todo ? `known gap: ${c.todo}` : undefined }, () => {
       const v = verdict(c, h, l);
       assert.deepEqual(v.fail, [], `${c.name}: HAProxy ${describe(h)} / Loadstar ${describe(l)}`);
     });

@@ -8,7 +8,8 @@
  * `{{repeat N TEXT}}` expands to TEXT N times (TEXT may hold escapes and `#`, the index).
  * Keys: expect=reject|forward (Loadstar must refuse it / must forward it),
  * status=400,422 (Loadstar's final status must be one of these),
- * forwarded=N (the origin must read exactly N requests), responses=N (final answers awaited), head.
+ * forwarded=N (the origin must read exactly N requests), responses=N (final answers awaited), head,
+ * todo=WORD (a known gap, reported to the lead: the case runs and shows in the report, as a todo test).
  */
 import fs from 'node:fs';
 import type { RawCase } from './differential.ts';
@@ -18,6 +19,8 @@ export interface CorpusCase extends RawCase {
   expect?: 'reject' | 'forward';
   status?: number[];
   forwarded?: number;
+  /** A known, reported gap (an issue or a word): the case runs and is reported, but as a todo. */
+  todo?: string;
 }
 
 function unescape(text: string): string {
@@ -55,6 +58,7 @@ export function readCorpus(file: string): CorpusCase[] {
         else if (k === 'forwarded') c.forwarded = Number(v);
         else if (k === 'responses') c.responses = Number(v);
         else if (k === 'head') c.head = true;
+        else if (k === 'todo' && v !== '') c.todo = v;
         else throw new Error(`${file}:${i + 1}: unknown key '${kv}'`);
       }
       if (cases.some((x) => x.name === name)) throw new Error(`${file}:${i + 1}: case '${name}' appears twice`);

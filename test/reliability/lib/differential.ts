@@ -218,7 +218,7 @@ export function unsafeReasons(h: Observation, l: Observation): string[] {
 export function describe(o: Observation): string {
   const status = o.statuses.length > 0 ? o.statuses.join('+') : 'no answer';
   const fwd = o.server.analyses.map(({ analysis: a }) => {
-    const parts = a.messages.map((m) => `${m.method} ${m.framing === 'none' ? '' : m.framing === 'chunked' ? `chunked ${m.bodyLength}B` : `CL ${m.bodyLength}B`}`.trim());
+    const parts = a.messages.map((m) => `${m.method.length > 20 ? `${m.method.slice(0, 20)}…` : m.method} ${m.framing === 'none' ? '' : m.framing === 'chunked' ? `chunked ${m.bodyLength}B` : `CL ${m.bodyLength}B`}`.trim());
     if (a.incomplete) parts.push('incomplete');
     if (a.error) parts.push(`UNFRAMED (${a.error})`);
     return parts.join(' + ');
