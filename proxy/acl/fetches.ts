@@ -14,19 +14,19 @@ import { layerOf, validityOf } from './checkpoints.ts';
 import { parseArgSpec } from './arg-spec.ts';
 import { FETCH_DEFINITIONS } from './fetch/index.ts';
 import type { FetchCompiler } from './fetch/define.ts';
+import type { ArgValidator } from './validators.ts';
 import { suggest } from '../config/suggest.ts';
 
 export type { FetchRow } from './fetch/define.ts';
 export { parseArgSpec } from './arg-spec.ts';
 
-/** Registered fetch with the name of its argument validator (see validators.ts). */
-export interface FetchEntry extends FetchDef {
-  readonly validator?: string;
-}
+/** A registered fetch. */
+export type FetchEntry = FetchDef;
 
 const FETCHES = new Map<string, FetchEntry>();
 const COMPILERS = new Map<string, FetchCompiler>();
-for (const { row: [name, args, output, sources, validator], compile } of FETCH_DEFINITIONS) {
+const VALIDATORS = new Map<string, ArgValidator>();
+for (const { row: [name, args, output, sources], compile, validate } of FETCH_DEFINITIONS) {
   const src = sources.split('|') as SampleSource[];
   FETCHES.set(name, {
     name,
@@ -35,10 +35,14 @@ for (const { row: [name, args, output, sources, validator], compile } of FETCH_D
     sources: src,
     layer: layerOf(src),
     validAt: validityOf(src),
-    ...(validator ? { validator } : {}),
   });
   if (compile) COMPILERS.set(name, compile);
-  else COMPILERS.delete(name);
+  if (validate) VALIDATORS.set(name, validate);
+}
+
+/** HAProxy's check of a fetch's parsed arguments, if it has one. */
+export function fetchValidator(name: string): ArgValidator | undefined {
+  return VALIDATORS.get(name);
 }
 
 /** The compiler of a fetch Loadstar evaluates; undefined: not supported yet. */

@@ -7,10 +7,9 @@
  * as further words. Log-format strings are in logformat.ts.
  */
 import type { AclParseError, ConverterCall, SampleArg, SampleExpr, SampleType } from './types.ts';
-import { findFetch, idLength, suggestFetch } from './fetches.ts';
+import { fetchValidator, findFetch, idLength, suggestFetch } from './fetches.ts';
 import { canCast, converterValidator, findConverter, suggestConverter } from './converters.ts';
 import { compileRegexArgs, parseArgList } from './args.ts';
-import { FETCH_VALIDATORS } from './validators.ts';
 import type { FetchEntry } from './fetches.ts';
 
 /** Result of parseSampleExpression(). */
@@ -82,7 +81,7 @@ export function parseFetchArgs(fetch: FetchEntry, text: string, pos: number, war
   { args: SampleArg[]; end: number } | { error: string; kind: 'args' | 'val' } {
   const r = parseArgList(text, pos, fetch.args);
   if ('error' in r) return { error: r.error, kind: 'args' };
-  const validator = fetch.validator ? FETCH_VALIDATORS[fetch.validator] : undefined;
+  const validator = fetchValidator(fetch.name);
   if (validator && r.args.length > 0) {
     const err = validator(r.args, warnings);
     if (err) return { error: err, kind: 'val' };

@@ -1,14 +1,13 @@
 /**
- * Argument checks HAProxy runs right after parsing a fetch's arguments (the
- * `val_args` callbacks), with the same messages, and the helpers the
- * converter families' checks share (converter/*.ts). They may
- * normalise arguments in place (e.g. `add(txn.x)` becomes a variable
+ * What the argument checks of fetches and converters share — HAProxy runs
+ * them right after parsing a call's arguments (the `val_args` callbacks);
+ * each check lives with its fetch or converter (fetch/*.ts, converter/*.ts)
+ * and may normalise arguments in place (e.g. `add(txn.x)` becomes a variable
  * reference, `add(3)` an integer). Checks needing other objects (backends,
  * tables, sinks, certificates) are left to the caller.
  */
 import { getHashes } from 'node:crypto';
 import type { SampleArg, VarScope } from './types.ts';
-import { readInt64 } from './args.ts';
 
 /** Returns an error message, or undefined when the arguments are fine. Warnings go to `warnings`. */
 export type ArgValidator = (args: SampleArg[], warnings: string[]) => string | undefined;
@@ -83,56 +82,3 @@ export function isDigest(name: string): boolean {
   digestNames ??= new Set(getHashes().map((h) => h.toLowerCase()));
   return digestNames.has(name.toLowerCase());
 }
-
-
-/** Fetch validators, by the name used in the fetch tables. */
-export const FETCH_VALIDATORS: Readonly<Record<string, ArgValidator>> = {
-  hdr: (a) => (a[1]?.type === 'int' && a[1].value < -10 ? 'header occurrence must be >= -10' : undefined),
-  htx_blk: (a) => {
-    const pos = strOf(a[0]);
-    if (!pos) return 'a block position is expected (> 0) or a special block name (head, tail, first)';
-    if (pos !== 'head' && pos !== 'tail' && pos !== 'first' && !/^[0-9]+$/.test(pos)) return 'invalid block position';
-    return undefined;
-  },
-  distcc: (a) => ((strOf(a[0]) ?? '').length !== 4 ? 'token name must be exactly 4 characters' : undefined),
-  payload_lv: (a) => {
-    if (intOf(a[0]) < 0) return 'payload offset1 must be positive';
-    if (!intOf(a[1])) return 'payload length must be > 0';
-    const off2 = strOf(a[2]);
-    if (off2) {
-      const v = readInt64(off2);
-      if (v === undefined) return 'payload offset2 is not a number';
-      if (intOf(a[0]) + intOf(a[1]) + v < 0) return 'payload offset2 too negative';
-    }
-    return undefined;
-  },
-  date_unit: (a) => checkUnit(a, 1),
-  uuid: (a) => (a[0]?.type === 'int' && a[0].value !== 4 ? `Unsupported UUID version: '${a[0].value}'` : undefined),
-  const_bool: (a) => (/^(true|false|0|1)$/i.test(strOf(a[0]) ?? '') ? undefined : "Expects 'true', 'false', '0' or '1'"),
-  const_bin: (a) => {
-    const r = parseHex(strOf(a[0]) ?? '');
-    return typeof r === 'string' ? r : undefined;
-  },
-  const_meth: (a) => (HTTP_TOKEN.test(strOf(a[0]) ?? '') ? undefined : 'expects valid method.'),
-  dnfmt: (a) => {
-    const fmt = strOf(a[2]);
-    return fmt && fmt !== 'rfc2253' ? 'only rfc2253 or a blank value are currently supported as the format argument.' : undefined;
-  },
-  fc_time: (a) => {
-    const unit = strOf(a[0]);
-    return unit === 'us' || unit === 'ms' ? undefined : `expects 'us' or 'ms', got '${unit ?? ''}'`;
-  },
-  fc_counter: (a, warnings) => {
-    if (a.length) {
-      warnings.push("no argument supported for 'fc_*' sample expressions returning counters.");
-      a.length = 0;
-    }
-    return undefined;
-  },
-  var: (a) => {
-    const parsed = parseVarName(strOf(a[0]) ?? '');
-    if ('error' in parsed) return parsed.error;
-    a[0] = { type: 'var', scope: parsed.scope, name: parsed.name };
-    return undefined;
-  },
-};

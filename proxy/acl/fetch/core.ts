@@ -3,8 +3,10 @@
  */
 import os from 'node:os';
 import { randomInt, randomUUID } from 'node:crypto';
+import type { ArgValidator } from '../validators.ts';
 import type { Sample } from '../eval-sample.ts';
 import type { FetchCompiler, FetchDefinition, FetchSite } from './define.ts';
+import { strOf as argStr, checkUnit, parseVarName, HTTP_TOKEN } from '../validators.ts';
 import { fetch, single, str, int } from './define.ts';
 import { TRUE, FALSE, mkStr, mkInt, mkBool, mkBin, mkIPv4, mkIPv6 } from '../eval-sample.ts';
 import { parseHex } from '../validators.ts';
@@ -62,16 +64,39 @@ const variable: FetchCompiler = ({ args }) => {
   return single((ctx) => ctx.vars?.get(v.scope, v.name) ?? defSample);
 };
 
+// ---------------------------------------------------------------- argument checks (HAProxy's val_args)
+
+const dateUnitArgs: ArgValidator = (a) => checkUnit(a, 1);
+
+const uuidArgs: ArgValidator = (a) => (a[0]?.type === 'int' && a[0].value !== 4 ? `Unsupported UUID version: '${a[0].value}'` : undefined);
+
+const constBoolArgs: ArgValidator = (a) => (/^(true|false|0|1)$/i.test(argStr(a[0]) ?? '') ? undefined : "Expects 'true', 'false', '0' or '1'");
+
+const constBinArgs: ArgValidator = (a) => {
+  const r = parseHex(argStr(a[0]) ?? '');
+  return typeof r === 'string' ? r : undefined;
+};
+
+const constMethArgs: ArgValidator = (a) => (HTTP_TOKEN.test(argStr(a[0]) ?? '') ? undefined : 'expects valid method.');
+
+/** The name becomes a variable reference. */
+const variableArgs: ArgValidator = (a) => {
+  const parsed = parseVarName(argStr(a[0]) ?? '');
+  if ('error' in parsed) return parsed.error;
+  a[0] = { type: 'var', scope: parsed.scope, name: parsed.name };
+  return undefined;
+};
+
 export const CORE_FETCHES: readonly FetchDefinition[] = [
   // sample.c
   fetch(['always_false', '', 'bool', 'CONST'], () => single(() => FALSE)),
   fetch(['always_true', '', 'bool', 'CONST'], () => single(() => TRUE)),
-  fetch(['bin', 'str', 'bin', 'CONST', 'const_bin'], constBin),
-  fetch(['bool', 'str', 'bool', 'CONST', 'const_bool'], constBool),
+  fetch(['bin', 'str', 'bin', 'CONST'], constBin, constBinArgs),
+  fetch(['bool', 'str', 'bool', 'CONST'], constBool, constBoolArgs),
   fetch(['cpu_calls', '', 'int', 'INTRN']),
   fetch(['cpu_ns_avg', '', 'int', 'INTRN']),
   fetch(['cpu_ns_tot', '', 'int', 'INTRN']),
-  fetch(['date', '[int,str]', 'int', 'CONST', 'date_unit'], date),
+  fetch(['date', '[int,str]', 'int', 'CONST'], date, dateUnitArgs),
   fetch(['date_us', '', 'int', 'CONST'], () => single(() => mkInt((Date.now() % 1000) * 1000))),
   fetch(['env', 'str', 'str', 'CONST'], env),
   fetch(['hostname', '', 'str', 'CONST'], hostname),
@@ -80,14 +105,14 @@ export const CORE_FETCHES: readonly FetchDefinition[] = [
   fetch(['ipv6', 'ipv6', 'ipv6', 'CONST'], constIPv6),
   fetch(['lat_ns_avg', '', 'int', 'INTRN']),
   fetch(['lat_ns_tot', '', 'int', 'INTRN']),
-  fetch(['meth', 'str', 'meth', 'CONST', 'const_meth'], constMeth),
+  fetch(['meth', 'str', 'meth', 'CONST'], constMeth, constMethArgs),
   fetch(['nbproc', '', 'int', 'CONST'], one),
   fetch(['proc', '', 'int', 'CONST'], one),
   fetch(['rand', '[int]', 'int', 'CONST'], rand),
   fetch(['stopping', '', 'bool', 'INTRN'], () => single((ctx) => mkBool(ctx.hooks?.isStopping?.() ?? false))),
   fetch(['str', 'str', 'str', 'CONST'], constStr),
   fetch(['thread', '', 'int', 'CONST'], zero),
-  fetch(['uuid', '[int]', 'str', 'CONST', 'uuid'], () => single(() => mkStr(randomUUID()))),
+  fetch(['uuid', '[int]', 'str', 'CONST'], () => single(() => mkStr(randomUUID())), uuidArgs),
   // vars.c
-  fetch(['var', 'str[,str]', 'any', 'CONST', 'var'], variable),
+  fetch(['var', 'str[,str]', 'any', 'CONST'], variable, variableArgs),
 ];

@@ -1,7 +1,8 @@
 /**
  * What a fetch family file exports: one FetchDefinition per fetch HAProxy 2.6
- * registers — its signature row (what `haproxy -dKsmp` prints) and, when
- * Loadstar evaluates it, the compiler that turns a parsed call into closures.
+ * registers — its signature row (what `haproxy -dKsmp` prints), the argument
+ * check HAProxy runs after parsing (when it has one) and, when Loadstar
+ * evaluates it, the compiler that turns a parsed call into closures.
  * A row without a compiler is a fetch that is "not supported yet".
  *
  * A compiled fetch has two entry points, as HAProxy's fetch functions do:
@@ -14,12 +15,13 @@ import type { RefKind, SampleArg } from '../types.ts';
 import type { SampleContext } from '../context.ts';
 import type { Sample } from '../eval-sample.ts';
 import type { Visit } from '../eval-http.ts';
+import type { ArgValidator } from '../validators.ts';
 
 /**
- * Signature row: [name, args, output type, sources joined with '|', validator name?].
+ * Signature row: [name, args, output type, sources joined with '|'].
  * Args: comma-separated types, optional ones in brackets ('str[,int]'); see fetches.ts.
  */
-export type FetchRow = readonly [name: string, args: string, output: string, sources: string, validator?: string];
+export type FetchRow = readonly [name: string, args: string, output: string, sources: string];
 
 /**
  * State a compiled fetch reports besides its value, owned by whoever compiled it
@@ -62,11 +64,13 @@ export interface FetchDefinition {
   readonly row: FetchRow;
   /** Absent: HAProxy has the fetch, Loadstar does not evaluate it yet. */
   readonly compile?: FetchCompiler;
+  /** HAProxy's check of the parsed arguments (it may normalise them in place). */
+  readonly validate?: ArgValidator;
 }
 
-/** A fetch's signature row and its compiler (none: not supported yet). */
-export function fetch(row: FetchRow, compile?: FetchCompiler): FetchDefinition {
-  return compile ? { row, compile } : { row };
+/** A fetch's signature row, its compiler (none: not supported yet) and its argument check. */
+export function fetch(row: FetchRow, compile?: FetchCompiler, validate?: ArgValidator): FetchDefinition {
+  return { row, ...(compile ? { compile } : {}), ...(validate ? { validate } : {}) };
 }
 
 /** A fetch with one value at most. */

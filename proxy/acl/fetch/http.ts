@@ -3,10 +3,13 @@
  * URL, headers, cookies, body, authentication, captures. All read Node's
  * rawHeaders and the request target as received (see eval-http.ts).
  */
+import type { SampleArg } from '../types.ts';
+import type { ArgValidator } from '../validators.ts';
 import type { SampleContext } from '../context.ts';
 import type { Sample } from '../eval-sample.ts';
 import type { Visit } from '../eval-http.ts';
 import type { FetchCompiler, FetchDefinition, Span } from './define.ts';
+import { strOf as argStr } from '../validators.ts';
 import { fetch, single, str, int, ref } from './define.ts';
 import {
   TRUE, mkStr, mkInt, mkBool, mkBin, mkIPv4, mkIPv6, buf2ip, parseIPv6Strict, strl2ic, isKnownMethod, bytesToStr, EMPTY_STR,
@@ -370,6 +373,17 @@ const authCheck: FetchCompiler = ({ name, args }) => {
   });
 };
 
+// ---------------------------------------------------------------- argument checks (HAProxy's val_args)
+
+const headerOccurrenceArgs: ArgValidator = (a) => (a[1]?.type === 'int' && a[1].value < -10 ? 'header occurrence must be >= -10' : undefined);
+
+function blockPositionArgs(a: SampleArg[]): string | undefined {
+  const pos = argStr(a[0]);
+  if (!pos) return 'a block position is expected (> 0) or a special block name (head, tail, first)';
+  if (pos !== 'head' && pos !== 'tail' && pos !== 'first' && !/^[0-9]+$/.test(pos)) return 'invalid block position';
+  return undefined;
+}
+
 export const HTTP_FETCHES: readonly FetchDefinition[] = [
   // http_fetch.c
   fetch(['base', '', 'str', 'HRQHV'], base),
@@ -386,10 +400,10 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = [
   fetch(['cook_cnt', '[str]', 'int', 'HRQHV'], cookieCountFetch),
   fetch(['cook_val', '[str]', 'int', 'HRQHV'], cookie),
   fetch(['cookie', '[str]', 'str', 'HRQHV|HRSHV'], cookie),
-  fetch(['hdr', '[str,int]', 'str', 'HRQHV|HRSHV', 'hdr'], header),
+  fetch(['hdr', '[str,int]', 'str', 'HRQHV|HRSHV'], header, headerOccurrenceArgs),
   fetch(['hdr_cnt', '[str]', 'int', 'HRQHV'], headerCountFetch),
-  fetch(['hdr_ip', '[str,int]', 'ipv4', 'HRQHV', 'hdr'], header),
-  fetch(['hdr_val', '[str,int]', 'int', 'HRQHV', 'hdr'], header),
+  fetch(['hdr_ip', '[str,int]', 'ipv4', 'HRQHV'], header, headerOccurrenceArgs),
+  fetch(['hdr_val', '[str,int]', 'int', 'HRQHV'], header, headerOccurrenceArgs),
   fetch(['http_auth', 'usr', 'bool', 'HRQHV'], authCheck),
   fetch(['http_auth_bearer', '[str]', 'str', 'HRQHV'], authBearer),
   fetch(['http_auth_group', 'usr', 'str', 'HRQHV'], authCheck),
@@ -408,13 +422,13 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = [
   fetch(['req.cook', '[str]', 'str', 'HRQHV'], cookie),
   fetch(['req.cook_cnt', '[str]', 'int', 'HRQHV'], cookieCountFetch),
   fetch(['req.cook_val', '[str]', 'int', 'HRQHV'], cookie),
-  fetch(['req.fhdr', '[str,int]', 'str', 'HRQHV', 'hdr'], header),
+  fetch(['req.fhdr', '[str,int]', 'str', 'HRQHV'], header, headerOccurrenceArgs),
   fetch(['req.fhdr_cnt', '[str]', 'int', 'HRQHV'], headerCountFetch),
-  fetch(['req.hdr', '[str,int]', 'str', 'HRQHV', 'hdr'], header),
+  fetch(['req.hdr', '[str,int]', 'str', 'HRQHV'], header, headerOccurrenceArgs),
   fetch(['req.hdr_cnt', '[str]', 'int', 'HRQHV'], headerCountFetch),
-  fetch(['req.hdr_ip', '[str,int]', 'ipv4', 'HRQHV', 'hdr'], header),
+  fetch(['req.hdr_ip', '[str,int]', 'ipv4', 'HRQHV'], header, headerOccurrenceArgs),
   fetch(['req.hdr_names', '[str]', 'str', 'HRQHV'], headerNames),
-  fetch(['req.hdr_val', '[str,int]', 'int', 'HRQHV', 'hdr'], header),
+  fetch(['req.hdr_val', '[str,int]', 'int', 'HRQHV'], header, headerOccurrenceArgs),
   fetch(['req.hdrs', '', 'bin', 'HRQHV'], headerBlock),
   fetch(['req.hdrs_bin', '', 'bin', 'HRQHV'], headerBlockBinary),
   fetch(['req.proto_http', '', 'bool', 'HRQHP'], isHttp),
@@ -427,13 +441,13 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = [
   fetch(['res.cook', '[str]', 'str', 'HRSHV'], cookie),
   fetch(['res.cook_cnt', '[str]', 'int', 'HRSHV'], cookieCountFetch),
   fetch(['res.cook_val', '[str]', 'int', 'HRSHV'], cookie),
-  fetch(['res.fhdr', '[str,int]', 'str', 'HRSHV', 'hdr'], header),
+  fetch(['res.fhdr', '[str,int]', 'str', 'HRSHV'], header, headerOccurrenceArgs),
   fetch(['res.fhdr_cnt', '[str]', 'int', 'HRSHV'], headerCountFetch),
-  fetch(['res.hdr', '[str,int]', 'str', 'HRSHV', 'hdr'], header),
+  fetch(['res.hdr', '[str,int]', 'str', 'HRSHV'], header, headerOccurrenceArgs),
   fetch(['res.hdr_cnt', '[str]', 'int', 'HRSHV'], headerCountFetch),
-  fetch(['res.hdr_ip', '[str,int]', 'ipv4', 'HRSHV', 'hdr'], header),
+  fetch(['res.hdr_ip', '[str,int]', 'ipv4', 'HRSHV'], header, headerOccurrenceArgs),
   fetch(['res.hdr_names', '[str]', 'str', 'HRSHV'], headerNames),
-  fetch(['res.hdr_val', '[str,int]', 'int', 'HRSHV', 'hdr'], header),
+  fetch(['res.hdr_val', '[str,int]', 'int', 'HRSHV'], header, headerOccurrenceArgs),
   fetch(['res.hdrs', '', 'bin', 'HRSHV'], headerBlock),
   fetch(['res.hdrs_bin', '', 'bin', 'HRSHV'], headerBlockBinary),
   fetch(['res.ver', '', 'str', 'HRSHV'], responseVersion),
@@ -441,10 +455,10 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = [
   fetch(['scook', '[str]', 'str', 'HRSHV'], cookie),
   fetch(['scook_cnt', '[str]', 'int', 'HRSHV'], cookieCountFetch),
   fetch(['scook_val', '[str]', 'int', 'HRSHV'], cookie),
-  fetch(['shdr', '[str,int]', 'str', 'HRSHV', 'hdr'], header),
+  fetch(['shdr', '[str,int]', 'str', 'HRSHV'], header, headerOccurrenceArgs),
   fetch(['shdr_cnt', '[str]', 'int', 'HRSHV'], headerCountFetch),
-  fetch(['shdr_ip', '[str,int]', 'ipv4', 'HRSHV', 'hdr'], header),
-  fetch(['shdr_val', '[str,int]', 'int', 'HRSHV', 'hdr'], header),
+  fetch(['shdr_ip', '[str,int]', 'ipv4', 'HRSHV'], header, headerOccurrenceArgs),
+  fetch(['shdr_val', '[str,int]', 'int', 'HRSHV'], header, headerOccurrenceArgs),
   fetch(['status', '', 'int', 'HRSHP'], () => single((ctx) => (ctx.res ? mkInt(ctx.res.status) : undefined))),
   fetch(['unique-id', '', 'str', 'CONST'], () => single((ctx) => {
     const id = ctx.uniqueId ?? ctx.hooks?.uniqueId?.(ctx);
@@ -466,12 +480,12 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = [
   fetch(['internal.htx.nbblks', '', 'int', 'HRQHV|HRSHV']),
   fetch(['internal.htx.size', '', 'int', 'HRQHV|HRSHV']),
   fetch(['internal.htx.used', '', 'int', 'HRQHV|HRSHV']),
-  fetch(['internal.htx_blk.data', 'str', 'bin', 'HRQHV|HRSHV', 'htx_blk']),
-  fetch(['internal.htx_blk.hdrname', 'str', 'str', 'HRQHV|HRSHV', 'htx_blk']),
-  fetch(['internal.htx_blk.hdrval', 'str', 'str', 'HRQHV|HRSHV', 'htx_blk']),
-  fetch(['internal.htx_blk.size', 'str', 'int', 'HRQHV|HRSHV', 'htx_blk']),
-  fetch(['internal.htx_blk.start_line', 'str', 'str', 'HRQHV|HRSHV', 'htx_blk']),
-  fetch(['internal.htx_blk.type', 'str', 'str', 'HRQHV|HRSHV', 'htx_blk']),
+  fetch(['internal.htx_blk.data', 'str', 'bin', 'HRQHV|HRSHV'], undefined, blockPositionArgs),
+  fetch(['internal.htx_blk.hdrname', 'str', 'str', 'HRQHV|HRSHV'], undefined, blockPositionArgs),
+  fetch(['internal.htx_blk.hdrval', 'str', 'str', 'HRQHV|HRSHV'], undefined, blockPositionArgs),
+  fetch(['internal.htx_blk.size', 'str', 'int', 'HRQHV|HRSHV'], undefined, blockPositionArgs),
+  fetch(['internal.htx_blk.start_line', 'str', 'str', 'HRQHV|HRSHV'], undefined, blockPositionArgs),
+  fetch(['internal.htx_blk.type', 'str', 'str', 'HRQHV|HRSHV'], undefined, blockPositionArgs),
   fetch(['internal.strm.is_htx', '', 'bool', 'INTRN']),
   // cache.c
   fetch(['res.cache_hit', '', 'bool', 'HRSHP|SERVR']),

@@ -2,9 +2,11 @@
  * Layer 4: the client connection (connection.c, tcp_sample.c; section 7.3.3).
  */
 import os from 'node:os';
+import type { ArgValidator } from '../validators.ts';
 import type { SampleContext } from '../context.ts';
 import type { Sample } from '../eval-sample.ts';
 import type { FetchCompiler, FetchDefinition, One } from './define.ts';
+import { strOf as argStr } from '../validators.ts';
 import { fetch, single } from './define.ts';
 import { mkStr, mkInt, mkBool, parseAddress } from '../eval-sample.ts';
 
@@ -38,6 +40,22 @@ const dstPort: FetchCompiler = () => single((ctx) => mkInt(ctx.conn.dstPort));
 const srcIsLocal: FetchCompiler = () => single((ctx) => mkBool(isLocal(ctx.conn.src)));
 const dstIsLocal: FetchCompiler = () => single((ctx) => mkBool(isLocal(ctx.conn.dst)));
 
+// ---------------------------------------------------------------- argument checks (HAProxy's val_args)
+
+const timeUnitArgs: ArgValidator = (a) => {
+  const unit = argStr(a[0]);
+  return unit === 'us' || unit === 'ms' ? undefined : `expects 'us' or 'ms', got '${unit ?? ''}'`;
+};
+
+/** TCP counters take no argument: HAProxy warns and drops it. */
+const counterArgs: ArgValidator = (a, warnings) => {
+  if (a.length) {
+    warnings.push("no argument supported for 'fc_*' sample expressions returning counters.");
+    a.length = 0;
+  }
+  return undefined;
+};
+
 export const L4_FETCHES: readonly FetchDefinition[] = [
   // connection.c
   fetch(['bc_err', '', 'int', 'L4SRV']),
@@ -60,17 +78,17 @@ export const L4_FETCHES: readonly FetchDefinition[] = [
   fetch(['fc_dst', '', 'ipv4', 'L4CLI'], dst),
   fetch(['fc_dst_is_local', '', 'bool', 'L4CLI'], dstIsLocal),
   fetch(['fc_dst_port', '', 'int', 'L4CLI'], dstPort),
-  fetch(['fc_fackets', '[str]', 'int', 'L4CLI', 'fc_counter']),
-  fetch(['fc_lost', '[str]', 'int', 'L4CLI', 'fc_counter']),
-  fetch(['fc_reordering', '[str]', 'int', 'L4CLI', 'fc_counter']),
-  fetch(['fc_retrans', '[str]', 'int', 'L4CLI', 'fc_counter']),
-  fetch(['fc_rtt', '[str]', 'int', 'L4CLI', 'fc_time']),
-  fetch(['fc_rttvar', '[str]', 'int', 'L4CLI', 'fc_time']),
-  fetch(['fc_sacked', '[str]', 'int', 'L4CLI', 'fc_counter']),
+  fetch(['fc_fackets', '[str]', 'int', 'L4CLI'], undefined, counterArgs),
+  fetch(['fc_lost', '[str]', 'int', 'L4CLI'], undefined, counterArgs),
+  fetch(['fc_reordering', '[str]', 'int', 'L4CLI'], undefined, counterArgs),
+  fetch(['fc_retrans', '[str]', 'int', 'L4CLI'], undefined, counterArgs),
+  fetch(['fc_rtt', '[str]', 'int', 'L4CLI'], undefined, timeUnitArgs),
+  fetch(['fc_rttvar', '[str]', 'int', 'L4CLI'], undefined, timeUnitArgs),
+  fetch(['fc_sacked', '[str]', 'int', 'L4CLI'], undefined, counterArgs),
   fetch(['fc_src', '', 'ipv4', 'L4CLI'], src),
   fetch(['fc_src_is_local', '', 'bool', 'L4CLI'], srcIsLocal),
   fetch(['fc_src_port', '', 'int', 'L4CLI'], srcPort),
-  fetch(['fc_unacked', '[str]', 'int', 'L4CLI', 'fc_counter']),
+  fetch(['fc_unacked', '[str]', 'int', 'L4CLI'], undefined, counterArgs),
   fetch(['src', '', 'ipv4', 'L4CLI'], src),
   fetch(['src_is_local', '', 'bool', 'L4CLI'], srcIsLocal),
   fetch(['src_port', '', 'int', 'L4CLI'], srcPort),

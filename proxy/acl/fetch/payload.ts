@@ -6,9 +6,12 @@
  * FetchState's mayChange before failing (or while the buffer may still grow),
  * so that an ACL reports "missing data" while the inspection delay runs.
  */
+import type { SampleArg } from '../types.ts';
+import type { ArgValidator } from '../validators.ts';
 import type { SampleContext } from '../context.ts';
 import type { FetchCompiler, FetchDefinition, FetchState, One, Span } from './define.ts';
 import type { PayloadSpan } from '../eval-payload.ts';
+import { strOf as argStr, intOf as argInt } from '../validators.ts';
 import { fetch, single, str, int } from './define.ts';
 import { TRUE, mkStr, mkInt, mkBin, bytesToStr } from '../eval-sample.ts';
 import {
@@ -149,18 +152,34 @@ const waitEnd: FetchCompiler = ({ state }) => single((ctx) => {
   return TRUE;
 });
 
+// ---------------------------------------------------------------- argument checks (HAProxy's val_args)
+
+const distccTokenArgs: ArgValidator = (a) => ((argStr(a[0]) ?? '').length !== 4 ? 'token name must be exactly 4 characters' : undefined);
+
+function payloadLvArgs(a: SampleArg[]): string | undefined {
+  if (argInt(a[0]) < 0) return 'payload offset1 must be positive';
+  if (!argInt(a[1])) return 'payload length must be > 0';
+  const off2 = argStr(a[2]);
+  if (off2) {
+    const v = readInt64(off2);
+    if (v === undefined) return 'payload offset2 is not a number';
+    if (argInt(a[0]) + argInt(a[1]) + v < 0) return 'payload offset2 too negative';
+  }
+  return undefined;
+}
+
 export const PAYLOAD_FETCHES: readonly FetchDefinition[] = [
   // payload.c
-  fetch(['distcc_body', 'str[,int]', 'bin', 'L6REQ|L6RES', 'distcc']),
-  fetch(['distcc_param', 'str[,int]', 'int', 'L6REQ|L6RES', 'distcc']),
+  fetch(['distcc_body', 'str[,int]', 'bin', 'L6REQ|L6RES'], undefined, distccTokenArgs),
+  fetch(['distcc_param', 'str[,int]', 'int', 'L6REQ|L6RES'], undefined, distccTokenArgs),
   fetch(['payload', 'int,int', 'bin', 'L6REQ|L6RES'], payloadBytes),
-  fetch(['payload_lv', 'int,int[,str]', 'bin', 'L6REQ|L6RES', 'payload_lv'], payloadLengthValue),
+  fetch(['payload_lv', 'int,int[,str]', 'bin', 'L6REQ|L6RES'], payloadLengthValue, payloadLvArgs),
   fetch(['rdp_cookie', '[str]', 'str', 'L6REQ'], rdp),
   fetch(['rdp_cookie_cnt', '[str]', 'int', 'L6REQ'], rdp),
   fetch(['rep_ssl_hello_type', '', 'int', 'L6RES'], helloType),
   fetch(['req.len', '', 'int', 'L6REQ'], bufferLength),
   fetch(['req.payload', 'int,int', 'bin', 'L6REQ'], payloadBytes),
-  fetch(['req.payload_lv', 'int,int[,str]', 'bin', 'L6REQ', 'payload_lv'], payloadLengthValue),
+  fetch(['req.payload_lv', 'int,int[,str]', 'bin', 'L6REQ'], payloadLengthValue, payloadLvArgs),
   fetch(['req.rdp_cookie', '[str]', 'str', 'L6REQ'], rdp),
   fetch(['req.rdp_cookie_cnt', '[str]', 'int', 'L6REQ'], rdp),
   fetch(['req.ssl_alpn', '', 'str', 'L6REQ'], helloAlpn),
@@ -175,7 +194,7 @@ export const PAYLOAD_FETCHES: readonly FetchDefinition[] = [
   fetch(['req_ssl_ver', '', 'int', 'L6REQ'], helloVersion),
   fetch(['res.len', '', 'int', 'L6RES'], bufferLength),
   fetch(['res.payload', 'int,int', 'bin', 'L6RES'], payloadBytes),
-  fetch(['res.payload_lv', 'int,int[,str]', 'bin', 'L6RES', 'payload_lv'], payloadLengthValue),
+  fetch(['res.payload_lv', 'int,int[,str]', 'bin', 'L6RES'], payloadLengthValue, payloadLvArgs),
   fetch(['res.ssl_hello_type', '', 'int', 'L6RES'], helloType),
   fetch(['wait_end', '', 'bool', 'INTRN'], waitEnd),
 ];

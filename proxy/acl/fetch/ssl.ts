@@ -5,7 +5,9 @@
  * does not expose (backend-side TLS, secrets, certificate chains) is not
  * supported yet.
  */
+import type { ArgValidator } from '../validators.ts';
 import type { FetchCompiler, FetchDefinition } from './define.ts';
+import { strOf as argStr } from '../validators.ts';
 import { fetch, single } from './define.ts';
 import { mkStr, mkInt, mkBool, mkBin } from '../eval-sample.ts';
 
@@ -31,6 +33,13 @@ const clientCertBinary: FetchCompiler = ({ name }) => {
 const keySize: FetchCompiler = () =>
   single((ctx) => (ctx.conn.ssl && ctx.conn.sslCipherBits !== undefined ? mkInt(ctx.conn.sslCipherBits) : undefined));
 
+// ---------------------------------------------------------------- argument checks (HAProxy's val_args)
+
+const dnFormatArgs: ArgValidator = (a) => {
+  const fmt = argStr(a[2]);
+  return fmt && fmt !== 'rfc2253' ? 'only rfc2253 or a blank value are currently supported as the format argument.' : undefined;
+};
+
 export const SSL_FETCHES: readonly FetchDefinition[] = [
   // ssl_sample.c
   fetch(['ssl_bc', '', 'bool', 'L5SRV']),
@@ -53,11 +62,11 @@ export const SSL_FETCHES: readonly FetchDefinition[] = [
   fetch(['ssl_c_chain_der', '', 'bin', 'L5CLI']),
   fetch(['ssl_c_der', '', 'bin', 'L5CLI'], clientCertBinary),
   fetch(['ssl_c_err', '', 'int', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientError ?? 0) : undefined))),
-  fetch(['ssl_c_i_dn', '[str,int,str]', 'str', 'L5CLI', 'dnfmt'], clientDn),
+  fetch(['ssl_c_i_dn', '[str,int,str]', 'str', 'L5CLI'], clientDn, dnFormatArgs),
   fetch(['ssl_c_key_alg', '', 'str', 'L5CLI'], clientCertText),
   fetch(['ssl_c_notafter', '', 'str', 'L5CLI'], clientCertText),
   fetch(['ssl_c_notbefore', '', 'str', 'L5CLI'], clientCertText),
-  fetch(['ssl_c_s_dn', '[str,int,str]', 'str', 'L5CLI', 'dnfmt'], clientDn),
+  fetch(['ssl_c_s_dn', '[str,int,str]', 'str', 'L5CLI'], clientDn, dnFormatArgs),
   fetch(['ssl_c_serial', '', 'bin', 'L5CLI'], clientCertBinary),
   fetch(['ssl_c_sha1', '', 'bin', 'L5CLI'], clientCertBinary),
   fetch(['ssl_c_sig_alg', '', 'str', 'L5CLI'], clientCertText),
@@ -65,11 +74,11 @@ export const SSL_FETCHES: readonly FetchDefinition[] = [
   fetch(['ssl_c_verify', '', 'int', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientVerify ?? 0) : undefined))),
   fetch(['ssl_c_version', '', 'int', 'L5CLI'], () => single((ctx) => { const v = ctx.conn.ssl ? ctx.conn.sslClientCert?.version : undefined; return v === undefined ? undefined : mkInt(v); })),
   fetch(['ssl_f_der', '', 'bin', 'L5CLI']),
-  fetch(['ssl_f_i_dn', '[str,int,str]', 'str', 'L5CLI', 'dnfmt']),
+  fetch(['ssl_f_i_dn', '[str,int,str]', 'str', 'L5CLI'], undefined, dnFormatArgs),
   fetch(['ssl_f_key_alg', '', 'str', 'L5CLI']),
   fetch(['ssl_f_notafter', '', 'str', 'L5CLI']),
   fetch(['ssl_f_notbefore', '', 'str', 'L5CLI']),
-  fetch(['ssl_f_s_dn', '[str,int,str]', 'str', 'L5CLI', 'dnfmt']),
+  fetch(['ssl_f_s_dn', '[str,int,str]', 'str', 'L5CLI'], undefined, dnFormatArgs),
   fetch(['ssl_f_serial', '', 'bin', 'L5CLI']),
   fetch(['ssl_f_sha1', '', 'bin', 'L5CLI']),
   fetch(['ssl_f_sig_alg', '', 'str', 'L5CLI']),
@@ -110,11 +119,11 @@ export const SSL_FETCHES: readonly FetchDefinition[] = [
   fetch(['ssl_fc_use_keysize', '', 'int', 'L5CLI'], keySize),
   fetch(['ssl_s_chain_der', '', 'bin', 'L5CLI']),
   fetch(['ssl_s_der', '', 'bin', 'L5CLI']),
-  fetch(['ssl_s_i_dn', '[str,int,str]', 'str', 'L5CLI', 'dnfmt']),
+  fetch(['ssl_s_i_dn', '[str,int,str]', 'str', 'L5CLI'], undefined, dnFormatArgs),
   fetch(['ssl_s_key_alg', '', 'str', 'L5CLI']),
   fetch(['ssl_s_notafter', '', 'str', 'L5CLI']),
   fetch(['ssl_s_notbefore', '', 'str', 'L5CLI']),
-  fetch(['ssl_s_s_dn', '[str,int,str]', 'str', 'L5CLI', 'dnfmt']),
+  fetch(['ssl_s_s_dn', '[str,int,str]', 'str', 'L5CLI'], undefined, dnFormatArgs),
   fetch(['ssl_s_serial', '', 'bin', 'L5CLI']),
   fetch(['ssl_s_sha1', '', 'bin', 'L5CLI']),
   fetch(['ssl_s_sig_alg', '', 'str', 'L5CLI']),
