@@ -19,7 +19,7 @@ import type { ArgValidator } from '../validators.ts';
 
 /**
  * Signature row: [name, args, output type, sources joined with '|'].
- * Args: comma-separated types, optional ones in brackets ('str[,int]'); see fetches.ts.
+ * Args: comma-separated types, optional ones in brackets ('str[,int]'); see arg-spec.ts and fetches.ts.
  */
 export type FetchRow = readonly [name: string, args: string, output: string, sources: string];
 

@@ -1,8 +1,9 @@
 /**
  * Every fetch family, in the order HAProxy's `-dKsmp` listing groups them
  * (the order also decides ties between "did you mean" suggestions).
- * Adding a fetch: add its row — and its compiler once it is evaluated — to
- * its family's table; nothing else lists fetches.
+ * Adding a fetch: add its row — with its compiler once it is evaluated, and
+ * HAProxy's argument check if it has one — to its family's table; nothing
+ * else lists fetches.
  */
 import type { FetchDefinition } from './define.ts';
 import { CORE_FETCHES } from './core.ts';
