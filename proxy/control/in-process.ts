@@ -25,7 +25,7 @@ import { statusSnapshot, serverStatus } from './status.ts';
 import { seriesOf } from './series.ts';
 import { timelineOf, backendEvents, mergeEvents } from './timeline.ts';
 import type { HistorySource } from './history.ts';
-import { ConfigStore } from '../store/config-store.ts';
+import { ConfigStore, checkedDiagnostics } from '../store/config-store.ts';
 import { summarizeChange } from '../store/change-summary.ts';
 import { unifiedDiff } from '../store/line-diff.ts';
 import { applyEdits, formModel } from '../config/edit.ts';
@@ -325,7 +325,7 @@ export class InProcessControl implements ControlContract {
       const store = this.store('getConfig');
       const current = store.current();
       const parsed = parseConfig([{ name: store.path, text: current.text }]);
-      return ok({ ...current, model: formModel(parsed.config), diagnostics: parsed.diagnostics.map(toControl) });
+      return ok({ ...current, model: formModel(parsed.config), diagnostics: checkedDiagnostics(parsed) });
     });
   }
 
@@ -352,12 +352,13 @@ export class InProcessControl implements ControlContract {
       if (!built.ok) return ok({ diff: '', summary: '', diagnostics: [], valid: false, problems: built.problems });
       const parsed = parseConfig([{ name: this.configStore?.path ?? 'haproxy.cfg', text: built.text }]);
       const before = parseConfig([{ name: 'haproxy.cfg', text: base }]);
+      const diagnostics = checkedDiagnostics(parsed);
       return ok({
         text: built.text,
         diff: unifiedDiff(base, built.text, { from: 'running', to: 'proposed' }),
         summary: summarizeChange({ text: base, config: before.ok ? before.config : undefined }, { text: built.text, config: parsed.ok ? parsed.config : undefined }),
-        diagnostics: parsed.diagnostics.map(toControl),
-        valid: parsed.ok,
+        diagnostics,
+        valid: !diagnostics.some((d) => d.severity !== 'warning'),
         problems: [],
         model: formModel(parsed.config),
       });

@@ -23,6 +23,7 @@ import type { Diagnostic, LoadResult } from '../config/index.ts';
 import type { Config } from '../config/model.ts';
 import type { Engine } from '../engine.ts';
 import { LoadstarError } from '../errors.ts';
+import { unsupportedFeatures } from '../runtime/unsupported.ts';
 import type { ErrorCode } from '../errors.ts';
 import { writeFileAtomic, ensurePrivateDir } from '../certs/atomic-write.ts';
 import { VersionStore, VERSION_SOURCES, textHash } from './versions.ts';
@@ -243,11 +244,12 @@ export class ConfigStore {
   preview(text: string): StoreResult<{ diff: string; summary: string; diagnostics: StoreDiagnostic[]; valid: boolean }> {
     if (typeof text !== 'string') return fail('LS_ERR_CTL_BAD_VALUE', 'the configuration text must be a string');
     const parsed = this.parse(text);
+    const diagnostics = checkedDiagnostics(parsed);
     return ok({
       diff: unifiedDiff(this.runningText, text, { from: 'running', to: 'proposed' }),
       summary: this.summarize(this.runningText, text),
-      diagnostics: parsed.diagnostics.map(toStoreDiagnostic),
-      valid: parsed.ok,
+      diagnostics,
+      valid: !diagnostics.some((d) => d.severity !== 'warning'),
     });
   }
 
@@ -299,8 +301,8 @@ export class ConfigStore {
         : `${this.path} changed (another window or command applied a change) after this change was started; load the configuration again and redo the change.`);
     }
     const parsed = this.parse(request.text);
-    const diagnostics = parsed.diagnostics.map(toStoreDiagnostic);
-    if (!parsed.ok) {
+    const diagnostics = checkedDiagnostics(parsed);
+    if (diagnostics.some((d) => d.severity !== 'warning')) {
       const first = diagnostics.find((d) => d.severity !== 'warning');
       return ok({ outcome: 'refused', reason: `the configuration has errors${first ? `: ${first.text}` : ''}`, diagnostics });
     }
@@ -392,6 +394,23 @@ export class ConfigStore {
       this.options.onEvent?.(`could not restore ${this.path}: ${(e as Error).message}`);
     }
   }
+}
+
+/**
+ * The parser's diagnostics, plus what parses but the engine does not run yet
+ * (runtime/unsupported.ts): an import or an edit learns it before applying,
+ * at its line, instead of from a refused reload.
+ */
+export function checkedDiagnostics(parsed: LoadResult): StoreDiagnostic[] {
+  const out = parsed.diagnostics.map(toStoreDiagnostic);
+  if (!parsed.ok) return out;
+  for (const use of unsupportedFeatures(parsed.config)) {
+    out.push(toStoreDiagnostic({
+      file: use.file, line: use.line, column: 1, severity: 'alert', code: 'LS_ERR_CFG_UNSUPPORTED',
+      message: `${use.what} is not run by Loadstar yet (coming with ${use.pending}).`,
+    }));
+  }
+  return out;
 }
 
 function readText(file: string): string | undefined {

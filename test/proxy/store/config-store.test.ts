@@ -298,3 +298,24 @@ test('a file that cannot be written is an LS_ERR_STORE_WRITE answer and nothing 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('what parses but the engine does not run yet is an alert at its line in the preview, and such a change is refused before anything is written', async () => {
+  const dir = tempDir();
+  try {
+    const target = fakeTarget();
+    const store = open(dir, target);
+    const text = config('    stick-table type ip size 1k\n    server s1 127.0.0.1:8001');
+    const preview = store.preview(text);
+    assert.ok(preview.ok);
+    assert.equal(preview.value.valid, false);
+    const alert = preview.value.diagnostics.find((d) => d.code === 'LS_ERR_CFG_UNSUPPORTED');
+    assert.equal(alert?.line, 12, JSON.stringify(preview.value.diagnostics));
+    assert.match(alert!.text, /\[ALERT\] parsing \[.*haproxy\.cfg:12\] : 'stick-table' is not run by Loadstar yet/);
+    const r = await store.apply({ text, baseHash: store.current().hash, source: 'import' });
+    assert.ok(r.ok && r.value.outcome === 'refused');
+    assert.equal(target.reloads, 0);
+    assert.equal(store.listVersions().length, 1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
