@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { EngineSupervisor } from '../../main/supervisor.ts';
 import type { SupervisorOptions, SupervisorReport } from '../../main/supervisor.ts';
 import { nodeForkSpawner } from '../../main/engine-process.ts';
+import { desktopControl } from '../../main/desktop-control.ts';
 import type { HostInbound } from '../../main/engine-protocol.ts';
 import type { ControlEvent, StatusSnapshot } from '../../proxy/control/contract.ts';
 import { freePort, waitFor } from '../helpers/net.ts';
@@ -114,6 +115,9 @@ test('an event the engine pushes reaches the supervisor listener with its sequen
 
 test('an engine killed with SIGKILL is restarted after a backoff and the listener is told why', async () => {
   const h = supervise(CHILD, dataDir(await siteConfig()), {});
+  // What the window hears: main's contract over this supervisor.
+  const ui: ControlEvent[] = [];
+  desktopControl(h.supervisor).subscribe(['events'], (e) => ui.push(e));
   try {
     h.supervisor.start();
     await waitFor('the first start', () => started(h.reports) === 1, 20_000);
@@ -127,6 +131,9 @@ test('an engine killed with SIGKILL is restarted after a backoff and the listene
     assert.match(restart.message, /killed by SIGKILL\. Restarting in 50 ms/);
     assert.notEqual(h.supervisor.pid, firstPid);
     assert.equal((await h.supervisor.request('status', [])).ok, true);
+    const alert = ui.find((e) => (e.payload as { type: string }).type === 'alert');
+    assert.match((alert?.payload as { message: string }).message, /killed by SIGKILL/, 'the UI is told');
+    await waitFor('the restarted engine\'s lifecycle', () => ui.some((e) => (e.payload as { lifecycle?: { state: string } }).lifecycle?.state === 'running'), 10_000);
     // A second kill within the window waits twice as long.
     process.kill(h.supervisor.pid!, 'SIGKILL');
     await waitFor('the second restart', () => started(h.reports) === 3, 20_000);
