@@ -61,6 +61,11 @@ class HashBalancer implements Balancer {
     return this.lookup.totalWeight;
   }
 
+  /** The hash `pick` would look up for this request (NO_KEY without a key); reads nothing live but the server count. */
+  hashOf(request: LbRequest): number {
+    return this.key(request, this.lookup.usedServers === 1);
+  }
+
   pick(request: LbRequest, avoid?: LbServer): LbServer | undefined {
     const lookup = this.lookup;
     if (lookup.totalWeight === 0) return undefined;
@@ -85,4 +90,13 @@ class HashBalancer implements Balancer {
 /** A hash-based balancer from a key function (map or ring per `hash-type`). */
 export function hashBalancer(servers: readonly LbServer[], options: BalancerOptions, makeKey: HashKeyFactory): Balancer {
   return new HashBalancer(servers, options, makeKey);
+}
+
+/**
+ * The 32-bit hash a hash-based balancer computes for a request (after
+ * avalanche), without picking: for the request tracer. Undefined for the
+ * other algorithms; NO_KEY (-1) when the request has no hash key.
+ */
+export function requestHash(balancer: Balancer, request: LbRequest): number | undefined {
+  return balancer instanceof HashBalancer ? balancer.hashOf(request) : undefined;
 }

@@ -783,7 +783,8 @@ export interface TraceResult {
   answer?: { kind: 'redirect' | 'deny' | 'tarpit' | 'return' | 'auth' | 'service' | 'stats' | 'no-backend' | 'no-server'; status: number; location?: string; by: string };
   persistence?: { cookie: string; value?: string; server?: string; used: boolean; reason: string };
   algorithm?: string;
-  hash?: { key: string | null; function: string; method: 'map-based' | 'consistent'; note: string };
+  /** Hash algorithms: the key hashed, the function, the 32-bit value looked up (absent without a key). */
+  hash?: { key: string | null; value?: number; function: string; method: 'map-based' | 'consistent'; note: string };
   server?: TraceServer;
   serverReason?: string;
   servers: TraceServer[];

@@ -29,6 +29,7 @@ import {
 import type { AclDeclaration, Condition, ConnectionInfo, EngineHooks, SampleContext, HttpRequestInfo } from '../acl/index.ts';
 import type { LbRequest } from '../balance/index.ts';
 import { peekPick } from '../balance/peek.ts';
+import { requestHash } from '../balance/hashed.ts';
 import { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { engineHooks } from '../runtime/hooks.ts';
@@ -137,7 +138,8 @@ export interface TraceResult {
   persistence?: { cookie: string; value?: string; server?: string; used: boolean; reason: string };
   algorithm?: string;
   /** Hash-based algorithms: what is hashed, with which function. */
-  hash?: { key: string | null; function: string; method: 'map-based' | 'consistent'; note: string };
+  /** Hash-based algorithms: the key hashed, the function, and the 32-bit value the balancer looks up (absent without a key). */
+  hash?: { key: string | null; value?: number; function: string; method: 'map-based' | 'consistent'; note: string };
   server?: ServerTrace;
   /** Why that server (or why none). */
   serverReason?: string;
@@ -387,8 +389,9 @@ function pickServer(proxy: Proxy, runtime: RuntimeBackend, tx: TraceTx, result: 
     const key = hashKey(proxy, lb);
     const method = proxy.hashType?.method ?? 'map-based';
     const fn = proxy.hashType?.func ?? 'sdbm';
+    const value = requestHash(runtime.balancer, lb);
     result.hash = {
-      key, function: fn, method,
+      key, ...(value !== undefined && value >= 0 ? { value } : {}), function: fn, method,
       note: key === null
         ? 'the request has no hash key, so the server is chosen by round robin'
         : `the same ${algorithm === 'source' ? 'client address' : algorithm === 'hdr' ? 'header value' : algorithm === 'uri' ? 'URI' : 'parameter value'} always lands on the same server while the servers stay the same`,
@@ -431,7 +434,7 @@ function pickServer(proxy: Proxy, runtime: RuntimeBackend, tx: TraceTx, result: 
   result.server = t;
   const load = `${t.current} connection(s) now${t.maxconn ? ` of ${t.maxconn}` : ''}, weight ${t.weight}, ${t.status}`;
   result.serverReason = HASH_ALGORITHMS.has(algorithm) && result.hash?.key !== null
-    ? `${algorithm} hashes ${JSON.stringify(result.hash?.key)} (${result.hash?.function}, ${result.hash?.method}) to ${t.name} (${load})`
+    ? `${algorithm} hashes ${JSON.stringify(result.hash?.key)} (${result.hash?.function}, ${result.hash?.method}${result.hash?.value !== undefined ? `: ${result.hash.value}` : ''}) to ${t.name} (${load})`
     : algorithm === 'random'
       ? `random draws ${t.name} next, keeping the less loaded of its draws (${load}); other requests arriving first take other draws`
       : `${algorithm} picks ${t.name} next (${load})`;

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
 import { traceRequest, staticTarget } from '../../../proxy/http/trace.ts';
+import { sdbm } from '../../../proxy/balance/index.ts';
 import type { TraceRequest, TraceResult } from '../../../proxy/http/trace.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { scenariosDir } from '../../helpers/scenarios.ts';
@@ -267,7 +268,29 @@ backend other
   assert.equal(lan.value.mode, 'tcp');
   assert.equal(lan.value.backend, 'lan');
   assert.equal(lan.value.hash?.key, '10.1.2.3');
+  assert.ok(Number.isInteger(lan.value.hash?.value) && lan.value.hash!.value! >= 0);
   const other = traceRequest(target, { frontend: 'db', url: '/', source: '192.168.1.5', headers: ['Host: x'] });
   assert.ok(other.ok);
   assert.equal(other.value.backend, 'other', other.value.steps.join('\n'));
+});
+
+test('for balance hdr the trace gives the hash the balancer looks up: sdbm of the header value', () => {
+  const parsed = parseConfig([{ name: 't.cfg', text: `${HTTP_DEFAULTS}
+frontend f
+    bind 127.0.0.1:8080
+    default_backend b
+backend b
+    balance hdr(host)
+    server s1 127.0.0.1:9001
+    server s2 127.0.0.1:9002
+    server s3 127.0.0.1:9003
+` }]);
+  const target = staticTarget(parsed.config);
+  const t = traceRequest(target, { frontend: 'f', url: '/', headers: ['Host: tenant7.example'] });
+  assert.ok(t.ok);
+  assert.deepEqual([t.value.hash?.key, t.value.hash?.value], ['tenant7.example', sdbm('tenant7.example')]);
+  assert.match(t.value.serverReason ?? '', new RegExp(`hdr hashes "tenant7.example" \\(sdbm, map-based: ${sdbm('tenant7.example')}\\) to s\\d`));
+  const none = traceRequest(target, { frontend: 'f', url: '/' });
+  assert.ok(none.ok && none.value.hash?.key === null && none.value.hash.value === undefined);
+  assert.match(none.value.hash!.note, /round robin/);
 });
