@@ -27,8 +27,8 @@ export interface Observation {
   statuses: number[];
   /** The proxy closed the client connection within the wait. */
   closed: boolean;
-  /** The client's responses were all framed (no stray bytes). */
-  responsesFramed: boolean;
+  /** Bytes the client received that do not frame as HTTP/1 responses (a response split or smuggled). */
+  strayResponseBytes: number;
   server: ServerSideView;
   /** The proxy process died during this case (Loadstar only). */
   crashed: boolean;
@@ -37,7 +37,7 @@ export interface Observation {
 export const PAUSE_MS = 150;
 
 /** The shared configuration: short timeouts so unanswered cases end quickly. */
-export function lanesConfig(ports: number[], origins: number[], extra = ''): string {
+export function lanesConfig(ports: number[], origins: number[]): string {
   let text = `global
     nbthread 1
 defaults
@@ -46,7 +46,7 @@ defaults
     timeout http-request 1s
     timeout client 3s
     timeout server 2s
-${extra}`;
+`;
   ports.forEach((port, i) => {
     text += `frontend lane${i}
     bind 127.0.0.1:${port}
@@ -159,7 +159,7 @@ export async function runCase(proxy: ProxyUnderTest, lane: number, c: RawCase, m
   return {
     statuses: responses.statuses,
     closed: closedByProxy,
-    responsesFramed: responses.complete && responses.trailing === 0,
+    strayResponseBytes: closedByProxy ? responses.trailing : 0,
     server: serverSideView(origin.connections()),
     crashed,
   };
@@ -202,6 +202,7 @@ export function rejected(o: Observation): boolean {
 export function unsafeReasons(h: Observation, l: Observation): string[] {
   const reasons: string[] = [];
   if (l.crashed) reasons.push('Loadstar exited');
+  if (l.strayResponseBytes > 0) reasons.push(`the client received ${l.strayResponseBytes} bytes that are not a framed response`);
   for (const { analysis } of l.server.analyses) {
     if (analysis.error) reasons.push(`server could not frame what Loadstar sent: ${analysis.error}`);
     for (const m of analysis.messages) for (const a of m.ambiguities) reasons.push(`forwarded with ${a}`);
