@@ -1,9 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { diffLines, unifiedDiff, splitLines, diffStat } from '../../../proxy/store/line-diff.ts';
 
 /** Deterministic pseudo-random lines from a small alphabet, so that texts share many lines. */
@@ -40,21 +36,50 @@ test('equal texts have an empty diff; a final newline makes no extra line', () =
   assert.deepEqual(diffStat('a\nb\n', 'a\nc\nd\n'), { added: 2, removed: 1 });
 });
 
-test('the unified diff is accepted by patch(1) and turns the old text into the new one', (t) => {
-  if (spawnSync('sh', ['-c', 'command -v patch']).status !== 0) return t.skip('patch not installed');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-diff-'));
-  try {
-    for (let seed = 1; seed <= 40; seed++) {
-      const a = randomLines(seed, 30).join('\n') + '\n';
-      const b = randomLines(seed * 13 + 1, 25).join('\n') + '\n';
-      fs.writeFileSync(path.join(dir, 'f'), a);
-      fs.writeFileSync(path.join(dir, 'p'), unifiedDiff(a, b, { from: 'f', to: 'f' }));
-      const r = spawnSync('patch', ['-s', '-p0', 'f', 'p'], { cwd: dir, encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stdout + r.stderr);
-      assert.equal(fs.readFileSync(path.join(dir, 'f'), 'utf8'), b, `seed ${seed}`);
+/**
+ * Applies a unified diff the way patch(1) does for an exact match: every hunk's
+ * header must give the right line numbers and counts, and its context and
+ * removed lines must be found there.
+ */
+function applyUnified(before: string, diff: string): string {
+  const old = splitLines(before);
+  const out: string[] = [];
+  let at = 0;
+  const lines = diff.split('\n').slice(2, -1);
+  for (let i = 0; i < lines.length;) {
+    const m = /^@@ -(\d+),(\d+) \+(\d+),(\d+) @@$/.exec(lines[i]!);
+    assert.ok(m, `hunk header: ${lines[i]}`);
+    const [oldStart, oldLen, newStart, newLen] = m.slice(1).map(Number) as [number, number, number, number];
+    const from = oldLen === 0 ? oldStart : oldStart - 1;
+    while (at < from) out.push(old[at++]!);
+    // As diff -u writes them: an empty side names the line before the hunk.
+    assert.equal(newStart, newLen === 0 ? out.length : out.length + 1, 'new start line');
+    let seenOld = 0;
+    let seenNew = 0;
+    for (i++; i < lines.length && !lines[i]!.startsWith('@@'); i++) {
+      const [mark, text] = [lines[i]![0], lines[i]!.slice(1)];
+      if (mark === ' ' || mark === '-') {
+        assert.equal(old[at], text, 'context or removed line found');
+        at++;
+        seenOld++;
+      }
+      if (mark === ' ' || mark === '+') {
+        out.push(text);
+        seenNew++;
+      }
     }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual([seenOld, seenNew], [oldLen, newLen], 'hunk counts');
+  }
+  while (at < old.length) out.push(old[at++]!);
+  return out.map((l) => l + '\n').join('');
+}
+
+test('applying the unified diff to the old text gives the new one, hunk headers and counts included', () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const a = randomLines(seed, seed % 40).join('\n') + (seed % 40 ? '\n' : '');
+    const b = randomLines(seed * 13 + 1, (seed * 7) % 35).join('\n') + ((seed * 7) % 35 ? '\n' : '');
+    const diff = unifiedDiff(a, b, { from: 'f', to: 'f' });
+    assert.equal(diff === '' ? a : applyUnified(a, diff), b, `seed ${seed}`);
   }
 });
 
