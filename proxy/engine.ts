@@ -359,11 +359,18 @@ export class Engine {
     const frontend = listener.frontend;
     const limiter = this.limiterFor(listener.proxy);
     limiter.admit(socket, () => {
-      if (this.statsEnabled) this.stats.connectionAccepted(frontend.stats, socket, frontend instanceof HttpFrontend);
-      if (frontend instanceof HttpFrontend) {
-        const h2 = (socket as tls.TLSSocket).alpnProtocol === 'h2';
-        frontend.connectionOpened(h2 ? new H2Connection(socket as tls.TLSSocket, frontend) : new ClientConnection(socket, frontend));
-      } else frontend.handle(socket);
+      // Containment: an exception while taking the connection in closes it alone (issue #10);
+      // once taken in, the frontends' own entry points catch what happens on it.
+      try {
+        if (this.statsEnabled) this.stats.connectionAccepted(frontend.stats, socket, frontend instanceof HttpFrontend);
+        if (frontend instanceof HttpFrontend) {
+          const h2 = (socket as tls.TLSSocket).alpnProtocol === 'h2';
+          frontend.connectionOpened(h2 ? new H2Connection(socket as tls.TLSSocket, frontend) : new ClientConnection(socket, frontend));
+        } else frontend.handle(socket);
+      } catch (e) {
+        socket.destroy();
+        frontend.internalError(e);
+      }
     });
   }
 

@@ -13,6 +13,7 @@ import type { HttpFrontend } from './frontend.ts';
 import { builtinResponse } from './error-pages.ts';
 import { connectionInfo } from './samples.ts';
 import { requestRefusal } from './request-checks.ts';
+import { faults, faultPoint } from '../runtime/faults.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 
 /** Pipelined requests parsed ahead of the one being served, before reading pauses. */
@@ -48,6 +49,10 @@ export class ClientConnection {
   private held: Buffer[] | undefined;
   private heldBytes = 0;
   private holdingFor: HttpTransaction | undefined;
+  /** An internal error closed the connection (reported once). */
+  private failed = false;
+  /** The frontend has been told the connection is gone. */
+  private released = false;
   /** sess.* variables live as long as the connection. */
   readonly sessionVars = new Map<string, Sample>();
   private info: ConnectionInfo | undefined;
@@ -57,6 +62,7 @@ export class ClientConnection {
   }
 
   constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend) {
+    if (faults.armed) faultPoint('accept');
     socket.setNoDelay(true);
     const parser = (this.parser = newParser(REQUEST, frontend.limits.bufsize));
     parser[kOnHeaders] = (headers: string[], url: string) => {
@@ -80,6 +86,7 @@ export class ClientConnection {
         this.refusal = refusal;
         return -1;
       }
+      if (faults.armed) faultPoint('request-head');
       this.clearRequestTimer();
       const tx = new HttpTransaction(this, head);
       this.queue.push(tx);
@@ -97,13 +104,76 @@ export class ClientConnection {
       this.queue[this.queue.length - 1]?.requestComplete();
       if (!this.draining) this.armRequestTimer(true);
     };
-    socket.on('data', (data: Buffer) => this.onData(data));
-    socket.on('end', () => this.onClientEnd());
-    socket.on('close', () => this.close());
-    socket.on('error', () => this.close());
+    // Containment: every event of the connection enters through one of these handlers (the server
+    // side through upstream.ts and the transaction's callbacks), so an exception is caught here.
+    socket.on('data', (data: Buffer) => {
+      try {
+        this.onData(data);
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
+    socket.on('end', () => {
+      try {
+        this.onClientEnd();
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
+    socket.on('close', () => this.closeContained());
+    socket.on('error', () => this.closeContained());
     const client = frontend.timeouts.client;
-    if (client > 0) socket.setTimeout(client, () => this.onClientTimeout());
+    if (client > 0) {
+      socket.setTimeout(client, () => {
+        try {
+          this.onClientTimeout();
+        } catch (e) {
+          this.internalError(e);
+        }
+      });
+    }
     this.armRequestTimer(false);
+  }
+
+  private closeContained(): void {
+    try {
+      this.close();
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
+  /**
+   * An exception escaped Loadstar's own code while serving this connection (a bug, never the
+   * client's doing): this connection alone is closed; the process and every other connection go on.
+   * The client gets a 500 when no response has started: HAProxy answers its own internal errors
+   * with 500 (SF_ERR_INTERNAL); a 502 would blame the server. Logged once with its stack and
+   * counted as the frontend's internal errors (eint).
+   */
+  internalError(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.frontend.internalError(error);
+    const current = this.queue[0];
+    const answer = current ? !current.responseStarted : !this.closed;
+    this.draining = true;
+    this.closed = true;
+    this.clearRequestTimer();
+    this.held = undefined;
+    for (const tx of this.queue.splice(0)) {
+      try {
+        tx.abortInternal();
+      } catch {
+        // Already failing: the first error is the one reported.
+      }
+    }
+    const socket = this.socket;
+    if (answer && socket.writable) socket.end(this.frontend.errorResponse(500));
+    else if (socket.writable) socket.end();
+    // Written bytes are flushed, then the socket goes (and 'close' releases the connection).
+    if (socket.writableFinished || !socket.writable) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
+    this.release();
   }
 
   private onData(data: Buffer): void {
@@ -149,7 +219,15 @@ export class ClientConnection {
     this.clearRequestTimer();
     const t = this.frontend.timeouts;
     const ms = idle ? (t.httpKeepAlive || t.httpRequest) : t.httpRequest;
-    if (ms > 0) this.requestTimer = setTimeout(() => this.onRequestTimeout(idle), ms);
+    if (ms > 0) {
+      this.requestTimer = setTimeout(() => {
+        try {
+          this.onRequestTimeout(idle);
+        } catch (e) {
+          this.internalError(e);
+        }
+      }, ms);
+    }
   }
 
   private clearRequestTimer(): void {
@@ -225,12 +303,22 @@ export class ClientConnection {
   }
 
   close(): void {
-    if (this.closed && this.socket.destroyed) return;
+    if (this.closed && this.socket.destroyed) return this.release();
     this.closed = true;
     this.draining = true;
     this.clearRequestTimer();
     for (const tx of this.queue.splice(0)) tx.abort('cD');
     this.socket.destroy();
+    this.release();
+  }
+
+  /**
+   * Once per connection, whichever way it ended (closed here, ended after a last response, an
+   * error answer or an internal error): the frontend forgets it and the parser is freed.
+   */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
     this.frontend.connectionClosed(this);
     setImmediate(() => this.parser.close());
   }

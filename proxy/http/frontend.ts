@@ -26,6 +26,7 @@ import { CookiePersistence } from './persistence.ts';
 import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
 import type { RequestLimits } from './request-checks.ts';
 import type { LocalServices } from '../stats/services.ts';
+import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 
 export type Decision = { backend: HttpBackend } | LocalAnswer;
 
@@ -200,7 +201,14 @@ export class HttpFrontend {
   }
 
   transactionFinished(tx: HttpTransaction): void {
+    if (faults.armed) faultPoint('log');
     this.logger.request(this, tx);
+  }
+
+  /** An exception in Loadstar's code closed one connection of this frontend: logged with its stack, counted (eint). */
+  internalError(error: unknown): void {
+    this.stats.eint++;
+    this.logger.alert(internalErrorAlert(`frontend ${this.name}`, error));
   }
 
   logProtocolError(client: ClientConnection, status: number, termination: string): void {

@@ -64,9 +64,16 @@ export class H2Connection {
 
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     if (this.draining) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-    const h2stream = new H2Stream(this, stream, requestHead(headers, stream.endAfterHeaders));
-    this.queue.push(h2stream);
-    h2stream.start();
+    let h2stream: H2Stream | undefined;
+    try {
+      h2stream = new H2Stream(this, stream, requestHead(headers, stream.endAfterHeaders));
+      this.queue.push(h2stream);
+      h2stream.start();
+    } catch (e) {
+      if (h2stream) return h2stream.internalError(e);
+      this.frontend.internalError(e);
+      if (!stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
   }
 
   streamDone(stream: H2Stream): void {
@@ -97,19 +104,61 @@ export class H2Connection {
 export class H2Stream {
   readonly socket: H2ResponseSink;
   private readonly tx: HttpTransaction;
+  /** An internal error ended the stream (reported once). */
+  private failed = false;
 
   constructor(private readonly connection: H2Connection, readonly stream: http2.ServerHttp2Stream, head: RequestHead) {
     this.socket = new H2ResponseSink(stream, head.method === 'HEAD');
     // A transaction never tunnels on h2 (no Upgrade): only the Writable side and pause/resume are used.
     this.tx = new HttpTransaction(this as unknown as ConstructorParameters<typeof HttpTransaction>[0], head);
-    stream.on('data', (chunk: Buffer) => this.tx.requestBody(chunk));
-    stream.on('end', () => this.tx.requestComplete());
-    stream.on('aborted', () => this.tx.abort('cD'));
-    stream.on('error', () => this.tx.abort('cD'));
+    // Containment: an exception while serving the stream ends that stream (internalError), not the process.
+    stream.on('data', (chunk: Buffer) => {
+      try {
+        this.tx.requestBody(chunk);
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
+    stream.on('end', () => {
+      try {
+        this.tx.requestComplete();
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
+    stream.on('aborted', () => this.abortContained());
+    stream.on('error', () => this.abortContained());
     stream.on('close', () => {
-      if (!this.socket.ended) this.tx.abort('cD');
+      if (!this.socket.ended) this.abortContained();
       this.connection.streamDone(this);
     });
+  }
+
+  private abortContained(): void {
+    try {
+      this.tx.abort('cD');
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
+  /**
+   * An exception escaped while serving this stream: it alone ends — with a 500 when nothing was
+   * answered yet (HAProxy's status for its internal errors), else reset — logged once, counted (eint).
+   */
+  internalError(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.frontend.internalError(error);
+    const stream = this.stream;
+    try {
+      if (!stream.closed && !stream.headersSent) stream.respond({ ':status': 500 }, { endStream: true });
+      else if (!stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      this.tx.abortInternal();
+    } catch {
+      // Already failing: the first error is the one reported.
+      if (!stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
   }
 
   get frontend(): HttpFrontend {

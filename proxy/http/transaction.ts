@@ -16,6 +16,7 @@ import type { HttpBackend, HttpFrontend } from './frontend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { MapVarStore } from '../acl/index.ts';
 import type { PersistenceOutcome } from './persistence.ts';
+import { faults, faultPoint } from '../runtime/faults.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 
 /** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
@@ -31,6 +32,8 @@ export interface TransactionClient {
   transactionDone(tx: HttpTransaction, keepAlive: boolean): void;
   /** Bytes the client sent after an upgrade request, handed to the tunnel once the server switched (HTTP/1.1 only). */
   upgradeRest?(): Buffer | undefined;
+  /** An exception escaped while serving it: close it (500 if no response started), report once. */
+  internalError(error: unknown): void;
 }
 
 export interface RequestHead {
@@ -157,6 +160,7 @@ export class HttpTransaction {
   }
 
   requestBody(chunk: Buffer): void {
+    if (faults.armed) faultPoint('request-body');
     this.bytesIn += chunk.length;
     if (this.upstream) return this.writeBody(chunk);
     this.pendingBody.push(chunk);
@@ -194,17 +198,22 @@ export class HttpTransaction {
         if ('server' in result) backend.runtime.release(result.server);
         return;
       }
-      this.tw = Date.now() - this.startedAt;
-      if ('error' in result) {
-        this.termination = result.error === 'no-server' ? 'SC' : 'sQ';
-        if (result.error === 'no-server') this.frontend.noServerAvailable(backend);
-        return this.fail(503);
+      // A queued request gets its slot inside another exchange's release: an error here is this one's.
+      try {
+        this.tw = Date.now() - this.startedAt;
+        if ('error' in result) {
+          this.termination = result.error === 'no-server' ? 'SC' : 'sQ';
+          if (result.error === 'no-server') this.frontend.noServerAvailable(backend);
+          return this.fail(503);
+        }
+        this.slotHeld = true;
+        this.server = result.server;
+        this.direct = forced !== undefined && result.server === forced;
+        this.triedServers.push(result.server);
+        this.connect();
+      } catch (e) {
+        this.internalError(e);
       }
-      this.slotHeld = true;
-      this.server = result.server;
-      this.direct = forced !== undefined && result.server === forced;
-      this.triedServers.push(result.server);
-      this.connect();
     }, avoid, forced);
   }
 
@@ -218,10 +227,16 @@ export class HttpTransaction {
     const started = Date.now();
     connectUpstream(pool, backend.timeouts.connect, (conn, error) => {
       if (this.finished) return conn?.destroy();
-      if (!conn) return this.connectFailed(error ?? 'error');
-      server.check?.observe('layer4', true, '');
-      this.tc = Date.now() - started;
-      this.send(conn);
+      try {
+        if (!conn) return this.connectFailed(error ?? 'error');
+        if (faults.armed) faultPoint('connect');
+        server.check?.observe('layer4', true, '');
+        this.tc = Date.now() - started;
+        this.send(conn);
+      } catch (e) {
+        if (conn !== this.upstream) conn?.destroy();
+        this.internalError(e);
+      }
     }, sni);
   }
 
@@ -242,10 +257,14 @@ export class HttpTransaction {
     const delay = Math.min(backend.timeouts.connect || 1000, 1000);
     setTimeout(() => {
       if (this.finished) return;
-      if (redispatch) {
-        this.releaseSlot();
-        this.acquireSlot(server);
-      } else this.connect();
+      try {
+        if (redispatch) {
+          this.releaseSlot();
+          this.acquireSlot(server);
+        } else this.connect();
+      } catch (e) {
+        this.internalError(e);
+      }
     }, delay);
   }
 
@@ -259,6 +278,7 @@ export class HttpTransaction {
       error: (reason, bytes) => this.onUpstreamError(conn, reason, bytes),
       timeout: () => this.onServerTimeout(),
       sink: this.client.socket,
+      owner: this,
     });
     conn.setInactivityTimeout(this.backend!.timeouts.server);
     const socket = conn.socket;
@@ -292,6 +312,7 @@ export class HttpTransaction {
   // ------------------------------------------------------------------ response side
 
   private onResponseHead(head: ResponseHead): boolean {
+    if (faults.armed) faultPoint('response-head');
     if (head.status < 200 && head.status !== 101) {
       // Interim responses (100 Continue, 103 Early Hints …) go to HTTP/1.1 clients as they are; HTTP/1.0
       // clients cannot read them and h2 ones get the final response only (HAProxy drops them too). The
@@ -348,6 +369,7 @@ export class HttpTransaction {
   }
 
   private onResponseBody(chunk: Buffer): void {
+    if (faults.armed) faultPoint('response-body');
     const socket = this.client.socket;
     let ok: boolean;
     if (this.chunkedResponse) {
@@ -428,18 +450,28 @@ export class HttpTransaction {
     const rest = this.client.upgradeRest?.();
     if (rest) server.write(rest);
     const timeout = this.backend!.timeouts.tunnel || this.backend!.timeouts.server;
+    this.tunnelServer = server;
     const end = (): void => {
       client.destroy();
       server.destroy();
-      this.finish();
+      try {
+        this.finish();
+      } catch (e) {
+        this.internalError(e);
+      }
     };
     for (const [from, to] of [[client, server], [server, client]] as const) {
       from.on('data', (d: Buffer) => {
-        if (from === server) this.bytesOut += d.length;
-        else this.bytesIn += d.length;
-        if (!to.write(d)) {
-          from.pause();
-          to.once('drain', () => from.resume());
+        try {
+          if (faults.armed) faultPoint('tunnel');
+          if (from === server) this.bytesOut += d.length;
+          else this.bytesIn += d.length;
+          if (!to.write(d)) {
+            from.pause();
+            to.once('drain', () => from.resume());
+          }
+        } catch (e) {
+          this.internalError(e);
         }
       });
       from.on('end', () => to.end());
@@ -450,6 +482,9 @@ export class HttpTransaction {
     // Reading may have paused while the upgrade's answer was awaited.
     client.resume();
   }
+
+  /** The server side of a tunnel (after a 101), closed with the exchange. */
+  private tunnelServer: net.Socket | undefined;
 
   // ------------------------------------------------------------------ endings
 
@@ -500,7 +535,24 @@ export class HttpTransaction {
     this.upstream = undefined;
     // A response still in flight makes the server connection unusable.
     conn?.destroy();
+    this.tunnelServer?.destroy();
     this.finish();
+  }
+
+  /** An exception escaped while serving this exchange: its client connection closes (client.ts decides the answer). */
+  internalError(error: unknown): void {
+    this.client.internalError(error);
+  }
+
+  /**
+   * Ends the exchange because of an internal error: logged with status 500 when no response had
+   * started, and HAProxy's 'I' (internal error) termination state with the phase it happened in.
+   */
+  abortInternal(): void {
+    if (this.finished) return;
+    if (!this.responseStarted) this.status = 500;
+    this.termination = `I${this.responseStarted ? 'D' : this.upstream ? 'H' : this.server ? 'C' : 'R'}`;
+    this.abort(this.termination);
   }
 
   private releaseSlot(): void {

@@ -35,6 +35,8 @@ export interface UpstreamHandlers {
    * parsed, so a response head and body leave in one write (one syscall, not three).
    */
   readonly sink: net.Socket;
+  /** Told when one of these handlers throws (a bug): it closes its client connection. */
+  readonly owner: { internalError(error: unknown): void };
 }
 
 export class UpstreamConnection {
@@ -69,12 +71,49 @@ export class UpstreamConnection {
     parser[kOnHeadersComplete] = onHead;
     parser[kOnBody] = (chunk: Buffer) => this.handlers?.body(chunk);
     parser[kOnMessageComplete] = () => this.handlers?.complete();
-    socket.on('data', (data: Buffer) => this.onData(data));
-    socket.on('end', () => this.fail('closed'));
-    socket.on('close', () => this.fail('closed'));
-    socket.on('error', () => this.fail('error'));
+    // Containment: the handlers run the transaction's code; an exception there is handed to its owner.
+    // (The handlers are taken first: a transaction detaches itself before its last steps, logging included.)
+    socket.on('data', (data: Buffer) => {
+      const handlers = this.handlers;
+      try {
+        this.onData(data);
+      } catch (e) {
+        this.internalError(e, handlers);
+      }
+    });
+    socket.on('end', () => this.failContained('closed'));
+    socket.on('close', () => this.failContained('closed'));
+    socket.on('error', () => this.failContained('error'));
     // One listener for the connection's life: `timeout server` while serving, the idle limit while pooled.
-    socket.on('timeout', () => (this.handlers ? this.handlers.timeout() : this.destroy()));
+    socket.on('timeout', () => {
+      const handlers = this.handlers;
+      try {
+        if (handlers) handlers.timeout();
+        else this.destroy();
+      } catch (e) {
+        this.internalError(e, handlers);
+      }
+    });
+  }
+
+  private failContained(reason: 'closed' | 'error'): void {
+    const handlers = this.handlers;
+    try {
+      this.fail(reason);
+    } catch (e) {
+      this.internalError(e, handlers);
+    }
+  }
+
+  /**
+   * An exception in the code serving this connection: it is closed, and the transaction it served
+   * closes its client. A connection serving none cannot reach any code that throws; if one ever
+   * did, the warning is the report (there is no connection to blame).
+   */
+  private internalError(error: unknown, handlers = this.handlers): void {
+    this.destroy();
+    if (handlers) handlers.owner.internalError(error);
+    else process.emitWarning(error instanceof Error ? error : String(error), 'LoadstarInternalError');
   }
 
   /** Inactivity limit (ms, 0 = none) for what the connection is doing now. */
@@ -91,8 +130,13 @@ export class UpstreamConnection {
     this.received += data.length;
     const sink = this.handlers?.sink;
     sink?.cork();
-    const r = this.parser.execute(data);
-    sink?.uncork();
+    let r: number | Error;
+    try {
+      r = this.parser.execute(data);
+    } finally {
+      // Also when a handler threw: what was written so far still reaches the client.
+      sink?.uncork();
+    }
     if (typeof r !== 'number') return this.fail('invalid');
     if (r < data.length && this.tunnelRest) this.tunnelRest(data.subarray(r));
   }

@@ -39,6 +39,8 @@ export class StatCounters {
   ereq = 0;
   /** Requests answered by Loadstar itself (redirects, return, stats page, services). */
   intercepted = 0;
+  /** Internal errors (eint): exceptions in Loadstar's own code, each closing one connection (frontends). */
+  eint = 0;
   /** Connection failures after the last retry (backend/server). */
   econ = 0;
   /** Invalid, aborted or timed-out responses. */

@@ -106,7 +106,7 @@ function frontendValues(proxy: Proxy, frontend: HttpFrontend | TcpFrontend, iid:
     req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, ...zeroes(COMP),
     mode: http ? 'http' : 'tcp', conn_rate: c.connRate, conn_rate_max: c.connRateMax, conn_tot: c.connTot,
     ...(http ? { intercepted: c.intercepted, cache_lookups: 0, cache_hits: 0 } : {}),
-    dcon: 0, dses: 0, wrew: 0, eint: 0, '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, http, c.scur),
+    dcon: 0, dses: 0, wrew: 0, eint: c.eint, '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, http, c.scur),
   };
 }
 

@@ -26,6 +26,7 @@ import { compileConnectionRules, compileContentRules } from './rules.ts';
 import type { ConnectionRules, ContentRules } from './rules.ts';
 import { HeldRequest, inspect } from './inspection.ts';
 import type { InspectionOutcome } from './inspection.ts';
+import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 
 export interface TcpBackendTimers {
   connect: number;
@@ -90,7 +91,28 @@ export class TcpFrontend {
     }
   }
 
+  /**
+   * An exception in Loadstar's code while serving one connection: that connection (both sides) is
+   * closed — its 'close' handlers release the slot and log it — the error is logged once with its
+   * stack and counted (eint). TCP mode has no response to answer with.
+   */
+  internalError(error: unknown, record?: TcpSessionRecord): void {
+    this.stats.eint++;
+    this.logger.alert(internalErrorAlert(`frontend ${this.name}`, error));
+    if (!record) return;
+    if (record.termination === '--') record.termination = `I${record.tc >= 0 ? 'D' : 'C'}`;
+    record.client.destroy();
+    upstreamOf.get(record.client)?.destroy();
+  }
+
+  /** The log point of a connection (its faults are contained by the caller). */
+  private log(record: TcpSessionRecord): void {
+    if (faults.armed) faultPoint('log');
+    this.logger.tcp(record);
+  }
+
   handle(client: net.Socket): void {
+    if (faults.armed) faultPoint('accept');
     // HAProxy drops a connection refused at this stage with a reset and logs nothing.
     if (this.connectionRules && !this.connectionRules(client)) return void client.resetAndDestroy();
     this.sessions.add(client);
@@ -117,7 +139,13 @@ export class TcpFrontend {
     client.pause();
     if (!this.contentRules) return this.route(record, this.inspection(record));
     record.inspecting = true;
-    inspect(client, record.held, this.contentRules, this.config.inspectDelay ?? 0, record.vars, (outcome) => this.inspected(record, outcome));
+    inspect(client, record.held, this.contentRules, this.config.inspectDelay ?? 0, record.vars, (outcome) => {
+      try {
+        this.inspected(record, outcome);
+      } catch (e) {
+        this.internalError(e, record);
+      }
+    });
   }
 
   /** What switching rules and backend content rules see once the frontend's inspection is over: the held bytes, as final. */
@@ -163,13 +191,17 @@ export class TcpFrontend {
     // A backend's own content rules inspect again, with its own delay (tcp_inspect_request for AN_REQ_INSPECT_BE).
     record.inspecting = true;
     inspect(record.client, record.held, rules, backend.config.inspectDelay ?? 0, record.vars, (outcome) => {
-      record.inspecting = false;
-      if (outcome.verdict === 'reject') return this.reject(record);
-      if (outcome.aborted) {
-        if (record.termination === '--') record.termination = 'CR';
-        return this.end(record);
+      try {
+        record.inspecting = false;
+        if (outcome.verdict === 'reject') return this.reject(record);
+        if (outcome.aborted) {
+          if (record.termination === '--') record.termination = 'CR';
+          return this.end(record);
+        }
+        this.acquire(record, backend);
+      } catch (e) {
+        this.internalError(e, record);
       }
-      this.acquire(record, backend);
     });
   }
 
@@ -179,14 +211,21 @@ export class TcpFrontend {
     record.client.once('close', onClose);
     cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result) => {
       record.client.off('close', onClose);
-      record.tw = Date.now() - record.acceptedAt;
-      if ('error' in result) {
-        if (result.error === 'no-server') this.logger.alert(`backend ${backend.name} has no server available!`);
-        record.termination = result.error === 'no-server' ? 'SC' : 'sQ';
-        return this.end(record);
+      // A queued connection gets its slot inside another one's release: an error here is this one's.
+      try {
+        record.tw = Date.now() - record.acceptedAt;
+        if ('error' in result) {
+          if (result.error === 'no-server') this.logger.alert(`backend ${backend.name} has no server available!`);
+          record.termination = result.error === 'no-server' ? 'SC' : 'sQ';
+          return this.end(record);
+        }
+        record.server = result.server;
+        this.connect(record, backend, result.server);
+      } catch (e) {
+        // The slot is given back by connect()'s close handling once it has started, else here.
+        if ('server' in result && record.server === undefined) backend.release(result.server);
+        this.internalError(e, record);
       }
-      record.server = result.server;
-      this.connect(record, backend, result.server);
     }, avoid);
   }
 
@@ -200,33 +239,57 @@ export class TcpFrontend {
     upstream.once('connect', () => {
       connected = true;
       clearTimeout(timer);
-      server.check?.observe('layer4', true, '');
-      record.tc = Date.now() - started;
-      this.pipe(record, upstream, timers, release);
+      try {
+        if (faults.armed) faultPoint('connect');
+        server.check?.observe('layer4', true, '');
+        record.tc = Date.now() - started;
+        this.pipe(record, upstream, timers, release);
+      } catch (e) {
+        // Not piped yet: nothing else will close the server side or give the slot back.
+        if (!upstreamOf.has(record.client)) {
+          upstream.destroy();
+          release();
+        }
+        this.internalError(e, record);
+      }
     });
     upstream.once('error', () => {
       if (connected) return;
-      clearTimeout(timer);
-      upstream.destroy();
-      server.connectErrors++;
-      server.check?.observe('layer4', false, 'connection error');
-      if (record.client.destroyed) return release();
-      if (record.retries >= backend.retries) {
-        release();
-        record.termination = 'SC';
-        return this.end(record);
+      try {
+        this.connectError(record, backend, server, upstream, timer, release);
+      } catch (e) {
+        this.internalError(e, record);
       }
-      record.retries++;
-      server.retries++;
-      const redispatch = backend.redispatch && record.retries === backend.retries;
-      setTimeout(() => {
-        if (record.client.destroyed) return release();
+    });
+  }
+
+  /** The server refused or timed out: retry, redispatch, or give up (HAProxy's retries). */
+  private connectError(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer, upstream: net.Socket, timer: NodeJS.Timeout | undefined, release: () => void): void {
+    const timers = backendTimers(backend);
+    clearTimeout(timer);
+    upstream.destroy();
+    server.connectErrors++;
+    server.check?.observe('layer4', false, 'connection error');
+    if (record.client.destroyed) return release();
+    if (record.retries >= backend.retries) {
+      release();
+      record.termination = 'SC';
+      return this.end(record);
+    }
+    record.retries++;
+    server.retries++;
+    const redispatch = backend.redispatch && record.retries === backend.retries;
+    setTimeout(() => {
+      if (record.client.destroyed) return release();
+      try {
         if (redispatch) {
           release();
           this.acquire(record, backend, server);
         } else this.connect(record, backend, server);
-      }, Math.min(timers.connect || 1000, 1000));
-    });
+      } catch (e) {
+        this.internalError(e, record);
+      }
+    }, Math.min(timers.connect || 1000, 1000));
   }
 
   private pipe(record: TcpSessionRecord, upstream: net.Socket, timers: TcpBackendTimers, release: () => void): void {
@@ -252,8 +315,15 @@ export class TcpFrontend {
       record.bytesIn += held.length;
       upstream.write(held);
     }
-    client.on('data', (d: Buffer) => (record.bytesIn += d.length));
-    upstream.on('data', (d: Buffer) => (record.bytesOut += d.length));
+    // The byte counters are the tunnel's only code of ours; pipe() moves the bytes.
+    client.on('data', (d: Buffer) => {
+      record.bytesIn += d.length;
+      if (faults.armed) this.tunnelFault(record);
+    });
+    upstream.on('data', (d: Buffer) => {
+      record.bytesOut += d.length;
+      if (faults.armed) this.tunnelFault(record);
+    });
     upstream.pipe(client);
     if (record.held?.ended) {
       // The client's FIN came during inspection: its 'end' is past, so pipe() would never pass it on.
@@ -271,7 +341,11 @@ export class TcpFrontend {
     const onClose = (): void => {
       if (++closed === 2) {
         release();
-        this.logger.tcp(record);
+        try {
+          this.log(record);
+        } catch (e) {
+          this.internalError(e, record);
+        }
       } else destroyBothLater();
     };
     // When one side is fully closed (not just half-closed), the other follows.
@@ -284,9 +358,17 @@ export class TcpFrontend {
     client.resume();
   }
 
+  private tunnelFault(record: TcpSessionRecord): void {
+    try {
+      faultPoint('tunnel');
+    } catch (e) {
+      this.internalError(e, record);
+    }
+  }
+
   private end(record: TcpSessionRecord): void {
     record.client.destroy();
-    this.logger.tcp(record);
+    this.log(record);
   }
 
   closeAll(): void {

@@ -261,7 +261,9 @@ test('a request head sent in pieces is not taken for HTTP/0.9', async () => {
       client.write(piece);
       await new Promise((r) => setTimeout(r, 20));
     }
+    const timer = setTimeout(() => client.destroy(), 3000);
     await new Promise((r) => client.on('close', r));
+    clearTimeout(timer);
     assert.deepEqual(statuses(answer), [200]);
   } finally {
     await s.done();
