@@ -157,6 +157,8 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
   }
   // The UI's configuration changes go through the config store: validated, written to the file atomically, versioned, rolled back when they break a backend.
   const configStore = ConfigStore.open({ dataDir, file: configFile, target: engineTarget(engine), onEvent: (m) => log(`[NOTICE] ${m}`) });
+  // A hand edit of the file while serving is told to the UI (an alert event) instead of being overwritten later.
+  const stopWatchingFile = configStore.watchFile();
   const control = new InProcessControl(engine, { dataDir, history, log, configStore });
   // A configuration applied from the UI or by SIGHUP may add or remove demo servers.
   const offLifecycle = engine.events.on('events', (event) => {
@@ -190,6 +192,7 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
       process.off('SIGINT', onInt);
       io.err(`[NOTICE] ${why}: stopping (finishing in-flight requests, at most ${grace} ms)\n`);
       (async () => {
+        stopWatchingFile();
         offLifecycle();
         await admin.close();
         recorder!.stop();

@@ -169,6 +169,8 @@ export class ConfigStore {
   private readonly pollMs: number;
   private queue: Promise<unknown> = Promise.resolve();
   private watchingUntil: number | undefined;
+  /** The hand edit last announced (its hash), so one edit is told once. */
+  private announcedHash: string | undefined;
 
   private constructor(private readonly options: ConfigStoreOptions, text: string) {
     this.path = options.file ?? path.join(options.dataDir, 'haproxy.cfg');
@@ -251,6 +253,40 @@ export class ConfigStore {
       diagnostics,
       valid: !diagnostics.some((d) => d.severity !== 'warning'),
     });
+  }
+
+  /**
+   * Looks at the file every `intervalMs` (a stat; the text is read only when the
+   * size or time changed) and tells the UI once per hand edit (the target's
+   * `announce`, and `onEvent`). Returns the function that stops watching.
+   */
+  watchFile(intervalMs = 2000): () => void {
+    let last = '';
+    const look = (): void => {
+      let stamp: string;
+      try {
+        const st = fs.statSync(this.path);
+        stamp = `${st.size}:${st.mtimeMs}`;
+      } catch {
+        stamp = 'missing';
+      }
+      if (stamp === last) return;
+      last = stamp;
+      const current = this.current();
+      if (!current.modifiedOnDisk) {
+        this.announcedHash = undefined;
+        return;
+      }
+      if (this.announcedHash === current.diskHash) return;
+      this.announcedHash = current.diskHash;
+      const message = `${this.path} was changed outside Loadstar; the running configuration is unchanged. Load or compare it in the editor before applying a change.`;
+      this.options.onEvent?.(message);
+      this.options.target?.announce?.(message);
+    };
+    const timer = setInterval(look, intervalMs);
+    timer.unref();
+    look();
+    return () => clearInterval(timer);
   }
 
   listVersions(): VersionRecord[] {

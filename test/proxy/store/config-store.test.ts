@@ -319,3 +319,34 @@ test('what parses but the engine does not run yet is an alert at its line in the
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('watching the file tells the UI once about a hand edit, and again only for a new one', async () => {
+  const dir = tempDir();
+  try {
+    const target = fakeTarget();
+    const announced: string[] = [];
+    target.announce = (m) => announced.push(m);
+    const store = open(dir, target);
+    const stop = store.watchFile(10);
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(announced, []);
+      fs.writeFileSync(path.join(dir, 'haproxy.cfg'), config('    server s1 127.0.0.1:8009'));
+      await waitUntil(() => announced.length === 1);
+      await new Promise((r) => setTimeout(r, 60));
+      assert.equal(announced.length, 1, 'one edit is told once');
+      assert.match(announced[0]!, /was changed outside Loadstar; the running configuration is unchanged/);
+      fs.writeFileSync(path.join(dir, 'haproxy.cfg'), config('    server s1 127.0.0.1:8010') + '# more\n');
+      await waitUntil(() => announced.length === 2);
+    } finally {
+      stop();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), 'condition reached within 3 s');
+}
