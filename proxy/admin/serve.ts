@@ -19,7 +19,8 @@ import { InProcessControl } from '../control/in-process.ts';
 import { resolveDataDir } from '../certs/data-dir.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../certs/atomic-write.ts';
 import { loadCertificate, certificateNames } from '../tls/pem.ts';
-import { HistoryStore, HISTORY_FILE } from '../store/history.ts';
+import { HISTORY_FILE } from '../store/history.ts';
+import { HistoryClient } from '../store/history-client.ts';
 import { HistoryRecorder } from '../store/history-recorder.ts';
 import { ConfigStore, engineTarget } from '../store/config-store.ts';
 import { AdminError, CliUsageError } from '../errors.ts';
@@ -140,18 +141,18 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
   const demos = new DemoServers(log);
   await demos.sync(first.config);
   const engine = new Engine(first.config, { configName: configFile });
-  let history: HistoryStore | undefined;
+  let history: HistoryClient | undefined;
   let recorder: HistoryRecorder | undefined;
   try {
     await engine.start();
     for (const w of reducedFeatureWarnings(first.config)) io.err(`[WARNING] ${w}\n`);
     for (const a of engine.addresses()) io.err(`[NOTICE] ${a.frontend} listening on ${formatHostPort(a.address, a.port)}\n`);
-    history = HistoryStore.open(path.join(dataDir, HISTORY_FILE));
+    history = await HistoryClient.open(path.join(dataDir, HISTORY_FILE));
     recorder = new HistoryRecorder(history, engine, { log });
     recorder.start();
   } catch (e) {
     await engine.stop(0).catch(() => {});
-    history?.close();
+    await history?.close();
     await demos.close();
     throw e;
   }
@@ -170,8 +171,8 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
     admin = await startAdminServer({ control, listen, password, tls, log });
   } catch (e) {
     offLifecycle();
-    recorder.stop();
-    history.close();
+    await recorder.stop();
+    await history.close();
     await engine.stop(0);
     await demos.close();
     throw e;
@@ -195,8 +196,8 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
         stopWatchingFile();
         offLifecycle();
         await admin.close();
-        recorder!.stop();
-        history!.close();
+        await recorder!.stop();
+        await history!.close();
         await engine.stop(grace);
         await demos.close();
       })().then(() => resolve(0), (e: Error) => {

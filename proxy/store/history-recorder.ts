@@ -12,7 +12,14 @@
 import type { Engine } from '../engine.ts';
 import type { StatCounters } from '../stats/counters.ts';
 import type { SeriesPoint } from '../stats/series.ts';
-import type { HistoryStore, MinuteRecord, StoredHealthEvent } from './history.ts';
+import type { MinuteRecord, StoredHealthEvent } from './history.ts';
+
+/** Where the recorder writes: HistoryStore (synchronous, tests) or HistoryClient (its worker thread, `loadstar serve`). */
+export interface HistorySink {
+  writeMinutes(records: readonly MinuteRecord[]): void | Promise<void>;
+  writeHealthEvents(events: readonly StoredHealthEvent[]): void | Promise<void>;
+  prune(nowMs?: number): unknown;
+}
 
 const MINUTE_MS = 60_000;
 
@@ -39,8 +46,9 @@ export class HistoryRecorder {
   private readonly pruneEveryMs: number;
   private readonly log: (line: string) => void;
   private failed = false;
+  private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly store: HistoryStore, private readonly engine: Engine, options: HistoryRecorderOptions = {}) {
+  constructor(private readonly store: HistorySink, private readonly engine: Engine, options: HistoryRecorderOptions = {}) {
     this.minuteDelayMs = options.minuteDelayMs ?? 2500;
     this.healthFlushMs = options.healthFlushMs ?? 1000;
     this.pruneEveryMs = options.pruneEveryMs ?? 3600_000;
@@ -61,8 +69,8 @@ export class HistoryRecorder {
     this.guard('prune', () => this.store.prune());
   }
 
-  /** Writes what is pending (health events, closed minutes) now, and stops. */
-  stop(): void {
+  /** Writes what is pending (health events, closed minutes, the minute in progress) and stops; resolves once written. */
+  async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     clearTimeout(this.minuteTimer);
@@ -71,6 +79,7 @@ export class HistoryRecorder {
     this.flushHealth();
     this.recordMinutes();
     this.recordMinuteInProgress();
+    await Promise.all(this.inFlight);
   }
 
   /**
@@ -159,14 +168,20 @@ export class HistoryRecorder {
     }
   }
 
-  /** A store failure (disk full, file removed) is reported once and never reaches the engine. */
+  /** A store failure (disk full, file removed) is reported once and never reaches the engine; asynchronous writes are tracked for stop(). */
   private guard(what: string, action: () => unknown): void {
-    try {
-      action();
-      this.failed = false;
-    } catch (e) {
+    const failed = (e: unknown): void => {
       if (!this.failed) this.log(`[ALERT] history: writing ${what} failed, traffic is not affected: ${(e as Error).message}`);
       this.failed = true;
+    };
+    try {
+      const result = action();
+      if (result instanceof Promise) {
+        const tracked = result.then(() => void (this.failed = false), failed).finally(() => this.inFlight.delete(tracked));
+        this.inFlight.add(tracked);
+      } else this.failed = false;
+    } catch (e) {
+      failed(e);
     }
   }
 }

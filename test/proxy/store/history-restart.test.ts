@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HistoryStore } from '../../../proxy/store/history.ts';
+import { HistoryClient } from '../../../proxy/store/history-client.ts';
 import { HistoryRecorder } from '../../../proxy/store/history-recorder.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
 import { startEngine, startNamedServer, request, waitFor, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
@@ -18,7 +18,7 @@ backend app
 `;
 }
 
-test('traffic and a health transition recorded before a restart are in the 24 h series and the timeline after it', async () => {
+test('traffic and a health transition recorded (through the history worker) before a restart are in the 24 h series and the timeline after it', async () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-restart-')), 'history.sqlite');
   const a = await startNamedServer('a');
   const b = await startNamedServer('b');
@@ -28,7 +28,7 @@ test('traffic and a health transition recorded before a restart are in the 24 h 
   // First run: traffic, then server b goes DOWN.
   {
     const run = await startEngine(text);
-    const store = HistoryStore.open(file);
+    const store = await HistoryClient.open(file);
     const recorder = new HistoryRecorder(store, run.engine, { log: () => {} });
     recorder.start();
     try {
@@ -40,15 +40,15 @@ test('traffic and a health transition recorded before a restart are in the 24 h 
       const counters = run.engine.stats.counters('backend', 'app')!;
       await waitFor('the traffic in the series ring', () => (counters.series?.lastSeconds(120) ?? []).reduce((n, p) => n + p.values.requests, 0) >= 20);
     } finally {
-      recorder.stop();
-      store.close();
+      await recorder.stop();
+      await store.close();
       await run.stop();
     }
   }
 
   // Second run: a new engine knows nothing; the store does.
   const run = await startEngine(text);
-  const store = HistoryStore.open(file);
+  const store = await HistoryClient.open(file);
   const control = new InProcessControl(run.engine, { history: store, log: () => {} });
   try {
     const now = Date.now();
@@ -68,7 +68,7 @@ test('traffic and a health transition recorded before a restart are in the 24 h 
     assert.ok(down.time >= started && down.time <= now);
     assert.ok(timeline.value.uptime < 1);
   } finally {
-    store.close();
+    await store.close();
     await run.stop();
     await a.close();
   }

@@ -127,3 +127,20 @@ test('the database uses the WAL journal with synchronous=NORMAL', () => {
   assert.equal(db.pragma('synchronous', { simple: true }), 1);
   store.close();
 });
+
+test('the history client answers from its worker thread like the store, refuses a damaged file, and closes cleanly', async () => {
+  const { HistoryClient } = await import('../../../proxy/store/history-client.ts');
+  const file = tempFile();
+  const client = await HistoryClient.open(file);
+  const t = Math.floor(Date.now() / MIN) * MIN - MIN;
+  await client.writeMinutes([{ id: 'backend:w', point: point(t, 9) }]);
+  await client.writeHealthEvents([{ time: t, backend: 'w', server: 'a', from: 'UP', to: 'DOWN', reason: 'r' }]);
+  assert.deepEqual((await client.series('backend:w', t, t)).map((p) => p.values.requests), [9]);
+  assert.deepEqual((await client.healthEvents('w', undefined, t, t)).map((e) => e.to), ['DOWN']);
+  assert.equal(await client.integrityCheck(), 'ok');
+  await client.close();
+  await assert.rejects(client.series('backend:w', t, t), /closed/);
+  const bad = tempFile();
+  fs.writeFileSync(bad, 'not a database '.repeat(100));
+  await assert.rejects(HistoryClient.open(bad), (e: Error & { code?: string }) => e.code === 'LS_ERR_STORE_OPEN');
+});
