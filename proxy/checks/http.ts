@@ -7,8 +7,8 @@
  * values are log-format strings rendered for each check (check-format.ts).
  */
 import type { HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
-import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../http/llhttp.ts';
-import type { HeadersCompleteCallback } from '../http/llhttp.ts';
+import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import type { HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { CheckConnection, failure } from './connection.ts';
 import { checkText } from './check-format.ts';
 import type { CheckText } from './check-format.ts';

@@ -7,7 +7,7 @@
  */
 import type { Engine } from '../engine.ts';
 import { objectCounters, parseObjectId } from '../stats/control.ts';
-import { SECOND_SLOTS, MINUTE_SLOTS } from '../stats/series.ts';
+import { SECOND_SLOTS, MINUTE_SLOTS } from '../runtime/series.ts';
 import { ControlFailure } from './answers.ts';
 import { badValue, integer, oneOf, optionalTime, record } from './args.ts';
 import type { HistorySource } from './history.ts';

@@ -6,8 +6,8 @@
  * `timeout client` for inactivity.
  */
 import type net from 'node:net';
-import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from './llhttp.ts';
-import type { HTTPParser, HeadersCompleteCallback } from './llhttp.ts';
+import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { HttpTransaction } from './transaction.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { builtinResponse } from './error-pages.ts';

@@ -21,7 +21,7 @@ import type { HttpTransaction } from './transaction.ts';
 import type { ClientConnection } from './client.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
-import { StatCounters } from '../stats/counters.ts';
+import { StatCounters } from '../runtime/counters.ts';
 import { CookiePersistence } from './persistence.ts';
 import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
 import type { RequestLimits } from './request-checks.ts';

@@ -9,7 +9,7 @@
 import type { CookieSettings, Proxy } from '../config/model.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { serverStopped } from '../runtime/backend.ts';
-import { headerIs } from './llhttp.ts';
+import { headerIs } from '../runtime/llhttp.ts';
 
 /**
  * Client cookie state, %tsc's 3rd character (HAProxy's TX_CK_*). E (expired)

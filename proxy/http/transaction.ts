@@ -8,7 +8,7 @@
 import { UpstreamConnection, connectUpstream } from './upstream.ts';
 import type { ResponseHead } from './upstream.ts';
 import type { LocalAnswer } from './rules.ts';
-import { isHopByHop, headerIs } from './llhttp.ts';
+import { isHopByHop, headerIs } from '../runtime/llhttp.ts';
 import { serializeHead, getHeader } from './headers.ts';
 import { builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';

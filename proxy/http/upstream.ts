@@ -6,8 +6,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
-import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from './llhttp.ts';
-import type { HTTPParser, HeadersCompleteCallback } from './llhttp.ts';
+import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 
 export interface ResponseHead {

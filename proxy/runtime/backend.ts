@@ -11,7 +11,7 @@ import type { Balancer, LbRequest } from '../balance/index.ts';
 import { RuntimeServer } from './server.ts';
 import type { SlotWaiter } from './server.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
-import { StatCounters, slotTaken, queued } from '../stats/counters.ts';
+import { StatCounters, slotTaken, queued } from './counters.ts';
 
 export type SlotResult =
   | { server: RuntimeServer }

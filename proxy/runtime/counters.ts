@@ -6,7 +6,7 @@
  * the registry's one-second tick.
  */
 import { Histogram } from './histogram.ts';
-import { Series } from './series.ts';
+import type { Series } from './series.ts';
 
 /** HAProxy averages queue/connect/response/total times over the last 1024 samples. */
 const TIME_SAMPLES = 1024;

@@ -6,7 +6,7 @@ import type { Server } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { SERVER_DEFAULTS } from '../config/provision.ts';
 import type { ServerCheck } from '../checks/checker.ts';
-import { StatCounters } from '../stats/counters.ts';
+import { StatCounters } from './counters.ts';
 
 /** Called when a queued request gets a connection slot on `server`. */
 export type SlotWaiter = {

@@ -4,8 +4,7 @@
  * where, rather than running it with a feature silently missing.
  */
 import { HTTP_ALPN } from '../tls/bind-tls.ts';
-import type { Config } from '../config/model.ts';
-import { tcpRuleIsRun } from '../tcp/rules.ts';
+import type { Config, TcpRequestRule } from '../config/model.ts';
 
 export interface UnsupportedUse {
   what: string;
@@ -62,4 +61,13 @@ export function reducedFeatureWarnings(config: Config): string[] {
   const compressed = config.proxies.find((p) => p.kind !== 'defaults' && p.compression.algorithms.length > 0);
   if (compressed) warnings.push(`'compression' is not applied yet: responses are forwarded uncompressed (${compressed.kind} '${compressed.name}')`);
   return warnings;
+}
+
+/** Rule kinds the TCP engine (proxy/tcp/rules.ts) runs; the others are refused here. */
+export function tcpRuleIsRun(rule: TcpRequestRule): boolean {
+  const t = rule.action.type;
+  if (rule.phase === 'connection') return t === 'accept' || t === 'reject';
+  if (t === 'set-var' || t === 'unset-var') return rule.phase === 'content' && !rule.action.variable.includes(','); // set-var(name,ifexists…) conditions are not run
+  if (rule.phase === 'content') return t === 'accept' || t === 'reject';
+  return false;
 }

@@ -6,7 +6,7 @@
  * registry only, never the engine.
  */
 import type { StatsRegistry } from './registry.ts';
-import type { StatCounters } from './counters.ts';
+import type { StatCounters } from '../runtime/counters.ts';
 import { statRows } from './rows.ts';
 
 /** `frontend:<name>`, `backend:<name>` or `server:<backend>/<server>`. */

@@ -11,7 +11,7 @@ import type { RuntimeServer } from '../runtime/server.ts';
 import type { HttpFrontend } from '../http/frontend.ts';
 import type { TcpFrontend } from '../tcp/frontend.ts';
 import { CHECK_CODES } from '../checks/types.ts';
-import type { StatCounters } from './counters.ts';
+import type { StatCounters } from '../runtime/counters.ts';
 import type { StatsTables } from './registry.ts';
 import { FIELD_NAMES } from './fields.ts';
 

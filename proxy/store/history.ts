@@ -26,8 +26,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { HealthEvent } from '../checks/index.ts';
 import type { CheckCode } from '../checks/types.ts';
-import { METRICS } from '../stats/series.ts';
-import type { Metric, SeriesPoint } from '../stats/series.ts';
+import { METRICS } from '../runtime/series.ts';
+import type { Metric, SeriesPoint } from '../runtime/series.ts';
 import { StoreError } from '../errors.ts';
 
 export const HISTORY_FILE = 'history.sqlite';

@@ -19,7 +19,7 @@ import type { Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { StatCounters } from '../stats/counters.ts';
+import { StatCounters } from '../runtime/counters.ts';
 import { compileConnCondition, connLbRequest } from './samples.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
 import { compileConnectionRules, compileContentRules } from './rules.ts';

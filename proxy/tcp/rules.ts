@@ -99,12 +99,3 @@ function splitVariable(variable: string): [VarScope, string] {
   const dot = variable.indexOf('.');
   return [variable.slice(0, dot) as VarScope, variable.slice(dot + 1)];
 }
-
-/** Rule kinds the TCP engine runs; unsupported.ts refuses the others. */
-export function tcpRuleIsRun(rule: TcpRequestRule): boolean {
-  const t = rule.action.type;
-  if (rule.phase === 'connection') return t === 'accept' || t === 'reject';
-  if (t === 'set-var' || t === 'unset-var') return rule.phase === 'content' && !rule.action.variable.includes(','); // set-var(name,ifexists…) conditions are not run
-  if (rule.phase === 'content') return t === 'accept' || t === 'reject';
-  return false;
-}

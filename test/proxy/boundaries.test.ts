@@ -83,3 +83,105 @@ test('the closure check itself follows imports and reports what leaves the allow
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * The layers of proxy/, lowest first: a module imports only from its own layer
+ * or lower ones, so changing a lower layer never needs a higher one to build
+ * and no import cycle spans layers. A unit is a folder under proxy/, or a file
+ * directly in it.
+ *   0 errors                              registered error codes (a leaf)
+ *   1 config, acl, balance, certs, tls    the configuration and what it compiles to
+ *   2 runtime                             running state: servers, backends, counters, logger, exchange records
+ *   3 checks, stats                       health checks, statistics (read runtime state through narrow views)
+ *   4 http, tcp                           the frontends (each implements runtime's Frontend)
+ *   5 engine, engine-events               sockets, tables, reloads, the event hub
+ *   6 store                               configuration versions, history
+ *   7 control                             the control contract's implementation (the one door)
+ *   8 admin, cli, demo                    entry points
+ */
+const LAYERS: ReadonlyArray<readonly string[]> = [
+  ['errors'],
+  ['config', 'acl', 'balance', 'certs', 'tls'],
+  ['runtime'],
+  ['checks', 'stats'],
+  ['http', 'tcp'],
+  ['engine', 'engine-events'],
+  ['store'],
+  ['control'],
+  ['admin', 'cli', 'demo'],
+];
+
+/** Wrong-way imports still in the tree, each with why; a new one fails, and one that is gone must leave this list. */
+const KNOWN_WRONG_WAY: ReadonlyMap<string, string> = new Map([
+  ['proxy/runtime/log-format.ts -> proxy/http/client.ts', 'being removed (issue #11)'],
+  ['proxy/runtime/log-format.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
+  ['proxy/runtime/log-format.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
+  ['proxy/runtime/log-format.ts -> proxy/tcp/samples.ts', 'being removed (issue #11)'],
+  ['proxy/runtime/logger.ts -> proxy/http/client.ts', 'being removed (issue #11)'],
+  ['proxy/runtime/logger.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
+  ['proxy/runtime/logger.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
+  ['proxy/runtime/logger.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
+  ['proxy/runtime/server.ts -> proxy/checks/checker.ts', 'being removed (issue #11)'],
+  ['proxy/stats/access-log.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
+  ['proxy/stats/access-log.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
+  ['proxy/stats/access-log.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
+  ['proxy/stats/commands.ts -> proxy/engine.ts', 'being removed (issue #11)'],
+  ['proxy/stats/registry.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
+  ['proxy/stats/registry.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
+  ['proxy/stats/registry.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
+  ['proxy/stats/rows.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
+  ['proxy/stats/rows.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
+  ['proxy/stats/runtime-api.ts -> proxy/engine.ts', 'being removed (issue #11)'],
+  ['proxy/stats/services.ts -> proxy/engine.ts', 'being removed (issue #11)'],
+  ['proxy/stats/services.ts -> proxy/http/headers.ts', 'being removed (issue #11)'],
+  ['proxy/stats/services.ts -> proxy/http/rules.ts', 'being removed (issue #11)'],
+  ['proxy/stats/services.ts -> proxy/http/samples.ts', 'being removed (issue #11)'],
+  ['proxy/stats/services.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
+  ['proxy/stats/sessions.ts -> proxy/engine.ts', 'being removed (issue #11)'],
+]);
+
+function unitOf(file: string): string {
+  const rel = path.relative(path.join(root, 'proxy'), file).split(path.sep);
+  return rel.length > 1 ? rel[0]! : rel[0]!.replace(/\.ts$/, '');
+}
+
+function layerOf(unit: string): number {
+  return LAYERS.findIndex((units) => units.includes(unit));
+}
+
+/** Every relative import in proxy/ that points to a higher layer, as `from.ts -> to.ts`. */
+function wrongWayImports(files: string[]): { wrong: string[]; unplaced: string[] } {
+  const wrong: string[] = [];
+  const unplaced = new Set<string>();
+  for (const file of files) {
+    const from = layerOf(unitOf(file));
+    if (from < 0) unplaced.add(unitOf(file));
+    for (const spec of specifiers(file)) {
+      if (!spec.startsWith('.')) continue;
+      const target = path.resolve(path.dirname(file), spec);
+      if (!target.startsWith(path.join(root, 'proxy') + path.sep)) continue;
+      const to = layerOf(unitOf(target));
+      if (to < 0) unplaced.add(unitOf(target));
+      else if (from >= 0 && to > from) wrong.push(`${path.relative(root, file)} -> ${path.relative(root, target)}`.split(path.sep).join('/'));
+    }
+  }
+  return { wrong, unplaced: [...unplaced] };
+}
+
+test('imports in proxy/ point down the layer table (config, acl, balance < runtime < checks, stats < http, tcp < engine < store < control < admin, cli)', () => {
+  const { wrong, unplaced } = wrongWayImports(sources(path.join(root, 'proxy')).filter((f) => f.endsWith('.ts')));
+  assert.deepEqual(unplaced, [], 'every folder and file of proxy/ has a row in LAYERS');
+  assert.deepEqual(wrong.filter((w) => !KNOWN_WRONG_WAY.has(w)), [], 'wrong-way imports');
+  assert.deepEqual([...KNOWN_WRONG_WAY.keys()].filter((k) => !wrong.includes(k)), [], 'known exceptions that are gone (remove them from the list)');
+});
+
+test('the layer check itself reports an import that points up', () => {
+  const dir = path.join(root, 'proxy', 'runtime');
+  const probe = path.join(dir, '.probe-layer.ts');
+  fs.writeFileSync(probe, "import type { Engine } from '../engine.ts';\nimport type { Proxy } from '../config/model.ts';\n");
+  try {
+    assert.deepEqual(wrongWayImports([probe]).wrong, ['proxy/runtime/.probe-layer.ts -> proxy/engine.ts']);
+  } finally {
+    fs.rmSync(probe);
+  }
+});

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StatCounters } from '../../../proxy/stats/counters.ts';
-import { Series, SERIES_BYTES, SECOND_SLOTS } from '../../../proxy/stats/series.ts';
-import { Histogram } from '../../../proxy/stats/histogram.ts';
+import { StatCounters } from '../../../proxy/runtime/counters.ts';
+import { Series, SERIES_BYTES, SECOND_SLOTS } from '../../../proxy/runtime/series.ts';
+import { Histogram } from '../../../proxy/runtime/histogram.ts';
 
 test('the histogram reports percentiles within one bucket (about 19 %)', () => {
   const h = new Histogram();

@@ -1,0 +1,88 @@
+/**
+ * Node's own llhttp binding — the parser node:http itself uses — so Loadstar
+ * never frames HTTP by hand (DESIGN.md §4) and still skips node:http's
+ * per-request objects on the hot path (docs/architecture.md has the numbers).
+ * `_http_common` is internal to Node but has kept this API since Node 12.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const common = require('_http_common') as { HTTPParser: HTTPParserConstructor; methods: string[] };
+
+export interface ParserError extends Error {
+  code: string;
+  reason: string;
+  bytesParsed: number;
+}
+
+export interface HTTPParser {
+  initialize(type: number, resource: object, maxHeaderSize?: number, lenient?: number): void;
+  /** Bytes parsed, or an Error returned (not thrown) with code, reason and bytesParsed. */
+  execute(data: Buffer): number | ParserError;
+  finish(): void | ParserError;
+  close(): void;
+  pause(): void;
+  resume(): void;
+  [callback: number]: unknown;
+}
+
+interface HTTPParserConstructor {
+  new (): HTTPParser;
+  REQUEST: number;
+  RESPONSE: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+  kOnExecute: number;
+}
+
+export const HTTPParserClass = common.HTTPParser;
+/** llhttp's method table: kOnHeadersComplete gives an index into it. */
+export const METHODS = common.methods;
+export const REQUEST = HTTPParserClass.REQUEST;
+export const RESPONSE = HTTPParserClass.RESPONSE;
+export const kOnHeaders = HTTPParserClass.kOnHeaders | 0;
+export const kOnHeadersComplete = HTTPParserClass.kOnHeadersComplete | 0;
+export const kOnBody = HTTPParserClass.kOnBody | 0;
+export const kOnMessageComplete = HTTPParserClass.kOnMessageComplete | 0;
+
+/**
+ * (versionMajor, versionMinor, headers, method, url, statusCode, statusMessage, upgrade, shouldKeepAlive).
+ * `headers`/`url` are undefined when llhttp already flushed them through kOnHeaders (more than 32 fields).
+ * A RESPONSE callback returns 1 to say the response has no body (answer to HEAD).
+ */
+export type HeadersCompleteCallback = (
+  versionMajor: number, versionMinor: number, headers: string[] | undefined, method: number | undefined,
+  url: string | undefined, statusCode: number | undefined, statusMessage: string | undefined,
+  upgrade: boolean, shouldKeepAlive: boolean,
+) => number | void;
+
+/** Maximum size of a request or response head, as HAProxy's default tune.bufsize allows. */
+export const MAX_HEADER_SIZE = 16 * 1024;
+
+/**
+ * @param maxHeaderSize bytes of target, header names and values llhttp buffers before HPE_HEADER_OVERFLOW
+ *   (client connections pass `tune.bufsize`; request-checks.ts then checks the head exactly as HAProxy does).
+ */
+export function newParser(type: number, maxHeaderSize = MAX_HEADER_SIZE): HTTPParser {
+  const parser = new HTTPParserClass();
+  parser.initialize(type, {}, maxHeaderSize, 0);
+  return parser;
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) are never forwarded as received. Cheap length test first. */
+export function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2: return name.toLowerCase() === 'te';
+    case 7: { const l = name.toLowerCase(); return l === 'trailer' || l === 'upgrade'; }
+    case 10: { const l = name.toLowerCase(); return l === 'connection' || l === 'keep-alive'; }
+    case 16: return name.toLowerCase() === 'proxy-connection';
+    case 17: return name.toLowerCase() === 'transfer-encoding';
+    default: return false;
+  }
+}
+
+export function headerIs(name: string, lower: string): boolean {
+  return name.length === lower.length && name.toLowerCase() === lower;
+}
