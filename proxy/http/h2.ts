@@ -50,7 +50,7 @@ export class H2Connection {
   adopt(session: http2.ServerHttp2Session): void {
     this.session = session;
     session.on('stream', (stream, headers) => this.onStream(stream, headers));
-    session.on('error', () => this.close());
+    session.on('error', () => this.closeContained());
     session.on('close', () => this.closed());
     // The client finished (FIN or close_notify): nothing more will come on this connection.
     this.socket.once('end', () => this.drain());
@@ -93,6 +93,17 @@ export class H2Connection {
     for (const stream of [...this.queue]) stream.abort();
     this.session?.destroy();
     this.socket.destroy();
+  }
+
+  /** close() from a session event: an exception in the streams' endings is reported, the session still goes. */
+  private closeContained(): void {
+    try {
+      this.close();
+    } catch (e) {
+      this.frontend.internalError(e);
+      this.session?.destroy();
+      this.socket.destroy();
+    }
   }
 
   private closed(): void {

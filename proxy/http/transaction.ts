@@ -314,9 +314,10 @@ export class HttpTransaction {
   private onResponseHead(head: ResponseHead): boolean {
     if (faults.armed) faultPoint('response-head');
     if (head.status < 200 && head.status !== 101) {
-      // Interim responses (100 Continue, 103 Early Hints …) go to HTTP/1.1 clients as they are; HTTP/1.0
-      // clients cannot read them and h2 ones get the final response only (HAProxy drops them too). The
-      // exchange goes on: llhttp ends this message, onResponseComplete waits for the final one.
+      // Interim responses (100 Continue, 103 Early Hints …) go to HTTP/1.1 clients as they are. HTTP/1.0
+      // clients get none (RFC 9110 §15.2: 1xx must not be sent to them; HAProxy 2.6 relays them anyway),
+      // h2 clients get the final response only. The exchange goes on: llhttp ends this message and
+      // onResponseComplete waits for the final one.
       const r = this.request;
       if (r.versionMajor === 1 && r.versionMinor >= 1) {
         this.writeClient(serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, withoutHopByHop(head.headers)));

@@ -13,6 +13,7 @@ import { startEngine, freePort, request, waitFor, HTTP_DEFAULTS } from '../../he
 import { armFault, clearFaults, pendingFaults, FAULT_STAGES } from '../../../proxy/runtime/faults.ts';
 import type { FaultStage } from '../../../proxy/runtime/faults.ts';
 import { HttpFrontend } from '../../../proxy/http/frontend.ts';
+import { certPath, h2Requests } from '../../helpers/tls.ts';
 
 afterEach(() => clearFaults());
 
@@ -164,5 +165,49 @@ backend app
   } finally {
     await e.stop();
     await new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  }
+});
+
+test('an exception while serving an HTTP/2 stream answers that stream 500 and the others on the session go on', async () => {
+  const origin = await startOrigin();
+  const e = await startEngine(`${HTTP_DEFAULTS}
+frontend web
+    bind 127.0.0.1:${await freePort()} ssl crt ${certPath('site.pem')} alpn h2
+    default_backend app
+backend app
+    server s1 127.0.0.1:${origin.port}
+`);
+  try {
+    armFault('response-head');
+    // Streams of one session: the first response head to arrive fails, the other one is answered.
+    const { alpn, answers } = await h2Requests(e.port, 'site.home.arpa', [{ path: '/a', method: 'POST', body: 'one' }, { path: '/b', method: 'POST', body: 'two' }]);
+    assert.equal(alpn, 'h2');
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 500]);
+    assert.match(answers.find((a) => a.status === 200)!.body, /^answer:(one|two)$/);
+    assert.equal(e.alerts.filter((a) => /internal error in frontend web/.test(a)).length, 1);
+    assert.equal(e.engine.stats.counters('frontend', 'web')!.eint, 1);
+  } finally {
+    await e.stop();
+    await origin.close();
+  }
+});
+
+test('connections Loadstar ends itself (Connection: close, a refused request) are released by the frontend', async () => {
+  const origin = await startOrigin();
+  const e = await startEngine(`${HTTP_DEFAULTS}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    default_backend app
+backend app
+    server s1 127.0.0.1:${origin.port}
+`);
+  try {
+    const frontend = e.engine.stats.view()!.frontends.get('web') as HttpFrontend;
+    for (let i = 0; i < 5; i++) assert.equal((await request(e.port, '/', { headers: { connection: 'close' } })).status, 200);
+    for (let i = 0; i < 5; i++) await exchange(e.port, 'GET /a#b HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor('every connection to be released', () => frontend.connections.size === 0);
+  } finally {
+    await e.stop();
+    await origin.close();
   }
 });

@@ -1,7 +1,8 @@
 /**
  * Interim (1xx) responses from servers: relayed to HTTP/1.1 clients, dropped for
- * HTTP/1.0 ones (as HAProxy does), and the exchange goes on waiting for the
- * final response. A `100 Continue` once took the whole process down (issue #10).
+ * HTTP/1.0 ones (RFC 9110 §15.2 — stricter than HAProxy 2.6, which relays them),
+ * and the exchange goes on waiting for the final response. A `100 Continue` once
+ * took the whole process down (issue #10).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
