@@ -27,7 +27,7 @@ import type { BindTls } from './tls/bind-tls.ts';
 import { backendServerTls } from './tls/server-tls.ts';
 import type { HealthEvent } from './checks/index.ts';
 import { StatsRegistry } from './stats/registry.ts';
-import { LocalServices } from './stats/services.ts';
+import { LocalServices } from './http/local-services.ts';
 import { RuntimeApi } from './stats/runtime-api.ts';
 import { AccessLogObserver } from './stats/access-log.ts';
 import { EngineEventHub } from './engine-events.ts';

@@ -25,7 +25,7 @@ import { StatCounters } from '../runtime/counters.ts';
 import { CookiePersistence } from './persistence.ts';
 import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
 import type { RequestLimits } from './request-checks.ts';
-import type { LocalServices } from '../stats/services.ts';
+import type { LocalServices } from './local-services.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 
 export type Decision = { backend: HttpBackend } | LocalAnswer;

@@ -4,7 +4,7 @@
  * `echo "show stat" | socat stdio UNIX:…` keep working. Each command returns
  * its output; the server (runtime-api.ts) adds the empty line that ends it.
  */
-import type { Engine } from '../engine.ts';
+import type { StatsHost } from './host.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 // State changes use the same door as the control contract's setServerState/setServerWeight (runtime/admin.ts).
@@ -32,7 +32,7 @@ interface Command {
   usage: string;
   help: string;
   level: CliLevel;
-  run(args: string[], engine: Engine, session: CliSession): string;
+  run(args: string[], engine: StatsHost, session: CliSession): string;
 }
 
 const PERMISSION_DENIED = 'Permission denied\n';
@@ -73,7 +73,7 @@ export function helpText(words: string[]): string {
 }
 
 /** Runs one command line (no ';'); returns the output without the final empty line. */
-export function runCommand(text: string, engine: Engine, session: CliSession): string {
+export function runCommand(text: string, engine: StatsHost, session: CliSession): string {
   const args = text.trim().split(/\s+/).filter((w) => w !== '');
   if (args.length === 0) return '';
   const first = args[0]!;
@@ -101,7 +101,7 @@ function lower(session: CliSession, level: CliLevel): string {
 }
 
 /** Finds `<backend>/<server>` and runs `then`, with HAProxy's messages for what is missing. */
-function adminChange(engine: Engine, spec: string | undefined, then: (backend: RuntimeBackend, server: RuntimeServer) => string): string {
+function adminChange(engine: StatsHost, spec: string | undefined, then: (backend: RuntimeBackend, server: RuntimeServer) => string): string {
   const slash = spec?.indexOf('/') ?? -1;
   if (!spec || slash < 0) return "Require 'backend/server'.\n";
   const backend = engine.backend(spec.slice(0, slash));
@@ -111,14 +111,14 @@ function adminChange(engine: Engine, spec: string | undefined, then: (backend: R
   return then(backend, server);
 }
 
-function setState(engine: Engine, backend: RuntimeBackend, server: RuntimeServer, state: 'ready' | 'drain' | 'maint'): string {
+function setState(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, state: 'ready' | 'drain' | 'maint'): string {
   const result = setServerAdminState(engine, backend.name, server.name, state);
   engine.stats.sync();
   return result.ok ? '' : `${result.error.message}\n`;
 }
 
 /** `<weight>` or `<weight>%` of the configured weight, as `set weight` / `set server … weight` take it. */
-function weight(engine: Engine, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): string {
+function weight(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): string {
   if (value === undefined || value === '') return 'Require <weight> or <weight%>.\n';
   const m = /^(\d+)(%?)$/.exec(value);
   if (!m) return 'Empty weight string empty or preceded by garbage';
@@ -131,7 +131,7 @@ function weight(engine: Engine, backend: RuntimeBackend, server: RuntimeServer, 
   return result.ok ? '' : `${result.error.message}\n`;
 }
 
-function setServer(args: string[], engine: Engine): string {
+function setServer(args: string[], engine: StatsHost): string {
   const what = args[3];
   const usage = 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n';
   return adminChange(engine, args[2], (backend, server) => {
@@ -146,7 +146,7 @@ function setServer(args: string[], engine: Engine): string {
   });
 }
 
-function showServersState(args: string[], engine: Engine): string {
+function showServersState(args: string[], engine: StatsHost): string {
   const tables = engine.stats.view();
   if (!tables) return '';
   engine.stats.sync();
@@ -154,7 +154,7 @@ function showServersState(args: string[], engine: Engine): string {
 }
 
 /** `show stat [typed|up|no-maint]* [<iid|name> <type> <sid>]`. */
-function showStat(args: string[], engine: Engine): string {
+function showStat(args: string[], engine: StatsHost): string {
   const tables = engine.stats.view();
   if (!tables) return '';
   const words = args.slice(2);

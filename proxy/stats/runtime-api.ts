@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import fs from 'node:fs';
-import type { Engine } from '../engine.ts';
+import type { StatsHost } from './host.ts';
 import type { GlobalSettings, StatsSocket } from '../config/model.ts';
 import { runCommand } from './commands.ts';
 import type { CliSession } from './commands.ts';
@@ -28,7 +28,7 @@ export class RuntimeApi {
   private timeout = 10_000;
   private readonly clients = new Set<net.Socket>();
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly engine: StatsHost) {}
 
   /** Opens the configured sockets; on reload, keeps those that did not change and closes the others. */
   async listen(global: GlobalSettings): Promise<void> {

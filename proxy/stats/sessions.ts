@@ -4,7 +4,7 @@
  * reports HAProxy's header with zero events).
  */
 import type net from 'node:net';
-import type { Engine } from '../engine.ts';
+import type { StatsHost } from './host.ts';
 
 let nextId = 1;
 const ids = new WeakMap<net.Socket, number>();
@@ -19,7 +19,7 @@ function proto(socket: net.Socket): string {
   return socket.remoteFamily === 'IPv6' ? 'tcpv6' : 'tcpv4';
 }
 
-export function showSessions(engine: Engine): string {
+export function showSessions(engine: StatsHost): string {
   const tables = engine.stats.view();
   if (!tables) return '';
   const now = Date.now();
@@ -46,7 +46,7 @@ function haproxyDate(d: Date): string {
   return `[${p(d.getDate())}/${months[d.getMonth()]}/${d.getFullYear()}:${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}]`;
 }
 
-export function showErrors(engine: Engine, proxy: string | undefined): string {
+export function showErrors(engine: StatsHost, proxy: string | undefined): string {
   const tables = engine.stats.view();
   if (proxy !== undefined && proxy !== 'request' && proxy !== 'response' && tables && !tables.config.proxies.some((p) => p.kind !== 'defaults' && p.name === proxy)) return 'No such proxy.\n';
   return `Total events captured on ${haproxyDate(new Date())} : 0\n`;

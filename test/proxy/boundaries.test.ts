@@ -125,19 +125,11 @@ const KNOWN_WRONG_WAY: ReadonlyMap<string, string> = new Map([
   ['proxy/stats/access-log.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
   ['proxy/stats/access-log.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
   ['proxy/stats/access-log.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
-  ['proxy/stats/commands.ts -> proxy/engine.ts', 'being removed (issue #11)'],
   ['proxy/stats/registry.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
   ['proxy/stats/registry.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
   ['proxy/stats/registry.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
   ['proxy/stats/rows.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
   ['proxy/stats/rows.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
-  ['proxy/stats/runtime-api.ts -> proxy/engine.ts', 'being removed (issue #11)'],
-  ['proxy/stats/services.ts -> proxy/engine.ts', 'being removed (issue #11)'],
-  ['proxy/stats/services.ts -> proxy/http/headers.ts', 'being removed (issue #11)'],
-  ['proxy/stats/services.ts -> proxy/http/rules.ts', 'being removed (issue #11)'],
-  ['proxy/stats/services.ts -> proxy/http/samples.ts', 'being removed (issue #11)'],
-  ['proxy/stats/services.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
-  ['proxy/stats/sessions.ts -> proxy/engine.ts', 'being removed (issue #11)'],
 ]);
 
 function unitOf(file: string): string {

@@ -6,17 +6,17 @@
  * the page's form) answers once the request body is in.
  */
 import type { Proxy } from '../config/model.ts';
-import type { Engine } from '../engine.ts';
-import type { HttpTransaction } from '../http/transaction.ts';
-import type { LocalAnswer } from '../http/rules.ts';
-import { compileTxCondition } from '../http/samples.ts';
-import type { TxPredicate } from '../http/samples.ts';
-import { getHeader } from '../http/headers.ts';
+import type { StatsHost } from '../stats/host.ts';
+import type { HttpTransaction } from './transaction.ts';
+import type { LocalAnswer } from './rules.ts';
+import { compileTxCondition } from './samples.ts';
+import type { TxPredicate } from './samples.ts';
+import { getHeader } from './headers.ts';
 import { setServerAdminState } from '../runtime/admin.ts';
-import { statRows } from './rows.ts';
-import { statCsv } from './csv.ts';
-import { statsPageHtml } from './page.ts';
-import { prometheusText } from './prometheus.ts';
+import { statRows } from '../stats/rows.ts';
+import { statCsv } from '../stats/csv.ts';
+import { statsPageHtml } from '../stats/page.ts';
+import { prometheusText } from '../stats/prometheus.ts';
 
 export const DEFAULT_STATS_URI = '/haproxy?stats';
 export const DEFAULT_STATS_REALM = 'HAProxy Statistics';
@@ -31,7 +31,7 @@ export class LocalServices {
   /** `stats admin` conditions compiled once per proxy of the running configuration. */
   private readonly adminRules = new WeakMap<Proxy, TxPredicate[]>();
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly engine: StatsHost) {}
 
   /** The stats page's answer when the request is for it (its URI prefix), else undefined. */
   statsPage(proxy: Proxy, tx: HttpTransaction): LocalAnswer | undefined {

@@ -1,0 +1,12 @@
+/**
+ * What the statistics' readers and the runtime API's commands need of the
+ * engine: its statistics registry and the running backends by name. A narrow
+ * view, so stats/ does not depend on the engine above it (the layer table in
+ * test/proxy/boundaries.test.ts); the engine satisfies it as it is.
+ */
+import type { BackendLookup } from '../runtime/admin.ts';
+import type { StatsRegistry } from './registry.ts';
+
+export interface StatsHost extends BackendLookup {
+  readonly stats: StatsRegistry;
+}
