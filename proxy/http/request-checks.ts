@@ -6,6 +6,8 @@
  *   its header table for the end marker), or a head larger than its buffer
  *   (`tune.bufsize` − `tune.maxrewrite`, counted as HAProxy stores it) → 400;
  * - HTTP/0.9, a `#fragment` in the target (CVE-2023-45539's path-ACL bypass) → 400;
+ * - a header field name longer than 255 bytes → 400 (HAProxy stores a name's
+ *   length in one byte; CVE-2021-40346 was that length overflowing);
  * - two Host headers that differ, or an absolute-form / CONNECT target whose
  *   authority is not the Host header's → 400 (ACLs on `hdr(host)` and the
  *   server would disagree about the site); identical duplicates are merged;
@@ -61,6 +63,9 @@ const HTX_FIXED = 85;
 const HTX_PER_HEADER = 8;
 const HTX_VERSION = 8;
 
+/** Longest header field name HAProxy 2.6 takes (its HTX blocks keep a name's length in 8 bits). */
+const MAX_NAME_LENGTH = 255;
+
 /** 0 when the request may go on, else the status to refuse it with (400, 422). */
 export function requestRefusal(head: RequestHead, limits: RequestLimits): number {
   if (head.versionMajor === 0) return 400;
@@ -77,6 +82,7 @@ export function requestRefusal(head: RequestHead, limits: RequestLimits): number
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i]!;
     const value = h[i + 1]!;
+    if (name.length > MAX_NAME_LENGTH) return 400;
     size += name.length + value.length + HTX_PER_HEADER;
     // Length first: most headers are none of these.
     switch (name.length) {

@@ -110,6 +110,19 @@ test('two different Host headers are refused with 400, identical ones reach the 
   }
 });
 
+test('a header field name longer than 255 bytes is refused with 400 (the CVE-2021-40346 class)', async () => {
+  const s = await setup();
+  try {
+    assert.deepEqual(statuses(await rawExchange(s.e.port, `GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX${'n'.repeat(254)}: v\r\n\r\n`)), [200]);
+    assert.deepEqual(statuses(await rawExchange(s.e.port, `GET / HTTP/1.1\r\nHost: a\r\nX${'n'.repeat(255)}: v\r\n\r\n`)), [400]);
+    const overflow = `POST / HTTP/1.1\r\nHost: a\r\nContent-Length0${'a'.repeat(270)}:\r\nContent-Length: 23\r\n\r\nGET /admin HTTP/1.1\r\nh:GET /x HTTP/1.1\r\nHost: a\r\n\r\n`;
+    assert.deepEqual(statuses(await rawExchange(s.e.port, overflow)), [400]);
+    assert.equal(s.seen.length, 1);
+  } finally {
+    await s.done();
+  }
+});
+
 test('a fragment in the request target is refused with 400', async () => {
   const s = await setup();
   try {
