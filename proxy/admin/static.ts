@@ -95,10 +95,11 @@ Run <code>npm run build</code> in the Loadstar directory, then reload this page.
 <p>The control API is available at <code>/api/</code>.</p></body></html>
 `;
 
-export function staticFiles(root: string = defaultUiDir()): StaticFiles {
+export function staticFiles(root?: string): StaticFiles {
   let realRoot: string | undefined;
   try {
-    realRoot = fs.realpathSync(root);
+    // Outside a Loadstar package (a copied dist/) there is no build to serve: the not-built page says so.
+    realRoot = fs.realpathSync(root ?? defaultUiDir());
     if (!fs.statSync(path.join(realRoot, 'index.html')).isFile()) realRoot = undefined;
   } catch {
     realRoot = undefined;
