@@ -96,7 +96,7 @@ ${servers}
 `;
 }
 
-interface Counters { ok: number; failed: number; errors: Map<string, number> }
+interface Counters { ok: number; failed: number; errors: Map<string, number>; failedAt: number[] }
 
 function client(port: number, keepAlive: boolean, counters: Counters, running: () => boolean): Promise<void> {
   const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
@@ -108,7 +108,7 @@ function client(port: number, keepAlive: boolean, counters: Counters, running: (
       res.on('end', () => { if (res.statusCode === 200) counters.ok++; else count(`HTTP ${res.statusCode}`); resolve(); });
       res.on('error', (e: NodeJS.ErrnoException) => { count(e.code ?? e.message); resolve(); });
     });
-    const count = (what: string) => { counters.failed++; counters.errors.set(what, (counters.errors.get(what) ?? 0) + 1); };
+    const count = (what: string) => { counters.failed++; counters.failedAt.push(Date.now()); counters.errors.set(what, (counters.errors.get(what) ?? 0) + 1); };
     req.on('error', (e: NodeJS.ErrnoException) => { count(e.code ?? e.message); resolve(); });
     req.setTimeout(15_000, () => req.destroy(Object.assign(new Error('timeout'), { code: 'CLIENT_TIMEOUT' })));
     req.end(method === 'POST' ? 'payload' : undefined);
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   const probe = (): Promise<{ rss: number; eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number; eventLoopDelayMeanMs: number }> =>
     new Promise((resolve) => { child.once('message', (m) => resolve(m as never)); child.send('sample'); });
 
-  const counters: Counters = { ok: 0, failed: 0, errors: new Map() };
+  const counters: Counters = { ok: 0, failed: 0, errors: new Map(), failedAt: [] };
   const end = Date.now() + DURATION_S * 1000;
   const running = () => Date.now() < end && !exited;
   const clients = [
@@ -171,6 +171,8 @@ async function main(): Promise<void> {
     ...Array.from({ length: 3 }, () => client(port, false, counters, running)),
   ];
   const faults: string[] = [];
+  /** When each fault started and what it was, to tell which failures it caused. */
+  const faultTimes: Array<{ at: number; kind: string }> = [];
   const faultLoop = (async () => {
     let k = 0;
     while (running()) {
@@ -178,6 +180,7 @@ async function main(): Promise<void> {
       if (!running()) break;
       const kind = k++ % 5;
       const t = new Date().toISOString().slice(11, 19);
+      faultTimes.push({ at: Date.now(), kind: ['server killed', 'server resets mid-body', 'slowloris burst', 'idle burst', 'SIGHUP reload'][kind]! });
       if (kind === 0) {
         const o = origins[k % origins.length]!;
         o.kill();
@@ -232,6 +235,14 @@ async function main(): Promise<void> {
   console.log(`  fds      ${spark(samples.map((s) => s.fds))}  ${samples[0]?.fds} → ${samples.at(-1)?.fds} (max ${Math.max(...samples.map((s) => s.fds))})`);
   console.log(`  ELD p99  ${spark(samples.map((s) => s.p99))}  max p99 ${Math.max(...samples.map((s) => s.p99)).toFixed(2)} ms, max ${Math.max(...samples.map((s) => s.max)).toFixed(1)} ms`);
   console.log(`\nrequests: ${counters.ok} ok, ${counters.failed} failed (${[...counters.errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'})`);
+  // A failure belongs to the fault that started at most 8 s before it (each fault lasts at most 5 s, plus retries).
+  const byFault = new Map<string, number>();
+  for (const at of counters.failedAt) {
+    const fault = faultTimes.filter((f) => f.at <= at && at - f.at <= 8000).at(-1);
+    const key = fault?.kind ?? 'no fault active';
+    byFault.set(key, (byFault.get(key) ?? 0) + 1);
+  }
+  console.log(`failures by fault: ${[...byFault].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`);
   console.log(`faults injected: ${faults.length}\n${faults.map((f) => `  ${f}`).join('\n')}`);
   console.log(`engine ${alive ? 'still running' : `EXITED:\n${stderr.slice(-3000)}`}; CSV: ${csv}`);
   child.kill('SIGTERM');
