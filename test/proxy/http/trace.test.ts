@@ -114,7 +114,12 @@ test('for generated requests over the seed and corpus configurations, the tracer
       // Health checks settle first (servers with `check` start as HAProxy's do).
       await waitFor(`${name}: servers up`, () => engine.currentConfig().proxies.every((p) => !engine.backend(p.name) || engine.backend(p.name)!.servers.every((s) => s.usable)), 5000);
       for (const [frontend, port] of ports) {
+        const states = (): string => engine.currentConfig().proxies.map((p) => engine.backend(p.name)?.servers.map((x) => `${x.name}:${x.status}`).join(',') ?? '').join(';');
+        const idle = (): boolean => engine.currentConfig().proxies.every((p) => !engine.backend(p.name) || engine.backend(p.name)!.servers.every((x) => x.served === 0));
         for (const r of requests(frontend, 12, compared + 1)) {
+          // The previous exchange has given its slot back (leastconn and first read the load).
+          await waitFor('slots released', idle, 2000);
+          const before = states();
           const traced = traceRequest(engine, r);
           assert.ok(traced.ok, JSON.stringify(traced));
           const again = traceRequest(engine, r);
@@ -129,7 +134,8 @@ test('for generated requests over the seed and corpus configurations, the tracer
           } else {
             assert.ok(real.server, `a server answered: ${where}`);
             assert.equal(real.server!.split('/')[0], t.backend, `backend: ${where}`);
-            if (t.server) {
+            // A health check changing a server's state between the trace and the request changes the pick: not the tracer's fault.
+            if (t.server && states() === before) {
               assert.equal(real.server, `${t.backend}/${t.server.name}`, `server: ${where}`);
               servers++;
             }
