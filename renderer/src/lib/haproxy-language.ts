@@ -102,23 +102,34 @@ export const haproxyLanguage = StreamLanguage.define<State>({
   startState: () => ({ section: '', word: 0, keyword: '', inCondition: false, braces: 0 }),
   copyState: (s) => ({ ...s }),
   token,
-  languageData: { commentTokens: { line: '#' } },
+  // Inside a section, a new line is indented one unit; a section header starts at column 0.
+  indent: (state, textAfter, context) => {
+    const first = /^[A-Za-z-]+/.exec(textAfter)?.[0];
+    if (first !== undefined && ALL_SECTIONS.has(first)) return 0;
+    return state.section === '' ? 0 : context.unit;
+  },
+  languageData: { commentTokens: { line: '#' }, indentOnInput: new RegExp(`^\\s*(${[...ALL_SECTIONS].join('|')})\\b$`) },
 });
 
-/** Colours come from CSS classes (light and dark in the editor's stylesheet). */
+/**
+ * Colours are CSS variables (light and dark set by the editor's host
+ * element): the editor lives in a shadow root, where CodeMirror's styles go
+ * into constructed style sheets, so the admin's strict CSP needs no inline
+ * <style>; custom properties still inherit into it.
+ */
 export const haproxyHighlight = HighlightStyle.define([
-  { tag: t.heading, class: 'hp-section' },
-  { tag: t.keyword, class: 'hp-keyword' },
-  { tag: t.comment, class: 'hp-comment' },
-  { tag: t.string, class: 'hp-string' },
-  { tag: t.number, class: 'hp-number' },
-  { tag: t.definition(t.variableName), class: 'hp-def' },
-  { tag: t.special(t.variableName), class: 'hp-acl' },
-  { tag: t.atom, class: 'hp-atom' },
-  { tag: t.meta, class: 'hp-meta' },
-  { tag: t.standard(t.variableName), class: 'hp-fetch' },
-  { tag: t.operator, class: 'hp-atom' },
-  { tag: t.bracket, class: 'hp-bracket' },
+  { tag: t.heading, color: 'var(--hp-section)', fontWeight: '700' },
+  { tag: t.keyword, color: 'var(--hp-keyword)', fontWeight: '600' },
+  { tag: t.comment, color: 'var(--hp-comment)', fontStyle: 'italic' },
+  { tag: t.string, color: 'var(--hp-string)' },
+  { tag: t.number, color: 'var(--hp-number)' },
+  { tag: t.definition(t.variableName), color: 'var(--hp-def)', fontWeight: '600' },
+  { tag: t.special(t.variableName), color: 'var(--hp-acl)' },
+  { tag: t.atom, color: 'var(--hp-atom)', fontWeight: '600' },
+  { tag: t.meta, color: 'var(--hp-meta)' },
+  { tag: t.standard(t.variableName), color: 'var(--hp-fetch)' },
+  { tag: t.operator, color: 'var(--hp-atom)' },
+  { tag: t.bracket, color: 'var(--hp-atom)' },
 ]);
 
 /** The section the line at `pos` belongs to: the nearest section header above it. */

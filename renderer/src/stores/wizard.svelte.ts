@@ -172,7 +172,7 @@ class Wizard {
 }
 
 function portTaken(port: string, usedBy: string | undefined, reason: string | undefined): string {
-  if (usedBy) return `Port ${port} is already used by ${usedBy}. Choose another port.`;
+  if (usedBy) return `Port ${port} is already used by ${/\s/.test(usedBy) ? usedBy : `the frontend '${usedBy}'`}. Choose another port.`;
   return `Port ${port} cannot be used: ${reason ?? 'another program listens on it'}. Choose another port.`;
 }
 
