@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     if (ok) break;
     await sleep(100);
   }
-  const probe = (): Promise<{ rss: number; eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number; eventLoopDelayMeanMs: number }> =>
+  const probe = (): Promise<{ rss: number; heapUsed: number; eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number; eventLoopDelayMeanMs: number }> =>
     new Promise((resolve) => { child.once('message', (m) => resolve(m as never)); child.send('sample'); });
 
   const counters: Counters = { ok: 0, failed: 0, errors: new Map(), failedAt: [] };
@@ -205,20 +205,20 @@ async function main(): Promise<void> {
     }
   })();
 
-  const rows: string[] = ['elapsed_s,rss_mb,event_loop_delay_mean_ms,event_loop_delay_p99_ms,event_loop_delay_max_ms,open_fds,requests_ok,requests_failed'];
-  const samples: Array<{ t: number; rss: number; p99: number; max: number; fds: number; ok: number }> = [];
+  const rows: string[] = ['elapsed_s,rss_mb,heap_used_mb,event_loop_delay_mean_ms,event_loop_delay_p99_ms,event_loop_delay_max_ms,open_fds,requests_ok,requests_failed'];
+  const samples: Array<{ t: number; rss: number; heap: number; p99: number; max: number; fds: number; ok: number }> = [];
   const started = Date.now();
   console.log(`soak: ${DURATION_S} s, Loadstar pid ${child.pid}, port ${port}; sampling every ${SAMPLE_MS / 1000} s`);
-  console.log('  t(s)   RSS(MB)  ELD mean/p99/max (ms)   fds   ok        failed');
+  console.log('  t(s)   RSS(MB)  heap(MB)  ELD mean/p99/max (ms)   fds   ok        failed');
   while (running()) {
     await sleep(Math.min(SAMPLE_MS, Math.max(0, end - Date.now())));
     if (exited) break;
     const s = await probe();
     const t = Math.round((Date.now() - started) / 1000);
     const f = fds(child.pid!);
-    samples.push({ t, rss: s.rss / 2 ** 20, p99: s.eventLoopDelayP99Ms, max: s.eventLoopDelayMaxMs, fds: f, ok: counters.ok });
-    rows.push([t, (s.rss / 2 ** 20).toFixed(1), s.eventLoopDelayMeanMs.toFixed(2), s.eventLoopDelayP99Ms.toFixed(2), s.eventLoopDelayMaxMs.toFixed(2), f, counters.ok, counters.failed].join(','));
-    console.log(`  ${String(t).padStart(4)}   ${(s.rss / 2 ** 20).toFixed(1).padStart(6)}   ${s.eventLoopDelayMeanMs.toFixed(2)}/${s.eventLoopDelayP99Ms.toFixed(2)}/${s.eventLoopDelayMaxMs.toFixed(2)}`.padEnd(44) + `${String(f).padStart(5)}   ${String(counters.ok).padEnd(9)} ${counters.failed}`);
+    samples.push({ t, rss: s.rss / 2 ** 20, heap: s.heapUsed / 2 ** 20, p99: s.eventLoopDelayP99Ms, max: s.eventLoopDelayMaxMs, fds: f, ok: counters.ok });
+    rows.push([t, (s.rss / 2 ** 20).toFixed(1), (s.heapUsed / 2 ** 20).toFixed(1), s.eventLoopDelayMeanMs.toFixed(2), s.eventLoopDelayP99Ms.toFixed(2), s.eventLoopDelayMaxMs.toFixed(2), f, counters.ok, counters.failed].join(','));
+    console.log(`  ${String(t).padStart(4)}   ${(s.rss / 2 ** 20).toFixed(1).padStart(6)}   ${(s.heapUsed / 2 ** 20).toFixed(1).padStart(6)}   ${s.eventLoopDelayMeanMs.toFixed(2)}/${s.eventLoopDelayP99Ms.toFixed(2)}/${s.eventLoopDelayMaxMs.toFixed(2)}`.padEnd(54) + `${String(f).padStart(5)}   ${String(counters.ok).padEnd(9)} ${counters.failed}`);
   }
   await Promise.all(clients);
   await faultLoop;
@@ -232,6 +232,7 @@ async function main(): Promise<void> {
   const alive = !exited;
   console.log(`\ncurve (${samples.length} samples)`);
   console.log(`  RSS MB   ${spark(samples.map((s) => s.rss))}  ${samples[0]?.rss.toFixed(1)} → ${samples.at(-1)?.rss.toFixed(1)} (max ${Math.max(...samples.map((s) => s.rss)).toFixed(1)})`);
+  console.log(`  heap MB  ${spark(samples.map((s) => s.heap))}  ${samples[0]?.heap.toFixed(1)} → ${samples.at(-1)?.heap.toFixed(1)} (max ${Math.max(...samples.map((s) => s.heap)).toFixed(1)})`);
   console.log(`  fds      ${spark(samples.map((s) => s.fds))}  ${samples[0]?.fds} → ${samples.at(-1)?.fds} (max ${Math.max(...samples.map((s) => s.fds))})`);
   console.log(`  ELD p99  ${spark(samples.map((s) => s.p99))}  max p99 ${Math.max(...samples.map((s) => s.p99)).toFixed(2)} ms, max ${Math.max(...samples.map((s) => s.max)).toFixed(1)} ms`);
   console.log(`\nrequests: ${counters.ok} ok, ${counters.failed} failed (${[...counters.errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'})`);
