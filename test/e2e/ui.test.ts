@@ -271,8 +271,19 @@ test('the UI shows the seed configuration live, controls servers, keeps history 
       const closes = Math.ceil(lastTrafficAt / 60_000) * 60_000 + 3000;
       await sleep(Math.max(0, Math.min(65_000, closes - Date.now())));
       await closePage(page, problems);
+      // A page left open across the restart says that live updates are lost, then recovers by itself.
+      // (Its reconnection attempts fail while serve is down: they are not counted as the run's problems.)
+      const watcher = await context.newPage();
+      const expected = new BrowserProblems();
+      expected.watch(watcher);
+      await go(watcher, base, '#/');
+      await watcher.locator('[data-server="api_backend/api1"]').waitFor();
       await serve!.stop();
+      await watcher.locator('[data-banner="stream"]').waitFor({ timeout: 15_000 });
       serve = await startServe(cfg, adminPort, dataDir);
+      await watcher.locator('[data-banner="stream"]').waitFor({ state: 'detached', timeout: 30_000 });
+      await waitForText(watcher, '[data-server="web_backend/web2"] .state', /DOWN/, 10_000, 'web2 still DOWN after the restart');
+      await closePage(watcher, expected);
       page = await context.newPage();
       problems.watch(page);
       await go(page, base, '#/traffic/backend%3Aapi_backend');
