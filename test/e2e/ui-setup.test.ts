@@ -228,7 +228,7 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     assert.match(portError ?? '', /used by .*lab/i);
     await shot.take('wizard-2-listen-error');
     await fill(page, 'listen.port', String(sitePort));
-    await shot.take('wizard-2-listen', true);
+    await shot.take('wizard-2-listen');
     await next(page, 'tls');
     await shot.take('wizard-3-tls');
     await page.check('input[name="tls"][value="none"]');
@@ -245,6 +245,7 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     // A path without its leading slash is refused at its field, in words.
     await page.click('[data-action="next"]');
     assert.match((await page.locator('[data-field="rules.1.values"] .err').textContent()) ?? '', /starts with '\/'/);
+    await shot.take('wizard-4-routing-error');
     await fill(page, 'rules.1.values', '/static/');
     await shot.take('wizard-4-routing', true);
     await next(page, 'servers');
@@ -272,11 +273,11 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     const split = await page.locator('section[data-backend="web_backend"] .bars').textContent();
     assert.match(split ?? '', /web1\s*33 %/);
     assert.match(split ?? '', /web2\s*67 %/);
-    await shot.take('wizard-6-balance', true);
+    await shot.take('wizard-6-balance');
     await next(page, 'health');
     for (const bi of [0, 1, 2]) await fill(page, `backends.${bi}.health.inter`, '1');
     await page.waitForFunction(() => document.querySelectorAll('.words').length === 3 && [...document.querySelectorAll('.words')].every((e) => /DOWN/.test(e.textContent ?? '')));
-    await shot.take('wizard-7-health', true);
+    await shot.take('wizard-7-health');
     await next(page, 'review');
     await page.waitForSelector('[data-summary]');
     const diff = await page.locator('pre.diff').textContent();
@@ -307,7 +308,7 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     await page.check('input[name="tls"][value="local-ca"]');
     await fill(page, 'tls.names', 'localhost 127.0.0.1');
     await fill(page, 'tls.httpPort', String(redirectPort));
-    await shot.take('wizard-3-tls-local-ca', true);
+    await shot.take('wizard-3-tls-local-ca');
     await next(page, 'routing');
     await fill(page, 'defaultBackend', 'http_backend');
     await next(page, 'servers');
@@ -344,7 +345,7 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     const before = fs.readFileSync(cfgFile, 'utf8');
     await page.evaluate(() => (location.hash = '#/setup/backend/lab_backend'));
     await page.waitForSelector('.wizard[data-step="servers"]');
-    await shot.take('edit-backend-servers', true);
+    await shot.take('edit-backend-servers');
     await fill(page, 'backends.0.servers.0.weight', '3');
     await next(page, 'balance');
     await next(page, 'health');
@@ -436,7 +437,7 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     assert.ok(aclVersion, 'the ACL site is a version');
     await page.click(`[data-version="${aclVersion}"] .head`);
     await page.waitForSelector(`[data-version="${aclVersion}"] .detail`);
-    await shot.take('versions-detail', true);
+    await shot.take('versions-detail');
     await page.click(`[data-version="${aclVersion}"] [data-action="rollback"]`);
     await page.click(`[data-version="${aclVersion}"] [data-action="confirm-rollback"]`);
     const rolled = page.locator('[data-apply="applied"], [data-apply="rolled-back"], [data-apply="refused"], .apply-status .error');
@@ -478,7 +479,7 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     await shot.take('certificates-install');
 
     await page.evaluate(() => (location.hash = '#/import'));
-    await page.fill('#import-text', `${startConfig(labPort, origins.nas!.port)}\nbackend extra\n    balance roundrobin\n    stick-table type ip size 1k expire 30s\n    server e1 127.0.0.1:${origins.web1!.port}\n    balanse first\n`);
+    await page.fill('#import-text', `${startConfig(labPort, origins.nas!.port)}\nbackend extra\n    balance roundrobin\n    stick-table type ip size 1k expire 30s\n    server e1 127.0.0.1:${origins.web1!.port}\n    filter spoe\n    balanse first\n`);
     await page.click('[data-action="check"]');
     await page.waitForSelector('[data-import-result]');
     await shot.take('import', true);

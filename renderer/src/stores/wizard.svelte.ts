@@ -64,6 +64,12 @@ class Wizard {
     for (const b of d.backends) b.mode = kind === 'tcp' ? 'tcp' : 'http';
   }
 
+  clearError(field: string): void {
+    if (!(field in this.errors)) return;
+    const { [field]: _gone, ...rest } = this.errors;
+    this.errors = rest;
+  }
+
   stepErrors(step: StepId): string[] {
     return Object.keys(this.errors).filter((f) => stepOfField(f) === step);
   }
