@@ -81,6 +81,8 @@ export class Engine {
   private loadedAt = 0;
   private reloads = 0;
   private lastError: EngineLifecycle['lastError'];
+  /** Why the configuration given could not even be loaded (loadFailed): there is nothing to start until reload() brings one. */
+  private notLoaded: { code: LoadstarError['code']; message: string } | undefined;
 
   constructor(private config: Config, options: EngineOptions = {}) {
     const sink = options.sink ?? stdoutSink;
@@ -162,6 +164,11 @@ export class Engine {
    * A failure leaves nothing open and the lifecycle `failed`.
    */
   async start(): Promise<void> {
+    if (this.notLoaded) {
+      this.lastError = this.notLoaded;
+      this.setState('failed');
+      throw new LoadstarError(this.notLoaded.code, this.notLoaded.message);
+    }
     this.setState('starting');
     this.stopping = false;
     try {
@@ -214,6 +221,7 @@ export class Engine {
    * listeners. A refusal keeps the running configuration and is the lifecycle's `lastError`.
    */
   async reload(config: Config, configName?: string): Promise<void> {
+    if (this.state === 'failed') return this.startInstead(config, configName);
     const previous = this.state;
     this.setState('reloading');
     try {
@@ -227,7 +235,44 @@ export class Engine {
     this.loadedAt = Date.now();
     this.lastError = undefined;
     if (configName !== undefined) this.configName = configName;
-    this.setState(previous === 'stopped' || previous === 'failed' ? previous : 'running');
+    this.setState(previous === 'stopped' ? previous : 'running');
+  }
+
+  /**
+   * A failed engine listens on nothing, so a configuration given to it is
+   * started rather than swapped in: how a configuration that could not start
+   * is fixed from the UI. When that start fails too, the previous configuration
+   * is kept (what Start retries) and the lifecycle stays `failed` with the new reason.
+   */
+  private async startInstead(config: Config, configName: string | undefined): Promise<void> {
+    const unsupported = unsupportedFeatures(config);
+    if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
+    const previous = { config: this.config, configName: this.configName, notLoaded: this.notLoaded };
+    this.config = config;
+    if (configName !== undefined) this.configName = configName;
+    this.notLoaded = undefined;
+    this.globalLimiter.limit = config.global.maxconn ?? 0;
+    try {
+      await this.start();
+    } catch (e) {
+      this.config = previous.config;
+      this.configName = previous.configName;
+      this.notLoaded = previous.notLoaded;
+      this.globalLimiter.limit = previous.config.global.maxconn ?? 0;
+      throw e;
+    }
+    this.reloads++;
+  }
+
+  /**
+   * The configuration could not be loaded at all (it has errors, or uses what the
+   * engine does not run): the engine, built on an empty stand-in, is `failed` with
+   * why, and start() refuses the same way until reload() brings a configuration.
+   */
+  loadFailed(error: { code: LoadstarError['code']; message: string }): void {
+    this.notLoaded = error;
+    this.lastError = error;
+    this.setState('failed');
   }
 
   /** A reload refused before it reached the engine (the configuration has errors): the lifecycle says why. */

@@ -1,28 +1,23 @@
 /**
  * `loadstar serve`: the engine, the history recorder and the admin server in
  * one foreground process, with the configuration and state in the data dir.
+ * The data dir is opened by appliance.ts, as in the desktop app:
  *
  *   <data-dir>/haproxy.cfg      the configuration (written on the first run from default-config.ts)
  *   <data-dir>/admin.json       the admin password's scrypt hash (--set-password), 0600
  *   <data-dir>/history.sqlite   per-minute series and health events (proxy/store/history.ts)
+ *   <data-dir>/versions/        applied versions (the config store)
  *   <data-dir>/certs/           certificates (loadstar cert)
  *
  * SIGHUP reloads the configuration file; SIGTERM/SIGINT stop gracefully.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { X509Certificate } from 'node:crypto';
 import { loadConfigFiles, formatDiagnostics } from '../config/index.ts';
-import { Engine } from '../engine.ts';
-import { InProcessControl } from '../control/in-process.ts';
 import { resolveDataDir } from '../certs/data-dir.ts';
-import { ensurePrivateDir, writeFileAtomic } from '../certs/atomic-write.ts';
+import { ensurePrivateDir } from '../certs/atomic-write.ts';
 import { loadCertificate, certificateNames } from '../tls/pem.ts';
-import { HISTORY_FILE } from '../store/history.ts';
-import { HistoryClient } from '../store/history-client.ts';
-import { HistoryRecorder } from '../store/history-recorder.ts';
-import { ConfigStore, engineTarget } from '../store/config-store.ts';
 import { AdminError, CliUsageError } from '../errors.ts';
 import { reducedFeatureWarnings } from '../runtime/unsupported.ts';
 import { parseListen, DEFAULT_LISTEN, formatHostPort } from './listen.ts';
@@ -30,16 +25,21 @@ import { readAdminPassword, setAdminPassword, ADMIN_FILE } from './password.ts';
 import { readNewPassword } from './password-input.ts';
 import { startAdminServer } from './server.ts';
 import type { AdminTls } from './server.ts';
-import { defaultConfigText, chooseDemoPorts, DemoServers } from './default-config.ts';
+import { openAppliance, ApplianceStartError } from './appliance.ts';
+import type { Appliance } from './appliance.ts';
 
 export const SERVE_HELP = `Usage: loadstar serve [-f FILE] [--listen HOST:PORT] [--data-dir DIR] [--tls-crt FILE]
        loadstar serve --set-password [--data-dir DIR]
 
 Runs the proxy and its web UI (the admin server) in the foreground.
 
-  -f FILE             The configuration to run. Default: <data-dir>/haproxy.cfg,
-                      created on the first run with a demo (two web servers and
-                      an API behind http://127.0.0.1:8080, run by Loadstar itself).
+  -f FILE             The configuration to run; if it cannot start (errors, a
+                      port in use) serve exits with the reason. Default:
+                      <data-dir>/haproxy.cfg, created on the first run with a demo
+                      (two web servers and an API behind http://127.0.0.1:8080,
+                      run by Loadstar itself; $LOADSTAR_DEMO_PORT moves it). If
+                      that file cannot start, the admin UI still starts and shows
+                      why, so the configuration can be fixed there.
   --listen HOST:PORT  Where the admin UI listens. Default ${DEFAULT_LISTEN}. An
                       address other than loopback needs an admin password.
   --data-dir DIR      Default: $LOADSTAR_DATA_DIR, else $XDG_DATA_HOME/loadstar,
@@ -87,17 +87,6 @@ function loadAdminTls(file: string): AdminTls {
   }
 }
 
-/** `<data-dir>/haproxy.cfg`, created from the demo configuration when it does not exist yet. */
-async function dataDirConfig(dataDir: string, io: Output): Promise<string> {
-  const file = path.join(dataDir, 'haproxy.cfg');
-  if (!fs.existsSync(file)) {
-    const ports = await chooseDemoPorts();
-    writeFileAtomic(file, defaultConfigText(ports), 0o600);
-    io.err(`[NOTICE] first run: wrote ${file} with a demo (open http://127.0.0.1:${ports.frontend}/); edit it or replace it from the UI\n`);
-  }
-  return file;
-}
-
 export interface ServeHooks {
   /** Called once everything listens (tests). */
   ready?: (info: { adminUrl: string; configFile: string; dataDir: string }) => void;
@@ -129,52 +118,34 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
   }
   const tls = values['tls-crt'] ? loadAdminTls(values['tls-crt']) : undefined;
 
-  const configFile = values.file ? path.resolve(values.file) : await dataDirConfig(dataDir, io);
-  const first = loadConfigFiles([configFile]);
-  if (first.diagnostics.length > 0) io.err(formatDiagnostics(first.diagnostics) + '\n');
-  if (!first.ok) {
-    io.err(`[ALERT] Fatal errors found in configuration: ${configFile}\n`);
+  const log = (line: string): void => io.err(line + '\n');
+  // The same opening as the desktop app's engine host (appliance.ts). A data-dir configuration that cannot
+  // start leaves the engine failed and the UI up to fix it; an explicit -f FILE that cannot start exits, as haproxy -f.
+  let appliance: Appliance;
+  try {
+    appliance = await openAppliance(dataDir, { configFile: values.file, mustStart: values.file !== undefined, log });
+  } catch (e) {
+    if (!(e instanceof ApplianceStartError)) throw e;
+    if (e.diagnostics.length > 0) io.err(formatDiagnostics(e.diagnostics) + '\n');
+    if (e.code !== 'LS_ERR_CFG_INVALID') io.err(`[ALERT] ${e.message}\n`);
+    io.err(`[ALERT] Fatal errors found in configuration: ${e.configFile}\n`);
     return 1;
   }
-
-  const log = (line: string): void => io.err(line + '\n');
-  const demos = new DemoServers(log);
-  await demos.sync(first.config);
-  const engine = new Engine(first.config, { configName: configFile });
-  let history: HistoryClient | undefined;
-  let recorder: HistoryRecorder | undefined;
-  try {
-    await engine.start();
-    for (const w of reducedFeatureWarnings(first.config)) io.err(`[WARNING] ${w}\n`);
+  const { engine, control, configStore, configFile } = appliance;
+  if (appliance.diagnostics.length > 0) io.err(formatDiagnostics(appliance.diagnostics) + '\n');
+  if (appliance.startError) {
+    io.err(`[ALERT] ${appliance.startError.code === 'LS_ERR_CFG_INVALID' ? `Fatal errors found in configuration: ${configFile}` : appliance.startError.message}\n`);
+    io.err(`[ALERT] the proxy is not running; the admin UI shows why: fix the configuration there and apply it (or fix the file and send SIGHUP)\n`);
+  } else {
+    for (const w of reducedFeatureWarnings(engine.currentConfig())) io.err(`[WARNING] ${w}\n`);
     for (const a of engine.addresses()) io.err(`[NOTICE] ${a.frontend} listening on ${formatHostPort(a.address, a.port)}\n`);
-    history = await HistoryClient.open(path.join(dataDir, HISTORY_FILE));
-    recorder = new HistoryRecorder(history, engine, { log });
-    recorder.start();
-  } catch (e) {
-    await engine.stop(0).catch(() => {});
-    await history?.close();
-    await demos.close();
-    throw e;
   }
-  // The UI's configuration changes go through the config store: validated, written to the file atomically, versioned, rolled back when they break a backend.
-  const configStore = ConfigStore.open({ dataDir, file: configFile, target: engineTarget(engine), onEvent: (m) => log(`[NOTICE] ${m}`) });
-  // A hand edit of the file while serving is told to the UI (an alert event) instead of being overwritten later.
-  const stopWatchingFile = configStore.watchFile();
-  const control = new InProcessControl(engine, { dataDir, history, log, configStore });
-  // A configuration applied from the UI or by SIGHUP may add or remove demo servers.
-  const offLifecycle = engine.events.on('events', (event) => {
-    if (event.type === 'lifecycle' && event.lifecycle.state === 'running') void demos.sync(engine.currentConfig());
-  });
 
   let admin;
   try {
     admin = await startAdminServer({ control, listen, password, tls, log });
   } catch (e) {
-    offLifecycle();
-    await recorder.stop();
-    await history.close();
-    await engine.stop(0);
-    await demos.close();
+    await appliance.close(0);
     throw e;
   }
   io.err(`[NOTICE] Loadstar admin UI: ${admin.url}${password ? ' (log in with the admin password)' : ''}\n`);
@@ -182,7 +153,7 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
   if (!admin.uiBuilt) io.err(`[WARNING] the web UI is not built (dist/renderer/ is missing): run 'npm run build'; the API works meanwhile\n`);
   hooks.ready?.({ adminUrl: admin.url, configFile, dataDir });
 
-  const grace = Number(first.config.global.tune['hard-stop-after'] ?? 10_000);
+  const grace = (): number => Number(engine.currentConfig().global.tune['hard-stop-after'] ?? 10_000);
   return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (why: string): void => {
@@ -191,15 +162,11 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
       process.off('SIGHUP', reload);
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
-      io.err(`[NOTICE] ${why}: stopping (finishing in-flight requests, at most ${grace} ms)\n`);
+      const graceMs = grace();
+      io.err(`[NOTICE] ${why}: stopping (finishing in-flight requests, at most ${graceMs} ms)\n`);
       (async () => {
-        stopWatchingFile();
-        offLifecycle();
         await admin.close();
-        await recorder!.stop();
-        await history!.close();
-        await engine.stop(grace);
-        await demos.close();
+        await appliance.close(graceMs);
       })().then(() => resolve(0), (e: Error) => {
         io.err(`[ALERT] stopping failed: ${e.message}\n`);
         resolve(1);

@@ -146,7 +146,8 @@ export class InProcessControl implements ControlContract {
   reload(load: () => LoadResult, configName: string): Promise<Result<ApplyReport>> {
     return this.exclusive('applyConfig', async () => {
       const state = this.engine.lifecycle().state;
-      if (state !== 'running') throw new ControlFailure('LS_ERR_CTL_STATE', `applyConfig: the engine is ${state}; a configuration is applied to a running engine (start it first).`);
+      // A failed engine takes the configuration and starts it: how one that could not start is fixed.
+      if (state !== 'running' && state !== 'failed') throw new ControlFailure('LS_ERR_CTL_STATE', `applyConfig: the engine is ${state}; a configuration is applied to a running engine, or to a failed one to start it (start it first).`);
       const result = load();
       const diagnostics = result.diagnostics.map(toControl);
       if (!result.ok) {
@@ -337,7 +338,7 @@ export class InProcessControl implements ControlContract {
     return this.exclusive('applyChange', async () => {
       const store = this.store('applyChange');
       const state = this.engine.lifecycle().state;
-      if (state !== 'running') throw new ControlFailure('LS_ERR_CTL_STATE', `applyChange: the engine is ${state}; a change is applied to a running engine (start it first).`);
+      if (state !== 'running' && state !== 'failed') throw new ControlFailure('LS_ERR_CTL_STATE', `applyChange: the engine is ${state}; a change is applied to a running engine, or to a failed one to start it (start it first).`);
       const c = arg.record('applyChange', 'change', change);
       arg.text('applyChange', 'change.text', c['text'], MAX_CONFIG_TEXT);
       return store.apply(c as unknown as ConfigChange);
@@ -377,7 +378,7 @@ export class InProcessControl implements ControlContract {
     return this.exclusive('rollback', async () => {
       const store = this.store('rollback');
       const state = this.engine.lifecycle().state;
-      if (state !== 'running') throw new ControlFailure('LS_ERR_CTL_STATE', `rollback: the engine is ${state}; start it first.`);
+      if (state !== 'running' && state !== 'failed') throw new ControlFailure('LS_ERR_CTL_STATE', `rollback: the engine is ${state}; start it first.`);
       const v = arg.integer('rollback', 'id', id, 1, Number.MAX_SAFE_INTEGER);
       const base = baseHash === undefined || baseHash === null ? undefined : arg.text('rollback', 'baseHash', baseHash, 64);
       return store.rollback(v, base);
