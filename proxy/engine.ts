@@ -6,22 +6,20 @@
  * in-flight work finish within a grace period, then closes what is left.
  */
 import net from 'node:net';
-import type tls from 'node:tls';
 import type { Config, Proxy, Bind, ListenAddress } from './config/model.ts';
 import { PROXY_DEFAULTS } from './config/provision.ts';
 import { RuntimeBackend } from './runtime/backend.ts';
 import { HttpBackend, HttpFrontend } from './http/frontend.ts';
-import { ClientConnection } from './http/client.ts';
 import { requestLimits } from './http/request-checks.ts';
 import { TcpFrontend } from './tcp/frontend.ts';
 import { Logger, stdoutSink } from './runtime/logger.ts';
 import type { LogSink } from './runtime/logger.ts';
+import type { Frontend } from './runtime/exchange.ts';
 import { unsupportedFeatures } from './runtime/unsupported.ts';
 import { engineHooks } from './runtime/hooks.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
-import { H2Connection } from './http/h2.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
 import type { BindTls } from './tls/bind-tls.ts';
 import { backendServerTls } from './tls/server-tls.ts';
@@ -40,7 +38,7 @@ interface Listener {
   key: string;
   server: net.Server;
   /** Where connections go; replaced on reload. */
-  frontend: HttpFrontend | TcpFrontend;
+  frontend: Frontend;
   bind: Bind;
   proxy: Proxy;
   /** TLS material of an `ssl` bind; replaced on reload and when certificate files change. */
@@ -50,7 +48,7 @@ interface Listener {
 interface Tables {
   backends: Map<string, RuntimeBackend>;
   httpBackends: Map<string, HttpBackend>;
-  frontends: Map<string, HttpFrontend | TcpFrontend>;
+  frontends: Map<string, Frontend>;
 }
 
 export interface EngineOptions {
@@ -173,7 +171,7 @@ export class Engine {
     this.stopping = false;
     try {
       const tlsByBind = loadBindTls(this.config);
-      this.tables = buildTables(this.config, this.logger);
+      this.tables = buildTables(this.config, this.logger, this.services);
       this.attachStats(this.config, this.tables);
       const checks = new HealthChecks(this.tables.backends, this.config, (m, e) => this.healthNotify(m, e));
       // A start after stop() keeps each server's timeline and check results.
@@ -208,7 +206,6 @@ export class Engine {
 
   private attachStats(config: Config, tables: Tables): void {
     this.stats.attach({ config, frontends: tables.frontends, backends: tables.backends });
-    for (const f of tables.frontends.values()) if (f instanceof HttpFrontend) f.localServices = this.services;
   }
 
   /** Picks up certificate files replaced on disk; handshakes from now on use them. */
@@ -286,7 +283,7 @@ export class Engine {
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
     // Certificates first: an unusable file rejects the reload before anything changes.
     const tlsByBind = loadBindTls(config);
-    const tables = buildTables(config, this.logger);
+    const tables = buildTables(config, this.logger, this.services);
     // Counters first: listeners kept across the reload route to the new tables as soon as the binds commit.
     this.attachStats(config, tables);
     const checks = new HealthChecks(tables.backends, config, (m, e) => this.healthNotify(m, e));
@@ -407,11 +404,8 @@ export class Engine {
       // Containment: an exception while taking the connection in closes it alone (issue #10);
       // once taken in, the frontends' own entry points catch what happens on it.
       try {
-        if (this.statsEnabled) this.stats.connectionAccepted(frontend.stats, socket, frontend instanceof HttpFrontend);
-        if (frontend instanceof HttpFrontend) {
-          const h2 = (socket as tls.TLSSocket).alpnProtocol === 'h2';
-          frontend.connectionOpened(h2 ? new H2Connection(socket as tls.TLSSocket, frontend) : new ClientConnection(socket, frontend));
-        } else frontend.handle(socket);
+        if (this.statsEnabled) this.stats.connectionAccepted(frontend, socket);
+        frontend.accept(socket);
       } catch (e) {
         socket.destroy();
         frontend.internalError(e);
@@ -457,24 +451,14 @@ export class Engine {
     for (;;) {
       let busy = 0;
       for (const f of tables.frontends.values()) {
-        if (f instanceof HttpFrontend) {
-          for (const c of f.connections) {
-            // Idle keep-alive connections are closed at once; busy ones finish their request.
-            if (c.queue.length === 0) c.close();
-            else {
-              c.draining = true;
-              busy++;
-            }
-          }
-        } else busy += f.sessions.size;
+        // Idle connections are closed at once; busy ones finish what they are doing.
+        f.drain();
+        busy += f.busy;
       }
       if (busy === 0 || Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    for (const f of tables.frontends.values()) {
-      if (f instanceof HttpFrontend) for (const c of f.connections) c.close();
-      else f.closeAll();
-    }
+    for (const f of tables.frontends.values()) f.close();
     for (const backend of tables.httpBackends.values()) backend.closeIdle();
     // Sockets not handed to a frontend yet (a TLS handshake in progress) do not hold the stop for long.
     await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 1000).unref())]);
@@ -487,7 +471,7 @@ function errorOf(e: unknown): { code: LoadstarError['code']; message: string } {
   return { code: 'LS_ERR_CTL_INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
-function buildTables(config: Config, logger: Logger): Tables {
+function buildTables(config: Config, logger: Logger, services: LocalServices): Tables {
   const backends = new Map<string, RuntimeBackend>();
   const httpBackends = new Map<string, HttpBackend>();
   for (const proxy of config.proxies) {
@@ -497,7 +481,7 @@ function buildTables(config: Config, logger: Logger): Tables {
     backends.set(proxy.name, runtime);
     if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config)));
   }
-  const frontends = new Map<string, HttpFrontend | TcpFrontend>();
+  const frontends = new Map<string, Frontend>();
   const hooks = engineHooks(config, backends);
   for (const proxy of config.proxies) {
     if (proxy.kind !== 'frontend' && proxy.kind !== 'listen') continue;
@@ -507,6 +491,7 @@ function buildTables(config: Config, logger: Logger): Tables {
       const frontend = new HttpFrontend(proxy, httpBackends, logger);
       frontend.hooks = hooks;
       frontend.limits = requestLimits(config.global);
+      frontend.localServices = services;
       frontends.set(proxy.name, frontend);
     } else frontends.set(proxy.name, new TcpFrontend(proxy, backends, logger));
   }

@@ -17,9 +17,13 @@ import type { TxPredicate } from './samples.ts';
 import type { EngineHooks, Sample } from '../acl/index.ts';
 import { builtinResponse, loadErrorFile } from './error-pages.ts';
 import { forwardedForHeader, compileForwardFor } from './forwardfor.ts';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import type { HttpTransaction } from './transaction.ts';
-import type { ClientConnection } from './client.ts';
+import { ClientConnection } from './client.ts';
+import { H2Connection } from './h2.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { CookiePersistence } from './persistence.ts';
@@ -113,7 +117,7 @@ export interface FrontendConnection {
   close(): void;
 }
 
-export class HttpFrontend {
+export class HttpFrontend implements Frontend {
   readonly name: string;
   readonly timeouts: { client: number; httpRequest: number; httpKeepAlive: number };
   readonly counters: FrontendCounters = { requests: 0, requestErrors: 0, connections: 0 };
@@ -202,7 +206,7 @@ export class HttpFrontend {
 
   transactionFinished(tx: HttpTransaction): void {
     if (faults.armed) faultPoint('log');
-    this.logger.request(this, tx);
+    this.logger.request(exchangeRecord(this, tx));
   }
 
   /** An exception in Loadstar's code closed one connection of this frontend: logged with its stack, counted (eint). */
@@ -212,7 +216,40 @@ export class HttpFrontend {
   }
 
   logProtocolError(client: ClientConnection, status: number, termination: string): void {
-    this.logger.protocolError(this, client, status, termination);
+    this.logger.protocolError({ frontend: this, startedAt: client.acceptedAt, status, termination, sample: () => ({ conn: client.connectionInfo() }) });
+  }
+
+  /** A connection the engine accepted: HTTP/2 when TLS negotiated h2 (ALPN), else HTTP/1. */
+  accept(socket: net.Socket): void {
+    const h2 = (socket as tls.TLSSocket).alpnProtocol === 'h2';
+    this.connectionOpened(h2 ? new H2Connection(socket as tls.TLSSocket, this) : new ClientConnection(socket, this));
+  }
+
+  get active(): number {
+    return this.connections.size;
+  }
+
+  openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }> {
+    return [...this.connections] as Array<{ socket?: net.Socket; acceptedAt?: number }>;
+  }
+
+  /** Connections with a request in progress. */
+  get busy(): number {
+    let busy = 0;
+    for (const c of this.connections) if (c.queue.length > 0) busy++;
+    return busy;
+  }
+
+  /** Idle keep-alive connections are closed at once; busy ones finish their request, then close. */
+  drain(): void {
+    for (const c of this.connections) {
+      if (c.queue.length === 0) c.close();
+      else c.draining = true;
+    }
+  }
+
+  close(): void {
+    for (const c of this.connections) c.close();
   }
 
   connectionOpened(client: FrontendConnection): void {
@@ -223,6 +260,23 @@ export class HttpFrontend {
   connectionClosed(client: FrontendConnection): void {
     this.connections.delete(client);
   }
+}
+
+/** The plain record of a finished exchange (the logger, log-format and statistics read it). */
+function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRecord {
+  const client = tx.client;
+  const persistence = tx.persistence;
+  return {
+    frontend, backend: tx.backend?.runtime, server: tx.server, socket: client.socket, startedAt: tx.startedAt,
+    method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind,
+    bytesIn: tx.bytesIn, bytesOut: tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries,
+    cookieState: persistence ? persistence.clientFlag + persistence.serverFlag : '--',
+    clientAddress: () => {
+      const info = client.connectionInfo();
+      return `${info.src ?? ''}:${info.srcPort ?? ''}`;
+    },
+    sample: () => tx.sampleContext(),
+  };
 }
 
 function loadErrorFiles(config: Proxy): Map<number, Buffer> {

@@ -5,10 +5,7 @@
 import { compileLogFormat, parseLogFormat, DEFAULT_LOG_FORMATS } from '../acl/index.ts';
 import type { LogVars, SampleContext } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
-import type { HttpTransaction } from '../http/transaction.ts';
-import type { ClientConnection } from '../http/client.ts';
-import type { TcpSessionRecord } from '../tcp/frontend.ts';
-import { connContext } from '../tcp/samples.ts';
+import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
 import { patternFileReader } from './pattern-files.ts';
 
 export type ProxyLogFormat = (ctx: SampleContext, vars: LogVars) => string;
@@ -29,58 +26,54 @@ export function compileProxyLogFormat(proxy: Proxy): ProxyLogFormat | undefined 
   return (ctx, vars) => render(ctx, vars);
 }
 
-export function httpLogLine(
-  format: ProxyLogFormat,
-  tx: HttpTransaction | undefined,
-  error?: { client: ClientConnection; status: number; termination: string },
-): string {
-  if (!tx) {
-    const client = error!.client;
-    const ctx: SampleContext = { conn: client.connectionInfo() };
-    return format(ctx, {
-      acceptDate: client.acceptedAt, tRequest: -1, tQueue: -1, tConnect: -1, tData: -1, tClose: Date.now() - client.acceptedAt,
-      status: error!.status, terminationState: error!.termination, backendName: client.frontend.name, serverName: '<NOSRV>',
-    });
-  }
-  const now = Date.now();
-  const backend = tx.backend;
-  return format(tx.sampleContext(), {
-    acceptDate: tx.startedAt,
-    tIdle: 0,
-    tRequest: 0,
-    tQueue: tx.tw,
-    tConnect: tx.tc < 0 ? -1 : tx.tw + tx.tc,
-    tData: tx.tr,
-    tClose: now - tx.startedAt,
-    bytesRead: tx.bytesOut,
-    bytesUploaded: tx.bytesIn,
-    status: tx.status,
-    backendName: backend?.name ?? tx.frontend.name,
-    serverName: tx.server?.name ?? '<NOSRV>',
-    terminationState: tx.termination,
-    cookieState: tx.persistence ? tx.persistence.clientFlag + tx.persistence.serverFlag : '--',
-    activeConnections: tx.frontend.connections.size,
-    frontendConnections: tx.frontend.connections.size,
-    backendConnections: backend ? backend.runtime.servers.reduce((n, s) => n + s.served, 0) : 0,
-    serverConnections: tx.server?.served ?? 0,
-    retries: tx.retries,
+/** A request that never became an exchange (400, 408). */
+export function protocolErrorLogLine(format: ProxyLogFormat, r: ProtocolErrorRecord): string {
+  return format(r.sample(), {
+    acceptDate: r.startedAt, tRequest: -1, tQueue: -1, tConnect: -1, tData: -1, tClose: Date.now() - r.startedAt,
+    status: r.status, terminationState: r.termination, backendName: r.frontend.name, serverName: '<NOSRV>',
   });
 }
 
-export function tcpLogLine(format: ProxyLogFormat, r: TcpSessionRecord): string {
+export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord): string {
   const now = Date.now();
-  return format(connContext(r.client, r.frontend.config), {
-    acceptDate: r.acceptedAt,
+  const backend = r.backend;
+  return format(r.sample(), {
+    acceptDate: r.startedAt,
+    tIdle: 0,
+    tRequest: 0,
     tQueue: r.tw,
     tConnect: r.tc < 0 ? -1 : r.tw + r.tc,
-    tClose: now - r.acceptedAt,
+    tData: r.tr,
+    tClose: now - r.startedAt,
+    bytesRead: r.bytesOut,
+    bytesUploaded: r.bytesIn,
+    status: r.status,
+    backendName: backend?.name ?? r.frontend.name,
+    serverName: r.server?.name ?? '<NOSRV>',
+    terminationState: r.termination,
+    cookieState: r.cookieState,
+    activeConnections: r.frontend.active,
+    frontendConnections: r.frontend.active,
+    backendConnections: backend ? backend.servers.reduce((n, s) => n + s.served, 0) : 0,
+    serverConnections: r.server?.served ?? 0,
+    retries: r.retries,
+  });
+}
+
+export function tcpLogLine(format: ProxyLogFormat, r: ExchangeRecord): string {
+  const now = Date.now();
+  return format(r.sample(), {
+    acceptDate: r.startedAt,
+    tQueue: r.tw,
+    tConnect: r.tc < 0 ? -1 : r.tw + r.tc,
+    tClose: now - r.startedAt,
     bytesRead: r.bytesOut,
     bytesUploaded: r.bytesIn,
     backendName: r.backend?.name ?? r.frontend.name,
     serverName: r.server?.name ?? '<NOSRV>',
     terminationState: r.termination,
-    activeConnections: r.frontend.sessions.size,
-    frontendConnections: r.frontend.sessions.size,
+    activeConnections: r.frontend.active,
+    frontendConnections: r.frontend.active,
     serverConnections: r.server?.served ?? 0,
     retries: r.retries,
   });

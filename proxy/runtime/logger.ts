@@ -5,11 +5,8 @@
  * and `serve` will stream them through the control contract.
  */
 import type { Proxy } from '../config/model.ts';
-import type { HttpFrontend } from '../http/frontend.ts';
-import type { HttpTransaction } from '../http/transaction.ts';
-import type { ClientConnection } from '../http/client.ts';
-import type { TcpSessionRecord } from '../tcp/frontend.ts';
-import { httpLogLine, tcpLogLine, compileProxyLogFormat } from './log-format.ts';
+import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
+import { httpLogLine, protocolErrorLogLine, tcpLogLine, compileProxyLogFormat } from './log-format.ts';
 import type { ProxyLogFormat } from './log-format.ts';
 
 export interface LogSink {
@@ -26,9 +23,9 @@ export const stdoutSink: LogSink = {
 
 /** Sees every exchange at its log point, whether or not the proxy logs (the statistics, proxy/stats). */
 export interface LogObserver {
-  http(frontend: HttpFrontend, tx: HttpTransaction): void;
-  protocolError(frontend: HttpFrontend, status: number): void;
-  tcp(record: TcpSessionRecord): void;
+  http(record: ExchangeRecord): void;
+  protocolError(record: ProtocolErrorRecord): void;
+  tcp(record: ExchangeRecord): void;
   alert(message: string): void;
 }
 
@@ -48,19 +45,21 @@ export class Logger {
     return this.formats.get(proxy);
   }
 
-  request(frontend: HttpFrontend, tx: HttpTransaction): void {
-    this.observer?.http(frontend, tx);
-    const format = this.formatFor(frontend.config);
-    if (format) this.sink.traffic(httpLogLine(format, tx));
+  /** The end of an HTTP exchange. */
+  request(record: ExchangeRecord): void {
+    this.observer?.http(record);
+    const format = this.formatFor(record.frontend.config);
+    if (format) this.sink.traffic(httpLogLine(format, record));
   }
 
-  protocolError(frontend: HttpFrontend, client: ClientConnection, status: number, termination: string): void {
-    this.observer?.protocolError(frontend, status);
-    const format = this.formatFor(frontend.config);
-    if (format) this.sink.traffic(httpLogLine(format, undefined, { client, status, termination }));
+  protocolError(record: ProtocolErrorRecord): void {
+    this.observer?.protocolError(record);
+    const format = this.formatFor(record.frontend.config);
+    if (format) this.sink.traffic(protocolErrorLogLine(format, record));
   }
 
-  tcp(record: TcpSessionRecord): void {
+  /** The end of a TCP session. */
+  tcp(record: ExchangeRecord): void {
     this.observer?.tcp(record);
     const format = this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(tcpLogLine(format, record));

@@ -6,9 +6,7 @@
  * (bench/stats-cost.ts), AccessLogObserver builds it alone, so a UI gets its
  * log either way.
  */
-import type { HttpFrontend } from '../http/frontend.ts';
-import type { HttpTransaction } from '../http/transaction.ts';
-import type { TcpSessionRecord } from '../tcp/frontend.ts';
+import type { ExchangeRecord } from '../runtime/exchange.ts';
 import type { LogObserver } from '../runtime/logger.ts';
 
 /** One finished exchange (HTTP request or TCP session), as the structured access-log stream carries it. */
@@ -42,20 +40,19 @@ export interface AccessLogOutput {
   accessLog(entry: AccessLogEntry): void;
 }
 
-export function httpAccessEntry(frontend: HttpFrontend, tx: HttpTransaction, bytesIn: number, bytesOut: number, tt: number): AccessLogEntry {
-  const info = tx.client.connectionInfo();
+export function httpAccessEntry(r: ExchangeRecord, bytesIn: number, bytesOut: number, tt: number): AccessLogEntry {
   return {
-    time: tx.startedAt, mode: 'http', frontend: frontend.name, backend: tx.backend?.name, server: tx.server?.name,
-    client: `${info.src ?? ''}:${info.srcPort ?? ''}`, method: tx.request.method, url: tx.request.url, status: tx.status,
-    bytesIn, bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, tt, termination: tx.termination, retries: tx.retries,
+    time: r.startedAt, mode: 'http', frontend: r.frontend.name, backend: r.backend?.name, server: r.server?.name,
+    client: r.clientAddress(), method: r.method, url: r.url, status: r.status,
+    bytesIn, bytesOut, tw: r.tw, tc: r.tc, tr: r.tr, tt, termination: r.termination, retries: r.retries,
   };
 }
 
-export function tcpAccessEntry(record: TcpSessionRecord, tt: number): AccessLogEntry {
+export function tcpAccessEntry(r: ExchangeRecord, tt: number): AccessLogEntry {
   return {
-    time: record.acceptedAt, mode: 'tcp', frontend: record.frontend.name, backend: record.backend?.name, server: record.server?.name,
-    client: `${record.client.remoteAddress ?? ''}:${record.client.remotePort ?? ''}`, status: 0,
-    bytesIn: record.bytesIn, bytesOut: record.bytesOut, tw: record.tw, tc: record.tc, tr: -1, tt, termination: record.termination, retries: record.retries,
+    time: r.startedAt, mode: 'tcp', frontend: r.frontend.name, backend: r.backend?.name, server: r.server?.name,
+    client: r.clientAddress(), status: 0,
+    bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, tt, termination: r.termination, retries: r.retries,
   };
 }
 
@@ -63,14 +60,14 @@ export function tcpAccessEntry(record: TcpSessionRecord, tt: number): AccessLogE
 export class AccessLogObserver implements LogObserver {
   constructor(private readonly output: AccessLogOutput) {}
 
-  http(frontend: HttpFrontend, tx: HttpTransaction): void {
-    if (this.output.accessLogWanted()) this.output.accessLog(httpAccessEntry(frontend, tx, tx.bytesIn, tx.bytesOut, Date.now() - tx.startedAt));
+  http(r: ExchangeRecord): void {
+    if (this.output.accessLogWanted()) this.output.accessLog(httpAccessEntry(r, r.bytesIn, r.bytesOut, Date.now() - r.startedAt));
   }
 
   protocolError(): void {}
 
-  tcp(record: TcpSessionRecord): void {
-    if (this.output.accessLogWanted()) this.output.accessLog(tcpAccessEntry(record, Date.now() - record.acceptedAt));
+  tcp(r: ExchangeRecord): void {
+    if (this.output.accessLogWanted()) this.output.accessLog(tcpAccessEntry(r, Date.now() - r.startedAt));
   }
 
   alert(): void {}

@@ -9,9 +9,7 @@ import type net from 'node:net';
 import type { Config } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
-import type { HttpFrontend } from '../http/frontend.ts';
-import type { HttpTransaction } from '../http/transaction.ts';
-import type { TcpFrontend, TcpSessionRecord } from '../tcp/frontend.ts';
+import type { ExchangeRecord, FrontendInfo, ProtocolErrorRecord } from '../runtime/exchange.ts';
 import type { HealthEvent } from '../checks/index.ts';
 import { outcomeOf } from '../checks/types.ts';
 import { StatCounters, sessionStarted } from '../runtime/counters.ts';
@@ -23,7 +21,7 @@ import type { AccessLogEntry, AccessLogOutput } from './access-log.ts';
 /** What the statistics read of the running engine. */
 export interface StatsTables {
   config: Config;
-  frontends: ReadonlyMap<string, HttpFrontend | TcpFrontend>;
+  frontends: ReadonlyMap<string, FrontendInfo>;
   backends: ReadonlyMap<string, RuntimeBackend>;
 }
 
@@ -208,8 +206,11 @@ export class StatsRegistry {
    * A connection accepted on a frontend. Its bytes are counted from the socket
    * (request and response heads included, as HAProxy's bin/bout): each exchange
    * takes what moved since the previous one, the close gives the rest to the frontend.
+   * A TCP session's bytes come with its record instead.
    */
-  connectionAccepted(counters: StatCounters, socket: net.Socket, http: boolean): void {
+  connectionAccepted(frontend: FrontendInfo, socket: net.Socket): void {
+    const counters = frontend.stats;
+    const http = (frontend.config.mode ?? PROXY_DEFAULTS.mode) === 'http';
     this.cumConns++;
     counters.connTot++;
     sessionStarted(counters, Date.now());
@@ -223,10 +224,10 @@ export class StatsRegistry {
     });
   }
 
-  http(frontend: HttpFrontend, tx: HttpTransaction): void {
+  http(tx: ExchangeRecord): void {
     const now = Date.now();
-    const client = tx.client;
-    const socket = client.socket;
+    const frontend = tx.frontend;
+    const socket = tx.socket;
     // Bytes on the client connection since the previous exchange: head and body, both ways
     // (a connection the engine did not see accepted counts the bodies only).
     const mark = byteMarks.get(socket);
@@ -247,9 +248,9 @@ export class StatsRegistry {
     f.bout += bytesOut;
     if (status > 0) f.countStatus(status);
     f.latency.add(tt);
-    if (tx.localKind === 'denied') f.dreq++;
-    else if (tx.localKind === 'intercepted') f.intercepted++;
-    const backend = tx.backend?.runtime;
+    if (tx.local === 'denied') f.dreq++;
+    else if (tx.local === 'intercepted') f.intercepted++;
+    const backend = tx.backend;
     if (backend) {
       const b = backend.stats;
       const server = tx.server;
@@ -266,9 +267,9 @@ export class StatsRegistry {
       if (s) {
         s.bin += bytesIn;
         s.bout += bytesOut;
-        if (tx.response) {
+        if (tx.serverStatus !== undefined) {
           s.reqTot++;
-          s.countStatus(tx.response.status);
+          s.countStatus(tx.serverStatus);
         }
         s.lastSess = now;
         s.wretr += tx.retries;
@@ -277,23 +278,23 @@ export class StatsRegistry {
       exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt);
     }
     const output = this.output;
-    if (output?.accessLogWanted()) output.accessLog(httpAccessEntry(frontend, tx, bytesIn, bytesOut, tt));
+    if (output?.accessLogWanted()) output.accessLog(httpAccessEntry(tx, bytesIn, bytesOut, tt));
   }
 
   /** A request that never became a transaction: invalid (400), or its head timed out (408). */
-  protocolError(frontend: HttpFrontend, status: number): void {
-    const f = frontend.stats;
+  protocolError(record: ProtocolErrorRecord): void {
+    const f = record.frontend.stats;
     f.ereq++;
-    f.countStatus(status);
+    f.countStatus(record.status);
   }
 
-  tcp(record: TcpSessionRecord): void {
+  tcp(record: ExchangeRecord): void {
     const now = Date.now();
     const f = record.frontend.stats;
     f.bin += record.bytesIn;
     f.bout += record.bytesOut;
     const backend = record.backend;
-    const tt = now - record.acceptedAt;
+    const tt = now - record.startedAt;
     if (backend) {
       const b = backend.stats;
       const s = record.server?.stats;

@@ -8,8 +8,7 @@ import type { Proxy } from '../config/model.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
-import type { HttpFrontend } from '../http/frontend.ts';
-import type { TcpFrontend } from '../tcp/frontend.ts';
+import type { FrontendInfo } from '../runtime/exchange.ts';
 import { CHECK_CODES } from '../checks/types.ts';
 import type { StatCounters } from '../runtime/counters.ts';
 import type { StatsTables } from './registry.ts';
@@ -26,7 +25,7 @@ export interface StatRow {
   counters: StatCounters;
   backend?: RuntimeBackend;
   server?: RuntimeServer;
-  frontend?: HttpFrontend | TcpFrontend;
+  frontend?: FrontendInfo;
   /** Values by column name. */
   values: Record<string, FieldValue>;
 }
@@ -97,7 +96,7 @@ function h1(c: StatCounters, http: boolean, open: number): Record<string, FieldV
   };
 }
 
-function frontendValues(proxy: Proxy, frontend: HttpFrontend | TcpFrontend, iid: number, http: boolean, maxconn: number | undefined): Record<string, FieldValue> {
+function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http: boolean, maxconn: number | undefined): Record<string, FieldValue> {
   const c = frontend.stats;
   return {
     pxname: proxy.name, svname: 'FRONTEND', scur: c.scur, smax: c.smax, slim: maxconn ?? '', stot: c.stot, bin: c.bin, bout: c.bout,

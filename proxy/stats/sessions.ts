@@ -25,11 +25,7 @@ export function showSessions(engine: StatsHost): string {
   const now = Date.now();
   let out = '';
   for (const frontend of tables.frontends.values()) {
-    // HTTP connections carry their accept time; TCP sessions are bare sockets.
-    const entries: Array<{ socket?: net.Socket; acceptedAt?: number }> = 'connections' in frontend
-      ? [...frontend.connections] as Array<{ socket?: net.Socket; acceptedAt?: number }>
-      : [...frontend.sessions].map((socket) => ({ socket }));
-    for (const { socket, acceptedAt: accepted } of entries) {
+    for (const { socket, acceptedAt: accepted } of frontend.openConnections()) {
       if (!socket) continue;
       out += `${idOf(socket)}: proto=${proto(socket)} src=${socket.remoteAddress}:${socket.remotePort} fe=${frontend.name}`
         + ` be=${frontend.config.kind === 'listen' ? frontend.name : '<NONE>'} srv=<none>`

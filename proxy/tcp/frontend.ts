@@ -19,8 +19,9 @@ import type { Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
-import { compileConnCondition, connLbRequest } from './samples.ts';
+import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
 import { compileConnectionRules, compileContentRules } from './rules.ts';
 import type { ConnectionRules, ContentRules } from './rules.ts';
@@ -56,7 +57,7 @@ export interface TcpSessionRecord {
   vars?: MapVarStore;
 }
 
-export class TcpFrontend {
+export class TcpFrontend implements Frontend {
   readonly name: string;
   readonly sessions = new Set<net.Socket>();
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
@@ -108,7 +109,7 @@ export class TcpFrontend {
   /** The log point of a connection (its faults are contained by the caller). */
   private log(record: TcpSessionRecord): void {
     if (faults.armed) faultPoint('log');
-    this.logger.tcp(record);
+    this.logger.tcp(exchangeRecord(record));
   }
 
   handle(client: net.Socket): void {
@@ -374,6 +375,41 @@ export class TcpFrontend {
   closeAll(): void {
     for (const s of this.sessions) s.destroy();
   }
+
+  accept(socket: net.Socket): void {
+    this.handle(socket);
+  }
+
+  get active(): number {
+    return this.sessions.size;
+  }
+
+  openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }> {
+    return [...this.sessions].map((socket) => ({ socket }));
+  }
+
+  /** Every open session is busy: a stop waits for them all. */
+  get busy(): number {
+    return this.sessions.size;
+  }
+
+  /** Sessions carry on to their end (TCP has no idle state to close early). */
+  drain(): void {}
+
+  close(): void {
+    this.closeAll();
+  }
+}
+
+/** The plain record of a finished session (the logger, log-format and statistics read it). */
+function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
+  const client = r.client;
+  return {
+    frontend: r.frontend, backend: r.backend, server: r.server, socket: client, startedAt: r.acceptedAt, status: 0,
+    bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, cookieState: '--',
+    clientAddress: () => `${client.remoteAddress ?? ''}:${client.remotePort ?? ''}`,
+    sample: () => connContext(client, r.frontend.config),
+  };
 }
 
 /** The server-side socket of each client connection, for the client's timeout listener. */

@@ -113,23 +113,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
 
 /** Wrong-way imports still in the tree, each with why; a new one fails, and one that is gone must leave this list. */
 const KNOWN_WRONG_WAY: ReadonlyMap<string, string> = new Map([
-  ['proxy/runtime/log-format.ts -> proxy/http/client.ts', 'being removed (issue #11)'],
-  ['proxy/runtime/log-format.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
-  ['proxy/runtime/log-format.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
-  ['proxy/runtime/log-format.ts -> proxy/tcp/samples.ts', 'being removed (issue #11)'],
-  ['proxy/runtime/logger.ts -> proxy/http/client.ts', 'being removed (issue #11)'],
-  ['proxy/runtime/logger.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
-  ['proxy/runtime/logger.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
-  ['proxy/runtime/logger.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
   ['proxy/runtime/server.ts -> proxy/checks/checker.ts', 'being removed (issue #11)'],
-  ['proxy/stats/access-log.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
-  ['proxy/stats/access-log.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
-  ['proxy/stats/access-log.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
-  ['proxy/stats/registry.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
-  ['proxy/stats/registry.ts -> proxy/http/transaction.ts', 'being removed (issue #11)'],
-  ['proxy/stats/registry.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
-  ['proxy/stats/rows.ts -> proxy/http/frontend.ts', 'being removed (issue #11)'],
-  ['proxy/stats/rows.ts -> proxy/tcp/frontend.ts', 'being removed (issue #11)'],
 ]);
 
 function unitOf(file: string): string {

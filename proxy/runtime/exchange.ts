@@ -1,0 +1,84 @@
+/**
+ * What the frontends hand to the layers below them. At the end of each HTTP
+ * exchange or TCP session a frontend emits a plain ExchangeRecord that the
+ * logger, the log-format renderer and the statistics consume, so none of
+ * them needs to know the HTTP transaction or the TCP session; and each
+ * frontend implements Frontend, so the engine drives HTTP and TCP alike.
+ */
+import type net from 'node:net';
+import type { Proxy } from '../config/model.ts';
+import type { SampleContext } from '../acl/index.ts';
+import type { RuntimeBackend } from './backend.ts';
+import type { RuntimeServer } from './server.ts';
+import type { StatCounters } from './counters.ts';
+
+/** What the logger and the statistics read of a frontend, HTTP or TCP. */
+export interface FrontendInfo {
+  readonly name: string;
+  readonly config: Proxy;
+  /** Statistics; the engine gives it the counters kept across reloads. */
+  stats: StatCounters;
+  /** Client connections (HTTP) or sessions (TCP) open now. */
+  readonly active: number;
+  /** The open connections, for `show sess` (HTTP ones know when they were accepted). */
+  openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }>;
+}
+
+/** A frontend as the engine drives it, whatever its mode. */
+export interface Frontend extends FrontendInfo {
+  /** Takes in a connection the engine accepted (and, for TLS, whose handshake is done). */
+  accept(socket: net.Socket): void;
+  /** Connections still doing work that a stop waits for. */
+  readonly busy: number;
+  /** Stopping: closes idle connections at once and lets busy ones finish what they are doing, taking nothing new. */
+  drain(): void;
+  /** Closes every connection left (the end of a stop's grace period). */
+  close(): void;
+  /** An exception in Loadstar's code closed one connection: logged with its stack, counted (eint). */
+  internalError(error: unknown): void;
+}
+
+/** One finished HTTP exchange or TCP session. */
+export interface ExchangeRecord {
+  readonly frontend: FrontendInfo;
+  readonly backend: RuntimeBackend | undefined;
+  readonly server: RuntimeServer | undefined;
+  /** The client connection's socket: statistics count its bytes, heads included (HTTP). */
+  readonly socket: net.Socket;
+  /** epoch ms when the request (HTTP) or the connection (TCP) started */
+  readonly startedAt: number;
+  readonly method?: string;
+  readonly url?: string;
+  /** Status sent to the client, 0 when none was (aborted) or in TCP mode. */
+  readonly status: number;
+  /** Status of the response the server itself sent, undefined when it sent none (HTTP). */
+  readonly serverStatus?: number;
+  /** Answered by Loadstar itself: a deny rule, or an intercepting service (stats page, redirect…). */
+  readonly local?: 'denied' | 'intercepted';
+  /** Body bytes from the client and to it. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** ms: queue wait, connect, response headers (from the start); -1 = not reached. */
+  readonly tw: number;
+  readonly tc: number;
+  readonly tr: number;
+  /** HAProxy's two-letter termination state. */
+  readonly termination: string;
+  readonly retries: number;
+  /** HAProxy's cookie flags (`--` without persistence). */
+  readonly cookieState: string;
+  /** `address:port` of the client, built only when asked (the access log). */
+  clientAddress(): string;
+  /** What log-format's sample fetches read (the transaction, or the connection in TCP mode); built only when the proxy logs. */
+  sample(): SampleContext;
+}
+
+/** A request that never became an exchange: invalid (400), or its head timed out (408). */
+export interface ProtocolErrorRecord {
+  readonly frontend: FrontendInfo;
+  /** epoch ms when the connection was accepted */
+  readonly startedAt: number;
+  readonly status: number;
+  readonly termination: string;
+  sample(): SampleContext;
+}
