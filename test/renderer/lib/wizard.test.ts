@@ -1,0 +1,108 @@
+/**
+ * The wizard's drafts (renderer/src/lib/wizard.ts) turn into the contract's
+ * edits: the seed's three sites as a user fills the steps become texts the
+ * engine's edit code accepts and that mean what the seed means; engine
+ * problems map back to the step and field that caused them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
+import {
+  backendDraft, checkStep, editsOf, fieldOfProblem, frontendDraft, newBackend, newSite, stepOfField, syncBackends, type SiteDraft,
+} from '../../../renderer/src/lib/wizard.ts';
+
+const HEAD = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
+
+function servers(d: SiteDraft, backend: string, list: Array<[string, string, string]>): void {
+  const b = d.backends.find((x) => x.name === backend)!;
+  b.servers = list.map(([name, address, port]) => ({ name, address, port, weight: '1', backup: false }));
+}
+
+function build(d: SiteDraft): string {
+  const { edits } = editsOf(d, { kind: 'new' });
+  const r = applyEdits(HEAD, edits, { fileExists: () => true });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  const parsed = parseConfig([{ name: 'w.cfg', text: r.text }], { fileExists: () => true });
+  assert.ok(parsed.ok, parsed.diagnostics.map((x) => x.message).join('\n'));
+  return r.text;
+}
+
+test('the seed round-robin site filled in as a user does becomes a frontend and a checked round-robin backend', () => {
+  const d = newSite('http');
+  d.port = '80';
+  syncBackends(d, null);
+  d.backends[0]!.name = 'web_backend';
+  servers(d, 'web_backend', [['webserver1', '192.168.1.10', '80'], ['webserver2', '192.168.1.11', '80']]);
+  const text = build(d);
+  assert.match(text, /frontend http_frontend\n {4}mode http\n {4}bind \*:80\n {4}default_backend web_backend/);
+  assert.match(text, /balance roundrobin/);
+  assert.match(text, /server webserver1 192\.168\.1\.10:80 check/);
+});
+
+test('the seed TLS site gets ssl crt, a plain listener and the 301 redirect', () => {
+  const d = newSite('https');
+  d.certPath = '/etc/haproxy/certs/my-app.pem';
+  d.httpPort = '80';
+  d.defaultBackend = 'http_backend';
+  syncBackends(d, null);
+  servers(d, 'http_backend', [['webserver1', '192.168.1.10', '80']]);
+  const text = build(d);
+  assert.match(text, /bind \*:443 ssl crt \/etc\/haproxy\/certs\/my-app\.pem/);
+  assert.match(text, /bind \*:80\n/);
+  assert.match(text, /http-request redirect scheme https code 301 unless \{ ssl_fc \}/);
+});
+
+test('the seed ACL site routes by host and path to backends the routing step named', () => {
+  const d = newSite('http');
+  d.rules = [
+    { kind: 'host-is', header: '', values: 'api.example.com', backend: 'api_backend' },
+    { kind: 'path-begins', header: '', values: '/static/', backend: 'static_backend' },
+  ];
+  syncBackends(d, null);
+  assert.deepEqual(d.backends.map((b) => b.name), ['api_backend', 'static_backend', 'web_backend']);
+  servers(d, 'api_backend', [['api1', '192.168.1.20', '8000'], ['api2', '192.168.1.21', '8000']]);
+  servers(d, 'static_backend', [['static1', '192.168.1.30', '9000']]);
+  servers(d, 'web_backend', [['web1', '192.168.1.10', '80']]);
+  const model = formModel(parseConfig([{ name: 'w.cfg', text: build(d) }]).config);
+  assert.deepEqual(model.frontends[0]!.rules.map((r) => [r.backend, r.match]), [
+    ['api_backend', { kind: 'host-is', values: ['api.example.com'] }],
+    ['static_backend', { kind: 'path-begins', values: ['/static/'] }],
+  ]);
+  assert.equal(model.frontends[0]!.defaultBackend, 'web_backend');
+});
+
+test('an edited frontend and backend keep what the forms do not show', () => {
+  const text = `${HEAD}frontend www\n    bind 127.0.0.1:8080 alpn h2,http/1.1\n    bind :8443,:9443\n    use_backend api if { path_beg /api } METH_POST\n    default_backend web\nbackend web\n    server w1 127.0.0.1:8001 check maxconn 50\n`;
+  const model = formModel(parseConfig([{ name: 'x', text }]).config);
+  const f = frontendDraft(model.frontends[0]!);
+  assert.equal(f.rules[0]!.kind, 'raw');
+  assert.deepEqual(f.mainBind?.extra, ['alpn', 'h2,http/1.1']);
+  assert.equal(f.keptBinds.length, 1);
+  const b = backendDraft(model.backends[0]!);
+  assert.deepEqual(b.servers[0]!.extra, ['maxconn', '50']);
+  const { edits } = editsOf({ ...f, backends: [] }, { kind: 'frontend', name: 'www' });
+  const r = applyEdits(text, edits);
+  assert.ok(r.ok);
+  assert.equal(r.text, text, 'an unchanged form writes the text back unchanged');
+});
+
+test('steps refuse wrong fields in words, and engine problems land on their step and field', () => {
+  const d = newSite('http');
+  d.port = '70000';
+  d.rules = [{ kind: 'path-begins', header: '', values: 'static', backend: 'x y' }];
+  const listen = checkStep('listen', d, null, { kind: 'new' });
+  assert.match(listen['listen.port']!, /not a port/);
+  const routing = checkStep('routing', d, null, { kind: 'new' });
+  assert.match(routing['rules.0.values']!, /starts with '\/'/);
+  assert.match(routing['rules.0.backend']!, /no spaces/);
+  const owners = editsOf({ ...newSite('http'), backends: [newBackend('b', 'http')] }, { kind: 'new' }).owners;
+  assert.equal(fieldOfProblem({ edit: 0, field: 'frontend.binds[0].port', message: '' }, owners), 'listen.port');
+  assert.equal(fieldOfProblem({ edit: 0, field: 'frontend.binds[1].port', message: '' }, owners), 'tls.httpPort');
+  assert.equal(fieldOfProblem({ edit: 0, field: 'frontend.rules[2].match.values', message: '' }, owners), 'rules.2.values');
+  assert.equal(fieldOfProblem({ edit: 1, field: 'backend.servers[1].address', message: '' }, owners), 'backends.0.servers.1.address');
+  assert.equal(fieldOfProblem({ edit: 1, field: 'backend.healthCheck.interMs', message: '' }, owners), 'backends.0.health.inter');
+  assert.equal(stepOfField('backends.0.health.inter'), 'health');
+  assert.equal(stepOfField('backends.0.argument'), 'balance');
+  assert.equal(stepOfField('backends.0.servers.1.address'), 'servers');
+});
