@@ -101,9 +101,17 @@ export class TcpFrontend implements Frontend {
     this.stats.eint++;
     this.logger.alert(internalErrorAlert(`frontend ${this.name}`, error));
     if (!record) return;
-    if (record.termination === '--') record.termination = `I${record.tc >= 0 ? 'D' : 'C'}`;
+    if (record.termination === '--') record.termination = `I${record.tc >= 0 ? 'D' : record.inspecting ? 'R' : 'C'}`;
+    const upstream = upstreamOf.get(record.client);
     record.client.destroy();
-    upstreamOf.get(record.client)?.destroy();
+    upstream?.destroy();
+    // A piped session is logged by its close handlers; one that never got there is logged here.
+    if (upstream) return;
+    try {
+      this.log(record);
+    } catch {
+      // The first error is the one reported.
+    }
   }
 
   /** The log point of a connection (its faults are contained by the caller). */
@@ -155,6 +163,7 @@ export class TcpFrontend implements Frontend {
   }
 
   private inspected(record: TcpSessionRecord, outcome: InspectionOutcome): void {
+    if (outcome.error !== undefined) return this.internalError(outcome.error, record);
     record.inspecting = false;
     if (outcome.verdict === 'reject') return this.reject(record);
     if (outcome.aborted) {
@@ -193,6 +202,7 @@ export class TcpFrontend implements Frontend {
     record.inspecting = true;
     inspect(record.client, record.held, rules, backend.config.inspectDelay ?? 0, record.vars, (outcome) => {
       try {
+        if (outcome.error !== undefined) return this.internalError(outcome.error, record);
         record.inspecting = false;
         if (outcome.verdict === 'reject') return this.reject(record);
         if (outcome.aborted) {
@@ -264,7 +274,7 @@ export class TcpFrontend implements Frontend {
     });
   }
 
-  /** The server refused or timed out: retry, redispatch, or give up (HAProxy's retries). */
+  /** The server refused or timed out: the backend's retry plan (proxy/runtime/retry.ts) says give up, retry the server, or redispatch. */
   private connectError(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer, upstream: net.Socket, timer: NodeJS.Timeout | undefined, release: () => void): void {
     const timers = backendTimers(backend);
     clearTimeout(timer);
@@ -272,25 +282,25 @@ export class TcpFrontend implements Frontend {
     server.connectErrors++;
     server.check?.observe('layer4', false, 'connection error');
     if (record.client.destroyed) return release();
-    if (record.retries >= backend.retries) {
+    const step = backend.retryPlan.afterFailure(record.retries);
+    if (step.giveUp) {
       release();
       record.termination = 'SC';
       return this.end(record);
     }
     record.retries++;
     server.retries++;
-    const redispatch = backend.redispatch && record.retries === backend.retries;
     setTimeout(() => {
       if (record.client.destroyed) return release();
       try {
-        if (redispatch) {
+        if (step.redispatch) {
           release();
           this.acquire(record, backend, server);
         } else this.connect(record, backend, server);
       } catch (e) {
         this.internalError(e, record);
       }
-    }, Math.min(timers.connect || 1000, 1000));
+    }, step.delayMs);
   }
 
   private pipe(record: TcpSessionRecord, upstream: net.Socket, timers: TcpBackendTimers, release: () => void): void {

@@ -11,6 +11,7 @@
 import type net from 'node:net';
 import type { VarStore } from '../acl/index.ts';
 import type { ContentRules } from './rules.ts';
+import { faults, faultPoint } from '../runtime/faults.ts';
 
 /**
  * HAProxy's tune.bufsize (16384) less tune.maxrewrite (1024): the most a
@@ -88,6 +89,8 @@ export interface InspectionOutcome {
   verdict: 'accept' | 'reject';
   /** The client closed (or timed out) before a rule decided; the verdict is the last, final pass. */
   aborted: boolean;
+  /** A rule threw while running from a socket event or the delay timer (a bug): the caller closes the connection. */
+  error?: unknown;
 }
 
 /**
@@ -112,12 +115,38 @@ export function inspect(
     held.unwatch();
     decided(verdict, aborted);
   };
-  const timer = setTimeout(() => finish(pass(true)), delayMs);
+  // Containment: later passes run from socket events and the timer, where nothing above would catch.
+  const failed = (error: unknown): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    held.unwatch();
+    done({ verdict: 'reject', aborted: false, error });
+  };
+  const timer = setTimeout(() => {
+    try {
+      finish(pass(true));
+    } catch (e) {
+      failed(e);
+    }
+  }, delayMs);
   held.watch(
     () => {
-      const verdict = pass(held.ended || held.full);
-      if (verdict !== 'wait') finish(verdict);
+      try {
+        // In TCP mode the content rules reading the first bytes are the "request head" stage.
+        if (faults.armed) faultPoint('request-head');
+        const verdict = pass(held.ended || held.full);
+        if (verdict !== 'wait') finish(verdict);
+      } catch (e) {
+        failed(e);
+      }
     },
-    () => finish(pass(true), true),
+    () => {
+      try {
+        finish(pass(true), true);
+      } catch (e) {
+        failed(e);
+      }
+    },
   );
 }

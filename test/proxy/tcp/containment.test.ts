@@ -85,3 +85,37 @@ backend echo
     await echo.close();
   }
 });
+
+test('an exception in tcp-request content rules reading the first bytes closes that connection alone', async () => {
+  const echo = await startRawServer((s) => {
+    s.on('data', (d: Buffer) => s.write(`echo:${d}`));
+    s.on('end', () => s.end());
+  });
+  const e = await startEngine(`defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend tcp_in
+    bind 127.0.0.1:${await freePort()}
+    tcp-request inspect-delay 2s
+    tcp-request content accept if { req.len gt 0 }
+    default_backend echo
+backend echo
+    server s1 127.0.0.1:${echo.port}
+`);
+  try {
+    armFault('request-head');
+    const { answer, closed } = await session(e.port);
+    assert.ok(closed);
+    assert.equal(answer, '');
+    assert.equal(pendingFaults().size, 0);
+    assert.equal(e.alerts.filter((a) => /internal error in frontend tcp_in[^]*stage 'request-head'/.test(a)).length, 1);
+    assert.equal(e.engine.stats.counters('frontend', 'tcp_in')!.eint, 1);
+    await waitFor('every socket to close', () => openSockets() === 0);
+    assert.equal((await session(e.port)).answer, 'echo:ping');
+  } finally {
+    await e.stop();
+    await echo.close();
+  }
+});
