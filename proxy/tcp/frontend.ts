@@ -274,7 +274,7 @@ export class TcpFrontend implements Frontend {
     });
   }
 
-  /** The server refused or timed out: the backend's retry plan (proxy/runtime/retry.ts) says give up, retry the server, or redispatch. */
+  /** The server refused or timed out: retry, redispatch, or give up (HAProxy's retries). */
   private connectError(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer, upstream: net.Socket, timer: NodeJS.Timeout | undefined, release: () => void): void {
     const timers = backendTimers(backend);
     clearTimeout(timer);
@@ -282,25 +282,25 @@ export class TcpFrontend implements Frontend {
     server.connectErrors++;
     server.check?.observe('layer4', false, 'connection error');
     if (record.client.destroyed) return release();
-    const step = backend.retryPlan.afterFailure(record.retries);
-    if (step.giveUp) {
+    if (record.retries >= backend.retries) {
       release();
       record.termination = 'SC';
       return this.end(record);
     }
     record.retries++;
     server.retries++;
+    const redispatch = backend.redispatch && record.retries === backend.retries;
     setTimeout(() => {
       if (record.client.destroyed) return release();
       try {
-        if (step.redispatch) {
+        if (redispatch) {
           release();
           this.acquire(record, backend, server);
         } else this.connect(record, backend, server);
       } catch (e) {
         this.internalError(e, record);
       }
-    }, step.delayMs);
+    }, Math.min(timers.connect || 1000, 1000));
   }
 
   private pipe(record: TcpSessionRecord, upstream: net.Socket, timers: TcpBackendTimers, release: () => void): void {
