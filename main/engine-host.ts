@@ -20,9 +20,14 @@ export interface ParentPort {
   onClose(listener: () => void): void;
 }
 
-/** What `open` hands the host: the contract to serve and how to stop it. */
+/**
+ * What `open` hands the host: the contract to serve and how to stop it, with
+ * `startError` when its configuration did not start (the engine is `failed`;
+ * the contract is served all the same so the UI can apply a corrected one).
+ * `ok: false` only when there is nothing to serve at all.
+ */
 export type OpenedEngine =
-  | { ok: true; control: ControlContract; close(graceMs: number): Promise<void> }
+  | { ok: true; control: ControlContract; close(graceMs: number): Promise<void>; startError?: ControlError }
   | { ok: false; error: ControlError };
 
 export interface HostOptions {
@@ -153,7 +158,7 @@ export async function serveEngine(port: ParentPort, open: () => Promise<OpenedEn
     return;
   }
   engine = opened;
-  await port.send({ type: 'ready', pid: process.pid });
+  await port.send({ type: 'ready', pid: process.pid, ...(opened.startError ? { startError: opened.startError } : {}) });
   setTopics(wantedTopics);
 }
 

@@ -16,9 +16,13 @@ export type HostInbound =
 
 /** Engine host → main. */
 export type HostOutbound =
-  /** The engine is serving; requests are answered from now on. */
-  | { type: 'ready'; pid: number }
-  /** The configuration could not start (bad file, port taken…): the host exits with EXIT_START_FAILED next. */
+  /**
+   * The host is serving; requests are answered from now on. With `startError` its
+   * configuration did not start (bad file, port taken…): the engine is `failed`,
+   * and applying a corrected configuration through the contract starts it.
+   */
+  | { type: 'ready'; pid: number; startError?: ControlError }
+  /** Nothing could be opened at all (the data dir is unusable…): the host exits with EXIT_START_FAILED next. */
   | { type: 'start-failed'; error: ControlError }
   | { type: 'response'; id: number; result: Result<unknown> }
   | { type: 'event'; event: ControlEvent }

@@ -8,6 +8,12 @@
  * Written against EngineProcess, which both child_process.fork and Electron's
  * utilityProcess satisfy (engine-process.ts), so it is tested with real
  * processes. Plain Node: never imports electron.
+ *
+ * A configuration that cannot start is not a crash: the host stays up with
+ * its engine `failed` and says so in `ready` (reported as config-failed with
+ * `serving: true`), so the dashboard can show why and apply a fix; nothing
+ * restarts. Only a host that cannot open anything exits with
+ * EXIT_START_FAILED, and that is not restarted either.
  */
 import { CONTROL_METHODS } from '../proxy/control/contract.ts';
 import type { ControlError, ControlEvent, ControlMethodName, ControlTopic, Result } from '../proxy/control/contract.ts';
@@ -25,7 +31,8 @@ export type SupervisorReport =
   | { type: 'started'; pid: number | undefined; restarts: number; message: string }
   | { type: 'restarting'; reason: ExitReason; delayMs: number; attempt: number; message: string }
   | { type: 'gave-up'; reason: ExitReason; crashes: number; windowMs: number; message: string }
-  | { type: 'config-failed'; error: ControlError; message: string }
+  /** serving: the host is up with its engine failed (fix it from the dashboard); else the host exited. */
+  | { type: 'config-failed'; error: ControlError; serving?: boolean; message: string }
   | { type: 'stopped'; message: string };
 
 export interface SupervisorOptions {
@@ -210,6 +217,15 @@ export class EngineSupervisor {
         this.ready = true;
         if (this.stateNow === 'starting') this.stateNow = 'running';
         if (this.topics.length > 0) child.postMessage({ type: 'topics', topics: this.topics });
+        if (message.startError) {
+          this.report({
+            type: 'config-failed',
+            error: message.startError,
+            serving: true,
+            message: `The proxy could not start its configuration: ${message.startError.message}\nFix it in the dashboard's configuration editor and apply it; that starts the proxy.`,
+          });
+          return;
+        }
         this.report({
           type: 'started',
           pid: child.pid,
@@ -249,6 +265,7 @@ export class EngineSupervisor {
       this.report({
         type: 'config-failed',
         error,
+        serving: false,
         message: `The proxy engine could not start its configuration and was not restarted: ${error.message}`,
       });
       return;

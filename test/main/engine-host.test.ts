@@ -82,6 +82,20 @@ test('topics asked before the engine opened are pushed once it has', async () =>
   deliver({ type: 'shutdown', graceMs: 0 });
 });
 
+test('an engine whose configuration did not start is served all the same, and ready says why', async () => {
+  const { port, sent, deliver } = fakePort();
+  const engine = fakeEngine();
+  const exits: number[] = [];
+  const startError = { code: 'LS_ERR_ENG_BIND' as const, message: 'cannot bind 127.0.0.1:8080: address already in use' };
+  await serveEngine(port, async () => ({ ...engine.opened, startError }), { heartbeatMs: 60_000, exit: (c) => void exits.push(c) });
+  assert.deepEqual(sent.at(-1), { type: 'ready', pid: process.pid, startError });
+  deliver({ type: 'request', id: 1, method: 'applyConfig', args: ['fixed'] });
+  await waitFor('the answer', () => sent.some((m) => m.type === 'response'));
+  assert.deepEqual(exits, [], 'the host stays');
+  deliver({ type: 'shutdown', graceMs: 0 });
+  await waitFor('the exit', () => exits.length === 1);
+});
+
 test('a start failure is said to main before the host exits with the configuration status', async () => {
   const { port, sent } = fakePort();
   const exits: number[] = [];

@@ -179,16 +179,48 @@ test('an engine that keeps crashing is given up on after the limit, with a messa
   assert.match((answer as { error: { message: string } }).error.message, /kept crashing/);
 });
 
-test('a configuration that fails to start is reported once and not restarted', async () => {
+test('a configuration that fails to start is reported once, not restarted, and the host keeps serving so a corrected text can be applied', async () => {
   const h = supervise(ENTRY, dataDir('frontend web\n    bind 127.0.0.1:notaport\n'), {});
+  try {
+    h.supervisor.start();
+    await waitFor('the start failure', () => h.reports.some((r) => r.type === 'config-failed'), 20_000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(h.pids.length, 1, 'one process, never restarted');
+    assert.equal(h.supervisor.state, 'running', 'the host serves the contract');
+    const reports = h.reports.filter((r) => r.type === 'config-failed');
+    assert.equal(reports.length, 1);
+    assert.match(reports[0].message, /could not start its configuration: the configuration .*haproxy\.cfg has errors.*\n.*Fix it in the dashboard/s);
+    assert.equal((reports[0] as { error: { code: string } }).error.code, 'LS_ERR_CFG_INVALID');
+    assert.equal((reports[0] as { serving?: boolean }).serving, true);
+
+    const status = await h.supervisor.request('status', []);
+    assert.ok(status.ok, JSON.stringify(status));
+    const lifecycle = (status.value as StatusSnapshot).lifecycle;
+    assert.equal(lifecycle.state, 'failed');
+    assert.match(lifecycle.lastError!.message, /haproxy\.cfg:2/);
+
+    const applied = await h.supervisor.request('applyConfig', [await siteConfig()]);
+    assert.ok(applied.ok, JSON.stringify(applied));
+    const after = await h.supervisor.request('status', []);
+    assert.equal(after.ok && (after.value as StatusSnapshot).lifecycle.state, 'running');
+    assert.equal(h.pids.length, 1, 'fixed in the same process');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a data dir that cannot be opened at all ends the host with the reason and is not restarted', async () => {
+  const blocker = path.join(dataDir(undefined), 'a-file');
+  fs.writeFileSync(blocker, '');
+  const h = supervise(ENTRY, path.join(blocker, 'data'), {});
   h.supervisor.start();
   await waitFor('the start failure', () => h.supervisor.state === 'config-failed', 20_000);
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(h.pids.length, 1, 'one process, never restarted');
   const reports = h.reports.filter((r) => r.type === 'config-failed');
   assert.equal(reports.length, 1);
-  assert.match(reports[0].message, /could not start its configuration and was not restarted: the configuration .*haproxy\.cfg has errors/);
-  assert.equal((reports[0] as { error: { code: string } }).error.code, 'LS_ERR_CFG_INVALID');
+  assert.equal((reports[0] as { serving?: boolean }).serving, false);
+  assert.match(reports[0].message, /could not start its configuration and was not restarted: the engine could not start: .*(ENOTDIR|not a directory)/);
 });
 
 test('a graceful stop ends the host process with no restart', async () => {
