@@ -56,6 +56,10 @@ function waitForLine(child: ChildProcess, pattern: RegExp, ms = 30_000): Promise
 }
 
 /** Runs serve on `dataDir`, then `body` with the admin port and a session. */
+const children = new Map<number, number>();
+/** The serve process behind an admin port. */
+const servePid = (admin: { port: number }): number => children.get(admin.port)!;
+
 async function serving(dataDir: string, body: (admin: { port: number; headers: Record<string, string> }, stderr: () => string) => Promise<void>): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -64,6 +68,7 @@ async function serving(dataDir: string, body: (admin: { port: number; headers: R
   try {
     const url = (await waitForLine(child, /Loadstar admin UI: http:\/\/127\.0\.0\.1:\d+\//)).replace('Loadstar admin UI: ', '');
     const port = Number(new URL(url).port);
+    children.set(port, child.pid!);
     const s = await session({ port, origin: `http://127.0.0.1:${port}` });
     await body({ port, headers: s.headers }, () => stderr);
     child.kill('SIGTERM');
@@ -114,6 +119,20 @@ test('serve with a data-dir configuration whose port is in use says which addres
   } finally {
     holder.close();
   }
+});
+
+test('serve with a failed data-dir configuration starts it on SIGHUP once the file is fixed by hand', async () => {
+  const dataDir = dataDirWith('frontend web\n    bind 127.0.0.1:notaport\n');
+  await serving(dataDir, async (admin, stderr) => {
+    const port = await freePort();
+    fs.writeFileSync(path.join(dataDir, 'haproxy.cfg'), siteConfig(port));
+    process.kill(servePid(admin), 'SIGHUP');
+    for (let i = 0; i < 100 && !/configuration reloaded/.test(stderr()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(stderr(), /configuration reloaded/);
+    const status = (await call(admin.port, 'POST', '/api/status', admin.headers, '{"args":[]}')).json();
+    assert.equal(status.value.lifecycle.state, 'running');
+    assert.equal((await request(port, '/')).body, 'fixed');
+  });
 });
 
 test('serve -f FILE that cannot start exits with the diagnostics (as haproxy -f) rather than serving a failed engine', async () => {
