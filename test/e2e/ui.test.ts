@@ -17,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { freePort } from '../helpers/net.ts';
 import { readScenario } from '../helpers/scenarios.ts';
 import {
-  BrowserProblems, browser as launch, closePage, requireBrowserAndBuild, screenshotDir, send, sleep, startOrigin, startServe, tempDir,
+  BrowserProblems, browser as launch, closePage, requireBrowserAndBuild, root, screenshotDir, send, sleep, startOrigin, startServe, tempDir,
   type Origin, type Serve,
 } from './harness.ts';
 
@@ -293,6 +293,13 @@ test('the UI shows the seed configuration live, controls servers, keeps history 
       await page.locator('.band.DOWN').first().waitFor({ timeout: 10_000 });
       const transitions = await page.locator('section', { hasText: 'Transitions in this range' }).textContent();
       assert.match(transitions ?? '', /Connection refused|Layer4/, 'the transition from before the restart is listed');
+    });
+
+    await t.test('the built page has no inline script or style element, and none is added while it runs', async () => {
+      const html = fs.readFileSync(path.join(root, 'dist', 'renderer', 'index.html'), 'utf8');
+      assert.deepEqual([...html.matchAll(/<script\b[^>]*>/g)].filter((m) => !/\ssrc=/.test(m[0])), []);
+      assert.doesNotMatch(html, /<style\b/);
+      assert.equal(await page.evaluate(() => document.querySelectorAll('style, script:not([src])').length), 0);
     });
 
     await t.test('no console error, no failed request, nothing but 127.0.0.1 was asked', () => {
