@@ -12,6 +12,7 @@
  *  - a change that takes every server of a healthy backend away is rolled
  *    back automatically and the page says why; a rollback to an older version works;
  *  - the tracer names the backend a real request reaches;
+ *  - a hand edit of haproxy.cfg on disk is reported with compare offered;
  *  - screenshots of every wizard step and screen, light and dark (phone width
  *    for the main ones) under test-output/screenshots/ui2/.
  */
@@ -427,7 +428,13 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     assert.equal(await outcome.first().getAttribute('data-apply'), 'rolled-back');
     assert.match((await outcome.first().textContent()) ?? '', /static_backend has no usable server/);
     await shot.take('apply-rolled-back', true);
-    assert.equal(await hits('www.example.com', '/static/x'), 'static1', 'the previous version serves again');
+    // The restored server serves again once its checks see it up (a bounded wait: rise 2 × 1 s).
+    let restored = '';
+    for (let i = 0; i < 40 && restored !== 'static1'; i++) {
+      restored = await hits('www.example.com', '/static/x');
+      if (restored !== 'static1') await sleep(250);
+    }
+    assert.equal(restored, 'static1', 'the previous version serves again');
     assert.ok(!fs.readFileSync(cfgFile, 'utf8').includes(`:${closedPort}`), 'the file holds the previous text again');
 
     // ------------------------------------------------ versions: a rollback to an older version works
@@ -483,6 +490,15 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     await page.click('[data-action="check"]');
     await page.waitForSelector('[data-import-result]');
     await shot.take('import', true);
+
+    // ------------------------------------------------ a hand edit on disk is reported, with load and compare offered
+    fs.appendFileSync(cfgFile, '# edited by hand\n');
+    await page.goto(`${serve.url}#/config`);
+    await page.waitForSelector('[data-banner="modified-on-disk"]', { timeout: 10_000 });
+    await page.click('text=Compare with what runs');
+    await page.waitForSelector('[data-banner="modified-on-disk"] pre.diff');
+    assert.match((await page.locator('[data-banner="modified-on-disk"] pre.diff').textContent()) ?? '', /\+# edited by hand/);
+    await shot.take('editor-modified-on-disk');
 
     // No console error, failed or foreign request during the run.
     assert.deepEqual(problems.consoleErrors, []);
