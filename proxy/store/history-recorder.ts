@@ -134,8 +134,9 @@ export class HistoryRecorder {
     for (const [id, counters] of this.objects()) {
       const series = counters.series;
       if (!series) continue;
-      // The first time: every closed minute the ring holds (24 h); then the ones closed since.
-      const after = this.written.get(id) ?? -Infinity;
+      // The first time: every closed minute since the engine's statistics began (at most the ring's 24 h),
+      // not 1440 points per object when the engine has run a minute; then the ones closed since.
+      const after = this.written.get(id) ?? this.engine.stats.startedAt - 2 * MINUTE_MS;
       const minutes = Math.min(1440, Math.max(1, Math.ceil((Date.now() - after) / MINUTE_MS) + 1));
       let newest = this.written.get(id);
       for (const point of series.lastMinutes(minutes)) {
