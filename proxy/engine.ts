@@ -243,7 +243,12 @@ export class Engine {
    */
   private async startInstead(config: Config, configName: string | undefined): Promise<void> {
     const unsupported = unsupportedFeatures(config);
-    if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
+    if (unsupported.length > 0) {
+      const refused = new EngineUnsupportedError(unsupported);
+      this.lastError = errorOf(refused);
+      this.setState('failed');
+      throw refused;
+    }
     const previous = { config: this.config, configName: this.configName, notLoaded: this.notLoaded };
     this.config = config;
     if (configName !== undefined) this.configName = configName;

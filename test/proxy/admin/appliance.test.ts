@@ -111,7 +111,7 @@ test('a data-dir configuration whose port is taken is failed with the address; a
   }
 });
 
-test('a text that fails too keeps the engine failed with the new reason, and Start retries the previous one', async () => {
+test('a text that fails too (a port in use, behaviour not run yet) keeps the engine failed with the new reason, and Start retries the previous one', async () => {
   const dir = tempDir();
   fs.mkdirSync(dir, { recursive: true });
   const busy = await occupy();
@@ -119,6 +119,13 @@ test('a text that fails too keeps the engine failed with the new reason, and Sta
   fs.writeFileSync(path.join(dir, 'haproxy.cfg'), siteConfig(busy.port));
   try {
     await withAppliance(openAppliance(dir, { log: () => {} }), async (a) => {
+      const unsupported = await a.control.applyConfig(`${siteConfig(other.port)}backend sticky\n    stick-table type ip size 1k\n`);
+      assert.equal(unsupported.ok, false);
+      const said = await a.control.status();
+      assert.ok(said.ok);
+      assert.equal(said.value.lifecycle.state, 'failed');
+      assert.match(said.value.lifecycle.lastError!.message, /'stick-table'/);
+
       const refused = await a.control.applyConfig(siteConfig(other.port));
       assert.equal(refused.ok, false);
       const status = await a.control.status();
