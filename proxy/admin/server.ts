@@ -219,7 +219,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   }
 
   function adminUrl(): string {
-    return `${tls ? 'https' : 'http'}://${formatHostPort(options.listen.wildcard || options.listen.loopback && options.listen.host === 'localhost' ? '127.0.0.1' : options.listen.host, port)}/`;
+    // A wildcard address is not one to browse to; on this machine, loopback reaches it.
+    return `${tls ? 'https' : 'http'}://${formatHostPort(options.listen.wildcard ? '127.0.0.1' : options.listen.host, port)}/`;
   }
 
   await new Promise<void>((resolve, reject) => {
