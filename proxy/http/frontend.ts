@@ -42,8 +42,6 @@ export class HttpBackend {
   private readonly responseRules;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
-  /** `option redispatch <interval>`: redispatch on every Nth retry (N>0) or on the Nth before last (N<0). */
-  private readonly redispatchInterval: number;
   /** `cookie` persistence of this backend (proxy/http/persistence.ts), if configured. */
   readonly persistence: CookiePersistence | undefined;
 
@@ -56,8 +54,6 @@ export class HttpBackend {
     this.requestRules = compileRequestRules(config.kind === 'backend' ? config.httpRequestRules : [], config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config);
     this.forwardFor = compileForwardFor(config);
-    const interval = config.options['redispatch']?.args[0];
-    this.redispatchInterval = interval !== undefined ? Number(interval) : -1;
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
   }
 
@@ -75,13 +71,6 @@ export class HttpBackend {
   forwardedFor(tx: HttpTransaction): string {
     const ff = this.forwardFor ?? tx.frontend.forwardFor;
     return ff ? forwardedForHeader(ff, tx) : '';
-  }
-
-  shouldRedispatch(retry: number): boolean {
-    const n = this.redispatchInterval;
-    if (n === 0) return false;
-    if (n > 0) return retry % n === 0;
-    return retry === this.runtime.retries + 1 + n;
   }
 
   runRequestRules(tx: HttpTransaction): 'continue' | LocalAnswer {

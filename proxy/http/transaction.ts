@@ -240,32 +240,31 @@ export class HttpTransaction {
     }, sni);
   }
 
-  /** HAProxy: up to `retries` new attempts, min(timeout connect, 1s) apart; redispatch per `option redispatch`. */
+  /** The backend's retry plan (proxy/runtime/retry.ts) says: give up, retry the server, or redispatch. */
   private connectFailed(error: string): void {
     const backend = this.backend!;
     const server = this.server!;
     server.connectErrors++;
     server.check?.observe('layer4', false, `connection error: ${error}`);
-    if (this.retries >= backend.runtime.retries) {
+    const step = backend.runtime.retryPlan.afterFailure(this.retries);
+    if (step.giveUp) {
       this.termination = 'SC';
       this.releaseSlot();
       return this.fail(503);
     }
     this.retries++;
     server.retries++;
-    const redispatch = backend.runtime.redispatch && backend.shouldRedispatch(this.retries);
-    const delay = Math.min(backend.timeouts.connect || 1000, 1000);
     setTimeout(() => {
       if (this.finished) return;
       try {
-        if (redispatch) {
+        if (step.redispatch) {
           this.releaseSlot();
           this.acquireSlot(server);
         } else this.connect();
       } catch (e) {
         this.internalError(e);
       }
-    }, delay);
+    }, step.delayMs);
   }
 
   private send(conn: UpstreamConnection): void {

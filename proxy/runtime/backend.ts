@@ -11,6 +11,7 @@ import type { Balancer, LbRequest } from '../balance/index.ts';
 import { RuntimeServer } from './server.ts';
 import type { SlotWaiter } from './server.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
+import { ConnectRetryPlan } from './retry.ts';
 import { StatCounters, slotTaken, queued } from './counters.ts';
 
 export type SlotResult =
@@ -27,6 +28,8 @@ export class RuntimeBackend {
   readonly queue: SlotWaiter[] = [];
   readonly retries: number;
   readonly redispatch: boolean;
+  /** What follows a failed connection (retries, redispatch interval, pause), for HTTP and TCP alike. */
+  readonly retryPlan: ConnectRetryPlan;
   /** `option persist`: requests bound to a server stay with it even when it goes down. */
   private readonly persist: boolean;
   /** ms */
@@ -44,8 +47,9 @@ export class RuntimeBackend {
       hashType: config.hashType,
       allBackups: config.options['allbackups']?.enabled ?? false,
     });
-    this.retries = config.retries ?? PROXY_DEFAULTS.retries;
-    this.redispatch = config.options['redispatch']?.enabled ?? false;
+    this.retryPlan = new ConnectRetryPlan(config);
+    this.retries = this.retryPlan.retries;
+    this.redispatch = this.retryPlan.redispatch;
     this.persist = config.options['persist']?.enabled ?? false;
     this.queueTimeout = config.timeouts.queue ?? config.timeouts.connect ?? 0;
   }

@@ -274,33 +274,32 @@ export class TcpFrontend implements Frontend {
     });
   }
 
-  /** The server refused or timed out: retry, redispatch, or give up (HAProxy's retries). */
+  /** The server refused or timed out: the backend's retry plan (proxy/runtime/retry.ts) says give up, retry the server, or redispatch. */
   private connectError(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer, upstream: net.Socket, timer: NodeJS.Timeout | undefined, release: () => void): void {
-    const timers = backendTimers(backend);
     clearTimeout(timer);
     upstream.destroy();
     server.connectErrors++;
     server.check?.observe('layer4', false, 'connection error');
     if (record.client.destroyed) return release();
-    if (record.retries >= backend.retries) {
+    const step = backend.retryPlan.afterFailure(record.retries);
+    if (step.giveUp) {
       release();
       record.termination = 'SC';
       return this.end(record);
     }
     record.retries++;
     server.retries++;
-    const redispatch = backend.redispatch && record.retries === backend.retries;
     setTimeout(() => {
       if (record.client.destroyed) return release();
       try {
-        if (redispatch) {
+        if (step.redispatch) {
           release();
           this.acquire(record, backend, server);
         } else this.connect(record, backend, server);
       } catch (e) {
         this.internalError(e, record);
       }
-    }, Math.min(timers.connect || 1000, 1000));
+    }, step.delayMs);
   }
 
   private pipe(record: TcpSessionRecord, upstream: net.Socket, timers: TcpBackendTimers, release: () => void): void {
