@@ -118,3 +118,25 @@ test('serve on a fresh data dir writes the demo configuration, runs its labelled
     child.kill('SIGKILL');
   }
 });
+
+test('--tls-crt serves the admin over HTTPS with a Loadstar PEM; an unusable file is refused with a clear message', async () => {
+  const dataDir = tempDataDir();
+  const cfg = path.join(path.dirname(dataDir), 'site.cfg');
+  fs.writeFileSync(cfg, 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n');
+  const bad = loadstar(['serve', '-f', cfg, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls-crt', cfg]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--tls-crt: .*site\.cfg/);
+  const pem = fileURLToPath(new URL('../../scenarios/certs/site.pem', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '-f', cfg, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls-crt', pem], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const url = (await waitFor(child, /Loadstar admin UI: https:\/\/127\.0\.0\.1:\d+\//)).replace('Loadstar admin UI: ', '');
+    const answer = await call(Number(new URL(url).port), 'GET', '/api/session', {}, undefined, true);
+    assert.equal(answer.status, 200);
+    assert.match(String(answer.headers['set-cookie']), /; Secure/);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
