@@ -166,7 +166,8 @@ test('an engine whose event loop blocks (no heartbeat) is killed and restarted',
 test('an engine that keeps crashing is given up on after the limit, with a message saying so', async () => {
   const h = supervise(CHILD, dataDir(await siteConfig()), { TEST_ENGINE_MODE: 'crash-on-start' });
   h.supervisor.start();
-  await waitFor('the supervisor to give up', () => h.supervisor.state === 'gave-up', 30_000);
+  // Four tsx start-ups: several seconds each on a loaded machine.
+  await waitFor('the supervisor to give up', () => h.supervisor.state === 'gave-up', 90_000);
   assert.equal(h.pids.length, 4, 'four processes, then no more');
   const last = h.reports.at(-1)!;
   assert.equal(last.type, 'gave-up');
