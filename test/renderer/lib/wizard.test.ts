@@ -1,11 +1,17 @@
 /**
  * The wizard's drafts (renderer/src/lib/wizard.ts) turn into the contract's
  * edits: the seed's three sites as a user fills the steps become texts the
- * engine's edit code accepts and that mean what the seed means; engine
+ * engine's edit code accepts, that mean what the seed means and that real
+ * HAProxy accepts (haproxy -c); engine
  * problems map back to the step and field that caused them.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { haproxyCheck, requireHaproxy } from '../../helpers/haproxy.ts';
+import { certPath } from '../../helpers/tls.ts';
 import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import {
@@ -19,41 +25,52 @@ function servers(d: SiteDraft, backend: string, list: Array<[string, string, str
   b.servers = list.map(([name, address, port]) => ({ name, address, port, weight: '1', backup: false }));
 }
 
-function build(d: SiteDraft): string {
+/** The text the wizard's edits write from a small base; it parses, and real HAProxy accepts it. */
+function build(t: TestContext, d: SiteDraft): string {
   const { edits } = editsOf(d, { kind: 'new' });
-  const r = applyEdits(HEAD, edits, { fileExists: () => true });
+  const r = applyEdits(HEAD, edits);
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
-  const parsed = parseConfig([{ name: 'w.cfg', text: r.text }], { fileExists: () => true });
+  const parsed = parseConfig([{ name: 'w.cfg', text: r.text }]);
   assert.ok(parsed.ok, parsed.diagnostics.map((x) => x.message).join('\n'));
+  if (requireHaproxy(t)) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-wizard-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'haproxy.cfg'), r.text);
+      const check = haproxyCheck(path.join(dir, 'haproxy.cfg'), dir);
+      assert.equal(check.status, 0, `${r.text}\n${check.output}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
   return r.text;
 }
 
-test('the seed round-robin site filled in as a user does becomes a frontend and a checked round-robin backend', () => {
+test('the seed round-robin site filled in as a user does becomes a frontend and a checked round-robin backend', (t) => {
   const d = newSite('http');
   d.port = '80';
   syncBackends(d, null);
   d.backends[0]!.name = 'web_backend';
   servers(d, 'web_backend', [['webserver1', '192.168.1.10', '80'], ['webserver2', '192.168.1.11', '80']]);
-  const text = build(d);
+  const text = build(t, d);
   assert.match(text, /frontend http_frontend\n {4}mode http\n {4}bind \*:80\n {4}default_backend web_backend/);
   assert.match(text, /balance roundrobin/);
   assert.match(text, /server webserver1 192\.168\.1\.10:80 check/);
 });
 
-test('the seed TLS site gets ssl crt, a plain listener and the 301 redirect', () => {
+test('the seed TLS site gets ssl crt, a plain listener and the 301 redirect', (t) => {
   const d = newSite('https');
-  d.certPath = '/etc/haproxy/certs/my-app.pem';
+  d.certPath = certPath('site.pem');
   d.httpPort = '80';
   d.defaultBackend = 'http_backend';
   syncBackends(d, null);
   servers(d, 'http_backend', [['webserver1', '192.168.1.10', '80']]);
-  const text = build(d);
-  assert.match(text, /bind \*:443 ssl crt \/etc\/haproxy\/certs\/my-app\.pem/);
+  const text = build(t, d);
+  assert.ok(text.includes(`bind *:443 ssl crt ${d.certPath}\n`));
   assert.match(text, /bind \*:80\n/);
   assert.match(text, /http-request redirect scheme https code 301 unless \{ ssl_fc \}/);
 });
 
-test('the seed ACL site routes by host and path to backends the routing step named', () => {
+test('the seed ACL site routes by host and path to backends the routing step named', (t) => {
   const d = newSite('http');
   d.rules = [
     { kind: 'host-is', header: '', values: 'api.example.com', backend: 'api_backend' },
@@ -64,7 +81,7 @@ test('the seed ACL site routes by host and path to backends the routing step nam
   servers(d, 'api_backend', [['api1', '192.168.1.20', '8000'], ['api2', '192.168.1.21', '8000']]);
   servers(d, 'static_backend', [['static1', '192.168.1.30', '9000']]);
   servers(d, 'web_backend', [['web1', '192.168.1.10', '80']]);
-  const model = formModel(parseConfig([{ name: 'w.cfg', text: build(d) }]).config);
+  const model = formModel(parseConfig([{ name: 'w.cfg', text: build(t, d) }]).config);
   assert.deepEqual(model.frontends[0]!.rules.map((r) => [r.backend, r.match]), [
     ['api_backend', { kind: 'host-is', values: ['api.example.com'] }],
     ['static_backend', { kind: 'path-begins', values: ['/static/'] }],
