@@ -167,6 +167,12 @@ test('the UI shows the seed configuration live, controls servers, keeps history 
         legend = (await page.locator('figure', { hasText: 'Requests per second' }).locator('.u-series').nth(1).locator('.u-value').textContent()) ?? '';
       }
       assert.match(legend, /\d.*\/s/, 'the legend shows the value under the cursor');
+      // The same values from the keyboard: the chart is a slider whose value text names them.
+      const slider = page.getByRole('slider', { name: /Requests per second/ });
+      await slider.focus();
+      await page.keyboard.press('End');
+      await page.keyboard.press('ArrowLeft');
+      assert.match(await slider.getAttribute('aria-valuetext') ?? '', /requests \d[\d.]*\/s/);
     });
 
     await t.test('a stopped origin turns DOWN within the check interval with the check reason, and its timeline shows it', async () => {
