@@ -12,6 +12,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTROL_EVENT_CHANNELS } from '../../proxy/control/contract.ts';
+import type { ControlContract } from '../../proxy/control/contract.ts';
+import { IpcTransport } from '../../renderer/src/transport/ipc.ts';
 import { EVENT_CHANNELS, HttpTransport } from '../../renderer/src/transport/http.ts';
 import { TRANSPORT_ERROR } from '../../renderer/src/transport/types.ts';
 import { patchChanged } from '../../renderer/src/lib/patch.ts';
@@ -141,4 +143,37 @@ test('traffic columns: minute slots become per-second rates, live seconds are ap
   assert.deepEqual(live.times, [2000, 3000, 4000]);
   assert.deepEqual(live.cols.requests, [2, 3, 4]);
   assert.deepEqual(tickValues(undefined).requests, 0, 'a second without the object is a second without traffic');
+});
+
+test('the IPC transport hands calls and subscriptions to window.loadstar, and a rejected call becomes an answer', async () => {
+  const received: unknown[][] = [];
+  const listeners: Array<(e: unknown) => void> = [];
+  const bridge = {
+    setServerState: async (...args: unknown[]) => {
+      received.push(args);
+      return { ok: true, value: { name: args[1] } };
+    },
+    status: async () => {
+      throw new Error('engine host gone');
+    },
+    subscribe: (_topics: readonly string[], listener: (e: unknown) => void) => {
+      listeners.push(listener);
+      return () => listeners.splice(listeners.indexOf(listener), 1);
+    },
+  } as unknown as ControlContract;
+  const transport = new IpcTransport(bridge);
+  assert.deepEqual(await transport.call('setServerState', ['app', 's1', 'maint']), { ok: true, value: { name: 's1' } });
+  assert.deepEqual(received, [['app', 's1', 'maint']]);
+  const failed = await transport.call('status', []);
+  assert.equal(!failed.ok && failed.error.code, TRANSPORT_ERROR);
+  assert.match(!failed.ok ? failed.error.message : '', /engine host gone/);
+  const got: unknown[] = [];
+  const stop = transport.subscribe(['events'], (e) => got.push(e.seq));
+  listeners[0]!({ seq: 7, topic: 'events', payload: { type: 'alert', time: 1, message: 'x' } });
+  stop();
+  assert.deepEqual(got, [7]);
+  assert.equal(listeners.length, 0);
+  const states: string[] = [];
+  transport.onStreamState((s) => states.push(s));
+  assert.deepEqual(states, ['open']);
 });
