@@ -47,6 +47,8 @@ export interface ApplianceOptions {
   demoBasePort?: number;
   /** Notices and warnings, one line each; default stderr. */
   log?: (line: string) => void;
+  /** How long an applied change is watched before it is kept (the config store's grace window), ms. Default 10 s. */
+  graceMs?: number;
 }
 
 export interface Appliance {
@@ -161,7 +163,7 @@ export async function openAppliance(dataDir: string, options: ApplianceOptions =
   }
 
   // The UI's configuration changes go through the config store: validated, written atomically, versioned, rolled back when they break a backend.
-  const configStore = ConfigStore.open({ dataDir, file: configFile, target: applianceTarget(running), onEvent: (m) => log(`[NOTICE] ${m}`) });
+  const configStore = ConfigStore.open({ dataDir, file: configFile, target: applianceTarget(running), graceMs: options.graceMs, onEvent: (m) => log(`[NOTICE] ${m}`) });
   // A hand edit of the file while serving is told to the UI (an alert event) instead of being overwritten later.
   const stopWatchingFile = configStore.watchFile();
   const control = new InProcessControl(running, { dataDir, history, log, configStore });

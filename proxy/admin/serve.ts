@@ -27,8 +27,14 @@ import { startAdminServer } from './server.ts';
 import type { AdminTls } from './server.ts';
 import { openAppliance, ApplianceStartError } from './appliance.ts';
 import type { Appliance } from './appliance.ts';
+import { DEFAULT_GRACE_MS } from '../store/config-store.ts';
 
-export const SERVE_HELP = `Usage: loadstar serve [-f FILE] [--listen HOST:PORT] [--data-dir DIR] [--tls-crt FILE]
+/** Environment variable giving the safe-apply grace window when --grace-ms is not given. */
+export const GRACE_MS_ENV = 'LOADSTAR_GRACE_MS';
+/** The longest grace window accepted, ms (the config store's own limit for one change). */
+const MAX_GRACE_MS = 600_000;
+
+export const SERVE_HELP = `Usage: loadstar serve [-f FILE] [--listen HOST:PORT] [--data-dir DIR] [--tls-crt FILE] [--grace-ms N]
        loadstar serve --set-password [--data-dir DIR]
 
 Runs the proxy and its web UI (the admin server) in the foreground.
@@ -46,6 +52,10 @@ Runs the proxy and its web UI (the admin server) in the foreground.
                       else ~/.local/share/loadstar.
   --tls-crt FILE      Serve the admin UI over HTTPS with this PEM file
                       (certificate, chain and key, e.g. from 'loadstar cert issue').
+  --grace-ms N        How long a change applied from the UI is watched, in ms
+                      (0 to 600000): a change that leaves a backend without a
+                      usable server within it is rolled back automatically.
+                      Default: $${GRACE_MS_ENV}, else ${DEFAULT_GRACE_MS}.
   --set-password      Set the admin password (asked twice without echo on a
                       terminal, or the first line of stdin), then exit.
 
@@ -65,6 +75,7 @@ function serveArgs(argv: string[]) {
         listen: { type: 'string' },
         'data-dir': { type: 'string' },
         'tls-crt': { type: 'string' },
+        'grace-ms': { type: 'string' },
         'set-password': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -74,6 +85,22 @@ function serveArgs(argv: string[]) {
   } catch (e) {
     throw new CliUsageError(`serve: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The safe-apply grace window: --grace-ms, else $LOADSTAR_GRACE_MS, else the
+ * store's default. A bad value is a usage error naming where it came from,
+ * before anything is opened.
+ */
+export function graceMsFrom(option: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = env[GRACE_MS_ENV];
+  const [where, raw] = option !== undefined ? ['--grace-ms', option] : fromEnv !== undefined && fromEnv !== '' ? [`$${GRACE_MS_ENV}`, fromEnv] : [undefined, undefined];
+  if (where === undefined || raw === undefined) return DEFAULT_GRACE_MS;
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n > MAX_GRACE_MS) {
+    throw new CliUsageError(`serve: ${where} expects a whole number of milliseconds from 0 to ${MAX_GRACE_MS} (got '${raw}'), e.g. --grace-ms 3000`);
+  }
+  return n;
 }
 
 /** The admin certificate: Loadstar's combined PEM, with the host names and IPs it covers (allowed Host values). */
@@ -100,6 +127,7 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
     io.out(SERVE_HELP);
     return 0;
   }
+  const graceMs = graceMsFrom(values['grace-ms']);
   const dataDir = resolveDataDir({ dataDir: values['data-dir'] });
   ensurePrivateDir(dataDir);
 
@@ -123,7 +151,7 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
   // start leaves the engine failed and the UI up to fix it; an explicit -f FILE that cannot start exits, as haproxy -f.
   let appliance: Appliance;
   try {
-    appliance = await openAppliance(dataDir, { configFile: values.file, mustStart: values.file !== undefined, log });
+    appliance = await openAppliance(dataDir, { configFile: values.file, mustStart: values.file !== undefined, graceMs, log });
   } catch (e) {
     if (!(e instanceof ApplianceStartError)) throw e;
     if (e.diagnostics.length > 0) io.err(formatDiagnostics(e.diagnostics) + '\n');
