@@ -1,14 +1,13 @@
 /**
  * Runs a server's agent (agent.ts) on its own timer and applies each answer
  * in HAProxy's order: admin state first (so a server coming back can take its
- * new health), then weight, maxconn, and last the health word. The admin
- * state goes through ServerCheck.setAdmin and the weight through the runtime
- * admin API, so the agent changes a server exactly as `set server` does.
+ * new health), then weight, maxconn, and last the health word. Each goes
+ * through the backend's setters (RuntimeBackend, the one writer of server
+ * state), so the agent changes a server exactly as `set server` does.
  * The agent keeps running in maintenance: only it can take the server out of
  * a "maint" it asked for.
  */
 import { PeriodicRun } from './periodic.ts';
-import { applyServerWeight } from '../runtime/admin.ts';
 import { SERVER_DEFAULTS } from '../config/provision.ts';
 import { agentInfo, agentMaxconn, agentWeight, parseAgentReply, readAgent } from './agent.ts';
 import type { AgentExchange, AgentSettings } from './agent.ts';
@@ -53,21 +52,17 @@ export class AgentCheck {
     if (exchange.line === undefined) return;
     const reply = parseAgentReply(exchange.line);
     const { backend, server } = this.check;
-    if (reply.admin) this.check.setAdmin(reply.admin);
+    if (reply.admin) backend.setServerAdmin(server, reply.admin);
     let warning: string | undefined;
     if (reply.weight !== undefined) {
       const w = agentWeight(reply.weight, server.config.options.weight ?? SERVER_DEFAULTS.weight);
       if (typeof w === 'string') warning = w;
-      else applyServerWeight(backend, server, w);
+      else backend.setServerWeight(server, w);
     }
     if (reply.maxconn !== undefined) {
       const m = agentMaxconn(reply.maxconn);
       if (typeof m === 'string') warning ??= m;
-      else {
-        server.maxconn = m;
-        // A higher limit lets the server take requests waiting in the backend's queue.
-        if (server.usable) backend.serverBecameUsable(server);
-      }
+      else backend.setServerMaxconn(server, m);
     }
     const result = exchange.result;
     if (reply.health !== undefined) {

@@ -1,17 +1,18 @@
 /**
  * Runs one server's active check on its timer and applies the results: the
  * state machine (state.ts) decides transitions; a transition flips the
- * server's `usable`, tells the balancer, lets a server coming back take the
+ * server's `usable` through its backend (the one writer of server state), which
+ * tells the balancer and lets a server coming back take the
  * backend's queued requests, logs HAProxy's line and records the event.
  * With `agent-check` an AgentCheck (agent-check.ts) runs beside it and reports
- * through setAdmin and agentVerdict.
+ * through the backend's setters and agentVerdict.
  */
 import { PeriodicRun } from './periodic.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
-import type { RuntimeServer } from '../runtime/server.ts';
+import type { RuntimeServer, ServerAdmin, ServerHealth } from '../runtime/server.ts';
 import { slowstartSixteenths } from '../balance/index.ts';
 import { HealthState } from './state.ts';
-import type { AdminState, OperationalState } from './state.ts';
+import type { OperationalState } from './state.ts';
 import { Ring, EVENT_HISTORY, RESULT_HISTORY, transitionMessage, checkLogMessage, adminMessage } from './events.ts';
 import { AgentCheck } from './agent-check.ts';
 import { checkSampleContext } from './check-format.ts';
@@ -35,7 +36,17 @@ export function backendCounts(backend: RuntimeBackend): BackendCounts {
   return { active, backup };
 }
 
-export class ServerCheck {
+/**
+ * runtime/ declares only what the running tables need of a server's check
+ * (ServerHealth) and never imports this layer above it. ServerCheck is its one
+ * implementation, so to the layers that know checks (stats, control, tests)
+ * the server's check also shows its state and history.
+ */
+declare module '../runtime/server.ts' {
+  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'settings' | 'agent'> {}
+}
+
+export class ServerCheck implements ServerHealth {
   readonly state: HealthState;
   /** State transitions, oldest first (the health timeline). */
   readonly events = new Ring<HealthEvent>(EVENT_HISTORY);
@@ -59,7 +70,7 @@ export class ServerCheck {
     readonly settings: CheckSettings,
     private readonly notify: HealthNotify,
   ) {
-    this.state = new HealthState(settings.timings, server.config.options.disabled ?? false);
+    this.state = new HealthState(settings.timings, server.config.options.disabled ?? false, server);
     this.timer = new PeriodicRun(
       async () => { if (this.state.admin !== 'MAINT') await this.runOnce(); },
       () => this.state.interval(),
@@ -85,12 +96,20 @@ export class ServerCheck {
     this.state.op = previous.state.op;
     this.state.health = Math.min(previous.state.health, this.state.full);
     if (this.state.health >= this.state.timings.rise) this.state.health = this.state.full;
-    if (!configuredMaint) this.state.admin = previous.state.admin;
+    if (!configuredMaint) this.backend.carryServerAdmin(this.server, previous.state.admin);
     if (this.state.agentHealth !== undefined && previous.state.agentHealth !== undefined) this.state.agentHealth = previous.state.agentHealth;
     for (const e of previous.events.toArray()) this.events.push(e);
     for (const r of previous.results.toArray()) this.results.push(r);
     this.count = previous.count;
-    this.server.usable = this.state.usable;
+    this.backend.carryServerUsable(this.server, this.state.usable);
+  }
+
+  label(): string {
+    return this.state.label();
+  }
+
+  get down(): boolean {
+    return this.state.op === 'DOWN';
   }
 
   /** Starts checking; the first check comes after `firstDelay` (random within the interval by default). */
@@ -169,13 +188,13 @@ export class ServerCheck {
     this.timer.runIn(this.state.timings.fastinter);
   }
 
-  /** Admin change: MAINT / DRAIN / READY (HAProxy's `set server … state`, or the agent). */
-  setAdmin(admin: AdminState): void {
-    const from = this.state.admin;
-    if (from === admin) return;
-    const fromLabel = this.state.label();
+  /**
+   * Admin change MAINT / DRAIN / READY (HAProxy's `set server … state`, or the agent),
+   * already written on the server by RuntimeBackend.setServerAdmin: health and log follow.
+   */
+  adminChanged(from: ServerAdmin, fromLabel: string): void {
+    const admin = this.state.admin;
     const wasDown = this.state.op === 'DOWN';
-    this.state.admin = admin;
     if (admin === 'MAINT') this.state.health = 0;
     if (from === 'MAINT') {
       // Leaving maintenance: HAProxy puts the server back UP at health=rise, to be confirmed by the checks,
@@ -210,16 +229,7 @@ export class ServerCheck {
   private transition(to: OperationalState, fromLabel: string, result?: CheckResult, describe?: (counts: BackendCounts, requeued: number) => string): void {
     const server = this.server;
     const before = backendCounts(this.backend);
-    const wasUsable = server.usable;
-    server.usable = this.state.usable;
-    let requeued = 0;
-    if (server.usable && !wasUsable) {
-      this.startSlowstart();
-      requeued = this.backend.serverBecameUsable(server);
-    } else if (!server.usable && wasUsable) {
-      this.endSlowstart();
-      requeued = this.backend.serverBecameUnusable(server);
-    }
+    const requeued = this.backend.setServerUsable(server, this.state.usable, (usable) => (usable ? this.startSlowstart() : this.endSlowstart()));
     const counts = backendCounts(this.backend);
     const reason = describe ? describe(counts, requeued) : transitionMessage({
       backend: this.backend.name,
@@ -255,8 +265,7 @@ export class ServerCheck {
     const since = Date.now();
     const step = () => {
       const sixteenths = slowstartSixteenths(Date.now() - since, period);
-      this.server.warmup = sixteenths >= 16 ? undefined : sixteenths;
-      this.backend.balancer.update(this.server);
+      this.backend.setServerWarmup(this.server, sixteenths >= 16 ? undefined : sixteenths);
       if (sixteenths >= 16) this.endSlowstart();
     };
     this.endSlowstart();

@@ -28,19 +28,29 @@ export interface CheckTimings {
   fall: number;
 }
 
+/** Where the admin state is kept: the runtime server (its one copy), or the state itself when alone (tests). */
+export interface AdminHolder {
+  admin: AdminState;
+}
+
 export class HealthState {
   health: number;
   op: OperationalState = 'UP';
-  admin: AdminState;
+  private readonly holder: AdminHolder;
   /** The regular check runs (`check`); false for a server with only `agent-check`. */
   checked = true;
   /** The agent's health, 0 (said down) or 1; undefined without `agent-check`. */
   agentHealth: number | undefined;
 
-  constructor(readonly timings: CheckTimings, disabled = false) {
-    this.admin = disabled ? 'MAINT' : 'READY';
+  constructor(readonly timings: CheckTimings, disabled = false, holder?: AdminHolder) {
+    this.holder = holder ?? { admin: disabled ? 'MAINT' : 'READY' };
     this.health = disabled ? 0 : timings.rise;
     if (disabled) this.op = 'DOWN';
+  }
+
+  /** Administrative state, read from its holder (RuntimeBackend.setServerAdmin writes it). */
+  get admin(): AdminState {
+    return this.holder.admin;
   }
 
   get full(): number {

@@ -29,15 +29,6 @@ export function findServer(tables: BackendLookup, backendName: string, serverNam
   return { backend, server };
 }
 
-/** Makes the balancer see `server.usable` after a change, and hands queued work to a returning server. */
-function applyUsable(backend: RuntimeBackend, server: RuntimeServer, usable: boolean): void {
-  const was = server.usable;
-  server.usable = usable;
-  if (usable && !was) backend.serverBecameUsable(server);
-  else if (!usable && was) backend.serverBecameUnusable(server);
-  else backend.balancer.update(server);
-}
-
 export function setServerAdminState(tables: BackendLookup, backendName: string, serverName: string, state: ServerAdminState): AdminResult {
   if (state !== 'ready' && state !== 'drain' && state !== 'maint') {
     return { ok: false, error: { code: 'LS_ERR_CTL_BAD_VALUE', message: `'${String(state)}' is not a server state; use ready, drain or maint.` } };
@@ -45,15 +36,8 @@ export function setServerAdminState(tables: BackendLookup, backendName: string, 
   const found = findServer(tables, backendName, serverName);
   if ('ok' in found) return found;
   const { backend, server } = found;
-  const admin = state === 'ready' ? 'READY' : state === 'drain' ? 'DRAIN' : 'MAINT';
-  if (server.check) {
-    // The health check owns the state (it logs the transition and keeps the timeline).
-    server.check.setAdmin(admin);
-    return { ok: true };
-  }
-  server.admin = admin;
-  // DRAIN and MAINT take no new traffic; requests in flight finish (connections are never cut here).
-  applyUsable(backend, server, admin === 'READY');
+  // The backend is the one writer of server state; a server's health check logs the transition.
+  backend.setServerAdmin(server, state === 'ready' ? 'READY' : state === 'drain' ? 'DRAIN' : 'MAINT');
   return { ok: true };
 }
 
@@ -63,14 +47,6 @@ export function setServerWeight(tables: BackendLookup, backendName: string, serv
   }
   const found = findServer(tables, backendName, serverName);
   if ('ok' in found) return found;
-  applyServerWeight(found.backend, found.server, weight);
+  found.backend.setServerWeight(found.server, weight);
   return { ok: true };
-}
-
-/** Sets a weight already checked (0..256); a server leaving weight 0 takes queued work. Also used by the agent check. */
-export function applyServerWeight(backend: RuntimeBackend, server: RuntimeServer, weight: number): void {
-  const was = server.weight;
-  server.weight = weight;
-  if (was === 0 && weight > 0 && server.usable) backend.serverBecameUsable(server);
-  else backend.balancer.update(server);
 }

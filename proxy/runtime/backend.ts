@@ -9,7 +9,7 @@ import type { Proxy } from '../config/model.ts';
 import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, LbRequest } from '../balance/index.ts';
 import { RuntimeServer } from './server.ts';
-import type { SlotWaiter } from './server.ts';
+import type { ServerAdmin, SlotWaiter } from './server.ts';
 import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { ConnectRetryPlan } from './retry.ts';
 import { StatCounters, slotTaken, queued } from './counters.ts';
@@ -187,6 +187,71 @@ export class RuntimeBackend {
     return waiting.length;
   }
 
+  // ------------------------------------------------------------------ server state: the one writer
+
+  /**
+   * Sets whether the balancer may pick `server`, telling it, and moves queued work:
+   * a returning server takes waiters, a leaving one gives its own back (redispatch).
+   * `changed` runs after the write and before the queues move (slow start begins there).
+   * Returns how many queued requests moved.
+   */
+  setServerUsable(server: RuntimeServer, usable: boolean, changed?: (usable: boolean) => void): number {
+    const was = server.usable;
+    server.usable = usable;
+    if (usable === was) return 0;
+    changed?.(usable);
+    return usable ? this.serverBecameUsable(server) : this.serverBecameUnusable(server);
+  }
+
+  /**
+   * Before these tables serve (a reload carrying a server's health over): set
+   * without telling the balancer, which HealthChecks updates once for every
+   * server afterwards.
+   */
+  carryServerAdmin(server: RuntimeServer, admin: ServerAdmin): void {
+    server.admin = admin;
+  }
+
+  carryServerUsable(server: RuntimeServer, usable: boolean): void {
+    server.usable = usable;
+  }
+
+  /**
+   * Admin state ready / drain / maint (control contract, runtime API, stats page, agent).
+   * DRAIN and MAINT take no new traffic; requests in flight finish. With a health check,
+   * the check adjusts its health and logs the transition.
+   */
+  setServerAdmin(server: RuntimeServer, admin: ServerAdmin): void {
+    const from = server.admin;
+    if (from === admin) return;
+    const fromLabel = server.status;
+    server.admin = admin;
+    if (server.check) return server.check.adminChanged(from, fromLabel);
+    const was = server.usable;
+    this.setServerUsable(server, admin === 'READY');
+    if (was === server.usable) this.balancer.update(server);
+  }
+
+  /** A weight already checked (0..256); a server leaving weight 0 takes queued work. */
+  setServerWeight(server: RuntimeServer, weight: number): void {
+    const was = server.weight;
+    server.weight = weight;
+    if (was === 0 && weight > 0 && server.usable) this.serverBecameUsable(server);
+    else this.balancer.update(server);
+  }
+
+  /** `slowstart`: the fraction of the weight in effect, in sixteenths (undefined: all of it). */
+  setServerWarmup(server: RuntimeServer, sixteenths: number | undefined): void {
+    server.warmup = sixteenths;
+    this.balancer.update(server);
+  }
+
+  /** A new connection limit (the agent's `maxconn:N`); a higher one lets the server take queued requests. */
+  setServerMaxconn(server: RuntimeServer, maxconn: number): void {
+    server.maxconn = maxconn;
+    if (server.usable) this.serverBecameUsable(server);
+  }
+
   private take(server: RuntimeServer): void {
     server.served++;
     server.total++;
@@ -197,9 +262,7 @@ export class RuntimeBackend {
 
 /** HAProxy's cur_state STOPPED: down by its checks, or in maintenance. DRAIN and NOLB servers still run. */
 export function serverStopped(server: RuntimeServer): boolean {
-  const state = server.check?.state;
-  if (state) return state.admin === 'MAINT' || state.op === 'DOWN';
-  return server.admin === 'MAINT';
+  return server.admin === 'MAINT' || (server.check?.down ?? false);
 }
 
 function remove<T>(list: T[], item: T): boolean {

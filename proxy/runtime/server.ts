@@ -5,8 +5,28 @@
 import type { Server } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { SERVER_DEFAULTS } from '../config/provision.ts';
-import type { ServerCheck } from '../checks/checker.ts';
 import { StatCounters } from './counters.ts';
+
+export type ServerAdmin = 'READY' | 'DRAIN' | 'MAINT';
+
+/**
+ * What the running tables need of a server's active health check
+ * (proxy/checks/checker.ts's ServerCheck implements it; readers that want its
+ * history use checks' serverCheck()).
+ */
+export interface ServerHealth {
+  /** HAProxy's status column for the server: UP, "UP 1/3", DOWN, NOLB, MAINT, DRAIN … */
+  label(): string;
+  /** Down by its checks (or its agent). */
+  readonly down: boolean;
+  /** Passive health from real traffic (`observe layer4|layer7`). */
+  observe(layer: 'layer4' | 'layer7', ok: boolean, info: string): void;
+  /**
+   * The server's admin state just changed (RuntimeBackend.setServerAdmin): the
+   * check adjusts its health, logs the transition and has `usable` set.
+   */
+  adminChanged(from: ServerAdmin, fromLabel: string): void;
+}
 
 /** Called when a queued request gets a connection slot on `server`. */
 export type SlotWaiter = {
@@ -41,12 +61,16 @@ export class RuntimeServer implements LbServer {
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
   stats = new StatCounters();
   /** Active health check of a server with `check` (proxy/checks), else undefined. */
-  check: ServerCheck | undefined;
-  /** Admin state of a server without `check` (with one, its ServerCheck keeps it). */
-  admin: 'READY' | 'DRAIN' | 'MAINT' = 'READY';
+  check: ServerHealth | undefined;
+  /**
+   * Admin state (ready, drain, maint), the one copy: its health check reads it
+   * from here. Written only through RuntimeBackend.setServerAdmin, as are
+   * `usable`, `weight`, `warmup` and `maxconn` through its other setters.
+   */
+  admin: ServerAdmin = 'READY';
   /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`. */
   get status(): string {
-    if (this.check) return this.check.state.label();
+    if (this.check) return this.check.label();
     return this.admin === 'READY' ? 'no check' : this.admin;
   }
 

@@ -111,11 +111,6 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['admin', 'cli', 'demo'],
 ];
 
-/** Wrong-way imports still in the tree, each with why; a new one fails, and one that is gone must leave this list. */
-const KNOWN_WRONG_WAY: ReadonlyMap<string, string> = new Map([
-  ['proxy/runtime/server.ts -> proxy/checks/checker.ts', 'being removed (issue #11)'],
-]);
-
 function unitOf(file: string): string {
   const rel = path.relative(path.join(root, 'proxy'), file).split(path.sep);
   return rel.length > 1 ? rel[0]! : rel[0]!.replace(/\.ts$/, '');
@@ -147,8 +142,8 @@ function wrongWayImports(files: string[]): { wrong: string[]; unplaced: string[]
 test('imports in proxy/ point down the layer table (config, acl, balance < runtime < checks, stats < http, tcp < engine < store < control < admin, cli)', () => {
   const { wrong, unplaced } = wrongWayImports(sources(path.join(root, 'proxy')).filter((f) => f.endsWith('.ts')));
   assert.deepEqual(unplaced, [], 'every folder and file of proxy/ has a row in LAYERS');
-  assert.deepEqual(wrong.filter((w) => !KNOWN_WRONG_WAY.has(w)), [], 'wrong-way imports');
-  assert.deepEqual([...KNOWN_WRONG_WAY.keys()].filter((k) => !wrong.includes(k)), [], 'known exceptions that are gone (remove them from the list)');
+  // 31 import lines pointed up when the table was written (issue #11); none may now.
+  assert.deepEqual(wrong, [], 'wrong-way imports');
 });
 
 test('the layer check itself reports an import that points up', () => {
@@ -157,6 +152,35 @@ test('the layer check itself reports an import that points up', () => {
   fs.writeFileSync(probe, "import type { Engine } from '../engine.ts';\nimport type { Proxy } from '../config/model.ts';\n");
   try {
     assert.deepEqual(wrongWayImports([probe]).wrong, ['proxy/runtime/.probe-layer.ts -> proxy/engine.ts']);
+  } finally {
+    fs.rmSync(probe);
+  }
+});
+
+/** Assignments to a server's state (`server.usable = …`, `s.weight++` …) outside the files allowed to write it. */
+function serverStateWrites(files: string[]): string[] {
+  const write = /\b(?:server|srv|s)\.(usable|admin|weight|warmup|maxconn)\s*(?:=(?!=)|\+\+|--|\+=|-=)/g;
+  const found: string[] = [];
+  for (const file of files) {
+    fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+      if (write.test(line.replace(/\/\/.*$/, ''))) found.push(`${path.relative(root, file).split(path.sep).join('/')}:${i + 1}`);
+      write.lastIndex = 0;
+    });
+  }
+  return found;
+}
+
+test("a server's state (usable, admin, weight, warmup, maxconn) is written only by RuntimeBackend: checks, agent, runtime API, stats page and control call its setters", () => {
+  const owners = new Set([path.join(root, 'proxy', 'runtime', 'backend.ts'), path.join(root, 'proxy', 'runtime', 'server.ts')]);
+  const files = sources(path.join(root, 'proxy')).filter((f) => f.endsWith('.ts') && !owners.has(f));
+  assert.deepEqual(serverStateWrites(files), []);
+});
+
+test('the server-state check itself finds a write', () => {
+  const probe = path.join(root, 'test', 'proxy', '.probe-state.ts');
+  fs.writeFileSync(probe, "server.usable = false;\nif (server.usable === true) s.weight++;\nreply.admin = 'MAINT';\n");
+  try {
+    assert.deepEqual(serverStateWrites([probe]), ['test/proxy/.probe-state.ts:1', 'test/proxy/.probe-state.ts:2']);
   } finally {
     fs.rmSync(probe);
   }
