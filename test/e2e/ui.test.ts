@@ -265,6 +265,31 @@ test('the UI shows the seed configuration live, controls servers, keeps history 
       assert.deepEqual(times, times.slice().sort().reverse());
     });
 
+    await t.test('on a phone the navigation folds into a Menu button that works from the keyboard', async () => {
+      const phone = await context.newPage();
+      problems.watch(phone);
+      await phone.setViewportSize({ width: 390, height: 844 });
+      await go(phone, base, '#/');
+      const menu = phone.getByRole('button', { name: 'Menu' });
+      assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+      assert.equal(await phone.getByRole('link', { name: 'Access log' }).isVisible(), false);
+      await menu.focus();
+      await phone.keyboard.press('Enter');
+      assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+      await phone.keyboard.press('Tab');
+      await phone.keyboard.press('Tab');
+      await phone.keyboard.press('Enter');
+      await phone.locator('main h1', { hasText: 'Traffic' }).waitFor();
+      assert.equal(await menu.getAttribute('aria-expanded'), 'false', 'the menu closes on navigation');
+      // No part of the page is wider than the phone: tables scroll or stack inside their own box.
+      for (const hash of ['#/', '#/log', '#/health/web_backend/web2', '#/server/api_backend/api2']) {
+        await go(phone, base, hash);
+        await sleep(300);
+        assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${hash} fits 390 px`);
+      }
+      await closePage(phone, problems);
+    });
+
     await t.test('screenshots of every screen, light and dark, desktop and phone', async () => {
       const files = await screenshots(b, base, problems, frontendPort);
       lastTrafficAt = Date.now();
