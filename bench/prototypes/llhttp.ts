@@ -55,8 +55,8 @@ export const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0;
 export const kOnExecute = HTTPParser.kOnExecute | 0;
 
 /** The engine's own header helpers: the prototypes measure the same code. */
-export { isHopByHop } from '../../proxy/http/llhttp.ts';
-import { headerIs } from '../../proxy/http/llhttp.ts';
+export { isHopByHop } from '../../proxy/runtime/llhttp.ts';
+import { headerIs } from '../../proxy/runtime/llhttp.ts';
 
 export function isContentLength(name: string): boolean {
   return headerIs(name, 'content-length');

@@ -9,8 +9,8 @@
 import http2 from 'node:http2';
 import type tls from 'node:tls';
 import { Writable } from 'node:stream';
-import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, isHopByHop } from './llhttp.ts';
-import type { HTTPParser, HeadersCompleteCallback } from './llhttp.ts';
+import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, isHopByHop } from '../runtime/llhttp.ts';
+import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { HttpTransaction } from './transaction.ts';
 import type { RequestHead } from './transaction.ts';
 import type { HttpFrontend } from './frontend.ts';

@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { HealthEvent } from '../checks/index.ts';
-import type { SeriesPoint } from '../stats/series.ts';
+import type { SeriesPoint } from '../runtime/series.ts';
 import { StoreError } from '../errors.ts';
 import type { HistoryStoreOptions, MinuteRecord, StoredHealthEvent } from './history.ts';
 import type { HistoryReply, HistoryRequest } from './history-worker.ts';

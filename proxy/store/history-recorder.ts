@@ -10,8 +10,8 @@
  * aggregate, the recorder only reads them.
  */
 import type { Engine } from '../engine.ts';
-import type { StatCounters } from '../stats/counters.ts';
-import type { SeriesPoint } from '../stats/series.ts';
+import type { StatCounters } from '../runtime/counters.ts';
+import type { SeriesPoint } from '../runtime/series.ts';
 import type { MinuteRecord, StoredHealthEvent } from './history.ts';
 
 /** Where the recorder writes: HistoryStore (synchronous, tests) or HistoryClient (its worker thread, `loadstar serve`). */

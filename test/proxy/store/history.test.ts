@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HistoryStore } from '../../../proxy/store/history.ts';
-import { METRICS } from '../../../proxy/stats/series.ts';
-import type { Metric, SeriesPoint } from '../../../proxy/stats/series.ts';
+import { METRICS } from '../../../proxy/runtime/series.ts';
+import type { Metric, SeriesPoint } from '../../../proxy/runtime/series.ts';
 
 const MIN = 60_000;
 
