@@ -401,6 +401,16 @@ function inheritsMode(config: Config, section: Section, wanted: 'http' | 'tcp' |
   return (proxy?.defaults?.mode ?? 'tcp') === (wanted ?? 'http');
 }
 
+/**
+ * The section has no `balance` line and would balance as wanted anyway (its
+ * defaults' `balance`, else roundrobin): write none, so a backend that relies
+ * on the default keeps relying on it. An existing line is always kept or rewritten.
+ */
+function inheritsBalance(section: Section, proxy: Proxy | undefined, spec: BackendSpec): boolean {
+  if (!proxy || section.directives.some((d) => d.keyword === 'balance')) return false;
+  return balanceLine({ ...spec, balance: balanceSpec(proxy) }) === balanceLine(spec);
+}
+
 function setFrontend(l: Lines, config: Config, spec: FrontendSpec, previousName: string | undefined): Lines {
   const patch = newPatch();
   const section = findSection(config, ['frontend', 'listen'], previousName ?? spec.name);
@@ -435,6 +445,7 @@ function setBackend(l: Lines, config: Config, spec: BackendSpec, previousName: s
   }
   if (section.name !== spec.name) patch.replace.set(section.loc.line - 1, lineOf([section.kind, spec.name]) + (section.trailingComment !== undefined ? ` #${section.trailingComment}` : ''));
   if (inheritsMode(config, section, spec.mode)) lines.mode = [];
+  if (inheritsBalance(section, proxy, spec)) lines.balance = [];
   const indent = indentOf(l, section);
   let anchor = section.loc.line - 1;
   for (const c of BACKEND_CATEGORIES) {
@@ -496,8 +507,10 @@ function ownTimings(d: Directive, proxy: Proxy | undefined): { interMs?: number;
 function canonicalBackendLine(d: Directive, category: BackendCategory, proxy: Proxy): string {
   if (category === 'balance') return balanceLine({ name: proxy.name, servers: [], balance: balanceSpec(proxy) });
   if (category === 'httpchk') {
+    // Compared as the form reads it (method and path), so a version or headers after them
+    // (`option httpchk HEAD /alive HTTP/1.1`) stay as written while the form does not change the check.
     const hc = healthCheck(proxy);
-    return d.args.length <= 2 ? httpchkLine(hc.type === 'http' ? hc : { type: 'http' }) : lineOf([...d.keyword.split(' '), ...d.args]);
+    return httpchkLine(hc.type === 'http' ? hc : { type: 'http' });
   }
   return lineOf([...d.keyword.split(' '), ...d.args]);
 }

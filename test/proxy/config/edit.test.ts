@@ -178,8 +178,7 @@ test('saving a form without changes leaves the text identical, for every section
       sections++;
     }
     for (const b of m.backends) {
-      // Without a balance line the form would write the default one.
-      if (!/^\s*balance\s/m.test(sectionOf(text, b.line))) continue;
+      // Without a balance line too: the default it relies on is not written.
       const { kind: _k, unknownDirectives: _u, line: _l, ...spec } = b;
       assert.equal(edit(text, [{ op: 'set-backend', backend: spec }]), text, `${file} backend ${b.name}`);
       sections++;
@@ -193,6 +192,32 @@ function sectionOf(text: string, line: number): string {
   const end = lines.findIndex((l) => /^\S/.test(l) && !l.startsWith('#'));
   return lines.slice(0, end < 0 ? undefined : end).join('\n');
 }
+
+test('a backend that relies on the default balance gets no balance line from a form edit; an explicit line stays, and another algorithm is written', () => {
+  const text = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+backend implicit
+    server s1 127.0.0.1:8001 check
+backend explicit
+    balance roundrobin
+    server s1 127.0.0.1:8001 check
+`;
+  const spec = (name: string, algorithm: 'roundrobin' | 'leastconn') => ({ name, mode: 'http' as const, balance: { algorithm }, servers: [{ name: 's1', address: '127.0.0.1', port: 8001, check: true, weight: 2 }] });
+  const edited = edit(text, [{ op: 'set-backend', backend: spec('implicit', 'roundrobin') }, { op: 'set-backend', backend: spec('explicit', 'roundrobin') }]);
+  assert.equal(edited, text.replace(/server s1 127\.0\.0\.1:8001 check/g, 'server s1 127.0.0.1:8001 weight 2 check'), 'only the servers changed; no balance line added, the explicit one kept');
+  // Another algorithm than the inherited one is written.
+  const leastconn = edit(text, [{ op: 'set-backend', backend: spec('implicit', 'leastconn') }]);
+  assert.match(leastconn, /backend implicit\n    balance leastconn\n    server s1/);
+  // A defaults section's balance is what the backend relies on: roundrobin must then be written, the inherited algorithm not.
+  const fromDefaults = text.replace('    timeout server 5s\n', '    timeout server 5s\n    balance leastconn\n');
+  assert.match(edit(fromDefaults, [{ op: 'set-backend', backend: spec('implicit', 'roundrobin') }]), /backend implicit\n    balance roundrobin\n    server s1/);
+  assert.doesNotMatch(edit(fromDefaults, [{ op: 'set-backend', backend: spec('implicit', 'leastconn') }]), /backend implicit\n    balance/);
+  // A new backend still says how it balances.
+  assert.match(edit(text, [{ op: 'set-backend', backend: spec('fresh', 'roundrobin') }]), /backend fresh\n(.*\n)*?    balance roundrobin\n/);
+});
 
 test('removing a frontend, a backend or a server removes its lines and leaves the rest', () => {
   let text = edit(handWritten, [{ op: 'remove-server', backend: 'web', name: 'w1' }]);
