@@ -68,7 +68,8 @@ ${proxy.map(row).join('\n')}
 | keyword | status | sections | what it does |
 |---|---|---|---|
 ${global.map(row).join('\n')}
-| \`tune.*\` | accepted, no effect (warning) | global | HAProxy allocator and buffer tuning. |
+| \`tune.bufsize\`, \`tune.maxrewrite\`, \`tune.http.maxhdr\` | supported | global | Request head and header-count limits, enforced as HAProxy does. |
+| \`tune.*\` (others) | accepted, no effect (warning) | global | HAProxy allocator and buffer tuning. |
 
 ## HAProxy keywords not supported yet
 

@@ -205,8 +205,25 @@ const keywords: KeywordSpec[] = [
 
 registerGlobalKeywords(keywords);
 
-/** `tune.*` keywords: buffer and cache sizes of HAProxy's allocator; recorded, no effect here. */
+/**
+ * `tune.*` limits the HTTP engine enforces as HAProxy does (proxy/http/request-checks.ts):
+ * the request head must fit in bufsize − maxrewrite, at most maxhdr − 1 header fields.
+ * Ranges as HAProxy 2.6 checks them (cfgparse-global.c).
+ */
+const ENFORCED_TUNE: Readonly<Record<string, { min: number; max?: number }>> = {
+  'tune.bufsize': { min: 1 },
+  'tune.maxrewrite': { min: 0 },
+  'tune.http.maxhdr': { min: 1, max: 32767 },
+};
+
+/** `tune.*` keywords: the enforced limits above, else HAProxy's allocator and cache tuning, recorded with no effect here. */
 export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
+  const range = ENFORCED_TUNE[name];
+  if (range) {
+    const v = integer(ctx, name, range.min, range.max);
+    if (v !== undefined) ctx.config.global.tune[name] = String(v);
+    return;
+  }
   ctx.config.global.tune[name] = ctx.args.join(' ');
   ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
 }
