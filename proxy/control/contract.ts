@@ -808,6 +808,9 @@ export interface ControlMethods {
   /**
    * Validates, then reloads (unchanged listeners keep their sockets). An invalid
    * text or an engine refusal changes nothing: the running configuration keeps serving.
+   * It changes the running engine only: where Loadstar owns a data directory
+   * (serve, the desktop app) the UI uses applyChange, which also writes
+   * haproxy.cfg, keeps a version and watches the grace window.
    */
   applyConfig(text: string, name?: string): Promise<Result<ApplyReport>>;
 
