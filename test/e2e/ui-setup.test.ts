@@ -41,9 +41,16 @@ interface Serve {
   stop(): Promise<void>;
 }
 
-/** `loadstar serve --data-dir DIR` (the configuration is DIR/haproxy.cfg, with versions and safe apply). */
+/**
+ * The safe-apply grace window each apply waits out (five times here). It must stay
+ * comfortably longer than a broken change takes to show: the rollback step's server
+ * is marked down after fall 3 checks 1 s apart, about 3 s.
+ */
+const GRACE_MS = 5000;
+
+/** `loadstar serve --data-dir DIR --grace-ms GRACE_MS` (the configuration is DIR/haproxy.cfg, with versions and safe apply). */
 async function startServe(port: number, dataDir: string): Promise<Serve> {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'loadstar.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'loadstar.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--grace-ms', String(GRACE_MS)], {
     cwd: root,
     env: { ...process.env, LOADSTAR_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -358,8 +365,10 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     await shot.take('edit-backend-review');
     await applyAndWait(page, 'applied');
     const after = fs.readFileSync(cfgFile, 'utf8');
-    // Every line but the server's is still there, byte for byte and in order (the form may add owned lines such as an explicit balance).
+    // Every line but the server's is still there, byte for byte and in order, and nothing is added
+    // (lab_backend relies on the default balance, so no explicit `balance roundrobin` is written).
     const afterLines = after.split('\n');
+    assert.equal(afterLines.length, before.split('\n').length, `no line added:\n${after}`);
     let at = 0;
     for (const line of before.split('\n')) {
       if (/^ {4}server nas /.test(line)) continue;
