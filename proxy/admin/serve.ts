@@ -34,7 +34,8 @@ export const GRACE_MS_ENV = 'LOADSTAR_GRACE_MS';
 /** The longest grace window accepted, ms (the config store's own limit for one change). */
 const MAX_GRACE_MS = 600_000;
 
-export const SERVE_HELP = `Usage: loadstar serve [-f FILE] [--listen HOST:PORT] [--data-dir DIR] [--tls-crt FILE] [--grace-ms N]
+export const SERVE_HELP = `Usage: loadstar serve [-f FILE] [--listen HOST:PORT] [--data-dir DIR]
+                     [--tls-crt FILE] [--grace-ms N]
        loadstar serve --set-password [--data-dir DIR]
 
 Runs the proxy and its web UI (the admin server) in the foreground.
