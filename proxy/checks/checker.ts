@@ -90,18 +90,55 @@ export class ServerCheck implements ServerHealth {
     server.check = this;
   }
 
-  /** Takes over the health of the same server from before a reload (counters, state, history). */
+  /**
+   * Takes over the same server from before a reload: its history always, and
+   * its admin state (drain/maint set at runtime) unless the configuration now
+   * says `disabled` — as HAProxy's server-state file does, matched by name.
+   * Its health (UP/DOWN, the rise/fall counter, the agent's verdict) only when
+   * it is still checked where it was: the health belongs to that address, so
+   * a server moved by the reload (a rollback back to a good address, a move to
+   * a dead one) starts as a new server does, UP at health=rise, confirmed or
+   * refuted by its first checks, and its timeline says why.
+   */
   adopt(previous: ServerCheck): void {
     const configuredMaint = this.state.admin === 'MAINT';
-    this.state.op = previous.state.op;
-    this.state.health = Math.min(previous.state.health, this.state.full);
-    if (this.state.health >= this.state.timings.rise) this.state.health = this.state.full;
+    const fromLabel = previous.state.label();
+    const was = previous.checkedAt();
+    const now = this.checkedAt();
     if (!configuredMaint) this.backend.carryServerAdmin(this.server, previous.state.admin);
-    if (this.state.agentHealth !== undefined && previous.state.agentHealth !== undefined) this.state.agentHealth = previous.state.agentHealth;
+    if (was === now) {
+      this.state.op = previous.state.op;
+      this.state.health = Math.min(previous.state.health, this.state.full);
+      if (this.state.health >= this.state.timings.rise) this.state.health = this.state.full;
+      if (this.state.agentHealth !== undefined && previous.state.agentHealth !== undefined) this.state.agentHealth = previous.state.agentHealth;
+    } else if (this.state.admin === 'MAINT') {
+      // As entering maintenance does (adminChanged): leaving it starts over at rise.
+      this.state.health = 0;
+    }
     for (const e of previous.events.toArray()) this.events.push(e);
     for (const r of previous.results.toArray()) this.results.push(r);
     this.count = previous.count;
     this.backend.carryServerUsable(this.server, this.state.usable);
+    if (was !== now) {
+      this.events.push({
+        time: Date.now(),
+        backend: this.backend.name,
+        server: this.server.name,
+        from: fromLabel,
+        to: this.state.label(),
+        reason: `${this.server.backup ? 'Backup ' : ''}Server ${this.backend.name}/${this.server.name} moved by a reload from ${was} to ${now}: its health starts over as a new server's.`,
+      });
+    }
+  }
+
+  /** Where this server is reached and checked: its address, and its check's and agent's when they differ. */
+  private checkedAt(): string {
+    const at = (t: { host: string; port: number }) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+    const server = at(this.server);
+    let where = server;
+    if (this.settings.active && at(this.settings.target) !== server) where += ` (check ${at(this.settings.target)})`;
+    if (this.settings.agent) where += ` (agent ${at(this.settings.agent.target)})`;
+    return where;
   }
 
   label(): string {

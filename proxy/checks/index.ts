@@ -2,7 +2,8 @@
  * Health checks for an engine's tables (DESIGN.md §4 `checks/`): one
  * ServerCheck per server with `check`, started with a random first delay so
  * a start or reload does not check every server at once, and carrying the
- * health of servers that survive a reload (same backend and server name).
+ * health of servers that survive a reload (same backend and server name, still
+ * checked at the same address; ServerCheck.adopt says what a moved one keeps).
  * A server with only `agent-check` gets one too, whose regular check does not run.
  */
 import type { Config } from '../config/model.ts';

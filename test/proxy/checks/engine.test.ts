@@ -4,6 +4,7 @@ import { parseConfig } from '../../../proxy/config/index.ts';
 import { RuntimeBackend } from '../../../proxy/runtime/backend.ts';
 import { ServerCheck } from '../../../proxy/checks/checker.ts';
 import { checkSettings } from '../../../proxy/checks/settings.ts';
+import { HealthChecks } from '../../../proxy/checks/index.ts';
 import type { CheckResult } from '../../../proxy/checks/types.ts';
 import { startEngine, startNamedServer, startRawServer, request, freePort, waitFor, frontendToApp } from '../../helpers/net.ts';
 
@@ -197,6 +198,106 @@ test('a reload keeps the health of servers that still exist', async () => {
     await a.server.close();
     await b.server.close();
   }
+});
+
+test('a reload that moves a DOWN server to a live address makes it usable at once, as a new server, and its timeline says why', async () => {
+  const live = await toggled('b');
+  const closed = await freePort();
+  const at = (port: number) => config(`    server b 127.0.0.1:${port} check inter 100 fall 1 rise 3\n`, '    option httpchk GET /health\n');
+  const lb = await startEngine(at(closed));
+  try {
+    await waitFor('b DOWN at the closed port', () => lb.engine.backend('app')!.server('b')!.status === 'DOWN');
+    assert.equal((await request(lb.port, '/')).status, 503);
+    const r = parseConfig([{ name: 't.cfg', text: at(live.server.port) }]);
+    assert.ok(r.ok);
+    await lb.engine.reload(r.config);
+    const b = lb.engine.backend('app')!.server('b')!;
+    // No wait for rise (3) checks: HAProxy starts a new server UP, to be confirmed by its checks.
+    assert.equal(b.usable, true, 'usable right after the reload');
+    assert.equal(b.status, 'UP');
+    assert.equal((await request(lb.port, '/')).body, 'b');
+    const events = lb.engine.healthChecks()!.find('app', 'b')!.events.toArray();
+    assert.ok(events.some((e) => e.to === 'DOWN'), 'the DOWN at the old address stays in the timeline');
+    const moved = events.at(-1)!;
+    assert.equal(moved.from, 'DOWN');
+    assert.equal(moved.to, 'UP');
+    assert.equal(moved.code, undefined);
+    assert.equal(moved.reason, `Server app/b moved by a reload from 127.0.0.1:${closed} to 127.0.0.1:${live.server.port}: its health starts over as a new server's.`);
+  } finally {
+    await lb.stop();
+    await live.server.close();
+  }
+});
+
+test('a reload that moves an UP server to a closed port does not keep its old health: one failed check marks it DOWN, as a new server', async () => {
+  const a = await toggled('a');
+  const b = await toggled('b');
+  const closed = await freePort();
+  const servers = (bPort: number) => `    server a 127.0.0.1:${a.server.port} check inter 100 fall 3 rise 2\n    server b 127.0.0.1:${bPort} check inter 100 fall 3 rise 2\n`;
+  const lb = await startEngine(config(servers(b.server.port)));
+  try {
+    const check = () => lb.engine.healthChecks()!.find('app', 'b')!;
+    await waitFor('b settled UP (full health)', () => check().state.health === 4 && check().results.length > 0);
+    const r = parseConfig([{ name: 't.cfg', text: config(servers(closed)) }]);
+    assert.ok(r.ok);
+    const reloadedAt = Date.now();
+    await lb.engine.reload(r.config);
+    const moved = check();
+    const sb = lb.engine.backend('app')!.server('b')!;
+    // A new server's start (UP at health=rise, "going down"), not the full health earned at the old port.
+    assert.equal(moved.state.health, 2);
+    assert.equal(sb.status, 'UP 1/3');
+    assert.equal(moved.events.toArray().at(-1)!.from, 'UP');
+    assert.equal(moved.events.toArray().at(-1)!.to, 'UP 1/3');
+    await waitFor('b DOWN at the closed port', () => !sb.usable);
+    const down = moved.events.toArray().at(-1)!;
+    assert.equal(down.to, 'DOWN');
+    const failures = moved.results.toArray().filter((x) => x.time >= reloadedAt && x.time <= down.time);
+    assert.equal(failures.length, 1, 'DOWN at the first failed check (the old full health would have taken fall = 3)');
+    for (let i = 0; i < 3; i++) assert.equal((await request(lb.port, '/')).body, 'a');
+  } finally {
+    await lb.stop();
+    await a.server.close();
+    await b.server.close();
+  }
+});
+
+/** Two generations of a backend's checks, as a reload builds them (no sockets: results are applied by hand). */
+function generation(servers: string): HealthChecks {
+  const r = parseConfig([{ name: 't.cfg', text: config(servers) }]);
+  assert.ok(r.ok);
+  const proxy = r.config.proxies.find((p) => p.name === 'app')!;
+  return new HealthChecks(new Map([['app', new RuntimeBackend(proxy)]]), r.config, () => {});
+}
+
+test('a reload that only moves the check port starts the health over but keeps a runtime drain', () => {
+  const before = generation('    server a 127.0.0.1:1 check port 2 fall 3 rise 2\n');
+  const old = before.find('app', 'a')!;
+  old.apply({ code: 'L4CON', time: 1, durationMs: 0, info: 'Connection refused' });
+  assert.equal(old.state.op, 'DOWN');
+  old.backend.setServerAdmin(old.server, 'DRAIN');
+  const after = generation('    server a 127.0.0.1:1 check port 3 fall 3 rise 2\n');
+  after.adopt(before);
+  const a = after.find('app', 'a')!;
+  assert.equal(a.server.admin, 'DRAIN', 'the admin state follows the server by name, as in HAProxy\'s state file');
+  assert.equal(a.state.op, 'UP');
+  assert.equal(a.state.health, 2);
+  assert.equal(a.server.usable, false, 'drained: no new traffic');
+  assert.match(a.events.toArray().at(-1)!.reason, /from 127\.0\.0\.1:1 \(check 127\.0\.0\.1:2\) to 127\.0\.0\.1:1 \(check 127\.0\.0\.1:3\)/);
+  assert.equal(a.count, 1, 'the check count and results stay with the server');
+});
+
+test('a reload that keeps the address keeps a server in maintenance and its health', () => {
+  const before = generation('    server a 127.0.0.1:1 check fall 3 rise 2\n');
+  const old = before.find('app', 'a')!;
+  old.apply({ code: 'L4CON', time: 1, durationMs: 0, info: 'Connection refused' });
+  old.backend.setServerAdmin(old.server, 'MAINT');
+  const after = generation('    server a 127.0.0.1:1 check fall 3 rise 2 weight 5\n');
+  after.adopt(before);
+  const a = after.find('app', 'a')!;
+  assert.equal(a.server.admin, 'MAINT');
+  assert.equal(a.state.op, 'DOWN');
+  assert.equal(a.events.toArray().length, old.events.toArray().length, 'no "moved" event');
 });
 
 test('the event history of a flapping server is bounded and ordered', () => {
