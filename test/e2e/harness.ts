@@ -77,9 +77,13 @@ export interface Serve {
   stop(): Promise<void>;
 }
 
-/** Runs `node bin/loadstar.js serve -f cfg --listen 127.0.0.1:port --data-dir dir` and waits until the admin API answers. */
-export async function startServe(cfg: string, port: number, dataDir: string): Promise<Serve> {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'loadstar.js'), 'serve', '-f', cfg, '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+/**
+ * Runs `node bin/loadstar.js serve [-f cfg] --listen 127.0.0.1:port --data-dir dir [extra…]` and waits
+ * until the admin API answers. Without `cfg` the configuration is the data dir's (versions, safe apply).
+ */
+export async function startServe(cfg: string | undefined, port: number, dataDir: string, extra: string[] = []): Promise<Serve> {
+  const args = [path.join(root, 'bin', 'loadstar.js'), 'serve', ...(cfg ? ['-f', cfg] : []), '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...extra];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, LOADSTAR_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],

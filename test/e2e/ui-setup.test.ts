@@ -18,7 +18,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -27,19 +26,12 @@ import type { Page } from 'playwright-core';
 import { freePort } from '../helpers/net.ts';
 import { haproxyCheck, haproxyPath, requireHaproxy } from '../helpers/haproxy.ts';
 import {
-  BrowserProblems, browser as launch, requireBrowserAndBuild, root, sleep, startOrigin, tempDir, type Origin,
+  BrowserProblems, browser as launch, requireBrowserAndBuild, root, sleep, startOrigin, startServe, tempDir, type Origin,
 } from './harness.ts';
 
 const shots = path.join(root, 'test-output', 'screenshots', 'ui2');
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
-
-interface Serve {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-  stop(): Promise<void>;
-}
 
 /**
  * The safe-apply grace window each apply waits out (five times here). It must stay
@@ -47,48 +39,6 @@ interface Serve {
  * is marked down after fall 3 checks 1 s apart, about 3 s.
  */
 const GRACE_MS = 5000;
-
-/** `loadstar serve --data-dir DIR --grace-ms GRACE_MS` (the configuration is DIR/haproxy.cfg, with versions and safe apply). */
-async function startServe(port: number, dataDir: string): Promise<Serve> {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'loadstar.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--grace-ms', String(GRACE_MS)], {
-    cwd: root,
-    env: { ...process.env, LOADSTAR_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}/`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`loadstar serve exited (${child.exitCode}):\n${out}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      http.get(`${url}api/session`, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      }).on('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`loadstar serve did not answer within 30 s:\n${out}`);
-    }
-    await sleep(200);
-  }
-  return {
-    url,
-    child,
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 /** One HTTP request through the proxy: status, x-server header, location. */
 function get(port: number, urlPath: string, host: string): Promise<{ status: number; server: string; location: string }> {
@@ -202,7 +152,7 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
   const [adminPort, labPort, sitePort, httpsPort, redirectPort, closedPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const dataDir = tempDir('loadstar-ui2-data-');
   fs.writeFileSync(path.join(dataDir, 'haproxy.cfg'), startConfig(labPort, origins.nas!.port), { mode: 0o600 });
-  const serve = await startServe(adminPort, dataDir);
+  const serve = await startServe(undefined, adminPort, dataDir, ['--grace-ms', String(GRACE_MS)]);
   const { browser, home } = await launch();
   const problems = new BrowserProblems();
   const written: string[] = [];
