@@ -7,36 +7,10 @@
  */
 import net from 'node:net';
 import type { Config } from '../config/model.ts';
+import type { ProbeRequest, ProbeResult, ListenCheckRequest, ListenCheckResult } from './contract.ts';
 
-export interface ProbeRequest {
-  address: string;
-  port: number;
-  /** ms, 100..10000, default 2000. */
-  timeoutMs?: number;
-}
-
-export interface ProbeResult {
-  reachable: boolean;
-  /** Time to connect (or to fail), ms. */
-  ms: number;
-  /** Why not, in words: connection refused, no answer within 2000 ms, host not found … */
-  reason?: string;
-}
-
-export interface ListenCheckRequest {
-  /** IP address, or '' / '*' for every address. */
-  address: string;
-  port: number;
-  /** The frontend being edited: its own binds do not count as a conflict. */
-  frontend?: string;
-}
-
-export interface ListenCheckResult {
-  free: boolean;
-  /** The frontend of the configuration already listening there. */
-  usedBy?: string;
-  reason?: string;
-}
+// The request and answer shapes are the contract's own (same layer): one definition.
+export type { ProbeRequest, ProbeResult, ListenCheckRequest, ListenCheckResult };
 
 type Answer<T> = { ok: true; value: T } | { ok: false; error: { code: 'LS_ERR_CTL_BAD_VALUE'; message: string } };
 
