@@ -30,20 +30,37 @@ export class RuntimeApi {
 
   constructor(private readonly engine: StatsHost) {}
 
-  /** Opens the configured sockets; on reload, keeps those that did not change and closes the others. */
+  /**
+   * Opens the configured sockets. On reload a socket at an address that stays
+   * keeps listening (with its new level and mode); new addresses are bound
+   * first, and the removed ones close only once every bind succeeded, so a
+   * failed reload leaves the running sockets exactly as they were.
+   */
   async listen(global: GlobalSettings): Promise<void> {
-    this.timeout = global.statsTimeout ?? 10_000;
     const wanted = new Map(global.statsSockets.map((s) => [keyOf(s), s]));
-    const keep: OpenSocket[] = [];
+    const kept = new Map<OpenSocket, StatsSocket>();
+    const removed: OpenSocket[] = [];
     for (const o of this.open) {
-      if (wanted.has(o.key)) {
-        o.spec = wanted.get(o.key)!;
-        keep.push(o);
+      const spec = wanted.get(o.key);
+      if (spec) {
+        kept.set(o, spec);
         wanted.delete(o.key);
-      } else await closeSocket(o);
+      } else removed.push(o);
     }
-    this.open = keep;
-    for (const [key, spec] of wanted) this.open.push(await this.bind(key, spec));
+    const added: OpenSocket[] = [];
+    try {
+      for (const [key, spec] of wanted) added.push(await this.bind(key, spec));
+    } catch (e) {
+      await Promise.all(added.map(closeSocket));
+      throw e;
+    }
+    for (const [o, spec] of kept) {
+      if (o.path !== undefined && spec.mode !== undefined && spec.mode !== o.spec.mode) fs.chmodSync(o.path, spec.mode);
+      o.spec = spec;
+    }
+    await Promise.all(removed.map(closeSocket));
+    this.open = [...kept.keys(), ...added];
+    this.timeout = global.statsTimeout ?? 10_000;
   }
 
   async close(): Promise<void> {
@@ -115,8 +132,9 @@ export class RuntimeApi {
   }
 }
 
+/** A socket is the same across a reload when its address is: level and mode are applied to it in place. */
 function keyOf(s: StatsSocket): string {
-  return `${s.address.family}|${s.address.host}|${s.address.port}|${s.mode ?? ''}|${s.level}`;
+  return `${s.address.family}|${s.address.host}|${s.address.port}`;
 }
 
 function listenOn(server: net.Server, options: net.ListenOptions): Promise<void> {

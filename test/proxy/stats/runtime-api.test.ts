@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startEngine, startNamedServer, freePort, request, HTTP_DEFAULTS } from '../../helpers/net.ts';
 import { cli, readCsv, row } from './helpers.ts';
+import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
 
 async function setup() {
   const a = await startNamedServer('a');
@@ -118,5 +120,58 @@ test('show info, show backend, show servers state and several commands on one li
     assert.match(await cli(s.sock, 'show stat typed'), /^F\.\d+\.0\.0\.pxname\.1:KNS:str:web$/m);
   } finally {
     await s.close();
+  }
+});
+
+/** The same backend with the given `stats socket` lines, parsed and provisioned. */
+function socketsConfig(lines: string[]) {
+  const text = `global\n${lines.map((l) => `  stats socket ${l}\n`).join('')}${HTTP_DEFAULTS}backend app\n  server a 127.0.0.1:1\n`;
+  const result = parseConfig([{ name: 'sockets.cfg', text }]);
+  if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics));
+  return result.config;
+}
+
+test('a reload whose new stats socket cannot bind keeps the running sockets open; the same reload applies once the address is free', async () => {
+  const [oldPort, blockedPort] = [await freePort(), await freePort()];
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(blockedPort, '127.0.0.1', r));
+  const e = await startEngine(`global\n  stats socket ipv4@127.0.0.1:${oldPort} level admin\n${HTTP_DEFAULTS}backend app\n  server a 127.0.0.1:1\n`);
+  try {
+    const moved = socketsConfig([`ipv4@127.0.0.1:${blockedPort} level admin`]);
+    await assert.rejects(e.engine.reload(moved));
+    assert.equal(await cli(oldPort, 'show cli level'), 'admin\n\n');
+
+    await new Promise<void>((r) => blocker.close(() => r()));
+    await e.engine.reload(moved);
+    assert.equal(await cli(blockedPort, 'show cli level'), 'admin\n\n');
+    await assert.rejects(cli(oldPort, 'show cli level'));
+  } finally {
+    blocker.close();
+    await e.stop();
+  }
+});
+
+test('a reload that changes the level of a stats socket at the same address keeps it listening, at the new level', async () => {
+  const port = await freePort();
+  const e = await startEngine(`global\n  stats socket ipv4@127.0.0.1:${port} level admin\n${HTTP_DEFAULTS}backend app\n  server a 127.0.0.1:1\n`);
+  try {
+    await e.engine.reload(socketsConfig([`ipv4@127.0.0.1:${port} level user`]));
+    assert.equal(await cli(port, 'show cli level'), 'user\n\n');
+  } finally {
+    await e.stop();
+  }
+});
+
+test('a reload that changes the mode of a UNIX stats socket keeps the socket file, with the new mode', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-cli-'));
+  const sock = path.join(dir, 'admin.sock');
+  const e = await startEngine(`global\n  stats socket ${sock} mode 600 level admin\n${HTTP_DEFAULTS}backend app\n  server a 127.0.0.1:1\n`);
+  try {
+    await e.engine.reload(socketsConfig([`${sock} mode 640 level admin`]));
+    assert.equal(fs.statSync(sock).mode & 0o777, 0o640);
+    assert.equal(await cli(sock, 'show cli level'), 'admin\n\n');
+  } finally {
+    await e.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
