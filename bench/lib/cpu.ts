@@ -1,4 +1,4 @@
-/** CPU time of a process (all its threads) from /proc/PID/stat. */
+/** CPU time and minor page faults of a process (all its threads) from /proc/PID/stat. */
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
@@ -11,17 +11,23 @@ function clkTck(): number {
   return ticksPerSecond;
 }
 
-export interface CpuTimes { userUs: number; sysUs: number; totalUs: number }
+export interface CpuTimes {
+  userUs: number;
+  sysUs: number;
+  totalUs: number;
+  /** minor page faults so far (minflt): pages the kernel had to map in, e.g. for freshly allocated memory */
+  minFlt: number;
+}
 
-/** utime and stime of the process (all threads), in µs; resolution one clock tick (usually 10 ms). */
+/** utime and stime of the process (all threads), in µs (resolution one clock tick, usually 10 ms), and its minor faults. */
 export function cpuTimes(pid: number): CpuTimes {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  // fields after "(comm)": state is field 3; utime is 14, stime is 15 (1-based)
+  // fields after "(comm)": state is field 3; minflt is 10, utime 14, stime 15 (1-based)
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const tick = 1e6 / clkTck();
   const userUs = Number(rest[11]) * tick;
   const sysUs = Number(rest[12]) * tick;
-  return { userUs, sysUs, totalUs: userUs + sysUs };
+  return { userUs, sysUs, totalUs: userUs + sysUs, minFlt: Number(rest[7]) };
 }
 
 /** utime+stime of the process, in microseconds. */
@@ -29,13 +35,14 @@ export function cpuMicros(pid: number): number {
   return cpuTimes(pid).totalUs;
 }
 
-/** Start measuring; call the returned function for CPU µs (total/user/sys) used and wall µs elapsed since. */
-export function cpuMeter(pid: number): () => { cpuUs: number; userUs: number; sysUs: number; wallUs: number } {
+/** Start measuring; call the returned function for CPU µs (total/user/sys) used, minor faults taken and wall µs elapsed since. */
+export function cpuMeter(pid: number): () => { cpuUs: number; userUs: number; sysUs: number; minFlt: number; wallUs: number } {
   const c0 = cpuTimes(pid);
   const t0 = process.hrtime.bigint();
   return () => {
     const c = cpuTimes(pid);
-    return { cpuUs: c.totalUs - c0.totalUs, userUs: c.userUs - c0.userUs, sysUs: c.sysUs - c0.sysUs, wallUs: Number(process.hrtime.bigint() - t0) / 1000 };
+    return { cpuUs: c.totalUs - c0.totalUs, userUs: c.userUs - c0.userUs, sysUs: c.sysUs - c0.sysUs, minFlt: c.minFlt - c0.minFlt,
+      wallUs: Number(process.hrtime.bigint() - t0) / 1000 };
   };
 }
 

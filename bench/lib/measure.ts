@@ -1,6 +1,7 @@
 /**
  * One load run (wrk, or another driver reporting a WrkResult) with the CPU accounting of bench/l7-design.ts: the proxy's
- * CPU time (µs per request, % of a core, share in the kernel), the origin's,
+ * CPU time (µs per request, % of a core, share in the kernel) and minor page
+ * faults per request, the origin's CPU time,
  * wrk's (reaped-children time) and what other processes used on the two
  * benchmark cores meanwhile — the machine may be shared, so a row can say
  * how disturbed it was.
@@ -36,6 +37,7 @@ export async function measureLoad(load: () => Promise<WrkResult>, proxyPid: numb
     proxyCpuUsPerReq: p ? p.cpuUs / Math.max(1, wrk.requests) : null,
     proxyCpuPct: p ? (100 * p.cpuUs) / p.wallUs : null,
     proxySysPct: p ? (100 * p.sysUs) / Math.max(1, p.cpuUs) : null,
+    proxyFaultsPerReq: p ? p.minFlt / Math.max(1, wrk.requests) : null,
     originCpuPct: (100 * o.cpuUs) / o.wallUs,
     wrkCpuPct: (100 * kids) / o.wallUs,
     otherCpuPct: Math.max(0, (100 * other) / o.wallUs),

@@ -1,6 +1,7 @@
 /**
- * Proxies under test: the Node prototypes in bench/prototypes/ (spawned as
- * pinned child processes) and real HAProxy, behind one interface; plus a
+ * Proxies under test: Loadstar's engine, the Node prototypes in
+ * bench/prototypes/ (spawned as pinned child processes; node-http-proxy.ts is
+ * the npm `http-proxy` reference) and real HAProxy, behind one interface; plus a
  * correctness check that a proxy really forwards the origin's body over a
  * keep-alive connection.
  */
@@ -8,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startHaproxy } from './haproxy.ts';
+import { originBody } from './origin.ts';
 import { PROXY_CORE, spawnPinned } from './proc.ts';
 
 export interface RunningProxy {
@@ -88,6 +90,7 @@ export const PROXIES: Record<string, ProxyDef> = {
   C: nodePrototype('C', 'C raw net + llhttp both sides', 'http', 'c-raw-llhttp.ts'),
   'C-consume': nodePrototype('C-consume', 'C + parser.consume(_handle)', 'http', 'c-raw-llhttp.ts', ['--consume']),
   'C-consume-timeouts': nodePrototype('C-consume-timeouts', 'C + consume + idle timeouts', 'http', 'c-raw-llhttp.ts', ['--consume', '--timeouts']),
+  'node-http-proxy': nodePrototype('node-http-proxy', 'node http-proxy (npm)', 'http', 'node-http-proxy.ts'),
   'haproxy-tcp': haproxy('haproxy-tcp', 'HAProxy 2.6 (tcp)', 'tcp'),
   'D-pipe': nodePrototype('D-pipe', 'D tcp, socket.pipe()', 'tcp', 'd-tcp.ts', ['--mode', 'pipe']),
   'D-manual': nodePrototype('D-manual', 'D tcp, write/pause/resume', 'tcp', 'd-tcp.ts', ['--mode', 'manual']),
@@ -113,9 +116,7 @@ export async function verifyProxy(url: string, size: number): Promise<void> {
         req.on('timeout', () => req.destroy(new Error('timeout')));
         req.on('error', reject);
       });
-      const expected = Buffer.alloc(size, 'x');
-      if (size > 0) expected[size - 1] = 0x0a;
-      if (!body.equals(expected)) throw new Error(`${url}: body of ${body.length} bytes is not the origin's ${size}-byte body`);
+      if (!body.equals(originBody(size))) throw new Error(`${url}: body of ${body.length} bytes is not the origin's ${size}-byte body`);
     }
     if (sockets.size !== 1) throw new Error(`${url}: keep-alive not honoured (${sockets.size} connections for 3 requests)`);
   } finally {

@@ -10,6 +10,8 @@ export interface Row {
   proxyCpuUsPerReq: number | null;
   proxyCpuPct: number | null;
   proxySysPct: number | null;   // share of the proxy's CPU time spent in the kernel
+  /** minor page faults of the proxy process per request (/proc/PID/stat minflt); optional: older JSON runs lack it */
+  proxyFaultsPerReq?: number | null;
   originCpuPct: number;
   wrkCpuPct: number;
   /** CPU used on the two cores by anything but proxy, origin, wrk and the bench script, in % of one core */
@@ -27,14 +29,14 @@ export const f = (n: number | null | undefined, d = 0): string => (n === null ||
 export function table(rows: Row[]): string {
   const out: string[] = [];
   const multi = rows.some((r) => (r.runs ?? 1) > 1);
-  out.push(`| test | proxy | req/s | MB/s | p50 ms | p99 ms | err | proxy CPU µs/req${multi ? ' (min–max, runs)' : ''} | proxy CPU % | of which sys % | origin CPU % | wrk CPU % | other CPU % | req/s ÷ HAProxy | CPU/req ÷ HAProxy |`);
-  out.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  out.push(`| test | proxy | req/s | MB/s | p50 ms | p99 ms | err | proxy CPU µs/req${multi ? ' (min–max, runs)' : ''} | proxy CPU % | of which sys % | proxy minor faults/req | origin CPU % | wrk CPU % | other CPU % | req/s ÷ HAProxy | CPU/req ÷ HAProxy |`);
+  out.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const r of rows) {
     const ref = rows.find((x) => x.section === r.section && x.id.startsWith('haproxy'));
     const rpsRatio = ref && r.id !== 'direct' ? r.wrk.reqPerSec / ref.wrk.reqPerSec : null;
     const cpuRatio = ref && r.proxyCpuUsPerReq !== null && ref.proxyCpuUsPerReq ? r.proxyCpuUsPerReq / ref.proxyCpuUsPerReq : null;
     const cpu = r.cpuRange && r.proxyCpuUsPerReq !== null ? `${f(r.proxyCpuUsPerReq, 1)} (${f(r.cpuRange[0], 0)}–${f(r.cpuRange[1], 0)}, n=${r.runs})` : f(r.proxyCpuUsPerReq, 1);
-    out.push(`| ${r.section} | ${r.name} | ${f(r.wrk.reqPerSec)} | ${f(r.wrk.mbPerSec, 1)} | ${f(r.wrk.p50, 2)} | ${f(r.wrk.p99, 2)} | ${r.wrk.errors} | ${cpu} | ${f(r.proxyCpuPct)} | ${f(r.proxySysPct)} | ${f(r.originCpuPct)} | ${f(r.wrkCpuPct)} | ${f(r.otherCpuPct)} | ${f(rpsRatio, 2)} | ${f(cpuRatio, 2)} |`);
+    out.push(`| ${r.section} | ${r.name} | ${f(r.wrk.reqPerSec)} | ${f(r.wrk.mbPerSec, 1)} | ${f(r.wrk.p50, 2)} | ${f(r.wrk.p99, 2)} | ${r.wrk.errors} | ${cpu} | ${f(r.proxyCpuPct)} | ${f(r.proxySysPct)} | ${f(r.proxyFaultsPerReq, 2)} | ${f(r.originCpuPct)} | ${f(r.wrkCpuPct)} | ${f(r.otherCpuPct)} | ${f(rpsRatio, 2)} | ${f(cpuRatio, 2)} |`);
   }
   return out.join('\n');
 }
@@ -78,6 +80,7 @@ export function medianRows(runs: Row[][], maxOtherPct = 10): Row[] {
       proxyCpuUsPerReq: med((r) => r.proxyCpuUsPerReq),
       proxyCpuPct: med((r) => r.proxyCpuPct),
       proxySysPct: med((r) => r.proxySysPct),
+      proxyFaultsPerReq: med((r) => r.proxyFaultsPerReq ?? null),
       originCpuPct: med((r) => r.originCpuPct)!,
       wrkCpuPct: med((r) => r.wrkCpuPct)!,
       otherCpuPct: med((r) => r.otherCpuPct)!,
