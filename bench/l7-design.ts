@@ -1,14 +1,21 @@
 /**
- * Hot-path design benchmark: HTTP (layer 7) and TCP (layer 4) proxying by
- * real HAProxy and by the Node prototypes in bench/prototypes/, against the
- * same origin, in one run. The proxy under test is pinned to core 0; wrk and
- * the origin share core 1. Prints a table: req/s, MB/s, p50, p99, proxy CPU
- * µs per request (utime+stime of the proxy process / requests), proxy CPU %,
- * origin CPU %, and ratios to HAProxy.
+ * Hot-path benchmark: HTTP (layer 7) and TCP (layer 4) proxying by
+ * Loadstar's engine, real HAProxy, node http-proxy and the Node prototypes in
+ * bench/prototypes/, against the same origin, in one run. The proxy under test
+ * is pinned to core 0; wrk and the origin share core 1. Prints a table: req/s,
+ * MB/s, p50, p99, proxy CPU µs per request (utime+stime of the proxy process /
+ * requests), proxy CPU %, proxy minor page faults per request, origin CPU %,
+ * and ratios to HAProxy; then, with --mixed, the mixed long run
+ * (bench/lib/mixed.ts); then issue #15's goals, met or not (bench/lib/goals.ts).
  *
  *   node --import tsx bench/l7-design.ts [--duration 5] [--warmup 1] [--connections 50]
- *        [--threads 1] [--origin node|node-http|haproxy] [--only A,C,haproxy-http]
+ *        [--threads 1] [--origin nginx|node|node-http|haproxy] [--only A,C,haproxy-http]
  *        [--sizes small,large] [--json out.json] [--max-other 10] [--attempts 3] [--quiet-wait 20] [--budget 180]
+ *        [--mixed] [--mixed-seconds 120] [--mixed-proxies loadstar-http,loadstar-tcp,haproxy-http]
+ *
+ * The origin is nginx by default (issue #15's set-up: `return 200` for 100 B, a
+ * static file with sendfile for 64 KiB; bench/lib/origin.ts); without nginx the
+ * run says so loudly and uses the node origin, and the mixed run is skipped.
  *
  * The machine may be shared: before each measurement the script waits (at most
  * --quiet-wait s) for both cores to be idle, and it repeats a measurement
@@ -22,8 +29,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { waitForQuiet } from './lib/cpu.ts';
+import { evaluateGoals, goalsBlock, type MixedResult } from './lib/goals.ts';
 import { measureWrk, type Measured } from './lib/measure.ts';
-import { LARGE, SMALL, startOrigin, type Origin, type OriginKind } from './lib/origin.ts';
+import { MIXED_DEFAULT_IDS, mixedTable, runMixed } from './lib/mixed.ts';
+import { LARGE, NGINX_BIN, ORIGIN_KINDS, SMALL, nginxAvailable, startOrigin, type Origin, type OriginKind } from './lib/origin.ts';
 import { PROXIES, verifyProxy, type ProxyDef } from './lib/proxies.ts';
 import { f, table, type Row } from './lib/report.ts';
 import { runWrk } from './lib/wrk.ts';
@@ -37,10 +46,19 @@ const durationS = Number(opt('duration', '5'));
 const warmupS = Number(opt('warmup', '1'));
 const connections = Number(opt('connections', '50'));
 const threads = Number(opt('threads', '1'));
-const originKind = opt('origin', 'node') as OriginKind;
+let originKind = opt('origin', 'nginx') as OriginKind;
+if (!ORIGIN_KINDS.includes(originKind)) {
+  console.error(`--origin ${originKind}: expected one of ${ORIGIN_KINDS.join(', ')}`);
+  process.exit(2);
+}
 const only = opt('only', '').split(',').filter(Boolean);
 const sizeNames = opt('sizes', 'small,large').split(',');
 const jsonOut = opt('json', '');
+const mixedSeconds = Number(opt('mixed-seconds', '120'));
+const mixedOn = process.argv.includes('--mixed') || process.argv.includes('--mixed-seconds');
+const mixedIds = opt('mixed-proxies', MIXED_DEFAULT_IDS.join(',')).split(',').filter(Boolean);
+/** Why the run is not issue #15's set-up, printed before and after the table ('' when it is). */
+let setupWarning = '';
 
 const MAX_OTHER_PCT = Number(opt('max-other', '10'));
 const MAX_ATTEMPTS = Number(opt('attempts', '3'));
@@ -110,14 +128,23 @@ function failedRow(section: string, name: string, id: string, size: number, reas
 async function main(): Promise<void> {
   const t0 = Date.now();
   const sizes = sizeNames.map((s) => (s === 'small' ? SMALL : s === 'large' ? LARGE : Number(s)));
-  let origin = await startOrigin({ kind: originKind, sizes });
+  if (originKind === 'nginx' && !nginxAvailable()) {
+    setupWarning = `*** nginx not found at ${NGINX_BIN} (apt-get install nginx-light, or set NGINX_BIN): NOT issue #15's set-up — ` +
+      `using the node origin instead${mixedOn ? ', and the mixed run is skipped' : ''} ***`;
+    process.stderr.write(`\n${setupWarning}\n\n`);
+    originKind = 'node';
+  }
+  // the mixed run needs both sizes from the origin, whatever --sizes says
+  const originSizes = mixedOn ? [...new Set([...sizes, SMALL, LARGE])] : sizes;
+  let origin = await startOrigin({ kind: originKind, sizes: originSizes });
+  let mixed: MixedResult[] = [];
   const rows: Row[] = [];
   const want = (id: string): boolean => only.length === 0 || only.includes(id);
   try {
     const plan: { section: string; size: number; ids: string[] }[] = [];
     for (const size of sizes) {
       const label = size === SMALL ? '100 B' : size === LARGE ? '64 KiB' : `${size} B`;
-      plan.push({ section: `http ${label}`, size, ids: ['direct', 'haproxy-http', 'loadstar-http', 'A', 'B', 'B-consume', 'C', 'C-consume',
+      plan.push({ section: `http ${label}`, size, ids: ['direct', 'haproxy-http', 'loadstar-http', 'node-http-proxy', 'A', 'B', 'B-consume', 'C', 'C-consume',
         ...(size === SMALL ? ['C-consume-timeouts'] : [])] });
     }
     for (const size of sizes) {
@@ -134,7 +161,7 @@ async function main(): Promise<void> {
         // the origin may have died (another session on this machine killed it): start a new one
         if (origin.child.exitCode !== null || origin.child.signalCode !== null) {
           process.stderr.write(`  origin exited (code ${origin.child.exitCode}, signal ${origin.child.signalCode}); restarting it\n`);
-          origin = await startOrigin({ kind: originKind, sizes });
+          origin = await startOrigin({ kind: originKind, sizes: originSizes });
         }
         if (id === 'direct') {
           const cached = directCache.get(step.size);
@@ -161,18 +188,35 @@ async function main(): Promise<void> {
         rows.push(row);
         budget.rowsLeft--;
         process.stderr.write(`${step.section.padEnd(12)} ${row.name.padEnd(36)} ${f(row.wrk.reqPerSec).padStart(7)} req/s  ` +
-          `${f(row.proxyCpuUsPerReq, 1).padStart(6)} µs/req  p99 ${f(row.wrk.p99, 2)} ms  err ${row.wrk.errors}  other ${f(row.otherCpuPct)}%\n`);
+          `${f(row.proxyCpuUsPerReq, 1).padStart(6)} µs/req  ${f(row.proxyFaultsPerReq, 2)} faults/req  p99 ${f(row.wrk.p99, 2)} ms  err ${row.wrk.errors}  other ${f(row.otherCpuPct)}%\n`);
       }
+    }
+    if (mixedOn && origin.mixedPort === undefined) {
+      process.stderr.write(`\n*** mixed run skipped: it needs the nginx origin (one port serving both sizes), not '${origin.impl}' ***\n`);
+    } else if (mixedOn) {
+      if (origin.child.exitCode !== null || origin.child.signalCode !== null) origin = await startOrigin({ kind: originKind, sizes: originSizes });
+      mixed = await runMixed(origin, { ids: mixedIds, totalSeconds: mixedSeconds, durationS, warmupS, connections, threads,
+        log: (line) => process.stderr.write(`${line}\n`) });
     }
   } finally {
     await origin.stop();
   }
   console.log(`\nLoadstar hot-path benchmark — node ${process.version}, wrk -t${threads} -c${connections} -d${durationS}s (+${warmupS}s warm-up), ` +
     `origin '${originKind}'; proxy on core 0, wrk + origin on core 1; total ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  if (setupWarning) console.log(`${setupWarning}\n`);
   console.log(table(rows));
+  if (mixed.length > 0) {
+    console.log(`\nMixed long run (${mixedSeconds} s in all): per proxy, a fresh process measured on 64 KiB, then a second one ` +
+      `measured on 64 KiB after ${mixed[0].smallSeconds} s of 100 B load; loss = 1 − long-lived ÷ fresh req/s\n`);
+    console.log(mixedTable(mixed));
+  }
+  const goals = evaluateGoals(rows, mixed);
+  console.log(`\n${goalsBlock(goals)}`);
   if (jsonOut) {
+    const noRaw = <T extends { wrk: { raw: string } }>(r: T): T => ({ ...r, wrk: { ...r.wrk, raw: undefined } });
     writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), node: process.version, durationS, warmupS, connections, threads, originKind,
-      rows: rows.map((r) => ({ ...r, wrk: { ...r.wrk, raw: undefined } })) }, null, 2));
+      setupWarning: setupWarning || undefined, rows: rows.map(noRaw),
+      mixed: mixed.map((m) => ({ ...m, fresh: m.fresh && noRaw(m.fresh), longLived: m.longLived && noRaw(m.longLived) })), goals }, null, 2));
   }
 }
 
