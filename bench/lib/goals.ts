@@ -135,6 +135,6 @@ export function goalsBlock(checks: GoalCheck[], title = 'Goals (issue #15), from
     out.push(`| ${c.name} | ${show(c.value, c.unit)} | ${c.cmp === '>=' ? '≥' : '≤'} ${show(c.target, c.unit)} | ${c.status} | ${c.detail} |`);
   }
   const n = (s: GoalStatus): number => checks.filter((c) => c.status === s).length;
-  out.push('', `${checks.length} goals: ${n('met')} met, ${n('NOT met')} NOT met, ${n('not measured')} not measured`);
+  out.push('', `${checks.length} goal${checks.length === 1 ? '' : 's'}: ${n('met')} met, ${n('NOT met')} NOT met, ${n('not measured')} not measured`);
   return out.join('\n');
 }
