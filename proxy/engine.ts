@@ -7,7 +7,6 @@
  */
 import net from 'node:net';
 import type { Config, Proxy, Bind, ListenAddress } from './config/model.ts';
-import { PROXY_DEFAULTS } from './config/provision.ts';
 import { RuntimeBackend } from './runtime/backend.ts';
 import { HttpBackend, HttpFrontend } from './http/frontend.ts';
 import { requestLimits } from './http/request-checks.ts';
@@ -484,14 +483,14 @@ function buildTables(config: Config, logger: Logger, services: LocalServices): T
     if (proxy.disabled) continue;
     const runtime = new RuntimeBackend(proxy);
     backends.set(proxy.name, runtime);
-    if ((proxy.mode ?? PROXY_DEFAULTS.mode) === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config)));
+    if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config)));
   }
   const frontends = new Map<string, Frontend>();
   const hooks = engineHooks(config, backends);
   for (const proxy of config.proxies) {
     if (proxy.kind !== 'frontend' && proxy.kind !== 'listen') continue;
     if (proxy.disabled) continue;
-    const mode = proxy.mode ?? PROXY_DEFAULTS.mode;
+    const mode = proxy.mode;
     if (mode === 'http') {
       const frontend = new HttpFrontend(proxy, httpBackends, logger);
       frontend.hooks = hooks;

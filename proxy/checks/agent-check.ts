@@ -8,7 +8,6 @@
  * a "maint" it asked for.
  */
 import { PeriodicRun } from './periodic.ts';
-import { SERVER_DEFAULTS } from '../config/provision.ts';
 import { agentInfo, agentMaxconn, agentWeight, parseAgentReply, readAgent } from './agent.ts';
 import type { AgentExchange, AgentSettings } from './agent.ts';
 import type { ServerCheck } from './checker.ts';
@@ -55,7 +54,7 @@ export class AgentCheck {
     if (reply.admin) backend.setServerAdmin(server, reply.admin);
     let warning: string | undefined;
     if (reply.weight !== undefined) {
-      const w = agentWeight(reply.weight, server.config.options.weight ?? SERVER_DEFAULTS.weight);
+      const w = agentWeight(reply.weight, server.config.options.weight);
       if (typeof w === 'string') warning = w;
       else backend.setServerWeight(server, w);
     }

@@ -70,7 +70,7 @@ export class ServerCheck implements ServerHealth {
     readonly settings: CheckSettings,
     private readonly notify: HealthNotify,
   ) {
-    this.state = new HealthState(settings.timings, server.config.options.disabled ?? false, server);
+    this.state = new HealthState(settings.timings, server.config.options.disabled, server);
     this.timer = new PeriodicRun(
       async () => { if (this.state.admin !== 'MAINT') await this.runOnce(); },
       () => this.state.interval(),
@@ -201,17 +201,17 @@ export class ServerCheck implements ServerHealth {
    */
   observe(layer: 'layer4' | 'layer7', ok: boolean, info: string): void {
     const o = this.server.config.options;
-    const mode = o.observe ?? 'none';
+    const mode = o.observe;
     // Observation feeds the regular check, which an agent-only server does not run.
     if (!this.settings.active || mode === 'none' || (layer === 'layer7' && mode !== 'layer7')) return;
     if (ok) {
       this.observedErrors = 0;
       return;
     }
-    if (++this.observedErrors < (o.errorLimit ?? 10)) return;
+    if (++this.observedErrors < o.errorLimit) return;
     this.observedErrors = 0;
     const result: CheckResult = { code: 'HANA', time: Date.now(), durationMs: 0, info };
-    const action = o.onError ?? 'fail-check';
+    const action = o.onError;
     if (action === 'fail-check') this.apply(result);
     else if (action === 'sudden-death') {
       if (this.state.health > this.state.timings.rise) this.state.health = this.state.timings.rise;

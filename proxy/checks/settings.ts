@@ -1,13 +1,11 @@
 /**
  * What a server's check does, from the configuration: which probe (TCP
  * connect, `option httpchk`, `option tcp-check`), where it connects (`addr`,
- * `port`), its timeouts and its rise/fall/inter timings (HAProxy defaults:
- * inter 2s, rise 2, fall 3; fastinter and downinter default to inter), and
- * its agent (`agent-check`: agent-addr, else addr, else the server's address;
- * agent-port, else port; agent-inter, default 2s).
+ * `port`), its timeouts and its rise/fall/inter timings (provisioned: HAProxy's
+ * defaults are already in the server's options), and its agent (`agent-check`:
+ * agent-addr, else addr, else the server's address; agent-port, else port).
  */
 import type { Proxy, Server } from '../config/model.ts';
-import { SERVER_DEFAULTS } from '../config/provision.ts';
 import { httpCheckSpec, httpProbe } from './http.ts';
 import { tcpConnectCheck } from './tcp.ts';
 import { tcpCheckProbe } from './tcp-check.ts';
@@ -32,15 +30,8 @@ export interface CheckSettings {
 }
 
 export function checkTimings(server: Server): CheckTimings {
-  const o = server.options;
-  const inter = o.inter ?? SERVER_DEFAULTS.inter;
-  return {
-    inter,
-    fastinter: o.fastinter ?? inter,
-    downinter: o.downinter ?? inter,
-    rise: o.rise ?? SERVER_DEFAULTS.rise,
-    fall: o.fall ?? SERVER_DEFAULTS.fall,
-  };
+  const { inter, fastinter, downinter, rise, fall } = server.options;
+  return { inter, fastinter, downinter, rise, fall };
 }
 
 /** @param tls check-ssl options (proxy/tls/server-tls.ts checkTls), undefined for plain checks. */
@@ -72,13 +63,13 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
   const agent = agentSettings(proxy, server);
   return {
     kind,
-    active: server.options.check ?? false,
+    active: server.options.check,
     ...(agent ? { agent } : {}),
     probe,
     target,
     timings,
     spreadPercent,
-    slowstart: server.options.slowstart ?? 0,
+    slowstart: server.options.slowstart,
     logHealthChecks: proxy.options['log-health-checks']?.enabled ?? false,
   };
 }
@@ -92,7 +83,7 @@ function agentSettings(proxy: Proxy, server: Server): AgentSettings | undefined 
   const o = server.options;
   const port = agentPort(server);
   if (!o.agentCheck || port === undefined) return undefined;
-  const inter = o.agentInter ?? SERVER_DEFAULTS.inter;
+  const inter = o.agentInter;
   const checkTimeout = proxy.timeouts.check;
   return {
     // As for the regular check, agent-inter bounds the exchange when `timeout check` is unset.

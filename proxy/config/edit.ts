@@ -16,10 +16,10 @@
  */
 import { parseConfig } from './index.ts';
 import type { ParseOptions } from './keywords.ts';
-import type { Config, Directive, Proxy, Section } from './model.ts';
+import type { BalancingProxy, Config, Directive, Section } from './model.ts';
 import { quoteWord } from './lexer.ts';
 import { directiveText } from './serialize.ts';
-import { SERVER_DEFAULTS } from './provision.ts';
+import { withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
   splitServerOptions, splitAddress,
@@ -159,9 +159,10 @@ function balanceLine(spec: BackendSpec): string {
 /** Check timings every server inherits from `default-server` / defaults (written only when they differ). */
 interface Inherited { inter: number; fall: number; rise: number }
 
-function inheritedTimings(p: Proxy | undefined): Inherited {
-  const d = p?.defaultServer ?? {};
-  return { inter: d.inter ?? SERVER_DEFAULTS.inter, fall: d.fall ?? SERVER_DEFAULTS.fall, rise: d.rise ?? SERVER_DEFAULTS.rise };
+function inheritedTimings(p: BalancingProxy | undefined): Inherited {
+  // What provisioning gives a server line with no timings of its own in this backend.
+  const { inter, fall, rise } = withServerDefaults(p?.defaultServer ?? {});
+  return { inter, fall, rise };
 }
 
 function serverLine(s: ServerSpec, hc: HealthCheckSpec | undefined, inherited: Inherited): string {
@@ -319,6 +320,12 @@ function findSection(config: Config, kinds: readonly string[], name: string): Se
   return config.sections.find((s) => kinds.includes(s.kind) && s.name === name);
 }
 
+/** The provisioned backend (or listen section) behind a section. */
+function backendOf(config: Config, section: Section | undefined): BalancingProxy | undefined {
+  if (!section) return undefined;
+  return config.proxies.find((p): p is BalancingProxy => p.section === section && (p.kind === 'backend' || p.kind === 'listen'));
+}
+
 /** 0-based index of the first line of a section: its header, or the comments directly above it. */
 function sectionStart(l: Lines, section: Section): number {
   let i = section.loc.line - 1;
@@ -398,7 +405,8 @@ function aclNames(rules: readonly RoutingRule[], section: Section | undefined, o
 function inheritsMode(config: Config, section: Section, wanted: 'http' | 'tcp' | undefined): boolean {
   if (section.directives.some((d) => d.keyword === 'mode')) return false;
   const proxy = config.proxies.find((p) => p.section === section);
-  return (proxy?.defaults?.mode ?? 'tcp') === (wanted ?? 'http');
+  // Provisioned: a proxy without a `mode` line has its defaults' mode, else HAProxy's tcp.
+  return proxy !== undefined && proxy.kind !== 'defaults' && proxy.mode === (wanted ?? 'http');
 }
 
 /**
@@ -406,7 +414,7 @@ function inheritsMode(config: Config, section: Section, wanted: 'http' | 'tcp' |
  * defaults' `balance`, else roundrobin): write none, so a backend that relies
  * on the default keeps relying on it. An existing line is always kept or rewritten.
  */
-function inheritsBalance(section: Section, proxy: Proxy | undefined, spec: BackendSpec): boolean {
+function inheritsBalance(section: Section, proxy: BalancingProxy | undefined, spec: BackendSpec): boolean {
   if (!proxy || section.directives.some((d) => d.keyword === 'balance')) return false;
   return balanceLine({ ...spec, balance: balanceSpec(proxy) }) === balanceLine(spec);
 }
@@ -436,7 +444,7 @@ function setFrontend(l: Lines, config: Config, spec: FrontendSpec, previousName:
 function setBackend(l: Lines, config: Config, spec: BackendSpec, previousName: string | undefined): Lines {
   const patch = newPatch();
   const section = findSection(config, ['backend', 'listen'], previousName ?? spec.name);
-  const proxy = section ? config.proxies.find((p) => p.section === section) : undefined;
+  const proxy = backendOf(config, section);
   const inherited = inheritedTimings(proxy);
   const lines = backendLines(spec, inherited);
   if (!section) {
@@ -468,7 +476,7 @@ function setBackend(l: Lines, config: Config, spec: BackendSpec, previousName: s
  */
 function spliceServers(
   l: Lines, patch: Patch, olds: Directive[], spec: BackendSpec & { renamed?: Map<string, string> }, currentHc: HealthCheckSpec | undefined,
-  anchor: number, indent: string, proxy: Proxy | undefined, inherited: Inherited,
+  anchor: number, indent: string, proxy: BalancingProxy | undefined, inherited: Inherited,
 ): number {
   const byName = new Map(olds.map((d) => [d.args[0] ?? '', d]));
   const used = new Set<Directive>();
@@ -493,7 +501,7 @@ function spliceServers(
 }
 
 /** The check timings written on a server line itself (inherited ones are not). */
-function ownTimings(d: Directive, proxy: Proxy | undefined): { interMs?: number; fall?: number; rise?: number } {
+function ownTimings(d: Directive, proxy: BalancingProxy | undefined): { interMs?: number; fall?: number; rise?: number } {
   const { owned } = splitServerOptions(d.args.slice(2));
   const server = proxy?.servers.find((s) => s.name === d.args[0]);
   return {
@@ -504,7 +512,7 @@ function ownTimings(d: Directive, proxy: Proxy | undefined): { interMs?: number;
 }
 
 /** The line the forms would write for an existing owned backend line (options they do not show, e.g. `uri depth 2`, are kept then). */
-function canonicalBackendLine(d: Directive, category: BackendCategory, proxy: Proxy): string {
+function canonicalBackendLine(d: Directive, category: BackendCategory, proxy: BalancingProxy): string {
   if (category === 'balance') return balanceLine({ name: proxy.name, servers: [], balance: balanceSpec(proxy) });
   if (category === 'httpchk') {
     // Compared as the form reads it (method and path), so a version or headers after them
@@ -516,7 +524,7 @@ function canonicalBackendLine(d: Directive, category: BackendCategory, proxy: Pr
 }
 
 /** The line the forms would write for an existing server line's meaning. */
-function canonicalServerLine(d: Directive, proxy: Proxy | undefined, inherited: Inherited): string {
+function canonicalServerLine(d: Directive, proxy: BalancingProxy | undefined, inherited: Inherited): string {
   const [name = '', addr = '', ...rest] = d.args;
   const { address, port } = splitAddress(addr);
   const { owned, extra } = splitServerOptions(rest);
@@ -623,7 +631,7 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         }
         const section = findSection(config, ['backend', 'listen'], edit.backend)!;
         const patch = newPatch();
-        const proxy = config.proxies.find((p) => p.section === section);
+        const proxy = backendOf(config, section);
         const inherited = inheritedTimings(proxy);
         const spec = { ...form, servers, renamed };
         spliceServers(l, patch, section.directives.filter((d) => d.keyword === 'server'), spec, form.healthCheck, section.loc.line - 1, indentOf(l, section), proxy, inherited);

@@ -12,8 +12,8 @@
  * redirect, `option httpchk`, `http-check expect status`). Everything else is
  * an unknown directive, written back byte for byte.
  */
-import type { BalanceAlgorithm, Config, Directive, Proxy, Section } from './model.ts';
-import { SERVER_DEFAULTS, PROXY_DEFAULTS } from './provision.ts';
+import type { BalanceAlgorithm, BalancingProxy, Config, Directive, Section } from './model.ts';
+import { BUILTIN_SERVER } from './provision.ts';
 
 /** A routing condition the forms can build. Values are ORed. */
 export type RuleMatch =
@@ -297,12 +297,13 @@ function routingRules(section: Section, acls: ReadonlyMap<string, RuleMatch>): R
   });
 }
 
-export function healthCheck(p: Proxy): HealthCheckSpec {
+export function healthCheck(p: BalancingProxy): HealthCheckSpec {
   const first = p.servers.find((s) => s.options.check);
+  // The form shows a timing only where it differs from what a bare server line gets.
   const timing = {
-    ...(first?.options.inter !== undefined && first.options.inter !== SERVER_DEFAULTS.inter ? { interMs: first.options.inter } : {}),
-    ...(first?.options.fall !== undefined && first.options.fall !== SERVER_DEFAULTS.fall ? { fall: first.options.fall } : {}),
-    ...(first?.options.rise !== undefined && first.options.rise !== SERVER_DEFAULTS.rise ? { rise: first.options.rise } : {}),
+    ...(first && first.options.inter !== BUILTIN_SERVER.inter ? { interMs: first.options.inter } : {}),
+    ...(first && first.options.fall !== BUILTIN_SERVER.fall ? { fall: first.options.fall } : {}),
+    ...(first && first.options.rise !== BUILTIN_SERVER.rise ? { rise: first.options.rise } : {}),
   };
   if (!first) return { type: 'none' };
   const httpchk = p.section.directives.find((d) => d.keyword === 'option httpchk');
@@ -318,16 +319,15 @@ export function healthCheck(p: Proxy): HealthCheckSpec {
   };
 }
 
-export function balanceSpec(p: Proxy): BalanceSpec {
+export function balanceSpec(p: BalancingProxy): BalanceSpec {
   const b = p.balance;
-  if (!b) return { algorithm: PROXY_DEFAULTS.balance };
   const argument = b.algorithm === 'hdr' || b.algorithm === 'rdp-cookie' ? b.header
     : b.algorithm === 'url_param' ? b.param
       : b.algorithm === 'random' && b.draws !== undefined ? String(b.draws) : undefined;
   return { algorithm: b.algorithm, ...(argument !== undefined ? { argument } : {}) };
 }
 
-function serverSpecs(p: Proxy): ServerSpec[] {
+function serverSpecs(p: BalancingProxy): ServerSpec[] {
   return p.section.directives.filter((d) => d.keyword === 'server').map((d) => {
     const [name = '', addr = '', ...rest] = d.args;
     const { address, port } = splitAddress(addr);
@@ -349,7 +349,8 @@ export function formModel(config: Config): FormModel {
   const backends: BackendForm[] = [];
   for (const p of config.proxies) {
     const section = p.section;
-    const mode = p.mode ?? PROXY_DEFAULTS.mode;
+    if (p.kind === 'defaults') continue;
+    const mode = p.mode;
     if (p.kind === 'frontend' || p.kind === 'listen') {
       const acls = ownedAcls(section);
       const redirect = section.directives.some(isHttpsRedirect);

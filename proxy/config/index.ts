@@ -10,7 +10,7 @@ import { validate } from './validate.ts';
 import { hasErrors } from './diagnostics.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import type { ParseOptions } from './keywords.ts';
-import type { Config } from './model.ts';
+import type { BalancingProxy, Config, Proxy } from './model.ts';
 import { ConfigReadError } from '../errors.ts';
 import './kw-global.ts';
 
@@ -44,10 +44,21 @@ export function defaultParseOptions(env: NodeJS.ProcessEnv = process.env): Parse
 /** Parses, provisions and validates configuration text(s). */
 export function parseConfig(files: readonly SourceFile[], options: Partial<ParseOptions> = {}): LoadResult {
   const full = { ...defaultParseOptions(), ...options };
-  const { config, diagnostics } = parseFiles(files, full);
-  provision(config, diagnostics);
+  const parsed = parseFiles(files, full);
+  const diagnostics = parsed.diagnostics;
+  const config = provision(parsed.config, diagnostics);
   validate(config, diagnostics);
   return { config, diagnostics: diagnostics.list, ok: !hasErrors(diagnostics.list) };
+}
+
+/** The first frontend, backend or listen section named `name` (a defaults section is not a proxy). */
+export function findProxy(config: Config, name: string): Proxy | undefined {
+  return config.proxies.find((p): p is Proxy => p.kind !== 'defaults' && p.name === name);
+}
+
+/** The backend or listen section named `name`. */
+export function findBackend(config: Config, name: string): BalancingProxy | undefined {
+  return config.proxies.find((p): p is BalancingProxy => (p.kind === 'backend' || p.kind === 'listen') && p.name === name);
 }
 
 /** Reads the files (throws ConfigReadError when one cannot be read) and parses them. */

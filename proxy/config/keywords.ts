@@ -5,7 +5,7 @@
  * keyword list to tell a typo from a keyword Loadstar does not implement yet.
  */
 import type { Diagnostics } from './diagnostics.ts';
-import type { Directive, Proxy, Config, ProxyKind } from './model.ts';
+import type { Directive, ParsedProxy, ParsedConfig, ProxyKind } from './model.ts';
 import type { Environment } from './lexer.ts';
 import type { DiagnosticCode } from '../errors.ts';
 
@@ -34,7 +34,7 @@ export interface DirectiveContext {
   args: readonly string[];
   diagnostics: Diagnostics;
   options: ParseOptions;
-  config: Config;
+  config: ParsedConfig;
   /** "frontend 'web'" — how HAProxy names the section in messages. */
   sectionLabel: string;
   /** Reports an alert on the directive (or on argument `argIndex`). */
@@ -43,7 +43,7 @@ export interface DirectiveContext {
 }
 
 export interface ProxyDirectiveContext extends DirectiveContext {
-  proxy: Proxy;
+  proxy: ParsedProxy;
   kind: ProxyKind;
   /** True for `no option X`. */
   negated: boolean;

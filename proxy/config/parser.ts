@@ -12,7 +12,7 @@ import {
   proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER,
 } from './keywords.ts';
 import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
-import type { Config, Directive, Proxy, ProxyKind, Section, SectionKind, Resolvers, Userlist } from './model.ts';
+import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist } from './model.ts';
 import { newConfig, newProxy, newResolvers, newUserlist, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
@@ -44,12 +44,12 @@ const haproxyProxyKeywords = new Map(HAPROXY_PROXY_KEYWORDS.map(([k, s]) => [k, 
 const haproxyGlobalKeywords = new Set(HAPROXY_GLOBAL_KEYWORDS);
 
 interface State {
-  config: Config;
+  config: ParsedConfig;
   diagnostics: Diagnostics;
   options: ParseOptions;
   env: Record<string, string | undefined>;
   section?: Section;
-  proxy?: Proxy;
+  proxy?: ParsedProxy;
   resolvers?: Resolvers;
   userlist?: Userlist;
   /** Inside an unsupported section: skip its lines. */
@@ -59,7 +59,7 @@ interface State {
   names: Map<string, { kind: string; loc: SourceLocation }>;
 }
 
-export function parseFiles(files: readonly SourceFile[], options: ParseOptions): { config: Config; diagnostics: Diagnostics } {
+export function parseFiles(files: readonly SourceFile[], options: ParseOptions): { config: ParsedConfig; diagnostics: Diagnostics } {
   const state: State = {
     config: newConfig(),
     diagnostics: new Diagnostics(),
@@ -235,7 +235,7 @@ function checkUnique(state: State, key: string, kind: string, name: string, loc:
  * most of their parse time.
  */
 class Context implements ProxyDirectiveContext {
-  proxy!: Proxy;
+  proxy!: ParsedProxy;
   kind!: ProxyKind;
   negated = false;
 
@@ -253,7 +253,7 @@ class Context implements ProxyDirectiveContext {
     return this.state.options;
   }
 
-  get config(): Config {
+  get config(): ParsedConfig {
     return this.state.config;
   }
 

@@ -2,37 +2,57 @@
  * The one provisioning step (DESIGN.md §6): resolves each proxy's defaults
  * section (`from NAME`, else the last defaults above it), copies inherited
  * settings, expands server-templates, applies `default-server` and fills in
- * HAProxy's built-in defaults (mode, retries, balance). After it, a proxy's
- * typed fields are the effective settings the engine uses: consumers read
- * them as they are, without supplying defaults of their own.
+ * HAProxy's built-in defaults. Its result is typed (model.ts: Proxy, Server):
+ * every setting HAProxy always has a value for is there, so consumers read
+ * them as they are and cannot forget a default. Only this module reads the
+ * tables below (test/proxy/config/provision.test.ts keeps it so).
+ *
+ * The text is untouched: the serializer writes the sections' directives, so
+ * what the user wrote (and did not write) survives.
  */
 import type { Diagnostics } from './diagnostics.ts';
-import type { Config, Proxy, ProxyMode, Server, ServerOptions } from './model.ts';
+import type {
+  BalancingProxy, Config, DefaultsProxy, FrontendProxy, ParsedConfig, ParsedProxy, ParsedServer, Proxy, ProxyMode,
+  ProvisionedServerOptions, Server, ServerOptions,
+} from './model.ts';
 
-/** HAProxy's built-in server defaults (configuration.txt §5.2). */
-export const SERVER_DEFAULTS = {
+/** HAProxy's built-in server defaults (configuration.txt §5.2); fastinter and downinter default to inter. */
+const SERVER_DEFAULTS = {
+  check: false,
   /** ms */
   inter: 2000,
   rise: 2,
   fall: 3,
   weight: 1,
+  backup: false,
+  /** 0 = unlimited */
+  maxconn: 0,
+  /** 0 = unlimited */
+  maxqueue: 0,
+  /** ms; 0 = none */
+  slowstart: 0,
+  disabled: false,
   errorLimit: 10,
   onError: 'fail-check',
   observe: 'none',
+  agentCheck: false,
+  /** ms: `agent-inter` has its own default, not `inter`. */
+  agentInter: 2000,
 } as const satisfies ServerOptions;
 
 /** HAProxy's built-in proxy defaults. */
-export const PROXY_DEFAULTS = {
+const PROXY_DEFAULTS = {
   mode: 'tcp',
   retries: 3,
   balance: 'roundrobin',
 } as const;
 
-export function provision(config: Config, diagnostics: Diagnostics): void {
-  const named = new Map<string, Proxy>();
-  let lastDefaults: Proxy | undefined;
-  for (const proxy of config.proxies) {
-    let parent: Proxy | undefined = lastDefaults;
+export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Config {
+  const named = new Map<string, DefaultsProxy>();
+  let lastDefaults: DefaultsProxy | undefined;
+  const proxies: Array<Proxy | DefaultsProxy> = [];
+  for (const proxy of parsed.proxies) {
+    let parent: DefaultsProxy | undefined = lastDefaults;
     const from = proxy.section.from;
     if (from !== undefined) {
       parent = named.get(from);
@@ -42,23 +62,69 @@ export function provision(config: Config, diagnostics: Diagnostics): void {
       }
     }
     if (parent) inherit(proxy, parent);
-    if (proxy.kind === 'defaults') {
-      if (proxy.name) named.set(proxy.name, proxy);
-      lastDefaults = proxy;
+    const kind = proxy.kind;
+    if (kind === 'defaults') {
+      const defaults: DefaultsProxy = Object.assign(proxy, { kind });
+      if (defaults.name) named.set(defaults.name, defaults);
+      lastDefaults = defaults;
+      proxies.push(defaults);
       continue;
     }
     expandTemplates(proxy);
-    for (const server of proxy.servers) server.options = { ...proxy.defaultServer, ...server.options };
-    applyBuiltinDefaults(proxy);
+    proxies.push(withBuiltinDefaults(proxy, kind));
   }
+  return Object.assign(parsed, { proxies });
 }
 
-/** What neither the proxy nor its defaults section set takes HAProxy's built-in value. */
-function applyBuiltinDefaults(proxy: Proxy): void {
-  proxy.mode ??= PROXY_DEFAULTS.mode;
-  proxy.retries ??= PROXY_DEFAULTS.retries;
-  if (proxy.kind === 'backend' || proxy.kind === 'listen') proxy.balance ??= { algorithm: PROXY_DEFAULTS.balance, loc: proxy.section.loc };
+/**
+ * What neither the proxy nor its defaults section set takes HAProxy's built-in
+ * value. The object stays the same (the parser's references to it hold); its
+ * type says what is now filled in.
+ */
+function withBuiltinDefaults(proxy: ParsedProxy, kind: Proxy['kind']): Proxy {
+  const servers: Server[] = proxy.servers.map((server) => Object.assign(server, { options: withServerDefaults({ ...proxy.defaultServer, ...server.options }) }));
+  const filled = { mode: proxy.mode ?? PROXY_DEFAULTS.mode, retries: proxy.retries ?? PROXY_DEFAULTS.retries, servers };
+  if (kind === 'frontend') return Object.assign(proxy, filled, { kind }) satisfies FrontendProxy;
+  const balance = proxy.balance ?? { algorithm: PROXY_DEFAULTS.balance, loc: proxy.section.loc };
+  // HAProxy: a backend without "timeout queue" queues for its "timeout connect" (neither: no limit).
+  if (proxy.timeouts.queue === undefined && proxy.timeouts.connect !== undefined) proxy.timeouts = { ...proxy.timeouts, queue: proxy.timeouts.connect };
+  return Object.assign(proxy, filled, { kind, balance }) satisfies BalancingProxy;
 }
+
+/**
+ * Server options as written (a server line over `default-server`) with
+ * HAProxy's built-in value for every setting not given. Also what the
+ * configuration editor asks for the timings a new server line would get.
+ */
+export function withServerDefaults(o: ServerOptions): ProvisionedServerOptions {
+  const inter = o.inter ?? SERVER_DEFAULTS.inter;
+  return {
+    ...o,
+    check: o.check ?? SERVER_DEFAULTS.check,
+    inter,
+    fastinter: o.fastinter ?? inter,
+    downinter: o.downinter ?? inter,
+    rise: o.rise ?? SERVER_DEFAULTS.rise,
+    fall: o.fall ?? SERVER_DEFAULTS.fall,
+    weight: o.weight ?? SERVER_DEFAULTS.weight,
+    backup: o.backup ?? SERVER_DEFAULTS.backup,
+    maxconn: o.maxconn ?? SERVER_DEFAULTS.maxconn,
+    maxqueue: o.maxqueue ?? SERVER_DEFAULTS.maxqueue,
+    slowstart: o.slowstart ?? SERVER_DEFAULTS.slowstart,
+    disabled: o.disabled ?? SERVER_DEFAULTS.disabled,
+    observe: o.observe ?? SERVER_DEFAULTS.observe,
+    errorLimit: o.errorLimit ?? SERVER_DEFAULTS.errorLimit,
+    onError: o.onError ?? SERVER_DEFAULTS.onError,
+    agentCheck: o.agentCheck ?? SERVER_DEFAULTS.agentCheck,
+    agentInter: o.agentInter ?? SERVER_DEFAULTS.agentInter,
+  };
+}
+
+/** The settings a server line with nothing written on it gets, in a section with no `default-server`. */
+export const BUILTIN_SERVER: Readonly<ProvisionedServerOptions> = Object.freeze(withServerDefaults({}));
+
+/** HAProxy's balancing algorithm for a backend that has no `balance` line and inherits none. */
+export const BUILTIN_BALANCE = PROXY_DEFAULTS.balance;
 
 /**
  * The defaults section `proxy` inherits from: the one named by `from`, else
@@ -66,9 +132,9 @@ function applyBuiltinDefaults(proxy: Proxy): void {
  * usable while the configuration is still being parsed (the sections above
  * are complete, `proxy` itself may not be).
  */
-export function inheritedDefaults(config: Config, proxy: Proxy): Proxy | undefined {
-  const named = new Map<string, Proxy>();
-  let lastDefaults: Proxy | undefined;
+export function inheritedDefaults(config: ParsedConfig, proxy: ParsedProxy): ParsedProxy | undefined {
+  const named = new Map<string, ParsedProxy>();
+  let lastDefaults: ParsedProxy | undefined;
   for (const p of config.proxies) {
     if (p === proxy) break;
     if (p.kind !== 'defaults') continue;
@@ -84,16 +150,16 @@ export function inheritedDefaults(config: Config, proxy: Proxy): Proxy | undefin
  * `mode` line so far, else its defaults section's (through `from` chains),
  * else HAProxy's built-in tcp — what HAProxy checks keywords parsed there against.
  */
-export function modeSoFar(config: Config, proxy: Proxy): ProxyMode {
-  const seen = new Set<Proxy>();
-  for (let p: Proxy | undefined = proxy; p && !seen.has(p); p = inheritedDefaults(config, p)) {
+export function modeSoFar(config: ParsedConfig, proxy: ParsedProxy): ProxyMode {
+  const seen = new Set<ParsedProxy>();
+  for (let p: ParsedProxy | undefined = proxy; p && !seen.has(p); p = inheritedDefaults(config, p)) {
     if (p.mode !== undefined) return p.mode;
     seen.add(p);
   }
   return PROXY_DEFAULTS.mode;
 }
 
-function inherit(proxy: Proxy, parent: Proxy): void {
+function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.defaults = parent;
   proxy.mode ??= parent.mode;
   proxy.balance ??= parent.balance;
@@ -128,9 +194,9 @@ function inherit(proxy: Proxy, parent: Proxy): void {
   }
 }
 
-function expandTemplates(proxy: Proxy): void {
+function expandTemplates(proxy: ParsedProxy): void {
   for (const t of proxy.serverTemplates) {
-    const generated: Server[] = [];
+    const generated: ParsedServer[] = [];
     for (let n = t.first; n <= t.last; n++) {
       generated.push({ name: `${t.prefix}${n}`, host: t.host, port: t.port, options: { ...t.options }, fromTemplate: t.prefix, loc: t.loc });
     }
@@ -138,9 +204,4 @@ function expandTemplates(proxy: Proxy): void {
     const index = proxy.servers.findIndex((s) => s.loc.file === t.loc.file && s.loc.line > t.loc.line);
     proxy.servers.splice(index < 0 ? proxy.servers.length : index, 0, ...generated);
   }
-}
-
-/** A server's option with HAProxy's default applied. */
-export function effective<K extends keyof typeof SERVER_DEFAULTS>(options: ServerOptions, key: K): NonNullable<ServerOptions[K]> | (typeof SERVER_DEFAULTS)[K] {
-  return (options[key] ?? SERVER_DEFAULTS[key]) as NonNullable<ServerOptions[K]> | (typeof SERVER_DEFAULTS)[K];
 }

@@ -1,7 +1,7 @@
 /** Creating the typed objects behind each section kind. */
-import type { Proxy, ProxyKind, Section, Resolvers, Userlist, Config } from './model.ts';
+import type { ParsedProxy, ProxyKind, Section, Resolvers, Userlist, ParsedConfig } from './model.ts';
 
-export function newProxy(kind: ProxyKind, section: Section): Proxy {
+export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
   return {
     kind,
     name: section.name,
@@ -40,7 +40,7 @@ export function newUserlist(section: Section): Userlist {
   return { name: section.name, section, users: [], groups: [] };
 }
 
-export function newConfig(): Config {
+export function newConfig(): ParsedConfig {
   return {
     sections: [],
     trailingComments: [],

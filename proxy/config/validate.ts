@@ -7,7 +7,6 @@
 import type { Diagnostics } from './diagnostics.ts';
 import type { Config, Proxy, SourceLocation } from './model.ts';
 import { suggest } from './suggest.ts';
-import { PROXY_DEFAULTS } from './provision.ts';
 import { aclReferences } from '../acl/index.ts';
 
 export function validate(config: Config, diagnostics: Diagnostics): void {
@@ -19,7 +18,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
 
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
-    const mode = proxy.mode ?? PROXY_DEFAULTS.mode;
+    const mode = proxy.mode;
     if (proxy.kind !== 'backend') checkSwitching(proxy, mode, backends, diagnostics);
     if (proxy.kind !== 'frontend') checkServers(proxy, config, resolvers, diagnostics);
     checkTables(proxy, tables, diagnostics);
@@ -43,7 +42,7 @@ function checkSwitching(proxy: Proxy, mode: string, backends: Map<string, Proxy>
     // A proxy whose `from` failed was already reported; its mode is unknown, not tcp.
     const unresolved = (p: Proxy) => p.section.from !== undefined && !p.defaults;
     if (unresolved(proxy) || unresolved(backend)) continue;
-    const backendMode = backend.mode ?? PROXY_DEFAULTS.mode;
+    const backendMode = backend.mode;
     if (mode === 'http' && backendMode === 'tcp') {
       const where = (p: Proxy) => `${p.section.loc.file}:${p.section.loc.line}`;
       diagnostics.alert(t.loc, 'LS_ERR_CFG_CONFLICT', `http ${proxy.kind} '${proxy.name}' (${where(proxy)}) tries to use incompatible tcp backend '${backend.name}' (${where(backend)}) as its ${t.what === 'default_backend' ? 'default backend' : 'backend'} (see 'mode').`, t.what);

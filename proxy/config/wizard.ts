@@ -9,7 +9,7 @@ import type { BalanceAlgorithm, Balance } from './model.ts';
 import { createBalancer, assignServerIds, resetRandom } from '../balance/index.ts';
 import type { LbRequest, LbServer } from '../balance/index.ts';
 import { randomState } from '../balance/random.ts';
-import { SERVER_DEFAULTS } from './provision.ts';
+import { BUILTIN_SERVER } from './provision.ts';
 import type { HealthCheckSpec } from './form-model.ts';
 
 export const ALGORITHM_EXPLANATIONS: Readonly<Record<BalanceAlgorithm, string>> = {
@@ -92,7 +92,7 @@ export function predictSplit(request: SplitRequest): SplitOutcome {
   const { algorithm, argument } = request;
   const ids = assignServerIds(request.servers.map(() => undefined));
   const servers: LbServer[] = request.servers.map((s, i) => ({
-    name: s.name, id: ids[i]!, backup: s.backup === true, weight: s.weight ?? SERVER_DEFAULTS.weight, usable: true, served: 0, maxconn: 0, queued: 0,
+    name: s.name, id: ids[i]!, backup: s.backup === true, weight: s.weight ?? BUILTIN_SERVER.weight, usable: true, served: 0, maxconn: 0, queued: 0,
   }));
   const balance: Balance = {
     algorithm,
@@ -154,9 +154,10 @@ function seconds(ms: number): string {
 /** "DOWN after 3 failed checks 2 s apart, UP again after 2 good ones", with what is checked. */
 export function describeHealthCheck(hc: HealthCheckSpec | undefined): string {
   if (!hc || hc.type === 'none') return 'No health checks: every server counts as up; a dead server is only noticed when requests to it fail.';
-  const inter = hc.interMs ?? SERVER_DEFAULTS.inter;
-  const fall = hc.fall ?? SERVER_DEFAULTS.fall;
-  const rise = hc.rise ?? SERVER_DEFAULTS.rise;
+  // A form leaves a timing out to mean what a bare server line gets.
+  const inter = hc.interMs ?? BUILTIN_SERVER.inter;
+  const fall = hc.fall ?? BUILTIN_SERVER.fall;
+  const rise = hc.rise ?? BUILTIN_SERVER.rise;
   const what = hc.type === 'tcp'
     ? `Every ${seconds(inter)} Loadstar opens a connection to each server`
     : `Every ${seconds(inter)} Loadstar sends ${hc.method ?? 'GET'} ${hc.path ?? '/'} to each server and expects ${hc.expectStatus !== undefined ? `status ${hc.expectStatus}` : 'a 2xx or 3xx status'}`;

@@ -5,8 +5,7 @@
  * force, never a copy that a reload would leave stale).
  */
 import type { Engine } from '../engine.ts';
-import type { Proxy, SwitchingRule } from '../config/model.ts';
-import { PROXY_DEFAULTS, SERVER_DEFAULTS } from '../config/provision.ts';
+import type { BalancingProxy, Proxy, SwitchingRule } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { BackendStatus, BindStatus, FrontendStatus, RouteStatus, ServerAdminState, ServerCheckStatus, ServerStatus, StatusSnapshot } from './contract.ts';
@@ -23,7 +22,7 @@ export function statusSnapshot(engine: Engine, now = Date.now()): StatusSnapshot
     if (proxy.kind === 'frontend' || proxy.kind === 'listen') {
       frontends.push({
         name: proxy.name,
-        mode: proxy.mode ?? PROXY_DEFAULTS.mode,
+        mode: proxy.mode,
         binds: listeners.filter((l) => l.frontend === proxy.name).map((l): BindStatus => ({
           address: l.address.host === '' ? (l.address.family === 'ipv6' ? '::' : '0.0.0.0') : l.address.host,
           port: l.listening ?? l.port,
@@ -43,12 +42,12 @@ export function statusSnapshot(engine: Engine, now = Date.now()): StatusSnapshot
   return { at: now, lifecycle: engine.lifecycle(), frontends, backends };
 }
 
-function backendStatus(proxy: Proxy, runtime: RuntimeBackend): BackendStatus {
+function backendStatus(proxy: BalancingProxy, runtime: RuntimeBackend): BackendStatus {
   const servers = runtime.servers.map(serverStatus);
   return {
     name: proxy.name,
-    mode: proxy.mode ?? PROXY_DEFAULTS.mode,
-    algorithm: proxy.balance?.algorithm ?? PROXY_DEFAULTS.balance,
+    mode: proxy.mode,
+    algorithm: proxy.balance.algorithm,
     queued: runtime.queue.length,
     usable: servers.filter((s) => s.usable).length,
     servers,
@@ -67,7 +66,7 @@ export function serverStatus(server: RuntimeServer): ServerStatus {
     admin: admin.toLowerCase() as ServerAdminState,
     usable: server.usable && server.weight > 0,
     weight,
-    configuredWeight: server.config.options.weight ?? SERVER_DEFAULTS.weight,
+    configuredWeight: server.config.options.weight,
     backup: server.backup,
     current: server.served,
     queued: server.queued,

@@ -24,7 +24,6 @@ import { ClientConnection } from './client.ts';
 import { H2Connection } from './h2.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
-import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { CookiePersistence } from './persistence.ts';
 import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
@@ -272,4 +271,3 @@ function loadErrorFiles(config: Proxy): Map<number, Buffer> {
   return new Map([...config.errorfiles].map(([status, file]) => [status, loadErrorFile(file)]));
 }
 
-export { PROXY_DEFAULTS };

@@ -20,9 +20,8 @@
  * Actions that would change shared state (use-service, set-var on proc/sess
  * scopes) are reported, not run.
  */
-import type { Config, Directive, HttpRule, Proxy } from '../config/model.ts';
+import type { BalancingProxy, Config, Directive, FrontendProxy, HttpRule, ListenProxy, Proxy } from '../config/model.ts';
 import { directiveText } from '../config/serialize.ts';
-import { PROXY_DEFAULTS } from '../config/provision.ts';
 import {
   compileAclResult, compileCondition, compileSample, sampleToString, predefinedAcl, MapVarStore, ACL_PASS, ACL_MISS,
 } from '../acl/index.ts';
@@ -356,9 +355,9 @@ function serverTrace(s: RuntimeServer): ServerTrace {
   return { name: s.name, status, usable: s.usable && s.weight > 0, weight: s.weight, backup: s.backup, current: s.served, queued: s.queued, maxconn: s.maxconn };
 }
 
-function hashKey(proxy: Proxy, lb: LbRequest): string | null {
+function hashKey(proxy: BalancingProxy, lb: LbRequest): string | null {
   const b = proxy.balance;
-  switch (b?.algorithm) {
+  switch (b.algorithm) {
     case 'source': return lb.source ?? null;
     case 'uri': return lb.uri ?? null;
     case 'hdr': return lb.header?.(b.header ?? '') ?? null;
@@ -376,9 +375,9 @@ function hashKey(proxy: Proxy, lb: LbRequest): string | null {
   }
 }
 
-function pickServer(proxy: Proxy, runtime: RuntimeBackend, tx: TraceTx, result: TraceResult): void {
+function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx, result: TraceResult): void {
   result.servers = runtime.servers.map(serverTrace);
-  const algorithm = proxy.balance?.algorithm ?? PROXY_DEFAULTS.balance;
+  const algorithm = proxy.balance.algorithm;
   result.algorithm = algorithm;
   const headers = tx.request.headers;
   const lb: LbRequest = {
@@ -462,12 +461,12 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
   const headers = headerPairs(request.headers);
   if (typeof headers === 'string') return { ok: false, error: { code: 'LS_ERR_CTL_BAD_VALUE', message: headers } };
   const config = target.currentConfig();
-  const frontend = config.proxies.find((p) => (p.kind === 'frontend' || p.kind === 'listen') && p.name === request.frontend && !p.disabled);
+  const frontend = config.proxies.find((p): p is FrontendProxy | ListenProxy => (p.kind === 'frontend' || p.kind === 'listen') && p.name === request.frontend && !p.disabled);
   if (!frontend) {
     const names = config.proxies.filter((p) => p.kind === 'frontend' || p.kind === 'listen').map((p) => p.name);
     return { ok: false, error: { code: 'LS_ERR_CTL_NOT_FOUND', message: `there is no frontend '${request.frontend}' in the running configuration${names.length ? ` (frontends: ${names.join(', ')})` : ''}` } };
   }
-  const mode = frontend.mode ?? PROXY_DEFAULTS.mode;
+  const mode = frontend.mode;
   const backends = new Map<string, RuntimeBackend>();
   for (const p of config.proxies) {
     const b = (p.kind === 'backend' || p.kind === 'listen') ? target.backend(p.name) : undefined;
@@ -546,7 +545,7 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
   }
   result.backend = chosen;
   tx.backendName = chosen;
-  const backendProxy = config.proxies.find((p) => (p.kind === 'backend' || p.kind === 'listen') && p.name === chosen)!;
+  const backendProxy = config.proxies.find((p): p is BalancingProxy => (p.kind === 'backend' || p.kind === 'listen') && p.name === chosen)!;
   // A backend's own http-request rules run after switching (a listen section's ran as the frontend's).
   if (mode === 'http' && backendProxy.kind === 'backend' && runRules(backendProxy, backendProxy.httpRequestRules, tx, result) === 'answered') return finish();
   pickServer(backendProxy, backends.get(chosen)!, tx, result);

@@ -5,12 +5,11 @@
  * choice) or the backend's queue (any server will do) until a slot frees or
  * `timeout queue` expires (then 503), as HAProxy's queue.c does.
  */
-import type { Proxy } from '../config/model.ts';
+import type { BalancingProxy } from '../config/model.ts';
 import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, LbRequest } from '../balance/index.ts';
 import { RuntimeServer } from './server.ts';
 import type { ServerAdmin, SlotWaiter } from './server.ts';
-import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { ConnectRetryPlan } from './retry.ts';
 import { StatCounters, slotTaken, queued } from './counters.ts';
 
@@ -37,13 +36,13 @@ export class RuntimeBackend {
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
   stats = new StatCounters();
 
-  constructor(readonly config: Proxy) {
+  constructor(readonly config: BalancingProxy) {
     this.name = config.name;
-    this.mode = config.mode ?? PROXY_DEFAULTS.mode;
+    this.mode = config.mode;
     const ids = assignServerIds(config.servers.map((s) => s.options.id));
     this.servers = config.servers.map((s, i) => new RuntimeServer(s, ids[i]!));
     this.balancer = createBalancer(this.servers, {
-      balance: config.balance ?? { algorithm: 'roundrobin', loc: config.section.loc },
+      balance: config.balance,
       hashType: config.hashType,
       allBackups: config.options['allbackups']?.enabled ?? false,
     });
@@ -51,7 +50,8 @@ export class RuntimeBackend {
     this.retries = this.retryPlan.retries;
     this.redispatch = this.retryPlan.redispatch;
     this.persist = config.options['persist']?.enabled ?? false;
-    this.queueTimeout = config.timeouts.queue ?? config.timeouts.connect ?? 0;
+    // Provisioning gives `timeout queue` the connect timeout when unset; neither set: no limit.
+    this.queueTimeout = config.timeouts.queue ?? 0;
   }
 
   server(name: string): RuntimeServer | undefined {

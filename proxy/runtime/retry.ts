@@ -10,7 +10,6 @@
  * one), 0 never (HAProxy 2.6's configuration manual).
  */
 import type { Proxy } from '../config/model.ts';
-import { PROXY_DEFAULTS } from '../config/provision.ts';
 
 export type RetryStep =
   | { readonly giveUp: true }
@@ -28,7 +27,7 @@ export class ConnectRetryPlan {
   private readonly delayMs: number;
 
   constructor(config: Proxy) {
-    this.retries = config.retries ?? PROXY_DEFAULTS.retries;
+    this.retries = config.retries;
     const option = config.options['redispatch'];
     this.redispatch = option?.enabled ?? false;
     const interval = option?.args[0];

@@ -4,7 +4,6 @@
  */
 import type { Server } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
-import { SERVER_DEFAULTS } from '../config/provision.ts';
 import { StatCounters } from './counters.ts';
 
 export type ServerAdmin = 'READY' | 'DRAIN' | 'MAINT';
@@ -77,14 +76,14 @@ export class RuntimeServer implements LbServer {
   constructor(readonly config: Server, id: number) {
     this.name = config.name;
     this.id = id;
-    this.backup = config.options.backup ?? false;
+    this.backup = config.options.backup;
     this.host = config.host;
     this.port = config.port;
-    this.weight = config.options.weight ?? SERVER_DEFAULTS.weight;
-    this.usable = !(config.options.disabled ?? false);
+    this.weight = config.options.weight;
+    this.usable = !config.options.disabled;
     if (!this.usable) this.admin = 'MAINT';
-    this.maxconn = config.options.maxconn ?? 0;
-    this.maxqueue = config.options.maxqueue ?? 0;
+    this.maxconn = config.options.maxconn;
+    this.maxqueue = config.options.maxqueue;
   }
 
   get full(): boolean {

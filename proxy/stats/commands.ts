@@ -40,7 +40,7 @@ const PERMISSION_DENIED = 'Permission denied\n';
 const COMMANDS: Command[] = [
   { words: ['disable', 'server'], usage: 'disable server (DEPRECATED)', help: "disable a server for maintenance (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'maint')) },
   { words: ['enable', 'server'], usage: 'enable server  (DEPRECATED)', help: "enable a disabled server (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'ready')) },
-  { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight ?? 1})\n`) },
+  { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`) },
   { words: ['operator'], usage: 'operator', help: 'lower the level of the current CLI session to operator', level: 'user', run: (_a, _e, s) => lower(s, 'operator') },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
@@ -125,7 +125,7 @@ function weight(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServe
   let w = Number(m[1]);
   if (m[2] === '%') {
     if (w > 100) return 'Relative weight must be positive.\n';
-    w = Math.floor(((server.config.options.weight ?? 1) * w) / 100);
+    w = Math.floor((server.config.options.weight * w) / 100);
   } else if (w > 256) return 'Absolute weight can only be between 0 and 256 inclusive.\n';
   const result = setServerWeight(engine, backend.name, server.name, w);
   return result.ok ? '' : `${result.error.message}\n`;

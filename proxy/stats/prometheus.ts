@@ -129,7 +129,7 @@ const CODES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const;
 const SERVER_STATES = ['DOWN', 'UP', 'MAINT', 'DRAIN', 'NOLB'] as const;
 
 function httpOnly(row: StatRow): boolean {
-  return (row.proxy.mode ?? 'tcp') === 'http';
+  return row.proxy.mode === 'http';
 }
 
 function responses(row: StatRow): Sample[] | undefined {

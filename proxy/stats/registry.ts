@@ -14,7 +14,6 @@ import type { HealthEvent } from '../checks/index.ts';
 import { outcomeOf } from '../checks/types.ts';
 import { StatCounters, sessionStarted } from '../runtime/counters.ts';
 import { Series } from '../runtime/series.ts';
-import { PROXY_DEFAULTS } from '../config/provision.ts';
 import { httpAccessEntry, tcpAccessEntry } from './access-log.ts';
 import type { AccessLogEntry, AccessLogOutput } from './access-log.ts';
 
@@ -131,7 +130,7 @@ export class StatsRegistry {
       const c = frontend.stats;
       rates(c);
       sample(c, c.scur, 0, now);
-      if (live) addTick(live, `frontend:${name}`, c, (frontend.config.mode ?? PROXY_DEFAULTS.mode) === 'tcp');
+      if (live) addTick(live, `frontend:${name}`, c, frontend.config.mode === 'tcp');
     }
     for (const backend of tables.backends.values()) {
       const b = backend.stats;
@@ -210,7 +209,7 @@ export class StatsRegistry {
    */
   connectionAccepted(frontend: FrontendInfo, socket: net.Socket): void {
     const counters = frontend.stats;
-    const http = (frontend.config.mode ?? PROXY_DEFAULTS.mode) === 'http';
+    const http = frontend.config.mode === 'http';
     this.cumConns++;
     counters.connTot++;
     sessionStarted(counters, Date.now());

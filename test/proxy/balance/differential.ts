@@ -11,7 +11,7 @@
  * `<queued>`. Queues are not modelled on Loadstar's side, so queued holds must come
  * last, a `get` must never meet a full server, and a queued hold is never released.
  */
-import { parseConfig } from '../../../proxy/config/index.ts';
+import { findBackend, parseConfig } from '../../../proxy/config/index.ts';
 import type { Proxy } from '../../../proxy/config/model.ts';
 import { assignServerIds, createBalancer, resetRandom } from '../../../proxy/balance/index.ts';
 import type { LbRequest, LbServer } from '../../../proxy/balance/index.ts';
@@ -140,7 +140,7 @@ export async function onHaproxy(s: Scenario): Promise<string[]> {
 export function parseScenario(s: Scenario): Proxy {
   const text = `defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n${sectionText(s, 8080).replaceAll('__PORT__', '8000')}\n`;
   const r = parseConfig([{ name: `${s.name}.cfg`, text }]);
-  const proxy = r.config.proxies.find((p) => p.name === 't');
+  const proxy = findBackend(r.config, 't');
   if (!r.ok || !proxy) throw new Error(`scenario '${s.name}' does not parse: ${r.diagnostics.map((d) => d.message).join('; ')}`);
   return proxy;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../../proxy/config/index.ts';
+import { findBackend, parseConfig } from '../../../proxy/config/index.ts';
 import { RuntimeBackend } from '../../../proxy/runtime/backend.ts';
 import { ServerCheck } from '../../../proxy/checks/checker.ts';
 import { checkSettings } from '../../../proxy/checks/settings.ts';
@@ -266,7 +266,7 @@ test('a reload that moves an UP server to a closed port does not keep its old he
 function generation(servers: string): HealthChecks {
   const r = parseConfig([{ name: 't.cfg', text: config(servers) }]);
   assert.ok(r.ok);
-  const proxy = r.config.proxies.find((p) => p.name === 'app')!;
+  const proxy = findBackend(r.config, 'app')!;
   return new HealthChecks(new Map([['app', new RuntimeBackend(proxy)]]), r.config, () => {});
 }
 
@@ -303,7 +303,7 @@ test('a reload that keeps the address keeps a server in maintenance and its heal
 test('the event history of a flapping server is bounded and ordered', () => {
   const r = parseConfig([{ name: 't.cfg', text: config('    server a 127.0.0.1:1 check fall 1 rise 1\n    server b 127.0.0.1:2 check\n') }]);
   assert.ok(r.ok);
-  const proxy = r.config.proxies.find((p) => p.name === 'app')!;
+  const proxy = findBackend(r.config, 'app')!;
   const backend = new RuntimeBackend(proxy);
   const lines: string[] = [];
   const check = new ServerCheck(backend, backend.server('a')!, checkSettings(proxy, proxy.servers[0]!), (m) => lines.push(m));
@@ -328,7 +328,7 @@ test('the event history of a flapping server is bounded and ordered', () => {
 test('slowstart: a server coming back UP starts with a fraction of its weight', () => {
   const r = parseConfig([{ name: 't.cfg', text: config('    server a 127.0.0.1:1 check fall 1 rise 1 slowstart 10s\n    server b 127.0.0.1:2 check\n') }]);
   assert.ok(r.ok);
-  const proxy = r.config.proxies.find((p) => p.name === 'app')!;
+  const proxy = findBackend(r.config, 'app')!;
   const backend = new RuntimeBackend(proxy);
   const server = backend.server('a')!;
   const check = new ServerCheck(backend, server, checkSettings(proxy, proxy.servers[0]!), () => {});

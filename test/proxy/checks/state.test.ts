@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../../../proxy/config/index.ts';
+import { findBackend, parseConfig } from '../../../proxy/config/index.ts';
 import { HealthState } from '../../../proxy/checks/state.ts';
 import { Ring, transitionMessage, checkStatusText } from '../../../proxy/checks/events.ts';
 import { checkSettings, checkTimings } from '../../../proxy/checks/settings.ts';
@@ -109,7 +109,7 @@ test('the seed configuration gets HAProxy default timings, and inter 2s fall 3 r
   for (const t of [seed, text]) {
     const r = parseConfig([{ name: 'seed.cfg', text: t }]);
     assert.ok(r.ok);
-    const backend = r.config.proxies.find((p) => p.name === 'http_backend')!;
+    const backend = findBackend(r.config, 'http_backend')!;
     const server = backend.servers.find((s) => s.name === 'webserver1')!;
     assert.deepEqual(checkTimings(server), { inter: 2000, fastinter: 2000, downinter: 2000, rise: 2, fall: 3 });
     const settings = checkSettings(backend, server);
@@ -128,7 +128,7 @@ backend app
     server a 10.0.0.1:80 check port 8080 addr 127.0.0.2 inter 5s fastinter 1s downinter 10s
 ` }]);
   assert.ok(r.ok);
-  const backend = r.config.proxies.find((p) => p.name === 'app')!;
+  const backend = findBackend(r.config, 'app')!;
   const s = checkSettings(backend, backend.servers[0]!);
   assert.equal(s.kind, 'http');
   assert.deepEqual(s.target, { host: '127.0.0.2', port: 8080, connectTimeout: 1000, readTimeout: 300 });

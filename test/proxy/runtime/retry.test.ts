@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../../proxy/config/index.ts';
+import { findBackend, parseConfig } from '../../../proxy/config/index.ts';
 import { ConnectRetryPlan } from '../../../proxy/runtime/retry.ts';
 
 function plan(lines: string): ConnectRetryPlan {
   const result = parseConfig([{ name: 'test.cfg', text: `defaults\n    mode tcp\n    timeout connect 300ms\nbackend b\n${lines}    server s 127.0.0.1:1\n` }]);
   assert.ok(result.ok);
-  return new ConnectRetryPlan(result.config.proxies.find((p) => p.name === 'b')!);
+  return new ConnectRetryPlan(findBackend(result.config, 'b')!);
 }
 
 /** Which of the retries (1-based) go to another server, then whether one more attempt is allowed. */
