@@ -19,7 +19,7 @@ import type { ParseOptions } from './keywords.ts';
 import type { BalancingProxy, Config, Directive, Section } from './model.ts';
 import { quoteWord } from './lexer.ts';
 import { directiveText } from './serialize.ts';
-import { withServerDefaults } from './provision.ts';
+import { BUILTIN_BALANCE, withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
   splitServerOptions, splitAddress,
@@ -146,7 +146,8 @@ function aclLine(name: string, m: RuleMatch): string {
 }
 
 function balanceLine(spec: BackendSpec): string {
-  const b = spec.balance ?? { algorithm: 'roundrobin' as const };
+  // A form without a balance means HAProxy's default (inheritsBalance then drops the line where it is inherited).
+  const b = spec.balance ?? { algorithm: BUILTIN_BALANCE };
   switch (b.algorithm) {
     case 'hdr': return lineOf(['balance', `hdr(${b.argument ?? 'host'})`]);
     case 'rdp-cookie': return lineOf(['balance', b.argument ? `rdp-cookie(${b.argument})` : 'rdp-cookie']);

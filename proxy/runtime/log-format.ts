@@ -17,7 +17,7 @@ export function compileProxyLogFormat(proxy: Proxy): ProxyLogFormat | undefined 
   if (text === undefined && httplog?.enabled) text = httplog.args[0] === 'clf' ? DEFAULT_LOG_FORMATS.clf : DEFAULT_LOG_FORMATS.http;
   if (text === undefined && (proxy.options['tcplog']?.enabled)) text = DEFAULT_LOG_FORMATS.tcp;
   if (text === undefined) return undefined;
-  const mode = proxy.mode ?? 'tcp';
+  const mode = proxy.mode;
   if (mode === 'tcp' && text === DEFAULT_LOG_FORMATS.http) text = DEFAULT_LOG_FORMATS.tcp;
   // Log lines merge runs of spaces and print '-' for empty fields, as HAProxy's log-format does.
   const parsed = parseLogFormat(text, { mode, mergeSpaces: true, defaults: { mandatory: true } });

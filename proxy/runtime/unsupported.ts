@@ -19,7 +19,7 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
   const add = (what: string, loc: { file: string; line: number }, pending: string) => found.push({ what, file: loc.file, line: loc.line, pending });
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
-    if ((proxy.mode ?? 'tcp') !== 'http') for (const server of proxy.servers) if (server.options.ssl) add(`'server … ssl' in a TCP-mode backend`, server.loc, 'a later engine change');
+    if (proxy.mode !== 'http') for (const server of proxy.servers) if (server.options.ssl) add(`'server … ssl' in a TCP-mode backend`, server.loc, 'a later engine change');
     for (const rule of proxy.tcpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'tcp-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     for (const rule of proxy.httpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'http-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     if (proxy.cookie?.maxidle !== undefined || proxy.cookie?.maxlife !== undefined) add(`'cookie … maxidle/maxlife' (dated persistence cookies)`, proxy.cookie.loc, 'sticky sessions');

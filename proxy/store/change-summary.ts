@@ -5,7 +5,7 @@
  * compared: frontends and their binds and routing, backends, their balancing
  * and servers; anything else becomes "changed settings of X".
  */
-import type { Config, Proxy, Server } from '../config/model.ts';
+import type { BackendProxy, Config, Proxy, Server } from '../config/model.ts';
 import { directiveText } from '../config/serialize.ts';
 
 const MAX_PHRASES = 3;
@@ -14,7 +14,7 @@ function frontends(config: Config): Map<string, Proxy> {
   return new Map(config.proxies.filter((p) => p.kind === 'frontend' || p.kind === 'listen').map((p) => [p.name, p]));
 }
 
-function backends(config: Config): Map<string, Proxy> {
+function backends(config: Config): Map<string, BackendProxy> {
   return new Map(config.proxies.filter((p) => p.kind === 'backend').map((p) => [p.name, p]));
 }
 
@@ -48,10 +48,10 @@ function serverPhrases(backend: string, before: Proxy, after: Proxy): string[] {
       continue;
     }
     if (serverAddress(o) !== serverAddress(s)) phrases.push(`moved ${backend}/${name} to ${serverAddress(s)}`);
-    if ((o.options.weight ?? 1) !== (s.options.weight ?? 1)) phrases.push(`changed weight of ${backend}/${name} to ${s.options.weight ?? 1}`);
-    if ((o.options.backup ?? false) !== (s.options.backup ?? false)) phrases.push(`made ${backend}/${name} ${s.options.backup ? 'a backup' : 'an active'} server`);
-    if ((o.options.disabled ?? false) !== (s.options.disabled ?? false)) phrases.push(`${s.options.disabled ? 'disabled' : 'enabled'} ${backend}/${name}`);
-    if ((o.options.check ?? false) !== (s.options.check ?? false)) phrases.push(`${s.options.check ? 'enabled' : 'disabled'} health checks of ${backend}/${name}`);
+    if (o.options.weight !== s.options.weight) phrases.push(`changed weight of ${backend}/${name} to ${s.options.weight}`);
+    if (o.options.backup !== s.options.backup) phrases.push(`made ${backend}/${name} ${s.options.backup ? 'a backup' : 'an active'} server`);
+    if (o.options.disabled !== s.options.disabled) phrases.push(`${s.options.disabled ? 'disabled' : 'enabled'} ${backend}/${name}`);
+    if (o.options.check !== s.options.check) phrases.push(`${s.options.check ? 'enabled' : 'disabled'} health checks of ${backend}/${name}`);
   }
   for (const name of old.keys()) if (!now.has(name)) phrases.push(`removed server ${backend}/${name}`);
   return phrases;
@@ -83,7 +83,7 @@ function compare(before: Config, after: Config): string[] {
       phrases.push(`added backend ${name} (${plural(p.servers.length, 'server')})`);
       continue;
     }
-    const algo = (x: Proxy): string => x.balance?.algorithm ?? 'roundrobin';
+    const algo = (x: BackendProxy): string => x.balance.algorithm;
     const own: string[] = [];
     if (algo(o) !== algo(p)) own.push(`changed balancing of ${name} to ${algo(p)}`);
     own.push(...serverPhrases(name, o, p));
