@@ -98,7 +98,7 @@ async function measure(url: string, proxyPid: number | null, origin: Origin): Pr
       process.stderr.write(`  (other processes used ${m.otherCpuPct.toFixed(0)}% of a core during the run; no time budget left to repeat)\n`);
       break;
     }
-    process.stderr.write(`  (other processes used ${m.otherCpuPct.toFixed(0)}% of a core during the run; repeating)\n`);
+    process.stderr.write(`  (other processes used ${m.otherCpuPct.toFixed(0)}% of a core during the run; ${i < MAX_ATTEMPTS ? 'repeating' : 'kept the least disturbed attempt'})\n`);
   }
   best!.attempts = n;
   return best!;
