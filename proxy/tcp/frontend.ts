@@ -26,6 +26,7 @@ import type { ConnInspection, ConnPredicate } from './samples.ts';
 import { compileConnectionRules, compileContentRules } from './rules.ts';
 import type { ConnectionRules, ContentRules } from './rules.ts';
 import { HeldRequest, inspect } from './inspection.ts';
+import { ServerReads } from './server-reads.ts';
 import type { InspectionOutcome } from './inspection.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 
@@ -243,7 +244,9 @@ export class TcpFrontend implements Frontend {
   private connect(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer): void {
     const timers = backendTimers(backend);
     const started = Date.now();
-    const upstream = net.connect({ host: server.host, port: server.port, noDelay: true, allowHalfOpen: true });
+    // The server side reads into reused buffers (server-reads.ts); its bytes are relayed from the first read on.
+    const reads = new ServerReads();
+    const upstream = net.connect({ host: server.host, port: server.port, noDelay: true, allowHalfOpen: true, onread: reads.onread });
     let connected = false;
     const timer = timers.connect > 0 ? setTimeout(() => upstream.destroy(new Error('timeout')), timers.connect) : undefined;
     const release = once(() => backend.release(server));
@@ -254,7 +257,7 @@ export class TcpFrontend implements Frontend {
         if (faults.armed) faultPoint('connect');
         server.check?.observe('layer4', true, '');
         record.tc = Date.now() - started;
-        this.pipe(record, upstream, timers, release);
+        this.pipe(record, upstream, reads, timers, release);
       } catch (e) {
         // Not piped yet: nothing else will close the server side or give the slot back.
         if (!upstreamOf.has(record.client)) {
@@ -302,7 +305,7 @@ export class TcpFrontend implements Frontend {
     }, step.delayMs);
   }
 
-  private pipe(record: TcpSessionRecord, upstream: net.Socket, timers: TcpBackendTimers, release: () => void): void {
+  private pipe(record: TcpSessionRecord, upstream: net.Socket, reads: ServerReads, timers: TcpBackendTimers, release: () => void): void {
     const client = record.client;
     // In TCP mode `timeout tunnel`, when set, replaces the client and server timeouts once connected.
     const clientIdle = timers.tunnel || this.clientTimeout;
@@ -325,31 +328,43 @@ export class TcpFrontend implements Frontend {
       record.bytesIn += held.length;
       upstream.write(held);
     }
-    // The byte counters are the tunnel's only code of ours; pipe() moves the bytes.
-    client.on('data', (d: Buffer) => {
-      record.bytesIn += d.length;
-      if (faults.armed) this.tunnelFault(record);
+    // Server → client: read into reused buffers and written on (server-reads.ts), with pipe()'s backpressure.
+    reads.start({
+      client,
+      server: upstream,
+      onChunk: (bytes) => {
+        record.bytesOut += bytes;
+        if (faults.armed) this.tunnelFault(record);
+      },
     });
-    upstream.on('data', (d: Buffer) => {
-      record.bytesOut += d.length;
-      if (faults.armed) this.tunnelFault(record);
-    });
-    upstream.pipe(client);
-    if (record.held?.ended) {
-      // The client's FIN came during inspection: its 'end' is past, so pipe() would never pass it on.
+    if (record.held?.ended || client.readableEnded) {
+      // The client's FIN came during inspection or while connecting (after the held bytes): its 'end' is past.
       upstream.end();
       clientEnded();
     } else {
-      client.pipe(upstream);
-      // Half-close: once one side has sent FIN, the other side's *-fin timer bounds the wait.
-      client.once('end', clientEnded);
+      // Client → server: what pipe() does (write, pause while the server's queue is over its mark), in one listener.
+      client.on('data', (d: Buffer) => {
+        record.bytesIn += d.length;
+        if (faults.armed) this.tunnelFault(record);
+        if (!upstream.destroyed && !upstream.write(d)) client.pause();
+      });
+      upstream.on('drain', () => client.resume());
+      // Half-close: a FIN is passed on, and once one side has sent it the other side's *-fin timer bounds the wait.
+      client.once('end', () => {
+        if (!upstream.destroyed) upstream.end();
+        clientEnded();
+      });
     }
-    upstream.once('end', () => { if (this.clientFin > 0 || timers.serverFin > 0) client.setTimeout(this.clientFin || timers.serverFin); });
+    upstream.once('end', () => {
+      if (!client.destroyed) client.end();
+      if (this.clientFin > 0 || timers.serverFin > 0) client.setTimeout(this.clientFin || timers.serverFin);
+    });
     upstream.on('error', () => { if (record.termination === '--') record.termination = 'SD'; destroyBoth(); });
     client.on('error', () => { if (record.termination === '--') record.termination = 'CD'; destroyBoth(); });
     let closed = 0;
     const onClose = (): void => {
       if (++closed === 2) {
+        reads.close();
         release();
         try {
           this.log(record);

@@ -1,0 +1,306 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
+import { ServerReads, spareReadBuffers } from '../../../proxy/tcp/server-reads.ts';
+
+/**
+ * A client socket as ServerReads sees it, whose kernel takes a write whole or leaves it queued
+ * as the test says; queued chunks are kept (as Node keeps them: the caller's memory, no copy)
+ * with a copy of what they held when written.
+ */
+class FakeClient extends EventEmitter {
+  destroyed = false;
+  writableLength = 0;
+  needDrain = false;
+  queued: Array<{ chunk: Buffer; was: Buffer }> = [];
+  takeWhole = true;
+  received: Buffer[] = [];
+  write(chunk: Buffer): boolean {
+    if (this.takeWhole && this.queued.length === 0) {
+      this.received.push(Buffer.from(chunk));
+      return chunk.length < 16384 || ((this.needDrain = true), false);
+    }
+    this.queued.push({ chunk, was: Buffer.from(chunk) });
+    this.writableLength += chunk.length;
+    const below = this.writableLength < 16384;
+    if (!below) this.needDrain = true;
+    return below;
+  }
+  /** The kernel takes everything queued: each chunk must still hold what it held when written. */
+  flush(): void {
+    for (const q of this.queued) {
+      assert.ok(q.chunk.equals(q.was), 'a queued chunk was overwritten before it was sent');
+      this.received.push(Buffer.from(q.chunk));
+    }
+    this.queued = [];
+    this.writableLength = 0;
+    if (this.needDrain) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+  }
+}
+
+class FakeServer {
+  paused = false;
+  pause(): void { this.paused = true; }
+  resume(): void { this.paused = false; }
+}
+
+async function listenDb(serverPort: number) {
+  return startEngine(`
+defaults
+    mode tcp
+    option tcplog
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+listen db
+    bind 127.0.0.1:${await freePort()}
+    server s1 127.0.0.1:${serverPort}
+`);
+}
+
+/** Bytes that never repeat at a 4 KiB or 64 KiB period, different for each stream id. */
+function pattern(id: number, length: number): Buffer {
+  const b = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) b[i] = (i * 31 + id * 7 + (i >>> 12) * 13 + (i >>> 16)) & 0xff;
+  return b;
+}
+
+/** Chunk sizes around the relay's read sizes (4095 shared, 64 KiB own). */
+const CHUNKS = [100, 4095, 4096, 70_000, 65_536, 1, 9000, 200_000];
+
+/** A server that, once it has the client's one-byte stream id, sends `length` bytes of its pattern in uneven writes, then ends. */
+function patternServer(length: number) {
+  return startRawServer((s) => {
+    s.once('data', (d: Buffer) => {
+      const data = pattern(d[0]!, length);
+      let at = 0;
+      let i = 0;
+      const more = (): void => {
+        while (at < data.length) {
+          const n = Math.min(CHUNKS[i++ % CHUNKS.length]!, data.length - at);
+          const ok = s.write(data.subarray(at, at + n));
+          at += n;
+          if (!ok) return void s.once('drain', more);
+        }
+        s.end();
+      };
+      more();
+    });
+    s.on('error', () => s.destroy());
+  });
+}
+
+/** Sends the stream id and collects everything until the proxy closes; `slow` stops reading for a while every 512 KiB. */
+function receive(port: number, id: number, slow: boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1' }, () => socket.write(Buffer.from([id])));
+    const chunks: Buffer[] = [];
+    let got = 0;
+    let nextPause = 512 * 1024;
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      got += c.length;
+      if (slow && got >= nextPause) {
+        nextPause += 512 * 1024;
+        socket.pause();
+        setTimeout(() => socket.resume(), 30);
+      }
+    });
+    socket.on('end', () => resolve(Buffer.concat(chunks)));
+    socket.on('error', reject);
+  });
+}
+
+test('a buffer given to a write the client could not take is not read into again until the client drains', () => {
+  // Three sessions (they share the small read buffer and the free list), random read sizes, a
+  // kernel that now and then leaves writes queued: every read goes into memory no queued write
+  // refers to, and each client gets its server's bytes in order.
+  let seed = 42;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const sessions = [1, 2, 3].map((id) => {
+    const reads = new ServerReads();
+    const client = new FakeClient();
+    const server = new FakeServer();
+    reads.start({ client: client as unknown as net.Socket, server: server as unknown as net.Socket, onChunk: () => {} });
+    return { id, reads, client, server, next: reads.onread.buffer(), sent: 0, stream: pattern(id, 8 * 1024 * 1024) };
+  });
+  for (let step = 0; step < 4000; step++) {
+    const s = sessions[random(sessions.length)]!;
+    if (random(4) === 0) s.client.flush();
+    if (s.server.paused) continue;
+    const buffer = s.next;
+    for (const other of sessions) {
+      for (const q of other.client.queued) assert.notEqual(q.chunk.buffer, buffer.buffer, `step ${step}: session ${s.id} reads into memory a queued write of session ${other.id} refers to`);
+    }
+    const full = random(3) === 0;
+    const n = Math.min(full ? buffer.length : 1 + random(buffer.length), s.stream.length - s.sent);
+    if (n === 0) continue;
+    s.stream.copy(buffer, 0, s.sent, s.sent + n);
+    s.sent += n;
+    s.client.takeWhole = random(3) !== 0;
+    s.reads.onread.callback(n, buffer);
+    s.next = s.reads.onread.buffer();
+  }
+  for (const s of sessions) {
+    s.client.flush();
+    assert.ok(Buffer.concat(s.client.received).equals(s.stream.subarray(0, s.sent)), `session ${s.id}'s client got other bytes than its server sent`);
+    s.reads.close();
+  }
+});
+
+test('sessions relayed at the same time each get their server bytes exactly, a slow reader included', async () => {
+  const length = 4 * 1024 * 1024 + 123;
+  const server = await patternServer(length);
+  const e = await listenDb(server.port);
+  try {
+    const ids = [1, 2, 3, 4];
+    const answers = await Promise.all(ids.map((id) => receive(e.port, id, id === 1)));
+    for (const [i, id] of ids.entries()) {
+      assert.equal(answers[i]!.length, length, `stream ${id} length`);
+      assert.ok(answers[i]!.equals(pattern(id, length)), `stream ${id} bytes differ from what the server sent`);
+    }
+    await waitFor('4 sessions logged', () => e.logs.length === 4);
+    for (const line of e.logs) assert.match(line, new RegExp(` db db/s1 \\d+/\\d+/\\d+ ${length} -- `));
+    // The 64 KiB read buffers went back to the free list once the sessions were over.
+    assert.ok(spareReadBuffers() > 0, 'no read buffer was given back for reuse');
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
+
+test('bytes queued for a client that does not read are not overwritten by later reads', async () => {
+  // Each write on its own turn of the event loop, so the proxy reads them one by one: small ones
+  // into the shared buffer, the rest of big ones into a session's own buffer. The clients read
+  // nothing at first, so the proxy's writes to them queue while it goes on reading.
+  const length = 12 * 1024 * 1024;
+  const sizes = [70_000, 1000, 3000, 65_536, 100, 9000, 4095, 20_000];
+  const server = await startRawServer((s) => {
+    s.once('data', (d: Buffer) => {
+      const data = pattern(d[0]!, length);
+      let at = 0;
+      let i = 0;
+      const next = (): void => {
+        if (s.destroyed) return;
+        if (at >= data.length) return void s.end();
+        const n = Math.min(sizes[i++ % sizes.length]!, data.length - at);
+        const ok = s.write(data.subarray(at, at + n));
+        at += n;
+        if (ok) setImmediate(next);
+        else s.once('drain', next);
+      };
+      next();
+    });
+    s.on('error', () => s.destroy());
+  });
+  const e = await listenDb(server.port);
+  try {
+    const ids = [5, 6];
+    const answers = await Promise.all(ids.map((id) => new Promise<Buffer>((resolve, reject) => {
+      const socket = net.connect({ port: e.port, host: '127.0.0.1' }, () => socket.write(Buffer.from([id])));
+      socket.pause();
+      setTimeout(() => socket.resume(), 400);
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => resolve(Buffer.concat(chunks)));
+      socket.on('error', reject);
+    })));
+    for (const [i, id] of ids.entries()) {
+      assert.equal(answers[i]!.length, length, `stream ${id} length`);
+      assert.ok(answers[i]!.equals(pattern(id, length)), `stream ${id} bytes differ from what the server sent`);
+    }
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
+
+test('many small exchanges on one session are relayed whole and in order', async () => {
+  // An echo server: each message comes back as it was sent.
+  const server = await startRawServer((s) => {
+    s.on('data', (d: Buffer) => s.write(d));
+    s.on('end', () => s.end());
+    s.on('error', () => s.destroy());
+  });
+  const e = await listenDb(server.port);
+  try {
+    const socket = net.connect({ port: e.port, host: '127.0.0.1' });
+    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+    let pending: Buffer[] = [];
+    let wanted = 0;
+    let onEnough: (() => void) | undefined;
+    socket.on('data', (c: Buffer) => {
+      pending.push(c);
+      if (Buffer.concat(pending).length >= wanted) onEnough?.();
+    });
+    for (let i = 0; i < 200; i++) {
+      const message = pattern(i, 1 + ((i * 977) % 5000));
+      pending = [];
+      wanted = message.length;
+      const got = new Promise<void>((resolve) => { onEnough = resolve; });
+      socket.write(message);
+      await got;
+      assert.ok(Buffer.concat(pending).equals(message), `message ${i} came back changed`);
+    }
+    socket.end();
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
+
+test('a client that stops reading stops the server (backpressure), and then gets everything', async () => {
+  const length = 96 * 1024 * 1024;
+  const block = pattern(9, 1024 * 1024);
+  let serverSocket: net.Socket | undefined;
+  const server = await startRawServer((s) => {
+    serverSocket = s;
+    let sent = 0;
+    const more = (): void => {
+      while (sent < length) {
+        sent += block.length;
+        if (!s.write(block)) return void s.once('drain', more);
+      }
+      s.end();
+    };
+    more();
+    s.on('error', () => s.destroy());
+  });
+  const e = await listenDb(server.port);
+  const socket = net.connect({ port: e.port, host: '127.0.0.1' });
+  try {
+    socket.pause();
+    await waitFor('the server connection', () => serverSocket !== undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    // Kernel buffers on both legs hold a few MiB; without backpressure the proxy would take it all.
+    const writtenWhilePaused = serverSocket!.bytesWritten;
+    assert.ok(writtenWhilePaused < length / 2, `the server wrote ${writtenWhilePaused} bytes while the client read none`);
+    let got = 0;
+    let same = true;
+    socket.on('data', (c: Buffer) => {
+      for (let at = 0; at < c.length && same; ) {
+        const offset = (got + at) % block.length;
+        const n = Math.min(c.length - at, block.length - offset);
+        same = c.subarray(at, at + n).equals(block.subarray(offset, offset + n));
+        at += n;
+      }
+      got += c.length;
+    });
+    socket.resume();
+    await new Promise<void>((resolve, reject) => { socket.once('end', resolve); socket.once('error', reject); });
+    assert.equal(got, length);
+    assert.ok(same, 'the relayed bytes differ from what the server sent');
+  } finally {
+    socket.destroy();
+    await e.stop();
+    await server.close();
+  }
+});
