@@ -1,6 +1,7 @@
 /**
  * The one provisioning step (DESIGN.md §6): resolves each proxy's defaults
- * section (`from NAME`, else the last defaults above it), copies inherited
+ * section (`from NAME`, else the last defaults above it; a defaults section
+ * itself inherits only through `from`, as in HAProxy 2.6), copies inherited
  * settings, expands server-templates, applies `default-server` and fills in
  * HAProxy's built-in defaults. Its result is typed (model.ts: Proxy, Server):
  * every setting HAProxy always has a value for is there, so consumers read
@@ -52,7 +53,8 @@ export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Confi
   let lastDefaults: DefaultsProxy | undefined;
   const proxies: Array<Proxy | DefaultsProxy> = [];
   for (const proxy of parsed.proxies) {
-    let parent: DefaultsProxy | undefined = lastDefaults;
+    // A defaults section without `from` starts from HAProxy's built-ins: the one above it does not carry over.
+    let parent: DefaultsProxy | undefined = proxy.kind === 'defaults' ? undefined : lastDefaults;
     const from = proxy.section.from;
     if (from !== undefined) {
       parent = named.get(from);
@@ -128,7 +130,7 @@ export const BUILTIN_BALANCE = PROXY_DEFAULTS.balance;
 
 /**
  * The defaults section `proxy` inherits from: the one named by `from`, else
- * the last defaults section above it — resolved as provision() does, but
+ * (for a frontend, backend or listen section) the last defaults section above it — resolved as provision() does, but
  * usable while the configuration is still being parsed (the sections above
  * are complete, `proxy` itself may not be).
  */
@@ -142,7 +144,8 @@ export function inheritedDefaults(config: ParsedConfig, proxy: ParsedProxy): Par
     lastDefaults = p;
   }
   const from = proxy.section.from;
-  return from !== undefined ? named.get(from) : lastDefaults;
+  if (from !== undefined) return named.get(from);
+  return proxy.kind === 'defaults' ? undefined : lastDefaults;
 }
 
 /**

@@ -97,6 +97,30 @@ test('with a defaults section: default-server, then the server line, then the bu
   assert.deepEqual([s2!.inter, s2!.fastinter, s2!.downinter, s2!.fall, s2!.rise, s2!.weight], [1000, 300, 20000, 9, 2, 7]);
 });
 
+test('named defaults: a section takes the defaults it names with from, not the last one above it', () => {
+  const config = parsed(`defaults base\n    mode http\n    retries 5\n    balance leastconn\n    default-server fall 5 maxconn 40\n${TIMEOUTS}defaults other\n    mode tcp\n    default-server rise 4\n${TIMEOUTS}backend named from base\n    server s 127.0.0.1:2\nbackend last\n    server s 127.0.0.1:3\n`);
+  const named = config.proxies.find((p): p is BackendProxy => p.kind === 'backend' && p.name === 'named')!;
+  const last = config.proxies.find((p): p is BackendProxy => p.kind === 'backend' && p.name === 'last')!;
+  assertFilled(named);
+  assertFilled(last);
+  assert.equal(named.defaults?.name, 'base');
+  assert.equal(last.defaults?.name, 'other');
+  const n = named.servers[0]!.options;
+  assert.deepEqual([named.mode, named.retries, named.balance.algorithm, n.fall, n.maxconn, n.rise], ['http', 5, 'leastconn', 5, 40, 2]);
+  const l = last.servers[0]!.options;
+  assert.deepEqual([last.mode, last.retries, last.balance.algorithm, l.fall, l.maxconn, l.rise], ['tcp', 3, 'roundrobin', 3, 0, 4]);
+});
+
+test('a defaults section without from does not carry over the one above it; with from it does (HAProxy 2.6)', () => {
+  const config = parsed(`defaults web\n    mode http\n    retries 5\n    default-server inter 3s\n${TIMEOUTS}defaults plain\n${TIMEOUTS}backend after_plain\n    server s 127.0.0.1:2\ndefaults chained from web\n${TIMEOUTS}backend after_chained\n    server s 127.0.0.1:3\n`);
+  const plain = config.proxies.find((p) => p.kind === 'defaults' && p.name === 'plain')!;
+  assert.deepEqual([plain.mode, plain.retries, plain.defaults, plain.defaultServer], [undefined, undefined, undefined, {}]);
+  const afterPlain = config.proxies.find((p): p is BackendProxy => p.kind === 'backend' && p.name === 'after_plain')!;
+  assert.deepEqual([afterPlain.mode, afterPlain.retries, afterPlain.servers[0]!.options.inter], ['tcp', 3, 2000]);
+  const afterChained = config.proxies.find((p): p is BackendProxy => p.kind === 'backend' && p.name === 'after_chained')!;
+  assert.deepEqual([afterChained.mode, afterChained.retries, afterChained.servers[0]!.options.inter], ['http', 5, 3000]);
+});
+
 test('provisioning leaves the text alone: a configuration relying on defaults serializes to what was written, no default added', () => {
   const text = `defaults\n    mode http\n${TIMEOUTS}\nbackend be\n    server s 127.0.0.1:2\n`;
   const config = parsed(text);
