@@ -6,8 +6,9 @@
  * `timeout client` for inactivity.
  */
 import type net from 'node:net';
-import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
-import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
+import { newParser, REQUEST, METHODS, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
+import { ParserFeed } from '../runtime/parser-feed.ts';
 import { HttpTransaction } from './transaction.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { builtinResponse } from './error-pages.ts';
@@ -25,6 +26,8 @@ const VERSIONED_LINE = / HTTP\/\d\.\d\r?$/;
 
 export class ClientConnection {
   readonly parser: HTTPParser;
+  /** How reads reach the parser (natively while consumed) and how reading pauses. */
+  private readonly feed: ParserFeed;
   /** Transactions in arrival order; the first one owns the response side. */
   readonly queue: HttpTransaction[] = [];
   closed = false;
@@ -40,6 +43,12 @@ export class ClientConnection {
   private headSeen = false;
   /** Requests read in full so far (tells whether one ended inside a read). */
   private completed = 0;
+  /** Within the read being parsed: a request began / one ended / an upgrade request ended (llhttp stops there). */
+  private beganInRead = false;
+  private completedInRead = false;
+  private upgradeEnded = false;
+  /** The request whose head was parsed last asked for an upgrade. */
+  private headSeenUpgrade = false;
   /** Status a request head was refused with (request-checks.ts), answered once llhttp has stopped. */
   private refusal = 0;
   /**
@@ -65,47 +74,53 @@ export class ClientConnection {
     if (faults.armed) faultPoint('accept');
     socket.setNoDelay(true);
     const parser = (this.parser = newParser(REQUEST, frontend.limits.bufsize));
+    this.feed = new ParserFeed(socket, parser);
+    // Containment: while the parser consumes the socket, llhttp calls these from C++ with no JS
+    // frame below, so each one catches what it throws (an escape would be an uncaught exception).
+    parser[kOnMessageBegin] = () => {
+      try {
+        this.onMessageBegin();
+      } catch (e) {
+        this.internalError(e);
+      }
+    };
     parser[kOnHeaders] = (headers: string[], url: string) => {
       for (const h of headers) this.flushedHeaders.push(h);
       this.flushedUrl += url;
     };
     const onHead: HeadersCompleteCallback = (major, minor, headers, method, url, _s, _r, upgrade, keepAlive) => {
-      if (headers === undefined) {
-        headers = this.flushedHeaders;
-        this.flushedHeaders = [];
-      }
-      if (url === undefined) {
-        url = this.flushedUrl;
-        this.flushedUrl = '';
-      }
-      this.headSeen = true;
-      const head = { method: METHODS[method!] ?? 'GET', url, versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
-      const refusal = requestRefusal(head, this.frontend.limits);
-      if (refusal !== 0) {
-        // Stops llhttp (a callback error); onData answers once execute() has returned.
-        this.refusal = refusal;
+      try {
+        return this.onHead(major, minor, headers, method, url, upgrade, keepAlive);
+      } catch (e) {
+        this.internalError(e);
         return -1;
       }
-      if (faults.armed) faultPoint('request-head');
-      this.clearRequestTimer();
-      const tx = new HttpTransaction(this, head);
-      this.queue.push(tx);
-      if (!keepAlive) this.draining = true;
-      if (this.queue.length === 1) tx.start();
-      else if (this.queue.length >= MAX_PIPELINE) socket.pause();
-      return 0;
     };
     parser[kOnHeadersComplete] = onHead;
-    parser[kOnBody] = (chunk: Buffer) => this.queue[this.queue.length - 1]?.requestBody(chunk);
-    parser[kOnMessageComplete] = () => {
-      this.partial = false;
-      this.headSeen = false;
-      this.completed++;
-      this.queue[this.queue.length - 1]?.requestComplete();
-      if (!this.draining) this.armRequestTimer(true);
+    parser[kOnBody] = (chunk: Buffer) => {
+      try {
+        this.queue[this.queue.length - 1]?.requestBody(chunk);
+      } catch (e) {
+        this.internalError(e);
+      }
     };
-    // Containment: every event of the connection enters through one of these handlers (the server
-    // side through upstream.ts and the transaction's callbacks), so an exception is caught here.
+    parser[kOnMessageComplete] = () => {
+      try {
+        this.onMessageComplete();
+      } catch (e) {
+        this.internalError(e);
+      }
+    };
+    const { consumed, buffered } = this.feed.consume((result) => {
+      try {
+        this.afterRead(result);
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
+    // Not consumed (no stream handle), or after an upgrade request released the socket: 'data' events.
+    // Every event of the connection enters through one of these handlers (the server side through
+    // upstream.ts and the transaction's callbacks), so an exception is caught here.
     socket.on('data', (data: Buffer) => {
       try {
         this.onData(data);
@@ -133,6 +148,85 @@ export class ClientConnection {
       });
     }
     this.armRequestTimer(false);
+    if (consumed && buffered) this.onData(buffered);
+  }
+
+  private onMessageBegin(): void {
+    this.beganInRead = true;
+    if (!this.partial) {
+      this.partial = true;
+      // The keep-alive wait is over; the request itself now has `timeout http-request`.
+      this.armRequestTimer(false);
+    }
+  }
+
+  private onHead(major: number, minor: number, headers: string[] | undefined, method: number | undefined, url: string | undefined,
+    upgrade: boolean, keepAlive: boolean): number {
+    if (headers === undefined) {
+      headers = this.flushedHeaders;
+      this.flushedHeaders = [];
+    }
+    if (url === undefined) {
+      url = this.flushedUrl;
+      this.flushedUrl = '';
+    }
+    this.headSeen = true;
+    this.headSeenUpgrade = upgrade;
+    // Closed, or draining with nothing left to answer: what still arrives is read and dropped.
+    if (this.closed || (this.draining && this.queue.length === 0)) return 0;
+    const head = { method: METHODS[method!] ?? 'GET', url, versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
+    const refusal = requestRefusal(head, this.frontend.limits);
+    if (refusal !== 0) {
+      // Stops llhttp (a callback error); the read's end answers once execute() has returned.
+      this.refusal = refusal;
+      return -1;
+    }
+    if (faults.armed) faultPoint('request-head');
+    this.clearRequestTimer();
+    const tx = new HttpTransaction(this, head);
+    this.queue.push(tx);
+    if (!keepAlive) this.draining = true;
+    if (this.queue.length === 1) tx.start();
+    else if (this.queue.length >= MAX_PIPELINE) this.feed.pause();
+    return 0;
+  }
+
+  private onMessageComplete(): void {
+    this.partial = false;
+    this.headSeen = false;
+    this.completed++;
+    this.completedInRead = true;
+    const tx = this.queue[this.queue.length - 1];
+    // llhttp stops after an upgrade request: what follows is the other protocol's, or more HTTP (transactionDone).
+    if (this.headSeenUpgrade) this.upgradeEnded = true;
+    this.headSeenUpgrade = false;
+    tx?.requestComplete();
+    if (!this.draining) this.armRequestTimer(true);
+  }
+
+  /**
+   * After each read the parser consumed: what the read's end decides (refusals and parse errors,
+   * an upgrade request's end, HTTP/0.9), as onData does for a read that came as a 'data' event.
+   */
+  private afterRead(result: number | ParserError): void {
+    this.feed.touch();
+    const began = this.beganInRead;
+    const completed = this.completedInRead;
+    this.beganInRead = false;
+    this.completedInRead = false;
+    if (this.refusal !== 0 || typeof result !== 'number') return this.protocolError(this.refusal || 400);
+    if (this.upgradeEnded) {
+      this.upgradeEnded = false;
+      // The next bytes are not for llhttp: back to 'data' events (hold() keeps them for the tunnel).
+      const read = this.parser.getCurrentBuffer();
+      this.feed.release();
+      if (result < read.length) {
+        this.holdingFor = this.queue.at(-1);
+        this.hold(read.subarray(result));
+      }
+      return;
+    }
+    if (began && !this.headSeen && !completed && isHttp09(this.parser.getCurrentBuffer())) this.protocolError(400);
   }
 
   private closeContained(): void {
@@ -176,17 +270,18 @@ export class ClientConnection {
     this.release();
   }
 
+  /** A read that came as a 'data' event (the socket is not consumed, or no longer). */
   private onData(data: Buffer): void {
     if (this.held) return this.hold(data);
     if (this.draining && this.queue.length === 0) return;
-    const startsRequest = !this.partial;
-    if (startsRequest) {
-      this.partial = true;
-      // The keep-alive wait is over; the request itself now has `timeout http-request`.
-      this.armRequestTimer(false);
-    }
-    const completed = this.completed;
+    this.beganInRead = false;
+    this.completedInRead = false;
     const r = this.parser.execute(data);
+    const began = this.beganInRead;
+    const completed = this.completedInRead;
+    this.beganInRead = false;
+    this.completedInRead = false;
+    this.upgradeEnded = false;
     // (Node's binding reports no callback error for an upgrade request: the refusal is checked first.)
     if (this.refusal !== 0 || typeof r !== 'number') return this.protocolError(this.refusal || 400);
     // Node's llhttp binding stops after an upgrade request's head (or body) and says how far it read.
@@ -196,13 +291,22 @@ export class ClientConnection {
     }
     // HAProxy answers an HTTP/0.9 request line at once; llhttp would wait for headers that never come.
     // Checked only when this read began the request (no earlier request ended inside it).
-    if (startsRequest && !this.headSeen && this.completed === completed && isHttp09(data)) this.protocolError(400);
+    if (began && !this.headSeen && !completed && isHttp09(data)) this.protocolError(400);
   }
 
   private hold(data: Buffer): void {
     (this.held ??= []).push(data);
     this.heldBytes += data.length;
-    if (this.heldBytes > MAX_HELD) this.socket.pause();
+    if (this.heldBytes > MAX_HELD) this.feed.pause();
+  }
+
+  /** Request-body flow control for the transactions (reading pauses while a server is not ready). */
+  pauseReading(): void {
+    this.feed.pause();
+  }
+
+  resumeReading(): void {
+    this.feed.resume();
   }
 
   /** What arrived after the upgrade request, for the tunnel once the server switched protocols. */
@@ -284,7 +388,7 @@ export class ClientConnection {
     if (this.draining) {
       if (this.queue.length === 0 || !keepAlive) return this.end();
     }
-    if (this.socket.isPaused() && this.queue.length < MAX_PIPELINE) this.socket.resume();
+    if (this.feed.isPaused && this.queue.length < MAX_PIPELINE) this.feed.resume();
     const next = this.queue[0];
     if (next) next.start();
     else if (!this.partial) this.armRequestTimer(true);
@@ -320,7 +424,7 @@ export class ClientConnection {
     if (this.released) return;
     this.released = true;
     this.frontend.connectionClosed(this);
-    setImmediate(() => this.parser.close());
+    this.feed.closeLater();
   }
 }
 

@@ -118,6 +118,15 @@ export class H2Stream {
   /** An internal error ended the stream (reported once). */
   private failed = false;
 
+  /** Request-body flow control: h2's own window does the rest. */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   constructor(private readonly connection: H2Connection, readonly stream: http2.ServerHttp2Stream, head: RequestHead) {
     this.socket = new H2ResponseSink(stream, head.method === 'HEAD');
     // A transaction never tunnels on h2 (no Upgrade): only the Writable side and pause/resume are used.

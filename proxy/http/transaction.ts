@@ -25,6 +25,9 @@ export interface TransactionClient {
   readonly socket: net.Socket;
   readonly frontend: HttpFrontend;
   readonly sessionVars: Map<string, Sample>;
+  /** Request-body flow control: stop and restart reading from the client. */
+  pauseReading(): void;
+  resumeReading(): void;
   /** No more requests will be read from this client. */
   readonly draining: boolean;
   readonly acceptedAt: number;
@@ -165,7 +168,7 @@ export class HttpTransaction {
     if (this.upstream) return this.writeBody(chunk);
     this.pendingBody.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.socket.pause();
+    if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.pauseReading();
   }
 
   requestComplete(): void {
@@ -180,8 +183,8 @@ export class HttpTransaction {
       ? (socket.write(chunk.length.toString(16) + '\r\n'), socket.write(chunk), socket.write('\r\n'))
       : socket.write(chunk);
     if (!ok) {
-      this.client.socket.pause();
-      socket.once('drain', () => this.client.socket.resume());
+      this.client.pauseReading();
+      socket.once('drain', () => this.client.resumeReading());
     }
   }
 
@@ -287,7 +290,7 @@ export class HttpTransaction {
     if (this.requestDone && this.chunkedRequest) socket.write('0\r\n\r\n');
     socket.uncork();
     this.pendingBody = [];
-    if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.socket.resume();
+    if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.resumeReading();
     this.pendingBytes = 0;
   }
 
@@ -379,9 +382,9 @@ export class HttpTransaction {
     } else ok = socket.write(chunk);
     this.bytesOut += chunk.length;
     if (!ok && this.upstream) {
-      const up = this.upstream.socket;
-      up.pause();
-      socket.once('drain', () => up.resume());
+      const up = this.upstream;
+      up.pauseReading();
+      socket.once('drain', () => up.resumeReading());
     }
   }
 

@@ -7,7 +7,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
 import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
-import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
+import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
+import { ParserFeed } from '../runtime/parser-feed.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 
 export interface ResponseHead {
@@ -50,6 +51,12 @@ export class UpstreamConnection {
   /** Set when the connection became a tunnel (101): bytes after the response head go there. */
   tunnelRest: ((rest: Buffer) => void) | undefined;
   private flushed: string[] = [];
+  /** How reads reach the parser (natively while consumed) and how reading pauses. */
+  private readonly feed: ParserFeed;
+  /** The client socket corked for the read being parsed (uncorked once the read is done). */
+  private corked: net.Socket | undefined;
+  /** The transaction's response ended within the read being parsed. */
+  private completedInRead = false;
 
   /**
    * @param sni the server name sent in the TLS handshake (undefined: none, or plain TCP);
@@ -57,22 +64,60 @@ export class UpstreamConnection {
    */
   constructor(readonly socket: net.Socket, readonly server: RuntimeServer, private readonly pool: ServerPool, readonly sni?: string) {
     const parser = (this.parser = newParser(RESPONSE));
+    this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
       for (const h of headers) this.flushed.push(h);
     };
+    // Containment: the handlers run the transaction's code; an exception there is handed to its owner.
+    // While the parser consumes the socket these run from C++ with nothing below to catch, so each
+    // catches its own. (The handlers are taken first: a transaction detaches itself before its last
+    // steps, logging included.)
     const onHead: HeadersCompleteCallback = (major, minor, headers, _m, _u, status, reason, upgrade, keepAlive) => {
       if (headers === undefined) {
         headers = this.flushed;
         this.flushed = [];
       }
-      const noBody = this.handlers?.head({ status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade }) ?? false;
-      return noBody ? 1 : 0;
+      const handlers = this.handlers;
+      if (!handlers) return 0;
+      try {
+        this.corkSink(handlers);
+        return handlers.head({ status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade }) ? 1 : 0;
+      } catch (e) {
+        this.internalError(e, handlers);
+        return -1;
+      }
     };
     parser[kOnHeadersComplete] = onHead;
-    parser[kOnBody] = (chunk: Buffer) => this.handlers?.body(chunk);
-    parser[kOnMessageComplete] = () => this.handlers?.complete();
-    // Containment: the handlers run the transaction's code; an exception there is handed to its owner.
-    // (The handlers are taken first: a transaction detaches itself before its last steps, logging included.)
+    parser[kOnBody] = (chunk: Buffer) => {
+      const handlers = this.handlers;
+      if (!handlers) return;
+      try {
+        this.corkSink(handlers);
+        handlers.body(chunk);
+      } catch (e) {
+        this.internalError(e, handlers);
+      }
+    };
+    parser[kOnMessageComplete] = () => {
+      const handlers = this.handlers;
+      if (!handlers) return;
+      this.completedInRead = true;
+      try {
+        this.corkSink(handlers);
+        handlers.complete();
+      } catch (e) {
+        this.internalError(e, handlers);
+      }
+    };
+    this.feed.consume((result) => {
+      const handlers = this.handlers;
+      try {
+        this.afterRead(result);
+      } catch (e) {
+        this.internalError(e, handlers);
+      }
+    });
+    // Reads come as 'data' events only when the socket could not be consumed, or after a 101 released it.
     socket.on('data', (data: Buffer) => {
       const handlers = this.handlers;
       try {
@@ -94,6 +139,20 @@ export class UpstreamConnection {
         this.internalError(e, handlers);
       }
     });
+  }
+
+  /** Response writes of one read leave together: the client socket stays corked until the read is parsed. */
+  private corkSink(handlers: UpstreamHandlers): void {
+    if (this.corked) return;
+    this.corked = handlers.sink;
+    this.corked.cork();
+  }
+
+  private uncorkSink(): void {
+    const sink = this.corked;
+    if (!sink) return;
+    this.corked = undefined;
+    sink.uncork();
   }
 
   private failContained(reason: 'closed' | 'error'): void {
@@ -121,6 +180,26 @@ export class UpstreamConnection {
     this.socket.setTimeout(ms);
   }
 
+  /** After each read the parser consumed (the same decisions as onData for a 'data' event). */
+  private afterRead(result: number | ParserError): void {
+    this.feed.touch();
+    // Also when a handler threw: what was written so far still reaches the client.
+    this.uncorkSink();
+    const completed = this.completedInRead;
+    this.completedInRead = false;
+    if (typeof result !== 'number') return this.fail('invalid');
+    this.received += result;
+    if (this.tunnelRest) {
+      // After a 101 the bytes are the other protocol's: back to 'data' events for the tunnel.
+      const read = this.parser.getCurrentBuffer();
+      this.feed.release();
+      if (result < read.length) this.tunnelRest(read.subarray(result));
+      return;
+    }
+    // A server talking while idle breaks the next exchange: drop the connection.
+    if (!this.handlers && !completed) this.destroy();
+  }
+
   private onData(data: Buffer): void {
     if (!this.handlers && !this.tunnelRest) {
       // A server talking while idle breaks the next exchange: drop the connection.
@@ -128,17 +207,26 @@ export class UpstreamConnection {
       return;
     }
     this.received += data.length;
-    const sink = this.handlers?.sink;
-    sink?.cork();
+    if (this.handlers) this.corkSink(this.handlers);
     let r: number | Error;
     try {
       r = this.parser.execute(data);
     } finally {
       // Also when a handler threw: what was written so far still reaches the client.
-      sink?.uncork();
+      this.uncorkSink();
+      this.completedInRead = false;
     }
     if (typeof r !== 'number') return this.fail('invalid');
     if (r < data.length && this.tunnelRest) this.tunnelRest(data.subarray(r));
+  }
+
+  /** Response-body flow control: stop and restart reading from the server while the client is slow. */
+  pauseReading(): void {
+    this.feed.pause();
+  }
+
+  resumeReading(): void {
+    this.feed.resume();
   }
 
   /** The end of a response without length is the end of the connection: let llhttp know first. */
@@ -146,6 +234,7 @@ export class UpstreamConnection {
     if (this.dead) return;
     if (reason === 'closed' && this.handlers && this.received > 0) {
       const r = this.parser.finish();
+      this.uncorkSink();
       if (r === undefined && !this.handlers) return this.destroy();
     }
     this.dead = true;
@@ -153,7 +242,7 @@ export class UpstreamConnection {
     const handlers = this.handlers;
     this.handlers = undefined;
     this.socket.destroy();
-    closeParserLater(this.parser);
+    this.feed.closeLater();
     handlers?.error(reason, this.received);
   }
 
@@ -177,7 +266,7 @@ export class UpstreamConnection {
     this.handlers = undefined;
     this.pool.remove(this);
     this.socket.destroy();
-    closeParserLater(this.parser);
+    this.feed.closeLater();
   }
 }
 
@@ -247,12 +336,4 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   socket.once('error', onError);
   const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
   return () => finish('aborted');
-}
-
-/**
- * llhttp may be inside execute() (a callback of ours ended the exchange) when a
- * connection is torn down; freeing the parser then would free it under itself.
- */
-function closeParserLater(parser: HTTPParser): void {
-  setImmediate(() => parser.close());
 }

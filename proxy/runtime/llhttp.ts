@@ -23,6 +23,11 @@ export interface HTTPParser {
   close(): void;
   pause(): void;
   resume(): void;
+  /** Reads of `handle` go to the parser natively (libuv → llhttp, no JS Buffer per read); kOnExecute reports each. */
+  consume(handle: object): void;
+  unconsume(): void;
+  /** A copy of the read being parsed; valid only inside the kOnExecute callback. */
+  getCurrentBuffer(): Buffer;
   [callback: number]: unknown;
 }
 
@@ -30,6 +35,7 @@ interface HTTPParserConstructor {
   new (): HTTPParser;
   REQUEST: number;
   RESPONSE: number;
+  kOnMessageBegin: number;
   kOnHeaders: number;
   kOnHeadersComplete: number;
   kOnBody: number;
@@ -42,10 +48,13 @@ export const HTTPParserClass = common.HTTPParser;
 export const METHODS = common.methods;
 export const REQUEST = HTTPParserClass.REQUEST;
 export const RESPONSE = HTTPParserClass.RESPONSE;
+export const kOnMessageBegin = HTTPParserClass.kOnMessageBegin | 0;
 export const kOnHeaders = HTTPParserClass.kOnHeaders | 0;
 export const kOnHeadersComplete = HTTPParserClass.kOnHeadersComplete | 0;
 export const kOnBody = HTTPParserClass.kOnBody | 0;
 export const kOnMessageComplete = HTTPParserClass.kOnMessageComplete | 0;
+/** (bytesParsed | ParserError): after each read a consumed handle fed to the parser. */
+export const kOnExecute = HTTPParserClass.kOnExecute | 0;
 
 /**
  * (versionMajor, versionMinor, headers, method, url, statusCode, statusMessage, upgrade, shouldKeepAlive).
