@@ -153,11 +153,16 @@ export class ClientConnection {
 
   private onMessageBegin(): void {
     this.beganInRead = true;
-    if (!this.partial) {
-      this.partial = true;
-      // The keep-alive wait is over; the request itself now has `timeout http-request`.
-      this.armRequestTimer(false);
-    }
+    this.partial = true;
+  }
+
+  /**
+   * At the end of a read: a request that began but whose head is not complete now has
+   * `timeout http-request` (the keep-alive wait is over). Armed once per request, and only
+   * when the head did not arrive whole within the read (the common case arms nothing).
+   */
+  private armHeadTimer(began: boolean): void {
+    if (began && this.partial && !this.headSeen && !this.closed) this.armRequestTimer(false);
   }
 
   private onHead(major: number, minor: number, headers: string[] | undefined, method: number | undefined, url: string | undefined,
@@ -201,7 +206,9 @@ export class ClientConnection {
     if (this.headSeenUpgrade) this.upgradeEnded = true;
     this.headSeenUpgrade = false;
     tx?.requestComplete();
-    if (!this.draining) this.armRequestTimer(true);
+    // Idle again with nothing to answer (a response that ended before its request did): keep-alive wait.
+    // While a response is pending, transactionDone starts the wait.
+    if (!this.draining && this.queue.length === 0) this.armRequestTimer(true);
   }
 
   /**
@@ -226,7 +233,8 @@ export class ClientConnection {
       }
       return;
     }
-    if (began && !this.headSeen && !completed && isHttp09(this.parser.getCurrentBuffer())) this.protocolError(400);
+    if (began && !this.headSeen && !completed && isHttp09(this.parser.getCurrentBuffer())) return this.protocolError(400);
+    this.armHeadTimer(began);
   }
 
   private closeContained(): void {
@@ -291,7 +299,8 @@ export class ClientConnection {
     }
     // HAProxy answers an HTTP/0.9 request line at once; llhttp would wait for headers that never come.
     // Checked only when this read began the request (no earlier request ended inside it).
-    if (began && !this.headSeen && !completed && isHttp09(data)) this.protocolError(400);
+    if (began && !this.headSeen && !completed && isHttp09(data)) return this.protocolError(400);
+    this.armHeadTimer(began);
   }
 
   private hold(data: Buffer): void {

@@ -56,6 +56,11 @@ export interface RequestHead {
 export type TerminationState = string;
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+/**
+ * A response body chunk up to this size leaves in one write with the head when both come in one
+ * read (one string, one send, instead of a writev of two buffers).
+ */
+const MERGE_WITH_HEAD = 4096;
 /** Request body bytes buffered before the server connection is ready, before reading pauses. */
 const MAX_BUFFERED_BODY = 256 * 1024;
 
@@ -96,6 +101,8 @@ export class HttpTransaction {
   private readonly chunkedRequest: boolean;
   private chunkedResponse = false;
   private closeAfter = false;
+  /** The response head, held until the end of the read it came in so a small body can join it. */
+  private pendingHead: string | undefined;
   private cancelWait: (() => void) | undefined;
   private finished = false;
   private slotHeld = false;
@@ -277,6 +284,7 @@ export class HttpTransaction {
       head: (head) => this.onResponseHead(head),
       body: (chunk) => this.onResponseBody(chunk),
       complete: () => this.onResponseComplete(),
+      readDone: () => this.flushHead(),
       error: (reason, bytes) => this.onUpstreamError(conn, reason, bytes),
       timeout: () => this.onServerTimeout(),
       sink: this.client.socket,
@@ -367,19 +375,32 @@ export class HttpTransaction {
     if (this.closeAfter) out += 'connection: close\r\n';
     else if (!http11) out += 'connection: keep-alive\r\n';
     this.responseStarted = true;
-    this.writeClient(out + '\r\n');
+    this.pendingHead = out + '\r\n';
     return r.method === 'HEAD';
+  }
+
+  /** The head held back by onResponseHead goes out (end of the server's read, or before anything else). */
+  private flushHead(): void {
+    const head = this.pendingHead;
+    if (head === undefined) return;
+    this.pendingHead = undefined;
+    this.writeClient(head);
   }
 
   private onResponseBody(chunk: Buffer): void {
     if (faults.armed) faultPoint('response-body');
     const socket = this.client.socket;
     let ok: boolean;
-    if (this.chunkedResponse) {
-      socket.write(chunk.length.toString(16) + '\r\n');
-      socket.write(chunk);
-      ok = socket.write('\r\n');
-    } else ok = socket.write(chunk);
+    const head = this.pendingHead;
+    if (head !== undefined && chunk.length <= MERGE_WITH_HEAD && !socket.destroyed) {
+      // latin1 maps bytes to chars one to one: the body goes out byte for byte.
+      this.pendingHead = undefined;
+      const body = chunk.toString('latin1');
+      ok = socket.write(this.chunkedResponse ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body, 'latin1');
+    } else if (head !== undefined) {
+      this.flushHead();
+      ok = this.writeBodyChunk(socket, chunk);
+    } else ok = this.writeBodyChunk(socket, chunk);
     this.bytesOut += chunk.length;
     if (!ok && this.upstream) {
       const up = this.upstream;
@@ -388,12 +409,24 @@ export class HttpTransaction {
     }
   }
 
+  private writeBodyChunk(socket: net.Socket, chunk: Buffer): boolean {
+    if (this.chunkedResponse) {
+      socket.write(chunk.length.toString(16) + '\r\n');
+      socket.write(chunk);
+      return socket.write('\r\n');
+    }
+    return socket.write(chunk);
+  }
+
   private onResponseComplete(): void {
     // After a 101 the connection is a tunnel: llhttp's end of message means nothing more.
     if (this.upgrading) return;
     // The end of an interim (1xx) response: the final response is still to come.
     if (this.response === undefined) return;
-    if (this.chunkedResponse) this.writeClient('0\r\n\r\n');
+    const head = this.pendingHead;
+    this.pendingHead = undefined;
+    if (this.chunkedResponse) this.writeClient(head === undefined ? '0\r\n\r\n' : head + '0\r\n\r\n');
+    else if (head !== undefined) this.writeClient(head);
     const conn = this.upstream!;
     this.upstream = undefined;
     // Reusable only if the server keeps it open (llhttp read Connection / the HTTP version),
@@ -554,6 +587,8 @@ export class HttpTransaction {
   abortInternal(): void {
     if (this.finished) return;
     if (!this.responseStarted) this.status = 500;
+    // What was relayed so far still reaches the client before its connection ends.
+    else this.flushHead();
     this.termination = `I${this.responseStarted ? 'D' : this.upstream ? 'H' : this.server ? 'C' : 'R'}`;
     this.abort(this.termination);
   }

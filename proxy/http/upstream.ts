@@ -27,6 +27,8 @@ export interface UpstreamHandlers {
   head(head: ResponseHead): boolean;
   body(chunk: Buffer): void;
   complete(): void;
+  /** The end of one read from the server: what the transaction held back (a response head) goes out now. */
+  readDone(): void;
   /** Closed, reset, or sent something that is not HTTP. `bytes` = response bytes seen so far. */
   error(reason: 'closed' | 'invalid' | 'error', bytes: number): void;
   /** The server stayed silent for the inactivity time set with `setInactivityTimeout`. */
@@ -149,6 +151,7 @@ export class UpstreamConnection {
   }
 
   private uncorkSink(): void {
+    this.handlers?.readDone();
     const sink = this.corked;
     if (!sink) return;
     this.corked = undefined;
@@ -175,8 +178,17 @@ export class UpstreamConnection {
     else process.emitWarning(error instanceof Error ? error : String(error), 'LoadstarInternalError');
   }
 
-  /** Inactivity limit (ms, 0 = none) for what the connection is doing now. */
+  /** The inactivity limit in force (socket.setTimeout), so that setting the same one again costs nothing. */
+  private inactivityMs = -1;
+
+  /**
+   * Inactivity limit (ms, 0 = none) for what the connection is doing now. `timeout server` while
+   * serving and the pool's idle limit are usually the same: then the running timer stays (every read
+   * and write restarts it anyway) instead of a new timer and listener per request and per parking.
+   */
   setInactivityTimeout(ms: number): void {
+    if (ms === this.inactivityMs) return this.feed.touch();
+    this.inactivityMs = ms;
     this.socket.setTimeout(ms);
   }
 
