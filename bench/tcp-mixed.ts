@@ -11,7 +11,10 @@
  *   node --import tsx bench/tcp-mixed.ts [--proxies loadstar,pipe,haproxy]
  *        [--phases small:10,large:10] [--slice 5] [--connections 50]
  *        [--dist dist] [--env MALLOC_ARENA_MAX=1,...] [--node-flags --max-semi-space-size=16]
- *        [--cpu-prof DIR] [--proxy-log FILE] [--json out.json]
+ *        [--cpu-prof DIR] [--proxy-log FILE] [--rounds N] [--quiet-wait S --max-other PCT] [--json out.json]
+ *
+ * "other %" is what the rest of the machine used of the two cores during the
+ * slice (a shared machine: a row with a high one is disturbed).
  *
  * `loadstar` runs the compiled engine (`<dist>/bench/engine-server.js`, build
  * with `npx tsc -p tsconfig.build.json --outDir <dist>`); `loadstar-src` runs
@@ -47,6 +50,11 @@ const cpuProf = opt('cpu-prof', '');
 const jsonOut = opt('json', '');
 /** Append each proxy's stdout (e.g. --trace-gc lines) to this file. */
 const proxyLog = opt('proxy-log', '');
+/** Repeat the whole list of proxies this many times (interleaved rounds), then print medians. */
+const rounds = Number(opt('rounds', '1'));
+/** Before each slice, wait (at most this many seconds) until other processes use under --max-other % of the cores. */
+const quietWaitS = Number(opt('quiet-wait', '0'));
+const maxOtherPct = Number(opt('max-other', '15'));
 
 const live = new Set<ChildProcess>();
 const killAll = (): void => { for (const c of live) { try { c.kill('SIGKILL'); } catch { /* gone */ } } };
@@ -96,6 +104,31 @@ function stat(pid: number): Stat {
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   // after "(comm)": minflt is field 10, utime 14, stime 15 (1-based) → 7, 11, 12 here
   return { minflt: Number(f[7]), utime: Number(f[11]) * 10_000, stime: Number(f[12]) * 10_000 };
+}
+
+/** Busy time (µs) of all cores together, from /proc/stat. */
+function busyUs(): number {
+  const v = readFileSync('/proc/stat', 'latin1').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return (v.reduce((a, b) => a + b, 0) - v[3]! - v[4]!) * 10_000;
+}
+
+/** CPU time (µs) of this process and its reaped children (wrk). */
+function selfAndChildrenUs(): number {
+  const s = readFileSync('/proc/self/stat', 'latin1');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10_000;
+}
+
+/** Waits until, over one second, processes other than `pids` used less than --max-other % of the cores (at most --quiet-wait s). */
+async function waitForQuiet(pids: number[]): Promise<void> {
+  const deadline = Date.now() + quietWaitS * 1000;
+  while (Date.now() < deadline) {
+    const cpu = (): number => pids.reduce((sum, pid) => { const t = stat(pid); return sum + t.utime + t.stime; }, 0);
+    const b0 = busyUs();
+    const c0 = cpu();
+    await new Promise((r) => setTimeout(r, 1000));
+    if ((100 * (busyUs() - b0 - (cpu() - c0))) / 1e6 < maxOtherPct) return;
+  }
 }
 
 function rssKiB(pid: number): number {
@@ -161,7 +194,7 @@ http {
 /** A TCP proxy in front of `upstream`; returns its process and port. */
 async function startProxy(kind: string, upstream: number, dir: string): Promise<{ child: ChildProcess; port: number }> {
   const env = { ...process.env, ...extraEnv };
-  const prof = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf), '--cpu-prof-name', `${kind}-${upstream}.cpuprofile`] : [];
+  const prof = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf), '--cpu-prof-name', `${kind.replace(/[^\w.-]+/g, '_')}-${upstream}.cpuprofile`] : [];
   const node = [process.execPath, ...nodeFlags, ...prof];
   if (kind === 'haproxy') {
     const port = await freePort();
@@ -198,36 +231,43 @@ async function startProxy(kind: string, upstream: number, dir: string): Promise<
   return { child, port };
 }
 
-interface SliceRow { proxy: string; phase: number; size: string; t: number; rps: number; mbps: number; p99: string; cpuUsPerReq: number; minfltPerReq: number; rssMiB: number; errors: number }
+interface SliceRow { proxy: string; round: number; phase: number; size: string; t: number; rps: number; mbps: number; p99: string; cpuUsPerReq: number; minfltPerReq: number; rssMiB: number; otherPct: number; errors: number }
 
 const dir = mkdtempSync(join(tmpdir(), 'loadstar-tcp-mixed-'));
 const rows: SliceRow[] = [];
 try {
   const origin = await startNginx(dir);
   // One proxy process serves both sizes: nginx serves both bodies on one port, by path.
-  for (const kind of proxies) {
+  for (let round = 1; round <= rounds; round++) for (const kind of proxies) {
     const proxy = await startProxy(kind, origin.port, dir);
     const pid = proxy.child.pid!;
-    console.log(`# ${kind} (pid ${pid}) env ${JSON.stringify(extraEnv)} flags ${nodeFlags.join(' ')}`);
-    console.log('proxy\tphase\tsize\tt(s)\treq/s\tMiB/s\tp99\tCPU µs/req\tminflt/req\tRSS MiB\terrors');
+    console.log(`# ${kind} (pid ${pid}) round ${round} env ${JSON.stringify(extraEnv)} flags ${nodeFlags.join(' ')}`);
+    console.log('proxy\tphase\tsize\tt(s)\treq/s\tMiB/s\tp99\tCPU µs/req\tminflt/req\tRSS MiB\tother %\terrors');
     let t = 0;
     for (const [pi, phase] of phases.entries()) {
       const url = `http://127.0.0.1:${proxy.port}/${phase.size === 'small' ? 'small' : 'large.txt'}`;
       for (let left = phase.seconds; left > 0; left -= sliceS) {
         const s = Math.min(sliceS, left);
+        if (quietWaitS > 0) await waitForQuiet([pid, origin.child.pid!]);
         if (proxyLog) appendFileSync(proxyLog, `## ${kind} ${phase.size} from t=${t}\n`);
         const a = stat(pid);
+        const na = stat(origin.child.pid!);
+        const busy0 = busyUs();
+        const self0 = selfAndChildrenUs();
         const w = await wrk(url, s);
         const b = stat(pid);
+        const nb = stat(origin.child.pid!);
+        const known = (b.utime + b.stime - a.utime - a.stime) + (nb.utime + nb.stime - na.utime - na.stime) + (selfAndChildrenUs() - self0);
+        const otherPct = Math.max(0, (100 * (busyUs() - busy0 - known)) / (s * 1e6));
         t += s;
         const row: SliceRow = {
-          proxy: kind, phase: pi, size: phase.size, t, rps: w.rps, mbps: w.mbps, p99: w.p99,
+          proxy: kind, round, phase: pi, size: phase.size, t, rps: w.rps, mbps: w.mbps, p99: w.p99,
           cpuUsPerReq: (b.utime + b.stime - a.utime - a.stime) / Math.max(1, w.requests),
-          minfltPerReq: (b.minflt - a.minflt) / Math.max(1, w.requests), rssMiB: rssKiB(pid) / 1024, errors: w.errors,
+          minfltPerReq: (b.minflt - a.minflt) / Math.max(1, w.requests), rssMiB: rssKiB(pid) / 1024, otherPct, errors: w.errors,
         };
         rows.push(row);
         console.log([kind, pi, phase.size, t, row.rps.toFixed(0), row.mbps.toFixed(0), row.p99, row.cpuUsPerReq.toFixed(1),
-          row.minfltPerReq.toFixed(3), row.rssMiB.toFixed(0), row.errors].join('\t'));
+          row.minfltPerReq.toFixed(3), row.rssMiB.toFixed(0), row.otherPct.toFixed(0), row.errors].join('\t'));
       }
     }
     await stop(proxy.child);
@@ -236,5 +276,20 @@ try {
 } finally {
   killAll();
   rmSync(dir, { recursive: true, force: true });
+}
+if (rounds > 1) {
+  const median = (xs: number[]): number => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  console.log(`\n# medians over ${rounds} rounds (each phase's slices together)`);
+  console.log('proxy\tphase\tsize\treq/s\tCPU µs/req\tminflt/req\tother %');
+  for (const kind of proxies) {
+    for (const [pi, phase] of phases.entries()) {
+      const r = rows.filter((x) => x.proxy === kind && x.phase === pi);
+      console.log([kind, pi, phase.size, median(r.map((x) => x.rps)).toFixed(0), median(r.map((x) => x.cpuUsPerReq)).toFixed(1),
+        median(r.map((x) => x.minfltPerReq)).toFixed(3), median(r.map((x) => x.otherPct)).toFixed(0)].join('\t'));
+    }
+  }
 }
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(rows, null, 2));
