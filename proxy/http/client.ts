@@ -7,7 +7,7 @@
  */
 import type net from 'node:net';
 import { newParser, REQUEST, METHODS, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
-import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
+import type { HTTPParser, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { HttpTransaction } from './transaction.ts';
 import type { HttpFrontend } from './frontend.ts';
@@ -62,9 +62,13 @@ export class ClientConnection {
   private failed = false;
   /** The frontend has been told the connection is gone. */
   private released = false;
-  /** sess.* variables live as long as the connection. */
-  readonly sessionVars = new Map<string, Sample>();
+  private vars: Map<string, Sample> | undefined;
   private info: ConnectionInfo | undefined;
+
+  /** sess.* variables live as long as the connection (created on first use). */
+  get sessionVars(): Map<string, Sample> {
+    return (this.vars ??= new Map());
+  }
 
   connectionInfo(): ConnectionInfo {
     return (this.info ??= connectionInfo(this));
@@ -73,85 +77,41 @@ export class ClientConnection {
   constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend) {
     if (faults.armed) faultPoint('accept');
     socket.setNoDelay(true);
-    const parser = (this.parser = newParser(REQUEST, frontend.limits.bufsize));
+    const parser = (this.parser = newParser(REQUEST, frontend.limits.bufsize)) as OwnedParser;
     this.feed = new ParserFeed(socket, parser);
-    // Containment: while the parser consumes the socket, llhttp calls these from C++ with no JS
-    // frame below, so each one catches what it throws (an escape would be an uncaught exception).
-    parser[kOnMessageBegin] = () => {
-      try {
-        this.onMessageBegin();
-      } catch (e) {
-        this.internalError(e);
-      }
-    };
-    parser[kOnHeaders] = (headers: string[], url: string) => {
-      for (const h of headers) this.flushedHeaders.push(h);
-      this.flushedUrl += url;
-    };
-    const onHead: HeadersCompleteCallback = (major, minor, headers, method, url, _s, _r, upgrade, keepAlive) => {
-      try {
-        return this.onHead(major, minor, headers, method, url, upgrade, keepAlive);
-      } catch (e) {
-        this.internalError(e);
-        return -1;
-      }
-    };
-    parser[kOnHeadersComplete] = onHead;
-    parser[kOnBody] = (chunk: Buffer) => {
-      try {
-        this.queue[this.queue.length - 1]?.requestBody(chunk);
-      } catch (e) {
-        this.internalError(e);
-      }
-    };
-    parser[kOnMessageComplete] = () => {
-      try {
-        this.onMessageComplete();
-      } catch (e) {
-        this.internalError(e);
-      }
-    };
-    const { consumed, buffered } = this.feed.consume((result) => {
-      try {
-        this.afterRead(result);
-      } catch (e) {
-        this.internalError(e);
-      }
-    });
+    // The parser's and the socket's callbacks are shared functions that find the connection through
+    // OWNER (no closures per connection: an idle keep-alive connection's memory counts).
+    parser[OWNER] = this;
+    (socket as OwnedSocket)[OWNER] = this;
+    parser[kOnMessageBegin] = parserOnMessageBegin;
+    parser[kOnHeaders] = parserOnHeaders;
+    parser[kOnHeadersComplete] = parserOnHeadersComplete;
+    parser[kOnBody] = parserOnBody;
+    parser[kOnMessageComplete] = parserOnMessageComplete;
+    const { consumed, buffered } = this.feed.consume(parserOnExecute);
     // Not consumed (no stream handle), or after an upgrade request released the socket: 'data' events.
     // Every event of the connection enters through one of these handlers (the server side through
-    // upstream.ts and the transaction's callbacks), so an exception is caught here.
-    socket.on('data', (data: Buffer) => {
-      try {
-        this.onData(data);
-      } catch (e) {
-        this.internalError(e);
-      }
-    });
-    socket.on('end', () => {
-      try {
-        this.onClientEnd();
-      } catch (e) {
-        this.internalError(e);
-      }
-    });
-    socket.on('close', () => this.closeContained());
-    socket.on('error', () => this.closeContained());
+    // upstream.ts and the transaction's callbacks), so an exception is caught there.
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnClose);
     const client = frontend.timeouts.client;
     if (client > 0) {
-      socket.setTimeout(client, () => {
-        try {
-          this.onClientTimeout();
-        } catch (e) {
-          this.internalError(e);
-        }
-      });
+      socket.setTimeout(client);
+      socket.on('timeout', socketOnTimeout);
     }
     this.armRequestTimer(false);
     if (consumed && buffered) this.onData(buffered);
   }
 
-  private onMessageBegin(): void {
+  /** @internal llhttp hands over the fields of a head with more than 32 in batches. */
+  flushHead(headers: string[], url: string): void {
+    for (const h of headers) this.flushedHeaders.push(h);
+    this.flushedUrl += url;
+  }
+
+  /** @internal */ onMessageBegin(): void {
     this.beganInRead = true;
     this.partial = true;
   }
@@ -165,7 +125,7 @@ export class ClientConnection {
     if (began && this.partial && !this.headSeen && !this.closed) this.armRequestTimer(false);
   }
 
-  private onHead(major: number, minor: number, headers: string[] | undefined, method: number | undefined, url: string | undefined,
+  /** @internal */ onHead(major: number, minor: number, headers: string[] | undefined, method: number | undefined, url: string | undefined,
     upgrade: boolean, keepAlive: boolean): number {
     if (headers === undefined) {
       headers = this.flushedHeaders;
@@ -196,7 +156,7 @@ export class ClientConnection {
     return 0;
   }
 
-  private onMessageComplete(): void {
+  /** @internal */ onMessageComplete(): void {
     this.partial = false;
     this.headSeen = false;
     this.completed++;
@@ -215,7 +175,7 @@ export class ClientConnection {
    * After each read the parser consumed: what the read's end decides (refusals and parse errors,
    * an upgrade request's end, HTTP/0.9), as onData does for a read that came as a 'data' event.
    */
-  private afterRead(result: number | ParserError): void {
+  /** @internal */ afterRead(result: number | ParserError): void {
     this.feed.touch();
     const began = this.beganInRead;
     const completed = this.completedInRead;
@@ -237,7 +197,7 @@ export class ClientConnection {
     this.armHeadTimer(began);
   }
 
-  private closeContained(): void {
+  /** @internal */ closeContained(): void {
     try {
       this.close();
     } catch (e) {
@@ -279,7 +239,7 @@ export class ClientConnection {
   }
 
   /** A read that came as a 'data' event (the socket is not consumed, or no longer). */
-  private onData(data: Buffer): void {
+  /** @internal */ onData(data: Buffer): void {
     if (this.held) return this.hold(data);
     if (this.draining && this.queue.length === 0) return;
     this.beganInRead = false;
@@ -356,7 +316,7 @@ export class ClientConnection {
     this.sendAndClose(builtinResponse(408));
   }
 
-  private onClientTimeout(): void {
+  /** @internal */ onClientTimeout(): void {
     // While a server is working on a request, `timeout server` decides; else the client is gone.
     const tx = this.queue[0];
     if (tx && tx.waitingForServer) return;
@@ -364,7 +324,7 @@ export class ClientConnection {
     this.close();
   }
 
-  private onClientEnd(): void {
+  /** @internal */ onClientEnd(): void {
     // Half-close: finish what was asked, then close.
     this.draining = true;
     if (this.queue.length === 0) this.close();
@@ -444,4 +404,95 @@ function isHttp09(data: Buffer): boolean {
   // llhttp skips empty lines before a request.
   const line = data.toString('latin1', 0, lf).trimStart();
   return line !== '' && !VERSIONED_LINE.test(line);
+}
+
+/**
+ * The connection a parser or a socket serves. Containment: while the parser consumes the socket,
+ * llhttp calls these from C++ with no JS frame below, so each one catches what it throws (an
+ * escape would be an uncaught exception and end the process).
+ */
+const OWNER = Symbol('loadstar.clientConnection');
+type OwnedParser = HTTPParser & { [OWNER]: ClientConnection };
+type OwnedSocket = net.Socket & { [OWNER]: ClientConnection };
+
+function parserOnMessageBegin(this: OwnedParser): void {
+  const c = this[OWNER];
+  try {
+    c.onMessageBegin();
+  } catch (e) {
+    c.internalError(e);
+  }
+}
+
+function parserOnHeaders(this: OwnedParser, headers: string[], url: string): void {
+  this[OWNER].flushHead(headers, url);
+}
+
+function parserOnHeadersComplete(this: OwnedParser, major: number, minor: number, headers: string[] | undefined, method: number | undefined,
+  url: string | undefined, _status: unknown, _reason: unknown, upgrade: boolean, keepAlive: boolean): number {
+  const c = this[OWNER];
+  try {
+    return c.onHead(major, minor, headers, method, url, upgrade, keepAlive);
+  } catch (e) {
+    c.internalError(e);
+    return -1;
+  }
+}
+
+function parserOnBody(this: OwnedParser, chunk: Buffer): void {
+  const c = this[OWNER];
+  try {
+    c.queue[c.queue.length - 1]?.requestBody(chunk);
+  } catch (e) {
+    c.internalError(e);
+  }
+}
+
+function parserOnMessageComplete(this: OwnedParser): void {
+  const c = this[OWNER];
+  try {
+    c.onMessageComplete();
+  } catch (e) {
+    c.internalError(e);
+  }
+}
+
+function parserOnExecute(this: OwnedParser, result: number | ParserError): void {
+  const c = this[OWNER];
+  try {
+    c.afterRead(result);
+  } catch (e) {
+    c.internalError(e);
+  }
+}
+
+function socketOnData(this: OwnedSocket, data: Buffer): void {
+  const c = this[OWNER];
+  try {
+    c.onData(data);
+  } catch (e) {
+    c.internalError(e);
+  }
+}
+
+function socketOnEnd(this: OwnedSocket): void {
+  const c = this[OWNER];
+  try {
+    c.onClientEnd();
+  } catch (e) {
+    c.internalError(e);
+  }
+}
+
+function socketOnClose(this: OwnedSocket): void {
+  this[OWNER].closeContained();
+}
+
+function socketOnTimeout(this: OwnedSocket): void {
+  const c = this[OWNER];
+  try {
+    c.onClientTimeout();
+  } catch (e) {
+    c.internalError(e);
+  }
 }

@@ -39,12 +39,15 @@ export class ConnectionLimiter {
   private take(socket: net.Socket, start: () => void): void {
     this.active++;
     if (this.parent) this.parent.active++;
-    socket.once('close', () => this.release());
+    (socket as LimitedSocket)[LIMITER] = this;
+    // 'close' comes once: a shared listener, no closure per connection.
+    socket.on('close', releaseOnClose);
     socket.resume();
     start();
   }
 
-  private release(): void {
+  /** @internal A connection it admitted closed. */
+  release(): void {
     this.active--;
     if (this.parent) this.parent.active--;
     this.drain();
@@ -61,4 +64,13 @@ export class ConnectionLimiter {
       if (child.waiting.length === 0) this.waitingChildren.delete(child);
     }
   }
+}
+
+const LIMITER = Symbol('loadstar.limiter');
+type LimitedSocket = net.Socket & { [LIMITER]?: ConnectionLimiter };
+
+function releaseOnClose(this: LimitedSocket): void {
+  const limiter = this[LIMITER];
+  this[LIMITER] = undefined;
+  limiter?.release();
 }

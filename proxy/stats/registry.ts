@@ -213,14 +213,9 @@ export class StatsRegistry {
     this.cumConns++;
     counters.connTot++;
     sessionStarted(counters, Date.now());
-    const mark: ByteMark | undefined = http ? { read: 0, written: 0 } : undefined;
-    if (mark) byteMarks.set(socket, mark);
-    socket.once('close', () => {
-      counters.scur--;
-      if (!mark) return;
-      counters.bin += socket.bytesRead - mark.read;
-      counters.bout += socket.bytesWritten - mark.written;
-    });
+    (socket as MarkedSocket)[BYTE_MARK] = { counters, http, read: 0, written: 0 };
+    // 'close' comes once: a shared listener, no closure per connection (idle connections' memory counts).
+    socket.on('close', countClosedConnection);
   }
 
   http(tx: ExchangeRecord): void {
@@ -229,10 +224,10 @@ export class StatsRegistry {
     const socket = tx.socket;
     // Bytes on the client connection since the previous exchange: head and body, both ways
     // (a connection the engine did not see accepted counts the bodies only).
-    const mark = byteMarks.get(socket);
+    const mark = (socket as MarkedSocket)[BYTE_MARK];
     let bytesIn = tx.bytesIn;
     let bytesOut = tx.bytesOut;
-    if (mark) {
+    if (mark?.http) {
       bytesIn = socket.bytesRead - mark.read;
       bytesOut = socket.bytesWritten - mark.written;
       mark.read += bytesIn;
@@ -358,13 +353,26 @@ function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, terminati
   }
 }
 
+/** A client connection's frontend counters and, in HTTP mode, the bytes its exchanges already counted. */
 interface ByteMark {
+  counters: StatCounters;
+  http: boolean;
   read: number;
   written: number;
 }
 
-/** Bytes of each HTTP client connection already counted (one entry per connection, gone with it). */
-const byteMarks = new WeakMap<net.Socket, ByteMark>();
+const BYTE_MARK = Symbol('loadstar.statsByteMark');
+type MarkedSocket = net.Socket & { [BYTE_MARK]?: ByteMark };
+
+function countClosedConnection(this: MarkedSocket): void {
+  const mark = this[BYTE_MARK];
+  if (!mark) return;
+  this[BYTE_MARK] = undefined;
+  mark.counters.scur--;
+  if (!mark.http) return;
+  mark.counters.bin += this.bytesRead - mark.read;
+  mark.counters.bout += this.bytesWritten - mark.written;
+}
 
 function take(map: Map<string, StatCounters>, key: string): StatCounters {
   let c = map.get(key);
