@@ -70,6 +70,17 @@ const MBS: Metric = { label: 'MB/s', unit: 'MB/s', digits: 1, get: (r) => r.wrk.
 const CPU: Metric = { label: 'CPU/req', unit: 'µs/req', digits: 1, get: (r) => r.proxyCpuUsPerReq };
 const P99: Metric = { label: 'p99', unit: 'ms', digits: 2, get: (r) => r.wrk.p99 };
 
+/**
+ * Other processes used more than this share of a core (%) during a row: its
+ * ratio is flagged as disturbed (the machine is shared; see bench/l7-design.ts).
+ */
+export const DISTURBED_OTHER_PCT = 10;
+
+function disturbed(parts: [string, number | null | undefined][]): string {
+  const bad = parts.filter(([, pct]) => typeof pct === 'number' && pct > DISTURBED_OTHER_PCT);
+  return bad.length ? `; DISTURBED: other processes used ${bad.map(([who, pct]) => `${f(pct)} % of a core during ${who}`).join(', ')}` : '';
+}
+
 /** Loadstar's row `id` against the reference `refId`, same size, on one metric. */
 function ratio(rows: Row[], title: string, id: string, refId: string, refName: string, size: number, m: Metric, cmp: '>=' | '<=', target: number): GoalCheck {
   const a = row(rows, id, size);
@@ -79,7 +90,8 @@ function ratio(rows: Row[], title: string, id: string, refId: string, refName: s
   const ok = (x: number | null | undefined): x is number => x !== null && x !== undefined && Number.isFinite(x);
   const value = ok(va) && ok(vb) && vb > 0 ? va / vb : null;
   const missing = [!ok(va) ? id : '', !(ok(vb) && vb > 0) ? refId : ''].filter(Boolean);
-  const detail = missing.length ? `no result for ${missing.join(', ')}` : `Loadstar ${f(va, m.digits)} vs ${refName} ${f(vb, m.digits)} ${m.unit}`;
+  const detail = missing.length ? `no result for ${missing.join(', ')}`
+    : `Loadstar ${f(va, m.digits)} vs ${refName} ${f(vb, m.digits)} ${m.unit}${disturbed([[id, a?.otherCpuPct], [refId, b?.otherCpuPct]])}`;
   return check(`${title} ${m.label}, Loadstar ÷ ${refName}`, value, cmp, target, '×', detail);
 }
 
@@ -104,7 +116,8 @@ export function evaluateGoals(rows: Row[], mixed: MixedResult[] = []): GoalCheck
     const loss = m ? mixedLoss(m) : { reqPct: null, cpuPct: null };
     const detail = !m ? 'mixed run not made'
       : loss.reqPct === null ? `no result${m.error ? `: ${m.error}` : ''}`
-      : `64 KiB req/s fresh ${f(m.fresh!.wrk.reqPerSec)} vs ${f(m.longLived!.wrk.reqPerSec)} after ${m.smallSeconds} s of 100 B; CPU/req ${loss.cpuPct === null ? '-' : `${loss.cpuPct >= 0 ? '+' : ''}${f(loss.cpuPct, 1)} %`}`;
+      : `64 KiB req/s fresh ${f(m.fresh!.wrk.reqPerSec)} vs ${f(m.longLived!.wrk.reqPerSec)} after ${m.smallSeconds} s of 100 B; CPU/req ${loss.cpuPct === null ? '-' : `${loss.cpuPct >= 0 ? '+' : ''}${f(loss.cpuPct, 1)} %`}` +
+        disturbed([['the fresh run', m.fresh!.otherCpuPct], ['the long-lived run', m.longLived!.otherCpuPct]]);
     out.push(check(`${mode.toUpperCase()} mixed run, 64 KiB req/s loss vs a fresh process`, loss.reqPct, '<=', 10, '%', detail));
   }
   return out;

@@ -98,6 +98,17 @@ test('a missing, failed or CPU-less row makes its goals "not measured", never me
   assert.equal(byName(checks, 'HTTP 100 B req/s, Loadstar ÷ HAProxy').status, 'met');
 });
 
+test('a ratio from a row during which other processes used more than 10 % of a core says it was disturbed', () => {
+  const rows = run(1);
+  rows.find((r) => r.id === 'haproxy-tcp' && r.size === SMALL)!.otherCpuPct = 91;
+  const checks = evaluateGoals(rows, [{ ...mixed('loadstar-tcp', 9000, 9000), longLived: { ...mixed('x', 9000, 9000).longLived!, otherCpuPct: 12 } }]);
+  assert.equal(byName(checks, 'TCP 100 B req/s').detail, 'Loadstar 27100 vs HAProxy 27100 req/s; DISTURBED: other processes used 91 % of a core during haproxy-tcp');
+  assert.match(byName(checks, 'TCP 100 B p99').detail, /DISTURBED/);
+  assert.doesNotMatch(byName(checks, 'TCP 64 KiB req/s').detail, /DISTURBED/);
+  assert.match(byName(checks, 'TCP mixed run').detail, /; DISTURBED: other processes used 12 % of a core during the long-lived run$/);
+  assert.doesNotMatch(byName(checks, 'HTTP 100 B req/s, Loadstar ÷ HAProxy').detail, /DISTURBED/);
+});
+
 test('the mixed run loss is the long-lived process\'s drop in req/s and rise in CPU per request, against the fresh one', () => {
   assert.deepEqual(mixedLoss(mixed('x', 10000, 7500, 80, 120)), { reqPct: 25, cpuPct: 50 });
   assert.deepEqual(mixedLoss(mixed('x', 10000, 12500, 80, 60)), { reqPct: -25, cpuPct: -25 });
