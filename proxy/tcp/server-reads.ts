@@ -12,9 +12,10 @@
  * read, and a callback instead of 'data'); the server-side socket uses it:
  *
  *  - An idle server socket reads into one small buffer shared by all of them.
- *    What lands there is copied out (into a slice of Node's shared 8 KiB pool,
- *    no allocation of its own) before it is written, so no write ever refers
- *    to the shared buffer and any socket may read into it next.
+ *    What lands there is copied out before it is written (into a slice of
+ *    Node's shared 8 KiB pool; a full read into the socket's own buffer, see
+ *    below), so no write ever refers to the shared buffer and any socket may
+ *    read into it next.
  *  - A read that fills its buffer means more is coming: the socket then reads
  *    into a 64 KiB buffer from a free list, its own until a read leaves it not
  *    full, when the buffer goes back to the list.
@@ -112,15 +113,21 @@ export class ServerReads {
     const client = target.client;
     if (client.destroyed) return;
     let chunk: Buffer;
-    if (buffer === shared) {
+    if (buffer !== shared) chunk = bytes === buffer.length ? buffer : buffer.subarray(0, bytes);
+    else if (bytes < shared.length) {
       chunk = Buffer.allocUnsafe(bytes);
       shared.copy(chunk, 0, 0, bytes);
-    } else chunk = bytes === buffer.length ? buffer : buffer.subarray(0, bytes);
+    } else {
+      // A full small read: more is coming, into the socket's own buffer, which takes this copy first.
+      this.own ??= takeBuffer();
+      shared.copy(this.own, 0, 0, bytes);
+      chunk = this.own.subarray(0, bytes);
+    }
     const belowMark = client.write(chunk);
     if (client.writableLength === 0) return;
-    // The write is queued and refers to `buffer`: it is the write's until the queue is empty.
-    if (buffer === this.own) {
-      this.lent.push(buffer);
+    // The write is queued and may refer to the socket's own buffer: it is the write's until the queue is empty.
+    if (this.own && chunk.buffer === this.own.buffer) {
+      this.lent.push(this.own);
       this.own = undefined;
     }
     if (!belowMark) {
