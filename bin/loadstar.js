@@ -1,7 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=67108864 MALLOC_TOP_PAD_=16777216 MALLOC_MMAP_THRESHOLD_=1048576 node
 // Entry point for the `loadstar` command. It runs the JavaScript that
 // `npm run build` (run by `npm ci`/`npm install` through "prepare") compiled
 // into dist/: the engine's hot path must not pay for on-the-fly TypeScript.
+// The shebang sets glibc's malloc settings for the engine (proxy/runtime/allocator-env.ts says why).
 import { existsSync } from 'node:fs';
 
 const compiled = new URL('../dist/proxy/cli.js', import.meta.url);

@@ -5,6 +5,7 @@
  * in, so this module never imports electron).
  */
 import { fork } from 'node:child_process';
+import { withAllocatorEnv } from '../proxy/runtime/allocator-env.ts';
 import type { HostInbound } from './engine-protocol.ts';
 
 export interface ExitInfo {
@@ -38,7 +39,7 @@ export interface NodeForkOptions {
 export function nodeForkSpawner(modulePath: string, options: NodeForkOptions = {}): SpawnEngine {
   return () => {
     const child = fork(modulePath, options.args ?? [], {
-      env: options.env ?? process.env,
+      env: withAllocatorEnv(options.env ?? process.env),
       execArgv: options.execArgv ?? process.execArgv,
       stdio: options.stdio === 'ignore' ? ['ignore', 'ignore', 'ignore', 'ipc'] : ['inherit', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
@@ -73,7 +74,7 @@ export interface UtilityForkLike {
 /** Electron's utilityProcess.fork as an EngineProcess. */
 export function utilitySpawner(utilityProcess: UtilityForkLike, modulePath: string, env: NodeJS.ProcessEnv): SpawnEngine {
   return () => {
-    const child = utilityProcess.fork(modulePath, [], { env, serviceName: 'Loadstar engine', stdio: 'inherit' });
+    const child = utilityProcess.fork(modulePath, [], { env: withAllocatorEnv(env), serviceName: 'Loadstar engine', stdio: 'inherit' });
     let exited = false;
     child.once('exit', () => { exited = true; });
     return {

@@ -52,7 +52,7 @@ export function serveNotice(reason, adminUrl = ADMIN_URL) {
   return `[NOTICE] desktop app not started (${reason}): running 'loadstar serve'; open ${adminUrl} in a browser\n`;
 }
 
-function main() {
+async function main() {
   const choice = chooseLauncher({ platform: process.platform, env: process.env, electronBinary: findElectronBinary() });
   const passed = process.argv.slice(2);
   let child;
@@ -60,11 +60,13 @@ function main() {
     child = spawn(choice.command, [...choice.args, ...passed], { stdio: 'inherit' });
   } else {
     process.stderr.write(serveNotice(choice.reason, adminUrlOf(passed)));
-    child = spawn(process.execPath, [path.join(root, 'bin', 'loadstar.js'), 'serve', ...passed], { stdio: 'inherit' });
+    // The engine's malloc settings (proxy/runtime/allocator-env.ts), as bin/loadstar.js's shebang gives them.
+    const { withAllocatorEnv } = await import(new URL('../dist/proxy/runtime/allocator-env.js', import.meta.url).href).catch(() => ({ withAllocatorEnv: (env) => env }));
+    child = spawn(process.execPath, [path.join(root, 'bin', 'loadstar.js'), 'serve', ...passed], { stdio: 'inherit', env: withAllocatorEnv(process.env) });
   }
   // The child owns the terminal's signals too; forward ours so Ctrl-C and SIGTERM stop it gracefully.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 }
 
-if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
