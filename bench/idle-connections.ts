@@ -11,6 +11,7 @@
 import net from 'node:net';
 import { goalsBlock, idleGoal } from './lib/goals.ts';
 import { freePort } from './lib/proc.ts';
+import { withAllocatorEnv } from '../proxy/runtime/allocator-env.ts';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   let haproxy: Held | null = null;
   try {
     const lsPort = await freePort();
-    const engine = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), 'engine-server.js'), '--upstream', `127.0.0.1:${o.port}`, '--port', String(lsPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const engine = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), 'engine-server.js'), '--upstream', `127.0.0.1:${o.port}`, '--port', String(lsPort)], { stdio: ['ignore', 'pipe', 'pipe'], env: withAllocatorEnv(process.env) });
     await waitLine(engine, /LISTENING/);
     loadstar = await measure('loadstar', engine, lsPort);
     const hpPort = await freePort();

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { startHaproxy } from './haproxy.ts';
 import { originBody } from './origin.ts';
 import { PROXY_CORE, spawnPinned } from './proc.ts';
+import { withAllocatorEnv } from '../../proxy/runtime/allocator-env.ts';
 
 export interface RunningProxy {
   name: string;
@@ -74,7 +75,8 @@ function loadstar(id: string, label: string, mode: 'http' | 'tcp'): ProxyDef {
     async start(o) {
       const s = await spawnPinned(process.execPath,
         [...(o.nodeFlags ?? []), distDir + 'engine-server.js', '--mode', mode, '--upstream', `127.0.0.1:${o.backendPort}`],
-        { core: o.core ?? PROXY_CORE, readyLine: /^LISTENING (\d+)/ });
+        // The malloc settings `loadstar` itself starts with (its shebang; proxy/runtime/allocator-env.ts).
+        { core: o.core ?? PROXY_CORE, readyLine: /^LISTENING (\d+)/, env: withAllocatorEnv(process.env) });
       return { name: label, pid: s.pid, port: Number(s.ready![1]), stop: () => s.stop(), died: () => diedReason(s.child, s.stderr) };
     },
   };
