@@ -11,7 +11,7 @@
  *   node --import tsx bench/tcp-mixed.ts [--proxies loadstar,pipe,haproxy]
  *        [--phases small:10,large:10] [--slice 5] [--connections 50]
  *        [--dist dist] [--env MALLOC_ARENA_MAX=1,...] [--node-flags --max-semi-space-size=16]
- *        [--cpu-prof DIR] [--proxy-log FILE] [--rounds N] [--quiet-wait S --max-other PCT] [--json out.json]
+ *        [--warmup 2] [--cpu-prof DIR] [--proxy-log FILE] [--rounds N] [--quiet-wait S --max-other PCT] [--json out.json]
  *
  * "other %" is what the rest of the machine used of the two cores during the
  * slice (a shared machine: a row with a high one is disturbed).
@@ -55,6 +55,8 @@ const rounds = Number(opt('rounds', '1'));
 /** Before each slice, wait (at most this many seconds) until other processes use under --max-other % of the cores. */
 const quietWaitS = Number(opt('quiet-wait', '0'));
 const maxOtherPct = Number(opt('max-other', '15'));
+/** Seconds of load with the first phase's size before measuring (JIT warm-up; a fresh process otherwise). */
+const warmupS = Number(opt('warmup', '2'));
 
 const live = new Set<ChildProcess>();
 const killAll = (): void => { for (const c of live) { try { c.kill('SIGKILL'); } catch { /* gone */ } } };
@@ -243,9 +245,11 @@ try {
     const pid = proxy.child.pid!;
     console.log(`# ${kind} (pid ${pid}) round ${round} env ${JSON.stringify(extraEnv)} flags ${nodeFlags.join(' ')}`);
     console.log('proxy\tphase\tsize\tt(s)\treq/s\tMiB/s\tp99\tCPU µs/req\tminflt/req\tRSS MiB\tother %\terrors');
+    const sizeUrl = (size: string): string => `http://127.0.0.1:${proxy.port}/${size === 'small' ? 'small' : 'large.txt'}`;
+    if (warmupS > 0) await wrk(sizeUrl(phases[0]!.size), warmupS);
     let t = 0;
     for (const [pi, phase] of phases.entries()) {
-      const url = `http://127.0.0.1:${proxy.port}/${phase.size === 'small' ? 'small' : 'large.txt'}`;
+      const url = sizeUrl(phase.size);
       for (let left = phase.seconds; left > 0; left -= sliceS) {
         const s = Math.min(sliceS, left);
         if (quietWaitS > 0) await waitForQuiet([pid, origin.child.pid!]);
