@@ -186,6 +186,7 @@ export class HttpTransport implements Transport {
   }
 
   private dispatch(topic: ControlTopic, message: MessageEvent<string>): void {
+    const receivedAt = performance.now();
     let data: unknown;
     try {
       data = JSON.parse(message.data);
@@ -199,7 +200,7 @@ export class HttpTransport implements Transport {
     this.lastSeq = event.seq;
     const set = this.listeners.get(topic);
     if (!set) return;
-    for (const listener of set) listener(event);
+    for (const listener of set) listener(event, receivedAt);
   }
 
   private setState(state: StreamState): void {

@@ -33,7 +33,11 @@ export type ControlClient = {
 /** connecting: first attempt; open: events flow; reconnecting: lost, retrying; signed-out: the admin server wants a login. */
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'signed-out';
 
-export type EventListener<K extends ControlTopic> = (event: ControlEvent<K>) => void;
+/**
+ * `receivedAt` is performance.now() when the message reached the page, before it was decoded
+ * (the HTTP transport gives it; over IPC the event arrives decoded and it is absent).
+ */
+export type EventListener<K extends ControlTopic> = (event: ControlEvent<K>, receivedAt?: number) => void;
 
 export interface Transport {
   readonly kind: 'ipc' | 'http';
