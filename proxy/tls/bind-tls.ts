@@ -18,6 +18,7 @@ import { parseCrtList, CrtListError } from './crt-list.ts';
 import type { CrtListOptions } from './crt-list.ts';
 import { SniTable } from './sni.ts';
 import { versionRange } from './versions.ts';
+import { renewTicketsOnResumption } from './tickets.ts';
 import type { VersionRange } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
 
@@ -59,6 +60,11 @@ export class BindTls {
   /** The certificate entry, with its protocol versions, ciphers and ALPN, for a handshake naming `servername`. */
   select(servername: string | undefined): TlsEntry {
     return this.table.select(servername);
+  }
+
+  /** The entry every handshake uses when the bind has one certificate (no SNI choice to make), else undefined. */
+  onlyEntry(): TlsEntry | undefined {
+    return this.entries.length === 1 ? this.entries[0] : undefined;
   }
 
   /** Re-reads the certificates if a file changed; keeps the current ones when the new files are unusable. */
@@ -134,6 +140,7 @@ export class BindTls {
     }, (socket) => this.secured(socket)));
     // A failed handshake is the client's problem (wrong name, old protocol, port scan): just close.
     server.on('tlsClientError', (_error, socket) => socket.destroy());
+    renewTicketsOnResumption(server);
     return server;
   }
 

@@ -7,7 +7,11 @@
  * nor ciphers per name), its protocol versions, ciphers and ALPN list. The
  * bytes read are handed back to the socket, which TLS then reads natively.
  * The entry comes from the listener's current BindTls: a reload or a
- * certificate change swaps it, the listening socket stays open.
+ * certificate change swaps it, the listening socket stays open. A bind with
+ * a single certificate skips the read: its one entry takes every connection
+ * at once (no SNI can change the choice), and OpenSSL reads the ClientHello
+ * itself — non-TLS bytes, an oversized or late ClientHello then end as a
+ * failed handshake (closed, as by HAProxy) rather than by the checks below.
  */
 import net from 'node:net';
 import type { Config, Proxy } from '../config/model.ts';
@@ -25,8 +29,12 @@ const DEFAULT_HANDSHAKE_MS = 60_000;
 /** `current` gives the listener's BindTls, whose `secured` callback receives established connections. */
 export function createTlsServer(current: () => BindTls, proxy: Proxy): net.Server {
   const timeout = handshakeTimeout(proxy);
+  // (noDelay here sets TCP_NODELAY on each accepted socket; no second setNoDelay call is needed.)
   return net.createServer({ noDelay: true, allowHalfOpen: true }, (raw) => {
-    raw.setNoDelay(true);
+    // With one certificate the SNI cannot change the choice: the handshake starts at once, and
+    // OpenSSL reads the ClientHello natively instead of JavaScript reading it first.
+    const only = current().onlyEntry();
+    if (only) return void only.server.emit('connection', raw);
     readClientHello(raw, timeout, (sni) => current().select(sni).server.emit('connection', raw));
   });
 }
