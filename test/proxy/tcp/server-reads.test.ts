@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
+import { certPath } from '../../helpers/tls.ts';
 import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
 import { ServerReads, spareReadBuffers } from '../../../proxy/tcp/server-reads.ts';
 
@@ -300,6 +302,46 @@ test('a client that stops reading stops the server (backpressure), and then gets
     assert.ok(same, 'the relayed bytes differ from what the server sent');
   } finally {
     socket.destroy();
+    await e.stop();
+    await server.close();
+  }
+});
+
+test('a TLS client of a tcp-mode frontend that reads slowly gets a large response intact', async () => {
+  const length = 6 * 1024 * 1024 + 7;
+  const server = await patternServer(length);
+  const port = await freePort();
+  const e = await startEngine(`
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+listen db
+    bind 127.0.0.1:${port} ssl crt ${certPath('site.pem')}
+    server s1 127.0.0.1:${server.port}
+`);
+  try {
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => socket.write(Buffer.from([8])));
+      const chunks: Buffer[] = [];
+      let got = 0;
+      let nextPause = 1024 * 1024;
+      socket.on('data', (c: Buffer) => {
+        chunks.push(c);
+        got += c.length;
+        if (got >= nextPause) {
+          nextPause += 1024 * 1024;
+          socket.pause();
+          setTimeout(() => socket.resume(), 50);
+        }
+      });
+      socket.on('end', () => resolve(Buffer.concat(chunks)));
+      socket.on('error', reject);
+    });
+    assert.equal(answer.length, length);
+    assert.ok(answer.equals(pattern(8, length)), 'the relayed bytes differ from what the server sent');
+  } finally {
     await e.stop();
     await server.close();
   }
