@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -16,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, request } from '../../helpers/net.ts';
 import { call, session } from './helpers.ts';
+import { waitForStderr } from '../../helpers/child-output.ts';
 
 const cli = fileURLToPath(new URL('./fixtures/loadstar.ts', import.meta.url));
 
@@ -38,23 +38,6 @@ frontend web
 `;
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, ms = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${seen}`)), ms);
-    const onData = (d: Buffer): void => {
-      seen += d.toString();
-      const m = pattern.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        child.stderr!.off('data', onData);
-        resolve(m[0]);
-      }
-    };
-    child.stderr!.on('data', onData);
-  });
-}
-
 /** Runs serve on `dataDir`, then `body` with the admin port and a session. */
 const children = new Map<number, number>();
 /** The serve process behind an admin port. */
@@ -66,7 +49,7 @@ async function serving(dataDir: string, body: (admin: { port: number; headers: R
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    const url = (await waitForLine(child, /Loadstar admin UI: http:\/\/127\.0\.0\.1:\d+\//)).replace('Loadstar admin UI: ', '');
+    const url = (await waitForStderr(child, /Loadstar admin UI: http:\/\/127\.0\.0\.1:\d+\//)).replace('Loadstar admin UI: ', '');
     const port = Number(new URL(url).port);
     children.set(port, child.pid!);
     const s = await session({ port, origin: `http://127.0.0.1:${port}` });

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from '../../helpers/net.ts';
 import { call, session } from './helpers.ts';
+import { waitForStderr } from '../../helpers/child-output.ts';
 
 const cli = fileURLToPath(new URL('./fixtures/loadstar.ts', import.meta.url));
 
@@ -18,23 +18,6 @@ function tempDataDir(): string {
 
 function loadstar(args: string[], env: Record<string, string> = {}, input?: string) {
   return spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...process.env, ...env }, input, encoding: 'utf8', timeout: 30_000 });
-}
-
-function waitFor(child: ChildProcess, pattern: RegExp, ms = 20_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${seen}`)), ms);
-    const onData = (d: Buffer): void => {
-      seen += d.toString();
-      const m = pattern.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        child.stderr!.off('data', onData);
-        resolve(m[0]);
-      }
-    };
-    child.stderr!.on('data', onData);
-  });
 }
 
 test('a non-loopback --listen without an admin password is refused with a message that says what to do', () => {
@@ -72,7 +55,7 @@ test('serve on a fresh data dir writes the demo configuration, runs its labelled
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    const url = (await waitFor(child, /Loadstar admin UI: http:\/\/127\.0\.0\.1:\d+\//)).replace('Loadstar admin UI: ', '');
+    const url = (await waitForStderr(child, /Loadstar admin UI: http:\/\/127\.0\.0\.1:\d+\//)).replace('Loadstar admin UI: ', '');
     const port = Number(new URL(url).port);
     const cfg = path.join(dataDir, 'haproxy.cfg');
     assert.equal(fs.statSync(dataDir).mode & 0o777, 0o700);
@@ -107,7 +90,7 @@ test('serve on a fresh data dir writes the demo configuration, runs its labelled
     // Removing a demo server's line and reloading stops that demo server.
     fs.writeFileSync(cfg, text.replace(/\n\s*# demo server, runs inside Loadstar\n\s*server demo-web2 .*\n/, '\n'));
     child.kill('SIGHUP');
-    await waitFor(child, /demo server demo-web2 stopped/);
+    await waitForStderr(child, /demo server demo-web2 stopped/);
     assert.match(stderr, /configuration reloaded/);
     for (let i = 0; i < 4; i++) assert.match((await request(frontend, '/')).body, /Served by demo-web1/);
 
@@ -130,7 +113,7 @@ test('--tls-crt serves the admin over HTTPS with a Loadstar PEM; an unusable fil
   const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '-f', cfg, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls-crt', pem], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    const url = (await waitFor(child, /Loadstar admin UI: https:\/\/127\.0\.0\.1:\d+\//)).replace('Loadstar admin UI: ', '');
+    const url = (await waitForStderr(child, /Loadstar admin UI: https:\/\/127\.0\.0\.1:\d+\//)).replace('Loadstar admin UI: ', '');
     const answer = await call(Number(new URL(url).port), 'GET', '/api/session', {}, undefined, true);
     assert.equal(answer.status, 200);
     assert.match(String(answer.headers['set-cookie']), /; Secure/);
