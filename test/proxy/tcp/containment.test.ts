@@ -33,6 +33,14 @@ function session(port: number): Promise<{ answer: string; closed: boolean }> {
   });
 }
 
+/** A server answering each read with `echo:` and what it read. */
+function startEchoServer(): ReturnType<typeof startRawServer> {
+  return startRawServer((s) => {
+    s.on('data', (d: Buffer) => s.write(`echo:${d}`));
+    s.on('end', () => s.end());
+  });
+}
+
 const STAGES: Array<[FaultStage, string]> = [
   ['accept', ''],
   ['connect', ''],
@@ -42,10 +50,7 @@ const STAGES: Array<[FaultStage, string]> = [
 ];
 
 test('an exception while accepting, connecting, piping or logging a TCP connection closes it alone', async () => {
-  const echo = await startRawServer((s) => {
-    s.on('data', (d: Buffer) => s.write(`echo:${d}`));
-    s.on('end', () => s.end());
-  });
+  const echo = await startEchoServer();
   const e = await startEngine(`defaults
     mode tcp
     timeout connect 1s
@@ -87,10 +92,7 @@ backend echo
 });
 
 test('an exception in tcp-request content rules reading the first bytes closes that connection alone', async () => {
-  const echo = await startRawServer((s) => {
-    s.on('data', (d: Buffer) => s.write(`echo:${d}`));
-    s.on('end', () => s.end());
-  });
+  const echo = await startEchoServer();
   const e = await startEngine(`defaults
     mode tcp
     timeout connect 1s
