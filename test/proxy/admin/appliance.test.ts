@@ -15,21 +15,10 @@ import path from 'node:path';
 import { openAppliance, ApplianceStartError, demoPortsFrom } from '../../../proxy/admin/appliance.ts';
 import type { Appliance } from '../../../proxy/admin/appliance.ts';
 import { freePort, request } from '../../helpers/net.ts';
+import { fixedSiteConfig as siteConfig } from './helpers.ts';
 
 function tempDir(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-appliance-')), 'data');
-}
-
-function siteConfig(port: number): string {
-  return `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
-    bind 127.0.0.1:${port}
-    http-request return status 200 content-type text/plain string "fixed"
-`;
 }
 
 /** A port held by a listener of this test until release(). */

@@ -83,3 +83,16 @@ export async function session(admin: { port: number; origin: string }, cookie = 
   const token = answer.json().value.csrfToken as string;
   return { cookie: set, token, headers: { cookie: set, origin: admin.origin, 'x-loadstar-csrf': token, 'content-type': 'application/json' } };
 }
+
+/** A configuration whose one frontend answers every request itself (200 "fixed"): no origin needed. */
+export function fixedSiteConfig(port: number): string {
+  return `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:${port}
+    http-request return status 200 content-type text/plain string "fixed"
+`;
+}

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, request } from '../../helpers/net.ts';
-import { call, session } from './helpers.ts';
+import { call, fixedSiteConfig as siteConfig, session } from './helpers.ts';
 import { waitForStderr } from '../../helpers/child-output.ts';
 
 const cli = fileURLToPath(new URL('./fixtures/loadstar.ts', import.meta.url));
@@ -24,18 +24,6 @@ function dataDirWith(config: string): string {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(path.join(dir, 'haproxy.cfg'), config);
   return dir;
-}
-
-function siteConfig(port: number): string {
-  return `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
-    bind 127.0.0.1:${port}
-    http-request return status 200 content-type text/plain string "fixed"
-`;
 }
 
 /** Runs serve on `dataDir`, then `body` with the admin port and a session. */
