@@ -1,0 +1,71 @@
+/** Reused read buffers (proxy/runtime/read-buffers.ts): a buffer a queued write refers to is never read into again. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { ReadBuffers, OWN_READ_SIZE, sharedReadBuffer, spareReadBuffers } from '../../../proxy/runtime/read-buffers.ts';
+
+/** A writer whose queue length the test sets. */
+function writer(): Writable & { queued: number } {
+  const w = new Writable({ write: (_c, _e, cb) => cb() }) as Writable & { queued: number };
+  w.queued = 0;
+  Object.defineProperty(w, 'writableLength', { get: () => w.queued });
+  return w;
+}
+
+test('idle sockets share the small buffer; a full read moves the socket to a 64 KiB buffer of its own', () => {
+  const shared = sharedReadBuffer();
+  const reads = new ReadBuffers(shared);
+  assert.equal(reads.next(), shared);
+  reads.read(shared.length, shared);
+  const own = reads.next();
+  assert.notEqual(own, shared);
+  assert.equal(own.length, OWN_READ_SIZE);
+  assert.ok(reads.isShared(shared.subarray(1, 3)) && !reads.isShared(own));
+  reads.read(10, own);
+  assert.equal(reads.next(), shared, 'a read that did not fill it gives the own buffer back');
+  const copy = reads.fromShared(shared.subarray(0, 5));
+  assert.ok(!reads.isShared(copy) && copy.length === 5);
+});
+
+test('a buffer lent to a queued write is not read into by any socket until that write queue is empty', () => {
+  const shared = sharedReadBuffer();
+  const a = new ReadBuffers(shared);
+  const b = new ReadBuffers(shared);
+  const client = writer();
+  a.read(shared.length, shared);
+  const lent = a.next();
+  a.read(100, lent); // a partial read whose bytes a write still holds
+  client.queued = 100;
+  a.settle(client);
+  assert.equal(a.next(), shared);
+  // Another socket wanting a big buffer gets a different one while the write is queued…
+  b.read(shared.length, shared);
+  const other = b.next();
+  assert.notEqual(other, lent);
+  b.read(10, other);
+  b.next(); // `other` goes back to the free list
+  // …and `a` does not reuse it either, even after more full reads.
+  a.read(shared.length, shared);
+  const again = a.next();
+  assert.notEqual(again, lent);
+  // Once the queue is empty the lent buffer is back in the free list (reclaimed at a's next read).
+  client.queued = 0;
+  const before = spareReadBuffers();
+  a.read(10, again);
+  a.next();
+  assert.ok(spareReadBuffers() >= before + 1);
+});
+
+test('buffers lent to a destroyed writer are left to the garbage collector, not reused', () => {
+  const shared = sharedReadBuffer();
+  const a = new ReadBuffers(shared);
+  const client = writer();
+  a.read(shared.length, shared);
+  const lent = a.next();
+  client.queued = 1;
+  a.settle(client);
+  client.destroy();
+  a.read(shared.length, shared);
+  assert.notEqual(a.next(), lent);
+  a.close();
+});
