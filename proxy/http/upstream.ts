@@ -9,6 +9,7 @@ import type { ServerTls } from '../tls/server-tls.ts';
 import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
+import { ReadBuffers, sharedReadBuffer } from '../runtime/read-buffers.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 
 export interface ResponseHead {
@@ -25,6 +26,10 @@ export interface ResponseHead {
 export interface UpstreamHandlers {
   /** Return true when the response has no body (answer to HEAD). */
   head(head: ResponseHead): boolean;
+  /**
+   * A piece of the response body. It may be a view of a buffer the connection reads into again
+   * after this read (see `RAW_BODY_MIN`): write it or copy it, never keep it.
+   */
   body(chunk: Buffer): void;
   complete(): void;
   /** The end of one read from the server: what the transaction held back (a response head) goes out now. */
@@ -40,6 +45,52 @@ export interface UpstreamHandlers {
   readonly sink: net.Socket;
   /** Told when one of these handlers throws (a bug): it closes its client connection. */
   readonly owner: { internalError(error: unknown): void };
+}
+
+/**
+ * Content-Length response bodies at least this big are not handed over by llhttp's body callback,
+ * because Node 20's binding gives every piece of body as a fresh copy (a malloc, a memcpy and
+ * external memory for the GC per read). The head callback stops llhttp right after the head, and the
+ * body goes to the transaction as views of the buffer the connection read it into (ReadBuffers),
+ * while llhttp still parses the same bytes, with no body callback, so it still frames the end of the
+ * message. Below this size the copy is cheaper than the stop (execute() then returns an Error object).
+ */
+export const RAW_BODY_MIN = 16 * 1024;
+/** llhttp's HPE_PAUSED: returned by the head callback, it ends execute() right after the head. */
+const PAUSE_AFTER_HEAD = 21;
+
+/** The small buffer idle server connections share (ReadBuffers copies out of it what must outlive a read). */
+const sharedUpstreamRead = sharedReadBuffer();
+
+/**
+ * A plain-TCP server socket reads through `onread` into ReadBuffers; this bridges those reads to the
+ * UpstreamConnection, which exists only once the socket is connected (reading starts after that).
+ */
+export class UpstreamReads {
+  readonly buffers = new ReadBuffers(sharedUpstreamRead);
+  conn: UpstreamConnection | undefined;
+  /** net.connect's `onread` option. */
+  readonly onread = {
+    buffer: (): Buffer => this.buffers.next(),
+    callback: (bytes: number, buffer: Uint8Array): boolean => {
+      this.buffers.read(bytes, buffer);
+      this.conn?.onRead(buffer as Buffer, bytes);
+      return true;
+    },
+  };
+}
+
+/** The length of a body worth relaying raw (see RAW_BODY_MIN), or -1. llhttp has validated the fields. */
+function rawBodyLength(head: ResponseHead): number {
+  if (head.status < 200 || head.status === 204 || head.status === 304) return -1;
+  let length = -1;
+  const h = head.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') length = Number(h[i + 1]);
+    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return -1;
+  }
+  return length >= RAW_BODY_MIN ? length : -1;
 }
 
 export class UpstreamConnection {
@@ -59,12 +110,20 @@ export class UpstreamConnection {
   private corked: net.Socket | undefined;
   /** The transaction's response ended within the read being parsed. */
   private completedInRead = false;
+  /** The reused buffers reads go into (plain TCP); undefined when llhttp consumes the socket (TLS). */
+  private readonly reads: ReadBuffers | undefined;
+  /** Bytes of a raw-relayed body still to come (see RAW_BODY_MIN). */
+  private rawLeft = 0;
+  /** Inside onRead: the read buffer may be referenced by writes not yet settled. */
+  private inRead = false;
+  /** llhttp's body callback, taken away while a body is relayed raw. */
+  private readonly onBody: (chunk: Buffer) => void;
 
   /**
    * @param sni the server name sent in the TLS handshake (undefined: none, or plain TCP);
    *   a kept-alive connection is reused only for a request that sends the same one.
    */
-  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, private readonly pool: ServerPool, readonly sni?: string) {
+  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, private readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads) {
     const parser = (this.parser = newParser(RESPONSE));
     this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
@@ -83,14 +142,21 @@ export class UpstreamConnection {
       if (!handlers) return 0;
       try {
         this.corkSink(handlers);
-        return handlers.head({ status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade }) ? 1 : 0;
+        const head: ResponseHead = { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
+        if (handlers.head(head)) return 1;
+        if (!this.reads || this.handlers !== handlers || this.dead) return 0;
+        const length = rawBodyLength(head);
+        if (length < 0) return 0;
+        this.rawLeft = length;
+        parser[kOnBody] = undefined;
+        return PAUSE_AFTER_HEAD;
       } catch (e) {
         this.internalError(e, handlers);
         return -1;
       }
     };
     parser[kOnHeadersComplete] = onHead;
-    parser[kOnBody] = (chunk: Buffer) => {
+    this.onBody = (chunk: Buffer) => {
       const handlers = this.handlers;
       if (!handlers) return;
       try {
@@ -100,7 +166,9 @@ export class UpstreamConnection {
         this.internalError(e, handlers);
       }
     };
+    parser[kOnBody] = this.onBody;
     parser[kOnMessageComplete] = () => {
+      if (parser[kOnBody] === undefined) parser[kOnBody] = this.onBody;
       const handlers = this.handlers;
       if (!handlers) return;
       this.completedInRead = true;
@@ -111,14 +179,19 @@ export class UpstreamConnection {
         this.internalError(e, handlers);
       }
     };
-    this.feed.consume((result) => {
-      const handlers = this.handlers;
-      try {
-        this.afterRead(result);
-      } catch (e) {
-        this.internalError(e, handlers);
-      }
-    });
+    if (reads) {
+      this.reads = reads.buffers;
+      reads.conn = this;
+    } else {
+      this.feed.consume((result) => {
+        const handlers = this.handlers;
+        try {
+          this.afterRead(result);
+        } catch (e) {
+          this.internalError(e, handlers);
+        }
+      });
+    }
     // Reads come as 'data' events only when the socket could not be consumed, or after a 101 released it.
     socket.on('data', (data: Buffer) => {
       const handlers = this.handlers;
@@ -212,6 +285,28 @@ export class UpstreamConnection {
     if (!this.handlers && !completed) this.destroy();
   }
 
+  /**
+   * One read into the connection's ReadBuffers (plain TCP). `buffer` is read into again afterwards:
+   * what outlives this call is copied, or the buffer is lent to the client write that holds it.
+   */
+  onRead(buffer: Buffer, bytes: number): void {
+    const handlers = this.handlers;
+    const sink = handlers?.sink;
+    this.inRead = true;
+    try {
+      const data = buffer.subarray(0, bytes);
+      // A tunnel (after a 101) reads through 'data' listeners: they get a copy they may keep.
+      if (this.tunnelRest) this.socket.emit('data', Buffer.from(data));
+      else this.onData(data);
+    } catch (e) {
+      this.internalError(e, handlers);
+    } finally {
+      this.inRead = false;
+      this.reads!.settle(sink);
+      if (this.dead) this.reads!.close();
+    }
+  }
+
   private onData(data: Buffer): void {
     if (!this.handlers && !this.tunnelRest) {
       // A server talking while idle breaks the next exchange: drop the connection.
@@ -220,16 +315,52 @@ export class UpstreamConnection {
     }
     this.received += data.length;
     if (this.handlers) this.corkSink(this.handlers);
-    let r: number | Error;
     try {
-      r = this.parser.execute(data);
+      this.parse(data);
     } finally {
       // Also when a handler threw: what was written so far still reaches the client.
       this.uncorkSink();
       this.completedInRead = false;
     }
-    if (typeof r !== 'number') return this.fail('invalid');
-    if (r < data.length && this.tunnelRest) this.tunnelRest(data.subarray(r));
+  }
+
+  /** Parses one read; a body relayed raw (RAW_BODY_MIN) goes to the handlers as views of `data`. */
+  private parse(data: Buffer): void {
+    let at = 0;
+    while (at < data.length && !this.dead) {
+      if (this.rawLeft > 0) {
+        at = this.relayRaw(data, at);
+        continue;
+      }
+      // Bytes after the end of the response: a server talking while idle breaks the next exchange.
+      if (at > 0 && !this.handlers) return this.destroy();
+      const r = this.parser.execute(at === 0 ? data : data.subarray(at));
+      if (typeof r === 'number') {
+        // After a 101 the rest is the other protocol's (a copy: `data` may be read into again).
+        if (at + r < data.length && this.tunnelRest) this.tunnelRest(Buffer.from(data.subarray(at + r)));
+        return;
+      }
+      // The head callback stopped llhttp at the end of a head whose body is relayed raw.
+      if (r.code !== 'HPE_PAUSED' || this.rawLeft === 0) return this.fail('invalid');
+      this.parser.resume();
+      at += r.bytesParsed;
+    }
+  }
+
+  /** Hands the next piece of a raw body to the transaction; llhttp parses it too, without a copy. */
+  private relayRaw(data: Buffer, at: number): number {
+    const n = Math.min(this.rawLeft, data.length - at);
+    const chunk = data.subarray(at, at + n);
+    this.rawLeft -= n;
+    const reads = this.reads!;
+    this.handlers?.body(reads.isShared(chunk) ? reads.fromShared(chunk) : chunk);
+    // With no body callback llhttp copies nothing; it counts the body and ends the message as usual.
+    const r = this.parser.execute(chunk);
+    if (typeof r !== 'number') {
+      this.fail('invalid');
+      return data.length;
+    }
+    return at + n;
   }
 
   /** Response-body flow control: stop and restart reading from the server while the client is slow. */
@@ -255,6 +386,7 @@ export class UpstreamConnection {
     this.handlers = undefined;
     this.socket.destroy();
     this.feed.closeLater();
+    this.releaseReads();
     handlers?.error(reason, this.received);
   }
 
@@ -279,6 +411,12 @@ export class UpstreamConnection {
     this.pool.remove(this);
     this.socket.destroy();
     this.feed.closeLater();
+    this.releaseReads();
+  }
+
+  /** The read buffer goes back unless a read is being handled (onRead does it once its writes are settled). */
+  private releaseReads(): void {
+    if (!this.inRead) this.reads?.close();
   }
 }
 
@@ -326,9 +464,11 @@ export class ServerPool {
 export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string): () => void {
   const server = pool.server;
   // With TLS the connection is usable once the handshake (and the certificate check) succeeded.
+  // Plain TCP reads into reused buffers (UpstreamReads); TLS sockets are consumed by llhttp.
+  const reads = pool.tls ? undefined : new UpstreamReads();
   const socket = pool.tls
     ? tls.connect({ host: server.host, port: server.port, ...pool.tls.base, ...(sni ? { servername: sni } : {}) }).setNoDelay(true)
-    : net.connect({ host: server.host, port: server.port, noDelay: true });
+    : net.connect({ host: server.host, port: server.port, noDelay: true, onread: reads!.onread });
   const ready = pool.tls ? 'secureConnect' : 'connect';
   let settled = false;
   const finish = (error?: string): void => {
@@ -340,7 +480,7 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
     if (error) {
       socket.destroy();
       done(undefined, error);
-    } else done(new UpstreamConnection(socket, server, pool, sni));
+    } else done(new UpstreamConnection(socket, server, pool, sni, reads));
   };
   const onConnect = (): void => finish();
   const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);

@@ -1,0 +1,241 @@
+/**
+ * Response bodies relayed raw from reused read buffers (proxy/http/upstream.ts,
+ * RAW_BODY_MIN; proxy/runtime/read-buffers.ts): every byte arrives intact when
+ * buffers are reused across connections and lent to slow clients' writes, bodies
+ * split anywhere across reads, and llhttp still decides where a response ends.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { createHash } from 'node:crypto';
+import { startNamedServer, startRawServer, startEngine, freePort, rawExchange, waitFor, HTTP_DEFAULTS } from '../../helpers/net.ts';
+import { RAW_BODY_MIN } from '../../../proxy/http/upstream.ts';
+import { spareReadBuffers } from '../../../proxy/runtime/read-buffers.ts';
+
+async function engineTo(port: number) {
+  return startEngine(`${HTTP_DEFAULTS}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    option httplog
+    default_backend app
+backend app
+    server s1 127.0.0.1:${port}
+`);
+}
+
+/** A body whose every byte depends on `seed` and its position, so a byte from another response shows. */
+function patterned(size: number, seed: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  let x = (seed * 2654435761) >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** GET over a keep-alive agent; the reader may pause between chunks (a slow client). */
+function fetchBody(port: number, path: string, agent: http.Agent, slow: boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (slow && chunks.length % 3 === 0) {
+          res.pause();
+          setTimeout(() => res.resume(), 5);
+        }
+      });
+      res.on('end', () => resolve(Buffer.concat(chunks)));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+test('concurrent big bodies, half of them to slow readers, arrive byte for byte while read buffers are reused', async () => {
+  const sizes = [RAW_BODY_MIN, RAW_BODY_MIN + 1, 64 * 1024 + 7, 300_000, 1_000_003, 5_000];
+  const origin = await startNamedServer('big', (req, res) => {
+    const [size, seed] = (req.url ?? '').slice(1).split('-').map(Number);
+    res.setHeader('content-length', size!);
+    res.end(patterned(size!, seed!));
+  });
+  const e = await engineTo(origin.port);
+  try {
+    const clients = Array.from({ length: 12 }, (_, c) => (async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (let i = 0; i < 6; i++) {
+          const size = sizes[(c + i) % sizes.length]!;
+          const seed = c * 100 + i;
+          const body = await fetchBody(e.port, `/${size}-${seed}`, agent, c % 2 === 0);
+          assert.equal(body.length, size, `client ${c} request ${i}: length`);
+          assert.equal(digest(body), digest(patterned(size, seed)), `client ${c} request ${i}: content`);
+        }
+      } finally {
+        agent.destroy();
+      }
+    })());
+    await Promise.all(clients);
+    assert.ok(spareReadBuffers() <= 32, `the free list stays bounded (${spareReadBuffers()})`);
+    await waitFor('72 log lines', () => e.logs.length === 72);
+    assert.ok(e.logs.every((l) => / 200 \d+ - - ---- /.test(l)), e.logs.find((l) => !/ 200 \d+ - - ---- /.test(l)));
+  } finally {
+    await e.stop();
+    await origin.close();
+  }
+});
+
+test('a client that stops reading keeps the buffers its queued writes refer to while other responses reuse the rest', async () => {
+  // End to end (the lending rule itself is unit-tested in test/proxy/runtime/read-buffers.test.ts):
+  // the origin writes in pieces, so that many of the engine's reads leave their buffer not full.
+  const origin = await startNamedServer('pieces', async (req, res) => {
+    const [size, seed] = (req.url ?? '').slice(1).split('-').map(Number);
+    res.setHeader('content-length', size!);
+    const body = patterned(size!, seed!);
+    for (let at = 0; at < body.length; at += 20_000) {
+      if (!res.write(body.subarray(at, at + 20_000))) await new Promise((r) => res.once('drain', r));
+      else await new Promise((r) => setTimeout(r, 1));
+    }
+    res.end();
+  });
+  const e = await engineTo(origin.port);
+  try {
+    // 12 MB is more than loopback's socket buffers hold: the engine's writes to this client queue.
+    const size = 12 * 1024 * 1024;
+    const stalled = new Promise<Buffer>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: e.port, path: `/${size}-7`, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.pause();
+        setTimeout(() => res.resume(), 400);
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 100)); // the stalled response fills the socket buffers first
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+      const body = await fetchBody(e.port, `/${200_000 + i}-${50 + i}`, agent, false);
+      assert.equal(digest(body), digest(patterned(200_000 + i, 50 + i)), `response ${i}`);
+    }));
+    agent.destroy();
+    const body = await stalled;
+    assert.equal(body.length, size);
+    assert.ok(body.equals(patterned(size, 7)), 'the stalled client\'s body is intact');
+  } finally {
+    await e.stop();
+    await origin.close();
+  }
+});
+
+test('a body split across many reads, then the next response on the same server connection', async () => {
+  const body1 = patterned(RAW_BODY_MIN * 3 + 11, 1);
+  const body2 = patterned(RAW_BODY_MIN + 5, 2);
+  let connections = 0;
+  const server = await startRawServer((s) => {
+    connections++;
+    let requests = 0;
+    s.on('data', async () => {
+      requests++;
+      const body = requests === 1 ? body1 : body2;
+      const head = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+      // The head with a few body bytes, then odd-sized pieces with pauses between them.
+      const whole = Buffer.concat([head, body]);
+      const cuts = [head.length + 3, head.length + 4000, head.length + 20_000, whole.length - 1, whole.length];
+      let from = 0;
+      for (const cut of cuts) {
+        s.write(whole.subarray(from, cut));
+        from = cut;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+  });
+  const e = await engineTo(server.port);
+  try {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    assert.equal(digest(await fetchBody(e.port, '/a', agent, false)), digest(body1));
+    assert.equal(digest(await fetchBody(e.port, '/b', agent, false)), digest(body2));
+    agent.destroy();
+    assert.equal(connections, 1, 'the server connection was kept alive and reused');
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
+
+test('bytes after a complete response end the server connection; the client still gets its response whole', async () => {
+  const body = patterned(RAW_BODY_MIN + 100, 3);
+  let connections = 0;
+  const server = await startRawServer((s) => {
+    connections++;
+    s.on('data', () => {
+      s.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`), body, Buffer.from('garbage after the body')]));
+    });
+  });
+  const e = await engineTo(server.port);
+  try {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    assert.equal(digest(await fetchBody(e.port, '/1', agent, false)), digest(body));
+    assert.equal(digest(await fetchBody(e.port, '/2', agent, false)), digest(body));
+    agent.destroy();
+    assert.equal(connections, 2, 'a server that talked past its response is not reused');
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
+
+test('a server closing in the middle of a big body: the client connection is cut and the log says SD', async () => {
+  const server = await startRawServer((s) => {
+    s.on('data', () => {
+      s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${RAW_BODY_MIN * 4}\r\n\r\n`);
+      s.end(patterned(RAW_BODY_MIN, 4));
+    });
+  });
+  const e = await engineTo(server.port);
+  try {
+    const answer = await rawExchange(e.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(answer, /^HTTP\/1.1 200 OK\r\n/);
+    const bodyBytes = Buffer.byteLength(answer.slice(answer.indexOf('\r\n\r\n') + 4), 'latin1');
+    assert.equal(bodyBytes, RAW_BODY_MIN);
+    await waitFor('the log line', () => e.logs.length === 1);
+    assert.match(e.logs[0]!, / SD-- /);
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
+
+test('HEAD, 204 and 304 answers with a big Content-Length carry no body and leave the connection usable', async () => {
+  let connections = 0;
+  const server = await startRawServer((s) => {
+    connections++;
+    let n = 0;
+    s.on('data', () => {
+      const status = ['200 OK', '204 No Content', '304 Not Modified', '200 OK'][n++ % 4];
+      const tail = n === 4 ? 'tail' : '';
+      s.write(`HTTP/1.1 ${status}\r\ncontent-length: ${n === 4 ? 4 : RAW_BODY_MIN * 2}\r\n\r\n${tail}`);
+    });
+  });
+  const e = await engineTo(server.port);
+  try {
+    const client = net.connect(e.port, '127.0.0.1');
+    let received = '';
+    client.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const paths = [['HEAD', '/h'], ['GET', '/204'], ['GET', '/304'], ['GET', '/last']];
+    for (const [i, [method, path]] of paths.entries()) {
+      client.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await waitFor(`${method} ${path}`, () => received.split('HTTP/1.1 ').length - 1 === i + 1 && received.endsWith(i === 3 ? 'tail' : '\r\n\r\n'));
+    }
+    client.destroy();
+    assert.equal(connections, 1);
+    assert.deepEqual(received.match(/HTTP\/1.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 204', 'HTTP/1.1 304', 'HTTP/1.1 200']);
+    assert.equal(received.replace(/HTTP\/1.1 [^]*?\r\n\r\n/g, ''), 'tail', 'no body bytes but the last response\'s');
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
