@@ -1,0 +1,72 @@
+/**
+ * Interleaved A/B rounds of two Loadstar builds on `npm run bench`'s set-up
+ * (nginx origin on the load core, the engine pinned to the proxy core, wrk
+ * -t1 -c50): each round starts a fresh engine from build A, measures it,
+ * stops it, then the same for B, so slow drifts of this shared machine hit
+ * both sides alike. Prints each round and the medians of CPU µs per request
+ * (the steadier figure), req/s and minor faults per request. How the changes
+ * of issue #15 were measured (docs/architecture.md).
+ *
+ *   node --import tsx bench/ab.ts --a /tmp/base-dist --b dist [--mode http|tcp]
+ *        [--size 100|65536] [--rounds 5] [--duration 3]
+ *
+ * --a/--b are compiled trees (`npx tsc -p tsconfig.build.json --outDir DIR`) holding bench/engine-server.js.
+ */
+import path from 'node:path';
+import { measureWrk, type Measured } from './lib/measure.ts';
+import { startOrigin } from './lib/origin.ts';
+import { PROXY_CORE, spawnPinned } from './lib/proc.ts';
+import { withAllocatorEnv } from '../proxy/runtime/allocator-env.ts';
+
+function opt(name: string, def?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? process.argv[i + 1] : def;
+  if (v === undefined) throw new Error(`missing --${name}`);
+  return v;
+}
+
+const builds = { A: path.resolve(opt('a')), B: path.resolve(opt('b')) };
+const mode = opt('mode', 'http') as 'http' | 'tcp';
+const size = Number(opt('size', '100'));
+const rounds = Number(opt('rounds', '5'));
+const durationS = Number(opt('duration', '3'));
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function measure(dist: string, originPort: number, originPid: number): Promise<Measured> {
+  const engine = await spawnPinned(process.execPath,
+    [path.join(dist, 'bench/engine-server.js'), '--mode', mode, '--upstream', `127.0.0.1:${originPort}`],
+    { core: PROXY_CORE, readyLine: /^LISTENING (\d+)/, env: withAllocatorEnv(process.env) });
+  try {
+    const url = `http://127.0.0.1:${engine.ready![1]}/`;
+    await measureWrk({ url, durationS: 1, connections: 50, threads: 1 }, null, originPid); // warm-up (JIT)
+    return await measureWrk({ url, durationS, connections: 50, threads: 1 }, engine.pid, originPid);
+  } finally {
+    await engine.stop();
+  }
+}
+
+const origin = await startOrigin({ kind: 'nginx', sizes: [size] });
+const results: Record<'A' | 'B', Measured[]> = { A: [], B: [] };
+try {
+  const port = origin.ports.get(size)!;
+  for (let round = 1; round <= rounds; round++) {
+    for (const side of ['A', 'B'] as const) {
+      const m = await measure(builds[side], port, origin.pid);
+      results[side].push(m);
+      console.log(`round ${round} ${side}: ${m.wrk.reqPerSec.toFixed(0)} req/s, ${m.proxyCpuUsPerReq!.toFixed(1)} µs/req, ` +
+        `${m.proxyFaultsPerReq!.toFixed(3)} faults/req, p99 ${m.wrk.p99.toFixed(2)} ms, other ${m.otherCpuPct.toFixed(0)} %`);
+    }
+  }
+} finally {
+  await origin.stop();
+}
+for (const side of ['A', 'B'] as const) {
+  const r = results[side];
+  console.log(`${side} (${builds[side]}), ${mode} ${size} B, median of ${r.length}: ` +
+    `${median(r.map((m) => m.proxyCpuUsPerReq!)).toFixed(1)} µs/req, ${median(r.map((m) => m.wrk.reqPerSec)).toFixed(0)} req/s, ` +
+    `${median(r.map((m) => m.proxyFaultsPerReq!)).toFixed(3)} faults/req, p99 ${median(r.map((m) => m.wrk.p99)).toFixed(2)} ms`);
+}
