@@ -390,32 +390,27 @@ export class HttpTransaction {
   private onResponseBody(chunk: Buffer): void {
     if (faults.armed) faultPoint('response-body');
     const socket = this.client.socket;
-    let ok: boolean;
+    // Backpressure (the server paused while the client's queue is over its mark) is the server
+    // connection's, decided once its read is written out (UpstreamConnection.uncorkSink).
     const head = this.pendingHead;
     if (head !== undefined && chunk.length <= MERGE_WITH_HEAD && !socket.destroyed) {
       // latin1 maps bytes to chars one to one: the body goes out byte for byte.
       this.pendingHead = undefined;
       const body = chunk.toString('latin1');
-      ok = socket.write(this.chunkedResponse ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body, 'latin1');
+      socket.write(this.chunkedResponse ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body, 'latin1');
     } else if (head !== undefined) {
       this.flushHead();
-      ok = this.writeBodyChunk(socket, chunk);
-    } else ok = this.writeBodyChunk(socket, chunk);
+      this.writeBodyChunk(socket, chunk);
+    } else this.writeBodyChunk(socket, chunk);
     this.bytesOut += chunk.length;
-    if (!ok && this.upstream) {
-      const up = this.upstream;
-      up.pauseReading();
-      socket.once('drain', () => up.resumeReading());
-    }
   }
 
-  private writeBodyChunk(socket: net.Socket, chunk: Buffer): boolean {
+  private writeBodyChunk(socket: net.Socket, chunk: Buffer): void {
     if (this.chunkedResponse) {
       socket.write(chunk.length.toString(16) + '\r\n');
       socket.write(chunk);
-      return socket.write('\r\n');
-    }
-    return socket.write(chunk);
+      socket.write('\r\n');
+    } else socket.write(chunk);
   }
 
   private onResponseComplete(): void {

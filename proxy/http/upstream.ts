@@ -229,7 +229,22 @@ export class UpstreamConnection {
     if (!sink) return;
     this.corked = undefined;
     sink.uncork();
+    // Backpressure, once the read is written out: the server waits while the client's queue is over
+    // its mark. Not when the kernel took everything: write() says false for any chunk bigger than the
+    // mark, even one already sent, and pausing for that cost a read stop and start per big response.
+    if (sink.writableNeedDrain && sink.writableLength > 0 && this.drainSink !== sink && !this.dead) {
+      this.drainSink = sink;
+      this.pauseReading();
+      sink.once('drain', () => {
+        if (this.drainSink !== sink) return; // the connection moved on (parked, reused)
+        this.drainSink = undefined;
+        this.resumeReading();
+      });
+    }
   }
+
+  /** The client socket whose 'drain' reading from the server waits for. */
+  private drainSink: net.Socket | undefined;
 
   private failContained(reason: 'closed' | 'error'): void {
     const handlers = this.handlers;
@@ -399,6 +414,11 @@ export class UpstreamConnection {
   /** The response is complete: park the connection for the next request, or close it. */
   detach(keepAlive: boolean, idleTimeout: number): void {
     this.handlers = undefined;
+    // A parked connection reads (a server closing it must be noticed), whatever its last client does.
+    if (this.drainSink) {
+      this.drainSink = undefined;
+      this.resumeReading();
+    }
     this.reused = true;
     if (!keepAlive || this.dead) return this.destroy();
     this.pool.park(this, idleTimeout);
