@@ -26,7 +26,8 @@ import type { ConnInspection, ConnPredicate } from './samples.ts';
 import { compileConnectionRules, compileContentRules } from './rules.ts';
 import type { ConnectionRules, ContentRules } from './rules.ts';
 import { HeldRequest, inspect } from './inspection.ts';
-import { ServerReads } from './server-reads.ts';
+import { ReusedReads } from './reused-reads.ts';
+import { adoptReads } from './client-reads.ts';
 import type { InspectionOutcome } from './inspection.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 
@@ -244,8 +245,8 @@ export class TcpFrontend implements Frontend {
   private connect(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer): void {
     const timers = backendTimers(backend);
     const started = Date.now();
-    // The server side reads into reused buffers (server-reads.ts); its bytes are relayed from the first read on.
-    const reads = new ServerReads();
+    // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
+    const reads = new ReusedReads();
     const upstream = net.connect({ host: server.host, port: server.port, noDelay: true, allowHalfOpen: true, onread: reads.onread });
     let connected = false;
     const timer = timers.connect > 0 ? setTimeout(() => upstream.destroy(new Error('timeout')), timers.connect) : undefined;
@@ -305,7 +306,7 @@ export class TcpFrontend implements Frontend {
     }, step.delayMs);
   }
 
-  private pipe(record: TcpSessionRecord, upstream: net.Socket, reads: ServerReads, timers: TcpBackendTimers, release: () => void): void {
+  private pipe(record: TcpSessionRecord, upstream: net.Socket, reads: ReusedReads, timers: TcpBackendTimers, release: () => void): void {
     const client = record.client;
     // In TCP mode `timeout tunnel`, when set, replaces the client and server timeouts once connected.
     const clientIdle = timers.tunnel || this.clientTimeout;
@@ -328,27 +329,44 @@ export class TcpFrontend implements Frontend {
       record.bytesIn += held.length;
       upstream.write(held);
     }
-    // Server → client: read into reused buffers and written on (server-reads.ts), with pipe()'s backpressure.
+    // Server → client: read into reused buffers and written on (reused-reads.ts), with pipe()'s backpressure.
     reads.start({
-      client,
-      server: upstream,
+      source: upstream,
+      sink: client,
       onChunk: (bytes) => {
         record.bytesOut += bytes;
         if (faults.armed) this.tunnelFault(record);
       },
     });
+    let clientReads: ReusedReads | undefined;
     if (record.held?.ended || client.readableEnded) {
       // The client's FIN came during inspection or while connecting (after the held bytes): its 'end' is past.
       upstream.end();
       clientEnded();
     } else {
-      // Client → server: what pipe() does (write, pause while the server's queue is over its mark), in one listener.
-      client.on('data', (d: Buffer) => {
-        record.bytesIn += d.length;
+      const onChunk = (bytes: number): void => {
+        record.bytesIn += bytes;
         if (faults.armed) this.tunnelFault(record);
-        if (!upstream.destroyed && !upstream.write(d)) client.pause();
-      });
-      upstream.on('drain', () => client.resume());
+      };
+      // What the client sent while the server was being connected waits in its stream: it goes first.
+      const early = client.readableLength > 0 ? (client.read() as Buffer | null) : null;
+      if (early) {
+        onChunk(early.length);
+        if (!upstream.destroyed) upstream.write(early);
+      }
+      clientReads = new ReusedReads();
+      if (!client.destroyed && adoptReads(client, clientReads.onread)) {
+        // Client → server: reused buffers too (client-reads.ts), with the same backpressure as the other way.
+        clientReads.start({ source: client, sink: upstream, onChunk });
+      } else {
+        // A TLS client (or a Node without the fields client-reads.ts needs): what pipe() does, in one listener.
+        clientReads = undefined;
+        client.on('data', (d: Buffer) => {
+          onChunk(d.length);
+          if (!upstream.destroyed && !upstream.write(d)) client.pause();
+        });
+        upstream.on('drain', () => client.resume());
+      }
       // Half-close: a FIN is passed on, and once one side has sent it the other side's *-fin timer bounds the wait.
       client.once('end', () => {
         if (!upstream.destroyed) upstream.end();
@@ -365,6 +383,7 @@ export class TcpFrontend implements Frontend {
     const onClose = (): void => {
       if (++closed === 2) {
         reads.close();
+        clientReads?.close();
         release();
         try {
           this.log(record);

@@ -5,10 +5,10 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { certPath } from '../../helpers/tls.ts';
 import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
-import { ServerReads, spareReadBuffers } from '../../../proxy/tcp/server-reads.ts';
+import { ReusedReads, spareReadBuffers } from '../../../proxy/tcp/reused-reads.ts';
 
 /**
- * A client socket as ServerReads sees it, whose kernel takes a write whole or leaves it queued
+ * A sink socket as ReusedReads sees it, whose kernel takes a write whole or leaves it queued
  * as the test says; queued chunks are kept (as Node keeps them: the caller's memory, no copy)
  * with a copy of what they held when written.
  */
@@ -128,10 +128,10 @@ test('a buffer given to a write the client could not take is not read into again
     return seed % n;
   };
   const sessions = [1, 2, 3].map((id) => {
-    const reads = new ServerReads();
+    const reads = new ReusedReads();
     const client = new FakeClient();
     const server = new FakeServer();
-    reads.start({ client: client as unknown as net.Socket, server: server as unknown as net.Socket, onChunk: () => {} });
+    reads.start({ sink: client as unknown as net.Socket, source: server as unknown as net.Socket, onChunk: () => {} });
     return { id, reads, client, server, next: reads.onread.buffer(), sent: 0, stream: pattern(id, 8 * 1024 * 1024) };
   });
   for (let step = 0; step < 4000; step++) {
