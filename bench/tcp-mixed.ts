@@ -13,6 +13,11 @@
  *        [--dist dist] [--env MALLOC_ARENA_MAX=1,...] [--node-flags --max-semi-space-size=16]
  *        [--warmup 2] [--cpu-prof DIR] [--proxy-log FILE] [--rounds N] [--quiet-wait S --max-other PCT] [--json out.json]
  *
+ * "sys µs/req" is the stime part of the CPU per request (the kernel: syscalls,
+ * loopback TCP). With --rounds N and haproxy among the proxies, each proxy's
+ * req/s and CPU per request are divided by HAProxy's of the same round and
+ * the median of those ratios printed (the TCP goals of #15).
+ *
  * "other %" is what the rest of the machine used of the two cores during the
  * slice (a shared machine: a row with a high one is disturbed).
  *
@@ -233,7 +238,7 @@ async function startProxy(kind: string, upstream: number, dir: string): Promise<
   return { child, port };
 }
 
-interface SliceRow { proxy: string; round: number; phase: number; size: string; t: number; rps: number; mbps: number; p99: string; cpuUsPerReq: number; minfltPerReq: number; rssMiB: number; otherPct: number; errors: number }
+interface SliceRow { proxy: string; round: number; phase: number; size: string; t: number; rps: number; mbps: number; p99: string; cpuUsPerReq: number; sysUsPerReq: number; minfltPerReq: number; rssMiB: number; otherPct: number; errors: number }
 
 const dir = mkdtempSync(join(tmpdir(), 'loadstar-tcp-mixed-'));
 const rows: SliceRow[] = [];
@@ -244,7 +249,7 @@ try {
     const proxy = await startProxy(kind, origin.port, dir);
     const pid = proxy.child.pid!;
     console.log(`# ${kind} (pid ${pid}) round ${round} env ${JSON.stringify(extraEnv)} flags ${nodeFlags.join(' ')}`);
-    console.log('proxy\tphase\tsize\tt(s)\treq/s\tMiB/s\tp99\tCPU µs/req\tminflt/req\tRSS MiB\tother %\terrors');
+    console.log('proxy\tphase\tsize\tt(s)\treq/s\tMiB/s\tp99\tCPU µs/req\tsys µs/req\tminflt/req\tRSS MiB\tother %\terrors');
     const sizeUrl = (size: string): string => `http://127.0.0.1:${proxy.port}/${size === 'small' ? 'small' : 'large.txt'}`;
     if (warmupS > 0) await wrk(sizeUrl(phases[0]!.size), warmupS);
     let t = 0;
@@ -267,10 +272,11 @@ try {
         const row: SliceRow = {
           proxy: kind, round, phase: pi, size: phase.size, t, rps: w.rps, mbps: w.mbps, p99: w.p99,
           cpuUsPerReq: (b.utime + b.stime - a.utime - a.stime) / Math.max(1, w.requests),
+          sysUsPerReq: (b.stime - a.stime) / Math.max(1, w.requests),
           minfltPerReq: (b.minflt - a.minflt) / Math.max(1, w.requests), rssMiB: rssKiB(pid) / 1024, otherPct, errors: w.errors,
         };
         rows.push(row);
-        console.log([kind, pi, phase.size, t, row.rps.toFixed(0), row.mbps.toFixed(0), row.p99, row.cpuUsPerReq.toFixed(1),
+        console.log([kind, pi, phase.size, t, row.rps.toFixed(0), row.mbps.toFixed(0), row.p99, row.cpuUsPerReq.toFixed(1), row.sysUsPerReq.toFixed(1),
           row.minfltPerReq.toFixed(3), row.rssMiB.toFixed(0), row.otherPct.toFixed(0), row.errors].join('\t'));
       }
     }
@@ -287,12 +293,36 @@ if (rounds > 1) {
     return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
   };
   console.log(`\n# medians over ${rounds} rounds (each phase's slices together)`);
-  console.log('proxy\tphase\tsize\treq/s\tCPU µs/req\tminflt/req\tother %');
+  console.log('proxy\tphase\tsize\treq/s\tCPU µs/req\tsys µs/req\tminflt/req\tother %');
   for (const kind of proxies) {
     for (const [pi, phase] of phases.entries()) {
       const r = rows.filter((x) => x.proxy === kind && x.phase === pi);
-      console.log([kind, pi, phase.size, median(r.map((x) => x.rps)).toFixed(0), median(r.map((x) => x.cpuUsPerReq)).toFixed(1),
+      console.log([kind, pi, phase.size, median(r.map((x) => x.rps)).toFixed(0), median(r.map((x) => x.cpuUsPerReq)).toFixed(1), median(r.map((x) => x.sysUsPerReq)).toFixed(1),
         median(r.map((x) => x.minfltPerReq)).toFixed(3), median(r.map((x) => x.otherPct)).toFixed(0)].join('\t'));
+    }
+  }
+}
+if (rounds > 1 && proxies.includes('haproxy')) {
+  // Ratios within each round (the proxies of a round ran one after the other, minutes apart at most), then their median.
+  const median = (xs: number[]): number => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  const sum = (r: SliceRow[], f: (x: SliceRow) => number): number => r.reduce((a, x) => a + f(x), 0) / Math.max(1, r.length);
+  console.log(`\n# ratios to haproxy, per round, then the median (req/s: higher is better; CPU per request: HAProxy's ÷ this one's)`);
+  console.log('proxy\tphase\tsize\treq/s ratio\tCPU ratio\tper round (req/s)');
+  for (const kind of proxies.filter((p) => p !== 'haproxy')) {
+    for (const [pi, phase] of phases.entries()) {
+      const rps: number[] = [];
+      const cpu: number[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        const h = rows.filter((x) => x.proxy === 'haproxy' && x.phase === pi && x.round === round);
+        const r = rows.filter((x) => x.proxy === kind && x.phase === pi && x.round === round);
+        if (!h.length || !r.length) continue;
+        rps.push(sum(r, (x) => x.rps) / sum(h, (x) => x.rps));
+        cpu.push(sum(h, (x) => x.cpuUsPerReq) / sum(r, (x) => x.cpuUsPerReq));
+      }
+      console.log([kind, pi, phase.size, median(rps).toFixed(2), median(cpu).toFixed(2), rps.map((x) => x.toFixed(2)).join(' ')].join('\t'));
     }
   }
 }
