@@ -6,9 +6,10 @@
  * `timeout client` for inactivity.
  */
 import type net from 'node:net';
-import { newParser, REQUEST, METHODS, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import { REQUEST, METHODS, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
+import { ParserPool } from '../runtime/parser-pool.ts';
 import { HttpTransaction } from './transaction.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { builtinResponse } from './error-pages.ts';
@@ -23,18 +24,33 @@ const MAX_PIPELINE = 16;
 const MAX_HELD = 64 * 1024;
 /** A complete HTTP/1.x request line ends with the version; llhttp takes a line without one as HTTP/0.9. */
 const VERSIONED_LINE = / HTTP\/\d\.\d\r?$/;
+/**
+ * A connection waiting for its next request gives its parser back after between one and two
+ * of these periods without a request starting (see IdleSweep). Long against the gaps between
+ * requests of a busy keep-alive connection (which keep their parser, and the native reads),
+ * short against a burst of new connections (parsers alive ≈ connections busy in the last 0.1–0.2 s).
+ */
+const IDLE_SWEEP_MS = 100;
+/** Parsers kept for reuse (~2 KB each); more are freed. */
+const POOLED_PARSERS = 256;
 
 export class ClientConnection {
-  readonly parser: HTTPParser;
-  /** How reads reach the parser (natively while consumed) and how reading pauses. */
-  private readonly feed: ParserFeed;
+  /**
+   * The request parser, and how reads reach it (natively while consumed) and how reading pauses.
+   * Both undefined while the connection waits idle for its next request: the parser went back
+   * to the pool and the socket's next read comes as a 'data' event (see detachIfIdle).
+   */
+  private parser: HTTPParser | undefined;
+  private feed: ParserFeed | undefined;
+  /** IdleSweep's tick at which the connection began waiting for a request; -1 while it is not waiting. */
+  idleTick = -1;
   /** Transactions in arrival order; the first one owns the response side. */
   readonly queue: HttpTransaction[] = [];
   closed = false;
   /** No more requests will be read (Connection: close, error, stop). */
   draining = false;
   readonly acceptedAt = Date.now();
-  private flushedHeaders: string[] = [];
+  private flushedHeaders: string[] | undefined;
   private flushedUrl = '';
   private requestTimer: NodeJS.Timeout | undefined;
   /** A request has started arriving (bytes seen since the last one completed). */
@@ -77,18 +93,11 @@ export class ClientConnection {
   constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend) {
     if (faults.armed) faultPoint('accept');
     socket.setNoDelay(true);
-    const parser = (this.parser = newParser(REQUEST, frontend.limits.bufsize)) as OwnedParser;
-    this.feed = new ParserFeed(socket, parser);
     // The parser's and the socket's callbacks are shared functions that find the connection through
     // OWNER (no closures per connection: an idle keep-alive connection's memory counts).
-    parser[OWNER] = this;
     (socket as OwnedSocket)[OWNER] = this;
-    parser[kOnMessageBegin] = parserOnMessageBegin;
-    parser[kOnHeaders] = parserOnHeaders;
-    parser[kOnHeadersComplete] = parserOnHeadersComplete;
-    parser[kOnBody] = parserOnBody;
-    parser[kOnMessageComplete] = parserOnMessageComplete;
-    const { consumed, buffered } = this.feed.consume(parserOnExecute);
+    const feed = this.attachParser();
+    const { consumed, buffered } = feed.consume(parserOnExecute);
     // Not consumed (no stream handle), or after an upgrade request released the socket: 'data' events.
     // Every event of the connection enters through one of these handlers (the server side through
     // upstream.ts and the transaction's callbacks), so an exception is caught there.
@@ -102,18 +111,65 @@ export class ClientConnection {
       socket.on('timeout', socketOnTimeout);
     }
     this.armRequestTimer(false);
+    idleSweep.waiting(this);
+    if (consumed && buffered) this.onData(buffered);
+  }
+
+  /** Takes a parser from the pool for the requests to come (not consuming the socket yet). */
+  private attachParser(): ParserFeed {
+    const parser = requestParsers.take(this.frontend.limits.bufsize) as OwnedParser;
+    parser[OWNER] = this;
+    this.parser = parser;
+    return (this.feed = new ParserFeed(this.socket, parser));
+  }
+
+  /**
+   * IdleSweep: the connection has waited for a request since the previous sweep with nothing
+   * arriving. Still idle (nothing to answer, nothing half-read, not paused, nothing held after an
+   * upgrade request), it gives its parser back to the pool; the socket reads on through 'data'
+   * events, so a close is seen at once and the next request's first bytes re-attach a parser
+   * (onData). From a timer: no parser callback is on the stack.
+   */
+  /** @internal */ detachIfIdle(): void {
+    const feed = this.feed;
+    if (!feed || this.closed || this.draining || this.partial || this.queue.length > 0 || this.held || feed.isPaused) return;
+    if (this.refusal !== 0 || this.socket.destroyed) return;
+    const parser = feed.parser as OwnedParser;
+    feed.release();
+    parser[OWNER] = undefined;
+    this.parser = undefined;
+    this.feed = undefined;
+    requestParsers.give(parser);
+    // The pipelining queue's backing store (grown by the requests so far) goes too.
+    (this.queue as HttpTransaction[]).length = 0;
+  }
+
+  /**
+   * The first read after the parser was given back: a parser from the pool parses it as any read
+   * in 'data' mode, then consumes the socket again for the reads after it — unless this read
+   * left the connection in a state 'data' mode serves (reading paused, bytes held after an
+   * upgrade request) or closing.
+   */
+  private reattach(data: Buffer): void {
+    this.attachParser();
+    this.onData(data);
+    const feed = this.feed;
+    if (!feed || feed !== this.feed || this.closed || this.held || feed.isPaused || feed.consumed) return;
+    const { consumed, buffered } = feed.consume(parserOnExecute);
     if (consumed && buffered) this.onData(buffered);
   }
 
   /** @internal llhttp hands over the fields of a head with more than 32 in batches. */
   flushHead(headers: string[], url: string): void {
-    for (const h of headers) this.flushedHeaders.push(h);
+    const flushed = (this.flushedHeaders ??= []);
+    for (const h of headers) flushed.push(h);
     this.flushedUrl += url;
   }
 
   /** @internal */ onMessageBegin(): void {
     this.beganInRead = true;
     this.partial = true;
+    this.idleTick = -1;
   }
 
   /**
@@ -128,8 +184,8 @@ export class ClientConnection {
   /** @internal */ onHead(major: number, minor: number, headers: string[] | undefined, method: number | undefined, url: string | undefined,
     upgrade: boolean, keepAlive: boolean): number {
     if (headers === undefined) {
-      headers = this.flushedHeaders;
-      this.flushedHeaders = [];
+      headers = this.flushedHeaders ?? [];
+      this.flushedHeaders = undefined;
     }
     if (url === undefined) {
       url = this.flushedUrl;
@@ -152,7 +208,7 @@ export class ClientConnection {
     this.queue.push(tx);
     if (!keepAlive) this.draining = true;
     if (this.queue.length === 1) tx.start();
-    else if (this.queue.length >= MAX_PIPELINE) this.feed.pause();
+    else if (this.queue.length >= MAX_PIPELINE) this.feed!.pause();
     return 0;
   }
 
@@ -168,7 +224,7 @@ export class ClientConnection {
     tx?.requestComplete();
     // Idle again with nothing to answer (a response that ended before its request did): keep-alive wait.
     // While a response is pending, transactionDone starts the wait.
-    if (!this.draining && this.queue.length === 0) this.armRequestTimer(true);
+    if (!this.draining && this.queue.length === 0) this.keepAliveWait();
   }
 
   /**
@@ -176,7 +232,8 @@ export class ClientConnection {
    * an upgrade request's end, HTTP/0.9), as onData does for a read that came as a 'data' event.
    */
   /** @internal */ afterRead(result: number | ParserError): void {
-    this.feed.touch();
+    const feed = this.feed!;
+    feed.touch();
     const began = this.beganInRead;
     const completed = this.completedInRead;
     this.beganInRead = false;
@@ -185,15 +242,15 @@ export class ClientConnection {
     if (this.upgradeEnded) {
       this.upgradeEnded = false;
       // The next bytes are not for llhttp: back to 'data' events (hold() keeps them for the tunnel).
-      const read = this.parser.getCurrentBuffer();
-      this.feed.release();
+      const read = this.parser!.getCurrentBuffer();
+      feed.release();
       if (result < read.length) {
         this.holdingFor = this.queue.at(-1);
         this.hold(read.subarray(result));
       }
       return;
     }
-    if (began && !this.headSeen && !completed && isHttp09(this.parser.getCurrentBuffer())) return this.protocolError(400);
+    if (began && !this.headSeen && !completed && isHttp09(this.parser!.getCurrentBuffer())) return this.protocolError(400);
     this.armHeadTimer(began);
   }
 
@@ -242,9 +299,11 @@ export class ClientConnection {
   /** @internal */ onData(data: Buffer): void {
     if (this.held) return this.hold(data);
     if (this.draining && this.queue.length === 0) return;
+    const parser = this.parser;
+    if (!parser) return this.closed ? undefined : this.reattach(data);
     this.beganInRead = false;
     this.completedInRead = false;
-    const r = this.parser.execute(data);
+    const r = parser.execute(data);
     const began = this.beganInRead;
     const completed = this.completedInRead;
     this.beganInRead = false;
@@ -266,16 +325,18 @@ export class ClientConnection {
   private hold(data: Buffer): void {
     (this.held ??= []).push(data);
     this.heldBytes += data.length;
-    if (this.heldBytes > MAX_HELD) this.feed.pause();
+    if (this.heldBytes > MAX_HELD) this.pauseReading();
   }
 
   /** Request-body flow control for the transactions (reading pauses while a server is not ready). */
   pauseReading(): void {
-    this.feed.pause();
+    if (this.feed) this.feed.pause();
+    else this.socket.pause();
   }
 
   resumeReading(): void {
-    this.feed.resume();
+    if (this.feed) this.feed.resume();
+    else this.socket.resume();
   }
 
   /** What arrived after the upgrade request, for the tunnel once the server switched protocols. */
@@ -285,6 +346,12 @@ export class ClientConnection {
     this.heldBytes = 0;
     this.holdingFor = undefined;
     return held && Buffer.concat(held);
+  }
+
+  /** Waiting for the next request (keep-alive): its timer, and the parser goes back to the pool if nothing comes soon. */
+  private keepAliveWait(): void {
+    this.armRequestTimer(true);
+    idleSweep.waiting(this);
   }
 
   /** Timer for the head of the next request: http-request (or http-keep-alive while idle). */
@@ -357,10 +424,11 @@ export class ClientConnection {
     if (this.draining) {
       if (this.queue.length === 0 || !keepAlive) return this.end();
     }
-    if (this.feed.isPaused && this.queue.length < MAX_PIPELINE) this.feed.resume();
+    const feed = this.feed;
+    if (feed && feed.isPaused && this.queue.length < MAX_PIPELINE) feed.resume();
     const next = this.queue[0];
     if (next) next.start();
-    else if (!this.partial) this.armRequestTimer(true);
+    else if (!this.partial) this.keepAliveWait();
     // The server did not switch protocols: what followed the upgrade request is HTTP again (HAProxy serves it).
     if (tx === this.holdingFor && !tx.upgrading) {
       const rest = this.upgradeRest();
@@ -393,9 +461,64 @@ export class ClientConnection {
     if (this.released) return;
     this.released = true;
     this.frontend.connectionClosed(this);
-    this.feed.closeLater();
+    const feed = this.feed;
+    if (!feed) return;
+    // The parser may be inside a read now: it goes back to the pool once no C++ frame of it is on
+    // the stack. Until then it parses what still arrives for the closed connection, as before.
+    setImmediate(() => {
+      feed.release();
+      (feed.parser as OwnedParser)[OWNER] = undefined;
+      if (this.feed === feed) {
+        this.feed = undefined;
+        this.parser = undefined;
+      }
+      requestParsers.give(feed.parser);
+    });
   }
 }
+
+/**
+ * Hands the parsers of connections waiting idle for a request back to the pool. A connection
+ * that begins waiting is noted with the current tick; at the end of the next tick, if it has
+ * been waiting since (its idleTick unchanged: no request began), it detaches its parser. The
+ * cost on the hot path is one array push per keep-alive wait; the timer runs only while some
+ * connection is waiting, and touches each waiting connection once.
+ */
+class IdleSweep {
+  private tick = 0;
+  private current: ClientConnection[] = [];
+  private previous: ClientConnection[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  waiting(c: ClientConnection): void {
+    c.idleTick = this.tick;
+    this.current.push(c);
+    this.timer ??= setInterval(() => this.sweep(), IDLE_SWEEP_MS).unref();
+  }
+
+  private sweep(): void {
+    const due = this.previous;
+    const dueTick = this.tick - 1;
+    this.previous = this.current;
+    this.current = [];
+    this.tick++;
+    for (const c of due) {
+      if (c.idleTick !== dueTick) continue;
+      c.idleTick = -1;
+      try {
+        c.detachIfIdle();
+      } catch (e) {
+        c.internalError(e);
+      }
+    }
+    if (this.previous.length === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+const idleSweep = new IdleSweep();
 
 /** The request line in `data` (its first line) has no HTTP version: HTTP/0.9, which HAProxy refuses. */
 function isHttp09(data: Buffer): boolean {
@@ -412,11 +535,20 @@ function isHttp09(data: Buffer): boolean {
  * escape would be an uncaught exception and end the process).
  */
 const OWNER = Symbol('loadstar.clientConnection');
-type OwnedParser = HTTPParser & { [OWNER]: ClientConnection };
+type OwnedParser = HTTPParser & { [OWNER]: ClientConnection | undefined };
 type OwnedSocket = net.Socket & { [OWNER]: ClientConnection };
 
+/** Client parsers all carry these callbacks; a connection taking one sets only its OWNER. */
+const requestParsers = new ParserPool(REQUEST, POOLED_PARSERS, (parser) => {
+  parser[kOnMessageBegin] = parserOnMessageBegin;
+  parser[kOnHeaders] = parserOnHeaders;
+  parser[kOnHeadersComplete] = parserOnHeadersComplete;
+  parser[kOnBody] = parserOnBody;
+  parser[kOnMessageComplete] = parserOnMessageComplete;
+});
+
 function parserOnMessageBegin(this: OwnedParser): void {
-  const c = this[OWNER];
+  const c = this[OWNER]!;
   try {
     c.onMessageBegin();
   } catch (e) {
@@ -425,12 +557,12 @@ function parserOnMessageBegin(this: OwnedParser): void {
 }
 
 function parserOnHeaders(this: OwnedParser, headers: string[], url: string): void {
-  this[OWNER].flushHead(headers, url);
+  this[OWNER]!.flushHead(headers, url);
 }
 
 function parserOnHeadersComplete(this: OwnedParser, major: number, minor: number, headers: string[] | undefined, method: number | undefined,
   url: string | undefined, _status: unknown, _reason: unknown, upgrade: boolean, keepAlive: boolean): number {
-  const c = this[OWNER];
+  const c = this[OWNER]!;
   try {
     return c.onHead(major, minor, headers, method, url, upgrade, keepAlive);
   } catch (e) {
@@ -440,7 +572,7 @@ function parserOnHeadersComplete(this: OwnedParser, major: number, minor: number
 }
 
 function parserOnBody(this: OwnedParser, chunk: Buffer): void {
-  const c = this[OWNER];
+  const c = this[OWNER]!;
   try {
     c.queue[c.queue.length - 1]?.requestBody(chunk);
   } catch (e) {
@@ -449,7 +581,7 @@ function parserOnBody(this: OwnedParser, chunk: Buffer): void {
 }
 
 function parserOnMessageComplete(this: OwnedParser): void {
-  const c = this[OWNER];
+  const c = this[OWNER]!;
   try {
     c.onMessageComplete();
   } catch (e) {
@@ -458,7 +590,7 @@ function parserOnMessageComplete(this: OwnedParser): void {
 }
 
 function parserOnExecute(this: OwnedParser, result: number | ParserError): void {
-  const c = this[OWNER];
+  const c = this[OWNER]!;
   try {
     c.afterRead(result);
   } catch (e) {
@@ -467,7 +599,7 @@ function parserOnExecute(this: OwnedParser, result: number | ParserError): void 
 }
 
 function socketOnData(this: OwnedSocket, data: Buffer): void {
-  const c = this[OWNER];
+  const c = this[OWNER]!;
   try {
     c.onData(data);
   } catch (e) {
@@ -476,7 +608,7 @@ function socketOnData(this: OwnedSocket, data: Buffer): void {
 }
 
 function socketOnEnd(this: OwnedSocket): void {
-  const c = this[OWNER];
+  const c = this[OWNER]!;
   try {
     c.onClientEnd();
   } catch (e) {
@@ -485,11 +617,11 @@ function socketOnEnd(this: OwnedSocket): void {
 }
 
 function socketOnClose(this: OwnedSocket): void {
-  this[OWNER].closeContained();
+  this[OWNER]!.closeContained();
 }
 
 function socketOnTimeout(this: OwnedSocket): void {
-  const c = this[OWNER];
+  const c = this[OWNER]!;
   try {
     c.onClientTimeout();
   } catch (e) {
