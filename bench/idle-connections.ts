@@ -28,6 +28,28 @@ function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
 }
 
+/**
+ * Where resident memory sits (KiB): glibc's main heap ([heap]: what native code mallocs —
+ * Node's socket handles, llhttp parsers) and anonymous mappings (V8's heap pages; thread
+ * arenas). Read from the outside, so the engine runs unchanged.
+ */
+function residentSplit(pid: number): { heap: number; anon: number } {
+  let heap = 0;
+  let anon = 0;
+  let name = '';
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      name = line.split(/\s+/)[5] ?? '';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+)/.exec(line);
+    if (!rss) continue;
+    if (name === '[heap]') heap += Number(rss[1]);
+    else if (name === '') anon += Number(rss[1]);
+  }
+  return { heap, anon };
+}
+
 async function origin(): Promise<{ port: number; close(): void }> {
   const server = http.createServer((_req, res) => res.end('ok'));
   server.keepAliveTimeout = 120_000;
@@ -75,15 +97,18 @@ interface Held { line: string; kibPerConn: number; held: number; count: number }
 async function measure(name: string, child: ChildProcess, port: number, count = COUNT): Promise<Held> {
   await waitPort(port);
   const before = rssKiB(child.pid!);
+  const splitBefore = residentSplit(child.pid!);
   const sockets = await openIdle(port, count);
   await new Promise((r) => setTimeout(r, 5000));
   const open = sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
   const after = rssKiB(child.pid!);
+  const splitAfter = residentSplit(child.pid!);
   for (const s of sockets) s.destroy();
   child.kill('SIGTERM');
   const kibPerConn = (after - before) / count;
   return { kibPerConn, held: open, count,
-    line: `${name.padEnd(10)} held ${open}/${count} idle keep-alive connections after 5 s; RSS ${(before / 1024).toFixed(1)} MiB -> ${(after / 1024).toFixed(1)} MiB (${kibPerConn.toFixed(2)} KiB per connection)` };
+    line: `${name.padEnd(10)} held ${open}/${count} idle keep-alive connections after 5 s; RSS ${(before / 1024).toFixed(1)} MiB -> ${(after / 1024).toFixed(1)} MiB (${kibPerConn.toFixed(2)} KiB per connection`
+      + `: malloc heap ${((splitAfter.heap - splitBefore.heap) / count).toFixed(2)}, anonymous mappings ${((splitAfter.anon - splitBefore.anon) / count).toFixed(2)})` };
 }
 
 async function main(): Promise<void> {
