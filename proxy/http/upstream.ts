@@ -9,7 +9,7 @@ import type { ServerTls } from '../tls/server-tls.ts';
 import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
-import { ReadBuffers, sharedReadBuffer } from '../runtime/read-buffers.ts';
+import { ReadBuffers } from '../runtime/read-buffers.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 
 export interface ResponseHead {
@@ -59,15 +59,12 @@ export const RAW_BODY_MIN = 16 * 1024;
 /** llhttp's HPE_PAUSED: returned by the head callback, it ends execute() right after the head. */
 const PAUSE_AFTER_HEAD = 21;
 
-/** The small buffer idle server connections share (ReadBuffers copies out of it what must outlive a read). */
-const sharedUpstreamRead = sharedReadBuffer();
-
 /**
  * A plain-TCP server socket reads through `onread` into ReadBuffers; this bridges those reads to the
  * UpstreamConnection, which exists only once the socket is connected (reading starts after that).
  */
 export class UpstreamReads {
-  readonly buffers = new ReadBuffers(sharedUpstreamRead);
+  readonly buffers = new ReadBuffers();
   conn: UpstreamConnection | undefined;
   /** net.connect's `onread` option. */
   readonly onread = {

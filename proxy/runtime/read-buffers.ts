@@ -6,8 +6,9 @@
  * re-grows its heap (docs/perf-tcp.md, docs/architecture.md).
  *
  *  - A socket that is not busy reads into one small buffer shared by every
- *    socket of this kind: whatever must outlive the read is copied out of it
- *    (`fromShared`), so it is free again as soon as the read is handled.
+ *    socket (HTTP server connections, both directions of TCP sessions):
+ *    whatever must outlive the read is copied out of it (`fromShared`), so it
+ *    is free again as soon as the read is handled.
  *  - A read that fills its buffer means more is coming: the socket then reads
  *    into a 64 KiB buffer of its own from a free list, until a read leaves it
  *    not full.
@@ -25,6 +26,7 @@ export const OWN_READ_SIZE = 64 * 1024;
 /** Spare 64 KiB buffers kept for the next busy socket (2 MiB); more are left to the GC. */
 const MAX_SPARE = 32;
 
+const shared = Buffer.allocUnsafeSlow(SHARED_READ_SIZE);
 const spare: Buffer[] = [];
 
 function takeBuffer(): Buffer {
@@ -48,9 +50,6 @@ export class ReadBuffers {
   /** The last read filled its buffer. */
   private filled = false;
 
-  /** @param shared the small buffer idle sockets of one kind share (one per kind: see `sharedReadBuffer`). */
-  constructor(private readonly shared: Buffer) {}
-
   /** The next buffer to read into (net's `onread.buffer` as a function; called after every read). */
   next(): Buffer {
     if (this.lent.length > 0) this.reclaim();
@@ -59,7 +58,7 @@ export class ReadBuffers {
       giveBack(this.own);
       this.own = undefined;
     }
-    return this.shared;
+    return shared;
   }
 
   /** Tells how full the read was (call first in `onread.callback`). */
@@ -69,7 +68,7 @@ export class ReadBuffers {
 
   /** True when `chunk` lies in the shared buffer: copy it before it outlives the read. */
   isShared(chunk: Uint8Array): boolean {
-    return chunk.buffer === this.shared.buffer;
+    return chunk.buffer === shared.buffer;
   }
 
   /** A copy of a chunk of the shared buffer (a slice of Node's pool for small ones). */
@@ -105,9 +104,4 @@ export class ReadBuffers {
     this.own = undefined;
     this.lent = [];
   }
-}
-
-/** A shared buffer for idle sockets of one kind (each kind's handlers copy out of it before it is reused). */
-export function sharedReadBuffer(): Buffer {
-  return Buffer.allocUnsafeSlow(SHARED_READ_SIZE);
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { ReadBuffers, OWN_READ_SIZE, sharedReadBuffer, spareReadBuffers } from '../../../proxy/runtime/read-buffers.ts';
+import { ReadBuffers, OWN_READ_SIZE, spareReadBuffers } from '../../../proxy/runtime/read-buffers.ts';
 
 /** A writer whose queue length the test sets. */
 function writer(): Writable & { queued: number } {
@@ -13,9 +13,10 @@ function writer(): Writable & { queued: number } {
 }
 
 test('idle sockets share the small buffer; a full read moves the socket to a 64 KiB buffer of its own', () => {
-  const shared = sharedReadBuffer();
-  const reads = new ReadBuffers(shared);
-  assert.equal(reads.next(), shared);
+  const reads = new ReadBuffers();
+  const shared = reads.next();
+  assert.equal(shared.length, 4095);
+  assert.equal(new ReadBuffers().next(), shared, 'one small buffer for all idle sockets');
   reads.read(shared.length, shared);
   const own = reads.next();
   assert.notEqual(own, shared);
@@ -28,9 +29,9 @@ test('idle sockets share the small buffer; a full read moves the socket to a 64 
 });
 
 test('a buffer lent to a queued write is not read into by any socket until that write queue is empty', () => {
-  const shared = sharedReadBuffer();
-  const a = new ReadBuffers(shared);
-  const b = new ReadBuffers(shared);
+  const a = new ReadBuffers();
+  const b = new ReadBuffers();
+  const shared = a.next();
   const client = writer();
   a.read(shared.length, shared);
   const lent = a.next();
@@ -57,8 +58,8 @@ test('a buffer lent to a queued write is not read into by any socket until that 
 });
 
 test('buffers lent to a destroyed writer are left to the garbage collector, not reused', () => {
-  const shared = sharedReadBuffer();
-  const a = new ReadBuffers(shared);
+  const a = new ReadBuffers();
+  const shared = a.next();
   const client = writer();
   a.read(shared.length, shared);
   const lent = a.next();

@@ -5,7 +5,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { certPath } from '../../helpers/tls.ts';
 import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
-import { ReusedReads, spareReadBuffers } from '../../../proxy/tcp/reused-reads.ts';
+import { ReusedReads } from '../../../proxy/tcp/reused-reads.ts';
+import { spareReadBuffers } from '../../../proxy/runtime/read-buffers.ts';
 
 /**
  * A sink socket as ReusedReads sees it, whose kernel takes a write whole or leaves it queued
