@@ -28,11 +28,19 @@
  * connections a second V8 is still compiling the per-connection code after
  * 1 s (perf: 16 % of Loadstar's CPU in the optimizing compiler, 11 % after
  * 15 s at 50 conn/s), which a long-running proxy no longer pays.
+ * Reproducible figures: each proxy is started once per test, warmed up, then
+ * measured in --windows alternated windows (order rotating, each after a
+ * bounded wait for the two cores to go quiet); each row is the median window,
+ * windows disturbed by other processes (> 10 % of a core) left out when
+ * clean ones exist, with the spread of CPU µs/req shown. The steady figure is
+ * the proxy's CPU µs per request from /proc/PID/stat: req/s depends on the
+ * load core as much as on the proxy.
  * Loadstar runs compiled (`npm run build`: this file's dist/ copy serves with
- * --serve; --dist DIR serves another build of it).
+ * --serve; --dist DIR serves another build of it; --compare DIR adds a
+ * second build as a third proxy in the same windows, for A/B of a change).
  *
- *   node --import tsx bench/tls.ts [--duration 5] [--warmup 1] [--connections 20] [--rounds 1]
- *        [--only keepalive,resumed,ec,rsa] [--quiet-wait 5] [--cpu-prof DIR] [--dist DIR] [--handshake-warmup 10]
+ *   node --import tsx bench/tls.ts [--duration 4] [--warmup 2] [--connections 20] [--windows 3]
+ *        [--only keepalive,resumed,ec,rsa] [--quiet-wait 5] [--cpu-prof DIR] [--dist DIR] [--compare DIR] [--handshake-warmup 10]
  *   (internal) node dist/bench/tls.js --serve --crt FILE --upstream 127.0.0.1:PORT
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -66,11 +74,14 @@ interface Target {
 
 /** The compiled copy of this file that serves Loadstar; `--dist DIR` picks another build (`tsc -p tsconfig.build.json --outDir DIR`). */
 const distSelf = process.argv.includes('--dist') ? join(opt('dist', ''), 'bench', 'tls.js') : fileURLToPath(new URL('../dist/bench/tls.js', import.meta.url));
+/** `--compare DIR`: a second build measured beside the first in the same windows (A/B of a change against HAProxy and each other). */
+const compareDist = opt('compare', '');
+const compareSelf = compareDist ? join(compareDist, 'bench', 'tls.js') : undefined;
 
-async function startLoadstar(crt: string, originPort: number, profDir: string): Promise<Target> {
-  if (!existsSync(distSelf)) throw new Error(`${distSelf} is missing: run \`npm run build\` first (npm run bench:tls does)`);
+async function startLoadstar(crt: string, originPort: number, profDir: string, script: string): Promise<Target> {
+  if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first (npm run bench:tls does)`);
   const flags = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
-  const s = await spawnPinned(process.execPath, [...flags, distSelf, '--serve', '--crt', crt, '--upstream', `127.0.0.1:${originPort}`],
+  const s = await spawnPinned(process.execPath, [...flags, script, '--serve', '--crt', crt, '--upstream', `127.0.0.1:${originPort}`],
     { core: PROXY_CORE, readyLine: /^LISTENING (\d+)/ });
   return { pid: s.pid, port: Number(s.ready![1]), stop: () => s.stop() };
 }
@@ -96,11 +107,11 @@ const GOAL = 0.8;
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const durationS = Number(opt('duration', '5'));
-  const warmupS = Number(opt('warmup', '1'));
+  const durationS = Number(opt('duration', '4'));
+  const warmupS = Number(opt('warmup', '2'));
   const handshakeWarmupS = Number(opt('handshake-warmup', '10'));
   const connections = Number(opt('connections', '20'));
-  const rounds = Number(opt('rounds', '1'));
+  const windows = Number(opt('windows', '3'));
   const quietWaitS = Number(opt('quiet-wait', '5'));
   const only = opt('only', 'keepalive,resumed,ec,rsa').split(',');
   const profDir = opt('cpu-prof', '');
@@ -115,38 +126,27 @@ async function main(): Promise<void> {
 
   const origin = await startOrigin({ sizes: [SMALL] });
   const originPort = origin.ports.get(SMALL)!;
-  const runs: Row[][] = [];
+  const rows: Row[] = [];
   const checks: Check[] = [];
   const negotiated = new Map<string, string>();
+  const opts: RunOptions = { connections, durationS, windows, quietWaitS, profDir };
   try {
-    for (let round = 0; round < rounds; round++) {
-      const rows: Row[] = [];
-      // alternate which proxy goes first, so drift on the shared machine favours neither
-      const order = round % 2 === 0 ? ['haproxy-https', 'loadstar-https'] : ['loadstar-https', 'haproxy-https'];
-      for (const section of sections) {
-        const ids = section.load === 'wrk' ? ['direct', ...order] : order;
-        for (const id of ids) {
-          const warm = section.load === 'wrk' ? warmupS : handshakeWarmupS;
-          const row = await measureRow(section, id, origin, originPort, { connections, durationS }, warm, quietWaitS, profDir, checks, negotiated);
-          rows.push(row);
-          process.stderr.write(`round ${round + 1}  ${section.name.padEnd(28)} ${row.name.padEnd(30)} ${f(row.wrk.reqPerSec).padStart(7)} req/s  ` +
-            `${f(row.proxyCpuUsPerReq, 1).padStart(7)} µs/req  proxy CPU ${f(row.proxyCpuPct)}%  err ${row.wrk.errors}  other ${f(row.otherCpuPct)}%\n`);
-        }
-      }
-      runs.push(rows);
+    for (const section of sections) {
+      const warm = section.load === 'wrk' ? warmupS : handshakeWarmupS;
+      rows.push(...await measureSection(section, origin, originPort, warm, opts, checks, negotiated));
     }
   } finally {
     await origin.stop();
   }
-  const rows = runs.length > 1 ? medianRows(runs) : runs[0]!;
-  console.log(`\nLoadstar TLS benchmark — node ${process.version}, OpenSSL ${process.versions.openssl}, ${connections} connections, ${durationS} s per run ` +
-    `(+${warmupS} s warm-up, ${handshakeWarmupS} s for handshake rows), ${rounds} round(s); proxy on core ${PROXY_CORE}, load generator (wrk or the node:tls handshake driver; "wrk CPU %") ` +
+  console.log(`\nLoadstar TLS benchmark — node ${process.version}, OpenSSL ${process.versions.openssl}, ${connections} connections; per test each proxy ` +
+    `is started once, warmed up ${warmupS} s (${handshakeWarmupS} s for handshake rows), then measured in ${windows} alternated ${durationS} s windows ` +
+    `(medians; "min–max" is the spread of CPU µs/req); proxy on core ${PROXY_CORE}, load generator (wrk or the node:tls handshake driver; "wrk CPU %") ` +
     `+ origin on core ${LOAD_CORE}; total ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   console.log(table(rows));
   console.log('\nNegotiated (probe connections per proxy and certificate):');
   for (const [k, v] of negotiated) console.log(`  ${k}: ${v}`);
   if (checks.length > 0) {
-    console.log('\nA handshake per request? (HAProxy: new TLS sessions during the run and session reuse % from `show info`; driver: sessions it saw resumed)');
+    console.log('\nA handshake per request? (HAProxy: new TLS sessions during the windows and session reuse % from `show info`; driver: sessions it saw resumed)');
     console.log('| test | proxy | requests | HAProxy new TLS sessions | ÷ requests | HAProxy reuse % | driver: resumed |\n|---|---|--:|--:|--:|--:|--:|');
     for (const c of checks) {
       console.log(`| ${c.section} | ${c.id} | ${c.requests} | ${c.sslSessions ?? '-'} | ${c.sslSessions === undefined ? '-' : f(c.sslSessions / Math.max(1, c.requests), 2)} | ${c.reusePct ?? '-'} | ${c.driverResumed ?? '-'} |`);
@@ -155,12 +155,14 @@ async function main(): Promise<void> {
   console.log('\nLoadstar ÷ HAProxy, and the goals of issue #15 (≥ 0.8× on both req/s and capacity = HAProxy CPU µs/req ÷ Loadstar CPU µs/req):');
   for (const section of sections) {
     const h = rows.find((r) => r.section === section.name && r.id === 'haproxy-https');
-    const l = rows.find((r) => r.section === section.name && r.id === 'loadstar-https');
-    if (!h || !l) continue;
-    const reqRatio = l.wrk.reqPerSec / h.wrk.reqPerSec;
-    const capacity = (h.proxyCpuUsPerReq ?? NaN) / (l.proxyCpuUsPerReq ?? NaN);
-    const verdict = !section.goal ? 'no goal (reported)' : reqRatio >= GOAL && capacity >= GOAL ? 'met' : 'NOT met';
-    console.log(`  ${section.name}: ${f(reqRatio, 2)}× req/s, ${f(capacity, 2)}× capacity (${f(1 / capacity, 2)}× CPU per request) → ${verdict}`);
+    for (const id of ['loadstar-https', 'loadstar-b']) {
+      const l = rows.find((r) => r.section === section.name && r.id === id);
+      if (!h || !l) continue;
+      const reqRatio = l.wrk.reqPerSec / h.wrk.reqPerSec;
+      const capacity = (h.proxyCpuUsPerReq ?? NaN) / (l.proxyCpuUsPerReq ?? NaN);
+      const verdict = !section.goal ? 'no goal (reported)' : reqRatio >= GOAL && capacity >= GOAL ? 'met' : 'NOT met';
+      console.log(`  ${section.name}${id === 'loadstar-b' ? ` [--compare ${compareDist}]` : ''}: ${f(reqRatio, 2)}× req/s, ${f(capacity, 2)}× capacity (${f(1 / capacity, 2)}× CPU per request) → ${verdict}`);
+    }
   }
 }
 
@@ -208,51 +210,84 @@ async function runDriver(port: number, connections: number, durationS: number): 
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as WrkResult;
 }
 
-type Load = { connections: number; durationS: number };
+interface RunOptions { connections: number; durationS: number; windows: number; quietWaitS: number; profDir: string }
 
-async function measureRow(section: Section, id: string, origin: Origin, originPort: number, load: Load,
-  warmupS: number, quietWaitS: number, profDir: string, checks: Check[], negotiated: Map<string, string>): Promise<Row> {
-  const label = id === 'direct' ? 'direct to origin (plain http)' : id === 'haproxy-https' ? 'HAProxy 2.6 (https)' : 'Loadstar engine (https)';
-  const run = (url: string, port: number, durationS: number) => (): Promise<WrkResult> => section.load === 'driver'
-    ? runDriver(port, load.connections, durationS)
-    : runWrk({ url, durationS, connections: load.connections, threads: 1, core: LOAD_CORE, headers: section.load === 'wrk-close' ? ['Connection: close'] : [] });
-  // warm up (JIT, caches), then let other sessions' bursts on the shared machine pass (bounded)
-  const prepare = async (url: string, port: number): Promise<void> => {
-    if (warmupS > 0) await run(url, port, warmupS)();
-    if (quietWaitS > 0) await waitForQuiet([PROXY_CORE, LOAD_CORE], 10, quietWaitS * 1000);
-  };
+const LABELS: Record<string, string> = {
+  'direct': 'direct to origin (plain http)', 'haproxy-https': 'HAProxy 2.6 (https)', 'loadstar-https': 'Loadstar engine (https)', 'loadstar-b': 'Loadstar --compare build (https)',
+};
+
+/**
+ * One test: every target (the origin directly for keep-alive, HAProxy, Loadstar, and the --compare build if given) is
+ * started once and warmed up, then measured in `windows` alternated windows (the order rotates each window, so drift
+ * on the shared machine favours none); returns each target's median row. A process that has run the load for a while
+ * is the steady state a long-running proxy is in: no JIT compilation, caches warm, and every window measures the same.
+ */
+async function measureSection(section: Section, origin: Origin, originPort: number, warmupS: number, o: RunOptions,
+  checks: Check[], negotiated: Map<string, string>): Promise<Row[]> {
+  const ids = [...(section.load === 'wrk' ? ['direct'] : []), 'haproxy-https', 'loadstar-https', ...(compareDist ? ['loadstar-b'] : [])];
+  const run = (target: Target | null, durationS: number) => (): Promise<WrkResult> => section.load === 'driver'
+    ? runDriver(target!.port, o.connections, durationS)
+    : runWrk({ url: target ? `https://127.0.0.1:${target.port}/` : `http://127.0.0.1:${originPort}/`, durationS, connections: o.connections, threads: 1, core: LOAD_CORE, headers: section.load === 'wrk-close' ? ['Connection: close'] : [] });
+  const targets = new Map<string, Target | null>();
+  const failed = new Map<string, string>();
+  const windows: Row[][] = [];
   try {
-    if (id === 'direct') {
-      const url = `http://127.0.0.1:${originPort}/`;
-      await prepare(url, originPort);
-      return { section: section.name, name: label, id, size: SMALL, ...(await measureLoad(run(url, originPort, load.durationS), null, origin.pid)) };
-    }
-    const target = id === 'haproxy-https' ? await startHaproxyTls(section.crt, originPort) : await startLoadstar(section.crt, originPort, profDir);
-    let m: Measured;
-    try {
-      negotiated.set(`${label}, ${section.crt.replace(/.*\//, '')}`, await probe(target.port));
-      const url = `https://127.0.0.1:${target.port}/`;
-      await prepare(url, target.port);
-      const ssl0 = await target.sslCounters?.();
-      m = await measureLoad(run(url, target.port, load.durationS), target.pid, origin.pid);
-      const ssl1 = await target.sslCounters?.();
-      if (section.load !== 'wrk') {
-        const resumed = (m.wrk as WrkResult & { resumed?: number }).resumed;
-        checks.push({ section: section.name, id, requests: m.wrk.requests, ...(resumed !== undefined ? { driverResumed: resumed } : {}),
-          ...(ssl0 && ssl1 ? { sslSessions: ssl1[0] - ssl0[0], reusePct: ssl1[1] } : {}) });
+    for (const id of ids) {
+      try {
+        const target = id === 'direct' ? null
+          : id === 'haproxy-https' ? await startHaproxyTls(section.crt, originPort)
+          : await startLoadstar(section.crt, originPort, o.profDir, id === 'loadstar-b' ? compareSelf! : distSelf);
+        targets.set(id, target);
+        if (target) negotiated.set(`${LABELS[id]}, ${section.crt.replace(/.*\//, '')}`, await probe(target.port));
+        if (warmupS > 0) await run(target, warmupS)();
+      } catch (err) {
+        failed.set(id, (err as Error).message);
+        process.stderr.write(`  FAILED: ${LABELS[id]}, ${section.name}: ${(err as Error).message}\n`);
       }
-    } finally {
-      await target.stop();
     }
-    if (profDir && id === 'loadstar-https') printProfile(profDir);
-    return { section: section.name, name: label, id, size: SMALL, ...m };
-  } catch (err) {
-    // one failing proxy must not lose the rest of the run
-    process.stderr.write(`  FAILED: ${label}, ${section.name}: ${(err as Error).message}\n`);
-    return { section: section.name, name: `${label} (FAILED)`, id, size: SMALL, error: (err as Error).message,
-      wrk: { reqPerSec: NaN, mbPerSec: NaN, p50: NaN, p99: NaN, errors: 0, requests: 0, seconds: 0, raw: '' },
-      proxyCpuUsPerReq: null, proxyCpuPct: null, proxySysPct: null, originCpuPct: NaN, wrkCpuPct: NaN, otherCpuPct: NaN, attempts: 1 };
+    const totals = new Map<string, { requests: number; ssl: number; reuse?: number; resumed: number }>();
+    for (let w = 0; w < o.windows; w++) {
+      const order = ids.filter((id) => targets.has(id));
+      // rotate: each target goes first in turn
+      for (let k = 0; k < w % Math.max(1, order.length); k++) order.push(order.shift()!);
+      const rows: Row[] = [];
+      for (const id of order) {
+        const target = targets.get(id)!;
+        if (o.quietWaitS > 0) await waitForQuiet([PROXY_CORE, LOAD_CORE], 10, o.quietWaitS * 1000);
+        const ssl0 = await target?.sslCounters?.();
+        const m = await measureLoad(run(target, o.durationS), target?.pid ?? null, origin.pid);
+        const ssl1 = await target?.sslCounters?.();
+        const t = totals.get(id) ?? { requests: 0, ssl: 0, resumed: 0 };
+        t.requests += m.wrk.requests;
+        t.resumed += (m.wrk as WrkResult & { resumed?: number }).resumed ?? 0;
+        if (ssl0 && ssl1) { t.ssl += ssl1[0] - ssl0[0]; t.reuse = ssl1[1]; }
+        totals.set(id, t);
+        const row: Row = { section: section.name, name: LABELS[id], id, size: SMALL, ...m };
+        rows.push(row);
+        process.stderr.write(`window ${w + 1}  ${section.name.padEnd(28)} ${row.name.padEnd(32)} ${f(row.wrk.reqPerSec).padStart(7)} req/s  ` +
+          `${f(row.proxyCpuUsPerReq, 1).padStart(7)} µs/req  proxy CPU ${f(row.proxyCpuPct)}%  err ${row.wrk.errors}  other ${f(row.otherCpuPct)}%\n`);
+      }
+      windows.push(rows);
+    }
+    if (section.load !== 'wrk') {
+      for (const [id, t] of totals) {
+        if (id === 'direct') continue;
+        checks.push({ section: section.name, id, requests: t.requests, ...(section.load === 'driver' ? { driverResumed: t.resumed } : {}),
+          ...(id === 'haproxy-https' ? { sslSessions: t.ssl, ...(t.reuse !== undefined ? { reusePct: t.reuse } : {}) } : {}) });
+      }
+    }
+  } finally {
+    for (const target of targets.values()) await target?.stop();
   }
+  if (o.profDir) printProfile(o.profDir);
+  const rows = windows.length > 0 ? medianRows(windows) : [];
+  for (const [id, error] of failed) {
+    // one failing proxy must not lose the rest of the run
+    rows.push({ section: section.name, name: `${LABELS[id]} (FAILED)`, id, size: SMALL, error,
+      wrk: { reqPerSec: NaN, mbPerSec: NaN, p50: NaN, p99: NaN, errors: 0, requests: 0, seconds: 0, raw: '' },
+      proxyCpuUsPerReq: null, proxyCpuPct: null, proxySysPct: null, originCpuPct: NaN, wrkCpuPct: NaN, otherCpuPct: NaN, attempts: 1 });
+  }
+  return rows;
 }
 
 /** Top self-time functions of the newest Loadstar profile (whole process life: start-up and warm-up included). */
