@@ -1,6 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { renewTicketsOnResumption } from '../../../proxy/tls/tickets.ts';
 import { startNamedServer, startEngine, freePort } from '../../helpers/net.ts';
 import type { TestServer } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
@@ -94,5 +97,45 @@ test('TLS 1.2 sessions resume from the ticket of the first connection', async ()
     assert.deepEqual(seen.map((c) => [c.protocol, c.resumed]), [['TLSv1.2', false], ['TLSv1.2', true], ['TLSv1.2', true]]);
   } finally {
     await e.stop();
+  }
+});
+
+test('ticket IVs: each ticket gets its own, across refills of the IV pool, and every ticket still resumes', async () => {
+  const pem = readFileSync(certPath('site.pem'));
+  // (OpenSSL sends TLS 1.3 tickets with the server's first write)
+  const server = tls.createServer({ key: pem, cert: pem }, (s) => { s.on('error', () => {}); s.end('x'); });
+  assert.equal(renewTicketsOnResumption(server), true);
+  // white box: the IVs the encrypting callback hands to OpenSSL (600 tickets: two refills of 256)
+  const hook = (server as unknown as { _sharedCreds: { context: { onticketkeycallback: (n: Buffer, iv: Buffer, enc: boolean) => unknown[] } } })._sharedCreds.context;
+  const ivs = new Set<string>();
+  for (let i = 0; i < 600; i++) {
+    const iv = hook.onticketkeycallback(Buffer.alloc(16), Buffer.alloc(16), true)[4] as Buffer;
+    assert.equal(iv.length, 16);
+    ivs.add(iv.toString('hex'));
+  }
+  assert.equal(ivs.size, 600);
+  // and through OpenSSL: tickets issued after those still resume
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    for (let i = 0; i < 3; i++) {
+      const ticket = await new Promise<Buffer>((resolve, reject) => {
+        const c = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, maxVersion: 'TLSv1.3' });
+        c.once('session', (t: Buffer) => { resolve(t); c.destroy(); });
+        c.on('error', reject);
+        c.resume();
+      });
+      const resumed = await new Promise<boolean>((resolve, reject) => {
+        const c = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, maxVersion: 'TLSv1.3', session: ticket }, () => {
+          resolve(c.isSessionReused());
+          c.destroy();
+        });
+        c.on('error', reject);
+        c.resume();
+      });
+      assert.equal(resumed, true);
+    }
+  } finally {
+    server.close();
   }
 });
