@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import tls from 'node:tls';
+import { constants as cryptoConstants } from 'node:crypto';
 import type { Bind, Config } from '../config/model.ts';
 import { resolveCertPath } from '../config/kw-bind.ts';
 import { certificateFiles, loadCertificate, changedOnDisk } from './pem.ts';
@@ -43,7 +44,10 @@ export class BindTls {
   private watched = new Map<string, number>();
   readonly alpn: readonly string[] | undefined;
   readonly versions: VersionRange;
-  private readonly ciphers: string | undefined;
+  /** The bind's (else the global) TLS 1.3 suites and TLS ≤ 1.2 ciphers; a crt-list line may replace either. */
+  private readonly suites: string | undefined;
+  private readonly tls12Ciphers: string | undefined;
+  private readonly ciphers: string;
 
   /** Where established TLS connections go (the engine points it at its listener). */
   secured: (socket: tls.TLSSocket) => void = (socket) => socket.destroy();
@@ -52,7 +56,9 @@ export class BindTls {
   constructor(readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0) {
     const defaults = config.global.sslDefaultBind;
     this.versions = this.checkedRange(versionRange(defaults.options, bind.sslMinVer, bind.sslMaxVer));
-    this.ciphers = joinCiphers(bind.ciphersuites ?? defaults.ciphersuites, bind.ciphers ?? defaults.ciphers);
+    this.suites = bind.ciphersuites ?? defaults.ciphersuites;
+    this.tls12Ciphers = bind.ciphers ?? defaults.ciphers;
+    this.ciphers = joinCiphers(this.suites, this.tls12Ciphers);
     this.alpn = bind.alpn ? this.servable(bind.alpn) : undefined;
     this.load();
   }
@@ -93,7 +99,7 @@ export class BindTls {
       const versions = options.sslMinVer || options.sslMaxVer
         ? this.checkedRange(versionRange(this.config.global.sslDefaultBind.options, options.sslMinVer ?? this.bind.sslMinVer, options.sslMaxVer ?? this.bind.sslMaxVer))
         : this.versions;
-      const ciphers = options.ciphers || options.ciphersuites ? joinCiphers(options.ciphersuites, options.ciphers) : this.ciphers;
+      const ciphers = options.ciphers || options.ciphersuites ? joinCiphers(options.ciphersuites ?? this.suites, options.ciphers ?? this.tls12Ciphers) : this.ciphers;
       const alpn = options.alpn ? this.servable(options.alpn) : this.alpn;
       const entry: TlsEntry = { cert, server: this.server(cert, versions, ciphers, alpn), alpn };
       entries.push(entry);
@@ -128,13 +134,16 @@ export class BindTls {
     return this.guard(() => loadCertificate(file));
   }
 
-  private server(cert: LoadedCertificate, versions: VersionRange, ciphers: string | undefined, alpn: readonly string[] | undefined): tls.Server {
+  private server(cert: LoadedCertificate, versions: VersionRange, ciphers: string, alpn: readonly string[] | undefined): tls.Server {
     const server = this.guard(() => tls.createServer({
       key: cert.keyPem,
       cert: cert.certPem,
       minVersion: versions.min,
       maxVersion: versions.max,
-      ...(ciphers ? { ciphers } : {}),
+      ciphers,
+      // HAProxy's context options: the server's cipher order (Node's default too), except that a
+      // client preferring ChaCha20 gets it (SSL_OP_PRIORITIZE_CHACHA), in TLS 1.2 and 1.3 alike.
+      secureOptions: cryptoConstants.SSL_OP_PRIORITIZE_CHACHA,
       ...(alpn && alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
       ...(this.handshakeTimeout > 0 ? { handshakeTimeout: this.handshakeTimeout } : {}),
     }, (socket) => this.secured(socket)));
@@ -166,10 +175,17 @@ export class BindTls {
   }
 }
 
+/**
+ * Without `ciphers`, HAProxy 2.6 (Debian) leaves OpenSSL's default list, `DEFAULT`: with the server's
+ * order, TLS 1.2 clients get ECDHE-*-AES256-GCM-SHA384 (Node's own default list puts AES-128 first).
+ * Without `ciphersuites`, both keep OpenSSL's TLS 1.3 suites (AES-256-GCM first).
+ */
+const OPENSSL_DEFAULT_CIPHERS = 'DEFAULT';
+
 /** HAProxy keeps TLS 1.3 suites (`ciphersuites`) apart from older ciphers; Node takes one list, suites first. */
-function joinCiphers(suites: string | undefined, ciphers: string | undefined): string | undefined {
-  const parts = [suites, ciphers].filter((p): p is string => p !== undefined && p !== '');
-  return parts.length > 0 ? parts.join(':') : undefined;
+function joinCiphers(suites: string | undefined, ciphers: string | undefined): string {
+  const parts = [suites, ciphers || OPENSSL_DEFAULT_CIPHERS].filter((p): p is string => p !== undefined && p !== '');
+  return parts.join(':');
 }
 
 function snapshot(watched: ReadonlyMap<string, number>): Map<string, number> {

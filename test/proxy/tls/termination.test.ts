@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { startNamedServer, startEngine, freePort, rawExchange } from '../../helpers/net.ts';
 import type { TestServer } from '../../helpers/net.ts';
 import { readScenario } from '../../helpers/scenarios.ts';
 import { certPath, tlsRequest, presentedCertificate, h2Requests } from '../../helpers/tls.ts';
+import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 
 let web: TestServer;
 before(async () => {
@@ -302,5 +304,62 @@ backend be
   } finally {
     session.close();
     await e.stop();
+  }
+});
+
+/** The cipher a TLS client with this version range and cipher order negotiates (no request). */
+function negotiatedCipher(port: number, options: tls.ConnectionOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'site.home.arpa', rejectUnauthorized: false, ...options }, () => {
+      resolve(s.getCipher().name);
+      s.destroy();
+    });
+    s.on('error', reject);
+  });
+}
+
+const CLIENT_ORDERS: Array<[string, tls.ConnectionOptions]> = [
+  ['TLS 1.2, Node\'s client order', { maxVersion: 'TLSv1.2' }],
+  ['TLS 1.2, AES-128 first', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384' }],
+  ['TLS 1.2, ChaCha20 first', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384' }],
+  ['TLS 1.3, ChaCha20 first', { minVersion: 'TLSv1.3', ciphers: 'TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384' }],
+  ['TLS 1.3, AES-128 first', { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384' }],
+];
+
+const cipherConfig = (port: number, crt: string) => `${defaults}
+frontend fe
+    bind 127.0.0.1:${port} ssl crt ${certPath(crt)}
+    default_backend be
+backend be
+    server web 127.0.0.1:${web.port}
+`;
+
+test('no ciphers configured: TLS 1.2 clients get AES-256-GCM (OpenSSL\'s default list, the server\'s order), ChaCha20 when they prefer it', async () => {
+  const port = await freePort();
+  const e = await startEngine(cipherConfig(port, 'site.pem'));
+  try {
+    assert.equal(await negotiatedCipher(port, CLIENT_ORDERS[1]![1]), 'ECDHE-ECDSA-AES256-GCM-SHA384');
+    assert.equal(await negotiatedCipher(port, CLIENT_ORDERS[2]![1]), 'ECDHE-ECDSA-CHACHA20-POLY1305');
+    assert.equal(await negotiatedCipher(port, CLIENT_ORDERS[3]![1]), 'TLS_CHACHA20_POLY1305_SHA256');
+  } finally {
+    await e.stop();
+  }
+});
+
+test('no ciphers configured: the same cipher as HAProxy 2.6 for each client order, EC and RSA certificates', async (t) => {
+  if (!requireHaproxy(t)) return;
+  for (const crt of ['site.pem', 'legacy.pem']) {
+    const lsPort = await freePort();
+    const haPort = await freePort();
+    const e = await startEngine(cipherConfig(lsPort, crt));
+    const h = await startHaproxy(cipherConfig(haPort, crt), haPort);
+    try {
+      for (const [name, options] of CLIENT_ORDERS) {
+        assert.equal(await negotiatedCipher(lsPort, options), await negotiatedCipher(haPort, options), `${crt}, ${name}`);
+      }
+    } finally {
+      await h.stop();
+      await e.stop();
+    }
   }
 });
