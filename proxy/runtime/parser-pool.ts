@@ -13,12 +13,6 @@
  */
 import { HTTPParserClass, type HTTPParser } from './llhttp.ts';
 
-/**
- * The resource Node's async hooks report for a parser. Shared: Loadstar uses no
- * async hooks, and an object per parser would be ~60 B per connection.
- */
-const RESOURCE = Object.freeze({});
-
 export class ParserPool {
   private readonly free: HTTPParser[] = [];
 
@@ -36,7 +30,10 @@ export class ParserPool {
       parser = new HTTPParserClass();
       this.prepare(parser);
     }
-    parser.initialize(this.type, RESOURCE, maxHeaderSize, 0);
+    // A fresh async resource each time, as node:http does: AsyncLocalStorage (used by libraries in the
+    // same process) writes its store onto it, so one shared object would leak stores between
+    // connections, and a frozen one made initialize() throw (~60 B per parser in use, none per idle connection).
+    parser.initialize(this.type, {}, maxHeaderSize, 0);
     return parser;
   }
 

@@ -35,3 +35,18 @@ test('beyond its size the pool frees what is given back', () => {
   assert.equal(pool.size, 1);
   assert.equal(pool.take(1024), a);
 });
+
+test('parsers are taken while an AsyncLocalStorage is active, each with its own async resource', async () => {
+  const { AsyncLocalStorage } = await import('node:async_hooks');
+  const als = new AsyncLocalStorage<string>();
+  const pool = new ParserPool(REQUEST, 2, () => {});
+  // AsyncLocalStorage writes its store onto the resource of every async resource created in it.
+  als.run('connection A', () => {
+    const a = pool.take(16384);
+    const b = pool.take(16384);
+    pool.give(a);
+    pool.give(b);
+  });
+  assert.doesNotThrow(() => als.run('connection B', () => pool.give(pool.take(16384))));
+  als.disable();
+});
