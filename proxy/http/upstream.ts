@@ -233,6 +233,7 @@ export class UpstreamConnection {
       this.drainSink = sink;
       this.pauseReading();
       sink.once('drain', () => {
+        this.reads?.reclaim();
         if (this.drainSink !== sink) return; // the connection moved on (parked, reused)
         this.drainSink = undefined;
         this.resumeReading();
@@ -364,8 +365,7 @@ export class UpstreamConnection {
     const n = Math.min(this.rawLeft, data.length - at);
     const chunk = data.subarray(at, at + n);
     this.rawLeft -= n;
-    const reads = this.reads!;
-    this.handlers?.body(reads.isShared(chunk) ? reads.fromShared(chunk) : chunk);
+    this.handlers?.body(this.reads!.keep(chunk));
     // With no body callback llhttp copies nothing; it counts the body and ends the message as usual.
     const r = this.parser.execute(chunk);
     if (typeof r !== 'number') {

@@ -7,7 +7,7 @@
  *
  *  - A socket that is not busy reads into one small buffer shared by every
  *    socket (HTTP server connections, both directions of TCP sessions):
- *    whatever must outlive the read is copied out of it (`fromShared`), so it
+ *    whatever must outlive the read is copied out of it (`keep`), so it
  *    is free again as soon as the read is handled.
  *  - A read that fills its buffer means more is coming: the socket then reads
  *    into a 64 KiB buffer of its own from a free list, until a read leaves it
@@ -52,7 +52,7 @@ export class ReadBuffers {
 
   /** The next buffer to read into (net's `onread.buffer` as a function; called after every read). */
   next(): Buffer {
-    if (this.lent.length > 0) this.reclaim();
+    this.reclaim();
     if (this.filled) return (this.own ??= takeBuffer());
     if (this.own) {
       giveBack(this.own);
@@ -66,15 +66,21 @@ export class ReadBuffers {
     this.filled = bytes === buffer.length;
   }
 
-  /** True when `chunk` lies in the shared buffer: copy it before it outlives the read. */
-  isShared(chunk: Uint8Array): boolean {
-    return chunk.buffer === shared.buffer;
-  }
-
-  /** A copy of a chunk of the shared buffer (a slice of Node's pool for small ones). */
-  fromShared(chunk: Uint8Array): Buffer {
-    const copy = Buffer.allocUnsafe(chunk.length);
-    copy.set(chunk);
+  /**
+   * `view` (of what was just read) as a Buffer that may outlive the read, at most once per read.
+   * A view of the socket's own buffer is returned as it is (settle() lends the buffer if a write
+   * still holds it). Bytes in the shared buffer are copied: after a full read, into the start of the
+   * socket's own buffer, which it reads into next anyway (no allocation); else into Node's pool.
+   */
+  keep(view: Buffer): Buffer {
+    if (view.buffer !== shared.buffer) return view;
+    if (this.filled) {
+      const own = (this.own ??= takeBuffer());
+      own.set(view);
+      return own.subarray(0, view.length);
+    }
+    const copy = Buffer.allocUnsafe(view.length);
+    copy.set(view);
     return copy;
   }
 
@@ -88,8 +94,13 @@ export class ReadBuffers {
     this.own = undefined;
   }
 
-  /** Lent buffers whose writer's queue is empty go back; a destroyed writer's are left to the GC. */
-  private reclaim(): void {
+  /**
+   * Lent buffers whose writer's queue is empty go back; a destroyed writer's are left to the GC.
+   * Runs at every read; owners call it on their writer's 'drain' too, because a socket streaming
+   * steadily rarely has an empty queue at the moment it reads, and would take new buffers meanwhile.
+   */
+  reclaim(): void {
+    if (this.lent.length === 0) return;
     this.lent = this.lent.filter(({ buffer, writer }) => {
       if (writer.destroyed) return false;
       if (writer.writableLength > 0) return true;

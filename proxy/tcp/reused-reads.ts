@@ -65,8 +65,7 @@ export class ReusedReads {
     target.onChunk(bytes);
     const sink = target.sink;
     if (sink.destroyed) return;
-    const read = bytes === buffer.length ? buffer : buffer.subarray(0, bytes);
-    const belowMark = sink.write(buffers.isShared(read) ? buffers.fromShared(read) : read);
+    const belowMark = sink.write(buffers.keep(bytes === buffer.length ? buffer : buffer.subarray(0, bytes)));
     // A write the kernel did not take whole keeps the buffer it refers to.
     buffers.settle(sink);
     if (!belowMark && sink.writableLength > 0) {
@@ -75,8 +74,9 @@ export class ReusedReads {
     }
   }
 
-  /** The sink took everything queued: the source may send again (lent buffers return at its next read). */
+  /** The sink took everything queued: lent buffers are free, and the source may send again. */
   private drained(): void {
+    this.buffers.reclaim();
     if (this.paused && this.target) {
       this.paused = false;
       this.target.source.resume();

@@ -21,11 +21,15 @@ test('idle sockets share the small buffer; a full read moves the socket to a 64 
   const own = reads.next();
   assert.notEqual(own, shared);
   assert.equal(own.length, OWN_READ_SIZE);
-  assert.ok(reads.isShared(shared.subarray(1, 3)) && !reads.isShared(own));
+  assert.equal(reads.keep(own.subarray(0, 10)).buffer, own.buffer, 'a view of its own buffer is kept as it is');
   reads.read(10, own);
   assert.equal(reads.next(), shared, 'a read that did not fill it gives the own buffer back');
-  const copy = reads.fromShared(shared.subarray(0, 5));
-  assert.ok(!reads.isShared(copy) && copy.length === 5);
+  const copy = reads.keep(shared.subarray(0, 5));
+  assert.ok(copy.buffer !== shared.buffer && copy.length === 5, 'a partial read of the shared buffer is copied out');
+  reads.read(shared.length, shared);
+  const kept = reads.keep(shared);
+  assert.ok(kept.buffer !== shared.buffer && kept.length === shared.length);
+  assert.equal(reads.next().buffer, kept.buffer, 'a full one is copied into the buffer the socket reads into next');
 });
 
 test('a buffer lent to a queued write is not read into by any socket until that write queue is empty', () => {
