@@ -6,14 +6,9 @@ import { once } from 'node:events';
 import { certPath } from '../../helpers/tls.ts';
 import { readFileSync } from 'node:fs';
 import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
+import { pattern, writeInPieces, writeRepeated } from '../../helpers/streams.ts';
 import { adoptReads, clientReadsAvailable } from '../../../proxy/tcp/client-reads.ts';
 
-/** Bytes that never repeat at a 4 KiB or 64 KiB period, different for each stream id. */
-function pattern(id: number, length: number): Buffer {
-  const b = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) b[i] = (i * 31 + id * 7 + (i >>> 12) * 13 + (i >>> 16)) & 0xff;
-  return b;
-}
 
 /** A connected pair: `accepted` is what a net.Server handed over, `peer` the other end. */
 async function acceptedPair(): Promise<{ accepted: net.Socket; peer: net.Socket; close(): void }> {
@@ -116,20 +111,7 @@ listen db
     const ids = [1, 2, 3, 4];
     const answers = await Promise.all(ids.map((id) => new Promise<string>((resolve, reject) => {
       const data = Buffer.concat([Buffer.from([id]), pattern(id, length)]);
-      const socket = net.connect({ port: e.port, host: '127.0.0.1', allowHalfOpen: true }, () => {
-        let at = 0;
-        let i = 0;
-        const more = (): void => {
-          while (at < data.length) {
-            const n = Math.min(sizes[i++ % sizes.length]!, data.length - at);
-            const ok = socket.write(data.subarray(at, at + n));
-            at += n;
-            if (!ok) return void socket.once('drain', more);
-          }
-          socket.end();
-        };
-        more();
-      });
+      const socket = net.connect({ port: e.port, host: '127.0.0.1', allowHalfOpen: true }, () => writeInPieces(socket, data, sizes));
       const reply: Buffer[] = [];
       socket.on('data', (c: Buffer) => reply.push(c));
       socket.on('end', () => { socket.end(); resolve(Buffer.concat(reply).toString()); });
@@ -177,19 +159,12 @@ listen db
 `);
   const socket = net.connect({ port: e.port, host: '127.0.0.1', allowHalfOpen: true });
   try {
-    let sent = 0;
-    const more = (): void => {
-      while (sent < length) {
-        sent += block.length;
-        if (!socket.write(block)) return void socket.once('drain', more);
-      }
-      socket.end();
-    };
-    socket.once('connect', more);
+    const progress = { sent: 0 };
+    socket.once('connect', () => writeRepeated(socket, block, length, progress));
     await waitFor('the server connection', () => serverSocket !== undefined);
     await new Promise((r) => setTimeout(r, 500));
     // Kernel buffers on both legs hold a few MiB; without backpressure the proxy would take it all.
-    assert.ok(sent < length / 2, `the client got ${sent} bytes written while the server read none`);
+    assert.ok(progress.sent < length / 2, `the client got ${progress.sent} bytes written while the server read none`);
     serverSocket!.resume();
     await new Promise<void>((resolve, reject) => { socket.once('end', resolve); socket.once('error', reject); socket.resume(); });
     assert.equal(got, length);

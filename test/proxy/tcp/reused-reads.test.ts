@@ -5,6 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { certPath } from '../../helpers/tls.ts';
 import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
+import { pattern, writeInPieces, writeRepeated } from '../../helpers/streams.ts';
 import { ReusedReads } from '../../../proxy/tcp/reused-reads.ts';
 import { spareReadBuffers } from '../../../proxy/runtime/read-buffers.ts';
 
@@ -66,12 +67,6 @@ listen db
 `);
 }
 
-/** Bytes that never repeat at a 4 KiB or 64 KiB period, different for each stream id. */
-function pattern(id: number, length: number): Buffer {
-  const b = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) b[i] = (i * 31 + id * 7 + (i >>> 12) * 13 + (i >>> 16)) & 0xff;
-  return b;
-}
 
 /** Chunk sizes around the relay's read sizes (4095 shared, 64 KiB own). */
 const CHUNKS = [100, 4095, 4096, 70_000, 65_536, 1, 9000, 200_000];
@@ -79,21 +74,7 @@ const CHUNKS = [100, 4095, 4096, 70_000, 65_536, 1, 9000, 200_000];
 /** A server that, once it has the client's one-byte stream id, sends `length` bytes of its pattern in uneven writes, then ends. */
 function patternServer(length: number) {
   return startRawServer((s) => {
-    s.once('data', (d: Buffer) => {
-      const data = pattern(d[0]!, length);
-      let at = 0;
-      let i = 0;
-      const more = (): void => {
-        while (at < data.length) {
-          const n = Math.min(CHUNKS[i++ % CHUNKS.length]!, data.length - at);
-          const ok = s.write(data.subarray(at, at + n));
-          at += n;
-          if (!ok) return void s.once('drain', more);
-        }
-        s.end();
-      };
-      more();
-    });
+    s.once('data', (d: Buffer) => writeInPieces(s, pattern(d[0]!, length), CHUNKS));
     s.on('error', () => s.destroy());
   });
 }
@@ -266,15 +247,7 @@ test('a client that stops reading stops the server (backpressure), and then gets
   let serverSocket: net.Socket | undefined;
   const server = await startRawServer((s) => {
     serverSocket = s;
-    let sent = 0;
-    const more = (): void => {
-      while (sent < length) {
-        sent += block.length;
-        if (!s.write(block)) return void s.once('drain', more);
-      }
-      s.end();
-    };
-    more();
+    writeRepeated(s, block, length);
     s.on('error', () => s.destroy());
   });
   const e = await listenDb(server.port);
