@@ -92,7 +92,8 @@ export class ClientConnection {
 
   constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend) {
     if (faults.armed) faultPoint('accept');
-    socket.setNoDelay(true);
+    // TCP_NODELAY is already set: every listener is created with `noDelay` (engine.ts, tls/listener.ts).
+    // Setting it again here cost a syscall per TLS connection (a TLSSocket forwards it to its TCP handle).
     // The parser's and the socket's callbacks are shared functions that find the connection through
     // OWNER (no closures per connection: an idle keep-alive connection's memory counts).
     (socket as OwnedSocket)[OWNER] = this;
