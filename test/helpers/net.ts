@@ -150,3 +150,18 @@ export function rawExchange(port: number, data: string | Buffer, ms = 3000): Pro
     socket.on('connect', () => { if (data.length > 0) socket.write(data); });
   });
 }
+
+/** An engine with one TCP-mode `listen` in front of `serverPort` (option tcplog: one log line per session). */
+export async function startTcpListen(serverPort: number): Promise<RunningEngine> {
+  return startEngine(`
+defaults
+    mode tcp
+    option tcplog
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+listen db
+    bind 127.0.0.1:${await freePort()}
+    server s1 127.0.0.1:${serverPort}
+`);
+}

@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { once } from 'node:events';
 import { certPath } from '../../helpers/tls.ts';
 import { readFileSync } from 'node:fs';
-import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
+import { startRawServer, startTcpListen, waitFor } from '../../helpers/net.ts';
 import { pattern, writeInPieces, writeRepeated } from '../../helpers/streams.ts';
 import { adoptReads, clientReadsAvailable } from '../../../proxy/tcp/client-reads.ts';
 
@@ -96,17 +96,7 @@ test('large uploads from several clients reach a slow server intact, with backpr
     });
     s.on('error', () => s.destroy());
   });
-  const e = await startEngine(`
-defaults
-    mode tcp
-    option tcplog
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-listen db
-    bind 127.0.0.1:${await freePort()}
-    server s1 127.0.0.1:${server.port}
-`);
+  const e = await startTcpListen(server.port);
   try {
     const ids = [1, 2, 3, 4];
     const answers = await Promise.all(ids.map((id) => new Promise<string>((resolve, reject) => {
@@ -147,16 +137,7 @@ test('a server that stops reading stops the client (backpressure), and then gets
     s.on('end', () => s.end());
     s.on('error', () => s.destroy());
   });
-  const e = await startEngine(`
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-listen db
-    bind 127.0.0.1:${await freePort()}
-    server s1 127.0.0.1:${server.port}
-`);
+  const e = await startTcpListen(server.port);
   const socket = net.connect({ port: e.port, host: '127.0.0.1', allowHalfOpen: true });
   try {
     const progress = { sent: 0 };

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { certPath } from '../../helpers/tls.ts';
-import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
+import { startRawServer, startEngine, startTcpListen, freePort, waitFor } from '../../helpers/net.ts';
 import { pattern, writeInPieces, writeRepeated } from '../../helpers/streams.ts';
 import { ReusedReads } from '../../../proxy/tcp/reused-reads.ts';
 import { spareReadBuffers } from '../../../proxy/runtime/read-buffers.ts';
@@ -52,21 +52,6 @@ class FakeServer {
   pause(): void { this.paused = true; }
   resume(): void { this.paused = false; }
 }
-
-async function listenDb(serverPort: number) {
-  return startEngine(`
-defaults
-    mode tcp
-    option tcplog
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-listen db
-    bind 127.0.0.1:${await freePort()}
-    server s1 127.0.0.1:${serverPort}
-`);
-}
-
 
 /** Chunk sizes around the relay's read sizes (4095 shared, 64 KiB own). */
 const CHUNKS = [100, 4095, 4096, 70_000, 65_536, 1, 9000, 200_000];
@@ -143,7 +128,7 @@ test('a buffer given to a write the client could not take is not read into again
 test('sessions relayed at the same time each get their server bytes exactly, a slow reader included', async () => {
   const length = 4 * 1024 * 1024 + 123;
   const server = await patternServer(length);
-  const e = await listenDb(server.port);
+  const e = await startTcpListen(server.port);
   try {
     const ids = [1, 2, 3, 4];
     const answers = await Promise.all(ids.map((id) => receive(e.port, id, id === 1)));
@@ -185,7 +170,7 @@ test('bytes queued for a client that does not read are not overwritten by later 
     });
     s.on('error', () => s.destroy());
   });
-  const e = await listenDb(server.port);
+  const e = await startTcpListen(server.port);
   try {
     const ids = [5, 6];
     const answers = await Promise.all(ids.map((id) => new Promise<Buffer>((resolve, reject) => {
@@ -214,7 +199,7 @@ test('many small exchanges on one session are relayed whole and in order', async
     s.on('end', () => s.end());
     s.on('error', () => s.destroy());
   });
-  const e = await listenDb(server.port);
+  const e = await startTcpListen(server.port);
   try {
     const socket = net.connect({ port: e.port, host: '127.0.0.1' });
     await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
@@ -250,7 +235,7 @@ test('a client that stops reading stops the server (backpressure), and then gets
     writeRepeated(s, block, length);
     s.on('error', () => s.destroy());
   });
-  const e = await listenDb(server.port);
+  const e = await startTcpListen(server.port);
   const socket = net.connect({ port: e.port, host: '127.0.0.1' });
   try {
     socket.pause();
