@@ -142,7 +142,7 @@ export class ClientConnection {
     this.feed = undefined;
     requestParsers.give(parser);
     // The pipelining queue's backing store (grown by the requests so far) goes too.
-    (this.queue as HttpTransaction[]).length = 0;
+    this.queue.length = 0;
   }
 
   /**
@@ -152,10 +152,10 @@ export class ClientConnection {
    * upgrade request) or closing.
    */
   private reattach(data: Buffer): void {
-    this.attachParser();
+    const feed = this.attachParser();
     this.onData(data);
-    const feed = this.feed;
-    if (!feed || feed !== this.feed || this.closed || this.held || feed.isPaused || feed.consumed) return;
+    // The read may have closed the connection (its parser then goes back) or left it in 'data' mode.
+    if (feed !== this.feed || this.closed || this.held || feed.isPaused || feed.consumed) return;
     const { consumed, buffered } = feed.consume(parserOnExecute);
     if (consumed && buffered) this.onData(buffered);
   }
