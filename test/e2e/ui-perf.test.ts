@@ -19,9 +19,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../helpers/ports.ts';
 import { BrowserProblems, browser as launch, closePage, requireBrowserAndBuild, root, send, sleep, startOrigin, startServe, tempDir, type Origin } from './harness.ts';
 
 const BACKENDS = 50;
@@ -53,19 +53,6 @@ function bigConfig(frontendPort: number, origins: Origin[]): string {
     lines.push('');
   }
   return lines.join('\n');
-}
-
-/**
- * A free port on 127.0.0.1. Kept here rather than taken from
- * test/helpers/net.ts, which loads the engine's sources: this test runs
- * the build through `loadstar serve` and needs none of them.
- */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function quantile(sorted: number[], q: number): number {

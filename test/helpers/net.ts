@@ -4,6 +4,9 @@ import net from 'node:net';
 import { parseConfig, formatDiagnostics } from '../../proxy/config/index.ts';
 import { Engine } from '../../proxy/engine.ts';
 import type { LogSink } from '../../proxy/runtime/logger.ts';
+import { freePort } from './ports.ts';
+
+export { freePort };
 
 /** The `defaults` section most engine tests share: HTTP mode, short timeouts. */
 export const HTTP_DEFAULTS = `defaults
@@ -85,15 +88,6 @@ export async function startRawServer(onConnection: (socket: net.Socket) => void)
     port: (server.address() as net.AddressInfo).port,
     close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
   };
-}
-
-/** A port that was free a moment ago (HAProxy's language has no `bind :0`). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 export interface RunningEngine {

@@ -14,6 +14,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../helpers/ports.ts';
 import { haproxyPath } from '../../helpers/haproxy.ts';
 
 export interface LiveBackend {
@@ -58,14 +59,6 @@ export async function startBackend(): Promise<LiveBackend> {
       server.close(() => resolve());
     }),
   };
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 export interface LiveHaproxy {
