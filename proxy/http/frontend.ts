@@ -12,7 +12,8 @@ import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead } from './upstream.ts';
 import { compileRequestRules, compileResponseRules, runRequestRules } from './rules.ts';
 import type { LocalAnswer } from './rules.ts';
-import { compileTxCondition, compileTxFormat, lbRequestOf } from './samples.ts';
+import { compileTxCondition, compileTxFormat, plainAddress } from './samples.ts';
+import { getHeader } from './headers.ts';
 import type { TxPredicate } from './samples.ts';
 import type { EngineHooks, Sample } from '../acl/index.ts';
 import { builtinResponse, loadErrorFile } from './error-pages.ts';
@@ -63,7 +64,7 @@ export class HttpBackend {
   }
 
   lbRequest(tx: HttpTransaction): LbRequest {
-    return lbRequestOf(tx);
+    return new HttpLbRequest(tx);
   }
 
   /** `option forwardfor` of the backend, else of the frontend (HAProxy accepts it in either). */
@@ -247,6 +248,29 @@ export class HttpFrontend implements Frontend {
 
   connectionClosed(client: FrontendConnection): void {
     this.connections.delete(client);
+  }
+}
+
+/**
+ * What the balancer hashes, read only when an algorithm asks: the client address costs a
+ * getpeername (and the connection's other facts a getsockname, and on TLS the cipher and
+ * protocol) per connection, which round robin and the other non-hashing algorithms never need.
+ * A class, not an object literal with a getter: every request object has the same shape and
+ * the accessors live on one prototype (no closure per request either).
+ */
+class HttpLbRequest implements LbRequest {
+  constructor(private readonly tx: HttpTransaction) {}
+
+  get source(): string | undefined {
+    return plainAddress(this.tx.client.connectionInfo().src);
+  }
+
+  get uri(): string {
+    return this.tx.request.url;
+  }
+
+  header(name: string): string | undefined {
+    return getHeader(this.tx.request.headers, name.toLowerCase());
   }
 }
 
