@@ -8,8 +8,9 @@
  * of issue #15 were measured (docs/architecture.md).
  *
  *   node --import tsx bench/ab.ts --a /tmp/base-dist --b dist [--mode http|tcp]
- *        [--size 100|65536] [--rounds 5] [--duration 3] [--b-flags "--max-semi-space-size=32"]
+ *        [--size 100|65536] [--rounds 5] [--duration 3] [--b-flags "--max-semi-space-size=32"] [--close]
  *
+ * --close sends `Connection: close` (a new connection per request: the per-connection cost).
  * --a/--b are compiled trees (`npx tsc -p tsconfig.build.json --outDir DIR`) holding bench/engine-server.js.
  */
 import path from 'node:path';
@@ -31,6 +32,8 @@ const size = Number(opt('size', '100'));
 const rounds = Number(opt('rounds', '5'));
 const durationS = Number(opt('duration', '3'));
 /** Node flags for B's engine only (the same build with other V8 settings, say). */
+/** `--close`: wrk reconnects after every response. */
+const headers = process.argv.includes('--close') ? ['Connection: close'] : [];
 const flags = { A: [] as string[], B: opt('b-flags', '').split(' ').filter(Boolean) };
 
 const median = (xs: number[]): number => {
@@ -44,8 +47,8 @@ async function measure(dist: string, nodeFlags: string[], originPort: number, or
     { core: PROXY_CORE, readyLine: /^LISTENING (\d+)/, env: withAllocatorEnv(process.env) });
   try {
     const url = `http://127.0.0.1:${engine.ready![1]}/`;
-    await measureWrk({ url, durationS: 1, connections: 50, threads: 1 }, null, originPid); // warm-up (JIT)
-    return await measureWrk({ url, durationS, connections: 50, threads: 1 }, engine.pid, originPid);
+    await measureWrk({ url, durationS: 1, connections: 50, threads: 1, headers }, null, originPid); // warm-up (JIT)
+    return await measureWrk({ url, durationS, connections: 50, threads: 1, headers }, engine.pid, originPid);
   } finally {
     await engine.stop();
   }
@@ -68,7 +71,7 @@ try {
 }
 for (const side of ['A', 'B'] as const) {
   const r = results[side];
-  console.log(`${side} (${builds[side]}${flags[side].length ? ' ' + flags[side].join(' ') : ''}), ${mode} ${size} B, median of ${r.length}: ` +
+  console.log(`${side} (${builds[side]}${flags[side].length ? ' ' + flags[side].join(' ') : ''}), ${mode} ${size} B${headers.length ? ', Connection: close' : ''}, median of ${r.length}: ` +
     `${median(r.map((m) => m.proxyCpuUsPerReq!)).toFixed(1)} µs/req, ${median(r.map((m) => m.wrk.reqPerSec)).toFixed(0)} req/s, ` +
     `${median(r.map((m) => m.proxyFaultsPerReq!)).toFixed(3)} faults/req, p99 ${median(r.map((m) => m.wrk.p99)).toFixed(2)} ms`);
 }
