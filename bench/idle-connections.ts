@@ -7,6 +7,11 @@
  * batches, holds them 5 s, checks they are all still open, closes everything.
  *
  *   npm run build && node dist/bench/idle-connections.js [--count 10000]
+ *        [--engine-flags "--max-semi-space-size=4"] [--no-haproxy] [--hold 5]
+ *
+ * --engine-flags gives the engine's process other Node/V8 flags (an A/B of a process
+ * setting on the same build); --no-haproxy measures Loadstar alone (quicker A/B rounds);
+ * --hold is how long (s) the connections stay idle before memory is read.
  */
 import net from 'node:net';
 import { goalsBlock, idleGoal } from './lib/goals.ts';
@@ -22,6 +27,11 @@ import http from 'node:http';
 const countAt = process.argv.indexOf('--count');
 const COUNT = countAt >= 0 ? Number(process.argv[countAt + 1]) : 10_000;
 const BATCH = 500;
+const flagsAt = process.argv.indexOf('--engine-flags');
+const ENGINE_FLAGS = flagsAt >= 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : [];
+const WITH_HAPROXY = !process.argv.includes('--no-haproxy');
+const holdAt = process.argv.indexOf('--hold');
+const HOLD_S = holdAt >= 0 ? Number(process.argv[holdAt + 1]) : 5;
 
 function rssKiB(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -99,7 +109,7 @@ async function measure(name: string, child: ChildProcess, port: number, count = 
   const before = rssKiB(child.pid!);
   const splitBefore = residentSplit(child.pid!);
   const sockets = await openIdle(port, count);
-  await new Promise((r) => setTimeout(r, 5000));
+  await new Promise((r) => setTimeout(r, HOLD_S * 1000));
   const open = sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
   const after = rssKiB(child.pid!);
   const splitAfter = residentSplit(child.pid!);
@@ -107,36 +117,42 @@ async function measure(name: string, child: ChildProcess, port: number, count = 
   child.kill('SIGTERM');
   const kibPerConn = (after - before) / count;
   return { kibPerConn, held: open, count,
-    line: `${name.padEnd(10)} held ${open}/${count} idle keep-alive connections after 5 s; RSS ${(before / 1024).toFixed(1)} MiB -> ${(after / 1024).toFixed(1)} MiB (${kibPerConn.toFixed(2)} KiB per connection`
+    line: `${name.padEnd(10)} held ${open}/${count} idle keep-alive connections after ${HOLD_S} s; RSS ${(before / 1024).toFixed(1)} MiB -> ${(after / 1024).toFixed(1)} MiB (${kibPerConn.toFixed(2)} KiB per connection`
       + `: malloc heap ${((splitAfter.heap - splitBefore.heap) / count).toFixed(2)}, anonymous mappings ${((splitAfter.anon - splitBefore.anon) / count).toFixed(2)})` };
+}
+
+/** HAProxy's figure in the same run (the reference); null when it could not be measured. */
+async function measureHaproxy(originPort: number): Promise<Held | null> {
+  const hpPort = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idle-'));
+  // HAProxy reserves two descriptors per connection; with this machine's hard limit of
+  // 20,000 descriptors it cannot start with maxconn 10,000, so it is compared at 9,900.
+  const hpCount = Math.min(COUNT, 9900);
+  fs.writeFileSync(path.join(dir, 'h.cfg'), `global\n    nbthread 1\n    maxconn 9990\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nfrontend f\n    bind 127.0.0.1:${hpPort}\n    maxconn 9990\n    default_backend b\nbackend b\n    server o 127.0.0.1:${originPort}\n`);
+  const hp = spawn('haproxy', ['-db', '-f', path.join(dir, 'h.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  hp.once('error', (err) => console.error(`haproxy: ${err.message}`));
+  try {
+    return await measure('haproxy', hp, hpPort, hpCount);
+  } catch (err) {
+    // Loadstar's figure and its goal still count without the reference
+    hp.kill('SIGKILL');
+    console.error(`haproxy: not measured (${(err as Error).message})`);
+    return null;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
   const o = await origin();
-  let loadstar: Held | null = null;
+  let loadstar: Held;
   let haproxy: Held | null = null;
   try {
     const lsPort = await freePort();
-    const engine = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), 'engine-server.js'), '--upstream', `127.0.0.1:${o.port}`, '--port', String(lsPort)], { stdio: ['ignore', 'pipe', 'pipe'], env: withAllocatorEnv(process.env) });
+    const engine = spawn(process.execPath, [...ENGINE_FLAGS, path.join(path.dirname(new URL(import.meta.url).pathname), 'engine-server.js'), '--upstream', `127.0.0.1:${o.port}`, '--port', String(lsPort)], { stdio: ['ignore', 'pipe', 'pipe'], env: withAllocatorEnv(process.env) });
     await waitLine(engine, /LISTENING/);
     loadstar = await measure('loadstar', engine, lsPort);
-    const hpPort = await freePort();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idle-'));
-    // HAProxy reserves two descriptors per connection; with this machine's hard limit of
-    // 20,000 descriptors it cannot start with maxconn 10,000, so it is compared at 9,900.
-    const hpCount = Math.min(COUNT, 9900);
-    fs.writeFileSync(path.join(dir, 'h.cfg'), `global\n    nbthread 1\n    maxconn 9990\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nfrontend f\n    bind 127.0.0.1:${hpPort}\n    maxconn 9990\n    default_backend b\nbackend b\n    server o 127.0.0.1:${o.port}\n`);
-    const hp = spawn('haproxy', ['-db', '-f', path.join(dir, 'h.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    hp.once('error', (err) => console.error(`haproxy: ${err.message}`));
-    try {
-      haproxy = await measure('haproxy', hp, hpPort, hpCount);
-    } catch (err) {
-      // Loadstar's figure and its goal still count without the reference
-      hp.kill('SIGKILL');
-      console.error(`haproxy: not measured (${(err as Error).message})`);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    if (WITH_HAPROXY) haproxy = await measureHaproxy(o.port);
   } finally {
     o.close();
   }
