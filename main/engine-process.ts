@@ -5,7 +5,7 @@
  * in, so this module never imports electron).
  */
 import { fork } from 'node:child_process';
-import { withAllocatorEnv } from '../proxy/runtime/allocator-env.ts';
+import { ENGINE_NODE_FLAGS, withAllocatorEnv } from '../proxy/runtime/allocator-env.ts';
 import type { HostInbound } from './engine-protocol.ts';
 
 export interface ExitInfo {
@@ -68,13 +68,14 @@ export interface UtilityProcessLike {
 }
 
 export interface UtilityForkLike {
-  fork(modulePath: string, args?: string[], options?: { env?: NodeJS.ProcessEnv; serviceName?: string; stdio?: 'inherit' | 'ignore' | 'pipe' }): UtilityProcessLike;
+  fork(modulePath: string, args?: string[], options?: { env?: NodeJS.ProcessEnv; execArgv?: string[]; serviceName?: string; stdio?: 'inherit' | 'ignore' | 'pipe' }): UtilityProcessLike;
 }
 
 /** Electron's utilityProcess.fork as an EngineProcess. */
 export function utilitySpawner(utilityProcess: UtilityForkLike, modulePath: string, env: NodeJS.ProcessEnv): SpawnEngine {
   return () => {
-    const child = utilityProcess.fork(modulePath, [], { env: withAllocatorEnv(env), serviceName: 'Loadstar engine', stdio: 'inherit' });
+    // The V8 flags as arguments too: a packaged Electron app may ignore NODE_OPTIONS.
+    const child = utilityProcess.fork(modulePath, [], { env: withAllocatorEnv(env), execArgv: [...ENGINE_NODE_FLAGS], serviceName: 'Loadstar engine', stdio: 'inherit' });
     let exited = false;
     child.once('exit', () => { exited = true; });
     return {

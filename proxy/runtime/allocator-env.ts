@@ -21,7 +21,26 @@ export const ALLOCATOR_ENV: Readonly<Record<string, string>> = {
   MALLOC_MMAP_THRESHOLD_: String(1024 * 1024),
 };
 
-/** `env` plus the allocator settings; values already in `env` (the user's) win. */
+/**
+ * V8 flags for the engine's process (bin/loadstar.js's shebang; NODE_OPTIONS for the
+ * processes started with withAllocatorEnv; execArgv for the desktop app's engine process).
+ *
+ * --max-semi-space-size=8 (MiB): V8 doubles its young generation from 2 × 8 to 2 × 16 MiB
+ * when more bytes survive scavenges than it holds — as they do while connections arrive,
+ * every connection's objects surviving — and does not shrink it back while the
+ * connections sit idle: ~1.2 KB per connection of 10,000 idle keep-alive connections
+ * (bench:idle 5.9 → 4.8 KiB, docs/architecture.md "Idle keep-alive connections (#15)").
+ * The hot path measured the same with and without it (bench/ab.ts --b-flags, HTTP 100 B
+ * and 64 KiB, TCP 100 B). Read at V8's start only, hence a process flag; 4 and 2 MiB
+ * measured worse (more objects promoted to the old generation before they die).
+ */
+export const ENGINE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+
+/**
+ * `env` plus the allocator settings and ENGINE_NODE_FLAGS in NODE_OPTIONS; values already
+ * in `env` (the user's) win: their NODE_OPTIONS come after these flags, and V8 takes the last.
+ */
 export function withAllocatorEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...ALLOCATOR_ENV, ...env };
+  const nodeOptions = [...ENGINE_NODE_FLAGS, env.NODE_OPTIONS ?? ''].join(' ').trim();
+  return { ...ALLOCATOR_ENV, ...env, NODE_OPTIONS: nodeOptions };
 }
