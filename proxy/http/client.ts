@@ -16,6 +16,7 @@ import { builtinResponse } from './error-pages.ts';
 import { connectionInfo } from './samples.ts';
 import { requestRefusal } from './request-checks.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
+import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 
 /** Pipelined requests parsed ahead of the one being served, before reading pauses. */
@@ -34,7 +35,7 @@ const IDLE_SWEEP_MS = 100;
 /** Parsers kept for reuse (~2 KB each); more are freed. */
 const POOLED_PARSERS = 256;
 
-export class ClientConnection {
+export class ClientConnection implements InactivityWatched {
   /**
    * The request parser, and how reads reach it (natively while consumed) and how reading pauses.
    * Both undefined while the connection waits idle for its next request: the parser went back
@@ -50,6 +51,9 @@ export class ClientConnection {
   /** No more requests will be read (Connection: close, error, stop). */
   draining = false;
   readonly acceptedAt = Date.now();
+  /** `timeout client` bookkeeping, kept by its sweep (runtime/inactivity.ts). */
+  inactivityMark = 0;
+  inactiveSince = 0;
   private flushedHeaders: string[] | undefined;
   private flushedUrl = '';
   private requestTimer: NodeJS.Timeout | undefined;
@@ -106,11 +110,10 @@ export class ClientConnection {
     socket.on('end', socketOnEnd);
     socket.on('close', socketOnClose);
     socket.on('error', socketOnClose);
+    // `timeout client`: one shared sweep per timeout value instead of a Node timer per socket
+    // (an idle connection's memory counts, and the socket's timer moved on every read and write).
     const client = frontend.timeouts.client;
-    if (client > 0) {
-      socket.setTimeout(client);
-      socket.on('timeout', socketOnTimeout);
-    }
+    if (client > 0) inactivitySweep(client).add(this);
     this.armRequestTimer(false);
     idleSweep.waiting(this);
     if (consumed && buffered) this.onData(buffered);
@@ -384,6 +387,17 @@ export class ClientConnection {
     this.sendAndClose(builtinResponse(408));
   }
 
+  /** @internal The inactivity sweep: `timeout client` passed without a read or a write. */
+  onInactive(): void {
+    try {
+      // A tunnel (after a 101 or CONNECT) has its own timeout, set by the transaction in place of this one.
+      if (this.queue[0]?.upgrading) return inactivitySweep(this.frontend.timeouts.client).delete(this);
+      this.onClientTimeout();
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
   /** @internal */ onClientTimeout(): void {
     // While a server is working on a request, `timeout server` decides; else the client is gone.
     const tx = this.queue[0];
@@ -462,6 +476,7 @@ export class ClientConnection {
     if (this.released) return;
     this.released = true;
     this.frontend.connectionClosed(this);
+    if (this.frontend.timeouts.client > 0) inactivitySweep(this.frontend.timeouts.client).delete(this);
     const feed = this.feed;
     if (!feed) return;
     // The parser may be inside a read now: it goes back to the pool once no C++ frame of it is on
@@ -619,13 +634,4 @@ function socketOnEnd(this: OwnedSocket): void {
 
 function socketOnClose(this: OwnedSocket): void {
   this[OWNER]!.closeContained();
-}
-
-function socketOnTimeout(this: OwnedSocket): void {
-  const c = this[OWNER]!;
-  try {
-    c.onClientTimeout();
-  } catch (e) {
-    c.internalError(e);
-  }
 }
