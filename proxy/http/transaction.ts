@@ -106,7 +106,6 @@ export class HttpTransaction {
   private cancelWait: (() => void) | undefined;
   private finished = false;
   private slotHeld = false;
-  private triedServers: RuntimeServer[] = [];
 
   constructor(readonly client: TransactionClient, readonly request: RequestHead) {
     this.chunkedRequest = /chunked/i.test(getHeader(request.headers, 'transfer-encoding') ?? '');
@@ -219,7 +218,6 @@ export class HttpTransaction {
         this.slotHeld = true;
         this.server = result.server;
         this.direct = forced !== undefined && result.server === forced;
-        this.triedServers.push(result.server);
         this.connect();
       } catch (e) {
         this.internalError(e);
