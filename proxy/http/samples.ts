@@ -6,12 +6,10 @@
 import { compileCondition, compileLogFormat, parseLogFormat } from '../acl/index.ts';
 import type { Condition, LogFormatToken, SampleContext, ConnectionInfo } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
-import type { LbRequest } from '../balance/index.ts';
 import type { HttpTransaction } from './transaction.ts';
 import type net from 'node:net';
 import type { HttpFrontend } from './frontend.ts';
 import { tlsFacts } from '../tls/facts.ts';
-import { getHeader } from './headers.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 
 export type TxPredicate = (tx: HttpTransaction) => boolean;
@@ -41,16 +39,6 @@ export const compileTxFormat = Object.assign(
     },
   },
 );
-
-/** What the balancer hashes: client address, request target, headers. */
-export function lbRequestOf(tx: HttpTransaction): LbRequest {
-  const headers = tx.request.headers;
-  return {
-    source: plainAddress(tx.client.connectionInfo().src),
-    uri: tx.request.url,
-    header: (name) => getHeader(headers, name.toLowerCase()),
-  };
-}
 
 /** Per-connection facts, computed once per client connection. */
 export function connectionInfo(client: { socket: net.Socket; frontend: HttpFrontend }): ConnectionInfo {
