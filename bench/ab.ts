@@ -18,13 +18,7 @@ import { measureWrk, type Measured } from './lib/measure.ts';
 import { startOrigin } from './lib/origin.ts';
 import { PROXY_CORE, spawnPinned } from './lib/proc.ts';
 import { withAllocatorEnv } from '../proxy/runtime/allocator-env.ts';
-
-function opt(name: string, def?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : def;
-  if (v === undefined) throw new Error(`missing --${name}`);
-  return v;
-}
+import { opt } from './lib/args.ts';
 
 const builds = { A: path.resolve(opt('a')), B: path.resolve(opt('b')) };
 const mode = opt('mode', 'http') as 'http' | 'tcp';

@@ -36,11 +36,7 @@ import { LARGE, NGINX_BIN, ORIGIN_KINDS, SMALL, nginxAvailable, startOrigin, typ
 import { PROXIES, verifyProxy, type ProxyDef } from './lib/proxies.ts';
 import { f, table, type Row } from './lib/report.ts';
 import { runWrk } from './lib/wrk.ts';
-
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
-}
+import { opt } from './lib/args.ts';
 
 const durationS = Number(opt('duration', '5'));
 const warmupS = Number(opt('warmup', '1'));

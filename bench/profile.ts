@@ -14,11 +14,7 @@ import { startOrigin, SMALL } from './lib/origin.ts';
 import { runBounded } from './lib/proc.ts';
 import { PROXIES, verifyProxy } from './lib/proxies.ts';
 import { runWrk } from './lib/wrk.ts';
-
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
-}
+import { opt } from './lib/args.ts';
 
 const id = opt('proxy', 'C');
 const size = Number(opt('size', String(SMALL)));

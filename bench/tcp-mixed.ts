@@ -33,11 +33,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
-}
+import { opt } from './lib/args.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const proxies = opt('proxies', 'loadstar,pipe,haproxy').split(',');

@@ -18,13 +18,7 @@ import { startOrigin, SMALL } from './lib/origin.ts';
 import { LOAD_CORE, PROXY_CORE, spawnPinned, runBounded } from './lib/proc.ts';
 import { measureLoad } from './lib/measure.ts';
 import type { WrkResult } from './lib/wrk.ts';
-
-function opt(name: string, def?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : def;
-  if (v === undefined) throw new Error(`missing --${name}`);
-  return v;
-}
+import { opt } from './lib/args.ts';
 
 const builds = { A: path.resolve(opt('a')), B: path.resolve(opt('b')) };
 const rounds = Number(opt('rounds', '6'));

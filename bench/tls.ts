@@ -56,11 +56,7 @@ import { SMALL, startOrigin, type Origin } from './lib/origin.ts';
 import { LOAD_CORE, PROXY_CORE, freePort, runBounded, spawnPinned } from './lib/proc.ts';
 import { f, medianRows, table, type Row } from './lib/report.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
-
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
-}
+import { opt } from './lib/args.ts';
 
 const certDir = fileURLToPath(new URL('../test/scenarios/certs/', import.meta.url));
 

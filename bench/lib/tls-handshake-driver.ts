@@ -10,11 +10,7 @@
  *   node --import tsx bench/lib/tls-handshake-driver.ts --port P [--connections 20] [--duration 5]
  */
 import tls from 'node:tls';
-
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
-}
+import { opt } from './args.ts';
 
 const port = Number(opt('port', '0'));
 const connections = Number(opt('connections', '20'));

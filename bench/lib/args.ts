@@ -1,0 +1,7 @@
+/** Command-line options of the bench scripts: `--name value`, else the default; no default means required. */
+export function opt(name: string, def?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
+  if (v === undefined) throw new Error(`missing --${name}`);
+  return v;
+}
