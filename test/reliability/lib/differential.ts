@@ -151,7 +151,7 @@ export async function runCase(proxy: ProxyUnderTest, lane: number, c: RawCase, m
   const responses = readResponses(body, c.head);
   let crashed = false;
   // A process that is exiting may still look alive for a moment.
-  if (proxy.loadstar) await Promise.race([sleep(150), new Promise((r) => proxy.loadstar!.child.once('exit', r))]);
+  if (proxy.loadstar) await Promise.race([sleep(150), proxy.loadstar.exited]);
   if (proxy.loadstar && (!proxy.loadstar.alive() || proxy.loadstar !== process0)) {
     crashed = true;
     if (!proxy.loadstar.alive()) await proxy.restart();

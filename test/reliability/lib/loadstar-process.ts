@@ -32,6 +32,8 @@ export interface LoadstarProcess {
   output(): string;
   alive(): boolean;
   exitCode(): number | null;
+  /** Resolves when the process has exited (one promise: waiting on it adds no listener). */
+  exited: Promise<void>;
   sample(): Promise<ProcessSample>;
   /** Writes the new configuration and sends SIGHUP; resolves with the notice line it printed. */
   reload(text: string): Promise<string>;
@@ -96,6 +98,7 @@ export async function startLoadstar(configText: string, waitPort: number): Promi
     output: () => output,
     alive: () => !exited,
     exitCode: () => code,
+    exited: exit,
     sample: () => new Promise<ProcessSample>((resolve, reject) => {
       if (exited) return reject(new Error('loadstar is not running'));
       const timer = setTimeout(() => reject(new Error('loadstar did not answer the sample probe')), 10_000);
