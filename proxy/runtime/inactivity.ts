@@ -43,13 +43,14 @@ export class InactivitySweep {
    */
   private readonly limitTicks: number;
 
-  constructor(readonly ms: number) {
+  /** `clock` is the monotonic time in ms (tests give their own). */
+  constructor(readonly ms: number, private readonly clock: () => number = () => performance.now()) {
     this.stepMs = Math.min(MAX_STEP_MS, Math.max(MIN_STEP_MS, Math.floor(ms / 32)));
     this.limitTicks = Math.ceil(ms / this.stepMs) + 1;
   }
 
   private tick(): number {
-    return Math.floor(performance.now() / this.stepMs);
+    return Math.floor(this.clock() / this.stepMs);
   }
 
   /** Starts watching `w` (its inactivity counts from now). */
@@ -69,7 +70,8 @@ export class InactivitySweep {
     return this.watched.size;
   }
 
-  private sweep(): void {
+  /** @internal One pass over the watched connections (the interval's; tests call it directly). */
+  sweep(): void {
     const now = this.tick();
     const limit = this.limitTicks;
     for (const w of this.watched) {

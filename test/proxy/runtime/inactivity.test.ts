@@ -4,55 +4,68 @@ import type net from 'node:net';
 import { InactivitySweep, type InactivityWatched } from '../../../proxy/runtime/inactivity.ts';
 
 /** A watched connection over a fake socket whose byte counters the test moves. */
-function watched(): InactivityWatched & { fired: number[]; bytes: { read: number; written: number } } {
+function watched(clock: { now: number }): InactivityWatched & { fired: number[]; bytes: { read: number; written: number } } {
   const bytes = { read: 0, written: 0 };
   const socket = { get bytesRead() { return bytes.read; }, get bytesWritten() { return bytes.written; } } as unknown as net.Socket;
   const fired: number[] = [];
-  return { socket, bytes, fired, inactivityMark: 0, inactiveSince: 0, onInactive() { fired.push(performance.now()); } };
+  return { socket, bytes, fired, inactivityMark: 0, inactiveSince: 0, onInactive() { fired.push(clock.now); } };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * A sweep on a clock the test moves, swept once per step as its interval would: the test
+ * decides what time it is, so a loaded machine cannot delay or reorder anything.
+ */
+function sweepOnTestClock(ms: number) {
+  const clock = { now: 1_000 };
+  const sweep = new InactivitySweep(ms, () => clock.now);
+  const advance = (by: number) => {
+    for (const end = clock.now + by; clock.now < end;) {
+      clock.now = Math.min(end, clock.now + sweep.stepMs);
+      sweep.sweep();
+    }
+  };
+  return { clock, sweep, advance };
+}
 
-test('fires after the timeout without activity, never before, and once per inactive period', async () => {
-  const sweep = new InactivitySweep(100);
-  const w = watched();
-  const start = performance.now();
+test('fires after the timeout without activity, never before, and once per inactive period', () => {
+  const { clock, sweep, advance } = sweepOnTestClock(100);
+  const w = watched(clock);
+  const start = clock.now;
   sweep.add(w);
-  await sleep(60);
-  assert.equal(w.fired.length, 0);
-  await sleep(150);
-  assert.equal(w.fired.length, 1);
-  const late = w.fired[0]! - start;
-  assert.ok(late >= 100, `fired after ${late} ms`);
-  await sleep(250);
+  advance(99);
+  assert.equal(w.fired.length, 0, 'not before the timeout');
+  advance(3 * sweep.stepMs + 10);
+  assert.equal(w.fired.length, 1, 'within three steps after it');
+  assert.ok(w.fired[0]! - start >= 100, `fired after ${w.fired[0]! - start} ms`);
+  advance(500);
   assert.equal(w.fired.length, 1, 'not again without activity');
   sweep.delete(w);
 });
 
-test('reads and writes both count as activity and arm it again', async () => {
-  const sweep = new InactivitySweep(100);
-  const w = watched();
+test('reads and writes both count as activity and arm it again', () => {
+  const { clock, sweep, advance } = sweepOnTestClock(100);
+  const w = watched(clock);
   sweep.add(w);
-  for (let i = 0; i < 4; i++) {
-    await sleep(50);
+  for (let i = 0; i < 8; i++) {
+    advance(50);
     if (i % 2) w.bytes.read += 10;
     else w.bytes.written += 10;
   }
-  assert.equal(w.fired.length, 0, 'active every 50 ms: still open after 200 ms');
-  await sleep(250);
+  assert.equal(w.fired.length, 0, 'active every 50 ms: still open after 400 ms');
+  advance(150);
   assert.equal(w.fired.length, 1);
   w.bytes.read += 1;
-  await sleep(300);
+  advance(150);
   assert.equal(w.fired.length, 2, 'activity after firing arms it again');
   sweep.delete(w);
 });
 
-test('a deleted connection is not fired, and the sweep stops its timer when nothing is watched', async () => {
-  const sweep = new InactivitySweep(50);
-  const w = watched();
+test('a deleted connection is not fired, and the sweep stops its timer when nothing is watched', () => {
+  const { clock, sweep, advance } = sweepOnTestClock(50);
+  const w = watched(clock);
   sweep.add(w);
   sweep.delete(w);
-  await sleep(150);
+  advance(150);
   assert.equal(w.fired.length, 0);
   assert.equal(sweep.size, 0);
 });
