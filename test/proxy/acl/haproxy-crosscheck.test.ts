@@ -396,12 +396,78 @@ async function waitListening(port: number): Promise<void> {
   throw new Error('haproxy did not start');
 }
 
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Below Linux's ephemeral port range (32768+), to avoid colliding with client sockets. */
+const pickBase = (): number => 20000 + Math.floor(Math.random() * 10000);
+
+/**
+ * Runs `body` against an haproxy serving `configFor(base)`, which binds `count` ports from a
+ * random `base`. Other test files draw ports from the same range at the same time, so one of
+ * ours can be taken between the check and haproxy's bind: haproxy then exits with "cannot
+ * bind", sometimes after it had already accepted a connection on a port it bound first (the
+ * client sees ECONNRESET, as CI once did). Such an attempt is retried on other ports; any other
+ * failure is the test's.
+ */
+async function withHaproxy(
+  count: number,
+  firstPort: (base: number) => number,
+  configFor: (base: number) => string,
+  body: (base: number, stdout: () => string) => Promise<void>,
+): Promise<void> {
+  let lastError = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const base = pickBase();
+    let free = true;
+    for (let p = base; p < base + count && free; p++) free = await canBind(p);
+    if (!free) continue;
+    const cfgFile = join(dir, `haproxy-${base}.cfg`);
+    writeFileSync(cfgFile, configFor(base));
+    const check = spawnSync('haproxy', ['-c', '-f', cfgFile], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    const proc = spawn('haproxy', ['-db', '-f', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => { stdout += d.toString('latin1'); });
+    proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    /** Whether haproxy stopped because a port was taken (given it a moment to exit). */
+    const portTaken = async (): Promise<boolean> => {
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+      return proc.exitCode !== null && /Address already in use|cannot bind/i.test(stderr);
+    };
+    try {
+      try {
+        await waitListening(firstPort(base));
+      } catch {
+        lastError = stderr;
+        if (await portTaken()) continue;
+        throw new Error(`haproxy did not start: ${stderr}`);
+      }
+      try {
+        await body(base, () => stdout);
+      } catch (e) {
+        if (await portTaken()) { lastError = stderr; continue; }
+        throw e;
+      }
+      return;
+    } finally {
+      proc.kill('SIGTERM');
+    }
+  }
+  assert.fail(`could not find free ports for haproxy: ${lastError}`);
+}
+
 // ---------------------------------------------------------------- tests
 
 const dir = mkdtempSync(join(tmpdir(), 'loadstar-acl-'));
 for (const [name, content] of Object.entries(FILES)) writeFileSync(join(dir, name), content);
-/** Below Linux's ephemeral port range (32768+), to avoid colliding with client sockets. */
-const pickBase = (): number => 20000 + Math.floor(Math.random() * 10000);
 const basePort = pickBase();
 
 test('evaluator answers match the recorded HAProxy answers', () => {
@@ -419,41 +485,19 @@ test('evaluator answers match the recorded HAProxy answers', () => {
 });
 
 test('real HAProxy still gives the recorded answers', { skip: !haproxyAvailable && 'haproxy not installed' }, async () => {
-  let lastError = '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const base = pickBase();
-    const cfg = ['global', '    maxconn 500', 'defaults', '    mode http', '    timeout client 5s', '    timeout server 5s', '    timeout connect 5s',
-      ...CASES.map((c, i) => frontend(c, i, base + i, dir))].join('\n') + '\n';
-    const cfgFile = join(dir, 'haproxy.cfg');
-    writeFileSync(cfgFile, cfg);
-    const check = spawnSync('haproxy', ['-c', '-f', cfgFile], { encoding: 'utf8' });
-    assert.equal(check.status, 0, check.stdout + check.stderr);
-    const proc = spawn('haproxy', ['-db', '-f', cfgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    try {
-      const firstV4 = CASES.findIndex((c) => !c.bind);
-      try {
-        await waitListening(base + firstV4);
-      } catch {
-        lastError = stderr;
-        if (/Address already in use/.test(stderr)) continue; // another process has one of the ports: try elsewhere
-        throw new Error(`haproxy did not start: ${stderr}`);
-      }
-      const failures: string[] = [];
-      for (let i = 0; i < CASES.length; i++) {
-        const c = CASES[i]!;
-        const got = await send(c, base + i);
-        if (process.env.RECORD) console.log(`${JSON.stringify(c.name)} => ${JSON.stringify(got)}`);
-        else if (got !== c.expect) failures.push(`${c.name}: recorded ${JSON.stringify(c.expect)}, HAProxy says ${JSON.stringify(got)}`);
-      }
-      assert.deepEqual(failures, []);
-      return;
-    } finally {
-      proc.kill('SIGTERM');
+  const firstV4 = CASES.findIndex((c) => !c.bind);
+  const configFor = (base: number): string => ['global', '    maxconn 500', 'defaults', '    mode http', '    timeout client 5s',
+    '    timeout server 5s', '    timeout connect 5s', ...CASES.map((c, i) => frontend(c, i, base + i, dir))].join('\n') + '\n';
+  await withHaproxy(CASES.length, (base) => base + firstV4, configFor, async (base) => {
+    const failures: string[] = [];
+    for (let i = 0; i < CASES.length; i++) {
+      const c = CASES[i]!;
+      const got = await send(c, base + i);
+      if (process.env.RECORD) console.log(`${JSON.stringify(c.name)} => ${JSON.stringify(got)}`);
+      else if (got !== c.expect) failures.push(`${c.name}: recorded ${JSON.stringify(c.expect)}, HAProxy says ${JSON.stringify(got)}`);
     }
-  }
-  assert.fail(`could not find free ports for haproxy: ${lastError}`);
+    assert.deepEqual(failures, []);
+  });
 });
 
 // ---------------------------------------------------------------- log-format variables
@@ -476,38 +520,31 @@ const LOG_CASES: readonly { readonly line: string; readonly expect: string }[] =
 
 test('log-format variables render like HAProxy logs them', async (t) => {
   const render = formatOf(LOG_FORMAT);
-  const port = 20000 + Math.floor(Math.random() * 10000);
-  for (const c of LOG_CASES) {
+  const expectedAt = (port: number): string[] => LOG_CASES.map((c) =>
+    c.expect.replace('PORTX', port.toString(16).toUpperCase().padStart(4, '0')).replace('PORT', String(port)));
+  const ourPort = pickBase();
+  LOG_CASES.forEach((c, i) => {
     const [method, url, proto] = c.line.split(' ') as [string, string, string];
-    const ctx = context({ method, url, version: proto.slice(5) }, { conn: { frontend: 'lf', dstPort: port } });
-    const expect = c.expect.replace('PORTX', port.toString(16).toUpperCase().padStart(4, '0')).replace('PORT', String(port));
-    assert.equal(render(ctx, { status: 200 }), expect, c.line);
-  }
+    const ctx = context({ method, url, version: proto.slice(5) }, { conn: { frontend: 'lf', dstPort: ourPort } });
+    assert.equal(render(ctx, { status: 200 }), expectedAt(ourPort)[i], c.line);
+  });
   if (!haproxyAvailable) return t.skip('haproxy not installed');
-  const cfgFile = join(dir, 'log.cfg');
-  writeFileSync(cfgFile, ['global', '    log stdout format raw local0', 'defaults', '    mode http', '    timeout client 5s',
+  const configFor = (port: number): string => ['global', '    log stdout format raw local0', 'defaults', '    mode http', '    timeout client 5s',
     '    timeout server 5s', '    timeout connect 5s', 'frontend lf', `    bind 127.0.0.1:${port}`, '    log global', '    option dontlognull',
     `    log-format "${LOG_FORMAT.replace(/[\\$"]/g, (m) => `\\${m}`)}"`,
-    '    http-request return status 200 content-type text/plain string ok', ''].join('\n'));
-  const proc = spawn('haproxy', ['-db', '-f', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => { out += d.toString('latin1'); });
-  try {
-    await waitListening(port);
+    '    http-request return status 200 content-type text/plain string ok', ''].join('\n');
+  await withHaproxy(1, (port) => port, configFor, async (port, stdout) => {
     for (const c of LOG_CASES) {
       const [method, url, proto] = c.line.split(' ') as [string, string, string];
       await send({ name: c.line, req: { method, url, version: proto.slice(5), headers: [['Host', 'h']] }, expect: '' }, port);
     }
-    for (let i = 0; i < 50 && out.split('\n').length <= LOG_CASES.length; i++) await new Promise((r) => setTimeout(r, 20));
-    const lines = out.split('\n').filter((l) => l.startsWith('127.0.0.1|'));
+    for (let i = 0; i < 50 && stdout().split('\n').length <= LOG_CASES.length; i++) await new Promise((r) => setTimeout(r, 20));
+    const lines = stdout().split('\n').filter((l) => l.startsWith('127.0.0.1|'));
     if (process.env.RECORD) console.log(lines.join('\n'));
-    assert.equal(lines.length, LOG_CASES.length, out);
+    assert.equal(lines.length, LOG_CASES.length, stdout());
     // HAProxy logs when each stream ends, which may not be in request order under load
-    const expected = LOG_CASES.map((c) => c.expect.replace('PORTX', port.toString(16).toUpperCase().padStart(4, '0')).replace('PORT', String(port)));
-    assert.deepEqual([...lines].sort(), [...expected].sort());
-  } finally {
-    proc.kill('SIGTERM');
-  }
+    assert.deepEqual([...lines].sort(), [...expectedAt(port)].sort());
+  });
 });
 
 // ---------------------------------------------------------------- TCP content inspection (TLS ClientHello)
@@ -570,37 +607,33 @@ test('TCP content inspection of TLS ClientHellos agrees with HAProxy', async (t)
   const backend = net.createServer((s) => s.end('ok'));
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
   const bport = (backend.address() as net.AddressInfo).port;
-  const base = pickBase();
-  const cfg = ['defaults', '    mode tcp', '    timeout client 5s', '    timeout server 5s', '    timeout connect 5s',
+  const configFor = (base: number): string => ['defaults', '    mode tcp', '    timeout client 5s', '    timeout server 5s', '    timeout connect 5s',
     ...TCP_RULES.flatMap((f, i) => [`frontend t_${f.name}`, `    bind 127.0.0.1:${base + i}`, '    tcp-request inspect-delay 2s',
       ...f.rules.map((r) => `    tcp-request content ${r}`), '    tcp-request content reject', '    default_backend b']),
     'backend b', `    server s 127.0.0.1:${bport}`, ''].join('\n');
-  const cfgFile = join(dir, 'tcp.cfg');
-  writeFileSync(cfgFile, cfg);
-  const proc = spawn('haproxy', ['-db', '-f', cfgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  try {
-    await waitListening(base);
-    const exchange = (port: number, bytes: Buffer, split: boolean): Promise<string> => new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        if (!split) { s.write(bytes); return; }
-        // in two parts: HAProxy must wait for the rest (missing data) before deciding
-        s.write(bytes.subarray(0, 20));
-        setTimeout(() => s.write(bytes.subarray(20)), 100);
-      });
-      let got = '';
-      s.on('data', (d: Buffer) => { got += d.toString(); });
-      s.on('close', () => resolve(got === 'ok' ? 'ok' : 'rejected'));
-      s.on('error', () => resolve('rejected'));
+  const exchange = (port: number, bytes: Buffer, split: boolean): Promise<string> => new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      if (!split) { s.write(bytes); return; }
+      // in two parts: HAProxy must wait for the rest (missing data) before deciding
+      s.write(bytes.subarray(0, 20));
+      setTimeout(() => s.write(bytes.subarray(20)), 100);
     });
-    for (let i = 0; i < TCP_RULES.length; i++) {
-      const f = TCP_RULES[i]!;
-      for (const [h, bytes] of Object.entries(hellos)) {
-        assert.equal(await exchange(base + i, bytes, false), expected[f.name]![h], `HAProxy ${f.name}/${h}`);
-        assert.equal(await exchange(base + i, bytes, true), expected[f.name]![h], `HAProxy ${f.name}/${h} (split)`);
+    let got = '';
+    s.on('data', (d: Buffer) => { got += d.toString(); });
+    s.on('close', () => resolve(got === 'ok' ? 'ok' : 'rejected'));
+    s.on('error', () => resolve('rejected'));
+  });
+  try {
+    await withHaproxy(TCP_RULES.length, (base) => base, configFor, async (base) => {
+      for (let i = 0; i < TCP_RULES.length; i++) {
+        const f = TCP_RULES[i]!;
+        for (const [h, bytes] of Object.entries(hellos)) {
+          assert.equal(await exchange(base + i, bytes, false), expected[f.name]![h], `HAProxy ${f.name}/${h}`);
+          assert.equal(await exchange(base + i, bytes, true), expected[f.name]![h], `HAProxy ${f.name}/${h} (split)`);
+        }
       }
-    }
+    });
   } finally {
-    proc.kill('SIGTERM');
     backend.close();
   }
 });
