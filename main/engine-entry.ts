@@ -5,6 +5,7 @@
  * period from $LOADSTAR_HEARTBEAT_MS.
  */
 import { resolveDataDir } from '../proxy/certs/data-dir.ts';
+import { startQuietReclaim } from '../proxy/runtime/quiet-reclaim.ts';
 import { connectParent, serveEngine } from './engine-host.ts';
 
 const port = connectParent();
@@ -13,5 +14,7 @@ if (!port) {
   process.exit(2);
 }
 const heartbeatMs = Number(process.env.LOADSTAR_HEARTBEAT_MS) > 0 ? Number(process.env.LOADSTAR_HEARTBEAT_MS) : undefined;
+// Memory back to the system when the engine goes quiet after a burst (for the life of this process).
+startQuietReclaim();
 // The engine's modules load after the first heartbeat is scheduled.
 await serveEngine(port, async () => (await import('./engine-open.ts')).openDataDirEngine(resolveDataDir()), { heartbeatMs });

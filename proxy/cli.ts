@@ -15,6 +15,7 @@ import { LoadstarError, CliUsageError } from './errors.ts';
 import { Engine } from './engine.ts';
 import { InProcessControl } from './control/in-process.ts';
 import { reducedFeatureWarnings } from './runtime/unsupported.ts';
+import { startQuietReclaim } from './runtime/quiet-reclaim.ts';
 
 const HELP = `Usage: loadstar <command> [options]
 
@@ -173,6 +174,8 @@ async function run(argv: string[], io: Output): Promise<number> {
   }
   const engine = new Engine(first.config, { configName: files.length > 0 ? files.join(', ') : '<built-in demo>' });
   await engine.start();
+  // Memory back to the system when the engine goes quiet after a burst (one per engine process).
+  const reclaim = startQuietReclaim();
   // Changes to the running engine go through the control contract (DESIGN.md §2), the reload too.
   const control = new InProcessControl(engine);
   for (const w of reducedFeatureWarnings(first.config)) io.err(`[WARNING] ${w}\n`);
@@ -183,6 +186,7 @@ async function run(argv: string[], io: Output): Promise<number> {
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      reclaim?.stop();
       io.err(`[NOTICE] ${signal} received: stopping (finishing in-flight requests, at most ${grace} ms)\n`);
       control.stop(grace).then(async (stopped) => {
         await demo?.close();

@@ -6,6 +6,7 @@
  */
 import { parseConfig, formatDiagnostics } from '../../proxy/config/index.ts';
 import { Engine } from '../../proxy/engine.ts';
+import { startQuietReclaim } from '../../proxy/runtime/quiet-reclaim.ts';
 import { freePort } from './proc.ts';
 
 export interface ServeOptions {
@@ -39,6 +40,7 @@ backend origin
   if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics));
   const engine = new Engine(result.config, { sink: { traffic() {}, alert: (m) => console.error(m) }, ...(options.stats === false ? { stats: false } : {}) });
   await engine.start();
+  startQuietReclaim(); // as loadstar run / serve and the desktop engine do
   process.on('SIGTERM', () => process.exit(0));
   process.on('SIGINT', () => process.exit(0));
   console.log(`LISTENING ${port} loadstar engine (${mode})`);

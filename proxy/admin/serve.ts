@@ -20,6 +20,7 @@ import { ensurePrivateDir } from '../certs/atomic-write.ts';
 import { loadCertificate, certificateNames } from '../tls/pem.ts';
 import { AdminError, CliUsageError } from '../errors.ts';
 import { reducedFeatureWarnings } from '../runtime/unsupported.ts';
+import { startQuietReclaim } from '../runtime/quiet-reclaim.ts';
 import { parseListen, DEFAULT_LISTEN, formatHostPort } from './listen.ts';
 import { readAdminPassword, setAdminPassword, ADMIN_FILE } from './password.ts';
 import { readNewPassword } from './password-input.ts';
@@ -181,6 +182,8 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
   io.err(`[NOTICE] configuration ${configFile}; data dir ${dataDir}\n`);
   if (!admin.uiBuilt) io.err(`[WARNING] the web UI is not built (dist/renderer/ is missing): run 'npm run build'; the API works meanwhile\n`);
   hooks.ready?.({ adminUrl: admin.url, configFile, dataDir });
+  // Memory back to the system when the engine goes quiet after a burst (one per engine process).
+  const reclaim = startQuietReclaim();
 
   const grace = (): number => Number(engine.currentConfig().global.tune['hard-stop-after'] ?? 10_000);
   return await new Promise<number>((resolve) => {
@@ -188,6 +191,7 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
     const stop = (why: string): void => {
       if (stopping) return;
       stopping = true;
+      reclaim?.stop();
       process.off('SIGHUP', reload);
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);

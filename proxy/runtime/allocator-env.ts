@@ -27,8 +27,9 @@ export const ALLOCATOR_ENV: Readonly<Record<string, string>> = {
  *
  * --max-semi-space-size=8 (MiB): V8 doubles its young generation from 2 × 8 to 2 × 16 MiB
  * when more bytes survive scavenges than it holds — as they do while connections arrive,
- * every connection's objects surviving — and does not shrink it back while the
- * connections sit idle: ~1.2 KB per connection of 10,000 idle keep-alive connections
+ * every connection's objects surviving — and does not shrink it back until its allocation
+ * rate has been low for ~5 s (quiet-reclaim.ts then asks it to): ~1.2 KB per connection of
+ * 10,000 idle keep-alive connections in the meantime
  * (bench:idle 5.9 → 4.8 KiB, docs/architecture.md "Idle keep-alive connections (#15)").
  * The hot path measured the same with and without it (bench/ab.ts --b-flags, HTTP 100 B
  * and 64 KiB, TCP 100 B). Read at V8's start only, hence a process flag; 4 and 2 MiB
