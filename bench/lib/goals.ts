@@ -124,9 +124,14 @@ export function evaluateGoals(rows: Row[], mixed: MixedResult[] = []): GoalCheck
 }
 
 /** `npm run bench:idle`'s goal: ≤ 4 KiB per idle keep-alive connection at 10,000, with HAProxy's figure from the same run. */
-export function idleGoal(o: { kibPerConn: number | null; held: number; count: number; haproxyKibPerConn: number | null }): GoalCheck {
+export function idleGoal(o: {
+  kibPerConn: number | null; held: number; count: number; haproxyKibPerConn: number | null;
+  /** When (s idle) the judged reading was taken, and the readings before it. */
+  atS?: number; earlier?: readonly { atS: number; kibPerConn: number }[];
+}): GoalCheck {
   const target = 4;
-  const parts = [`${o.held}/${o.count} connections held`,
+  const parts = [`${o.held}/${o.count} connections held${o.atS === undefined ? '' : `, read after ${o.atS} s idle`}`,
+    ...(o.earlier ?? []).map((e) => `${f(e.kibPerConn, 2)} KiB after ${e.atS} s`),
     o.kibPerConn === null ? '' : `${f(o.kibPerConn / target, 2)}× the goal`,
     o.haproxyKibPerConn === null ? 'HAProxy not measured'
       : `HAProxy ${f(o.haproxyKibPerConn, 2)} KiB${o.kibPerConn === null || o.haproxyKibPerConn <= 0 ? '' : ` (Loadstar ${f(o.kibPerConn / o.haproxyKibPerConn, 1)}× HAProxy)`}`];

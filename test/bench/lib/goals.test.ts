@@ -129,6 +129,10 @@ test('the idle-connection goal is 4 KiB per connection at 10,000, with HAProxy\'
   assert.equal(idleGoal({ kibPerConn: 3.5, held: 9000, count: 10000, haproxyKibPerConn: 1.9 }).status, 'NOT met');
   assert.equal(idleGoal({ kibPerConn: 3.5, held: 1000, count: 1000, haproxyKibPerConn: null }).status, 'NOT met');
   assert.equal(idleGoal({ kibPerConn: null, held: 0, count: 10000, haproxyKibPerConn: 1.9 }).status, 'not measured');
+  // judged on the last reading; the earlier ones are shown beside it
+  const settled = idleGoal({ kibPerConn: 2.6, held: 10000, count: 10000, haproxyKibPerConn: 1.85, atS: 10, earlier: [{ atS: 5, kibPerConn: 3.98 }] });
+  assert.equal(settled.status, 'met');
+  assert.equal(settled.detail, '10000/10000 connections held, read after 10 s idle; 3.98 KiB after 5 s; 0.65× the goal; HAProxy 1.85 KiB (Loadstar 1.4× HAProxy)');
 });
 
 test('the goals block lists each goal with value, target and status, and counts them', () => {
