@@ -32,7 +32,7 @@ test('a quiet check after growth compacts at once, then shrinks once the quiet h
 test('nothing happens while busy, however large the heap, nor when quiet without growth', () => {
   assert.deepEqual(run(repeat(30, { utilization: BUSY, heapMiB: 500 })), []);
   assert.deepEqual(run(repeat(30, { utilization: QUIET, heapMiB: 47 })), [], 'growth below 8 MiB');
-  assert.deepEqual(run(repeat(30, { utilization: 0.03, heapMiB: 90 })), [], 'a light load above 2 % is not quiet');
+  assert.deepEqual(run(repeat(30, { utilization: 0.06, heapMiB: 90 })), [], 'a light load above 5 % is not quiet');
 });
 
 test('activity between the compaction and the shrink restarts the settle time', () => {
