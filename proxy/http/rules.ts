@@ -96,7 +96,9 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const status = action.status;
       const headers = action.headers;
       if (!action.body) {
-        const response = Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-length: 0\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n`);
+        // HAProxy: the hdr lines, then content-length: 0 — none on a 204, which may not carry one (RFC 9110 §8.6).
+        const length = status === 204 ? '' : 'content-length: 0\r\n';
+        const response = Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}${length}\r\n`);
         return () => ({ response, status, termination: 'PR', kind: 'intercepted' });
       }
       if (action.body.kind === 'lf-string') {
@@ -104,7 +106,7 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         const type = action.contentType ?? 'text/plain';
         return (tx) => {
           const body = Buffer.from(text(tx));
-          return { response: Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: ${type}\r\ncontent-length: ${body.length}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n`), body]), status, termination: 'PR', kind: 'intercepted' };
+          return { response: Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}content-length: ${body.length}\r\ncontent-type: ${type}\r\n\r\n`), body]), status, termination: 'PR', kind: 'intercepted' };
         };
       }
       const response = loadBody(action.body, action.contentType, status, headers);
@@ -112,10 +114,13 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     }
     case 'redirect': {
       const value = compileTxFormat(action.value);
+      // As HAProxy 2.6 writes them (http_apply_redirect_rule): Location, then Cache-Control: no-cache
+      // for the temporary codes only (301 and 308 may be cached), then the cookie.
+      const cacheControl = action.code === 301 || action.code === 308 ? '' : 'cache-control: no-cache\r\n';
+      const cookie = action.setCookie ? `set-cookie: ${action.setCookie}; path=/;\r\n` : action.clearCookie ? `set-cookie: ${action.clearCookie}; path=/; Max-Age=0;\r\n` : '';
       return (tx) => {
         const location = redirectLocation(tx, action.kind, value(tx), action.dropQuery, action.appendSlash);
-        const cookie = action.setCookie ? `set-cookie: ${action.setCookie}; path=/;\r\n` : action.clearCookie ? `set-cookie: ${action.clearCookie}; path=/; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT;\r\n` : '';
-        const response = Buffer.from(`HTTP/1.1 ${action.code} ${reasonPhrase(action.code)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n${cookie}cache-control: no-cache\r\n\r\n`, 'latin1');
+        const response = Buffer.from(`HTTP/1.1 ${action.code} ${reasonPhrase(action.code)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n${cacheControl}${cookie}\r\n`, 'latin1');
         return { response, status: action.code, termination: 'PR', kind: 'intercepted' };
       };
     }
@@ -197,7 +202,8 @@ function parseFormat(text: string) {
 function loadBody(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number, headers: Array<{ name: string; value: string }> = []): Buffer {
   if (body.kind === 'errorfile') return fs.readFileSync(body.path);
   const payload = body.kind === 'string' || body.kind === 'lf-string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : fs.readFileSync(body.path);
-  const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}content-length: ${payload.length}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n`;
+  // HAProxy's order (http_reply_to_htx): the rule's hdr lines, then content-length, then content-type.
+  const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;
   return Buffer.concat([Buffer.from(head), payload]);
 }
 
