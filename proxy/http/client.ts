@@ -50,6 +50,12 @@ export class ClientConnection implements InactivityWatched {
   closed = false;
   /** No more requests will be read (Connection: close, error, stop). */
   draining = false;
+  /**
+   * A request asked for the connection to close (Connection: close, HTTP/1.0 without keep-alive):
+   * what is pipelined after it is read and dropped, while the requests before it are still answered
+   * keep-alive (`draining`, which every pending response reads, is set when its own response ends).
+   */
+  private closeRequested = false;
   readonly acceptedAt = Date.now();
   /** `timeout client` bookkeeping, kept by its sweep (runtime/inactivity.ts). */
   inactivityMark = 0;
@@ -198,7 +204,7 @@ export class ClientConnection implements InactivityWatched {
     this.headSeen = true;
     this.headSeenUpgrade = upgrade;
     // Closed, or draining with nothing left to answer: what still arrives is read and dropped.
-    if (this.closed || (this.draining && this.queue.length === 0)) return 0;
+    if (this.closed || this.closeRequested || (this.draining && this.queue.length === 0)) return 0;
     const head = { method: METHODS[method!] ?? 'GET', url, versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
     const refusal = requestRefusal(head, this.frontend.limits);
     if (refusal !== 0) {
@@ -210,7 +216,7 @@ export class ClientConnection implements InactivityWatched {
     this.clearRequestTimer();
     const tx = new HttpTransaction(this, head);
     this.queue.push(tx);
-    if (!keepAlive) this.draining = true;
+    if (!keepAlive) this.closeRequested = true;
     if (this.queue.length === 1) tx.start();
     else if (this.queue.length >= MAX_PIPELINE) this.feed!.pause();
     return 0;

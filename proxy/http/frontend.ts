@@ -44,6 +44,12 @@ export class HttpBackend {
   readonly forwardFor;
   /** `cookie` persistence of this backend (proxy/http/persistence.ts), if configured. */
   readonly persistence: CookiePersistence | undefined;
+  /**
+   * `option http-server-close` or `option httpclose` in the backend: one request per server
+   * connection (HAProxy takes the server side's mode from the frontend's and the backend's options;
+   * a backend's httpclose leaves the client connection keep-alive).
+   */
+  readonly serverClose: boolean;
 
   /** @param serverTls TLS settings of the `ssl` servers, by name. */
   constructor(readonly config: Proxy, readonly runtime: RuntimeBackend, private readonly serverTls: ReadonlyMap<string, ServerTls> = new Map()) {
@@ -55,6 +61,7 @@ export class HttpBackend {
     this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config);
     this.forwardFor = compileForwardFor(config);
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
+    this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
   }
 
   pool(server: RuntimeServer): ServerPool {
@@ -110,7 +117,7 @@ export class HttpFrontend implements Frontend {
   readonly name: string;
   readonly timeouts: { client: number; httpRequest: number; httpKeepAlive: number };
   readonly counters: FrontendCounters = { requests: 0, requestErrors: 0, connections: 0 };
-  /** `option http-server-close`: one request per server connection. */
+  /** `option http-server-close` or `option httpclose`: one request per server connection. */
   readonly serverClose: boolean;
   /** `option httpclose`: one request per client connection too. */
   readonly closeClient: boolean;
@@ -137,8 +144,8 @@ export class HttpFrontend implements Frontend {
     this.name = config.name;
     const t = config.timeouts;
     this.timeouts = { client: t.client ?? 0, httpRequest: t['http-request'] ?? 0, httpKeepAlive: t['http-keep-alive'] ?? 0 };
-    this.serverClose = config.options['http-server-close']?.enabled ?? false;
     this.closeClient = config.options['httpclose']?.enabled ?? false;
+    this.serverClose = (config.options['http-server-close']?.enabled ?? false) || this.closeClient;
     this.errorfiles = loadErrorFiles(config);
     this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.httpResponseRules, config);

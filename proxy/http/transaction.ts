@@ -230,7 +230,7 @@ export class HttpTransaction {
     const server = this.server!;
     const pool = backend.pool(server);
     const sni = pool.tls?.sni?.(this.sampleContext());
-    const reusable = this.frontend.serverClose ? undefined : pool.take(sni);
+    const reusable = this.serverClose() ? undefined : pool.take(sni);
     if (reusable) return this.send(reusable);
     const started = Date.now();
     connectUpstream(pool, backend.timeouts.connect, (conn, error) => {
@@ -300,6 +300,11 @@ export class HttpTransaction {
     this.pendingBytes = 0;
   }
 
+  /** One request per server connection: http-server-close or httpclose in the frontend or the backend. */
+  private serverClose(): boolean {
+    return this.frontend.serverClose || this.backend!.serverClose;
+  }
+
   private requestHeadForServer(): string {
     const r = this.request;
     const h = r.headers;
@@ -313,7 +318,7 @@ export class HttpTransaction {
     if (r.upgrade) {
       const upgrade = getHeader(h, 'upgrade');
       if (upgrade !== undefined) head += `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
-    } else if (this.frontend.serverClose) head += 'connection: close\r\n';
+    } else if (this.serverClose()) head += 'connection: close\r\n';
     return head + this.backend!.forwardedFor(this) + '\r\n';
   }
 
@@ -424,7 +429,7 @@ export class HttpTransaction {
     this.upstream = undefined;
     // Reusable only if the server keeps it open (llhttp read Connection / the HTTP version),
     // the whole request was sent, and the response was not ended by closing.
-    const reuse = !this.frontend.serverClose && this.requestDone && !conn.dead && this.response!.keepAlive && !conn.socket.readableEnded;
+    const reuse = !this.serverClose() && this.requestDone && !conn.dead && this.response!.keepAlive && !conn.socket.readableEnded;
     conn.detach(reuse, this.backend!.timeouts.server || 30_000);
     this.finish();
   }
@@ -528,9 +533,13 @@ export class HttpTransaction {
   respondLocally(response: Buffer, close: boolean): void {
     if (this.finished) return;
     this.responseStarted = true;
+    const r = this.request;
+    if (close || !r.keepAlive || this.client.draining || this.frontend.closeClient) {
+      this.closeAfter = true;
+      response = withConnectionHeader(response, CONNECTION_CLOSE);
+    } else if (r.versionMajor === 1 && r.versionMinor === 0) response = withConnectionHeader(response, CONNECTION_KEEP_ALIVE);
     this.bytesOut += response.length;
     this.writeClient(response);
-    if (close || !this.request.keepAlive) this.closeAfter = true;
     // The rest of the request body, if any, is read and dropped by the parser.
     this.finish();
   }
@@ -608,3 +617,18 @@ function withoutHopByHop(headers: readonly string[]): string[] {
   for (let i = 0; i < headers.length; i += 2) if (!isHopByHop(headers[i]!)) out.push(headers[i]!, headers[i + 1]!);
   return out;
 }
+
+/**
+ * A local answer says whether the client connection stays open, as HAProxy's H1 mux writes it
+ * (`connection: close`, or `keep-alive` to an HTTP/1.0 client, last in the head), unless its head
+ * already has a Connection header.
+ */
+function withConnectionHeader(response: Buffer, header: Buffer): Buffer {
+  const end = response.indexOf('\r\n\r\n');
+  if (end < 0) return response;
+  if (/\r\nconnection:/i.test(response.toString('latin1', 0, end + 2))) return response;
+  return Buffer.concat([response.subarray(0, end + 2), header, response.subarray(end + 2)]);
+}
+
+const CONNECTION_CLOSE = Buffer.from('connection: close\r\n');
+const CONNECTION_KEEP_ALIVE = Buffer.from('connection: keep-alive\r\n');

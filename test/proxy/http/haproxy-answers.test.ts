@@ -1,0 +1,218 @@
+/**
+ * Answers a client sees byte for byte, recorded from HAProxy 2.6.12 (Debian) on the same
+ * configuration and requests: local answers (redirect, return, deny, error pages) and their
+ * Connection header, pipelined requests ended by a Connection: close one, and the server side of
+ * `option http-server-close` / `option httpclose` set in a backend. Each test checks Loadstar
+ * against the recorded bytes; where haproxy is installed, one more test replays the same
+ * exchanges through it, so a recording that no longer matches HAProxy is noticed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startEngine, freePort, rawExchange } from '../../helpers/net.ts';
+import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+
+/** A server answering each request with the head it received (header names lowercased, as HAProxy sends them). */
+async function echoServer(): Promise<{ port: number; connections: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const state = { connections: 0 };
+  const server = net.createServer((s) => {
+    state.connections++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    let buffered = '';
+    s.on('data', (d: Buffer) => {
+      buffered += d.toString('latin1');
+      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+        const head = buffered.slice(0, end).replace(/^([^:\r\n]+):/gm, (_, n: string) => `${n.toLowerCase()}:`);
+        buffered = buffered.slice(end + 4);
+        const body = `${head.replace(/\r\n/g, '\n')}\n\n`;
+        s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get connections() { return state.connections; },
+    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+  };
+}
+
+const DEFAULTS = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+`;
+
+/** Local answers: the redirect forms, return, deny and the no-server 503. */
+function localConfig(port: number, frontendExtra = ''): string {
+  return `${DEFAULTS}frontend web
+    bind 127.0.0.1:${port}
+${frontendExtra}    http-request redirect scheme https code 301 if { path_beg /s301 }
+    http-request redirect prefix / code 308 if { path_beg /p308 }
+    http-request redirect location /loc code 303 if { path_beg /l303 }
+    http-request redirect prefix /x set-cookie SEEN=1 if { path_beg /ck }
+    http-request redirect prefix /x clear-cookie SEEN= if { path_beg /cc }
+    http-request return status 200 content-type text/plain string hi hdr x-a b hdr x-c d if { path /ret }
+    http-request return status 204 if { path /r204 }
+    http-request return status 404 hdr x-a b if { path /r404 }
+    http-request deny if { path /deny }
+    default_backend none
+backend none
+`;
+}
+
+const get = (path: string, extra = '', version = '1.1') => `GET ${path} HTTP/${version}\r\nHost: ex.com\r\n${extra}\r\n`;
+
+/** Each exchange on its own connection; what the client read until the proxy closed (or 400 ms passed). */
+const LOCAL_EXCHANGES: Array<[string, string]> = [
+  [get('/s301/a?q=1'), 'HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://ex.com/s301/a?q=1\r\n\r\n'],
+  [get('/p308/z?a'), 'HTTP/1.1 308 Permanent Redirect\r\ncontent-length: 0\r\nlocation: /p308/z?a\r\n\r\n'],
+  [get('/l303?q'), 'HTTP/1.1 303 See Other\r\ncontent-length: 0\r\nlocation: /loc\r\ncache-control: no-cache\r\n\r\n'],
+  [get('/ck'), 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /x/ck\r\ncache-control: no-cache\r\nset-cookie: SEEN=1; path=/;\r\n\r\n'],
+  [get('/cc'), 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /x/cc\r\ncache-control: no-cache\r\nset-cookie: SEEN=; path=/; Max-Age=0;\r\n\r\n'],
+  [get('/ret'), 'HTTP/1.1 200 OK\r\nx-a: b\r\nx-c: d\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nhi'],
+  [get('/r204'), 'HTTP/1.1 204 No Content\r\n\r\n'],
+  [get('/r404'), 'HTTP/1.1 404 Not Found\r\nx-a: b\r\ncontent-length: 0\r\n\r\n'],
+  // The client asked to close: HAProxy says so in the answer.
+  [get('/ck', 'Connection: close\r\n'), 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /x/ck\r\ncache-control: no-cache\r\nset-cookie: SEEN=1; path=/;\r\nconnection: close\r\n\r\n'],
+  [get('/nosrv', 'Connection: close\r\n'), 'HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n' +
+    '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n'],
+  [get('/ret', 'Connection: close\r\n'), 'HTTP/1.1 200 OK\r\nx-a: b\r\nx-c: d\r\ncontent-length: 2\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nhi'],
+  // An HTTP/1.0 client: keep-alive is said when it asked for it, close otherwise.
+  [get('/deny', 'Connection: keep-alive\r\n', '1.0'), 'HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: keep-alive\r\n\r\n' +
+    '<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n'],
+  [get('/l303', '', '1.0'), 'HTTP/1.1 303 See Other\r\ncontent-length: 0\r\nlocation: /loc\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n'],
+];
+
+/** With `option httpclose` in the frontend every local answer closes the connection and says so. */
+const HTTPCLOSE_EXCHANGES: Array<[string, string]> = [
+  [get('/ret'), 'HTTP/1.1 200 OK\r\nx-a: b\r\nx-c: d\r\ncontent-length: 2\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nhi'],
+  [get('/deny', 'Connection: keep-alive\r\n', '1.0'), 'HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n' +
+    '<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n'],
+];
+
+/** Two pipelined requests, the second with Connection: close: both answered, the first keep-alive. */
+const PIPELINED = get('/g') + get('/h', 'Connection: close\r\n');
+function pipelinedAnswer(serverClose: boolean): string {
+  const close = serverClose ? 'connection: close\n' : '';
+  const one = (path: string) => `GET ${path} HTTP/1.1\nhost: ex.com\n${close}\n`;
+  return `HTTP/1.1 200 OK\r\ncontent-length: ${one('/g').length}\r\n\r\n${one('/g')}` +
+    `HTTP/1.1 200 OK\r\ncontent-length: ${one('/h').length}\r\nconnection: close\r\n\r\n${one('/h')}`;
+}
+
+function forwardConfig(port: number, origin: number, frontendOption: string, backendOption: string): string {
+  return `${DEFAULTS}frontend web
+    bind 127.0.0.1:${port}
+${frontendOption ? `    ${frontendOption}\n` : ''}    default_backend app
+backend app
+${backendOption ? `    ${backendOption}\n` : ''}    server s1 127.0.0.1:${origin}
+`;
+}
+
+/** Header names lowercased: HAProxy sends every name lowercase, Loadstar keeps the server's spelling. */
+const lowerNames = (s: string) => s.replace(/^([A-Za-z-]+):/gm, (_, n: string) => `${n.toLowerCase()}:`);
+
+async function exchanges(port: number, list: Array<[string, string]>): Promise<string[]> {
+  const out: string[] = [];
+  for (const [req] of list) out.push(await rawExchange(port, req, 400));
+  return out;
+}
+
+test('redirects, return and deny answer as HAProxy 2.6 does: header order, Cache-Control only on temporary redirects, the clear-cookie form', async () => {
+  const port = await freePort();
+  const e = await startEngine(localConfig(port));
+  try {
+    const got = await exchanges(port, LOCAL_EXCHANGES);
+    LOCAL_EXCHANGES.forEach(([req, answer], i) => assert.equal(got[i], answer, req.split('\r\n')[0]));
+  } finally {
+    await e.stop();
+  }
+});
+
+test('with option httpclose a local answer closes the client connection and says connection: close', async () => {
+  const port = await freePort();
+  const e = await startEngine(localConfig(port, '    option httpclose\n'));
+  try {
+    const got = await exchanges(port, HTTPCLOSE_EXCHANGES);
+    HTTPCLOSE_EXCHANGES.forEach(([req, answer], i) => assert.equal(got[i], answer, req.split('\r\n')[0]));
+  } finally {
+    await e.stop();
+  }
+});
+
+test('a request pipelined before a Connection: close request is answered keep-alive, and the close request is answered too', async () => {
+  const origin = await echoServer();
+  try {
+    for (const [frontendOption, serverClose] of [['', false], ['option http-server-close', true]] as const) {
+      const port = await freePort();
+      const e = await startEngine(forwardConfig(port, origin.port, frontendOption, ''));
+      try {
+        assert.equal(lowerNames(await rawExchange(port, PIPELINED, 2000)), pipelinedAnswer(serverClose), frontendOption || 'keep-alive');
+      } finally {
+        await e.stop();
+      }
+    }
+  } finally {
+    await origin.close();
+  }
+});
+
+test('option http-server-close or httpclose in the backend (or httpclose in the frontend) gives each request its own server connection', async () => {
+  const origin = await echoServer();
+  try {
+    const cases = [
+      { fe: '', be: 'option http-server-close', clientClose: false },
+      { fe: '', be: 'option httpclose', clientClose: false },
+      { fe: 'option httpclose', be: '', clientClose: true },
+    ];
+    for (const c of cases) {
+      const port = await freePort();
+      const e = await startEngine(forwardConfig(port, origin.port, c.fe, c.be));
+      const before = origin.connections;
+      try {
+        const got = lowerNames(await rawExchange(port, get('/g') + get('/h'), 600));
+        const one = (path: string) => `GET ${path} HTTP/1.1\nhost: ex.com\nconnection: close\n\n`;
+        const answer = (path: string) => `HTTP/1.1 200 OK\r\ncontent-length: ${one(path).length}\r\n${c.clientClose ? 'connection: close\r\n' : ''}\r\n${one(path)}`;
+        // httpclose in the frontend closes the client connection after the first answer (HAProxy does too).
+        assert.equal(got, c.clientClose ? answer('/g') : answer('/g') + answer('/h'), `${c.fe} | ${c.be}`);
+        assert.equal(origin.connections - before, c.clientClose ? 1 : 2, `one server connection per request: ${c.fe} | ${c.be}`);
+      } finally {
+        await e.stop();
+      }
+    }
+  } finally {
+    await origin.close();
+  }
+});
+
+test('the recorded answers are what HAProxy 2.6 answers today', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const origin = await echoServer();
+  try {
+    const run = async (text: (port: number) => string, fn: (port: number) => Promise<string[]>) => {
+      const port = await freePort();
+      const proxy = await startHaproxy(`global\n    nbthread 1\n${text(port)}`, port);
+      try {
+        return await fn(port);
+      } finally {
+        await proxy.stop();
+      }
+    };
+    assert.deepEqual(await run((p) => localConfig(p), (p) => exchanges(p, LOCAL_EXCHANGES)), LOCAL_EXCHANGES.map(([, a]) => a));
+    assert.deepEqual(await run((p) => localConfig(p, '    option httpclose\n'), (p) => exchanges(p, HTTPCLOSE_EXCHANGES)), HTTPCLOSE_EXCHANGES.map(([, a]) => a));
+    for (const [fe, serverClose] of [['', false], ['option http-server-close', true]] as const) {
+      assert.deepEqual(await run((p) => forwardConfig(p, origin.port, fe, ''), async (p) => [await rawExchange(p, PIPELINED, 2000)]), [pipelinedAnswer(serverClose)]);
+    }
+    const one = (path: string) => `GET ${path} HTTP/1.1\nhost: ex.com\nconnection: close\n\n`;
+    const answer = (path: string) => `HTTP/1.1 200 OK\r\ncontent-length: ${one(path).length}\r\n\r\n${one(path)}`;
+    for (const be of ['option http-server-close', 'option httpclose']) {
+      assert.deepEqual(await run((p) => forwardConfig(p, origin.port, '', be), async (p) => [await rawExchange(p, get('/g') + get('/h'), 600)]), [answer('/g') + answer('/h')], be);
+    }
+  } finally {
+    await origin.close();
+  }
+});
