@@ -56,7 +56,8 @@ export function httpCheckRequestBytes(spec: HttpCheckSpec, sample?: SampleContex
   for (const h of headers) head += `${h.name}: ${h.value}\r\n`;
   const body = spec.body?.(sample) ?? '';
   if (body.length > 0 && !has('content-length')) head += `content-length: ${Buffer.byteLength(body)}\r\n`;
-  if (!has('connection')) head += 'connection: close\r\n';
+  // HAProxy 2.6 says close to an HTTP/1.1 server only: an HTTP/1.0 request closes by itself.
+  if (!has('connection') && !/^HTTP\/1\.0(?![0-9])/i.test(spec.version)) head += 'connection: close\r\n';
   return Buffer.from(head + '\r\n' + body, 'latin1');
 }
 
