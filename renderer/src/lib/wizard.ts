@@ -239,6 +239,24 @@ function checkName(errors: FieldErrors, field: string, value: string, what: stri
   else if (!NAME.test(value)) errors[field] = `Use letters, digits, '_', '.', ':' or '-' only (no spaces) in the ${what}'s name.`;
 }
 
+/**
+ * An address of digits and dots only is meant as an IPv4 address: four numbers
+ * from 0 to 255, or it is refused here in words (otherwise it would be looked up
+ * as a host name and fail with a resolver's message).
+ */
+export function badIpv4(address: string): string | undefined {
+  const a = address.trim();
+  if (!/^[\d.]+$/.test(a)) return undefined;
+  const parts = a.split('.');
+  if (parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
+  return `${a} is not an IP address: use four numbers from 0 to 255 separated by dots (e.g. 127.0.0.1)`;
+}
+
+/** A listen check's reason that is about the address, not the port (no such address here, a name that does not resolve). */
+export function listenReasonIsAddress(reason: string | undefined): boolean {
+  return reason !== undefined && /has no address|ENOTFOUND|EAI_AGAIN|cannot be resolved/.test(reason);
+}
+
 function checkPort(errors: FieldErrors, field: string, value: string): void {
   const p = int(value);
   if (value.trim() === '') errors[field] = 'Enter a port number (1 to 65535).';
@@ -258,6 +276,7 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
     case 'listen':
       if (mode.kind === 'frontend') checkName(errors, 'name', d.name, 'site');
       if (/[\s,]/.test(d.address)) errors['listen.address'] = 'One IP address or host name, without spaces; leave it empty for every address.';
+      else if (badIpv4(d.address)) errors['listen.address'] = `${badIpv4(d.address)}; leave it empty for every address.`;
       if (!(d.mainBind?.raw !== undefined && d.port === '')) checkPort(errors, 'listen.port', d.port);
       break;
     case 'tls':
@@ -298,6 +317,7 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
           seen.add(s.name);
           if (s.address.trim() === '') errors[`${at}.address`] = 'Enter the server\'s IP address or host name.';
           else if (/[\s,]/.test(s.address)) errors[`${at}.address`] = 'One address, without spaces.';
+          else if (badIpv4(s.address)) errors[`${at}.address`] = `${badIpv4(s.address)}.`;
           checkPort(errors, `${at}.port`, s.port);
           const w = int(s.weight);
           if (!(w >= 0 && w <= 256)) errors[`${at}.weight`] = 'A weight is a whole number from 0 to 256 (0 = no new traffic).';

@@ -4,7 +4,7 @@
  */
 import type { BuildResult, FormModel } from '../../../proxy/control/contract.ts';
 import {
-  backendDraft, checkStep, editsOf, fieldOfProblem, frontendDraft, newSite, stepOfField, stepsFor, syncBackends,
+  backendDraft, checkStep, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newSite, stepOfField, stepsFor, syncBackends,
   type FieldErrors, type SiteDraft, type SiteKind, type StepId, type WizardMode,
 } from '../lib/wizard.ts';
 import { control, type UiError } from '../transport/index.ts';
@@ -117,6 +117,10 @@ class Wizard {
     if (step === 'listen' && d.port !== '') {
       const r = await control().checkListen({ address: d.address.trim(), port: Number(d.port), ...(own ? { frontend: own } : {}) });
       if (!r.ok) return this.fail(r.error);
+      if (!r.value.free && !r.value.usedBy && listenReasonIsAddress(r.value.reason)) {
+        const why = /ENOTFOUND|EAI_AGAIN/.test(r.value.reason ?? '') ? 'the name cannot be resolved' : r.value.reason;
+        return this.setError('listen.address', `Loadstar cannot listen on ${d.address.trim()}: ${why}. Use an address of this machine, or leave it empty for every address.`);
+      }
       if (!r.value.free) return this.setError('listen.port', portTaken(d.port, r.value.usedBy, r.value.reason));
     }
     if (step === 'tls' && d.tls !== 'none') {

@@ -15,7 +15,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import {
-  backendDraft, checkStep, editsOf, fieldOfProblem, frontendDraft, newBackend, newSite, stepOfField, syncBackends, type SiteDraft,
+  backendDraft, badIpv4, checkStep, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, stepOfField, syncBackends, type SiteDraft,
 } from '../../../renderer/src/lib/wizard.ts';
 
 const HEAD = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
@@ -123,3 +123,25 @@ test('steps refuse wrong fields in words, and engine problems land on their step
   assert.equal(stepOfField('backends.0.argument'), 'balance');
   assert.equal(stepOfField('backends.0.servers.1.address'), 'servers');
 });
+
+test('an impossible IPv4 address is refused at its own field (listen and server), not reported as a busy port', () => {
+  const d = newSite('http');
+  d.address = '999.1.1.1';
+  d.port = '8080';
+  const listen = checkStep('listen', d, null, { kind: 'new' });
+  assert.match(listen['listen.address']!, /999\.1\.1\.1 is not an IP address/);
+  assert.equal(listen['listen.port'], undefined);
+  for (const ok of ['', '127.0.0.1', '0.0.0.0', '255.255.255.255', 'nas.home.arpa', '::1']) assert.equal(badIpv4(ok), undefined, ok);
+  for (const bad of ['256.1.1.1', '10.0.0', '1.2.3.4.5', '1..2.3']) assert.match(badIpv4(bad)!, /not an IP address/, bad);
+  const b = newBackend('web', 'http');
+  b.servers[0]!.address = '192.168.1.300';
+  b.servers[0]!.port = '80';
+  const servers = checkStep('servers', { ...newSite('http'), backends: [b] }, null, { kind: 'new' });
+  assert.match(servers['backends.0.servers.0.address']!, /192\.168\.1\.300 is not an IP address/);
+  // The engine's listen check: an address this machine lacks or a name that does not resolve is the address's fault.
+  assert.equal(listenReasonIsAddress('this machine has no address 192.0.2.1'), true);
+  assert.equal(listenReasonIsAddress('getaddrinfo ENOTFOUND nas.invalid'), true);
+  assert.equal(listenReasonIsAddress('another program already listens on 127.0.0.1:8080'), false);
+  assert.equal(listenReasonIsAddress(undefined), false);
+});
+
