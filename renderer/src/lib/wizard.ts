@@ -100,9 +100,17 @@ export const STEP_TITLES: Record<StepId, string> = {
   review: 'Review',
 };
 
-export function stepsFor(mode: WizardMode, kind: SiteKind): StepId[] {
+/**
+ * The steps of a mode. Editing a frontend whose routing names backends that do
+ * not exist yet (`newBackends`, filled by syncBackends) adds the steps that
+ * create them, as for a new site.
+ */
+export function stepsFor(mode: WizardMode, kind: SiteKind, newBackends = false): StepId[] {
   if (mode.kind === 'backend') return ['servers', 'balance', 'health', 'review'];
-  if (mode.kind === 'frontend') return kind === 'tcp' ? ['listen', 'routing', 'review'] : ['listen', 'tls', 'routing', 'review'];
+  if (mode.kind === 'frontend') {
+    const create: StepId[] = newBackends ? ['servers', 'balance', 'health'] : [];
+    return kind === 'tcp' ? ['listen', 'routing', ...create, 'review'] : ['listen', 'tls', 'routing', ...create, 'review'];
+  }
   return kind === 'tcp'
     ? ['what', 'listen', 'routing', 'servers', 'balance', 'health', 'review']
     : ['what', 'listen', 'tls', 'routing', 'servers', 'balance', 'health', 'review'];
@@ -435,12 +443,11 @@ export function editsOf(d: SiteDraft, mode: WizardMode): { edits: ConfigEdit[]; 
     edits.push({ op: 'set-frontend', frontend: frontendSpec(d), ...(d.originalName ? { previousName: d.originalName } : {}) });
     owners.push({ kind: 'frontend' });
   }
-  if (mode.kind !== 'frontend') {
-    d.backends.forEach((b, index) => {
-      edits.push({ op: 'set-backend', backend: backendSpec(b), ...(b.originalName ? { previousName: b.originalName } : {}) });
-      owners.push({ kind: 'backend', index });
-    });
-  }
+  // Editing a frontend, d.backends holds only the backends its routing creates (syncBackends).
+  d.backends.forEach((b, index) => {
+    edits.push({ op: 'set-backend', backend: backendSpec(b), ...(b.originalName ? { previousName: b.originalName } : {}) });
+    owners.push({ kind: 'backend', index });
+  });
   return { edits, owners };
 }
 

@@ -23,7 +23,7 @@ class Wizard {
   /** Set when the thing to edit does not exist. */
   missing = $state('');
 
-  readonly steps = $derived(stepsFor(this.mode, this.draft.kind));
+  readonly steps = $derived(stepsFor(this.mode, this.draft.kind, this.mode.kind === 'frontend' && this.draft.backends.length > 0));
   readonly model = $derived<FormModel | null>(configFile.state?.model ?? null);
 
   /** Starts over for `mode`, from the running configuration. */
@@ -100,7 +100,7 @@ class Wizard {
     } finally {
       this.busy = false;
     }
-    if (step === 'routing' && this.mode.kind === 'new') syncBackends(this.draft, this.model);
+    if (step === 'routing' && this.mode.kind !== 'backend') syncBackends(this.draft, this.model);
     const i = this.steps.indexOf(step);
     if (i < this.steps.length - 1) this.go(this.steps[i + 1]!);
     return true;

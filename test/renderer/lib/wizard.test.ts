@@ -15,7 +15,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import {
-  backendDraft, badIpv4, checkStep, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, stepOfField, syncBackends, type SiteDraft,
+  backendDraft, badIpv4, checkStep, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, stepOfField, stepsFor, syncBackends, type SiteDraft,
 } from '../../../renderer/src/lib/wizard.ts';
 
 const HEAD = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
@@ -145,3 +145,39 @@ test('an impossible IPv4 address is refused at its own field (listen and server)
   assert.equal(listenReasonIsAddress(undefined), false);
 });
 
+test('editing a running frontend into the seed ACL site creates the backends its new rules name (servers, balancing, health steps)', (t) => {
+  const text = `${HEAD}frontend http_frontend\n    mode http\n    bind 127.0.0.1:8080\n    default_backend http_backend\n\nbackend http_backend\n    mode http\n    server webserver1 127.0.0.1:8001 check\n`;
+  const model = formModel(parseConfig([{ name: 'x', text }]).config);
+  const mode = { kind: 'frontend', name: 'http_frontend' } as const;
+  const d = frontendDraft(model.frontends[0]!);
+  assert.deepEqual(stepsFor(mode, d.kind, d.backends.length > 0), ['listen', 'tls', 'routing', 'review'], 'nothing new to create: no server steps');
+  d.rules = [
+    { kind: 'host-is', header: '', values: 'api.example.com', backend: 'api_backend' },
+    { kind: 'path-begins', header: '', values: '/static/', backend: 'static_backend' },
+  ];
+  d.defaultBackend = 'http_backend';
+  syncBackends(d, model);
+  assert.deepEqual(d.backends.map((b) => b.name), ['api_backend', 'static_backend'], 'only the backends that do not exist');
+  assert.deepEqual(stepsFor(mode, d.kind, true), ['listen', 'tls', 'routing', 'servers', 'balance', 'health', 'review']);
+  servers(d, 'api_backend', [['api1', '127.0.0.1', '8002'], ['api2', '127.0.0.1', '8003']]);
+  servers(d, 'static_backend', [['static1', '127.0.0.1', '8004']]);
+  const { edits, owners } = editsOf(d, mode);
+  assert.deepEqual(edits.map((e) => e.op), ['set-frontend', 'set-backend', 'set-backend']);
+  assert.equal(fieldOfProblem({ edit: 2, field: 'backend.servers[0].port', message: '' }, owners), 'backends.1.servers.0.port');
+  const r = applyEdits(text, edits);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  const parsed = parseConfig([{ name: 'w.cfg', text: r.text }]);
+  assert.ok(parsed.ok, parsed.diagnostics.map((x) => x.message).join('\n'));
+  assert.match(r.text, /backend api_backend\n(?: {4}.*\n)* {4}server api1 127\.0\.0\.1:8002 check/);
+  assert.match(r.text, /backend http_backend\n {4}mode http\n {4}server webserver1 127\.0\.0\.1:8001 check\n/, 'the existing backend is untouched');
+  if (requireHaproxy(t)) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-wizard-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'haproxy.cfg'), r.text);
+      const check = haproxyCheck(path.join(dir, 'haproxy.cfg'), dir);
+      assert.equal(check.status, 0, `${r.text}\n${check.output}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
