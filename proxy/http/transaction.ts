@@ -254,7 +254,7 @@ export class HttpTransaction {
     const server = this.server!;
     server.connectErrors++;
     server.check?.observe('layer4', false, `connection error: ${error}`);
-    const step = backend.runtime.retryPlan.afterFailure(this.retries);
+    const step = backend.runtime.retryPlan.afterFailure(this.retries, backend.runtime.retryContext(server, this.direct));
     if (step.giveUp) {
       this.termination = 'SC';
       this.releaseSlot();

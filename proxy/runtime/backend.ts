@@ -11,6 +11,7 @@ import type { Balancer, LbRequest } from '../balance/index.ts';
 import { RuntimeServer } from './server.ts';
 import type { ServerAdmin, SlotWaiter } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
+import type { RetryContext } from './retry.ts';
 import { StatCounters, slotTaken, queued } from './counters.ts';
 
 export type SlotResult =
@@ -56,6 +57,13 @@ export class RuntimeBackend {
 
   server(name: string): RuntimeServer | undefined {
     return this.servers.find((s) => s.name === name);
+  }
+
+  /** What the retry plan weighs after a failed connection to `server` (proxy/runtime/retry.ts). */
+  retryContext(server: RuntimeServer, direct: boolean): RetryContext {
+    let activeServers = 0;
+    for (const s of this.servers) if (!s.backup && s.usable && s.weight > 0) activeServers++;
+    return { serverStopped: serverStopped(server), direct, activeServers };
   }
 
   /** True when some server could take traffic (up, weight > 0), even if all are busy. */

@@ -8,6 +8,13 @@
  * `option redispatch <interval>`: a positive P redispatches every Pth retry,
  * a negative N the Nth retry before the last (the default, -1, the last
  * one), 0 never (HAProxy 2.6's configuration manual).
+ *
+ * Besides the interval, HAProxy 2.6 (stream_choose_redispatch, back_handle_st_cer)
+ * redispatches at once under `option redispatch` — whatever the interval — when
+ * the server has stopped (DOWN or in maintenance), or when the request was not
+ * sent to its server by persistence, more than one active server can take it and
+ * the algorithm is not a hash; and it skips the pause whenever it redispatches
+ * with more than one active server (only a retry on the same server waits).
  */
 import type { Proxy } from '../config/model.ts';
 
@@ -17,6 +24,19 @@ export type RetryStep =
 
 const GIVE_UP: RetryStep = { giveUp: true };
 
+/** What HAProxy looks at, beyond the retry count, when a connection to a server failed. */
+export interface RetryContext {
+  /** The server is stopped: DOWN by its checks or in maintenance (HAProxy's cur_state < RUNNING). */
+  readonly serverStopped: boolean;
+  /** The request went to this server by persistence (a cookie), not by the balancer (SF_DIRECT). */
+  readonly direct: boolean;
+  /** Active (non-backup) servers that can take new traffic (HAProxy's srv_act). */
+  readonly activeServers: number;
+}
+
+/** HAProxy's BE_LB_KIND_HI: the algorithms that hash something of the request. */
+const HASH_ALGORITHMS = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie']);
+
 export class ConnectRetryPlan {
   /** New attempts after the first one fails. */
   readonly retries: number;
@@ -25,6 +45,8 @@ export class ConnectRetryPlan {
   /** `option redispatch <interval>` (-1 when not given). */
   readonly interval: number;
   private readonly delayMs: number;
+  /** The backend balances by hashing (a redispatch on a first failure would not pick another server by itself). */
+  private readonly hashing: boolean;
 
   constructor(config: Proxy) {
     this.retries = config.retries;
@@ -33,12 +55,21 @@ export class ConnectRetryPlan {
     const interval = option?.args[0];
     this.interval = interval !== undefined ? Number(interval) : -1;
     this.delayMs = Math.min(config.timeouts.connect || 1000, 1000);
+    this.hashing = HASH_ALGORITHMS.has(config.balance?.algorithm ?? 'roundrobin');
   }
 
-  /** After an attempt failed, with `retriesDone` retries already made: the next step. */
-  afterFailure(retriesDone: number): RetryStep {
+  /**
+   * After an attempt failed, with `retriesDone` retries already made: the next step.
+   * Without `context` only the retry count decides (the interval, and always the pause).
+   */
+  afterFailure(retriesDone: number, context?: RetryContext): RetryStep {
     if (retriesDone >= this.retries) return GIVE_UP;
-    return { giveUp: false, redispatch: this.redispatchOn(retriesDone + 1), delayMs: this.delayMs };
+    let redispatch = this.redispatchOn(retriesDone + 1);
+    if (this.redispatch && context && !redispatch) {
+      redispatch = context.serverStopped || (!context.direct && context.activeServers > 1 && !this.hashing);
+    }
+    const wait = !redispatch || !context || context.activeServers <= 1;
+    return { giveUp: false, redispatch, delayMs: wait ? this.delayMs : 0 };
   }
 
   /** Whether retry number `retry` (1-based) goes to another server. */

@@ -285,7 +285,7 @@ export class TcpFrontend implements Frontend {
     server.connectErrors++;
     server.check?.observe('layer4', false, 'connection error');
     if (record.client.destroyed) return release();
-    const step = backend.retryPlan.afterFailure(record.retries);
+    const step = backend.retryPlan.afterFailure(record.retries, backend.retryContext(server, false));
     if (step.giveUp) {
       release();
       record.termination = 'SC';

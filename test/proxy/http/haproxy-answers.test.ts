@@ -216,3 +216,73 @@ test('the recorded answers are what HAProxy 2.6 answers today', async (t) => {
     await origin.close();
   }
 });
+
+/** A dead first server and a live second one, `retries 3` and `option redispatch`. */
+function redispatchConfig(port: number, dead: number, origin: number, algorithm: string): string {
+  return `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    retries 3
+    option redispatch
+frontend web
+    bind 127.0.0.1:${port}
+    default_backend app
+backend app
+    balance ${algorithm}
+    server s1 127.0.0.1:${dead}
+    server s2 127.0.0.1:${origin}
+`;
+}
+
+/** Four requests in a row: who answered each, and whether it came before the 1 s pause between retries could have passed. */
+async function redispatchRun(port: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const started = Date.now();
+    const answer = await rawExchange(port, get(`/${i}`, 'Connection: close\r\n'), 5000);
+    out.push(`${answer.split('\r\n')[0]} ${Date.now() - started < 700 ? 'at once' : 'after a pause'}`);
+  }
+  return out;
+}
+
+// HAProxy 2.6.12: every request answered by s2 at once, each log line with one redispatch (%rc "+1").
+const REDISPATCHED = Array(4).fill('HTTP/1.1 200 OK at once');
+
+test('with option redispatch a refused connection is balanced to another server at once, without the 1 s pause, as HAProxy 2.6 does', async () => {
+  const origin = await echoServer();
+  const dead = await freePort();
+  try {
+    for (const algorithm of ['roundrobin', 'leastconn']) {
+      const port = await freePort();
+      const e = await startEngine(redispatchConfig(port, dead, origin.port, algorithm));
+      try {
+        assert.deepEqual(await redispatchRun(port), REDISPATCHED, algorithm);
+      } finally {
+        await e.stop();
+      }
+    }
+  } finally {
+    await origin.close();
+  }
+});
+
+test('HAProxy 2.6 redispatches a refused connection at once too', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const origin = await echoServer();
+  const dead = await freePort();
+  try {
+    for (const algorithm of ['roundrobin', 'leastconn']) {
+      const port = await freePort();
+      const proxy = await startHaproxy(`global\n    nbthread 1\n${redispatchConfig(port, dead, origin.port, algorithm)}`, port);
+      try {
+        assert.deepEqual(await redispatchRun(port), REDISPATCHED, algorithm);
+      } finally {
+        await proxy.stop();
+      }
+    }
+  } finally {
+    await origin.close();
+  }
+});

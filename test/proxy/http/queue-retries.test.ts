@@ -88,11 +88,12 @@ test('a failed connection is retried, and with option redispatch moves to anothe
     option httplog
 `);
   try {
-    // roundrobin picks "dead" first; the redispatch on the last retry lands on "alive".
+    // roundrobin picks "dead" first; with another active server and a non-hash algorithm HAProxy 2.6
+    // redispatches at once (stream_choose_redispatch), so "alive" answers after one failed attempt.
     const r = await request(e.port, '/');
     assert.equal(r.status, 200);
     assert.equal(r.body, 'alive');
-    assert.equal(e.engine.backend('app')!.server('dead')!.connectErrors, 2);
+    assert.equal(e.engine.backend('app')!.server('dead')!.connectErrors, 1);
     assert.match(e.logs[0]!, / app\/alive .* 200 /);
   } finally {
     await e.stop();

@@ -36,3 +36,35 @@ test('the retry plan gives up after retries new attempts (3 by default) and paus
   assert.deepEqual(plan('    retries 0\n').afterFailure(0), { giveUp: true });
   assert.equal((plan('    timeout connect 5s\n').afterFailure(0) as { delayMs: number }).delayMs, 1000);
 });
+
+const running = { serverStopped: false, direct: false, activeServers: 2 };
+
+test('with option redispatch (any interval, even 0) a failed server is left at once, without the pause, when another active server can be balanced to (HAProxy 2.6 stream_choose_redispatch)', () => {
+  for (const option of ['    option redispatch\n', '    option redispatch 0\n', '    option redispatch 3\n']) {
+    for (const algorithm of ['roundrobin', 'static-rr', 'leastconn', 'first', 'random']) {
+      const p = plan(`    retries 3\n    balance ${algorithm}\n${option}`);
+      assert.deepEqual(p.afterFailure(0, running), { giveUp: false, redispatch: true, delayMs: 0 }, `${algorithm} ${option.trim()}`);
+    }
+  }
+  const rr = plan('    retries 3\n    option redispatch\n');
+  // Persistence (a cookie) sent it there, or it is the only active server: retry it after the pause.
+  assert.deepEqual(rr.afterFailure(0, { ...running, direct: true }), { giveUp: false, redispatch: false, delayMs: 300 });
+  assert.deepEqual(rr.afterFailure(0, { ...running, activeServers: 1 }), { giveUp: false, redispatch: false, delayMs: 300 });
+  // A stopped server (DOWN, MAINT) is left at once even so; with one active server the pause stays.
+  assert.deepEqual(rr.afterFailure(0, { serverStopped: true, direct: true, activeServers: 1 }), { giveUp: false, redispatch: true, delayMs: 300 });
+  assert.deepEqual(rr.afterFailure(0, { serverStopped: true, direct: true, activeServers: 2 }), { giveUp: false, redispatch: true, delayMs: 0 });
+  // Without option redispatch nothing changes.
+  assert.deepEqual(plan('    retries 3\n').afterFailure(0, { serverStopped: true, direct: false, activeServers: 3 }), { giveUp: false, redispatch: false, delayMs: 300 });
+});
+
+test('a hashing algorithm retries its server with the pause and redispatches on the interval, without the pause when others are active', () => {
+  for (const algorithm of ['source', 'uri', 'url_param x', 'hdr(host)', 'rdp-cookie']) {
+    const p = plan(`    retries 3\n    balance ${algorithm}\n    option redispatch\n`);
+    const steps = [0, 1, 2].map((done) => p.afterFailure(done, running));
+    assert.deepEqual(steps, [
+      { giveUp: false, redispatch: false, delayMs: 300 },
+      { giveUp: false, redispatch: false, delayMs: 300 },
+      { giveUp: false, redispatch: true, delayMs: 0 },
+    ], algorithm);
+  }
+});
