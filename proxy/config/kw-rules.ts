@@ -150,14 +150,14 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     sets: ['http-request', 'http-response'],
     parse(args, fail) {
       const r = parseReturnLike(args, fail, 'deny_status', 403);
-      return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body };
+      return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers };
     },
   },
   tarpit: {
     sets: ['http-request'],
     parse(args, fail) {
       const r = parseReturnLike(args, fail, 'deny_status', 500);
-      return r && { type: 'tarpit', status: r.status, contentType: r.contentType, body: r.body };
+      return r && { type: 'tarpit', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers };
     },
   },
   allow: {

@@ -327,7 +327,7 @@ export type HttpAction =
   | { type: 'del-header'; name: string; method?: string }
   | { type: 'replace-header' | 'replace-value'; name: string; regex: string; replacement: LogFormatToken[]; replacementText: string }
   | { type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq'; value: LogFormatToken[]; valueText: string }
-  | { type: 'deny' | 'tarpit'; status: number; contentType?: string; body?: ReturnBody }
+  | { type: 'deny' | 'tarpit'; status: number; contentType?: string; body?: ReturnBody; headers?: Array<{ name: string; value: string }> }
   | { type: 'allow' }
   | { type: 'return'; status: number; contentType?: string; body?: ReturnBody; headers: Array<{ name: string; value: string }> }
   | { type: 'auth'; realm?: string }

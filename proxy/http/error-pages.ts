@@ -54,8 +54,9 @@ export function builtinResponse(status: number): Buffer {
     `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n` +
     `content-length: ${Buffer.byteLength(body)}\r\n` +
     'cache-control: no-cache\r\n' +
-    (page?.close ? 'connection: close\r\n' : '') +
-    'content-type: text/html\r\n\r\n' + body,
+    'content-type: text/html\r\n' +
+    // Last, where HAProxy's H1 mux writes it.
+    (page?.close ? 'connection: close\r\n' : '') + '\r\n' + body,
   );
 }
 

@@ -89,8 +89,12 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     case 'deny':
     case 'tarpit': {
       const status = action.status;
-      const body = action.body ? loadBody(action.body, action.contentType, status) : undefined;
-      return () => ({ response: body ?? errorResponse(status), status, termination: 'PR', kind: 'denied' });
+      if (!action.body) {
+        const response = errorResponse(status);
+        return () => ({ response, status, termination: 'PR', kind: 'denied' });
+      }
+      const reply = compileReply(action.body, action.contentType, status, action.headers ?? []);
+      return (tx) => ({ response: reply(tx), status, termination: 'PR', kind: 'denied' });
     }
     case 'return': {
       const status = action.status;
@@ -101,16 +105,8 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         const response = Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}${length}\r\n`);
         return () => ({ response, status, termination: 'PR', kind: 'intercepted' });
       }
-      if (action.body.kind === 'lf-string') {
-        const text = compileTxFormat(parseFormat(action.body.text));
-        const type = action.contentType ?? 'text/plain';
-        return (tx) => {
-          const body = Buffer.from(text(tx));
-          return { response: Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}content-length: ${body.length}\r\ncontent-type: ${type}\r\n\r\n`), body]), status, termination: 'PR', kind: 'intercepted' };
-        };
-      }
-      const response = loadBody(action.body, action.contentType, status, headers);
-      return () => ({ response, status, termination: 'PR', kind: 'intercepted' });
+      const reply = compileReply(action.body, action.contentType, status, headers);
+      return (tx) => ({ response: reply(tx), status, termination: 'PR', kind: 'intercepted' });
     }
     case 'redirect': {
       const value = compileTxFormat(action.value);
@@ -197,6 +193,25 @@ function compileReplacement(tokens: Parameters<typeof compileTxFormat>[0]): (tx:
 
 function parseFormat(text: string) {
   return compileTxFormat.parse(text);
+}
+
+/**
+ * The answer of a return / deny rule with a payload. `lf-string` and `lf-file` are log-format
+ * (the file read once, at load, as HAProxy does), rendered per request; the rest is built once.
+ */
+function compileReply(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number, headers: Array<{ name: string; value: string }>): (tx: HttpTransaction) => Buffer {
+  if (body.kind === 'lf-string' || body.kind === 'lf-file') {
+    const text = compileTxFormat(parseFormat(body.kind === 'lf-string' ? body.text : fs.readFileSync(body.path, 'utf8')));
+    const type = contentType ?? (body.kind === 'lf-string' ? 'text/plain' : undefined);
+    const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}`;
+    const tail = `${type ? `content-type: ${type}\r\n` : ''}\r\n`;
+    return (tx) => {
+      const payload = Buffer.from(text(tx));
+      return Buffer.concat([Buffer.from(`${head}content-length: ${payload.length}\r\n${tail}`), payload]);
+    };
+  }
+  const response = loadBody(body, contentType, status, headers);
+  return () => response;
 }
 
 function loadBody(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number, headers: Array<{ name: string; value: string }> = []): Buffer {

@@ -11,6 +11,14 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startEngine, freePort, rawExchange } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A log-format payload file for `lf-file` (read by both proxies at load). */
+const LF_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-answers-')), 'reply.txt');
+fs.writeFileSync(LF_FILE, 'path=%[path] m=%[method]\n');
+process.on('exit', () => fs.rmSync(path.dirname(LF_FILE), { recursive: true, force: true }));
 
 /** A server answering each request with the head it received (header names lowercased, as HAProxy sends them). */
 async function echoServer(): Promise<{ port: number; connections: number; close(): Promise<void> }> {
@@ -60,6 +68,9 @@ ${frontendExtra}    http-request redirect scheme https code 301 if { path_beg /s
     http-request return status 204 if { path /r204 }
     http-request return status 404 hdr x-a b if { path /r404 }
     http-request deny if { path /deny }
+    http-request return status 200 content-type text/plain lf-file ${LF_FILE} if { path /lf-file }
+    http-request deny deny_status 429 content-type text/plain lf-string "slow down %[path]" hdr retry-after 5 if { path /d429 }
+    http-request deny deny_status 400 if { path /d400 }
     default_backend none
 backend none
 `;
@@ -77,6 +88,12 @@ const LOCAL_EXCHANGES: Array<[string, string]> = [
   [get('/ret'), 'HTTP/1.1 200 OK\r\nx-a: b\r\nx-c: d\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nhi'],
   [get('/r204'), 'HTTP/1.1 204 No Content\r\n\r\n'],
   [get('/r404'), 'HTTP/1.1 404 Not Found\r\nx-a: b\r\ncontent-length: 0\r\n\r\n'],
+  // Log-format payloads are rendered per request; deny sends its hdr lines.
+  [get('/lf-file'), 'HTTP/1.1 200 OK\r\ncontent-length: 20\r\ncontent-type: text/plain\r\n\r\npath=/lf-file m=GET\n'],
+  [get('/d429'), 'HTTP/1.1 429 Too Many Requests\r\nretry-after: 5\r\ncontent-length: 15\r\ncontent-type: text/plain\r\n\r\nslow down /d429'],
+  // The 400 page closes the connection: connection: close comes last.
+  [get('/d400'), 'HTTP/1.1 400 Bad request\r\ncontent-length: 90\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n' +
+    '<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n'],
   // The client asked to close: HAProxy says so in the answer.
   [get('/ck', 'Connection: close\r\n'), 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /x/ck\r\ncache-control: no-cache\r\nset-cookie: SEEN=1; path=/;\r\nconnection: close\r\n\r\n'],
   [get('/nosrv', 'Connection: close\r\n'), 'HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n' +
@@ -122,7 +139,7 @@ async function exchanges(port: number, list: Array<[string, string]>): Promise<s
   return out;
 }
 
-test('redirects, return and deny answer as HAProxy 2.6 does: header order, Cache-Control only on temporary redirects, the clear-cookie form', async () => {
+test('redirects, return and deny answer as HAProxy 2.6 does: header order, Cache-Control only on temporary redirects, the clear-cookie form, log-format payloads, deny hdr', async () => {
   const port = await freePort();
   const e = await startEngine(localConfig(port));
   try {
