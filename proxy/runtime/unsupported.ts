@@ -31,6 +31,10 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       const t = rule.action.type;
       if (t === 'track-sc' || t === 'capture' || t === 'set-log-level') add(`'http-request ${t}'`, rule.loc, 'sticky sessions');
     }
+    for (const rule of proxy.httpResponseRules) {
+      const t = rule.action.type;
+      if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'capture' && t !== 'track-sc' && t !== 'set-log-level') add(`'http-response ${t}'`, rule.loc, 'a later engine change');
+    }
     if (proxy.httpAfterResponseRules.length > 0) add(`'http-after-response'`, proxy.httpAfterResponseRules[0]!.loc, 'a later engine change');
     for (const rule of proxy.tcpRequestRules) {
       // The TCP engine runs them (proxy/tcp/rules.ts); the HTTP engine does not run any yet.
@@ -62,6 +66,9 @@ export function reducedFeatureWarnings(config: Config): string[] {
   if (compressed) warnings.push(`'compression' is not applied yet: responses are forwarded uncompressed (${compressed.kind} '${compressed.name}')`);
   return warnings;
 }
+
+/** http-response actions the HTTP engine runs (proxy/http/rules.ts compileResponseAction); the parser accepts more. */
+const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow']);
 
 /** Rule kinds the TCP engine (proxy/tcp/rules.ts) runs; the others are refused here. */
 export function tcpRuleIsRun(rule: TcpRequestRule): boolean {
