@@ -12,6 +12,7 @@
  *  - a change that takes every server of a healthy backend away is rolled
  *    back automatically and the page says why; a rollback to an older version works;
  *  - the tracer names the backend a real request reaches;
+ *  - a wizard left half-way for another screen resumes as it was left;
  *  - a hand edit of haproxy.cfg on disk is reported with compare offered;
  *  - screenshots of every wizard step and screen, light and dark (phone width
  *    for the main ones) under test-output/screenshots/ui2/.
@@ -112,7 +113,10 @@ async function fill(page: Page, field: string, value: string): Promise<void> {
 async function applyAndWait(page: Page, outcome: 'applied' | 'rolled-back' | 'refused'): Promise<string> {
   await page.click('[data-action="apply"]');
   const done = page.locator('[data-apply="applied"], [data-apply="rolled-back"], [data-apply="refused"], .apply-status .error');
-  await done.first().waitFor({ timeout: 30_000 });
+  await done.first().waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
+    await page.screenshot({ path: path.join(shots, 'apply-timeout.png'), fullPage: true });
+    throw new Error(`no apply outcome (screenshot apply-timeout.png): ${(await page.locator('.review, .apply-status').allInnerTexts()).join(' | ').slice(-800)} (${e.message})`);
+  });
   const text = (await done.first().textContent()) ?? '';
   const got = await done.first().getAttribute('data-apply');
   assert.equal(got, outcome, `apply ended with ${got}: ${text}`);
@@ -229,6 +233,13 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     await shot.take('wizard-5-servers', true);
     await fill(page, 'backends.0.servers.1.port', String(origins.api2!.port));
     await fill(page, 'backends.2.servers.1.weight', '2');
+    // A look at another screen half-way loses nothing: the wizard resumes where it was left.
+    await page.evaluate(() => (location.hash = '#/'));
+    await page.waitForSelector('.wizard', { state: 'detached' });
+    await page.goBack();
+    await page.waitForSelector('.wizard[data-step="servers"] [data-resumed], [data-resumed] ~ .wizard[data-step="servers"]');
+    assert.equal(await page.inputValue('#f-backends-0-servers-0-name'), 'api1', 'the servers typed are still there');
+    assert.equal(await page.inputValue('#f-backends-2-servers-1-weight'), '2');
     await next(page, 'balance');
     await page.waitForSelector('section[data-backend="web_backend"] .bars li');
     const split = await page.locator('section[data-backend="web_backend"] .bars').textContent();

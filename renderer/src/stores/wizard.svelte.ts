@@ -22,12 +22,30 @@ class Wizard {
   build = $state.raw<BuildResult | null>(null);
   /** Set when the thing to edit does not exist. */
   missing = $state('');
+  /**
+   * The draft has been worked on and not applied yet: coming back to the same
+   * wizard (after a look at another screen, or the browser's Back) resumes it
+   * instead of starting over. `resumed` says so on the screen.
+   */
+  private unfinished = $state(false);
+  resumed = $state(false);
 
   readonly steps = $derived(stepsFor(this.mode, this.draft.kind, this.mode.kind === 'frontend' && this.draft.backends.length > 0));
   readonly model = $derived<FormModel | null>(configFile.state?.model ?? null);
 
-  /** Starts over for `mode`, from the running configuration. */
-  async begin(mode: WizardMode): Promise<void> {
+  /**
+   * Opens the wizard for `mode`: resumes the unfinished draft of the same mode,
+   * else (or with `fresh`) starts over from the running configuration.
+   */
+  async begin(mode: WizardMode, fresh = false): Promise<void> {
+    if (!fresh && this.unfinished && JSON.stringify(mode) === JSON.stringify(this.mode)) {
+      this.resumed = true;
+      configFile.clearOutcome();
+      await configFile.load();
+      return;
+    }
+    this.unfinished = false;
+    this.resumed = false;
     this.mode = mode;
     this.errors = {};
     this.failure = null;
@@ -100,10 +118,16 @@ class Wizard {
     } finally {
       this.busy = false;
     }
+    this.unfinished = true;
     if (step === 'routing' && this.mode.kind !== 'backend') syncBackends(this.draft, this.model);
     const i = this.steps.indexOf(step);
     if (i < this.steps.length - 1) this.go(this.steps[i + 1]!);
     return true;
+  }
+
+  /** The draft was applied: the next visit starts over. */
+  finished(): void {
+    this.unfinished = false;
   }
 
   private setError(field: string, message: string): false {
