@@ -166,11 +166,14 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
           const outcome = await conn.waitData(fed);
           if (outcome === 'data') continue;
           if (outcome === 'timeout') return failure('L7TOUT', started, '');
-          // The peer closed: a response without length ends here.
+          // The peer closed: a response without length ends here. As HAProxy 2.6, a response whose head
+          // arrived is judged on what came, even if its body was cut short; a reset before any answer
+          // is a socket error (SOCKERR), a plain close an invalid (empty) response.
           const end = parser.finish();
-          if (end instanceof Error) return failure('L7RSP', started, end.reason || end.message);
           if (response) return judge(spec, response, started, context);
-          return failure('L7RSP', started, conn.error !== undefined ? 'Connection reset by peer' : 'empty response');
+          if (conn.error !== undefined) return failure('SOCKERR', started, 'Connection reset by peer');
+          if (end instanceof Error) return failure('L7RSP', started, end.reason || end.message);
+          return failure('L7RSP', started, 'empty response');
         }
       } finally {
         parser.close();

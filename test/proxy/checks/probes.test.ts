@@ -152,3 +152,20 @@ test('tcp-check: send and expect string / rstring / binary, failures say which s
     await s.close();
   }
 });
+
+test('HTTP check: a good status whose body is cut short is judged on what came; a reset before any answer is SOCKERR (as HAProxy 2.6)', async () => {
+  // HAProxy 2.6.12 keeps such a server UP, and reports "Socket error, info: "Connection reset by peer"" for the reset.
+  const cut = await rawHttp('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc');
+  const reset = await startRawServer((s) => s.once('data', () => s.resetAndDestroy()));
+  try {
+    assert.equal((await httpProbe(httpCheckSpec(undefined, [], false))(target(cut.port), up)).code, 'L7OK');
+    const wrong = await httpProbe(httpCheckSpec(undefined, [{ type: 'expect', expect: { kind: 'status', pattern: '201', negate: false }, loc }], false))(target(cut.port), up);
+    assert.equal(wrong.code, 'L7STS');
+    const r = await httpProbe(httpCheckSpec(undefined, [], false))(target(reset.port), up);
+    assert.equal(r.code, 'SOCKERR');
+    assert.equal(r.info, 'Connection reset by peer');
+  } finally {
+    await cut.close();
+    await reset.close();
+  }
+});
