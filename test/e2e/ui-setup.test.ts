@@ -13,6 +13,7 @@
  *    back automatically and the page says why; a rollback to an older version works;
  *  - the tracer names the backend a real request reaches;
  *  - a wizard left half-way for another screen resumes as it was left;
+ *  - a frontend and a backend are removed from the Configuration screen (a backend in use is refused);
  *  - a hand edit of haproxy.cfg on disk is reported with compare offered;
  *  - screenshots of every wizard step and screen, light and dark (phone width
  *    for the main ones) under test-output/screenshots/ui2/.
@@ -448,6 +449,28 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
       assert.ok(real.server.startsWith(expected.replace('_backend', '')), `the tracer says ${expected}, the request reached ${real.server}`);
     }
     await shot.take('tracer', true);
+
+    // ------------------------------------------------ remove a frontend and a backend from the Configuration screen
+    await page.evaluate(() => (location.hash = '#/config'));
+    await page.waitForSelector('[data-check-status="ok"]');
+    const removeForm = async (key: string): Promise<void> => {
+      await page.click(`[data-form="${key}"] [data-action="remove"]`);
+      await page.click(`[data-form="${key}"] [data-action="confirm-remove"]`);
+    };
+    // A backend a frontend still uses is refused, in the engine's words, and nothing changes.
+    const beforeRemoval = fs.readFileSync(cfgFile, 'utf8');
+    await removeForm('backend:lab_backend');
+    assert.match((await page.locator('[data-form="backend:lab_backend"] .err').textContent({ timeout: 10_000 })) ?? '', /cannot be removed: .*lab_backend/);
+    assert.equal(fs.readFileSync(cfgFile, 'utf8'), beforeRemoval);
+    await removeForm('frontend:lab');
+    await page.waitForSelector('[data-form="frontend:lab"]', { state: 'detached', timeout: 30_000 });
+    await removeForm('backend:lab_backend');
+    await page.waitForSelector('[data-form="backend:lab_backend"]', { state: 'detached', timeout: 30_000 });
+    const afterRemoval = fs.readFileSync(cfgFile, 'utf8');
+    assert.ok(!/^frontend lab$|^backend lab_backend$/m.test(afterRemoval), `lab and lab_backend are gone:\n${afterRemoval}`);
+    assert.equal((await get(labPort, '/', 'lab')).status, 0, 'nothing listens on the lab port any more');
+    await shot.take('editor-removed');
+    keep('removed');
 
     // ------------------------------------------------ certificates, import
     await page.evaluate(() => (location.hash = '#/certificates'));
