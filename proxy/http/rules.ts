@@ -225,7 +225,7 @@ function loadBody(body: NonNullable<Extract<HttpAction, { type: 'return' }>['bod
 /** HAProxy's redirect Location for `location`, `prefix` and `scheme` rules. */
 export function redirectLocation(tx: HttpTransaction, kind: 'location' | 'prefix' | 'scheme', value: string, dropQuery: boolean, appendSlash: boolean): string {
   if (kind === 'location') return value;
-  let uri = tx.request.url;
+  let uri = originForm(tx.request.url);
   if (dropQuery) {
     const q = uri.indexOf('?');
     if (q >= 0) uri = uri.slice(0, q);
@@ -234,6 +234,20 @@ export function redirectLocation(tx: HttpTransaction, kind: 'location' | 'prefix
   if (kind === 'prefix') return value === '/' ? uri : value + uri;
   const host = tx.request.headers.length > 0 ? hostOf(tx) : '';
   return `${value}://${host}${uri}`;
+}
+
+/**
+ * The path and query of a request target: an absolute-form target (`http://host/p?q`, which a
+ * client may send to a proxy) gives what follows its authority, "/" when nothing does (HAProxy's
+ * http_get_path, as its redirects use it).
+ */
+function originForm(url: string): string {
+  if (url.charCodeAt(0) === 47 /* / */) return url;
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(url);
+  if (!scheme) return url;
+  const rest = url.slice(scheme[0].length);
+  const i = rest.search(/[/?]/);
+  return i < 0 ? '/' : rest[i] === '/' ? rest.slice(i) : `/${rest.slice(i)}`;
 }
 
 function hostOf(tx: HttpTransaction): string {

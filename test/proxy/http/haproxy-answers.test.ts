@@ -82,6 +82,9 @@ const get = (path: string, extra = '', version = '1.1') => `GET ${path} HTTP/${v
 const LOCAL_EXCHANGES: Array<[string, string]> = [
   [get('/s301/a?q=1'), 'HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://ex.com/s301/a?q=1\r\n\r\n'],
   [get('/p308/z?a'), 'HTTP/1.1 308 Permanent Redirect\r\ncontent-length: 0\r\nlocation: /p308/z?a\r\n\r\n'],
+  // An absolute-form target (as sent to a proxy): the redirect takes its path, not the whole target.
+  [get('http://ex.com/s301/b?q=2'), 'HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://ex.com/s301/b?q=2\r\n\r\n'],
+  [get('HTTP://user@ex.com:80/p308/y'), 'HTTP/1.1 308 Permanent Redirect\r\ncontent-length: 0\r\nlocation: /p308/y\r\n\r\n'],
   [get('/l303?q'), 'HTTP/1.1 303 See Other\r\ncontent-length: 0\r\nlocation: /loc\r\ncache-control: no-cache\r\n\r\n'],
   [get('/ck'), 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /x/ck\r\ncache-control: no-cache\r\nset-cookie: SEEN=1; path=/;\r\n\r\n'],
   [get('/cc'), 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /x/cc\r\ncache-control: no-cache\r\nset-cookie: SEEN=; path=/; Max-Age=0;\r\n\r\n'],
