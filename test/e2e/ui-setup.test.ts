@@ -13,6 +13,7 @@
  *    back automatically and the page says why; a rollback to an older version works;
  *  - the tracer names the backend a real request reaches;
  *  - a wizard left half-way for another screen resumes as it was left;
+ *  - a port taken by another program between the listen step and Apply is refused, nothing changed;
  *  - a frontend and a backend are removed from the Configuration screen (a backend in use is refused);
  *  - a hand edit of haproxy.cfg on disk is reported with compare offered;
  *  - screenshots of every wizard step and screen, light and dark (phone width
@@ -22,6 +23,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Page } from 'playwright-core';
@@ -256,6 +258,17 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     const diff = await page.locator('pre.diff').textContent();
     assert.match(diff ?? '', /\+\s*acl is_api|\+.*hdr\(host\)|\+.*use_backend api_backend/i);
     await shot.take('wizard-8-review', true);
+    // Another program takes the port between the listen step and Apply: refused, nothing changed, said once and plainly.
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(sitePort, '127.0.0.1', resolve));
+    squatter.unref(); // a failed assertion below must not keep the test process alive
+    const unchanged = fs.readFileSync(cfgFile, 'utf8');
+    const refusal = await applyAndWait(page, 'refused');
+    assert.match(refusal, /cannot bind 127\.0\.0\.1:\d+: address already in use/);
+    assert.doesNotMatch(refusal, /No problem found/, 'a refusal does not also say all is well');
+    assert.equal(fs.readFileSync(cfgFile, 'utf8'), unchanged);
+    await shot.take('wizard-8-review-refused');
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
     await applyAndWait(page, 'applied');
     await shot.take('wizard-9-applied');
     keep('acl-routing');
