@@ -270,6 +270,8 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     await shot.take('wizard-8-review-refused');
     await new Promise<void>((resolve) => squatter.close(() => resolve()));
     await applyAndWait(page, 'applied');
+    // Apply is disabled once applied: the focus is on the outcome, so the keyboard goes on from there.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-apply') === 'applied', undefined, { timeout: 5000 });
     await shot.take('wizard-9-applied');
     keep('acl-routing');
 
