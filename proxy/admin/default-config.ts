@@ -33,9 +33,10 @@ export function defaultConfigText(ports: DemoPorts): string {
 # DEMO: this first-run configuration shows Loadstar working before you add
 # your own servers. Every server named demo-* below is a small demo web
 # server that Loadstar itself runs inside its process (its pages say
-# "Loadstar demo server"). To remove the demo, delete the demo-* server lines
-# (or the frontend and the two backends below) and apply: Loadstar stops a
-# demo server as soon as no server line names it.
+# "Loadstar demo server"). To remove the demo, use Remove beside frontend
+# demo, then backends demo-web and demo-api (UI: Configuration, Edit with
+# forms), or delete those sections here and apply: Loadstar stops a demo
+# server as soon as no server line names it. This note can go too.
 
 defaults
     mode http
