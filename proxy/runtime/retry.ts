@@ -16,7 +16,7 @@
  * the algorithm is not a hash; and it skips the pause whenever it redispatches
  * with more than one active server (only a retry on the same server waits).
  */
-import type { Proxy } from '../config/model.ts';
+import type { BalancingProxy } from '../config/model.ts';
 
 export type RetryStep =
   | { readonly giveUp: true }
@@ -48,14 +48,14 @@ export class ConnectRetryPlan {
   /** The backend balances by hashing (a redispatch on a first failure would not pick another server by itself). */
   private readonly hashing: boolean;
 
-  constructor(config: Proxy) {
+  constructor(config: BalancingProxy) {
     this.retries = config.retries;
     const option = config.options['redispatch'];
     this.redispatch = option?.enabled ?? false;
     const interval = option?.args[0];
     this.interval = interval !== undefined ? Number(interval) : -1;
     this.delayMs = Math.min(config.timeouts.connect || 1000, 1000);
-    this.hashing = HASH_ALGORITHMS.has(config.balance?.algorithm ?? 'roundrobin');
+    this.hashing = HASH_ALGORITHMS.has(config.balance.algorithm);
   }
 
   /**
