@@ -109,7 +109,25 @@ async function openIdle(port: number, count: number): Promise<net.Socket[]> {
 
 interface Held { lines: string[]; kibPerConn: number; held: number; count: number; earlier: { atS: number; kibPerConn: number }[] }
 
-async function measure(name: string, child: ChildProcess, port: number, count = COUNT): Promise<Held> {
+/**
+ * The engine's quiet-time reclaim steps (engine-server's --log-reclaim lines), with their time
+ * relative to `opened` (performance.now() of this process; both clocks are monotonic since
+ * their process's start, so the engine's is shifted by when it started).
+ */
+function reclaimSteps(child: ChildProcess): { describe(opened: number, startedAt: number): string } {
+  const steps: string[] = [];
+  child.stdout?.on('data', (d: Buffer) => {
+    for (const m of String(d).matchAll(/^RECLAIM (\w+) (\d+) ([\d.]+) ([\d.]+)$/gm)) steps.push(`${m[1]} ${m[2]} ${m[3]} ${m[4]}`);
+  });
+  return {
+    describe: (opened, startedAt) => steps.map((s) => {
+      const [step, at, before, after] = s.split(' ');
+      return `${step} at ${((startedAt + Number(at) - opened) / 1000).toFixed(1)} s (heap ${before} -> ${after} MiB)`;
+    }).join(', ') || 'none',
+  };
+}
+
+async function measure(name: string, child: ChildProcess, port: number, count = COUNT, reclaim?: { log: ReturnType<typeof reclaimSteps>; startedAt: number }): Promise<Held> {
   await waitPort(port);
   const before = rssKiB(child.pid!);
   const splitBefore = residentSplit(child.pid!);
@@ -129,8 +147,9 @@ async function measure(name: string, child: ChildProcess, port: number, count = 
   for (const s of sockets) s.destroy();
   child.kill('SIGTERM');
   const last = readings[readings.length - 1]!;
+  const reclaimLine = reclaim ? [`${name.padEnd(10)} quiet-time reclaim after the last connection opened: ${reclaim.log.describe(opened, reclaim.startedAt)}`] : [];
   return { kibPerConn: last.kibPerConn, held: open, count, earlier: readings.slice(0, -1).map(({ atS, kibPerConn }) => ({ atS, kibPerConn })),
-    lines: [`${name.padEnd(10)} held ${open}/${count} idle keep-alive connections`, ...readings.map((r) => r.line)] };
+    lines: [`${name.padEnd(10)} held ${open}/${count} idle keep-alive connections`, ...readings.map((r) => r.line), ...reclaimLine] };
 }
 
 /** HAProxy's figure in the same run (the reference); null when it could not be measured. */
@@ -161,9 +180,11 @@ async function main(): Promise<void> {
   let haproxy: Held | null = null;
   try {
     const lsPort = await freePort();
-    const engine = spawn(process.execPath, [...ENGINE_FLAGS, path.join(path.dirname(new URL(import.meta.url).pathname), 'engine-server.js'), '--upstream', `127.0.0.1:${o.port}`, '--port', String(lsPort)], { stdio: ['ignore', 'pipe', 'pipe'], env: withAllocatorEnv(process.env) });
+    const startedAt = performance.now();
+    const engine = spawn(process.execPath, [...ENGINE_FLAGS, path.join(path.dirname(new URL(import.meta.url).pathname), 'engine-server.js'), '--upstream', `127.0.0.1:${o.port}`, '--port', String(lsPort), '--log-reclaim'], { stdio: ['ignore', 'pipe', 'pipe'], env: withAllocatorEnv(process.env) });
+    const log = reclaimSteps(engine);
     await waitLine(engine, /LISTENING/);
-    loadstar = await measure('loadstar', engine, lsPort);
+    loadstar = await measure('loadstar', engine, lsPort, COUNT, { log, startedAt });
     if (WITH_HAPROXY) haproxy = await measureHaproxy(o.port);
   } finally {
     o.close();

@@ -17,6 +17,8 @@ export interface ServeOptions {
   bindOptions?: string;
   /** Statistics on (default) or off (bench/stats-cost.ts). */
   stats?: boolean;
+  /** Print a `RECLAIM <step> <ms> <heap MiB before> <after>` line on stdout for each quiet-time reclaim step (bench:idle). */
+  logReclaim?: boolean;
 }
 
 export async function serveEngine(options: ServeOptions): Promise<number> {
@@ -40,7 +42,10 @@ backend origin
   if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics));
   const engine = new Engine(result.config, { sink: { traffic() {}, alert: (m) => console.error(m) }, ...(options.stats === false ? { stats: false } : {}) });
   await engine.start();
-  startQuietReclaim(); // as loadstar run / serve and the desktop engine do
+  // as loadstar run / serve and the desktop engine do
+  startQuietReclaim(undefined, options.logReclaim ? {
+    onStep: (step, before, after) => console.log(`RECLAIM ${step} ${Math.round(performance.now())} ${(before / 2 ** 20).toFixed(1)} ${(after / 2 ** 20).toFixed(1)}`),
+  } : {});
   process.on('SIGTERM', () => process.exit(0));
   process.on('SIGINT', () => process.exit(0));
   console.log(`LISTENING ${port} loadstar engine (${mode})`);

@@ -19,6 +19,6 @@ const kept = live.filter((_, i) => i % 10 === 0);
 live = [];
 
 const deadline = Date.now() + 20_000;
-while (steps.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+while (!steps.some((s) => s.step === 'shrink') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 reclaim.stop();
 console.log(JSON.stringify({ steps, newSpaceAtBurst, newSpaceAtEnd: newSpace(), kept: kept.length }));
