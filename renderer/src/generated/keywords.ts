@@ -784,7 +784,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, deny, return, redirect.",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, allow (deny, return and redirect are refused: not run yet).",
    "status": "supported"
   },
   {
@@ -1121,7 +1121,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, deny, return, redirect.",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, allow (deny, return and redirect are refused: not run yet).",
    "status": "supported"
   },
   {
@@ -1523,7 +1523,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, deny, return, redirect.",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, allow (deny, return and redirect are refused: not run yet).",
    "status": "supported"
   },
   {
