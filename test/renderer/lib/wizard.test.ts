@@ -25,6 +25,19 @@ function servers(d: SiteDraft, backend: string, list: Array<[string, string, str
   b.servers = list.map(([name, address, port]) => ({ name, address, port, weight: '1', backup: false }));
 }
 
+/** Real HAProxy accepts `text` (`haproxy -c`), when it is installed. */
+function assertHaproxyAccepts(t: TestContext, text: string): void {
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-wizard-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), text);
+    const check = haproxyCheck(path.join(dir, 'haproxy.cfg'), dir);
+    assert.equal(check.status, 0, `${text}\n${check.output}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The text the wizard's edits write from a small base; it parses, and real HAProxy accepts it. */
 function build(t: TestContext, d: SiteDraft): string {
   const { edits } = editsOf(d, { kind: 'new' });
@@ -32,16 +45,7 @@ function build(t: TestContext, d: SiteDraft): string {
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
   const parsed = parseConfig([{ name: 'w.cfg', text: r.text }]);
   assert.ok(parsed.ok, parsed.diagnostics.map((x) => x.message).join('\n'));
-  if (requireHaproxy(t)) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-wizard-'));
-    try {
-      fs.writeFileSync(path.join(dir, 'haproxy.cfg'), r.text);
-      const check = haproxyCheck(path.join(dir, 'haproxy.cfg'), dir);
-      assert.equal(check.status, 0, `${r.text}\n${check.output}`);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }
+  assertHaproxyAccepts(t, r.text);
   return r.text;
 }
 
@@ -170,14 +174,5 @@ test('editing a running frontend into the seed ACL site creates the backends its
   assert.ok(parsed.ok, parsed.diagnostics.map((x) => x.message).join('\n'));
   assert.match(r.text, /backend api_backend\n(?: {4}.*\n)* {4}server api1 127\.0\.0\.1:8002 check/);
   assert.match(r.text, /backend http_backend\n {4}mode http\n {4}server webserver1 127\.0\.0\.1:8001 check\n/, 'the existing backend is untouched');
-  if (requireHaproxy(t)) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-wizard-'));
-    try {
-      fs.writeFileSync(path.join(dir, 'haproxy.cfg'), r.text);
-      const check = haproxyCheck(path.join(dir, 'haproxy.cfg'), dir);
-      assert.equal(check.status, 0, `${r.text}\n${check.output}`);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }
+  assertHaproxyAccepts(t, r.text);
 });
