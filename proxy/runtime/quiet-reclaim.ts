@@ -14,7 +14,7 @@
  * 1. compact — a full collection with V8's optimize-for-size set for its duration, which
  *    makes it evacuate fragmented old-space pages (a plain full collection left 31 MB of
  *    old space, this one 26 MB). ~30–40 ms with 10,000 connections: a request arriving
- *    then waits that long, twice (two passes a check apart, see `done`), at the end of a burst.
+ *    then waits that long, twice (two passes a check apart, see `secondPass`), at the end of a burst.
  * 2. shrink — a young-generation collection (< 1 ms) once the quiet has lasted long
  *    enough that V8's allocation-rate estimate covers only the quiet: V8 then shrinks
  *    the young generation back to its starting size.
@@ -81,10 +81,12 @@ export class QuietReclaimState {
   /** Start of the current run of quiet checks; null while busy. */
   private quietSince: number | null = null;
   private shrinkPending = false;
-  /** Whether the step in progress is a first compaction. */
-  private stepFrom: { firstCompaction: boolean } | undefined;
-  /** The next quiet check compacts again (the second pass). */
-  private compactAgain = false;
+  /**
+   * The next quiet check runs a compaction's second pass. Measured after bursts, first passes
+   * gave back anything from 0.5 to 16 MiB of the same kind of heap (as when V8 finishes a
+   * marking it had begun before, with the pages it had picked then); a second starts afresh.
+   */
+  private secondPass = false;
 
   constructor(private readonly policy: ReclaimPolicy, startHeapBytes: number) {
     this.baseline = startHeapBytes;
@@ -98,12 +100,15 @@ export class QuietReclaimState {
     }
     this.quietSince ??= r.now;
     const quietFor = r.now - this.quietSince;
-    const grown = r.heapBytes - this.baseline >= this.policy.growthBytes && r.now - this.lastCompactAt >= this.policy.minIntervalMs;
-    if (grown || this.compactAgain) {
-      this.stepFrom = { firstCompaction: !this.compactAgain };
-      this.compactAgain = false;
+    if (this.secondPass) {
+      this.secondPass = false;
       this.lastCompactAt = r.now;
+      return 'compact';
+    }
+    if (r.heapBytes - this.baseline >= this.policy.growthBytes && r.now - this.lastCompactAt >= this.policy.minIntervalMs) {
+      this.secondPass = true;
       this.shrinkPending = true;
+      this.lastCompactAt = r.now;
       return 'compact';
     }
     // A burst between the compaction and now restarted the quiet: wait a whole settle time of quiet again.
@@ -114,16 +119,9 @@ export class QuietReclaimState {
     return null;
   }
 
-  /**
-   * The heap's committed size once a step has run: growth counts from here. A first compaction
-   * is followed by a second at the next quiet check: measured after bursts, first passes gave
-   * back anything from 0.5 to 16 MiB of the same kind of heap (as when V8 finishes a marking it
-   * had begun before, with the pages it had picked then), a second one starts afresh.
-   */
+  /** The heap's committed size once a step has run: growth counts from here. */
   done(heapBytes: number): void {
     this.baseline = heapBytes;
-    if (this.stepFrom?.firstCompaction) this.compactAgain = true;
-    this.stepFrom = undefined;
   }
 }
 
