@@ -80,3 +80,17 @@ export function describeObject(id: string): { type: 'frontend' | 'backend' | 'se
   }
   return { type: 'unknown', text: id };
 }
+
+/**
+ * The object the Traffic screen opens on when none is named: the one with the
+ * most requests in its recent points (a busy frontend, not merely the first of
+ * the configuration); the first when none had any, undefined for an empty list.
+ */
+export function busiest(candidates: ReadonlyArray<{ id: string; points: readonly SeriesPoint[] }>): string | undefined {
+  let best: { id: string; requests: number } | undefined;
+  for (const c of candidates) {
+    const requests = c.points.reduce((sum, p) => sum + (p.values.requests ?? 0), 0);
+    if (best === undefined || requests > best.requests) best = { id: c.id, requests };
+  }
+  return best?.id;
+}
