@@ -12,7 +12,7 @@ import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ParserPool } from '../runtime/parser-pool.ts';
 import { HttpTransaction } from './transaction.ts';
 import type { HttpFrontend } from './frontend.ts';
-import { builtinResponse } from './error-pages.ts';
+import { protocolErrorResponse } from './error-pages.ts';
 import { connectionInfo } from './samples.ts';
 import { requestRefusal } from './request-checks.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
@@ -390,7 +390,7 @@ export class ClientConnection implements InactivityWatched {
     if (idleWait && !this.partial) return this.close(); // idle keep-alive connection: close silently
     this.frontend.counters.requestErrors++;
     this.frontend.logProtocolError(this, 408, 'cR');
-    this.sendAndClose(builtinResponse(408));
+    this.sendAndClose(protocolErrorResponse(408));
   }
 
   /** @internal The inactivity sweep: `timeout client` passed without a read or a write. */
@@ -424,7 +424,7 @@ export class ClientConnection implements InactivityWatched {
     this.frontend.logProtocolError(this, status, 'PR');
     const tx = this.queue[0];
     if (tx && tx.responseStarted) return this.close();
-    this.sendAndClose(builtinResponse(status));
+    this.sendAndClose(protocolErrorResponse(status));
   }
 
   private sendAndClose(response: Buffer): void {

@@ -13,11 +13,12 @@ export interface ForwardFor {
 export function compileForwardFor(proxy: Proxy): ForwardFor | undefined {
   const option = proxy.options['forwardfor'];
   if (!option?.enabled) return undefined;
-  const result: ForwardFor = { header: 'X-Forwarded-For', ifNone: false };
+  // Lower case, as HAProxy 2.6 sends every header name (HTX).
+  const result: ForwardFor = { header: 'x-forwarded-for', ifNone: false };
   const a = option.args;
   for (let i = 0; i < a.length; i++) {
     if (a[i] === 'if-none') result.ifNone = true;
-    else if (a[i] === 'header') result.header = a[++i]!;
+    else if (a[i] === 'header') result.header = a[++i]!.toLowerCase();
     else if (a[i] === 'except') {
       const [address, bits] = a[++i]!.split('/');
       const family = net.isIP(address!) === 6 ? 'ipv6' : 'ipv4';
@@ -33,6 +34,6 @@ export function forwardedForHeader(ff: ForwardFor, tx: HttpTransaction): string 
   const address = tx.client.connectionInfo().src;
   const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
   if (ff.except?.check(plain, net.isIP(plain) === 6 ? 'ipv6' : 'ipv4')) return '';
-  if (ff.ifNone && getHeader(tx.request.headers, ff.header.toLowerCase()) !== undefined) return '';
+  if (ff.ifNone && getHeader(tx.request.headers, ff.header) !== undefined) return '';
   return `${ff.header}: ${plain}\r\n`;
 }

@@ -63,3 +63,31 @@ export function serializeHead(startLine: string, headers: HeaderList, extra = ''
   for (let i = 0; i < headers.length; i += 2) head += headers[i] + ': ' + headers[i + 1] + '\r\n';
   return head + extra + '\r\n';
 }
+
+/**
+ * A Connection header's value as HAProxy 2.6's H1 mux forwards it: its `close` and `keep-alive`
+ * tokens removed (the mux writes its own), every other token kept as written, so a header the
+ * client or server nominates is passed on, not removed (h1_parse_connection_header). A removed
+ * token takes the blanks and the comma around it: `X-A ,  close , Y` → `X-A ,Y`. '' = nothing left,
+ * the header is not sent. The common one-token values cost no allocation.
+ */
+export function connectionValueToForward(value: string): string {
+  if (value.indexOf(',') < 0) return isConnectionOption(value.trim()) ? '' : value;
+  const parts = value.split(',');
+  let out = '';
+  let kept = 0;
+  let afterRemoved = false;
+  for (const part of parts) {
+    if (isConnectionOption(part.trim())) {
+      afterRemoved = true;
+      continue;
+    }
+    out += (kept++ > 0 ? ',' : '') + (afterRemoved ? part.trimStart() : part);
+    afterRemoved = false;
+  }
+  return afterRemoved ? out.trimEnd() : out;
+}
+
+function isConnectionOption(token: string): boolean {
+  return (token.length === 5 && token.toLowerCase() === 'close') || (token.length === 10 && token.toLowerCase() === 'keep-alive');
+}

@@ -102,7 +102,7 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       if (!action.body) {
         // HAProxy: the hdr lines, then content-length: 0 — none on a 204, which may not carry one (RFC 9110 §8.6).
         const length = status === 204 ? '' : 'content-length: 0\r\n';
-        const response = Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}${length}\r\n`);
+        const response = Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}${length}\r\n`);
         return () => ({ response, status, termination: 'PR', kind: 'intercepted' });
       }
       const reply = compileReply(action.body, action.contentType, status, headers);
@@ -203,7 +203,7 @@ function compileReply(body: NonNullable<Extract<HttpAction, { type: 'return' }>[
   if (body.kind === 'lf-string' || body.kind === 'lf-file') {
     const text = compileTxFormat(parseFormat(body.kind === 'lf-string' ? body.text : fs.readFileSync(body.path, 'utf8')));
     const type = contentType ?? (body.kind === 'lf-string' ? 'text/plain' : undefined);
-    const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}`;
+    const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}`;
     const tail = `${type ? `content-type: ${type}\r\n` : ''}\r\n`;
     return (tx) => {
       const payload = Buffer.from(text(tx));
@@ -218,7 +218,7 @@ function loadBody(body: NonNullable<Extract<HttpAction, { type: 'return' }>['bod
   if (body.kind === 'errorfile') return fs.readFileSync(body.path);
   const payload = body.kind === 'string' || body.kind === 'lf-string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : fs.readFileSync(body.path);
   // HAProxy's order (http_reply_to_htx): the rule's hdr lines, then content-length, then content-type.
-  const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;
+  const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;
   return Buffer.concat([Buffer.from(head), payload]);
 }
 

@@ -8,8 +8,7 @@
 import { UpstreamConnection, connectUpstream } from './upstream.ts';
 import type { ResponseHead } from './upstream.ts';
 import type { LocalAnswer } from './rules.ts';
-import { isHopByHop, headerIs } from '../runtime/llhttp.ts';
-import { serializeHead, getHeader } from './headers.ts';
+import { serializeHead, getHeader, connectionValueToForward } from './headers.ts';
 import { builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
@@ -305,21 +304,35 @@ export class HttpTransaction {
     return this.frontend.serverClose || this.backend!.serverClose;
   }
 
+  /**
+   * The request head as HAProxy 2.6's H1 mux writes it: the client's HTTP version (1.0 stays 1.0;
+   * HTTP/2 becomes 1.1), header names in lower case, every header passed on in place (Keep-Alive,
+   * TE, Upgrade and the headers Connection nominates too) except Connection's close and keep-alive
+   * tokens, then the backend's X-Forwarded-For, then the mux's own Connection header last:
+   * `keep-alive` to an HTTP/1.0 request kept alive, `close` to an HTTP/1.1 one that is not
+   * (h1_update_req_conn_value). Per header: one toLowerCase (no copy when already lower case).
+   */
   private requestHeadForServer(): string {
     const r = this.request;
     const h = r.headers;
-    let head = `${r.method} ${r.url} HTTP/1.1\r\n`;
+    const http10 = r.versionMajor === 1 && r.versionMinor === 0;
+    let head = r.method + ' ' + r.url + (http10 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n');
     for (let i = 0; i < h.length; i += 2) {
-      const name = h[i]!;
-      if (isHopByHop(name)) continue;
-      head += name + ': ' + h[i + 1] + '\r\n';
+      const name = h[i]!.toLowerCase();
+      let value = h[i + 1]!;
+      if (name.length === 10 && name === 'connection') {
+        value = connectionValueToForward(value);
+        if (value === '') continue;
+      } else if (name.length === 17 && name === 'transfer-encoding' && !this.chunkedRequest) continue;
+      head += name + ': ' + value + '\r\n';
     }
-    if (this.chunkedRequest) head += 'transfer-encoding: chunked\r\n';
-    if (r.upgrade) {
-      const upgrade = getHeader(h, 'upgrade');
-      if (upgrade !== undefined) head += `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
-    } else if (this.serverClose()) head += 'connection: close\r\n';
-    return head + this.backend!.forwardedFor(this) + '\r\n';
+    head += this.backend!.forwardedFor(this);
+    if (!r.upgrade) {
+      if (this.serverClose()) {
+        if (!http10) head += 'connection: close\r\n';
+      } else if (http10) head += 'connection: keep-alive\r\n';
+    }
+    return head + '\r\n';
   }
 
   // ------------------------------------------------------------------ response side
@@ -333,7 +346,7 @@ export class HttpTransaction {
       // onResponseComplete waits for the final one.
       const r = this.request;
       if (r.versionMajor === 1 && r.versionMinor >= 1) {
-        this.writeClient(serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, withoutHopByHop(head.headers)));
+        this.writeClient(serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, interimHeaders(head.headers)));
       }
       return false;
     }
@@ -349,34 +362,48 @@ export class HttpTransaction {
     if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers);
     const r = this.request;
     const bodyless = r.method === 'HEAD' || head.status === 204 || head.status === 304;
+    // HAProxy relays the server's version (an HTTP/1.0 server's answer stays HTTP/1.0); h2.ts reads 1.1.
+    const response10 = head.versionMajor === 1 && head.versionMinor === 0 && r.versionMajor === 1;
     let hasLength = false;
-    let out = `HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}\r\n`;
+    let chunked = false;
+    let out = `HTTP/1.${response10 ? 0 : 1} ${head.status} ${head.reason || reasonPhrase(head.status)}\r\n`;
     const h = head.headers;
     for (let i = 0; i < h.length; i += 2) {
-      const name = h[i]!;
-      if (isHopByHop(name)) continue;
-      if (!hasLength && headerIs(name, 'content-length')) hasLength = true;
-      out += name + ': ' + h[i + 1] + '\r\n';
+      const name = h[i]!.toLowerCase();
+      let value = h[i + 1]!;
+      if (name.length === 10 && name === 'connection') {
+        value = connectionValueToForward(value);
+        if (value === '') continue;
+      } else if (name.length === 14 && name === 'content-length') hasLength = true;
+      else if (name.length === 17 && name === 'transfer-encoding') chunked = true;
+      out += name + ': ' + value + '\r\n';
     }
     if (head.status === 101 && r.upgrade) {
-      const upgrade = getHeader(h, 'upgrade');
-      out += `connection: upgrade\r\n${upgrade !== undefined ? `upgrade: ${upgrade}\r\n` : ''}\r\n`;
+      // The server's Connection: upgrade and Upgrade headers went out in place.
+      out += '\r\n';
       this.responseStarted = true;
       this.writeClient(out);
       this.startTunnel();
       return true;
     }
-    // HTTP/2 clients get the chunked form too: h2.ts decodes it into DATA frames.
     const http11 = r.versionMajor > 1 || (r.versionMajor === 1 && r.versionMinor >= 1);
-    if (!hasLength && !bodyless) {
-      if (http11) {
-        this.chunkedResponse = true;
-        out += 'transfer-encoding: chunked\r\n';
-      } else this.closeAfter = true; // an HTTP/1.0 client reads until close
+    if (!bodyless) {
+      // A chunked answer stays chunked, to HTTP/1.0 clients too, as HAProxy 2.6 relays it.
+      if (chunked) this.chunkedResponse = true;
+      else if (!hasLength) {
+        // Delimited by the server's close: HAProxy ends the client connection after it, to HTTP/1.1
+        // clients too. HTTP/2 clients get the chunked form (h2.ts decodes it into DATA frames).
+        if (r.versionMajor > 1) {
+          this.chunkedResponse = true;
+          out += 'transfer-encoding: chunked\r\n';
+        } else this.closeAfter = true;
+      }
     }
     if (!r.keepAlive || this.client.draining || this.frontend.closeClient) this.closeAfter = true;
-    if (this.closeAfter) out += 'connection: close\r\n';
-    else if (!http11) out += 'connection: keep-alive\r\n';
+    // HAProxy's h1_update_res_conn_value: say what differs from the versions' default.
+    if (this.closeAfter) {
+      if (!response10) out += 'connection: close\r\n';
+    } else if (response10 || !http11) out += 'connection: keep-alive\r\n';
     this.responseStarted = true;
     this.pendingHead = out + '\r\n';
     return r.method === 'HEAD';
@@ -538,6 +565,8 @@ export class HttpTransaction {
       this.closeAfter = true;
       response = withConnectionHeader(response, CONNECTION_CLOSE);
     } else if (r.versionMajor === 1 && r.versionMinor === 0) response = withConnectionHeader(response, CONNECTION_KEEP_ALIVE);
+    // The answer to a HEAD request is its head alone, as HAProxy sends it (a body would be read as the next answer).
+    if (r.method === 'HEAD') response = headOnly(response);
     this.bytesOut += response.length;
     this.writeClient(response);
     // The rest of the request body, if any, is read and dropped by the parser.
@@ -612,9 +641,14 @@ export class HttpTransaction {
   }
 }
 
-function withoutHopByHop(headers: readonly string[]): string[] {
+/** An interim answer's headers as the final one's go out: names in lower case, Connection's close/keep-alive tokens removed. */
+function interimHeaders(headers: readonly string[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) if (!isHopByHop(headers[i]!)) out.push(headers[i]!, headers[i + 1]!);
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    const value = name === 'connection' ? connectionValueToForward(headers[i + 1]!) : headers[i + 1]!;
+    if (value !== '' || name !== 'connection') out.push(name, value);
+  }
   return out;
 }
 
@@ -628,6 +662,11 @@ function withConnectionHeader(response: Buffer, header: Buffer): Buffer {
   if (end < 0) return response;
   if (/\r\nconnection:/i.test(response.toString('latin1', 0, end + 2))) return response;
   return Buffer.concat([response.subarray(0, end + 2), header, response.subarray(end + 2)]);
+}
+
+function headOnly(response: Buffer): Buffer {
+  const end = response.indexOf('\r\n\r\n');
+  return end < 0 ? response : response.subarray(0, end + 4);
 }
 
 const CONNECTION_CLOSE = Buffer.from('connection: close\r\n');

@@ -1,0 +1,538 @@
+/**
+ * What servers and clients see on the wire, byte for byte, recorded from HAProxy 2.6.12 (Debian)
+ * on the same configuration and requests (H1 mux, HTX):
+ * - header names go out in lower case both ways (also the ones a rule or option forwardfor adds);
+ * - every header is passed on in place (Keep-Alive, TE, Proxy-Connection, Transfer-Encoding, and
+ *   the headers `Connection:` nominates), except Connection's `close` / `keep-alive` tokens;
+ * - the request keeps the client's HTTP version, the response the server's, and the mux adds one
+ *   Connection header last when the wanted mode differs from what the versions imply, in the
+ *   default keep-alive mode, `option http-server-close` and `option httpclose`;
+ * - a response delimited by the server's close ends the client connection, HTTP/1.1 clients too;
+ *   a chunked one stays chunked, to HTTP/1.0 clients too.
+ * Loadstar is checked against the recorded bytes; where haproxy is installed, one more test replays
+ * the same exchanges through it, so a recording that no longer matches HAProxy is noticed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startEngine, freePort } from '../../helpers/net.ts';
+import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+
+type Reply = string | Array<[number, string | null]>;
+
+/** A server that records each request head exactly as received and answers `reply` (timed parts: [delay ms, bytes | null = close]). */
+async function recordingServer(reply: Reply, log: string[]): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    let buffered = '';
+    s.on('data', (d: Buffer) => {
+      buffered += d.toString('latin1');
+      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+        const head = buffered.slice(0, end + 4);
+        buffered = buffered.slice(end + 4);
+        if (/^[0-9a-f]+\r\n/.test(head)) continue; // a chunked request body
+        log.push(`server got:\n${head}`);
+        if (typeof reply === 'string') s.write(reply);
+        else {
+          let at = 0;
+          for (const [delay, part] of reply) setTimeout(() => (part === null ? s.end() : s.write(part)), (at += delay));
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+  };
+}
+
+/** One client connection: the requests one after the other, then everything received until it closes or stays quiet. */
+function clientConnection(port: number, requests: string[], log: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let got = '';
+    let quiet: NodeJS.Timeout | undefined;
+    let finished = false;
+    const done = (how: string): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(quiet);
+      log.push(`client got (${how}):\n${got}`);
+      socket.destroy();
+      resolve();
+    };
+    const rearm = (): void => {
+      clearTimeout(quiet);
+      quiet = setTimeout(() => done('still open'), 400);
+    };
+    socket.on('data', (d: Buffer) => { got += d.toString('latin1'); rearm(); });
+    socket.on('close', () => done('closed'));
+    socket.on('error', () => {});
+    socket.on('connect', async () => {
+      for (const r of requests) {
+        socket.write(r);
+        await new Promise((w) => setTimeout(w, 100));
+      }
+      rearm();
+    });
+  });
+}
+
+interface Case {
+  name: string;
+  /** Lines for the frontend (after bind). */
+  frontend?: string;
+  reply: Reply;
+  connections: string[][];
+  expected: string;
+}
+
+function config(port: number, serverPort: number, c: Case): string {
+  return `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:${port}
+${c.frontend ?? ''}    default_backend app
+backend app
+    server s1 127.0.0.1:${serverPort}
+`;
+}
+
+async function run(c: Case, start: (text: string, port: number) => Promise<{ port: number; stop(): Promise<void> }>): Promise<string> {
+  const log: string[] = [];
+  const server = await recordingServer(c.reply, log);
+  const port = await freePort();
+  const proxy = await start(config(port, server.port, c), port);
+  try {
+    for (const requests of c.connections) await clientConnection(proxy.port, requests, log);
+  } finally {
+    await proxy.stop();
+    await server.close();
+  }
+  return log.join('\n');
+}
+
+const get = (path: string, version: string, extra = ''): string => `GET ${path} HTTP/${version}\r\nHost: ex\r\n${extra}\r\n`;
+const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+const OK10 = 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok';
+const KA = 'Connection: keep-alive\r\n';
+
+/** A transcript as written below: each CRLF is shown as \\r\\n at the end of its line. */
+const wire = (text: string): string => text.replace(/\r\n\n/g, '\r\n');
+
+const CASES: Case[] = [
+  {
+    name: 'header names in lower case both ways, also the ones rules and forwardfor add, and in a return hdr',
+    frontend: `    option forwardfor
+    http-request set-header X-Added-Req v
+    http-response set-header X-Added-Resp v
+    http-request return status 200 hdr X-Ret-Hdr v string hi content-type text/plain if { path /ret }
+`,
+    reply: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Server-Thing: y\r\nSet-Cookie: a=b\r\n\r\nok',
+    connections: [[get('/', '1.1', 'User-Agent: UA\r\nX-Foo-Bar: 1\r\nCookie: a=b\r\n'), get('/ret', '1.1')]],
+    expected: wire(`server got:
+GET / HTTP/1.1\r\n
+host: ex\r\n
+user-agent: UA\r\n
+x-foo-bar: 1\r\n
+cookie: a=b\r\n
+x-added-req: v\r\n
+x-forwarded-for: 127.0.0.1\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+x-server-thing: y\r\n
+set-cookie: a=b\r\n
+x-added-resp: v\r\n
+\r\n
+okHTTP/1.1 200 OK\r\n
+x-ret-hdr: v\r\n
+content-length: 2\r\n
+content-type: text/plain\r\n
+\r\n
+hi`),
+  },
+  {
+    name: 'HTTP/1.0 requests in keep-alive mode: 1.0 to the server with connection: keep-alive',
+    reply: OK,
+    connections: [[get('/a', '1.0')], [get('/b', '1.0', KA), get('/c', '1.0', KA)]],
+    expected: wire(`server got:
+GET /a HTTP/1.0\r\n
+host: ex\r\n
+connection: keep-alive\r\n
+\r\n
+
+client got (closed):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: close\r\n
+\r\n
+ok
+server got:
+GET /b HTTP/1.0\r\n
+host: ex\r\n
+connection: keep-alive\r\n
+\r\n
+
+server got:
+GET /c HTTP/1.0\r\n
+host: ex\r\n
+connection: keep-alive\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: keep-alive\r\n
+\r\n
+okHTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: keep-alive\r\n
+\r\n
+ok`),
+  },
+  {
+    name: 'HTTP/1.0 server answers: relayed as HTTP/1.0, keep-alive said to the client that asked for it',
+    reply: OK10,
+    connections: [[get('/a', '1.0')], [get('/b', '1.0', KA), get('/c', '1.0', KA)], [get('/d', '1.1'), get('/e', '1.1', 'Connection: close\r\n')]],
+    expected: wire(`server got:
+GET /a HTTP/1.0\r\n
+host: ex\r\n
+connection: keep-alive\r\n
+\r\n
+
+client got (closed):
+HTTP/1.0 200 OK\r\n
+content-length: 2\r\n
+\r\n
+ok
+server got:
+GET /b HTTP/1.0\r\n
+host: ex\r\n
+connection: keep-alive\r\n
+\r\n
+
+server got:
+GET /c HTTP/1.0\r\n
+host: ex\r\n
+connection: keep-alive\r\n
+\r\n
+
+client got (still open):
+HTTP/1.0 200 OK\r\n
+content-length: 2\r\n
+connection: keep-alive\r\n
+\r\n
+okHTTP/1.0 200 OK\r\n
+content-length: 2\r\n
+connection: keep-alive\r\n
+\r\n
+ok
+server got:
+GET /d HTTP/1.1\r\n
+host: ex\r\n
+\r\n
+
+server got:
+GET /e HTTP/1.1\r\n
+host: ex\r\n
+\r\n
+
+client got (closed):
+HTTP/1.0 200 OK\r\n
+content-length: 2\r\n
+connection: keep-alive\r\n
+\r\n
+okHTTP/1.0 200 OK\r\n
+content-length: 2\r\n
+\r\n
+ok`),
+  },
+  {
+    name: 'option http-server-close: no connection header to a 1.0 server, close to a 1.1 one',
+    frontend: '    option http-server-close\n',
+    reply: OK,
+    connections: [[get('/b', '1.0', KA), get('/c', '1.0', KA)], [get('/d', '1.1')]],
+    expected: wire(`server got:
+GET /b HTTP/1.0\r\n
+host: ex\r\n
+\r\n
+
+server got:
+GET /c HTTP/1.0\r\n
+host: ex\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: keep-alive\r\n
+\r\n
+okHTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: keep-alive\r\n
+\r\n
+ok
+server got:
+GET /d HTTP/1.1\r\n
+host: ex\r\n
+connection: close\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+\r\n
+ok`),
+  },
+  {
+    name: 'option httpclose',
+    frontend: '    option httpclose\n',
+    reply: OK,
+    connections: [[get('/a', '1.0', KA)], [get('/d', '1.1')]],
+    expected: wire(`server got:
+GET /a HTTP/1.0\r\n
+host: ex\r\n
+\r\n
+
+client got (closed):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: close\r\n
+\r\n
+ok
+server got:
+GET /d HTTP/1.1\r\n
+host: ex\r\n
+connection: close\r\n
+\r\n
+
+client got (closed):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: close\r\n
+\r\n
+ok`),
+  },
+  {
+    name: 'Connection: the close and keep-alive tokens go, nominated headers and Keep-Alive, TE, Proxy-Connection pass',
+    reply: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: X-A ,  keep-alive , Y\r\nConnection: Close,X-B\r\nKeep-Alive: timeout=3\r\n\r\nok',
+    connections: [
+      [get('/d', '1.1', 'Connection: close, X-Foo\r\nX-Foo: secret\r\nKeep-Alive: timeout=5\r\n')],
+      [get('/e', '1.1', 'Connection: keep-alive, x-secret\r\nX-Secret: s\r\nTE: trailers\r\nProxy-Connection: keep-alive\r\n')],
+      [get('/f', '1.1', 'Connection: X-A ,  close , Y\r\nConnection: X-B\r\nconnection:  keep-alive,Upgrade\r\nConnection: KEEP-ALIVE\r\n')],
+    ],
+    expected: wire(`server got:
+GET /d HTTP/1.1\r\n
+host: ex\r\n
+connection: X-Foo\r\n
+x-foo: secret\r\n
+keep-alive: timeout=5\r\n
+\r\n
+
+client got (closed):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: X-A ,Y\r\n
+connection: X-B\r\n
+keep-alive: timeout=3\r\n
+connection: close\r\n
+\r\n
+ok
+server got:
+GET /e HTTP/1.1\r\n
+host: ex\r\n
+connection: x-secret\r\n
+x-secret: s\r\n
+te: trailers\r\n
+proxy-connection: keep-alive\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: X-A ,Y\r\n
+connection: X-B\r\n
+keep-alive: timeout=3\r\n
+\r\n
+ok
+server got:
+GET /f HTTP/1.1\r\n
+host: ex\r\n
+connection: X-A ,Y\r\n
+connection: X-B\r\n
+connection: Upgrade\r\n
+\r\n
+
+client got (closed):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: X-A ,Y\r\n
+connection: X-B\r\n
+keep-alive: timeout=3\r\n
+connection: close\r\n
+\r\n
+ok`),
+  },
+  {
+    name: 'a response delimited by close ends the client connection (1.0 and 1.1 clients), no chunking',
+    reply: [[0, 'HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\n'], [100, 'part1'], [100, 'part2'], [50, null]],
+    connections: [[get('/a', '1.1')], [get('/b', '1.0', KA)]],
+    expected: wire(`server got:
+GET /a HTTP/1.1\r\n
+host: ex\r\n
+\r\n
+
+client got (closed):
+HTTP/1.1 200 OK\r\n
+x-a: 1\r\n
+connection: close\r\n
+\r\n
+part1part2
+server got:
+GET /b HTTP/1.0\r\n
+host: ex\r\n
+connection: keep-alive\r\n
+\r\n
+
+client got (closed):
+HTTP/1.1 200 OK\r\n
+x-a: 1\r\n
+connection: close\r\n
+\r\n
+part1part2`),
+  },
+  {
+    name: 'a chunked response stays chunked, to HTTP/1.0 clients too; a chunked request keeps its transfer-encoding in place',
+    reply: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-After: 1\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+    connections: [[get('/a', '1.0')], [get('/b', '1.0', KA)], ['POST /p HTTP/1.1\r\nHost: ex\r\nTransfer-Encoding: chunked\r\nX-Z: 1\r\n\r\n2\r\nhi\r\n0\r\n\r\n']],
+    expected: wire(`server got:
+GET /a HTTP/1.0\r\n
+host: ex\r\n
+connection: keep-alive\r\n
+\r\n
+
+client got (closed):
+HTTP/1.1 200 OK\r\n
+transfer-encoding: chunked\r\n
+x-after: 1\r\n
+connection: close\r\n
+\r\n
+2\r\n
+ok\r\n
+0\r\n
+\r\n
+
+server got:
+GET /b HTTP/1.0\r\n
+host: ex\r\n
+connection: keep-alive\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+transfer-encoding: chunked\r\n
+x-after: 1\r\n
+connection: keep-alive\r\n
+\r\n
+2\r\n
+ok\r\n
+0\r\n
+\r\n
+
+server got:
+POST /p HTTP/1.1\r\n
+host: ex\r\n
+transfer-encoding: chunked\r\n
+x-z: 1\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+transfer-encoding: chunked\r\n
+x-after: 1\r\n
+\r\n
+2\r\n
+ok\r\n
+0\r\n
+\r\n
+`),
+  },
+  {
+    name: 'local answers to HEAD are heads alone; the H1 mux\'s own 408 and 400 keep HAProxy\'s raw message (names in mixed case)',
+    frontend: `    timeout http-request 300ms
+    http-request return status 200 hdr X-Ret-Hdr v string hi content-type text/plain if { path /ret }
+    http-request deny if { path /deny }
+`,
+    reply: OK,
+    connections: [
+      ['HEAD /ret HTTP/1.1\r\nHost: ex\r\n\r\n', 'HEAD /deny HTTP/1.1\r\nHost: ex\r\n\r\n', 'GET / HTTP/1.1\r\nHost: ex\r\n'],
+      ['GET / HTTP/1.1\r\nHost: ex\r\nContent-Length: abc\r\n\r\n'],
+    ],
+    expected: wire(`client got (closed):
+HTTP/1.1 200 OK\r\n
+x-ret-hdr: v\r\n
+content-length: 2\r\n
+content-type: text/plain\r\n
+\r\n
+HTTP/1.1 403 Forbidden\r\n
+content-length: 93\r\n
+cache-control: no-cache\r\n
+content-type: text/html\r\n
+\r\n
+HTTP/1.1 408 Request Time-out\r\n
+Content-length: 110\r\n
+Cache-Control: no-cache\r\n
+Connection: close\r\n
+Content-Type: text/html\r\n
+\r\n
+<html><body><h1>408 Request Time-out</h1>
+Your browser didn't send a complete request in time.
+</body></html>
+
+client got (closed):
+HTTP/1.1 400 Bad request\r\n
+Content-length: 90\r\n
+Cache-Control: no-cache\r\n
+Connection: close\r\n
+Content-Type: text/html\r\n
+\r\n
+<html><body><h1>400 Bad request</h1>
+Your browser sent an invalid request.
+</body></html>
+`),
+  },
+];
+
+/** For recording the expected transcripts again: LOADSTAR_RECORD=1 imports this file without running it. */
+export { CASES, run };
+
+for (const c of process.env.LOADSTAR_RECORD ? [] : CASES) {
+  test(`as HAProxy 2.6 on the wire: ${c.name}`, async () => {
+    const got = await run(c, async (text) => {
+      const e = await startEngine(text);
+      return { port: e.port, stop: e.stop };
+    });
+    assert.equal(got, c.expected);
+  });
+}
+
+test('the recorded exchanges are still what HAProxy 2.6 does', { skip: !!process.env.LOADSTAR_RECORD }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  for (const c of CASES) {
+    const got = await run(c, async (text, port) => {
+      const h = await startHaproxy(text, port);
+      return { port, stop: h.stop };
+    });
+    assert.equal(got, c.expected, c.name);
+  }
+});
