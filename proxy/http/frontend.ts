@@ -288,7 +288,7 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
   return {
     frontend, backend: tx.backend?.runtime, server: tx.server, socket: client.socket, startedAt: tx.startedAt,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind,
-    bytesIn: tx.bytesIn, bytesOut: tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries,
+    bytesIn: tx.bytesIn, bytesOut: tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, redispatched: tx.redispatched,
     cookieState: persistence ? persistence.clientFlag + persistence.serverFlag : '--',
     clientAddress: () => {
       const info = client.connectionInfo();

@@ -78,6 +78,8 @@ export class HttpTransaction {
   /** A local answer waiting for the request body (the stats page's admin form). */
   private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
+  /** Sent to another server after a failed connection (HAProxy's SF_REDISP: %rc's '+'). */
+  redispatched = false;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
   /** The server was the one the persistence cookie named (HAProxy's SF_DIRECT). */
@@ -265,6 +267,7 @@ export class HttpTransaction {
       if (this.finished) return;
       try {
         if (step.redispatch) {
+          this.redispatched = true;
           this.releaseSlot();
           this.acquireSlot(server);
         } else this.connect();

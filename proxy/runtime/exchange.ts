@@ -65,6 +65,8 @@ export interface ExchangeRecord {
   /** HAProxy's two-letter termination state. */
   readonly termination: string;
   readonly retries: number;
+  /** The request went to another server after a failed connection (`option redispatch`): log-format's %rc reads `+1`. */
+  readonly redispatched?: boolean;
   /** HAProxy's cookie flags (`--` without persistence). */
   readonly cookieState: string;
   /** `address:port` of the client, built only when asked (the access log). */

@@ -57,6 +57,7 @@ export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord): string {
     backendConnections: backend ? backend.servers.reduce((n, s) => n + s.served, 0) : 0,
     serverConnections: r.server?.served ?? 0,
     retries: r.retries,
+    redispatched: r.redispatched,
   });
 }
 
@@ -76,5 +77,6 @@ export function tcpLogLine(format: ProxyLogFormat, r: ExchangeRecord): string {
     frontendConnections: r.frontend.active,
     serverConnections: r.server?.served ?? 0,
     retries: r.retries,
+    redispatched: r.redispatched,
   });
 }

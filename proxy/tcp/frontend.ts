@@ -51,6 +51,8 @@ export interface TcpSessionRecord {
   bytesOut: number;
   termination: string;
   retries: number;
+  /** Sent to another server after a failed connection (%rc's '+'). */
+  redispatched?: boolean;
   /** Content rules are still inspecting the request (a client timeout then ends it as 'cR'). */
   inspecting?: boolean;
   /** Bytes held back by content inspection, forwarded before piping starts. */
@@ -297,6 +299,7 @@ export class TcpFrontend implements Frontend {
       if (record.client.destroyed) return release();
       try {
         if (step.redispatch) {
+          record.redispatched = true;
           release();
           this.acquire(record, backend, server);
         } else this.connect(record, backend, server);
@@ -449,7 +452,7 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
   const client = r.client;
   return {
     frontend: r.frontend, backend: r.backend, server: r.server, socket: client, startedAt: r.acceptedAt, status: 0,
-    bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, cookieState: '--',
+    bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, redispatched: r.redispatched, cookieState: '--',
     clientAddress: () => `${client.remoteAddress ?? ''}:${client.remotePort ?? ''}`,
     sample: () => connContext(client, r.frontend.config),
   };

@@ -95,6 +95,8 @@ test('a failed connection is retried, and with option redispatch moves to anothe
     assert.equal(r.body, 'alive');
     assert.equal(e.engine.backend('app')!.server('dead')!.connectErrors, 1);
     assert.match(e.logs[0]!, / app\/alive .* 200 /);
+    // %rc (the last of the five connection counts) reads +1: one retry, redispatched (haproxy 2.6.12 logs '1/1/0/0/+1').
+    assert.match(e.logs[0]!, / \d+\/\d+\/\d+\/\d+\/\+1 /);
   } finally {
     await e.stop();
     await alive.close();
