@@ -14,7 +14,7 @@ import type { TxPredicate } from './samples.ts';
 import { getHeader } from './headers.ts';
 import { setServerAdminState } from '../runtime/admin.ts';
 import { statRows } from '../stats/rows.ts';
-import { statCsv } from '../stats/csv.ts';
+import { statCsv, statJson, withoutLegends } from '../stats/csv.ts';
 import { statsPageHtml } from '../stats/page.ts';
 import { prometheusText } from '../stats/prometheus.ts';
 
@@ -55,14 +55,18 @@ export class LocalServices {
     let rows = statRows(tables);
     if (stats.scope.length > 0) rows = rows.filter((r) => stats.scope.includes(r.proxy.name));
     if (options.includes('up')) rows = rows.filter((r) => r.type !== 2 || r.server!.usable);
-    if (options.includes('csv')) return answer(200, 'OK', 'text/plain', statCsv(rows));
     const refresh = stats.refresh !== undefined && !options.includes('norefresh') ? Math.max(1, Math.round(stats.refresh / 1000)) : undefined;
+    // HAProxy 2.6 sends its refresh header with the CSV and JSON forms too.
+    const refreshHeader = refresh !== undefined ? `refresh: ${refresh}\r\n` : '';
+    if (!stats.showLegends && (options.includes('csv') || options.includes('json'))) rows = withoutLegends(rows);
+    if (options.includes('csv')) return answer(200, 'OK', 'text/plain', statCsv(rows), refreshHeader);
+    if (options.includes('json')) return answer(200, 'OK', 'application/json', statJson(rows), refreshHeader);
     const st = options.find((o) => o.startsWith('st='))?.slice(3);
     const html = statsPageHtml(rows, {
       uri, admin, hideVersion: stats.hideVersion, uptimeSeconds: Math.floor((Date.now() - this.engine.stats.startedAt) / 1000),
       ...(refresh !== undefined ? { refreshSeconds: refresh } : {}), ...(st !== undefined ? { status: st } : {}),
     });
-    return answer(200, 'OK', 'text/html; charset=utf-8', html, refresh !== undefined ? `refresh: ${refresh}\r\n` : '');
+    return answer(200, 'OK', 'text/html; charset=utf-8', html, refreshHeader);
   }
 
   /** `use-service <name>`: only HAProxy's Prometheus exporter exists (the parser refuses other names). */

@@ -10,7 +10,7 @@ import type { RuntimeServer } from '../runtime/server.ts';
 // State changes use the same door as the control contract's setServerState/setServerWeight (runtime/admin.ts).
 import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
 import { statRows } from './rows.ts';
-import { filterRows, statCsv, statTyped } from './csv.ts';
+import { filterRows, statCsv, statJson, statTyped } from './csv.ts';
 import type { StatFilter } from './csv.ts';
 import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
@@ -158,8 +158,7 @@ function showStat(args: string[], engine: StatsHost): string {
   const tables = engine.stats.view();
   if (!tables) return '';
   const words = args.slice(2);
-  if (words.includes('json')) return 'Loadstar answers show stat in CSV and typed forms only (no json).\n';
-  const flags = new Set(words.filter((w) => ['typed', 'up', 'no-maint', 'desc'].includes(w)));
+  const flags = new Set(words.filter((w) => ['typed', 'json', 'up', 'no-maint', 'desc'].includes(w)));
   const rest = words.filter((w) => !flags.has(w));
   let filter: StatFilter | undefined;
   if (rest.length >= 3) {
@@ -170,5 +169,5 @@ function showStat(args: string[], engine: StatsHost): string {
   let rows = filterRows(statRows(tables), filter);
   if (flags.has('up')) rows = rows.filter((r) => r.type !== 2 || r.server!.usable);
   if (flags.has('no-maint')) rows = rows.filter((r) => r.type !== 2 || r.server!.status !== 'MAINT');
-  return flags.has('typed') ? statTyped(rows) : statCsv(rows);
+  return flags.has('json') ? statJson(rows) : flags.has('typed') ? statTyped(rows) : statCsv(rows);
 }

@@ -6,7 +6,7 @@
  */
 import type { StatRow } from './rows.ts';
 import { rowCells } from './rows.ts';
-import { CSV_HEADER, STAT_FIELDS } from './fields.ts';
+import { CSV_HEADER, STAT_FIELDS, TYPED_POSITIONS, typedTags } from './fields.ts';
 
 export interface StatFilter {
   /** Proxy id or name; undefined = all. */
@@ -38,11 +38,50 @@ export function statTyped(rows: StatRow[]): string {
   let out = '';
   for (const row of rows) {
     const letter = row.type === 0 ? 'F' : row.type === 1 ? 'B' : 'S';
-    STAT_FIELDS.forEach(([name, tags, type], pos) => {
+    STAT_FIELDS.forEach(([name, tags, type], i) => {
       const v = row.values[name];
       if (v === undefined || name === '-') return;
-      out += `${letter}.${row.iid}.${row.sid}.${pos}.${name}.1:${tags}:${type}:${v}\n`;
+      out += `${letter}.${row.iid}.${row.sid}.${TYPED_POSITIONS[i]}.${name}.1:${typedTags(name, tags, row.type)}:${type}:${v}\n`;
     });
   }
   return out;
+}
+
+const ORIGINS: Record<string, string> = { M: 'Metric', S: 'Status', K: 'Key', C: 'Config', P: 'Product' };
+const NATURES: Record<string, string> = { A: 'Age', a: 'Avg', C: 'Counter', D: 'Duration', G: 'Gauge', L: 'Limit', M: 'Max', m: 'Min', N: 'Name', O: 'Output', R: 'Rate', T: 'Time' };
+const SCOPES: Record<string, string> = { C: 'Cluster', P: 'Process', S: 'Service', s: 'System' };
+const OBJ_TYPES = ['Frontend', 'Backend', 'Server'];
+
+/**
+ * `show stat json` and the stats page's `;json`: HAProxy 2.6's form (management.txt "show stat
+ * json"), an array per row of the fields that have a value, each with its position, tags and type,
+ * the same fields and values as the typed form.
+ */
+export function statJson(rows: StatRow[]): string {
+  const out = rows.map((row) => {
+    const fields: unknown[] = [];
+    STAT_FIELDS.forEach(([name, fieldTags, type], i) => {
+      const v = row.values[name];
+      if (v === undefined || name === '-') return;
+      const tags = typedTags(name, fieldTags, row.type);
+      fields.push({
+        objType: OBJ_TYPES[row.type], proxyId: row.iid, id: row.sid, field: { pos: TYPED_POSITIONS[i], name }, processNum: 1,
+        tags: { origin: ORIGINS[tags[0]!], nature: NATURES[tags[1]!], scope: SCOPES[tags[2]!] },
+        value: { type, value: type === 'str' ? String(v) : Number(v) },
+      });
+    });
+    return fields;
+  });
+  return JSON.stringify(out) + '\n';
+}
+
+/**
+ * The stats page without `stats show-legends`: HAProxy 2.6 leaves the server addresses, cookies
+ * and the balancing algorithm empty (STAT_SHLGNDS), in its CSV and JSON too.
+ */
+export function withoutLegends(rows: StatRow[]): StatRow[] {
+  return rows.map((row) => {
+    const { addr: _addr, cookie: _cookie, algo: _algo, ...values } = row.values;
+    return { ...row, values };
+  });
 }
