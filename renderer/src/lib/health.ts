@@ -41,3 +41,26 @@ export function bandState(label: string): BandState {
   if (kind === 'nolb') return 'NOLB';
   return 'UP';
 }
+
+/**
+ * The timelines (`backend/server`, `backend/` for the backend's own) an engine
+ * event changes: the server's and its backend's. A state change within one
+ * band (`UP` → `UP 1/3`, a check failing before the server goes DOWN) and
+ * other events change none.
+ */
+export function timelineKeysOf(event: { type: string; backend?: string; server?: string; from?: string; to?: string; event?: { backend: string; server: string } }): string[] {
+  const about = event.type === 'health' ? event.event : event.type === 'state' ? event : undefined;
+  if (about?.backend === undefined) return [];
+  if (event.type === 'state' && bandState(event.from ?? '') === bandState(event.to ?? '')) return [];
+  return about.server ? [`${about.backend}/${about.server}`, `${about.backend}/`] : [`${about.backend}/`];
+}
+
+/**
+ * What to reload after a burst of events touched `touched`: only those of the
+ * shown timelines (a backend of 300 servers where one flaps reloads two, not
+ * 301), or all of them (`'all'`) when most are touched anyway.
+ */
+export function timelinesToReload<T extends string>(shown: readonly T[], touched: ReadonlySet<string>): T[] | 'all' {
+  const some = shown.filter((key) => touched.has(key));
+  return some.length * 2 > shown.length ? 'all' : some;
+}
