@@ -1,0 +1,48 @@
+/**
+ * parseServerList (renderer/src/lib/server-list.ts): the wizard's "add many
+ * servers" list, one server a line, with names made up where none is given
+ * and every unreadable line reported by number before anything is added.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseServerList } from '../../../renderer/src/lib/server-list.ts';
+
+test('addresses with and without names, ports, weights and backup flags become servers in order', () => {
+  const r = parseServerList(`# the rack
+192.168.1.10:80
+web2 192.168.1.11:8080 weight 2
+
+web3 192.168.1.12 81 backup
+[fd00::12]:80
+nas.home.arpa:443
+192.168.1.14
+`, ['server1'], '80');
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.servers.map((s) => [s.name, s.address, s.port, s.weight, s.backup]), [
+    ['server2', '192.168.1.10', '80', '1', false],
+    ['web2', '192.168.1.11', '8080', '2', false],
+    ['web3', '192.168.1.12', '81', '1', true],
+    ['server3', 'fd00::12', '80', '1', false],
+    ['server4', 'nas.home.arpa', '443', '1', false],
+    ['server5', '192.168.1.14', '80', '1', false],
+  ]);
+});
+
+test('three hundred lines give three hundred distinct names', () => {
+  const text = Array.from({ length: 300 }, (_, i) => `10.0.${i >> 8}.${i & 255}:8080`).join('\n');
+  const r = parseServerList(text, []);
+  assert.equal(r.servers.length, 300);
+  assert.equal(new Set(r.servers.map((s) => s.name)).size, 300);
+});
+
+test('unreadable lines are reported with their numbers and nothing is added', () => {
+  const r = parseServerList(`192.168.1.10:80
+web1 192.168.1.11:80 wieght 2
+web! 192.168.1.12:80
+app1 10.0.0.1:80`, ['app1']);
+  assert.deepEqual(r.servers, []);
+  assert.equal(r.errors.length, 3);
+  assert.match(r.errors[0]!, /^Line 2: 'wieght' is not understood/);
+  assert.match(r.errors[1]!, /^Line 3: the name 'web!'/);
+  assert.match(r.errors[2]!, /^Line 4: a server named 'app1' is already/);
+});
