@@ -35,6 +35,7 @@ export const METHOD_ARITY = {
   certCaExport: [1, 1],
   certIssue: [1, 1],
   certImport: [1, 1],
+  certInspect: [1, 1],
   certList: [0, 0],
   certRemove: [1, 1],
   getConfig: [0, 0],

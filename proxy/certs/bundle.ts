@@ -9,7 +9,9 @@ import { readPemBlocks } from './pem.ts';
 import type { PemBlock } from './pem.ts';
 import { daysLeft, distinguishedName, isIssuedBy, isSelfSigned, notAfterOf, notBeforeOf, subjectAltNames } from './inspect.ts';
 import { describeKey } from './keys.ts';
-import type { CertWarning, PemSource } from './types.ts';
+import { storeNameFor } from './names.ts';
+import { certFacts } from './inspect.ts';
+import type { CertInspection, CertWarning, PemSource } from './types.ts';
 
 export interface PemBundle {
   leaf: crypto.X509Certificate;
@@ -61,7 +63,7 @@ export function assembleBundle(sources: PemSource[], options: BundleOptions = {}
       : 'no certificate was given');
   }
   if (uniqueKeys.length === 0) {
-    throw new CertError('LS_ERR_CERT_NO_KEY', `no private key was given for '${distinguishedName(uniqueCerts[0]!.cert.subject)}'; add the key file (it starts with '-----BEGIN PRIVATE KEY-----')`);
+    throw new CertError('LS_ERR_CERT_NO_KEY', `no private key was given for '${distinguishedName((uniqueCerts.find((c) => !c.cert.ca) ?? uniqueCerts[0]!).cert.subject)}'; add the key file (it starts with '-----BEGIN PRIVATE KEY-----')`);
   }
   if (uniqueKeys.length > 1) {
     throw new CertError('LS_ERR_CERT_MULTIPLE_KEYS', `more than one private key was given (${uniqueKeys.map((k) => k.where).join(', ')}); give only the key of the site certificate`);
@@ -79,6 +81,53 @@ export function assembleBundle(sources: PemSource[], options: BundleOptions = {}
     warnings.push({ code: 'LS_WARN_CERT_NO_SAN', message: `'${distinguishedName(leafEntry.cert.subject)}' has no subjectAltName; browsers ignore the CN and will refuse it` });
   }
   return { leaf: leafEntry.cert, chain, key, warnings };
+}
+
+/**
+ * What importing `sources` would give, without storing anything: the
+ * certificate, the store name it suggests, and the import's own error when it
+ * would be refused — so a form can show both while the user is still pasting
+ * (a certificate without its key yet still names itself). A certificate that
+ * cannot be read is the problem, never a throw.
+ */
+export function inspectBundle(sources: PemSource[], options: BundleOptions = {}): CertInspection {
+  try {
+    const bundle = assembleBundle(sources, options);
+    return { ...described(bundle.leaf, options.now), chainLength: bundle.chain.length, warnings: bundle.warnings };
+  } catch (e) {
+    if (!(e instanceof CertError)) throw e;
+    return { ...described(likelyLeaf(sources), options.now), chainLength: 0, problem: { code: e.code, message: e.message }, warnings: [] };
+  }
+}
+
+function described(cert: crypto.X509Certificate | undefined, now: Date | undefined): Pick<CertInspection, 'leaf' | 'suggestedName'> {
+  if (!cert) return {};
+  const dns = subjectAltNames(cert).find((san) => san.startsWith('DNS:'))?.slice(4);
+  const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1];
+  const suggestedName = storeNameFor(dns ?? cn ?? '');
+  return { leaf: certFacts(cert, now), ...(suggestedName ? { suggestedName } : {}) };
+}
+
+/** The site certificate among what could be read without a key: the first that is not a CA, else the first. */
+function likelyLeaf(sources: PemSource[]): crypto.X509Certificate | undefined {
+  const certs: crypto.X509Certificate[] = [];
+  for (const source of sources) {
+    let blocks: PemBlock[];
+    try {
+      blocks = readPemBlocks(source);
+    } catch {
+      continue;
+    }
+    for (const block of blocks) {
+      if (!CERT_LABELS.has(block.label)) continue;
+      try {
+        certs.push(new crypto.X509Certificate(block.der));
+      } catch {
+        // damaged: the problem says so; look further
+      }
+    }
+  }
+  return certs.find((c) => !c.ca) ?? certs[0];
 }
 
 /**

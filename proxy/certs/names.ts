@@ -24,6 +24,21 @@ export function checkCertName(name: unknown): string {
 }
 
 /**
+ * A store name for a certificate from its host name: Let's Encrypt's files
+ * are all `fullchain.pem`, so the file's name says nothing, `nas.home.arpa`
+ * does. `*.` becomes `wildcard.`; characters a store name cannot hold become
+ * `_`. Undefined when nothing usable is left (checkCertName would refuse it).
+ */
+export function storeNameFor(host: string): string | undefined {
+  const name = host.trim().toLowerCase().replace(/^\*\./, 'wildcard.').replace(/[^a-z0-9._-]/g, '_').replace(/\.{2,}/g, '.').replace(/^[^a-z0-9]+/, '').slice(0, 64);
+  try {
+    return checkCertName(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Normalises a DNS name for a subjectAltName: lower case, no trailing dot,
  * internationalised names converted to punycode. A wildcard is allowed only
  * as the whole leftmost label and needs two labels after it, because browsers

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CertError } from '../errors.ts';
 import { ensurePrivateDir, writeFileAtomic } from './atomic-write.ts';
-import { assembleBundle } from './bundle.ts';
+import { assembleBundle, inspectBundle } from './bundle.ts';
 import { resolveDataDir } from './data-dir.ts';
 import type { DataDirOptions } from './data-dir.ts';
 import { certFacts, isIssuedBy } from './inspect.ts';
@@ -20,7 +20,7 @@ import { privateKeyPem } from './keys.ts';
 import { checkCertName } from './names.ts';
 import { readPemBlocks } from './pem.ts';
 import { toPem } from './x509.ts';
-import type { CaInfo, CaInitRequest, CertInfo, CertListing, CertWarning, ImportRequest, IssueRequest } from './types.ts';
+import type { CaInfo, CaInitRequest, CertInfo, CertInspection, CertListing, CertWarning, ImportRequest, IssueRequest } from './types.ts';
 
 export interface StoredCert {
   info: CertInfo;
@@ -98,6 +98,11 @@ export class CertStore {
     const pem = (c: crypto.X509Certificate) => toPem('CERTIFICATE', c.raw);
     this.saveSite(file, pem(bundle.leaf), bundle.chain.map(pem), privateKeyPem(bundle.key));
     return { info: this.describe(request.name), warnings: bundle.warnings };
+  }
+
+  /** What import() would store from these sources, and why it would refuse them; stores nothing. */
+  inspect(request: Omit<ImportRequest, 'name'>): CertInspection {
+    return inspectBundle(request.sources, { passphrase: request.passphrase });
   }
 
   list(): CertListing {

@@ -41,6 +41,20 @@ export interface CertInfo extends CertFacts {
   chainLength: number;
 }
 
+/** What an upload would become, before it is imported (CertStore.inspect): read, checked, nothing stored. */
+export interface CertInspection {
+  /** A store name taken from the certificate: its first DNS name, else its common name (`*.` becomes `wildcard.`); absent when no certificate could be read or its names make no store name. */
+  suggestedName?: string;
+  /** The certificate the key belongs to, else the first readable one; absent when none could be read. */
+  leaf?: CertFacts;
+  /** Certificates that would be stored after the leaf; 0 until the import would succeed. */
+  chainLength: number;
+  /** Why the import would be refused, as its error would say it; absent when it would succeed. */
+  problem?: { code: string; message: string };
+  /** What the import would warn about (expiring soon, no subjectAltName …). */
+  warnings: CertWarning[];
+}
+
 export interface CaInfo {
   subject: string;
   notBefore: string;

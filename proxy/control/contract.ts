@@ -421,6 +421,25 @@ export interface CertImportRequest {
   passphrase?: string;
 }
 
+export interface CertInspectRequest {
+  /** PEM texts as the import would get them. */
+  pems: string[];
+  passphrase?: string;
+}
+
+/** What an import would store and why it would be refused, before anything is stored (certInspect). */
+export interface CertInspection {
+  /** A store name from the certificate: its first DNS name, else its common name (`*.` becomes `wildcard.`). */
+  suggestedName?: string;
+  /** The certificate the key belongs to, else the first readable one. */
+  leaf?: Omit<CertInfo, 'name' | 'path' | 'localCa' | 'chainLength'>;
+  /** Certificates the import would store after the leaf; 0 while it would be refused. */
+  chainLength: number;
+  /** The import's error, as it would answer; absent when the import would succeed. */
+  problem?: { code: string; message: string };
+  warnings: ControlWarning[];
+}
+
 export interface CertCaExport {
   format: 'pem' | 'der';
   /** PEM text, or the DER bytes in base64. */
@@ -834,6 +853,8 @@ export interface ControlMethods {
   certCaExport(format: 'pem' | 'der'): Promise<Result<CertCaExport>>;
   certIssue(request: IssueRequest): Promise<Result<CertInfo>>;
   certImport(request: CertImportRequest): Promise<Result<CertInfo>>;
+  /** What certImport would do with these PEM texts — the certificate, a store name from it, or the refusal — storing nothing. */
+  certInspect(request: CertInspectRequest): Promise<Result<CertInspection>>;
   certList(): Promise<Result<CertListing>>;
   certRemove(name: string): Promise<Result<{ name: string }>>;
 
@@ -902,6 +923,7 @@ export const CONTROL_METHODS = {
   certCaExport: { channel: 'ca:export', mutates: false },
   certIssue: { channel: 'cert:issue', mutates: true },
   certImport: { channel: 'cert:import', mutates: true },
+  certInspect: { channel: 'cert:inspect', mutates: false },
   certList: { channel: 'cert:list', mutates: false },
   certRemove: { channel: 'cert:remove', mutates: true },
   getConfig: { channel: 'config:get', mutates: false },

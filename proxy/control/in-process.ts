@@ -37,7 +37,7 @@ import type {
   ListenCheckRequest, ListenCheckResult, ProbeRequest, ProbeResult, SplitPrediction, SplitRequest, TraceRequest, TraceResult,
 } from './contract.ts';
 import type {
-  ApplyReport, CaInfo, CaInitRequest, CertCaExport, CertImportRequest, CertInfo, CertListing, CheckResult, ControlContract,
+  ApplyReport, CaInfo, CaInitRequest, CertCaExport, CertImportRequest, CertInfo, CertInspection, CertInspectRequest, CertListing, CheckResult, ControlContract,
   ControlDiagnostic, ControlEvent, ControlTopic, EngineEvent, EngineLifecycle, HealthEvent, IssueRequest, Result, SeriesData,
   SeriesRange, ServerAdminState, ServerStatus, StatsSnapshot, StatusSnapshot, SubscribeOptions, TimelineData, TimelineRange,
   ValidationReport,
@@ -71,6 +71,14 @@ function toControl(d: Diagnostic): ControlDiagnostic {
 /** Certificate answers keep the store's warnings (expiring soon …). */
 async function certAnswer<T>(action: () => T | Promise<T>): Promise<Result<T>> {
   return { ok: true, value: await action(), warnings: [] };
+}
+
+/** The `pems` argument of certImport / certInspect as the store's labelled sources. */
+function pemSources(pems: unknown): Array<{ label: string; data: string }> {
+  if (!Array.isArray(pems) || pems.length === 0 || pems.some((p) => typeof p !== 'string')) {
+    throw new CertError('LS_ERR_CERT_NO_CERTIFICATE', 'pems must be a non-empty list of PEM texts');
+  }
+  return (pems as string[]).map((data, i) => ({ label: `upload #${i + 1}`, data }));
 }
 
 export class InProcessControl implements ControlContract {
@@ -295,16 +303,22 @@ export class InProcessControl implements ControlContract {
   certImport(request: CertImportRequest): Promise<Result<CertInfo>> {
     return this.answers.run('certImport', () => {
       const r = arg.record('certImport', 'request', request);
-      const pems: unknown = r['pems'];
-      if (!Array.isArray(pems) || pems.length === 0 || pems.some((p) => typeof p !== 'string')) {
-        throw new CertError('LS_ERR_CERT_NO_CERTIFICATE', 'pems must be a non-empty list of PEM texts');
-      }
+      const sources = pemSources(r['pems']);
       if (r['passphrase'] !== undefined && typeof r['passphrase'] !== 'string') {
         throw new CertError('LS_ERR_CERT_KEY_PASSPHRASE', 'the passphrase must be text');
       }
-      const sources = (pems as string[]).map((data, i) => ({ label: `upload #${i + 1}`, data }));
       const stored = this.certs.import({ name: r['name'] as string, sources, ...(r['passphrase'] !== undefined ? { passphrase: r['passphrase'] as string } : {}) });
       return { ok: true, value: stored.info, warnings: stored.warnings };
+    });
+  }
+
+  certInspect(request: CertInspectRequest): Promise<Result<CertInspection>> {
+    return this.answers.run('certInspect', () => {
+      const r = arg.record('certInspect', 'request', request);
+      const sources = pemSources(r['pems']);
+      const passphrase = r['passphrase'];
+      if (passphrase !== undefined && typeof passphrase !== 'string') throw new CertError('LS_ERR_CERT_KEY_PASSPHRASE', 'the passphrase must be text');
+      return ok(this.certs.inspect({ sources, ...(passphrase !== undefined ? { passphrase } : {}) }));
     });
   }
 

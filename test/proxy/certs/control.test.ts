@@ -40,6 +40,9 @@ test('the control contract creates the CA, exports it, issues, imports uploaded 
   assert.deepEqual(issued.sans, ['DNS:nas.home.test', 'IP:192.168.1.5']);
 
   const { intermediate, leaf } = await makeChain();
+  const inspected = value(await ctl.certInspect({ pems: [leaf.keyPem, intermediate.pem + leaf.pem] }));
+  assert.deepEqual([inspected.suggestedName, inspected.leaf?.subject, inspected.chainLength, inspected.problem], ['www.example.test', 'CN=www.example.test', 1, undefined]);
+  assert.equal(value(await ctl.certList()).certs.length, 1, 'inspecting stores nothing');
   const imported = await ctl.certImport({ name: 'www', pems: [leaf.keyPem, intermediate.pem + leaf.pem] });
   assert.equal(imported.ok, true);
   assert.deepEqual(imported.ok && imported.warnings, []);
@@ -67,6 +70,11 @@ test('bad arguments from the UI are answers with codes, never throws', async () 
   assert.equal(await code(ctl.certImport({ name: 'x', pems: [] })), 'LS_ERR_CERT_NO_CERTIFICATE');
   assert.equal(await code(ctl.certImport({ name: 'x', pems: 'text' as never })), 'LS_ERR_CERT_NO_CERTIFICATE');
   assert.equal(await code(ctl.certImport({ name: 'x', pems: ['-----BEGIN CERTIFICATE-----\nMIIB'] })), 'LS_ERR_CERT_PEM_TRUNCATED');
+  assert.equal(await code(ctl.certInspect({ pems: [] })), 'LS_ERR_CERT_NO_CERTIFICATE');
+  assert.equal(await code(ctl.certInspect(null as never)), 'LS_ERR_CTL_BAD_VALUE');
+  assert.equal(await code(ctl.certInspect({ pems: ['x'], passphrase: 7 as never })), 'LS_ERR_CERT_KEY_PASSPHRASE');
+  const unreadable = value(await ctl.certInspect({ pems: ['garbage'] }));
+  assert.equal(unreadable.problem?.code, 'LS_ERR_CERT_NOT_CERTIFICATE');
   assert.equal(await code(ctl.certRemove('nothing')), 'LS_ERR_CERT_NOT_FOUND');
   assert.equal(await code(ctl.certCaExport('der')), 'LS_ERR_CERT_CA_MISSING');
   const upload = await ctl.certImport({ name: 'x', pems: ['garbage'] });
@@ -77,6 +85,6 @@ test('every certificate method has an area:verb channel', () => {
   const cert = Object.entries(CONTROL_METHODS).filter(([method]) => method.startsWith('cert')).map(([method, m]) => [method, m.channel]);
   assert.deepEqual(cert, [
     ['certCaStatus', 'ca:status'], ['certCaInit', 'ca:init'], ['certCaExport', 'ca:export'],
-    ['certIssue', 'cert:issue'], ['certImport', 'cert:import'], ['certList', 'cert:list'], ['certRemove', 'cert:remove'],
+    ['certIssue', 'cert:issue'], ['certImport', 'cert:import'], ['certInspect', 'cert:inspect'], ['certList', 'cert:list'], ['certRemove', 'cert:remove'],
   ]);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { assembleBundle, CertStore } from '../../../proxy/certs/index.ts';
+import { assembleBundle, inspectBundle, storeNameFor, CertStore } from '../../../proxy/certs/index.ts';
 import type { PemSource } from '../../../proxy/certs/index.ts';
 import { CertError } from '../../../proxy/errors.ts';
 import { DAY_MS, makeCert, makeChain, openssl, tempDir } from './fixtures.ts';
@@ -163,4 +163,55 @@ test('a failed import leaves the stored certificate of that name untouched', () 
   const before = fs.readFileSync(store.pathOf('www'));
   assert.throws(() => store.import({ name: 'www', sources: [src(leaf.pem + root.keyPem)] }), (e: CertError) => e.code === 'LS_ERR_CERT_KEY_MISMATCH');
   assert.deepEqual(fs.readFileSync(store.pathOf('www')), before);
+});
+
+test('inspecting an upload tells what the import would store and the name it suggests, storing nothing', async () => {
+  const good = inspectBundle([src(intermediate.pem + leaf.keyPem + leaf.pem)]);
+  assert.equal(good.problem, undefined);
+  assert.equal(good.suggestedName, 'www.example.test');
+  assert.equal(good.leaf?.fingerprint256, leaf.cert.fingerprint256);
+  assert.equal(good.chainLength, 1);
+
+  // Still pasting: the certificate names itself before its key is there; the refusal is the import's own.
+  const noKey = inspectBundle([src(intermediate.pem + leaf.pem)]);
+  assert.equal(noKey.suggestedName, 'www.example.test');
+  assert.equal(noKey.leaf?.subject, 'CN=www.example.test');
+  assert.equal(noKey.problem?.code, 'LS_ERR_CERT_NO_KEY');
+  assert.match(noKey.problem!.message, /no private key was given for 'CN=www\.example\.test'/);
+
+  const wildcard = await makeCert({ cn: 'Home', dns: ['*.home.example.test', 'home.example.test'] });
+  assert.equal(inspectBundle([src(wildcard.pem + wildcard.keyPem)]).suggestedName, 'wildcard.home.example.test');
+
+  const expired = await makeCert({ cn: 'old.example.test', notBefore: new Date(Date.now() - 100 * DAY_MS), notAfter: new Date(Date.now() - DAY_MS) });
+  const old = inspectBundle([src(expired.pem + expired.keyPem)]);
+  assert.equal(old.problem?.code, 'LS_ERR_CERT_EXPIRED');
+  assert.equal(old.suggestedName, 'old.example.test');
+
+  for (const garbage of ['nothing here', '-----BEGIN CERTIFICATE-----\nMIIB']) {
+    const r = inspectBundle([src(garbage)]);
+    assert.equal(r.leaf, undefined);
+    assert.equal(r.suggestedName, undefined);
+    assert.ok(r.problem, garbage);
+  }
+});
+
+test('a certificate without subjectAltName suggests its common name', () => {
+  const dir = tempDir();
+  const r = openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/O=Home/CN=NAS Box', '-days', '60',
+    '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'));
+  assert.equal(r.status, 0, r.stderr);
+  const inspected = inspectBundle([src(fs.readFileSync(path.join(dir, 'c.pem')), 'c.pem'), src(fs.readFileSync(path.join(dir, 'k.pem')), 'k.pem')]);
+  assert.equal(inspected.suggestedName, 'nas_box');
+  assert.deepEqual(inspected.warnings.map((w) => w.code), ['LS_WARN_CERT_NO_SAN']);
+});
+
+test('a host name becomes a store name the store accepts, or none', () => {
+  assert.equal(storeNameFor('NAS.Home.Arpa'), 'nas.home.arpa');
+  assert.equal(storeNameFor('*.home.arpa'), 'wildcard.home.arpa');
+  assert.equal(storeNameFor('xn--bcher-kva.example'), 'xn--bcher-kva.example');
+  assert.equal(storeNameFor('a..b'), 'a.b');
+  assert.equal(storeNameFor('x'.repeat(80)), 'x'.repeat(64));
+  assert.equal(storeNameFor('-_-'), undefined);
+  assert.equal(storeNameFor(''), undefined);
+  assert.equal(storeNameFor('con'), undefined);
 });
