@@ -369,6 +369,7 @@ export class HttpTransaction {
     const response10 = head.versionMajor === 1 && head.versionMinor === 0 && r.versionMajor === 1;
     let hasLength = false;
     let chunked = false;
+    let transferEncoding = false;
     let out = `HTTP/1.${response10 ? 0 : 1} ${head.status} ${head.reason || reasonPhrase(head.status)}\r\n`;
     const h = head.headers;
     for (let i = 0; i < h.length; i += 2) {
@@ -378,8 +379,18 @@ export class HttpTransaction {
         value = connectionValueToForward(value);
         if (value === '') continue;
       } else if (name.length === 14 && name === 'content-length') hasLength = true;
-      else if (name.length === 17 && name === 'transfer-encoding') chunked = true;
+      else if (name.length === 17 && name === 'transfer-encoding') {
+        transferEncoding = true;
+        chunked = endsWithChunked(value);
+      }
       out += name + ': ' + value + '\r\n';
+    }
+    if (transferEncoding && !chunked) {
+      // A body framed by codings without chunked last: HAProxy 2.6 answers 502 (invalid response).
+      const conn = this.upstream!;
+      conn.destroy();
+      this.onUpstreamError(conn, 'invalid', conn.received || 1);
+      return true;
     }
     if (head.status === 101 && r.upgrade) {
       // The server's Connection: upgrade and Upgrade headers went out in place.
@@ -665,6 +676,12 @@ function withConnectionHeader(response: Buffer, header: Buffer): Buffer {
   if (end < 0) return response;
   if (/\r\nconnection:/i.test(response.toString('latin1', 0, end + 2))) return response;
   return Buffer.concat([response.subarray(0, end + 2), header, response.subarray(end + 2)]);
+}
+
+/** The last coding of a Transfer-Encoding value is chunked (llhttp then decodes the chunks; else the body ends at close). */
+function endsWithChunked(value: string): boolean {
+  const v = value.trimEnd();
+  return v.length >= 7 && v.slice(-7).toLowerCase() === 'chunked';
 }
 
 function headOnly(response: Buffer): Buffer {

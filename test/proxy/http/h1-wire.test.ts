@@ -511,6 +511,26 @@ Your browser sent an invalid request.
 </body></html>
 `),
   },
+  {
+    name: 'a response whose transfer-encoding does not end with chunked is refused with 502',
+    reply: [[0, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc'], [100, null]],
+    connections: [[get('/', '1.1')]],
+    expected: wire(`server got:
+GET / HTTP/1.1\r\n
+host: ex\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 502 Bad Gateway\r\n
+content-length: 107\r\n
+cache-control: no-cache\r\n
+content-type: text/html\r\n
+\r\n
+<html><body><h1>502 Bad Gateway</h1>
+The server returned an invalid or incomplete response.
+</body></html>
+`),
+  },
 ];
 
 /** For recording the expected transcripts again: LOADSTAR_RECORD=1 imports this file without running it. */
