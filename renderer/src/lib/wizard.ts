@@ -26,6 +26,8 @@ export interface ServerDraft {
   /** Kept from the text: options the form does not show, the check flag. */
   extra?: string[];
   check?: boolean;
+  /** The server was in the text when the form opened (an edit form); absent for one added in the form. */
+  fromText?: boolean;
 }
 
 export interface HealthDraft {
@@ -206,7 +208,7 @@ export function backendDraft(form: BackendForm): BackendDraft {
     argument: form.balance.argument ?? '',
     servers: form.servers.map((s) => ({
       name: s.name, address: s.address, port: String(s.port), weight: String(s.weight ?? 1), backup: s.backup ?? false,
-      ...(s.extra ? { extra: [...s.extra] } : {}), ...(s.check !== undefined ? { check: s.check } : {}),
+      ...(s.extra ? { extra: [...s.extra] } : {}), ...(s.check !== undefined ? { check: s.check } : {}), fromText: true,
     })),
     health: healthDraft(form.healthCheck),
   };
@@ -386,15 +388,42 @@ export function healthSpec(h: HealthDraft): HealthCheckSpec {
   return base;
 }
 
+/** The value of a server's `cookie <value>` option (cookie persistence), if it has one. */
+export function cookieValue(extra: readonly string[] | undefined): string | undefined {
+  const at = extra?.indexOf('cookie') ?? -1;
+  return at >= 0 ? extra![at + 1] : undefined;
+}
+
+/**
+ * The `cookie` value a server added in the form gets: in a backend whose
+ * servers stick clients with a cookie (`cookie SERVERID insert` and
+ * `server a1 … cookie a1`, written by hand or imported), a new server without
+ * one would never keep its clients. Its name, or the name with a number when
+ * another server already uses that value. Undefined when the server is from
+ * the text, has a value already, or the backend uses no cookie values.
+ */
+export function newServerCookie(b: BackendDraft, s: ServerDraft): string | undefined {
+  if (s.fromText || cookieValue(s.extra) !== undefined || s.name.trim() === '') return undefined;
+  const used = new Set(b.servers.flatMap((o) => (o === s ? [] : [cookieValue(o.extra)].filter((v): v is string => v !== undefined))));
+  if (used.size === 0) return undefined;
+  let value = s.name.trim();
+  for (let n = 2; used.has(value); n++) value = `${s.name.trim()}${n}`;
+  return value;
+}
+
 export function backendSpec(b: BackendDraft): BackendSpec {
   return {
     name: b.name,
     mode: b.mode,
     balance: { algorithm: b.algorithm, ...(b.argument !== '' ? { argument: b.argument } : {}) },
-    servers: b.servers.map((s): ServerSpec => ({
-      name: s.name, address: s.address.trim(), port: int(s.port), weight: int(s.weight), backup: s.backup,
-      ...(s.extra ? { extra: s.extra } : {}), ...(s.check !== undefined ? { check: s.check } : {}),
-    })),
+    servers: b.servers.map((s): ServerSpec => {
+      const cookie = newServerCookie(b, s);
+      const extra = cookie !== undefined ? [...(s.extra ?? []), 'cookie', cookie] : s.extra;
+      return {
+        name: s.name, address: s.address.trim(), port: int(s.port), weight: int(s.weight), backup: s.backup,
+        ...(extra ? { extra } : {}), ...(s.check !== undefined ? { check: s.check } : {}),
+      };
+    }),
     healthCheck: healthSpec(b.health),
   };
 }

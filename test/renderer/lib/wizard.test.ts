@@ -15,7 +15,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import {
-  backendDraft, badIpv4, checkStep, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, stepOfField, stepsFor, syncBackends, type SiteDraft,
+  backendDraft, backendSpec, badIpv4, checkStep, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, stepOfField, stepsFor, syncBackends, type SiteDraft,
 } from '../../../renderer/src/lib/wizard.ts';
 
 const HEAD = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
@@ -175,4 +175,27 @@ test('editing a running frontend into the seed ACL site creates the backends its
   assert.match(r.text, /backend api_backend\n(?: {4}.*\n)* {4}server api1 127\.0\.0\.1:8002 check/);
   assert.match(r.text, /backend http_backend\n {4}mode http\n {4}server webserver1 127\.0\.0\.1:8001 check\n/, 'the existing backend is untouched');
   assertHaproxyAccepts(t, r.text);
+});
+
+test('a server added in the form to a backend with cookie persistence gets a cookie value too; the servers from the text stay as written', (t) => {
+  const text = `${HEAD}frontend www\n    bind 127.0.0.1:8080\n    default_backend app\nbackend app\n    cookie SERVERID insert indirect nocache\n`
+    + `    server a1 127.0.0.1:8001 check cookie a1\n    server a2 127.0.0.1:8002 check cookie a2\n    server spare 127.0.0.1:8009 check backup\n`;
+  const model = formModel(parseConfig([{ name: 'x', text }]).config);
+  const b = backendDraft(model.backends[0]!);
+  b.servers.push({ name: 'a3', address: '127.0.0.1', port: '8003', weight: '1', backup: false }, { name: 'a1x', address: '127.0.0.1', port: '8004', weight: '1', backup: false });
+  b.servers[4]!.name = 'a4';
+  const spec = backendSpec(b);
+  assert.deepEqual(spec.servers.map((s) => s.extra ?? []), [['cookie', 'a1'], ['cookie', 'a2'], [], ['cookie', 'a3'], ['cookie', 'a4']],
+    'new servers get their names as cookie values; the backup server written without one keeps none');
+  const r = applyEdits(text, [{ op: 'set-backend', backend: spec, previousName: 'app' }]);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.match(r.text!, /server a3 127\.0\.0\.1:8003 .*cookie a3/);
+  assertHaproxyAccepts(t, r.text!);
+  // A cookie value another server uses already is not given twice; a backend without cookie values adds none.
+  const clash = backendDraft(model.backends[0]!);
+  clash.servers.push({ name: 'a1', address: '127.0.0.1', port: '8005', weight: '1', backup: false });
+  assert.deepEqual(backendSpec(clash).servers.at(-1)!.extra, ['cookie', 'a12']);
+  const plain = newBackend('web', 'http');
+  plain.servers = [{ name: 'w1', address: '127.0.0.1', port: '8001', weight: '1', backup: false }];
+  assert.equal(backendSpec(plain).servers[0]!.extra, undefined);
 });
