@@ -21,6 +21,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -497,6 +498,21 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     await page.fill('#import-pem', '-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n');
     await page.click('[data-action="import"]');
     await page.waitForSelector('#import-pem-err, #import-name-err');
+    // A real certificate and key, pasted with no name: the engine reads it (certInspect), the name comes from
+    // its host name, and the form says it is ready before anything is stored.
+    const sitePem = fs.readFileSync(path.join(dataDir, 'certs', 'https_frontend.pem'), 'utf8');
+    await page.fill('#import-name', '');
+    await page.fill('#import-pem', sitePem.slice(0, sitePem.indexOf('-----BEGIN PRIVATE KEY-----')));
+    await page.waitForSelector('[data-inspection-problem]');
+    assert.match((await page.locator('[data-inspection-problem]').textContent()) ?? '', /no private key was given/);
+    assert.notEqual(await page.inputValue('#import-name'), '', 'the certificate names itself before its key is pasted');
+    await page.fill('#import-pem', sitePem);
+    await page.waitForSelector('[data-inspection] .ok');
+    assert.equal(await page.locator('#import-pem-err').count(), 0, 'the refusal of the earlier text is gone with it');
+    const suggested = await page.inputValue('#import-name');
+    const host = /DNS:([^,\s]+)/.exec(new crypto.X509Certificate(sitePem).subjectAltName ?? '')?.[1];
+    assert.equal(suggested, host?.replace(/^\*\./, 'wildcard.').toLowerCase());
+    assert.ok(!fs.existsSync(path.join(dataDir, 'certs', `${suggested}.pem`)), 'inspecting stored nothing');
     await shot.take('certificates', true);
     await page.click('.install summary');
     await shot.take('certificates-install');
