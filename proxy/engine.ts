@@ -483,7 +483,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices): T
     if (proxy.disabled) continue;
     const runtime = new RuntimeBackend(proxy);
     backends.set(proxy.name, runtime);
-    if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config)));
+    if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config), config.global));
   }
   const frontends = new Map<string, Frontend>();
   const hooks = engineHooks(config, backends);
@@ -492,7 +492,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices): T
     if (proxy.disabled) continue;
     const mode = proxy.mode;
     if (mode === 'http') {
-      const frontend = new HttpFrontend(proxy, httpBackends, logger);
+      const frontend = new HttpFrontend(proxy, httpBackends, logger, config.global);
       frontend.hooks = hooks;
       frontend.limits = requestLimits(config.global);
       frontend.localServices = services;

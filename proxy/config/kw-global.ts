@@ -5,7 +5,7 @@ import { parseAddress, parseInteger, parseTime } from './values.ts';
 import { parseLogTarget } from './kw-proxy.ts';
 import { TLS_VERSIONS } from './kw-bind.ts';
 import { ENGINE, NO_EFFECT, STATS, TLS, CHECKS, SUPPORTED } from './status.ts';
-import type { StatsSocket } from './model.ts';
+import type { GlobalSettings, StatsSocket } from './model.ts';
 
 /**
  * Process-level keywords that cannot change traffic in Loadstar (one Node.js
@@ -166,6 +166,37 @@ const keywords: KeywordSpec[] = [
   { name: 'crt-base', sections: 'g', status: TLS, summary: 'Directory relative certificate paths resolve against.', parse(ctx) { ctx.config.global.crtBase = ctx.args[0]; } },
   { name: 'ca-base', sections: 'g', status: TLS, summary: 'Directory relative CA paths resolve against.', parse(ctx) { ctx.config.global.caBase = ctx.args[0]; } },
   {
+    name: 'h1-case-adjust',
+    sections: 'g',
+    status: ENGINE,
+    summary: 'Case of one header name for HTTP/1 peers that need it (with option h1-case-adjust-bogus-client/server).',
+    parse(ctx) {
+      if (ctx.args.length !== 2) return ctx.error(`'h1-case-adjust' expects <from> and <to> as argument.`);
+      const error = addCaseAdjust(ctx.config.global, ctx.args[0]!, ctx.args[1]!);
+      if (error) ctx.error(error, 1);
+    },
+  },
+  {
+    name: 'h1-case-adjust-file',
+    sections: 'g',
+    status: ENGINE,
+    summary: 'File of `<from> <to>` lines, each as an h1-case-adjust line.',
+    parse(ctx) {
+      if (ctx.args.length !== 1) return ctx.error(`'h1-case-adjust-file' expects <file> as argument.`);
+      const file = ctx.args[0]!;
+      const text = ctx.options.readFile(file);
+      if (text === undefined) return ctx.error(`h1-headers-case-adjust-file '${file}': failed to open file.`, 0, 'LS_ERR_CFG_FILE');
+      const lines = text.split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!.trim();
+        if (line === '' || line.startsWith('#')) continue;
+        const m = /^(\S+)\s*(.*)$/.exec(line)!;
+        const error = m[2] === '' ? 'expect <to>' : addCaseAdjust(ctx.config.global, m[1]!, m[2]!);
+        if (error) return ctx.error(`h1-headers-case-adjust-file '${file}' : ${error} at line ${i + 1}.`, 0);
+      }
+    },
+  },
+  {
     name: 'hard-stop-after',
     sections: 'g',
     status: ENGINE,
@@ -226,4 +257,14 @@ export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
   }
   ctx.config.global.tune[name] = ctx.args.join(' ');
   ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
+}
+
+/** One h1-case-adjust entry (HAProxy's checks and words); an error message, or undefined. */
+function addCaseAdjust(global: GlobalSettings, from: string, to: string): string | undefined {
+  const lower = from.toLowerCase();
+  if (to.toLowerCase() !== lower) return '<from> and <to> must not differ execpt the case';
+  const map = (global.h1CaseAdjust ??= {});
+  if (Object.hasOwn(map, lower)) return `duplicate entry '${lower}'`;
+  map[lower] = to;
+  return undefined;
 }

@@ -72,6 +72,8 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-use-htx', 'dflb', 'Always on in modern HAProxy; kept for old configurations.'],
   ['nolinger', 'dflb', 'Resets connections on close instead of lingering.'],
   ['prefer-last-server', 'dlb', 'Reuses the previous server of a keep-alive connection when possible.'],
+  ['h1-case-adjust-bogus-client', 'dfl', 'Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.'],
+  ['h1-case-adjust-bogus-server', 'dlb', 'Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.'],
 ];
 
 /** Options that only tune kernel socket details or statistics; no effect on traffic here. */

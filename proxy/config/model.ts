@@ -115,6 +115,12 @@ export interface GlobalSettings {
   caBase?: string;
   /** tune.* values as written (numbers converted where the keyword takes a number). */
   tune: Record<string, string>;
+  /**
+   * `h1-case-adjust <from> <to>` and the lines of `h1-case-adjust-file`: lower-case header name →
+   * the case HTTP/1 peers get it in, where `option h1-case-adjust-bogus-client|server` asks (every
+   * other header name goes out in lower case, as HAProxy 2.6 sends them). Absent: none.
+   */
+  h1CaseAdjust?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------- addresses

@@ -3,7 +3,7 @@
  * request rules, backend switching, error pages, logging — and the backends it
  * can reach, each with its own rules, timeouts and server connection pools.
  */
-import type { Proxy } from '../config/model.ts';
+import type { GlobalSettings, Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { LbRequest } from '../balance/index.ts';
@@ -13,7 +13,8 @@ import type { ResponseHead } from './upstream.ts';
 import { compileRequestRules, compileResponseRules, runRequestRules } from './rules.ts';
 import type { LocalAnswer } from './rules.ts';
 import { compileTxCondition, compileTxFormat, plainAddress } from './samples.ts';
-import { getHeader } from './headers.ts';
+import { getHeader, caseAdjustFor } from './headers.ts';
+import type { CaseAdjust } from './headers.ts';
 import type { TxPredicate } from './samples.ts';
 import type { EngineHooks, Sample } from '../acl/index.ts';
 import { builtinResponse, loadErrorFile } from './error-pages.ts';
@@ -50,9 +51,14 @@ export class HttpBackend {
    * a backend's httpclose leaves the client connection keep-alive).
    */
   readonly serverClose: boolean;
+  /** `option h1-case-adjust-bogus-server`: the global h1-case-adjust table for requests to servers. */
+  readonly caseAdjust: CaseAdjust | undefined;
 
-  /** @param serverTls TLS settings of the `ssl` servers, by name. */
-  constructor(readonly config: Proxy, readonly runtime: RuntimeBackend, private readonly serverTls: ReadonlyMap<string, ServerTls> = new Map()) {
+  /**
+   * @param serverTls TLS settings of the `ssl` servers, by name.
+   * @param global the global section (its h1-case-adjust table).
+   */
+  constructor(readonly config: Proxy, readonly runtime: RuntimeBackend, private readonly serverTls: ReadonlyMap<string, ServerTls> = new Map(), global?: GlobalSettings) {
     this.name = config.name;
     const t = config.timeouts;
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
@@ -62,6 +68,7 @@ export class HttpBackend {
     this.forwardFor = compileForwardFor(config);
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
+    this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
   }
 
   pool(server: RuntimeServer): ServerPool {
@@ -138,9 +145,13 @@ export class HttpFrontend implements Frontend {
   private readonly defaultBackend: HttpBackend | undefined;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
+  /** `option h1-case-adjust-bogus-client`: the global h1-case-adjust table for what goes to HTTP/1 clients. */
+  readonly caseAdjust: CaseAdjust | undefined;
 
-  constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger) {
+  /** @param global the global section (its h1-case-adjust table). */
+  constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger, global?: GlobalSettings) {
     this.forwardFor = compileForwardFor(config);
+    this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-client');
     this.name = config.name;
     const t = config.timeouts;
     this.timeouts = { client: t.client ?? 0, httpRequest: t['http-request'] ?? 0, httpKeepAlive: t['http-keep-alive'] ?? 0 };

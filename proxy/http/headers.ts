@@ -3,6 +3,7 @@
  * in arrival order with original case. Operations follow HAProxy's
  * set-header / add-header / del-header / replace-header / replace-value.
  */
+import type { GlobalSettings, Proxy } from '../config/model.ts';
 
 export type HeaderList = string[];
 
@@ -90,4 +91,40 @@ export function connectionValueToForward(value: string): string {
 
 function isConnectionOption(token: string): boolean {
   return (token.length === 5 && token.toLowerCase() === 'close') || (token.length === 10 && token.toLowerCase() === 'keep-alive');
+}
+
+/** `h1-case-adjust` for one proxy: lower-case name → the case to send. */
+export type CaseAdjust = ReadonlyMap<string, string>;
+
+/**
+ * The h1-case-adjust table a proxy applies, when its `option` (h1-case-adjust-bogus-client for
+ * what goes to clients, -bogus-server for what goes to servers) is on and the global section has
+ * entries; undefined otherwise (names go out in lower case).
+ */
+export function caseAdjustFor(global: GlobalSettings | undefined, proxy: Proxy, option: 'h1-case-adjust-bogus-client' | 'h1-case-adjust-bogus-server'): CaseAdjust | undefined {
+  const table = global?.h1CaseAdjust;
+  if (!table || !proxy.options[option]?.enabled) return undefined;
+  return new Map(Object.entries(table));
+}
+
+/**
+ * A serialised head (start line, header lines, maybe the blank line and a body) with the names the
+ * table knows in its case, as HAProxy's H1 mux writes them: every header line, the ones the mux
+ * adds (Connection, X-Forwarded-For) and local answers included. Runs only where the option is on.
+ */
+export function adjustHeadCase(head: string, adjust: CaseAdjust): string {
+  let at = head.indexOf('\r\n') + 2;
+  if (at < 2) return head;
+  let out = head.slice(0, at);
+  while (at < head.length) {
+    const eol = head.indexOf('\r\n', at);
+    if (eol < 0 || eol === at) return out + head.slice(at);
+    const colon = head.indexOf(':', at);
+    if (colon > at && colon < eol) {
+      const name = head.slice(at, colon);
+      out += (adjust.get(name.toLowerCase()) ?? name) + head.slice(colon, eol + 2);
+    } else out += head.slice(at, eol + 2);
+    at = eol + 2;
+  }
+  return out;
 }

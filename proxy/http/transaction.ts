@@ -7,8 +7,9 @@
  */
 import { UpstreamConnection, connectUpstream } from './upstream.ts';
 import type { ResponseHead } from './upstream.ts';
+import type { CaseAdjust } from './headers.ts';
 import type { LocalAnswer } from './rules.ts';
-import { serializeHead, getHeader, connectionValueToForward } from './headers.ts';
+import { serializeHead, getHeader, connectionValueToForward, adjustHeadCase } from './headers.ts';
 import { builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
@@ -335,7 +336,8 @@ export class HttpTransaction {
         if (!http10) head += 'connection: close\r\n';
       } else if (http10) head += 'connection: keep-alive\r\n';
     }
-    return head + '\r\n';
+    const adjust = this.backend!.caseAdjust;
+    return adjust ? adjustHeadCase(head + '\r\n', adjust) : head + '\r\n';
   }
 
   // ------------------------------------------------------------------ response side
@@ -349,7 +351,9 @@ export class HttpTransaction {
       // onResponseComplete waits for the final one.
       const r = this.request;
       if (r.versionMajor === 1 && r.versionMinor >= 1) {
-        this.writeClient(serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, interimHeaders(head.headers)));
+        const interim = serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, interimHeaders(head.headers));
+        const adjust = this.frontend.caseAdjust;
+        this.writeClient(adjust ? adjustHeadCase(interim, adjust) : interim);
       }
       return false;
     }
@@ -392,9 +396,12 @@ export class HttpTransaction {
       this.onUpstreamError(conn, 'invalid', conn.received || 1);
       return true;
     }
+    // h2 clients get names in lower case whatever the table says (h2.ts).
+    const adjust = r.versionMajor === 1 ? this.frontend.caseAdjust : undefined;
     if (head.status === 101 && r.upgrade) {
       // The server's Connection: upgrade and Upgrade headers went out in place.
       out += '\r\n';
+      if (adjust) out = adjustHeadCase(out, adjust);
       this.responseStarted = true;
       this.writeClient(out);
       this.startTunnel();
@@ -419,7 +426,7 @@ export class HttpTransaction {
       if (!response10) out += 'connection: close\r\n';
     } else if (response10 || !http11) out += 'connection: keep-alive\r\n';
     this.responseStarted = true;
-    this.pendingHead = out + '\r\n';
+    this.pendingHead = adjust ? adjustHeadCase(out + '\r\n', adjust) : out + '\r\n';
     return r.method === 'HEAD';
   }
 
@@ -581,6 +588,8 @@ export class HttpTransaction {
     } else if (r.versionMajor === 1 && r.versionMinor === 0) response = withConnectionHeader(response, CONNECTION_KEEP_ALIVE);
     // The answer to a HEAD request is its head alone, as HAProxy sends it (a body would be read as the next answer).
     if (r.method === 'HEAD') response = headOnly(response);
+    const adjust = r.versionMajor === 1 ? this.frontend.caseAdjust : undefined;
+    if (adjust) response = adjustAnswerCase(response, adjust);
     this.bytesOut += response.length;
     this.writeClient(response);
     // The rest of the request body, if any, is read and dropped by the parser.
@@ -682,6 +691,14 @@ function withConnectionHeader(response: Buffer, header: Buffer): Buffer {
 function endsWithChunked(value: string): boolean {
   const v = value.trimEnd();
   return v.length >= 7 && v.slice(-7).toLowerCase() === 'chunked';
+}
+
+/** A local answer's head with h1-case-adjust applied, its body unchanged. */
+function adjustAnswerCase(response: Buffer, adjust: CaseAdjust): Buffer {
+  const end = response.indexOf('\r\n\r\n');
+  if (end < 0) return response;
+  const head = adjustHeadCase(response.toString('latin1', 0, end + 4), adjust);
+  return Buffer.concat([Buffer.from(head, 'latin1'), response.subarray(end + 4)]);
 }
 
 function headOnly(response: Buffer): Buffer {

@@ -74,6 +74,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "h1-case-adjust",
+   "summary": "Case of one header name for HTTP/1 peers that need it (with option h1-case-adjust-bogus-client/server).",
+   "status": "supported"
+  },
+  {
+   "name": "h1-case-adjust-file",
+   "summary": "File of `<from> <to>` lines, each as an h1-case-adjust line.",
+   "status": "supported"
+  },
+  {
    "name": "hard-stop-after",
    "summary": "Grace period after which a stopping process closes remaining connections.",
    "status": "supported"
@@ -471,6 +481,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option h1-case-adjust-bogus-client",
+   "summary": "Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.",
+   "status": "supported"
+  },
+  {
+   "name": "option h1-case-adjust-bogus-server",
+   "summary": "Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.",
+   "status": "supported"
+  },
+  {
    "name": "option http-buffer-request",
    "summary": "Waits for the whole request body before processing.",
    "status": "supported"
@@ -848,6 +868,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option h1-case-adjust-bogus-client",
+   "summary": "Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.",
+   "status": "supported"
+  },
+  {
    "name": "option http-buffer-request",
    "summary": "Waits for the whole request body before processing.",
    "status": "supported"
@@ -1162,6 +1187,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option forwardfor",
    "summary": "Adds the client address in X-Forwarded-For (`except NET`, `header NAME`, `if-none`).",
+   "status": "supported"
+  },
+  {
+   "name": "option h1-case-adjust-bogus-server",
+   "summary": "Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.",
    "status": "supported"
   },
   {
@@ -1599,6 +1629,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option forwardfor",
    "summary": "Adds the client address in X-Forwarded-For (`except NET`, `header NAME`, `if-none`).",
+   "status": "supported"
+  },
+  {
+   "name": "option h1-case-adjust-bogus-client",
+   "summary": "Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.",
+   "status": "supported"
+  },
+  {
+   "name": "option h1-case-adjust-bogus-server",
+   "summary": "Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.",
    "status": "supported"
   },
   {

@@ -17,6 +17,15 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** An h1-case-adjust-file for both proxies. */
+const CASE_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-h1-wire-')), 'case-adjust');
+fs.writeFileSync(CASE_FILE, 'x-foo X-Foo\n  connection   CONNECTION\n# a comment\n\n');
+process.on('exit', () => fs.rmSync(path.dirname(CASE_FILE), { recursive: true, force: true }));
 
 type Reply = string | Array<[number, string | null]>;
 
@@ -84,15 +93,17 @@ function clientConnection(port: number, requests: string[], log: string[]): Prom
 
 interface Case {
   name: string;
-  /** Lines for the frontend (after bind). */
+  /** Lines for the global section, the frontend (after bind) and the backend. */
+  global?: string;
   frontend?: string;
+  backend?: string;
   reply: Reply;
   connections: string[][];
   expected: string;
 }
 
 function config(port: number, serverPort: number, c: Case): string {
-  return `defaults
+  return `${c.global ? `global\n${c.global}` : ''}defaults
     mode http
     timeout connect 1s
     timeout client 5s
@@ -101,7 +112,7 @@ frontend web
     bind 127.0.0.1:${port}
 ${c.frontend ?? ''}    default_backend app
 backend app
-    server s1 127.0.0.1:${serverPort}
+${c.backend ?? ''}    server s1 127.0.0.1:${serverPort}
 `;
 }
 
@@ -531,6 +542,44 @@ The server returned an invalid or incomplete response.
 </body></html>
 `),
   },
+  {
+    name: 'h1-case-adjust (lines and file) with option h1-case-adjust-bogus-client/server: every header the mux writes, local answers too',
+    global: `    h1-case-adjust content-length Content-Length
+    h1-case-adjust x-forwarded-for X-Forwarded-For
+    h1-case-adjust host HOST
+    h1-case-adjust-file ${CASE_FILE}
+`,
+    frontend: `    option h1-case-adjust-bogus-client
+    option forwardfor
+    http-request deny if { path /deny }
+`,
+    backend: '    option h1-case-adjust-bogus-server\n',
+    reply: 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-foo: y\r\nConnection: keep-alive, x-foo\r\n\r\nok',
+    connections: [[get('/', '1.1', 'x-foo: 1\r\n'), 'GET /deny HTTP/1.0\r\nhost: ex\r\nConnection: keep-alive\r\n\r\n']],
+    expected: wire(`server got:
+GET / HTTP/1.1\r\n
+HOST: ex\r\n
+X-Foo: 1\r\n
+X-Forwarded-For: 127.0.0.1\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+Content-Length: 2\r\n
+X-Foo: y\r\n
+CONNECTION: x-foo\r\n
+\r\n
+okHTTP/1.1 403 Forbidden\r\n
+Content-Length: 93\r\n
+cache-control: no-cache\r\n
+content-type: text/html\r\n
+CONNECTION: keep-alive\r\n
+\r\n
+<html><body><h1>403 Forbidden</h1>
+Request forbidden by administrative rules.
+</body></html>
+`),
+  },
 ];
 
 /** For recording the expected transcripts again: LOADSTAR_RECORD=1 imports this file without running it. */
@@ -555,4 +604,20 @@ test('the recorded exchanges are still what HAProxy 2.6 does', { skip: !!process
     });
     assert.equal(got, c.expected, c.name);
   }
+});
+
+test('h1-case-adjust refusals in HAProxy 2.6\'s words', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['h1-case-adjust content-length', /'h1-case-adjust' expects <from> and <to> as argument\./],
+    ['h1-case-adjust content-length Content-Type', /<from> and <to> must not differ execpt the case/],
+    ['h1-case-adjust content-length Content-Length\n  h1-case-adjust content-length CONTENT-LENGTH', /duplicate entry 'content-length'/],
+    [`h1-case-adjust-file ${CASE_FILE}.missing`, /h1-headers-case-adjust-file '.*missing': failed to open file\./],
+  ];
+  for (const [line, message] of cases) {
+    const r = parseConfig([{ name: 'test.cfg', text: `global\n  ${line}\n` }]);
+    assert.equal(r.ok, false, line);
+    assert.match(formatDiagnostics(r.diagnostics), message);
+  }
+  const ok = parseConfig([{ name: 'test.cfg', text: `global\n  h1-case-adjust Content-Length Content-Length\n  h1-case-adjust-file ${CASE_FILE}\n` }]);
+  assert.equal(ok.ok, true, formatDiagnostics(ok.diagnostics));
 });
