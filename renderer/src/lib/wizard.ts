@@ -293,6 +293,10 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
       if (d.tls === 'local-ca' && words(d.certNames).length === 0) errors['tls.names'] = 'Enter at least one host name or IP address the certificate is for (e.g. app.home.arpa).';
       if (d.tls === 'import') {
         checkName(errors, 'tls.importName', d.importName, 'certificate');
+        // The store's own rule (proxy/certs/names.ts): the name becomes a file name.
+        if (!errors['tls.importName'] && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(d.importName)) {
+          errors['tls.importName'] = "Up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (the file becomes <name>.pem).";
+        }
         if (!d.importPem.includes('-----BEGIN')) errors['tls.pem'] = 'Paste the PEM text (certificate and private key, "-----BEGIN …") or choose a .pem file.';
       }
       if (d.tls === 'existing' && d.certPath === '') errors['tls.existing'] = 'Choose a certificate.';

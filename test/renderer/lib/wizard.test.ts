@@ -128,6 +128,16 @@ test('steps refuse wrong fields in words, and engine problems land on their step
   assert.equal(stepOfField('backends.0.servers.1.address'), 'servers');
 });
 
+test("an imported certificate's name follows the store's rule before the engine is asked", () => {
+  const d = newSite('http');
+  d.tls = 'import';
+  d.importPem = '-----BEGIN CERTIFICATE-----\n';
+  for (const [name, refused] of [['nas.home.arpa', false], ['wildcard.home_lab-1', false], ['a:b', true], ['.hidden', true], ['x'.repeat(65), true]] as const) {
+    d.importName = name;
+    assert.equal(checkStep('tls', d, null, { kind: 'new' })['tls.importName'] !== undefined, refused, name);
+  }
+});
+
 test('an impossible IPv4 address is refused at its own field (listen and server), not reported as a busy port', () => {
   const d = newSite('http');
   d.address = '999.1.1.1';
