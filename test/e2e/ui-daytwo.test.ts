@@ -10,6 +10,8 @@
  *    servers already there (shown under its row);
  *  - applied, real requests prove it: a new server sets its cookie, and a
  *    client sending that cookie stays on it;
+ *  - keyboard: an inline confirmation takes the focus to Cancel and Escape
+ *    cancels it; Escape closes the phone menu;
  *  - `haproxy -c` accepts the file written.
  */
 import { test } from 'node:test';
@@ -116,6 +118,21 @@ test('day two: the busy frontend is shown first, a pasted server list is added w
     assert.ok(cookies.has('SERVERID=a3') && cookies.has('SERVERID=a4'), `cookies set: ${[...cookies].join(', ')}`);
     for (let i = 0; i < 4; i++) assert.equal((await get(shopPort, 'SERVERID=a4')).server, 'a4');
     for (let i = 0; i < 4; i++) assert.equal((await get(shopPort, 'SERVERID=a3')).server, 'a3');
+
+    // Keyboard: an inline confirmation takes the focus to Cancel, Escape cancels and gives it back to the asking button.
+    await page.goto(`${serve.url}#/config`);
+    await page.click('button[aria-label="Remove frontend attic"]');
+    await page.waitForFunction(() => document.activeElement?.hasAttribute('data-cancel'));
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Remove frontend attic');
+    assert.equal(await page.locator('[data-action="confirm-remove"]').count(), 0);
+    // The phone menu closes with Escape, the focus back on its button.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.click('button.menu');
+    assert.equal(await page.locator('#nav').isVisible(), true);
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('#nav').isVisible(), false);
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('menu')), true);
 
     if (requireHaproxy(t) && haproxyPath) {
       const r = haproxyCheck(cfgFile, dataDir);
