@@ -36,7 +36,7 @@ frontend bench
     maxconn 20000
     default_backend origin
 backend origin
-    server o1 ${options.upstream}
+${mode === 'http' ? '    http-reuse always\n' : ''}    server o1 ${options.upstream}
 `;
   const result = parseConfig([{ name: 'bench.cfg', text }]);
   if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics));

@@ -11,6 +11,8 @@ import type { HTTPParser, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ParserPool } from '../runtime/parser-pool.ts';
 import { HttpTransaction } from './transaction.ts';
+import { endReuseSession } from './upstream.ts';
+import type { ReuseSession, UpstreamConnection } from './upstream.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { protocolErrorResponse } from './error-pages.ts';
 import { connectionInfo } from './samples.ts';
@@ -35,7 +37,7 @@ const IDLE_SWEEP_MS = 100;
 /** Parsers kept for reuse (~2 KB each); more are freed. */
 const POOLED_PARSERS = 256;
 
-export class ClientConnection implements InactivityWatched {
+export class ClientConnection implements InactivityWatched, ReuseSession {
   /**
    * The request parser, and how reads reach it (natively while consumed) and how reading pauses.
    * Both undefined while the connection waits idle for its next request: the parser went back
@@ -90,6 +92,15 @@ export class ClientConnection implements InactivityWatched {
   private released = false;
   private vars: Map<string, Sample> | undefined;
   private info: ConnectionInfo | undefined;
+  /** `http-reuse` (upstream.ts ReuseSession): a request came before; private server connections; prefer their server. */
+  reuseNotFirst = false;
+  ownedIdle: UpstreamConnection[] | undefined | null = undefined;
+  preferLast = false;
+
+  /** The connection is its own reuse session (no object per connection). */
+  get reuse(): ReuseSession {
+    return this;
+  }
 
   /** sess.* variables live as long as the connection (created on first use). */
   get sessionVars(): Map<string, Sample> {
@@ -481,6 +492,8 @@ export class ClientConnection implements InactivityWatched {
   private release(): void {
     if (this.released) return;
     this.released = true;
+    // Its private server connections (NTLM, `http-reuse never`) close with it, as HAProxy's session_free.
+    endReuseSession(this);
     this.frontend.connectionClosed(this);
     if (this.frontend.timeouts.client > 0) inactivitySweep(this.frontend.timeouts.client).delete(this);
     const feed = this.feed;

@@ -9,7 +9,7 @@ import type { RuntimeServer } from '../runtime/server.ts';
 import type { LbRequest } from '../balance/index.ts';
 import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
-import type { ResponseHead } from './upstream.ts';
+import type { ResponseHead, ReuseMode } from './upstream.ts';
 import { compileRequestRules, compileResponseRules, runRequestRules } from './rules.ts';
 import type { LocalAnswer } from './rules.ts';
 import { compileTxCondition, compileTxFormat, plainAddress } from './samples.ts';
@@ -53,6 +53,8 @@ export class HttpBackend {
   readonly serverClose: boolean;
   /** `option h1-case-adjust-bogus-server`: the global h1-case-adjust table for requests to servers. */
   readonly caseAdjust: CaseAdjust | undefined;
+  /** `http-reuse` (default `safe`): which idle server connections a request may take (upstream.ts). */
+  readonly reuseMode: ReuseMode;
 
   /**
    * @param serverTls TLS settings of the `ssl` servers, by name.
@@ -69,6 +71,7 @@ export class HttpBackend {
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
+    this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
   }
 
   pool(server: RuntimeServer): ServerPool {

@@ -13,6 +13,8 @@ import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessag
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { HttpTransaction } from './transaction.ts';
 import type { RequestHead } from './transaction.ts';
+import { endReuseSession } from './upstream.ts';
+import type { ReuseSession, UpstreamConnection } from './upstream.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { connectionInfo } from './samples.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
@@ -32,7 +34,7 @@ let adopting: H2Connection | undefined;
 sessions.on('session', (session) => adopting?.adopt(session));
 
 /** One client connection that negotiated h2. */
-export class H2Connection {
+export class H2Connection implements ReuseSession {
   /** Streams in progress (the engine waits for them on stop). */
   readonly queue: H2Stream[] = [];
   draining = false;
@@ -40,6 +42,10 @@ export class H2Connection {
   readonly sessionVars = new Map<string, Sample>();
   private info: ConnectionInfo | undefined;
   private session: http2.ServerHttp2Session | undefined;
+  /** `http-reuse`: the h2 connection is HAProxy's session, its streams its requests (upstream.ts ReuseSession). */
+  reuseNotFirst = false;
+  ownedIdle: UpstreamConnection[] | undefined | null = undefined;
+  preferLast = false;
 
   constructor(readonly socket: tls.TLSSocket, readonly frontend: HttpFrontend) {
     adopting = this;
@@ -107,6 +113,7 @@ export class H2Connection {
   }
 
   private closed(): void {
+    endReuseSession(this);
     this.frontend.connectionClosed(this);
   }
 }
@@ -187,6 +194,10 @@ export class H2Stream {
 
   get sessionVars(): Map<string, Sample> {
     return this.connection.sessionVars;
+  }
+
+  get reuse(): ReuseSession {
+    return this.connection;
   }
 
   get draining(): boolean {

@@ -5,8 +5,8 @@
  * response through the http-response rules, and HAProxy's error answers
  * (502 invalid or aborted response, 503 no server, 504 `timeout server`).
  */
-import { UpstreamConnection, connectUpstream } from './upstream.ts';
-import type { ResponseHead } from './upstream.ts';
+import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
+import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { LocalAnswer } from './rules.ts';
 import { serializeHead, getHeader, connectionValueToForward, adjustHeadCase } from './headers.ts';
@@ -37,6 +37,8 @@ export interface TransactionClient {
   upgradeRest?(): Buffer | undefined;
   /** An exception escaped while serving it: close it (500 if no response started), report once. */
   internalError(error: unknown): void;
+  /** The client connection as `http-reuse` sees it (absent: private server connections close after their exchange). */
+  readonly reuse?: ReuseSession;
 }
 
 export interface RequestHead {
@@ -108,6 +110,8 @@ export class HttpTransaction {
   private cancelWait: (() => void) | undefined;
   private finished = false;
   private slotHeld = false;
+  /** A request of the same client connection came before this one (HAProxy's TX_NOT_FIRST): it may take a fresh idle connection. */
+  private notFirst = false;
 
   constructor(readonly client: TransactionClient, readonly request: RequestHead) {
     this.chunkedRequest = /chunked/i.test(getHeader(request.headers, 'transfer-encoding') ?? '');
@@ -153,6 +157,11 @@ export class HttpTransaction {
   // ------------------------------------------------------------------ request side
 
   start(): void {
+    const session = this.client.reuse;
+    if (session) {
+      this.notFirst = session.reuseNotFirst;
+      session.reuseNotFirst = true;
+    }
     const decision = this.frontend.processRequest(this);
     if ('response' in decision) {
       this.localKind = decision.kind;
@@ -202,7 +211,10 @@ export class HttpTransaction {
     const backend = this.backend!;
     this.waitingForServer = true;
     // A redispatch forgets the cookie's server, as HAProxy clears SF_DIRECT.
-    const forced = avoid ? undefined : this.persistence?.server;
+    const cookieServer = avoid ? undefined : this.persistence?.server;
+    // A client connection a server authenticated (NTLM) goes back to that server (HAProxy's SESS_FL_PREFER_LAST).
+    const session = this.client.reuse;
+    const forced = cookieServer ?? (session?.preferLast && !avoid ? ownedServer(session, backend.runtime.servers) : undefined);
     this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result) => {
       this.cancelWait = undefined;
       if (this.finished) {
@@ -219,7 +231,7 @@ export class HttpTransaction {
         }
         this.slotHeld = true;
         this.server = result.server;
-        this.direct = forced !== undefined && result.server === forced;
+        this.direct = cookieServer !== undefined && result.server === cookieServer;
         this.connect();
       } catch (e) {
         this.internalError(e);
@@ -232,8 +244,13 @@ export class HttpTransaction {
     const server = this.server!;
     const pool = backend.pool(server);
     const sni = pool.tls?.sni?.(this.sampleContext());
-    const reusable = this.serverClose() ? undefined : pool.take(sni);
-    if (reusable) return this.send(reusable);
+    if (!this.serverClose()) {
+      // The client connection's own idle connection first (HAProxy's session_get_conn), then the pool as `http-reuse` allows.
+      const session = this.client.reuse;
+      const mode = backend.reuseMode;
+      const reusable = (session?.ownedIdle ? takeOwned(session, pool, sni) : undefined) ?? (mode === 'never' ? undefined : pool.take(sni, this.notFirst, mode));
+      if (reusable) return this.send(reusable);
+    }
     const started = Date.now();
     connectUpstream(pool, backend.timeouts.connect, (conn, error) => {
       if (this.finished) return conn?.destroy();
@@ -241,6 +258,11 @@ export class HttpTransaction {
         if (!conn) return this.connectFailed(error ?? 'error');
         if (faults.armed) faultPoint('connect');
         server.check?.observe('layer4', true, '');
+        // `http-reuse never`: the connection belongs to this client connection alone.
+        if (backend.reuseMode === 'never') {
+          conn.private = true;
+          conn.owner = this.client.reuse;
+        }
         this.tc = Date.now() - started;
         this.send(conn);
       } catch (e) {
@@ -475,6 +497,13 @@ export class HttpTransaction {
     else if (head !== undefined) this.writeClient(head);
     const conn = this.upstream!;
     this.upstream = undefined;
+    const status = this.response.status;
+    if ((status === 401 || status === 407) && !conn.private && authenticatesConnection(this.response)) {
+      // NTLM/Negotiate authenticate the connection: it is this client connection's alone from now on.
+      conn.private = true;
+      conn.owner = this.client.reuse;
+      if (conn.owner) conn.owner.preferLast = true;
+    }
     // Reusable only if the server keeps it open (llhttp read Connection / the HTTP version),
     // the whole request was sent, and the response was not ended by closing.
     const reuse = !this.serverClose() && this.requestDone && !conn.dead && this.response!.keepAlive && !conn.socket.readableEnded;
@@ -662,6 +691,24 @@ export class HttpTransaction {
     this.frontend.transactionFinished(this);
     if (!this.upgrading) this.client.transactionDone(this, !this.closeAfter);
   }
+}
+
+/**
+ * HAProxy 2.6's rule (http_wait_for_response): a 401 with a WWW-Authenticate, or a 407 with a
+ * Proxy-Authenticate, one of whose comma-separated values begins with "NTLM" or "Nego" (any case:
+ * NTLM, Negotiate, Nego2) makes the server connection private to its client connection.
+ */
+function authenticatesConnection(head: ResponseHead): boolean {
+  const wanted = head.status === 401 ? 'www-authenticate' : 'proxy-authenticate';
+  const h = head.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i]!.length !== wanted.length || h[i]!.toLowerCase() !== wanted) continue;
+    for (const value of h[i + 1]!.split(',')) {
+      const scheme = value.trimStart().slice(0, 4).toLowerCase();
+      if (scheme === 'ntlm' || scheme === 'nego') return true;
+    }
+  }
+  return false;
 }
 
 /** An interim answer's headers as the final one's go out: names in lower case, Connection's close/keep-alive tokens removed. */

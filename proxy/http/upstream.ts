@@ -98,6 +98,17 @@ export class UpstreamConnection {
   /** True once a transaction used it: a failure before any byte may be a stale keep-alive. */
   reused = false;
   dead = false;
+  /**
+   * Private (HAProxy's CO_FL_PRIVATE): never given to another client connection. Set for an
+   * NTLM/Negotiate answer (the server authenticated the connection) and with `http-reuse never`;
+   * `owner` is the client connection it belongs to (undefined: closed after its exchange).
+   */
+  private = false;
+  owner: ReuseSession | undefined;
+  /** The idle list it waits in (its pool's, or its owner's), undefined while serving. */
+  parkedIn: UpstreamConnection[] | undefined;
+  /** Counted in its pool's `used` (serving a transaction). */
+  private inUse = false;
   /** Set when the connection became a tunnel (101): bytes after the response head go there. */
   tunnelRest: ((rest: Buffer) => void) | undefined;
   private flushed: string[] = [];
@@ -120,7 +131,7 @@ export class UpstreamConnection {
    * @param sni the server name sent in the TLS handshake (undefined: none, or plain TCP);
    *   a kept-alive connection is reused only for a request that sends the same one.
    */
-  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, private readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads) {
+  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads) {
     const parser = (this.parser = newParser(RESPONSE));
     this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
@@ -393,7 +404,8 @@ export class UpstreamConnection {
       if (r === undefined && !this.handlers) return this.destroy();
     }
     this.dead = true;
-    this.pool.remove(this);
+    this.unpark();
+    this.notInUse();
     const handlers = this.handlers;
     this.handlers = undefined;
     this.socket.destroy();
@@ -406,9 +418,16 @@ export class UpstreamConnection {
   attach(handlers: UpstreamHandlers): void {
     this.handlers = handlers;
     this.received = 0;
+    if (!this.inUse) {
+      this.inUse = true;
+      this.pool.used++;
+    }
   }
 
-  /** The response is complete: park the connection for the next request, or close it. */
+  /**
+   * The response is complete: park the connection for the next request, or close it. A private
+   * one waits with its owner (closed if it has none, or it ended), the others in the server's pool.
+   */
   detach(keepAlive: boolean, idleTimeout: number): void {
     this.handlers = undefined;
     // A parked connection reads (a server closing it must be noticed), whatever its last client does.
@@ -416,16 +435,36 @@ export class UpstreamConnection {
       this.drainSink = undefined;
       this.resumeReading();
     }
+    // HAProxy's "safe" idle connections: the exchange that just ended was not its first.
+    const safe = this.reused;
     this.reused = true;
     if (!keepAlive || this.dead) return this.destroy();
-    this.pool.park(this, idleTimeout);
+    const kept = this.private ? parkOwned(this, idleTimeout) : this.pool.park(this, safe, idleTimeout);
+    this.notInUse();
+    if (!kept) this.destroy();
+  }
+
+  private notInUse(): void {
+    if (!this.inUse) return;
+    this.inUse = false;
+    this.pool.used--;
+  }
+
+  /** Out of the idle list it waits in. */
+  unpark(): void {
+    const list = this.parkedIn;
+    if (!list) return;
+    this.parkedIn = undefined;
+    const i = list.lastIndexOf(this);
+    if (i >= 0) list.splice(i, 1);
   }
 
   destroy(): void {
     if (this.dead) return;
     this.dead = true;
     this.handlers = undefined;
-    this.pool.remove(this);
+    this.unpark();
+    this.notInUse();
     this.socket.destroy();
     this.feed.closeLater();
     this.releaseReads();
@@ -437,43 +476,160 @@ export class UpstreamConnection {
   }
 }
 
-/** Idle keep-alive connections of one server, newest first (most likely still open). */
+/** `http-reuse`: which idle server connections a request may take (HAProxy 2.6, default `safe`). */
+export type ReuseMode = 'never' | 'safe' | 'aggressive' | 'always';
+
+/** How long a peak of connections in use counts for keeping idle ones (HAProxy's pool-purge-delay, 5 s). */
+const NEED_PERIOD_MS = 5000;
+
+/**
+ * Idle keep-alive connections of one server, in HAProxy 2.6's two lists: `fresh` ones served one
+ * request (its "idle" list), `safe` ones more than one (they proved the server keeps connections
+ * open). Newest last (most likely still open); taken from the end.
+ */
 export class ServerPool {
-  private readonly idle: UpstreamConnection[] = [];
+  private readonly fresh: UpstreamConnection[] = [];
+  private readonly safe: UpstreamConnection[] = [];
+  /** Connections serving a transaction now (HAProxy's curr_used_conns). */
+  used = 0;
+  /** The most in use at once in this period, and the estimate kept from earlier ones (max_used_conns, est_need_conns). */
+  private peak = 0;
+  private needed = 0;
+  private periodEnds = 0;
 
   /** @param tls how to speak TLS to this server (`server … ssl`), undefined for plain TCP. */
   constructor(readonly server: RuntimeServer, readonly tls?: ServerTls) {}
 
-  take(sni?: string): UpstreamConnection | undefined {
-    for (let i = this.idle.length - 1; i >= 0; i--) {
-      const conn = this.idle[i]!;
-      if (conn.dead || conn.socket.destroyed) {
-        this.idle.splice(i, 1);
-        continue;
-      }
-      if (conn.sni !== sni) continue;
-      this.idle.splice(i, 1);
-      return conn;
-    }
+  /**
+   * An idle connection sending `sni` for a request, as HAProxy 2.6's connect_server picks one:
+   * a request after the first of its client connection (`notFirst`) takes a fresh one, else a safe
+   * one; a first request takes none with `safe` (it gets its own connection), a safe one with
+   * `aggressive`, a safe one else a fresh one with `always`. (`never` never asks.)
+   */
+  take(sni: string | undefined, notFirst: boolean, mode: ReuseMode): UpstreamConnection | undefined {
+    if (notFirst) return takeIdle(this.fresh, sni) ?? takeIdle(this.safe, sni);
+    if (mode === 'always') return takeIdle(this.safe, sni) ?? takeIdle(this.fresh, sni);
+    if (mode === 'aggressive') return takeIdle(this.safe, sni);
     return undefined;
   }
 
-  park(conn: UpstreamConnection, idleTimeout: number): void {
-    this.idle.push(conn);
+  /**
+   * Keeps a connection whose exchange ended for the next request, or says no (the caller closes
+   * it), as HAProxy 2.6's srv_add_to_idle_list: kept while no safe connection waits and it is safe
+   * or nothing waits, else while idle + in use stay within the most in use at once lately (so that
+   * `safe`, which opens a connection per client connection, does not pile idle ones up). Loadstar
+   * counts this period's peak at once (HAProxy only from the previous 5 s period on).
+   */
+  park(conn: UpstreamConnection, safe: boolean, idleTimeout: number): boolean {
+    if (this.used > this.peak) this.peak = this.used;
+    const idle = this.fresh.length + this.safe.length;
+    if (!((this.safe.length === 0 && (safe || this.fresh.length === 0)) || this.used + idle <= Math.max(this.peak, this.needed))) {
+      this.nextPeriod();
+      return false;
+    }
+    const list = safe ? this.safe : this.fresh;
+    list.push(conn);
+    conn.parkedIn = list;
     conn.setInactivityTimeout(idleTimeout);
+    return true;
   }
 
-  remove(conn: UpstreamConnection): void {
-    const i = this.idle.indexOf(conn);
-    if (i >= 0) this.idle.splice(i, 1);
+  /** The peak of the period that ended becomes the estimate (halfway down from a higher one), as HAProxy's purge does. */
+  private nextPeriod(): void {
+    const now = Date.now();
+    if (now < this.periodEnds) return;
+    this.periodEnds = now + NEED_PERIOD_MS;
+    this.needed = Math.max((this.needed + this.peak) >> 1, this.peak);
+    this.peak = this.used;
   }
 
   closeAll(): void {
-    for (const conn of [...this.idle]) conn.destroy();
+    for (const conn of [...this.fresh, ...this.safe]) conn.destroy();
   }
 
   get size(): number {
-    return this.idle.length;
+    return this.fresh.length + this.safe.length;
+  }
+}
+
+/** The newest open connection of `list` sending `sni`, taken out of it. */
+function takeIdle(list: UpstreamConnection[], sni: string | undefined): UpstreamConnection | undefined {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const conn = list[i]!;
+    if (conn.dead || conn.socket.destroyed) {
+      list.splice(i, 1);
+      conn.parkedIn = undefined;
+      continue;
+    }
+    if (conn.sni !== sni) continue;
+    list.splice(i, 1);
+    conn.parkedIn = undefined;
+    return conn;
+  }
+  return undefined;
+}
+
+/**
+ * A client connection as HAProxy's session is for connection reuse. ClientConnection and
+ * H2Connection carry these fields themselves (no object per connection).
+ */
+export interface ReuseSession {
+  /** A request of this client connection came before (HAProxy's TX_NOT_FIRST). */
+  reuseNotFirst: boolean;
+  /**
+   * Its private server connections waiting for its next request (at most MAX_SESSION_IDLE);
+   * undefined while there are none, null once it ended (they are closed then).
+   */
+  ownedIdle: UpstreamConnection[] | undefined | null;
+  /** A server authenticated a connection of it (NTLM/Negotiate): its next requests go there (SESS_FL_PREFER_LAST). */
+  preferLast: boolean;
+}
+
+/** Idle connections one client connection keeps (HAProxy's max-session-srv-conns, default 5). */
+export const MAX_SESSION_IDLE = 5;
+
+/** The client connection's own idle connection to this pool's server, sending `sni`. */
+export function takeOwned(session: ReuseSession, pool: ServerPool, sni: string | undefined): UpstreamConnection | undefined {
+  const idle = session.ownedIdle;
+  if (!idle) return undefined;
+  for (let i = idle.length - 1; i >= 0; i--) {
+    const conn = idle[i]!;
+    if (conn.pool !== pool || conn.sni !== sni || conn.dead) continue;
+    idle.splice(i, 1);
+    conn.parkedIn = undefined;
+    return conn;
+  }
+  return undefined;
+}
+
+/** A private connection waits with its owner for the next request; false: it has none, it ended, or it keeps enough. */
+function parkOwned(conn: UpstreamConnection, idleTimeout: number): boolean {
+  const session = conn.owner;
+  if (!session || session.ownedIdle === null) return false;
+  const idle = (session.ownedIdle ??= []);
+  if (idle.length >= MAX_SESSION_IDLE) return false;
+  idle.push(conn);
+  conn.parkedIn = idle;
+  conn.setInactivityTimeout(idleTimeout);
+  return true;
+}
+
+/** The server a session's authenticated connection goes to, among `servers` (HAProxy's prefer-last choice). */
+export function ownedServer(session: ReuseSession, servers: readonly RuntimeServer[]): RuntimeServer | undefined {
+  for (const conn of session.ownedIdle ?? []) {
+    if (!conn.dead && conn.server.usable && servers.includes(conn.server)) return conn.server;
+  }
+  return undefined;
+}
+
+/** The client connection ended: its idle private connections close (the ones serving close with their exchange). */
+export function endReuseSession(session: ReuseSession): void {
+  const idle = session.ownedIdle;
+  session.ownedIdle = null;
+  if (!idle) return;
+  for (const conn of idle.splice(0)) {
+    conn.parkedIn = undefined;
+    conn.destroy();
   }
 }
 

@@ -1,0 +1,216 @@
+/**
+ * `http-reuse` and private server connections, recorded from HAProxy 2.6.12 (Debian, `nbthread 1`):
+ * which server connection served each request of each client connection, and when server
+ * connections closed. Origins number their connections (s1#1, s1#2 …) and name the one a request
+ * arrived on in an `x-conn` header. Steps run one after the other: `A` = client connection A sends
+ * `GET /`, `A/ntlm` a request answered 401 + `WWW-Authenticate: NTLM`, `Ax` = A closes.
+ * - never: a server connection belongs to the client connection that opened it (one per server),
+ *   and closes with it;
+ * - safe (the default): the first request of a client connection gets a new connection, later
+ *   ones take an idle one (fresh first, then one that served several); idle connections beyond the
+ *   need seen lately are closed after their exchange;
+ * - aggressive: a first request takes a connection that served more than one request;
+ *   always: any idle connection;
+ * - a 401 with `WWW-Authenticate: NTLM…`/`Nego…` (or 407 with `Proxy-Authenticate`) makes the
+ *   connection the client connection's alone (its next requests go to that server), closed with it.
+ * Loadstar is checked against the recorded lines; where haproxy is installed the same scenarios
+ * replay through it, so a recording that no longer matches HAProxy is noticed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startEngine, freePort } from '../../helpers/net.ts';
+import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+
+const AUTH: Record<string, string> = {
+  '/ntlm': '401 Unauthorized\r\nwww-authenticate: NTLM',
+  '/nego': '401 Unauthorized\r\nWWW-Authenticate: Negotiate YII=',
+  '/basic-then-ntlm': '401 Unauthorized\r\nwww-authenticate: Basic realm=x\r\nwww-authenticate: ntlm',
+  '/comma': '401 Unauthorized\r\nwww-authenticate: Basic realm=x, NTLM',
+  '/ntlm-200': '200 OK\r\nwww-authenticate: NTLM',
+  '/proxy-407': '407 Proxy Authentication Required\r\nproxy-authenticate: NTLM',
+  '/www-407': '407 Proxy Authentication Required\r\nwww-authenticate: NTLM',
+  '/basic': '401 Unauthorized\r\nwww-authenticate: Basic realm=x',
+};
+
+interface Origin { port: number; close(): Promise<void> }
+
+/** An origin that numbers its connections and names the one each request came on. */
+async function origin(name: string, events: string[]): Promise<Origin> {
+  let n = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    const id = `${name}#${++n}`;
+    sockets.add(s);
+    let buffered = '';
+    s.on('error', () => {});
+    s.on('close', () => {
+      sockets.delete(s);
+      events.push(`closed ${id}`);
+    });
+    s.on('data', (d: Buffer) => {
+      buffered += d.toString('latin1');
+      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+        const path = buffered.slice(0, end).split(' ')[1]!;
+        buffered = buffered.slice(end + 4);
+        s.write(`HTTP/1.1 ${AUTH[path] ?? '200 OK'}\r\nx-conn: ${id}\r\ncontent-length: 0\r\n\r\n`);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+  };
+}
+
+/** A client connection sending one request at a time; each answer's status and x-conn. */
+class Client {
+  private readonly socket: net.Socket;
+  private buffered = '';
+  private wake: (() => void) | undefined;
+  constructor(port: number) {
+    this.socket = net.connect(port, '127.0.0.1');
+    this.socket.on('error', () => {});
+    this.socket.on('data', (d: Buffer) => {
+      this.buffered += d.toString('latin1');
+      this.wake?.();
+    });
+    this.socket.on('close', () => this.wake?.());
+  }
+  async get(path: string): Promise<string> {
+    this.socket.write(`GET ${path} HTTP/1.1\r\nhost: app\r\n\r\n`);
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      const end = this.buffered.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        const head = this.buffered.slice(0, end);
+        this.buffered = this.buffered.slice(end + 4);
+        return `${head.split(' ')[1]} ${/\r\nx-conn: (\S+)/i.exec(head)?.[1] ?? '-'}`;
+      }
+      if (this.socket.destroyed || Date.now() > deadline) return 'no answer';
+      await new Promise<void>((r) => { this.wake = r; setTimeout(r, 100); });
+    }
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 40));
+
+/** Runs the steps (`A`, `A/path`, `Ax`) through a proxy on `port`; one line per step, with the server connections that closed meanwhile. */
+async function play(port: number, steps: string[], events: string[]): Promise<string[]> {
+  const clients = new Map<string, Client>();
+  const lines: string[] = [];
+  for (const step of steps) {
+    const name = step[0]!;
+    let line: string;
+    if (step.slice(1) === 'x') {
+      clients.get(name)?.close();
+      clients.delete(name);
+      line = `${step} closes`;
+    } else {
+      let c = clients.get(name);
+      if (!c) clients.set(name, (c = new Client(port)));
+      line = `${step} -> ${await c.get(step.slice(1) || '/')}`;
+    }
+    await settle();
+    const closed = events.splice(0).sort();
+    lines.push(closed.length ? `${line} (${closed.join(', ')})` : line);
+  }
+  for (const c of clients.values()) c.close();
+  return lines;
+}
+
+interface Scenario { reuse: string | undefined; servers: 1 | 2; steps: string[] }
+
+function config(port: number, s: Scenario, origins: Origin[]): string {
+  return `global
+    nbthread 1
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+${s.reuse ? `    http-reuse ${s.reuse}\n` : ''}${origins.slice(0, s.servers).map((o, i) => `    server s${i + 1} 127.0.0.1:${o.port}\n`).join('')}`;
+}
+
+async function run(proxy: 'loadstar' | 'haproxy', s: Scenario): Promise<string[]> {
+  const events: string[] = [];
+  const origins = [await origin('s1', events), await origin('s2', events)];
+  const port = await freePort();
+  const text = config(port, s, origins);
+  const p = proxy === 'haproxy' ? await startHaproxy(text, port) : await startEngine(text);
+  try {
+    return await play(proxy === 'haproxy' ? port : (p as { port: number }).port, s.steps, events);
+  } finally {
+    await p.stop();
+    for (const o of origins) await o.close();
+  }
+}
+
+const MIXED = 'A A B B A C Ax C D Bx Cx Dx E'.split(' ');
+
+/** Scenario → the lines HAProxy 2.6.12 gave. */
+const RECORDED: Array<[string, Scenario, string[]]> = [
+  ['never: each client connection keeps its own server connection, closed with it', { reuse: 'never', servers: 1, steps: MIXED }, [
+    'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s1#2', 'B -> 200 s1#2', 'A -> 200 s1#1', 'C -> 200 s1#3', 'Ax closes (closed s1#1)',
+    'C -> 200 s1#3', 'D -> 200 s1#4', 'Bx closes (closed s1#2)', 'Cx closes (closed s1#3)', 'Dx closes (closed s1#4)', 'E -> 200 s1#5',
+  ]],
+  ['safe: a first request gets a new connection, later ones share idle ones; extra idle ones close', { reuse: 'safe', servers: 1, steps: MIXED }, [
+    'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s1#2 (closed s1#2)', 'B -> 200 s1#1', 'A -> 200 s1#1', 'C -> 200 s1#3 (closed s1#3)', 'Ax closes',
+    'C -> 200 s1#1', 'D -> 200 s1#4 (closed s1#4)', 'Bx closes', 'Cx closes', 'Dx closes', 'E -> 200 s1#5 (closed s1#5)',
+  ]],
+  ['aggressive: a first request takes a connection that served several', { reuse: 'aggressive', servers: 1, steps: MIXED }, [
+    'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s1#1', 'B -> 200 s1#1', 'A -> 200 s1#1', 'C -> 200 s1#1', 'Ax closes',
+    'C -> 200 s1#1', 'D -> 200 s1#1', 'Bx closes', 'Cx closes', 'Dx closes', 'E -> 200 s1#1',
+  ]],
+  ['aggressive: a connection that served one request is not for first requests', { reuse: 'aggressive', servers: 1, steps: ['A', 'B', 'B', 'C'] }, [
+    'A -> 200 s1#1', 'B -> 200 s1#2 (closed s1#2)', 'B -> 200 s1#1', 'C -> 200 s1#1',
+  ]],
+  ['always: any idle connection', { reuse: 'always', servers: 1, steps: ['A', 'B', 'B', 'C'] }, [
+    'A -> 200 s1#1', 'B -> 200 s1#1', 'B -> 200 s1#1', 'C -> 200 s1#1',
+  ]],
+  ['no http-reuse is safe', { reuse: undefined, servers: 1, steps: ['A', 'A', 'B', 'B', 'Ax', 'C'] }, [
+    'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s1#2 (closed s1#2)', 'B -> 200 s1#1', 'Ax closes', 'C -> 200 s1#3 (closed s1#3)',
+  ]],
+  ['never with two servers: one connection per server for each client connection', { reuse: 'never', servers: 2, steps: ['A', 'A', 'A', 'A', 'B', 'B', 'Ax'] }, [
+    'A -> 200 s1#1', 'A -> 200 s2#1', 'A -> 200 s1#1', 'A -> 200 s2#1', 'B -> 200 s1#2', 'B -> 200 s2#2', 'Ax closes (closed s1#1, closed s2#1)',
+  ]],
+  ['safe with two servers: idle connections per server', { reuse: 'safe', servers: 2, steps: ['A', 'B', 'A', 'B', 'C', 'A', 'B', 'C'] }, [
+    'A -> 200 s1#1', 'B -> 200 s2#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'C -> 200 s1#2 (closed s1#2)', 'A -> 200 s2#1', 'B -> 200 s1#1', 'C -> 200 s2#1',
+  ]],
+  ['NTLM: the connection is private, its client stays on that server, it closes with its client', { reuse: 'safe', servers: 2, steps: ['A/ntlm', 'A', 'A', 'B', 'B', 'A', 'Ax', 'C', 'C'] }, [
+    'A/ntlm -> 401 s1#1', 'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'B -> 200 s1#2', 'A -> 200 s1#1', 'Ax closes (closed s1#1)', 'C -> 200 s2#2 (closed s2#2)', 'C -> 200 s1#2',
+  ]],
+];
+
+/** With `http-reuse always` (any idle connection otherwise): which answers make the connection private. */
+const AUTH_CASES: Array<[string, boolean]> = [
+  ['/ntlm', true], ['/nego', true], ['/basic-then-ntlm', true], ['/comma', true], ['/proxy-407', true],
+  ['/ntlm-200', false], ['/www-407', false], ['/basic', false],
+];
+for (const [path, isPrivate] of AUTH_CASES) {
+  const status = AUTH[path]!.slice(0, 3);
+  RECORDED.push([`always, ${path} (${AUTH[path]!.replace(/\r\n/g, ' | ')}): ${isPrivate ? 'private' : 'shared'}`, { reuse: 'always', servers: 1, steps: [`A${path}`, 'B', 'A', 'B', 'Ax', 'B'] }, isPrivate
+    ? [`A${path} -> ${status} s1#1`, 'B -> 200 s1#2', 'A -> 200 s1#1', 'B -> 200 s1#2', 'Ax closes (closed s1#1)', 'B -> 200 s1#2']
+    : [`A${path} -> ${status} s1#1`, 'B -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s1#1', 'Ax closes', 'B -> 200 s1#1']]);
+}
+
+for (const [name, scenario, expected] of RECORDED) {
+  test(`http-reuse, ${name}`, async () => {
+    assert.deepEqual(await run('loadstar', scenario), expected);
+  });
+}
+
+test('the recordings still match HAProxy', async (t) => {
+  if (!requireHaproxy(t)) return;
+  for (const [name, scenario, expected] of RECORDED) {
+    assert.deepEqual(await run('haproxy', scenario), expected, name);
+  }
+});
