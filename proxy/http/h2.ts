@@ -42,8 +42,12 @@ export class H2Connection implements ReuseSession {
   readonly sessionVars = new Map<string, Sample>();
   private info: ConnectionInfo | undefined;
   private session: http2.ServerHttp2Session | undefined;
-  /** `http-reuse`: the h2 connection is HAProxy's session, its streams its requests (upstream.ts ReuseSession). */
-  reuseNotFirst = false;
+  /**
+   * `http-reuse`: the h2 connection is HAProxy's session, its streams its requests (upstream.ts
+   * ReuseSession). HAProxy 2.6 treats every stream as a request after the first, the first stream
+   * of a connection too (it takes an idle server connection with `safe`): recorded in http-reuse.test.ts.
+   */
+  reuseNotFirst = true;
   ownedIdle: UpstreamConnection[] | undefined | null = undefined;
   preferLast = false;
 

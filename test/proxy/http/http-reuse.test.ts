@@ -19,8 +19,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import http2 from 'node:http2';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { certPath, testCa } from '../../helpers/tls.ts';
 
 const AUTH: Record<string, string> = {
   '/ntlm': '401 Unauthorized\r\nwww-authenticate: NTLM',
@@ -64,8 +66,14 @@ async function origin(name: string, events: string[]): Promise<Origin> {
   };
 }
 
-/** A client connection sending one request at a time; each answer's status and x-conn. */
-class Client {
+interface Client {
+  /** The answer's status and the server connection it came from (its x-conn). */
+  get(path: string): Promise<string>;
+  close(): void;
+}
+
+/** An HTTP/1.1 client connection sending one request at a time. */
+class H1Client implements Client {
   private readonly socket: net.Socket;
   private buffered = '';
   private wake: (() => void) | undefined;
@@ -97,10 +105,32 @@ class Client {
   }
 }
 
+/** An HTTP/2 client connection (TLS, ALPN h2) sending one stream at a time. */
+class H2Client implements Client {
+  private readonly session: http2.ClientHttp2Session;
+  constructor(port: number) {
+    this.session = http2.connect(`https://127.0.0.1:${port}`, { ca: testCa, servername: 'site.home.arpa' });
+    this.session.on('error', (e) => (this.error = e.message));
+  }
+  private error = '';
+  get(path: string): Promise<string> {
+    return new Promise((resolve) => {
+      if (this.session.destroyed) return resolve(`no answer (${this.error})`);
+      const stream = this.session.request({ ':path': path });
+      stream.on('response', (h) => resolve(`${h[':status']} ${h['x-conn'] ?? '-'}`));
+      stream.on('error', () => resolve('no answer'));
+      stream.resume();
+    });
+  }
+  close(): void {
+    this.session.destroy();
+  }
+}
+
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 40));
 
 /** Runs the steps (`A`, `A/path`, `Ax`) through a proxy on `port`; one line per step, with the server connections that closed meanwhile. */
-async function play(port: number, steps: string[], events: string[]): Promise<string[]> {
+async function play(port: number, steps: string[], events: string[], h2: boolean): Promise<string[]> {
   const clients = new Map<string, Client>();
   const lines: string[] = [];
   for (const step of steps) {
@@ -112,7 +142,7 @@ async function play(port: number, steps: string[], events: string[]): Promise<st
       line = `${step} closes`;
     } else {
       let c = clients.get(name);
-      if (!c) clients.set(name, (c = new Client(port)));
+      if (!c) clients.set(name, (c = h2 ? new H2Client(port) : new H1Client(port)));
       line = `${step} -> ${await c.get(step.slice(1) || '/')}`;
     }
     await settle();
@@ -123,7 +153,7 @@ async function play(port: number, steps: string[], events: string[]): Promise<st
   return lines;
 }
 
-interface Scenario { reuse: string | undefined; servers: 1 | 2; steps: string[] }
+interface Scenario { reuse: string | undefined; servers: 1 | 2; steps: string[]; h2?: boolean }
 
 function config(port: number, s: Scenario, origins: Origin[]): string {
   return `global
@@ -134,7 +164,7 @@ defaults
     timeout client 5s
     timeout server 5s
 frontend fe
-    bind 127.0.0.1:${port}
+    bind 127.0.0.1:${port}${s.h2 ? ` ssl crt ${certPath('site.pem')} alpn h2` : ''}
     default_backend be
 backend be
 ${s.reuse ? `    http-reuse ${s.reuse}\n` : ''}${origins.slice(0, s.servers).map((o, i) => `    server s${i + 1} 127.0.0.1:${o.port}\n`).join('')}`;
@@ -147,7 +177,7 @@ async function run(proxy: 'loadstar' | 'haproxy', s: Scenario): Promise<string[]
   const text = config(port, s, origins);
   const p = proxy === 'haproxy' ? await startHaproxy(text, port) : await startEngine(text);
   try {
-    return await play(proxy === 'haproxy' ? port : (p as { port: number }).port, s.steps, events);
+    return await play(proxy === 'haproxy' ? port : (p as { port: number }).port, s.steps, events, s.h2 ?? false);
   } finally {
     await p.stop();
     for (const o of origins) await o.close();
@@ -189,6 +219,19 @@ const RECORDED: Array<[string, Scenario, string[]]> = [
     'A/ntlm -> 401 s1#1', 'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'B -> 200 s1#2', 'A -> 200 s1#1', 'Ax closes (closed s1#1)', 'C -> 200 s2#2 (closed s2#2)', 'C -> 200 s1#2',
   ]],
 ];
+
+// An HTTP/2 client connection is one session, its streams its requests, each of them taken as a
+// request after the first: with safe, a new h2 connection's first stream takes an idle connection.
+const H2_STEPS = ['A', 'A', 'A', 'B', 'B', 'Ax', 'C', 'C/ntlm', 'C', 'D', 'Cx'];
+RECORDED.push(['HTTP/2 clients, no http-reuse (safe)', { reuse: undefined, servers: 1, h2: true, steps: H2_STEPS }, [
+  'A -> 200 s1#1', 'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s1#1', 'B -> 200 s1#1', 'Ax closes', 'C -> 200 s1#1', 'C/ntlm -> 401 s1#1', 'C -> 200 s1#1', 'D -> 200 s1#2', 'Cx closes (closed s1#1)',
+]]);
+RECORDED.push(['HTTP/2 clients, never', { reuse: 'never', servers: 1, h2: true, steps: H2_STEPS }, [
+  'A -> 200 s1#1', 'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s1#2', 'B -> 200 s1#2', 'Ax closes (closed s1#1)', 'C -> 200 s1#3', 'C/ntlm -> 401 s1#3', 'C -> 200 s1#3', 'D -> 200 s1#4', 'Cx closes (closed s1#3)',
+]]);
+RECORDED.push(['HTTP/2 clients, aggressive: a new h2 connection takes a connection that served one request', { reuse: 'aggressive', servers: 1, h2: true, steps: ['A', 'Ax', 'B'] }, [
+  'A -> 200 s1#1', 'Ax closes', 'B -> 200 s1#1',
+]]);
 
 /** With `http-reuse always` (any idle connection otherwise): which answers make the connection private. */
 const AUTH_CASES: Array<[string, boolean]> = [
