@@ -55,6 +55,11 @@ export class HttpBackend {
   readonly caseAdjust: CaseAdjust | undefined;
   /** `http-reuse` (default `safe`): which idle server connections a request may take (upstream.ts). */
   readonly reuseMode: ReuseMode;
+  /**
+   * `option prefer-last-server`: a request goes to the server of an idle connection its client
+   * connection owns (HAProxy 2.6: with `http-reuse never`, the only one where it owns any) when that server has room.
+   */
+  readonly preferLastServer: boolean;
 
   /**
    * @param serverTls TLS settings of the `ssl` servers, by name.
@@ -72,6 +77,7 @@ export class HttpBackend {
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
+    this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;
   }
 
   pool(server: RuntimeServer): ServerPool {

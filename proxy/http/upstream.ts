@@ -614,10 +614,17 @@ function parkOwned(conn: UpstreamConnection, idleTimeout: number): boolean {
   return true;
 }
 
-/** The server a session's authenticated connection goes to, among `servers` (HAProxy's prefer-last choice). */
-export function ownedServer(session: ReuseSession, servers: readonly RuntimeServer[]): RuntimeServer | undefined {
+/**
+ * The server of an idle connection the session owns, among `servers` and usable (HAProxy 2.6's
+ * assign_server with SESS_FL_PREFER_LAST or `option prefer-last-server`; the latter, `withRoom`,
+ * only while the server is below its maxconn with nobody queued).
+ */
+export function ownedServer(session: ReuseSession, servers: readonly RuntimeServer[], withRoom: boolean): RuntimeServer | undefined {
   for (const conn of session.ownedIdle ?? []) {
-    if (!conn.dead && conn.server.usable && servers.includes(conn.server)) return conn.server;
+    const server = conn.server;
+    if (conn.dead || !server.usable || !servers.includes(server)) continue;
+    if (withRoom && (server.full || server.queue.length > 0)) continue;
+    return server;
   }
   return undefined;
 }

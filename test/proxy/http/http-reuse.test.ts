@@ -153,7 +153,7 @@ async function play(port: number, steps: string[], events: string[], h2: boolean
   return lines;
 }
 
-interface Scenario { reuse: string | undefined; servers: 1 | 2; steps: string[]; h2?: boolean }
+interface Scenario { reuse: string | undefined; servers: 1 | 2; steps: string[]; h2?: boolean; backendLine?: string }
 
 function config(port: number, s: Scenario, origins: Origin[]): string {
   return `global
@@ -167,7 +167,7 @@ frontend fe
     bind 127.0.0.1:${port}${s.h2 ? ` ssl crt ${certPath('site.pem')} alpn h2` : ''}
     default_backend be
 backend be
-${s.reuse ? `    http-reuse ${s.reuse}\n` : ''}${origins.slice(0, s.servers).map((o, i) => `    server s${i + 1} 127.0.0.1:${o.port}\n`).join('')}`;
+${s.reuse ? `    http-reuse ${s.reuse}\n` : ''}${s.backendLine ? `    ${s.backendLine}\n` : ''}${origins.slice(0, s.servers).map((o, i) => `    server s${i + 1} 127.0.0.1:${o.port}\n`).join('')}`;
 }
 
 async function run(proxy: 'loadstar' | 'haproxy', s: Scenario): Promise<string[]> {
@@ -214,6 +214,12 @@ const RECORDED: Array<[string, Scenario, string[]]> = [
   ]],
   ['safe with two servers: idle connections per server', { reuse: 'safe', servers: 2, steps: ['A', 'B', 'A', 'B', 'C', 'A', 'B', 'C'] }, [
     'A -> 200 s1#1', 'B -> 200 s2#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'C -> 200 s1#2 (closed s1#2)', 'A -> 200 s2#1', 'B -> 200 s1#1', 'C -> 200 s2#1',
+  ]],
+  ['never with option prefer-last-server: a client connection stays on the server it owns a connection to', { reuse: 'never', servers: 2, backendLine: 'option prefer-last-server', steps: ['A', 'A', 'A', 'B', 'B'] }, [
+    'A -> 200 s1#1', 'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'B -> 200 s2#1',
+  ]],
+  ['safe with option prefer-last-server: no effect (a client connection owns no connection)', { reuse: 'safe', servers: 2, backendLine: 'option prefer-last-server', steps: ['A', 'A', 'A', 'B', 'B'] }, [
+    'A -> 200 s1#1', 'A -> 200 s2#1', 'A -> 200 s1#1', 'B -> 200 s2#2 (closed s2#2)', 'B -> 200 s1#1',
   ]],
   ['NTLM: the connection is private, its client stays on that server, it closes with its client', { reuse: 'safe', servers: 2, steps: ['A/ntlm', 'A', 'A', 'B', 'B', 'A', 'Ax', 'C', 'C'] }, [
     'A/ntlm -> 401 s1#1', 'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'B -> 200 s1#2', 'A -> 200 s1#1', 'Ax closes (closed s1#1)', 'C -> 200 s2#2 (closed s2#2)', 'C -> 200 s1#2',
