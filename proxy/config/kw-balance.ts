@@ -102,7 +102,7 @@ registerProxyKeywords([
     name: 'http-reuse',
     sections: 'dlb',
     status: ENGINE,
-    summary: 'Server connection reuse policy (never, safe, aggressive, always).',
+    summary: 'Which idle server connections a request may take: never, safe (the default), aggressive, always. NTLM/Negotiate connections stay private to their client.',
     parse(ctx) {
       if (!['never', 'safe', 'aggressive', 'always'].includes(ctx.args[0] ?? '')) {
         return ctx.error(`'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.`, 0);

@@ -71,7 +71,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-ignore-probes', 'dfl', 'Does not log or count connections that send nothing.'],
   ['http-use-htx', 'dflb', 'Always on in modern HAProxy; kept for old configurations.'],
   ['nolinger', 'dflb', 'Resets connections on close instead of lingering.'],
-  ['prefer-last-server', 'dlb', 'Reuses the previous server of a keep-alive connection when possible.'],
+  ['prefer-last-server', 'dlb', 'Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.'],
   ['h1-case-adjust-bogus-client', 'dfl', 'Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.'],
   ['h1-case-adjust-bogus-server', 'dlb', 'Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.'],
 ];

@@ -412,7 +412,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-reuse",
-   "summary": "Server connection reuse policy (never, safe, aggressive, always).",
+   "summary": "Which idle server connections a request may take: never, safe (the default), aggressive, always. NTLM/Negotiate connections stay private to their client.",
    "status": "supported"
   },
   {
@@ -562,7 +562,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option prefer-last-server",
-   "summary": "Reuses the previous server of a keep-alive connection when possible.",
+   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
    "status": "supported"
   },
   {
@@ -1151,7 +1151,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-reuse",
-   "summary": "Server connection reuse policy (never, safe, aggressive, always).",
+   "summary": "Which idle server connections a request may take: never, safe (the default), aggressive, always. NTLM/Negotiate connections stay private to their client.",
    "status": "supported"
   },
   {
@@ -1251,7 +1251,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option prefer-last-server",
-   "summary": "Reuses the previous server of a keep-alive connection when possible.",
+   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
    "status": "supported"
   },
   {
@@ -1558,7 +1558,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-reuse",
-   "summary": "Server connection reuse policy (never, safe, aggressive, always).",
+   "summary": "Which idle server connections a request may take: never, safe (the default), aggressive, always. NTLM/Negotiate connections stay private to their client.",
    "status": "supported"
   },
   {
@@ -1713,7 +1713,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option prefer-last-server",
-   "summary": "Reuses the previous server of a keep-alive connection when possible.",
+   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
    "status": "supported"
   },
   {
