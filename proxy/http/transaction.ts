@@ -105,6 +105,13 @@ export class HttpTransaction {
   private readonly chunkedRequest: boolean;
   private chunkedResponse = false;
   private closeAfter = false;
+  /**
+   * The framing of this exchange is not trusted on a kept-alive connection: an HTTP/1.0 request or
+   * response with Transfer-Encoding (RFC 9112 §6.1: treat the framing as faulty, close after it). The
+   * server connection is used for this exchange only and the client connection closes after it, as
+   * HAProxy 2.6 does (it sends such a request to the server without `connection: keep-alive`).
+   */
+  private framingClose = false;
   /** The response head, held until the end of the read it came in so a small body can join it. */
   private pendingHead: string | undefined;
   private cancelWait: (() => void) | undefined;
@@ -114,7 +121,12 @@ export class HttpTransaction {
   private notFirst = false;
 
   constructor(readonly client: TransactionClient, readonly request: RequestHead) {
-    this.chunkedRequest = /chunked/i.test(getHeader(request.headers, 'transfer-encoding') ?? '');
+    const te = getHeader(request.headers, 'transfer-encoding');
+    this.chunkedRequest = te !== undefined && /chunked/i.test(te);
+    if (te !== undefined && request.versionMinor === 0 && request.versionMajor === 1) {
+      this.framingClose = true;
+      request.keepAlive = false;
+    }
   }
 
   /** Variables of set-var / var(): txn., req. and res. scopes live with the transaction (created on first use). */
@@ -329,7 +341,7 @@ export class HttpTransaction {
 
   /** One request per server connection: http-server-close or httpclose in the frontend or the backend. */
   private serverClose(): boolean {
-    return this.frontend.serverClose || this.backend!.serverClose;
+    return this.framingClose || this.frontend.serverClose || this.backend!.serverClose;
   }
 
   /**
@@ -368,6 +380,11 @@ export class HttpTransaction {
 
   private onResponseHead(head: ResponseHead): boolean {
     if (faults.armed) faultPoint('response-head');
+    if (head.status === 101 && !this.request.upgrade) {
+      // Switching protocols nobody asked for: HAProxy 2.6 answers 502 and closes the connection (the
+      // server now speaks something else; reused, its bytes would answer the next request).
+      return this.invalidResponse();
+    }
     if (head.status < 200 && head.status !== 101) {
       // Interim responses (100 Continue, 103 Early Hints …) go to HTTP/1.1 clients as they are. HTTP/1.0
       // clients get none (RFC 9110 §15.2: 1xx must not be sent to them; HAProxy 2.6 relays them anyway),
@@ -397,7 +414,7 @@ export class HttpTransaction {
     const response10 = head.versionMajor === 1 && head.versionMinor === 0 && r.versionMajor === 1;
     let hasLength = false;
     let chunked = false;
-    let transferEncoding = false;
+    let transferEncodings = 0;
     let out = `HTTP/1.${response10 ? 0 : 1} ${head.status} ${head.reason || reasonPhrase(head.status)}\r\n`;
     const h = head.headers;
     for (let i = 0; i < h.length; i += 2) {
@@ -407,18 +424,18 @@ export class HttpTransaction {
         value = connectionValueToForward(value);
         if (value === '') continue;
       } else if (name.length === 14 && name === 'content-length') hasLength = true;
-      else if (name.length === 17 && name === 'transfer-encoding') {
-        transferEncoding = true;
-        chunked = endsWithChunked(value);
-      }
+      else if (name.length === 17 && name === 'transfer-encoding') chunked = ++transferEncodings === 1 && isChunkedAlone(value);
       out += name + ': ' + value + '\r\n';
     }
-    if (transferEncoding && !chunked) {
-      // A body framed by codings without chunked last: HAProxy 2.6 answers 502 (invalid response).
-      const conn = this.upstream!;
-      conn.destroy();
-      this.onUpstreamError(conn, 'invalid', conn.received || 1);
-      return true;
+    if (transferEncodings > 0) {
+      // Any Transfer-Encoding but one `chunked` (gzip, chunked; chunked twice; xchunked; identity):
+      // HAProxy 2.6 answers 502 (invalid response). llhttp would frame some of them otherwise.
+      if (!chunked) return this.invalidResponse();
+      // An HTTP/1.0 answer with Transfer-Encoding: relayed, then both connections close (HAProxy 2.6).
+      if (head.versionMajor === 1 && head.versionMinor === 0) {
+        this.framingClose = true;
+        this.closeAfter = true;
+      }
     }
     // h2 clients get names in lower case whatever the table says (h2.ts).
     const adjust = r.versionMajor === 1 ? this.frontend.caseAdjust : undefined;
@@ -452,6 +469,14 @@ export class HttpTransaction {
     this.responseStarted = true;
     this.pendingHead = adjust ? adjustHeadCase(out + '\r\n', adjust) : out + '\r\n';
     return r.method === 'HEAD';
+  }
+
+  /** The server's answer cannot be relayed: its connection closes and the client gets HAProxy's 502. */
+  private invalidResponse(): true {
+    const conn = this.upstream!;
+    conn.destroy();
+    this.onUpstreamError(conn, 'invalid', conn.received || 1);
+    return true;
   }
 
   /** The head held back by onResponseHead goes out (end of the server's read, or before anything else). */
@@ -736,10 +761,10 @@ function withConnectionHeader(response: Buffer, header: Buffer): Buffer {
   return Buffer.concat([response.subarray(0, end + 2), header, response.subarray(end + 2)]);
 }
 
-/** The last coding of a Transfer-Encoding value is chunked (llhttp then decodes the chunks; else the body ends at close). */
-function endsWithChunked(value: string): boolean {
-  const v = value.trimEnd();
-  return v.length >= 7 && v.slice(-7).toLowerCase() === 'chunked';
+/** A Transfer-Encoding value that is `chunked` alone (any case, blanks around): the one HAProxy 2.6 relays. */
+function isChunkedAlone(value: string): boolean {
+  const v = value.length === 7 ? value : value.trim();
+  return v.length === 7 && v.toLowerCase() === 'chunked';
 }
 
 /** A local answer's head with h1-case-adjust applied, its body unchanged. */

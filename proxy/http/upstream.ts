@@ -118,6 +118,13 @@ export class UpstreamConnection {
   private corked: net.Socket | undefined;
   /** The transaction's response ended within the read being parsed. */
   private completedInRead = false;
+  /**
+   * A transaction's final response ended within the read being parsed (detach). Loadstar never
+   * pipelines to a server, so a response head after it in the same read is the server talking out
+   * of turn: the connection is dropped (HAProxy 2.6 closes it too), even if another request took it
+   * meanwhile (a pipelined or queued request is started inside the completion callback).
+   */
+  private detachedInRead = false;
   /** The reused buffers reads go into (plain TCP); undefined when llhttp consumes the socket (TLS). */
   private readonly reads: ReadBuffers | undefined;
   /** Bytes of a raw-relayed body still to come (see RAW_BODY_MIN). */
@@ -147,7 +154,8 @@ export class UpstreamConnection {
         this.flushed = [];
       }
       const handlers = this.handlers;
-      if (!handlers) return 0;
+      // A head nobody asked for (see detachedInRead): llhttp stops, the connection fails.
+      if (!handlers || this.detachedInRead) return -1;
       try {
         this.corkSink(handlers);
         const head: ResponseHead = { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
@@ -297,6 +305,7 @@ export class UpstreamConnection {
     const completed = this.completedInRead;
     this.completedInRead = false;
     if (typeof result !== 'number') return this.fail('invalid');
+    this.detachedInRead = false;
     this.received += result;
     if (this.tunnelRest) {
       // After a 101 the bytes are the other protocol's: back to 'data' events for the tunnel.
@@ -345,6 +354,7 @@ export class UpstreamConnection {
       // Also when a handler threw: what was written so far still reaches the client.
       this.uncorkSink();
       this.completedInRead = false;
+      this.detachedInRead = false;
     }
   }
 
@@ -398,6 +408,9 @@ export class UpstreamConnection {
   /** The end of a response without length is the end of the connection: let llhttp know first. */
   private fail(reason: 'closed' | 'invalid' | 'error'): void {
     if (this.dead) return;
+    // Out-of-turn bytes after the last response (detachedInRead): a request that took the connection
+    // meanwhile has had no answer, so it fails as on a closed kept-alive connection (retried if it may be).
+    if (reason === 'invalid' && this.detachedInRead && this.received === 0) reason = 'closed';
     if (reason === 'closed' && this.handlers && this.received > 0) {
       const r = this.parser.finish();
       this.uncorkSink();
@@ -430,6 +443,7 @@ export class UpstreamConnection {
    */
   detach(keepAlive: boolean, idleTimeout: number): void {
     this.handlers = undefined;
+    this.detachedInRead = true;
     // A parked connection reads (a server closing it must be noticed), whatever its last client does.
     if (this.drainSink) {
       this.drainSink = undefined;
