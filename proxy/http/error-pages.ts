@@ -63,15 +63,16 @@ export function builtinResponse(status: number): Buffer {
 /**
  * The answer to a request the H1 mux itself refuses (a parse error, `timeout http-request`): HAProxy
  * 2.6 writes its built-in message raw (http_err_msgs), not through HTX, so these names keep their
- * case and Connection comes before Content-Type. The answers of rules and of the stream (deny_status
- * 400, 503 …) are builtinResponse's, in lower case.
+ * case and Connection comes before Content-Type, in the messages that close (400, 408; its 422 has
+ * none). The answers of rules and of the stream (deny_status 400, 503 …) are builtinResponse's, in
+ * lower case.
  */
 export function protocolErrorResponse(status: number): Buffer {
   const page = PAGES[status];
   const body = `<html><body><h1>${status} ${reasonPhrase(status)}</h1>\n${page?.message ?? reasonPhrase(status)}\n</body></html>\n`;
   return Buffer.from(
     `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nContent-length: ${Buffer.byteLength(body)}\r\nCache-Control: no-cache\r\n` +
-    `Connection: close\r\nContent-Type: text/html\r\n\r\n${body}`,
+    `${page?.close ? 'Connection: close\r\n' : ''}Content-Type: text/html\r\n\r\n${body}`,
   );
 }
 

@@ -7,6 +7,7 @@
  *   as chunked by Loadstar but read until close by llhttp: the client hung on a re-chunked stream);
  * - a 101 nobody asked for is a 502, and its connection is not reused;
  * - an HTTP/1.0 response with Transfer-Encoding is relayed, then the client connection closes;
+ * - the H1 mux's own 422 (a Transfer-Encoding list) has no Connection header, unlike its 400/408;
  * - bytes a server sends after its response in the same read (a body to HEAD or 204, a second
  *   response) never answer the next request: it goes to a fresh connection.
  * Each case records what the server got first, whether the last request the server saw came on a
@@ -150,6 +151,25 @@ content-length: 2\r\n
 connection: close\r\n
 \r\n
 ok`),
+  },
+  {
+    name: 'a request whose Transfer-Encoding is a list (identity, chunked) gets the H1 mux\'s raw 422, without a Connection header',
+    replies: [OK],
+    client: ['POST /p HTTP/1.1\r\nHost: ex\r\nTransfer-Encoding: identity, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
+    expected: wire(`server got first:
+(nothing)
+
+last request on a fresh server connection: no
+client got (closed):
+HTTP/1.1 422 Unprocessable Content\r\n
+Content-length: 116\r\n
+Cache-Control: no-cache\r\n
+Content-Type: text/html\r\n
+\r\n
+<html><body><h1>422 Unprocessable Content</h1>
+The server cannot process the contained instructions.
+</body></html>
+`),
   },
   ...['xchunked', 'gzip, chunked', 'chunked\r\nTransfer-Encoding: chunked', 'identity'].map((te): Case => ({
     name: `a response with Transfer-Encoding: ${te.replace(/\r\n.*/, ' twice')} is a 502, and its connection is not reused`,
