@@ -525,11 +525,15 @@ export class HttpTransaction {
     const conn = this.upstream!;
     this.upstream = undefined;
     const status = this.response.status;
-    if ((status === 401 || status === 407) && !conn.private && authenticatesConnection(this.response)) {
-      // NTLM/Negotiate authenticate the connection: it is this client connection's alone from now on.
-      conn.private = true;
-      conn.owner = this.client.reuse;
-      if (conn.owner) conn.owner.preferLast = true;
+    if ((status === 401 || status === 407) && authenticatesConnection(this.response)) {
+      // NTLM/Negotiate authenticate the connection: it is this client connection's alone from now
+      // on (already so with `http-reuse never`), and its next requests go to that server.
+      const session = this.client.reuse;
+      if (!conn.private) {
+        conn.private = true;
+        conn.owner = session;
+      }
+      if (session) session.preferLast = true;
     }
     // Reusable only if the server keeps it open (llhttp read Connection / the HTTP version),
     // the whole request was sent, and the response was not ended by closing.
@@ -575,6 +579,8 @@ export class HttpTransaction {
     const conn = this.upstream!;
     this.upstream = undefined;
     this.upgrading = true;
+    // A tunnel now, no longer an HTTP connection of its pool (never parked again).
+    conn.leavePool();
     const server = conn.socket;
     const client = this.client.socket;
     conn.tunnelRest = (rest) => client.write(rest);

@@ -458,6 +458,11 @@ export class UpstreamConnection {
     if (!kept) this.destroy();
   }
 
+  /** The connection became a tunnel (101): its pool stops counting it as in use. */
+  leavePool(): void {
+    this.notInUse();
+  }
+
   private notInUse(): void {
     if (!this.inUse) return;
     this.inUse = false;

@@ -21,6 +21,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import http2 from 'node:http2';
 import { startEngine, freePort } from '../../helpers/net.ts';
+import type { RunningEngine } from '../../helpers/net.ts';
+import type { Engine } from '../../../proxy/engine.ts';
+import type { HttpBackend } from '../../../proxy/http/frontend.ts';
+import type { ServerPool } from '../../../proxy/http/upstream.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 import { certPath, testCa } from '../../helpers/tls.ts';
 
@@ -177,11 +181,24 @@ async function run(proxy: 'loadstar' | 'haproxy', s: Scenario): Promise<string[]
   const text = config(port, s, origins);
   const p = proxy === 'haproxy' ? await startHaproxy(text, port) : await startEngine(text);
   try {
-    return await play(proxy === 'haproxy' ? port : (p as { port: number }).port, s.steps, events, s.h2 ?? false);
+    const lines = await play(proxy === 'haproxy' ? port : (p as { port: number }).port, s.steps, events, s.h2 ?? false);
+    if (proxy === 'loadstar') {
+      // Bookkeeping: with every client gone, no server connection is counted as serving a request.
+      await settle();
+      const used = serverPools((p as RunningEngine).engine).reduce((n, pool) => n + pool.used, 0);
+      if (used !== 0) lines.push(`${used} server connections still counted in use`);
+    }
+    return lines;
   } finally {
     await p.stop();
     for (const o of origins) await o.close();
   }
+}
+
+/** The server pools of the engine's backends (internals: the `used` count is checked). */
+function serverPools(engine: Engine): ServerPool[] {
+  const tables = (engine as unknown as { tables: { httpBackends: Map<string, HttpBackend> } }).tables;
+  return [...tables.httpBackends.values()].flatMap((b) => b.runtime.servers.map((s) => b.pool(s)));
 }
 
 const MIXED = 'A A B B A C Ax C D Bx Cx Dx E'.split(' ');
@@ -214,6 +231,9 @@ const RECORDED: Array<[string, Scenario, string[]]> = [
   ]],
   ['safe with two servers: idle connections per server', { reuse: 'safe', servers: 2, steps: ['A', 'B', 'A', 'B', 'C', 'A', 'B', 'C'] }, [
     'A -> 200 s1#1', 'B -> 200 s2#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'C -> 200 s1#2 (closed s1#2)', 'A -> 200 s2#1', 'B -> 200 s1#1', 'C -> 200 s2#1',
+  ]],
+  ['never, NTLM: the client connection stays on the server that authenticated it', { reuse: 'never', servers: 2, steps: ['A/ntlm', 'A', 'A', 'B', 'B', 'A'] }, [
+    'A/ntlm -> 401 s1#1', 'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'B -> 200 s1#2', 'A -> 200 s1#1',
   ]],
   ['never with option prefer-last-server: a client connection stays on the server it owns a connection to', { reuse: 'never', servers: 2, backendLine: 'option prefer-last-server', steps: ['A', 'A', 'A', 'B', 'B'] }, [
     'A -> 200 s1#1', 'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'B -> 200 s2#1',
@@ -261,5 +281,27 @@ test('the recordings still match HAProxy', async (t) => {
   if (!requireHaproxy(t)) return;
   for (const [name, scenario, expected] of RECORDED) {
     assert.deepEqual(await run('haproxy', scenario), expected, name);
+  }
+});
+
+test('a server connection that became a tunnel (101) is no longer counted in use by its pool', async () => {
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.once('data', () => s.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const e = await startEngine(config(await freePort(), { reuse: undefined, servers: 1, steps: [] }, [{ port: (server.address() as net.AddressInfo).port, close: async () => {} }]));
+  try {
+    const client = net.connect(e.port, '127.0.0.1');
+    client.on('error', () => {});
+    client.write('GET /ws HTTP/1.1\r\nhost: app\r\nconnection: upgrade\r\nupgrade: websocket\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n');
+    const head = await new Promise<string>((r) => client.once('data', (d: Buffer) => r(d.toString('latin1'))));
+    assert.match(head, /^HTTP\/1\.1 101 /);
+    client.destroy();
+    await settle();
+    assert.deepEqual(serverPools(e.engine).map((p) => p.used), [0]);
+  } finally {
+    await e.stop();
+    server.close();
   }
 });
