@@ -259,6 +259,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     const completed = this.completedInRead;
     this.beganInRead = false;
     this.completedInRead = false;
+    if (typeof result !== 'number' && this.afterClose(result)) return;
     if (this.refusal !== 0 || typeof result !== 'number') return this.protocolError(this.refusal || 400);
     if (this.upgradeEnded) {
       this.upgradeEnded = false;
@@ -331,6 +332,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     this.completedInRead = false;
     this.upgradeEnded = false;
     // (Node's binding reports no callback error for an upgrade request: the refusal is checked first.)
+    if (typeof r !== 'number' && this.afterClose(r)) return;
     if (this.refusal !== 0 || typeof r !== 'number') return this.protocolError(this.refusal || 400);
     // Node's llhttp binding stops after an upgrade request's head (or body) and says how far it read.
     if (r < data.length) {
@@ -341,6 +343,15 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     // Checked only when this read began the request (no earlier request ended inside it).
     if (began && !this.headSeen && !completed && isHttp09(data)) return this.protocolError(400);
     this.armHeadTimer(began);
+  }
+
+  /**
+   * llhttp's 'Data after `Connection: close`': bytes after a request that closes the connection
+   * (Connection: close, HTTP/1.0 without keep-alive). They are dropped, as HAProxy 2.6 does, and the
+   * request is still answered; a 400 here discarded the server's answer. (Only on a parse error.)
+   */
+  private afterClose(error: ParserError): boolean {
+    return this.refusal === 0 && this.closeRequested && error.code === 'HPE_CLOSED_CONNECTION';
   }
 
   private hold(data: Buffer): void {

@@ -7,6 +7,8 @@
  *   as chunked by Loadstar but read until close by llhttp: the client hung on a re-chunked stream);
  * - a 101 nobody asked for is a 502, and its connection is not reused;
  * - an HTTP/1.0 response with Transfer-Encoding is relayed, then the client connection closes;
+ * - a request that closes its connection (Connection: close, HTTP/1.0) is answered when bytes follow
+ *   it (llhttp's 'Data after Connection: close' answered 400 instead, the server's answer dropped);
  * - the H1 mux's own 422 (a Transfer-Encoding list) has no Connection header, unlike its 400/408;
  * - bytes a server sends after its response in the same read (a body to HEAD or 204, a second
  *   response) never answer the next request: it goes to a fresh connection.
@@ -25,6 +27,8 @@ interface Case {
   replies: string[];
   /** The client's writes on one connection, and pauses (ms) between them. */
   client: Array<string | number>;
+  /** The server answers this long after reading a request (ms). */
+  delay?: number;
   expected: string;
 }
 
@@ -59,7 +63,9 @@ async function run(c: Case, start: (text: string, port: number) => Promise<{ sto
         firstHead ??= buf.slice(0, buf.indexOf('\r\n\r\n') + 4);
         buf = buf.slice(end);
         lastFresh = served++ === 0;
-        s.write(c.replies[Math.min(answered++, c.replies.length - 1)]!, 'latin1');
+        const reply = c.replies[Math.min(answered++, c.replies.length - 1)]!;
+        if (c.delay) setTimeout(() => s.write(reply, 'latin1'), c.delay);
+        else s.write(reply, 'latin1');
       }
     });
   });
@@ -171,6 +177,16 @@ The server cannot process the contained instructions.
 </body></html>
 `),
   },
+  ...([
+    ['HTTP/1.1 request with Connection: close', 'GET /a HTTP/1.1\r\nHost: ex\r\nConnection: close\r\n\r\n', 'GET /a HTTP/1.1\r\nhost: ex\r\n\r\n'],
+    ['HTTP/1.0 request', 'GET /a HTTP/1.0\r\nHost: ex\r\n\r\n', 'GET /a HTTP/1.0\r\nhost: ex\r\nconnection: keep-alive\r\n\r\n'],
+  ] as const).flatMap(([what, first, forwarded]) => [[what, 'pipelined in the same write', [first + get('/b')]], [what, 'sent while it is served', [first, 50, get('/b')]]].map(([, when, client]): Case => ({
+    name: `an ${what} is answered, then the connection closes, when more bytes follow it (${when as string}): not a 400`,
+    replies: ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'],
+    client: client as Array<string | number>,
+    delay: 150,
+    expected: `server got first:\n${forwarded}\nlast request on a fresh server connection: yes\nclient got (closed):\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok`,
+  }))),
   ...['xchunked', 'gzip, chunked', 'chunked\r\nTransfer-Encoding: chunked', 'identity'].map((te): Case => ({
     name: `a response with Transfer-Encoding: ${te.replace(/\r\n.*/, ' twice')} is a 502, and its connection is not reused`,
     replies: [`HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n`, OK],
