@@ -138,7 +138,9 @@ export class UpstreamConnection {
    * @param sni the server name sent in the TLS handshake (undefined: none, or plain TCP);
    *   a kept-alive connection is reused only for a request that sends the same one.
    */
-  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads) {
+  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads, counted = false) {
+    // Counted in the pool's `used` since connectUpstream began the connection.
+    this.inUse = counted;
     const parser = (this.parser = newParser(RESPONSE));
     this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
@@ -670,6 +672,8 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
     : net.connect({ host: server.host, port: server.port, noDelay: true, onread: reads!.onread });
   const ready = pool.tls ? 'secureConnect' : 'connect';
   let settled = false;
+  // In use from now on, as HAProxy counts a connection being established (keeping idle ones depends on it).
+  pool.used++;
   const finish = (error?: string): void => {
     if (settled) return;
     settled = true;
@@ -677,9 +681,10 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
     socket.off(ready, onConnect);
     socket.off('error', onError);
     if (error) {
+      pool.used--;
       socket.destroy();
       done(undefined, error);
-    } else done(new UpstreamConnection(socket, server, pool, sni, reads));
+    } else done(new UpstreamConnection(socket, server, pool, sni, reads, true));
   };
   const onConnect = (): void => finish();
   const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ServerPool } from '../../../proxy/http/upstream.ts';
+import net from 'node:net';
+import { ServerPool, connectUpstream } from '../../../proxy/http/upstream.ts';
 import type { UpstreamConnection } from '../../../proxy/http/upstream.ts';
 import type { RuntimeServer } from '../../../proxy/runtime/server.ts';
 
@@ -69,4 +70,30 @@ test('kept idle: the first one, a safe one while no safe one waits, then as many
   busy.used = 1;
   assert.equal(busy.park(conn('z'), false, 1000), true);
   assert.equal(busy.size, 3);
+});
+
+test('a connection being established counts as in use (as HAProxy counts it), until it fails or closes', async () => {
+  const server = net.createServer((s) => s.on('error', () => {}));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    const pool = new ServerPool({ host: '127.0.0.1', port } as RuntimeServer);
+    const opened = new Promise<UpstreamConnection | undefined>((r) => connectUpstream(pool, 1000, (c) => r(c)));
+    assert.equal(pool.used, 1, 'while connecting');
+    const c = await opened;
+    assert.ok(c);
+    assert.equal(pool.used, 1, 'connected, before its first request');
+    c.destroy();
+    assert.equal(pool.used, 0, 'closed');
+    // A refused connection: counted while it was tried, not after.
+    const closed = await new Promise<net.Server>((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => r(s)); });
+    const gone = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const failing = new ServerPool({ host: '127.0.0.1', port: gone } as RuntimeServer);
+    const error = await new Promise<string | undefined>((r) => connectUpstream(failing, 1000, (_c, e) => r(e)));
+    assert.equal(error, 'ECONNREFUSED');
+    assert.equal(failing.used, 0);
+  } finally {
+    server.close();
+  }
 });
