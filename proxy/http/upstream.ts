@@ -6,7 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
-import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
@@ -125,6 +125,16 @@ export class UpstreamConnection {
    * meanwhile (a pipelined or queued request is started inside the completion callback).
    */
   private detachedInRead = false;
+  /**
+   * A message began while the connection was detached (llhttp's message-begin callback, set from
+   * detach until the next attach outside that read): bytes of a head that is not complete yet, which
+   * would otherwise prefix the next request's response (a 302 of the server's choosing to the next
+   * client). The connection fails at the end of the read.
+   */
+  private unsolicited = false;
+  private readonly onUnsolicited = (): void => {
+    this.unsolicited = true;
+  };
   /** The reused buffers reads go into (plain TCP); undefined when llhttp consumes the socket (TLS). */
   private readonly reads: ReadBuffers | undefined;
   /** Bytes of a raw-relayed body still to come (see RAW_BODY_MIN). */
@@ -138,9 +148,7 @@ export class UpstreamConnection {
    * @param sni the server name sent in the TLS handshake (undefined: none, or plain TCP);
    *   a kept-alive connection is reused only for a request that sends the same one.
    */
-  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads, counted = false) {
-    // Counted in the pool's `used` since connectUpstream began the connection.
-    this.inUse = counted;
+  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads) {
     const parser = (this.parser = newParser(RESPONSE));
     this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
@@ -185,6 +193,7 @@ export class UpstreamConnection {
       }
     };
     parser[kOnBody] = this.onBody;
+    parser[kOnMessageBegin] = undefined;
     parser[kOnMessageComplete] = () => {
       if (parser[kOnBody] === undefined) parser[kOnBody] = this.onBody;
       const handlers = this.handlers;
@@ -307,7 +316,7 @@ export class UpstreamConnection {
     const completed = this.completedInRead;
     this.completedInRead = false;
     if (typeof result !== 'number') return this.fail('invalid');
-    this.detachedInRead = false;
+    if (this.detachedInRead && this.settleRead()) return;
     this.received += result;
     if (this.tunnelRest) {
       // After a 101 the bytes are the other protocol's: back to 'data' events for the tunnel.
@@ -356,8 +365,23 @@ export class UpstreamConnection {
       // Also when a handler threw: what was written so far still reaches the client.
       this.uncorkSink();
       this.completedInRead = false;
-      this.detachedInRead = false;
+      if (this.detachedInRead) this.settleRead();
     }
+  }
+
+  /**
+   * The end of a read in which a response ended: out-of-turn bytes after it (a message began) fail
+   * the connection, and the request that may have taken it meanwhile is retried elsewhere. True if so.
+   */
+  private settleRead(): boolean {
+    if (this.unsolicited) {
+      this.fail('invalid');
+      return true;
+    }
+    this.detachedInRead = false;
+    // Taken again within the read: from now on its bytes are the new exchange's.
+    if (this.handlers) this.parser[kOnMessageBegin] = undefined;
+    return false;
   }
 
   /** Parses one read; a body relayed raw (RAW_BODY_MIN) goes to the handlers as views of `data`. */
@@ -433,6 +457,7 @@ export class UpstreamConnection {
   attach(handlers: UpstreamHandlers): void {
     this.handlers = handlers;
     this.received = 0;
+    if (!this.detachedInRead) this.parser[kOnMessageBegin] = undefined;
     if (!this.inUse) {
       this.inUse = true;
       this.pool.used++;
@@ -455,6 +480,7 @@ export class UpstreamConnection {
     const safe = this.reused;
     this.reused = true;
     if (!keepAlive || this.dead) return this.destroy();
+    this.parser[kOnMessageBegin] = this.onUnsolicited;
     const kept = this.private ? parkOwned(this, idleTimeout) : this.pool.park(this, safe, idleTimeout);
     this.notInUse();
     if (!kept) this.destroy();
@@ -672,8 +698,6 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
     : net.connect({ host: server.host, port: server.port, noDelay: true, onread: reads!.onread });
   const ready = pool.tls ? 'secureConnect' : 'connect';
   let settled = false;
-  // In use from now on, as HAProxy counts a connection being established (keeping idle ones depends on it).
-  pool.used++;
   const finish = (error?: string): void => {
     if (settled) return;
     settled = true;
@@ -681,10 +705,9 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
     socket.off(ready, onConnect);
     socket.off('error', onError);
     if (error) {
-      pool.used--;
       socket.destroy();
       done(undefined, error);
-    } else done(new UpstreamConnection(socket, server, pool, sni, reads, true));
+    } else done(new UpstreamConnection(socket, server, pool, sni, reads));
   };
   const onConnect = (): void => finish();
   const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
