@@ -11,7 +11,7 @@
  *   it (llhttp's 'Data after Connection: close' answered 400 instead, the server's answer dropped);
  * - the H1 mux's own 422 (a Transfer-Encoding list) has no Connection header, unlike its 400/408;
  * - bytes a server sends after its response in the same read (a body to HEAD or 204, a second
- *   response) never answer the next request: it goes to a fresh connection.
+ *   response, or the start of one) never answer the next request: it goes to a fresh connection.
  * Each case records what the server got first, whether the last request the server saw came on a
  * connection of its own (not one that had served an earlier request), and the client's bytes.
  */
@@ -223,6 +223,12 @@ abc\r\n
     replies: [reply + EVIL, OK],
     client: [first + get('/b')],
     expected: `server got first:\n${first.replace('Host', 'host')}\nlast request on a fresh server connection: yes\nclient got (still open):\n${relayed}HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok`,
+  })),
+  ...[['later', [get('/a'), 200, get('/b')]], ['pipelined', [get('/a') + get('/b')]]].map(([when, client]): Case => ({
+    name: `the start of a head a server sends after its response in the same read never prefixes the answer to the next request (${when as string})`,
+    replies: [`${OK}HTTP/1.1 302 Found\r\nLocation: http://elsewhere.example/\r\nX: `, OK],
+    client: client as Array<string | number>,
+    expected: `${GET_A}\nlast request on a fresh server connection: yes\nclient got (still open):\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok`,
   })),
 ];
 
