@@ -148,7 +148,9 @@ export class UpstreamConnection {
    * @param sni the server name sent in the TLS handshake (undefined: none, or plain TCP);
    *   a kept-alive connection is reused only for a request that sends the same one.
    */
-  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads) {
+  constructor(readonly socket: net.Socket, readonly server: RuntimeServer, readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads, counted = false) {
+    // Counted in the pool's `used` since connectUpstream began the connection.
+    this.inUse = counted;
     const parser = (this.parser = newParser(RESPONSE));
     this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
@@ -460,7 +462,7 @@ export class UpstreamConnection {
     if (!this.detachedInRead) this.parser[kOnMessageBegin] = undefined;
     if (!this.inUse) {
       this.inUse = true;
-      this.pool.used++;
+      this.pool.use();
     }
   }
 
@@ -547,6 +549,11 @@ export class ServerPool {
   /** @param tls how to speak TLS to this server (`server … ssl`), undefined for plain TCP. */
   constructor(readonly server: RuntimeServer, readonly tls?: ServerTls) {}
 
+  /** A connection starts connecting or serving: one more in use, and the peak (HAProxy's srv_use_conn). */
+  use(): void {
+    if (++this.used > this.peak) this.peak = this.used;
+  }
+
   /**
    * An idle connection sending `sni` for a request, as HAProxy 2.6's connect_server picks one:
    * a request after the first of its client connection (`notFirst`) takes a fresh one, else a safe
@@ -568,7 +575,6 @@ export class ServerPool {
    * counts this period's peak at once (HAProxy only from the previous 5 s period on).
    */
   park(conn: UpstreamConnection, safe: boolean, idleTimeout: number): boolean {
-    if (this.used > this.peak) this.peak = this.used;
     const idle = this.fresh.length + this.safe.length;
     if (!((this.safe.length === 0 && (safe || this.fresh.length === 0)) || this.used + idle <= Math.max(this.peak, this.needed))) {
       this.nextPeriod();
@@ -698,6 +704,8 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
     : net.connect({ host: server.host, port: server.port, noDelay: true, onread: reads!.onread });
   const ready = pool.tls ? 'secureConnect' : 'connect';
   let settled = false;
+  // In use from now on, as HAProxy counts a connection being established (keeping idle ones depends on it).
+  pool.use();
   const finish = (error?: string): void => {
     if (settled) return;
     settled = true;
@@ -705,9 +713,10 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
     socket.off(ready, onConnect);
     socket.off('error', onError);
     if (error) {
+      pool.used--;
       socket.destroy();
       done(undefined, error);
-    } else done(new UpstreamConnection(socket, server, pool, sni, reads));
+    } else done(new UpstreamConnection(socket, server, pool, sni, reads, true));
   };
   const onConnect = (): void => finish();
   const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);

@@ -19,7 +19,8 @@ const nameOf = (c: UpstreamConnection | undefined): string => (c as unknown as {
 /** A pool holding `fresh` (served one request) and `safe` (served several) idle connections. */
 function poolWith(fresh: UpstreamConnection, safe: UpstreamConnection): ServerPool {
   const pool = new ServerPool({} as RuntimeServer);
-  pool.used = 2;
+  pool.use();
+  pool.use();
   assert.ok(pool.park(safe, true, 1000));
   pool.used = 1;
   assert.ok(pool.park(fresh, false, 1000));
@@ -55,7 +56,7 @@ test('a connection is reused only for a request sending the same SNI', () => {
 test('kept idle: the first one, a safe one while no safe one waits, then as many as were in use at once', () => {
   const pool = new ServerPool({} as RuntimeServer);
   // One at a time: a second fresh connection is not kept next to the first; a safe one is, once.
-  pool.used = 1;
+  pool.use();
   assert.equal(pool.park(conn('a'), false, 1000), true);
   assert.equal(pool.park(conn('b'), false, 1000), false);
   assert.equal(pool.park(conn('c'), true, 1000), true);
@@ -63,7 +64,7 @@ test('kept idle: the first one, a safe one while no safe one waits, then as many
   assert.equal(pool.size, 2);
   // Three in use at once (the parked connection still counts as in use): all three are kept.
   const busy = new ServerPool({} as RuntimeServer);
-  busy.used = 3;
+  for (let i = 0; i < 3; i++) busy.use();
   assert.equal(busy.park(conn('x'), false, 1000), true);
   busy.used = 2;
   assert.equal(busy.park(conn('y'), false, 1000), true);
