@@ -571,8 +571,9 @@ export class ServerPool {
    * Keeps a connection whose exchange ended for the next request, or says no (the caller closes
    * it), as HAProxy 2.6's srv_add_to_idle_list: kept while no safe connection waits and it is safe
    * or nothing waits, else while idle + in use stay within the most in use at once lately (so that
-   * `safe`, which opens a connection per client connection, does not pile idle ones up). Loadstar
-   * counts this period's peak at once (HAProxy only from the previous 5 s period on).
+   * `safe`, which opens a connection per client connection, does not pile idle ones up). That
+   * estimate grows as soon as more are in use (use()) and shrinks at most every 5 s, when a
+   * connection is refused (HAProxy: its purge task, every pool-purge-delay).
    */
   park(conn: UpstreamConnection, safe: boolean, idleTimeout: number): boolean {
     const idle = this.fresh.length + this.safe.length;
