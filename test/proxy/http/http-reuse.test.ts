@@ -14,7 +14,9 @@
  * - a 401 with `WWW-Authenticate: NTLM…`/`Nego…` (or 407 with `Proxy-Authenticate`) makes the
  *   connection the client connection's alone (its next requests go to that server), closed with it.
  * Loadstar is checked against the recorded lines; where haproxy is installed the same scenarios
- * replay through it, so a recording that no longer matches HAProxy is noticed.
+ * replay through it, so a recording that no longer matches HAProxy is noticed. Not compared: which
+ * of several idle connections of one list a request takes (HAProxy the oldest, Loadstar the newest,
+ * the likeliest still open; docs/architecture.md "Server connection reuse").
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
