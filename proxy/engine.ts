@@ -320,6 +320,10 @@ export class Engine {
     this.checks = checks;
     checks.start();
     for (const backend of old?.httpBackends.values() ?? []) backend.closeIdle();
+    // Kept-alive clients come back to the new configuration instead of being served by removed
+    // servers and renamed backends for as long as they stay: each old connection ends after its
+    // next answer (HttpFrontend.retire says how this differs from HAProxy's soft-stop, and why).
+    for (const frontend of old?.frontends.values() ?? []) frontend.retire();
   }
 
   private async bindAll(config: Config, tables: Tables, tlsByBind: ReadonlyMap<Bind, BindTls>): Promise<void> {

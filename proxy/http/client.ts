@@ -52,6 +52,8 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   closed = false;
   /** No more requests will be read (Connection: close, error, stop). */
   draining = false;
+  /** Its frontend was replaced by a reload: the next answer says `connection: close` and ends it (retire()). */
+  retired = false;
   /**
    * A request asked for the connection to close (Connection: close, HTTP/1.0 without keep-alive):
    * what is pipelined after it is read and dropped, while the requests before it are still answered
@@ -432,6 +434,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (tx && tx.waitingForServer) return;
     if (tx) tx.abort('cD');
     this.close();
+  }
+
+  retire(): void {
+    this.retired = true;
   }
 
   /** @internal */ onClientEnd(): void {

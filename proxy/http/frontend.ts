@@ -127,6 +127,8 @@ export interface FrontendConnection {
   readonly queue: readonly unknown[];
   draining: boolean;
   close(): void;
+  /** Its configuration was replaced: it ends after its next answer (HTTP/1: `connection: close`; h2: GOAWAY). */
+  retire(): void;
 }
 
 export class HttpFrontend implements Frontend {
@@ -266,6 +268,18 @@ export class HttpFrontend implements Frontend {
 
   close(): void {
     for (const c of this.connections) c.close();
+  }
+
+  /**
+   * A reload replaced this frontend. HAProxy's old process soft-stops: it closes idle keep-alive
+   * connections at once and answers requests in progress with `connection: close`. Closing an
+   * idle keep-alive connection races with a request the client may be sending on it at that
+   * moment (a client that does not retry sees a reset: 60 of them in reload-under-load's run),
+   * so every connection here, idle or busy, ends after its next answer instead: one more request
+   * is served on the old configuration, none is lost.
+   */
+  retire(): void {
+    for (const c of this.connections) c.retire();
   }
 
   connectionOpened(client: FrontendConnection): void {

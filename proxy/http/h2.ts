@@ -92,6 +92,11 @@ export class H2Connection implements ReuseSession {
     if (this.draining && this.queue.length === 0) this.session?.close();
   }
 
+  /** GOAWAY is graceful: streams in flight finish and the client opens a new connection for more. */
+  retire(): void {
+    this.drain();
+  }
+
   /** Graceful stop: GOAWAY, streams in flight finish. */
   drain(): void {
     this.draining = true;

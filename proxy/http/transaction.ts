@@ -30,6 +30,8 @@ export interface TransactionClient {
   resumeReading(): void;
   /** No more requests will be read from this client. */
   readonly draining: boolean;
+  /** Served on a configuration a reload replaced: the answer closes the connection (HTTP/1). */
+  readonly retired?: boolean;
   readonly acceptedAt: number;
   connectionInfo(): ConnectionInfo;
   transactionDone(tx: HttpTransaction, keepAlive: boolean): void;
@@ -461,7 +463,7 @@ export class HttpTransaction {
         } else this.closeAfter = true;
       }
     }
-    if (!r.keepAlive || this.client.draining || this.frontend.closeClient) this.closeAfter = true;
+    if (!r.keepAlive || this.client.draining || this.client.retired || this.frontend.closeClient) this.closeAfter = true;
     // HAProxy's h1_update_res_conn_value: say what differs from the versions' default.
     if (this.closeAfter) {
       if (!response10) out += 'connection: close\r\n';
@@ -644,7 +646,7 @@ export class HttpTransaction {
     if (this.finished) return;
     this.responseStarted = true;
     const r = this.request;
-    if (close || !r.keepAlive || this.client.draining || this.frontend.closeClient) {
+    if (close || !r.keepAlive || this.client.draining || this.client.retired || this.frontend.closeClient) {
       this.closeAfter = true;
       response = withConnectionHeader(response, CONNECTION_CLOSE);
     } else if (r.versionMajor === 1 && r.versionMinor === 0) response = withConnectionHeader(response, CONNECTION_KEEP_ALIVE);

@@ -32,6 +32,11 @@ export interface Frontend extends FrontendInfo {
   readonly busy: number;
   /** Stopping: closes idle connections at once and lets busy ones finish what they are doing, taking nothing new. */
   drain(): void;
+  /**
+   * The configuration it runs was replaced (a reload): its connections finish on it and go,
+   * so that clients come back to the new one. TCP sessions run to their end.
+   */
+  retire(): void;
   /** Closes every connection left (the end of a stop's grace period). */
   close(): void;
   /** An exception in Loadstar's code closed one connection: logged with its stack, counted (eint). */

@@ -442,6 +442,8 @@ export class TcpFrontend implements Frontend {
   /** Sessions carry on to their end (TCP has no idle state to close early). */
   drain(): void {}
 
+  retire(): void {}
+
   close(): void {
     this.closeAll();
   }

@@ -81,3 +81,68 @@ test('a failed reload reopens an address it had to free for a rebind with other 
     await e.stop();
   }
 });
+
+/** One keep-alive client connection: send a request, read one answer (content-length framed), see when it closes. */
+function keepAliveClient(port: number): { ask(path: string): Promise<string>; closed: Promise<void> } {
+  const socket = net.connect(port, '127.0.0.1');
+  let buffered = '';
+  let waiting: ((answer: string) => void) | undefined;
+  socket.on('data', (d) => {
+    buffered += d.toString('latin1');
+    const end = buffered.indexOf('\r\n\r\n');
+    const length = Number(/content-length: *(\d+)/i.exec(buffered)?.[1] ?? 'NaN');
+    if (end >= 0 && buffered.length >= end + 4 + length && waiting) {
+      const answer = buffered.slice(0, end + 4 + length);
+      buffered = buffered.slice(end + 4 + length);
+      waiting(answer);
+    }
+  });
+  socket.on('error', () => {});
+  return {
+    ask(path) {
+      socket.write(`GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`);
+      return new Promise((resolve) => (waiting = resolve));
+    },
+    closed: new Promise((resolve) => socket.once('close', () => resolve())),
+  };
+}
+
+test('after a reload every kept-alive client connection ends after its next answer (connection: close), idle or busy, and reconnects to the new configuration', async () => {
+  const port = await freePort();
+  const slowOrigin = net.createServer((s) => {
+    s.on('error', () => {});
+    s.on('data', () => setTimeout(() => s.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow'), 300));
+  });
+  await new Promise<void>((r) => slowOrigin.listen(0, '127.0.0.1', r));
+  const originPort = (slowOrigin.address() as net.AddressInfo).port;
+  const before = `frontend web
+    bind 127.0.0.1:${port}
+    http-request return status 200 content-type text/plain string old if { path /word }
+    default_backend slow
+backend slow
+    server s1 127.0.0.1:${originPort}
+`;
+  const e = await startEngine(HTTP_DEFAULTS + before);
+  try {
+    const idle = keepAliveClient(port);
+    assert.match(await idle.ask('/word'), /\r\n\r\nold$/);
+    const busy = keepAliveClient(port);
+    assert.match(await busy.ask('/word'), /\r\n\r\nold$/);
+    const inFlight = busy.ask('/slow');
+    await new Promise((r) => setTimeout(r, 50));
+    await e.engine.reload(config(before.replace('string old', 'string new')));
+    // Before: both stayed on the old configuration for as long as they were kept alive.
+    const answer = await inFlight;
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(answer, /\r\nconnection: close\r\n/);
+    await busy.closed;
+    // An idle one is not cut (a request may be on its way): its next answer closes it.
+    const last = await idle.ask('/word');
+    assert.match(last, /\r\nconnection: close\r\n/);
+    await idle.closed;
+    assert.equal((await request(port, '/word')).body, 'new');
+  } finally {
+    slowOrigin.close();
+    await e.stop();
+  }
+});
