@@ -516,7 +516,12 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     await shot.take('certificates', true);
     await page.click('.install summary');
     await shot.take('certificates-install');
-    // Remove asks first; the site that used it is gone with the rollback.
+    // Remove asks first, with the focus on Cancel; Escape cancels and gives the focus back to Remove.
+    await page.click('[data-cert="https_frontend"] button:has-text("Remove")');
+    await page.waitForFunction(() => document.activeElement?.hasAttribute('data-cancel'));
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-remove-cert') === 'https_frontend');
+    // The site that used it is gone with the rollback.
     await page.click('[data-cert="https_frontend"] button:has-text("Remove")');
     await page.click('[data-cert="https_frontend"] button.danger');
     await page.waitForSelector('[data-cert="https_frontend"]', { state: 'detached' });
