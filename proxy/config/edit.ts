@@ -22,10 +22,10 @@ import { directiveText } from './serialize.ts';
 import { BUILTIN_BALANCE, withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
-  splitServerOptions, splitAddress,
+  splitServerOptions, splitAddress, stickiness, stickinessOf,
 } from './form-model.ts';
 import type {
-  BackendSpec, BindSpec, FrontendCategory, BackendCategory, FrontendSpec, HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
+  BackendSpec, StickinessSpec, BindSpec, FrontendCategory, BackendCategory, FrontendSpec, HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
 } from './form-model.ts';
 
 export type * from './form-model.ts';
@@ -52,6 +52,8 @@ export type EditResult = { ok: true; text: string } | { ok: false; problems: Edi
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 const HTTP_METHOD = /^[A-Z]+$/;
+/** A cookie name (RFC 6265: an HTTP token). */
+const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const ALGORITHMS = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param', 'hdr', 'random', 'rdp-cookie'];
 
 // ---------------------------------------------------------------- the text as lines
@@ -157,6 +159,55 @@ function balanceLine(spec: BackendSpec): string {
   }
 }
 
+function cookieLine(st: StickinessSpec): string {
+  return lineOf([
+    'cookie', st.cookie, st.mode,
+    ...(st.indirect ? ['indirect'] : []), ...(st.nocache ? ['nocache'] : []), ...(st.httponly ? ['httponly'] : []), ...(st.secure ? ['secure'] : []),
+    ...(st.extra ?? []),
+  ]);
+}
+
+/** A server's `cookie` value as Loadstar generates it: its name, with characters a cookie value cannot hold as '_'. */
+function generatedCookie(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+function cookieOf(s: ServerSpec): string | undefined {
+  const at = s.extra?.indexOf('cookie') ?? -1;
+  return at >= 0 ? s.extra![at + 1] : undefined;
+}
+
+/**
+ * The servers with their `cookie` values as stickiness needs them: with a
+ * cookie, each server (not a backup) without a value gets its name (a number added when
+ * another server has it); `removeGenerated` (stickiness turned off) drops the
+ * values that are such generated names, keeping any other value.
+ */
+function withServerCookies(servers: readonly ServerSpec[], st: StickinessSpec | undefined, removeGenerated: boolean): ServerSpec[] {
+  if (!st) {
+    if (!removeGenerated) return [...servers];
+    return servers.map((s) => {
+      const v = cookieOf(s);
+      const base = generatedCookie(s.name);
+      if (v === undefined || !(v === base || (v.startsWith(base) && /^\d+$/.test(v.slice(base.length))))) return s;
+      const at = s.extra!.indexOf('cookie');
+      const extra = [...s.extra!.slice(0, at), ...s.extra!.slice(at + 2)];
+      const { extra: _old, ...rest } = s;
+      return extra.length ? { ...rest, extra } : rest;
+    });
+  }
+  const used = new Set(servers.map(cookieOf).filter((v): v is string => v !== undefined));
+  return servers.map((s) => {
+    // A backup without a value never captures clients: they go back to the regular servers when these return.
+    if (cookieOf(s) !== undefined || s.backup) return s;
+    const base = generatedCookie(s.name);
+    let value = base;
+    for (let n = 2; used.has(value); n++) value = `${base}${n}`;
+    used.add(value);
+    return { ...s, extra: [...(s.extra ?? []), 'cookie', value] };
+  });
+}
+
 /** Check timings every server inherits from `default-server` / defaults (written only when they differ). */
 interface Inherited { inter: number; fall: number; rise: number }
 
@@ -206,6 +257,7 @@ function backendLines(spec: BackendSpec, inherited: Inherited): Record<BackendCa
   return {
     mode: [lineOf(['mode', spec.mode ?? 'http'])],
     balance: [balanceLine(spec)],
+    cookie: spec.stickiness ? [cookieLine(spec.stickiness)] : [],
     httpchk: http ? [httpchkLine(hc)] : [],
     expect: http && hc.expectStatus !== undefined ? [lineOf(['http-check', 'expect', 'status', String(hc.expectStatus)])] : [],
     server: spec.servers.map((s) => serverLine(s, hc, inherited)),
@@ -301,6 +353,18 @@ function checkBackend(spec: BackendSpec | undefined, problem: (field: string, me
     spec.servers.forEach((s, i) => checkServer(s, `backend.servers[${i}]`, problem));
     const names = spec.servers.map((s) => s?.name);
     names.forEach((n, i) => { if (names.indexOf(n) !== i) problem(`backend.servers[${i}].name`, `two servers are named '${n}'`); });
+  }
+  const st = spec.stickiness;
+  if (st !== undefined) {
+    if (typeof st !== 'object' || st === null || st.kind !== 'cookie') problem('backend.stickiness', "sticky sessions are { kind: 'cookie', cookie, mode }; sticking by the visitor's address is balance source");
+    else {
+      if (typeof st.cookie !== 'string' || !COOKIE_NAME.test(st.cookie)) {
+        problem('backend.stickiness.cookie', `a cookie name of letters, digits and !#$%&'*+.^_\`|~- only, no spaces (got ${JSON.stringify(st.cookie)})`);
+      }
+      if (!['insert', 'rewrite', 'prefix'].includes(st.mode)) problem('backend.stickiness.mode', 'insert (Loadstar adds its cookie), prefix or rewrite (the application sets its own cookie)');
+      if (st.extra !== undefined && (!Array.isArray(st.extra) || !st.extra.every(validWord))) problem('backend.stickiness.extra', 'a list of option words');
+      if (spec.mode === 'tcp') problem('backend.stickiness', "sticky sessions by cookie need an HTTP backend; a TCP service can keep visitors on one server by their IP address (balance source)");
+    }
   }
   const hc = spec.healthCheck;
   if (hc !== undefined) {
@@ -447,6 +511,8 @@ function setBackend(l: Lines, config: Config, spec: BackendSpec, previousName: s
   const section = findSection(config, ['backend', 'listen'], previousName ?? spec.name);
   const proxy = backendOf(config, section);
   const inherited = inheritedTimings(proxy);
+  const before = section ? formModel(config).backends.find((b) => b.name === section.name) : undefined;
+  spec = { ...spec, servers: withServerCookies(spec.servers, spec.stickiness, before?.stickiness !== undefined) };
   const lines = backendLines(spec, inherited);
   if (!section) {
     insertSection(l, config, patch, 'backend', newSectionText('backend', spec.name, BACKEND_CATEGORIES.flatMap((c) => lines[c])));
@@ -455,15 +521,19 @@ function setBackend(l: Lines, config: Config, spec: BackendSpec, previousName: s
   if (section.name !== spec.name) patch.replace.set(section.loc.line - 1, lineOf([section.kind, spec.name]) + (section.trailingComment !== undefined ? ` #${section.trailingComment}` : ''));
   if (inheritsMode(config, section, spec.mode)) lines.mode = [];
   if (inheritsBalance(section, proxy, spec)) lines.balance = [];
+  // A cookie the defaults section gives and the form keeps as it is: no line of its own.
+  if (!section.directives.some((d) => d.keyword === 'cookie') && before?.stickiness && spec.stickiness && cookieLine(before.stickiness) === cookieLine(spec.stickiness)) lines.cookie = [];
   const indent = indentOf(l, section);
   let anchor = section.loc.line - 1;
   for (const c of BACKEND_CATEGORIES) {
     const olds = section.directives.filter((d) => backendCategory(d) === c);
+    // HAProxy ignores a cookie line in a TCP backend (a warning); the form does not show it there, so it stays as written.
+    if (c === 'cookie' && (spec.mode ?? 'http') === 'tcp') continue;
     if (c !== 'server') {
       anchor = spliceCategory(l, patch, olds, lines[c], (d) => canonicalBackendLine(d, c, proxy!), anchor, indent);
       continue;
     }
-    const currentHc = formModel(config).backends.find((b) => b.name === section.name)?.healthCheck;
+    const currentHc = before?.healthCheck;
     anchor = spliceServers(l, patch, olds, spec, currentHc, anchor, indent, proxy, inherited);
   }
   return applyPatch(l, patch);
@@ -515,6 +585,10 @@ function ownTimings(d: Directive, proxy: BalancingProxy | undefined): { interMs?
 /** The line the forms would write for an existing owned backend line (options they do not show, e.g. `uri depth 2`, are kept then). */
 function canonicalBackendLine(d: Directive, category: BackendCategory, proxy: BalancingProxy): string {
   if (category === 'balance') return balanceLine({ name: proxy.name, servers: [], balance: balanceSpec(proxy) });
+  if (category === 'cookie') {
+    const st = stickinessOf(d.args);
+    return st ? cookieLine(st) : lineOf([d.keyword, ...d.args]);
+  }
   if (category === 'httpchk') {
     // Compared as the form reads it (method and path), so a version or headers after them
     // (`option httpchk HEAD /alive HTTP/1.1`) stay as written while the form does not change the check.
@@ -599,6 +673,13 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         checkBackend(edit.backend, problem);
         if (edit.previousName !== undefined && !findSection(config, ['backend', 'listen'], edit.previousName)) problem('previousName', `there is no backend named '${edit.previousName}'`);
         if (edit.previousName !== undefined && edit.previousName !== edit.backend?.name && findSection(config, ['backend', 'listen'], edit.backend?.name)) problem('backend.name', `a backend named '${edit.backend.name}' exists already`);
+        if (!problems.length && !edit.backend.stickiness) {
+          const section = findSection(config, ['backend', 'listen'], edit.previousName ?? edit.backend.name);
+          const proxy = backendOf(config, section);
+          if (section && proxy && proxy.mode === 'http' && !section.directives.some((d) => d.keyword === 'cookie') && stickiness(proxy)) {
+            problem('backend.stickiness', `the sticky-session cookie '${proxy.cookie!.name}' comes from the defaults section (line ${proxy.cookie!.loc.line}): remove it there, in the editor, to turn it off`);
+          }
+        }
         if (!problems.length) {
           next = setBackend(l, config, edit.backend, edit.previousName);
           if (edit.previousName !== undefined && edit.previousName !== edit.backend.name) next = renameReferences(next, edit.previousName, edit.backend.name, options);
@@ -623,7 +704,8 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
           // The server keeps the backend's check setting unless the edit says otherwise.
           const server = { ...edit.server, check: edit.server.check ?? (at >= 0 ? servers[at]!.check : form.healthCheck.type !== 'none') };
           if (at >= 0) servers[at] = server;
-          else servers.push(server);
+          // A server added to a sticky backend gets its cookie value (the others stay as they are).
+          else servers.push(withServerCookies([...servers, server], form.stickiness, false).at(-1)!);
           if (edit.previousName !== undefined) renamed.set(edit.server.name, edit.previousName);
         } else {
           const at = servers.findIndex((s) => s.name === edit.name);

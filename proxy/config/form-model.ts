@@ -9,7 +9,8 @@
  * Ownership: a directive is the forms' when a form field describes it
  * completely (`bind`, `mode`, `balance`, `server`, `default_backend`,
  * `use_backend`, the ACLs those rules use when they are simple, the HTTPS
- * redirect, `option httpchk`, `http-check expect status`). Everything else is
+ * redirect, `option httpchk`, `http-check expect status`, a `cookie` line
+ * with insert, rewrite or prefix). Everything else is
  * an unknown directive, written back byte for byte.
  */
 import type { BalanceAlgorithm, BalancingProxy, Config, Directive, Section } from './model.ts';
@@ -99,6 +100,27 @@ export interface BalanceSpec {
   argument?: string;
 }
 
+/**
+ * Sticky sessions by cookie (`cookie NAME insert|rewrite|prefix …`, HTTP
+ * backends): each server gets `cookie <value>` (its name) when it has none.
+ * Sticking by the visitor's address is `balance source`, not this.
+ */
+export interface StickinessSpec {
+  kind: 'cookie';
+  /** Cookie name: letters, digits and !#$%&'*+.^_`|~- (an HTTP token). */
+  cookie: string;
+  /** insert: Loadstar adds its own cookie; prefix / rewrite: the application's own cookie (the server must set it). */
+  mode: 'insert' | 'rewrite' | 'prefix';
+  /** insert: the server never sees Loadstar's cookie. */
+  indirect?: boolean;
+  /** insert: the answer that sets the cookie is marked private (shared caches keep it to themselves). */
+  nocache?: boolean;
+  httponly?: boolean;
+  secure?: boolean;
+  /** Other options of the cookie line, as words, kept (`domain example.com`, `maxidle 30m`). */
+  extra?: string[];
+}
+
 export interface BackendSpec {
   name: string;
   /** Default http. */
@@ -106,6 +128,8 @@ export interface BackendSpec {
   balance?: BalanceSpec;
   servers: ServerSpec[];
   healthCheck?: HealthCheckSpec;
+  /** Sticky sessions by cookie; absent: none (a `cookie` line and the server cookie values it generated are removed). */
+  stickiness?: StickinessSpec;
 }
 
 export interface FrontendForm extends FrontendSpec {
@@ -207,8 +231,8 @@ export function frontendCategory(d: Directive, acls: ReadonlyMap<string, RuleMat
 export type FrontendCategory = 'mode' | 'bind' | 'redirect' | 'acl' | 'use_backend' | 'default_backend';
 export const FRONTEND_CATEGORIES: readonly FrontendCategory[] = ['mode', 'bind', 'redirect', 'acl', 'use_backend', 'default_backend'];
 
-export type BackendCategory = 'mode' | 'balance' | 'httpchk' | 'expect' | 'server';
-export const BACKEND_CATEGORIES: readonly BackendCategory[] = ['mode', 'balance', 'httpchk', 'expect', 'server'];
+export type BackendCategory = 'mode' | 'balance' | 'cookie' | 'httpchk' | 'expect' | 'server';
+export const BACKEND_CATEGORIES: readonly BackendCategory[] = ['mode', 'balance', 'cookie', 'httpchk', 'expect', 'server'];
 
 export function backendCategory(d: Directive): BackendCategory | undefined {
   switch (d.keyword) {
@@ -216,6 +240,7 @@ export function backendCategory(d: Directive): BackendCategory | undefined {
     case 'balance': return 'balance';
     case 'option httpchk': return 'httpchk';
     case 'server': return 'server';
+    case 'cookie': return stickinessOf(d.args) ? 'cookie' : undefined;
     default: return expectStatusOf(d) !== undefined ? 'expect' : undefined;
   }
 }
@@ -225,6 +250,49 @@ export function expectStatusOf(d: Directive): number | undefined {
   const words = [...d.keyword.split(' '), ...d.args];
   if (words.length !== 4 || words[0] !== 'http-check' || words[1] !== 'expect' || words[2] !== 'status' || !/^\d{3}$/.test(words[3]!)) return undefined;
   return Number(words[3]);
+}
+
+/** Options of a `cookie` line that take a value (kept in `extra` with it). */
+const COOKIE_ONE_VALUE = new Set(['domain', 'attr', 'maxidle', 'maxlife']);
+
+/**
+ * `cookie NAME insert|rewrite|prefix [options]` (a directive's words) → the
+ * form's stickiness; undefined for a line the form cannot show (no mode: a
+ * passive cookie, kept as written).
+ */
+export function stickinessOf(args: readonly string[]): StickinessSpec | undefined {
+  const [cookie, ...rest] = args;
+  const mode = rest.find((w): w is StickinessSpec['mode'] => w === 'insert' || w === 'rewrite' || w === 'prefix');
+  if (cookie === undefined || mode === undefined) return undefined;
+  const spec: StickinessSpec = { kind: 'cookie', cookie, mode };
+  const extra: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    if (w === mode) continue;
+    if (w === 'indirect' || w === 'nocache' || w === 'httponly' || w === 'secure') spec[w] = true;
+    else if (COOKIE_ONE_VALUE.has(w)) extra.push(w, ...(i + 1 < rest.length ? [rest[++i]!] : []));
+    else extra.push(w);
+  }
+  return extra.length ? { ...spec, extra } : spec;
+}
+
+/** The backend's sticky-session cookie: its own `cookie` line, else the one its defaults section gives it. */
+export function stickiness(p: BalancingProxy): StickinessSpec | undefined {
+  const own = p.section.directives.filter((d) => d.keyword === 'cookie').at(-1);
+  if (own) return stickinessOf(own.args);
+  const c = p.cookie;
+  if (!c || c.mode === 'passive') return undefined;
+  const seconds = (ms: number): string => `${ms / 1000}s`;
+  const extra = [
+    ...(c.preserve ? ['preserve'] : []), ...(c.postonly ? ['postonly'] : []), ...(c.dynamic ? ['dynamic'] : []),
+    ...c.domains.flatMap((d) => ['domain', d]), ...c.attrs.flatMap((a) => ['attr', a]),
+    ...(c.maxidle !== undefined ? ['maxidle', seconds(c.maxidle)] : []), ...(c.maxlife !== undefined ? ['maxlife', seconds(c.maxlife)] : []),
+  ];
+  return {
+    kind: 'cookie', cookie: c.name, mode: c.mode,
+    ...(c.indirect ? { indirect: true } : {}), ...(c.nocache ? { nocache: true } : {}), ...(c.httponly ? { httponly: true } : {}), ...(c.secure ? { secure: true } : {}),
+    ...(extra.length ? { extra } : {}),
+  };
 }
 
 /** Options of a server line the forms own, and how many value words each takes. */
@@ -376,6 +444,7 @@ export function formModel(config: Config): FormModel {
         balance: balanceSpec(p),
         servers: serverSpecs(p),
         healthCheck: healthCheck(p),
+        ...(p.mode === 'http' && stickiness(p) ? { stickiness: stickiness(p) } : {}),
         unknownDirectives: unknown,
         line: section.loc.line,
       });

@@ -559,6 +559,27 @@ export interface BalanceSpec {
   argument?: string;
 }
 
+/**
+ * Sticky sessions by cookie (`cookie NAME insert|rewrite|prefix …`, HTTP
+ * backends): each server gets `cookie <value>` (its name) when it has none.
+ * Sticking by the visitor's address is `balance source`, not this.
+ */
+export interface StickinessSpec {
+  kind: 'cookie';
+  /** Cookie name: letters, digits and !#$%&'*+.^_`|~- (an HTTP token). */
+  cookie: string;
+  /** insert: Loadstar adds its own cookie; prefix / rewrite: the application's own cookie (the server must set it). */
+  mode: 'insert' | 'rewrite' | 'prefix';
+  /** insert: the server never sees Loadstar's cookie. */
+  indirect?: boolean;
+  /** insert: the answer that sets the cookie is marked private (shared caches keep it to themselves). */
+  nocache?: boolean;
+  httponly?: boolean;
+  secure?: boolean;
+  /** Other options of the cookie line, as words, kept (`domain example.com`, `maxidle 30m`). */
+  extra?: string[];
+}
+
 export interface BackendSpec {
   name: string;
   /** Default http. */
@@ -566,6 +587,8 @@ export interface BackendSpec {
   balance?: BalanceSpec;
   servers: ServerSpec[];
   healthCheck?: HealthCheckSpec;
+  /** Sticky sessions by cookie; absent: none (a `cookie` line and the server cookie values it generated are removed). */
+  stickiness?: StickinessSpec;
 }
 
 /** A frontend as the forms show it; pass it back (minus kind/line/unknownDirectives) in a set-frontend edit. */

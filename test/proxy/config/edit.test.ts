@@ -143,7 +143,8 @@ test('an edit through the forms keeps every comment and every directive the form
   const www = m.frontends.find((f) => f.name === 'www')!;
   assert.equal(www.unknownDirectives, 4, 'option httplog, set-header, acl is_bot, deny');
   const web = m.backends.find((b) => b.name === 'web')!;
-  assert.equal(web.unknownDirectives, 2, 'timeout server, cookie');
+  assert.equal(web.unknownDirectives, 1, 'timeout server (the cookie line is the form\'s stickiness)');
+  assert.deepEqual(web.stickiness, { kind: 'cookie', cookie: 'SRV', mode: 'insert', indirect: true, nocache: true });
   assert.deepEqual(web.servers[0], { name: 'w1', address: '127.0.0.1', port: 8001, check: true, extra: ['cookie', 'w1', 'maxconn', '50'] });
   const text = edit(handWritten, [
     { op: 'set-frontend', frontend: { ...www, rules: [...www.rules, { backend: 'web', match: { kind: 'path-begins', values: ['/static/'] } }] } },
