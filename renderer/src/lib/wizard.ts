@@ -8,7 +8,7 @@
  */
 import type {
   BackendForm, BackendSpec, BalanceAlgorithm, BindSpec, ConfigEdit, EditProblem, FormModel, FrontendForm, FrontendSpec,
-  HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
+  HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec, StickinessSpec,
 } from '../../../proxy/control/contract.ts';
 
 export type SiteKind = 'http' | 'https' | 'tcp';
@@ -50,6 +50,55 @@ export interface BackendDraft {
   argument: string;
   servers: ServerDraft[];
   health: HealthDraft;
+  /** Sticky sessions: off, a cookie Loadstar adds (insert), the application's own cookie (prefix/rewrite), the visitor's IP address (balance source). */
+  sticky: StickyChoice;
+  /** The cookie's name (cookie choices). */
+  stickyCookie: string;
+  /** Loadstar's cookie (insert): hidden from the servers, answers marked private, HttpOnly, Secure. */
+  stickyIndirect: boolean;
+  stickyNocache: boolean;
+  stickyHttponly: boolean;
+  stickySecure: boolean;
+  /** The cookie line as read (its mode and the options the form does not show ride along). */
+  stickyKept?: StickinessSpec;
+}
+
+export type StickyChoice = 'off' | 'cookie' | 'app-cookie' | 'ip';
+
+export const STICKY_CHOICES: Array<{ id: StickyChoice; text: string; hint: string; http?: boolean }> = [
+  { id: 'off', text: 'Off', hint: 'Each request is balanced on its own.' },
+  { id: 'cookie', text: 'By a cookie Loadstar adds (recommended)', hint: "The first answer sets a cookie naming the server; the visitor's browser sends it back and stays there. If that server stops, the visitor moves to another one.", http: true },
+  { id: 'app-cookie', text: "By the application's own session cookie", hint: 'For an application that sets its own session cookie (JSESSIONID, PHPSESSID …): Loadstar adds the server to that cookie. It only works if the server sets this cookie.', http: true },
+  { id: 'ip', text: "By the visitor's IP address", hint: 'Uses the "Source address" algorithm: the same address always reaches the same server. Visitors behind one address (an office, a phone network) all land on one server.' },
+];
+
+/** The default cookie name of a choice. */
+export const STICKY_DEFAULT_COOKIE: Record<'cookie' | 'app-cookie', string> = { cookie: 'SERVERID', 'app-cookie': 'JSESSIONID' };
+
+/** The sticky choice in words (review step, summaries). */
+export function stickyWords(b: BackendDraft): string {
+  if (b.mode === 'tcp' && (b.sticky === 'cookie' || b.sticky === 'app-cookie')) return 'off';
+  switch (b.sticky) {
+    case 'off': return 'off';
+    case 'ip': return "by the visitor's IP address (source address balancing)";
+    case 'cookie': {
+      const opts = [b.stickyIndirect ? 'hidden from the servers' : '', b.stickyNocache ? 'kept out of shared caches' : '', b.stickyHttponly ? 'HttpOnly' : '', b.stickySecure ? 'Secure' : ''].filter((w) => w !== '');
+      return `by a cookie Loadstar adds, ${b.stickyCookie}${opts.length ? ` (${opts.join(', ')})` : ''}`;
+    }
+    case 'app-cookie': return `by the application's cookie ${b.stickyCookie}`;
+  }
+}
+
+/** Choosing a sticky choice: the IP address sets the source algorithm; leaving it goes back to round robin; a cookie choice gets its name as read, else its usual one. */
+export function chooseSticky(b: BackendDraft, choice: StickyChoice): void {
+  const was = b.sticky;
+  b.sticky = choice;
+  if (choice === 'ip') { b.algorithm = 'source'; b.argument = ''; }
+  else if (was === 'ip' && b.algorithm === 'source') b.algorithm = 'roundrobin';
+  // Loadstar's cookie and the application's are different cookies: switching between them never carries a name over.
+  if ((choice === 'cookie' || choice === 'app-cookie') && (b.stickyCookie === '' || was !== choice)) {
+    b.stickyCookie = b.stickyKept && (b.stickyKept.mode === 'insert') === (choice === 'cookie') ? b.stickyKept.cookie : STICKY_DEFAULT_COOKIE[choice];
+  }
 }
 
 export interface RuleDraft {
@@ -149,6 +198,7 @@ export const ALGORITHMS: Array<{ id: BalanceAlgorithm; text: string; argument?: 
 ];
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
+const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 export function emptyServer(index: number, port = ''): ServerDraft {
   return { name: `server${index + 1}`, address: '', port, weight: '1', backup: false };
@@ -159,7 +209,11 @@ export function defaultHealth(): HealthDraft {
 }
 
 export function newBackend(name: string, mode: 'http' | 'tcp'): BackendDraft {
-  return { name, mode, algorithm: 'roundrobin', argument: '', servers: [emptyServer(0)], health: defaultHealth() };
+  return { name, mode, algorithm: 'roundrobin', argument: '', servers: [emptyServer(0)], health: defaultHealth(), ...noSticky() };
+}
+
+function noSticky(): Pick<BackendDraft, 'sticky' | 'stickyCookie' | 'stickyIndirect' | 'stickyNocache' | 'stickyHttponly' | 'stickySecure'> {
+  return { sticky: 'off', stickyCookie: '', stickyIndirect: true, stickyNocache: true, stickyHttponly: true, stickySecure: false };
 }
 
 export function newSite(kind: SiteKind): SiteDraft {
@@ -211,6 +265,37 @@ export function backendDraft(form: BackendForm): BackendDraft {
       ...(s.extra ? { extra: [...s.extra] } : {}), ...(s.check !== undefined ? { check: s.check } : {}), fromText: true,
     })),
     health: healthDraft(form.healthCheck),
+    ...stickyDraft(form),
+  };
+}
+
+function stickyDraft(form: BackendForm): Pick<BackendDraft, 'sticky' | 'stickyCookie' | 'stickyIndirect' | 'stickyNocache' | 'stickyHttponly' | 'stickySecure' | 'stickyKept'> {
+  const st = form.stickiness;
+  if (!st) return { ...noSticky(), sticky: form.balance.algorithm === 'source' ? 'ip' : 'off' };
+  return {
+    sticky: st.mode === 'insert' ? 'cookie' : 'app-cookie',
+    stickyCookie: st.cookie,
+    stickyIndirect: st.indirect === true,
+    stickyNocache: st.nocache === true,
+    stickyHttponly: st.httponly === true,
+    stickySecure: st.secure === true,
+    stickyKept: st,
+  };
+}
+
+/** The backend's stickiness as the contract takes it (undefined: none). */
+export function stickinessSpec(b: BackendDraft): StickinessSpec | undefined {
+  if (b.mode === 'tcp' || (b.sticky !== 'cookie' && b.sticky !== 'app-cookie')) return undefined;
+  const kept = b.stickyKept;
+  const extra = kept?.extra ? { extra: kept.extra } : {};
+  if (b.sticky === 'app-cookie') {
+    // The application's cookie: prefix, or rewrite when the text said so.
+    return { kind: 'cookie', cookie: b.stickyCookie.trim(), mode: kept?.mode === 'rewrite' ? 'rewrite' : 'prefix', ...(kept && kept.mode !== 'insert' ? { ...(kept.indirect ? { indirect: true } : {}), ...(kept.nocache ? { nocache: true } : {}), ...(kept.httponly ? { httponly: true } : {}), ...(kept.secure ? { secure: true } : {}) } : {}), ...extra };
+  }
+  return {
+    kind: 'cookie', cookie: b.stickyCookie.trim(), mode: 'insert',
+    ...(b.stickyIndirect ? { indirect: true } : {}), ...(b.stickyNocache ? { nocache: true } : {}), ...(b.stickyHttponly ? { httponly: true } : {}), ...(b.stickySecure ? { secure: true } : {}),
+    ...extra,
   };
 }
 
@@ -344,6 +429,11 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
           errors[`backends.${bi}.argument`] = b.algorithm === 'hdr' ? 'Enter the header to hash, e.g. Host.' : 'Enter the URL parameter to hash, e.g. user.';
         }
         if (b.algorithm === 'random' && b.argument !== '' && !(int(b.argument) >= 1)) errors[`backends.${bi}.argument`] = 'The number of draws is a whole number (2 is usual).';
+        if (b.mode === 'http' && (b.sticky === 'cookie' || b.sticky === 'app-cookie')) {
+          const c = b.stickyCookie.trim();
+          if (c === '') errors[`backends.${bi}.stickyCookie`] = b.sticky === 'cookie' ? 'Give the cookie a name, e.g. SERVERID.' : "Enter the name of the application's session cookie, e.g. JSESSIONID or PHPSESSID.";
+          else if (!COOKIE_NAME.test(c)) errors[`backends.${bi}.stickyCookie`] = "A cookie name is letters, digits and !#$%&'*+.^_`|~- only: no spaces, '=', ';' or quotes.";
+        }
       });
       break;
     case 'health':
@@ -374,7 +464,7 @@ export function stepOfField(field: string): StepId {
   if (field.startsWith('listen.')) return 'listen';
   if (field.startsWith('tls.')) return 'tls';
   if (field.startsWith('rules.') || field === 'defaultBackend') return 'routing';
-  if (/^backends\.\d+\.(argument|algorithm)/.test(field)) return 'balance';
+  if (/^backends\.\d+\.(argument|algorithm|sticky)/.test(field)) return 'balance';
   if (/^backends\.\d+\.health/.test(field)) return 'health';
   return 'servers';
 }
@@ -429,6 +519,7 @@ export function backendSpec(b: BackendDraft): BackendSpec {
       };
     }),
     healthCheck: healthSpec(b.health),
+    ...(stickinessSpec(b) ? { stickiness: stickinessSpec(b) } : {}),
   };
 }
 
@@ -506,6 +597,7 @@ export function fieldOfProblem(p: EditProblem, owners: ReturnType<typeof editsOf
   const server = /^backend\.servers\[(\d+)\]\.(\w+)/.exec(f);
   if (server) return `backends.${b}.servers.${server[1]}.${server[2]}`;
   if (f.startsWith('backend.balance')) return `backends.${b}.argument`;
+  if (f.startsWith('backend.stickiness')) return `backends.${b}.stickyCookie`;
   const hc = /^backend\.healthCheck\.(\w+)/.exec(f);
   if (hc) return `backends.${b}.health.${hc[1] === 'interMs' ? 'inter' : hc[1]}`;
   return `backends.${b}.name`;

@@ -15,7 +15,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import {
-  backendDraft, backendSpec, badIpv4, checkStep, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, stepOfField, stepsFor, syncBackends, type SiteDraft,
+  backendDraft, backendSpec, badIpv4, checkStep, chooseSticky, stickyWords, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, stepOfField, stepsFor, syncBackends, type SiteDraft,
 } from '../../../renderer/src/lib/wizard.ts';
 
 const HEAD = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
@@ -208,4 +208,44 @@ test('a server added in the form to a backend with cookie persistence gets a coo
   const plain = newBackend('web', 'http');
   plain.servers = [{ name: 'w1', address: '127.0.0.1', port: '8001', weight: '1', backup: false }];
   assert.equal(backendSpec(plain).servers[0]!.extra, undefined);
+});
+
+test('sticky sessions in the draft: read from the form (mode and unshown options kept), chosen, checked at the cookie field, and said in words', (t) => {
+  const text = `${HEAD}frontend www\n    bind 127.0.0.1:8080\n    default_backend app\nbackend app\n    cookie PHPSESSID rewrite domain .home.arpa\n`
+    + '    server a1 127.0.0.1:8001 cookie a1\n    server a2 127.0.0.1:8002\n';
+  const b = backendDraft(formModel(parseConfig([{ name: 'x', text }]).config).backends[0]!);
+  assert.equal(b.sticky, 'app-cookie');
+  assert.equal(b.stickyCookie, 'PHPSESSID');
+  assert.deepEqual(backendSpec(b).stickiness, { kind: 'cookie', cookie: 'PHPSESSID', mode: 'rewrite', extra: ['domain', '.home.arpa'] });
+  const r = applyEdits(text, [{ op: 'set-backend', backend: backendSpec(b), previousName: 'app' }]);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.match(r.text, /cookie PHPSESSID rewrite domain \.home\.arpa\n/);
+  assert.match(r.text, /server a2 127\.0\.0\.1:8002 cookie a2\n/);
+  assertHaproxyAccepts(t, r.text);
+  assert.equal(stickyWords(b), "by the application's cookie PHPSESSID");
+
+  // Loadstar's own cookie: its usual name and options; the application's name is not carried over.
+  chooseSticky(b, 'cookie');
+  assert.equal(b.stickyCookie, 'SERVERID');
+  assert.deepEqual(backendSpec(b).stickiness, { kind: 'cookie', cookie: 'SERVERID', mode: 'insert', extra: ['domain', '.home.arpa'] });
+  const fresh = newBackend('web', 'http');
+  chooseSticky(fresh, 'cookie');
+  assert.deepEqual(backendSpec(fresh).stickiness, { kind: 'cookie', cookie: 'SERVERID', mode: 'insert', indirect: true, nocache: true, httponly: true });
+  assert.equal(stickyWords(fresh), 'by a cookie Loadstar adds, SERVERID (hidden from the servers, kept out of shared caches, HttpOnly)');
+  fresh.stickyCookie = 'my cookie';
+  const site = { ...newSite('http'), backends: [fresh] };
+  assert.match(checkStep('balance', site, null, { kind: 'new' })['backends.0.stickyCookie']!, /no spaces/);
+  assert.equal(stepOfField('backends.0.stickyCookie'), 'balance');
+
+  // The visitor's IP address is the source algorithm; another algorithm leaves it; off means no stickiness.
+  chooseSticky(fresh, 'ip');
+  assert.equal(fresh.algorithm, 'source');
+  assert.equal(backendSpec(fresh).stickiness, undefined);
+  chooseSticky(fresh, 'off');
+  assert.equal(fresh.algorithm, 'roundrobin');
+  // A TCP backend has no cookie stickiness, whatever the draft says.
+  const tcp = newBackend('db', 'tcp');
+  tcp.sticky = 'cookie';
+  tcp.stickyCookie = 'X';
+  assert.equal(backendSpec(tcp).stickiness, undefined);
 });
