@@ -4,7 +4,8 @@
  * keeps each visitor on one server with a cookie Loadstar adds. Real requests
  * prove it: the first answer sets the cookie, requests sending it stay on that
  * server, and when that server stops its visitors move to the other one (which
- * sets its own cookie). Screenshots of the choice, light and dark, desktop and
+ * sets its own cookie). The configuration screen says it and the backend's
+ * edit form reads it back. Screenshots of the choice, light and dark, desktop and
  * phone width, under test-output/screenshots/sticky/; `haproxy -c` accepts the file.
  */
 import { test } from 'node:test';
@@ -152,6 +153,15 @@ test('sticky sessions by a cookie Loadstar adds, built by clicking: the cookie k
     assert.equal(moved.server, other.name);
     assert.match(moved.setCookie, new RegExp(`^SERVERID=${other.name};`));
     assert.equal((await get(sitePort, `SERVERID=${other.name}`)).server, other.name);
+
+    // The configuration screen says it; the backend's edit form reads it back.
+    await page.goto(`${serve.url}#/config`);
+    assert.match(await page.locator('[data-form="backend:shop_backend"]').innerText({ timeout: 15_000 }), /sticky sessions by the cookie SERVERID/);
+    await page.goto(`${serve.url}#/setup/backend/shop_backend`);
+    await page.waitForSelector('.wizard[data-step="servers"]');
+    await next(page, 'balance');
+    assert.equal(await page.locator('[data-sticky-choice="cookie"]').isChecked(), true);
+    assert.equal(await page.inputValue('#f-backends-0-stickyCookie'), 'SERVERID');
 
     if (requireHaproxy(t) && haproxyPath) {
       const r = haproxyCheck(cfgFile, dataDir);
