@@ -107,6 +107,10 @@ test('sticky sessions by a cookie Loadstar adds, built by clicking: the cookie k
     await fill(page, 'backends.0.stickyCookie', 'my session');
     await page.click('[data-action="next"]');
     assert.match((await page.locator('[data-field="backends.0.stickyCookie"] .err').textContent()) ?? '', /no spaces/);
+    // At phone width nothing scrolls sideways (the steps' hidden titles once widened the page to 420 px).
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
+    await page.setViewportSize({ width: 1280, height: 860 });
     await shoot(page, 'balance-app-cookie-error');
     await sticky.locator('[data-sticky-choice="cookie"]').check();
     assert.equal(await page.inputValue('#f-backends-0-stickyCookie'), 'SERVERID');
