@@ -205,6 +205,9 @@ export class ServerCheck implements ServerHealth {
     // Observation feeds the regular check, which an agent-only server does not run.
     if (!this.settings.active || mode === 'none' || (layer === 'layer7' && mode !== 'layer7')) return;
     if (ok) {
+      // HAProxy's analyze_statuses: under `observe layer7` a successful connection is ignored
+      // (only a correct HTTP answer clears the count); a failed one counts in both modes.
+      if (layer === 'layer4' && mode === 'layer7') return;
       this.observedErrors = 0;
       return;
     }
