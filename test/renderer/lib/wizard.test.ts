@@ -249,3 +249,16 @@ test('sticky sessions in the draft: read from the form (mode and unshown options
   tcp.stickyCookie = 'X';
   assert.equal(backendSpec(tcp).stickiness, undefined);
 });
+
+test('a sticky cookie from the defaults section cannot be turned off from the backend form: the engine says where, at the balancing step', () => {
+  const text = `${HEAD.replace('    mode http\n', '    mode http\n    cookie SRV insert\n')}frontend www\n    bind 127.0.0.1:8080\n    default_backend app\nbackend app\n    server a1 127.0.0.1:8001 cookie a1\n`;
+  const b = backendDraft(formModel(parseConfig([{ name: 'x', text }]).config).backends[0]!);
+  assert.equal(b.sticky, 'cookie');
+  chooseSticky(b, 'off');
+  const r = applyEdits(text, [{ op: 'set-backend', backend: backendSpec(b), previousName: 'app' }]);
+  assert.ok(!r.ok);
+  const field = fieldOfProblem(r.problems[0]!, [{ kind: 'backend', index: 0 }]);
+  assert.equal(field, 'backends.0.stickyCookie');
+  assert.equal(stepOfField(field), 'balance');
+  assert.match(r.problems[0]!.message, /comes from the defaults section \(line 3\): remove it there, in the editor/);
+});
