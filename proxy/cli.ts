@@ -16,6 +16,8 @@ import { Engine } from './engine.ts';
 import { InProcessControl } from './control/in-process.ts';
 import { reducedFeatureWarnings } from './runtime/unsupported.ts';
 import { startQuietReclaim } from './runtime/quiet-reclaim.ts';
+import { holdProcessSignals } from './runtime/process-signals.ts';
+import type { HeldSignals } from './runtime/process-signals.ts';
 
 const HELP = `Usage: loadstar <command> [options]
 
@@ -157,12 +159,21 @@ async function run(argv: string[], io: Output): Promise<number> {
     io.out(RUN_HELP);
     return 0;
   }
-  const files = values.file ?? [];
+  // Held before the engine listens: a SIGHUP sent as soon as the port answers must reload, not kill (process-signals.ts).
+  const signals = holdProcessSignals();
+  try {
+    return await runHeld(values.file ?? [], values.port, io, signals);
+  } finally {
+    signals.release();
+  }
+}
+
+async function runHeld(files: string[], portArg: string | undefined, io: Output, signals: HeldSignals): Promise<number> {
   let demo: Demo | undefined;
   let first;
   if (files.length === 0) {
-    const port = Number(values.port ?? 8080);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliUsageError(`run: --port expects a port number, got '${values.port}'`);
+    const port = Number(portArg ?? 8080);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliUsageError(`run: --port expects a port number, got '${portArg}'`);
     demo = await startDemo(port);
     first = parseConfig([{ name: '<built-in demo>', text: demo.config }]);
     io.err(`[NOTICE] no -f given: running the built-in demo; open http://127.0.0.1:${port}/ (Ctrl-C to stop)\n`);
@@ -206,8 +217,6 @@ async function run(argv: string[], io: Output): Promise<number> {
         else io.err(`[ALERT] reload failed, the running configuration is kept: ${result.error.message}\n`);
       });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', reload);
+    signals.attach({ reload, stop });
   });
 }

@@ -21,6 +21,8 @@ import { loadCertificate, certificateNames } from '../tls/pem.ts';
 import { AdminError, CliUsageError } from '../errors.ts';
 import { reducedFeatureWarnings } from '../runtime/unsupported.ts';
 import { startQuietReclaim } from '../runtime/quiet-reclaim.ts';
+import { holdProcessSignals } from '../runtime/process-signals.ts';
+import type { HeldSignals } from '../runtime/process-signals.ts';
 import { parseListen, DEFAULT_LISTEN, formatHostPort } from './listen.ts';
 import { readAdminPassword, setAdminPassword, ADMIN_FILE } from './password.ts';
 import { readNewPassword } from './password-input.ts';
@@ -147,13 +149,31 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
       + `Set one first with 'loadstar serve --set-password${values['data-dir'] ? ` --data-dir ${values['data-dir']}` : ''}', or keep the default 127.0.0.1 and use an SSH tunnel (docs/ui.md).`);
   }
   const tls = values['tls-crt'] ? loadAdminTls(values['tls-crt']) : undefined;
+  // Held before the engine listens: a SIGHUP sent as soon as the port answers must reload, not kill (process-signals.ts).
+  const signals = holdProcessSignals();
+  try {
+    return await serveHeld({ dataDir, configFile: values.file, graceMs, listen, password, tls }, io, hooks, signals);
+  } finally {
+    signals.release();
+  }
+}
 
+interface ServeOptions {
+  dataDir: string;
+  configFile: string | undefined;
+  graceMs: number;
+  listen: ReturnType<typeof parseListen>;
+  password: ReturnType<typeof readAdminPassword>;
+  tls: AdminTls | undefined;
+}
+
+async function serveHeld({ dataDir, configFile: fileArg, graceMs, listen, password, tls }: ServeOptions, io: Output, hooks: ServeHooks, signals: HeldSignals): Promise<number> {
   const log = (line: string): void => io.err(line + '\n');
   // The same opening as the desktop app's engine host (appliance.ts). A data-dir configuration that cannot
   // start leaves the engine failed and the UI up to fix it; an explicit -f FILE that cannot start exits, as haproxy -f.
   let appliance: Appliance;
   try {
-    appliance = await openAppliance(dataDir, { configFile: values.file, mustStart: values.file !== undefined, graceMs, log });
+    appliance = await openAppliance(dataDir, { configFile: fileArg, mustStart: fileArg !== undefined, graceMs, log });
   } catch (e) {
     if (!(e instanceof ApplianceStartError)) throw e;
     if (e.diagnostics.length > 0) io.err(formatDiagnostics(e.diagnostics) + '\n');
@@ -192,9 +212,7 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
       if (stopping) return;
       stopping = true;
       reclaim?.stop();
-      process.off('SIGHUP', reload);
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
+      signals.release();
       const graceMs = grace();
       io.err(`[NOTICE] ${why}: stopping (finishing in-flight requests, at most ${graceMs} ms)\n`);
       (async () => {
@@ -218,11 +236,7 @@ export async function serveCommand(argv: string[], io: Output, hooks: ServeHooks
         }
       }, (e: Error) => io.err(`[ALERT] reload failed, the running configuration is kept: ${e.message}\n`));
     };
-    const onTerm = (): void => stop('SIGTERM received');
-    const onInt = (): void => stop('SIGINT received');
-    process.once('SIGTERM', onTerm);
-    process.once('SIGINT', onInt);
-    process.on('SIGHUP', reload);
+    signals.attach({ reload, stop: (signal) => stop(`${signal} received`) });
     hooks.stopSignal?.then(() => stop('stop requested'));
   });
 }
