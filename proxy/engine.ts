@@ -171,10 +171,11 @@ export class Engine {
     try {
       const tlsByBind = loadBindTls(this.config);
       this.tables = buildTables(this.config, this.logger, this.services);
-      this.attachStats(this.config, this.tables);
       const checks = new HealthChecks(this.tables.backends, this.config, (m, e) => this.healthNotify(m, e));
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
+      // After the checks: the counters take each server's status with its check (not "no check" for a moment).
+      this.attachStats(this.config, this.tables);
       await this.bindAll(this.config, this.tables, tlsByBind);
       await this.runtimeApi.listen(this.config.global);
       this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();
@@ -288,10 +289,12 @@ export class Engine {
     // Certificates first: an unusable file rejects the reload before anything changes.
     const tlsByBind = loadBindTls(config);
     const tables = buildTables(config, this.logger, this.services);
-    // Counters first: listeners kept across the reload route to the new tables as soon as the binds commit.
-    this.attachStats(config, tables);
     const checks = new HealthChecks(tables.backends, config, (m, e) => this.healthNotify(m, e));
     checks.adopt(this.checks);
+    // Counters before the binds (listeners kept across the reload route to the new tables as soon as they
+    // commit), after the checks: a checked server's status is then its carried health, not "no check",
+    // which the next tick took for a change ("no check → UP" in the events after every reload).
+    this.attachStats(config, tables);
     // Listeners the new configuration drops keep serving until every new bind is open:
     // a failed reload leaves the running ones exactly as they were.
     const wanted = listenSpecs(config, tlsByBind);

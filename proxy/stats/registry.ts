@@ -96,9 +96,11 @@ export class StatsRegistry {
       for (const server of backend.servers) {
         server.stats = take(this.servers, `${name}/${server.name}`);
         keep.add(`s/${name}/${server.name}`);
-        server.stats.noteStatus(server.status, server.usable, now);
+        // A new object's first status; one kept across a reload keeps its own, and the next sync
+        // reports what the reload really changed (checks turned on, maintenance left …), nothing else.
+        if (server.stats.lastStatus === '') server.stats.noteStatus(server.status, server.usable, now);
       }
-      backend.stats.noteStatus(backend.hasUsableServer ? 'UP' : 'DOWN', backend.hasUsableServer, now);
+      if (backend.stats.lastStatus === '') backend.stats.noteStatus(backend.hasUsableServer ? 'UP' : 'DOWN', backend.hasUsableServer, now);
     }
     prune(this.frontends, 'f/', keep);
     prune(this.backends, 'b/', keep);
