@@ -28,6 +28,7 @@ export const METHOD_ARITY = {
   stats: [0, 0],
   series: [2, 2],
   timeline: [2, 3],
+  timelines: [0, 2],
   checkResults: [2, 3],
   recentEvents: [0, 1],
   certCaStatus: [0, 0],

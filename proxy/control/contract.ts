@@ -284,6 +284,22 @@ export interface TimelineData {
   to: number;
 }
 
+/** One timeline `timelines` is asked for: a backend's own (no `server`) or one of its servers'. */
+export interface TimelineTarget {
+  backend: string;
+  server?: string;
+}
+
+/** Many timelines over one range (`timelines`). */
+export interface TimelineSet {
+  from: number;
+  to: number;
+  /** In the order asked (without targets: each backend's own, then its servers', in configuration order). */
+  timelines: TimelineData[];
+  /** Targets the running configuration does not have (a reload removed them since they were listed). */
+  missing: TimelineTarget[];
+}
+
 export interface CheckResult {
   /** epoch ms */
   time: number;
@@ -866,6 +882,12 @@ export interface ControlMethods {
   series(id: StatsObjectId, range: SeriesRange): Promise<Result<SeriesData>>;
   /** A server's (or, without `server`, a backend's) health transitions within a range. */
   timeline(backend: string, server: string | undefined, range?: TimelineRange): Promise<Result<TimelineData>>;
+  /**
+   * Many timelines over one range in one answer (a backend of hundreds of servers on the Health
+   * screen): those of `targets`, or without them every backend's own and every server's. Each
+   * answers as `timeline` would; a target no longer configured is listed in `missing`, not refused.
+   */
+  timelines(range?: TimelineRange, targets?: TimelineTarget[]): Promise<Result<TimelineSet>>;
   /** The latest check results of a server, newest last. */
   checkResults(backend: string, server: string, limit?: number): Promise<Result<CheckResult[]>>;
   /** Recent engine events (health, admin changes, reloads, alerts), newest first. */
@@ -939,6 +961,7 @@ export const CONTROL_METHODS = {
   stats: { channel: 'stats:snapshot', mutates: false },
   series: { channel: 'stats:series', mutates: false },
   timeline: { channel: 'health:timeline', mutates: false },
+  timelines: { channel: 'health:timelines', mutates: false },
   checkResults: { channel: 'health:checks', mutates: false },
   recentEvents: { channel: 'events:recent', mutates: false },
   certCaStatus: { channel: 'ca:status', mutates: false },

@@ -23,7 +23,7 @@ import * as arg from './args.ts';
 import { ControlEventHost } from './event-host.ts';
 import { statusSnapshot, serverStatus } from './status.ts';
 import { seriesOf } from './series.ts';
-import { timelineOf, backendEvents, mergeEvents } from './timeline.ts';
+import { TimelineReader, timelineRange, timelineTargets } from './timeline-reader.ts';
 import type { HistorySource } from './history.ts';
 import { ConfigStore, checkedDiagnostics } from '../store/config-store.ts';
 import { summarizeChange } from '../store/change-summary.ts';
@@ -39,7 +39,7 @@ import type {
 import type {
   ApplyReport, CaInfo, CaInitRequest, CertCaExport, CertImportRequest, CertInfo, CertInspection, CertInspectRequest, CertListing, CheckResult, ControlContract,
   ControlDiagnostic, ControlEvent, ControlTopic, EngineEvent, EngineLifecycle, HealthEvent, IssueRequest, Result, SeriesData,
-  SeriesRange, ServerAdminState, ServerStatus, StatsSnapshot, StatusSnapshot, SubscribeOptions, TimelineData, TimelineRange,
+  SeriesRange, ServerAdminState, ServerStatus, StatsSnapshot, StatusSnapshot, SubscribeOptions, TimelineData, TimelineRange, TimelineSet, TimelineTarget,
   ValidationReport,
 } from './contract.ts';
 
@@ -62,7 +62,6 @@ export interface InProcessOptions {
 /** Longest configuration text accepted (a generous haproxy.cfg is tens of kB). */
 const MAX_CONFIG_TEXT = 8 * 1024 * 1024;
 const SERVER_STATES: readonly ServerAdminState[] = ['ready', 'drain', 'maint'];
-const DEFAULT_TIMELINE_MS = 3600_000;
 
 function toControl(d: Diagnostic): ControlDiagnostic {
   return { file: d.file, line: d.line, column: d.column, severity: d.severity, code: d.code, ...(d.keyword !== undefined ? { keyword: d.keyword } : {}), message: d.message, text: formatDiagnostic(d) };
@@ -216,37 +215,42 @@ export class InProcessControl implements ControlContract {
     return this.answers.run('timeline', async () => {
       const b = arg.name('timeline', 'backend', backend);
       const s = server === undefined || server === null ? undefined : arg.name('timeline', 'server', server);
-      const r = range === undefined || range === null ? {} : arg.record('timeline', 'range', range);
-      const to = arg.optionalTime('timeline', 'range.to', r['to']) ?? Date.now();
-      const from = arg.optionalTime('timeline', 'range.from', r['from']) ?? to - DEFAULT_TIMELINE_MS;
-      if (from > to) throw arg.badValue('timeline', 'range.from', `no later than range.to (${to})`, from);
+      const { from, to } = timelineRange('timeline', range);
       const runtime = this.engine.backend(b);
       if (!runtime) throw new ControlFailure('LS_ERR_CTL_NOT_FOUND', `timeline: no such backend '${b}' in the running configuration.`);
-      const stored = this.history ? await this.history.healthEvents(b, s, 0, to) : [];
-      if (s !== undefined) {
-        const found = runtime.server(s);
-        if (!found) throw new ControlFailure('LS_ERR_CTL_NOT_FOUND', `timeline: no such server '${s}' in backend '${b}'.`);
-        return ok(timelineOf(b, s, mergeEvents(stored, this.memoryEvents(b, s)), found.status, from, to));
-      }
-      const servers = runtime.servers.map((srv) => {
-        const events = mergeEvents(stored.filter((e) => e.server === srv.name), this.memoryEvents(b, srv.name));
-        return { name: srv.name, initial: events[0]?.from ?? srv.status, events };
-      });
-      // Before any known transition the backend was in the state its servers started in (the first derived event's `from`).
-      const derived = backendEvents(b, servers);
-      return ok(timelineOf(b, undefined, derived.events, runtime.hasUsableServer ? 'UP' : 'DOWN', from, to));
+      if (s !== undefined && !runtime.server(s)) throw new ControlFailure('LS_ERR_CTL_NOT_FOUND', `timeline: no such server '${s}' in backend '${b}'.`);
+      return ok(await new TimelineReader(this.engine, this.history, to, s === undefined ? [b] : []).timeline(b, s, from));
     });
   }
 
-  /** A server's transitions the engine still holds: its check's ring, or for a server without check its state changes. */
-  private memoryEvents(backend: string, server: string): HealthEvent[] {
-    const runtime = this.engine.backend(backend)?.server(server);
-    if (!runtime) return [];
-    if (runtime.check) return runtime.check.events.toArray();
-    return this.engine.events.recentEvents(Number.MAX_SAFE_INTEGER).reverse().flatMap((e): HealthEvent[] =>
-      e.type === 'state' && e.backend === backend && e.server === server
-        ? [{ time: e.time, backend, server, from: e.from, to: e.to, reason: `Server ${backend}/${server} is ${e.to}` }]
-        : []);
+  timelines(range?: TimelineRange, targets?: TimelineTarget[]): Promise<Result<TimelineSet>> {
+    return this.answers.run('timelines', async () => {
+      const { from, to } = timelineRange('timelines', range);
+      const wanted = targets === undefined || targets === null ? this.everyTimeline() : timelineTargets('timelines', targets);
+      const timelines: TimelineData[] = [];
+      const missing: TimelineTarget[] = [];
+      const present = wanted.filter((t) => {
+        const runtime = this.engine.backend(t.backend);
+        const found = runtime !== undefined && (t.server === undefined || runtime.server(t.server) !== undefined);
+        if (!found) missing.push(t);
+        return found;
+      });
+      // A backend whose own timeline or more than one server is asked for is read from history once, whole.
+      const asked = new Map<string, number>();
+      for (const t of present) asked.set(t.backend, (asked.get(t.backend) ?? 0) + (t.server === undefined ? 2 : 1));
+      const reader = new TimelineReader(this.engine, this.history, to, [...asked].flatMap(([b, n]) => (n > 1 ? [b] : [])));
+      for (const t of present) timelines.push(await reader.timeline(t.backend, t.server, from));
+      return ok({ from, to, timelines, missing });
+    });
+  }
+
+  /** Every backend's own timeline followed by its servers', in configuration order (as `status` lists them). */
+  private everyTimeline(): TimelineTarget[] {
+    return this.engine.currentConfig().proxies.flatMap((proxy): TimelineTarget[] => {
+      if (proxy.disabled || (proxy.kind !== 'backend' && proxy.kind !== 'listen')) return [];
+      const runtime = this.engine.backend(proxy.name);
+      return runtime ? [{ backend: runtime.name }, ...runtime.servers.map((srv) => ({ backend: runtime.name, server: srv.name }))] : [];
+    });
   }
 
   checkResults(backend: string, server: string, limit?: number): Promise<Result<CheckResult[]>> {
