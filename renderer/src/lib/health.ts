@@ -64,3 +64,64 @@ export function timelinesToReload<T extends string>(shown: readonly T[], touched
   const some = shown.filter((key) => touched.has(key));
   return some.length * 2 > shown.length ? 'all' : some;
 }
+
+/** A state that is not plainly serving: down or on its way up, failing checks, maintenance, draining, NOLB. */
+export function needsAttention(status: string): boolean {
+  const kind = healthKind(status);
+  return kind !== 'up' && kind !== 'nocheck' && kind !== 'unknown';
+}
+
+/** What the Health screen's list shows: every row, or only those that need attention; and a name to find. */
+export interface TimelineFilter {
+  show: 'all' | 'attention';
+  /** Part of the name, any case; '' finds every one. */
+  find: string;
+}
+
+/**
+ * Whether a row of the list (a server of the backend shown, or a backend of
+ * all) passes the filter. A row without a name (the backend's own timeline
+ * above its servers) always does: the servers are read against it.
+ */
+export function passesFilter(filter: TimelineFilter, name: string | undefined, status: string | undefined): boolean {
+  if (name === undefined) return true;
+  if (filter.show === 'attention' && !needsAttention(status ?? '')) return false;
+  const find = filter.find.trim().toLowerCase();
+  return find === '' || name.toLowerCase().includes(find);
+}
+
+/** A backend's state for a badge: DOWN without a usable server, degraded (said so) with some, UP with all. */
+export function backendNow(usable: number, total: number): { status: string; text?: string } {
+  if (usable === 0) return { status: 'DOWN' };
+  return usable < total ? { status: 'UP 1/2', text: `Degraded, ${usable} of ${total} usable` } : { status: 'UP' };
+}
+
+/**
+ * The rows that need attention, in words (never colour alone): "3 of 300
+ * servers need attention", the first `max` of them to name, and how many more.
+ * Undefined when every one is fine.
+ */
+export function attentionSummary<T extends { name: string; status: string }>(items: readonly T[], noun: 'server' | 'backend', max = 12): { text: string; named: T[]; more: number; count: number } | undefined {
+  const bad = items.filter((s) => needsAttention(s.status));
+  if (bad.length === 0) return undefined;
+  const named = bad.slice(0, max);
+  return {
+    text: `${bad.length} of ${items.length} ${noun}${items.length === 1 ? '' : 's'} ${bad.length === 1 ? 'needs' : 'need'} attention`,
+    named,
+    more: bad.length - named.length,
+    count: bad.length,
+  };
+}
+
+/**
+ * An uptime share as "99.87 %": to the hundredth, except that a range with
+ * any downtime never reads 100.00 % (a server DOWN for 5 s of 24 hours is
+ * 99.99 %) and one with any uptime never reads 0.00 %.
+ */
+export function uptimeText(fraction: number): string {
+  if (!Number.isFinite(fraction)) return '–';
+  let hundredths = Math.round(fraction * 10_000);
+  if (fraction < 1 && hundredths >= 10_000) hundredths = 9_999;
+  if (fraction > 0 && hundredths <= 0) hundredths = 1;
+  return `${(hundredths / 100).toFixed(2)} %`;
+}

@@ -24,3 +24,33 @@ test('a few touched timelines of many are reloaded alone; most of them touched r
   assert.equal(timelinesToReload(shown, new Set(shown.slice(0, 200))), 'all');
   assert.equal(timelinesToReload(['web/', 'web/a'], new Set(['web/', 'web/a'])), 'all');
 });
+
+test('servers that need attention are named in words: DOWN, going down or up, maintenance, draining, NOLB; not UP or no check', async () => {
+  const { attentionSummary, needsAttention, passesFilter, backendNow, uptimeText } = await import('../../../renderer/src/lib/health.ts');
+  assert.deepEqual(['UP', 'no check', 'UP 1/3', 'DOWN', 'DOWN 1/2', 'MAINT', 'DRAIN', 'NOLB', 'DOWN (agent)'].map(needsAttention), [false, false, true, true, true, true, true, true, true]);
+  const servers = Array.from({ length: 300 }, (_, i) => ({ name: `s${i + 1}`, status: i === 3 || i === 4 ? 'DOWN' : i === 200 ? 'MAINT' : 'no check' }));
+  const summary = attentionSummary(servers, 'server', 2)!;
+  assert.equal(summary.text, '3 of 300 servers need attention');
+  assert.deepEqual(summary.named.map((s) => s.name), ['s4', 's5']);
+  assert.equal(summary.more, 1);
+  assert.equal(summary.count, 3);
+  assert.equal(attentionSummary([{ name: 'a', status: 'DOWN' }], 'backend')!.text, '1 of 1 backend needs attention');
+  assert.equal(attentionSummary(servers.filter((s) => s.status === 'no check'), 'server'), undefined);
+
+  assert.equal(passesFilter({ show: 'all', find: '' }, 's7', 'no check'), true);
+  assert.equal(passesFilter({ show: 'attention', find: '' }, 's7', 'no check'), false);
+  assert.equal(passesFilter({ show: 'attention', find: '' }, 's4', 'DOWN'), true);
+  assert.equal(passesFilter({ show: 'all', find: ' S29 ' }, 's291', 'UP'), true, 'any case, spaces ignored');
+  assert.equal(passesFilter({ show: 'all', find: 's29' }, 's1', 'UP'), false);
+  assert.equal(passesFilter({ show: 'attention', find: 'zzz' }, undefined, 'UP'), true, "the backend's own row stays above its servers");
+
+  assert.deepEqual(backendNow(0, 3), { status: 'DOWN' });
+  assert.deepEqual(backendNow(2, 3), { status: 'UP 1/2', text: 'Degraded, 2 of 3 usable' });
+  assert.deepEqual(backendNow(3, 3), { status: 'UP' });
+
+  assert.equal(uptimeText(1), '100.00 %');
+  assert.equal(uptimeText(1 - 5 / 86_400), '99.99 %', 'DOWN for 5 s of a day is not 100.00 %');
+  assert.equal(uptimeText(0.99874), '99.87 %');
+  assert.equal(uptimeText(5 / 86_400), '0.01 %');
+  assert.equal(uptimeText(0), '0.00 %');
+});

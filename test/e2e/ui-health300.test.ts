@@ -1,0 +1,212 @@
+/**
+ * The Health screen of a backend of 300 servers, in a real browser against a
+ * real `loadstar serve`: 297 servers without check on two local origins and
+ * six checked ones, three of which point at a closed port (DOWN).
+ *  - the screen asks for its 301 timelines (the backend's and each server's)
+ *    in one `timelines` call, on the first load and on a change of range,
+ *    never one `timeline` call per server, and shows every one of them;
+ *  - the servers that are DOWN are found without colour: named in words at
+ *    the top with links, and a filter shows only the servers not UP;
+ *  - the list is reached by keyboard: a link per timeline, its bands focusable;
+ *  - a configuration apply adds no state event for the servers it keeps
+ *    (Events shows none).
+ * The time from the hash change to the last timeline drawn is printed
+ * (measured by the page), never asserted. Screenshots, light and dark,
+ * desktop and phone, go to test-output/screenshots/healthui/.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { freePort } from '../helpers/net.ts';
+import { BrowserProblems, browser as launch, requireBrowserAndBuild, root, sleep, startOrigin, startServe, tempDir, type Origin } from './harness.ts';
+
+const shots = path.join(root, 'test-output', 'screenshots', 'healthui');
+const SERVERS = 300;
+const DOWN = ['s004', 's005', 's006'];
+
+function config(frontendPort: number, closedPort: number, origins: Origin[]): string {
+  const lines = ['defaults', '    mode http', '    timeout connect 1s', '    timeout client 10s', '    timeout server 10s', '',
+    'frontend site', `    bind 127.0.0.1:${frontendPort}`, '    default_backend app', '', 'backend app'];
+  for (let i = 1; i <= SERVERS; i++) {
+    const name = `s${String(i).padStart(3, '0')}`;
+    const port = DOWN.includes(name) ? closedPort : origins[i % origins.length]!.port;
+    lines.push(`    server ${name} 127.0.0.1:${port}${i <= 6 ? ' check inter 1s fall 1' : ''}`);
+  }
+  lines.push('', 'backend small', '    server a 127.0.0.1:' + origins[0]!.port, '');
+  return lines.join('\n');
+}
+
+/** Calls the control contract over HTTP as the page does (session cookie, CSRF header); resolves with the value. */
+async function session(url: string): Promise<(method: string, ...args: unknown[]) => Promise<unknown>> {
+  const answer = await fetch(`${url}api/session`);
+  const cookie = answer.headers.get('set-cookie')!.split(';')[0]!;
+  const { value } = (await answer.json()) as { value: { csrfToken: string; csrfHeader: string } };
+  return async (method, ...args) => {
+    const r = await fetch(`${url}api/${method}`, {
+      method: 'POST',
+      headers: { cookie, [value.csrfHeader]: value.csrfToken, 'content-type': 'application/json', origin: url.replace(/\/$/, '') },
+      body: JSON.stringify({ args }),
+    });
+    const result = (await r.json()) as { ok: boolean; value?: unknown; error?: { message: string } };
+    if (!result.ok) throw new Error(`${method}: ${result.error?.message}`);
+    return result.value;
+  };
+}
+
+/** Opens `hash` from another screen and waits for `count` timelines; the page's own measure of the time it took. */
+async function openAndTime(page: Page, hash: string, count: number): Promise<number> {
+  // A string, so that the test's compiler adds no helper the page lacks.
+  return page.evaluate(`(async () => {
+    const t0 = performance.now();
+    location.hash = ${JSON.stringify(hash)};
+    await new Promise((resolve) => {
+      const check = () => (document.querySelectorAll('[data-timeline]').length >= ${count} ? resolve() : requestAnimationFrame(check));
+      check();
+    });
+    // The frame that shows them.
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    return performance.now() - t0;
+  })()`);
+}
+
+test('Health of a backend of 300 servers: one timelines call, every server shown, the DOWN ones found in words', { timeout: 180_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  fs.mkdirSync(shots, { recursive: true });
+  const origins = [await startOrigin('o1'), await startOrigin('o2')];
+  const [adminPort, frontendPort, closedPort] = [await freePort(), await freePort(), await freePort()];
+  const dataDir = tempDir('loadstar-ui-health300-');
+  fs.writeFileSync(path.join(dataDir, 'haproxy.cfg'), config(frontendPort, closedPort, origins), { mode: 0o600 });
+  const serve = await startServe(undefined, adminPort, dataDir, ['--grace-ms', '500']);
+  const { browser, home } = await launch();
+  const problems = new BrowserProblems();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    await problems.guard(context);
+    const page = await context.newPage();
+    problems.watch(page);
+    const calls = new Map<string, number>();
+    page.on('request', (r) => {
+      const m = /\/api\/(\w+)$/.exec(new URL(r.url()).pathname);
+      if (m) calls.set(m[1]!, (calls.get(m[1]!) ?? 0) + 1);
+    });
+    const count = (method: string) => calls.get(method) ?? 0;
+
+    await page.goto(`${serve.url}#/`);
+    await page.waitForSelector('[data-summary]', { timeout: 20_000 });
+    // The checked servers on the closed port are DOWN after their first check (≤ 1 s, random first delay).
+    await page.waitForFunction(() => /297\/300 up/.test(document.querySelector('#backend-app [data-summary]')?.textContent ?? ''), undefined, { timeout: 20_000 });
+
+    const before = { timeline: count('timeline'), timelines: count('timelines') };
+    const ms = await openAndTime(page, '#/health/app', SERVERS + 1);
+    console.log(`Health of app (${SERVERS} servers): ${ms.toFixed(0)} ms from the hash change to ${SERVERS + 1} timelines drawn; ${count('timeline') - before.timeline} timeline and ${count('timelines') - before.timelines} timelines calls`);
+    assert.equal(await page.locator('[data-timeline]').count(), SERVERS + 1);
+    assert.equal(count('timeline') - before.timeline, 0, 'no timeline call per server');
+    assert.equal(count('timelines') - before.timelines, 1, 'one batched call');
+
+    // A change of range: one call again.
+    await page.click('button:has-text("24 hours")');
+    await page.waitForFunction(() => document.querySelector('button[aria-pressed="true"]')?.textContent === '24 hours');
+    await sleep(500);
+    assert.equal(count('timeline') - before.timeline, 0);
+    assert.equal(count('timelines') - before.timelines, 2);
+    assert.equal(await page.locator('[data-timeline]').count(), SERVERS + 1);
+
+    // The DOWN servers in words at the top, with links, and in each row ("Now DOWN"), not only as a red sliver.
+    const attention = await page.locator('[data-attention]').innerText();
+    assert.match(attention, /3 of 300 servers need attention/);
+    for (const name of DOWN) {
+      assert.match(attention, new RegExp(`${name}\\s*DOWN`));
+      assert.equal(await page.locator(`[data-timeline="app/${name}"] [data-now]`).getAttribute('data-now'), 'DOWN');
+    }
+    assert.equal(await page.locator('[data-attention] a', { hasText: 's004' }).getAttribute('href'), '#/health/app/s004');
+    assert.doesNotMatch(await page.locator('[data-timeline="app/s004"] .uptime').innerText(), /100\.00/, 'a server DOWN for a few seconds is not 100.00 % up');
+
+    // Every band stays inside its bar (a few seconds of DOWN at the end of the range drew 1-3 px past it), desktop and phone.
+    const outside = async () => page.evaluate(`(() => {
+      const out = [];
+      for (const bar of document.querySelectorAll('[data-timeline] .bar')) {
+        const b = bar.getBoundingClientRect();
+        const inner = { left: b.left + bar.clientLeft, right: b.left + bar.clientLeft + bar.clientWidth, top: b.top + bar.clientTop, bottom: b.top + bar.clientTop + bar.clientHeight };
+        for (const band of bar.querySelectorAll('.band')) {
+          const r = band.getBoundingClientRect();
+          if (r.left < inner.left - 0.01 || r.right > inner.right + 0.01 || r.top < inner.top - 0.01 || r.bottom > inner.bottom + 0.01) {
+            out.push(bar.closest('[data-timeline]').dataset.timeline + ' ' + band.className.split(' ')[1] + ' ' + (r.right - inner.right).toFixed(2) + ' px');
+          }
+        }
+      }
+      return out;
+    })()`);
+    assert.deepEqual(await outside(), []);
+
+    // Only those that need attention, by keyboard: the search field, then the box (Space).
+    await page.focus('[data-find]');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(`document.activeElement?.hasAttribute('data-only-attention')`), true);
+    await page.keyboard.press('Space');
+    await page.waitForFunction(`document.querySelectorAll('[data-timeline]').length === 4`);
+    assert.deepEqual(await page.locator('[data-timeline]').evaluateAll((els) => els.map((e) => e.getAttribute('data-timeline'))), ['app/', 'app/s004', 'app/s005', 'app/s006']);
+    assert.match(await page.locator('[data-showing]').innerText(), /Showing 3 of 300 servers/);
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: path.join(shots, `attention-desktop-${scheme}.png`) });
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.deepEqual(await outside(), []);
+    assert.equal(await page.evaluate('document.documentElement.scrollWidth'), 390, 'nothing wider than the phone');
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: path.join(shots, `attention-phone-${scheme}.png`), fullPage: true });
+      await page.locator('[data-timeline="app/s004"]').screenshot({ path: path.join(shots, `down-row-phone-${scheme}.png`) });
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.locator('[data-timeline="app/s004"]').screenshot({ path: path.join(shots, 'down-row-desktop.png') });
+    await page.keyboard.press('Space');
+    await page.fill('[data-find]', 'S29');
+    await page.waitForFunction(`document.querySelectorAll('[data-timeline]').length === 11`);
+    assert.match(await page.locator('[data-showing]').innerText(), /Showing 10 of 300 servers/);
+    await page.fill('[data-find]', '');
+    await page.waitForFunction(`document.querySelectorAll('[data-timeline]').length === ${SERVERS + 1}`);
+    await page.screenshot({ path: path.join(shots, 'health-300-light.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: path.join(shots, 'health-300-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // An apply that keeps every server adds no state event (before: "no check → UP" for each checked one).
+    const api = await session(serve.url);
+    const stateEvents = async () => ((await api('recentEvents', 1000)) as Array<{ type: string; time: number }>).filter((e) => e.type === 'state');
+    const statesBefore = (await stateEvents()).length;
+    const current = (await api('getConfig')) as { text: string; hash: string };
+    const applied = (await api('applyChange', { text: current.text + '\nbackend extra\n    server e 127.0.0.1:' + origins[0]!.port + '\n', baseHash: current.hash, source: 'editor' })) as { outcome: string };
+    assert.equal(applied.outcome, 'applied');
+    await sleep(2500);
+    assert.equal((await stateEvents()).length, statesBefore, 'no state event for the servers the apply kept');
+    await page.goto(`${serve.url}#/events`);
+    await page.waitForSelector('[data-event-type="lifecycle"]');
+    assert.equal(await page.locator('[data-event-type="state"]', { hasText: 'no check' }).count(), 0);
+    await page.screenshot({ path: path.join(shots, 'events-after-apply.png') });
+
+    // The other screens a user of 300 servers goes through: every backend's health, the overview.
+    await page.goto(`${serve.url}#/health`);
+    await page.waitForSelector('[data-timeline="extra/"]');
+    assert.match(await page.locator('[data-timeline="app/"] [data-now]').innerText(), /Degraded, 297 of 300 usable/);
+    await page.screenshot({ path: path.join(shots, 'health-all.png') });
+    await page.goto(`${serve.url}#/`);
+    await page.waitForSelector('#backend-app [data-summary]');
+    await page.screenshot({ path: path.join(shots, 'overview-300.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(shots, 'overview-300-phone.png') });
+
+    assert.deepEqual(problems.consoleErrors, []);
+    assert.deepEqual(problems.foreignRequests, []);
+  } finally {
+    problems.closing = true;
+    await browser.close();
+    await serve.stop();
+    for (const o of origins) await o.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
