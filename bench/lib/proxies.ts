@@ -92,6 +92,8 @@ export const PROXIES: Record<string, ProxyDef> = {
   C: nodePrototype('C', 'C raw net + llhttp both sides', 'http', 'c-raw-llhttp.ts'),
   'C-consume': nodePrototype('C-consume', 'C + parser.consume(_handle)', 'http', 'c-raw-llhttp.ts', ['--consume']),
   'C-consume-timeouts': nodePrototype('C-consume-timeouts', 'C + consume + idle timeouts', 'http', 'c-raw-llhttp.ts', ['--consume', '--timeouts']),
+  E: nodePrototype('E', 'E raw net + wasm llhttp both sides', 'http', 'e-wasm-llhttp.ts'),
+  'E-in-place': nodePrototype('E-in-place', 'E + reads land in wasm memory', 'http', 'e-wasm-llhttp.ts', ['--in-place']),
   'node-http-proxy': nodePrototype('node-http-proxy', 'node http-proxy (npm)', 'http', 'node-http-proxy.ts'),
   'haproxy-tcp': haproxy('haproxy-tcp', 'HAProxy 2.6 (tcp)', 'tcp'),
   'D-pipe': nodePrototype('D-pipe', 'D tcp, socket.pipe()', 'tcp', 'd-tcp.ts', ['--mode', 'pipe']),
