@@ -1,6 +1,6 @@
 /**
  * The Health screen of a backend of 300 servers, in a real browser against a
- * real `loadstar serve`: 297 servers without check on two local origins and
+ * real `loadstar serve`: 294 servers without check on two local origins and
  * six checked ones, three of which point at a closed port (DOWN).
  *  - the screen asks for its 301 timelines (the backend's and each server's)
  *    in one `timelines` call, on the first load and on a change of range,
@@ -8,8 +8,10 @@
  *  - the servers that are DOWN are found without colour: named in words at
  *    the top with links, and a filter shows only the servers not UP;
  *  - the list is reached by keyboard: a link per timeline, its bands focusable;
- *  - a configuration apply adds no state event for the servers it keeps
- *    (Events shows none).
+ *  - a configuration apply adds no state event for the servers it keeps,
+ *    and a checked server's first good check ("UP 1/3 → UP") is not listed
+ *    (Events shows only the three transitions to DOWN);
+ *  - the overview names the servers that need attention under the backend's header.
  * The time from the hash change to the last timeline drawn is printed
  * (measured by the page), never asserted. Screenshots, light and dark,
  * desktop and phone, go to test-output/screenshots/healthui/.
@@ -32,7 +34,7 @@ function config(frontendPort: number, closedPort: number, origins: Origin[]): st
   for (let i = 1; i <= SERVERS; i++) {
     const name = `s${String(i).padStart(3, '0')}`;
     const port = DOWN.includes(name) ? closedPort : origins[i % origins.length]!.port;
-    lines.push(`    server ${name} 127.0.0.1:${port}${i <= 6 ? ' check inter 1s fall 1' : ''}`);
+    lines.push(`    server ${name} 127.0.0.1:${port}${i <= 3 ? ' check inter 1s' : i <= 6 ? ' check inter 1s fall 1' : ''}`);
   }
   lines.push('', 'backend small', '    server a 127.0.0.1:' + origins[0]!.port, '');
   return lines.join('\n');
@@ -185,7 +187,9 @@ test('Health of a backend of 300 servers: one timelines call, every server shown
     assert.equal((await stateEvents()).length, statesBefore, 'no state event for the servers the apply kept');
     await page.goto(`${serve.url}#/events`);
     await page.waitForSelector('[data-event-type="lifecycle"]');
-    assert.equal(await page.locator('[data-event-type="state"]', { hasText: 'no check' }).count(), 0);
+    // Nor does a checked server's first good check ("UP 1/3 → UP": the status column moved, not the state).
+    assert.deepEqual(await page.locator('[data-event-type="state"]').allInnerTexts(), []);
+    assert.equal(await page.locator('[data-event-type="health"]').count(), 3, 'the three servers that went DOWN');
     await page.screenshot({ path: path.join(shots, 'events-after-apply.png') });
 
     // The other screens a user of 300 servers goes through: every backend's health, the overview.
@@ -195,6 +199,8 @@ test('Health of a backend of 300 servers: one timelines call, every server shown
     await page.screenshot({ path: path.join(shots, 'health-all.png') });
     await page.goto(`${serve.url}#/`);
     await page.waitForSelector('#backend-app [data-summary]');
+    // One DOWN server in 300 rows is named under the backend's header, in words, with a link.
+    assert.match(await page.locator('#backend-app [data-attention]').innerText(), /3 of 300 servers need attention: s004\s*DOWN\s*, s005\s*DOWN\s*, s006\s*DOWN/);
     await page.screenshot({ path: path.join(shots, 'overview-300.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(shots, 'overview-300-phone.png') });

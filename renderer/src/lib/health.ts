@@ -125,3 +125,17 @@ export function uptimeText(fraction: number): string {
   if (fraction > 0 && hundredths <= 0) hundredths = 1;
   return `${(hundredths / 100).toFixed(2)} %`;
 }
+
+/**
+ * A checked server's step within one band ("UP → UP 1/3" after a failed
+ * check, "UP 1/3 → UP" after its first good one, "DOWN → DOWN 1/2"): the
+ * status column moves, the server's state does not. The Events list leaves
+ * these out, as HAProxy's log does (it logs transitions; the steps only with
+ * `option log-health-checks`); 300 checked servers starting were 300 lines.
+ * Checks turned on or off ("no check" ↔ UP) and admin changes are kept.
+ */
+export function isCheckStep(event: { type: string; server?: string; from?: string; to?: string }): boolean {
+  if (event.type !== 'state' || event.server === undefined || event.from === undefined || event.to === undefined) return false;
+  if (event.from === 'no check' || event.to === 'no check') return false;
+  return bandState(event.from) === bandState(event.to);
+}

@@ -5,6 +5,7 @@
  */
 import type { EngineEvent } from '../../../proxy/control/contract.ts';
 import { control, transport, type UiError } from '../transport/index.ts';
+import { isCheckStep } from '../lib/health.ts';
 
 const KEEP = 500;
 
@@ -50,7 +51,10 @@ class Events {
 
   private add(events: EngineEvent[]): void {
     const known = new Set(this.list.map((e) => e.key));
-    const fresh = events.map((event) => ({ key: keyOf(event), event })).filter((e) => !known.has(e.key) && (known.add(e.key), true));
+    const fresh = events
+      .filter((event) => !isCheckStep(event))
+      .map((event) => ({ key: keyOf(event), event }))
+      .filter((e) => !known.has(e.key) && (known.add(e.key), true));
     if (fresh.length === 0) return;
     this.list = [...fresh, ...this.list].sort((a, b) => b.event.time - a.event.time).slice(0, KEEP);
   }

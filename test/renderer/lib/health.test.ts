@@ -54,3 +54,12 @@ test('servers that need attention are named in words: DOWN, going down or up, ma
   assert.equal(uptimeText(5 / 86_400), '0.01 %');
   assert.equal(uptimeText(0), '0.00 %');
 });
+
+test("a checked server's step within a band is not an event to list; checks on/off and admin changes are", async () => {
+  const { isCheckStep } = await import('../../../renderer/src/lib/health.ts');
+  const step = (from: string, to: string, server: string | undefined = 'a') => isCheckStep({ type: 'state', backend: 'app', server, from, to });
+  assert.deepEqual([step('UP 1/3', 'UP'), step('UP', 'UP 2/3'), step('DOWN', 'DOWN 1/2'), step('DRAIN 1/3', 'DRAIN')], [true, true, true, true]);
+  assert.deepEqual([step('no check', 'UP'), step('UP', 'no check'), step('no check', 'MAINT'), step('UP', 'DRAIN'), step('UP 1/3', 'DOWN')], [false, false, false, false, false]);
+  assert.equal(step('UP', 'DOWN', undefined), false, "a backend's own change");
+  assert.equal(isCheckStep({ type: 'health', from: 'UP', to: 'UP' }), false);
+});
