@@ -10,13 +10,13 @@ import { REQUEST, METHODS, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnB
 import type { HTTPParser, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ParserPool } from '../runtime/parser-pool.ts';
-import { HttpTransaction } from './transaction.ts';
+import { HttpTransaction, trailersClose } from './transaction.ts';
 import { endReuseSession } from './upstream.ts';
 import type { ReuseSession, UpstreamConnection } from './upstream.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { protocolErrorResponse } from './error-pages.ts';
 import { connectionInfo } from './samples.ts';
-import { requestRefusal } from './request-checks.ts';
+import { requestRefusal, trailersRefusal } from './request-checks.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
@@ -182,11 +182,42 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (consumed && buffered) this.onData(buffered);
   }
 
-  /** @internal llhttp hands over the fields of a head with more than 32 in batches. */
+  /**
+   * @internal llhttp hands over the fields of a head with more than 32 in batches, and a chunked
+   * body's trailer fields (after the head: its `url` is the request's again, not new).
+   */
   flushHead(headers: string[], url: string): void {
+    // Trailers go to the request being read (HAProxy relays them); before, they stayed here and
+    // became header fields of the connection's next request (its URL prefixed with this one's).
+    if (this.headSeen) return this.trailers(headers);
     const flushed = (this.flushedHeaders ??= []);
     for (const h of headers) flushed.push(h);
     this.flushedUrl += url;
+  }
+
+  /**
+   * A chunked request's trailer fields: to the transaction whose request is being read (it ignores
+   * them once its request is complete: the head was dropped, closed or draining). A `connection:
+   * close` among them makes llhttp refuse whatever follows on the connection: the request is
+   * answered, then the connection closes (HAProxy 2.6 relays the field and keeps the connection).
+   */
+  private trailers(fields: string[]): void {
+    const tx = this.queue[this.queue.length - 1];
+    if (!tx) return;
+    const all = tx.requestTrailers(fields);
+    if (!all) return;
+    // More fields or bytes than HAProxy takes: 400 (the request never completes, see onMessageComplete).
+    const refused = trailersRefusal(all, this.frontend.limits);
+    if (refused !== '') {
+      this.refusal = 400;
+      // Over the buffer, HAProxy's stream answers (its error page, connection: close), not the mux.
+      if (refused === 'bytes' && tx === this.queue[0]) tx.refuse(400);
+      return;
+    }
+    if (trailersClose(fields)) {
+      this.closeRequested = true;
+      tx.request.keepAlive = false;
+    }
   }
 
   /** @internal */ onMessageBegin(): void {
@@ -214,6 +245,8 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       url = this.flushedUrl;
       this.flushedUrl = '';
     }
+    // A request refused in this read (its trailers): llhttp stops before the next one.
+    if (this.refusal !== 0) return -1;
     this.headSeen = true;
     this.headSeenUpgrade = upgrade;
     // Closed, or draining with nothing left to answer: what still arrives is read and dropped.
@@ -244,7 +277,8 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     // llhttp stops after an upgrade request: what follows is the other protocol's, or more HTTP (transactionDone).
     if (this.headSeenUpgrade) this.upgradeEnded = true;
     this.headSeenUpgrade = false;
-    tx?.requestComplete();
+    // Refused (trailers over the limits): never completed towards the server; the read's end answers 400.
+    if (this.refusal === 0) tx?.requestComplete();
     // Idle again with nothing to answer (a response that ended before its request did): keep-alive wait.
     // While a response is pending, transactionDone starts the wait.
     if (!this.draining && this.queue.length === 0) this.keepAliveWait();
@@ -609,7 +643,12 @@ function parserOnMessageBegin(this: OwnedParser): void {
 }
 
 function parserOnHeaders(this: OwnedParser, headers: string[], url: string): void {
-  this[OWNER]!.flushHead(headers, url);
+  const c = this[OWNER]!;
+  try {
+    c.flushHead(headers, url);
+  } catch (e) {
+    c.internalError(e);
+  }
 }
 
 function parserOnHeadersComplete(this: OwnedParser, major: number, minor: number, headers: string[] | undefined, method: number | undefined,

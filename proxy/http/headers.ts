@@ -128,3 +128,29 @@ export function adjustHeadCase(head: string, adjust: CaseAdjust): string {
   }
   return out;
 }
+
+/**
+ * A TE header's value as HAProxy 2.6's muxes forward it, in requests and responses alike
+ * (h1_process_output_headers, h2's too): `trailers` when the value holds that word (case-sensitive, first occurrence) at its
+ * end or before a comma, else '' (the header is not sent). `trailers, chunked` → `trailers`;
+ * `gzip`, `Trailers`, `trailers;q=1` → dropped; HAProxy's substring search also takes `xtrailers`.
+ */
+export function teValueToForward(value: string): string {
+  const at = value.indexOf('trailers');
+  if (at < 0 || (value.length > at + 8 && value.charCodeAt(at + 8) !== 44 /* , */)) return '';
+  return 'trailers';
+}
+
+/**
+ * The end of a chunked message as HAProxy's H1 mux writes it: the last chunk, the trailer fields
+ * (names in lower case, or as h1-case-adjust says; values as received) and the blank line.
+ */
+export function lastChunk(trailers: readonly string[] | undefined, adjust: CaseAdjust | undefined): string {
+  if (trailers === undefined) return '0\r\n\r\n';
+  let out = '0\r\n';
+  for (let i = 0; i < trailers.length; i += 2) {
+    const name = trailers[i]!.toLowerCase();
+    out += (adjust?.get(name) ?? name) + ': ' + trailers[i + 1]! + '\r\n';
+  }
+  return out + '\r\n';
+}

@@ -171,3 +171,22 @@ function withoutDefaultPort(authority: string, defaults: readonly string[]): str
   const port = authority.slice(colon + 1);
   return port === '' || defaults.includes(port) ? authority.slice(0, colon) : authority;
 }
+
+/**
+ * Bytes a trailer section takes in HAProxy's HTX buffer beyond its fields (8 per field): measured
+ * against HAProxy 2.6.12 with tune.bufsize 16384 and 8192 (exact to the byte).
+ */
+const HTX_TRAILERS_FIXED = 57;
+
+/**
+ * Whether a chunked message's trailer fields fit HAProxy 2.6's limits (h1_parse_msg_tlrs): '' when
+ * they do; 'fields' for more than `tune.http.maxhdr` − 1 of them (its parser fails: the H1 mux's own
+ * 400 to a request); 'bytes' for more than its buffer takes (the stream's 400, Connection: close).
+ * A response over either limit is invalid (HAProxy's 502 when nothing was sent yet).
+ */
+export function trailersRefusal(fields: readonly string[], limits: RequestLimits): '' | 'fields' | 'bytes' {
+  if (fields.length / 2 > limits.maxHeaders) return 'fields';
+  let size = HTX_TRAILERS_FIXED;
+  for (let i = 0; i < fields.length; i += 2) size += fields[i]!.length + fields[i + 1]!.length + HTX_PER_HEADER;
+  return size > limits.headRoom ? 'bytes' : '';
+}

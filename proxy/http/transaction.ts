@@ -9,12 +9,13 @@ import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './u
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { LocalAnswer } from './rules.ts';
-import { serializeHead, getHeader, connectionValueToForward, adjustHeadCase } from './headers.ts';
+import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
 import { builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { MapVarStore } from '../acl/index.ts';
+import { trailersRefusal } from './request-checks.ts';
 import type { PersistenceOutcome } from './persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
@@ -105,6 +106,8 @@ export class HttpTransaction {
   private pendingBytes = 0;
   private requestDone = false;
   private readonly chunkedRequest: boolean;
+  /** The trailer fields of a chunked request body (flat [name, value, …]), relayed after its last chunk. */
+  private requestTrailerFields: string[] | undefined;
   private chunkedResponse = false;
   private closeAfter = false;
   /**
@@ -128,6 +131,12 @@ export class HttpTransaction {
     if (te !== undefined && request.versionMinor === 0 && request.versionMajor === 1) {
       this.framingClose = true;
       request.keepAlive = false;
+    }
+    // An upgrade request with a body is not an upgrade: HAProxy 2.6 removes its Upgrade header and
+    // answers a 101 with 502 (h1_postparse_req_hdrs: only a bodyless request may switch protocols).
+    if (request.upgrade && request.method !== 'CONNECT' && (this.chunkedRequest || hasBody(request.headers))) {
+      deleteHeader(request.headers, 'upgrade');
+      request.upgrade = false;
     }
   }
 
@@ -202,10 +211,33 @@ export class HttpTransaction {
     if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.pauseReading();
   }
 
+  /** The whole request has been read. */
+  get requestEnded(): boolean {
+    return this.requestDone;
+  }
+
+  /**
+   * Trailer fields of the request body (llhttp gives them just before the request completes, in
+   * batches of 32; h2 in one HEADERS frame). HAProxy 2.6 relays them after the last chunk when the
+   * request goes to the server chunked, and drops them otherwise (a Content-Length request from h2).
+   * Returns all the fields so far (for the limits), undefined when the request was already complete.
+   */
+  requestTrailers(fields: readonly string[]): readonly string[] | undefined {
+    if (this.requestDone) return undefined;
+    const kept = (this.requestTrailerFields ??= []);
+    for (const f of fields) kept.push(f);
+    return kept;
+  }
+
   requestComplete(): void {
     this.requestDone = true;
     if (this.bodyAnswer) return this.answerWithBody();
-    if (this.upstream && this.chunkedRequest) this.upstream.socket.write('0\r\n\r\n');
+    if (this.upstream && this.chunkedRequest) this.upstream.socket.write(this.requestLastChunk(), 'latin1');
+  }
+
+  /** The end of the chunked request body: last chunk, trailers, blank line. */
+  private requestLastChunk(): string {
+    return lastChunk(this.requestTrailerFields, this.backend!.caseAdjust);
   }
 
   private writeBody(chunk: Buffer): void {
@@ -322,7 +354,7 @@ export class HttpTransaction {
     conn.attach({
       head: (head) => this.onResponseHead(head),
       body: (chunk) => this.onResponseBody(chunk),
-      complete: () => this.onResponseComplete(),
+      complete: (trailers) => this.onResponseComplete(trailers),
       readDone: () => this.flushHead(),
       error: (reason, bytes) => this.onUpstreamError(conn, reason, bytes),
       timeout: () => this.onServerTimeout(),
@@ -334,7 +366,7 @@ export class HttpTransaction {
     socket.cork();
     socket.write(this.requestHeadForServer(), 'latin1');
     for (const chunk of this.pendingBody) this.writeBody(chunk);
-    if (this.requestDone && this.chunkedRequest) socket.write('0\r\n\r\n');
+    if (this.requestDone && this.chunkedRequest) socket.write(this.requestLastChunk(), 'latin1');
     socket.uncork();
     this.pendingBody = [];
     if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.resumeReading();
@@ -366,6 +398,11 @@ export class HttpTransaction {
         value = connectionValueToForward(value);
         if (value === '') continue;
       } else if (name.length === 17 && name === 'transfer-encoding' && !this.chunkedRequest) continue;
+      else if (name.length === 2 && name === 'te') {
+        // HAProxy 2.6 sends TE only as `trailers`, when the client's value has that word (else not at all).
+        value = teValueToForward(value);
+        if (value === '') continue;
+      }
       head += name + ': ' + value + '\r\n';
     }
     head += this.backend!.forwardedFor(this);
@@ -411,7 +448,8 @@ export class HttpTransaction {
     this.frontend.applyResponseRules(this, head);
     if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers);
     const r = this.request;
-    const bodyless = r.method === 'HEAD' || head.status === 204 || head.status === 304;
+    const noContent = head.status === 204;
+    const bodyless = r.method === 'HEAD' || noContent || head.status === 304;
     // HAProxy relays the server's version (an HTTP/1.0 server's answer stays HTTP/1.0); h2.ts reads 1.1.
     const response10 = head.versionMajor === 1 && head.versionMinor === 0 && r.versionMajor === 1;
     let hasLength = false;
@@ -425,8 +463,18 @@ export class HttpTransaction {
       if (name.length === 10 && name === 'connection') {
         value = connectionValueToForward(value);
         if (value === '') continue;
-      } else if (name.length === 14 && name === 'content-length') hasLength = true;
-      else if (name.length === 17 && name === 'transfer-encoding') chunked = ++transferEncodings === 1 && isChunkedAlone(value);
+      } else if (name.length === 14 && name === 'content-length') {
+        hasLength = true;
+        // HAProxy's H1 mux writes no framing header in a 204 (h1_process_output_headers).
+        if (noContent) continue;
+      } else if (name.length === 17 && name === 'transfer-encoding') {
+        chunked = ++transferEncodings === 1 && isChunkedAlone(value);
+        if (noContent) continue;
+      } else if (name.length === 2 && name === 'te') {
+        // The mux filters TE in responses too: `trailers` or nothing.
+        value = teValueToForward(value);
+        if (value === '') continue;
+      }
       out += name + ': ' + value + '\r\n';
     }
     if (transferEncodings > 0) {
@@ -515,14 +563,25 @@ export class HttpTransaction {
     } else socket.write(chunk);
   }
 
-  private onResponseComplete(): void {
+  /** @param trailers the trailer fields of a chunked response, relayed after its last chunk (HAProxy 2.6). */
+  private onResponseComplete(trailers: string[] | undefined): void {
     // After a 101 the connection is a tunnel: llhttp's end of message means nothing more.
     if (this.upgrading) return;
     // The end of an interim (1xx) response: the final response is still to come.
     if (this.response === undefined) return;
+    // Trailers over HAProxy's limits: an invalid response (502 if nothing went out yet; here the
+    // head has, so the client connection ends without the last chunk).
+    if (trailers !== undefined && trailersRefusal(trailers, this.frontend.limits) !== '') {
+      this.invalidResponse();
+      return;
+    }
     const head = this.pendingHead;
     this.pendingHead = undefined;
-    if (this.chunkedResponse) this.writeClient(head === undefined ? '0\r\n\r\n' : head + '0\r\n\r\n');
+    if (this.chunkedResponse) {
+      // h2 clients: the sink reads the trailers back and sends them as a HEADERS frame (h2.ts).
+      const end = lastChunk(trailers, this.request.versionMajor === 1 ? this.frontend.caseAdjust : undefined);
+      this.writeClient(head === undefined ? end : head + end);
+    }
     else if (head !== undefined) this.writeClient(head);
     const conn = this.upstream!;
     this.upstream = undefined;
@@ -539,7 +598,8 @@ export class HttpTransaction {
     }
     // Reusable only if the server keeps it open (llhttp read Connection / the HTTP version),
     // the whole request was sent, and the response was not ended by closing.
-    const reuse = !this.serverClose() && this.requestDone && !conn.dead && this.response!.keepAlive && !conn.socket.readableEnded;
+    // A `connection: close` in the trailers ends it too: llhttp refuses its next response (HAProxy 2.6 reuses it).
+    const reuse = !this.serverClose() && this.requestDone && !conn.dead && this.response!.keepAlive && !conn.socket.readableEnded && !trailersClose(trailers);
     conn.detach(reuse, this.backend!.timeouts.server || 30_000);
     this.finish();
   }
@@ -669,6 +729,22 @@ export class HttpTransaction {
     this.respondLocally(answer.response, answer.close ?? false);
   }
 
+  /**
+   * The request turned out invalid after it was routed (its trailers): what was sent to the server
+   * is abandoned and the client gets `status` with the connection closed, or, if the server's
+   * answer has begun, its connection ends.
+   */
+  refuse(status: number): void {
+    if (this.finished) return;
+    this.cancelWait?.();
+    const conn = this.upstream;
+    this.upstream = undefined;
+    conn?.destroy();
+    this.termination = 'PR';
+    if (this.responseStarted) return this.abortClient();
+    this.fail(status);
+  }
+
   fail(status: number): void {
     this.status = status;
     this.respondLocally(this.frontend.errorResponse(status, this.backend), status === 400 || status === 408);
@@ -746,15 +822,43 @@ function authenticatesConnection(head: ResponseHead): boolean {
   return false;
 }
 
-/** An interim answer's headers as the final one's go out: names in lower case, Connection's close/keep-alive tokens removed. */
+/**
+ * An interim answer's headers as the final one's go out: names in lower case, Connection's
+ * close/keep-alive tokens removed, TE as `trailers` or not at all, and no Content-Length or
+ * Transfer-Encoding (HAProxy's H1 mux skips them below 200).
+ */
 function interimHeaders(headers: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!.toLowerCase();
-    const value = name === 'connection' ? connectionValueToForward(headers[i + 1]!) : headers[i + 1]!;
-    if (value !== '' || name !== 'connection') out.push(name, value);
+    let value = headers[i + 1]!;
+    if (name === 'content-length' || name === 'transfer-encoding') continue;
+    if (name === 'connection') value = connectionValueToForward(value);
+    else if (name === 'te') value = teValueToForward(value);
+    else {
+      out.push(name, value);
+      continue;
+    }
+    if (value !== '') out.push(name, value);
   }
   return out;
+}
+
+/** A request head announces a body: chunked (checked by the caller) or a Content-Length above 0. */
+function hasBody(headers: readonly string[]): boolean {
+  const length = getHeader(headers as string[], 'content-length');
+  return length !== undefined && Number(length) > 0;
+}
+
+/** Trailer fields hold a Connection field with the `close` token (llhttp then ends the connection after the message). */
+export function trailersClose(trailers: readonly string[] | undefined): boolean {
+  if (trailers === undefined) return false;
+  for (let i = 0; i < trailers.length; i += 2) {
+    const name = trailers[i]!;
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    if (trailers[i + 1]!.split(',').some((t) => t.trim().toLowerCase() === 'close')) return true;
+  }
+  return false;
 }
 
 /**

@@ -31,7 +31,8 @@ export interface UpstreamHandlers {
    * after this read (see `RAW_BODY_MIN`): write it or copy it, never keep it.
    */
   body(chunk: Buffer): void;
-  complete(): void;
+  /** The response ended; `trailers`: the trailer fields of a chunked body, if it had any (flat [name, value, …]). */
+  complete(trailers: string[] | undefined): void;
   /** The end of one read from the server: what the transaction held back (a response head) goes out now. */
   readDone(): void;
   /** Closed, reset, or sent something that is not HTTP. `bytes` = response bytes seen so far. */
@@ -112,6 +113,14 @@ export class UpstreamConnection {
   /** Set when the connection became a tunnel (101): bytes after the response head go there. */
   tunnelRest: ((rest: Buffer) => void) | undefined;
   private flushed: string[] = [];
+  /**
+   * The head of the message being read has been parsed: what llhttp hands over through kOnHeaders
+   * now is a chunked body's trailer section (`trailers`), not early-flushed head fields. Before,
+   * trailers stayed in `flushed` and became header fields of the connection's next response — a
+   * response to another client, possibly.
+   */
+  private afterHead = false;
+  private trailers: string[] | undefined;
   /** How reads reach the parser (natively while consumed) and how reading pauses. */
   private readonly feed: ParserFeed;
   /** The client socket corked for the read being parsed (uncorked once the read is done). */
@@ -154,7 +163,8 @@ export class UpstreamConnection {
     const parser = (this.parser = newParser(RESPONSE));
     this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
-      for (const h of headers) this.flushed.push(h);
+      const into = this.afterHead ? (this.trailers ??= []) : this.flushed;
+      for (const h of headers) into.push(h);
     };
     // Containment: the handlers run the transaction's code; an exception there is handed to its owner.
     // While the parser consumes the socket these run from C++ with nothing below to catch, so each
@@ -165,6 +175,7 @@ export class UpstreamConnection {
         headers = this.flushed;
         this.flushed = [];
       }
+      this.afterHead = true;
       const handlers = this.handlers;
       // A head nobody asked for (see detachedInRead): llhttp stops, the connection fails.
       if (!handlers || this.detachedInRead) return -1;
@@ -198,12 +209,15 @@ export class UpstreamConnection {
     parser[kOnMessageBegin] = undefined;
     parser[kOnMessageComplete] = () => {
       if (parser[kOnBody] === undefined) parser[kOnBody] = this.onBody;
+      const trailers = this.trailers;
+      this.trailers = undefined;
+      this.afterHead = false;
       const handlers = this.handlers;
       if (!handlers) return;
       this.completedInRead = true;
       try {
         this.corkSink(handlers);
-        handlers.complete();
+        handlers.complete(trailers);
       } catch (e) {
         this.internalError(e, handlers);
       }
