@@ -155,6 +155,15 @@ export class H2Stream {
         this.internalError(e);
       }
     });
+    // Trailer fields (a HEADERS frame after the body): relayed after the last chunk when the request
+    // goes to the server chunked (no Content-Length), dropped otherwise, as HAProxy 2.6 does.
+    stream.on('trailers', (trailers: http2.IncomingHttpHeaders) => {
+      try {
+        this.tx.requestTrailers(flatTrailers(trailers));
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
     stream.on('end', () => {
       try {
         this.tx.requestComplete();
@@ -273,12 +282,17 @@ export class H2ResponseSink extends Writable {
   private readonly parser: HTTPParser;
   private flushed: string[] = [];
   private needDrain = false;
+  /** The head has been parsed: kOnHeaders now carries the chunked body's trailer section. */
+  private afterHead = false;
+  /** Trailer fields of the response, sent as a HEADERS frame when the stream asks for them ('wantTrailers'). */
+  private trailers: string[] | undefined;
 
   constructor(private readonly stream: http2.ServerHttp2Stream, headRequest: boolean) {
     super({ decodeStrings: true });
     const parser = (this.parser = newParser(RESPONSE));
     parser[kOnHeaders] = (headers: string[]) => {
-      for (const h of headers) this.flushed.push(h);
+      const into = this.afterHead ? (this.trailers ??= []) : this.flushed;
+      for (const h of headers) into.push(h);
     };
     const onHead: HeadersCompleteCallback = (_major, _minor, headers, _m, _u, status) => {
       if (headers === undefined) {
@@ -286,7 +300,14 @@ export class H2ResponseSink extends Writable {
         this.flushed = [];
       }
       if (status! < 200) return 0; // interim answers are not relayed on h2
-      if (!stream.closed && !stream.headersSent) stream.respond(responseHeaders(status!, headers), { endStream: headRequest });
+      this.afterHead = true;
+      // A chunked answer may end with trailers: the stream waits for them after its last DATA frame
+      // (an empty trailer section ends it with an empty DATA frame, as HAProxy's h2 mux does).
+      const waitForTrailers = !headRequest && status !== 204 && status !== 205 && status !== 304 && isChunked(headers);
+      if (!stream.closed && !stream.headersSent) {
+        if (waitForTrailers) stream.once('wantTrailers', () => this.sendTrailers());
+        stream.respond(responseHeaders(status!, headers), { endStream: headRequest, waitForTrailers });
+      }
       return headRequest ? 1 : 0;
     };
     parser[kOnHeadersComplete] = onHead;
@@ -312,8 +333,28 @@ export class H2ResponseSink extends Writable {
     this.stream.once('drain', () => done());
   }
 
+  /** The trailer section HAProxy's h2 mux sends (h2s_make_trailers): without the fields HTTP/2 forbids. */
+  private sendTrailers(): void {
+    const out: http2.OutgoingHttpHeaders = {};
+    const t = this.trailers ?? [];
+    for (let i = 0; i < t.length; i += 2) {
+      const name = t[i]!.toLowerCase();
+      if (isHopByHop(name) || H2_FORBIDDEN.has(name) || name === 'content-length') continue;
+      const existing = out[name];
+      const value = t[i + 1]!;
+      out[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [String(existing), value];
+    }
+    try {
+      this.stream.sendTrailers(out);
+    } catch {
+      // The stream went away meanwhile, or Node refused a field: the stream ends without them.
+      if (!this.stream.closed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
+  }
+
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
-    if (!this.stream.closed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    // Reset unless the response ended (the stream may still be sending it, or waiting to send its trailers).
+    if (!this.stream.closed && (!this.ended || error)) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     setImmediate(() => this.parser.close());
     done(error);
   }
@@ -346,6 +387,25 @@ export class H2ResponseSink extends Writable {
     }
     done();
   }
+}
+
+/** The H1 head the transaction wrote says its body is chunked. */
+function isChunked(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.length === 17 && headers[i]!.toLowerCase() === 'transfer-encoding') return true;
+  }
+  return false;
+}
+
+/** An h2 trailer section as flat [name, value, …] fields (names come in lower case from Node). */
+function flatTrailers(trailers: http2.IncomingHttpHeaders): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of Object.entries(trailers)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) flat.push(name, v);
+    else flat.push(name, value);
+  }
+  return flat;
 }
 
 function responseHeaders(status: number, headers: readonly string[]): http2.OutgoingHttpHeaders {
