@@ -381,8 +381,8 @@ export class HttpTransaction {
   /**
    * The request head as HAProxy 2.6's H1 mux writes it: the client's HTTP version (1.0 stays 1.0;
    * HTTP/2 becomes 1.1), header names in lower case, every header passed on in place (Keep-Alive,
-   * TE, Upgrade and the headers Connection nominates too) except Connection's close and keep-alive
-   * tokens, then the backend's X-Forwarded-For, then the mux's own Connection header last:
+   * Upgrade and the headers Connection nominates too) except Connection's close and keep-alive
+   * tokens and TE (only as `trailers`), then the backend's X-Forwarded-For, then the mux's own Connection header last:
    * `keep-alive` to an HTTP/1.0 request kept alive, `close` to an HTTP/1.1 one that is not
    * (h1_update_req_conn_value). Per header: one toLowerCase (no copy when already lower case).
    */

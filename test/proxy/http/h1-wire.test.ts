@@ -3,7 +3,8 @@
  * on the same configuration and requests (H1 mux, HTX):
  * - header names go out in lower case both ways (also the ones a rule or option forwardfor adds);
  * - every header is passed on in place (Keep-Alive, TE, Proxy-Connection, Transfer-Encoding, and
- *   the headers `Connection:` nominates), except Connection's `close` / `keep-alive` tokens;
+ *   the headers `Connection:` nominates), except Connection's `close` / `keep-alive` tokens (and TE
+ *   only as `trailers`: h1-trailers.test.ts);
  * - the request keeps the client's HTTP version, the response the server's, and the mux adds one
  *   Connection header last when the wanted mode differs from what the versions imply, in the
  *   default keep-alive mode, `option http-server-close` and `option httpclose`;
