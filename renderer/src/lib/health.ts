@@ -71,6 +71,16 @@ export function needsAttention(status: string): boolean {
   return kind !== 'up' && kind !== 'nocheck' && kind !== 'unknown';
 }
 
+/**
+ * A server that needs attention. A checked server starts "UP 1/3" before its
+ * first check, as HAProxy shows it (check status INI): that one has failed
+ * nothing yet (300 servers just added would all be listed until checked).
+ */
+export function serverNeedsAttention(server: { status: string; check?: { lastCode?: string } }): boolean {
+  if (healthKind(server.status) === 'going-down' && server.check !== undefined && server.check.lastCode === undefined) return false;
+  return needsAttention(server.status);
+}
+
 /** What the Health screen's list shows: every row, or only those that need attention; and a name to find. */
 export interface TimelineFilter {
   show: 'all' | 'attention';
@@ -83,9 +93,9 @@ export interface TimelineFilter {
  * all) passes the filter. A row without a name (the backend's own timeline
  * above its servers) always does: the servers are read against it.
  */
-export function passesFilter(filter: TimelineFilter, name: string | undefined, status: string | undefined): boolean {
+export function passesFilter(filter: TimelineFilter, name: string | undefined, attention: boolean): boolean {
   if (name === undefined) return true;
-  if (filter.show === 'attention' && !needsAttention(status ?? '')) return false;
+  if (filter.show === 'attention' && !attention) return false;
   const find = filter.find.trim().toLowerCase();
   return find === '' || name.toLowerCase().includes(find);
 }
@@ -97,12 +107,13 @@ export function backendNow(usable: number, total: number): { status: string; tex
 }
 
 /**
- * The rows that need attention, in words (never colour alone): "3 of 300
- * servers need attention", the first `max` of them to name, and how many more.
+ * The rows that need attention (their `attention`, else by their status), in
+ * words (never colour alone): "3 of 300 servers need attention", the first
+ * `max` of them to name, and how many more.
  * Undefined when every one is fine.
  */
-export function attentionSummary<T extends { name: string; status: string }>(items: readonly T[], noun: 'server' | 'backend', max = 12): { text: string; named: T[]; more: number; count: number } | undefined {
-  const bad = items.filter((s) => needsAttention(s.status));
+export function attentionSummary<T extends { name: string; status: string; attention?: boolean }>(items: readonly T[], noun: 'server' | 'backend', max = 12): { text: string; named: T[]; more: number; count: number } | undefined {
+  const bad = items.filter((s) => s.attention ?? needsAttention(s.status));
   if (bad.length === 0) return undefined;
   const named = bad.slice(0, max);
   return {

@@ -26,7 +26,7 @@ test('a few touched timelines of many are reloaded alone; most of them touched r
 });
 
 test('servers that need attention are named in words: DOWN, going down or up, maintenance, draining, NOLB; not UP or no check', async () => {
-  const { attentionSummary, needsAttention, passesFilter, backendNow, uptimeText } = await import('../../../renderer/src/lib/health.ts');
+  const { attentionSummary, needsAttention, serverNeedsAttention, passesFilter, backendNow, uptimeText } = await import('../../../renderer/src/lib/health.ts');
   assert.deepEqual(['UP', 'no check', 'UP 1/3', 'DOWN', 'DOWN 1/2', 'MAINT', 'DRAIN', 'NOLB', 'DOWN (agent)'].map(needsAttention), [false, false, true, true, true, true, true, true, true]);
   const servers = Array.from({ length: 300 }, (_, i) => ({ name: `s${i + 1}`, status: i === 3 || i === 4 ? 'DOWN' : i === 200 ? 'MAINT' : 'no check' }));
   const summary = attentionSummary(servers, 'server', 2)!;
@@ -37,12 +37,19 @@ test('servers that need attention are named in words: DOWN, going down or up, ma
   assert.equal(attentionSummary([{ name: 'a', status: 'DOWN' }], 'backend')!.text, '1 of 1 backend needs attention');
   assert.equal(attentionSummary(servers.filter((s) => s.status === 'no check'), 'server'), undefined);
 
-  assert.equal(passesFilter({ show: 'all', find: '' }, 's7', 'no check'), true);
-  assert.equal(passesFilter({ show: 'attention', find: '' }, 's7', 'no check'), false);
-  assert.equal(passesFilter({ show: 'attention', find: '' }, 's4', 'DOWN'), true);
-  assert.equal(passesFilter({ show: 'all', find: ' S29 ' }, 's291', 'UP'), true, 'any case, spaces ignored');
-  assert.equal(passesFilter({ show: 'all', find: 's29' }, 's1', 'UP'), false);
-  assert.equal(passesFilter({ show: 'attention', find: 'zzz' }, undefined, 'UP'), true, "the backend's own row stays above its servers");
+  // Before its first check a checked server reads "UP 1/3" (HAProxy: check status INI): it has failed nothing.
+  assert.equal(serverNeedsAttention({ status: 'UP 1/3', check: {} }), false);
+  assert.equal(serverNeedsAttention({ status: 'UP 1/3', check: { lastCode: 'L4CON' } }), true);
+  assert.equal(serverNeedsAttention({ status: 'DOWN', check: {} }), true);
+  assert.equal(serverNeedsAttention({ status: 'no check' }), false);
+  assert.equal(attentionSummary([{ name: 'a', status: 'UP 1/3', attention: false }, { name: 'b', status: 'UP' }], 'server'), undefined, 'the given verdict wins');
+
+  assert.equal(passesFilter({ show: 'all', find: '' }, 's7', false), true);
+  assert.equal(passesFilter({ show: 'attention', find: '' }, 's7', false), false);
+  assert.equal(passesFilter({ show: 'attention', find: '' }, 's4', true), true);
+  assert.equal(passesFilter({ show: 'all', find: ' S29 ' }, 's291', false), true, 'any case, spaces ignored');
+  assert.equal(passesFilter({ show: 'all', find: 's29' }, 's1', false), false);
+  assert.equal(passesFilter({ show: 'attention', find: 'zzz' }, undefined, false), true, "the backend's own row stays above its servers");
 
   assert.deepEqual(backendNow(0, 3), { status: 'DOWN' });
   assert.deepEqual(backendNow(2, 3), { status: 'UP 1/2', text: 'Degraded, 2 of 3 usable' });
