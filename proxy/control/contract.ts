@@ -320,8 +320,16 @@ export interface AccessLogEntry {
   backend?: string;
   server?: string;
   client: string;
+  /** The client's address without its port (`client` has both): what the request tracer takes as the source. */
+  clientIp: string;
+  /** TLS was negotiated on the client's connection (ssl_fc). */
+  tls: boolean;
+  /** The SNI the client sent over TLS. */
+  sni?: string;
   method?: string;
   url?: string;
+  /** The request's Host header (HTTP), as the backend rules saw it. */
+  host?: string;
   /** HTTP status, 0 when no response was sent (aborted) or in TCP mode. */
   status: number;
   bytesIn: number;

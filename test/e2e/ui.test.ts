@@ -249,6 +249,14 @@ test('the UI shows the seed configuration live, controls servers, keeps history 
       const statuses = await page.locator('[data-log-row]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-status'))));
       assert.ok(statuses.length > 0 && statuses.every((s) => s >= 200 && s < 300));
       await page.getByLabel('Status').selectOption('');
+      // "Trace" on an entry: the tracer, filled with that request (its Host included), traces it at once.
+      await page.getByLabel('Text').fill('e2e-marker-2');
+      await page.locator('[data-log-row][data-backend="api_backend"]').getByRole('button', { name: /^Trace GET \/e2e-marker-2/ }).click();
+      await page.locator('[data-trace-backend="api_backend"]').waitFor({ timeout: 5000 });
+      assert.equal(await page.getByLabel('Host header').inputValue(), 'api.example.com');
+      assert.equal(await page.getByLabel('URL (path and query)').inputValue(), '/e2e-marker-2');
+      await go(page, base, '#/log');
+      await page.getByLabel('Text').fill('');
       // Pause: new entries wait.
       await page.getByRole('button', { name: 'Pause' }).click();
       await send(frontendPort, '/after-pause');

@@ -70,7 +70,7 @@ class AccessLog {
   }
 
   private add(entry: AccessLogEntry): void {
-    const text = [entry.frontend, entry.backend, entry.server, entry.client, entry.method, entry.url, entry.status, entry.termination]
+    const text = [entry.frontend, entry.backend, entry.server, entry.client, entry.method, entry.url, entry.host, entry.status, entry.termination]
       .filter((x) => x !== undefined).join(' ').toLowerCase();
     this.buffer.unshift({ n: this.arrived++, entry, text });
     if (this.buffer.length > LOG_KEEP) this.buffer.length = LOG_KEEP;

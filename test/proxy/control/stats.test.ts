@@ -45,6 +45,9 @@ backend app
     assert.deepEqual(entries.map((e) => [e.frontend, e.backend, e.server, e.url, e.status]), [
       ['web', 'app', 's1', '/r0', 200], ['web', 'app', 's1', '/r1', 200], ['web', 'app', 's1', '/r2', 200],
     ]);
+    // What the request tracer needs to replay an entry: the client's address alone, its Host, and whether it came over TLS.
+    assert.deepEqual(entries.map((e) => [e.clientIp, e.host, e.tls, e.sni]), Array(3).fill(['127.0.0.1', `127.0.0.1:${port}`, false, undefined]));
+    assert.match(entries[0]!.client, /^127\.0\.0\.1:\d+$/);
 
     // The server goes down: the transition is in its timeline and pushed as an event.
     await app.close();
