@@ -523,6 +523,11 @@ function setBackend(l: Lines, config: Config, spec: BackendSpec, previousName: s
   if (inheritsBalance(section, proxy, spec)) lines.balance = [];
   // A cookie the defaults section gives and the form keeps as it is: no line of its own.
   if (!section.directives.some((d) => d.keyword === 'cookie') && before?.stickiness && spec.stickiness && cookieLine(before.stickiness) === cookieLine(spec.stickiness)) lines.cookie = [];
+  // HAProxy keeps a backend's last `cookie` line only: a sticky cookie the form writes replaces a passive
+  // one (`cookie NAME`, which the form does not show) instead of being overridden by it.
+  if (lines.cookie.length > 0) {
+    for (const d of section.directives) if (d.keyword === 'cookie' && backendCategory(d) === undefined) patch.remove.add(d.loc.line - 1);
+  }
   const indent = indentOf(l, section);
   let anchor = section.loc.line - 1;
   for (const c of BACKEND_CATEGORIES) {

@@ -92,6 +92,15 @@ test('a passive cookie line (no mode) and one in a TCP backend are not the form\
   assert.equal(edit(text, m.backends.map((b) => ({ op: 'set-backend' as const, backend: b }))), text);
 });
 
+test('sticky sessions chosen in the form replace a passive cookie line, which HAProxy would otherwise let win (its last cookie line counts)', () => {
+  const text = HEAD + '\nbackend app\n    cookie JSESSIONID\n    server a 127.0.0.1:8001 cookie a\n    server b 127.0.0.1:8002 cookie b\n';
+  const form = app(text);
+  const sticky = edit(text, [{ op: 'set-backend', backend: { ...form, stickiness: { kind: 'cookie', cookie: 'SRV', mode: 'insert' } } }]);
+  assert.deepEqual(sticky.match(/^ +cookie .*$/gm), ['    cookie SRV insert']);
+  assert.deepEqual(app(sticky).stickiness, { kind: 'cookie', cookie: 'SRV', mode: 'insert' });
+  assert.match(sticky, /server a 127\.0\.0\.1:8001 cookie a\n/, 'the values the servers had are kept');
+});
+
 test('every written stickiness is accepted by real HAProxy', (t) => {
   if (!requireHaproxy(t)) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-sticky-'));
