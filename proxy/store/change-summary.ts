@@ -20,6 +20,25 @@ function backends(config: Config): Map<string, BackendProxy> {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/**
+ * Renames: a name that went away paired with a new one that has the same `key`
+ * (a server's address, a section's text without its name), each used once.
+ * A form's rename is then told as one, not as a removal and an addition.
+ */
+function renames<T>(before: Map<string, T>, after: Map<string, T>, key: (x: T) => string): Map<string, string> {
+  const gone = [...before].filter(([name]) => !after.has(name));
+  const paired = new Map<string, string>();
+  for (const [name, x] of after) {
+    // An empty key (a backend without servers) says nothing about where it came from.
+    if (before.has(name) || key(x) === '') continue;
+    const at = gone.findIndex(([, o]) => key(o) === key(x));
+    if (at < 0) continue;
+    paired.set(name, gone[at]![0]);
+    gone.splice(at, 1);
+  }
+  return paired;
+}
+
 /** The section's directives as text, to notice any change at all. */
 function sectionText(p: Proxy): string {
   return p.section.directives.map(directiveText).join('\n');
@@ -41,8 +60,11 @@ function serverPhrases(backend: string, before: Proxy, after: Proxy): string[] {
   const phrases: string[] = [];
   const old = new Map(before.servers.map((s) => [s.name, s]));
   const now = new Map(after.servers.map((s) => [s.name, s]));
+  const renamed = renames(old, now, serverAddress);
   for (const [name, s] of now) {
-    const o = old.get(name);
+    const was = renamed.get(name);
+    if (was !== undefined) phrases.push(`renamed server ${backend}/${was} to ${name}`);
+    const o = old.get(was ?? name);
     if (!o) {
       phrases.push(`added server ${backend}/${name} (${serverAddress(s)})`);
       continue;
@@ -53,7 +75,8 @@ function serverPhrases(backend: string, before: Proxy, after: Proxy): string[] {
     if (o.options.disabled !== s.options.disabled) phrases.push(`${s.options.disabled ? 'disabled' : 'enabled'} ${backend}/${name}`);
     if (o.options.check !== s.options.check) phrases.push(`${s.options.check ? 'enabled' : 'disabled'} health checks of ${backend}/${name}`);
   }
-  for (const name of old.keys()) if (!now.has(name)) phrases.push(`removed server ${backend}/${name}`);
+  const kept = new Set(renamed.values());
+  for (const name of old.keys()) if (!now.has(name) && !kept.has(name)) phrases.push(`removed server ${backend}/${name}`);
   return phrases;
 }
 
@@ -61,7 +84,13 @@ function compare(before: Config, after: Config): string[] {
   const phrases: string[] = [];
   const fb = frontends(before);
   const fa = frontends(after);
+  const renamedFrontends = renames(fb, fa, sectionText);
   for (const [name, p] of fa) {
+    const was = renamedFrontends.get(name);
+    if (was !== undefined) {
+      phrases.push(`renamed frontend ${was} to ${name}`);
+      continue;
+    }
     const o = fb.get(name);
     if (!o) {
       const first = p.binds[0]?.addresses[0];
@@ -74,11 +103,16 @@ function compare(before: Config, after: Config): string[] {
     if (changed.length > 0) phrases.push(`changed ${changed.join(' and ')}`);
     else if (sectionText(o) !== sectionText(p) && p.kind === 'frontend') phrases.push(`changed settings of frontend ${name}`);
   }
-  for (const name of fb.keys()) if (!fa.has(name)) phrases.push(`removed frontend ${name}`);
+  const keptFrontends = new Set(renamedFrontends.values());
+  for (const name of fb.keys()) if (!fa.has(name) && !keptFrontends.has(name)) phrases.push(`removed frontend ${name}`);
   const bb = backends(before);
   const ba = backends(after);
+  // A backend renamed by the form keeps its servers; the rest of its section may change with it.
+  const renamedBackends = renames(bb, ba, (b) => b.servers.map((x) => `${x.name}=${serverAddress(x)}`).join(' '));
   for (const [name, p] of ba) {
-    const o = bb.get(name);
+    const was = renamedBackends.get(name);
+    if (was !== undefined) phrases.push(`renamed backend ${was} to ${name}`);
+    const o = bb.get(was ?? name);
     if (!o) {
       phrases.push(`added backend ${name} (${plural(p.servers.length, 'server')})`);
       continue;
@@ -90,7 +124,8 @@ function compare(before: Config, after: Config): string[] {
     if (own.length === 0 && sectionText(o) !== sectionText(p)) own.push(`changed settings of backend ${name}`);
     phrases.push(...own);
   }
-  for (const name of bb.keys()) if (!ba.has(name)) phrases.push(`removed backend ${name}`);
+  const keptBackends = new Set(renamedBackends.values());
+  for (const name of bb.keys()) if (!ba.has(name) && !keptBackends.has(name)) phrases.push(`removed backend ${name}`);
   // A listen section is both: its servers count like a backend's.
   for (const [name, p] of fa) {
     const o = fb.get(name);
