@@ -145,7 +145,7 @@ export function uptimeText(fraction: number): string {
  * `option log-health-checks`); 300 checked servers starting were 300 lines.
  * Checks turned on or off ("no check" ↔ UP) and admin changes are kept.
  */
-export function isCheckStep(event: { type: string; server?: string; from?: string; to?: string }): boolean {
+export function isCheckStep(event: { type: string; backend?: string; server?: string; from?: string; to?: string }): boolean {
   if (event.type !== 'state' || event.server === undefined || event.from === undefined || event.to === undefined) return false;
   if (event.from === 'no check' || event.to === 'no check') return false;
   return bandState(event.from) === bandState(event.to);

@@ -5,7 +5,7 @@ import { Engine } from '../../../proxy/engine.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
 import type { HistorySource } from '../../../proxy/control/history.ts';
 import { CONTROL_METHODS } from '../../../proxy/control/contract.ts';
-import type { HealthEvent, Result } from '../../../proxy/control/contract.ts';
+import type { HealthEvent, Result, TimelineTarget } from '../../../proxy/control/contract.ts';
 import { API_ROUTES } from '../../../proxy/admin/routes.ts';
 import { freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 
@@ -54,7 +54,7 @@ backend other
 test('timelines answers a backend and its 300 servers as 301 timeline calls would, reading the backend from history once', async () => {
   await withEngine(300, async (control, asked, now) => {
     const range = { from: now - 4 * day, to: now };
-    const targets = [{ backend: 'app' }, ...Array.from({ length: 300 }, (_, i) => ({ backend: 'app', server: `s${i + 1}` }))];
+    const targets: TimelineTarget[] = [{ backend: 'app' }, ...Array.from({ length: 300 }, (_, i) => ({ backend: 'app', server: `s${i + 1}` }))];
     asked.length = 0;
     const set = value(await control.timelines(range, targets));
     assert.deepEqual(asked, ['app/*'], 'one history read for the backend and its servers');
