@@ -60,7 +60,10 @@ export interface ExchangeRecord {
   readonly serverStatus?: number;
   /** Answered by Loadstar itself: a deny rule, or an intercepting service (stats page, redirect…). */
   readonly local?: 'denied' | 'intercepted';
-  /** Body bytes from the client and to it. */
+  /**
+   * Bytes from the client and to it: in HTTP, what this exchange moved on the client connection, heads and
+   * framing included (%U, %B, bin, bout; runtime/wire-bytes.ts); in TCP, the session's relayed bytes.
+   */
   readonly bytesIn: number;
   readonly bytesOut: number;
   /** ms: queue wait, connect, response headers (from the start); -1 = not reached. */

@@ -1,8 +1,8 @@
 /**
  * The structured access log: one plain record per finished HTTP exchange or
  * TCP session, built only while someone listens (the engine's event hub).
- * With statistics on, the registry builds it next to its counters (its byte
- * counts include the request and response heads); with statistics off
+ * Byte counts are the wire's, heads included (runtime/wire-bytes.ts).
+ * With statistics on, the registry builds it next to its counters; with statistics off
  * (bench/stats-cost.ts), AccessLogObserver builds it alone, so a UI gets its
  * log either way.
  */
@@ -79,7 +79,7 @@ function hostOf(rawHeaders: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** The logger's observer when statistics are off: access-log entries only (bodies' bytes, no counters). */
+/** The logger's observer when statistics are off: access-log entries only (no counters). */
 export class AccessLogObserver implements LogObserver {
   constructor(private readonly output: AccessLogOutput) {}
 

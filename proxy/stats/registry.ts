@@ -15,6 +15,7 @@ import { outcomeOf } from '../checks/types.ts';
 import { StatCounters, sessionStarted } from '../runtime/counters.ts';
 import { Series } from '../runtime/series.ts';
 import { httpAccessEntry, tcpAccessEntry } from './access-log.ts';
+import { untaken } from '../runtime/wire-bytes.ts';
 import type { AccessLogEntry, AccessLogOutput } from './access-log.ts';
 
 /** What the statistics read of the running engine. */
@@ -215,7 +216,7 @@ export class StatsRegistry {
     this.cumConns++;
     counters.connTot++;
     sessionStarted(counters, Date.now());
-    (socket as MarkedSocket)[BYTE_MARK] = { counters, http, read: 0, written: 0 };
+    (socket as MarkedSocket)[BYTE_MARK] = { counters, http };
     // 'close' comes once: a shared listener, no closure per connection (idle connections' memory counts).
     socket.on('close', countClosedConnection);
   }
@@ -223,18 +224,9 @@ export class StatsRegistry {
   http(tx: ExchangeRecord): void {
     const now = Date.now();
     const frontend = tx.frontend;
-    const socket = tx.socket;
-    // Bytes on the client connection since the previous exchange: head and body, both ways
-    // (a connection the engine did not see accepted counts the bodies only).
-    const mark = (socket as MarkedSocket)[BYTE_MARK];
-    let bytesIn = tx.bytesIn;
-    let bytesOut = tx.bytesOut;
-    if (mark?.http) {
-      bytesIn = socket.bytesRead - mark.read;
-      bytesOut = socket.bytesWritten - mark.written;
-      mark.read += bytesIn;
-      mark.written += bytesOut;
-    }
+    // Bytes on the client connection since the previous exchange, heads included (runtime/wire-bytes.ts).
+    const bytesIn = tx.bytesIn;
+    const bytesOut = tx.bytesOut;
     const tt = now - tx.startedAt;
     const status = tx.status;
     this.cumReq++;
@@ -359,8 +351,6 @@ function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, terminati
 interface ByteMark {
   counters: StatCounters;
   http: boolean;
-  read: number;
-  written: number;
 }
 
 const BYTE_MARK = Symbol('loadstar.statsByteMark');
@@ -372,8 +362,10 @@ function countClosedConnection(this: MarkedSocket): void {
   this[BYTE_MARK] = undefined;
   mark.counters.scur--;
   if (!mark.http) return;
-  mark.counters.bin += this.bytesRead - mark.read;
-  mark.counters.bout += this.bytesWritten - mark.written;
+  // What moved outside any exchange (an unfinished request, a 400 …) still counts for the frontend.
+  const rest = untaken(this);
+  mark.counters.bin += rest.read;
+  mark.counters.bout += rest.written;
 }
 
 function take(map: Map<string, StatCounters>, key: string): StatCounters {
