@@ -79,6 +79,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   private upgradeEnded = false;
   /** The request whose head was parsed last asked for an upgrade. */
   private headSeenUpgrade = false;
+  /** A transaction is being started by the head just parsed, inside a read (see atReadEnd). */
+  private startingInRead = false;
+  /** A local answer waiting for the end of the read (atReadEnd). */
+  private readEndAnswer: (() => void) | undefined;
   /** Status a request head was refused with (request-checks.ts), answered once llhttp has stopped. */
   private refusal = 0;
   /**
@@ -263,9 +267,30 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     const tx = new HttpTransaction(this, head);
     this.queue.push(tx);
     if (!keepAlive) this.closeRequested = true;
-    if (this.queue.length === 1) tx.start();
+    if (this.queue.length === 1) {
+      this.startingInRead = true;
+      tx.start();
+      this.startingInRead = false;
+    }
     else if (this.queue.length >= MAX_PIPELINE) this.feed!.pause();
     return 0;
+  }
+
+  /**
+   * A transaction answering locally before its body is all in asks to answer once the read is
+   * parsed (then the body in the same read counts as in, as for HAProxy). Only while it is being
+   * started by the head of this read; false otherwise (it answers at once).
+   */
+  atReadEnd(fn: () => void): boolean {
+    if (!this.startingInRead) return false;
+    this.readEndAnswer = fn;
+    return true;
+  }
+
+  private answerAtReadEnd(): void {
+    const fn = this.readEndAnswer;
+    this.readEndAnswer = undefined;
+    fn!();
   }
 
   /** @internal */ onMessageComplete(): void {
@@ -295,6 +320,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     const completed = this.completedInRead;
     this.beganInRead = false;
     this.completedInRead = false;
+    if (this.readEndAnswer) this.answerAtReadEnd();
     if (typeof result !== 'number' && this.afterClose(result)) return;
     if (this.refusal !== 0 || typeof result !== 'number') return this.protocolError(this.refusal || 400);
     if (this.upgradeEnded) {
@@ -367,6 +393,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     this.beganInRead = false;
     this.completedInRead = false;
     this.upgradeEnded = false;
+    if (this.readEndAnswer) this.answerAtReadEnd();
     // (Node's binding reports no callback error for an upgrade request: the refusal is checked first.)
     if (typeof r !== 'number' && this.afterClose(r)) return;
     if (this.refusal !== 0 || typeof r !== 'number') return this.protocolError(this.refusal || 400);

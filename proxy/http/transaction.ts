@@ -38,6 +38,11 @@ export interface TransactionClient {
   transactionDone(tx: HttpTransaction, keepAlive: boolean): void;
   /** Bytes the client sent after an upgrade request, handed to the tunnel once the server switched (HTTP/1.1 only). */
   upgradeRest?(): Buffer | undefined;
+  /**
+   * Runs `fn` once the read being parsed is done, if a read is being parsed now (HTTP/1.1: a
+   * transaction started by the head it just parsed); false when none is (run it now).
+   */
+  atReadEnd?(fn: () => void): boolean;
   /** An exception escaped while serving it: close it (500 if no response started), report once. */
   internalError(error: unknown): void;
   /** The client connection as `http-reuse` sees it (absent: private server connections close after their exchange). */
@@ -703,6 +708,22 @@ export class HttpTransaction {
 
   /** Answer produced by Loadstar itself (rules, errors). */
   respondLocally(response: Buffer, close: boolean): void {
+    if (this.finished) return;
+    const r = this.request;
+    if (!this.requestDone && r.versionMajor === 1 && (this.chunkedRequest || hasBody(r.headers))) {
+      // HAProxy's H1 mux closes the connection after its own answer to a request whose body is not
+      // all in (h1_process_output_headers: a proxy response while the request is not done), where
+      // Loadstar read the rest and kept the connection. What came in the same read counts as in
+      // (HAProxy parses a whole read before answering): an answer decided at the head waits for
+      // the end of the read (client.ts).
+      const answer = (): void => this.answerLocally(response, close || !this.requestDone);
+      if (!this.client.atReadEnd?.(answer)) answer();
+      return;
+    }
+    this.answerLocally(response, close);
+  }
+
+  private answerLocally(response: Buffer, close: boolean): void {
     if (this.finished) return;
     this.responseStarted = true;
     const r = this.request;

@@ -11,7 +11,10 @@
  *   of the value or before a comma), in requests and responses alike;
  * - a 204 and an interim (1xx) answer carry no Content-Length or Transfer-Encoding;
  * - an upgrade request with a body (chunked, or Content-Length above 0) is not an upgrade: its
- *   Upgrade header is removed and a 101 answering it is a 502.
+ *   Upgrade header is removed and a 101 answering it is a 502;
+ * - trailer sections over HAProxy's limits (field count, buffer) are refused;
+ * - a local answer (a rule's, an error) to a request whose body is not all in yet closes the
+ *   connection (Loadstar read the rest and kept it); a body complete in the same read counts as in.
  * Where Loadstar deliberately stays stricter (llhttp refuses obs-fold, NUL, Content-Length and
  * Transfer-Encoding in a trailer section, and ends a connection whose trailers say `connection:
  * close`), the case records both: `expected` is Loadstar's, `haproxy` HAProxy's.
@@ -1037,6 +1040,83 @@ content-type: text/html\r\n
 \r\n
 <html><body><h1>502 Bad Gateway</h1>
 The server returned an invalid or incomplete response.
+</body></html>
+`),
+  },
+  {
+    name: 'unfinished: a local answer to a request whose body is not all in closes the connection (Content-Length body)',
+    frontend: '    http-request deny if { path /deny }\n',
+    replies: [OK],
+    client: ['POST /deny HTTP/1.1\r\nHost: ex\r\nContent-Length: 10\r\n\r\nabc', 300, 'defghij', 100, GET2],
+    expected: wire(`
+client got (closed):
+HTTP/1.1 403 Forbidden\r\n
+content-length: 93\r\n
+cache-control: no-cache\r\n
+content-type: text/html\r\n
+connection: close\r\n
+\r\n
+<html><body><h1>403 Forbidden</h1>
+Request forbidden by administrative rules.
+</body></html>
+`),
+  },
+  {
+    name: 'unfinished: the same with a chunked body whose trailers come later',
+    frontend: '    http-request deny if { path /deny }\n',
+    replies: [OK],
+    client: ['POST /deny HTTP/1.1\r\nHost: ex\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n', 300, '0\r\nX-T: 1\r\n\r\n', 100, GET2],
+    expected: wire(`
+client got (closed):
+HTTP/1.1 403 Forbidden\r\n
+content-length: 93\r\n
+cache-control: no-cache\r\n
+content-type: text/html\r\n
+connection: close\r\n
+\r\n
+<html><body><h1>403 Forbidden</h1>
+Request forbidden by administrative rules.
+</body></html>
+`),
+  },
+  {
+    name: 'unfinished: a body complete in the same read as the head counts as in (keep-alive)',
+    frontend: '    http-request deny if { path /deny }\n',
+    replies: [OK],
+    client: ['POST /deny HTTP/1.1\r\nHost: ex\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n', 100, GET2],
+    expected: wire(`server connection 1 got:
+GET /2 HTTP/1.1\r\n
+host: ex\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 403 Forbidden\r\n
+content-length: 93\r\n
+cache-control: no-cache\r\n
+content-type: text/html\r\n
+\r\n
+<html><body><h1>403 Forbidden</h1>
+Request forbidden by administrative rules.
+</body></html>
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+\r\n
+ok`),
+  },
+  {
+    name: 'unfinished: a trailer section that never ends gets the 504 of timeout server, connection closed',
+    replies: [OK],
+    client: ['POST / HTTP/1.1\r\nHost: ex\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n', 2600],
+    expected: wire(`
+client got (closed):
+HTTP/1.1 504 Gateway Time-out\r\n
+content-length: 92\r\n
+cache-control: no-cache\r\n
+content-type: text/html\r\n
+connection: close\r\n
+\r\n
+<html><body><h1>504 Gateway Time-out</h1>
+The server didn't respond in time.
 </body></html>
 `),
   },
