@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import type { Config, Proxy, Bind, ListenAddress } from './config/model.ts';
-import { RuntimeBackend } from './runtime/backend.ts';
+import { RuntimeBackend, carryUncheckedAdmin } from './runtime/backend.ts';
 import { HttpBackend, HttpFrontend } from './http/frontend.ts';
 import { requestLimits } from './http/request-checks.ts';
 import { TcpFrontend } from './tcp/frontend.ts';
@@ -291,6 +291,7 @@ export class Engine {
     const tables = buildTables(config, this.logger, this.services);
     const checks = new HealthChecks(tables.backends, config, (m, e) => this.healthNotify(m, e));
     checks.adopt(this.checks);
+    carryUncheckedAdmin(this.tables?.backends, tables.backends);
     // Counters before the binds (listeners kept across the reload route to the new tables as soon as they
     // commit), after the checks: a checked server's status is then its carried health, not "no check",
     // which the next tick took for a change ("no check → UP" in the events after every reload).

@@ -105,7 +105,9 @@ export class ServerCheck implements ServerHealth {
     const fromLabel = previous.state.label();
     const was = previous.checkedAt();
     const now = this.checkedAt();
-    if (!configuredMaint) this.backend.carryServerAdmin(this.server, previous.state.admin);
+    // A maintenance that came from `disabled` ends with it (HAProxy's server-state file tells the two apart).
+    const maintFromConfig = previous.state.admin === 'MAINT' && previous.server.config.options.disabled;
+    if (!configuredMaint && !maintFromConfig) this.backend.carryServerAdmin(this.server, previous.state.admin);
     if (was === now) {
       this.state.op = previous.state.op;
       this.state.health = Math.min(previous.state.health, this.state.full);

@@ -281,3 +281,32 @@ function remove<T>(list: T[], item: T): boolean {
 }
 
 function noop(): void {}
+
+/**
+ * A reload keeps the admin state (drain / maint set at runtime, from the UI say) of servers
+ * without a health check, matched by backend and server name, unless the configuration now
+ * says `disabled`, and a maintenance that came from `disabled` ends with it (HAProxy's server-state
+ * file tells them apart the same way): as checked servers keep theirs (ServerCheck.adopt). Before, an apply from
+ * the UI put a drained server without checks back into rotation. Call after the checks are
+ * attached and before the new tables serve traffic.
+ */
+export function carryUncheckedAdmin(previous: ReadonlyMap<string, RuntimeBackend> | undefined, next: ReadonlyMap<string, RuntimeBackend>): void {
+  if (!previous) return;
+  for (const [name, backend] of next) {
+    const before = previous.get(name);
+    if (!before) continue;
+    for (const server of backend.servers) {
+      if (server.check || server.admin !== 'READY') continue;
+      const old = before.server(server.name);
+      if (!old || old.admin === 'READY' || maintFromConfig(old)) continue;
+      backend.carryServerAdmin(server, old.admin);
+      backend.carryServerUsable(server, false);
+      backend.balancer.update(server);
+    }
+  }
+}
+
+/** In maintenance because its configuration said `disabled` (not set at runtime): a reload without it ends it. */
+export function maintFromConfig(server: RuntimeServer): boolean {
+  return server.admin === 'MAINT' && server.config.options.disabled;
+}

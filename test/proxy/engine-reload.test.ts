@@ -146,3 +146,32 @@ backend slow
     await e.stop();
   }
 });
+
+test('a drain or maintenance set at runtime on servers without checks survives a reload (as a checked server\'s does); a maintenance from `disabled` ends when the configuration drops the word', async () => {
+  const port = await freePort();
+  const site = (s2Options = ''): string => `frontend web
+    bind 127.0.0.1:${port}
+    default_backend app
+backend app
+    server s1 127.0.0.1:1
+    server s2 127.0.0.1:2${s2Options}
+    server s3 127.0.0.1:3
+    server s4 127.0.0.1:4 check inter 60s${s2Options}
+`;
+  const e = await startEngine(HTTP_DEFAULTS + site());
+  try {
+    const app = (): NonNullable<ReturnType<Engine['backend']>> => e.engine.backend('app')!;
+    app().setServerAdmin(app().server('s1')!, 'DRAIN');
+    app().setServerAdmin(app().server('s2')!, 'MAINT');
+    await e.engine.reload(config(site()));
+    assert.deepEqual(app().servers.slice(0, 3).map((s) => [s.name, s.admin, s.usable]), [['s1', 'DRAIN', false], ['s2', 'MAINT', false], ['s3', 'READY', true]]);
+    // Taken out in the configuration, then put back there: the configuration's word counts both times.
+    await e.engine.reload(config(site(' disabled')));
+    assert.deepEqual([app().server('s2')!.admin, app().server('s4')!.admin], ['MAINT', 'MAINT']);
+    await e.engine.reload(config(site()));
+    assert.deepEqual(app().servers.slice(0, 3).map((s) => [s.name, s.admin, s.usable]), [['s1', 'DRAIN', false], ['s2', 'READY', true], ['s3', 'READY', true]]);
+    assert.equal(app().server('s4')!.admin, 'READY', 'a checked server too');
+  } finally {
+    await e.stop();
+  }
+});
