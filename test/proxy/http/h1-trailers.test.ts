@@ -1120,6 +1120,191 @@ The server didn't respond in time.
 </body></html>
 `),
   },
+  {
+    name: 'batches: 33 response trailer fields (llhttp hands them over in two batches), then a response head of 33 fields',
+    replies: [chunked(Array.from({ length: 33 }, (_, i) => 'X-T' + i + ': v\r\n').join('')), 'HTTP/1.1 200 OK\r\n' + Array.from({ length: 32 }, (_, i) => 'X-H' + i + ': w\r\n').join('') + 'Content-Length: 2\r\n\r\nok'],
+    client: ['GET / HTTP/1.1\r\nHost: ex\r\n\r\n', 100, GET2],
+    expected: wire(`server connection 1 got:
+GET / HTTP/1.1\r\n
+host: ex\r\n
+\r\n
+
+server connection 1 got:
+GET /2 HTTP/1.1\r\n
+host: ex\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+transfer-encoding: chunked\r\n
+\r\n
+2\r\n
+ok\r\n
+0\r\n
+x-t0: v\r\n
+x-t1: v\r\n
+x-t2: v\r\n
+x-t3: v\r\n
+x-t4: v\r\n
+x-t5: v\r\n
+x-t6: v\r\n
+x-t7: v\r\n
+x-t8: v\r\n
+x-t9: v\r\n
+x-t10: v\r\n
+x-t11: v\r\n
+x-t12: v\r\n
+x-t13: v\r\n
+x-t14: v\r\n
+x-t15: v\r\n
+x-t16: v\r\n
+x-t17: v\r\n
+x-t18: v\r\n
+x-t19: v\r\n
+x-t20: v\r\n
+x-t21: v\r\n
+x-t22: v\r\n
+x-t23: v\r\n
+x-t24: v\r\n
+x-t25: v\r\n
+x-t26: v\r\n
+x-t27: v\r\n
+x-t28: v\r\n
+x-t29: v\r\n
+x-t30: v\r\n
+x-t31: v\r\n
+x-t32: v\r\n
+\r\n
+HTTP/1.1 200 OK\r\n
+x-h0: w\r\n
+x-h1: w\r\n
+x-h2: w\r\n
+x-h3: w\r\n
+x-h4: w\r\n
+x-h5: w\r\n
+x-h6: w\r\n
+x-h7: w\r\n
+x-h8: w\r\n
+x-h9: w\r\n
+x-h10: w\r\n
+x-h11: w\r\n
+x-h12: w\r\n
+x-h13: w\r\n
+x-h14: w\r\n
+x-h15: w\r\n
+x-h16: w\r\n
+x-h17: w\r\n
+x-h18: w\r\n
+x-h19: w\r\n
+x-h20: w\r\n
+x-h21: w\r\n
+x-h22: w\r\n
+x-h23: w\r\n
+x-h24: w\r\n
+x-h25: w\r\n
+x-h26: w\r\n
+x-h27: w\r\n
+x-h28: w\r\n
+x-h29: w\r\n
+x-h30: w\r\n
+x-h31: w\r\n
+content-length: 2\r\n
+\r\n
+ok`),
+  },
+  {
+    name: 'batches: 33 request trailer fields, then a request head of 33 fields',
+    replies: [OK],
+    client: [post(Array.from({ length: 33 }, (_, i) => 'X-T' + i + ': v\r\n').join('')), 100, 'GET /2 HTTP/1.1\r\nHost: ex\r\n' + Array.from({ length: 32 }, (_, i) => 'X-H' + i + ': w\r\n').join('') + '\r\n'],
+    expected: wire(`server connection 1 got:
+POST / HTTP/1.1\r\n
+host: ex\r\n
+transfer-encoding: chunked\r\n
+\r\n
+3\r\n
+abc\r\n
+0\r\n
+x-t0: v\r\n
+x-t1: v\r\n
+x-t2: v\r\n
+x-t3: v\r\n
+x-t4: v\r\n
+x-t5: v\r\n
+x-t6: v\r\n
+x-t7: v\r\n
+x-t8: v\r\n
+x-t9: v\r\n
+x-t10: v\r\n
+x-t11: v\r\n
+x-t12: v\r\n
+x-t13: v\r\n
+x-t14: v\r\n
+x-t15: v\r\n
+x-t16: v\r\n
+x-t17: v\r\n
+x-t18: v\r\n
+x-t19: v\r\n
+x-t20: v\r\n
+x-t21: v\r\n
+x-t22: v\r\n
+x-t23: v\r\n
+x-t24: v\r\n
+x-t25: v\r\n
+x-t26: v\r\n
+x-t27: v\r\n
+x-t28: v\r\n
+x-t29: v\r\n
+x-t30: v\r\n
+x-t31: v\r\n
+x-t32: v\r\n
+\r\n
+
+server connection 1 got:
+GET /2 HTTP/1.1\r\n
+host: ex\r\n
+x-h0: w\r\n
+x-h1: w\r\n
+x-h2: w\r\n
+x-h3: w\r\n
+x-h4: w\r\n
+x-h5: w\r\n
+x-h6: w\r\n
+x-h7: w\r\n
+x-h8: w\r\n
+x-h9: w\r\n
+x-h10: w\r\n
+x-h11: w\r\n
+x-h12: w\r\n
+x-h13: w\r\n
+x-h14: w\r\n
+x-h15: w\r\n
+x-h16: w\r\n
+x-h17: w\r\n
+x-h18: w\r\n
+x-h19: w\r\n
+x-h20: w\r\n
+x-h21: w\r\n
+x-h22: w\r\n
+x-h23: w\r\n
+x-h24: w\r\n
+x-h25: w\r\n
+x-h26: w\r\n
+x-h27: w\r\n
+x-h28: w\r\n
+x-h29: w\r\n
+x-h30: w\r\n
+x-h31: w\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+\r\n
+okHTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+\r\n
+ok`),
+  },
 ];
 
 /** For recording: LOADSTAR_RECORD=1 prints HAProxy's transcripts in the notation above. */
