@@ -14,7 +14,8 @@
  * - a transfer-coding before `chunked` (`gzip, chunked`) → 422 (llhttp refuses
  *   codings after it, and a non-chunked final coding, itself);
  * - a WebSocket upgrade (Connection: upgrade + Upgrade: websocket) without
- *   Sec-WebSocket-Key → 400.
+ *   Sec-WebSocket-Key → 400, unless the request has a body (then it is no upgrade:
+ *   transaction.ts removes its Upgrade header, as HAProxy does).
  * The checks run once per request, in one pass over the header list.
  */
 import type { RequestHead } from './transaction.ts';
@@ -79,6 +80,7 @@ export function requestRefusal(head: RequestHead, limits: RequestLimits): number
   let connection: string | undefined;
   let upgrade: string | undefined;
   let wsKey = false;
+  let contentLength: string | undefined;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i]!;
     const value = h[i + 1]!;
@@ -98,6 +100,9 @@ export function requestRefusal(head: RequestHead, limits: RequestLimits): number
       case 10:
         if (name.toLowerCase() === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
         break;
+      case 14:
+        if (name.toLowerCase() === 'content-length') contentLength = value;
+        break;
       case 17:
         if (name.toLowerCase() === 'transfer-encoding') {
           transferEncodings++;
@@ -113,7 +118,9 @@ export function requestRefusal(head: RequestHead, limits: RequestLimits): number
     return 422;
   }
   if (host !== undefined && !authorityMatchesHost(head.method, head.url, host)) return 400;
-  if (upgrade !== undefined && connection !== undefined && !wsKey && hasToken(upgrade, 'websocket') && hasToken(connection, 'upgrade')) return 400;
+  // (A request with a body is no upgrade for HAProxy: its Upgrade header goes, nothing to check.)
+  if (upgrade !== undefined && connection !== undefined && !wsKey && transferEncodings === 0 && !(Number(contentLength) > 0)
+    && hasToken(upgrade, 'websocket') && hasToken(connection, 'upgrade')) return 400;
   // Identical Host headers are one Host, as HAProxy forwards them.
   if (duplicateHost) {
     deleteHeader(h, 'host');

@@ -1305,6 +1305,40 @@ content-length: 2\r\n
 \r\n
 ok`),
   },
+  {
+    name: 'wskey: a WebSocket upgrade without Sec-WebSocket-Key but with a body is no upgrade: forwarded without Upgrade, no 400',
+    replies: [OK],
+    client: ['POST / HTTP/1.1\r\nHost: ex\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 3\r\n\r\nabc'],
+    expected: wire(`server connection 1 got:
+POST / HTTP/1.1\r\n
+host: ex\r\n
+connection: upgrade\r\n
+content-length: 3\r\n
+\r\n
+abc
+client got (still open):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+\r\n
+ok`),
+  },
+  {
+    name: 'wskey: the same with Content-Length: 0 is an upgrade, refused with 400 for the missing key',
+    replies: [OK],
+    client: ['POST / HTTP/1.1\r\nHost: ex\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 0\r\n\r\n'],
+    expected: wire(`
+client got (closed):
+HTTP/1.1 400 Bad request\r\n
+Content-length: 90\r\n
+Cache-Control: no-cache\r\n
+Connection: close\r\n
+Content-Type: text/html\r\n
+\r\n
+<html><body><h1>400 Bad request</h1>
+Your browser sent an invalid request.
+</body></html>
+`),
+  },
 ];
 
 /** For recording: LOADSTAR_RECORD=1 prints HAProxy's transcripts in the notation above. */
