@@ -32,7 +32,6 @@ import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
 import type { RequestLimits } from './request-checks.ts';
 import type { LocalServices } from './local-services.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
-import { takeRead, takeWritten } from '../runtime/wire-bytes.ts';
 
 export type Decision = { backend: HttpBackend } | LocalAnswer;
 
@@ -323,8 +322,8 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
   return {
     frontend, backend: tx.backend?.runtime, server: tx.server, socket: client.socket, startedAt: tx.startedAt,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind,
-    // HAProxy's %U / %B and bin / bout: the wire's bytes, heads and framing included (runtime/wire-bytes.ts).
-    bytesIn: takeRead(client.socket), bytesOut: takeWritten(client.socket), tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, redispatched: tx.redispatched,
+    // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).
+    bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, redispatched: tx.redispatched,
     cookieState: persistence ? persistence.clientFlag + persistence.serverFlag : '--',
     clientAddress: () => {
       const info = client.connectionInfo();

@@ -16,6 +16,7 @@ import type { HttpBackend, HttpFrontend } from './frontend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { MapVarStore } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
+import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer } from './htx-size.ts';
 import type { PersistenceOutcome } from './persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
@@ -65,6 +66,8 @@ export interface RequestHead {
 /** HAProxy's two-letter termination state for the logs (first: who/what ended it, second: the phase). */
 export type TerminationState = string;
 
+/** A start line's version as HTX holds it: 8 characters, HTTP/1.0, 1.1 or 2.0 alike (only its length counts). */
+const HTX_VERSION = 'HTTP/1.1';
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 /**
  * A response body chunk up to this size leaves in one write with the head when both come in one
@@ -79,10 +82,14 @@ export class HttpTransaction {
   backend: HttpBackend | undefined;
   server: RuntimeServer | undefined;
   status = 0;
-  /** Bytes sent to the client (response). */
+  /** Body bytes sent to the client (response). */
   bytesOut = 0;
-  /** Bytes received from the client (request body). */
+  /** Body bytes received from the client (request). */
   bytesIn = 0;
+  /** What HAProxy counts besides the body (htx-size.ts): the request's head, end marks and trailers. */
+  headBytesIn = 0;
+  /** The same for the response, or the whole of a local answer. */
+  headBytesOut = 0;
   termination: TerminationState = '--';
   /** A local answer that counts in the statistics as a denied or an intercepted request. */
   localKind: 'denied' | 'intercepted' | undefined;
@@ -143,6 +150,8 @@ export class HttpTransaction {
       deleteHeader(request.headers, 'upgrade');
       request.upgrade = false;
     }
+    // Taken before any rule edits the headers: HAProxy counts the request as its mux parsed it.
+    this.headBytesIn = htxHeadSize(request.method, request.url, HTX_VERSION, request.headers) + (this.chunkedRequest ? END_OF_TRAILERS : 0);
   }
 
   /** Variables of set-var / var(): txn., req. and res. scopes live with the transaction (created on first use). */
@@ -236,6 +245,7 @@ export class HttpTransaction {
 
   requestComplete(): void {
     this.requestDone = true;
+    if (this.requestTrailerFields) this.headBytesIn += htxFieldsSize(this.requestTrailerFields);
     if (this.bodyAnswer) return this.answerWithBody();
     if (this.upstream && this.chunkedRequest) this.upstream.socket.write(this.requestLastChunk(), 'latin1');
   }
@@ -446,6 +456,9 @@ export class HttpTransaction {
     this.waitingForServer = false;
     this.status = head.status;
     this.response = head;
+    // Before the response rules edit the headers, as HAProxy counts it (htx-size.ts).
+    this.headBytesOut = htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers)
+      + (getHeader(head.headers, 'transfer-encoding') !== undefined ? END_OF_TRAILERS : 0);
     // `observe layer7`: 5xx answers count as errors, except 501 and 505 (HAProxy's rule).
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
@@ -580,6 +593,7 @@ export class HttpTransaction {
       this.invalidResponse();
       return;
     }
+    if (trailers !== undefined) this.headBytesOut += htxFieldsSize(trailers);
     const head = this.pendingHead;
     this.pendingHead = undefined;
     if (this.chunkedResponse) {
@@ -727,6 +741,8 @@ export class HttpTransaction {
     if (this.finished) return;
     this.responseStarted = true;
     const r = this.request;
+    // HAProxy counts the answer as it built it: no Connection header yet (its mux adds that one), no body to a HEAD.
+    this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(response) : response);
     if (close || !r.keepAlive || this.client.draining || this.client.retired || this.frontend.closeClient) {
       this.closeAfter = true;
       response = withConnectionHeader(response, CONNECTION_CLOSE);
@@ -735,7 +751,6 @@ export class HttpTransaction {
     if (r.method === 'HEAD') response = headOnly(response);
     const adjust = r.versionMajor === 1 ? this.frontend.caseAdjust : undefined;
     if (adjust) response = adjustAnswerCase(response, adjust);
-    this.bytesOut += response.length;
     this.writeClient(response);
     // The rest of the request body, if any, is read and dropped by the parser.
     this.finish();

@@ -61,8 +61,8 @@ export interface ExchangeRecord {
   /** Answered by Loadstar itself: a deny rule, or an intercepting service (stats page, redirect…). */
   readonly local?: 'denied' | 'intercepted';
   /**
-   * Bytes from the client and to it: in HTTP, what this exchange moved on the client connection, heads and
-   * framing included (%U, %B, bin, bout; runtime/wire-bytes.ts); in TCP, the session's relayed bytes.
+   * Bytes from the client and to it: in HTTP, heads and bodies as HAProxy counts them for %U, %B, bin and
+   * bout (http/htx-size.ts: its parsed form, not the wire's bytes); in TCP, the session's relayed bytes.
    */
   readonly bytesIn: number;
   readonly bytesOut: number;

@@ -1,7 +1,7 @@
 /**
  * The structured access log: one plain record per finished HTTP exchange or
  * TCP session, built only while someone listens (the engine's event hub).
- * Byte counts are the wire's, heads included (runtime/wire-bytes.ts).
+ * Byte counts include the heads, as HAProxy counts them (http/htx-size.ts).
  * With statistics on, the registry builds it next to its counters; with statistics off
  * (bench/stats-cost.ts), AccessLogObserver builds it alone, so a UI gets its
  * log either way.

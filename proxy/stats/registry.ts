@@ -15,7 +15,6 @@ import { outcomeOf } from '../checks/types.ts';
 import { StatCounters, sessionStarted } from '../runtime/counters.ts';
 import { Series } from '../runtime/series.ts';
 import { httpAccessEntry, tcpAccessEntry } from './access-log.ts';
-import { untaken } from '../runtime/wire-bytes.ts';
 import type { AccessLogEntry, AccessLogOutput } from './access-log.ts';
 
 /** What the statistics read of the running engine. */
@@ -205,18 +204,15 @@ export class StatsRegistry {
   // ------------------------------------------------------------------ hot path (called by the logger and the engine)
 
   /**
-   * A connection accepted on a frontend. Its bytes are counted from the socket
-   * (request and response heads included, as HAProxy's bin/bout): each exchange
-   * takes what moved since the previous one, the close gives the rest to the frontend.
-   * A TCP session's bytes come with its record instead.
+   * A connection accepted on a frontend: its session counts until it closes. Bytes come with
+   * each exchange's record (heads included, as HAProxy's bin/bout count them).
    */
   connectionAccepted(frontend: FrontendInfo, socket: net.Socket): void {
     const counters = frontend.stats;
-    const http = frontend.config.mode === 'http';
     this.cumConns++;
     counters.connTot++;
     sessionStarted(counters, Date.now());
-    (socket as MarkedSocket)[BYTE_MARK] = { counters, http };
+    (socket as MarkedSocket)[BYTE_MARK] = { counters };
     // 'close' comes once: a shared listener, no closure per connection (idle connections' memory counts).
     socket.on('close', countClosedConnection);
   }
@@ -224,7 +220,7 @@ export class StatsRegistry {
   http(tx: ExchangeRecord): void {
     const now = Date.now();
     const frontend = tx.frontend;
-    // Bytes on the client connection since the previous exchange, heads included (runtime/wire-bytes.ts).
+    // Heads included, as HAProxy counts them (http/htx-size.ts).
     const bytesIn = tx.bytesIn;
     const bytesOut = tx.bytesOut;
     const tt = now - tx.startedAt;
@@ -350,7 +346,6 @@ function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, terminati
 /** A client connection's frontend counters and, in HTTP mode, the bytes its exchanges already counted. */
 interface ByteMark {
   counters: StatCounters;
-  http: boolean;
 }
 
 const BYTE_MARK = Symbol('loadstar.statsByteMark');
@@ -361,11 +356,6 @@ function countClosedConnection(this: MarkedSocket): void {
   if (!mark) return;
   this[BYTE_MARK] = undefined;
   mark.counters.scur--;
-  if (!mark.http) return;
-  // What moved outside any exchange (an unfinished request, a 400 …) still counts for the frontend.
-  const rest = untaken(this);
-  mark.counters.bin += rest.read;
-  mark.counters.bout += rest.written;
 }
 
 function take(map: Map<string, StatCounters>, key: string): StatCounters {

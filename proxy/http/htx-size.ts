@@ -1,0 +1,68 @@
+/**
+ * The size HAProxy counts for a message: `%U`, `%B` and the bin / bout
+ * counters are its channels' totals, and those count HTX — the internal form a
+ * message takes once its H1 (or H2) mux has parsed it — not the bytes on the wire.
+ * Measured against haproxy 2.6.12 (test/proxy/http/log-bytes.test.ts) a message is:
+ *
+ * - a start line: 20 bytes (`struct htx_sl`) + its three parts (method, target,
+ *   version or version, status, reason);
+ * - each header: its name and value, nothing between (the H1 mux has removed the
+ *   `close` / `keep-alive` tokens of Connection, and the header when nothing is left);
+ * - 1 byte for the end of the headers;
+ * - the body's data (chunk framing gone);
+ * - for a chunked body, 1 byte for the end of the trailers, and each trailer's name and value.
+ *
+ * So a GET with three short headers counts 85 where the wire carries 82, and a
+ * 100-byte answer with five headers 225 where the wire carries 226.
+ */
+
+/** `struct htx_sl` without its variable part: flags, method or status, the three lengths. */
+const START_LINE = 20;
+const END_OF_HEADERS = 1;
+/** The end-of-trailers block a chunked message ends with. */
+export const END_OF_TRAILERS = 1;
+
+/** Header fields as HTX holds them: flat [name, value, …]; Connection without close / keep-alive. */
+export function htxFieldsSize(fields: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      const kept = connectionValueKept(value);
+      if (kept.length > 0) n += name.length + kept.length;
+      continue;
+    }
+    n += name.length + value.length;
+  }
+  return n;
+}
+
+/** A message's start line, headers and end of headers: `first`, `second`, `third` are the start line's parts. */
+export function htxHeadSize(first: string, second: string, third: string, fields: readonly string[]): number {
+  return START_LINE + first.length + second.length + third.length + htxFieldsSize(fields) + END_OF_HEADERS;
+}
+
+/** What the H1 mux leaves of a Connection value: its tokens but close and keep-alive, joined as it joins them. */
+function connectionValueKept(value: string): string {
+  const tokens = value.split(',').map((t) => t.trim()).filter((t) => t !== '' && !/^(close|keep-alive)$/i.test(t));
+  return tokens.join(', ');
+}
+
+/**
+ * The HTX size of a response Loadstar writes itself (deny, return, redirect, errors, the stats page): its
+ * own bytes, read back, before a Connection header is added for the client (the H1 mux adds that one on
+ * the way out, outside HTX).
+ */
+export function htxSizeOfAnswer(answer: Buffer): number {
+  const end = answer.indexOf('\r\n\r\n');
+  if (end < 0) return answer.length;
+  const lines = answer.toString('latin1', 0, end).split('\r\n');
+  const [version = '', status = '', ...reason] = lines[0]!.split(' ');
+  const fields: string[] = [];
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.push(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return htxHeadSize(version, status, reason.join(' '), fields) + answer.length - (end + 4);
+}
