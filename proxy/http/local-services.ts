@@ -24,7 +24,7 @@ export const DEFAULT_STATS_REALM = 'HAProxy Statistics';
 function answer(status: number, reason: string, type: string, body: string, headers = ''): LocalAnswer {
   const payload = Buffer.from(body);
   const head = `HTTP/1.1 ${status} ${reason}\r\ncache-control: no-cache\r\ncontent-type: ${type}\r\ncontent-length: ${payload.length}\r\n${headers}\r\n`;
-  return { response: Buffer.concat([Buffer.from(head, 'latin1'), payload]), status, termination: 'PR', kind: 'intercepted' };
+  return { response: Buffer.concat([Buffer.from(head, 'latin1'), payload]), status, termination: 'LR', kind: 'intercepted' };
 }
 
 export class LocalServices {
@@ -115,5 +115,5 @@ export class LocalServices {
 /** 303 back to the page with the action's result, as HAProxy answers its admin form. */
 function redirect(uri: string, status: string): LocalAnswer {
   const head = `HTTP/1.1 303 See Other\r\ncache-control: no-cache\r\ncontent-type: text/plain\r\ncontent-length: 0\r\nlocation: ${uri};st=${status}\r\n\r\n`;
-  return { response: Buffer.from(head, 'latin1'), status: 303, termination: 'PR', kind: 'intercepted' };
+  return { response: Buffer.from(head, 'latin1'), status: 303, termination: 'LR', kind: 'intercepted' };
 }

@@ -26,6 +26,7 @@ export interface LocalAnswer {
   response: Buffer;
   status: number;
   close?: boolean;
+  /** The log's termination state, as HAProxy 2.6 writes it: PR for a deny or tarpit (the proxy refused), LR for an answer served locally (return, redirect, auth, the stats page, a service). */
   termination?: string;
   /** How the statistics count it: deny/tarpit (dreq), or answered by Loadstar itself (intercepted). */
   kind?: 'denied' | 'intercepted';
@@ -103,10 +104,10 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         // HAProxy: the hdr lines, then content-length: 0 — none on a 204, which may not carry one (RFC 9110 §8.6).
         const length = status === 204 ? '' : 'content-length: 0\r\n';
         const response = Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}${length}\r\n`);
-        return () => ({ response, status, termination: 'PR', kind: 'intercepted' });
+        return () => ({ response, status, termination: 'LR', kind: 'intercepted' });
       }
       const reply = compileReply(action.body, action.contentType, status, headers);
-      return (tx) => ({ response: reply(tx), status, termination: 'PR', kind: 'intercepted' });
+      return (tx) => ({ response: reply(tx), status, termination: 'LR', kind: 'intercepted' });
     }
     case 'redirect': {
       const value = compileTxFormat(action.value);
@@ -117,14 +118,14 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       return (tx) => {
         const location = redirectLocation(tx, action.kind, value(tx), action.dropQuery, action.appendSlash);
         const response = Buffer.from(`HTTP/1.1 ${action.code} ${reasonPhrase(action.code)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n${cacheControl}${cookie}\r\n`, 'latin1');
-        return { response, status: action.code, termination: 'PR', kind: 'intercepted' };
+        return { response, status: action.code, termination: 'LR', kind: 'intercepted' };
       };
     }
     case 'auth': {
       const realm = action.realm ?? proxy.name;
       const response401 = errorResponse(401).toString('latin1').replace('\r\n', `\r\nwww-authenticate: Basic realm="${realm}"\r\n`);
       const buffer = Buffer.from(response401, 'latin1');
-      return () => ({ response: buffer, status: 401, termination: 'PR' });
+      return () => ({ response: buffer, status: 401, termination: 'LR' });
     }
     case 'set-var': {
       const [scope, name] = splitVariable(action.variable);
