@@ -473,9 +473,22 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   private onRequestTimeout(idleWait: boolean): void {
     if (!this.partial && this.queue.length > 0) return; // a request is being served
     if (idleWait && !this.partial) return this.close(); // idle keep-alive connection: close silently
+    this.requestFailed(408, 'cR');
+  }
+
+  /**
+   * A request that will never come whole (timeout, or the client's FIN or reset in its middle), or
+   * none at all on a new connection: HAProxy 2.6's H1 mux answers 408 / 400 and logs `<BADREQ>`.
+   * A connection that never sent a byte is a probe (a browser's pre-connect, a port check): with
+   * `option http-ignore-probes` it is closed without a word, with `option dontlognull` answered but not logged.
+   */
+  private requestFailed(status: 400 | 408, termination: 'cR' | 'CR'): void {
+    const probe = !this.partial && this.completed === 0;
+    const options = this.frontend.config.options;
+    if (probe && options['http-ignore-probes']?.enabled) return this.close();
     this.frontend.counters.requestErrors++;
-    this.frontend.logProtocolError(this, 408, 'cR');
-    this.sendAndClose(protocolErrorResponse(408));
+    if (!(probe && options['dontlognull']?.enabled)) this.frontend.logProtocolError(this, status, termination);
+    this.sendAndClose(protocolErrorResponse(status));
   }
 
   /** @internal The inactivity sweep: `timeout client` passed without a read or a write. */
@@ -504,7 +517,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   /** @internal */ onClientEnd(): void {
     // Half-close: finish what was asked, then close.
     this.draining = true;
-    if (this.queue.length === 0) this.close();
+    if (this.queue.length > 0) return;
+    // In the middle of a request head, or before any request: 400, as HAProxy's H1 mux answers a read0 there.
+    if (this.partial || this.completed === 0) return this.requestFailed(400, 'CR');
+    this.close();
   }
 
   protocolError(status: number): void {

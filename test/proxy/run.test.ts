@@ -46,7 +46,7 @@ test('loadstar run serves traffic, logs in httplog format, reloads on SIGHUP and
     const r = await request(port, '/hello');
     assert.equal(r.body, 'app');
     const log = await waitFor(child, 'stdout', /web app\/s1 /);
-    assert.match(log, /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] web app\/s1 \d+\/\d+\/\d+\/\d+\/\d+ 200 3 - - ---- \d+\/\d+\/\d+\/\d+\/0 0\/0 "GET \/hello HTTP\/1\.1"$/m);
+    assert.match(log, /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] web app\/s1 \d+\/\d+\/\d+\/\d+\/\d+ 200 1\d\d - - ---- \d+\/\d+\/\d+\/\d+\/0 0\/0 "GET \/hello HTTP\/1\.1"$/m);
 
     // An invalid file is refused; the running configuration keeps serving.
     fs.writeFileSync(file, 'frontend web\n    bind 127.0.0.1:1 ssl\n    balanse\n');

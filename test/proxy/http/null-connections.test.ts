@@ -1,0 +1,104 @@
+/**
+ * A client that closes its side (FIN) before or in the middle of a request
+ * head, or sends nothing until `timeout http-request`, gets what HAProxy 2.6's
+ * H1 mux gives it: a 400 (408) and a `<BADREQ>` log line; after a complete
+ * request a FIN closes silently. A connection that never sent a byte is a
+ * probe: `option dontlognull` answers it without logging, `option
+ * http-ignore-probes` closes it without a word. Before, Loadstar closed every
+ * half-closed connection silently and logged nothing. Recorded from haproxy
+ * 2.6.12 and replayed against it when it is installed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startEngine, freePort } from '../../helpers/net.ts';
+import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
+
+const REQUEST = 'GET / HTTP/1.1\r\nhost: x\r\n\r\n';
+
+type Step = (s: net.Socket) => void;
+const STEPS: Array<[string, Step]> = [
+  ['a FIN before any byte', (s) => s.end()],
+  ['a FIN in the middle of a head', (s) => { s.write('GET / HT'); s.end(); }],
+  ['a FIN after a whole request', (s) => { s.write(REQUEST); setTimeout(() => s.end(), 150); }],
+  ['a FIN in the middle of the second head', (s) => { s.write(REQUEST); setTimeout(() => { s.write('GET /2 HT'); s.end(); }, 150); }],
+  ['nothing until timeout http-request', () => {}],
+];
+
+/** The status lines each connection received, and the log lines. */
+async function run(port: number): Promise<string[]> {
+  const seen: string[] = [];
+  for (const [name, step] of STEPS) {
+    const got = await new Promise<string>((resolve) => {
+      let bytes = '';
+      const s = net.connect(port, '127.0.0.1', () => step(s));
+      s.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
+      s.on('error', () => {});
+      const timer = setTimeout(() => { s.destroy(); resolve(`${bytes} (still open)`); }, 2000);
+      s.on('close', () => { clearTimeout(timer); resolve(bytes); });
+    });
+    seen.push(`${name}: ${got.match(/HTTP\/1\.1 \d{3}/g)?.join(', ') ?? 'nothing'}`);
+  }
+  return seen;
+}
+
+const site = (port: number, option: string): string => `global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    timeout http-request 500ms
+frontend web
+    bind 127.0.0.1:${port}
+    log-format "%ST %tsc %{+Q}r"
+${option ? `    option ${option}\n` : ''}    http-request return status 200 content-type text/plain string ok
+`;
+
+const CASES: Array<{ option: string; answers: string[]; logs: string[] }> = [
+  {
+    option: '',
+    answers: ['HTTP/1.1 400', 'HTTP/1.1 400', 'HTTP/1.1 200', 'HTTP/1.1 200, HTTP/1.1 400', 'HTTP/1.1 408'],
+    logs: ['400 CR-- "<BADREQ>"', '400 CR-- "<BADREQ>"', '200 LR-- "GET / HTTP/1.1"', '200 LR-- "GET / HTTP/1.1"', '400 CR-- "<BADREQ>"', '408 cR-- "<BADREQ>"'],
+  },
+  {
+    option: 'dontlognull',
+    answers: ['HTTP/1.1 400', 'HTTP/1.1 400', 'HTTP/1.1 200', 'HTTP/1.1 200, HTTP/1.1 400', 'HTTP/1.1 408'],
+    logs: ['400 CR-- "<BADREQ>"', '200 LR-- "GET / HTTP/1.1"', '200 LR-- "GET / HTTP/1.1"', '400 CR-- "<BADREQ>"'],
+  },
+  {
+    option: 'http-ignore-probes',
+    answers: ['nothing', 'HTTP/1.1 400', 'HTTP/1.1 200', 'HTTP/1.1 200, HTTP/1.1 400', 'nothing'],
+    logs: ['400 CR-- "<BADREQ>"', '200 LR-- "GET / HTTP/1.1"', '200 LR-- "GET / HTTP/1.1"', '400 CR-- "<BADREQ>"'],
+  },
+];
+
+for (const c of CASES) {
+  test(`connections closed before or inside a request head${c.option ? ` with option ${c.option}` : ''}: answered and logged as HAProxy does`, async (t) => {
+    const expected = STEPS.map(([name], i) => `${name}: ${c.answers[i]}`);
+    const port = await freePort();
+    const e = await startEngine(site(port, c.option));
+    try {
+      assert.deepEqual(await run(port), expected);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(e.logs, c.logs);
+    } finally {
+      await e.stop();
+    }
+    if (!haproxyPath) return t.diagnostic('haproxy is not installed: compared with the recorded behaviour only');
+    const hport = await freePort();
+    const h = await startHaproxy(site(hport, c.option), hport);
+    try {
+      // The start-up probe's connection is a null connection too: it is left out of what is compared.
+      await new Promise((r) => setTimeout(r, 100));
+      const before = h.output().split('\n').filter((l) => /^\d{3} /.test(l)).length;
+      assert.deepEqual(await run(hport), expected);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(h.output().split('\n').filter((l) => /^\d{3} /.test(l)).slice(before), c.logs);
+    } finally {
+      await h.stop();
+    }
+  });
+}
