@@ -216,10 +216,25 @@ function noSticky(): Pick<BackendDraft, 'sticky' | 'stickyCookie' | 'stickyIndir
   return { sticky: 'off', stickyCookie: '', stickyIndirect: true, stickyNocache: true, stickyHttponly: true, stickySecure: false };
 }
 
-export function newSite(kind: SiteKind): SiteDraft {
+/** `base`, else `base2`, `base3` … : the first that `taken` does not hold. */
+export function freeName(base: string, taken: readonly string[]): string {
+  if (!taken.includes(base)) return base;
+  for (let i = 2; ; i++) if (!taken.includes(`${base}${i}`)) return `${base}${i}`;
+}
+
+/**
+ * A new site's draft. With the running configuration's `model`, the suggested
+ * frontend and default backend names are free ones: a second HTTP site is
+ * offered http_frontend2 and web_backend2, not names that exist already (the
+ * first stops the step with an error, the second silently routes the new site
+ * to the old site's servers).
+ */
+export function newSite(kind: SiteKind, model?: { frontends: ReadonlyArray<{ name: string }>; backends: ReadonlyArray<{ name: string }> } | null): SiteDraft {
+  const frontends = model?.frontends.map((f) => f.name) ?? [];
+  const backends = model?.backends.map((b) => b.name) ?? [];
   return {
     kind,
-    name: kind === 'tcp' ? 'tcp_service' : kind === 'https' ? 'https_frontend' : 'http_frontend',
+    name: freeName(kind === 'tcp' ? 'tcp_service' : kind === 'https' ? 'https_frontend' : 'http_frontend', frontends),
     address: '',
     port: kind === 'https' ? '443' : kind === 'tcp' ? '' : '80',
     tls: kind === 'https' ? 'local-ca' : 'none',
@@ -230,7 +245,7 @@ export function newSite(kind: SiteKind): SiteDraft {
     redirect: kind === 'https',
     httpPort: '80',
     rules: [],
-    defaultBackend: kind === 'tcp' ? 'tcp_backend' : 'web_backend',
+    defaultBackend: freeName(kind === 'tcp' ? 'tcp_backend' : 'web_backend', backends),
     backends: [],
     keptBinds: [],
   };

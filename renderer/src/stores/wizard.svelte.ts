@@ -55,7 +55,7 @@ class Wizard {
     const state = await configFile.load();
     const model = state?.model;
     if (mode.kind === 'new') {
-      this.draft = newSite('http');
+      this.draft = newSite('http', model);
     } else if (mode.kind === 'frontend') {
       const form = model?.frontends.find((f) => f.name === mode.name);
       if (!form) this.missing = `There is no frontend named '${mode.name}'.`;
@@ -70,11 +70,12 @@ class Wizard {
 
   setKind(kind: SiteKind): void {
     const d = this.draft;
-    const fresh = newSite(kind);
+    const fresh = newSite(kind, this.model);
+    const before = newSite(d.kind, this.model);
     // Keep what was typed; switch the defaults that depend on the kind.
-    if (d.name === newSite(d.kind).name) d.name = fresh.name;
-    if (d.port === newSite(d.kind).port) d.port = fresh.port;
-    if (d.defaultBackend === newSite(d.kind).defaultBackend) d.defaultBackend = fresh.defaultBackend;
+    if (d.name === before.name) d.name = fresh.name;
+    if (d.port === before.port) d.port = fresh.port;
+    if (d.defaultBackend === before.defaultBackend) d.defaultBackend = fresh.defaultBackend;
     d.tls = fresh.tls;
     d.redirect = fresh.redirect;
     d.kind = kind;

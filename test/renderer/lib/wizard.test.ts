@@ -262,3 +262,15 @@ test('a sticky cookie from the defaults section cannot be turned off from the ba
   assert.equal(stepOfField(field), 'balance');
   assert.match(r.problems[0]!.message, /comes from the defaults section \(line 3\): remove it there, in the editor/);
 });
+
+test('a new site is offered names the running configuration does not use yet: http_frontend2 and web_backend2 next to the first site, and the name step passes as offered', () => {
+  const text = `${HEAD}\nfrontend http_frontend\n    bind 127.0.0.1:8080\n    default_backend web_backend\n\nfrontend https_frontend\n    bind 127.0.0.1:8443\n    default_backend web_backend\n\nfrontend https_frontend2\n    bind 127.0.0.1:8444\n    default_backend web_backend\n\nbackend web_backend\n    server s1 127.0.0.1:9000\n`;
+  const model = formModel(parseConfig([{ name: 'x', text }]).config);
+  const d = newSite('http', model);
+  assert.equal(d.name, 'http_frontend2');
+  assert.equal(d.defaultBackend, 'web_backend2');
+  assert.deepEqual(checkStep('what', d, model, { kind: 'new' }), {}, 'the offered name is not refused as existing');
+  assert.equal(newSite('https', model).name, 'https_frontend3');
+  assert.equal(newSite('tcp', model).name, 'tcp_service', 'a free name stays as it is');
+  assert.equal(newSite('http').name, 'http_frontend', 'without a configuration, the plain names');
+});
