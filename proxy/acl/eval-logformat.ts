@@ -58,6 +58,9 @@ export interface LogVars {
   readonly terminationState?: string;
   /** The two cookie characters %tsc appends to %ts (persistence cookie state). Default '--'. */
   readonly cookieState?: string;
+  /** %hr / %hs (and %hrl / %hsl): captured headers, one slot per capture line; default ctx.req / ctx.res captures. */
+  readonly capturedRequestHeaders?: readonly (string | undefined)[];
+  readonly capturedResponseHeaders?: readonly (string | undefined)[];
   /** %CC / %CS: captured request / response cookie. */
   readonly capturedRequestCookie?: string;
   readonly capturedResponseCookie?: string;
@@ -340,8 +343,8 @@ function varPiece(name: string, o: LogFormatOptions): Piece {
     case 'bq': return (_ctx, lv) => String(lv.backendQueue ?? 0);
     case 'hr': case 'hs': {
       const res = name === 'hs';
-      return (ctx) => {
-        const caps = res ? ctx.res?.captures : ctx.req?.captures;
+      return (ctx, lv) => {
+        const caps = res ? lv.capturedResponseHeaders ?? ctx.res?.captures : lv.capturedRequestHeaders ?? ctx.req?.captures;
         if (!caps || caps.length === 0) return null;
         const body = '{' + caps.map((c) => (c === undefined ? '' : encode(c, '#', HDR_MAP, o.escape))).join('|') + '}';
         return o.quote ? `"${body}"` : body;
@@ -349,8 +352,8 @@ function varPiece(name: string, o: LogFormatOptions): Piece {
     }
     case 'hrl': case 'hsl': {
       const res = name === 'hsl';
-      return (ctx) => {
-        const caps = res ? ctx.res?.captures : ctx.req?.captures;
+      return (ctx, lv) => {
+        const caps = res ? lv.capturedResponseHeaders ?? ctx.res?.captures : lv.capturedRequestHeaders ?? ctx.req?.captures;
         if (!caps || caps.length === 0) return null;
         return caps.map((c) => {
           const v = c === undefined ? (o.quote ? '' : '-') : encode(c, '#', HDR_MAP, o.escape);

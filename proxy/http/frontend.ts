@@ -26,6 +26,7 @@ import { ClientConnection } from './client.ts';
 import { H2Connection } from './h2.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
+import { nextStreamNumber } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { CookiePersistence } from './persistence.ts';
 import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
@@ -234,7 +235,10 @@ export class HttpFrontend implements Frontend {
   }
 
   logProtocolError(client: ClientConnection, status: number, termination: string): void {
-    this.logger.protocolError({ frontend: this, startedAt: client.acceptedAt, status, termination, sample: () => ({ conn: client.connectionInfo() }) });
+    this.logger.protocolError({
+      frontend: this, startedAt: client.acceptedAt, status, termination, streamNumber: nextStreamNumber(),
+      connections: connectionsCounting(this, client), sample: () => ({ conn: client.connectionInfo() }),
+    });
   }
 
   /** A connection the engine accepted: HTTP/2 when TLS negotiated h2 (ALPN), else HTTP/1. */
@@ -315,16 +319,45 @@ class HttpLbRequest implements LbRequest {
   }
 }
 
+/** The frontend's open connections with `client` counted even when it has closed already (HAProxy logs before it lets go). */
+function connectionsCounting(frontend: HttpFrontend, client: object): number {
+  const open: ReadonlySet<object> = frontend.connections;
+  return open.size + (open.has(client) ? 0 : 1);
+}
+
+/** When each HTTP/1 connection's last exchange ended (the next one's stream starts there). */
+const previousEnd = new WeakMap<ClientConnection, number>();
+
 /** The plain record of a finished exchange (the logger, log-format and statistics read it). */
 function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRecord {
   const client = tx.client;
   const persistence = tx.persistence;
+  // HAProxy's stream of an HTTP/1 request starts at the connection's accept (the first request) or at the end of
+  // the previous exchange, where the time until the request came is idle (%Ti); an h2 stream starts with its request.
+  const now = Date.now();
+  let streamStart = tx.startedAt;
+  let idle = 0;
+  if (client instanceof ClientConnection) {
+    const previous = previousEnd.get(client);
+    previousEnd.set(client, now);
+    if (previous === undefined) streamStart = Math.min(client.acceptedAt, tx.startedAt);
+    else if (previous < tx.startedAt) {
+      streamStart = previous;
+      idle = tx.startedAt - previous;
+    }
+  }
   return {
-    frontend, backend: tx.backend?.runtime, server: tx.server, socket: client.socket, startedAt: tx.startedAt,
+    frontend, backend: tx.backend?.runtime, server: tx.server, socket: client.socket, startedAt: tx.startedAt, streamStart, idle,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind,
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).
     bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, redispatched: tx.redispatched,
     cookieState: persistence ? persistence.clientFlag + persistence.serverFlag : '--',
+    streamNumber: tx.streamNumber, connections: connectionsCounting(frontend, client), serverSource: tx.serverSource,
+    // HAProxy takes the request's cookie after the rules, and on a deny, not for an answer it serves itself (return, redirect, auth, stats).
+    captures: tx.requestCaptures && {
+      request: tx.localKind === 'intercepted' ? { headers: tx.requestCaptures.headers, cookie: undefined } : tx.requestCaptures,
+      response: tx.responseCaptures,
+    },
     clientAddress: () => {
       const info = client.connectionInfo();
       return `${info.src ?? ''}:${info.srcPort ?? ''}`;

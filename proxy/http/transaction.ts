@@ -19,6 +19,9 @@ import { trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer } from './htx-size.ts';
 import type { PersistenceOutcome } from './persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
+import { nextStreamNumber } from '../runtime/exchange.ts';
+import { captureMessage } from './captures.ts';
+import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 
 /** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
@@ -79,6 +82,13 @@ const MAX_BUFFERED_BODY = 256 * 1024;
 
 export class HttpTransaction {
   readonly startedAt = Date.now();
+  /** %rt (HAProxy's stream number). */
+  readonly streamNumber = nextStreamNumber();
+  /** The frontend's `capture` lines, as the messages arrived (%hr %hs %CC %CS). */
+  requestCaptures: MessageCaptures | undefined;
+  responseCaptures: MessageCaptures | undefined;
+  /** %bi / %bp: the server connection's source address, kept when the frontend has a log-format. */
+  serverSource: { address?: string; port?: number } | undefined;
   backend: HttpBackend | undefined;
   server: RuntimeServer | undefined;
   status = 0;
@@ -152,6 +162,8 @@ export class HttpTransaction {
     }
     // Taken before any rule edits the headers: HAProxy counts the request as its mux parsed it.
     this.headBytesIn = htxHeadSize(request.method, request.url, HTX_VERSION, request.headers) + (this.chunkedRequest ? END_OF_TRAILERS : 0);
+    this.requestCaptures = captureMessage(client.frontend.config, request.headers, false);
+    this.responseCaptures = this.requestCaptures && captureMessage(client.frontend.config, [], true);
   }
 
   /** Variables of set-var / var(): txn., req. and res. scopes live with the transaction (created on first use). */
@@ -168,10 +180,12 @@ export class HttpTransaction {
       get url() { return tx.request.url; },
       get version() { return `${tx.request.versionMajor}.${tx.request.versionMinor}`; },
       get rawHeaders() { return tx.request.headers; },
+      get captures() { return tx.requestCaptures?.headers; },
     };
     const res: HttpResponseInfo = {
       get status() { return tx.response?.status ?? tx.status; },
       get rawHeaders() { return tx.response?.headers ?? []; },
+      get captures() { return tx.responseCaptures?.headers; },
     };
     this.context = {
       conn: this.client.connectionInfo(),
@@ -286,7 +300,8 @@ export class HttpTransaction {
       }
       // A queued request gets its slot inside another exchange's release: an error here is this one's.
       try {
-        this.tw = Date.now() - this.startedAt;
+        // No server at all: the request never queued, %Tw stays -1 as in HAProxy (a queue timeout keeps its wait).
+        if (!('error' in result) || result.error !== 'no-server') this.tw = Date.now() - this.startedAt;
         if ('error' in result) {
           this.termination = result.error === 'no-server' ? 'SC' : 'sQ';
           if (result.error === 'no-server') this.frontend.noServerAvailable(backend);
@@ -312,7 +327,10 @@ export class HttpTransaction {
       const session = this.client.reuse;
       const mode = backend.reuseMode;
       const reusable = (session?.ownedIdle ? takeOwned(session, pool, sni) : undefined) ?? (mode === 'never' ? undefined : pool.take(sni, this.notFirst, mode));
-      if (reusable) return this.send(reusable);
+      if (reusable) {
+        this.tc = 0; // connected at once: HAProxy logs %Tc 0 for a reused connection
+        return this.send(reusable);
+      }
     }
     const started = Date.now();
     connectUpstream(pool, backend.timeouts.connect, (conn, error) => {
@@ -365,6 +383,7 @@ export class HttpTransaction {
 
   private send(conn: UpstreamConnection): void {
     this.upstream = conn;
+    if (this.frontend.config.logFormat) this.serverSource = { address: conn.socket.localAddress, port: conn.socket.localPort };
     this.waitingForServer = true;
     conn.attach({
       head: (head) => this.onResponseHead(head),
@@ -456,6 +475,7 @@ export class HttpTransaction {
     this.waitingForServer = false;
     this.status = head.status;
     this.response = head;
+    this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
     // Before the response rules edit the headers, as HAProxy counts it (htx-size.ts).
     this.headBytesOut = htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers)
       + (getHeader(head.headers, 'transfer-encoding') !== undefined ? END_OF_TRAILERS : 0);

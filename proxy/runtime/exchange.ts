@@ -43,6 +43,12 @@ export interface Frontend extends FrontendInfo {
   internalError(error: unknown): void;
 }
 
+/** A message's captured headers (one slot per `capture … header` line) and captured cookie. */
+export interface MessageCapture {
+  readonly headers: readonly (string | undefined)[];
+  readonly cookie: string | undefined;
+}
+
 /** One finished HTTP exchange or TCP session. */
 export interface ExchangeRecord {
   readonly frontend: FrontendInfo;
@@ -52,6 +58,14 @@ export interface ExchangeRecord {
   readonly socket: net.Socket;
   /** epoch ms when the request (HTTP) or the connection (TCP) started */
   readonly startedAt: number;
+  /**
+   * HTTP: epoch ms of HAProxy's accept date for this request's stream — the connection's accept for
+   * its first request, the end of the previous exchange for the next ones — and the ms of it spent
+   * idle, waiting for the request (%Ti). The log's %TR, %Tq, %Ta and %Tt count from there.
+   * Default: startedAt, 0.
+   */
+  readonly streamStart?: number;
+  readonly idle?: number;
   readonly method?: string;
   readonly url?: string;
   /** Status sent to the client, 0 when none was (aborted) or in TCP mode. */
@@ -77,6 +91,17 @@ export interface ExchangeRecord {
   readonly redispatched?: boolean;
   /** HAProxy's cookie flags (`--` without persistence). */
   readonly cookieState: string;
+  /** %rt: the stream's number in this process (nextStreamNumber), counted when it began. */
+  readonly streamNumber?: number;
+  /**
+   * %fc (and %ac): the frontend's connections at the log point, this one included — HAProxy logs
+   * while the connection is still counted, even when it closed first (a client that left, a TCP session's end).
+   */
+  readonly connections?: number;
+  /** `capture` lines of the frontend: %hr / %CC (request) and %hs / %CS (response; empty slots without one). */
+  readonly captures?: { readonly request?: MessageCapture; readonly response?: MessageCapture };
+  /** %bi / %bp: the source address and port of the connection to the server, when there was one. */
+  readonly serverSource?: { readonly address?: string; readonly port?: number };
   /** `address:port` of the client, built only when asked (the access log). */
   clientAddress(): string;
   /** What log-format's sample fetches read (the transaction, or the connection in TCP mode); built only when the proxy logs. */
@@ -90,5 +115,15 @@ export interface ProtocolErrorRecord {
   readonly startedAt: number;
   readonly status: number;
   readonly termination: string;
+  /** As ExchangeRecord's: %rt and the frontend's connections, this one included. */
+  readonly streamNumber?: number;
+  readonly connections?: number;
   sample(): SampleContext;
+}
+
+let streams = 0;
+
+/** HAProxy's global.req_count: each HTTP request, TCP session or refused request takes the next number (%rt). */
+export function nextStreamNumber(): number {
+  return streams++;
 }

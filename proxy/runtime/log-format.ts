@@ -10,6 +10,13 @@ import { patternFileReader } from './pattern-files.ts';
 
 export type ProxyLogFormat = (ctx: SampleContext, vars: LogVars) => string;
 
+/** %si / %sp: the server's address, once a server was chosen (HAProxy: once its connection exists). */
+function serverVars(r: ExchangeRecord): Pick<LogVars, 'serverAddr' | 'serverPort' | 'backendSourceAddr' | 'backendSourcePort'> {
+  const server = r.server;
+  if (!server) return {};
+  return { serverAddr: server.host, serverPort: server.port, backendSourceAddr: r.serverSource?.address, backendSourcePort: r.serverSource?.port };
+}
+
 /** The proxy's format, or undefined when it does not log (no httplog/tcplog/log-format). */
 export function compileProxyLogFormat(proxy: Proxy): ProxyLogFormat | undefined {
   let text: string | undefined = proxy.logFormat?.text;
@@ -27,24 +34,31 @@ export function compileProxyLogFormat(proxy: Proxy): ProxyLogFormat | undefined 
 }
 
 /** A request that never became an exchange (400, 408). */
-export function protocolErrorLogLine(format: ProxyLogFormat, r: ProtocolErrorRecord): string {
+export function protocolErrorLogLine(format: ProxyLogFormat, r: ProtocolErrorRecord, logCounter = 0): string {
+  const connections = r.connections ?? r.frontend.active;
   return format(r.sample(), {
     acceptDate: r.startedAt, tRequest: -1, tQueue: -1, tConnect: -1, tData: -1, tClose: Date.now() - r.startedAt,
     status: r.status, terminationState: r.termination, backendName: r.frontend.name, serverName: '<NOSRV>',
+    // The connection being logged is still open and counted, as in HAProxy (1/1/0/0/0 for a lone 408).
+    activeConnections: connections, frontendConnections: connections, requestCounter: r.streamNumber, logCounter,
   });
 }
 
-export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord): string {
+export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounter = 0): string {
   const now = Date.now();
   const backend = r.backend;
+  const connections = r.connections ?? r.frontend.active;
+  // The record's marks count from the complete request head; HAProxy's from its stream's accept date.
+  const start = r.streamStart ?? r.startedAt;
+  const head = r.startedAt - start;
   return format(r.sample(), {
-    acceptDate: r.startedAt,
-    tIdle: 0,
-    tRequest: 0,
-    tQueue: r.tw,
-    tConnect: r.tc < 0 ? -1 : r.tw + r.tc,
-    tData: r.tr,
-    tClose: now - r.startedAt,
+    acceptDate: start,
+    tIdle: r.idle ?? 0,
+    tRequest: head,
+    tQueue: r.tw < 0 ? -1 : head + r.tw,
+    tConnect: r.tc < 0 ? -1 : head + r.tw + r.tc,
+    tData: r.tr < 0 ? -1 : head + r.tr,
+    tClose: now - start,
     bytesRead: r.bytesOut,
     bytesUploaded: r.bytesIn,
     status: r.status,
@@ -52,17 +66,26 @@ export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord): string {
     serverName: r.server?.name ?? '<NOSRV>',
     terminationState: r.termination,
     cookieState: r.cookieState,
-    activeConnections: r.frontend.active,
-    frontendConnections: r.frontend.active,
+    activeConnections: connections,
+    frontendConnections: connections,
     backendConnections: backend ? backend.servers.reduce((n, s) => n + s.served, 0) : 0,
     serverConnections: r.server?.served ?? 0,
     retries: r.retries,
     redispatched: r.redispatched,
+    requestCounter: r.streamNumber,
+    logCounter,
+    ...serverVars(r),
+    capturedRequestHeaders: r.captures?.request?.headers,
+    capturedResponseHeaders: r.captures?.response?.headers,
+    capturedRequestCookie: r.captures?.request?.cookie,
+    capturedResponseCookie: r.captures?.response?.cookie,
   });
 }
 
-export function tcpLogLine(format: ProxyLogFormat, r: ExchangeRecord): string {
+export function tcpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounter = 0): string {
   const now = Date.now();
+  const connections = r.connections ?? r.frontend.active;
+  const backend = r.backend;
   return format(r.sample(), {
     acceptDate: r.startedAt,
     tQueue: r.tw,
@@ -73,10 +96,14 @@ export function tcpLogLine(format: ProxyLogFormat, r: ExchangeRecord): string {
     backendName: r.backend?.name ?? r.frontend.name,
     serverName: r.server?.name ?? '<NOSRV>',
     terminationState: r.termination,
-    activeConnections: r.frontend.active,
-    frontendConnections: r.frontend.active,
+    activeConnections: connections,
+    frontendConnections: connections,
+    backendConnections: backend ? backend.servers.reduce((n, s) => n + s.served, 0) : 0,
     serverConnections: r.server?.served ?? 0,
     retries: r.retries,
     redispatched: r.redispatched,
+    requestCounter: r.streamNumber,
+    logCounter,
+    ...serverVars(r),
   });
 }

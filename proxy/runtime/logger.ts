@@ -31,6 +31,8 @@ export interface LogObserver {
 
 export class Logger {
   private readonly formats = new Map<Proxy, ProxyLogFormat | undefined>();
+  /** %lc: lines each frontend logged before this one (HAProxy's fe->log_count). */
+  private readonly counts = new Map<Proxy, number>();
   observer: LogObserver | undefined;
 
   constructor(private readonly sink: LogSink) {}
@@ -38,6 +40,12 @@ export class Logger {
   alert(message: string): void {
     this.observer?.alert(message);
     this.sink.alert(message);
+  }
+
+  private nextCount(proxy: Proxy): number {
+    const n = this.counts.get(proxy) ?? 0;
+    this.counts.set(proxy, n + 1);
+    return n;
   }
 
   private formatFor(proxy: Proxy): ProxyLogFormat | undefined {
@@ -49,19 +57,19 @@ export class Logger {
   request(record: ExchangeRecord): void {
     this.observer?.http(record);
     const format = this.formatFor(record.frontend.config);
-    if (format) this.sink.traffic(httpLogLine(format, record));
+    if (format) this.sink.traffic(httpLogLine(format, record, this.nextCount(record.frontend.config)));
   }
 
   protocolError(record: ProtocolErrorRecord): void {
     this.observer?.protocolError(record);
     const format = this.formatFor(record.frontend.config);
-    if (format) this.sink.traffic(protocolErrorLogLine(format, record));
+    if (format) this.sink.traffic(protocolErrorLogLine(format, record, this.nextCount(record.frontend.config)));
   }
 
   /** The end of a TCP session. */
   tcp(record: ExchangeRecord): void {
     this.observer?.tcp(record);
     const format = this.formatFor(record.frontend.config);
-    if (format) this.sink.traffic(tcpLogLine(format, record));
+    if (format) this.sink.traffic(tcpLogLine(format, record, this.nextCount(record.frontend.config)));
   }
 }
