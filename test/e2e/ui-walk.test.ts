@@ -1,0 +1,77 @@
+/**
+ * What a new user's walk through the UI found, in a real browser against a
+ * real `loadstar serve` (its own data dir) and an origin on 127.0.0.1:
+ *  - "Add site" next to an existing http_frontend / web_backend offers free
+ *    names (http_frontend2, web_backend2) and step 1 passes as offered;
+ *  - on a server's screen, choosing Drain with the arrow keys or pressing
+ *    Enter in the weight keeps the focus where it was (the controls are
+ *    disabled while the engine answers, which dropped the focus to <body>).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort } from '../helpers/net.ts';
+import { BrowserProblems, browser as launch, requireBrowserAndBuild, startOrigin, startServe, tempDir } from './harness.ts';
+
+test('a second site is offered free names, and a server\'s controls keep the keyboard focus', { timeout: 90_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const origin = await startOrigin('web1');
+  const [adminPort, sitePort] = await Promise.all([freePort(), freePort()]);
+  const dataDir = tempDir('loadstar-ui-walk-');
+  fs.writeFileSync(path.join(dataDir, 'haproxy.cfg'), `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${origin.port}\n`, { mode: 0o600 });
+  const serve = await startServe(undefined, adminPort, dataDir, ['--grace-ms', '1000']);
+  const { browser, home } = await launch();
+  const problems = new BrowserProblems();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    await problems.guard(context);
+    const page = await context.newPage();
+    problems.watch(page);
+
+    // Add site: the offered names are free, and Enter in the name moves on.
+    await page.goto(`${serve.url}#/setup`);
+    await page.waitForSelector('.wizard[data-step="what"]');
+    assert.equal(await page.inputValue('#f-name'), 'http_frontend2');
+    await page.focus('#f-name');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.wizard[data-step="listen"]', { timeout: 10_000 });
+    await page.fill('#f-listen-address', '127.0.0.1');
+    await page.fill('#f-listen-port', String(await freePort()));
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.wizard[data-step="tls"]', { timeout: 10_000 });
+    await page.click('[data-action="next"]');
+    await page.waitForSelector('.wizard[data-step="routing"]', { timeout: 10_000 });
+    assert.equal(await page.inputValue('#f-defaultBackend'), 'web_backend2');
+
+    // A server's screen by keyboard: Ready → Drain with an arrow key; the focus stays on the choice.
+    await page.goto(`${serve.url}#/server/web_backend/web1`);
+    await page.waitForSelector('input[name="admin-state"][value="ready"]:checked');
+    await page.focus('input[name="admin-state"][value="ready"]');
+    await page.keyboard.press('ArrowDown');
+    await page.waitForSelector('.done:has-text("web1 is now DRAIN")', { timeout: 10_000 });
+    await page.waitForFunction(() => (document.activeElement as HTMLInputElement | null)?.value === 'drain', undefined, { timeout: 5000 })
+      .catch(async () => assert.fail(`the focus went to ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))}`));
+    await page.keyboard.press('ArrowUp');
+    await page.waitForFunction(() => /web1 is now (?!DRAIN)/.test(document.querySelector('.done')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.value), 'ready');
+
+    // Enter in the weight sets it; the focus stays in the field.
+    await page.fill('#weight', '5');
+    await page.focus('#weight');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.done:has-text("Weight of web1 set to 5")', { timeout: 10_000 });
+    await page.waitForFunction(() => document.activeElement?.id === 'weight', undefined, { timeout: 5000 })
+      .catch(async () => assert.fail(`the focus went to ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))}`));
+
+    assert.deepEqual(problems.consoleErrors, []);
+    assert.deepEqual(problems.foreignRequests, []);
+  } finally {
+    problems.closing = true;
+    await browser.close();
+    await serve.stop();
+    await origin.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
