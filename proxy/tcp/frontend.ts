@@ -20,6 +20,7 @@ import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
+import { nextStreamNumber } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
@@ -59,6 +60,12 @@ export interface TcpSessionRecord {
   held?: HeldRequest;
   /** Variables set by content rules (sess.*, txn.*, req.*: one connection is one session and one transaction). */
   vars?: MapVarStore;
+  /** %rt: the session's number in this process. */
+  streamNumber: number;
+  /** %bi / %bp: the server connection's source, kept when a log-format may print it. */
+  serverSource?: { address?: string; port?: number };
+  /** %fi / %fp: the address the client connected to, kept when a log-format may print it (Node forgets it at close). */
+  local?: { address?: string; port?: number };
 }
 
 export class TcpFrontend implements Frontend {
@@ -131,7 +138,9 @@ export class TcpFrontend implements Frontend {
     this.sessions.add(client);
     const record: TcpSessionRecord = {
       frontend: this, client, acceptedAt: Date.now(), tw: -1, tc: -1, bytesIn: 0, bytesOut: 0, termination: '--', retries: 0,
+      streamNumber: nextStreamNumber(),
     };
+    if (this.config.logFormat) record.local = { address: client.localAddress, port: client.localPort };
     client.setNoDelay(true);
     client.on('close', () => this.sessions.delete(client));
     client.on('error', () => client.destroy());
@@ -228,7 +237,8 @@ export class TcpFrontend implements Frontend {
       record.client.off('close', onClose);
       // A queued connection gets its slot inside another one's release: an error here is this one's.
       try {
-        record.tw = Date.now() - record.acceptedAt;
+        // No server at all: the request never queued, %Tw is -1 as in HAProxy (a queue timeout keeps its wait).
+        if (!('error' in result) || result.error !== 'no-server') record.tw = Date.now() - record.acceptedAt;
         if ('error' in result) {
           if (result.error === 'no-server') this.logger.alert(`backend ${backend.name} has no server available!`);
           record.termination = result.error === 'no-server' ? 'SC' : 'sQ';
@@ -260,6 +270,7 @@ export class TcpFrontend implements Frontend {
         if (faults.armed) faultPoint('connect');
         server.check?.observe('layer4', true, '');
         record.tc = Date.now() - started;
+        if (this.config.logFormat) record.serverSource = { address: upstream.localAddress, port: upstream.localPort };
         this.pipe(record, upstream, reads, timers, release);
       } catch (e) {
         // Not piped yet: nothing else will close the server side or give the slot back.
@@ -455,8 +466,15 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
   return {
     frontend: r.frontend, backend: r.backend, server: r.server, socket: client, startedAt: r.acceptedAt, status: 0,
     bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, redispatched: r.redispatched, cookieState: '--',
+    streamNumber: r.streamNumber, serverSource: r.serverSource,
+    // The session being logged counts, as in HAProxy, though its socket may have closed already.
+    connections: r.frontend.sessions.size + (r.frontend.sessions.has(client) ? 0 : 1),
     clientAddress: () => `${client.remoteAddress ?? ''}:${client.remotePort ?? ''}`,
-    sample: () => connContext(client, r.frontend.config),
+    sample: () => {
+      const ctx = connContext(client, r.frontend.config);
+      const local = r.local;
+      return local ? { ...ctx, conn: { ...ctx.conn, dst: local.address ?? '', dstPort: local.port ?? 0 } } : ctx;
+    },
   };
 }
 
