@@ -5,7 +5,9 @@
  *    names (http_frontend2, web_backend2) and step 1 passes as offered;
  *  - on a server's screen, choosing Drain with the arrow keys or pressing
  *    Enter in the weight keeps the focus where it was (the controls are
- *    disabled while the engine answers, which dropped the focus to <body>).
+ *    disabled while the engine answers, which dropped the focus to <body>);
+ *  - the same for the wizard's Test, the tracer's Trace and the certificate
+ *    form's Issue; a refused form puts the focus on the field it refused.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +30,10 @@ test('a second site is offered free names, and a server\'s controls keep the key
     await problems.guard(context);
     const page = await context.newPage();
     problems.watch(page);
+    const keptOn = async (what: string, check: () => boolean): Promise<void> => {
+      await page.waitForFunction(check, undefined, { timeout: 5000 })
+        .catch(async () => assert.fail(`the focus should be on ${what}; it is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 100))}`));
+    };
 
     // Add site: the offered names are free, and Enter in the name moves on.
     await page.goto(`${serve.url}#/setup`);
@@ -43,6 +49,41 @@ test('a second site is offered free names, and a server\'s controls keep the key
     await page.click('[data-action="next"]');
     await page.waitForSelector('.wizard[data-step="routing"]', { timeout: 10_000 });
     assert.equal(await page.inputValue('#f-defaultBackend'), 'web_backend2');
+    await page.click('[data-action="next"]');
+    await page.waitForSelector('.wizard[data-step="servers"]', { timeout: 10_000 });
+    await page.fill('#f-backends-0-servers-0-address', '127.0.0.1');
+    await page.fill('#f-backends-0-servers-0-port', String(origin.port));
+    const testButton = page.locator('[data-server-row="0"] button:has-text("Test")');
+    await testButton.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#probe-0-0.ok', { timeout: 10_000 });
+    await keptOn('the Test button', () => document.activeElement?.textContent === 'Test');
+
+    // The tracer: Enter on Trace keeps the focus there; a refused URL puts it in the URL field.
+    await page.goto(`${serve.url}#/trace/http_frontend`);
+    const url = page.locator('input[placeholder="/static/app.js?v=2"]');
+    await url.fill('/index.html');
+    await page.locator('[data-action="trace"]').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-trace-backend="web_backend"]', { timeout: 10_000 });
+    await keptOn('the Trace button', () => document.activeElement?.getAttribute('data-action') === 'trace');
+    await url.fill('index.html');
+    await page.locator('[data-action="trace"]').focus();
+    await page.keyboard.press('Enter');
+    await keptOn('the URL field', () => document.activeElement?.getAttribute('aria-invalid') === 'true' && (document.activeElement as HTMLInputElement).value === 'index.html');
+
+    // Certificates: a refused name takes the focus; a certificate issued by Enter keeps it on Issue.
+    await page.goto(`${serve.url}#/certificates`);
+    await page.waitForSelector('[data-action="issue"]');
+    await page.fill('#issue-names', 'walk.home.arpa');
+    await page.locator('[data-action="issue"]').focus();
+    await page.keyboard.press('Enter');
+    await keptOn('the refused name', () => document.activeElement?.id === 'issue-name');
+    await page.fill('#issue-name', 'walk');
+    await page.locator('[data-action="issue"]').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-cert="walk"]', { timeout: 20_000 });
+    await keptOn('the Issue button', () => document.activeElement?.getAttribute('data-action') === 'issue');
 
     // A server's screen by keyboard: Ready → Drain with an arrow key; the focus stays on the choice.
     await page.goto(`${serve.url}#/server/web_backend/web1`);
