@@ -15,129 +15,46 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { startEngine, freePort } from '../../helpers/net.ts';
-import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { OK, errorPage, rawErrorPage } from './lib/answers.ts';
+import { rawClient } from './lib/raw-client.ts';
+import type { Reply } from './lib/scripted-server.ts';
+import { httpConfig, throughProxy, transcriptTests, wire, type Proxy, type Sections } from './lib/transcript.ts';
 
 /** An h1-case-adjust-file for both proxies. */
 const CASE_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-h1-wire-')), 'case-adjust');
 fs.writeFileSync(CASE_FILE, 'x-foo X-Foo\n  connection   CONNECTION\n# a comment\n\n');
 process.on('exit', () => fs.rmSync(path.dirname(CASE_FILE), { recursive: true, force: true }));
 
-type Reply = string | Array<[number, string | null]>;
-
-/** A server that records each request head exactly as received and answers `reply` (timed parts: [delay ms, bytes | null = close]). */
-async function recordingServer(reply: Reply, log: string[]): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
-    let buffered = '';
-    s.on('data', (d: Buffer) => {
-      buffered += d.toString('latin1');
-      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
-        const head = buffered.slice(0, end + 4);
-        buffered = buffered.slice(end + 4);
-        if (/^[0-9a-f]+\r\n/.test(head)) continue; // a chunked request body
-        log.push(`server got:\n${head}`);
-        if (typeof reply === 'string') s.write(reply);
-        else {
-          let at = 0;
-          for (const [delay, part] of reply) setTimeout(() => (part === null ? s.end() : s.write(part)), (at += delay));
-        }
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
-  };
-}
-
-/** One client connection: the requests one after the other, then everything received until it closes or stays quiet. */
-function clientConnection(port: number, requests: string[], log: string[]): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let got = '';
-    let quiet: NodeJS.Timeout | undefined;
-    let finished = false;
-    const done = (how: string): void => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(quiet);
-      log.push(`client got (${how}):\n${got}`);
-      socket.destroy();
-      resolve();
-    };
-    const rearm = (): void => {
-      clearTimeout(quiet);
-      quiet = setTimeout(() => done('still open'), 400);
-    };
-    socket.on('data', (d: Buffer) => { got += d.toString('latin1'); rearm(); });
-    socket.on('close', () => done('closed'));
-    socket.on('error', () => {});
-    socket.on('connect', async () => {
-      for (const r of requests) {
-        socket.write(r);
-        await new Promise((w) => setTimeout(w, 100));
-      }
-      rearm();
-    });
-  });
-}
-
-interface Case {
+interface Case extends Sections {
   name: string;
-  /** Lines for the global section, the frontend (after bind) and the backend. */
-  global?: string;
-  frontend?: string;
-  backend?: string;
+  /** What the server answers to every request. */
   reply: Reply;
+  /** Client connections one after the other, each sending its requests 100 ms apart. */
   connections: string[][];
   expected: string;
 }
 
-function config(port: number, serverPort: number, c: Case): string {
-  return `${c.global ? `global\n${c.global}` : ''}defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend web
-    bind 127.0.0.1:${port}
-${c.frontend ?? ''}    default_backend app
-backend app
-${c.backend ?? ''}    server s1 127.0.0.1:${serverPort}
-`;
-}
-
-async function run(c: Case, start: (text: string, port: number) => Promise<{ port: number; stop(): Promise<void> }>): Promise<string> {
+/** Each request head the server got, and what each client connection got, in the order they happened. */
+async function run(c: Case, proxy: Proxy): Promise<string> {
   const log: string[] = [];
-  const server = await recordingServer(c.reply, log);
-  const port = await freePort();
-  const proxy = await start(config(port, server.port, c), port);
-  try {
-    for (const requests of c.connections) await clientConnection(proxy.port, requests, log);
-  } finally {
-    await proxy.stop();
-    await server.close();
-  }
+  await throughProxy(proxy, {
+    replies: [c.reply],
+    config: (port, serverPort) => httpConfig(port, serverPort, c, { timeouts: { client: '5s', server: '5s' } }),
+    onRequest: (r) => log.push(`server got:\n${r.head}`),
+    drive: async (port) => {
+      for (const requests of c.connections) log.push(await rawClient(port, requests.flatMap((r) => [r, 100]), 400));
+    },
+  });
   return log.join('\n');
 }
 
 const get = (path: string, version: string, extra = ''): string => `GET ${path} HTTP/${version}\r\nHost: ex\r\n${extra}\r\n`;
-const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 const OK10 = 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok';
 const KA = 'Connection: keep-alive\r\n';
-
-/** A transcript as written below: each CRLF is shown as \\r\\n at the end of its line. */
-const wire = (text: string): string => text.replace(/\r\n\n/g, '\r\n');
 
 const CASES: Case[] = [
   {
@@ -501,27 +418,7 @@ content-length: 93\r\n
 cache-control: no-cache\r\n
 content-type: text/html\r\n
 \r\n
-HTTP/1.1 408 Request Time-out\r\n
-Content-length: 110\r\n
-Cache-Control: no-cache\r\n
-Connection: close\r\n
-Content-Type: text/html\r\n
-\r\n
-<html><body><h1>408 Request Time-out</h1>
-Your browser didn't send a complete request in time.
-</body></html>
-
-client got (closed):
-HTTP/1.1 400 Bad request\r\n
-Content-length: 90\r\n
-Cache-Control: no-cache\r\n
-Connection: close\r\n
-Content-Type: text/html\r\n
-\r\n
-<html><body><h1>400 Bad request</h1>
-Your browser sent an invalid request.
-</body></html>
-`),
+`) + `${rawErrorPage(408)}\nclient got (closed):\n${rawErrorPage(400)}`,
   },
   {
     name: 'a response whose transfer-encoding does not end with chunked is refused with 502',
@@ -533,15 +430,7 @@ host: ex\r\n
 \r\n
 
 client got (still open):
-HTTP/1.1 502 Bad Gateway\r\n
-content-length: 107\r\n
-cache-control: no-cache\r\n
-content-type: text/html\r\n
-\r\n
-<html><body><h1>502 Bad Gateway</h1>
-The server returned an invalid or incomplete response.
-</body></html>
-`),
+`) + errorPage(502),
   },
   {
     name: 'h1-case-adjust (lines and file) with option h1-case-adjust-bogus-client/server: every header the mux writes, local answers too',
@@ -583,29 +472,10 @@ Request forbidden by administrative rules.
   },
 ];
 
-/** For recording the expected transcripts again: LOADSTAR_RECORD=1 imports this file without running it. */
+/** For recording: LOADSTAR_RECORD=1 prints HAProxy's transcripts in the notation above. */
 export { CASES, run };
 
-for (const c of process.env.LOADSTAR_RECORD ? [] : CASES) {
-  test(`as HAProxy 2.6 on the wire: ${c.name}`, async () => {
-    const got = await run(c, async (text) => {
-      const e = await startEngine(text);
-      return { port: e.port, stop: e.stop };
-    });
-    assert.equal(got, c.expected);
-  });
-}
-
-test('the recorded exchanges are still what HAProxy 2.6 does', { skip: !!process.env.LOADSTAR_RECORD }, async (t) => {
-  if (!requireHaproxy(t)) return;
-  for (const c of CASES) {
-    const got = await run(c, async (text, port) => {
-      const h = await startHaproxy(text, port);
-      return { port, stop: h.stop };
-    });
-    assert.equal(got, c.expected, c.name);
-  }
-});
+transcriptTests(CASES, run, { prefix: 'as HAProxy 2.6 on the wire: ', replay: 'the recorded exchanges are still what HAProxy 2.6 does' });
 
 test('h1-case-adjust refusals in HAProxy 2.6\'s words', () => {
   const cases: Array<[string, RegExp]> = [
