@@ -91,7 +91,7 @@ const CASES: Case[] = [
   },
 ];
 
-/** For recording: LOADSTAR_RECORD=1 prints HAProxy's transcripts in the notation above. */
+/** For recording: LOADSTAR_RECORD=1 prints HAProxy's transcripts in the notation of lib/transcript.ts. */
 export { CASES, run };
 
 transcriptTests(CASES, run, { prefix: 'as HAProxy 2.6: ', replay: 'the recorded h2 exchanges are still what HAProxy 2.6 does' });
