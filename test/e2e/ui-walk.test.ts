@@ -7,7 +7,9 @@
  *    Enter in the weight keeps the focus where it was (the controls are
  *    disabled while the engine answers, which dropped the focus to <body>);
  *  - the same for the wizard's Test, the tracer's Trace and the certificate
- *    form's Issue; a refused form puts the focus on the field it refused.
+ *    form's Issue; a refused form puts the focus on the field it refused;
+ *  - Events at a small phone's width does not scroll sideways (its
+ *    "Show" choice was as wide as its longest option).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,6 +106,13 @@ test('a second site is offered free names, and a server\'s controls keep the key
     await page.waitForSelector('.done:has-text("Weight of web1 set to 5")', { timeout: 10_000 });
     await page.waitForFunction(() => document.activeElement?.id === 'weight', undefined, { timeout: 5000 })
       .catch(async () => assert.fail(`the focus went to ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))}`));
+
+    // Events at a small phone's width (360 px, or 390 with a scroll bar): nothing sideways.
+    await page.setViewportSize({ width: 360, height: 640 });
+    await page.goto(`${serve.url}#/events`);
+    await page.waitForSelector('.event');
+    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    assert.ok(widths.scroll <= widths.client, `Events scrolls sideways at phone width: ${JSON.stringify(widths)}`);
 
     assert.deepEqual(problems.consoleErrors, []);
     assert.deepEqual(problems.foreignRequests, []);
