@@ -7,7 +7,7 @@
 import type { Diagnostics } from './diagnostics.ts';
 import type { Config, Proxy, SourceLocation } from './model.ts';
 import { suggest } from './suggest.ts';
-import { aclReferences } from '../acl/index.ts';
+import { aclReferences, parseLogFormat } from '../acl/index.ts';
 
 export function validate(config: Config, diagnostics: Diagnostics): void {
   const backends = new Map<string, Proxy>();
@@ -25,7 +25,16 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     checkUserlists(proxy, userlists, diagnostics);
     checkModeSpecific(proxy, mode, diagnostics);
     checkTimeouts(proxy, mode, diagnostics);
+    checkLogFormat(proxy, mode, diagnostics);
   }
+}
+
+/** HTTP-only log variables (%Ta, %Ti, %TR, %hr …) in a tcp proxy's log-format: refused, as HAProxy checks it once the mode is known. */
+function checkLogFormat(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
+  const format = proxy.logFormat;
+  if (!format || proxy.kind === 'backend' || mode === 'http') return;
+  const parsed = parseLogFormat(format.text, { mode: 'tcp' });
+  if ('error' in parsed) diagnostics.alert(format.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `Proxy '${proxy.name}': failed to parse log-format : ${parsed.error}.`, 'log-format');
 }
 
 function checkSwitching(proxy: Proxy, mode: string, backends: Map<string, Proxy>, diagnostics: Diagnostics): void {

@@ -15,8 +15,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startEngine, freePort } from '../../helpers/net.ts';
-import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
+import { haproxyCheck, haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
+import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
 
 const FORMAT = 'ci=%ci fi=%fi fp=%fp bi=%bi bp=%bp si=%si sp=%sp f=%f ft=%ft b=%b s=%s Tw=%Tw Tc=%Tc Tt=%Tt Td=%Td B=%B ts=%ts conn=%ac/%fc/%bc/%sc/%rc q=%sq/%bq rt=%rt lc=%lc';
 
@@ -179,5 +183,33 @@ test('TCP log lines (tcplog and log-format) read as HAProxy 2.6 writes them', as
     }
   } finally {
     await echo.close();
+  }
+});
+
+test('a tcp proxy whose log-format uses an HTTP-only variable is refused, as haproxy -c refuses it (it was accepted, and the proxy logged nothing)', (t) => {
+  const text = `defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+listen db
+    bind 127.0.0.1:6000
+    log-format "%ci %Ta"
+    server s1 127.0.0.1:6001
+`;
+  const result = parseConfig([{ name: 'tcp.cfg', text }]);
+  assert.equal(result.ok, false);
+  assert.equal(formatDiagnostics(result.diagnostics), "[ALERT] parsing [tcp.cfg:8] : Proxy 'db': failed to parse log-format : format variable 'Ta' is reserved for HTTP mode.");
+  // The same format in HTTP mode is fine.
+  assert.equal(parseConfig([{ name: 'http.cfg', text: text.replace('mode tcp', 'mode http') }]).ok, true);
+  if (!haproxyPath) return t.diagnostic('haproxy is not installed: compared with the recorded message only');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-logfmt-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'tcp.cfg'), text);
+    const checked = haproxyCheck('tcp.cfg', dir);
+    assert.notEqual(checked.status, 0);
+    assert.match(checked.output, /\[tcp\.cfg:8\]: failed to parse log-format : format variable 'Ta' is reserved for HTTP mode/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
