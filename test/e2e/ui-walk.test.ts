@@ -8,8 +8,8 @@
  *    disabled while the engine answers, which dropped the focus to <body>);
  *  - the same for the wizard's Test, the tracer's Trace and the certificate
  *    form's Issue; a refused form puts the focus on the field it refused;
- *  - Events at a small phone's width does not scroll sideways (its
- *    "Show" choice was as wide as its longest option).
+ *  - Events and Traffic at a small phone's width do not scroll sideways
+ *    (their choice of kind / object was as wide as its longest option).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +23,7 @@ test('a second site is offered free names, and a server\'s controls keep the key
   const origin = await startOrigin('web1');
   const [adminPort, sitePort] = await Promise.all([freePort(), freePort()]);
   const dataDir = tempDir('loadstar-ui-walk-');
-  fs.writeFileSync(path.join(dataDir, 'haproxy.cfg'), `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${origin.port}\n`, { mode: 0o600 });
+  fs.writeFileSync(path.join(dataDir, 'haproxy.cfg'), `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${origin.port}\n\nbackend media_library_backend\n    server media-library-nas-in-the-basement 127.0.0.1:${origin.port}\n`, { mode: 0o600 });
   const serve = await startServe(undefined, adminPort, dataDir, ['--grace-ms', '1000']);
   const { browser, home } = await launch();
   const problems = new BrowserProblems();
@@ -109,10 +109,12 @@ test('a second site is offered free names, and a server\'s controls keep the key
 
     // Events at a small phone's width (360 px, or 390 with a scroll bar): nothing sideways.
     await page.setViewportSize({ width: 360, height: 640 });
-    await page.goto(`${serve.url}#/events`);
-    await page.waitForSelector('.event');
-    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
-    assert.ok(widths.scroll <= widths.client, `Events scrolls sideways at phone width: ${JSON.stringify(widths)}`);
+    for (const [screen, ready] of [['events', '.event'], ['traffic/server%3Aweb_backend%2Fweb1', '.u-legend']] as const) {
+      await page.goto(`${serve.url}#/${screen}`);
+      await page.waitForSelector(ready);
+      const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+      assert.ok(widths.scroll <= widths.client, `#/${screen} scrolls sideways at phone width: ${JSON.stringify(widths)}`);
+    }
 
     assert.deepEqual(problems.consoleErrors, []);
     assert.deepEqual(problems.foreignRequests, []);
