@@ -26,7 +26,7 @@ import { ClientConnection } from './client.ts';
 import { H2Connection } from './h2.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
-import { nextStreamNumber } from '../runtime/exchange.ts';
+import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { CookiePersistence } from './persistence.ts';
 import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
@@ -237,7 +237,7 @@ export class HttpFrontend implements Frontend {
   logProtocolError(client: ClientConnection, status: number, termination: string): void {
     this.logger.protocolError({
       frontend: this, startedAt: client.acceptedAt, status, termination, streamNumber: nextStreamNumber(),
-      connections: connectionsCounting(this, client), sample: () => ({ conn: client.connectionInfo() }),
+      ...connectionsCounting(this, client), sample: () => ({ conn: client.connectionInfo() }),
     });
   }
 
@@ -289,10 +289,11 @@ export class HttpFrontend implements Frontend {
   connectionOpened(client: FrontendConnection): void {
     this.counters.connections++;
     this.connections.add(client);
+    processConnections.opened();
   }
 
   connectionClosed(client: FrontendConnection): void {
-    this.connections.delete(client);
+    if (this.connections.delete(client)) processConnections.closed();
   }
 }
 
@@ -320,9 +321,10 @@ class HttpLbRequest implements LbRequest {
 }
 
 /** The frontend's open connections with `client` counted even when it has closed already (HAProxy logs before it lets go). */
-function connectionsCounting(frontend: HttpFrontend, client: object): number {
+function connectionsCounting(frontend: HttpFrontend, client: object): { connections: number; allConnections: number } {
   const open: ReadonlySet<object> = frontend.connections;
-  return open.size + (open.has(client) ? 0 : 1);
+  const gone = open.has(client) ? 0 : 1;
+  return { connections: open.size + gone, allConnections: processConnections.count + gone };
 }
 
 /** When each HTTP/1 connection's last exchange ended (the next one's stream starts there). */
@@ -352,7 +354,7 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).
     bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, redispatched: tx.redispatched,
     cookieState: persistence ? persistence.clientFlag + persistence.serverFlag : '--',
-    streamNumber: tx.streamNumber, connections: connectionsCounting(frontend, client), serverSource: tx.serverSource,
+    streamNumber: tx.streamNumber, ...connectionsCounting(frontend, client), serverSource: tx.serverSource,
     // HAProxy takes the request's cookie after the rules, and on a deny, not for an answer it serves itself (return, redirect, auth, stats).
     captures: tx.requestCaptures && {
       request: tx.localKind === 'intercepted' ? { headers: tx.requestCaptures.headers, cookie: undefined } : tx.requestCaptures,

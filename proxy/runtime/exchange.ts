@@ -94,10 +94,12 @@ export interface ExchangeRecord {
   /** %rt: the stream's number in this process (nextStreamNumber), counted when it began. */
   readonly streamNumber?: number;
   /**
-   * %fc (and %ac): the frontend's connections at the log point, this one included — HAProxy logs
-   * while the connection is still counted, even when it closed first (a client that left, a TCP session's end).
+   * %fc: the frontend's connections at the log point, this one included — HAProxy logs while the
+   * connection is still counted, even when it closed first (a client that left, a TCP session's end).
+   * %ac: the same for the whole process (processConnections).
    */
   readonly connections?: number;
+  readonly allConnections?: number;
   /** `capture` lines of the frontend: %hr / %CC (request) and %hs / %CS (response; empty slots without one). */
   readonly captures?: { readonly request?: MessageCapture; readonly response?: MessageCapture };
   /** %bi / %bp: the source address and port of the connection to the server, when there was one. */
@@ -115,13 +117,22 @@ export interface ProtocolErrorRecord {
   readonly startedAt: number;
   readonly status: number;
   readonly termination: string;
-  /** As ExchangeRecord's: %rt and the frontend's connections, this one included. */
+  /** As ExchangeRecord's: %rt and the frontend's and process's connections, this one included. */
   readonly streamNumber?: number;
   readonly connections?: number;
+  readonly allConnections?: number;
   sample(): SampleContext;
 }
 
 let streams = 0;
+let open = 0;
+
+/** HAProxy's actconn (%ac): client connections open in the process, every frontend's; the frontends count them in and out. */
+export const processConnections = {
+  opened(): void { open++; },
+  closed(): void { open--; },
+  get count(): number { return open; },
+};
 
 /** HAProxy's global.req_count: each HTTP request, TCP session or refused request takes the next number (%rt). */
 export function nextStreamNumber(): number {

@@ -40,7 +40,7 @@ export function protocolErrorLogLine(format: ProxyLogFormat, r: ProtocolErrorRec
     acceptDate: r.startedAt, tRequest: -1, tQueue: -1, tConnect: -1, tData: -1, tClose: Date.now() - r.startedAt,
     status: r.status, terminationState: r.termination, backendName: r.frontend.name, serverName: '<NOSRV>',
     // The connection being logged is still open and counted, as in HAProxy (1/1/0/0/0 for a lone 408).
-    activeConnections: connections, frontendConnections: connections, requestCounter: r.streamNumber, logCounter,
+    activeConnections: r.allConnections ?? connections, frontendConnections: connections, requestCounter: r.streamNumber, logCounter,
   });
 }
 
@@ -66,7 +66,7 @@ export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounte
     serverName: r.server?.name ?? '<NOSRV>',
     terminationState: r.termination,
     cookieState: r.cookieState,
-    activeConnections: connections,
+    activeConnections: r.allConnections ?? connections,
     frontendConnections: connections,
     backendConnections: backend ? backend.servers.reduce((n, s) => n + s.served, 0) : 0,
     serverConnections: r.server?.served ?? 0,
@@ -96,7 +96,7 @@ export function tcpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounter
     backendName: r.backend?.name ?? r.frontend.name,
     serverName: r.server?.name ?? '<NOSRV>',
     terminationState: r.termination,
-    activeConnections: connections,
+    activeConnections: r.allConnections ?? connections,
     frontendConnections: connections,
     backendConnections: backend ? backend.servers.reduce((n, s) => n + s.served, 0) : 0,
     serverConnections: r.server?.served ?? 0,

@@ -20,7 +20,7 @@ import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
-import { nextStreamNumber } from '../runtime/exchange.ts';
+import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
@@ -136,13 +136,14 @@ export class TcpFrontend implements Frontend {
     // HAProxy drops a connection refused at this stage with a reset and logs nothing.
     if (this.connectionRules && !this.connectionRules(client)) return void client.resetAndDestroy();
     this.sessions.add(client);
+    processConnections.opened();
     const record: TcpSessionRecord = {
       frontend: this, client, acceptedAt: Date.now(), tw: -1, tc: -1, bytesIn: 0, bytesOut: 0, termination: '--', retries: 0,
       streamNumber: nextStreamNumber(),
     };
     if (this.config.logFormat) record.local = { address: client.localAddress, port: client.localPort };
     client.setNoDelay(true);
-    client.on('close', () => this.sessions.delete(client));
+    client.on('close', () => { if (this.sessions.delete(client)) processConnections.closed(); });
     client.on('error', () => client.destroy());
     // One 'timeout' listener per socket; later phases only change the delay (setTimeout(ms)).
     client.on('timeout', () => {
@@ -469,6 +470,7 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
     streamNumber: r.streamNumber, serverSource: r.serverSource,
     // The session being logged counts, as in HAProxy, though its socket may have closed already.
     connections: r.frontend.sessions.size + (r.frontend.sessions.has(client) ? 0 : 1),
+    allConnections: processConnections.count + (r.frontend.sessions.has(client) ? 0 : 1),
     clientAddress: () => `${client.remoteAddress ?? ''}:${client.remotePort ?? ''}`,
     sample: () => {
       const ctx = connContext(client, r.frontend.config);
