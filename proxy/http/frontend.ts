@@ -354,7 +354,8 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).
     bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, redispatched: tx.redispatched,
     cookieState: persistence ? persistence.clientFlag + persistence.serverFlag : '--',
-    streamNumber: tx.streamNumber, ...connectionsCounting(frontend, client), serverSource: tx.serverSource,
+    // An h2 stream's connection is its reuse session (the frontend counts connections, not streams).
+    streamNumber: tx.streamNumber, ...connectionsCounting(frontend, client.reuse ?? client), serverSource: tx.serverSource,
     // HAProxy takes the request's cookie after the rules, and on a deny, not for an answer it serves itself (return, redirect, auth, stats).
     captures: tx.requestCaptures && {
       request: tx.localKind === 'intercepted' ? { headers: tx.requestCaptures.headers, cookie: undefined } : tx.requestCaptures,
