@@ -14,10 +14,15 @@
  * counted the timers from the complete request head (a keep-alive request's idle
  * time and a slow head's %TR were lost).
  *
- * Left out, because Loadstar differs (docs: the report of this test's commit):
- * %sq / %bq of a queued request, %ID (unique-id-format is not supported yet),
- * tarpit (Loadstar answers at once and logs PR, HAProxy waits and logs PT), a
- * client that leaves in the middle of its body (HAProxy: -1 CD).
+ * Left out, because Loadstar still differs: %sq / %bq of a queued request
+ * (HAProxy 0/1 for the one that timed out), %ID (unique-id-format is not
+ * supported yet), tarpit (Loadstar answers at once and logs PR; HAProxy waits
+ * `timeout tarpit` and logs PT), a client that sends FIN in the middle of its
+ * body (HAProxy: -1 CD; Loadstar waits for the server and logs 200), %bi/%bp
+ * of a refused attempt, and an h2 request's %r and Host capture (HAProxy 2.6
+ * logs the absolute URI and has no Host header). %Th and a first request's %Ti
+ * are 0 in Loadstar (the connection is handed over after the TLS handshake,
+ * and no first-byte time is kept): short either way on loopback.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
