@@ -251,6 +251,19 @@ export function newSite(kind: SiteKind, model?: { frontends: ReadonlyArray<{ nam
   };
 }
 
+/**
+ * What the HTTP → HTTPS redirect does when the site's HTTPS port is not 443,
+ * in words ('' when it is 443 or there is no redirect). `redirect scheme
+ * https` keeps the Host the browser sent and changes only the scheme, as
+ * HAProxy does: https://name/ is port 443, and https://name:8080/ (the plain
+ * port kept in Host) is no TLS port at all, so neither reaches the site.
+ */
+export function redirectNote(d: SiteDraft): string {
+  const port = d.port.trim();
+  if (d.tls === 'none' || !d.redirect || port === '' || port === '443') return '';
+  return `The redirect keeps the address the browser asked for and only changes http:// into https://, so it leads to port 443 (or to the plain HTTP port, when the address names it), not to port ${port} where this site listens. Listen on port 443 for HTTPS, or leave the redirect off and give visitors https://…:${port}/.`;
+}
+
 /** Words of a values field: `a.example, b.example` → ['a.example', 'b.example']. */
 export function words(text: string): string[] {
   return text.split(/[\s,]+/).filter((w) => w !== '');

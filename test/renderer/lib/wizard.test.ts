@@ -15,7 +15,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import {
-  backendDraft, backendSpec, badIpv4, checkStep, chooseSticky, stickyWords, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, stepOfField, stepsFor, syncBackends, type SiteDraft,
+  backendDraft, backendSpec, badIpv4, checkStep, chooseSticky, stickyWords, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, redirectNote, stepOfField, stepsFor, syncBackends, type SiteDraft,
 } from '../../../renderer/src/lib/wizard.ts';
 
 const HEAD = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
@@ -273,4 +273,17 @@ test('a new site is offered names the running configuration does not use yet: ht
   assert.equal(newSite('https', model).name, 'https_frontend3');
   assert.equal(newSite('tcp', model).name, 'tcp_service', 'a free name stays as it is');
   assert.equal(newSite('http').name, 'http_frontend', 'without a configuration, the plain names');
+});
+
+test('the HTTPS site\'s redirect is explained when HTTPS is not on port 443: it leads to 443 (or the plain port), not to the site', () => {
+  const d = newSite('https');
+  assert.equal(d.port, '443');
+  assert.equal(redirectNote(d), '', 'on 443 the redirect reaches the site');
+  d.port = '8443';
+  assert.match(redirectNote(d), /leads to port 443 .*not to port 8443.*https:\/\/…:8443\//);
+  d.redirect = false;
+  assert.equal(redirectNote(d), '', 'no redirect, nothing to say');
+  d.redirect = true;
+  d.tls = 'none';
+  assert.equal(redirectNote(d), '', 'no TLS, no redirect written');
 });
