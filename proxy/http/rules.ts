@@ -26,8 +26,10 @@ export interface LocalAnswer {
   response: Buffer;
   status: number;
   close?: boolean;
-  /** The log's termination state, as HAProxy 2.6 writes it: PR for a deny or tarpit (the proxy refused), LR for an answer served locally (return, redirect, auth, the stats page, a service). */
+  /** The log's termination state, as HAProxy 2.6 writes it: PR for a deny, PT for a tarpit, LR for an answer served locally (return, redirect, auth, the stats page, a service). */
   termination?: string;
+  /** `http-request tarpit`: how long the request is held before the answer goes out (ms). */
+  tarpitMs?: number;
   /** How the statistics count it: deny/tarpit (dreq), or answered by Loadstar itself (intercepted). */
   kind?: 'denied' | 'intercepted';
   /** The answer needs the request body first (the stats page's admin form); `response` is unused then. */
@@ -90,12 +92,14 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     case 'deny':
     case 'tarpit': {
       const status = action.status;
+      // A tarpit holds the request `timeout tarpit` (else `timeout connect`) before its answer, and logs PT.
+      const hold = action.type === 'tarpit' ? { termination: 'PT', tarpitMs: proxy.timeouts.tarpit ?? proxy.timeouts.connect ?? 0 } : { termination: 'PR' };
       if (!action.body) {
         const response = errorResponse(status);
-        return () => ({ response, status, termination: 'PR', kind: 'denied' });
+        return () => ({ response, status, ...hold, kind: 'denied' });
       }
       const reply = compileReply(action.body, action.contentType, status, action.headers ?? []);
-      return (tx) => ({ response: reply(tx), status, termination: 'PR', kind: 'denied' });
+      return (tx) => ({ response: reply(tx), status, ...hold, kind: 'denied' });
     }
     case 'return': {
       const status = action.status;

@@ -142,6 +142,8 @@ export class HttpTransaction {
   /** The response head, held until the end of the read it came in so a small body can join it. */
   private pendingHead: string | undefined;
   private cancelWait: (() => void) | undefined;
+  /** Held by `http-request tarpit` before its answer (the log's %TR is -1 then, as HAProxy's). */
+  tarpitted = false;
   private finished = false;
   private slotHeld = false;
   /** A request of the same client connection came before this one (HAProxy's TX_NOT_FIRST): it may take a fresh idle connection. */
@@ -223,6 +225,7 @@ export class HttpTransaction {
       }
       this.status = decision.status;
       this.termination = decision.termination ?? '--';
+      if (decision.tarpitMs) return this.tarpit(decision.tarpitMs, decision.response, decision.close ?? false);
       return this.respondLocally(decision.response, decision.close ?? false);
     }
     this.backend = decision.backend;
@@ -738,6 +741,24 @@ export class HttpTransaction {
     if (socket.destroyed) return;
     if (typeof data === 'string') socket.write(data, 'latin1');
     else socket.write(data);
+  }
+
+  /**
+   * `http-request tarpit`: the answer waits `ms`, as HAProxy holds a tarpitted request; the wait
+   * shows in the log as %Tw, and %TR is -1 (haproxy 2.6.12: `-1/404/-1/-1/403 500 … PT--`).
+   */
+  private tarpit(ms: number, response: Buffer, close: boolean): void {
+    this.tarpitted = true;
+    const timer = setTimeout(() => {
+      this.cancelWait = undefined;
+      this.tw = Date.now() - this.startedAt;
+      try {
+        this.respondLocally(response, close);
+      } catch (e) {
+        this.internalError(e);
+      }
+    }, ms);
+    this.cancelWait = () => clearTimeout(timer);
   }
 
   /** Answer produced by Loadstar itself (rules, errors). */

@@ -66,6 +66,8 @@ export interface ExchangeRecord {
    */
   readonly streamStart?: number;
   readonly idle?: number;
+  /** Held by `http-request tarpit`: HAProxy logs %TR as -1 then. */
+  readonly tarpitted?: boolean;
   readonly method?: string;
   readonly url?: string;
   /** Status sent to the client, 0 when none was (aborted) or in TCP mode. */

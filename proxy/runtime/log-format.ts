@@ -54,7 +54,7 @@ export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounte
   return format(r.sample(), {
     acceptDate: start,
     tIdle: r.idle ?? 0,
-    tRequest: head,
+    tRequest: r.tarpitted ? -1 : head,
     tQueue: r.tw < 0 ? -1 : head + r.tw,
     tConnect: r.tc < 0 ? -1 : head + r.tw + r.tc,
     tData: r.tr < 0 ? -1 : head + r.tr,

@@ -14,10 +14,9 @@
  * counted the timers from the complete request head (a keep-alive request's idle
  * time and a slow head's %TR were lost).
  *
- * Left out, because Loadstar still differs: %sq / %bq of a queued request
+ * Tarpit has its own test (tarpit.test.ts). Left out, because Loadstar still differs: %sq / %bq of a queued request
  * (HAProxy 0/1 for the one that timed out), %ID (unique-id-format is not
- * supported yet), tarpit (Loadstar answers at once and logs PR; HAProxy waits
- * `timeout tarpit` and logs PT), a client that sends FIN in the middle of its
+ * supported yet), a client that sends FIN in the middle of its
  * body (HAProxy: -1 CD; Loadstar waits for the server and logs 200), %bi/%bp
  * of a refused attempt, and an h2 request's %r and Host capture (HAProxy 2.6
  * logs the absolute URI and has no Host header). %Th and a first request's %Ti
