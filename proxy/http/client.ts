@@ -517,7 +517,15 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   /** @internal */ onClientEnd(): void {
     // Half-close: finish what was asked, then close.
     this.draining = true;
-    if (this.queue.length > 0) return;
+    const tx = this.queue[0];
+    if (tx) {
+      // Its body unfinished, the request can never be whole: HAProxy aborts the exchange there (CD, no answer).
+      if (!tx.requestEnded && !tx.upgrading) {
+        tx.abort('CD');
+        this.close();
+      }
+      return;
+    }
     // In the middle of a request head, or before any request: 400, as HAProxy's H1 mux answers a read0 there.
     if (this.partial || this.completed === 0) return this.requestFailed(400, 'CR');
     this.close();

@@ -61,7 +61,8 @@ export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounte
     tClose: now - start,
     bytesRead: r.bytesOut,
     bytesUploaded: r.bytesIn,
-    status: r.status,
+    // No answer went out (an abort): HAProxy logs -1.
+    status: r.status === 0 ? -1 : r.status,
     backendName: backend?.name ?? r.frontend.name,
     serverName: r.server?.name ?? '<NOSRV>',
     terminationState: r.termination,

@@ -102,3 +102,62 @@ for (const c of CASES) {
     }
   });
 }
+
+test('a FIN in the middle of a request body aborts the exchange at once (no answer, -1 CD--), as HAProxy does; before, Loadstar waited for timeout server and answered 504', async (t) => {
+  // Reads and never answers: only the client's FIN can end the exchange (its connection is then reset).
+  const origin = net.createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); });
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  const originPort = (origin.address() as net.AddressInfo).port;
+  const config = (port: number): string => `global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:${port}
+    log-format "%ST %tsc %Tr %{+Q}r"
+    default_backend app
+backend app
+    server s1 127.0.0.1:${originPort}
+`;
+  const upload = (port: number): Promise<[string, number]> => new Promise((resolve) => {
+    const started = Date.now();
+    let bytes = '';
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.write('POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nhalf');
+      setTimeout(() => s.end(), 100);
+    });
+    s.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
+    s.on('error', () => {});
+    s.on('close', () => resolve([bytes, Date.now() - started]));
+  });
+  const expected = ['-1 CD-- -1 "POST /upload HTTP/1.1"'];
+  try {
+    const port = await freePort();
+    const e = await startEngine(config(port));
+    try {
+      const [answer, ms] = await upload(port);
+      assert.equal(answer, '');
+      assert.ok(ms < 2000, `closed after ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(e.logs, expected);
+    } finally {
+      await e.stop();
+    }
+    if (!haproxyPath) return t.diagnostic('haproxy is not installed: compared with the recorded behaviour only');
+    const hport = await freePort();
+    const h = await startHaproxy(config(hport), hport);
+    try {
+      assert.equal((await upload(hport))[0], '');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(h.output().split('\n').filter((l) => l.includes('/upload')), expected);
+    } finally {
+      await h.stop();
+    }
+  } finally {
+    await new Promise<void>((resolve) => origin.close(() => resolve()));
+  }
+});
