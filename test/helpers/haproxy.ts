@@ -66,3 +66,20 @@ export async function startHaproxy(configText: string, port: number): Promise<{ 
     },
   };
 }
+
+/**
+ * The head of a configuration run side by side by Loadstar and HAProxy to compare their log
+ * lines: HAProxy writes them to stdout (startHaproxy's output), Loadstar to startEngine's logs.
+ * `defaults` lines are added to the defaults section (a timeout the test needs, say).
+ */
+export function loggedHttpHead(defaults = ''): string {
+  return `global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+${defaults}`;
+}

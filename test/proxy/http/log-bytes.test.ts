@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startEngine, freePort, rawExchange } from '../../helpers/net.ts';
-import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
+import { haproxyPath, loggedHttpHead, startHaproxy } from '../../helpers/haproxy.ts';
 
 const CASES: Array<{ name: string; request: string; expected: string }> = [
   { name: 'a GET with three headers, a 100-byte answer with five', request: 'GET /plain HTTP/1.1\r\nHost: example.test\r\nUser-Agent: log-bytes/1\r\nConnection: close\r\n\r\n', expected: 'U=75 B=225 ST=200' },
@@ -22,15 +22,7 @@ const CASES: Array<{ name: string; request: string; expected: string }> = [
 ];
 
 function site(port: number, appPort: number): string {
-  return `global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend web
+  return `${loggedHttpHead()}frontend web
     bind 127.0.0.1:${port}
     log-format "U=%U B=%B ST=%ST"
     http-request return status 200 content-type text/plain string ok if { path /local }

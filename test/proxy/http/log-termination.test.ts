@@ -7,21 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEngine, freePort, rawExchange } from '../../helpers/net.ts';
-import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
+import { haproxyPath, loggedHttpHead, startHaproxy } from '../../helpers/haproxy.ts';
 
 const EXPECTED = [
   '403 PR-- /deny', '429 PR-- /deny-string', '302 LR-- /redirect', '401 LR-- /auth', '200 LR-- /metrics', '200 LR-- /return', '200 LR-- /stats', '503 SC-- /no-server',
 ];
 
-const site = (port: number): string => `global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-userlist people
+const site = (port: number): string => `${loggedHttpHead()}userlist people
     user a insecure-password b
 frontend web
     bind 127.0.0.1:${port}

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startEngine, freePort } from '../../helpers/net.ts';
-import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
+import { haproxyPath, loggedHttpHead, startHaproxy } from '../../helpers/haproxy.ts';
 
 const REQUEST = 'GET / HTTP/1.1\r\nhost: x\r\n\r\n';
 
@@ -42,16 +42,7 @@ async function run(port: number): Promise<string[]> {
   return seen;
 }
 
-const site = (port: number, option: string): string => `global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-    timeout http-request 500ms
-frontend web
+const site = (port: number, option: string): string => `${loggedHttpHead('    timeout http-request 500ms\n')}frontend web
     bind 127.0.0.1:${port}
     log-format "%ST %tsc %{+Q}r"
 ${option ? `    option ${option}\n` : ''}    http-request return status 200 content-type text/plain string ok
@@ -108,15 +99,7 @@ test('a FIN in the middle of a request body aborts the exchange at once (no answ
   const origin = net.createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); });
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
   const originPort = (origin.address() as net.AddressInfo).port;
-  const config = (port: number): string => `global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend web
+  const config = (port: number): string => `${loggedHttpHead()}frontend web
     bind 127.0.0.1:${port}
     log-format "%ST %tsc %Tr %{+Q}r"
     default_backend app

@@ -8,18 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startEngine, freePort } from '../../helpers/net.ts';
-import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
+import { haproxyPath, loggedHttpHead, startHaproxy } from '../../helpers/haproxy.ts';
 
-const site = (port: number): string => `global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-    timeout tarpit 400ms
-frontend web
+const site = (port: number): string => `${loggedHttpHead('    timeout tarpit 400ms\n')}frontend web
     bind 127.0.0.1:${port}
     log-format "%TR %Tw %ST %tsc %HU"
     http-request tarpit if { path /t }
