@@ -5,6 +5,7 @@
  * collectors for console errors and failed requests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -184,4 +185,48 @@ export async function browser(): Promise<{ browser: Browser; home: string }> {
 export async function closePage(page: Page, problems: BrowserProblems): Promise<void> {
   problems.closedPages.add(page);
   await page.close();
+}
+
+export interface UiSession {
+  serve: Serve;
+  dataDir: string;
+  /** The configuration file serve runs (dataDir/haproxy.cfg). */
+  cfgFile: string;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  problems: BrowserProblems;
+}
+
+/**
+ * One browser session against a fresh `loadstar serve`: a temp data dir holding `config`, serve on
+ * `adminPort`, Chromium with one guarded page (nothing but 127.0.0.1 asked). After `body`: no console
+ * error and no foreign request, then everything stopped and removed, the `origins` given included.
+ */
+export async function withUiSession(
+  options: { name: string; config: string; adminPort: number; graceMs: number; viewport: { width: number; height: number }; origins: Origin[] },
+  body: (session: UiSession) => Promise<void>,
+): Promise<void> {
+  const dataDir = tempDir(`loadstar-${options.name}-`);
+  const cfgFile = path.join(dataDir, 'haproxy.cfg');
+  fs.writeFileSync(cfgFile, options.config, { mode: 0o600 });
+  const serve = await startServe(undefined, options.adminPort, dataDir, ['--grace-ms', String(options.graceMs)]);
+  const { browser: chromium, home } = await browser();
+  const problems = new BrowserProblems();
+  try {
+    const context = await chromium.newContext({ viewport: options.viewport });
+    await problems.guard(context);
+    const page = await context.newPage();
+    problems.watch(page);
+    await body({ serve, dataDir, cfgFile, browser: chromium, context, page, problems });
+    assert.deepEqual(problems.consoleErrors, []);
+    assert.deepEqual(problems.foreignRequests, []);
+  } finally {
+    problems.closing = true;
+    await chromium.close();
+    await serve.stop();
+    for (const o of options.origins) await o.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 }

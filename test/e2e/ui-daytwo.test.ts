@@ -21,9 +21,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { freePort } from '../helpers/net.ts';
 import { haproxyCheck, haproxyPath, requireHaproxy } from '../helpers/haproxy.ts';
-import {
-  BrowserProblems, browser as launch, requireBrowserAndBuild, root, send, sleep, startOrigin, startServe, tempDir, type Origin,
-} from './harness.ts';
+import { requireBrowserAndBuild, root, send, startOrigin, type Origin, withUiSession } from './harness.ts';
 
 const shots = path.join(root, 'test-output', 'screenshots', 'ui-daytwo');
 
@@ -67,20 +65,9 @@ test('day two: the busy frontend is shown first, a pasted server list is added w
   fs.mkdirSync(shots, { recursive: true });
   const origins = [await startOrigin('a1'), await startOrigin('a2'), await startOrigin('a3'), await startOrigin('a4')];
   const [adminPort, idlePort, shopPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  const dataDir = tempDir('loadstar-ui-daytwo-');
-  const cfgFile = path.join(dataDir, 'haproxy.cfg');
-  fs.writeFileSync(cfgFile, config(idlePort, shopPort, origins), { mode: 0o600 });
-  const serve = await startServe(undefined, adminPort, dataDir, ['--grace-ms', '1000']);
-  const { browser, home } = await launch();
-  const problems = new BrowserProblems();
-  try {
+  await withUiSession({ name: 'ui-daytwo', config: config(idlePort, shopPort, origins), adminPort, graceMs: 1000, viewport: { width: 1280, height: 860 }, origins }, async ({ serve, dataDir, cfgFile, page }) => {
     // Traffic on shop only, for a few seconds.
     for (let i = 0; i < 40; i++) assert.equal(await send(shopPort, '/'), 200);
-
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    await problems.guard(context);
-    const page = await context.newPage();
-    problems.watch(page);
 
     await page.goto(`${serve.url}#/traffic`);
     await page.waitForSelector('h1:has-text("Traffic: Frontend shop")', { timeout: 15_000 });
@@ -138,14 +125,5 @@ test('day two: the busy frontend is shown first, a pasted server list is added w
       const r = haproxyCheck(cfgFile, dataDir);
       assert.equal(r.status, 0, r.output);
     }
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.foreignRequests, []);
-  } finally {
-    problems.closing = true;
-    await browser.close();
-    await serve.stop();
-    for (const o of origins) await o.stop();
-    fs.rmSync(home, { recursive: true, force: true });
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 });

@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { freePort } from '../helpers/net.ts';
 import { haproxyCheck, haproxyPath, requireHaproxy } from '../helpers/haproxy.ts';
-import { BrowserProblems, browser as launch, requireBrowserAndBuild, root, sleep, startOrigin, startServe, tempDir } from './harness.ts';
+import { requireBrowserAndBuild, root, sleep, startOrigin, withUiSession } from './harness.ts';
 
 const shots = path.join(root, 'test-output', 'screenshots', 'sticky');
 
@@ -59,17 +59,7 @@ test('sticky sessions by a cookie Loadstar adds, built by clicking: the cookie k
   fs.mkdirSync(shots, { recursive: true });
   const origins = [await startOrigin('web1'), await startOrigin('web2')];
   const [adminPort, sitePort, otherPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  const dataDir = tempDir('loadstar-ui-sticky-');
-  const cfgFile = path.join(dataDir, 'haproxy.cfg');
-  fs.writeFileSync(cfgFile, `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend other\n    bind 127.0.0.1:${otherPort}\n    default_backend other\n\nbackend other\n    server o1 127.0.0.1:${origins[0]!.port}\n`, { mode: 0o600 });
-  const serve = await startServe(undefined, adminPort, dataDir, ['--grace-ms', '1000']);
-  const { browser, home } = await launch();
-  const problems = new BrowserProblems();
-  try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    await problems.guard(context);
-    const page = await context.newPage();
-    problems.watch(page);
+  await withUiSession({ name: 'ui-sticky', config: `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend other\n    bind 127.0.0.1:${otherPort}\n    default_backend other\n\nbackend other\n    server o1 127.0.0.1:${origins[0]!.port}\n`, adminPort, graceMs: 1000, viewport: { width: 1280, height: 860 }, origins: origins }, async ({ serve, dataDir, cfgFile, page }) => {
     await page.goto(`${serve.url}#/setup`);
     await page.waitForSelector('.wizard[data-step="what"]');
     await page.check('input[name="site-kind"][value="http"]');
@@ -171,14 +161,5 @@ test('sticky sessions by a cookie Loadstar adds, built by clicking: the cookie k
       const r = haproxyCheck(cfgFile, dataDir);
       assert.equal(r.status, 0, r.output);
     }
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.foreignRequests, []);
-  } finally {
-    problems.closing = true;
-    await browser.close();
-    await serve.stop();
-    for (const o of origins) await o.stop();
-    fs.rmSync(home, { recursive: true, force: true });
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 });

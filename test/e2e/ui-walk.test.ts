@@ -13,25 +13,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { freePort } from '../helpers/net.ts';
-import { BrowserProblems, browser as launch, requireBrowserAndBuild, startOrigin, startServe, tempDir } from './harness.ts';
+import { requireBrowserAndBuild, startOrigin, withUiSession } from './harness.ts';
 
 test('a second site is offered free names, and a server\'s controls keep the keyboard focus', { timeout: 90_000 }, async (t) => {
   if (!requireBrowserAndBuild(t)) return;
   const origin = await startOrigin('web1');
   const [adminPort, sitePort] = await Promise.all([freePort(), freePort()]);
-  const dataDir = tempDir('loadstar-ui-walk-');
-  fs.writeFileSync(path.join(dataDir, 'haproxy.cfg'), `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${origin.port}\n\nbackend media_library_backend\n    server media-library-nas-in-the-basement 127.0.0.1:${origin.port}\n`, { mode: 0o600 });
-  const serve = await startServe(undefined, adminPort, dataDir, ['--grace-ms', '1000']);
-  const { browser, home } = await launch();
-  const problems = new BrowserProblems();
-  try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    await problems.guard(context);
-    const page = await context.newPage();
-    problems.watch(page);
+  await withUiSession({ name: 'ui-walk', config: `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${origin.port}\n\nbackend media_library_backend\n    server media-library-nas-in-the-basement 127.0.0.1:${origin.port}\n`, adminPort, graceMs: 1000, viewport: { width: 1280, height: 720 }, origins: [origin] }, async ({ serve, page }) => {
     const keptOn = async (what: string, check: () => boolean): Promise<void> => {
       await page.waitForFunction(check, undefined, { timeout: 5000 })
         .catch(async () => assert.fail(`the focus should be on ${what}; it is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 100))}`));
@@ -116,14 +105,5 @@ test('a second site is offered free names, and a server\'s controls keep the key
       assert.ok(widths.scroll <= widths.client, `#/${screen} scrolls sideways at phone width: ${JSON.stringify(widths)}`);
     }
 
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.foreignRequests, []);
-  } finally {
-    problems.closing = true;
-    await browser.close();
-    await serve.stop();
-    await origin.stop();
-    fs.rmSync(home, { recursive: true, force: true });
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 });
