@@ -16,6 +16,12 @@
  * per-client limit (1 MiB) the stream is closed and its subscription dropped.
  * The browser reconnects with its last id and resumes from the control's
  * replay buffer, so a stalled page costs at most the limit, never more.
+ *
+ * A stream belongs to the session that opened it: when that session ends
+ * (logout, or a new login in the same browser) its streams are ended, so a
+ * page (or the tab that carries the stream for every tab of a browser,
+ * renderer/src/transport/shared-stream.ts) never keeps receiving events on a
+ * dead session; its reconnect then meets the login.
  */
 import type http from 'node:http';
 import type { ControlContract, ControlEvent, ControlTopic } from '../control/contract.ts';
@@ -35,6 +41,8 @@ export interface EventStreamOptions {
 
 interface Stream {
   res: http.ServerResponse;
+  /** The session id that opened it (undefined: none, no password set). */
+  session: string | undefined;
   unsubscribe: () => void;
   closed: boolean;
 }
@@ -80,14 +88,14 @@ export class EventStreams {
     return this.streams.size;
   }
 
-  open(req: http.IncomingMessage, res: http.ServerResponse, topics: ControlTopic[], afterSeq: number | undefined): void {
+  open(req: http.IncomingMessage, res: http.ServerResponse, topics: ControlTopic[], afterSeq: number | undefined, session?: string): void {
     res.statusCode = 200;
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     req.socket.setNoDelay(true);
-    const stream: Stream = { res, unsubscribe: () => {}, closed: false };
+    const stream: Stream = { res, session, unsubscribe: () => {}, closed: false };
     this.streams.add(stream);
     this.write(stream, `retry: ${RETRY_MS}\n: topics ${topics.join(',')}\n\n`);
     // The control may replay buffered events synchronously, before subscribe returns.
@@ -118,6 +126,18 @@ export class EventStreams {
     stream.closed = true;
     this.streams.delete(stream);
     stream.unsubscribe();
+  }
+
+  /** Ends the streams a session opened (it logged out or was replaced); returns how many. */
+  endSession(session: string): number {
+    let ended = 0;
+    for (const s of [...this.streams]) {
+      if (s.session !== session) continue;
+      this.close(s);
+      s.res.end();
+      ended++;
+    }
+    return ended;
   }
 
   /** Ends every stream (server shutdown). */

@@ -157,6 +157,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       }
       if (url.pathname === '/logout') {
         sessions.delete(session.id);
+        streams.endSession(session.id);
         res.setHeader('Set-Cookie', `${cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${tls ? '; Secure' : ''}`);
         return sendJson(res, 200, { ok: true, value: { loggedOut: true } });
       }
@@ -166,7 +167,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     }
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, api ? 'POST' : 'GET, HEAD');
-    if (url.pathname === '/api/events') return openEvents(req, res, url.searchParams);
+    if (url.pathname === '/api/events') return openEvents(req, res, url.searchParams, session);
     if (api) {
       if (API_ROUTES.has(url.pathname)) return methodNotAllowed(res, 'POST');
       return sendError(res, 404, 'LS_ERR_CTL_BAD_REQUEST', `no such method: ${url.pathname}.`);
@@ -176,13 +177,13 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     if (!served) return sendText(res, 404, 'Not found.\n');
   }
 
-  function openEvents(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams): void {
+  function openEvents(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, session: Session | undefined): void {
     const asked = (query.get('topics') ?? EVENT_TOPICS.join(',')).split(',').map((t) => t.trim()).filter((t) => t !== '');
     const unknown = asked.filter((t) => !isTopic(t));
     if (asked.length === 0 || unknown.length > 0) {
       return sendError(res, 400, 'LS_ERR_CTL_BAD_REQUEST', `/api/events: unknown topic${unknown.length === 1 ? '' : 's'} '${unknown.join("', '")}'; topics are ${EVENT_TOPICS.join(', ')}.`);
     }
-    streams.open(req, res, [...new Set(asked)] as ControlTopic[], resumePoint(req, query));
+    streams.open(req, res, [...new Set(asked)] as ControlTopic[], resumePoint(req, query), session?.id);
   }
 
   async function login(req: http.IncomingMessage, res: http.ServerResponse, record: PasswordRecord): Promise<void> {
@@ -206,7 +207,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     }
     limiter.succeeded(address);
     const old = currentSession(req);
-    if (old) sessions.delete(old.id);
+    if (old) {
+      sessions.delete(old.id);
+      streams.endSession(old.id);
+    }
     // A fresh id at login: a session id planted before login is never promoted.
     const session = sessions.create(true);
     setSessionCookie(res, session);

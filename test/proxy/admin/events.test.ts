@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { fakeControl, adminWith, call } from './helpers.ts';
+import { hashPassword } from '../../../proxy/admin/password.ts';
+import { fakeControl, adminWith, call, session } from './helpers.ts';
 import { waitFor } from '../../helpers/net.ts';
 
 /** An EventSource-like reader: collects parsed events from GET /api/events. */
@@ -11,8 +12,10 @@ function openStream(port: number, query: string, headers: Record<string, string>
   const comments: string[] = [];
   let buffer = '';
   let response: http.IncomingMessage | undefined;
+  let ended = false;
   const req = http.get({ host: '127.0.0.1', port, path: `/api/events${query}`, headers: { host: `127.0.0.1:${port}`, ...headers }, agent: false }, (res) => {
     response = res;
+    res.on('end', () => (ended = true));
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
       buffer += chunk;
@@ -32,7 +35,7 @@ function openStream(port: number, query: string, headers: Record<string, string>
     });
   });
   req.on('error', () => {});
-  return { events, comments, close: () => req.destroy(), response: () => response };
+  return { events, comments, close: () => req.destroy(), response: () => response, ended: () => ended };
 }
 
 test('one stream carries every topic it asked for: id is the seq, event is the topic\'s channel, data the whole event', async () => {
@@ -160,6 +163,39 @@ test('a client that stops reading is disconnected once its unread bytes pass the
     assert.equal(ok.status, 200);
   } finally {
     socket.destroy();
+    await admin.close();
+  }
+});
+
+test("logging out ends that session's event streams (its reconnect meets the login), and a new login ends the old session's; another session's stream goes on", async () => {
+  const control = fakeControl();
+  const admin = await adminWith({ control, password: await hashPassword('correct horse battery') });
+  const login = async (cookie = ''): Promise<string> => {
+    const answer = await call(admin.port, 'POST', '/login', { 'content-type': 'application/x-www-form-urlencoded', origin: admin.origin, ...(cookie ? { cookie } : {}) }, 'password=correct+horse+battery');
+    return answer.headers['set-cookie']![0]!.split(';')[0]!;
+  };
+  const [alice, bob] = [await login(), await login()];
+  const aliceStreams = [openStream(admin.port, '?topics=stats', { cookie: alice }), openStream(admin.port, '?topics=events', { cookie: alice })];
+  const bobStream = openStream(admin.port, '?topics=stats', { cookie: bob });
+  try {
+    await waitFor('three subscriptions', () => control.listeners === 3);
+    control.emit('stats', { i: 1 });
+    await waitFor('the event on both stats streams', () => aliceStreams[0]!.events.length === 1 && bobStream.events.length === 1);
+    const s = await session(admin, alice);
+    assert.equal((await call(admin.port, 'POST', '/logout', s.headers)).status, 200);
+    await waitFor("alice's streams ended", () => aliceStreams.every((st) => st.ended()));
+    assert.equal(control.listeners, 1);
+    assert.equal((await call(admin.port, 'GET', '/api/events?topics=stats', { cookie: alice })).status, 401, 'the reconnect meets the login');
+    control.emit('stats', { i: 2 });
+    await waitFor("bob's stream goes on", () => bobStream.events.length === 2);
+    assert.equal(bobStream.ended(), false);
+
+    // A new login in bob's browser replaces his session: the old one's stream ends too.
+    await login(bob);
+    await waitFor("bob's old stream ended", () => bobStream.ended());
+    assert.equal(control.listeners, 0);
+  } finally {
+    for (const st of [...aliceStreams, bobStream]) st.close();
     await admin.close();
   }
 });
