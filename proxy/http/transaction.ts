@@ -14,6 +14,7 @@ import { builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
+import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer } from './htx-size.ts';
@@ -116,6 +117,8 @@ export class HttpTransaction {
   tw = -1;
   tc = -1;
   tr = -1;
+  /** %sq / %bq: where it waited in the server's and the backend's queue (undefined: it did not queue). */
+  queued: QueuePositions | undefined;
   responseStarted = false;
   waitingForServer = false;
   upgrading = false;
@@ -295,8 +298,9 @@ export class HttpTransaction {
     const session = this.client.reuse;
     const forced = cookieServer ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
       ? ownedServer(session, backend.runtime.servers, !session.preferLast) : undefined);
-    this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result) => {
+    this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result, queued) => {
       this.cancelWait = undefined;
+      if (queued) this.queued = queued;
       if (this.finished) {
         if ('server' in result) backend.runtime.release(result.server);
         return;

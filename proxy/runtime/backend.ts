@@ -19,6 +19,19 @@ export type SlotResult =
   /** 503: no usable server, or the queue is full / timed out. */
   | { error: 'no-server' | 'queue-full' | 'queue-timeout' };
 
+/**
+ * %sq / %bq of a request that queued (HAProxy's logs.srv_queue_pos / prx_queue_pos): per queue it
+ * waited in, 1 + the requests that queue handed a slot to while it waited; summed over the queues
+ * of a redispatch. Made only for a request that queues.
+ */
+export interface QueuePositions {
+  server: number;
+  backend: number;
+}
+
+/** Called once with the slot (or the error); `queued` when the request waited in a queue. */
+export type SlotCallback = (result: SlotResult, queued?: QueuePositions) => void;
+
 export class RuntimeBackend {
   readonly name: string;
   readonly mode: 'http' | 'tcp';
@@ -26,6 +39,8 @@ export class RuntimeBackend {
   readonly balancer: Balancer;
   /** Requests waiting for any server of this backend. */
   readonly queue: SlotWaiter[] = [];
+  /** Requests its queue handed a slot so far (HAProxy's queue idx): %bq counts from it. */
+  queueIdx = 0;
   readonly retries: number;
   readonly redispatch: boolean;
   /** What follows a failed connection (retries, redispatch interval, pause), for HTTP and TCP alike. */
@@ -77,53 +92,63 @@ export class RuntimeBackend {
    * `forced` is a server chosen without the balancer (a persistence cookie): the
    * request waits in that server's queue when it is at maxconn.
    */
-  acquire(request: LbRequest, done: (result: SlotResult) => void, avoid?: RuntimeServer, forced?: RuntimeServer): () => void {
+  acquire(request: LbRequest, done: SlotCallback, avoid?: RuntimeServer, forced?: RuntimeServer): () => void {
     let cancel = noop;
-    const attempt = (deadline: number | undefined, exclude?: RuntimeServer, target?: RuntimeServer): void => {
-      cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from) => attempt(remaining, from), target);
+    const attempt = (deadline: number | undefined, exclude?: RuntimeServer, target?: RuntimeServer, positions?: QueuePositions): void => {
+      cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from, p) => attempt(remaining, from, undefined, p), target, positions);
     };
     attempt(undefined, avoid, forced);
     return () => cancel();
   }
 
   /** One assignment attempt; `again` re-balances a request waiting on a server that went down. */
-  private tryAcquire(request: LbRequest, done: (result: SlotResult) => void, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer) => void, forced?: RuntimeServer): () => void {
+  private tryAcquire(request: LbRequest, done: SlotCallback, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer, positions: QueuePositions) => void, forced?: RuntimeServer, positions?: QueuePositions): () => void {
     // HAProxy: a persistent request whose server's queue is full is balanced with `option redispatch`, else 503.
     if (forced && forced.maxqueue > 0 && forced.queue.length >= forced.maxqueue && forced.full && this.redispatch) {
-      return this.tryAcquire(request, done, forced, deadline, again);
+      return this.tryAcquire(request, done, forced, deadline, again, undefined, positions);
     }
     // HAProxy: with round-robin-like algorithms, newcomers queue behind those already waiting.
     const queueFirst = !forced && this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
     const server = forced ?? (queueFirst ? undefined : this.balancer.pick(request, avoid) as RuntimeServer | undefined);
     if (server && !server.full && server.queue.length === 0) {
       this.take(server);
-      done({ server });
+      done({ server }, positions);
       return noop;
     }
     if (!server && !this.hasUsableServer) {
-      done({ error: 'no-server' });
+      done({ error: 'no-server' }, positions);
       return noop;
     }
     // Wait: on the picked server when the algorithm insists on it, else for any server.
     const queue = server ? server.queue : this.queue;
     if (server && server.maxqueue > 0 && server.queue.length >= server.maxqueue) {
-      done({ error: 'queue-full' });
+      done({ error: 'queue-full' }, positions);
       return noop;
     }
+    const pos = positions ?? { server: 0, backend: 0 };
+    // HAProxy's pendconn_unlink: the position is 1 + the slots this queue handed out meanwhile.
+    const left = (counted = false): void => {
+      const n = (server ? server.queueIdx : this.queueIdx) - waiter.idx + (counted ? 0 : 1);
+      if (server) pos.server += n;
+      else pos.backend += n;
+    };
     // `timeout queue` runs from the first time the request queued, also after a redispatch.
     const expires = deadline ?? (this.queueTimeout > 0 ? Date.now() + this.queueTimeout : undefined);
     const waiter: SlotWaiter = {
       enqueuedAt: Date.now(),
+      idx: server ? server.queueIdx : this.queueIdx,
       cancelled: false,
-      grant: (s) => {
+      grant: (s, counted) => {
         clearTimeout(timer);
-        done({ server: s });
+        left(counted);
+        done({ server: s }, pos);
       },
       ...(server ? {
         redispatch: () => {
           clearTimeout(timer);
           waiter.cancelled = true;
-          again(expires, server);
+          left();
+          again(expires, server, pos);
         },
       } : {}),
     };
@@ -134,7 +159,8 @@ export class RuntimeBackend {
       ? setTimeout(() => {
         remove(queue, waiter);
         if (server) server.queued--;
-        done({ error: 'queue-timeout' });
+        left();
+        done({ error: 'queue-timeout' }, pos);
       }, Math.max(0, expires - Date.now()))
       : undefined;
     return () => {
@@ -153,12 +179,18 @@ export class RuntimeBackend {
     if (server.full || serverStopped(server)) return;
     // A draining or NOLB server still serves its own queue (requests bound to it by a
     // persistence cookie), as HAProxy's process_srv_queue; the backend's queue only when usable.
+    // Each queue counts the slots it hands out here (HAProxy's pendconn_process_next_strm; not when a server comes back).
     let next = server.queue.shift();
-    if (next) server.queued--;
-    else if (server.usable && server.weight > 0) next = this.queue.shift();
+    if (next) {
+      server.queued--;
+      server.queueIdx++;
+    } else if (server.usable && server.weight > 0) {
+      next = this.queue.shift();
+      if (next) this.queueIdx++;
+    }
     if (!next) return;
     this.take(server);
-    next.grant(server);
+    next.grant(server, true);
   }
 
   /**

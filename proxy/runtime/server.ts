@@ -29,8 +29,11 @@ export interface ServerHealth {
 
 /** Called when a queued request gets a connection slot on `server`. */
 export type SlotWaiter = {
-  grant: (server: RuntimeServer) => void;
+  /** `counted`: the queue's idx already counts this hand-out. */
+  grant: (server: RuntimeServer, counted?: boolean) => void;
   enqueuedAt: number;
+  /** The queue's dequeue count when it queued (HAProxy's pendconn queue_idx + 1): its position for %sq / %bq. */
+  idx: number;
   cancelled: boolean;
   /** Takes the request out of a server's queue and balances it again (the server went down). */
   redispatch?: () => void;
@@ -52,6 +55,8 @@ export class RuntimeServer implements LbServer {
   queued = 0;
   /** Requests waiting for a slot on this very server (hash algorithms, persistence). */
   readonly queue: SlotWaiter[] = [];
+  /** Requests its queue handed a slot so far (HAProxy's queue idx): %sq counts from it. */
+  queueIdx = 0;
   /** Total connections/requests sent to this server (HAProxy's stot / lbtot). */
   total = 0;
   /** Failed connection attempts (econ) and retries (wretr). */

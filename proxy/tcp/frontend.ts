@@ -16,7 +16,7 @@ import net from 'node:net';
 import { MapVarStore } from '../acl/index.ts';
 import type { Sample } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
-import type { RuntimeBackend } from '../runtime/backend.ts';
+import type { QueuePositions, RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
@@ -54,6 +54,8 @@ export interface TcpSessionRecord {
   retries: number;
   /** Sent to another server after a failed connection (%rc's '+'). */
   redispatched?: boolean;
+  /** %sq / %bq when it waited in a queue. */
+  queued?: QueuePositions;
   /** Content rules are still inspecting the request (a client timeout then ends it as 'cR'). */
   inspecting?: boolean;
   /** Bytes held back by content inspection, forwarded before piping starts. */
@@ -234,8 +236,9 @@ export class TcpFrontend implements Frontend {
     let cancel: (() => void) | undefined;
     const onClose = (): void => cancel?.();
     record.client.once('close', onClose);
-    cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result) => {
+    cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result, queued) => {
       record.client.off('close', onClose);
+      if (queued) record.queued = queued;
       // A queued connection gets its slot inside another one's release: an error here is this one's.
       try {
         // No server at all: the request never queued, %Tw is -1 as in HAProxy (a queue timeout keeps its wait).
@@ -466,7 +469,7 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
   const client = r.client;
   return {
     frontend: r.frontend, backend: r.backend, server: r.server, socket: client, startedAt: r.acceptedAt, status: 0,
-    bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, redispatched: r.redispatched, cookieState: '--',
+    bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, redispatched: r.redispatched, queued: r.queued, cookieState: '--',
     streamNumber: r.streamNumber, serverSource: r.serverSource,
     // The session being logged counts, as in HAProxy, though its socket may have closed already.
     connections: r.frontend.sessions.size + (r.frontend.sessions.has(client) ? 0 : 1),
