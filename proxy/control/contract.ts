@@ -278,10 +278,27 @@ export interface TimelineData {
   initial: string;
   /** Transitions within the range, oldest first. */
   events: HealthEvent[];
-  /** Fraction of the range spent in a usable state, 0..1. */
+  /** Fraction of the range spent in a usable state, 0..1; of the part from `configuredSince` on when that is within the range. */
   uptime: number;
   from: number;
   to: number;
+  /**
+   * Since when the object has been configured, when the history knows it. Within
+   * the range, the timeline begins there: `initial` is the state then, `uptime`
+   * counts from then, and before it there is nothing to draw.
+   */
+  configuredSince?: ConfiguredSince;
+}
+
+/**
+ * `added`: a start or reload that brought the object was seen (before it, the
+ * object was not configured). `history-began`: it was there when this data
+ * dir's history began (it may be older; nothing is known before).
+ */
+export interface ConfiguredSince {
+  /** epoch ms */
+  time: number;
+  how: 'added' | 'history-began';
 }
 
 /** One timeline `timelines` is asked for: a backend's own (no `server`) or one of its servers'. */

@@ -219,7 +219,9 @@ export class InProcessControl implements ControlContract {
       const runtime = this.engine.backend(b);
       if (!runtime) throw new ControlFailure('LS_ERR_CTL_NOT_FOUND', `timeline: no such backend '${b}' in the running configuration.`);
       if (s !== undefined && !runtime.server(s)) throw new ControlFailure('LS_ERR_CTL_NOT_FOUND', `timeline: no such server '${s}' in backend '${b}'.`);
-      return ok(await new TimelineReader(this.engine, this.history, to, s === undefined ? [b] : []).timeline(b, s, from));
+      const reader = new TimelineReader(this.engine, this.history, to, s === undefined ? [b] : []);
+      await reader.readConfigured([s === undefined ? { backend: b } : { backend: b, server: s }]);
+      return ok(await reader.timeline(b, s, from));
     });
   }
 
@@ -239,6 +241,7 @@ export class InProcessControl implements ControlContract {
       const asked = new Map<string, number>();
       for (const t of present) asked.set(t.backend, (asked.get(t.backend) ?? 0) + (t.server === undefined ? 2 : 1));
       const reader = new TimelineReader(this.engine, this.history, to, [...asked].flatMap(([b, n]) => (n > 1 ? [b] : [])));
+      await reader.readConfigured(present);
       for (const t of present) timelines.push(await reader.timeline(t.backend, t.server, from));
       return ok({ from, to, timelines, missing });
     });

@@ -11,7 +11,7 @@ import { ControlFailure } from './answers.ts';
 import * as arg from './args.ts';
 import type { HistorySource } from './history.ts';
 import { backendEvents, mergeEvents, timelineOf } from './timeline.ts';
-import type { HealthEvent, TimelineData, TimelineRange, TimelineTarget } from './contract.ts';
+import type { ConfiguredSince, HealthEvent, TimelineData, TimelineRange, TimelineTarget } from './contract.ts';
 
 /** Range when none is given: the last hour. */
 export const DEFAULT_TIMELINE_MS = 3600_000;
@@ -46,6 +46,8 @@ export class TimelineReader {
   private stateEvents: Map<string, HealthEvent[]> | undefined;
   /** Every known transition of a server (stored and in memory), by `backend/server`. */
   private readonly merged = new Map<string, HealthEvent[]>();
+  /** First-seen times by history id, read once for every target (readConfigured). */
+  private configured: Record<string, ConfiguredSince> = {};
 
   /**
    * @param to end of the range: stored events after it are not read
@@ -58,6 +60,12 @@ export class TimelineReader {
     private readonly wholeBackends: readonly string[],
   ) {}
 
+  /** Reads, in one question to the history, since when the targets have been configured. */
+  async readConfigured(targets: readonly TimelineTarget[]): Promise<void> {
+    if (!this.history?.configuredSince || targets.length === 0) return;
+    this.configured = await this.history.configuredSince(targets.map((t) => (t.server === undefined ? `backend:${t.backend}` : `server:${t.backend}/${t.server}`)));
+  }
+
   /** A backend's own timeline (no `server`) or a server's, over [from, this.to]; the object must exist. */
   async timeline(backend: string, server: string | undefined, from: number): Promise<TimelineData> {
     const runtime = this.engine.backend(backend);
@@ -65,7 +73,7 @@ export class TimelineReader {
     if (server !== undefined) {
       const found = runtime.server(server);
       if (!found) throw new ControlFailure('LS_ERR_CTL_NOT_FOUND', `timeline: no such server '${server}' in backend '${backend}'.`);
-      return timelineOf(backend, server, await this.events(backend, server), found.status, from, this.to);
+      return timelineOf(backend, server, await this.events(backend, server), found.status, from, this.to, this.configured[`server:${backend}/${server}`]);
     }
     const servers = [];
     for (const srv of runtime.servers) {
@@ -74,7 +82,7 @@ export class TimelineReader {
     }
     // Before any known transition the backend was in the state its servers started in (the first derived event's `from`).
     const derived = backendEvents(backend, servers);
-    return timelineOf(backend, undefined, derived.events, runtime.hasUsableServer ? 'UP' : 'DOWN', from, this.to);
+    return timelineOf(backend, undefined, derived.events, runtime.hasUsableServer ? 'UP' : 'DOWN', from, this.to, this.configured[`backend:${backend}`]);
   }
 
   /** Every known transition of one server, oldest first. */

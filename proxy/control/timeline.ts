@@ -4,7 +4,7 @@
  * timeline is derived from its servers': UP while at least one is usable.
  * Pure functions of the events, so the rules are tested without sockets.
  */
-import type { HealthEvent, TimelineData } from './contract.ts';
+import type { ConfiguredSince, HealthEvent, TimelineData } from './contract.ts';
 
 /** A status label that takes new traffic: UP, "UP 2/3" (going down, still serving), "no check". */
 export function usableLabel(label: string): boolean {
@@ -15,8 +15,11 @@ export function usableLabel(label: string): boolean {
  * One object's timeline within [from, to].
  * @param events every known transition of the object, oldest first (may start before `from`)
  * @param current the object's label now, the state when no transition is known at all
+ * @param configured since when the object has been configured, if known: within the range, the
+ *   timeline begins there (state, transitions and uptime from then on)
  */
-export function timelineOf(backend: string, server: string | undefined, events: readonly HealthEvent[], current: string, from: number, to: number): TimelineData {
+export function timelineOf(backend: string, server: string | undefined, events: readonly HealthEvent[], current: string, rangeFrom: number, to: number, configured?: ConfiguredSince): TimelineData {
+  const from = configured ? Math.min(Math.max(configured.time, rangeFrom), to) : rangeFrom;
   const before = events.filter((e) => e.time < from);
   const inRange = events.filter((e) => e.time >= from && e.time <= to);
   const after = events.find((e) => e.time > to);
@@ -37,8 +40,9 @@ export function timelineOf(backend: string, server: string | undefined, events: 
     initial,
     events: inRange,
     uptime: span > 0 ? up / span : usableLabel(initial) ? 1 : 0,
-    from,
+    from: rangeFrom,
     to,
+    ...(configured ? { configuredSince: configured } : {}),
   };
 }
 

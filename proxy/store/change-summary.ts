@@ -153,3 +153,31 @@ export function summarizeChange(before: { text: string; config?: Config } | unde
   if (phrases.length <= MAX_PHRASES) return phrases.join('; ');
   return `${phrases.slice(0, MAX_PHRASES).join('; ')} and ${plural(phrases.length - MAX_PHRASES, 'more change')}`;
 }
+
+/**
+ * The backends and servers a change renamed, as history ids (`backend:<name>`,
+ * `server:<backend>/<name>`): new id → old id, found as the summary finds them
+ * (a server by its address, a backend by its servers). A server of a renamed
+ * backend is renamed with it.
+ */
+export function renamedObjects(before: Config, after: Config): Map<string, string> {
+  const out = new Map<string, string>();
+  const withServers = (c: Config): Map<string, Proxy> => new Map(c.proxies.filter((p) => p.kind === 'backend' || p.kind === 'listen').map((p) => [p.name, p]));
+  const bb = withServers(before);
+  const ba = withServers(after);
+  const renamedBackends = renames(bb, ba, (b) => (b.servers ?? []).map((x) => `${x.name}=${serverAddress(x)}`).join(' '));
+  for (const [name, p] of ba) {
+    const was = renamedBackends.get(name);
+    if (was !== undefined) out.set(`backend:${name}`, `backend:${was}`);
+    const o = bb.get(was ?? name);
+    if (!o) continue;
+    const old = new Map((o.servers ?? []).map((s) => [s.name, s]));
+    const now = new Map((p.servers ?? []).map((s) => [s.name, s]));
+    const renamedServers = renames(old, now, serverAddress);
+    for (const server of now.keys()) {
+      const from = renamedServers.get(server) ?? (was !== undefined && old.has(server) ? server : undefined);
+      if (from !== undefined) out.set(`server:${name}/${server}`, `server:${was ?? name}/${from}`);
+    }
+  }
+  return out;
+}

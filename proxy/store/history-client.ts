@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { HealthEvent } from '../checks/index.ts';
 import type { SeriesPoint } from '../runtime/series.ts';
 import { StoreError } from '../errors.ts';
-import type { HistoryStoreOptions, MinuteRecord, StoredHealthEvent } from './history.ts';
+import type { ConfiguredSince, HistoryStoreOptions, MinuteRecord, StoredHealthEvent } from './history.ts';
 import type { HistoryReply, HistoryRequest } from './history-worker.ts';
 
 /** The worker's file next to this one: `.ts` when run from the sources (tsx), `.js` once compiled. */
@@ -78,6 +78,15 @@ export class HistoryClient {
 
   writeHealthEvents(events: readonly StoredHealthEvent[]): Promise<void> {
     return events.length === 0 ? Promise.resolve() : this.ask('writeHealthEvents', [events]);
+  }
+
+  syncConfigured(ids: readonly string[], renamed: ReadonlyMap<string, string> = new Map(), nowMs = Date.now()): Promise<void> {
+    // A Map crosses to the worker as a Map (structured clone).
+    return this.ask('syncConfigured', [ids, renamed, nowMs]);
+  }
+
+  configuredSince(ids: readonly string[]): Promise<Record<string, ConfiguredSince>> {
+    return this.ask('configuredSince', [ids]);
   }
 
   series(id: string, fromMs: number, toMs: number): Promise<SeriesPoint[]> {

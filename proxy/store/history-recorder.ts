@@ -5,20 +5,35 @@
  *   minutes without activity are skipped;
  * - health transitions as they happen, collected and written one batch per
  *   second (one transaction), never one write per event or per request;
- * - once an hour, the retention and size prune.
+ * - once an hour, the retention and size prune;
+ * - at start and after each reload, the backends and servers configured (their
+ *   first-seen times: a server added a minute ago has no history before it).
  * Nothing here runs per request: the engine's counters and rings already
  * aggregate, the recorder only reads them.
  */
+import type { Config } from '../config/model.ts';
 import type { Engine } from '../engine.ts';
 import type { StatCounters } from '../runtime/counters.ts';
 import type { SeriesPoint } from '../runtime/series.ts';
 import type { MinuteRecord, StoredHealthEvent } from './history.ts';
+import { renamedObjects } from './change-summary.ts';
 
 /** Where the recorder writes: HistoryStore (synchronous, tests) or HistoryClient (its worker thread, `loadstar serve`). */
 export interface HistorySink {
   writeMinutes(records: readonly MinuteRecord[]): void | Promise<void>;
   writeHealthEvents(events: readonly StoredHealthEvent[]): void | Promise<void>;
   prune(nowMs?: number): unknown;
+  syncConfigured?(ids: readonly string[], renamed?: ReadonlyMap<string, string>, nowMs?: number): void | Promise<void>;
+}
+
+/** The history ids of a configuration's backends and servers (listen sections count as backends), as the recorder registers them. */
+export function configuredIds(config: Config): string[] {
+  const ids: string[] = [];
+  for (const proxy of config.proxies) {
+    if (proxy.disabled || (proxy.kind !== 'backend' && proxy.kind !== 'listen')) continue;
+    ids.push(`backend:${proxy.name}`, ...proxy.servers.map((s) => `server:${proxy.name}/${s.name}`));
+  }
+  return ids;
 }
 
 const MINUTE_MS = 60_000;
@@ -47,6 +62,8 @@ export class HistoryRecorder {
   private readonly log: (line: string) => void;
   private failed = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The configuration last registered (renames are found against it). */
+  private registered: Config | undefined;
 
   constructor(private readonly store: HistorySink, private readonly engine: Engine, options: HistoryRecorderOptions = {}) {
     this.minuteDelayMs = options.minuteDelayMs ?? 2500;
@@ -58,12 +75,14 @@ export class HistoryRecorder {
   start(): void {
     if (this.unsubscribe) return;
     this.unsubscribe = this.engine.events.on('events', (event) => {
-      if (event.type === 'health') this.queueHealth(event.event);
+      if (event.type === 'lifecycle' && event.lifecycle.state === 'running') this.syncConfigured();
+      else if (event.type === 'health') this.queueHealth(event.event);
       else if (event.type === 'state' && event.server !== undefined && !this.engine.backend(event.backend)?.server(event.server)?.check) {
         // Servers without a check: their admin changes are their timeline (a checked server's come as health events).
         this.queueHealth({ time: event.time, backend: event.backend, server: event.server, from: event.from, to: event.to, reason: `Server ${event.backend}/${event.server} is ${event.to}` });
       }
     });
+    this.syncConfigured();
     this.scheduleMinute();
     this.pruneTimer = setInterval(() => this.guard('prune', () => this.store.prune()), this.pruneEveryMs).unref();
     this.guard('prune', () => this.store.prune());
@@ -102,6 +121,20 @@ export class HistoryRecorder {
     }
     this.guard('the minute in progress', () => this.store.writeMinutes(records));
     return records.length;
+  }
+
+  /**
+   * Registers the running configuration's backends and servers. Only a running
+   * engine's: a failed start's empty stand-in would read as every object removed.
+   */
+  syncConfigured(): void {
+    const sync = this.store.syncConfigured;
+    if (!sync || this.engine.lifecycle().state !== 'running') return;
+    const config = this.engine.currentConfig();
+    if (config === this.registered) return;
+    const renamed = this.registered ? renamedObjects(this.registered, config) : new Map<string, string>();
+    this.registered = config;
+    this.guard('the configured objects', () => sync.call(this.store, configuredIds(config), renamed));
   }
 
   private scheduleMinute(): void {

@@ -35,7 +35,8 @@ export const RETENTION_DAYS = 31;
 export const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
 const MINUTE_MS = 60_000;
 const DAY_MINUTES = 1440;
-const SCHEMA_VERSION = 1;
+/** 1: minutes and health events; 2: when each object was first configured (`configured`, `meta`). */
+const SCHEMA_VERSION = 2;
 
 /** Percentiles are stored as whole microseconds (compact integers instead of 8-byte reals). */
 const PERCENTILES = new Set<Metric>(['p50', 'p95', 'p99']);
@@ -52,6 +53,18 @@ export interface MinuteRecord {
 
 /** A health transition of a server, or (server '') of a backend's own state. */
 export type StoredHealthEvent = Omit<HealthEvent, 'code'> & { code?: string };
+
+/**
+ * Since when an object has been configured, as the history knows it:
+ * `added`, a start or reload that brought it was seen (its age is exact);
+ * `history-began`, it was there when this history began (the first start of a
+ * new data dir, or of one whose history predates first-seen times), so it may
+ * be older.
+ */
+export interface ConfiguredSince {
+  time: number;
+  how: 'added' | 'history-began';
+}
 
 export interface HistoryStoreOptions {
   /** Bytes of live pages past which the oldest days are dropped; default 1 GiB. */
@@ -117,8 +130,17 @@ export class HistoryStore {
       throw new StoreError('LS_ERR_STORE_OPEN', `the history database was written by a newer Loadstar (schema ${version}, this one knows ${SCHEMA_VERSION}).`);
     }
     if (version === SCHEMA_VERSION) return;
+    if (version === 1) {
+      // A history older than first-seen times: it began with its oldest point or health event (what it can vouch for).
+      const oldest = this.db.prepare('SELECT MIN(t) AS t FROM (SELECT MIN(minute) * 60000 AS t FROM minutes UNION ALL SELECT MIN(time) FROM health)').get() as { t: number | null };
+      this.db.exec(`BEGIN; ${CONFIGURED_TABLES} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+      this.db.prepare("INSERT INTO meta(key, value) VALUES ('history_began', ?)").run(oldest.t ?? Date.now());
+      return;
+    }
     this.db.exec(`
       BEGIN;
+      ${CONFIGURED_TABLES}
+      INSERT INTO meta(key, value) VALUES ('history_began', ${Date.now()});
       CREATE TABLE objects(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
       CREATE TABLE minutes(
         object INTEGER NOT NULL,
@@ -152,6 +174,42 @@ export class HistoryStore {
       this.objectIds.set(name, id);
     }
     return id;
+  }
+
+  /**
+   * Records the objects the running configuration has (`frontend:`, `backend:`,
+   * `server:` ids): one not known yet was added at `nowMs`, one no longer in
+   * the list was removed (added again later, it starts a new age); a renamed
+   * one (`renamed`: new id → old id) keeps its age. The first call of a
+   * history records every object as there when the history began.
+   */
+  syncConfigured(ids: readonly string[], renamed: ReadonlyMap<string, string> = new Map(), nowMs = Date.now()): void {
+    if (this.closed) return;
+    const db = this.db;
+    db.transaction(() => {
+      const first = db.prepare("SELECT value FROM meta WHERE key = 'configured_synced'").get() === undefined;
+      const began = (db.prepare("SELECT value FROM meta WHERE key = 'history_began'").get() as { value: number } | undefined)?.value ?? nowMs;
+      const present = new Set(ids);
+      const rename = db.prepare('UPDATE OR IGNORE configured SET name = ? WHERE name = ?');
+      for (const [to, from] of renamed) if (present.has(to) && !present.has(from)) rename.run(to, from);
+      const known = db.prepare('SELECT name FROM configured').pluck().all() as string[];
+      const drop = db.prepare('DELETE FROM configured WHERE name = ?');
+      for (const name of known) if (!present.has(name)) drop.run(name);
+      const add = db.prepare('INSERT OR IGNORE INTO configured(name, since, added) VALUES (?, ?, ?)');
+      for (const id of present) add.run(id, first ? Math.min(began, nowMs) : nowMs, first ? 0 : 1);
+      if (first) db.prepare("INSERT INTO meta(key, value) VALUES ('configured_synced', ?)").run(nowMs);
+    })();
+  }
+
+  /** Since when each of `ids` has been configured, as far as known (ids never synced are left out). */
+  configuredSince(ids: readonly string[]): Record<string, ConfiguredSince> {
+    const get = this.db.prepare('SELECT since, added FROM configured WHERE name = ?');
+    const out: Record<string, ConfiguredSince> = {};
+    for (const id of ids) {
+      const row = get.get(id) as { since: number; added: number } | undefined;
+      if (row) out[id] = { time: row.since, how: row.added ? 'added' : 'history-began' };
+    }
+    return out;
   }
 
   /** Stores minutes in one transaction; a minute already stored for the object is merged with the new part. */
@@ -253,6 +311,12 @@ export class HistoryStore {
     this.db.close();
   }
 }
+
+/** First-seen times of configured objects, and facts about the history itself (`history_began`, `configured_synced`). */
+const CONFIGURED_TABLES = `
+  CREATE TABLE configured(name TEXT PRIMARY KEY, since INTEGER NOT NULL, added INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+`;
 
 interface HealthRow {
   time: number;

@@ -29,6 +29,18 @@ test('a timeline starts in the state before its range and counts the usable shar
   assert.equal(timelineOf('app', 'a', [], 'UP 1/3', 0, 10).uptime, 1, 'a server going down still serves');
 });
 
+test('a server configured within the range has a timeline from then: its state then, uptime counted from then, not over the range', () => {
+  const events = [ev(1200, 'a', 'UP', 'DOWN'), ev(1800, 'a', 'DOWN', 'UP')];
+  const t = timelineOf('app', 'a', events, 'UP', 0, 2000, { time: 1000, how: 'added' });
+  assert.deepEqual([t.from, t.to, t.initial], [0, 2000, 'UP'], 'the range stays the one asked for');
+  assert.equal(t.uptime, (200 + 200) / 1000, 'UP 1000-1200 and 1800-2000 of the 1000 ms it existed');
+  assert.deepEqual(t.configuredSince, { time: 1000, how: 'added' });
+  // Configured before the range: the whole range counts, as before.
+  assert.equal(timelineOf('app', 'a', events, 'UP', 0, 2000, { time: -5, how: 'history-began' }).uptime, 1400 / 2000);
+  // Just added, nothing happened yet: UP for all of its few seconds, so 100 %.
+  assert.equal(timelineOf('app', 'a', [], 'UP', 0, 86_400_000, { time: 86_340_000, how: 'added' }).uptime, 1);
+});
+
 test("a backend's timeline is UP while any server is usable, derived from its servers' transitions", () => {
   const derived = backendEvents('app', [
     { name: 'a', initial: 'UP', events: [ev(100, 'a', 'UP', 'DOWN'), ev(400, 'a', 'DOWN', 'UP')] },

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { HistoryStore } from '../../../proxy/store/history.ts';
 import { METRICS } from '../../../proxy/runtime/series.ts';
 import type { Metric, SeriesPoint } from '../../../proxy/runtime/series.ts';
@@ -92,7 +93,8 @@ test('points and events older than the retention are pruned; newer ones stay', (
 });
 
 test('past the size cap the oldest days of points are dropped first', () => {
-  const cap = 40 * 1024;
+  // Tens of kB: the empty schema is a few pages (two more since first-seen times), one day of points more than that.
+  const cap = 48 * 1024;
   const store = HistoryStore.open(tempFile(), { maxBytes: cap });
   const now = Math.floor(Date.now() / MIN) * MIN;
   // Three days of one busy object, one minute in five (about 860 rows, some tens of kB).
@@ -143,4 +145,43 @@ test('the history client answers from its worker thread like the store, refuses 
   const bad = tempFile();
   fs.writeFileSync(bad, 'not a database '.repeat(100));
   await assert.rejects(HistoryClient.open(bad), (e: Error & { code?: string }) => e.code === 'LS_ERR_STORE_OPEN');
+});
+
+test('configured objects: those of the first sync were there when the history began, later ones were added then; a removed one added again starts a new age; a rename keeps it; all kept across a reopen', () => {
+  const file = tempFile();
+  const t0 = Date.now();
+  const store = HistoryStore.open(file);
+  store.syncConfigured(['backend:web', 'server:web/a'], new Map(), t0 + 1000);
+  const first = store.configuredSince(['backend:web', 'server:web/a']);
+  assert.equal(first['server:web/a']!.how, 'history-began');
+  assert.ok(first['server:web/a']!.time <= t0 + 1000 && first['server:web/a']!.time >= t0 - 5000, 'the history began when the database was created');
+  store.syncConfigured(['backend:web', 'server:web/a', 'server:web/b'], new Map(), t0 + 60_000);
+  assert.deepEqual(store.configuredSince(['server:web/b', 'server:web/none']), { 'server:web/b': { time: t0 + 60_000, how: 'added' } });
+  // b renamed to c (same address, the change summary's pairing), a removed.
+  store.syncConfigured(['backend:web', 'server:web/c'], new Map([['server:web/c', 'server:web/b']]), t0 + 120_000);
+  assert.deepEqual(store.configuredSince(['server:web/c', 'server:web/a', 'server:web/b']), { 'server:web/c': { time: t0 + 60_000, how: 'added' } });
+  store.syncConfigured(['backend:web', 'server:web/c', 'server:web/a'], new Map(), t0 + 180_000);
+  store.close();
+  const again = HistoryStore.open(file);
+  assert.deepEqual(again.configuredSince(['server:web/a', 'server:web/c']), { 'server:web/a': { time: t0 + 180_000, how: 'added' }, 'server:web/c': { time: t0 + 60_000, how: 'added' } });
+  assert.equal(again.configuredSince(['backend:web'])['backend:web']!.how, 'history-began');
+  again.close();
+});
+
+test('a history written before first-seen times (schema 1) began with its oldest point: its objects are there since then, not since the upgrade', () => {
+  const file = tempFile();
+  const old = Math.floor(Date.now() / MIN) * MIN - 3 * 1440 * MIN;
+  const store = HistoryStore.open(file);
+  store.writeMinutes([{ id: 'server:web/a', point: point(old, 5) }]);
+  store.writeHealthEvents([{ time: old + 30 * MIN, backend: 'web', server: 'a', from: 'UP', to: 'DOWN', reason: 'x' }]);
+  store.close();
+  // Back to schema 1 as an older Loadstar left it.
+  const db = new Database(file);
+  db.exec('DROP TABLE configured; DROP TABLE meta; PRAGMA user_version = 1;');
+  db.close();
+  const upgraded = HistoryStore.open(file);
+  upgraded.syncConfigured(['backend:web', 'server:web/a']);
+  assert.deepEqual(upgraded.configuredSince(['server:web/a']), { 'server:web/a': { time: old, how: 'history-began' } });
+  assert.equal(upgraded.series('server:web/a', old, old).length, 1, 'the points are kept');
+  upgraded.close();
 });
