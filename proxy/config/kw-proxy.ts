@@ -281,6 +281,32 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'unique-id-format',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Log-format string of each request\'s unique id: `%ID` in logs, the `unique-id` fetch, `unique-id-header`.',
+    parse(ctx) {
+      // HAProxy 2.6's cfgparse-listen.c messages.
+      if (ctx.args.length === 0 || ctx.args[0] === '') return ctx.error(`${ctx.directive.keyword} expects an argument.`);
+      if (ctx.args.length > 1) return ctx.error(`${ctx.directive.keyword} expects only one argument, don't forget to escape spaces!`, 1);
+      const parsed = parseLogFormat(ctx.args[0]!, { mergeSpaces: true, checkpoints: ['frontend-http-request'] });
+      if ('error' in parsed) return ctx.error(`'unique-id-format' : ${parsed.error}`, 0);
+      for (const w of parsed.warnings) ctx.warn(`'unique-id-format' : ${w}`, 0);
+      if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
+      ctx.proxy.uniqueIdFormat = { text: ctx.args[0]!, tokens: parsed.tokens, loc: ctx.directive.loc };
+    },
+  },
+  {
+    name: 'unique-id-header',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Adds the request\'s unique id (`unique-id-format`) to the request sent to the server, in this header.',
+    parse(ctx) {
+      if (ctx.args.length === 0 || ctx.args[0] === '') return ctx.error(`${ctx.directive.keyword} expects an argument.`);
+      ctx.proxy.uniqueIdHeader = ctx.args[0]!;
+    },
+  },
+  {
     name: 'description',
     sections: 'flb',
     status: SUPPORTED,

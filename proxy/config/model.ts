@@ -540,6 +540,10 @@ export interface ParsedProxy {
   /** `no log` was given. */
   noLog: boolean;
   logFormat?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
+  /** `unique-id-format`: each request's unique id (%ID, the unique-id fetch), generated once, when first asked. */
+  uniqueIdFormat?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
+  /** `unique-id-header`: the request to the server carries the unique id in this header. */
+  uniqueIdHeader?: string;
   captures: Capture[];
   /** status → file path. */
   errorfiles: Map<number, string>;

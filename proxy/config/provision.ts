@@ -175,6 +175,8 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   if (proxy.kind !== 'backend') proxy.maxconn ??= parent.maxconn;
   if (proxy.logs.length === 0 && !proxy.noLog) proxy.logs = [...parent.logs];
   proxy.logFormat ??= parent.logFormat;
+  proxy.uniqueIdFormat ??= parent.uniqueIdFormat;
+  proxy.uniqueIdHeader ??= parent.uniqueIdHeader;
   proxy.defaultBackend ??= parent.defaultBackend;
   proxy.monitorUri ??= parent.monitorUri;
   proxy.cookie ??= parent.cookie;

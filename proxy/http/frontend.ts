@@ -19,6 +19,8 @@ import type { TxPredicate } from './samples.ts';
 import type { EngineHooks, Sample } from '../acl/index.ts';
 import { builtinResponse, loadErrorFile } from './error-pages.ts';
 import { forwardedForHeader, compileForwardFor } from './forwardfor.ts';
+import { compileUniqueId } from './unique-id.ts';
+import type { UniqueIdFormat } from './unique-id.ts';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { HttpTransaction } from './transaction.ts';
@@ -157,12 +159,18 @@ export class HttpFrontend implements Frontend {
   private readonly defaultBackend: HttpBackend | undefined;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
+  /** `unique-id-format`: renders a request's unique id (undefined: the frontend has none). */
+  readonly uniqueId: UniqueIdFormat | undefined;
+  /** `unique-id-header`, in lower case as the H1 mux writes header names. */
+  readonly uniqueIdHeader: string | undefined;
   /** `option h1-case-adjust-bogus-client`: the global h1-case-adjust table for what goes to HTTP/1 clients. */
   readonly caseAdjust: CaseAdjust | undefined;
 
   /** @param global the global section (its h1-case-adjust table). */
   constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger, global?: GlobalSettings) {
     this.forwardFor = compileForwardFor(config);
+    this.uniqueId = compileUniqueId(config);
+    this.uniqueIdHeader = config.uniqueIdHeader?.toLowerCase();
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-client');
     this.name = config.name;
     const t = config.timeouts;
@@ -329,6 +337,17 @@ function connectionsCounting(frontend: HttpFrontend, client: object): { connecti
 
 /** When each HTTP/1 connection's last exchange ended (the next one's stream starts there). */
 const previousEnd = new WeakMap<ClientConnection, number>();
+
+/**
+ * HAProxy's accept date of the stream `tx` belongs to (%t, %Ts …): its connection's accept for the
+ * first request of an HTTP/1 connection, the end of the previous exchange for the next ones, the
+ * request itself for an h2 stream.
+ */
+export function streamAcceptDate(tx: HttpTransaction): number {
+  const client = tx.client;
+  if (!(client instanceof ClientConnection)) return tx.startedAt;
+  return Math.min(previousEnd.get(client) ?? client.acceptedAt, tx.startedAt);
+}
 
 /** The plain record of a finished exchange (the logger, log-format and statistics read it). */
 function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRecord {

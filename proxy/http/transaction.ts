@@ -13,6 +13,7 @@ import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjus
 import { builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
+import { streamAcceptDate } from './frontend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore } from '../acl/index.ts';
@@ -126,6 +127,8 @@ export class HttpTransaction {
   /** The server's response head once received (http-response rules and logs read it). */
   response: ResponseHead | undefined;
   private context: SampleContext | undefined;
+  /** The unique id once made (uniqueId()). */
+  private uid: string | undefined;
   private upstream: UpstreamConnection | undefined;
   private pendingBody: Buffer[] = [];
   private pendingBytes = 0;
@@ -202,12 +205,23 @@ export class HttpTransaction {
       get backendName() { return tx.backend?.name; },
       get serverName() { return tx.server?.name; },
       get serverId() { return tx.server?.id; },
+      get uniqueId() { return tx.uniqueId(); },
     };
     return this.context;
   }
 
   get frontend() {
     return this.client.frontend;
+  }
+
+  /** The request's unique id (`unique-id-format`), made the first time it is asked for; undefined without one. */
+  uniqueId(): string | undefined {
+    if (this.uid !== undefined) return this.uid;
+    const format = this.frontend.uniqueId;
+    if (!format) return undefined;
+    // While it renders, the id reads as empty (a format naming %ID or unique-id), as in HAProxy.
+    this.uid = '';
+    return (this.uid = format(this.sampleContext(), streamAcceptDate(this), this.streamNumber));
   }
 
   // ------------------------------------------------------------------ request side
@@ -446,6 +460,9 @@ export class HttpTransaction {
       }
       head += name + ': ' + value + '\r\n';
     }
+    // HAProxy's http_process_request adds the unique id, then X-Forwarded-For, after every rule.
+    const uidHeader = this.frontend.uniqueIdHeader;
+    if (uidHeader !== undefined) head += uidHeader + ': ' + (this.uniqueId() ?? '') + '\r\n';
     head += this.backend!.forwardedFor(this);
     if (!r.upgrade) {
       if (this.serverClose()) {
