@@ -2,29 +2,38 @@
  * The headless transport (`loadstar serve`): each method is `POST
  * api/<method>` with `{"args": [...]}` answering the contract's Result as
  * JSON, carrying the session's CSRF token; pushed events come over one
- * Server-Sent Events stream per page (`GET api/events?topics=…`, `id:` = the
- * event's seq, `event:` = the topic's channel name). The browser's
- * EventSource resumes a dropped stream by itself with Last-Event-ID; when it
- * gives up (the server was down for good, or answered an error) this class
- * opens a new one with backoff. URLs are relative so the UI also works
- * under a path prefix.
+ * Server-Sent Events stream (event-stream.ts) that all tabs of the browser
+ * share (shared-stream.ts: one tab holds it, the others listen), or one per
+ * tab where the browser cannot share it. URLs are relative so the UI also
+ * works under a path prefix.
  */
 import type { ControlArgs, ControlEvent, ControlMethodName, ControlTopic } from '../../../proxy/control/contract.ts';
 import { isResult, transportError, type EventListener, type MethodValue, type StreamState, type Transport, type UiResult } from './types.ts';
+import { EventStream, type RawEvent, type SessionCheck, type StreamSink } from './event-stream.ts';
+import { SharedStream, type ChannelLike, type LockManagerLike, type Role } from './shared-stream.ts';
 
-/** The SSE event names per topic: a copy of the contract's CONTROL_EVENT_CHANNELS (the renderer imports types only; a test holds them equal). */
-export const EVENT_CHANNELS: Record<ControlTopic, string> = {
-  'access-log': 'log:entry',
-  events: 'engine:event',
-  stats: 'stats:tick',
-};
+export { EVENT_CHANNELS } from './event-stream.ts';
 
 const DEFAULT_CSRF_HEADER = 'X-Loadstar-CSRF';
-const MAX_BACKOFF_MS = 10_000;
+
+/** What lets tabs share one stream; absent: each tab opens its own. */
+export interface Sharing {
+  locks: LockManagerLike;
+  channel(name: string): ChannelLike;
+}
+
+/** Web Locks and BroadcastChannel when the page has both (Web Locks need a secure context: https:, or http: on loopback). */
+export function browserSharing(): Sharing | undefined {
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  if (!locks || typeof BroadcastChannel !== 'function') return undefined;
+  return { locks, channel: (name) => new BroadcastChannel(name) };
+}
 
 interface Session {
   token?: string;
   header: string;
+  /** The server answered 401: not signed in. */
+  signedOut?: boolean;
 }
 
 /** Reads the CSRF token out of `GET api/session`'s answer, whatever the field is called. */
@@ -48,13 +57,22 @@ export class HttpTransport implements Transport {
   private readonly listeners = new Map<ControlTopic, Set<EventListener<ControlTopic>>>();
   private readonly stateListeners = new Set<(state: StreamState) => void>();
   private state: StreamState = 'connecting';
-  private source: EventSource | undefined;
-  private sourceTopics = '';
-  private reopenTimer: ReturnType<typeof setTimeout> | undefined;
-  private failures = 0;
+  /** The events: this tab's share of the browser's stream, or its own stream; opened on the first subscribe. */
+  private feed: SharedStream | EventStream | undefined;
   private lastSeq = -1;
+  private readonly sharing: Sharing | undefined;
 
-  constructor(private readonly base = '') {}
+  /** `sharing`: tests pass fakes, or null for one stream per tab; default: the browser's, when it has them. */
+  constructor(private readonly base = '', sharing?: Sharing | null) {
+    this.sharing = sharing === null ? undefined : sharing ?? browserSharing();
+    if (this.sharing && typeof addEventListener === 'function' && typeof document !== 'undefined') {
+      // A page that leaves, is put in the back-forward cache or frozen hands the stream to another tab, and rejoins when it comes back.
+      addEventListener('pagehide', () => this.dropFeed());
+      addEventListener('pageshow', (e) => (e as PageTransitionEvent).persisted && this.ensureFeed());
+      document.addEventListener('freeze', () => this.dropFeed());
+      document.addEventListener('resume', () => this.ensureFeed());
+    }
+  }
 
   async call<M extends ControlMethodName>(method: M, args: ControlArgs<M>): Promise<UiResult<MethodValue<M>>> {
     let answer = await this.post(method, args);
@@ -93,13 +111,16 @@ export class HttpTransport implements Transport {
   private currentSession(): Promise<Session> {
     this.session ??= fetch(`${this.base}api/session`, { credentials: 'same-origin', cache: 'no-store' })
       .then(async (response) => {
-        if (response.status === 401) this.setState('signed-out');
+        const signedOut = response.status === 401;
+        if (signedOut) this.setState('signed-out');
         const text = await response.text();
+        let session: Session;
         try {
-          return sessionFrom(JSON.parse(text));
+          session = sessionFrom(JSON.parse(text));
         } catch {
-          return sessionFrom(undefined);
+          session = sessionFrom(undefined);
         }
+        return signedOut ? { ...session, signedOut } : session;
       })
       .catch((err: unknown) => {
         this.session = undefined;
@@ -114,7 +135,7 @@ export class HttpTransport implements Transport {
       if (!set) this.listeners.set(topic, (set = new Set()));
       set.add(listener as EventListener<ControlTopic>);
     }
-    this.ensureStream();
+    this.ensureFeed();
     return () => {
       for (const topic of topics) this.listeners.get(topic)?.delete(listener as EventListener<ControlTopic>);
     };
@@ -126,79 +147,77 @@ export class HttpTransport implements Transport {
     return () => this.stateListeners.delete(listener);
   }
 
-  /** Closes the stream (page unload, tests). */
+  /** 'own': this tab's own stream (no sharing); 'leader': it holds the browser's; 'follower': it listens; 'none': no subscriber yet. */
+  get streamRole(): 'own' | 'none' | Role {
+    if (!this.feed) return 'none';
+    return this.feed instanceof SharedStream ? this.feed.role : 'own';
+  }
+
+  /** Closes the stream, or leaves the shared one (tests). */
   close(): void {
-    clearTimeout(this.reopenTimer);
-    this.source?.close();
-    this.source = undefined;
+    this.dropFeed();
   }
 
-  private wantedTopics(): string {
-    return [...this.listeners.keys()].sort().join(',');
-  }
+  private readonly sink: StreamSink = {
+    event: (raw, receivedAt) => this.dispatch(raw, receivedAt),
+    state: (state) => this.setState(state),
+  };
 
-  /** Opens the stream, or reopens it when a listener asked for a topic it does not carry yet. */
-  private ensureStream(): void {
-    const wanted = this.wantedTopics();
-    if (this.source && this.sourceTopics.split(',').length >= wanted.split(',').length && wanted.split(',').every((t) => this.sourceTopics.includes(t))) return;
-    if (this.reopenTimer !== undefined) return;
-    // Several stores subscribe while the page starts: open one stream for all of them.
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = undefined;
-      // Reopening for one more topic resumes the others where they were (the server replays from its buffer).
-      this.open(this.source && this.lastSeq >= 0 ? this.lastSeq : undefined);
-    }, 0);
-  }
+  private readonly checkSession: SessionCheck = async () => {
+    this.session = undefined;
+    return (await this.currentSession()).signedOut ? 'signed-out' : 'ok';
+  };
 
-  private open(afterSeq?: number): void {
-    this.source?.close();
-    const topics = this.wantedTopics();
-    this.sourceTopics = topics;
-    const resume = afterSeq === undefined ? '' : `&lastEventId=${afterSeq}`;
-    const source = new EventSource(`${this.base}api/events?topics=${encodeURIComponent(topics)}${resume}`, { withCredentials: true });
-    this.source = source;
-    source.onopen = () => {
-      this.failures = 0;
-      this.setState('open');
-    };
-    source.onerror = () => {
-      if (this.source !== source) return;
-      if (source.readyState === EventSource.CLOSED) {
-        this.source = undefined;
-        this.scheduleReopen();
+  /** Opens the stream (or joins the shared one) for every topic a listener wants. */
+  private ensureFeed(): void {
+    const topics = [...this.listeners.keys()];
+    if (topics.length === 0) return;
+    if (!this.feed) {
+      if (this.sharing) {
+        const name = `loadstar-events ${this.streamUrl()}`;
+        this.feed = new SharedStream({
+          name,
+          locks: this.sharing.locks,
+          channel: this.sharing.channel(name),
+          sink: this.sink,
+          state: this.state,
+          lastSeq: this.lastSeq,
+          openStream: (sink, from) => new EventStream(this.base, sink, this.checkSession, from),
+        });
+      } else {
+        this.feed = new EventStream(this.base, this.sink, this.checkSession, { state: this.state, lastSeq: this.lastSeq });
       }
-      if (this.state !== 'signed-out') this.setState('reconnecting');
-    };
-    for (const topic of topics.split(',') as ControlTopic[]) {
-      source.addEventListener(EVENT_CHANNELS[topic], (message) => this.dispatch(topic, message as MessageEvent<string>));
+    }
+    this.feed.want(topics);
+  }
+
+  private dropFeed(): void {
+    this.feed?.close();
+    this.feed = undefined;
+  }
+
+  /** The events endpoint as an absolute URL: tabs of one admin server share a stream, tabs of another (path prefix) do not. */
+  private streamUrl(): string {
+    try {
+      return new URL(`${this.base}api/events`, globalThis.location?.href).href;
+    } catch {
+      return `${this.base}api/events`;
     }
   }
 
-  private scheduleReopen(): void {
-    clearTimeout(this.reopenTimer);
-    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.failures++);
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = undefined;
-      // A stream refused because the session ended shows the sign-in banner instead of retrying forever.
-      this.session = undefined;
-      this.currentSession().then(() => this.state !== 'signed-out' && this.open(), () => this.scheduleReopen());
-    }, delay);
-  }
-
-  private dispatch(topic: ControlTopic, message: MessageEvent<string>): void {
-    const receivedAt = performance.now();
+  private dispatch(raw: RawEvent, receivedAt: number): void {
     let data: unknown;
     try {
-      data = JSON.parse(message.data);
+      data = JSON.parse(raw.data);
     } catch {
       return;
     }
-    const seq = Number(message.lastEventId);
+    const seq = Number(raw.id);
     const event: ControlEvent = isEnvelope(data)
       ? data
-      : { seq: Number.isFinite(seq) ? seq : this.lastSeq + 1, topic, payload: data as ControlEvent['payload'] };
+      : { seq: raw.id !== '' && Number.isFinite(seq) ? seq : this.lastSeq + 1, topic: raw.topic, payload: data as ControlEvent['payload'] };
     this.lastSeq = event.seq;
-    const set = this.listeners.get(topic);
+    const set = this.listeners.get(raw.topic);
     if (!set) return;
     for (const listener of set) listener(event, receivedAt);
   }

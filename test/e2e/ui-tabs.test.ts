@@ -1,0 +1,108 @@
+/**
+ * Many tabs of the admin UI in one browser, against a real `loadstar serve`:
+ * browsers open at most 6 HTTP/1.1 connections per host, so with one event
+ * stream per tab the 7th tab never loaded. The tabs now share one stream
+ * (renderer/src/transport/shared-stream.ts): eight tabs open, every one shows
+ * live data (a request through the proxy appears in every tab's access log,
+ * which only the stream feeds), exactly one tab holds the stream, and when
+ * that tab closes another takes the stream over and every tab left still
+ * updates, without a "live updates lost" banner. Screenshots of two tabs
+ * under test-output/screenshots/ui-tabs/.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { freePort } from '../helpers/net.ts';
+import { closePage, requireBrowserAndBuild, root, send, sleep, startOrigin, withUiSession } from './harness.ts';
+
+const shots = path.join(root, 'test-output', 'screenshots', 'ui-tabs');
+const TABS = 8;
+
+function config(frontendPort: number, originPort: number): string {
+  return `defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+
+frontend shop
+    bind 127.0.0.1:${frontendPort}
+    default_backend app
+
+backend app
+    server a1 127.0.0.1:${originPort}
+`;
+}
+
+/** Waits until the access log of `page` lists a request for `url`. */
+async function waitForLogged(page: Page, url: string, ms: number, which: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const text = (await page.locator('tbody').first().textContent({ timeout: 1000 }).catch(() => '')) ?? '';
+    if (text.includes(url)) return;
+    if (Date.now() > deadline) throw new Error(`${which} did not show ${url} in its access log within ${ms} ms (it shows ${JSON.stringify(text.slice(0, 200))})`);
+    await sleep(100);
+  }
+}
+
+test(`${TABS} tabs of the UI in one browser all load and show live data over one shared event stream; closing the tab that holds it hands it to another`, { timeout: 120_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  fs.mkdirSync(shots, { recursive: true });
+  const origin = await startOrigin('a1');
+  const [adminPort, frontendPort] = await Promise.all([freePort(), freePort()]);
+  await withUiSession({ name: 'ui-tabs', config: config(frontendPort, origin.port), adminPort, graceMs: 1000, viewport: { width: 1280, height: 860 }, origins: [origin] }, async ({ serve, context, page: first, problems }) => {
+    // Which tabs asked for the event stream (each EventSource request, by page).
+    const streamsBy = new Map<Page, number>();
+    context.on('request', (request) => {
+      if (!new URL(request.url()).pathname.endsWith('/api/events')) return;
+      const page = request.frame().page();
+      streamsBy.set(page, (streamsBy.get(page) ?? 0) + 1);
+    });
+
+    const tabs: Page[] = [first];
+    for (let i = 1; i < TABS; i++) {
+      const page = await context.newPage();
+      problems.watch(page);
+      tabs.push(page);
+    }
+    for (const [i, page] of tabs.entries()) {
+      // Before: tab 7 waited for a free connection behind six event streams and never loaded.
+      await page.goto(`${serve.url}#/log`, { timeout: 15_000 }).catch((e: Error) => {
+        throw new Error(`tab ${i + 1} of ${TABS} did not load: ${e.message.split('\n')[0]}`);
+      });
+      await page.locator('[data-log-summary]').waitFor({ timeout: 15_000 });
+    }
+
+    await send(frontendPort, '/tabs-marker-1');
+    for (const [i, page] of tabs.entries()) await waitForLogged(page, '/tabs-marker-1', 10_000, `tab ${i + 1}`);
+    const holders = [...streamsBy.keys()];
+    assert.equal(holders.length, 1, `exactly one tab holds the event stream (${holders.length} asked for one)`);
+    const leader = holders[0]!;
+    await leader.screenshot({ path: path.join(shots, 'tab-holding-the-stream.png') });
+    await tabs.find((p) => p !== leader)!.screenshot({ path: path.join(shots, 'tab-following.png') });
+
+    // The tab holding the stream closes: another takes it over, resuming where it was.
+    await closePage(leader, problems);
+    const left = tabs.filter((p) => p !== leader);
+    await send(frontendPort, '/tabs-marker-2');
+    for (const [i, page] of left.entries()) await waitForLogged(page, '/tabs-marker-2', 10_000, `tab ${i + 1} of those left`);
+    const newHolders = [...streamsBy.keys()].filter((p) => p !== leader);
+    assert.equal(newHolders.length, 1, `exactly one of the tabs left took the stream over (${newHolders.length} did)`);
+    for (const page of left) {
+      assert.equal(await page.locator('[data-banner]').count(), 0, 'no banner: the hand-over lost nothing');
+      const rows = await page.locator('[data-log-row]').allTextContents();
+      assert.equal(rows.filter((r) => r.includes('/tabs-marker-1')).length, 1, 'the first request is listed once (no replayed duplicate)');
+      assert.equal(rows.filter((r) => r.includes('/tabs-marker-2')).length, 1, 'the second request is listed once');
+    }
+    await newHolders[0]!.screenshot({ path: path.join(shots, 'tab-took-the-stream-over.png') });
+
+    // Phone width: a tab still follows the shared stream.
+    const phone = left.find((p) => p !== newHolders[0])!;
+    await phone.setViewportSize({ width: 360, height: 740 });
+    await send(frontendPort, '/tabs-marker-3');
+    await waitForLogged(phone, '/tabs-marker-3', 10_000, 'the phone-width tab');
+    await phone.screenshot({ path: path.join(shots, 'tab-following-phone.png'), fullPage: true });
+  });
+});
