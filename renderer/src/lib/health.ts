@@ -32,6 +32,11 @@ export const KIND_TEXT: Record<HealthKind, string> = {
 
 /** Timeline band states (the contract's labels). */
 export type BandState = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT' | 'NOLB';
+/**
+ * A timeline's stretch before its object's history: not configured yet (a
+ * server added later), or no history yet (it was there when the history began).
+ */
+export type BeforeState = 'NOT-CONFIGURED' | 'NO-HISTORY';
 
 export function bandState(label: string): BandState {
   const kind = healthKind(label);
@@ -149,4 +154,74 @@ export function isCheckStep(event: { type: string; backend?: string; server?: st
   if (event.type !== 'state' || event.server === undefined || event.from === undefined || event.to === undefined) return false;
   if (event.from === 'no check' || event.to === 'no check') return false;
   return bandState(event.from) === bandState(event.to);
+}
+
+export interface TimelineBand {
+  /** Stable per band start (the keyed each). */
+  key: string;
+  state: BandState | BeforeState;
+  from: number;
+  to: number;
+  /** Position and size in % of the drawn range. */
+  left: number;
+  width: number;
+  /** The transition that began it (none: the state at the start of the range, or of the object's history). */
+  cause?: { time: number; from: string; to: string; code?: string; durationMs?: number; reason: string };
+}
+
+/** What a band is called, in the band and its tooltip (never its colour alone). */
+export const BAND_TEXT: Record<BandState | BeforeState, string> = {
+  UP: 'UP', DOWN: 'DOWN', DRAIN: 'DRAIN', MAINT: 'MAINT', NOLB: 'NOLB',
+  'NOT-CONFIGURED': 'Not configured yet',
+  'NO-HISTORY': 'No history yet',
+};
+
+interface BandData {
+  initial: string;
+  events: ReadonlyArray<NonNullable<TimelineBand['cause']>>;
+  configuredSince?: { time: number; how: 'added' | 'history-began' };
+}
+
+/**
+ * The bands of a timeline drawn over [start, end]: one per state (a step
+ * within a band, UP → UP 1/3, does not start a new one). When the object's
+ * history begins within the range (`configuredSince`), the stretch before it
+ * is its own band, 'NOT-CONFIGURED' or 'NO-HISTORY', and the states begin there.
+ */
+export function timelineBands(data: BandData, start: number, end: number): TimelineBand[] {
+  const span = Math.max(1, end - start);
+  const out: TimelineBand[] = [];
+  const band = (state: TimelineBand['state'], from: number, to: number, cause?: TimelineBand['cause']): void => {
+    if (to <= from) return;
+    out.push({ key: `${from}`, state, from, to, left: ((from - start) / span) * 100, width: ((to - from) / span) * 100, ...(cause ? { cause } : {}) });
+  };
+  const since = data.configuredSince;
+  const begins = since ? Math.min(Math.max(since.time, start), end) : start;
+  if (since && begins > start) band(since.how === 'added' ? 'NOT-CONFIGURED' : 'NO-HISTORY', start, begins);
+  const first = out.length;
+  let state = bandState(data.initial);
+  let from = begins;
+  let cause: TimelineBand['cause'];
+  for (const event of data.events) {
+    const at = Math.min(Math.max(event.time, begins), end);
+    const next = bandState(event.to);
+    if (next === state && out.length > first) continue;
+    band(state, from, at, cause);
+    from = at;
+    state = next;
+    cause = event;
+  }
+  band(state, from, end, cause);
+  return out;
+}
+
+/**
+ * Since when a timeline's uptime counts, in words, when its history begins
+ * within the range drawn ("since it was added 2026-12-03 15:20:00", "since
+ * history began …"); undefined when it covers the whole range.
+ */
+export function sinceText(data: Pick<BandData, 'configuredSince'>, start: number, when: (t: number) => string): string | undefined {
+  const since = data.configuredSince;
+  if (!since || since.time <= start) return undefined;
+  return since.how === 'added' ? `since it was added ${when(since.time)}` : `since history began ${when(since.time)}`;
 }

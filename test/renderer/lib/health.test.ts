@@ -70,3 +70,20 @@ test("a checked server's step within a band is not an event to list; checks on/o
   assert.equal(step('UP', 'DOWN', undefined), false, "a backend's own change");
   assert.equal(isCheckStep({ type: 'health', from: 'UP', to: 'UP' }), false);
 });
+
+test('a timeline of a server added within the range begins with a "Not configured yet" band, then its states from the moment it was added', async () => {
+  const { timelineBands, sinceText, BAND_TEXT } = await import('../../../renderer/src/lib/health.ts');
+  const added = { time: 900, how: 'added' as const };
+  const bands = timelineBands({ initial: 'UP', events: [{ time: 950, from: 'UP', to: 'DOWN', reason: 'x' }], configuredSince: added }, 0, 1000);
+  assert.deepEqual(bands.map((b) => [b.state, b.from, b.to, b.left, b.width]), [['NOT-CONFIGURED', 0, 900, 0, 90], ['UP', 900, 950, 90, 5], ['DOWN', 950, 1000, 95, 5]]);
+  assert.equal(BAND_TEXT['NOT-CONFIGURED'], 'Not configured yet', 'said in words, not only by a pattern');
+  assert.equal(sinceText({ configuredSince: added }, 0, (t) => `@${t}`), 'since it was added @900');
+  // There when the history began: "No history yet" before, said as such.
+  const began = timelineBands({ initial: 'UP', events: [], configuredSince: { time: 400, how: 'history-began' } }, 0, 1000);
+  assert.deepEqual(began.map((b) => b.state), ['NO-HISTORY', 'UP']);
+  assert.equal(sinceText({ configuredSince: { time: 400, how: 'history-began' } }, 0, String), 'since history began 400');
+  // Configured before the range (or not known): the states fill the range, as before.
+  assert.deepEqual(timelineBands({ initial: 'UP', events: [], configuredSince: { time: -1, how: 'added' } }, 0, 1000).map((b) => [b.state, b.from]), [['UP', 0]]);
+  assert.deepEqual(timelineBands({ initial: 'MAINT', events: [] }, 0, 1000).map((b) => [b.state, b.width]), [['MAINT', 100]]);
+  assert.equal(sinceText({ configuredSince: { time: -1, how: 'added' } }, 0, String), undefined);
+});
