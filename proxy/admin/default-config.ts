@@ -9,7 +9,8 @@
  * loopback address gets one; deleting the line (and reloading) stops it.
  */
 import net from 'node:net';
-import type { Config } from '../config/model.ts';
+import type { Config, Server } from '../config/model.ts';
+import type { DemoStatus } from '../control/contract.ts';
 import { startDemoServer } from '../demo.ts';
 import type { DemoServer } from '../demo.ts';
 import { isLoopbackHost } from './listen.ts';
@@ -99,12 +100,37 @@ export async function chooseDemoPorts(preferred: DemoPorts = PREFERRED_DEMO_PORT
   return chosen;
 }
 
+/** A `server demo-*` line on a loopback address with a port: one Loadstar runs a demo server for. */
+function isDemoServer(server: Pick<Server, 'name' | 'host' | 'port' | 'portIsOffset'>): boolean {
+  return server.name.startsWith(DEMO_PREFIX) && server.port !== 0 && !server.portIsOffset && isLoopbackHost(server.host);
+}
+
+/**
+ * What the running configuration has of the demo (the status's `demo`): its
+ * demo servers, and whether they are all there is. Undefined without any.
+ * The built-in configuration as written, or edited (a weight, a third demo
+ * server), is `only`; once the user's own servers come, it is not; once the
+ * demo servers are removed, there is no demo.
+ */
+export function demoStatusOf(config: Config): DemoStatus | undefined {
+  const servers: string[] = [];
+  let theirs = 0;
+  for (const proxy of config.proxies) {
+    if (proxy.disabled || (proxy.kind !== 'backend' && proxy.kind !== 'listen')) continue;
+    for (const server of proxy.servers) {
+      if (isDemoServer(server)) servers.push(`${proxy.name}/${server.name}`);
+      else theirs++;
+    }
+  }
+  return servers.length === 0 ? undefined : { only: theirs === 0, servers };
+}
+
 /** `server demo-*` lines on a loopback address with a port: the demo servers the configuration asks for. */
 export function demoServersOf(config: Config): Array<{ name: string; host: string; port: number }> {
   const wanted = new Map<string, { name: string; host: string; port: number }>();
   for (const proxy of config.proxies) {
     for (const server of proxy.servers ?? []) {
-      if (!server.name.startsWith(DEMO_PREFIX) || server.port === 0 || server.portIsOffset || !isLoopbackHost(server.host)) continue;
+      if (!isDemoServer(server)) continue;
       wanted.set(`${server.host}:${server.port}`, { name: server.name, host: server.host === 'localhost' ? '127.0.0.1' : server.host, port: server.port });
     }
   }

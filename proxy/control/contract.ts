@@ -166,6 +166,21 @@ export interface StatusSnapshot {
   lifecycle: EngineLifecycle;
   frontends: FrontendStatus[];
   backends: BackendStatus[];
+  /** What is left of `loadstar serve`'s built-in demo in the running configuration; absent when nothing is (or the host runs no demo). */
+  demo?: DemoStatus;
+}
+
+/**
+ * The built-in demo (proxy/admin/default-config.ts) as the running configuration
+ * has it: its demo servers are `server demo-*` lines on 127.0.0.1 that Loadstar
+ * runs itself. Read from the configuration each time, so it stays right across
+ * restarts and after any edit.
+ */
+export interface DemoStatus {
+  /** Every server configured is a demo server: nothing of the user's yet. */
+  only: boolean;
+  /** The demo servers, `backend/server`, in configuration order. */
+  servers: string[];
 }
 
 // ---------------------------------------------------------------- statistics
@@ -863,7 +878,7 @@ export interface TraceResult {
   backend?: string;
   backendBy?: 'use_backend' | 'default_backend' | 'listen';
   /** Loadstar would answer itself (redirect, deny, return, stats page, no backend/server). */
-  answer?: { kind: 'redirect' | 'deny' | 'tarpit' | 'return' | 'auth' | 'service' | 'stats' | 'no-backend' | 'no-server'; status: number; location?: string; by: string };
+  answer?: { kind: 'redirect' | 'deny' | 'tarpit' | 'return' | 'auth' | 'service' | 'stats' | 'no-backend' | 'no-server' | 'reject' | 'silent-drop'; status: number; location?: string; by: string };
   persistence?: { cookie: string; value?: string; server?: string; used: boolean; reason: string };
   algorithm?: string;
   /** Hash algorithms: the key hashed, the function, the 32-bit value looked up (absent without a key). */

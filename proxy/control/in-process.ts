@@ -39,7 +39,7 @@ import type {
 import type {
   ApplyReport, CaInfo, CaInitRequest, CertCaExport, CertImportRequest, CertInfo, CertInspection, CertInspectRequest, CertListing, CheckResult, ControlContract,
   ControlDiagnostic, ControlEvent, ControlTopic, EngineEvent, EngineLifecycle, HealthEvent, IssueRequest, Result, SeriesData,
-  SeriesRange, ServerAdminState, ServerStatus, StatsSnapshot, StatusSnapshot, SubscribeOptions, TimelineData, TimelineRange, TimelineSet, TimelineTarget,
+  SeriesRange, ServerAdminState, ServerStatus, DemoStatus, StatsSnapshot, StatusSnapshot, SubscribeOptions, TimelineData, TimelineRange, TimelineSet, TimelineTarget,
   ValidationReport,
 } from './contract.ts';
 
@@ -57,6 +57,8 @@ export interface InProcessOptions {
    * `engineTarget(engine)`: getConfig, applyChange, versions and rollback need it.
    */
   configStore?: ConfigStore;
+  /** What the running configuration has of a built-in demo the host runs (`loadstar serve`'s); the status's `demo`. */
+  demo?: (config: Config) => DemoStatus | undefined;
 }
 
 /** Longest configuration text accepted (a generous haproxy.cfg is tens of kB). */
@@ -85,6 +87,7 @@ export class InProcessControl implements ControlContract {
   private readonly dataDir: string | undefined;
   private readonly history: HistorySource | undefined;
   private readonly configStore: ConfigStore | undefined;
+  private readonly demo: InProcessOptions['demo'];
   private readonly answers: Answerer;
   private readonly host: ControlEventHost;
   /** Lifecycle changes, one at a time. */
@@ -99,6 +102,7 @@ export class InProcessControl implements ControlContract {
     this.dataDir = options.dataDir;
     this.history = options.history;
     this.configStore = options.configStore;
+    this.demo = options.demo;
     const log = options.log ?? ((message: string) => void process.stderr.write(message + '\n'));
     this.answers = new Answerer(log);
     this.host = new ControlEventHost(engine.events, log);
@@ -107,7 +111,11 @@ export class InProcessControl implements ControlContract {
   // ------------------------------------------------------------------ lifecycle and configuration
 
   status(): Promise<Result<StatusSnapshot>> {
-    return this.answers.run('status', () => ok(statusSnapshot(this.engine)));
+    return this.answers.run('status', () => {
+      const snapshot = statusSnapshot(this.engine);
+      const demo = this.demo?.(this.engine.currentConfig());
+      return ok(demo ? { ...snapshot, demo } : snapshot);
+    });
   }
 
   start(): Promise<Result<EngineLifecycle>> {

@@ -187,6 +187,32 @@ test('the first-run demo moves off a busy preferred port and says so; that port 
   }
 });
 
+test("the status says the built-in demo is running until the user's own configuration replaces it, and still says so after a restart", async () => {
+  const dir = tempDir();
+  await withAppliance(openAppliance(dir, { demoBasePort: await freePort(), log: () => {} }), async (a) => {
+    const status = await a.control.status();
+    assert.ok(status.ok);
+    assert.deepEqual(status.value.demo, { only: true, servers: ['demo-web/demo-web1', 'demo-web/demo-web2', 'demo-api/demo-api1'] });
+  });
+  await withAppliance(openAppliance(dir, { log: () => {} }), async (a) => {
+    const status = await a.control.status();
+    assert.ok(status.ok);
+    assert.equal(status.value.demo?.only, true, 'the demo after a restart');
+    const current = await a.control.getConfig();
+    assert.ok(current.ok);
+    const change = await a.control.applyChange({ text: siteConfig(await freePort()), baseHash: current.value.hash, source: 'editor', graceMs: 200 });
+    assert.ok(change.ok && change.value.outcome === 'applied', JSON.stringify(change));
+    const after = await a.control.status();
+    assert.ok(after.ok);
+    assert.equal(after.value.demo, undefined, 'replaced by the user\'s configuration');
+  });
+  await withAppliance(openAppliance(dir, { log: () => {} }), async (a) => {
+    const status = await a.control.status();
+    assert.ok(status.ok && status.value.lifecycle.state === 'running');
+    assert.equal(status.value.demo, undefined, 'and not back after a restart');
+  });
+});
+
 test('the demo base port comes from the option, else $LOADSTAR_DEMO_PORT, else 8080; a bad value is warned about', () => {
   const warnings: string[] = [];
   const log = (l: string) => warnings.push(l);
