@@ -265,6 +265,8 @@ function requestHead(headers: http2.IncomingHttpHeaders, endStream: boolean): Re
   return {
     method: String(headers[':method'] ?? 'GET'),
     url: String(headers[':path'] ?? '/'),
+    // HAProxy 2.6's h2 mux makes the URI absolute from :scheme and :authority (its logs, %U).
+    origin: authority !== undefined && headers[':scheme'] !== undefined ? `${String(headers[':scheme'])}://${authority}` : undefined,
     versionMajor: 2,
     versionMinor: 0,
     headers: flat,

@@ -59,6 +59,11 @@ export interface RequestHead {
   method: string;
   /** The request target as received (origin-form path?query, or absolute-form). */
   url: string;
+  /**
+   * HTTP/2: `scheme://authority` of its :scheme and :authority, when both came. HAProxy 2.6 holds
+   * such a request's URI in absolute form: its %r and %U read `GET https://host/path HTTP/2.0`.
+   */
+  origin?: string;
   versionMajor: number;
   versionMinor: number;
   /** Flat [name, value, …] in arrival order; rules edit it in place. */
@@ -66,6 +71,11 @@ export interface RequestHead {
   /** The client allows the connection to stay open after this exchange. */
   keepAlive: boolean;
   upgrade: boolean;
+}
+
+/** An HTTP/2 request's line as HAProxy logs it: the URI in absolute form. */
+function requestLineOf(r: RequestHead): string {
+  return `${r.method} ${r.origin ?? ''}${r.url} HTTP/${r.versionMajor}.${r.versionMinor}`;
 }
 
 /** HAProxy's two-letter termination state for the logs (first: who/what ended it, second: the phase). */
@@ -169,7 +179,7 @@ export class HttpTransaction {
       request.upgrade = false;
     }
     // Taken before any rule edits the headers: HAProxy counts the request as its mux parsed it.
-    this.headBytesIn = htxHeadSize(request.method, request.url, HTX_VERSION, request.headers) + (this.chunkedRequest ? END_OF_TRAILERS : 0);
+    this.headBytesIn = htxHeadSize(request.method, request.origin === undefined ? request.url : request.origin + request.url, HTX_VERSION, request.headers) + (this.chunkedRequest ? END_OF_TRAILERS : 0);
     this.requestCaptures = captureMessage(client.frontend.config, request.headers, false);
     this.responseCaptures = this.requestCaptures && captureMessage(client.frontend.config, [], true);
   }
@@ -187,6 +197,7 @@ export class HttpTransaction {
       get method() { return tx.request.method; },
       get url() { return tx.request.url; },
       get version() { return `${tx.request.versionMajor}.${tx.request.versionMinor}`; },
+      get requestLine() { return tx.request.origin === undefined ? undefined : requestLineOf(tx.request); },
       get rawHeaders() { return tx.request.headers; },
       get captures() { return tx.requestCaptures?.headers; },
     };
