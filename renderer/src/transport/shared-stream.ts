@@ -99,7 +99,7 @@ export class SharedStream {
   private stream: StreamHandle | undefined;
   private state: StreamState;
   private lastSeq = -1;
-  /** As follower: the tab whose events count (undefined until one is heard). */
+  /** As follower: the tab whose state the page shows (undefined until one is heard). */
   private leaderId: string | undefined;
   /** As follower, after a hand-over: seqs in (low, high] were passed on by the old leader already and come again in the new leader's replay. */
   private replayed: { low: number; high: number } | undefined;
@@ -197,7 +197,9 @@ export class SharedStream {
         if (this.adopt(m.from)) this.setState(m.state);
         break;
       case 'event':
-        if (this.adopt(m.from)) this.follow(m);
+        // From any tab: one leads at a time, and a message the old leader sent before its page went away is
+        // queued before the new leader's announcement (a BroadcastChannel delivers in the order of posting).
+        this.follow(m);
         break;
       default:
         break;
