@@ -3,6 +3,7 @@ import { allGlobalKeywords, allProxyKeywords, statusText } from './keywords.ts';
 import type { KeywordSpec } from './keywords.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
+import { HTTP_ERRORS_KEYWORDS } from './kw-errors.ts';
 import './parser.ts';
 import './kw-global.ts';
 
@@ -55,7 +56,8 @@ Syntax follows HAProxy: whitespace-separated words, \`#\` comments, backslash es
 | \`global\`, \`defaults\` (anonymous or named, \`from NAME\`), \`frontend\`, \`backend\`, \`listen\` | parsed; behaviour as per keyword below |
 | \`resolvers\` (${RESOLVERS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | parsed; behaviour pending (DNS discovery) |
 | \`userlist\` (${USERLIST_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (\`insecure-password\`; crypt(3) \`password\` hashes are refused by \`loadstar run\` for now) |
-| \`peers\`, \`mailers\`, \`program\`, \`http-errors\`, \`ring\`, \`cache\`, \`fcgi-app\`, \`log-forward\` | not supported yet |
+| \`http-errors\` (${HTTP_ERRORS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (imported by \`errorfiles\` and the \`errorfiles\` of deny / return rules) |
+| \`peers\`, \`mailers\`, \`program\`, \`ring\`, \`cache\`, \`fcgi-app\`, \`log-forward\` | not supported yet |
 
 ## Proxy keywords (defaults, frontend, listen, backend)
 

@@ -1,6 +1,6 @@
 /**
  * General proxy keywords: mode, timeouts, options, limits, logging, routing
- * (acl / use_backend / default_backend), captures, error files, compression.
+ * (acl / use_backend / default_backend), captures, compression (error pages: kw-errors.ts).
  */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyKeyword, ProxyDirectiveContext } from './keywords.ts';
@@ -355,23 +355,6 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
-    name: 'errorfile',
-    sections: 'dflb',
-    status: ENGINE,
-    summary: 'Replaces HAProxy\'s answer for a status with a file holding a full HTTP response.',
-    parse(ctx) {
-      if (ctx.args.length !== 2) return ctx.error(`'errorfile' expects <status_code> and <file> as arguments.`);
-      const code = Number(ctx.args[0]);
-      if (!ERRORFILE_CODES.has(code)) {
-        return ctx.error(`'errorfile' : status code '${ctx.args[0]}' not handled. Use one of ${[...ERRORFILE_CODES].join(', ')}.`, 0);
-      }
-      const file = ctx.args[1]!;
-      const text = ctx.options.readFile(file);
-      if (text === undefined) return ctx.error(`'errorfile' : error opening file '${file}'.`, 1, 'LS_ERR_CFG_FILE');
-      ctx.proxy.errorfiles.set(code, file);
-    },
-  },
-  {
     name: 'compression',
     sections: 'dflb',
     status: COMPRESSION,
@@ -397,7 +380,6 @@ const generalKeywords: ProxyKeyword[] = [
   },
 ];
 
-const ERRORFILE_CODES = new Set([200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]);
 const COMPRESSION_ALGOS = new Set(['identity', 'gzip', 'deflate', 'raw-deflate']);
 
 const captureKeywords: ProxyKeyword[] = (['request header', 'response header'] as const).map((kind): ProxyKeyword => ({

@@ -78,8 +78,8 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
       i++;
     } else if (word === 'errorfiles') {
       if (value === undefined) return void fail(`'errorfiles' expects a section name.`, i);
-      // It names an http-errors section, which the parser refuses: nothing could answer (HAProxy: unknown section, fatal).
-      return void fail(`'errorfiles ${value}' refers to an http-errors section, and http-errors sections are not supported yet.`, i);
+      // An http-errors section, looked up once the whole file is read (provision.ts: resolveErrorPages).
+      body = { kind: 'errorfiles', name: value };
       i++;
     } else if (word === 'hdr') {
       const v = args[i + 2];

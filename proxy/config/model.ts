@@ -36,7 +36,7 @@ export interface Directive {
   source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors';
 
 export interface Section {
   kind: SectionKind;
@@ -64,6 +64,8 @@ export interface ParsedConfig {
   proxies: ParsedProxy[];
   resolvers: Resolvers[];
   userlists: Userlist[];
+  /** `http-errors` sections: named sets of error files that proxies import (`errorfiles`, a rule's `errorfiles`). */
+  httpErrors: HttpErrors[];
 }
 
 /**
@@ -349,7 +351,8 @@ export type ReturnBody =
   | { kind: 'file'; path: string }
   | { kind: 'lf-file'; path: string }
   | { kind: 'errorfile'; path: string }
-  | { kind: 'errorfiles'; name: string };
+  /** An http-errors section's file for the rule's status; `path` is set once the section is resolved (provisioning), absent when it has none. */
+  | { kind: 'errorfiles'; name: string; path?: string };
 
 export interface HttpRule extends Conditional {
   action: HttpAction;
@@ -545,8 +548,10 @@ export interface ParsedProxy {
   /** `unique-id-header`: the request to the server carries the unique id in this header. */
   uniqueIdHeader?: string;
   captures: Capture[];
-  /** status → file path. */
-  errorfiles: Map<number, string>;
+  /** `errorfile`, `errorfiles` and `errorloc*` lines in order, the defaults section's first once provisioned: a later line wins for its status. */
+  errorDirectives: ErrorDirective[];
+  /** status → the page that replaces HAProxy's own answer; filled from errorDirectives when provisioned. */
+  errorfiles: Map<number, ErrorPage>;
   compression: { algorithms: string[]; types: string[]; offload: boolean };
   monitorUri?: string;
   description?: string;
@@ -613,6 +618,26 @@ export interface Resolvers {
   resolveRetries?: number;
   /** `timeout resolve` / `timeout retry`, ms. */
   timeouts: { resolve?: number; retry?: number };
+}
+
+/** What answers instead of HAProxy's built-in page for a status. */
+export type ErrorPage =
+  /** `errorfile`: a file holding a full HTTP response. */
+  | { kind: 'file'; path: string }
+  /** `errorloc` / `errorloc302` (302) and `errorloc303` (303): a redirection to `url`. */
+  | { kind: 'location'; url: string; code: 302 | 303 };
+
+export type ErrorDirective =
+  | { kind: 'page'; status: number; page: ErrorPage; loc: SourceLocation }
+  /** `errorfiles NAME [CODE…]`: every file of the http-errors section, or those of the listed codes. */
+  | { kind: 'errorfiles'; name: string; statuses: number[]; loc: SourceLocation };
+
+/** An `http-errors NAME` section. */
+export interface HttpErrors {
+  name: string;
+  section: Section;
+  /** status → file path (`errorfile CODE FILE`). */
+  errorfiles: Map<number, string>;
 }
 
 export interface Userlist {

@@ -12,7 +12,7 @@ import {
   proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER,
 } from './keywords.ts';
 import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
-import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist } from './model.ts';
+import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors } from './model.ts';
 import { newConfig, newProxy, newResolvers, newUserlist, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
@@ -21,6 +21,7 @@ import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, US
 import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
 import type { DiagnosticCode } from '../errors.ts';
 import './kw-proxy.ts';
+import { HTTP_ERRORS_KEYWORDS, newHttpErrors, parseHttpErrorsDirective } from './kw-errors.ts';
 import './kw-bind.ts';
 import './kw-server.ts';
 import './kw-rules.ts';
@@ -35,9 +36,9 @@ export interface SourceFile {
   text: string;
 }
 
-const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist'];
+const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors'];
 /** Sections HAProxy has that Loadstar does not implement: reported once, their body skipped. */
-const UNSUPPORTED_SECTIONS = ['peers', 'mailers', 'program', 'http-errors', 'ring', 'cache', 'fcgi-app', 'log-forward', 'traces', 'crt-store'];
+const UNSUPPORTED_SECTIONS = ['peers', 'mailers', 'program', 'ring', 'cache', 'fcgi-app', 'log-forward', 'traces', 'crt-store'];
 const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 const haproxyProxyKeywords = new Map(HAPROXY_PROXY_KEYWORDS.map(([k, s]) => [k, s]));
@@ -52,6 +53,7 @@ interface State {
   proxy?: ParsedProxy;
   resolvers?: Resolvers;
   userlist?: Userlist;
+  httpErrors?: HttpErrors;
   /** Inside an unsupported section: skip its lines. */
   skipping: boolean;
   pendingComments: string[];
@@ -146,6 +148,7 @@ function handleLine(state: State, words: Word[], comment: string | undefined, at
       return dispatchGlobal(state, directive, words, values);
     case 'resolvers':
     case 'userlist':
+    case 'http-errors':
       return dispatchSmallSection(state, section, directive, words, values);
     default:
       return dispatchProxy(state, directive, words, values);
@@ -185,11 +188,18 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
   state.proxy = undefined;
   state.resolvers = undefined;
   state.userlist = undefined;
-  if (rest.length > 0) {
+  state.httpErrors = undefined;
+  if (rest.length > 0 && kind !== 'http-errors') {
     state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'${kind}' : unexpected argument '${rest[0]}'.`, kind);
   }
   if (kind === 'global') {
     state.config.global.section = section;
+    return;
+  }
+  if (name === '' && kind === 'http-errors') {
+    // HAProxy 2.6 (cfg_parse_http_errors): the section's lines are then refused one by one.
+    state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `missing name for http-errors section.`, kind);
+    state.skipping = true;
     return;
   }
   if (name === '' && kind !== 'defaults') {
@@ -202,6 +212,17 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
     state.resolvers = newResolvers(section);
     checkUnique(state, `resolvers:${name}`, 'resolvers', name, section.loc);
     state.config.resolvers.push(state.resolvers);
+    return;
+  }
+  if (kind === 'http-errors') {
+    // Extra words after the name are ignored, as HAProxy does.
+    const previous = state.config.httpErrors.find((h) => h.name === name);
+    if (previous) {
+      const p = previous.section.loc;
+      state.diagnostics.alert(at(), 'LS_ERR_CFG_DUPLICATE', `http-errors section '${name}' already exists (declared at ${p.file}:${p.line}).`, kind);
+    }
+    state.httpErrors = newHttpErrors(section);
+    state.config.httpErrors.push(state.httpErrors);
     return;
   }
   if (kind === 'userlist') {
@@ -316,12 +337,13 @@ function applyEnvironmentKeyword(state: State, keyword: string, args: readonly s
 function dispatchSmallSection(state: State, section: Section, directive: Directive, words: Word[], values: string[]): void {
   const ctx = makeContext(state, directive, words, 1);
   const keyword = values[0]!;
-  const known = section.kind === 'resolvers' ? RESOLVERS_KEYWORDS : USERLIST_KEYWORDS;
+  const known = section.kind === 'resolvers' ? RESOLVERS_KEYWORDS : section.kind === 'http-errors' ? HTTP_ERRORS_KEYWORDS : USERLIST_KEYWORDS;
   if (!known.includes(keyword)) {
     const hint = suggest(keyword, [...known, ...SUPPORTED_SECTIONS]);
     return ctx.error(`unknown keyword '${keyword}' in '${section.kind}' section${hint ? `; did you mean '${hint}' maybe ?` : ''}`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
   }
   if (section.kind === 'resolvers') parseResolversDirective(ctx, state.resolvers!, keyword);
+  else if (section.kind === 'http-errors') parseHttpErrorsDirective(ctx, state.httpErrors!);
   else parseUserlistDirective(ctx, state.userlist!, keyword);
 }
 

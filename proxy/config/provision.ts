@@ -12,6 +12,7 @@
  * what the user wrote (and did not write) survives.
  */
 import type { Diagnostics } from './diagnostics.ts';
+import { resolveErrorPages } from './kw-errors.ts';
 import type {
   BalancingProxy, Config, DefaultsProxy, FrontendProxy, ParsedConfig, ParsedProxy, ParsedServer, Proxy, ProxyMode,
   ProvisionedServerOptions, Server, ServerOptions,
@@ -73,6 +74,7 @@ export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Confi
       continue;
     }
     expandTemplates(proxy);
+    resolveErrorPages(proxy, parsed, diagnostics);
     proxies.push(withBuiltinDefaults(proxy, kind));
   }
   return Object.assign(parsed, { proxies });
@@ -185,7 +187,8 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   if (proxy.httpCheckRules.length === 0) proxy.httpCheckRules = [...parent.httpCheckRules];
   if (proxy.tcpCheckRules.length === 0) proxy.tcpCheckRules = [...parent.tcpCheckRules];
   proxy.httpCheckDisableOn404 ||= parent.httpCheckDisableOn404;
-  proxy.errorfiles = new Map([...parent.errorfiles, ...proxy.errorfiles]);
+  // HAProxy copies the defaults section's error lines ahead of the proxy's own (proxy_dup_default_conf_errors).
+  proxy.errorDirectives = [...parent.errorDirectives, ...proxy.errorDirectives];
   if (proxy.compression.algorithms.length === 0) proxy.compression.algorithms = [...parent.compression.algorithms];
   if (proxy.compression.types.length === 0) proxy.compression.types = [...parent.compression.types];
   proxy.compression.offload ||= parent.compression.offload;

@@ -26,6 +26,7 @@ export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
     logs: [],
     noLog: false,
     captures: [],
+    errorDirectives: [],
     errorfiles: new Map(),
     compression: { algorithms: [], types: [], offload: false },
     disabled: false,
@@ -55,6 +56,7 @@ export function newConfig(): ParsedConfig {
     proxies: [],
     resolvers: [],
     userlists: [],
+    httpErrors: [],
   };
 }
 

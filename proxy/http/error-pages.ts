@@ -5,6 +5,7 @@
  * complete HTTP response.
  */
 import fs from 'node:fs';
+import type { ErrorPage } from '../config/model.ts';
 
 interface Page {
   reason: string;
@@ -82,14 +83,86 @@ export function closesConnection(status: number): boolean {
 }
 
 /**
- * An errorfile holds a full HTTP response (status line, headers, blank line, body).
- * Lone LFs are accepted, as HAProxy does, and normalised to CRLF in the head.
+ * Why HAProxy 2.6 refuses an errorfile (http_parse_errorfile → http_str_to_htx), in its words;
+ * undefined when it takes it. An empty file is fine: the answer is to close without a word.
  */
-export function loadErrorFile(path: string): Buffer {
-  const raw = fs.readFileSync(path);
+export function errorFileProblem(raw: Buffer): string | undefined {
+  if (raw.length === 0) return undefined;
+  const parsed = splitMessage(raw);
+  if (!parsed) return 'unable to parse headers (error offset: -2)';
+  const te = parsed.headers.find((h) => h.name === 'transfer-encoding');
+  if (te) return 'chunk-encoded payload not supported';
+  const cl = parsed.headers.find((h) => h.name === 'content-length');
+  if (cl && /^\d+$/.test(cl.value) && Number(cl.value) !== parsed.body.length) {
+    return `payload size does not match the announced content-length (${parsed.body.length} != ${cl.value})`;
+  }
+  return undefined;
+}
+
+interface Message {
+  statusLine: string;
+  headers: Array<{ name: string; value: string }>;
+  body: Buffer;
+}
+
+function splitMessage(raw: Buffer): Message | undefined {
   const text = raw.toString('latin1');
   const split = /\r?\n\r?\n/.exec(text);
-  if (!split) return Buffer.concat([Buffer.from(text.replace(/\r?\n/g, '\r\n')), Buffer.from('\r\n\r\n')], undefined);
-  const head = text.slice(0, split.index).replace(/\r?\n/g, '\r\n');
-  return Buffer.concat([Buffer.from(head + '\r\n\r\n', 'latin1'), raw.subarray(split.index + split[0].length)]);
+  if (!split) return undefined;
+  const [statusLine = '', ...lines] = text.slice(0, split.index).split(/\r?\n/);
+  if (!/^HTTP\/\d\.\d \d{3}/.test(statusLine)) return undefined;
+  const headers: Message['headers'] = [];
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) return undefined;
+    headers.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() });
+  }
+  return { statusLine, headers, body: raw.subarray(split.index + split[0].length) };
+}
+
+/**
+ * An errorfile's answer as HAProxy 2.6 sends it: the file is parsed into HTX once, at load, and its
+ * H1 mux writes it back — header names in lower case, the file's Connection header replaced by its
+ * own, last: `connection: close` when the message ends with the connection (no Content-Length, or
+ * `Connection: close`), which an HTTP/1.0 status line says without a header. Lone LFs are accepted,
+ * as HAProxy does. An empty file (`/dev/null`) gives an empty answer: the connection closes.
+ */
+export function errorMessage(raw: Buffer): Buffer {
+  const m = splitMessage(raw);
+  if (!m) return Buffer.alloc(0);
+  let close = !m.headers.some((h) => h.name === 'content-length');
+  for (const h of m.headers) if (h.name === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(h.value)) close = true;
+  const http10 = m.statusLine.startsWith('HTTP/1.0');
+  const head = m.headers.filter((h) => h.name !== 'connection').map((h) => `${h.name}: ${h.value}\r\n`).join('');
+  const connection = close && !http10 ? 'connection: close\r\n' : '';
+  return Buffer.concat([Buffer.from(`${m.statusLine}\r\n${head}${connection}\r\n`, 'latin1'), m.body]);
+}
+
+/** Reads an errorfile (see errorMessage). */
+export function loadErrorFile(path: string): Buffer {
+  return errorMessage(fs.readFileSync(path));
+}
+
+/** `errorloc` / `errorloc302` / `errorloc303`: HAProxy's redirection message (http_parse_errorloc), as its mux writes it. */
+export function errorLocation(url: string, code: 302 | 303): Buffer {
+  const reason = code === 302 ? 'Found' : 'See Other';
+  return errorMessage(Buffer.from(`HTTP/1.1 ${code} ${reason}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: ${url}\r\n\r\n`, 'latin1'));
+}
+
+export function loadErrorPage(page: ErrorPage): Buffer {
+  return page.kind === 'file' ? loadErrorFile(page.path) : errorLocation(page.url, page.code);
+}
+
+/**
+ * Whether the client connection ends after this answer of Loadstar's own: nothing to say (an empty
+ * errorfile), a body that ends with the connection (no Content-Length, an HTTP/1.0 message without
+ * keep-alive) or `connection: close` in its head.
+ */
+export function answerCloses(response: Buffer): boolean {
+  if (response.length === 0) return true;
+  const end = response.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const head = response.toString('latin1', 0, end + 2).toLowerCase();
+  if (head.includes('\r\nconnection: close\r\n')) return true;
+  return head.startsWith('http/1.0') && !head.includes('\r\ncontent-length:');
 }

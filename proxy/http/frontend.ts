@@ -17,7 +17,7 @@ import { getHeader, caseAdjustFor } from './headers.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { TxPredicate } from './samples.ts';
 import type { EngineHooks, Sample } from '../acl/index.ts';
-import { builtinResponse, loadErrorFile } from './error-pages.ts';
+import { builtinResponse, loadErrorPage } from './error-pages.ts';
 import { forwardedForHeader, compileForwardFor } from './forwardfor.ts';
 import { compileUniqueId } from './unique-id.ts';
 import type { UniqueIdFormat } from './unique-id.ts';
@@ -389,6 +389,6 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
 }
 
 function loadErrorFiles(config: Proxy): Map<number, Buffer> {
-  return new Map([...config.errorfiles].map(([status, file]) => [status, loadErrorFile(file)]));
+  return new Map([...config.errorfiles].map(([status, page]) => [status, loadErrorPage(page)]));
 }
 

@@ -6,7 +6,7 @@
  */
 import type { HttpRule, HttpAction, Proxy } from '../config/model.ts';
 import { setHeader, deleteHeader, replaceHeader, replaceValue } from './headers.ts';
-import { builtinResponse, reasonPhrase } from './error-pages.ts';
+import { builtinResponse, loadErrorFile, reasonPhrase } from './error-pages.ts';
 import type { HttpTransaction } from './transaction.ts';
 import type { ResponseHead } from './upstream.ts';
 import { compileTxCondition, compileTxFormat } from './samples.ts';
@@ -220,7 +220,9 @@ function compileReply(body: NonNullable<Extract<HttpAction, { type: 'return' }>[
 }
 
 function loadBody(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number, headers: Array<{ name: string; value: string }> = []): Buffer {
-  if (body.kind === 'errorfile') return fs.readFileSync(body.path);
+  if (body.kind === 'errorfile') return loadErrorFile(body.path);
+  if (body.kind === 'errorfiles' && body.path !== undefined) return loadErrorFile(body.path);
+  // An http-errors section without the status: an empty answer (HAProxy 2.6 warns at load).
   const payload = body.kind === 'string' || body.kind === 'lf-string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : fs.readFileSync(body.path);
   // HAProxy's order (http_reply_to_htx): the rule's hdr lines, then content-length, then content-type.
   const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;

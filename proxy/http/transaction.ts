@@ -10,7 +10,7 @@ import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { LocalAnswer } from './rules.ts';
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
-import { builtinResponse, reasonPhrase } from './error-pages.ts';
+import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
 import { streamAcceptDate } from './frontend.ts';
@@ -816,10 +816,12 @@ export class HttpTransaction {
     const r = this.request;
     // HAProxy counts the answer as it built it: no Connection header yet (its mux adds that one), no body to a HEAD.
     this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(response) : response);
-    if (close || !r.keepAlive || this.client.draining || this.client.retired || this.frontend.closeClient) {
+    // An errorfile may be an HTTP/1.0 message: closing needs no header there, keeping the connection does.
+    const http10Answer = response.subarray(0, 8).toString('latin1') === 'HTTP/1.0';
+    if (close || !r.keepAlive || this.client.draining || this.client.retired || this.frontend.closeClient || answerCloses(response)) {
       this.closeAfter = true;
-      response = withConnectionHeader(response, CONNECTION_CLOSE);
-    } else if (r.versionMajor === 1 && r.versionMinor === 0) response = withConnectionHeader(response, CONNECTION_KEEP_ALIVE);
+      if (!http10Answer) response = withConnectionHeader(response, CONNECTION_CLOSE);
+    } else if ((r.versionMajor === 1 && r.versionMinor === 0) || http10Answer) response = withConnectionHeader(response, CONNECTION_KEEP_ALIVE);
     // The answer to a HEAD request is its head alone, as HAProxy sends it (a body would be read as the next answer).
     if (r.method === 'HEAD') response = headOnly(response);
     const adjust = r.versionMajor === 1 ? this.frontend.caseAdjust : undefined;
