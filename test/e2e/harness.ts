@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumPath, launchChromium } from '../helpers/chromium.ts';
+import { setAdminPassword } from '../../proxy/admin/password.ts';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const screenshotDir = path.join(root, 'test-output', 'screenshots', 'ui');
@@ -100,7 +101,8 @@ export async function startServe(cfg: string | undefined, port: number, dataDir:
     const ok = await new Promise<boolean>((resolve) => {
       http.get(`${url}api/session`, (res) => {
         res.resume();
-        resolve(res.statusCode === 200);
+        // 401: it answers, and wants a login (an admin password is set).
+        resolve(res.statusCode === 200 || res.statusCode === 401);
       }).on('error', () => resolve(false));
     });
     if (ok) break;
@@ -199,17 +201,19 @@ export interface UiSession {
 }
 
 /**
- * One browser session against a fresh `loadstar serve`: a temp data dir holding `config`, serve on
+ * One browser session against a fresh `loadstar serve`: a temp data dir holding `config` (and the admin
+ * `password`'s hash when given: pages then start at the login), serve on
  * `adminPort`, Chromium with one guarded page (nothing but 127.0.0.1 asked). After `body`: no console
  * error and no foreign request, then everything stopped and removed, the `origins` given included.
  */
 export async function withUiSession(
-  options: { name: string; config: string; adminPort: number; graceMs: number; viewport: { width: number; height: number }; origins: Origin[] },
+  options: { name: string; config: string; adminPort: number; graceMs: number; viewport: { width: number; height: number }; origins: Origin[]; password?: string },
   body: (session: UiSession) => Promise<void>,
 ): Promise<void> {
   const dataDir = tempDir(`loadstar-${options.name}-`);
   const cfgFile = path.join(dataDir, 'haproxy.cfg');
   fs.writeFileSync(cfgFile, options.config, { mode: 0o600 });
+  if (options.password !== undefined) await setAdminPassword(dataDir, options.password);
   const serve = await startServe(undefined, options.adminPort, dataDir, ['--grace-ms', String(options.graceMs)]);
   const { browser: chromium, home } = await browser();
   const problems = new BrowserProblems();

@@ -106,3 +106,70 @@ test(`${TABS} tabs of the UI in one browser all load and show live data over one
     await phone.screenshot({ path: path.join(shots, 'tab-following-phone.png'), fullPage: true });
   });
 });
+
+/** Waits until every page shows (or none shows) the signed-out banner. */
+async function waitForBanner(pages: Page[], shown: boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const counts = await Promise.all(pages.map((p) => p.locator('[data-banner="signed-out"]').count()));
+    if (counts.every((c) => (c > 0) === shown)) return;
+    if (Date.now() > deadline) throw new Error(`after ${ms} ms the signed-out banner is ${shown ? 'missing from' : 'still on'} tabs ${counts.map((c, i) => ((c > 0) !== shown ? i + 1 : 0)).filter(Boolean).join(', ')}`);
+    await sleep(200);
+  }
+}
+
+test('with a password: logging out in one tab ends the shared stream, every tab says it is signed out and gets no more events; a login in a new tab brings them all back', { timeout: 120_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const origin = await startOrigin('a1');
+  const [adminPort, frontendPort] = await Promise.all([freePort(), freePort()]);
+  const password = 'correct horse battery';
+  await withUiSession({ name: 'ui-tabs-logout', config: config(frontendPort, origin.port), adminPort, graceMs: 1000, viewport: { width: 1280, height: 860 }, origins: [origin], password }, async ({ serve, context, page: first, problems }) => {
+    const login = async (page: Page): Promise<void> => {
+      await page.goto(serve.url);
+      await page.fill('#password', password);
+      await Promise.all([page.waitForURL(serve.url), page.click('button[type="submit"]')]);
+      await page.locator('main h1').first().waitFor({ timeout: 15_000 });
+    };
+    await login(first);
+    const tabs: Page[] = [first];
+    for (let i = 1; i < 4; i++) {
+      const page = await context.newPage();
+      problems.watch(page);
+      await page.goto(`${serve.url}#/log`);
+      tabs.push(page);
+    }
+    await first.evaluate(() => (location.hash = '#/log'));
+    for (const page of tabs) await page.locator('[data-log-summary]').waitFor({ timeout: 15_000 });
+    await send(frontendPort, '/before-logout');
+    for (const [i, page] of tabs.entries()) await waitForLogged(page, '/before-logout', 10_000, `tab ${i + 1}`);
+
+    // Log out from the second tab (the UI has no button yet: the same POST a page makes).
+    const status = await tabs[1]!.evaluate(async () => {
+      const session = await (await fetch('api/session')).json() as { value: { csrfToken: string } };
+      return (await fetch('logout', { method: 'POST', headers: { 'X-Loadstar-CSRF': session.value.csrfToken } })).status;
+    });
+    assert.equal(status, 200);
+    await waitForBanner(tabs, true, 15_000);
+    await send(frontendPort, '/after-logout');
+    await sleep(1500);
+    for (const page of tabs) assert.equal(((await page.locator('tbody').first().textContent()) ?? '').includes('/after-logout'), false, 'no tab receives events once signed out');
+    await tabs[0]!.screenshot({ path: path.join(shots, 'signed-out.png') });
+
+    // A login in a new tab: the tab holding the stream looks again, and every tab is live again.
+    const again = await context.newPage();
+    problems.watch(again);
+    await login(again);
+    await again.evaluate(() => (location.hash = '#/log'));
+    await again.locator('[data-log-summary]').waitFor({ timeout: 15_000 });
+    tabs.push(again);
+    await waitForBanner(tabs, false, 15_000);
+    await send(frontendPort, '/after-login');
+    for (const [i, page] of tabs.entries()) await waitForLogged(page, '/after-login', 10_000, `tab ${i + 1} after the new login`);
+
+    // What the browser reported along the way is the expected refusals, nothing else: 401 while signed out,
+    // 403 for an old tab's first call with the ended session's CSRF token (it then fetches the new one and retries).
+    const expected = /status of 40[13]|text\/event-stream/;
+    assert.deepEqual(problems.consoleErrors.filter((e) => !expected.test(e)), []);
+    problems.consoleErrors.length = 0;
+  });
+});
