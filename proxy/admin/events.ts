@@ -17,9 +17,10 @@
  * The browser reconnects with its last id and resumes from the control's
  * replay buffer, so a stalled page costs at most the limit, never more.
  *
- * A stream belongs to the session that opened it: when that session ends
- * (logout, or a new login in the same browser) its streams are ended, so a
- * page (or the tab that carries the stream for every tab of a browser,
+ * With an admin password a stream belongs to the login that opened it: when
+ * that session ends (logout, or a new login in the same browser: at once;
+ * expired or evicted: at the next heartbeat) its streams are ended, so a page
+ * (or the tab that carries the stream for every tab of a browser,
  * renderer/src/transport/shared-stream.ts) never keeps receiving events on a
  * dead session; its reconnect then meets the login.
  */
@@ -37,6 +38,8 @@ export interface EventStreamOptions {
   /** Bytes a client may leave unread before its stream is closed. */
   bufferLimit?: number;
   log?: (line: string) => void;
+  /** Whether a stream's session still lives, asked at each heartbeat (a session can also expire or be evicted). */
+  sessionAlive?: (session: string) => boolean;
 }
 
 interface Stream {
@@ -78,8 +81,12 @@ export class EventStreams {
   constructor(private readonly control: Pick<ControlContract, 'subscribe'>, options: EventStreamOptions = {}) {
     this.bufferLimit = options.bufferLimit ?? DEFAULT_STREAM_BUFFER_LIMIT;
     this.log = options.log ?? (() => {});
+    const alive = options.sessionAlive ?? (() => true);
     this.heartbeat = setInterval(() => {
-      for (const s of this.streams) this.write(s, ': keep-alive\n\n');
+      for (const s of [...this.streams]) {
+        if (s.session !== undefined && !alive(s.session)) this.endSession(s.session);
+        else this.write(s, ': keep-alive\n\n');
+      }
     }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     this.heartbeat.unref();
   }

@@ -67,7 +67,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const files = staticFiles(options.uiDir);
   const sessions = new SessionStore(options.sessions);
   const limiter = new LoginLimiter(options.loginLimit ?? 5);
-  const streams = new EventStreams(options.control, { log, ...options.events });
+  const streams = new EventStreams(options.control, { log, sessionAlive: (id) => sessions.alive(id), ...options.events });
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const password = options.password;
   const policy: OriginPolicy = { names: allowedHostNames(options.listen, options.tls?.names), port: options.listen.port, tls };
@@ -183,7 +183,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     if (asked.length === 0 || unknown.length > 0) {
       return sendError(res, 400, 'LS_ERR_CTL_BAD_REQUEST', `/api/events: unknown topic${unknown.length === 1 ? '' : 's'} '${unknown.join("', '")}'; topics are ${EVENT_TOPICS.join(', ')}.`);
     }
-    streams.open(req, res, [...new Set(asked)] as ControlTopic[], resumePoint(req, query), session?.id);
+    // With a password a stream lives only as long as its login (without one, anyone on loopback may read it).
+    streams.open(req, res, [...new Set(asked)] as ControlTopic[], resumePoint(req, query), password ? session?.id : undefined);
   }
 
   async function login(req: http.IncomingMessage, res: http.ServerResponse, record: PasswordRecord): Promise<void> {

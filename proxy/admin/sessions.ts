@@ -69,6 +69,14 @@ export class SessionStore {
     return session;
   }
 
+  /** True while the session with this id lives (its idle clock does not restart: a stream is not a use). */
+  alive(id: string): boolean {
+    const session = this.sessions.get(id);
+    if (!session) return false;
+    const now = this.now();
+    return now - session.lastUsed <= this.idleMs && now - session.created <= this.lifetimeMs;
+  }
+
   delete(id: string): void {
     this.sessions.delete(id);
   }

@@ -199,3 +199,23 @@ test("logging out ends that session's event streams (its reconnect meets the log
     await admin.close();
   }
 });
+
+test('with a password, a stream whose session expired is ended at the next heartbeat', async () => {
+  const control = fakeControl();
+  let now = 1_000_000;
+  const admin = await adminWith({ control, password: await hashPassword('correct horse battery'), sessions: { idleMs: 60_000, now: () => now }, events: { heartbeatMs: 30 } });
+  const answer = await call(admin.port, 'POST', '/login', { 'content-type': 'application/x-www-form-urlencoded', origin: admin.origin }, 'password=correct+horse+battery');
+  const cookie = answer.headers['set-cookie']![0]!.split(';')[0]!;
+  const stream = openStream(admin.port, '?topics=stats', { cookie });
+  try {
+    await waitFor('the subscription', () => control.listeners === 1);
+    await waitFor('two heartbeats', () => stream.comments.filter((c) => c === 'keep-alive').length >= 2);
+    assert.equal(stream.ended(), false, 'a live session keeps its stream');
+    now += 61_000;
+    await waitFor('the stream ended', () => stream.ended());
+    assert.equal(control.listeners, 0);
+  } finally {
+    stream.close();
+    await admin.close();
+  }
+});
