@@ -403,9 +403,11 @@ export class Engine {
   /** A listening server for `listener` (TLS when its bind has TLS material). */
   private listenerServer(listener: Listener): net.Server {
     const bindTls = listener.tls;
-    if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(listener, socket));
+    // tcp-request connection rules see the raw connection, before a TLS handshake; a refused one gets a reset.
+    const admits = (socket: net.Socket): boolean => listener.frontend.admits(socket) || (socket.resetAndDestroy(), false);
+    if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => { if (admits(socket)) this.accept(listener, socket); });
     bindTls.secured = (socket) => this.accept(listener, socket);
-    return createTlsServer(() => listener.tls!, listener.proxy);
+    return createTlsServer(() => listener.tls!, listener.proxy, admits);
   }
 
   private accept(listener: Listener, socket: net.Socket): void {

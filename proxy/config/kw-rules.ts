@@ -14,12 +14,15 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'disable-l7-retry', 'do-resolve', 'early-hint',
-  'normalize-uri', 'reject', 'replace-path', 'replace-pathq', 'replace-uri', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
-  'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-dst', 'set-dst-port', 'set-mark', 'set-method', 'set-nice',
-  'set-priority-class', 'set-priority-offset', 'set-src', 'set-src-port', 'set-timeout', 'set-tos', 'silent-drop',
-  'strict-mode', 'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'set-var-fmt', 'set-status', 'ot-group',
+  'normalize-uri', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
+  'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-dst', 'set-dst-port', 'set-mark', 'set-nice',
+  'set-priority-class', 'set-priority-offset', 'set-src', 'set-src-port', 'set-timeout', 'set-tos',
+  'strict-mode', 'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
 ];
+
+/** deny and tarpit take `status` or its older spelling `deny_status` (configuration.txt, "http-request deny"). */
+const DENY_STATUS_WORDS = ['status', 'deny_status'];
 
 const VALID_REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 
@@ -45,7 +48,7 @@ function headerAction(type: 'set-header' | 'add-header'): ActionParser {
   };
 }
 
-function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq'): ActionParser {
+function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' | 'set-method'): ActionParser {
   return (args, fail, ctx) => {
     if (args.length !== 1) return void fail('expects exactly 1 argument.');
     const value = logFormatValue(args[0]!, fail, 0, ctx);
@@ -54,7 +57,7 @@ function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq')
 }
 
 /** `[status N] [content-type T] [string S | lf-string S | file F | lf-file F | errorfile F | errorfiles N] [hdr N V]…` */
-function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, allowStatus: 'status' | 'deny_status', defaultStatus: number) {
+function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number) {
   let status = defaultStatus;
   let contentType: string | undefined;
   let body: ReturnBody | undefined;
@@ -62,7 +65,7 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
   for (let i = 0; i < args.length; i++) {
     const word = args[i]!;
     const value = args[i + 1];
-    if (word === allowStatus) {
+    if (statusWords.includes(word)) {
       if (value === undefined || !/^\d+$/.test(value)) return void fail(`'${word}' expects a status code.`, i);
       const code = Number(value);
       if (code < 200 || code > 599) return void fail(`Unexpected status code '${value}'.`, i + 1);
@@ -81,6 +84,9 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
       // An http-errors section, looked up once the whole file is read (provision.ts: resolveErrorPages).
       body = { kind: 'errorfiles', name: value };
       i++;
+    } else if (word === 'default-errorfiles') {
+      // The proxy's error page for the status: what no payload gives.
+      body = undefined;
     } else if (word === 'hdr') {
       const v = args[i + 2];
       if (value === undefined || v === undefined) return void fail(`'hdr' expects <name> and <value>.`, i);
@@ -100,27 +106,32 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   redirect: {
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
-      const kind = args[0];
-      if (kind !== 'location' && kind !== 'prefix' && kind !== 'scheme') {
-        return void fail(`redirection type expected ('prefix', 'location', or 'scheme').`, 0);
-      }
-      if (args[1] === undefined) return void fail(`'${kind}' expects an argument.`, 0);
-      const value = logFormatValue(args[1], fail, 1, ctx);
-      if (!value) return undefined;
+      // HAProxy takes the rule's words in any order ("code 301 location /x" too); the type is required.
+      let kind: 'location' | 'prefix' | 'scheme' | undefined;
+      let valueText: string | undefined;
+      let valueIndex = 0;
       let code = 302;
       let dropQuery = false;
       let appendSlash = false;
       let setCookie: string | undefined;
       let clearCookie: string | undefined;
-      for (let i = 2; i < args.length; i++) {
+      let ignoreEmpty = false;
+      for (let i = 0; i < args.length; i++) {
         const w = args[i]!;
-        if (w === 'code') {
+        if (w === 'location' || w === 'prefix' || w === 'scheme') {
+          if (args[i + 1] === undefined) return void fail(`'${w}' expects an argument.`, i);
+          kind = w;
+          valueText = args[i + 1];
+          valueIndex = i + 1;
+          i++;
+        } else if (w === 'code') {
           const c = Number(args[i + 1]);
           if (!VALID_REDIRECT_CODES.has(c)) return void fail(`unsupported HTTP code '${args[i + 1] ?? ''}' (expects 301, 302, 303, 307 or 308).`, i + 1);
           code = c;
           i++;
         } else if (w === 'drop-query') dropQuery = true;
         else if (w === 'append-slash') appendSlash = true;
+        else if (w === 'ignore-empty') ignoreEmpty = true;
         else if (w === 'set-cookie' || w === 'clear-cookie') {
           if (args[i + 1] === undefined) return void fail(`'${w}' expects a cookie.`, i);
           if (w === 'set-cookie') setCookie = args[i + 1];
@@ -128,7 +139,10 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
           i++;
         } else return void fail(`expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query' or 'append-slash' (was '${w}').`, i);
       }
-      return { type: 'redirect', kind, value, valueText: args[1], code, dropQuery, appendSlash, setCookie, clearCookie };
+      if (kind === undefined || valueText === undefined) return void fail(`redirection type expected ('prefix', 'location', or 'scheme').`, 0);
+      const value = logFormatValue(valueText, fail, valueIndex, ctx);
+      if (!value) return undefined;
+      return { type: 'redirect', kind, value, valueText, code, dropQuery, appendSlash, setCookie, clearCookie, ...(ignoreEmpty ? { ignoreEmpty } : {}) };
     },
   },
   'set-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: headerAction('set-header') },
@@ -146,17 +160,33 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   'set-pathq': { sets: ['http-request'], parse: uriPartAction('set-pathq') },
   'set-query': { sets: ['http-request'], parse: uriPartAction('set-query') },
   'set-uri': { sets: ['http-request'], parse: uriPartAction('set-uri') },
+  'set-method': { sets: ['http-request'], parse: uriPartAction('set-method') },
+  'replace-path': { sets: ['http-request'], parse: replaceUriAction('replace-path') },
+  'replace-pathq': { sets: ['http-request'], parse: replaceUriAction('replace-pathq') },
+  'replace-uri': { sets: ['http-request'], parse: replaceUriAction('replace-uri') },
+  reject: { sets: ['http-request'], parse: noArgument('reject') },
+  'silent-drop': { sets: ['http-request', 'http-response'], parse: noArgument('silent-drop') },
+  'set-status': {
+    sets: ['http-response', 'http-after-response'],
+    parse(args, fail) {
+      const code = Number(args[0]);
+      if (args[0] === undefined || !/^\d+$/.test(args[0]) || code < 100 || code > 999) return void fail(`expects an integer status code between 100 and 999.`, 0);
+      if (args.length === 1) return { type: 'set-status', status: code };
+      if (args[1] !== 'reason' || args[2] === undefined || args.length > 3) return void fail(`expects only 'reason' keyword after the status code.`, 1);
+      return { type: 'set-status', status: code, reason: args[2] };
+    },
+  },
   deny: {
     sets: ['http-request', 'http-response'],
     parse(args, fail) {
-      const r = parseReturnLike(args, fail, 'deny_status', 403);
+      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, 403);
       return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers };
     },
   },
   tarpit: {
     sets: ['http-request'],
     parse(args, fail) {
-      const r = parseReturnLike(args, fail, 'deny_status', 500);
+      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, 500);
       return r && { type: 'tarpit', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers };
     },
   },
@@ -170,7 +200,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   return: {
     sets: ['http-request', 'http-response'],
     parse(args, fail) {
-      const r = parseReturnLike(args, fail, 'status', 200);
+      const r = parseReturnLike(args, fail, ['status'], 200);
       return r && { type: 'return', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers };
     },
   },
@@ -204,28 +234,56 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   },
 };
 
+function noArgument(type: 'reject' | 'silent-drop'): ActionParser {
+  return (args, fail) => {
+    if (args.length > 0) return void fail(`'${type}' takes no argument (got '${args[0]}').`, 0);
+    return { type };
+  };
+}
+
+function validRegex(regex: string, fail: (m: string, i?: number) => void, argIndex: number): boolean {
+  try {
+    new RegExp(regex);
+    return true;
+  } catch (e) {
+    fail(`regex '${regex}' is invalid (${(e as Error).message.replace(/^Invalid regular expression: /, '')}).`, argIndex);
+    return false;
+  }
+}
+
+/** `replace-path|replace-pathq|replace-uri <match-regex> <replace-fmt>` */
+function replaceUriAction(type: 'replace-path' | 'replace-pathq' | 'replace-uri'): ActionParser {
+  return (args, fail, ctx) => {
+    if (args.length !== 2) return void fail('expects exactly 2 arguments.');
+    if (!validRegex(args[0]!, fail, 0)) return undefined;
+    const replacement = logFormatValue(args[1]!, fail, 1, ctx);
+    return replacement && { type, regex: args[0]!, replacement, replacementText: args[1]! };
+  };
+}
+
 function replaceAction(type: 'replace-header' | 'replace-value'): ActionParser {
   return (args, fail, ctx) => {
     if (args.length !== 3) return void fail('expects exactly 3 arguments.');
-    try {
-      new RegExp(args[1]!);
-    } catch (e) {
-      return void fail(`regex '${args[1]}' is invalid (${(e as Error).message.replace(/^Invalid regular expression: /, '')}).`, 1);
-    }
+    if (!validRegex(args[1]!, fail, 1)) return undefined;
     const replacement = logFormatValue(args[2]!, fail, 2, ctx);
     return replacement && { type, name: args[0]!, regex: args[1]!, replacement, replacementText: args[2]! };
   };
 }
 
 /** set-var(name) / unset-var(name) / track-sc0..2: actions whose name carries an argument. */
-function parseSpecialAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void): HttpAction | undefined | null {
-  const varMatch = /^(set-var|unset-var)\((.*)\)$/.exec(action);
+function parseSpecialAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
+  const varMatch = /^(set-var|unset-var|set-var-fmt)\((.*)\)$/.exec(action);
   if (varMatch) {
     const variable = varMatch[2]!;
     if (!/^(proc|sess|txn|req|res)\.[A-Za-z0-9_.]+$/.test(variable)) {
       return void fail(`invalid variable name '${variable}' : expects a scope (proc, sess, txn, req, res), a dot and a name.`, -1);
     }
     if (varMatch[1] === 'unset-var') return { type: 'unset-var', variable };
+    if (varMatch[1] === 'set-var-fmt') {
+      if (args.length !== 1) return void fail(`'${action}' expects a log-format string.`, -1);
+      const format = logFormatValue(args[0]!, fail, 0, ctx);
+      return format && { type: 'set-var-fmt', variable, format, formatText: args[0]! };
+    }
     const expr = args[0];
     if (expr === undefined) return void fail(`'${action}' expects a sample expression.`, -1);
     const sample = parseSampleExpression(expr);
@@ -269,7 +327,7 @@ function parseHttpRule(set: RuleSet) {
     const spec = HTTP_ACTIONS[action];
     let parsed: HttpAction | undefined | null;
     if (spec && spec.sets.includes(set)) parsed = spec.parse(args, fail, ctx);
-    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var)\(/.test(action) ? parseSpecialAction(action, args, fail) : null;
+    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) ? parseSpecialAction(action, args, fail, ctx) : null;
     else parsed = null;
     if (failed) return;
     if (parsed === null) {
@@ -339,8 +397,8 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
 }
 
 registerProxyKeywords([
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, deny, allow, return, auth, set-var, track-sc, use-service.', parse: parseHttpRule('http-request') },
-  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, allow (deny, return and redirect are refused: not run yet).', parse: parseHttpRule('http-response') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, use-service.', parse: parseHttpRule('http-request') },
+  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow (deny, return and redirect are refused: not run yet).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: LATER, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },
   { name: 'tcp-request session', sections: 'nfl', status: LATER, summary: 'Rules once the session is set up (after the PROXY header / TLS handshake).', parse: parseTcpRequest('session') },

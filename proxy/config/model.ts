@@ -330,11 +330,17 @@ export interface Conditional {
 export type RedirectKind = 'location' | 'prefix' | 'scheme';
 
 export type HttpAction =
-  | { type: 'redirect'; kind: RedirectKind; value: LogFormatToken[]; valueText: string; code: number; dropQuery: boolean; appendSlash: boolean; setCookie?: string; clearCookie?: string }
+  | { type: 'redirect'; kind: RedirectKind; value: LogFormatToken[]; valueText: string; code: number; dropQuery: boolean; appendSlash: boolean; setCookie?: string; clearCookie?: string; /** `ignore-empty`: the rule is skipped when its location or prefix comes out empty. */ ignoreEmpty?: boolean }
   | { type: 'set-header' | 'add-header'; name: string; value: LogFormatToken[]; valueText: string }
   | { type: 'del-header'; name: string; method?: string }
   | { type: 'replace-header' | 'replace-value'; name: string; regex: string; replacement: LogFormatToken[]; replacementText: string }
-  | { type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq'; value: LogFormatToken[]; valueText: string }
+  | { type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' | 'set-method'; value: LogFormatToken[]; valueText: string }
+  /** Regex over the path (replace-path), path and query (replace-pathq) or whole target (replace-uri); `\\1` back-references. */
+  | { type: 'replace-path' | 'replace-pathq' | 'replace-uri'; regex: string; replacement: LogFormatToken[]; replacementText: string }
+  /** reject: close at once, no answer; silent-drop: the same with a reset. Neither is logged with a status. */
+  | { type: 'reject' | 'silent-drop' }
+  | { type: 'set-status'; status: number; reason?: string }
+  | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string }
   | { type: 'deny' | 'tarpit'; status: number; contentType?: string; body?: ReturnBody; headers?: Array<{ name: string; value: string }> }
   | { type: 'allow' }
   | { type: 'return'; status: number; contentType?: string; body?: ReturnBody; headers: Array<{ name: string; value: string }> }

@@ -570,8 +570,28 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     }
   }
 
+  /**
+   * http-request silent-drop: the client is told nothing. HAProxy (as root) removes the connection
+   * with TCP_REPAIR so no FIN or RST ever leaves; Node cannot, so the connection stops reading and
+   * sits silent until `timeout client` (30 s without one), then is reset.
+   */
+  silence(): void {
+    this.silenced = true;
+    this.closed = true;
+    this.draining = true;
+    this.clearRequestTimer();
+    const handle = (this.socket as unknown as { _handle?: { readStop?(): number } })._handle;
+    handle?.readStop?.();
+    this.socket.pause();
+    const timer = setTimeout(() => this.socket.resetAndDestroy(), this.frontend.timeouts.client || 30_000);
+    this.socket.once('close', () => clearTimeout(timer));
+  }
+
+  private silenced = false;
+
   /** Graceful end: flush what was written, then close. */
   end(): void {
+    if (this.silenced) return;
     this.clearRequestTimer();
     if (!this.socket.destroyed) this.socket.end();
     this.closed = true;

@@ -43,6 +43,11 @@ const REASONS: Record<number, string> = {
   422: 'Unprocessable Content', 451: 'Unavailable For Legal Reasons', 505: 'HTTP Version Not Supported',
 };
 
+/** HAProxy has a built-in page (and `errorfile` may replace it) for this status. */
+export function hasBuiltinPage(status: number): boolean {
+  return PAGES[status] !== undefined;
+}
+
 export function reasonPhrase(status: number): string {
   return PAGES[status]?.reason ?? REASONS[status] ?? (status < 300 ? 'OK' : status < 400 ? 'Redirect' : status < 500 ? 'Client Error' : 'Server Error');
 }

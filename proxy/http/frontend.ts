@@ -11,6 +11,8 @@ import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
 import { compileRequestRules, compileResponseRules, runRequestRules } from './rules.ts';
+import { compileConnectionRules } from '../tcp/rules.ts';
+import type { ConnectionRules } from '../tcp/rules.ts';
 import type { LocalAnswer } from './rules.ts';
 import { compileTxCondition, compileTxFormat, plainAddress } from './samples.ts';
 import { getHeader, caseAdjustFor } from './headers.ts';
@@ -153,6 +155,7 @@ export class HttpFrontend implements Frontend {
   localServices: LocalServices | undefined;
   /** Header count and head size limits (`tune.http.maxhdr`, `tune.bufsize`), set by the engine from the global section. */
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS;
+  private readonly connectionRules: ConnectionRules | undefined;
   private readonly requestRules;
   private readonly responseRules;
   private readonly switching: Array<{ when: TxPredicate | undefined; backend: (tx: HttpTransaction) => HttpBackend | undefined }>;
@@ -178,6 +181,7 @@ export class HttpFrontend implements Frontend {
     this.closeClient = config.options['httpclose']?.enabled ?? false;
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || this.closeClient;
     this.errorfiles = loadErrorFiles(config);
+    this.connectionRules = compileConnectionRules(config);
     this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.httpResponseRules, config);
     this.switching = config.switchingRules.map((rule) => {
@@ -247,6 +251,10 @@ export class HttpFrontend implements Frontend {
       frontend: this, startedAt: client.acceptedAt, status, termination, streamNumber: nextStreamNumber(),
       ...connectionsCounting(this, client), sample: () => ({ conn: client.connectionInfo() }),
     });
+  }
+
+  admits(socket: net.Socket): boolean {
+    return !this.connectionRules || this.connectionRules(socket);
   }
 
   /** A connection the engine accepted: HTTP/2 when TLS negotiated h2 (ALPN), else HTTP/1. */

@@ -46,16 +46,26 @@ export function replaceValue(headers: HeaderList, name: string, regex: RegExp, r
   const lower = name.toLowerCase();
   for (let i = 0; i < headers.length; i += 2) {
     if (headers[i]!.toLowerCase() !== lower) continue;
-    headers[i + 1] = headers[i + 1]!.split(',').map((v) => replaceWhole(v.trim(), regex, replacement)).join(', ');
+    // HAProxy 2.6: a value the regex matches becomes the expansion alone, its spaces gone; the
+    // others stay byte for byte ("1foo2, bar" → "Y, bar", "bar ,  foo" → "bar ,Y").
+    headers[i + 1] = headers[i + 1]!.split(',').map((v) => {
+      regex.lastIndex = 0;
+      const m = regex.exec(v.trim());
+      return m ? replacement(m) : v;
+    }).join(',');
   }
 }
 
 /** HAProxy replaces only when the regex matches the whole value (it is anchored by the user). */
-function replaceWhole(value: string, regex: RegExp, replacement: (match: RegExpExecArray) => string): string {
+/**
+ * HAProxy's replace-* rule (exp_replace): when the regex matches anywhere in the value, the whole
+ * value becomes the expansion of the replacement (`\\1` … from the match); text around the match
+ * is not kept ("afoob" with `foo` → `X` gives "X").
+ */
+export function replaceWhole(value: string, regex: RegExp, replacement: (match: RegExpExecArray) => string): string {
   regex.lastIndex = 0;
   const m = regex.exec(value);
-  if (!m) return value;
-  return value.slice(0, m.index) + replacement(m) + value.slice(m.index + m[0].length);
+  return m ? replacement(m) : value;
 }
 
 /** Serialises a head: start line, headers, blank line (latin1: header bytes pass through unchanged). */

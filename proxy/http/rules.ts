@@ -5,8 +5,8 @@
  * auth), as in HAProxy.
  */
 import type { HttpRule, HttpAction, Proxy } from '../config/model.ts';
-import { setHeader, deleteHeader, replaceHeader, replaceValue } from './headers.ts';
-import { builtinResponse, loadErrorFile, reasonPhrase } from './error-pages.ts';
+import { setHeader, deleteHeader, replaceHeader, replaceValue, replaceWhole } from './headers.ts';
+import { builtinResponse, loadErrorFile, reasonPhrase, hasBuiltinPage } from './error-pages.ts';
 import type { HttpTransaction } from './transaction.ts';
 import type { ResponseHead } from './upstream.ts';
 import { compileTxCondition, compileTxFormat } from './samples.ts';
@@ -32,6 +32,11 @@ export interface LocalAnswer {
   tarpitMs?: number;
   /** How the statistics count it: deny/tarpit (dreq), or answered by Loadstar itself (intercepted). */
   kind?: 'denied' | 'intercepted';
+  /**
+   * No answer at all (`response` is empty): `close` shuts the connection at once (http-request
+   * reject), `reset` aborts it (silent-drop; HAProxy's fallback where it cannot hide the close).
+   */
+  drop?: 'close' | 'reset';
   /** The answer needs the request body first (the stats page's admin form); `response` is unused then. */
   withBody?: (body: Buffer) => LocalAnswer;
 }
@@ -87,6 +92,34 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const kind = action.type;
       return (tx) => (tx.request.url = rewriteUrl(tx.request.url, kind, value(tx)), 'continue');
     }
+    case 'set-method': {
+      const value = compileTxFormat(action.value);
+      return (tx) => (tx.request.method = value(tx), 'continue');
+    }
+    case 'replace-path':
+    case 'replace-pathq':
+    case 'replace-uri': {
+      const regex = new RegExp(action.regex);
+      const replacement = compileReplacement(action.replacement);
+      const part = action.type;
+      return (tx) => {
+        const { authority, path, query } = splitTarget(tx.request.url);
+        const subject = part === 'replace-path' ? path : part === 'replace-pathq' ? path + query : tx.request.url;
+        const replaced = replaceWhole(subject, regex, (m) => replacement(tx, m));
+        if (replaced !== subject) tx.request.url = part === 'replace-path' ? authority + replaced + query : part === 'replace-pathq' ? authority + replaced : replaced;
+        return 'continue';
+      };
+    }
+    case 'reject':
+    case 'silent-drop': {
+      const dropped: LocalAnswer = { response: Buffer.alloc(0), status: -1, termination: 'PR', kind: 'denied', drop: action.type === 'reject' ? 'close' : 'reset' };
+      return () => dropped;
+    }
+    case 'set-var-fmt': {
+      const [scope, name] = splitVariable(action.variable);
+      const format = compileTxFormat(action.format);
+      return (tx) => (tx.vars.set(scope, name, { type: 'str', value: format(tx) }), 'continue');
+    }
     case 'allow':
       return () => 'stop';
     case 'deny':
@@ -95,7 +128,8 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       // A tarpit holds the request `timeout tarpit` (else `timeout connect`) before its answer, and logs PT.
       const hold = action.type === 'tarpit' ? { termination: 'PT', tarpitMs: proxy.timeouts.tarpit ?? proxy.timeouts.connect ?? 0 } : { termination: 'PR' };
       if (!action.body) {
-        const response = errorResponse(status);
+        // A status HAProxy has no page for (451, say) gets an empty answer, as its http_reply does.
+        const response = hasBuiltinPage(status) ? errorResponse(status) : Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-length: 0\r\n\r\n`);
         return () => ({ response, status, ...hold, kind: 'denied' });
       }
       const reply = compileReply(action.body, action.contentType, status, action.headers ?? []);
@@ -119,8 +153,11 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       // for the temporary codes only (301 and 308 may be cached), then the cookie.
       const cacheControl = action.code === 301 || action.code === 308 ? '' : 'cache-control: no-cache\r\n';
       const cookie = action.setCookie ? `set-cookie: ${action.setCookie}; path=/;\r\n` : action.clearCookie ? `set-cookie: ${action.clearCookie}; path=/; Max-Age=0;\r\n` : '';
+      const ignoreEmpty = action.ignoreEmpty === true && action.kind !== 'scheme';
       return (tx) => {
-        const location = redirectLocation(tx, action.kind, value(tx), action.dropQuery, action.appendSlash);
+        const target = value(tx);
+        if (ignoreEmpty && target === '') return 'continue';
+        const location = redirectLocation(tx, action.kind, target, action.dropQuery, action.appendSlash);
         const response = Buffer.from(`HTTP/1.1 ${action.code} ${reasonPhrase(action.code)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n${cacheControl}${cookie}\r\n`, 'latin1');
         return { response, status: action.code, termination: 'LR', kind: 'intercepted' };
       };
@@ -159,12 +196,12 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
 export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy): ResponseStep[] {
   return rules.map((rule) => {
     const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
-    const act = compileResponseAction(rule.action);
+    const act = compileResponseAction(rule.action, proxy);
     return when ? (tx, head) => { if (when(tx)) act(tx, head); } : act;
   });
 }
 
-function compileResponseAction(action: HttpAction): ResponseStep {
+function compileResponseAction(action: HttpAction, proxy: Proxy): ResponseStep {
   switch (action.type) {
     case 'set-header': {
       const value = compileTxFormat(action.value);
@@ -185,9 +222,45 @@ function compileResponseAction(action: HttpAction): ResponseStep {
     }
     case 'allow':
       return () => {};
+    case 'set-status': {
+      const { status, reason } = action;
+      return (tx, head) => {
+        head.status = status;
+        // Without a reason, the standard phrase for the new code (not the server's old one).
+        head.reason = reason ?? reasonPhrase(status);
+      };
+    }
+    case 'set-var': {
+      const [scope, name] = splitVariable(action.variable);
+      const parsed = parseSampleExpression(action.expression!);
+      if ('error' in parsed) throw new Error(parsed.error);
+      const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
+      return (tx) => {
+        const value = sample(tx.sampleContext());
+        if (value !== undefined) tx.vars.set(scope, name, value);
+      };
+    }
+    case 'set-var-fmt': {
+      const [scope, name] = splitVariable(action.variable);
+      const format = compileTxFormat(action.format);
+      return (tx) => tx.vars.set(scope, name, { type: 'str', value: format(tx) });
+    }
+    case 'unset-var': {
+      const [scope, name] = splitVariable(action.variable);
+      return (tx) => tx.vars.unset(scope, name);
+    }
     default:
       throw new Error(`http-response ${action.type} is not implemented by the engine yet`);
   }
+}
+
+/** A request target cut for the replace-* actions: scheme and authority of an absolute-form target, path, `?query`. */
+function splitTarget(url: string): { authority: string; path: string; query: string } {
+  const scheme = url.charCodeAt(0) === 47 /* / */ ? null : /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*/.exec(url);
+  const authority = scheme ? scheme[0] : '';
+  const path = url.slice(authority.length);
+  const q = path.indexOf('?');
+  return q < 0 ? { authority, path, query: '' } : { authority, path: path.slice(0, q), query: path.slice(q) };
 }
 
 /** `\1`-style back-references in a log-format replacement. */

@@ -114,7 +114,7 @@ export interface ServerTrace {
 }
 
 export interface TraceAnswer {
-  kind: 'redirect' | 'deny' | 'tarpit' | 'return' | 'auth' | 'service' | 'stats' | 'no-backend' | 'no-server';
+  kind: 'redirect' | 'deny' | 'tarpit' | 'return' | 'auth' | 'service' | 'stats' | 'no-backend' | 'no-server' | 'reject' | 'silent-drop';
   status: number;
   /** redirect: the Location. */
   location?: string;
@@ -337,6 +337,11 @@ function runRules(proxy: Proxy, rules: readonly HttpRule[], tx: TraceTx, result:
       continue;
     }
     trace.outcome = 'final';
+    if (outcome.drop) {
+      result.answer = { kind: type as 'reject' | 'silent-drop', status: -1, by: `${proxy.name}:${rule.loc.line} ${text}` };
+      result.steps.push(`${proxy.name}:${rule.loc.line} ${text} — the connection is ${outcome.drop === 'close' ? 'closed' : 'reset'} without an answer; the request goes to no server`);
+      return 'answered';
+    }
     const kind = (FINAL.has(type) ? type : 'return') as TraceAnswer['kind'];
     const head = outcome.response.toString('latin1', 0, Math.min(outcome.response.length, 4096));
     const location = /\r\nlocation: ([^\r]*)\r\n/i.exec(head)?.[1];

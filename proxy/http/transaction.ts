@@ -49,6 +49,8 @@ export interface TransactionClient {
    * transaction started by the head it just parsed); false when none is (run it now).
    */
   atReadEnd?(fn: () => void): boolean;
+  /** http-request silent-drop: leave without telling the client anything (HTTP/1; absent: reset). */
+  silence?(): void;
   /** An exception escaped while serving it: close it (500 if no response started), report once. */
   internalError(error: unknown): void;
   /** The client connection as `http-reuse` sees it (absent: private server connections close after their exchange). */
@@ -74,8 +76,8 @@ export interface RequestHead {
 }
 
 /** An HTTP/2 request's line as HAProxy logs it: the URI in absolute form. */
-function requestLineOf(r: RequestHead): string {
-  return `${r.method} ${r.origin ?? ''}${r.url} HTTP/${r.versionMajor}.${r.versionMinor}`;
+function requestLineOf(r: RequestHead, method: string, url: string): string {
+  return `${method} ${r.origin ?? ''}${url} HTTP/${r.versionMajor}.${r.versionMinor}`;
 }
 
 /** HAProxy's two-letter termination state for the logs (first: who/what ended it, second: the phase). */
@@ -160,12 +162,19 @@ export class HttpTransaction {
   private cancelWait: (() => void) | undefined;
   /** Held by `http-request tarpit` before its answer (the log's %TR is -1 then, as HAProxy's). */
   tarpitted = false;
+  /** Closed without an answer by http-request reject / silent-drop (%TR is -1 then too). */
+  dropped = false;
+  /** The method and target before any rule changed them: %r and capture.req.* show these. */
+  private readonly arrivedMethod: string;
+  private readonly arrivedUrl: string;
   private finished = false;
   private slotHeld = false;
   /** A request of the same client connection came before this one (HAProxy's TX_NOT_FIRST): it may take a fresh idle connection. */
   private notFirst = false;
 
   constructor(readonly client: TransactionClient, readonly request: RequestHead) {
+    this.arrivedMethod = request.method;
+    this.arrivedUrl = request.url;
     const te = getHeader(request.headers, 'transfer-encoding');
     this.chunkedRequest = te !== undefined && /chunked/i.test(te);
     if (te !== undefined && request.versionMinor === 0 && request.versionMajor === 1) {
@@ -197,7 +206,8 @@ export class HttpTransaction {
       get method() { return tx.request.method; },
       get url() { return tx.request.url; },
       get version() { return `${tx.request.versionMajor}.${tx.request.versionMinor}`; },
-      get requestLine() { return tx.request.origin === undefined ? undefined : requestLineOf(tx.request); },
+      // As it arrived, whatever the rules changed since (HAProxy copies it to txn->uri first).
+      get requestLine() { return requestLineOf(tx.request, tx.arrivedMethod, tx.arrivedUrl); },
       get rawHeaders() { return tx.request.headers; },
       get captures() { return tx.requestCaptures?.headers; },
     };
@@ -253,6 +263,7 @@ export class HttpTransaction {
       }
       this.status = decision.status;
       this.termination = decision.termination ?? '--';
+      if (decision.drop) return this.dropClient(decision.drop);
       if (decision.tarpitMs) return this.tarpit(decision.tarpitMs, decision.response, decision.close ?? false);
       return this.respondLocally(decision.response, decision.close ?? false);
     }
@@ -519,6 +530,7 @@ export class HttpTransaction {
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
     this.backend!.applyResponseRules(this, head);
     this.frontend.applyResponseRules(this, head);
+    this.status = head.status; // http-response set-status
     if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers);
     const r = this.request;
     const noContent = head.status === 204;
@@ -859,6 +871,17 @@ export class HttpTransaction {
   fail(status: number): void {
     this.status = status;
     this.respondLocally(this.frontend.errorResponse(status, this.backend), status === 400 || status === 408);
+  }
+
+  /** http-request reject / silent-drop: the connection ends without an answer. */
+  private dropClient(how: 'close' | 'reset'): void {
+    this.closeAfter = true;
+    this.dropped = true;
+    const socket = this.client.socket;
+    if (how === 'reset' && this.client.silence) this.client.silence();
+    else if (how === 'reset' && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+    else socket.destroy();
+    this.finish();
   }
 
   private abortClient(): void {

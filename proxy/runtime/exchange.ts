@@ -26,6 +26,11 @@ export interface FrontendInfo {
 
 /** A frontend as the engine drives it, whatever its mode. */
 export interface Frontend extends FrontendInfo {
+  /**
+   * Its `tcp-request connection` rules on a new connection, before anything else (a TLS
+   * handshake included): false means the engine drops it with a reset and logs nothing, as HAProxy does.
+   */
+  admits(socket: net.Socket): boolean;
   /** Takes in a connection the engine accepted (and, for TLS, whose handshake is done). */
   accept(socket: net.Socket): void;
   /** Connections still doing work that a stop waits for. */

@@ -37,9 +37,9 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
     if (proxy.httpAfterResponseRules.length > 0) add(`'http-after-response'`, proxy.httpAfterResponseRules[0]!.loc, 'a later engine change');
     for (const rule of proxy.tcpRequestRules) {
-      // The TCP engine runs them (proxy/tcp/rules.ts); the HTTP engine does not run any yet.
+      // The TCP engine runs them (proxy/tcp/rules.ts); HTTP frontends run the connection phase only.
       const what = `'tcp-request ${rule.phase} ${rule.action.type}${'variable' in rule.action && rule.action.variable.includes(',') ? ' with conditions' : ''}'`;
-      if (proxy.mode === 'http') add(`${what} in an HTTP-mode ${proxy.kind}`, rule.loc, '#5');
+      if (proxy.mode === 'http' && rule.phase !== 'connection') add(`${what} in an HTTP-mode ${proxy.kind}`, rule.loc, '#5');
       else if (!tcpRuleIsRun(rule)) add(what, rule.loc, '#5');
     }
   }
@@ -68,7 +68,7 @@ export function reducedFeatureWarnings(config: Config): string[] {
 }
 
 /** http-response actions the HTTP engine runs (proxy/http/rules.ts compileResponseAction); the parser accepts more. */
-const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow']);
+const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var']);
 
 /** Rule kinds the TCP engine (proxy/tcp/rules.ts) runs; the others are refused here. */
 export function tcpRuleIsRun(rule: TcpRequestRule): boolean {

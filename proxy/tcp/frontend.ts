@@ -133,10 +133,12 @@ export class TcpFrontend implements Frontend {
     this.logger.tcp(exchangeRecord(record));
   }
 
+  admits(client: net.Socket): boolean {
+    return !this.connectionRules || this.connectionRules(client);
+  }
+
   handle(client: net.Socket): void {
     if (faults.armed) faultPoint('accept');
-    // HAProxy drops a connection refused at this stage with a reset and logs nothing.
-    if (this.connectionRules && !this.connectionRules(client)) return void client.resetAndDestroy();
     this.sessions.add(client);
     processConnections.opened();
     const record: TcpSessionRecord = {

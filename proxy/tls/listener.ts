@@ -27,10 +27,11 @@ const MAX_HELLO_BYTES = 16_384;
 const DEFAULT_HANDSHAKE_MS = 60_000;
 
 /** `current` gives the listener's BindTls, whose `secured` callback receives established connections. */
-export function createTlsServer(current: () => BindTls, proxy: Proxy): net.Server {
+export function createTlsServer(current: () => BindTls, proxy: Proxy, admits: (raw: net.Socket) => boolean = () => true): net.Server {
   const timeout = handshakeTimeout(proxy);
   // (noDelay here sets TCP_NODELAY on each accepted socket; no second setNoDelay call is needed.)
   return net.createServer({ noDelay: true, allowHalfOpen: true }, (raw) => {
+    if (!admits(raw)) return;
     // With one certificate the SNI cannot change the choice: the handshake starts at once, and
     // OpenSSL reads the ClientHello natively instead of JavaScript reading it first.
     const only = current().onlyEntry();

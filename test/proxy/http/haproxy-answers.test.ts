@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startEngine, freePort, rawExchange } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { echoServer } from './lib/echo-server.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,34 +20,6 @@ import path from 'node:path';
 const LF_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-answers-')), 'reply.txt');
 fs.writeFileSync(LF_FILE, 'path=%[path] m=%[method]\n');
 process.on('exit', () => fs.rmSync(path.dirname(LF_FILE), { recursive: true, force: true }));
-
-/** A server answering each request with the head it received (header names lowercased, as HAProxy sends them). */
-async function echoServer(): Promise<{ port: number; connections: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const state = { connections: 0 };
-  const server = net.createServer((s) => {
-    state.connections++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
-    let buffered = '';
-    s.on('data', (d: Buffer) => {
-      buffered += d.toString('latin1');
-      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
-        const head = buffered.slice(0, end).replace(/^([^:\r\n]+):/gm, (_, n: string) => `${n.toLowerCase()}:`);
-        buffered = buffered.slice(end + 4);
-        const body = `${head.replace(/\r\n/g, '\n')}\n\n`;
-        s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    get connections() { return state.connections; },
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
-  };
-}
 
 const DEFAULTS = `defaults
     mode http

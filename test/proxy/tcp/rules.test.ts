@@ -48,6 +48,7 @@ frontend web
     mode http
     bind 127.0.0.1:3
     tcp-request connection reject if { src 10.0.0.0/8 }
+    tcp-request content reject if { src 10.0.0.0/8 }
     default_backend h
 backend b
     mode tcp
@@ -59,6 +60,7 @@ backend h
     `8: 'tcp-request content silent-drop'`,
     `9: 'tcp-request content set-var with conditions'`,
     `10: 'tcp-request session accept'`,
-    `15: 'tcp-request connection reject' in an HTTP-mode frontend`,
+    // HTTP frontends run the connection phase (rule-actions.test.ts), not yet the content phase.
+    `16: 'tcp-request content reject' in an HTTP-mode frontend`,
   ]);
 });
