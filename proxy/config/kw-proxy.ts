@@ -120,6 +120,17 @@ const optionKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'option httpslog',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Logs in HAProxy\'s HTTPS log format: the HTTP format followed by the TLS errors, resumption, SNI, version and cipher.',
+    negatable: true,
+    parse(ctx) {
+      // HAProxy 2.6 takes and ignores arguments here.
+      setOption(ctx, 'httpslog');
+    },
+  },
+  {
     name: 'option redispatch',
     sections: 'dlb',
     status: ENGINE,

@@ -105,9 +105,11 @@ function checkUserlists(proxy: Proxy, userlists: Set<string>, diagnostics: Diagn
 
 function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
   if (mode === 'http') return;
-  const httplog = proxy.options['httplog'];
-  if (httplog?.enabled && proxy.kind !== 'backend') {
-    diagnostics.warn(httplog.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option httplog' not usable with ${proxy.kind} '${proxy.name}' (needs 'mode http'). Falling back to 'option tcplog'.`, 'option httplog');
+  for (const name of ['httplog', 'httpslog']) {
+    const option = proxy.options[name];
+    if (option?.enabled && proxy.kind !== 'backend') {
+      diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' not usable with ${proxy.kind} '${proxy.name}' (needs 'mode http'). Falling back to 'option tcplog'.`, `option ${name}`);
+    }
   }
   const forwardfor = proxy.options['forwardfor'];
   if (forwardfor?.enabled) {

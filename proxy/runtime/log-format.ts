@@ -4,7 +4,7 @@
  */
 import { compileLogFormat, parseLogFormat, DEFAULT_LOG_FORMATS } from '../acl/index.ts';
 import type { LogVars, SampleContext } from '../acl/index.ts';
-import type { Proxy } from '../config/model.ts';
+import type { Proxy, SourceLocation } from '../config/model.ts';
 import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
 import { patternFileReader } from './pattern-files.ts';
 
@@ -23,14 +23,22 @@ export function compileProxyLogFormat(proxy: Proxy): ProxyLogFormat | undefined 
   const httplog = proxy.options['httplog'];
   if (text === undefined && httplog?.enabled) text = httplog.args[0] === 'clf' ? DEFAULT_LOG_FORMATS.clf : DEFAULT_LOG_FORMATS.http;
   if (text === undefined && (proxy.options['tcplog']?.enabled)) text = DEFAULT_LOG_FORMATS.tcp;
+  // `option httpslog` overrides a log-format or an `option httplog` written before it (and is overridden by one after it).
+  const httpslog = proxy.options['httpslog'];
+  if (httpslog?.enabled && [proxy.logFormat, httplog?.enabled ? httplog : undefined].every((o) => o === undefined || before(o.loc, httpslog.loc))) text = DEFAULT_LOG_FORMATS.https;
   if (text === undefined) return undefined;
   const mode = proxy.mode;
-  if (mode === 'tcp' && text === DEFAULT_LOG_FORMATS.http) text = DEFAULT_LOG_FORMATS.tcp;
+  if (mode === 'tcp' && (text === DEFAULT_LOG_FORMATS.http || text === DEFAULT_LOG_FORMATS.https)) text = DEFAULT_LOG_FORMATS.tcp;
   // Log lines merge runs of spaces and print '-' for empty fields, as HAProxy's log-format does.
   const parsed = parseLogFormat(text, { mode, mergeSpaces: true, defaults: { mandatory: true } });
   if ('error' in parsed) return undefined;
   const render = compileLogFormat(parsed.tokens, { readFile: patternFileReader, currentProxy: proxy.name });
   return (ctx, vars) => render(ctx, vars);
+}
+
+/** Whether a directive came before another (the same file; from different files, the defaults' order is kept). */
+function before(a: SourceLocation, b: SourceLocation): boolean {
+  return a.file === b.file ? a.line < b.line : false;
 }
 
 /** A request that never became an exchange (400, 408). */

@@ -105,7 +105,8 @@ export const SSL_FETCHES: readonly FetchDefinition[] = [
   fetch(['ssl_fc_has_crt', '', 'bool', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkBool(ctx.conn.sslClientCert !== undefined) : undefined))),
   fetch(['ssl_fc_has_early', '', 'bool', 'L5CLI']),
   fetch(['ssl_fc_has_sni', '', 'bool', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkBool(!!ctx.conn.sslSni) : undefined))),
-  fetch(['ssl_fc_is_resumed', '', 'bool', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkBool(ctx.conn.sslResumed ?? false) : undefined))),
+  // HAProxy 2.6 answers 0 on a connection without TLS too (ssl && SSL_session_reused(ssl)): httpslog's '/0 ' on plain HTTP.
+  fetch(['ssl_fc_is_resumed', '', 'bool', 'L5CLI'], () => single((ctx) => mkBool(ctx.conn.ssl === true && (ctx.conn.sslResumed ?? false)))),
   fetch(['ssl_fc_npn', '', 'str', 'L5CLI']),
   fetch(['ssl_fc_protocol', '', 'str', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl && ctx.conn.sslProtocol ? mkStr(ctx.conn.sslProtocol) : undefined))),
   fetch(['ssl_fc_protocol_hello_id', '', 'int', 'L5CLI']),
