@@ -20,6 +20,7 @@ import { requestRefusal, trailersRefusal } from './request-checks.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
+import { handshakeTime } from './stream-times.ts';
 
 /** Pipelined requests parsed ahead of the one being served, before reading pauses. */
 const MAX_PIPELINE = 16;
@@ -61,6 +62,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
    */
   private closeRequested = false;
   readonly acceptedAt = Date.now();
+  /** %Th: its TLS handshake's ms (0 without TLS); acceptedAt is when it ended. */
+  readonly handshake: number;
+  /** When the request being read began (its first byte): %Ti / %TR. */
+  messageBeganAt = 0;
   /** `timeout client` bookkeeping, kept by its sweep (runtime/inactivity.ts). */
   inactivityMark = 0;
   inactiveSince = 0;
@@ -124,6 +129,9 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     // The parser's and the socket's callbacks are shared functions that find the connection through
     // OWNER (no closures per connection: an idle keep-alive connection's memory counts).
     (socket as OwnedSocket)[OWNER] = this;
+    this.handshake = handshakeTime(socket, this.acceptedAt);
+    // Node forgets them with the socket (a reset): read them now when they will be logged.
+    if (frontend.keepsAddresses) this.info = connectionInfo(this);
     const feed = this.attachParser();
     const { consumed, buffered } = feed.consume(parserOnExecute);
     // Not consumed (no stream handle), or after an upgrade request released the socket: 'data' events.
@@ -225,6 +233,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   }
 
   /** @internal */ onMessageBegin(): void {
+    this.messageBeganAt = Date.now();
     this.beganInRead = true;
     this.partial = true;
     this.idleTick = -1;
@@ -340,6 +349,9 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
 
   /** @internal */ closeContained(): void {
     try {
+      // Reset (or closed without a FIN) before or in the middle of a request head: HAProxy's H1 mux
+      // answers and logs it as a FIN there (400 CR <BADREQ>), from the addresses kept since the accept.
+      if (!this.closed && this.queue.length === 0 && (this.partial || this.completed === 0)) this.requestFailed(400, 'CR');
       this.close();
     } catch (e) {
       this.internalError(e);

@@ -22,6 +22,7 @@ import type { EngineHooks, Sample } from '../acl/index.ts';
 import { builtinResponse, loadErrorPage } from './error-pages.ts';
 import { forwardedForHeader, compileForwardFor } from './forwardfor.ts';
 import { compileUniqueId } from './unique-id.ts';
+import { handshakeTime, h2ConnectionAccepted } from './stream-times.ts';
 import type { UniqueIdFormat } from './unique-id.ts';
 import type net from 'node:net';
 import type tls from 'node:tls';
@@ -162,6 +163,11 @@ export class HttpFrontend implements Frontend {
   private readonly defaultBackend: HttpBackend | undefined;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
+  /**
+   * The frontend logs: each connection's facts (addresses …) are read at its accept, so that a client
+   * that resets before its request is logged with them (%ci, %fi …) as HAProxy logs it: Node forgets them.
+   */
+  readonly keepsAddresses: boolean;
   /** `unique-id-format`: renders a request's unique id (undefined: the frontend has none). */
   readonly uniqueId: UniqueIdFormat | undefined;
   /** `unique-id-header`, in lower case as the H1 mux writes header names. */
@@ -172,6 +178,7 @@ export class HttpFrontend implements Frontend {
   /** @param global the global section (its h1-case-adjust table). */
   constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger, global?: GlobalSettings) {
     this.forwardFor = compileForwardFor(config);
+    this.keepsAddresses = logger.logs(config);
     this.uniqueId = compileUniqueId(config);
     this.uniqueIdHeader = config.uniqueIdHeader?.toLowerCase();
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-client');
@@ -247,8 +254,14 @@ export class HttpFrontend implements Frontend {
   }
 
   logProtocolError(client: ClientConnection, status: number, termination: string): void {
+    // Dated as its stream: from the end of the connection's previous exchange, else from its accept (before TLS).
+    const previous = previousEnd.get(client);
+    const handshake = previous === undefined ? client.handshake : 0;
+    const streamStart = previous ?? client.acceptedAt - handshake;
+    const began = client.messageBeganAt;
     this.logger.protocolError({
-      frontend: this, startedAt: client.acceptedAt, status, termination, streamNumber: nextStreamNumber(),
+      frontend: this, startedAt: client.acceptedAt, streamStart, handshake, idle: began > streamStart + handshake ? began - streamStart - handshake : 0,
+      status, termination, streamNumber: nextStreamNumber(),
       ...connectionsCounting(this, client), sample: () => ({ conn: client.connectionInfo() }),
     });
   }
@@ -260,7 +273,10 @@ export class HttpFrontend implements Frontend {
   /** A connection the engine accepted: HTTP/2 when TLS negotiated h2 (ALPN), else HTTP/1. */
   accept(socket: net.Socket): void {
     const h2 = (socket as tls.TLSSocket).alpnProtocol === 'h2';
-    this.connectionOpened(h2 ? new H2Connection(socket as tls.TLSSocket, this) : new ClientConnection(socket, this));
+    if (!h2) return this.connectionOpened(new ClientConnection(socket, this));
+    const connection = new H2Connection(socket as tls.TLSSocket, this);
+    h2ConnectionAccepted(connection, handshakeTime(socket, connection.acceptedAt));
+    this.connectionOpened(connection);
   }
 
   get active(): number {
@@ -353,8 +369,8 @@ const previousEnd = new WeakMap<ClientConnection, number>();
  */
 export function streamAcceptDate(tx: HttpTransaction): number {
   const client = tx.client;
-  if (!(client instanceof ClientConnection)) return tx.startedAt;
-  return Math.min(previousEnd.get(client) ?? client.acceptedAt, tx.startedAt);
+  if (!(client instanceof ClientConnection)) return tx.h2Accept ?? tx.startedAt;
+  return Math.min(previousEnd.get(client) ?? client.acceptedAt - client.handshake, tx.startedAt);
 }
 
 /** The plain record of a finished exchange (the logger, log-format and statistics read it). */
@@ -366,17 +382,28 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
   const now = Date.now();
   let streamStart = tx.startedAt;
   let idle = 0;
+  let handshake = 0;
   if (client instanceof ClientConnection) {
     const previous = previousEnd.get(client);
     previousEnd.set(client, now);
-    if (previous === undefined) streamStart = Math.min(client.acceptedAt, tx.startedAt);
-    else if (previous < tx.startedAt) {
+    // %Ti runs to the request's first byte, %TR from there to its complete head.
+    const began = Math.min(tx.beganAt, tx.startedAt);
+    if (previous === undefined) {
+      handshake = client.handshake;
+      streamStart = Math.min(client.acceptedAt, began) - handshake;
+      idle = Math.max(0, began - client.acceptedAt);
+    } else if (previous < tx.startedAt) {
       streamStart = previous;
-      idle = tx.startedAt - previous;
+      idle = Math.max(0, began - previous);
     }
+  } else if (tx.h2Accept !== undefined) {
+    // An h2 stream begins whole: idle until its creation, after the handshake on the first one.
+    streamStart = tx.h2Accept;
+    handshake = tx.h2Handshake;
+    idle = Math.max(0, tx.startedAt - streamStart - handshake);
   }
   return {
-    frontend, backend: tx.backend?.runtime, server: tx.server, socket: client.socket, startedAt: tx.startedAt, streamStart, idle, tarpitted: tx.tarpitted,
+    frontend, backend: tx.backend?.runtime, server: tx.server, socket: client.socket, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind,
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).
     bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, redispatched: tx.redispatched, queued: tx.queued,

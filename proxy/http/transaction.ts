@@ -14,6 +14,7 @@ import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
 import { streamAcceptDate } from './frontend.ts';
+import { h2StreamAccept } from './stream-times.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore } from '../acl/index.ts';
@@ -40,6 +41,8 @@ export interface TransactionClient {
   /** Served on a configuration a reload replaced: the answer closes the connection (HTTP/1). */
   readonly retired?: boolean;
   readonly acceptedAt: number;
+  /** HTTP/1: when the request being parsed began (its first byte); absent on HTTP/2 (a stream begins whole). */
+  readonly messageBeganAt?: number;
   connectionInfo(): ConnectionInfo;
   transactionDone(tx: HttpTransaction, keepAlive: boolean): void;
   /** Bytes the client sent after an upgrade request, handed to the tunnel once the server switched (HTTP/1.1 only). */
@@ -98,6 +101,14 @@ export class HttpTransaction {
   readonly startedAt = Date.now();
   /** %rt (HAProxy's stream number). */
   readonly streamNumber = nextStreamNumber();
+  /** When the request's first byte came (HTTP/1: its parser began the message; HTTP/2: the stream's creation). */
+  readonly beganAt: number;
+  /**
+   * HTTP/2: HAProxy's accept date of the stream (the previous stream's creation, else the connection's accept
+   * before its handshake) and its %Th (the handshake, on the first stream only). HTTP/1 is dated at its end.
+   */
+  readonly h2Accept: number | undefined;
+  readonly h2Handshake: number = 0;
   /** The frontend's `capture` lines, as the messages arrived (%hr %hs %CC %CS). */
   requestCaptures: MessageCaptures | undefined;
   responseCaptures: MessageCaptures | undefined;
@@ -175,6 +186,12 @@ export class HttpTransaction {
   constructor(readonly client: TransactionClient, readonly request: RequestHead) {
     this.arrivedMethod = request.method;
     this.arrivedUrl = request.url;
+    const began = client.messageBeganAt;
+    this.beganAt = began ?? this.startedAt;
+    if (began === undefined && client.reuse) {
+      this.h2Accept = h2StreamAccept(client.reuse, client.acceptedAt, this.startedAt);
+      this.h2Handshake = Math.max(0, client.acceptedAt - this.h2Accept);
+    } else this.h2Accept = undefined;
     const te = getHeader(request.headers, 'transfer-encoding');
     this.chunkedRequest = te !== undefined && /chunked/i.test(te);
     if (te !== undefined && request.versionMinor === 0 && request.versionMajor === 1) {

@@ -71,6 +71,8 @@ export interface ExchangeRecord {
    */
   readonly streamStart?: number;
   readonly idle?: number;
+  /** HTTP: the TLS handshake's ms, on a connection's first stream (%Th; the stream's start is the accept, before it). */
+  readonly handshake?: number;
   /** Held by `http-request tarpit`: HAProxy logs %TR as -1 then. */
   readonly tarpitted?: boolean;
   readonly method?: string;
@@ -124,6 +126,10 @@ export interface ProtocolErrorRecord {
   readonly frontend: FrontendInfo;
   /** epoch ms when the connection was accepted */
   readonly startedAt: number;
+  /** As ExchangeRecord's: the start of its stream, its handshake and idle time (%t, %Th, %Ti). Default: startedAt, 0, 0. */
+  readonly streamStart?: number;
+  readonly handshake?: number;
+  readonly idle?: number;
   readonly status: number;
   readonly termination: string;
   /** As ExchangeRecord's: %rt and the frontend's and process's connections, this one included. */

@@ -44,8 +44,10 @@ function before(a: SourceLocation, b: SourceLocation): boolean {
 /** A request that never became an exchange (400, 408). */
 export function protocolErrorLogLine(format: ProxyLogFormat, r: ProtocolErrorRecord, logCounter = 0): string {
   const connections = r.connections ?? r.frontend.active;
+  const start = r.streamStart ?? r.startedAt;
   return format(r.sample(), {
-    acceptDate: r.startedAt, tRequest: -1, tQueue: -1, tConnect: -1, tData: -1, tClose: Date.now() - r.startedAt,
+    acceptDate: start, tHandshake: r.handshake ?? 0, tIdle: r.idle ?? 0,
+    tRequest: -1, tQueue: -1, tConnect: -1, tData: -1, tClose: Date.now() - start,
     status: r.status, terminationState: r.termination, backendName: r.frontend.name, serverName: '<NOSRV>',
     // The connection being logged is still open and counted, as in HAProxy (1/1/0/0/0 for a lone 408).
     activeConnections: r.allConnections ?? connections, frontendConnections: connections, requestCounter: r.streamNumber, logCounter,
@@ -61,6 +63,7 @@ export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounte
   const head = r.startedAt - start;
   return format(r.sample(), {
     acceptDate: start,
+    tHandshake: r.handshake ?? 0,
     tIdle: r.idle ?? 0,
     tRequest: r.tarpitted ? -1 : head,
     tQueue: r.tw < 0 ? -1 : head + r.tw,

@@ -48,6 +48,11 @@ export class Logger {
     return n;
   }
 
+  /** The proxy writes access-log lines (httplog, tcplog or log-format). */
+  logs(proxy: Proxy): boolean {
+    return this.formatFor(proxy) !== undefined;
+  }
+
   private formatFor(proxy: Proxy): ProxyLogFormat | undefined {
     if (!this.formats.has(proxy)) this.formats.set(proxy, compileProxyLogFormat(proxy));
     return this.formats.get(proxy);

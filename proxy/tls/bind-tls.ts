@@ -22,6 +22,7 @@ import { versionRange } from './versions.ts';
 import { renewTicketsOnResumption } from './tickets.ts';
 import type { VersionRange } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
+import { handshakeBegins } from '../http/stream-times.ts';
 
 /** One certificate as served, with the TLS server that runs its handshakes. */
 export interface TlsEntry {
@@ -149,6 +150,8 @@ export class BindTls {
     }, (socket) => this.secured(socket)));
     // A failed handshake is the client's problem (wrong name, old protocol, port scan): just close.
     server.on('tlsClientError', (_error, socket) => socket.destroy());
+    // Its handshake begins (the logs' %Th counts it, as HAProxy's).
+    server.on('connection', handshakeBegins);
     renewTicketsOnResumption(server);
     return server;
   }

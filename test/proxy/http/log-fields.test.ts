@@ -213,6 +213,11 @@ const CASES: Case[] = [
     // its h2 mux makes from :authority.
     expected: ['ci=127.0.0.1 fi=127.0.0.1 fp=TLS bi=127.0.0.1 bp=N si=127.0.0.1 sp=APP f=web ft=web~ b=app s=s1 TR=s Tw=s Tc=s Tr=s Ta=s Tt=s Th=s Ti=s Tq=s ST=200 ts=---- conn=1/1/0/0/0 q=0/0 CC=SID=abc CS=SID=xyz hr={127.0.0.1:TLS|} hs={s1} r="GET https://127.0.0.1:TLS/ok HTTP/2.0" rt=+19 lc=+18 H=HOST'],
   },
+  {
+    name: 'a first request sent 120 ms after the connection opened: that wait is idle time (%Ti), not %TR',
+    run: (p) => exchange(p.web, ['', get('/ok')], 120),
+    expected: ['ci=127.0.0.1 fi=127.0.0.1 fp=WEB bi=127.0.0.1 bp=N si=127.0.0.1 sp=APP f=web ft=web b=app s=s1 TR=s Tw=s Tc=s Tr=s Ta=s Tt=L Th=s Ti=L Tq=L ST=200 ts=---- conn=1/1/0/0/0 q=0/0 CC=SID=abc CS=SID=xyz hr={x.test|} hs={s1} r="GET /ok HTTP/1.1" rt=+20 lc=+19 H=HOST'],
+  },
 ];
 
 /** One HTTP/2 request over TLS; the connection closes once it is answered. */

@@ -144,3 +144,64 @@ backend app
     await new Promise<void>((resolve) => origin.close(() => resolve()));
   }
 });
+
+/** Timers as -1, s (under 100 ms) or L. */
+const coarse = (line: string): string => line.replace(/\b(T[a-z])=(-?\d+)/g, (_m, k: string, v: string) => `${k}=${Number(v) < 0 ? '-1' : Number(v) < 100 ? 's' : 'L'}`);
+
+const RESETS: Array<[string, Step]> = [
+  ['a reset before any byte', (s) => setTimeout(() => s.resetAndDestroy(), 50)],
+  ['a reset in the middle of a head', (s) => { s.write('GET / HT'); setTimeout(() => s.resetAndDestroy(), 50); }],
+  ['a reset after a whole request', (s) => { s.write(REQUEST); setTimeout(() => s.resetAndDestroy(), 150); }],
+  ['a reset in the middle of the second head, 150 ms after the first answer', (s) => {
+    s.write(REQUEST);
+    setTimeout(() => { s.write('GET /2 HT'); setTimeout(() => s.resetAndDestroy(), 30); }, 150);
+  }],
+];
+
+const RESET_LOGS = [
+  '400 CR-- "<BADREQ>" 127.0.0.1 127.0.0.1 Ti=s Ta=s',
+  '400 CR-- "<BADREQ>" 127.0.0.1 127.0.0.1 Ti=s Ta=s',
+  '200 LR-- "GET / HTTP/1.1" 127.0.0.1 127.0.0.1 Ti=s Ta=s',
+  '200 LR-- "GET / HTTP/1.1" 127.0.0.1 127.0.0.1 Ti=s Ta=s',
+  // dated from the end of the first exchange: idle until the head began (%Ti), then only the 30 ms to the reset
+  '400 CR-- "<BADREQ>" 127.0.0.1 127.0.0.1 Ti=L Ta=s',
+];
+
+test('a client that resets (RST) before or inside a request head is logged 400 CR <BADREQ> with its addresses, as HAProxy does; before, Loadstar logged nothing', async (t) => {
+  const config = (port: number): string => `${loggedHttpHead()}frontend web
+    bind 127.0.0.1:${port}
+    log-format "%ST %tsc %{+Q}r %ci %fi Ti=%Ti Ta=%Ta"
+    http-request return status 200 content-type text/plain string ok
+`;
+  const resets = async (port: number): Promise<void> => {
+    for (const [, step] of RESETS) {
+      await new Promise<void>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => step(s));
+        s.on('error', () => {});
+        s.on('close', () => resolve());
+      });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const port = await freePort();
+  const e = await startEngine(config(port));
+  try {
+    await resets(port);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(e.logs.map(coarse), RESET_LOGS);
+  } finally {
+    await e.stop();
+  }
+  if (!haproxyPath) return t.diagnostic('haproxy is not installed: compared with the recorded lines only');
+  const hport = await freePort();
+  const h = await startHaproxy(config(hport), hport);
+  try {
+    await new Promise((r) => setTimeout(r, 100)); // the start-up probe's line first: not one of these
+    const before = h.output().split('\n').filter((l) => /^\d{3} /.test(l)).length;
+    await resets(hport);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(h.output().split('\n').filter((l) => /^\d{3} /.test(l)).slice(before).map(coarse), RESET_LOGS);
+  } finally {
+    await h.stop();
+  }
+});
