@@ -526,6 +526,8 @@ export class HttpTransaction {
       // clients get none (RFC 9110 §15.2: 1xx must not be sent to them; HAProxy 2.6 relays them anyway),
       // h2 clients get the final response only. The exchange goes on: llhttp ends this message and
       // onResponseComplete waits for the final one.
+      // HAProxy's %B and bout count it as they count the final one (htx-size.ts).
+      this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
       const r = this.request;
       if (r.versionMajor === 1 && r.versionMinor >= 1) {
         const interim = serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, interimHeaders(head.headers));
@@ -540,7 +542,7 @@ export class HttpTransaction {
     this.response = head;
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
     // Before the response rules edit the headers, as HAProxy counts it (htx-size.ts).
-    this.headBytesOut = htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers)
+    this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers)
       + (getHeader(head.headers, 'transfer-encoding') !== undefined ? END_OF_TRAILERS : 0);
     // `observe layer7`: 5xx answers count as errors, except 501 and 505 (HAProxy's rule).
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
