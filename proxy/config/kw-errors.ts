@@ -1,11 +1,11 @@
 /**
  * What replaces HAProxy's own answers (403, 503 …): `errorfile`, `errorloc`, `errorloc302`,
- * `errorloc303` and `errorfiles` in proxies, the `http-errors` sections that `errorfiles` (and the
+ * `errorloc303`, `errorfiles` and `http-error` in proxies, the `http-errors` sections that `errorfiles` (and the
  * `errorfiles` of deny / return rules) import, and their resolution once the whole configuration is
  * read (HAProxy 2.6 src/http_htx.c: proxy_parse_*, proxy_check_errors, http_check_reply).
  */
 import { registerProxyKeywords } from './keywords.ts';
-import type { DirectiveContext, ProxyKeyword } from './keywords.ts';
+import type { DirectiveContext, ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { ENGINE } from './status.ts';
 import { errorFileProblem } from '../http/error-pages.ts';
 import type { Diagnostics } from './diagnostics.ts';
@@ -77,10 +77,88 @@ const keywords: ProxyKeyword[] = [
       ctx.proxy.errorDirectives.push({ kind: 'errorfiles', name, statuses, loc: ctx.directive.loc });
     },
   },
+  {
+    name: 'http-error',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Replaces HAProxy\'s answer for a status with one built like a `return` rule\'s (`string`, `file`, `hdr`), an errorfile, an http-errors section\'s page, or HAProxy\'s own again (`default-errorfiles`).',
+    parse: parseHttpError,
+  },
   errorloc('errorloc', 302, 'Answers a status HAProxy would give with a 302 redirection to a URL instead.'),
   errorloc('errorloc302', 302, 'Answers a status HAProxy would give with a 302 redirection to a URL instead (same as `errorloc`).'),
   errorloc('errorloc303', 303, 'Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.'),
 ];
+
+/** `http-error status <code> [content-type <type>] [default-errorfiles | errorfile F | errorfiles N | file F | string S] [hdr N V]…` (HAProxy 2.6 messages). */
+function parseHttpError(ctx: ProxyDirectiveContext): void {
+  const a = ctx.args;
+  const fail = (message: string, i?: number) => ctx.error(`http-error : ${message}`, i);
+  if (a.length === 0) return fail('expects at least a <status> as arguments.');
+  let status: number | undefined;
+  let contentType: string | undefined;
+  let payload: { word: string; value?: string; index: number } | undefined;
+  const headers: Array<{ name: string; value: string }> = [];
+  for (let i = 0; i < a.length; i++) {
+    const word = a[i]!;
+    const value = a[i + 1];
+    if (word === 'status') {
+      if (value === undefined) return fail(`'status' expects <status_code> as argument`, i);
+      const code = /^\d+/.test(value) ? parseInt(value, 10) : 0;
+      if (!ERRORFILE_CODES.has(code)) return ctx.error(`http-error: status code '${code}' not handled.`, i + 1);
+      status = code;
+      i++;
+    } else if (word === 'content-type') {
+      if (value === undefined) return fail(`'content-type' expects <type> as argument`, i);
+      contentType = value;
+      i++;
+    } else if (['default-errorfiles', 'errorfile', 'errorfiles', 'file', 'lf-file', 'string', 'lf-string'].includes(word)) {
+      if (payload) return fail(`unexpected '${word}' argument, '${payload.word}' already defined`, i);
+      if (word === 'default-errorfiles') {
+        payload = { word, index: i };
+        continue;
+      }
+      if (value === undefined) return fail(`'${word}' expects <${word === 'errorfiles' ? 'name' : word.endsWith('string') ? 'str' : 'file'}> as argument`, i);
+      if (word === 'lf-file' || word === 'lf-string') {
+        return ctx.error(`http-error : '${word}' (a log-format payload) is not supported by Loadstar yet; 'string' and 'file' are.`, i, 'LS_ERR_CFG_UNSUPPORTED');
+      }
+      payload = { word, value, index: i + 1 };
+      i++;
+    } else if (word === 'hdr') {
+      const v = a[i + 2];
+      if (value === undefined || v === undefined) return fail(`'hdr' expects <name> and <value> as arguments`, i);
+      if (v.includes('%')) return ctx.error(`http-error : 'hdr ${value}' has a log-format value, which is not supported by Loadstar yet.`, i + 2, 'LS_ERR_CFG_UNSUPPORTED');
+      headers.push({ name: value, value: v });
+      i += 2;
+    } else return fail(`unknown keyword '${word}'.`, i);
+  }
+  if (status === undefined) return fail(`expects at least a <status> as arguments.`);
+  const loc = ctx.directive.loc;
+  const directives = ctx.proxy.errorDirectives;
+  if (payload?.word === 'default-errorfiles') return void directives.push({ kind: 'reset', status, loc });
+  if (payload?.word === 'errorfiles') return void directives.push({ kind: 'errorfiles', name: payload.value!, statuses: [status], loc });
+  if (payload?.word === 'errorfile') {
+    const path = checkedErrorFile(ctx, 'http-error', payload.value!, payload.index);
+    if (path !== undefined) directives.push({ kind: 'page', status, page: { kind: 'file', path }, loc });
+    return;
+  }
+  let body: { kind: 'string'; text: string } | { kind: 'file'; path: string } | undefined;
+  if (payload?.word === 'string') body = { kind: 'string', text: payload.value! };
+  else if (payload?.word === 'file') {
+    const text = ctx.options.readFile(payload.value!);
+    if (text === undefined) return ctx.error(`http-error : error opening file '${payload.value}'`, payload.index, 'LS_ERR_CFG_FILE');
+    if (text !== '') body = { kind: 'file', path: payload.value! };
+    else if (contentType !== undefined) {
+      ctx.warn(`content-type '${contentType}' ignored by the http reply when used with an empty payload.`);
+      contentType = undefined;
+    }
+  }
+  if (body && contentType === undefined) return fail('a content type must be defined when non-empty payload is configured');
+  if (!body && !payload && contentType !== undefined) {
+    ctx.warn(`content-type '${contentType}' ignored by the http reply because neither errorfile nor payload defined.`);
+    contentType = undefined;
+  }
+  directives.push({ kind: 'page', status, page: { kind: 'reply', ...(contentType !== undefined ? { contentType } : {}), ...(body ? { body } : {}), headers }, loc });
+}
 
 registerProxyKeywords(keywords);
 
@@ -115,6 +193,10 @@ export function resolveErrorPages(proxy: ParsedProxy, config: ParsedConfig, diag
   for (const d of proxy.errorDirectives) {
     if (d.kind === 'page') {
       pages.set(d.status, d.page);
+      continue;
+    }
+    if (d.kind === 'reset') {
+      pages.delete(d.status);
       continue;
     }
     const where = `(at ${d.loc.file}:${d.loc.line})`;

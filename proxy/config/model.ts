@@ -631,10 +631,14 @@ export type ErrorPage =
   /** `errorfile`: a file holding a full HTTP response. */
   | { kind: 'file'; path: string }
   /** `errorloc` / `errorloc302` (302) and `errorloc303` (303): a redirection to `url`. */
-  | { kind: 'location'; url: string; code: 302 | 303 };
+  | { kind: 'location'; url: string; code: 302 | 303 }
+  /** `http-error status CODE [content-type T] [string S | file F] [hdr N V]…`: an answer built like a `return` rule's. */
+  | { kind: 'reply'; contentType?: string; body?: { kind: 'string'; text: string } | { kind: 'file'; path: string }; headers: Array<{ name: string; value: string }> };
 
 export type ErrorDirective =
   | { kind: 'page'; status: number; page: ErrorPage; loc: SourceLocation }
+  /** `http-error status CODE default-errorfiles`: back to HAProxy's own page (a backend: its frontend's). */
+  | { kind: 'reset'; status: number; loc: SourceLocation }
   /** `errorfiles NAME [CODE…]`: every file of the http-errors section, or those of the listed codes. */
   | { kind: 'errorfiles'; name: string; statuses: number[]; loc: SourceLocation };
 

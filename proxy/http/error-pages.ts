@@ -154,8 +154,17 @@ export function errorLocation(url: string, code: 302 | 303): Buffer {
   return errorMessage(Buffer.from(`HTTP/1.1 ${code} ${reason}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: ${url}\r\n\r\n`, 'latin1'));
 }
 
-export function loadErrorPage(page: ErrorPage): Buffer {
-  return page.kind === 'file' ? loadErrorFile(page.path) : errorLocation(page.url, page.code);
+/** HAProxy 2.6's reason phrases (http_get_reason) where its built-in pages word them differently. */
+const REPLY_REASONS: Record<number, string> = { 400: 'Bad Request', 407: 'Proxy Authentication Required' };
+
+export function loadErrorPage(page: ErrorPage, status: number): Buffer {
+  if (page.kind === 'file') return loadErrorFile(page.path);
+  if (page.kind === 'location') return errorLocation(page.url, page.code);
+  // An http-error reply, built as HAProxy's http_reply_to_htx does: the hdr lines, content-length, content-type.
+  const payload = page.body === undefined ? Buffer.alloc(0) : page.body.kind === 'string' ? Buffer.from(page.body.text) : fs.readFileSync(page.body.path);
+  const head = `HTTP/1.1 ${status} ${REPLY_REASONS[status] ?? reasonPhrase(status)}\r\n${page.headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}` +
+    `content-length: ${payload.length}\r\n${page.contentType !== undefined ? `content-type: ${page.contentType}\r\n` : ''}\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), payload]);
 }
 
 /**

@@ -424,6 +424,6 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
 }
 
 function loadErrorFiles(config: Proxy): Map<number, Buffer> {
-  return new Map([...config.errorfiles].map(([status, page]) => [status, loadErrorPage(page)]));
+  return new Map([...config.errorfiles].map(([status, page]) => [status, loadErrorPage(page, status)]));
 }
 

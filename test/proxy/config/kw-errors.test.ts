@@ -1,5 +1,5 @@
 /**
- * `http-errors` sections, `errorfile`, `errorfiles`, `errorloc*` and a rule's `errorfiles` in the
+ * `http-errors` sections, `errorfile`, `errorfiles`, `errorloc*`, `http-error` and a rule's `errorfiles` in the
  * configuration: what HAProxy 2.6 refuses or warns about (each case also run through `haproxy -c`
  * where it is installed), and that the lines survive an edit made through the forms.
  */
@@ -116,6 +116,36 @@ const CASES: Array<{ what: string; text: string; message: string; line: number; 
     text: `${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    errorloc303 302 /x\n`,
     message: "'errorloc303' : status code '302' not handled.", line: 8,
   },
+  {
+    what: 'an http-error without a status',
+    text: `${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    http-error content-type text/plain string x\n`,
+    message: 'http-error : expects at least a <status> as arguments.', line: 8,
+  },
+  {
+    what: 'an http-error with a status HAProxy never answers',
+    text: `${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    http-error status 302\n`,
+    message: "http-error: status code '302' not handled.", line: 8,
+  },
+  {
+    what: 'an http-error payload without a content type',
+    text: `${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    http-error status 503 string down\n`,
+    message: 'http-error : a content type must be defined when non-empty payload is configured', line: 8,
+  },
+  {
+    what: 'an http-error with two payloads',
+    text: `${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    http-error status 503 content-type text/plain string a file ${page}\n`,
+    message: "http-error : unexpected 'file' argument, 'string' already defined", line: 8,
+  },
+  {
+    what: 'an http-error with an unknown word',
+    text: `${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    http-error status 503 foo\n`,
+    message: "http-error : unknown keyword 'foo'.", line: 8,
+  },
+  {
+    what: 'an http-error content type without a payload (warning)',
+    text: `${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    http-error status 503 content-type text/plain\n`,
+    message: "content-type 'text/plain' ignored by the http reply because neither errorfile nor payload defined.", line: 8, warning: true,
+  },
 ];
 
 for (const c of CASES) {
@@ -133,6 +163,14 @@ for (const c of CASES) {
   });
 }
 
+test('an http-error with a log-format payload or hdr value is refused by name (Loadstar does not render them yet)', () => {
+  for (const line of ['http-error status 503 content-type text/plain lf-string "%[path]"', 'http-error status 503 hdr x-path "%[path]"']) {
+    const r = load(`${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    ${line}\n`);
+    assert.equal(r.ok, false);
+    assert.match(r.diagnostics[0]!.message, /not supported by Loadstar yet/);
+  }
+});
+
 const FULL = `# error pages
 http-errors site   # the site's own pages
     errorfile 403 ${page}
@@ -144,6 +182,7 @@ frontend web
     errorfiles site 403
     errorloc 500 "/oops?x=1"
     errorloc302 502 /bad
+    http-error status 429 content-type text/plain string "slow down" hdr retry-after 5
     http-request deny deny_status 403 errorfiles site if { path /private }
     http-request return status 403 errorfiles site if { path /gone }
     default_backend app
@@ -159,11 +198,12 @@ test('http-errors sections and the error lines are kept byte for byte when a for
   assert.ok(parsed.ok, parsed.diagnostics.map((d) => d.message).join('\n'));
   // The canonical text (serialize) keeps every error line too.
   const canonical = serialize(parsed.config);
-  for (const line of FULL.split('\n').filter((l) => /errorfile|errorloc|http-errors/.test(l))) assert.ok(canonical.includes(line.replace(/ +#/, ' #')), line);
+  for (const line of FULL.split('\n').filter((l) => /errorfile|errorloc|http-error/.test(l))) assert.ok(canonical.includes(line.replace(/ +#/, ' #')), line);
   assert.equal(formModel(parsed.config).backends[0]!.servers.length, 2);
   const web = parsed.config.proxies.find((p) => p.name === 'web')!;
   assert.deepEqual([...web.errorfiles].sort(([a], [b]) => a - b), [
     [403, { kind: 'file', path: page }],
+    [429, { kind: 'reply', contentType: 'text/plain', body: { kind: 'string', text: 'slow down' }, headers: [{ name: 'retry-after', value: '5' }] }],
     [500, { kind: 'location', url: '/oops?x=1', code: 302 }],
     [502, { kind: 'location', url: '/bad', code: 302 }],
     [503, { kind: 'location', url: '/maintenance', code: 303 }],

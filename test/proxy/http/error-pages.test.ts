@@ -4,8 +4,9 @@
  * wins, the defaults section's lines come first, a backend's page before its frontend's), the
  * `errorfiles` of deny / return rules, and how an errorfile is sent (header names in lower case,
  * its Connection header replaced, an HTTP/1.0 or length-less message closing the connection, an
- * empty file closing without a word). Every answer is compared byte for byte, with whether the
- * connection stayed open.
+ * empty file closing without a word), and `http-error` (a payload and hdr lines, an errorfile, an
+ * http-errors section's page, default-errorfiles). Every answer is compared byte for byte, with
+ * whether the connection stayed open.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +35,7 @@ const FILES = {
   // HTTP/1.1 with a length and Connection: close.
   e503: file('503.http', 'HTTP/1.1 503 Busy\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\nX-Err-Type: other\r\n\r\nbusy\n'),
   e503fe: file('503fe.http', 'HTTP/1.1 503 Frontend\r\nContent-Length: 2\r\n\r\nfe'),
+  body: file('body.txt', 'hello file'),
 };
 
 function config(port: number, port2: number): string {
@@ -137,6 +139,95 @@ test('http-errors sections, errorfiles, errorfile and errorloc* answer as HAProx
     for (const [key, answer] of Object.entries(EXPECTED)) assert.equal(got[key], answer, key);
   } finally {
     await e.stop();
+  }
+});
+
+function httpErrorConfig(port: number, port2: number): string {
+  return `global
+    nbthread 1
+http-errors site
+    errorfile 404 ${FILES.e500}
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    http-error status 429 content-type text/plain string "slow down"
+frontend fe
+    bind 127.0.0.1:${port}
+    http-error status 400
+    http-error status 407
+    http-error status 408 content-type text/plain string late
+    http-error status 503 content-type text/plain string "down" hdr x-a b hdr X-B "c d"
+    http-error status 403 content-type text/html file ${FILES.body}
+    http-error status 404 errorfiles site
+    http-error status 500 errorfile ${FILES.e503}
+    errorfile 502 ${FILES.e503fe}
+    http-error status 502 default-errorfiles
+    http-error status 429 default-errorfiles
+    http-request deny deny_status 400 if { path /400 }
+    http-request deny deny_status 407 if { path /407 }
+    http-request deny deny_status 408 if { path /408 }
+    http-request deny deny_status 503 if { path /503 }
+    http-request deny deny_status 403 if { path /403 }
+    http-request deny deny_status 404 if { path /404 }
+    http-request deny deny_status 500 if { path /500 }
+    http-request deny deny_status 502 if { path /502 }
+    http-request deny deny_status 429 if { path /429 }
+frontend fe2
+    bind 127.0.0.1:${port2}
+    http-request deny deny_status 429 if { path /429 }
+`;
+}
+
+const HTTP_ERROR_PATHS = ['/400', '/407', '/408', '/503', '/403', '/404', '/500', '/502', '/429'];
+
+async function httpErrorAnswers(port: number, port2: number): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const p of HTTP_ERROR_PATHS) out[`fe ${p}`] = await exchange(port, p);
+  out['fe2 /429'] = await exchange(port2, '/429');
+  return out;
+}
+
+/** Recorded from HAProxy 2.6.12 on httpErrorConfig(). */
+const HTTP_ERROR_EXPECTED: Record<string, string> = {
+  // No payload: an empty answer; the reason is HTTP's (Bad Request), not the built-in page's (Bad request).
+  'fe /400': 'HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n[open]',
+  'fe /407': 'HTTP/1.1 407 Proxy Authentication Required\r\ncontent-length: 0\r\n\r\n[open]',
+  'fe /408': 'HTTP/1.1 408 Request Time-out\r\ncontent-length: 4\r\ncontent-type: text/plain\r\n\r\nlate[open]',
+  // The hdr lines, then content-length and content-type, as a return rule's answer.
+  'fe /503': 'HTTP/1.1 503 Service Unavailable\r\nx-a: b\r\nx-b: c d\r\ncontent-length: 4\r\ncontent-type: text/plain\r\n\r\ndown[open]',
+  'fe /403': 'HTTP/1.1 403 Forbidden\r\ncontent-length: 10\r\ncontent-type: text/html\r\n\r\nhello file[open]',
+  'fe /404': 'HTTP/1.0 500 Oops\r\ncontent-length: 4\r\nx-err-type: site\r\nconnection: keep-alive\r\n\r\noops[open]',
+  'fe /500': 'HTTP/1.1 503 Busy\r\ncontent-type: text/plain\r\ncontent-length: 5\r\nx-err-type: other\r\nconnection: close\r\n\r\nbusy\n[closed]',
+  // default-errorfiles after an errorfile, and over the defaults section's http-error: HAProxy's own page.
+  'fe /502': 'HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n' +
+    '<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n[open]',
+  'fe /429': 'HTTP/1.1 429 Too Many Requests\r\ncontent-length: 117\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n' +
+    '<html><body><h1>429 Too Many Requests</h1>\nYou have sent too many requests in a given amount of time.\n</body></html>\n[open]',
+  'fe2 /429': 'HTTP/1.1 429 Too Many Requests\r\ncontent-length: 9\r\ncontent-type: text/plain\r\n\r\nslow down[open]',
+};
+
+test('http-error replaces an answer with a payload and hdr lines, an errorfile or a section\'s page, and default-errorfiles brings HAProxy\'s own back', async () => {
+  const [port, port2] = [await freePort(), await freePort()];
+  const e = await startEngine(httpErrorConfig(port, port2));
+  try {
+    const got = await httpErrorAnswers(port, port2);
+    for (const [key, answer] of Object.entries(HTTP_ERROR_EXPECTED)) assert.equal(got[key], answer, key);
+  } finally {
+    await e.stop();
+  }
+});
+
+test('the recorded http-error answers are what HAProxy 2.6 answers today', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const [port, port2] = [await freePort(), await freePort()];
+  const proxy = await startHaproxy(httpErrorConfig(port, port2), port);
+  try {
+    const got = await httpErrorAnswers(port, port2);
+    for (const [key, answer] of Object.entries(HTTP_ERROR_EXPECTED)) assert.equal(got[key], answer, key);
+  } finally {
+    await proxy.stop();
   }
 });
 
