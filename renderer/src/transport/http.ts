@@ -66,11 +66,17 @@ export class HttpTransport implements Transport {
   constructor(private readonly base = '', sharing?: Sharing | null) {
     this.sharing = sharing === null ? undefined : sharing ?? browserSharing();
     if (this.sharing && typeof addEventListener === 'function' && typeof document !== 'undefined') {
-      // A page that leaves, is put in the back-forward cache or frozen hands the stream to another tab, and rejoins when it comes back.
+      // A page that leaves (or goes into the back-forward cache) hands the stream to another tab; back from
+      // the cache it joins again as if reconnecting, so the page refetches what it missed meanwhile.
       addEventListener('pagehide', () => this.dropFeed());
-      addEventListener('pageshow', (e) => (e as PageTransitionEvent).persisted && this.ensureFeed());
-      document.addEventListener('freeze', () => this.dropFeed());
-      document.addEventListener('resume', () => this.ensureFeed());
+      addEventListener('pageshow', (e) => {
+        if (!(e as PageTransitionEvent).persisted) return;
+        this.setState('connecting');
+        this.ensureFeed();
+      });
+      // A frozen page hands the stream on too, but keeps listening: the events wait for it.
+      document.addEventListener('freeze', () => this.feed instanceof SharedStream && this.feed.suspend());
+      document.addEventListener('resume', () => this.feed instanceof SharedStream && this.feed.resume());
     }
   }
 

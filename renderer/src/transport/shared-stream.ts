@@ -10,7 +10,8 @@
  * lock and the next tab in the queue takes over: it opens the stream with
  * the last seq it passed on (`lastEventId=`), so the server replays what
  * came in between, exactly as a reconnect does. No timers, no heartbeats:
- * the lock is released only when its page is gone (or leaves on purpose).
+ * the lock is released only when its page is gone, leaves on purpose, or is
+ * frozen (suspend(): a frozen tab could not pass anything on).
  *
  * Why not a SharedWorker: Chrome on Android has none, and the UI must work
  * on phones. Web Locks exist in every current browser, but only in secure
@@ -103,8 +104,10 @@ export class SharedStream {
   private leaderId: string | undefined;
   /** As follower, after a hand-over: seqs in (low, high] were passed on by the old leader already and come again in the new leader's replay. */
   private replayed: { low: number; high: number } | undefined;
-  private readonly abort = new AbortController();
+  private abort = new AbortController();
   private releaseLock: (() => void) | undefined;
+  /** The page is frozen: it neither leads nor queues for the lock. */
+  private suspended = false;
 
   constructor(private readonly options: SharedStreamOptions) {
     this.tabId = options.tabId ?? Math.random().toString(36).slice(2) + Date.now().toString(36);
@@ -113,14 +116,19 @@ export class SharedStream {
     options.channel.onmessage = (event) => {
       if (isMessage(event.data)) this.receive(event.data);
     };
-    options.locks.request(options.name, { signal: this.abort.signal }, () => {
-      if (this.roleNow === 'closed') return Promise.resolve();
+    this.requestLock();
+  }
+
+  private requestLock(): void {
+    this.abort = new AbortController();
+    this.options.locks.request(this.options.name, { signal: this.abort.signal }, () => {
+      if (this.roleNow === 'closed' || this.suspended) return Promise.resolve();
       return new Promise<void>((release) => {
         this.releaseLock = release;
         this.lead();
       });
     }).catch(() => {
-      // Aborted: this tab left before its turn came.
+      // Aborted: this tab left (or was frozen) before its turn came.
     });
   }
 
@@ -147,6 +155,32 @@ export class SharedStream {
     this.releaseLock?.();
     this.options.channel.onmessage = null;
     this.options.channel.close();
+  }
+
+  /**
+   * The page is being frozen (a background tab on a phone, or to save energy): a leader hands the stream
+   * on, and no frozen tab queues for the lock (granted it, it would open nothing and every tab would wait).
+   * The channel stays open: what the leader sends meanwhile waits for the page and arrives when it resumes.
+   */
+  suspend(): void {
+    if (this.roleNow === 'closed' || this.suspended) return;
+    this.suspended = true;
+    this.abort.abort();
+    if (this.roleNow === 'leader') {
+      this.stream?.close();
+      this.stream = undefined;
+      this.remote.clear();
+      this.roleNow = 'follower';
+      this.releaseLock?.();
+      this.releaseLock = undefined;
+    }
+  }
+
+  /** The page runs again: queue for the lock again. */
+  resume(): void {
+    if (this.roleNow === 'closed' || !this.suspended) return;
+    this.suspended = false;
+    this.requestLock();
   }
 
   private lead(): void {

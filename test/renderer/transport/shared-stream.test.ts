@@ -261,3 +261,53 @@ test('signed out: the leader tells every tab; a tab that starts later (after a n
   assert.deepEqual(c.states, ['signed-out', 'connecting', 'open']);
   for (const tab of [a, b, c]) tab.shared.close();
 });
+
+test('a frozen page hands the stream on and queues for nothing; it keeps its events and queues again when it resumes', async () => {
+  const browser = new Browser();
+  const a = new Tab('a', browser, ['stats']);
+  await browser.settle();
+  const b = new Tab('b', browser, ['stats']);
+  await browser.settle();
+  a.stream.sink.state('open');
+  emit(a, 'stats', 1);
+  await browser.settle();
+  a.shared.suspend();
+  await browser.settle();
+  assert.equal(a.stream.closed, true, 'the frozen leader closed its stream');
+  assert.deepEqual([a.shared.role, b.shared.role], ['follower', 'leader']);
+  assert.deepEqual(b.stream.from, { lastSeq: 1, state: 'open' });
+  emit(b, 'stats', 2);
+  await browser.settle();
+  assert.deepEqual(a.events, ['stats#1', 'stats#2'], 'what came while frozen is delivered');
+  // b goes away while a is frozen: c, which came later, leads; a frozen tab never does.
+  const c = new Tab('c', browser, ['stats']);
+  await browser.settle();
+  b.crash();
+  await browser.settle();
+  assert.deepEqual([a.shared.role, c.shared.role], ['follower', 'leader']);
+  a.shared.resume();
+  c.shared.close();
+  await browser.settle();
+  assert.equal(a.shared.role, 'leader', 'resumed, it queued again');
+  assert.equal(a.stream.from.lastSeq, 2);
+  a.shared.close();
+});
+
+test('a frozen follower leaves the queue for the lock: the next tab leads in its place', async () => {
+  const browser = new Browser();
+  const a = new Tab('a', browser, ['stats']);
+  await browser.settle();
+  const b = new Tab('b', browser, ['stats']);
+  await browser.settle();
+  const c = new Tab('c', browser, ['stats']);
+  await browser.settle();
+  b.shared.suspend();
+  a.crash();
+  await browser.settle();
+  assert.deepEqual([b.shared.role, c.shared.role], ['follower', 'leader'], 'b was first in the queue, but frozen');
+  b.shared.resume();
+  c.shared.close();
+  await browser.settle();
+  assert.equal(b.shared.role, 'leader');
+  b.shared.close();
+});
