@@ -16,6 +16,7 @@ import type { LogSink } from './runtime/logger.ts';
 import type { Frontend } from './runtime/exchange.ts';
 import { unsupportedFeatures } from './runtime/unsupported.ts';
 import { engineHooks } from './runtime/hooks.ts';
+import { StickTables } from './stick/tables.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
@@ -486,6 +487,8 @@ function errorOf(e: unknown): { code: LoadstarError['code']; message: string } {
 }
 
 function buildTables(config: Config, logger: Logger, services: LocalServices): Tables {
+  // Before any rule is compiled: track-sc actions find their tables (fresh ones on each load).
+  const stick = new StickTables(config);
   const backends = new Map<string, RuntimeBackend>();
   const httpBackends = new Map<string, HttpBackend>();
   for (const proxy of config.proxies) {
@@ -496,7 +499,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices): T
     if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config), config.global));
   }
   const frontends = new Map<string, Frontend>();
-  const hooks = engineHooks(config, backends);
+  const hooks = engineHooks(config, backends, stick);
   for (const proxy of config.proxies) {
     if (proxy.kind !== 'frontend' && proxy.kind !== 'listen') continue;
     if (proxy.disabled) continue;

@@ -14,6 +14,7 @@
  * Strings are byte strings (one char per byte, 0..255), which is what Node
  * gives for `rawHeaders` and `url` (latin1).
  */
+import type { StickCounters } from '../stick/tracking.ts';
 import type { Sample } from './eval-sample.ts';
 import type { VarScope } from './types.ts';
 
@@ -251,4 +252,6 @@ export interface SampleContext {
   readonly serverId?: number;
   /** unique-id when already generated (else hooks.uniqueId is asked). */
   readonly uniqueId?: string;
+  /** The stick counters sc0..sc2 of the stream (proxy/stick/tracking.ts): what sc*_ fetches and track-sc actions use. */
+  readonly stick?: StickCounters;
 }

@@ -140,7 +140,7 @@ function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
 
 registerProxyKeywords([
   { name: 'cookie', sections: 'dlb', status: SUPPORTED, summary: 'Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr. `maxidle`, `maxlife` and `dynamic` are refused by `loadstar run` for now.', parse: parseCookie },
-  { name: 'stick-table', sections: 'flb', status: STICKY, summary: 'A table of keys (ip, string …) with stored counters, for persistence and rate limits.', parse: parseStickTable },
+  { name: 'stick-table', sections: 'flb', status: SUPPORTED, summary: 'A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.', parse: parseStickTable },
   { name: 'stick on', sections: 'lb', status: STICKY, summary: 'Learns and matches a key for persistence.', parse: parseStick('on') },
   { name: 'stick match', sections: 'lb', status: STICKY, summary: 'Matches a request key against the stick table.', parse: parseStick('match') },
   { name: 'stick store-request', sections: 'lb', status: STICKY, summary: 'Stores a request key in the stick table.', parse: parseStick('store-request') },

@@ -38,6 +38,7 @@ import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
 import type { RequestLimits } from './request-checks.ts';
 import type { LocalServices } from './local-services.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
+import { exchangeEnded, requestParsed } from '../stick/http.ts';
 
 export type Decision = { backend: HttpBackend } | LocalAnswer;
 
@@ -207,6 +208,7 @@ export class HttpFrontend implements Frontend {
 
   processRequest(tx: HttpTransaction): Decision {
     this.counters.requests++;
+    requestParsed(tx);
     const frontendOutcome = runRequestRules(this.requestRules, tx);
     if (frontendOutcome !== 'continue') return frontendOutcome;
     // `stats uri`: after the proxy's http-request rules, before switching (HAProxy's order).
@@ -245,6 +247,7 @@ export class HttpFrontend implements Frontend {
   transactionFinished(tx: HttpTransaction): void {
     if (faults.armed) faultPoint('log');
     this.logger.request(exchangeRecord(this, tx));
+    exchangeEnded(tx);
   }
 
   /** An exception in Loadstar's code closed one connection of this frontend: logged with its stack, counted (eint). */

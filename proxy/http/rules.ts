@@ -15,6 +15,8 @@ import fs from 'node:fs';
 import { compileSample, parseSampleExpression } from '../acl/index.ts';
 import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
+import { compileTrackSc } from '../stick/track-action.ts';
+import { requestDenied, streamCounters } from '../stick/http.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
   const dot = variable.indexOf('.');
@@ -127,13 +129,14 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const status = action.status;
       // A tarpit holds the request `timeout tarpit` (else `timeout connect`) before its answer, and logs PT.
       const hold = action.type === 'tarpit' ? { termination: 'PT', tarpitMs: proxy.timeouts.tarpit ?? proxy.timeouts.connect ?? 0 } : { termination: 'PR' };
+      // Both count as an HTTP error in the stick counters (requestDenied: stream_inc_http_err_ctr).
       if (!action.body) {
         // A status HAProxy has no page for (451, say) gets an empty answer, as its http_reply does.
         const response = hasBuiltinPage(status) ? errorResponse(status) : Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-length: 0\r\n\r\n`);
-        return () => ({ response, status, ...hold, kind: 'denied' });
+        return (tx) => (requestDenied(tx), { response, status, ...hold, kind: 'denied' });
       }
       const reply = compileReply(action.body, action.contentType, status, action.headers ?? []);
-      return (tx) => ({ response: reply(tx), status, ...hold, kind: 'denied' });
+      return (tx) => (requestDenied(tx), { response: reply(tx), status, ...hold, kind: 'denied' });
     }
     case 'return': {
       const status = action.status;
@@ -166,7 +169,7 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const realm = action.realm ?? proxy.name;
       const response401 = errorResponse(401).toString('latin1').replace('\r\n', `\r\nwww-authenticate: Basic realm="${realm}"\r\n`);
       const buffer = Buffer.from(response401, 'latin1');
-      return () => ({ response: buffer, status: 401, termination: 'LR' });
+      return (tx) => (requestDenied(tx), { response: buffer, status: 401, termination: 'LR' });
     }
     case 'set-var': {
       const [scope, name] = splitVariable(action.variable);
@@ -187,6 +190,10 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     case 'unset-var': {
       const [scope, name] = splitVariable(action.variable);
       return (tx) => (tx.vars.unset(scope, name), 'continue');
+    }
+    case 'track-sc': {
+      const track = compileTrackSc(action, proxy, true);
+      return (tx) => (track(tx.sampleContext(), streamCounters(tx)), 'continue');
     }
     default:
       throw new Error(`http-request ${action.type} is not implemented by the engine yet`);

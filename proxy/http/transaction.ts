@@ -26,6 +26,7 @@ import { nextStreamNumber } from '../runtime/exchange.ts';
 import { captureMessage } from './captures.ts';
 import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
+import { responseReceived, streamCounters } from '../stick/http.ts';
 
 /** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
 export interface TransactionClient {
@@ -244,6 +245,7 @@ export class HttpTransaction {
       get serverName() { return tx.server?.name; },
       get serverId() { return tx.server?.id; },
       get uniqueId() { return tx.uniqueId(); },
+      get stick() { return streamCounters(tx); },
     };
     return this.context;
   }
@@ -547,6 +549,7 @@ export class HttpTransaction {
     // `observe layer7`: 5xx answers count as errors, except 501 and 505 (HAProxy's rule).
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
+    responseReceived(this, head.status);
     this.backend!.applyResponseRules(this, head);
     this.frontend.applyResponseRules(this, head);
     this.status = head.status; // http-response set-status

@@ -1,14 +1,17 @@
 /**
- * The engine state sample fetches may read (nbsrv, be_conn, srv_is_up …) and
- * the userlist checks behind http_auth(), wired for one set of tables.
+ * The engine state sample fetches may read (nbsrv, be_conn, srv_is_up …, the
+ * stick-table counters) and the userlist checks behind http_auth(), wired for
+ * one set of tables.
  */
 import type { EngineHooks } from '../acl/index.ts';
 import type { Config } from '../config/model.ts';
 import type { RuntimeBackend } from './backend.ts';
+import type { StickTables } from '../stick/tables.ts';
 
-export function engineHooks(config: Config, backends: ReadonlyMap<string, RuntimeBackend>): EngineHooks {
+export function engineHooks(config: Config, backends: ReadonlyMap<string, RuntimeBackend>, stick?: StickTables): EngineHooks {
   const userlists = new Map(config.userlists.map((u) => [u.name, u]));
   return {
+    ...(stick ? { stickCounter: stick.stickCounter } : {}),
     backend(name, metric) {
       const b = backends.get(name);
       if (!b) return undefined;

@@ -5,6 +5,7 @@
  */
 import { HTTP_ALPN } from '../tls/bind-tls.ts';
 import type { Config, TcpRequestRule } from '../config/model.ts';
+import { storeTypeIsRun } from '../stick/table.ts';
 
 export interface UnsupportedUse {
   what: string;
@@ -25,11 +26,20 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     if (proxy.cookie?.maxidle !== undefined || proxy.cookie?.maxlife !== undefined) add(`'cookie … maxidle/maxlife' (dated persistence cookies)`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.cookie?.dynamic) add(`'cookie … dynamic' (dynamic-cookie-key)`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.cookie && proxy.mode !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
-    if (proxy.stickTable) add(`'stick-table'`, proxy.stickTable.loc, 'sticky sessions');
+    if (proxy.stickTable) {
+      // The engine keeps the tables (proxy/stick) but does not synchronise them, nor store every data type.
+      const table = proxy.stickTable;
+      if (table.peers !== undefined) add(`'stick-table … peers' (table synchronisation)`, table.loc, 'sticky sessions');
+      for (const data of table.store) if (!storeTypeIsRun(data.name)) add(`'stick-table … store ${data.name}'`, table.loc, 'sticky sessions');
+    }
     for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
-    for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules, ...proxy.httpAfterResponseRules]) {
+    for (const rule of proxy.httpRequestRules) {
       const t = rule.action.type;
-      if (t === 'track-sc' || t === 'capture' || t === 'set-log-level') add(`'http-request ${t}'`, rule.loc, 'sticky sessions');
+      if (t === 'capture' || t === 'set-log-level') add(`'http-request ${t}'`, rule.loc, 'sticky sessions');
+    }
+    for (const rule of [...proxy.httpResponseRules, ...proxy.httpAfterResponseRules]) {
+      const t = rule.action.type;
+      if (t === 'track-sc' || t === 'capture' || t === 'set-log-level') add(`'${proxy.httpResponseRules.includes(rule) ? 'http-response' : 'http-after-response'} ${t}'`, rule.loc, 'sticky sessions');
     }
     for (const rule of proxy.httpResponseRules) {
       const t = rule.action.type;
@@ -73,8 +83,8 @@ const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 
 /** Rule kinds the TCP engine (proxy/tcp/rules.ts) runs; the others are refused here. */
 export function tcpRuleIsRun(rule: TcpRequestRule): boolean {
   const t = rule.action.type;
-  if (rule.phase === 'connection') return t === 'accept' || t === 'reject';
+  if (rule.phase === 'connection') return t === 'accept' || t === 'reject' || t === 'track-sc';
   if (t === 'set-var' || t === 'unset-var') return rule.phase === 'content' && !rule.action.variable.includes(','); // set-var(name,ifexists…) conditions are not run
-  if (rule.phase === 'content') return t === 'accept' || t === 'reject';
+  if (rule.phase === 'content') return t === 'accept' || t === 'reject' || t === 'track-sc';
   return false;
 }

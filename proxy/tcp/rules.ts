@@ -6,12 +6,15 @@
  * are run over the bytes held back so far: a condition that cannot be decided
  * yet (ACL_MISS: the data it needs may still arrive) stops the pass with
  * 'wait', and the next pass starts again from the first rule, as HAProxy does.
+ * track-sc actions track the connection's stick counters (proxy/stick).
  */
 import type net from 'node:net';
 import { compileCondition, compileConditionResult, compileSample, parseSampleExpression, ACL_MISS, ACL_PASS } from '../acl/index.ts';
 import type { SampleContext, VarScope } from '../acl/index.ts';
 import type { Proxy, TcpRequestRule } from '../config/model.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
+import { compileTrackSc } from '../stick/track-action.ts';
+import { countSession, existingSessionCounters } from '../stick/tracking.ts';
 import { connContext } from './samples.ts';
 import type { ConnInspection } from './samples.ts';
 
@@ -32,14 +35,36 @@ const options = (proxy: Proxy) => ({ readFile: patternFileReader, currentProxy: 
 export function compileConnectionRules(proxy: Proxy): ConnectionRules | undefined {
   const rules = proxy.tcpRequestRules.filter((r) => r.phase === 'connection').map((rule) => ({
     when: rule.condition ? compileCondition(rule.condition, proxy.acls, options(proxy)) : undefined,
-    accept: rule.action.type === 'accept',
+    act: compileConnectionAction(rule, proxy),
   }));
   if (rules.length === 0) return undefined;
   return (socket) => {
     const ctx = connContext(socket, proxy);
-    for (const rule of rules) if (!rule.when || rule.when(ctx)) return rule.accept;
+    for (const rule of rules) {
+      if (rule.when && !rule.when(ctx)) continue;
+      const verdict = rule.act(ctx);
+      if (verdict === false) return false;
+      if (verdict === true) break;
+    }
+    countSession(existingSessionCounters(socket));
     return true;
   };
+}
+
+/** accept / reject end the rules (true / false); track-sc goes on with the next rule (undefined). */
+function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: SampleContext) => boolean | undefined {
+  const action = rule.action;
+  switch (action.type) {
+    case 'accept': return () => true;
+    case 'reject': return () => false;
+    case 'track-sc': {
+      const track = compileTrackSc(action, proxy);
+      return (ctx) => (track(ctx, ctx.stick!), undefined);
+    }
+    default:
+      // unsupportedFeatures() refuses these configurations before an engine is built.
+      throw new Error(`tcp-request connection ${action.type} is not run by the engine yet`);
+  }
 }
 
 /** The proxy's `tcp-request content` rules, or undefined when it has none (no data is held back then). */
@@ -87,6 +112,10 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): Step {
     case 'unset-var': {
       const [scope, name] = splitVariable(action.variable);
       return (ctx) => (ctx.vars?.unset(scope, name), undefined);
+    }
+    case 'track-sc': {
+      const track = compileTrackSc(action, proxy);
+      return (ctx) => (track(ctx, ctx.stick!), undefined);
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.

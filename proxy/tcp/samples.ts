@@ -8,6 +8,8 @@ import { patternFileReader } from '../runtime/pattern-files.ts';
 import { plainAddress } from '../http/samples.ts';
 import { rdpCookieValue } from '../acl/eval-payload.ts';
 import { tlsFacts } from '../tls/facts.ts';
+import { sessionCounters } from '../stick/tracking.ts';
+import { tcpStickHooks } from '../stick/tables.ts';
 
 /**
  * What content inspection knows about a connection: the request bytes held
@@ -39,6 +41,9 @@ export function connContext(socket: net.Socket, proxy: Proxy, inspection: ConnIn
     },
     final: inspection.final,
     vars: inspection.vars,
+    hooks: tcpStickHooks(proxy),
+    // The connection's stick counters, made when a track-sc action or an sc*_ fetch first asks.
+    get stick() { return sessionCounters(socket); },
   };
 }
 

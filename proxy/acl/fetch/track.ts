@@ -5,7 +5,7 @@
  * proxy's by default) and table_avl / table_cnt. The engine answers through
  * ctx.hooks.stickCounter.
  */
-import type { StickQuery } from '../context.ts';
+import type { SampleContext, StickQuery } from '../context.ts';
 import type { FetchCompiler, FetchDefinition } from './define.ts';
 import { fetch, single, int, ref } from './define.ts';
 import { FALSE, mkInt, mkBool } from '../eval-sample.ts';
@@ -15,7 +15,7 @@ const SC_FETCH = /^(sc[0-2]?|src)_(.+)$/;
 const INDEXED = /^(get|inc|clr)_gpc$|^gpc_rate$|^get_gpt$/;
 
 /** sc*_<fn>, src_<fn>: the query names the counter, its index (gpc/gpt arrays) and the table. */
-const stickCounter: FetchCompiler = ({ name, args }) => {
+const stickCounter: FetchCompiler = ({ name, args, currentProxy }) => {
   const m = SC_FETCH.exec(name);
   if (!m) return undefined;
   const prefix = m[1]!;
@@ -35,17 +35,20 @@ const stickCounter: FetchCompiler = ({ name, args }) => {
     const index = fn === 'clr_gpc' ? int(args, i++) : undefined;
     q = { fn, by: 'sc', counter, table: ref(args, i, 'table') ?? '', ...(index !== undefined ? { index } : {}) };
   }
+  // src_* without a table reads the current proxy's (the sc* forms read the tracked entry's own table).
+  const query = prefix === 'src' && q.table === '' ? (ctx: SampleContext): StickQuery => ({ ...q, table: currentProxy(ctx) }) : () => q;
   return single((ctx) => {
-    const v = ctx.hooks?.stickCounter?.(ctx, q);
+    const v = ctx.hooks?.stickCounter?.(ctx, query(ctx));
     if (v === undefined) return isBool ? FALSE : undefined;
     return isBool ? mkBool(v !== 0) : mkInt(v);
   });
 };
 
 /** table_avl / table_cnt(<table>): free and used entries. */
-const tableSize: FetchCompiler = ({ name, args }) => {
+const tableSize: FetchCompiler = ({ name, args, currentProxy }) => {
   const q: StickQuery = { fn: name.slice(6), by: 'table', table: ref(args, 0, 'table') ?? '' };
-  return single((ctx) => { const v = ctx.hooks?.stickCounter?.(ctx, q); return v === undefined ? undefined : mkInt(v); });
+  const query = q.table === '' ? (ctx: SampleContext): StickQuery => ({ ...q, table: currentProxy(ctx) }) : () => q;
+  return single((ctx) => { const v = ctx.hooks?.stickCounter?.(ctx, query(ctx)); return v === undefined ? undefined : mkInt(v); });
 };
 
 export const TRACK_FETCHES: readonly FetchDefinition[] = [

@@ -304,13 +304,13 @@ test('what parses but the engine does not run yet is an alert at its line in the
   try {
     const target = fakeTarget();
     const store = open(dir, target);
-    const text = config('    stick-table type ip size 1k\n    server s1 127.0.0.1:8001');
+    const text = config('    stick-table type ip size 1k store bytes_in_cnt\n    server s1 127.0.0.1:8001');
     const preview = store.preview(text);
     assert.ok(preview.ok);
     assert.equal(preview.value.valid, false);
     const alert = preview.value.diagnostics.find((d) => d.code === 'LS_ERR_CFG_UNSUPPORTED');
     assert.equal(alert?.line, 12, JSON.stringify(preview.value.diagnostics));
-    assert.match(alert!.text, /\[ALERT\] parsing \[.*haproxy\.cfg:12\] : 'stick-table' is not run by Loadstar yet/);
+    assert.match(alert!.text, /\[ALERT\] parsing \[.*haproxy\.cfg:12\] : 'stick-table … store bytes_in_cnt' is not run by Loadstar yet/);
     const r = await store.apply({ text, baseHash: store.current().hash, source: 'import' });
     assert.ok(r.ok && r.value.outcome === 'refused');
     assert.equal(target.reloads, 0);

@@ -1,0 +1,49 @@
+/**
+ * HAProxy's period frequency counter (freq_ctr.h update_freq_ctr_period,
+ * freq_ctr.c freq_ctr_total), the arithmetic behind every `*_rate(<period>)`
+ * a stick table stores: events of the current period plus those of the
+ * previous period weighted by the part of it still inside the sliding window.
+ * Times are milliseconds on the stick-table clock (clock.ts).
+ */
+export class FreqCtr {
+  /** Start of the current period (HAProxy keeps it even: the low bit is its rotation lock). */
+  private currTick = 0;
+  private currCtr = 0;
+  private prevCtr = 0;
+
+  /** update_freq_ctr_period(): counts `inc` events now; returns the current period's count. */
+  update(period: number, inc: number, now: number): number {
+    if (now - this.currTick < period) return (this.currCtr += inc);
+    // A rotation: the current period becomes the previous one.
+    this.prevCtr = this.currCtr;
+    this.currCtr = inc;
+    let tick = this.currTick + period;
+    if (now - tick >= period) {
+      // At least two periods were missed.
+      this.prevCtr = 0;
+      tick = now;
+    }
+    this.currTick = tick - (tick % 2);
+    return inc;
+  }
+
+  /** read_freq_ctr_period(): the events over the last `period` ms (freq_ctr_total with pend = -1, the flapping correction). */
+  read(period: number, now: number): number {
+    let curr = this.currCtr;
+    let past = this.prevCtr;
+    let remain = this.currTick + period - now;
+    if (remain < 0) {
+      // Past the first period: part of the last one may still count, or it is too far away.
+      remain += period;
+      past = remain >= 0 ? curr : 0;
+      curr = 0;
+    }
+    if (curr === 0 && past <= 1) return past;
+    return Math.floor((past * remain + curr * period) / period);
+  }
+
+  /** The current period's raw count (what sc_inc_gpc0 returns when only gpc0_rate is stored). */
+  get current(): number {
+    return this.currCtr;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Where an HTTP exchange meets its stick counters (http_ana.c): the request
+ * counts in what the connection tracks when it is parsed
+ * (stream_inc_http_req_ctr), denials and 4xx answers count as errors, 5xx
+ * (but 501 and 505) as failures, and the exchange's own counters are
+ * released when it ends (stream_store_counters). Each HTTP request is one
+ * HAProxy stream: it starts with the connection's counters.
+ */
+import type net from 'node:net';
+import { StreamCounters, countEvent, existingSessionCounters } from './tracking.ts';
+
+/** What this module needs of an exchange (proxy/http/transaction.ts HttpTransaction). */
+interface Exchange {
+  readonly client: { readonly socket: net.Socket };
+}
+
+const streams = new WeakMap<Exchange, StreamCounters>();
+
+/** The exchange's counters, made on first use (a track-sc action, an sc*_ fetch). */
+export function streamCounters(tx: Exchange): StreamCounters {
+  let counters = streams.get(tx);
+  if (!counters) streams.set(tx, (counters = new StreamCounters(existingSessionCounters(tx.client.socket))));
+  return counters;
+}
+
+/** The request was parsed: it counts in http_req_cnt / http_req_rate of what its connection tracks. */
+export function requestParsed(tx: Exchange): void {
+  countEvent(existingSessionCounters(tx.client.socket), 'http_req_cnt', 'http_req_rate');
+}
+
+/** `http-request deny`, `tarpit` or `auth` answered (stream_inc_http_err_ctr). */
+export function requestDenied(tx: Exchange): void {
+  countEvent(streams.get(tx) ?? existingSessionCounters(tx.client.socket), 'http_err_cnt', 'http_err_rate');
+}
+
+/** A server's answer: 4xx count as errors, 5xx but 501 and 505 as failures. */
+export function responseReceived(tx: Exchange, status: number): void {
+  if (status >= 400 && status < 500) countEvent(streams.get(tx) ?? existingSessionCounters(tx.client.socket), 'http_err_cnt', 'http_err_rate');
+  else if (status >= 500 && status < 600 && status !== 501 && status !== 505) countEvent(streams.get(tx) ?? existingSessionCounters(tx.client.socket), 'http_fail_cnt', 'http_fail_rate');
+}
+
+/** The exchange ended: what it tracked itself lets go (conn_cur down); the connection's counters stay. */
+export function exchangeEnded(tx: Exchange): void {
+  streams.get(tx)?.stop();
+  streams.delete(tx);
+}

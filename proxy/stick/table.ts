@@ -1,0 +1,188 @@
+/**
+ * One stick table at run time (stick_table.c): entries by key, each holding
+ * the data types the table stores, a reference count (the stick counters
+ * tracking it) and an expiry date refreshed whenever it is touched.
+ *
+ * Memory is bounded by `size`: a new key in a full table first expires the
+ * oldest unreferenced entries (stktable_trash_oldest, (size >> 8) + 1 at a
+ * time, giving up after twice as many referenced ones), or is not stored.
+ * There is no timer per entry nor per table: the Map keeps entries in the
+ * order of their last touch, which with one `expire` per table is the order
+ * of their expiry dates, so expired ones are dropped from its head when the
+ * table is used (lookups, inserts, table_cnt) — what HAProxy's expiry task
+ * would have done by then.
+ */
+import type { StickTable } from '../config/model.ts';
+import { FreqCtr } from './freq-ctr.ts';
+
+/** The data types the engine maintains (stick-table "store", configuration.txt). */
+export const COUNTERS = ['conn_cnt', 'conn_cur', 'sess_cnt', 'http_req_cnt', 'http_err_cnt', 'http_fail_cnt', 'gpc0', 'gpc1'] as const;
+export const RATES = ['conn_rate', 'sess_rate', 'http_req_rate', 'http_err_rate', 'http_fail_rate', 'gpc0_rate', 'gpc1_rate'] as const;
+export type CounterType = typeof COUNTERS[number];
+export type RateType = typeof RATES[number];
+
+const COUNTER_INDEX = new Map<string, number>(COUNTERS.map((n, i) => [n, i]));
+const RATE_INDEX = new Map<string, number>(RATES.map((n, i) => [n, i]));
+
+/** Is this `store` data type maintained by the engine? (The others are refused at load: runtime/unsupported.ts.) */
+export function storeTypeIsRun(name: string): boolean {
+  return COUNTER_INDEX.has(name) || RATE_INDEX.has(name);
+}
+
+/** The stick-table clock: milliseconds, never going back (HAProxy's now_ms). */
+export function tickNow(): number {
+  return Math.floor(performance.timeOrigin + performance.now());
+}
+
+export class StickEntry {
+  /** Stick counters (and lookups in progress) holding it: it does not expire nor get evicted meanwhile. */
+  refs = 0;
+  /** Clock date after which an unreferenced entry is gone. */
+  expire: number;
+  /** Plain counters, by the table's counter slots; undefined when the table stores none. */
+  readonly counts: Float64Array | undefined;
+  /** Frequency counters, by the table's rate slots. */
+  readonly rates: FreqCtr[] | undefined;
+
+  constructor(readonly key: string, layout: Layout, now: number, expireMs: number) {
+    this.expire = now + expireMs;
+    this.counts = layout.counters.length > 0 ? new Float64Array(layout.counters.length) : undefined;
+    this.rates = layout.rates.length > 0 ? layout.rates.map(() => new FreqCtr()) : undefined;
+  }
+}
+
+/** Where each stored data type lives in an entry. */
+interface Layout {
+  /** Data type → slot in `counts`. */
+  readonly counterSlot: ReadonlyMap<string, number>;
+  readonly counters: readonly string[];
+  /** Data type → slot in `rates`. */
+  readonly rateSlot: ReadonlyMap<string, number>;
+  readonly rates: ReadonlyArray<{ name: string; period: number }>;
+}
+
+export class RuntimeStickTable {
+  private readonly entries = new Map<string, StickEntry>();
+  private readonly layout: Layout;
+  /** `expire`, ms; 0: entries never expire (they are only evicted when the table is full). */
+  readonly expireMs: number;
+  readonly size: number;
+
+  constructor(readonly name: string, readonly config: StickTable) {
+    this.expireMs = config.expire ?? 0;
+    this.size = config.size;
+    const counters = config.store.filter((s) => COUNTER_INDEX.has(s.name)).map((s) => s.name);
+    const rates = config.store.filter((s) => RATE_INDEX.has(s.name)).map((s) => ({ name: s.name, period: s.period ?? 0 }));
+    this.layout = {
+      counters, rates,
+      counterSlot: new Map(counters.map((n, i) => [n, i])),
+      rateSlot: new Map(rates.map((r, i) => [r.name, i])),
+    };
+  }
+
+  /** table_cnt: entries in use (expired ones dropped first). */
+  count(now = tickNow()): number {
+    this.purgeExpired(now);
+    return this.entries.size;
+  }
+
+  /** stktable_lookup_key: the entry of `key`, if any (no new entry; its date is not refreshed). */
+  lookup(key: string, now = tickNow()): StickEntry | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (this.isExpired(entry, now) && entry.refs === 0) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** stktable_get_entry: the entry of `key`, created if needed; undefined when the table is full of referenced entries (or `nopurge`). */
+  getEntry(key: string, now = tickNow()): StickEntry | undefined {
+    const found = this.lookup(key, now);
+    if (found) return found;
+    this.purgeExpired(now);
+    if (this.entries.size >= this.size) {
+      if (this.config.nopurge || this.trashOldest((this.size >> 8) + 1) === 0) return undefined;
+    }
+    const entry = new StickEntry(key, this.layout, now, this.expireMs);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** stktable_touch_local: the entry's expiry starts again from now (and it becomes the newest). */
+  touch(entry: StickEntry, now = tickNow()): void {
+    entry.expire = now + this.expireMs;
+    if (this.entries.get(entry.key) !== entry) return; // dropped meanwhile (a referenced entry never is)
+    this.entries.delete(entry.key);
+    this.entries.set(entry.key, entry);
+  }
+
+  /** A stick counter lets go of `entry` (stksess_kill_if_expired with decrefcnt). */
+  release(entry: StickEntry, now = tickNow()): void {
+    if (entry.refs > 0) entry.refs--;
+    if (entry.refs === 0 && this.expireMs > 0 && this.isExpired(entry, now) && this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+  }
+
+  /** The value of a stored counter, or undefined when the table does not store it. */
+  counter(entry: StickEntry, name: CounterType): number | undefined {
+    const slot = this.layout.counterSlot.get(name);
+    return slot === undefined ? undefined : entry.counts![slot];
+  }
+
+  /** Adds `delta` to a stored counter (a counter the table does not store is left alone); returns the new value. */
+  add(entry: StickEntry, name: CounterType, delta: number): number | undefined {
+    const slot = this.layout.counterSlot.get(name);
+    if (slot === undefined) return undefined;
+    const counts = entry.counts!;
+    const value = Math.max(0, counts[slot]! + delta);
+    counts[slot] = value > 0xffffffff ? value - 0x100000000 : value; // unsigned 32-bit, as HAProxy's std_t_uint
+    return counts[slot];
+  }
+
+  /** Does the table store this data type? */
+  stores(name: string): boolean {
+    return this.layout.counterSlot.has(name) || this.layout.rateSlot.has(name);
+  }
+
+  /** The rate over the data type's period, or undefined when the table does not store it. */
+  rate(entry: StickEntry, name: RateType, now = tickNow()): number | undefined {
+    const slot = this.layout.rateSlot.get(name);
+    if (slot === undefined) return undefined;
+    return entry.rates![slot]!.read(this.layout.rates[slot]!.period, now);
+  }
+
+  /** Counts one event in a stored rate; returns the current period's count (undefined: not stored). */
+  tick(entry: StickEntry, name: RateType, now = tickNow()): number | undefined {
+    const slot = this.layout.rateSlot.get(name);
+    if (slot === undefined) return undefined;
+    return entry.rates![slot]!.update(this.layout.rates[slot]!.period, 1, now);
+  }
+
+  private isExpired(entry: StickEntry, now: number): boolean {
+    return this.expireMs > 0 && now >= entry.expire;
+  }
+
+  /** Drops expired unreferenced entries from the head of the Map (the oldest), up to the first live one. */
+  private purgeExpired(now: number): void {
+    if (this.expireMs === 0) return;
+    for (const entry of this.entries.values()) {
+      if (entry.refs > 0) continue;
+      if (!this.isExpired(entry, now)) break;
+      this.entries.delete(entry.key);
+    }
+  }
+
+  /** stktable_trash_oldest: drops up to `batch` of the oldest unreferenced entries, looking at no more than twice as many. */
+  private trashOldest(batch: number): number {
+    let searched = batch * 2;
+    let trashed = 0;
+    for (const entry of this.entries.values()) {
+      if (trashed >= batch || --searched < 0) break;
+      if (entry.refs > 0) continue;
+      this.entries.delete(entry.key);
+      trashed++;
+    }
+    return trashed;
+  }
+}

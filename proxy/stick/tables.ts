@@ -1,0 +1,57 @@
+/**
+ * The stick tables of one configuration load, by the name of the proxy
+ * declaring them (a frontend's own, or a backend holding only a table that
+ * rules refer to with `table <name>`). A reload builds new, empty tables:
+ * HAProxy keeps table contents across reloads only through `peers`.
+ */
+import type { EngineHooks } from '../acl/index.ts';
+import type { Config, Proxy } from '../config/model.ts';
+import { RuntimeStickTable } from './table.ts';
+import { stickCounterHook } from './read.ts';
+
+export class StickTables {
+  private readonly byName = new Map<string, RuntimeStickTable>();
+  /** What the sc*_ / src_* / table_* fetches ask (EngineHooks.stickCounter). */
+  readonly stickCounter: NonNullable<EngineHooks['stickCounter']> = stickCounterHook(this);
+  /** The hooks of a TCP-mode context (its other engine hooks are not wired), when there are tables. */
+  readonly tcpHooks: EngineHooks | undefined;
+
+  constructor(config: Config) {
+    for (const proxy of config.proxies) {
+      if (proxy.kind === 'defaults' || !proxy.stickTable) continue;
+      this.byName.set(proxy.name, new RuntimeStickTable(proxy.name, proxy.stickTable));
+    }
+    for (const proxy of config.proxies) if (proxy.kind !== 'defaults') tablesOfProxy.set(proxy, this);
+    this.tcpHooks = this.byName.size > 0 ? { stickCounter: this.stickCounter } : undefined;
+  }
+
+  /** The table declared in proxy `name` ('' or undefined: none). */
+  get(name: string | undefined): RuntimeStickTable | undefined {
+    return name ? this.byName.get(name) : undefined;
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+}
+
+/** Each proxy of a loaded configuration → its configuration's tables (rules compiled from a proxy find them here). */
+const tablesOfProxy = new WeakMap<Proxy, StickTables>();
+
+/** The hooks a TCP-mode sample context of `proxy` gets: the stick-table fetches' (undefined: no tables). */
+export function tcpStickHooks(proxy: Proxy): EngineHooks | undefined {
+  return tablesOfProxy.get(proxy)?.tcpHooks;
+}
+
+/**
+ * The table a rule of `proxy` names (`table <name>`), else the proxy's own.
+ * Throws when the configuration's tables were not built first (engine.ts builds them
+ * before the frontends) or the table does not exist (config/validate.ts refuses that).
+ */
+export function ruleTable(proxy: Proxy, name: string | undefined): RuntimeStickTable {
+  const tables = tablesOfProxy.get(proxy);
+  if (!tables) throw new Error(`stick tables of '${proxy.name}' were not built before its rules were compiled`);
+  const table = tables.get(name ?? proxy.name);
+  if (!table) throw new Error(`proxy '${proxy.name}': no stick table '${name ?? proxy.name}'`);
+  return table;
+}
