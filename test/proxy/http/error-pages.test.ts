@@ -80,11 +80,12 @@ frontend fe2
     http-request deny deny_status 404 if { path /404 }
     http-request deny deny_status 500 if { path /500 }
     http-request deny if { path /403 }
+    http-request deny deny_status 400 if { path /400 }
 `;
 }
 
 const PATHS = ['/403', '/401', '/404', '/500', '/503', '/429', '/r403', '/r503', '/r404', '/nosrv'];
-const PATHS2 = ['/404', '/500', '/403'];
+const PATHS2 = ['/404', '/500', '/403', '/400'];
 
 /** One request on its own connection: what came back, and whether the proxy closed within 400 ms. */
 function exchange(port: number, target: string): Promise<string> {
@@ -129,6 +130,9 @@ const EXPECTED: Record<string, string> = {
   'fe2 /500': 'HTTP/1.1 303 See Other\r\ncache-control: no-cache\r\ncontent-length: 0\r\nlocation: /oops\r\n\r\n[open]',
   'fe2 /403': 'HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n' +
     '<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n[open]',
+  // HAProxy's own 400 page says connection: close, and the connection closes (Loadstar kept it open).
+  'fe2 /400': 'HTTP/1.1 400 Bad request\r\ncontent-length: 90\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n' +
+    '<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n[closed]',
 };
 
 test('http-errors sections, errorfiles, errorfile and errorloc* answer as HAProxy 2.6 does, a later line winning for its status', async () => {
