@@ -5,8 +5,9 @@
  * (renderer/src/transport/shared-stream.ts): eight tabs open, every one shows
  * live data (a request through the proxy appears in every tab's access log,
  * which only the stream feeds), exactly one tab holds the stream, and when
- * that tab closes another takes the stream over and every tab left still
- * updates, without a "live updates lost" banner. Screenshots of two tabs
+ * that tab closes (or is frozen) another takes the stream over and every tab
+ * left still updates, without a "live updates lost" banner. With a password,
+ * a logout in one tab signs every tab out. Screenshots of some tabs
  * under test-output/screenshots/ui-tabs/.
  */
 import { test } from 'node:test';
@@ -98,8 +99,21 @@ test(`${TABS} tabs of the UI in one browser all load and show live data over one
     }
     await newHolders[0]!.screenshot({ path: path.join(shots, 'tab-took-the-stream-over.png') });
 
+    // The browser freezes the tab holding the stream (a background tab on a phone): another takes it over.
+    // Headless pages are always visible and Chromium freezes no visible page (Page.setWebLifecycleState
+    // does nothing to one), so the page's freeze and resume events are dispatched by hand.
+    const frozen = newHolders[0]!;
+    await frozen.evaluate(() => document.dispatchEvent(new Event('freeze')));
+    await send(frontendPort, '/tabs-marker-frozen');
+    const awake = left.filter((p) => p !== frozen);
+    for (const [i, page] of awake.entries()) await waitForLogged(page, '/tabs-marker-frozen', 10_000, `tab ${i + 1} of those awake`);
+    const holdersAfterFreeze = [...streamsBy.keys()].filter((p) => p !== leader && p !== frozen);
+    assert.equal(holdersAfterFreeze.length, 1, `exactly one awake tab took the stream over (${holdersAfterFreeze.length} did)`);
+    await frozen.evaluate(() => document.dispatchEvent(new Event('resume')));
+    await waitForLogged(frozen, '/tabs-marker-frozen', 10_000, 'the tab that was frozen');
+
     // Phone width: a tab still follows the shared stream.
-    const phone = left.find((p) => p !== newHolders[0])!;
+    const phone = awake.find((p) => p !== holdersAfterFreeze[0])!;
     await phone.setViewportSize({ width: 360, height: 740 });
     await send(frontendPort, '/tabs-marker-3');
     await waitForLogged(phone, '/tabs-marker-3', 10_000, 'the phone-width tab');
