@@ -10,7 +10,7 @@
 import type { ControlArgs, ControlEvent, ControlMethodName, ControlTopic } from '../../../proxy/control/contract.ts';
 import { isResult, transportError, type EventListener, type MethodValue, type StreamState, type Transport, type UiResult } from './types.ts';
 import { EventStream, type RawEvent, type SessionCheck, type StreamSink } from './event-stream.ts';
-import { SharedStream, type ChannelLike, type LockManagerLike, type Role } from './shared-stream.ts';
+import { PROTOCOL, SharedStream, type ChannelLike, type LockManagerLike, type Role } from './shared-stream.ts';
 
 export { EVENT_CHANNELS } from './event-stream.ts';
 
@@ -180,7 +180,7 @@ export class HttpTransport implements Transport {
     if (topics.length === 0) return;
     if (!this.feed) {
       if (this.sharing) {
-        const name = `loadstar-events ${this.streamUrl()}`;
+        const name = `${PROTOCOL} ${this.streamUrl()}`;
         this.feed = new SharedStream({
           name,
           locks: this.sharing.locks,

@@ -34,7 +34,7 @@
  *  - event {topic, data, id}  one message of the stream
  */
 import type { ControlTopic } from '../../../proxy/control/contract.ts';
-import type { RawEvent, StreamHandle, StreamSink } from './event-stream.ts';
+import { EVENT_CHANNELS, type RawEvent, type StreamHandle, type StreamSink } from './event-stream.ts';
 import type { StreamState } from './types.ts';
 
 /** The part of `navigator.locks` used here. */
@@ -50,6 +50,9 @@ export interface ChannelLike {
 }
 
 export type Role = 'follower' | 'leader' | 'closed';
+
+/** In the lock's and channel's name: tabs of a UI whose messages differ (an old tab left open after an upgrade) do not share. */
+export const PROTOCOL = 'loadstar-events/1';
 
 export interface SharedStreamOptions {
   /** The lock's and channel's name: the same for every tab of one admin server. */
@@ -144,7 +147,7 @@ export class SharedStream {
     else this.post({ t: 'hello', from: this.tabId, topics: [...this.topics] });
   }
 
-  /** The page goes away (or is frozen): drop the stream, give the lock to the next tab, say so. */
+  /** The page goes away: drop the stream, give the lock to the next tab, say so. */
   close(): void {
     if (this.roleNow === 'closed') return;
     this.roleNow = 'closed';
@@ -211,7 +214,8 @@ export class SharedStream {
     if (this.roleNow === 'closed') return;
     if (this.roleNow === 'leader') {
       if (m.t === 'hello') {
-        this.remote.set(m.from, m.topics.filter((t): t is ControlTopic => typeof t === 'string'));
+        // Only topics this version knows: an unknown one would make the server refuse the whole stream.
+        this.remote.set(m.from, m.topics.filter((t): t is ControlTopic => Object.hasOwn(EVENT_CHANNELS, t)));
         this.post({ t: 'state', from: this.tabId, state: this.state });
         this.stream!.want(this.union());
         // A tab that starts after a new login: the signed-out leader looks again.

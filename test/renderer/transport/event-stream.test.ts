@@ -145,7 +145,7 @@ test('the HTTP transport shares the browser\'s stream when it has Web Locks and 
     assert.equal(shared.streamRole, 'follower', 'another tab holds the lock');
     assert.equal(FakeSource.made.length, 1, 'a follower opens no stream');
     assert.equal(requests.length, 1);
-    assert.match(requests[0]!, /^loadstar-events .*api\/events$/);
+    assert.match(requests[0]!, /^loadstar-events\/1 .*api\/events$/);
     assert.deepEqual(posted.at(-1), { t: 'hello', from: (posted.at(-1) as { from: string }).from, topics: ['events'] });
     shared.close();
     assert.equal(shared.streamRole, 'none');

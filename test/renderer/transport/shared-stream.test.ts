@@ -311,3 +311,16 @@ test('a frozen follower leaves the queue for the lock: the next tab leads in its
   assert.equal(b.shared.role, 'leader');
   b.shared.close();
 });
+
+test('the leader asks the server only for topics it knows, whatever another tab says', async () => {
+  const browser = new Browser();
+  const a = new Tab('a', browser, ['stats']);
+  await browser.settle();
+  const stranger = new FakeChannel(browser);
+  stranger.postMessage({ t: 'hello', from: 'x', topics: ['events', 'secrets', 42] });
+  stranger.postMessage({ t: 'nonsense', from: 'x' });
+  await browser.settle();
+  assert.deepEqual(a.stream.wanted, ['events', 'stats']);
+  stranger.close();
+  a.shared.close();
+});
