@@ -399,7 +399,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
 registerProxyKeywords([
   { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, use-service.', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow (deny, return and redirect are refused: not run yet).', parse: parseHttpRule('http-response') },
-  { name: 'http-after-response', sections: 'nflb', status: LATER, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
+  { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },
   { name: 'tcp-request session', sections: 'nfl', status: LATER, summary: 'Rules once the session is set up (after the PROXY header / TLS handshake).', parse: parseTcpRequest('session') },
   { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing).', parse: parseTcpRequest('content') },

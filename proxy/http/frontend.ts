@@ -48,6 +48,7 @@ export class HttpBackend {
   private readonly pools = new Map<RuntimeServer, ServerPool>();
   private readonly requestRules;
   private readonly responseRules;
+  private readonly afterResponseRules;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
   /** `cookie` persistence of this backend (proxy/http/persistence.ts), if configured. */
@@ -79,6 +80,7 @@ export class HttpBackend {
     this.errorfiles = loadErrorFiles(config);
     this.requestRules = compileRequestRules(config.kind === 'backend' ? config.httpRequestRules : [], config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config);
+    this.afterResponseRules = compileResponseRules(config.kind === 'backend' ? config.httpAfterResponseRules : [], config);
     this.forwardFor = compileForwardFor(config);
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
@@ -109,6 +111,15 @@ export class HttpBackend {
 
   applyResponseRules(tx: HttpTransaction, head: ResponseHead): void {
     for (const rule of this.responseRules) rule(tx, head);
+  }
+
+  get hasAfterResponseRules(): boolean {
+    return this.afterResponseRules.length > 0;
+  }
+
+  /** http-after-response: after the http-response rules, on every answer, Loadstar's own included. */
+  applyAfterResponseRules(tx: HttpTransaction, head: ResponseHead): void {
+    for (const rule of this.afterResponseRules) rule(tx, head);
   }
 
   responseError(_tx: HttpTransaction): void {}
@@ -160,6 +171,7 @@ export class HttpFrontend implements Frontend {
   private readonly connectionRules: ConnectionRules | undefined;
   private readonly requestRules;
   private readonly responseRules;
+  private readonly afterResponseRules;
   private readonly switching: Array<{ when: TxPredicate | undefined; backend: (tx: HttpTransaction) => HttpBackend | undefined }>;
   private readonly defaultBackend: HttpBackend | undefined;
   private readonly errorfiles: Map<number, Buffer>;
@@ -192,6 +204,7 @@ export class HttpFrontend implements Frontend {
     this.connectionRules = compileConnectionRules(config);
     this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.httpResponseRules, config);
+    this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config);
     this.switching = config.switchingRules.map((rule) => {
       const when = rule.condition ? compileTxCondition(rule.condition, config) : undefined;
       if (!rule.dynamic) {
@@ -234,6 +247,16 @@ export class HttpFrontend implements Frontend {
   applyResponseRules(tx: HttpTransaction, head: ResponseHead): void {
     if (tx.backend?.config === this.config) return;
     for (const rule of this.responseRules) rule(tx, head);
+  }
+
+  applyAfterResponseRules(tx: HttpTransaction, head: ResponseHead): void {
+    if (tx.backend?.config === this.config) return;
+    for (const rule of this.afterResponseRules) rule(tx, head);
+  }
+
+  /** Some http-after-response rule may apply to an answer of this frontend (its own, or its backend's). */
+  afterResponseRulesFor(backend: HttpBackend | undefined): boolean {
+    return this.afterResponseRules.length > 0 || (backend?.hasAfterResponseRules ?? false);
   }
 
   errorResponse(status: number, backend?: HttpBackend): Buffer {

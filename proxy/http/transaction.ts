@@ -24,6 +24,7 @@ import type { PersistenceOutcome } from './persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { nextStreamNumber } from '../runtime/exchange.ts';
 import { captureMessage } from './captures.ts';
+import { rewriteAnswerHead } from './answer-head.ts';
 import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 import { responseReceived, streamCounters } from '../stick/http.ts';
@@ -552,6 +553,8 @@ export class HttpTransaction {
     responseReceived(this, head.status);
     this.backend!.applyResponseRules(this, head);
     this.frontend.applyResponseRules(this, head);
+    this.backend!.applyAfterResponseRules(this, head);
+    this.frontend.applyAfterResponseRules(this, head);
     this.status = head.status; // http-response set-status
     if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers);
     const r = this.request;
@@ -848,6 +851,7 @@ export class HttpTransaction {
     if (this.finished) return;
     this.responseStarted = true;
     const r = this.request;
+    if (this.frontend.afterResponseRulesFor(this.backend)) response = this.afterResponseRulesOnAnswer(response);
     // HAProxy counts the answer as it built it: no Connection header yet (its mux adds that one), no body to a HEAD.
     this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(response) : response);
     // An errorfile may be an HTTP/1.0 message: closing needs no header there, keeping the connection does.
@@ -863,6 +867,22 @@ export class HttpTransaction {
     this.writeClient(response);
     // The rest of the request body, if any, is read and dropped by the parser.
     this.finish();
+  }
+
+  /** http-after-response rules on an answer Loadstar built (a deny, a redirect, an error page …). */
+  private afterResponseRulesOnAnswer(response: Buffer): Buffer {
+    return rewriteAnswerHead(response, (head) => {
+      // The rules' response fetches (status, res.hdr …) read this answer.
+      const proxied = this.response;
+      this.response = head;
+      try {
+        this.backend?.applyAfterResponseRules(this, head);
+        this.frontend.applyAfterResponseRules(this, head);
+      } finally {
+        this.response = proxied;
+      }
+      this.status = head.status;
+    });
   }
 
   private answerWithBody(): void {

@@ -45,7 +45,10 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       const t = rule.action.type;
       if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'capture' && t !== 'track-sc' && t !== 'set-log-level') add(`'http-response ${t}'`, rule.loc, 'a later engine change');
     }
-    if (proxy.httpAfterResponseRules.length > 0) add(`'http-after-response'`, proxy.httpAfterResponseRules[0]!.loc, 'a later engine change');
+    for (const rule of proxy.httpAfterResponseRules) {
+      const t = rule.action.type;
+      if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'capture') add(`'http-after-response ${t}'`, rule.loc, 'a later engine change');
+    }
     for (const rule of proxy.tcpRequestRules) {
       // The TCP engine runs them (proxy/tcp/rules.ts); HTTP frontends run the connection phase only.
       const what = `'tcp-request ${rule.phase} ${rule.action.type}${'variable' in rule.action && rule.action.variable.includes(',') ? ' with conditions' : ''}'`;

@@ -19,7 +19,7 @@ const MAP_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-actio
 fs.writeFileSync(MAP_FILE, '/old-blog /blog\n');
 process.on('exit', () => fs.rmSync(path.dirname(MAP_FILE), { recursive: true, force: true }));
 
-function config(port: number, refusingPort: number, origin: number): string {
+function config(port: number, refusingPort: number, afterPort: number, origin: number): string {
   return `${loggedHttpHead()}    option httplog
 frontend web
     bind 127.0.0.1:${port}
@@ -42,6 +42,14 @@ backend app
     http-response set-var-fmt(txn.status) "s=%[status]"
     http-response set-header x-status %[var(txn.status)]
     server s1 127.0.0.1:${origin}
+frontend after
+    bind 127.0.0.1:${afterPort}
+    http-request set-var(txn.path) path
+    http-request deny if { path /deny }
+    http-request redirect location /elsewhere if { path /moved }
+    http-after-response set-header x-after %[status]
+    http-after-response set-status 418 reason Teapot if { var(txn.path) -m str /deny }
+    default_backend app
 frontend refusing
     bind 127.0.0.1:${refusingPort}
     tcp-request connection reject if { src 127.0.0.1 }
@@ -97,17 +105,30 @@ const EXCHANGES: Array<[string, string, Seen['end'], string]> = [
   [get('/st404'), 'HTTP/1.1 404 Not Found\r\ncontent-length: 58\r\nx-status: s=404', 'open', '404 ----'],
 ];
 
-async function observe(start: (port: number, text: string) => Promise<{ stop(): Promise<void>; logs(): string }>): Promise<{ seen: Seen[]; logs: string; refused: Seen }> {
+/** http-after-response on a proxied answer, a deny's error page and a redirect: [request, the answer's head]. */
+const AFTER_EXCHANGES: Array<[string, string]> = [
+  [get('/ok'), 'HTTP/1.1 200 OK\r\ncontent-length: 31\r\nx-status: s=200\r\nx-after: 200'],
+  [get('/deny'), 'HTTP/1.1 418 Teapot\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nx-after: 403'],
+  [get('/moved'), 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /elsewhere\r\ncache-control: no-cache\r\nx-after: 302'],
+];
+
+async function observe(start: (port: number, text: string) => Promise<{ stop(): Promise<void>; logs(): string }>): Promise<{ seen: Seen[]; logs: string; refused: Seen; after: string[] }> {
   const origin = await echoServer();
   const port = await freePort();
   const refusingPort = await freePort();
-  const proxy = await start(port, config(port, refusingPort, origin.port));
+  const afterPort = await freePort();
+  const proxy = await start(port, config(port, refusingPort, afterPort, origin.port));
   try {
     const seen: Seen[] = [];
     for (const [request] of EXCHANGES) seen.push(await exchange(port, request));
     const refused = await exchange(refusingPort, get('/'));
+    const after: string[] = [];
+    for (const [request] of AFTER_EXCHANGES) {
+      const seen = await exchange(afterPort, request);
+      after.push(seen.reply.slice(0, seen.reply.indexOf('\r\n\r\n')));
+    }
     await new Promise((r) => setTimeout(r, 200));
-    return { seen, logs: proxy.logs(), refused };
+    return { seen, logs: proxy.logs(), refused, after };
   } finally {
     await proxy.stop();
     await origin.close();
@@ -124,6 +145,7 @@ function check(result: Awaited<ReturnType<typeof observe>>): void {
     return [target, shown(seen).replace(/\r\ncache-control: no-cache/, ''), seen.end, `${fields[5]} ${fields[9]}`];
   });
   assert.deepEqual(observed, EXCHANGES.map(([request, ...rest]) => [request.split(' ')[1]!, ...rest]));
+  assert.deepEqual(result.after, AFTER_EXCHANGES.map(([, head]) => head));
   // tcp-request connection reject in an HTTP frontend: a reset, before any byte, and no log line.
   assert.deepEqual(result.refused, { reply: '', end: 'reset' });
   assert.equal(lines.filter((l) => l.includes('refusing')).length, 0);
