@@ -18,7 +18,8 @@ export const ERRORFILE_CODES = new Set([200, 400, 401, 403, 404, 405, 407, 408, 
 function checkedErrorFile(ctx: DirectiveContext, keyword: string, file: string, argIndex: number): string | undefined {
   const text = ctx.options.readFile(file);
   if (text === undefined) return void ctx.error(`'${keyword}' : error opening file '${file}'.`, argIndex, 'LS_ERR_CFG_FILE');
-  const problem = errorFileProblem(Buffer.from(text, 'utf8'));
+  // The text comes decoded as UTF-8: a body in another charset no longer has its byte length, so its Content-Length is not checked.
+  const problem = errorFileProblem(Buffer.from(text, 'utf8'), !text.includes('\uFFFD'));
   if (problem !== undefined) return void ctx.error(`'${keyword}' : '${file}': ${problem}`, argIndex, 'LS_ERR_CFG_FILE');
   return file;
 }

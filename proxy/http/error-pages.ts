@@ -91,14 +91,14 @@ export function closesConnection(status: number): boolean {
  * Why HAProxy 2.6 refuses an errorfile (http_parse_errorfile → http_str_to_htx), in its words;
  * undefined when it takes it. An empty file is fine: the answer is to close without a word.
  */
-export function errorFileProblem(raw: Buffer): string | undefined {
+export function errorFileProblem(raw: Buffer, checkLength = true): string | undefined {
   if (raw.length === 0) return undefined;
   const parsed = splitMessage(raw);
   if (!parsed) return 'unable to parse headers (error offset: -2)';
   const te = parsed.headers.find((h) => h.name === 'transfer-encoding');
   if (te) return 'chunk-encoded payload not supported';
   const cl = parsed.headers.find((h) => h.name === 'content-length');
-  if (cl && /^\d+$/.test(cl.value) && Number(cl.value) !== parsed.body.length) {
+  if (checkLength && cl && /^\d+$/.test(cl.value) && Number(cl.value) !== parsed.body.length) {
     return `payload size does not match the announced content-length (${parsed.body.length} != ${cl.value})`;
   }
   return undefined;

@@ -163,6 +163,18 @@ for (const c of CASES) {
   });
 }
 
+test('an errorfile whose body is in ISO-8859-1 is taken, its Content-Length counted in bytes, as HAProxy does', (t) => {
+  const latin = path.join(dir, 'latin.http');
+  fs.writeFileSync(latin, Buffer.concat([Buffer.from('HTTP/1.1 403 Forbidden\r\nContent-Length: 3\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n'), Buffer.from([0xe9, 0x74, 0xe9])]));
+  const text = `${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    errorfile 403 ${latin}\n`;
+  const r = load(text);
+  assert.ok(r.ok, r.diagnostics.map((d) => d.message).join('\n'));
+  if (!requireHaproxy(t)) return;
+  const file = path.join(dir, 'check.cfg');
+  fs.writeFileSync(file, text);
+  assert.equal(haproxyCheck(file, dir).status, 0);
+});
+
 test('an http-error with a log-format payload or hdr value is refused by name (Loadstar does not render them yet)', () => {
   for (const line of ['http-error status 503 content-type text/plain lf-string "%[path]"', 'http-error status 503 hdr x-path "%[path]"']) {
     const r = load(`${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    ${line}\n`);
