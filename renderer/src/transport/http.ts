@@ -60,7 +60,7 @@ export class HttpTransport implements Transport {
   /** The events: this tab's share of the browser's stream, or its own stream; opened on the first subscribe. */
   private feed: SharedStream | EventStream | undefined;
   private lastSeq = -1;
-  private readonly sharing: Sharing | undefined;
+  private sharing: Sharing | undefined;
 
   /** `sharing`: tests pass fakes, or null for one stream per tab; default: the browser's, when it has them. */
   constructor(private readonly base = '', sharing?: Sharing | null) {
@@ -189,6 +189,12 @@ export class HttpTransport implements Transport {
           state: this.state,
           lastSeq: this.lastSeq,
           openStream: (sink, from) => new EventStream(this.base, sink, this.checkSession, from),
+          unavailable: () => {
+            // The browser refused the lock (e.g. a storage policy): this tab opens its own stream.
+            this.dropFeed();
+            this.sharing = undefined;
+            this.ensureFeed();
+          },
         });
       } else {
         this.feed = new EventStream(this.base, this.sink, this.checkSession, { state: this.state, lastSeq: this.lastSeq });

@@ -69,6 +69,8 @@ export interface SharedStreamOptions {
   lastSeq?: number;
   /** Tests fix it; default random. */
   tabId?: string;
+  /** The browser refused the lock (not an abort of ours): this tab cannot share; it should open its own stream. */
+  unavailable?: (error: unknown) => void;
 }
 
 type Message =
@@ -123,15 +125,23 @@ export class SharedStream {
   }
 
   private requestLock(): void {
-    this.abort = new AbortController();
-    this.options.locks.request(this.options.name, { signal: this.abort.signal }, () => {
+    const abort = (this.abort = new AbortController());
+    const granted = (): Promise<void> => {
       if (this.roleNow === 'closed' || this.suspended) return Promise.resolve();
       return new Promise<void>((release) => {
         this.releaseLock = release;
         this.lead();
       });
-    }).catch(() => {
-      // Aborted: this tab left (or was frozen) before its turn came.
+    };
+    let asked: Promise<unknown>;
+    try {
+      asked = this.options.locks.request(this.options.name, { signal: abort.signal }, granted);
+    } catch (e) {
+      asked = Promise.reject(e);
+    }
+    asked.catch((e: unknown) => {
+      // Aborted: this tab left (or was frozen) before its turn came. Anything else: no sharing here.
+      if (!abort.signal.aborted && this.roleNow !== 'closed') this.options.unavailable?.(e);
     });
   }
 

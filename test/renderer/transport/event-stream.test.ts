@@ -153,3 +153,22 @@ test('the HTTP transport shares the browser\'s stream when it has Web Locks and 
     g.EventSource = before;
   }
 });
+
+test('a browser that refuses the lock leaves the tab with its own stream', async () => {
+  const g = globalThis as { EventSource?: unknown };
+  const before = g.EventSource;
+  g.EventSource = FakeSource;
+  FakeSource.made = [];
+  const refusing = { request: () => Promise.reject(new Error('SecurityError: the lock manager is not available')) };
+  const channel = { onmessage: null, postMessage: () => {}, close: () => {} };
+  try {
+    const transport = new HttpTransport('', { locks: refusing, channel: () => channel });
+    transport.subscribe(['stats'], () => {});
+    await tick();
+    assert.equal(transport.streamRole, 'own');
+    assert.equal(FakeSource.made.length, 1);
+    transport.close();
+  } finally {
+    g.EventSource = before;
+  }
+});
