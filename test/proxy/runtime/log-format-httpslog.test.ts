@@ -11,8 +11,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startEngine, freePort } from '../../helpers/net.ts';
-import { loggedHttpHead, requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { haproxyCheck, loggedHttpHead, requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
 import { certPath } from '../../helpers/tls.ts';
 
 const config = (plain: number, secure: number, extra = ''): string => `${loggedHttpHead()}frontend web
@@ -110,6 +114,40 @@ test('option httpslog after a log-format replaces it; a log-format after it wins
     } finally {
       await e.stop();
     }
+  }
+});
+
+test('option httpslog in a tcp frontend falls back to tcplog, and in a backend is ignored, with HAProxy 2.6\'s warnings', (t) => {
+  const text = `defaults
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend f
+    mode tcp
+    bind 127.0.0.1:8080
+    option httpslog
+    default_backend b
+backend b
+    mode tcp
+    option httpslog
+    server s 127.0.0.1:8081
+`;
+  const r = parseConfig([{ name: 'x.cfg', text }]);
+  assert.ok(r.ok);
+  assert.deepEqual(r.diagnostics.map((d) => `${d.line}: ${d.message}`), [
+    "12: backend 'b' : 'option httpslog' directive is ignored in backends.",
+    "8: 'option httpslog' not usable with frontend 'f' (needs 'mode http'). Falling back to 'option tcplog'.",
+  ]);
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-httpslog-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'x.cfg'), text);
+    const h = haproxyCheck('x.cfg', dir);
+    assert.equal(h.status, 0);
+    assert.match(h.output, /parsing \[x\.cfg:12\] : backend 'b' : 'option httpslog' directive is ignored in backends\./);
+    assert.match(h.output, /parsing \[x\.cfg:8\] : 'option httpslog' not usable with frontend 'f' \(needs 'mode http'\)\. Falling back to 'option tcplog'\./);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
