@@ -68,6 +68,8 @@ export function runRequestRules(steps: readonly RequestStep[], tx: HttpTransacti
 }
 
 function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep {
+  const variable = compileVariableAction(action, proxy);
+  if (variable) return (tx) => (variable(tx), 'continue');
   switch (action.type) {
     case 'set-header':
     case 'add-header': {
@@ -116,11 +118,6 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     case 'silent-drop': {
       const dropped: LocalAnswer = { response: Buffer.alloc(0), status: -1, termination: 'PR', kind: 'denied', drop: action.type === 'reject' ? 'close' : 'reset' };
       return () => dropped;
-    }
-    case 'set-var-fmt': {
-      const [scope, name] = splitVariable(action.variable);
-      const format = compileTxFormat(action.format);
-      return (tx) => (tx.vars.set(scope, name, { type: 'str', value: format(tx) }), 'continue');
     }
     case 'allow':
       return () => 'stop';
@@ -171,25 +168,10 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const buffer = Buffer.from(response401, 'latin1');
       return (tx) => (requestDenied(tx), { response: buffer, status: 401, termination: 'LR' });
     }
-    case 'set-var': {
-      const [scope, name] = splitVariable(action.variable);
-      const parsed = parseSampleExpression(action.expression!);
-      if ('error' in parsed) throw new Error(parsed.error);
-      const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
-      return (tx) => {
-        const value = sample(tx.sampleContext());
-        if (value !== undefined) tx.vars.set(scope, name, value);
-        return 'continue';
-      };
-    }
     case 'use-service': {
       // The only service is the Prometheus exporter (the parser refuses others); answered from proxy/stats.
       const service = action.service;
       return (tx) => tx.frontend.localServices?.service(service, tx) ?? { response: errorResponse(503), status: 503, termination: 'PR' };
-    }
-    case 'unset-var': {
-      const [scope, name] = splitVariable(action.variable);
-      return (tx) => (tx.vars.unset(scope, name), 'continue');
     }
     case 'track-sc': {
       const track = compileTrackSc(action, proxy, true);
@@ -209,6 +191,8 @@ export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy): 
 }
 
 function compileResponseAction(action: HttpAction, proxy: Proxy): ResponseStep {
+  const variable = compileVariableAction(action, proxy);
+  if (variable) return (tx) => variable(tx);
   switch (action.type) {
     case 'set-header': {
       const value = compileTxFormat(action.value);
@@ -237,28 +221,27 @@ function compileResponseAction(action: HttpAction, proxy: Proxy): ResponseStep {
         head.reason = reason ?? reasonPhrase(status);
       };
     }
-    case 'set-var': {
-      const [scope, name] = splitVariable(action.variable);
-      const parsed = parseSampleExpression(action.expression!);
-      if ('error' in parsed) throw new Error(parsed.error);
-      const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
-      return (tx) => {
-        const value = sample(tx.sampleContext());
-        if (value !== undefined) tx.vars.set(scope, name, value);
-      };
-    }
-    case 'set-var-fmt': {
-      const [scope, name] = splitVariable(action.variable);
-      const format = compileTxFormat(action.format);
-      return (tx) => tx.vars.set(scope, name, { type: 'str', value: format(tx) });
-    }
-    case 'unset-var': {
-      const [scope, name] = splitVariable(action.variable);
-      return (tx) => tx.vars.unset(scope, name);
-    }
     default:
       throw new Error(`http-response ${action.type} is not implemented by the engine yet`);
   }
+}
+
+/** set-var, set-var-fmt and unset-var, the same in request and response rules; undefined for other actions. */
+function compileVariableAction(action: HttpAction, proxy: Proxy): ((tx: HttpTransaction) => void) | undefined {
+  if (action.type !== 'set-var' && action.type !== 'set-var-fmt' && action.type !== 'unset-var') return undefined;
+  const [scope, name] = splitVariable(action.variable);
+  if (action.type === 'unset-var') return (tx) => tx.vars.unset(scope, name);
+  if (action.type === 'set-var-fmt') {
+    const format = compileTxFormat(action.format);
+    return (tx) => tx.vars.set(scope, name, { type: 'str', value: format(tx) });
+  }
+  const parsed = parseSampleExpression(action.expression!);
+  if ('error' in parsed) throw new Error(parsed.error);
+  const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
+  return (tx) => {
+    const value = sample(tx.sampleContext());
+    if (value !== undefined) tx.vars.set(scope, name, value);
+  };
 }
 
 /** A request target cut for the replace-* actions: scheme and authority of an absolute-form target, path, `?query`. */
