@@ -21,6 +21,7 @@ import { faults, faultPoint } from '../runtime/faults.ts';
 import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 import { handshakeTime } from './stream-times.ts';
+import { requestFailed } from '../stick/http.ts';
 
 /** Pipelined requests parsed ahead of the one being served, before reading pauses. */
 const MAX_PIPELINE = 16;
@@ -499,6 +500,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     const options = this.frontend.config.options;
     if (probe && options['http-ignore-probes']?.enabled) return this.close();
     this.frontend.counters.requestErrors++;
+    requestFailed(this.socket, status);
     if (!(probe && options['dontlognull']?.enabled)) this.frontend.logProtocolError(this, status, termination);
     this.sendAndClose(protocolErrorResponse(status));
   }
@@ -546,6 +548,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   protocolError(status: number): void {
     if (this.closed) return;
     this.frontend.counters.requestErrors++;
+    requestFailed(this.socket, status);
     this.frontend.logProtocolError(this, status, 'PR');
     const tx = this.queue[0];
     if (tx && tx.responseStarted) return this.close();

@@ -39,6 +39,7 @@ import type { RequestLimits } from './request-checks.ts';
 import type { LocalServices } from './local-services.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { exchangeEnded, requestParsed } from '../stick/http.ts';
+import { existingSessionCounters } from '../stick/tracking.ts';
 
 export type Decision = { backend: HttpBackend } | LocalAnswer;
 
@@ -288,7 +289,7 @@ export class HttpFrontend implements Frontend {
     this.logger.protocolError({
       frontend: this, startedAt: client.acceptedAt, streamStart, handshake, idle: began > streamStart + handshake ? began - streamStart - handshake : 0,
       status, termination, streamNumber: nextStreamNumber(),
-      ...connectionsCounting(this, client), sample: () => ({ conn: client.connectionInfo() }),
+      ...connectionsCounting(this, client), sample: () => ({ conn: client.connectionInfo(), hooks: this.hooks, stick: existingSessionCounters(client.socket) }),
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * Where an HTTP exchange meets its stick counters (http_ana.c): the request
  * counts in what the connection tracks when it is parsed
- * (stream_inc_http_req_ctr), denials and 4xx answers count as errors, 5xx
+ * (stream_inc_http_req_ctr) or has failed, denials and 4xx answers count as errors, 5xx
  * (but 501 and 505) as failures, and the exchange's own counters are
  * released when it ends (stream_store_counters). Each HTTP request is one
  * HAProxy stream: it starts with the connection's counters.
@@ -26,6 +26,18 @@ export function streamCounters(tx: Exchange): StreamCounters {
 /** The request was parsed: it counts in http_req_cnt / http_req_rate of what its connection tracks. */
 export function requestParsed(tx: Exchange): void {
   countEvent(existingSessionCounters(tx.client.socket), 'http_req_cnt', 'http_req_rate');
+}
+
+/**
+ * A request that failed before it was whole (a bad request, a connection closed or timed out
+ * before its request came): HAProxy's stream counts it as a request all the same, and a parsing
+ * error (400 and the other 4xx but 408) as an HTTP error too (http_wait_for_request).
+ */
+export function requestFailed(socket: net.Socket, status: number): void {
+  const counters = existingSessionCounters(socket);
+  if (!counters) return;
+  countEvent(counters, 'http_req_cnt', 'http_req_rate');
+  if (status >= 400 && status < 500 && status !== 408) countEvent(counters, 'http_err_cnt', 'http_err_rate');
 }
 
 /** `http-request deny`, `tarpit` or `auth` answered (stream_inc_http_err_ctr). */

@@ -25,6 +25,10 @@ const DEFAULTS = `defaults
 async function sideBySide(t: TestContext, config: (port: number) => string, check: (port: number) => Promise<void>): Promise<void> {
   const port = await freePort();
   const engine = await startEngine(config(port));
+  // startHaproxy knows haproxy is up once a connection was accepted: that connection, closed without a
+  // request, counts in what connection rules track (a request that failed, in HTTP). Loadstar gets the same.
+  await probe(port);
+  await new Promise((r) => setTimeout(r, 300));
   try {
     await check(port);
   } finally {
@@ -33,14 +37,21 @@ async function sideBySide(t: TestContext, config: (port: number) => string, chec
   if (!haproxyPath) return void t.diagnostic('haproxy is not installed: compared with the recorded behaviour only');
   const hport = await freePort();
   const haproxy = await startHaproxy(config(hport), hport);
-  // startHaproxy knew haproxy was up by connecting once: that connection counts in the tables of
-  // connection rules until haproxy has seen it close, so give it that moment.
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 300)); // until haproxy has seen its probe close
   try {
     await check(hport);
   } finally {
     await haproxy.stop();
   }
+}
+
+/** A connection closed as soon as it is made (what startHaproxy does to know haproxy is up). */
+function probe(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.destroy());
+    s.on('error', () => {});
+    s.on('close', () => resolve());
+  });
 }
 
 /** HTTP/1.1 GETs: `n` on one keep-alive connection (or each on its own): "status body" for each. */
@@ -211,3 +222,73 @@ listen db
     await server.close();
   }
 });
+
+const homeLab = (port: number): string => `${DEFAULTS}
+frontend web
+    mode http
+    bind 127.0.0.1:${port}
+    stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cur,conn_rate(3s),gpc0
+    tcp-request connection track-sc0 src
+    tcp-request connection reject if { sc_conn_cur(0) gt 2 }
+    http-request track-sc0 src
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 4 }
+    http-request return status 200 content-type text/plain lf-string "%[sc_http_req_rate(0)] %[sc_conn_cur(0)] %[sc0_conn_rate] %[sc0_trackers]"
+`;
+
+test('the home-lab pattern in an HTTP frontend: tcp-request connection track-sc0 and reject over 2 connections, http-request track-sc0 (already tracked: no second count) and a 429 over 4 requests, as in HAProxy', async (t) => {
+  await sideBySide(t, homeLab, async (port) => {
+    const request = 'GET / HTTP/1.1\r\nhost: x\r\n\r\n';
+    const a = net.connect(port, '127.0.0.1');
+    let b: net.Socket | undefined;
+    try {
+      // The probe counted first: a connection, and a request that failed (recorded from haproxy 2.6.12).
+      assert.equal(await exchange(a, request), '200 2 1 2 1');
+      b = net.connect(port, '127.0.0.1');
+      assert.equal(await exchange(b, request), '200 3 2 3 2');
+      // A third connection while two are held: refused by the connection rule (it counted in conn_rate all the same).
+      const c = await open(port);
+      assert.equal(c.answer, 'closed');
+      assert.equal(await exchange(a, request), '200 4 2 4 2');
+      assert.equal((await exchange(b, request)).slice(0, 3), '429');
+      assert.equal((await exchange(a, request)).slice(0, 3), '429');
+    } finally {
+      a.destroy();
+      b?.destroy();
+    }
+  });
+});
+
+const failures = (port: number): string => `${DEFAULTS}    timeout http-request 500ms
+frontend web
+    mode http
+    bind 127.0.0.1:${port}
+    stick-table type ip size 1k expire 30s store http_req_cnt,http_err_cnt,conn_cnt
+    tcp-request connection track-sc0 src
+    http-request return status 200 content-type text/plain lf-string "%[sc0_http_req_cnt] %[sc0_http_err_cnt] %[sc0_conn_cnt]"
+`;
+
+test('requests that fail before they are whole count as requests in what the connection tracks, and as HTTP errors unless they timed out, as in HAProxy', async (t) => {
+  await sideBySide(t, failures, async (port) => {
+    const get = (): Promise<string> => gets(port, 1, false).then(([answer]) => answer!);
+    const seen: string[] = [await get()];
+    await probe(port); // closed without a request: 400 CR
+    await new Promise((r) => setTimeout(r, 200)); // until the proxy has seen it close
+    seen.push(await get());
+    await rawAnswer(port, 'GARBAGE\r\n\r\n'); // 400 PR
+    seen.push(await get());
+    await rawAnswer(port, 'GET / HTTP/1.1\r\n'); // 408 after timeout http-request
+    seen.push(await get());
+    // The probe of the start came first: the counts include it.
+    assert.deepEqual(seen, ['200 2 1 2', '200 4 2 4', '200 6 3 6', '200 8 3 8']);
+  });
+});
+
+/** Sends `data` and waits until the proxy closes the connection. */
+function rawAnswer(port: number, data: string): Promise<void> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(data));
+    s.on('data', () => {});
+    s.on('error', () => {});
+    s.on('close', () => resolve());
+  });
+}
