@@ -26,6 +26,8 @@ import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
 import { compileConnectionRules, compileContentRules } from './rules.ts';
 import type { ConnectionRules, ContentRules } from './rules.ts';
+import { compileUniqueId } from '../http/unique-id.ts';
+import type { UniqueIdFormat } from '../http/unique-id.ts';
 import { HeldRequest, inspect } from './inspection.ts';
 import { ReusedReads } from './reused-reads.ts';
 import { adoptReads } from './client-reads.ts';
@@ -78,6 +80,8 @@ export class TcpFrontend implements Frontend {
   private readonly switching: Array<{ when: ConnPredicate | undefined; backend: RuntimeBackend | undefined }>;
   private readonly defaultBackend: RuntimeBackend | undefined;
   private readonly clientTimeout: number;
+  /** `unique-id-format`: %ID and the unique-id fetch of a session's log line (made then, as HAProxy's strm_log does). */
+  readonly uniqueId: UniqueIdFormat | undefined;
   private readonly clientFin: number;
   private readonly connectionRules: ConnectionRules | undefined;
   private readonly contentRules: ContentRules | undefined;
@@ -89,6 +93,7 @@ export class TcpFrontend implements Frontend {
   constructor(readonly config: Proxy, private readonly backends: ReadonlyMap<string, RuntimeBackend>, private readonly logger: Logger) {
     this.name = config.name;
     this.clientTimeout = config.timeouts.client ?? 0;
+    this.uniqueId = compileUniqueId(config);
     this.clientFin = config.timeouts['client-fin'] ?? this.clientTimeout;
     this.switching = config.switchingRules.map((rule) => ({
       when: rule.condition ? compileConnCondition(rule.condition, config) : undefined,
@@ -480,7 +485,9 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
     sample: () => {
       const ctx = connContext(client, r.frontend.config);
       const local = r.local;
-      return local ? { ...ctx, conn: { ...ctx.conn, dst: local.address ?? '', dstPort: local.port ?? 0 } } : ctx;
+      const withLocal = local ? { ...ctx, conn: { ...ctx.conn, dst: local.address ?? '', dstPort: local.port ?? 0 } } : ctx;
+      const uniqueId = r.frontend.uniqueId;
+      return uniqueId ? { ...withLocal, uniqueId: uniqueId(withLocal, r.acceptedAt, r.streamNumber) } : withLocal;
     },
   };
 }

@@ -5,8 +5,12 @@
  * request a FIN closes silently. A connection that never sent a byte is a
  * probe: `option dontlognull` answers it without logging, `option
  * http-ignore-probes` closes it without a word. Before, Loadstar closed every
- * half-closed connection silently and logged nothing. Recorded from haproxy
- * 2.6.12 and replayed against it when it is installed.
+ * half-closed connection silently and logged nothing. A reset (RST) there is
+ * logged as a FIN is, with the client's addresses (kept from the accept: Node
+ * forgets them with a reset socket), and a second request's <BADREQ> is dated
+ * from the end of the first exchange (%t, %Ti), not from the accept; before,
+ * Loadstar logged no reset at all. Recorded from haproxy 2.6.12 and replayed
+ * against it when it is installed. Nothing known still differs here.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -3,7 +3,8 @@
  * `%{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid` loads, the server receives the id in the
  * header (after the client's headers, lower-cased), `%ID` and the `unique-id` fetch log
  * the same id, a keep-alive connection's second request gets its own, and a request that
- * never became a stream (400 <BADREQ>) logs '-'. Before, Loadstar refused both keywords.
+ * never became a stream (400 <BADREQ>) logs '-'; a TCP frontend's log line has its id too.
+ * Before, Loadstar refused both keywords.
  * Recorded from haproxy 2.6.12 and replayed against it when it is installed: the id is
  * rebuilt from the fields of the same log line (%cp %fp %Ts %rt %pid), the rest compared as is.
  */
@@ -117,5 +118,60 @@ test('unique-id-format and unique-id-header: the server gets the id %ID and uniq
     }
   } finally {
     await origin.close();
+  }
+});
+
+test('a TCP frontend\'s unique-id-format: %ID and unique-id log the id, as in HAProxy 2.6 (Loadstar logged -)', async (t) => {
+  const echo = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  const config = (port: number): string => `global
+    log stdout format raw local0
+defaults
+    mode tcp
+    log global
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend t
+    bind 127.0.0.1:${port}
+    unique-id-format %{+X}o\\ %ci_%rt:%Ts
+    log-format "%ID|%[unique-id]|%rt|%Ts"
+    default_backend app
+backend app
+    server s1 127.0.0.1:${(echo.address() as net.AddressInfo).port}
+`;
+  /** The session's line, its id checked against the fields it is made of. */
+  const session = async (port: number, logged: () => string[]): Promise<string> => {
+    const before = logged().length;
+    await new Promise<void>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.end('hi'));
+      s.on('data', () => {});
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+    });
+    const deadline = Date.now() + 3000;
+    while (logged().length <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const [id, fetched, rt, ts] = (logged()[before] ?? '').split('|');
+    return `${id === `7F000001_${hex(Number(rt), 4)}:${hex(Number(ts), 8)}` ? 'ID' : id}|${fetched === id ? 'same' : fetched}`;
+  };
+  try {
+    const port = await freePort();
+    const e = await startEngine(config(port));
+    try {
+      assert.equal(await session(port, () => e.logs), 'ID|same');
+    } finally {
+      await e.stop();
+    }
+    if (!haproxyPath) return t.diagnostic('haproxy is not installed: compared with the recorded line only');
+    const hport = await freePort();
+    const h = await startHaproxy(config(hport), hport);
+    try {
+      await new Promise((r) => setTimeout(r, 100)); // the start-up probe's session logs first
+      assert.equal(await session(hport, () => h.output().split('\n').filter((l) => l.includes('|'))), 'ID|same');
+    } finally {
+      await h.stop();
+    }
+  } finally {
+    await new Promise<void>((r) => echo.close(() => r()));
   }
 });
