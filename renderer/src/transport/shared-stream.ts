@@ -8,7 +8,7 @@
  * on, undecoded, over a BroadcastChannel; the others queue for the lock and
  * only listen. When the leader's page goes away the browser releases its
  * lock and the next tab in the queue takes over: it opens the stream with
- * the last seq it passed on (`lastEventId=`), so the server replays what
+ * the last seq it received (`lastEventId=`), so the server replays what
  * came in between, exactly as a reconnect does. No timers, no heartbeats:
  * the lock is released only when its page is gone, leaves on purpose, or is
  * frozen (suspend(): a frozen tab could not pass anything on).
@@ -19,8 +19,9 @@
  * BroadcastChannel is missing, each tab keeps its own stream (http.ts).
  *
  * Who may see what: a BroadcastChannel reaches only pages of the same origin
- * in the same browser profile (and storage partition), which are also the
- * pages that send the same session cookie; so every listening tab belongs to
+ * in the same browser profile (and storage partition; the admin's pages are
+ * always top-level, it refuses to be framed), which are also the pages that
+ * send the same session cookie; so every listening tab belongs to
  * the session that opened the stream. When that session ends the server ends
  * the stream, the leader's reconnect meets the login, and it tells every tab
  * 'signed-out'. A tab that starts later (after a new login) makes a
@@ -91,7 +92,7 @@ function isMessage(value: unknown): value is Message {
     case 'bye': return true;
     case 'leader': return typeof m.afterSeq === 'number';
     case 'state': return STATES.includes(m.state as StreamState);
-    case 'event': return typeof m.topic === 'string' && typeof m.data === 'string' && typeof m.id === 'string';
+    case 'event': return typeof m.topic === 'string' && Object.hasOwn(EVENT_CHANNELS, m.topic) && typeof m.data === 'string' && typeof m.id === 'string';
     default: return false;
   }
 }
