@@ -179,7 +179,8 @@ backend api
     assert.equal(page!.headers['x-seen-version'], '1.1', 'forwarded to the server as HTTP/1.1');
     assert.equal(form!.body, 'POST /form name=value');
     assert.equal(api!.body, 'api says hi');
-    assert.ok(e.logs.some((l) => / "GET \/page\?q=1 HTTP\/2\.0"$/.test(l)), `log lines show HTTP/2.0:\n${e.logs.join('\n')}`);
+    // HAProxy 2.6 logs an h2 request's URI in absolute form (:scheme://:authority:path).
+    assert.ok(e.logs.some((l) => l.endsWith(` "GET https://site.home.arpa:${port}/page?q=1 HTTP/2.0"`)), `log lines show HTTP/2.0:\n${e.logs.join('\n')}`);
     // An HTTP/1.1-only client on the same bind.
     const h1 = await tlsRequest(port, 'site.home.arpa', 'GET /page HTTP/1.1\r\nhost: site.home.arpa\r\nconnection: close\r\n\r\n', { ALPNProtocols: ['http/1.1'] });
     assert.equal(h1.alpn, 'http/1.1');
