@@ -14,7 +14,6 @@
  * Strings are byte strings (one char per byte, 0..255), which is what Node
  * gives for `rawHeaders` and `url` (latin1).
  */
-import type { StickCounters } from '../stick/tracking.ts';
 import type { Sample } from './eval-sample.ts';
 import type { VarScope } from './types.ts';
 
@@ -252,6 +251,14 @@ export interface SampleContext {
   readonly serverId?: number;
   /** unique-id when already generated (else hooks.uniqueId is asked). */
   readonly uniqueId?: string;
-  /** The stick counters sc0..sc2 of the stream (proxy/stick/tracking.ts): what sc*_ fetches and track-sc actions use. */
-  readonly stick?: StickCounters;
+  /** The stick counters sc0..sc2 of the stream: what the engine's stickCounter hook reads for sc*_ fetches. */
+  readonly stick?: StickCounterSlots;
+}
+
+/**
+ * A stream's stick counters as the engine keeps them (proxy/stick/tracking.ts implements it):
+ * `slot(n)` is what counter n tracks, if anything. Opaque here; only the engine reads it.
+ */
+export interface StickCounterSlots {
+  slot(n: number): object | undefined;
 }

@@ -42,7 +42,7 @@ export type { CompileOptions, SampleEvaluator, AclResult } from './evaluate.ts';
 export { MapVarStore } from './context.ts';
 export type {
   SampleContext, ConnectionInfo, HttpRequestInfo, HttpResponseInfo, ClientCertInfo, VarStore, EngineHooks,
-  StickQuery, BackendMetric, ServerMetric, FrontendMetric,
+  StickQuery, StickCounterSlots, BackendMetric, ServerMetric, FrontendMetric,
 } from './context.ts';
 export {
   castSample, sampleToString, parseAddress, ipv4ToString, ipv6ToString, mkStr, mkInt, mkBool, mkBin, mkIPv4, mkIPv6,

@@ -13,6 +13,7 @@ import type { RuntimeStickTable, StickEntry, CounterType, RateType } from './tab
 import { tickNow } from './table.ts';
 import { tableKey } from './keys.ts';
 import type { StickTables } from './tables.ts';
+import type { Tracked } from './tracking.ts';
 
 /** Fetch names → the counter they read ('get_gpc0' reads gpc0; converters say 'gpc0'). */
 const COUNTER_FNS: Record<string, CounterType> = {
@@ -38,7 +39,8 @@ export function stickCounterHook(tables: StickTables): (ctx: SampleContext, q: S
     let table: RuntimeStickTable | undefined;
     let entry: StickEntry | undefined;
     if (q.by === 'sc') {
-      const tracked = ctx.stick?.slot(q.counter ?? 0);
+      // The stream's counters are this module's (tracking.ts): the acl layer only carries them.
+      const tracked = ctx.stick?.slot(q.counter ?? 0) as Tracked | undefined;
       if (!tracked) return undefined;
       if (q.fn === 'tracked') return 1;
       if (q.table) {

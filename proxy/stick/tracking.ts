@@ -12,6 +12,7 @@
  * connection (the session's) ends.
  */
 import type net from 'node:net';
+import type { StickCounterSlots } from '../acl/index.ts';
 import type { RuntimeStickTable, StickEntry, CounterType, RateType } from './table.ts';
 import { tickNow } from './table.ts';
 
@@ -23,8 +24,8 @@ export interface Tracked {
   readonly entry: StickEntry;
 }
 
-/** What the sc*_ / sc_*(n) fetches read: the entry counter `n` tracks, if any. */
-export interface StickCounters {
+/** What the sc*_ / sc_*(n) fetches read: the entry counter `n` tracks, if any (the acl layer sees it as StickCounterSlots). */
+export interface StickCounters extends StickCounterSlots {
   slot(n: number): Tracked | undefined;
   /** Tracks `key` of `table` on counter `n` unless it tracks something already; returns the entry tracked now (undefined: none). */
   track(n: number, table: RuntimeStickTable, key: string): StickEntry | undefined;

@@ -14,7 +14,7 @@ import type { SampleContext, VarScope } from '../acl/index.ts';
 import type { Proxy, TcpRequestRule } from '../config/model.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
-import { countSession, existingSessionCounters } from '../stick/tracking.ts';
+import { countSession, existingSessionCounters, sessionCounters } from '../stick/tracking.ts';
 import { connContext } from './samples.ts';
 import type { ConnInspection } from './samples.ts';
 
@@ -24,7 +24,7 @@ export type ContentVerdict = 'accept' | 'reject' | 'wait';
 export type ContentRules = (socket: net.Socket, inspection: ConnInspection) => ContentVerdict;
 
 /** A step returns a verdict that ends the pass, or undefined to go on with the next rule. */
-type Step = (ctx: SampleContext) => ContentVerdict | undefined;
+type Step = (ctx: SampleContext, socket: net.Socket) => ContentVerdict | undefined;
 
 /** true: accept the connection; false: reject it. */
 export type ConnectionRules = (socket: net.Socket) => boolean;
@@ -42,7 +42,7 @@ export function compileConnectionRules(proxy: Proxy): ConnectionRules | undefine
     const ctx = connContext(socket, proxy);
     for (const rule of rules) {
       if (rule.when && !rule.when(ctx)) continue;
-      const verdict = rule.act(ctx);
+      const verdict = rule.act(ctx, socket);
       if (verdict === false) return false;
       if (verdict === true) break;
     }
@@ -52,14 +52,14 @@ export function compileConnectionRules(proxy: Proxy): ConnectionRules | undefine
 }
 
 /** accept / reject end the rules (true / false); track-sc goes on with the next rule (undefined). */
-function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: SampleContext) => boolean | undefined {
+function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: SampleContext, socket: net.Socket) => boolean | undefined {
   const action = rule.action;
   switch (action.type) {
     case 'accept': return () => true;
     case 'reject': return () => false;
     case 'track-sc': {
       const track = compileTrackSc(action, proxy);
-      return (ctx) => (track(ctx, ctx.stick!), undefined);
+      return (ctx, socket) => (track(ctx, sessionCounters(socket)), undefined);
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.
@@ -75,7 +75,7 @@ export function compileContentRules(proxy: Proxy): ContentRules | undefined {
   return (socket, inspection) => {
     const ctx = connContext(socket, proxy, inspection);
     for (const step of steps) {
-      const verdict = step(ctx);
+      const verdict = step(ctx, socket);
       if (verdict !== undefined) return verdict;
     }
     return 'accept';
@@ -86,10 +86,10 @@ function compileStep(rule: TcpRequestRule, proxy: Proxy): Step {
   const act = compileAction(rule, proxy);
   if (!rule.condition) return act;
   const when = compileConditionResult(rule.condition, proxy.acls, options(proxy));
-  return (ctx) => {
+  return (ctx, socket) => {
     const r = when(ctx);
     if (r === ACL_MISS) return 'wait';
-    return r === ACL_PASS ? act(ctx) : undefined;
+    return r === ACL_PASS ? act(ctx, socket) : undefined;
   };
 }
 
@@ -115,7 +115,7 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): Step {
     }
     case 'track-sc': {
       const track = compileTrackSc(action, proxy);
-      return (ctx) => (track(ctx, ctx.stick!), undefined);
+      return (ctx, socket) => (track(ctx, sessionCounters(socket)), undefined);
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.

@@ -91,7 +91,7 @@ test('the closure check itself follows imports and reports what leaves the allow
  * directly in it.
  *   0 errors                              registered error codes (a leaf)
  *   1 config, acl, balance, certs, tls    the configuration and what it compiles to
- *   2 runtime                             running state: servers, backends, counters, logger, exchange records
+ *   2 runtime, stick                      running state: servers, backends, counters, logger, exchange records, stick tables
  *   3 checks, stats                       health checks, statistics (read runtime state through narrow views)
  *   4 http, tcp                           the frontends (each implements runtime's Frontend)
  *   5 engine, engine-events               sockets, tables, reloads, the event hub
@@ -102,7 +102,7 @@ test('the closure check itself follows imports and reports what leaves the allow
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['errors'],
   ['config', 'acl', 'balance', 'certs', 'tls'],
-  ['runtime'],
+  ['runtime', 'stick'],
   ['checks', 'stats'],
   ['http', 'tcp'],
   ['engine', 'engine-events'],
