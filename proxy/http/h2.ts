@@ -17,6 +17,7 @@ import { endReuseSession } from './upstream.ts';
 import type { ReuseSession, UpstreamConnection } from './upstream.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { connectionInfo } from './samples.ts';
+import { h2RequestRefusal } from './request-checks.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 
 /** Header fields HTTP/2 forbids (RFC 9113 §8.2.2) besides the hop-by-hop ones llhttp.ts knows. */
@@ -27,9 +28,11 @@ const SINGLE_VALUE = new Set(['content-type', 'content-length', 'location', 'eta
 /**
  * Session factory: Node's http2 server does the framing of connections handed to it.
  * HAProxy's default `tune.h2.max-concurrent-streams` (100) instead of Node's unlimited one,
- * so one client cannot open streams without bound.
+ * so one client cannot open streams without bound. Node would refuse a header block of more than
+ * 128 fields itself (RST_STREAM ENHANCE_YOUR_CALM); HAProxy takes up to 2 × `tune.http.maxhdr` − 1
+ * (201 by default), the limit h2RequestRefusal applies.
  */
-const sessions = http2.createServer({ settings: { enablePush: false, maxConcurrentStreams: 100 } });
+const sessions = http2.createServer({ settings: { enablePush: false, maxConcurrentStreams: 100 }, maxHeaderListPairs: 2048 });
 let adopting: H2Connection | undefined;
 sessions.on('session', (session) => adopting?.adopt(session));
 
@@ -59,37 +62,65 @@ export class H2Connection implements ReuseSession {
 
   adopt(session: http2.ServerHttp2Session): void {
     this.session = session;
-    session.on('stream', (stream, headers) => this.onStream(stream, headers));
+    // A connection error nghttp2 detects (an even stream id, a window past 2^31-1 …) reaches Node as
+    // destroy(error), which sends GOAWAY INTERNAL_ERROR in place of the code nghttp2 meant. The
+    // GOAWAY gets that code (PROTOCOL_ERROR, FLOW_CONTROL_ERROR …), the one HAProxy 2.6 sends too.
+    // (An instance's method replaced: Node calls this one from C++, with no event before it.)
+    const destroy = session.destroy.bind(session);
+    session.destroy = (error?: Error, code?: number) => destroy(error, code ?? goawayCode(error));
+    // The fourth argument (the fields as received, flat) is Node's, missing from its types.
+    session.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => this.onStream(stream, headers, rawHeaders));
     session.on('error', () => this.closeContained());
     session.on('close', () => this.closed());
     // The client finished (FIN or close_notify): nothing more will come on this connection.
     this.socket.once('end', () => this.drain());
+    this.armIdleTimer();
+  }
+
+  /**
+   * `timeout http-keep-alive` (else `timeout client`) while no stream is in progress: the connection
+   * closes (GOAWAY). Node's session timer fires once per quiet spell: one that fired while a stream
+   * was still being served is armed again when the last stream ends, else the connection stayed open
+   * for good once its streams were done.
+   */
+  private armIdleTimer(): void {
     const idle = this.frontend.timeouts.httpKeepAlive || this.frontend.timeouts.client;
-    if (idle > 0) session.setTimeout(idle, () => (this.queue.length === 0 ? session.close() : undefined));
+    const session = this.session;
+    if (idle > 0 && session && !session.destroyed) session.setTimeout(idle, () => (this.queue.length === 0 ? session.close() : undefined));
   }
 
   connectionInfo(): ConnectionInfo {
     return (this.info ??= connectionInfo(this));
   }
 
-  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    if (this.draining) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: readonly string[]): void {
+    if (this.draining) return refuse(stream, http2.constants.NGHTTP2_REFUSED_STREAM);
     let h2stream: H2Stream | undefined;
     try {
-      h2stream = new H2Stream(this, stream, requestHead(headers, stream.endAfterHeaders));
+      const head = requestHead(headers, stream.endAfterHeaders);
+      // HAProxy's H2 mux refuses these before any stream exists: nothing is logged, nothing reaches a server.
+      const refusal = h2RequestRefusal(head.method, htxTarget(headers, head.url), head.headers, rawHeaders, this.frontend.limits);
+      if (refusal === 'connection') {
+        stream.on('error', () => {}); // the session's error reaches its streams (see refuse)
+        return void this.session?.destroy(new Error('a header block larger than HAProxy decodes'), http2.constants.NGHTTP2_COMPRESSION_ERROR);
+      }
+      if (refusal === 'stream') return refuse(stream, http2.constants.NGHTTP2_PROTOCOL_ERROR);
+      h2stream = new H2Stream(this, stream, head);
       this.queue.push(h2stream);
       h2stream.start();
     } catch (e) {
       if (h2stream) return h2stream.internalError(e);
       this.frontend.internalError(e);
-      if (!stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      refuse(stream, http2.constants.NGHTTP2_INTERNAL_ERROR);
     }
   }
 
   streamDone(stream: H2Stream): void {
     const i = this.queue.indexOf(stream);
     if (i >= 0) this.queue.splice(i, 1);
-    if (this.draining && this.queue.length === 0) this.session?.close();
+    if (this.queue.length > 0) return;
+    if (this.draining) this.session?.close();
+    else this.armIdleTimer();
   }
 
   /** GOAWAY is graceful: streams in flight finish and the client opens a new connection for more. */
@@ -133,6 +164,12 @@ export class H2Stream {
   private readonly tx: HttpTransaction;
   /** An internal error ended the stream (reported once). */
   private failed = false;
+  /** The transaction is over: request body still arriving is read and dropped. */
+  private answered = false;
+  /** The client ended its side (END_STREAM). */
+  private requestEnded = false;
+  /** `timeout client` for the rest of a request body after the answer (see transactionDone). */
+  private bodyTimer: NodeJS.Timeout | undefined;
 
   /** Request-body flow control: h2's own window does the rest. */
   pauseReading(): void {
@@ -144,11 +181,12 @@ export class H2Stream {
   }
 
   constructor(private readonly connection: H2Connection, readonly stream: http2.ServerHttp2Stream, head: RequestHead) {
-    this.socket = new H2ResponseSink(stream, head.method === 'HEAD');
+    this.socket = new H2ResponseSink(stream, head.method === 'HEAD', connection.frontend.timeouts.client, () => this.abort());
     // A transaction never tunnels on h2 (no Upgrade): only the Writable side and pause/resume are used.
     this.tx = new HttpTransaction(this as unknown as ConstructorParameters<typeof HttpTransaction>[0], head);
     // Containment: an exception while serving the stream ends that stream (internalError), not the process.
     stream.on('data', (chunk: Buffer) => {
+      if (this.answered) return this.bodyTimer?.refresh();
       try {
         this.tx.requestBody(chunk);
       } catch (e) {
@@ -165,6 +203,9 @@ export class H2Stream {
       }
     });
     stream.on('end', () => {
+      this.requestEnded = true;
+      clearTimeout(this.bodyTimer);
+      if (this.answered) return;
       try {
         this.tx.requestComplete();
       } catch (e) {
@@ -174,6 +215,7 @@ export class H2Stream {
     stream.on('aborted', () => this.abortContained());
     stream.on('error', () => this.abortContained());
     stream.on('close', () => {
+      clearTimeout(this.bodyTimer);
       if (!this.socket.ended) this.abortContained();
       this.connection.streamDone(this);
     });
@@ -231,19 +273,74 @@ export class H2Stream {
   }
 
   start(): void {
-    if (this.stream.endAfterHeaders) this.tx.requestComplete();
+    if (this.stream.endAfterHeaders) {
+      this.requestEnded = true;
+      this.tx.requestComplete();
+    }
     this.tx.start();
   }
 
-  /** The response was written in full (the sink normally ended the stream when its message completed). */
+  /**
+   * The response was written in full (the sink normally ended the stream when its message completed).
+   * A request body still unfinished then, HAProxy 2.6 resets the stream (RST_STREAM CANCEL): at once
+   * after an exchange it ended itself (a 504, an abort), else once the client has sent nothing for
+   * `timeout client`. Before, the stream stayed open for as long as the client kept it: it held one
+   * of the connection's 100 streams, and the connection never reached its idle timeout.
+   */
   transactionDone(): void {
+    this.answered = true;
     this.socket.finishResponse();
+    if (this.requestEnded || this.stream.closed) return;
+    const cancel = () => {
+      if (!this.stream.closed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
+    };
+    const idle = this.frontend.timeouts.client;
+    if (this.tx.termination !== '--' || idle <= 0) {
+      // After the answer's last frame: a reset sent before it would take its place.
+      if (this.stream.writableFinished) cancel();
+      else this.stream.once('finish', cancel);
+    } else {
+      this.bodyTimer = setTimeout(cancel, idle);
+    }
   }
 
   abort(): void {
     this.tx.abort('cD');
     if (!this.stream.closed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
   }
+}
+
+/**
+ * Resets a stream no H2Stream serves. Node emits 'error' on a stream closed with a code other than
+ * NO_ERROR or CANCEL, and an 'error' nobody listens to ends the process: one is listened to here.
+ */
+function refuse(stream: http2.ServerHttp2Stream, code: number): void {
+  stream.on('error', () => {});
+  if (!stream.closed) stream.close(code);
+}
+
+/**
+ * The RFC 9113 error code for an error nghttp2 reported (its `errno`, a lib error code), as
+ * nghttp2's get_error_code_from_lib_error_code maps them; undefined leaves Node's choice.
+ */
+function goawayCode(error: Error | undefined): number | undefined {
+  const errno = (error as NodeJS.ErrnoException | undefined)?.errno;
+  switch (errno) {
+    case -510: return http2.constants.NGHTTP2_STREAM_CLOSED; // NGHTTP2_ERR_STREAM_CLOSED
+    case -523: return http2.constants.NGHTTP2_COMPRESSION_ERROR; // NGHTTP2_ERR_HEADER_COMP
+    case -522: return http2.constants.NGHTTP2_FRAME_SIZE_ERROR; // NGHTTP2_ERR_FRAME_SIZE_ERROR
+    case -524: return http2.constants.NGHTTP2_FLOW_CONTROL_ERROR; // NGHTTP2_ERR_FLOW_CONTROL
+    case -533: return http2.constants.NGHTTP2_REFUSED_STREAM; // NGHTTP2_ERR_REFUSED_STREAM
+    case -505: case -531: case -532: return http2.constants.NGHTTP2_PROTOCOL_ERROR; // _PROTO, _HTTP_HEADER, _HTTP_MESSAGING
+    default: return undefined;
+  }
+}
+
+/** The target as HAProxy's HTX holds an h2 request's: absolute (scheme://authority path) when it has an :authority, as CONNECT's authority alone. */
+function htxTarget(headers: http2.IncomingHttpHeaders, path: string): string {
+  const authority = headers[':authority'];
+  if (authority === undefined || headers[':method'] === 'CONNECT') return path;
+  return `${String(headers[':scheme'] ?? 'https')}://${authority}${path}`;
 }
 
 /** h2 pseudo-headers → the request as an HTTP/1.1 transaction sees it (Host from :authority). */
@@ -289,7 +386,14 @@ export class H2ResponseSink extends Writable {
   /** Trailer fields of the response, sent as a HEADERS frame when the stream asks for them ('wantTrailers'). */
   private trailers: string[] | undefined;
 
-  constructor(private readonly stream: http2.ServerHttp2Stream, headRequest: boolean) {
+  /** Runs while a write waits for the client's flow-control window (see waitForDrain). */
+  private stallTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * `stallMs` (`timeout client`) and `onStall`: a response that waits that long for the client to
+   * open its window ends the stream (see waitForDrain).
+   */
+  constructor(private readonly stream: http2.ServerHttp2Stream, headRequest: boolean, private readonly stallMs = 0, private readonly onStall?: () => void) {
     super({ decodeStrings: true });
     const parser = (this.parser = newParser(RESPONSE));
     parser[kOnHeaders] = (headers: string[]) => {
@@ -332,7 +436,22 @@ export class H2ResponseSink extends Writable {
     }
     if (!this.needDrain) return done();
     this.needDrain = false;
-    this.stream.once('drain', () => done());
+    this.waitForDrain(done);
+  }
+
+  /**
+   * Backpressure: the next write once the stream has room. A client that keeps its window shut
+   * (never a WINDOW_UPDATE) holds the answer, and through it the server's connection: after
+   * `timeout client` without room, the stream ends (onStall aborts the exchange, logged cD, and
+   * resets the stream), as HAProxy 2.6 ends a stream whose client does not take its data; the
+   * connection then closes at its idle timeout. Before, only `timeout server` ended such a stream.
+   */
+  private waitForDrain(done: () => void): void {
+    if (this.stallMs > 0 && this.onStall) this.stallTimer = setTimeout(this.onStall, this.stallMs);
+    this.stream.once('drain', () => {
+      clearTimeout(this.stallTimer);
+      done();
+    });
   }
 
   /** The trailer section HAProxy's h2 mux sends (h2s_make_trailers): without the fields HTTP/2 forbids. */
@@ -355,6 +474,7 @@ export class H2ResponseSink extends Writable {
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    clearTimeout(this.stallTimer);
     // Reset unless the response ended (the stream may still be sending it, or waiting to send its trailers).
     if (!this.stream.closed && (!this.ended || error)) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     setImmediate(() => this.parser.close());

@@ -64,6 +64,34 @@ const HTX_FIXED = 85;
 const HTX_PER_HEADER = 8;
 const HTX_VERSION = 8;
 
+/**
+ * What HAProxy 2.6's H2 mux refuses in a request nghttp2 let through (h2c_decode_headers and
+ * h2_make_htx_request, measured against haproxy 2.6.12): '' when it goes on;
+ * - 'connection' (GOAWAY COMPRESSION_ERROR) for more than 2 × `tune.http.maxhdr` − 1 fields,
+ *   pseudo-headers included (its HPACK decoder's list is full), or more decoded bytes than
+ *   `tune.bufsize` (its decoding buffer is full: an HPACK bomb, a field referenced again and
+ *   again). HAProxy counts there the bytes Huffman or its dynamic table expanded, which Node does
+ *   not tell; a block of plain literals that large is HAProxy's GOAWAY INTERNAL_ERROR instead (its
+ *   frame does not fit its buffer), also a connection error;
+ * - 'stream' (RST_STREAM PROTOCOL_ERROR) for a `#` in :path, a name longer than 255 bytes, or a
+ *   head larger than the buffer's room for it (`tune.bufsize` − `tune.maxrewrite`, as HTX counts).
+ * `url` is the target as HTX holds it (absolute when the request had an :authority), `fields` the
+ * regular fields with Host, `raw` every field of the header block as received (flat).
+ */
+export function h2RequestRefusal(method: string, url: string, fields: readonly string[], raw: readonly string[], limits: RequestLimits): '' | 'connection' | 'stream' {
+  if (raw.length / 2 > 2 * (limits.maxHeaders + 1) - 1) return 'connection';
+  let decoded = 0;
+  for (const s of raw) decoded += s.length;
+  if (decoded > limits.bufsize) return 'connection';
+  if (url.includes('#')) return 'stream';
+  let size = HTX_FIXED + method.length + url.length + HTX_VERSION;
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i]!.length > MAX_NAME_LENGTH) return 'stream';
+    size += fields[i]!.length + fields[i + 1]!.length + HTX_PER_HEADER;
+  }
+  return size > limits.headRoom ? 'stream' : '';
+}
+
 /** Longest header field name HAProxy 2.6 takes (its HTX blocks keep a name's length in 8 bits). */
 const MAX_NAME_LENGTH = 255;
 
