@@ -8,24 +8,39 @@
  */
 import type net from 'node:net';
 import { StreamCounters, countEvent, existingSessionCounters } from './tracking.ts';
+import type { StickCounters } from './tracking.ts';
 
-/** What this module needs of an exchange (proxy/http/transaction.ts HttpTransaction). */
+/**
+ * What this module needs of an exchange (proxy/http/transaction.ts HttpTransaction). The
+ * tracer's exchanges (http/trace.ts) have no client: they track and count nothing.
+ */
 interface Exchange {
-  readonly client: { readonly socket: net.Socket };
+  readonly client?: { readonly socket?: net.Socket };
 }
 
 const streams = new WeakMap<Exchange, StreamCounters>();
 
+/** Counters of an exchange that is not served (a trace): nothing is tracked, the tables stay as they are. */
+const UNTRACKED: StickCounters = { slot: () => undefined, track: () => undefined };
+
 /** The exchange's counters, made on first use (a track-sc action, an sc*_ fetch). */
-export function streamCounters(tx: Exchange): StreamCounters {
+export function streamCounters(tx: Exchange): StickCounters {
+  const socket = tx.client?.socket;
+  if (!socket) return UNTRACKED;
   let counters = streams.get(tx);
-  if (!counters) streams.set(tx, (counters = new StreamCounters(existingSessionCounters(tx.client.socket))));
+  if (!counters) streams.set(tx, (counters = new StreamCounters(existingSessionCounters(socket))));
   return counters;
+}
+
+/** The connection's counters, when the exchange has a connection that tracks anything. */
+function sessionOf(tx: Exchange): StickCounters | undefined {
+  const socket = tx.client?.socket;
+  return socket && existingSessionCounters(socket);
 }
 
 /** The request was parsed: it counts in http_req_cnt / http_req_rate of what its connection tracks. */
 export function requestParsed(tx: Exchange): void {
-  countEvent(existingSessionCounters(tx.client.socket), 'http_req_cnt', 'http_req_rate');
+  countEvent(sessionOf(tx), 'http_req_cnt', 'http_req_rate');
 }
 
 /**
@@ -42,13 +57,13 @@ export function requestFailed(socket: net.Socket, status: number): void {
 
 /** `http-request deny`, `tarpit` or `auth` answered (stream_inc_http_err_ctr). */
 export function requestDenied(tx: Exchange): void {
-  countEvent(streams.get(tx) ?? existingSessionCounters(tx.client.socket), 'http_err_cnt', 'http_err_rate');
+  countEvent(streams.get(tx) ?? sessionOf(tx), 'http_err_cnt', 'http_err_rate');
 }
 
 /** A server's answer: 4xx count as errors, 5xx but 501 and 505 as failures. */
 export function responseReceived(tx: Exchange, status: number): void {
-  if (status >= 400 && status < 500) countEvent(streams.get(tx) ?? existingSessionCounters(tx.client.socket), 'http_err_cnt', 'http_err_rate');
-  else if (status >= 500 && status < 600 && status !== 501 && status !== 505) countEvent(streams.get(tx) ?? existingSessionCounters(tx.client.socket), 'http_fail_cnt', 'http_fail_rate');
+  if (status >= 400 && status < 500) countEvent(streams.get(tx) ?? sessionOf(tx), 'http_err_cnt', 'http_err_rate');
+  else if (status >= 500 && status < 600 && status !== 501 && status !== 505) countEvent(streams.get(tx) ?? sessionOf(tx), 'http_fail_cnt', 'http_fail_rate');
 }
 
 /** The exchange ended: what it tracked itself lets go (conn_cur down); the connection's counters stay. */

@@ -50,7 +50,7 @@ export function tcpStickHooks(proxy: Proxy): EngineHooks | undefined {
  */
 export function ruleTable(proxy: Proxy, name: string | undefined): RuntimeStickTable {
   const tables = tablesOfProxy.get(proxy);
-  if (!tables) throw new Error(`stick tables of '${proxy.name}' were not built before its rules were compiled`);
+  if (!tables) throw new Error(`the stick tables of '${proxy.name}' are not built (only the running engine keeps them)`);
   const table = tables.get(name ?? proxy.name);
   if (!table) throw new Error(`proxy '${proxy.name}': no stick table '${name ?? proxy.name}'`);
   return table;
