@@ -504,7 +504,10 @@ export class HttpTransaction {
     }
     // HAProxy's http_process_request adds the unique id, then X-Forwarded-For, after every rule.
     const uidHeader = this.frontend.uniqueIdHeader;
-    if (uidHeader !== undefined) head += uidHeader + ': ' + (this.uniqueId() ?? '') + '\r\n';
+    if (uidHeader !== undefined) {
+      const id = this.uniqueId();
+      if (id !== undefined) head += uidHeader + ': ' + id + '\r\n';
+    }
     head += this.backend!.forwardedFor(this);
     if (!r.upgrade) {
       if (this.serverClose()) {

@@ -17,8 +17,8 @@ const MAX_LENGTH = 127;
 
 export function compileUniqueId(config: Proxy): UniqueIdFormat | undefined {
   const format = config.uniqueIdFormat;
-  // `unique-id-header` alone sends an empty id (HAProxy renders the empty format).
-  if (!format) return config.uniqueIdHeader === undefined ? undefined : () => '';
+  // `unique-id-header` alone adds nothing (haproxy 2.6.12 sends no header then).
+  if (!format) return undefined;
   // Parsed with LOG_OPT_HTTP: %[sample] results are %XX-encoded, never quoted.
   const render = compileLogFormat(format.tokens, { http: true, maxLength: MAX_LENGTH, readFile: patternFileReader, currentProxy: config.name });
   return (ctx, acceptDate, streamNumber) => render(ctx, { acceptDate, requestCounter: streamNumber });

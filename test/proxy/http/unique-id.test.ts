@@ -1,7 +1,7 @@
 /**
  * `unique-id-format` / `unique-id-header` as HAProxy 2.6 runs them: the common
  * `%{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid` loads, the server receives the id in the
- * header (after the client's headers, lower-cased), `%ID` and the `unique-id` fetch log
+ * header (after the client's headers, lower-cased; no header without a format), `%ID` and the `unique-id` fetch log
  * the same id, a keep-alive connection's second request gets its own, and a request that
  * never became a stream (400 <BADREQ>) logs '-'; a TCP frontend's log line has its id too.
  * Before, Loadstar refused both keywords.
@@ -15,7 +15,7 @@ import net from 'node:net';
 import { startEngine, freePort, rawExchange } from '../../helpers/net.ts';
 import { haproxyPath, loggedHttpHead, startHaproxy } from '../../helpers/haproxy.ts';
 
-const site = (port: number, plain: number, app: number): string => `${loggedHttpHead('    timeout http-request 500ms\n')}frontend web
+const site = (port: number, plain: number, bare: number, app: number): string => `${loggedHttpHead('    timeout http-request 500ms\n')}frontend web
     bind 127.0.0.1:${port}
     unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
     unique-id-header X-Unique-ID
@@ -27,6 +27,10 @@ frontend plain
     unique-id-header x-id
     log-format "%ID|%[unique-id]|%{+Q}r"
     http-request set-header x-tag late
+    default_backend app
+frontend bare
+    bind 127.0.0.1:${bare}
+    unique-id-header x-id
     default_backend app
 backend app
     server s1 127.0.0.1:${app}
@@ -55,12 +59,13 @@ const hex = (n: number, width: number): string => n.toString(16).toUpperCase().p
  * The lines of web with the id checked against the fields it is made of (and replaced by ID), those of
  * plain as they are; then what the server saw, the id replaced by ID when it is the line's.
  */
-async function run(port: number, plain: number, origin: { seen: string[] }, logged: () => string[]): Promise<string[]> {
+async function run(port: number, plain: number, bare: number, origin: { seen: string[] }, logged: () => string[]): Promise<string[]> {
   const before = origin.seen.length;
   await rawExchange(port, 'GET /one HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   await rawExchange(port, 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   await rawExchange(port, 'GET /bad HTTP/1.1\r\nHost: x\r\nbad header\r\n\r\n');
   await rawExchange(plain, 'GET /p HTTP/1.1\r\nHost: x\r\nX-Tag: early\r\nConnection: close\r\n\r\n');
+  await rawExchange(bare, 'GET /bare HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   const deadline = Date.now() + 3000;
   while (logged().length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const ids: string[] = [];
@@ -89,6 +94,8 @@ const EXPECTED = [
   'host,x-unique-id ID',
   'host,x-unique-id ID',
   'host,x-tag,x-id late-"127.0.0.1"',
+  // unique-id-header without unique-id-format: no header
+  'host ',
   'distinct ids: 3',
 ];
 
@@ -97,20 +104,22 @@ test('unique-id-format and unique-id-header: the server gets the id %ID and uniq
   try {
     const port = await freePort();
     const plain = await freePort();
-    const e = await startEngine(site(port, plain, origin.port));
+    const bare = await freePort();
+    const e = await startEngine(site(port, plain, bare, origin.port));
     try {
-      assert.deepEqual(await run(port, plain, origin, () => e.logs), EXPECTED);
+      assert.deepEqual(await run(port, plain, bare, origin, () => e.logs), EXPECTED);
     } finally {
       await e.stop();
     }
     if (!haproxyPath) return t.diagnostic('haproxy is not installed: compared with the recorded lines only');
     const hport = await freePort();
     const hplain = await freePort();
-    const h = await startHaproxy(site(hport, hplain, origin.port), hport);
+    const hbare = await freePort();
+    const h = await startHaproxy(site(hport, hplain, hbare, origin.port), hport);
     try {
       await new Promise((r) => setTimeout(r, 100)); // the start-up probe's null connection logs first: not one of these
       const skip = h.output().split('\n').length - 1;
-      const got = await run(hport, hplain, origin, () => h.output().split('\n').slice(skip).filter((l) => l.includes('|')));
+      const got = await run(hport, hplain, hbare, origin, () => h.output().split('\n').slice(skip).filter((l) => l.includes('|')));
       if (process.env.RECORD) console.log(JSON.stringify(got, null, 1));
       assert.deepEqual(got, EXPECTED);
     } finally {
