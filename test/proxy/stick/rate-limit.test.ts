@@ -292,3 +292,34 @@ function rawAnswer(port: number, data: string): Promise<void> {
     s.on('close', () => resolve());
   });
 }
+
+test("a server's 4xx answers count as HTTP errors and its 5xx (but 501 and 505) as failures in the entries the request tracks, as in HAProxy", async (t) => {
+  const app = await startRawServer((s) => {
+    s.on('data', (d: Buffer) => {
+      const status = /^GET \/(\d{3})/.exec(d.toString('latin1'))?.[1] ?? '200';
+      s.write(`HTTP/1.1 ${status} X\r\ncontent-length: 0\r\n\r\n`);
+    });
+  });
+  try {
+    const config = (port: number): string => `${DEFAULTS}
+frontend web
+    mode http
+    bind 127.0.0.1:${port}
+    stick-table type ip size 1k expire 30s store http_req_cnt,http_err_cnt,http_err_rate(10s),http_fail_cnt,http_fail_rate(10s)
+    http-request track-sc0 src
+    http-request return status 200 content-type text/plain lf-string "%[sc0_http_req_cnt] %[sc0_http_err_cnt] %[sc0_http_err_rate] %[sc0_http_fail_cnt] %[sc0_http_fail_rate]" if { path /peek }
+    default_backend app
+backend app
+    mode http
+    server s1 127.0.0.1:${app.port}
+`;
+    await sideBySide(t, config, async (port) => {
+      const statuses: string[] = [];
+      for (const path of ['/404', '/200', '/403', '/500', '/501', '/503', '/505']) statuses.push(...await gets(port, 1, false, path));
+      assert.deepEqual(statuses.map((s) => s.slice(0, 3)), ['404', '200', '403', '500', '501', '503', '505']);
+      assert.deepEqual(await gets(port, 1, false, '/peek'), ['200 8 2 2 2 2']);
+    });
+  } finally {
+    await app.close();
+  }
+});
