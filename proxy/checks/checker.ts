@@ -166,10 +166,51 @@ export class ServerCheck implements ServerHealth {
 
   /** Runs one check now and applies its result. */
   async runOnce(): Promise<CheckResult> {
-    const result = await this.settings.probe(this.settings.target, { serverDown: this.state.op === 'DOWN', sample: this.sample });
+    const result = await this.settings.probe(this.settings.target, {
+      serverDown: this.state.op === 'DOWN',
+      sample: this.sample,
+      ...(this.settings.sendState ? { serverState: () => this.stateHeader() } : {}),
+    });
     if (this.retired) return result;
     this.apply(result);
     return result;
+  }
+
+  /**
+   * X-Haproxy-Server-State (`http-check send-state`), as HAProxy 2.6's
+   * httpchk_build_status_header writes it: the state with the checks left
+   * before a transition, the server's address and port, backend/server, the
+   * `node` name, its weight over the backend's usable weight, its sessions over
+   * the backend's, its queue, and `throttle` during slowstart.
+   */
+  stateHeader(now = Date.now()): string {
+    const { health, op } = this.state;
+    const { rise, fall } = this.state.timings;
+    let state: string;
+    if (op !== 'DOWN') {
+      const word = op === 'NOLB' ? 'NOLB' : 'UP';
+      state = health === this.state.full ? word : `${word} ${health - rise + 1}/${fall}`;
+    } else state = health > 0 ? `DOWN ${health}/${rise}` : 'DOWN';
+    const server = this.server;
+    const effective = (s: RuntimeServer) => (s.warmup === undefined ? s.weight : Math.ceil((s.weight * s.warmup) / 16));
+    let active = 0;
+    let backup = 0;
+    let sessions = 0;
+    for (const s of this.backend.servers) {
+      sessions += s.served;
+      if (!s.usable || s.weight <= 0) continue;
+      if (s.backup) backup += effective(s);
+      else active += effective(s);
+    }
+    const total = active > 0 ? active : backup;
+    let header = `${state}; address=${server.host}; port=${server.port}; name=${this.backend.name}/${server.name}; node=${this.settings.node ?? ''}`
+      + `; weight=${effective(server)}/${total}; scur=${server.served}/${sessions}; qcur=${server.queue.length}`;
+    if (this.slowstartSince !== undefined) {
+      const elapsed = Math.floor((now - this.slowstartSince) / 1000);
+      const period = Math.floor(this.settings.slowstart / 1000);
+      if (period > 0 && elapsed < period) header += `; throttle=${Math.max(1, Math.floor((100 * elapsed) / period))}%`;
+    }
+    return header;
   }
 
   /** Applies one result (also used by tests and passive observation). */
@@ -311,13 +352,18 @@ export class ServerCheck implements ServerHealth {
       if (sixteenths >= 16) this.endSlowstart();
     };
     this.endSlowstart();
+    this.slowstartSince = since;
     step();
     this.slowstartTimer = setInterval(step, 1000);
     this.slowstartTimer.unref();
   }
 
+  /** When the running slowstart began (epoch ms), for send-state's `throttle`. */
+  private slowstartSince: number | undefined;
+
   private endSlowstart(): void {
     clearInterval(this.slowstartTimer);
     this.slowstartTimer = undefined;
+    this.slowstartSince = undefined;
   }
 }

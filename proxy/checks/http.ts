@@ -12,47 +12,119 @@ import type { HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { CheckConnection, failure } from './connection.ts';
 import { checkText } from './check-format.ts';
 import type { CheckText } from './check-format.ts';
+import { checkRunVars, compileCheckVar } from './check-vars.ts';
+import type { CheckVarStep } from './check-vars.ts';
 import type { SampleContext } from '../acl/index.ts';
 import type { CheckCode, CheckResult, CheckTarget, Probe, ProbeContext } from './types.ts';
 
-export interface HttpCheckSpec {
+/** One request of a check. */
+export interface HttpCheckRequestSpec {
   method: string;
   uri: CheckText;
   version: string;
   headers: Array<{ name: string; value: CheckText }>;
   body?: CheckText;
-  expects: HttpCheckExpect[];
-  disableOn404: boolean;
 }
 
-/** Merges `option httpchk` with the `http-check send` / `expect` rules (HAProxy's defaults: OPTIONS / HTTP/1.0). */
-export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean): HttpCheckSpec {
-  const spec: HttpCheckSpec = {
-    method: request?.method ?? 'OPTIONS',
-    uri: checkText(request?.uri ?? '/', false),
-    version: request?.version ?? 'HTTP/1.0',
-    headers: [],
-    expects: [],
-    disableOn404,
+/** What follows a request: an expectation on its response, or a variable rule. */
+type AfterSend = { expect: HttpCheckExpect } | { vars: CheckVarStep };
+
+/**
+ * One connection of a check: `http-check connect` (the first one may be
+ * implicit), its variable rules before the send, the request, then its expects
+ * and variable rules in order (those before the first expect run before the
+ * response arrives, as HAProxy's do).
+ */
+export interface HttpExchange {
+  /** `http-check connect port N`; else the check's port. */
+  port?: number;
+  before: CheckVarStep[];
+  request: HttpCheckRequestSpec;
+  after: AfterSend[];
+}
+
+export interface HttpCheckSpec {
+  exchanges: HttpExchange[];
+  disableOn404: boolean;
+  /** `http-check send-state`: each request carries X-Haproxy-Server-State (ProbeContext.serverState). */
+  sendState: boolean;
+}
+
+/** HAProxy's implicit last expect: a 2xx or 3xx status. */
+const IMPLICIT_EXPECT: HttpCheckExpect = { kind: 'status', pattern: '200-399', negate: false };
+
+const defaultRequest = (): HttpCheckRequestSpec => ({ method: 'OPTIONS', uri: checkText('/', false), version: 'HTTP/1.0', headers: [] });
+
+/**
+ * Builds the exchanges from `option httpchk` and the http-check rules, as HAProxy's
+ * tcpcheck_add_http_rule / check_proxy_tcpcheck do: `option httpchk` gives the
+ * first request (OPTIONS / HTTP/1.0 by default), merged with the first
+ * `http-check send`; each later `http-check connect` opens a new exchange with a
+ * request of its own; an exchange with no expect ends with an implicit 2xx/3xx one.
+ */
+export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean, sendState = false): HttpCheckSpec {
+  const first: HttpExchange = {
+    before: [],
+    request: { ...defaultRequest(), method: request?.method ?? 'OPTIONS', uri: checkText(request?.uri ?? '/', false), version: request?.version ?? 'HTTP/1.0' },
+    after: [],
+  };
+  const exchanges = [first];
+  let current = first;
+  let started = false;
+  let sent = false;
+  // Variable rules wait to learn whether an explicit send follows them in the same exchange.
+  let pending: CheckVarStep[] = [];
+  const flush = () => {
+    for (const v of pending) current.after.push({ vars: v });
+    pending = [];
   };
   for (const rule of rules) {
-    if (rule.type === 'send') {
-      if (rule.method) spec.method = rule.method;
-      if (rule.uri) spec.uri = checkText(rule.uri, rule.uriLf ?? false);
-      if (rule.version) spec.version = rule.version;
-      for (const h of rule.headers) spec.headers.push({ name: h.name, value: checkText(h.value, true) });
-      if (rule.body !== undefined) spec.body = checkText(rule.body, rule.bodyLf ?? false);
-    } else if (rule.type === 'expect') spec.expects.push(rule.expect);
+    if (rule.type === 'connect') {
+      flush();
+      if (started) {
+        current = { before: [], request: defaultRequest(), after: [] };
+        exchanges.push(current);
+        started = false;
+        sent = false;
+      }
+      if (rule.port !== undefined) current.port = rule.port;
+    } else if (rule.type === 'send') {
+      if (!sent) {
+        current.before.push(...pending);
+        pending = [];
+      } else flush();
+      sent = true;
+      started = true;
+      const r = current.request;
+      if (rule.method) r.method = rule.method;
+      if (rule.uri) r.uri = checkText(rule.uri, rule.uriLf ?? false);
+      if (rule.version) r.version = rule.version;
+      for (const h of rule.headers) r.headers.push({ name: h.name, value: checkText(h.value, true) });
+      if (rule.body !== undefined) r.body = checkText(rule.body, rule.bodyLf ?? false);
+    } else if (rule.type === 'expect') {
+      flush();
+      started = true;
+      current.after.push({ expect: rule.expect });
+    } else if (rule.type === 'set-var' || rule.type === 'set-var-fmt' || rule.type === 'unset-var') {
+      pending.push(compileCheckVar(rule));
+    }
   }
-  return spec;
+  flush();
+  for (const ex of exchanges) if (!ex.after.some((a) => 'expect' in a)) ex.after.push({ expect: IMPLICIT_EXPECT });
+  return { exchanges, disableOn404, sendState };
 }
 
-/** The request of one check; log-format parts are rendered with `sample` (HAProxy: an empty uri-lf is "/", an empty header is left out). */
-export function httpCheckRequestBytes(spec: HttpCheckSpec, sample?: SampleContext): Buffer {
+/**
+ * The request of one check; log-format parts are rendered with `sample` (HAProxy: an empty uri-lf is "/", an empty header is left out).
+ * Header names go out in lower case, as HAProxy 2.6's HTTP/1 mux writes them; `state` is the
+ * X-Haproxy-Server-State value (`http-check send-state`), after the configured headers.
+ */
+export function httpCheckRequestBytes(spec: HttpCheckRequestSpec, sample?: SampleContext, state?: string): Buffer {
   // Headers appended to the version with "\r\n" (deprecated form) are kept as written.
   let head = `${spec.method} ${spec.uri(sample) || '/'} ${spec.version}\r\n`;
-  const headers = spec.headers.map((h) => ({ name: h.name, value: h.value(sample) })).filter((h) => h.value !== '');
-  const has = (n: string) => headers.some((h) => h.name.toLowerCase() === n);
+  const headers = spec.headers.map((h) => ({ name: h.name.toLowerCase(), value: h.value(sample) })).filter((h) => h.value !== '');
+  if (state !== undefined) headers.push({ name: 'x-haproxy-server-state', value: state });
+  const has = (n: string) => headers.some((h) => h.name === n);
   for (const h of headers) head += `${h.name}: ${h.value}\r\n`;
   const body = spec.body?.(sample) ?? '';
   if (body.length > 0 && !has('content-length')) head += `content-length: ${Buffer.byteLength(body)}\r\n`;
@@ -64,6 +136,8 @@ export function httpCheckRequestBytes(spec: HttpCheckSpec, sample?: SampleContex
 interface ParsedResponse {
   status: number;
   reason: string;
+  /** '1.1' */
+  version: string;
   headers: string[];
   body: Buffer;
 }
@@ -78,14 +152,10 @@ function statusMatches(pattern: string, status: number): boolean {
   });
 }
 
-function judge(spec: HttpCheckSpec, response: ParsedResponse, started: number, context: ProbeContext): CheckResult {
+/** One expectation on a response: the failure, or undefined when it holds. */
+function judge(expect: HttpCheckExpect, response: ParsedResponse, started: number): CheckResult | undefined {
   const { status } = response;
-  if (spec.disableOn404 && status === 404 && !context.serverDown) return failure('L7OKC', started, response.reason, status);
-  if (spec.expects.length === 0) {
-    const ok = status >= 200 && status < 400;
-    return ok ? failure('L7OK', started, '', status) : failure('L7STS', started, response.reason, status);
-  }
-  for (const expect of spec.expects) {
+  {
     let match: boolean;
     let failCode: CheckCode;
     let info: string;
@@ -125,61 +195,92 @@ function judge(spec: HttpCheckSpec, response: ParsedResponse, started: number, c
     }
     if (match === expect.negate) return failure(failCode, started, info, status);
   }
-  return failure('L7OK', started, '', status);
+  return undefined;
+}
+
+/** Reads one response off `conn`: the response (judged on what came if the server closed early), or the check's failure. */
+async function readResponse(conn: CheckConnection, head: boolean, started: number): Promise<ParsedResponse | CheckResult> {
+  const parser = newParser(RESPONSE);
+  let response: ParsedResponse | undefined;
+  let complete = false;
+  // llhttp's binding hands over header fields in batches of 32 through kOnHeaders
+  // once a head has more; kOnHeadersComplete then brings only the rest (or none).
+  // Later kOnHeaders calls carry trailers, which `expect hdr` does not look at.
+  let flushed: string[] | undefined = [];
+  parser[kOnHeaders] = (batch: string[]) => { if (flushed) for (const field of batch) flushed.push(field); };
+  const onHeaders: HeadersCompleteCallback = (major, minor, headers, _m, _u, statusCode, statusMessage) => {
+    const before = flushed ?? [];
+    flushed = undefined;
+    const all = before.length === 0 ? headers ?? [] : headers ? before.concat(headers) : before;
+    response = { status: statusCode ?? 0, reason: statusMessage ?? '', version: `${major}.${minor}`, headers: all, body: Buffer.alloc(0) };
+    return head ? 1 : 0;
+  };
+  parser[kOnHeadersComplete] = onHeaders;
+  parser[kOnBody] = (chunk: Buffer) => { if (response) response.body = Buffer.concat([response.body, chunk]); };
+  parser[kOnMessageComplete] = () => { complete = true; };
+  let fed = 0;
+  try {
+    for (;;) {
+      if (conn.received.length > fed) {
+        const r = parser.execute(conn.received.subarray(fed));
+        fed = conn.received.length;
+        if (r instanceof Error) return failure('L7RSP', started, r.reason || r.message);
+        if (complete && response) return response;
+      }
+      const outcome = await conn.waitData(fed);
+      if (outcome === 'data') continue;
+      if (outcome === 'timeout') return failure('L7TOUT', started, '');
+      // The peer closed: a response without length ends here. As HAProxy 2.6, a response whose head
+      // arrived is judged on what came, even if its body was cut short; a reset before any answer
+      // is a socket error (SOCKERR), a plain close an invalid (empty) response.
+      const end = parser.finish();
+      if (response) return response;
+      if (conn.error !== undefined) return failure('SOCKERR', started, 'Connection reset by peer');
+      if (end instanceof Error) return failure('L7RSP', started, end.reason || end.message);
+      return failure('L7RSP', started, 'empty response');
+    }
+  } finally {
+    parser.close();
+  }
 }
 
 export function httpProbe(spec: HttpCheckSpec): Probe {
-  const head = spec.method.toUpperCase() === 'HEAD';
   return async (target: CheckTarget, context: ProbeContext): Promise<CheckResult> => {
     const started = Date.now();
-    const conn = await CheckConnection.open(target, started);
-    if (!(conn instanceof CheckConnection)) return conn;
-    try {
-      conn.write(httpCheckRequestBytes(spec, context.sample));
-      const parser = newParser(RESPONSE);
-      let response: ParsedResponse | undefined;
-      let complete = false;
-      // llhttp's binding hands over header fields in batches of 32 through kOnHeaders
-      // once a head has more; kOnHeadersComplete then brings only the rest (or none).
-      // Later kOnHeaders calls carry trailers, which `expect hdr` does not look at.
-      let flushed: string[] | undefined = [];
-      parser[kOnHeaders] = (batch: string[]) => { if (flushed) for (const field of batch) flushed.push(field); };
-      const onHeaders: HeadersCompleteCallback = (_maj, _min, headers, _m, _u, statusCode, statusMessage) => {
-        const before = flushed ?? [];
-        flushed = undefined;
-        const all = before.length === 0 ? headers ?? [] : headers ? before.concat(headers) : before;
-        response = { status: statusCode ?? 0, reason: statusMessage ?? '', headers: all, body: Buffer.alloc(0) };
-        return head ? 1 : 0;
-      };
-      parser[kOnHeadersComplete] = onHeaders;
-      parser[kOnBody] = (chunk: Buffer) => { if (response) response.body = Buffer.concat([response.body, chunk]); };
-      parser[kOnMessageComplete] = () => { complete = true; };
-      let fed = 0;
+    // The check's own session: its check.* and sess.* variables start empty at each run.
+    const base = context.sample;
+    const run: SampleContext | undefined = base && { ...base, vars: checkRunVars(base.vars) };
+    let status: number | undefined;
+    for (const ex of spec.exchanges) {
+      const conn = await CheckConnection.open(ex.port === undefined ? target : { ...target, port: ex.port }, started);
+      if (!(conn instanceof CheckConnection)) return conn;
       try {
-        for (;;) {
-          if (conn.received.length > fed) {
-            const r = parser.execute(conn.received.subarray(fed));
-            fed = conn.received.length;
-            if (r instanceof Error) return failure('L7RSP', started, r.reason || r.message);
-            if (complete && response) return judge(spec, response, started, context);
+        if (run) for (const step of ex.before) step(run);
+        conn.write(httpCheckRequestBytes(ex.request, run, spec.sendState ? context.serverState?.() : undefined));
+        let response: ParsedResponse | undefined;
+        let sample = run;
+        for (const step of ex.after) {
+          if ('vars' in step) {
+            if (sample) step.vars(sample);
+            continue;
           }
-          const outcome = await conn.waitData(fed);
-          if (outcome === 'data') continue;
-          if (outcome === 'timeout') return failure('L7TOUT', started, '');
-          // The peer closed: a response without length ends here. As HAProxy 2.6, a response whose head
-          // arrived is judged on what came, even if its body was cut short; a reset before any answer
-          // is a socket error (SOCKERR), a plain close an invalid (empty) response.
-          const end = parser.finish();
-          if (response) return judge(spec, response, started, context);
-          if (conn.error !== undefined) return failure('SOCKERR', started, 'Connection reset by peer');
-          if (end instanceof Error) return failure('L7RSP', started, end.reason || end.message);
-          return failure('L7RSP', started, 'empty response');
+          if (!response) {
+            const read = await readResponse(conn, ex.request.method.toUpperCase() === 'HEAD', started);
+            if (!('headers' in read)) return read;
+            response = read;
+            status = response.status;
+            // disable-on-404: a 404 from a server that is not DOWN stops the check as "conditionally passed".
+            if (spec.disableOn404 && status === 404 && !context.serverDown) return failure('L7OKC', started, response.reason, status);
+            const res = { status: response.status, version: response.version, rawHeaders: response.headers, body: response.body };
+            if (run) sample = { ...run, res };
+          }
+          const failed = judge(step.expect, response, started);
+          if (failed) return failed;
         }
       } finally {
-        parser.close();
+        conn.close();
       }
-    } finally {
-      conn.close();
     }
+    return failure('L7OK', started, '', status);
   };
 }

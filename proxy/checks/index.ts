@@ -10,7 +10,7 @@ import type { Config } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import { ServerCheck } from './checker.ts';
 import type { HealthNotify } from './checker.ts';
-import { agentPort, checkSettings } from './settings.ts';
+import { agentPort, checkSettings, nodeName } from './settings.ts';
 import { checkTls } from '../tls/server-tls.ts';
 
 export { ServerCheck } from './checker.ts';
@@ -22,11 +22,12 @@ export class HealthChecks {
 
   constructor(backends: ReadonlyMap<string, RuntimeBackend>, config: Config, notify: HealthNotify) {
     const spread = Number(config.global.tune['spread-checks'] ?? 0) || 0;
+    const node = nodeName(config);
     for (const backend of backends.values()) {
       for (const server of backend.servers) {
         const o = server.config.options;
         if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
-        this.checks.push(new ServerCheck(backend, server, checkSettings(backend.config, server.config, spread, checkTls(server.config, config)), notify));
+        this.checks.push(new ServerCheck(backend, server, checkSettings(backend.config, server.config, spread, checkTls(server.config, config), node), notify));
       }
     }
   }

@@ -5,7 +5,8 @@
  * defaults are already in the server's options), and its agent (`agent-check`:
  * agent-addr, else addr, else the server's address; agent-port, else port).
  */
-import type { Proxy, Server } from '../config/model.ts';
+import { hostname } from 'node:os';
+import type { Config, Proxy, Server } from '../config/model.ts';
 import { httpCheckSpec, httpProbe } from './http.ts';
 import { tcpConnectCheck } from './tcp.ts';
 import { tcpCheckProbe } from './tcp-check.ts';
@@ -27,6 +28,10 @@ export interface CheckSettings {
   /** ms; 0 = none. */
   slowstart: number;
   logHealthChecks: boolean;
+  /** `http-check send-state`: HTTP checks carry X-Haproxy-Server-State. */
+  sendState: boolean;
+  /** The `node` name that header reports (global `node`, else the host name). */
+  node?: string;
 }
 
 export function checkTimings(server: Server): CheckTimings {
@@ -34,8 +39,11 @@ export function checkTimings(server: Server): CheckTimings {
   return { inter, fastinter, downinter, rise, fall };
 }
 
-/** @param tls check-ssl options (proxy/tls/server-tls.ts checkTls), undefined for plain checks. */
-export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls']): CheckSettings {
+/**
+ * @param tls check-ssl options (proxy/tls/server-tls.ts checkTls), undefined for plain checks.
+ * @param node the process's `node` name (nodeName), for `http-check send-state`.
+ */
+export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls'], node?: string): CheckSettings {
   const timings = checkTimings(server);
   const checkTimeout = proxy.timeouts.check;
   // HAProxy: with `timeout check`, connect gets min(timeout connect, inter) and the read `timeout check`;
@@ -49,11 +57,13 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     ...(checkTimeout === undefined ? { totalTimeout: timings.inter } : {}),
     ...(tls ? { tls } : {}),
   };
+  // Kept among the proxy's options by the parser (proxy/config/kw-checks.ts SEND_STATE), inherited from defaults.
+  const sendState = proxy.options['http-check send-state']?.enabled ?? false;
   let kind: CheckSettings['kind'] = 'tcp';
   let probe: Probe = tcpConnectCheck;
   if (proxy.options['httpchk']?.enabled) {
     kind = 'http';
-    probe = httpProbe(httpCheckSpec(proxy.httpCheckRequest, proxy.httpCheckRules, proxy.httpCheckDisableOn404));
+    probe = httpProbe(httpCheckSpec(proxy.httpCheckRequest, proxy.httpCheckRules, proxy.httpCheckDisableOn404, sendState));
     const connect = proxy.httpCheckRules.find((r) => r.type === 'connect');
     if (connect?.type === 'connect' && connect.port !== undefined) target.port = connect.port;
   } else if (proxy.options['tcp-check']?.enabled && proxy.tcpCheckRules.length > 0) {
@@ -71,7 +81,15 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     spreadPercent,
     slowstart: server.options.slowstart,
     logHealthChecks: proxy.options['log-health-checks']?.enabled ?? false,
+    sendState: kind === 'http' && sendState,
+    ...(node !== undefined ? { node } : {}),
   };
+}
+
+/** HAProxy's global.node: the last `node` line of the global section, else the host name. */
+export function nodeName(config: Config): string {
+  const lines = config.global.section?.directives.filter((d) => d.keyword === 'node') ?? [];
+  return lines.at(-1)?.args[0] ?? hostname();
 }
 
 /** The agent's port: `agent-port`, else `port` (validation refuses `agent-check` with neither, as HAProxy does). */

@@ -1,7 +1,8 @@
 /**
  * `option tcp-check` scripts: connect [port N] [addr A], send / send-binary,
  * send-lf / send-binary-lf (log-format, rendered for each check by
- * check-format.ts), expect [!]string / rstring / binary / rbinary. Rules run in order; the
+ * check-format.ts), expect [!]string / rstring / binary / rbinary,
+ * set-var / set-var-fmt / unset-var (check-vars.ts: the check.* variables of one run). Rules run in order; the
  * first rule may be a connect (else the check connects first, as HAProxy's
  * implicit connect does). Passing every rule is L7OK, or L4OK when the script
  * has no expect (HAProxy reports a bare connect as L4OK).
@@ -10,6 +11,9 @@ import type { TcpCheckRule } from '../config/model.ts';
 import { CheckConnection, failure } from './connection.ts';
 import { checkText } from './check-format.ts';
 import type { CheckText } from './check-format.ts';
+import { checkRunVars, compileCheckVar } from './check-vars.ts';
+import type { CheckVarStep } from './check-vars.ts';
+import type { SampleContext } from '../acl/index.ts';
 import type { CheckResult, CheckTarget, Probe, ProbeContext } from './types.ts';
 
 function expectMatches(rule: Extract<TcpCheckRule, { type: 'expect' }>, data: Buffer): boolean {
@@ -29,8 +33,21 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
   const steps = rules.filter((r) => r.type !== 'comment');
   const formats = new Map<TcpCheckRule, CheckText>();
   for (const r of steps) if (r.type === 'send-lf' || r.type === 'send-binary-lf') formats.set(r, checkText(r.data, true));
+  const actions = new Map<TcpCheckRule, CheckVarStep>();
+  for (const r of steps) if (r.type === 'set-var' || r.type === 'set-var-fmt' || r.type === 'unset-var') actions.set(r, compileCheckVar(r));
+  // HAProxy's implicit connect goes before the first rule that is not a variable rule or a comment.
+  const firstReal = steps.find((r) => !actions.has(r));
   return async (target: CheckTarget, context?: ProbeContext): Promise<CheckResult> => {
     const started = Date.now();
+    // The check's own session: its check.* and sess.* variables start empty at each run;
+    // res.payload and friends read what the current connection received.
+    const base = context?.sample;
+    const vars = checkRunVars(base?.vars);
+    const sampleNow = (): SampleContext | undefined => base && {
+      ...base,
+      vars,
+      conn: { ...base.conn, ...(conn ? { resPayload: conn.received.subarray(0) } : {}) },
+    };
     let conn: CheckConnection | undefined;
     let consumed = 0;
     let expects = 0;
@@ -43,12 +60,20 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
       return undefined;
     };
     try {
-      if (steps[0]?.type !== 'connect') {
-        const failed = await connect();
-        if (failed) return failed;
-      }
+      let connected = false;
       for (const [i, rule] of steps.entries()) {
         const step = `at step ${i + 1} of tcp-check`;
+        const action = actions.get(rule);
+        if (action) {
+          const ctx = sampleNow();
+          if (ctx) action(ctx);
+          continue;
+        }
+        if (!connected && rule.type !== 'connect') {
+          const failed = await connect();
+          if (failed) return failed;
+        }
+        connected = true;
         if (rule.type === 'connect') {
           if (rule.ssl) return failure('L6RSP', started, `${step} (connect): check-ssl is not supported yet`);
           const failed = await connect(rule.port, rule.addr);
@@ -57,7 +82,7 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
           conn!.write(Buffer.from(rule.data.replace(/\\r/g, '\r').replace(/\\n/g, '\n').replace(/\\t/g, '\t'), 'latin1'));
         } else if (rule.type === 'send-lf' || rule.type === 'send-binary-lf') {
           // HAProxy sends nothing for an empty rendering, and fails the check on bad hex.
-          const text = formats.get(rule)!(context?.sample);
+          const text = formats.get(rule)!(sampleNow());
           if (rule.type === 'send-lf') {
             if (text !== '') conn!.write(Buffer.from(text, 'latin1'));
           } else if (!/^([0-9a-fA-F]{2})*$/.test(text)) {
@@ -84,6 +109,11 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
             return failure('L7RSP', started, `${describe(rule)} ${step}`);
           }
         }
+      }
+      if (!connected && firstReal === undefined) {
+        // Only variable rules: the implicit connect still runs.
+        const failed = await connect();
+        if (failed) return failed;
       }
       return failure(expects > 0 ? 'L7OK' : 'L4OK', started, '');
     } finally {

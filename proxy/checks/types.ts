@@ -71,6 +71,8 @@ export interface ProbeContext {
   serverDown: boolean;
   /** What the check's log-format strings (uri-lf, send-lf …) are rendered with (check-format.ts). */
   sample?: SampleContext;
+  /** `http-check send-state`: the X-Haproxy-Server-State value as of now (ServerCheck.stateHeader). */
+  serverState?: () => string;
 }
 
 /** One kind of active check: runs once and always resolves with a result. */

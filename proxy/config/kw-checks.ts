@@ -3,9 +3,9 @@ import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { parseInteger } from './values.ts';
 import { CHECKS } from './status.ts';
-import { parseLogFormat } from '../acl/index.ts';
+import { parseLogFormat, parseSampleExpression, parseVarName, fetchUsableAt, sourceNames } from '../acl/index.ts';
 import { modeSoFar } from './provision.ts';
-import type { HttpCheckExpect, TcpCheckRule } from './model.ts';
+import type { CheckVarRule, HttpCheckExpect, TcpCheckRule } from './model.ts';
 
 function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   const a = ctx.args;
@@ -28,6 +28,53 @@ function checkLogFormatError(ctx: ProxyDirectiveContext, what: string, text: str
   ctx.error(`'${what}' : '${text}' invalid log-format string (${parsed.error}).`, argIndex);
   return true;
 }
+
+/** The conditions set-var and set-var-fmt take after the variable name (vars.c vars_parse_cond_param). */
+const VAR_CONDITIONS = ['ifexists', 'ifnotexists', 'ifempty', 'ifnotempty', 'ifset', 'ifnotset', 'ifgt', 'iflt'];
+
+/**
+ * `set-var(<var>[,<cond>…]) <expr>`, `set-var-fmt(<var>[,<cond>…]) <fmt>`, `unset-var(<var>)` as an
+ * http-check / tcp-check rule (HAProxy's parse_store with ACT_F_TCP_CHK): fetches must be usable in
+ * a check (SMP_VAL_BE_CHK_RUL). Undefined when `sub` is not one of them.
+ */
+function parseCheckVar(ctx: ProxyDirectiveContext, sub: string, rest: readonly string[]): CheckVarRule | null | undefined {
+  const m = /^(set-var-fmt|set-var|unset-var)(.*)$/.exec(sub);
+  if (!m) return undefined;
+  const what = `${ctx.directive.keyword} ${sub}`;
+  const type = m[1] as CheckVarRule['type'];
+  const fail = (message: string, argIndex: number): null => (ctx.error(`'${what}' : '${type}' : ${message}.`, argIndex), null);
+  let inner = m[2]!;
+  if (!inner.startsWith('(')) return fail(`invalid or incomplete action '${sub}'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'`, 0);
+  if (!inner.endsWith(')') || inner.length < 2) return fail(`incomplete argument after action '${sub}'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'`, 0);
+  inner = inner.slice(1, -1);
+  const [variable = '', ...conditions] = inner.split(',');
+  if (conditions.length > 0 && type === 'unset-var') return fail(`unset-var does not expect parameters after the variable name. Only "set-var" and "set-var-fmt" manage conditions`, 0);
+  for (const c of conditions) if (!VAR_CONDITIONS.includes(c)) return fail(`unknown condition "${c}"`, 0);
+  const name = parseVarName(variable);
+  if ('error' in name) return fail(name.error, 0);
+  const rule: CheckVarRule = { type, variable, conditions, loc: ctx.directive.loc };
+  // HAProxy ignores words after the action's own ones; they are most likely a mistake.
+  const extra = type === 'unset-var' ? 0 : 1;
+  if (rest.length > extra) ctx.warn(`'${what}' : extra argument '${rest[extra]}' is ignored.`, extra + 1, 'LS_WARN_CFG_SUSPICIOUS');
+  if (type === 'unset-var') return rule;
+  const value = rest[0];
+  if (value === undefined) return fail(type === 'set-var' ? 'missing fetch method' : 'expects a log-format string', 0);
+  if (type === 'set-var-fmt') {
+    if (checkLogFormatError(ctx, what, value, 1)) return null;
+  } else {
+    const parsed = parseSampleExpression(value);
+    if ('error' in parsed) return fail(parsed.error, 1);
+    if (!fetchUsableAt(parsed.expr.fetch, 'backend-tcp-check')) {
+      // HAProxy names the action where the fetch belongs (vars.c parse_store).
+      return fail(`fetch method '${sub}' extracts information from '${sourceNames(parsed.expr.fetch.sources)}', none of which is available here`, 1);
+    }
+  }
+  rule.value = value;
+  return rule;
+}
+
+/** `http-check send-state`, kept among the proxy's options (proxy/checks/settings.ts reads it). */
+export const SEND_STATE = 'http-check send-state';
 
 const EXPECT_KINDS = ['status', 'rstatus', 'string', 'rstring', 'hdr', 'fhdr'] as const;
 
@@ -109,11 +156,21 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
       if (rule) rules.push({ type: 'connect', port: rule.port, ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, loc });
       return;
     }
+    case 'send-state':
+      // HAProxy's PR_O2_CHK_SNDST: a proxy option (inherited from defaults like the others), not a rule.
+      if (rest.length > 0) return ctx.error(`'http-check' cannot handle unexpected argument '${rest[0]}'.`, 1);
+      ctx.proxy.options[SEND_STATE] = { enabled: true, args: [], loc };
+      return;
     case 'comment':
       rules.push({ type: 'comment', text: rest.join(' '), loc });
       return;
-    default:
-      ctx.error(`'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect' and 'set-var' (got '${sub ?? ''}').`, 0);
+    default: {
+      const action = sub === undefined ? undefined : parseCheckVar(ctx, sub, rest);
+      if (action) rules.push(action);
+      if (action === undefined) {
+        ctx.error(`'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' and 'unset-var(<var-name>)' (got '${sub ?? ''}').`, 0);
+      }
+    }
   }
 }
 
@@ -195,8 +252,14 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
     case 'comment':
       rule = { type: 'comment', text: rest.join(' '), loc };
       break;
-    default:
-      return ctx.error(`'tcp-check' expects 'comment', 'connect', 'send', 'send-lf', 'send-binary', 'send-binary-lf', 'expect' or 'set-var' but got '${sub ?? ''}'.`, 0);
+    default: {
+      const action = sub === undefined ? undefined : parseCheckVar(ctx, sub, rest);
+      if (action === null) return;
+      if (action === undefined) {
+        return ctx.error(`'tcp-check' expects 'comment', 'connect', 'send', 'send-lf', 'send-binary', 'send-binary-lf', 'expect', 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)' but got '${sub ?? ''}'.`, 0);
+      }
+      rule = action;
+    }
   }
   if (rule) ctx.proxy.tcpCheckRules.push(rule);
 }
@@ -214,8 +277,8 @@ const keywords: ProxyKeyword[] = [
       ctx.proxy.options['tcp-check'] = { enabled: !ctx.negated, args: [], loc: ctx.directive.loc };
     },
   },
-  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: send, expect status/rstatus/string/rstring, disable-on-404.', parse: parseHttpCheck },
-  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect, send, expect.', parse: parseTcpCheck },
+  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect, send, expect status/rstatus/string/rstring, disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
+  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
 ];
 
 registerProxyKeywords(keywords);

@@ -341,9 +341,10 @@ export type HttpAction =
   | { type: 'reject' | 'silent-drop' }
   | { type: 'set-status'; status: number; reason?: string }
   | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string }
-  | { type: 'deny' | 'tarpit'; status: number; contentType?: string; body?: ReturnBody; headers?: Array<{ name: string; value: string }> }
+  /** errorPage: no payload, and the proxy's error page for the status was asked for (default-errorfiles, deny_status, a bare deny); else an empty answer. */
+  | { type: 'deny' | 'tarpit'; status: number; contentType?: string; body?: ReturnBody; headers?: Array<{ name: string; value: string }>; errorPage?: boolean }
   | { type: 'allow' }
-  | { type: 'return'; status: number; contentType?: string; body?: ReturnBody; headers: Array<{ name: string; value: string }> }
+  | { type: 'return'; status: number; contentType?: string; body?: ReturnBody; headers: Array<{ name: string; value: string }>; errorPage?: boolean }
   | { type: 'auth'; realm?: string }
   | { type: 'set-var' | 'unset-var'; variable: string; expression?: string }
   | { type: 'track-sc'; counter: 0 | 1 | 2; key: string; table?: string }
@@ -400,13 +401,30 @@ export type HttpCheckRule =
   }
   | { type: 'expect'; expect: HttpCheckExpect; minRecv?: number; loc: SourceLocation }
   | { type: 'connect'; port?: number; ssl: boolean; sni?: string; alpn?: string; loc: SourceLocation }
-  | { type: 'comment'; text: string; loc: SourceLocation };
+  | { type: 'comment'; text: string; loc: SourceLocation }
+  | CheckVarRule;
 
 export type TcpCheckRule =
   | { type: 'connect'; port?: number; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; loc: SourceLocation }
   | { type: 'send' | 'send-lf' | 'send-binary' | 'send-binary-lf'; data: string; loc: SourceLocation }
   | { type: 'expect'; kind: 'string' | 'rstring' | 'binary' | 'rbinary'; pattern: string; negate: boolean; minRecv?: number; loc: SourceLocation }
-  | { type: 'comment'; text: string; loc: SourceLocation };
+  | { type: 'comment'; text: string; loc: SourceLocation }
+  | CheckVarRule;
+
+/**
+ * `http-check|tcp-check set-var(<var>[,<cond>…]) <expr>`, `set-var-fmt(<var>[,<cond>…]) <fmt>` and
+ * `unset-var(<var>)`: run in order with the other rules of each check run. `check.*` (and `sess.*`)
+ * variables live for one check run; `value` is the sample expression or the log-format string.
+ */
+export interface CheckVarRule {
+  type: 'set-var' | 'set-var-fmt' | 'unset-var';
+  /** As written: `check.port`. */
+  variable: string;
+  /** ifexists, ifnotexists, ifempty, ifnotempty, ifset, ifnotset, ifgt, iflt. */
+  conditions: string[];
+  value?: string;
+  loc: SourceLocation;
+}
 
 /** `option httpchk [METH] [URI] [VER]`. Defaults: OPTIONS / HTTP/1.0. */
 export interface HttpCheckRequest {

@@ -71,7 +71,8 @@ test('option httpchk forms build the request line; http-check send adds headers 
     assert.equal(s.seen[0], 'OPTIONS / HTTP/1.0\r\n\r\n');
     assert.equal(s.seen[1], 'OPTIONS /ping HTTP/1.0\r\n\r\n');
     assert.equal(s.seen[2], 'HEAD /h HTTP/1.1\r\nconnection: close\r\n\r\n');
-    assert.match(s.seen[3]!, /^POST \/s HTTP\/1\.1\r\nHost: svc\r\ncontent-length: 2\r\n/);
+    // Header names go out in lower case, as HAProxy 2.6's HTTP/1 mux writes them ('hdr Host svc' arrives as 'host: svc').
+    assert.match(s.seen[3]!, /^POST \/s HTTP\/1\.1\r\nhost: svc\r\ncontent-length: 2\r\n/);
   } finally {
     await s.close();
   }

@@ -1,0 +1,75 @@
+/**
+ * Variables in checks: `http-check|tcp-check set-var(<var>[,<cond>…]) <expr>`,
+ * `set-var-fmt(<var>[,<cond>…]) <fmt>` and `unset-var(<var>)` (HAProxy's
+ * tcpcheck_eval_action_kw with vars.c action_store / action_clear). They run
+ * in order with the check's other rules, in the check's own session: each
+ * check run starts with no `check.*` and no `sess.*` variable (HAProxy frees
+ * the check's session and prunes its variables when the run ends); `proc.*`
+ * outlive the run; `txn.*`, `req.*` and `res.*` have no stream here, so
+ * setting them does nothing and reading them finds nothing.
+ */
+import type { CheckVarRule } from '../config/model.ts';
+import { compileLogFormat, compileSample, parseLogFormat, parseSampleExpression, parseVarName, MapVarStore, mkStr } from '../acl/index.ts';
+import type { Sample, SampleContext, VarStore, VarScope } from '../acl/index.ts';
+import { patternFileReader } from '../runtime/pattern-files.ts';
+
+/** One compiled variable rule, run against the check run's context. */
+export type CheckVarStep = (ctx: SampleContext) => void;
+
+/** Scopes a check can hold (the others need a stream). */
+const CHECK_SCOPES: ReadonlySet<VarScope> = new Set<VarScope>(['proc', 'sess', 'check']);
+
+function isEmpty(value: Sample): boolean {
+  return (value.type === 'str' && value.value.length === 0) || (value.type === 'bin' && value.value.length === 0);
+}
+
+/** vars.c var_set's conditions: all must hold for the variable to be set. */
+function conditionsHold(conditions: readonly string[], previous: Sample | undefined, value: Sample): boolean {
+  for (const c of conditions) {
+    switch (c) {
+      case 'ifexists': case 'ifset': if (previous === undefined) return false; break;
+      case 'ifnotexists': case 'ifnotset': if (previous !== undefined) return false; break;
+      case 'ifempty': if (!isEmpty(value)) return false; break;
+      case 'ifnotempty': if (isEmpty(value)) return false; break;
+      case 'ifgt': if (previous?.type === 'int' && value.type === 'int' && !(previous.value > value.value)) return false; break;
+      case 'iflt': if (previous?.type === 'int' && value.type === 'int' && !(previous.value < value.value)) return false; break;
+    }
+  }
+  return true;
+}
+
+/** Compiles one rule (already validated by the parser). */
+export function compileCheckVar(rule: CheckVarRule): CheckVarStep {
+  const name = parseVarName(rule.variable);
+  if ('error' in name) throw new Error(name.error);
+  const { scope } = name;
+  const key = name.name;
+  if (!CHECK_SCOPES.has(scope)) return () => {};
+  if (rule.type === 'unset-var') return (ctx) => ctx.vars?.unset(scope, key);
+  let evaluate: (ctx: SampleContext) => Sample | undefined;
+  if (rule.type === 'set-var-fmt') {
+    const parsed = parseLogFormat(rule.value ?? '');
+    if ('error' in parsed) throw new Error(`invalid log-format '${rule.value}': ${parsed.error}`);
+    const render = compileLogFormat(parsed.tokens, { readFile: patternFileReader });
+    evaluate = (ctx) => mkStr(render(ctx));
+  } else {
+    const parsed = parseSampleExpression(rule.value ?? '');
+    if ('error' in parsed) throw new Error(parsed.error);
+    evaluate = compileSample(parsed.expr, { readFile: patternFileReader });
+  }
+  const conditions = rule.conditions;
+  return (ctx) => {
+    const value = evaluate(ctx);
+    if (value === undefined || !ctx.vars) return;
+    if (conditions.length > 0 && !conditionsHold(conditions, ctx.vars.get(scope, key), value)) return;
+    ctx.vars.set(scope, key, value);
+  };
+}
+
+/**
+ * The variables of one check run: fresh `check.*` and `sess.*`, the server's
+ * `proc.*` kept (those of `base`, the server's check context, when it has them).
+ */
+export function checkRunVars(base: VarStore | undefined): VarStore {
+  return new MapVarStore(base instanceof MapVarStore ? base.proc : new Map());
+}

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../../proxy/config/index.ts';
+import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
+
+const head = 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nbackend b\n';
+const http = (line: string) => `${head}    option httpchk\n    ${line}\n    server s 127.0.0.1:1 check\n`;
+const tcp = (line: string) => `${head}    option tcp-check\n    ${line}\n    tcp-check connect\n    server s 127.0.0.1:1 check\n`;
+
+/** Lines HAProxy 2.6 accepts (valid) or refuses, with a word its message and Loadstar's share. */
+const CASES: Array<{ text: string; valid: boolean; error?: string }> = [
+  { text: http('http-check send-state'), valid: true },
+  { text: http('http-check send-state foo'), valid: false, error: 'foo' },
+  { text: http('http-check set-var(check.x) int(1)'), valid: true },
+  { text: http('http-check set-var(check.x,ifnotempty,ifgt) res.fhdr(x-hdr-name)'), valid: true },
+  { text: http('http-check set-var-fmt(check.x) "name=%H %[res.hdr(a)]"'), valid: true },
+  { text: http('http-check unset-var(check.x)'), valid: true },
+  { text: http('http-check set-var(txn.x) int(1)'), valid: true },
+  { text: http('http-check set-var(check.x) req.hdr(host)'), valid: false, error: 'none of which is available here' },
+  { text: http('http-check set-var-fmt(check.x) %[req.hdr(a)]'), valid: false, error: 'HTTP request headers' },
+  { text: http('http-check unset-var(check.x,ifset)'), valid: false, error: 'unset-var does not expect parameters' },
+  { text: http('http-check set-var(chk.x) int(1)'), valid: false, error: "invalid variable name 'chk.x'" },
+  { text: http('http-check set-var check.x'), valid: false, error: 'invalid or incomplete action' },
+  { text: http('http-check set-var(check.x'), valid: false, error: 'incomplete argument after action' },
+  { text: http('http-check set-var(check.x,bogus) int(1)'), valid: false, error: 'unknown condition "bogus"' },
+  { text: http('http-check set-var(check.x)'), valid: false, error: 'missing fetch method' },
+  { text: tcp('tcp-check set-var(check.x) int(1)'), valid: true },
+  { text: tcp('tcp-check set-var-fmt(check.x) "%[var(check.y)]"'), valid: true },
+  { text: tcp('tcp-check unset-var(check.x)'), valid: true },
+  { text: tcp('tcp-check set-var(check.x) req.hdr(host)'), valid: false, error: 'none of which is available here' },
+  { text: tcp('tcp-check unset-var(check.x,ifset)'), valid: false, error: 'unset-var does not expect parameters' },
+];
+
+const errorsOf = (text: string): string[] => parseConfig([{ name: 'check.cfg', text }]).diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message);
+
+test('http-check send-state and http-check / tcp-check set-var, set-var-fmt, unset-var: accepted and refused as HAProxy 2.6 does', () => {
+  for (const c of CASES) {
+    const errors = errorsOf(c.text);
+    if (c.valid) assert.deepEqual(errors, [], c.text);
+    else assert.ok(errors.some((e) => e.includes(c.error!)), `${c.text}\n${errors.join('\n')}`);
+  }
+});
+
+test('http-check send-state is inherited from defaults, as HAProxy options are', () => {
+  const r = parseConfig([{ name: 'c.cfg', text: 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n    http-check send-state\nbackend b\n    option httpchk\n    server s 127.0.0.1:1 check\n' }]);
+  assert.ok(r.ok);
+  assert.equal(r.config.proxies.find((p) => p.name === 'b')?.options['http-check send-state']?.enabled, true);
+});
+
+test('HAProxy 2.6 accepts and refuses the same check variable and send-state lines', (t) => {
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-kw-checks-'));
+  try {
+    for (const [i, c] of CASES.entries()) {
+      const file = path.join(dir, `case${i}.cfg`);
+      fs.writeFileSync(file, c.text);
+      const r = haproxyCheck(file, dir);
+      assert.equal(!r.output.includes('[ALERT]'), c.valid, `${c.text}\n${r.output}`);
+      if (c.error && c.error !== 'foo') assert.ok(r.output.includes(c.error), `${c.text}\n${r.output}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
