@@ -40,13 +40,13 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
   return async (target: CheckTarget, context?: ProbeContext): Promise<CheckResult> => {
     const started = Date.now();
     // The check's own session: its check.* and sess.* variables start empty at each run;
-    // res.payload and friends read what the current connection received.
+    // req.payload, res.payload and friends read what the current connection received (check->bi).
     const base = context?.sample;
     const vars = checkRunVars(base?.vars);
-    const sampleNow = (): SampleContext | undefined => base && {
-      ...base,
-      vars,
-      conn: { ...base.conn, ...(conn ? { resPayload: conn.received.subarray(0) } : {}) },
+    const sampleNow = (): SampleContext | undefined => {
+      if (!base) return undefined;
+      const data = conn?.received.subarray(0);
+      return { ...base, vars, conn: { ...base.conn, ...(data ? { payload: data, resPayload: data } : {}) } };
     };
     let conn: CheckConnection | undefined;
     let consumed = 0;
@@ -97,7 +97,7 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
             const data = c.received.subarray(consumed);
             const enough = rule.minRecv === undefined || rule.minRecv < 0 || data.length >= rule.minRecv;
             if (enough && data.length > 0 && expectMatches(rule, data)) {
-              if (rule.negate) return failure('L7RSP', started, `${describe(rule)} ${step}`);
+              if (rule.negate) return failure('L7RSP', started, `${describe(rule)} at step ${i + 1}`);
               consumed = c.received.length;
               break;
             }
@@ -106,7 +106,8 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
             if (rule.negate && outcome !== 'error') { consumed = c.received.length; break; }
             if (outcome === 'timeout') return failure('L7TOUT', started, `${step} (expect ${rule.kind})`);
             if (c.received.length === consumed) return failure('L7RSP', started, `${outcome === 'error' ? 'Connection reset by peer' : 'Connection closed'} ${step} (expect ${rule.kind})`);
-            return failure('L7RSP', started, `${describe(rule)} ${step}`);
+            // HAProxy's tcpcheck_expect_onerror_message: "at step N", without "of tcp-check".
+            return failure('L7RSP', started, `${describe(rule)} at step ${i + 1}`);
           }
         }
       }
