@@ -49,6 +49,7 @@ interface Tables {
   backends: Map<string, RuntimeBackend>;
   httpBackends: Map<string, HttpBackend>;
   frontends: Map<string, Frontend>;
+  stick: StickTables;
 }
 
 export interface EngineOptions {
@@ -111,6 +112,11 @@ export class Engine {
   /** Backend runtime state by name (servers, queues), for the control contract and tests. */
   backend(name: string): RuntimeBackend | undefined {
     return this.tables?.backends.get(name);
+  }
+
+  /** The running configuration's stick tables (`show table`). */
+  stickTables(): StickTables | undefined {
+    return this.tables?.stick;
   }
 
   /** Active health checks of the running tables (state, timeline, results per server). */
@@ -512,7 +518,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices): T
       frontends.set(proxy.name, frontend);
     } else frontends.set(proxy.name, new TcpFrontend(proxy, backends, logger));
   }
-  return { backends, httpBackends, frontends };
+  return { backends, httpBackends, frontends, stick };
 }
 
 /** Binds opened by a reload, not in force yet. */

@@ -15,6 +15,7 @@ import type { StatFilter } from './csv.ts';
 import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
+import { showTable } from '../stick/show.ts';
 
 export type CliLevel = 'user' | 'operator' | 'admin';
 const RANK: Record<CliLevel, number> = { user: 0, operator: 1, admin: 2 };
@@ -51,6 +52,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'servers', 'state'], usage: 'show servers state [<backend>]', help: 'dump volatile server information (all or for a single backend)', level: 'user', run: showServersState },
   { words: ['show', 'sess'], usage: 'show sess [id]', help: 'report the list of current sessions or dump this exact session', level: 'operator', run: (_a, e) => showSessions(e) },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
+  { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => showTable(e.stickTables?.(), a.slice(2), RANK[s.level] >= RANK.operator) },
   { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },
 ];
 

@@ -6,7 +6,10 @@
  */
 import type { BackendLookup } from '../runtime/admin.ts';
 import type { StatsRegistry } from './registry.ts';
+import type { StickTables } from '../stick/tables.ts';
 
 export interface StatsHost extends BackendLookup {
   readonly stats: StatsRegistry;
+  /** The running configuration's stick tables (`show table`). */
+  stickTables?(): StickTables | undefined;
 }

@@ -34,7 +34,11 @@ export function tickNow(): number {
   return Math.floor(performance.timeOrigin + performance.now());
 }
 
+let nextEntryId = 1;
+
 export class StickEntry {
+  /** What `show table` prints in place of HAProxy's entry address. */
+  readonly id = nextEntryId++;
   /** Stick counters (and lookups in progress) holding it: it does not expire nor get evicted meanwhile. */
   refs = 0;
   /** Clock date after which an unreferenced entry is gone. */
@@ -78,6 +82,18 @@ export class RuntimeStickTable {
       counterSlot: new Map(counters.map((n, i) => [n, i])),
       rateSlot: new Map(rates.map((r, i) => [r.name, i])),
     };
+  }
+
+  /** The live entries (expired ones dropped first), for `show table`. */
+  liveEntries(now = tickNow()): IterableIterator<StickEntry> {
+    this.purgeExpired(now);
+    return this.entries.values();
+  }
+
+  /** The period of a stored rate, in ms (undefined: not stored). */
+  period(name: RateType): number | undefined {
+    const slot = this.layout.rateSlot.get(name);
+    return slot === undefined ? undefined : this.layout.rates[slot]!.period;
   }
 
   /** table_cnt: entries in use (expired ones dropped first). */

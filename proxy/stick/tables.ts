@@ -33,6 +33,11 @@ export class StickTables {
   get size(): number {
     return this.byName.size;
   }
+
+  /** Every table, in the order of the configuration. */
+  all(): IterableIterator<RuntimeStickTable> {
+    return this.byName.values();
+  }
 }
 
 /** Each proxy of a loaded configuration → its configuration's tables (rules compiled from a proxy find them here). */
