@@ -270,7 +270,7 @@ function replaceAction(type: 'replace-header' | 'replace-value'): ActionParser {
   };
 }
 
-/** set-var(name) / unset-var(name) / track-sc0..2: actions whose name carries an argument. */
+/** set-var(name) / unset-var(name) / track-sc0..2 / sc-inc-gpc0|1(sc): actions whose name carries an argument. */
 function parseSpecialAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
   const varMatch = /^(set-var|unset-var|set-var-fmt)\((.*)\)$/.exec(action);
   if (varMatch) {
@@ -300,6 +300,14 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
       return void fail(`'${action}' expects 'table' <name> after the key.`, 1);
     }
     return { type: 'track-sc', counter: Number(track[1]) as 0 | 1 | 2, key, table: args[2] };
+  }
+  const gpc = /^sc-inc-gpc([01])(?:\((.*)\))?$/.exec(action);
+  if (gpc) {
+    // No argument means stick counter 0 (parse_inc_gpc).
+    const id = gpc[2] ?? '0';
+    if (!/^\d+$/.test(id) || Number(id) > 2) return void fail(`invalid stick table track ID '${id}'. The max allowed ID is 2.`, -1);
+    if (args.length > 0) return void fail(`'${action}' takes no argument (was '${args[0]}').`, 0);
+    return { type: 'sc-inc-gpc', index: Number(gpc[1]) as 0 | 1, counter: Number(id) as 0 | 1 | 2 };
   }
   if (action === 'set-log-level') {
     const level = args[0];
@@ -397,7 +405,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
 }
 
 registerProxyKeywords([
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, use-service.', parse: parseHttpRule('http-request') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow (deny, return and redirect are refused: not run yet).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },

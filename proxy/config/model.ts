@@ -348,6 +348,8 @@ export type HttpAction =
   | { type: 'auth'; realm?: string }
   | { type: 'set-var' | 'unset-var'; variable: string; expression?: string }
   | { type: 'track-sc'; counter: 0 | 1 | 2; key: string; table?: string }
+  /** `sc-inc-gpc0(<sc>)` / `sc-inc-gpc1(<sc>)`: gpc<index> (and its rate) of what stick counter <sc> tracks, plus one. */
+  | { type: 'sc-inc-gpc'; index: 0 | 1; counter: 0 | 1 | 2 }
   | { type: 'use-service'; service: string }
   | { type: 'set-log-level'; level: string }
   | { type: 'capture'; expression: string; len?: number; id?: number };
@@ -400,12 +402,13 @@ export type HttpCheckRule =
     loc: SourceLocation;
   }
   | { type: 'expect'; expect: HttpCheckExpect; minRecv?: number; loc: SourceLocation }
-  | { type: 'connect'; port?: number; ssl: boolean; sni?: string; alpn?: string; loc: SourceLocation }
+  /** `portExpr`: `port <expr>` (a sample expression, `var(check.port)`), evaluated at each connect; `port` when it finds nothing. */
+  | { type: 'connect'; port?: number; portExpr?: string; ssl: boolean; sni?: string; alpn?: string; loc: SourceLocation }
   | { type: 'comment'; text: string; loc: SourceLocation }
   | CheckVarRule;
 
 export type TcpCheckRule =
-  | { type: 'connect'; port?: number; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; loc: SourceLocation }
+  | { type: 'connect'; port?: number; portExpr?: string; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; loc: SourceLocation }
   | { type: 'send' | 'send-lf' | 'send-binary' | 'send-binary-lf'; data: string; loc: SourceLocation }
   | { type: 'expect'; kind: 'string' | 'rstring' | 'binary' | 'rbinary'; pattern: string; negate: boolean; minRecv?: number; loc: SourceLocation }
   | { type: 'comment'; text: string; loc: SourceLocation }

@@ -16,7 +16,7 @@ import { compileSample, parseSampleExpression } from '../acl/index.ts';
 import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
-import { requestDenied, streamCounters } from '../stick/http.ts';
+import { incrementGpc, requestDenied, streamCounters } from '../stick/http.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
   const dot = variable.indexOf('.');
@@ -176,6 +176,10 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     case 'track-sc': {
       const track = compileTrackSc(action, proxy, true);
       return (tx) => (track(tx.sampleContext(), streamCounters(tx)), 'continue');
+    }
+    case 'sc-inc-gpc': {
+      const { counter, index } = action;
+      return (tx) => (incrementGpc(tx, counter, index), 'continue');
     }
     default:
       throw new Error(`http-request ${action.type} is not implemented by the engine yet`);

@@ -8,7 +8,9 @@
  */
 import type net from 'node:net';
 import { StreamCounters, countEvent, existingSessionCounters } from './tracking.ts';
-import type { StickCounters } from './tracking.ts';
+import type { StickCounters, Tracked } from './tracking.ts';
+import { incGpc } from './read.ts';
+import { tickNow } from './table.ts';
 
 /**
  * What this module needs of an exchange (proxy/http/transaction.ts HttpTransaction). The
@@ -64,6 +66,12 @@ export function requestDenied(tx: Exchange): void {
 export function responseReceived(tx: Exchange, status: number): void {
   if (status >= 400 && status < 500) countEvent(streams.get(tx) ?? sessionOf(tx), 'http_err_cnt', 'http_err_rate');
   else if (status >= 500 && status < 600 && status !== 501 && status !== 505) countEvent(streams.get(tx) ?? sessionOf(tx), 'http_fail_cnt', 'http_fail_rate');
+}
+
+/** `http-request sc-inc-gpc0|1(<sc>)`: what stick counter `counter` tracks counts one in gpc<index> and its rate. */
+export function incrementGpc(tx: Exchange, counter: number, index: 0 | 1): void {
+  const tracked: Tracked | undefined = streamCounters(tx).slot(counter);
+  if (tracked) incGpc(tracked.table, tracked.entry, index, tickNow());
 }
 
 /** The exchange ended: what it tracked itself lets go (conn_cur down); the connection's counters stay. */

@@ -95,8 +95,8 @@ function entryValue(table: RuntimeStickTable, entry: StickEntry | undefined, fn:
   }
 }
 
-/** smp_fetch_sc_inc_gpc0: gpcN_rate then gpcN counted; the result is gpcN, else the rate's current count, else 0. */
-function incGpc(table: RuntimeStickTable, entry: StickEntry, n: 0 | 1, now: number): number {
+/** smp_fetch_sc_inc_gpc0 and the sc-inc-gpc0/1 action: gpcN_rate then gpcN counted; the result is gpcN, else the rate's current count, else 0. */
+export function incGpc(table: RuntimeStickTable, entry: StickEntry, n: 0 | 1, now: number): number {
   const gpc = n === 0 ? 'gpc0' : 'gpc1';
   const rate = n === 0 ? 'gpc0_rate' : 'gpc1_rate';
   let result = 0;

@@ -323,3 +323,24 @@ backend app
     await app.close();
   }
 });
+
+const flagged = (port: number): string => `${DEFAULTS}
+frontend web
+    mode http
+    bind 127.0.0.1:${port}
+    stick-table type ip size 1k expire 30s store gpc0,gpc0_rate(10s),gpc1
+    http-request track-sc2 src
+    http-request deny deny_status 403 if { sc2_get_gpc0 gt 1 }
+    http-request sc-inc-gpc0(2) if { path /bad }
+    http-request sc-inc-gpc1(2)
+    http-request sc-inc-gpc0(1)
+    http-request return status 200 content-type text/plain lf-string "%[sc2_get_gpc0] %[sc2_gpc0_rate] %[sc_get_gpc1(2)]"
+`;
+
+test('http-request sc-inc-gpc0(2) / sc-inc-gpc1(2) count in what sc2 tracks (an untracked counter is left alone); a deny on sc2_get_gpc0 blocks the client after two bad requests, as in HAProxy', async (t) => {
+  await sideBySide(t, flagged, async (port) => {
+    const answers: string[] = [];
+    for (const path of ['/ok', '/bad', '/ok', '/bad', '/ok']) answers.push(...await gets(port, 1, false, path));
+    assert.deepEqual(answers.map((a) => a.startsWith('403') ? '403' : a), ['200 0 0 1', '200 1 1 2', '200 1 1 3', '200 2 2 4', '403']);
+  });
+});
