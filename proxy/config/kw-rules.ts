@@ -61,11 +61,15 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
   let status = defaultStatus;
   let contentType: string | undefined;
   let body: ReturnBody | undefined;
+  // HAProxy answers with the proxy's error page only when asked: `default-errorfiles`, the older
+  // `deny_status`, or a bare deny/tarpit; `status N` alone gives an empty answer.
+  let errorPage = args.length === 0 && statusWords.includes('deny_status');
   const headers: Array<{ name: string; value: string }> = [];
   for (let i = 0; i < args.length; i++) {
     const word = args[i]!;
     const value = args[i + 1];
     if (statusWords.includes(word)) {
+      if (word === 'deny_status') errorPage = true;
       if (value === undefined || !/^\d+$/.test(value)) return void fail(`'${word}' expects a status code.`, i);
       const code = Number(value);
       if (code < 200 || code > 599) return void fail(`Unexpected status code '${value}'.`, i + 1);
@@ -85,8 +89,8 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
       body = { kind: 'errorfiles', name: value };
       i++;
     } else if (word === 'default-errorfiles') {
-      // The proxy's error page for the status: what no payload gives.
       body = undefined;
+      errorPage = true;
     } else if (word === 'hdr') {
       const v = args[i + 2];
       if (value === undefined || v === undefined) return void fail(`'hdr' expects <name> and <value>.`, i);
@@ -99,7 +103,7 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
   if (body && body.kind !== 'errorfile' && body.kind !== 'errorfiles' && contentType === undefined && (body.kind === 'string' || body.kind === 'lf-string')) {
     return void fail(`a 'content-type' must be set with a '${body.kind}' payload.`);
   }
-  return { status, contentType, body, headers };
+  return { status, contentType, body, headers, errorPage: body === undefined && errorPage };
 }
 
 const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionParser }> = {
@@ -180,14 +184,14 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     sets: ['http-request', 'http-response'],
     parse(args, fail) {
       const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, 403);
-      return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers };
+      return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
   tarpit: {
     sets: ['http-request'],
     parse(args, fail) {
       const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, 500);
-      return r && { type: 'tarpit', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers };
+      return r && { type: 'tarpit', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
   allow: {
@@ -201,7 +205,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     sets: ['http-request', 'http-response'],
     parse(args, fail) {
       const r = parseReturnLike(args, fail, ['status'], 200);
-      return r && { type: 'return', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers };
+      return r && { type: 'return', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
   auth: {

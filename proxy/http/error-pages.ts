@@ -43,6 +43,34 @@ const REASONS: Record<number, string> = {
   422: 'Unprocessable Content', 451: 'Unavailable For Legal Reasons', 505: 'HTTP Version Not Supported',
 };
 
+/**
+ * The reason phrase of an answer HAProxy builds from a status (return, deny without a page,
+ * set-status, http-error): its http_get_reason table, which differs from its pages' own words
+ * (400 "Bad Request" here, "Bad request" on the page) and from the redirects' (302 "Found").
+ */
+export function replyReason(status: number): string {
+  return REPLY_REASONS[status] ?? (status < 200 ? 'Informational' : status < 300 ? 'Success' : status < 400 ? 'Redirection' : status < 500 ? 'Client Error' : 'Server Error');
+}
+
+const REPLY_REASONS: Record<number, string> = {
+  100: 'Continue', 101: 'Switching Protocols', 102: 'Processing', 200: 'OK', 201: 'Created', 202: 'Accepted',
+  203: 'Non-Authoritative Information', 204: 'No Content', 205: 'Reset Content', 206: 'Partial Content', 207: 'Multi-Status',
+  210: 'Content Different', 226: 'IM Used', 300: 'Multiple Choices', 301: 'Moved Permanently', 302: 'Moved Temporarily',
+  303: 'See Other', 304: 'Not Modified', 305: 'Use Proxy', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
+  310: 'Too many Redirects', 400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden',
+  404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable', 407: 'Proxy Authentication Required',
+  408: 'Request Time-out', 409: 'Conflict', 410: 'Gone', 411: 'Length Required', 412: 'Precondition Failed',
+  413: 'Request Entity Too Large', 414: 'Request-URI Too Long', 415: 'Unsupported Media Type',
+  416: 'Requested range unsatisfiable', 417: 'Expectation failed', 418: "I'm a teapot", 421: 'Misdirected Request',
+  422: 'Unprocessable Content', 423: 'Locked', 424: 'Method failure', 425: 'Too Early', 426: 'Upgrade Required',
+  428: 'Precondition Required', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 449: 'Retry With',
+  450: 'Blocked by Windows Parental Controls', 451: 'Unavailable For Legal Reasons', 456: 'Unrecoverable Error',
+  499: 'client has closed connection', 500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway or Proxy Error',
+  503: 'Service Unavailable', 504: 'Gateway Time-out', 505: 'HTTP Version not supported', 506: 'Variant also negotiate',
+  507: 'Insufficient storage', 508: 'Loop detected', 509: 'Bandwidth Limit Exceeded', 510: 'Not extended',
+  511: 'Network authentication required', 520: 'Web server is returning an unknown error',
+};
+
 /** HAProxy has a built-in page (and `errorfile` may replace it) for this status. */
 export function hasBuiltinPage(status: number): boolean {
   return PAGES[status] !== undefined;
@@ -154,15 +182,12 @@ export function errorLocation(url: string, code: 302 | 303): Buffer {
   return errorMessage(Buffer.from(`HTTP/1.1 ${code} ${reason}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: ${url}\r\n\r\n`, 'latin1'));
 }
 
-/** HAProxy 2.6's reason phrases (http_get_reason) where its built-in pages word them differently. */
-const REPLY_REASONS: Record<number, string> = { 400: 'Bad Request', 407: 'Proxy Authentication Required' };
-
 export function loadErrorPage(page: ErrorPage, status: number): Buffer {
   if (page.kind === 'file') return loadErrorFile(page.path);
   if (page.kind === 'location') return errorLocation(page.url, page.code);
   // An http-error reply, built as HAProxy's http_reply_to_htx does: the hdr lines, content-length, content-type.
   const payload = page.body === undefined ? Buffer.alloc(0) : page.body.kind === 'string' ? Buffer.from(page.body.text) : fs.readFileSync(page.body.path);
-  const head = `HTTP/1.1 ${status} ${REPLY_REASONS[status] ?? reasonPhrase(status)}\r\n${page.headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}` +
+  const head = `HTTP/1.1 ${status} ${replyReason(status)}\r\n${page.headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}` +
     `content-length: ${payload.length}\r\n${page.contentType !== undefined ? `content-type: ${page.contentType}\r\n` : ''}\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), payload]);
 }

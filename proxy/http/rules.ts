@@ -6,7 +6,7 @@
  */
 import type { HttpRule, HttpAction, Proxy } from '../config/model.ts';
 import { setHeader, deleteHeader, replaceHeader, replaceValue, replaceWhole } from './headers.ts';
-import { builtinResponse, loadErrorFile, reasonPhrase, hasBuiltinPage } from './error-pages.ts';
+import { builtinResponse, loadErrorFile, reasonPhrase, hasBuiltinPage, replyReason } from './error-pages.ts';
 import type { HttpTransaction } from './transaction.ts';
 import type { ResponseHead } from './upstream.ts';
 import { compileTxCondition, compileTxFormat } from './samples.ts';
@@ -128,8 +128,8 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const hold = action.type === 'tarpit' ? { termination: 'PT', tarpitMs: proxy.timeouts.tarpit ?? proxy.timeouts.connect ?? 0 } : { termination: 'PR' };
       // Both count as an HTTP error in the stick counters (requestDenied: stream_inc_http_err_ctr).
       if (!action.body) {
-        // A status HAProxy has no page for (451, say) gets an empty answer, as its http_reply does.
-        const response = hasBuiltinPage(status) ? errorResponse(status) : Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-length: 0\r\n\r\n`);
+        // The error page when asked for and one exists; else an empty answer, as HAProxy's http_reply.
+        const response = action.errorPage && hasBuiltinPage(status) ? errorResponse(status) : emptyReply(status, action.headers ?? []);
         return (tx) => (requestDenied(tx), { response, status, ...hold, kind: 'denied' });
       }
       const reply = compileReply(action.body, action.contentType, status, action.headers ?? []);
@@ -139,9 +139,7 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const status = action.status;
       const headers = action.headers;
       if (!action.body) {
-        // HAProxy: the hdr lines, then content-length: 0 — none on a 204, which may not carry one (RFC 9110 §8.6).
-        const length = status === 204 ? '' : 'content-length: 0\r\n';
-        const response = Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}${length}\r\n`);
+        const response = action.errorPage && hasBuiltinPage(status) ? errorResponse(status) : emptyReply(status, headers);
         return () => ({ response, status, termination: 'LR', kind: 'intercepted' });
       }
       const reply = compileReply(action.body, action.contentType, status, headers);
@@ -222,12 +220,18 @@ function compileResponseAction(action: HttpAction, proxy: Proxy): ResponseStep {
       return (tx, head) => {
         head.status = status;
         // Without a reason, the standard phrase for the new code (not the server's old one).
-        head.reason = reason ?? reasonPhrase(status);
+        head.reason = reason ?? replyReason(status);
       };
     }
     default:
       throw new Error(`http-response ${action.type} is not implemented by the engine yet`);
   }
+}
+
+/** A reply without payload: the hdr lines, then content-length: 0 — none on a 204, which may not carry one (RFC 9110 §8.6). */
+function emptyReply(status: number, headers: ReadonlyArray<{ name: string; value: string }>): Buffer {
+  const length = status === 204 ? '' : 'content-length: 0\r\n';
+  return Buffer.from(`HTTP/1.1 ${status} ${replyReason(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}${length}\r\n`);
 }
 
 /** set-var, set-var-fmt and unset-var, the same in request and response rules; undefined for other actions. */
@@ -275,7 +279,7 @@ function compileReply(body: NonNullable<Extract<HttpAction, { type: 'return' }>[
   if (body.kind === 'lf-string' || body.kind === 'lf-file') {
     const text = compileTxFormat(parseFormat(body.kind === 'lf-string' ? body.text : fs.readFileSync(body.path, 'utf8')));
     const type = contentType ?? (body.kind === 'lf-string' ? 'text/plain' : undefined);
-    const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}`;
+    const head = `HTTP/1.1 ${status} ${replyReason(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}`;
     const tail = `${type ? `content-type: ${type}\r\n` : ''}\r\n`;
     return (tx) => {
       const payload = Buffer.from(text(tx));
@@ -292,7 +296,7 @@ function loadBody(body: NonNullable<Extract<HttpAction, { type: 'return' }>['bod
   // An http-errors section without the status: an empty answer (HAProxy 2.6 warns at load).
   const payload = body.kind === 'string' || body.kind === 'lf-string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : fs.readFileSync(body.path);
   // HAProxy's order (http_reply_to_htx): the rule's hdr lines, then content-length, then content-type.
-  const head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;
+  const head = `HTTP/1.1 ${status} ${replyReason(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;
   return Buffer.concat([Buffer.from(head), payload]);
 }
 

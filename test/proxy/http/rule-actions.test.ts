@@ -31,6 +31,10 @@ frontend web
     http-request replace-pathq /q/([^?]*)\\?(.*) /qq/\\1?x=\\2 if { path_beg /q/ }
     http-request replace-uri ^http://([^/]*)/(.*) /abs/\\1/\\2 if { path_beg /abs/ }
     http-request deny status 451 if { path /deny451 }
+    http-request deny status 413 if { path /d413 }
+    http-request deny deny_status 413 if { path /dd413 }
+    http-request return status 400 if { path /r400 }
+    http-request return status 404 default-errorfiles if { path /r404page }
     http-request redirect code 301 location %[path,map_str(${MAP_FILE})] ignore-empty
     http-request set-var-fmt(txn.who) "%[src]-%[path]"
     http-request set-var(txn.path) path
@@ -39,6 +43,7 @@ frontend web
 backend app
     http-response set-status 299 reason "Fine Thanks" if { var(txn.path) -m str /st }
     http-response set-status 404 if { var(txn.path) -m str /st404 }
+    http-response set-status 502 if { var(txn.path) -m str /st502 }
     http-response set-var-fmt(txn.status) "s=%[status]"
     http-response set-header x-status %[var(txn.status)]
     server s1 127.0.0.1:${origin}
@@ -100,8 +105,14 @@ const EXCHANGES: Array<[string, string, Seen['end'], string]> = [
   [get('/drop'), '', 'open', '-1 PR--'],
   // A status without an error page of its own: an empty answer, and the connection stays open.
   [get('/deny451'), 'HTTP/1.1 451 Unavailable For Legal Reasons\r\ncontent-length: 0', 'open', '451 PR--'],
+  // 'status N' alone: an empty answer with HAProxy's reason table; deny_status and default-errorfiles: the error page.
+  [get('/d413'), 'HTTP/1.1 413 Request Entity Too Large\r\ncontent-length: 0', 'open', '413 PR--'],
+  [get('/dd413'), 'HTTP/1.1 413 Payload Too Large\r\ncontent-length: 106\r\ncontent-type: text/html', 'open', '413 PR--'],
+  [get('/r400'), 'HTTP/1.1 400 Bad Request\r\ncontent-length: 0', 'open', '400 LR--'],
+  [get('/r404page'), 'HTTP/1.1 404 Not Found\r\ncontent-length: 83\r\ncontent-type: text/html', 'open', '404 LR--'],
   [get('/old-blog'), 'HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /blog', 'open', '301 LR--'],
   [get('/st'), 'HTTP/1.1 299 Fine Thanks\r\ncontent-length: 52\r\nx-status: s=299', 'open', '299 ----'],
+  [get('/st502'), 'HTTP/1.1 502 Bad Gateway or Proxy Error\r\ncontent-length: 58\r\nx-status: s=502', 'open', '502 ----'],
   [get('/st404'), 'HTTP/1.1 404 Not Found\r\ncontent-length: 58\r\nx-status: s=404', 'open', '404 ----'],
 ];
 
