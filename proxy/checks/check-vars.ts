@@ -9,7 +9,7 @@
  * setting them does nothing and reading them finds nothing.
  */
 import type { CheckVarRule } from '../config/model.ts';
-import { compileLogFormat, compileSample, parseLogFormat, parseSampleExpression, parseVarName, MapVarStore, mkStr } from '../acl/index.ts';
+import { castSample, compileLogFormat, compileSample, parseLogFormat, parseSampleExpression, parseVarName, MapVarStore, mkStr } from '../acl/index.ts';
 import type { Sample, SampleContext, VarStore, VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 
@@ -72,4 +72,20 @@ export function compileCheckVar(rule: CheckVarRule): CheckVarStep {
  */
 export function checkRunVars(base: VarStore | undefined): VarStore {
   return new MapVarStore(base instanceof MapVarStore ? base.proc : new Map());
+}
+
+/**
+ * `connect port <expr>`: the port the expression gives as an integer at connect
+ * time (HAProxy's tcpcheck_eval_connect), undefined when it finds nothing or
+ * no valid port, so the rule's number, then the check's port, apply.
+ */
+export function compilePortExpr(text: string): (ctx: SampleContext | undefined) => number | undefined {
+  const parsed = parseSampleExpression(text);
+  if ('error' in parsed) throw new Error(parsed.error);
+  const evaluate = compileSample(parsed.expr, { readFile: patternFileReader });
+  return (ctx) => {
+    const value = ctx && evaluate(ctx);
+    const port = value && castSample(value, 'int');
+    return port && port.type === 'int' && port.value >= 1 && port.value <= 65535 ? port.value : undefined;
+  };
 }

@@ -12,7 +12,7 @@ import type { HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { CheckConnection, failure } from './connection.ts';
 import { checkText } from './check-format.ts';
 import type { CheckText } from './check-format.ts';
-import { checkRunVars, compileCheckVar } from './check-vars.ts';
+import { checkRunVars, compileCheckVar, compilePortExpr } from './check-vars.ts';
 import type { CheckVarStep } from './check-vars.ts';
 import type { SampleContext } from '../acl/index.ts';
 import type { CheckCode, CheckResult, CheckTarget, Probe, ProbeContext } from './types.ts';
@@ -38,6 +38,8 @@ type AfterSend = { expect: HttpCheckExpect } | { vars: CheckVarStep };
 export interface HttpExchange {
   /** `http-check connect port N`; else the check's port. */
   port?: number;
+  /** `http-check connect port <expr>`, evaluated at each connect (before `port`). */
+  portExpr?: (ctx: SampleContext | undefined) => number | undefined;
   before: CheckVarStep[];
   request: HttpCheckRequestSpec;
   after: AfterSend[];
@@ -80,7 +82,13 @@ export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: read
   };
   for (const rule of rules) {
     if (rule.type === 'connect') {
-      flush();
+      // Variable rules before the exchange's connect run before it (they may set its port);
+      // after a previous exchange, they end that one (its response still readable).
+      if (started) flush();
+      else {
+        current.before.push(...pending);
+        pending = [];
+      }
       if (started) {
         current = { before: [], request: defaultRequest(), after: [] };
         exchanges.push(current);
@@ -88,6 +96,7 @@ export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: read
         sent = false;
       }
       if (rule.port !== undefined) current.port = rule.port;
+      if (rule.portExpr !== undefined) current.portExpr = compilePortExpr(rule.portExpr);
     } else if (rule.type === 'send') {
       if (!sent) {
         current.before.push(...pending);
@@ -252,10 +261,13 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
     const run: SampleContext | undefined = base && { ...base, vars: checkRunVars(base.vars) };
     let status: number | undefined;
     for (const ex of spec.exchanges) {
-      const conn = await CheckConnection.open(ex.port === undefined ? target : { ...target, port: ex.port }, started);
+      // Variable rules before the send run before the connect: HAProxy's come first in the ruleset,
+      // or right after the connect, and need nothing from it.
+      if (run) for (const step of ex.before) step(run);
+      const port = ex.portExpr?.(run) ?? ex.port;
+      const conn = await CheckConnection.open(port === undefined ? target : { ...target, port }, started);
       if (!(conn instanceof CheckConnection)) return conn;
       try {
-        if (run) for (const step of ex.before) step(run);
         conn.write(httpCheckRequestBytes(ex.request, run, spec.sendState ? context.serverState?.() : undefined));
         let response: ParsedResponse | undefined;
         let sample = run;

@@ -11,7 +11,7 @@ import type { TcpCheckRule } from '../config/model.ts';
 import { CheckConnection, failure } from './connection.ts';
 import { checkText } from './check-format.ts';
 import type { CheckText } from './check-format.ts';
-import { checkRunVars, compileCheckVar } from './check-vars.ts';
+import { checkRunVars, compileCheckVar, compilePortExpr } from './check-vars.ts';
 import type { CheckVarStep } from './check-vars.ts';
 import type { SampleContext } from '../acl/index.ts';
 import type { CheckResult, CheckTarget, Probe, ProbeContext } from './types.ts';
@@ -35,6 +35,8 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
   for (const r of steps) if (r.type === 'send-lf' || r.type === 'send-binary-lf') formats.set(r, checkText(r.data, true));
   const actions = new Map<TcpCheckRule, CheckVarStep>();
   for (const r of steps) if (r.type === 'set-var' || r.type === 'set-var-fmt' || r.type === 'unset-var') actions.set(r, compileCheckVar(r));
+  const portExprs = new Map<TcpCheckRule, (ctx: SampleContext | undefined) => number | undefined>();
+  for (const r of steps) if (r.type === 'connect' && r.portExpr !== undefined) portExprs.set(r, compilePortExpr(r.portExpr));
   // HAProxy's implicit connect goes before the first rule that is not a variable rule or a comment.
   const firstReal = steps.find((r) => !actions.has(r));
   return async (target: CheckTarget, context?: ProbeContext): Promise<CheckResult> => {
@@ -76,7 +78,7 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
         connected = true;
         if (rule.type === 'connect') {
           if (rule.ssl) return failure('L6RSP', started, `${step} (connect): check-ssl is not supported yet`);
-          const failed = await connect(rule.port, rule.addr);
+          const failed = await connect(portExprs.get(rule)?.(sampleNow()) ?? rule.port, rule.addr);
           if (failed) return { ...failed, info: failed.info ? `${failed.info} ${step} (connect)` : `${step} (connect)` };
         } else if (rule.type === 'send') {
           conn!.write(Buffer.from(rule.data.replace(/\\r/g, '\r').replace(/\\n/g, '\n').replace(/\\t/g, '\t'), 'latin1'));

@@ -153,7 +153,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
     }
     case 'connect': {
       const rule = parseConnectOptions(ctx, rest, 'http-check connect');
-      if (rule) rules.push({ type: 'connect', port: rule.port, ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, loc });
+      if (rule) rules.push({ type: 'connect', port: rule.port, ...(rule.portExpr !== undefined ? { portExpr: rule.portExpr } : {}), ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, loc });
       return;
     }
     case 'send-state':
@@ -175,7 +175,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
 }
 
 function parseConnectOptions(ctx: ProxyDirectiveContext, rest: string[], what: string) {
-  const rule = { port: undefined as number | undefined, addr: undefined as string | undefined, ssl: false, sni: undefined as string | undefined, alpn: undefined as string | undefined, sendProxy: false };
+  const rule = { port: undefined as number | undefined, portExpr: undefined as string | undefined, addr: undefined as string | undefined, ssl: false, sni: undefined as string | undefined, alpn: undefined as string | undefined, sendProxy: false };
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i]!;
     const v = rest[i + 1];
@@ -188,12 +188,26 @@ function parseConnectOptions(ctx: ProxyDirectiveContext, rest: string[], what: s
         return undefined;
       }
       if (w === 'port') {
-        const n = parseInteger(v, `${what} port`, 1, 65535);
-        if (n.error !== undefined) {
-          ctx.error(n.error, i + 2);
-          return undefined;
+        // A number, else a sample expression evaluated at each connect (`port var(check.port)`).
+        if (/^[0-9]+$/.test(v)) {
+          const n = Number(v);
+          if (n < 1 || n > 65535) {
+            ctx.error(`'${what}' : expects a valid TCP port (from range 1 to 65535) or a sample expression, got ${v}.`, i + 2);
+            return undefined;
+          }
+          rule.port = n;
+        } else {
+          const parsed = parseSampleExpression(v);
+          if ('error' in parsed) {
+            ctx.error(`'${what}' : error detected while parsing port expression : ${parsed.error}.`, i + 2);
+            return undefined;
+          }
+          if (!fetchUsableAt(parsed.expr.fetch, 'backend-tcp-check')) {
+            ctx.error(`'${what}' : error detected while parsing port expression : fetch method '${v}' extracts information from '${sourceNames(parsed.expr.fetch.sources)}', none of which is available here.`, i + 2);
+            return undefined;
+          }
+          rule.portExpr = v;
         }
-        rule.port = n.value;
       } else if (w === 'addr') rule.addr = v;
       else if (w === 'sni') rule.sni = v;
       else if (w === 'alpn') rule.alpn = v;
@@ -213,7 +227,10 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
   switch (sub) {
     case 'connect': {
       const c = parseConnectOptions(ctx, rest, 'tcp-check connect');
-      if (c) rule = { type: 'connect', ...c, loc };
+      if (c) {
+        const { portExpr, ...rest2 } = c;
+        rule = { type: 'connect', ...rest2, ...(portExpr !== undefined ? { portExpr } : {}), loc };
+      }
       break;
     }
     case 'send':

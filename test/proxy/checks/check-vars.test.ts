@@ -91,3 +91,61 @@ frontend fe
     await bad.close();
   }
 });
+
+test('tcp-check connect port var(check.port) connects where a set-var before it says, as in HAProxy 2.6', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const target = await greeter('abc');
+  const closed = await freePort();
+  const bind = await freePort();
+  const config = `defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+backend ports
+    option tcp-check
+    tcp-check set-var(check.port) int(${target.port})
+    tcp-check connect port var(check.port)
+    tcp-check expect string +OK
+    tcp-check send "WORD abc\\r\\n"
+    tcp-check expect string YES
+    tcp-check connect port var(check.nothing)
+    server s 127.0.0.1:${closed} check inter 150 rise 1 fall 1
+frontend fe
+    bind 127.0.0.1:${bind}
+    default_backend ports
+`;
+  const seen: Record<string, { lines: string[]; down: string[] }> = {};
+  try {
+    for (const impl of ['haproxy', 'loadstar'] as const) {
+      target.lines.length = 0;
+      let stop: () => Promise<void>;
+      let alerts: () => string[];
+      if (impl === 'haproxy') {
+        const h = await startHaproxy(config, bind);
+        stop = h.stop;
+        alerts = () => h.output().split('\n').map((l) => l.replace(/^\[WARNING\]\s+\(\d+\) : /, ''));
+      } else {
+        const e = await startEngine(config);
+        stop = e.stop;
+        alerts = () => e.alerts;
+      }
+      try {
+        await waitFor(`${impl}: 3 checks`, () => target.lines.length >= 3, 15_000);
+        // A few more check periods for the second connect's verdict (a variable that finds nothing: the server's port, closed).
+        await new Promise((r) => setTimeout(r, 400));
+      } finally {
+        await stop();
+      }
+      seen[impl] = {
+        lines: target.lines.slice(0, 3),
+        down: alerts().filter((l) => /^Server ports\/\S+ is DOWN/.test(l)).map((l) => l.replace(/check duration: \d+ms/, '')),
+      };
+    }
+    assert.deepEqual(seen.haproxy!.lines, ['WORD abc\r\n', 'WORD abc\r\n', 'WORD abc\r\n']);
+    assert.deepEqual(seen.loadstar, seen.haproxy);
+  } finally {
+    await target.close();
+  }
+});

@@ -32,6 +32,10 @@ const CASES: Array<{ text: string; valid: boolean; error?: string }> = [
   { text: tcp('tcp-check unset-var(check.x)'), valid: true },
   { text: tcp('tcp-check set-var(check.x) req.hdr(host)'), valid: false, error: 'none of which is available here' },
   { text: tcp('tcp-check unset-var(check.x,ifset)'), valid: false, error: 'unset-var does not expect parameters' },
+  { text: tcp('tcp-check connect port var(check.port)').replace('    tcp-check connect\n', ''), valid: true },
+  { text: tcp('tcp-check connect port req.hdr(x)').replace('    tcp-check connect\n', ''), valid: false, error: 'error detected while parsing port expression' },
+  { text: tcp('tcp-check connect port 70000').replace('    tcp-check connect\n', ''), valid: false, error: 'expects a valid TCP port (from range 1 to 65535) or a sample expression, got 70000' },
+  { text: http('http-check connect port var(check.port)'), valid: true },
 ];
 
 const errorsOf = (text: string): string[] => parseConfig([{ name: 'check.cfg', text }]).diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message);
