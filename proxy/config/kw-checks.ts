@@ -76,6 +76,50 @@ function parseCheckVar(ctx: ProxyDirectiveContext, sub: string, rest: readonly s
 /** `http-check send-state`, kept among the proxy's options (proxy/checks/settings.ts reads it). */
 export const SEND_STATE = 'http-check send-state';
 
+/** A rule that only carries a comment or a variable: HAProxy's ruleset checks look through them. */
+const transparent = (r: { type: string }): boolean => r.type === 'comment' || r.type === 'set-var' || r.type === 'set-var-fmt' || r.type === 'unset-var';
+
+/**
+ * parse_tcpcheck_connect: a connect must be the first step of the ruleset,
+ * preceded at most by comments and variable rules (and `option httpchk`'s own send).
+ */
+function connectNotFirst(ctx: ProxyDirectiveContext, rules: ReadonlyArray<{ type: string }>, what: string): boolean {
+  for (const r of rules) {
+    if (r.type === 'connect') return false;
+    if (transparent(r)) continue;
+    ctx.error(`'${what}' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset.`, 0);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * tcpcheck_add_http_rule: an http-check send follows a connect (or starts the ruleset), an
+ * expect follows a send or an expect, a connect follows an expect — comments and variable rules
+ * aside. The step HAProxy names counts every rule of the section; the first send, merged with
+ * `option httpchk`'s, takes its place (step 1) when that option came first.
+ */
+function httpOrderError(ctx: ProxyDirectiveContext, type: 'send' | 'expect' | 'connect'): boolean {
+  const rules = ctx.proxy.httpCheckRules;
+  const last = rules.filter((r) => !transparent(r)).at(-1);
+  if (!last) return false;
+  const missing = type === 'send' && last.type !== 'connect' ? 'connect'
+    : type === 'expect' && last.type !== 'send' && last.type !== 'expect' ? 'send'
+      : type === 'connect' && last.type !== 'expect' ? 'expect' : undefined;
+  if (!missing) return false;
+  const fromOption = ctx.proxy.options['httpchk']?.enabled === true;
+  let index = -1;
+  let merged = false;
+  for (const r of rules) {
+    if (r.type === 'send' && fromOption && !merged) {
+      merged = true;
+      index = 0;
+    } else index++;
+  }
+  ctx.error(`'http-check ${type}' : unable to add http-check ${type} rule at step ${index + 2} (missing ${missing} rule).`, 0);
+  return true;
+}
+
 const EXPECT_KINDS = ['status', 'rstatus', 'string', 'rstring', 'hdr', 'fhdr'] as const;
 
 function parseHttpCheck(ctx: ProxyDirectiveContext): void {
@@ -88,6 +132,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
       ctx.proxy.httpCheckDisableOn404 = true;
       return;
     case 'send': {
+      if (httpOrderError(ctx, 'send')) return;
       const send: Extract<import('./model.ts').HttpCheckRule, { type: 'send' }> = { type: 'send', headers: [], loc };
       for (let i = 0; i < rest.length; i++) {
         const w = rest[i]!;
@@ -148,12 +193,14 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
         }
       }
       const expect: HttpCheckExpect = { kind: kind as (typeof EXPECT_KINDS)[number], pattern, negate };
+      if (httpOrderError(ctx, 'expect')) return;
       rules.push({ type: 'expect', expect, minRecv, loc });
       return;
     }
     case 'connect': {
       const rule = parseConnectOptions(ctx, rest, 'http-check connect');
-      if (rule) rules.push({ type: 'connect', port: rule.port, ...(rule.portExpr !== undefined ? { portExpr: rule.portExpr } : {}), ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, loc });
+      if (!rule || connectNotFirst(ctx, rules, 'http-check connect') || httpOrderError(ctx, 'connect')) return;
+      rules.push({ type: 'connect', port: rule.port, ...(rule.portExpr !== undefined ? { portExpr: rule.portExpr } : {}), ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, loc });
       return;
     }
     case 'send-state':
@@ -227,6 +274,7 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
   switch (sub) {
     case 'connect': {
       const c = parseConnectOptions(ctx, rest, 'tcp-check connect');
+      if (c && connectNotFirst(ctx, ctx.proxy.tcpCheckRules, 'tcp-check connect')) return;
       if (c) {
         const { portExpr, ...rest2 } = c;
         rule = { type: 'connect', ...rest2, ...(portExpr !== undefined ? { portExpr } : {}), loc };

@@ -36,6 +36,19 @@ const CASES: Array<{ text: string; valid: boolean; error?: string }> = [
   { text: tcp('tcp-check connect port req.hdr(x)').replace('    tcp-check connect\n', ''), valid: false, error: 'error detected while parsing port expression' },
   { text: tcp('tcp-check connect port 70000').replace('    tcp-check connect\n', ''), valid: false, error: 'expects a valid TCP port (from range 1 to 65535) or a sample expression, got 70000' },
   { text: http('http-check connect port var(check.port)'), valid: true },
+  // Ruleset order (tcpcheck_add_http_rule, parse_tcpcheck_connect), comments and variable rules aside.
+  { text: http('http-check send hdr a b\n    http-check expect status 200\n    http-check connect'), valid: false, error: "first step MUST also be a 'connect'" },
+  { text: http('http-check send hdr a b\n    http-check send hdr c d'), valid: false, error: 'unable to add http-check send rule at step 2 (missing connect rule)' },
+  { text: http('http-check connect\n    http-check expect status 200'), valid: false, error: 'unable to add http-check expect rule at step 2 (missing send rule)' },
+  { text: http('http-check connect\n    http-check send hdr a b\n    http-check connect'), valid: false, error: 'unable to add http-check connect rule at step 2 (missing expect rule)' },
+  {
+    text: http('http-check comment x\n    http-check set-var(check.a) int(1)\n    http-check connect\n    http-check send hdr a b\n    http-check expect status 200\n    http-check connect\n    http-check send hdr a b\n    http-check send hdr a b'),
+    valid: false, error: 'unable to add http-check send rule at step 5 (missing connect rule)',
+  },
+  { text: http('http-check expect status 200\n    http-check expect status 201'), valid: true },
+  { text: http('http-check set-var(check.a) int(1)\n    http-check connect\n    http-check send hdr a b\n    http-check expect status 200\n    http-check set-var(check.b) int(2)\n    http-check connect\n    http-check send hdr c d'), valid: true },
+  { text: tcp('tcp-check send x'), valid: false, error: "first step MUST also be a 'connect'" },
+  { text: tcp('tcp-check comment x\n    tcp-check unset-var(check.a)\n    tcp-check connect'), valid: true },
 ];
 
 const errorsOf = (text: string): string[] => parseConfig([{ name: 'check.cfg', text }]).diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message);
