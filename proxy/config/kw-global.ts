@@ -12,7 +12,7 @@ import type { GlobalSettings, StatsSocket } from './model.ts';
  * process, sockets managed by libuv): accepted with a warning, as DESIGN.md §3 asks.
  */
 export const GLOBAL_NO_EFFECT = new Set([
-  'daemon', 'master-worker', 'user', 'group', 'uid', 'gid', 'chroot', 'pidfile', 'cpu-map', 'ulimit-n', 'node',
+  'daemon', 'master-worker', 'user', 'group', 'uid', 'gid', 'chroot', 'pidfile', 'cpu-map', 'ulimit-n',
   'localpeer', 'log-send-hostname', 'log-tag', 'quiet', 'zero-warning', 'busy-polling', 'noepoll', 'noevports',
   'nokqueue', 'nopoll', 'noreuseport', 'nosplice', 'nogetaddrinfo', 'maxpipes', 'numa-cpu-mapping', 'set-dumpable',
   'insecure-fork-wanted', 'insecure-setuid-wanted', 'fd-hard-limit', 'strict-limits', 'no-memory-trimming',
@@ -213,6 +213,21 @@ const keywords: KeywordSpec[] = [
     status: CHECKS,
     summary: 'Random percentage (0–50) added to check intervals.',
     parse(ctx) { const v = integer(ctx, 'spread-checks', 0, 50); if (v !== undefined) ctx.config.global.tune['spread-checks'] = String(v); },
+  },
+  {
+    name: 'node',
+    sections: 'g',
+    status: CHECKS,
+    summary: "This process's name, reported to servers by `http-check send-state` (default: the host name).",
+    parse(ctx) {
+      const name = ctx.args[0] ?? '';
+      if (!/^[0-9A-Za-z._-]+$/.test(name)) {
+        return ctx.error(`'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_).`, 0);
+      }
+      if (ctx.args.length > 1) return ctx.error(`'node' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      // proxy/checks/settings.ts nodeName reads it from the section.
+      ctx.config.global.tune['node'] = name;
+    },
   },
   { name: 'description', sections: 'g', status: SUPPORTED, summary: 'Free text shown on the stats page.', parse(ctx) { ctx.config.global.tune['description'] = ctx.args.join(' '); } },
   ...(['setenv', 'presetenv'] as const).map((name): KeywordSpec => ({

@@ -243,6 +243,26 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'use-server',
+    sections: 'lb',
+    status: ENGINE,
+    summary: 'Sends a request or connection to one server of the backend when a condition matches, before cookies and balancing.',
+    parse(ctx) {
+      const server = ctx.args[0];
+      if (server === undefined || server === 'if' || server === 'unless') return ctx.error(`'use-server' expects a server name.`);
+      if (ctx.args[1] !== 'if' && ctx.args[1] !== 'unless') return ctx.error(`'use-server' requires either 'if' or 'unless' followed by a condition.`, 1);
+      const split = splitCondition(ctx, 1, `a 'use-server' rule`);
+      if (!split.ok) return;
+      const dynamic = server.includes('%[');
+      if (dynamic) {
+        const parsed = parseLogFormat(server);
+        if ('error' in parsed) return ctx.error(`failed to parse use-server rule '${server}' : ${parsed.error}`, 0);
+        if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
+      }
+      ctx.proxy.serverRules.push({ server, dynamic, condition: split.condition, loc: ctx.directive.loc });
+    },
+  },
+  {
     name: 'default_backend',
     sections: 'dfl',
     status: ENGINE,

@@ -380,6 +380,13 @@ export interface TcpRequestRule extends Conditional {
     | { type: 'expect-proxy' };
 }
 
+/** `use-server <name> if|unless <cond>`: a server of this backend chosen before cookies and balancing. */
+export interface ServerRule extends Conditional {
+  /** Server name; may contain a log-format expression. */
+  server: string;
+  dynamic: boolean;
+}
+
 export interface SwitchingRule extends Conditional {
   /** Backend name; may contain a log-format expression (`be_%[req.hdr(host)]`). */
   backend: string;
@@ -546,6 +553,7 @@ export interface ParsedProxy {
   /** ACL declarations by name; several declarations of one name are ORed. */
   acls: Map<string, Array<AclDeclaration & { loc: SourceLocation }>>;
   switchingRules: SwitchingRule[];
+  serverRules: ServerRule[];
   defaultBackend?: { name: string; loc: SourceLocation };
   httpRequestRules: HttpRule[];
   httpResponseRules: HttpRule[];

@@ -14,6 +14,7 @@ export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
     options: {},
     acls: new Map(),
     switchingRules: [],
+    serverRules: [],
     httpRequestRules: [],
     httpResponseRules: [],
     httpAfterResponseRules: [],

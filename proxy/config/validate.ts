@@ -21,6 +21,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     const mode = proxy.mode;
     if (proxy.kind !== 'backend') checkSwitching(proxy, mode, backends, diagnostics);
     if (proxy.kind !== 'frontend') checkServers(proxy, config, resolvers, diagnostics);
+    checkServerRules(proxy, diagnostics);
     checkTables(proxy, tables, diagnostics);
     checkUserlists(proxy, userlists, diagnostics);
     checkModeSpecific(proxy, mode, diagnostics);
@@ -35,6 +36,16 @@ function checkLogFormat(proxy: Proxy, mode: string, diagnostics: Diagnostics): v
   if (!format || proxy.kind === 'backend' || mode === 'http') return;
   const parsed = parseLogFormat(format.text, { mode: 'tcp' });
   if ('error' in parsed) diagnostics.alert(format.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `Proxy '${proxy.name}': failed to parse log-format : ${parsed.error}.`, 'log-format');
+}
+
+/** A `use-server` rule must name a server of its own backend (HAProxy checks it once the section is read). */
+function checkServerRules(proxy: Proxy, diagnostics: Diagnostics): void {
+  const names = new Set(proxy.servers.map((s) => s.name));
+  for (const rule of proxy.serverRules) {
+    if (rule.dynamic || names.has(rule.server)) continue;
+    const hint = suggest(rule.server, names);
+    diagnostics.alert(rule.loc, 'LS_ERR_CFG_REFERENCE', `${proxy.kind} '${proxy.name}' : unable to find server '${rule.server}' referenced in a 'use-server' rule.${hint ? ` Did you mean '${hint}'?` : ''}`, 'use-server');
+  }
 }
 
 function checkSwitching(proxy: Proxy, mode: string, backends: Map<string, Proxy>, diagnostics: Diagnostics): void {

@@ -12,6 +12,8 @@ import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
 import { compileRequestRules, compileResponseRules, runRequestRules } from './rules.ts';
 import { compileConnectionRules } from '../tcp/rules.ts';
+import { compileServerRules } from '../runtime/server-rules.ts';
+import type { ServerChoice } from '../runtime/server-rules.ts';
 import type { ConnectionRules } from '../tcp/rules.ts';
 import type { LocalAnswer } from './rules.ts';
 import { compileTxCondition, compileTxFormat, plainAddress } from './samples.ts';
@@ -50,6 +52,7 @@ export class HttpBackend {
   private readonly requestRules;
   private readonly responseRules;
   private readonly afterResponseRules;
+  private readonly serverChoice: ServerChoice<HttpTransaction> | undefined;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
   /** `cookie` persistence of this backend (proxy/http/persistence.ts), if configured. */
@@ -82,6 +85,8 @@ export class HttpBackend {
     this.requestRules = compileRequestRules(config.kind === 'backend' ? config.httpRequestRules : [], config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config);
     this.afterResponseRules = compileResponseRules(config.kind === 'backend' ? config.httpAfterResponseRules : [], config);
+    this.serverChoice = compileServerRules<HttpTransaction>(config, () => runtime.servers,
+      (rule) => compileTxCondition(rule.condition!, config), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
     this.forwardFor = compileForwardFor(config);
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
@@ -98,6 +103,11 @@ export class HttpBackend {
 
   lbRequest(tx: HttpTransaction): LbRequest {
     return new HttpLbRequest(tx);
+  }
+
+  /** The server a `use-server` rule names for this request, if one does and it is up. */
+  useServer(tx: HttpTransaction): RuntimeServer | undefined {
+    return this.serverChoice?.(tx);
   }
 
   /** `option forwardfor` of the backend, else of the frontend (HAProxy accepts it in either). */

@@ -34,7 +34,8 @@ import type { RuntimeServer } from '../runtime/server.ts';
 import { engineHooks } from '../runtime/hooks.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileRequestRules } from './rules.ts';
-import { compileTxFormat } from './samples.ts';
+import { compileTxFormat, compileTxCondition } from './samples.ts';
+import { compileServerRules } from '../runtime/server-rules.ts';
 import { getHeader } from './headers.ts';
 import { CookiePersistence } from './persistence.ts';
 import { builtinResponse } from './error-pages.ts';
@@ -400,6 +401,17 @@ function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx,
         ? 'the request has no hash key, so the server is chosen by round robin'
         : `the same ${algorithm === 'source' ? 'client address' : algorithm === 'hdr' ? 'header value' : algorithm === 'uri' ? 'URI' : 'parameter value'} always lands on the same server while the servers stay the same`,
     };
+  }
+  // use-server rules first: they win over the cookie and the balancer.
+  if (tx.http) {
+    const choice = compileServerRules<HttpTransaction>(proxy, () => runtime.servers, (rule) => compileTxCondition(rule.condition!, proxy), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
+    const ruled = choice?.(tx.asTransaction());
+    if (ruled) {
+      result.server = serverTrace(ruled);
+      result.serverReason = `a use-server rule names ${ruled.name}, so neither cookie nor algorithm is consulted`;
+      result.steps.push(`use-server → server ${ruled.name} (${ruled.status})`);
+      return;
+    }
   }
   // Cookie persistence first, as HAProxy's http_process_request does.
   if (proxy.cookie && proxy.mode !== 'tcp') {

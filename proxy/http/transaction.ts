@@ -349,10 +349,12 @@ export class HttpTransaction {
     this.waitingForServer = true;
     // A redispatch forgets the cookie's server, as HAProxy clears SF_DIRECT.
     const cookieServer = avoid ? undefined : this.persistence?.server;
+    // `use-server` comes before the cookie (which is still read, to strip a prefix) and the balancer.
+    const ruled = avoid ? undefined : backend.useServer(this);
     // A client connection a server authenticated (NTLM) goes back to that server (HAProxy's SESS_FL_PREFER_LAST);
     // with `option prefer-last-server`, to the server of a connection it owns if that one has room.
     const session = this.client.reuse;
-    const forced = cookieServer ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
+    const forced = ruled ?? cookieServer ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
       ? ownedServer(session, backend.runtime.servers, !session.preferLast) : undefined);
     this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result, queued) => {
       this.cancelWait = undefined;

@@ -49,6 +49,7 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       const t = rule.action.type;
       if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'capture') add(`'http-after-response ${t}'`, rule.loc, 'a later engine change');
     }
+    if (proxy.mode !== 'http') for (const rule of proxy.serverRules) if (rule.dynamic) add(`'use-server' with a log-format server name in a TCP-mode ${proxy.kind}`, rule.loc, 'a later engine change');
     for (const rule of proxy.tcpRequestRules) {
       // The TCP engine runs them (proxy/tcp/rules.ts); HTTP frontends run the connection phase only.
       const what = `'tcp-request ${rule.phase} ${rule.action.type}${'variable' in rule.action && rule.action.variable.includes(',') ? ' with conditions' : ''}'`;

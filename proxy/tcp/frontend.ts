@@ -33,6 +33,14 @@ import { ReusedReads } from './reused-reads.ts';
 import { adoptReads } from './client-reads.ts';
 import type { InspectionOutcome } from './inspection.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
+import { compileServerRules } from '../runtime/server-rules.ts';
+import type { ServerChoice } from '../runtime/server-rules.ts';
+
+/** What a backend's use-server rules see: the connection and the bytes held for inspection. */
+interface ConnAtRouting {
+  client: net.Socket;
+  inspection: ConnInspection | undefined;
+}
 
 export interface TcpBackendTimers {
   connect: number;
@@ -87,6 +95,8 @@ export class TcpFrontend implements Frontend {
   private readonly contentRules: ContentRules | undefined;
   /** `tcp-request content` rules of the backends this frontend can reach (a listen section's own run once). */
   private readonly backendContentRules = new Map<RuntimeBackend, ContentRules>();
+  /** `use-server` rules of the backends this frontend can reach. */
+  private readonly serverChoices = new Map<RuntimeBackend, ServerChoice<ConnAtRouting>>();
   /** `proc.*` variables set by this frontend's rules. */
   private readonly procVars = new Map<string, Sample>();
 
@@ -107,6 +117,14 @@ export class TcpFrontend implements Frontend {
       if (!backend || backend.config === config) continue;
       const rules = compileContentRules(backend.config);
       if (rules) this.backendContentRules.set(backend, rules);
+    }
+    for (const backend of new Set([...this.switching.map((r) => r.backend), this.defaultBackend])) {
+      if (!backend) continue;
+      const choice = compileServerRules<ConnAtRouting>(backend.config, () => backend.servers, (rule) => {
+        const when = compileConnCondition(rule.condition!, backend.config);
+        return (c) => when(c.client, backend.config, c.inspection);
+      }, () => () => ''); // a log-format server name is refused in TCP mode (unsupported.ts)
+      if (choice) this.serverChoices.set(backend, choice);
     }
   }
 
@@ -243,6 +261,7 @@ export class TcpFrontend implements Frontend {
     let cancel: (() => void) | undefined;
     const onClose = (): void => cancel?.();
     record.client.once('close', onClose);
+    const ruled = avoid ? undefined : this.serverChoices.get(backend)?.({ client: record.client, inspection: record.held ? this.inspection(record) : undefined });
     cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result, queued) => {
       record.client.off('close', onClose);
       if (queued) record.queued = queued;
@@ -262,7 +281,7 @@ export class TcpFrontend implements Frontend {
         if ('server' in result && record.server === undefined) backend.release(result.server);
         this.internalError(e, record);
       }
-    }, avoid);
+    }, avoid, ruled);
   }
 
   private connect(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer): void {
