@@ -10,6 +10,7 @@ import type { Config, Proxy, Server } from '../config/model.ts';
 import { httpCheckSpec, httpProbe } from './http.ts';
 import { tcpConnectCheck } from './tcp.ts';
 import { tcpCheckProbe } from './tcp-check.ts';
+import { PROTOCOL_CHECKS, protocolCheckProbe } from './protocol-checks.ts';
 import type { CheckTimings } from './state.ts';
 import type { CheckTarget, Probe } from './types.ts';
 import type { AgentSettings } from './agent.ts';
@@ -69,6 +70,13 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
   } else if (proxy.options['tcp-check']?.enabled && proxy.tcpCheckRules.length > 0) {
     kind = 'tcp-check';
     probe = tcpCheckProbe(proxy.tcpCheckRules);
+  } else if (!proxy.options['tcp-check']?.enabled) {
+    // `option redis-check` and friends: HAProxy's built-in tcp-check rulesets (the parser keeps one enabled).
+    const protocol = PROTOCOL_CHECKS.find((name) => proxy.options[name]?.enabled);
+    if (protocol) {
+      kind = 'tcp-check';
+      probe = protocolCheckProbe(protocol, proxy.options[protocol]!.args);
+    }
   }
   const agent = agentSettings(proxy, server);
   return {

@@ -27,6 +27,7 @@ import './kw-server.ts';
 import './kw-rules.ts';
 import './kw-balance.ts';
 import './kw-checks.ts';
+import './kw-protocol-checks.ts';
 import './kw-persist.ts';
 import './kw-stats.ts';
 

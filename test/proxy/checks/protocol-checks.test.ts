@@ -1,0 +1,135 @@
+/**
+ * HAProxy's protocol checks (option redis-check, pgsql-check, mysql-check,
+ * smtpchk, ssl-hello-chk, ldap-check) side by side with HAProxy 2.6: small fake
+ * servers on 127.0.0.1 record the bytes each check sends and answer healthy,
+ * unhealthy or garbage; the bytes, the servers' state changes and the
+ * log-health-checks lines (reason, code, info) must be the same under both.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type net from 'node:net';
+import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
+import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
+
+/** How a fake server behaves: what it says on connect and how it answers what it has received so far. */
+interface Behaviour {
+  greet?: (socket: net.Socket) => void;
+  answer?: (socket: net.Socket, received: Buffer) => void;
+}
+
+interface Fake {
+  name: string;
+  port: number;
+  /** Bytes each finished connection received. */
+  connections: Buffer[];
+  close(): Promise<void>;
+}
+
+async function fake(name: string, behaviour: Behaviour): Promise<Fake> {
+  const connections: Buffer[] = [];
+  const server = await startRawServer((socket) => {
+    let received = Buffer.alloc(0);
+    behaviour.greet?.(socket);
+    socket.on('data', (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+      behaviour.answer?.(socket, received);
+    });
+    socket.on('close', () => connections.push(received));
+  });
+  return { name, port: server.port, connections, close: server.close };
+}
+
+interface Seen {
+  /** The first connection's bytes per server, hex (masked where time-dependent). */
+  bytes: Record<string, string>;
+  /** Distinct state-change and health-check log lines, durations removed, sorted. */
+  lines: string[];
+}
+
+/**
+ * Runs `option` in a backend with one server per fake, under HAProxy then Loadstar, until every
+ * fake has seen `checks` connections; returns what each saw.
+ */
+async function sideBySide(option: string, fakes: Fake[], mask: (hex: string) => string = (h) => h, checks = 3): Promise<Record<'haproxy' | 'loadstar', Seen>> {
+  const bind = await freePort();
+  const config = `global
+    log stdout format raw local0
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 400ms
+backend be
+    option log-health-checks
+    ${option}
+${fakes.map((f) => `    server ${f.name} 127.0.0.1:${f.port} check inter 150 rise 1 fall 1`).join('\n')}
+frontend fe
+    bind 127.0.0.1:${bind}
+    default_backend be
+`;
+  const seen = {} as Record<'haproxy' | 'loadstar', Seen>;
+  for (const impl of ['haproxy', 'loadstar'] as const) {
+    for (const f of fakes) f.connections.length = 0;
+    let stop: () => Promise<void>;
+    let lines: () => string[];
+    if (impl === 'haproxy') {
+      const h = await startHaproxy(config, bind);
+      stop = h.stop;
+      lines = () => h.output().split('\n');
+    } else {
+      const e = await startEngine(config);
+      stop = e.stop;
+      lines = () => [...e.alerts, ...e.logs];
+    }
+    try {
+      await waitFor(`${impl}: ${checks} checks on each server`, () => fakes.every((f) => f.connections.length >= checks), 15_000);
+    } finally {
+      await stop();
+    }
+    seen[impl] = {
+      bytes: Object.fromEntries(fakes.map((f) => [f.name, mask(f.connections[0]!.toString('hex'))])),
+      lines: [...new Set(lines()
+        .map((l) => l.replace(/^\[\w+\]\s+\(\d+\) : /, '').replace(/check duration: \d+ms/, 'check duration: Nms')
+          // Which server goes down first depends on timing: not the counts after it.
+          .replace(/\d+ active and \d+ backup servers/, 'N active and N backup servers').trim())
+        .filter((l) => /^(Server|Health check for server) be\//.test(l)))].sort(),
+    };
+  }
+  return seen;
+}
+
+function closeAll(fakes: Fake[]): Promise<void[]> {
+  return Promise.all(fakes.map((f) => f.close()));
+}
+
+test('option redis-check sends PING and expects +PONG, as HAProxy 2.6 does', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const fakes = [
+    await fake('pong', { answer: (s, r) => { if (r.includes('PING')) s.write('+PONG\r\n'); } }),
+    // An error answered then closed: L7STS with the server's line.
+    await fake('err', { answer: (s) => s.end('-ERR unknown command\r\nmore\r\n') }),
+    // Closed without a word: an empty response.
+    await fake('mute', { answer: (s) => s.end() }),
+    // NOAUTH on an open connection: a mismatch with no min-recv waits, then times out.
+    await fake('noauth', { answer: (s) => s.write('-NOAUTH Authentication required.\r\n') }),
+  ];
+  try {
+    const seen = await sideBySide('option redis-check', fakes);
+    assert.equal(seen.haproxy.bytes['pong'], Buffer.from('*1\r\n$4\r\nPING\r\n').toString('hex'));
+    assert.ok(seen.haproxy.lines.some((l) => l.includes('info: "-ERR unknown command"')), seen.haproxy.lines.join('\n'));
+    assert.deepEqual(seen.loadstar, seen.haproxy);
+  } finally {
+    await closeAll(fakes);
+  }
+});
+
+test('option redis-check takes no argument and cannot be negated, as in HAProxy 2.6', () => {
+  const parse = (line: string) => parseConfig([{ name: 't.cfg', text: `backend be\n    ${line}\n    server s 127.0.0.1:6379 check\n` }]);
+  assert.ok(parse('option redis-check').ok);
+  const extra = parse('option redis-check now');
+  assert.ok(!extra.ok && extra.diagnostics.some((d) => d.message.includes(`'option redis-check' cannot handle unexpected argument 'now'.`)));
+  assert.ok(!parse('no option redis-check').ok);
+});
