@@ -98,6 +98,7 @@ frontend fe
         .filter((l) => /^(Server|Health check for server) be\//.test(l)))].sort(),
     };
   }
+  if (process.env.SHOW_CHECK_LINES) console.log(JSON.stringify(seen, null, 1));
   return seen;
 }
 
@@ -132,4 +133,41 @@ test('option redis-check takes no argument and cannot be negated, as in HAProxy 
   const extra = parse('option redis-check now');
   assert.ok(!extra.ok && extra.diagnostics.some((d) => d.message.includes(`'option redis-check' cannot handle unexpected argument 'now'.`)));
   assert.ok(!parse('no option redis-check').ok);
+});
+
+/** A PostgreSQL backend message: type, length, body. */
+function pgMessage(type: string, body: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(body.length + 4);
+  return Buffer.concat([Buffer.from(type, 'latin1'), len, body]);
+}
+
+test('option pgsql-check user <name> sends a startup message and expects an authentication request, as HAProxy 2.6 does', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const pgError = pgMessage('E', Buffer.from('SFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry for host "127.0.0.1"\0\0', 'latin1'));
+  const fakes = [
+    await fake('trust', { answer: (s) => s.end(pgMessage('R', Buffer.from('00000000', 'hex'))) }),
+    await fake('md5', { answer: (s) => s.write(pgMessage('R', Buffer.from('0000000501020304', 'hex'))) }),
+    await fake('refused', { answer: (s) => s.end(pgError) }),
+    await fake('http', { answer: (s) => s.end('HTTP/1.0 400 Bad Request\r\n\r\n') }),
+    await fake('short', { answer: (s) => s.write('R\0\0') }),
+  ];
+  try {
+    const seen = await sideBySide('option pgsql-check user haproxy', fakes);
+    assert.equal(seen.haproxy.bytes['trust'], '00000016' + '00030000' + Buffer.from('user\0haproxy\0\0').toString('hex'));
+    assert.ok(seen.haproxy.lines.some((l) => l.includes('PostgreSQL server is ok')), seen.haproxy.lines.join('\n'));
+    assert.deepEqual(seen.loadstar, seen.haproxy);
+  } finally {
+    await closeAll(fakes);
+  }
+});
+
+test('option pgsql-check refuses a missing or unknown argument with HAProxy 2.6 messages', () => {
+  const parse = (line: string) => parseConfig([{ name: 't.cfg', text: `backend be\n    ${line}\n    server s 127.0.0.1:5432 check\n` }]);
+  const messages = (line: string) => { const r = parse(line); return r.ok ? [] : r.diagnostics.map((d) => d.message); };
+  assert.ok(parse('option pgsql-check user postgres').ok);
+  assert.ok(messages('option pgsql-check').some((m) => m.includes(`'option pgsql-check' expects 'user <username>' as argument.`)));
+  assert.ok(messages('option pgsql-check user').some((m) => m.includes(`'option pgsql-check' expects 'user <username>' as argument.`)));
+  assert.ok(messages('option pgsql-check login bob').some((m) => m.includes(`'option pgsql-check' only supports optional values: 'user'.`)));
+  assert.ok(messages('option pgsql-check user bob x').some((m) => m.includes(`'option pgsql-check' cannot handle unexpected argument 'x'.`)));
 });
