@@ -7,7 +7,7 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { DirectiveContext, ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { ENGINE } from './status.ts';
-import { errorFileProblem } from '../http/error-pages.ts';
+import { errorFileProblem } from './errorfile-message.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { ErrorPage, HttpErrors, ParsedConfig, ParsedProxy } from './model.ts';
 
