@@ -65,6 +65,7 @@ test('http-check send-state sends X-Haproxy-Server-State as HAProxy 2.6 does (st
   if (!requireHaproxy(t)) return;
   const good = [await recorder(() => ok()), await recorder(() => ok()), await recorder(() => ok())];
   const bad = await recorder(() => status(500, 'Internal Server Error'));
+  const leaving = await recorder(() => status(404, 'Not Found'));
   const bind = await freePort();
   const config = `global
     node lb1
@@ -85,18 +86,25 @@ backend sick
     option httpchk
     http-check send-state
     server bad 127.0.0.1:${bad.port} check inter 150 rise 2 fall 3
+backend stopping
+    option httpchk
+    http-check disable-on-404
+    http-check send-state
+    server leaving 127.0.0.1:${leaving.port} check inter 150
 frontend fe
     bind 127.0.0.1:${bind}
     default_backend bck
 `;
   try {
-    const { haproxy, loadstar } = await sideBySide(config, bind, [...good, bad], 4);
+    const { haproxy, loadstar } = await sideBySide(config, bind, [...good, bad, leaving], 4);
+    // disable-on-404: NOLB once the 404 has been seen.
+    assert.match(haproxy.heads[4]![1]!, /x-haproxy-server-state: NOLB; .*name=stopping\/leaving; node=lb1; weight=1\/0;/);
     // The reference itself, so a change of HAProxy's format shows here first.
     assert.equal(haproxy.heads[0]![0], `GET /health HTTP/1.0\r\nx-a: a\r\nx-haproxy-server-state: UP 1/2; address=127.0.0.1; port=${good[0]!.port}; name=bck/srv1; node=lb1; weight=3/4; scur=0/0; qcur=0\r\n\r\n`);
     assert.deepEqual(loadstar.heads, haproxy.heads);
     assert.deepEqual(loadstar.alerts, haproxy.alerts);
   } finally {
-    for (const r of [...good, bad]) await r.close();
+    for (const r of [...good, bad, leaving]) await r.close();
   }
 });
 
