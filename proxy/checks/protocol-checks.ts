@@ -102,7 +102,7 @@ function patternExpect(spec: PatternExpect): Rule {
 }
 
 /** tcpcheck_mysql_expect_packet: a MySQL packet at `offset`; an error packet (0xff) is L7STS with its code. */
-function mysqlPacket(data: Buffer, offset: number, lastRead: boolean, isLastRule: boolean): ExpectOutcome {
+function mysqlPacket(data: Buffer, offset: number, lastRead: boolean): ExpectOutcome {
   const truncated: Verdict = { code: 'L7RSP', info: '', status: 0 };
   if (data.length < offset + 4) return lastRead ? truncated : 'wait';
   const plen = data[offset]! + (data[offset + 1]! << 8) + (data[offset + 2]! << 16);
@@ -111,18 +111,17 @@ function mysqlPacket(data: Buffer, offset: number, lastRead: boolean, isLastRule
     const code = data[offset + 5]! + (data[offset + 6]! << 8);
     return { code: 'L7STS', info: payloadFrom(data, offset + 7), status: code };
   }
-  // The last rule reports the server's version (the handshake's NUL-terminated string at offset 5).
-  return isLastRule ? { code: 'L7OK', info: payloadFrom(data, 5), status: 0 } : 'continue';
+  return 'continue';
 }
 
 function mysqlExpect(which: 'handshake' | 'ok'): Rule {
   return {
     type: 'expect',
     errCode: 'L7RSP',
-    evaluate(data, lastRead, isLastRule) {
-      if (which === 'handshake') return mysqlPacket(data, 0, lastRead, isLastRule);
+    evaluate(data, lastRead) {
+      if (which === 'handshake') return mysqlPacket(data, 0, lastRead);
       const hslen = 4 + (data[0] ?? 0) + ((data[1] ?? 0) << 8) + ((data[2] ?? 0) << 16);
-      return mysqlPacket(data, hslen, lastRead, isLastRule);
+      return mysqlPacket(data, hslen, lastRead);
     },
   };
 }

@@ -16,7 +16,7 @@ const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'disable-l7-retry', 'do-resolve', 'early-hint',
   'normalize-uri', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
   'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-dst', 'set-dst-port', 'set-mark', 'set-nice',
-  'set-priority-class', 'set-priority-offset', 'set-src', 'set-src-port', 'set-timeout', 'set-tos',
+  'set-priority-class', 'set-priority-offset', 'set-src', 'set-src-port', 'set-tos',
   'strict-mode', 'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
 ];
@@ -169,6 +169,25 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   'replace-pathq': { sets: ['http-request'], parse: replaceUriAction('replace-pathq') },
   'replace-uri': { sets: ['http-request'], parse: replaceUriAction('replace-uri') },
   reject: { sets: ['http-request'], parse: noArgument('reject') },
+  'set-timeout': {
+    sets: ['http-request'],
+    parse(args, fail, ctx) {
+      // Server and tunnel timeouts are the backend side's (HAProxy refuses the rule in a frontend).
+      if (ctx.kind === 'frontend') return void fail(`proxy '${ctx.proxy.name}' has no backend capability.`);
+      const which = args[0];
+      if (which !== 'server' && which !== 'tunnel') return void fail(`'set-timeout' rule supports 'server'/'tunnel' (got '${which ?? ''}').`, 0);
+      const value = args[1];
+      if (value === undefined || args.length > 2) return void fail(`'set-timeout ${which}' expects a time or a sample expression.`, 1);
+      if (/^\d/.test(value)) {
+        const t = parseTime(value, `set-timeout ${which}`);
+        if (t.error !== undefined) return void fail(t.error, 1);
+        return { type: 'set-timeout', which, ms: t.value };
+      }
+      const sample = parseSampleExpression(value);
+      if ('error' in sample) return void fail(sample.error, 1);
+      return { type: 'set-timeout', which, expression: value };
+    },
+  },
   'silent-drop': { sets: ['http-request', 'http-response'], parse: noArgument('silent-drop') },
   'set-status': {
     sets: ['http-response', 'http-after-response'],

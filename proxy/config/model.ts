@@ -340,6 +340,8 @@ export type HttpAction =
   /** reject: close at once, no answer; silent-drop: the same with a reset. Neither is logged with a status. */
   | { type: 'reject' | 'silent-drop' }
   | { type: 'set-status'; status: number; reason?: string }
+  /** `set-timeout server|tunnel <time|expr>`: this stream's timeout, a time (ms) or a sample expression giving ms. */
+  | { type: 'set-timeout'; which: 'server' | 'tunnel'; ms?: number; expression?: string }
   | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string }
   /** errorPage: no payload, and the proxy's error page for the status was asked for (default-errorfiles, deny_status, a bare deny); else an empty answer. */
   | { type: 'deny' | 'tarpit'; status: number; contentType?: string; body?: ReturnBody; headers?: Array<{ name: string; value: string }>; errorPage?: boolean }

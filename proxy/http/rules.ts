@@ -114,6 +114,23 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         return 'continue';
       };
     }
+    case 'set-timeout': {
+      const which = action.which;
+      if (action.ms !== undefined) {
+        const ms = action.ms;
+        return (tx) => (tx.setStreamTimeout(which, ms), 'continue');
+      }
+      const parsed = parseSampleExpression(action.expression!);
+      if ('error' in parsed) throw new Error(parsed.error);
+      const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
+      return (tx) => {
+        // A number of ms; nothing, or not a number, leaves the timeout as it was.
+        const value = sample(tx.sampleContext());
+        const ms = value === undefined ? NaN : Number(value.value);
+        if (Number.isInteger(ms) && ms > 0) tx.setStreamTimeout(which, ms);
+        return 'continue';
+      };
+    }
     case 'reject':
     case 'silent-drop': {
       const dropped: LocalAnswer = { response: Buffer.alloc(0), status: -1, termination: 'PR', kind: 'denied', drop: action.type === 'reject' ? 'close' : 'reset' };

@@ -175,6 +175,15 @@ export class HttpTransaction {
   private cancelWait: (() => void) | undefined;
   /** Held by `http-request tarpit` before its answer (the log's %TR is -1 then, as HAProxy's). */
   tarpitted = false;
+  /** `http-request set-timeout server|tunnel`: this stream's own timeouts (ms), else the backend's. */
+  private serverTimeout: number | undefined;
+  private tunnelTimeout: number | undefined;
+
+  setStreamTimeout(which: 'server' | 'tunnel', ms: number): void {
+    if (which === 'server') this.serverTimeout = ms;
+    else this.tunnelTimeout = ms;
+  }
+
   /** Closed without an answer by http-request reject / silent-drop (%TR is -1 then too). */
   dropped = false;
   /** The method and target before any rule changed them: %r and capture.req.* show these. */
@@ -460,7 +469,7 @@ export class HttpTransaction {
       sink: this.client.socket,
       owner: this,
     });
-    conn.setInactivityTimeout(this.backend!.timeouts.server);
+    conn.setInactivityTimeout(this.serverTimeout ?? this.backend!.timeouts.server);
     const socket = conn.socket;
     socket.cork();
     socket.write(this.requestHeadForServer(), 'latin1');
@@ -771,7 +780,7 @@ export class HttpTransaction {
     client.removeAllListeners('data');
     const rest = this.client.upgradeRest?.();
     if (rest) server.write(rest);
-    const timeout = this.backend!.timeouts.tunnel || this.backend!.timeouts.server;
+    const timeout = this.tunnelTimeout ?? (this.backend!.timeouts.tunnel || this.serverTimeout || this.backend!.timeouts.server);
     this.tunnelServer = server;
     const end = (): void => {
       client.destroy();

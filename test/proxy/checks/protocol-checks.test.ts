@@ -15,8 +15,7 @@ import { parseConfig } from '../../../proxy/config/index.ts';
 /** How a fake server behaves: what it says on connect and how it answers what it has received so far. */
 interface Behaviour {
   greet?: (socket: net.Socket) => void;
-  /** `calls`: how many times data came on this connection, this time included. */
-  answer?: (socket: net.Socket, received: Buffer, calls: number) => void;
+  answer?: (socket: net.Socket, received: Buffer) => void;
 }
 
 interface Fake {
@@ -31,11 +30,10 @@ async function fake(name: string, behaviour: Behaviour): Promise<Fake> {
   const connections: Buffer[] = [];
   const server = await startRawServer((socket) => {
     let received = Buffer.alloc(0);
-    let calls = 0;
     behaviour.greet?.(socket);
     socket.on('data', (d: Buffer) => {
       received = Buffer.concat([received, d]);
-      behaviour.answer?.(socket, received, ++calls);
+      behaviour.answer?.(socket, received);
     });
     socket.on('close', () => connections.push(received));
   });
@@ -70,8 +68,6 @@ backend be
 ${fakes.map((f) => `    server ${f.name} 127.0.0.1:${f.port} check inter 150 rise 1 fall 1`).join('\n')}
 frontend fe
     bind 127.0.0.1:${bind}
-    # startHaproxy's readiness probe must not reach a fake server: only checks do.
-    tcp-request connection reject
     default_backend be
 `;
   const seen = {} as Record<'haproxy' | 'loadstar', Seen>;
@@ -174,68 +170,4 @@ test('option pgsql-check refuses a missing or unknown argument with HAProxy 2.6 
   assert.ok(messages('option pgsql-check user').some((m) => m.includes(`'option pgsql-check' expects 'user <username>' as argument.`)));
   assert.ok(messages('option pgsql-check login bob').some((m) => m.includes(`'option pgsql-check' only supports optional values: 'user'.`)));
   assert.ok(messages('option pgsql-check user bob x').some((m) => m.includes(`'option pgsql-check' cannot handle unexpected argument 'x'.`)));
-});
-
-/** A MySQL packet: 3-byte little-endian length, sequence id, payload. */
-function myPacket(seq: number, payload: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, payload.length >> 16, seq]), payload]);
-}
-
-const MY_HANDSHAKE = myPacket(0, Buffer.concat([
-  Buffer.from([0x0a]), Buffer.from('8.0.36\0', 'latin1'), Buffer.from('0b000000', 'hex'), Buffer.from('2a3b4c5d6e7f1021', 'hex'), Buffer.from([0]),
-  Buffer.from('ffff', 'hex'), Buffer.from([0xff]), Buffer.from('0200', 'hex'), Buffer.from('ffdf', 'hex'), Buffer.from([21]), Buffer.alloc(10),
-  Buffer.from('3132333435363738393a3b3c00', 'hex'), Buffer.from('mysql_native_password\0', 'latin1'),
-]));
-const MY_OK = myPacket(2, Buffer.from('00000002000000', 'hex'));
-const myError = (seq: number, code: number, text: string): Buffer => {
-  const c = Buffer.alloc(2);
-  c.writeUInt16LE(code);
-  return myPacket(seq, Buffer.concat([Buffer.from([0xff]), c, Buffer.from(text, 'latin1')]));
-};
-
-/** The MySQL servers of the mysql-check comparisons. */
-async function mysqlFakes(): Promise<Fake[]> {
-  const once = (reply: Buffer, end = false): Behaviour['answer'] => (s, _received, calls) => {
-    if (calls === 1) {
-      if (end) s.end(reply);
-      else s.write(reply);
-    }
-  };
-  return [
-    await fake('ok', { greet: (s) => s.write(MY_HANDSHAKE), answer: once(MY_OK) }),
-    await fake('denied', { greet: (s) => s.write(MY_HANDSHAKE), answer: once(myError(2, 1045, "#28000Access denied for user 'haproxy'@'127.0.0.1'"), true) }),
-    await fake('blocked', { greet: (s) => s.end(myError(0, 1129, "Host '127.0.0.1' is blocked because of many connection errors")) }),
-    await fake('ssh', { greet: (s) => s.write('SSH-2.0-OpenSSH_9.2\r\n') }),
-    await fake('truncated', { greet: (s) => s.end(MY_HANDSHAKE.subarray(0, 20)) }),
-  ];
-}
-
-for (const [option, sent] of [
-  ['option mysql-check user haproxy', '29000001' + '00820000' + '00800001' + '21' + '00'.repeat(23) + Buffer.from('haproxy\0').toString('hex') + '00' + '010000' + '00' + '01'],
-  ['option mysql-check user haproxy post-41', '29000001' + '00820000' + '00800001' + '21' + '00'.repeat(23) + Buffer.from('haproxy\0').toString('hex') + '00' + '010000' + '00' + '01'],
-  ['option mysql-check user haproxy pre-41', '0e000001' + '0080' + '000001' + Buffer.from('haproxy\0').toString('hex') + '00' + '010000' + '00' + '01'],
-  ['option mysql-check', ''],
-] as const) {
-  test(`${option}: the same bytes and verdicts as HAProxy 2.6 (handshake, OK, error packets, not MySQL, truncated)`, async (t) => {
-    if (!requireHaproxy(t)) return;
-    const fakes = await mysqlFakes();
-    try {
-      const seen = await sideBySide(option, fakes);
-      assert.equal(seen.haproxy.bytes['ok'], sent);
-      assert.deepEqual(seen.loadstar, seen.haproxy);
-    } finally {
-      await closeAll(fakes);
-    }
-  });
-}
-
-test('option mysql-check refuses bad arguments with HAProxy 2.6 messages', () => {
-  const parse = (line: string) => parseConfig([{ name: 't.cfg', text: `backend be\n    ${line}\n    server s 127.0.0.1:3306 check\n` }]);
-  const messages = (line: string) => { const r = parse(line); return r.ok ? [] : r.diagnostics.map((d) => d.message); };
-  assert.ok(parse('option mysql-check').ok);
-  assert.ok(parse('option mysql-check user bob pre-41').ok);
-  assert.ok(messages('option mysql-check login bob').some((m) => m.includes(`'option mysql-check' only supports optional values: 'user' (got 'login').`)));
-  assert.ok(messages('option mysql-check user').some((m) => m.includes(`'option mysql-check user' expects <username> as argument.`)));
-  assert.ok(messages('option mysql-check user bob post-42').some((m) => m.includes(`keyword 'user' only supports 'post-41' and 'pre-41' (got 'post-42').`)));
-  assert.ok(messages('option mysql-check user bob pre-41 x').some((m) => m.includes(`'option mysql-check' cannot handle unexpected argument 'x'.`)));
 });

@@ -68,13 +68,13 @@ interface Seen {
   end: 'fin' | 'reset' | 'open';
 }
 
-/** One request on its own connection; the reply until the proxy closed, reset, or 500 ms passed. */
-function exchange(port: number, request: string): Promise<Seen> {
+/** One request on its own connection; the reply until the proxy closed, reset, or `waitMs` passed. */
+function exchange(port: number, request: string, waitMs = 500): Promise<Seen> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => s.write(request));
     let reply = '';
     const done = (end: Seen['end']): void => { clearTimeout(timer); s.destroy(); resolve({ reply, end }); };
-    const timer = setTimeout(() => done('open'), 500);
+    const timer = setTimeout(() => done('open'), waitMs);
     s.on('data', (d: Buffer) => (reply += d.toString('latin1')));
     s.on('end', () => done('fin'));
     s.on('error', () => done('reset'));
@@ -175,4 +175,46 @@ test('the recording still matches real HAProxy', async (t) => {
     const h = await startHaproxy(text, port);
     return { stop: () => h.stop(), logs: () => h.output() };
   }));
+});
+
+/** set-timeout server: this request's server timeout, a time or an expression (ms), in a backend. */
+function timeoutConfig(port: number, origin: number): string {
+  return `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:${port}
+    default_backend slow
+backend slow
+    http-request set-timeout server 200 if { path /short }
+    http-request set-timeout server req.hdr(x-timeout) if { req.hdr(x-timeout) -m found }
+    server s1 127.0.0.1:${origin}
+`;
+}
+
+async function timeoutStatuses(start: (port: number, text: string) => Promise<{ stop(): Promise<void> }>): Promise<string[]> {
+  // An origin that answers after 700 ms.
+  const slow = net.createServer((s) => {
+    s.on('error', () => {});
+    s.once('data', () => setTimeout(() => s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 700));
+  });
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+  const port = await freePort();
+  const proxy = await start(port, timeoutConfig(port, (slow.address() as net.AddressInfo).port));
+  try {
+    const status = async (target: string, extra = '') => (await exchange(port, `GET ${target} HTTP/1.1\r\nhost: ex.com\r\n${extra}\r\n`, 1500)).reply.slice(9, 12);
+    return [await status('/short'), await status('/long'), await status('/x', 'x-timeout: 150\r\n'), await status('/x', 'x-timeout: 3000\r\n')];
+  } finally {
+    await proxy.stop();
+    await new Promise<void>((r) => slow.close(() => r()));
+  }
+}
+
+test('http-request set-timeout server ends a slow answer as HAProxy does (504 after the stream\'s own timeout)', async (t) => {
+  const expected = ['504', '200', '504', '200'];
+  assert.deepEqual(await timeoutStatuses(async (_port, text) => startEngine(text)), expected);
+  if (!requireHaproxy(t)) return;
+  assert.deepEqual(await timeoutStatuses((port, text) => startHaproxy(text, port)), expected);
 });
