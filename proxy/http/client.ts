@@ -20,7 +20,7 @@ import { requestRefusal, trailersRefusal } from './request-checks.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
-import { handshakeTime } from './stream-times.ts';
+import { handshakeTime } from '../tls/handshake-time.ts';
 import { requestFailed } from '../stick/http.ts';
 
 /** Pipelined requests parsed ahead of the one being served, before reading pauses. */

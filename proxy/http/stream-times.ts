@@ -4,24 +4,6 @@
  * the end of the previous exchange and, on HTTP/2, the previous stream's creation (h2 mux's
  * h2c_frt_stream_new). %Ti is the time from there (and the handshake) to the request's first byte.
  */
-import type net from 'node:net';
-import type tls from 'node:tls';
-
-/** When each TLS connection was handed to its TLS server (the raw socket), i.e. when its handshake began. */
-const handshakeStarts = new WeakMap<net.Socket, number>();
-
-/** A TLS server's 'connection' listener: the raw connection begins its handshake now. */
-export function handshakeBegins(raw: net.Socket): void {
-  handshakeStarts.set(raw, Date.now());
-}
-
-/** %Th of a connection handed over at `securedAt`: its TLS handshake's ms (0 without TLS). */
-export function handshakeTime(socket: net.Socket, securedAt: number): number {
-  if (!(socket as tls.TLSSocket).encrypted) return 0;
-  const raw = (socket as unknown as { _parent?: net.Socket })._parent;
-  const start = raw && handshakeStarts.get(raw);
-  return start === undefined ? 0 : Math.max(0, securedAt - start);
-}
 
 /** Per HTTP/2 connection: the creation of its last stream, and its handshake until its first stream took it. */
 const lastStreams = new WeakMap<object, number>();

@@ -22,7 +22,7 @@ import { versionRange } from './versions.ts';
 import { renewTicketsOnResumption } from './tickets.ts';
 import type { VersionRange } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
-import { handshakeBegins } from '../http/stream-times.ts';
+import { handshakeBegins } from './handshake-time.ts';
 
 /** One certificate as served, with the TLS server that runs its handshakes. */
 export interface TlsEntry {
