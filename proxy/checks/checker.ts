@@ -192,23 +192,26 @@ export class ServerCheck implements ServerHealth {
       state = health === this.state.full ? word : `${word} ${health - rise + 1}/${fall}`;
     } else state = health > 0 ? `DOWN ${health}/${rise}` : 'DOWN';
     const server = this.server;
-    const effective = (s: RuntimeServer) => (s.warmup === undefined ? s.weight : Math.ceil((s.weight * s.warmup) / 16));
+    // HAProxy sums effective weights in sixteenths (slowstart's ramp, BE_WEIGHT_SCALE) and rounds up once.
+    const sixteenths = (s: RuntimeServer) => s.weight * (s.warmup ?? 16);
+    const effective = (s: RuntimeServer) => Math.ceil(sixteenths(s) / 16);
     let active = 0;
     let backup = 0;
     let sessions = 0;
     for (const s of this.backend.servers) {
       sessions += s.served;
       if (!s.usable || s.weight <= 0) continue;
-      if (s.backup) backup += effective(s);
-      else active += effective(s);
+      if (s.backup) backup += sixteenths(s);
+      else active += sixteenths(s);
     }
-    const total = active > 0 ? active : backup;
+    const total = Math.ceil((active > 0 ? active : backup) / 16);
     let header = `${state}; address=${server.host}; port=${server.port}; name=${this.backend.name}/${server.name}; node=${this.settings.node ?? ''}`
       + `; weight=${effective(server)}/${total}; scur=${server.served}/${sessions}; qcur=${server.queue.length}`;
     if (this.slowstartSince !== undefined) {
-      const elapsed = Math.floor((now - this.slowstartSince) / 1000);
-      const period = Math.floor(this.settings.slowstart / 1000);
-      if (period > 0 && elapsed < period) header += `; throttle=${Math.max(1, Math.floor((100 * elapsed) / period))}%`;
+      // HAProxy counts whole seconds of its clock since the change (now.tv_sec - last_change), slowstart in seconds.
+      const elapsed = Math.floor(now / 1000) - Math.floor(this.slowstartSince / 1000);
+      const period = Math.ceil(this.settings.slowstart / 1000);
+      if (elapsed >= 0 && elapsed < period) header += `; throttle=${Math.max(1, Math.floor((100 * elapsed) / period))}%`;
     }
     return header;
   }

@@ -156,3 +156,38 @@ frontend fe
     await flaky.close();
   }
 });
+
+test('http-check send-state during slowstart reports the ramped weight and throttle=N% as HAProxy 2.6 does', async (t) => {
+  if (!requireHaproxy(t)) return;
+  // Fails its first two checks (DOWN), then passes: back UP, the server warms up over slowstart.
+  const warming = [await recorder((_h, n) => (n < 2 ? status(503, 'Service Unavailable') : ok())), await recorder((_h, n) => (n < 2 ? status(503, 'Service Unavailable') : ok()))];
+  const bind = await freePort();
+  const config = `global
+    node lb1
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+backend warm
+    option httpchk
+    http-check send-state
+    server w1 127.0.0.1:${warming[0]!.port} check inter 300 rise 1 fall 1 slowstart 20s weight 10
+    server w2 127.0.0.1:${warming[1]!.port} check inter 300 rise 1 fall 1 slowstart 20s weight 3
+frontend fe
+    bind 127.0.0.1:${bind}
+    default_backend warm
+`;
+  try {
+    const { haproxy, loadstar } = await sideBySide(config, bind, warming, 6);
+    // Checks 5 and 6 of each server come when both are back and warming, less than 2 s into slowstart
+    // (ramp step 1/16 for both: the backend's total, summed in sixteenths, rounds up to 1). Which
+    // second of its clock each run's check falls in is chance, so the throttle percentage is not compared.
+    const warm = (heads: string[][]) => heads.map((h) => h.slice(4, 6).map((x) => x.replace(/throttle=\d+%/, 'throttle=N%')));
+    assert.match(haproxy.heads[0]![4]!, /UP; .*name=warm\/w1; node=lb1; weight=1\/1; scur=0\/0; qcur=0; throttle=\d+%\r\n/);
+    assert.deepEqual(warm(loadstar.heads), warm(haproxy.heads));
+  } finally {
+    for (const r of warming) await r.close();
+  }
+});
