@@ -102,7 +102,7 @@ function patternExpect(spec: PatternExpect): Rule {
 }
 
 /** tcpcheck_mysql_expect_packet: a MySQL packet at `offset`; an error packet (0xff) is L7STS with its code. */
-function mysqlPacket(data: Buffer, offset: number, lastRead: boolean): ExpectOutcome {
+function mysqlPacket(data: Buffer, offset: number, lastRead: boolean, isLastRule: boolean): ExpectOutcome {
   const truncated: Verdict = { code: 'L7RSP', info: '', status: 0 };
   if (data.length < offset + 4) return lastRead ? truncated : 'wait';
   const plen = data[offset]! + (data[offset + 1]! << 8) + (data[offset + 2]! << 16);
@@ -111,17 +111,18 @@ function mysqlPacket(data: Buffer, offset: number, lastRead: boolean): ExpectOut
     const code = data[offset + 5]! + (data[offset + 6]! << 8);
     return { code: 'L7STS', info: payloadFrom(data, offset + 7), status: code };
   }
-  return 'continue';
+  // The last rule reports the server's version (the handshake's NUL-terminated string at offset 5).
+  return isLastRule ? { code: 'L7OK', info: payloadFrom(data, 5), status: 0 } : 'continue';
 }
 
 function mysqlExpect(which: 'handshake' | 'ok'): Rule {
   return {
     type: 'expect',
     errCode: 'L7RSP',
-    evaluate(data, lastRead) {
-      if (which === 'handshake') return mysqlPacket(data, 0, lastRead);
+    evaluate(data, lastRead, isLastRule) {
+      if (which === 'handshake') return mysqlPacket(data, 0, lastRead, isLastRule);
       const hslen = 4 + (data[0] ?? 0) + ((data[1] ?? 0) << 8) + ((data[2] ?? 0) << 16);
-      return mysqlPacket(data, hslen, lastRead);
+      return mysqlPacket(data, hslen, lastRead, isLastRule);
     },
   };
 }
@@ -217,6 +218,9 @@ export function protocolCheckRules(name: ProtocolCheck, args: readonly string[])
         patternExpect({ kind: 'rstring', pattern: '^[0-9]{3}[ \r]', minRecv: 4, errCode: 'L7RSP', onError: (d) => cutCrlf(payloadFrom(d, 0)) }),
         patternExpect({ kind: 'rstring', pattern: '^2[0-9]{2}[ \r]', minRecv: 4, errCode: 'L7STS', onError: text, statusCode: payloadCode }),
         { type: 'send', data: () => Buffer.from(`${command}\r\n`, 'latin1') },
+        // The whole (multi-line) 2xx reply, then a QUIT for a clean end (HAProxy 2.6.x backports of issue #1812).
+        patternExpect({ kind: 'rstring', pattern: '^(2[0-9]{2}-[^\r]*\r\n)*2[0-9]{2}[ \r]', errCode: 'L7STS', onError: text, onSuccess: text, statusCode: payloadCode }),
+        { type: 'send', data: () => Buffer.from('QUIT\r\n', 'latin1') },
         patternExpect({ kind: 'rstring', pattern: '^2[0-9]{2}[- \r]', minRecv: 4, errCode: 'L7STS', onError: text, onSuccess: text, statusCode: payloadCode }),
       ];
     }

@@ -15,7 +15,8 @@ import { parseConfig } from '../../../proxy/config/index.ts';
 /** How a fake server behaves: what it says on connect and how it answers what it has received so far. */
 interface Behaviour {
   greet?: (socket: net.Socket) => void;
-  answer?: (socket: net.Socket, received: Buffer) => void;
+  /** `calls`: how many times data came on this connection, this time included. */
+  answer?: (socket: net.Socket, received: Buffer, calls: number) => void;
 }
 
 interface Fake {
@@ -30,10 +31,11 @@ async function fake(name: string, behaviour: Behaviour): Promise<Fake> {
   const connections: Buffer[] = [];
   const server = await startRawServer((socket) => {
     let received = Buffer.alloc(0);
+    let calls = 0;
     behaviour.greet?.(socket);
     socket.on('data', (d: Buffer) => {
       received = Buffer.concat([received, d]);
-      behaviour.answer?.(socket, received);
+      behaviour.answer?.(socket, received, ++calls);
     });
     socket.on('close', () => connections.push(received));
   });
@@ -68,6 +70,8 @@ backend be
 ${fakes.map((f) => `    server ${f.name} 127.0.0.1:${f.port} check inter 150 rise 1 fall 1`).join('\n')}
 frontend fe
     bind 127.0.0.1:${bind}
+    # startHaproxy's readiness probe must not reach a fake server: only checks do.
+    tcp-request connection reject
     default_backend be
 `;
   const seen = {} as Record<'haproxy' | 'loadstar', Seen>;
@@ -170,4 +174,106 @@ test('option pgsql-check refuses a missing or unknown argument with HAProxy 2.6 
   assert.ok(messages('option pgsql-check user').some((m) => m.includes(`'option pgsql-check' expects 'user <username>' as argument.`)));
   assert.ok(messages('option pgsql-check login bob').some((m) => m.includes(`'option pgsql-check' only supports optional values: 'user'.`)));
   assert.ok(messages('option pgsql-check user bob x').some((m) => m.includes(`'option pgsql-check' cannot handle unexpected argument 'x'.`)));
+});
+
+/** A MySQL packet: 3-byte little-endian length, sequence id, payload. */
+function myPacket(seq: number, payload: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, payload.length >> 16, seq]), payload]);
+}
+
+const MY_HANDSHAKE = myPacket(0, Buffer.concat([
+  Buffer.from([0x0a]), Buffer.from('8.0.36\0', 'latin1'), Buffer.from('0b000000', 'hex'), Buffer.from('2a3b4c5d6e7f1021', 'hex'), Buffer.from([0]),
+  Buffer.from('ffff', 'hex'), Buffer.from([0xff]), Buffer.from('0200', 'hex'), Buffer.from('ffdf', 'hex'), Buffer.from([21]), Buffer.alloc(10),
+  Buffer.from('3132333435363738393a3b3c00', 'hex'), Buffer.from('mysql_native_password\0', 'latin1'),
+]));
+const MY_OK = myPacket(2, Buffer.from('00000002000000', 'hex'));
+const myError = (seq: number, code: number, text: string): Buffer => {
+  const c = Buffer.alloc(2);
+  c.writeUInt16LE(code);
+  return myPacket(seq, Buffer.concat([Buffer.from([0xff]), c, Buffer.from(text, 'latin1')]));
+};
+
+/** The MySQL servers of the mysql-check comparisons. */
+async function mysqlFakes(): Promise<Fake[]> {
+  const once = (reply: Buffer, end = false): Behaviour['answer'] => (s, _received, calls) => {
+    if (calls === 1) {
+      if (end) s.end(reply);
+      else s.write(reply);
+    }
+  };
+  return [
+    await fake('ok', { greet: (s) => s.write(MY_HANDSHAKE), answer: once(MY_OK) }),
+    await fake('denied', { greet: (s) => s.write(MY_HANDSHAKE), answer: once(myError(2, 1045, "#28000Access denied for user 'haproxy'@'127.0.0.1'"), true) }),
+    await fake('blocked', { greet: (s) => s.end(myError(0, 1129, "Host '127.0.0.1' is blocked because of many connection errors")) }),
+    await fake('ssh', { greet: (s) => s.write('SSH-2.0-OpenSSH_9.2\r\n') }),
+    await fake('truncated', { greet: (s) => s.end(MY_HANDSHAKE.subarray(0, 20)) }),
+  ];
+}
+
+for (const [option, sent] of [
+  ['option mysql-check user haproxy', '29000001' + '00820000' + '00800001' + '21' + '00'.repeat(23) + Buffer.from('haproxy\0').toString('hex') + '00' + '010000' + '00' + '01'],
+  ['option mysql-check user haproxy post-41', '29000001' + '00820000' + '00800001' + '21' + '00'.repeat(23) + Buffer.from('haproxy\0').toString('hex') + '00' + '010000' + '00' + '01'],
+  ['option mysql-check user haproxy pre-41', '0e000001' + '0080' + '000001' + Buffer.from('haproxy\0').toString('hex') + '00' + '010000' + '00' + '01'],
+  ['option mysql-check', ''],
+] as const) {
+  test(`${option}: the same bytes and verdicts as HAProxy 2.6 (handshake, OK, error packets, not MySQL, truncated)`, async (t) => {
+    if (!requireHaproxy(t)) return;
+    const fakes = await mysqlFakes();
+    try {
+      const seen = await sideBySide(option, fakes);
+      assert.equal(seen.haproxy.bytes['ok'], sent);
+      assert.deepEqual(seen.loadstar, seen.haproxy);
+    } finally {
+      await closeAll(fakes);
+    }
+  });
+}
+
+test('option mysql-check refuses bad arguments with HAProxy 2.6 messages', () => {
+  const parse = (line: string) => parseConfig([{ name: 't.cfg', text: `backend be\n    ${line}\n    server s 127.0.0.1:3306 check\n` }]);
+  const messages = (line: string) => { const r = parse(line); return r.ok ? [] : r.diagnostics.map((d) => d.message); };
+  assert.ok(parse('option mysql-check').ok);
+  assert.ok(parse('option mysql-check user bob pre-41').ok);
+  assert.ok(messages('option mysql-check login bob').some((m) => m.includes(`'option mysql-check' only supports optional values: 'user' (got 'login').`)));
+  assert.ok(messages('option mysql-check user').some((m) => m.includes(`'option mysql-check user' expects <username> as argument.`)));
+  assert.ok(messages('option mysql-check user bob post-42').some((m) => m.includes(`keyword 'user' only supports 'post-41' and 'pre-41' (got 'post-42').`)));
+  assert.ok(messages('option mysql-check user bob pre-41 x').some((m) => m.includes(`'option mysql-check' cannot handle unexpected argument 'x'.`)));
+});
+
+for (const [option, command] of [
+  ['option smtpchk', 'HELO localhost'],
+  ['option smtpchk EHLO checker.example', 'EHLO checker.example'],
+  ['option smtpchk LHLO checker.example', 'HELO localhost'],
+] as const) {
+  test(`${option}: the same command and verdicts as HAProxy 2.6 (2xx, busy, rejected, not SMTP, silent, multi-line greeting)`, async (t) => {
+    if (!requireHaproxy(t)) return;
+    const greet = (text: string): Behaviour['greet'] => (s) => s.write(text);
+    const fakes = [
+      await fake('ok', {
+        greet: greet('220 mail.example ESMTP Postfix\r\n'),
+        answer: (s, r) => s.write(r.toString().endsWith('QUIT\r\n') ? '221 2.0.0 Bye\r\n' : '250-mail.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n'),
+      }),
+      // A 2xx reply to the greeting, then a QUIT refused.
+      await fake('noquit', { greet: greet('220 mail.example\r\n'), answer: (s, r) => s.write(r.toString().endsWith('QUIT\r\n') ? '502 5.5.1 No\r\n' : '250 ok\r\n') }),
+      await fake('busy', { greet: greet('554 5.3.2 Too busy\r\n') }),
+      await fake('rejected', { greet: greet('220 mail.example ESMTP\r\n'), answer: (s) => s.end('501 5.5.4 Syntax error\r\n') }),
+      await fake('http', { greet: greet('HTTP/1.1 400 Bad Request\r\n\r\n') }),
+      await fake('silent', {}),
+      await fake('multiline', { greet: greet('220-mail.example first\r\n220 mail.example second\r\n'), answer: (s) => s.write('250 ok\r\n') }),
+    ];
+    try {
+      const seen = await sideBySide(option, fakes);
+      assert.equal(seen.haproxy.bytes['ok'], Buffer.from(`${command}\r\nQUIT\r\n`).toString('hex'));
+      assert.deepEqual(seen.loadstar, seen.haproxy);
+    } finally {
+      await closeAll(fakes);
+    }
+  });
+}
+
+test('option smtpchk takes at most two arguments, as in HAProxy 2.6', () => {
+  const parse = (line: string) => parseConfig([{ name: 't.cfg', text: `backend be\n    ${line}\n    server s 127.0.0.1:25 check\n` }]);
+  assert.ok(parse('option smtpchk HELO a.example').ok);
+  const extra = parse('option smtpchk HELO a.example b');
+  assert.ok(!extra.ok && extra.diagnostics.some((d) => d.message.includes(`'option smtpchk' cannot handle unexpected argument 'b'.`)));
 });
