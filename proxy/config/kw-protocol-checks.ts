@@ -70,7 +70,7 @@ const SUMMARIES: Record<ProtocolCheck, string> = {
 };
 
 /** The ones compared with HAProxy 2.6 so far; the others stay refused as not supported yet. */
-const IMPLEMENTED: readonly ProtocolCheck[] = ['redis-check', 'pgsql-check', 'mysql-check', 'smtpchk'];
+const IMPLEMENTED: readonly ProtocolCheck[] = ['redis-check', 'pgsql-check', 'mysql-check', 'smtpchk', 'ssl-hello-chk'];
 
 const keywords: ProxyKeyword[] = IMPLEMENTED.map((name) => ({
   name: `option ${name}`,

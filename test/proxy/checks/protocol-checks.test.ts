@@ -277,3 +277,25 @@ test('option smtpchk takes at most two arguments, as in HAProxy 2.6', () => {
   const extra = parse('option smtpchk HELO a.example b');
   assert.ok(!extra.ok && extra.diagnostics.some((d) => d.message.includes(`'option smtpchk' cannot handle unexpected argument 'b'.`)));
 });
+
+test('option ssl-hello-chk sends the SSLv3 CLIENT HELLO and expects a handshake or alert record, as HAProxy 2.6 does', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const fakes = [
+    await fake('hello', { answer: (s) => s.write(Buffer.from('160303003d020000390303', 'hex')) }),
+    await fake('alert', { answer: (s) => s.end(Buffer.from('15030000020228', 'hex')) }),
+    await fake('http', { answer: (s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n') }),
+    await fake('short', { answer: (s) => s.write(Buffer.from('1603', 'hex')) }),
+    await fake('shortclosed', { answer: (s) => s.end(Buffer.from('1603', 'hex')) }),
+    await fake('mute', { answer: (s) => s.end() }),
+  ];
+  try {
+    // The hello carries the current time at offset 11.
+    const seen = await sideBySide('option ssl-hello-chk', fakes, (hex) => hex.slice(0, 22) + 'TTTTTTTT' + hex.slice(30));
+    const hello = seen.haproxy.bytes['hello']!;
+    assert.equal(hello.length, 126 * 2);
+    assert.ok(hello.startsWith('16030000790100007503'), hello);
+    assert.deepEqual(seen.loadstar, seen.haproxy);
+  } finally {
+    await closeAll(fakes);
+  }
+});
