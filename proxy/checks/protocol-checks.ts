@@ -1,7 +1,8 @@
 /**
  * HAProxy's protocol health checks (`option redis-check`, `pgsql-check`,
  * `mysql-check`, `smtpchk`, `ssl-hello-chk`, `ldap-check`). HAProxy 2.6 builds
- * each as a fixed tcp-check ruleset (tcpcheck.c proxy_parse_*_opt); this module
+ * each as a fixed tcp-check ruleset (tcpcheck.c proxy_parse_*_opt, with the
+ * 2.6 stable branch's smtpchk QUIT; haproxy 2.6.12 is the reference); this module
  * runs the same rules with the same bytes, the same error / ok / timeout codes
  * and the same info texts (their on-error / on-success formats and the custom
  * MySQL and LDAP expect functions), numbered as HAProxy numbers their steps.
@@ -9,7 +10,9 @@
  * Evaluation follows tcpcheck_main: a send drops what was received so far;
  * consecutive expects read once and look at the same bytes, and when one
  * needs more data the group is evaluated again from its first expect; a
- * protocol check's failing expect has no generic "TCPCHK did not match" text.
+ * protocol check's failing expect has no generic "TCPCHK did not match" text;
+ * the MySQL and LDAP custom expects, when last, report their own success text
+ * (the server version, "Success").
  */
 import type { CheckCode, CheckResult, CheckTarget, Probe } from './types.ts';
 import { CheckConnection, errnoText, failure } from './connection.ts';
@@ -131,7 +134,7 @@ function mysqlExpect(which: 'handshake' | 'ok'): Rule {
 const ldapBindResponse: Rule = {
   type: 'expect',
   errCode: 'L7RSP',
-  evaluate(data, lastRead) {
+  evaluate(data, lastRead, isLastRule) {
     const notLdap: Verdict = { code: 'L7RSP', info: 'Not LDAPv3 protocol', status: 0 };
     const tooShort = (): ExpectOutcome => (lastRead ? { code: 'L7RSP', info: '', status: 0 } : 'wait');
     let p = 1;
@@ -157,7 +160,7 @@ const ldapBindResponse: Rule = {
     // check->code is an int taken from a (signed) char.
     const result = ((data[p] ?? 0) << 24) >> 24;
     if (result !== 0) return { code: 'L7STS', info: 'See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9', status: result };
-    return 'continue';
+    return isLastRule ? { code: 'L7OK', info: 'Success', status: 0 } : 'continue';
   },
 };
 

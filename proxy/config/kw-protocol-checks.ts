@@ -20,7 +20,7 @@ function tooMany(ctx: ProxyDirectiveContext, name: string, max: number): boolean
   return true;
 }
 
-/** The argument errors of each option (tcpcheck.c proxy_parse_*_opt), undefined when fine. */
+/** The argument errors of each option (tcpcheck.c proxy_parse_*_opt); false after reporting one. */
 function validate(ctx: ProxyDirectiveContext, name: ProtocolCheck): boolean {
   const a = ctx.args;
   switch (name) {
@@ -69,10 +69,7 @@ const SUMMARIES: Record<ProtocolCheck, string> = {
   'ldap-check': 'LDAPv3 health check: an anonymous bind, expects a successful BindResponse.',
 };
 
-/** The ones compared with HAProxy 2.6 so far; the others stay refused as not supported yet. */
-const IMPLEMENTED: readonly ProtocolCheck[] = ['redis-check', 'pgsql-check', 'mysql-check', 'smtpchk', 'ssl-hello-chk'];
-
-const keywords: ProxyKeyword[] = IMPLEMENTED.map((name) => ({
+const keywords: ProxyKeyword[] = PROTOCOL_CHECKS.map((name) => ({
   name: `option ${name}`,
   sections: 'dlb',
   status: CHECKS,

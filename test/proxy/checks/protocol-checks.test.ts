@@ -299,3 +299,26 @@ test('option ssl-hello-chk sends the SSLv3 CLIENT HELLO and expects a handshake 
     await closeAll(fakes);
   }
 });
+
+test('option ldap-check binds anonymously and expects a successful BindResponse, as HAProxy 2.6 does', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const reply = (hex: string, end = false): Behaviour['answer'] => (s) => (end ? s.end(Buffer.from(hex, 'hex')) : s.write(Buffer.from(hex, 'hex')));
+  const fakes = [
+    await fake('ok', { answer: reply('300c02010161070a010004000400') }),
+    await fake('creds', { answer: reply('300c02010161070a013104000400') }),
+    // Active Directory encodes the lengths on four bytes.
+    await fake('ad', { answer: reply('3084000000100201016184000000070a010004000400') }),
+    await fake('http', { answer: (s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n') }),
+    await fake('search', { answer: reply('300c02010165070a010004000400') }),
+    await fake('short', { answer: reply('300c02010161') }),
+    await fake('shortclosed', { answer: reply('300c02010161', true) }),
+  ];
+  try {
+    const seen = await sideBySide('option ldap-check', fakes);
+    assert.equal(seen.haproxy.bytes['ok'], '300c020101600702010304008000');
+    assert.ok(seen.haproxy.lines.some((l) => l.includes('code: 49')), seen.haproxy.lines.join('\n'));
+    assert.deepEqual(seen.loadstar, seen.haproxy);
+  } finally {
+    await closeAll(fakes);
+  }
+});
