@@ -58,6 +58,42 @@ const IMPLICIT_EXPECT: HttpCheckExpect = { kind: 'status', pattern: '200-399', n
 const defaultRequest = (): HttpCheckRequestSpec => ({ method: 'OPTIONS', uri: checkText('/', false), version: 'HTTP/1.0', headers: [] });
 
 /**
+ * `option httpchk [METH] [URI] [VER]`. Headers and a body hidden after the version
+ * (`HTTP/1.1\\r\\nHost:\\ www`, deprecated) become the request's headers and body, as
+ * HAProxy's proxy_parse_httpchk_req parses them; header values are log-format strings there.
+ */
+function optionRequest(request: HttpCheckRequest | undefined): HttpCheckRequestSpec {
+  let version = request?.version ?? 'HTTP/1.0';
+  const spec: HttpCheckRequestSpec = { ...defaultRequest(), method: request?.method ?? 'OPTIONS', uri: checkText(request?.uri ?? '/', false) };
+  const bodyAt = version.indexOf('\r\n\r\n');
+  const headersAt = version.indexOf('\r\n');
+  if (bodyAt >= 0) {
+    const body = version.slice(bodyAt + 4);
+    spec.body = checkText(body, false);
+  }
+  if (headersAt >= 0 && headersAt !== bodyAt) {
+    for (const line of version.slice(headersAt + 2, bodyAt >= 0 ? bodyAt : undefined).split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      const text = line.slice(colon + 1).trim();
+      spec.headers.push({ name: line.slice(0, colon), value: safeLogFormat(text) });
+    }
+  }
+  if (headersAt >= 0) version = version.slice(0, headersAt);
+  spec.version = version;
+  return spec;
+}
+
+/** A header value as a log-format string; one that does not parse is sent as written (never throws). */
+function safeLogFormat(text: string): CheckText {
+  try {
+    return checkText(text, true);
+  } catch {
+    return checkText(text, false);
+  }
+}
+
+/**
  * Builds the exchanges from `option httpchk` and the http-check rules, as HAProxy's
  * tcpcheck_add_http_rule / check_proxy_tcpcheck do: `option httpchk` gives the
  * first request (OPTIONS / HTTP/1.0 by default), merged with the first
@@ -65,11 +101,9 @@ const defaultRequest = (): HttpCheckRequestSpec => ({ method: 'OPTIONS', uri: ch
  * request of its own; an exchange with no expect ends with an implicit 2xx/3xx one.
  */
 export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean, sendState = false): HttpCheckSpec {
-  const first: HttpExchange = {
-    before: [],
-    request: { ...defaultRequest(), method: request?.method ?? 'OPTIONS', uri: checkText(request?.uri ?? '/', false), version: request?.version ?? 'HTTP/1.0' },
-    after: [],
-  };
+  const first: HttpExchange = { before: [], request: optionRequest(request), after: [] };
+  // `option httpchk`'s request is merged with the first `http-check send`, whose headers replace its own.
+  let fromOption = request !== undefined;
   const exchanges = [first];
   let current = first;
   let started = false;
@@ -105,6 +139,10 @@ export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: read
       sent = true;
       started = true;
       const r = current.request;
+      if (fromOption) {
+        fromOption = false;
+        r.headers = [];
+      }
       if (rule.method) r.method = rule.method;
       if (rule.uri) r.uri = checkText(rule.uri, rule.uriLf ?? false);
       if (rule.version) r.version = rule.version;
@@ -129,7 +167,6 @@ export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: read
  * X-Haproxy-Server-State value (`http-check send-state`), after the configured headers.
  */
 export function httpCheckRequestBytes(spec: HttpCheckRequestSpec, sample?: SampleContext, state?: string): Buffer {
-  // Headers appended to the version with "\r\n" (deprecated form) are kept as written.
   let head = `${spec.method} ${spec.uri(sample) || '/'} ${spec.version}\r\n`;
   const headers = spec.headers.map((h) => ({ name: h.name.toLowerCase(), value: h.value(sample) })).filter((h) => h.value !== '');
   if (state !== undefined) headers.push({ name: 'x-haproxy-server-state', value: state });

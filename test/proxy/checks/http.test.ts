@@ -191,3 +191,36 @@ frontend fe
     for (const r of warming) await r.close();
   }
 });
+
+test('option httpchk with headers and a body hidden after the version (deprecated) sends them as HAProxy 2.6 does; a later http-check send replaces those headers', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const servers = [await recorder(() => ok()), await recorder(() => ok()), await recorder(() => ok())];
+  const bind = await freePort();
+  const config = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+backend hidden
+    option httpchk GET /h HTTP/1.1\\r\\nHost:\\ www.example\\r\\nX-Custom:\\ \\ Yes
+    server s1 127.0.0.1:${servers[0]!.port} check inter 150
+backend hidden-body
+    option httpchk POST /b HTTP/1.0\\r\\nContent-Type:\\ text/plain\\r\\n\\r\\nping
+    server s2 127.0.0.1:${servers[1]!.port} check inter 150
+backend replaced
+    option httpchk GET /h HTTP/1.1\\r\\nHost:\\ www.example
+    http-check send hdr X-Other yes
+    server s3 127.0.0.1:${servers[2]!.port} check inter 150
+frontend fe
+    bind 127.0.0.1:${bind}
+    default_backend hidden
+`;
+  try {
+    const { haproxy, loadstar } = await sideBySide(config, bind, servers, 2);
+    assert.equal(haproxy.heads[0]![0], 'GET /h HTTP/1.1\r\nhost: www.example\r\nx-custom: Yes\r\nconnection: close\r\n\r\n');
+    assert.deepEqual(loadstar.heads, haproxy.heads);
+  } finally {
+    for (const r of servers) await r.close();
+  }
+});
