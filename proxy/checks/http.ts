@@ -5,6 +5,11 @@
  * Node's llhttp, never by hand. `http-check disable-on-404` turns a 404 from a
  * server that is not DOWN into L7OKC (NOLB). `uri-lf`, `body-lf` and header
  * values are log-format strings rendered for each check (check-format.ts).
+ * Each `http-check connect` opens one more exchange of the same check run;
+ * `set-var` / `set-var-fmt` / `unset-var` rules run in order between them
+ * (check-vars.ts), those after an expect reading the response with res.*
+ * fetches. `http-check send-state` adds X-Haproxy-Server-State to every request
+ * (ServerCheck.stateHeader).
  */
 import type { HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
 import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
