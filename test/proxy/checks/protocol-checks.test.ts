@@ -322,3 +322,74 @@ test('option ldap-check binds anonymously and expects a successful BindResponse,
     await closeAll(fakes);
   }
 });
+
+test('one check type is in force, the last option line, a defaults section\'s included, as in HAProxy 2.6', async (t) => {
+  if (!requireHaproxy(t)) return;
+  // Answers every check type kindly: a 220 greeting, +PONG to PING, 200 to HTTP, 250 to the rest.
+  const any = (): Behaviour => ({
+    greet: (s) => s.write('220 any\r\n'),
+    answer: (s, r) => {
+      const text = r.toString('latin1');
+      if (text.includes('PING')) s.write('+PONG\r\n');
+      else if (text.includes('HTTP/1.')) s.end('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n');
+      else s.write('250 ok\r\n');
+    },
+  });
+  const names = ['inherited', 'httpchk', 'tcpcheck', 'smtplast', 'redislast', 'rules'];
+  const fakes = await Promise.all(names.map((n) => fake(n, any())));
+  const bind = await freePort();
+  const server = (f: Fake) => `    server s 127.0.0.1:${f.port} check inter 150 rise 1 fall 1`;
+  const config = `defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 400ms
+    option redis-check
+backend inherited
+${server(fakes[0]!)}
+backend httpchk
+    option httpchk GET /health
+${server(fakes[1]!)}
+backend tcpcheck
+    option tcp-check
+${server(fakes[2]!)}
+backend smtplast
+    option httpchk
+    option smtpchk
+${server(fakes[3]!)}
+backend redislast
+    option tcp-check
+    tcp-check send HELLO\\r\\n
+    option redis-check
+${server(fakes[4]!)}
+backend rules
+    option tcp-check
+    tcp-check send HELLO\\r\\n
+    tcp-check expect string 250
+${server(fakes[5]!)}
+frontend fe
+    bind 127.0.0.1:${bind}
+    tcp-request connection reject
+    default_backend inherited
+`;
+  const seen: Record<string, Record<string, string>> = {};
+  try {
+    for (const impl of ['haproxy', 'loadstar'] as const) {
+      for (const f of fakes) f.connections.length = 0;
+      const running = impl === 'haproxy' ? await startHaproxy(config, bind) : await startEngine(config);
+      try {
+        await waitFor(`${impl}: 2 checks on each server`, () => fakes.every((f) => f.name === 'tcpcheck' || f.connections.length >= 2), 15_000).catch((e: Error) => { throw new Error(`${e.message}: ${fakes.map((f) => `${f.name}=${f.connections.length}`).join(" ")}`); });
+      } finally {
+        await running.stop();
+      }
+      // What each check sent first: its first line. (HAProxy's connect-only check resets its connection
+      // before the fake server sees it: 'tcpcheck' may have recorded nothing.)
+      seen[impl] = Object.fromEntries(fakes.map((f) => [f.name, f.connections[0]?.toString('latin1').split('\r\n')[0] ?? '']));
+    }
+    assert.deepEqual(seen.haproxy, { inherited: '*1', httpchk: 'GET /health HTTP/1.0', tcpcheck: '', smtplast: 'HELO localhost', redislast: '*1', rules: 'HELLO' });
+    assert.deepEqual(seen.loadstar, seen.haproxy);
+  } finally {
+    await closeAll(fakes);
+  }
+});
