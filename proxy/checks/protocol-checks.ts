@@ -111,7 +111,7 @@ function mysqlPacket(data: Buffer, offset: number, lastRead: boolean, isLastRule
   const plen = data[offset]! + (data[offset + 1]! << 8) + (data[offset + 2]! << 16);
   if (data.length < offset + plen + 4) return lastRead ? truncated : 'wait';
   if (data[offset + 4] === 0xff) {
-    const code = data[offset + 5]! + (data[offset + 6]! << 8);
+    const code = (data[offset + 5] ?? 0) + ((data[offset + 6] ?? 0) << 8);
     return { code: 'L7STS', info: payloadFrom(data, offset + 7), status: code };
   }
   // The last rule reports the server's version (the handshake's NUL-terminated string at offset 5).
@@ -321,6 +321,9 @@ export function protocolCheckProbe(name: ProtocolCheck, args: readonly string[])
       if (!lastExpect) return failure('L4OK', started, '');
       const data = conn!.received.subarray(base);
       return end({ code: lastExpect.okCode ?? 'L7OK', info: lastExpect.onSuccess?.(data) ?? '', status: lastExpect.statusCode?.(data) ?? 0 });
+    } catch (e) {
+      // A probe always resolves: whatever a server sends must not break the check loop.
+      return failure('L7RSP', started, cString(`protocol check error: ${(e as Error).message}`));
     } finally {
       conn?.close();
     }

@@ -11,6 +11,8 @@ import type net from 'node:net';
 import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
+import { PROTOCOL_CHECKS, protocolCheckProbe } from '../../../proxy/checks/protocol-checks.ts';
+import { CHECK_CODES } from '../../../proxy/checks/types.ts';
 
 /** How a fake server behaves: what it says on connect and how it answers what it has received so far. */
 interface Behaviour {
@@ -391,5 +393,30 @@ frontend fe
     assert.deepEqual(seen.loadstar, seen.haproxy);
   } finally {
     await closeAll(fakes);
+  }
+});
+
+test('protocol checks always give a verdict, whatever bytes a server sends', async () => {
+  let seed = 7;
+  const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  for (const name of PROTOCOL_CHECKS) {
+    for (let i = 0; i < 12; i++) {
+      // Random bytes, sometimes starting like a real answer, sent at once or after the request, closed or not.
+      const prefixes = ['', '30', '3084', '16', '52000000', 'ff', '2b', '32', '45'].map((h) => Buffer.from(h, 'hex'));
+      const bytes = Buffer.concat([prefixes[random(prefixes.length)]!, Buffer.from(Array.from({ length: random(40) }, () => random(256)))]);
+      const close = random(2) === 0;
+      const server = await startRawServer((s) => {
+        const send = () => (close ? s.end(bytes) : s.write(bytes));
+        if (random(2) === 0) send();
+        else s.once('data', send);
+      });
+      try {
+        const args = name === 'pgsql-check' ? ['user', 'u'] : name === 'mysql-check' && i % 2 ? ['user', 'u'] : [];
+        const result = await protocolCheckProbe(name, args)({ host: '127.0.0.1', port: server.port, connectTimeout: 500, readTimeout: 150 }, { serverDown: false });
+        assert.ok(CHECK_CODES[result.code], `${name}: ${JSON.stringify(result)}`);
+      } finally {
+        await server.close();
+      }
+    }
   }
 });
