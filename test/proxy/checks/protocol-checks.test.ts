@@ -91,12 +91,13 @@ frontend fe
       lines = () => [...e.alerts, ...e.logs];
     }
     try {
-      await waitFor(`${impl}: ${checks} checks on each server`, () => fakes.every((f) => f.connections.length >= checks), 15_000);
+      // A fake named 'closed…' is closed before the run: nothing ever reaches it.
+      await waitFor(`${impl}: ${checks} checks on each server`, () => fakes.every((f) => f.name.startsWith('closed') || f.connections.length >= checks), 15_000);
     } finally {
       await stop();
     }
     seen[impl] = {
-      bytes: Object.fromEntries(fakes.map((f) => [f.name, mask(f.connections[0]!.toString('hex'))])),
+      bytes: Object.fromEntries(fakes.map((f) => [f.name, mask(f.connections[0]?.toString('hex') ?? '')])),
       lines: [...new Set(lines()
         .map((l) => l.replace(/^\[\w+\]\s+\(\d+\) : /, '').replace(/check duration: \d+ms/, 'check duration: Nms')
           // Which server goes down first depends on timing: not the counts after it.
@@ -122,7 +123,11 @@ test('option redis-check sends PING and expects +PONG, as HAProxy 2.6 does', asy
     await fake('mute', { answer: (s) => s.end() }),
     // NOAUTH on an open connection: a mismatch with no min-recv waits, then times out.
     await fake('noauth', { answer: (s) => s.write('-NOAUTH Authentication required.\r\n') }),
+    // Reset after the PING, and a port nobody listens on.
+    await fake('reset', { answer: (s) => s.resetAndDestroy() }),
+    await fake('closed', {}),
   ];
+  await fakes.at(-1)!.close();
   try {
     const seen = await sideBySide('option redis-check', fakes);
     assert.equal(seen.haproxy.bytes['pong'], Buffer.from('*1\r\n$4\r\nPING\r\n').toString('hex'));
