@@ -162,6 +162,7 @@ test('option pgsql-check user <name> sends a startup message and expects an auth
     await fake('refused', { answer: (s) => s.end(pgError) }),
     await fake('http', { answer: (s) => s.end('HTTP/1.0 400 Bad Request\r\n\r\n') }),
     await fake('short', { answer: (s) => s.write('R\0\0') }),
+    await fake('mute', { answer: (s) => s.end() }),
   ];
   try {
     const seen = await sideBySide('option pgsql-check user haproxy', fakes);
@@ -214,6 +215,7 @@ async function mysqlFakes(): Promise<Fake[]> {
     await fake('blocked', { greet: (s) => s.end(myError(0, 1129, "Host '127.0.0.1' is blocked because of many connection errors")) }),
     await fake('ssh', { greet: (s) => s.write('SSH-2.0-OpenSSH_9.2\r\n') }),
     await fake('truncated', { greet: (s) => s.end(MY_HANDSHAKE.subarray(0, 20)) }),
+    await fake('mute', { greet: (s) => s.end() }),
   ];
 }
 
@@ -266,6 +268,7 @@ for (const [option, command] of [
       await fake('rejected', { greet: greet('220 mail.example ESMTP\r\n'), answer: (s) => s.end('501 5.5.4 Syntax error\r\n') }),
       await fake('http', { greet: greet('HTTP/1.1 400 Bad Request\r\n\r\n') }),
       await fake('silent', {}),
+      await fake('mute', { greet: (s) => s.end() }),
       await fake('multiline', { greet: greet('220-mail.example first\r\n220 mail.example second\r\n'), answer: (s) => s.write('250 ok\r\n') }),
     ];
     try {
@@ -319,6 +322,7 @@ test('option ldap-check binds anonymously and expects a successful BindResponse,
     await fake('search', { answer: reply('300c02010165070a010004000400') }),
     await fake('short', { answer: reply('300c02010161') }),
     await fake('shortclosed', { answer: reply('300c02010161', true) }),
+    await fake('mute', { answer: (s) => s.end() }),
   ];
   try {
     const seen = await sideBySide('option ldap-check', fakes);
