@@ -64,6 +64,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['persist', 'dlb', 'Keeps sending persistent traffic to a server that is down.'],
   ['abortonclose', 'dlb', 'Drops a queued or pending request when the client aborts.'],
   ['dontlognull', 'dfl', 'Does not log connections that sent no data.'],
+  ['logasap', 'dfl', 'Logs as soon as the response head is in (HTTP) or the server connection is up (TCP), with the bytes and time so far marked +.'],
   ['dontlog-normal', 'dfl', 'Logs only errors and timeouts.'],
   ['log-health-checks', 'dlb', 'Logs every health check state change with details.'],
   ['log-separate-errors', 'dfl', 'Raises the log level of errors.'],

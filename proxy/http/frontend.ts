@@ -188,6 +188,8 @@ export class HttpFrontend implements Frontend {
   private readonly defaultBackend: HttpBackend | undefined;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
+  /** `option logasap`: log lines go out at the response head, not at the end. */
+  readonly logAsap: boolean;
   /**
    * The frontend logs: each connection's facts (addresses …) are read at its accept, so that a client
    * that resets before its request is logged with them (%ci, %fi …) as HAProxy logs it: Node forgets them.
@@ -203,6 +205,7 @@ export class HttpFrontend implements Frontend {
   /** @param global the global section (its h1-case-adjust table). */
   constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger, global?: GlobalSettings) {
     this.forwardFor = compileForwardFor(config);
+    this.logAsap = config.options['logasap']?.enabled ?? false;
     this.keepsAddresses = logger.logs(config);
     this.uniqueId = compileUniqueId(config);
     this.uniqueIdHeader = config.uniqueIdHeader?.toLowerCase();
@@ -279,9 +282,14 @@ export class HttpFrontend implements Frontend {
     this.logger.alert(`backend ${backend.name} has no server available!`);
   }
 
+  /** `option logasap`: the exchange's log line goes out now that its response head is in. */
+  logEarly(tx: HttpTransaction): void {
+    this.logger.requestAsap(exchangeRecord(this, tx));
+  }
+
   transactionFinished(tx: HttpTransaction): void {
     if (faults.armed) faultPoint('log');
-    this.logger.request(exchangeRecord(this, tx));
+    this.logger.request(exchangeRecord(this, tx), tx.loggedEarly);
     exchangeEnded(tx);
   }
 

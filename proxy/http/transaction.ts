@@ -184,6 +184,8 @@ export class HttpTransaction {
     else this.tunnelTimeout = ms;
   }
 
+  /** Its log line went out at the response head (`option logasap`). */
+  loggedEarly = false;
   /** Closed without an answer by http-request reject / silent-drop (%TR is -1 then too). */
   dropped = false;
   /** The method and target before any rule changed them: %r and capture.req.* show these. */
@@ -570,6 +572,10 @@ export class HttpTransaction {
     this.backend!.applyAfterResponseRules(this, head);
     this.frontend.applyAfterResponseRules(this, head);
     this.status = head.status; // http-response set-status
+    if (this.frontend.logAsap) {
+      this.frontend.logEarly(this);
+      this.loggedEarly = true;
+    }
     if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers);
     const r = this.request;
     const noContent = head.status === 204;

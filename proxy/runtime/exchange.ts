@@ -74,7 +74,7 @@ export interface ExchangeRecord {
   /** HTTP: the TLS handshake's ms, on a connection's first stream (%Th; the stream's start is the accept, before it). */
   readonly handshake?: number;
   /** Held by `http-request tarpit`: HAProxy logs %TR as -1 then. */
-  readonly tarpitted?: boolean;
+  readonly tarpitted?: boolean; // or dropped (reject / silent-drop): %TR is -1 for both
   readonly method?: string;
   readonly url?: string;
   /** Status sent to the client, 0 when none was (aborted) or in TCP mode. */

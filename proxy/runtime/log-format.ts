@@ -42,7 +42,8 @@ function before(a: SourceLocation, b: SourceLocation): boolean {
 }
 
 /** A request that never became an exchange (400, 408). */
-export function protocolErrorLogLine(format: ProxyLogFormat, r: ProtocolErrorRecord, logCounter = 0): string {
+/** `logasap`: `option logasap` marks these lines' time and bytes with '+' too, as HAProxy does. */
+export function protocolErrorLogLine(format: ProxyLogFormat, r: ProtocolErrorRecord, logCounter = 0, logasap = false): string {
   const connections = r.connections ?? r.frontend.active;
   const start = r.streamStart ?? r.startedAt;
   return format(r.sample(), {
@@ -51,10 +52,12 @@ export function protocolErrorLogLine(format: ProxyLogFormat, r: ProtocolErrorRec
     status: r.status, terminationState: r.termination, backendName: r.frontend.name, serverName: '<NOSRV>',
     // The connection being logged is still open and counted, as in HAProxy (1/1/0/0/0 for a lone 408).
     activeConnections: r.allConnections ?? connections, frontendConnections: connections, requestCounter: r.streamNumber, logCounter,
+    logasap,
   });
 }
 
-export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounter = 0): string {
+/** `logasap`: written early (`option logasap`): %Ta, %Tt, %Tu and %B so far, prefixed with '+'. */
+export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounter = 0, logasap = false): string {
   const now = Date.now();
   const backend = r.backend;
   const connections = r.connections ?? r.frontend.active;
@@ -93,10 +96,11 @@ export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounte
     capturedResponseHeaders: r.captures?.response?.headers,
     capturedRequestCookie: r.captures?.request?.cookie,
     capturedResponseCookie: r.captures?.response?.cookie,
+    logasap,
   });
 }
 
-export function tcpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounter = 0): string {
+export function tcpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounter = 0, logasap = false): string {
   const now = Date.now();
   const connections = r.connections ?? r.frontend.active;
   const backend = r.backend;
@@ -121,5 +125,6 @@ export function tcpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounter
     requestCounter: r.streamNumber,
     logCounter,
     ...serverVars(r),
+    logasap,
   });
 }

@@ -59,22 +59,35 @@ export class Logger {
   }
 
   /** The end of an HTTP exchange. */
-  request(record: ExchangeRecord): void {
+  /** An exchange's end; `lineWritten`: its log line went out early (`option logasap`), the statistics still count it now. */
+  request(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.http(record);
-    const format = this.formatFor(record.frontend.config);
+    const format = lineWritten ? undefined : this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(httpLogLine(format, record, this.nextCount(record.frontend.config)));
+  }
+
+  /** `option logasap`: an HTTP exchange's line once the response head is in, with what is known so far. */
+  requestAsap(record: ExchangeRecord): void {
+    const format = this.formatFor(record.frontend.config);
+    if (format) this.sink.traffic(httpLogLine(format, record, this.nextCount(record.frontend.config), true));
+  }
+
+  /** `option logasap`: a TCP session's line once its server connection is established. */
+  tcpAsap(record: ExchangeRecord): void {
+    const format = this.formatFor(record.frontend.config);
+    if (format) this.sink.traffic(tcpLogLine(format, record, this.nextCount(record.frontend.config), true));
   }
 
   protocolError(record: ProtocolErrorRecord): void {
     this.observer?.protocolError(record);
     const format = this.formatFor(record.frontend.config);
-    if (format) this.sink.traffic(protocolErrorLogLine(format, record, this.nextCount(record.frontend.config)));
+    if (format) this.sink.traffic(protocolErrorLogLine(format, record, this.nextCount(record.frontend.config), record.frontend.config.options['logasap']?.enabled ?? false));
   }
 
   /** The end of a TCP session. */
-  tcp(record: ExchangeRecord): void {
+  tcp(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.tcp(record);
-    const format = this.formatFor(record.frontend.config);
+    const format = lineWritten ? undefined : this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(tcpLogLine(format, record, this.nextCount(record.frontend.config)));
   }
 }

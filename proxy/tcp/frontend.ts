@@ -51,6 +51,8 @@ export interface TcpBackendTimers {
 
 export interface TcpSessionRecord {
   frontend: TcpFrontend;
+  /** Its log line went out when the server connection came up (`option logasap`). */
+  loggedEarly?: boolean;
   backend?: RuntimeBackend;
   server?: RuntimeServer;
   client: net.Socket;
@@ -153,7 +155,7 @@ export class TcpFrontend implements Frontend {
   /** The log point of a connection (its faults are contained by the caller). */
   private log(record: TcpSessionRecord): void {
     if (faults.armed) faultPoint('log');
-    this.logger.tcp(exchangeRecord(record));
+    this.logger.tcp(exchangeRecord(record), record.loggedEarly);
   }
 
   admits(client: net.Socket): boolean {
@@ -301,6 +303,11 @@ export class TcpFrontend implements Frontend {
         server.check?.observe('layer4', true, '');
         record.tc = Date.now() - started;
         if (this.config.logFormat) record.serverSource = { address: upstream.localAddress, port: upstream.localPort };
+        if (this.config.options['logasap']?.enabled) {
+          // `option logasap`: the line goes out now that the server connection is up.
+          this.logger.tcpAsap(exchangeRecord(record));
+          record.loggedEarly = true;
+        }
         this.pipe(record, upstream, reads, timers, release);
       } catch (e) {
         // Not piped yet: nothing else will close the server side or give the slot back.
