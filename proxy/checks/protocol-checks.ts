@@ -17,9 +17,10 @@
 import type { CheckCode, CheckResult, CheckTarget, Probe } from './types.ts';
 import { CheckConnection, errnoText, failure } from './connection.ts';
 
-/** The option names, as `option <name>`. */
-export const PROTOCOL_CHECKS = ['redis-check', 'pgsql-check', 'mysql-check', 'smtpchk', 'ssl-hello-chk', 'ldap-check'] as const;
-export type ProtocolCheck = (typeof PROTOCOL_CHECKS)[number];
+import { PROTOCOL_CHECKS } from '../config/protocol-check-names.ts';
+import type { ProtocolCheck } from '../config/protocol-check-names.ts';
+export { PROTOCOL_CHECKS };
+export type { ProtocolCheck };
 
 /** What an expect decides: wait for more bytes, go on, or end the check with this verdict. */
 type ExpectOutcome = 'wait' | 'continue' | Verdict;

@@ -10,8 +10,8 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { CHECKS } from './status.ts';
-import { PROTOCOL_CHECKS } from '../checks/protocol-checks.ts';
-import type { ProtocolCheck } from '../checks/protocol-checks.ts';
+import { PROTOCOL_CHECKS } from './protocol-check-names.ts';
+import type { ProtocolCheck } from './protocol-check-names.ts';
 
 /** HAProxy's too_many_args_idx message; true when there are too many. */
 function tooMany(ctx: ProxyDirectiveContext, name: string, max: number): boolean {
