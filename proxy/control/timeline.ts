@@ -18,7 +18,11 @@ export function usableLabel(label: string): boolean {
  * @param configured since when the object has been configured, if known: within the range, the
  *   timeline begins there (state, transitions and uptime from then on)
  */
-export function timelineOf(backend: string, server: string | undefined, events: readonly HealthEvent[], current: string, rangeFrom: number, to: number, configured?: ConfiguredSince): TimelineData {
+export function timelineOf(backend: string, server: string | undefined, events: readonly HealthEvent[], current: string, rangeFrom: number, to: number, recorded?: ConfiguredSince): TimelineData {
+  // An object's own first transition proves it existed then: the engine starts its checks before the
+  // history notes what it runs, so a server failing its first check can have a transition older than its first-seen time.
+  const first = events[0]?.time;
+  const configured = recorded && first !== undefined && first < recorded.time ? { ...recorded, time: first } : recorded;
   const from = configured ? Math.min(Math.max(configured.time, rangeFrom), to) : rangeFrom;
   const before = events.filter((e) => e.time < from);
   const inRange = events.filter((e) => e.time >= from && e.time <= to);

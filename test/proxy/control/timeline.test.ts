@@ -130,3 +130,11 @@ backend app
     await engine.stop(100);
   }
 });
+
+test('a transition older than the first-seen time moves the start back: the server existed then, and the band keeps its cause', () => {
+  const events: HealthEvent[] = [{ time: 1_000, from: 'UP', to: 'DOWN', code: 'L4CON', reason: 'Connection refused' } as HealthEvent];
+  const t = timelineOf('app', 's1', events, 'DOWN', 0, 10_000, { time: 1_500, how: 'added' });
+  assert.equal(t.configuredSince?.time, 1_000);
+  assert.equal(t.initial, 'UP');
+  assert.deepEqual(t.events.map((e) => e.to), ['DOWN']);
+});
