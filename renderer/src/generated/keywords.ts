@@ -160,8 +160,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "node",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
+   "summary": "This process's name, reported to servers by `http-check send-state` (default: the host name).",
+   "status": "supported"
   },
   {
    "name": "noepoll",
@@ -396,6 +396,26 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "errorfiles",
+   "summary": "Imports the error files of an `http-errors` section, all of them or those of the listed statuses.",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc",
+   "summary": "Answers a status HAProxy would give with a 302 redirection to a URL instead.",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc302",
+   "summary": "Answers a status HAProxy would give with a 302 redirection to a URL instead (same as `errorloc`).",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc303",
+   "summary": "Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.",
+   "status": "supported"
+  },
+  {
    "name": "fullconn",
    "summary": "Backend load at which servers reach their maxconn when minconn is used.",
    "status": "supported"
@@ -407,7 +427,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: send, expect status/rstatus/string/rstring, disable-on-404.",
+   "summary": "HTTP check request and expectations: connect, send, expect status/rstatus/string/rstring, disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "status": "supported"
+  },
+  {
+   "name": "http-error",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`).",
    "status": "supported"
   },
   {
@@ -536,9 +561,19 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option httpslog",
+   "summary": "Logs in HAProxy's HTTPS log format: the HTTP format followed by the TLS errors, resumption, SNI, version and cipher.",
+   "status": "supported"
+  },
+  {
    "name": "option independent-streams",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option ldap-check",
+   "summary": "LDAPv3 health check: an anonymous bind, expects a successful BindResponse.",
+   "status": "supported"
   },
   {
    "name": "option log-health-checks",
@@ -548,6 +583,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option log-separate-errors",
    "summary": "Raises the log level of errors.",
+   "status": "supported"
+  },
+  {
+   "name": "option logasap",
+   "summary": "Logs as soon as the response head is in (HTTP) or the server connection is up (TCP), with the bytes and time so far marked +.",
+   "status": "supported"
+  },
+  {
+   "name": "option mysql-check",
+   "summary": "MySQL health check: `[user <name> [post-41|pre-41]]`; the handshake, then a login and QUIT with a user.",
    "status": "supported"
   },
   {
@@ -561,13 +606,28 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option pgsql-check",
+   "summary": "PostgreSQL health check: `user <name>`; a startup message, expects an authentication request.",
+   "status": "supported"
+  },
+  {
    "name": "option prefer-last-server",
    "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
    "status": "supported"
   },
   {
+   "name": "option redis-check",
+   "summary": "Redis health check: PING, expects +PONG.",
+   "status": "supported"
+  },
+  {
    "name": "option redispatch",
    "summary": "Lets a request go to another server when the chosen one fails to connect.",
+   "status": "supported"
+  },
+  {
+   "name": "option smtpchk",
+   "summary": "SMTP health check: `[EHLO|HELO <domain>]`; expects a 2xx greeting and a 2xx answer.",
    "status": "supported"
   },
   {
@@ -594,6 +654,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option srvtcpka",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option ssl-hello-chk",
+   "summary": "SSLv3 CLIENT HELLO health check: expects a TLS handshake or alert record.",
+   "status": "supported"
   },
   {
    "name": "option tcp-check",
@@ -677,7 +742,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect.",
+   "summary": "Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -733,6 +798,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "timeout tunnel",
    "summary": "Sets the maximum inactivity time on both sides of a tunnel (WebSocket, TCP).",
+   "status": "supported"
+  },
+  {
+   "name": "unique-id-format",
+   "summary": "Log-format string of each request's unique id: `%ID` in logs, the `unique-id` fetch, `unique-id-header`.",
+   "status": "supported"
+  },
+  {
+   "name": "unique-id-header",
+   "summary": "Adds the request's unique id (`unique-id-format`) to the request sent to the server, in this header.",
    "status": "supported"
   }
  ],
@@ -793,18 +868,43 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "errorfiles",
+   "summary": "Imports the error files of an `http-errors` section, all of them or those of the listed statuses.",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc",
+   "summary": "Answers a status HAProxy would give with a 302 redirection to a URL instead.",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc302",
+   "summary": "Answers a status HAProxy would give with a 302 redirection to a URL instead (same as `errorloc`).",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc303",
+   "summary": "Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.",
+   "status": "supported"
+  },
+  {
    "name": "http-after-response",
    "summary": "Rules applied to every response, including Loadstar's own.",
-   "status": "parsed; behaviour pending (a later engine change)"
+   "status": "supported"
+  },
+  {
+   "name": "http-error",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`).",
+   "status": "supported"
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, deny, allow, return, auth, set-var, track-sc, use-service.",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, allow (deny, return and redirect are refused: not run yet).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow (deny, return and redirect are refused: not run yet).",
    "status": "supported"
   },
   {
@@ -913,6 +1013,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option httpslog",
+   "summary": "Logs in HAProxy's HTTPS log format: the HTTP format followed by the TLS errors, resumption, SNI, version and cipher.",
+   "status": "supported"
+  },
+  {
    "name": "option independent-streams",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
@@ -920,6 +1025,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option log-separate-errors",
    "summary": "Raises the log level of errors.",
+   "status": "supported"
+  },
+  {
+   "name": "option logasap",
+   "summary": "Logs as soon as the response head is in (HTTP) or the server connection is up (TCP), with the bytes and time so far marked +.",
    "status": "supported"
   },
   {
@@ -1019,8 +1129,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for persistence and rate limits.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "status": "supported"
   },
   {
    "name": "tcp-request connection",
@@ -1065,6 +1175,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "timeout tarpit",
    "summary": "Sets the duration of a tarpitted request.",
+   "status": "supported"
+  },
+  {
+   "name": "unique-id-format",
+   "summary": "Log-format string of each request's unique id: `%ID` in logs, the `unique-id` fetch, `unique-id-header`.",
+   "status": "supported"
+  },
+  {
+   "name": "unique-id-header",
+   "summary": "Adds the request's unique id (`unique-id-format`) to the request sent to the server, in this header.",
    "status": "supported"
   },
   {
@@ -1120,6 +1240,26 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "errorfiles",
+   "summary": "Imports the error files of an `http-errors` section, all of them or those of the listed statuses.",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc",
+   "summary": "Answers a status HAProxy would give with a 302 redirection to a URL instead.",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc302",
+   "summary": "Answers a status HAProxy would give with a 302 redirection to a URL instead (same as `errorloc`).",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc303",
+   "summary": "Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.",
+   "status": "supported"
+  },
+  {
    "name": "fullconn",
    "summary": "Backend load at which servers reach their maxconn when minconn is used.",
    "status": "supported"
@@ -1132,21 +1272,26 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "http-after-response",
    "summary": "Rules applied to every response, including Loadstar's own.",
-   "status": "parsed; behaviour pending (a later engine change)"
+   "status": "supported"
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: send, expect status/rstatus/string/rstring, disable-on-404.",
+   "summary": "HTTP check request and expectations: connect, send, expect status/rstatus/string/rstring, disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "status": "supported"
+  },
+  {
+   "name": "http-error",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`).",
    "status": "supported"
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, deny, allow, return, auth, set-var, track-sc, use-service.",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, allow (deny, return and redirect are refused: not run yet).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow (deny, return and redirect are refused: not run yet).",
    "status": "supported"
   },
   {
@@ -1235,8 +1380,18 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "option ldap-check",
+   "summary": "LDAPv3 health check: an anonymous bind, expects a successful BindResponse.",
+   "status": "supported"
+  },
+  {
    "name": "option log-health-checks",
    "summary": "Logs every health check state change with details.",
+   "status": "supported"
+  },
+  {
+   "name": "option mysql-check",
+   "summary": "MySQL health check: `[user <name> [post-41|pre-41]]`; the handshake, then a login and QUIT with a user.",
    "status": "supported"
   },
   {
@@ -1250,13 +1405,28 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option pgsql-check",
+   "summary": "PostgreSQL health check: `user <name>`; a startup message, expects an authentication request.",
+   "status": "supported"
+  },
+  {
    "name": "option prefer-last-server",
    "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
    "status": "supported"
   },
   {
+   "name": "option redis-check",
+   "summary": "Redis health check: PING, expects +PONG.",
+   "status": "supported"
+  },
+  {
    "name": "option redispatch",
    "summary": "Lets a request go to another server when the chosen one fails to connect.",
+   "status": "supported"
+  },
+  {
+   "name": "option smtpchk",
+   "summary": "SMTP health check: `[EHLO|HELO <domain>]`; expects a 2xx greeting and a 2xx answer.",
    "status": "supported"
   },
   {
@@ -1278,6 +1448,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option srvtcpka",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option ssl-hello-chk",
+   "summary": "SSLv3 CLIENT HELLO health check: expects a TLS handshake or alert record.",
+   "status": "supported"
   },
   {
    "name": "option tcp-check",
@@ -1391,12 +1566,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for persistence and rate limits.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "status": "supported"
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect.",
+   "summary": "Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -1452,6 +1627,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "timeout tunnel",
    "summary": "Sets the maximum inactivity time on both sides of a tunnel (WebSocket, TCP).",
+   "status": "supported"
+  },
+  {
+   "name": "use-server",
+   "summary": "Sends a request or connection to one server of the backend when a condition matches, before cookies and balancing.",
    "status": "supported"
   }
  ],
@@ -1527,6 +1707,26 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "errorfiles",
+   "summary": "Imports the error files of an `http-errors` section, all of them or those of the listed statuses.",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc",
+   "summary": "Answers a status HAProxy would give with a 302 redirection to a URL instead.",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc302",
+   "summary": "Answers a status HAProxy would give with a 302 redirection to a URL instead (same as `errorloc`).",
+   "status": "supported"
+  },
+  {
+   "name": "errorloc303",
+   "summary": "Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.",
+   "status": "supported"
+  },
+  {
    "name": "fullconn",
    "summary": "Backend load at which servers reach their maxconn when minconn is used.",
    "status": "supported"
@@ -1539,21 +1739,26 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "http-after-response",
    "summary": "Rules applied to every response, including Loadstar's own.",
-   "status": "parsed; behaviour pending (a later engine change)"
+   "status": "supported"
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: send, expect status/rstatus/string/rstring, disable-on-404.",
+   "summary": "HTTP check request and expectations: connect, send, expect status/rstatus/string/rstring, disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "status": "supported"
+  },
+  {
+   "name": "http-error",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`).",
    "status": "supported"
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, deny, allow, return, auth, set-var, track-sc, use-service.",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, allow (deny, return and redirect are refused: not run yet).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow (deny, return and redirect are refused: not run yet).",
    "status": "supported"
   },
   {
@@ -1687,9 +1892,19 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option httpslog",
+   "summary": "Logs in HAProxy's HTTPS log format: the HTTP format followed by the TLS errors, resumption, SNI, version and cipher.",
+   "status": "supported"
+  },
+  {
    "name": "option independent-streams",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option ldap-check",
+   "summary": "LDAPv3 health check: an anonymous bind, expects a successful BindResponse.",
+   "status": "supported"
   },
   {
    "name": "option log-health-checks",
@@ -1699,6 +1914,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option log-separate-errors",
    "summary": "Raises the log level of errors.",
+   "status": "supported"
+  },
+  {
+   "name": "option logasap",
+   "summary": "Logs as soon as the response head is in (HTTP) or the server connection is up (TCP), with the bytes and time so far marked +.",
+   "status": "supported"
+  },
+  {
+   "name": "option mysql-check",
+   "summary": "MySQL health check: `[user <name> [post-41|pre-41]]`; the handshake, then a login and QUIT with a user.",
    "status": "supported"
   },
   {
@@ -1712,13 +1937,28 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option pgsql-check",
+   "summary": "PostgreSQL health check: `user <name>`; a startup message, expects an authentication request.",
+   "status": "supported"
+  },
+  {
    "name": "option prefer-last-server",
    "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
    "status": "supported"
   },
   {
+   "name": "option redis-check",
+   "summary": "Redis health check: PING, expects +PONG.",
+   "status": "supported"
+  },
+  {
    "name": "option redispatch",
    "summary": "Lets a request go to another server when the chosen one fails to connect.",
+   "status": "supported"
+  },
+  {
+   "name": "option smtpchk",
+   "summary": "SMTP health check: `[EHLO|HELO <domain>]`; expects a 2xx greeting and a 2xx answer.",
    "status": "supported"
   },
   {
@@ -1745,6 +1985,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option srvtcpka",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option ssl-hello-chk",
+   "summary": "SSLv3 CLIENT HELLO health check: expects a TLS handshake or alert record.",
+   "status": "supported"
   },
   {
    "name": "option tcp-check",
@@ -1863,12 +2108,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for persistence and rate limits.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "status": "supported"
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect.",
+   "summary": "Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -1947,8 +2192,23 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "unique-id-format",
+   "summary": "Log-format string of each request's unique id: `%ID` in logs, the `unique-id` fetch, `unique-id-header`.",
+   "status": "supported"
+  },
+  {
+   "name": "unique-id-header",
+   "summary": "Adds the request's unique id (`unique-id-format`) to the request sent to the server, in this header.",
+   "status": "supported"
+  },
+  {
    "name": "use_backend",
    "summary": "Switches to a backend when a condition matches.",
+   "status": "supported"
+  },
+  {
+   "name": "use-server",
+   "summary": "Sends a request or connection to one server of the backend when a condition matches, before cookies and balancing.",
    "status": "supported"
   }
  ],
