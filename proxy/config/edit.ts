@@ -526,12 +526,12 @@ function setBackend(l: Lines, config: Config, spec: BackendSpec, previousName: s
   // HAProxy keeps a backend's last `cookie` line only: a sticky cookie the form writes replaces a passive
   // one (`cookie NAME`, which the form does not show) instead of being overridden by it.
   if (lines.cookie.length > 0) {
-    for (const d of section.directives) if (d.keyword === 'cookie' && backendCategory(d) === undefined) patch.remove.add(d.loc.line - 1);
+    for (const d of section.directives) if (d.keyword === 'cookie' && backendCategory(d, section) === undefined) patch.remove.add(d.loc.line - 1);
   }
   const indent = indentOf(l, section);
   let anchor = section.loc.line - 1;
   for (const c of BACKEND_CATEGORIES) {
-    const olds = section.directives.filter((d) => backendCategory(d) === c);
+    const olds = section.directives.filter((d) => backendCategory(d, section) === c);
     // HAProxy ignores a cookie line in a TCP backend (a warning); the form does not show it there, so it stays as written.
     if (c === 'cookie' && (spec.mode ?? 'http') === 'tcp') continue;
     if (c !== 'server') {

@@ -234,15 +234,30 @@ export const FRONTEND_CATEGORIES: readonly FrontendCategory[] = ['mode', 'bind',
 export type BackendCategory = 'mode' | 'balance' | 'cookie' | 'httpchk' | 'expect' | 'server';
 export const BACKEND_CATEGORIES: readonly BackendCategory[] = ['mode', 'balance', 'cookie', 'httpchk', 'expect', 'server'];
 
-export function backendCategory(d: Directive): BackendCategory | undefined {
+export function backendCategory(d: Directive, section?: { directives: readonly Directive[] }): BackendCategory | undefined {
   switch (d.keyword) {
     case 'mode': return 'mode';
     case 'balance': return 'balance';
     case 'option httpchk': return 'httpchk';
     case 'server': return 'server';
     case 'cookie': return stickinessOf(d.args) ? 'cookie' : undefined;
-    default: return expectStatusOf(d) !== undefined ? 'expect' : undefined;
+    default: return expectStatusOf(d) !== undefined && !multiStepCheck(section) ? 'expect' : undefined;
   }
+}
+
+/**
+ * The section's http-check rules are a sequence (several requests or expectations, `connect` steps):
+ * the form's single expected status cannot stand for them, so their lines stay as written.
+ */
+function multiStepCheck(section: { directives: readonly Directive[] } | undefined): boolean {
+  if (!section) return false;
+  let expects = 0;
+  for (const d of section.directives) {
+    if (d.keyword !== 'http-check') continue;
+    if (d.args[0] === 'connect') return true;
+    if (d.args[0] === 'expect' && ++expects > 1) return true;
+  }
+  return false;
 }
 
 /** `http-check expect status N` (one status, no `!`) → N; anything else → undefined. */
@@ -376,7 +391,7 @@ export function healthCheck(p: BalancingProxy): HealthCheckSpec {
   if (!first) return { type: 'none' };
   const httpchk = p.section.directives.find((d) => d.keyword === 'option httpchk');
   if (!httpchk) return { type: 'tcp', ...timing };
-  const expect = p.section.directives.find((d) => backendCategory(d) === 'expect');
+  const expect = p.section.directives.find((d) => backendCategory(d, p.section) === 'expect');
   const [method, path] = httpchk.args.length >= 2 ? httpchk.args : httpchk.args.length === 1 ? ['OPTIONS', httpchk.args[0]] : [undefined, undefined];
   return {
     type: 'http',
@@ -422,7 +437,7 @@ export function formModel(config: Config): FormModel {
     if (p.kind === 'frontend' || p.kind === 'listen') {
       const acls = ownedAcls(section);
       const redirect = section.directives.some(isHttpsRedirect);
-      const unknown = section.directives.filter((d) => frontendCategory(d, acls) === undefined && (p.kind !== 'listen' || backendCategory(d) === undefined)).length;
+      const unknown = section.directives.filter((d) => frontendCategory(d, acls) === undefined && (p.kind !== 'listen' || backendCategory(d, section) === undefined)).length;
       frontends.push({
         kind: p.kind,
         name: p.name,
@@ -436,7 +451,7 @@ export function formModel(config: Config): FormModel {
       });
     }
     if (p.kind === 'backend' || p.kind === 'listen') {
-      const unknown = section.directives.filter((d) => backendCategory(d) === undefined && (p.kind !== 'listen' || frontendCategory(d, ownedAcls(section)) === undefined)).length;
+      const unknown = section.directives.filter((d) => backendCategory(d, section) === undefined && (p.kind !== 'listen' || frontendCategory(d, ownedAcls(section)) === undefined)).length;
       backends.push({
         kind: p.kind,
         name: p.name,
