@@ -40,7 +40,8 @@ function checkLogFormat(proxy: Proxy, mode: string, diagnostics: Diagnostics): v
 
 /** A `use-server` rule must name a server of its own backend (HAProxy checks it once the section is read). */
 function checkServerRules(proxy: Proxy, diagnostics: Diagnostics): void {
-  const names = new Set(proxy.servers.map((s) => s.name));
+  // A server line that was itself refused (reported already) still declares its name.
+  const names = new Set([...proxy.servers.map((s) => s.name), ...proxy.section.directives.filter((d) => d.keyword === 'server' && d.args[0] !== undefined).map((d) => d.args[0]!)]);
   for (const rule of proxy.serverRules) {
     if (rule.dynamic || names.has(rule.server)) continue;
     const hint = suggest(rule.server, names);
