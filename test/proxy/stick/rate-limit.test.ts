@@ -61,7 +61,12 @@ async function gets(port: number, n: number, keepAlive: boolean, path = '/'): Pr
   try {
     for (let i = 0; i < n; i++) {
       if (!keepAlive || !socket) {
-        socket?.destroy();
+        // The previous stream must be over on the proxy's side before the next one counts conn_cur: a
+        // loaded machine can run this client between haproxy sending an answer and releasing its stream.
+        if (socket) {
+          socket.destroy();
+          await new Promise((r) => setTimeout(r, 50));
+        }
         socket = net.connect(port, '127.0.0.1');
       }
       out.push(await exchange(socket, `GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`));
