@@ -61,20 +61,25 @@ async function gets(port: number, n: number, keepAlive: boolean, path = '/'): Pr
   try {
     for (let i = 0; i < n; i++) {
       if (!keepAlive || !socket) {
-        // The previous stream must be over on the proxy's side before the next one counts conn_cur: a
-        // loaded machine can run this client between haproxy sending an answer and releasing its stream.
-        if (socket) {
-          socket.destroy();
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        if (socket) await closeAndSettle(socket);
         socket = net.connect(port, '127.0.0.1');
       }
       out.push(await exchange(socket, `GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`));
     }
   } finally {
-    socket?.destroy();
+    if (socket) await closeAndSettle(socket);
   }
   return out;
+}
+
+/**
+ * Closes a connection and gives the proxy time to release its stream. The next connection's conn_cur must
+ * not count this one: a loaded machine can run this client between haproxy sending an answer and
+ * releasing its stream, whether the next connection comes from this call of gets or the next one.
+ */
+async function closeAndSettle(socket: net.Socket): Promise<void> {
+  socket.destroy();
+  await new Promise((r) => setTimeout(r, 100));
 }
 
 /** One request on `socket`: "status body" once the content-length's worth came, "closed" if the connection ended first. */
