@@ -2,11 +2,13 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition, logFormatFilesExist } from './conditions.ts';
-import { parseLogFormat, parseSampleExpression } from '../acl/index.ts';
+import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl } from '../acl/index.ts';
+import type { Condition, FetchDef, SampleSource } from '../acl/index.ts';
+import type { Diagnostics } from './diagnostics.ts';
 import { parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
-import { ENGINE, LATER } from './status.ts';
-import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule } from './model.ts';
+import { ENGINE } from './status.ts';
+import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule, Proxy } from './model.ts';
 
 type RuleSet = 'http-request' | 'http-response' | 'http-after-response';
 type ActionParser = (args: readonly string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext) => HttpAction | undefined;
@@ -432,8 +434,8 @@ registerProxyKeywords([
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow (deny, return and redirect are refused: not run yet).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },
-  { name: 'tcp-request session', sections: 'nfl', status: LATER, summary: 'Rules once the session is set up (after the PROXY header / TLS handshake).', parse: parseTcpRequest('session') },
-  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing).', parse: parseTcpRequest('content') },
+  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, set-var/unset-var. A refused connection is reset and not logged.', parse: parseTcpRequest('session') },
+  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer).', parse: parseTcpRequest('content') },
   {
     name: 'tcp-request inspect-delay',
     sections: 'nflb',
@@ -447,3 +449,39 @@ registerProxyKeywords([
   },
 ]);
 
+
+/** Where a fetch reads the request's contents (HAProxy's SMP_USE_L6REQ|HRQHV|HRQHP|HRQBO). */
+const REQUEST_CONTENTS: ReadonlySet<SampleSource> = new Set(['L6REQ', 'HRQHV', 'HRQHP', 'HRQBO']);
+const readsContents = (fetch: FetchDef): boolean => fetch.sources.some((s) => REQUEST_CONTENTS.has(s));
+
+/** Some fetch of the condition (its named ACLs' included) reads the request's contents. */
+function conditionReadsContents(condition: Condition, proxy: Proxy): boolean {
+  for (const and of condition.terms) {
+    for (const term of and.terms) {
+      const decls = term.kind === 'anon' ? [term.acl] : proxy.acls.get(term.name) ?? (term.predefined ? [predefinedAcl(term.name)!].filter(Boolean) : []);
+      if (decls.some((d) => readsContents(d.sample.fetch))) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * HAProxy 2.6's warnings on `tcp-request content track-sc*` rules of a frontend (check_trk_action):
+ * a key read from the contents with no inspect-delay, and, in HTTP mode, a rule that reads nothing of
+ * the request, which HAProxy advises to move to the session level.
+ */
+export function checkTcpTrackRules(proxy: Proxy, diagnostics: Diagnostics): void {
+  if (proxy.kind !== 'frontend' && proxy.kind !== 'listen') return;
+  for (const rule of proxy.tcpRequestRules) {
+    if (rule.phase !== 'content' || rule.action.type !== 'track-sc') continue;
+    const parsed = parseSampleExpression(rule.action.key);
+    if ('error' in parsed) continue;
+    const fetch = parsed.expr.fetch;
+    if (proxy.inspectDelay === undefined && !fetchUsableAt(fetch, 'frontend-tcp-request-session')) {
+      diagnostics.warn(rule.loc, 'LS_WARN_CFG_SUSPICIOUS', `${proxy.kind} '${proxy.name}' : a 'tcp-request content track-sc*' rule explicitly depending on request contents without any 'tcp-request inspect-delay' setting. This means that this rule will randomly find its contents. This can be fixed by setting the tcp-request inspect-delay.`, 'tcp-request content');
+    }
+    if (proxy.mode === 'http' && !readsContents(fetch) && (!rule.condition || !conditionReadsContents(rule.condition, proxy))) {
+      diagnostics.warn(rule.loc, 'LS_WARN_CFG_SUSPICIOUS', `${proxy.kind} '${proxy.name}' : a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests).`, 'tcp-request content');
+    }
+  }
+}

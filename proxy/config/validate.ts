@@ -8,6 +8,7 @@ import type { Diagnostics } from './diagnostics.ts';
 import type { Config, Proxy, SourceLocation } from './model.ts';
 import { suggest } from './suggest.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
+import { checkTcpTrackRules } from './kw-rules.ts';
 
 export function validate(config: Config, diagnostics: Diagnostics): void {
   const backends = new Map<string, Proxy>();
@@ -27,6 +28,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     checkModeSpecific(proxy, mode, diagnostics);
     checkTimeouts(proxy, mode, diagnostics);
     checkLogFormat(proxy, mode, diagnostics);
+    checkTcpTrackRules(proxy, diagnostics);
   }
 }
 

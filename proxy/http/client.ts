@@ -123,7 +123,9 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     return (this.info ??= connectionInfo(this));
   }
 
-  constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend) {
+  /** @param vars sess.* variables `tcp-request session` rules set before the connection was made. */
+  constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend, vars?: Map<string, Sample>) {
+    this.vars = vars;
     if (faults.armed) faultPoint('accept');
     // TCP_NODELAY is already set: every listener is created with `noDelay` (engine.ts, tls/listener.ts).
     // Setting it again here cost a syscall per TLS connection (a TLSSocket forwards it to its TCP handle).

@@ -11,7 +11,10 @@ import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
 import { compileRequestRules, compileResponseRules, runRequestRules } from './rules.ts';
-import { compileConnectionRules } from '../tcp/rules.ts';
+import { compileConnectionRules, compileSessionRules } from '../tcp/rules.ts';
+import type { SessionRules } from '../tcp/rules.ts';
+import { compileHttpContentRules } from './content-rules.ts';
+import type { HttpContentRules } from './content-rules.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
 import type { ConnectionRules } from '../tcp/rules.ts';
@@ -20,7 +23,8 @@ import { compileTxCondition, compileTxFormat, plainAddress } from './samples.ts'
 import { getHeader, caseAdjustFor } from './headers.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { TxPredicate } from './samples.ts';
-import type { EngineHooks, Sample } from '../acl/index.ts';
+import { MapVarStore } from '../acl/index.ts';
+import type { EngineHooks, Sample, SampleContext } from '../acl/index.ts';
 import { builtinResponse, loadErrorPage } from './error-pages.ts';
 import { forwardedForHeader, compileForwardFor } from './forwardfor.ts';
 import { compileUniqueId } from './unique-id.ts';
@@ -53,6 +57,8 @@ export class HttpBackend {
   private readonly requestRules;
   private readonly responseRules;
   private readonly afterResponseRules;
+  /** A backend's `tcp-request content` rules (a listen section's run as its frontend's). */
+  readonly contentRules: HttpContentRules | undefined;
   private readonly serverChoice: ServerChoice<HttpTransaction> | undefined;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
@@ -84,6 +90,7 @@ export class HttpBackend {
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
     this.errorfiles = loadErrorFiles(config);
     this.requestRules = compileRequestRules(config.kind === 'backend' ? config.httpRequestRules : [], config, (s) => this.errorResponse(s));
+    this.contentRules = config.kind === 'backend' ? compileHttpContentRules(config, false) : undefined;
     this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config);
     this.afterResponseRules = compileResponseRules(config.kind === 'backend' ? config.httpAfterResponseRules : [], config);
     this.serverChoice = compileServerRules<HttpTransaction>(config, () => runtime.servers,
@@ -181,6 +188,8 @@ export class HttpFrontend implements Frontend {
   /** Header count and head size limits (`tune.http.maxhdr`, `tune.bufsize`), set by the engine from the global section. */
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS;
   private readonly connectionRules: ConnectionRules | undefined;
+  private readonly sessionRules: SessionRules | undefined;
+  private readonly contentRules: HttpContentRules | undefined;
   private readonly requestRules;
   private readonly responseRules;
   private readonly afterResponseRules;
@@ -217,6 +226,8 @@ export class HttpFrontend implements Frontend {
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || this.closeClient;
     this.errorfiles = loadErrorFiles(config);
     this.connectionRules = compileConnectionRules(config);
+    this.sessionRules = compileSessionRules(config);
+    this.contentRules = compileHttpContentRules(config, true);
     this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.httpResponseRules, config);
     this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config);
@@ -236,6 +247,9 @@ export class HttpFrontend implements Frontend {
 
   processRequest(tx: HttpTransaction): Decision {
     this.counters.requests++;
+    // tcp-request content first: HAProxy counts the request in the stick counters after them.
+    const refused = this.contentRules?.(tx);
+    if (refused) return refused;
     requestParsed(tx);
     const frontendOutcome = runRequestRules(this.requestRules, tx);
     if (frontendOutcome !== 'continue') return frontendOutcome;
@@ -251,6 +265,8 @@ export class HttpFrontend implements Frontend {
     backend ??= this.defaultBackend;
     if (!backend) return { response: this.errorResponse(503), status: 503, termination: 'SC' };
     if (backend.config !== this.config) {
+      const refusedByBackend = backend.contentRules?.(tx);
+      if (refusedByBackend) return refusedByBackend;
       const outcome = backend.runRequestRules(tx);
       if (outcome !== 'continue') return outcome;
       const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx) : undefined;
@@ -316,11 +332,24 @@ export class HttpFrontend implements Frontend {
     return !this.connectionRules || this.connectionRules(socket);
   }
 
+  /**
+   * `tcp-request session` rules, once the connection is set up (after TLS): a refused connection
+   * is reset and not logged, as HAProxy 2.6 does; the sess.* variables they set are the connection's.
+   */
+  private admitsSession(socket: net.Socket, sessionVars: Map<string, Sample>): boolean {
+    const verdict = this.sessionRules!(socket, new MapVarStore(this.procVars, sessionVars));
+    if (verdict === 'accept') return true;
+    socket.resetAndDestroy();
+    return false;
+  }
+
   /** A connection the engine accepted: HTTP/2 when TLS negotiated h2 (ALPN), else HTTP/1. */
   accept(socket: net.Socket): void {
     const h2 = (socket as tls.TLSSocket).alpnProtocol === 'h2';
-    if (!h2) return this.connectionOpened(new ClientConnection(socket, this));
-    const connection = new H2Connection(socket as tls.TLSSocket, this);
+    const sessionVars = this.sessionRules && new Map<string, Sample>();
+    if (sessionVars && !this.admitsSession(socket, sessionVars)) return;
+    if (!h2) return this.connectionOpened(new ClientConnection(socket, this, sessionVars));
+    const connection = new H2Connection(socket as tls.TLSSocket, this, sessionVars);
     h2ConnectionAccepted(connection, handshakeTime(socket, connection.acceptedAt));
     this.connectionOpened(connection);
   }
@@ -465,8 +494,13 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
       const info = client.connectionInfo();
       return `${info.src ?? ''}:${info.srcPort ?? ''}`;
     },
-    sample: () => tx.sampleContext(),
+    sample: tx.requestUnseen ? () => withoutRequest(tx.sampleContext()) : () => tx.sampleContext(),
   };
+}
+
+/** What the log of a request refused before HAProxy took it in as HTTP sees: no request (%r is `<BADREQ>`). */
+function withoutRequest(ctx: SampleContext): SampleContext {
+  return Object.create(ctx, { req: { value: undefined } }) as SampleContext;
 }
 
 function loadErrorFiles(config: Proxy): Map<number, Buffer> {

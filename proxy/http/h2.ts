@@ -42,7 +42,7 @@ export class H2Connection implements ReuseSession {
   readonly queue: H2Stream[] = [];
   draining = false;
   readonly acceptedAt = Date.now();
-  readonly sessionVars = new Map<string, Sample>();
+  readonly sessionVars: Map<string, Sample>;
   private info: ConnectionInfo | undefined;
   private session: http2.ServerHttp2Session | undefined;
   /**
@@ -54,7 +54,9 @@ export class H2Connection implements ReuseSession {
   ownedIdle: UpstreamConnection[] | undefined | null = undefined;
   preferLast = false;
 
-  constructor(readonly socket: tls.TLSSocket, readonly frontend: HttpFrontend) {
+  /** @param sessionVars sess.* variables `tcp-request session` rules set before the connection was made. */
+  constructor(readonly socket: tls.TLSSocket, readonly frontend: HttpFrontend, sessionVars?: Map<string, Sample>) {
+    this.sessionVars = sessionVars ?? new Map();
     adopting = this;
     sessions.emit('connection', socket);
     adopting = undefined;

@@ -39,6 +39,8 @@ export interface LocalAnswer {
    * reject), `reset` aborts it (silent-drop; HAProxy's fallback where it cannot hide the close).
    */
   drop?: 'close' | 'reset';
+  /** A frontend's tcp-request content rule ended it before the request was taken in as HTTP: logged without its request line (`<BADREQ>`). */
+  beforeHttp?: boolean;
   /** The answer needs the request body first (the stats page's admin form); `response` is unused then. */
   withBody?: (body: Buffer) => LocalAnswer;
 }

@@ -188,6 +188,8 @@ export class HttpTransaction {
   loggedEarly = false;
   /** Closed without an answer by http-request reject / silent-drop (%TR is -1 then too). */
   dropped = false;
+  /** Refused by a frontend's tcp-request content rule, before HAProxy would have taken the request in as HTTP: logged without it. */
+  requestUnseen = false;
   /** The method and target before any rule changed them: %r and capture.req.* show these. */
   private readonly arrivedMethod: string;
   private readonly arrivedUrl: string;
@@ -294,6 +296,7 @@ export class HttpTransaction {
       }
       this.status = decision.status;
       this.termination = decision.termination ?? '--';
+      if (decision.beforeHttp) this.requestUnseen = true;
       if (decision.drop) return this.dropClient(decision.drop);
       if (decision.tarpitMs) return this.tarpit(decision.tarpitMs, decision.response, decision.close ?? false);
       return this.respondLocally(decision.response, decision.close ?? false);

@@ -51,10 +51,9 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
     if (proxy.mode !== 'http') for (const rule of proxy.serverRules) if (rule.dynamic) add(`'use-server' with a log-format server name in a TCP-mode ${proxy.kind}`, rule.loc, 'a later engine change');
     for (const rule of proxy.tcpRequestRules) {
-      // The TCP engine runs them (proxy/tcp/rules.ts); HTTP frontends run the connection phase only.
+      // Compiled by proxy/tcp/rules.ts, run by the TCP engine and, in HTTP mode, on each request (http/content-rules.ts).
       const what = `'tcp-request ${rule.phase} ${rule.action.type}${'variable' in rule.action && rule.action.variable.includes(',') ? ' with conditions' : ''}'`;
-      if (proxy.mode === 'http' && rule.phase !== 'connection') add(`${what} in an HTTP-mode ${proxy.kind}`, rule.loc, '#5');
-      else if (!tcpRuleIsRun(rule)) add(what, rule.loc, '#5');
+      if (!tcpRuleIsRun(rule, proxy.mode === 'http')) add(proxy.mode === 'http' ? `${what} in an HTTP-mode ${proxy.kind}` : what, rule.loc, '#5');
     }
   }
   for (const list of config.userlists) {
@@ -84,11 +83,14 @@ export function reducedFeatureWarnings(config: Config): string[] {
 /** http-response actions the HTTP engine runs (proxy/http/rules.ts compileResponseAction); the parser accepts more. */
 const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var']);
 
-/** Rule kinds the TCP engine (proxy/tcp/rules.ts) runs; the others are refused here. */
-export function tcpRuleIsRun(rule: TcpRequestRule): boolean {
+/**
+ * Rule kinds the engine runs (proxy/tcp/rules.ts); the others are refused here. `http`: the rule is
+ * an HTTP-mode proxy's, whose content rules run on each request (where silent-drop can be run too).
+ */
+export function tcpRuleIsRun(rule: TcpRequestRule, http = false): boolean {
   const t = rule.action.type;
   if (rule.phase === 'connection') return t === 'accept' || t === 'reject' || t === 'track-sc';
-  if (t === 'set-var' || t === 'unset-var') return rule.phase === 'content' && !rule.action.variable.includes(','); // set-var(name,ifexists…) conditions are not run
-  if (rule.phase === 'content') return t === 'accept' || t === 'reject' || t === 'track-sc';
-  return false;
+  if (t === 'set-var' || t === 'unset-var') return !rule.action.variable.includes(','); // set-var(name,ifexists…) conditions are not run
+  if (t === 'silent-drop') return rule.phase === 'session' || http;
+  return t === 'accept' || t === 'reject' || t === 'track-sc';
 }

@@ -40,9 +40,12 @@ function sessionOf(tx: Exchange): StickCounters | undefined {
   return socket && existingSessionCounters(socket);
 }
 
-/** The request was parsed: it counts in http_req_cnt / http_req_rate of what its connection tracks. */
+/**
+ * The request was parsed: it counts in http_req_cnt / http_req_rate of what its connection tracks,
+ * and of what the exchange tracks already (a tcp-request content track-sc of an HTTP proxy runs before).
+ */
 export function requestParsed(tx: Exchange): void {
-  countEvent(sessionOf(tx), 'http_req_cnt', 'http_req_rate');
+  countEvent(streams.get(tx) ?? sessionOf(tx), 'http_req_cnt', 'http_req_rate');
 }
 
 /**

@@ -24,8 +24,8 @@ import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
-import { compileConnectionRules, compileContentRules } from './rules.ts';
-import type { ConnectionRules, ContentRules } from './rules.ts';
+import { compileConnectionRules, compileContentRules, compileSessionRules } from './rules.ts';
+import type { ConnectionRules, ContentRules, SessionRules } from './rules.ts';
 import { compileUniqueId } from '../http/unique-id.ts';
 import type { UniqueIdFormat } from '../http/unique-id.ts';
 import { HeldRequest, inspect } from './inspection.ts';
@@ -94,6 +94,7 @@ export class TcpFrontend implements Frontend {
   readonly uniqueId: UniqueIdFormat | undefined;
   private readonly clientFin: number;
   private readonly connectionRules: ConnectionRules | undefined;
+  private readonly sessionRules: SessionRules | undefined;
   private readonly contentRules: ContentRules | undefined;
   /** `tcp-request content` rules of the backends this frontend can reach (a listen section's own run once). */
   private readonly backendContentRules = new Map<RuntimeBackend, ContentRules>();
@@ -114,6 +115,7 @@ export class TcpFrontend implements Frontend {
     const defaultName = config.defaultBackend?.name ?? (config.kind === 'listen' ? config.name : undefined);
     this.defaultBackend = defaultName !== undefined ? backends.get(defaultName) : undefined;
     this.connectionRules = compileConnectionRules(config);
+    this.sessionRules = compileSessionRules(config);
     this.contentRules = compileContentRules(config);
     for (const backend of new Set([...this.switching.map((r) => r.backend), this.defaultBackend])) {
       if (!backend || backend.config === config) continue;
@@ -164,6 +166,9 @@ export class TcpFrontend implements Frontend {
 
   handle(client: net.Socket): void {
     if (faults.armed) faultPoint('accept');
+    // tcp-request session: a refused connection is reset and not logged (HAProxy 2.6).
+    const sessionVars = this.sessionRules && new MapVarStore(this.procVars);
+    if (sessionVars && this.sessionRules!(client, sessionVars) !== 'accept') return void client.resetAndDestroy();
     this.sessions.add(client);
     processConnections.opened();
     const record: TcpSessionRecord = {
@@ -181,13 +186,13 @@ export class TcpFrontend implements Frontend {
       upstreamOf.get(client)?.destroy();
     });
     if (this.clientTimeout > 0) client.setTimeout(this.clientTimeout);
-    if (!this.contentRules && this.backendContentRules.size === 0) {
+    if (!this.contentRules && this.backendContentRules.size === 0 && !sessionVars) {
       // Until connected, data from the client waits in the socket (paused).
       client.pause();
       return this.route(record, undefined);
     }
     record.held = new HeldRequest(client);
-    record.vars = new MapVarStore(this.procVars);
+    record.vars = sessionVars ?? new MapVarStore(this.procVars);
     client.pause();
     if (!this.contentRules) return this.route(record, this.inspection(record));
     record.inspecting = true;

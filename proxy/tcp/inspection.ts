@@ -10,7 +10,7 @@
  */
 import type net from 'node:net';
 import type { VarStore } from '../acl/index.ts';
-import type { ContentRules } from './rules.ts';
+import type { ContentRules, ContentVerdict } from './rules.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 
 /**
@@ -104,11 +104,11 @@ export function inspect(
   done: (outcome: InspectionOutcome) => void,
 ): void {
   const pass = (final: boolean) => rules(socket, { payload: held.view(), final, vars });
-  const decided = (verdict: 'accept' | 'reject' | 'wait', aborted = false): void => done({ verdict: verdict === 'reject' ? 'reject' : 'accept', aborted });
+  const decided = (verdict: ContentVerdict, aborted = false): void => done({ verdict: verdict === 'reject' || verdict === 'drop' ? 'reject' : 'accept', aborted }) // silent-drop is refused in TCP mode (unsupported.ts);
   const first = pass(delayMs <= 0 || held.ended || held.full);
   if (first !== 'wait') return decided(first);
   let settled = false;
-  const finish = (verdict: 'accept' | 'reject' | 'wait', aborted = false): void => {
+  const finish = (verdict: ContentVerdict, aborted = false): void => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);

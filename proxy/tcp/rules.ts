@@ -10,21 +10,33 @@
  */
 import type net from 'node:net';
 import { compileCondition, compileConditionResult, compileSample, parseSampleExpression, ACL_MISS, ACL_PASS } from '../acl/index.ts';
-import type { SampleContext, VarScope } from '../acl/index.ts';
+import type { SampleContext, VarScope, VarStore } from '../acl/index.ts';
 import type { Proxy, TcpRequestRule } from '../config/model.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
 import { countSession, existingSessionCounters, sessionCounters } from '../stick/tracking.ts';
+import type { StickCounters } from '../stick/tracking.ts';
 import { connContext } from './samples.ts';
 import type { ConnInspection } from './samples.ts';
 
-export type ContentVerdict = 'accept' | 'reject' | 'wait';
+/** 'drop' is silent-drop's: the connection ends without a word (a reset where it cannot be hidden). */
+export type ContentVerdict = 'accept' | 'reject' | 'wait' | 'drop';
 
 /** One pass of the content rules over what is held: accept, reject, or wait for more data. */
 export type ContentRules = (socket: net.Socket, inspection: ConnInspection) => ContentVerdict;
 
-/** A step returns a verdict that ends the pass, or undefined to go on with the next rule. */
-type Step = (ctx: SampleContext, socket: net.Socket) => ContentVerdict | undefined;
+/**
+ * A step returns a verdict that ends the pass, or undefined to go on with the next rule.
+ * `counters` gives the stick counters track-sc fills: the connection's in TCP mode, the
+ * exchange's (its stream) in HTTP mode.
+ */
+export type RuleStep = (ctx: SampleContext, counters: () => StickCounters) => ContentVerdict | undefined;
+
+/**
+ * `tcp-request session` rules: once per connection, after the connection rules and the TLS
+ * handshake. 'accept' lets it in; 'reject' and 'drop' end it unlogged, as HAProxy does.
+ */
+export type SessionRules = (socket: net.Socket, vars: VarStore) => ContentVerdict;
 
 /** true: accept the connection; false: reject it. */
 export type ConnectionRules = (socket: net.Socket) => boolean;
@@ -38,6 +50,7 @@ export function compileConnectionRules(proxy: Proxy): ConnectionRules | undefine
     act: compileConnectionAction(rule, proxy),
   }));
   if (rules.length === 0) return undefined;
+  const countedLater = proxy.tcpRequestRules.some((r) => r.phase === 'session');
   return (socket) => {
     const ctx = connContext(socket, proxy);
     for (const rule of rules) {
@@ -46,7 +59,8 @@ export function compileConnectionRules(proxy: Proxy): ConnectionRules | undefine
       if (verdict === false) return false;
       if (verdict === true) break;
     }
-    countSession(existingSessionCounters(socket));
+    // With session rules, the session is counted once they have run (session_count_new).
+    if (!countedLater) countSession(existingSessionCounters(socket));
     return true;
   };
 }
@@ -69,35 +83,59 @@ function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: Samp
 
 /** The proxy's `tcp-request content` rules, or undefined when it has none (no data is held back then). */
 export function compileContentRules(proxy: Proxy): ContentRules | undefined {
-  const rules = proxy.tcpRequestRules.filter((r) => r.phase === 'content');
-  if (rules.length === 0) return undefined;
-  const steps = rules.map((rule) => compileStep(rule, proxy));
-  return (socket, inspection) => {
-    const ctx = connContext(socket, proxy, inspection);
-    for (const step of steps) {
-      const verdict = step(ctx, socket);
-      if (verdict !== undefined) return verdict;
-    }
-    return 'accept';
+  const steps = compileRuleSteps(proxy, 'content', false);
+  if (!steps) return undefined;
+  return (socket, inspection) => runSteps(steps, connContext(socket, proxy, inspection), () => sessionCounters(socket));
+}
+
+/** The proxy's `tcp-request session` rules, or undefined when it has none. */
+export function compileSessionRules(proxy: Proxy): SessionRules | undefined {
+  const steps = compileRuleSteps(proxy, 'session', true);
+  if (!steps) return undefined;
+  return (socket, vars) => {
+    const verdict = runSteps(steps, connContext(socket, proxy, { payload: new Uint8Array(0), final: true, vars }), () => sessionCounters(socket));
+    if (verdict === 'accept') countSession(existingSessionCounters(socket));
+    return verdict;
   };
 }
 
-function compileStep(rule: TcpRequestRule, proxy: Proxy): Step {
+/**
+ * The steps of the proxy's rules of one phase, or undefined when it has none. `final`: no more
+ * data can come (session rules; content rules of an HTTP request, whose head is whole), so a
+ * condition that lacks its data fails instead of waiting (SMP_OPT_FINAL).
+ */
+export function compileRuleSteps(proxy: Proxy, phase: 'content' | 'session', final: boolean): RuleStep[] | undefined {
+  const rules = proxy.tcpRequestRules.filter((r) => r.phase === phase);
+  if (rules.length === 0) return undefined;
+  return rules.map((rule) => compileStep(rule, proxy, final));
+}
+
+/** One pass over the steps: the first verdict, else accept. */
+export function runSteps(steps: readonly RuleStep[], ctx: SampleContext, counters: () => StickCounters): ContentVerdict {
+  for (const step of steps) {
+    const verdict = step(ctx, counters);
+    if (verdict !== undefined) return verdict;
+  }
+  return 'accept';
+}
+
+function compileStep(rule: TcpRequestRule, proxy: Proxy, final: boolean): RuleStep {
   const act = compileAction(rule, proxy);
   if (!rule.condition) return act;
   const when = compileConditionResult(rule.condition, proxy.acls, options(proxy));
-  return (ctx, socket) => {
+  return (ctx, counters) => {
     const r = when(ctx);
-    if (r === ACL_MISS) return 'wait';
-    return r === ACL_PASS ? act(ctx, socket) : undefined;
+    if (r === ACL_MISS) return final ? undefined : 'wait';
+    return r === ACL_PASS ? act(ctx, counters) : undefined;
   };
 }
 
-function compileAction(rule: TcpRequestRule, proxy: Proxy): Step {
+function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
   const action = rule.action;
   switch (action.type) {
     case 'accept': return () => 'accept';
     case 'reject': return () => 'reject';
+    case 'silent-drop': return () => 'drop';
     case 'set-var': {
       const [scope, name] = splitVariable(action.variable);
       const parsed = parseSampleExpression(action.expression!);
@@ -115,11 +153,11 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): Step {
     }
     case 'track-sc': {
       const track = compileTrackSc(action, proxy);
-      return (ctx, socket) => (track(ctx, sessionCounters(socket)), undefined);
+      return (ctx, counters) => (track(ctx, counters()), undefined);
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.
-      throw new Error(`tcp-request content ${action.type} is not run by the engine yet`);
+      throw new Error(`tcp-request ${rule.phase} ${action.type} is not run by the engine yet`);
   }
 }
 
