@@ -1,0 +1,201 @@
+/**
+ * `tcp-request content` rules in HTTP proxies and `tcp-request session` rules,
+ * side by side with HAProxy 2.6.12: the home-lab rate limit (track-sc0 src,
+ * reject over a rate), what a reject looks like to the client and in the log,
+ * accept, set-var, silent-drop, a backend's content rules, and session rules
+ * that track, set sess.* variables and refuse connections. Each case runs on
+ * Loadstar against the outcome recorded from haproxy, then on haproxy itself
+ * when it is installed.
+ */
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startEngine, freePort } from '../../helpers/net.ts';
+import { haproxyPath, startHaproxy, loggedHttpHead } from '../../helpers/haproxy.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
+
+interface Proxy {
+  logs(): string[];
+}
+
+/** Runs `check` on Loadstar, then on haproxy when it is installed; both got one probe connection first (startHaproxy's). */
+async function sideBySide(t: TestContext, config: (port: number) => string, check: (port: number, proxy: Proxy) => Promise<void>): Promise<void> {
+  const port = await freePort();
+  const engine = await startEngine(config(port));
+  await probe(port);
+  await new Promise((r) => setTimeout(r, 300));
+  try {
+    await check(port, { logs: () => engine.logs });
+  } finally {
+    await engine.stop();
+  }
+  if (!haproxyPath) return void t.diagnostic('haproxy is not installed: compared with the recorded behaviour only');
+  const hport = await freePort();
+  const haproxy = await startHaproxy(config(hport), hport);
+  await new Promise((r) => setTimeout(r, 300));
+  try {
+    await check(hport, { logs: () => haproxy.output().split('\n').filter((l) => l.startsWith('127.0.0.1:')) });
+  } finally {
+    await haproxy.stop();
+  }
+}
+
+/** A connection closed as soon as it is made (what startHaproxy does to know haproxy is up). */
+function probe(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.destroy());
+    s.on('error', () => {});
+    s.on('close', () => resolve());
+  });
+}
+
+/**
+ * Requests written at once on one connection: the answers' bodies ("status body"), then how the
+ * connection ended: 'fin', 'reset', or 'open' when nothing more came within 500 ms of the last answer.
+ */
+function requests(port: number, ...paths: string[]): Promise<string[]> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let received = '';
+    let timer: NodeJS.Timeout | undefined;
+    const answers = (): string[] => {
+      const out: string[] = [];
+      let rest = received;
+      for (;;) {
+        const end = rest.indexOf('\r\n\r\n');
+        if (end < 0) break;
+        const length = Number(/content-length: *(\d+)/i.exec(rest.slice(0, end))?.[1] ?? 0);
+        if (rest.length < end + 4 + length) break;
+        out.push(`${rest.slice(9, 12)} ${rest.slice(end + 4, end + 4 + length)}`);
+        rest = rest.slice(end + 4 + length);
+      }
+      return out;
+    };
+    const done = (end: string): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve([...answers(), end]);
+    };
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => done('open'), 500);
+    };
+    s.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+      arm();
+    });
+    s.on('end', () => done('fin'));
+    s.on('error', () => done('reset'));
+    s.on('connect', arm);
+    s.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nhost: x\r\n\r\n`).join(''));
+  });
+}
+
+/** The log lines' backend/server, timers (-1, or T for a time), status, bytes, termination state and request, once `n` are there. */
+async function logged(proxy: Proxy, n: number): Promise<string[]> {
+  for (let i = 0; i < 50 && proxy.logs().length < n; i++) await new Promise((r) => setTimeout(r, 20));
+  return proxy.logs().map((l) => {
+    const f = l.split(' ');
+    const timers = f[4]!.split('/').map((v) => (v === '-1' ? v : 'T')).join('/');
+    return [f[3], timers, f[5], f[6], f[9], f.slice(12).join(' ')].join(' ');
+  });
+}
+
+const homeLab = (port: number): string => `${loggedHttpHead()}    option httplog
+frontend web
+    bind 127.0.0.1:${port}
+    stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cnt,conn_cur
+    tcp-request content track-sc0 src
+    tcp-request content reject if { sc_http_req_rate(0) gt 2 } !{ path /peek }
+    http-request return status 200 content-type text/plain lf-string "%[sc_http_req_rate(0)] %[sc_conn_cnt(0)] %[sc_conn_cur(0)]"
+`;
+
+test('tcp-request content track-sc0 src and reject over a request rate in an HTTP frontend: each request is tracked, a refused one is closed unanswered and logged <BADREQ>, as in HAProxy', async (t) => {
+  await sideBySide(t, homeLab, async (port, proxy) => {
+    const seen = [
+      await requests(port, '/', '/'),
+      await requests(port, '/'),
+      await requests(port, '/', '/'),
+      await requests(port, '/peek'),
+    ];
+    // Recorded from haproxy 2.6.12: the rules run on each request (a stream: conn_cnt counts each, conn_cur is 1), before
+    // the request counts in http_req_rate; a refused request is not counted, and its connection closes without an answer.
+    assert.deepEqual(seen, [
+      ['200 1 1 1', '200 2 2 1', 'open'],
+      ['200 3 3 1', 'open'],
+      ['fin'],
+      ['200 4 5 1', 'open'],
+    ]);
+    const lines = await logged(proxy, 6); // the probe connection is logged too (400 CR <BADREQ>)
+    assert.deepEqual(lines.slice(-5), [
+      'web/<NOSRV> T/-1/-1/-1/T 200 76 LR-- "GET / HTTP/1.1"',
+      'web/<NOSRV> T/-1/-1/-1/T 200 76 LR-- "GET / HTTP/1.1"',
+      'web/<NOSRV> T/-1/-1/-1/T 200 76 LR-- "GET / HTTP/1.1"',
+      'web/<NOSRV> -1/-1/-1/-1/T -1 0 PR-- "<BADREQ>"',
+      'web/<NOSRV> T/-1/-1/-1/T 200 76 LR-- "GET /peek HTTP/1.1"',
+    ]);
+  });
+});
+
+test('HAProxy\'s warning on a tcp-request content track-sc rule that reads nothing of the request in an HTTP frontend', () => {
+  const result = parseConfig([{ name: 'w.cfg', text: homeLab(8080) + 'frontend other\n    bind 127.0.0.1:8081\n    stick-table type string size 1k\n    tcp-request inspect-delay 1s\n    tcp-request content track-sc0 req.hdr(host)\n' }]);
+  const warnings = result.diagnostics.filter((d) => d.severity === 'warning').map((d) => `${d.line}: ${d.message}`);
+  assert.deepEqual(warnings, [
+    `13: frontend 'web' : a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests).`,
+  ]);
+});
+
+const contentActions = (port: number): string => `${loggedHttpHead()}    option httplog
+frontend web
+    bind 127.0.0.1:${port}
+    tcp-request content silent-drop if { path /drop }
+    tcp-request content set-var(txn.from) str(front)
+    tcp-request content accept if { path /acc }
+    tcp-request content set-var(txn.after) str(yes)
+    default_backend app
+backend app
+    tcp-request content reject if { path /no }
+    http-request return status 200 content-type text/plain lf-string "%[var(txn.from)] %[var(txn.after)]"
+`;
+
+test('tcp-request content accept, set-var and silent-drop in an HTTP frontend, reject in its backend, as in HAProxy', async (t) => {
+  await sideBySide(t, contentActions, async (port, proxy) => {
+    const seen = [await requests(port, '/drop'), await requests(port, '/acc'), await requests(port, '/x'), await requests(port, '/no')];
+    // Recorded from haproxy 2.6.12 (run as root: its silent-drop hides the close, the connection looks open).
+    assert.deepEqual(seen, [['open'], ['200 front ', 'open'], ['200 front yes', 'open'], ['fin']]);
+    const lines = await logged(proxy, 5); // the probe connection is logged too
+    // A backend's reject comes after the request was taken in as HTTP: logged with its line.
+    assert.deepEqual(lines.slice(-4).map((l) => l.split(' ').slice(2).join(' ')), [
+      '-1 0 PR-- "<BADREQ>"',
+      '200 77 LR-- "GET /acc HTTP/1.1"',
+      '200 80 LR-- "GET /x HTTP/1.1"',
+      '-1 0 PR-- "GET /no HTTP/1.1"',
+    ]);
+  });
+});
+
+const sessionRules = (port: number): string => `${loggedHttpHead()}    option httplog
+frontend web
+    bind 127.0.0.1:${port}
+    stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cnt,conn_cur,sess_cnt
+    tcp-request session track-sc0 src
+    tcp-request session set-var(sess.a) str(hello)
+    tcp-request session reject if { sc_http_req_rate(0) gt 3 }
+    tcp-request content set-var(txn.b) req.hdr(x-b)
+    http-request return status 200 content-type text/plain lf-string "%[sc_http_req_rate(0)] %[sc_conn_cnt(0)] %[sc_conn_cur(0)] %[sc_sess_cnt(0)] %[var(sess.a)]"
+`;
+
+test('tcp-request session rules track the connection, set sess.* variables and refuse a connection with a reset, unlogged, as in HAProxy', async (t) => {
+  await sideBySide(t, sessionRules, async (port, proxy) => {
+    const seen = [await requests(port, '/', '/'), await requests(port, '/'), await requests(port, '/')];
+    // HAProxy closes a refused session's socket at once: a reset when the request had already arrived, else a
+    // plain close; Loadstar resets it. Either way the client reads nothing.
+    const refused = seen[2]!.length === 1 && (seen[2]![0] === 'reset' || seen[2]![0] === 'fin') ? ['closed'] : seen[2]!;
+    // Recorded from haproxy 2.6.12: the probe connection counts (conn_cnt, sess_cnt, and as a request); the
+    // connection is tracked once for its requests; the third connection, over the rate, is refused.
+    assert.deepEqual([seen[0], seen[1], refused], [['200 2 2 1 2 hello', '200 3 2 1 2 hello', 'open'], ['200 4 3 1 3 hello', 'open'], ['closed']]);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await logged(proxy, 0)).filter((l) => l.includes('"GET')).length, 3);
+  });
+});
