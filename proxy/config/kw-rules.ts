@@ -203,8 +203,9 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   },
   deny: {
     sets: ['http-request', 'http-response'],
-    parse(args, fail) {
-      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, 403);
+    parse(args, fail, ctx) {
+      // A response denied is answered 502 by default (configuration.txt, "http-response deny").
+      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, ctx.directive.keyword === 'http-response' ? 502 : 403);
       return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
@@ -431,7 +432,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
 
 registerProxyKeywords([
   { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.', parse: parseHttpRule('http-request') },
-  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow (deny, return and redirect are refused: not run yet).', parse: parseHttpRule('http-response') },
+  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },
   { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, set-var/unset-var. A refused connection is reset and not logged.', parse: parseTcpRequest('session') },

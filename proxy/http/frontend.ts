@@ -10,7 +10,7 @@ import type { LbRequest } from '../balance/index.ts';
 import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
-import { compileRequestRules, compileResponseRules, runRequestRules } from './rules.ts';
+import { compileRequestRules, compileResponseRules, runRequestRules, runResponseRules } from './rules.ts';
 import { compileConnectionRules, compileSessionRules } from '../tcp/rules.ts';
 import type { SessionRules } from '../tcp/rules.ts';
 import { compileHttpContentRules } from './content-rules.ts';
@@ -91,7 +91,7 @@ export class HttpBackend {
     this.errorfiles = loadErrorFiles(config);
     this.requestRules = compileRequestRules(config.kind === 'backend' ? config.httpRequestRules : [], config, (s) => this.errorResponse(s));
     this.contentRules = config.kind === 'backend' ? compileHttpContentRules(config, false) : undefined;
-    this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config);
+    this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config, (s) => this.errorResponse(s));
     this.afterResponseRules = compileResponseRules(config.kind === 'backend' ? config.httpAfterResponseRules : [], config);
     this.serverChoice = compileServerRules<HttpTransaction>(config, () => runtime.servers,
       (rule) => compileTxCondition(rule.condition!, config), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
@@ -128,8 +128,9 @@ export class HttpBackend {
     return runRequestRules(this.requestRules, tx);
   }
 
-  applyResponseRules(tx: HttpTransaction, head: ResponseHead): void {
-    for (const rule of this.responseRules) rule(tx, head);
+  /** http-response rules: undefined, or the answer that replaces the server's (deny, return, redirect). */
+  applyResponseRules(tx: HttpTransaction, head: ResponseHead): LocalAnswer | undefined {
+    return runResponseRules(this.responseRules, tx, head);
   }
 
   get hasAfterResponseRules(): boolean {
@@ -138,7 +139,7 @@ export class HttpBackend {
 
   /** http-after-response: after the http-response rules, on every answer, Loadstar's own included. */
   applyAfterResponseRules(tx: HttpTransaction, head: ResponseHead): void {
-    for (const rule of this.afterResponseRules) rule(tx, head);
+    runResponseRules(this.afterResponseRules, tx, head);
   }
 
   responseError(_tx: HttpTransaction): void {}
@@ -229,7 +230,7 @@ export class HttpFrontend implements Frontend {
     this.sessionRules = compileSessionRules(config);
     this.contentRules = compileHttpContentRules(config, true);
     this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
-    this.responseRules = compileResponseRules(config.httpResponseRules, config);
+    this.responseRules = compileResponseRules(config.httpResponseRules, config, (s) => this.errorResponse(s));
     this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config);
     this.switching = config.switchingRules.map((rule) => {
       const when = rule.condition ? compileTxCondition(rule.condition, config) : undefined;
@@ -275,14 +276,15 @@ export class HttpFrontend implements Frontend {
     return { backend };
   }
 
-  applyResponseRules(tx: HttpTransaction, head: ResponseHead): void {
-    if (tx.backend?.config === this.config) return;
-    for (const rule of this.responseRules) rule(tx, head);
+  /** The frontend's http-response rules (after the backend's): undefined, or the answer that replaces the server's. */
+  applyResponseRules(tx: HttpTransaction, head: ResponseHead): LocalAnswer | undefined {
+    if (tx.backend?.config === this.config) return undefined;
+    return runResponseRules(this.responseRules, tx, head);
   }
 
   applyAfterResponseRules(tx: HttpTransaction, head: ResponseHead): void {
     if (tx.backend?.config === this.config) return;
-    for (const rule of this.afterResponseRules) rule(tx, head);
+    runResponseRules(this.afterResponseRules, tx, head);
   }
 
   /** Some http-after-response rule may apply to an answer of this frontend (its own, or its backend's). */

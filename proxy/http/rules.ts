@@ -49,7 +49,8 @@ export interface LocalAnswer {
 export type RuleOutcome = 'continue' | 'stop' | LocalAnswer;
 
 type RequestStep = (tx: HttpTransaction) => RuleOutcome;
-type ResponseStep = (tx: HttpTransaction, head: ResponseHead) => void;
+/** undefined = next rule; 'stop' = allow (this section's remaining rules are skipped); else the answer that replaces the server's. */
+type ResponseStep = (tx: HttpTransaction, head: ResponseHead) => LocalAnswer | 'stop' | undefined;
 
 export function compileRequestRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep[] {
   return rules.map((rule) => {
@@ -146,38 +147,17 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       // A tarpit holds the request `timeout tarpit` (else `timeout connect`) before its answer, and logs PT.
       const hold = action.type === 'tarpit' ? { termination: 'PT', tarpitMs: proxy.timeouts.tarpit ?? proxy.timeouts.connect ?? 0 } : { termination: 'PR' };
       // Both count as an HTTP error in the stick counters (requestDenied: stream_inc_http_err_ctr).
-      if (!action.body) {
-        // The error page when asked for and one exists; else an empty answer, as HAProxy's http_reply.
-        const response = action.errorPage && hasBuiltinPage(status) ? errorResponse(status) : emptyReply(status, action.headers ?? []);
-        return (tx) => (requestDenied(tx), { response, status, ...hold, kind: 'denied' });
-      }
-      const reply = compileReply(action.body, action.contentType, status, action.headers ?? []);
+      const reply = compileAnswerOf(action, errorResponse);
       return (tx) => (requestDenied(tx), { response: reply(tx), status, ...hold, kind: 'denied' });
     }
     case 'return': {
       const status = action.status;
-      const headers = action.headers;
-      if (!action.body) {
-        const response = action.errorPage && hasBuiltinPage(status) ? errorResponse(status) : emptyReply(status, headers);
-        return () => ({ response, status, termination: 'LR', kind: 'intercepted' });
-      }
-      const reply = compileReply(action.body, action.contentType, status, headers);
+      const reply = compileAnswerOf(action, errorResponse);
       return (tx) => ({ response: reply(tx), status, termination: 'LR', kind: 'intercepted' });
     }
     case 'redirect': {
-      const value = compileTxFormat(action.value);
-      // As HAProxy 2.6 writes them (http_apply_redirect_rule): Location, then Cache-Control: no-cache
-      // for the temporary codes only (301 and 308 may be cached), then the cookie.
-      const cacheControl = action.code === 301 || action.code === 308 ? '' : 'cache-control: no-cache\r\n';
-      const cookie = action.setCookie ? `set-cookie: ${action.setCookie}; path=/;\r\n` : action.clearCookie ? `set-cookie: ${action.clearCookie}; path=/; Max-Age=0;\r\n` : '';
-      const ignoreEmpty = action.ignoreEmpty === true && action.kind !== 'scheme';
-      return (tx) => {
-        const target = value(tx);
-        if (ignoreEmpty && target === '') return 'continue';
-        const location = redirectLocation(tx, action.kind, target, action.dropQuery, action.appendSlash);
-        const response = Buffer.from(`HTTP/1.1 ${action.code} ${reasonPhrase(action.code)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n${cacheControl}${cookie}\r\n`, 'latin1');
-        return { response, status: action.code, termination: 'LR', kind: 'intercepted' };
-      };
+      const redirect = compileRedirect(action);
+      return (tx) => redirect(tx) ?? 'continue';
     }
     case 'auth': {
       const realm = action.realm ?? proxy.name;
@@ -203,48 +183,114 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
   }
 }
 
-export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy): ResponseStep[] {
+/**
+ * http-response and http-after-response rules. `errorResponse`: the proxy's error pages, for
+ * http-response deny (http-after-response has no final action).
+ */
+export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer = builtinResponse): ResponseStep[] {
   return rules.map((rule) => {
     const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
-    const act = compileResponseAction(rule.action, proxy);
-    return when ? (tx, head) => { if (when(tx)) act(tx, head); } : act;
+    const act = compileResponseAction(rule.action, proxy, errorResponse);
+    return when ? (tx, head) => (when(tx) ? act(tx, head) : undefined) : act;
   });
 }
 
-function compileResponseAction(action: HttpAction, proxy: Proxy): ResponseStep {
+/**
+ * Runs response rules on a server's answer until a final one: undefined when the answer goes on,
+ * else the answer that replaces it (http-response deny, return, redirect).
+ */
+export function runResponseRules(steps: readonly ResponseStep[], tx: HttpTransaction, head: ResponseHead): LocalAnswer | undefined {
+  for (const step of steps) {
+    const outcome = step(tx, head);
+    if (outcome === undefined) continue;
+    return outcome === 'stop' ? undefined : outcome;
+  }
+  return undefined;
+}
+
+function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: (status: number) => Buffer): ResponseStep {
   const variable = compileVariableAction(action, proxy);
-  if (variable) return (tx) => variable(tx);
+  if (variable) return (tx) => (variable(tx), undefined);
   switch (action.type) {
+    case 'deny': {
+      // HAProxy 2.6 logs PH (proxy, at the headers) and counts no HTTP error in the stick counters (denied_resp only).
+      const status = action.status;
+      const reply = compileAnswerOf(action, errorResponse);
+      return (tx) => ({ response: reply(tx), status, termination: 'PH', kind: 'denied' });
+    }
+    case 'return': {
+      const status = action.status;
+      const reply = compileAnswerOf(action, errorResponse);
+      return (tx) => ({ response: reply(tx), status, termination: 'LH', kind: 'intercepted' });
+    }
+    case 'redirect': {
+      const redirect = compileRedirect(action);
+      return (tx) => {
+        const answer = redirect(tx);
+        return answer && { ...answer, termination: 'LH' };
+      };
+    }
     case 'set-header': {
       const value = compileTxFormat(action.value);
-      return (tx, head) => setHeader(head.headers, action.name, value(tx));
+      return (tx, head) => (setHeader(head.headers, action.name, value(tx)), undefined);
     }
     case 'add-header': {
       const value = compileTxFormat(action.value);
-      return (tx, head) => { head.headers.push(action.name, value(tx)); };
+      return (tx, head) => (head.headers.push(action.name, value(tx)), undefined);
     }
     case 'del-header':
-      return (_tx, head) => deleteHeader(head.headers, action.name);
+      return (_tx, head) => (deleteHeader(head.headers, action.name), undefined);
     case 'replace-header':
     case 'replace-value': {
       const regex = new RegExp(action.regex);
       const replacement = compileReplacement(action.replacement);
       const apply = action.type === 'replace-header' ? replaceHeader : replaceValue;
-      return (tx, head) => apply(head.headers, action.name, regex, (m) => replacement(tx, m));
+      return (tx, head) => (apply(head.headers, action.name, regex, (m) => replacement(tx, m)), undefined);
     }
     case 'allow':
-      return () => {};
+      // The end of this section's rules (the next section's still run, as in HAProxy).
+      return () => 'stop';
     case 'set-status': {
       const { status, reason } = action;
-      return (tx, head) => {
+      return (_tx, head) => {
         head.status = status;
         // Without a reason, the standard phrase for the new code (not the server's old one).
         head.reason = reason ?? replyReason(status);
+        return undefined;
       };
     }
     default:
       throw new Error(`http-response ${action.type} is not implemented by the engine yet`);
   }
+}
+
+/**
+ * The answer of a deny, tarpit or return rule: the proxy's error page when asked for and one
+ * exists, else an empty answer with the rule's hdr lines (HAProxy's http_reply), or its payload.
+ */
+function compileAnswerOf(action: Extract<HttpAction, { type: 'deny' | 'tarpit' | 'return' }>, errorResponse: (status: number) => Buffer): (tx: HttpTransaction) => Buffer {
+  const status = action.status;
+  const headers = action.headers ?? [];
+  if (action.body) return compileReply(action.body, action.contentType, status, headers);
+  const response = action.errorPage && hasBuiltinPage(status) ? errorResponse(status) : emptyReply(status, headers);
+  return () => response;
+}
+
+/** A redirect rule's answer, or undefined when `ignore-empty` skips it. */
+function compileRedirect(action: Extract<HttpAction, { type: 'redirect' }>): (tx: HttpTransaction) => LocalAnswer | undefined {
+  const value = compileTxFormat(action.value);
+  // As HAProxy 2.6 writes them (http_apply_redirect_rule): Location, then Cache-Control: no-cache
+  // for the temporary codes only (301 and 308 may be cached), then the cookie.
+  const cacheControl = action.code === 301 || action.code === 308 ? '' : 'cache-control: no-cache\r\n';
+  const cookie = action.setCookie ? `set-cookie: ${action.setCookie}; path=/;\r\n` : action.clearCookie ? `set-cookie: ${action.clearCookie}; path=/; Max-Age=0;\r\n` : '';
+  const ignoreEmpty = action.ignoreEmpty === true && action.kind !== 'scheme';
+  return (tx) => {
+    const target = value(tx);
+    if (ignoreEmpty && target === '') return undefined;
+    const location = redirectLocation(tx, action.kind, target, action.dropQuery, action.appendSlash);
+    const response = Buffer.from(`HTTP/1.1 ${action.code} ${reasonPhrase(action.code)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n${cacheControl}${cookie}\r\n`, 'latin1');
+    return { response, status: action.code, termination: 'LR', kind: 'intercepted' };
+  };
 }
 
 /** A reply without payload: the hdr lines, then content-length: 0 — none on a 204, which may not carry one (RFC 9110 §8.6). */

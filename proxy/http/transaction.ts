@@ -570,8 +570,8 @@ export class HttpTransaction {
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
     responseReceived(this, head.status);
-    this.backend!.applyResponseRules(this, head);
-    this.frontend.applyResponseRules(this, head);
+    const replaced = this.backend!.applyResponseRules(this, head) ?? this.frontend.applyResponseRules(this, head);
+    if (replaced) return this.replaceResponse(replaced);
     this.backend!.applyAfterResponseRules(this, head);
     this.frontend.applyAfterResponseRules(this, head);
     this.status = head.status; // http-response set-status
@@ -652,6 +652,27 @@ export class HttpTransaction {
     this.responseStarted = true;
     this.pendingHead = adjust ? adjustHeadCase(out + '\r\n', adjust) : out + '\r\n';
     return r.method === 'HEAD';
+  }
+
+  /**
+   * http-response deny, return or redirect: the client gets this answer instead of the server's (the
+   * http-after-response rules run on it), logged with %Tr -1 as HAProxy 2.6 does. The server connection
+   * closes: HAProxy closes it after return and redirect, and keeps it after a deny when the server's
+   * answer was whole (Loadstar does not wait for the rest of an answer it drops).
+   */
+  private replaceResponse(answer: LocalAnswer): true {
+    const conn = this.upstream!;
+    this.upstream = undefined;
+    conn.destroy();
+    this.response = undefined;
+    // HAProxy counts what it had of the server's answer in %B too: its head (and the body bytes of the same read, not counted here).
+    this.bytesOut += this.headBytesOut;
+    this.tr = -1;
+    this.status = answer.status;
+    this.termination = answer.termination ?? '--';
+    this.localKind = answer.kind;
+    this.respondLocally(answer.response, answer.close ?? false);
+    return true;
   }
 
   /** The server's answer cannot be relayed: its connection closes and the client gets HAProxy's 502. */
