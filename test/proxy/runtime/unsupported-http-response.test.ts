@@ -21,18 +21,17 @@ frontend web
     http-response deny if { status 500 }
     http-response return status 503 content-type text/plain string down if { status 502 }
     http-response redirect location /x if { status 404 }
+    http-response silent-drop if { status 403 }
     default_backend b
 backend b
     server s1 127.0.0.1:2
 `;
 
-test('http-response deny / return / redirect are refused with their lines; header rules and allow run', () => {
+test('http-response silent-drop is refused with its line; deny, return, redirect, header rules and allow run', () => {
   const result = parseConfig([{ name: 't.cfg', text: TEXT }]);
   if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics));
   assert.deepEqual(unsupportedFeatures(result.config).map((u) => `${u.line}: ${u.what}`), [
-    "11: 'http-response deny'",
-    "12: 'http-response return'",
-    "13: 'http-response redirect'",
+    "14: 'http-response silent-drop'",
   ]);
   // Building the engine refuses with the stable code, not an internal error from the rule compiler.
   assert.throws(() => new Engine(result.config), (e: Error & { code?: string }) => e.code === 'LS_ERR_ENG_UNSUPPORTED');

@@ -43,12 +43,14 @@ frontend tcp_in
     tcp-request content silent-drop if { req.len gt 0 }
     tcp-request content set-var(sess.x,ifnotexists) src
     tcp-request session accept
+    tcp-request content capture req.len len 10
     default_backend b
 frontend web
     mode http
     bind 127.0.0.1:3
     tcp-request connection reject if { src 10.0.0.0/8 }
     tcp-request content reject if { src 10.0.0.0/8 }
+    tcp-request session set-var(sess.y,ifexists) src
     default_backend h
 backend b
     mode tcp
@@ -59,8 +61,8 @@ backend h
 `), [
     `8: 'tcp-request content silent-drop'`,
     `9: 'tcp-request content set-var with conditions'`,
-    `10: 'tcp-request session accept'`,
-    // HTTP frontends run the connection phase (rule-actions.test.ts), not yet the content phase.
-    `16: 'tcp-request content reject' in an HTTP-mode frontend`,
+    // Session rules run (http/tcp-content.test.ts), and content rules in HTTP mode too, but not every action.
+    `11: 'tcp-request content capture'`,
+    `18: 'tcp-request session set-var with conditions' in an HTTP-mode frontend`,
   ]);
 });
