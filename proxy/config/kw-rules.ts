@@ -17,8 +17,8 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'disable-l7-retry', 'do-resolve', 'early-hint',
   'normalize-uri', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
-  'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-dst', 'set-dst-port', 'set-mark', 'set-nice',
-  'set-priority-class', 'set-priority-offset', 'set-src', 'set-src-port', 'set-tos',
+  'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-mark', 'set-nice',
+  'set-priority-class', 'set-priority-offset', 'set-tos',
   'strict-mode', 'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
 ];
@@ -246,6 +246,10 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
       return { type: 'use-service', service: args[0] };
     },
   },
+  'set-src': { sets: ['http-request'], parse: addressAction('set-src') },
+  'set-src-port': { sets: ['http-request'], parse: addressAction('set-src-port') },
+  'set-dst': { sets: ['http-request'], parse: addressAction('set-dst') },
+  'set-dst-port': { sets: ['http-request'], parse: addressAction('set-dst-port') },
   capture: {
     sets: ['http-request', 'http-response'],
     parse(args, fail) {
@@ -259,6 +263,16 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     },
   },
 };
+
+/** `set-src|set-src-port|set-dst|set-dst-port <expr>` */
+function addressAction(type: 'set-src' | 'set-src-port' | 'set-dst' | 'set-dst-port'): ActionParser {
+  return (args, fail) => {
+    if (args.length !== 1) return void fail('expects exactly 1 argument.');
+    const sample = parseSampleExpression(args[0]!);
+    if ('error' in sample) return void fail(sample.error, 0);
+    return { type, expression: args[0]! };
+  };
+}
 
 function noArgument(type: 'reject' | 'silent-drop'): ActionParser {
   return (args, fail) => {
@@ -431,7 +445,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
 }
 
 registerProxyKeywords([
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.', parse: parseHttpRule('http-request') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see).', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },

@@ -354,6 +354,8 @@ export type HttpAction =
   | { type: 'sc-inc-gpc'; index: 0 | 1; counter: 0 | 1 | 2 }
   | { type: 'use-service'; service: string }
   | { type: 'set-log-level'; level: string }
+  /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */
+  | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
   | { type: 'capture'; expression: string; len?: number; id?: number };
 
 export type ReturnBody =

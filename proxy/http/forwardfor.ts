@@ -31,7 +31,8 @@ export function compileForwardFor(proxy: Proxy): ForwardFor | undefined {
 
 /** The header line to add (with CRLF), or '' when the address is excepted or the header exists with if-none. */
 export function forwardedForHeader(ff: ForwardFor, tx: HttpTransaction): string {
-  const address = tx.client.connectionInfo().src;
+  // The address http-request set-src gave this request, else the connection's.
+  const address = (tx.addressesRewritten ? tx.sampleContext().conn : tx.client.connectionInfo()).src;
   const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
   if (ff.except?.check(plain, net.isIP(plain) === 6 ? 'ipv6' : 'ipv4')) return '';
   if (ff.ifNone && getHeader(tx.request.headers, ff.header) !== undefined) return '';

@@ -493,7 +493,7 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
       response: tx.responseCaptures,
     },
     clientAddress: () => {
-      const info = client.connectionInfo();
+      const info = tx.addressesRewritten ? tx.sampleContext().conn : client.connectionInfo();
       return `${info.src ?? ''}:${info.srcPort ?? ''}`;
     },
     sample: tx.requestUnseen ? () => withoutRequest(tx.sampleContext()) : () => tx.sampleContext(),

@@ -12,7 +12,7 @@ import type { ResponseHead } from './upstream.ts';
 import { compileTxCondition, compileTxFormat } from './samples.ts';
 import type { TxPredicate, TxFormat } from './samples.ts';
 import fs from 'node:fs';
-import { compileSample, parseSampleExpression } from '../acl/index.ts';
+import { castSample, compileSample, parseSampleExpression } from '../acl/index.ts';
 import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
@@ -169,6 +169,23 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       // The only service is the Prometheus exporter (the parser refuses others); answered from proxy/stats.
       const service = action.service;
       return (tx) => tx.frontend.localServices?.service(service, tx) ?? { response: errorResponse(503), status: 503, termination: 'PR' };
+    }
+    case 'set-src':
+    case 'set-dst':
+    case 'set-src-port':
+    case 'set-dst-port': {
+      const parsed = parseSampleExpression(action.expression);
+      if ('error' in parsed) throw new Error(parsed.error);
+      const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
+      const kind = action.type;
+      const type = kind === 'set-src' || kind === 'set-dst' ? 'addr' : 'int';
+      return (tx) => {
+        // A value that is not an address (or a port) leaves the address as it was (sample_fetch_as_type fails).
+        const value = sample(tx.sampleContext());
+        const cast = value && castSample(value, type);
+        if (cast) tx.rewriteAddress(kind, cast);
+        return 'continue';
+      };
     }
     case 'track-sc': {
       const track = compileTrackSc(action, proxy, true);

@@ -17,7 +17,7 @@ import { streamAcceptDate } from './frontend.ts';
 import { h2StreamAccept } from './stream-times.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { QueuePositions } from '../runtime/backend.ts';
-import { MapVarStore } from '../acl/index.ts';
+import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer } from './htx-size.ts';
 import type { PersistenceOutcome } from './persistence.ts';
@@ -266,6 +266,30 @@ export class HttpTransaction {
 
   get frontend() {
     return this.client.frontend;
+  }
+
+  /** http-request set-src / set-dst … changed this request's view of its connection's addresses. */
+  addressesRewritten = false;
+
+  /**
+   * http-request set-src, set-src-port, set-dst, set-dst-port: HAProxy 2.6 rewrites the stream's
+   * addresses, so the next request of the connection sees the real ones again. A new address keeps
+   * the port (both families have one).
+   */
+  rewriteAddress(kind: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port', value: Sample): void {
+    const ctx = this.sampleContext() as { conn: ConnectionInfo };
+    const conn = { ...ctx.conn };
+    if (value.type === 'ipv4' || value.type === 'ipv6') {
+      const address = value.type === 'ipv4' ? ipv4ToString(value.value) : ipv6ToString(value.value);
+      if (kind === 'set-src') conn.src = address;
+      else conn.dst = address;
+    } else if (value.type === 'int') {
+      const port = Number(value.value) & 0xffff;
+      if (kind === 'set-src-port') conn.srcPort = port;
+      else conn.dstPort = port;
+    } else return;
+    ctx.conn = conn;
+    this.addressesRewritten = true;
   }
 
   /** The request's unique id (`unique-id-format`), made the first time it is asked for; undefined without one. */
