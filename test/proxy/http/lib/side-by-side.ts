@@ -28,7 +28,7 @@ export async function sideBySide(t: TestContext, config: (port: number) => strin
   const haproxy = await startHaproxy(config(hport), hport);
   await new Promise((r) => setTimeout(r, 300));
   try {
-    await check(hport, { logs: () => haproxy.output().split('\n').filter((l) => l.startsWith('127.0.0.1:')) });
+    await check(hport, { logs: () => haproxy.output().split('\n').filter((l) => l !== '' && !l.startsWith('[')) });
   } finally {
     await haproxy.stop();
   }
@@ -97,11 +97,16 @@ function exchange(port: number, paths: readonly string[], heads: boolean): Promi
 
 /** The log lines' backend/server, timers (-1, or T for a time), status, bytes, termination state and request, once `n` are there. */
 export async function logged(proxy: Proxy, n: number): Promise<string[]> {
-  for (let i = 0; i < 50 && proxy.logs().length < n; i++) await new Promise((r) => setTimeout(r, 20));
-  return proxy.logs().map((l) => {
+  return (await linesLogged(proxy, n)).map((l) => {
     const f = l.split(' ');
     const timers = f[4]!.split('/').map((v) => (v === '-1' ? v : 'T')).join('/');
     return [f[3], timers, f[5], f[6], f[9], f.slice(12).join(' ')].join(' ');
   });
 }
 
+
+/** The log lines as written, once `n` are there (or after a second). */
+export async function linesLogged(proxy: Proxy, n: number): Promise<string[]> {
+  for (let i = 0; i < 50 && proxy.logs().length < n; i++) await new Promise((r) => setTimeout(r, 20));
+  return proxy.logs();
+}
