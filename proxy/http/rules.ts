@@ -187,6 +187,11 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         return 'continue';
       };
     }
+    case 'set-log-level': {
+      // Only 'silent' changes what Loadstar writes: its log lines carry no syslog level (a later rule may undo it).
+      const silent = action.level === 'silent';
+      return (tx) => (tx.logSilent = silent, 'continue');
+    }
     case 'track-sc': {
       const track = compileTrackSc(action, proxy, true);
       return (tx) => (track(tx.sampleContext(), streamCounters(tx)), 'continue');
@@ -263,6 +268,10 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
       const replacement = compileReplacement(action.replacement);
       const apply = action.type === 'replace-header' ? replaceHeader : replaceValue;
       return (tx, head) => (apply(head.headers, action.name, regex, (m) => replacement(tx, m)), undefined);
+    }
+    case 'set-log-level': {
+      const silent = action.level === 'silent';
+      return (tx) => (tx.logSilent = silent, undefined);
     }
     case 'allow':
       // The end of this section's rules (the next section's still run, as in HAProxy).

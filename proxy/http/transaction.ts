@@ -188,6 +188,8 @@ export class HttpTransaction {
   loggedEarly = false;
   /** Closed without an answer by http-request reject / silent-drop (%TR is -1 then too). */
   dropped = false;
+  /** `set-log-level silent`: the exchange writes no log line (it still counts in the statistics). */
+  logSilent = false;
   /** Refused by a frontend's tcp-request content rule, before HAProxy would have taken the request in as HTTP: logged without it. */
   requestUnseen = false;
   /** The method and target before any rule changed them: %r and capture.req.* show these. */

@@ -75,6 +75,8 @@ export interface ExchangeRecord {
   readonly handshake?: number;
   /** Held by `http-request tarpit`: HAProxy logs %TR as -1 then. */
   readonly tarpitted?: boolean; // or dropped (reject / silent-drop): %TR is -1 for both
+  /** `set-log-level silent`: no log line for it. */
+  readonly silent?: boolean;
   readonly method?: string;
   readonly url?: string;
   /** Status sent to the client, 0 when none was (aborted) or in TCP mode. */

@@ -62,13 +62,13 @@ export class Logger {
   /** An exchange's end; `lineWritten`: its log line went out early (`option logasap`), the statistics still count it now. */
   request(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.http(record);
-    const format = lineWritten ? undefined : this.formatFor(record.frontend.config);
+    const format = lineWritten || record.silent ? undefined : this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(httpLogLine(format, record, this.nextCount(record.frontend.config)));
   }
 
   /** `option logasap`: an HTTP exchange's line once the response head is in, with what is known so far. */
   requestAsap(record: ExchangeRecord): void {
-    const format = this.formatFor(record.frontend.config);
+    const format = record.silent ? undefined : this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(httpLogLine(format, record, this.nextCount(record.frontend.config), true));
   }
 

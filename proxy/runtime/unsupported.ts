@@ -35,15 +35,15 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
     for (const rule of proxy.httpRequestRules) {
       const t = rule.action.type;
-      if (t === 'capture' || t === 'set-log-level') add(`'http-request ${t}'`, rule.loc, 'sticky sessions');
+      if (t === 'capture') add(`'http-request ${t}'`, rule.loc, 'sticky sessions');
     }
     for (const rule of [...proxy.httpResponseRules, ...proxy.httpAfterResponseRules]) {
       const t = rule.action.type;
-      if (t === 'track-sc' || t === 'capture' || t === 'set-log-level') add(`'${proxy.httpResponseRules.includes(rule) ? 'http-response' : 'http-after-response'} ${t}'`, rule.loc, 'sticky sessions');
+      if (t === 'track-sc' || t === 'capture') add(`'${proxy.httpResponseRules.includes(rule) ? 'http-response' : 'http-after-response'} ${t}'`, rule.loc, 'sticky sessions');
     }
     for (const rule of proxy.httpResponseRules) {
       const t = rule.action.type;
-      if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'capture' && t !== 'track-sc' && t !== 'set-log-level') add(`'http-response ${t}'`, rule.loc, 'a later engine change');
+      if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'capture' && t !== 'track-sc') add(`'http-response ${t}'`, rule.loc, 'a later engine change');
     }
     for (const rule of proxy.httpAfterResponseRules) {
       const t = rule.action.type;
@@ -81,7 +81,7 @@ export function reducedFeatureWarnings(config: Config): string[] {
 }
 
 /** http-response actions the HTTP engine runs (proxy/http/rules.ts compileResponseAction); the parser accepts more. */
-const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect']);
+const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level']);
 
 /**
  * Rule kinds the engine runs (proxy/tcp/rules.ts); the others are refused here. `http`: the rule is
