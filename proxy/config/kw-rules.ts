@@ -252,14 +252,19 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   'set-dst-port': { sets: ['http-request'], parse: addressAction('set-dst-port') },
   capture: {
     sets: ['http-request', 'http-response'],
-    parse(args, fail) {
+    parse(args, fail, ctx) {
       const expr = args[0];
       if (expr === undefined || (args[1] !== 'len' && args[1] !== 'id') || args[2] === undefined) return void fail(`expects <sample> 'len' <length> or 'id' <id>.`);
       const sample = parseSampleExpression(expr);
       if ('error' in sample) return void fail(sample.error, 0);
       const n = parseInteger(args[2], `capture ${args[1]}`, args[1] === 'len' ? 1 : 0);
       if (n.error !== undefined) return void fail(n.error, 2);
-      return args[1] === 'len' ? { type: 'capture', expression: expr, len: n.value } : { type: 'capture', expression: expr, id: n.value };
+      if (args[1] === 'id') return { type: 'capture', expression: expr, id: n.value };
+      // `len` in a frontend: a new slot of the request captures, after those declared before (cfg_parse: nb_req_cap++).
+      if (ctx.kind === 'backend' || ctx.kind === 'defaults' || ctx.directive.keyword !== 'http-request') return { type: 'capture', expression: expr, len: n.value };
+      const id = ctx.proxy.captures.filter((c) => c.kind === 'request header' || c.kind === 'request slot').length;
+      ctx.proxy.captures.push({ kind: 'request slot', name: '', len: n.value, loc: ctx.directive.loc });
+      return { type: 'capture', expression: expr, len: n.value, id };
     },
   },
 };
@@ -445,6 +450,21 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
 }
 
 registerProxyKeywords([
+  {
+    name: 'declare capture',
+    sections: 'fl',
+    status: ENGINE,
+    summary: 'Declares a request or response capture slot (`len N`) that http-request / http-response capture … id rules fill: %hr / %hs and capture.req.hdr / capture.res.hdr show it.',
+    parse(ctx) {
+      const [dir, lenWord, len] = ctx.args;
+      if ((dir !== 'request' && dir !== 'response') || lenWord !== 'len' || len === undefined || ctx.args.length > 3) {
+        return ctx.error(`'declare capture' expects 'request' or 'response' then 'len' <length>.`);
+      }
+      const v = parseInteger(len, 'declare capture len', 1, 65535);
+      if (v.error !== undefined) return ctx.error(v.error, 2);
+      ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
+    },
+  },
   { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see).', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },

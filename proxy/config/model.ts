@@ -356,6 +356,7 @@ export type HttpAction =
   | { type: 'set-log-level'; level: string }
   /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */
   | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
+  /** `id`: the frontend's capture slot it fills; a `len` rule of a frontend declares its own slot (its id is set then). */
   | { type: 'capture'; expression: string; len?: number; id?: number };
 
 export type ReturnBody =
@@ -505,7 +506,8 @@ export interface StatsSettings {
 }
 
 export interface Capture {
-  kind: 'request header' | 'response header' | 'cookie';
+  /** A slot (`declare capture`, `http-request capture … len`) has no header name: rules fill it. */
+  kind: 'request header' | 'response header' | 'cookie' | 'request slot' | 'response slot';
   name: string;
   len: number;
   loc: SourceLocation;

@@ -22,21 +22,22 @@ export interface MessageCaptures {
  */
 export function captureMessage(proxy: Proxy, raw: readonly string[], response: boolean): MessageCaptures | undefined {
   const kind = response ? 'response header' : 'request header';
+  const slotKind = response ? 'response slot' : 'request slot';
   const list = proxy.captures;
   if (list.length === 0) return undefined;
   const headers: (string | undefined)[] = [];
   let cookie: string | undefined;
   let cookieCapture: { name: string; len: number } | undefined;
   for (const c of list) {
-    if (c.kind === kind) headers.push(undefined);
+    if (c.kind === kind || c.kind === slotKind) headers.push(undefined);
     else if (c.kind === 'cookie') cookieCapture ??= c;
   }
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     let slot = 0;
     for (const c of list) {
-      if (c.kind !== kind) continue;
-      if (c.name.toLowerCase() === name) headers[slot] = raw[i + 1]!.slice(0, c.len);
+      if (c.kind !== kind && c.kind !== slotKind) continue;
+      if (c.kind === kind && c.name.toLowerCase() === name) headers[slot] = raw[i + 1]!.slice(0, c.len);
       slot++;
     }
     if (cookieCapture && cookie === undefined && name === (response ? 'set-cookie' : 'cookie')) {
@@ -45,6 +46,20 @@ export function captureMessage(proxy: Proxy, raw: readonly string[], response: b
     }
   }
   return { headers, cookie };
+}
+
+/**
+ * `http-request|http-response capture <sample> id N` (and `len`, whose slot the parser declared):
+ * the value goes in slot N of the frontend's request or response captures, cut to the slot's length.
+ * A slot the frontend does not have is left alone.
+ */
+export function storeCapture(frontend: Proxy, captures: MessageCaptures | undefined, response: boolean, id: number, value: string): void {
+  if (!captures || id >= captures.headers.length) return;
+  let slot = 0;
+  for (const c of frontend.captures) {
+    if (c.kind !== (response ? 'response header' : 'request header') && c.kind !== (response ? 'response slot' : 'request slot')) continue;
+    if (slot++ === id) return void (captures.headers[id] = value.slice(0, c.len));
+  }
 }
 
 /** `name=value` of the first cookie whose name starts with `prefix` (a Set-Cookie has one, then its attributes). */

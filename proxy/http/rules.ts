@@ -10,6 +10,7 @@ import { builtinResponse, loadErrorFile, reasonPhrase, hasBuiltinPage, replyReas
 import type { HttpTransaction } from './transaction.ts';
 import type { ResponseHead } from './upstream.ts';
 import { compileTxCondition, compileTxFormat } from './samples.ts';
+import { storeCapture } from './captures.ts';
 import type { TxPredicate, TxFormat } from './samples.ts';
 import fs from 'node:fs';
 import { castSample, compileSample, parseSampleExpression } from '../acl/index.ts';
@@ -187,6 +188,8 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         return 'continue';
       };
     }
+    case 'capture':
+      return compileCapture(action, proxy, false, 'continue');
     case 'set-log-level': {
       // Only 'silent' changes what Loadstar writes: its log lines carry no syslog level (a later rule may undo it).
       const silent = action.level === 'silent';
@@ -273,6 +276,8 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
       const silent = action.level === 'silent';
       return (tx) => (tx.logSilent = silent, undefined);
     }
+    case 'capture':
+      return compileCapture(action, proxy, true, undefined);
     case 'allow':
       // The end of this section's rules (the next section's still run, as in HAProxy).
       return () => 'stop';
@@ -316,6 +321,21 @@ function compileRedirect(action: Extract<HttpAction, { type: 'redirect' }>): (tx
     const location = redirectLocation(tx, action.kind, target, action.dropQuery, action.appendSlash);
     const response = Buffer.from(`HTTP/1.1 ${action.code} ${reasonPhrase(action.code)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n${cacheControl}${cookie}\r\n`, 'latin1');
     return { response, status: action.code, termination: 'LR', kind: 'intercepted' };
+  };
+}
+
+/** http-request / http-response capture: the sample, as a string, in the frontend's capture slot (captures.ts). */
+function compileCapture<R>(action: Extract<HttpAction, { type: 'capture' }>, proxy: Proxy, response: boolean, next: R): (tx: HttpTransaction) => R {
+  const parsed = parseSampleExpression(action.expression);
+  if ('error' in parsed) throw new Error(parsed.error);
+  const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
+  // unsupportedFeatures() refuses a capture without a slot (a backend's `len` rule).
+  const id = action.id!;
+  return (tx) => {
+    const value = sample(tx.sampleContext());
+    const text = value && castSample(value, 'str');
+    if (text) storeCapture(tx.frontend.config, response ? tx.responseCaptures : tx.requestCaptures, response, id, String(text.value));
+    return next;
   };
 }
 

@@ -38,17 +38,22 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       for (const data of table.store) if (!storeTypeIsRun(data.name)) add(`'stick-table … store ${data.name}'`, table.loc, 'sticky sessions');
     }
     for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
+    // A capture fills a slot of the frontend's (captures.ts); a backend's `len` rule, which would declare one, is not run.
     for (const rule of proxy.httpRequestRules) {
-      const t = rule.action.type;
-      if (t === 'capture') add(`'http-request ${t}'`, rule.loc, 'sticky sessions');
+      if (rule.action.type === 'capture' && rule.action.id === undefined) add(`'http-request capture … len' in a ${proxy.kind} (use 'declare capture' in the frontend and 'capture … id')`, rule.loc, 'a later engine change');
     }
-    for (const rule of [...proxy.httpResponseRules, ...proxy.httpAfterResponseRules]) {
+    for (const rule of proxy.httpResponseRules) {
+      const a = rule.action;
+      if (a.type === 'track-sc') add(`'http-response track-sc'`, rule.loc, 'sticky sessions');
+      if (a.type === 'capture' && a.id === undefined) add(`'http-response capture … len' (use 'declare capture response' and 'capture … id')`, rule.loc, 'a later engine change');
+    }
+    for (const rule of proxy.httpAfterResponseRules) {
       const t = rule.action.type;
-      if (t === 'track-sc' || t === 'capture') add(`'${proxy.httpResponseRules.includes(rule) ? 'http-response' : 'http-after-response'} ${t}'`, rule.loc, 'sticky sessions');
+      if (t === 'track-sc' || t === 'capture') add(`'http-after-response ${t}'`, rule.loc, 'sticky sessions');
     }
     for (const rule of proxy.httpResponseRules) {
       const t = rule.action.type;
-      if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'capture' && t !== 'track-sc') add(`'http-response ${t}'`, rule.loc, 'a later engine change');
+      if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'track-sc') add(`'http-response ${t}'`, rule.loc, 'a later engine change');
     }
     for (const rule of proxy.httpAfterResponseRules) {
       const t = rule.action.type;
@@ -86,7 +91,7 @@ export function reducedFeatureWarnings(config: Config): string[] {
 }
 
 /** http-response actions the HTTP engine runs (proxy/http/rules.ts compileResponseAction); the parser accepts more. */
-const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level']);
+const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture']);
 
 /**
  * Rule kinds the engine runs (proxy/tcp/rules.ts); the others are refused here. `http`: the rule is
