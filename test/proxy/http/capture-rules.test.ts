@@ -1,0 +1,64 @@
+/**
+ * `declare capture`, `http-request capture <sample> len|id` and `http-response
+ * capture <sample> id` side by side with HAProxy 2.6.12, alongside `capture
+ * request|response header`: slots numbered in declaration order, values cut to
+ * the slot's length, shown in %hr / %hs and read by capture.req.hdr /
+ * capture.res.hdr. Recorded from haproxy, then replayed against it when it is
+ * installed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRawServer } from '../../helpers/net.ts';
+import { loggedHttpHead } from '../../helpers/haproxy.ts';
+import net from 'node:net';
+import { sideBySide, linesLogged } from './lib/side-by-side.ts';
+
+const config = (origin: number) => (port: number): string => `${loggedHttpHead()}    option httplog
+frontend web
+    bind 127.0.0.1:${port}
+    declare capture request len 4
+    capture request header host len 10
+    http-request capture path len 5
+    declare capture response len 20
+    http-request capture req.hdr(x-a) id 0
+    http-response capture res.hdr(x-s) id 0
+    capture response header x-s len 3
+    http-request set-var(txn.x) capture.req.hdr(2)
+    http-response set-header x-cap "%[capture.req.hdr(0)] %[capture.req.hdr(1)] %[capture.req.hdr(2)] %[capture.res.hdr(0)] %[capture.res.hdr(1)] %[var(txn.x)]"
+    default_backend app
+backend app
+    server s1 127.0.0.1:${origin}
+`;
+
+test('capture rules fill the declared slots in order, as in HAProxy', async (t) => {
+  const origin = await startRawServer((s) => {
+    s.on('data', () => s.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-s: 1234567\r\n\r\nhello'));
+  });
+  try {
+    await sideBySide(t, config(origin.port), async (port, proxy) => {
+      const a = await rawGet(port, 'GET /abcdefgh HTTP/1.1\r\nhost: example.com:8080\r\nx-a: valueA\r\n\r\n');
+      const b = await rawGet(port, 'GET /p HTTP/1.1\r\nhost: x\r\n\r\n');
+      // Recorded from haproxy 2.6.12.
+      assert.deepEqual([a, b], ['valu example.co /abcd 1234567 123 /abcd', ' x /p 1234567 123 /p']);
+      const lines = (await linesLogged(proxy, 4)).slice(-2).map((l) => l.slice(l.indexOf(' {')));
+      assert.deepEqual(lines, [' {valu|example.co|/abcd} {1234567|123} "GET /abcdefgh HTTP/1.1"', ' {|x|/p} {1234567|123} "GET /p HTTP/1.1"']);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+/** One request on its own connection: the answer's x-cap header. */
+function rawGet(port: number, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(request));
+    let received = '';
+    s.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+      if (!received.endsWith('hello')) return;
+      s.destroy();
+      resolve(/\r\nx-cap: ([^\r]*)\r\n/.exec(received)?.[1] ?? received);
+    });
+    s.on('error', () => resolve(received));
+  });
+}
