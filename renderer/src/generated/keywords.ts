@@ -843,6 +843,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "parsed; behaviour pending (compression)"
   },
   {
+   "name": "declare capture",
+   "summary": "Declares a request or response capture slot (`len N`) that http-request / http-response capture … id rules fill: %hr / %hs and capture.req.hdr / capture.res.hdr show it.",
+   "status": "supported"
+  },
+  {
    "name": "default_backend",
    "summary": "The backend used when no use_backend rule matches.",
    "status": "supported"
@@ -1674,6 +1679,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "cookie",
    "summary": "Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr. `maxidle`, `maxlife` and `dynamic` are refused by `loadstar run` for now.",
+   "status": "supported"
+  },
+  {
+   "name": "declare capture",
+   "summary": "Declares a request or response capture slot (`len N`) that http-request / http-response capture … id rules fill: %hr / %hs and capture.req.hdr / capture.res.hdr show it.",
    "status": "supported"
   },
   {
