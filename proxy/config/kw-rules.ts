@@ -380,7 +380,7 @@ function parseHttpRule(set: RuleSet) {
     const spec = HTTP_ACTIONS[action];
     let parsed: HttpAction | undefined | null;
     if (spec && spec.sets.includes(set)) parsed = spec.parse(args, fail, ctx);
-    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && action === 'set-log-level') ? parseSpecialAction(action, args, fail, ctx) : null;
+    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^track-sc[012]$/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
     else parsed = null;
     if (failed) return;
     if (parsed === null) {
@@ -466,7 +466,7 @@ registerProxyKeywords([
     },
   },
   { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see).', parse: parseHttpRule('http-request') },
-  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
+  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },
   { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, set-var/unset-var. A refused connection is reset and not logged.', parse: parseTcpRequest('session') },

@@ -97,7 +97,7 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
 function checkTables(proxy: Proxy, tables: Set<string>, diagnostics: Diagnostics): void {
   const refs: Array<{ table: string; loc: SourceLocation }> = [];
   for (const rule of proxy.stickRules) refs.push({ table: rule.table ?? proxy.name, loc: rule.loc });
-  for (const rule of [...proxy.httpRequestRules, ...proxy.tcpRequestRules]) {
+  for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules, ...proxy.tcpRequestRules]) {
     if (rule.action.type === 'track-sc') refs.push({ table: rule.action.table ?? proxy.name, loc: rule.loc });
   }
   for (const ref of refs) {

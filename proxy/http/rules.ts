@@ -17,7 +17,7 @@ import { castSample, compileSample, parseSampleExpression } from '../acl/index.t
 import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
-import { incrementGpc, requestDenied, streamCounters } from '../stick/http.ts';
+import { incrementGpc, requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
   const dot = variable.indexOf('.');
@@ -278,6 +278,19 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
     }
     case 'capture':
       return compileCapture(action, proxy, true, undefined);
+    case 'track-sc': {
+      // Tracked here, the entry counts the request (and its error or failure) itself: responseTracked.
+      const track = compileTrackSc(action, proxy);
+      const n = action.counter;
+      return (tx, head) => {
+        const counters = streamCounters(tx);
+        if (counters.slot(n)) return undefined;
+        track(tx.sampleContext(), counters);
+        const tracked = counters.slot(n);
+        if (tracked) responseTracked(tracked, head.status);
+        return undefined;
+      };
+    }
     case 'allow':
       // The end of this section's rules (the next section's still run, as in HAProxy).
       return () => 'stop';

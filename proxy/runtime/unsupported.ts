@@ -44,7 +44,6 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
     for (const rule of proxy.httpResponseRules) {
       const a = rule.action;
-      if (a.type === 'track-sc') add(`'http-response track-sc'`, rule.loc, 'sticky sessions');
       if (a.type === 'capture' && a.id === undefined) add(`'http-response capture … len' (use 'declare capture response' and 'capture … id')`, rule.loc, 'a later engine change');
     }
     for (const rule of proxy.httpAfterResponseRules) {
@@ -53,7 +52,7 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
     for (const rule of proxy.httpResponseRules) {
       const t = rule.action.type;
-      if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'track-sc') add(`'http-response ${t}'`, rule.loc, 'a later engine change');
+      if (!RESPONSE_ACTIONS_RUN.has(t)) add(`'http-response ${t}'`, rule.loc, 'a later engine change');
     }
     for (const rule of proxy.httpAfterResponseRules) {
       const t = rule.action.type;
@@ -91,7 +90,7 @@ export function reducedFeatureWarnings(config: Config): string[] {
 }
 
 /** http-response actions the HTTP engine runs (proxy/http/rules.ts compileResponseAction); the parser accepts more. */
-const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture']);
+const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture', 'track-sc']);
 
 /**
  * Rule kinds the engine runs (proxy/tcp/rules.ts); the others are refused here. `http`: the rule is

@@ -71,6 +71,24 @@ export function responseReceived(tx: Exchange, status: number): void {
   else if (status >= 500 && status < 600 && status !== 501 && status !== 505) countEvent(streams.get(tx) ?? sessionOf(tx), 'http_fail_cnt', 'http_fail_rate');
 }
 
+/**
+ * `http-response track-sc*` started tracking `tracked` on an answer with `status`: the request counts
+ * in it as a request, and as an HTTP error (4xx) or failure (5xx but 501 and 505), which it missed
+ * while untracked (http_action_track_sc, ACT_F_HTTP_RES).
+ */
+export function responseTracked(tracked: Tracked, status: number): void {
+  const { table, entry } = tracked;
+  const now = tickNow();
+  const count = (c: 'http_req_cnt' | 'http_err_cnt' | 'http_fail_cnt', r: 'http_req_rate' | 'http_err_rate' | 'http_fail_rate'): void => {
+    const counted = table.add(entry, c, 1) !== undefined;
+    const rated = table.tick(entry, r, now) !== undefined;
+    if (counted || rated) table.touch(entry, now);
+  };
+  count('http_req_cnt', 'http_req_rate');
+  if (status >= 400 && status < 500) count('http_err_cnt', 'http_err_rate');
+  else if (status >= 500 && status < 600 && status !== 501 && status !== 505) count('http_fail_cnt', 'http_fail_rate');
+}
+
 /** `http-request sc-inc-gpc0|1(<sc>)`: what stick counter `counter` tracks counts one in gpc<index> and its rate. */
 export function incrementGpc(tx: Exchange, counter: number, index: 0 | 1): void {
   const tracked: Tracked | undefined = streamCounters(tx).slot(counter);

@@ -909,7 +909,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
    "status": "supported"
   },
   {
@@ -1296,7 +1296,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
    "status": "supported"
   },
   {
@@ -1768,7 +1768,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
    "status": "supported"
   },
   {

@@ -72,3 +72,37 @@ test('http-response deny, return and redirect answer instead of the server, as i
     await origin.close();
   }
 });
+
+const tracked = (origin: number) => (port: number): string => `${loggedHttpHead()}
+frontend web
+    bind 127.0.0.1:${port}
+    stick-table type ip size 1k expire 30s store http_req_cnt,http_err_cnt,http_fail_cnt,conn_cnt,conn_cur
+    http-request return status 200 content-type text/plain lf-string "%[src_http_req_cnt] %[src_http_err_cnt] %[src_http_fail_cnt] %[src_conn_cnt] %[src_conn_cur]" if { path /peek }
+    default_backend app
+backend app
+    http-response track-sc0 src table web
+    server s1 127.0.0.1:${origin}
+`;
+
+test('http-response track-sc0 counts each answered request, a 4xx as an error and a 5xx (not 501) as a failure, as in HAProxy', async (t) => {
+  // A server answering /nf with 404, /f with 503, /ni with 501, the rest with 200.
+  const origin = await startRawServer((s) => {
+    s.on('data', (d: Buffer) => {
+      const p = d.toString().split(' ')[1];
+      const status = p === '/nf' ? '404 Not Found' : p === '/f' ? '503 Service Unavailable' : p === '/ni' ? '501 Not Implemented' : '200 OK';
+      s.write(`HTTP/1.1 ${status}\r\ncontent-length: 2\r\n\r\nok`);
+    });
+  });
+  try {
+    await sideBySide(t, tracked(origin.port), async (port) => {
+      await requests(port, '/a');
+      await requests(port, '/nf', '/f');
+      await requests(port, '/f');
+      await requests(port, '/ni');
+      // Recorded from haproxy 2.6.12: five requests, one error, two failures, each tracked by its own stream (conn_cnt).
+      assert.deepEqual(await requests(port, '/peek'), ['200 content-length: 9|content-type: text/plain 5 1 2 5 0', 'open']);
+    });
+  } finally {
+    await origin.close();
+  }
+});
