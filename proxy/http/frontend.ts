@@ -248,10 +248,12 @@ export class HttpFrontend implements Frontend {
 
   processRequest(tx: HttpTransaction): Decision {
     this.counters.requests++;
-    // tcp-request content first: HAProxy counts the request in the stick counters after them.
-    const refused = this.contentRules?.(tx);
-    if (refused) return refused;
-    requestParsed(tx);
+    // tcp-request content first: HAProxy counts the request in the stick counters after them (in what they track too).
+    if (this.contentRules) {
+      const refused = this.contentRules(tx);
+      if (refused) return refused;
+      requestParsed(tx, true);
+    } else requestParsed(tx);
     const frontendOutcome = runRequestRules(this.requestRules, tx);
     if (frontendOutcome !== 'continue') return frontendOutcome;
     // `stats uri`: after the proxy's http-request rules, before switching (HAProxy's order).
@@ -481,7 +483,7 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
   }
   return {
     frontend, backend: tx.backend?.runtime, server: tx.server, socket: client.socket, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped,
-    ...(tx.logSilent ? { silent: true } : {}),
+    silent: tx.logSilent,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind,
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).
     bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, redispatched: tx.redispatched, queued: tx.queued,

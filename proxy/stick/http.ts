@@ -42,10 +42,11 @@ function sessionOf(tx: Exchange): StickCounters | undefined {
 
 /**
  * The request was parsed: it counts in http_req_cnt / http_req_rate of what its connection tracks,
- * and of what the exchange tracks already (a tcp-request content track-sc of an HTTP proxy runs before).
+ * and, `afterContentRules`, of what the exchange tracks already (tcp-request content track-sc of an
+ * HTTP proxy runs before).
  */
-export function requestParsed(tx: Exchange): void {
-  countEvent(streams.get(tx) ?? sessionOf(tx), 'http_req_cnt', 'http_req_rate');
+export function requestParsed(tx: Exchange, afterContentRules = false): void {
+  countEvent((afterContentRules ? streams.get(tx) : undefined) ?? sessionOf(tx), 'http_req_cnt', 'http_req_rate');
 }
 
 /**
