@@ -11,7 +11,7 @@ import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
 import { compileRequestRules, compileResponseRules, runRequestRules, runResponseRules } from './rules.ts';
-import { compileConnectionRules, compileSessionRules } from '../tcp/rules.ts';
+import { compileConnectionRules, compileSessionRules, resetConnection } from '../tcp/rules.ts';
 import type { SessionRules } from '../tcp/rules.ts';
 import { compileHttpContentRules } from './content-rules.ts';
 import type { HttpContentRules } from './content-rules.ts';
@@ -343,7 +343,7 @@ export class HttpFrontend implements Frontend {
   private admitsSession(socket: net.Socket, sessionVars: Map<string, Sample>): boolean {
     const verdict = this.sessionRules!(socket, new MapVarStore(this.procVars, sessionVars));
     if (verdict === 'accept') return true;
-    socket.resetAndDestroy();
+    resetConnection(socket);
     return false;
   }
 

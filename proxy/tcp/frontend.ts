@@ -24,7 +24,7 @@ import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
-import { compileConnectionRules, compileContentRules, compileSessionRules } from './rules.ts';
+import { compileConnectionRules, compileContentRules, compileSessionRules, resetConnection } from './rules.ts';
 import type { ConnectionRules, ContentRules, SessionRules } from './rules.ts';
 import { compileUniqueId } from '../http/unique-id.ts';
 import type { UniqueIdFormat } from '../http/unique-id.ts';
@@ -168,7 +168,7 @@ export class TcpFrontend implements Frontend {
     if (faults.armed) faultPoint('accept');
     // tcp-request session: a refused connection is reset and not logged (HAProxy 2.6).
     const sessionVars = this.sessionRules && new MapVarStore(this.procVars);
-    if (sessionVars && this.sessionRules!(client, sessionVars) !== 'accept') return void client.resetAndDestroy();
+    if (sessionVars && this.sessionRules!(client, sessionVars) !== 'accept') return resetConnection(client);
     this.sessions.add(client);
     processConnections.opened();
     const record: TcpSessionRecord = {

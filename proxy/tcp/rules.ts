@@ -161,6 +161,19 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
   }
 }
 
+/**
+ * Ends a connection a session rule refused with a reset. A TLS socket cannot reset itself (Node
+ * allows it on a TCP handle only): the TCP connection under it is reset.
+ */
+export function resetConnection(socket: net.Socket): void {
+  const raw = (socket as net.Socket & { _parent?: net.Socket })._parent ?? socket;
+  try {
+    raw.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
+}
+
 /** 'sess.name' → ['sess', 'name'] (the parser has checked the scope). */
 function splitVariable(variable: string): [VarScope, string] {
   const dot = variable.indexOf('.');

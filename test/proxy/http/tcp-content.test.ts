@@ -9,7 +9,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import tls from 'node:tls';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
+import { startEngine, freePort } from '../../helpers/net.ts';
+import { certPath } from '../../helpers/tls.ts';
 import { sideBySide, requests, logged } from './lib/side-by-side.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 
@@ -109,4 +112,21 @@ test('tcp-request session rules track the connection, set sess.* variables and r
     await new Promise((r) => setTimeout(r, 200));
     assert.equal((await logged(proxy, 0)).filter((l) => l.includes('"GET')).length, 3);
   });
+});
+
+test('a tcp-request session reject after a TLS handshake ends the connection unanswered, without an internal error', async () => {
+  const port = await freePort();
+  const engine = await startEngine(`${loggedHttpHead()}frontend fe\n    bind 127.0.0.1:${port} ssl crt ${certPath('site.pem')}\n    tcp-request session reject\n    http-request return status 200\n`);
+  try {
+    const seen = await new Promise<string>((resolve) => {
+      const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => s.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n'));
+      s.on('data', () => resolve('answered'));
+      s.on('error', () => resolve('ended'));
+      s.on('close', () => resolve('ended'));
+    });
+    // Node resets only a TCP handle: the connection under the TLS socket is reset.
+    assert.deepEqual([seen, engine.alerts, engine.logs], ['ended', [], []]);
+  } finally {
+    await engine.stop();
+  }
 });
