@@ -11,7 +11,7 @@ import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
 import { compileRequestRules, compileResponseRules, runRequestRules, runResponseRules } from './rules.ts';
-import { compileConnectionRules, compileSessionRules, resetConnection } from '../tcp/rules.ts';
+import { compileConnectionRules, compileSessionRules, endRefusedSession } from '../tcp/rules.ts';
 import type { SessionRules } from '../tcp/rules.ts';
 import { compileHttpContentRules } from './content-rules.ts';
 import type { HttpContentRules } from './content-rules.ts';
@@ -338,12 +338,12 @@ export class HttpFrontend implements Frontend {
 
   /**
    * `tcp-request session` rules, once the connection is set up (after TLS): a refused connection
-   * is reset and not logged, as HAProxy 2.6 does; the sess.* variables they set are the connection's.
+   * is closed and not logged, as HAProxy 2.6 does; the sess.* variables they set are the connection's.
    */
   private admitsSession(socket: net.Socket, sessionVars: Map<string, Sample>): boolean {
     const verdict = this.sessionRules!(socket, new MapVarStore(this.procVars, sessionVars));
     if (verdict === 'accept') return true;
-    resetConnection(socket);
+    endRefusedSession(socket, verdict);
     return false;
   }
 

@@ -24,7 +24,7 @@ import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
-import { compileConnectionRules, compileContentRules, compileSessionRules, resetConnection } from './rules.ts';
+import { compileConnectionRules, compileContentRules, compileSessionRules, endRefusedSession } from './rules.ts';
 import type { ConnectionRules, ContentRules, SessionRules } from './rules.ts';
 import { compileUniqueId } from '../http/unique-id.ts';
 import type { UniqueIdFormat } from '../http/unique-id.ts';
@@ -166,9 +166,10 @@ export class TcpFrontend implements Frontend {
 
   handle(client: net.Socket): void {
     if (faults.armed) faultPoint('accept');
-    // tcp-request session: a refused connection is reset and not logged (HAProxy 2.6).
+    // tcp-request session: a refused connection is closed and not logged (HAProxy 2.6).
     const sessionVars = this.sessionRules && new MapVarStore(this.procVars);
-    if (sessionVars && this.sessionRules!(client, sessionVars) !== 'accept') return resetConnection(client);
+    const verdict = sessionVars && this.sessionRules!(client, sessionVars);
+    if (verdict !== undefined && verdict !== 'accept') return endRefusedSession(client, verdict);
     this.sessions.add(client);
     processConnections.opened();
     const record: TcpSessionRecord = {
@@ -514,7 +515,8 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
     allConnections: processConnections.count + (r.frontend.sessions.has(client) ? 0 : 1),
     clientAddress: () => `${client.remoteAddress ?? ''}:${client.remotePort ?? ''}`,
     sample: () => {
-      const ctx = connContext(client, r.frontend.config);
+      // The session's variables (set by its session and content rules) are read by the log too.
+      const ctx = connContext(client, r.frontend.config, r.vars && { payload: new Uint8Array(0), final: true, vars: r.vars });
       const local = r.local;
       const withLocal = local ? { ...ctx, conn: { ...ctx.conn, dst: local.address ?? '', dstPort: local.port ?? 0 } } : ctx;
       const uniqueId = r.frontend.uniqueId;

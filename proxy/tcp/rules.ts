@@ -34,7 +34,7 @@ export type RuleStep = (ctx: SampleContext, counters: () => StickCounters) => Co
 
 /**
  * `tcp-request session` rules: once per connection, after the connection rules and the TLS
- * handshake. 'accept' lets it in; 'reject' and 'drop' end it unlogged, as HAProxy does.
+ * handshake. 'accept' lets it in; 'reject' and 'drop' end it unlogged (endRefusedSession), as HAProxy does.
  */
 export type SessionRules = (socket: net.Socket, vars: VarStore) => ContentVerdict;
 
@@ -162,10 +162,12 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
 }
 
 /**
- * Ends a connection a session rule refused with a reset. A TLS socket cannot reset itself (Node
- * allows it on a TCP handle only): the TCP connection under it is reset.
+ * Ends a connection a session rule refused. reject closes it, as HAProxy 2.6 closes its socket (the
+ * kernel resets it when the client's data is still unread); silent-drop resets it. A TLS socket
+ * cannot reset itself (Node allows it on a TCP handle only): the TCP connection under it is reset.
  */
-export function resetConnection(socket: net.Socket): void {
+export function endRefusedSession(socket: net.Socket, verdict: ContentVerdict): void {
+  if (verdict !== 'drop') return void socket.destroy();
   const raw = (socket as net.Socket & { _parent?: net.Socket })._parent ?? socket;
   try {
     raw.resetAndDestroy();

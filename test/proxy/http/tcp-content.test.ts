@@ -100,11 +100,11 @@ frontend web
     http-request return status 200 content-type text/plain lf-string "%[sc_http_req_rate(0)] %[sc_conn_cnt(0)] %[sc_conn_cur(0)] %[sc_sess_cnt(0)] %[var(sess.a)]"
 `;
 
-test('tcp-request session rules track the connection, set sess.* variables and refuse a connection with a reset, unlogged, as in HAProxy', async (t) => {
+test('tcp-request session rules track the connection, set sess.* variables and close a refused connection unanswered and unlogged, as in HAProxy', async (t) => {
   await sideBySide(t, sessionRules, async (port, proxy) => {
     const seen = [await requests(port, '/', '/'), await requests(port, '/'), await requests(port, '/')];
-    // HAProxy closes a refused session's socket at once: a reset when the request had already arrived, else a
-    // plain close; Loadstar resets it. Either way the client reads nothing.
+    // HAProxy and Loadstar close a refused session's socket at once: the kernel resets it when the request had
+    // already arrived, else it is a plain close. Either way the client reads nothing.
     const refused = seen[2]!.length === 1 && (seen[2]![0] === 'reset' || seen[2]![0] === 'fin') ? ['closed'] : seen[2]!;
     // Recorded from haproxy 2.6.12: the probe connection counts (conn_cnt, sess_cnt, and as a request); the
     // connection is tracked once for its requests; the third connection, over the rate, is refused.
@@ -124,7 +124,6 @@ test('a tcp-request session reject after a TLS handshake ends the connection una
       s.on('error', () => resolve('ended'));
       s.on('close', () => resolve('ended'));
     });
-    // Node resets only a TCP handle: the connection under the TLS socket is reset.
     assert.deepEqual([seen, engine.alerts, engine.logs], ['ended', [], []]);
   } finally {
     await engine.stop();
