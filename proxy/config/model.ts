@@ -497,6 +497,8 @@ export interface StatsSettings {
   auth: Array<{ user: string; password: string }>;
   realm?: string;
   admin: Conditional[];
+  /** `stats http-request allow|deny|auth` rules, run when a request is for the page. */
+  httpRequest: HttpRule[];
   hideVersion: boolean;
   showLegends: boolean;
   scope: string[];
@@ -560,6 +562,12 @@ export interface ParsedProxy {
   httpRequestRules: HttpRule[];
   httpResponseRules: HttpRule[];
   httpAfterResponseRules: HttpRule[];
+  /**
+   * The proxy-level `redirect` lines (frontend, listen, backend; never inherited from defaults):
+   * run after the proxy's http-request rules and its stats page, before use_backend. Their
+   * location is plain text, not log-format (HAProxy's "old-style" redirect rule).
+   */
+  redirectRules: HttpRule[];
   tcpRequestRules: TcpRequestRule[];
   /** `tcp-request inspect-delay`, ms. */
   inspectDelay?: number;
@@ -584,6 +592,8 @@ export interface ParsedProxy {
   uniqueIdFormat?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
   /** `unique-id-header`: the request to the server carries the unique id in this header. */
   uniqueIdHeader?: string;
+  /** `http-send-name-header <name>` (lower case): the request to a server names that server in this header. */
+  sendNameHeader?: string;
   captures: Capture[];
   /** `errorfile`, `errorfiles` and `errorloc*` lines in order, the defaults section's first once provisioned: a later line wins for its status. */
   errorDirectives: ErrorDirective[];

@@ -123,13 +123,17 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
       diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' not usable with ${proxy.kind} '${proxy.name}' (needs 'mode http'). Falling back to 'option tcplog'.`, `option ${name}`);
     }
   }
-  const forwardfor = proxy.options['forwardfor'];
-  if (forwardfor?.enabled) {
-    diagnostics.warn(forwardfor.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option forwardfor' ignored for ${proxy.kind} '${proxy.name}' as it requires HTTP mode.`, 'option forwardfor');
+  for (const name of ['forwardfor', 'originalto']) {
+    const option = proxy.options[name];
+    if (option?.enabled) {
+      diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' ignored for ${proxy.kind} '${proxy.name}' as it requires HTTP mode.`, `option ${name}`);
+    }
   }
   for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules]) {
     diagnostics.warn(rule.loc, 'LS_WARN_CFG_SUSPICIOUS', `'http-request'/'http-response' rules ignored for ${proxy.kind} '${proxy.name}' as they require HTTP mode.`);
   }
+  const redirect = proxy.redirectRules[0];
+  if (redirect) diagnostics.warn(redirect.loc, 'LS_WARN_CFG_SUSPICIOUS', `'redirect' rules ignored for ${proxy.kind} '${proxy.name}' as they require HTTP mode.`);
 }
 
 function checkTimeouts(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {

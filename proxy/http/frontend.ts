@@ -10,7 +10,7 @@ import type { LbRequest } from '../balance/index.ts';
 import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
-import { compileRequestRules, compileResponseRules, runRequestRules } from './rules.ts';
+import { compileRequestRules, compileResponseRules, compileRedirectRules, runRequestRules } from './rules.ts';
 import { compileConnectionRules } from '../tcp/rules.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
@@ -51,6 +51,8 @@ export class HttpBackend {
   readonly timeouts: { connect: number; server: number; tunnel: number };
   private readonly pools = new Map<RuntimeServer, ServerPool>();
   private readonly requestRules;
+  /** `redirect` lines of a backend (a listen's run as its frontend's). */
+  private readonly redirectRules;
   private readonly responseRules;
   private readonly afterResponseRules;
   private readonly serverChoice: ServerChoice<HttpTransaction> | undefined;
@@ -84,6 +86,7 @@ export class HttpBackend {
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
     this.errorfiles = loadErrorFiles(config);
     this.requestRules = compileRequestRules(config.kind === 'backend' ? config.httpRequestRules : [], config, (s) => this.errorResponse(s));
+    this.redirectRules = compileRedirectRules(config.kind === 'backend' ? config.redirectRules : [], config);
     this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config);
     this.afterResponseRules = compileResponseRules(config.kind === 'backend' ? config.httpAfterResponseRules : [], config);
     this.serverChoice = compileServerRules<HttpTransaction>(config, () => runtime.servers,
@@ -119,6 +122,10 @@ export class HttpBackend {
 
   runRequestRules(tx: HttpTransaction): 'continue' | LocalAnswer {
     return runRequestRules(this.requestRules, tx);
+  }
+
+  runRedirectRules(tx: HttpTransaction): 'continue' | LocalAnswer {
+    return this.redirectRules ? runRequestRules(this.redirectRules, tx) : 'continue';
   }
 
   applyResponseRules(tx: HttpTransaction, head: ResponseHead): void {
@@ -182,6 +189,7 @@ export class HttpFrontend implements Frontend {
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS;
   private readonly connectionRules: ConnectionRules | undefined;
   private readonly requestRules;
+  private readonly redirectRules;
   private readonly responseRules;
   private readonly afterResponseRules;
   private readonly switching: Array<{ when: TxPredicate | undefined; backend: (tx: HttpTransaction) => HttpBackend | undefined }>;
@@ -218,6 +226,7 @@ export class HttpFrontend implements Frontend {
     this.errorfiles = loadErrorFiles(config);
     this.connectionRules = compileConnectionRules(config);
     this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
+    this.redirectRules = compileRedirectRules(config.redirectRules, config);
     this.responseRules = compileResponseRules(config.httpResponseRules, config);
     this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config);
     this.switching = config.switchingRules.map((rule) => {
@@ -242,6 +251,11 @@ export class HttpFrontend implements Frontend {
     // `stats uri`: after the proxy's http-request rules, before switching (HAProxy's order).
     const frontendStats = this.config.stats.enabled ? this.localServices?.statsPage(this.config, tx) : undefined;
     if (frontendStats) return frontendStats;
+    // `redirect` lines: after the stats page, before switching (http_process_req_common).
+    if (this.redirectRules) {
+      const redirected = runRequestRules(this.redirectRules, tx);
+      if (redirected !== 'continue') return redirected;
+    }
     let backend: HttpBackend | undefined;
     for (const rule of this.switching) {
       if (rule.when && !rule.when(tx)) continue;
@@ -255,6 +269,8 @@ export class HttpFrontend implements Frontend {
       if (outcome !== 'continue') return outcome;
       const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx) : undefined;
       if (backendStats) return backendStats;
+      const redirected = backend.runRedirectRules(tx);
+      if (redirected !== 'continue') return redirected;
     }
     return { backend };
   }

@@ -57,6 +57,14 @@ export function compileRequestRules(rules: readonly HttpRule[], proxy: Proxy, er
   });
 }
 
+/**
+ * A proxy's `redirect` lines: each a condition and a redirect answer (undefined when the proxy has
+ * none, so that a request pays nothing for them). The first that matches answers.
+ */
+export function compileRedirectRules(rules: readonly HttpRule[], proxy: Proxy): RequestStep[] | undefined {
+  return rules.length === 0 ? undefined : compileRequestRules(rules, proxy, builtinResponse);
+}
+
 export function runRequestRules(steps: readonly RequestStep[], tx: HttpTransaction): 'continue' | LocalAnswer {
   for (const step of steps) {
     const outcome = step(tx);
