@@ -4,7 +4,7 @@
  */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyKeyword, ProxyDirectiveContext } from './keywords.ts';
-import { parseInteger, parseTime } from './values.ts';
+import { parseInteger, parseTime, parseNetwork } from './values.ts';
 import { parseAclDirective, splitCondition, logFormatFilesExist } from './conditions.ts';
 import { parseLogFormat } from '../acl/index.ts';
 import { ENGINE, NO_EFFECT, COMPRESSION, SUPPORTED } from './status.ts';
@@ -161,6 +161,26 @@ const optionKeywords: ProxyKeyword[] = [
         return ctx.error(`'option forwardfor' : unknown argument '${a}', expects 'except', 'header' or 'if-none'`, i);
       }
       setOption(ctx, 'forwardfor');
+    },
+  },
+  {
+    name: 'option originalto',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Adds the address the client connected to in X-Original-To (`except NET`: not for those destinations, `header NAME`: another header).',
+    parse(ctx) {
+      for (let i = 0; i < ctx.args.length; i++) {
+        const a = ctx.args[i]!;
+        if (a === 'except') {
+          if (!ctx.args[i + 1] || !parseNetwork(ctx.args[i + 1]!)) return ctx.error(`'option originalto except' expects <address>[/mask] as argument.`, i);
+        } else if (a === 'header') {
+          if (!ctx.args[i + 1]) return ctx.error(`'option originalto header' expects <header_name> as argument.`, i);
+        } else {
+          return ctx.error(`'option originalto' only supports optional values: 'except' and 'header'.`, i);
+        }
+        i++;
+      }
+      setOption(ctx, 'originalto');
     },
   },
 ];
@@ -336,6 +356,17 @@ const generalKeywords: ProxyKeyword[] = [
     parse(ctx) {
       if (ctx.args.length === 0 || ctx.args[0] === '') return ctx.error(`${ctx.directive.keyword} expects an argument.`);
       ctx.proxy.uniqueIdHeader = ctx.args[0]!;
+    },
+  },
+  {
+    name: 'http-send-name-header',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Names the server a request goes to in this request header (replacing any the client sent); after a retry or redispatch, the server actually tried.',
+    parse(ctx) {
+      if (!ctx.args[0]) return ctx.error(`'http-send-name-header' requires a header string.`);
+      // Lower case, as HAProxy stores it and its H1 mux writes it.
+      ctx.proxy.sendNameHeader = ctx.args[0].toLowerCase();
     },
   },
   {

@@ -179,6 +179,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.logFormat ??= parent.logFormat;
   proxy.uniqueIdFormat ??= parent.uniqueIdFormat;
   proxy.uniqueIdHeader ??= parent.uniqueIdHeader;
+  proxy.sendNameHeader ??= parent.sendNameHeader;
   proxy.defaultBackend ??= parent.defaultBackend;
   proxy.monitorUri ??= parent.monitorUri;
   proxy.cookie ??= parent.cookie;

@@ -149,3 +149,26 @@ export function formatAddress(a: ListenAddress): string {
   const port = a.portEnd !== a.port ? `${a.port}-${a.portEnd}` : `${a.port}`;
   return `${host}:${port}`;
 }
+
+/**
+ * `<address>[/mask]` as HAProxy's str2net / str62net read it: IPv4 with a prefix length or a
+ * dotted mask, IPv6 with a prefix length (a bare address is the host itself). Undefined when not one.
+ */
+export function parseNetwork(text: string): { address: string; bits: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const slash = text.indexOf('/');
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const mask = slash < 0 ? undefined : text.slice(slash + 1);
+  const version = isIP(address);
+  if (version === 0) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const family = version === 4 ? 'ipv4' : 'ipv6';
+  if (mask === undefined) return { address, bits: max, family };
+  if (/^\d{1,3}$/.test(mask) && Number(mask) <= max) return { address, bits: Number(mask), family };
+  if (version === 4 && isIP(mask) === 4) {
+    // A dotted mask must be contiguous ones (255.255.0.0), as len2mask4's inverse requires.
+    const n = mask.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+    const bits = n.toString(2).padStart(32, '0');
+    if (/^1*0*$/.test(bits)) return { address, bits: bits.indexOf('0') < 0 ? 32 : bits.indexOf('0'), family };
+  }
+  return undefined;
+}

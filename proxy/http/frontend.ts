@@ -22,7 +22,7 @@ import type { CaseAdjust } from './headers.ts';
 import type { TxPredicate } from './samples.ts';
 import type { EngineHooks, Sample } from '../acl/index.ts';
 import { builtinResponse, loadErrorPage } from './error-pages.ts';
-import { forwardedForHeader, compileForwardFor } from './forwardfor.ts';
+import { forwardedForHeader, compileForwardFor, compileOriginalTo } from './forwardfor.ts';
 import { compileUniqueId } from './unique-id.ts';
 import { h2ConnectionAccepted } from './stream-times.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
@@ -58,6 +58,10 @@ export class HttpBackend {
   private readonly serverChoice: ServerChoice<HttpTransaction> | undefined;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
+  /** `option originalto` of the backend (the transaction also reads its frontend's). */
+  readonly originalTo;
+  /** `http-send-name-header`: the request to a server names it in this header (lower case). */
+  readonly sendNameHeader: string | undefined;
   /** `cookie` persistence of this backend (proxy/http/persistence.ts), if configured. */
   readonly persistence: CookiePersistence | undefined;
   /**
@@ -92,6 +96,8 @@ export class HttpBackend {
     this.serverChoice = compileServerRules<HttpTransaction>(config, () => runtime.servers,
       (rule) => compileTxCondition(rule.condition!, config), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
     this.forwardFor = compileForwardFor(config);
+    this.originalTo = compileOriginalTo(config);
+    this.sendNameHeader = config.sendNameHeader;
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
@@ -196,6 +202,7 @@ export class HttpFrontend implements Frontend {
   private readonly defaultBackend: HttpBackend | undefined;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
+  readonly originalTo;
   /** `option logasap`: log lines go out at the response head, not at the end. */
   readonly logAsap: boolean;
   /**
@@ -213,6 +220,7 @@ export class HttpFrontend implements Frontend {
   /** @param global the global section (its h1-case-adjust table). */
   constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger, global?: GlobalSettings) {
     this.forwardFor = compileForwardFor(config);
+    this.originalTo = compileOriginalTo(config);
     this.logAsap = config.options['logasap']?.enabled ?? false;
     this.keepsAddresses = logger.logs(config);
     this.uniqueId = compileUniqueId(config);

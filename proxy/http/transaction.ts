@@ -10,6 +10,7 @@ import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { LocalAnswer } from './rules.ts';
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
+import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
@@ -492,18 +493,23 @@ export class HttpTransaction {
    * The request head as HAProxy 2.6's H1 mux writes it: the client's HTTP version (1.0 stays 1.0;
    * HTTP/2 becomes 1.1), header names in lower case, every header passed on in place (Keep-Alive,
    * Upgrade and the headers Connection nominates too) except Connection's close and keep-alive
-   * tokens and TE (only as `trailers`), then the backend's X-Forwarded-For, then the mux's own Connection header last:
-   * `keep-alive` to an HTTP/1.0 request kept alive, `close` to an HTTP/1.1 one that is not
-   * (h1_update_req_conn_value). Per header: one toLowerCase (no copy when already lower case).
+   * tokens, TE (only as `trailers`) and the http-send-name-header one, then the backend's X-Forwarded-For and
+   * X-Original-To, then the mux's own Connection header (`keep-alive` to an HTTP/1.0 request kept alive,
+   * `close` to an HTTP/1.1 one that is not: h1_update_req_conn_value), then the server's name
+   * (http-send-name-header) last. Per header: one toLowerCase (no copy when already lower case).
    */
   private requestHeadForServer(): string {
     const r = this.request;
     const h = r.headers;
     const http10 = r.versionMajor === 1 && r.versionMinor === 0;
     let head = r.method + ' ' + r.url + (http10 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n');
+    // http-send-name-header: the client's header of that name is not passed on (-1: no such header).
+    const sendName = this.backend!.sendNameHeader;
+    const sendNameLength = sendName === undefined ? -1 : sendName.length;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!.toLowerCase();
       let value = h[i + 1]!;
+      if (name.length === sendNameLength && name === sendName) continue;
       if (name.length === 10 && name === 'connection') {
         value = connectionValueToForward(value);
         if (value === '') continue;
@@ -522,11 +528,17 @@ export class HttpTransaction {
       if (id !== undefined) head += uidHeader + ': ' + id + '\r\n';
     }
     head += this.backend!.forwardedFor(this);
+    // Then X-Original-To, when the frontend or the backend asks for it.
+    const originalTo = this.backend!.originalTo;
+    if (originalTo !== undefined || this.frontend.originalTo !== undefined) head += originalToHeader(this.frontend.originalTo, originalTo, this);
     if (!r.upgrade) {
       if (this.serverClose()) {
         if (!http10) head += 'connection: close\r\n';
       } else if (http10) head += 'connection: keep-alive\r\n';
     }
+    // The server's name after the Connection header, as HAProxy's H1 mux adds it: built for each
+    // attempt, so that after a retry or a redispatch it names the server actually tried.
+    if (sendName !== undefined) head += sendName + ': ' + this.server!.name + '\r\n';
     const adjust = this.backend!.caseAdjust;
     return adjust ? adjustHeadCase(head + '\r\n', adjust) : head + '\r\n';
   }
