@@ -350,6 +350,15 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
 }
 
 /**
+ * One http rule action by name, as `<set> <action> <args>` would parse it; null when the set has no
+ * such action (`stats http-request` reuses allow, deny and auth).
+ */
+export function parseHttpAction(set: RuleSet, action: string, args: readonly string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
+  const spec = HTTP_ACTIONS[action];
+  return spec && spec.sets.includes(set) ? spec.parse(args, fail, ctx) : null;
+}
+
+/**
  * HAProxy runs a proxy's http-request rules, then its `redirect` lines, then use_backend, then
  * use-server, whatever order the file writes them in; it warns when a line comes after one that
  * runs later (cfgparse-listen.c, warnif_misplaced_http_req / warnif_misplaced_redirect).

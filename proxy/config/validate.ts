@@ -27,6 +27,15 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     checkModeSpecific(proxy, mode, diagnostics);
     checkTimeouts(proxy, mode, diagnostics);
     checkLogFormat(proxy, mode, diagnostics);
+    checkStatsAccess(proxy, diagnostics);
+  }
+}
+
+/** `stats http-request` rules replace `stats auth`/`stats realm`: HAProxy refuses both on one proxy. */
+function checkStatsAccess(proxy: Proxy, diagnostics: Diagnostics): void {
+  const first = proxy.stats.httpRequest[0];
+  if (first && (proxy.stats.auth.length > 0 || proxy.stats.realm !== undefined)) {
+    diagnostics.alert(first.loc, 'LS_ERR_CFG_CONFLICT', `proxy '${proxy.name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.`, 'stats http-request');
   }
 }
 

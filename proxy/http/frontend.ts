@@ -39,6 +39,7 @@ import { StatCounters } from '../runtime/counters.ts';
 import { CookiePersistence } from './persistence.ts';
 import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
 import type { RequestLimits } from './request-checks.ts';
+import { compileStatsAccess } from './local-services.ts';
 import type { LocalServices } from './local-services.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { exchangeEnded, requestParsed } from '../stick/http.ts';
@@ -62,6 +63,8 @@ export class HttpBackend {
   readonly originalTo;
   /** `http-send-name-header`: the request to a server names it in this header (lower case). */
   readonly sendNameHeader: string | undefined;
+  /** `stats http-request` rules of the backend's stats page. */
+  readonly statsAccess;
   /** `cookie` persistence of this backend (proxy/http/persistence.ts), if configured. */
   readonly persistence: CookiePersistence | undefined;
   /**
@@ -98,6 +101,7 @@ export class HttpBackend {
     this.forwardFor = compileForwardFor(config);
     this.originalTo = compileOriginalTo(config);
     this.sendNameHeader = config.sendNameHeader;
+    this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
@@ -203,6 +207,7 @@ export class HttpFrontend implements Frontend {
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
   readonly originalTo;
+  private readonly statsAccess;
   /** `option logasap`: log lines go out at the response head, not at the end. */
   readonly logAsap: boolean;
   /**
@@ -235,6 +240,7 @@ export class HttpFrontend implements Frontend {
     this.connectionRules = compileConnectionRules(config);
     this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
+    this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.httpResponseRules, config);
     this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config);
     this.switching = config.switchingRules.map((rule) => {
@@ -257,7 +263,7 @@ export class HttpFrontend implements Frontend {
     const frontendOutcome = runRequestRules(this.requestRules, tx);
     if (frontendOutcome !== 'continue') return frontendOutcome;
     // `stats uri`: after the proxy's http-request rules, before switching (HAProxy's order).
-    const frontendStats = this.config.stats.enabled ? this.localServices?.statsPage(this.config, tx) : undefined;
+    const frontendStats = this.config.stats.enabled ? this.localServices?.statsPage(this.config, tx, this.statsAccess) : undefined;
     if (frontendStats) return frontendStats;
     // `redirect` lines: after the stats page, before switching (http_process_req_common).
     if (this.redirectRules) {
@@ -275,7 +281,7 @@ export class HttpFrontend implements Frontend {
     if (backend.config !== this.config) {
       const outcome = backend.runRequestRules(tx);
       if (outcome !== 'continue') return outcome;
-      const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx) : undefined;
+      const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx, backend.statsAccess) : undefined;
       if (backendStats) return backendStats;
       const redirected = backend.runRedirectRules(tx);
       if (redirected !== 'continue') return redirected;
