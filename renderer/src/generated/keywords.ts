@@ -441,6 +441,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "http-send-name-header",
+   "summary": "Names the server a request goes to in this request header (replacing any the client sent); after a retry or redispatch, the server actually tried.",
+   "status": "supported"
+  },
+  {
    "name": "log",
    "summary": "Sends logs to a target (`global`, `stdout`, address, UNIX socket) with facility and level.",
    "status": "supported"
@@ -598,6 +603,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option nolinger",
    "summary": "Resets connections on close instead of lingering.",
+   "status": "supported"
+  },
+  {
+   "name": "option originalto",
+   "summary": "Adds the address the client connected to in X-Original-To (`except NET`: not for those destinations, `header NAME`: another header).",
    "status": "supported"
   },
   {
@@ -1038,6 +1048,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option originalto",
+   "summary": "Adds the address the client connected to in X-Original-To (`except NET`: not for those destinations, `header NAME`: another header).",
+   "status": "supported"
+  },
+  {
    "name": "option socket-stats",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
@@ -1073,6 +1088,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "redirect",
+   "summary": "Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy's http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).",
+   "status": "supported"
+  },
+  {
    "name": "stats admin",
    "summary": "Enables admin actions (drain, maint, weight) on the statistics page when the condition matches.",
    "status": "supported"
@@ -1090,6 +1110,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "stats hide-version",
    "summary": "Hides the version on the statistics page.",
+   "status": "supported"
+  },
+  {
+   "name": "stats http-request",
+   "summary": "Access rules of the statistics page: `allow`, `deny [status N …]` or `auth [realm R]`, each with an optional condition; the first that matches decides (instead of `stats auth`/`stats realm`, which cannot be combined with them).",
    "status": "supported"
   },
   {
@@ -1300,6 +1325,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "http-send-name-header",
+   "summary": "Names the server a request goes to in this request header (replacing any the client sent); after a retry or redispatch, the server actually tried.",
+   "status": "supported"
+  },
+  {
    "name": "id",
    "summary": "Numeric proxy id (iid in stats).",
    "status": "supported"
@@ -1400,6 +1430,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option originalto",
+   "summary": "Adds the address the client connected to in X-Original-To (`except NET`: not for those destinations, `header NAME`: another header).",
+   "status": "supported"
+  },
+  {
    "name": "option persist",
    "summary": "Keeps sending persistent traffic to a server that is down.",
    "status": "supported"
@@ -1475,6 +1510,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "redirect",
+   "summary": "Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy's http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).",
+   "status": "supported"
+  },
+  {
    "name": "retries",
    "summary": "Connection attempts after a failed connect (default 3).",
    "status": "supported"
@@ -1507,6 +1547,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "stats hide-version",
    "summary": "Hides the version on the statistics page.",
+   "status": "supported"
+  },
+  {
+   "name": "stats http-request",
+   "summary": "Access rules of the statistics page: `allow`, `deny [status N …]` or `auth [realm R]`, each with an optional condition; the first that matches decides (instead of `stats auth`/`stats realm`, which cannot be combined with them).",
    "status": "supported"
   },
   {
@@ -1767,6 +1812,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "http-send-name-header",
+   "summary": "Names the server a request goes to in this request header (replacing any the client sent); after a retry or redispatch, the server actually tried.",
+   "status": "supported"
+  },
+  {
    "name": "id",
    "summary": "Numeric proxy id (iid in stats).",
    "status": "supported"
@@ -1932,6 +1982,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option originalto",
+   "summary": "Adds the address the client connected to in X-Original-To (`except NET`: not for those destinations, `header NAME`: another header).",
+   "status": "supported"
+  },
+  {
    "name": "option persist",
    "summary": "Keeps sending persistent traffic to a server that is down.",
    "status": "supported"
@@ -2017,6 +2072,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "redirect",
+   "summary": "Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy's http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).",
+   "status": "supported"
+  },
+  {
    "name": "retries",
    "summary": "Connection attempts after a failed connect (default 3).",
    "status": "supported"
@@ -2049,6 +2109,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "stats hide-version",
    "summary": "Hides the version on the statistics page.",
+   "status": "supported"
+  },
+  {
+   "name": "stats http-request",
+   "summary": "Access rules of the statistics page: `allow`, `deny [status N …]` or `auth [realm R]`, each with an optional condition; the first that matches decides (instead of `stats auth`/`stats realm`, which cannot be combined with them).",
    "status": "supported"
   },
   {
