@@ -52,7 +52,7 @@ export class HttpBackend {
   readonly timeouts: { connect: number; server: number; tunnel: number };
   private readonly pools = new Map<RuntimeServer, ServerPool>();
   private readonly requestRules;
-  /** `redirect` lines of a backend (a listen's run as its frontend's). */
+  /** `redirect` lines of a backend, or of a listen reached as another frontend's backend. */
   private readonly redirectRules;
   private readonly responseRules;
   private readonly afterResponseRules;
@@ -92,10 +92,10 @@ export class HttpBackend {
     const t = config.timeouts;
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
     this.errorfiles = loadErrorFiles(config);
-    this.requestRules = compileRequestRules(config.kind === 'backend' ? config.httpRequestRules : [], config, (s) => this.errorResponse(s));
-    this.redirectRules = compileRedirectRules(config.kind === 'backend' ? config.redirectRules : [], config);
-    this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config);
-    this.afterResponseRules = compileResponseRules(config.kind === 'backend' ? config.httpAfterResponseRules : [], config);
+    this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
+    this.redirectRules = compileRedirectRules(config.redirectRules, config);
+    this.responseRules = compileResponseRules(config.httpResponseRules, config);
+    this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config);
     this.serverChoice = compileServerRules<HttpTransaction>(config, () => runtime.servers,
       (rule) => compileTxCondition(rule.condition!, config), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
     this.forwardFor = compileForwardFor(config);
