@@ -45,7 +45,12 @@ import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { exchangeEnded, requestParsed } from '../stick/http.ts';
 import { existingSessionCounters } from '../stick/tracking.ts';
 
-export type Decision = { backend: HttpBackend } | LocalAnswer;
+/**
+ * Where a request goes: a backend's servers, an answer of the frontend's own, or an answer the
+ * backend side gave (its rules, stats page or redirect), which HAProxy logs and counts as the
+ * backend's and runs the backend's http-after-response rules on.
+ */
+export type Decision = { backend: HttpBackend; answer?: LocalAnswer } | LocalAnswer;
 
 export class HttpBackend {
   readonly name: string;
@@ -280,11 +285,11 @@ export class HttpFrontend implements Frontend {
     if (!backend) return { response: this.errorResponse(503), status: 503, termination: 'SC' };
     if (backend.config !== this.config) {
       const outcome = backend.runRequestRules(tx);
-      if (outcome !== 'continue') return outcome;
+      if (outcome !== 'continue') return { backend, answer: outcome };
       const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx, backend.statsAccess) : undefined;
-      if (backendStats) return backendStats;
+      if (backendStats) return { backend, answer: backendStats };
       const redirected = backend.runRedirectRules(tx);
-      if (redirected !== 'continue') return redirected;
+      if (redirected !== 'continue') return { backend, answer: redirected };
     }
     return { backend };
   }

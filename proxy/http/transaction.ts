@@ -286,21 +286,23 @@ export class HttpTransaction {
       session.reuseNotFirst = true;
     }
     const decision = this.frontend.processRequest(this);
-    if ('response' in decision) {
-      this.localKind = decision.kind;
-      if (decision.withBody) {
-        this.bodyAnswer = decision.withBody;
+    const answer = 'response' in decision ? decision : decision.answer;
+    // When the backend side answered, the log, the statistics and http-after-response see its backend.
+    if (!('response' in decision)) this.backend = decision.backend;
+    if (answer) {
+      this.localKind = answer.kind;
+      if (answer.withBody) {
+        this.bodyAnswer = answer.withBody;
         if (this.requestDone) this.answerWithBody();
         return;
       }
-      this.status = decision.status;
-      this.termination = decision.termination ?? '--';
-      if (decision.drop) return this.dropClient(decision.drop);
-      if (decision.tarpitMs) return this.tarpit(decision.tarpitMs, decision.response, decision.close ?? false);
-      return this.respondLocally(decision.response, decision.close ?? false);
+      this.status = answer.status;
+      this.termination = answer.termination ?? '--';
+      if (answer.drop) return this.dropClient(answer.drop);
+      if (answer.tarpitMs) return this.tarpit(answer.tarpitMs, answer.response, answer.close ?? false);
+      return this.respondLocally(answer.response, answer.close ?? false);
     }
-    this.backend = decision.backend;
-    this.persistence = decision.backend.persistence?.onRequest(this.request.headers);
+    this.persistence = this.backend!.persistence?.onRequest(this.request.headers);
     this.acquireSlot();
   }
 

@@ -34,6 +34,7 @@ frontend web
 backend be
     http-request set-header x-be 1
     redirect code 307 location /from-backend if { req.hdr(x-be) -m found } { path /be/r }
+    http-after-response set-header x-after be
     server s1 127.0.0.1:${origin}
 backend app
     server s1 127.0.0.1:${origin}
@@ -42,29 +43,29 @@ backend app
 
 const get = (target: string) => `GET ${target} HTTP/1.1\r\nhost: ex.com\r\n\r\n`;
 
-/** [target, the answer's head (or, proxied, the request the server got), the log's status and termination state]. */
+/** [target, the answer's head (or, proxied, the request the server got), the log's backend/server, status and termination state]. */
 const EXCHANGES: Array<[string, string, string]> = [
   // The http-request rule written after the redirect ran first: the redirect saw its header.
-  ['/order', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /saw-header\r\ncache-control: no-cache', '302 LR--'],
+  ['/order', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /saw-header\r\ncache-control: no-cache', 'web/<NOSRV> 302 LR--'],
   // An http-request deny wins over a redirect of the same request.
-  ['/deny', 'HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html', '403 PR--'],
-  ['/pre/a?q=1', 'HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://ex.org/pre/a?q=1', '301 LR--'],
-  ['/self/x?q=1', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /self/x\r\ncache-control: no-cache', '302 LR--'],
-  ['/scheme', 'HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://ex.com/scheme', '301 LR--'],
+  ['/deny', 'HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html', 'web/<NOSRV> 403 PR--'],
+  ['/pre/a?q=1', 'HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://ex.org/pre/a?q=1', 'web/<NOSRV> 301 LR--'],
+  ['/self/x?q=1', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /self/x\r\ncache-control: no-cache', 'web/<NOSRV> 302 LR--'],
+  ['/scheme', 'HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://ex.com/scheme', 'web/<NOSRV> 301 LR--'],
   // The target is plain text: no log-format.
-  ['/literal', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /%[path]\r\ncache-control: no-cache', '302 LR--'],
-  ['/cookie', 'HTTP/1.1 308 Permanent Redirect\r\ncontent-length: 0\r\nlocation: /c\r\nset-cookie: SEEN=1; path=/;', '308 LR--'],
-  ['/clear', 'HTTP/1.1 303 See Other\r\ncontent-length: 0\r\nlocation: /c\r\ncache-control: no-cache\r\nset-cookie: SEEN; path=/; Max-Age=0;', '303 LR--'],
-  ['/slash', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /p/slash/\r\ncache-control: no-cache', '302 LR--'],
+  ['/literal', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /%[path]\r\ncache-control: no-cache', 'web/<NOSRV> 302 LR--'],
+  ['/cookie', 'HTTP/1.1 308 Permanent Redirect\r\ncontent-length: 0\r\nlocation: /c\r\nset-cookie: SEEN=1; path=/;', 'web/<NOSRV> 308 LR--'],
+  ['/clear', 'HTTP/1.1 303 See Other\r\ncontent-length: 0\r\nlocation: /c\r\ncache-control: no-cache\r\nset-cookie: SEEN; path=/; Max-Age=0;', 'web/<NOSRV> 303 LR--'],
+  ['/slash', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /p/slash/\r\ncache-control: no-cache', 'web/<NOSRV> 302 LR--'],
   // The first matching line answers.
-  ['/two', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /first\r\ncache-control: no-cache', '302 LR--'],
+  ['/two', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /first\r\ncache-control: no-cache', 'web/<NOSRV> 302 LR--'],
   // Written after use_backend, still run before it.
-  ['/be/late', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /late\r\ncache-control: no-cache', '302 LR--'],
-  // A backend's redirect, after the backend's http-request rules.
-  ['/be/r', 'HTTP/1.1 307 Temporary Redirect\r\ncontent-length: 0\r\nlocation: /from-backend\r\ncache-control: no-cache', '307 LR--'],
+  ['/be/late', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /late\r\ncache-control: no-cache', 'web/<NOSRV> 302 LR--'],
+  // A backend's redirect, after the backend's http-request rules: logged and post-processed as the backend's.
+  ['/be/r', 'HTTP/1.1 307 Temporary Redirect\r\ncontent-length: 0\r\nlocation: /from-backend\r\ncache-control: no-cache\r\nx-after: be', 'be/<NOSRV> 307 LR--'],
   // Proxied: what the server received.
-  ['/be/other', 'GET /be/other HTTP/1.1 | host: ex.com | x-set: 1 | x-be: 1', '200 ----'],
-  ['/plain', 'GET /plain HTTP/1.1 | host: ex.com | x-set: 1', '200 ----'],
+  ['/be/other', 'GET /be/other HTTP/1.1 | host: ex.com | x-set: 1 | x-be: 1', 'be/s1 200 ----'],
+  ['/plain', 'GET /plain HTTP/1.1 | host: ex.com | x-set: 1', 'app/s1 200 ----'],
 ];
 
 async function observe(start: (port: number, text: string) => Promise<{ stop(): Promise<void>; logs(): string }>): Promise<Array<[string, string, string]>> {
@@ -83,7 +84,7 @@ async function observe(start: (port: number, text: string) => Promise<{ stop(): 
     const lines = proxy.logs().split('\n');
     return EXCHANGES.map(([target], i) => {
       const fields = lines.find((l) => l.includes(` "GET ${target} HTTP/1.1"`))?.split(' ') ?? [];
-      return [target, heads[i]!, `${fields[5]} ${fields[9]}`];
+      return [target, heads[i]!, `${fields[3]} ${fields[5]} ${fields[9]}`];
     });
   } finally {
     await proxy.stop();
