@@ -61,7 +61,7 @@ export class CookiePersistence {
    * the mode requires: removed with insert+indirect, the `SRV~` prefix
    * stripped in prefix mode. `headers` is the flat [name, value, …] list.
    */
-  onRequest(headers: string[], now = nowSeconds()): PersistenceOutcome {
+  onRequest(headers: string[]): PersistenceOutcome {
     const outcome: PersistenceOutcome = { server: undefined, clientFlag: 'N', serverFlag: 'N', lastDate: 0, firstDate: 0 };
     const { name } = this.settings;
     const prefix = this.settings.mode === 'prefix';
@@ -88,7 +88,7 @@ export class CookiePersistence {
             cookieDates(value.slice(bar + 1), outcome);
           }
         }
-        if (this.tooOld(outcome, now)) id = '';
+        if ((outcome.firstDate !== 0 || outcome.lastDate !== 0) && this.tooOld(outcome, nowSeconds())) id = '';
         this.match(id, outcome);
         if (tilde >= 0) {
           // The server gets its own cookie back, without Loadstar's prefix.
@@ -182,7 +182,8 @@ export class CookiePersistence {
       }
     }
     if (!server || !this.insert || (found && preserve) || (this.settings.postonly && method !== 'POST')) return;
-    const now = nowSeconds();
+    // The clock is read only where dates are involved: a cookie without them costs nothing more.
+    const now = this.maxidle !== 0 || this.maxlife !== 0 || outcome.lastDate !== 0 || outcome.firstDate !== 0 ? nowSeconds() : 0;
     if (direct && !this.datesNeedWriting(outcome, now)) return;
     headers.push('set-cookie', value === undefined
       ? `${name}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/${this.attributes}`
