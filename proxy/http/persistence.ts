@@ -126,28 +126,22 @@ export class CookiePersistence {
 
   /** HAProxy: the first server (in configuration order) with this cookie value, if running, draining, NOLB — or any with `option persist`. */
   private match(id: string, outcome: PersistenceOutcome): void {
-    if (id === '' || outcome.server) {
-      // An empty (or expired) value never binds (a cookie-less backup must not capture clients); a second cookie is unused.
-      if (!this.flagKept(outcome)) outcome.clientFlag = outcome.server ? 'U' : 'I';
-      return;
-    }
-    for (const server of this.servers) {
-      if (server.cookie !== id) continue;
-      const stopped = serverStopped(server);
-      if (!stopped || this.persist) {
-        outcome.clientFlag = stopped ? 'D' : 'V';
-        outcome.server = server;
-        return;
+    if (id !== '' && !outcome.server) {
+      for (const server of this.servers) {
+        if (server.cookie !== id) continue;
+        const stopped = serverStopped(server);
+        if (!stopped || this.persist) {
+          outcome.clientFlag = stopped ? 'D' : 'V';
+          outcome.server = server;
+          return;
+        }
+        outcome.clientFlag = 'D';
       }
-      outcome.clientFlag = 'D';
     }
-    if (!this.flagKept(outcome)) outcome.clientFlag = 'I';
-  }
-
-  /** A cookie found for a down server, or too old, keeps saying so when no server is used (TX_CK_DOWN|EXPIRED|OLD). */
-  private flagKept(outcome: PersistenceOutcome): boolean {
-    const flag = outcome.clientFlag;
-    return flag === 'D' || flag === 'E' || flag === 'O';
+    // An empty (or expired) value never binds (a cookie-less backup must not capture clients), nor does a
+    // second cookie. HAProxy tests TX_CK_DOWN|EXPIRED|OLD as bits, which cover every state but none:
+    // so only a first cookie says I (or U); a later one leaves the flag of the earlier one (V, I, D …).
+    if (outcome.clientFlag === 'N') outcome.clientFlag = outcome.server ? 'U' : 'I';
   }
 
   /**

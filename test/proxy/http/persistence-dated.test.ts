@@ -222,6 +222,24 @@ const SCENARIOS: Array<{ cookie: string; exchanges: Exchange[]; expected: string
     ],
   },
   {
+    // The attributes follow the dates. A second cookie of the name names no server, yet its dates are
+    // read and checked (E), and it leaves the first one's flag (HAProxy never says U for it).
+    cookie: 'SRV insert maxidle 30s maxlife 1h httponly domain .example.com',
+    exchanges: [
+      { cookie: () => `SRV=s2|${last(-20)}|${first(-600)}` },
+      { cookie: () => `SRV=s2|${last(8)}|${first(-600)}; SRV=s1|${last(-20)}|${first(-300)}` },
+      { cookie: () => `SRV=s2|${last(8)}|${first(-600)}; SRV=s1|${last(-120)}|${first(-300)}` },
+      { cookie: () => 'SRV=bad; SRV=s1' },
+    ],
+    expected: [
+      'HTTP/1.1 200 OK\nx-server: s2\nx-seen-cookie: SRV=s2|<date>|<date>\nset-cookie: SRV=s2|<now>|<now-10m>; path=/; domain=.example.com; HttpOnly',
+      'HTTP/1.1 200 OK\nx-server: s2\nx-seen-cookie: SRV=s2|<date>|<date>; SRV=s1|<date>|<date>\nset-cookie: SRV=s2|<now>|<now-5m>; path=/; domain=.example.com; HttpOnly',
+      'HTTP/1.1 200 OK\nx-server: s2\nx-seen-cookie: SRV=s2|<date>|<date>; SRV=s1|<date>|<date>\nset-cookie: SRV=s2|<now>|<now>; path=/; domain=.example.com; HttpOnly',
+      'HTTP/1.1 200 OK\nx-server: s1\nx-seen-cookie: SRV=bad; SRV=s1\nset-cookie: SRV=s1|<now>|<now>; path=/; domain=.example.com; HttpOnly',
+      '--VU --VU --EU --VU',
+    ],
+  },
+  {
     // rewrite reads the dates (and checks maxidle) but never writes any; prefix has no dates: `|` is part of the value.
     cookie: 'SRV rewrite maxidle 30s',
     exchanges: [{ cookie: () => `SRV=s2|${last(8)}` }, { cookie: () => `SRV=s2|${last(-120)}` }, { path: '/?set=abc', cookie: () => `SRV=s1|${last(8)}` }],

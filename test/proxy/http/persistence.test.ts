@@ -204,6 +204,8 @@ const SCENARIOS: Array<{ cookie: string; extra?: string; exchanges: Exchange[] }
       { path: '/' }, { path: '/?cc=max-age=60' }, { path: '/?cc=public' }, { path: '/?cc=public,max-age=5' }, { path: '/?cc=no-cache' }, { path: '/?cc=s-maxage=0' }, { path: '/', method: 'POST' },
       { path: '/', cookie: 'SRV=s2' }, { path: '/', cookie: 'x=1; SRV=s1; y=2' }, { path: '/', cookie: 'SRV=s1; y=2' },
       { path: '/', cookie: 'SRV=bad' }, { path: '/', cookie: 'SRV=' }, { path: '/?set=zzz' }, { path: '/?set=zzz', cookie: 'SRV=s2' },
+      // A second cookie of the name leaves the first one's flag (V, I), even when it names another server.
+      { path: '/', cookie: 'SRV=s2; SRV=s1' }, { path: '/', cookie: 'SRV=bad; SRV=worse' },
     ],
   },
   {
