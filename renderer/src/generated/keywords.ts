@@ -387,7 +387,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "dynamic-cookie-key",
-   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). Servers given by host name get no dynamic cookie. Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
    "status": "supported"
   },
   {
@@ -1236,7 +1236,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "dynamic-cookie-key",
-   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). Servers given by host name get no dynamic cookie. Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
    "status": "supported"
   },
   {
@@ -1708,7 +1708,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "dynamic-cookie-key",
-   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). Servers given by host name get no dynamic cookie. Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
    "status": "supported"
   },
   {
