@@ -358,6 +358,13 @@ export function parseHttpAction(set: RuleSet, action: string, args: readonly str
   return spec && spec.sets.includes(set) ? spec.parse(args, fail, ctx) : null;
 }
 
+/** Whether HAProxy 2.6 has an http-request action of this name (Loadstar runs it or not). */
+export function knownHttpRequestAction(action: string): boolean {
+  const base = action.replace(/\(.*$/, '');
+  return HTTP_ACTIONS[base]?.sets.includes('http-request') === true || HAPROXY_HTTP_ACTIONS.includes(base)
+    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?)$/.test(base) || base === 'set-log-level';
+}
+
 /**
  * HAProxy runs a proxy's http-request rules, then its `redirect` lines, then use_backend, then
  * use-server, whatever order the file writes them in; it warns when a line comes after one that

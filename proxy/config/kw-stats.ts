@@ -2,7 +2,8 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { splitCondition } from './conditions.ts';
-import { parseHttpAction } from './kw-rules.ts';
+import { parseHttpAction, knownHttpRequestAction } from './kw-rules.ts';
+import { suggest } from './suggest.ts';
 import { parseTime } from './values.ts';
 import { STATS, NO_EFFECT } from './status.ts';
 
@@ -24,7 +25,9 @@ function parseStatsRule(ctx: ProxyDirectiveContext): void {
   if (!action) return ctx.error(`'stats http-request' expects 'allow', 'deny' or 'auth'.`);
   if (!STATS_ACTIONS.includes(action)) {
     // HAProxy parses any http-request action here, but documents and intends only these three.
-    return ctx.error(`'stats http-request ${action}' is not supported by Loadstar (supported: allow, deny, auth).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+    if (knownHttpRequestAction(action)) return ctx.error(`'stats http-request ${action}' is not supported by Loadstar (supported: allow, deny, auth).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+    const hint = suggest(action, STATS_ACTIONS);
+    return ctx.error(`'stats http-request' expects 'allow', 'deny' or 'auth', but got '${action}'.${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
   }
   const rules = ctx.proxy.stats.httpRequest;
   if (rules.length > 0 && !rules[rules.length - 1]!.condition) {
