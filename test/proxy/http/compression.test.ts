@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import zlib from 'node:zlib';
+import crypto from 'node:crypto';
 import { startEngine, startRawServer, freePort, waitFor } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy, loggedHttpHead } from '../../helpers/haproxy.ts';
 
@@ -22,8 +23,26 @@ const BODY = 'Hello compression world! '.repeat(40);
  * none), `h` (extra header lines, repeatable), `v` (its HTTP version), `len` (a body of that many
  * `x`), `frame` (cl, chunked, close), `trailer` (a trailer after a chunked body).
  */
-async function startOrigin(): Promise<{ port: number; seen: string[]; close(): Promise<void> }> {
+interface Origin {
+  port: number;
+  /** Each request's target and Accept-Encoding lines. */
+  seen: string[];
+  /** Sends the rest of the `frame=stream` answer in progress. */
+  release?: () => void;
+  /** Bytes of `frame=random` answers not taken by the proxy yet (the origin's socket queue). */
+  queued(): number;
+  close(): Promise<void>;
+}
+
+/** What `frame=stream` sends first, and after `release`. */
+const PART_ONE = 'part one, '.repeat(50);
+const PART_TWO = 'part two, '.repeat(50);
+/** `frame=random`: incompressible bytes, more than the kernel's socket buffers hold on the way. */
+const RANDOM = Buffer.concat(Array.from({ length: 48 }, () => crypto.randomBytes(1 << 20)));
+
+async function startOrigin(): Promise<Origin> {
   const seen: string[] = [];
+  const sockets: net.Socket[] = [];
   const server = await startRawServer((s) => {
     let buf = '';
     s.on('data', (d: Buffer) => {
@@ -34,13 +53,22 @@ async function startOrigin(): Promise<{ port: number; seen: string[]; close(): P
         const [method = '', target = ''] = head.split(' ');
         seen.push([target, ...head.split('\r\n').filter((l) => /^accept-encoding:/i.test(l))].join(' | '));
         const q = new URL(`http://origin${target}`).searchParams;
+        const frame = q.get('frame');
         // A body delimited by the close: the connection ends with it.
-        if (q.get('frame') === 'close') s.end(answer(method, q));
-        else s.write(answer(method, q));
+        if (frame === 'close') s.end(answer(method, q));
+        else if (frame === 'stream') {
+          s.write(`HTTP/1.1 200 X\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n${PART_ONE.length.toString(16)}\r\n${PART_ONE}\r\n`);
+          origin.release = () => s.write(`${PART_TWO.length.toString(16)}\r\n${PART_TWO}\r\n0\r\n\r\n`);
+        } else if (frame === 'random') {
+          sockets.push(s);
+          s.write(`HTTP/1.1 200 X\r\nContent-Type: text/plain\r\nContent-Length: ${RANDOM.length}\r\n\r\n`);
+          s.write(RANDOM);
+        } else s.write(answer(method, q));
       }
     });
   });
-  return { port: server.port, seen, close: server.close };
+  const origin: Origin = { port: server.port, seen, queued: () => sockets.reduce((n, s) => n + s.writableLength, 0), close: server.close };
+  return origin;
 }
 
 function answer(method: string, q: URLSearchParams): string {
@@ -71,7 +99,7 @@ const FRONTENDS: Record<string, string> = {
 };
 
 function config(ports: Record<string, number>, origin: number): string {
-  let text = `${loggedHttpHead()}    log-format "%ft B=%B ST=%ST"\n`;
+  let text = `${loggedHttpHead()}    log-format "%ft B=%B ST=%ST %ts"\n`;
   for (const [name, lines] of Object.entries(FRONTENDS)) {
     const backend = lines.includes('default_backend') ? '' : '    default_backend app\n';
     text += `frontend ${name}\n    bind 127.0.0.1:${ports[name]}\n    ${lines}\n${backend}`;
@@ -213,26 +241,44 @@ function sentBody(request: string): string {
   return len ? 'x'.repeat(Number(len[1])) : BODY;
 }
 
-type Started = { stop(): Promise<void> };
+interface Started {
+  stop(): Promise<void>;
+  /** Its log lines so far. */
+  logs(): string[];
+}
+type Start = (text: string, ports: Record<string, number>) => Promise<Started>;
 
-/** Every case through one proxy; what the client read for each, and the Accept-Encoding lines the origin saw. */
-async function runAll(start: (text: string, ports: Record<string, number>) => Promise<Started>): Promise<{ got: string[]; seen: string[] }> {
+/** The proxy on the configuration above in front of a fresh origin, for `fn`; all stopped after. */
+async function withProxy<T>(start: Start, fn: (ports: Record<string, number>, origin: Origin, proxy: Started) => Promise<T>): Promise<T> {
   const origin = await startOrigin();
   const ports: Record<string, number> = {};
   for (const name of [...Object.keys(FRONTENDS), 'inherit']) ports[name] = await freePort();
   const proxy = await start(config(ports, origin.port), ports);
   try {
-    const got: string[] = [];
-    for (const c of CASES) got.push(summary(await exchange(ports[c.frontend]!, c.request), sentBody(c.request)));
-    return { got, seen: origin.seen };
+    return await fn(ports, origin, proxy);
   } finally {
     await proxy.stop();
     await origin.close();
   }
 }
 
-const startLoadstar = (text: string): Promise<Started> => startEngine(text);
-const startReal = (text: string, ports: Record<string, number>): Promise<Started> => startHaproxy(text, ports['inherit']!);
+/** Every case through one proxy; what the client read for each, and the Accept-Encoding lines the origin saw. */
+function runAll(start: Start): Promise<{ got: string[]; seen: string[] }> {
+  return withProxy(start, async (ports, origin) => {
+    const got: string[] = [];
+    for (const c of CASES) got.push(summary(await exchange(ports[c.frontend]!, c.request), sentBody(c.request)));
+    return { got, seen: origin.seen };
+  });
+}
+
+const startLoadstar: Start = async (text) => {
+  const engine = await startEngine(text);
+  return { stop: engine.stop, logs: () => engine.logs };
+};
+const startReal: Start = async (text, ports) => {
+  const proxy = await startHaproxy(text, ports['inherit']!);
+  return { stop: proxy.stop, logs: () => proxy.output().split('\n').filter((l) => /^\w+ B=/.test(l)) };
+};
 
 function check({ got, seen }: { got: string[]; seen: string[] }): void {
   CASES.forEach((c, i) => assert.equal(got[i], c.expected, `${c.frontend}: ${c.request.replace(/\r\n/g, ' | ')}`));
@@ -255,4 +301,170 @@ test('which responses Loadstar compresses, and how, is what HAProxy 2.6.12 did',
 test('the same exchanges through haproxy give the recorded answers', async (t) => {
   if (!requireHaproxy(t)) return;
   check(await runAll(startReal));
+});
+
+/** Reads `socket` until `done(everything so far)` says so. */
+function readUntil(socket: net.Socket, done: (got: Buffer) => boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    const timer = setTimeout(() => fail(new Error(`no complete answer within 10 s: ${JSON.stringify(got.toString('latin1').slice(0, 200))}`)), 10_000);
+    const onData = (d: Buffer): void => {
+      got = Buffer.concat([got, d]);
+      if (!done(got)) return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      resolve(got);
+    };
+    const fail = (e: Error): void => {
+      socket.off('data', onData);
+      reject(e);
+    };
+    socket.on('data', onData);
+    socket.once('end', () => fail(new Error('closed before the answer was complete')));
+  });
+}
+
+const chunkedEnd = (got: Buffer): boolean => got.toString('latin1').endsWith('\r\n0\r\n\r\n') || got.toString('latin1').endsWith('\r\nx-trailer: yes\r\n\r\n');
+
+/** Two compressed answers one after the other on one connection, then the log lines. */
+async function keptAlive(start: Start): Promise<{ answers: string[]; logs: string[] }> {
+  return withProxy(start, async (ports, _origin, proxy) => {
+    const socket = net.connect(ports['main']!, '127.0.0.1');
+    socket.on('error', () => {});
+    try {
+      const answers: string[] = [];
+      socket.write(`${gz('/a')}\r\n\r\n`);
+      answers.push(summary(await readUntil(socket, chunkedEnd), BODY));
+      socket.write(`${gz('/a?frame=chunked&trailer=1')}\r\n\r\n`);
+      answers.push(summary(await readUntil(socket, chunkedEnd), BODY));
+      socket.end();
+      await waitFor('two log lines', () => proxy.logs().length >= 2);
+      return { answers, logs: proxy.logs() };
+    } finally {
+      socket.destroy();
+    }
+  });
+}
+
+const KEPT_ALIVE = {
+  answers: [
+    'HTTP/1.1 200 X | content-type: text/html | transfer-encoding: chunked | vary: Accept-Encoding | content-encoding: gzip\n  chunked, gzip: 1000 bytes as sent',
+    'HTTP/1.1 200 X | content-type: text/html | transfer-encoding: chunked | vary: Accept-Encoding | content-encoding: gzip\n  chunked, gzip: 1000 bytes as sent, trailers: x-trailer: yes',
+  ],
+  // %B counts the server's answer as it came (uncompressed), as HAProxy does.
+  logs: ['main B=1072 ST=200 --', 'main B=1091 ST=200 --'],
+};
+
+test('compressed answers follow each other on a kept-alive connection; %B counts the bytes before compression', async () => {
+  assert.deepEqual(await keptAlive(startLoadstar), KEPT_ALIVE);
+});
+
+test('haproxy: compressed answers on a kept-alive connection, and %B', async (t) => {
+  if (!requireHaproxy(t)) return;
+  assert.deepEqual(await keptAlive(startReal), KEPT_ALIVE);
+});
+
+/**
+ * The server sends part of a body and waits: that part reaches the client, decodable, before the
+ * rest is sent (each read is flushed through zlib, as HAProxy flushes each payload it compresses).
+ * Then a client leaving in the middle of a compressed body ends the exchange (%ts CD).
+ */
+async function streamed(start: Start): Promise<{ first: string; whole: string; aborted: string }> {
+  return withProxy(start, async (ports, origin, proxy) => {
+    const socket = net.connect(ports['main']!, '127.0.0.1');
+    socket.on('error', () => {});
+    const decoded = (got: Buffer): string => {
+      const raw = got.subarray(got.indexOf('\r\n\r\n') + 4);
+      const chunks: Buffer[] = [];
+      for (let at = 0; ;) {
+        const eol = raw.indexOf('\r\n', at);
+        const size = eol < 0 ? NaN : parseInt(raw.toString('latin1', at, eol), 16);
+        if (!(size > 0) || eol + 2 + size + 2 > raw.length) break;
+        chunks.push(raw.subarray(eol + 2, eol + 2 + size));
+        at = eol + 2 + size + 2;
+      }
+      // What the chunks so far decode to (the stream is not finished yet: no error for its end).
+      return zlib.gunzipSync(Buffer.concat(chunks), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString();
+    };
+    try {
+      socket.write(`${gz('/a?frame=stream')}\r\n\r\n`);
+      // HAProxy's libslz keeps the last bits of a flush back: most of the part decodes, not all of it.
+      const early = await readUntil(socket, (got) => got.includes('\r\n\r\n') && decoded(got).length > 0);
+      const first = PART_ONE.startsWith(decoded(early)) ? 'part one decoded (in part at least) before the rest was sent' : decoded(early);
+      origin.release!();
+      const all = await readUntil(socket, (got) => chunkedEnd(Buffer.concat([early, got])));
+      const whole = decoded(Buffer.concat([early, all]));
+      // Now one the client leaves in the middle of.
+      const leaving = net.connect(ports['main']!, '127.0.0.1');
+      leaving.on('error', () => {});
+      leaving.write(`${gz('/a?frame=stream')}\r\n\r\n`);
+      await readUntil(leaving, (got) => got.includes('\r\n\r\n') && decoded(got).length > 0);
+      leaving.resetAndDestroy();
+      // The proxy learns it when it next writes to it: the server sends the rest.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      origin.release!();
+      // Before `timeout client` or `timeout server` (5 s) would end it.
+      await waitFor('the log line of the exchange the client left', () => proxy.logs().length >= 2, 3000);
+      return { first, whole: whole === PART_ONE + PART_TWO ? 'all decoded' : whole, aborted: proxy.logs()[1]!.replace(/B=\d+/, 'B=…').replace(/ cD$/, ' CD (cD)') };
+    } finally {
+      socket.destroy();
+    }
+  });
+}
+
+const STREAMED = { first: 'part one decoded (in part at least) before the rest was sent', whole: 'all decoded', aborted: 'main B=… ST=200 CD' };
+/** Loadstar logs any client gone during data `cD` (compressed or not), where HAProxy tells a reset one (CD). */
+const STREAMED_LOADSTAR = { ...STREAMED, aborted: 'main B=… ST=200 CD (cD)' };
+
+test('a compressed body streams: what the server sent so far reaches the client decodable; a client leaving ends it', async () => {
+  assert.deepEqual(await streamed(startLoadstar), STREAMED_LOADSTAR);
+});
+
+test('haproxy: a compressed body streams, and a client leaving ends it', async (t) => {
+  if (!requireHaproxy(t)) return;
+  assert.deepEqual(await streamed(startReal), STREAMED);
+});
+
+/**
+ * A client that does not read: the proxy stops reading from the server instead of queueing its
+ * answer (48 MiB of incompressible bytes, more than the sockets' kernel buffers hold on the way);
+ * once it reads, the whole answer arrives and decodes to what the server sent.
+ */
+async function slowReader(start: Start): Promise<{ held: boolean; body: string }> {
+  return withProxy(start, async (ports, origin) => {
+    const socket = net.connect(ports['main']!, '127.0.0.1');
+    socket.on('error', () => {});
+    try {
+      socket.pause();
+      socket.write(`${gz('/a?frame=random')}\r\nConnection: close\r\n\r\n`);
+      await waitFor('the origin to answer', () => origin.queued() > 0);
+      // Wait until the queue has not moved for half a second (the proxy stopped reading), then see what is left.
+      for (let last = -1, still = 0; still < 5;) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const now = origin.queued();
+        still = now === last ? still + 1 : 0;
+        last = now;
+      }
+      const held = origin.queued() > 0;
+      const chunks: Buffer[] = [];
+      socket.on('data', (d: Buffer) => chunks.push(d));
+      socket.resume();
+      await new Promise((resolve) => socket.once('end', resolve));
+      const raw = Buffer.concat(chunks);
+      const { payload } = dechunk(raw.subarray(raw.indexOf('\r\n\r\n') + 4));
+      const body = zlib.gunzipSync(payload);
+      return { held, body: body.equals(RANDOM) ? 'as sent' : `${body.length} bytes, different` };
+    } finally {
+      socket.destroy();
+    }
+  });
+}
+
+test('a client that does not read holds the server back (backpressure through zlib); then the whole body arrives', async () => {
+  assert.deepEqual(await slowReader(startLoadstar), { held: true, body: 'as sent' });
+});
+
+test('haproxy: a client that does not read holds the server back', async (t) => {
+  if (!requireHaproxy(t)) return;
+  assert.deepEqual(await slowReader(startReal), { held: true, body: 'as sent' });
 });
