@@ -42,7 +42,7 @@ const RANDOM = Buffer.concat(Array.from({ length: 48 }, () => crypto.randomBytes
 
 async function startOrigin(): Promise<Origin> {
   const seen: string[] = [];
-  const sockets: net.Socket[] = [];
+  let randomSent = 0;
   const server = await startRawServer((s) => {
     let buf = '';
     s.on('data', (d: Buffer) => {
@@ -60,14 +60,22 @@ async function startOrigin(): Promise<Origin> {
           s.write(`HTTP/1.1 200 X\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n${PART_ONE.length.toString(16)}\r\n${PART_ONE}\r\n`);
           origin.release = () => s.write(`${PART_TWO.length.toString(16)}\r\n${PART_TWO}\r\n0\r\n\r\n`);
         } else if (frame === 'random') {
-          sockets.push(s);
           s.write(`HTTP/1.1 200 X\r\nContent-Type: text/plain\r\nContent-Length: ${RANDOM.length}\r\n\r\n`);
-          s.write(RANDOM);
+          // Piece after piece, each once the kernel took the one before: what is left tells what the proxy took.
+          const next = (): void => {
+            if (s.destroyed || randomSent >= RANDOM.length) return;
+            const piece = RANDOM.subarray(randomSent, randomSent + (1 << 20));
+            s.write(piece, () => {
+              randomSent += piece.length;
+              next();
+            });
+          };
+          next();
         } else s.write(answer(method, q));
       }
     });
   });
-  const origin: Origin = { port: server.port, seen, queued: () => sockets.reduce((n, s) => n + s.writableLength, 0), close: server.close };
+  const origin: Origin = { port: server.port, seen, queued: () => RANDOM.length - randomSent, close: server.close };
   return origin;
 }
 
