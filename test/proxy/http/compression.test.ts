@@ -14,6 +14,8 @@ import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import { startEngine, startRawServer, freePort, waitFor } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy, loggedHttpHead } from '../../helpers/haproxy.ts';
+import { certPath, testCa } from '../../helpers/tls.ts';
+import http2 from 'node:http2';
 
 /** The origin's default body: 1000 compressible bytes. */
 const BODY = 'Hello compression world! '.repeat(40);
@@ -115,6 +117,7 @@ function config(ports: Record<string, number>, origin: number): string {
   // A defaults section's algorithms come before a proxy's own (its `offload` is not passed on: HAProxy warns).
   text += `backend app\n    server s1 127.0.0.1:${origin}\nbackend typed\n    compression type text/plain\n    server s1 127.0.0.1:${origin}\n`;
   text += `defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n    compression algo gzip\n    compression offload\n`;
+  text += `frontend secure\n    bind 127.0.0.1:${ports['secure']} ssl crt ${certPath('site.pem')} alpn h2\n    compression algo gzip\n    default_backend app\n`;
   text += `listen inherit\n    bind 127.0.0.1:${ports['inherit']}\n    compression algo deflate\n    server s1 127.0.0.1:${origin}\n`;
   return text;
 }
@@ -260,7 +263,7 @@ type Start = (text: string, ports: Record<string, number>) => Promise<Started>;
 async function withProxy<T>(start: Start, fn: (ports: Record<string, number>, origin: Origin, proxy: Started) => Promise<T>): Promise<T> {
   const origin = await startOrigin();
   const ports: Record<string, number> = {};
-  for (const name of [...Object.keys(FRONTENDS), 'inherit']) ports[name] = await freePort();
+  for (const name of [...Object.keys(FRONTENDS), 'secure', 'inherit']) ports[name] = await freePort();
   const proxy = await start(config(ports, origin.port), ports);
   try {
     return await fn(ports, origin, proxy);
@@ -475,4 +478,43 @@ test('a client that does not read holds the server back (backpressure through zl
 test('haproxy: a client that does not read holds the server back', async (t) => {
   if (!requireHaproxy(t)) return;
   assert.deepEqual(await slowReader(startReal), { held: true, body: 'as sent' });
+});
+
+/** One HTTP/2 request (TLS, ALPN h2): the response headers (no date) and the body decoded. */
+async function h2Compressed(start: Start): Promise<{ headers: Record<string, unknown>; body: string }> {
+  return withProxy(start, async (ports) => {
+    const session = http2.connect(`https://127.0.0.1:${ports['secure']}`, { ca: testCa, servername: 'site.home.arpa' });
+    session.on('error', () => {});
+    try {
+      return await new Promise((resolve, reject) => {
+        const req = session.request({ ':path': '/a?h=ETag:%20%22abc%22', 'accept-encoding': 'gzip, deflate' });
+        let headers: Record<string, unknown> = {};
+        const chunks: Buffer[] = [];
+        req.on('response', (h) => (headers = Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'date'))));
+        req.on('data', (d: Buffer) => chunks.push(d));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({ headers, body: headers['content-encoding'] === 'gzip' && zlib.gunzipSync(body).toString() === BODY ? 'gzip, as sent' : body.toString('latin1').slice(0, 40) });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    } finally {
+      session.destroy();
+    }
+  });
+}
+
+const H2_COMPRESSED = {
+  headers: { ':status': 200, 'content-type': 'text/html', etag: 'W/"abc"', vary: 'Accept-Encoding', 'content-encoding': 'gzip' },
+  body: 'gzip, as sent',
+};
+
+test('HTTP/2 clients get compressed answers too (DATA frames of the gzip stream)', async () => {
+  assert.deepEqual(await h2Compressed(startLoadstar), H2_COMPRESSED);
+});
+
+test('haproxy: HTTP/2 clients get compressed answers', async (t) => {
+  if (!requireHaproxy(t)) return;
+  assert.deepEqual(await h2Compressed(startReal), H2_COMPRESSED);
 });
