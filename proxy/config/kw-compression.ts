@@ -33,7 +33,7 @@ function unenforcedLimit(name: string, unlimited: number, what: string): Keyword
     name,
     sections: 'g',
     status: COMPRESSION,
-    summary: `${what}: only \`${name} ${unlimited}\` (no limit, HAProxy's default) is accepted; Loadstar compresses every eligible response at \`tune.comp.maxlevel\`.`,
+    summary: `${what[0]!.toUpperCase()}${what.slice(1)}: only \`${name} ${unlimited}\` (no limit, HAProxy's default) is accepted; Loadstar compresses every eligible response at \`tune.comp.maxlevel\`.`,
     parse(ctx) {
       const v = parseInteger(ctx.args[0] ?? '', name, 0);
       if (v.error !== undefined) return ctx.error(v.error, 0);
