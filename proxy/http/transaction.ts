@@ -254,6 +254,7 @@ export class HttpTransaction {
       get status() { return tx.response?.status ?? tx.status; },
       get rawHeaders() { return tx.response?.headers ?? []; },
       get captures() { return tx.responseCaptures?.headers; },
+      get compression() { return tx.compression?.name; },
     };
     this.context = {
       conn: this.client.connectionInfo(),
@@ -585,6 +586,8 @@ export class HttpTransaction {
     responseReceived(this, head.status);
     // Decided on the server's head as it came, before the rules (HAProxy's post-analyzer of AN_RES_WAIT_HTTP).
     const compressing = this.compression !== undefined && responseCompressible(this.frontend.compression, this.backend!.compression, this.request, head);
+    // From now on it names the algorithm compressing this response, if any (res.comp, res.comp_algo).
+    if (!compressing) this.compression = undefined;
     this.backend!.applyResponseRules(this, head);
     this.frontend.applyResponseRules(this, head);
     this.backend!.applyAfterResponseRules(this, head);

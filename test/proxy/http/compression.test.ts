@@ -109,7 +109,7 @@ const FRONTENDS: Record<string, string> = {
 };
 
 function config(ports: Record<string, number>, origin: number): string {
-  let text = `${loggedHttpHead()}    log-format "%ft B=%B ST=%ST %ts"\n`;
+  let text = `${loggedHttpHead()}    log-format "%ft B=%B ST=%ST %ts C=%[res.comp] A=%[res.comp_algo]"\n`;
   for (const [name, lines] of Object.entries(FRONTENDS)) {
     const backend = lines.includes('default_backend') ? '' : '    default_backend app\n';
     text += `frontend ${name}\n    bind 127.0.0.1:${ports[name]}\n    ${lines}\n${backend}`;
@@ -337,7 +337,7 @@ function readUntil(socket: net.Socket, done: (got: Buffer) => boolean): Promise<
 
 const chunkedEnd = (got: Buffer): boolean => got.toString('latin1').endsWith('\r\n0\r\n\r\n') || got.toString('latin1').endsWith('\r\nx-trailer: yes\r\n\r\n');
 
-/** Two compressed answers one after the other on one connection, then the log lines. */
+/** Two compressed answers one after the other on one connection, an uncompressed one, then the log lines. */
 async function keptAlive(start: Start): Promise<{ answers: string[]; logs: string[] }> {
   return withProxy(start, async (ports, _origin, proxy) => {
     const socket = net.connect(ports['main']!, '127.0.0.1');
@@ -348,8 +348,10 @@ async function keptAlive(start: Start): Promise<{ answers: string[]; logs: strin
       answers.push(summary(await readUntil(socket, chunkedEnd), BODY));
       socket.write(`${gz('/a?frame=chunked&trailer=1')}\r\n\r\n`);
       answers.push(summary(await readUntil(socket, chunkedEnd), BODY));
+      socket.write(`${get('/a')}\r\n\r\n`);
+      answers.push(summary(await readUntil(socket, (got) => got.length >= got.indexOf('\r\n\r\n') + 4 + 1000), BODY));
       socket.end();
-      await waitFor('two log lines', () => proxy.logs().length >= 2);
+      await waitFor('three log lines', () => proxy.logs().length >= 3);
       return { answers, logs: proxy.logs() };
     } finally {
       socket.destroy();
@@ -361,9 +363,11 @@ const KEPT_ALIVE = {
   answers: [
     'HTTP/1.1 200 X | content-type: text/html | transfer-encoding: chunked | vary: Accept-Encoding | content-encoding: gzip\n  chunked, gzip: 1000 bytes as sent',
     'HTTP/1.1 200 X | content-type: text/html | transfer-encoding: chunked | vary: Accept-Encoding | content-encoding: gzip\n  chunked, gzip: 1000 bytes as sent, trailers: x-trailer: yes',
+    'HTTP/1.1 200 X | content-type: text/html | content-length: 1000\n  1000 bytes as sent',
   ],
   // %B counts the server's answer as it came (uncompressed), as HAProxy does.
-  logs: ['main B=1072 ST=200 --', 'main B=1091 ST=200 --'],
+  // res.comp and res.comp_algo tell whether (and how) it was compressed.
+  logs: ['main B=1072 ST=200 -- C=1 A=gzip', 'main B=1091 ST=200 -- C=1 A=gzip', 'main B=1072 ST=200 -- C=0 A=-'],
 };
 
 test('compressed answers follow each other on a kept-alive connection; %B counts the bytes before compression', async () => {
@@ -416,16 +420,16 @@ async function streamed(start: Start): Promise<{ first: string; whole: string; a
       origin.release!();
       // Before `timeout client` or `timeout server` (5 s) would end it.
       await waitFor('the log line of the exchange the client left', () => proxy.logs().length >= 2, 3000);
-      return { first, whole: whole === PART_ONE + PART_TWO ? 'all decoded' : whole, aborted: proxy.logs()[1]!.replace(/B=\d+/, 'B=…').replace(/ cD$/, ' CD (cD)') };
+      return { first, whole: whole === PART_ONE + PART_TWO ? 'all decoded' : whole, aborted: proxy.logs()[1]!.replace(/B=\d+/, 'B=…').replace(/ cD /, ' CD (cD) ') };
     } finally {
       socket.destroy();
     }
   });
 }
 
-const STREAMED = { first: 'part one decoded (in part at least) before the rest was sent', whole: 'all decoded', aborted: 'main B=… ST=200 CD' };
+const STREAMED = { first: 'part one decoded (in part at least) before the rest was sent', whole: 'all decoded', aborted: 'main B=… ST=200 CD C=1 A=gzip' };
 /** Loadstar logs any client gone during data `cD` (compressed or not), where HAProxy tells a reset one (CD). */
-const STREAMED_LOADSTAR = { ...STREAMED, aborted: 'main B=… ST=200 CD (cD)' };
+const STREAMED_LOADSTAR = { ...STREAMED, aborted: 'main B=… ST=200 CD (cD) C=1 A=gzip' };
 
 test('a compressed body streams: what the server sent so far reaches the client decodable; a client leaving ends it', async () => {
   assert.deepEqual(await streamed(startLoadstar), STREAMED_LOADSTAR);
