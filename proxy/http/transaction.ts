@@ -670,7 +670,8 @@ export class HttpTransaction {
     } else if (response10 || !http11) out += 'connection: keep-alive\r\n';
     this.responseStarted = true;
     this.pendingHead = adjust ? adjustHeadCase(out + '\r\n', adjust) : out + '\r\n';
-    if (compressing) {
+    // (A rule may have made it bodyless since: set-status 204 or 304.)
+    if (compressing && this.chunkedResponse) {
       const tuning = (this.backend!.compression ?? this.frontend.compression)!.zlib;
       this.compressor = new BodyCompressor(this.compression!, tuning, this.client.socket, (e) => this.internalError(e));
     }
