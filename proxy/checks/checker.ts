@@ -135,8 +135,8 @@ export class ServerCheck implements ServerHealth {
 
   /** Where this server is reached and checked: its address, and its check's and agent's when they differ. */
   private checkedAt(): string {
-    const at = (t: { host: string; port: number }) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
-    const server = at(this.server);
+    const at = (t: { host: string; port: number; path?: string }) => t.path ?? `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+    const server = this.server.path ?? at(this.server);
     let where = server;
     if (this.settings.active && at(this.settings.target) !== server) where += ` (check ${at(this.settings.target)})`;
     if (this.settings.agent) where += ` (agent ${at(this.settings.agent.target)})`;

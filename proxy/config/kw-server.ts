@@ -182,10 +182,6 @@ function parseServerAddress(ctx: ProxyDirectiveContext, index: number, label: st
     ctx.error(a.error.replace(/^'server'/, label), index);
     return undefined;
   }
-  if (a.value.family === 'unix') {
-    ctx.error(`${label} : UNIX socket servers ('${word}') are not supported by Loadstar yet.`, index, 'LS_ERR_CFG_UNSUPPORTED');
-    return undefined;
-  }
   return a.value;
 }
 
@@ -194,7 +190,7 @@ registerProxyKeywords([
     name: 'server',
     sections: 'lb',
     status: ENGINE,
-    summary: 'A backend server: address, and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl …).',
+    summary: 'A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl …).',
     parse(ctx) {
       const [name, address] = ctx.args;
       if (name === undefined || address === undefined) return ctx.error(`'server' expects <name> and <addr>[:<port>] as arguments.`);
@@ -203,7 +199,7 @@ registerProxyKeywords([
       if (!a) return;
       const options: ServerOptions = {};
       if (!parseServerOptions(ctx, 2, label, name, options)) return;
-      ctx.proxy.servers.push({ name, host: a.host, port: a.port, portIsOffset: a.portOffset, options, loc: ctx.directive.loc });
+      ctx.proxy.servers.push({ name, host: a.host, port: a.port, portIsOffset: a.portOffset, ...(a.family === 'unix' ? { unix: true } : {}), options, loc: ctx.directive.loc });
     },
   },
   {
@@ -236,7 +232,7 @@ registerProxyKeywords([
       if (!a) return;
       const options: ServerOptions = {};
       if (!parseServerOptions(ctx, 3, label, prefix, options)) return;
-      ctx.proxy.serverTemplates.push({ prefix, first, last, host: a.host, port: a.port, options, loc: ctx.directive.loc });
+      ctx.proxy.serverTemplates.push({ prefix, first, last, host: a.host, port: a.port, ...(a.family === 'unix' ? { unix: true } : {}), options, loc: ctx.directive.loc });
     },
   },
 ]);

@@ -45,6 +45,8 @@ export class RuntimeServer implements LbServer {
   readonly backup: boolean;
   readonly host: string;
   readonly port: number;
+  /** The UNIX socket of a `/path`, `unix@` or `abns@` server (net.connect's `path`; abstract ones start with NUL), else undefined. */
+  readonly path: string | undefined;
   weight: number;
   usable: boolean;
   /** Slow start: fraction of the weight in effect, in sixteenths (set by proxy/checks). */
@@ -84,11 +86,18 @@ export class RuntimeServer implements LbServer {
     this.backup = config.options.backup;
     this.host = config.host;
     this.port = config.port;
+    this.path = config.unix ? config.host : undefined;
     this.weight = config.options.weight;
     this.usable = !config.options.disabled;
     if (!this.usable) this.admin = 'MAINT';
     this.maxconn = config.options.maxconn;
     this.maxqueue = config.options.maxqueue;
+  }
+
+  /** Where it is reached, for people: `host:port`, a socket path, or `abns@name`. */
+  get address(): string {
+    if (this.path !== undefined) return this.path.startsWith('\0') ? `abns@${this.path.slice(1)}` : this.path;
+    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   get full(): boolean {

@@ -42,7 +42,7 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   const since = Math.floor((now - server.stats.lastChange) / 1000);
   const initialWeight = server.config.options.weight;
   return [
-    beId, backend.name, server.id, server.name, server.host, opState(server), adminState(server), server.weight, initialWeight, since,
+    beId, backend.name, server.id, server.name, server.path === undefined ? server.host : '-', opState(server), adminState(server), server.weight, initialWeight, since,
     checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, '-', server.port, '-', 0, 0, '-', '-', 0,
   ].join(' ');
 }
