@@ -8,6 +8,8 @@
  * through the backend's setters and agentVerdict.
  */
 import { PeriodicRun } from './periodic.ts';
+import { backendCounts } from './counts.ts';
+import { followTrackers } from './track.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer, ServerAdmin, ServerHealth } from '../runtime/server.ts';
 import { slowstartSixteenths } from '../balance/index.ts';
@@ -25,16 +27,6 @@ import type { CheckSettings } from './settings.ts';
 /** Where state-change lines go (the engine's logger alerts). */
 export type HealthNotify = (message: string, event?: HealthEvent) => void;
 
-export function backendCounts(backend: RuntimeBackend): BackendCounts {
-  let active = 0;
-  let backup = 0;
-  for (const s of backend.servers) {
-    if (!s.usable || s.weight <= 0) continue;
-    if (s.backup) backup++;
-    else active++;
-  }
-  return { active, backup };
-}
 
 /**
  * runtime/ declares only what the running tables need of a server's check
@@ -342,6 +334,7 @@ export class ServerCheck implements ServerHealth {
     if (before.active + before.backup > 0 && counts.active + counts.backup === 0) {
       this.notify(`backend ${this.backend.name} has no server available!`);
     }
+    if (server.trackers.length > 0) followTrackers(server, this.notify);
   }
 
   /** `slowstart`: the weight ramps up in sixteenths over the period after the server comes back. */

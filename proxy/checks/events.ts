@@ -70,11 +70,14 @@ export interface BackendCounts {
 export function transitionMessage(args: {
   backend: string; server: string; backup: boolean; to: 'UP' | 'DOWN' | 'NOLB';
   result?: CheckResult; counts: BackendCounts;
+  /** A tracking server: `backend/server` it follows ("… is DOWN via a/s1."). */
+  via?: string;
   sessions: number; requeued: number; queued: number;
 }): string {
   const verb = args.to === 'UP' ? 'is UP' : args.to === 'DOWN' ? 'is DOWN' : 'is stopping';
   let msg = `${args.backup ? 'Backup ' : ''}Server ${args.backend}/${args.server} ${verb}`;
-  if (args.result) msg += checkStatusText(args.result);
+  if (args.via) msg += ` via ${args.via}`;
+  else if (args.result) msg += checkStatusText(args.result);
   return msg + countsText(args.to === 'DOWN', args.counts, args.sessions, args.requeued, args.queued);
 }
 

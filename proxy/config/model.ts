@@ -172,6 +172,8 @@ export type OnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
 export interface ServerOptions {
   /** Active health checks enabled. Default false. */
   check?: boolean;
+  /** `track [<backend>/]<server>`: take that server's health instead of checking this one. */
+  track?: string;
   /** Interval between checks, ms. Default 2000. */
   inter?: number;
   /** Interval while a state change is in progress, ms. Default: inter. */

@@ -5,6 +5,8 @@
 import type { Server } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { StatCounters } from './counters.ts';
+import { trackerStatus } from './track.ts';
+import type { Tracker } from './track.ts';
 
 export type ServerAdmin = 'READY' | 'DRAIN' | 'MAINT';
 
@@ -74,9 +76,14 @@ export class RuntimeServer implements LbServer {
    * `usable`, `weight`, `warmup` and `maxconn` through its other setters.
    */
   admin: ServerAdmin = 'READY';
-  /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`. */
+  /** `track`: the server whose health this one follows, and its backend's name (runtime/track.ts linkTracks). */
+  track: { server: RuntimeServer; backend: string } | undefined;
+  /** The servers tracking this one. */
+  readonly trackers: Tracker[] = [];
+  /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`; a tracked server's for a tracking one. */
   get status(): string {
     if (this.check) return this.check.label();
+    if (this.track) return trackerStatus(this);
     return this.admin === 'READY' ? 'no check' : this.admin;
   }
 

@@ -170,7 +170,8 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     lastchg: Math.floor((now - c.lastChange) / 1000), qlimit: server.maxqueue || undefined, pid: 1, iid, sid: server.id,
     throttle: server.warmup !== undefined ? Math.floor((server.warmup * 100) / 16) : undefined,
     lbtot: c.lbtot, type: 2, rate: c.rate, rate_max: c.rateMax,
-    ...(check && last ? {
+    // A check paused by maintenance shows no result (HAProxy: CHK_ST_ENABLED without CHK_ST_PAUSED).
+    ...(check && last && check.state.admin !== 'MAINT' ? {
       check_status: last.code, check_code: last.status, check_duration: last.durationMs, last_chk: last.info || undefined,
       check_desc: CHECK_CODES[last.code].description,
     } : {}),
