@@ -271,7 +271,7 @@ export class RuntimeBackend {
     const was = server.usable;
     this.setServerUsable(server, trackerUsable(server));
     if (was === server.usable) this.balancer.update(server);
-    else if (server.trackers.length > 0) this.trackersFollow?.(server);
+    if (server.trackers.length > 0) this.trackersFollow?.(server);
   }
 
   /**

@@ -13,6 +13,8 @@ import type { RuntimeServer } from './server.ts';
 export interface Tracker {
   server: RuntimeServer;
   backend: RuntimeBackend;
+  /** In maintenance because a server of its chain is (HAProxy's SRV_ADMF_IMAINT): kept by proxy/checks/track.ts. */
+  inheritedMaint: boolean;
 }
 
 /** Links every `track` of one configuration load's backends (before checks start). */
@@ -26,9 +28,16 @@ export function linkTracks(backends: ReadonlyMap<string, RuntimeBackend>): void 
       const tracked = owner?.server(spec.slice(slash + 1));
       if (!owner || !tracked) continue; // a disabled backend: the server runs as one without check
       server.track = { server: tracked, backend: owner.name };
-      tracked.trackers.push({ server, backend });
+      // First the last linked, as HAProxy's srv_apply_track prepends to `trackers`: the order tracked changes reach them.
+      tracked.trackers.unshift({ server, backend, inheritedMaint: false });
     }
   }
+}
+
+/** A server of the chain `server` tracks is in maintenance. */
+export function chainInMaint(server: RuntimeServer): boolean {
+  for (let s = server.track?.server; s; s = s.track?.server) if (s.admin === 'MAINT') return true;
+  return false;
 }
 
 /** Whether a tracking server takes traffic: its own admin state is ready and the server it tracks is usable. */

@@ -108,6 +108,17 @@ const RECORDED = {
     'Server b/s3 is DOWN via a/s2. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
     'backend b has no server available!',
   ],
+  maintLog: [
+    'Server a/s1 was DOWN and now enters maintenance.',
+    'Server a/s2 was DOWN and now enters maintenance via a/s1.',
+    'Server b/s3 was DOWN and now enters maintenance via a/s2.',
+  ],
+  /** b/s4 tracks a/s1 too (linked after a/s2, so told first); its own `disabled` keeps it in maintenance. */
+  readyLog: [
+    'Server a/s1 is UP/READY (leaving forced maintenance).',
+    'Server b/s4 remains in forced maintenance.',
+    'Server a/s2 is UP/READY (leaving maintenance).',
+  ],
   maint: ['a/s1 MAINT ', 'a/s2 MAINT (via a/s1) ', 'b/s3 MAINT (via a/s2) ', 'b/s4 MAINT (via a/s1) '],
 };
 
@@ -125,9 +136,16 @@ async function scenario(s: Setup, alerts: () => string[]) {
     const downState = (await serversState(s.admin)).slice(0, 3);
     await until('the trackers\' lines', () => alerts().length >= logged + 5);
     const downLog = alerts().slice(logged, logged + 5).map((l) => l.replace(/check duration: \d+ms/, 'check duration: Nms'));
-    await cli(s.admin, 'set server a/s1 state maint');
+    const lines = async (command: string, n: number) => {
+      const from = alerts().length;
+      await cli(s.admin, command);
+      await until(`${n} lines after ${command}`, () => alerts().length >= from + n);
+      return alerts().slice(from, from + n);
+    };
+    const maintLog = await lines('set server a/s1 state maint', 3);
     const maint = await statuses(s.admin);
-    return { up, upState, down, downState, downLog, maint };
+    const readyLog = await lines('set server a/s1 state ready', 3);
+    return { up, upState, down, downState, downLog, maint, maintLog, readyLog };
   } finally {
     origin.closeAllConnections();
     origin.close();
