@@ -168,6 +168,7 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     status: server.status, weight: server.weight, act: server.backup ? 0 : 1, bck: server.backup ? 1 : 0,
     ...(check ? { chkfail: c.chkfail, chkdown: c.chkdown, downtime: c.downtimeSeconds(now) } : {}),
     lastchg: Math.floor((now - c.lastChange) / 1000), qlimit: server.maxqueue || undefined, pid: 1, iid, sid: server.id,
+    tracked: server.track ? `${server.track.backend}/${server.track.server.name}` : undefined,
     throttle: server.warmup !== undefined ? Math.floor((server.warmup * 100) / 16) : undefined,
     lbtot: c.lbtot, type: 2, rate: c.rate, rate_max: c.rateMax,
     // A check paused by maintenance shows no result (HAProxy: CHK_ST_ENABLED without CHK_ST_PAUSED).

@@ -79,12 +79,12 @@ backend b
 `;
 }
 
-/** `show stat` status of a/s1, a/s2, b/s3, b/s4, and their check_status. */
+/** `show stat` status of a/s1, a/s2, b/s3, b/s4, their check_status and `tracked`. */
 async function statuses(admin: string): Promise<string[]> {
   const lines = (await cli(admin, 'show stat')).split('\n');
   const names = lines[0]!.replace(/^# /, '').split(',');
   const at = (n: string) => names.indexOf(n);
-  return lines.slice(1).map((l) => l.split(',')).filter((f) => /^s\d$/.test(f[1]!)).map((f) => `${f[0]}/${f[1]} ${f[at('status')]} ${f[at('check_status')]}`);
+  return lines.slice(1).map((l) => l.split(',')).filter((f) => /^s\d$/.test(f[1]!)).map((f) => `${f[0]}/${f[1]} ${f[at('status')]} ${f[at('check_status')]}${f[at('tracked')] ? ` tracks ${f[at('tracked')]}` : ''}`);
 }
 
 /** `show servers state`: backend/server, srv_op_state, check status/result/health/state. */
@@ -96,10 +96,10 @@ async function serversState(admin: string): Promise<string[]> {
 }
 
 const RECORDED = {
-  up: ['a/s1 UP L4OK', 'a/s2 UP ', 'b/s3 UP ', 'b/s4 MAINT '],
+  up: ['a/s1 UP L4OK', 'a/s2 UP  tracks a/s1', 'b/s3 UP  tracks a/s2', 'b/s4 MAINT  tracks a/s1'],
   upState: ['a/s1 op=2 check=6,3,3,6', 'a/s2 op=2 check=1,0,2,0', 'b/s3 op=2 check=1,0,2,0'],
   /** The first `show stat` that shows a/s1 DOWN shows its trackers DOWN as well. */
-  down: ['a/s1 DOWN L4CON', 'a/s2 DOWN ', 'b/s3 DOWN ', 'b/s4 MAINT '],
+  down: ['a/s1 DOWN L4CON', 'a/s2 DOWN  tracks a/s1', 'b/s3 DOWN  tracks a/s2', 'b/s4 MAINT  tracks a/s1'],
   downState: ['a/s1 op=0 check=8,2,0,6', 'a/s2 op=0 check=1,0,2,0', 'b/s3 op=0 check=1,0,2,0'],
   downLog: [
     'Server a/s1 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: Nms. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
@@ -119,7 +119,7 @@ const RECORDED = {
     'Server b/s4 remains in forced maintenance.',
     'Server a/s2 is UP/READY (leaving maintenance).',
   ],
-  maint: ['a/s1 MAINT ', 'a/s2 MAINT (via a/s1) ', 'b/s3 MAINT (via a/s2) ', 'b/s4 MAINT (via a/s1) '],
+  maint: ['a/s1 MAINT ', 'a/s2 MAINT (via a/s1)  tracks a/s1', 'b/s3 MAINT (via a/s2)  tracks a/s2', 'b/s4 MAINT (via a/s1)  tracks a/s1'],
 };
 
 async function scenario(s: Setup, alerts: () => string[]) {
