@@ -130,7 +130,10 @@ async function setup(): Promise<Setup> {
   return { dir, sock: path.join(dir, 'app.sock'), admin: path.join(dir, 'admin.sock'), abns: `loadstar-test-${path.basename(dir)}`, port: await freePort(), tcpPort: await freePort() };
 }
 
-test('UNIX-socket servers (path, unix@, abns@) carry HTTP, TCP and checks; logs and stats as HAProxy shows them', async () => {
+/** abns@ is Linux's abstract namespace. */
+const LINUX_ONLY = { skip: process.platform !== 'linux' && 'abstract UNIX sockets exist on Linux only' };
+
+test('UNIX-socket servers (path, unix@, abns@) carry HTTP, TCP and checks; logs and stats as HAProxy shows them', LINUX_ONLY, async () => {
   const s = await setup();
   const e = await startEngine(config(s));
   try {
@@ -141,7 +144,7 @@ test('UNIX-socket servers (path, unix@, abns@) carry HTTP, TCP and checks; logs 
   }
 });
 
-test('UNIX-socket servers: haproxy itself behaves as recorded', async (t) => {
+test('UNIX-socket servers: haproxy itself behaves as recorded', LINUX_ONLY, async (t) => {
   if (!requireHaproxy(t)) return;
   const s = await setup();
   const h = await startHaproxy(config(s), s.port);
