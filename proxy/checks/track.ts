@@ -29,8 +29,8 @@ export function followTrackers(server: RuntimeServer, notify: HealthNotify): voi
         // Stopped by its chain's health before: no counts (srv_append_status with xferred -1).
         if (!tracker.usable && tracker.admin === 'READY') notify(`${name} was DOWN and now enters maintenance via ${via}.`);
         else follow(tracker, backend, false, notify, (counts, requeued) => transitionMessage({
-          backend: backend.name, server: tracker.name, backup: tracker.backup, to: 'DOWN', counts, sessions: tracker.served, requeued, queued: tracker.queue.length,
-        }).replace(' is DOWN', ` is going DOWN for maintenance via ${via}`));
+          backend: backend.name, server: tracker.name, backup: tracker.backup, to: 'MAINT', via, counts, sessions: tracker.served, requeued, queued: tracker.queue.length,
+        }));
       } else {
         follow(tracker, backend, usable, notify, () => `${name} is ${trackerStopped(tracker) ? 'DOWN' : 'UP'}/${tracker.admin === 'DRAIN' ? 'DRAIN' : 'READY'} (leaving maintenance).`);
       }

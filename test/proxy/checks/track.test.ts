@@ -119,16 +119,33 @@ const RECORDED = {
     'Server b/s4 remains in forced maintenance.',
     'Server a/s2 is UP/READY (leaving maintenance).',
   ],
+  maintUpLog: [
+    'Server a/s1 is going DOWN for maintenance. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+    'Server a/s2 is going DOWN for maintenance via a/s1. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+    'backend a has no server available!',
+    'Server b/s3 is going DOWN for maintenance via a/s2. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+    'backend b has no server available!',
+  ],
   maint: ['a/s1 MAINT ', 'a/s2 MAINT (via a/s1)  tracks a/s1', 'b/s3 MAINT (via a/s2)  tracks a/s2', 'b/s4 MAINT (via a/s1)  tracks a/s1'],
 };
 
 async function scenario(s: Setup, alerts: () => string[]) {
-  let origin = http.createServer((req, res) => { req.resume(); res.end('ok'); });
-  await new Promise<void>((r) => origin.listen(s.origin, '127.0.0.1', () => r()));
+  const listen = async () => {
+    const server = http.createServer((req, res) => { req.resume(); res.end('ok'); });
+    await new Promise<void>((r) => server.listen(s.origin, '127.0.0.1', () => r()));
+    return server;
+  };
+  let origin = await listen();
   try {
     await until('a/s1 UP', async () => (await statuses(s.admin))[0] === 'a/s1 UP L4OK');
     const up = await statuses(s.admin);
     const upState = (await serversState(s.admin)).slice(0, 3);
+    const lines = async (command: string, n: number) => {
+      const from = alerts().length;
+      await cli(s.admin, command);
+      await until(`${n} lines after ${command}`, () => alerts().length >= from + n);
+      return alerts().slice(from, from + n);
+    };
     const logged = alerts().length;
     await new Promise<void>((r) => { origin.closeAllConnections(); origin.close(() => r()); });
     let down: string[] = [];
@@ -136,20 +153,18 @@ async function scenario(s: Setup, alerts: () => string[]) {
     const downState = (await serversState(s.admin)).slice(0, 3);
     await until('the trackers\' lines', () => alerts().length >= logged + 5);
     const downLog = alerts().slice(logged, logged + 5).map((l) => l.replace(/check duration: \d+ms/, 'check duration: Nms'));
-    const lines = async (command: string, n: number) => {
-      const from = alerts().length;
-      await cli(s.admin, command);
-      await until(`${n} lines after ${command}`, () => alerts().length >= from + n);
-      return alerts().slice(from, from + n);
-    };
     const maintLog = await lines('set server a/s1 state maint', 3);
     const maint = await statuses(s.admin);
     const readyLog = await lines('set server a/s1 state ready', 3);
-    return { up, upState, down, downState, downLog, maint, maintLog, readyLog };
+    // The origin back: once a/s1 is UP again, a maintenance entered while UP.
+    // (Last: HAProxy leaves a tracker that went "going DOWN for maintenance" at check health 0 in show servers state.)
+    origin = await listen();
+    await until('a/s1 and its trackers UP again', async () => (await statuses(s.admin)).slice(0, 3).every((l) => / UP /.test(l) && !l.includes('/2')));
+    const maintUpLog = await lines('set server a/s1 state maint', 5);
+    return { up, upState, down, downState, downLog, maint, maintLog, readyLog, maintUpLog };
   } finally {
     origin.closeAllConnections();
     origin.close();
-    origin = undefined as never;
   }
 }
 
