@@ -76,6 +76,12 @@ export class RuntimeServer implements LbServer {
    * `usable`, `weight`, `warmup` and `maxconn` through its other setters.
    */
   admin: ServerAdmin = 'READY';
+  /**
+   * The persistence cookie value naming this server (`cookie` on its line, or
+   * the dynamic one `cookie … dynamic` derives); undefined: none. Written only
+   * by RuntimeBackend (its dynamic-cookie setters).
+   */
+  cookie: string | undefined;
   /** `track`: the server whose health this one follows, and its backend's name (runtime/track.ts linkTracks). */
   track: { server: RuntimeServer; backend: string } | undefined;
   /** The servers tracking this one. */
@@ -99,6 +105,7 @@ export class RuntimeServer implements LbServer {
     if (!this.usable) this.admin = 'MAINT';
     this.maxconn = config.options.maxconn;
     this.maxqueue = config.options.maxqueue;
+    this.cookie = config.options.cookie;
   }
 
   /** Where it is reached, for people: `host:port`, a socket path, or `abns@name`. */
