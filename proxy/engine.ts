@@ -15,6 +15,7 @@ import { Logger, stdoutSink } from './runtime/logger.ts';
 import type { LogSink } from './runtime/logger.ts';
 import type { Frontend } from './runtime/exchange.ts';
 import { unsupportedFeatures } from './runtime/unsupported.ts';
+import { linkTracks } from './runtime/track.ts';
 import { engineHooks } from './runtime/hooks.ts';
 import { StickTables } from './stick/tables.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
@@ -504,6 +505,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices): T
     backends.set(proxy.name, runtime);
     if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config), config.global));
   }
+  linkTracks(backends);
   const frontends = new Map<string, Frontend>();
   const hooks = engineHooks(config, backends, stick);
   for (const proxy of config.proxies) {

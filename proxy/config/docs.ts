@@ -55,7 +55,7 @@ Syntax follows HAProxy: whitespace-separated words, \`#\` comments, backslash es
 |---|---|
 | \`global\`, \`defaults\` (anonymous or named, \`from NAME\`), \`frontend\`, \`backend\`, \`listen\` | parsed; behaviour as per keyword below |
 | \`resolvers\` (${RESOLVERS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | parsed; behaviour pending (DNS discovery) |
-| \`userlist\` (${USERLIST_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (\`insecure-password\`; crypt(3) \`password\` hashes are refused by \`loadstar run\` for now) |
+| \`userlist\` (${USERLIST_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (\`insecure-password\`, and \`password\` crypt(3) hashes: SHA-512 \`$6$\`, SHA-256 \`$5$\`, MD5 \`$1$\`, bcrypt \`$2a$\`/\`$2b$\`/\`$2y$\`, DES; yescrypt \`$y$\` and other schemes are refused by \`loadstar run\`; verified credentials are remembered per configuration load) |
 | \`http-errors\` (${HTTP_ERRORS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (imported by \`errorfiles\` and the \`errorfiles\` of deny / return rules) |
 | \`peers\`, \`mailers\`, \`program\`, \`ring\`, \`cache\`, \`fcgi-app\`, \`log-forward\` | not supported yet |
 

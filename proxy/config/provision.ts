@@ -208,7 +208,7 @@ function expandTemplates(proxy: ParsedProxy): void {
   for (const t of proxy.serverTemplates) {
     const generated: ParsedServer[] = [];
     for (let n = t.first; n <= t.last; n++) {
-      generated.push({ name: `${t.prefix}${n}`, host: t.host, port: t.port, options: { ...t.options }, fromTemplate: t.prefix, loc: t.loc });
+      generated.push({ name: `${t.prefix}${n}`, host: t.host, port: t.port, ...(t.unix ? { unix: true } : {}), options: { ...t.options }, fromTemplate: t.prefix, loc: t.loc });
     }
     // Keep declaration order: templates sit where their line was among the servers.
     const index = proxy.servers.findIndex((s) => s.loc.file === t.loc.file && s.loc.line > t.loc.line);

@@ -6,6 +6,7 @@
 import { HTTP_ALPN } from '../tls/bind-tls.ts';
 import type { Config, TcpRequestRule } from '../config/model.ts';
 import { storeTypeIsRun } from '../stick/table.ts';
+import { cryptScheme } from './crypt.ts';
 import { serverAddressBytes } from './dynamic-cookie.ts';
 
 export interface UnsupportedUse {
@@ -68,7 +69,11 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
   }
   for (const list of config.userlists) {
-    for (const user of list.users) if (!user.insecure) add(`'user ${user.name} password' (crypt(3) hashes; use insecure-password for now)`, user.loc, 'a later engine change');
+    for (const user of list.users) {
+      if (user.insecure) continue;
+      const scheme = cryptScheme(user.password);
+      if (scheme.unsupported) add(`'user ${user.name} password' in userlist '${list.name}': ${scheme.name} (Loadstar verifies SHA-512 $6$, SHA-256 $5$, MD5 $1$, bcrypt $2a$/$2b$/$2y$ and DES; e.g. 'mkpasswd -m sha-512')`, user.loc, 'a later engine change');
+    }
   }
   return found;
 }

@@ -1526,7 +1526,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "server",
-   "summary": "A backend server: address, and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl …).",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …).",
    "status": "supported"
   },
   {
@@ -2078,7 +2078,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "server",
-   "summary": "A backend server: address, and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl …).",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …).",
    "status": "supported"
   },
   {
