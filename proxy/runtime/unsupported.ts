@@ -32,7 +32,6 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       if (table.peers !== undefined) add(`'stick-table … peers' (table synchronisation)`, table.loc, 'sticky sessions');
       for (const data of table.store) if (!storeTypeIsRun(data.name)) add(`'stick-table … store ${data.name}'`, table.loc, 'sticky sessions');
     }
-    for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
     for (const rule of proxy.httpRequestRules) {
       const t = rule.action.type;
       if (t === 'capture' || t === 'set-log-level') add(`'http-request ${t}'`, rule.loc, 'sticky sessions');

@@ -17,9 +17,11 @@ export class StickTables {
   readonly tcpHooks: EngineHooks | undefined;
 
   constructor(config: Config) {
+    const stickRuleTables = new Set<string>();
+    for (const proxy of config.proxies) for (const rule of proxy.stickRules) stickRuleTables.add(rule.table ?? proxy.name);
     for (const proxy of config.proxies) {
       if (proxy.kind === 'defaults' || !proxy.stickTable) continue;
-      this.byName.set(proxy.name, new RuntimeStickTable(proxy.name, proxy.stickTable));
+      this.byName.set(proxy.name, new RuntimeStickTable(proxy.name, proxy.stickTable, stickRuleTables.has(proxy.name)));
     }
     for (const proxy of config.proxies) if (proxy.kind !== 'defaults') tablesOfProxy.set(proxy, this);
     this.tcpHooks = this.byName.size > 0 ? { stickCounter: this.stickCounter } : undefined;
