@@ -19,7 +19,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import { startEngine, startRawServer, freePort, request } from '../../helpers/net.ts';
+import { startEngine, startNamedServer, startRawServer, freePort, request } from '../../helpers/net.ts';
+import type { TestServer } from '../../helpers/net.ts';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
 import { cli } from '../stats/helpers.ts';
 
@@ -160,5 +161,93 @@ listen tcpd
     } finally {
       await t1!.close();
     }
+  }
+});
+
+/** HTTP servers answering with their name, each setting `SID=<name>-<path>`. */
+async function cookieServers(...names: string[]): Promise<TestServer[]> {
+  return Promise.all(names.map((name) => startNamedServer(name, (req, res) => {
+    req.resume();
+    res.setHeader('set-cookie', `SID=${name}-${(req.url ?? '/').slice(1) || 'x'}`);
+    res.end(name);
+  })));
+}
+
+/** GET `path` (with a Cookie or x-user header when given): the answering server's name. */
+async function get(port: number, path: string, headers: Record<string, string> = {}): Promise<string> {
+  return (await request(port, path, { headers })).body;
+}
+
+test('stick store-response res.cook(SID) with stick match req.cook(SID): a key the server set sends the client back to it; an unknown key is balanced without moving the round robin otherwise', async (t) => {
+  const servers = await cookieServers('s1', 's2', 's3');
+  try {
+    const config = (p: Ports): string => `${head(p)}
+listen web
+    mode http
+    bind 127.0.0.1:${p.main}
+    balance roundrobin
+    stick-table type string len 32 size 10 expire 30s
+    stick store-response res.cook(SID)
+    stick match req.cook(SID)
+    server s1 127.0.0.1:${servers[0]!.port}
+    server s2 127.0.0.1:${servers[1]!.port} id 7
+    server s3 127.0.0.1:${servers[2]!.port}
+`;
+    await sideBySide(t, config, async (p) => {
+      const seen = [];
+      for (const path of ['/a1', '/a2', '/a3']) seen.push(await get(p.main, path));
+      seen.push(await get(p.main, '/b', { cookie: 'SID=s2-a2' }), await get(p.main, '/b', { cookie: 'SID=s2-a2' }), await get(p.main, '/b', { cookie: 'SID=zz' }));
+      assert.deepEqual(seen, ['s1', 's2', 's3', 's2', 's2', 's1']);
+      assert.equal(await showTable(p.sock, 'web'), [
+        '# table: web, type: string, size:10, used:5',
+        'ADDR: key=s1-a1 use=0 exp=N server_id=1 server_key=s1',
+        'ADDR: key=s1-b use=0 exp=N server_id=1 server_key=s1',
+        'ADDR: key=s2-a2 use=0 exp=N server_id=7 server_key=s2',
+        'ADDR: key=s2-b use=0 exp=N server_id=7 server_key=s2',
+        'ADDR: key=s3-a3 use=0 exp=N server_id=3 server_key=s3',
+        '', ''].join('\n'));
+      // A stored server in maintenance: the balancer picks, and the response's new key is learnt.
+      await cli(p.sock, 'set server web/s2 state maint');
+      assert.equal(await get(p.main, '/c', { cookie: 'SID=s2-a2' }), 's3');
+    });
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+  }
+});
+
+test('the persistence cookie wins over a stored server, and the server it chose is stored; stick rules with a condition, the first store-request per table, and size evicting the oldest key', async (t) => {
+  const servers = await cookieServers('s1', 's2');
+  try {
+    const config = (p: Ports): string => `${head(p)}
+listen web
+    mode http
+    bind 127.0.0.1:${p.main}
+    balance roundrobin
+    cookie SRV insert indirect nocache
+    stick-table type string len 16 size 2 expire 30s
+    stick on req.hdr(x-user) if { req.hdr(x-user) -m found }
+    stick store-request req.hdr(x-fallback)
+    stick store-request str(nobody)
+    server s1 127.0.0.1:${servers[0]!.port} cookie c1
+    server s2 127.0.0.1:${servers[1]!.port} cookie c2
+`;
+    await sideBySide(t, config, async (p) => {
+      const seen = [
+        await get(p.main, '/', { 'x-user': 'ann' }),
+        await get(p.main, '/', { 'x-user': 'ann', cookie: 'SRV=c2' }),
+        await get(p.main, '/', { 'x-user': 'ann' }),
+      ];
+      assert.deepEqual(seen, ['s1', 's2', 's2']);
+      // `stick on` stored ann: the store-request rules of the same table were skipped.
+      assert.equal(await showTable(p.sock, 'web'), '# table: web, type: string, size:2, used:1\nADDR: key=ann use=0 exp=N server_id=2 server_key=s2\n\n');
+      // Without x-user, x-fallback is the first store-request with a key (`str(nobody)` is skipped); without
+      // both, `nobody` is stored and, the table being full, the oldest key (ann) goes.
+      assert.equal(await get(p.main, '/', { 'x-fallback': 'fb' }), 's2');
+      assert.equal(await get(p.main, '/'), 's1');
+      assert.equal(await showTable(p.sock, 'web'), '# table: web, type: string, size:2, used:2\nADDR: key=fb use=0 exp=N server_id=2 server_key=s2\nADDR: key=nobody use=0 exp=N server_id=1 server_key=s1\n\n');
+      assert.equal(await get(p.main, '/', { 'x-user': 'ann' }), 's2');
+    });
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
   }
 });
