@@ -81,7 +81,11 @@ export class RuntimeStickTable {
    */
   readonly keepsServer: boolean;
 
-  constructor(readonly name: string, readonly config: StickTable, stickRulesUseIt = false) {
+  /**
+   * @param stickRulesUseIt a `stick` rule names the table: entries keep server_id and server_key.
+   * @param handedOver the table names an enabled `peers` section: a reload may hand its entries over (`adopt`).
+   */
+  constructor(readonly name: string, readonly config: StickTable, stickRulesUseIt = false, readonly handedOver = false) {
     this.keepsServer = stickRulesUseIt || config.store.some((s) => s.name === 'server_id');
     this.expireMs = config.expire ?? 0;
     this.size = config.size;
@@ -92,6 +96,15 @@ export class RuntimeStickTable {
       counterSlot: new Map(counters.map((n, i) => [n, i])),
       rateSlot: new Map(rates.map((r, i) => [r.name, i])),
     };
+  }
+
+  /**
+   * Takes the entries of the table this one replaces on a reload (what HAProxy's local peer pushes to
+   * the new process): the same objects, with their dates and counts, so connections of the old
+   * configuration still tracking them count in the new table too.
+   */
+  adopt(old: RuntimeStickTable, now = tickNow()): void {
+    for (const entry of old.liveEntries(now)) this.entries.set(entry.key, entry);
   }
 
   /** The live entries (expired ones dropped first), for `show table`. */
