@@ -275,7 +275,7 @@ export class TcpFrontend implements Frontend {
     record.client.once('close', onClose);
     const ruled = avoid ? undefined : this.serverChoices.get(backend)?.({ client: record.client, inspection: record.held ? this.inspection(record) : undefined });
     // The stick rules, once per session (a redispatch keeps their keys, to store the server finally used).
-    const stick = this.stickRules.get(backend);
+    const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
     if (stick && !avoid) record.stick = stick.onRequest(connContext(record.client, backend.config, record.held ? this.inspection(record) : undefined), ruled !== undefined);
     const stuck = avoid ? undefined : record.stick?.server;
     cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result, queued) => {
@@ -318,7 +318,7 @@ export class TcpFrontend implements Frontend {
         server.check?.observe('layer4', true, '');
         record.tc = Date.now() - started;
         // In TCP mode the store rules run once the server connection is up (HAProxy stores before any data).
-        const stick = this.stickRules.get(backend);
+        const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
         if (stick) stick.onResponse(connContext(record.client, backend.config), record.stick, server);
         if (this.config.logFormat) record.serverSource = { address: upstream.localAddress, port: upstream.localPort };
         if (this.config.options['logasap']?.enabled) {

@@ -236,8 +236,9 @@ listen web
         await get(p.main, '/', { 'x-user': 'ann' }),
         await get(p.main, '/', { 'x-user': 'ann', cookie: 'SRV=c2' }),
         await get(p.main, '/', { 'x-user': 'ann' }),
+        await get(p.main, '/', { 'x-user': 'ann' }),
       ];
-      assert.deepEqual(seen, ['s1', 's2', 's2']);
+      assert.deepEqual(seen, ['s1', 's2', 's2', 's2']);
       // `stick on` stored ann: the store-request rules of the same table were skipped.
       assert.equal(await showTable(p.sock, 'web'), '# table: web, type: string, size:2, used:1\nADDR: key=ann use=0 exp=N server_id=2 server_key=s2\n\n');
       // Without x-user, x-fallback is the first store-request with a key (`str(nobody)` is skipped); without
@@ -246,6 +247,59 @@ listen web
       assert.equal(await get(p.main, '/'), 's1');
       assert.equal(await showTable(p.sock, 'web'), '# table: web, type: string, size:2, used:2\nADDR: key=fb use=0 exp=N server_id=2 server_key=s2\nADDR: key=nobody use=0 exp=N server_id=1 server_key=s1\n\n');
       assert.equal(await get(p.main, '/', { 'x-user': 'ann' }), 's2');
+    });
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+  }
+});
+
+test('with option persist a stuck client still goes to its server in maintenance', async (t) => {
+  const servers = await namedTcpServers('t1', 't2');
+  try {
+    const config = (p: Ports): string => `${head(p)}
+listen tcpp
+    mode tcp
+    bind 127.0.0.1:${p.main}
+    balance roundrobin
+    option persist
+    stick-table type ip size 1k expire 30m
+    stick on src
+    server t1 127.0.0.1:${servers[0]!.port}
+    server t2 127.0.0.1:${servers[1]!.port}
+`;
+    await sideBySide(t, config, async (p) => {
+      assert.deepEqual(await asks(p.main, 2), ['t1', 't1']);
+      await cli(p.sock, 'set server tcpp/t1 state maint');
+      assert.deepEqual(await asks(p.main, 2), ['t1', 't1']);
+      assert.match(await showTable(p.sock, 'tcpp'), / server_id=1 server_key=t1\n/);
+    });
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+  }
+});
+
+test('use-server comes before the stick rules: the table does not override it, and the server it chose is stored', async (t) => {
+  const servers = await cookieServers('s1', 's2');
+  try {
+    const config = (p: Ports): string => `${head(p)}
+listen web
+    mode http
+    bind 127.0.0.1:${p.main}
+    balance roundrobin
+    stick-table type string len 16 size 10 expire 30s
+    stick on req.hdr(x-user)
+    use-server s2 if { req.hdr(x-to) s2 }
+    server s1 127.0.0.1:${servers[0]!.port}
+    server s2 127.0.0.1:${servers[1]!.port}
+`;
+    await sideBySide(t, config, async (p) => {
+      const seen = [
+        await get(p.main, '/', { 'x-user': 'ann' }),
+        await get(p.main, '/', { 'x-user': 'ann', 'x-to': 's2' }),
+        await get(p.main, '/', { 'x-user': 'ann' }),
+        await get(p.main, '/', { 'x-user': 'ann' }),
+      ];
+      assert.deepEqual(seen, ['s1', 's2', 's2', 's2']);
     });
   } finally {
     await Promise.all(servers.map((s) => s.close()));
