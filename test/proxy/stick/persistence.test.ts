@@ -305,3 +305,29 @@ listen web
     await Promise.all(servers.map((s) => s.close()));
   }
 });
+
+test('an entry past its expire is gone: the returning client is balanced again (and stored anew)', async (t) => {
+  const servers = await namedTcpServers('t1', 't2');
+  try {
+    const config = (p: Ports): string => `${head(p)}
+listen tcpe
+    mode tcp
+    bind 127.0.0.1:${p.main}
+    balance roundrobin
+    stick-table type ip size 1k expire 300ms
+    stick on src
+    server t1 127.0.0.1:${servers[0]!.port}
+    server t2 127.0.0.1:${servers[1]!.port}
+`;
+    await sideBySide(t, config, async (p) => {
+      assert.equal(await ask(p.main), 't1');
+      // Well past the 300 ms (a loaded machine may run this late, never early).
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(await showTable(p.sock, 'tcpe'), '# table: tcpe, type: ip, size:1024, used:0\n\n');
+      assert.equal(await ask(p.main), 't2');
+      assert.match(await showTable(p.sock, 'tcpe'), / server_id=2 server_key=t2\n/);
+    });
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+  }
+});
