@@ -594,7 +594,11 @@ export interface ParsedProxy {
   errorDirectives: ErrorDirective[];
   /** status → the page that replaces HAProxy's own answer; filled from errorDirectives when provisioned. */
   errorfiles: Map<number, ErrorPage>;
-  compression: { algorithms: string[]; types: string[]; offload: boolean };
+  /**
+   * `compression` lines in the order written (a defaults section's first, provision.ts);
+   * `filter`: a `filter compression` line was seen (one is allowed).
+   */
+  compression: { algorithms: string[]; types: string[]; offload: boolean; filter?: boolean };
   monitorUri?: string;
   description?: string;
   /** `disabled`: the proxy is not started. */

@@ -31,6 +31,7 @@ import './kw-checks.ts';
 import './kw-protocol-checks.ts';
 import './kw-persist.ts';
 import './kw-stats.ts';
+import './kw-compression.ts';
 
 export interface SourceFile {
   /** The name diagnostics use (as given on the command line). */

@@ -190,9 +190,10 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.httpCheckDisableOn404 ||= parent.httpCheckDisableOn404;
   // HAProxy copies the defaults section's error lines ahead of the proxy's own (proxy_dup_default_conf_errors).
   proxy.errorDirectives = [...parent.errorDirectives, ...proxy.errorDirectives];
-  if (proxy.compression.algorithms.length === 0) proxy.compression.algorithms = [...parent.compression.algorithms];
-  if (proxy.compression.types.length === 0) proxy.compression.types = [...parent.compression.types];
-  proxy.compression.offload ||= parent.compression.offload;
+  // HAProxy's proxy starts from the defaults' algorithm and type lists and its own lines add to them
+  // (proxy_defproxy_cpy shares the lists, comp_append_* chains onto them); `offload` is not passed on.
+  proxy.compression.algorithms = [...parent.compression.algorithms, ...proxy.compression.algorithms];
+  proxy.compression.types = [...parent.compression.types, ...proxy.compression.types];
   if (!proxy.stats.enabled && parent.stats.enabled) proxy.stats = { ...parent.stats, admin: [...proxy.stats.admin, ...parent.stats.admin] };
   // Rules declared in a named defaults section apply before the proxy's own (HAProxy 2.5+).
   if (parent.name) {

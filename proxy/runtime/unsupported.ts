@@ -84,8 +84,6 @@ export function reducedFeatureWarnings(config: Config): string[] {
       if (bind.ssl && dropped.length > 0) warnings.push(`'alpn' ${dropped.join(',')} is not offered at ${bind.loc.file}:${bind.loc.line}: the HTTP engine serves h2 and http/1.1 only`);
     }
   }
-  const compressed = config.proxies.find((p) => p.kind !== 'defaults' && p.compression.algorithms.length > 0);
-  if (compressed) warnings.push(`'compression' is not applied yet: responses are forwarded uncompressed (${compressed.kind} '${compressed.name}')`);
   return warnings;
 }
 

@@ -129,6 +129,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "maxcompcpuusage",
+   "summary": "A CPU usage in percent above which compression backs off: only `maxcompcpuusage 100` (no limit, HAProxy's default) is accepted; Loadstar compresses every eligible response at `tune.comp.maxlevel`.",
+   "status": "supported"
+  },
+  {
+   "name": "maxcomprate",
+   "summary": "A per-process compression input rate in kB/s: only `maxcomprate 0` (no limit, HAProxy's default) is accepted; Loadstar compresses every eligible response at `tune.comp.maxlevel`.",
+   "status": "supported"
+  },
+  {
    "name": "maxconn",
    "summary": "Process-wide connection limit.",
    "status": "supported"
@@ -324,6 +334,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "tune.comp.maxlevel",
+   "summary": "zlib level of every compressed response (1 = fastest, HAProxy's default; 9 = smallest).",
+   "status": "supported"
+  },
+  {
+   "name": "tune.zlib.memlevel",
+   "summary": "zlib memLevel of each compressed response (default 8; lower uses less memory, compresses less).",
+   "status": "supported"
+  },
+  {
+   "name": "tune.zlib.windowsize",
+   "summary": "zlib window size (bits) of each compressed response (default 15).",
+   "status": "supported"
+  },
+  {
    "name": "uid",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -362,8 +387,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "cookie",
@@ -844,8 +869,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "default_backend",
@@ -890,6 +915,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "errorloc303",
    "summary": "Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.",
+   "status": "supported"
+  },
+  {
+   "name": "filter",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -1211,8 +1241,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "cookie",
@@ -1267,6 +1297,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "errorloc303",
    "summary": "Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.",
+   "status": "supported"
+  },
+  {
+   "name": "filter",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -1678,8 +1713,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "cookie",
@@ -1739,6 +1774,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "errorloc303",
    "summary": "Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.",
+   "status": "supported"
+  },
+  {
+   "name": "filter",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
    "status": "supported"
   },
   {
