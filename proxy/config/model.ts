@@ -36,7 +36,7 @@ export interface Directive {
   source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers';
 
 export interface Section {
   kind: SectionKind;
@@ -66,6 +66,8 @@ export interface ParsedConfig {
   userlists: Userlist[];
   /** `http-errors` sections: named sets of error files that proxies import (`errorfiles`, a rule's `errorfiles`). */
   httpErrors: HttpErrors[];
+  /** `peers` sections (only the local peer runs: tables naming one keep their entries across reloads). */
+  peers: Peers[];
 }
 
 /**
@@ -654,6 +656,25 @@ export type Proxy = FrontendProxy | BackendProxy | ListenProxy;
 export interface Nameserver {
   name: string;
   address: ListenAddress;
+  loc: SourceLocation;
+}
+
+/** A `peers` section. */
+export interface Peers {
+  name: string;
+  section: Section;
+  /** `disabled`: HAProxy neither synchronises nor hands the tables over. */
+  disabled: boolean;
+  /** `peer` lines, and `server` lines (2.x syntax: the local one has no address, its `bind` gives it). */
+  peers: Peer[];
+  /** A `bind` line was given (with a peer line, it makes HAProxy's peers frontend). */
+  bind: boolean;
+}
+
+export interface Peer {
+  name: string;
+  /** `ip:port` as written; undefined for a `server` line without one (the local peer). */
+  address?: string;
   loc: SourceLocation;
 }
 

@@ -7,6 +7,7 @@
 import type { Diagnostics } from './diagnostics.ts';
 import type { Config, Proxy, Server, SourceLocation } from './model.ts';
 import { suggest } from './suggest.ts';
+import { peersProblems } from './kw-peers.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
 
 export function validate(config: Config, diagnostics: Diagnostics): void {
@@ -16,6 +17,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
   const userlists = new Set(config.userlists.map((u) => u.name));
   const tables = new Set(config.proxies.filter((p) => p.stickTable).map((p) => p.name));
 
+  peersProblems(config, diagnostics);
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
     const mode = proxy.mode;

@@ -43,6 +43,7 @@ import type { LocalServices } from './local-services.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { exchangeEnded, requestParsed } from '../stick/http.ts';
 import { existingSessionCounters } from '../stick/tracking.ts';
+import { StickPersistence } from '../stick/persistence.ts';
 import { compileCompression } from './compression.ts';
 import type { ProxyCompression } from './compression.ts';
 
@@ -60,6 +61,8 @@ export class HttpBackend {
   readonly forwardFor;
   /** `cookie` persistence of this backend (proxy/http/persistence.ts), if configured. */
   readonly persistence: CookiePersistence | undefined;
+  /** `stick on|match|store-request|store-response` rules of this backend (proxy/stick/persistence.ts), if any. */
+  readonly stick: StickPersistence | undefined;
   /**
    * `option http-server-close` or `option httpclose` in the backend: one request per server
    * connection (HAProxy takes the server side's mode from the frontend's and the backend's options;
@@ -94,6 +97,7 @@ export class HttpBackend {
       (rule) => compileTxCondition(rule.condition!, config), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
     this.forwardFor = compileForwardFor(config);
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
+    this.stick = StickPersistence.fromConfig(config, () => runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';

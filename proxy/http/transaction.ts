@@ -21,6 +21,7 @@ import { MapVarStore } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer } from './htx-size.ts';
 import type { PersistenceOutcome } from './persistence.ts';
+import type { StickRequest } from '../stick/persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { nextStreamNumber } from '../runtime/exchange.ts';
 import { captureMessage } from './captures.ts';
@@ -140,8 +141,10 @@ export class HttpTransaction {
   redispatched = false;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
-  /** The server was the one the persistence cookie named (HAProxy's SF_DIRECT). */
+  /** The server was the one the persistence cookie or a stick rule named (HAProxy's SF_DIRECT). */
   private direct = false;
+  /** What the backend's stick rules decided on the request (undefined: the backend has none). */
+  private stickRequest: StickRequest | undefined;
   /** Timer marks for the logs (ms since startedAt): queue, connect, response headers. */
   tw = -1;
   tc = -1;
@@ -376,10 +379,13 @@ export class HttpTransaction {
     const cookieServer = avoid ? undefined : this.persistence?.server;
     // `use-server` comes before the cookie (which is still read, to strip a prefix) and the balancer.
     const ruled = avoid ? undefined : backend.useServer(this);
+    // Then the stick rules, once per request (a redispatch keeps their keys, to store the server finally used).
+    if (backend.stick && !avoid) this.stickRequest = backend.stick.onRequest(this.sampleContext(), (ruled ?? cookieServer) !== undefined);
+    const stuck = avoid ? undefined : this.stickRequest?.server;
     // A client connection a server authenticated (NTLM) goes back to that server (HAProxy's SESS_FL_PREFER_LAST);
     // with `option prefer-last-server`, to the server of a connection it owns if that one has room.
     const session = this.client.reuse;
-    const forced = ruled ?? cookieServer ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
+    const forced = ruled ?? cookieServer ?? stuck ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
       ? ownedServer(session, backend.runtime.servers, !session.preferLast) : undefined);
     this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result, queued) => {
       this.cancelWait = undefined;
@@ -399,7 +405,7 @@ export class HttpTransaction {
         }
         this.slotHeld = true;
         this.server = result.server;
-        this.direct = cookieServer !== undefined && result.server === cookieServer;
+        this.direct = (cookieServer ?? stuck) !== undefined && result.server === (cookieServer ?? stuck);
         this.connect();
       } catch (e) {
         this.internalError(e);
@@ -588,6 +594,9 @@ export class HttpTransaction {
     const compressing = this.compression !== undefined && responseCompressible(this.frontend.compression, this.backend!.compression, this.request, head);
     // From now on it names the algorithm compressing this response, if any (res.comp, res.comp_algo).
     if (!compressing) this.compression = undefined;
+    // The stick store rules run before the http-response rules (AN_RES_STORE_RULES comes first).
+    const stick = this.backend!.stick;
+    if (stick && this.server) stick.onResponse(this.sampleContext(), this.stickRequest, this.server);
     this.backend!.applyResponseRules(this, head);
     this.frontend.applyResponseRules(this, head);
     this.backend!.applyAfterResponseRules(this, head);

@@ -38,12 +38,10 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
     if (proxy.cookie && proxy.mode !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) {
-      // The engine keeps the tables (proxy/stick) but does not synchronise them, nor store every data type.
+      // The engine keeps the tables (proxy/stick) but does not store every data type (peers: config/kw-peers.ts).
       const table = proxy.stickTable;
-      if (table.peers !== undefined) add(`'stick-table … peers' (table synchronisation)`, table.loc, 'sticky sessions');
       for (const data of table.store) if (!storeTypeIsRun(data.name)) add(`'stick-table … store ${data.name}'`, table.loc, 'sticky sessions');
     }
-    for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
     for (const rule of proxy.httpRequestRules) {
       const t = rule.action.type;
       if (t === 'capture' || t === 'set-log-level') add(`'http-request ${t}'`, rule.loc, 'sticky sessions');

@@ -100,8 +100,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "localpeer",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
+   "summary": "The name of the local peer in `peers` sections (default: the host name); only that peer is supported, for tables kept across reloads.",
+   "status": "supported"
   },
   {
    "name": "log",
@@ -1164,7 +1164,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
    "status": "supported"
   },
   {
@@ -1591,27 +1591,27 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick match",
-   "summary": "Matches a request key against the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Sends a request whose key is in the table to the server stored for it (server_id / server_key), if that server is not stopped or `option persist` is on, and refreshes the entry. Every rule runs; the first server found wins.",
+   "status": "supported"
   },
   {
    "name": "stick on",
-   "summary": "Learns and matches a key for persistence.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Source-IP or any-key persistence: `stick match` and `stick store-request` in one rule. A client whose key is in the table goes to the server stored there (unless `use-server` or the persistence cookie chose one), if that server is not DOWN or in maintenance (or `option persist`); else the balancer picks and the new server is stored. HTTP and TCP modes.",
+   "status": "supported"
   },
   {
    "name": "stick store-request",
-   "summary": "Stores a request key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores the request key with the server that finally takes the request, once it answers (HTTP) or is connected (TCP). Only the first store-request rule yielding a key counts for each table; at most 8 keys per request.",
+   "status": "supported"
   },
   {
    "name": "stick store-response",
-   "summary": "Stores a response key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores a key read from the response (e.g. `res.cook(SID)`) with the server that answered, before the http-response rules run; at most one per table besides the request's.",
+   "status": "supported"
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
    "status": "supported"
   },
   {
@@ -2143,27 +2143,27 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick match",
-   "summary": "Matches a request key against the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Sends a request whose key is in the table to the server stored for it (server_id / server_key), if that server is not stopped or `option persist` is on, and refreshes the entry. Every rule runs; the first server found wins.",
+   "status": "supported"
   },
   {
    "name": "stick on",
-   "summary": "Learns and matches a key for persistence.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Source-IP or any-key persistence: `stick match` and `stick store-request` in one rule. A client whose key is in the table goes to the server stored there (unless `use-server` or the persistence cookie chose one), if that server is not DOWN or in maintenance (or `option persist`); else the balancer picks and the new server is stored. HTTP and TCP modes.",
+   "status": "supported"
   },
   {
    "name": "stick store-request",
-   "summary": "Stores a request key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores the request key with the server that finally takes the request, once it answers (HTTP) or is connected (TCP). Only the first store-request rule yielding a key counts for each table; at most 8 keys per request.",
+   "status": "supported"
   },
   {
    "name": "stick store-response",
-   "summary": "Stores a response key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores a key read from the response (e.g. `res.cook(SID)`) with the server that answered, before the http-response rules run; at most one per table besides the request's.",
+   "status": "supported"
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
    "status": "supported"
   },
   {
