@@ -21,6 +21,7 @@ import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, US
 import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
 import type { DiagnosticCode } from '../errors.ts';
 import './kw-proxy.ts';
+import './kw-retry.ts';
 import { HTTP_ERRORS_KEYWORDS, newHttpErrors, parseHttpErrorsDirective } from './kw-errors.ts';
 import './kw-bind.ts';
 import './kw-server.ts';

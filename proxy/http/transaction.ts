@@ -19,7 +19,7 @@ import type { RuntimeServer } from '../runtime/server.ts';
 import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
-import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer } from './htx-size.ts';
+import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestHtxUsage } from './htx-size.ts';
 import type { PersistenceOutcome } from './persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { nextStreamNumber } from '../runtime/exchange.ts';
@@ -133,8 +133,23 @@ export class HttpTransaction {
   /** A local answer waiting for the request body (the stats page's admin form). */
   private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
+  /** Retries already counted in the statistics when they happened (retry-on's), not at the end. */
+  retriesCounted = 0;
   /** Sent to another server after a failed connection (HAProxy's SF_REDISP: %rc's '+'). */
   redispatched = false;
+  /** `http-request disable-l7-retry` ran: only a failed connection sends the request again. */
+  private l7RetryDisabled = false;
+  /**
+   * retry-on (HAProxy's l7_buffer): the request body as it left, kept while the request may be
+   * sent again; undefined without a retry-on failure to act on, or once it cannot be replayed.
+   */
+  private replayBody: Buffer[] | undefined;
+  /** The request left whole and fits its buffer (HAProxy's TX_L7_RETRY): a retry-on failure replays it. */
+  private replayable = false;
+  /** It went to a server once (the replay decision is taken then). */
+  private sentOnce = false;
+  /** A retry-on retry is being redispatched from this server (its statistics count it once the new one is known). */
+  private l7RedispatchFrom: RuntimeServer | undefined;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
   /** The server was the one the persistence cookie named (HAProxy's SF_DIRECT). */
@@ -178,6 +193,11 @@ export class HttpTransaction {
   /** `http-request set-timeout server|tunnel`: this stream's own timeouts (ms), else the backend's. */
   private serverTimeout: number | undefined;
   private tunnelTimeout: number | undefined;
+
+  /** `http-request disable-l7-retry`. */
+  disableL7Retry(): void {
+    this.l7RetryDisabled = true;
+  }
 
   setStreamTimeout(which: 'server' | 'tunnel', ms: number): void {
     if (which === 'server') this.serverTimeout = ms;
@@ -306,6 +326,7 @@ export class HttpTransaction {
   requestBody(chunk: Buffer): void {
     if (faults.armed) faultPoint('request-body');
     this.bytesIn += chunk.length;
+    if (this.replayBody) this.replayBody.push(chunk);
     if (this.upstream) return this.writeBody(chunk);
     this.pendingBody.push(chunk);
     this.pendingBytes += chunk.length;
@@ -384,6 +405,7 @@ export class HttpTransaction {
           return this.fail(503);
         }
         this.slotHeld = true;
+        if (this.l7RedispatchFrom) this.l7Redispatched(this.l7RedispatchFrom, result.server);
         this.server = result.server;
         this.direct = cookieServer !== undefined && result.server === cookieServer;
         this.connect();
@@ -478,9 +500,95 @@ export class HttpTransaction {
     for (const chunk of this.pendingBody) this.writeBody(chunk);
     if (this.requestDone && this.chunkedRequest) socket.write(this.requestLastChunk(), 'latin1');
     socket.uncork();
+    if (!this.sentOnce) {
+      this.sentOnce = true;
+      if (this.backend!.runtime.retryPlan.l7 && !this.l7RetryDisabled) this.keepForReplay();
+    }
     this.pendingBody = [];
     if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.resumeReading();
     this.pendingBytes = 0;
+  }
+
+  /**
+   * retry-on: HAProxy copies the request for a replay at its first send, if the request is whole by
+   * then (its mux parsed the whole read) and fits the buffer (`tune.bufsize` − `tune.maxrewrite`).
+   * A request sent while the read holding the rest of it is parsed (a reused server connection is
+   * taken at once) is decided once that read is done.
+   */
+  private keepForReplay(): void {
+    this.replayBody = this.pendingBody;
+    const decide = (): void => {
+      if (this.requestDone && this.requestBufferUsage() <= this.frontend.limits.headRoom) this.replayable = true;
+      else this.replayBody = undefined;
+    };
+    if (this.requestDone) decide();
+    else setImmediate(decide);
+  }
+
+  /**
+   * A failure retry-on names, before anything of the response went to the client (`junk`: an
+   * invalid response): the request goes again, to the same server or, as `option redispatch`
+   * says, another (HAProxy's do_l7_retry). False when it may not (not replayable, retries spent).
+   */
+  private l7Retry(junk: boolean): boolean {
+    if (!this.replayable || this.responseStarted || this.finished) return false;
+    const backend = this.backend!;
+    const runtime = backend.runtime;
+    const server = this.server!;
+    const step = runtime.retryPlan.afterL7Failure(this.retries, runtime.retryContext(server, this.direct));
+    if (step.giveUp) return false;
+    this.upstream?.destroy();
+    this.upstream = undefined;
+    // HAProxy counts an invalid response as a failed one even when it retries (return_bad_res).
+    if (junk) {
+      server.stats.eresp++;
+      runtime.stats.eresp++;
+      server.check?.observe('layer7', false, 'invalid response');
+    }
+    this.retries++;
+    this.retriesCounted++;
+    server.retries++;
+    // HAProxy 2.6.12 counts a retry twice in wretr (do_l7_retry, then the server assigned again), or
+    // once plus a redispatch (wredis) when another server takes it.
+    server.stats.wretr++;
+    runtime.stats.wretr++;
+    this.response = undefined;
+    this.status = 0;
+    this.tr = -1;
+    this.termination = '--';
+    this.pendingBody = this.replayBody!.slice();
+    if (step.redispatch) {
+      this.l7RedispatchFrom = server;
+      this.releaseSlot();
+      this.acquireSlot(server);
+    } else {
+      this.l7Redispatched(server, server);
+      this.connect();
+    }
+    return true;
+  }
+
+  /** What the whole request takes in HAProxy's buffer (htx-size.ts), as it arrived. */
+  private requestBufferUsage(): number {
+    return requestHtxUsage(this.headBytesIn + this.bytesIn, this.request.headers, this.bytesIn, this.chunkedRequest, this.requestTrailerFields);
+  }
+
+  /** The statistics of a retry-on retry once its server is known: another one is a redispatch. */
+  private l7Redispatched(from: RuntimeServer, to: RuntimeServer): void {
+    this.l7RedispatchFrom = undefined;
+    const stats = this.backend!.runtime.stats;
+    if (from === to) {
+      from.stats.wretr++;
+      stats.wretr++;
+      // A session more on the server (HAProxy's cum_sess), not on the backend.
+      from.stats.stot++;
+      return;
+    }
+    this.redispatched = true;
+    from.stats.wredis++;
+    stats.wredis++;
+    // Taking the new slot counted a session on the backend too: HAProxy counts one per stream.
+    stats.stot--;
   }
 
   /** One request per server connection: http-server-close or httpclose in the frontend or the backend. */
@@ -555,6 +663,8 @@ export class HttpTransaction {
       }
       return false;
     }
+    const l7 = this.replayable ? this.backend!.runtime.retryPlan.l7 : undefined;
+    if (l7 && l7.statuses.has(head.status) && this.l7Retry(false)) return true;
     this.tr = Date.now() - this.startedAt;
     this.waitingForServer = false;
     this.status = head.status;
@@ -746,6 +856,8 @@ export class HttpTransaction {
       this.termination = 'SD';
       return this.abortClient();
     }
+    const l7 = this.replayable ? this.backend!.runtime.retryPlan.l7 : undefined;
+    if (l7 && (reason === 'invalid' ? l7.junkResponse : l7.emptyResponse) && this.l7Retry(reason === 'invalid')) return;
     this.termination = reason === 'invalid' ? 'PH' : 'SH';
     conn.server.check?.observe(reason === 'invalid' ? 'layer7' : 'layer4', false, reason === 'invalid' ? 'invalid response' : 'connection closed before the response');
     this.backend!.responseError(this);
@@ -761,6 +873,7 @@ export class HttpTransaction {
       this.termination = 'sD';
       return this.abortClient();
     }
+    if (this.replayable && this.backend!.runtime.retryPlan.l7?.responseTimeout && this.l7Retry(false)) return;
     this.termination = 'sH';
     this.server?.check?.observe('layer7', false, 'server timeout');
     this.fail(504);

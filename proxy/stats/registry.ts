@@ -256,9 +256,10 @@ export class StatsRegistry {
           s.countStatus(tx.serverStatus);
         }
         s.lastSess = now;
-        s.wretr += tx.retries;
+        s.wretr += tx.retries - (tx.retriesCounted ?? 0);
       }
-      b.wretr += tx.retries;
+      // retry-on's retries were counted as they happened, on the server each one left (transaction.ts).
+      b.wretr += tx.retries - (tx.retriesCounted ?? 0);
       exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt);
     }
     const output = this.output;
