@@ -278,13 +278,24 @@ export class UpstreamConnection {
     if (sink.writableNeedDrain && sink.writableLength > 0 && this.drainSink !== sink && !this.dead) {
       this.drainSink = sink;
       this.pauseReading();
+      this.holdInactivity(true);
       sink.once('drain', () => {
         this.reads?.reclaim();
         if (this.drainSink !== sink) return; // the connection moved on (parked, reused)
         this.drainSink = undefined;
+        this.holdInactivity(false);
         this.resumeReading();
       });
     }
+  }
+
+  /**
+   * While the client does not take the response, the server is not expected to send: HAProxy arms no
+   * `timeout server` then (its response buffer is full, nothing is read), and the client's `timeout
+   * client`, whose writes wait, ends the exchange (cD). Held: no inactivity limit until the client drains.
+   */
+  private holdInactivity(held: boolean): void {
+    this.socket.setTimeout(held || this.inactivityMs < 0 ? 0 : this.inactivityMs);
   }
 
   /** The client socket whose 'drain' reading from the server waits for. */
@@ -490,6 +501,7 @@ export class UpstreamConnection {
     // A parked connection reads (a server closing it must be noticed), whatever its last client does.
     if (this.drainSink) {
       this.drainSink = undefined;
+      this.holdInactivity(false);
       this.resumeReading();
     }
     // HAProxy's "safe" idle connections: the exchange that just ended was not its first.

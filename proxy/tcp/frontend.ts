@@ -363,17 +363,56 @@ export class TcpFrontend implements Frontend {
     const clientIdle = timers.tunnel || this.clientTimeout;
     const serverIdle = timers.tunnel || timers.server;
     upstreamOf.set(client, upstream);
-    client.setTimeout(clientIdle);
     upstream.on('timeout', () => {
       if (record.termination === '--') record.termination = 'sD';
       destroyBoth();
     });
-    upstream.setTimeout(serverIdle);
     const destroyBoth = (): void => {
       client.destroy();
       upstream.destroy();
     };
-    const clientEnded = (): void => { if (this.clientFin > 0 || timers.serverFin > 0) upstream.setTimeout(timers.serverFin || this.clientFin); };
+    // Each side's inactivity limit (its *-fin one once the other side sent its FIN), armed as HAProxy
+    // arms a side's timeout: while it reads from it with room left, or writes to it. A direction waiting
+    // for its sink to drain reads nothing: only the sink's limit runs then, from the stall (a plain
+    // timer: Node's socket timer lets its first expiry pass while a write is pending). A client that
+    // stops reading ends at `timeout client` (cD), a server that stops reading at `timeout server`
+    // (sD) — haproxy 2.6.12, test/proxy/http/stalled-side.test.ts.
+    const idle = { client: clientIdle, server: serverIdle };
+    const stallTimers: { toClient?: NodeJS.Timeout; toServer?: NodeJS.Timeout } = {};
+    const arm = (): void => {
+      const stalled = stallTimers.toClient !== undefined || stallTimers.toServer !== undefined;
+      client.setTimeout(stalled ? 0 : idle.client);
+      upstream.setTimeout(stalled ? 0 : idle.server);
+    };
+    const stall = (direction: 'toClient' | 'toServer', on: boolean): void => {
+      clearTimeout(stallTimers[direction]);
+      stallTimers[direction] = undefined;
+      const ms = direction === 'toClient' ? idle.client : idle.server;
+      if (on && ms > 0) {
+        const sink = direction === 'toClient' ? client : upstream;
+        let pending = pendingWrite(sink);
+        const expire = (): void => {
+          // Bytes left meanwhile (a slow reader): HAProxy refreshes a write timeout on any progress.
+          const now = pendingWrite(sink);
+          if (now !== pending) {
+            pending = now;
+            stallTimers[direction] = setTimeout(expire, ms);
+            return;
+          }
+          if (record.termination === '--') record.termination = direction === 'toClient' ? 'cD' : 'sD';
+          destroyBoth();
+        };
+        stallTimers[direction] = setTimeout(expire, ms);
+      }
+      arm();
+    };
+    arm();
+    const clientEnded = (): void => {
+      if (this.clientFin > 0 || timers.serverFin > 0) {
+        idle.server = timers.serverFin || this.clientFin;
+        arm();
+      }
+    };
     // What inspection held back goes first; `write` keeps its order before anything piped after it.
     const held = record.held?.take();
     if (held) {
@@ -388,6 +427,7 @@ export class TcpFrontend implements Frontend {
         record.bytesOut += bytes;
         if (faults.armed) this.tunnelFault(record);
       },
+      onStall: (on) => stall('toClient', on),
     });
     let clientReads: ReusedReads | undefined;
     if (record.held?.ended || client.readableEnded) {
@@ -408,15 +448,21 @@ export class TcpFrontend implements Frontend {
       clientReads = new ReusedReads();
       if (!client.destroyed && adoptReads(client, clientReads.onread)) {
         // Client → server: reused buffers too (client-reads.ts), with the same backpressure as the other way.
-        clientReads.start({ source: client, sink: upstream, onChunk });
+        clientReads.start({ source: client, sink: upstream, onChunk, onStall: (on) => stall('toServer', on) });
       } else {
         // A TLS client (or a Node without the fields client-reads.ts needs): what pipe() does, in one listener.
         clientReads = undefined;
         client.on('data', (d: Buffer) => {
           onChunk(d.length);
-          if (!upstream.destroyed && !upstream.write(d)) client.pause();
+          if (!upstream.destroyed && !upstream.write(d)) {
+            client.pause();
+            stall('toServer', true);
+          }
         });
-        upstream.on('drain', () => client.resume());
+        upstream.on('drain', () => {
+          client.resume();
+          if (stallTimers.toServer) stall('toServer', false);
+        });
       }
       // Half-close: a FIN is passed on, and once one side has sent it the other side's *-fin timer bounds the wait.
       client.once('end', () => {
@@ -426,12 +472,17 @@ export class TcpFrontend implements Frontend {
     }
     upstream.once('end', () => {
       if (!client.destroyed) client.end();
-      if (this.clientFin > 0 || timers.serverFin > 0) client.setTimeout(this.clientFin || timers.serverFin);
+      if (this.clientFin > 0 || timers.serverFin > 0) {
+        idle.client = this.clientFin || timers.serverFin;
+        arm();
+      }
     });
     upstream.on('error', () => { if (record.termination === '--') record.termination = 'SD'; destroyBoth(); });
     client.on('error', () => { if (record.termination === '--') record.termination = 'CD'; destroyBoth(); });
     let closed = 0;
     const onClose = (): void => {
+      clearTimeout(stallTimers.toClient);
+      clearTimeout(stallTimers.toServer);
       if (++closed === 2) {
         reads.close();
         clientReads?.close();
@@ -516,6 +567,15 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
       return uniqueId ? { ...withLocal, uniqueId: uniqueId(withLocal, r.acceptedAt, r.streamNumber) } : withLocal;
     },
   };
+}
+
+/**
+ * Bytes a socket still has to send: its stream's queue and what libuv has not handed to the kernel yet
+ * (the handle's writeQueueSize, which Node's own socket timer reads too): it falls as the peer reads.
+ */
+function pendingWrite(socket: net.Socket): number {
+  const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
+  return socket.writableLength + (handle?.writeQueueSize ?? 0);
 }
 
 /** The server-side socket of each client connection, for the client's timeout listener. */
