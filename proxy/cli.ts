@@ -14,7 +14,7 @@ import type { Demo } from './demo.ts';
 import { LoadstarError, CliUsageError } from './errors.ts';
 import { Engine } from './engine.ts';
 import { InProcessControl } from './control/in-process.ts';
-import { reducedFeatureWarnings } from './runtime/unsupported.ts';
+import { reducedFeatureWarnings, unsupportedFeatures, unsupportedMessage } from './runtime/unsupported.ts';
 import { startQuietReclaim } from './runtime/quiet-reclaim.ts';
 import { holdProcessSignals } from './runtime/process-signals.ts';
 import type { HeldSignals } from './runtime/process-signals.ts';
@@ -63,6 +63,8 @@ const CHECK_HELP = `Usage: loadstar check -f FILE [-f FILE ...] [-q]
 
 Parses and validates the configuration like 'haproxy -c -f FILE'. Diagnostics
 go to stderr in HAProxy's shape: [ALERT] parsing [file:line] : message.
+A keyword HAProxy accepts but Loadstar does not run yet is an error here too:
+'loadstar run' would refuse the configuration.
 Exit status: 0 valid, 1 invalid, 2 usage error.
 `;
 
@@ -139,7 +141,17 @@ function check(argv: string[], io: Output): number {
     io.err(`[ALERT] ${tlsProblem.message}\n[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
     return 1;
   }
-  if (!values.quiet) io.out('Configuration file is valid\n');
+  // What parses but the engine does not run: `loadstar run` would refuse it, so check says so at its line.
+  const unsupported = unsupportedFeatures(result.config);
+  if (unsupported.length > 0) {
+    for (const use of unsupported) io.err(`[ALERT] parsing [${use.file}:${use.line}] : ${unsupportedMessage(use)}\n`);
+    io.err(`[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
+    return 1;
+  }
+  if (!values.quiet) {
+    for (const warning of reducedFeatureWarnings(result.config)) io.err(`[WARNING] ${warning}\n`);
+    io.out('Configuration file is valid\n');
+  }
   return 0;
 }
 

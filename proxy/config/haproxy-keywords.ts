@@ -342,4 +342,6 @@ export const HAPROXY_PROXY_KEYWORDS: ReadonlyArray<readonly [keyword: string, se
   ['use_backend', 'fl'],
   ['use-fcgi-app', 'lb'],
   ['use-server', 'lb'],
+  ['dynamic-cookie-key', 'dlb'],
+  ['hash-balance-factor', 'dlb'],
 ];

@@ -15,6 +15,11 @@ export interface UnsupportedUse {
   pending: string;
 }
 
+/** What `loadstar check`, an import or an edit says of one use, at its line. */
+export function unsupportedMessage(use: UnsupportedUse): string {
+  return `${use.what} is not run by Loadstar yet (coming with ${use.pending}).`;
+}
+
 export function unsupportedFeatures(config: Config): UnsupportedUse[] {
   const found: UnsupportedUse[] = [];
   const add = (what: string, loc: { file: string; line: number }, pending: string) => found.push({ what, file: loc.file, line: loc.line, pending });

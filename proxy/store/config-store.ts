@@ -23,7 +23,7 @@ import type { Diagnostic, LoadResult } from '../config/index.ts';
 import type { Config } from '../config/model.ts';
 import type { Engine } from '../engine.ts';
 import { LoadstarError } from '../errors.ts';
-import { unsupportedFeatures } from '../runtime/unsupported.ts';
+import { unsupportedFeatures, unsupportedMessage } from '../runtime/unsupported.ts';
 import type { ErrorCode } from '../errors.ts';
 import { writeFileAtomic, ensurePrivateDir } from '../certs/atomic-write.ts';
 import { VersionStore, VERSION_SOURCES, textHash } from './versions.ts';
@@ -443,7 +443,7 @@ export function checkedDiagnostics(parsed: LoadResult): StoreDiagnostic[] {
   for (const use of unsupportedFeatures(parsed.config)) {
     out.push(toStoreDiagnostic({
       file: use.file, line: use.line, column: 1, severity: 'alert', code: 'LS_ERR_CFG_UNSUPPORTED',
-      message: `${use.what} is not run by Loadstar yet (coming with ${use.pending}).`,
+      message: unsupportedMessage(use),
     }));
   }
   return out;

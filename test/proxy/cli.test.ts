@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scenariosDir } from '../helpers/scenarios.ts';
@@ -44,4 +46,25 @@ test('usage mistakes exit 2 with a clear message', () => {
   const unreadable = run('check', '-f', 'no/such/file.cfg');
   assert.equal(unreadable.status, 1);
   assert.match(unreadable.stderr, /cannot read configuration file 'no\/such\/file.cfg': no such file/);
+});
+
+test('loadstar check refuses, at its line, what HAProxy accepts but the engine does not run, as loadstar run would', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-check-'));
+  try {
+    const file = path.join(dir, 'dated-cookie.cfg');
+    fs.writeFileSync(file, [
+      'defaults', '  mode http', '  timeout client 5s', '  timeout server 5s', '  timeout connect 5s',
+      'frontend web', '  bind 127.0.0.1:8080', '  default_backend app',
+      'backend app', '  cookie SRV insert indirect nocache maxidle 30m', '  server s1 127.0.0.1:8081 cookie s1', '',
+    ].join('\n'));
+    const checked = run('check', '-f', file);
+    assert.equal(checked.status, 1, checked.stdout);
+    assert.match(checked.stderr, /\[ALERT\] parsing \[.*dated-cookie\.cfg:10\] : 'cookie … maxidle\/maxlife' \(dated persistence cookies\) is not run by Loadstar yet/);
+    assert.doesNotMatch(checked.stdout, /valid/);
+    const ran = spawnSync(process.execPath, [bin, 'run', '-f', file], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(ran.status, 1, 'run refuses the same configuration');
+    assert.match(ran.stderr, /dated-cookie\.cfg:10\] 'cookie … maxidle\/maxlife'/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -49,7 +49,7 @@ defaults
     timeout client 2s
     timeout server 1s
     timeout queue 200ms
-    timeout http-request 300ms
+    timeout http-request 600ms
 frontend web
     bind 127.0.0.1:${p.web}
     bind 127.0.0.1:${p.tls} ssl crt ${certPath('site.pem')} alpn h2,http/1.1
@@ -84,6 +84,11 @@ backend none
 `;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * Below this a time field reads `s` (small), from it `L` (long). The waits the cases make on purpose are
+ * 200 ms or more, so that a loaded machine (CI runs two suites on two cores) stays well under it.
+ */
+const SMALL_MS = 150;
 const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: x.test\r\nCookie: SID=abc\r\nConnection: close\r\n\r\n`;
 
 /** Sends `parts` on one connection, `gap` ms apart, reads until the proxy closes (or `leaveAfter` ms, then resets). */
@@ -129,16 +134,16 @@ const CASES: Case[] = [
     expected: ['ci=127.0.0.1 fi=127.0.0.1 fp=WEB bi=127.0.0.1 bp=N si=127.0.0.1 sp=APP f=web ft=web b=app s=s1 TR=s Tw=s Tc=s Tr=s Ta=s Tt=s Th=s Ti=s Tq=s ST=200 ts=---- conn=2/1/0/0/0 q=0/0 CC=SID=abc CS=SID=xyz hr={x.test|} hs={s1} r="GET /ok HTTP/1.1" rt=+1 lc=+1 H=HOST'],
   },
   {
-    name: 'two requests on one connection, 150 ms apart: the second one was idle that long',
-    run: (p) => exchange(p.web, ['GET /ok HTTP/1.1\r\nHost: x.test\r\n\r\n', 'GET /ok2 HTTP/1.1\r\nHost: x.test\r\nConnection: close\r\n\r\n'], 150),
+    name: 'two requests on one connection, 300 ms apart: the second one was idle that long',
+    run: (p) => exchange(p.web, ['GET /ok HTTP/1.1\r\nHost: x.test\r\n\r\n', 'GET /ok2 HTTP/1.1\r\nHost: x.test\r\nConnection: close\r\n\r\n'], 300),
     expected: [
       'ci=127.0.0.1 fi=127.0.0.1 fp=WEB bi=127.0.0.1 bp=N si=127.0.0.1 sp=APP f=web ft=web b=app s=s1 TR=s Tw=s Tc=s Tr=s Ta=s Tt=s Th=s Ti=s Tq=s ST=200 ts=---- conn=1/1/0/0/0 q=0/0 CC=- CS=SID=xyz hr={x.test|} hs={s1} r="GET /ok HTTP/1.1" rt=+3 lc=+2 H=HOST',
       'ci=127.0.0.1 fi=127.0.0.1 fp=WEB bi=127.0.0.1 bp=N si=127.0.0.1 sp=APP f=web ft=web b=app s=s1 TR=s Tw=s Tc=s Tr=s Ta=s Tt=L Th=s Ti=L Tq=L ST=200 ts=---- conn=1/1/0/0/0 q=0/0 CC=- CS=SID=xyz hr={x.test|} hs={s1} r="GET /ok2 HTTP/1.1" rt=+4 lc=+3 H=HOST',
     ],
   },
   {
-    name: 'a request head that takes 120 ms to arrive',
-    run: (p) => exchange(p.web, ['GET /ok HTTP/1.1\r\n', 'Host: x.test\r\nConnection: close\r\n\r\n'], 120),
+    name: 'a request head that takes 300 ms to arrive',
+    run: (p) => exchange(p.web, ['GET /ok HTTP/1.1\r\n', 'Host: x.test\r\nConnection: close\r\n\r\n'], 300),
     expected: ['ci=127.0.0.1 fi=127.0.0.1 fp=WEB bi=127.0.0.1 bp=N si=127.0.0.1 sp=APP f=web ft=web b=app s=s1 TR=L Tw=s Tc=s Tr=s Ta=L Tt=L Th=s Ti=s Tq=L ST=200 ts=---- conn=1/1/0/0/0 q=0/0 CC=- CS=SID=xyz hr={x.test|} hs={s1} r="GET /ok HTTP/1.1" rt=+5 lc=+4 H=HOST'],
   },
   {
@@ -214,8 +219,8 @@ const CASES: Case[] = [
     expected: ['ci=127.0.0.1 fi=127.0.0.1 fp=TLS bi=127.0.0.1 bp=N si=127.0.0.1 sp=APP f=web ft=web~ b=app s=s1 TR=s Tw=s Tc=s Tr=s Ta=s Tt=s Th=s Ti=s Tq=s ST=200 ts=---- conn=1/1/0/0/0 q=0/0 CC=SID=abc CS=SID=xyz hr={127.0.0.1:TLS|} hs={s1} r="GET https://127.0.0.1:TLS/ok HTTP/2.0" rt=+19 lc=+18 H=HOST'],
   },
   {
-    name: 'a first request sent 120 ms after the connection opened: that wait is idle time (%Ti), not %TR',
-    run: (p) => exchange(p.web, ['', get('/ok')], 120),
+    name: 'a first request sent 300 ms after the connection opened: that wait is idle time (%Ti), not %TR',
+    run: (p) => exchange(p.web, ['', get('/ok')], 300),
     expected: ['ci=127.0.0.1 fi=127.0.0.1 fp=WEB bi=127.0.0.1 bp=N si=127.0.0.1 sp=APP f=web ft=web b=app s=s1 TR=s Tw=s Tc=s Tr=s Ta=s Tt=L Th=s Ti=L Tq=L ST=200 ts=---- conn=1/1/0/0/0 q=0/0 CC=SID=abc CS=SID=xyz hr={x.test|} hs={s1} r="GET /ok HTTP/1.1" rt=+20 lc=+19 H=HOST'],
   },
 ];
@@ -245,7 +250,7 @@ async function startOrigin(): Promise<{ port: number; close(): Promise<void> }> 
     if (url === '/abort') {
       res.writeHead(200, { 'content-length': '100' });
       res.write('x'.repeat(10));
-      return void setTimeout(() => res.socket?.destroy(), 50);
+      return void setTimeout(() => res.socket?.destroy(), 300);
     }
     res.setHeader('x-server', 's1');
     res.setHeader('set-cookie', 'SID=xyz; path=/');
@@ -267,7 +272,7 @@ function normalize(lines: string[], p: Ports): string[] {
     .replace(/(fp|sp)=(\d+)/g, (_m, k: string, v: string) => `${k}=${({ [p.web]: 'WEB', [p.tls]: 'TLS', [p.app]: 'APP', [p.refused]: 'REFUSED' } as Record<string, string>)[v] ?? v}`)
     .replace(/bp=\d+/, 'bp=N')
     .replace(new RegExp(`127\\.0\\.0\\.1:${p.tls}\\b`, 'g'), '127.0.0.1:TLS')
-    .replace(/\b(T[A-Za-z]{1,2})=(-?\d+)/g, (_m, k: string, v: string) => `${k}=${Number(v) < 0 ? '-1' : Number(v) < 50 ? 's' : 'L'}`)
+    .replace(/\b(T[A-Za-z]{1,2})=(-?\d+)/g, (_m, k: string, v: string) => `${k}=${Number(v) < 0 ? '-1' : Number(v) < SMALL_MS ? 's' : 'L'}`)
     .replace(/rt=(\d+) lc=(\d+)/, (_m, rt: string, lc: string) => `rt=+${Number(rt) - rt0} lc=+${Number(lc) - lc0}`)
     .replace(` H=${os.hostname()}`, ' H=HOST'));
 }
