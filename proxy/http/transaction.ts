@@ -370,7 +370,7 @@ export class HttpTransaction {
       : socket.write(chunk);
     if (!ok) {
       this.client.pauseReading();
-      socket.once('drain', () => this.client.resumeReading());
+      this.upstream!.stallWrites(() => this.client.resumeReading());
     }
   }
 

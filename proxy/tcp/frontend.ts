@@ -32,6 +32,7 @@ import { HeldRequest, inspect } from './inspection.ts';
 import { ReusedReads } from './reused-reads.ts';
 import { adoptReads } from './client-reads.ts';
 import type { InspectionOutcome } from './inspection.ts';
+import { writeStallTimer } from '../runtime/pending-write.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
@@ -373,36 +374,27 @@ export class TcpFrontend implements Frontend {
     };
     // Each side's inactivity limit (its *-fin one once the other side sent its FIN), armed as HAProxy
     // arms a side's timeout: while it reads from it with room left, or writes to it. A direction waiting
-    // for its sink to drain reads nothing: only the sink's limit runs then, from the stall (a plain
-    // timer: Node's socket timer lets its first expiry pass while a write is pending). A client that
+    // for its sink to drain reads nothing: only the sink's limit runs then, from the stall, refreshed
+    // by any write progress (pending-write.ts). A client that
     // stops reading ends at `timeout client` (cD), a server that stops reading at `timeout server`
     // (sD) — haproxy 2.6.12, test/proxy/http/stalled-side.test.ts.
     const idle = { client: clientIdle, server: serverIdle };
-    const stallTimers: { toClient?: NodeJS.Timeout; toServer?: NodeJS.Timeout } = {};
+    /** The cancel functions of the write-stall timers running (pending-write.ts). */
+    const stallTimers: { toClient?: () => void; toServer?: () => void } = {};
     const arm = (): void => {
       const stalled = stallTimers.toClient !== undefined || stallTimers.toServer !== undefined;
       client.setTimeout(stalled ? 0 : idle.client);
       upstream.setTimeout(stalled ? 0 : idle.server);
     };
     const stall = (direction: 'toClient' | 'toServer', on: boolean): void => {
-      clearTimeout(stallTimers[direction]);
+      stallTimers[direction]?.();
       stallTimers[direction] = undefined;
       const ms = direction === 'toClient' ? idle.client : idle.server;
       if (on && ms > 0) {
-        const sink = direction === 'toClient' ? client : upstream;
-        let pending = pendingWrite(sink);
-        const expire = (): void => {
-          // Bytes left meanwhile (a slow reader): HAProxy refreshes a write timeout on any progress.
-          const now = pendingWrite(sink);
-          if (now !== pending) {
-            pending = now;
-            stallTimers[direction] = setTimeout(expire, ms);
-            return;
-          }
+        stallTimers[direction] = writeStallTimer(direction === 'toClient' ? client : upstream, ms, () => {
           if (record.termination === '--') record.termination = direction === 'toClient' ? 'cD' : 'sD';
           destroyBoth();
-        };
-        stallTimers[direction] = setTimeout(expire, ms);
+        });
       }
       arm();
     };
@@ -481,8 +473,8 @@ export class TcpFrontend implements Frontend {
     client.on('error', () => { if (record.termination === '--') record.termination = 'CD'; destroyBoth(); });
     let closed = 0;
     const onClose = (): void => {
-      clearTimeout(stallTimers.toClient);
-      clearTimeout(stallTimers.toServer);
+      stallTimers.toClient?.();
+      stallTimers.toServer?.();
       if (++closed === 2) {
         reads.close();
         clientReads?.close();
@@ -567,15 +559,6 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
       return uniqueId ? { ...withLocal, uniqueId: uniqueId(withLocal, r.acceptedAt, r.streamNumber) } : withLocal;
     },
   };
-}
-
-/**
- * Bytes a socket still has to send: its stream's queue and what libuv has not handed to the kernel yet
- * (the handle's writeQueueSize, which Node's own socket timer reads too): it falls as the peer reads.
- */
-function pendingWrite(socket: net.Socket): number {
-  const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
-  return socket.writableLength + (handle?.writeQueueSize ?? 0);
 }
 
 /** The server-side socket of each client connection, for the client's timeout listener. */

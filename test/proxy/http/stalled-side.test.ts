@@ -3,8 +3,8 @@
  * HAProxy arms a side's timeout while it reads from that side with room left, or writes to it:
  * a client that stops reading a big response ends at `timeout client` (cD) whatever `timeout
  * server` is; a server that stops sending mid-body, to a client that reads, ends at `timeout
- * server` (sD) even when `timeout client` is shorter; in TCP mode a server that stops reading
- * what the client sends ends at `timeout server` (sD). Timeouts of 1 s and 4 s: only which one
+ * server` (sD) even when `timeout client` is shorter; a server that stops reading what the
+ * client sends ends at `timeout server` (sH in HTTP, sD in TCP). Timeouts of 1 s and 4 s: only which one
  * applied is asserted (the log's %Tt below or above 2.5 s), never a precise time.
  */
 import { test } from 'node:test';
@@ -19,12 +19,17 @@ const BIG = Buffer.alloc(32 * 1024 * 1024, 'x');
 
 type Server = 'big-response' | 'stall-mid-body' | 'not-reading';
 type Client = 'not-reading' | 'reading' | 'uploading';
-interface Case { name: string; mode: 'http' | 'tcp'; client: string; server: string; serverKind: Server; clientKind: Client }
+interface Case {
+  name: string; mode: 'http' | 'tcp'; client: string; server: string; serverKind: Server; clientKind: Client;
+  /** haproxy 2.6.12 logs this one's phase as H or D from run to run (sH, sD): only who timed out is compared. */
+  phaseVaries?: true;
+}
 
 const CASES: Case[] = [
   { name: 'http, client stops reading, timeout client 1s', mode: 'http', client: '1s', server: '4s', serverKind: 'big-response', clientKind: 'not-reading' },
   { name: 'http, client stops reading, timeout server 1s', mode: 'http', client: '4s', server: '1s', serverKind: 'big-response', clientKind: 'not-reading' },
   { name: 'http, server stalls mid-body, timeout client 1s', mode: 'http', client: '1s', server: '4s', serverKind: 'stall-mid-body', clientKind: 'reading' },
+  { name: 'http, server stops reading an upload, timeout server 1s', mode: 'http', client: '4s', server: '1s', serverKind: 'not-reading', clientKind: 'uploading', phaseVaries: true },
   { name: 'tcp, client stops reading, timeout client 1s', mode: 'tcp', client: '1s', server: '4s', serverKind: 'big-response', clientKind: 'not-reading' },
   { name: 'tcp, client stops reading, timeout server 1s', mode: 'tcp', client: '4s', server: '1s', serverKind: 'big-response', clientKind: 'not-reading' },
   { name: 'tcp, server stops reading, timeout client 1s', mode: 'tcp', client: '1s', server: '4s', serverKind: 'not-reading', clientKind: 'uploading' },
@@ -35,6 +40,7 @@ const EXPECTED: Record<string, string> = {
   'http, client stops reading, timeout client 1s': 'cD after the 1s timeout',
   'http, client stops reading, timeout server 1s': 'cD after the 4s timeout',
   'http, server stalls mid-body, timeout client 1s': 'sD after the 4s timeout',
+  'http, server stops reading an upload, timeout server 1s': 's- after the 1s timeout',
   'tcp, client stops reading, timeout client 1s': 'cD after the 1s timeout',
   'tcp, client stops reading, timeout server 1s': 'cD after the 4s timeout',
   'tcp, server stops reading, timeout client 1s': 'sD after the 4s timeout',
@@ -89,7 +95,7 @@ async function observe(start: (port: number, text: string) => Promise<{ stop(): 
       const lines = (): string[] => proxy.logs().filter((l) => /^\S\S \d+$/.test(l) && Number(l.split(' ')[1]) >= 500);
       await until(`the log line of '${c.name}'`, () => lines().length > 0, 15_000);
       const [state, tt] = lines()[0]!.split(' ');
-      out[c.name] = `${state} after the ${Number(tt) < 2500 ? '1s' : '4s'} timeout`;
+      out[c.name] = `${c.phaseVaries ? `${state![0]}-` : state} after the ${Number(tt) < 2500 ? '1s' : '4s'} timeout`;
     } finally {
       client.destroy();
       await proxy.stop();
