@@ -459,10 +459,11 @@ export interface CookieSettings {
   httponly: boolean;
   secure: boolean;
   domains: string[];
-  /** ms */
+  /** `maxidle`: a cookie not seen for longer is ignored. ms, whole seconds (HAProxy rounds up to the second); 0: no limit. */
   maxidle?: number;
-  /** ms */
+  /** `maxlife`: a cookie first set longer ago is ignored. ms, whole seconds; 0: no limit. */
   maxlife?: number;
+  /** `dynamic`: servers without a `cookie` value get one derived from `dynamic-cookie-key`, their address and port. */
   dynamic: boolean;
   attrs: string[];
   loc: SourceLocation;
@@ -570,6 +571,8 @@ export interface ParsedProxy {
   httpCheckDisableOn404: boolean;
   tcpCheckRules: TcpCheckRule[];
   cookie?: CookieSettings;
+  /** `dynamic-cookie-key`: the secret `cookie … dynamic` derives server cookies from. */
+  dynamicCookieKey?: string;
   stickTable?: StickTable;
   stickRules: StickRule[];
   stats: StatsSettings;

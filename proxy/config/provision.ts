@@ -183,6 +183,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.defaultBackend ??= parent.defaultBackend;
   proxy.monitorUri ??= parent.monitorUri;
   proxy.cookie ??= parent.cookie;
+  proxy.dynamicCookieKey ??= parent.dynamicCookieKey;
   proxy.inspectDelay ??= parent.inspectDelay;
   proxy.httpCheckRequest ??= parent.httpCheckRequest;
   if (proxy.httpCheckRules.length === 0) proxy.httpCheckRules = [...parent.httpCheckRules];

@@ -72,6 +72,12 @@ export class RuntimeServer implements LbServer {
    * `usable`, `weight`, `warmup` and `maxconn` through its other setters.
    */
   admin: ServerAdmin = 'READY';
+  /**
+   * The persistence cookie value naming this server (`cookie` on its line, or
+   * the dynamic one `cookie … dynamic` derives); undefined: none. Written only
+   * by RuntimeBackend (its dynamic-cookie setters).
+   */
+  cookie: string | undefined;
   /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`. */
   get status(): string {
     if (this.check) return this.check.label();
@@ -89,6 +95,7 @@ export class RuntimeServer implements LbServer {
     if (!this.usable) this.admin = 'MAINT';
     this.maxconn = config.options.maxconn;
     this.maxqueue = config.options.maxqueue;
+    this.cookie = config.options.cookie;
   }
 
   get full(): boolean {

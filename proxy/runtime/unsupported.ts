@@ -6,6 +6,7 @@
 import { HTTP_ALPN } from '../tls/bind-tls.ts';
 import type { Config, TcpRequestRule } from '../config/model.ts';
 import { storeTypeIsRun } from '../stick/table.ts';
+import { serverAddressBytes } from './dynamic-cookie.ts';
 
 export interface UnsupportedUse {
   what: string;
@@ -28,8 +29,12 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     if (proxy.mode !== 'http') for (const server of proxy.servers) if (server.options.ssl) add(`'server … ssl' in a TCP-mode backend`, server.loc, 'a later engine change');
     for (const rule of proxy.tcpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'tcp-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     for (const rule of proxy.httpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'http-check connect ssl' (TLS health checks)`, rule.loc, '#5');
-    if (proxy.cookie?.maxidle !== undefined || proxy.cookie?.maxlife !== undefined) add(`'cookie … maxidle/maxlife' (dated persistence cookies)`, proxy.cookie.loc, 'sticky sessions');
-    if (proxy.cookie?.dynamic) add(`'cookie … dynamic' (dynamic-cookie-key)`, proxy.cookie.loc, 'sticky sessions');
+    if (proxy.cookie?.dynamic && proxy.dynamicCookieKey !== undefined) {
+      // HAProxy hashes the address it resolved at startup; Loadstar resolves host names per connection.
+      for (const server of proxy.servers) {
+        if (server.options.cookie === undefined && !serverAddressBytes(server.host)) add(`'cookie … dynamic' for server '${server.name}' given by host name '${server.host}' (dynamic cookies are derived from an IP address)`, server.loc, 'DNS discovery');
+      }
+    }
     if (proxy.cookie && proxy.mode !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) {
       // The engine keeps the tables (proxy/stick) but does not synchronise them, nor store every data type.
