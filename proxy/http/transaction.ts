@@ -28,6 +28,7 @@ import { rewriteAnswerHead } from './answer-head.ts';
 import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 import { responseReceived, streamCounters } from '../stick/http.ts';
+import { retryAssigned } from '../runtime/counters.ts';
 
 /** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
 export interface TransactionClient {
@@ -148,8 +149,8 @@ export class HttpTransaction {
   private replayable = false;
   /** It went to a server once (the replay decision is taken then). */
   private sentOnce = false;
-  /** A retry-on retry is being redispatched from this server (its statistics count it once the new one is known). */
-  private l7RedispatchFrom: RuntimeServer | undefined;
+  /** A retry is being redispatched from this server (its statistics count it once the new one is known). */
+  private retryFrom: RuntimeServer | undefined;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
   /** The server was the one the persistence cookie named (HAProxy's SF_DIRECT). */
@@ -405,7 +406,7 @@ export class HttpTransaction {
           return this.fail(503);
         }
         this.slotHeld = true;
-        if (this.l7RedispatchFrom) this.l7Redispatched(this.l7RedispatchFrom, result.server);
+        if (this.retryFrom) this.retryAssigned(this.retryFrom, result.server);
         this.server = result.server;
         this.direct = cookieServer !== undefined && result.server === cookieServer;
         this.connect();
@@ -464,15 +465,19 @@ export class HttpTransaction {
       return this.fail(503);
     }
     this.retries++;
+    this.retriesCounted++;
     server.retries++;
     setTimeout(() => {
       if (this.finished) return;
       try {
         if (step.redispatch) {
-          this.redispatched = true;
+          this.retryFrom = server;
           this.releaseSlot();
           this.acquireSlot(server);
-        } else this.connect();
+        } else {
+          this.retryAssigned(server, server);
+          this.connect();
+        }
       } catch (e) {
         this.internalError(e);
       }
@@ -548,8 +553,8 @@ export class HttpTransaction {
     this.retries++;
     this.retriesCounted++;
     server.retries++;
-    // HAProxy 2.6.12 counts a retry twice in wretr (do_l7_retry, then the server assigned again), or
-    // once plus a redispatch (wredis) when another server takes it.
+    // HAProxy 2.6.12 counts a retry-on retry in wretr here (do_l7_retry), then again, or as a
+    // redispatch (wredis), once its server is assigned (retryAssigned).
     server.stats.wretr++;
     runtime.stats.wretr++;
     this.response = undefined;
@@ -558,11 +563,11 @@ export class HttpTransaction {
     this.termination = '--';
     this.pendingBody = this.replayBody!.slice();
     if (step.redispatch) {
-      this.l7RedispatchFrom = server;
+      this.retryFrom = server;
       this.releaseSlot();
       this.acquireSlot(server);
     } else {
-      this.l7Redispatched(server, server);
+      this.retryAssigned(server, server);
       this.connect();
     }
     return true;
@@ -573,22 +578,10 @@ export class HttpTransaction {
     return requestHtxUsage(this.headBytesIn + this.bytesIn, this.request.headers, this.bytesIn, this.chunkedRequest, this.requestTrailerFields);
   }
 
-  /** The statistics of a retry-on retry once its server is known: another one is a redispatch. */
-  private l7Redispatched(from: RuntimeServer, to: RuntimeServer): void {
-    this.l7RedispatchFrom = undefined;
-    const stats = this.backend!.runtime.stats;
-    if (from === to) {
-      from.stats.wretr++;
-      stats.wretr++;
-      // A session more on the server (HAProxy's cum_sess), not on the backend.
-      from.stats.stot++;
-      return;
-    }
-    this.redispatched = true;
-    from.stats.wredis++;
-    stats.wredis++;
-    // Taking the new slot counted a session on the backend too: HAProxy counts one per stream.
-    stats.stot--;
+  /** The statistics of a retry once its server is known (runtime/counters.ts); another server is a redispatch (%rc's '+'). */
+  private retryAssigned(from: RuntimeServer, to: RuntimeServer): void {
+    this.retryFrom = undefined;
+    if (retryAssigned(this.backend!.runtime.stats, from, to)) this.redispatched = true;
   }
 
   /** One request per server connection: http-server-close or httpclose in the frontend or the backend. */

@@ -33,6 +33,7 @@ import { ReusedReads } from './reused-reads.ts';
 import { adoptReads } from './client-reads.ts';
 import type { InspectionOutcome } from './inspection.ts';
 import { writeStallTimer } from '../runtime/pending-write.ts';
+import { retryAssigned } from '../runtime/counters.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
@@ -65,6 +66,10 @@ export interface TcpSessionRecord {
   bytesOut: number;
   termination: string;
   retries: number;
+  /** Retries counted in the statistics as they happened (all of them: retryAssigned). */
+  retriesCounted?: number;
+  /** A redispatch is under way from this server: counted once the new one is known. */
+  retryFrom?: RuntimeServer;
   /** Sent to another server after a failed connection (%rc's '+'). */
   redispatched?: boolean;
   /** %sq / %bq when it waited in a queue. */
@@ -277,6 +282,10 @@ export class TcpFrontend implements Frontend {
           record.termination = result.error === 'no-server' ? 'SC' : 'sQ';
           return this.end(record);
         }
+        if (record.retryFrom) {
+          if (retryAssigned(backend.stats, record.retryFrom, result.server)) record.redispatched = true;
+          record.retryFrom = undefined;
+        }
         record.server = result.server;
         this.connect(record, backend, result.server);
       } catch (e) {
@@ -343,15 +352,19 @@ export class TcpFrontend implements Frontend {
       return this.end(record);
     }
     record.retries++;
+    record.retriesCounted = (record.retriesCounted ?? 0) + 1;
     server.retries++;
     setTimeout(() => {
       if (record.client.destroyed) return release();
       try {
         if (step.redispatch) {
-          record.redispatched = true;
+          record.retryFrom = server;
           release();
           this.acquire(record, backend, server);
-        } else this.connect(record, backend, server);
+        } else {
+          retryAssigned(backend.stats, server, server);
+          this.connect(record, backend, server);
+        }
       } catch (e) {
         this.internalError(e, record);
       }

@@ -5,7 +5,7 @@
  * a redispatch to another server; a POST replayed byte for byte, one whose body came late (not
  * replayed), and bodies just inside and just outside the buffer. What the client reads, what each
  * server received, the log line (status, termination state, %rc) and the statistics (wretr, wredis,
- * eresp, econ, server sessions) are compared with what haproxy did, recorded here; where haproxy is
+ * eresp, econ, server sessions; also for the default's connection retries) are compared with what haproxy did, recorded here; where haproxy is
  * installed the same exchanges run through it too.
  */
 import { test } from 'node:test';
@@ -114,6 +114,13 @@ backend redisp
 backend post
     retry-on 503
     server s1 127.0.0.1:${servers.s503}
+backend cfsame
+    timeout connect 200ms
+    server s1 127.0.0.1:${refused}
+backend cfredisp
+    option redispatch
+    server bad 127.0.0.1:${refused}
+    server good 127.0.0.1:${servers.ok}
 `;
 }
 
@@ -142,6 +149,9 @@ const CASES: Array<[name: string, parts: Array<string | number>, server: string]
   // With three short headers, 15206 body bytes (POST /post/big) fill the buffer's room to the byte (htx-size.ts).
   ['post 15206', [post('/post/big', 'x'.repeat(15206))], 's503'],
   ['post 15207', [post('/post/big', 'x'.repeat(15207))], 's503'],
+  // The default, conn-failure: how connection retries count (wretr on the server retried, wredis on the one left).
+  ['refused, default retry-on', [get('/cfsame/x')], 'close'],
+  ['refused, redispatched', [get('/cfredisp/a')], 'ok'],
 ];
 
 interface Outcome {
@@ -228,6 +238,8 @@ const EXPECTED: Outcome = {
     'post body late': 'HTTP/1.1 503 X | server got 1',
     'post 15206': 'HTTP/1.1 503 X | server got 4',
     'post 15207': 'HTTP/1.1 503 X | server got 1',
+    'refused, default retry-on': 'HTTP/1.1 503 Service Unavailable | server got 0',
+    'refused, redispatched': 'HTTP/1.1 200 X | server got 1',
   },
   postReplayedExactly: true,
   logs: [
@@ -249,6 +261,8 @@ const EXPECTED: Outcome = {
     'post/s1 503 ---- 0',
     'post/s1 503 ---- 3',
     'post/s1 503 ---- 0',
+    'cfsame/s1 503 SC-- 3',
+    'cfredisp/good 200 ---- +1',
   ],
   stats: [
     'empty/s1 wretr=6 wredis=0 eresp=1 econ=0 stot=4',
@@ -280,6 +294,11 @@ const EXPECTED: Outcome = {
     'redisp/BACKEND wretr=2 wredis=2 eresp=0 econ=0 stot=2',
     'post/s1 wretr=12 wredis=0 eresp=0 econ=0 stot=10',
     'post/BACKEND wretr=12 wredis=0 eresp=0 econ=0 stot=4',
+    'cfsame/s1 wretr=3 wredis=0 eresp=0 econ=1 stot=4',
+    'cfsame/BACKEND wretr=3 wredis=0 eresp=0 econ=1 stot=1',
+    'cfredisp/bad wretr=0 wredis=1 eresp=0 econ=0 stot=1',
+    'cfredisp/good wretr=0 wredis=0 eresp=0 econ=0 stot=1',
+    'cfredisp/BACKEND wretr=0 wredis=1 eresp=0 econ=0 stot=1',
   ],
 };
 
