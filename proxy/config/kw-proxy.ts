@@ -390,29 +390,50 @@ const generalKeywords: ProxyKeyword[] = [
     name: 'compression',
     sections: 'dflb',
     status: COMPRESSION,
-    summary: '`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.',
+    summary: '`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).',
     parse(ctx) {
       const [sub, ...rest] = ctx.args;
       const c = ctx.proxy.compression;
+      // Several lines add up, after what a defaults section gave (HAProxy chains them: provision.ts).
       if (sub === 'algo' || sub === 'algo-res') {
-        if (rest.length === 0) return ctx.error(`'compression ${sub}' expects an algorithm name.`);
+        if (rest.length === 0) return ctx.error(`'compression ${sub}' expects <algorithm>.`);
         for (const algo of rest) {
-          if (!COMPRESSION_ALGOS.has(algo)) return ctx.error(`'compression ${sub}' : '${algo}' is not a supported algorithm.`, ctx.args.indexOf(algo));
+          if (!COMPRESSION_ALGOS.has(algo)) return ctx.error(`'compression' : '${algo}' is not a supported algorithm.`, ctx.args.indexOf(algo));
         }
-        c.algorithms = rest;
+        c.algorithms.push(...rest);
       } else if (sub === 'type' || sub === 'type-res') {
-        if (rest.length === 0) return ctx.error(`'compression ${sub}' expects a MIME type.`);
-        c.types = rest;
+        if (rest.length === 0) return ctx.error(`'compression' expects <type>.`);
+        c.types.push(...rest);
       } else if (sub === 'offload') {
+        // HAProxy warns and does not pass it on to the proxies.
+        if (ctx.proxy.kind === 'defaults') return ctx.warn(`'compression' : 'offload' ignored in 'defaults' section.`, 0, 'LS_WARN_CFG_IGNORED');
         c.offload = true;
       } else {
         ctx.error(`'compression' expects 'algo', 'type' or 'offload'`, 0);
       }
     },
   },
+  {
+    name: 'filter',
+    sections: 'flb',
+    status: COMPRESSION,
+    summary: '`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.',
+    parse(ctx) {
+      const [name] = ctx.args;
+      if (name === 'compression') {
+        if (ctx.proxy.compression.filter) return ctx.error(`'filter' : '${ctx.proxy.name}: Proxy supports only one compression filter'`, 0);
+        ctx.proxy.compression.filter = true;
+        return;
+      }
+      if (name !== undefined && OTHER_FILTERS.has(name)) return ctx.error(`'filter ${name}' is not supported by Loadstar (only 'filter compression' is).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+      ctx.error(`'filter' : unknown keyword '${name ?? ''}'. Registered keywords : cache, compression, fcgi-app, opentracing, spoe, trace`, 0);
+    },
+  },
 ];
 
 const COMPRESSION_ALGOS = new Set(['identity', 'gzip', 'deflate', 'raw-deflate']);
+/** HAProxy 2.6's other filters (`filter` keywords): Loadstar runs none of them. */
+const OTHER_FILTERS = new Set(['cache', 'fcgi-app', 'opentracing', 'spoe', 'trace']);
 
 const captureKeywords: ProxyKeyword[] = (['request header', 'response header'] as const).map((kind): ProxyKeyword => ({
   name: `capture ${kind}`,

@@ -191,9 +191,10 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.httpCheckDisableOn404 ||= parent.httpCheckDisableOn404;
   // HAProxy copies the defaults section's error lines ahead of the proxy's own (proxy_dup_default_conf_errors).
   proxy.errorDirectives = [...parent.errorDirectives, ...proxy.errorDirectives];
-  if (proxy.compression.algorithms.length === 0) proxy.compression.algorithms = [...parent.compression.algorithms];
-  if (proxy.compression.types.length === 0) proxy.compression.types = [...parent.compression.types];
-  proxy.compression.offload ||= parent.compression.offload;
+  // HAProxy's proxy starts from the defaults' algorithm and type lists and its own lines add to them
+  // (proxy_defproxy_cpy shares the lists, comp_append_* chains onto them); `offload` is not passed on.
+  proxy.compression.algorithms = [...parent.compression.algorithms, ...proxy.compression.algorithms];
+  proxy.compression.types = [...parent.compression.types, ...proxy.compression.types];
   if (!proxy.stats.enabled && parent.stats.enabled) proxy.stats = { ...parent.stats, admin: [...proxy.stats.admin, ...parent.stats.admin] };
   // Rules declared in a named defaults section apply before the proxy's own (HAProxy 2.5+).
   if (parent.name) {
@@ -208,7 +209,7 @@ function expandTemplates(proxy: ParsedProxy): void {
   for (const t of proxy.serverTemplates) {
     const generated: ParsedServer[] = [];
     for (let n = t.first; n <= t.last; n++) {
-      generated.push({ name: `${t.prefix}${n}`, host: t.host, port: t.port, options: { ...t.options }, fromTemplate: t.prefix, loc: t.loc });
+      generated.push({ name: `${t.prefix}${n}`, host: t.host, port: t.port, ...(t.unix ? { unix: true } : {}), options: { ...t.options }, fromTemplate: t.prefix, loc: t.loc });
     }
     // Keep declaration order: templates sit where their line was among the servers.
     const index = proxy.servers.findIndex((s) => s.loc.file === t.loc.file && s.loc.line > t.loc.line);

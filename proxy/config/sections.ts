@@ -1,5 +1,5 @@
 /** Creating the typed objects behind each section kind. */
-import type { ParsedProxy, ProxyKind, Section, Resolvers, Userlist, ParsedConfig } from './model.ts';
+import type { ParsedProxy, ProxyKind, Section, Resolvers, Userlist, ParsedConfig, Peers } from './model.ts';
 
 export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
   return {
@@ -38,6 +38,10 @@ export function newResolvers(section: Section): Resolvers {
   return { name: section.name, section, nameservers: [], parseResolvConf: false, hold: {}, timeouts: {} };
 }
 
+export function newPeers(section: Section): Peers {
+  return { name: section.name, section, disabled: false, peers: [], bind: false };
+}
+
 export function newUserlist(section: Section): Userlist {
   return { name: section.name, section, users: [], groups: [] };
 }
@@ -58,6 +62,7 @@ export function newConfig(): ParsedConfig {
     resolvers: [],
     userlists: [],
     httpErrors: [],
+    peers: [],
   };
 }
 

@@ -43,6 +43,9 @@ import type { LocalServices } from './local-services.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { exchangeEnded, requestParsed } from '../stick/http.ts';
 import { existingSessionCounters } from '../stick/tracking.ts';
+import { StickPersistence } from '../stick/persistence.ts';
+import { compileCompression } from './compression.ts';
+import type { ProxyCompression } from './compression.ts';
 
 export type Decision = { backend: HttpBackend } | LocalAnswer;
 
@@ -58,6 +61,8 @@ export class HttpBackend {
   readonly forwardFor;
   /** `cookie` persistence of this backend (proxy/http/persistence.ts), if configured. */
   readonly persistence: CookiePersistence | undefined;
+  /** `stick on|match|store-request|store-response` rules of this backend (proxy/stick/persistence.ts), if any. */
+  readonly stick: StickPersistence | undefined;
   /**
    * `option http-server-close` or `option httpclose` in the backend: one request per server
    * connection (HAProxy takes the server side's mode from the frontend's and the backend's options;
@@ -73,6 +78,8 @@ export class HttpBackend {
    * connection owns (HAProxy 2.6: with `http-reuse never`, the only one where it owns any) when that server has room.
    */
   readonly preferLastServer: boolean;
+  /** `compression` lines of the backend (compression.ts); undefined without: its exchanges check nothing. */
+  readonly compression: ProxyCompression | undefined;
 
   /**
    * @param serverTls TLS settings of the `ssl` servers, by name.
@@ -90,10 +97,12 @@ export class HttpBackend {
       (rule) => compileTxCondition(rule.condition!, config), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
     this.forwardFor = compileForwardFor(config);
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
+    this.stick = StickPersistence.fromConfig(config, () => runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
     this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;
+    this.compression = compileCompression(config, global);
   }
 
   pool(server: RuntimeServer): ServerPool {
@@ -201,8 +210,10 @@ export class HttpFrontend implements Frontend {
   readonly uniqueIdHeader: string | undefined;
   /** `option h1-case-adjust-bogus-client`: the global h1-case-adjust table for what goes to HTTP/1 clients. */
   readonly caseAdjust: CaseAdjust | undefined;
+  /** `compression` lines of the frontend (compression.ts); undefined without. */
+  readonly compression: ProxyCompression | undefined;
 
-  /** @param global the global section (its h1-case-adjust table). */
+  /** @param global the global section (its h1-case-adjust table, compression's zlib settings). */
   constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger, global?: GlobalSettings) {
     this.forwardFor = compileForwardFor(config);
     this.logAsap = config.options['logasap']?.enabled ?? false;
@@ -210,6 +221,7 @@ export class HttpFrontend implements Frontend {
     this.uniqueId = compileUniqueId(config);
     this.uniqueIdHeader = config.uniqueIdHeader?.toLowerCase();
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-client');
+    this.compression = compileCompression(config, global);
     this.name = config.name;
     const t = config.timeouts;
     this.timeouts = { client: t.client ?? 0, httpRequest: t['http-request'] ?? 0, httpKeepAlive: t['http-keep-alive'] ?? 0 };

@@ -21,6 +21,7 @@ import { MapVarStore } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestHtxUsage } from './htx-size.ts';
 import type { PersistenceOutcome } from './persistence.ts';
+import type { StickRequest } from '../stick/persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { nextStreamNumber } from '../runtime/exchange.ts';
 import { captureMessage } from './captures.ts';
@@ -29,6 +30,9 @@ import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 import { responseReceived, streamCounters } from '../stick/http.ts';
 import { retryAssigned } from '../runtime/counters.ts';
+import { chooseAlgorithm, responseCompressible, rewriteCompressedHead } from './compression.ts';
+import type { CompressionAlgorithm } from './compression.ts';
+import { BodyCompressor } from './compressor.ts';
 
 /** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
 export interface TransactionClient {
@@ -153,8 +157,10 @@ export class HttpTransaction {
   private retryFrom: RuntimeServer | undefined;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
-  /** The server was the one the persistence cookie named (HAProxy's SF_DIRECT). */
+  /** The server was the one the persistence cookie or a stick rule named (HAProxy's SF_DIRECT). */
   private direct = false;
+  /** What the backend's stick rules decided on the request (undefined: the backend has none). */
+  private stickRequest: StickRequest | undefined;
   /** Timer marks for the logs (ms since startedAt): queue, connect, response headers. */
   tw = -1;
   tc = -1;
@@ -216,6 +222,12 @@ export class HttpTransaction {
   private slotHeld = false;
   /** A request of the same client connection came before this one (HAProxy's TX_NOT_FIRST): it may take a fresh idle connection. */
   private notFirst = false;
+  /** The algorithm the request allows (compression.ts): set only when the frontend or the backend compresses. */
+  private compression: CompressionAlgorithm | undefined;
+  /** The response body's encoder, once the server's answer qualified for compression. */
+  private compressor: BodyCompressor | undefined;
+  /** Reading from the server waits for zlib's input queue to drain. */
+  private serverWaitsForZlib = false;
 
   constructor(readonly client: TransactionClient, readonly request: RequestHead) {
     this.arrivedMethod = request.method;
@@ -266,6 +278,7 @@ export class HttpTransaction {
       get status() { return tx.response?.status ?? tx.status; },
       get rawHeaders() { return tx.response?.headers ?? []; },
       get captures() { return tx.responseCaptures?.headers; },
+      get compression() { return tx.compression?.name; },
     };
     this.context = {
       conn: this.client.connectionInfo(),
@@ -321,6 +334,10 @@ export class HttpTransaction {
     }
     this.backend = decision.backend;
     this.persistence = decision.backend.persistence?.onRequest(this.request.headers);
+    // After every http-request rule, as HAProxy's compression filter reads the request (it may remove Accept-Encoding).
+    const fe = this.frontend.compression;
+    const be = decision.backend.compression;
+    if (fe !== undefined || be !== undefined) this.compression = chooseAlgorithm(fe, be, this.request.headers);
     this.acquireSlot();
   }
 
@@ -384,10 +401,13 @@ export class HttpTransaction {
     const cookieServer = avoid ? undefined : this.persistence?.server;
     // `use-server` comes before the cookie (which is still read, to strip a prefix) and the balancer.
     const ruled = avoid ? undefined : backend.useServer(this);
+    // Then the stick rules, once per request (a redispatch keeps their keys, to store the server finally used).
+    if (backend.stick && !avoid) this.stickRequest = backend.stick.onRequest(this.sampleContext(), (ruled ?? cookieServer) !== undefined);
+    const stuck = avoid ? undefined : this.stickRequest?.server;
     // A client connection a server authenticated (NTLM) goes back to that server (HAProxy's SESS_FL_PREFER_LAST);
     // with `option prefer-last-server`, to the server of a connection it owns if that one has room.
     const session = this.client.reuse;
-    const forced = ruled ?? cookieServer ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
+    const forced = ruled ?? cookieServer ?? stuck ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
       ? ownedServer(session, backend.runtime.servers, !session.preferLast) : undefined);
     this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result, queued) => {
       this.cancelWait = undefined;
@@ -408,7 +428,7 @@ export class HttpTransaction {
         this.slotHeld = true;
         if (this.retryFrom) this.retryAssigned(this.retryFrom, result.server);
         this.server = result.server;
-        this.direct = cookieServer !== undefined && result.server === cookieServer;
+        this.direct = (cookieServer ?? stuck) !== undefined && result.server === (cookieServer ?? stuck);
         this.connect();
       } catch (e) {
         this.internalError(e);
@@ -492,7 +512,10 @@ export class HttpTransaction {
       head: (head) => this.onResponseHead(head),
       body: (chunk) => this.onResponseBody(chunk),
       complete: (trailers) => this.onResponseComplete(trailers),
-      readDone: () => this.flushHead(),
+      readDone: () => {
+        this.flushHead();
+        this.compressor?.flush();
+      },
       error: (reason, bytes) => this.onUpstreamError(conn, reason, bytes),
       timeout: () => this.onServerTimeout(),
       sink: this.client.socket,
@@ -670,6 +693,13 @@ export class HttpTransaction {
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
     responseReceived(this, head.status);
+    // Decided on the server's head as it came, before the rules (HAProxy's post-analyzer of AN_RES_WAIT_HTTP).
+    const compressing = this.compression !== undefined && responseCompressible(this.frontend.compression, this.backend!.compression, this.request, head);
+    // From now on it names the algorithm compressing this response, if any (res.comp, res.comp_algo).
+    if (!compressing) this.compression = undefined;
+    // The stick store rules run before the http-response rules (AN_RES_STORE_RULES comes first).
+    const stick = this.backend!.stick;
+    if (stick && this.server) stick.onResponse(this.sampleContext(), this.stickRequest, this.server);
     this.backend!.applyResponseRules(this, head);
     this.frontend.applyResponseRules(this, head);
     this.backend!.applyAfterResponseRules(this, head);
@@ -681,6 +711,7 @@ export class HttpTransaction {
     }
     if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers);
     const r = this.request;
+    if (compressing) rewriteCompressedHead(head.headers, this.compression!);
     const noContent = head.status === 204;
     const bodyless = r.method === 'HEAD' || noContent || head.status === 304;
     // HAProxy relays the server's version (an HTTP/1.0 server's answer stays HTTP/1.0); h2.ts reads 1.1.
@@ -751,6 +782,11 @@ export class HttpTransaction {
     } else if (response10 || !http11) out += 'connection: keep-alive\r\n';
     this.responseStarted = true;
     this.pendingHead = adjust ? adjustHeadCase(out + '\r\n', adjust) : out + '\r\n';
+    // (A rule may have made it bodyless since: set-status 204 or 304.)
+    if (compressing && this.chunkedResponse) {
+      const tuning = (this.backend!.compression ?? this.frontend.compression)!.zlib;
+      this.compressor = new BodyCompressor(this.compression!, tuning, this.client.socket, (e) => this.internalError(e));
+    }
     return r.method === 'HEAD';
   }
 
@@ -772,6 +808,7 @@ export class HttpTransaction {
 
   private onResponseBody(chunk: Buffer): void {
     if (faults.armed) faultPoint('response-body');
+    if (this.compressor !== undefined) return this.compressBody(this.compressor, chunk);
     const socket = this.client.socket;
     // Backpressure (the server paused while the client's queue is over its mark) is the server
     // connection's, decided once its read is written out (UpstreamConnection.uncorkSink).
@@ -786,6 +823,22 @@ export class HttpTransaction {
       this.writeBodyChunk(socket, chunk);
     } else this.writeBodyChunk(socket, chunk);
     this.bytesOut += chunk.length;
+  }
+
+  /** %B and bout count the body as the server sent it, before compression (haproxy 2.6.12). */
+  private compressBody(compressor: BodyCompressor, chunk: Buffer): void {
+    this.flushHead();
+    this.bytesOut += chunk.length;
+    const conn = this.upstream;
+    if (compressor.write(chunk) || !conn) return;
+    // Also when the connection's own client backpressure resumed it meanwhile: zlib's queue is still full.
+    conn.pauseReading();
+    if (this.serverWaitsForZlib) return;
+    this.serverWaitsForZlib = true;
+    compressor.whenDrained(() => {
+      this.serverWaitsForZlib = false;
+      if (this.upstream === conn) conn.resumeReading();
+    });
   }
 
   private writeBodyChunk(socket: net.Socket, chunk: Buffer): void {
@@ -811,14 +864,21 @@ export class HttpTransaction {
     if (trailers !== undefined) this.headBytesOut += htxFieldsSize(trailers);
     const head = this.pendingHead;
     this.pendingHead = undefined;
+    const compressor = this.compressor;
+    let end = '';
     if (this.chunkedResponse) {
       // h2 clients: the sink reads the trailers back and sends them as a HEADERS frame (h2.ts).
-      const end = lastChunk(trailers, this.request.versionMajor === 1 ? this.frontend.caseAdjust : undefined);
-      this.writeClient(head === undefined ? end : head + end);
+      end = lastChunk(trailers, this.request.versionMajor === 1 ? this.frontend.caseAdjust : undefined);
+      // A compressed body's last chunk follows zlib's tail (below).
+      if (compressor !== undefined) {
+        if (head !== undefined) this.writeClient(head);
+      } else this.writeClient(head === undefined ? end : head + end);
     }
     else if (head !== undefined) this.writeClient(head);
     const conn = this.upstream!;
     this.upstream = undefined;
+    // A parked connection must read (to notice the server closing it).
+    if (this.serverWaitsForZlib) conn.resumeReading();
     const status = this.response.status;
     if ((status === 401 || status === 407) && authenticatesConnection(this.response)) {
       // NTLM/Negotiate authenticate the connection: it is this client connection's alone from now
@@ -835,7 +895,16 @@ export class HttpTransaction {
     // A `connection: close` in the trailers ends it too: llhttp refuses its next response (HAProxy 2.6 reuses it).
     const reuse = !this.serverClose() && this.requestDone && !conn.dead && this.response!.keepAlive && !conn.socket.readableEnded && !trailersClose(trailers);
     conn.detach(reuse, this.backend!.timeouts.server || 30_000);
-    this.finish();
+    if (compressor === undefined) return this.finish();
+    // The exchange ends once zlib's tail has gone out (the next pipelined answer waits for it).
+    compressor.end(() => {
+      try {
+        this.writeClient(end);
+        this.finish();
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
   }
 
   private onUpstreamError(conn: UpstreamConnection, reason: 'closed' | 'invalid' | 'error', bytes: number): void {
@@ -1100,6 +1169,7 @@ export class HttpTransaction {
     this.finished = true;
     this.waitingForServer = false;
     this.cancelWait?.();
+    this.compressor?.close();
     this.releaseSlot();
     this.frontend.transactionFinished(this);
     if (!this.upgrading) this.client.transactionDone(this, !this.closeAfter);

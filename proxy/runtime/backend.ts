@@ -8,6 +8,7 @@
 import type { BalancingProxy } from '../config/model.ts';
 import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, LbRequest } from '../balance/index.ts';
+import { trackerUsable } from './track.ts';
 import { RuntimeServer } from './server.ts';
 import type { ServerAdmin, SlotWaiter } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
@@ -276,9 +277,16 @@ export class RuntimeBackend {
     server.admin = admin;
     if (server.check) return server.check.adminChanged(from, fromLabel);
     const was = server.usable;
-    this.setServerUsable(server, admin === 'READY');
+    this.setServerUsable(server, trackerUsable(server));
     if (was === server.usable) this.balancer.update(server);
+    if (server.trackers.length > 0) this.trackersFollow?.(server);
   }
+
+  /**
+   * Set by the health checks (proxy/checks/track.ts): the servers tracking
+   * `server`, whose usability just changed, follow it and log the change.
+   */
+  trackersFollow: ((server: RuntimeServer) => void) | undefined;
 
   /** A weight already checked (0..256); a server leaving weight 0 takes queued work. */
   setServerWeight(server: RuntimeServer, weight: number): void {

@@ -6,6 +6,7 @@
 import { HTTP_ALPN } from '../tls/bind-tls.ts';
 import type { Config, TcpRequestRule } from '../config/model.ts';
 import { storeTypeIsRun } from '../stick/table.ts';
+import { cryptScheme } from './crypt.ts';
 import { serverAddressBytes } from './dynamic-cookie.ts';
 
 export interface UnsupportedUse {
@@ -37,12 +38,10 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
     if (proxy.cookie && proxy.mode !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) {
-      // The engine keeps the tables (proxy/stick) but does not synchronise them, nor store every data type.
+      // The engine keeps the tables (proxy/stick) but does not store every data type (peers: config/kw-peers.ts).
       const table = proxy.stickTable;
-      if (table.peers !== undefined) add(`'stick-table … peers' (table synchronisation)`, table.loc, 'sticky sessions');
       for (const data of table.store) if (!storeTypeIsRun(data.name)) add(`'stick-table … store ${data.name}'`, table.loc, 'sticky sessions');
     }
-    for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
     for (const rule of proxy.httpRequestRules) {
       const t = rule.action.type;
       if (t === 'capture' || t === 'set-log-level') add(`'http-request ${t}'`, rule.loc, 'sticky sessions');
@@ -68,7 +67,11 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
   }
   for (const list of config.userlists) {
-    for (const user of list.users) if (!user.insecure) add(`'user ${user.name} password' (crypt(3) hashes; use insecure-password for now)`, user.loc, 'a later engine change');
+    for (const user of list.users) {
+      if (user.insecure) continue;
+      const scheme = cryptScheme(user.password);
+      if (scheme.unsupported) add(`'user ${user.name} password' in userlist '${list.name}': ${scheme.name} (Loadstar verifies SHA-512 $6$, SHA-256 $5$, MD5 $1$, bcrypt $2a$/$2b$/$2y$ and DES; e.g. 'mkpasswd -m sha-512')`, user.loc, 'a later engine change');
+    }
   }
   return found;
 }
@@ -86,8 +89,6 @@ export function reducedFeatureWarnings(config: Config): string[] {
       if (bind.ssl && dropped.length > 0) warnings.push(`'alpn' ${dropped.join(',')} is not offered at ${bind.loc.file}:${bind.loc.line}: the HTTP engine serves h2 and http/1.1 only`);
     }
   }
-  const compressed = config.proxies.find((p) => p.kind !== 'defaults' && p.compression.algorithms.length > 0);
-  if (compressed) warnings.push(`'compression' is not applied yet: responses are forwarded uncompressed (${compressed.kind} '${compressed.name}')`);
   return warnings;
 }
 

@@ -23,6 +23,8 @@ import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
 import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
+import { StickPersistence } from '../stick/persistence.ts';
+import type { StickRequest } from '../stick/persistence.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
 import { compileConnectionRules, compileContentRules } from './rules.ts';
 import type { ConnectionRules, ContentRules } from './rules.ts';
@@ -72,6 +74,10 @@ export interface TcpSessionRecord {
   retryFrom?: RuntimeServer;
   /** Sent to another server after a failed connection (%rc's '+'). */
   redispatched?: boolean;
+  /** What the backend's stick rules decided (undefined: it has none), stored with the server once connected. */
+  stick?: StickRequest;
+  /** The server is the one a stick rule found (HAProxy's SF_DIRECT): a failed connection redispatches only as `option redispatch` says. */
+  direct?: boolean;
   /** %sq / %bq when it waited in a queue. */
   queued?: QueuePositions;
   /** Content rules are still inspecting the request (a client timeout then ends it as 'cR'). */
@@ -105,6 +111,8 @@ export class TcpFrontend implements Frontend {
   private readonly backendContentRules = new Map<RuntimeBackend, ContentRules>();
   /** `use-server` rules of the backends this frontend can reach. */
   private readonly serverChoices = new Map<RuntimeBackend, ServerChoice<ConnAtRouting>>();
+  /** `stick` rules of the backends this frontend can reach (only those that have some). */
+  private readonly stickRules = new Map<RuntimeBackend, StickPersistence>();
   /** `proc.*` variables set by this frontend's rules. */
   private readonly procVars = new Map<string, Sample>();
 
@@ -133,6 +141,8 @@ export class TcpFrontend implements Frontend {
         return (c) => when(c.client, backend.config, c.inspection);
       }, () => () => ''); // a log-format server name is refused in TCP mode (unsupported.ts)
       if (choice) this.serverChoices.set(backend, choice);
+      const stick = StickPersistence.fromConfig(backend.config, () => backend.servers);
+      if (stick) this.stickRules.set(backend, stick);
     }
   }
 
@@ -270,6 +280,10 @@ export class TcpFrontend implements Frontend {
     const onClose = (): void => cancel?.();
     record.client.once('close', onClose);
     const ruled = avoid ? undefined : this.serverChoices.get(backend)?.({ client: record.client, inspection: record.held ? this.inspection(record) : undefined });
+    // The stick rules, once per session (a redispatch keeps their keys, to store the server finally used).
+    const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
+    if (stick && !avoid) record.stick = stick.onRequest(connContext(record.client, backend.config, record.held ? this.inspection(record) : undefined), ruled !== undefined);
+    const stuck = avoid ? undefined : record.stick?.server;
     cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result, queued) => {
       record.client.off('close', onClose);
       if (queued) record.queued = queued;
@@ -287,13 +301,14 @@ export class TcpFrontend implements Frontend {
           record.retryFrom = undefined;
         }
         record.server = result.server;
+        record.direct = stuck !== undefined && result.server === stuck;
         this.connect(record, backend, result.server);
       } catch (e) {
         // The slot is given back by connect()'s close handling once it has started, else here.
         if ('server' in result && record.server === undefined) backend.release(result.server);
         this.internalError(e, record);
       }
-    }, avoid, ruled);
+    }, avoid, ruled ?? stuck);
   }
 
   private connect(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer): void {
@@ -301,7 +316,7 @@ export class TcpFrontend implements Frontend {
     const started = Date.now();
     // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
     const reads = new ReusedReads();
-    const upstream = net.connect({ host: server.host, port: server.port, noDelay: true, allowHalfOpen: true, onread: reads.onread });
+    const upstream = net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true, allowHalfOpen: true, onread: reads.onread });
     let connected = false;
     const timer = timers.connect > 0 ? setTimeout(() => upstream.destroy(new Error('timeout')), timers.connect) : undefined;
     const release = once(() => backend.release(server));
@@ -312,6 +327,9 @@ export class TcpFrontend implements Frontend {
         if (faults.armed) faultPoint('connect');
         server.check?.observe('layer4', true, '');
         record.tc = Date.now() - started;
+        // In TCP mode the store rules run once the server connection is up (HAProxy stores before any data).
+        const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
+        if (stick) stick.onResponse(connContext(record.client, backend.config), record.stick, server);
         if (this.config.logFormat) record.serverSource = { address: upstream.localAddress, port: upstream.localPort };
         if (this.config.options['logasap']?.enabled) {
           // `option logasap`: the line goes out now that the server connection is up.
@@ -345,7 +363,7 @@ export class TcpFrontend implements Frontend {
     server.connectErrors++;
     server.check?.observe('layer4', false, 'connection error');
     if (record.client.destroyed) return release();
-    const step = backend.retryPlan.afterFailure(record.retries, backend.retryContext(server, false));
+    const step = backend.retryPlan.afterFailure(record.retries, backend.retryContext(server, record.direct ?? false));
     if (step.giveUp) {
       release();
       record.termination = 'SC';

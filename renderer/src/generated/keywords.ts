@@ -100,8 +100,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "localpeer",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
+   "summary": "The name of the local peer in `peers` sections (default: the host name); only that peer is supported, for tables kept across reloads.",
+   "status": "supported"
   },
   {
    "name": "log",
@@ -127,6 +127,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "max-spread-checks",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "maxcompcpuusage",
+   "summary": "A CPU usage in percent above which compression backs off: only `maxcompcpuusage 100` (no limit, HAProxy's default) is accepted; Loadstar compresses every eligible response at `tune.comp.maxlevel`.",
+   "status": "supported"
+  },
+  {
+   "name": "maxcomprate",
+   "summary": "A per-process compression input rate in kB/s: only `maxcomprate 0` (no limit, HAProxy's default) is accepted; Loadstar compresses every eligible response at `tune.comp.maxlevel`.",
+   "status": "supported"
   },
   {
    "name": "maxconn",
@@ -324,6 +334,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "tune.comp.maxlevel",
+   "summary": "zlib level of every compressed response (1 = fastest, HAProxy's default; 9 = smallest).",
+   "status": "supported"
+  },
+  {
+   "name": "tune.zlib.memlevel",
+   "summary": "zlib memLevel of each compressed response (default 8; lower uses less memory, compresses less).",
+   "status": "supported"
+  },
+  {
+   "name": "tune.zlib.windowsize",
+   "summary": "zlib window size (bits) of each compressed response (default 15).",
+   "status": "supported"
+  },
+  {
    "name": "uid",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -362,8 +387,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "cookie",
@@ -849,8 +874,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "default_backend",
@@ -895,6 +920,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "errorloc303",
    "summary": "Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.",
+   "status": "supported"
+  },
+  {
+   "name": "filter",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -1139,7 +1169,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
    "status": "supported"
   },
   {
@@ -1216,8 +1246,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "cookie",
@@ -1272,6 +1302,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "errorloc303",
    "summary": "Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.",
+   "status": "supported"
+  },
+  {
+   "name": "filter",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -1501,7 +1536,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "server",
-   "summary": "A backend server: address, and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl …).",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …).",
    "status": "supported"
   },
   {
@@ -1566,27 +1601,27 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick match",
-   "summary": "Matches a request key against the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Sends a request whose key is in the table to the server stored for it (server_id / server_key), if that server is not stopped or `option persist` is on, and refreshes the entry. Every rule runs; the first server found wins.",
+   "status": "supported"
   },
   {
    "name": "stick on",
-   "summary": "Learns and matches a key for persistence.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Source-IP or any-key persistence: `stick match` and `stick store-request` in one rule. A client whose key is in the table goes to the server stored there (unless `use-server` or the persistence cookie chose one), if that server is not DOWN or in maintenance (or `option persist`); else the balancer picks and the new server is stored. HTTP and TCP modes.",
+   "status": "supported"
   },
   {
    "name": "stick store-request",
-   "summary": "Stores a request key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores the request key with the server that finally takes the request, once it answers (HTTP) or is connected (TCP). Only the first store-request rule yielding a key counts for each table; at most 8 keys per request.",
+   "status": "supported"
   },
   {
    "name": "stick store-response",
-   "summary": "Stores a response key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores a key read from the response (e.g. `res.cook(SID)`) with the server that answered, before the http-response rules run; at most one per table besides the request's.",
+   "status": "supported"
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
    "status": "supported"
   },
   {
@@ -1688,8 +1723,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "cookie",
@@ -1749,6 +1784,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "errorloc303",
    "summary": "Answers a status HAProxy would give with a 303 redirection (fetched with GET) to a URL instead.",
+   "status": "supported"
+  },
+  {
+   "name": "filter",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -2053,7 +2093,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "server",
-   "summary": "A backend server: address, and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl …).",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …).",
    "status": "supported"
   },
   {
@@ -2118,27 +2158,27 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick match",
-   "summary": "Matches a request key against the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Sends a request whose key is in the table to the server stored for it (server_id / server_key), if that server is not stopped or `option persist` is on, and refreshes the entry. Every rule runs; the first server found wins.",
+   "status": "supported"
   },
   {
    "name": "stick on",
-   "summary": "Learns and matches a key for persistence.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Source-IP or any-key persistence: `stick match` and `stick store-request` in one rule. A client whose key is in the table goes to the server stored there (unless `use-server` or the persistence cookie chose one), if that server is not DOWN or in maintenance (or `option persist`); else the balancer picks and the new server is stored. HTTP and TCP modes.",
+   "status": "supported"
   },
   {
    "name": "stick store-request",
-   "summary": "Stores a request key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores the request key with the server that finally takes the request, once it answers (HTTP) or is connected (TCP). Only the first store-request rule yielding a key counts for each table; at most 8 keys per request.",
+   "status": "supported"
   },
   {
    "name": "stick store-response",
-   "summary": "Stores a response key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores a key read from the response (e.g. `res.cook(SID)`) with the server that answered, before the http-response rules run; at most one per table besides the request's.",
+   "status": "supported"
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
    "status": "supported"
   },
   {
