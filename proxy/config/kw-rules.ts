@@ -13,7 +13,7 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
-  'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'disable-l7-retry', 'do-resolve', 'early-hint',
+  'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'do-resolve', 'early-hint',
   'normalize-uri', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
   'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-dst', 'set-dst-port', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-src', 'set-src-port', 'set-tos',
@@ -196,6 +196,13 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     },
   },
   'silent-drop': { sets: ['http-request', 'http-response'], parse: noArgument('silent-drop') },
+  'disable-l7-retry': {
+    sets: ['http-request'],
+    parse(args, fail) {
+      if (args.length > 0) return void fail(`'disable-l7-retry' takes no argument (got '${args[0]}').`, 0);
+      return { type: 'disable-l7-retry' };
+    },
+  },
   'set-status': {
     sets: ['http-response', 'http-after-response'],
     parse(args, fail) {
@@ -480,7 +487,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
 }
 
 registerProxyKeywords([
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.', parse: parseHttpRule('http-request') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, allow (deny, return and redirect are refused: not run yet).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {

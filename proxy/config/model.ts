@@ -354,6 +354,8 @@ export type HttpAction =
   /** errorPage: no payload, and the proxy's error page for the status was asked for (default-errorfiles, deny_status, a bare deny); else an empty answer. */
   | { type: 'deny' | 'tarpit'; status: number; contentType?: string; body?: ReturnBody; headers?: Array<{ name: string; value: string }>; errorPage?: boolean }
   | { type: 'allow' }
+  /** `http-request disable-l7-retry`: this request is not replayed for a failure after it was sent (retry-on). */
+  | { type: 'disable-l7-retry' }
   | { type: 'return'; status: number; contentType?: string; body?: ReturnBody; headers: Array<{ name: string; value: string }>; errorPage?: boolean }
   | { type: 'auth'; realm?: string }
   | { type: 'set-var' | 'unset-var'; variable: string; expression?: string }
@@ -592,6 +594,8 @@ export interface ParsedProxy {
   stats: StatsSettings;
   /** Connection retries after a failed connect. Default 3. */
   retries?: number;
+  /** `retry-on`: the failures after which a request is sent again (unset: conn-failure alone, HAProxy's default). */
+  retryOn?: RetryOn;
   maxconn?: number;
   /** `fullconn` for dynamic maxconn (minconn). */
   fullconn?: number;
@@ -621,6 +625,17 @@ export interface ParsedProxy {
   disabled: boolean;
   /** Unique id (`id N`), or assigned in order. */
   id?: number;
+}
+
+/** A failure `retry-on` can name besides status codes (HAProxy 2.6's PR_RE_* flags). */
+export type RetryEvent = 'conn-failure' | 'empty-response' | 'junk-response' | 'response-timeout' | '0rtt-rejected';
+
+/** `retry-on` as written, `all-retryable-errors` expanded; `none` is both lists empty. */
+export interface RetryOn {
+  readonly events: readonly RetryEvent[];
+  /** Final response statuses that make the request go again (401 403 404 408 425 500 501 502 503 504). */
+  readonly statuses: readonly number[];
+  readonly loc: SourceLocation;
 }
 
 /** A defaults section after provisioning: what it sets (and inherits through `from`), nothing filled in. */

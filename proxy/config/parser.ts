@@ -22,6 +22,7 @@ import { parsePeersDirective, PEERS_KEYWORDS } from './kw-peers.ts';
 import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
 import type { DiagnosticCode } from '../errors.ts';
 import './kw-proxy.ts';
+import './kw-retry.ts';
 import { HTTP_ERRORS_KEYWORDS, newHttpErrors, parseHttpErrorsDirective } from './kw-errors.ts';
 import './kw-bind.ts';
 import './kw-server.ts';
@@ -399,6 +400,9 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
     ctx.error(`'${spec.name}' not allowed in 'defaults' section.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
   } else if (spec.name === 'server' || spec.name === 'server-template') {
     ctx.error(`'${spec.name}' not allowed because ${kind} '${ctx.proxy.name}' has no backend capability.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+  } else if (spec.name === 'retry-on') {
+    // Its parser (proxy.c) checks the capability itself, and refuses.
+    ctx.error(`'retry-on' only available in backend or listen section`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
   } else if (spec.name === 'option httplog' || spec.name === 'option httpslog' || spec.name === 'option tcplog') {
     ctx.warn(`${kind} '${ctx.proxy.name}' : '${spec.name}' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
   } else {

@@ -173,6 +173,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.options = { ...parent.options, ...proxy.options };
   proxy.defaultServer = { ...parent.defaultServer, ...proxy.defaultServer };
   proxy.retries ??= parent.retries;
+  proxy.retryOn ??= parent.retryOn;
   proxy.fullconn ??= parent.fullconn;
   if (proxy.kind !== 'backend') proxy.maxconn ??= parent.maxconn;
   if (proxy.logs.length === 0 && !proxy.noLog) proxy.logs = [...parent.logs];

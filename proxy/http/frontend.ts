@@ -499,7 +499,7 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
     frontend, backend: tx.backend?.runtime, server: tx.server, socket: client.socket, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind,
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).
-    bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, redispatched: tx.redispatched, queued: tx.queued,
+    bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, retriesCounted: tx.retriesCounted, redispatched: tx.redispatched, queued: tx.queued,
     cookieState: persistence ? persistence.clientFlag + persistence.serverFlag : '--',
     // An h2 stream's connection is its reuse session (the frontend counts connections, not streams).
     streamNumber: tx.streamNumber, ...connectionsCounting(frontend, client.reuse ?? client), serverSource: tx.serverSource,

@@ -146,6 +146,8 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     }
     case 'allow':
       return () => 'stop';
+    case 'disable-l7-retry':
+      return (tx) => (tx.disableL7Retry(), 'continue');
     case 'deny':
     case 'tarpit': {
       const status = action.status;

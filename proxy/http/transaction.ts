@@ -20,7 +20,7 @@ import type { RuntimeServer } from '../runtime/server.ts';
 import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
-import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer } from './htx-size.ts';
+import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestHtxUsage } from './htx-size.ts';
 import type { PersistenceOutcome } from './persistence.ts';
 import type { StickRequest } from '../stick/persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
@@ -30,6 +30,7 @@ import { rewriteAnswerHead } from './answer-head.ts';
 import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 import { responseReceived, streamCounters } from '../stick/http.ts';
+import { retryAssigned } from '../runtime/counters.ts';
 import { chooseAlgorithm, responseCompressible, rewriteCompressedHead } from './compression.ts';
 import type { CompressionAlgorithm } from './compression.ts';
 import { BodyCompressor } from './compressor.ts';
@@ -138,8 +139,23 @@ export class HttpTransaction {
   /** A local answer waiting for the request body (the stats page's admin form). */
   private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
+  /** Retries already counted in the statistics when they happened (retry-on's), not at the end. */
+  retriesCounted = 0;
   /** Sent to another server after a failed connection (HAProxy's SF_REDISP: %rc's '+'). */
   redispatched = false;
+  /** `http-request disable-l7-retry` ran: only a failed connection sends the request again. */
+  private l7RetryDisabled = false;
+  /**
+   * retry-on (HAProxy's l7_buffer): the request body as it left, kept while the request may be
+   * sent again; undefined without a retry-on failure to act on, or once it cannot be replayed.
+   */
+  private replayBody: Buffer[] | undefined;
+  /** The request left whole and fits its buffer (HAProxy's TX_L7_RETRY): a retry-on failure replays it. */
+  private replayable = false;
+  /** It went to a server once (the replay decision is taken then). */
+  private sentOnce = false;
+  /** A retry is being redispatched from this server (its statistics count it once the new one is known). */
+  private retryFrom: RuntimeServer | undefined;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
   /** The server was the one the persistence cookie or a stick rule named (HAProxy's SF_DIRECT). */
@@ -185,6 +201,11 @@ export class HttpTransaction {
   /** `http-request set-timeout server|tunnel`: this stream's own timeouts (ms), else the backend's. */
   private serverTimeout: number | undefined;
   private tunnelTimeout: number | undefined;
+
+  /** `http-request disable-l7-retry`. */
+  disableL7Retry(): void {
+    this.l7RetryDisabled = true;
+  }
 
   setStreamTimeout(which: 'server' | 'tunnel', ms: number): void {
     if (which === 'server') this.serverTimeout = ms;
@@ -327,6 +348,7 @@ export class HttpTransaction {
   requestBody(chunk: Buffer): void {
     if (faults.armed) faultPoint('request-body');
     this.bytesIn += chunk.length;
+    if (this.replayBody) this.replayBody.push(chunk);
     if (this.upstream) return this.writeBody(chunk);
     this.pendingBody.push(chunk);
     this.pendingBytes += chunk.length;
@@ -370,7 +392,7 @@ export class HttpTransaction {
       : socket.write(chunk);
     if (!ok) {
       this.client.pauseReading();
-      socket.once('drain', () => this.client.resumeReading());
+      this.upstream!.stallWrites(() => this.client.resumeReading());
     }
   }
 
@@ -408,6 +430,7 @@ export class HttpTransaction {
           return this.fail(503);
         }
         this.slotHeld = true;
+        if (this.retryFrom) this.retryAssigned(this.retryFrom, result.server);
         this.server = result.server;
         this.direct = (cookieServer ?? stuck) !== undefined && result.server === (cookieServer ?? stuck);
         this.connect();
@@ -466,15 +489,19 @@ export class HttpTransaction {
       return this.fail(503);
     }
     this.retries++;
+    this.retriesCounted++;
     server.retries++;
     setTimeout(() => {
       if (this.finished) return;
       try {
         if (step.redispatch) {
-          this.redispatched = true;
+          this.retryFrom = server;
           this.releaseSlot();
           this.acquireSlot(server);
-        } else this.connect();
+        } else {
+          this.retryAssigned(server, server);
+          this.connect();
+        }
       } catch (e) {
         this.internalError(e);
       }
@@ -505,9 +532,83 @@ export class HttpTransaction {
     for (const chunk of this.pendingBody) this.writeBody(chunk);
     if (this.requestDone && this.chunkedRequest) socket.write(this.requestLastChunk(), 'latin1');
     socket.uncork();
+    if (!this.sentOnce) {
+      this.sentOnce = true;
+      if (this.backend!.runtime.retryPlan.l7 && !this.l7RetryDisabled) this.keepForReplay();
+    }
     this.pendingBody = [];
     if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.resumeReading();
     this.pendingBytes = 0;
+  }
+
+  /**
+   * retry-on: HAProxy copies the request for a replay at its first send, if the request is whole by
+   * then (its mux parsed the whole read) and fits the buffer (`tune.bufsize` − `tune.maxrewrite`).
+   * A request sent while the read holding the rest of it is parsed (a reused server connection is
+   * taken at once) is decided once that read is done.
+   */
+  private keepForReplay(): void {
+    this.replayBody = this.pendingBody;
+    const decide = (): void => {
+      if (this.requestDone && this.requestBufferUsage() <= this.frontend.limits.headRoom) this.replayable = true;
+      else this.replayBody = undefined;
+    };
+    if (this.requestDone) decide();
+    else setImmediate(decide);
+  }
+
+  /**
+   * A failure retry-on names, before anything of the response went to the client (`junk`: an
+   * invalid response): the request goes again, to the same server or, as `option redispatch`
+   * says, another (HAProxy's do_l7_retry). False when it may not (not replayable, retries spent).
+   */
+  private l7Retry(junk: boolean): boolean {
+    if (!this.replayable || this.responseStarted || this.finished) return false;
+    const backend = this.backend!;
+    const runtime = backend.runtime;
+    const server = this.server!;
+    const step = runtime.retryPlan.afterL7Failure(this.retries, runtime.retryContext(server, this.direct));
+    if (step.giveUp) return false;
+    this.upstream?.destroy();
+    this.upstream = undefined;
+    // HAProxy counts an invalid response as a failed one even when it retries (return_bad_res).
+    if (junk) {
+      server.stats.eresp++;
+      runtime.stats.eresp++;
+      server.check?.observe('layer7', false, 'invalid response');
+    }
+    this.retries++;
+    this.retriesCounted++;
+    server.retries++;
+    // HAProxy 2.6.12 counts a retry-on retry in wretr here (do_l7_retry), then again, or as a
+    // redispatch (wredis), once its server is assigned (retryAssigned).
+    server.stats.wretr++;
+    runtime.stats.wretr++;
+    this.response = undefined;
+    this.status = 0;
+    this.tr = -1;
+    this.termination = '--';
+    this.pendingBody = this.replayBody!.slice();
+    if (step.redispatch) {
+      this.retryFrom = server;
+      this.releaseSlot();
+      this.acquireSlot(server);
+    } else {
+      this.retryAssigned(server, server);
+      this.connect();
+    }
+    return true;
+  }
+
+  /** What the whole request takes in HAProxy's buffer (htx-size.ts), as it arrived. */
+  private requestBufferUsage(): number {
+    return requestHtxUsage(this.headBytesIn + this.bytesIn, this.request.headers, this.bytesIn, this.chunkedRequest, this.requestTrailerFields);
+  }
+
+  /** The statistics of a retry once its server is known (runtime/counters.ts); another server is a redispatch (%rc's '+'). */
+  private retryAssigned(from: RuntimeServer, to: RuntimeServer): void {
+    this.retryFrom = undefined;
+    if (retryAssigned(this.backend!.runtime.stats, from, to)) this.redispatched = true;
   }
 
   /** One request per server connection: http-server-close or httpclose in the frontend or the backend. */
@@ -593,6 +694,8 @@ export class HttpTransaction {
       }
       return false;
     }
+    const l7 = this.replayable ? this.backend!.runtime.retryPlan.l7 : undefined;
+    if (l7 && l7.statuses.has(head.status) && this.l7Retry(false)) return true;
     this.tr = Date.now() - this.startedAt;
     this.waitingForServer = false;
     this.status = head.status;
@@ -830,6 +933,8 @@ export class HttpTransaction {
       this.termination = 'SD';
       return this.abortClient();
     }
+    const l7 = this.replayable ? this.backend!.runtime.retryPlan.l7 : undefined;
+    if (l7 && (reason === 'invalid' ? l7.junkResponse : l7.emptyResponse) && this.l7Retry(reason === 'invalid')) return;
     this.termination = reason === 'invalid' ? 'PH' : 'SH';
     conn.server.check?.observe(reason === 'invalid' ? 'layer7' : 'layer4', false, reason === 'invalid' ? 'invalid response' : 'connection closed before the response');
     this.backend!.responseError(this);
@@ -845,6 +950,7 @@ export class HttpTransaction {
       this.termination = 'sD';
       return this.abortClient();
     }
+    if (this.replayable && this.backend!.runtime.retryPlan.l7?.responseTimeout && this.l7Retry(false)) return;
     this.termination = 'sH';
     this.server?.check?.observe('layer7', false, 'server timeout');
     this.fail(504);

@@ -34,6 +34,8 @@ import { HeldRequest, inspect } from './inspection.ts';
 import { ReusedReads } from './reused-reads.ts';
 import { adoptReads } from './client-reads.ts';
 import type { InspectionOutcome } from './inspection.ts';
+import { writeStallTimer } from '../runtime/pending-write.ts';
+import { retryAssigned } from '../runtime/counters.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
@@ -66,6 +68,10 @@ export interface TcpSessionRecord {
   bytesOut: number;
   termination: string;
   retries: number;
+  /** Retries counted in the statistics as they happened (all of them: retryAssigned). */
+  retriesCounted?: number;
+  /** A redispatch is under way from this server: counted once the new one is known. */
+  retryFrom?: RuntimeServer;
   /** Sent to another server after a failed connection (%rc's '+'). */
   redispatched?: boolean;
   /** What the backend's stick rules decided (undefined: it has none), stored with the server once connected. */
@@ -290,6 +296,10 @@ export class TcpFrontend implements Frontend {
           record.termination = result.error === 'no-server' ? 'SC' : 'sQ';
           return this.end(record);
         }
+        if (record.retryFrom) {
+          if (retryAssigned(backend.stats, record.retryFrom, result.server)) record.redispatched = true;
+          record.retryFrom = undefined;
+        }
         record.server = result.server;
         record.direct = stuck !== undefined && result.server === stuck;
         this.connect(record, backend, result.server);
@@ -360,15 +370,19 @@ export class TcpFrontend implements Frontend {
       return this.end(record);
     }
     record.retries++;
+    record.retriesCounted = (record.retriesCounted ?? 0) + 1;
     server.retries++;
     setTimeout(() => {
       if (record.client.destroyed) return release();
       try {
         if (step.redispatch) {
-          record.redispatched = true;
+          record.retryFrom = server;
           release();
           this.acquire(record, backend, server);
-        } else this.connect(record, backend, server);
+        } else {
+          retryAssigned(backend.stats, server, server);
+          this.connect(record, backend, server);
+        }
       } catch (e) {
         this.internalError(e, record);
       }
@@ -381,17 +395,47 @@ export class TcpFrontend implements Frontend {
     const clientIdle = timers.tunnel || this.clientTimeout;
     const serverIdle = timers.tunnel || timers.server;
     upstreamOf.set(client, upstream);
-    client.setTimeout(clientIdle);
     upstream.on('timeout', () => {
       if (record.termination === '--') record.termination = 'sD';
       destroyBoth();
     });
-    upstream.setTimeout(serverIdle);
     const destroyBoth = (): void => {
       client.destroy();
       upstream.destroy();
     };
-    const clientEnded = (): void => { if (this.clientFin > 0 || timers.serverFin > 0) upstream.setTimeout(timers.serverFin || this.clientFin); };
+    // Each side's inactivity limit (its *-fin one once the other side sent its FIN), armed as HAProxy
+    // arms a side's timeout: while it reads from it with room left, or writes to it. A direction waiting
+    // for its sink to drain reads nothing: only the sink's limit runs then, from the stall, refreshed
+    // by any write progress (pending-write.ts). A client that
+    // stops reading ends at `timeout client` (cD), a server that stops reading at `timeout server`
+    // (sD) — haproxy 2.6.12, test/proxy/http/stalled-side.test.ts.
+    const idle = { client: clientIdle, server: serverIdle };
+    /** The cancel functions of the write-stall timers running (pending-write.ts). */
+    const stallTimers: { toClient?: () => void; toServer?: () => void } = {};
+    const arm = (): void => {
+      const stalled = stallTimers.toClient !== undefined || stallTimers.toServer !== undefined;
+      client.setTimeout(stalled ? 0 : idle.client);
+      upstream.setTimeout(stalled ? 0 : idle.server);
+    };
+    const stall = (direction: 'toClient' | 'toServer', on: boolean): void => {
+      stallTimers[direction]?.();
+      stallTimers[direction] = undefined;
+      const ms = direction === 'toClient' ? idle.client : idle.server;
+      if (on && ms > 0) {
+        stallTimers[direction] = writeStallTimer(direction === 'toClient' ? client : upstream, ms, () => {
+          if (record.termination === '--') record.termination = direction === 'toClient' ? 'cD' : 'sD';
+          destroyBoth();
+        });
+      }
+      arm();
+    };
+    arm();
+    const clientEnded = (): void => {
+      if (this.clientFin > 0 || timers.serverFin > 0) {
+        idle.server = timers.serverFin || this.clientFin;
+        arm();
+      }
+    };
     // What inspection held back goes first; `write` keeps its order before anything piped after it.
     const held = record.held?.take();
     if (held) {
@@ -406,6 +450,7 @@ export class TcpFrontend implements Frontend {
         record.bytesOut += bytes;
         if (faults.armed) this.tunnelFault(record);
       },
+      onStall: (on) => stall('toClient', on),
     });
     let clientReads: ReusedReads | undefined;
     if (record.held?.ended || client.readableEnded) {
@@ -426,15 +471,21 @@ export class TcpFrontend implements Frontend {
       clientReads = new ReusedReads();
       if (!client.destroyed && adoptReads(client, clientReads.onread)) {
         // Client → server: reused buffers too (client-reads.ts), with the same backpressure as the other way.
-        clientReads.start({ source: client, sink: upstream, onChunk });
+        clientReads.start({ source: client, sink: upstream, onChunk, onStall: (on) => stall('toServer', on) });
       } else {
         // A TLS client (or a Node without the fields client-reads.ts needs): what pipe() does, in one listener.
         clientReads = undefined;
         client.on('data', (d: Buffer) => {
           onChunk(d.length);
-          if (!upstream.destroyed && !upstream.write(d)) client.pause();
+          if (!upstream.destroyed && !upstream.write(d)) {
+            client.pause();
+            stall('toServer', true);
+          }
         });
-        upstream.on('drain', () => client.resume());
+        upstream.on('drain', () => {
+          client.resume();
+          if (stallTimers.toServer) stall('toServer', false);
+        });
       }
       // Half-close: a FIN is passed on, and once one side has sent it the other side's *-fin timer bounds the wait.
       client.once('end', () => {
@@ -444,12 +495,17 @@ export class TcpFrontend implements Frontend {
     }
     upstream.once('end', () => {
       if (!client.destroyed) client.end();
-      if (this.clientFin > 0 || timers.serverFin > 0) client.setTimeout(this.clientFin || timers.serverFin);
+      if (this.clientFin > 0 || timers.serverFin > 0) {
+        idle.client = this.clientFin || timers.serverFin;
+        arm();
+      }
     });
     upstream.on('error', () => { if (record.termination === '--') record.termination = 'SD'; destroyBoth(); });
     client.on('error', () => { if (record.termination === '--') record.termination = 'CD'; destroyBoth(); });
     let closed = 0;
     const onClose = (): void => {
+      stallTimers.toClient?.();
+      stallTimers.toServer?.();
       if (++closed === 2) {
         reads.close();
         clientReads?.close();

@@ -731,6 +731,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "retry-on",
+   "summary": "When a request is sent again (HTTP mode; replaces the previous list): `none`, `conn-failure` (the default), `empty-response`, `junk-response`, `response-timeout`, `0rtt-rejected` (no 0-RTT here: never happens), the statuses 401 403 404 408 425 500 501 502 503 504, or `all-retryable-errors`. Each retry counts in `retries`; `option redispatch` applies. Only a request received whole before it left, and fitting in `tune.bufsize`, is replayed (`http-request disable-l7-retry` opts one out). Without `conn-failure` a failed connection is not retried (TCP mode too).",
+   "status": "supported"
+  },
+  {
    "name": "stats auth",
    "summary": "user:password allowed to see the statistics page.",
    "status": "supported"
@@ -944,7 +949,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.",
    "status": "supported"
   },
   {
@@ -1356,7 +1361,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.",
    "status": "supported"
   },
   {
@@ -1562,6 +1567,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "retries",
    "summary": "Connection attempts after a failed connect (default 3).",
+   "status": "supported"
+  },
+  {
+   "name": "retry-on",
+   "summary": "When a request is sent again (HTTP mode; replaces the previous list): `none`, `conn-failure` (the default), `empty-response`, `junk-response`, `response-timeout`, `0rtt-rejected` (no 0-RTT here: never happens), the statuses 401 403 404 408 425 500 501 502 503 504, or `all-retryable-errors`. Each retry counts in `retries`; `option redispatch` applies. Only a request received whole before it left, and fitting in `tune.bufsize`, is replayed (`http-request disable-l7-retry` opts one out). Without `conn-failure` a failed connection is not retried (TCP mode too).",
    "status": "supported"
   },
   {
@@ -1853,7 +1863,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service.",
    "status": "supported"
   },
   {
@@ -2134,6 +2144,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "retries",
    "summary": "Connection attempts after a failed connect (default 3).",
+   "status": "supported"
+  },
+  {
+   "name": "retry-on",
+   "summary": "When a request is sent again (HTTP mode; replaces the previous list): `none`, `conn-failure` (the default), `empty-response`, `junk-response`, `response-timeout`, `0rtt-rejected` (no 0-RTT here: never happens), the statuses 401 403 404 408 425 500 501 502 503 504, or `all-retryable-errors`. Each retry counts in `retries`; `option redispatch` applies. Only a request received whole before it left, and fitting in `tune.bufsize`, is replayed (`http-request disable-l7-retry` opts one out). Without `conn-failure` a failed connection is not retried (TCP mode too).",
    "status": "supported"
   },
   {
