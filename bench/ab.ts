@@ -9,6 +9,7 @@
  *
  *   node --import tsx bench/ab.ts --a /tmp/base-dist --b dist [--mode http|tcp]
  *        [--size 100|65536] [--rounds 5] [--duration 3] [--b-flags "--max-semi-space-size=32"] [--close]
+ *        [--b-args "--compression gzip"] [--header "Accept-Encoding: gzip"]
  *
  * --close sends `Connection: close` (a new connection per request: the per-connection cost).
  * --a/--b are compiled trees (`npx tsc -p tsconfig.build.json --outDir DIR`) holding bench/engine-server.js.
@@ -27,17 +28,19 @@ const rounds = Number(opt('rounds', '5'));
 const durationS = Number(opt('duration', '3'));
 /** Node flags for B's engine only (the same build with other V8 settings, say). */
 /** `--close`: wrk reconnects after every response. */
-const headers = process.argv.includes('--close') ? ['Connection: close'] : [];
+const headers = [...(process.argv.includes('--close') ? ['Connection: close'] : []), ...(process.argv.includes('--header') ? [opt('header')] : [])];
 const flags = { A: [] as string[], B: opt('b-flags', '').split(' ').filter(Boolean) };
+/** Arguments for B's engine-server only (`--compression gzip`: the same build, compressing). */
+const engineArgs = { A: [] as string[], B: opt('b-args', '').split(' ').filter(Boolean) };
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function measure(dist: string, nodeFlags: string[], originPort: number, originPid: number): Promise<Measured> {
+async function measure(dist: string, nodeFlags: string[], extra: string[], originPort: number, originPid: number): Promise<Measured> {
   const engine = await spawnPinned(process.execPath,
-    [...nodeFlags, path.join(dist, 'bench/engine-server.js'), '--mode', mode, '--upstream', `127.0.0.1:${originPort}`],
+    [...nodeFlags, path.join(dist, 'bench/engine-server.js'), '--mode', mode, '--upstream', `127.0.0.1:${originPort}`, ...extra],
     { core: PROXY_CORE, readyLine: /^LISTENING (\d+)/, env: withAllocatorEnv(process.env) });
   try {
     const url = `http://127.0.0.1:${engine.ready![1]}/`;
@@ -54,7 +57,7 @@ try {
   const port = origin.ports.get(size)!;
   for (let round = 1; round <= rounds; round++) {
     for (const side of ['A', 'B'] as const) {
-      const m = await measure(builds[side], flags[side], port, origin.pid);
+      const m = await measure(builds[side], flags[side], engineArgs[side], port, origin.pid);
       results[side].push(m);
       console.log(`round ${round} ${side}: ${m.wrk.reqPerSec.toFixed(0)} req/s, ${m.proxyCpuUsPerReq!.toFixed(1)} µs/req, ` +
         `${m.proxyFaultsPerReq!.toFixed(3)} faults/req, p99 ${m.wrk.p99.toFixed(2)} ms, other ${m.otherCpuPct.toFixed(0)} %`);
@@ -65,7 +68,7 @@ try {
 }
 for (const side of ['A', 'B'] as const) {
   const r = results[side];
-  console.log(`${side} (${builds[side]}${flags[side].length ? ' ' + flags[side].join(' ') : ''}), ${mode} ${size} B${headers.length ? ', Connection: close' : ''}, median of ${r.length}: ` +
+  console.log(`${side} (${builds[side]}${flags[side].length ? ' ' + flags[side].join(' ') : ''}${engineArgs[side].length ? ' ' + engineArgs[side].join(' ') : ''}), ${mode} ${size} B${headers.length ? `, ${headers.join(', ')}` : ''}, median of ${r.length}: ` +
     `${median(r.map((m) => m.proxyCpuUsPerReq!)).toFixed(1)} µs/req, ${median(r.map((m) => m.wrk.reqPerSec)).toFixed(0)} req/s, ` +
     `${median(r.map((m) => m.proxyFaultsPerReq!)).toFixed(3)} faults/req, p99 ${median(r.map((m) => m.wrk.p99)).toFixed(2)} ms`);
 }

@@ -4,7 +4,7 @@
  * HAProxy side of the benchmark uses. Prints `LISTENING <port>` when ready.
  * Runs the compiled engine (dist/), as `loadstar run` does.
  *
- *   node dist/bench/engine-server.js --upstream 127.0.0.1:PORT [--mode http|tcp] [--port N] [--log-reclaim]
+ *   node dist/bench/engine-server.js --upstream 127.0.0.1:PORT [--mode http|tcp] [--port N] [--log-reclaim] [--compression gzip]
  */
 import { serveEngine } from './lib/serve-engine.ts';
 
@@ -15,4 +15,5 @@ function arg(name: string, fallback?: string): string {
   return v;
 }
 
-await serveEngine({ upstream: arg('upstream'), mode: arg('mode', 'http') as 'http' | 'tcp', port: Number(arg('port', '0')), logReclaim: process.argv.includes('--log-reclaim') });
+await serveEngine({ upstream: arg('upstream'), mode: arg('mode', 'http') as 'http' | 'tcp', port: Number(arg('port', '0')), logReclaim: process.argv.includes('--log-reclaim'),
+  ...(process.argv.includes('--compression') ? { compression: arg('compression') } : {}) });

@@ -15,6 +15,7 @@ import { Logger, stdoutSink } from './runtime/logger.ts';
 import type { LogSink } from './runtime/logger.ts';
 import type { Frontend } from './runtime/exchange.ts';
 import { unsupportedFeatures } from './runtime/unsupported.ts';
+import { linkTracks } from './runtime/track.ts';
 import { engineHooks } from './runtime/hooks.ts';
 import { StickTables } from './stick/tables.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
@@ -295,7 +296,8 @@ export class Engine {
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
     // Certificates first: an unusable file rejects the reload before anything changes.
     const tlsByBind = loadBindTls(config);
-    const tables = buildTables(config, this.logger, this.services);
+    // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
+    const tables = buildTables(config, this.logger, this.services, this.tables?.stick);
     const checks = new HealthChecks(tables.backends, config, (m, e) => this.healthNotify(m, e));
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);
@@ -492,9 +494,9 @@ function errorOf(e: unknown): { code: LoadstarError['code']; message: string } {
   return { code: 'LS_ERR_CTL_INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
-function buildTables(config: Config, logger: Logger, services: LocalServices): Tables {
-  // Before any rule is compiled: track-sc actions find their tables (fresh ones on each load).
-  const stick = new StickTables(config);
+function buildTables(config: Config, logger: Logger, services: LocalServices, previousStick?: StickTables): Tables {
+  // Before any rule is compiled: track-sc actions find their tables (fresh ones on each load, but for peers' hand-over).
+  const stick = new StickTables(config, previousStick);
   const backends = new Map<string, RuntimeBackend>();
   const httpBackends = new Map<string, HttpBackend>();
   for (const proxy of config.proxies) {
@@ -504,6 +506,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices): T
     backends.set(proxy.name, runtime);
     if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config), config.global));
   }
+  linkTracks(backends);
   const frontends = new Map<string, Frontend>();
   const hooks = engineHooks(config, backends, stick);
   for (const proxy of config.proxies) {

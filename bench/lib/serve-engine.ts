@@ -17,6 +17,8 @@ export interface ServeOptions {
   bindOptions?: string;
   /** Statistics on (default) or off (bench/stats-cost.ts). */
   stats?: boolean;
+  /** `compression algo <this>` in the frontend (bench/ab.ts --b-args "--compression gzip": what compressing costs). */
+  compression?: string;
   /** Print a `RECLAIM <step> <ms> <heap MiB before> <after>` line on stdout for each quiet-time reclaim step (bench:idle). */
   logReclaim?: boolean;
 }
@@ -34,7 +36,7 @@ defaults
 frontend bench
     bind 127.0.0.1:${port}${options.bindOptions ? ` ${options.bindOptions}` : ''}
     maxconn 20000
-    default_backend origin
+${options.compression ? `    compression algo ${options.compression}\n` : ''}    default_backend origin
 backend origin
 ${mode === 'http' ? '    http-reuse always\n' : ''}    server o1 ${options.upstream}
 `;

@@ -133,6 +133,8 @@ export interface HttpResponseInfo {
   readonly body?: Uint8Array;
   /** Captured response headers by slot: capture.res.hdr, %hs. */
   readonly captures?: readonly (string | undefined)[];
+  /** res.comp_algo: the `compression algo` compressing this response (none: res.comp is false). */
+  readonly compression?: string;
 }
 
 /**

@@ -8,6 +8,8 @@
  * through the backend's setters and agentVerdict.
  */
 import { PeriodicRun } from './periodic.ts';
+import { backendCounts } from './counts.ts';
+import { followTrackers } from './track.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer, ServerAdmin, ServerHealth } from '../runtime/server.ts';
 import { slowstartSixteenths } from '../balance/index.ts';
@@ -25,16 +27,6 @@ import type { CheckSettings } from './settings.ts';
 /** Where state-change lines go (the engine's logger alerts). */
 export type HealthNotify = (message: string, event?: HealthEvent) => void;
 
-export function backendCounts(backend: RuntimeBackend): BackendCounts {
-  let active = 0;
-  let backup = 0;
-  for (const s of backend.servers) {
-    if (!s.usable || s.weight <= 0) continue;
-    if (s.backup) backup++;
-    else active++;
-  }
-  return { active, backup };
-}
 
 /**
  * runtime/ declares only what the running tables need of a server's check
@@ -135,8 +127,8 @@ export class ServerCheck implements ServerHealth {
 
   /** Where this server is reached and checked: its address, and its check's and agent's when they differ. */
   private checkedAt(): string {
-    const at = (t: { host: string; port: number }) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
-    const server = at(this.server);
+    const at = (t: { host: string; port: number; path?: string }) => t.path ?? `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+    const server = this.server.path ?? at(this.server);
     let where = server;
     if (this.settings.active && at(this.settings.target) !== server) where += ` (check ${at(this.settings.target)})`;
     if (this.settings.agent) where += ` (agent ${at(this.settings.agent.target)})`;
@@ -342,6 +334,7 @@ export class ServerCheck implements ServerHealth {
     if (before.active + before.backup > 0 && counts.active + counts.backup === 0) {
       this.notify(`backend ${this.backend.name} has no server available!`);
     }
+    if (server.trackers.length > 0) followTrackers(server, this.notify);
   }
 
   /** `slowstart`: the weight ramps up in sixteenths over the period after the server comes back. */

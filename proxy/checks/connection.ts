@@ -19,6 +19,8 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
   EPIPE: 'Broken pipe',
   ENOTFOUND: 'Name or service not known',
   EAI_AGAIN: 'Temporary failure in name resolution',
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
 };
 
 export function errnoText(error: unknown): string {
@@ -51,7 +53,7 @@ export class CheckConnection {
   /** Connects, or resolves with the L4 failure. `started` is the check's start time (duration). */
   static open(target: CheckTarget, started: number): Promise<CheckConnection | CheckResult> {
     return new Promise((resolve) => {
-      const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
+      const socket = target.path !== undefined ? net.connect({ path: target.path }) : net.connect({ host: target.host, port: target.port, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
         resolve(failure('L4TOUT', started, ''));
@@ -59,7 +61,8 @@ export class CheckConnection {
       socket.once('error', (e) => {
         clearTimeout(timer);
         socket.destroy();
-        resolve(failure('L4CON', started, errnoText(e)));
+        // A UNIX socket refuses at once, inside connect(): HAProxy reports that as a socket error.
+        resolve(target.path !== undefined ? failure('SOCKERR', started, `General socket error (${errnoText(e)})`) : failure('L4CON', started, errnoText(e)));
       });
       socket.once('connect', () => {
         clearTimeout(timer);

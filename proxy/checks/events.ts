@@ -66,16 +66,22 @@ export interface BackendCounts {
   backup: number;
 }
 
-/** "Server app/a1 is DOWN…" / "…is UP…" / "…is stopping…" with the backend's counts after the change. */
+/**
+ * "Server app/a1 is DOWN…" / "…is UP…" / "…is stopping…" with the backend's counts after the change;
+ * `MAINT`: a tracking server stopped by its chain's maintenance ("is going DOWN for maintenance via …").
+ */
 export function transitionMessage(args: {
-  backend: string; server: string; backup: boolean; to: 'UP' | 'DOWN' | 'NOLB';
+  backend: string; server: string; backup: boolean; to: 'UP' | 'DOWN' | 'NOLB' | 'MAINT';
   result?: CheckResult; counts: BackendCounts;
+  /** A tracking server: `backend/server` it follows ("… is DOWN via a/s1."). */
+  via?: string;
   sessions: number; requeued: number; queued: number;
 }): string {
-  const verb = args.to === 'UP' ? 'is UP' : args.to === 'DOWN' ? 'is DOWN' : 'is stopping';
+  const verb = { UP: 'is UP', DOWN: 'is DOWN', NOLB: 'is stopping', MAINT: 'is going DOWN for maintenance' }[args.to];
   let msg = `${args.backup ? 'Backup ' : ''}Server ${args.backend}/${args.server} ${verb}`;
-  if (args.result) msg += checkStatusText(args.result);
-  return msg + countsText(args.to === 'DOWN', args.counts, args.sessions, args.requeued, args.queued);
+  if (args.via) msg += ` via ${args.via}`;
+  else if (args.result) msg += checkStatusText(args.result);
+  return msg + countsText(args.to === 'DOWN' || args.to === 'MAINT', args.counts, args.sessions, args.requeued, args.queued);
 }
 
 /** `option log-health-checks`: "Health check for server app/a1 failed, reason: …, status: 2/3 UP." ("Agent check …" for the agent). */

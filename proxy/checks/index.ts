@@ -12,6 +12,7 @@ import { ServerCheck } from './checker.ts';
 import type { HealthNotify } from './checker.ts';
 import { agentPort, checkSettings, nodeName } from './settings.ts';
 import { checkTls } from '../tls/server-tls.ts';
+import { followTrackers, settleTrackers } from './track.ts';
 
 export { ServerCheck } from './checker.ts';
 export type { HealthEvent } from './events.ts';
@@ -20,7 +21,11 @@ export type { CheckResult, CheckCode } from './types.ts';
 export class HealthChecks {
   readonly checks: ServerCheck[] = [];
 
+  private readonly backends: ReadonlyMap<string, RuntimeBackend>;
+
   constructor(backends: ReadonlyMap<string, RuntimeBackend>, config: Config, notify: HealthNotify) {
+    this.backends = backends;
+    for (const backend of backends.values()) backend.trackersFollow = (server) => followTrackers(server, notify);
     const spread = Number(config.global.tune['spread-checks'] ?? 0) || 0;
     const node = nodeName(config);
     for (const backend of backends.values()) {
@@ -34,7 +39,11 @@ export class HealthChecks {
 
   /** Carries over the state of servers that still exist; call before the new tables serve traffic. */
   adopt(previous: HealthChecks | undefined): void {
-    if (!previous) return;
+    if (previous) this.adoptFrom(previous);
+    settleTrackers(this.backends.values());
+  }
+
+  private adoptFrom(previous: HealthChecks): void {
     const old = new Map(previous.checks.map((c) => [`${c.backend.name}/${c.server.name}`, c]));
     for (const check of this.checks) {
       const before = old.get(`${check.backend.name}/${check.server.name}`);

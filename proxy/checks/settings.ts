@@ -53,6 +53,7 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
   const target: CheckTarget = {
     host: server.options.addr ?? server.host,
     port: server.options.port ?? server.port,
+    ...(server.unix && server.options.addr === undefined ? { path: server.host } : {}),
     connectTimeout,
     readTimeout: checkTimeout ?? timings.inter,
     ...(checkTimeout === undefined ? { totalTimeout: timings.inter } : {}),

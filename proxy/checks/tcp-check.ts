@@ -55,7 +55,7 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
     let expects = 0;
     const connect = async (port?: number, addr?: string): Promise<CheckResult | undefined> => {
       conn?.close();
-      const opened = await CheckConnection.open({ ...target, host: addr ?? target.host, port: port ?? target.port }, started);
+      const opened = await CheckConnection.open({ ...target, host: addr ?? target.host, port: port ?? target.port, ...(addr !== undefined ? { path: undefined } : {}) }, started);
       if (!(opened instanceof CheckConnection)) return opened;
       conn = opened;
       consumed = 0;

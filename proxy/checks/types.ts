@@ -56,6 +56,8 @@ export function outcomeOf(result: Pick<CheckResult, 'code'>): CheckOutcome {
 export interface CheckTarget {
   host: string;
   port: number;
+  /** A UNIX socket server's path (then host and port are not used). */
+  path?: string;
   /** `timeout connect` (else the check's whole budget), ms. */
   connectTimeout: number;
   /** `timeout check` once connected (else the remaining budget), ms. */

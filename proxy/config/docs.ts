@@ -3,6 +3,7 @@ import { allGlobalKeywords, allProxyKeywords, statusText } from './keywords.ts';
 import type { KeywordSpec } from './keywords.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
+import { PEERS_KEYWORDS } from './kw-peers.ts';
 import { HTTP_ERRORS_KEYWORDS } from './kw-errors.ts';
 import './parser.ts';
 import './kw-global.ts';
@@ -55,9 +56,10 @@ Syntax follows HAProxy: whitespace-separated words, \`#\` comments, backslash es
 |---|---|
 | \`global\`, \`defaults\` (anonymous or named, \`from NAME\`), \`frontend\`, \`backend\`, \`listen\` | parsed; behaviour as per keyword below |
 | \`resolvers\` (${RESOLVERS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | parsed; behaviour pending (DNS discovery) |
-| \`userlist\` (${USERLIST_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (\`insecure-password\`; crypt(3) \`password\` hashes are refused by \`loadstar run\` for now) |
+| \`userlist\` (${USERLIST_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (\`insecure-password\`, and \`password\` crypt(3) hashes: SHA-512 \`$6$\`, SHA-256 \`$5$\`, MD5 \`$1$\`, bcrypt \`$2a$\`/\`$2b$\`/\`$2y$\`, DES; yescrypt \`$y$\` and other schemes are refused by \`loadstar run\`; verified credentials are remembered per configuration load) |
 | \`http-errors\` (${HTTP_ERRORS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (imported by \`errorfiles\` and the \`errorfiles\` of deny / return rules) |
-| \`peers\`, \`mailers\`, \`program\`, \`ring\`, \`cache\`, \`fcgi-app\`, \`log-forward\` | not supported yet |
+| \`peers\` (${PEERS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | the local peer only (named by global \`localpeer\`, else the host name): a \`stick-table … peers NAME\` keeps its entries across a reload when its type, \`len\`, \`size\` and \`store\` are unchanged (HAProxy's hand-over to the new process). Other peers (table synchronisation between hosts) and \`table\` lines are refused; \`bind\`, \`default-bind\`, \`default-server\` and \`log\` are accepted and open nothing; \`disabled\` turns the hand-over off |
+| \`mailers\`, \`program\`, \`ring\`, \`cache\`, \`fcgi-app\`, \`log-forward\` | not supported yet |
 
 ## Proxy keywords (defaults, frontend, listen, backend)
 

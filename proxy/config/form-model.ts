@@ -187,9 +187,12 @@ export function aclMatch(args: readonly string[]): RuleMatch | undefined {
   return undefined;
 }
 
+/**
+ * The form's "redirect to HTTPS": `http-request redirect scheme https … unless { ssl_fc }`, or the
+ * proxy-level `redirect scheme https …` line home-lab guides write (either is the same toggle).
+ */
 export function isHttpsRedirect(d: Directive): boolean {
-  if (d.keyword !== 'http-request') return false;
-  const a = words(d).join(' ');
+  const a = d.keyword === 'http-request' ? words(d).join(' ') : d.keyword === 'redirect' ? `redirect ${words(d).join(' ')}` : '';
   return /^redirect scheme https( code 30[1278])? (unless \{ ssl_fc \}|if !\{ ssl_fc \})$/.test(a);
 }
 
@@ -223,7 +226,8 @@ export function frontendCategory(d: Directive, acls: ReadonlyMap<string, RuleMat
     case 'default_backend': return 'default_backend';
     case 'use_backend': return 'use_backend';
     case 'acl': return acls.has(d.args[0] ?? '') ? 'acl' : undefined;
-    case 'http-request': return isHttpsRedirect(d) ? 'redirect' : undefined;
+    case 'http-request':
+    case 'redirect': return isHttpsRedirect(d) ? 'redirect' : undefined;
     default: return undefined;
   }
 }

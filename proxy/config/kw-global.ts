@@ -13,7 +13,7 @@ import type { GlobalSettings, StatsSocket } from './model.ts';
  */
 export const GLOBAL_NO_EFFECT = new Set([
   'daemon', 'master-worker', 'user', 'group', 'uid', 'gid', 'chroot', 'pidfile', 'cpu-map', 'ulimit-n',
-  'localpeer', 'log-send-hostname', 'log-tag', 'quiet', 'zero-warning', 'busy-polling', 'noepoll', 'noevports',
+  'log-send-hostname', 'log-tag', 'quiet', 'zero-warning', 'busy-polling', 'noepoll', 'noevports',
   'nokqueue', 'nopoll', 'noreuseport', 'nosplice', 'nogetaddrinfo', 'maxpipes', 'numa-cpu-mapping', 'set-dumpable',
   'insecure-fork-wanted', 'insecure-setuid-wanted', 'fd-hard-limit', 'strict-limits', 'no-memory-trimming',
   'mworker-max-reloads', 'profiling.tasks', 'expose-experimental-directives', 'grace', 'unix-bind', 'max-spread-checks',

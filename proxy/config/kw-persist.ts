@@ -4,7 +4,7 @@ import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition } from './conditions.ts';
 import { parseSampleExpression } from '../acl/index.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
-import { STICKY, SUPPORTED } from './status.ts';
+import { SUPPORTED } from './status.ts';
 import type { CookieSettings, StickTable } from './model.ts';
 
 function parseCookie(ctx: ProxyDirectiveContext): void {
@@ -31,9 +31,10 @@ function parseCookie(ctx: ProxyDirectiveContext): void {
       else cookie.attrs.push(v);
       i++;
     } else if (w === 'maxidle' || w === 'maxlife') {
-      const t = parseTime(v ?? '', `cookie ${w}`, 1000);
+      if (v === undefined) return ctx.error(`'cookie' '${w}' expects <${w === 'maxidle' ? 'idletime' : 'lifetime'}> in seconds as argument.`, argIndex);
+      const t = parseSeconds(v, w);
       if (t.error !== undefined) return ctx.error(`'cookie' : ${t.error}`, argIndex + 1);
-      cookie[w] = t.value;
+      cookie[w] = t.value * 1000;
       i++;
     } else {
       return ctx.error(`'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.`, argIndex);
@@ -45,6 +46,32 @@ function parseCookie(ctx: ProxyDirectiveContext): void {
     if (cookie.postonly) return ctx.error(`'cookie' : 'postonly' option is only meaningful with 'insert'.`);
   }
   ctx.proxy.cookie = cookie;
+}
+
+/** Seconds per unit of HAProxy's time values (parse_time_err). */
+const SECONDS_PER_UNIT: Record<string, number> = { us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
+
+/**
+ * A time in whole seconds as HAProxy's parse_time_err(TIME_UNIT_S) reads
+ * `maxidle` / `maxlife`: no unit means seconds, a fraction rounds up (500ms is
+ * 1 s), up to 2147483647 s — more than the millisecond timeouts allow (30d is fine).
+ */
+function parseSeconds(word: string, what: string): { value: number; error?: undefined } | { error: string } {
+  const m = /^(\d+)(us|ms|s|m|h|d)?$/.exec(word);
+  if (!m) return { error: `unexpected character '${word.replace(/^\d+/, '')[0] ?? word[0]}' in argument to <${what}>.` };
+  const digits = m[1]!;
+  const unit = m[2] ?? 's';
+  const per = SECONDS_PER_UNIT[unit]!;
+  // Integer arithmetic for the fractional units, as HAProxy rounds (value + div - 1) / div.
+  const value = per >= 1 ? Number(digits) * per : Math.ceil(Number(digits) / Math.round(1 / per));
+  if (value >= 0x80000000) return { error: `timer overflow in argument <${word}> to <${what}>, maximum value is 2147483647 s (~68 years).` };
+  return { value };
+}
+
+function parseDynamicCookieKey(ctx: ProxyDirectiveContext): void {
+  const key = ctx.args[0];
+  if (key === undefined || key === '') return ctx.error(`'dynamic-cookie-key' expects <secret_key> as argument.`);
+  ctx.proxy.dynamicCookieKey = key;
 }
 
 const STORE_TYPES = new Set([
@@ -139,10 +166,11 @@ function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
 }
 
 registerProxyKeywords([
-  { name: 'cookie', sections: 'dlb', status: SUPPORTED, summary: 'Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr. `maxidle`, `maxlife` and `dynamic` are refused by `loadstar run` for now.', parse: parseCookie },
-  { name: 'stick-table', sections: 'flb', status: SUPPORTED, summary: 'A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.', parse: parseStickTable },
-  { name: 'stick on', sections: 'lb', status: STICKY, summary: 'Learns and matches a key for persistence.', parse: parseStick('on') },
-  { name: 'stick match', sections: 'lb', status: STICKY, summary: 'Matches a request key against the stick table.', parse: parseStick('match') },
-  { name: 'stick store-request', sections: 'lb', status: STICKY, summary: 'Stores a request key in the stick table.', parse: parseStick('store-request') },
-  { name: 'stick store-response', sections: 'lb', status: STICKY, summary: 'Stores a response key in the stick table.', parse: parseStick('store-response') },
+  { name: 'cookie', sections: 'dlb', status: SUPPORTED, summary: 'Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr; `maxidle` / `maxlife` write dates into the cookie (`SRV|last|first`, HAProxy\'s encoding) and ignore one idle or old too long; `dynamic` gives servers without a `cookie` value one derived from `dynamic-cookie-key`.', parse: parseCookie },
+  { name: 'dynamic-cookie-key', sections: 'dlb', status: SUPPORTED, summary: 'The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server\'s IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.', parse: parseDynamicCookieKey },
+  { name: 'stick-table', sections: 'flb', status: SUPPORTED, summary: 'A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.', parse: parseStickTable },
+  { name: 'stick on', sections: 'lb', status: SUPPORTED, summary: 'Source-IP or any-key persistence: `stick match` and `stick store-request` in one rule. A client whose key is in the table goes to the server stored there (unless `use-server` or the persistence cookie chose one), if that server is not DOWN or in maintenance (or `option persist`); else the balancer picks and the new server is stored. HTTP and TCP modes.', parse: parseStick('on') },
+  { name: 'stick match', sections: 'lb', status: SUPPORTED, summary: 'Sends a request whose key is in the table to the server stored for it (server_id / server_key), if that server is not stopped or `option persist` is on, and refreshes the entry. Every rule runs; the first server found wins.', parse: parseStick('match') },
+  { name: 'stick store-request', sections: 'lb', status: SUPPORTED, summary: 'Stores the request key with the server that finally takes the request, once it answers (HTTP) or is connected (TCP). Only the first store-request rule yielding a key counts for each table; at most 8 keys per request.', parse: parseStick('store-request') },
+  { name: 'stick store-response', sections: 'lb', status: SUPPORTED, summary: 'Stores a key read from the response (e.g. `res.cook(SID)`) with the server that answered, before the http-response rules run; at most one per table besides the request\'s.', parse: parseStick('store-response') },
 ]);

@@ -4,7 +4,7 @@
  */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyKeyword, ProxyDirectiveContext } from './keywords.ts';
-import { parseInteger, parseTime } from './values.ts';
+import { parseInteger, parseTime, parseNetwork } from './values.ts';
 import { parseAclDirective, splitCondition, logFormatFilesExist } from './conditions.ts';
 import { parseLogFormat } from '../acl/index.ts';
 import { ENGINE, NO_EFFECT, COMPRESSION, SUPPORTED } from './status.ts';
@@ -161,6 +161,26 @@ const optionKeywords: ProxyKeyword[] = [
         return ctx.error(`'option forwardfor' : unknown argument '${a}', expects 'except', 'header' or 'if-none'`, i);
       }
       setOption(ctx, 'forwardfor');
+    },
+  },
+  {
+    name: 'option originalto',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Adds the address the client connected to in X-Original-To (`except NET`: not for those destinations, `header NAME`: another header).',
+    parse(ctx) {
+      for (let i = 0; i < ctx.args.length; i++) {
+        const a = ctx.args[i]!;
+        if (a === 'except') {
+          if (!ctx.args[i + 1] || !parseNetwork(ctx.args[i + 1]!)) return ctx.error(`'option originalto except' expects <address>[/mask] as argument.`, i);
+        } else if (a === 'header') {
+          if (!ctx.args[i + 1]) return ctx.error(`'option originalto header' expects <header_name> as argument.`, i);
+        } else {
+          return ctx.error(`'option originalto' only supports optional values: 'except' and 'header'.`, i);
+        }
+        i++;
+      }
+      setOption(ctx, 'originalto');
     },
   },
 ];
@@ -339,6 +359,17 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'http-send-name-header',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Names the server a request goes to in this request header (replacing any the client sent); after a retry or redispatch, the server actually tried.',
+    parse(ctx) {
+      if (!ctx.args[0]) return ctx.error(`'http-send-name-header' requires a header string.`);
+      // Lower case, as HAProxy stores it and its H1 mux writes it.
+      ctx.proxy.sendNameHeader = ctx.args[0].toLowerCase();
+    },
+  },
+  {
     name: 'description',
     sections: 'flb',
     status: SUPPORTED,
@@ -390,29 +421,50 @@ const generalKeywords: ProxyKeyword[] = [
     name: 'compression',
     sections: 'dflb',
     status: COMPRESSION,
-    summary: '`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.',
+    summary: '`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).',
     parse(ctx) {
       const [sub, ...rest] = ctx.args;
       const c = ctx.proxy.compression;
+      // Several lines add up, after what a defaults section gave (HAProxy chains them: provision.ts).
       if (sub === 'algo' || sub === 'algo-res') {
-        if (rest.length === 0) return ctx.error(`'compression ${sub}' expects an algorithm name.`);
+        if (rest.length === 0) return ctx.error(`'compression ${sub}' expects <algorithm>.`);
         for (const algo of rest) {
-          if (!COMPRESSION_ALGOS.has(algo)) return ctx.error(`'compression ${sub}' : '${algo}' is not a supported algorithm.`, ctx.args.indexOf(algo));
+          if (!COMPRESSION_ALGOS.has(algo)) return ctx.error(`'compression' : '${algo}' is not a supported algorithm.`, ctx.args.indexOf(algo));
         }
-        c.algorithms = rest;
+        c.algorithms.push(...rest);
       } else if (sub === 'type' || sub === 'type-res') {
-        if (rest.length === 0) return ctx.error(`'compression ${sub}' expects a MIME type.`);
-        c.types = rest;
+        if (rest.length === 0) return ctx.error(`'compression' expects <type>.`);
+        c.types.push(...rest);
       } else if (sub === 'offload') {
+        // HAProxy warns and does not pass it on to the proxies.
+        if (ctx.proxy.kind === 'defaults') return ctx.warn(`'compression' : 'offload' ignored in 'defaults' section.`, 0, 'LS_WARN_CFG_IGNORED');
         c.offload = true;
       } else {
         ctx.error(`'compression' expects 'algo', 'type' or 'offload'`, 0);
       }
     },
   },
+  {
+    name: 'filter',
+    sections: 'flb',
+    status: COMPRESSION,
+    summary: '`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.',
+    parse(ctx) {
+      const [name] = ctx.args;
+      if (name === 'compression') {
+        if (ctx.proxy.compression.filter) return ctx.error(`'filter' : '${ctx.proxy.name}: Proxy supports only one compression filter'`, 0);
+        ctx.proxy.compression.filter = true;
+        return;
+      }
+      if (name !== undefined && OTHER_FILTERS.has(name)) return ctx.error(`'filter ${name}' is not supported by Loadstar (only 'filter compression' is).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+      ctx.error(`'filter' : unknown keyword '${name ?? ''}'. Registered keywords : cache, compression, fcgi-app, opentracing, spoe, trace`, 0);
+    },
+  },
 ];
 
 const COMPRESSION_ALGOS = new Set(['identity', 'gzip', 'deflate', 'raw-deflate']);
+/** HAProxy 2.6's other filters (`filter` keywords): Loadstar runs none of them. */
+const OTHER_FILTERS = new Set(['cache', 'fcgi-app', 'opentracing', 'spoe', 'trace']);
 
 const captureKeywords: ProxyKeyword[] = (['request header', 'response header'] as const).map((kind): ProxyKeyword => ({
   name: `capture ${kind}`,

@@ -15,7 +15,7 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
-  'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'disable-l7-retry', 'do-resolve', 'early-hint',
+  'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'do-resolve', 'early-hint',
   'normalize-uri', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
   'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
@@ -108,48 +108,55 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
   return { status, contentType, body, headers, errorPage: body === undefined && errorPage };
 }
 
+/**
+ * The words of a redirect, in any order ("code 301 location /x" too; the type is required), as
+ * HAProxy's http_parse_redirect_rule reads them for `http-request redirect` and `redirect` alike.
+ * `http-request redirect` takes its location as log-format; the proxy-level `redirect` as plain
+ * text (HAProxy's "old-style" rule: `%[path]` stays as written, `ignore-empty` has no effect).
+ */
+function parseRedirect(args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext, value: 'log-format' | 'text'): HttpAction | undefined {
+  let kind: 'location' | 'prefix' | 'scheme' | undefined;
+  let valueText: string | undefined;
+  let valueIndex = 0;
+  let code = 302;
+  let dropQuery = false;
+  let appendSlash = false;
+  let setCookie: string | undefined;
+  let clearCookie: string | undefined;
+  let ignoreEmpty = false;
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    const takesArgument = w === 'location' || w === 'prefix' || w === 'scheme' || w === 'code' || w === 'set-cookie' || w === 'clear-cookie';
+    if (takesArgument && !args[i + 1]) return void fail(`missing argument for '${w}'.`, i);
+    if (w === 'location' || w === 'prefix' || w === 'scheme') {
+      kind = w;
+      valueText = args[i + 1];
+      valueIndex = i + 1;
+      i++;
+    } else if (w === 'code') {
+      const c = Number(args[i + 1]);
+      if (!VALID_REDIRECT_CODES.has(c)) return void fail(`'code': unsupported HTTP code '${args[i + 1]}' (must be one of 301, 302, 303, 307 or 308).`, i + 1);
+      code = c;
+      i++;
+    } else if (w === 'drop-query') dropQuery = true;
+    else if (w === 'append-slash') appendSlash = true;
+    else if (w === 'ignore-empty') ignoreEmpty = value === 'log-format';
+    else if (w === 'set-cookie' || w === 'clear-cookie') {
+      if (w === 'set-cookie') setCookie = args[i + 1];
+      else clearCookie = args[i + 1];
+      i++;
+    } else return void fail(`expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '${w}').`, i);
+  }
+  if (kind === undefined || valueText === undefined) return void fail(`redirection type expected ('prefix', 'location', or 'scheme').`, 0);
+  const tokens = value === 'text' ? [{ kind: 'text' as const, text: valueText }] : logFormatValue(valueText, fail, valueIndex, ctx);
+  if (!tokens) return undefined;
+  return { type: 'redirect', kind, value: tokens, valueText, code, dropQuery, appendSlash, setCookie, clearCookie, ...(ignoreEmpty ? { ignoreEmpty } : {}) };
+}
+
 const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionParser }> = {
   redirect: {
     sets: ['http-request', 'http-response'],
-    parse(args, fail, ctx) {
-      // HAProxy takes the rule's words in any order ("code 301 location /x" too); the type is required.
-      let kind: 'location' | 'prefix' | 'scheme' | undefined;
-      let valueText: string | undefined;
-      let valueIndex = 0;
-      let code = 302;
-      let dropQuery = false;
-      let appendSlash = false;
-      let setCookie: string | undefined;
-      let clearCookie: string | undefined;
-      let ignoreEmpty = false;
-      for (let i = 0; i < args.length; i++) {
-        const w = args[i]!;
-        if (w === 'location' || w === 'prefix' || w === 'scheme') {
-          if (args[i + 1] === undefined) return void fail(`'${w}' expects an argument.`, i);
-          kind = w;
-          valueText = args[i + 1];
-          valueIndex = i + 1;
-          i++;
-        } else if (w === 'code') {
-          const c = Number(args[i + 1]);
-          if (!VALID_REDIRECT_CODES.has(c)) return void fail(`unsupported HTTP code '${args[i + 1] ?? ''}' (expects 301, 302, 303, 307 or 308).`, i + 1);
-          code = c;
-          i++;
-        } else if (w === 'drop-query') dropQuery = true;
-        else if (w === 'append-slash') appendSlash = true;
-        else if (w === 'ignore-empty') ignoreEmpty = true;
-        else if (w === 'set-cookie' || w === 'clear-cookie') {
-          if (args[i + 1] === undefined) return void fail(`'${w}' expects a cookie.`, i);
-          if (w === 'set-cookie') setCookie = args[i + 1];
-          else clearCookie = args[i + 1];
-          i++;
-        } else return void fail(`expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query' or 'append-slash' (was '${w}').`, i);
-      }
-      if (kind === undefined || valueText === undefined) return void fail(`redirection type expected ('prefix', 'location', or 'scheme').`, 0);
-      const value = logFormatValue(valueText, fail, valueIndex, ctx);
-      if (!value) return undefined;
-      return { type: 'redirect', kind, value, valueText, code, dropQuery, appendSlash, setCookie, clearCookie, ...(ignoreEmpty ? { ignoreEmpty } : {}) };
-    },
+    parse: (args, fail, ctx) => parseRedirect(args, fail, ctx, 'log-format'),
   },
   'set-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: headerAction('set-header') },
   'add-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: headerAction('add-header') },
@@ -191,6 +198,13 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     },
   },
   'silent-drop': { sets: ['http-request', 'http-response'], parse: noArgument('silent-drop') },
+  'disable-l7-retry': {
+    sets: ['http-request'],
+    parse(args, fail) {
+      if (args.length > 0) return void fail(`'disable-l7-retry' takes no argument (got '${args[0]}').`, 0);
+      return { type: 'disable-l7-retry' };
+    },
+  },
   'set-status': {
     sets: ['http-response', 'http-after-response'],
     parse(args, fail) {
@@ -364,6 +378,50 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
   return null;
 }
 
+/**
+ * One http rule action by name, as `<set> <action> <args>` would parse it; null when the set has no
+ * such action (`stats http-request` reuses allow, deny and auth).
+ */
+export function parseHttpAction(set: RuleSet, action: string, args: readonly string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
+  const spec = HTTP_ACTIONS[action];
+  return spec && spec.sets.includes(set) ? spec.parse(args, fail, ctx) : null;
+}
+
+/** Whether HAProxy 2.6 has an http-request action of this name (Loadstar runs it or not). */
+export function knownHttpRequestAction(action: string): boolean {
+  const base = action.replace(/\(.*$/, '');
+  return HTTP_ACTIONS[base]?.sets.includes('http-request') === true || HAPROXY_HTTP_ACTIONS.includes(base)
+    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?)$/.test(base) || base === 'set-log-level';
+}
+
+/**
+ * HAProxy runs a proxy's http-request rules, then its `redirect` lines, then use_backend, then
+ * use-server, whatever order the file writes them in; it warns when a line comes after one that
+ * runs later (cfgparse-listen.c, warnif_misplaced_http_req / warnif_misplaced_redirect).
+ */
+function warnIfMisplaced(ctx: ProxyDirectiveContext, keyword: 'http-request' | 'redirect'): void {
+  const p = ctx.proxy;
+  const later = keyword === 'http-request' && p.redirectRules.length > 0 ? 'redirect'
+    : p.switchingRules.length > 0 ? 'use_backend'
+      : p.serverRules.length > 0 ? 'use-server' : undefined;
+  if (later) ctx.warn(`a '${keyword}' rule placed after a '${later}' rule will still be processed before.`, undefined, 'LS_WARN_CFG_SUSPICIOUS');
+}
+
+/** `redirect location|prefix|scheme <to> [code N] [option …] [{if|unless} cond]` in a frontend, listen or backend. */
+function parseRedirectDirective(ctx: ProxyDirectiveContext): void {
+  const split = splitCondition(ctx, 0, 'a redirect rule');
+  if (!split.ok) return;
+  let failed = false;
+  const fail = (message: string, argIndex?: number): void => {
+    failed = true;
+    ctx.error(`error detected in ${ctx.sectionLabel} while parsing redirect rule : ${message}`, argIndex);
+  };
+  const action = parseRedirect(split.head, fail, ctx, 'text');
+  if (failed || !action) return;
+  warnIfMisplaced(ctx, 'redirect');
+  ctx.proxy.redirectRules.push({ action, condition: split.condition, loc: ctx.directive.loc });
+}
+
 function parseHttpRule(set: RuleSet) {
   return (ctx: ProxyDirectiveContext): void => {
     const action = ctx.args[0];
@@ -393,6 +451,7 @@ function parseHttpRule(set: RuleSet) {
     }
     if (parsed === undefined) return;
     const rule: HttpRule = { action: parsed, condition: split.condition, loc: ctx.directive.loc };
+    if (set === 'http-request') warnIfMisplaced(ctx, 'http-request');
     if (set === 'http-request') ctx.proxy.httpRequestRules.push(rule);
     else if (set === 'http-response') ctx.proxy.httpResponseRules.push(rule);
     else ctx.proxy.httpAfterResponseRules.push(rule);
@@ -465,9 +524,16 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see).', parse: parseHttpRule('http-request') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see).', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
+  {
+    name: 'redirect',
+    sections: 'flb',
+    status: ENGINE,
+    summary: 'Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy\'s http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).',
+    parse: parseRedirectDirective,
+  },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },
   { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, set-var/unset-var. A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
   { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer).', parse: parseTcpRequest('content') },

@@ -92,6 +92,8 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     return undefined;
   }),
   'agent-send': valued((value, o) => void (o.agentSend = value)),
+  // Resolved once every section is read (validate.ts checkTracks), as HAProxy's srv_apply_track.
+  track: valued((value, o) => void (o.track = value)),
   cookie: valued((value, o) => void (o.cookie = value)),
   verify: valued(oneOf('verify', 'verify', ['none', 'required'])),
   'ca-file': valued((value, o) => void (o.caFile = value)),
@@ -125,7 +127,7 @@ const NO_EFFECT: Record<string, boolean> = {
 
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
-  track: true, 'on-marked-down': true, 'on-marked-up': true, minconn: true, source: true,
+  'on-marked-down': true, 'on-marked-up': true, minconn: true, source: true,
   crt: true, ciphers: true, ciphersuites: true, alpn: true, 'check-alpn': true,
   proto: true, 'check-proto': true, redir: true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
   'check-send-proxy': false, 'proxy-v2-options': true, 'crl-file': true, 'no-verifyhost': false,
@@ -151,7 +153,7 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
     const takesValue = spec ? spec.takesValue : otherTakesValue!;
     const value = takesValue ? ctx.args[i + 1] : undefined;
     if (takesValue && value === undefined) {
-      ctx.error(`${label} : '${word}' expects an argument.`, i);
+      ctx.error(word === 'track' ? `${label} : 'track' expects [<proxy>/]<server> as argument..` : `${label} : '${word}' expects an argument.`, i);
       return false;
     }
     if (takesValue) i++;
@@ -182,10 +184,6 @@ function parseServerAddress(ctx: ProxyDirectiveContext, index: number, label: st
     ctx.error(a.error.replace(/^'server'/, label), index);
     return undefined;
   }
-  if (a.value.family === 'unix') {
-    ctx.error(`${label} : UNIX socket servers ('${word}') are not supported by Loadstar yet.`, index, 'LS_ERR_CFG_UNSUPPORTED');
-    return undefined;
-  }
   return a.value;
 }
 
@@ -194,7 +192,7 @@ registerProxyKeywords([
     name: 'server',
     sections: 'lb',
     status: ENGINE,
-    summary: 'A backend server: address, and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl …).',
+    summary: 'A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …).',
     parse(ctx) {
       const [name, address] = ctx.args;
       if (name === undefined || address === undefined) return ctx.error(`'server' expects <name> and <addr>[:<port>] as arguments.`);
@@ -203,7 +201,7 @@ registerProxyKeywords([
       if (!a) return;
       const options: ServerOptions = {};
       if (!parseServerOptions(ctx, 2, label, name, options)) return;
-      ctx.proxy.servers.push({ name, host: a.host, port: a.port, portIsOffset: a.portOffset, options, loc: ctx.directive.loc });
+      ctx.proxy.servers.push({ name, host: a.host, port: a.port, portIsOffset: a.portOffset, ...(a.family === 'unix' ? { unix: true } : {}), options, loc: ctx.directive.loc });
     },
   },
   {
@@ -236,7 +234,7 @@ registerProxyKeywords([
       if (!a) return;
       const options: ServerOptions = {};
       if (!parseServerOptions(ctx, 3, label, prefix, options)) return;
-      ctx.proxy.serverTemplates.push({ prefix, first, last, host: a.host, port: a.port, options, loc: ctx.directive.loc });
+      ctx.proxy.serverTemplates.push({ prefix, first, last, host: a.host, port: a.port, ...(a.family === 'unix' ? { unix: true } : {}), options, loc: ctx.directive.loc });
     },
   },
 ]);

@@ -2,6 +2,8 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { splitCondition } from './conditions.ts';
+import { parseHttpAction, knownHttpRequestAction } from './kw-rules.ts';
+import { suggest } from './suggest.ts';
 import { parseTime } from './values.ts';
 import { STATS, NO_EFFECT } from './status.ts';
 
@@ -12,6 +14,37 @@ function one(ctx: ProxyDirectiveContext, what: string): string | undefined {
   }
   ctx.proxy.stats.enabled = true;
   return ctx.args[0];
+}
+
+/** The actions HAProxy documents for `stats http-request`. */
+const STATS_ACTIONS = ['allow', 'deny', 'auth'];
+
+/** `stats http-request { allow | deny | auth [realm R] } [{if|unless} cond]` */
+function parseStatsRule(ctx: ProxyDirectiveContext): void {
+  const action = ctx.args[0];
+  if (!action) return ctx.error(`'stats http-request' expects 'allow', 'deny' or 'auth'.`);
+  if (!STATS_ACTIONS.includes(action)) {
+    // HAProxy parses any http-request action here, but documents and intends only these three.
+    if (knownHttpRequestAction(action)) return ctx.error(`'stats http-request ${action}' is not supported by Loadstar (supported: allow, deny, auth).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+    const hint = suggest(action, STATS_ACTIONS);
+    return ctx.error(`'stats http-request' expects 'allow', 'deny' or 'auth', but got '${action}'.${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
+  }
+  const rules = ctx.proxy.stats.httpRequest;
+  if (rules.length > 0 && !rules[rules.length - 1]!.condition) {
+    ctx.warn(`previous 'stats' action has no condition attached, further entries are NOOP.`, undefined, 'LS_WARN_CFG_SUSPICIOUS');
+  }
+  const split = splitCondition(ctx, 1, `a 'stats http-request ${action}' rule`);
+  if (!split.ok) return;
+  let failed = false;
+  const fail = (message: string, argIndex?: number): void => {
+    failed = true;
+    ctx.error(`error detected in ${ctx.sectionLabel} while parsing 'http-request ${action}' rule : ${message}`, argIndex === undefined ? undefined : argIndex + 1);
+  };
+  const parsed = parseHttpAction('http-request', action, split.head.slice(1), fail, ctx);
+  if (failed || !parsed) return;
+  // Like `stats auth`, the rule turns the page on (HAProxy creates the proxy's uri_auth).
+  ctx.proxy.stats.enabled = true;
+  rules.push({ action: parsed, condition: split.condition, loc: ctx.directive.loc });
 }
 
 const keywords: ProxyKeyword[] = [
@@ -45,6 +78,11 @@ const keywords: ProxyKeyword[] = [
       const split = splitCondition(ctx, 0, `'stats admin' rule`);
       if (split.ok) ctx.proxy.stats.admin.push({ condition: split.condition, loc: ctx.directive.loc });
     },
+  },
+  {
+    name: 'stats http-request', sections: 'flb', status: STATS,
+    summary: 'Access rules of the statistics page: `allow`, `deny [status N …]` or `auth [realm R]`, each with an optional condition; the first that matches decides (instead of `stats auth`/`stats realm`, which cannot be combined with them).',
+    parse: parseStatsRule,
   },
   { name: 'stats hide-version', sections: 'dflb', status: STATS, summary: 'Hides the version on the statistics page.', parse(ctx) { ctx.proxy.stats.hideVersion = true; } },
   { name: 'stats show-legends', sections: 'dflb', status: STATS, summary: 'Shows legends on the statistics page.', parse(ctx) { ctx.proxy.stats.showLegends = true; } },

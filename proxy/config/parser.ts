@@ -12,15 +12,17 @@ import {
   proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER,
 } from './keywords.ts';
 import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
-import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors } from './model.ts';
-import { newConfig, newProxy, newResolvers, newUserlist, sectionLabel } from './sections.ts';
+import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers } from './model.ts';
+import { newConfig, newProxy, newResolvers, newUserlist, newPeers, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
 import { parseTuneKeyword } from './kw-global.ts';
 import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
+import { parsePeersDirective, PEERS_KEYWORDS } from './kw-peers.ts';
 import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
 import type { DiagnosticCode } from '../errors.ts';
 import './kw-proxy.ts';
+import './kw-retry.ts';
 import { HTTP_ERRORS_KEYWORDS, newHttpErrors, parseHttpErrorsDirective } from './kw-errors.ts';
 import './kw-bind.ts';
 import './kw-server.ts';
@@ -30,6 +32,7 @@ import './kw-checks.ts';
 import './kw-protocol-checks.ts';
 import './kw-persist.ts';
 import './kw-stats.ts';
+import './kw-compression.ts';
 
 export interface SourceFile {
   /** The name diagnostics use (as given on the command line). */
@@ -37,9 +40,9 @@ export interface SourceFile {
   text: string;
 }
 
-const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors'];
+const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers'];
 /** Sections HAProxy has that Loadstar does not implement: reported once, their body skipped. */
-const UNSUPPORTED_SECTIONS = ['peers', 'mailers', 'program', 'ring', 'cache', 'fcgi-app', 'log-forward', 'traces', 'crt-store'];
+const UNSUPPORTED_SECTIONS = ['mailers', 'program', 'ring', 'cache', 'fcgi-app', 'log-forward', 'traces', 'crt-store'];
 const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 const haproxyProxyKeywords = new Map(HAPROXY_PROXY_KEYWORDS.map(([k, s]) => [k, s]));
@@ -54,6 +57,7 @@ interface State {
   proxy?: ParsedProxy;
   resolvers?: Resolvers;
   userlist?: Userlist;
+  peers?: Peers;
   httpErrors?: HttpErrors;
   /** Inside an unsupported section: skip its lines. */
   skipping: boolean;
@@ -150,6 +154,7 @@ function handleLine(state: State, words: Word[], comment: string | undefined, at
     case 'resolvers':
     case 'userlist':
     case 'http-errors':
+    case 'peers':
       return dispatchSmallSection(state, section, directive, words, values);
     default:
       return dispatchProxy(state, directive, words, values);
@@ -189,6 +194,7 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
   state.proxy = undefined;
   state.resolvers = undefined;
   state.userlist = undefined;
+  state.peers = undefined;
   state.httpErrors = undefined;
   if (rest.length > 0 && kind !== 'http-errors') {
     state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'${kind}' : unexpected argument '${rest[0]}'.`, kind);
@@ -224,6 +230,12 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
     }
     state.httpErrors = newHttpErrors(section);
     state.config.httpErrors.push(state.httpErrors);
+    return;
+  }
+  if (kind === 'peers') {
+    state.peers = newPeers(section);
+    checkUnique(state, `peers:${name}`, 'peers', name, section.loc);
+    state.config.peers.push(state.peers);
     return;
   }
   if (kind === 'userlist') {
@@ -338,13 +350,14 @@ function applyEnvironmentKeyword(state: State, keyword: string, args: readonly s
 function dispatchSmallSection(state: State, section: Section, directive: Directive, words: Word[], values: string[]): void {
   const ctx = makeContext(state, directive, words, 1);
   const keyword = values[0]!;
-  const known = section.kind === 'resolvers' ? RESOLVERS_KEYWORDS : section.kind === 'http-errors' ? HTTP_ERRORS_KEYWORDS : USERLIST_KEYWORDS;
+  const known = section.kind === 'resolvers' ? RESOLVERS_KEYWORDS : section.kind === 'http-errors' ? HTTP_ERRORS_KEYWORDS : section.kind === 'peers' ? PEERS_KEYWORDS : USERLIST_KEYWORDS;
   if (!known.includes(keyword)) {
     const hint = suggest(keyword, [...known, ...SUPPORTED_SECTIONS]);
     return ctx.error(`unknown keyword '${keyword}' in '${section.kind}' section${hint ? `; did you mean '${hint}' maybe ?` : ''}`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
   }
   if (section.kind === 'resolvers') parseResolversDirective(ctx, state.resolvers!, keyword);
   else if (section.kind === 'http-errors') parseHttpErrorsDirective(ctx, state.httpErrors!);
+  else if (section.kind === 'peers') parsePeersDirective(ctx, state.peers!, keyword);
   else parseUserlistDirective(ctx, state.userlist!, keyword);
 }
 
@@ -387,6 +400,9 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
     ctx.error(`'${spec.name}' not allowed in 'defaults' section.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
   } else if (spec.name === 'server' || spec.name === 'server-template') {
     ctx.error(`'${spec.name}' not allowed because ${kind} '${ctx.proxy.name}' has no backend capability.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+  } else if (spec.name === 'retry-on') {
+    // Its parser (proxy.c) checks the capability itself, and refuses.
+    ctx.error(`'retry-on' only available in backend or listen section`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
   } else if (spec.name === 'option httplog' || spec.name === 'option httpslog' || spec.name === 'option tcplog') {
     ctx.warn(`${kind} '${ctx.proxy.name}' : '${spec.name}' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
   } else {

@@ -173,15 +173,18 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.options = { ...parent.options, ...proxy.options };
   proxy.defaultServer = { ...parent.defaultServer, ...proxy.defaultServer };
   proxy.retries ??= parent.retries;
+  proxy.retryOn ??= parent.retryOn;
   proxy.fullconn ??= parent.fullconn;
   if (proxy.kind !== 'backend') proxy.maxconn ??= parent.maxconn;
   if (proxy.logs.length === 0 && !proxy.noLog) proxy.logs = [...parent.logs];
   proxy.logFormat ??= parent.logFormat;
   proxy.uniqueIdFormat ??= parent.uniqueIdFormat;
   proxy.uniqueIdHeader ??= parent.uniqueIdHeader;
+  proxy.sendNameHeader ??= parent.sendNameHeader;
   proxy.defaultBackend ??= parent.defaultBackend;
   proxy.monitorUri ??= parent.monitorUri;
   proxy.cookie ??= parent.cookie;
+  proxy.dynamicCookieKey ??= parent.dynamicCookieKey;
   proxy.inspectDelay ??= parent.inspectDelay;
   proxy.httpCheckRequest ??= parent.httpCheckRequest;
   if (proxy.httpCheckRules.length === 0) proxy.httpCheckRules = [...parent.httpCheckRules];
@@ -189,9 +192,10 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.httpCheckDisableOn404 ||= parent.httpCheckDisableOn404;
   // HAProxy copies the defaults section's error lines ahead of the proxy's own (proxy_dup_default_conf_errors).
   proxy.errorDirectives = [...parent.errorDirectives, ...proxy.errorDirectives];
-  if (proxy.compression.algorithms.length === 0) proxy.compression.algorithms = [...parent.compression.algorithms];
-  if (proxy.compression.types.length === 0) proxy.compression.types = [...parent.compression.types];
-  proxy.compression.offload ||= parent.compression.offload;
+  // HAProxy's proxy starts from the defaults' algorithm and type lists and its own lines add to them
+  // (proxy_defproxy_cpy shares the lists, comp_append_* chains onto them); `offload` is not passed on.
+  proxy.compression.algorithms = [...parent.compression.algorithms, ...proxy.compression.algorithms];
+  proxy.compression.types = [...parent.compression.types, ...proxy.compression.types];
   if (!proxy.stats.enabled && parent.stats.enabled) proxy.stats = { ...parent.stats, admin: [...proxy.stats.admin, ...parent.stats.admin] };
   // Rules declared in a named defaults section apply before the proxy's own (HAProxy 2.5+).
   if (parent.name) {
@@ -206,7 +210,7 @@ function expandTemplates(proxy: ParsedProxy): void {
   for (const t of proxy.serverTemplates) {
     const generated: ParsedServer[] = [];
     for (let n = t.first; n <= t.last; n++) {
-      generated.push({ name: `${t.prefix}${n}`, host: t.host, port: t.port, options: { ...t.options }, fromTemplate: t.prefix, loc: t.loc });
+      generated.push({ name: `${t.prefix}${n}`, host: t.host, port: t.port, ...(t.unix ? { unix: true } : {}), options: { ...t.options }, fromTemplate: t.prefix, loc: t.loc });
     }
     // Keep declaration order: templates sit where their line was among the servers.
     const index = proxy.servers.findIndex((s) => s.loc.file === t.loc.file && s.loc.line > t.loc.line);

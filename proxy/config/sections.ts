@@ -1,5 +1,5 @@
 /** Creating the typed objects behind each section kind. */
-import type { ParsedProxy, ProxyKind, Section, Resolvers, Userlist, ParsedConfig } from './model.ts';
+import type { ParsedProxy, ProxyKind, Section, Resolvers, Userlist, ParsedConfig, Peers } from './model.ts';
 
 export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
   return {
@@ -18,12 +18,13 @@ export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
     httpRequestRules: [],
     httpResponseRules: [],
     httpAfterResponseRules: [],
+    redirectRules: [],
     tcpRequestRules: [],
     httpCheckRules: [],
     httpCheckDisableOn404: false,
     tcpCheckRules: [],
     stickRules: [],
-    stats: { enabled: false, auth: [], admin: [], hideVersion: false, showLegends: false, scope: [] },
+    stats: { enabled: false, auth: [], admin: [], httpRequest: [], hideVersion: false, showLegends: false, scope: [] },
     logs: [],
     noLog: false,
     captures: [],
@@ -36,6 +37,10 @@ export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
 
 export function newResolvers(section: Section): Resolvers {
   return { name: section.name, section, nameservers: [], parseResolvConf: false, hold: {}, timeouts: {} };
+}
+
+export function newPeers(section: Section): Peers {
+  return { name: section.name, section, disabled: false, peers: [], bind: false };
 }
 
 export function newUserlist(section: Section): Userlist {
@@ -58,6 +63,7 @@ export function newConfig(): ParsedConfig {
     resolvers: [],
     userlists: [],
     httpErrors: [],
+    peers: [],
   };
 }
 

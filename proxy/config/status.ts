@@ -19,4 +19,5 @@ export const TLS: KeywordStatus = SUPPORTED;
 export const STATS: KeywordStatus = SUPPORTED;
 export const STICKY: KeywordStatus = { level: 'pending', topic: 'sticky sessions' };
 export const DISCOVERY: KeywordStatus = { level: 'pending', topic: 'DNS discovery' };
-export const COMPRESSION: KeywordStatus = { level: 'pending', topic: 'compression' };
+/** HTTP compression (proxy/http/compression.ts). */
+export const COMPRESSION: KeywordStatus = SUPPORTED;

@@ -5,8 +5,9 @@
  * a line, even where HAProxy does not.
  */
 import type { Diagnostics } from './diagnostics.ts';
-import type { Config, Proxy, SourceLocation } from './model.ts';
+import type { Config, Proxy, Server, SourceLocation } from './model.ts';
 import { suggest } from './suggest.ts';
+import { peersProblems } from './kw-peers.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
 import { checkTcpTrackRules } from './kw-rules.ts';
 
@@ -17,6 +18,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
   const userlists = new Set(config.userlists.map((u) => u.name));
   const tables = new Set(config.proxies.filter((p) => p.stickTable).map((p) => p.name));
 
+  peersProblems(config, diagnostics);
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
     const mode = proxy.mode;
@@ -29,6 +31,66 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     checkTimeouts(proxy, mode, diagnostics);
     checkLogFormat(proxy, mode, diagnostics);
     checkTcpTrackRules(proxy, diagnostics);
+    checkStatsAccess(proxy, diagnostics);
+  }
+  checkTracks(config, backends, diagnostics);
+}
+
+/** `stats http-request` rules replace `stats auth`/`stats realm`: HAProxy refuses both on one proxy. */
+function checkStatsAccess(proxy: Proxy, diagnostics: Diagnostics): void {
+  const first = proxy.stats.httpRequest[0];
+  if (first && (proxy.stats.auth.length > 0 || proxy.stats.realm !== undefined)) {
+    diagnostics.alert(first.loc, 'LS_ERR_CFG_CONFLICT', `proxy '${proxy.name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.`, 'stats http-request');
+  }
+}
+
+/**
+ * `server … track [<backend>/]<server>`, resolved in configuration order with
+ * HAProxy's srv_apply_track() errors: the tracked server must exist in a
+ * backend, be checked (check or agent) or track one itself, and the chain
+ * must not loop back; a server cannot both check and track.
+ */
+function checkTracks(config: Config, backends: Map<string, Proxy>, diagnostics: Diagnostics): void {
+  const applied = new Map<Server, Server>();
+  const alert = (proxy: Proxy, server: Server, message: string) => diagnostics.alert(server.loc, 'LS_ERR_CFG_REFERENCE', `'server ${proxy.name}/${server.name}' : ${message}`, 'server');
+  for (const proxy of config.proxies) {
+    if (proxy.kind === 'defaults' || proxy.kind === 'frontend') continue;
+    for (const server of proxy.servers) {
+      const spec = server.options.track;
+      if (spec === undefined) continue;
+      if (server.options.check) {
+        alert(proxy, server, 'unable to enable checks and tracking at the same time!');
+        continue;
+      }
+      const slash = spec.lastIndexOf('/');
+      const owner: Proxy | undefined = slash < 0 ? proxy : backends.get(spec.slice(0, slash));
+      const name = slash < 0 ? spec : spec.slice(slash + 1);
+      if (!owner) {
+        alert(proxy, server, `unable to find required proxy '${spec.slice(0, slash)}' for tracking.`);
+        continue;
+      }
+      const tracked = owner.servers.find((s) => s.name === name);
+      if (!tracked) {
+        alert(proxy, server, `unable to find required server '${name}' for tracking.`);
+        continue;
+      }
+      const o = tracked.options;
+      if (!o.check && !(o.agentCheck && (o.agentPort !== undefined || o.port !== undefined)) && o.track === undefined) {
+        alert(proxy, server, `unable to use ${owner.name}/${tracked.name} for tracking as it does not have any check nor agent enabled.`);
+        continue;
+      }
+      let loop = applied.get(tracked);
+      while (loop && loop !== server) loop = applied.get(loop);
+      if (tracked === server || loop) {
+        alert(proxy, server, `unable to track ${owner.name}/${tracked.name} as it belongs to a tracking chain looping back to ${owner.name}/${tracked === server ? tracked.name : loop!.name}.`);
+        continue;
+      }
+      if (owner !== proxy && owner.httpCheckDisableOn404 !== proxy.httpCheckDisableOn404) {
+        alert(proxy, server, `unable to use ${owner.name}/${tracked.name} fortracking: disable-on-404 option inconsistency.`);
+        continue;
+      }
+      applied.set(server, tracked);
+    }
   }
 }
 
@@ -125,13 +187,17 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
       diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' not usable with ${proxy.kind} '${proxy.name}' (needs 'mode http'). Falling back to 'option tcplog'.`, `option ${name}`);
     }
   }
-  const forwardfor = proxy.options['forwardfor'];
-  if (forwardfor?.enabled) {
-    diagnostics.warn(forwardfor.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option forwardfor' ignored for ${proxy.kind} '${proxy.name}' as it requires HTTP mode.`, 'option forwardfor');
+  for (const name of ['forwardfor', 'originalto']) {
+    const option = proxy.options[name];
+    if (option?.enabled) {
+      diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' ignored for ${proxy.kind} '${proxy.name}' as it requires HTTP mode.`, `option ${name}`);
+    }
   }
   for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules]) {
     diagnostics.warn(rule.loc, 'LS_WARN_CFG_SUSPICIOUS', `'http-request'/'http-response' rules ignored for ${proxy.kind} '${proxy.name}' as they require HTTP mode.`);
   }
+  const redirect = proxy.redirectRules[0];
+  if (redirect) diagnostics.warn(redirect.loc, 'LS_WARN_CFG_SUSPICIOUS', `'redirect' rules ignored for ${proxy.kind} '${proxy.name}' as they require HTTP mode.`);
 }
 
 function checkTimeouts(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {

@@ -56,7 +56,7 @@ export function parsePort(text: string, whole: string, keyword: string): Parsed<
 }
 
 const FAMILY_PREFIXES = new Set(['ipv4', 'ipv6', 'unix']);
-const KNOWN_UNSUPPORTED_PREFIXES = new Set(['abns', 'fd', 'sockpair', 'udp', 'udp4', 'udp6', 'quic4', 'quic6', 'uxst', 'uxdg', 'tcp', 'tcp4', 'tcp6', 'stream', 'dgram', 'ip', 'rhttp']);
+const KNOWN_UNSUPPORTED_PREFIXES = new Set(['fd', 'sockpair', 'udp', 'udp4', 'udp6', 'quic4', 'quic6', 'uxst', 'uxdg', 'tcp', 'tcp4', 'tcp6', 'stream', 'dgram', 'ip', 'rhttp']);
 
 export interface AddressOptions {
   /** `bind` accepts port ranges and requires a port. */
@@ -64,9 +64,15 @@ export interface AddressOptions {
   keyword: string;
 }
 
+/** sizeof(sun_path) - 1: the longest UNIX socket path. */
+const SUN_PATH_MAX = 107;
+
 /**
  * `[family@]addr:port[-end]`, `*:port`, `:port`, `[v6]:port`, `v6:port` (last colon wins),
- * `/unix/path`. Host names are accepted (resolved by the engine, never here).
+ * `/unix/path`, and for servers `abns@name` (Linux's abstract namespace: family 'unix', the
+ * host a path starting with a NUL byte, as Node's net.connect takes it; like HAProxy, both
+ * Node and HAProxy 2.6 pad the name with NULs to the whole sun_path, so they meet).
+ * Host names are accepted (resolved by the engine, never here).
  */
 export function parseAddress(word: string, options: AddressOptions): Parsed<ListenAddress & { portOffset?: boolean }> {
   const { keyword } = options;
@@ -75,7 +81,12 @@ export function parseAddress(word: string, options: AddressOptions): Parsed<List
   const at = word.indexOf('@');
   if (at >= 0 && !word.startsWith('/')) {
     const prefix = word.slice(0, at);
-    if (KNOWN_UNSUPPORTED_PREFIXES.has(prefix)) {
+    if (prefix === 'abns' && options.kind === 'server') {
+      const name = word.slice(at + 1);
+      if (name.length > SUN_PATH_MAX) return { error: `'${keyword}' : socket path '${word}' too long (max ${SUN_PATH_MAX})` };
+      return { value: { family: 'unix', host: `\0${name}`, port: 0, portEnd: 0 } };
+    }
+    if (KNOWN_UNSUPPORTED_PREFIXES.has(prefix) || prefix === 'abns') {
       return { error: `'${keyword}' : address family '${prefix}@' in '${word}' is not supported by Loadstar yet (use ipv4@, ipv6@ or unix@)` };
     }
     if (!FAMILY_PREFIXES.has(prefix)) return { error: `'${keyword}' : invalid address: '${word.slice(0, word.lastIndexOf(':') > at ? word.lastIndexOf(':') : word.length)}' in '${word}'` };
@@ -84,6 +95,8 @@ export function parseAddress(word: string, options: AddressOptions): Parsed<List
   }
   if (family === 'unix' || rest.startsWith('/')) {
     if (rest === '') return { error: `'${keyword}' : missing path in '${word}'` };
+    // HAProxy keeps room for the `.<pid>.tmp` suffix it binds through (str2sa_range), for servers too.
+    if (rest.length > SUN_PATH_MAX - 10) return { error: `'${keyword}' : socket path '${word}' too long (max ${SUN_PATH_MAX - 10})` };
     return { value: { family: 'unix', host: rest, port: 0, portEnd: 0 } };
   }
 
@@ -144,8 +157,31 @@ function isHostName(host: string): boolean {
 }
 
 export function formatAddress(a: ListenAddress): string {
-  if (a.family === 'unix') return a.host;
+  if (a.family === 'unix') return a.host.startsWith('\0') ? `abns@${a.host.slice(1)}` : a.host;
   const host = a.host.includes(':') ? `[${a.host}]` : a.host;
   const port = a.portEnd !== a.port ? `${a.port}-${a.portEnd}` : `${a.port}`;
   return `${host}:${port}`;
+}
+
+/**
+ * `<address>[/mask]` as HAProxy's str2net / str62net read it: IPv4 with a prefix length or a
+ * dotted mask, IPv6 with a prefix length (a bare address is the host itself). Undefined when not one.
+ */
+export function parseNetwork(text: string): { address: string; bits: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const slash = text.indexOf('/');
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const mask = slash < 0 ? undefined : text.slice(slash + 1);
+  const version = isIP(address);
+  if (version === 0) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const family = version === 4 ? 'ipv4' : 'ipv6';
+  if (mask === undefined) return { address, bits: max, family };
+  if (/^\d{1,3}$/.test(mask) && Number(mask) <= max) return { address, bits: Number(mask), family };
+  if (version === 4 && isIP(mask) === 4) {
+    // A dotted mask must be contiguous ones (255.255.0.0), as len2mask4's inverse requires.
+    const n = mask.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+    const bits = n.toString(2).padStart(32, '0');
+    if (/^1*0*$/.test(bits)) return { address, bits: bits.indexOf('0') < 0 ? 32 : bits.indexOf('0'), family };
+  }
+  return undefined;
 }

@@ -61,7 +61,7 @@ export function serverStatus(server: RuntimeServer): ServerStatus {
   const weight = server.warmup === undefined ? server.weight : Math.floor((server.weight * server.warmup) / 16);
   return {
     name: server.name,
-    address: `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`,
+    address: server.address,
     status: server.status,
     admin: admin.toLowerCase() as ServerAdminState,
     usable: server.usable && server.weight > 0,

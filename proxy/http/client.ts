@@ -520,8 +520,12 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
 
   /** @internal */ onClientTimeout(): void {
     // While a server is working on a request, `timeout server` decides; else the client is gone.
+    // Also while the server sends the rest of a response the client is taking (nothing waits to be
+    // written to it, its request is in): HAProxy arms `timeout client` only while it reads a request
+    // or writes a response the client does not take, so a server stalling mid-body ends at `timeout
+    // server` (sD) — haproxy 2.6.12, test/proxy/http/stalled-side.test.ts.
     const tx = this.queue[0];
-    if (tx && tx.waitingForServer) return;
+    if (tx && (tx.waitingForServer || (tx.responseStarted && tx.requestEnded && !tx.upgrading && this.socket.writableLength === 0))) return;
     if (tx) tx.abort('cD');
     this.close();
   }

@@ -10,7 +10,7 @@ import type { LbRequest } from '../balance/index.ts';
 import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
-import { compileRequestRules, compileResponseRules, runRequestRules, runResponseRules } from './rules.ts';
+import { compileRequestRules, compileResponseRules, compileRedirectRules, runRequestRules, runResponseRules } from './rules.ts';
 import { compileConnectionRules, compileSessionRules, endRefusedSession } from '../tcp/rules.ts';
 import type { SessionRules } from '../tcp/rules.ts';
 import { compileHttpContentRules } from './content-rules.ts';
@@ -26,7 +26,7 @@ import type { TxPredicate } from './samples.ts';
 import { MapVarStore } from '../acl/index.ts';
 import type { EngineHooks, Sample, SampleContext } from '../acl/index.ts';
 import { builtinResponse, loadErrorPage } from './error-pages.ts';
-import { forwardedForHeader, compileForwardFor } from './forwardfor.ts';
+import { forwardedForHeader, compileForwardFor, compileOriginalTo } from './forwardfor.ts';
 import { compileUniqueId } from './unique-id.ts';
 import { h2ConnectionAccepted } from './stream-times.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
@@ -43,27 +43,46 @@ import { StatCounters } from '../runtime/counters.ts';
 import { CookiePersistence } from './persistence.ts';
 import { DEFAULT_REQUEST_LIMITS } from './request-checks.ts';
 import type { RequestLimits } from './request-checks.ts';
+import { compileStatsAccess } from './local-services.ts';
 import type { LocalServices } from './local-services.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { exchangeEnded, requestParsed } from '../stick/http.ts';
 import { existingSessionCounters } from '../stick/tracking.ts';
+import { StickPersistence } from '../stick/persistence.ts';
+import { compileCompression } from './compression.ts';
+import type { ProxyCompression } from './compression.ts';
 
-export type Decision = { backend: HttpBackend } | LocalAnswer;
+/**
+ * Where a request goes: a backend's servers, an answer of the frontend's own, or an answer the
+ * backend side gave (its rules, stats page or redirect), which HAProxy logs and counts as the
+ * backend's and runs the backend's http-after-response rules on.
+ */
+export type Decision = { backend: HttpBackend; answer?: LocalAnswer } | LocalAnswer;
 
 export class HttpBackend {
   readonly name: string;
   readonly timeouts: { connect: number; server: number; tunnel: number };
   private readonly pools = new Map<RuntimeServer, ServerPool>();
   private readonly requestRules;
+  /** `redirect` lines of a backend, or of a listen reached as another frontend's backend. */
+  private readonly redirectRules;
   private readonly responseRules;
   private readonly afterResponseRules;
-  /** A backend's `tcp-request content` rules (a listen section's run as its frontend's). */
+  /** The backend's `tcp-request content` rules (run when a frontend switched to it; a listen section's own run as its frontend's). */
   readonly contentRules: HttpContentRules | undefined;
   private readonly serverChoice: ServerChoice<HttpTransaction> | undefined;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
+  /** `option originalto` of the backend (the transaction also reads its frontend's). */
+  readonly originalTo;
+  /** `http-send-name-header`: the request to a server names it in this header (lower case). */
+  readonly sendNameHeader: string | undefined;
+  /** `stats http-request` rules of the backend's stats page. */
+  readonly statsAccess;
   /** `cookie` persistence of this backend (proxy/http/persistence.ts), if configured. */
   readonly persistence: CookiePersistence | undefined;
+  /** `stick on|match|store-request|store-response` rules of this backend (proxy/stick/persistence.ts), if any. */
+  readonly stick: StickPersistence | undefined;
   /**
    * `option http-server-close` or `option httpclose` in the backend: one request per server
    * connection (HAProxy takes the server side's mode from the frontend's and the backend's options;
@@ -79,6 +98,8 @@ export class HttpBackend {
    * connection owns (HAProxy 2.6: with `http-reuse never`, the only one where it owns any) when that server has room.
    */
   readonly preferLastServer: boolean;
+  /** `compression` lines of the backend (compression.ts); undefined without: its exchanges check nothing. */
+  readonly compression: ProxyCompression | undefined;
 
   /**
    * @param serverTls TLS settings of the `ssl` servers, by name.
@@ -89,18 +110,24 @@ export class HttpBackend {
     const t = config.timeouts;
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
     this.errorfiles = loadErrorFiles(config);
-    this.requestRules = compileRequestRules(config.kind === 'backend' ? config.httpRequestRules : [], config, (s) => this.errorResponse(s));
-    this.contentRules = config.kind === 'backend' ? compileHttpContentRules(config, false) : undefined;
-    this.responseRules = compileResponseRules(config.kind === 'backend' ? config.httpResponseRules : [], config, (s) => this.errorResponse(s));
-    this.afterResponseRules = compileResponseRules(config.kind === 'backend' ? config.httpAfterResponseRules : [], config);
+    this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
+    this.contentRules = compileHttpContentRules(config, false);
+    this.redirectRules = compileRedirectRules(config.redirectRules, config);
+    this.responseRules = compileResponseRules(config.httpResponseRules, config, (s) => this.errorResponse(s));
+    this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config);
     this.serverChoice = compileServerRules<HttpTransaction>(config, () => runtime.servers,
       (rule) => compileTxCondition(rule.condition!, config), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
     this.forwardFor = compileForwardFor(config);
+    this.originalTo = compileOriginalTo(config);
+    this.sendNameHeader = config.sendNameHeader;
+    this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
+    this.stick = StickPersistence.fromConfig(config, () => runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
     this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;
+    this.compression = compileCompression(config, global);
   }
 
   pool(server: RuntimeServer): ServerPool {
@@ -126,6 +153,10 @@ export class HttpBackend {
 
   runRequestRules(tx: HttpTransaction): 'continue' | LocalAnswer {
     return runRequestRules(this.requestRules, tx);
+  }
+
+  runRedirectRules(tx: HttpTransaction): 'continue' | LocalAnswer {
+    return this.redirectRules ? runRequestRules(this.redirectRules, tx) : 'continue';
   }
 
   /** http-response rules: undefined, or the answer that replaces the server's (deny, return, redirect). */
@@ -192,12 +223,15 @@ export class HttpFrontend implements Frontend {
   private readonly sessionRules: SessionRules | undefined;
   private readonly contentRules: HttpContentRules | undefined;
   private readonly requestRules;
+  private readonly redirectRules;
   private readonly responseRules;
   private readonly afterResponseRules;
   private readonly switching: Array<{ when: TxPredicate | undefined; backend: (tx: HttpTransaction) => HttpBackend | undefined }>;
   private readonly defaultBackend: HttpBackend | undefined;
   private readonly errorfiles: Map<number, Buffer>;
   readonly forwardFor;
+  readonly originalTo;
+  private readonly statsAccess;
   /** `option logasap`: log lines go out at the response head, not at the end. */
   readonly logAsap: boolean;
   /**
@@ -211,15 +245,19 @@ export class HttpFrontend implements Frontend {
   readonly uniqueIdHeader: string | undefined;
   /** `option h1-case-adjust-bogus-client`: the global h1-case-adjust table for what goes to HTTP/1 clients. */
   readonly caseAdjust: CaseAdjust | undefined;
+  /** `compression` lines of the frontend (compression.ts); undefined without. */
+  readonly compression: ProxyCompression | undefined;
 
-  /** @param global the global section (its h1-case-adjust table). */
+  /** @param global the global section (its h1-case-adjust table, compression's zlib settings). */
   constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger, global?: GlobalSettings) {
     this.forwardFor = compileForwardFor(config);
+    this.originalTo = compileOriginalTo(config);
     this.logAsap = config.options['logasap']?.enabled ?? false;
     this.keepsAddresses = logger.logs(config);
     this.uniqueId = compileUniqueId(config);
     this.uniqueIdHeader = config.uniqueIdHeader?.toLowerCase();
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-client');
+    this.compression = compileCompression(config, global);
     this.name = config.name;
     const t = config.timeouts;
     this.timeouts = { client: t.client ?? 0, httpRequest: t['http-request'] ?? 0, httpKeepAlive: t['http-keep-alive'] ?? 0 };
@@ -230,6 +268,8 @@ export class HttpFrontend implements Frontend {
     this.sessionRules = compileSessionRules(config);
     this.contentRules = compileHttpContentRules(config, true);
     this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
+    this.redirectRules = compileRedirectRules(config.redirectRules, config);
+    this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.httpResponseRules, config, (s) => this.errorResponse(s));
     this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config);
     this.switching = config.switchingRules.map((rule) => {
@@ -257,8 +297,13 @@ export class HttpFrontend implements Frontend {
     const frontendOutcome = runRequestRules(this.requestRules, tx);
     if (frontendOutcome !== 'continue') return frontendOutcome;
     // `stats uri`: after the proxy's http-request rules, before switching (HAProxy's order).
-    const frontendStats = this.config.stats.enabled ? this.localServices?.statsPage(this.config, tx) : undefined;
+    const frontendStats = this.config.stats.enabled ? this.localServices?.statsPage(this.config, tx, this.statsAccess) : undefined;
     if (frontendStats) return frontendStats;
+    // `redirect` lines: after the stats page, before switching (http_process_req_common).
+    if (this.redirectRules) {
+      const redirected = runRequestRules(this.redirectRules, tx);
+      if (redirected !== 'continue') return redirected;
+    }
     let backend: HttpBackend | undefined;
     for (const rule of this.switching) {
       if (rule.when && !rule.when(tx)) continue;
@@ -269,11 +314,13 @@ export class HttpFrontend implements Frontend {
     if (!backend) return { response: this.errorResponse(503), status: 503, termination: 'SC' };
     if (backend.config !== this.config) {
       const refusedByBackend = backend.contentRules?.(tx);
-      if (refusedByBackend) return refusedByBackend;
+      if (refusedByBackend) return { backend, answer: refusedByBackend };
       const outcome = backend.runRequestRules(tx);
-      if (outcome !== 'continue') return outcome;
-      const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx) : undefined;
-      if (backendStats) return backendStats;
+      if (outcome !== 'continue') return { backend, answer: outcome };
+      const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx, backend.statsAccess) : undefined;
+      if (backendStats) return { backend, answer: backendStats };
+      const redirected = backend.runRedirectRules(tx);
+      if (redirected !== 'continue') return { backend, answer: redirected };
     }
     return { backend };
   }
@@ -486,7 +533,7 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
     silent: tx.logSilent,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind,
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).
-    bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, redispatched: tx.redispatched, queued: tx.queued,
+    bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, retriesCounted: tx.retriesCounted, redispatched: tx.redispatched, queued: tx.queued,
     cookieState: persistence ? persistence.clientFlag + persistence.serverFlag : '--',
     // An h2 stream's connection is its reuse session (the frontend counts connections, not streams).
     streamNumber: tx.streamNumber, ...connectionsCounting(frontend, client.reuse ?? client), serverSource: tx.serverSource,

@@ -66,3 +66,25 @@ export function htxSizeOfAnswer(answer: Buffer): number {
   }
   return htxHeadSize(version, status, reason.join(' '), fields) + answer.length - (end + 4);
 }
+
+/** HAProxy 2.6's `struct htx`, at the start of every HTX buffer. */
+const HTX_HEADER = 48;
+/** Each block's descriptor in the HTX block table. */
+const HTX_BLOCK = 8;
+
+/**
+ * The room a whole request takes in its HTX buffer (what `tune.bufsize` − `tune.maxrewrite` must
+ * hold for retry-on to replay it): its HTX size (`htxSize`: head, end marks, trailers and body, as
+ * counted above), a block per start line, header, end of headers, body, end of trailers and
+ * trailer, and the buffer's header. Measured against haproxy 2.6.12: with three short headers a
+ * POST of 15213 body bytes is replayed, 15214 not (16384 − 1024 = 15360).
+ */
+export function requestHtxUsage(htxSize: number, headers: readonly string[], bodyBytes: number, chunked: boolean, trailers: readonly string[] | undefined): number {
+  let blocks = 2 + (bodyBytes > 0 ? 1 : 0) + (chunked ? 1 + (trailers?.length ?? 0) / 2 : 0);
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    // A Connection header the H1 mux emptied is not stored.
+    if (headers[i]!.length === 10 && htxFieldsSize([headers[i]!, headers[i + 1]!]) === 0) continue;
+    blocks++;
+  }
+  return HTX_HEADER + htxSize + HTX_BLOCK * blocks;
+}

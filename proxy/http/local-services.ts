@@ -1,6 +1,6 @@
 /**
  * Answers Loadstar gives itself on HTTP frontends: the statistics page
- * (`stats enable|uri|refresh|auth|realm|admin`, HTML or `;csv`) and
+ * (`stats enable|uri|refresh|auth|realm|admin|http-request`, HTML or `;csv`) and
  * `http-request use-service prometheus-exporter`. Each returns a LocalAnswer
  * the transaction sends like any rule's answer; an admin action (POST from
  * the page's form) answers once the request body is in.
@@ -8,7 +8,9 @@
 import type { Proxy } from '../config/model.ts';
 import type { StatsHost } from '../stats/host.ts';
 import type { HttpTransaction } from './transaction.ts';
-import type { LocalAnswer } from './rules.ts';
+import type { LocalAnswer, RuleOutcome } from './rules.ts';
+import { compileRequestRules, runRequestRules } from './rules.ts';
+import { requestDenied } from '../stick/http.ts';
 import { compileTxCondition } from './samples.ts';
 import type { TxPredicate } from './samples.ts';
 import { getHeader } from './headers.ts';
@@ -27,21 +29,71 @@ function answer(status: number, reason: string, type: string, body: string, head
   return { response: Buffer.concat([Buffer.from(head, 'latin1'), payload]), status, termination: 'LR', kind: 'intercepted' };
 }
 
+/** A proxy's `stats http-request` rules, compiled once per configuration load. */
+export type StatsAccess = ReadonlyArray<(tx: HttpTransaction) => RuleOutcome>;
+
+/**
+ * Who may see a proxy's stats page (undefined: anybody). The `stats http-request` rules: allow and
+ * deny as http-request rules, auth with the page's realm by default, its 401 the proxy's own error
+ * page with the challenge added last (HAProxy's http_action_auth). Without them, `stats auth` is
+ * the rule HAProxy turns it into: `auth [realm R] unless` the credentials are one of its accounts.
+ */
+export function compileStatsAccess(proxy: Proxy, errorResponse: (status: number) => Buffer): StatsAccess | undefined {
+  const stats = proxy.stats;
+  if (stats.httpRequest.length === 0) {
+    if (stats.auth.length === 0) return undefined;
+    const challenge = unauthorized(errorResponse(401), stats.realm ?? DEFAULT_STATS_REALM);
+    return [(tx) => (statsCredentials(proxy, tx) ? 'continue' : (requestDenied(tx), challenge))];
+  }
+  return stats.httpRequest.map((rule) => {
+    const action = rule.action;
+    if (action.type !== 'auth') return compileRequestRules([rule], proxy, errorResponse)[0]!;
+    const challenge = unauthorized(errorResponse(401), action.realm ?? DEFAULT_STATS_REALM);
+    const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
+    return (tx) => {
+      if (when && !when(tx)) return 'continue';
+      // HAProxy counts it as an HTTP error of the stick counters (stream_inc_http_err_ctr).
+      requestDenied(tx);
+      return challenge;
+    };
+  });
+}
+
+/** A 401 answer: the error page with `www-authenticate` added after its headers. */
+function unauthorized(page: Buffer, realm: string): LocalAnswer {
+  const end = page.indexOf('\r\n\r\n');
+  const header = Buffer.from(`\r\nwww-authenticate: Basic realm="${realm.replace(/"/g, '')}"`, 'latin1');
+  const response = end < 0 ? page : Buffer.concat([page.subarray(0, end), header, page.subarray(end)]);
+  return { response, status: 401, termination: 'LR' };
+}
+
+/** Whether the request carries one of the `stats auth` accounts. */
+function statsCredentials(proxy: Proxy, tx: HttpTransaction): boolean {
+  const header = getHeader(tx.request.headers, 'authorization') ?? '';
+  const m = /^Basic\s+(\S+)$/i.exec(header);
+  if (!m) return false;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  return proxy.stats.auth.some((a) => decoded === `${a.user}:${a.password}`);
+}
+
 export class LocalServices {
   /** `stats admin` conditions compiled once per proxy of the running configuration. */
   private readonly adminRules = new WeakMap<Proxy, TxPredicate[]>();
 
   constructor(private readonly engine: StatsHost) {}
 
-  /** The stats page's answer when the request is for it (its URI prefix), else undefined. */
-  statsPage(proxy: Proxy, tx: HttpTransaction): LocalAnswer | undefined {
+  /**
+   * The stats page's answer when the request is for it (its URI prefix), else undefined.
+   * @param access who may see it: the proxy's `stats http-request` rules or `stats auth` (compileStatsAccess).
+   */
+  statsPage(proxy: Proxy, tx: HttpTransaction, access?: StatsAccess): LocalAnswer | undefined {
     const stats = proxy.stats;
     const uri = stats.uri ?? DEFAULT_STATS_URI;
     const url = tx.request.url;
     if (!url.startsWith(uri)) return undefined;
-    if (stats.auth.length > 0 && !this.authorized(proxy, tx)) {
-      const realm = (stats.realm ?? DEFAULT_STATS_REALM).replace(/"/g, '');
-      return answer(401, 'Unauthorized', 'text/html', '<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n', `www-authenticate: Basic realm="${realm}"\r\n`);
+    if (access) {
+      const verdict = runRequestRules(access, tx);
+      if (verdict !== 'continue') return verdict;
     }
     const options = url.slice(uri.length).split(';').filter((o) => o !== '');
     const admin = this.adminAllowed(proxy, tx);
@@ -73,14 +125,6 @@ export class LocalServices {
   service(name: string, _tx: HttpTransaction): LocalAnswer | undefined {
     if (name !== 'prometheus-exporter') return undefined;
     return answer(200, 'OK', 'text/plain; version=0.0.4', prometheusText(this.engine.stats));
-  }
-
-  private authorized(proxy: Proxy, tx: HttpTransaction): boolean {
-    const header = getHeader(tx.request.headers, 'authorization') ?? '';
-    const m = /^Basic\s+(\S+)$/i.exec(header);
-    if (!m) return false;
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-    return proxy.stats.auth.some((a) => decoded === `${a.user}:${a.password}`);
   }
 
   private adminAllowed(proxy: Proxy, tx: HttpTransaction): boolean {

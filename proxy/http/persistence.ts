@@ -3,21 +3,21 @@
  * server `cookie` option), as HAProxy 2.6's http_ana.c does it: the request's
  * cookie names a server that then takes the request without the balancer;
  * the response gets (insert) or has its own cookie changed (rewrite, prefix)
- * so the client comes back. Also the two persistence characters of the
- * termination state (%tsc in httplog).
+ * so the client comes back. With `maxidle` / `maxlife` the inserted cookie
+ * carries dates (cookie-dates.ts) and a cookie idle or old too long is
+ * ignored. Also the two persistence characters of the termination state
+ * (%tsc in httplog).
  */
 import type { CookieSettings, Proxy } from '../config/model.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { serverStopped } from '../runtime/backend.ts';
 import { headerIs } from '../runtime/llhttp.ts';
+import { cookieDates, dateField, lastSeenField, nowSeconds } from './cookie-dates.ts';
 
-/**
- * Client cookie state, %tsc's 3rd character (HAProxy's TX_CK_*). E (expired)
- * and O (old) need maxidle / maxlife, which `loadstar run` refuses for now.
- */
-export type ClientCookieFlag = 'N' | 'I' | 'D' | 'V' | 'U';
-/** Server cookie state, %tsc's 4th character (HAProxy's TX_SCK_*); U (date refreshed) needs maxidle / maxlife. */
-export type ServerCookieFlag = 'N' | 'I' | 'P' | 'R' | 'D';
+/** Client cookie state, %tsc's 3rd character (HAProxy's TX_CK_*): E expired (maxidle), O old (maxlife). */
+export type ClientCookieFlag = 'N' | 'I' | 'D' | 'V' | 'U' | 'E' | 'O';
+/** Server cookie state, %tsc's 4th character (HAProxy's TX_SCK_*): U the same server, its cookie's date refreshed. */
+export type ServerCookieFlag = 'N' | 'I' | 'P' | 'R' | 'D' | 'U';
 
 /** What the request's cookie decided, kept by the transaction until the response. */
 export interface PersistenceOutcome {
@@ -25,12 +25,18 @@ export interface PersistenceOutcome {
   server: RuntimeServer | undefined;
   clientFlag: ClientCookieFlag;
   serverFlag: ServerCookieFlag;
+  /** The cookie's last-seen and first-seen dates (UNIX seconds, multiples of 4), 0 when it has none. */
+  lastDate: number;
+  firstDate: number;
 }
 
 export class CookiePersistence {
   private readonly insert: boolean;
   /** The Set-Cookie attributes after `NAME=VALUE; path=/`, in HAProxy's order. */
   private readonly attributes: string;
+  /** `maxidle` / `maxlife` in seconds, 0 when not set (HAProxy's cookie_maxidle / cookie_maxlife). */
+  private readonly maxidle: number;
+  private readonly maxlife: number;
 
   constructor(private readonly settings: CookieSettings, private readonly servers: readonly RuntimeServer[], private readonly persist: boolean) {
     this.insert = settings.mode === 'insert';
@@ -41,6 +47,8 @@ export class CookiePersistence {
     if (settings.secure) attributes += '; Secure';
     if (settings.attrs.length > 0) attributes += `; ${settings.attrs.join('; ')}`;
     this.attributes = attributes;
+    this.maxidle = Math.ceil((settings.maxidle ?? 0) / 1000);
+    this.maxlife = Math.ceil((settings.maxlife ?? 0) / 1000);
   }
 
   static fromConfig(config: Proxy, servers: readonly RuntimeServer[]): CookiePersistence | undefined {
@@ -54,8 +62,9 @@ export class CookiePersistence {
    * stripped in prefix mode. `headers` is the flat [name, value, …] list.
    */
   onRequest(headers: string[]): PersistenceOutcome {
-    const outcome: PersistenceOutcome = { server: undefined, clientFlag: 'N', serverFlag: 'N' };
+    const outcome: PersistenceOutcome = { server: undefined, clientFlag: 'N', serverFlag: 'N', lastDate: 0, firstDate: 0 };
     const { name } = this.settings;
+    const prefix = this.settings.mode === 'prefix';
     for (let i = 0; i < headers.length; i += 2) {
       if (!headerIs(headers[i]!, 'cookie')) continue;
       const kept: string[] = [];
@@ -67,8 +76,19 @@ export class CookiePersistence {
           continue;
         }
         const value = raw.slice(eq + 1).trim();
-        const tilde = this.settings.mode === 'prefix' ? value.indexOf('~') : -1;
-        const id = tilde >= 0 ? value.slice(0, tilde) : value.split('|')[0]!;
+        const tilde = prefix ? value.indexOf('~') : -1;
+        let id = value;
+        if (prefix) {
+          if (tilde >= 0) id = value.slice(0, tilde);
+        } else {
+          // NAME=SRV|<last seen>|<first seen>: the dates stay known to the response even when ignored here.
+          const bar = value.indexOf('|');
+          if (bar >= 0) {
+            id = value.slice(0, bar);
+            cookieDates(value.slice(bar + 1), outcome);
+          }
+        }
+        if ((outcome.firstDate !== 0 || outcome.lastDate !== 0) && this.tooOld(outcome, nowSeconds())) id = '';
         this.match(id, outcome);
         if (tilde >= 0) {
           // The server gets its own cookie back, without Loadstar's prefix.
@@ -89,24 +109,39 @@ export class CookiePersistence {
     return outcome;
   }
 
+  /**
+   * `maxlife` first, then `maxidle`, as HAProxy checks them: a cookie too old
+   * or idle too long (or dated more than a day ahead: a clock fixed since) is
+   * flagged O or E, its dates forgotten, and its server not used.
+   */
+  private tooOld(outcome: PersistenceOutcome, now: number): boolean {
+    const { firstDate, lastDate } = outcome;
+    if (firstDate !== 0 && this.maxlife !== 0 && (now - firstDate > this.maxlife || firstDate - now > 86400)) outcome.clientFlag = 'O';
+    else if (lastDate !== 0 && this.maxidle !== 0 && (now - lastDate > this.maxidle || lastDate - now > 86400)) outcome.clientFlag = 'E';
+    else return false;
+    outcome.firstDate = 0;
+    outcome.lastDate = 0;
+    return true;
+  }
+
   /** HAProxy: the first server (in configuration order) with this cookie value, if running, draining, NOLB — or any with `option persist`. */
   private match(id: string, outcome: PersistenceOutcome): void {
-    if (id === '' || outcome.server) {
-      // An empty value never binds (a cookie-less backup must not capture clients); a second cookie is unused.
-      if (outcome.clientFlag !== 'D') outcome.clientFlag = outcome.server ? 'U' : 'I';
-      return;
-    }
-    for (const server of this.servers) {
-      if (server.config.options.cookie !== id) continue;
-      const stopped = serverStopped(server);
-      if (!stopped || this.persist) {
-        outcome.clientFlag = stopped ? 'D' : 'V';
-        outcome.server = server;
-        return;
+    if (id !== '' && !outcome.server) {
+      for (const server of this.servers) {
+        if (server.cookie !== id) continue;
+        const stopped = serverStopped(server);
+        if (!stopped || this.persist) {
+          outcome.clientFlag = stopped ? 'D' : 'V';
+          outcome.server = server;
+          return;
+        }
+        outcome.clientFlag = 'D';
       }
-      outcome.clientFlag = 'D';
     }
-    if (outcome.clientFlag !== 'D') outcome.clientFlag = 'I';
+    // An empty (or expired) value never binds (a cookie-less backup must not capture clients), nor does a
+    // second cookie. HAProxy tests TX_CK_DOWN|EXPIRED|OLD as bits, which cover every state but none:
+    // so only a first cookie says I (or U); a later one leaves the flag of the earlier one (V, I, D …).
+    if (outcome.clientFlag === 'N') outcome.clientFlag = outcome.server ? 'U' : 'I';
   }
 
   /**
@@ -117,7 +152,7 @@ export class CookiePersistence {
    */
   onResponse(outcome: PersistenceOutcome, server: RuntimeServer | undefined, direct: boolean, method: string, status: number, headers: string[]): void {
     const { name, mode, preserve } = this.settings;
-    const value = server?.config.options.cookie;
+    const value = server?.cookie;
     let found = false;
     for (let i = 0; i < headers.length; i += 2) {
       if (!headerIs(headers[i]!, 'set-cookie')) continue;
@@ -140,15 +175,39 @@ export class CookiePersistence {
         outcome.serverFlag = 'R';
       }
     }
-    const wanted = server && this.insert && !(found && preserve) && !direct && (!this.settings.postonly || method === 'POST');
-    if (!wanted) return;
+    if (!server || !this.insert || (found && preserve) || (this.settings.postonly && method !== 'POST')) return;
+    // The clock is read only where dates are involved: a cookie without them costs nothing more.
+    const now = this.maxidle !== 0 || this.maxlife !== 0 || outcome.lastDate !== 0 || outcome.firstDate !== 0 ? nowSeconds() : 0;
+    if (direct && !this.datesNeedWriting(outcome, now)) return;
     headers.push('set-cookie', value === undefined
       ? `${name}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/${this.attributes}`
-      : `${name}=${value}; path=/${this.attributes}`);
-    outcome.serverFlag = 'I';
+      : `${name}=${value}${this.dates(outcome, now)}; path=/${this.attributes}`);
+    // The client keeps its server and only the dates changed: U; a new server for it: I.
+    outcome.serverFlag = value !== undefined && direct ? 'U' : 'I';
     if (this.settings.nocache && responseCacheable(method, status, headers)) {
       headers.push('cache-control', 'private');
     }
+  }
+
+  /**
+   * A client that came with the right cookie gets it again when its dates must
+   * change: the last-seen date is past (HAProxy writes it up to 4 s ahead, so
+   * at most every 4 s), a maxlife cookie lacks its first date, or a cookie has
+   * a first date `maxlife` no longer wants.
+   */
+  private datesNeedWriting(outcome: PersistenceOutcome, now: number): boolean {
+    const { lastDate, firstDate } = outcome;
+    return ((this.maxidle !== 0 || lastDate !== 0) && (lastDate === 0 || lastDate - now < 0))
+      || (this.maxlife !== 0 && firstDate === 0)
+      || (this.maxlife === 0 && firstDate !== 0);
+  }
+
+  /** `|<last seen>[|<first seen>]` after the server's value, with maxidle or maxlife: now, and the first date kept. */
+  private dates(outcome: PersistenceOutcome, now: number): string {
+    if (this.maxidle === 0 && this.maxlife === 0) return '';
+    const last = lastSeenField(now);
+    if (this.maxlife === 0) return `|${last}`;
+    return `|${last}|${outcome.firstDate !== 0 ? dateField(outcome.firstDate) : last}`;
   }
 }
 

@@ -61,6 +61,14 @@ export function compileRequestRules(rules: readonly HttpRule[], proxy: Proxy, er
   });
 }
 
+/**
+ * A proxy's `redirect` lines: each a condition and a redirect answer (undefined when the proxy has
+ * none, so that a request pays nothing for them). The first that matches answers.
+ */
+export function compileRedirectRules(rules: readonly HttpRule[], proxy: Proxy): RequestStep[] | undefined {
+  return rules.length === 0 ? undefined : compileRequestRules(rules, proxy, builtinResponse);
+}
+
 export function runRequestRules(steps: readonly RequestStep[], tx: HttpTransaction): 'continue' | LocalAnswer {
   for (const step of steps) {
     const outcome = step(tx);
@@ -142,6 +150,8 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     }
     case 'allow':
       return () => 'stop';
+    case 'disable-l7-retry':
+      return (tx) => (tx.disableL7Retry(), 'continue');
     case 'deny':
     case 'tarpit': {
       const status = action.status;

@@ -9,8 +9,8 @@
  *    order, with its condition, each ACL's fetched value and result, and what
  *    it did (header rewrites apply to a copy of the request, so later rules
  *    and the routing see them, as in HAProxy);
- *  - a final rule (redirect, deny, return, auth, tarpit, use-service) or the
- *    stats page that would answer instead;
+ *  - a final rule (redirect, deny, return, auth, tarpit, use-service), the
+ *    stats page or a `redirect` line that would answer instead;
  *  - every use_backend in order, the one that matched or the default backend;
  *  - the persistence cookie that would apply;
  *  - the server the algorithm would pick now and why (state, weight, load,
@@ -288,10 +288,10 @@ function directiveAt(proxy: Proxy, line: number, keyword: string): Directive | u
 
 const FINAL = new Set(['redirect', 'deny', 'tarpit', 'return', 'auth', 'use-service']);
 
-function runRules(proxy: Proxy, rules: readonly HttpRule[], tx: TraceTx, result: TraceResult): 'continue' | 'answered' {
+function runRules(proxy: Proxy, rules: readonly HttpRule[], tx: TraceTx, result: TraceResult, keyword: 'http-request' | 'redirect' = 'http-request'): 'continue' | 'answered' {
   for (const rule of rules) {
-    const d = directiveAt(proxy, rule.loc.line, 'http-request');
-    const text = d ? directiveText(d) : `http-request ${rule.action.type}`;
+    const d = directiveAt(proxy, rule.loc.line, keyword);
+    const text = d ? directiveText(d) : `${keyword} ${rule.action.type}`;
     const trace: RuleTrace = { proxy: proxy.name, line: rule.loc.line, text, outcome: 'applied' };
     result.rules.push(trace);
     if (rule.condition) {
@@ -517,6 +517,8 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
     result.steps.push(`the stats page of ${frontend.name} answers (stats uri ${frontend.stats.uri ?? '/haproxy?stats'})`);
     return finish();
   }
+  // The proxy-level `redirect` lines: after the http-request rules and the stats page, before use_backend.
+  if (mode === 'http' && runRules(frontend, frontend.redirectRules, tx, result, 'redirect') === 'answered') return finish();
 
   let chosen: string | undefined;
   for (const rule of frontend.switchingRules) {
@@ -563,8 +565,12 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
   result.backend = chosen;
   tx.backendName = chosen;
   const backendProxy = config.proxies.find((p): p is BalancingProxy => (p.kind === 'backend' || p.kind === 'listen') && p.name === chosen)!;
-  // A backend's own http-request rules run after switching (a listen section's ran as the frontend's).
-  if (mode === 'http' && backendProxy.kind === 'backend' && runRules(backendProxy, backendProxy.httpRequestRules, tx, result) === 'answered') return finish();
+  // A backend's own http-request rules, then its redirect lines, run after switching (a listen
+  // section serving its own requests ran them as the frontend's).
+  if (mode === 'http' && backendProxy !== frontend) {
+    if (runRules(backendProxy, backendProxy.httpRequestRules, tx, result) === 'answered') return finish();
+    if (runRules(backendProxy, backendProxy.redirectRules, tx, result, 'redirect') === 'answered') return finish();
+  }
   pickServer(backendProxy, backends.get(chosen)!, tx, result);
   return finish();
 }

@@ -10,6 +10,7 @@ import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { LocalAnswer } from './rules.ts';
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
+import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
@@ -19,8 +20,9 @@ import type { RuntimeServer } from '../runtime/server.ts';
 import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
-import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer } from './htx-size.ts';
+import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestHtxUsage } from './htx-size.ts';
 import type { PersistenceOutcome } from './persistence.ts';
+import type { StickRequest } from '../stick/persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { nextStreamNumber } from '../runtime/exchange.ts';
 import { captureMessage } from './captures.ts';
@@ -28,6 +30,10 @@ import { rewriteAnswerHead } from './answer-head.ts';
 import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 import { responseReceived, streamCounters } from '../stick/http.ts';
+import { retryAssigned } from '../runtime/counters.ts';
+import { chooseAlgorithm, responseCompressible, rewriteCompressedHead } from './compression.ts';
+import type { CompressionAlgorithm } from './compression.ts';
+import { BodyCompressor } from './compressor.ts';
 
 /** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
 export interface TransactionClient {
@@ -133,12 +139,29 @@ export class HttpTransaction {
   /** A local answer waiting for the request body (the stats page's admin form). */
   private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
+  /** Retries already counted in the statistics when they happened (retry-on's), not at the end. */
+  retriesCounted = 0;
   /** Sent to another server after a failed connection (HAProxy's SF_REDISP: %rc's '+'). */
   redispatched = false;
+  /** `http-request disable-l7-retry` ran: only a failed connection sends the request again. */
+  private l7RetryDisabled = false;
+  /**
+   * retry-on (HAProxy's l7_buffer): the request body as it left, kept while the request may be
+   * sent again; undefined without a retry-on failure to act on, or once it cannot be replayed.
+   */
+  private replayBody: Buffer[] | undefined;
+  /** The request left whole and fits its buffer (HAProxy's TX_L7_RETRY): a retry-on failure replays it. */
+  private replayable = false;
+  /** It went to a server once (the replay decision is taken then). */
+  private sentOnce = false;
+  /** A retry is being redispatched from this server (its statistics count it once the new one is known). */
+  private retryFrom: RuntimeServer | undefined;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
-  /** The server was the one the persistence cookie named (HAProxy's SF_DIRECT). */
+  /** The server was the one the persistence cookie or a stick rule named (HAProxy's SF_DIRECT). */
   private direct = false;
+  /** What the backend's stick rules decided on the request (undefined: the backend has none). */
+  private stickRequest: StickRequest | undefined;
   /** Timer marks for the logs (ms since startedAt): queue, connect, response headers. */
   tw = -1;
   tc = -1;
@@ -179,6 +202,11 @@ export class HttpTransaction {
   private serverTimeout: number | undefined;
   private tunnelTimeout: number | undefined;
 
+  /** `http-request disable-l7-retry`. */
+  disableL7Retry(): void {
+    this.l7RetryDisabled = true;
+  }
+
   setStreamTimeout(which: 'server' | 'tunnel', ms: number): void {
     if (which === 'server') this.serverTimeout = ms;
     else this.tunnelTimeout = ms;
@@ -199,6 +227,12 @@ export class HttpTransaction {
   private slotHeld = false;
   /** A request of the same client connection came before this one (HAProxy's TX_NOT_FIRST): it may take a fresh idle connection. */
   private notFirst = false;
+  /** The algorithm the request allows (compression.ts): set only when the frontend or the backend compresses. */
+  private compression: CompressionAlgorithm | undefined;
+  /** The response body's encoder, once the server's answer qualified for compression. */
+  private compressor: BodyCompressor | undefined;
+  /** Reading from the server waits for zlib's input queue to drain. */
+  private serverWaitsForZlib = false;
 
   constructor(readonly client: TransactionClient, readonly request: RequestHead) {
     this.arrivedMethod = request.method;
@@ -249,6 +283,7 @@ export class HttpTransaction {
       get status() { return tx.response?.status ?? tx.status; },
       get rawHeaders() { return tx.response?.headers ?? []; },
       get captures() { return tx.responseCaptures?.headers; },
+      get compression() { return tx.compression?.name; },
     };
     this.context = {
       conn: this.client.connectionInfo(),
@@ -313,28 +348,36 @@ export class HttpTransaction {
       session.reuseNotFirst = true;
     }
     const decision = this.frontend.processRequest(this);
-    if ('response' in decision) {
-      this.localKind = decision.kind;
-      if (decision.withBody) {
-        this.bodyAnswer = decision.withBody;
+    const answer = 'response' in decision ? decision : decision.answer;
+    // When the backend side answered, the log, the statistics and http-after-response see its backend.
+    if (!('response' in decision)) this.backend = decision.backend;
+    if (answer) {
+      this.localKind = answer.kind;
+      if (answer.withBody) {
+        this.bodyAnswer = answer.withBody;
         if (this.requestDone) this.answerWithBody();
         return;
       }
-      this.status = decision.status;
-      this.termination = decision.termination ?? '--';
-      if (decision.beforeHttp) this.requestUnseen = true;
-      if (decision.drop) return this.dropClient(decision.drop);
-      if (decision.tarpitMs) return this.tarpit(decision.tarpitMs, decision.response, decision.close ?? false);
-      return this.respondLocally(decision.response, decision.close ?? false);
+      this.status = answer.status;
+      this.termination = answer.termination ?? '--';
+      if (answer.beforeHttp) this.requestUnseen = true;
+      if (answer.drop) return this.dropClient(answer.drop);
+      if (answer.tarpitMs) return this.tarpit(answer.tarpitMs, answer.response, answer.close ?? false);
+      return this.respondLocally(answer.response, answer.close ?? false);
     }
-    this.backend = decision.backend;
-    this.persistence = decision.backend.persistence?.onRequest(this.request.headers);
+    const backend = this.backend!;
+    this.persistence = backend.persistence?.onRequest(this.request.headers);
+    // After every http-request rule, as HAProxy's compression filter reads the request (it may remove Accept-Encoding).
+    const fe = this.frontend.compression;
+    const be = backend.compression;
+    if (fe !== undefined || be !== undefined) this.compression = chooseAlgorithm(fe, be, this.request.headers);
     this.acquireSlot();
   }
 
   requestBody(chunk: Buffer): void {
     if (faults.armed) faultPoint('request-body');
     this.bytesIn += chunk.length;
+    if (this.replayBody) this.replayBody.push(chunk);
     if (this.upstream) return this.writeBody(chunk);
     this.pendingBody.push(chunk);
     this.pendingBytes += chunk.length;
@@ -378,7 +421,7 @@ export class HttpTransaction {
       : socket.write(chunk);
     if (!ok) {
       this.client.pauseReading();
-      socket.once('drain', () => this.client.resumeReading());
+      this.upstream!.stallWrites(() => this.client.resumeReading());
     }
   }
 
@@ -391,10 +434,13 @@ export class HttpTransaction {
     const cookieServer = avoid ? undefined : this.persistence?.server;
     // `use-server` comes before the cookie (which is still read, to strip a prefix) and the balancer.
     const ruled = avoid ? undefined : backend.useServer(this);
+    // Then the stick rules, once per request (a redispatch keeps their keys, to store the server finally used).
+    if (backend.stick && !avoid) this.stickRequest = backend.stick.onRequest(this.sampleContext(), (ruled ?? cookieServer) !== undefined);
+    const stuck = avoid ? undefined : this.stickRequest?.server;
     // A client connection a server authenticated (NTLM) goes back to that server (HAProxy's SESS_FL_PREFER_LAST);
     // with `option prefer-last-server`, to the server of a connection it owns if that one has room.
     const session = this.client.reuse;
-    const forced = ruled ?? cookieServer ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
+    const forced = ruled ?? cookieServer ?? stuck ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
       ? ownedServer(session, backend.runtime.servers, !session.preferLast) : undefined);
     this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result, queued) => {
       this.cancelWait = undefined;
@@ -413,8 +459,9 @@ export class HttpTransaction {
           return this.fail(503);
         }
         this.slotHeld = true;
+        if (this.retryFrom) this.retryAssigned(this.retryFrom, result.server);
         this.server = result.server;
-        this.direct = cookieServer !== undefined && result.server === cookieServer;
+        this.direct = (cookieServer ?? stuck) !== undefined && result.server === (cookieServer ?? stuck);
         this.connect();
       } catch (e) {
         this.internalError(e);
@@ -471,15 +518,19 @@ export class HttpTransaction {
       return this.fail(503);
     }
     this.retries++;
+    this.retriesCounted++;
     server.retries++;
     setTimeout(() => {
       if (this.finished) return;
       try {
         if (step.redispatch) {
-          this.redispatched = true;
+          this.retryFrom = server;
           this.releaseSlot();
           this.acquireSlot(server);
-        } else this.connect();
+        } else {
+          this.retryAssigned(server, server);
+          this.connect();
+        }
       } catch (e) {
         this.internalError(e);
       }
@@ -494,7 +545,10 @@ export class HttpTransaction {
       head: (head) => this.onResponseHead(head),
       body: (chunk) => this.onResponseBody(chunk),
       complete: (trailers) => this.onResponseComplete(trailers),
-      readDone: () => this.flushHead(),
+      readDone: () => {
+        this.flushHead();
+        this.compressor?.flush();
+      },
       error: (reason, bytes) => this.onUpstreamError(conn, reason, bytes),
       timeout: () => this.onServerTimeout(),
       sink: this.client.socket,
@@ -507,9 +561,83 @@ export class HttpTransaction {
     for (const chunk of this.pendingBody) this.writeBody(chunk);
     if (this.requestDone && this.chunkedRequest) socket.write(this.requestLastChunk(), 'latin1');
     socket.uncork();
+    if (!this.sentOnce) {
+      this.sentOnce = true;
+      if (this.backend!.runtime.retryPlan.l7 && !this.l7RetryDisabled) this.keepForReplay();
+    }
     this.pendingBody = [];
     if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.resumeReading();
     this.pendingBytes = 0;
+  }
+
+  /**
+   * retry-on: HAProxy copies the request for a replay at its first send, if the request is whole by
+   * then (its mux parsed the whole read) and fits the buffer (`tune.bufsize` − `tune.maxrewrite`).
+   * A request sent while the read holding the rest of it is parsed (a reused server connection is
+   * taken at once) is decided once that read is done.
+   */
+  private keepForReplay(): void {
+    this.replayBody = this.pendingBody;
+    const decide = (): void => {
+      if (this.requestDone && this.requestBufferUsage() <= this.frontend.limits.headRoom) this.replayable = true;
+      else this.replayBody = undefined;
+    };
+    if (this.requestDone) decide();
+    else setImmediate(decide);
+  }
+
+  /**
+   * A failure retry-on names, before anything of the response went to the client (`junk`: an
+   * invalid response): the request goes again, to the same server or, as `option redispatch`
+   * says, another (HAProxy's do_l7_retry). False when it may not (not replayable, retries spent).
+   */
+  private l7Retry(junk: boolean): boolean {
+    if (!this.replayable || this.responseStarted || this.finished) return false;
+    const backend = this.backend!;
+    const runtime = backend.runtime;
+    const server = this.server!;
+    const step = runtime.retryPlan.afterL7Failure(this.retries, runtime.retryContext(server, this.direct));
+    if (step.giveUp) return false;
+    this.upstream?.destroy();
+    this.upstream = undefined;
+    // HAProxy counts an invalid response as a failed one even when it retries (return_bad_res).
+    if (junk) {
+      server.stats.eresp++;
+      runtime.stats.eresp++;
+      server.check?.observe('layer7', false, 'invalid response');
+    }
+    this.retries++;
+    this.retriesCounted++;
+    server.retries++;
+    // HAProxy 2.6.12 counts a retry-on retry in wretr here (do_l7_retry), then again, or as a
+    // redispatch (wredis), once its server is assigned (retryAssigned).
+    server.stats.wretr++;
+    runtime.stats.wretr++;
+    this.response = undefined;
+    this.status = 0;
+    this.tr = -1;
+    this.termination = '--';
+    this.pendingBody = this.replayBody!.slice();
+    if (step.redispatch) {
+      this.retryFrom = server;
+      this.releaseSlot();
+      this.acquireSlot(server);
+    } else {
+      this.retryAssigned(server, server);
+      this.connect();
+    }
+    return true;
+  }
+
+  /** What the whole request takes in HAProxy's buffer (htx-size.ts), as it arrived. */
+  private requestBufferUsage(): number {
+    return requestHtxUsage(this.headBytesIn + this.bytesIn, this.request.headers, this.bytesIn, this.chunkedRequest, this.requestTrailerFields);
+  }
+
+  /** The statistics of a retry once its server is known (runtime/counters.ts); another server is a redispatch (%rc's '+'). */
+  private retryAssigned(from: RuntimeServer, to: RuntimeServer): void {
+    this.retryFrom = undefined;
+    if (retryAssigned(this.backend!.runtime.stats, from, to)) this.redispatched = true;
   }
 
   /** One request per server connection: http-server-close or httpclose in the frontend or the backend. */
@@ -521,18 +649,23 @@ export class HttpTransaction {
    * The request head as HAProxy 2.6's H1 mux writes it: the client's HTTP version (1.0 stays 1.0;
    * HTTP/2 becomes 1.1), header names in lower case, every header passed on in place (Keep-Alive,
    * Upgrade and the headers Connection nominates too) except Connection's close and keep-alive
-   * tokens and TE (only as `trailers`), then the backend's X-Forwarded-For, then the mux's own Connection header last:
-   * `keep-alive` to an HTTP/1.0 request kept alive, `close` to an HTTP/1.1 one that is not
-   * (h1_update_req_conn_value). Per header: one toLowerCase (no copy when already lower case).
+   * tokens, TE (only as `trailers`) and the http-send-name-header one, then the backend's X-Forwarded-For and
+   * X-Original-To, then the mux's own Connection header (`keep-alive` to an HTTP/1.0 request kept alive,
+   * `close` to an HTTP/1.1 one that is not: h1_update_req_conn_value), then the server's name
+   * (http-send-name-header) last. Per header: one toLowerCase (no copy when already lower case).
    */
   private requestHeadForServer(): string {
     const r = this.request;
     const h = r.headers;
     const http10 = r.versionMajor === 1 && r.versionMinor === 0;
     let head = r.method + ' ' + r.url + (http10 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n');
+    // http-send-name-header: the client's header of that name is not passed on (-1: no such header).
+    const sendName = this.backend!.sendNameHeader;
+    const sendNameLength = sendName === undefined ? -1 : sendName.length;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!.toLowerCase();
       let value = h[i + 1]!;
+      if (name.length === sendNameLength && name === sendName) continue;
       if (name.length === 10 && name === 'connection') {
         value = connectionValueToForward(value);
         if (value === '') continue;
@@ -551,11 +684,17 @@ export class HttpTransaction {
       if (id !== undefined) head += uidHeader + ': ' + id + '\r\n';
     }
     head += this.backend!.forwardedFor(this);
+    // Then X-Original-To, when the frontend or the backend asks for it.
+    const originalTo = this.backend!.originalTo;
+    if (originalTo !== undefined || this.frontend.originalTo !== undefined) head += originalToHeader(this.frontend.originalTo, originalTo, this);
     if (!r.upgrade) {
       if (this.serverClose()) {
         if (!http10) head += 'connection: close\r\n';
       } else if (http10) head += 'connection: keep-alive\r\n';
     }
+    // The server's name after the Connection header, as HAProxy's H1 mux adds it: built for each
+    // attempt, so that after a retry or a redispatch it names the server actually tried.
+    if (sendName !== undefined) head += sendName + ': ' + this.server!.name + '\r\n';
     const adjust = this.backend!.caseAdjust;
     return adjust ? adjustHeadCase(head + '\r\n', adjust) : head + '\r\n';
   }
@@ -584,6 +723,8 @@ export class HttpTransaction {
       }
       return false;
     }
+    const l7 = this.replayable ? this.backend!.runtime.retryPlan.l7 : undefined;
+    if (l7 && l7.statuses.has(head.status) && this.l7Retry(false)) return true;
     this.tr = Date.now() - this.startedAt;
     this.waitingForServer = false;
     this.status = head.status;
@@ -596,6 +737,13 @@ export class HttpTransaction {
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
     responseReceived(this, head.status);
+    // Decided on the server's head as it came, before the rules (HAProxy's post-analyzer of AN_RES_WAIT_HTTP).
+    const compressing = this.compression !== undefined && responseCompressible(this.frontend.compression, this.backend!.compression, this.request, head);
+    // From now on it names the algorithm compressing this response, if any (res.comp, res.comp_algo).
+    if (!compressing) this.compression = undefined;
+    // The stick store rules run before the http-response rules (AN_RES_STORE_RULES comes first).
+    const stick = this.backend!.stick;
+    if (stick && this.server) stick.onResponse(this.sampleContext(), this.stickRequest, this.server);
     const replaced = this.backend!.applyResponseRules(this, head) ?? this.frontend.applyResponseRules(this, head);
     if (replaced) return this.replaceResponse(replaced);
     this.backend!.applyAfterResponseRules(this, head);
@@ -607,6 +755,7 @@ export class HttpTransaction {
     }
     if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers);
     const r = this.request;
+    if (compressing) rewriteCompressedHead(head.headers, this.compression!);
     const noContent = head.status === 204;
     const bodyless = r.method === 'HEAD' || noContent || head.status === 304;
     // HAProxy relays the server's version (an HTTP/1.0 server's answer stays HTTP/1.0); h2.ts reads 1.1.
@@ -677,6 +826,11 @@ export class HttpTransaction {
     } else if (response10 || !http11) out += 'connection: keep-alive\r\n';
     this.responseStarted = true;
     this.pendingHead = adjust ? adjustHeadCase(out + '\r\n', adjust) : out + '\r\n';
+    // (A rule may have made it bodyless since: set-status 204 or 304.)
+    if (compressing && this.chunkedResponse) {
+      const tuning = (this.backend!.compression ?? this.frontend.compression)!.zlib;
+      this.compressor = new BodyCompressor(this.compression!, tuning, this.client.socket, (e) => this.internalError(e));
+    }
     return r.method === 'HEAD';
   }
 
@@ -691,6 +845,7 @@ export class HttpTransaction {
     this.upstream = undefined;
     conn.destroy();
     this.response = undefined;
+    this.compression = undefined; // the answer goes out as it was built
     // HAProxy counts what it had of the server's answer in %B too: its head (and the body bytes of the same read, not counted here).
     this.bytesOut += this.headBytesOut;
     this.tr = -1;
@@ -719,6 +874,7 @@ export class HttpTransaction {
 
   private onResponseBody(chunk: Buffer): void {
     if (faults.armed) faultPoint('response-body');
+    if (this.compressor !== undefined) return this.compressBody(this.compressor, chunk);
     const socket = this.client.socket;
     // Backpressure (the server paused while the client's queue is over its mark) is the server
     // connection's, decided once its read is written out (UpstreamConnection.uncorkSink).
@@ -733,6 +889,22 @@ export class HttpTransaction {
       this.writeBodyChunk(socket, chunk);
     } else this.writeBodyChunk(socket, chunk);
     this.bytesOut += chunk.length;
+  }
+
+  /** %B and bout count the body as the server sent it, before compression (haproxy 2.6.12). */
+  private compressBody(compressor: BodyCompressor, chunk: Buffer): void {
+    this.flushHead();
+    this.bytesOut += chunk.length;
+    const conn = this.upstream;
+    if (compressor.write(chunk) || !conn) return;
+    // Also when the connection's own client backpressure resumed it meanwhile: zlib's queue is still full.
+    conn.pauseReading();
+    if (this.serverWaitsForZlib) return;
+    this.serverWaitsForZlib = true;
+    compressor.whenDrained(() => {
+      this.serverWaitsForZlib = false;
+      if (this.upstream === conn) conn.resumeReading();
+    });
   }
 
   private writeBodyChunk(socket: net.Socket, chunk: Buffer): void {
@@ -758,14 +930,21 @@ export class HttpTransaction {
     if (trailers !== undefined) this.headBytesOut += htxFieldsSize(trailers);
     const head = this.pendingHead;
     this.pendingHead = undefined;
+    const compressor = this.compressor;
+    let end = '';
     if (this.chunkedResponse) {
       // h2 clients: the sink reads the trailers back and sends them as a HEADERS frame (h2.ts).
-      const end = lastChunk(trailers, this.request.versionMajor === 1 ? this.frontend.caseAdjust : undefined);
-      this.writeClient(head === undefined ? end : head + end);
+      end = lastChunk(trailers, this.request.versionMajor === 1 ? this.frontend.caseAdjust : undefined);
+      // A compressed body's last chunk follows zlib's tail (below).
+      if (compressor !== undefined) {
+        if (head !== undefined) this.writeClient(head);
+      } else this.writeClient(head === undefined ? end : head + end);
     }
     else if (head !== undefined) this.writeClient(head);
     const conn = this.upstream!;
     this.upstream = undefined;
+    // A parked connection must read (to notice the server closing it).
+    if (this.serverWaitsForZlib) conn.resumeReading();
     const status = this.response.status;
     if ((status === 401 || status === 407) && authenticatesConnection(this.response)) {
       // NTLM/Negotiate authenticate the connection: it is this client connection's alone from now
@@ -782,7 +961,16 @@ export class HttpTransaction {
     // A `connection: close` in the trailers ends it too: llhttp refuses its next response (HAProxy 2.6 reuses it).
     const reuse = !this.serverClose() && this.requestDone && !conn.dead && this.response!.keepAlive && !conn.socket.readableEnded && !trailersClose(trailers);
     conn.detach(reuse, this.backend!.timeouts.server || 30_000);
-    this.finish();
+    if (compressor === undefined) return this.finish();
+    // The exchange ends once zlib's tail has gone out (the next pipelined answer waits for it).
+    compressor.end(() => {
+      try {
+        this.writeClient(end);
+        this.finish();
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
   }
 
   private onUpstreamError(conn: UpstreamConnection, reason: 'closed' | 'invalid' | 'error', bytes: number): void {
@@ -796,6 +984,8 @@ export class HttpTransaction {
       this.termination = 'SD';
       return this.abortClient();
     }
+    const l7 = this.replayable ? this.backend!.runtime.retryPlan.l7 : undefined;
+    if (l7 && (reason === 'invalid' ? l7.junkResponse : l7.emptyResponse) && this.l7Retry(reason === 'invalid')) return;
     this.termination = reason === 'invalid' ? 'PH' : 'SH';
     conn.server.check?.observe(reason === 'invalid' ? 'layer7' : 'layer4', false, reason === 'invalid' ? 'invalid response' : 'connection closed before the response');
     this.backend!.responseError(this);
@@ -811,6 +1001,7 @@ export class HttpTransaction {
       this.termination = 'sD';
       return this.abortClient();
     }
+    if (this.replayable && this.backend!.runtime.retryPlan.l7?.responseTimeout && this.l7Retry(false)) return;
     this.termination = 'sH';
     this.server?.check?.observe('layer7', false, 'server timeout');
     this.fail(504);
@@ -1044,6 +1235,7 @@ export class HttpTransaction {
     this.finished = true;
     this.waitingForServer = false;
     this.cancelWait?.();
+    this.compressor?.close();
     this.releaseSlot();
     this.frontend.transactionFinished(this);
     if (!this.upgrading) this.client.transactionDone(this, !this.closeAfter);

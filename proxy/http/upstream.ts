@@ -10,6 +10,7 @@ import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, k
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
+import { writeStallTimer } from '../runtime/pending-write.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 
 export interface ResponseHead {
@@ -248,15 +249,45 @@ export class UpstreamConnection {
     socket.on('close', () => this.failContained('closed'));
     socket.on('error', () => this.failContained('error'));
     // One listener for the connection's life: `timeout server` while serving, the idle limit while pooled.
-    socket.on('timeout', () => {
-      const handlers = this.handlers;
-      try {
-        if (handlers) handlers.timeout();
-        else this.destroy();
-      } catch (e) {
-        this.internalError(e, handlers);
-      }
+    socket.on('timeout', () => this.timedOut());
+  }
+
+  /** The inactivity limit passed (`timeout server` while serving, the idle limit while pooled). */
+  private timedOut(): void {
+    const handlers = this.handlers;
+    try {
+      if (handlers) handlers.timeout();
+      else this.destroy();
+    } catch (e) {
+      this.internalError(e, handlers);
+    }
+  }
+
+  /** Cancels the write-stall timer running while the server does not take the request body (stallWrites). */
+  private cancelWriteStall: (() => void) | undefined;
+
+  /**
+   * The server does not take the request body (a write over the mark): `timeout server` runs on its
+   * writes alone from now, refreshed by any progress (pending-write.ts), until it took everything;
+   * `drained` is called then.
+   */
+  stallWrites(drained: () => void): void {
+    this.socket.once('drain', drained);
+    if (this.cancelWriteStall || this.inactivityMs <= 0 || this.dead) return;
+    this.cancelWriteStall = writeStallTimer(this.socket, this.inactivityMs, () => {
+      this.cancelWriteStall = undefined;
+      this.timedOut();
     });
+    this.rearm();
+    this.socket.once('drain', () => {
+      this.endWriteStall();
+      this.rearm();
+    });
+  }
+
+  private endWriteStall(): void {
+    this.cancelWriteStall?.();
+    this.cancelWriteStall = undefined;
   }
 
   /** Response writes of one read leave together: the client socket stays corked until the read is parsed. */
@@ -278,13 +309,26 @@ export class UpstreamConnection {
     if (sink.writableNeedDrain && sink.writableLength > 0 && this.drainSink !== sink && !this.dead) {
       this.drainSink = sink;
       this.pauseReading();
+      this.rearm();
       sink.once('drain', () => {
         this.reads?.reclaim();
         if (this.drainSink !== sink) return; // the connection moved on (parked, reused)
         this.drainSink = undefined;
+        this.rearm();
         this.resumeReading();
       });
     }
+  }
+
+  /**
+   * The socket's inactivity limit for what waits now. While the client does not take the response
+   * (`drainSink`), the server is not expected to send: HAProxy arms no `timeout server` then (its
+   * response buffer is full, nothing is read), and the client's `timeout client`, whose writes wait,
+   * ends the exchange (cD). While the server does not take the request body, the write-stall timer
+   * stands for it (stallWrites). Otherwise `inactivityMs`.
+   */
+  private rearm(): void {
+    this.socket.setTimeout(this.drainSink || this.cancelWriteStall || this.inactivityMs < 0 ? 0 : this.inactivityMs);
   }
 
   /** The client socket whose 'drain' reading from the server waits for. */
@@ -459,6 +503,7 @@ export class UpstreamConnection {
       if (r === undefined && !this.handlers) return this.destroy();
     }
     this.dead = true;
+    this.endWriteStall();
     this.unpark();
     this.notInUse();
     const handlers = this.handlers;
@@ -490,6 +535,7 @@ export class UpstreamConnection {
     // A parked connection reads (a server closing it must be noticed), whatever its last client does.
     if (this.drainSink) {
       this.drainSink = undefined;
+      this.rearm();
       this.resumeReading();
     }
     // HAProxy's "safe" idle connections: the exchange that just ended was not its first.
@@ -526,6 +572,7 @@ export class UpstreamConnection {
     if (this.dead) return;
     this.dead = true;
     this.handlers = undefined;
+    this.endWriteStall();
     this.unpark();
     this.notInUse();
     this.socket.destroy();
@@ -715,8 +762,8 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   // Plain TCP reads into reused buffers (UpstreamReads); TLS sockets are consumed by llhttp.
   const reads = pool.tls ? undefined : new UpstreamReads();
   const socket = pool.tls
-    ? tls.connect({ host: server.host, port: server.port, ...pool.tls.base, ...(sni ? { servername: sni } : {}) }).setNoDelay(true)
-    : net.connect({ host: server.host, port: server.port, noDelay: true, onread: reads!.onread });
+    ? tls.connect({ host: server.host, port: server.port, path: server.path, ...pool.tls.base, ...(sni ? { servername: sni } : {}) }).setNoDelay(true)
+    : net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true, onread: reads!.onread });
   const ready = pool.tls ? 'secureConnect' : 'connect';
   let settled = false;
   // In use from now on, as HAProxy counts a connection being established (keeping idle ones depends on it).

@@ -8,11 +8,13 @@
 import type { BalancingProxy } from '../config/model.ts';
 import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, LbRequest } from '../balance/index.ts';
+import { trackerUsable } from './track.ts';
 import { RuntimeServer } from './server.ts';
 import type { ServerAdmin, SlotWaiter } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
 import type { RetryContext } from './retry.ts';
 import { StatCounters, slotTaken, queued } from './counters.ts';
+import { dynamicCookie } from './dynamic-cookie.ts';
 
 export type SlotResult =
   | { server: RuntimeServer }
@@ -51,6 +53,10 @@ export class RuntimeBackend {
   readonly queueTimeout: number;
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
   stats = new StatCounters();
+  /** `cookie … dynamic`, or the runtime API's `enable/disable dynamic-cookie backend` (HAProxy's PR_CK_DYNAMIC). */
+  private dynamicCookies: boolean;
+  /** `dynamic-cookie-key`, or the runtime API's `set dynamic-cookie-key backend`. */
+  private dynamicCookieKey: string | undefined;
 
   constructor(readonly config: BalancingProxy) {
     this.name = config.name;
@@ -68,6 +74,9 @@ export class RuntimeBackend {
     this.persist = config.options['persist']?.enabled ?? false;
     // Provisioning gives `timeout queue` the connect timeout when unset; neither set: no limit.
     this.queueTimeout = config.timeouts.queue ?? 0;
+    this.dynamicCookies = config.cookie?.dynamic ?? false;
+    this.dynamicCookieKey = config.dynamicCookieKey;
+    for (const server of this.servers) this.applyDynamicCookie(server);
   }
 
   server(name: string): RuntimeServer | undefined {
@@ -268,9 +277,16 @@ export class RuntimeBackend {
     server.admin = admin;
     if (server.check) return server.check.adminChanged(from, fromLabel);
     const was = server.usable;
-    this.setServerUsable(server, admin === 'READY');
+    this.setServerUsable(server, trackerUsable(server));
     if (was === server.usable) this.balancer.update(server);
+    if (server.trackers.length > 0) this.trackersFollow?.(server);
   }
+
+  /**
+   * Set by the health checks (proxy/checks/track.ts): the servers tracking
+   * `server`, whose usability just changed, follow it and log the change.
+   */
+  trackersFollow: ((server: RuntimeServer) => void) | undefined;
 
   /** A weight already checked (0..256); a server leaving weight 0 takes queued work. */
   setServerWeight(server: RuntimeServer, weight: number): void {
@@ -290,6 +306,36 @@ export class RuntimeBackend {
   setServerMaxconn(server: RuntimeServer, maxconn: number): void {
     server.maxconn = maxconn;
     if (server.usable) this.serverBecameUsable(server);
+  }
+
+  /**
+   * `enable dynamic-cookie backend` / `disable …`: servers without their own
+   * `cookie` get the derived one, or lose it (HAProxy frees it), so that the
+   * clients holding it are balanced again.
+   */
+  setDynamicCookies(enabled: boolean): void {
+    this.dynamicCookies = enabled;
+    for (const server of this.servers) {
+      if (enabled) this.applyDynamicCookie(server);
+      else if (server.config.options.cookie === undefined) server.cookie = undefined;
+    }
+  }
+
+  /** `set dynamic-cookie-key backend`: the derived cookies change with the key (when dynamic cookies are on). */
+  setDynamicCookieKey(key: string): void {
+    this.dynamicCookieKey = key;
+    for (const server of this.servers) this.applyDynamicCookie(server);
+  }
+
+  /**
+   * HAProxy's srv_set_dyncookie: only for a server without its own `cookie`,
+   * with dynamic cookies on and a key; a host name (not resolved here) keeps
+   * what the server had.
+   */
+  private applyDynamicCookie(server: RuntimeServer): void {
+    if (server.config.options.cookie !== undefined || !this.dynamicCookies || this.dynamicCookieKey === undefined) return;
+    const value = dynamicCookie(this.dynamicCookieKey, server.host, server.port);
+    if (value !== undefined) server.cookie = value;
   }
 
   private take(server: RuntimeServer): void {

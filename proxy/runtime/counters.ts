@@ -171,6 +171,25 @@ export function slotTaken(backend: StatCounters, server: SlotServer): void {
   if (server.served > s.smax) s.smax = server.served;
 }
 
+/**
+ * A retry's server is known (HAProxy 2.6's assign_server_and_queue after a failure): the same server
+ * counts a retry (wretr) and one more session; another one counts a redispatch (wredis) on the server
+ * left, and takes back the second session the backend counted when the new slot was taken (HAProxy
+ * counts one per stream). Returns true when the retry went to another server (HAProxy's SF_REDISP).
+ */
+export function retryAssigned(backend: StatCounters, from: SlotServer, to: SlotServer): boolean {
+  if (from === to) {
+    from.stats.wretr++;
+    backend.wretr++;
+    from.stats.stot++;
+    return false;
+  }
+  from.stats.wredis++;
+  backend.wredis++;
+  backend.stot--;
+  return true;
+}
+
 /** A request started waiting: the backend's queue or `server`'s own. */
 export function queued(backend: StatCounters, server: SlotServer | undefined, length: number): void {
   if (server) {

@@ -98,6 +98,8 @@ export interface ExchangeRecord {
   /** HAProxy's two-letter termination state. */
   readonly termination: string;
   readonly retries: number;
+  /** Of `retries`, those the statistics counted when they happened (retry-on's: wretr, wredis); absent: none. */
+  readonly retriesCounted?: number;
   /** %sq / %bq: where it waited in the server's and the backend's queue; absent when it did not queue (0/0). */
   readonly queued?: { readonly server: number; readonly backend: number };
   /** The request went to another server after a failed connection (`option redispatch`): log-format's %rc reads `+1`. */

@@ -7,9 +7,11 @@ import type { EngineHooks } from '../acl/index.ts';
 import type { Config } from '../config/model.ts';
 import type { RuntimeBackend } from './backend.ts';
 import type { StickTables } from '../stick/tables.ts';
+import { userlistChecker } from './userlist-auth.ts';
 
 export function engineHooks(config: Config, backends: ReadonlyMap<string, RuntimeBackend>, stick?: StickTables): EngineHooks {
   const userlists = new Map(config.userlists.map((u) => [u.name, u]));
+  const checkUser = userlistChecker(config.userlists);
   return {
     ...(stick ? { stickCounter: stick.stickCounter } : {}),
     backend(name, metric) {
@@ -35,11 +37,7 @@ export function engineHooks(config: Config, backends: ReadonlyMap<string, Runtim
         default: return undefined;
       }
     },
-    checkUser(userlist, user, password) {
-      const entry = userlists.get(userlist)?.users.find((u) => u.name === user);
-      // Hashed passwords are refused at load time (runtime/unsupported.ts); only insecure-password reaches here.
-      return entry !== undefined && entry.insecure && entry.password === password;
-    },
+    checkUser,
     userInGroup(userlist, user, group) {
       const list = userlists.get(userlist);
       if (!list) return false;

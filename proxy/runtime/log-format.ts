@@ -10,11 +10,11 @@ import { patternFileReader } from './pattern-files.ts';
 
 export type ProxyLogFormat = (ctx: SampleContext, vars: LogVars) => string;
 
-/** %si / %sp: the server's address, once a server was chosen (HAProxy: once its connection exists). */
+/** %si / %sp: the server's address, once a server was chosen (HAProxy: once its connection exists); `unix` and 0 for a socket. */
 function serverVars(r: ExchangeRecord): Pick<LogVars, 'serverAddr' | 'serverPort' | 'backendSourceAddr' | 'backendSourcePort'> {
   const server = r.server;
   if (!server) return {};
-  return { serverAddr: server.host, serverPort: server.port, backendSourceAddr: r.serverSource?.address, backendSourcePort: r.serverSource?.port };
+  return { serverAddr: server.path === undefined ? server.host : 'unix', serverPort: server.port, backendSourceAddr: r.serverSource?.address, backendSourcePort: r.serverSource?.port };
 }
 
 /** The proxy's format, or undefined when it does not log (no httplog/tcplog/log-format). */

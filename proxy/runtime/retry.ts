@@ -15,8 +15,28 @@
  * sent to its server by persistence, more than one active server can take it and
  * the algorithm is not a hash; and it skips the pause whenever it redispatches
  * with more than one active server (only a retry on the same server waits).
+ *
+ * `retry-on` (HAProxy 2.6's retry_type): without `conn-failure` a failed connection is not
+ * retried at all (back_handle_st_cer), in TCP mode too. Its other words, in HTTP mode, send a
+ * request again after it reached a server (`L7RetryPolicy`, HAProxy's do_l7_retry): the same
+ * `retries` budget and redispatch rules, never the pause.
  */
 import type { BalancingProxy } from '../config/model.ts';
+
+/**
+ * The failures after a request was sent that send it again (HTTP mode). A backend without any
+ * has none (`ConnectRetryPlan.l7` undefined): its exchanges keep no copy of their request.
+ */
+export interface L7RetryPolicy {
+  /** The server closed (or reset) before a whole response head: `empty-response`. */
+  readonly emptyResponse: boolean;
+  /** The server sent something that is not an HTTP response: `junk-response`. */
+  readonly junkResponse: boolean;
+  /** `timeout server` struck before a response head: `response-timeout`. */
+  readonly responseTimeout: boolean;
+  /** Final response statuses that send the request again (`retry-on 503` …). */
+  readonly statuses: ReadonlySet<number>;
+}
 
 export type RetryStep =
   | { readonly giveUp: true }
@@ -47,9 +67,16 @@ export class ConnectRetryPlan {
   private readonly delayMs: number;
   /** The backend balances by hashing (a redispatch on a first failure would not pick another server by itself). */
   private readonly hashing: boolean;
+  /** `retry-on` names `conn-failure` (the default): a failed connection is tried again. */
+  readonly connFailure: boolean;
+  /** `retry-on`'s failures after the request was sent (HTTP mode), undefined when it names none. */
+  readonly l7: L7RetryPolicy | undefined;
 
   constructor(config: BalancingProxy) {
     this.retries = config.retries;
+    const retryOn = config.retryOn;
+    this.connFailure = retryOn === undefined || retryOn.events.includes('conn-failure');
+    this.l7 = retryOn && config.mode === 'http' ? l7Policy(retryOn.events, retryOn.statuses) : undefined;
     const option = config.options['redispatch'];
     this.redispatch = option?.enabled ?? false;
     const interval = option?.args[0];
@@ -63,6 +90,21 @@ export class ConnectRetryPlan {
    * Without `context` only the retry count decides (the interval, and always the pause).
    */
   afterFailure(retriesDone: number, context?: RetryContext): RetryStep {
+    if (!this.connFailure) return GIVE_UP;
+    return this.next(retriesDone, context);
+  }
+
+  /**
+   * After a request sent to a server failed in a way `retry-on` names (the caller checked `l7`):
+   * give up once `retries` retries were made, else send it again at once (HAProxy's L7 retries
+   * never wait), to another server when `option redispatch` says so.
+   */
+  afterL7Failure(retriesDone: number, context: RetryContext): RetryStep {
+    const step = this.next(retriesDone, context);
+    return step.giveUp || step.delayMs === 0 ? step : { giveUp: false, redispatch: step.redispatch, delayMs: 0 };
+  }
+
+  private next(retriesDone: number, context: RetryContext | undefined): RetryStep {
     if (retriesDone >= this.retries) return GIVE_UP;
     let redispatch = this.redispatchOn(retriesDone + 1);
     if (this.redispatch && context && !redispatch) {
@@ -80,4 +122,17 @@ export class ConnectRetryPlan {
     if (n > 0) return retry % n === 0;
     return retry === this.retries + 1 + n;
   }
+}
+
+/** What the words of `retry-on` ask for after a request was sent; undefined when nothing. */
+function l7Policy(events: readonly string[], statuses: readonly number[]): L7RetryPolicy | undefined {
+  const policy: L7RetryPolicy = {
+    emptyResponse: events.includes('empty-response'),
+    junkResponse: events.includes('junk-response'),
+    responseTimeout: events.includes('response-timeout'),
+    statuses: new Set(statuses),
+  };
+  // `0rtt-rejected` alone asks for nothing here: Loadstar sends no early data.
+  const any = policy.emptyResponse || policy.junkResponse || policy.responseTimeout || policy.statuses.size > 0;
+  return any ? policy : undefined;
 }

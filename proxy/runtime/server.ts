@@ -5,6 +5,8 @@
 import type { Server } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { StatCounters } from './counters.ts';
+import { trackerStatus } from './track.ts';
+import type { Tracker } from './track.ts';
 
 export type ServerAdmin = 'READY' | 'DRAIN' | 'MAINT';
 
@@ -45,6 +47,8 @@ export class RuntimeServer implements LbServer {
   readonly backup: boolean;
   readonly host: string;
   readonly port: number;
+  /** The UNIX socket of a `/path`, `unix@` or `abns@` server (net.connect's `path`; abstract ones start with NUL), else undefined. */
+  readonly path: string | undefined;
   weight: number;
   usable: boolean;
   /** Slow start: fraction of the weight in effect, in sixteenths (set by proxy/checks). */
@@ -72,9 +76,20 @@ export class RuntimeServer implements LbServer {
    * `usable`, `weight`, `warmup` and `maxconn` through its other setters.
    */
   admin: ServerAdmin = 'READY';
-  /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`. */
+  /**
+   * The persistence cookie value naming this server (`cookie` on its line, or
+   * the dynamic one `cookie … dynamic` derives); undefined: none. Written only
+   * by RuntimeBackend (its dynamic-cookie setters).
+   */
+  cookie: string | undefined;
+  /** `track`: the server whose health this one follows, and its backend's name (runtime/track.ts linkTracks). */
+  track: { server: RuntimeServer; backend: string } | undefined;
+  /** The servers tracking this one. */
+  readonly trackers: Tracker[] = [];
+  /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`; a tracked server's for a tracking one. */
   get status(): string {
     if (this.check) return this.check.label();
+    if (this.track) return trackerStatus(this);
     return this.admin === 'READY' ? 'no check' : this.admin;
   }
 
@@ -84,11 +99,19 @@ export class RuntimeServer implements LbServer {
     this.backup = config.options.backup;
     this.host = config.host;
     this.port = config.port;
+    this.path = config.unix ? config.host : undefined;
     this.weight = config.options.weight;
     this.usable = !config.options.disabled;
     if (!this.usable) this.admin = 'MAINT';
     this.maxconn = config.options.maxconn;
     this.maxqueue = config.options.maxqueue;
+    this.cookie = config.options.cookie;
+  }
+
+  /** Where it is reached, for people: `host:port`, a socket path, or `abns@name`. */
+  get address(): string {
+    if (this.path !== undefined) return this.path.startsWith('\0') ? `abns@${this.path.slice(1)}` : this.path;
+    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   get full(): boolean {

@@ -6,6 +6,8 @@
 import { HTTP_ALPN } from '../tls/bind-tls.ts';
 import type { Config, TcpRequestRule } from '../config/model.ts';
 import { storeTypeIsRun } from '../stick/table.ts';
+import { cryptScheme } from './crypt.ts';
+import { serverAddressBytes } from './dynamic-cookie.ts';
 
 export interface UnsupportedUse {
   what: string;
@@ -28,16 +30,18 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     if (proxy.mode !== 'http') for (const server of proxy.servers) if (server.options.ssl) add(`'server … ssl' in a TCP-mode backend`, server.loc, 'a later engine change');
     for (const rule of proxy.tcpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'tcp-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     for (const rule of proxy.httpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'http-check connect ssl' (TLS health checks)`, rule.loc, '#5');
-    if (proxy.cookie?.maxidle !== undefined || proxy.cookie?.maxlife !== undefined) add(`'cookie … maxidle/maxlife' (dated persistence cookies)`, proxy.cookie.loc, 'sticky sessions');
-    if (proxy.cookie?.dynamic) add(`'cookie … dynamic' (dynamic-cookie-key)`, proxy.cookie.loc, 'sticky sessions');
+    if (proxy.cookie?.dynamic && proxy.dynamicCookieKey !== undefined) {
+      // HAProxy hashes the address it resolved at startup; Loadstar resolves host names per connection.
+      for (const server of proxy.servers) {
+        if (server.options.cookie === undefined && !serverAddressBytes(server.host)) add(`'cookie … dynamic' for server '${server.name}' given by host name '${server.host}' (dynamic cookies are derived from an IP address)`, server.loc, 'DNS discovery');
+      }
+    }
     if (proxy.cookie && proxy.mode !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) {
-      // The engine keeps the tables (proxy/stick) but does not synchronise them, nor store every data type.
+      // The engine keeps the tables (proxy/stick) but does not store every data type (peers: config/kw-peers.ts).
       const table = proxy.stickTable;
-      if (table.peers !== undefined) add(`'stick-table … peers' (table synchronisation)`, table.loc, 'sticky sessions');
       for (const data of table.store) if (!storeTypeIsRun(data.name)) add(`'stick-table … store ${data.name}'`, table.loc, 'sticky sessions');
     }
-    for (const rule of proxy.stickRules) add(`'stick ${rule.kind}'`, rule.loc, 'sticky sessions');
     // A capture fills a slot of the frontend's (captures.ts); a backend's `len` rule, which would declare one, is not run.
     for (const rule of proxy.httpRequestRules) {
       if (rule.action.type === 'capture' && rule.action.id === undefined) add(`'http-request capture … len' in a ${proxy.kind} (use 'declare capture' in the frontend and 'capture … id')`, rule.loc, 'a later engine change');
@@ -66,7 +70,11 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
   }
   for (const list of config.userlists) {
-    for (const user of list.users) if (!user.insecure) add(`'user ${user.name} password' (crypt(3) hashes; use insecure-password for now)`, user.loc, 'a later engine change');
+    for (const user of list.users) {
+      if (user.insecure) continue;
+      const scheme = cryptScheme(user.password);
+      if (scheme.unsupported) add(`'user ${user.name} password' in userlist '${list.name}': ${scheme.name} (Loadstar verifies SHA-512 $6$, SHA-256 $5$, MD5 $1$, bcrypt $2a$/$2b$/$2y$ and DES; e.g. 'mkpasswd -m sha-512')`, user.loc, 'a later engine change');
+    }
   }
   return found;
 }
@@ -84,8 +92,6 @@ export function reducedFeatureWarnings(config: Config): string[] {
       if (bind.ssl && dropped.length > 0) warnings.push(`'alpn' ${dropped.join(',')} is not offered at ${bind.loc.file}:${bind.loc.line}: the HTTP engine serves h2 and http/1.1 only`);
     }
   }
-  const compressed = config.proxies.find((p) => p.kind !== 'defaults' && p.compression.algorithms.length > 0);
-  if (compressed) warnings.push(`'compression' is not applied yet: responses are forwarded uncompressed (${compressed.kind} '${compressed.name}')`);
   return warnings;
 }
 

@@ -39,10 +39,13 @@ interface Command {
 const PERMISSION_DENIED = 'Permission denied\n';
 
 const COMMANDS: Command[] = [
+  { words: ['disable', 'dynamic-cookie', 'backend'], usage: 'disable dynamic-cookie backend <bk>', help: 'disable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(false)) },
   { words: ['disable', 'server'], usage: 'disable server (DEPRECATED)', help: "disable a server for maintenance (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'maint')) },
+  { words: ['enable', 'dynamic-cookie', 'backend'], usage: 'enable dynamic-cookie backend <bk>', help: 'enable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(true)) },
   { words: ['enable', 'server'], usage: 'enable server  (DEPRECATED)', help: "enable a disabled server (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'ready')) },
   { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`) },
   { words: ['operator'], usage: 'operator', help: 'lower the level of the current CLI session to operator', level: 'user', run: (_a, _e, s) => lower(s, 'operator') },
+  { words: ['set', 'dynamic-cookie-key', 'backend'], usage: 'set dynamic-cookie-key backend <bk> <k>', help: 'change a backend secret key for dynamic cookies', level: 'admin', run: setDynamicCookieKey },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
   { words: ['show', 'backend'], usage: 'show backend', help: 'list backends in the current running config', level: 'user', run: (_a, e) => `# name\n${[...(e.stats.view()?.backends.keys() ?? [])].map((n) => n + '\n').join('')}` },
@@ -131,6 +134,22 @@ function weight(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServe
   } else if (w > 256) return 'Absolute weight can only be between 0 and 256 inclusive.\n';
   const result = setServerWeight(engine, backend.name, server.name, w);
   return result.ok ? '' : `${result.error.message}\n`;
+}
+
+/** The dynamic-cookie commands' backend, with HAProxy's messages (cli_find_backend) when it is missing. */
+function dynamicCookieChange(engine: StatsHost, name: string | undefined, then: (backend: RuntimeBackend) => string | void): string {
+  if (name === undefined) return 'A backend name is expected.\n';
+  const backend = engine.backend(name);
+  if (!backend) return 'No such backend.\n';
+  return then(backend) ?? '';
+}
+
+function setDynamicCookieKey(args: string[], engine: StatsHost): string {
+  return dynamicCookieChange(engine, args[3], (backend) => {
+    const key = args[4];
+    if (key === undefined) return 'String value expected.\n';
+    backend.setDynamicCookieKey(key);
+  });
 }
 
 function setServer(args: string[], engine: StatsHost): string {

@@ -256,9 +256,10 @@ export class StatsRegistry {
           s.countStatus(tx.serverStatus);
         }
         s.lastSess = now;
-        s.wretr += tx.retries;
+        s.wretr += tx.retries - (tx.retriesCounted ?? 0);
       }
-      b.wretr += tx.retries;
+      // Retries are counted as they happen, on the server each one left (runtime/counters.ts retryAssigned).
+      b.wretr += tx.retries - (tx.retriesCounted ?? 0);
       exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt);
     }
     const output = this.output;
@@ -284,12 +285,12 @@ export class StatsRegistry {
       const s = record.server?.stats;
       b.bin += record.bytesIn;
       b.bout += record.bytesOut;
-      b.wretr += record.retries;
+      b.wretr += record.retries - (record.retriesCounted ?? 0);
       b.lastSess = now;
       if (s) {
         s.bin += record.bytesIn;
         s.bout += record.bytesOut;
-        s.wretr += record.retries;
+        s.wretr += record.retries - (record.retriesCounted ?? 0);
         s.lastSess = now;
       }
       exchangeOutcome(b, s, record.termination, 0, record.tw, record.tc, record.tc >= 0 ? record.tw + record.tc : -1, tt);

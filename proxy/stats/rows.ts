@@ -150,7 +150,7 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
     lastchg: Math.floor((now - c.lastChange) / 1000), downtime: c.downtimeSeconds(now), pid: 1, iid, sid: 0, lbtot: c.lbtot, type: 1,
     rate: c.rate, rate_max: c.rateMax, ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, ...zeroes(COMP), lastsess: lastSess(c, now), ...times(c),
-    mode: http ? 'http' : 'tcp', algo: backend.config.balance.algorithm,
+    cookie: backend.config.cookie?.name, mode: http ? 'http' : 'tcp', algo: backend.config.balance.algorithm,
     wrew: 0, connect: c.connect, reuse: c.reuse, ...(http ? { cache_lookups: 0, cache_hits: 0 } : {}), eint: 0,
     uweight: w.uweight, agg_server_status: 0, agg_server_check_status: 0, agg_check_status: 0,
     '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, false, 0),
@@ -168,16 +168,18 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     status: server.status, weight: server.weight, act: server.backup ? 0 : 1, bck: server.backup ? 1 : 0,
     ...(check ? { chkfail: c.chkfail, chkdown: c.chkdown, downtime: c.downtimeSeconds(now) } : {}),
     lastchg: Math.floor((now - c.lastChange) / 1000), qlimit: server.maxqueue || undefined, pid: 1, iid, sid: server.id,
+    tracked: server.track ? `${server.track.backend}/${server.track.server.name}` : undefined,
     throttle: server.warmup !== undefined ? Math.floor((server.warmup * 100) / 16) : undefined,
     lbtot: c.lbtot, type: 2, rate: c.rate, rate_max: c.rateMax,
-    ...(check && last ? {
+    // A check paused by maintenance shows no result (HAProxy: CHK_ST_ENABLED without CHK_ST_PAUSED).
+    ...(check && last && check.state.admin !== 'MAINT' ? {
       check_status: last.code, check_code: last.status, check_duration: last.durationMs, last_chk: last.info || undefined,
       check_desc: CHECK_CODES[last.code].description,
     } : {}),
     ...(check ? { check_rise: check.state.timings.rise, check_fall: check.state.timings.fall, check_health: check.state.health } : {}),
     ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, lastsess: lastSess(c, now), ...times(c),
-    addr: `${host}:${server.port}`, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,
+    addr: server.path === undefined ? `${host}:${server.port}` : 'unix', cookie: server.cookie, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,
     srv_icur: 0, eint: 0, idle_conn_cur: 0, safe_conn_cur: 0, used_conn_cur: server.served, need_conn_est: 0,
     uweight: server.weight, '-': '-', ...zeroes(SSL),
   };

@@ -9,6 +9,7 @@ import type { CheckCode } from '../checks/types.ts';
 import { outcomeOf } from '../checks/types.ts';
 import type { StatsTables } from './registry.ts';
 import { proxyIds } from './rows.ts';
+import { trackerStopped } from '../runtime/track.ts';
 
 export const SERVERS_STATE_HEADER = '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
 
@@ -20,7 +21,8 @@ const CHECK_STATUS_NUMBER: Record<CheckCode, number> = {
 /** SRV_ST_*: 0 stopped, 2 running, 3 stopping (NOLB). */
 function opState(server: RuntimeServer): number {
   const check = server.check;
-  if (!check) return server.admin === 'MAINT' ? 0 : 2;
+  // A tracking server has no check: stopped while the server it tracks is (or in maintenance).
+  if (!check) return server.admin === 'MAINT' || (server.track !== undefined && trackerStopped(server)) ? 0 : 2;
   if (check.state.op === 'DOWN') return 0;
   return check.state.op === 'NOLB' ? 3 : 2;
 }
@@ -38,11 +40,12 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   const result = last ? { failed: 2, passed: 3, condpass: 4 }[outcomeOf(last)] : 0;
   // CHK_ST_CONFIGURED | CHK_ST_ENABLED, plus CHK_ST_PAUSED in maintenance.
   const checkState = check ? 6 | (check.state.admin === 'MAINT' ? 8 : 0) : 0;
-  const health = check ? check.state.health : 0;
+  // Without a check HAProxy keeps the health it starts servers with: rise, 0 when `disabled`.
+  const health = check ? check.state.health : server.config.options.disabled ? 0 : server.config.options.rise;
   const since = Math.floor((now - server.stats.lastChange) / 1000);
   const initialWeight = server.config.options.weight;
   return [
-    beId, backend.name, server.id, server.name, server.host, opState(server), adminState(server), server.weight, initialWeight, since,
+    beId, backend.name, server.id, server.name, server.path === undefined ? server.host : '-', opState(server), adminState(server), server.weight, initialWeight, since,
     checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, '-', server.port, '-', 0, 0, '-', '-', 0,
   ].join(' ');
 }

@@ -59,7 +59,10 @@ function head(table: RuntimeStickTable): string {
 
 function entryLine(table: RuntimeStickTable, entry: StickEntry, now: number): string {
   let line = `0x${entry.id.toString(16).padStart(12, '0')}: key=${keyText(table, entry.key)} use=${entry.refs} exp=${Math.max(0, entry.expire - now)}`;
+  // server_id is HAProxy's first data type, server_key comes between gpc1_rate and http_fail_cnt.
+  if (table.keepsServer) line += ` server_id=${entry.serverId}`;
   for (const data of DUMP_ORDER) {
+    if (data.name === 'http_fail_cnt' && table.keepsServer) line += ` server_key=${entry.serverKey ?? '-'}`;
     if (data.name !== undefined) {
       const value = table.counter(entry, data.name);
       if (value !== undefined) line += ` ${data.name}=${value}`;
@@ -72,6 +75,7 @@ function entryLine(table: RuntimeStickTable, entry: StickEntry, now: number): st
 }
 
 function dataValue(table: RuntimeStickTable, entry: StickEntry, type: string, now: number): number | undefined {
+  if (type === 'server_id') return entry.serverId;
   const data = DUMP_ORDER.find((d) => d.name === type || d.rate === type);
   if (!data) return undefined;
   return data.name !== undefined ? table.counter(entry, data.name) : table.rate(entry, data.rate, now);

@@ -26,7 +26,7 @@ const RATE_INDEX = new Map<string, number>(RATES.map((n, i) => [n, i]));
 
 /** Is this `store` data type maintained by the engine? (The others are refused at load: runtime/unsupported.ts.) */
 export function storeTypeIsRun(name: string): boolean {
-  return COUNTER_INDEX.has(name) || RATE_INDEX.has(name);
+  return COUNTER_INDEX.has(name) || RATE_INDEX.has(name) || name === 'server_id';
 }
 
 /** The stick-table clock: milliseconds, never going back (HAProxy's now_ms). */
@@ -47,6 +47,10 @@ export class StickEntry {
   readonly counts: Float64Array | undefined;
   /** Frequency counters, by the table's rate slots. */
   readonly rates: FreqCtr[] | undefined;
+  /** server_id: the `id` of the server a stick rule stored (0: none), when the table keeps servers. */
+  serverId = 0;
+  /** server_key: that server's name (HAProxy's default `srvkey name`), looked up first when matching. */
+  serverKey: string | undefined;
 
   constructor(readonly key: string, layout: Layout, now: number, expireMs: number) {
     this.expire = now + expireMs;
@@ -71,8 +75,18 @@ export class RuntimeStickTable {
   /** `expire`, ms; 0: entries never expire (they are only evicted when the table is full). */
   readonly expireMs: number;
   readonly size: number;
+  /**
+   * Entries keep server_id and server_key: the table stores `server_id`, or a `stick` rule uses it
+   * (cfgparse.c allocates both data types for every table a stick rule names).
+   */
+  readonly keepsServer: boolean;
 
-  constructor(readonly name: string, readonly config: StickTable) {
+  /**
+   * @param stickRulesUseIt a `stick` rule names the table: entries keep server_id and server_key.
+   * @param handedOver the table names an enabled `peers` section: a reload may hand its entries over (`adopt`).
+   */
+  constructor(readonly name: string, readonly config: StickTable, stickRulesUseIt = false, readonly handedOver = false) {
+    this.keepsServer = stickRulesUseIt || config.store.some((s) => s.name === 'server_id');
     this.expireMs = config.expire ?? 0;
     this.size = config.size;
     const counters = config.store.filter((s) => COUNTER_INDEX.has(s.name)).map((s) => s.name);
@@ -82,6 +96,15 @@ export class RuntimeStickTable {
       counterSlot: new Map(counters.map((n, i) => [n, i])),
       rateSlot: new Map(rates.map((r, i) => [r.name, i])),
     };
+  }
+
+  /**
+   * Takes the entries of the table this one replaces on a reload (what HAProxy's local peer pushes to
+   * the new process): the same objects, with their dates and counts, so connections of the old
+   * configuration still tracking them count in the new table too.
+   */
+  adopt(old: RuntimeStickTable, now = tickNow()): void {
+    for (const entry of old.liveEntries(now)) this.entries.set(entry.key, entry);
   }
 
   /** The live entries (expired ones dropped first), for `show table`. */
@@ -158,7 +181,7 @@ export class RuntimeStickTable {
 
   /** Does the table store this data type? */
   stores(name: string): boolean {
-    return this.layout.counterSlot.has(name) || this.layout.rateSlot.has(name);
+    return this.layout.counterSlot.has(name) || this.layout.rateSlot.has(name) || (this.keepsServer && name === 'server_id');
   }
 
   /** The rate over the data type's period, or undefined when the table does not store it. */

@@ -1,13 +1,16 @@
 /**
  * The stick tables of one configuration load, by the name of the proxy
  * declaring them (a frontend's own, or a backend holding only a table that
- * rules refer to with `table <name>`). A reload builds new, empty tables:
- * HAProxy keeps table contents across reloads only through `peers`.
+ * rules refer to with `table <name>`). A reload builds new, empty tables,
+ * except as HAProxy's local peer would hand them over: a table naming an
+ * enabled `peers` section, in the old configuration and the new one, with
+ * the same type, key length, size and stored data, keeps its entries.
  */
 import type { EngineHooks } from '../acl/index.ts';
-import type { Config, Proxy } from '../config/model.ts';
+import type { Config, Proxy, StickTable } from '../config/model.ts';
 import { RuntimeStickTable } from './table.ts';
 import { stickCounterHook } from './read.ts';
+import { peersSectionRuns } from '../config/kw-peers.ts';
 
 export class StickTables {
   private readonly byName = new Map<string, RuntimeStickTable>();
@@ -16,10 +19,16 @@ export class StickTables {
   /** The hooks of a TCP-mode context (its other engine hooks are not wired), when there are tables. */
   readonly tcpHooks: EngineHooks | undefined;
 
-  constructor(config: Config) {
+  /** `previous`: the tables of the configuration this one replaces (a reload). */
+  constructor(config: Config, previous?: StickTables) {
+    const stickRuleTables = new Set<string>();
+    for (const proxy of config.proxies) for (const rule of proxy.stickRules) stickRuleTables.add(rule.table ?? proxy.name);
     for (const proxy of config.proxies) {
       if (proxy.kind === 'defaults' || !proxy.stickTable) continue;
-      this.byName.set(proxy.name, new RuntimeStickTable(proxy.name, proxy.stickTable));
+      const table = new RuntimeStickTable(proxy.name, proxy.stickTable, stickRuleTables.has(proxy.name), syncedByLocalPeer(config, proxy.stickTable));
+      const old = previous?.get(proxy.name);
+      if (old && table.handedOver && old.handedOver && sameDefinition(old.config, table.config)) table.adopt(old);
+      this.byName.set(proxy.name, table);
     }
     for (const proxy of config.proxies) if (proxy.kind !== 'defaults') tablesOfProxy.set(proxy, this);
     this.tcpHooks = this.byName.size > 0 ? { stickCounter: this.stickCounter } : undefined;
@@ -59,4 +68,15 @@ export function ruleTable(proxy: Proxy, name: string | undefined): RuntimeStickT
   const table = tables.get(name ?? proxy.name);
   if (!table) throw new Error(`proxy '${proxy.name}': no stick table '${name ?? proxy.name}'`);
   return table;
+}
+
+/** The table names a peers section that runs: enabled, with the local peer (and, config/kw-peers.ts made sure, no other). */
+function syncedByLocalPeer(config: Config, table: StickTable): boolean {
+  return table.peers !== undefined && peersSectionRuns(config, table.peers);
+}
+
+/** What the local peer needs to hand a table over: same type, key length, size, and stored data types. */
+function sameDefinition(a: StickTable, b: StickTable): boolean {
+  const store = (t: StickTable): string => t.store.map((s) => `${s.name}(${s.period ?? ''})`).join(',');
+  return a.type === b.type && a.len === b.len && a.size === b.size && store(a) === store(b);
 }

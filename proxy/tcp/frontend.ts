@@ -23,6 +23,8 @@ import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
 import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
+import { StickPersistence } from '../stick/persistence.ts';
+import type { StickRequest } from '../stick/persistence.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
 import { compileConnectionRules, compileContentRules, compileSessionRules, endRefusedSession } from './rules.ts';
 import type { ConnectionRules, ContentRules, SessionRules } from './rules.ts';
@@ -32,6 +34,8 @@ import { HeldRequest, inspect } from './inspection.ts';
 import { ReusedReads } from './reused-reads.ts';
 import { adoptReads } from './client-reads.ts';
 import type { InspectionOutcome } from './inspection.ts';
+import { writeStallTimer } from '../runtime/pending-write.ts';
+import { retryAssigned } from '../runtime/counters.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
@@ -64,8 +68,16 @@ export interface TcpSessionRecord {
   bytesOut: number;
   termination: string;
   retries: number;
+  /** Retries counted in the statistics as they happened (all of them: retryAssigned). */
+  retriesCounted?: number;
+  /** A redispatch is under way from this server: counted once the new one is known. */
+  retryFrom?: RuntimeServer;
   /** Sent to another server after a failed connection (%rc's '+'). */
   redispatched?: boolean;
+  /** What the backend's stick rules decided (undefined: it has none), stored with the server once connected. */
+  stick?: StickRequest;
+  /** The server is the one a stick rule found (HAProxy's SF_DIRECT): a failed connection redispatches only as `option redispatch` says. */
+  direct?: boolean;
   /** %sq / %bq when it waited in a queue. */
   queued?: QueuePositions;
   /** Content rules are still inspecting the request (a client timeout then ends it as 'cR'). */
@@ -100,6 +112,8 @@ export class TcpFrontend implements Frontend {
   private readonly backendContentRules = new Map<RuntimeBackend, ContentRules>();
   /** `use-server` rules of the backends this frontend can reach. */
   private readonly serverChoices = new Map<RuntimeBackend, ServerChoice<ConnAtRouting>>();
+  /** `stick` rules of the backends this frontend can reach (only those that have some). */
+  private readonly stickRules = new Map<RuntimeBackend, StickPersistence>();
   /** `proc.*` variables set by this frontend's rules. */
   private readonly procVars = new Map<string, Sample>();
 
@@ -129,6 +143,8 @@ export class TcpFrontend implements Frontend {
         return (c) => when(c.client, backend.config, c.inspection);
       }, () => () => ''); // a log-format server name is refused in TCP mode (unsupported.ts)
       if (choice) this.serverChoices.set(backend, choice);
+      const stick = StickPersistence.fromConfig(backend.config, () => backend.servers);
+      if (stick) this.stickRules.set(backend, stick);
     }
   }
 
@@ -270,6 +286,10 @@ export class TcpFrontend implements Frontend {
     const onClose = (): void => cancel?.();
     record.client.once('close', onClose);
     const ruled = avoid ? undefined : this.serverChoices.get(backend)?.({ client: record.client, inspection: record.held ? this.inspection(record) : undefined });
+    // The stick rules, once per session (a redispatch keeps their keys, to store the server finally used).
+    const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
+    if (stick && !avoid) record.stick = stick.onRequest(connContext(record.client, backend.config, record.held ? this.inspection(record) : undefined), ruled !== undefined);
+    const stuck = avoid ? undefined : record.stick?.server;
     cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result, queued) => {
       record.client.off('close', onClose);
       if (queued) record.queued = queued;
@@ -282,14 +302,19 @@ export class TcpFrontend implements Frontend {
           record.termination = result.error === 'no-server' ? 'SC' : 'sQ';
           return this.end(record);
         }
+        if (record.retryFrom) {
+          if (retryAssigned(backend.stats, record.retryFrom, result.server)) record.redispatched = true;
+          record.retryFrom = undefined;
+        }
         record.server = result.server;
+        record.direct = stuck !== undefined && result.server === stuck;
         this.connect(record, backend, result.server);
       } catch (e) {
         // The slot is given back by connect()'s close handling once it has started, else here.
         if ('server' in result && record.server === undefined) backend.release(result.server);
         this.internalError(e, record);
       }
-    }, avoid, ruled);
+    }, avoid, ruled ?? stuck);
   }
 
   private connect(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer): void {
@@ -297,7 +322,7 @@ export class TcpFrontend implements Frontend {
     const started = Date.now();
     // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
     const reads = new ReusedReads();
-    const upstream = net.connect({ host: server.host, port: server.port, noDelay: true, allowHalfOpen: true, onread: reads.onread });
+    const upstream = net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true, allowHalfOpen: true, onread: reads.onread });
     let connected = false;
     const timer = timers.connect > 0 ? setTimeout(() => upstream.destroy(new Error('timeout')), timers.connect) : undefined;
     const release = once(() => backend.release(server));
@@ -308,6 +333,9 @@ export class TcpFrontend implements Frontend {
         if (faults.armed) faultPoint('connect');
         server.check?.observe('layer4', true, '');
         record.tc = Date.now() - started;
+        // In TCP mode the store rules run once the server connection is up (HAProxy stores before any data).
+        const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
+        if (stick) stick.onResponse(connContext(record.client, backend.config), record.stick, server);
         if (this.config.logFormat) record.serverSource = { address: upstream.localAddress, port: upstream.localPort };
         if (this.config.options['logasap']?.enabled) {
           // `option logasap`: the line goes out now that the server connection is up.
@@ -341,22 +369,26 @@ export class TcpFrontend implements Frontend {
     server.connectErrors++;
     server.check?.observe('layer4', false, 'connection error');
     if (record.client.destroyed) return release();
-    const step = backend.retryPlan.afterFailure(record.retries, backend.retryContext(server, false));
+    const step = backend.retryPlan.afterFailure(record.retries, backend.retryContext(server, record.direct ?? false));
     if (step.giveUp) {
       release();
       record.termination = 'SC';
       return this.end(record);
     }
     record.retries++;
+    record.retriesCounted = (record.retriesCounted ?? 0) + 1;
     server.retries++;
     setTimeout(() => {
       if (record.client.destroyed) return release();
       try {
         if (step.redispatch) {
-          record.redispatched = true;
+          record.retryFrom = server;
           release();
           this.acquire(record, backend, server);
-        } else this.connect(record, backend, server);
+        } else {
+          retryAssigned(backend.stats, server, server);
+          this.connect(record, backend, server);
+        }
       } catch (e) {
         this.internalError(e, record);
       }
@@ -369,17 +401,47 @@ export class TcpFrontend implements Frontend {
     const clientIdle = timers.tunnel || this.clientTimeout;
     const serverIdle = timers.tunnel || timers.server;
     upstreamOf.set(client, upstream);
-    client.setTimeout(clientIdle);
     upstream.on('timeout', () => {
       if (record.termination === '--') record.termination = 'sD';
       destroyBoth();
     });
-    upstream.setTimeout(serverIdle);
     const destroyBoth = (): void => {
       client.destroy();
       upstream.destroy();
     };
-    const clientEnded = (): void => { if (this.clientFin > 0 || timers.serverFin > 0) upstream.setTimeout(timers.serverFin || this.clientFin); };
+    // Each side's inactivity limit (its *-fin one once the other side sent its FIN), armed as HAProxy
+    // arms a side's timeout: while it reads from it with room left, or writes to it. A direction waiting
+    // for its sink to drain reads nothing: only the sink's limit runs then, from the stall, refreshed
+    // by any write progress (pending-write.ts). A client that
+    // stops reading ends at `timeout client` (cD), a server that stops reading at `timeout server`
+    // (sD) — haproxy 2.6.12, test/proxy/http/stalled-side.test.ts.
+    const idle = { client: clientIdle, server: serverIdle };
+    /** The cancel functions of the write-stall timers running (pending-write.ts). */
+    const stallTimers: { toClient?: () => void; toServer?: () => void } = {};
+    const arm = (): void => {
+      const stalled = stallTimers.toClient !== undefined || stallTimers.toServer !== undefined;
+      client.setTimeout(stalled ? 0 : idle.client);
+      upstream.setTimeout(stalled ? 0 : idle.server);
+    };
+    const stall = (direction: 'toClient' | 'toServer', on: boolean): void => {
+      stallTimers[direction]?.();
+      stallTimers[direction] = undefined;
+      const ms = direction === 'toClient' ? idle.client : idle.server;
+      if (on && ms > 0) {
+        stallTimers[direction] = writeStallTimer(direction === 'toClient' ? client : upstream, ms, () => {
+          if (record.termination === '--') record.termination = direction === 'toClient' ? 'cD' : 'sD';
+          destroyBoth();
+        });
+      }
+      arm();
+    };
+    arm();
+    const clientEnded = (): void => {
+      if (this.clientFin > 0 || timers.serverFin > 0) {
+        idle.server = timers.serverFin || this.clientFin;
+        arm();
+      }
+    };
     // What inspection held back goes first; `write` keeps its order before anything piped after it.
     const held = record.held?.take();
     if (held) {
@@ -394,6 +456,7 @@ export class TcpFrontend implements Frontend {
         record.bytesOut += bytes;
         if (faults.armed) this.tunnelFault(record);
       },
+      onStall: (on) => stall('toClient', on),
     });
     let clientReads: ReusedReads | undefined;
     if (record.held?.ended || client.readableEnded) {
@@ -414,15 +477,21 @@ export class TcpFrontend implements Frontend {
       clientReads = new ReusedReads();
       if (!client.destroyed && adoptReads(client, clientReads.onread)) {
         // Client → server: reused buffers too (client-reads.ts), with the same backpressure as the other way.
-        clientReads.start({ source: client, sink: upstream, onChunk });
+        clientReads.start({ source: client, sink: upstream, onChunk, onStall: (on) => stall('toServer', on) });
       } else {
         // A TLS client (or a Node without the fields client-reads.ts needs): what pipe() does, in one listener.
         clientReads = undefined;
         client.on('data', (d: Buffer) => {
           onChunk(d.length);
-          if (!upstream.destroyed && !upstream.write(d)) client.pause();
+          if (!upstream.destroyed && !upstream.write(d)) {
+            client.pause();
+            stall('toServer', true);
+          }
         });
-        upstream.on('drain', () => client.resume());
+        upstream.on('drain', () => {
+          client.resume();
+          if (stallTimers.toServer) stall('toServer', false);
+        });
       }
       // Half-close: a FIN is passed on, and once one side has sent it the other side's *-fin timer bounds the wait.
       client.once('end', () => {
@@ -432,12 +501,17 @@ export class TcpFrontend implements Frontend {
     }
     upstream.once('end', () => {
       if (!client.destroyed) client.end();
-      if (this.clientFin > 0 || timers.serverFin > 0) client.setTimeout(this.clientFin || timers.serverFin);
+      if (this.clientFin > 0 || timers.serverFin > 0) {
+        idle.client = this.clientFin || timers.serverFin;
+        arm();
+      }
     });
     upstream.on('error', () => { if (record.termination === '--') record.termination = 'SD'; destroyBoth(); });
     client.on('error', () => { if (record.termination === '--') record.termination = 'CD'; destroyBoth(); });
     let closed = 0;
     const onClose = (): void => {
+      stallTimers.toClient?.();
+      stallTimers.toServer?.();
       if (++closed === 2) {
         reads.close();
         clientReads?.close();

@@ -27,6 +27,8 @@ export interface ReadTarget {
   sink: net.Socket;
   /** Called with each chunk's size before it is written (byte counters, fault points). */
   onChunk(bytes: number): void;
+  /** Told when reading stops for backpressure (true) and starts again once the sink drained (false). */
+  onStall?(stalled: boolean): void;
 }
 
 export class ReusedReads {
@@ -71,6 +73,7 @@ export class ReusedReads {
     if (!belowMark && sink.writableLength > 0) {
       this.paused = true;
       target.source.pause();
+      target.onStall?.(true);
     }
   }
 
@@ -80,6 +83,7 @@ export class ReusedReads {
     if (this.paused && this.target) {
       this.paused = false;
       this.target.source.resume();
+      this.target.onStall?.(false);
     }
   }
 }

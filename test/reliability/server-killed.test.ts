@@ -7,7 +7,8 @@
  * in docs/reliability.md: `conn-failure` (HAProxy's default), plus one new
  * connection for an idempotent request whose reused keep-alive connection was
  * closed before any response byte (HAProxy does the same for reused idle
- * connections); a request a server received and then dropped is not replayed.
+ * connections); a request a server received and then dropped is not replayed
+ * (this configuration has no `retry-on`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -491,8 +491,8 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = [
   fetch(['res.cache_hit', '', 'bool', 'HRSHP|SERVR']),
   fetch(['res.cache_name', '', 'str', 'HRSHP|SERVR']),
   // flt_http_comp.c
-  fetch(['res.comp', '', 'bool', 'HRSHP']),
-  fetch(['res.comp_algo', '', 'str', 'HRSHP']),
+  fetch(['res.comp', '', 'bool', 'HRSHP'], () => single((ctx) => mkBool(ctx.res?.compression !== undefined))),
+  fetch(['res.comp_algo', '', 'str', 'HRSHP'], () => single((ctx) => (ctx.res?.compression !== undefined ? mkStr(ctx.res.compression) : undefined))),
   // fcgi-app.c
   fetch(['fcgi.docroot', '', 'str', 'HRQHV']),
   fetch(['fcgi.index', '', 'str', 'HRQHV']),

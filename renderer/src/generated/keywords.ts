@@ -100,8 +100,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "localpeer",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
+   "summary": "The name of the local peer in `peers` sections (default: the host name); only that peer is supported, for tables kept across reloads.",
+   "status": "supported"
   },
   {
    "name": "log",
@@ -127,6 +127,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "max-spread-checks",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "maxcompcpuusage",
+   "summary": "A CPU usage in percent above which compression backs off: only `maxcompcpuusage 100` (no limit, HAProxy's default) is accepted; Loadstar compresses every eligible response at `tune.comp.maxlevel`.",
+   "status": "supported"
+  },
+  {
+   "name": "maxcomprate",
+   "summary": "A per-process compression input rate in kB/s: only `maxcomprate 0` (no limit, HAProxy's default) is accepted; Loadstar compresses every eligible response at `tune.comp.maxlevel`.",
+   "status": "supported"
   },
   {
    "name": "maxconn",
@@ -324,6 +334,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "tune.comp.maxlevel",
+   "summary": "zlib level of every compressed response (1 = fastest, HAProxy's default; 9 = smallest).",
+   "status": "supported"
+  },
+  {
+   "name": "tune.zlib.memlevel",
+   "summary": "zlib memLevel of each compressed response (default 8; lower uses less memory, compresses less).",
+   "status": "supported"
+  },
+  {
+   "name": "tune.zlib.windowsize",
+   "summary": "zlib window size (bits) of each compressed response (default 15).",
+   "status": "supported"
+  },
+  {
    "name": "uid",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -362,12 +387,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "cookie",
-   "summary": "Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr. `maxidle`, `maxlife` and `dynamic` are refused by `loadstar run` for now.",
+   "summary": "Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr; `maxidle` / `maxlife` write dates into the cookie (`SRV|last|first`, HAProxy's encoding) and ignore one idle or old too long; `dynamic` gives servers without a `cookie` value one derived from `dynamic-cookie-key`.",
    "status": "supported"
   },
   {
@@ -383,6 +408,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "disabled",
    "summary": "Does not start this proxy.",
+   "status": "supported"
+  },
+  {
+   "name": "dynamic-cookie-key",
+   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
    "status": "supported"
   },
   {
@@ -438,6 +468,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "http-reuse",
    "summary": "Which idle server connections a request may take: never, safe (the default), aggressive, always. NTLM/Negotiate connections stay private to their client.",
+   "status": "supported"
+  },
+  {
+   "name": "http-send-name-header",
+   "summary": "Names the server a request goes to in this request header (replacing any the client sent); after a retry or redispatch, the server actually tried.",
    "status": "supported"
   },
   {
@@ -601,6 +636,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option originalto",
+   "summary": "Adds the address the client connected to in X-Original-To (`except NET`: not for those destinations, `header NAME`: another header).",
+   "status": "supported"
+  },
+  {
    "name": "option persist",
    "summary": "Keeps sending persistent traffic to a server that is down.",
    "status": "supported"
@@ -688,6 +728,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "retries",
    "summary": "Connection attempts after a failed connect (default 3).",
+   "status": "supported"
+  },
+  {
+   "name": "retry-on",
+   "summary": "When a request is sent again (HTTP mode; replaces the previous list): `none`, `conn-failure` (the default), `empty-response`, `junk-response`, `response-timeout`, `0rtt-rejected` (no 0-RTT here: never happens), the statuses 401 403 404 408 425 500 501 502 503 504, or `all-retryable-errors`. Each retry counts in `retries`; `option redispatch` applies. Only a request received whole before it left, and fitting in `tune.bufsize`, is replayed (`http-request disable-l7-retry` opts one out). Without `conn-failure` a failed connection is not retried (TCP mode too).",
    "status": "supported"
   },
   {
@@ -839,8 +884,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "declare capture",
@@ -893,6 +938,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "filter",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
+   "status": "supported"
+  },
+  {
    "name": "http-after-response",
    "summary": "Rules applied to every response, including Loadstar's own.",
    "status": "supported"
@@ -904,7 +954,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
    "status": "supported"
   },
   {
@@ -1043,6 +1093,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option originalto",
+   "summary": "Adds the address the client connected to in X-Original-To (`except NET`: not for those destinations, `header NAME`: another header).",
+   "status": "supported"
+  },
+  {
    "name": "option socket-stats",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
@@ -1078,6 +1133,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "redirect",
+   "summary": "Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy's http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).",
+   "status": "supported"
+  },
+  {
    "name": "stats admin",
    "summary": "Enables admin actions (drain, maint, weight) on the statistics page when the condition matches.",
    "status": "supported"
@@ -1095,6 +1155,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "stats hide-version",
    "summary": "Hides the version on the statistics page.",
+   "status": "supported"
+  },
+  {
+   "name": "stats http-request",
+   "summary": "Access rules of the statistics page: `allow`, `deny [status N …]` or `auth [realm R]`, each with an optional condition; the first that matches decides (instead of `stats auth`/`stats realm`, which cannot be combined with them).",
    "status": "supported"
   },
   {
@@ -1134,7 +1199,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
    "status": "supported"
   },
   {
@@ -1211,12 +1276,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "cookie",
-   "summary": "Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr. `maxidle`, `maxlife` and `dynamic` are refused by `loadstar run` for now.",
+   "summary": "Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr; `maxidle` / `maxlife` write dates into the cookie (`SRV|last|first`, HAProxy's encoding) and ignore one idle or old too long; `dynamic` gives servers without a `cookie` value one derived from `dynamic-cookie-key`.",
    "status": "supported"
   },
   {
@@ -1232,6 +1297,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "disabled",
    "summary": "Does not start this proxy.",
+   "status": "supported"
+  },
+  {
+   "name": "dynamic-cookie-key",
+   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
    "status": "supported"
   },
   {
@@ -1265,6 +1335,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "filter",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
+   "status": "supported"
+  },
+  {
    "name": "fullconn",
    "summary": "Backend load at which servers reach their maxconn when minconn is used.",
    "status": "supported"
@@ -1291,7 +1366,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
    "status": "supported"
   },
   {
@@ -1302,6 +1377,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "http-reuse",
    "summary": "Which idle server connections a request may take: never, safe (the default), aggressive, always. NTLM/Negotiate connections stay private to their client.",
+   "status": "supported"
+  },
+  {
+   "name": "http-send-name-header",
+   "summary": "Names the server a request goes to in this request header (replacing any the client sent); after a retry or redispatch, the server actually tried.",
    "status": "supported"
   },
   {
@@ -1405,6 +1485,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option originalto",
+   "summary": "Adds the address the client connected to in X-Original-To (`except NET`: not for those destinations, `header NAME`: another header).",
+   "status": "supported"
+  },
+  {
    "name": "option persist",
    "summary": "Keeps sending persistent traffic to a server that is down.",
    "status": "supported"
@@ -1480,13 +1565,23 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "redirect",
+   "summary": "Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy's http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).",
+   "status": "supported"
+  },
+  {
    "name": "retries",
    "summary": "Connection attempts after a failed connect (default 3).",
    "status": "supported"
   },
   {
+   "name": "retry-on",
+   "summary": "When a request is sent again (HTTP mode; replaces the previous list): `none`, `conn-failure` (the default), `empty-response`, `junk-response`, `response-timeout`, `0rtt-rejected` (no 0-RTT here: never happens), the statuses 401 403 404 408 425 500 501 502 503 504, or `all-retryable-errors`. Each retry counts in `retries`; `option redispatch` applies. Only a request received whole before it left, and fitting in `tune.bufsize`, is replayed (`http-request disable-l7-retry` opts one out). Without `conn-failure` a failed connection is not retried (TCP mode too).",
+   "status": "supported"
+  },
+  {
    "name": "server",
-   "summary": "A backend server: address, and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl …).",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …).",
    "status": "supported"
   },
   {
@@ -1512,6 +1607,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "stats hide-version",
    "summary": "Hides the version on the statistics page.",
+   "status": "supported"
+  },
+  {
+   "name": "stats http-request",
+   "summary": "Access rules of the statistics page: `allow`, `deny [status N …]` or `auth [realm R]`, each with an optional condition; the first that matches decides (instead of `stats auth`/`stats realm`, which cannot be combined with them).",
    "status": "supported"
   },
   {
@@ -1551,27 +1651,27 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick match",
-   "summary": "Matches a request key against the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Sends a request whose key is in the table to the server stored for it (server_id / server_key), if that server is not stopped or `option persist` is on, and refreshes the entry. Every rule runs; the first server found wins.",
+   "status": "supported"
   },
   {
    "name": "stick on",
-   "summary": "Learns and matches a key for persistence.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Source-IP or any-key persistence: `stick match` and `stick store-request` in one rule. A client whose key is in the table goes to the server stored there (unless `use-server` or the persistence cookie chose one), if that server is not DOWN or in maintenance (or `option persist`); else the balancer picks and the new server is stored. HTTP and TCP modes.",
+   "status": "supported"
   },
   {
    "name": "stick store-request",
-   "summary": "Stores a request key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores the request key with the server that finally takes the request, once it answers (HTTP) or is connected (TCP). Only the first store-request rule yielding a key counts for each table; at most 8 keys per request.",
+   "status": "supported"
   },
   {
    "name": "stick store-response",
-   "summary": "Stores a response key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores a key read from the response (e.g. `res.cook(SID)`) with the server that answered, before the http-response rules run; at most one per table besides the request's.",
+   "status": "supported"
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
    "status": "supported"
   },
   {
@@ -1673,12 +1773,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "compression",
-   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`.",
-   "status": "parsed; behaviour pending (compression)"
+   "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
+   "status": "supported"
   },
   {
    "name": "cookie",
-   "summary": "Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr. `maxidle`, `maxlife` and `dynamic` are refused by `loadstar run` for now.",
+   "summary": "Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr; `maxidle` / `maxlife` write dates into the cookie (`SRV|last|first`, HAProxy's encoding) and ignore one idle or old too long; `dynamic` gives servers without a `cookie` value one derived from `dynamic-cookie-key`.",
    "status": "supported"
   },
   {
@@ -1704,6 +1804,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "disabled",
    "summary": "Does not start this proxy.",
+   "status": "supported"
+  },
+  {
+   "name": "dynamic-cookie-key",
+   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
    "status": "supported"
   },
   {
@@ -1737,6 +1842,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "filter",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
+   "status": "supported"
+  },
+  {
    "name": "fullconn",
    "summary": "Backend load at which servers reach their maxconn when minconn is used.",
    "status": "supported"
@@ -1763,7 +1873,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
    "status": "supported"
   },
   {
@@ -1774,6 +1884,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "http-reuse",
    "summary": "Which idle server connections a request may take: never, safe (the default), aggressive, always. NTLM/Negotiate connections stay private to their client.",
+   "status": "supported"
+  },
+  {
+   "name": "http-send-name-header",
+   "summary": "Names the server a request goes to in this request header (replacing any the client sent); after a retry or redispatch, the server actually tried.",
    "status": "supported"
   },
   {
@@ -1942,6 +2057,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option originalto",
+   "summary": "Adds the address the client connected to in X-Original-To (`except NET`: not for those destinations, `header NAME`: another header).",
+   "status": "supported"
+  },
+  {
    "name": "option persist",
    "summary": "Keeps sending persistent traffic to a server that is down.",
    "status": "supported"
@@ -2027,13 +2147,23 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "redirect",
+   "summary": "Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy's http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).",
+   "status": "supported"
+  },
+  {
    "name": "retries",
    "summary": "Connection attempts after a failed connect (default 3).",
    "status": "supported"
   },
   {
+   "name": "retry-on",
+   "summary": "When a request is sent again (HTTP mode; replaces the previous list): `none`, `conn-failure` (the default), `empty-response`, `junk-response`, `response-timeout`, `0rtt-rejected` (no 0-RTT here: never happens), the statuses 401 403 404 408 425 500 501 502 503 504, or `all-retryable-errors`. Each retry counts in `retries`; `option redispatch` applies. Only a request received whole before it left, and fitting in `tune.bufsize`, is replayed (`http-request disable-l7-retry` opts one out). Without `conn-failure` a failed connection is not retried (TCP mode too).",
+   "status": "supported"
+  },
+  {
    "name": "server",
-   "summary": "A backend server: address, and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl …).",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …).",
    "status": "supported"
   },
   {
@@ -2059,6 +2189,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "stats hide-version",
    "summary": "Hides the version on the statistics page.",
+   "status": "supported"
+  },
+  {
+   "name": "stats http-request",
+   "summary": "Access rules of the statistics page: `allow`, `deny [status N …]` or `auth [realm R]`, each with an optional condition; the first that matches decides (instead of `stats auth`/`stats realm`, which cannot be combined with them).",
    "status": "supported"
   },
   {
@@ -2098,27 +2233,27 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick match",
-   "summary": "Matches a request key against the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Sends a request whose key is in the table to the server stored for it (server_id / server_key), if that server is not stopped or `option persist` is on, and refreshes the entry. Every rule runs; the first server found wins.",
+   "status": "supported"
   },
   {
    "name": "stick on",
-   "summary": "Learns and matches a key for persistence.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Source-IP or any-key persistence: `stick match` and `stick store-request` in one rule. A client whose key is in the table goes to the server stored there (unless `use-server` or the persistence cookie chose one), if that server is not DOWN or in maintenance (or `option persist`); else the balancer picks and the new server is stored. HTTP and TCP modes.",
+   "status": "supported"
   },
   {
    "name": "stick store-request",
-   "summary": "Stores a request key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores the request key with the server that finally takes the request, once it answers (HTTP) or is connected (TCP). Only the first store-request rule yielding a key counts for each table; at most 8 keys per request.",
+   "status": "supported"
   },
   {
    "name": "stick store-response",
-   "summary": "Stores a response key in the stick table.",
-   "status": "parsed; behaviour pending (sticky sessions)"
+   "summary": "Stores a key read from the response (e.g. `res.cook(SID)`) with the server that answered, before the http-response rules run; at most one per table besides the request's.",
+   "status": "supported"
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). Not run yet: peers; bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
    "status": "supported"
   },
   {

@@ -121,6 +121,8 @@ frontend www
 	acl is_api hdr(Host) -i api.home.arpa
 	acl is_bot hdr_sub(User-Agent) -i bot
 	http-request deny if is_bot
+	redirect prefix https://www.home.arpa code 301 if { hdr(host) -i home.arpa }
+	option originalto except 127.0.0.0/8
 	use_backend api if is_api
 	default_backend web
 
@@ -130,20 +132,24 @@ backend web
     http-check expect status 200
     # the NAS answers slowly
     timeout server 60s
+    http-send-name-header X-Served-By
     server w1 127.0.0.1:8001 check cookie w1 maxconn 50
     server w2 127.0.0.1:8002 check weight 2   # the bigger box
     cookie SRV insert indirect nocache
 
 backend api
+    stats uri /stats
+    stats http-request auth realm Lab unless { src 127.0.0.1 }
     server a1 127.0.0.1:9001
 `;
 
 test('an edit through the forms keeps every comment and every directive the forms do not know byte for byte', () => {
   const m = model(handWritten);
   const www = m.frontends.find((f) => f.name === 'www')!;
-  assert.equal(www.unknownDirectives, 4, 'option httplog, set-header, acl is_bot, deny');
+  assert.equal(www.unknownDirectives, 6, 'option httplog, set-header, acl is_bot, deny, redirect prefix, option originalto');
   const web = m.backends.find((b) => b.name === 'web')!;
-  assert.equal(web.unknownDirectives, 1, 'timeout server (the cookie line is the form\'s stickiness)');
+  assert.equal(web.unknownDirectives, 2, 'timeout server, http-send-name-header (the cookie line is the form\'s stickiness)');
+  assert.equal(m.backends.find((b) => b.name === 'api')!.unknownDirectives, 2, 'stats uri, stats http-request');
   assert.deepEqual(web.stickiness, { kind: 'cookie', cookie: 'SRV', mode: 'insert', indirect: true, nocache: true });
   assert.deepEqual(web.servers[0], { name: 'w1', address: '127.0.0.1', port: 8001, check: true, extra: ['cookie', 'w1', 'maxconn', '50'] });
   const text = edit(handWritten, [
@@ -165,6 +171,32 @@ test('an edit through the forms keeps every comment and every directive the form
   const added = after.filter((l) => !before.includes(l));
   assert.deepEqual(added.sort(), ['\tacl is_web path_beg /static/', '\tuse_backend web if is_web', '    server a2 127.0.0.1:9002', '    server w2 127.0.0.1:8002 weight 3 check # the bigger box'].sort());
   assert.ok(parseConfig([{ name: 'x', text }], parseOptions).ok);
+});
+
+test('a proxy-level `redirect scheme https … if !{ ssl_fc }` is the form\'s redirect to HTTPS: kept while ticked, removed when unticked', () => {
+  const text = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind :8080
+    bind :8443 ssl crt ${path.join(scenariosDir, 'certs', 'site.pem')}
+    redirect scheme https code 301 if !{ ssl_fc }
+    redirect location /moved if { path /old }
+    default_backend app
+backend app
+    server s1 127.0.0.1:9001
+`;
+  const m = model(text);
+  const web = m.frontends[0]!;
+  assert.equal(web.redirectToHttps, true);
+  assert.equal(web.unknownDirectives, 1, 'the other redirect line');
+  const { kind: _k, unknownDirectives: _u, line: _l, ...spec } = web;
+  assert.equal(edit(text, [{ op: 'set-frontend', frontend: spec }]), text);
+  const unticked = edit(text, [{ op: 'set-frontend', frontend: { ...spec, redirectToHttps: false } }]);
+  assert.ok(!unticked.includes('redirect scheme https'), unticked);
+  assert.ok(unticked.includes('    redirect location /moved if { path /old }\n'), unticked);
 });
 
 test('saving a form without changes leaves the text identical, for every section of every valid corpus configuration', () => {

@@ -205,3 +205,19 @@ test('the defaults guard itself catches a table read, a built-in import and a fa
     fs.rmSync(probe, { force: true });
   }
 });
+
+test('http-send-name-header and option originalto come from the defaults section; redirect and stats http-request lines are the proxy\'s own', () => {
+  const p = proxies(`defaults\n    mode http\n    http-send-name-header X-Served-By\n    option originalto header X-Dest\n${TIMEOUTS}frontend fe\n    bind 127.0.0.1:1\n    redirect location /%[path] code 301 if { path /old }\n    stats uri /s\n    stats http-request deny if { src 10.0.0.0/8 }\n    default_backend be\nbackend be\n    server s 127.0.0.1:2\nbackend own\n    http-send-name-header Other\n    server s 127.0.0.1:2\n`);
+  assert.equal(p.get('backend:be')!.sendNameHeader, 'x-served-by');
+  assert.equal(p.get('backend:own')!.sendNameHeader, 'other');
+  assert.deepEqual(p.get('backend:be')!.options['originalto']?.args, ['header', 'X-Dest']);
+  const fe = p.get('frontend:fe')!;
+  assert.equal(fe.redirectRules.length, 1);
+  // The proxy-level redirect's target is plain text: `%[path]` is not a sample.
+  const rule = fe.redirectRules[0]!.action;
+  assert.ok(rule.type === 'redirect');
+  assert.deepEqual([rule.kind, rule.code, rule.value], ['location', 301, [{ kind: 'text', text: '/%[path]' }]]);
+  assert.deepEqual(fe.stats.httpRequest.map((r) => r.action.type), ['deny']);
+  assert.equal(fe.stats.enabled, true);
+  assert.equal(p.get('backend:be')!.redirectRules.length, 0);
+});

@@ -300,3 +300,34 @@ backend b
   assert.ok(none.ok && none.value.hash?.key === null && none.value.hash.value === undefined);
   assert.match(none.value.hash!.note, /round robin/);
 });
+
+test('a trace shows the redirect lines where they run: after the http-request rules, before use_backend, and in the chosen backend', () => {
+  const text = `${HTTP_DEFAULTS}
+frontend www
+    bind 127.0.0.1:8080
+    use_backend shop if { path_beg /shop }
+    redirect location /moved if { req.hdr(x-seen) -m found } { path /old }
+    http-request set-header x-seen 1
+    default_backend web
+backend shop
+    redirect prefix https://shop.example.com code 301
+    server s1 127.0.0.1:9001
+backend web
+    server w1 127.0.0.1:9101
+`;
+  const parsed = parseConfig([{ name: 't.cfg', text }]);
+  assert.ok(parsed.ok);
+  const target = staticTarget(parsed.config);
+  const old = traceRequest(target, { frontend: 'www', url: '/old', headers: ['Host: www.example.com'] });
+  assert.ok(old.ok);
+  assert.deepEqual(old.value.answer, { kind: 'redirect', status: 302, location: '/moved', by: 'www:10 redirect location /moved if { req.hdr(x-seen) -m found } { path /old }' });
+  assert.equal(old.value.backend, undefined);
+  const shop = traceRequest(target, { frontend: 'www', url: '/shop/a', headers: ['Host: www.example.com'] });
+  assert.ok(shop.ok);
+  assert.equal(shop.value.backend, 'shop');
+  assert.deepEqual(shop.value.answer, { kind: 'redirect', status: 301, location: 'https://shop.example.com/shop/a', by: 'shop:14 redirect prefix https://shop.example.com code 301' });
+  const plain = traceRequest(target, { frontend: 'www', url: '/', headers: ['Host: www.example.com'] });
+  assert.ok(plain.ok);
+  assert.equal(plain.value.answer, undefined);
+  assert.equal(plain.value.backend, 'web');
+});

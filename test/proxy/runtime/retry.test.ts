@@ -68,3 +68,60 @@ test('a hashing algorithm retries its server with the pause and redispatches on 
     ], algorithm);
   }
 });
+
+function parsed(text: string) {
+  return parseConfig([{ name: 'test.cfg', text }]);
+}
+
+function httpPlan(lines: string, mode = 'http'): ConnectRetryPlan {
+  const result = parsed(`defaults\n    mode ${mode}\n    timeout connect 300ms\nbackend b\n${lines}    server s 127.0.0.1:1\n`);
+  assert.ok(result.ok);
+  return new ConnectRetryPlan(findBackend(result.config, 'b')!);
+}
+
+test('retry-on: conn-failure is the default; a list without it, or none, retries no failed connection (HTTP and TCP)', () => {
+  assert.equal(httpPlan('').connFailure, true);
+  assert.equal(httpPlan('').l7, undefined, 'no retry-on: nothing to keep per request');
+  for (const mode of ['http', 'tcp']) {
+    assert.deepEqual(httpPlan('    retry-on 503\n', mode).afterFailure(0), { giveUp: true }, mode);
+    assert.deepEqual(httpPlan('    retry-on none\n', mode).afterFailure(0), { giveUp: true }, mode);
+    assert.equal(httpPlan('    retry-on conn-failure 503\n', mode).afterFailure(0).giveUp, false, mode);
+  }
+});
+
+test('retry-on: the words after the request left make a policy in HTTP mode only; 0rtt-rejected alone makes none', () => {
+  const all = httpPlan('    retry-on all-retryable-errors\n');
+  assert.equal(all.connFailure, true);
+  assert.deepEqual({ ...all.l7, statuses: [...all.l7!.statuses] }, { emptyResponse: true, junkResponse: true, responseTimeout: true, statuses: [500, 502, 503, 504] });
+  assert.equal(httpPlan('    retry-on all-retryable-errors\n', 'tcp').l7, undefined);
+  assert.equal(httpPlan('    retry-on 0rtt-rejected conn-failure\n').l7, undefined);
+  // Replaces, does not add: the last line wins.
+  const last = httpPlan('    retry-on 503\n    retry-on 404\n');
+  assert.deepEqual([...last.l7!.statuses], [404]);
+  // A defaults section's list is inherited.
+  const result = parsed('defaults\n    mode http\n    retry-on empty-response\nbackend b\n    server s 127.0.0.1:1\n');
+  assert.ok(result.ok);
+  assert.equal(new ConnectRetryPlan(findBackend(result.config, 'b')!).l7?.emptyResponse, true);
+});
+
+test('retry-on: a layer-7 retry spends the same retries and redispatches by the same rules, without the pause', () => {
+  const p = httpPlan('    retries 2\n    retry-on 503\n    option redispatch\n');
+  const alone = { serverStopped: false, direct: false, activeServers: 1 };
+  assert.deepEqual(p.afterL7Failure(0, alone), { giveUp: false, redispatch: false, delayMs: 0 });
+  assert.deepEqual(p.afterL7Failure(1, alone), { giveUp: false, redispatch: true, delayMs: 0 });
+  assert.deepEqual(p.afterL7Failure(2, alone), { giveUp: true });
+  assert.deepEqual(p.afterL7Failure(0, { ...alone, activeServers: 2 }), { giveUp: false, redispatch: true, delayMs: 0 });
+});
+
+test('retry-on and disable-l7-retry are refused as HAProxy 2.6 refuses them (messages of haproxy -c)', () => {
+  const errors = (lines: string, section = 'backend b') => {
+    const r = parsed(`defaults\n    mode http\n${section}\n${lines}`);
+    return r.diagnostics.filter((d) => d.severity === 'alert').map((d) => d.message);
+  };
+  assert.deepEqual(errors('    retry-on\n'), [`'retry-on' needs at least one keyword to specify when to retry`]);
+  assert.deepEqual(errors('    retry-on none 503\n'), [`'retry-on' 'none' keyworld only usable alone`]);
+  assert.deepEqual(errors('    retry-on 503 none\n'), [`'retry-on' 'none' keyworld only usable alone`]);
+  assert.deepEqual(errors('    retry-on 505\n'), [`'retry-on': unknown keyword '505'`]);
+  assert.deepEqual(errors('    retry-on 503\n', 'frontend f'), [`'retry-on' only available in backend or listen section`]);
+  assert.deepEqual(errors('    retry-on none\n    http-request disable-l7-retry if { path /x }\n'), []);
+});

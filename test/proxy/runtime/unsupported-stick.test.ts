@@ -1,9 +1,10 @@
 /**
  * Stick tables run for rate limiting (proxy/stick): a configuration with
  * stick-table, tcp-request connection/content track-sc and http-request
- * track-sc is no longer refused; what the engine does not run yet (stick on
- * persistence, bytes/gpt data types) still is, with its line. (The parser
- * itself refuses peers sections and http-response track-sc.)
+ * track-sc is no longer refused, nor are stick on|match|store persistence and
+ * server_id; what the engine does not run yet (bytes/gpt data types) still
+ * is, with its line. (The parser itself refuses peers on other hosts and
+ * http-response track-sc.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,7 +50,7 @@ backend app
   assert.deepEqual(unsupportedFeatures(config), []);
 });
 
-test('stick on and data types the engine does not keep are still refused at their lines', () => {
+test('stick on and server_id load; data types the engine does not keep are still refused at their lines', () => {
   const config = parse(`defaults
     mode http
     timeout connect 1s
@@ -62,7 +63,5 @@ backend b
 `);
   assert.deepEqual(unsupportedFeatures(config).map((u) => `${u.line} ${u.what}`), [
     `7 'stick-table … store bytes_in_rate'`,
-    `7 'stick-table … store server_id'`,
-    `8 'stick on'`,
   ]);
 });

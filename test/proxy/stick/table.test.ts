@@ -50,7 +50,7 @@ test('an entry expires `expire` after its last touch, unless tracked; released a
   assert.equal(t.count(T0 + 1_800), 0);
 });
 
-test('counters the table does not store read as undefined; the engine runs the counters and rates of rate limiting only', () => {
+test('counters the table does not store read as undefined; the engine runs the counters and rates of rate limiting, and server_id (stick rules)', () => {
   const t = new RuntimeStickTable('t', config(10));
   const e = t.getEntry('10.0.0.1', T0)!;
   assert.equal(t.add(e, 'conn_cur', 1), 1);
@@ -58,5 +58,5 @@ test('counters the table does not store read as undefined; the engine runs the c
   assert.equal(t.counter(e, 'gpc0'), undefined);
   assert.equal(t.tick(e, 'http_req_rate', T0), 1);
   assert.equal(t.rate(e, 'conn_rate', T0), undefined);
-  assert.deepEqual(['conn_cur', 'http_req_rate', 'gpc0', 'bytes_in_rate', 'gpt0', 'server_id'].map(storeTypeIsRun), [true, true, true, false, false, false]);
+  assert.deepEqual(['conn_cur', 'http_req_rate', 'gpc0', 'bytes_in_rate', 'gpt0', 'server_id'].map(storeTypeIsRun), [true, true, true, false, false, true]);
 });

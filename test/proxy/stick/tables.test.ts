@@ -1,7 +1,7 @@
 /**
  * One configuration load's stick tables (proxy/stick/tables.ts): a reload
  * starts with empty tables — HAProxy keeps a table's contents across a reload
- * only through `peers`, which Loadstar does not run — while connections of the
+ * only through `peers` (test/proxy/stick/peers.test.ts) — while connections of the
  * old configuration let go of their entries in the old tables without harm.
  */
 import { test } from 'node:test';
