@@ -523,14 +523,7 @@ export class HttpTransaction {
     setTimeout(() => {
       if (this.finished) return;
       try {
-        if (step.redispatch) {
-          this.retryFrom = server;
-          this.releaseSlot();
-          this.acquireSlot(server);
-        } else {
-          this.retryAssigned(server, server);
-          this.connect();
-        }
+        this.retryAfter(server, step.redispatch);
       } catch (e) {
         this.internalError(e);
       }
@@ -618,7 +611,13 @@ export class HttpTransaction {
     this.tr = -1;
     this.termination = '--';
     this.pendingBody = this.replayBody!.slice();
-    if (step.redispatch) {
+    this.retryAfter(server, step.redispatch);
+    return true;
+  }
+
+  /** The next attempt after a failure on `server`: another server (redispatch), or the same one again. */
+  private retryAfter(server: RuntimeServer, redispatch: boolean): void {
+    if (redispatch) {
       this.retryFrom = server;
       this.releaseSlot();
       this.acquireSlot(server);
@@ -626,7 +625,6 @@ export class HttpTransaction {
       this.retryAssigned(server, server);
       this.connect();
     }
-    return true;
   }
 
   /** What the whole request takes in HAProxy's buffer (htx-size.ts), as it arrived. */
