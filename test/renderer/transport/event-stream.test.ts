@@ -168,7 +168,8 @@ test('a browser that refuses the lock leaves the tab with its own stream', async
   try {
     const transport = new HttpTransport('', { locks: refusing, channel: () => channel });
     transport.subscribe(['stats'], () => {});
-    await until(() => transport.streamRole === 'own');
+    // The role changes when the refusal arrives; the stream opens a timer later (subscriptions made in one task share it).
+    await until(() => transport.streamRole === 'own' && FakeSource.made.length > 0);
     assert.equal(transport.streamRole, 'own');
     assert.equal(FakeSource.made.length, 1);
     transport.close();
