@@ -52,6 +52,8 @@ test('a second site is offered free names, and a server\'s controls keep the key
 
     // The tracer: Enter on Trace keeps the focus there; a refused URL puts it in the URL field.
     await page.goto(`${serve.url}#/trace/http_frontend`);
+    // Trace is disabled until the screen has the frontends (a status call): Enter on it before then does nothing.
+    await page.waitForSelector('[data-action="trace"]:not([disabled])', { timeout: 10_000 });
     const url = page.locator('input[placeholder="/static/app.js?v=2"]');
     await url.fill('/index.html');
     await page.locator('[data-action="trace"]').focus();
