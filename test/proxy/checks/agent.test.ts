@@ -56,6 +56,8 @@ test('the agent exchange sends agent-send, reads up to CR/LF, and reports an unr
   try {
     const got = await readAgent({ target: target(agent.port), send: 'hello\n', inter: 300 });
     assert.equal(got.line, '50% drain');
+    // The agent may answer before its 'data' event ran (a loaded machine): wait for what it received.
+    await waitFor('agent-send at the agent', () => agent.received.length > 0);
     assert.deepEqual(agent.received, ['hello\n']);
   } finally {
     await agent.close();

@@ -31,9 +31,13 @@ backend none
 `;
 
 async function lines(port: number, logged: () => string[]): Promise<string[]> {
-  for (const e of EXPECTED) await rawExchange(port, `GET ${e.split(' ')[2]} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
-  const deadline = Date.now() + 3000;
-  while (logged().length < EXPECTED.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // One request at a time, each once the previous one is logged: a proxy may log an exchange just after
+  // the client saw it end, and the next one's line must not come first.
+  for (const [i, e] of EXPECTED.entries()) {
+    await rawExchange(port, `GET ${e.split(' ')[2]} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
+    const deadline = Date.now() + 3000;
+    while (logged().length <= i && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
   return logged();
 }
 
