@@ -9,50 +9,16 @@
  * whose rate is its exact count.
  */
 import { test } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startEngine, startRawServer, freePort } from '../../helpers/net.ts';
-import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
+import { startRawServer } from '../../helpers/net.ts';
+import { sideBySide, probe } from '../http/lib/side-by-side.ts';
 
 const DEFAULTS = `defaults
     timeout client 5s
     timeout server 5s
     timeout connect 2s
 `;
-
-/** Runs `check` on Loadstar, then on haproxy when it is installed, with the configuration made for a port. */
-async function sideBySide(t: TestContext, config: (port: number) => string, check: (port: number) => Promise<void>): Promise<void> {
-  const port = await freePort();
-  const engine = await startEngine(config(port));
-  // startHaproxy knows haproxy is up once a connection was accepted: that connection, closed without a
-  // request, counts in what connection rules track (a request that failed, in HTTP). Loadstar gets the same.
-  await probe(port);
-  await new Promise((r) => setTimeout(r, 300));
-  try {
-    await check(port);
-  } finally {
-    await engine.stop();
-  }
-  if (!haproxyPath) return void t.diagnostic('haproxy is not installed: compared with the recorded behaviour only');
-  const hport = await freePort();
-  const haproxy = await startHaproxy(config(hport), hport);
-  await new Promise((r) => setTimeout(r, 300)); // until haproxy has seen its probe close
-  try {
-    await check(hport);
-  } finally {
-    await haproxy.stop();
-  }
-}
-
-/** A connection closed as soon as it is made (what startHaproxy does to know haproxy is up). */
-function probe(port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => s.destroy());
-    s.on('error', () => {});
-    s.on('close', () => resolve());
-  });
-}
 
 /** HTTP/1.1 GETs: `n` on one keep-alive connection (or each on its own): "status body" for each. */
 async function gets(port: number, n: number, keepAlive: boolean, path = '/'): Promise<string[]> {

@@ -35,7 +35,7 @@ export async function sideBySide(t: TestContext, config: (port: number) => strin
 }
 
 /** A connection closed as soon as it is made (what startHaproxy does to know haproxy is up). */
-function probe(port: number): Promise<void> {
+export function probe(port: number): Promise<void> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => s.destroy());
     s.on('error', () => {});
