@@ -116,7 +116,31 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
   observe: valued(oneOf('observe', 'observe', ['none', 'layer4', 'layer7'])),
   'on-error': valued(oneOf('onError', 'on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] satisfies OnError[])),
+  // HTTP/2 to servers (proxy/http/h2-upstream.ts). HAProxy's muxes: h1, h2, fcgi (needs an fcgi-app), none (TCP).
+  proto: valued((value, o) => muxProtocol('proto', value, (p) => void (o.proto = p))),
+  'check-proto': valued((value, o) => muxProtocol('check-proto', value, (p) => {
+    if (p === 'h2') return `'check-proto h2' (HTTP/2 health checks) ${NOT_SUPPORTED}`;
+    o.checkProto = p;
+    return undefined;
+  })),
+  alpn: valued((value, o) => void (o.alpn = value.split(','))),
+  ws: valued((value, o) => {
+    if (value === 'h2') return `'ws h2' (WebSocket over HTTP/2, RFC 8441) ${NOT_SUPPORTED}`;
+    if (value !== 'auto' && value !== 'h1') return `'ws' has to be 'auto', 'h1' or 'h2'.`;
+    o.ws = value;
+    return undefined;
+  }),
 };
+
+/** A `proto`/`check-proto` name: HAProxy's message for an unknown one; fcgi and none are refused as not supported. */
+function muxProtocol(keyword: string, value: string, set: (proto: 'h1' | 'h2') => string | undefined | void): string | undefined {
+  if (value === 'h1' || value === 'h2') return set(value) ?? undefined;
+  if (value === 'fcgi' || value === 'none') return `'${keyword} ${value}' ${NOT_SUPPORTED}`;
+  return `'${keyword}' :  unknown MUX protocol '${value}'.`;
+}
+
+/** The end of an option parser's message refusing what Loadstar does not implement (reported as LS_ERR_CFG_UNSUPPORTED). */
+const NOT_SUPPORTED = 'is not supported by Loadstar yet.';
 
 /** Options that do not change traffic in Loadstar: accepted with a warning. */
 const NO_EFFECT: Record<string, boolean> = {
@@ -128,12 +152,12 @@ const NO_EFFECT: Record<string, boolean> = {
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
   'on-marked-down': true, 'on-marked-up': true, minconn: true, source: true,
-  crt: true, ciphers: true, ciphersuites: true, alpn: true, 'check-alpn': true,
-  proto: true, 'check-proto': true, redir: true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
+  crt: true, ciphers: true, ciphersuites: true, 'check-alpn': true,
+  redir: true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
   'check-send-proxy': false, 'proxy-v2-options': true, 'crl-file': true, 'no-verifyhost': false,
   'ssl-min-ver': true, 'ssl-max-ver': true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,
   'force-tlsv12': false, 'force-tlsv13': false, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false,
-  'no-tlsv12': false, 'no-tlsv13': false, 'non-stick': false, stick: false, socks4: true, ws: true, 'set-proxy-v2-tlv-fmt': true,
+  'no-tlsv12': false, 'no-tlsv13': false, 'non-stick': false, stick: false, socks4: true, 'set-proxy-v2-tlv-fmt': true,
   'usesrc': true, 'curves': true, 'sigalgs': true, 'client-sigalgs': true, 'health-check-port': true,
 };
 
@@ -168,6 +192,10 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
     }
     if (spec.takesValue) {
       const problem = spec.parse(value!, options, serverName);
+      if (problem?.endsWith(NOT_SUPPORTED)) {
+        ctx.error(`${label} : ${problem}`, i, 'LS_ERR_CFG_UNSUPPORTED');
+        return false;
+      }
       if (problem !== undefined) {
         ctx.error(`${label} : ${problem}`, i);
         return false;

@@ -234,6 +234,16 @@ export interface ServerOptions {
   agentAddr?: string;
   /** String sent to the agent once connected, verbatim. Default: nothing. */
   agentSend?: string;
+  /** `proto`: the protocol spoken to the server whatever TLS negotiates (h2: HTTP/2, prior knowledge in cleartext). Default: HTTP/1.1, or what `alpn` chose. */
+  proto?: 'h1' | 'h2';
+  /** `alpn`: the protocols offered in the TLS handshake, in order of preference (h2 is spoken when the server picks it). */
+  alpn?: string[];
+  /** `ws`: the protocol of WebSocket exchanges. Default auto (HTTP/1.1 in Loadstar, which does not speak RFC 8441). */
+  ws?: 'auto' | 'h1';
+  /** `check-proto`: the protocol of HTTP health checks. Default: HTTP/1.1. */
+  checkProto?: 'h1';
+  /** `check-alpn`: the protocols the TLS health checks offer. Default: none offered. */
+  checkAlpn?: string[];
   /** Other options, recorded as written. */
   extra?: Record<string, string | true>;
 }

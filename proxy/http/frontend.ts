@@ -36,6 +36,8 @@ import type tls from 'node:tls';
 import type { HttpTransaction } from './transaction.ts';
 import { ClientConnection } from './client.ts';
 import { H2Connection } from './h2.ts';
+import { h2Servers, serverMux } from './h2-upstream.ts';
+import type { H2ServerSettings } from './h2-upstream.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
 import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
@@ -128,11 +130,19 @@ export class HttpBackend {
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
     this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;
     this.compression = compileCompression(config, global);
+    this.h2Servers = h2Servers(config.servers);
   }
+
+  /** The servers spoken to over HTTP/2 (`proto h2`, `alpn h2,…`), undefined when none is. */
+  private readonly h2Servers: ReadonlyMap<string, H2ServerSettings> | undefined;
 
   pool(server: RuntimeServer): ServerPool {
     let pool = this.pools.get(server);
-    if (!pool) this.pools.set(server, (pool = new ServerPool(server, this.serverTls.get(server.name))));
+    if (!pool) {
+      this.pools.set(server, (pool = new ServerPool(server, this.serverTls.get(server.name))));
+      const h2 = this.h2Servers?.get(server.name);
+      if (h2) pool.mux = serverMux(pool, h2);
+    }
     return pool;
   }
 

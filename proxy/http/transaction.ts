@@ -21,6 +21,7 @@ import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestHtxUsage } from './htx-size.ts';
+import { H2_CHUNKED_FRAMING } from './h2-upstream.ts';
 import type { PersistenceOutcome } from './persistence.ts';
 import type { StickRequest } from '../stick/persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
@@ -478,7 +479,10 @@ export class HttpTransaction {
       // The client connection's own idle connection first (HAProxy's session_get_conn), then the pool as `http-reuse` allows.
       const session = this.client.reuse;
       const mode = backend.reuseMode;
-      const reusable = (session?.ownedIdle ? takeOwned(session, pool, sni) : undefined) ?? (mode === 'never' ? undefined : pool.take(sni, this.notFirst, mode));
+      // An HTTP/2 server (pool.mux): a connection serving other streams first; a WebSocket request gets a connection of its own (h2-upstream.ts).
+      const mux = pool.mux;
+      const shared = mux === undefined ? undefined : this.request.upgrade ? null : mux.share(session, this.notFirst, mode, sni);
+      const reusable = shared === null ? undefined : shared ?? (session?.ownedIdle ? takeOwned(session, pool, sni) : undefined) ?? (mode === 'never' ? undefined : pool.take(sni, this.notFirst, mode));
       if (reusable) {
         this.tc = 0; // connected at once: HAProxy logs %Tc 0 for a reused connection
         return this.send(reusable);
@@ -502,7 +506,7 @@ export class HttpTransaction {
         if (conn !== this.upstream) conn?.destroy();
         this.internalError(e);
       }
-    }, sni);
+    }, sni, backend.reuseMode, this.client.reuse, this.request.upgrade);
   }
 
   /** The backend's retry plan (proxy/runtime/retry.ts) says: give up, retry the server, or redispatch. */
@@ -730,7 +734,7 @@ export class HttpTransaction {
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
     // Before the response rules edit the headers, as HAProxy counts it (htx-size.ts).
     this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers)
-      + (getHeader(head.headers, 'transfer-encoding') !== undefined ? END_OF_TRAILERS : 0);
+      + (getHeader(head.headers, 'transfer-encoding') !== undefined ? (head.versionMajor === 2 ? -H2_CHUNKED_FRAMING : END_OF_TRAILERS) : 0);
     // `observe layer7`: 5xx answers count as errors, except 501 and 505 (HAProxy's rule).
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
@@ -761,7 +765,8 @@ export class HttpTransaction {
     let hasLength = false;
     let chunked = false;
     let transferEncodings = 0;
-    let out = `HTTP/1.${response10 ? 0 : 1} ${head.status} ${head.reason || reasonPhrase(head.status)}\r\n`;
+    // An HTTP/2 server's answer has no reason phrase, and HAProxy 2.6 writes none (`HTTP/1.1 200 `).
+    let out = `HTTP/1.${response10 ? 0 : 1} ${head.status} ${head.reason || (head.versionMajor === 2 ? '' : reasonPhrase(head.status))}\r\n`;
     const h = head.headers;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!.toLowerCase();
@@ -925,7 +930,8 @@ export class HttpTransaction {
       this.invalidResponse();
       return;
     }
-    if (trailers !== undefined) this.headBytesOut += htxFieldsSize(trailers);
+    // (An HTTP/2 server's answer has its end-of-trailers block only when it had trailers.)
+    if (trailers !== undefined) this.headBytesOut += htxFieldsSize(trailers) + (this.response.versionMajor === 2 ? END_OF_TRAILERS : 0);
     const head = this.pendingHead;
     this.pendingHead = undefined;
     const compressor = this.compressor;

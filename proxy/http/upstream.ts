@@ -182,7 +182,8 @@ export class UpstreamConnection {
       if (!handlers || this.detachedInRead) return -1;
       try {
         this.corkSink(handlers);
-        const head: ResponseHead = { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
+        // An HTTP/2 server's answer (h2-upstream.ts writes it as version 2.0): its stream ended, the connection stays.
+        const head: ResponseHead = { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive: keepAlive || major === 2, upgrade };
         if (handlers.head(head)) return 1;
         if (!this.reads || this.handlers !== handlers || this.dead) return 0;
         const length = rawBodyLength(head);
@@ -607,6 +608,9 @@ export class ServerPool {
   private needed = 0;
   private periodEnds = 0;
 
+  /** HTTP/2 to this server (`proto h2`, `alpn`: h2-upstream.ts), undefined for HTTP/1.1 servers. */
+  mux: ServerMux | undefined = undefined;
+
   /** @param tls how to speak TLS to this server (`server … ssl`), undefined for plain TCP. */
   constructor(readonly server: RuntimeServer, readonly tls?: ServerTls) {}
 
@@ -622,6 +626,12 @@ export class ServerPool {
    * `aggressive`, a safe one else a fresh one with `always`. (`never` never asks.)
    */
   take(sni: string | undefined, notFirst: boolean, mode: ReuseMode): UpstreamConnection | undefined {
+    const conn = this.takeFromLists(sni, notFirst, mode);
+    if (conn && this.mux) this.mux.taken(conn);
+    return conn;
+  }
+
+  private takeFromLists(sni: string | undefined, notFirst: boolean, mode: ReuseMode): UpstreamConnection | undefined {
     if (notFirst) return takeIdle(this.fresh, sni) ?? takeIdle(this.safe, sni);
     if (mode === 'always') return takeIdle(this.safe, sni) ?? takeIdle(this.fresh, sni);
     if (mode === 'aggressive') return takeIdle(this.safe, sni);
@@ -637,6 +647,10 @@ export class ServerPool {
    * connection is refused (HAProxy: its purge task, every pool-purge-delay).
    */
   park(conn: UpstreamConnection, safe: boolean, idleTimeout: number): boolean {
+    // An HTTP/2 connection waits only once its last stream ended, and always as a safe one (h2_detach).
+    const h2 = this.mux?.keeps(conn);
+    if (h2 === false) return false;
+    if (h2) safe = true;
     const idle = this.fresh.length + this.safe.length;
     if (!((this.safe.length === 0 && (safe || this.fresh.length === 0)) || this.used + idle <= Math.max(this.peak, this.needed))) {
       this.nextPeriod();
@@ -720,7 +734,7 @@ export function takeOwned(session: ReuseSession, pool: ServerPool, sni: string |
 /** A private connection waits with its owner for the next request; false: it has none, it ended, or it keeps enough. */
 function parkOwned(conn: UpstreamConnection, idleTimeout: number): boolean {
   const session = conn.owner;
-  if (!session || session.ownedIdle === null) return false;
+  if (!session || session.ownedIdle === null || conn.pool.mux?.keeps(conn) === false) return false;
   const idle = (session.ownedIdle ??= []);
   if (idle.length >= MAX_SESSION_IDLE) return false;
   idle.push(conn);
@@ -755,8 +769,27 @@ export function endReuseSession(session: ReuseSession): void {
   }
 }
 
-/** Opens a new connection; `done` gets it or the reason it failed ('timeout' after `timeout connect`). */
-export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string): () => void {
+/**
+ * A server spoken to over HTTP/2 (h2-upstream.ts): its connections carry several exchanges at once.
+ * The pool asks it what to do with them; a server without one speaks HTTP/1.1 and pays nothing.
+ */
+export interface ServerMux {
+  /** A connection already serving other exchanges that this request may share (HAProxy's avail_conns, the session's own), else undefined. */
+  share(client: ReuseSession | undefined, notFirst: boolean, mode: ReuseMode, sni: string | undefined): UpstreamConnection | undefined;
+  /** An idle connection was taken from the pool's lists. */
+  taken(conn: UpstreamConnection): void;
+  /** Whether a connection whose exchange ended may wait idle; undefined: not one of its own (HTTP/1.1, the pool decides). */
+  keeps(conn: UpstreamConnection): boolean | undefined;
+  /** Opens a new connection (connectUpstream's contract). */
+  connect(timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni: string | undefined, mode: ReuseMode, client: ReuseSession | undefined, websocket: boolean): () => void;
+}
+
+/**
+ * Opens a new connection; `done` gets it or the reason it failed ('timeout' after `timeout connect`).
+ * `mode`, `client` and `websocket` matter to HTTP/2 servers only (ServerMux).
+ */
+export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string, mode: ReuseMode = 'safe', client?: ReuseSession, websocket = false): () => void {
+  if (pool.mux) return pool.mux.connect(timeout, done, sni, mode, client, websocket);
   const server = pool.server;
   // With TLS the connection is usable once the handshake (and the certificate check) succeeded.
   // Plain TCP reads into reused buffers (UpstreamReads); TLS sockets are consumed by llhttp.

@@ -1,0 +1,493 @@
+/**
+ * HTTP/2 to servers (`server … proto h2`, or `alpn` over TLS negotiating h2), framed by Node's
+ * http2. The transaction keeps speaking HTTP/1.1 to what it takes for a server connection: each
+ * request goes over an H2Channel, a Duplex standing where the socket stands for an HTTP/1.1
+ * server. llhttp reads the request the transaction writes there and it leaves as HEADERS and DATA
+ * frames on a stream of the server's session; the stream's answer comes back as HTTP/1.1 bytes
+ * that the UpstreamConnection parses as usual (chunked when it has no length, so that trailers —
+ * gRPC's grpc-status — come through). The mirror of h2.ts, which does the same for h2 clients.
+ *
+ * Connections are shared as HAProxy 2.6's H2 mux shares them (backend.c connect_server, mux_h2.c
+ * h2_detach): a session serves up to its server's SETTINGS_MAX_CONCURRENT_STREAMS (at most 100)
+ * streams at once; an idle one waits in the pool's safe list (its parked channel stands for it);
+ * a busy one takes more streams from the client connection that owns it (`safe`), from anyone
+ * (`always`, or once a stream ended on it while others went on), or, once it was taken from the
+ * idle list, from the requests allowed to take from that list.
+ */
+import http2 from 'node:http2';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Duplex } from 'node:stream';
+import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
+import { UpstreamConnection } from './upstream.ts';
+import type { ServerPool, ServerMux, ReuseMode, ReuseSession } from './upstream.ts';
+import type { Server } from '../config/model.ts';
+
+/** HAProxy's tune.h2.max-concurrent-streams: the most streams it opens on one server connection. */
+const MAX_STREAMS = 100;
+
+/** Header fields HTTP/2 forbids in a request (RFC 9113 §8.2.2); `te` passes as `trailers` only. */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host']);
+
+/**
+ * HTX size of the `transfer-encoding: chunked` field an answer without length is framed with here:
+ * HAProxy's HTX never has it (its %B and bout count without it; transaction.ts takes it off).
+ */
+export const H2_CHUNKED_FRAMING = 'transfer-encoding'.length + 'chunked'.length;
+
+/** How a server is spoken to over HTTP/2 (compiled from its `proto` and `alpn`). */
+export interface H2ServerSettings {
+  /** `proto h2`: HTTP/2 on every connection, whatever TLS negotiates (cleartext: prior knowledge). */
+  forced: boolean;
+  /** `alpn`: the protocols offered in the TLS handshake; h2 is spoken when the server picks it. */
+  alpn: string[] | undefined;
+}
+
+/** The servers of a backend that may speak HTTP/2 (`proto h2`, `alpn` with h2 on an `ssl` server), by name; undefined when none does. */
+export function h2Servers(servers: readonly Server[]): Map<string, H2ServerSettings> | undefined {
+  let out: Map<string, H2ServerSettings> | undefined;
+  for (const server of servers) {
+    const o = server.options;
+    const forced = o.proto === 'h2';
+    const alpn = o.ssl ? o.alpn : undefined;
+    if (!forced && !alpn?.includes('h2')) continue;
+    (out ??= new Map()).set(server.name, { forced, alpn });
+  }
+  return out;
+}
+
+/** The mux of a server that may speak HTTP/2; undefined (no mux at all) for HTTP/1.1 servers. */
+export function serverMux(pool: ServerPool, settings: H2ServerSettings): ServerMux {
+  return new H2Mux(pool, settings);
+}
+
+/** One connection to the server over which HTTP/2 is spoken. */
+class H2Session {
+  readonly channels = new Set<H2Channel>();
+  /** The client connection it belongs to (HAProxy's session list: `safe`, or private with `never`). */
+  owner: ReuseSession | undefined;
+  private = false;
+  /** Shareable by any request (HAProxy's avail_conns). */
+  avail = false;
+  /** Taken from the idle (safe) list: it stays takeable from there while it has room. */
+  fromIdle = false;
+  /** The server sent GOAWAY, or the session closed: no new stream. */
+  closing = false;
+
+  constructor(readonly session: http2.ClientHttp2Session, readonly socket: net.Socket, readonly sni: string | undefined) {
+    session.on('error', () => this.close());
+    session.on('goaway', () => {
+      this.closing = true;
+    });
+    session.on('close', () => this.close());
+  }
+
+  /** Streams it may still open now. */
+  get room(): number {
+    const remote = this.session.remoteSettings?.maxConcurrentStreams ?? MAX_STREAMS;
+    return Math.min(remote, MAX_STREAMS) - this.channels.size;
+  }
+
+  usable(): boolean {
+    return !this.closing && !this.session.destroyed && !this.session.closed;
+  }
+
+  channelGone(channel: H2Channel): void {
+    this.channels.delete(channel);
+    if (this.channels.size === 0) this.close();
+  }
+
+  close(): void {
+    this.closing = true;
+    for (const channel of [...this.channels]) channel.destroy();
+    if (!this.session.destroyed) this.session.destroy();
+    this.socket.destroy();
+  }
+}
+
+class H2Mux implements ServerMux {
+  /** Sessions serving streams now (an idle one is in the pool's lists through its parked channel). */
+  private readonly busy = new Set<H2Session>();
+
+  constructor(private readonly pool: ServerPool, private readonly settings: H2ServerSettings) {}
+
+  share(client: ReuseSession | undefined, notFirst: boolean, mode: ReuseMode, sni: string | undefined): UpstreamConnection | undefined {
+    for (const s of this.busy) {
+      if (s.sni !== sni || s.room <= 0 || !s.usable() || s.channels.size === 0) continue;
+      const owned = client !== undefined && s.owner === client;
+      if (s.private ? !owned : !(owned || (s.avail && mode !== 'never') || (s.fromIdle && mode !== 'never' && (notFirst || mode !== 'safe')))) continue;
+      const conn = this.channelConnection(s, false);
+      conn.reused = true;
+      return conn;
+    }
+    return undefined;
+  }
+
+  /** An idle session's channel is taken from the pool: its session is busy again. */
+  taken(conn: UpstreamConnection): void {
+    const channel = conn.socket as unknown as H2Channel;
+    if (!(channel instanceof H2Channel)) return;
+    channel.h2.fromIdle = true;
+    this.busy.add(channel.h2);
+  }
+
+  /** A channel whose exchange ended: kept (standing for its idle session) only when it is the last one. */
+  keeps(conn: UpstreamConnection): boolean | undefined {
+    const channel = conn.socket as unknown as H2Channel;
+    if (!(channel instanceof H2Channel)) return undefined;
+    const s = channel.h2;
+    if (s.channels.size > 1 || !s.usable()) {
+      // A stream ended while others go on: the connection becomes available to all (h2_detach), unless a client owns it.
+      if (s.owner === undefined && !s.private) s.avail = true;
+      return false;
+    }
+    this.busy.delete(s);
+    if (!s.private) s.owner = undefined;
+    s.avail = false;
+    return true;
+  }
+
+  connect(timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni: string | undefined, mode: ReuseMode, client: ReuseSession | undefined, websocket: boolean): () => void {
+    const pool = this.pool;
+    const server = pool.server;
+    // WebSocket goes over HTTP/1.1 (`ws h1`; `ws auto` offers http/1.1 alone when `alpn` has it). RFC 8441 is not spoken.
+    const alpn = websocket && this.settings.alpn ? ['http/1.1'] : this.settings.alpn;
+    const socket = pool.tls
+      ? tls.connect({ host: server.host, port: server.port, path: server.path, ...pool.tls.base, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}) }).setNoDelay(true)
+      : net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true });
+    const ready = pool.tls ? 'secureConnect' : 'connect';
+    let settled = false;
+    pool.use();
+    const finish = (error?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.off(ready, onConnect);
+      socket.off('error', onError);
+      if (error) {
+        pool.used--;
+        socket.destroy();
+        return done(undefined, error);
+      }
+      const h2 = !websocket && (this.settings.forced || (socket as tls.TLSSocket).alpnProtocol === 'h2');
+      if (!h2) {
+        const conn = new UpstreamConnection(socket, server, pool, sni, undefined, true);
+        // A WebSocket connection serves its exchange alone: never parked with the server's HTTP/2 ones.
+        if (websocket && this.settings.forced) conn.private = true;
+        return done(conn);
+      }
+      const session = http2.connect(`${pool.tls ? 'https' : 'http'}://${server.host ?? 'localhost'}:${server.port ?? 80}`, {
+        createConnection: () => socket,
+        settings: { enablePush: false },
+      });
+      const s = new H2Session(session, socket, sni);
+      if (mode === 'never') s.private = true;
+      else if (mode === 'always') s.avail = true;
+      if (mode === 'never' || mode === 'safe') s.owner = client;
+      this.busy.add(s);
+      done(this.channelConnection(s, true));
+    };
+    const onConnect = (): void => finish();
+    const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
+    socket.once(ready, onConnect);
+    socket.once('error', onError);
+    const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
+    return () => finish('aborted');
+  }
+
+  private channelConnection(s: H2Session, counted: boolean): UpstreamConnection {
+    const channel = new H2Channel(s, this.pool.tls !== undefined);
+    s.channels.add(channel);
+    channel.once('close', () => {
+      s.channelGone(channel);
+      if (s.channels.size === 0) this.busy.delete(s);
+    });
+    const conn = new UpstreamConnection(channel as unknown as net.Socket, this.pool.server, this.pool, s.sni, undefined, counted);
+    if (s.private) {
+      conn.private = true;
+      conn.owner = s.owner;
+    }
+    return conn;
+  }
+}
+
+/**
+ * One exchange at a time over a session: the HTTP/1.1 request written here becomes a stream, the
+ * stream's answer is read back as HTTP/1.1. Implements what UpstreamConnection uses of a socket
+ * (setTimeout and 'timeout', local address, cork, pause and resume).
+ */
+export class H2Channel extends Duplex {
+  private readonly parser: HTTPParser;
+  private stream: http2.ClientHttp2Stream | undefined;
+  private head: string[] = [];
+  private url = '';
+  private afterHead = false;
+  private requestTrailers: string[] | undefined;
+  /** The stream's answer is framed chunked (it has no Content-Length). */
+  private chunked = false;
+  private responseTrailers: http2.IncomingHttpHeaders | undefined;
+  private headRequest = false;
+  private timeoutMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly h2: H2Session, private readonly secure: boolean) {
+    super({ decodeStrings: true, allowHalfOpen: true });
+    const parser = (this.parser = newParser(REQUEST));
+    parser[kOnHeaders] = (headers: string[], url: string) => {
+      if (this.afterHead) (this.requestTrailers ??= []).push(...headers);
+      else {
+        this.head.push(...headers);
+        this.url += url;
+      }
+    };
+    const onHead: HeadersCompleteCallback = (_major, _minor, headers, method, url, _s, _r, _upgrade) => {
+      const fields = headers ?? this.head;
+      this.afterHead = true;
+      this.openStream(METHODS[method!] as string, url ?? this.url, fields);
+      this.head = [];
+      this.url = '';
+      return 0;
+    };
+    parser[kOnHeadersComplete] = onHead;
+    parser[kOnBody] = (chunk: Buffer) => {
+      const stream = this.stream;
+      if (stream && !stream.destroyed && !stream.write(Buffer.from(chunk))) this.bodyBlocked = true;
+    };
+    parser[kOnMessageComplete] = () => {
+      const stream = this.stream;
+      this.afterHead = false;
+      if (!stream || stream.destroyed) return;
+      const trailers = this.requestTrailers;
+      this.requestTrailers = undefined;
+      if (trailers && trailers.length > 0) stream.once('wantTrailers', () => stream.sendTrailers(fieldsObject(trailers)));
+      else if (this.trailersAwaited) stream.once('wantTrailers', () => stream.sendTrailers({}));
+      if (!stream.writableEnded) stream.end();
+    };
+  }
+
+  /** The request may end with trailers (chunked): the stream waits for them after its last DATA frame. */
+  private trailersAwaited = false;
+  private bodyBlocked = false;
+
+  get localAddress(): string | undefined {
+    return this.h2.socket.localAddress;
+  }
+
+  get localPort(): number | undefined {
+    return this.h2.socket.localPort;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.h2.socket.remoteAddress;
+  }
+
+  get remotePort(): number | undefined {
+    return this.h2.socket.remotePort;
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  /** `timeout server` (and the idle limit while parked): 'timeout' after so long without the stream moving. */
+  setTimeout(ms: number): this {
+    this.timeoutMs = ms;
+    clearTimeout(this.timer);
+    this.timer = ms > 0 ? setTimeout(() => this.emit('timeout'), ms) : undefined;
+    return this;
+  }
+
+  private touch(): void {
+    this.timer?.refresh();
+  }
+
+  /** Request head → the stream's HEADERS (pseudo-header fields as HAProxy's H2 mux builds them). */
+  private openStream(method: string, url: string, fields: readonly string[]): void {
+    const headers: http2.OutgoingHttpHeaders = { ':method': method };
+    let hasBody = false;
+    let chunked = false;
+    const absolute = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)(.*)$/.exec(url);
+    if (method === 'CONNECT') headers[':authority'] = url;
+    else if (absolute) {
+      headers[':scheme'] = absolute[1]!.toLowerCase();
+      headers[':authority'] = absolute[2]!;
+      headers[':path'] = absolute[3] || '/';
+    } else {
+      // HAProxy 2.6 sends :scheme https for an origin-form request whatever the connection is (h2s_bck_make_req_headers).
+      headers[':scheme'] = 'https';
+      headers[':path'] = url;
+    }
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i]!.toLowerCase();
+      const value = fields[i + 1]!;
+      if (name === 'content-length') hasBody = value !== '0';
+      if (name === 'transfer-encoding') chunked = hasBody = true;
+      if (CONNECTION_SPECIFIC.has(name)) {
+        if (name === 'te' && /(^|,)\s*trailers\s*(;|,|$)/i.test(value)) addField(headers, 'te', 'trailers');
+        else if (name === 'host' && headers[':authority'] === undefined) addField(headers, 'host', value);
+        continue;
+      }
+      addField(headers, name, value);
+    }
+    this.headRequest = method === 'HEAD';
+    this.trailersAwaited = chunked;
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = this.h2.session.request(headers, { endStream: !hasBody, waitForTrailers: chunked });
+    } catch {
+      // The session went away meanwhile, or Node refused a field: the exchange fails as on a closed connection.
+      return void this.destroy();
+    }
+    this.stream = stream;
+    stream.on('response', (h: http2.IncomingHttpHeaders, _flags: number, raw?: string[]) => this.onResponse(h, raw));
+    stream.on('headers', (h: http2.IncomingHttpHeaders, _flags: number, raw?: string[]) => this.onInterim(h, raw));
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('trailers', (t: http2.IncomingHttpHeaders) => (this.responseTrailers = t));
+    stream.on('end', () => this.onEnd());
+    stream.on('error', () => {});
+    stream.on('close', () => {
+      // Reset (or the session gone) before the answer was whole: as a server closing its connection.
+      if (!this.responseEnded) this.onReset();
+    });
+  }
+
+  private responseStarted = false;
+  private responseEnded = false;
+
+  private onInterim(headers: http2.IncomingHttpHeaders, raw?: string[]): void {
+    const status = Number(headers[':status']);
+    if (!(status >= 100 && status < 200) || this.responseStarted) return;
+    this.touch();
+    this.push(serializeHead(status, raw, headers, false), 'latin1');
+  }
+
+  private onResponse(headers: http2.IncomingHttpHeaders, raw?: string[]): void {
+    const status = Number(headers[':status']);
+    this.touch();
+    if (status >= 100 && status < 200) return this.onInterim(headers, raw);
+    this.responseStarted = true;
+    const bodyless = this.headRequest || status === 204 || status === 304;
+    this.chunked = !bodyless && headers['content-length'] === undefined;
+    this.push(serializeHead(status, raw, headers, this.chunked), 'latin1');
+  }
+
+  private onData(chunk: Buffer): void {
+    this.touch();
+    if (!this.responseStarted || chunk.length === 0) return;
+    const more = this.chunked ? this.push(`${chunk.length.toString(16)}\r\n`, 'latin1') && this.push(chunk) && this.push('\r\n', 'latin1') : this.push(chunk);
+    if (!more) this.stream?.pause();
+  }
+
+  private onEnd(): void {
+    if (this.responseEnded) return;
+    this.responseEnded = true;
+    if (!this.responseStarted) return this.onReset();
+    if (this.chunked) this.push(`0\r\n${serializeFields(this.responseTrailers)}\r\n`, 'latin1');
+  }
+
+  /**
+   * The stream was reset, or the session went away, before the end of the answer. Before any answer:
+   * the connection "closes" (502 SH, or a retry). After the head of a chunked answer, HAProxy 2.6
+   * ends the message as if the server had (recorded: 200, `----`); the channel does the same.
+   */
+  private onReset(): void {
+    this.responseEnded = true;
+    if (this.responseStarted && this.chunked) {
+      this.push('0\r\n\r\n', 'latin1');
+      return;
+    }
+    this.push(null);
+    this.destroy();
+  }
+
+  override _read(): void {
+    const stream = this.stream;
+    if (stream && stream.isPaused()) stream.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.touch();
+    if (this.destroyed) return done();
+    this.bodyBlocked = false;
+    const r = this.parser.execute(chunk);
+    if (typeof r !== 'number') {
+      this.destroy();
+      return done();
+    }
+    // A body write the stream did not take at once completes once it has room (backpressure to the transaction).
+    if (this.bodyBlocked && this.stream && !this.stream.destroyed) {
+      this.bodyBlocked = false;
+      this.stream.once('drain', () => done());
+      return;
+    }
+    done();
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    done();
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    clearTimeout(this.timer);
+    const stream = this.stream;
+    if (stream && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    setImmediate(() => this.parser.close());
+    done(error);
+  }
+
+  /** The next exchange on the same channel (its session was idle, now taken again). */
+  override cork(): void {
+    // A new request: the previous stream is over.
+    if (this.responseEnded) this.reset();
+    super.cork();
+  }
+
+  private reset(): void {
+    this.stream = undefined;
+    this.responseStarted = false;
+    this.responseEnded = false;
+    this.chunked = false;
+    this.responseTrailers = undefined;
+  }
+}
+
+function addField(headers: http2.OutgoingHttpHeaders, name: string, value: string): void {
+  const existing = headers[name];
+  if (existing === undefined) headers[name] = value;
+  else if (name === 'cookie') headers[name] = `${String(existing)}; ${value}`;
+  else if (Array.isArray(existing)) existing.push(value);
+  else headers[name] = [String(existing), value];
+}
+
+function fieldsObject(flat: readonly string[]): http2.OutgoingHttpHeaders {
+  const out: http2.OutgoingHttpHeaders = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(name) || name === 'content-length' || name === 'trailer') continue;
+    addField(out, name, flat[i + 1]!);
+  }
+  return out;
+}
+
+/**
+ * The answer's head as HTTP/1.1. No reason phrase (HTTP/2 has none; HAProxy 2.6 writes none either:
+ * `HTTP/1.1 200 `); version "2.0" so the transaction knows (and keeps the connection: upstream.ts).
+ */
+function serializeHead(status: number, raw: readonly string[] | undefined, headers: http2.IncomingHttpHeaders, chunked: boolean): string {
+  let out = `HTTP/2.0 ${status} \r\n`;
+  if (raw && Array.isArray(raw)) {
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]![0] !== ':') out += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  } else out += serializeFields(headers);
+  if (chunked) out += 'transfer-encoding: chunked\r\n';
+  return out + '\r\n';
+}
+
+function serializeFields(headers: http2.IncomingHttpHeaders | undefined): string {
+  let out = '';
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (name[0] === ':' || value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) out += `${name}: ${v}\r\n`;
+  }
+  return out;
+}
