@@ -428,7 +428,7 @@ export class Engine {
       // once taken in, the frontends' own entry points catch what happens on it.
       try {
         if (this.statsEnabled) this.stats.connectionAccepted(frontend, socket);
-        frontend.accept(socket);
+        frontend.accept(socket, listener.bind.proto);
       } catch (e) {
         socket.destroy();
         frontend.internalError(e);

@@ -13,7 +13,7 @@ export const TLS_VERSIONS: readonly TlsVersion[] = ['SSLv3', 'TLSv1.0', 'TLSv1.1
 const SUPPORTED_OPTIONS: Record<string, boolean> = {
   ssl: false, crt: true, 'crt-list': true, alpn: true, name: true, 'ssl-min-ver': true, 'ssl-max-ver': true,
   ciphers: true, ciphersuites: true, 'accept-proxy': false, v4v6: false, v6only: false, maxconn: true,
-  id: true, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false, 'no-tlsv12': false, 'no-tlsv13': false,
+  id: true, proto: true, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false, 'no-tlsv12': false, 'no-tlsv13': false,
 };
 
 /** Options that only tune the listening socket or process placement: accepted with a warning. */
@@ -28,7 +28,7 @@ const UNSUPPORTED_OPTIONS: Record<string, boolean> = {
   transparent: false, 'strict-sni': false, verify: true, 'ca-file': true, 'crl-file': true, 'ca-ignore-err': true,
   'crt-ignore-err': true, 'generate-certificates': false, 'ca-sign-file': true, 'ca-sign-pass': true, npn: true,
   'accept-netscaler-cip': true, level: true, 'expose-fd': true, mode: true, user: true, group: true, uid: true,
-  gid: true, namespace: true, proto: true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,
+  gid: true, namespace: true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,
   'force-tlsv12': false, 'force-tlsv13': false, sigalgs: true, 'client-sigalgs': true, 'quic-force-retry': false,
   'ca-verify-file': true, 'no-alpn': false, 'ssl-ignore-err': true,
 };
@@ -88,6 +88,13 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     case 'ciphers': bind.ciphers = value; return true;
     case 'ciphersuites': bind.ciphersuites = value; return true;
     case 'alpn': bind.alpn = value!.split(','); return true;
+    case 'proto': {
+      // HAProxy's muxes: h1 and h2 serve HTTP frontends (checked against the mode in validate.ts); fcgi and none do not.
+      if (value === 'h1' || value === 'h2') bind.proto = value;
+      else if (value === 'fcgi' || value === 'none') ctx.error(`${label} : 'proto ${value}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
+      else ctx.error(`${label} : 'proto' :  unknown MUX protocol '${value}'`, argIndex);
+      return bind.proto !== undefined;
+    }
     case 'crt': {
       const file = resolveCertPath(value!, ctx.config.global.crtBase);
       if (!ctx.options.fileExists(file)) {

@@ -158,6 +158,8 @@ export interface Bind {
   v6only: boolean;
   /** Per-bind connection limit. */
   maxconn?: number;
+  /** `proto`: the protocol spoken on accepted connections whatever TLS negotiates (h2 in cleartext: prior knowledge). Default: h2 when ALPN chose it, else HTTP/1.1. */
+  proto?: 'h1' | 'h2';
   /** Other bind options, parsed and recorded as written (keyword → value or true). */
   extra: Record<string, string | true>;
   loc: SourceLocation;

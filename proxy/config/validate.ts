@@ -28,6 +28,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     checkTables(proxy, tables, diagnostics);
     checkUserlists(proxy, userlists, diagnostics);
     checkModeSpecific(proxy, mode, diagnostics);
+    if (mode !== 'http') checkMuxProtocols(proxy, diagnostics);
     checkTimeouts(proxy, mode, diagnostics);
     checkLogFormat(proxy, mode, diagnostics);
     checkTcpTrackRules(proxy, diagnostics);
@@ -198,6 +199,20 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
   }
   const redirect = proxy.redirectRules[0];
   if (redirect) diagnostics.warn(redirect.loc, 'LS_WARN_CFG_SUSPICIOUS', `'redirect' rules ignored for ${proxy.kind} '${proxy.name}' as they require HTTP mode.`);
+}
+
+/** `proto h1|h2` on a bind or a server of a TCP proxy: HAProxy refuses the HTTP muxes there (its messages). */
+function checkMuxProtocols(proxy: Proxy, diagnostics: Diagnostics): void {
+  for (const bind of proxy.binds) {
+    if (bind.proto === undefined) continue;
+    const address = bind.addresses.map((a) => `${a.host}:${a.port}`).join(',');
+    diagnostics.alert(bind.loc, 'LS_ERR_CFG_CONFLICT', `${proxy.kind} '${proxy.name}' : MUX protocol '${bind.proto}' is not usable for 'bind ${address}' at [${bind.loc.file}:${bind.loc.line}].`, 'bind');
+  }
+  for (const server of proxy.servers) {
+    const proto = server.options.proto;
+    if (proto === undefined) continue;
+    diagnostics.alert(server.loc, 'LS_ERR_CFG_CONFLICT', `${proxy.kind} '${proxy.name}' : MUX protocol '${proto}' is not usable for server '${server.name}' at [${server.loc.file}:${server.loc.line}].`, 'server');
+  }
 }
 
 function checkTimeouts(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {

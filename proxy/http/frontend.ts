@@ -404,13 +404,13 @@ export class HttpFrontend implements Frontend {
     return false;
   }
 
-  /** A connection the engine accepted: HTTP/2 when TLS negotiated h2 (ALPN), else HTTP/1. */
-  accept(socket: net.Socket): void {
-    const h2 = (socket as tls.TLSSocket).alpnProtocol === 'h2';
+  /** A connection the engine accepted: HTTP/2 when TLS negotiated h2 (ALPN) or the bind says `proto h2`, else HTTP/1. */
+  accept(socket: net.Socket, proto?: 'h1' | 'h2'): void {
+    const h2 = proto === undefined ? (socket as tls.TLSSocket).alpnProtocol === 'h2' : proto === 'h2';
     const sessionVars = this.sessionRules && new Map<string, Sample>();
     if (sessionVars && !this.admitsSession(socket, sessionVars)) return;
     if (!h2) return this.connectionOpened(new ClientConnection(socket, this, sessionVars));
-    const connection = new H2Connection(socket as tls.TLSSocket, this, sessionVars);
+    const connection = new H2Connection(socket, this, sessionVars);
     h2ConnectionAccepted(connection, handshakeTime(socket, connection.acceptedAt));
     this.connectionOpened(connection);
   }

@@ -10,9 +10,9 @@
  * Connections are shared as HAProxy 2.6's H2 mux shares them (backend.c connect_server, mux_h2.c
  * h2_detach): a session serves up to its server's SETTINGS_MAX_CONCURRENT_STREAMS (at most 100)
  * streams at once; an idle one waits in the pool's safe list (its parked channel stands for it);
- * a busy one takes more streams from the client connection that owns it (`safe`), from anyone
- * (`always`, or once a stream ended on it while others went on), or, once it was taken from the
- * idle list, from the requests allowed to take from that list.
+ * a busy one takes more streams from the client connection that owns it (`safe`, `never`) or from
+ * anyone (a new one with `always`, or once a stream ended on it while others went on). A session
+ * is shared once connected only.
  */
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -70,8 +70,6 @@ class H2Session {
   private = false;
   /** Shareable by any request (HAProxy's avail_conns). */
   avail = false;
-  /** Taken from the idle (safe) list: it stays takeable from there while it has room. */
-  fromIdle = false;
   /** The server sent GOAWAY, or the session closed: no new stream. */
   closing = false;
 
@@ -116,7 +114,7 @@ class H2Mux implements ServerMux {
     for (const s of this.busy) {
       if (s.sni !== sni || s.room <= 0 || !s.usable() || s.channels.size === 0) continue;
       const owned = client !== undefined && s.owner === client;
-      if (s.private ? !owned : !(owned || (s.avail && mode !== 'never') || (s.fromIdle && mode !== 'never' && (notFirst || mode !== 'safe')))) continue;
+      if (s.private ? !owned : !(owned || (s.avail && mode !== 'never'))) continue;
       const conn = this.channelConnection(s, false);
       conn.reused = true;
       return conn;
@@ -124,12 +122,14 @@ class H2Mux implements ServerMux {
     return undefined;
   }
 
-  /** An idle session's channel is taken from the pool: its session is busy again. */
+  /**
+   * An idle session's channel is taken from the pool: its session is busy again, shared with no one
+   * until a stream ends on it while others go on (haproxy 2.6.12, `http-reuse always`: a request
+   * coming while one taken from the idle list serves opened a connection of its own).
+   */
   taken(conn: UpstreamConnection): void {
     const channel = conn.socket as unknown as H2Channel;
-    if (!(channel instanceof H2Channel)) return;
-    channel.h2.fromIdle = true;
-    this.busy.add(channel.h2);
+    if (channel instanceof H2Channel) this.busy.add(channel.h2);
   }
 
   /** A channel whose exchange ended: kept (standing for its idle session) only when it is the last one. */
@@ -157,8 +157,10 @@ class H2Mux implements ServerMux {
       ? tls.connect({ host: server.host, port: server.port, path: server.path, ...pool.tls.base, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}) }).setNoDelay(true)
       : net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true });
     const ready = pool.tls ? 'secureConnect' : 'connect';
-    let settled = false;
     pool.use();
+    let settled = false;
+    // A session is shared once connected only: requests coming meanwhile open connections of their
+    // own (haproxy 2.6.12: five streams sent at once by one h2 client made five server connections).
     const finish = (error?: string): void => {
       if (settled) return;
       settled = true;
@@ -177,16 +179,7 @@ class H2Mux implements ServerMux {
         if (websocket && this.settings.forced) conn.private = true;
         return done(conn);
       }
-      const session = http2.connect(`${pool.tls ? 'https' : 'http'}://${server.host ?? 'localhost'}:${server.port ?? 80}`, {
-        createConnection: () => socket,
-        settings: { enablePush: false },
-      });
-      const s = new H2Session(session, socket, sni);
-      if (mode === 'never') s.private = true;
-      else if (mode === 'always') s.avail = true;
-      if (mode === 'never' || mode === 'safe') s.owner = client;
-      this.busy.add(s);
-      done(this.channelConnection(s, true));
+      done(this.openSession(socket, sni, mode, client));
     };
     const onConnect = (): void => finish();
     const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
@@ -194,6 +187,21 @@ class H2Mux implements ServerMux {
     socket.once('error', onError);
     const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
     return () => finish('aborted');
+  }
+
+  /** A session over the connected `socket`, and the first exchange's connection on it. */
+  private openSession(socket: net.Socket, sni: string | undefined, mode: ReuseMode, client: ReuseSession | undefined): UpstreamConnection {
+    const server = this.pool.server;
+    const session = http2.connect(`${this.pool.tls ? 'https' : 'http'}://${server.host ?? 'localhost'}:${server.port ?? 80}`, {
+      createConnection: () => socket,
+      settings: { enablePush: false },
+    });
+    const s = new H2Session(session, socket, sni);
+    if (mode === 'never') s.private = true;
+    else if (mode === 'always') s.avail = true;
+    if (mode === 'never' || mode === 'safe') s.owner = client;
+    this.busy.add(s);
+    return this.channelConnection(s, true);
   }
 
   private channelConnection(s: H2Session, counted: boolean): UpstreamConnection {
@@ -204,6 +212,7 @@ class H2Mux implements ServerMux {
       if (s.channels.size === 0) this.busy.delete(s);
     });
     const conn = new UpstreamConnection(channel as unknown as net.Socket, this.pool.server, this.pool, s.sni, undefined, counted);
+    conn.h2 = true;
     if (s.private) {
       conn.private = true;
       conn.owner = s.owner;
@@ -340,15 +349,17 @@ export class H2Channel extends Duplex {
       return void this.destroy();
     }
     this.stream = stream;
-    stream.on('response', (h: http2.IncomingHttpHeaders, _flags: number, raw?: string[]) => this.onResponse(h, raw));
-    stream.on('headers', (h: http2.IncomingHttpHeaders, _flags: number, raw?: string[]) => this.onInterim(h, raw));
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('trailers', (t: http2.IncomingHttpHeaders) => (this.responseTrailers = t));
-    stream.on('end', () => this.onEnd());
+    // Events of a stream whose exchange is over (the channel serves the next one) are not this exchange's.
+    const current = (): boolean => this.stream === stream;
+    stream.on('response', (h: http2.IncomingHttpHeaders, _flags: number, raw?: string[]) => current() && this.onResponse(h, raw));
+    stream.on('headers', (h: http2.IncomingHttpHeaders, _flags: number, raw?: string[]) => current() && this.onInterim(h, raw));
+    stream.on('data', (chunk: Buffer) => current() && this.onData(chunk));
+    stream.on('trailers', (t: http2.IncomingHttpHeaders) => current() && (this.responseTrailers = t));
+    stream.on('end', () => current() && this.onEnd());
     stream.on('error', () => {});
     stream.on('close', () => {
       // Reset (or the session gone) before the answer was whole: as a server closing its connection.
-      if (!this.responseEnded) this.onReset();
+      if (current() && !this.responseEnded) this.onReset();
     });
   }
 
@@ -472,10 +483,10 @@ function fieldsObject(flat: readonly string[]): http2.OutgoingHttpHeaders {
 
 /**
  * The answer's head as HTTP/1.1. No reason phrase (HTTP/2 has none; HAProxy 2.6 writes none either:
- * `HTTP/1.1 200 `); version "2.0" so the transaction knows (and keeps the connection: upstream.ts).
+ * `HTTP/1.1 200 `); the UpstreamConnection tells the transaction it came as HTTP/2 (version 2.0).
  */
 function serializeHead(status: number, raw: readonly string[] | undefined, headers: http2.IncomingHttpHeaders, chunked: boolean): string {
-  let out = `HTTP/2.0 ${status} \r\n`;
+  let out = `HTTP/1.1 ${status} \r\n`;
   if (raw && Array.isArray(raw)) {
     for (let i = 0; i < raw.length; i += 2) if (raw[i]![0] !== ':') out += `${raw[i]}: ${raw[i + 1]}\r\n`;
   } else out += serializeFields(headers);

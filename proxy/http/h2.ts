@@ -1,5 +1,5 @@
 /**
- * HTTP/2 from clients (TLS + ALPN h2), served by Node's http2 for the framing.
+ * HTTP/2 from clients (TLS + ALPN h2, or `bind … proto h2`), served by Node's http2 for the framing.
  * Each stream becomes an HttpTransaction exactly like an HTTP/1.1 request —
  * same rules, routing, balancing, logs — and is forwarded to HTTP/1.1 servers.
  * The transaction writes its answer as HTTP/1.1 bytes (server responses and
@@ -7,7 +7,7 @@
  * leave as HEADERS and DATA frames, hop-by-hop headers removed.
  */
 import http2 from 'node:http2';
-import type tls from 'node:tls';
+import type net from 'node:net';
 import { Writable } from 'node:stream';
 import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, isHopByHop } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
@@ -55,7 +55,8 @@ export class H2Connection implements ReuseSession {
   preferLast = false;
 
   /** @param sessionVars sess.* variables `tcp-request session` rules set before the connection was made. */
-  constructor(readonly socket: tls.TLSSocket, readonly frontend: HttpFrontend, sessionVars?: Map<string, Sample>) {
+  /** @param socket TLS (ALPN h2), or cleartext on a `proto h2` bind (prior knowledge). */
+  constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend, sessionVars?: Map<string, Sample>) {
     this.sessionVars = sessionVars ?? new Map();
     adopting = this;
     sessions.emit('connection', socket);

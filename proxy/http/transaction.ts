@@ -660,7 +660,9 @@ export class HttpTransaction {
     const r = this.request;
     const h = r.headers;
     const http10 = r.versionMajor === 1 && r.versionMinor === 0;
-    let head = r.method + ' ' + r.url + (http10 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n');
+    // An HTTP/2 server gets an HTTP/2 client's :scheme and :authority (HAProxy's HTX keeps the absolute URI): h2-upstream.ts reads them back.
+    const target = r.origin !== undefined && this.upstream?.pool.mux !== undefined ? r.origin + r.url : r.url;
+    let head = r.method + ' ' + target + (http10 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n');
     // http-send-name-header: the client's header of that name is not passed on (-1: no such header).
     const sendName = this.backend!.sendNameHeader;
     const sendNameLength = sendName === undefined ? -1 : sendName.length;
@@ -780,7 +782,8 @@ export class HttpTransaction {
         if (noContent) continue;
       } else if (name.length === 17 && name === 'transfer-encoding') {
         chunked = ++transferEncodings === 1 && isChunkedAlone(value);
-        if (noContent) continue;
+        // An HTTP/2 server's answer has no such field: HAProxy's H1 mux adds it after its Connection header (below).
+        if (noContent || head.versionMajor === 2) continue;
       } else if (name.length === 2 && name === 'te') {
         // The mux filters TE in responses too: `trailers` or nothing.
         value = teValueToForward(value);
@@ -827,6 +830,7 @@ export class HttpTransaction {
     if (this.closeAfter) {
       if (!response10) out += 'connection: close\r\n';
     } else if (response10 || !http11) out += 'connection: keep-alive\r\n';
+    if (chunked && head.versionMajor === 2 && !noContent) out += 'transfer-encoding: chunked\r\n';
     this.responseStarted = true;
     this.pendingHead = adjust ? adjustHeadCase(out + '\r\n', adjust) : out + '\r\n';
     // (A rule may have made it bodyless since: set-status 204 or 304.)

@@ -99,6 +99,8 @@ export class UpstreamConnection {
   received = 0;
   /** True once a transaction used it: a failure before any byte may be a stale keep-alive. */
   reused = false;
+  /** A stream of an HTTP/2 session (h2-upstream.ts), not a socket: its answers come from an HTTP/2 server. */
+  h2 = false;
   dead = false;
   /**
    * Private (HAProxy's CO_FL_PRIVATE): never given to another client connection. Set for an
@@ -182,8 +184,10 @@ export class UpstreamConnection {
       if (!handlers || this.detachedInRead) return -1;
       try {
         this.corkSink(handlers);
-        // An HTTP/2 server's answer (h2-upstream.ts writes it as version 2.0): its stream ended, the connection stays.
-        const head: ResponseHead = { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive: keepAlive || major === 2, upgrade };
+        // An HTTP/2 server's answer (h2-upstream.ts writes it as HTTP/1.1 for llhttp) says version 2.0 to the transaction.
+        const head: ResponseHead = this.h2
+          ? { status: status!, reason: reason ?? '', versionMajor: 2, versionMinor: 0, headers, keepAlive, upgrade }
+          : { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
         if (handlers.head(head)) return 1;
         if (!this.reads || this.handlers !== handlers || this.dead) return 0;
         const length = rawBodyLength(head);
