@@ -149,7 +149,7 @@ registerProxyKeywords([
     name: 'bind',
     sections: 'fl',
     status: ENGINE,
-    summary: 'Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.',
+    summary: 'Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.',
     parse: parseBind,
   },
 ]);
