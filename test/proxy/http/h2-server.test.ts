@@ -42,6 +42,14 @@ function handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHead
     else if (path === '/length') {
       stream.respond({ ':status': 200, 'content-length': '5' });
       stream.end('abcde');
+    } else if (path === '/bye') {
+      // Answers, then says GOAWAY (graceful: this stream was the last one it processes).
+      const session = stream.session!;
+      const id = stream.id!;
+      stream.respond({ ':status': 200 });
+      stream.end('bye', () => session.goaway(http2.constants.NGHTTP2_NO_ERROR, id));
+    } else if (path === '/hang') {
+      // Never answers.
     } else if (path.startsWith('/slow')) {
       setTimeout(() => {
         stream.respond({ ':status': 200 });
@@ -238,6 +246,25 @@ test('http-reuse: an idle HTTP/2 server connection is taken again by the next cl
       assert.equal(origin.connections, expected, `http-reuse ${reuse}`);
     });
   }
+});
+
+test('GOAWAY after an answer: the next request goes over a new connection (http-reuse always)', async (t) => {
+  await sideBySide(t, (port) => config(port, `server s1 127.0.0.1:${origin.port} proto h2`, '    http-reuse always\n'), async (port, proxy) => {
+    origin.reset();
+    const first = await h1(port, 'GET /bye HTTP/1.1\r\nhost: x');
+    await new Promise((r) => setTimeout(r, 200));
+    const second = await h1(port, 'GET /after HTTP/1.1\r\nhost: x');
+    assert.deepEqual([first.split('\r\n')[0], second.split('\r\n')[0], origin.connections], ['HTTP/1.1 200 ', 'HTTP/1.1 200 ', 2]);
+    assert.deepEqual(await logs(proxy, 2), ['HTTP/1.1 200 ---- 68 "GET /bye HTTP/1.1"', 'HTTP/1.1 200 ---- 80 "GET /after HTTP/1.1"']);
+  });
+});
+
+test('timeout server while a stream waits for its answer: 504, sH in the log', async (t) => {
+  await sideBySide(t, (port) => config(port, `server s1 127.0.0.1:${origin.port} proto h2`, '    timeout server 300ms\n'), async (port, proxy) => {
+    origin.reset();
+    const answer = await h1(port, 'GET /hang HTTP/1.1\r\nhost: x');
+    assert.deepEqual({ head: answer.split('\r\n')[0], logs: await logs(proxy, 1) }, { head: 'HTTP/1.1 504 Gateway Time-out', logs: ['HTTP/1.1 504 sH-- 198 "GET /hang HTTP/1.1"'] });
+  });
 });
 
 /**
