@@ -124,6 +124,13 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     return undefined;
   })),
   alpn: valued((value, o) => void (o.alpn = value.split(','))),
+  // Health checks speak HTTP/1.1: a list offering h2 would let the server choose a protocol they do not speak.
+  'check-alpn': valued((value, o) => {
+    const protocols = value.split(',');
+    if (protocols.includes('h2')) return `'check-alpn ${value}' (HTTP/2 health checks) ${NOT_SUPPORTED}`;
+    o.checkAlpn = protocols;
+    return undefined;
+  }),
   ws: valued((value, o) => {
     if (value === 'h2') return `'ws h2' (WebSocket over HTTP/2, RFC 8441) ${NOT_SUPPORTED}`;
     if (value !== 'auto' && value !== 'h1') return `'ws' has to be 'auto', 'h1' or 'h2'.`;
@@ -152,7 +159,7 @@ const NO_EFFECT: Record<string, boolean> = {
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
   'on-marked-down': true, 'on-marked-up': true, minconn: true, source: true,
-  crt: true, ciphers: true, ciphersuites: true, 'check-alpn': true,
+  crt: true, ciphers: true, ciphersuites: true,
   redir: true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
   'check-send-proxy': false, 'proxy-v2-options': true, 'crl-file': true, 'no-verifyhost': false,
   'ssl-min-ver': true, 'ssl-max-ver': true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,
@@ -220,7 +227,7 @@ registerProxyKeywords([
     name: 'server',
     sections: 'lb',
     status: ENGINE,
-    summary: 'A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` only; `check-alpn` is refused.',
+    summary: 'A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2.',
     parse(ctx) {
       const [name, address] = ctx.args;
       if (name === undefined || address === undefined) return ctx.error(`'server' expects <name> and <addr>[:<port>] as arguments.`);

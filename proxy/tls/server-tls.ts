@@ -35,7 +35,13 @@ export function checkTls(server: Server, config: Config): tls.ConnectionOptions 
   const o = server.options;
   const useTls = o.checkSsl ?? (o.ssl === true && o.port === undefined && o.addr === undefined);
   if (!useTls) return undefined;
-  return { ...connectOptions(server, config, o.checkSni !== undefined), ...(o.checkSni ? { servername: o.checkSni } : {}) };
+  // `check-alpn`, else the server's `alpn` (HAProxy's rule), without h2: the checks speak HTTP/1.1.
+  const alpn = (o.checkAlpn ?? o.alpn)?.filter((p) => p !== 'h2');
+  return {
+    ...connectOptions(server, config, o.checkSni !== undefined),
+    ...(o.checkSni ? { servername: o.checkSni } : {}),
+    ...(alpn && alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
+  };
 }
 
 function connectOptions(server: Server, config: Config, sendsSni: boolean): tls.ConnectionOptions {

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
+import type tls from 'node:tls';
 import { sideBySide } from './lib/side-by-side.ts';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { certPath } from '../../helpers/tls.ts';
@@ -22,6 +23,8 @@ interface Origin {
   requests: string[][];
   /** Protocol of each request (`2.0`, or `1.1` for a TLS origin that also speaks HTTP/1.1). */
   versions: string[];
+  /** The protocol ALPN chose on each TLS connection (`-` when none was offered). */
+  alpns: string[];
   reset(): void;
   close(): Promise<void>;
 }
@@ -64,7 +67,7 @@ function handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHead
 
 async function startOrigin(secure: boolean): Promise<Origin> {
   const pem = fs.readFileSync(certPath('sites/nas.home.arpa.pem'));
-  const state = { connections: 0, requests: [] as string[][], versions: [] as string[] };
+  const state = { connections: 0, requests: [] as string[][], versions: [] as string[], alpns: [] as string[] };
   const server = secure
     ? http2.createSecureServer({ cert: pem, key: pem, allowHTTP1: true }, (req, res) => {
       if (req.httpVersion === '2.0') return;
@@ -73,7 +76,10 @@ async function startOrigin(secure: boolean): Promise<Origin> {
       res.end(`h1 ${req.url}`);
     })
     : http2.createServer();
-  server.on(secure ? 'secureConnection' : 'connection', () => state.connections++);
+  server.on(secure ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    state.connections++;
+    if (secure) state.alpns.push(String((socket as tls.TLSSocket).alpnProtocol || '-'));
+  });
   server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
     state.versions.push('2.0');
     state.requests.push(raw);
@@ -90,7 +96,9 @@ async function startOrigin(secure: boolean): Promise<Origin> {
     get connections() { return state.connections; },
     get requests() { return state.requests; },
     get versions() { return state.versions; },
+    get alpns() { return state.alpns; },
     reset() {
+      state.alpns = [];
       state.connections = 0;
       state.requests = [];
       state.versions = [];
@@ -296,6 +304,15 @@ test('alpn h2,http/1.1 over TLS: h2 when the origin picks it; alpn http/1.1 keep
   });
 });
 
+test('check-alpn http/1.1: TLS health checks offer it (and send the HTTP/1.0 request of httpchk) to a server whose traffic goes over h2', async (t) => {
+  const server = `server s1 127.0.0.1:${tlsOrigin.port} ssl verify none alpn h2,http/1.1 check-alpn http/1.1 check inter 200`;
+  await sideBySide(t, (port) => config(port, server, '    option httpchk GET /health\n'), async () => {
+    tlsOrigin.reset();
+    await received(2, tlsOrigin);
+    assert.deepEqual([tlsOrigin.alpns.slice(0, 2), tlsOrigin.versions.slice(0, 2)], [['http/1.1', 'http/1.1'], ['1.0', '1.0']]);
+  });
+});
+
 test('proto, alpn and ws on server lines, proto on bind lines: what HAProxy 2.6 accepts, and what Loadstar refuses', () => {
   const check = (lines: string, mode = 'http') => {
     const r = parseConfig([{ name: 't.cfg', text: `defaults\n  mode ${mode}\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nfrontend f\n  ${lines.split('\n')[0]}\n  default_backend b\nbackend b\n  ${lines.split('\n')[1] ?? 'server s0 127.0.0.1:1'}\n` }]);
@@ -312,5 +329,6 @@ test('proto, alpn and ws on server lines, proto on bind lines: what HAProxy 2.6 
   ]);
   // Not in Loadstar (yet): WebSocket over HTTP/2 (RFC 8441), HTTP/2 health checks, FastCGI.
   assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 ws h2'), ["LS_ERR_CFG_UNSUPPORTED 'server b/s1' : 'ws h2' (WebSocket over HTTP/2, RFC 8441) is not supported by Loadstar yet."]);
+  assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 check-alpn h2,http/1.1'), ["LS_ERR_CFG_UNSUPPORTED 'server b/s1' : 'check-alpn h2,http/1.1' (HTTP/2 health checks) is not supported by Loadstar yet."]);
   assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 check-proto h2'), ["LS_ERR_CFG_UNSUPPORTED 'server b/s1' : 'check-proto h2' (HTTP/2 health checks) is not supported by Loadstar yet."]);
 });
