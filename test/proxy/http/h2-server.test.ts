@@ -13,6 +13,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { sideBySide } from './lib/side-by-side.ts';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
+import { startRawServer } from '../../helpers/net.ts';
 import { certPath } from '../../helpers/tls.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 
@@ -311,6 +312,43 @@ test('check-alpn http/1.1: TLS health checks offer it (and send the HTTP/1.0 req
     await received(2, tlsOrigin);
     assert.deepEqual([tlsOrigin.alpns.slice(0, 2), tlsOrigin.versions.slice(0, 2)], [['http/1.1', 'http/1.1'], ['1.0', '1.0']]);
   });
+});
+
+test('ws h1 on a proto h2 server: a WebSocket request goes over an HTTP/1.1 connection of its own and becomes a tunnel', async (t) => {
+  // A server speaking HTTP/1.1: it accepts the upgrade, then echoes in upper case.
+  const heads: string[] = [];
+  const ws = await startRawServer((socket) => {
+    let head = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      if (heads.length > 0 && head === '') return void socket.write(d.toUpperCase());
+      head += d;
+      if (!head.includes('\r\n\r\n')) return;
+      heads.push(head.split('\r\n')[0]!);
+      head = '';
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n');
+    });
+  });
+  try {
+    await sideBySide(t, (port) => config(port, `server s1 127.0.0.1:${ws.port} proto h2 ws h1`), async (port) => {
+      heads.length = 0;
+      const seen = await new Promise<string>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /chat HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n'));
+        let data = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (d: string) => {
+          data += d;
+          if (data.endsWith('\r\n\r\n')) socket.write('ping');
+          if (data.endsWith('PING')) socket.destroy();
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(data));
+      });
+      assert.deepEqual([seen.split('\r\n')[0], seen.endsWith('\r\n\r\nPING'), heads], ['HTTP/1.1 101 Switching Protocols', true, ['GET /chat HTTP/1.1']]);
+    });
+  } finally {
+    await ws.close();
+  }
 });
 
 test('proto, alpn and ws on server lines, proto on bind lines: what HAProxy 2.6 accepts, and what Loadstar refuses', () => {
