@@ -205,7 +205,7 @@ class H2Mux implements ServerMux {
   }
 
   private channelConnection(s: H2Session, counted: boolean): UpstreamConnection {
-    const channel = new H2Channel(s, this.pool.tls !== undefined);
+    const channel = new H2Channel(s);
     s.channels.add(channel);
     channel.once('close', () => {
       s.channelGone(channel);
@@ -237,10 +237,13 @@ export class H2Channel extends Duplex {
   private chunked = false;
   private responseTrailers: http2.IncomingHttpHeaders | undefined;
   private headRequest = false;
-  private timeoutMs = 0;
+  /** The request may end with trailers (chunked): the stream waits for them after its last DATA frame. */
+  private trailersAwaited = false;
+  /** The stream did not take a piece of the request body at once: the write completes on its 'drain'. */
+  private bodyBlocked = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly h2: H2Session, private readonly secure: boolean) {
+  constructor(readonly h2: H2Session) {
     super({ decodeStrings: true, allowHalfOpen: true });
     const parser = (this.parser = newParser(REQUEST));
     parser[kOnHeaders] = (headers: string[], url: string) => {
@@ -269,15 +272,11 @@ export class H2Channel extends Duplex {
       if (!stream || stream.destroyed) return;
       const trailers = this.requestTrailers;
       this.requestTrailers = undefined;
-      if (trailers && trailers.length > 0) stream.once('wantTrailers', () => stream.sendTrailers(fieldsObject(trailers)));
-      else if (this.trailersAwaited) stream.once('wantTrailers', () => stream.sendTrailers({}));
+      if (this.trailersAwaited) stream.once('wantTrailers', () => sendTrailers(stream, trailers && trailers.length > 0 ? fieldsObject(trailers) : {}));
       if (!stream.writableEnded) stream.end();
     };
   }
 
-  /** The request may end with trailers (chunked): the stream waits for them after its last DATA frame. */
-  private trailersAwaited = false;
-  private bodyBlocked = false;
 
   get localAddress(): string | undefined {
     return this.h2.socket.localAddress;
@@ -301,7 +300,6 @@ export class H2Channel extends Duplex {
 
   /** `timeout server` (and the idle limit while parked): 'timeout' after so long without the stream moving. */
   setTimeout(ms: number): this {
-    this.timeoutMs = ms;
     clearTimeout(this.timer);
     this.timer = ms > 0 ? setTimeout(() => this.emit('timeout'), ms) : undefined;
     return this;
@@ -460,6 +458,15 @@ export class H2Channel extends Duplex {
     this.responseEnded = false;
     this.chunked = false;
     this.responseTrailers = undefined;
+  }
+}
+
+/** The request's trailer section (an empty one ends the stream with an empty DATA frame); a field Node refuses resets the stream. */
+function sendTrailers(stream: http2.ClientHttp2Stream, trailers: http2.OutgoingHttpHeaders): void {
+  try {
+    stream.sendTrailers(trailers);
+  } catch {
+    if (!stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
   }
 }
 
