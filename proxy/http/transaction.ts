@@ -1228,7 +1228,6 @@ export class HttpTransaction {
 
   /** The server's answer to a client that reset its connection: logged and counted as HAProxy does, not sent. */
   private answerForNobody(head: ResponseHead): true {
-    console.error("DBG nobody", head.status);
     this.tr = Date.now() - this.startedAt;
     this.status = head.status;
     this.response = head;
