@@ -24,6 +24,8 @@ import type { ConnectionInfo, Sample } from '../acl/index.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
 import { requestFailed } from '../stick/http.ts';
 
+/** HTTP/2's connection preface (RFC 9113 §3.4), which llhttp reads as a `PRI` request and stops after. */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** Pipelined requests parsed ahead of the one being served, before reading pauses. */
 const MAX_PIPELINE = 16;
 /** Bytes held after an upgrade request until its answer says what they are, before reading pauses. */
@@ -335,6 +337,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     this.completedInRead = false;
     if (this.readEndAnswer) this.answerAtReadEnd();
     if (typeof result !== 'number' && this.afterClose(result)) return;
+    if (typeof result !== 'number' && this.h2Preface(result, this.parser!.getCurrentBuffer())) return;
     if (this.refusal !== 0 || typeof result !== 'number') return this.protocolError(this.refusal || 400);
     if (this.upgradeEnded) {
       this.upgradeEnded = false;
@@ -415,6 +418,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (this.readEndAnswer) this.answerAtReadEnd();
     // (Node's binding reports no callback error for an upgrade request: the refusal is checked first.)
     if (typeof r !== 'number' && this.afterClose(r)) return;
+    if (typeof r !== 'number' && this.h2Preface(r, data)) return;
     if (this.refusal !== 0 || typeof r !== 'number') return this.protocolError(this.refusal || 400);
     // Node's llhttp binding stops after an upgrade request's head (or body) and says how far it read.
     if (r < data.length) {
@@ -434,6 +438,49 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
    */
   private afterClose(error: ParserError): boolean {
     return this.refusal === 0 && this.closeRequested && error.code === 'HPE_CLOSED_CONNECTION';
+  }
+
+  /**
+   * The connection began with HTTP/2's connection preface (llhttp stops on `PRI * HTTP/2.0`): HAProxy
+   * 2.6's H1 mux hands such a connection to its H2 mux (h2c by prior knowledge on a plain bind), and
+   * so does this one, to an H2Connection, with the preface and the rest of the read put back first.
+   * (Only on a parse error: the hot path pays nothing.)
+   */
+  private h2Preface(error: ParserError, read: Buffer): boolean {
+    if (error.code !== 'HPE_PAUSED_H2_UPGRADE' || this.completed > 0 || this.queue.length > 0 || this.closed) return false;
+    this.closed = true;
+    this.draining = true;
+    this.released = true;
+    this.clearRequestTimer();
+    const socket = this.socket;
+    socket.off('data', socketOnData);
+    socket.off('end', socketOnEnd);
+    socket.off('close', socketOnClose);
+    socket.off('error', socketOnClose);
+    if (this.frontend.timeouts.client > 0) inactivitySweep(this.frontend.timeouts.client).delete(this);
+    const feed = this.feed;
+    this.feed = undefined;
+    this.parser = undefined;
+    // Back to 'data' mode (safe inside kOnExecute), paused until the h2 session takes the socket.
+    feed?.release();
+    socket.pause();
+    socket.unshift(Buffer.concat([H2_PREFACE, read.subarray(error.bytesParsed)]));
+    if (feed) {
+      setImmediate(() => {
+        (feed.parser as OwnedParser)[OWNER] = undefined;
+        requestParsers.give(feed.parser);
+      });
+    }
+    // Out of the parser's callback before Node's http2 takes the socket's handle.
+    setImmediate(() => {
+      try {
+        this.frontend.switchToH2(this, socket, this.vars);
+      } catch (e) {
+        socket.destroy();
+        this.frontend.internalError(e);
+      }
+    });
+    return true;
   }
 
   private hold(data: Buffer): void {

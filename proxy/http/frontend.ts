@@ -460,6 +460,18 @@ export class HttpFrontend implements Frontend {
     processConnections.opened();
   }
 
+  /**
+   * A client connection of a plain HTTP/1 bind began with HTTP/2's preface (client.ts): it goes on
+   * as an H2Connection, counted once (it replaces the ClientConnection in the set).
+   */
+  switchToH2(client: FrontendConnection, socket: net.Socket, sessionVars: Map<string, Sample> | undefined): void {
+    this.connections.delete(client);
+    if (socket.destroyed) return void processConnections.closed();
+    const connection = new H2Connection(socket, this, sessionVars);
+    h2ConnectionAccepted(connection, handshakeTime(socket, connection.acceptedAt));
+    this.connections.add(connection);
+  }
+
   connectionClosed(client: FrontendConnection): void {
     if (this.connections.delete(client)) processConnections.closed();
   }

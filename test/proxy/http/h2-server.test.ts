@@ -210,6 +210,16 @@ test('gRPC-like exchange: request body and te: trailers reach the origin, its gr
   });
 });
 
+test('HTTP/2 by prior knowledge on a plain HTTP/1.1 bind: the connection preface hands the connection to HTTP/2, as HAProxy 2.6 does', async (t) => {
+  await sideBySide(t, (port) => config(port, `server s1 127.0.0.1:${origin.port} proto h2`), async (port, proxy) => {
+    origin.reset();
+    const answers = await h2(port, [{ path: '/p1' }, { path: '/p2', method: 'POST', body: 'x' }]);
+    assert.deepEqual(answers.map((a) => `${a.status} ${a.body}`), ['200 ok /p1', '200 ok /p2']);
+    assert.deepEqual((await logs(proxy, 2)).sort(), [`HTTP/2.0 200 ---- 77 "GET http://127.0.0.1:${port}/p1 HTTP/2.0"`, `HTTP/2.0 200 ---- 78 "POST http://127.0.0.1:${port}/p2 HTTP/2.0"`]);
+    assert.match(await h1(port, 'GET /still-h1 HTTP/1.1\r\nhost: x'), /^HTTP\/1.1 200 \r\n/);
+  });
+});
+
 /** Waits until the origin has received `count` requests. */
 async function received(count: number, from = origin): Promise<void> {
   for (let i = 0; i < 250 && from.requests.length < count; i++) await new Promise((r) => setTimeout(r, 20));
