@@ -46,6 +46,12 @@ function handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHead
     else if (path === '/length') {
       stream.respond({ ':status': 200, 'content-length': '5' });
       stream.end('abcde');
+    } else if (path === '/size') {
+      stream.respond({ ':status': 200 });
+      stream.end(`got ${body.length}`);
+    } else if (path === '/big') {
+      stream.respond({ ':status': 200 });
+      stream.end(Buffer.alloc(3 * 1024 * 1024, 'z'));
     } else if (path === '/bye') {
       // Answers, then says GOAWAY (graceful: this stream was the last one it processes).
       const session = stream.session!;
@@ -217,6 +223,28 @@ test('HTTP/2 by prior knowledge on a plain HTTP/1.1 bind: the connection preface
     assert.deepEqual(answers.map((a) => `${a.status} ${a.body}`), ['200 ok /p1', '200 ok /p2']);
     assert.deepEqual((await logs(proxy, 2)).sort(), [`HTTP/2.0 200 ---- 77 "GET http://127.0.0.1:${port}/p1 HTTP/2.0"`, `HTTP/2.0 200 ---- 78 "POST http://127.0.0.1:${port}/p2 HTTP/2.0"`]);
     assert.match(await h1(port, 'GET /still-h1 HTTP/1.1\r\nhost: x'), /^HTTP\/1.1 200 \r\n/);
+  });
+});
+
+test('big bodies both ways through HTTP/2 flow control: a 3 MB request body, a 3 MB answer to a client that reads slowly', async (t) => {
+  await sideBySide(t, (port) => config(port, `server s1 127.0.0.1:${origin.port} proto h2`), async (port) => {
+    origin.reset();
+    const size = 3 * 1024 * 1024;
+    const upload = await h1(port, `POST /size HTTP/1.1\r\nhost: x\r\ncontent-length: ${size}`, 'y'.repeat(size));
+    assert.match(upload, /\r\n\r\n[0-9a-fA-F]+\r\ngot 3145728\r\n0\r\n\r\n$/);
+    const download = await new Promise<number>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /big HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'));
+      let bytes = 0;
+      socket.on('data', (d: Buffer) => {
+        bytes += d.length;
+        // Reads paused now and then: the answer waits for the client (backpressure through the stream's window).
+        socket.pause();
+        setTimeout(() => socket.resume(), 2);
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(bytes));
+    });
+    assert.ok(download > size && download < size + 65536, `read ${download} bytes`);
   });
 });
 
