@@ -179,7 +179,16 @@ class H2Mux implements ServerMux {
         if (websocket && this.settings.forced) conn.private = true;
         return done(conn);
       }
-      done(this.openSession(socket, sni, mode, client));
+      let conn: UpstreamConnection;
+      try {
+        conn = this.openSession(socket, sni, mode, client);
+      } catch (e) {
+        // Node refused to set the session up (from a socket event: nothing below would catch it).
+        pool.used--;
+        socket.destroy();
+        return done(undefined, (e as NodeJS.ErrnoException).code ?? 'error');
+      }
+      done(conn);
     };
     const onConnect = (): void => finish();
     const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
@@ -192,7 +201,9 @@ class H2Mux implements ServerMux {
   /** A session over the connected `socket`, and the first exchange's connection on it. */
   private openSession(socket: net.Socket, sni: string | undefined, mode: ReuseMode, client: ReuseSession | undefined): UpstreamConnection {
     const server = this.pool.server;
-    const session = http2.connect(`${this.pool.tls ? 'https' : 'http'}://${server.host ?? 'localhost'}:${server.port ?? 80}`, {
+    // The authority is Node's default :authority, used only for a request with neither :authority nor Host (HTTP/1.0).
+    const host = server.path !== undefined || !server.host ? 'localhost' : net.isIPv6(server.host) ? `[${server.host}]` : server.host;
+    const session = http2.connect(`${this.pool.tls ? 'https' : 'http'}://${host}${server.port ? `:${server.port}` : ''}`, {
       createConnection: () => socket,
       settings: { enablePush: false },
     });
