@@ -295,6 +295,27 @@ test('http-reuse: an idle HTTP/2 server connection is taken again by the next cl
   }
 });
 
+test('http-reuse never: a client connection keeps its own HTTP/2 server connection for its next requests, another client opens another', async (t) => {
+  await sideBySide(t, (port) => config(port, `server s1 127.0.0.1:${origin.port} proto h2`, '    http-reuse never\n'), async (port) => {
+    origin.reset();
+    const keepAlive = await new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /k1 HTTP/1.1\r\nhost: x\r\n\r\n'));
+      let data = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => {
+        data += d;
+        if (data.endsWith('ok /k1\r\n0\r\n\r\n')) socket.write('GET /k2 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(data));
+    });
+    assert.match(keepAlive, /ok \/k2\r\n0\r\n\r\n$/);
+    assert.equal(origin.connections, 1);
+    await h1(port, 'GET /other HTTP/1.1\r\nhost: x');
+    assert.equal(origin.connections, 2);
+  });
+});
+
 test('GOAWAY after an answer: the next request goes over a new connection (http-reuse always)', async (t) => {
   await sideBySide(t, (port) => config(port, `server s1 127.0.0.1:${origin.port} proto h2`, '    http-reuse always\n'), async (port, proxy) => {
     origin.reset();
