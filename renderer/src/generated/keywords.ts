@@ -864,7 +864,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.",
    "status": "supported"
   },
   {
@@ -1581,7 +1581,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "server",
-   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …).",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2.",
    "status": "supported"
   },
   {
@@ -1753,7 +1753,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.",
    "status": "supported"
   },
   {
@@ -2163,7 +2163,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "server",
-   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …).",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2.",
    "status": "supported"
   },
   {
