@@ -36,7 +36,7 @@ export interface Directive {
   source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers';
 
 export interface Section {
   kind: SectionKind;
@@ -68,6 +68,8 @@ export interface ParsedConfig {
   httpErrors: HttpErrors[];
   /** `peers` sections (only the local peer runs: tables naming one keep their entries across reloads). */
   peers: Peers[];
+  /** `mailers` sections: the SMTP servers proxies send their `email-alert` messages to. */
+  mailers: Mailers[];
 }
 
 /**
@@ -593,6 +595,8 @@ export interface ParsedProxy {
   cookie?: CookieSettings;
   /** `dynamic-cookie-key`: the secret `cookie … dynamic` derives server cookies from. */
   dynamicCookieKey?: string;
+  /** `email-alert from|to|level|mailers|myhostname`; undefined: none written. */
+  emailAlert?: EmailAlert;
   stickTable?: StickTable;
   stickRules: StickRule[];
   stats: StatsSettings;
@@ -686,6 +690,38 @@ export interface Nameserver {
   name: string;
   address: ListenAddress;
   loc: SourceLocation;
+}
+
+/** A `mailers` section (configuration.txt 3.6): every mailer gets every alert (not a failover list). */
+export interface Mailers {
+  name: string;
+  section: Section;
+  mailers: Mailer[];
+  /** `timeout mail`: how long one alert's SMTP exchange may take (ms; HAProxy's default 10 s). */
+  timeoutMail: number;
+}
+
+export interface Mailer {
+  name: string;
+  host: string;
+  port: number;
+  loc: SourceLocation;
+}
+
+/** The syslog levels, most severe first. */
+export type SyslogLevel = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
+
+/** A proxy's `email-alert` lines, each inherited from the defaults section on its own. */
+export interface EmailAlert {
+  mailers?: string;
+  from?: string;
+  to?: string;
+  /** The least severe syslog level that is mailed (HAProxy's default: alert). */
+  level?: SyslogLevel;
+  /** The name given to HELO (default: the host name). */
+  myhostname?: string;
+  /** The first `email-alert` line, for the messages about the set. */
+  loc?: SourceLocation;
 }
 
 /** A `peers` section. */

@@ -416,6 +416,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
+   "status": "supported"
+  },
+  {
    "name": "enabled",
    "summary": "Starts this proxy (the default).",
    "status": "supported"
@@ -908,6 +913,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
+   "status": "supported"
+  },
+  {
    "name": "enabled",
    "summary": "Starts this proxy (the default).",
    "status": "supported"
@@ -1302,6 +1312,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "dynamic-cookie-key",
    "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "status": "supported"
+  },
+  {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
    "status": "supported"
   },
   {
@@ -1809,6 +1824,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "dynamic-cookie-key",
    "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "status": "supported"
+  },
+  {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
    "status": "supported"
   },
   {
