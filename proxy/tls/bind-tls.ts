@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import tls from 'node:tls';
+import type net from 'node:net';
 import { constants as cryptoConstants } from 'node:crypto';
 import type { Bind, Config } from '../config/model.ts';
 import { resolveCertPath } from '../config/kw-bind.ts';
@@ -23,6 +24,10 @@ import { renewTicketsOnResumption } from './tickets.ts';
 import type { VersionRange } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
 import { handshakeBegins } from './handshake-time.ts';
+import type { ClientAuth } from '../config/model.ts';
+import { loadClientTrust } from './client-trust.ts';
+import { judgeClient } from './client-verify.ts';
+import { rememberClientVerdict } from './facts.ts';
 
 /** One certificate as served, with the TLS server that runs its handshakes. */
 export interface TlsEntry {
@@ -33,6 +38,13 @@ export interface TlsEntry {
    */
   server: tls.Server;
   alpn: readonly string[] | undefined;
+}
+
+/** An entry's client-certificate request: the options that judge the client, and its trust for Node. */
+interface EntryClientAuth {
+  auth: ClientAuth;
+  ca: string[];
+  crl: string[];
 }
 
 /** ALPN protocols the HTTP engine can serve; a TCP-mode bind passes any protocol through. */
@@ -52,6 +64,11 @@ export class BindTls {
 
   /** Where established TLS connections go (the engine points it at its listener). */
   secured: (socket: tls.TLSSocket) => void = (socket) => socket.destroy();
+  /**
+   * Told of each connection this bind refuses during its handshake (client certificate, `strict-sni`),
+   * with HAProxy's reason, for the frontend's log; the socket is closed right after.
+   */
+  refused: (socket: net.Socket, reason: string) => void = () => {};
 
   /** @param handshakeTimeout ms a client has to complete the handshake (0: Node's 120 s). */
   constructor(readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0) {
@@ -69,9 +86,16 @@ export class BindTls {
     return this.table.select(servername);
   }
 
+  /** As select(), but undefined when `strict-sni` refuses the name: none, or one no certificate matches. */
+  selectStrict(servername: string | undefined): TlsEntry | undefined {
+    if (!this.bind.strictSni) return this.table.select(servername);
+    return servername ? this.table.match(servername) : undefined;
+  }
+
   /** The entry every handshake uses when the bind has one certificate (no SNI choice to make), else undefined. */
   onlyEntry(): TlsEntry | undefined {
-    return this.entries.length === 1 ? this.entries[0] : undefined;
+    // With strict-sni even one certificate is a choice: a ClientHello naming another host is refused.
+    return this.entries.length === 1 && !this.bind.strictSni ? this.entries[0] : undefined;
   }
 
   /** Re-reads the certificates if a file changed; keeps the current ones when the new files are unusable. */
@@ -102,7 +126,8 @@ export class BindTls {
         : this.versions;
       const ciphers = options.ciphers || options.ciphersuites ? joinCiphers(options.ciphersuites ?? this.suites, options.ciphers ?? this.tls12Ciphers) : this.ciphers;
       const alpn = options.alpn ? this.servable(options.alpn) : this.alpn;
-      const entry: TlsEntry = { cert, server: this.server(cert, versions, ciphers, alpn), alpn };
+      const auth = options.clientAuth ? { ...this.bind.clientAuth, ...options.clientAuth } : this.bind.clientAuth;
+      const entry: TlsEntry = { cert, server: this.server(cert, versions, ciphers, alpn, this.clientAuth(auth, watched)), alpn };
       entries.push(entry);
       candidates.push({ value: entry, filters: filters.length > 0 ? filters : cert.names, ecdsa: cert.leaf.publicKey.asymmetricKeyType === 'ec' });
     };
@@ -115,7 +140,7 @@ export class BindTls {
     }
     if (this.bind.crtList) {
       const listFile = resolveCertPath(this.bind.crtList, base);
-      const lines = this.guard(() => parseCrtList(listFile));
+      const lines = this.guard(() => parseCrtList(listFile, this.config.global.caBase));
       watched.set(listFile, fs.statSync(listFile).mtimeMs);
       for (const line of lines) {
         try {
@@ -135,7 +160,20 @@ export class BindTls {
     return this.guard(() => loadCertificate(file));
   }
 
-  private server(cert: LoadedCertificate, versions: VersionRange, ciphers: string, alpn: readonly string[] | undefined): tls.Server {
+  /**
+   * The certificate request of an entry: undefined with `verify none` (HAProxy's default, even with a
+   * `ca-file`), else who judges the client and the CAs and CRLs Node verifies it against.
+   */
+  private clientAuth(auth: ClientAuth | undefined, watched: Map<string, number>): EntryClientAuth | undefined {
+    if (!auth || (auth.verify !== 'optional' && auth.verify !== 'required')) return undefined;
+    if (!auth.caFile && !auth.caVerifyFile) {
+      throw new TlsLoadError(this.bind.loc, `verify is enabled but no CA file specified for bind.`);
+    }
+    const trust = this.guard(() => loadClientTrust(auth, this.config.global.caBase, watched));
+    return { auth: { ...auth, caIgnoreErr: this.bind.clientAuth?.caIgnoreErr, crtIgnoreErr: this.bind.clientAuth?.crtIgnoreErr }, ...trust };
+  }
+
+  private server(cert: LoadedCertificate, versions: VersionRange, ciphers: string, alpn: readonly string[] | undefined, client?: EntryClientAuth): tls.Server {
     const server = this.guard(() => tls.createServer({
       key: cert.keyPem,
       cert: cert.certPem,
@@ -147,13 +185,26 @@ export class BindTls {
       secureOptions: cryptoConstants.SSL_OP_PRIORITIZE_CHACHA,
       ...(alpn && alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
       ...(this.handshakeTimeout > 0 ? { handshakeTimeout: this.handshakeTimeout } : {}),
-    }, (socket) => this.secured(socket)));
+      // Node never aborts the handshake over the certificate (its verify callback accepts all): the
+      // verdict is judged once it is done, and a refused client is closed before anything is read.
+      ...(client ? { requestCert: true, rejectUnauthorized: false, ca: client.ca, ...(client.crl.length > 0 ? { crl: client.crl } : {}) } : {}),
+    }, client ? (socket) => this.judged(socket, client.auth) : (socket) => this.secured(socket)));
     // A failed handshake is the client's problem (wrong name, old protocol, port scan): just close.
     server.on('tlsClientError', (_error, socket) => socket.destroy());
     // Its handshake begins (the logs' %Th counts it, as HAProxy's).
     server.on('connection', handshakeBegins);
     renewTicketsOnResumption(server);
     return server;
+  }
+
+  private judged(socket: tls.TLSSocket, auth: ClientAuth): void {
+    const verdict = judgeClient(socket, auth);
+    if (verdict.refusal) {
+      this.refused(socket, verdict.refusal);
+      return void socket.destroy();
+    }
+    rememberClientVerdict(socket, verdict);
+    this.secured(socket);
   }
 
   private checkedRange(range: VersionRange | string): VersionRange {

@@ -20,3 +20,9 @@ export function handshakeTime(socket: net.Socket, securedAt: number): number {
   const start = raw && handshakeStarts.get(raw);
   return start === undefined ? 0 : Math.max(0, securedAt - start);
 }
+
+/** When a connection (raw, or secured by TLS) began its handshake; now when unknown (refused before it began). */
+export function handshakeStartOf(socket: net.Socket): number {
+  const raw = (socket as unknown as { _parent?: net.Socket })._parent ?? socket;
+  return handshakeStarts.get(raw) ?? Date.now();
+}
