@@ -23,10 +23,10 @@ import { versionRange } from './versions.ts';
 import { renewTicketsOnResumption } from './tickets.ts';
 import type { VersionRange } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
-import { handshakeBegins } from './handshake-time.ts';
+import { handshakeBegins, rawSocketOf } from './handshake-time.ts';
 import type { ClientAuth } from '../config/model.ts';
 import { loadClientTrust } from './client-trust.ts';
-import { judgeClient } from './client-verify.ts';
+import { judgeClient, refusalOfRejected } from './client-verify.ts';
 import { rememberClientVerdict } from './facts.ts';
 
 /** One certificate as served, with the TLS server that runs its handshakes. */
@@ -43,6 +43,8 @@ export interface TlsEntry {
 /** An entry's client-certificate request: the options that judge the client, and its trust for Node. */
 interface EntryClientAuth {
   auth: ClientAuth;
+  /** OpenSSL refuses a handshake without a certificate (Node's `rejectUnauthorized`). */
+  rejectMissing: boolean;
   ca: string[];
   crl: string[];
 }
@@ -170,7 +172,11 @@ export class BindTls {
       throw new TlsLoadError(this.bind.loc, `verify is enabled but no CA file specified for bind.`);
     }
     const trust = this.guard(() => loadClientTrust(auth, this.config.global.caBase, watched));
-    return { auth: { ...auth, caIgnoreErr: this.bind.clientAuth?.caIgnoreErr, crtIgnoreErr: this.bind.clientAuth?.crtIgnoreErr }, ...trust };
+    const judged: ClientAuth = { ...auth, caIgnoreErr: this.bind.clientAuth?.caIgnoreErr, crtIgnoreErr: this.bind.clientAuth?.crtIgnoreErr };
+    // Node then also closes a client whose certificate fails, before this bind can judge it: only
+    // without errors to ignore, where every failure refuses the client anyway.
+    const rejectMissing = auth.verify === 'required' && !judged.caIgnoreErr && !judged.crtIgnoreErr;
+    return { auth: judged, rejectMissing, ...trust };
   }
 
   private server(cert: LoadedCertificate, versions: VersionRange, ciphers: string, alpn: readonly string[] | undefined, client?: EntryClientAuth): tls.Server {
@@ -185,14 +191,26 @@ export class BindTls {
       secureOptions: cryptoConstants.SSL_OP_PRIORITIZE_CHACHA,
       ...(alpn && alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
       ...(this.handshakeTimeout > 0 ? { handshakeTimeout: this.handshakeTimeout } : {}),
-      // Node never aborts the handshake over the certificate (its verify callback accepts all): the
-      // verdict is judged once it is done, and a refused client is closed before anything is read.
-      ...(client ? { requestCert: true, rejectUnauthorized: false, ca: client.ca, ...(client.crl.length > 0 ? { crl: client.crl } : {}) } : {}),
+      // `rejectUnauthorized` lets OpenSSL abort a handshake without a certificate, with the alert
+      // HAProxy's sends (certificate_required, handshake_failure before TLS 1.3). A certificate
+      // that fails verification never aborts it in Node (its verify callback accepts all): the
+      // client is judged once the handshake is done and a refused one closed before anything is read.
+      ...(client ? { requestCert: true, rejectUnauthorized: client.rejectMissing, ca: client.ca, ...(client.crl.length > 0 ? { crl: client.crl } : {}) } : {}),
     }, client ? (socket) => this.judged(socket, client.auth) : (socket) => this.secured(socket)));
     // A failed handshake is the client's problem (wrong name, old protocol, port scan): just close.
-    server.on('tlsClientError', (_error, socket) => socket.destroy());
+    // One refused over the client's certificate is logged, as HAProxy does.
+    server.on('tlsClientError', client
+      ? (error, socket) => {
+        const reason = refusalOfRejected((error as NodeJS.ErrnoException).code, socket.authorizationError as unknown as string | null);
+        if (reason) this.refused(rawSocketOf(socket), reason);
+        socket.destroy();
+      }
+      : (_error, socket) => socket.destroy());
     // Its handshake begins (the logs' %Th counts it, as HAProxy's).
     server.on('connection', handshakeBegins);
+    // Node may close a refused client before this bind hears of it: its address is read (and kept by
+    // the socket) now, for the log line.
+    if (client) server.on('connection', (raw: net.Socket) => void raw.remoteAddress);
     renewTicketsOnResumption(server);
     return server;
   }

@@ -62,6 +62,19 @@ export function judgeClient(socket: tls.TLSSocket, auth: ClientAuth): ClientVerd
   return verdict;
 }
 
+/**
+ * Why Node's `rejectUnauthorized` ended a handshake (its tlsClientError): no certificate (OpenSSL's
+ * own abort), or a failed verification (Node closed the connection; the chain is gone by then, so
+ * the depth comes from the error alone: an unknown issuer reported as 20 rather than 21, or a
+ * self-signed certificate in the chain, is a CA's). Undefined for other handshake failures.
+ */
+export function refusalOfRejected(errorCode: string | undefined, authorizationError: string | null | undefined): ClientVerdict['refusal'] {
+  if (errorCode === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') return 'SSL handshake failure';
+  if (!authorizationError) return undefined;
+  const id = verifyErrorId(authorizationError);
+  return id === E.UNABLE_TO_GET_ISSUER_CERT_LOCALLY || id === E.SELF_SIGNED_CERT_IN_CHAIN ? 'SSL client CA chain cannot be verified' : 'SSL client certificate not trusted';
+}
+
 function ignored(list: 'all' | readonly number[] | undefined, id: number): boolean {
   return list === 'all' || (list !== undefined && list.includes(id));
 }

@@ -23,6 +23,10 @@ export function handshakeTime(socket: net.Socket, securedAt: number): number {
 
 /** When a connection (raw, or secured by TLS) began its handshake; now when unknown (refused before it began). */
 export function handshakeStartOf(socket: net.Socket): number {
-  const raw = (socket as unknown as { _parent?: net.Socket })._parent ?? socket;
-  return handshakeStarts.get(raw) ?? Date.now();
+  return handshakeStarts.get(rawSocketOf(socket)) ?? Date.now();
+}
+
+/** The TCP connection under a TLS socket (Node's `_parent`), or the socket itself. */
+export function rawSocketOf(socket: net.Socket): net.Socket {
+  return (socket as unknown as { _parent?: net.Socket })._parent ?? socket;
 }
