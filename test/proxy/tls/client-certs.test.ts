@@ -24,6 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { startEngine, freePort, waitFor } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy, loggedHttpHead } from '../../helpers/haproxy.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
+import { CertFields } from '../../../proxy/tls/cert-fields.ts';
 
 let dir: string;
 let origin: http.Server;
@@ -49,9 +50,16 @@ before(async () => {
   selfSigned('other', '/CN=Other CA');
   selfSigned('site', '/CN=a.test', '-addext', 'subjectAltName=DNS:a.test');
   fs.appendFileSync(path.join(dir, 'site.pem'), fs.readFileSync(path.join(dir, 'site.key')));
+  selfSigned('plain', '/CN=b.test', '-addext', 'subjectAltName=DNS:b.test');
+  fs.appendFileSync(path.join(dir, 'plain.pem'), fs.readFileSync(path.join(dir, 'plain.key')));
+  // A crt-list line asks for a client certificate for its own name only.
+  fs.writeFileSync(path.join(dir, 'list.txt'), `${dir}/site.pem [verify required ca-file ${dir}/ca.pem] a.test\n${dir}/plain.pem\n`);
   clientCert('good', 'ca', '/C=FR/O=Home/OU=Lab/OU=Garage/CN=alice', '0x1234ABCD');
   clientCert('revoked', 'ca', '/CN=mallory', '0x99');
   clientCert('stranger', 'other', '/CN=eve', '0x42');
+  // RFC 2253 specials, a UTF-8 value, a serial whose DER needs a sign byte.
+  openssl('req', '-utf8', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'odd.key', '-out', 'odd.csr', '-subj', '/C=FR/O=Smith, Inc./OU=#1 team /CN=José\\+Ann');
+  openssl('x509', '-req', '-in', 'odd.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '0x00FF01', '-days', '10', '-out', 'odd.crt');
   fs.writeFileSync(path.join(dir, 'ca.cnf'), '[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n');
   fs.writeFileSync(path.join(dir, 'index.txt'), '');
   fs.writeFileSync(path.join(dir, 'crlnumber'), '01\n');
@@ -69,7 +77,7 @@ after(async () => {
 
 const FETCHES = 'used=%[ssl_c_used] verify=%[ssl_c_verify] err=%[ssl_c_err] caerr=%[ssl_c_ca_err] depth=%[ssl_c_ca_err_depth] sdn=%[ssl_c_s_dn] idn=%[ssl_c_i_dn]';
 
-interface Ports { required: number; optional: number; ignoring: number; strict: number; app: number }
+interface Ports { required: number; optional: number; ignoring: number; strict: number; app: number; perLine: number }
 
 function config(p: Ports): string {
   const crt = `crt ${dir}/site.pem`;
@@ -88,6 +96,9 @@ frontend ignoring
 frontend strict
     bind 127.0.0.1:${p.strict} ssl ${crt} strict-sni
     http-request return status 200 content-type text/plain lf-string "sni=%[ssl_fc_sni]\\n"
+frontend perline
+    bind 127.0.0.1:${p.perLine} ssl crt-list ${dir}/list.txt
+    http-request return status 200 content-type text/plain lf-string "sni=%[ssl_fc_sni] used=%[ssl_c_used] cn=%[ssl_c_s_dn(CN)]\\n"
 frontend app
     bind 127.0.0.1:${p.app} ssl ${crt} ca-file ${dir}/ca.pem verify required
     http-request set-header X-SSL-Client-DN %{+Q}[ssl_c_s_dn]
@@ -137,6 +148,9 @@ async function runCases(p: Ports): Promise<Outcomes> {
   }
   out['app good'] = await get(p.app, 'good');
   for (const sni of ['a.test', 'c.test', undefined]) out[`strict ${sni ?? 'no sni'}`] = await get(p.strict, undefined, sni);
+  out['crt-list a.test good'] = await get(p.perLine, 'good', 'a.test');
+  out['crt-list a.test none'] = await get(p.perLine, undefined, 'a.test');
+  out['crt-list b.test none'] = await get(p.perLine, undefined, 'b.test');
   return out;
 }
 
@@ -161,6 +175,9 @@ const HAPROXY: Outcomes = {
   'strict a.test': 'HTTP/1.1 200 OK sni=a.test',
   'strict c.test': 'ERR_SSL_TLSV1_UNRECOGNIZED_NAME',
   'strict no sni': 'ERR_SSL_TLSV1_UNRECOGNIZED_NAME',
+  'crt-list a.test good': 'HTTP/1.1 200 OK sni=a.test used=1 cn=alice',
+  'crt-list a.test none': 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'crt-list b.test none': 'HTTP/1.1 200 OK sni=b.test used=0 cn=',
 };
 
 /** The refused handshakes HAProxy logged, in order, without address and date. */
@@ -169,6 +186,7 @@ const HAPROXY_REFUSALS = [
   'required/1: SSL client certificate not trusted', 'optional/1: SSL client certificate not trusted', 'ignoring/1: SSL client certificate not trusted',
   'required/1: SSL handshake failure',
   'strict/1: SSL handshake failure', 'strict/1: SSL handshake failure',
+  'perline/1: SSL handshake failure',
 ];
 
 /** Loadstar: the same, except that a certificate failing verification ends in a closed connection (see the top). */
@@ -183,7 +201,7 @@ function expected(recorded: Outcomes): Outcomes {
 }
 
 async function ports(): Promise<Ports> {
-  return { required: await freePort(), optional: await freePort(), ignoring: await freePort(), strict: await freePort(), app: await freePort() };
+  return { required: await freePort(), optional: await freePort(), ignoring: await freePort(), strict: await freePort(), app: await freePort(), perLine: await freePort() };
 }
 
 /**
@@ -238,6 +256,17 @@ test('haproxy 2.6 gives the recorded outcomes and log lines for the same client-
   } finally {
     await haproxy.stop();
   }
+});
+
+test('names with RFC 2253 specials and UTF-8 read as HAProxy gives them (raw bytes, or escaped in rfc2253)', () => {
+  const x = new crypto.X509Certificate(fs.readFileSync(path.join(dir, 'odd.crt')));
+  const fields = new CertFields(() => x.raw);
+  // Recorded from HAProxy 2.6.12: %[ssl_c_s_dn], %[ssl_c_s_dn(,0,rfc2253)], %[ssl_c_s_dn(CN)], %[ssl_c_serial,hex], %[ssl_c_s_dn(o,-1)].
+  const utf8 = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+  assert.equal(fields.subject?.oneline, utf8('/C=FR/O=Smith, Inc./OU=#1 team /CN=José+Ann'));
+  assert.equal(fields.subject?.rfc2253, 'CN=Jos\\C3\\A9\\+Ann,OU=\\#1 team\\ ,O=Smith\\, Inc.,C=FR');
+  assert.deepEqual(fields.subject?.entries.find((e) => e.name === 'CN')?.value, utf8('José+Ann'));
+  assert.equal(Buffer.from(fields.serial!).toString('hex').toUpperCase(), 'FF01');
 });
 
 // ---------------------------------------------------------------- configuration errors
