@@ -8,7 +8,7 @@
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
-import type { LocalAnswer } from './rules.ts';
+import type { AppletName, LocalAnswer } from './rules.ts';
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
@@ -136,6 +136,10 @@ export class HttpTransaction {
   termination: TerminationState = '--';
   /** A local answer that counts in the statistics as a denied or an intercepted request. */
   localKind: 'denied' | 'intercepted' | undefined;
+  /** The applet that answered (stats page, exporter), named by the log as the server. */
+  applet: AppletName | undefined;
+  /** The status the log shows instead of the one sent (LocalAnswer.loggedStatus). */
+  loggedStatus: number | undefined;
   /** A local answer waiting for the request body (the stats page's admin form). */
   private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
@@ -353,6 +357,7 @@ export class HttpTransaction {
     if (!('response' in decision)) this.backend = decision.backend;
     if (answer) {
       this.localKind = answer.kind;
+      if (answer.applet) this.servedByApplet(answer);
       if (answer.withBody) {
         this.bodyAnswer = answer.withBody;
         if (this.requestDone) this.answerWithBody();
@@ -372,6 +377,15 @@ export class HttpTransaction {
     const be = backend.compression;
     if (fe !== undefined || be !== undefined) this.compression = chooseAlgorithm(fe, be, this.request.headers);
     this.acquireSlot();
+  }
+
+  /** The stats page or the exporter answers: HAProxy's applet is connected at once, and the log names it. */
+  private servedByApplet(answer: LocalAnswer): void {
+    this.applet = answer.applet;
+    this.tw = 0;
+    this.tc = 0;
+    if (answer.loggedStatus === undefined) this.tr = Date.now() - this.startedAt;
+    else this.loggedStatus = answer.loggedStatus;
   }
 
   requestBody(chunk: Buffer): void {
