@@ -65,7 +65,9 @@ function parseBind(ctx: ProxyDirectiveContext): void {
       return ctx.error(`${label} : '${option}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
     }
     if (option in NO_EFFECT_OPTIONS) {
-      ctx.warn(`${label} : '${option}' has no effect in Loadstar and is ignored.`, argIndex, 'LS_WARN_CFG_IGNORED');
+      // Node names every trusted CA in its certificate request, without a way to keep them out.
+      const why = option === 'no-ca-names' ? ` (the certificate request names the CAs of 'ca-file' and 'ca-verify-file')` : '';
+      ctx.warn(`${label} : '${option}' has no effect in Loadstar and is ignored${why}.`, argIndex, 'LS_WARN_CFG_IGNORED');
       continue;
     }
     if (!applyOption(ctx, bind, option, value, label, argIndex)) return;
