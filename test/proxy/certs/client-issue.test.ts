@@ -11,6 +11,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { spawnSync } from 'node:child_process';
 import { CertStore } from '../../../proxy/certs/index.ts';
+import { certCommand } from '../../../proxy/certs/cli.ts';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { tempDir } from './fixtures.ts';
 
@@ -73,4 +74,25 @@ test('issuing a client certificate needs the local CA and a common name', async 
   await assert.rejects(store.issueClient({ commonName: ' ' }), { code: 'LS_ERR_CERT_BAD_NAME' });
   await assert.rejects(store.issueClient({ commonName: 'bob', email: 'not mail' }), { code: 'LS_ERR_CERT_BAD_SAN' });
   await assert.rejects(store.issueClient({ commonName: 'bob', key: 'ec256' }), { code: 'LS_ERR_CERT_BAD_KEY_TYPE' });
+});
+
+test('loadstar cert client writes the PKCS#12 file (and the PEM) for the holder', async () => {
+  const dir = tempDir('loadstar-client-cli-');
+  const store = new CertStore({ dataDir: dir });
+  await store.initCa({ commonName: 'Home Lab CA' });
+  const out: string[] = [];
+  const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s) };
+  process.env['LOADSTAR_TEST_P12_PASSWORD'] = 'pw';
+  try {
+    const code = await certCommand(['client', 'bob-phone', '--data-dir', dir, '--out', path.join(dir, 'bob.p12'), '--pem', path.join(dir, 'bob.pem'), '--password-env', 'LOADSTAR_TEST_P12_PASSWORD'], io);
+    assert.equal(code, 0);
+  } finally {
+    delete process.env['LOADSTAR_TEST_P12_PASSWORD'];
+  }
+  assert.match(out.join(''), /issued a client certificate for 'bob-phone'/);
+  assert.equal(fs.statSync(path.join(dir, 'bob.p12')).mode & 0o777, 0o600);
+  assert.equal(new crypto.X509Certificate(fs.readFileSync(path.join(dir, 'bob.pem'))).subject, 'CN=bob-phone');
+  const read = spawnSync('openssl', ['pkcs12', '-in', path.join(dir, 'bob.p12'), '-passin', 'pass:pw', '-nokeys'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(read.status, 0, read.stderr);
+  await assert.rejects(certCommand(['client', 'bob', '--data-dir', dir], io), /--out FILE.p12 is required/);
 });
