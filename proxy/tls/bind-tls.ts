@@ -167,11 +167,14 @@ export class BindTls {
    * `ca-file`), else who judges the client and the CAs and CRLs Node verifies it against.
    */
   private clientAuth(auth: ClientAuth | undefined, watched: Map<string, number>): EntryClientAuth | undefined {
-    if (!auth || (auth.verify !== 'optional' && auth.verify !== 'required')) return undefined;
-    if (!auth.caFile && !auth.caVerifyFile) {
+    if (!auth) return undefined;
+    const verifies = auth.verify === 'optional' || auth.verify === 'required';
+    if (verifies && !auth.caFile && !auth.caVerifyFile) {
       throw new TlsLoadError(this.bind.loc, `verify is enabled but no CA file specified for bind.`);
     }
+    // HAProxy loads the CA and CRL files while parsing, whatever `verify` says: an unusable one is an error either way.
     const trust = this.guard(() => loadClientTrust(auth, this.config.global.caBase, watched));
+    if (!verifies) return undefined;
     const judged: ClientAuth = { ...auth, caIgnoreErr: this.bind.clientAuth?.caIgnoreErr, crtIgnoreErr: this.bind.clientAuth?.crtIgnoreErr };
     // Node then also closes a client whose certificate fails, before this bind can judge it: only
     // without errors to ignore, where every failure refuses the client anyway.
