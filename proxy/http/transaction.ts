@@ -136,6 +136,8 @@ export class HttpTransaction {
   termination: TerminationState = '--';
   /** A local answer that counts in the statistics as a denied or an intercepted request. */
   localKind: 'denied' | 'intercepted' | undefined;
+  /** The client reset its connection while this exchange waited for the server's answer (clientReset). */
+  private clientGone = false;
   /** The applet that answered (stats page, exporter), named by the log as the server. */
   applet: AppletName | undefined;
   /** The status the log shows instead of the one sent (LocalAnswer.loggedStatus). */
@@ -715,6 +717,7 @@ export class HttpTransaction {
 
   private onResponseHead(head: ResponseHead): boolean {
     if (faults.armed) faultPoint('response-head');
+    if (this.clientGone && head.status >= 200) return this.answerForNobody(head);
     if (head.status === 101 && !this.request.upgrade) {
       // Switching protocols nobody asked for: HAProxy 2.6 answers 502 and closes the connection (the
       // server now speaks something else; reused, its bytes would answer the next request).
@@ -1206,6 +1209,34 @@ export class HttpTransaction {
   }
 
   /** The client went away or the connection is being torn down. */
+  /**
+   * The client reset its connection (closed it without a FIN). HAProxy 2.6 goes on waiting for the
+   * answer to a request it has sent, even with `option abortonclose` (which drops queued and
+   * connecting requests only), and logs the server's status with CD. Returns true when this
+   * exchange lives on without its client, waiting for that answer.
+   */
+  outlivesClientReset(): boolean {
+    if (this.finished || !this.waitingForServer || !this.requestDone || this.upgrading) return false;
+    this.clientGone = true;
+    return true;
+  }
+
+  /** How an exchange ended by its client's reset is logged: CD in the middle of a body, as HAProxy; else a client abort as before. */
+  get resetTermination(): TerminationState {
+    return this.responseStarted || !this.requestDone ? 'CD' : 'cD';
+  }
+
+  /** The server's answer to a client that reset its connection: logged and counted as HAProxy does, not sent. */
+  private answerForNobody(head: ResponseHead): true {
+    this.tr = Date.now() - this.startedAt;
+    this.status = head.status;
+    this.response = head;
+    this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
+    responseReceived(this, head.status);
+    this.abort('CD');
+    return true;
+  }
+
   abort(termination: TerminationState): void {
     if (this.finished) return;
     if (this.termination === '--') this.termination = termination;
