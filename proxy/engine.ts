@@ -25,6 +25,7 @@ import { EmailAlerts } from './checks/email-alerts.ts';
 import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
 import type { BindTls } from './tls/bind-tls.ts';
+import { handshakeStartOf } from './tls/handshake-time.ts';
 import { backendServerTls } from './tls/server-tls.ts';
 import type { HealthEvent } from './checks/index.ts';
 import { StatsRegistry } from './stats/registry.ts';
@@ -409,7 +410,7 @@ export class Engine {
           l.proxy = spec.proxy;
           l.bind = spec.bind;
           l.tls = bindTls;
-          if (bindTls) bindTls.secured = (socket) => this.accept(l, socket);
+          if (bindTls) this.wireTls(l, bindTls);
         }
         for (const l of opened) this.listeners.set(l.key, l);
       },
@@ -422,8 +423,14 @@ export class Engine {
     // tcp-request connection rules see the raw connection, before a TLS handshake; a refused one gets a reset.
     const admits = (socket: net.Socket): boolean => listener.frontend.admits(socket) || (socket.resetAndDestroy(), false);
     if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => { if (admits(socket)) this.accept(listener, socket); });
-    bindTls.secured = (socket) => this.accept(listener, socket);
+    this.wireTls(listener, bindTls);
     return createTlsServer(() => listener.tls!, listener.proxy, admits);
+  }
+
+  /** Established TLS connections go to the listener's frontend; refused handshakes to its log. */
+  private wireTls(listener: Listener, bindTls: BindTls): void {
+    bindTls.secured = (socket) => this.accept(listener, socket);
+    bindTls.refused = (socket, reason) => this.logger.connectionError(listener.proxy, listener.bind, socket, handshakeStartOf(socket), reason);
   }
 
   private accept(listener: Listener, socket: net.Socket): void {

@@ -155,6 +155,10 @@ export interface Bind {
   sslMaxVer?: TlsVersion;
   ciphers?: string;
   ciphersuites?: string;
+  /** Client certificates: `verify`, `ca-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`… (absent: none requested). */
+  clientAuth?: ClientAuth;
+  /** `strict-sni`: a ClientHello whose SNI names no certificate (or that has none) is refused. */
+  strictSni?: boolean;
   acceptProxy: boolean;
   v4v6: boolean;
   v6only: boolean;
@@ -166,6 +170,26 @@ export interface Bind {
 }
 
 export type TlsVersion = 'SSLv3' | 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/**
+ * Client-certificate options of a bind or of a crt-list line (HAProxy's ssl_bind_conf). Paths are
+ * as written (relative ones resolve against `ca-base`); a crt-list line's fields replace the bind's.
+ */
+export interface ClientAuth {
+  /** `verify`: 'none' (default) requests no certificate; 'optional' and 'required' request one. */
+  verify?: 'none' | 'optional' | 'required';
+  /** `ca-file`: CAs that sign client certificates (a file, or a directory of .pem/.crt/.cer/.crl files). */
+  caFile?: string;
+  /** `ca-verify-file`: CAs trusted for verification but never named in the certificate request. */
+  caVerifyFile?: string;
+  /** `crl-file`: revocation lists checked for every certificate of the client's chain. */
+  crlFile?: string;
+  /** `ca-ignore-err` / `crt-ignore-err`: X509 error IDs tolerated at depth > 0 / depth 0 ('all': any ID below 64). */
+  caIgnoreErr?: 'all' | readonly number[];
+  crtIgnoreErr?: 'all' | readonly number[];
+  /** `no-ca-names`: the certificate request names no CA. */
+  noCaNames?: boolean;
+}
 
 // ---------------------------------------------------------------- servers
 

@@ -869,7 +869,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy`, `v4v6`.",
    "status": "supported"
   },
   {
@@ -1768,7 +1768,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy`, `v4v6`.",
    "status": "supported"
   },
   {
