@@ -84,6 +84,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "h2-workaround-bogus-websocket-clients",
+   "summary": "HAProxy then stops announcing WebSocket over HTTP/2 (RFC 8441) to clients. Loadstar never announces it (WebSocket clients use HTTP/1.1), so it already behaves as this asks.",
+   "status": "supported"
+  },
+  {
    "name": "hard-stop-after",
    "summary": "Grace period after which a stopping process closes remaining connections.",
    "status": "supported"
