@@ -84,6 +84,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "h2-workaround-bogus-websocket-clients",
+   "summary": "HAProxy then stops announcing WebSocket over HTTP/2 (RFC 8441) to clients. Loadstar never announces it (WebSocket clients use HTTP/1.1), so it already behaves as this asks.",
+   "status": "supported"
+  },
+  {
    "name": "hard-stop-after",
    "summary": "Grace period after which a stopping process closes remaining connections.",
    "status": "supported"
@@ -413,6 +418,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "dynamic-cookie-key",
    "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "status": "supported"
+  },
+  {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
    "status": "supported"
   },
   {
@@ -864,7 +874,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy`, `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.",
    "status": "supported"
   },
   {
@@ -905,6 +915,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "disabled",
    "summary": "Does not start this proxy.",
+   "status": "supported"
+  },
+  {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
    "status": "supported"
   },
   {
@@ -1302,6 +1317,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "dynamic-cookie-key",
    "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "status": "supported"
+  },
+  {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
    "status": "supported"
   },
   {
@@ -1753,7 +1773,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy`, `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.",
    "status": "supported"
   },
   {
@@ -1809,6 +1829,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "dynamic-cookie-key",
    "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "status": "supported"
+  },
+  {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
    "status": "supported"
   },
   {
