@@ -12,7 +12,7 @@
  * streams at once; an idle one waits in the pool's safe list (its parked channel stands for it);
  * a busy one takes more streams from the client connection that owns it (`safe`, `never`) or from
  * anyone (a new one with `always`, or once a stream ended on it while others went on). A session
- * is shared once connected only.
+ * is connected (and shared) once the server's SETTINGS came.
  */
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -70,6 +70,8 @@ class H2Session {
   private = false;
   /** Shareable by any request (HAProxy's avail_conns). */
   avail = false;
+  /** The server's SETTINGS came: the connection is established (and may be shared). */
+  ready = false;
   /** The server sent GOAWAY, or the session closed: no new stream. */
   closing = false;
 
@@ -112,7 +114,7 @@ class H2Mux implements ServerMux {
 
   share(client: ReuseSession | undefined, notFirst: boolean, mode: ReuseMode, sni: string | undefined): UpstreamConnection | undefined {
     for (const s of this.busy) {
-      if (s.sni !== sni || s.room <= 0 || !s.usable() || s.channels.size === 0) continue;
+      if (!s.ready || s.sni !== sni || s.room <= 0 || !s.usable() || s.channels.size === 0) continue;
       const owned = client !== undefined && s.owner === client;
       if (s.private ? !owned : !(owned || (s.avail && mode !== 'never'))) continue;
       const conn = this.channelConnection(s, false);
@@ -179,23 +181,53 @@ class H2Mux implements ServerMux {
         if (websocket && this.settings.forced) conn.private = true;
         return done(conn);
       }
-      let conn: UpstreamConnection;
       try {
-        conn = this.openSession(socket, sni, mode, client);
+        h2conn = this.openSession(socket, sni, mode, client);
       } catch (e) {
         // Node refused to set the session up (from a socket event: nothing below would catch it).
         pool.used--;
         socket.destroy();
         return done(undefined, (e as NodeJS.ErrnoException).code ?? 'error');
       }
-      done(conn);
+      // Connected once the server's SETTINGS came: a server that does not speak HTTP/2 fails the
+      // connection itself (haproxy 2.6.12: retried, then 503 SC), not the exchange (502).
+      const conn = h2conn;
+      const h2s = (conn.socket as unknown as H2Channel).h2;
+      const session = h2s.session;
+      let waiting = true;
+      const stop = (): void => {
+        waiting = false;
+        clearTimeout(handshakeTimer);
+        session.off('remoteSettings', established);
+        session.off('close', closed);
+        refused = undefined;
+      };
+      const established = (): void => {
+        stop();
+        h2s.ready = true;
+        done(conn);
+      };
+      refused = (error: string): void => {
+        if (!waiting) return;
+        stop();
+        conn.destroy();
+        h2s.close();
+        done(undefined, error);
+      };
+      const closed = (): void => refused?.('ECONNRESET');
+      session.once('remoteSettings', established);
+      session.once('close', closed);
+      const handshakeTimer = timeout > 0 ? setTimeout(() => refused?.('timeout'), timeout) : undefined;
     };
+    /** While the HTTP/2 session waits for the server's SETTINGS: its connection, and how it fails. */
+    let h2conn: UpstreamConnection | undefined;
+    let refused: ((error: string) => void) | undefined;
     const onConnect = (): void => finish();
     const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
     socket.once(ready, onConnect);
     socket.once('error', onError);
     const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
-    return () => finish('aborted');
+    return () => (refused ? refused('aborted') : finish('aborted'));
   }
 
   /** A session over the connected `socket`, and the first exchange's connection on it. */

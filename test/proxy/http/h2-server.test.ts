@@ -13,7 +13,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { sideBySide } from './lib/side-by-side.ts';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
-import { startRawServer } from '../../helpers/net.ts';
+import { startRawServer, startNamedServer } from '../../helpers/net.ts';
 import { certPath } from '../../helpers/tls.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 
@@ -345,6 +345,18 @@ test('a stream the origin resets before answering: 502 to an HTTP/1.1 client, SH
     const answer = await h1(port, 'GET /rst HTTP/1.1\r\nhost: x');
     assert.deepEqual({ h1: answer.split('\r\n')[0], logs: await logs(proxy, 1) }, { h1: 'HTTP/1.1 502 Bad Gateway', logs: ['HTTP/1.1 502 SH-- 209 "GET /rst HTTP/1.1"'] });
   });
+});
+
+test('proto h2 to a server that speaks HTTP/1.1 only: a connection failure (retried), 503 SC, nothing crashes', async (t) => {
+  const h1Only = await startNamedServer('h1-only');
+  try {
+    await sideBySide(t, (port) => config(port, `server s1 127.0.0.1:${h1Only.port} proto h2`), async (port, proxy) => {
+      const answer = await h1(port, 'GET /x HTTP/1.1\r\nhost: x');
+      assert.deepEqual({ head: answer.split('\r\n')[0], logs: await logs(proxy, 1) }, { head: 'HTTP/1.1 503 Service Unavailable', logs: ['HTTP/1.1 503 SC-- 217 "GET /x HTTP/1.1"'] });
+    });
+  } finally {
+    await h1Only.close();
+  }
 });
 
 test('alpn h2,http/1.1 over TLS: h2 when the origin picks it; alpn http/1.1 keeps HTTP/1.1', async (t) => {
