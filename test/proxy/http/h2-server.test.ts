@@ -30,7 +30,7 @@ interface Origin {
   close(): Promise<void>;
 }
 
-/** Answers by path; /slow waits 200 ms (so that requests sent together overlap). */
+/** Answers by path; /slow waits 800 ms (so that requests sent one after another overlap, even on a loaded machine). */
 function handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
   stream.on('error', () => {});
   let body = '';
@@ -64,7 +64,7 @@ function handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHead
       setTimeout(() => {
         stream.respond({ ':status': 200 });
         stream.end(`slow ${path}`);
-      }, 200);
+      }, 800);
     } else {
       stream.respond({ ':status': 200, 'x-body': body });
       stream.end(`ok ${path}`);
