@@ -392,7 +392,7 @@ export class H2Channel extends Duplex {
     this.stream = stream;
     // Events of a stream whose exchange is over (the channel serves the next one) are not this exchange's.
     const current = (): boolean => this.stream === stream;
-    stream.on('response', (h: http2.IncomingHttpHeaders, _flags: number, raw?: string[]) => current() && this.onResponse(h, raw));
+    stream.on('response', (h: http2.IncomingHttpHeaders, flags: number, raw?: string[]) => current() && this.onResponse(h, raw, (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0));
     stream.on('headers', (h: http2.IncomingHttpHeaders, _flags: number, raw?: string[]) => current() && this.onInterim(h, raw));
     stream.on('data', (chunk: Buffer) => current() && this.onData(chunk));
     stream.on('trailers', (t: http2.IncomingHttpHeaders) => current() && (this.responseTrailers = t));
@@ -414,14 +414,17 @@ export class H2Channel extends Duplex {
     this.push(serializeHead(status, raw, headers, false), 'latin1');
   }
 
-  private onResponse(headers: http2.IncomingHttpHeaders, raw?: string[]): void {
+  /** @param ended the HEADERS frame had END_STREAM (gRPC's trailers-only answers): head and end go as one read. */
+  private onResponse(headers: http2.IncomingHttpHeaders, raw: string[] | undefined, ended: boolean): void {
     const status = Number(headers[':status']);
     this.touch();
     if (status >= 100 && status < 200) return this.onInterim(headers, raw);
     this.responseStarted = true;
     const bodyless = this.headRequest || status === 204 || status === 304;
     this.chunked = !bodyless && headers['content-length'] === undefined;
-    this.push(serializeHead(status, raw, headers, this.chunked), 'latin1');
+    const head = serializeHead(status, raw, headers, this.chunked);
+    if (ended) this.responseEnded = true;
+    this.push(ended && this.chunked ? `${head}0\r\n\r\n` : head, 'latin1');
   }
 
   private onData(chunk: Buffer): void {

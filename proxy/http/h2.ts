@@ -414,25 +414,48 @@ export class H2ResponseSink extends Writable {
       // (an empty trailer section ends it with an empty DATA frame, as HAProxy's h2 mux does).
       const waitForTrailers = !headRequest && status !== 204 && status !== 205 && status !== 304 && isChunked(headers);
       if (!stream.closed && !stream.headersSent) {
-        if (waitForTrailers) stream.once('wantTrailers', () => this.sendTrailers());
-        stream.respond(responseHeaders(status!, headers), { endStream: headRequest, waitForTrailers });
+        // HEADERS wait for the end of this write: an answer whose end is there already (no body, no
+        // trailers: gRPC's trailers-only answers) leaves as one HEADERS frame with END_STREAM, as
+        // HAProxy's H2 mux sends it (gRPC clients read grpc-status from it only then).
+        if (headRequest) stream.respond(responseHeaders(status!, headers), { endStream: true });
+        else this.pendingHead = { headers: responseHeaders(status!, headers), waitForTrailers };
       }
       return headRequest ? 1 : 0;
     };
     parser[kOnHeadersComplete] = onHead;
     parser[kOnBody] = (chunk: Buffer) => {
+      this.respond(false);
       if (!stream.closed && !stream.write(chunk)) this.needDrain = true;
     };
     parser[kOnMessageComplete] = () => {
       if (this.ended) return;
       this.ended = true;
+      // No body: the answer ends with its HEADERS frame, unless it has trailers to send after it.
+      this.respond(!(this.trailers && this.trailers.length > 0));
       if (!stream.closed && !stream.writableEnded) stream.end();
     };
+  }
+
+  /** The answer's HEADERS, held until the end of the write that brought them (see onHead). */
+  private pendingHead: { headers: http2.OutgoingHttpHeaders; waitForTrailers: boolean } | undefined;
+
+  /** Sends the held HEADERS; `endStream`: the answer ends with them. */
+  private respond(endStream: boolean): void {
+    const head = this.pendingHead;
+    if (!head) return;
+    this.pendingHead = undefined;
+    const stream = this.stream;
+    if (stream.closed || stream.headersSent) return;
+    const waitForTrailers = head.waitForTrailers && !endStream;
+    if (waitForTrailers) stream.once('wantTrailers', () => this.sendTrailers());
+    stream.respond(head.headers, { endStream, waitForTrailers });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     if (this.ended || this.stream.closed) return done();
     const r = this.parser.execute(chunk);
+    // The head's write ended with the answer still going on: its HEADERS leave now.
+    this.respond(false);
     if (typeof r !== 'number') {
       this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       return done();
@@ -508,6 +531,7 @@ export class H2ResponseSink extends Writable {
   override _final(done: (error?: Error | null) => void): void {
     if (!this.ended) {
       this.ended = true;
+      this.respond(false);
       if (!this.stream.closed && !this.stream.writableEnded) this.stream.end();
     }
     done();

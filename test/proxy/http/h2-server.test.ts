@@ -42,6 +42,9 @@ function handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHead
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'fine' }));
       stream.end(`r:${body}`);
+    } else if (path === '/grpc-error') {
+      // gRPC's trailers-only answer: one HEADERS frame with END_STREAM carrying grpc-status.
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5' }, { endStream: true });
     } else if (path === '/rst') stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     else if (path === '/length') {
       stream.respond({ ':status': 200, 'content-length': '5' });
@@ -213,6 +216,31 @@ test('gRPC-like exchange: request body and te: trailers reach the origin, its gr
     assert.deepEqual(origin.requests[0], [':method', 'POST', ':scheme', 'https', ':path', '/grpc', 'host', 'g.test', 'content-type', 'application/grpc', 'te', 'trailers', 'content-length', '4']);
     assert.deepEqual(origin.requests[1], [':method', 'POST', ':scheme', 'http', ':authority', `127.0.0.1:${port + 1}`, ':path', '/grpc', 'content-type', 'application/grpc', 'te', 'trailers']);
     assert.deepEqual(await logs(proxy, 2), ['HTTP/1.1 200 ---- 128 "POST /grpc HTTP/1.1"', `HTTP/2.0 200 ---- 128 "POST http://127.0.0.1:${port + 1}/grpc HTTP/2.0"`]);
+  });
+});
+
+test("gRPC's trailers-only answer (HEADERS with END_STREAM): one HEADERS frame with END_STREAM to an HTTP/2 client, an empty chunked body to an HTTP/1.1 one", async (t) => {
+  await sideBySide(t, (port) => config(port, `server s1 127.0.0.1:${origin.port} proto h2`), async (port) => {
+    const answer = await h1(port, 'POST /grpc-error HTTP/1.1\r\nhost: g.test\r\ncontent-type: application/grpc\r\nte: trailers\r\ncontent-length: 1', 'x');
+    assert.equal(answer, 'HTTP/1.1 200 \r\ncontent-type: application/grpc\r\ngrpc-status: 5\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n');
+    const session = http2.connect(`http://127.0.0.1:${port + 1}`);
+    session.on('error', () => {});
+    try {
+      const seen = await new Promise<{ status: number; grpcStatus: string; endStream: boolean; data: number }>((resolve) => {
+        const stream = session.request({ ':method': 'POST', ':path': '/grpc-error', 'content-type': 'application/grpc', te: 'trailers' });
+        const result = { status: 0, grpcStatus: '', endStream: false, data: 0 };
+        stream.on('response', (h, flags: number) => {
+          Object.assign(result, { status: Number(h[':status']), grpcStatus: String(h['grpc-status']), endStream: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 });
+        });
+        stream.on('data', () => result.data++);
+        stream.on('error', () => {});
+        stream.on('close', () => resolve(result));
+        stream.end('x');
+      });
+      assert.deepEqual(seen, { status: 200, grpcStatus: '5', endStream: true, data: 0 });
+    } finally {
+      session.close();
+    }
   });
 });
 
