@@ -64,6 +64,7 @@ export function newConfig(): ParsedConfig {
     userlists: [],
     httpErrors: [],
     peers: [],
+    caches: [],
   };
 }
 

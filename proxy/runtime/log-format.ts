@@ -78,7 +78,7 @@ export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounte
     // No answer went out (an abort): HAProxy logs -1.
     status: r.status === 0 ? -1 : r.status,
     backendName: backend?.name ?? r.frontend.name,
-    serverName: r.server?.name ?? '<NOSRV>',
+    serverName: r.server?.name ?? r.serverLabel ?? '<NOSRV>',
     terminationState: r.termination,
     cookieState: r.cookieState,
     activeConnections: r.allConnections ?? connections,

@@ -1,0 +1,122 @@
+/**
+ * HAProxy's small object cache (`cache` section, http-request cache-use, http-response cache-store),
+ * compared with HAProxy 2.6.12 on the same configuration, after reg-tests/cache/*.vtc: what the
+ * client reads (heads and bodies, the Age value shown as N), which requests reached the origin, and
+ * the log lines. Each case is checked on Loadstar against what HAProxy did, recorded here, then
+ * replayed through haproxy itself when it is installed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startRawServer } from '../../helpers/net.ts';
+import { loggedHttpHead } from '../../helpers/haproxy.ts';
+import { sideBySide, linesLogged } from './lib/side-by-side.ts';
+import type { Proxy } from './lib/side-by-side.ts';
+
+/** The origin's answer to a request: its head lines (without framing) and body; chunked when `chunked`. */
+interface OriginAnswer {
+  status?: string;
+  headers: string[];
+  body: string;
+  chunked?: boolean;
+}
+
+/** An origin answering from `answer`, numbering the answers (`n` in the body) and recording the requests ("METHOD path"). */
+async function origin(answer: (method: string, path: string, n: number) => OriginAnswer) {
+  const seen: string[] = [];
+  const server = await startRawServer((socket) => {
+    let buffer = '';
+    socket.on('data', (d: Buffer) => {
+      buffer += d.toString('latin1');
+      for (;;) {
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buffer.slice(0, end);
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffer.length < end + 4 + length) return;
+        buffer = buffer.slice(end + 4 + length);
+        const [method, path] = head.split(' ') as [string, string];
+        seen.push(`${method} ${path}`);
+        const a = answer(method, path, seen.length);
+        const framing = a.chunked ? 'transfer-encoding: chunked' : `content-length: ${a.body.length}`;
+        const body = a.chunked ? (a.body === '' ? '' : `${a.body.length.toString(16)}\r\n${a.body}\r\n`) + '0\r\n\r\n' : a.body;
+        socket.write(`HTTP/1.1 ${a.status ?? '200 OK'}\r\n${[...a.headers, framing].join('\r\n')}\r\n\r\n${method === 'HEAD' ? '' : body}`);
+      }
+    });
+  });
+  return { port: server.port, seen, close: () => server.close() };
+}
+
+/**
+ * One request on its own connection (`connection: close`), the raw answer read to the end, with
+ * the Age value replaced by N (it depends on the clock).
+ */
+function exchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1').replace(/\r\nage: \d+\r\n/, '\r\nage: N\r\n')));
+    socket.on('error', reject);
+    socket.write(request.replace(/\n/g, '\r\n'));
+  });
+}
+
+const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\nhost: site\n${extra}connection: close\n\n`;
+
+/** Log lines reduced to backend/server, timers (T for a time, -1), status and termination. */
+async function logged(proxy: Proxy, n: number): Promise<string[]> {
+  return (await linesLogged(proxy, n)).map((l) => {
+    const f = l.split(' ');
+    return [f[3], f[4]!.split('/').map((v) => (v === '-1' ? v : 'T')).join('/'), f[5], f[9], f.slice(-3).join(' ')].join(' ');
+  });
+}
+
+function config(cacheLines: string, proxyLines: string, originPort: number) {
+  return (port: number): string => `${loggedHttpHead()}    option httplog
+    option dontlognull
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+cache c1
+    total-max-size 1
+${cacheLines}frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+${proxyLines}    server s1 127.0.0.1:${originPort}
+`;
+}
+
+const STORED = (n: number) => ({ headers: ['cache-control: max-age=60', 'etag: "e1"', 'last-modified: Mon, 01 Jan 2024 00:00:00 GMT'], body: `body${n}` });
+
+test('a stored answer is served from the cache with its Age, to GET and HEAD, and 304 to a matching conditional request (reg-tests/cache/basic, if-none-match, if-modified-since)', async (t) => {
+  const o = await origin((_m, _p, n) => STORED(n));
+  t.after(() => o.close());
+  await sideBySide(t, config('', '    http-request cache-use c1\n    http-response cache-store c1\n', o.port), async (port, proxy) => {
+    o.seen.length = 0;
+    const answers = [];
+    for (const request of [
+      get('/a'), get('/a'), `HEAD /a HTTP/1.1\nhost: site\nconnection: close\n\n`,
+      get('/a', 'if-none-match: "e1"\n'), get('/a', 'if-none-match: "other"\n'), get('/a', 'if-none-match: *\n'),
+      get('/a', 'if-modified-since: Tue, 02 Jan 2024 00:00:00 GMT\n'), get('/a', 'if-modified-since: Sun, 31 Dec 2023 00:00:00 GMT\n'),
+    ]) answers.push(await exchange(port, request));
+    const head = 'cache-control: max-age=60\r\netag: "e1"\r\nlast-modified: Mon, 01 Jan 2024 00:00:00 GMT\r\ncontent-length: 5\r\n';
+    assert.deepEqual(answers, [
+      `HTTP/1.1 200 OK\r\n${head}connection: close\r\n\r\nbody1`,
+      `HTTP/1.1 200 OK\r\n${head}age: N\r\nconnection: close\r\n\r\nbody1`,
+      `HTTP/1.1 200 OK\r\n${head}age: N\r\nconnection: close\r\n\r\n`,
+      `HTTP/1.1 304 Not Modified\r\n${head}age: N\r\nconnection: close\r\n\r\n`,
+      `HTTP/1.1 200 OK\r\n${head}age: N\r\nconnection: close\r\n\r\nbody1`,
+      `HTTP/1.1 304 Not Modified\r\n${head}age: N\r\nconnection: close\r\n\r\n`,
+      `HTTP/1.1 304 Not Modified\r\n${head}age: N\r\nconnection: close\r\n\r\n`,
+      `HTTP/1.1 200 OK\r\n${head}age: N\r\nconnection: close\r\n\r\nbody1`,
+    ]);
+    assert.deepEqual(o.seen, ['GET /a']);
+    assert.deepEqual((await logged(proxy, 8)).slice(0, 3), [
+      'be/s1 T/T/T/T/T 200 ---- "GET /a HTTP/1.1"',
+      'be/<CACHE> T/T/T/T/T 200 LR-- "GET /a HTTP/1.1"',
+      'be/<CACHE> T/T/T/T/T 200 LR-- "HEAD /a HTTP/1.1"',
+    ]);
+  });
+});
