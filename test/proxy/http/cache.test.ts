@@ -120,3 +120,107 @@ test('a stored answer is served from the cache with its Age, to GET and HEAD, an
     ]);
   });
 });
+
+/** An answer for each path of the caching-rules cases: cache-control and friends, as the path names them. */
+function rulesAnswer(method: string, path: string, n: number): OriginAnswer {
+  const body = `${path}#${n}`;
+  const h = (...headers: string[]): OriginAnswer => ({ headers, body });
+  switch (path.replace(/\?.*$/, '')) {
+    case '/max-age': return h('cache-control: max-age=5');
+    case '/s-maxage': return h('cache-control: s-maxage=5');
+    case '/expires': return h('expires: Thu, 01 Jan 2099 00:00:00 GMT');
+    case '/expired': return h('expires: Thu, 01 Jan 2015 00:00:00 GMT');
+    case '/bad-expires': return h('expires: soon');
+    case '/last-modified': return h('last-modified: Thu, 22 Oct 2020 16:51:12 GMT');
+    case '/etag': return h('etag: "e"');
+    case '/uncacheable': return h();
+    case '/invalid-age': return h('cache-control: max-age=5', 'age: abc');
+    case '/old-age': return h('cache-control: max-age=5', 'age: 10');
+    case '/zero-age': return h('cache-control: max-age=5', 'age: 0');
+    case '/good-age': return h('cache-control: max-age=500', 'age: 100');
+    case '/private': return h('cache-control: private, max-age=5');
+    case '/no-store': return h('cache-control: no-store', 'etag: "e"');
+    case '/no-cache': return h('cache-control: no-cache', 'etag: "e"');
+    case '/public': return h('cache-control: public', 'etag: "e"');
+    case '/pragma': return h('pragma: no-cache', 'cache-control: max-age=5');
+    case '/cookie': return h('cache-control: max-age=5', 'set-cookie: a=b');
+    case '/cookie-no-cache': return h('cache-control: max-age=5, no-cache="set-cookie"', 'set-cookie: a=b');
+    case '/vary': return h('cache-control: max-age=5', 'vary: accept-encoding');
+    case '/not-found': return { ...h('cache-control: max-age=5'), status: '404 Not Found' };
+    case '/big': return { headers: ['cache-control: max-age=5'], body: 'x'.repeat(400) };
+    case '/big-chunked': return { headers: ['cache-control: max-age=5'], body: 'x'.repeat(400), chunked: true };
+    case '/chunked': return { ...h('cache-control: max-age=5'), chunked: true };
+    default: return h('cache-control: max-age=5', `x-method: ${method}`);
+  }
+}
+
+/** Two requests for `path` (with `extra` request lines): "x-cache-hit of each, then how many reached the origin". */
+async function twice(port: number, seen: string[], path: string, extra = '', version = '1.1'): Promise<string> {
+  const before = seen.length;
+  const hits: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const answer = await exchange(port, `GET ${path} HTTP/${version}\nhost: site\n${extra}connection: close\n\n`);
+    const hit = /\r\nx-cache-hit: (\d)/.exec(answer)?.[1] ?? '?';
+    const name = /\r\nx-cache-name: ([^\r]*)/.exec(answer)?.[1] ?? '?';
+    const age = /\r\nage: /.test(answer) ? '+age' : '';
+    hits.push(`${hit}${name === '' ? '' : `(${name})`}${age}`);
+  }
+  return `${path}${extra ? ` [${extra.trim()}]` : ''}: ${hits.join(' ')} origin=${seen.length - before}`;
+}
+
+test('what is stored and what is served, from the response and the request headers (reg-tests/cache/caching_rules, expires, sample_fetches)', async (t) => {
+  const o = await origin(rulesAnswer);
+  t.after(() => o.close());
+  const lines = `    http-request cache-use c1
+    http-response cache-store c1
+    http-response set-header x-cache-hit %[res.cache_hit]
+    http-response set-header x-cache-name %[res.cache_name]
+`;
+  await sideBySide(t, config('    max-object-size 300\n', lines, o.port), async (port) => {
+    const results: string[] = [];
+    for (const path of ['/max-age', '/s-maxage', '/expires', '/expired', '/bad-expires', '/last-modified', '/etag', '/uncacheable', '/invalid-age', '/old-age',
+      '/zero-age', '/good-age', '/private', '/no-store', '/no-cache', '/public', '/pragma', '/cookie', '/cookie-no-cache', '/vary', '/not-found', '/big',
+      '/big-chunked', '/chunked']) results.push(await twice(port, o.seen, path));
+    results.push(await twice(port, o.seen, '/r1', 'cache-control: no-cache\n'));
+    results.push(await twice(port, o.seen, '/r2', 'pragma: no-cache\n'));
+    results.push(await twice(port, o.seen, '/r3', 'authorization: Basic eDp5\n'));
+    results.push(await twice(port, o.seen, '/r4', 'cache-control: max-age=0\n'));
+    results.push(await twice(port, o.seen, '/r5', 'cache-control: no-store\n'));
+    results.push(await twice(port, o.seen, '/r6', '', '1.0'));
+    results.push(await twice(port, o.seen, '/r7?q=1'));
+    assert.deepEqual(results, [
+      '/max-age: 0 1(c1)+age origin=1',
+      '/s-maxage: 0 1(c1)+age origin=1',
+      '/expires: 0 1(c1)+age origin=1',
+      '/expired: 0 0 origin=2',
+      '/bad-expires: 0 0 origin=2',
+      '/last-modified: 0 1(c1)+age origin=1',
+      '/etag: 0 1(c1)+age origin=1',
+      '/uncacheable: 0 0 origin=2',
+      '/invalid-age: 0+age 0+age origin=2',
+      // Stale already (Age above max-age): not stored, and its Age goes to the client as it came.
+      '/old-age: 0+age 0+age origin=2',
+      '/zero-age: 0+age 0+age origin=2',
+      '/good-age: 0 1(c1)+age origin=1',
+      '/private: 0 0 origin=2',
+      '/no-store: 0 0 origin=2',
+      '/no-cache: 0 0 origin=2',
+      '/public: 0 1(c1)+age origin=1',
+      '/pragma: 0 0 origin=2',
+      '/cookie: 0 1(c1)+age origin=1',
+      '/cookie-no-cache: 0 0 origin=2',
+      '/vary: 0 0 origin=2',
+      '/not-found: 0 0 origin=2',
+      '/big: 0 0 origin=2',
+      '/big-chunked: 0 0 origin=2',
+      '/chunked: 0 1(c1)+age origin=1',
+      '/r1 [cache-control: no-cache]: 0 0 origin=2',
+      '/r2 [pragma: no-cache]: 0 0 origin=2',
+      '/r3 [authorization: Basic eDp5]: 0 0 origin=2',
+      '/r4 [cache-control: max-age=0]: 0 0 origin=2',
+      '/r5 [cache-control: no-store]: 0 0 origin=2',
+      '/r6: 0 0 origin=2',
+      '/r7?q=1: 0 1(c1)+age origin=1',
+    ]);
+  });
+});
