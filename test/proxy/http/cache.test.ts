@@ -224,3 +224,68 @@ test('what is stored and what is served, from the response and the request heade
     ]);
   });
 });
+
+/**
+ * The stats CSV's cache counters: "pxname/svname lookups/hits" for each proxy row. (Not `intercepted`:
+ * HAProxy counts the stats request itself in it while answering, Loadstar once the exchange ends.)
+ */
+async function cacheCounters(port: number): Promise<string[]> {
+  const answer = await exchange(port, get('/stats;csv'));
+  const split = answer.indexOf('\r\n\r\n');
+  let csv = answer.slice(split + 4);
+  if (/transfer-encoding: chunked/i.test(answer.slice(0, split))) {
+    let body = '';
+    for (let rest = csv; ;) {
+      const line = rest.indexOf('\r\n');
+      const size = parseInt(rest.slice(0, line), 16);
+      if (!(size > 0)) break;
+      body += rest.slice(line + 2, line + 2 + size);
+      rest = rest.slice(line + 4 + size);
+    }
+    csv = body;
+  }
+  const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n');
+  const names = header!.split(',');
+  const at = (row: string[], name: string) => row[names.indexOf(name)];
+  return rows.map((r) => r.split(',')).filter((r) => at(r, 'svname') !== 's1')
+    .map((r) => `${at(r, 'pxname')}/${at(r, 'svname')} ${at(r, 'cache_lookups')}/${at(r, 'cache_hits')}`);
+}
+
+test('a hit of the frontend\'s rules chooses no backend: logged as <frontend>/<CACHE>; lookups and hits count where the rule is', async (t) => {
+  const o = await origin((_m, _p, n) => STORED(n));
+  t.after(() => o.close());
+  const make = (port: number): string => `${loggedHttpHead()}    option httplog
+    option dontlognull
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+cache c1
+    total-max-size 1
+frontend fe
+    bind 127.0.0.1:${port}
+    stats enable
+    stats uri /stats
+    http-request set-var(txn.path) path
+    http-request cache-use c1 if { path_beg /f }
+    http-response cache-store c1 if { var(txn.path) -m beg /f }
+    default_backend be
+backend be
+    http-request cache-use c1 if { path_beg /b }
+    http-response cache-store c1 if { var(txn.path) -m beg /b }
+    server s1 127.0.0.1:${o.port}
+`;
+  await sideBySide(t, make, async (port, proxy) => {
+    o.seen.length = 0;
+    for (const path of ['/f', '/f', '/f', '/b', '/b', '/n']) await exchange(port, get(path));
+    assert.deepEqual(o.seen, ['GET /f', 'GET /b', 'GET /n']);
+    assert.deepEqual(await logged(proxy, 6), [
+      'be/s1 T/T/T/T/T 200 ---- "GET /f HTTP/1.1"',
+      'fe/<CACHE> T/T/T/T/T 200 LR-- "GET /f HTTP/1.1"',
+      'fe/<CACHE> T/T/T/T/T 200 LR-- "GET /f HTTP/1.1"',
+      'be/s1 T/T/T/T/T 200 ---- "GET /b HTTP/1.1"',
+      'be/<CACHE> T/T/T/T/T 200 LR-- "GET /b HTTP/1.1"',
+      'be/s1 T/T/T/T/T 200 ---- "GET /n HTTP/1.1"',
+    ]);
+    assert.deepEqual(await cacheCounters(port), ['fe/FRONTEND 3/2', 'be/BACKEND 2/1']);
+  });
+});
