@@ -289,3 +289,101 @@ backend be
     assert.deepEqual(await cacheCounters(port), ['fe/FRONTEND 3/2', 'be/BACKEND 2/1']);
   });
 });
+
+/** The origin of the Vary cases: varies on what the path says, encodes as the request's x-give asks. */
+function varyAnswer(_method: string, path: string, n: number, give?: string): OriginAnswer {
+  const vary = path.startsWith('/ref') ? 'referer' : path.startsWith('/both') ? 'accept-encoding,referer' : path.startsWith('/agent') ? 'user-agent' : 'accept-encoding';
+  return { headers: ['cache-control: max-age=60', `vary: ${vary}`, ...(give ? [`content-encoding: ${give}`] : [])], body: `${path}#${n}` };
+}
+
+test('with process-vary on, variants by Accept-Encoding and Referer; other Vary headers are not stored (reg-tests/cache/vary, vary_accept_encoding)', async (t) => {
+  let give: string | undefined;
+  const o = await origin((m, p, n) => varyAnswer(m, p, n, give));
+  t.after(() => o.close());
+  const lines = `    http-request cache-use c1
+    http-response cache-store c1
+    http-response set-header x-cache-hit %[res.cache_hit]
+`;
+  await sideBySide(t, config('    process-vary on\n    max-secondary-entries 2\n', lines, o.port), async (port) => {
+    o.seen.length = 0;
+    const results: string[] = [];
+    const ask = async (path: string, headers: string, encoding?: string): Promise<void> => {
+      give = encoding;
+      const before = o.seen.length;
+      const answer = await exchange(port, get(path, headers.split('|').filter(Boolean).map((h) => `${h}\n`).join('')));
+      const hit = /\r\nx-cache-hit: (\d)/.exec(answer)?.[1] ?? '?';
+      const ce = /\r\ncontent-encoding: ([^\r]*)/.exec(answer)?.[1] ?? '-';
+      results.push(`${path} [${headers}]: hit=${hit} ${ce} ${answer.slice(answer.indexOf('\r\n\r\n') + 4)} origin+${o.seen.length - before}`);
+    };
+    await ask('/ae', 'accept-encoding: gzip', 'gzip');
+    await ask('/ae', 'accept-encoding: gzip');
+    await ask('/ae', 'accept-encoding: GZIP');
+    await ask('/ae', 'accept-encoding: deflate,gzip');
+    await ask('/ae', 'accept-encoding: first,second|accept-encoding: gzip');
+    await ask('/ae', 'accept-encoding: gzip;q=0.8');
+    await ask('/ae', 'accept-encoding: gzip  ; q=0.8');
+    await ask('/ae', 'accept-encoding: deflate', 'deflate');
+    await ask('/ae', 'accept-encoding: deflate');
+    await ask('/ae', 'accept-encoding: gzip;q=0, deflate');
+    await ask('/ae', '');
+    await ask('/ae', 'accept-encoding: *');
+    await ask('/ae', 'accept-encoding: br', 'br');
+    await ask('/ae', 'accept-encoding: br');
+    await ask('/id', 'accept-encoding: br');
+    await ask('/id', 'accept-encoding: br');
+    await ask('/id', 'accept-encoding: identity;q=0');
+    await ask('/multi', 'accept-encoding: deflate, gzip', 'deflate, gzip');
+    await ask('/multi', 'accept-encoding: deflate, gzip');
+    await ask('/multi', 'accept-encoding: gzip');
+    await ask('/unknown', 'accept-encoding: x', 'unknown_encoding');
+    await ask('/unknown', 'accept-encoding: x', 'unknown_encoding');
+    await ask('/ref', 'referer: a');
+    await ask('/ref', 'referer: a');
+    await ask('/ref', 'referer: b');
+    await ask('/ref', 'referer: b');
+    await ask('/ref', '');
+    await ask('/ref', 'referer: a');
+    await ask('/both', 'accept-encoding: gzip|referer: a', 'gzip');
+    await ask('/both', 'accept-encoding: gzip|referer: a');
+    await ask('/both', 'accept-encoding: gzip|referer: b', 'gzip');
+    await ask('/agent', 'user-agent: x');
+    await ask('/agent', 'user-agent: x');
+    assert.deepEqual(results, [
+      '/ae [accept-encoding: gzip]: hit=0 gzip /ae#1 origin+1',
+      '/ae [accept-encoding: gzip]: hit=1 gzip /ae#1 origin+0',
+      '/ae [accept-encoding: GZIP]: hit=1 gzip /ae#1 origin+0',
+      '/ae [accept-encoding: deflate,gzip]: hit=1 gzip /ae#1 origin+0',
+      '/ae [accept-encoding: first,second|accept-encoding: gzip]: hit=1 gzip /ae#1 origin+0',
+      '/ae [accept-encoding: gzip;q=0.8]: hit=1 gzip /ae#1 origin+0',
+      '/ae [accept-encoding: gzip  ; q=0.8]: hit=1 gzip /ae#1 origin+0',
+      '/ae [accept-encoding: deflate]: hit=0 deflate /ae#2 origin+1',
+      '/ae [accept-encoding: deflate]: hit=1 deflate /ae#2 origin+0',
+      '/ae [accept-encoding: gzip;q=0, deflate]: hit=1 deflate /ae#2 origin+0',
+      '/ae []: hit=1 gzip /ae#1 origin+0',
+      '/ae [accept-encoding: *]: hit=1 gzip /ae#1 origin+0',
+      '/ae [accept-encoding: br]: hit=0 br /ae#3 origin+1',
+      '/ae [accept-encoding: br]: hit=0 - /ae#4 origin+1',
+      '/id [accept-encoding: br]: hit=0 - /id#5 origin+1',
+      '/id [accept-encoding: br]: hit=1 - /id#5 origin+0',
+      '/id [accept-encoding: identity;q=0]: hit=0 - /id#6 origin+1',
+      '/multi [accept-encoding: deflate, gzip]: hit=0 deflate, gzip /multi#7 origin+1',
+      '/multi [accept-encoding: deflate, gzip]: hit=1 deflate, gzip /multi#7 origin+0',
+      '/multi [accept-encoding: gzip]: hit=0 - /multi#8 origin+1',
+      '/unknown [accept-encoding: x]: hit=0 unknown_encoding /unknown#9 origin+1',
+      '/unknown [accept-encoding: x]: hit=0 unknown_encoding /unknown#10 origin+1',
+      // HAProxy 2.6 writes the response's encoding into every stored secondary key, and a request's key for
+      // `Vary: referer` alone has no encodings: such objects are stored but never served.
+      '/ref [referer: a]: hit=0 - /ref#11 origin+1',
+      '/ref [referer: a]: hit=0 - /ref#12 origin+1',
+      '/ref [referer: b]: hit=0 - /ref#13 origin+1',
+      '/ref [referer: b]: hit=0 - /ref#14 origin+1',
+      '/ref []: hit=0 - /ref#15 origin+1',
+      '/ref [referer: a]: hit=0 - /ref#16 origin+1',
+      '/both [accept-encoding: gzip|referer: a]: hit=0 gzip /both#17 origin+1',
+      '/both [accept-encoding: gzip|referer: a]: hit=1 gzip /both#17 origin+0',
+      '/both [accept-encoding: gzip|referer: b]: hit=0 gzip /both#18 origin+1',
+      '/agent [user-agent: x]: hit=0 - /agent#19 origin+1',
+      '/agent [user-agent: x]: hit=0 - /agent#20 origin+1',
+    ]);
+  });
+});
