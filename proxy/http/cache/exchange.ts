@@ -110,6 +110,8 @@ export class CacheWriter {
   complete(): void {
     if (this.done) return;
     this.done = true;
+    // One piece: served in one write (HAProxy's applet dumps it as one block).
+    if (this.object.body.length > 1) this.object.body = [Buffer.concat(this.object.body)];
     this.object.complete = true;
   }
 

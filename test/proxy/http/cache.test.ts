@@ -387,3 +387,88 @@ test('with process-vary on, variants by Accept-Encoding and Referer; other Vary 
     ]);
   });
 });
+
+test('a successful unsafe method removes the stored object, a failed one does not; HEAD is served but never stored; the stored head is the one cache-store saw (reg-tests/cache/post_on_entry)', async (t) => {
+  const o = await origin((m, p, n) => (p === '/fail' && m !== 'GET' ? { status: '500 Internal Server Error', headers: [], body: 'no' } : STORED(n)));
+  t.after(() => o.close());
+  const lines = `    http-request cache-use c1
+    http-response add-header x-before 1
+    http-response cache-store c1
+    http-response set-header x-after %[res.cache_hit]
+`;
+  await sideBySide(t, config('', lines, o.port), async (port) => {
+    o.seen.length = 0;
+    const answers: string[] = [];
+    const send = async (request: string): Promise<void> => {
+      const answer = await exchange(port, request);
+      answers.push(answer.slice(0, answer.indexOf('\r\n\r\n')).split('\r\n').filter((l) => /^(HTTP|x-|age)/.test(l)).join('|') + ` ${answer.slice(answer.indexOf('\r\n\r\n') + 4)}`);
+    };
+    await send(get('/p'));
+    await send(get('/p'));
+    await send(`POST /p HTTP/1.1\nhost: site\ncontent-length: 2\nconnection: close\n\nhi`);
+    await send(get('/p'));
+    await send(get('/fail'));
+    await send(`DELETE /fail HTTP/1.1\nhost: site\nconnection: close\n\n`);
+    await send(get('/fail'));
+    await send(`HEAD /h HTTP/1.1\nhost: site\nconnection: close\n\n`);
+    await send(get('/h'));
+    await send(`HEAD /h HTTP/1.1\nhost: site\nconnection: close\n\n`);
+    assert.deepEqual(answers, [
+      'HTTP/1.1 200 OK|x-before: 1|x-after: 0 body1',
+      'HTTP/1.1 200 OK|x-before: 1|age: N|x-before: 1|x-after: 1 body1',
+      'HTTP/1.1 200 OK|x-before: 1|x-after: 0 body2',
+      'HTTP/1.1 200 OK|x-before: 1|x-after: 0 body3',
+      'HTTP/1.1 200 OK|x-before: 1|x-after: 0 body4',
+      'HTTP/1.1 500 Internal Server Error|x-before: 1|x-after: 0 no',
+      'HTTP/1.1 200 OK|x-before: 1|age: N|x-before: 1|x-after: 1 body4',
+      'HTTP/1.1 200 OK|x-before: 1|x-after: 0 ',
+      'HTTP/1.1 200 OK|x-before: 1|x-after: 0 body7',
+      'HTTP/1.1 200 OK|x-before: 1|age: N|x-before: 1|x-after: 1 ',
+    ]);
+    assert.deepEqual(o.seen, ['GET /p', 'POST /p', 'GET /p', 'GET /fail', 'DELETE /fail', 'HEAD /h', 'GET /h']);
+  });
+});
+
+test('concurrent misses for one key: the first answer is stored, the others only relayed; a body over max-object-size reaches the client whole and is not stored', async (t) => {
+  let release: (() => void) | undefined;
+  const seen: string[] = [];
+  const server = await startRawServer((socket) => {
+    let buffer = '';
+    socket.on('data', (d: Buffer) => {
+      buffer += d.toString('latin1');
+      while (buffer.includes('\r\n\r\n')) {
+        const head = buffer.slice(0, buffer.indexOf('\r\n\r\n'));
+        buffer = buffer.slice(head.length + 4);
+        const path = head.split(' ')[1]!;
+        seen.push(path);
+        const n = seen.length;
+        const start = `HTTP/1.1 200 OK\r\ncache-control: max-age=60\r\ntransfer-encoding: chunked\r\n\r\n`;
+        if (path === '/slow' && n === 1) {
+          // The first answer's body ends only once the second request reached the origin.
+          socket.write(`${start}6\r\nfirst-\r\n`);
+          release = () => socket.write('4\r\nbody\r\n0\r\n\r\n');
+        } else if (path === '/slow') {
+          socket.write(`${start}7\r\nsecond!\r\n0\r\n\r\n`);
+          release?.();
+        } else socket.write(`${start}${(400).toString(16)}\r\n${'y'.repeat(400)}\r\n0\r\n\r\n`);
+      }
+    });
+  });
+  t.after(() => server.close());
+  const lines = `    http-request cache-use c1
+    http-response cache-store c1
+`;
+  await sideBySide(t, config('    max-object-size 300\n', lines, server.port), async (port) => {
+    seen.length = 0;
+    release = undefined;
+    // Chunk sizes in lower case: HAProxy writes them in upper case, Loadstar in lower (both valid).
+    const body = (answer: string): string => answer.slice(answer.indexOf('\r\n\r\n') + 4).replace(/\r\n/g, '|').toLowerCase();
+    const first = exchange(port, get('/slow'));
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const second = await exchange(port, get('/slow'));
+    assert.deepEqual([body(await first), body(second), body(await exchange(port, get('/slow')))], ['6|first-|4|body|0||', '7|second!|0||', 'a|first-body|0||']);
+    assert.equal(body(await exchange(port, get('/big'))), `190|${'y'.repeat(400)}|0||`);
+    await exchange(port, get('/big'));
+    assert.deepEqual(seen, ['/slow', '/slow', '/big', '/big']);
+  });
+});
