@@ -30,7 +30,7 @@ export class HttpCaches {
     let index = 0;
     for (const cache of this.caches.values()) {
       const base = 0x7f0000000000 + index++ * 0x10000000;
-      out += `${hex(base + 0x3a)}: ${cache.name} (shctx:${hex(base)}, available blocks:${cache.availableBlocks})\n`;
+      out += `${hex(base + 0x3a)}: ${cache.name} (shctx:${hex(base)}, available blocks:${cache.reusableBlocks})\n`;
       let n = 0;
       for (const object of cache.objects()) {
         const vary = (object.secondaryKey ?? Buffer.alloc(SECONDARY_KEY_LENGTH)).toString('hex');

@@ -65,8 +65,19 @@ export class HttpCache {
     this.maxSecondaryEntries = section.maxSecondaryEntries;
   }
 
+  /** Blocks not holding anything. */
   get availableBlocks(): number {
     return this.maxBlocks - this.usedBlocks;
+  }
+
+  /**
+   * Blocks HAProxy's `show cache` calls available: all but those of objects being stored (its
+   * stored objects stay on the list of blocks a new object may take, evicting them).
+   */
+  get reusableBlocks(): number {
+    let hot = 0;
+    for (const object of this.lru) if (!object.complete) hot += object.blocks;
+    return this.maxBlocks - hot;
   }
 
   /** The first live object of the key (entry_exist): an expired one is removed on the way. */

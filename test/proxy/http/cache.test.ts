@@ -8,8 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startRawServer } from '../../helpers/net.ts';
-import { loggedHttpHead } from '../../helpers/haproxy.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startRawServer, startEngine, freePort } from '../../helpers/net.ts';
+import { loggedHttpHead, haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
+import { cli } from '../stats/helpers.ts';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
 import type { Proxy } from './lib/side-by-side.ts';
 
@@ -60,6 +64,17 @@ function exchange(port: number, request: string): Promise<string> {
     socket.on('error', reject);
     socket.write(request.replace(/\n/g, '\r\n'));
   });
+}
+
+/** Runs `check` on Loadstar or on haproxy alone, on a configuration made for its port. */
+async function sideBySideOn(which: 'Loadstar' | 'haproxy', config: (port: number) => string, check: (port: number) => Promise<void>): Promise<void> {
+  const port = await freePort();
+  const proxy = which === 'Loadstar' ? await startEngine(config(port)) : await startHaproxy(config(port), port);
+  try {
+    await check(port);
+  } finally {
+    await proxy.stop();
+  }
 }
 
 const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\nhost: site\n${extra}connection: close\n\n`;
@@ -471,4 +486,29 @@ test('concurrent misses for one key: the first answer is stored, the others only
     await exchange(port, get('/big'));
     assert.deepEqual(seen, ['/slow', '/slow', '/big', '/big']);
   });
+});
+
+test('show cache lists each cache and its fresh objects in HAProxy\'s format (addresses and sizes masked)', async (t) => {
+  const o = await origin((_m, p, n) => (p === '/v' ? varyAnswer('GET', p, n, 'gzip') : STORED(n)));
+  t.after(() => o.close());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-show-cache-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const make = (sock: string) => (port: number): string => config('    process-vary on\n', '    http-request cache-use c1\n    http-response cache-store c1\n', o.port)(port)
+    .replace('global\n', `global\n    stats socket ${sock} level admin\n`);
+  for (const [name, sockName] of [['Loadstar', 'l.sock'], ['haproxy', 'h.sock']] as const) {
+    if (name === 'haproxy' && !haproxyPath) continue;
+    const sock = path.join(dir, sockName);
+    await sideBySideOn(name, make(sock), async (port) => {
+      for (const p of ['/a', '/b', '/a']) await exchange(port, get(p));
+      await exchange(port, get('/v', 'accept-encoding: gzip\nreferer: r\n'));
+      const shown = (await cli(sock, 'show cache')).replace(/0x[0-9a-f]+/g, (m) => (m.length === 18 ? m : 'ADDR'))
+        .replace(/size:\d+/g, 'size:S').replace(/expire:\d+/g, 'expire:E').split('\n').filter(Boolean);
+      assert.deepEqual([shown[0], ...shown.slice(1).sort()], [
+        'ADDR: c1 (shctx:ADDR, available blocks:1024)',
+        'ADDR hash:313198531 vary:0x0000000000000000 size:S (1 blocks), refcount:0, expire:E',
+        'ADDR hash:3589648837 vary:0x0100000000000000 size:S (1 blocks), refcount:0, expire:E',
+        'ADDR hash:723073683 vary:0x0000000000000000 size:S (1 blocks), refcount:0, expire:E',
+      ], name);
+    });
+  }
 });
