@@ -1144,14 +1144,32 @@ export class HttpTransaction {
     this.response = head;
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
     this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
-    const bodyless = this.relayResponseHead(head, false);
+    // The compression filter comes after the cache's: a stored object is compressed on its way out.
+    const fe = this.frontend.compression;
+    const be = this.backend?.compression;
+    if (fe !== undefined || be !== undefined) this.compression = chooseAlgorithm(fe, be, this.request.headers);
+    const compressing = this.compression !== undefined && responseCompressible(fe, be, this.request, head);
+    if (!compressing) this.compression = undefined;
+    const bodyless = this.relayResponseHead(head, compressing);
     if (this.finished || this.response === undefined) return;
     if (!bodyless && head.status !== 304 && head.status !== 204) for (const chunk of hit.object.body) this.onResponseBody(chunk);
     const pending = this.pendingHead;
     this.pendingHead = undefined;
-    if (this.chunkedResponse) this.writeClient((pending ?? '') + lastChunk(undefined, this.request.versionMajor === 1 ? this.frontend.caseAdjust : undefined));
-    else if (pending !== undefined) this.writeClient(pending);
-    this.finish();
+    const end = this.chunkedResponse ? lastChunk(undefined, this.request.versionMajor === 1 ? this.frontend.caseAdjust : undefined) : '';
+    const compressor = this.compressor;
+    if (compressor === undefined) {
+      if (pending !== undefined || end !== '') this.writeClient((pending ?? '') + end);
+      return this.finish();
+    }
+    if (pending !== undefined) this.writeClient(pending);
+    compressor.end(() => {
+      try {
+        this.writeClient(end);
+        this.finish();
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
   }
 
   respondLocally(response: Buffer, close: boolean): void {

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import zlib from 'node:zlib';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -511,4 +512,42 @@ test('show cache lists each cache and its fresh objects in HAProxy\'s format (ad
       ], name);
     });
   }
+});
+
+test('with compression in the same backend, the cache stores the answer as the server sent it and hits are compressed for clients that accept it', async (t) => {
+  const text = 'hello hello hello hello hello hello hello hello hello hello';
+  const o = await origin(() => ({ headers: ['content-type: text/plain', 'cache-control: max-age=60'], body: text }));
+  t.after(() => o.close());
+  const lines = `    compression algo gzip
+    compression type text/plain
+    http-request cache-use c1
+    http-response cache-store c1
+    http-response set-header x-cache-hit %[res.cache_hit]
+`;
+  await sideBySide(t, config('', lines, o.port), async (port) => {
+    o.seen.length = 0;
+    const results: string[] = [];
+    for (const ae of ['accept-encoding: gzip\n', '', 'accept-encoding: gzip\n']) {
+      const answer = await exchange(port, get('/z', ae));
+      const split = answer.indexOf('\r\n\r\n');
+      const head = answer.slice(0, split);
+      let body = Buffer.from(answer.slice(split + 4), 'latin1');
+      if (/transfer-encoding: chunked/i.test(head)) {
+        const parts: Buffer[] = [];
+        for (let rest = body; ;) {
+          const line = rest.indexOf('\r\n');
+          const size = parseInt(rest.subarray(0, line).toString(), 16);
+          if (!(size > 0)) break;
+          parts.push(rest.subarray(line + 2, line + 2 + size));
+          rest = rest.subarray(line + 4 + size);
+        }
+        body = Buffer.concat(parts);
+      }
+      const gzip = /\r\ncontent-encoding: gzip/.test(head);
+      const decoded = gzip ? zlib.gunzipSync(body).toString() : body.toString();
+      results.push(`hit=${/\r\nx-cache-hit: (\d)/.exec(head)?.[1]} ${gzip ? 'gzip' : 'identity'} vary=${/\r\nvary: ([^\r]*)/.exec(head)?.[1] ?? '-'} ${decoded === text ? 'text' : decoded}`);
+    }
+    assert.deepEqual(results, ['hit=0 gzip vary=Accept-Encoding text', 'hit=1 identity vary=- text', 'hit=1 gzip vary=Accept-Encoding text']);
+    assert.deepEqual(o.seen, ['GET /z']);
+  });
 });
