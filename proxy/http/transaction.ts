@@ -1140,6 +1140,9 @@ export class HttpTransaction {
     this.termination = 'LR';
     this.tw = this.tc = this.tr = 0;
     const head = hitHead(hit);
+    // As for Loadstar's own answers: a request body not all in yet closes the connection after the answer.
+    const r = this.request;
+    if (!this.requestDone && r.versionMajor === 1 && (this.chunkedRequest || hasBody(r.headers))) this.closeAfter = true;
     this.status = head.status;
     this.response = head;
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
