@@ -80,11 +80,11 @@ async function sideBySideOn(which: 'Loadstar' | 'haproxy', config: (port: number
 
 const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\nhost: site\n${extra}connection: close\n\n`;
 
-/** Log lines reduced to backend/server, timers (T for a time, -1), status and termination. */
+/** Log lines reduced to backend/server, timers (T for a time, -1), status, bytes and termination. */
 async function logged(proxy: Proxy, n: number): Promise<string[]> {
   return (await linesLogged(proxy, n)).map((l) => {
     const f = l.split(' ');
-    return [f[3], f[4]!.split('/').map((v) => (v === '-1' ? v : 'T')).join('/'), f[5], f[9], f.slice(-3).join(' ')].join(' ');
+    return [f[3], f[4]!.split('/').map((v) => (v === '-1' ? v : 'T')).join('/'), f[5], f[6], f[9], f.slice(-3).join(' ')].join(' ');
   });
 }
 
@@ -130,9 +130,9 @@ test('a stored answer is served from the cache with its Age, to GET and HEAD, an
     ]);
     assert.deepEqual(o.seen, ['GET /a']);
     assert.deepEqual((await logged(proxy, 8)).slice(0, 3), [
-      'be/s1 T/T/T/T/T 200 ---- "GET /a HTTP/1.1"',
-      'be/<CACHE> T/T/T/T/T 200 LR-- "GET /a HTTP/1.1"',
-      'be/<CACHE> T/T/T/T/T 200 LR-- "HEAD /a HTTP/1.1"',
+      'be/s1 T/T/T/T/T 200 127 ---- "GET /a HTTP/1.1"',
+      'be/<CACHE> T/T/T/T/T 200 131 LR-- "GET /a HTTP/1.1"',
+      'be/<CACHE> T/T/T/T/T 200 126 LR-- "HEAD /a HTTP/1.1"',
     ]);
   });
 });
@@ -295,12 +295,12 @@ backend be
     for (const path of ['/f', '/f', '/f', '/b', '/b', '/n']) await exchange(port, get(path));
     assert.deepEqual(o.seen, ['GET /f', 'GET /b', 'GET /n']);
     assert.deepEqual(await logged(proxy, 6), [
-      'be/s1 T/T/T/T/T 200 ---- "GET /f HTTP/1.1"',
-      'fe/<CACHE> T/T/T/T/T 200 LR-- "GET /f HTTP/1.1"',
-      'fe/<CACHE> T/T/T/T/T 200 LR-- "GET /f HTTP/1.1"',
-      'be/s1 T/T/T/T/T 200 ---- "GET /b HTTP/1.1"',
-      'be/<CACHE> T/T/T/T/T 200 LR-- "GET /b HTTP/1.1"',
-      'be/s1 T/T/T/T/T 200 ---- "GET /n HTTP/1.1"',
+      'be/s1 T/T/T/T/T 200 127 ---- "GET /f HTTP/1.1"',
+      'fe/<CACHE> T/T/T/T/T 200 131 LR-- "GET /f HTTP/1.1"',
+      'fe/<CACHE> T/T/T/T/T 200 131 LR-- "GET /f HTTP/1.1"',
+      'be/s1 T/T/T/T/T 200 127 ---- "GET /b HTTP/1.1"',
+      'be/<CACHE> T/T/T/T/T 200 131 LR-- "GET /b HTTP/1.1"',
+      'be/s1 T/T/T/T/T 200 127 ---- "GET /n HTTP/1.1"',
     ]);
     assert.deepEqual(await cacheCounters(port), ['fe/FRONTEND 3/2', 'be/BACKEND 2/1']);
   });
