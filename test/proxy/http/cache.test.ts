@@ -15,6 +15,7 @@ import path from 'node:path';
 import { startRawServer, startEngine, freePort } from '../../helpers/net.ts';
 import { loggedHttpHead, haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
 import { cli } from '../stats/helpers.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
 import type { Proxy } from './lib/side-by-side.ts';
 
@@ -550,4 +551,23 @@ test('with compression in the same backend, the cache stores the answer as the s
     assert.deepEqual(results, ['hit=0 gzip vary=Accept-Encoding text', 'hit=1 identity vary=- text', 'hit=1 gzip vary=Accept-Encoding text']);
     assert.deepEqual(o.seen, ['GET /z']);
   });
+});
+
+test('a reload starts with empty caches, as HAProxy\'s new process does', async (t) => {
+  const o = await origin((_m, _p, n) => STORED(n));
+  t.after(() => o.close());
+  const port = await freePort();
+  const text = config('', '    http-request cache-use c1\n    http-response cache-store c1\n', o.port)(port);
+  const running = await startEngine(text);
+  t.after(() => running.stop());
+  const body = async (): Promise<string> => {
+    const answer = await exchange(port, get('/r'));
+    return answer.slice(answer.indexOf('\r\n\r\n') + 4);
+  };
+  assert.deepEqual([await body(), await body()], ['body1', 'body1']);
+  const reparsed = parseConfig([{ name: 'test.cfg', text }]);
+  assert.ok(reparsed.ok);
+  await running.engine.reload(reparsed.config);
+  assert.deepEqual([await body(), await body()], ['body2', 'body2']);
+  assert.deepEqual(o.seen, ['GET /r', 'GET /r']);
 });
