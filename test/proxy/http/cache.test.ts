@@ -16,6 +16,8 @@ import { startRawServer, startEngine, freePort } from '../../helpers/net.ts';
 import { loggedHttpHead, haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
 import { cli } from '../stats/helpers.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
+import { certPath } from '../../helpers/tls.ts';
+import { h2Exchange } from './lib/h2-client.ts';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
 import type { Proxy } from './lib/side-by-side.ts';
 
@@ -570,4 +572,22 @@ test('a reload starts with empty caches, as HAProxy\'s new process does', async 
   await running.engine.reload(reparsed.config);
   assert.deepEqual([await body(), await body()], ['body2', 'body2']);
   assert.deepEqual(o.seen, ['GET /r', 'GET /r']);
+});
+
+test('HTTP/2 clients are served from the cache too', async (t) => {
+  const o = await origin((_m, _p, n) => STORED(n));
+  t.after(() => o.close());
+  const make = (port: number): string => config('', '    http-request cache-use c1\n    http-response cache-store c1\n    http-response set-header x-cache-hit %[res.cache_hit]\n', o.port)(port)
+    .replace(`bind 127.0.0.1:${port}`, `bind 127.0.0.1:${port} ssl crt ${certPath('site.pem')} alpn h2`);
+  await sideBySide(t, make, async (port) => {
+    o.seen.length = 0;
+    const seen = [];
+    for (let i = 0; i < 2; i++) seen.push((await h2Exchange(port, { headers: {} })).replace(/"age":"\d+"/, '"age":"N"'));
+    const head = '"cache-control":"max-age=60","etag":"\\"e1\\"","last-modified":"Mon, 01 Jan 2024 00:00:00 GMT","content-length":"5"';
+    assert.deepEqual(seen, [
+      `response {":status":200,${head},"x-cache-hit":"0"}\ndata "body1"\nend\nclosed, reset code 0\n`,
+      `response {":status":200,${head},"age":"N","x-cache-hit":"1"}\ndata "body1"\nend\nclosed, reset code 0\n`,
+    ]);
+    assert.deepEqual(o.seen, ['GET /']);
+  });
 });
