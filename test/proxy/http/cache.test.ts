@@ -492,13 +492,13 @@ test('concurrent misses for one key: the first answer is stored, the others only
   });
 });
 
-test('show cache lists each cache and its fresh objects in HAProxy\'s format (addresses and sizes masked)', async (t) => {
+test('show cache lists each cache and its fresh objects in HAProxy\'s format (addresses and sizes masked), to the admin level only', async (t) => {
   const o = await origin((_m, p, n) => (p === '/v' ? varyAnswer('GET', p, n, 'gzip') : STORED(n)));
   t.after(() => o.close());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-show-cache-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const make = (sock: string) => (port: number): string => config('    process-vary on\n', '    http-request cache-use c1\n    http-response cache-store c1\n', o.port)(port)
-    .replace('global\n', `global\n    stats socket ${sock} level admin\n`);
+    .replace('global\n', `global\n    stats socket ${sock} level admin\n    stats socket ${sock}.user level user\n`);
   for (const [name, sockName] of [['Loadstar', 'l.sock'], ['haproxy', 'h.sock']] as const) {
     if (name === 'haproxy' && !haproxyPath) continue;
     const sock = path.join(dir, sockName);
@@ -513,6 +513,7 @@ test('show cache lists each cache and its fresh objects in HAProxy\'s format (ad
         'ADDR hash:3589648837 vary:0x0100000000000000 size:S (1 blocks), refcount:0, expire:E',
         'ADDR hash:723073683 vary:0x0000000000000000 size:S (1 blocks), refcount:0, expire:E',
       ], name);
+      assert.equal(await cli(`${sock}.user`, 'show cache'), 'Permission denied\n\n', name);
     });
   }
 });
