@@ -4,10 +4,9 @@
  * it and may not pass half of it, and every cache a proxy's rules or `filter cache` name must exist.
  * Messages are HAProxy's own.
  */
-import type { DirectiveContext } from './keywords.ts';
+import type { DirectiveContext, ProxyDirectiveContext } from './keywords.ts';
 import type { CacheSection, Config, Section } from './model.ts';
 import type { Diagnostics } from './diagnostics.ts';
-import type { ProxyDirectiveContext } from './keywords.ts';
 
 export const CACHE_KEYWORDS = ['total-max-size', 'max-object-size', 'max-age', 'process-vary', 'max-secondary-entries'];
 
@@ -118,7 +117,7 @@ export function cacheProblems(config: Config, diagnostics: Diagnostics): void {
 export function cacheRuleName(ctx: ProxyDirectiveContext, args: readonly string[], fail: (message: string, argIndex?: number) => void): string | undefined {
   const name = args[0];
   if (name === undefined || name === '') return void fail('expects a cache name.');
-  if (args.length > 1) return void fail(`unexpected argument '${args[1]}' (expects a cache name, then an optional condition).`, 1);
+  if (args.length > 1) return void ctx.error(`'${ctx.directive.keyword} ${ctx.args[0]}' expects either 'if' or 'unless' followed by a condition but found '${args[1]}'.`, 2);
   const filters = (ctx.proxy.cacheFilters ??= []);
   if (!filters.some((f) => f.name === name)) filters.push({ name, explicit: false, afterCompression: false, loc: ctx.directive.loc });
   return name;
