@@ -1145,7 +1145,6 @@ export class HttpTransaction {
     this.cancelWait = () => clearTimeout(timer);
   }
 
-  /** Answer produced by Loadstar itself (rules, errors). */
   /**
    * A cache-use rule found the object (HAProxy's cache applet, logged as server `<CACHE>`): no server
    * is contacted, the stored head and body go through the response rules as a server's would. A hit
@@ -1193,6 +1192,7 @@ export class HttpTransaction {
     });
   }
 
+  /** Answer produced by Loadstar itself (rules, errors). */
   respondLocally(response: Buffer, close: boolean): void {
     if (this.finished) return;
     const r = this.request;
