@@ -592,3 +592,32 @@ test('HTTP/2 clients are served from the cache too', async (t) => {
     assert.deepEqual(o.seen, ['GET /']);
   });
 });
+
+test('in a listen section, a hit is logged as <listen>/<CACHE> and counted in its frontend row', async (t) => {
+  const o = await origin((_m, _p, n) => STORED(n));
+  t.after(() => o.close());
+  const make = (port: number): string => `${loggedHttpHead()}    option httplog
+    option dontlognull
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+cache c1
+    total-max-size 1
+listen li
+    bind 127.0.0.1:${port}
+    stats enable
+    stats uri /stats
+    http-request cache-use c1 unless { path_beg /stats }
+    http-response cache-store c1
+    server s1 127.0.0.1:${o.port}
+`;
+  await sideBySide(t, make, async (port, proxy) => {
+    o.seen.length = 0;
+    for (let i = 0; i < 2; i++) await exchange(port, get('/l'));
+    assert.deepEqual(await logged(proxy, 2), [
+      'li/s1 T/T/T/T/T 200 127 ---- "GET /l HTTP/1.1"',
+      'li/<CACHE> T/T/T/T/T 200 131 LR-- "GET /l HTTP/1.1"',
+    ]);
+    assert.deepEqual(await cacheCounters(port), ['li/FRONTEND 2/1', 'li/BACKEND 0/0']);
+  });
+});
