@@ -18,7 +18,7 @@ import { cli } from '../stats/helpers.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { certPath } from '../../helpers/tls.ts';
 import { h2Exchange } from './lib/h2-client.ts';
-import { sideBySide, linesLogged } from './lib/side-by-side.ts';
+import { sideBySide, linesLogged, requests } from './lib/side-by-side.ts';
 import type { Proxy } from './lib/side-by-side.ts';
 
 /** The origin's answer to a request: its head lines (without framing) and body; chunked when `chunked`. */
@@ -619,5 +619,15 @@ listen li
       'li/<CACHE> T/T/T/T/T 200 131 LR-- "GET /l HTTP/1.1"',
     ]);
     assert.deepEqual(await cacheCounters(port), ['li/FRONTEND 2/1', 'li/BACKEND 0/0']);
+  });
+});
+
+test('hits on a kept-alive connection, pipelined with misses', async (t) => {
+  const o = await origin((_m, p, n) => (p === '/miss' ? { headers: [], body: `miss${n}` } : STORED(n)));
+  t.after(() => o.close());
+  await sideBySide(t, config('', '    http-request cache-use c1\n    http-response cache-store c1\n', o.port), async (port) => {
+    o.seen.length = 0;
+    assert.deepEqual(await requests(port, '/k', '/k', '/miss', '/k', '/miss'), ['200 body1', '200 body1', '200 miss2', '200 body1', '200 miss3', 'open']);
+    assert.deepEqual(o.seen, ['GET /k', 'GET /miss', 'GET /miss']);
   });
 });
