@@ -57,13 +57,16 @@ async function origin(answer: (method: string, path: string, n: number) => Origi
 
 /**
  * One request on its own connection (`connection: close`), the raw answer read to the end, with
- * the Age value replaced by N (it depends on the clock).
+ * the Age value replaced by N (it depends on the clock); `onData` sees it as it comes.
  */
-function exchange(port: number, request: string): Promise<string> {
+function exchange(port: number, request: string, onData?: (data: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      onData?.(c.toString('latin1'));
+    });
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1').replace(/\r\nage: \d+\r\n/, '\r\nage: N\r\n')));
     socket.on('error', reject);
     socket.write(request.replace(/\n/g, '\r\n'));
@@ -482,8 +485,11 @@ test('concurrent misses for one key: the first answer is stored, the others only
     release = undefined;
     // Chunk sizes in lower case: HAProxy writes them in upper case, Loadstar in lower (both valid).
     const body = (answer: string): string => answer.slice(answer.indexOf('\r\n\r\n') + 4).replace(/\r\n/g, '|').toLowerCase();
-    const first = exchange(port, get('/slow'));
-    while (seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    // The second request goes once the first answer's head and first chunk reached the client: the
+    // proxy has begun storing it by then.
+    let firstSoFar = '';
+    const first = exchange(port, get('/slow'), (d) => (firstSoFar += d));
+    while (!firstSoFar.includes('first-')) await new Promise((r) => setTimeout(r, 10));
     const second = await exchange(port, get('/slow'));
     assert.deepEqual([body(await first), body(second), body(await exchange(port, get('/slow')))], ['6|first-|4|body|0||', '7|second!|0||', 'a|first-body|0||']);
     assert.equal(body(await exchange(port, get('/big'))), `190|${'y'.repeat(400)}|0||`);
