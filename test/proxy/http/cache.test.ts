@@ -273,7 +273,7 @@ async function cacheCounters(port: number): Promise<string[]> {
     .map((r) => `${at(r, 'pxname')}/${at(r, 'svname')} ${at(r, 'cache_lookups')}/${at(r, 'cache_hits')}`);
 }
 
-test('a hit of the frontend\'s rules chooses no backend: logged as <frontend>/<CACHE>; lookups and hits count where the rule is', async (t) => {
+test('a hit of the frontend\'s rules chooses no backend: logged as <frontend>/<CACHE>; lookups and hits count where the rule is (stats CSV, Prometheus)', async (t) => {
   const o = await origin((_m, _p, n) => STORED(n));
   t.after(() => o.close());
   const make = (port: number): string => `${loggedHttpHead()}    option httplog
@@ -287,6 +287,7 @@ frontend fe
     bind 127.0.0.1:${port}
     stats enable
     stats uri /stats
+    http-request use-service prometheus-exporter if { path /metrics }
     http-request set-var(txn.path) path
     http-request cache-use c1 if { path_beg /f }
     http-response cache-store c1 if { var(txn.path) -m beg /f }
@@ -309,6 +310,13 @@ backend be
       'be/s1 T/T/T/T/T 200 127 ---- "GET /n HTTP/1.1"',
     ]);
     assert.deepEqual(await cacheCounters(port), ['fe/FRONTEND 3/2', 'be/BACKEND 2/1']);
+    const metrics = (await exchange(port, get('/metrics'))).split('\n').filter((l) => /^haproxy_\w+_http_cache/.test(l));
+    assert.deepEqual(metrics, [
+      'haproxy_frontend_http_cache_lookups_total{proxy="fe"} 3',
+      'haproxy_frontend_http_cache_hits_total{proxy="fe"} 2',
+      'haproxy_backend_http_cache_lookups_total{proxy="be"} 2',
+      'haproxy_backend_http_cache_hits_total{proxy="be"} 1',
+    ]);
   });
 });
 
