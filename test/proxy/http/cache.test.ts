@@ -474,12 +474,11 @@ test('concurrent misses for one key: the first answer is stored, the others only
         const n = seen.length;
         const start = `HTTP/1.1 200 OK\r\ncache-control: max-age=60\r\ntransfer-encoding: chunked\r\n\r\n`;
         if (path === '/slow' && n === 1) {
-          // The first answer's body ends only once the second request reached the origin.
+          // The first answer's body ends only once the second answer reached the client.
           socket.write(`${start}6\r\nfirst-\r\n`);
           release = () => socket.write('4\r\nbody\r\n0\r\n\r\n');
         } else if (path === '/slow') {
           socket.write(`${start}7\r\nsecond!\r\n0\r\n\r\n`);
-          release?.();
         } else socket.write(`${start}${(400).toString(16)}\r\n${'y'.repeat(400)}\r\n0\r\n\r\n`);
       }
     });
@@ -499,6 +498,7 @@ test('concurrent misses for one key: the first answer is stored, the others only
     const first = exchange(port, get('/slow'), (d) => (firstSoFar += d));
     while (!firstSoFar.includes('first-')) await new Promise((r) => setTimeout(r, 10));
     const second = await exchange(port, get('/slow'));
+    release!();
     assert.deepEqual([body(await first), body(second), body(await exchange(port, get('/slow')))], ['6|first-|4|body|0||', '7|second!|0||', 'a|first-body|0||']);
     assert.equal(body(await exchange(port, get('/big'))), `190|${'y'.repeat(400)}|0||`);
     await exchange(port, get('/big'));
