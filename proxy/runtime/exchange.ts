@@ -59,6 +59,8 @@ export interface ExchangeRecord {
   readonly frontend: FrontendInfo;
   readonly backend: RuntimeBackend | undefined;
   readonly server: RuntimeServer | undefined;
+  /** Cache lookups and hits of the exchange, by the frontend's rules and by the backend's (cache_lookups, cache_hits). */
+  readonly cache?: { frontendLookups: number; frontendHits: number; backendLookups: number; backendHits: number };
   /** The client connection's socket: statistics count its bytes, heads included (HTTP). */
   readonly socket: net.Socket;
   /** epoch ms when the request (HTTP) or the connection (TCP) started */

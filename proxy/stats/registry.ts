@@ -235,6 +235,15 @@ export class StatsRegistry {
     if (tx.local === 'denied') f.dreq++;
     else if (tx.local === 'intercepted') f.intercepted++;
     const backend = tx.backend;
+    const cache = tx.cache;
+    if (cache) {
+      f.cacheLookups += cache.frontendLookups;
+      f.cacheHits += cache.frontendHits;
+      if (backend) {
+        backend.stats.cacheLookups += cache.backendLookups;
+        backend.stats.cacheHits += cache.backendHits;
+      }
+    }
     if (backend) {
       const b = backend.stats;
       const server = tx.server;
