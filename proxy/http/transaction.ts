@@ -140,8 +140,8 @@ export class HttpTransaction {
   termination: TerminationState = '--';
   /** A local answer that counts in the statistics as a denied or an intercepted request. */
   localKind: 'denied' | 'intercepted' | undefined;
-  /** The client reset its connection while this exchange waited for the server's answer (clientReset). */
-  private clientGone = false;
+  /** The client reset its connection while this exchange waited for the server's answer (outlivesClientReset). */
+  clientGone = false;
   /** The applet that answered (stats page, exporter), named by the log as the server. */
   applet: AppletName | undefined;
   /** The status the log shows instead of the one sent (LocalAnswer.loggedStatus). */
