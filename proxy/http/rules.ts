@@ -18,6 +18,7 @@ import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
 import { incrementGpc, requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
+import { cacheOf } from './cache/caches.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
   const dot = variable.indexOf('.');
@@ -57,7 +58,7 @@ export interface LocalAnswer {
 }
 
 /** The names HAProxy's log gives its applets in the server field. */
-export type AppletName = '<STATS>' | '<PROMEX>';
+export type AppletName = '<STATS>' | '<PROMEX>' | '<CACHE>';
 
 /** `continue` = next rule; `stop` = allow (skip the remaining rules); else a local answer. */
 export type RuleOutcome = 'continue' | 'stop' | LocalAnswer;
@@ -226,6 +227,11 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const { counter, index } = action;
       return (tx) => (incrementGpc(tx, counter, index), 'continue');
     }
+    case 'cache-use': {
+      // The rules go on after it, hit or not (HAProxy's ACT_RET_CONT); a hit is served once they are done.
+      const cache = cacheOf(proxy, action.cache);
+      return (tx) => (tx.useCache(cache, proxy), 'continue');
+    }
     default:
       throw new Error(`http-request ${action.type} is not implemented by the engine yet`);
   }
@@ -325,6 +331,10 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
         head.reason = reason ?? replyReason(status);
         return undefined;
       };
+    }
+    case 'cache-store': {
+      const cache = cacheOf(proxy, action.cache);
+      return (tx, head) => (tx.storeInCache(cache, proxy, head), undefined);
     }
     default:
       throw new Error(`http-response ${action.type} is not implemented by the engine yet`);

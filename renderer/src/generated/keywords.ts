@@ -954,7 +954,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "filter",
-   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -969,12 +969,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
    "status": "supported"
   },
   {
@@ -1356,7 +1356,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "filter",
-   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -1386,12 +1386,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
    "status": "supported"
   },
   {
@@ -1868,7 +1868,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "filter",
-   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -1898,12 +1898,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
    "status": "supported"
   },
   {
