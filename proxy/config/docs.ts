@@ -7,6 +7,7 @@ import { PEERS_KEYWORDS } from './kw-peers.ts';
 import { HTTP_ERRORS_KEYWORDS } from './kw-errors.ts';
 import './parser.ts';
 import './kw-global.ts';
+import './kw-global-vars.ts';
 
 const SECTION_NAMES: Record<string, string> = { d: 'defaults', n: 'named defaults', f: 'frontend', l: 'listen', b: 'backend', g: 'global' };
 

@@ -2,7 +2,7 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition, logFormatFilesExist } from './conditions.ts';
-import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl } from '../acl/index.ts';
+import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName } from '../acl/index.ts';
 import type { Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { parseInteger, parseTime } from './values.ts';
@@ -96,6 +96,9 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
     } else if (word === 'hdr') {
       const v = args[i + 2];
       if (value === undefined || v === undefined) return void fail(`'hdr' expects <name> and <value>.`, i);
+      // The value is log-format (HAProxy's http_parse_http_reply), rendered for each answer (http/rules.ts).
+      const format = parseLogFormat(v);
+      if ('error' in format) return void fail(format.error, i + 2);
       headers.push({ name: value, value: v });
       i += 2;
     } else {
@@ -329,26 +332,44 @@ function replaceAction(type: 'replace-header' | 'replace-value'): ActionParser {
   };
 }
 
+/**
+ * `set-var(<var>[,<cond>…]) <expr>`, `set-var-fmt(<var>[,<cond>…]) <fmt>`, `unset-var(<var>)` in http
+ * and tcp rules (vars.c parse_store, with its messages); null when `action` is none of them.
+ */
+function parseVariableAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext, end: '' | '.'): Extract<HttpAction, { type: 'set-var' | 'unset-var' | 'set-var-fmt' }> | undefined | null {
+  const m = /^(set-var-fmt|set-var|unset-var)(.*)$/.exec(action);
+  if (!m) return null;
+  const type = m[1] as 'set-var-fmt' | 'set-var' | 'unset-var';
+  const inner = m[2]!;
+  const expects = `Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'`;
+  if (!inner.startsWith('(')) return void fail(`invalid or incomplete action '${action}'. ${expects}${end}`, -1);
+  if (!inner.endsWith(')') || inner.length < 2) return void fail(`incomplete argument after action '${action}'. ${expects}${end}`, -1);
+  const target = parseSetVarTarget(inner.slice(1, -1));
+  if ('error' in target) return void fail(`${target.error}${end}`, -1);
+  if (type === 'unset-var' && target.conditions.length > 0) {
+    return void fail(`unset-var does not expect parameters after the variable name. Only "set-var" and "set-var-fmt" manage conditions${end}`, -1);
+  }
+  const name = parseVarName(target.variable);
+  if ('error' in name) return void fail(`${name.error}${end}`, -1);
+  const variable = target.variable;
+  const conditions = target.conditions.length > 0 ? { conditions: target.conditions } : {};
+  if (type === 'unset-var') return { type, variable };
+  if (type === 'set-var-fmt') {
+    if (args.length !== 1) return void fail(`'${action}' expects a log-format string${end}`, -1);
+    const format = logFormatValue(args[0]!, fail, 0, ctx);
+    return format && { type, variable, format, formatText: args[0]!, ...conditions };
+  }
+  const expr = args[0];
+  if (expr === undefined) return void fail(`missing fetch method${end}`, -1);
+  const sample = parseSampleExpression(expr);
+  if ('error' in sample) return void fail(sample.error, 0);
+  return { type, variable, expression: expr, ...conditions };
+}
+
 /** set-var(name) / unset-var(name) / track-sc0..2 / sc-inc-gpc0|1(sc): actions whose name carries an argument. */
 function parseSpecialAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
-  const varMatch = /^(set-var|unset-var|set-var-fmt)\((.*)\)$/.exec(action);
-  if (varMatch) {
-    const variable = varMatch[2]!;
-    if (!/^(proc|sess|txn|req|res)\.[A-Za-z0-9_.]+$/.test(variable)) {
-      return void fail(`invalid variable name '${variable}' : expects a scope (proc, sess, txn, req, res), a dot and a name.`, -1);
-    }
-    if (varMatch[1] === 'unset-var') return { type: 'unset-var', variable };
-    if (varMatch[1] === 'set-var-fmt') {
-      if (args.length !== 1) return void fail(`'${action}' expects a log-format string.`, -1);
-      const format = logFormatValue(args[0]!, fail, 0, ctx);
-      return format && { type: 'set-var-fmt', variable, format, formatText: args[0]! };
-    }
-    const expr = args[0];
-    if (expr === undefined) return void fail(`'${action}' expects a sample expression.`, -1);
-    const sample = parseSampleExpression(expr);
-    if ('error' in sample) return void fail(sample.error, 0);
-    return { type: 'set-var', variable, expression: expr };
-  }
+  const variableAction = parseVariableAction(action, args, fail, ctx, '.');
+  if (variableAction !== null) return variableAction;
   const track = /^track-sc([012])$/.exec(action);
   if (track) {
     const key = args[0];
@@ -458,8 +479,8 @@ function parseHttpRule(set: RuleSet) {
   };
 }
 
-const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy'];
-const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'do-resolve', 'set-var-fmt', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
+const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy'];
+const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'do-resolve', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
   return (ctx: ProxyDirectiveContext): void => {
@@ -482,14 +503,16 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
       if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined)) return ctx.error(`'${action}' expects 'table' <name> after the key.`, 2);
       result = { type: 'track-sc', counter: Number(action.slice(-1)) as 0 | 1 | 2, key: args[0], table: args[2] };
-    } else if (action !== undefined && /^(set-var|unset-var)\(.+\)$/.test(action)) {
-      const variable = action.slice(action.indexOf('(') + 1, -1);
-      if (action.startsWith('set-var')) {
-        if (args[0] === undefined) return ctx.error(`'${action}' expects a sample expression.`, 0);
-        const sample = parseSampleExpression(args[0]);
-        if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
-      }
-      result = { type: action.startsWith('set-var') ? 'set-var' : 'unset-var', variable, expression: args[0] };
+    } else if (action !== undefined && /^(set-var-fmt|set-var|unset-var)\(/.test(action)) {
+      let failed = false;
+      // HAProxy prints a tcp rule's error alone (tcp_parse_request_rule).
+      const fail = (message: string, argIndex?: number): void => {
+        failed = true;
+        ctx.error(message, argIndex === undefined ? undefined : argIndex + 1);
+      };
+      const parsed = parseVariableAction(action, args, fail, ctx, '');
+      if (failed || !parsed) return;
+      result = parsed;
     } else if (action === 'capture') {
       if (args.length !== 3 || args[1] !== 'len') return ctx.error(`'tcp-request ${phase} capture' expects <sample> 'len' <length>.`, 0);
       const n = parseInteger(args[2]!, 'capture len', 1);

@@ -7,7 +7,7 @@
  * Units: every duration is in milliseconds, every size in bytes, unless a field says otherwise.
  */
 import type { SourceLocation } from './diagnostics.ts';
-import type { AclDeclaration, Condition, LogFormatToken } from '../acl/index.ts';
+import type { AclDeclaration, Condition, LogFormatToken, SetVarCondition } from '../acl/index.ts';
 
 export type { SourceLocation };
 
@@ -101,8 +101,24 @@ export interface LogTarget {
   loc: SourceLocation;
 }
 
+/**
+ * `set-var <proc.name>[,<cond>…] <expr>` or `set-var-fmt <proc.name>[,<cond>…] <fmt>` in the global
+ * section: the expression (or format) is evaluated when the configuration is loaded, with no
+ * connection, and may read the proc.* variables set by the lines above.
+ */
+export interface GlobalVariable {
+  /** The name after `proc.`. */
+  name: string;
+  conditions?: SetVarCondition[];
+  expression?: string;
+  format?: LogFormatToken[];
+  loc: SourceLocation;
+}
+
 export interface GlobalSettings {
   section?: Section;
+  /** `set-var` / `set-var-fmt` lines: proc.* variables set once the configuration is loaded, in file order. */
+  procVariables?: GlobalVariable[];
   /** Process-wide connection limit; default derived from the file-descriptor limit. */
   maxconn?: number;
   /** Worker threads HAProxy would start; Loadstar runs one event loop and only notes it. */
@@ -350,7 +366,8 @@ export type HttpAction =
   | { type: 'set-status'; status: number; reason?: string }
   /** `set-timeout server|tunnel <time|expr>`: this stream's timeout, a time (ms) or a sample expression giving ms. */
   | { type: 'set-timeout'; which: 'server' | 'tunnel'; ms?: number; expression?: string }
-  | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string }
+  /** `set-var-fmt(<var>[,<cond>…]) <fmt>`: conditions as for set-var. */
+  | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] }
   /** errorPage: no payload, and the proxy's error page for the status was asked for (default-errorfiles, deny_status, a bare deny); else an empty answer. */
   | { type: 'deny' | 'tarpit'; status: number; contentType?: string; body?: ReturnBody; headers?: Array<{ name: string; value: string }>; errorPage?: boolean }
   | { type: 'allow' }
@@ -358,7 +375,8 @@ export type HttpAction =
   | { type: 'disable-l7-retry' }
   | { type: 'return'; status: number; contentType?: string; body?: ReturnBody; headers: Array<{ name: string; value: string }>; errorPage?: boolean }
   | { type: 'auth'; realm?: string }
-  | { type: 'set-var' | 'unset-var'; variable: string; expression?: string }
+  /** `set-var(<var>[,<cond>…]) <expr>`: the conditions (ifexists, ifgt…) all must hold for the value to be stored; none: always. */
+  | { type: 'set-var' | 'unset-var'; variable: string; expression?: string; conditions?: SetVarCondition[] }
   | { type: 'track-sc'; counter: 0 | 1 | 2; key: string; table?: string }
   /** `sc-inc-gpc0(<sc>)` / `sc-inc-gpc1(<sc>)`: gpc<index> (and its rate) of what stick counter <sc> tracks, plus one. */
   | { type: 'sc-inc-gpc'; index: 0 | 1; counter: 0 | 1 | 2 }
@@ -389,7 +407,8 @@ export interface TcpRequestRule extends Conditional {
   action:
     | { type: 'accept' | 'reject' | 'silent-drop' }
     | { type: 'track-sc'; counter: 0 | 1 | 2; key: string; table?: string }
-    | { type: 'set-var' | 'unset-var'; variable: string; expression?: string }
+    | { type: 'set-var' | 'unset-var'; variable: string; expression?: string; conditions?: SetVarCondition[] }
+    | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] }
     | { type: 'capture'; expression: string; len: number }
     | { type: 'use-service'; service: string }
     | { type: 'expect-proxy' };

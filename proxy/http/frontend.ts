@@ -24,6 +24,7 @@ import { getHeader, caseAdjustFor } from './headers.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { TxPredicate } from './samples.ts';
 import { MapVarStore } from '../acl/index.ts';
+import type { VarMap } from '../acl/index.ts';
 import type { EngineHooks, Sample, SampleContext } from '../acl/index.ts';
 import { builtinResponse, loadErrorPage } from './error-pages.ts';
 import { forwardedForHeader, compileForwardFor, compileOriginalTo } from './forwardfor.ts';
@@ -209,8 +210,8 @@ export class HttpFrontend implements Frontend {
   /** `option httpclose`: one request per client connection too. */
   readonly closeClient: boolean;
   readonly connections = new Set<FrontendConnection>();
-  /** proc.* variables, shared by the whole frontend. */
-  readonly procVars = new Map<string, Sample>();
+  /** proc.* variables, shared by every frontend of the configuration (set by the engine: runtime/proc-vars.ts). */
+  procVars: VarMap = new Map();
   /** Engine state the sample fetches may ask for (nbsrv, be_conn …). */
   hooks: EngineHooks | undefined;
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */

@@ -13,7 +13,7 @@ import { compileTxCondition, compileTxFormat } from './samples.ts';
 import { storeCapture } from './captures.ts';
 import type { TxPredicate, TxFormat } from './samples.ts';
 import fs from 'node:fs';
-import { castSample, compileSample, parseSampleExpression } from '../acl/index.ts';
+import { castSample, compileSample, parseSampleExpression, setVariable } from '../acl/index.ts';
 import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
@@ -324,10 +324,33 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
  */
 function compileAnswerOf(action: Extract<HttpAction, { type: 'deny' | 'tarpit' | 'return' }>, errorResponse: (status: number) => Buffer): (tx: HttpTransaction) => Buffer {
   const status = action.status;
-  const headers = action.headers ?? [];
-  if (action.body) return compileReply(action.body, action.contentType, status, headers);
-  const response = action.errorPage && hasBuiltinPage(status) ? errorResponse(status) : emptyReply(status, headers);
-  return () => response;
+  const headers = compileHeaderLines(action.headers ?? []);
+  if (!action.body && action.errorPage && hasBuiltinPage(status)) {
+    const page = errorResponse(status);
+    return () => page;
+  }
+  const build = action.body ? compileReply(action.body, action.contentType, status) : emptyReply(status);
+  if (typeof headers === 'string' && !build.perRequest) {
+    const response = build.answer(headers, undefined);
+    return () => response;
+  }
+  return (tx) => build.answer(typeof headers === 'string' ? headers : headers(tx), tx);
+}
+
+/**
+ * A reply's hdr lines, whose values are log-format (HAProxy's http_reply hdrs): one fixed block when
+ * none has a `%`, else rendered for each answer.
+ */
+function compileHeaderLines(headers: ReadonlyArray<{ name: string; value: string }>): string | ((tx: HttpTransaction) => string) {
+  if (!headers.some((h) => h.value.includes('%'))) return headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('');
+  const lines = headers.map((h) => ({ name: h.name.toLowerCase(), value: compileTxFormat(parseFormat(h.value)) }));
+  return (tx) => lines.map((l) => `${l.name}: ${l.value(tx)}\r\n`).join('');
+}
+
+/** How an answer is built from its hdr lines; `perRequest`: its payload is log-format too. */
+interface ReplyBuilder {
+  perRequest: boolean;
+  answer(headerLines: string, tx: HttpTransaction | undefined): Buffer;
 }
 
 /** A redirect rule's answer, or undefined when `ignore-empty` skips it. */
@@ -363,9 +386,9 @@ function compileCapture<R>(action: Extract<HttpAction, { type: 'capture' }>, pro
 }
 
 /** A reply without payload: the hdr lines, then content-length: 0 — none on a 204, which may not carry one (RFC 9110 §8.6). */
-function emptyReply(status: number, headers: ReadonlyArray<{ name: string; value: string }>): Buffer {
+function emptyReply(status: number): ReplyBuilder {
   const length = status === 204 ? '' : 'content-length: 0\r\n';
-  return Buffer.from(`HTTP/1.1 ${status} ${replyReason(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}${length}\r\n`);
+  return { perRequest: false, answer: (headerLines) => Buffer.from(`HTTP/1.1 ${status} ${replyReason(status)}\r\n${headerLines}${length}\r\n`) };
 }
 
 /** set-var, set-var-fmt and unset-var, the same in request and response rules; undefined for other actions. */
@@ -373,16 +396,17 @@ function compileVariableAction(action: HttpAction, proxy: Proxy): ((tx: HttpTran
   if (action.type !== 'set-var' && action.type !== 'set-var-fmt' && action.type !== 'unset-var') return undefined;
   const [scope, name] = splitVariable(action.variable);
   if (action.type === 'unset-var') return (tx) => tx.vars.unset(scope, name);
+  const conditions = action.conditions;
   if (action.type === 'set-var-fmt') {
     const format = compileTxFormat(action.format);
-    return (tx) => tx.vars.set(scope, name, { type: 'str', value: format(tx) });
+    return (tx) => setVariable(tx.vars, scope, name, { type: 'str', value: format(tx) }, conditions);
   }
   const parsed = parseSampleExpression(action.expression!);
   if ('error' in parsed) throw new Error(parsed.error);
   const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
   return (tx) => {
     const value = sample(tx.sampleContext());
-    if (value !== undefined) tx.vars.set(scope, name, value);
+    if (value !== undefined) setVariable(tx.vars, scope, name, value, conditions);
   };
 }
 
@@ -409,29 +433,29 @@ function parseFormat(text: string) {
  * The answer of a return / deny rule with a payload. `lf-string` and `lf-file` are log-format
  * (the file read once, at load, as HAProxy does), rendered per request; the rest is built once.
  */
-function compileReply(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number, headers: Array<{ name: string; value: string }>): (tx: HttpTransaction) => Buffer {
+function compileReply(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number): ReplyBuilder {
+  const start = `HTTP/1.1 ${status} ${replyReason(status)}\r\n`;
   if (body.kind === 'lf-string' || body.kind === 'lf-file') {
     const text = compileTxFormat(parseFormat(body.kind === 'lf-string' ? body.text : fs.readFileSync(body.path, 'utf8')));
     const type = contentType ?? (body.kind === 'lf-string' ? 'text/plain' : undefined);
-    const head = `HTTP/1.1 ${status} ${replyReason(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}`;
     const tail = `${type ? `content-type: ${type}\r\n` : ''}\r\n`;
-    return (tx) => {
-      const payload = Buffer.from(text(tx));
-      return Buffer.concat([Buffer.from(`${head}content-length: ${payload.length}\r\n${tail}`), payload]);
+    return {
+      perRequest: true,
+      answer(headerLines, tx) {
+        const payload = Buffer.from(text(tx!));
+        return Buffer.concat([Buffer.from(`${start}${headerLines}content-length: ${payload.length}\r\n${tail}`), payload]);
+      },
     };
   }
-  const response = loadBody(body, contentType, status, headers);
-  return () => response;
-}
-
-function loadBody(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number, headers: Array<{ name: string; value: string }> = []): Buffer {
-  if (body.kind === 'errorfile') return loadErrorFile(body.path);
-  if (body.kind === 'errorfiles' && body.path !== undefined) return loadErrorFile(body.path);
+  if (body.kind === 'errorfile' || (body.kind === 'errorfiles' && body.path !== undefined)) {
+    const file = loadErrorFile(body.path!);
+    return { perRequest: false, answer: () => file };
+  }
   // An http-errors section without the status: an empty answer (HAProxy 2.6 warns at load).
-  const payload = body.kind === 'string' || body.kind === 'lf-string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : fs.readFileSync(body.path);
+  const payload = body.kind === 'string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : fs.readFileSync(body.path);
   // HAProxy's order (http_reply_to_htx): the rule's hdr lines, then content-length, then content-type.
-  const head = `HTTP/1.1 ${status} ${replyReason(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;
-  return Buffer.concat([Buffer.from(head), payload]);
+  const tail = `content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;
+  return { perRequest: false, answer: (headerLines) => Buffer.concat([Buffer.from(`${start}${headerLines}${tail}`), payload]) };
 }
 
 /** HAProxy's redirect Location for `location`, `prefix` and `scheme` rules. */

@@ -65,7 +65,7 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     if (proxy.mode !== 'http') for (const rule of proxy.serverRules) if (rule.dynamic) add(`'use-server' with a log-format server name in a TCP-mode ${proxy.kind}`, rule.loc, 'a later engine change');
     for (const rule of proxy.tcpRequestRules) {
       // Compiled by proxy/tcp/rules.ts, run by the TCP engine and, in HTTP mode, on each request (http/content-rules.ts).
-      const what = `'tcp-request ${rule.phase} ${rule.action.type}${'variable' in rule.action && rule.action.variable.includes(',') ? ' with conditions' : ''}'`;
+      const what = `'tcp-request ${rule.phase} ${rule.action.type}'`;
       if (!tcpRuleIsRun(rule, proxy.mode === 'http')) add(proxy.mode === 'http' ? `${what} in an HTTP-mode ${proxy.kind}` : what, rule.loc, '#5');
     }
   }
@@ -105,7 +105,7 @@ const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 
 export function tcpRuleIsRun(rule: TcpRequestRule, http = false): boolean {
   const t = rule.action.type;
   if (rule.phase === 'connection') return t === 'accept' || t === 'reject' || t === 'track-sc';
-  if (t === 'set-var' || t === 'unset-var') return !rule.action.variable.includes(','); // set-var(name,ifexists…) conditions are not run
+  if (t === 'set-var' || t === 'unset-var' || t === 'set-var-fmt') return true;
   if (t === 'silent-drop') return rule.phase === 'session' || http;
   return t === 'accept' || t === 'reject' || t === 'track-sc';
 }

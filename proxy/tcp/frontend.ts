@@ -14,6 +14,7 @@
  */
 import net from 'node:net';
 import { MapVarStore } from '../acl/index.ts';
+import type { VarMap } from '../acl/index.ts';
 import type { Sample } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
 import type { QueuePositions, RuntimeBackend } from '../runtime/backend.ts';
@@ -114,8 +115,8 @@ export class TcpFrontend implements Frontend {
   private readonly serverChoices = new Map<RuntimeBackend, ServerChoice<ConnAtRouting>>();
   /** `stick` rules of the backends this frontend can reach (only those that have some). */
   private readonly stickRules = new Map<RuntimeBackend, StickPersistence>();
-  /** `proc.*` variables set by this frontend's rules. */
-  private readonly procVars = new Map<string, Sample>();
+  /** `proc.*` variables, shared by every frontend of the configuration (set by the engine: runtime/proc-vars.ts). */
+  procVars: VarMap = new Map();
 
   constructor(readonly config: Proxy, private readonly backends: ReadonlyMap<string, RuntimeBackend>, private readonly logger: Logger) {
     this.name = config.name;

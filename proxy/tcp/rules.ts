@@ -9,7 +9,7 @@
  * track-sc actions track the connection's stick counters (proxy/stick).
  */
 import type net from 'node:net';
-import { compileCondition, compileConditionResult, compileSample, parseSampleExpression, ACL_MISS, ACL_PASS } from '../acl/index.ts';
+import { compileCondition, compileConditionResult, compileLogFormat, compileSample, parseSampleExpression, setVariable, mkStr, ACL_MISS, ACL_PASS } from '../acl/index.ts';
 import type { SampleContext, VarScope, VarStore } from '../acl/index.ts';
 import type { Proxy, TcpRequestRule } from '../config/model.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
@@ -141,9 +141,19 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
       const parsed = parseSampleExpression(action.expression!);
       if ('error' in parsed) throw new Error(parsed.error);
       const sample = compileSample(parsed.expr, options(proxy));
+      const conditions = action.conditions;
       return (ctx) => {
         const value = sample(ctx);
-        if (value !== undefined) ctx.vars?.set(scope, name, value);
+        if (value !== undefined && ctx.vars) setVariable(ctx.vars, scope, name, value, conditions);
+        return undefined;
+      };
+    }
+    case 'set-var-fmt': {
+      const [scope, name] = splitVariable(action.variable);
+      const format = compileLogFormat(action.format, options(proxy));
+      const conditions = action.conditions;
+      return (ctx) => {
+        if (ctx.vars) setVariable(ctx.vars, scope, name, mkStr(format(ctx)), conditions);
         return undefined;
       };
     }
