@@ -336,7 +336,7 @@ function replaceAction(type: 'replace-header' | 'replace-value'): ActionParser {
  * `set-var(<var>[,<cond>…]) <expr>`, `set-var-fmt(<var>[,<cond>…]) <fmt>`, `unset-var(<var>)` in http
  * and tcp rules (vars.c parse_store, with its messages); null when `action` is none of them.
  */
-function parseVariableAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext, end: '' | '.'): Extract<HttpAction, { type: 'set-var' | 'unset-var' | 'set-var-fmt' }> | undefined | null {
+export function parseVariableAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext, end: '' | '.'): Extract<HttpAction, { type: 'set-var' | 'unset-var' | 'set-var-fmt' }> | undefined | null {
   const m = /^(set-var-fmt|set-var|unset-var)(.*)$/.exec(action);
   if (!m) return null;
   const type = m[1] as 'set-var-fmt' | 'set-var' | 'unset-var';

@@ -414,6 +414,18 @@ export interface TcpRequestRule extends Conditional {
     | { type: 'expect-proxy' };
 }
 
+/**
+ * `tcp-response content <action> [{if|unless} <cond>]` of a backend or listen section: run over the
+ * server's first bytes, held back until a rule decides (HAProxy's tcp_inspect_response).
+ */
+export interface TcpResponseRule extends Conditional {
+  action:
+    /** accept forwards what is held; reject closes both sides and sends nothing; close closes the server side and forwards what is held. */
+    | { type: 'accept' | 'reject' | 'close' }
+    | { type: 'set-var' | 'unset-var'; variable: string; expression?: string; conditions?: SetVarCondition[] }
+    | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] };
+}
+
 /** `use-server <name> if|unless <cond>`: a server of this backend chosen before cookies and balancing. */
 export interface ServerRule extends Conditional {
   /** Server name; may contain a log-format expression. */
@@ -605,6 +617,10 @@ export interface ParsedProxy {
   tcpRequestRules: TcpRequestRule[];
   /** `tcp-request inspect-delay`, ms. */
   inspectDelay?: number;
+  /** `tcp-response content` rules (undefined: none, the server's bytes are relayed as they come). */
+  tcpResponseRules?: TcpResponseRule[];
+  /** `tcp-response inspect-delay`, ms. */
+  responseInspectDelay?: number;
   httpCheckRequest?: HttpCheckRequest;
   httpCheckRules: HttpCheckRule[];
   httpCheckDisableOn404: boolean;

@@ -186,6 +186,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.cookie ??= parent.cookie;
   proxy.dynamicCookieKey ??= parent.dynamicCookieKey;
   proxy.inspectDelay ??= parent.inspectDelay;
+  proxy.responseInspectDelay ??= parent.responseInspectDelay;
   proxy.httpCheckRequest ??= parent.httpCheckRequest;
   if (proxy.httpCheckRules.length === 0) proxy.httpCheckRules = [...parent.httpCheckRules];
   if (proxy.tcpCheckRules.length === 0) proxy.tcpCheckRules = [...parent.tcpCheckRules];
@@ -203,6 +204,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
     proxy.httpResponseRules = [...parent.httpResponseRules, ...proxy.httpResponseRules];
     proxy.httpAfterResponseRules = [...parent.httpAfterResponseRules, ...proxy.httpAfterResponseRules];
     proxy.tcpRequestRules = [...parent.tcpRequestRules, ...proxy.tcpRequestRules];
+    if (parent.tcpResponseRules) proxy.tcpResponseRules = [...parent.tcpResponseRules, ...proxy.tcpResponseRules ?? []];
   }
 }
 

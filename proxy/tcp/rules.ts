@@ -136,30 +136,11 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
     case 'accept': return () => 'accept';
     case 'reject': return () => 'reject';
     case 'silent-drop': return () => 'drop';
-    case 'set-var': {
-      const [scope, name] = splitVariable(action.variable);
-      const parsed = parseSampleExpression(action.expression!);
-      if ('error' in parsed) throw new Error(parsed.error);
-      const sample = compileSample(parsed.expr, options(proxy));
-      const conditions = action.conditions;
-      return (ctx) => {
-        const value = sample(ctx);
-        if (value !== undefined && ctx.vars) setVariable(ctx.vars, scope, name, value, conditions);
-        return undefined;
-      };
-    }
-    case 'set-var-fmt': {
-      const [scope, name] = splitVariable(action.variable);
-      const format = compileLogFormat(action.format, options(proxy));
-      const conditions = action.conditions;
-      return (ctx) => {
-        if (ctx.vars) setVariable(ctx.vars, scope, name, mkStr(format(ctx)), conditions);
-        return undefined;
-      };
-    }
+    case 'set-var':
+    case 'set-var-fmt':
     case 'unset-var': {
-      const [scope, name] = splitVariable(action.variable);
-      return (ctx) => (ctx.vars?.unset(scope, name), undefined);
+      const run = compileVariableAction(action, proxy);
+      return (ctx) => (run(ctx), undefined);
     }
     case 'track-sc': {
       const track = compileTrackSc(action, proxy);
@@ -170,6 +151,28 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
       throw new Error(`tcp-request ${rule.phase} ${action.type} is not run by the engine yet`);
   }
 }
+
+/** set-var, set-var-fmt and unset-var in tcp-request and tcp-response rules: the variable stored in the context's store. */
+export function compileVariableAction(action: VariableAction, proxy: Proxy): (ctx: SampleContext) => void {
+  const [scope, name] = splitVariable(action.variable);
+  if (action.type === 'unset-var') return (ctx) => ctx.vars?.unset(scope, name);
+  const conditions = action.conditions;
+  if (action.type === 'set-var-fmt') {
+    const format = compileLogFormat(action.format, options(proxy));
+    return (ctx) => {
+      if (ctx.vars) setVariable(ctx.vars, scope, name, mkStr(format(ctx)), conditions);
+    };
+  }
+  const parsed = parseSampleExpression(action.expression!);
+  if ('error' in parsed) throw new Error(parsed.error);
+  const sample = compileSample(parsed.expr, options(proxy));
+  return (ctx) => {
+    const value = sample(ctx);
+    if (value !== undefined && ctx.vars) setVariable(ctx.vars, scope, name, value, conditions);
+  };
+}
+
+type VariableAction = Extract<TcpRequestRule['action'], { type: 'set-var' | 'set-var-fmt' | 'unset-var' }>;
 
 /**
  * Ends a connection a session rule refused. reject closes it, as HAProxy 2.6 closes its socket (the
