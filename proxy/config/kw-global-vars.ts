@@ -41,6 +41,14 @@ function parseGlobalSetVar(ctx: DirectiveContext): void {
 const summary = (what: string): string => `Sets a process-wide variable (\`proc.<name>[,<cond>…]\`) to ${what} once the configuration is loaded; it may read the proc.* variables set above it (\`var(proc.x)\`), not a connection's.`;
 
 registerGlobalKeywords([
+  {
+    name: 'expose-experimental-directives',
+    sections: 'g',
+    status: ENGINE,
+    summary: 'Allows the directives HAProxy 2.6 marks experimental that Loadstar runs (`http-request normalize-uri`), when written above them.',
+    // Read where it matters (kw-rules.ts: normalize-uri looks for this line in the global section).
+    parse() {},
+  },
   { name: 'set-var', sections: 'g', status: ENGINE, summary: summary('a sample expression\'s value'), parse: parseGlobalSetVar },
   { name: 'set-var-fmt', sections: 'g', status: ENGINE, summary: summary('a log-format string'), parse: parseGlobalSetVar },
 ]);

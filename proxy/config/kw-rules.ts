@@ -8,7 +8,7 @@ import type { Diagnostics } from './diagnostics.ts';
 import { parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
-import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule, Proxy } from './model.ts';
+import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule, Proxy, UriNormalizer } from './model.ts';
 
 type RuleSet = 'http-request' | 'http-response' | 'http-after-response';
 type ActionParser = (args: readonly string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext) => HttpAction | undefined;
@@ -16,7 +16,7 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'do-resolve', 'early-hint',
-  'normalize-uri', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
+  'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
   'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
   'strict-mode', 'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
@@ -267,6 +267,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   'set-src-port': { sets: ['http-request'], parse: addressAction('set-src-port') },
   'set-dst': { sets: ['http-request'], parse: addressAction('set-dst') },
   'set-dst-port': { sets: ['http-request'], parse: addressAction('set-dst-port') },
+  'normalize-uri': { sets: ['http-request'], parse: parseNormalizeUri },
   capture: {
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
@@ -285,6 +286,26 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     },
   },
 };
+
+/** The normalizers taking an option word, and the word (parse_http_normalize_uri). */
+const NORMALIZER_OPTIONS: Record<string, string> = { 'path-strip-dotdot': 'full', 'percent-to-uppercase': 'strict', 'percent-decode-unreserved': 'strict' };
+const NORMALIZERS = ['path-merge-slashes', 'path-strip-dot', 'path-strip-dotdot', 'query-sort-by-name', 'percent-to-uppercase', 'percent-decode-unreserved', 'fragment-strip', 'fragment-encode'];
+
+/** `normalize-uri <normalizer> [full|strict]`: experimental in HAProxy 2.6, allowed by a global `expose-experimental-directives` above. */
+function parseNormalizeUri(args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined {
+  const exposed = ctx.config.sections.some((s) => s.kind === 'global' && s.directives.some((d) => d.keyword === 'expose-experimental-directives'));
+  if (!exposed) return void ctx.error(`'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'`, 0);
+  const [name, option] = args;
+  if (name === undefined) return void fail('missing argument <normalizer>.');
+  if (!NORMALIZERS.includes(name)) return void fail(`unknown normalizer '${name}'.`, 0);
+  const optionWord = NORMALIZER_OPTIONS[name];
+  if (option !== undefined && optionWord !== undefined && option !== optionWord) return void fail(`unknown argument '${option}' for '${name}' normalizer.`, 1);
+  const extra = optionWord !== undefined && option === optionWord ? 2 : 1;
+  if (args.length > extra) {
+    return void ctx.error(`'http-request normalize-uri' expects either 'if' or 'unless' followed by a condition but found '${args[extra]}'.`, extra + 1);
+  }
+  return { type: 'normalize-uri', normalizer: (option ? `${name} ${option}` : name) as UriNormalizer };
+}
 
 /** `set-src|set-src-port|set-dst|set-dst-port <expr>` */
 function addressAction(type: 'set-src' | 'set-src-port' | 'set-dst' | 'set-dst-port'): ActionParser {
@@ -547,7 +568,7 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see).', parse: parseHttpRule('http-request') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {

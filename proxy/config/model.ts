@@ -382,10 +382,18 @@ export type HttpAction =
   | { type: 'sc-inc-gpc'; index: 0 | 1; counter: 0 | 1 | 2 }
   | { type: 'use-service'; service: string }
   | { type: 'set-log-level'; level: string }
+  /** `normalize-uri <normalizer> [full|strict]`: the request target rewritten (proxy/http/uri-normalizer.ts). */
+  | { type: 'normalize-uri'; normalizer: UriNormalizer }
   /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */
   | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
   /** `id`: the frontend's capture slot it fills; a `len` rule of a frontend declares its own slot (its id is set then). */
   | { type: 'capture'; expression: string; len?: number; id?: number };
+
+/** HAProxy 2.6's URI normalizers, with their option word (`path-strip-dotdot full`, `… strict`). */
+export type UriNormalizer =
+  | 'path-merge-slashes' | 'path-strip-dot' | 'path-strip-dotdot' | 'path-strip-dotdot full' | 'query-sort-by-name'
+  | 'percent-to-uppercase' | 'percent-to-uppercase strict' | 'percent-decode-unreserved' | 'percent-decode-unreserved strict'
+  | 'fragment-strip' | 'fragment-encode';
 
 export type ReturnBody =
   | { kind: 'string'; text: string }

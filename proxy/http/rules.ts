@@ -11,6 +11,7 @@ import type { HttpTransaction } from './transaction.ts';
 import type { ResponseHead } from './upstream.ts';
 import { compileTxCondition, compileTxFormat } from './samples.ts';
 import { storeCapture } from './captures.ts';
+import { normalizeUri } from './uri-normalizer.ts';
 import type { TxPredicate, TxFormat } from './samples.ts';
 import fs from 'node:fs';
 import { castSample, compileSample, parseSampleExpression, setVariable } from '../acl/index.ts';
@@ -123,6 +124,17 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         const subject = part === 'replace-path' ? path : part === 'replace-pathq' ? path + query : tx.request.url;
         const replaced = replaceWhole(subject, regex, (m) => replacement(tx, m));
         if (replaced !== subject) tx.request.url = part === 'replace-path' ? authority + replaced + query : part === 'replace-pathq' ? authority + replaced : replaced;
+        return 'continue';
+      };
+    }
+    case 'normalize-uri': {
+      const normalizer = action.normalizer;
+      // A strict normalizer refusing the target: HAProxy's ACT_RET_INV, a bad request (400, PR, connection closed).
+      const invalid: LocalAnswer = { response: errorResponse(400), status: 400, termination: 'PR', close: true };
+      return (tx) => {
+        const normalized = normalizeUri(tx.request.url, normalizer);
+        if (normalized === 'invalid') return invalid;
+        tx.request.url = normalized;
         return 'continue';
       };
     }
