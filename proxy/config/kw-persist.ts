@@ -120,13 +120,15 @@ function parseStickTable(ctx: ProxyDirectiveContext): void {
       i++;
     } else if (w === 'store') {
       if (v === undefined) return ctx.error(`stick-table: 'store' expects a data type.`, i);
-      for (const item of v.split(',')) {
+      // gpc_rate(<n>,<period>) holds a comma of its own.
+      for (const item of v.split(/,(?![^(]*\))/)) {
         const m = /^([a-z0-9_]+)(?:\((.*)\))?$/.exec(item);
         const name = m?.[1];
         if (!m || !name || !STORE_TYPES.has(name)) return ctx.error(`stick-table: unknown data type '${item}'.`, i + 1);
         if (RATE_TYPES.has(name)) {
           if (m[2] === undefined) return ctx.error(`stick-table: data type '${name}' expects a period, e.g. '${name}(10s)'.`, i + 1);
-          const t = parseTime(m[2], name);
+          // gpc_rate(<count>,<period>): the array's size, then the period.
+          const t = parseTime(name === 'gpc_rate' ? m[2].slice(m[2].indexOf(',') + 1) : m[2], name);
           if (t.error !== undefined) return ctx.error(`stick-table: ${t.error}`, i + 1);
           store.push({ name, period: t.value });
         } else store.push({ name });

@@ -16,8 +16,8 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'do-resolve', 'early-hint',
-  'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
-  'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-mark', 'set-nice',
+  'sc-inc-gpc',
+  'sc-set-gpt', 'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
   'strict-mode', 'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
@@ -387,6 +387,28 @@ export function parseVariableAction(action: string, args: readonly string[], fai
   return { type, variable, expression: expr, ...conditions };
 }
 
+/**
+ * `sc-inc-gpc0|1[(<sc>)]` and `sc-set-gpt0[(<sc>)] [<int>|<expr>]` (stick_table.c parse_inc_gpc,
+ * parse_set_gpt0; no (<sc>) means 0, no value 0); null when `action` is neither.
+ */
+function parseCounterAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void): Extract<HttpAction, { type: 'sc-inc-gpc' | 'sc-set-gpt0' }> | undefined | null {
+  const m = /^(sc-inc-gpc([01])|sc-set-gpt0)(?:\((.*)\))?$/.exec(action);
+  if (!m) return null;
+  const id = m[3] ?? '0';
+  if (!/^\d+$/.test(id) || Number(id) > 2) return void fail(`invalid stick table track ID '${action}'. The max allowed ID is 2.`, -1);
+  const counter = Number(id) as 0 | 1 | 2;
+  if (m[2] !== undefined) {
+    if (args.length > 0) return void fail(`'${action}' takes no argument (was '${args[0]}').`, 0);
+    return { type: 'sc-inc-gpc', index: Number(m[2]) as 0 | 1, counter };
+  }
+  const value = args[0] ?? '';
+  if (args.length > 1) return void fail(`'${action}' expects an integer or a sample expression (got '${args[1]}' after it).`, 1);
+  if (/^-?\d*$/.test(value)) return { type: 'sc-set-gpt0', counter, value: value === '' || value === '-' ? 0 : Number(value) };
+  const sample = parseSampleExpression(value);
+  if ('error' in sample) return void fail(sample.error, 0);
+  return { type: 'sc-set-gpt0', counter, expression: value };
+}
+
 /** set-var(name) / unset-var(name) / track-sc0..2 / sc-inc-gpc0|1(sc): actions whose name carries an argument. */
 function parseSpecialAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
   const variableAction = parseVariableAction(action, args, fail, ctx, '.');
@@ -402,14 +424,8 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
     }
     return { type: 'track-sc', counter: Number(track[1]) as 0 | 1 | 2, key, table: args[2] };
   }
-  const gpc = /^sc-inc-gpc([01])(?:\((.*)\))?$/.exec(action);
-  if (gpc) {
-    // No argument means stick counter 0 (parse_inc_gpc).
-    const id = gpc[2] ?? '0';
-    if (!/^\d+$/.test(id) || Number(id) > 2) return void fail(`invalid stick table track ID '${id}'. The max allowed ID is 2.`, -1);
-    if (args.length > 0) return void fail(`'${action}' takes no argument (was '${args[0]}').`, 0);
-    return { type: 'sc-inc-gpc', index: Number(gpc[1]) as 0 | 1, counter: Number(id) as 0 | 1 | 2 };
-  }
+  const counterAction = parseCounterAction(action, args, fail);
+  if (counterAction !== null) return counterAction;
   if (action === 'set-log-level') {
     const level = args[0];
     if (level === undefined || !['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'].includes(level)) {
@@ -433,7 +449,7 @@ export function parseHttpAction(set: RuleSet, action: string, args: readonly str
 export function knownHttpRequestAction(action: string): boolean {
   const base = action.replace(/\(.*$/, '');
   return HTTP_ACTIONS[base]?.sets.includes('http-request') === true || HAPROXY_HTTP_ACTIONS.includes(base)
-    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?)$/.test(base) || base === 'set-log-level';
+    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?|sc-set-gpt0)$/.test(base) || base === 'set-log-level';
 }
 
 /**
@@ -480,7 +496,7 @@ function parseHttpRule(set: RuleSet) {
     const spec = HTTP_ACTIONS[action];
     let parsed: HttpAction | undefined | null;
     if (spec && spec.sets.includes(set)) parsed = spec.parse(args, fail, ctx);
-    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^track-sc[012]$/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
+    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^(track-sc[012]|sc-inc-gpc[01](\(.*\))?|sc-set-gpt0(\(.*\))?)$/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
     else parsed = null;
     if (failed) return;
     if (parsed === null) {
@@ -501,7 +517,7 @@ function parseHttpRule(set: RuleSet) {
 }
 
 const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy'];
-const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'do-resolve', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
+const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'sc-inc-gpc', 'sc-set-gpt', 'send-spoe-group', 'do-resolve', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
   return (ctx: ProxyDirectiveContext): void => {
@@ -532,6 +548,15 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
         ctx.error(message, argIndex === undefined ? undefined : argIndex + 1);
       };
       const parsed = parseVariableAction(action, args, fail, ctx, '');
+      if (failed || !parsed) return;
+      result = parsed;
+    } else if (action !== undefined && /^(sc-inc-gpc[01]|sc-set-gpt0)(\(.*\))?$/.test(action)) {
+      let failed = false;
+      const fail = (message: string, argIndex?: number): void => {
+        failed = true;
+        ctx.error(message, argIndex === undefined ? undefined : argIndex + 1);
+      };
+      const parsed = parseCounterAction(action, args, fail);
       if (failed || !parsed) return;
       result = parsed;
     } else if (action === 'capture') {

@@ -380,6 +380,8 @@ export type HttpAction =
   | { type: 'track-sc'; counter: 0 | 1 | 2; key: string; table?: string }
   /** `sc-inc-gpc0(<sc>)` / `sc-inc-gpc1(<sc>)`: gpc<index> (and its rate) of what stick counter <sc> tracks, plus one. */
   | { type: 'sc-inc-gpc'; index: 0 | 1; counter: 0 | 1 | 2 }
+  /** `sc-set-gpt0(<sc>) <int|expr>`: gpt0 of what stick counter <sc> tracks becomes the number, or the expression's integer. */
+  | { type: 'sc-set-gpt0'; counter: 0 | 1 | 2; value?: number; expression?: string }
   | { type: 'use-service'; service: string }
   | { type: 'set-log-level'; level: string }
   /** `normalize-uri <normalizer> [full|strict]`: the request target rewritten (proxy/http/uri-normalizer.ts). */
@@ -419,7 +421,9 @@ export interface TcpRequestRule extends Conditional {
     | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] }
     | { type: 'capture'; expression: string; len: number }
     | { type: 'use-service'; service: string }
-    | { type: 'expect-proxy' };
+    | { type: 'expect-proxy' }
+    | { type: 'sc-inc-gpc'; index: 0 | 1; counter: 0 | 1 | 2 }
+    | { type: 'sc-set-gpt0'; counter: 0 | 1 | 2; value?: number; expression?: string };
 }
 
 /**

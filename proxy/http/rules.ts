@@ -18,6 +18,7 @@ import { castSample, compileSample, parseSampleExpression, setVariable } from '.
 import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
+import { compileSetGpt0 } from '../stick/counter-actions.ts';
 import { incrementGpc, requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
@@ -225,6 +226,10 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const { counter, index } = action;
       return (tx) => (incrementGpc(tx, counter, index), 'continue');
     }
+    case 'sc-set-gpt0': {
+      const set = compileSetGpt0(action.counter, action.value, action.expression, proxy);
+      return (tx) => (set(tx.sampleContext(), streamCounters(tx)), 'continue');
+    }
     default:
       throw new Error(`http-request ${action.type} is not implemented by the engine yet`);
   }
@@ -300,6 +305,14 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
     }
     case 'capture':
       return compileCapture(action, proxy, true, undefined);
+    case 'sc-inc-gpc': {
+      const { counter, index } = action;
+      return (tx) => (incrementGpc(tx, counter, index), undefined);
+    }
+    case 'sc-set-gpt0': {
+      const set = compileSetGpt0(action.counter, action.value, action.expression, proxy);
+      return (tx) => (set(tx.sampleContext(), streamCounters(tx)), undefined);
+    }
     case 'track-sc': {
       // Tracked here, the entry counts the request (and its error or failure) itself: responseTracked.
       const track = compileTrackSc(action, proxy);

@@ -98,7 +98,7 @@ export function reducedFeatureWarnings(config: Config): string[] {
 }
 
 /** http-response actions the HTTP engine runs (proxy/http/rules.ts compileResponseAction); the parser accepts more. */
-const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture', 'track-sc']);
+const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture', 'track-sc', 'sc-inc-gpc', 'sc-set-gpt0']);
 
 /**
  * Rule kinds the engine runs (proxy/tcp/rules.ts); the others are refused here. `http`: the rule is
@@ -109,5 +109,5 @@ export function tcpRuleIsRun(rule: TcpRequestRule, http = false): boolean {
   if (rule.phase === 'connection') return t === 'accept' || t === 'reject' || t === 'track-sc';
   if (t === 'set-var' || t === 'unset-var' || t === 'set-var-fmt') return true;
   if (t === 'silent-drop') return rule.phase === 'session' || http;
-  return t === 'accept' || t === 'reject' || t === 'track-sc';
+  return t === 'accept' || t === 'reject' || t === 'track-sc' || t === 'sc-inc-gpc' || t === 'sc-set-gpt0';
 }

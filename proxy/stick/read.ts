@@ -19,6 +19,7 @@ import type { Tracked } from './tracking.ts';
 const COUNTER_FNS: Record<string, CounterType> = {
   conn_cnt: 'conn_cnt', conn_cur: 'conn_cur', sess_cnt: 'sess_cnt', http_req_cnt: 'http_req_cnt',
   http_err_cnt: 'http_err_cnt', http_fail_cnt: 'http_fail_cnt', get_gpc0: 'gpc0', get_gpc1: 'gpc1', gpc0: 'gpc0', gpc1: 'gpc1',
+  get_gpt0: 'gpt0', gpt0: 'gpt0',
 };
 const RATE_FNS: Record<string, RateType> = {
   conn_rate: 'conn_rate', sess_rate: 'sess_rate', http_req_rate: 'http_req_rate', http_err_rate: 'http_err_rate',
@@ -106,4 +107,12 @@ export function incGpc(table: RuntimeStickTable, entry: StickEntry, n: 0 | 1, no
   if (value !== undefined) result = value;
   if (current !== undefined || value !== undefined) table.touch(entry, now);
   return result;
+}
+
+/** The sc-set-gpt0 action (action_set_gpt0): gpt0 becomes `value` (an unsigned 32-bit tag), when the table stores it. */
+export function setGpt0(table: RuntimeStickTable, entry: StickEntry, value: number, now: number): void {
+  const previous = table.counter(entry, 'gpt0');
+  if (previous === undefined) return;
+  table.add(entry, 'gpt0', (value >>> 0) - previous);
+  table.touch(entry, now);
 }

@@ -13,7 +13,7 @@ import type { StickTables } from './tables.ts';
 
 /** HAProxy's data types in the order it prints them (STKTABLE_DT_*); the ones the engine keeps. */
 const DUMP_ORDER: ReadonlyArray<{ name: CounterType; rate?: never } | { rate: RateType; name?: never }> = [
-  { name: 'gpc0' }, { rate: 'gpc0_rate' }, { name: 'conn_cnt' }, { rate: 'conn_rate' }, { name: 'conn_cur' },
+  { name: 'gpt0' }, { name: 'gpc0' }, { rate: 'gpc0_rate' }, { name: 'conn_cnt' }, { rate: 'conn_rate' }, { name: 'conn_cur' },
   { name: 'sess_cnt' }, { rate: 'sess_rate' }, { name: 'http_req_cnt' }, { rate: 'http_req_rate' },
   { name: 'http_err_cnt' }, { rate: 'http_err_rate' }, { name: 'gpc1' }, { rate: 'gpc1_rate' },
   { name: 'http_fail_cnt' }, { rate: 'http_fail_rate' },

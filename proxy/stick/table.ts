@@ -16,7 +16,7 @@ import type { StickTable } from '../config/model.ts';
 import { FreqCtr } from './freq-ctr.ts';
 
 /** The data types the engine maintains (stick-table "store", configuration.txt). */
-export const COUNTERS = ['conn_cnt', 'conn_cur', 'sess_cnt', 'http_req_cnt', 'http_err_cnt', 'http_fail_cnt', 'gpc0', 'gpc1'] as const;
+export const COUNTERS = ['conn_cnt', 'conn_cur', 'sess_cnt', 'http_req_cnt', 'http_err_cnt', 'http_fail_cnt', 'gpc0', 'gpc1', 'gpt0'] as const;
 export const RATES = ['conn_rate', 'sess_rate', 'http_req_rate', 'http_err_rate', 'http_fail_rate', 'gpc0_rate', 'gpc1_rate'] as const;
 export type CounterType = typeof COUNTERS[number];
 export type RateType = typeof RATES[number];

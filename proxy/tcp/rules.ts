@@ -14,6 +14,7 @@ import type { SampleContext, VarScope, VarStore } from '../acl/index.ts';
 import type { Proxy, TcpRequestRule } from '../config/model.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
+import { compileIncGpc, compileSetGpt0 } from '../stick/counter-actions.ts';
 import { countSession, existingSessionCounters, sessionCounters } from '../stick/tracking.ts';
 import type { StickCounters } from '../stick/tracking.ts';
 import { connContext } from './samples.ts';
@@ -145,6 +146,14 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
     case 'track-sc': {
       const track = compileTrackSc(action, proxy);
       return (ctx, counters) => (track(ctx, counters()), undefined);
+    }
+    case 'sc-inc-gpc': {
+      const inc = compileIncGpc(action.counter, action.index);
+      return (ctx, counters) => (inc(ctx, counters()), undefined);
+    }
+    case 'sc-set-gpt0': {
+      const set = compileSetGpt0(action.counter, action.value, action.expression, proxy);
+      return (ctx, counters) => (set(ctx, counters()), undefined);
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.

@@ -1,0 +1,62 @@
+/**
+ * sc-inc-gpc0/1 and sc-set-gpt0 in tcp-request content, http-request and http-response rules, with
+ * the sc_get_gpc0/1 and sc_get_gpt0 fetches reading them back: side by side with haproxy 2.6.12, whose
+ * answers are recorded here.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { rawExchange } from '../../helpers/net.ts';
+import { sideBySide } from '../http/lib/side-by-side.ts';
+
+const config = (origin: number) => (port: number): string => `defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+backend st
+    stick-table type ip size 1k expire 1m store gpc0,gpc1,gpt0,gpc0_rate(10s)
+frontend f
+    bind 127.0.0.1:${port}
+    tcp-request content track-sc0 src table st
+    tcp-request content sc-inc-gpc0(0) if { path /gpc }
+    tcp-request content sc-set-gpt0(0) 7 if { path /seven }
+    http-request sc-inc-gpc1(0) if { path /gpc }
+    http-request sc-set-gpt0(0) int(3),add(1) if { path /four }
+    http-request sc-set-gpt0 -1 if { path /minus }
+    http-request set-var(txn.before) sc_get_gpc0(0),concat(/,txn.gpt) if { sc_get_gpt0(0),set-var(txn.gpt) -m found }
+    http-response sc-inc-gpc0 if { var(txn.before) -m found }
+    http-response sc-set-gpt0(0) str(nope) if { var(txn.before) -m beg 9 }
+    http-response set-header x-counters "before=%[var(txn.before)] gpc0=%[sc_get_gpc0(0)] gpc1=%[sc_get_gpc1(0)] gpt0=%[sc_get_gpt0(0)] rate=%[sc_gpc0_rate(0)]"
+    default_backend app
+backend app
+    server s1 127.0.0.1:${origin}
+`;
+
+/** [path, the x-counters header haproxy sent]: one connection each, the same client address throughout. */
+const STEPS: Array<[string, string]> = [
+  ['/gpc', 'before=1/0 gpc0=2 gpc1=1 gpt0=0 rate=2'],
+  ['/seven', 'before=2/7 gpc0=3 gpc1=1 gpt0=7 rate=3'],
+  ['/four', 'before=3/4 gpc0=4 gpc1=1 gpt0=4 rate=4'],
+  ['/gpc', 'before=5/4 gpc0=6 gpc1=2 gpt0=4 rate=6'],
+  // gpt0 is an unsigned 32-bit tag: -1 wraps.
+  ['/minus', 'before=6/4294967295 gpc0=7 gpc1=2 gpt0=4294967295 rate=7'],
+];
+
+test('sc-inc-gpc0/1 and sc-set-gpt0 change the tracked entry as in HAProxy 2.6', async (t) => {
+  const origin = http.createServer((_req, res) => res.end());
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  try {
+    await sideBySide(t, config((origin.address() as AddressInfo).port), async (port) => {
+      const seen: string[] = [];
+      for (const [path] of STEPS) {
+        const reply = await rawExchange(port, `GET ${path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
+        seen.push(/x-counters: ([^\r]*)/i.exec(reply)?.[1] ?? reply);
+      }
+      assert.deepEqual(seen, STEPS.map(([, h]) => h));
+    });
+  } finally {
+    await new Promise((r) => origin.close(r));
+  }
+});
