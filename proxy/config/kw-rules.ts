@@ -19,7 +19,7 @@ const HAPROXY_HTTP_ACTIONS = [
   'sc-inc-gpc',
   'sc-set-gpt', 'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
-  'strict-mode', 'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
+  'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
 ];
 
@@ -268,6 +268,17 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   'set-dst': { sets: ['http-request'], parse: addressAction('set-dst') },
   'set-dst-port': { sets: ['http-request'], parse: addressAction('set-dst-port') },
   'normalize-uri': { sets: ['http-request'], parse: parseNormalizeUri },
+  'strict-mode': {
+    sets: ['http-request', 'http-response', 'http-after-response'],
+    parse(args, fail, ctx) {
+      if (args.length === 0) return void fail('expects exactly 1 arguments.');
+      if (args[0] !== 'on' && args[0] !== 'off') return void fail(`Unexpected value '${args[0]}'. Only 'on' and 'off' are supported.`, 0);
+      if (args.length > 1) return void ctx.error(`'${ctx.directive.keyword} strict-mode' expects either 'if' or 'unless' followed by a condition but found '${args[1]}'.`, 2);
+      // HAProxy stops an exchange whose header rewrite failed (no room left in its buffer) unless
+      // strict-mode is off; Loadstar's rewrites have no such limit and never fail: nothing to switch.
+      return { type: 'strict-mode', on: args[0] === 'on' };
+    },
+  },
   capture: {
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {

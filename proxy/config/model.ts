@@ -384,6 +384,8 @@ export type HttpAction =
   | { type: 'sc-set-gpt0'; counter: 0 | 1 | 2; value?: number; expression?: string }
   | { type: 'use-service'; service: string }
   | { type: 'set-log-level'; level: string }
+  /** `strict-mode on|off`: whether a failed rewrite stops the exchange in HAProxy; Loadstar's rewrites never fail, so it changes nothing. */
+  | { type: 'strict-mode'; on: boolean }
   /** `normalize-uri <normalizer> [full|strict]`: the request target rewritten (proxy/http/uri-normalizer.ts). */
   | { type: 'normalize-uri'; normalizer: UriNormalizer }
   /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */

@@ -128,6 +128,8 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         return 'continue';
       };
     }
+    case 'strict-mode':
+      return () => 'continue';
     case 'normalize-uri': {
       const normalizer = action.normalizer;
       // A strict normalizer refusing the target: HAProxy's ACT_RET_INV, a bad request (400, PR, connection closed).
@@ -305,6 +307,8 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
     }
     case 'capture':
       return compileCapture(action, proxy, true, undefined);
+    case 'strict-mode':
+      return () => undefined;
     case 'sc-inc-gpc': {
       const { counter, index } = action;
       return (tx) => (incrementGpc(tx, counter, index), undefined);
