@@ -590,6 +590,20 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
 
 registerProxyKeywords([
   {
+    name: 'option http-restrict-req-hdr-names',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Request header names with characters other than letters, digits and \'-\': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy\'s http-request rules, in the frontend and again in the backend.',
+    parse(ctx) {
+      const mode = ctx.args[0];
+      const expects = `option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.`;
+      if (mode === undefined) return ctx.error(`missing parameter. ${expects}`);
+      if (mode !== 'preserve' && mode !== 'reject' && mode !== 'delete') return ctx.error(`invalid parameter '${mode}'. ${expects}`, 0);
+      if (ctx.args.length > 1) return ctx.error(`'option' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      ctx.proxy.options['http-restrict-req-hdr-names'] = { enabled: true, args: [mode], loc: ctx.directive.loc };
+    },
+  },
+  {
     name: 'declare capture',
     sections: 'fl',
     status: ENGINE,

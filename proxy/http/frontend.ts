@@ -10,7 +10,7 @@ import type { LbRequest } from '../balance/index.ts';
 import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
-import { compileRequestRules, compileResponseRules, compileRedirectRules, runRequestRules, runResponseRules } from './rules.ts';
+import { compileRequestRules, compileResponseRules, compileRedirectRules, runRequestRules, runResponseRules, withHeaderNameRestriction } from './rules.ts';
 import { compileConnectionRules, compileSessionRules, endRefusedSession } from '../tcp/rules.ts';
 import type { SessionRules } from '../tcp/rules.ts';
 import { compileHttpContentRules } from './content-rules.ts';
@@ -111,7 +111,7 @@ export class HttpBackend {
     const t = config.timeouts;
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
     this.errorfiles = loadErrorFiles(config);
-    this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
+    this.requestRules = withHeaderNameRestriction(compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s)), config, (s) => this.errorResponse(s));
     this.contentRules = compileHttpContentRules(config, false);
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
     this.responseRules = compileResponseRules(config.httpResponseRules, config, (s) => this.errorResponse(s));
@@ -268,7 +268,7 @@ export class HttpFrontend implements Frontend {
     this.connectionRules = compileConnectionRules(config);
     this.sessionRules = compileSessionRules(config);
     this.contentRules = compileHttpContentRules(config, true);
-    this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
+    this.requestRules = withHeaderNameRestriction(compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s)), config, (s) => this.errorResponse(s));
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
     this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.httpResponseRules, config, (s) => this.errorResponse(s));

@@ -420,6 +420,36 @@ function emptyReply(status: number): ReplyBuilder {
   return { perRequest: false, answer: (headerLines) => Buffer.from(`HTTP/1.1 ${status} ${replyReason(status)}\r\n${headerLines}${length}\r\n`) };
 }
 
+/** A header name HAProxy lets through `option http-restrict-req-hdr-names`: letters, digits and '-'. */
+const PLAIN_HEADER_NAME = /^[0-9A-Za-z-]*$/;
+
+/**
+ * `option http-restrict-req-hdr-names delete|reject` (http_req_restrict_header_names): after the proxy's
+ * http-request rules, header names with other characters are removed, or the request is denied (403).
+ * The steps unchanged when the option is unset or `preserve`.
+ */
+export function withHeaderNameRestriction(steps: RequestStep[], proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep[] {
+  const mode = proxy.options['http-restrict-req-hdr-names']?.args[0];
+  if (mode !== 'delete' && mode !== 'reject') return steps;
+  const denied = (): LocalAnswer => ({ response: errorResponse(403), status: 403, termination: 'PR', kind: 'denied' });
+  const restrict: RequestStep = (tx) => {
+    const headers = tx.request.headers;
+    let w = 0;
+    for (let r = 0; r < headers.length; r += 2) {
+      const name = headers[r]!;
+      if (!PLAIN_HEADER_NAME.test(name)) {
+        if (mode === 'reject') return (requestDenied(tx), denied());
+        continue;
+      }
+      headers[w++] = name;
+      headers[w++] = headers[r + 1]!;
+    }
+    headers.length = w;
+    return 'continue';
+  };
+  return [...steps, restrict];
+}
+
 /** set-var, set-var-fmt and unset-var, the same in request and response rules; undefined for other actions. */
 function compileVariableAction(action: HttpAction, proxy: Proxy): ((tx: HttpTransaction) => void) | undefined {
   if (action.type !== 'set-var' && action.type !== 'set-var-fmt' && action.type !== 'unset-var') return undefined;
