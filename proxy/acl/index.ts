@@ -44,7 +44,7 @@ export type { VarMap } from './context.ts';
 export { SET_VAR_CONDITIONS, parseSetVarTarget, setVariable } from './var-set.ts';
 export type { SetVarCondition } from './var-set.ts';
 export type {
-  SampleContext, ConnectionInfo, HttpRequestInfo, HttpResponseInfo, ClientCertInfo, VarStore, EngineHooks,
+  SampleContext, ConnectionInfo, HttpRequestInfo, HttpResponseInfo, ClientCertInfo, DistinguishedName, VarStore, EngineHooks,
   StickQuery, StickCounterSlots, BackendMetric, ServerMetric, FrontendMetric,
 } from './context.ts';
 export {

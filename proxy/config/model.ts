@@ -36,7 +36,7 @@ export interface Directive {
   source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers';
 
 export interface Section {
   kind: SectionKind;
@@ -68,6 +68,8 @@ export interface ParsedConfig {
   httpErrors: HttpErrors[];
   /** `peers` sections (only the local peer runs: tables naming one keep their entries across reloads). */
   peers: Peers[];
+  /** `mailers` sections: the SMTP servers proxies send their `email-alert` messages to. */
+  mailers: Mailers[];
 }
 
 /**
@@ -169,6 +171,10 @@ export interface Bind {
   sslMaxVer?: TlsVersion;
   ciphers?: string;
   ciphersuites?: string;
+  /** Client certificates: `verify`, `ca-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`… (absent: none requested). */
+  clientAuth?: ClientAuth;
+  /** `strict-sni`: a ClientHello whose SNI names no certificate (or that has none) is refused. */
+  strictSni?: boolean;
   acceptProxy: boolean;
   v4v6: boolean;
   v6only: boolean;
@@ -180,6 +186,26 @@ export interface Bind {
 }
 
 export type TlsVersion = 'SSLv3' | 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/**
+ * Client-certificate options of a bind or of a crt-list line (HAProxy's ssl_bind_conf). Paths are
+ * as written (relative ones resolve against `ca-base`); a crt-list line's fields replace the bind's.
+ */
+export interface ClientAuth {
+  /** `verify`: 'none' (default) requests no certificate; 'optional' and 'required' request one. */
+  verify?: 'none' | 'optional' | 'required';
+  /** `ca-file`: CAs that sign client certificates (a file, or a directory of .pem/.crt/.cer/.crl files). */
+  caFile?: string;
+  /** `ca-verify-file`: CAs trusted for verification but never named in the certificate request. */
+  caVerifyFile?: string;
+  /** `crl-file`: revocation lists checked for every certificate of the client's chain. */
+  crlFile?: string;
+  /** `ca-ignore-err` / `crt-ignore-err`: X509 error IDs tolerated at depth > 0 / depth 0 ('all': any ID below 64). */
+  caIgnoreErr?: 'all' | readonly number[];
+  crtIgnoreErr?: 'all' | readonly number[];
+  /** `no-ca-names`: the certificate request names no CA. */
+  noCaNames?: boolean;
+}
 
 // ---------------------------------------------------------------- servers
 
@@ -642,6 +668,8 @@ export interface ParsedProxy {
   cookie?: CookieSettings;
   /** `dynamic-cookie-key`: the secret `cookie … dynamic` derives server cookies from. */
   dynamicCookieKey?: string;
+  /** `email-alert from|to|level|mailers|myhostname`; undefined: none written. */
+  emailAlert?: EmailAlert;
   stickTable?: StickTable;
   stickRules: StickRule[];
   stats: StatsSettings;
@@ -735,6 +763,38 @@ export interface Nameserver {
   name: string;
   address: ListenAddress;
   loc: SourceLocation;
+}
+
+/** A `mailers` section (configuration.txt 3.6): every mailer gets every alert (not a failover list). */
+export interface Mailers {
+  name: string;
+  section: Section;
+  mailers: Mailer[];
+  /** `timeout mail`: how long one alert's SMTP exchange may take (ms; HAProxy's default 10 s). */
+  timeoutMail: number;
+}
+
+export interface Mailer {
+  name: string;
+  host: string;
+  port: number;
+  loc: SourceLocation;
+}
+
+/** The syslog levels, most severe first. */
+export type SyslogLevel = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
+
+/** A proxy's `email-alert` lines, each inherited from the defaults section on its own. */
+export interface EmailAlert {
+  mailers?: string;
+  from?: string;
+  to?: string;
+  /** The least severe syslog level that is mailed (HAProxy's default: alert). */
+  level?: SyslogLevel;
+  /** The name given to HELO (default: the host name). */
+  myhostname?: string;
+  /** The first `email-alert` line, for the messages about the set. */
+  loc?: SourceLocation;
 }
 
 /** A `peers` section. */

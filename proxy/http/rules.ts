@@ -46,7 +46,20 @@ export interface LocalAnswer {
   beforeHttp?: boolean;
   /** The answer needs the request body first (the stats page's admin form); `response` is unused then. */
   withBody?: (body: Buffer) => LocalAnswer;
+  /**
+   * Answered by one of HAProxy's applets: the log names it where the server goes (`<STATS>`,
+   * `<PROMEX>`), with queue and connect times of 0 as for an established applet connection.
+   */
+  applet?: AppletName;
+  /**
+   * The status HAProxy's log shows where it is not the one sent: its stats page logs its 401 and
+   * 403 refusals as 400, with no response time (measured on haproxy 2.6.12).
+   */
+  loggedStatus?: number;
 }
+
+/** The names HAProxy's log gives its applets in the server field. */
+export type AppletName = '<STATS>' | '<PROMEX>';
 
 /** `continue` = next rule; `stop` = allow (skip the remaining rules); else a local answer. */
 export type RuleOutcome = 'continue' | 'stop' | LocalAnswer;

@@ -8,7 +8,7 @@
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
-import type { LocalAnswer } from './rules.ts';
+import type { AppletName, LocalAnswer } from './rules.ts';
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
@@ -136,6 +136,12 @@ export class HttpTransaction {
   termination: TerminationState = '--';
   /** A local answer that counts in the statistics as a denied or an intercepted request. */
   localKind: 'denied' | 'intercepted' | undefined;
+  /** The client reset its connection while this exchange waited for the server's answer (clientReset). */
+  private clientGone = false;
+  /** The applet that answered (stats page, exporter), named by the log as the server. */
+  applet: AppletName | undefined;
+  /** The status the log shows instead of the one sent (LocalAnswer.loggedStatus). */
+  loggedStatus: number | undefined;
   /** A local answer waiting for the request body (the stats page's admin form). */
   private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
@@ -353,6 +359,7 @@ export class HttpTransaction {
     if (!('response' in decision)) this.backend = decision.backend;
     if (answer) {
       this.localKind = answer.kind;
+      if (answer.applet) this.servedByApplet(answer);
       if (answer.withBody) {
         this.bodyAnswer = answer.withBody;
         if (this.requestDone) this.answerWithBody();
@@ -372,6 +379,15 @@ export class HttpTransaction {
     const be = backend.compression;
     if (fe !== undefined || be !== undefined) this.compression = chooseAlgorithm(fe, be, this.request.headers);
     this.acquireSlot();
+  }
+
+  /** The stats page or the exporter answers: HAProxy's applet is connected at once, and the log names it. */
+  private servedByApplet(answer: LocalAnswer): void {
+    this.applet = answer.applet;
+    this.tw = 0;
+    this.tc = 0;
+    if (answer.loggedStatus === undefined) this.tr = Date.now() - this.startedAt;
+    else this.loggedStatus = answer.loggedStatus;
   }
 
   requestBody(chunk: Buffer): void {
@@ -701,6 +717,7 @@ export class HttpTransaction {
 
   private onResponseHead(head: ResponseHead): boolean {
     if (faults.armed) faultPoint('response-head');
+    if (this.clientGone && head.status >= 200) return this.answerForNobody(head);
     if (head.status === 101 && !this.request.upgrade) {
       // Switching protocols nobody asked for: HAProxy 2.6 answers 502 and closes the connection (the
       // server now speaks something else; reused, its bytes would answer the next request).
@@ -1192,6 +1209,34 @@ export class HttpTransaction {
   }
 
   /** The client went away or the connection is being torn down. */
+  /**
+   * The client reset its connection (closed it without a FIN). HAProxy 2.6 goes on waiting for the
+   * answer to a request it has sent, even with `option abortonclose` (which drops queued and
+   * connecting requests only), and logs the server's status with CD. Returns true when this
+   * exchange lives on without its client, waiting for that answer.
+   */
+  outlivesClientReset(): boolean {
+    if (this.finished || !this.waitingForServer || !this.requestDone || this.upgrading) return false;
+    this.clientGone = true;
+    return true;
+  }
+
+  /** How an exchange ended by its client's reset is logged: CD in the middle of a body, as HAProxy; else a client abort as before. */
+  get resetTermination(): TerminationState {
+    return this.responseStarted || !this.requestDone ? 'CD' : 'cD';
+  }
+
+  /** The server's answer to a client that reset its connection: logged and counted as HAProxy does, not sent. */
+  private answerForNobody(head: ResponseHead): true {
+    this.tr = Date.now() - this.startedAt;
+    this.status = head.status;
+    this.response = head;
+    this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
+    responseReceived(this, head.status);
+    this.abort('CD');
+    return true;
+  }
+
   abort(termination: TerminationState): void {
     if (this.finished) return;
     if (this.termination === '--') this.termination = termination;

@@ -85,6 +85,10 @@ export interface ExchangeRecord {
   readonly serverStatus?: number;
   /** Answered by Loadstar itself: a deny rule, or an intercepting service (stats page, redirect…). */
   readonly local?: 'denied' | 'intercepted';
+  /** Answered by one of HAProxy's applets, which the log names as the server (`<STATS>`, `<PROMEX>`). */
+  readonly applet?: string;
+  /** The status the log shows where HAProxy's differs from the one sent (its stats page's refusals: 400). */
+  readonly loggedStatus?: number;
   /**
    * Bytes from the client and to it: in HTTP, heads and bodies as HAProxy counts them for %U, %B, bin and
    * bout (http/htx-size.ts: its parsed form, not the wire's bytes); in TCP, the session's relayed bytes.

@@ -49,11 +49,6 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
-   "name": "expose-experimental-directives",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
-  },
-  {
    "name": "fd-hard-limit",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -416,6 +411,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
+   "status": "supported"
+  },
+  {
    "name": "enabled",
    "summary": "Starts this proxy (the default).",
    "status": "supported"
@@ -569,6 +569,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-restrict-req-hdr-names",
+   "summary": "Request header names with characters other than letters, digits and '-': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy's http-request rules, in the frontend and again in the backend.",
+   "status": "supported"
   },
   {
    "name": "option http-server-close",
@@ -864,7 +869,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy`, `v4v6`.",
    "status": "supported"
   },
   {
@@ -905,6 +910,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "disabled",
    "summary": "Does not start this proxy.",
+   "status": "supported"
+  },
+  {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
    "status": "supported"
   },
   {
@@ -954,7 +964,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
@@ -1046,6 +1056,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-restrict-req-hdr-names",
+   "summary": "Request header names with characters other than letters, digits and '-': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy's http-request rules, in the frontend and again in the backend.",
+   "status": "supported"
   },
   {
    "name": "option http-server-close",
@@ -1305,6 +1320,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
+   "status": "supported"
+  },
+  {
    "name": "enabled",
    "summary": "Starts this proxy (the default).",
    "status": "supported"
@@ -1366,7 +1386,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
@@ -1438,6 +1458,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-restrict-req-hdr-names",
+   "summary": "Request header names with characters other than letters, digits and '-': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy's http-request rules, in the frontend and again in the backend.",
+   "status": "supported"
   },
   {
    "name": "option http-server-close",
@@ -1690,6 +1715,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "tcp-response content",
+   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. TCP mode only for now.",
+   "status": "supported"
+  },
+  {
+   "name": "tcp-response inspect-delay",
+   "summary": "How long tcp-response content rules may hold the server's first bytes back while their conditions lack data (then a last pass decides, WAIT_END becomes true).",
+   "status": "supported"
+  },
+  {
    "name": "timeout check",
    "summary": "Sets the additional read timeout for health checks once connected.",
    "status": "supported"
@@ -1753,7 +1788,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy`, `v4v6`.",
    "status": "supported"
   },
   {
@@ -1809,6 +1844,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "dynamic-cookie-key",
    "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "status": "supported"
+  },
+  {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
    "status": "supported"
   },
   {
@@ -1873,7 +1913,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
@@ -1990,6 +2030,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-restrict-req-hdr-names",
+   "summary": "Request header names with characters other than letters, digits and '-': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy's http-request rules, in the frontend and again in the backend.",
+   "status": "supported"
   },
   {
    "name": "option http-server-close",
@@ -2279,6 +2324,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "tcp-request session",
    "summary": "Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, set-var/unset-var. A refused connection is closed (silent-drop: reset) and not logged.",
+   "status": "supported"
+  },
+  {
+   "name": "tcp-response content",
+   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. TCP mode only for now.",
+   "status": "supported"
+  },
+  {
+   "name": "tcp-response inspect-delay",
+   "summary": "How long tcp-response content rules may hold the server's first bytes back while their conditions lack data (then a last pass decides, WAIT_END becomes true).",
    "status": "supported"
   },
   {
