@@ -5,7 +5,8 @@ import { splitCondition } from './conditions.ts';
 import { parseSampleExpression } from '../acl/index.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
 import { SUPPORTED } from './status.ts';
-import type { CookieSettings, StickTable } from './model.ts';
+import type { CookieSettings, SourceLocation, StickTable } from './model.ts';
+import type { DiagnosticCode } from '../errors.ts';
 
 function parseCookie(ctx: ProxyDirectiveContext): void {
   const [name, ...rest] = ctx.args;
@@ -82,7 +83,16 @@ const STORE_TYPES = new Set([
 const RATE_TYPES = new Set([...STORE_TYPES].filter((t) => t.endsWith('_rate')));
 
 function parseStickTable(ctx: ProxyDirectiveContext): void {
-  const a = ctx.args;
+  const table = parseStickTableArgs(ctx.args, (m, i) => ctx.error(m, i), ctx.directive.loc);
+  if (table) ctx.proxy.stickTable = table;
+}
+
+/**
+ * The words of a table definition (`type … size … [expire …] [store …]`), of a proxy's `stick-table` line
+ * or a peers section's `table <name>` line; undefined after an error (reported with `error`).
+ */
+export function parseStickTableArgs(a: readonly string[], error: (message: string, argIndex?: number, code?: DiagnosticCode) => void, loc: SourceLocation): StickTable | undefined {
+  const ctx = { error: (message: string, argIndex?: number, code?: DiagnosticCode): undefined => void error(message, argIndex, code) };
   let type: StickTable['type'] | undefined;
   let len: number | undefined;
   let size: number | undefined;
@@ -142,7 +152,7 @@ function parseStickTable(ctx: ProxyDirectiveContext): void {
   }
   if (type === undefined) return ctx.error(`stick-table: missing type.`);
   if (size === undefined) return ctx.error(`stick-table: missing size.`);
-  ctx.proxy.stickTable = { type, len, size, expire, nopurge, peers, store, loc: ctx.directive.loc };
+  return { type, len, size, expire, nopurge, peers, store, loc };
 }
 
 function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {

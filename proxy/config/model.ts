@@ -807,6 +807,8 @@ export interface Peers {
   peers: Peer[];
   /** A `bind` line was given (with a peer line, it makes HAProxy's peers frontend). */
   bind: boolean;
+  /** `table <name> type … size …` lines: tables named `<peers>/<name>`, synchronised through this section. */
+  tables?: Array<{ name: string; table: StickTable }>;
 }
 
 export interface Peer {

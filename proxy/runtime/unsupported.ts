@@ -6,6 +6,7 @@
 import { HTTP_ALPN } from '../tls/bind-tls.ts';
 import type { Config, TcpRequestRule } from '../config/model.ts';
 import { storeTypeIsRun } from '../stick/table.ts';
+import { peersTables } from '../config/kw-peers.ts';
 import { cryptScheme } from './crypt.ts';
 import { serverAddressBytes } from './dynamic-cookie.ts';
 
@@ -70,6 +71,10 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       const what = `'tcp-request ${rule.phase} ${rule.action.type}'`;
       if (!tcpRuleIsRun(rule, proxy.mode === 'http')) add(proxy.mode === 'http' ? `${what} in an HTTP-mode ${proxy.kind}` : what, rule.loc, '#5');
     }
+  }
+  // A peers section's tables store what proxies' tables may (config/kw-peers.ts).
+  for (const { name, table } of peersTables(config)) {
+    for (const data of table.store) if (!storeTypeIsRun(data.name)) add(`'table ${name} … store ${data.name}'`, table.loc, 'sticky sessions');
   }
   for (const list of config.userlists) {
     for (const user of list.users) {
