@@ -618,8 +618,8 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
-  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-set-gpt0, use-service, set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
+  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, track-sc, sc-inc-gpc0/1, sc-set-gpt0, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {
     name: 'redirect',
@@ -629,7 +629,7 @@ registerProxyKeywords([
     parse: parseRedirectDirective,
   },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },
-  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, set-var/unset-var. A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
+  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-set-gpt0, set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
   { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer).', parse: parseTcpRequest('content') },
   {
     name: 'tcp-request inspect-delay',
