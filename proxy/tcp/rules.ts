@@ -76,6 +76,14 @@ function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: Samp
       const track = compileTrackSc(action, proxy);
       return (ctx, socket) => (track(ctx, sessionCounters(socket)), undefined);
     }
+    case 'sc-inc-gpc': {
+      const inc = compileIncGpc(action.counter, action.index);
+      return (ctx, socket) => (inc(ctx, sessionCounters(socket)), undefined);
+    }
+    case 'sc-set-gpt0': {
+      const set = compileSetGpt0(action.counter, action.value, action.expression, proxy);
+      return (ctx, socket) => (set(ctx, sessionCounters(socket)), undefined);
+    }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.
       throw new Error(`tcp-request connection ${action.type} is not run by the engine yet`);

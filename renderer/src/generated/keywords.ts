@@ -1219,7 +1219,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request connection",
-   "summary": "Rules on a new connection before any data (accept, reject, track-sc).",
+   "summary": "Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-set-gpt0).",
    "status": "supported"
   },
   {
@@ -2308,7 +2308,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request connection",
-   "summary": "Rules on a new connection before any data (accept, reject, track-sc).",
+   "summary": "Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-set-gpt0).",
    "status": "supported"
   },
   {

@@ -1,5 +1,5 @@
 /**
- * sc-inc-gpc0/1 and sc-set-gpt0 in tcp-request content, http-request and http-response rules, with
+ * sc-inc-gpc0/1 and sc-set-gpt0 in tcp-request connection and content, http-request and http-response rules, with
  * the sc_get_gpc0/1 and sc_get_gpt0 fetches reading them back: side by side with haproxy 2.6.12, whose
  * answers are recorded here.
  */
@@ -17,8 +17,13 @@ const config = (origin: number) => (port: number): string => `defaults
     timeout server 5s
 backend st
     stick-table type ip size 1k expire 1m store gpc0,gpc1,gpt0,gpc0_rate(10s)
+backend conns
+    stick-table type ip size 1k expire 1m store gpc0,gpt0
 frontend f
     bind 127.0.0.1:${port}
+    tcp-request connection track-sc1 src table conns
+    tcp-request connection sc-inc-gpc0(1)
+    tcp-request connection sc-set-gpt0(1) 9
     tcp-request content track-sc0 src table st
     tcp-request content sc-inc-gpc0(0) if { path /gpc }
     tcp-request content sc-set-gpt0(0) 7 if { path /seven }
@@ -28,7 +33,7 @@ frontend f
     http-request set-var(txn.before) sc_get_gpc0(0),concat(/,txn.gpt) if { sc_get_gpt0(0),set-var(txn.gpt) -m found }
     http-response sc-inc-gpc0 if { var(txn.before) -m found }
     http-response sc-set-gpt0(0) str(nope) if { var(txn.before) -m beg 9 }
-    http-response set-header x-counters "before=%[var(txn.before)] gpc0=%[sc_get_gpc0(0)] gpc1=%[sc_get_gpc1(0)] gpt0=%[sc_get_gpt0(0)] rate=%[sc_gpc0_rate(0)]"
+    http-response set-header x-counters "before=%[var(txn.before)] gpc0=%[sc_get_gpc0(0)] gpc1=%[sc_get_gpc1(0)] gpt0=%[sc_get_gpt0(0)] rate=%[sc_gpc0_rate(0)] conn=%[sc_get_gpc0(1)]/%[sc_get_gpt0(1)]"
     default_backend app
 backend app
     server s1 127.0.0.1:${origin}
@@ -36,12 +41,13 @@ backend app
 
 /** [path, the x-counters header haproxy sent]: one connection each, the same client address throughout. */
 const STEPS: Array<[string, string]> = [
-  ['/gpc', 'before=1/0 gpc0=2 gpc1=1 gpt0=0 rate=2'],
-  ['/seven', 'before=2/7 gpc0=3 gpc1=1 gpt0=7 rate=3'],
-  ['/four', 'before=3/4 gpc0=4 gpc1=1 gpt0=4 rate=4'],
-  ['/gpc', 'before=5/4 gpc0=6 gpc1=2 gpt0=4 rate=6'],
+  // conn: counted by the connection rules, the harness's probe connection included.
+  ['/gpc', 'before=1/0 gpc0=2 gpc1=1 gpt0=0 rate=2 conn=2/9'],
+  ['/seven', 'before=2/7 gpc0=3 gpc1=1 gpt0=7 rate=3 conn=3/9'],
+  ['/four', 'before=3/4 gpc0=4 gpc1=1 gpt0=4 rate=4 conn=4/9'],
+  ['/gpc', 'before=5/4 gpc0=6 gpc1=2 gpt0=4 rate=6 conn=5/9'],
   // gpt0 is an unsigned 32-bit tag: -1 wraps.
-  ['/minus', 'before=6/4294967295 gpc0=7 gpc1=2 gpt0=4294967295 rate=7'],
+  ['/minus', 'before=6/4294967295 gpc0=7 gpc1=2 gpt0=4294967295 rate=7 conn=6/9'],
 ];
 
 test('sc-inc-gpc0/1 and sc-set-gpt0 change the tracked entry as in HAProxy 2.6', async (t) => {
