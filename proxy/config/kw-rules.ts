@@ -289,8 +289,11 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
       const n = parseInteger(args[2], `capture ${args[1]}`, args[1] === 'len' ? 1 : 0);
       if (n.error !== undefined) return void fail(n.error, 2);
       if (args[1] === 'id') return { type: 'capture', expression: expr, id: n.value };
+      // A response capture only fills a declared slot; `len` declares one, which needs a frontend (http_act.c parse_http_res_capture, parse_http_req_capture).
+      if (ctx.directive.keyword === 'http-response') return void fail(`expects 'id', found 'len'.`, 1);
+      if (ctx.kind === 'backend') return void fail(`proxy '${ctx.proxy.name}' has no frontend capability.`);
       // `len` in a frontend: a new slot of the request captures, after those declared before (cfg_parse: nb_req_cap++).
-      if (ctx.kind === 'backend' || ctx.kind === 'defaults' || ctx.directive.keyword !== 'http-request') return { type: 'capture', expression: expr, len: n.value };
+      if (ctx.kind === 'defaults') return { type: 'capture', expression: expr, len: n.value };
       const id = ctx.proxy.captures.filter((c) => c.kind === 'request header' || c.kind === 'request slot').length;
       ctx.proxy.captures.push({ kind: 'request slot', name: '', len: n.value, loc: ctx.directive.loc });
       return { type: 'capture', expression: expr, len: n.value, id };
