@@ -16,8 +16,7 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'do-resolve', 'early-hint',
-  'sc-inc-gpc',
-  'sc-set-gpt', 'send-spoe-group', 'set-mark', 'set-nice',
+  'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
   'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
@@ -402,25 +401,39 @@ export function parseVariableAction(action: string, args: readonly string[], fai
 }
 
 /**
- * `sc-inc-gpc0|1[(<sc>)]` and `sc-set-gpt0[(<sc>)] [<int>|<expr>]` (stick_table.c parse_inc_gpc,
- * parse_set_gpt0; no (<sc>) means 0, no value 0); null when `action` is neither.
+ * `sc-inc-gpc0|1[(<sc>)]`, `sc-inc-gpc(<idx>,<sc>)`, `sc-set-gpt0[(<sc>)] [<int>|<expr>]` and
+ * `sc-set-gpt(<idx>,<sc>) <int>|<expr>` (stick_table.c parse_inc_gpc, parse_set_gpt; no (<sc>) means 0,
+ * no value 0); null when `action` is none of them.
  */
-function parseCounterAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void): Extract<HttpAction, { type: 'sc-inc-gpc' | 'sc-set-gpt0' }> | undefined | null {
-  const m = /^(sc-inc-gpc([01])|sc-set-gpt0)(?:\((.*)\))?$/.exec(action);
+function parseCounterAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void): Extract<HttpAction, { type: 'sc-inc-gpc' | 'sc-set-gpt' }> | undefined | null {
+  const m = /^(sc-inc-gpc([01])?|sc-set-gpt(0)?)(?:\((.*)\))?$/.exec(action);
   if (!m) return null;
-  const id = m[3] ?? '0';
+  const legacy = m[2] !== undefined || m[3] !== undefined;
+  const inner = m[4];
+  let index: number | undefined;
+  let id = inner ?? '0';
+  if (!legacy) {
+    // The array forms name the element first: (<idx>,<sc>).
+    const [what, form] = m[1] === 'sc-inc-gpc' ? ['gpc', 'sc-inc-gpc(<GPC ID>,<Track ID>)'] : ['gpt', 'sc-set-gpt(<GPT ID>,<Track ID>)'];
+    if (inner === undefined) return void fail(`invalid ${what} ID '${action}'. Expects ${form}.`, -1);
+    const comma = inner.indexOf(',');
+    if (comma < 0 || !/^\d+$/.test(inner.slice(0, comma))) return void fail(`Missing ${what} ID '${action}'. Expects ${form}.`, -1);
+    index = Number(inner.slice(0, comma));
+    id = inner.slice(comma + 1);
+  }
   if (!/^\d+$/.test(id) || Number(id) > 2) return void fail(`invalid stick table track ID '${action}'. The max allowed ID is 2.`, -1);
   const counter = Number(id) as 0 | 1 | 2;
-  if (m[2] !== undefined) {
+  if (m[1]!.startsWith('sc-inc-gpc')) {
     if (args.length > 0) return void fail(`'${action}' takes no argument (was '${args[0]}').`, 0);
-    return { type: 'sc-inc-gpc', index: Number(m[2]) as 0 | 1, counter };
+    return legacy ? { type: 'sc-inc-gpc', index: Number(m[2]), counter } : { type: 'sc-inc-gpc', index: index!, counter, array: true };
   }
+  const at = index === undefined ? {} : { index };
   const value = args[0] ?? '';
   if (args.length > 1) return void fail(`'${action}' expects an integer or a sample expression (got '${args[1]}' after it).`, 1);
-  if (/^-?\d*$/.test(value)) return { type: 'sc-set-gpt0', counter, value: value === '' || value === '-' ? 0 : Number(value) };
+  if (/^-?\d*$/.test(value)) return { type: 'sc-set-gpt', counter, ...at, value: value === '' || value === '-' ? 0 : Number(value) };
   const sample = parseSampleExpression(value);
   if ('error' in sample) return void fail(sample.error, 0);
-  return { type: 'sc-set-gpt0', counter, expression: value };
+  return { type: 'sc-set-gpt', counter, ...at, expression: value };
 }
 
 /** set-var(name) / unset-var(name) / track-sc0..2 / sc-inc-gpc0|1(sc): actions whose name carries an argument. */
@@ -463,7 +476,7 @@ export function parseHttpAction(set: RuleSet, action: string, args: readonly str
 export function knownHttpRequestAction(action: string): boolean {
   const base = action.replace(/\(.*$/, '');
   return HTTP_ACTIONS[base]?.sets.includes('http-request') === true || HAPROXY_HTTP_ACTIONS.includes(base)
-    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?|sc-set-gpt0)$/.test(base) || base === 'set-log-level';
+    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?|sc-set-gpt0?)$/.test(base) || base === 'set-log-level';
 }
 
 /**
@@ -510,7 +523,7 @@ function parseHttpRule(set: RuleSet) {
     const spec = HTTP_ACTIONS[action];
     let parsed: HttpAction | undefined | null;
     if (spec && spec.sets.includes(set)) parsed = spec.parse(args, fail, ctx);
-    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^(track-sc[012]|sc-inc-gpc[01](\(.*\))?|sc-set-gpt0(\(.*\))?)$/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
+    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^(track-sc[012]|sc-inc-gpc[01]?(\(.*\))?|sc-set-gpt0?(\(.*\))?)$/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
     else parsed = null;
     if (failed) return;
     if (parsed === null) {
@@ -531,7 +544,7 @@ function parseHttpRule(set: RuleSet) {
 }
 
 const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy'];
-const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'sc-inc-gpc', 'sc-set-gpt', 'send-spoe-group', 'do-resolve', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
+const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'send-spoe-group', 'do-resolve', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
   return (ctx: ProxyDirectiveContext): void => {
@@ -564,7 +577,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       const parsed = parseVariableAction(action, args, fail, ctx, '');
       if (failed || !parsed) return;
       result = parsed;
-    } else if (action !== undefined && /^(sc-inc-gpc[01]|sc-set-gpt0)(\(.*\))?$/.test(action)) {
+    } else if (action !== undefined && /^(sc-inc-gpc[01]?|sc-set-gpt0?)(\(.*\))?$/.test(action)) {
       let failed = false;
       const fail = (message: string, argIndex?: number): void => {
         failed = true;
@@ -621,8 +634,8 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-set-gpt0, use-service, set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
-  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, track-sc, sc-inc-gpc0/1, sc-set-gpt0, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail).', parse: parseHttpRule('http-response') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
+  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {
     name: 'redirect',
@@ -631,8 +644,8 @@ registerProxyKeywords([
     summary: 'Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy\'s http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).',
     parse: parseRedirectDirective,
   },
-  { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-set-gpt0).', parse: parseTcpRequest('connection') },
-  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-set-gpt0, set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
+  { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>)).', parse: parseTcpRequest('connection') },
+  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
   { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer).', parse: parseTcpRequest('content') },
   {
     name: 'tcp-request inspect-delay',

@@ -404,10 +404,13 @@ export type HttpAction =
   /** `set-var(<var>[,<cond>…]) <expr>`: the conditions (ifexists, ifgt…) all must hold for the value to be stored; none: always. */
   | { type: 'set-var' | 'unset-var'; variable: string; expression?: string; conditions?: SetVarCondition[] }
   | { type: 'track-sc'; counter: 0 | 1 | 2; key: string; table?: string }
-  /** `sc-inc-gpc0(<sc>)` / `sc-inc-gpc1(<sc>)`: gpc<index> (and its rate) of what stick counter <sc> tracks, plus one. */
-  | { type: 'sc-inc-gpc'; index: 0 | 1; counter: 0 | 1 | 2 }
-  /** `sc-set-gpt0(<sc>) <int|expr>`: gpt0 of what stick counter <sc> tracks becomes the number, or the expression's integer. */
-  | { type: 'sc-set-gpt0'; counter: 0 | 1 | 2; value?: number; expression?: string }
+  /**
+   * `sc-inc-gpc0(<sc>)` / `sc-inc-gpc1(<sc>)`: gpc<index> (and its rate) of what stick counter <sc> tracks, plus one;
+   * `sc-inc-gpc(<idx>,<sc>)` (`array`): element <idx> of the gpc and gpc_rate arrays.
+   */
+  | { type: 'sc-inc-gpc'; index: number; counter: 0 | 1 | 2; array?: true }
+  /** `sc-set-gpt0(<sc>) <int|expr>` (no index) or `sc-set-gpt(<idx>,<sc>)`: the tag of what stick counter <sc> tracks becomes the number, or the expression's integer. */
+  | { type: 'sc-set-gpt'; counter: 0 | 1 | 2; index?: number; value?: number; expression?: string }
   | { type: 'use-service'; service: string }
   | { type: 'set-log-level'; level: string }
   /** `strict-mode on|off`: whether a failed rewrite stops the exchange in HAProxy; Loadstar's rewrites never fail, so it changes nothing. */
@@ -450,8 +453,8 @@ export interface TcpRequestRule extends Conditional {
     | { type: 'capture'; expression: string; len: number }
     | { type: 'use-service'; service: string }
     | { type: 'expect-proxy' }
-    | { type: 'sc-inc-gpc'; index: 0 | 1; counter: 0 | 1 | 2 }
-    | { type: 'sc-set-gpt0'; counter: 0 | 1 | 2; value?: number; expression?: string };
+    | { type: 'sc-inc-gpc'; index: number; counter: 0 | 1 | 2; array?: true }
+    | { type: 'sc-set-gpt'; counter: 0 | 1 | 2; index?: number; value?: number; expression?: string };
 }
 
 /**
@@ -561,8 +564,8 @@ export interface StickTable {
   expire?: number;
   nopurge: boolean;
   peers?: string;
-  /** Stored data types: `http_req_rate(10s)` → { name: 'http_req_rate', period: 10000 }. */
-  store: Array<{ name: string; period?: number }>;
+  /** Stored data types: `http_req_rate(10s)` → { name: 'http_req_rate', period: 10000 }; the arrays `gpc(3)`, `gpt(3)`, `gpc_rate(3,10s)` → count 3. */
+  store: Array<{ name: string; period?: number; count?: number }>;
   loc: SourceLocation;
 }
 

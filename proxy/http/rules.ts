@@ -18,8 +18,8 @@ import { castSample, compileSample, parseSampleExpression, setVariable } from '.
 import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
-import { compileSetGpt0 } from '../stick/counter-actions.ts';
-import { incrementGpc, requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
+import { compileIncGpc, compileSetGpt } from '../stick/counter-actions.ts';
+import { requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
   const dot = variable.indexOf('.');
@@ -238,11 +238,11 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       return (tx) => (track(tx.sampleContext(), streamCounters(tx)), 'continue');
     }
     case 'sc-inc-gpc': {
-      const { counter, index } = action;
-      return (tx) => (incrementGpc(tx, counter, index), 'continue');
+      const inc = compileIncGpc(action.counter, action.index, !action.array);
+      return (tx) => (inc(tx.sampleContext(), streamCounters(tx)), 'continue');
     }
-    case 'sc-set-gpt0': {
-      const set = compileSetGpt0(action.counter, action.value, action.expression, proxy);
+    case 'sc-set-gpt': {
+      const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
       return (tx) => (set(tx.sampleContext(), streamCounters(tx)), 'continue');
     }
     default:
@@ -323,11 +323,11 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
     case 'strict-mode':
       return () => undefined;
     case 'sc-inc-gpc': {
-      const { counter, index } = action;
-      return (tx) => (incrementGpc(tx, counter, index), undefined);
+      const inc = compileIncGpc(action.counter, action.index, !action.array);
+      return (tx) => (inc(tx.sampleContext(), streamCounters(tx)), undefined);
     }
-    case 'sc-set-gpt0': {
-      const set = compileSetGpt0(action.counter, action.value, action.expression, proxy);
+    case 'sc-set-gpt': {
+      const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
       return (tx) => (set(tx.sampleContext(), streamCounters(tx)), undefined);
     }
     case 'track-sc': {

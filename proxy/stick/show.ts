@@ -71,6 +71,10 @@ function entryLine(table: RuntimeStickTable, entry: StickEntry, now: number): st
       if (value !== undefined) line += ` ${data.rate}(${table.period(data.rate)})=${value}`;
     }
   }
+  // The arrays come last, one field per element with its index before the name's first '_' (gpc3_rate).
+  for (let i = 0; table.stores(`gpt[${i}]`); i++) line += ` gpt${i}=${table.counter(entry, `gpt[${i}]`)}`;
+  for (let i = 0; table.stores(`gpc[${i}]`); i++) line += ` gpc${i}=${table.counter(entry, `gpc[${i}]`)}`;
+  for (let i = 0; table.stores(`gpc_rate[${i}]`); i++) line += ` gpc${i}_rate(${table.period(`gpc_rate[${i}]`)})=${table.rate(entry, `gpc_rate[${i}]`, now)}`;
   return `${line}\n`;
 }
 

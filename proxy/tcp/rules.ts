@@ -14,7 +14,7 @@ import type { SampleContext, VarScope, VarStore } from '../acl/index.ts';
 import type { Proxy, TcpRequestRule } from '../config/model.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
-import { compileIncGpc, compileSetGpt0 } from '../stick/counter-actions.ts';
+import { compileIncGpc, compileSetGpt } from '../stick/counter-actions.ts';
 import { countSession, existingSessionCounters, sessionCounters } from '../stick/tracking.ts';
 import type { StickCounters } from '../stick/tracking.ts';
 import { connContext } from './samples.ts';
@@ -77,11 +77,11 @@ function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: Samp
       return (ctx, socket) => (track(ctx, sessionCounters(socket)), undefined);
     }
     case 'sc-inc-gpc': {
-      const inc = compileIncGpc(action.counter, action.index);
+      const inc = compileIncGpc(action.counter, action.index, !action.array);
       return (ctx, socket) => (inc(ctx, sessionCounters(socket)), undefined);
     }
-    case 'sc-set-gpt0': {
-      const set = compileSetGpt0(action.counter, action.value, action.expression, proxy);
+    case 'sc-set-gpt': {
+      const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
       return (ctx, socket) => (set(ctx, sessionCounters(socket)), undefined);
     }
     default:
@@ -156,11 +156,11 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
       return (ctx, counters) => (track(ctx, counters()), undefined);
     }
     case 'sc-inc-gpc': {
-      const inc = compileIncGpc(action.counter, action.index);
+      const inc = compileIncGpc(action.counter, action.index, !action.array);
       return (ctx, counters) => (inc(ctx, counters()), undefined);
     }
-    case 'sc-set-gpt0': {
-      const set = compileSetGpt0(action.counter, action.value, action.expression, proxy);
+    case 'sc-set-gpt': {
+      const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
       return (ctx, counters) => (set(ctx, counters()), undefined);
     }
     default:

@@ -964,12 +964,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-set-gpt0, use-service, set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, track-sc, sc-inc-gpc0/1, sc-set-gpt0, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed), strict-mode (no effect: Loadstar's rewrites never fail).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed), strict-mode (no effect: Loadstar's rewrites never fail).",
    "status": "supported"
   },
   {
@@ -1214,12 +1214,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. `gpt0`, and the `gpc(<n>)`, `gpt(<n>)`, `gpc_rate(<n>,<period>)` arrays (sc-inc-gpc(<idx>,<sc>), sc-set-gpt(<idx>,<sc>), sc_get_gpc…). Not run yet: the bytes data types.",
    "status": "supported"
   },
   {
    "name": "tcp-request connection",
-   "summary": "Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-set-gpt0).",
+   "summary": "Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>)).",
    "status": "supported"
   },
   {
@@ -1234,7 +1234,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request session",
-   "summary": "Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-set-gpt0, set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.",
+   "summary": "Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.",
    "status": "supported"
   },
   {
@@ -1386,12 +1386,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-set-gpt0, use-service, set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, track-sc, sc-inc-gpc0/1, sc-set-gpt0, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed), strict-mode (no effect: Loadstar's rewrites never fail).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed), strict-mode (no effect: Loadstar's rewrites never fail).",
    "status": "supported"
   },
   {
@@ -1696,7 +1696,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. `gpt0`, and the `gpc(<n>)`, `gpt(<n>)`, `gpc_rate(<n>,<period>)` arrays (sc-inc-gpc(<idx>,<sc>), sc-set-gpt(<idx>,<sc>), sc_get_gpc…). Not run yet: the bytes data types.",
    "status": "supported"
   },
   {
@@ -1913,12 +1913,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-set-gpt0, use-service, set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, track-sc, sc-inc-gpc0/1, sc-set-gpt0, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed), strict-mode (no effect: Loadstar's rewrites never fail).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed), strict-mode (no effect: Loadstar's rewrites never fail).",
    "status": "supported"
   },
   {
@@ -2298,7 +2298,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. `gpt0`, and the `gpc(<n>)`, `gpt(<n>)`, `gpc_rate(<n>,<period>)` arrays (sc-inc-gpc(<idx>,<sc>), sc-set-gpt(<idx>,<sc>), sc_get_gpc…). Not run yet: the bytes data types.",
    "status": "supported"
   },
   {
@@ -2308,7 +2308,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request connection",
-   "summary": "Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-set-gpt0).",
+   "summary": "Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>)).",
    "status": "supported"
   },
   {
@@ -2323,7 +2323,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request session",
-   "summary": "Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-set-gpt0, set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.",
+   "summary": "Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.",
    "status": "supported"
   },
   {
