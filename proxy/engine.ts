@@ -19,6 +19,7 @@ import { unsupportedFeatures } from './runtime/unsupported.ts';
 import { linkTracks } from './runtime/track.ts';
 import { engineHooks } from './runtime/hooks.ts';
 import { StickTables } from './stick/tables.ts';
+import { HttpCaches } from './http/cache/caches.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
@@ -55,6 +56,7 @@ interface Tables {
   httpBackends: Map<string, HttpBackend>;
   frontends: Map<string, Frontend>;
   stick: StickTables;
+  caches: HttpCaches;
 }
 
 export interface EngineOptions {
@@ -124,6 +126,11 @@ export class Engine {
   /** The running configuration's stick tables (`show table`). */
   stickTables(): StickTables | undefined {
     return this.tables?.stick;
+  }
+
+  /** The running configuration's caches (`show cache`). */
+  httpCaches(): HttpCaches | undefined {
+    return this.tables?.caches;
   }
 
   /** Active health checks of the running tables (state, timeline, results per server). */
@@ -513,6 +520,8 @@ function errorOf(e: unknown): { code: LoadstarError['code']; message: string } {
 function buildTables(config: Config, logger: Logger, services: LocalServices, previousStick?: StickTables): Tables {
   // Before any rule is compiled: track-sc actions find their tables (fresh ones on each load, but for peers' hand-over).
   const stick = new StickTables(config, previousStick);
+  // Empty on every load, as in HAProxy's new process; before any rule is compiled (cache-use finds its cache).
+  const caches = new HttpCaches(config);
   const backends = new Map<string, RuntimeBackend>();
   const httpBackends = new Map<string, HttpBackend>();
   for (const proxy of config.proxies) {
@@ -543,7 +552,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices, pr
       frontends.set(proxy.name, frontend);
     }
   }
-  return { backends, httpBackends, frontends, stick };
+  return { backends, httpBackends, frontends, stick, caches };
 }
 
 /** Binds opened by a reload, not in force yet. */

@@ -146,6 +146,8 @@ export interface HttpResponseInfo {
   readonly captures?: readonly (string | undefined)[];
   /** res.comp_algo: the `compression algo` compressing this response (none: res.comp is false). */
   readonly compression?: string;
+  /** res.cache_name: the cache this response was served from (none: res.cache_hit is false). */
+  readonly cacheName?: string;
 }
 
 /**

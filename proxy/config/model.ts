@@ -36,7 +36,7 @@ export interface Directive {
   source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers' | 'cache';
 
 export interface Section {
   kind: SectionKind;
@@ -70,6 +70,8 @@ export interface ParsedConfig {
   peers: Peers[];
   /** `mailers` sections: the SMTP servers proxies send their `email-alert` messages to. */
   mailers: Mailers[];
+  /** `cache` sections (configuration.txt §6): HAProxy's small object cache, used by cache-use / cache-store rules. */
+  caches: CacheSection[];
 }
 
 /**
@@ -412,6 +414,8 @@ export type HttpAction =
   /** `sc-set-gpt0(<sc>) <int|expr>` (no index) or `sc-set-gpt(<idx>,<sc>)`: the tag of what stick counter <sc> tracks becomes the number, or the expression's integer. */
   | { type: 'sc-set-gpt'; counter: 0 | 1 | 2; index?: number; value?: number; expression?: string }
   | { type: 'use-service'; service: string }
+  /** `http-request cache-use <name>` (lookup, and the key cache-store needs) / `http-response cache-store <name>`. */
+  | { type: 'cache-use' | 'cache-store'; cache: string }
   | { type: 'set-log-level'; level: string }
   /** `strict-mode on|off`: whether a failed rewrite stops the exchange in HAProxy; Loadstar's rewrites never fail, so it changes nothing. */
   | { type: 'strict-mode'; on: boolean }
@@ -703,6 +707,12 @@ export interface ParsedProxy {
    * `filter`: a `filter compression` line was seen (one is allowed).
    */
   compression: { algorithms: string[]; types: string[]; offload: boolean; filter?: boolean };
+  /**
+   * The cache filters of the proxy (HAProxy's `cache store filter`), by cache name: declared by `filter cache
+   * <name>` (explicit) or implied by its first cache-use / cache-store rule. `afterCompression`: an explicit one
+   * declared after `filter compression`, which HAProxy refuses. Undefined when the proxy uses no cache.
+   */
+  cacheFilters?: Array<{ name: string; explicit: boolean; afterCompression: boolean; loc: SourceLocation }>;
   monitorUri?: string;
   description?: string;
   /** `disabled`: the proxy is not started. */
@@ -798,6 +808,23 @@ export interface EmailAlert {
   myhostname?: string;
   /** The first `email-alert` line, for the messages about the set. */
   loc?: SourceLocation;
+}
+
+/** A `cache` section, its defaults applied as HAProxy's cfg_post_parse_section_cache does (kw-cache.ts). */
+export interface CacheSection {
+  /** At most 32 characters (a longer name is cut, with a warning). */
+  name: string;
+  section: Section;
+  /** `total-max-size` in megabytes (0: not given, which HAProxy refuses). */
+  totalMaxSizeMb: number;
+  /** `max-object-size` in bytes (undefined: a 256th of the total size). */
+  maxObjectSize?: number;
+  /** `max-age` in seconds (default 60): the longest an object stays fresh, whatever the server says. */
+  maxAge: number;
+  /** `process-vary on`: responses with `Vary: accept-encoding` or `referer` are stored per variant (default off: not stored). */
+  processVary: boolean;
+  /** `max-secondary-entries` (default 10): variants kept for one primary key. */
+  maxSecondaryEntries: number;
 }
 
 /** A `peers` section. */

@@ -12,7 +12,7 @@ import {
   proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER,
 } from './keywords.ts';
 import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
-import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers } from './model.ts';
+import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection } from './model.ts';
 import { newConfig, newProxy, newResolvers, newUserlist, newPeers, newMailers, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
@@ -20,6 +20,7 @@ import { parseTuneKeyword } from './kw-global.ts';
 import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
 import { parsePeersDirective, PEERS_KEYWORDS } from './kw-peers.ts';
 import { parseMailersDirective, MAILERS_KEYWORDS } from './kw-mailers.ts';
+import { CACHE_KEYWORDS, newCacheSection, openCacheSection, parseCacheDirective } from './kw-cache.ts';
 import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
 import type { DiagnosticCode } from '../errors.ts';
 import './kw-proxy.ts';
@@ -42,9 +43,9 @@ export interface SourceFile {
   text: string;
 }
 
-const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers'];
+const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers', 'cache'];
 /** Sections HAProxy has that Loadstar does not implement: reported once, their body skipped. */
-const UNSUPPORTED_SECTIONS = ['program', 'ring', 'cache', 'fcgi-app', 'log-forward', 'traces', 'crt-store'];
+const UNSUPPORTED_SECTIONS = ['program', 'ring', 'fcgi-app', 'log-forward', 'traces', 'crt-store'];
 const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 const haproxyProxyKeywords = new Map(HAPROXY_PROXY_KEYWORDS.map(([k, s]) => [k, s]));
@@ -61,6 +62,7 @@ interface State {
   userlist?: Userlist;
   peers?: Peers;
   mailers?: Mailers;
+  cache?: CacheSection;
   httpErrors?: HttpErrors;
   /** Inside an unsupported section: skip its lines. */
   skipping: boolean;
@@ -159,6 +161,7 @@ function handleLine(state: State, words: Word[], comment: string | undefined, at
     case 'http-errors':
     case 'peers':
     case 'mailers':
+    case 'cache':
       return dispatchSmallSection(state, section, directive, words, values);
     default:
       return dispatchProxy(state, directive, words, values);
@@ -200,6 +203,7 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
   state.userlist = undefined;
   state.peers = undefined;
   state.mailers = undefined;
+  state.cache = undefined;
   state.httpErrors = undefined;
   if (rest.length > 0 && kind !== 'http-errors') {
     state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'${kind}' : unexpected argument '${rest[0]}'.`, kind);
@@ -212,6 +216,18 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
     // HAProxy 2.6 (cfg_parse_http_errors): the section's lines are then refused one by one.
     state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `missing name for http-errors section.`, kind);
     state.skipping = true;
+    return;
+  }
+  if (kind === 'cache') {
+    // HAProxy 2.6 (cfg_parse_cache): no name, or a second cache of the same name, and the section's lines are not read.
+    if (name === '') state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'cache' expects a <name> argument`, kind);
+    const cache = newCacheSection(section);
+    if (name === '' || !openCacheSection(cache, state.config.caches, state.diagnostics)) {
+      state.skipping = true;
+      return;
+    }
+    state.cache = cache;
+    state.config.caches.push(cache);
     return;
   }
   if (name === '' && kind !== 'defaults') {
@@ -365,7 +381,8 @@ function applyEnvironmentKeyword(state: State, keyword: string, args: readonly s
 function dispatchSmallSection(state: State, section: Section, directive: Directive, words: Word[], values: string[]): void {
   const ctx = makeContext(state, directive, words, 1);
   const keyword = values[0]!;
-  const known = section.kind === 'resolvers' ? RESOLVERS_KEYWORDS : section.kind === 'http-errors' ? HTTP_ERRORS_KEYWORDS : section.kind === 'peers' ? PEERS_KEYWORDS : section.kind === 'mailers' ? MAILERS_KEYWORDS : USERLIST_KEYWORDS;
+  const known = section.kind === 'resolvers' ? RESOLVERS_KEYWORDS : section.kind === 'http-errors' ? HTTP_ERRORS_KEYWORDS : section.kind === 'peers' ? PEERS_KEYWORDS
+    : section.kind === 'mailers' ? MAILERS_KEYWORDS : section.kind === 'cache' ? CACHE_KEYWORDS : USERLIST_KEYWORDS;
   if (!known.includes(keyword)) {
     const hint = suggest(keyword, [...known, ...SUPPORTED_SECTIONS]);
     return ctx.error(`unknown keyword '${keyword}' in '${section.kind}' section${hint ? `; did you mean '${hint}' maybe ?` : ''}`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
@@ -374,6 +391,7 @@ function dispatchSmallSection(state: State, section: Section, directive: Directi
   else if (section.kind === 'http-errors') parseHttpErrorsDirective(ctx, state.httpErrors!);
   else if (section.kind === 'peers') parsePeersDirective(ctx, state.peers!, keyword);
   else if (section.kind === 'mailers') parseMailersDirective(ctx, state.mailers!, keyword);
+  else if (section.kind === 'cache') parseCacheDirective(ctx, state.cache!, keyword);
   else parseUserlistDirective(ctx, state.userlist!, keyword);
 }
 

@@ -70,6 +70,7 @@ export function newConfig(): ParsedConfig {
     httpErrors: [],
     peers: [],
     mailers: [],
+    caches: [],
   };
 }
 

@@ -9,6 +9,7 @@ import type { Config, Proxy, Server, SourceLocation } from './model.ts';
 import { suggest } from './suggest.ts';
 import { peersProblems, peersTables } from './kw-peers.ts';
 import { emailAlertProblems } from './kw-mailers.ts';
+import { cacheProblems } from './kw-cache.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
 import { checkTcpTrackRules } from './kw-rules.ts';
 
@@ -21,6 +22,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
 
   peersProblems(config, diagnostics);
   emailAlertProblems(config, diagnostics);
+  cacheProblems(config, diagnostics);
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
     const mode = proxy.mode;

@@ -20,6 +20,7 @@ import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
 import { compileIncGpc, compileSetGpt } from '../stick/counter-actions.ts';
 import { requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
+import { cacheOf } from './cache/caches.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
   const dot = variable.indexOf('.');
@@ -59,7 +60,7 @@ export interface LocalAnswer {
 }
 
 /** The names HAProxy's log gives its applets in the server field. */
-export type AppletName = '<STATS>' | '<PROMEX>';
+export type AppletName = '<STATS>' | '<PROMEX>' | '<CACHE>';
 
 /** `continue` = next rule; `stop` = allow (skip the remaining rules); else a local answer. */
 export type RuleOutcome = 'continue' | 'stop' | LocalAnswer;
@@ -245,6 +246,11 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
       return (tx) => (set(tx.sampleContext(), streamCounters(tx)), 'continue');
     }
+    case 'cache-use': {
+      // The rules go on after it, hit or not (HAProxy's ACT_RET_CONT); a hit is served once they are done.
+      const cache = cacheOf(proxy, action.cache);
+      return (tx) => (tx.useCache(cache, proxy), 'continue');
+    }
     default:
       throw new Error(`http-request ${action.type} is not implemented by the engine yet`);
   }
@@ -354,6 +360,10 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
         head.reason = reason ?? replyReason(status);
         return undefined;
       };
+    }
+    case 'cache-store': {
+      const cache = cacheOf(proxy, action.cache);
+      return (tx, head) => (tx.storeInCache(cache, proxy, head), undefined);
     }
     default:
       throw new Error(`http-response ${action.type} is not implemented by the engine yet`);
