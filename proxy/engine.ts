@@ -5,6 +5,7 @@
  * finish on the table they started with); stop() stops accepting, lets
  * in-flight work finish within a grace period, then closes what is left.
  */
+import { processVariables } from './runtime/proc-vars.ts';
 import net from 'node:net';
 import type { Config, Proxy, Bind, ListenAddress } from './config/model.ts';
 import { RuntimeBackend, carryUncheckedAdmin } from './runtime/backend.ts';
@@ -533,6 +534,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices, pr
   linkTracks(backends);
   const frontends = new Map<string, Frontend>();
   const hooks = engineHooks(config, backends, stick);
+  const procVars = processVariables(config);
   for (const proxy of config.proxies) {
     if (proxy.kind !== 'frontend' && proxy.kind !== 'listen') continue;
     if (proxy.disabled) continue;
@@ -542,8 +544,13 @@ function buildTables(config: Config, logger: Logger, services: LocalServices, pr
       frontend.hooks = hooks;
       frontend.limits = requestLimits(config.global);
       frontend.localServices = services;
+      frontend.procVars = procVars;
       frontends.set(proxy.name, frontend);
-    } else frontends.set(proxy.name, new TcpFrontend(proxy, backends, logger));
+    } else {
+      const frontend = new TcpFrontend(proxy, backends, logger);
+      frontend.procVars = procVars;
+      frontends.set(proxy.name, frontend);
+    }
   }
   return { backends, httpBackends, frontends, stick, caches };
 }

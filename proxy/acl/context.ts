@@ -153,23 +153,33 @@ export interface HttpResponseInfo {
 /**
  * Variables. The engine decides lifetimes: proc = process, sess =
  * connection, txn/req/res = transaction (req/res being the request /
- * response halves).
+ * response halves). A variable may exist without a value (HAProxy's
+ * SMP_T_ANY): every `proc.*` name the configuration mentions, or one a
+ * conditional set-var created but did not fill; set-var's ifexists and
+ * ifnotexists tell it from one that does not exist.
  */
 export interface VarStore {
   get(scope: VarScope, name: string): Sample | undefined;
   set(scope: VarScope, name: string, value: Sample): void;
   unset(scope: VarScope, name: string): void;
+  /** The variable exists, with or without a value. */
+  exists(scope: VarScope, name: string): boolean;
+  /** Creates the variable without a value when it does not exist. */
+  create(scope: VarScope, name: string): void;
 }
+
+/** One scope's variables: a name present with `undefined` exists without a value. */
+export type VarMap = Map<string, Sample | undefined>;
 
 /** A straightforward VarStore; pass shared maps for the scopes that outlive a transaction. */
 export class MapVarStore implements VarStore {
   constructor(
-    readonly proc: Map<string, Sample> = new Map(),
-    readonly sess: Map<string, Sample> = new Map(),
-    readonly txn: Map<string, Sample> = new Map(),
-    readonly req: Map<string, Sample> = new Map(),
-    readonly res: Map<string, Sample> = new Map(),
-    readonly check: Map<string, Sample> = new Map(),
+    readonly proc: VarMap = new Map(),
+    readonly sess: VarMap = new Map(),
+    readonly txn: VarMap = new Map(),
+    readonly req: VarMap = new Map(),
+    readonly res: VarMap = new Map(),
+    readonly check: VarMap = new Map(),
   ) {}
 
   get(scope: VarScope, name: string): Sample | undefined {
@@ -180,8 +190,18 @@ export class MapVarStore implements VarStore {
     this[scope].set(name, value);
   }
 
+  /** proc.* variables are created for good when the configuration is loaded: unset empties them (vars.c, VF_PERMANENT). */
   unset(scope: VarScope, name: string): void {
-    this[scope].delete(name);
+    if (scope === 'proc' && this.proc.has(name)) this.proc.set(name, undefined);
+    else this[scope].delete(name);
+  }
+
+  exists(scope: VarScope, name: string): boolean {
+    return this[scope].has(name);
+  }
+
+  create(scope: VarScope, name: string): void {
+    if (!this[scope].has(name)) this[scope].set(name, undefined);
   }
 }
 

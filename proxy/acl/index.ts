@@ -40,6 +40,9 @@ export {
 } from './evaluate.ts';
 export type { CompileOptions, SampleEvaluator, AclResult } from './evaluate.ts';
 export { MapVarStore } from './context.ts';
+export type { VarMap } from './context.ts';
+export { SET_VAR_CONDITIONS, parseSetVarTarget, setVariable } from './var-set.ts';
+export type { SetVarCondition } from './var-set.ts';
 export type {
   SampleContext, ConnectionInfo, HttpRequestInfo, HttpResponseInfo, ClientCertInfo, DistinguishedName, VarStore, EngineHooks,
   StickQuery, StickCounterSlots, BackendMetric, ServerMetric, FrontendMetric,

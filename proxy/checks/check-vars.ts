@@ -9,8 +9,8 @@
  * setting them does nothing and reading them finds nothing.
  */
 import type { CheckVarRule } from '../config/model.ts';
-import { castSample, compileLogFormat, compileSample, parseLogFormat, parseSampleExpression, parseVarName, MapVarStore, mkStr } from '../acl/index.ts';
-import type { Sample, SampleContext, VarStore, VarScope } from '../acl/index.ts';
+import { castSample, compileLogFormat, compileSample, parseLogFormat, parseSampleExpression, parseVarName, MapVarStore, mkStr, setVariable } from '../acl/index.ts';
+import type { Sample, SampleContext, SetVarCondition, VarStore, VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 
 /** One compiled variable rule, run against the check run's context. */
@@ -18,25 +18,6 @@ export type CheckVarStep = (ctx: SampleContext) => void;
 
 /** Scopes a check can hold (the others need a stream). */
 const CHECK_SCOPES: ReadonlySet<VarScope> = new Set<VarScope>(['proc', 'sess', 'check']);
-
-function isEmpty(value: Sample): boolean {
-  return (value.type === 'str' && value.value.length === 0) || (value.type === 'bin' && value.value.length === 0);
-}
-
-/** vars.c var_set's conditions: all must hold for the variable to be set. */
-function conditionsHold(conditions: readonly string[], previous: Sample | undefined, value: Sample): boolean {
-  for (const c of conditions) {
-    switch (c) {
-      case 'ifexists': case 'ifset': if (previous === undefined) return false; break;
-      case 'ifnotexists': case 'ifnotset': if (previous !== undefined) return false; break;
-      case 'ifempty': if (!isEmpty(value)) return false; break;
-      case 'ifnotempty': if (isEmpty(value)) return false; break;
-      case 'ifgt': if (previous?.type === 'int' && value.type === 'int' && !(previous.value > value.value)) return false; break;
-      case 'iflt': if (previous?.type === 'int' && value.type === 'int' && !(previous.value < value.value)) return false; break;
-    }
-  }
-  return true;
-}
 
 /** Compiles one rule (already validated by the parser). */
 export function compileCheckVar(rule: CheckVarRule): CheckVarStep {
@@ -57,12 +38,11 @@ export function compileCheckVar(rule: CheckVarRule): CheckVarStep {
     if ('error' in parsed) throw new Error(parsed.error);
     evaluate = compileSample(parsed.expr, { readFile: patternFileReader });
   }
-  const conditions = rule.conditions;
+  const conditions = rule.conditions as readonly SetVarCondition[];
   return (ctx) => {
     const value = evaluate(ctx);
     if (value === undefined || !ctx.vars) return;
-    if (conditions.length > 0 && !conditionsHold(conditions, ctx.vars.get(scope, key), value)) return;
-    ctx.vars.set(scope, key, value);
+    setVariable(ctx.vars, scope, key, value, conditions);
   };
 }
 

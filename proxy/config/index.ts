@@ -13,6 +13,7 @@ import type { ParseOptions } from './keywords.ts';
 import type { BalancingProxy, Config, Proxy } from './model.ts';
 import { ConfigReadError } from '../errors.ts';
 import './kw-global.ts';
+import './kw-global-vars.ts';
 
 export type { SourceFile } from './parser.ts';
 export type { Diagnostic } from './diagnostics.ts';

@@ -4,14 +4,15 @@
  * like this host, or as `localpeer` says) hands them over to the new process
  * on a reload. Loadstar reloads inside one process, so the local peer's only
  * job is that hand-over (proxy/stick/tables.ts); synchronising with other
- * hosts is refused (peersProblems), as are tables declared in the section.
+ * hosts is refused (peersProblems). A `table` line declares a table named `<peers>/<table>`.
  */
+import { parseStickTableArgs } from './kw-persist.ts';
 import os from 'node:os';
 import { registerGlobalKeywords } from './keywords.ts';
 import type { DirectiveContext } from './keywords.ts';
 import { SUPPORTED } from './status.ts';
 import { parseAddress } from './values.ts';
-import type { Config, Peers } from './model.ts';
+import type { Config, Peers, StickTable } from './model.ts';
 import type { Diagnostics } from './diagnostics.ts';
 
 export const PEERS_KEYWORDS = ['peer', 'server', 'bind', 'default-bind', 'default-server', 'log', 'table', 'disabled', 'enabled'];
@@ -43,8 +44,16 @@ export function parsePeersDirective(ctx: DirectiveContext, peers: Peers, keyword
         peers.bind = true;
       }
       return;
-    case 'table':
-      return ctx.error(`'table' in a peers section is not supported by Loadstar yet: declare the stick-table in a backend with 'peers ${peers.name}'.`, undefined, 'LS_ERR_CFG_UNSUPPORTED');
+    case 'table': {
+      // A table of its own, named `<peers>/<name>` (cfgparse.c), for track-sc and stick rules' `table` argument.
+      const [name, ...rest] = a;
+      if (name === undefined) return ctx.error(`'table' expects a table name.`);
+      const table = parseStickTableArgs(rest, (m, i, code) => ctx.error(m, i === undefined ? undefined : i + 1, code), ctx.directive.loc);
+      if (!table) return;
+      table.peers = peers.name;
+      (peers.tables ??= []).push({ name, table });
+      return;
+    }
     case 'disabled':
       peers.disabled = true;
       return;
@@ -103,3 +112,8 @@ registerGlobalKeywords([{
     if (ctx.args.length !== 1) ctx.error(`'localpeer' expects only one argument.`);
   },
 }]);
+
+/** The tables peers sections declare, by their full name `<peers>/<table>`. */
+export function peersTables(config: { peers: readonly Peers[] }): Array<{ name: string; table: StickTable }> {
+  return config.peers.flatMap((p) => (p.tables ?? []).map((t) => ({ name: `${p.name}/${t.name}`, table: t.table })));
+}

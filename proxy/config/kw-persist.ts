@@ -5,7 +5,8 @@ import { splitCondition } from './conditions.ts';
 import { parseSampleExpression } from '../acl/index.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
 import { SUPPORTED } from './status.ts';
-import type { CookieSettings, StickTable } from './model.ts';
+import type { CookieSettings, SourceLocation, StickTable } from './model.ts';
+import type { DiagnosticCode } from '../errors.ts';
 
 function parseCookie(ctx: ProxyDirectiveContext): void {
   const [name, ...rest] = ctx.args;
@@ -80,9 +81,20 @@ const STORE_TYPES = new Set([
   'bytes_in_rate', 'bytes_out_cnt', 'bytes_out_rate', 'gpc', 'gpc_rate', 'gpt',
 ]);
 const RATE_TYPES = new Set([...STORE_TYPES].filter((t) => t.endsWith('_rate')));
+/** The data types that are arrays (HAProxy 2.5+). */
+const ARRAY_TYPES = new Set(['gpc', 'gpc_rate', 'gpt']);
 
 function parseStickTable(ctx: ProxyDirectiveContext): void {
-  const a = ctx.args;
+  const table = parseStickTableArgs(ctx.args, (m, i) => ctx.error(m, i), ctx.directive.loc);
+  if (table) ctx.proxy.stickTable = table;
+}
+
+/**
+ * The words of a table definition (`type … size … [expire …] [store …]`), of a proxy's `stick-table` line
+ * or a peers section's `table <name>` line; undefined after an error (reported with `error`).
+ */
+export function parseStickTableArgs(a: readonly string[], error: (message: string, argIndex?: number, code?: DiagnosticCode) => void, loc: SourceLocation): StickTable | undefined {
+  const ctx = { error: (message: string, argIndex?: number, code?: DiagnosticCode): undefined => void error(message, argIndex, code) };
   let type: StickTable['type'] | undefined;
   let len: number | undefined;
   let size: number | undefined;
@@ -120,16 +132,33 @@ function parseStickTable(ctx: ProxyDirectiveContext): void {
       i++;
     } else if (w === 'store') {
       if (v === undefined) return ctx.error(`stick-table: 'store' expects a data type.`, i);
-      for (const item of v.split(',')) {
+      // gpc_rate(<n>,<period>) holds a comma of its own.
+      for (const item of v.split(/,(?![^(]*\))/)) {
         const m = /^([a-z0-9_]+)(?:\((.*)\))?$/.exec(item);
         const name = m?.[1];
         if (!m || !name || !STORE_TYPES.has(name)) return ctx.error(`stick-table: unknown data type '${item}'.`, i + 1);
+        let argument: string | undefined = m[2];
+        let count: number | undefined;
+        if (ARRAY_TYPES.has(name)) {
+          // gpc(<n>), gpt(<n>), gpc_rate(<n>,<period>): an array of 1 to 100 elements (stktable_parse_store).
+          if (argument === undefined || argument === '') return ctx.error(`stick-table: missing argument to store option '${name}'.`, i + 1);
+          const comma = argument.indexOf(',');
+          if (name === 'gpc_rate' && comma < 0) return ctx.error(`stick-table: missing argument to store option '${name}'.`, i + 1);
+          count = Number(comma < 0 ? argument : argument.slice(0, comma));
+          if (!Number.isInteger(count) || count < 1 || count > 100) return ctx.error(`stick-table: array size is out of allowed range (1-100) for store option '${name}'.`, i + 1);
+          argument = comma < 0 ? undefined : argument.slice(comma + 1);
+        }
         if (RATE_TYPES.has(name)) {
-          if (m[2] === undefined) return ctx.error(`stick-table: data type '${name}' expects a period, e.g. '${name}(10s)'.`, i + 1);
-          const t = parseTime(m[2], name);
+          if (argument === undefined) return ctx.error(`stick-table: data type '${name}' expects a period, e.g. '${name}(10s)'.`, i + 1);
+          const t = parseTime(argument, name);
           if (t.error !== undefined) return ctx.error(`stick-table: ${t.error}`, i + 1);
-          store.push({ name, period: t.value });
-        } else store.push({ name });
+          store.push({ name, period: t.value, ...(count !== undefined ? { count } : {}) });
+        } else store.push({ name, ...(count !== undefined ? { count } : {}) });
+      }
+      const has = (n: string): boolean => store.some((d) => d.name === n);
+      for (const [array, olds] of [['gpc', 'gpc[0/1]'], ['gpc_rate', 'gpc[0/1]_rate'], ['gpt', 'gpt0']] as const) {
+        const legacy = array === 'gpt' ? has('gpt0') : array === 'gpc' ? has('gpc0') || has('gpc1') : has('gpc0_rate') || has('gpc1_rate');
+        if (has(array) && legacy) return ctx.error(`stick-table: simultaneous usage of '${array}' and '${olds}' in a same table is not permitted as '${array}' overrides '${olds}'.`, i + 1);
       }
       i++;
     } else if (w === 'srvkey' || w === 'write-to' || w === 'recv-only') {
@@ -140,7 +169,7 @@ function parseStickTable(ctx: ProxyDirectiveContext): void {
   }
   if (type === undefined) return ctx.error(`stick-table: missing type.`);
   if (size === undefined) return ctx.error(`stick-table: missing size.`);
-  ctx.proxy.stickTable = { type, len, size, expire, nopurge, peers, store, loc: ctx.directive.loc };
+  return { type, len, size, expire, nopurge, peers, store, loc };
 }
 
 function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
@@ -168,7 +197,7 @@ function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
 registerProxyKeywords([
   { name: 'cookie', sections: 'dlb', status: SUPPORTED, summary: 'Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr; `maxidle` / `maxlife` write dates into the cookie (`SRV|last|first`, HAProxy\'s encoding) and ignore one idle or old too long; `dynamic` gives servers without a `cookie` value one derived from `dynamic-cookie-key`.', parse: parseCookie },
   { name: 'dynamic-cookie-key', sections: 'dlb', status: SUPPORTED, summary: 'The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server\'s IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.', parse: parseDynamicCookieKey },
-  { name: 'stick-table', sections: 'flb', status: SUPPORTED, summary: 'A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.', parse: parseStickTable },
+  { name: 'stick-table', sections: 'flb', status: SUPPORTED, summary: 'A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. `gpt0`, and the `gpc(<n>)`, `gpt(<n>)`, `gpc_rate(<n>,<period>)` arrays (sc-inc-gpc(<idx>,<sc>), sc-set-gpt(<idx>,<sc>), sc_get_gpc…). Not run yet: the bytes data types.', parse: parseStickTable },
   { name: 'stick on', sections: 'lb', status: SUPPORTED, summary: 'Source-IP or any-key persistence: `stick match` and `stick store-request` in one rule. A client whose key is in the table goes to the server stored there (unless `use-server` or the persistence cookie chose one), if that server is not DOWN or in maintenance (or `option persist`); else the balancer picks and the new server is stored. HTTP and TCP modes.', parse: parseStick('on') },
   { name: 'stick match', sections: 'lb', status: SUPPORTED, summary: 'Sends a request whose key is in the table to the server stored for it (server_id / server_key), if that server is not stopped or `option persist` is on, and refreshes the entry. Every rule runs; the first server found wins.', parse: parseStick('match') },
   { name: 'stick store-request', sections: 'lb', status: SUPPORTED, summary: 'Stores the request key with the server that finally takes the request, once it answers (HTTP) or is connected (TCP). Only the first store-request rule yielding a key counts for each table; at most 8 keys per request.', parse: parseStick('store-request') },

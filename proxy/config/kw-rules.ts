@@ -2,13 +2,13 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition, logFormatFilesExist } from './conditions.ts';
-import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl } from '../acl/index.ts';
+import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName } from '../acl/index.ts';
 import type { Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
-import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule, Proxy } from './model.ts';
+import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule, Proxy, UriNormalizer } from './model.ts';
 import { cacheRuleName } from './kw-cache.ts';
 
 type RuleSet = 'http-request' | 'http-response' | 'http-after-response';
@@ -17,10 +17,9 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'do-resolve', 'early-hint',
-  'normalize-uri', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
-  'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-mark', 'set-nice',
+  'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
-  'strict-mode', 'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
+  'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
 ];
 
@@ -97,6 +96,9 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
     } else if (word === 'hdr') {
       const v = args[i + 2];
       if (value === undefined || v === undefined) return void fail(`'hdr' expects <name> and <value>.`, i);
+      // The value is log-format (HAProxy's http_parse_http_reply), rendered for each answer (http/rules.ts).
+      const format = parseLogFormat(v);
+      if ('error' in format) return void fail(format.error, i + 2);
       headers.push({ name: value, value: v });
       i += 2;
     } else {
@@ -279,6 +281,18 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   'set-src-port': { sets: ['http-request'], parse: addressAction('set-src-port') },
   'set-dst': { sets: ['http-request'], parse: addressAction('set-dst') },
   'set-dst-port': { sets: ['http-request'], parse: addressAction('set-dst-port') },
+  'normalize-uri': { sets: ['http-request'], parse: parseNormalizeUri },
+  'strict-mode': {
+    sets: ['http-request', 'http-response', 'http-after-response'],
+    parse(args, fail, ctx) {
+      if (args.length === 0) return void fail('expects exactly 1 arguments.');
+      if (args[0] !== 'on' && args[0] !== 'off') return void fail(`Unexpected value '${args[0]}'. Only 'on' and 'off' are supported.`, 0);
+      if (args.length > 1) return void ctx.error(`'${ctx.directive.keyword} strict-mode' expects either 'if' or 'unless' followed by a condition but found '${args[1]}'.`, 2);
+      // HAProxy stops an exchange whose header rewrite failed (no room left in its buffer) unless
+      // strict-mode is off; Loadstar's rewrites have no such limit and never fail: nothing to switch.
+      return { type: 'strict-mode', on: args[0] === 'on' };
+    },
+  },
   capture: {
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
@@ -289,14 +303,37 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
       const n = parseInteger(args[2], `capture ${args[1]}`, args[1] === 'len' ? 1 : 0);
       if (n.error !== undefined) return void fail(n.error, 2);
       if (args[1] === 'id') return { type: 'capture', expression: expr, id: n.value };
+      // A response capture only fills a declared slot; `len` declares one, which needs a frontend (http_act.c parse_http_res_capture, parse_http_req_capture).
+      if (ctx.directive.keyword === 'http-response') return void fail(`expects 'id', found 'len'.`, 1);
+      if (ctx.kind === 'backend') return void fail(`proxy '${ctx.proxy.name}' has no frontend capability.`);
       // `len` in a frontend: a new slot of the request captures, after those declared before (cfg_parse: nb_req_cap++).
-      if (ctx.kind === 'backend' || ctx.kind === 'defaults' || ctx.directive.keyword !== 'http-request') return { type: 'capture', expression: expr, len: n.value };
+      if (ctx.kind === 'defaults') return { type: 'capture', expression: expr, len: n.value };
       const id = ctx.proxy.captures.filter((c) => c.kind === 'request header' || c.kind === 'request slot').length;
       ctx.proxy.captures.push({ kind: 'request slot', name: '', len: n.value, loc: ctx.directive.loc });
       return { type: 'capture', expression: expr, len: n.value, id };
     },
   },
 };
+
+/** The normalizers taking an option word, and the word (parse_http_normalize_uri). */
+const NORMALIZER_OPTIONS: Record<string, string> = { 'path-strip-dotdot': 'full', 'percent-to-uppercase': 'strict', 'percent-decode-unreserved': 'strict' };
+const NORMALIZERS = ['path-merge-slashes', 'path-strip-dot', 'path-strip-dotdot', 'query-sort-by-name', 'percent-to-uppercase', 'percent-decode-unreserved', 'fragment-strip', 'fragment-encode'];
+
+/** `normalize-uri <normalizer> [full|strict]`: experimental in HAProxy 2.6, allowed by a global `expose-experimental-directives` above. */
+function parseNormalizeUri(args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined {
+  const exposed = ctx.config.sections.some((s) => s.kind === 'global' && s.directives.some((d) => d.keyword === 'expose-experimental-directives'));
+  if (!exposed) return void ctx.error(`'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'`, 0);
+  const [name, option] = args;
+  if (name === undefined) return void fail('missing argument <normalizer>.');
+  if (!NORMALIZERS.includes(name)) return void fail(`unknown normalizer '${name}'.`, 0);
+  const optionWord = NORMALIZER_OPTIONS[name];
+  if (option !== undefined && optionWord !== undefined && option !== optionWord) return void fail(`unknown argument '${option}' for '${name}' normalizer.`, 1);
+  const extra = optionWord !== undefined && option === optionWord ? 2 : 1;
+  if (args.length > extra) {
+    return void ctx.error(`'http-request normalize-uri' expects either 'if' or 'unless' followed by a condition but found '${args[extra]}'.`, extra + 1);
+  }
+  return { type: 'normalize-uri', normalizer: (option ? `${name} ${option}` : name) as UriNormalizer };
+}
 
 /** `set-src|set-src-port|set-dst|set-dst-port <expr>` */
 function addressAction(type: 'set-src' | 'set-src-port' | 'set-dst' | 'set-dst-port'): ActionParser {
@@ -344,26 +381,80 @@ function replaceAction(type: 'replace-header' | 'replace-value'): ActionParser {
   };
 }
 
+/**
+ * `set-var(<var>[,<cond>…]) <expr>`, `set-var-fmt(<var>[,<cond>…]) <fmt>`, `unset-var(<var>)` in http
+ * and tcp rules (vars.c parse_store, with its messages); null when `action` is none of them.
+ */
+export function parseVariableAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext, end: '' | '.'): Extract<HttpAction, { type: 'set-var' | 'unset-var' | 'set-var-fmt' }> | undefined | null {
+  const m = /^(set-var-fmt|set-var|unset-var)(.*)$/.exec(action);
+  if (!m) return null;
+  const type = m[1] as 'set-var-fmt' | 'set-var' | 'unset-var';
+  const inner = m[2]!;
+  const expects = `Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'`;
+  if (!inner.startsWith('(')) return void fail(`invalid or incomplete action '${action}'. ${expects}${end}`, -1);
+  if (!inner.endsWith(')') || inner.length < 2) return void fail(`incomplete argument after action '${action}'. ${expects}${end}`, -1);
+  const target = parseSetVarTarget(inner.slice(1, -1));
+  if ('error' in target) return void fail(`${target.error}${end}`, -1);
+  if (type === 'unset-var' && target.conditions.length > 0) {
+    return void fail(`unset-var does not expect parameters after the variable name. Only "set-var" and "set-var-fmt" manage conditions${end}`, -1);
+  }
+  const name = parseVarName(target.variable);
+  if ('error' in name) return void fail(`${name.error}${end}`, -1);
+  const variable = target.variable;
+  const conditions = target.conditions.length > 0 ? { conditions: target.conditions } : {};
+  if (type === 'unset-var') return { type, variable };
+  if (type === 'set-var-fmt') {
+    if (args.length !== 1) return void fail(`'${action}' expects a log-format string${end}`, -1);
+    const format = logFormatValue(args[0]!, fail, 0, ctx);
+    return format && { type, variable, format, formatText: args[0]!, ...conditions };
+  }
+  const expr = args[0];
+  if (expr === undefined) return void fail(`missing fetch method${end}`, -1);
+  const sample = parseSampleExpression(expr);
+  if ('error' in sample) return void fail(sample.error, 0);
+  return { type, variable, expression: expr, ...conditions };
+}
+
+/**
+ * `sc-inc-gpc0|1[(<sc>)]`, `sc-inc-gpc(<idx>,<sc>)`, `sc-set-gpt0[(<sc>)] [<int>|<expr>]` and
+ * `sc-set-gpt(<idx>,<sc>) <int>|<expr>` (stick_table.c parse_inc_gpc, parse_set_gpt; no (<sc>) means 0,
+ * no value 0); null when `action` is none of them.
+ */
+function parseCounterAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void): Extract<HttpAction, { type: 'sc-inc-gpc' | 'sc-set-gpt' }> | undefined | null {
+  const m = /^(sc-inc-gpc([01])?|sc-set-gpt(0)?)(?:\((.*)\))?$/.exec(action);
+  if (!m) return null;
+  const legacy = m[2] !== undefined || m[3] !== undefined;
+  const inner = m[4];
+  let index: number | undefined;
+  let id = inner ?? '0';
+  if (!legacy) {
+    // The array forms name the element first: (<idx>,<sc>).
+    const [what, form] = m[1] === 'sc-inc-gpc' ? ['gpc', 'sc-inc-gpc(<GPC ID>,<Track ID>)'] : ['gpt', 'sc-set-gpt(<GPT ID>,<Track ID>)'];
+    if (inner === undefined) return void fail(`invalid ${what} ID '${action}'. Expects ${form}.`, -1);
+    const comma = inner.indexOf(',');
+    if (comma < 0 || !/^\d+$/.test(inner.slice(0, comma))) return void fail(`Missing ${what} ID '${action}'. Expects ${form}.`, -1);
+    index = Number(inner.slice(0, comma));
+    id = inner.slice(comma + 1);
+  }
+  if (!/^\d+$/.test(id) || Number(id) > 2) return void fail(`invalid stick table track ID '${action}'. The max allowed ID is 2.`, -1);
+  const counter = Number(id) as 0 | 1 | 2;
+  if (m[1]!.startsWith('sc-inc-gpc')) {
+    if (args.length > 0) return void fail(`'${action}' takes no argument (was '${args[0]}').`, 0);
+    return legacy ? { type: 'sc-inc-gpc', index: Number(m[2]), counter } : { type: 'sc-inc-gpc', index: index!, counter, array: true };
+  }
+  const at = index === undefined ? {} : { index };
+  const value = args[0] ?? '';
+  if (args.length > 1) return void fail(`'${action}' expects an integer or a sample expression (got '${args[1]}' after it).`, 1);
+  if (/^-?\d*$/.test(value)) return { type: 'sc-set-gpt', counter, ...at, value: value === '' || value === '-' ? 0 : Number(value) };
+  const sample = parseSampleExpression(value);
+  if ('error' in sample) return void fail(sample.error, 0);
+  return { type: 'sc-set-gpt', counter, ...at, expression: value };
+}
+
 /** set-var(name) / unset-var(name) / track-sc0..2 / sc-inc-gpc0|1(sc): actions whose name carries an argument. */
 function parseSpecialAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
-  const varMatch = /^(set-var|unset-var|set-var-fmt)\((.*)\)$/.exec(action);
-  if (varMatch) {
-    const variable = varMatch[2]!;
-    if (!/^(proc|sess|txn|req|res)\.[A-Za-z0-9_.]+$/.test(variable)) {
-      return void fail(`invalid variable name '${variable}' : expects a scope (proc, sess, txn, req, res), a dot and a name.`, -1);
-    }
-    if (varMatch[1] === 'unset-var') return { type: 'unset-var', variable };
-    if (varMatch[1] === 'set-var-fmt') {
-      if (args.length !== 1) return void fail(`'${action}' expects a log-format string.`, -1);
-      const format = logFormatValue(args[0]!, fail, 0, ctx);
-      return format && { type: 'set-var-fmt', variable, format, formatText: args[0]! };
-    }
-    const expr = args[0];
-    if (expr === undefined) return void fail(`'${action}' expects a sample expression.`, -1);
-    const sample = parseSampleExpression(expr);
-    if ('error' in sample) return void fail(sample.error, 0);
-    return { type: 'set-var', variable, expression: expr };
-  }
+  const variableAction = parseVariableAction(action, args, fail, ctx, '.');
+  if (variableAction !== null) return variableAction;
   const track = /^track-sc([012])$/.exec(action);
   if (track) {
     const key = args[0];
@@ -375,14 +466,8 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
     }
     return { type: 'track-sc', counter: Number(track[1]) as 0 | 1 | 2, key, table: args[2] };
   }
-  const gpc = /^sc-inc-gpc([01])(?:\((.*)\))?$/.exec(action);
-  if (gpc) {
-    // No argument means stick counter 0 (parse_inc_gpc).
-    const id = gpc[2] ?? '0';
-    if (!/^\d+$/.test(id) || Number(id) > 2) return void fail(`invalid stick table track ID '${id}'. The max allowed ID is 2.`, -1);
-    if (args.length > 0) return void fail(`'${action}' takes no argument (was '${args[0]}').`, 0);
-    return { type: 'sc-inc-gpc', index: Number(gpc[1]) as 0 | 1, counter: Number(id) as 0 | 1 | 2 };
-  }
+  const counterAction = parseCounterAction(action, args, fail);
+  if (counterAction !== null) return counterAction;
   if (action === 'set-log-level') {
     const level = args[0];
     if (level === undefined || !['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'].includes(level)) {
@@ -406,7 +491,7 @@ export function parseHttpAction(set: RuleSet, action: string, args: readonly str
 export function knownHttpRequestAction(action: string): boolean {
   const base = action.replace(/\(.*$/, '');
   return HTTP_ACTIONS[base]?.sets.includes('http-request') === true || HAPROXY_HTTP_ACTIONS.includes(base)
-    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?)$/.test(base) || base === 'set-log-level';
+    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?|sc-set-gpt0?)$/.test(base) || base === 'set-log-level';
 }
 
 /**
@@ -453,7 +538,7 @@ function parseHttpRule(set: RuleSet) {
     const spec = HTTP_ACTIONS[action];
     let parsed: HttpAction | undefined | null;
     if (spec && spec.sets.includes(set)) parsed = spec.parse(args, fail, ctx);
-    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^track-sc[012]$/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
+    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^(track-sc[012]|sc-inc-gpc[01]?(\(.*\))?|sc-set-gpt0?(\(.*\))?)$/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
     else parsed = null;
     if (failed) return;
     if (parsed === null) {
@@ -473,8 +558,8 @@ function parseHttpRule(set: RuleSet) {
   };
 }
 
-const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy'];
-const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'do-resolve', 'set-var-fmt', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
+const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy'];
+const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'send-spoe-group', 'do-resolve', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
   return (ctx: ProxyDirectiveContext): void => {
@@ -497,14 +582,25 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
       if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined)) return ctx.error(`'${action}' expects 'table' <name> after the key.`, 2);
       result = { type: 'track-sc', counter: Number(action.slice(-1)) as 0 | 1 | 2, key: args[0], table: args[2] };
-    } else if (action !== undefined && /^(set-var|unset-var)\(.+\)$/.test(action)) {
-      const variable = action.slice(action.indexOf('(') + 1, -1);
-      if (action.startsWith('set-var')) {
-        if (args[0] === undefined) return ctx.error(`'${action}' expects a sample expression.`, 0);
-        const sample = parseSampleExpression(args[0]);
-        if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
-      }
-      result = { type: action.startsWith('set-var') ? 'set-var' : 'unset-var', variable, expression: args[0] };
+    } else if (action !== undefined && /^(set-var-fmt|set-var|unset-var)\(/.test(action)) {
+      let failed = false;
+      // HAProxy prints a tcp rule's error alone (tcp_parse_request_rule).
+      const fail = (message: string, argIndex?: number): void => {
+        failed = true;
+        ctx.error(message, argIndex === undefined ? undefined : argIndex + 1);
+      };
+      const parsed = parseVariableAction(action, args, fail, ctx, '');
+      if (failed || !parsed) return;
+      result = parsed;
+    } else if (action !== undefined && /^(sc-inc-gpc[01]?|sc-set-gpt0?)(\(.*\))?$/.test(action)) {
+      let failed = false;
+      const fail = (message: string, argIndex?: number): void => {
+        failed = true;
+        ctx.error(message, argIndex === undefined ? undefined : argIndex + 1);
+      };
+      const parsed = parseCounterAction(action, args, fail);
+      if (failed || !parsed) return;
+      result = parsed;
     } else if (action === 'capture') {
       if (args.length !== 3 || args[1] !== 'len') return ctx.error(`'tcp-request ${phase} capture' expects <sample> 'len' <length>.`, 0);
       const n = parseInteger(args[2]!, 'capture len', 1);
@@ -525,6 +621,20 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
 
 registerProxyKeywords([
   {
+    name: 'option http-restrict-req-hdr-names',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'Request header names with characters other than letters, digits and \'-\': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy\'s http-request rules, in the frontend and again in the backend.',
+    parse(ctx) {
+      const mode = ctx.args[0];
+      const expects = `option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.`;
+      if (mode === undefined) return ctx.error(`missing parameter. ${expects}`);
+      if (mode !== 'preserve' && mode !== 'reject' && mode !== 'delete') return ctx.error(`invalid parameter '${mode}'. ${expects}`, 0);
+      if (ctx.args.length > 1) return ctx.error(`'option' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      ctx.proxy.options['http-restrict-req-hdr-names'] = { enabled: true, args: [mode], loc: ctx.directive.loc };
+    },
+  },
+  {
     name: 'declare capture',
     sections: 'fl',
     status: ENGINE,
@@ -539,8 +649,8 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see).', parse: parseHttpRule('http-request') },
-  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
+  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {
     name: 'redirect',
@@ -549,8 +659,8 @@ registerProxyKeywords([
     summary: 'Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy\'s http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).',
     parse: parseRedirectDirective,
   },
-  { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc).', parse: parseTcpRequest('connection') },
-  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, set-var/unset-var. A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
+  { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>)).', parse: parseTcpRequest('connection') },
+  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
   { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer).', parse: parseTcpRequest('content') },
   {
     name: 'tcp-request inspect-delay',

@@ -7,7 +7,7 @@
  * Units: every duration is in milliseconds, every size in bytes, unless a field says otherwise.
  */
 import type { SourceLocation } from './diagnostics.ts';
-import type { AclDeclaration, Condition, LogFormatToken } from '../acl/index.ts';
+import type { AclDeclaration, Condition, LogFormatToken, SetVarCondition } from '../acl/index.ts';
 
 export type { SourceLocation };
 
@@ -105,8 +105,24 @@ export interface LogTarget {
   loc: SourceLocation;
 }
 
+/**
+ * `set-var <proc.name>[,<cond>…] <expr>` or `set-var-fmt <proc.name>[,<cond>…] <fmt>` in the global
+ * section: the expression (or format) is evaluated when the configuration is loaded, with no
+ * connection, and may read the proc.* variables set by the lines above.
+ */
+export interface GlobalVariable {
+  /** The name after `proc.`. */
+  name: string;
+  conditions?: SetVarCondition[];
+  expression?: string;
+  format?: LogFormatToken[];
+  loc: SourceLocation;
+}
+
 export interface GlobalSettings {
   section?: Section;
+  /** `set-var` / `set-var-fmt` lines: proc.* variables set once the configuration is loaded, in file order. */
+  procVariables?: GlobalVariable[];
   /** Process-wide connection limit; default derived from the file-descriptor limit. */
   maxconn?: number;
   /** Worker threads HAProxy would start; Loadstar runs one event loop and only notes it. */
@@ -390,7 +406,8 @@ export type HttpAction =
   | { type: 'set-status'; status: number; reason?: string }
   /** `set-timeout server|tunnel <time|expr>`: this stream's timeout, a time (ms) or a sample expression giving ms. */
   | { type: 'set-timeout'; which: 'server' | 'tunnel'; ms?: number; expression?: string }
-  | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string }
+  /** `set-var-fmt(<var>[,<cond>…]) <fmt>`: conditions as for set-var. */
+  | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] }
   /** errorPage: no payload, and the proxy's error page for the status was asked for (default-errorfiles, deny_status, a bare deny); else an empty answer. */
   | { type: 'deny' | 'tarpit'; status: number; contentType?: string; body?: ReturnBody; headers?: Array<{ name: string; value: string }>; errorPage?: boolean }
   | { type: 'allow' }
@@ -398,18 +415,34 @@ export type HttpAction =
   | { type: 'disable-l7-retry' }
   | { type: 'return'; status: number; contentType?: string; body?: ReturnBody; headers: Array<{ name: string; value: string }>; errorPage?: boolean }
   | { type: 'auth'; realm?: string }
-  | { type: 'set-var' | 'unset-var'; variable: string; expression?: string }
+  /** `set-var(<var>[,<cond>…]) <expr>`: the conditions (ifexists, ifgt…) all must hold for the value to be stored; none: always. */
+  | { type: 'set-var' | 'unset-var'; variable: string; expression?: string; conditions?: SetVarCondition[] }
   | { type: 'track-sc'; counter: 0 | 1 | 2; key: string; table?: string }
-  /** `sc-inc-gpc0(<sc>)` / `sc-inc-gpc1(<sc>)`: gpc<index> (and its rate) of what stick counter <sc> tracks, plus one. */
-  | { type: 'sc-inc-gpc'; index: 0 | 1; counter: 0 | 1 | 2 }
+  /**
+   * `sc-inc-gpc0(<sc>)` / `sc-inc-gpc1(<sc>)`: gpc<index> (and its rate) of what stick counter <sc> tracks, plus one;
+   * `sc-inc-gpc(<idx>,<sc>)` (`array`): element <idx> of the gpc and gpc_rate arrays.
+   */
+  | { type: 'sc-inc-gpc'; index: number; counter: 0 | 1 | 2; array?: true }
+  /** `sc-set-gpt0(<sc>) <int|expr>` (no index) or `sc-set-gpt(<idx>,<sc>)`: the tag of what stick counter <sc> tracks becomes the number, or the expression's integer. */
+  | { type: 'sc-set-gpt'; counter: 0 | 1 | 2; index?: number; value?: number; expression?: string }
   | { type: 'use-service'; service: string }
   /** `http-request cache-use <name>` (lookup, and the key cache-store needs) / `http-response cache-store <name>`. */
   | { type: 'cache-use' | 'cache-store'; cache: string }
   | { type: 'set-log-level'; level: string }
+  /** `strict-mode on|off`: whether a failed rewrite stops the exchange in HAProxy; Loadstar's rewrites never fail, so it changes nothing. */
+  | { type: 'strict-mode'; on: boolean }
+  /** `normalize-uri <normalizer> [full|strict]`: the request target rewritten (proxy/http/uri-normalizer.ts). */
+  | { type: 'normalize-uri'; normalizer: UriNormalizer }
   /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */
   | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
   /** `id`: the frontend's capture slot it fills; a `len` rule of a frontend declares its own slot (its id is set then). */
   | { type: 'capture'; expression: string; len?: number; id?: number };
+
+/** HAProxy 2.6's URI normalizers, with their option word (`path-strip-dotdot full`, `… strict`). */
+export type UriNormalizer =
+  | 'path-merge-slashes' | 'path-strip-dot' | 'path-strip-dotdot' | 'path-strip-dotdot full' | 'query-sort-by-name'
+  | 'percent-to-uppercase' | 'percent-to-uppercase strict' | 'percent-decode-unreserved' | 'percent-decode-unreserved strict'
+  | 'fragment-strip' | 'fragment-encode';
 
 export type ReturnBody =
   | { kind: 'string'; text: string }
@@ -431,10 +464,25 @@ export interface TcpRequestRule extends Conditional {
   action:
     | { type: 'accept' | 'reject' | 'silent-drop' }
     | { type: 'track-sc'; counter: 0 | 1 | 2; key: string; table?: string }
-    | { type: 'set-var' | 'unset-var'; variable: string; expression?: string }
+    | { type: 'set-var' | 'unset-var'; variable: string; expression?: string; conditions?: SetVarCondition[] }
+    | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] }
     | { type: 'capture'; expression: string; len: number }
     | { type: 'use-service'; service: string }
-    | { type: 'expect-proxy' };
+    | { type: 'expect-proxy' }
+    | { type: 'sc-inc-gpc'; index: number; counter: 0 | 1 | 2; array?: true }
+    | { type: 'sc-set-gpt'; counter: 0 | 1 | 2; index?: number; value?: number; expression?: string };
+}
+
+/**
+ * `tcp-response content <action> [{if|unless} <cond>]` of a backend or listen section: run over the
+ * server's first bytes, held back until a rule decides (HAProxy's tcp_inspect_response).
+ */
+export interface TcpResponseRule extends Conditional {
+  action:
+    /** accept forwards what is held; reject closes both sides and sends nothing; close closes the server side and forwards what is held. */
+    | { type: 'accept' | 'reject' | 'close' }
+    | { type: 'set-var' | 'unset-var'; variable: string; expression?: string; conditions?: SetVarCondition[] }
+    | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] };
 }
 
 /** `use-server <name> if|unless <cond>`: a server of this backend chosen before cookies and balancing. */
@@ -532,8 +580,8 @@ export interface StickTable {
   expire?: number;
   nopurge: boolean;
   peers?: string;
-  /** Stored data types: `http_req_rate(10s)` → { name: 'http_req_rate', period: 10000 }. */
-  store: Array<{ name: string; period?: number }>;
+  /** Stored data types: `http_req_rate(10s)` → { name: 'http_req_rate', period: 10000 }; the arrays `gpc(3)`, `gpt(3)`, `gpc_rate(3,10s)` → count 3. */
+  store: Array<{ name: string; period?: number; count?: number }>;
   loc: SourceLocation;
 }
 
@@ -628,6 +676,10 @@ export interface ParsedProxy {
   tcpRequestRules: TcpRequestRule[];
   /** `tcp-request inspect-delay`, ms. */
   inspectDelay?: number;
+  /** `tcp-response content` rules (undefined: none, the server's bytes are relayed as they come). */
+  tcpResponseRules?: TcpResponseRule[];
+  /** `tcp-response inspect-delay`, ms. */
+  responseInspectDelay?: number;
   httpCheckRequest?: HttpCheckRequest;
   httpCheckRules: HttpCheckRule[];
   httpCheckDisableOn404: boolean;
@@ -797,6 +849,8 @@ export interface Peers {
   peers: Peer[];
   /** A `bind` line was given (with a peer line, it makes HAProxy's peers frontend). */
   bind: boolean;
+  /** `table <name> type … size …` lines: tables named `<peers>/<name>`, synchronised through this section. */
+  tables?: Array<{ name: string; table: StickTable }>;
 }
 
 export interface Peer {

@@ -29,6 +29,7 @@ import { HTTP_ERRORS_KEYWORDS, newHttpErrors, parseHttpErrorsDirective } from '.
 import './kw-bind.ts';
 import './kw-server.ts';
 import './kw-rules.ts';
+import './kw-tcp-response.ts';
 import './kw-balance.ts';
 import './kw-checks.ts';
 import './kw-protocol-checks.ts';
@@ -421,6 +422,11 @@ function dispatchProxy(state: State, directive: Directive, words: Word[], values
 function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ctx: ProxyDirectiveContext): boolean {
   const letters = haproxyProxyKeywords.get(spec.name) ?? spec.sections;
   if (letters.includes(SECTION_LETTER[kind])) return true;
+  if (spec.name.startsWith('tcp-response ') && !(kind === 'defaults' && ctx.proxy.name !== '')) {
+    // Its parser (tcp_rules.c) checks the capability itself, and refuses.
+    ctx.error(`${spec.name} is only allowed in 'backend' sections or 'defaults' section with a name`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+    return false;
+  }
   if (kind === 'defaults' && letters.includes('n')) {
     if (ctx.proxy.name !== '') return true;
     ctx.error(`'${spec.name.split(' ')[0]}' not allowed in anonymous 'defaults' section.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');

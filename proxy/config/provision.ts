@@ -188,6 +188,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   // Field by field: the proxy's own lines replace what the defaults section set (proxy_defproxy_cpy).
   if (parent.emailAlert) proxy.emailAlert = { ...parent.emailAlert, ...proxy.emailAlert };
   proxy.inspectDelay ??= parent.inspectDelay;
+  proxy.responseInspectDelay ??= parent.responseInspectDelay;
   proxy.httpCheckRequest ??= parent.httpCheckRequest;
   if (proxy.httpCheckRules.length === 0) proxy.httpCheckRules = [...parent.httpCheckRules];
   if (proxy.tcpCheckRules.length === 0) proxy.tcpCheckRules = [...parent.tcpCheckRules];
@@ -205,6 +206,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
     proxy.httpResponseRules = [...parent.httpResponseRules, ...proxy.httpResponseRules];
     proxy.httpAfterResponseRules = [...parent.httpAfterResponseRules, ...proxy.httpAfterResponseRules];
     proxy.tcpRequestRules = [...parent.tcpRequestRules, ...proxy.tcpRequestRules];
+    if (parent.tcpResponseRules) proxy.tcpResponseRules = [...parent.tcpResponseRules, ...proxy.tcpResponseRules ?? []];
   }
 }
 

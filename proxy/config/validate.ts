@@ -7,7 +7,7 @@
 import type { Diagnostics } from './diagnostics.ts';
 import type { Config, Proxy, Server, SourceLocation } from './model.ts';
 import { suggest } from './suggest.ts';
-import { peersProblems } from './kw-peers.ts';
+import { peersProblems, peersTables } from './kw-peers.ts';
 import { emailAlertProblems } from './kw-mailers.ts';
 import { cacheProblems } from './kw-cache.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
@@ -18,7 +18,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
   for (const p of config.proxies) if ((p.kind === 'backend' || p.kind === 'listen') && !backends.has(p.name)) backends.set(p.name, p);
   const resolvers = new Set(config.resolvers.map((r) => r.name));
   const userlists = new Set(config.userlists.map((u) => u.name));
-  const tables = new Set(config.proxies.filter((p) => p.stickTable).map((p) => p.name));
+  const tables = new Set([...config.proxies.filter((p) => p.stickTable).map((p) => p.name), ...peersTables(config).map((t) => t.name)]);
 
   peersProblems(config, diagnostics);
   emailAlertProblems(config, diagnostics);

@@ -10,7 +10,7 @@ import type { LbRequest } from '../balance/index.ts';
 import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
-import { compileRequestRules, compileResponseRules, compileRedirectRules, runRequestRules, runResponseRules } from './rules.ts';
+import { compileRequestRules, compileResponseRules, compileRedirectRules, runRequestRules, runResponseRules, withHeaderNameRestriction } from './rules.ts';
 import { compileConnectionRules, compileSessionRules, endRefusedSession } from '../tcp/rules.ts';
 import type { SessionRules } from '../tcp/rules.ts';
 import { compileHttpContentRules } from './content-rules.ts';
@@ -24,6 +24,7 @@ import { getHeader, caseAdjustFor } from './headers.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { TxPredicate } from './samples.ts';
 import { MapVarStore } from '../acl/index.ts';
+import type { VarMap } from '../acl/index.ts';
 import type { EngineHooks, Sample, SampleContext } from '../acl/index.ts';
 import { builtinResponse, loadErrorPage } from './error-pages.ts';
 import { forwardedForHeader, compileForwardFor, compileOriginalTo } from './forwardfor.ts';
@@ -113,7 +114,7 @@ export class HttpBackend {
     const t = config.timeouts;
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
     this.errorfiles = loadErrorFiles(config);
-    this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
+    this.requestRules = withHeaderNameRestriction(compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s)), config, (s) => this.errorResponse(s));
     this.contentRules = compileHttpContentRules(config, false);
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
     this.responseRules = compileResponseRules(config.httpResponseRules, config, (s) => this.errorResponse(s));
@@ -220,8 +221,8 @@ export class HttpFrontend implements Frontend {
   /** `option httpclose`: one request per client connection too. */
   readonly closeClient: boolean;
   readonly connections = new Set<FrontendConnection>();
-  /** proc.* variables, shared by the whole frontend. */
-  readonly procVars = new Map<string, Sample>();
+  /** proc.* variables, shared by every frontend of the configuration (set by the engine: runtime/proc-vars.ts). */
+  procVars: VarMap = new Map();
   /** Engine state the sample fetches may ask for (nbsrv, be_conn …). */
   hooks: EngineHooks | undefined;
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
@@ -278,7 +279,7 @@ export class HttpFrontend implements Frontend {
     this.connectionRules = compileConnectionRules(config);
     this.sessionRules = compileSessionRules(config);
     this.contentRules = compileHttpContentRules(config, true);
-    this.requestRules = compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s));
+    this.requestRules = withHeaderNameRestriction(compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s)), config, (s) => this.errorResponse(s));
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
     this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.httpResponseRules, config, (s) => this.errorResponse(s));

@@ -11,13 +11,15 @@ import type { HttpTransaction } from './transaction.ts';
 import type { ResponseHead } from './upstream.ts';
 import { compileTxCondition, compileTxFormat } from './samples.ts';
 import { storeCapture } from './captures.ts';
+import { normalizeUri } from './uri-normalizer.ts';
 import type { TxPredicate, TxFormat } from './samples.ts';
 import fs from 'node:fs';
-import { castSample, compileSample, parseSampleExpression } from '../acl/index.ts';
+import { castSample, compileSample, parseSampleExpression, setVariable } from '../acl/index.ts';
 import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
-import { incrementGpc, requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
+import { compileIncGpc, compileSetGpt } from '../stick/counter-actions.ts';
+import { requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
 import { cacheOf } from './cache/caches.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
@@ -140,6 +142,19 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         return 'continue';
       };
     }
+    case 'strict-mode':
+      return () => 'continue';
+    case 'normalize-uri': {
+      const normalizer = action.normalizer;
+      // A strict normalizer refusing the target: HAProxy's ACT_RET_INV, a bad request (400, PR, connection closed).
+      const invalid: LocalAnswer = { response: errorResponse(400), status: 400, termination: 'PR', close: true };
+      return (tx) => {
+        const normalized = normalizeUri(tx.request.url, normalizer);
+        if (normalized === 'invalid') return invalid;
+        tx.request.url = normalized;
+        return 'continue';
+      };
+    }
     case 'set-timeout': {
       const which = action.which;
       if (action.ms !== undefined) {
@@ -224,8 +239,12 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       return (tx) => (track(tx.sampleContext(), streamCounters(tx)), 'continue');
     }
     case 'sc-inc-gpc': {
-      const { counter, index } = action;
-      return (tx) => (incrementGpc(tx, counter, index), 'continue');
+      const inc = compileIncGpc(action.counter, action.index, !action.array);
+      return (tx) => (inc(tx.sampleContext(), streamCounters(tx)), 'continue');
+    }
+    case 'sc-set-gpt': {
+      const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
+      return (tx) => (set(tx.sampleContext(), streamCounters(tx)), 'continue');
     }
     case 'cache-use': {
       // The rules go on after it, hit or not (HAProxy's ACT_RET_CONT); a hit is served once they are done.
@@ -307,6 +326,16 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
     }
     case 'capture':
       return compileCapture(action, proxy, true, undefined);
+    case 'strict-mode':
+      return () => undefined;
+    case 'sc-inc-gpc': {
+      const inc = compileIncGpc(action.counter, action.index, !action.array);
+      return (tx) => (inc(tx.sampleContext(), streamCounters(tx)), undefined);
+    }
+    case 'sc-set-gpt': {
+      const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
+      return (tx) => (set(tx.sampleContext(), streamCounters(tx)), undefined);
+    }
     case 'track-sc': {
       // Tracked here, the entry counts the request (and its error or failure) itself: responseTracked.
       const track = compileTrackSc(action, proxy);
@@ -347,10 +376,33 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
  */
 function compileAnswerOf(action: Extract<HttpAction, { type: 'deny' | 'tarpit' | 'return' }>, errorResponse: (status: number) => Buffer): (tx: HttpTransaction) => Buffer {
   const status = action.status;
-  const headers = action.headers ?? [];
-  if (action.body) return compileReply(action.body, action.contentType, status, headers);
-  const response = action.errorPage && hasBuiltinPage(status) ? errorResponse(status) : emptyReply(status, headers);
-  return () => response;
+  const headers = compileHeaderLines(action.headers ?? []);
+  if (!action.body && action.errorPage && hasBuiltinPage(status)) {
+    const page = errorResponse(status);
+    return () => page;
+  }
+  const build = action.body ? compileReply(action.body, action.contentType, status) : emptyReply(status);
+  if (typeof headers === 'string' && !build.perRequest) {
+    const response = build.answer(headers, undefined);
+    return () => response;
+  }
+  return (tx) => build.answer(typeof headers === 'string' ? headers : headers(tx), tx);
+}
+
+/**
+ * A reply's hdr lines, whose values are log-format (HAProxy's http_reply hdrs): one fixed block when
+ * none has a `%`, else rendered for each answer.
+ */
+function compileHeaderLines(headers: ReadonlyArray<{ name: string; value: string }>): string | ((tx: HttpTransaction) => string) {
+  if (!headers.some((h) => h.value.includes('%'))) return headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('');
+  const lines = headers.map((h) => ({ name: h.name.toLowerCase(), value: compileTxFormat(parseFormat(h.value)) }));
+  return (tx) => lines.map((l) => `${l.name}: ${l.value(tx)}\r\n`).join('');
+}
+
+/** How an answer is built from its hdr lines; `perRequest`: its payload is log-format too. */
+interface ReplyBuilder {
+  perRequest: boolean;
+  answer(headerLines: string, tx: HttpTransaction | undefined): Buffer;
 }
 
 /** A redirect rule's answer, or undefined when `ignore-empty` skips it. */
@@ -386,9 +438,39 @@ function compileCapture<R>(action: Extract<HttpAction, { type: 'capture' }>, pro
 }
 
 /** A reply without payload: the hdr lines, then content-length: 0 — none on a 204, which may not carry one (RFC 9110 §8.6). */
-function emptyReply(status: number, headers: ReadonlyArray<{ name: string; value: string }>): Buffer {
+function emptyReply(status: number): ReplyBuilder {
   const length = status === 204 ? '' : 'content-length: 0\r\n';
-  return Buffer.from(`HTTP/1.1 ${status} ${replyReason(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}${length}\r\n`);
+  return { perRequest: false, answer: (headerLines) => Buffer.from(`HTTP/1.1 ${status} ${replyReason(status)}\r\n${headerLines}${length}\r\n`) };
+}
+
+/** A header name HAProxy lets through `option http-restrict-req-hdr-names`: letters, digits and '-'. */
+const PLAIN_HEADER_NAME = /^[0-9A-Za-z-]*$/;
+
+/**
+ * `option http-restrict-req-hdr-names delete|reject` (http_req_restrict_header_names): after the proxy's
+ * http-request rules, header names with other characters are removed, or the request is denied (403).
+ * The steps unchanged when the option is unset or `preserve`.
+ */
+export function withHeaderNameRestriction(steps: RequestStep[], proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep[] {
+  const mode = proxy.options['http-restrict-req-hdr-names']?.args[0];
+  if (mode !== 'delete' && mode !== 'reject') return steps;
+  const denied = (): LocalAnswer => ({ response: errorResponse(403), status: 403, termination: 'PR', kind: 'denied' });
+  const restrict: RequestStep = (tx) => {
+    const headers = tx.request.headers;
+    let w = 0;
+    for (let r = 0; r < headers.length; r += 2) {
+      const name = headers[r]!;
+      if (!PLAIN_HEADER_NAME.test(name)) {
+        if (mode === 'reject') return (requestDenied(tx), denied());
+        continue;
+      }
+      headers[w++] = name;
+      headers[w++] = headers[r + 1]!;
+    }
+    headers.length = w;
+    return 'continue';
+  };
+  return [...steps, restrict];
 }
 
 /** set-var, set-var-fmt and unset-var, the same in request and response rules; undefined for other actions. */
@@ -396,16 +478,17 @@ function compileVariableAction(action: HttpAction, proxy: Proxy): ((tx: HttpTran
   if (action.type !== 'set-var' && action.type !== 'set-var-fmt' && action.type !== 'unset-var') return undefined;
   const [scope, name] = splitVariable(action.variable);
   if (action.type === 'unset-var') return (tx) => tx.vars.unset(scope, name);
+  const conditions = action.conditions;
   if (action.type === 'set-var-fmt') {
     const format = compileTxFormat(action.format);
-    return (tx) => tx.vars.set(scope, name, { type: 'str', value: format(tx) });
+    return (tx) => setVariable(tx.vars, scope, name, { type: 'str', value: format(tx) }, conditions);
   }
   const parsed = parseSampleExpression(action.expression!);
   if ('error' in parsed) throw new Error(parsed.error);
   const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
   return (tx) => {
     const value = sample(tx.sampleContext());
-    if (value !== undefined) tx.vars.set(scope, name, value);
+    if (value !== undefined) setVariable(tx.vars, scope, name, value, conditions);
   };
 }
 
@@ -432,29 +515,29 @@ function parseFormat(text: string) {
  * The answer of a return / deny rule with a payload. `lf-string` and `lf-file` are log-format
  * (the file read once, at load, as HAProxy does), rendered per request; the rest is built once.
  */
-function compileReply(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number, headers: Array<{ name: string; value: string }>): (tx: HttpTransaction) => Buffer {
+function compileReply(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number): ReplyBuilder {
+  const start = `HTTP/1.1 ${status} ${replyReason(status)}\r\n`;
   if (body.kind === 'lf-string' || body.kind === 'lf-file') {
     const text = compileTxFormat(parseFormat(body.kind === 'lf-string' ? body.text : fs.readFileSync(body.path, 'utf8')));
     const type = contentType ?? (body.kind === 'lf-string' ? 'text/plain' : undefined);
-    const head = `HTTP/1.1 ${status} ${replyReason(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}`;
     const tail = `${type ? `content-type: ${type}\r\n` : ''}\r\n`;
-    return (tx) => {
-      const payload = Buffer.from(text(tx));
-      return Buffer.concat([Buffer.from(`${head}content-length: ${payload.length}\r\n${tail}`), payload]);
+    return {
+      perRequest: true,
+      answer(headerLines, tx) {
+        const payload = Buffer.from(text(tx!));
+        return Buffer.concat([Buffer.from(`${start}${headerLines}content-length: ${payload.length}\r\n${tail}`), payload]);
+      },
     };
   }
-  const response = loadBody(body, contentType, status, headers);
-  return () => response;
-}
-
-function loadBody(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number, headers: Array<{ name: string; value: string }> = []): Buffer {
-  if (body.kind === 'errorfile') return loadErrorFile(body.path);
-  if (body.kind === 'errorfiles' && body.path !== undefined) return loadErrorFile(body.path);
+  if (body.kind === 'errorfile' || (body.kind === 'errorfiles' && body.path !== undefined)) {
+    const file = loadErrorFile(body.path!);
+    return { perRequest: false, answer: () => file };
+  }
   // An http-errors section without the status: an empty answer (HAProxy 2.6 warns at load).
-  const payload = body.kind === 'string' || body.kind === 'lf-string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : fs.readFileSync(body.path);
+  const payload = body.kind === 'string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : fs.readFileSync(body.path);
   // HAProxy's order (http_reply_to_htx): the rule's hdr lines, then content-length, then content-type.
-  const head = `HTTP/1.1 ${status} ${replyReason(status)}\r\n${headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;
-  return Buffer.concat([Buffer.from(head), payload]);
+  const tail = `content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;
+  return { perRequest: false, answer: (headerLines) => Buffer.concat([Buffer.from(`${start}${headerLines}${tail}`), payload]) };
 }
 
 /** HAProxy's redirect Location for `location`, `prefix` and `scheme` rules. */

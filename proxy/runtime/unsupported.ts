@@ -6,6 +6,7 @@
 import { HTTP_ALPN } from '../tls/bind-tls.ts';
 import type { Config, TcpRequestRule } from '../config/model.ts';
 import { storeTypeIsRun } from '../stick/table.ts';
+import { peersTables } from '../config/kw-peers.ts';
 import { cryptScheme } from './crypt.ts';
 import { serverAddressBytes } from './dynamic-cookie.ts';
 
@@ -63,11 +64,17 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'capture') add(`'http-after-response ${t}'`, rule.loc, 'a later engine change');
     }
     if (proxy.mode !== 'http') for (const rule of proxy.serverRules) if (rule.dynamic) add(`'use-server' with a log-format server name in a TCP-mode ${proxy.kind}`, rule.loc, 'a later engine change');
+    // tcp-response content runs in TCP mode (tcp/response-inspection.ts); an HTTP exchange does not pass through it yet.
+    if (proxy.mode === 'http') for (const rule of proxy.tcpResponseRules ?? []) add(`'tcp-response content ${rule.action.type}' in an HTTP-mode ${proxy.kind}`, rule.loc, 'a later engine change');
     for (const rule of proxy.tcpRequestRules) {
       // Compiled by proxy/tcp/rules.ts, run by the TCP engine and, in HTTP mode, on each request (http/content-rules.ts).
-      const what = `'tcp-request ${rule.phase} ${rule.action.type}${'variable' in rule.action && rule.action.variable.includes(',') ? ' with conditions' : ''}'`;
+      const what = `'tcp-request ${rule.phase} ${rule.action.type}'`;
       if (!tcpRuleIsRun(rule, proxy.mode === 'http')) add(proxy.mode === 'http' ? `${what} in an HTTP-mode ${proxy.kind}` : what, rule.loc, '#5');
     }
+  }
+  // A peers section's tables store what proxies' tables may (config/kw-peers.ts).
+  for (const { name, table } of peersTables(config)) {
+    for (const data of table.store) if (!storeTypeIsRun(data.name)) add(`'table ${name} … store ${data.name}'`, table.loc, 'sticky sessions');
   }
   for (const list of config.userlists) {
     for (const user of list.users) {
@@ -96,7 +103,7 @@ export function reducedFeatureWarnings(config: Config): string[] {
 }
 
 /** http-response actions the HTTP engine runs (proxy/http/rules.ts compileResponseAction); the parser accepts more. */
-const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture', 'track-sc', 'cache-store']);
+const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture', 'track-sc', 'sc-inc-gpc', 'sc-set-gpt', 'strict-mode', 'cache-store']);
 
 /**
  * Rule kinds the engine runs (proxy/tcp/rules.ts); the others are refused here. `http`: the rule is
@@ -104,8 +111,8 @@ const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 
  */
 export function tcpRuleIsRun(rule: TcpRequestRule, http = false): boolean {
   const t = rule.action.type;
-  if (rule.phase === 'connection') return t === 'accept' || t === 'reject' || t === 'track-sc';
-  if (t === 'set-var' || t === 'unset-var') return !rule.action.variable.includes(','); // set-var(name,ifexists…) conditions are not run
+  if (rule.phase === 'connection') return t === 'accept' || t === 'reject' || t === 'track-sc' || t === 'sc-inc-gpc' || t === 'sc-set-gpt';
+  if (t === 'set-var' || t === 'unset-var' || t === 'set-var-fmt') return true;
   if (t === 'silent-drop') return rule.phase === 'session' || http;
-  return t === 'accept' || t === 'reject' || t === 'track-sc';
+  return t === 'accept' || t === 'reject' || t === 'track-sc' || t === 'sc-inc-gpc' || t === 'sc-set-gpt';
 }

@@ -90,12 +90,6 @@ export function responseTracked(tracked: Tracked, status: number): void {
   else if (status >= 500 && status < 600 && status !== 501 && status !== 505) count('http_fail_cnt', 'http_fail_rate');
 }
 
-/** `http-request sc-inc-gpc0|1(<sc>)`: what stick counter `counter` tracks counts one in gpc<index> and its rate. */
-export function incrementGpc(tx: Exchange, counter: number, index: 0 | 1): void {
-  const tracked: Tracked | undefined = streamCounters(tx).slot(counter);
-  if (tracked) incGpc(tracked.table, tracked.entry, index, tickNow());
-}
-
 /** The exchange ended: what it tracked itself lets go (conn_cur down); the connection's counters stay. */
 export function exchangeEnded(tx: Exchange): void {
   streams.get(tx)?.stop();

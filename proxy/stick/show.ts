@@ -13,7 +13,7 @@ import type { StickTables } from './tables.ts';
 
 /** HAProxy's data types in the order it prints them (STKTABLE_DT_*); the ones the engine keeps. */
 const DUMP_ORDER: ReadonlyArray<{ name: CounterType; rate?: never } | { rate: RateType; name?: never }> = [
-  { name: 'gpc0' }, { rate: 'gpc0_rate' }, { name: 'conn_cnt' }, { rate: 'conn_rate' }, { name: 'conn_cur' },
+  { name: 'gpt0' }, { name: 'gpc0' }, { rate: 'gpc0_rate' }, { name: 'conn_cnt' }, { rate: 'conn_rate' }, { name: 'conn_cur' },
   { name: 'sess_cnt' }, { rate: 'sess_rate' }, { name: 'http_req_cnt' }, { rate: 'http_req_rate' },
   { name: 'http_err_cnt' }, { rate: 'http_err_rate' }, { name: 'gpc1' }, { rate: 'gpc1_rate' },
   { name: 'http_fail_cnt' }, { rate: 'http_fail_rate' },
@@ -71,6 +71,10 @@ function entryLine(table: RuntimeStickTable, entry: StickEntry, now: number): st
       if (value !== undefined) line += ` ${data.rate}(${table.period(data.rate)})=${value}`;
     }
   }
+  // The arrays come last, one field per element with its index before the name's first '_' (gpc3_rate).
+  for (let i = 0; table.stores(`gpt[${i}]`); i++) line += ` gpt${i}=${table.counter(entry, `gpt[${i}]`)}`;
+  for (let i = 0; table.stores(`gpc[${i}]`); i++) line += ` gpc${i}=${table.counter(entry, `gpc[${i}]`)}`;
+  for (let i = 0; table.stores(`gpc_rate[${i}]`); i++) line += ` gpc${i}_rate(${table.period(`gpc_rate[${i}]`)})=${table.rate(entry, `gpc_rate[${i}]`, now)}`;
   return `${line}\n`;
 }
 

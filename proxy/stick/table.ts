@@ -16,17 +16,21 @@ import type { StickTable } from '../config/model.ts';
 import { FreqCtr } from './freq-ctr.ts';
 
 /** The data types the engine maintains (stick-table "store", configuration.txt). */
-export const COUNTERS = ['conn_cnt', 'conn_cur', 'sess_cnt', 'http_req_cnt', 'http_err_cnt', 'http_fail_cnt', 'gpc0', 'gpc1'] as const;
+export const COUNTERS = ['conn_cnt', 'conn_cur', 'sess_cnt', 'http_req_cnt', 'http_err_cnt', 'http_fail_cnt', 'gpc0', 'gpc1', 'gpt0'] as const;
 export const RATES = ['conn_rate', 'sess_rate', 'http_req_rate', 'http_err_rate', 'http_fail_rate', 'gpc0_rate', 'gpc1_rate'] as const;
-export type CounterType = typeof COUNTERS[number];
-export type RateType = typeof RATES[number];
+/** An element of the gpc and gpt arrays (`store gpc(<n>)`, `gpt(<n>)`): its own counter slot. */
+export type CounterType = typeof COUNTERS[number] | `gpc[${number}]` | `gpt[${number}]`;
+/** An element of the gpc_rate array (`store gpc_rate(<n>,<period>)`). */
+export type RateType = typeof RATES[number] | `gpc_rate[${number}]`;
+/** The arrays, stored element by element. */
+const ARRAYS = new Set(['gpc', 'gpt', 'gpc_rate']);
 
 const COUNTER_INDEX = new Map<string, number>(COUNTERS.map((n, i) => [n, i]));
 const RATE_INDEX = new Map<string, number>(RATES.map((n, i) => [n, i]));
 
 /** Is this `store` data type maintained by the engine? (The others are refused at load: runtime/unsupported.ts.) */
 export function storeTypeIsRun(name: string): boolean {
-  return COUNTER_INDEX.has(name) || RATE_INDEX.has(name) || name === 'server_id';
+  return COUNTER_INDEX.has(name) || RATE_INDEX.has(name) || ARRAYS.has(name) || name === 'server_id';
 }
 
 /** The stick-table clock: milliseconds, never going back (HAProxy's now_ms). */
@@ -89,8 +93,9 @@ export class RuntimeStickTable {
     this.keepsServer = stickRulesUseIt || config.store.some((s) => s.name === 'server_id');
     this.expireMs = config.expire ?? 0;
     this.size = config.size;
-    const counters = config.store.filter((s) => COUNTER_INDEX.has(s.name)).map((s) => s.name);
-    const rates = config.store.filter((s) => RATE_INDEX.has(s.name)).map((s) => ({ name: s.name, period: s.period ?? 0 }));
+    const elements = (s: StickTable['store'][number]): string[] => (ARRAYS.has(s.name) ? Array.from({ length: s.count ?? 0 }, (_, i) => `${s.name}[${i}]`) : [s.name]);
+    const counters = config.store.filter((s) => COUNTER_INDEX.has(s.name) || s.name === 'gpc' || s.name === 'gpt').flatMap(elements);
+    const rates = config.store.filter((s) => RATE_INDEX.has(s.name) || s.name === 'gpc_rate').flatMap((s) => elements(s).map((name) => ({ name, period: s.period ?? 0 })));
     this.layout = {
       counters, rates,
       counterSlot: new Map(counters.map((n, i) => [n, i])),

@@ -10,7 +10,7 @@ import type { EngineHooks } from '../acl/index.ts';
 import type { Config, Proxy, StickTable } from '../config/model.ts';
 import { RuntimeStickTable } from './table.ts';
 import { stickCounterHook } from './read.ts';
-import { peersSectionRuns } from '../config/kw-peers.ts';
+import { peersSectionRuns, peersTables } from '../config/kw-peers.ts';
 
 export class StickTables {
   private readonly byName = new Map<string, RuntimeStickTable>();
@@ -29,6 +29,13 @@ export class StickTables {
       const old = previous?.get(proxy.name);
       if (old && table.handedOver && old.handedOver && sameDefinition(old.config, table.config)) table.adopt(old);
       this.byName.set(proxy.name, table);
+    }
+    // A peers section's own tables: always kept by the local peer when the section runs.
+    for (const { name, table: definition } of peersTables(config)) {
+      const table = new RuntimeStickTable(name, definition, stickRuleTables.has(name), syncedByLocalPeer(config, definition));
+      const old = previous?.get(name);
+      if (old && table.handedOver && old.handedOver && sameDefinition(old.config, table.config)) table.adopt(old);
+      this.byName.set(name, table);
     }
     for (const proxy of config.proxies) if (proxy.kind !== 'defaults') tablesOfProxy.set(proxy, this);
     this.tcpHooks = this.byName.size > 0 ? { stickCounter: this.stickCounter } : undefined;

@@ -14,6 +14,9 @@
  */
 import net from 'node:net';
 import { MapVarStore } from '../acl/index.ts';
+import { compileResponseRules, inspectResponse } from './response-inspection.ts';
+import type { ResponseRules } from './response-inspection.ts';
+import type { VarMap } from '../acl/index.ts';
 import type { Sample } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
 import type { QueuePositions, RuntimeBackend } from '../runtime/backend.ts';
@@ -32,6 +35,7 @@ import { compileUniqueId } from '../http/unique-id.ts';
 import type { UniqueIdFormat } from '../http/unique-id.ts';
 import { HeldRequest, inspect } from './inspection.ts';
 import { ReusedReads } from './reused-reads.ts';
+import type { ReadTarget } from './reused-reads.ts';
 import { adoptReads } from './client-reads.ts';
 import type { InspectionOutcome } from './inspection.ts';
 import { writeStallTimer } from '../runtime/pending-write.ts';
@@ -110,12 +114,14 @@ export class TcpFrontend implements Frontend {
   private readonly contentRules: ContentRules | undefined;
   /** `tcp-request content` rules of the backends this frontend can reach (a listen section's own run once). */
   private readonly backendContentRules = new Map<RuntimeBackend, ContentRules>();
+  /** `tcp-response content` rules of the backends this frontend can reach (only those that have some; a listen section's own too). */
+  private readonly responseRules = new Map<RuntimeBackend, ResponseRules>();
   /** `use-server` rules of the backends this frontend can reach. */
   private readonly serverChoices = new Map<RuntimeBackend, ServerChoice<ConnAtRouting>>();
   /** `stick` rules of the backends this frontend can reach (only those that have some). */
   private readonly stickRules = new Map<RuntimeBackend, StickPersistence>();
-  /** `proc.*` variables set by this frontend's rules. */
-  private readonly procVars = new Map<string, Sample>();
+  /** `proc.*` variables, shared by every frontend of the configuration (set by the engine: runtime/proc-vars.ts). */
+  procVars: VarMap = new Map();
 
   constructor(readonly config: Proxy, private readonly backends: ReadonlyMap<string, RuntimeBackend>, private readonly logger: Logger) {
     this.name = config.name;
@@ -145,6 +151,8 @@ export class TcpFrontend implements Frontend {
       if (choice) this.serverChoices.set(backend, choice);
       const stick = StickPersistence.fromConfig(backend.config, () => backend.servers);
       if (stick) this.stickRules.set(backend, stick);
+      const response = compileResponseRules(backend.config);
+      if (response) this.responseRules.set(backend, response);
     }
   }
 
@@ -449,7 +457,7 @@ export class TcpFrontend implements Frontend {
       upstream.write(held);
     }
     // Server → client: read into reused buffers and written on (reused-reads.ts), with pipe()'s backpressure.
-    reads.start({
+    const toClient: ReadTarget = {
       source: upstream,
       sink: client,
       onChunk: (bytes) => {
@@ -457,7 +465,35 @@ export class TcpFrontend implements Frontend {
         if (faults.armed) this.tunnelFault(record);
       },
       onStall: (on) => stall('toClient', on),
-    });
+    };
+    const responseRules = this.responseRules.size > 0 && record.backend ? this.responseRules.get(record.backend) : undefined;
+    if (!responseRules) reads.start(toClient);
+    else {
+      // Before the 'end' listener below: a FIN during inspection makes a final pass, whose bytes go out before the client's FIN.
+      inspectResponse(client, upstream, reads, responseRules, record.backend!.config.responseInspectDelay ?? 0, record.vars ??= new MapVarStore(this.procVars), (outcome) => {
+        try {
+          if (outcome.error !== undefined) return this.internalError(outcome.error, record);
+          const held = outcome.held;
+          // HAProxy counts what it read from the server, forwarded or not.
+          if (held) record.bytesOut += held.length;
+          if (outcome.verdict === 'reject') {
+            // SF_ERR_PRXCOND in the data phase; both sides closed (channel_abort), nothing forwarded.
+            record.termination = 'PD';
+            this.stats.dresp++;
+            record.backend!.stats.dresp++;
+            if (record.server) record.server.stats.dresp++;
+            return destroyBoth();
+          }
+          if (held && !client.destroyed) client.write(held);
+          // close: the server side is closed at once (SI_FL_NOLINGER); the client's follows once what was held is written.
+          if (outcome.verdict === 'close') return void upstream.destroy();
+          reads.start(toClient);
+          upstream.resume();
+        } catch (e) {
+          this.internalError(e, record);
+        }
+      });
+    }
     let clientReads: ReusedReads | undefined;
     if (record.held?.ended || client.readableEnded) {
       // The client's FIN came during inspection or while connecting (after the held bytes): its 'end' is past.

@@ -35,6 +35,8 @@ export class ReusedReads {
   private readonly buffers = new ReadBuffers();
   private paused = false;
   private target: ReadTarget | undefined;
+  /** Until start(): takes what the source sends (tcp-response inspection holding the server's first bytes). */
+  private holder: ((chunk: Buffer) => void) | undefined;
 
   /** The `onread` option of `net.connect` for the source socket. */
   readonly onread = {
@@ -46,8 +48,14 @@ export class ReusedReads {
     },
   };
 
-  /** Relays from now on (the source socket is connected; nothing was read before). */
+  /** Until start(), each chunk read is copied (the buffers are reused) and given to `onChunk` instead of being dropped. */
+  hold(onChunk: (chunk: Buffer) => void): void {
+    this.holder = onChunk;
+  }
+
+  /** Relays from now on (the source socket is connected; nothing was read before, or hold() took it). */
   start(target: ReadTarget): void {
+    this.holder = undefined;
     this.target = target;
     target.sink.on('drain', () => this.drained());
   }
@@ -62,8 +70,11 @@ export class ReusedReads {
     const buffers = this.buffers;
     buffers.read(bytes, buffer);
     const target = this.target;
-    // Not relaying (yet or any more): what the source sent has nowhere to go.
-    if (!target) return;
+    // Not relaying (yet or any more): what the source sent has nowhere to go, unless it is held.
+    if (!target) {
+      if (this.holder) this.holder(Buffer.from(buffer.subarray(0, bytes)));
+      return;
+    }
     target.onChunk(bytes);
     const sink = target.sink;
     if (sink.destroyed) return;

@@ -9,11 +9,12 @@
  * track-sc actions track the connection's stick counters (proxy/stick).
  */
 import type net from 'node:net';
-import { compileCondition, compileConditionResult, compileSample, parseSampleExpression, ACL_MISS, ACL_PASS } from '../acl/index.ts';
+import { compileCondition, compileConditionResult, compileLogFormat, compileSample, parseSampleExpression, setVariable, mkStr, ACL_MISS, ACL_PASS } from '../acl/index.ts';
 import type { SampleContext, VarScope, VarStore } from '../acl/index.ts';
 import type { Proxy, TcpRequestRule } from '../config/model.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
+import { compileIncGpc, compileSetGpt } from '../stick/counter-actions.ts';
 import { countSession, existingSessionCounters, sessionCounters } from '../stick/tracking.ts';
 import type { StickCounters } from '../stick/tracking.ts';
 import { connContext } from './samples.ts';
@@ -74,6 +75,14 @@ function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: Samp
     case 'track-sc': {
       const track = compileTrackSc(action, proxy);
       return (ctx, socket) => (track(ctx, sessionCounters(socket)), undefined);
+    }
+    case 'sc-inc-gpc': {
+      const inc = compileIncGpc(action.counter, action.index, !action.array);
+      return (ctx, socket) => (inc(ctx, sessionCounters(socket)), undefined);
+    }
+    case 'sc-set-gpt': {
+      const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
+      return (ctx, socket) => (set(ctx, sessionCounters(socket)), undefined);
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.
@@ -136,30 +145,51 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
     case 'accept': return () => 'accept';
     case 'reject': return () => 'reject';
     case 'silent-drop': return () => 'drop';
-    case 'set-var': {
-      const [scope, name] = splitVariable(action.variable);
-      const parsed = parseSampleExpression(action.expression!);
-      if ('error' in parsed) throw new Error(parsed.error);
-      const sample = compileSample(parsed.expr, options(proxy));
-      return (ctx) => {
-        const value = sample(ctx);
-        if (value !== undefined) ctx.vars?.set(scope, name, value);
-        return undefined;
-      };
-    }
+    case 'set-var':
+    case 'set-var-fmt':
     case 'unset-var': {
-      const [scope, name] = splitVariable(action.variable);
-      return (ctx) => (ctx.vars?.unset(scope, name), undefined);
+      const run = compileVariableAction(action, proxy);
+      return (ctx) => (run(ctx), undefined);
     }
     case 'track-sc': {
       const track = compileTrackSc(action, proxy);
       return (ctx, counters) => (track(ctx, counters()), undefined);
+    }
+    case 'sc-inc-gpc': {
+      const inc = compileIncGpc(action.counter, action.index, !action.array);
+      return (ctx, counters) => (inc(ctx, counters()), undefined);
+    }
+    case 'sc-set-gpt': {
+      const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
+      return (ctx, counters) => (set(ctx, counters()), undefined);
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.
       throw new Error(`tcp-request ${rule.phase} ${action.type} is not run by the engine yet`);
   }
 }
+
+/** set-var, set-var-fmt and unset-var in tcp-request and tcp-response rules: the variable stored in the context's store. */
+export function compileVariableAction(action: VariableAction, proxy: Proxy): (ctx: SampleContext) => void {
+  const [scope, name] = splitVariable(action.variable);
+  if (action.type === 'unset-var') return (ctx) => ctx.vars?.unset(scope, name);
+  const conditions = action.conditions;
+  if (action.type === 'set-var-fmt') {
+    const format = compileLogFormat(action.format, options(proxy));
+    return (ctx) => {
+      if (ctx.vars) setVariable(ctx.vars, scope, name, mkStr(format(ctx)), conditions);
+    };
+  }
+  const parsed = parseSampleExpression(action.expression!);
+  if ('error' in parsed) throw new Error(parsed.error);
+  const sample = compileSample(parsed.expr, options(proxy));
+  return (ctx) => {
+    const value = sample(ctx);
+    if (value !== undefined && ctx.vars) setVariable(ctx.vars, scope, name, value, conditions);
+  };
+}
+
+type VariableAction = Extract<TcpRequestRule['action'], { type: 'set-var' | 'set-var-fmt' | 'unset-var' }>;
 
 /**
  * Ends a connection a session rule refused. reject closes it, as HAProxy 2.6 closes its socket (the

@@ -16,11 +16,12 @@ import { JSON_CONVERTERS } from './json.ts';
 import { IP_CONVERTERS } from './ip.ts';
 import { VAR_CONVERTERS } from './var.ts';
 import { PROTOCOL_CONVERTERS } from './protocol.ts';
+import { FIX_CONVERTERS } from './fix.ts';
 import { TABLE_CONVERTERS } from './table.ts';
 import { MAP_CONVERTERS } from './map.ts';
 
 export const CONVERTER_DEFINITIONS: readonly ConverterDefinition[] = [
   ...ARITH_CONVERTERS, ...DATE_CONVERTERS, ...STRING_CONVERTERS, ...ENCODING_CONVERTERS, ...HASH_CONVERTERS, ...REGSUB_CONVERTERS,
   ...LANGUAGE_CONVERTERS, ...JSON_CONVERTERS, ...IP_CONVERTERS, ...VAR_CONVERTERS,
-  ...PROTOCOL_CONVERTERS, ...TABLE_CONVERTERS, ...MAP_CONVERTERS,
+  ...PROTOCOL_CONVERTERS, ...FIX_CONVERTERS, ...TABLE_CONVERTERS, ...MAP_CONVERTERS,
 ];

@@ -1,6 +1,6 @@
 /**
- * Protocol decoders HAProxy has and Loadstar does not evaluate yet (FIX,
- * MQTT, protocol buffers / gRPC): their rows and argument checks only.
+ * Protocol decoders HAProxy has and Loadstar does not evaluate yet (MQTT,
+ * protocol buffers / gRPC): their rows and argument checks only. FIX is fix.ts.
  */
 import type { SampleArg } from '../types.ts';
 import type { ConverterDefinition } from './define.ts';
@@ -16,8 +16,6 @@ function protobufType(a: SampleArg[]): string | undefined {
 }
 
 export const PROTOCOL_CONVERTERS: readonly ConverterDefinition[] = [
-  converter(['fix_is_valid', '', 'bin', 'bool']),
-  converter(['fix_tag_value', 'str', 'bin', 'bin']),
   converter(['mqtt_field_value', 'str,str', 'bin', 'str']),
   converter(['mqtt_is_valid', '', 'bin', 'bool']),
   converter(['protobuf', 'pbuf[,str]', 'bin', 'bin'], undefined, protobufType),

@@ -2,40 +2,18 @@
  * Variables (vars.c; section 7.3.1): set-var and unset-var pass their input
  * through and store or clear a variable on the way.
  */
-import type { SampleArg, VarScope } from '../types.ts';
-import type { SampleContext } from '../context.ts';
-import type { Sample } from '../eval-sample.ts';
+import type { SampleArg } from '../types.ts';
+import { SET_VAR_CONDITIONS, setVariable } from '../var-set.ts';
+import type { SetVarCondition } from '../var-set.ts';
 import type { ConverterCompiler, ConverterDefinition } from './define.ts';
 import { converter } from './define.ts';
 import { strOf as argStr, parseVarName } from '../validators.ts';
 
-const SET_VAR_CONDITIONS = ['ifexists', 'ifnotexists', 'ifempty', 'ifnotempty', 'ifset', 'ifnotset', 'ifgt', 'iflt'];
-
-function setVarIf(ctx: SampleContext, scope: VarScope, name: string, s: Sample, conds: readonly string[]): void {
-  const vars = ctx.vars!;
-  const old = vars.get(scope, name);
-  for (const c of conds) {
-    switch (c) {
-      case 'ifexists': case 'ifset': if (!old) return; break;
-      case 'ifnotexists': case 'ifnotset': if (old) return; break;
-      case 'ifempty':
-        if ((s.type !== 'str' && s.type !== 'bin') || s.value.length) return;
-        break;
-      case 'ifnotempty':
-        if ((s.type === 'str' || s.type === 'bin') && !s.value.length) return;
-        break;
-      case 'ifgt': if (old?.type === 'int' && s.type === 'int' && !(old.value > s.value)) return; break;
-      case 'iflt': if (old?.type === 'int' && s.type === 'int' && !(old.value < s.value)) return; break;
-    }
-  }
-  vars.set(scope, name, s);
-}
-
 const setVar: ConverterCompiler = ({ args }) => {
   const v = args[0];
-  const conds = args.slice(1).map((a) => (a.type === 'str' ? a.value : ''));
+  const conds = args.slice(1).map((a) => (a.type === 'str' ? a.value : '')) as SetVarCondition[];
   return (s, ctx) => {
-    if (v?.type === 'var' && ctx.vars) setVarIf(ctx, v.scope, v.name, s, conds);
+    if (v?.type === 'var' && ctx.vars) setVariable(ctx.vars, v.scope, v.name, s, conds);
     return s;
   };
 };
@@ -52,7 +30,7 @@ function variableArgs(a: SampleArg[]): string | undefined {
   a[0] = { type: 'var', scope: parsed.scope, name: parsed.name };
   for (const cond of a.slice(1)) {
     const c = argStr(cond) ?? '';
-    if (!SET_VAR_CONDITIONS.includes(c)) return `unknown condition "${c}"`;
+    if (!(SET_VAR_CONDITIONS as readonly string[]).includes(c)) return `unknown condition "${c}"`;
   }
   return undefined;
 }

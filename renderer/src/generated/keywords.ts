@@ -49,11 +49,6 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
-   "name": "expose-experimental-directives",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
-  },
-  {
    "name": "fd-hard-limit",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -581,6 +576,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "option http-restrict-req-hdr-names",
+   "summary": "Request header names with characters other than letters, digits and '-': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy's http-request rules, in the frontend and again in the backend.",
+   "status": "supported"
+  },
+  {
    "name": "option http-server-close",
    "summary": "Closes the server connection after each response while keeping the client connection alive.",
    "status": "supported"
@@ -969,12 +969,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed), strict-mode (no effect: Loadstar's rewrites never fail).",
    "status": "supported"
   },
   {
@@ -1061,6 +1061,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-restrict-req-hdr-names",
+   "summary": "Request header names with characters other than letters, digits and '-': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy's http-request rules, in the frontend and again in the backend.",
+   "status": "supported"
   },
   {
    "name": "option http-server-close",
@@ -1214,12 +1219,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. `gpt0`, and the `gpc(<n>)`, `gpt(<n>)`, `gpc_rate(<n>,<period>)` arrays (sc-inc-gpc(<idx>,<sc>), sc-set-gpt(<idx>,<sc>), sc_get_gpc…). Not run yet: the bytes data types.",
    "status": "supported"
   },
   {
    "name": "tcp-request connection",
-   "summary": "Rules on a new connection before any data (accept, reject, track-sc).",
+   "summary": "Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>)).",
    "status": "supported"
   },
   {
@@ -1234,7 +1239,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request session",
-   "summary": "Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, set-var/unset-var. A refused connection is closed (silent-drop: reset) and not logged.",
+   "summary": "Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.",
    "status": "supported"
   },
   {
@@ -1386,12 +1391,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed), strict-mode (no effect: Loadstar's rewrites never fail).",
    "status": "supported"
   },
   {
@@ -1458,6 +1463,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-restrict-req-hdr-names",
+   "summary": "Request header names with characters other than letters, digits and '-': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy's http-request rules, in the frontend and again in the backend.",
+   "status": "supported"
   },
   {
    "name": "option http-server-close",
@@ -1691,7 +1701,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. `gpt0`, and the `gpc(<n>)`, `gpt(<n>)`, `gpc_rate(<n>,<period>)` arrays (sc-inc-gpc(<idx>,<sc>), sc-set-gpt(<idx>,<sc>), sc_get_gpc…). Not run yet: the bytes data types.",
    "status": "supported"
   },
   {
@@ -1707,6 +1717,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "tcp-request inspect-delay",
    "summary": "How long content rules may wait for data.",
+   "status": "supported"
+  },
+  {
+   "name": "tcp-response content",
+   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. TCP mode only for now.",
+   "status": "supported"
+  },
+  {
+   "name": "tcp-response inspect-delay",
+   "summary": "How long tcp-response content rules may hold the server's first bytes back while their conditions lack data (then a last pass decides, WAIT_END becomes true).",
    "status": "supported"
   },
   {
@@ -1898,12 +1918,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed), strict-mode (no effect: Loadstar's rewrites never fail).",
    "status": "supported"
   },
   {
@@ -2015,6 +2035,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-restrict-req-hdr-names",
+   "summary": "Request header names with characters other than letters, digits and '-': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy's http-request rules, in the frontend and again in the backend.",
+   "status": "supported"
   },
   {
    "name": "option http-server-close",
@@ -2278,7 +2303,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stick-table",
-   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. Not run yet: bytes, gpt and gpc-array data types.",
+   "summary": "A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. `gpt0`, and the `gpc(<n>)`, `gpt(<n>)`, `gpc_rate(<n>,<period>)` arrays (sc-inc-gpc(<idx>,<sc>), sc-set-gpt(<idx>,<sc>), sc_get_gpc…). Not run yet: the bytes data types.",
    "status": "supported"
   },
   {
@@ -2288,7 +2313,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request connection",
-   "summary": "Rules on a new connection before any data (accept, reject, track-sc).",
+   "summary": "Rules on a new connection before any data (accept, reject, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>)).",
    "status": "supported"
   },
   {
@@ -2303,7 +2328,17 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request session",
-   "summary": "Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, set-var/unset-var. A refused connection is closed (silent-drop: reset) and not logged.",
+   "summary": "Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.",
+   "status": "supported"
+  },
+  {
+   "name": "tcp-response content",
+   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. TCP mode only for now.",
+   "status": "supported"
+  },
+  {
+   "name": "tcp-response inspect-delay",
+   "summary": "How long tcp-response content rules may hold the server's first bytes back while their conditions lack data (then a last pass decides, WAIT_END becomes true).",
    "status": "supported"
   },
   {

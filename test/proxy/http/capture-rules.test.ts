@@ -62,3 +62,11 @@ function rawGet(port: number, request: string): Promise<string> {
     s.on('error', () => resolve(received));
   });
 }
+
+test('capture … len is refused where HAProxy 2.6 refuses it, with its messages', async () => {
+  const { parseConfig } = await import('../../../proxy/config/index.ts');
+  const head = 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n';
+  const alerts = (text: string): string[] => parseConfig([{ name: 'x.cfg', text: head + text }]).diagnostics.filter((d) => d.severity === 'alert').map((d) => d.message);
+  assert.deepEqual(alerts('backend b\n    http-request capture req.hdr(host) len 10\n    server s 127.0.0.1:1\n'), [`error detected in backend 'b' while parsing 'http-request capture' rule : proxy 'b' has no frontend capability.`]);
+  assert.deepEqual(alerts('frontend f\n    bind 127.0.0.1:1\n    http-response capture res.hdr(host) len 10\n'), [`error detected in frontend 'f' while parsing 'http-response capture' rule : expects 'id', found 'len'.`]);
+});

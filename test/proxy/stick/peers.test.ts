@@ -3,8 +3,8 @@
  * Loadstar: a table naming one keeps its entries across a reload when its
  * definition is unchanged (HAProxy's local peer hands tables over to the new
  * process; Loadstar reloads in-process). Which configurations load is
- * compared with `haproxy -c` (2.6.12); peers on other hosts and `table`
- * lines in a peers section are refused by Loadstar on purpose.
+ * compared with `haproxy -c` (2.6.12); peers on other hosts are refused by
+ * Loadstar on purpose. A peers section's `table <name>` is a table named `<peers>/<name>`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,12 +85,13 @@ test('peers sections with the local peer load as with haproxy -c: named by the h
   }
 });
 
-test('Loadstar refuses a peer on another host (no table synchronisation between hosts) and a table declared in a peers section, naming the line', () => {
+test('Loadstar refuses a peer on another host (no table synchronisation between hosts), naming the line; a table declared in a peers section loads', () => {
   const remote = loadstar(`global\n    localpeer lp\npeers mine\n    peer lp 127.0.0.1:10001\n    peer other 10.0.0.2:10001\n${TABLE}`);
   assert.deepEqual(remote, [false, [`alert peers 'mine': peer 'other' is another host (the local peer is 'lp'): synchronising stick tables between hosts is not supported by Loadstar; a peers section with only the local peer keeps tables across reloads.`]]);
   const table = parseConfig([{ name: 'p.cfg', text: `global\n    localpeer lp\npeers mine\n    peer lp 127.0.0.1:10001\n    table t type ip size 1k\n` }]);
-  assert.equal(table.ok, false);
-  assert.deepEqual(table.diagnostics.map((d) => [d.code, d.line, d.message]), [['LS_ERR_CFG_UNSUPPORTED', 5, `'table' in a peers section is not supported by Loadstar yet: declare the stick-table in a backend with 'peers mine'.`]]);
+  assert.deepEqual(table.diagnostics.map((d) => [d.code, d.line, d.message]), []);
+  const bad = parseConfig([{ name: 'p.cfg', text: `global\n    localpeer lp\npeers mine\n    peer lp 127.0.0.1:10001\n    table t type foo size 1k\n` }]);
+  assert.deepEqual(bad.diagnostics.map((d) => [d.line, d.message]), [[5, `stick-table: unknown type 'foo'.`]]);
 });
 
 /** One TCP connection: what the server answers. */
@@ -152,4 +153,34 @@ ${(opts.order === 't2t1' ? [servers[1]!, servers[0]!] : servers).map((s) => `   
     await e.stop();
     await Promise.all(servers.map((s) => s.close()));
   }
+});
+
+test('a table declared in a peers section is the table <peers>/<name> that track-sc uses, as in HAProxy 2.6', async (t) => {
+  const { sideBySide } = await import('../http/lib/side-by-side.ts');
+  const { rawExchange } = await import('../../helpers/net.ts');
+  const peerPort = await freePort();
+  const config = (port: number): string => `global
+    localpeer lp
+peers mine
+    peer lp 127.0.0.1:${peerPort}
+    table clients type ip size 1k expire 1m store http_req_cnt,gpt0
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:${port}
+    http-request track-sc0 src table mine/clients
+    http-request sc-set-gpt0(0) 42
+    http-request return status 200 hdr x-count "%[sc_http_req_cnt(0)] %[sc_get_gpt0(0)] %[src,table_http_req_cnt(mine/clients)]"
+`;
+  await sideBySide(t, config, async (port) => {
+    const seen: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const reply = await rawExchange(port, 'GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+      seen.push(/x-count: ([^\r]*)/.exec(reply)?.[1] ?? reply);
+    }
+    assert.deepEqual(seen, ['1 42 1', '2 42 2']);
+  });
 });

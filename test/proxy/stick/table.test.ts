@@ -58,5 +58,5 @@ test('counters the table does not store read as undefined; the engine runs the c
   assert.equal(t.counter(e, 'gpc0'), undefined);
   assert.equal(t.tick(e, 'http_req_rate', T0), 1);
   assert.equal(t.rate(e, 'conn_rate', T0), undefined);
-  assert.deepEqual(['conn_cur', 'http_req_rate', 'gpc0', 'bytes_in_rate', 'gpt0', 'server_id'].map(storeTypeIsRun), [true, true, true, false, false, true]);
+  assert.deepEqual(['conn_cur', 'http_req_rate', 'gpc0', 'bytes_in_rate', 'gpt0', 'gpt', 'gpc_rate', 'server_id'].map(storeTypeIsRun), [true, true, true, false, true, true, true, true]);
 });

@@ -60,9 +60,7 @@ backend h
     server s 127.0.0.1:4
 `), [
     `8: 'tcp-request content silent-drop'`,
-    `9: 'tcp-request content set-var with conditions'`,
     // Session rules run (http/tcp-content.test.ts), and content rules in HTTP mode too, but not every action.
     `11: 'tcp-request content capture'`,
-    `18: 'tcp-request session set-var with conditions' in an HTTP-mode frontend`,
   ]);
 });

@@ -1,0 +1,68 @@
+/**
+ * `tcp-response inspect-delay` and `tcp-response content` (configuration.txt §4.2, tcp_rules.c
+ * tcp_parse_tcp_rep): rules over the server's first bytes in a backend, a listen section or a named
+ * defaults section. Loadstar runs accept, reject, close, set-var, set-var-fmt and unset-var; the
+ * other actions HAProxy 2.6 has are refused by name.
+ */
+import { registerProxyKeywords } from './keywords.ts';
+import type { ProxyDirectiveContext } from './keywords.ts';
+import { splitCondition } from './conditions.ts';
+import { parseTime } from './values.ts';
+import { ENGINE } from './status.ts';
+import { parseVariableAction } from './kw-rules.ts';
+import type { TcpResponseRule } from './model.ts';
+
+/** The actions HAProxy 2.6 lists in its error message, in its order. */
+const HAPROXY_ACTIONS = [
+  'accept', 'close', 'reject', 'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)',
+  'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop',
+];
+
+function parseContent(ctx: ProxyDirectiveContext): void {
+  const action = ctx.args[0] ?? '';
+  const where = `in ${ctx.sectionLabel}`;
+  const base = action.replace(/\(.*$/, '');
+  const known = HAPROXY_ACTIONS.some((a) => a.replace('(*)', '') === base);
+  if (!known) return ctx.error(`'tcp-response content' expects ${HAPROXY_ACTIONS.map((a) => `'${a}'`).join(', ')} ${where} (got '${action}').`, 0);
+  const split = splitCondition(ctx, 1, `'tcp-response content ${action}'`);
+  if (!split.ok) return;
+  const args = split.head.slice(1);
+  let result: TcpResponseRule['action'] | undefined;
+  if (action === 'accept' || action === 'reject' || action === 'close') {
+    if (args.length > 0) return ctx.error(`'tcp-response content ${action}' only accepts 'if' or 'unless', ${where} (got '${args[0]}')`, 1);
+    result = { type: action };
+  } else if (/^(set-var-fmt|set-var|unset-var)$/.test(base)) {
+    let failed = false;
+    const fail = (message: string, argIndex?: number): void => {
+      failed = true;
+      ctx.error(message, argIndex === undefined ? undefined : argIndex + 1);
+    };
+    const parsed = parseVariableAction(action, args, fail, ctx, '');
+    if (failed || !parsed) return;
+    result = parsed;
+  } else {
+    return ctx.error(`'tcp-response content ${base}' is not supported by Loadstar yet (supported: accept, reject, close, set-var, set-var-fmt, unset-var).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+  }
+  (ctx.proxy.tcpResponseRules ??= []).push({ action: result, condition: split.condition, loc: ctx.directive.loc });
+}
+
+registerProxyKeywords([
+  {
+    name: 'tcp-response inspect-delay',
+    sections: 'nlb',
+    status: ENGINE,
+    summary: 'How long tcp-response content rules may hold the server\'s first bytes back while their conditions lack data (then a last pass decides, WAIT_END becomes true).',
+    parse(ctx) {
+      const t = ctx.args[0] === undefined ? undefined : parseTime(ctx.args[0], 'tcp-response inspect-delay');
+      if (t === undefined || t.error !== undefined) return ctx.error(`'tcp-response inspect-delay' expects a positive delay in milliseconds, in ${ctx.sectionLabel}`, 0);
+      ctx.proxy.responseInspectDelay = t.value;
+    },
+  },
+  {
+    name: 'tcp-response content',
+    sections: 'nlb',
+    status: ENGINE,
+    summary: 'Rules over the server\'s first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. TCP mode only for now.',
+    parse: parseContent,
+  },
+]);
