@@ -6,10 +6,11 @@ import type { ProxyDirectiveContext } from './keywords.ts';
 import { parseAddress, parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
-import type { ServerOptions, OnError } from './model.ts';
+import type { ServerOptions, OnError, TlsVersion } from './model.ts';
+import { TLS_VERSIONS, resolveCertPath } from './kw-bind.ts';
 
 /** Parses one option value into `into`; returns an error message, or undefined when fine. */
-type OptionParser = (value: string, into: ServerOptions, serverName: string) => string | undefined;
+type OptionParser = (value: string, into: ServerOptions, serverName: string, ctx: ProxyDirectiveContext) => string | undefined;
 
 const flag = (apply: (o: ServerOptions) => void) => ({ takesValue: false as const, apply });
 const valued = (parse: OptionParser) => ({ takesValue: true as const, parse });
@@ -41,6 +42,26 @@ function oneOf<K extends keyof ServerOptions>(field: K, name: string, values: re
     (o as Record<string, unknown>)[field] = value;
     return undefined;
   };
+}
+
+/** `ssl-min-ver` / `ssl-max-ver` <version> (HAProxy's parse_tls_method_minmax). */
+function tlsVersion(field: 'sslMinVer' | 'sslMaxVer'): OptionParser {
+  return (value, o) => {
+    if (!TLS_VERSIONS.includes(value as TlsVersion)) return `'${value}' : unknown ssl/tls version.`;
+    o[field] = value as TlsVersion;
+    return undefined;
+  };
+}
+
+/** `no-sslv3`, `no-tlsv10` … switch one version off; `force-<version>` sets min and max to it. */
+function tlsVersionFlags(): Record<string, ReturnType<typeof flag>> {
+  const words = { sslv3: ['SSLv3', 'noSslv3'], tlsv10: ['TLSv1.0', 'noTlsv10'], tlsv11: ['TLSv1.1', 'noTlsv11'], tlsv12: ['TLSv1.2', 'noTlsv12'], tlsv13: ['TLSv1.3', 'noTlsv13'] } as const;
+  const result: Record<string, ReturnType<typeof flag>> = {};
+  for (const [suffix, [version, field]] of Object.entries(words)) {
+    result[`no-${suffix}`] = flag((o) => (o[field] = true));
+    result[`force-${suffix}`] = flag((o) => { o.sslMinVer = version; o.sslMaxVer = version; });
+  }
+  return result;
 }
 
 const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof valued>> = {
@@ -104,6 +125,27 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     return undefined;
   }),
   verifyhost: valued((value, o) => void (o.verifyhost = value)),
+  // Documented in 2.6 (resets an inherited verifyhost) though 2.6.12's parser does not know it.
+  'no-verifyhost': flag((o) => (o.verifyhost = undefined)),
+  'ssl-min-ver': valued(tlsVersion('sslMinVer')),
+  'ssl-max-ver': valued(tlsVersion('sslMaxVer')),
+  ...tlsVersionFlags(),
+  ciphers: valued((value, o) => void (o.ciphers = value)),
+  ciphersuites: valued((value, o) => void (o.ciphersuites = value)),
+  curves: valued((value, o) => void (o.curves = value)),
+  sigalgs: valued((value, o) => void (o.sigalgs = value)),
+  crt: valued((value, o, _server, ctx) => {
+    const file = resolveCertPath(value, ctx.config.global.crtBase);
+    if (!ctx.options.fileExists(file)) return `unable to stat SSL certificate from file '${file}' : No such file or directory.`;
+    o.crt = value;
+    return undefined;
+  }),
+  'crl-file': valued((value, o, _server, ctx) => {
+    const file = resolveCertPath(value, ctx.config.global.caBase);
+    if (!ctx.options.fileExists(file)) return `Couldn't open the ca-file '${file}' (No such file or directory). 'crl-file' : unable to load ${file}.`;
+    o.crlFile = value;
+    return undefined;
+  }),
   'check-sni': valued((value, o) => void (o.checkSni = value)),
   resolvers: valued((value, o) => void (o.resolvers = value)),
   'init-addr': valued((value, o) => {
@@ -115,6 +157,16 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   }),
   'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
   observe: valued(oneOf('observe', 'observe', ['none', 'layer4', 'layer7'])),
+  'on-marked-down': valued((value, o) => {
+    if (value !== 'shutdown-sessions') return `'on-marked-down' expects 'shutdown-sessions' but got '${value}'.`;
+    o.onMarkedDown = value;
+    return undefined;
+  }),
+  'on-marked-up': valued((value, o) => {
+    if (value !== 'shutdown-backup-sessions') return `'on-marked-up' expects 'shutdown-backup-sessions' but got '${value}'.`;
+    o.onMarkedUp = value;
+    return undefined;
+  }),
   'on-error': valued(oneOf('onError', 'on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] satisfies OnError[])),
 };
 
@@ -127,14 +179,13 @@ const NO_EFFECT: Record<string, boolean> = {
 
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
-  'on-marked-down': true, 'on-marked-up': true, minconn: true, source: true,
-  crt: true, ciphers: true, ciphersuites: true, alpn: true, 'check-alpn': true,
+  minconn: true, source: true,
+  alpn: true, 'check-alpn': true,
   proto: true, 'check-proto': true, redir: true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
-  'check-send-proxy': false, 'proxy-v2-options': true, 'crl-file': true, 'no-verifyhost': false,
-  'ssl-min-ver': true, 'ssl-max-ver': true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,
-  'force-tlsv12': false, 'force-tlsv13': false, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false,
-  'no-tlsv12': false, 'no-tlsv13': false, 'non-stick': false, stick: false, socks4: true, ws: true, 'set-proxy-v2-tlv-fmt': true,
-  'usesrc': true, 'curves': true, 'sigalgs': true, 'client-sigalgs': true, 'health-check-port': true,
+  'check-send-proxy': false, 'proxy-v2-options': true,
+  'non-stick': false, stick: false, socks4: true, ws: true, 'set-proxy-v2-tlv-fmt': true,
+  // Node cannot set the signature algorithms for client certificates (SSL_CTX_set1_client_sigalgs_list).
+  'usesrc': true, 'client-sigalgs': true, 'health-check-port': true,
 };
 
 const ALL_OPTION_NAMES = [...Object.keys(SERVER_OPTIONS), ...Object.keys(NO_EFFECT), ...Object.keys(UNSUPPORTED)];
@@ -167,7 +218,7 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
       continue;
     }
     if (spec.takesValue) {
-      const problem = spec.parse(value!, options, serverName);
+      const problem = spec.parse(value!, options, serverName, ctx);
       if (problem !== undefined) {
         ctx.error(`${label} : ${problem}`, i);
         return false;

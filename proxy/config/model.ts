@@ -214,6 +214,27 @@ export interface ServerOptions {
   /** SNI sent by TLS health checks. */
   checkSni?: string;
   checkSsl?: boolean;
+  /** `ssl-min-ver` / `ssl-max-ver` (`force-<version>` sets both). Default: the global `ssl-default-server-options`, else TLSv1.2 … TLSv1.3. */
+  sslMinVer?: TlsVersion;
+  sslMaxVer?: TlsVersion;
+  /** `no-sslv3`, `no-tlsv10` …: versions switched off (ignored, with a warning, when a min or max version is set, as HAProxy does). */
+  noSslv3?: boolean;
+  noTlsv10?: boolean;
+  noTlsv11?: boolean;
+  noTlsv12?: boolean;
+  noTlsv13?: boolean;
+  /** TLS ≤ 1.2 cipher list (OpenSSL syntax). Default: global `ssl-default-server-ciphers`, else OpenSSL's. */
+  ciphers?: string;
+  /** TLS 1.3 cipher suites. Default: global `ssl-default-server-ciphersuites`, else OpenSSL's. */
+  ciphersuites?: string;
+  /** `crt`: PEM file with the client certificate (and its key) shown to the server when it asks; as written (relative to `crt-base`). */
+  crt?: string;
+  /** `crl-file`: PEM revocation lists checked against the server's certificate (with `verify required`); relative to `ca-base`. */
+  crlFile?: string;
+  /** `curves`: key exchange groups offered, colon-separated (Node's `ecdhCurve`). Default: OpenSSL's. */
+  curves?: string;
+  /** `sigalgs`: signature algorithms offered, colon-separated. Default: OpenSSL's. */
+  sigalgs?: string;
   sendProxy?: boolean;
   sendProxyV2?: boolean;
   resolvers?: string;
@@ -234,6 +255,10 @@ export interface ServerOptions {
   agentAddr?: string;
   /** String sent to the agent once connected, verbatim. Default: nothing. */
   agentSend?: string;
+  /** `on-marked-down shutdown-sessions`: the server's connections are cut when it goes DOWN (logged with 'D'). */
+  onMarkedDown?: 'shutdown-sessions';
+  /** `on-marked-up shutdown-backup-sessions`: the backup servers' connections are cut when this one comes UP (logged with 'U'). */
+  onMarkedUp?: 'shutdown-backup-sessions';
   /** Other options, recorded as written. */
   extra?: Record<string, string | true>;
 }
