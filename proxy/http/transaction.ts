@@ -16,7 +16,7 @@ import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
 import { streamAcceptDate } from './frontend.ts';
 import { h2StreamAccept } from './stream-times.ts';
-import type { RuntimeServer } from '../runtime/server.ts';
+import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
 import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
@@ -105,7 +105,7 @@ const MERGE_WITH_HEAD = 4096;
 /** Request body bytes buffered before the server connection is ready, before reading pauses. */
 const MAX_BUFFERED_BODY = 256 * 1024;
 
-export class HttpTransaction {
+export class HttpTransaction implements ServerSession {
   readonly startedAt = Date.now();
   /** %rt (HAProxy's stream number). */
   readonly streamNumber = nextStreamNumber();
@@ -459,6 +459,8 @@ export class HttpTransaction {
           return this.fail(503);
         }
         this.slotHeld = true;
+        // Only servers that may end their streams on a state change keep them (on-marked-down/up).
+        result.server.sessions?.add(this);
         if (this.retryFrom) this.retryAssigned(this.retryFrom, result.server);
         this.server = result.server;
         this.direct = (cookieServer ?? stuck) !== undefined && result.server === (cookieServer ?? stuck);
@@ -1225,7 +1227,28 @@ export class HttpTransaction {
   private releaseSlot(): void {
     if (!this.slotHeld) return;
     this.slotHeld = false;
+    this.server!.sessions?.delete(this);
     this.backend!.runtime.release(this.server!);
+  }
+
+  /**
+   * The server went down (`on-marked-down shutdown-sessions`, 'D') or an active one came up while
+   * this one is a backup (`on-marked-up shutdown-backup-sessions`, 'U'): HAProxy's stream_shutdown.
+   * Waiting for the response head, the client gets a 502 and keeps its connection (DH); a response
+   * or tunnel under way is cut (DD) — haproxy 2.6.12, test/proxy/runtime/on-marked.test.ts.
+   */
+  shutdown(why: 'D' | 'U'): void {
+    if (this.finished) return;
+    const conn = this.upstream;
+    this.upstream = undefined;
+    conn?.destroy();
+    if (this.responseStarted || this.tunnelServer) {
+      this.termination = `${why}D`;
+      this.tunnelServer?.destroy();
+      return this.abortClient();
+    }
+    this.termination = `${why}${conn ? 'H' : 'C'}`;
+    this.fail(502);
   }
 
   private finish(): void {

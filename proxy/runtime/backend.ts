@@ -77,6 +77,10 @@ export class RuntimeBackend {
     this.dynamicCookies = config.cookie?.dynamic ?? false;
     this.dynamicCookieKey = config.dynamicCookieKey;
     for (const server of this.servers) this.applyDynamicCookie(server);
+    const backupsEnded = this.servers.some((s) => !s.backup && s.config.options.onMarkedUp !== undefined);
+    for (const server of this.servers) {
+      if (server.config.options.onMarkedDown !== undefined || (backupsEnded && server.backup)) server.sessions = new Set();
+    }
   }
 
   server(name: string): RuntimeServer | undefined {
@@ -247,9 +251,31 @@ export class RuntimeBackend {
   setServerUsable(server: RuntimeServer, usable: boolean, changed?: (usable: boolean) => void): number {
     const was = server.usable;
     server.usable = usable;
+    // Before the early return: a draining server (already unusable) going DOWN ends its sessions too.
+    if (!usable) this.shutdownSessionsIfStopped(server);
     if (usable === was) return 0;
     changed?.(usable);
+    if (usable) this.shutdownBackupSessions(server);
     return usable ? this.serverBecameUsable(server) : this.serverBecameUnusable(server);
+  }
+
+  /** `on-marked-down shutdown-sessions`: a server DOWN or in maintenance ends its streams (logged 'D'), as HAProxy's srv_shutdown_streams. */
+  private shutdownSessionsIfStopped(server: RuntimeServer): void {
+    if (server.sessions === undefined || server.sessions.size === 0 || server.config.options.onMarkedDown === undefined) return;
+    if (!stoppedAlongChain(server)) return;
+    for (const session of [...server.sessions]) session.shutdown('D');
+  }
+
+  /**
+   * `on-marked-up shutdown-backup-sessions`: an active server with a weight coming up ends the
+   * streams of every backup server (logged 'U'), as HAProxy's srv_shutdown_backup_streams.
+   */
+  private shutdownBackupSessions(server: RuntimeServer): void {
+    if (server.config.options.onMarkedUp === undefined || server.backup || server.weight === 0) return;
+    for (const backup of this.servers) {
+      if (!backup.backup || backup.sessions === undefined) continue;
+      for (const session of [...backup.sessions]) session.shutdown('U');
+    }
   }
 
   /**
@@ -275,6 +301,7 @@ export class RuntimeBackend {
     if (from === admin) return;
     const fromLabel = server.status;
     server.admin = admin;
+    if (admin === 'MAINT') this.shutdownSessionsIfStopped(server);
     if (server.check) return server.check.adminChanged(from, fromLabel);
     const was = server.usable;
     this.setServerUsable(server, trackerUsable(server));
@@ -325,6 +352,10 @@ export class RuntimeBackend {
   setDynamicCookieKey(key: string): void {
     this.dynamicCookieKey = key;
     for (const server of this.servers) this.applyDynamicCookie(server);
+    const backupsEnded = this.servers.some((s) => !s.backup && s.config.options.onMarkedUp !== undefined);
+    for (const server of this.servers) {
+      if (server.config.options.onMarkedDown !== undefined || (backupsEnded && server.backup)) server.sessions = new Set();
+    }
   }
 
   /**
@@ -349,6 +380,12 @@ export class RuntimeBackend {
 /** HAProxy's cur_state STOPPED: down by its checks, or in maintenance. DRAIN and NOLB servers still run. */
 export function serverStopped(server: RuntimeServer): boolean {
   return server.admin === 'MAINT' || (server.check?.down ?? false);
+}
+
+/** Stopped itself, or a tracking server whose tracked chain is (its state follows the tracked one's). */
+function stoppedAlongChain(server: RuntimeServer): boolean {
+  for (let s: RuntimeServer | undefined = server; s; s = s.track?.server) if (serverStopped(s)) return true;
+  return false;
 }
 
 function remove<T>(list: T[], item: T): boolean {

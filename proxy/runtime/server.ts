@@ -41,6 +41,15 @@ export type SlotWaiter = {
   redispatch?: () => void;
 };
 
+/**
+ * A stream using a server (HAProxy's srv->streams): what `on-marked-down shutdown-sessions` and
+ * `on-marked-up shutdown-backup-sessions` end. `why` is the termination's first letter: 'D' the
+ * server went down, 'U' an active server came up.
+ */
+export interface ServerSession {
+  shutdown(why: 'D' | 'U'): void;
+}
+
 export class RuntimeServer implements LbServer {
   readonly name: string;
   readonly id: number;
@@ -86,6 +95,11 @@ export class RuntimeServer implements LbServer {
   track: { server: RuntimeServer; backend: string } | undefined;
   /** The servers tracking this one. */
   readonly trackers: Tracker[] = [];
+  /**
+   * The streams using it, kept only when a state change may end them (`on-marked-down`, or a
+   * backup server of a backend with `on-marked-up`): undefined otherwise, and nothing is registered.
+   */
+  sessions: Set<ServerSession> | undefined;
   /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`; a tracked server's for a tracking one. */
   get status(): string {
     if (this.check) return this.check.label();
