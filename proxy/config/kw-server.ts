@@ -157,6 +157,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   }),
   'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
   observe: valued(oneOf('observe', 'observe', ['none', 'layer4', 'layer7'])),
+  redir: valued((value, o) => void (o.redir = value)),
   'on-marked-down': valued((value, o) => {
     if (value !== 'shutdown-sessions') return `'on-marked-down' expects 'shutdown-sessions' but got '${value}'.`;
     o.onMarkedDown = value;
@@ -181,7 +182,7 @@ const NO_EFFECT: Record<string, boolean> = {
 const UNSUPPORTED: Record<string, boolean> = {
   minconn: true, source: true,
   alpn: true, 'check-alpn': true,
-  proto: true, 'check-proto': true, redir: true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
+  proto: true, 'check-proto': true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
   'check-send-proxy': false, 'proxy-v2-options': true,
   'non-stick': false, stick: false, socks4: true, ws: true, 'set-proxy-v2-tlv-fmt': true,
   // Node cannot set the signature algorithms for client certificates (SSL_CTX_set1_client_sigalgs_list).

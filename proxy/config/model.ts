@@ -255,6 +255,8 @@ export interface ServerOptions {
   agentAddr?: string;
   /** String sent to the agent once connected, verbatim. Default: nothing. */
   agentSend?: string;
+  /** `redir <prefix>`: GET and HEAD requests sent to this server are answered 302 to prefix + path instead (HTTP mode). */
+  redir?: string;
   /** `on-marked-down shutdown-sessions`: the server's connections are cut when it goes DOWN (logged with 'D'). */
   onMarkedDown?: 'shutdown-sessions';
   /** `on-marked-up shutdown-backup-sessions`: the backup servers' connections are cut when this one comes UP (logged with 'U'). */

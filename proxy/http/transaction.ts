@@ -474,6 +474,7 @@ export class HttpTransaction implements ServerSession {
   private connect(): void {
     const backend = this.backend!;
     const server = this.server!;
+    if (server.config.options.redir !== undefined && this.redirectToServer(server.config.options.redir)) return;
     const pool = backend.pool(server);
     const sni = pool.tls?.sni?.(this.sampleContext());
     if (!this.serverClose()) {
@@ -505,6 +506,29 @@ export class HttpTransaction implements ServerSession {
         this.internalError(e);
       }
     }, sni);
+  }
+
+  /**
+   * `server … redir <prefix>`: a GET or HEAD whose URI has a path answers 302 with Location
+   * prefix + path (query included; the prefix `/` alone keeps the path as is) and closes, instead
+   * of connecting: HAProxy 2.6's http_perform_server_redirect, logged LC with %Tc -1. Other
+   * requests go to the server. Returns false when the request is not redirected.
+   */
+  private redirectToServer(prefix: string): boolean {
+    const method = this.request.method;
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    // An absolute-form target ("http://host/p") contributes its path; one without a path (`*`) is not redirected.
+    const url = this.request.url;
+    const path = url.startsWith('/') ? url : /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(url)?.[1];
+    if (path === undefined) return false;
+    const location = prefix === '/' ? path : prefix + path;
+    this.status = 302;
+    this.termination = 'LC';
+    // HAProxy writes Connection: close into the answer itself here, so it counts in the logged bytes
+    // (its H1 mux sends it last).
+    const answer = `HTTP/1.1 302 Found\r\ncache-control: no-cache\r\ncontent-length: 0\r\nlocation: ${location}\r\nconnection: close\r\n\r\n`;
+    this.answerLocally(Buffer.from(answer, 'latin1'), true, 'connection'.length + 'close'.length);
+    return true;
   }
 
   /** The backend's retry plan (proxy/runtime/retry.ts) says: give up, retry the server, or redispatch. */
@@ -1108,13 +1132,14 @@ export class HttpTransaction implements ServerSession {
     this.answerLocally(response, close);
   }
 
-  private answerLocally(response: Buffer, close: boolean): void {
+  /** `uncountedHeadBytes`: header bytes HAProxy counts that htxSizeOfAnswer leaves out (a Connection: close it wrote itself). */
+  private answerLocally(response: Buffer, close: boolean, uncountedHeadBytes = 0): void {
     if (this.finished) return;
     this.responseStarted = true;
     const r = this.request;
     if (this.frontend.afterResponseRulesFor(this.backend)) response = this.afterResponseRulesOnAnswer(response);
     // HAProxy counts the answer as it built it: no Connection header yet (its mux adds that one), no body to a HEAD.
-    this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(response) : response);
+    this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(response) : response) + uncountedHeadBytes;
     // An errorfile may be an HTTP/1.0 message: closing needs no header there, keeping the connection does.
     const http10Answer = response.subarray(0, 8).toString('latin1') === 'HTTP/1.0';
     if (close || !r.keepAlive || this.client.draining || this.client.retired || this.frontend.closeClient || answerCloses(response)) {
