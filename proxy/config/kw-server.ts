@@ -5,6 +5,7 @@ import { parseSampleExpression } from '../acl/index.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { parseAddress, parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
+import { parseSource, SOURCE_REFUSED } from './source.ts';
 import { ENGINE } from './status.ts';
 import type { ServerOptions, OnError, TlsVersion } from './model.ts';
 import { TLS_VERSIONS, resolveCertPath } from './kw-bind.ts';
@@ -158,6 +159,12 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
   observe: valued(oneOf('observe', 'observe', ['none', 'layer4', 'layer7'])),
   redir: valued((value, o) => void (o.redir = value)),
+  source: valued((value, o) => {
+    const parsed = parseSource(value, 'server');
+    if ('error' in parsed) return parsed.error;
+    o.source = parsed.value;
+    return undefined;
+  }),
   'on-marked-down': valued((value, o) => {
     if (value !== 'shutdown-sessions') return `'on-marked-down' expects 'shutdown-sessions' but got '${value}'.`;
     o.onMarkedDown = value;
@@ -180,21 +187,25 @@ const NO_EFFECT: Record<string, boolean> = {
 
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
-  minconn: true, source: true,
+  minconn: true,
   alpn: true, 'check-alpn': true,
   proto: true, 'check-proto': true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
   'check-send-proxy': false, 'proxy-v2-options': true,
   'non-stick': false, stick: false, socks4: true, ws: true, 'set-proxy-v2-tlv-fmt': true,
   // Node cannot set the signature algorithms for client certificates (SSL_CTX_set1_client_sigalgs_list).
-  'usesrc': true, 'client-sigalgs': true, 'health-check-port': true,
+  'client-sigalgs': true, 'health-check-port': true,
 };
 
-const ALL_OPTION_NAMES = [...Object.keys(SERVER_OPTIONS), ...Object.keys(NO_EFFECT), ...Object.keys(UNSUPPORTED)];
+const ALL_OPTION_NAMES = [...Object.keys(SERVER_OPTIONS), ...Object.keys(NO_EFFECT), ...Object.keys(UNSUPPORTED), ...Object.keys(SOURCE_REFUSED)];
 
 /** Parses `[options…]` from `args[from]` into `options`. Returns false after reporting an error. */
 function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: string, serverName: string, options: ServerOptions): boolean {
   for (let i = from; i < ctx.args.length; i++) {
     const word = ctx.args[i]!;
+    if (word in SOURCE_REFUSED) {
+      ctx.error(`${label} : ${SOURCE_REFUSED[word]}`, i, 'LS_ERR_CFG_UNSUPPORTED');
+      return false;
+    }
     const spec = SERVER_OPTIONS[word];
     const otherTakesValue = NO_EFFECT[word] ?? UNSUPPORTED[word];
     if (!spec && otherTakesValue === undefined) {
@@ -221,7 +232,8 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
     if (spec.takesValue) {
       const problem = spec.parse(value!, options, serverName, ctx);
       if (problem !== undefined) {
-        ctx.error(`${label} : ${problem}`, i);
+        const unsupported = problem.includes('is not supported by Loadstar');
+        ctx.error(`${label} : ${problem}`, i, unsupported ? 'LS_ERR_CFG_UNSUPPORTED' : undefined);
         return false;
       }
     } else spec.apply(options);
@@ -254,6 +266,24 @@ registerProxyKeywords([
       const options: ServerOptions = {};
       if (!parseServerOptions(ctx, 2, label, name, options)) return;
       ctx.proxy.servers.push({ name, host: a.host, port: a.port, portIsOffset: a.portOffset, ...(a.family === 'unix' ? { unix: true } : {}), options, loc: ctx.directive.loc });
+    },
+  },
+  {
+    name: 'source',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).',
+    parse(ctx) {
+      const [address, option] = ctx.args;
+      if (address === undefined) return ctx.error(`'source' expects <addr>[:<port>], and optionally 'usesrc' <addr>, and 'interface' <name>.`);
+      const parsed = parseSource(address, 'backend');
+      if ('error' in parsed) return ctx.error(parsed.error, 0, parsed.unsupported ? 'LS_ERR_CFG_UNSUPPORTED' : undefined);
+      if (option !== undefined) {
+        const refused = SOURCE_REFUSED[option];
+        if (refused) return ctx.error(refused, 1, 'LS_ERR_CFG_UNSUPPORTED');
+        return ctx.error(`'source' only supports the 'usesrc', 'interface' and 'namespace' options.`, 1);
+      }
+      ctx.proxy.source = parsed.value;
     },
   },
   {

@@ -163,6 +163,12 @@ export interface Bind {
   loc: SourceLocation;
 }
 
+/** A local address to bind outgoing connections to: an IP (absent: any) and a port (absent: any). */
+export interface SourceAddress {
+  address?: string;
+  port?: number;
+}
+
 export type TlsVersion = 'SSLv3' | 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 // ---------------------------------------------------------------- servers
@@ -255,6 +261,8 @@ export interface ServerOptions {
   agentAddr?: string;
   /** String sent to the agent once connected, verbatim. Default: nothing. */
   agentSend?: string;
+  /** `source <addr>[:<port>]`: the local address (and port) connections and checks to this server are bound to. Default: the backend's `source`, else the system's choice. */
+  source?: SourceAddress;
   /** `redir <prefix>`: GET and HEAD requests sent to this server are answered 302 to prefix + path instead (HTTP mode). */
   redir?: string;
   /** `on-marked-down shutdown-sessions`: the server's connections are cut when it goes DOWN (logged with 'D'). */
@@ -630,6 +638,8 @@ export interface ParsedProxy {
   maxconn?: number;
   /** `fullconn` for dynamic maxconn (minconn). */
   fullconn?: number;
+  /** `source <addr>[:<port>]`: the local address of connections to the servers without a `source` of their own. */
+  source?: SourceAddress;
   logs: LogTarget[];
   /** `no log` was given. */
   noLog: boolean;

@@ -175,6 +175,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.retries ??= parent.retries;
   proxy.retryOn ??= parent.retryOn;
   proxy.fullconn ??= parent.fullconn;
+  proxy.source ??= parent.source;
   if (proxy.kind !== 'backend') proxy.maxconn ??= parent.maxconn;
   if (proxy.logs.length === 0 && !proxy.noLog) proxy.logs = [...parent.logs];
   proxy.logFormat ??= parent.logFormat;

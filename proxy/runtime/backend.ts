@@ -62,7 +62,7 @@ export class RuntimeBackend {
     this.name = config.name;
     this.mode = config.mode;
     const ids = assignServerIds(config.servers.map((s) => s.options.id));
-    this.servers = config.servers.map((s, i) => new RuntimeServer(s, ids[i]!));
+    this.servers = config.servers.map((s, i) => new RuntimeServer(s, ids[i]!, config.source));
     this.balancer = createBalancer(this.servers, {
       balance: config.balance,
       hashType: config.hashType,

@@ -2,7 +2,7 @@
  * A server as the engine runs it: the balancer's view (LbServer fields), its
  * connection limit and queue, and the counters stats will read.
  */
-import type { Server } from '../config/model.ts';
+import type { Server, SourceAddress } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { StatCounters } from './counters.ts';
 import { trackerStatus } from './track.ts';
@@ -107,7 +107,11 @@ export class RuntimeServer implements LbServer {
     return this.admin === 'READY' ? 'no check' : this.admin;
   }
 
-  constructor(readonly config: Server, id: number) {
+  /** `source` (the server's, else the backend's): the local address and port its connections are bound to; undefined: any. */
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+
+  constructor(readonly config: Server, id: number, backendSource?: SourceAddress) {
     this.name = config.name;
     this.id = id;
     this.backup = config.options.backup;
@@ -120,6 +124,9 @@ export class RuntimeServer implements LbServer {
     this.maxconn = config.options.maxconn;
     this.maxqueue = config.options.maxqueue;
     this.cookie = config.options.cookie;
+    const source = config.options.source ?? backendSource;
+    this.localAddress = source?.address;
+    this.localPort = source?.port;
   }
 
   /** Where it is reached, for people: `host:port`, a socket path, or `abns@name`. */

@@ -322,7 +322,7 @@ export class TcpFrontend implements Frontend {
     const started = Date.now();
     // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
     const reads = new ReusedReads();
-    const upstream = net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true, allowHalfOpen: true, onread: reads.onread });
+    const upstream = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reads.onread });
     let connected = false;
     const timer = timers.connect > 0 ? setTimeout(() => upstream.destroy(new Error('timeout')), timers.connect) : undefined;
     // on-marked-down / on-marked-up may end the session once connected (HAProxy logs it 'D-' / 'U-').
