@@ -26,7 +26,7 @@ function time(field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentI
   };
 }
 
-function count(field: 'rise' | 'fall' | 'maxconn' | 'maxqueue' | 'errorLimit' | 'id' | 'agentPort' | 'port', name: string, min: number, max = 2 ** 31 - 1): OptionParser {
+function count(field: 'rise' | 'fall' | 'maxconn' | 'minconn' | 'maxqueue' | 'errorLimit' | 'id' | 'agentPort' | 'port', name: string, min: number, max = 2 ** 31 - 1): OptionParser {
   return (value, o) => {
     if (!/^\d+$/.test(value)) return (`'${name}' expects an integer argument, got '${value}'.`);
     const n = Number(value);
@@ -89,6 +89,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   rise: valued(count('rise', 'rise', 1)),
   fall: valued(count('fall', 'fall', 1)),
   maxconn: valued(count('maxconn', 'maxconn', 0)),
+  minconn: valued(count('minconn', 'minconn', 0)),
   maxqueue: valued(count('maxqueue', 'maxqueue', 0)),
   'error-limit': valued(count('errorLimit', 'error-limit', 1)),
   id: valued(count('id', 'id', 1)),
@@ -187,7 +188,6 @@ const NO_EFFECT: Record<string, boolean> = {
 
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
-  minconn: true,
   alpn: true, 'check-alpn': true,
   proto: true, 'check-proto': true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
   'check-send-proxy': false, 'proxy-v2-options': true,

@@ -201,6 +201,11 @@ export interface ServerOptions {
   backup?: boolean;
   /** Concurrent connections; 0 = unlimited. Default 0. */
   maxconn?: number;
+  /**
+   * `minconn`: with a higher maxconn, the limit follows the backend's load between the two (see
+   * `fullconn`); higher than maxconn (or alone), it becomes the maxconn. Default: maxconn (static).
+   */
+  minconn?: number;
   /** Queue limit when maxconn is reached; 0 = unlimited. Default 0. */
   maxqueue?: number;
   /** Time to ramp weight up after coming back, ms. Default 0. */

@@ -112,7 +112,8 @@ export function withServerDefaults(o: ServerOptions): ProvisionedServerOptions {
     fall: o.fall ?? SERVER_DEFAULTS.fall,
     weight: o.weight ?? SERVER_DEFAULTS.weight,
     backup: o.backup ?? SERVER_DEFAULTS.backup,
-    maxconn: o.maxconn ?? SERVER_DEFAULTS.maxconn,
+    // HAProxy: a minconn above maxconn (or alone) becomes the maxconn.
+    maxconn: Math.max(o.maxconn ?? SERVER_DEFAULTS.maxconn, o.minconn ?? 0),
     maxqueue: o.maxqueue ?? SERVER_DEFAULTS.maxqueue,
     slowstart: o.slowstart ?? SERVER_DEFAULTS.slowstart,
     disabled: o.disabled ?? SERVER_DEFAULTS.disabled,

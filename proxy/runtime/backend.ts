@@ -15,6 +15,7 @@ import { ConnectRetryPlan } from './retry.ts';
 import type { RetryContext } from './retry.ts';
 import { StatCounters, slotTaken, queued } from './counters.ts';
 import { dynamicCookie } from './dynamic-cookie.ts';
+import { dynamicMaxconn } from './fullconn.ts';
 
 export type SlotResult =
   | { server: RuntimeServer }
@@ -58,7 +59,18 @@ export class RuntimeBackend {
   /** `dynamic-cookie-key`, or the runtime API's `set dynamic-cookie-key backend`. */
   private dynamicCookieKey: string | undefined;
 
-  constructor(readonly config: BalancingProxy) {
+  /**
+   * `fullconn`, given or derived from the frontends' maxconn (runtime/fullconn.ts); undefined when
+   * it cannot be derived (no maxconn anywhere): servers with `minconn` then use their maxconn.
+   */
+  readonly fullconn: number | undefined;
+  /**
+   * 1 while a request is being placed, or while the slot of one that ended is handed on:
+   * HAProxy's beconn counts both then (a stream leaves beconn after its slot went to the queue).
+   */
+  private beconnExtra = 0;
+
+  constructor(readonly config: BalancingProxy, fullconn?: number) {
     this.name = config.name;
     this.mode = config.mode;
     const ids = assignServerIds(config.servers.map((s) => s.options.id));
@@ -77,10 +89,25 @@ export class RuntimeBackend {
     this.dynamicCookies = config.cookie?.dynamic ?? false;
     this.dynamicCookieKey = config.dynamicCookieKey;
     for (const server of this.servers) this.applyDynamicCookie(server);
+    this.fullconn = fullconn;
+    if (fullconn !== undefined) {
+      for (const server of this.servers) {
+        const minconn = server.config.options.minconn;
+        if (minconn === undefined || minconn >= server.maxconn) continue;
+        server.dynamicMaxconn = () => dynamicMaxconn(minconn, server.maxconn, this.beconn(), fullconn);
+      }
+    }
     const backupsEnded = this.servers.some((s) => !s.backup && s.config.options.onMarkedUp !== undefined);
     for (const server of this.servers) {
       if (server.config.options.onMarkedDown !== undefined || (backupsEnded && server.backup)) server.sessions = new Set();
     }
+  }
+
+  /** HAProxy's beconn: requests holding a slot or queued on this backend, with the one arriving. */
+  private beconn(): number {
+    let n = this.stats.scur + this.queue.length + this.beconnExtra;
+    for (const server of this.servers) n += server.queued;
+    return n;
   }
 
   server(name: string): RuntimeServer | undefined {
@@ -122,8 +149,11 @@ export class RuntimeBackend {
     }
     // HAProxy: with round-robin-like algorithms, newcomers queue behind those already waiting.
     const queueFirst = !forced && this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
+    this.beconnExtra = 1;
     const server = forced ?? (queueFirst ? undefined : this.balancer.pick(request, avoid) as RuntimeServer | undefined);
-    if (server && !server.full && server.queue.length === 0) {
+    const room = server !== undefined && !server.full;
+    this.beconnExtra = 0;
+    if (server && room && server.queue.length === 0) {
       this.take(server);
       done({ server }, positions);
       return noop;
@@ -189,21 +219,34 @@ export class RuntimeBackend {
     server.served--;
     this.stats.scur--;
     this.balancer.released(server);
-    if (server.full || serverStopped(server)) return;
-    // A draining or NOLB server still serves its own queue (requests bound to it by a
-    // persistence cookie), as HAProxy's process_srv_queue; the backend's queue only when usable.
-    // Each queue counts the slots it hands out here (HAProxy's pendconn_process_next_strm; not when a server comes back).
-    let next = server.queue.shift();
-    if (next) {
-      server.queued--;
-      server.queueIdx++;
-    } else if (server.usable && server.weight > 0) {
-      next = this.queue.shift();
-      if (next) this.queueIdx++;
+    // A static limit frees one slot per release; a dynamic one (minconn) may allow more now, and
+    // HAProxy's process_srv_queue hands out slots while the server is below it.
+    if (server.dynamicMaxconn) this.beconnExtra = 1;
+    try {
+      this.handOnSlots(server);
+    } finally {
+      this.beconnExtra = 0;
     }
-    if (!next) return;
-    this.take(server);
-    next.grant(server, true);
+  }
+
+  private handOnSlots(server: RuntimeServer): void {
+    do {
+      if (server.full || serverStopped(server)) return;
+      // A draining or NOLB server still serves its own queue (requests bound to it by a
+      // persistence cookie), as HAProxy's process_srv_queue; the backend's queue only when usable.
+      // Each queue counts the slots it hands out here (HAProxy's pendconn_process_next_strm; not when a server comes back).
+      let next = server.queue.shift();
+      if (next) {
+        server.queued--;
+        server.queueIdx++;
+      } else if (server.usable && server.weight > 0) {
+        next = this.queue.shift();
+        if (next) this.queueIdx++;
+      }
+      if (!next) return;
+      this.take(server);
+      next.grant(server, true);
+    } while (server.dynamicMaxconn);
   }
 
   /**

@@ -135,7 +135,13 @@ export class RuntimeServer implements LbServer {
     return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
+  /**
+   * The limit in effect now for a server whose `minconn` is below its maxconn (set by
+   * RuntimeBackend: it follows the backend's load); undefined for a static maxconn.
+   */
+  dynamicMaxconn: (() => number) | undefined;
+
   get full(): boolean {
-    return this.maxconn > 0 && this.served >= this.maxconn;
+    return this.maxconn > 0 && this.served >= (this.dynamicMaxconn ? this.dynamicMaxconn() : this.maxconn);
   }
 }
