@@ -178,3 +178,45 @@ listen tcp
     await o.close();
   }
 });
+
+test('on-marked-down shutdown-sessions: a server DOWN by its failing check ends its sessions (D-)', async (t) => {
+  const o = await origin();
+  // The check goes to a listener of the test's own, open when each proxy starts and closed once its session runs.
+  const checkPort = await freePort();
+  let checked: net.Server | undefined;
+  const openCheck = (): Promise<void> => new Promise((r) => {
+    checked = net.createServer((s) => s.destroy());
+    checked.listen(checkPort, '127.0.0.1', r);
+  });
+  const closeCheck = (): Promise<void> => new Promise((r) => (checked ? checked.close(() => r()) : r()));
+  await openCheck();
+  try {
+    await sideBySide(t, (p) => `${head(p)}
+listen tcp
+    mode tcp
+    option tcplog
+    bind 127.0.0.1:${p.tcp}
+    server t 127.0.0.1:${o.port} check port ${checkPort} inter 100 rise 1 fall 1 on-marked-down shutdown-sessions
+`, async (run) => {
+      const tcp = client(run.ports.tcp, 'hello');
+      await within(tcp.firstData, 'the session to start');
+      await settle();
+      await closeCheck();
+      try {
+        assert.equal(await within(tcp.ended, 'the session to end'), 'fin');
+        assert.deepEqual(await terminations(run, 1), ['tcp D-']);
+      } finally {
+        await openCheck();
+      }
+    });
+  } finally {
+    await closeCheck();
+    await o.close();
+  }
+});
+
+/** `promise`, or an error naming `what` after 5 s (a broken case must not hang the file). */
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 5000)))]).finally(() => clearTimeout(timer));
+}
