@@ -19,11 +19,15 @@ import { unsupportedFeatures } from './runtime/unsupported.ts';
 import { linkTracks } from './runtime/track.ts';
 import { engineHooks } from './runtime/hooks.ts';
 import { StickTables } from './stick/tables.ts';
+import { HttpCaches } from './http/cache/caches.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
+import { EmailAlerts } from './checks/email-alerts.ts';
+import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
 import type { BindTls } from './tls/bind-tls.ts';
+import { handshakeStartOf } from './tls/handshake-time.ts';
 import { backendServerTls } from './tls/server-tls.ts';
 import type { HealthEvent } from './checks/index.ts';
 import { StatsRegistry } from './stats/registry.ts';
@@ -52,6 +56,7 @@ interface Tables {
   httpBackends: Map<string, HttpBackend>;
   frontends: Map<string, Frontend>;
   stick: StickTables;
+  caches: HttpCaches;
 }
 
 export interface EngineOptions {
@@ -68,6 +73,8 @@ export class Engine {
   private readonly logger: Logger;
   private stopping = false;
   private checks: HealthChecks | undefined;
+  /** `email-alert`: server state changes mailed to the proxies' mailers. */
+  private readonly emailAlerts = new EmailAlerts((m) => this.logger.alert(m));
   private certificatePoll: NodeJS.Timeout | undefined;
   /** Counters, rates and time series of every frontend, backend and server (proxy/stats). */
   readonly stats = new StatsRegistry();
@@ -119,6 +126,11 @@ export class Engine {
   /** The running configuration's stick tables (`show table`). */
   stickTables(): StickTables | undefined {
     return this.tables?.stick;
+  }
+
+  /** The running configuration's caches (`show cache`). */
+  httpCaches(): HttpCaches | undefined {
+    return this.tables?.caches;
   }
 
   /** Active health checks of the running tables (state, timeline, results per server). */
@@ -180,7 +192,7 @@ export class Engine {
     try {
       const tlsByBind = loadBindTls(this.config);
       this.tables = buildTables(this.config, this.logger, this.services);
-      const checks = new HealthChecks(this.tables.backends, this.config, (m, e) => this.healthNotify(m, e));
+      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail));
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
       // After the checks: the counters take each server's status with its check (not "no check" for a moment).
@@ -189,6 +201,7 @@ export class Engine {
       await this.runtimeApi.listen(this.config.global);
       this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();
       this.checks = checks;
+      this.emailAlerts.configure(this.config);
       checks.start();
       // The tick runs with statistics off too: state changes and the live stats topic come from it.
       this.stats.start();
@@ -205,8 +218,9 @@ export class Engine {
     this.setState('running');
   }
 
-  private healthNotify(message: string, event?: HealthEvent): void {
+  private healthNotify(message: string, event?: HealthEvent, mail?: MailedLine): void {
     this.logger.alert(message);
+    if (mail) this.emailAlerts.send(mail.backend, mail.level, message);
     if (event) {
       this.stats.healthEvent(event);
       this.events.publish('events', { type: 'health', time: event.time, event });
@@ -299,7 +313,7 @@ export class Engine {
     const tlsByBind = loadBindTls(config);
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
     const tables = buildTables(config, this.logger, this.services, this.tables?.stick);
-    const checks = new HealthChecks(tables.backends, config, (m, e) => this.healthNotify(m, e));
+    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail));
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);
     // Counters before the binds (listeners kept across the reload route to the new tables as soon as they
@@ -332,6 +346,7 @@ export class Engine {
     this.globalLimiter.limit = config.global.maxconn ?? 0;
     this.checks?.stop();
     this.checks = checks;
+    this.emailAlerts.configure(config);
     checks.start();
     for (const backend of old?.httpBackends.values() ?? []) backend.closeIdle();
     // Kept-alive clients come back to the new configuration instead of being served by removed
@@ -403,7 +418,7 @@ export class Engine {
           l.proxy = spec.proxy;
           l.bind = spec.bind;
           l.tls = bindTls;
-          if (bindTls) bindTls.secured = (socket) => this.accept(l, socket);
+          if (bindTls) this.wireTls(l, bindTls);
         }
         for (const l of opened) this.listeners.set(l.key, l);
       },
@@ -416,8 +431,14 @@ export class Engine {
     // tcp-request connection rules see the raw connection, before a TLS handshake; a refused one gets a reset.
     const admits = (socket: net.Socket): boolean => listener.frontend.admits(socket) || (socket.resetAndDestroy(), false);
     if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => { if (admits(socket)) this.accept(listener, socket); });
-    bindTls.secured = (socket) => this.accept(listener, socket);
+    this.wireTls(listener, bindTls);
     return createTlsServer(() => listener.tls!, listener.proxy, admits);
+  }
+
+  /** Established TLS connections go to the listener's frontend; refused handshakes to its log. */
+  private wireTls(listener: Listener, bindTls: BindTls): void {
+    bindTls.secured = (socket) => this.accept(listener, socket);
+    bindTls.refused = (socket, reason) => this.logger.connectionError(listener.proxy, listener.bind, socket, handshakeStartOf(socket), reason);
   }
 
   private accept(listener: Listener, socket: net.Socket): void {
@@ -462,6 +483,7 @@ export class Engine {
   private async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
     this.checks?.stop();
+    this.emailAlerts.close();
     clearInterval(this.certificatePoll);
     this.stats.stop();
     await this.runtimeApi.close();
@@ -498,6 +520,8 @@ function errorOf(e: unknown): { code: LoadstarError['code']; message: string } {
 function buildTables(config: Config, logger: Logger, services: LocalServices, previousStick?: StickTables): Tables {
   // Before any rule is compiled: track-sc actions find their tables (fresh ones on each load, but for peers' hand-over).
   const stick = new StickTables(config, previousStick);
+  // Empty on every load, as in HAProxy's new process; before any rule is compiled (cache-use finds its cache).
+  const caches = new HttpCaches(config);
   const backends = new Map<string, RuntimeBackend>();
   const httpBackends = new Map<string, HttpBackend>();
   for (const proxy of config.proxies) {
@@ -522,7 +546,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices, pr
       frontends.set(proxy.name, frontend);
     } else frontends.set(proxy.name, new TcpFrontend(proxy, backends, logger));
   }
-  return { backends, httpBackends, frontends, stick };
+  return { backends, httpBackends, frontends, stick, caches };
 }
 
 /** Binds opened by a reload, not in force yet. */

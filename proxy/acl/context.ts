@@ -17,13 +17,22 @@
 import type { Sample } from './eval-sample.ts';
 import type { VarScope } from './types.ts';
 
-/** Client certificate (ssl_c_*), as far as the TLS layer exposes it. */
+/** A certificate's subject or issuer name, in the forms the *_dn fetches give. */
+export interface DistinguishedName {
+  /** HAProxy's one-line form, entries in order: '/C=FR/O=Home/CN=alice' (no arguments). */
+  readonly oneline: string;
+  /** OpenSSL's RFC 2253 form, last entry first: 'CN=alice,O=Home,C=FR' (format argument 'rfc2253'). */
+  readonly rfc2253: string;
+  /** Entries in order: short name ('CN', 'OU', 'emailAddress', else the dotted OID) and raw value bytes. */
+  readonly entries: ReadonlyArray<{ readonly name: string; readonly value: string }>;
+}
+
+/** A certificate as the ssl_c_* (client's) and ssl_f_* (frontend's own) fetches read it. */
 export interface ClientCertInfo {
-  /** ssl_c_s_dn (without arguments), e.g. '/C=FR/CN=client'. */
-  readonly subject?: string;
-  /** ssl_c_i_dn (without arguments). */
-  readonly issuer?: string;
-  /** ssl_c_serial. */
+  /** ssl_c_s_dn / ssl_c_i_dn. */
+  readonly subject?: DistinguishedName;
+  readonly issuer?: DistinguishedName;
+  /** ssl_c_serial (the INTEGER's bytes, no sign padding). */
   readonly serial?: Uint8Array;
   /** ssl_c_sha1 (of the DER certificate). */
   readonly sha1?: Uint8Array;
@@ -34,7 +43,7 @@ export interface ClientCertInfo {
   readonly notAfter?: string;
   /** ssl_c_version (X509 version + 1). */
   readonly version?: number;
-  /** ssl_c_sig_alg / ssl_c_key_alg. */
+  /** ssl_c_sig_alg / ssl_c_key_alg: OpenSSL short names ('RSA-SHA256', 'id-ecPublicKey'). */
   readonly sigAlg?: string;
   readonly keyAlg?: string;
 }
@@ -82,6 +91,8 @@ export interface ConnectionInfo {
   readonly sslError?: number;
   /** ssl_c_used is true when set; ssl_c_* fields. */
   readonly sslClientCert?: ClientCertInfo;
+  /** ssl_f_*: the certificate this frontend presented. */
+  readonly sslFrontendCert?: ClientCertInfo;
   /** ssl_c_verify (0 = ok), ssl_c_err, ssl_c_ca_err, ssl_c_ca_err_depth. */
   readonly sslClientVerify?: number;
   readonly sslClientError?: number;
@@ -135,6 +146,8 @@ export interface HttpResponseInfo {
   readonly captures?: readonly (string | undefined)[];
   /** res.comp_algo: the `compression algo` compressing this response (none: res.comp is false). */
   readonly compression?: string;
+  /** res.cache_name: the cache this response was served from (none: res.cache_hit is false). */
+  readonly cacheName?: string;
 }
 
 /**

@@ -210,7 +210,7 @@ function localPrefix(sec: number): string {
 }
 
 /** date2str_log(): local date with milliseconds (%t, %tr). */
-function dateLog(ms: number): string {
+export function dateLog(ms: number): string {
   const sec = Math.floor(ms / 1000);
   return `${localPrefix(sec)}.${pad(Math.floor(ms - sec * 1000) % 1000, 3)}`;
 }

@@ -41,7 +41,7 @@ export {
 export type { CompileOptions, SampleEvaluator, AclResult } from './evaluate.ts';
 export { MapVarStore } from './context.ts';
 export type {
-  SampleContext, ConnectionInfo, HttpRequestInfo, HttpResponseInfo, ClientCertInfo, VarStore, EngineHooks,
+  SampleContext, ConnectionInfo, HttpRequestInfo, HttpResponseInfo, ClientCertInfo, DistinguishedName, VarStore, EngineHooks,
   StickQuery, StickCounterSlots, BackendMetric, ServerMetric, FrontendMetric,
 } from './context.ts';
 export {

@@ -35,6 +35,15 @@ Commands:
                         Issue a certificate from the local CA (or self-signed)
                         for DNS names (*.example.lan wildcards allowed) and IP
                         addresses. Lifetime at most 825 days (the default).
+  client CN --out FILE.p12 [--pem FILE] [--email ADDRESS] [--days N] [--key TYPE]
+         [--password-env VAR]
+                        Issue a client certificate from the local CA for a
+                        person or device (bind 'verify required' with the
+                        exported CA as 'ca-file'): a PKCS#12 file to import in
+                        a browser or phone (password from the environment
+                        variable VAR, else none), and with --pem the PEM
+                        certificate and key. Nothing is stored; default 365
+                        days, key rsa2048.
   import FILE ... --name NAME [--passphrase-env VAR]
                         Import certificate, chain and key from PEM files, in
                         one file or several, in any order. An encrypted key
@@ -92,6 +101,8 @@ export async function certCommand(argv: string[], io: CertOutput): Promise<numbe
       return await caCommand(rest, io);
     case 'issue':
       return await issue(rest, io);
+    case 'client':
+      return await client(rest, io);
     case 'import':
       return importCommand(rest, io);
     case 'list':
@@ -156,6 +167,34 @@ async function issue(argv: string[], io: CertOutput): Promise<number> {
     name: a.positionals[0]!, dns: a.strs('dns'), ip: a.strs('ip'), days: days(a.str('days')), key: a.str('key') as KeyType | undefined, selfSigned: a.flag('self-signed'),
   });
   io.out(`issued '${info.name}' for ${info.sans.join(', ')}${info.selfSigned ? ' (self-signed)' : ''}\n${describe(info)}`);
+  return 0;
+}
+
+async function client(argv: string[], io: CertOutput): Promise<number> {
+  const a = args('client', argv, {
+    out: { type: 'string' }, pem: { type: 'string' }, email: { type: 'string' }, days: { type: 'string' }, key: { type: 'string' }, 'password-env': { type: 'string' },
+  }, 1);
+  if (a.help) return help(io);
+  const out = a.str('out');
+  if (!out) throw new CliUsageError('cert client: --out FILE.p12 is required (the PKCS#12 file to give to the holder)');
+  let password = '';
+  const variable = a.str('password-env');
+  if (variable !== undefined) {
+    password = process.env[variable] ?? '';
+    if (process.env[variable] === undefined) throw new CliUsageError(`cert client: --password-env ${variable}: the environment variable '${variable}' is not set`);
+  }
+  const issued = await a.store().issueClient({ commonName: a.positionals[0]!, email: a.str('email'), days: days(a.str('days')), key: a.str('key') as KeyType | undefined, password });
+  const write = (file: string, data: string | Uint8Array): void => {
+    try {
+      fs.writeFileSync(file, data, { mode: 0o600 }); // holds a private key
+    } catch (e) {
+      throw new CertError('LS_ERR_CERT_STORE', `cannot write ${file}: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  write(out, issued.pkcs12);
+  const pem = a.str('pem');
+  if (pem) write(pem, issued.pem);
+  io.out(`issued a client certificate for '${issued.commonName}' (serial ${issued.serialHex}, valid until ${issued.notAfter})\n  PKCS#12: ${out}${password ? '' : ' (no password)'}\n${pem ? `  PEM:     ${pem}\n` : ''}`);
   return 0;
 }
 

@@ -1,6 +1,7 @@
 /**
- * Creating certificates: the local CA, and TLS server leaves signed by it or
- * by their own key. Files are the store's business; this module only mints.
+ * Creating certificates: the local CA, TLS server leaves signed by it or by
+ * their own key, and client leaves signed by it. Files are the store's
+ * business; this module only mints.
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -8,7 +9,7 @@ import { CertError } from '../errors.ts';
 import { generateKey } from './keys.ts';
 import { checkDays, checkKeyType, checkSans, MAX_LEAF_DAYS } from './names.ts';
 import { buildCertificate } from './x509.ts';
-import type { CaInitRequest, IssueRequest } from './types.ts';
+import type { CaInitRequest, ClientIssueRequest, IssueRequest } from './types.ts';
 
 const DAY_MS = 86_400_000;
 /** Phones and laptops with a slightly slow clock must not see a brand-new certificate as "not yet valid". */
@@ -79,6 +80,34 @@ export async function mintLeaf(request: IssueRequest, ca: CaMaterial | undefined
     ca: false,
     dns: sans.dns,
     ips: sans.ips.map((ip) => ip.bytes),
+  });
+  return { certificate, key };
+}
+
+/** Client certificates are re-issued more often than servers': a year unless asked. */
+const DEFAULT_CLIENT_DAYS = 365;
+
+/** A client certificate (extKeyUsage clientAuth) signed by the local CA, for `verify` on a bind. */
+export async function mintClientLeaf(request: ClientIssueRequest, ca: CaMaterial, now = new Date()): Promise<Minted> {
+  const commonName = typeof request.commonName === 'string' ? request.commonName.trim() : '';
+  if (commonName === '' || commonName.length > 64 || /[\x00-\x1f\x7f]/.test(commonName)) {
+    throw new CertError('LS_ERR_CERT_BAD_NAME', `a client certificate needs a common name of 1 to 64 printable characters, got '${String(request.commonName)}'`);
+  }
+  const email = request.email?.trim();
+  if (email !== undefined && email !== '' && !/^[^\s@]+@[^\s@]+$/.test(email)) {
+    throw new CertError('LS_ERR_CERT_BAD_SAN', `'${email}' is not an e-mail address`);
+  }
+  const days = checkDays(request.days, MAX_LEAF_DAYS, DEFAULT_CLIENT_DAYS);
+  const key = await generateKey(checkKeyType(request.key, 'rsa2048'));
+  const certificate = buildCertificate({
+    subject: { commonName },
+    publicKey: crypto.createPublicKey(key),
+    signingKey: ca.key,
+    issuerCertificate: ca.certificate.raw,
+    ...validity(days, now, new Date(ca.certificate.validTo)),
+    ca: false,
+    usage: 'client',
+    ...(email ? { emails: [email] } : {}),
   });
   return { certificate, key };
 }

@@ -14,13 +14,14 @@ import { assembleBundle, inspectBundle } from './bundle.ts';
 import { resolveDataDir } from './data-dir.ts';
 import type { DataDirOptions } from './data-dir.ts';
 import { certFacts, isIssuedBy } from './inspect.ts';
-import { mintCa, mintLeaf } from './issue.ts';
+import { mintCa, mintClientLeaf, mintLeaf } from './issue.ts';
+import { toPkcs12 } from './pkcs12.ts';
 import type { CaMaterial } from './issue.ts';
 import { privateKeyPem } from './keys.ts';
 import { checkCertName } from './names.ts';
 import { readPemBlocks } from './pem.ts';
 import { toPem } from './x509.ts';
-import type { CaInfo, CaInitRequest, CertInfo, CertInspection, CertListing, CertWarning, ImportRequest, IssueRequest } from './types.ts';
+import type { CaInfo, CaInitRequest, CertInfo, CertInspection, CertListing, CertWarning, ClientIssueRequest, ImportRequest, IssueRequest, IssuedClientCert } from './types.ts';
 
 export interface StoredCert {
   info: CertInfo;
@@ -89,6 +90,25 @@ export class CertStore {
     const minted = await mintLeaf(request, ca);
     this.saveSite(file, toPem('CERTIFICATE', minted.certificate), [], privateKeyPem(minted.key));
     return this.describe(request.name);
+  }
+
+  /**
+   * Issues a client certificate from the local CA for its holder, as PEM and as PKCS#12; nothing is
+   * stored (a bind trusts every certificate the CA signs: `ca-file` the exported CA, `verify required`).
+   */
+  async issueClient(request: ClientIssueRequest): Promise<IssuedClientCert> {
+    const ca = this.loadCa();
+    if (!ca) throw new CertError('LS_ERR_CERT_CA_MISSING', "no local CA yet: create one with 'loadstar cert ca init'");
+    const minted = await mintClientLeaf(request, ca);
+    const cert = new crypto.X509Certificate(minted.certificate);
+    const commonName = request.commonName.trim();
+    return {
+      commonName,
+      serialHex: cert.serialNumber,
+      notAfter: cert.validTo,
+      pem: toPem('CERTIFICATE', minted.certificate) + privateKeyPem(minted.key),
+      pkcs12: toPkcs12(minted.certificate, minted.key, [ca.certificate.raw], request.password ?? '', commonName),
+    };
   }
 
   /** Validates PEM input (any order, one or several pieces) and stores it as `name`. */

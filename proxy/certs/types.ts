@@ -96,6 +96,31 @@ export interface IssueRequest {
   selfSigned?: boolean;
 }
 
+/** A client certificate for a person or device, for binds with `verify optional|required` and `ca-file` the local CA. */
+export interface ClientIssueRequest {
+  /** The subject's CN: who holds the certificate ('alice', 'alice-phone'); what ssl_c_s_dn(CN) gives. */
+  commonName: string;
+  /** Optional e-mail address, as an rfc822Name SAN (some browsers show it when picking a certificate). */
+  email?: string;
+  /** Lifetime in days, 1..825; default 365. */
+  days?: number;
+  /** Default rsa2048: every browser and OS imports an RSA key from a PKCS#12 file. */
+  key?: KeyType;
+  /** Protects the PKCS#12 file (browsers and phones ask for it on import); default '' (none). */
+  password?: string;
+}
+
+/** A minted client certificate, never stored: handed to its holder, the local CA keeps no copy. */
+export interface IssuedClientCert {
+  commonName: string;
+  serialHex: string;
+  notAfter: string;
+  /** Certificate then private key (curl --cert, most CLI tools). */
+  pem: string;
+  /** PKCS#12 (.p12) with the certificate, its key and the local CA, for browsers and phones. */
+  pkcs12: Buffer;
+}
+
 /** One piece of PEM input: a file's bytes, or text the UI uploaded. */
 export interface PemSource {
   /** Shown in error messages: a file path or `upload #1`. */

@@ -23,6 +23,7 @@ const OID = {
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
   serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
   sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
 } as const;
@@ -84,9 +85,10 @@ function keyUsage(bits: { digitalSignature?: boolean; keyEncipherment?: boolean;
   return bitString(String.fromCharCode(byte), unused);
 }
 
-function subjectAltName(dns: string[], ips: Uint8Array[]): Asn1 {
+function subjectAltName(dns: string[], ips: Uint8Array[], emails: string[] = []): Asn1 {
   const CTX = asn1.Class.CONTEXT_SPECIFIC;
   return seq(
+    ...emails.map((address) => asn1.create(CTX, 1, false, address)),
     ...dns.map((name) => asn1.create(CTX, 2, false, name)),
     ...ips.map((ip) => asn1.create(CTX, 7, false, bin(ip))),
   );
@@ -102,8 +104,12 @@ export interface CertificateSpec {
   issuerCertificate?: Uint8Array;
   notBefore: Date;
   notAfter: Date;
-  /** A CA (keyCertSign, cRLSign) or a TLS server leaf. */
+  /** A CA (keyCertSign, cRLSign) or a TLS leaf. */
   ca: boolean;
+  /** A leaf's extended key usage: a TLS server (default) or a client authenticating to one (`verify` on a bind). */
+  usage?: 'server' | 'client';
+  /** Client leaves: e-mail addresses (rfc822Name SANs). */
+  emails?: string[];
   /** CA only: how many intermediate CAs may follow it; 0 (the local CA signs leaves only) unless given. */
   pathLength?: number;
   dns?: string[];
@@ -136,8 +142,11 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
       extension(OID.basicConstraints, true, seq()),
       // keyEncipherment only means something for RSA key exchange; ECDSA keys only sign.
       extension(OID.keyUsage, true, keyUsage({ digitalSignature: true, keyEncipherment: rsa })),
-      extension(OID.extKeyUsage, false, seq(oid(OID.serverAuth))),
-      extension(OID.subjectAltName, false, subjectAltName(spec.dns ?? [], spec.ips ?? [])),
+      extension(OID.extKeyUsage, false, seq(oid(spec.usage === 'client' ? OID.clientAuth : OID.serverAuth))),
+      // A client certificate may name nobody but its subject: no SAN extension rather than an empty one.
+      ...((spec.dns?.length ?? 0) + (spec.ips?.length ?? 0) + (spec.emails?.length ?? 0) > 0
+        ? [extension(OID.subjectAltName, false, subjectAltName(spec.dns ?? [], spec.ips ?? [], spec.emails ?? []))]
+        : []),
       extension(OID.subjectKeyIdentifier, false, octets(bin(ski))),
       extension(OID.authorityKeyIdentifier, false, seq(asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, bin(authorityKeyId)))),
     ];

@@ -23,9 +23,18 @@ import type { BackendCounts, HealthEvent } from './events.ts';
 import { outcomeOf } from './types.ts';
 import type { CheckResult } from './types.ts';
 import type { CheckSettings } from './settings.ts';
+import type { SyslogLevel } from '../config/model.ts';
 
-/** Where state-change lines go (the engine's logger alerts). */
-export type HealthNotify = (message: string, event?: HealthEvent) => void;
+/**
+ * Where state-change lines go (the engine's logger alerts). `mail`: HAProxy also hands the line to
+ * its e-mail alerts (send_email_alert), at this syslog level, for this backend's `email-alert`.
+ */
+export type HealthNotify = (message: string, event?: HealthEvent, mail?: MailedLine) => void;
+
+export interface MailedLine {
+  backend: string;
+  level: SyslogLevel;
+}
 
 
 /**
@@ -220,7 +229,7 @@ export class ServerCheck implements ServerHealth {
       const { rise, fall } = this.state.timings;
       const h = this.state.health;
       const status = h >= rise ? `${h - rise + 1}/${fall} ${this.server.weight > 0 ? 'UP' : 'DRAIN'}` : `${h}/${rise} DOWN`;
-      this.notify(checkLogMessage(this.backend.name, this.server.name, this.server.backup, result, status));
+      this.notify(checkLogMessage(this.backend.name, this.server.name, this.server.backup, result, status), undefined, { backend: this.backend.name, level: 'info' });
     }
     if (changed) this.transition(changed, fromLabel, result);
     return changed;
@@ -281,10 +290,12 @@ export class ServerCheck implements ServerHealth {
       this.state.op = this.state.agentHealth === 0 ? 'DOWN' : 'UP';
     }
     const down = admin === 'MAINT' ? wasDown : this.state.op === 'DOWN';
+    // Of the admin changes, only entering drain is mailed (at notice), as in HAProxy.
+    const mail = admin === 'DRAIN' && from !== 'MAINT' ? 'notice' : undefined;
     this.transition(this.state.op, fromLabel, undefined, (counts, requeued) => adminMessage({
       backend: this.backend.name, server: this.server.name, backup: this.server.backup, from, to: admin, down,
       counts, sessions: this.server.served, requeued, queued: this.server.queue.length,
-    }));
+    }), mail);
   }
 
   /** The agent said up or down (HAProxy's agent result L7OK / L7STS); see HealthState.agentReport. */
@@ -296,7 +307,7 @@ export class ServerCheck implements ServerHealth {
     const changed = this.state.agentReport(up);
     if (this.settings.logHealthChecks && (previous !== result.code || before !== this.state.agentHealth)) {
       const status = up ? `1/1 ${this.server.weight > 0 ? 'UP' : 'DRAIN'}` : '0/1 DOWN';
-      this.notify(checkLogMessage(this.backend.name, this.server.name, this.server.backup, result, status, 'Agent'));
+      this.notify(checkLogMessage(this.backend.name, this.server.name, this.server.backup, result, status, 'Agent'), undefined, { backend: this.backend.name, level: 'info' });
     }
     if (changed) this.transition(changed, fromLabel, result);
   }
@@ -304,7 +315,11 @@ export class ServerCheck implements ServerHealth {
   /** The agent's last verdict code, for `option log-health-checks` (logged when it changes). */
   private agentCode: CheckResult['code'] | undefined;
 
-  private transition(to: OperationalState, fromLabel: string, result?: CheckResult, describe?: (counts: BackendCounts, requeued: number) => string): void {
+  /**
+   * @param mail for an admin change (`describe`), the level its line is mailed at; a health change
+   * is mailed as HAProxy mails it: DOWN at alert (notice after a stopping state), UP at notice.
+   */
+  private transition(to: OperationalState, fromLabel: string, result?: CheckResult, describe?: (counts: BackendCounts, requeued: number) => string, mail?: SyslogLevel): void {
     const server = this.server;
     const before = backendCounts(this.backend);
     const requeued = this.backend.setServerUsable(server, this.state.usable, (usable) => (usable ? this.startSlowstart() : this.endSlowstart()));
@@ -330,7 +345,8 @@ export class ServerCheck implements ServerHealth {
       reason,
     };
     this.events.push(event);
-    this.notify(reason, event);
+    const level = describe ? mail : to === 'DOWN' ? (fromLabel === 'NOLB' ? 'notice' : 'alert') : to === 'UP' ? 'notice' : undefined;
+    this.notify(reason, event, level && { backend: this.backend.name, level });
     if (before.active + before.backup > 0 && counts.active + counts.backup === 0) {
       this.notify(`backend ${this.backend.name} has no server available!`);
     }

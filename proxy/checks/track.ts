@@ -12,6 +12,7 @@ import { backendCounts } from './counts.ts';
 import type { HealthNotify } from './checker.ts';
 import { transitionMessage } from './events.ts';
 import type { BackendCounts } from './events.ts';
+import type { SyslogLevel } from '../config/model.ts';
 
 export function followTrackers(server: RuntimeServer, notify: HealthNotify): void {
   for (const link of server.trackers) {
@@ -37,18 +38,18 @@ export function followTrackers(server: RuntimeServer, notify: HealthNotify): voi
     } else if (usable !== tracker.usable) {
       follow(tracker, backend, usable, notify, (counts, requeued) => transitionMessage({
         backend: backend.name, server: tracker.name, backup: tracker.backup, to: usable ? 'UP' : 'DOWN', via, counts, sessions: tracker.served, requeued, queued: tracker.queue.length,
-      }));
+      }), usable ? 'notice' : 'alert');
     }
     followTrackers(tracker, notify);
   }
 }
 
 /** Sets the tracker's usability through its backend, logs `describe`'s line, and the backend's last server going. */
-function follow(tracker: RuntimeServer, backend: RuntimeBackend, usable: boolean, notify: HealthNotify, describe: (counts: BackendCounts, requeued: number) => string): void {
+function follow(tracker: RuntimeServer, backend: RuntimeBackend, usable: boolean, notify: HealthNotify, describe: (counts: BackendCounts, requeued: number) => string, mail?: SyslogLevel): void {
   const before = backendCounts(backend);
   const requeued = backend.setServerUsable(tracker, usable);
   const counts = backendCounts(backend);
-  notify(describe(counts, requeued));
+  notify(describe(counts, requeued), undefined, mail && { backend: backend.name, level: mail });
   if (before.active + before.backup > 0 && counts.active + counts.backup === 0) notify(`backend ${backend.name} has no server available!`);
 }
 

@@ -4,6 +4,8 @@ import type { KeywordSpec } from './keywords.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
 import { PEERS_KEYWORDS } from './kw-peers.ts';
+import { MAILERS_KEYWORDS } from './kw-mailers.ts';
+import { CACHE_KEYWORDS } from './kw-cache.ts';
 import { HTTP_ERRORS_KEYWORDS } from './kw-errors.ts';
 import './parser.ts';
 import './kw-global.ts';
@@ -59,7 +61,9 @@ Syntax follows HAProxy: whitespace-separated words, \`#\` comments, backslash es
 | \`userlist\` (${USERLIST_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (\`insecure-password\`, and \`password\` crypt(3) hashes: SHA-512 \`$6$\`, SHA-256 \`$5$\`, MD5 \`$1$\`, bcrypt \`$2a$\`/\`$2b$\`/\`$2y$\`, DES; yescrypt \`$y$\` and other schemes are refused by \`loadstar run\`; verified credentials are remembered per configuration load) |
 | \`http-errors\` (${HTTP_ERRORS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported (imported by \`errorfiles\` and the \`errorfiles\` of deny / return rules) |
 | \`peers\` (${PEERS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | the local peer only (named by global \`localpeer\`, else the host name): a \`stick-table … peers NAME\` keeps its entries across a reload when its type, \`len\`, \`size\` and \`store\` are unchanged (HAProxy's hand-over to the new process). Other peers (table synchronisation between hosts) and \`table\` lines are refused; \`bind\`, \`default-bind\`, \`default-server\` and \`log\` are accepted and open nothing; \`disabled\` turns the hand-over off |
-| \`mailers\`, \`program\`, \`ring\`, \`cache\`, \`fcgi-app\`, \`log-forward\` | not supported yet |
+| \`mailers\` (${MAILERS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported: proxies' \`email-alert\` lines mail their servers' state changes to every mailer of the section, with HAProxy 2.6's SMTP exchange (HELO, MAIL FROM, RCPT TO, DATA, QUIT; no TLS, no authentication) |
+| \`cache\` (${CACHE_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported: HAProxy 2.6's small object cache, used by \`http-request cache-use\` and \`http-response cache-store\` (and \`filter cache\`). Only 200 answers to GET over HTTP/1.1 or later with an expiry or a validator are stored, keyed by host and URI; hits answer HEAD too, 304 to a matching If-None-Match / If-Modified-Since, with an Age header, logged as server \`<CACHE>\`, without contacting a server. Contents live in memory and start empty on each reload; \`show cache\` lists them |
+| \`program\`, \`ring\`, \`fcgi-app\`, \`log-forward\` | not supported yet |
 
 ## Proxy keywords (defaults, frontend, listen, backend)
 

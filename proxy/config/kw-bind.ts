@@ -5,7 +5,7 @@ import type { ProxyDirectiveContext } from './keywords.ts';
 import { parseAddress, parseInteger } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
-import type { Bind, TlsVersion } from './model.ts';
+import type { Bind, ClientAuth, TlsVersion } from './model.ts';
 
 export const TLS_VERSIONS: readonly TlsVersion[] = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
@@ -14,6 +14,9 @@ const SUPPORTED_OPTIONS: Record<string, boolean> = {
   ssl: false, crt: true, 'crt-list': true, alpn: true, name: true, 'ssl-min-ver': true, 'ssl-max-ver': true,
   ciphers: true, ciphersuites: true, 'accept-proxy': false, v4v6: false, v6only: false, maxconn: true,
   id: true, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false, 'no-tlsv12': false, 'no-tlsv13': false,
+  'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false, 'force-tlsv12': false, 'force-tlsv13': false,
+  'strict-sni': false, verify: true, 'ca-file': true, 'ca-verify-file': true, 'crl-file': true, 'ca-ignore-err': true,
+  'crt-ignore-err': true,
 };
 
 /** Options that only tune the listening socket or process placement: accepted with a warning. */
@@ -25,12 +28,10 @@ const NO_EFFECT_OPTIONS: Record<string, boolean> = {
 
 /** HAProxy bind options Loadstar does not implement yet: rejected, never silently dropped. */
 const UNSUPPORTED_OPTIONS: Record<string, boolean> = {
-  transparent: false, 'strict-sni': false, verify: true, 'ca-file': true, 'crl-file': true, 'ca-ignore-err': true,
-  'crt-ignore-err': true, 'generate-certificates': false, 'ca-sign-file': true, 'ca-sign-pass': true, npn: true,
+  transparent: false, 'generate-certificates': false, 'ca-sign-file': true, 'ca-sign-pass': true, npn: true,
   'accept-netscaler-cip': true, level: true, 'expose-fd': true, mode: true, user: true, group: true, uid: true,
-  gid: true, namespace: true, proto: true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,
-  'force-tlsv12': false, 'force-tlsv13': false, sigalgs: true, 'client-sigalgs': true, 'quic-force-retry': false,
-  'ca-verify-file': true, 'no-alpn': false, 'ssl-ignore-err': true,
+  gid: true, namespace: true, proto: true, sigalgs: true, 'client-sigalgs': true, 'quic-force-retry': false,
+  'no-alpn': false, 'ssl-ignore-err': true,
 };
 
 const ALL_OPTIONS = [...Object.keys(SUPPORTED_OPTIONS), ...Object.keys(NO_EFFECT_OPTIONS), ...Object.keys(UNSUPPORTED_OPTIONS)];
@@ -64,13 +65,19 @@ function parseBind(ctx: ProxyDirectiveContext): void {
       return ctx.error(`${label} : '${option}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
     }
     if (option in NO_EFFECT_OPTIONS) {
-      ctx.warn(`${label} : '${option}' has no effect in Loadstar and is ignored.`, argIndex, 'LS_WARN_CFG_IGNORED');
+      // Node names every trusted CA in its certificate request, without a way to keep them out.
+      const why = option === 'no-ca-names' ? ` (the certificate request names the CAs of 'ca-file' and 'ca-verify-file')` : '';
+      ctx.warn(`${label} : '${option}' has no effect in Loadstar and is ignored${why}.`, argIndex, 'LS_WARN_CFG_IGNORED');
       continue;
     }
     if (!applyOption(ctx, bind, option, value, label, argIndex)) return;
   }
   if ((bind.crt.length > 0 || bind.crtList) && !bind.ssl) {
     ctx.warn(`${label} : 'crt' without 'ssl': the certificate is not used and this port serves plain text.`, undefined, 'LS_WARN_CFG_SUSPICIOUS');
+  }
+  const verify = bind.clientAuth?.verify;
+  if (bind.ssl && (verify === 'optional' || verify === 'required') && !bind.clientAuth?.caFile && !bind.clientAuth?.caVerifyFile) {
+    return ctx.error(`Proxy '${ctx.proxy.name}': verify is enabled but no CA file specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
   }
   if (bind.ssl && bind.crt.length === 0 && !bind.crtList) {
     return ctx.error(`Proxy '${ctx.proxy.name}': no SSL certificate specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}] (use 'crt').`);
@@ -116,6 +123,32 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
       else bind.sslMaxVer = value as TlsVersion;
       return true;
     }
+    case 'force-sslv3':
+    case 'force-tlsv10':
+    case 'force-tlsv11':
+    case 'force-tlsv12':
+    case 'force-tlsv13': {
+      // HAProxy sets both bounds, as `ssl-min-ver X ssl-max-ver X` would: a later option may move either.
+      const version = FORCED_VERSION[option]!;
+      bind.sslMinVer = version;
+      bind.sslMaxVer = version;
+      return true;
+    }
+    case 'strict-sni': bind.strictSni = true; return true;
+    case 'verify':
+    case 'ca-file':
+    case 'ca-verify-file':
+    case 'crl-file':
+    case 'ca-ignore-err':
+    case 'crt-ignore-err': {
+      const clientAuth = (bind.clientAuth ??= {});
+      const problem = applyClientAuthOption(clientAuth, option, value!, ctx.config.global.caBase, ctx.options.fileExists);
+      if (problem !== undefined) {
+        ctx.error(`${label} : ${problem}`, argIndex + 1, problem.includes('unable to load') ? 'LS_ERR_CFG_FILE' : undefined);
+        return false;
+      }
+      return true;
+    }
     case 'maxconn':
     case 'id': {
       const v = parseInteger(value!, option, option === 'id' ? 1 : 0);
@@ -132,6 +165,56 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
   }
 }
 
+const FORCED_VERSION: Record<string, TlsVersion> = {
+  'force-sslv3': 'SSLv3', 'force-tlsv10': 'TLSv1.0', 'force-tlsv11': 'TLSv1.1', 'force-tlsv12': 'TLSv1.2', 'force-tlsv13': 'TLSv1.3',
+};
+
+/** Highest X509 verification error ID `ca-ignore-err` / `crt-ignore-err` accept (OpenSSL 3.0's last, as HAProxy 2.6.12 says). */
+export const MAX_VERIFY_ERROR_ID = 94;
+
+/**
+ * One client-certificate option of a bind or a crt-list line into `into`; returns HAProxy's error
+ * text (without the line's label) when the value is unusable. CA and CRL files must exist.
+ */
+export function applyClientAuthOption(into: ClientAuth, option: string, value: string, caBase: string | undefined, fileExists: (path: string) => boolean): string | undefined {
+  switch (option) {
+    case 'verify':
+      if (value !== 'none' && value !== 'optional' && value !== 'required') {
+        return `'verify' : unknown verify method '${value}', only 'none', 'optional', and 'required' are supported`;
+      }
+      into.verify = value;
+      return undefined;
+    case 'ca-file':
+    case 'ca-verify-file':
+    case 'crl-file': {
+      const file = resolveCertPath(value, caBase);
+      if (!(option === 'ca-file' && value === '@system-ca') && !fileExists(file)) return `'${option}' : unable to load ${file} (No such file or directory).`;
+      if (option === 'ca-file') into.caFile = value;
+      else if (option === 'ca-verify-file') into.caVerifyFile = value;
+      else into.crlFile = value;
+      return undefined;
+    }
+    case 'ca-ignore-err':
+    case 'crt-ignore-err': {
+      let ids: 'all' | number[] = 'all';
+      if (value !== 'all') {
+        ids = [];
+        for (const part of value.split(',')) {
+          // HAProxy reads each ID with atoi(): '12abc' is 12, a word is 0 (out of range).
+          const id = Number(/^\s*[+-]?\d*/.exec(part)![0].trim() || '0') || 0;
+          if (id <= 0 || id > MAX_VERIFY_ERROR_ID) return `'${option}' : ID '${id}' out of range (1..${MAX_VERIFY_ERROR_ID}) in error IDs list '${value}'`;
+          ids.push(id);
+        }
+      }
+      if (option === 'ca-ignore-err') into.caIgnoreErr = ids;
+      else into.crtIgnoreErr = ids;
+      return undefined;
+    }
+    default:
+      return `'${option}' is not a client-certificate option.`;
+  }
+}
+
 /** Relative certificate (CA) paths resolve against `crt-base` (`ca-base`), else the working directory (as in HAProxy). */
 export function resolveCertPath(file: string, crtBase: string | undefined): string {
   return crtBase && !path.isAbsolute(file) ? path.join(crtBase, file) : file;
@@ -142,7 +225,7 @@ registerProxyKeywords([
     name: 'bind',
     sections: 'fl',
     status: ENGINE,
-    summary: 'Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.',
+    summary: 'Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy`, `v4v6`.',
     parse: parseBind,
   },
 ]);

@@ -230,6 +230,15 @@ const keywords: KeywordSpec[] = [
     },
   },
   { name: 'description', sections: 'g', status: SUPPORTED, summary: 'Free text shown on the stats page.', parse(ctx) { ctx.config.global.tune['description'] = ctx.args.join(' '); } },
+  {
+    name: 'h2-workaround-bogus-websocket-clients',
+    sections: 'g',
+    status: SUPPORTED,
+    summary: 'HAProxy then stops announcing WebSocket over HTTP/2 (RFC 8441) to clients. Loadstar never announces it (WebSocket clients use HTTP/1.1), so it already behaves as this asks.',
+    parse(ctx) {
+      if (ctx.args.length > 0) return ctx.error(`'h2-workaround-bogus-websocket-clients' cannot handle unexpected argument '${ctx.args[0]}'.`, 0);
+    },
+  },
   ...(['setenv', 'presetenv'] as const).map((name): KeywordSpec => ({
     name,
     sections: 'g',

@@ -9,6 +9,7 @@ import { parseAclDirective, splitCondition, logFormatFilesExist } from './condit
 import { parseLogFormat } from '../acl/index.ts';
 import { ENGINE, NO_EFFECT, COMPRESSION, SUPPORTED } from './status.ts';
 import type { TimeoutName } from './model.ts';
+import { parseCacheFilter } from './kw-cache.ts';
 
 function noArgs(ctx: ProxyDirectiveContext): boolean {
   if (ctx.args.length > 0) {
@@ -448,7 +449,7 @@ const generalKeywords: ProxyKeyword[] = [
     name: 'filter',
     sections: 'flb',
     status: COMPRESSION,
-    summary: '`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.',
+    summary: '`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache\'s filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.',
     parse(ctx) {
       const [name] = ctx.args;
       if (name === 'compression') {
@@ -456,7 +457,8 @@ const generalKeywords: ProxyKeyword[] = [
         ctx.proxy.compression.filter = true;
         return;
       }
-      if (name !== undefined && OTHER_FILTERS.has(name)) return ctx.error(`'filter ${name}' is not supported by Loadstar (only 'filter compression' is).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+      if (name === 'cache') return parseCacheFilter(ctx);
+      if (name !== undefined && OTHER_FILTERS.has(name)) return ctx.error(`'filter ${name}' is not supported by Loadstar (only 'filter compression' and 'filter cache' are).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
       ctx.error(`'filter' : unknown keyword '${name ?? ''}'. Registered keywords : cache, compression, fcgi-app, opentracing, spoe, trace`, 0);
     },
   },
@@ -464,7 +466,7 @@ const generalKeywords: ProxyKeyword[] = [
 
 const COMPRESSION_ALGOS = new Set(['identity', 'gzip', 'deflate', 'raw-deflate']);
 /** HAProxy 2.6's other filters (`filter` keywords): Loadstar runs none of them. */
-const OTHER_FILTERS = new Set(['cache', 'fcgi-app', 'opentracing', 'spoe', 'trace']);
+const OTHER_FILTERS = new Set(['fcgi-app', 'opentracing', 'spoe', 'trace']);
 
 const captureKeywords: ProxyKeyword[] = (['request header', 'response header'] as const).map((kind): ProxyKeyword => ({
   name: `capture ${kind}`,

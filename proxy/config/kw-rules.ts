@@ -9,13 +9,14 @@ import { parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule, Proxy } from './model.ts';
+import { cacheRuleName } from './kw-cache.ts';
 
 type RuleSet = 'http-request' | 'http-response' | 'http-after-response';
 type ActionParser = (args: readonly string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext) => HttpAction | undefined;
 
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
-  'add-acl', 'del-acl', 'set-map', 'del-map', 'cache-use', 'cache-store', 'do-resolve', 'early-hint',
+  'add-acl', 'del-acl', 'set-map', 'del-map', 'do-resolve', 'early-hint',
   'normalize-uri', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1',
   'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
@@ -258,6 +259,20 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
       if (args.length !== 1) return void fail(`expects a service name.`);
       if (args[0] !== 'prometheus-exporter') return void fail(`unknown service '${args[0]}' (Loadstar provides 'prometheus-exporter').`, 0);
       return { type: 'use-service', service: args[0] };
+    },
+  },
+  'cache-use': {
+    sets: ['http-request'],
+    parse(args, fail, ctx) {
+      const cache = cacheRuleName(ctx, args, fail);
+      return cache === undefined ? undefined : { type: 'cache-use', cache };
+    },
+  },
+  'cache-store': {
+    sets: ['http-response'],
+    parse(args, fail, ctx) {
+      const cache = cacheRuleName(ctx, args, fail);
+      return cache === undefined ? undefined : { type: 'cache-store', cache };
     },
   },
   'set-src': { sets: ['http-request'], parse: addressAction('set-src') },
@@ -524,8 +539,8 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see).', parse: parseHttpRule('http-request') },
-  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see).', parse: parseHttpRule('http-request') },
+  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {
     name: 'redirect',

@@ -36,7 +36,7 @@ export interface Directive {
   source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers' | 'cache';
 
 export interface Section {
   kind: SectionKind;
@@ -68,6 +68,10 @@ export interface ParsedConfig {
   httpErrors: HttpErrors[];
   /** `peers` sections (only the local peer runs: tables naming one keep their entries across reloads). */
   peers: Peers[];
+  /** `mailers` sections: the SMTP servers proxies send their `email-alert` messages to. */
+  mailers: Mailers[];
+  /** `cache` sections (configuration.txt §6): HAProxy's small object cache, used by cache-use / cache-store rules. */
+  caches: CacheSection[];
 }
 
 /**
@@ -153,6 +157,10 @@ export interface Bind {
   sslMaxVer?: TlsVersion;
   ciphers?: string;
   ciphersuites?: string;
+  /** Client certificates: `verify`, `ca-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`… (absent: none requested). */
+  clientAuth?: ClientAuth;
+  /** `strict-sni`: a ClientHello whose SNI names no certificate (or that has none) is refused. */
+  strictSni?: boolean;
   acceptProxy: boolean;
   v4v6: boolean;
   v6only: boolean;
@@ -170,6 +178,26 @@ export interface SourceAddress {
 }
 
 export type TlsVersion = 'SSLv3' | 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/**
+ * Client-certificate options of a bind or of a crt-list line (HAProxy's ssl_bind_conf). Paths are
+ * as written (relative ones resolve against `ca-base`); a crt-list line's fields replace the bind's.
+ */
+export interface ClientAuth {
+  /** `verify`: 'none' (default) requests no certificate; 'optional' and 'required' request one. */
+  verify?: 'none' | 'optional' | 'required';
+  /** `ca-file`: CAs that sign client certificates (a file, or a directory of .pem/.crt/.cer/.crl files). */
+  caFile?: string;
+  /** `ca-verify-file`: CAs trusted for verification but never named in the certificate request. */
+  caVerifyFile?: string;
+  /** `crl-file`: revocation lists checked for every certificate of the client's chain. */
+  crlFile?: string;
+  /** `ca-ignore-err` / `crt-ignore-err`: X509 error IDs tolerated at depth > 0 / depth 0 ('all': any ID below 64). */
+  caIgnoreErr?: 'all' | readonly number[];
+  crtIgnoreErr?: 'all' | readonly number[];
+  /** `no-ca-names`: the certificate request names no CA. */
+  noCaNames?: boolean;
+}
 
 // ---------------------------------------------------------------- servers
 
@@ -403,6 +431,8 @@ export type HttpAction =
   /** `sc-inc-gpc0(<sc>)` / `sc-inc-gpc1(<sc>)`: gpc<index> (and its rate) of what stick counter <sc> tracks, plus one. */
   | { type: 'sc-inc-gpc'; index: 0 | 1; counter: 0 | 1 | 2 }
   | { type: 'use-service'; service: string }
+  /** `http-request cache-use <name>` (lookup, and the key cache-store needs) / `http-response cache-store <name>`. */
+  | { type: 'cache-use' | 'cache-store'; cache: string }
   | { type: 'set-log-level'; level: string }
   /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */
   | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
@@ -633,6 +663,8 @@ export interface ParsedProxy {
   cookie?: CookieSettings;
   /** `dynamic-cookie-key`: the secret `cookie … dynamic` derives server cookies from. */
   dynamicCookieKey?: string;
+  /** `email-alert from|to|level|mailers|myhostname`; undefined: none written. */
+  emailAlert?: EmailAlert;
   stickTable?: StickTable;
   stickRules: StickRule[];
   stats: StatsSettings;
@@ -665,6 +697,12 @@ export interface ParsedProxy {
    * `filter`: a `filter compression` line was seen (one is allowed).
    */
   compression: { algorithms: string[]; types: string[]; offload: boolean; filter?: boolean };
+  /**
+   * The cache filters of the proxy (HAProxy's `cache store filter`), by cache name: declared by `filter cache
+   * <name>` (explicit) or implied by its first cache-use / cache-store rule. `afterCompression`: an explicit one
+   * declared after `filter compression`, which HAProxy refuses. Undefined when the proxy uses no cache.
+   */
+  cacheFilters?: Array<{ name: string; explicit: boolean; afterCompression: boolean; loc: SourceLocation }>;
   monitorUri?: string;
   description?: string;
   /** `disabled`: the proxy is not started. */
@@ -728,6 +766,55 @@ export interface Nameserver {
   name: string;
   address: ListenAddress;
   loc: SourceLocation;
+}
+
+/** A `mailers` section (configuration.txt 3.6): every mailer gets every alert (not a failover list). */
+export interface Mailers {
+  name: string;
+  section: Section;
+  mailers: Mailer[];
+  /** `timeout mail`: how long one alert's SMTP exchange may take (ms; HAProxy's default 10 s). */
+  timeoutMail: number;
+}
+
+export interface Mailer {
+  name: string;
+  host: string;
+  port: number;
+  loc: SourceLocation;
+}
+
+/** The syslog levels, most severe first. */
+export type SyslogLevel = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
+
+/** A proxy's `email-alert` lines, each inherited from the defaults section on its own. */
+export interface EmailAlert {
+  mailers?: string;
+  from?: string;
+  to?: string;
+  /** The least severe syslog level that is mailed (HAProxy's default: alert). */
+  level?: SyslogLevel;
+  /** The name given to HELO (default: the host name). */
+  myhostname?: string;
+  /** The first `email-alert` line, for the messages about the set. */
+  loc?: SourceLocation;
+}
+
+/** A `cache` section, its defaults applied as HAProxy's cfg_post_parse_section_cache does (kw-cache.ts). */
+export interface CacheSection {
+  /** At most 32 characters (a longer name is cut, with a warning). */
+  name: string;
+  section: Section;
+  /** `total-max-size` in megabytes (0: not given, which HAProxy refuses). */
+  totalMaxSizeMb: number;
+  /** `max-object-size` in bytes (undefined: a 256th of the total size). */
+  maxObjectSize?: number;
+  /** `max-age` in seconds (default 60): the longest an object stays fresh, whatever the server says. */
+  maxAge: number;
+  /** `process-vary on`: responses with `Vary: accept-encoding` or `referer` are stored per variant (default off: not stored). */
+  processVary: boolean;
+  /** `max-secondary-entries` (default 10): variants kept for one primary key. */
+  maxSecondaryEntries: number;
 }
 
 /** A `peers` section. */

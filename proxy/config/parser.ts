@@ -12,13 +12,15 @@ import {
   proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER,
 } from './keywords.ts';
 import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
-import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers } from './model.ts';
-import { newConfig, newProxy, newResolvers, newUserlist, newPeers, sectionLabel } from './sections.ts';
+import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection } from './model.ts';
+import { newConfig, newProxy, newResolvers, newUserlist, newPeers, newMailers, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
 import { parseTuneKeyword } from './kw-global.ts';
 import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
 import { parsePeersDirective, PEERS_KEYWORDS } from './kw-peers.ts';
+import { parseMailersDirective, MAILERS_KEYWORDS } from './kw-mailers.ts';
+import { CACHE_KEYWORDS, newCacheSection, openCacheSection, parseCacheDirective } from './kw-cache.ts';
 import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
 import type { DiagnosticCode } from '../errors.ts';
 import './kw-proxy.ts';
@@ -40,9 +42,9 @@ export interface SourceFile {
   text: string;
 }
 
-const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers'];
+const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers', 'cache'];
 /** Sections HAProxy has that Loadstar does not implement: reported once, their body skipped. */
-const UNSUPPORTED_SECTIONS = ['mailers', 'program', 'ring', 'cache', 'fcgi-app', 'log-forward', 'traces', 'crt-store'];
+const UNSUPPORTED_SECTIONS = ['program', 'ring', 'fcgi-app', 'log-forward', 'traces', 'crt-store'];
 const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 const haproxyProxyKeywords = new Map(HAPROXY_PROXY_KEYWORDS.map(([k, s]) => [k, s]));
@@ -58,6 +60,8 @@ interface State {
   resolvers?: Resolvers;
   userlist?: Userlist;
   peers?: Peers;
+  mailers?: Mailers;
+  cache?: CacheSection;
   httpErrors?: HttpErrors;
   /** Inside an unsupported section: skip its lines. */
   skipping: boolean;
@@ -155,6 +159,8 @@ function handleLine(state: State, words: Word[], comment: string | undefined, at
     case 'userlist':
     case 'http-errors':
     case 'peers':
+    case 'mailers':
+    case 'cache':
       return dispatchSmallSection(state, section, directive, words, values);
     default:
       return dispatchProxy(state, directive, words, values);
@@ -195,6 +201,8 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
   state.resolvers = undefined;
   state.userlist = undefined;
   state.peers = undefined;
+  state.mailers = undefined;
+  state.cache = undefined;
   state.httpErrors = undefined;
   if (rest.length > 0 && kind !== 'http-errors') {
     state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'${kind}' : unexpected argument '${rest[0]}'.`, kind);
@@ -207,6 +215,18 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
     // HAProxy 2.6 (cfg_parse_http_errors): the section's lines are then refused one by one.
     state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `missing name for http-errors section.`, kind);
     state.skipping = true;
+    return;
+  }
+  if (kind === 'cache') {
+    // HAProxy 2.6 (cfg_parse_cache): no name, or a second cache of the same name, and the section's lines are not read.
+    if (name === '') state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'cache' expects a <name> argument`, kind);
+    const cache = newCacheSection(section);
+    if (name === '' || !openCacheSection(cache, state.config.caches, state.diagnostics)) {
+      state.skipping = true;
+      return;
+    }
+    state.cache = cache;
+    state.config.caches.push(cache);
     return;
   }
   if (name === '' && kind !== 'defaults') {
@@ -230,6 +250,16 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
     }
     state.httpErrors = newHttpErrors(section);
     state.config.httpErrors.push(state.httpErrors);
+    return;
+  }
+  if (kind === 'mailers') {
+    state.mailers = newMailers(section);
+    const previous = state.config.mailers.find((m) => m.name === name);
+    if (previous) {
+      const p = previous.section.loc;
+      state.diagnostics.alert(at(), 'LS_ERR_CFG_DUPLICATE', `mailers section '${name}' has the same name as another mailers section declared at ${p.file}:${p.line}.`, kind);
+    }
+    state.config.mailers.push(state.mailers);
     return;
   }
   if (kind === 'peers') {
@@ -350,7 +380,8 @@ function applyEnvironmentKeyword(state: State, keyword: string, args: readonly s
 function dispatchSmallSection(state: State, section: Section, directive: Directive, words: Word[], values: string[]): void {
   const ctx = makeContext(state, directive, words, 1);
   const keyword = values[0]!;
-  const known = section.kind === 'resolvers' ? RESOLVERS_KEYWORDS : section.kind === 'http-errors' ? HTTP_ERRORS_KEYWORDS : section.kind === 'peers' ? PEERS_KEYWORDS : USERLIST_KEYWORDS;
+  const known = section.kind === 'resolvers' ? RESOLVERS_KEYWORDS : section.kind === 'http-errors' ? HTTP_ERRORS_KEYWORDS : section.kind === 'peers' ? PEERS_KEYWORDS
+    : section.kind === 'mailers' ? MAILERS_KEYWORDS : section.kind === 'cache' ? CACHE_KEYWORDS : USERLIST_KEYWORDS;
   if (!known.includes(keyword)) {
     const hint = suggest(keyword, [...known, ...SUPPORTED_SECTIONS]);
     return ctx.error(`unknown keyword '${keyword}' in '${section.kind}' section${hint ? `; did you mean '${hint}' maybe ?` : ''}`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
@@ -358,6 +389,8 @@ function dispatchSmallSection(state: State, section: Section, directive: Directi
   if (section.kind === 'resolvers') parseResolversDirective(ctx, state.resolvers!, keyword);
   else if (section.kind === 'http-errors') parseHttpErrorsDirective(ctx, state.httpErrors!);
   else if (section.kind === 'peers') parsePeersDirective(ctx, state.peers!, keyword);
+  else if (section.kind === 'mailers') parseMailersDirective(ctx, state.mailers!, keyword);
+  else if (section.kind === 'cache') parseCacheDirective(ctx, state.cache!, keyword);
   else parseUserlistDirective(ctx, state.userlist!, keyword);
 }
 

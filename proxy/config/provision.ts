@@ -187,6 +187,8 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.monitorUri ??= parent.monitorUri;
   proxy.cookie ??= parent.cookie;
   proxy.dynamicCookieKey ??= parent.dynamicCookieKey;
+  // Field by field: the proxy's own lines replace what the defaults section set (proxy_defproxy_cpy).
+  if (parent.emailAlert) proxy.emailAlert = { ...parent.emailAlert, ...proxy.emailAlert };
   proxy.inspectDelay ??= parent.inspectDelay;
   proxy.httpCheckRequest ??= parent.httpCheckRequest;
   if (proxy.httpCheckRules.length === 0) proxy.httpCheckRules = [...parent.httpCheckRules];

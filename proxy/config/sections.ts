@@ -1,5 +1,5 @@
 /** Creating the typed objects behind each section kind. */
-import type { ParsedProxy, ProxyKind, Section, Resolvers, Userlist, ParsedConfig, Peers } from './model.ts';
+import type { ParsedProxy, ProxyKind, Section, Resolvers, Userlist, ParsedConfig, Peers, Mailers } from './model.ts';
 
 export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
   return {
@@ -43,6 +43,11 @@ export function newPeers(section: Section): Peers {
   return { name: section.name, section, disabled: false, peers: [], bind: false };
 }
 
+export function newMailers(section: Section): Mailers {
+  // HAProxy's DEF_MAILALERTTIME.
+  return { name: section.name, section, mailers: [], timeoutMail: 10_000 };
+}
+
 export function newUserlist(section: Section): Userlist {
   return { name: section.name, section, users: [], groups: [] };
 }
@@ -64,6 +69,8 @@ export function newConfig(): ParsedConfig {
     userlists: [],
     httpErrors: [],
     peers: [],
+    mailers: [],
+    caches: [],
   };
 }
 

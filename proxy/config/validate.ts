@@ -8,6 +8,8 @@ import type { Diagnostics } from './diagnostics.ts';
 import type { Config, Proxy, Server, SourceLocation } from './model.ts';
 import { suggest } from './suggest.ts';
 import { peersProblems } from './kw-peers.ts';
+import { emailAlertProblems } from './kw-mailers.ts';
+import { cacheProblems } from './kw-cache.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
 import { checkTcpTrackRules } from './kw-rules.ts';
 import { serverVersions } from '../tls/versions.ts';
@@ -20,6 +22,8 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
   const tables = new Set(config.proxies.filter((p) => p.stickTable).map((p) => p.name));
 
   peersProblems(config, diagnostics);
+  emailAlertProblems(config, diagnostics);
+  cacheProblems(config, diagnostics);
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
     const mode = proxy.mode;

@@ -11,6 +11,7 @@ import type { HTTPParser, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ParserPool } from '../runtime/parser-pool.ts';
 import { HttpTransaction, trailersClose } from './transaction.ts';
+import type { TerminationState } from './transaction.ts';
 import { endReuseSession } from './upstream.ts';
 import type { ReuseSession, UpstreamConnection } from './upstream.ts';
 import type { HttpFrontend } from './frontend.ts';
@@ -355,7 +356,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       // Reset (or closed without a FIN) before or in the middle of a request head: HAProxy's H1 mux
       // answers and logs it as a FIN there (400 CR <BADREQ>), from the addresses kept since the accept.
       if (!this.closed && this.queue.length === 0 && (this.partial || this.completed === 0)) this.requestFailed(400, 'CR');
-      this.close();
+      // A request already sent lives on without its client, until the server answers.
+      const tx = this.queue[0];
+      if (tx?.outlivesClientReset()) this.queue.shift();
+      this.close(tx?.resetTermination);
     } catch (e) {
       this.internalError(e);
     }
@@ -618,12 +622,13 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     this.closed = true;
   }
 
-  close(): void {
+  /** @param first how the exchange being served is logged (others waiting behind it: a client abort, cD). */
+  close(first: TerminationState = 'cD'): void {
     if (this.closed && this.socket.destroyed) return this.release();
     this.closed = true;
     this.draining = true;
     this.clearRequestTimer();
-    for (const tx of this.queue.splice(0)) tx.abort('cD');
+    for (const [i, tx] of this.queue.splice(0).entries()) tx.abort(i === 0 ? first : 'cD');
     this.socket.destroy();
     this.release();
   }

@@ -57,7 +57,8 @@ import type { ProxyCompression } from './compression.ts';
  * backend side gave (its rules, stats page or redirect), which HAProxy logs and counts as the
  * backend's and runs the backend's http-after-response rules on.
  */
-export type Decision = { backend: HttpBackend; answer?: LocalAnswer } | LocalAnswer;
+/** `cached`: a cache-use rule found the object (the frontend's rules: no backend chosen). */
+export type Decision = { backend: HttpBackend; answer?: LocalAnswer } | { backend: HttpBackend | undefined; cached: true } | LocalAnswer;
 
 export class HttpBackend {
   readonly name: string;
@@ -296,6 +297,8 @@ export class HttpFrontend implements Frontend {
     } else requestParsed(tx);
     const frontendOutcome = runRequestRules(this.requestRules, tx);
     if (frontendOutcome !== 'continue') return frontendOutcome;
+    // A hit ends the request's processing here, as HAProxy's applet target does.
+    if (tx.cache?.hit) return { backend: this.config.kind === 'listen' ? this.defaultBackend : undefined, cached: true };
     // `stats uri`: after the proxy's http-request rules, before switching (HAProxy's order).
     const frontendStats = this.config.stats.enabled ? this.localServices?.statsPage(this.config, tx, this.statsAccess) : undefined;
     if (frontendStats) return frontendStats;
@@ -317,6 +320,7 @@ export class HttpFrontend implements Frontend {
       if (refusedByBackend) return { backend, answer: refusedByBackend };
       const outcome = backend.runRequestRules(tx);
       if (outcome !== 'continue') return { backend, answer: outcome };
+      if (tx.cache?.hit) return { backend, cached: true };
       const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx, backend.statsAccess) : undefined;
       if (backendStats) return { backend, answer: backendStats };
       const redirected = backend.runRedirectRules(tx);
@@ -529,9 +533,9 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
     idle = Math.max(0, tx.startedAt - streamStart - handshake);
   }
   return {
-    frontend, backend: tx.backend?.runtime, server: tx.server, socket: client.socket, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped,
+    frontend, backend: tx.backend?.runtime, server: tx.server, cache: tx.cache, socket: client.socket, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped,
     silent: tx.logSilent,
-    method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind,
+    method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind, applet: tx.applet, loggedStatus: tx.loggedStatus, clientReset: tx.clientGone,
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).
     bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, retriesCounted: tx.retriesCounted, redispatched: tx.redispatched, queued: tx.queued,
     cookieState: persistence ? persistence.clientFlag + persistence.serverFlag : '--',

@@ -87,13 +87,18 @@ export class LocalServices {
    * @param access who may see it: the proxy's `stats http-request` rules or `stats auth` (compileStatsAccess).
    */
   statsPage(proxy: Proxy, tx: HttpTransaction, access?: StatsAccess): LocalAnswer | undefined {
+    const page = this.statsAnswer(proxy, tx, access);
+    return page && { applet: '<STATS>', ...page };
+  }
+
+  private statsAnswer(proxy: Proxy, tx: HttpTransaction, access?: StatsAccess): LocalAnswer | undefined {
     const stats = proxy.stats;
     const uri = stats.uri ?? DEFAULT_STATS_URI;
     const url = tx.request.url;
     if (!url.startsWith(uri)) return undefined;
     if (access) {
       const verdict = runRequestRules(access, tx);
-      if (verdict !== 'continue') return verdict;
+      if (verdict !== 'continue') return { ...verdict, applet: '<STATS>', loggedStatus: 400 };
     }
     const options = url.slice(uri.length).split(';').filter((o) => o !== '');
     const admin = this.adminAllowed(proxy, tx);
@@ -124,7 +129,7 @@ export class LocalServices {
   /** `use-service <name>`: only HAProxy's Prometheus exporter exists (the parser refuses other names). */
   service(name: string, _tx: HttpTransaction): LocalAnswer | undefined {
     if (name !== 'prometheus-exporter') return undefined;
-    return answer(200, 'OK', 'text/plain; version=0.0.4', prometheusText(this.engine.stats));
+    return { ...answer(200, 'OK', 'text/plain; version=0.0.4', prometheusText(this.engine.stats)), applet: '<PROMEX>' };
   }
 
   private adminAllowed(proxy: Proxy, tx: HttpTransaction): boolean {

@@ -18,6 +18,7 @@ import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
 import { incrementGpc, requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
+import { cacheOf } from './cache/caches.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
   const dot = variable.indexOf('.');
@@ -44,7 +45,20 @@ export interface LocalAnswer {
   beforeHttp?: boolean;
   /** The answer needs the request body first (the stats page's admin form); `response` is unused then. */
   withBody?: (body: Buffer) => LocalAnswer;
+  /**
+   * Answered by one of HAProxy's applets: the log names it where the server goes (`<STATS>`,
+   * `<PROMEX>`), with queue and connect times of 0 as for an established applet connection.
+   */
+  applet?: AppletName;
+  /**
+   * The status HAProxy's log shows where it is not the one sent: its stats page logs its 401 and
+   * 403 refusals as 400, with no response time (measured on haproxy 2.6.12).
+   */
+  loggedStatus?: number;
 }
+
+/** The names HAProxy's log gives its applets in the server field. */
+export type AppletName = '<STATS>' | '<PROMEX>' | '<CACHE>';
 
 /** `continue` = next rule; `stop` = allow (skip the remaining rules); else a local answer. */
 export type RuleOutcome = 'continue' | 'stop' | LocalAnswer;
@@ -213,6 +227,11 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const { counter, index } = action;
       return (tx) => (incrementGpc(tx, counter, index), 'continue');
     }
+    case 'cache-use': {
+      // The rules go on after it, hit or not (HAProxy's ACT_RET_CONT); a hit is served once they are done.
+      const cache = cacheOf(proxy, action.cache);
+      return (tx) => (tx.useCache(cache, proxy), 'continue');
+    }
     default:
       throw new Error(`http-request ${action.type} is not implemented by the engine yet`);
   }
@@ -312,6 +331,10 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
         head.reason = reason ?? replyReason(status);
         return undefined;
       };
+    }
+    case 'cache-store': {
+      const cache = cacheOf(proxy, action.cache);
+      return (tx, head) => (tx.storeInCache(cache, proxy, head), undefined);
     }
     default:
       throw new Error(`http-response ${action.type} is not implemented by the engine yet`);

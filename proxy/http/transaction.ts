@@ -8,7 +8,7 @@
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
-import type { LocalAnswer } from './rules.ts';
+import type { AppletName, LocalAnswer } from './rules.ts';
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
@@ -34,6 +34,10 @@ import { retryAssigned } from '../runtime/counters.ts';
 import { chooseAlgorithm, responseCompressible, rewriteCompressedHead } from './compression.ts';
 import type { CompressionAlgorithm } from './compression.ts';
 import { BodyCompressor } from './compressor.ts';
+import { CacheExchange, cacheStore, cacheUse, hitHead } from './cache/exchange.ts';
+import type { CacheWriter } from './cache/exchange.ts';
+import type { HttpCache } from './cache/store.ts';
+import type { Proxy } from '../config/model.ts';
 
 /** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
 export interface TransactionClient {
@@ -136,6 +140,12 @@ export class HttpTransaction implements ServerSession {
   termination: TerminationState = '--';
   /** A local answer that counts in the statistics as a denied or an intercepted request. */
   localKind: 'denied' | 'intercepted' | undefined;
+  /** The client reset its connection while this exchange waited for the server's answer (outlivesClientReset). */
+  clientGone = false;
+  /** The applet that answered (stats page, exporter), named by the log as the server. */
+  applet: AppletName | undefined;
+  /** The status the log shows instead of the one sent (LocalAnswer.loggedStatus). */
+  loggedStatus: number | undefined;
   /** A local answer waiting for the request body (the stats page's admin form). */
   private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
@@ -233,6 +243,23 @@ export class HttpTransaction implements ServerSession {
   private compressor: BodyCompressor | undefined;
   /** Reading from the server waits for zlib's input queue to drain. */
   private serverWaitsForZlib = false;
+  /** What the cache rules did (cache/exchange.ts); undefined until one runs. */
+  cache: CacheExchange | undefined;
+  /** The response body going into a cache as it is relayed (`http-response cache-store`). */
+  private cacheWriter: CacheWriter | undefined;
+
+  /** `http-request cache-use`: a hit is served once the request rules are done (processRequest stops routing). */
+  useCache(cache: HttpCache, proxy: Proxy): void {
+    cacheUse((this.cache ??= new CacheExchange()), cache, this.request, proxy === this.frontend.config);
+  }
+
+  /** `http-response cache-store`: the response as the rules left it so far is stored, then its body as it goes out. */
+  storeInCache(cache: HttpCache, proxy: Proxy, head: ResponseHead): void {
+    if (this.cacheWriter !== undefined) return;
+    // The compression filter of the frontend runs before a backend's cache: HAProxy stores no compressed response.
+    if (this.compression !== undefined && proxy !== this.frontend.config && this.frontend.compression !== undefined) return;
+    this.cacheWriter = cacheStore(this.cache, cache, this.request, head, this.cache?.hit !== undefined);
+  }
 
   constructor(readonly client: TransactionClient, readonly request: RequestHead) {
     this.arrivedMethod = request.method;
@@ -284,6 +311,7 @@ export class HttpTransaction implements ServerSession {
       get rawHeaders() { return tx.response?.headers ?? []; },
       get captures() { return tx.responseCaptures?.headers; },
       get compression() { return tx.compression?.name; },
+      get cacheName() { return tx.cache?.hit?.cache.name; },
     };
     this.context = {
       conn: this.client.connectionInfo(),
@@ -348,11 +376,16 @@ export class HttpTransaction implements ServerSession {
       session.reuseNotFirst = true;
     }
     const decision = this.frontend.processRequest(this);
+    if ('cached' in decision) {
+      this.backend = decision.backend;
+      return this.serveFromCache();
+    }
     const answer = 'response' in decision ? decision : decision.answer;
     // When the backend side answered, the log, the statistics and http-after-response see its backend.
     if (!('response' in decision)) this.backend = decision.backend;
     if (answer) {
       this.localKind = answer.kind;
+      if (answer.applet) this.servedByApplet(answer);
       if (answer.withBody) {
         this.bodyAnswer = answer.withBody;
         if (this.requestDone) this.answerWithBody();
@@ -372,6 +405,15 @@ export class HttpTransaction implements ServerSession {
     const be = backend.compression;
     if (fe !== undefined || be !== undefined) this.compression = chooseAlgorithm(fe, be, this.request.headers);
     this.acquireSlot();
+  }
+
+  /** The stats page or the exporter answers: HAProxy's applet is connected at once, and the log names it. */
+  private servedByApplet(answer: LocalAnswer): void {
+    this.applet = answer.applet;
+    this.tw = 0;
+    this.tc = 0;
+    if (answer.loggedStatus === undefined) this.tr = Date.now() - this.startedAt;
+    else this.loggedStatus = answer.loggedStatus;
   }
 
   requestBody(chunk: Buffer): void {
@@ -727,6 +769,7 @@ export class HttpTransaction implements ServerSession {
 
   private onResponseHead(head: ResponseHead): boolean {
     if (faults.armed) faultPoint('response-head');
+    if (this.clientGone && head.status >= 200) return this.answerForNobody(head);
     if (head.status === 101 && !this.request.upgrade) {
       // Switching protocols nobody asked for: HAProxy 2.6 answers 502 and closes the connection (the
       // server now speaks something else; reused, its bytes would answer the next request).
@@ -768,9 +811,17 @@ export class HttpTransaction implements ServerSession {
     // The stick store rules run before the http-response rules (AN_RES_STORE_RULES comes first).
     const stick = this.backend!.stick;
     if (stick && this.server) stick.onResponse(this.sampleContext(), this.stickRequest, this.server);
-    const replaced = this.backend!.applyResponseRules(this, head) ?? this.frontend.applyResponseRules(this, head);
+    return this.relayResponseHead(head, compressing);
+  }
+
+  /**
+   * The response rules on a final response head (the server's, or a cache's), then the head as it
+   * goes to the client, held until the end of the read; true when no body follows (HEAD).
+   */
+  private relayResponseHead(head: ResponseHead, compressing: boolean): boolean {
+    const replaced = (this.backend?.applyResponseRules(this, head)) ?? this.frontend.applyResponseRules(this, head);
     if (replaced) return this.replaceResponse(replaced);
-    this.backend!.applyAfterResponseRules(this, head);
+    this.backend?.applyAfterResponseRules(this, head);
     this.frontend.applyAfterResponseRules(this, head);
     this.status = head.status; // http-response set-status
     if (this.frontend.logAsap) {
@@ -865,9 +916,11 @@ export class HttpTransaction implements ServerSession {
    * answer was whole (Loadstar does not wait for the rest of an answer it drops).
    */
   private replaceResponse(answer: LocalAnswer): true {
-    const conn = this.upstream!;
+    const conn = this.upstream;
     this.upstream = undefined;
-    conn.destroy();
+    conn?.destroy();
+    this.cacheWriter?.abort();
+    this.cacheWriter = undefined;
     this.response = undefined;
     this.compression = undefined; // the answer goes out as it was built
     // HAProxy counts what it had of the server's answer in %B too: its head (and the body bytes of the same read, not counted here).
@@ -898,6 +951,8 @@ export class HttpTransaction implements ServerSession {
 
   private onResponseBody(chunk: Buffer): void {
     if (faults.armed) faultPoint('response-body');
+    // Stored as the server sent it, before any compression (the cache filter comes first).
+    if (this.cacheWriter !== undefined) this.cacheWriter.write(chunk);
     if (this.compressor !== undefined) return this.compressBody(this.compressor, chunk);
     const socket = this.client.socket;
     // Backpressure (the server paused while the client's queue is over its mark) is the server
@@ -952,6 +1007,7 @@ export class HttpTransaction implements ServerSession {
       return;
     }
     if (trailers !== undefined) this.headBytesOut += htxFieldsSize(trailers);
+    this.cacheWriter?.complete();
     const head = this.pendingHead;
     this.pendingHead = undefined;
     const compressor = this.compressor;
@@ -1115,6 +1171,53 @@ export class HttpTransaction implements ServerSession {
     this.cancelWait = () => clearTimeout(timer);
   }
 
+  /**
+   * A cache-use rule found the object (HAProxy's cache applet, logged as server `<CACHE>`): no server
+   * is contacted, the stored head and body go through the response rules as a server's would. A hit
+   * of the frontend's rules never chose a backend; HAProxy counts it as intercepted then.
+   */
+  private serveFromCache(): void {
+    const hit = this.cache!.hit!;
+    if (!this.backend || this.backend.config === this.frontend.config) this.localKind = 'intercepted';
+    this.termination = 'LR';
+    this.applet = '<CACHE>';
+    this.tw = this.tc = this.tr = 0;
+    const head = hitHead(hit);
+    // As for Loadstar's own answers: a request body not all in yet closes the connection after the answer.
+    const r = this.request;
+    if (!this.requestDone && r.versionMajor === 1 && (this.chunkedRequest || hasBody(r.headers))) this.closeAfter = true;
+    this.status = head.status;
+    this.response = head;
+    this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
+    this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
+    // The compression filter comes after the cache's: a stored object is compressed on its way out.
+    const fe = this.frontend.compression;
+    const be = this.backend?.compression;
+    if (fe !== undefined || be !== undefined) this.compression = chooseAlgorithm(fe, be, this.request.headers);
+    const compressing = this.compression !== undefined && responseCompressible(fe, be, this.request, head);
+    if (!compressing) this.compression = undefined;
+    const bodyless = this.relayResponseHead(head, compressing);
+    if (this.finished || this.response === undefined) return;
+    if (!bodyless && head.status !== 304 && head.status !== 204) for (const chunk of hit.object.body) this.onResponseBody(chunk);
+    const pending = this.pendingHead;
+    this.pendingHead = undefined;
+    const end = this.chunkedResponse ? lastChunk(undefined, this.request.versionMajor === 1 ? this.frontend.caseAdjust : undefined) : '';
+    const compressor = this.compressor;
+    if (compressor === undefined) {
+      if (pending !== undefined || end !== '') this.writeClient((pending ?? '') + end);
+      return this.finish();
+    }
+    if (pending !== undefined) this.writeClient(pending);
+    compressor.end(() => {
+      try {
+        this.writeClient(end);
+        this.finish();
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
+  }
+
   /** Answer produced by Loadstar itself (rules, errors). */
   respondLocally(response: Buffer, close: boolean): void {
     if (this.finished) return;
@@ -1219,6 +1322,34 @@ export class HttpTransaction implements ServerSession {
   }
 
   /** The client went away or the connection is being torn down. */
+  /**
+   * The client reset its connection (closed it without a FIN). HAProxy 2.6 goes on waiting for the
+   * answer to a request it has sent, even with `option abortonclose` (which drops queued and
+   * connecting requests only), and logs the server's status with CD. Returns true when this
+   * exchange lives on without its client, waiting for that answer.
+   */
+  outlivesClientReset(): boolean {
+    if (this.finished || !this.waitingForServer || !this.requestDone || this.upgrading) return false;
+    this.clientGone = true;
+    return true;
+  }
+
+  /** How an exchange ended by its client's reset is logged: CD in the middle of a body, as HAProxy; else a client abort as before. */
+  get resetTermination(): TerminationState {
+    return this.responseStarted || !this.requestDone ? 'CD' : 'cD';
+  }
+
+  /** The server's answer to a client that reset its connection: logged and counted as HAProxy does, not sent. */
+  private answerForNobody(head: ResponseHead): true {
+    this.tr = Date.now() - this.startedAt;
+    this.status = head.status;
+    this.response = head;
+    this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
+    responseReceived(this, head.status);
+    this.abort('CD');
+    return true;
+  }
+
   abort(termination: TerminationState): void {
     if (this.finished) return;
     if (this.termination === '--') this.termination = termination;
@@ -1282,6 +1413,8 @@ export class HttpTransaction implements ServerSession {
     this.waitingForServer = false;
     this.cancelWait?.();
     this.compressor?.close();
+    // A body not stored whole is not kept.
+    this.cacheWriter?.abort();
     this.releaseSlot();
     this.frontend.transactionFinished(this);
     if (!this.upgrading) this.client.transactionDone(this, !this.closeAfter);

@@ -39,6 +39,9 @@ export class StatCounters {
   ereq = 0;
   /** Requests answered by Loadstar itself (redirects, return, stats page, services). */
   intercepted = 0;
+  /** `http-request cache-use` lookups and hits counted for this proxy (cache_lookups, cache_hits). */
+  cacheLookups = 0;
+  cacheHits = 0;
   /** Internal errors (eint): exceptions in Loadstar's own code, each closing one connection (frontends). */
   eint = 0;
   /** Connection failures after the last retry (backend/server). */

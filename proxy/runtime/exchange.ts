@@ -59,6 +59,8 @@ export interface ExchangeRecord {
   readonly frontend: FrontendInfo;
   readonly backend: RuntimeBackend | undefined;
   readonly server: RuntimeServer | undefined;
+  /** Cache lookups and hits of the exchange, by the frontend's rules and by the backend's (cache_lookups, cache_hits). */
+  readonly cache?: { frontendLookups: number; frontendHits: number; backendLookups: number; backendHits: number };
   /** The client connection's socket: statistics count its bytes, heads included (HTTP). */
   readonly socket: net.Socket;
   /** epoch ms when the request (HTTP) or the connection (TCP) started */
@@ -85,6 +87,12 @@ export interface ExchangeRecord {
   readonly serverStatus?: number;
   /** Answered by Loadstar itself: a deny rule, or an intercepting service (stats page, redirect…). */
   readonly local?: 'denied' | 'intercepted';
+  /** The client reset its connection while the server had its request, and the exchange went on without it (a client abort in the statistics). */
+  readonly clientReset?: boolean;
+  /** Answered by one of HAProxy's applets, which the log names as the server (`<STATS>`, `<PROMEX>`). */
+  readonly applet?: string;
+  /** The status the log shows where HAProxy's differs from the one sent (its stats page's refusals: 400). */
+  readonly loggedStatus?: number;
   /**
    * Bytes from the client and to it: in HTTP, heads and bodies as HAProxy counts them for %U, %B, bin and
    * bout (http/htx-size.ts: its parsed form, not the wire's bytes); in TCP, the session's relayed bytes.

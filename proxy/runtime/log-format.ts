@@ -76,9 +76,9 @@ export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounte
     bytesRead: r.bytesOut,
     bytesUploaded: r.bytesIn,
     // No answer went out (an abort): HAProxy logs -1.
-    status: r.status === 0 ? -1 : r.status,
+    status: r.loggedStatus ?? (r.status === 0 ? -1 : r.status),
     backendName: backend?.name ?? r.frontend.name,
-    serverName: r.server?.name ?? '<NOSRV>',
+    serverName: r.server?.name ?? r.applet ?? '<NOSRV>',
     terminationState: r.termination,
     cookieState: r.cookieState,
     activeConnections: r.allConnections ?? connections,

@@ -4,7 +4,9 @@
  * otherwise). `loadstar run` writes the lines to stdout; the desktop app
  * and `serve` will stream them through the control contract.
  */
-import type { Proxy } from '../config/model.ts';
+import type net from 'node:net';
+import type { Bind, Proxy } from '../config/model.ts';
+import { dateLog } from '../acl/eval-logformat.ts';
 import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
 import { httpLogLine, protocolErrorLogLine, tcpLogLine, compileProxyLogFormat } from './log-format.ts';
 import type { ProxyLogFormat } from './log-format.ts';
@@ -84,10 +86,36 @@ export class Logger {
     if (format) this.sink.traffic(protocolErrorLogLine(format, record, this.nextCount(record.frontend.config), record.frontend.config.options['logasap']?.enabled ?? false));
   }
 
+  /**
+   * A connection refused before it became a stream, e.g. by its TLS handshake (HAProxy's
+   * session_kill_embryonic): `<src>:<port> [<accept date>] <frontend>/<bind name or listener id>: <reason>`.
+   * `option dontlognull` keeps these lines (it only drops connections that closed or sent nothing).
+   */
+  connectionError(proxy: Proxy, bind: Bind, socket: net.Socket, acceptedAt: number, reason: string): void {
+    if (!this.formatFor(proxy)) return;
+    const src = socket.remoteAddress?.startsWith('::ffff:') ? socket.remoteAddress.slice(7) : socket.remoteAddress;
+    const label = bind.name ?? String(listenerId(proxy, bind, socket.localPort ?? 0));
+    this.sink.traffic(`${src ?? 'unknown'}:${socket.remotePort ?? 0} [${dateLog(acceptedAt)}] ${proxy.name}/${label}: ${reason}`);
+  }
+
   /** The end of a TCP session. */
   tcp(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.tcp(record);
     const format = lineWritten ? undefined : this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(tcpLogLine(format, record, this.nextCount(record.frontend.config)));
   }
+}
+
+/** HAProxy's automatic listener id: listeners (one per address and port) are numbered from 1 in the proxy's bind order. */
+function listenerId(proxy: Proxy, bind: Bind, port: number): number {
+  let id = 0;
+  for (const b of proxy.binds) {
+    for (const a of b.addresses) {
+      for (let p = a.port; p <= a.portEnd; p++) {
+        id++;
+        if (b === bind && (p === port || a.family === 'unix')) return id;
+      }
+    }
+  }
+  return id;
 }

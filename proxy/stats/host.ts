@@ -12,4 +12,6 @@ export interface StatsHost extends BackendLookup {
   readonly stats: StatsRegistry;
   /** The running configuration's stick tables (`show table`). */
   stickTables?(): StickTables | undefined;
+  /** The running configuration's caches (`show cache`). */
+  httpCaches?(): { show(): string } | undefined;
 }

@@ -41,6 +41,9 @@ const METRICS: ReadonlyArray<readonly [string, string, string]> = [
   ['haproxy_frontend_connections_rate_max', 'gauge', 'Highest value of connections per second observed since the worker process started'],
   ['haproxy_frontend_connections_total', 'counter', 'Total number of new connections accepted on this frontend since the worker process started'],
   ['haproxy_frontend_intercepted_requests_total', 'counter', 'Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started'],
+  ['haproxy_frontend_http_cache_lookups_total', 'counter', 'Total number of HTTP requests looked up in the cache on this frontend/backend since the worker process started'],
+  // HAProxy 2.6's help text for the hits says "not found" (sic).
+  ['haproxy_frontend_http_cache_hits_total', 'counter', 'Total number of HTTP requests not found in the cache on this frontend/backend since the worker process started'],
   ['haproxy_frontend_http_responses_total', 'counter', 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started'],
   ['haproxy_backend_current_sessions', 'gauge', 'Number of current sessions on the frontend, backend or server'],
   ['haproxy_backend_max_sessions', 'gauge', 'Highest value of current sessions encountered since process started'],
@@ -74,6 +77,8 @@ const METRICS: ReadonlyArray<readonly [string, string, string]> = [
   ['haproxy_backend_connect_time_average_seconds', 'gauge', 'Avg. connect time for last 1024 successful connections.'],
   ['haproxy_backend_response_time_average_seconds', 'gauge', 'Avg. response time for last 1024 successful connections.'],
   ['haproxy_backend_total_time_average_seconds', 'gauge', 'Avg. total time for last 1024 successful connections.'],
+  ['haproxy_backend_http_cache_lookups_total', 'counter', 'Total number of HTTP requests looked up in the cache on this frontend/backend since the worker process started'],
+  ['haproxy_backend_http_cache_hits_total', 'counter', 'Total number of HTTP requests not found in the cache on this frontend/backend since the worker process started'],
   ['haproxy_backend_max_queue_time_seconds', 'gauge', 'Maximum observed time spent in the queue'],
   ['haproxy_backend_max_connect_time_seconds', 'gauge', 'Maximum observed time spent waiting for a connection to complete'],
   ['haproxy_backend_max_response_time_seconds', 'gauge', 'Maximum observed time spent waiting for a server response'],
@@ -192,6 +197,8 @@ const FRONTEND: Record<string, Getter> = {
   connections_rate_max: (r) => r.counters.connRateMax,
   connections_total: (r) => r.counters.connTot,
   intercepted_requests_total: (r) => (httpOnly(r) ? r.counters.intercepted : undefined),
+  http_cache_lookups_total: (r) => (httpOnly(r) ? r.counters.cacheLookups : undefined),
+  http_cache_hits_total: (r) => (httpOnly(r) ? r.counters.cacheHits : undefined),
 };
 
 const BACKEND: Record<string, Getter> = {
@@ -209,6 +216,8 @@ const BACKEND: Record<string, Getter> = {
   check_up_down_total: (r) => r.counters.chkdown,
   downtime_seconds_total: (r, now) => r.counters.downtimeSeconds(now),
   http_requests_total: (r) => (httpOnly(r) ? r.counters.reqTot : undefined),
+  http_cache_lookups_total: (r) => (httpOnly(r) ? r.counters.cacheLookups : undefined),
+  http_cache_hits_total: (r) => (httpOnly(r) ? r.counters.cacheHits : undefined),
   uweight: (r) => backendWeights(r.backend!).uweight,
 };
 

@@ -235,6 +235,15 @@ export class StatsRegistry {
     if (tx.local === 'denied') f.dreq++;
     else if (tx.local === 'intercepted') f.intercepted++;
     const backend = tx.backend;
+    const cache = tx.cache;
+    if (cache) {
+      f.cacheLookups += cache.frontendLookups;
+      f.cacheHits += cache.frontendHits;
+      if (backend) {
+        backend.stats.cacheLookups += cache.backendLookups;
+        backend.stats.cacheHits += cache.backendHits;
+      }
+    }
     if (backend) {
       const b = backend.stats;
       const server = tx.server;
@@ -260,7 +269,7 @@ export class StatsRegistry {
       }
       // Retries are counted as they happen, on the server each one left (runtime/counters.ts retryAssigned).
       b.wretr += tx.retries - (tx.retriesCounted ?? 0);
-      exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt);
+      exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt, tx.clientReset);
     }
     const output = this.output;
     if (output?.accessLogWanted()) output.accessLog(httpAccessEntry(tx, bytesIn, bytesOut, tt));
@@ -315,15 +324,18 @@ export class StatsRegistry {
  * two letters): C/c = client aborted or timed out, S = server aborted,
  * s = server timeout, P = invalid response; the second letter is the phase.
  */
-function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, termination: string, status: number, tw: number, tc: number, tr: number, tt: number): void {
+function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, termination: string, status: number, tw: number, tc: number, tr: number, tt: number, clientReset = false): void {
   const who = termination.charCodeAt(0);
   const phase = termination.charCodeAt(1);
   const client = who === 67 /* C */ || who === 99 /* c */;
   const serverSide = who === 83 /* S */ || who === 115 /* s */ || who === 80 /* P */;
-  if (client) {
+  // A client that reset its connection while the server still had its request is a client abort
+  // whatever ends the exchange then (haproxy 2.6.12 counts cli_abrt and eresp for an sH after it).
+  if (client || clientReset) {
     b.cliAbrt++;
     if (s) s.cliAbrt++;
-  } else if (serverSide && s && (phase === 72 /* H */ || phase === 68 /* D */)) {
+  }
+  if (serverSide && s && (phase === 72 /* H */ || phase === 68 /* D */)) {
     // The server closed, timed out or answered garbage once it had the request.
     b.eresp++;
     s.eresp++;

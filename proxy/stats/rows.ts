@@ -103,7 +103,7 @@ function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http:
     ...(http ? httpCounts(c) : {}),
     req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, ...zeroes(COMP),
     mode: http ? 'http' : 'tcp', conn_rate: c.connRate, conn_rate_max: c.connRateMax, conn_tot: c.connTot,
-    ...(http ? { intercepted: c.intercepted, cache_lookups: 0, cache_hits: 0 } : {}),
+    ...(http ? { intercepted: c.intercepted, cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}),
     dcon: 0, dses: 0, wrew: 0, eint: c.eint, '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, http, c.scur),
   };
 }
@@ -151,7 +151,7 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
     rate: c.rate, rate_max: c.rateMax, ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, ...zeroes(COMP), lastsess: lastSess(c, now), ...times(c),
     cookie: backend.config.cookie?.name, mode: http ? 'http' : 'tcp', algo: backend.config.balance.algorithm,
-    wrew: 0, connect: c.connect, reuse: c.reuse, ...(http ? { cache_lookups: 0, cache_hits: 0 } : {}), eint: 0,
+    wrew: 0, connect: c.connect, reuse: c.reuse, ...(http ? { cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}), eint: 0,
     uweight: w.uweight, agg_server_status: 0, agg_server_check_status: 0, agg_check_status: 0,
     '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, false, 0),
   };

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import tls from 'node:tls';
+import type net from 'node:net';
 import { constants as cryptoConstants } from 'node:crypto';
 import type { Bind, Config } from '../config/model.ts';
 import { resolveCertPath } from '../config/kw-bind.ts';
@@ -22,7 +23,11 @@ import { versionRange } from './versions.ts';
 import { renewTicketsOnResumption } from './tickets.ts';
 import type { VersionRange } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
-import { handshakeBegins } from './handshake-time.ts';
+import { handshakeBegins, rawSocketOf } from './handshake-time.ts';
+import type { ClientAuth } from '../config/model.ts';
+import { loadClientTrust } from './client-trust.ts';
+import { judgeClient, refusalOfRejected } from './client-verify.ts';
+import { rememberClientVerdict } from './facts.ts';
 
 /** One certificate as served, with the TLS server that runs its handshakes. */
 export interface TlsEntry {
@@ -33,6 +38,15 @@ export interface TlsEntry {
    */
   server: tls.Server;
   alpn: readonly string[] | undefined;
+}
+
+/** An entry's client-certificate request: the options that judge the client, and its trust for Node. */
+interface EntryClientAuth {
+  auth: ClientAuth;
+  /** OpenSSL refuses a handshake without a certificate (Node's `rejectUnauthorized`). */
+  rejectMissing: boolean;
+  ca: string[];
+  crl: string[];
 }
 
 /** ALPN protocols the HTTP engine can serve; a TCP-mode bind passes any protocol through. */
@@ -52,6 +66,11 @@ export class BindTls {
 
   /** Where established TLS connections go (the engine points it at its listener). */
   secured: (socket: tls.TLSSocket) => void = (socket) => socket.destroy();
+  /**
+   * Told of each connection this bind refuses during its handshake (client certificate, `strict-sni`),
+   * with HAProxy's reason, for the frontend's log; the socket is closed right after.
+   */
+  refused: (socket: net.Socket, reason: string) => void = () => {};
 
   /** @param handshakeTimeout ms a client has to complete the handshake (0: Node's 120 s). */
   constructor(readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0) {
@@ -69,9 +88,16 @@ export class BindTls {
     return this.table.select(servername);
   }
 
+  /** As select(), but undefined when `strict-sni` refuses the name: none, or one no certificate matches. */
+  selectStrict(servername: string | undefined): TlsEntry | undefined {
+    if (!this.bind.strictSni) return this.table.select(servername);
+    return servername ? this.table.match(servername) : undefined;
+  }
+
   /** The entry every handshake uses when the bind has one certificate (no SNI choice to make), else undefined. */
   onlyEntry(): TlsEntry | undefined {
-    return this.entries.length === 1 ? this.entries[0] : undefined;
+    // With strict-sni even one certificate is a choice: a ClientHello naming another host is refused.
+    return this.entries.length === 1 && !this.bind.strictSni ? this.entries[0] : undefined;
   }
 
   /** Re-reads the certificates if a file changed; keeps the current ones when the new files are unusable. */
@@ -102,7 +128,8 @@ export class BindTls {
         : this.versions;
       const ciphers = options.ciphers || options.ciphersuites ? joinCiphers(options.ciphersuites ?? this.suites, options.ciphers ?? this.tls12Ciphers) : this.ciphers;
       const alpn = options.alpn ? this.servable(options.alpn) : this.alpn;
-      const entry: TlsEntry = { cert, server: this.server(cert, versions, ciphers, alpn), alpn };
+      const auth = options.clientAuth ? { ...this.bind.clientAuth, ...options.clientAuth } : this.bind.clientAuth;
+      const entry: TlsEntry = { cert, server: this.server(cert, versions, ciphers, alpn, this.clientAuth(auth, watched)), alpn };
       entries.push(entry);
       candidates.push({ value: entry, filters: filters.length > 0 ? filters : cert.names, ecdsa: cert.leaf.publicKey.asymmetricKeyType === 'ec' });
     };
@@ -115,7 +142,7 @@ export class BindTls {
     }
     if (this.bind.crtList) {
       const listFile = resolveCertPath(this.bind.crtList, base);
-      const lines = this.guard(() => parseCrtList(listFile));
+      const lines = this.guard(() => parseCrtList(listFile, this.config.global.caBase));
       watched.set(listFile, fs.statSync(listFile).mtimeMs);
       for (const line of lines) {
         try {
@@ -135,7 +162,27 @@ export class BindTls {
     return this.guard(() => loadCertificate(file));
   }
 
-  private server(cert: LoadedCertificate, versions: VersionRange, ciphers: string, alpn: readonly string[] | undefined): tls.Server {
+  /**
+   * The certificate request of an entry: undefined with `verify none` (HAProxy's default, even with a
+   * `ca-file`), else who judges the client and the CAs and CRLs Node verifies it against.
+   */
+  private clientAuth(auth: ClientAuth | undefined, watched: Map<string, number>): EntryClientAuth | undefined {
+    if (!auth) return undefined;
+    const verifies = auth.verify === 'optional' || auth.verify === 'required';
+    if (verifies && !auth.caFile && !auth.caVerifyFile) {
+      throw new TlsLoadError(this.bind.loc, `verify is enabled but no CA file specified for bind.`);
+    }
+    // HAProxy loads the CA and CRL files while parsing, whatever `verify` says: an unusable one is an error either way.
+    const trust = this.guard(() => loadClientTrust(auth, this.config.global.caBase, watched));
+    if (!verifies) return undefined;
+    const judged: ClientAuth = { ...auth, caIgnoreErr: this.bind.clientAuth?.caIgnoreErr, crtIgnoreErr: this.bind.clientAuth?.crtIgnoreErr };
+    // Node then also closes a client whose certificate fails, before this bind can judge it: only
+    // without errors to ignore, where every failure refuses the client anyway.
+    const rejectMissing = auth.verify === 'required' && !judged.caIgnoreErr && !judged.crtIgnoreErr;
+    return { auth: judged, rejectMissing, ...trust };
+  }
+
+  private server(cert: LoadedCertificate, versions: VersionRange, ciphers: string, alpn: readonly string[] | undefined, client?: EntryClientAuth): tls.Server {
     const server = this.guard(() => tls.createServer({
       key: cert.keyPem,
       cert: cert.certPem,
@@ -147,13 +194,38 @@ export class BindTls {
       secureOptions: cryptoConstants.SSL_OP_PRIORITIZE_CHACHA,
       ...(alpn && alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
       ...(this.handshakeTimeout > 0 ? { handshakeTimeout: this.handshakeTimeout } : {}),
-    }, (socket) => this.secured(socket)));
+      // `rejectUnauthorized` lets OpenSSL abort a handshake without a certificate, with the alert
+      // HAProxy's sends (certificate_required, handshake_failure before TLS 1.3). A certificate
+      // that fails verification never aborts it in Node (its verify callback accepts all): the
+      // client is judged once the handshake is done and a refused one closed before anything is read.
+      ...(client ? { requestCert: true, rejectUnauthorized: client.rejectMissing, ca: client.ca, ...(client.crl.length > 0 ? { crl: client.crl } : {}) } : {}),
+    }, client ? (socket) => this.judged(socket, client.auth) : (socket) => this.secured(socket)));
     // A failed handshake is the client's problem (wrong name, old protocol, port scan): just close.
-    server.on('tlsClientError', (_error, socket) => socket.destroy());
+    // One refused over the client's certificate is logged, as HAProxy does.
+    server.on('tlsClientError', client
+      ? (error, socket) => {
+        const reason = refusalOfRejected((error as NodeJS.ErrnoException).code, socket.authorizationError as unknown as string | null);
+        if (reason) this.refused(rawSocketOf(socket), reason);
+        socket.destroy();
+      }
+      : (_error, socket) => socket.destroy());
     // Its handshake begins (the logs' %Th counts it, as HAProxy's).
     server.on('connection', handshakeBegins);
+    // Node may close a refused client before this bind hears of it: its address is read (and kept by
+    // the socket) now, for the log line.
+    if (client) server.on('connection', (raw: net.Socket) => void raw.remoteAddress);
     renewTicketsOnResumption(server);
     return server;
+  }
+
+  private judged(socket: tls.TLSSocket, auth: ClientAuth): void {
+    const verdict = judgeClient(socket, auth);
+    if (verdict.refusal) {
+      this.refused(socket, verdict.refusal);
+      return void socket.destroy();
+    }
+    rememberClientVerdict(socket, verdict);
+    this.secured(socket);
   }
 
   private checkedRange(range: VersionRange | string): VersionRange {

@@ -4,8 +4,8 @@
  * Paths resolve like `crt` (against `crt-base`).
  */
 import fs from 'node:fs';
-import { TLS_VERSIONS } from '../config/kw-bind.ts';
-import type { TlsVersion } from '../config/model.ts';
+import { TLS_VERSIONS, applyClientAuthOption } from '../config/kw-bind.ts';
+import type { ClientAuth, TlsVersion } from '../config/model.ts';
 
 export interface CrtListLine {
   file: string;
@@ -21,12 +21,15 @@ export interface CrtListOptions {
   sslMaxVer?: TlsVersion;
   ciphers?: string;
   ciphersuites?: string;
+  /** `verify`, `ca-file`, `ca-verify-file`, `crl-file`: replace the bind's for this line's certificate. */
+  clientAuth?: ClientAuth;
 }
 
 /** ssl options a crt-list line may carry that Loadstar applies; others are named in the error. */
-const VALUED = new Set(['alpn', 'ssl-min-ver', 'ssl-max-ver', 'ciphers', 'ciphersuites']);
+const VALUED = new Set(['alpn', 'ssl-min-ver', 'ssl-max-ver', 'ciphers', 'ciphersuites', 'verify', 'ca-file', 'ca-verify-file', 'crl-file']);
+const CLIENT_AUTH = new Set(['verify', 'ca-file', 'ca-verify-file', 'crl-file']);
 /** Options HAProxy accepts on a crt-list line that Loadstar does not implement. */
-const KNOWN_UNSUPPORTED = new Set(['verify', 'ca-file', 'crl-file', 'npn', 'curves', 'ecdhe', 'allow-0rtt', 'no-ca-names', 'ocsp-update', 'sigalgs', 'client-sigalgs', 'ca-verify-file']);
+const KNOWN_UNSUPPORTED = new Set(['npn', 'curves', 'ecdhe', 'allow-0rtt', 'no-ca-names', 'ocsp-update', 'sigalgs', 'client-sigalgs']);
 
 export class CrtListError extends Error {
   constructor(readonly file: string, readonly line: number, message: string) {
@@ -34,7 +37,8 @@ export class CrtListError extends Error {
   }
 }
 
-export function parseCrtList(file: string): CrtListLine[] {
+/** `caBase`: where relative CA and CRL paths of the lines resolve (global `ca-base`). */
+export function parseCrtList(file: string, caBase?: string): CrtListLine[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -49,14 +53,14 @@ export function parseCrtList(file: string): CrtListLine[] {
     const match = /^(\S+)\s*(?:\[([^\]]*)\])?\s*(.*)$/.exec(content);
     if (!match) throw new CrtListError(file, lineNo, `cannot parse '${content}'.`);
     if (content.includes('[') && match[2] === undefined) throw new CrtListError(file, lineNo, `unterminated '[' in '${content}'.`);
-    const options = parseOptions(match[2] ?? '', file, lineNo);
+    const options = parseOptions(match[2] ?? '', file, lineNo, caBase);
     const filters = match[3]!.split(/\s+/).filter((f) => f !== '');
     lines.push({ file, line: lineNo, crt: match[1]!, options, filters });
   });
   return lines;
 }
 
-function parseOptions(text: string, file: string, line: number): CrtListOptions {
+function parseOptions(text: string, file: string, line: number, caBase: string | undefined): CrtListOptions {
   const words = text.split(/\s+/).filter((w) => w !== '');
   const options: CrtListOptions = {};
   for (let i = 0; i < words.length; i++) {
@@ -65,6 +69,11 @@ function parseOptions(text: string, file: string, line: number): CrtListOptions 
     if (!VALUED.has(word)) throw new CrtListError(file, line, `unknown ssl option '${word}'.`);
     const value = words[++i];
     if (value === undefined) throw new CrtListError(file, line, `'${word}' : missing value.`);
+    if (CLIENT_AUTH.has(word)) {
+      const problem = applyClientAuthOption((options.clientAuth ??= {}), word, value, caBase, fs.existsSync);
+      if (problem !== undefined) throw new CrtListError(file, line, problem);
+      continue;
+    }
     switch (word) {
       case 'alpn': options.alpn = value.split(','); break;
       case 'ciphers': options.ciphers = value; break;

@@ -20,3 +20,13 @@ export function handshakeTime(socket: net.Socket, securedAt: number): number {
   const start = raw && handshakeStarts.get(raw);
   return start === undefined ? 0 : Math.max(0, securedAt - start);
 }
+
+/** When a connection (raw, or secured by TLS) began its handshake; now when unknown (refused before it began). */
+export function handshakeStartOf(socket: net.Socket): number {
+  return handshakeStarts.get(rawSocketOf(socket)) ?? Date.now();
+}
+
+/** The TCP connection under a TLS socket (Node's `_parent`), or the socket itself. */
+export function rawSocketOf(socket: net.Socket): net.Socket {
+  return (socket as unknown as { _parent?: net.Socket })._parent ?? socket;
+}

@@ -23,6 +23,8 @@ import { TlsLoadError } from '../errors.ts';
 
 /** A ClientHello larger than this is refused (HAProxy's default buffer is 16 kB too). */
 const MAX_HELLO_BYTES = 16_384;
+/** A TLS alert record (plaintext, before any key exists): level fatal (2), description unrecognized_name (112). */
+const UNRECOGNIZED_NAME_ALERT = Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x70]);
 /** Handshake limit when neither `timeout http-request` nor `timeout client` is set. */
 const DEFAULT_HANDSHAKE_MS = 60_000;
 
@@ -36,7 +38,15 @@ export function createTlsServer(current: () => BindTls, proxy: Proxy, admits: (r
     // OpenSSL reads the ClientHello natively instead of JavaScript reading it first.
     const only = current().onlyEntry();
     if (only) return void only.server.emit('connection', raw);
-    readClientHello(raw, timeout, (sni) => current().select(sni).server.emit('connection', raw));
+    readClientHello(raw, timeout, (sni) => {
+      const bindTls = current();
+      const entry = bindTls.selectStrict(sni);
+      if (entry) return void entry.server.emit('connection', raw);
+      // strict-sni: HAProxy's ClientHello callback fails the handshake with a fatal unrecognized_name alert.
+      bindTls.refused(raw, 'SSL handshake failure');
+      raw.resume();
+      raw.end(UNRECOGNIZED_NAME_ALERT);
+    });
   });
 }
 

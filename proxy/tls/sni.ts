@@ -34,6 +34,11 @@ export class SniTable<T> {
   }
 
   select(servername: string | undefined | false): T {
+    return this.match(servername) ?? this.fallback;
+  }
+
+  /** The entry the name selects, or undefined when no certificate matches it (`strict-sni` then refuses the handshake). */
+  match(servername: string | undefined | false): T | undefined {
     const name = (servername || '').toLowerCase();
     const dot = name.indexOf('.');
     const candidates = [...(name ? this.exact.get(name) ?? [] : [])];
@@ -43,7 +48,7 @@ export class SniTable<T> {
         if (!this.excluded.get(entry)?.has(name)) candidates.push(entry);
       }
     }
-    if (candidates.length === 0) return this.fallback;
+    if (candidates.length === 0) return undefined;
     return (candidates.find((c) => c.ecdsa) ?? candidates[0]!).value;
   }
 }

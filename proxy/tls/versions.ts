@@ -1,6 +1,6 @@
 /**
- * TLS protocol version bounds from HAProxy's words: `ssl-min-ver` / `ssl-max-ver`
- * and the `no-tlsv1x` options (global `ssl-default-bind-options` / `ssl-default-server-options`
+ * TLS protocol version bounds from HAProxy's words: `ssl-min-ver` / `ssl-max-ver`,
+ * `force-tlsv1x` and the `no-tlsv1x` options (global `ssl-default-bind-options` / `ssl-default-server-options`
  * and the line's own). HAProxy 2.6 defaults to TLSv1.2 … TLSv1.3, as Node does.
  */
 import type tls from 'node:tls';
@@ -19,6 +19,10 @@ const NO_OPTION: Record<string, TlsVersion> = {
   'no-sslv3': 'SSLv3', 'no-tlsv10': 'TLSv1.0', 'no-tlsv11': 'TLSv1.1', 'no-tlsv12': 'TLSv1.2', 'no-tlsv13': 'TLSv1.3',
 };
 
+const FORCE_OPTION: Record<string, TlsVersion> = {
+  'force-sslv3': 'SSLv3', 'force-tlsv10': 'TLSv1.0', 'force-tlsv11': 'TLSv1.1', 'force-tlsv12': 'TLSv1.2', 'force-tlsv13': 'TLSv1.3',
+};
+
 /**
  * `defaults` are option words (e.g. ['ssl-min-ver', 'TLSv1.2', 'no-tls-tickets']); the line's
  * own min/max win over them. Returns an error message when nothing usable is left.
@@ -32,6 +36,8 @@ export function versionRange(defaults: readonly string[], min?: TlsVersion, max?
     if (word === 'ssl-min-ver') lo = defaults[++i] as TlsVersion;
     else if (word === 'ssl-max-ver') hi = defaults[++i] as TlsVersion;
     else if (NO_OPTION[word]) disabled.add(NO_OPTION[word]);
+    // `force-tlsv12` is `ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2` (HAProxy's parse_tls_method_options).
+    else if (FORCE_OPTION[word]) lo = hi = FORCE_OPTION[word];
   }
   if (min) lo = min;
   if (max) hi = max;
@@ -86,10 +92,7 @@ export function serverVersions(defaults: readonly string[], server: ServerVersio
     if (word === 'ssl-min-ver') globalMin = defaults[++i] as TlsVersion;
     else if (word === 'ssl-max-ver') globalMax = defaults[++i] as TlsVersion;
     else if (NO_OPTION[word]) disabled.add(NO_OPTION[word]);
-    else if (word.startsWith('force-')) {
-      const v = NO_OPTION[`no-${word.slice(6)}`];
-      if (v) globalMin = globalMax = v;
-    }
+    else if (FORCE_OPTION[word]) globalMin = globalMax = FORCE_OPTION[word];
   }
   min ??= globalMin;
   max ??= globalMax;

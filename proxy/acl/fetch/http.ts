@@ -488,8 +488,8 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = [
   fetch(['internal.htx_blk.type', 'str', 'str', 'HRQHV|HRSHV'], undefined, blockPositionArgs),
   fetch(['internal.strm.is_htx', '', 'bool', 'INTRN']),
   // cache.c
-  fetch(['res.cache_hit', '', 'bool', 'HRSHP|SERVR']),
-  fetch(['res.cache_name', '', 'str', 'HRSHP|SERVR']),
+  fetch(['res.cache_hit', '', 'bool', 'HRSHP|SERVR'], () => single((ctx) => mkBool(ctx.res?.cacheName !== undefined))),
+  fetch(['res.cache_name', '', 'str', 'HRSHP|SERVR'], () => single((ctx) => (ctx.res?.cacheName !== undefined ? mkStr(ctx.res.cacheName) : undefined))),
   // flt_http_comp.c
   fetch(['res.comp', '', 'bool', 'HRSHP'], () => single((ctx) => mkBool(ctx.res?.compression !== undefined))),
   fetch(['res.comp_algo', '', 'str', 'HRSHP'], () => single((ctx) => (ctx.res?.compression !== undefined ? mkStr(ctx.res.compression) : undefined))),

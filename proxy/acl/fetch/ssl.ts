@@ -10,24 +10,59 @@ import type { FetchCompiler, FetchDefinition } from './define.ts';
 import { strOf as argStr } from '../validators.ts';
 import { fetch, single } from './define.ts';
 import { mkStr, mkInt, mkBool, mkBin } from '../eval-sample.ts';
+import type { SampleContext, ClientCertInfo, DistinguishedName } from '../context.ts';
 
-/** ssl_c_s_dn / ssl_c_i_dn without arguments (DN entry extraction and formats are not supported yet). */
-const clientDn: FetchCompiler = ({ name, args }) => {
-  if (args.length) return undefined;
-  const key = name === 'ssl_c_s_dn' ? 'subject' : 'issuer';
-  return single((ctx) => { const v = ctx.conn.ssl ? ctx.conn.sslClientCert?.[key] : undefined; return v === undefined ? undefined : mkStr(v); });
+/** The certificate a ssl_c_* (client's) or ssl_f_* (the frontend's own) fetch reads. */
+function certOf(name: string): (ctx: SampleContext) => ClientCertInfo | undefined {
+  return name.startsWith('ssl_f_')
+    ? (ctx) => (ctx.conn.ssl ? ctx.conn.sslFrontendCert : undefined)
+    : (ctx) => (ctx.conn.ssl ? ctx.conn.sslClientCert : undefined);
+}
+
+/**
+ * ssl_{c,f}_{s,i}_dn([entry[,occ[,format]]]): the whole DN ('/C=FR/CN=x'), the occ-th value of an
+ * entry (1 = first, -1 = last; 0 matches none), or with an empty entry the DN in the given format
+ * (rfc2253), as smp_fetch_ssl_x_{s,i}_dn.
+ */
+const certDn: FetchCompiler = ({ name, args }) => {
+  const cert = certOf(name);
+  const key = name.endsWith('_s_dn') ? 'subject' : 'issuer';
+  const entry = argStr(args[0]);
+  const format = argStr(args[2]);
+  let pick: (dn: DistinguishedName) => string | undefined;
+  if (entry) {
+    const occ = args[1]?.type === 'int' ? args[1].value : 1;
+    const wanted = entry.toLowerCase();
+    pick = (dn) => {
+      const matches = dn.entries.filter((e) => e.name.toLowerCase() === wanted);
+      return occ > 0 ? matches[occ - 1]?.value : occ < 0 ? matches[matches.length + occ]?.value : undefined;
+    };
+  } else if (format) pick = (dn) => dn.rfc2253;
+  else pick = (dn) => (dn.entries.length > 0 ? dn.oneline : undefined);
+  return single((ctx) => {
+    const dn = cert(ctx)?.[key];
+    const v = dn && pick(dn);
+    return v === undefined ? undefined : mkStr(v);
+  });
 };
 
-const CERT_TEXT = { ssl_c_notafter: 'notAfter', ssl_c_notbefore: 'notBefore', ssl_c_sig_alg: 'sigAlg', ssl_c_key_alg: 'keyAlg' } as const;
-const clientCertText: FetchCompiler = ({ name }) => {
-  const key = CERT_TEXT[name as keyof typeof CERT_TEXT];
-  return single((ctx) => { const v = ctx.conn.ssl ? ctx.conn.sslClientCert?.[key] : undefined; return v === undefined ? undefined : mkStr(v); });
+const CERT_TEXT = { notafter: 'notAfter', notbefore: 'notBefore', sig_alg: 'sigAlg', key_alg: 'keyAlg' } as const;
+const certText: FetchCompiler = ({ name }) => {
+  const cert = certOf(name);
+  const key = CERT_TEXT[name.slice(6) as keyof typeof CERT_TEXT];
+  return single((ctx) => { const v = cert(ctx)?.[key]; return v === undefined ? undefined : mkStr(v); });
 };
 
-const CERT_BINARY = { ssl_c_serial: 'serial', ssl_c_sha1: 'sha1', ssl_c_der: 'der' } as const;
-const clientCertBinary: FetchCompiler = ({ name }) => {
-  const key = CERT_BINARY[name as keyof typeof CERT_BINARY];
-  return single((ctx) => { const v = ctx.conn.ssl ? ctx.conn.sslClientCert?.[key] : undefined; return v === undefined ? undefined : mkBin(v); });
+const CERT_BINARY = { serial: 'serial', sha1: 'sha1', der: 'der' } as const;
+const certBinary: FetchCompiler = ({ name }) => {
+  const cert = certOf(name);
+  const key = CERT_BINARY[name.slice(6) as keyof typeof CERT_BINARY];
+  return single((ctx) => { const v = cert(ctx)?.[key]; return v === undefined ? undefined : mkBin(v); });
+};
+
+const certVersion: FetchCompiler = ({ name }) => {
+  const cert = certOf(name);
+  return single((ctx) => { const v = cert(ctx)?.version; return v === undefined ? undefined : mkInt(v); });
 };
 
 const keySize: FetchCompiler = () =>
@@ -60,29 +95,29 @@ export const SSL_FETCHES: readonly FetchDefinition[] = [
   fetch(['ssl_c_ca_err', '', 'int', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientCaError ?? 0) : undefined))),
   fetch(['ssl_c_ca_err_depth', '', 'int', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientCaErrorDepth ?? 0) : undefined))),
   fetch(['ssl_c_chain_der', '', 'bin', 'L5CLI']),
-  fetch(['ssl_c_der', '', 'bin', 'L5CLI'], clientCertBinary),
+  fetch(['ssl_c_der', '', 'bin', 'L5CLI'], certBinary),
   fetch(['ssl_c_err', '', 'int', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientError ?? 0) : undefined))),
-  fetch(['ssl_c_i_dn', '[str,int,str]', 'str', 'L5CLI'], clientDn, dnFormatArgs),
-  fetch(['ssl_c_key_alg', '', 'str', 'L5CLI'], clientCertText),
-  fetch(['ssl_c_notafter', '', 'str', 'L5CLI'], clientCertText),
-  fetch(['ssl_c_notbefore', '', 'str', 'L5CLI'], clientCertText),
-  fetch(['ssl_c_s_dn', '[str,int,str]', 'str', 'L5CLI'], clientDn, dnFormatArgs),
-  fetch(['ssl_c_serial', '', 'bin', 'L5CLI'], clientCertBinary),
-  fetch(['ssl_c_sha1', '', 'bin', 'L5CLI'], clientCertBinary),
-  fetch(['ssl_c_sig_alg', '', 'str', 'L5CLI'], clientCertText),
+  fetch(['ssl_c_i_dn', '[str,int,str]', 'str', 'L5CLI'], certDn, dnFormatArgs),
+  fetch(['ssl_c_key_alg', '', 'str', 'L5CLI'], certText),
+  fetch(['ssl_c_notafter', '', 'str', 'L5CLI'], certText),
+  fetch(['ssl_c_notbefore', '', 'str', 'L5CLI'], certText),
+  fetch(['ssl_c_s_dn', '[str,int,str]', 'str', 'L5CLI'], certDn, dnFormatArgs),
+  fetch(['ssl_c_serial', '', 'bin', 'L5CLI'], certBinary),
+  fetch(['ssl_c_sha1', '', 'bin', 'L5CLI'], certBinary),
+  fetch(['ssl_c_sig_alg', '', 'str', 'L5CLI'], certText),
   fetch(['ssl_c_used', '', 'bool', 'L5CLI'], () => single((ctx) => mkBool(ctx.conn.ssl && ctx.conn.sslClientCert !== undefined))),
   fetch(['ssl_c_verify', '', 'int', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientVerify ?? 0) : undefined))),
-  fetch(['ssl_c_version', '', 'int', 'L5CLI'], () => single((ctx) => { const v = ctx.conn.ssl ? ctx.conn.sslClientCert?.version : undefined; return v === undefined ? undefined : mkInt(v); })),
-  fetch(['ssl_f_der', '', 'bin', 'L5CLI']),
-  fetch(['ssl_f_i_dn', '[str,int,str]', 'str', 'L5CLI'], undefined, dnFormatArgs),
-  fetch(['ssl_f_key_alg', '', 'str', 'L5CLI']),
-  fetch(['ssl_f_notafter', '', 'str', 'L5CLI']),
-  fetch(['ssl_f_notbefore', '', 'str', 'L5CLI']),
-  fetch(['ssl_f_s_dn', '[str,int,str]', 'str', 'L5CLI'], undefined, dnFormatArgs),
-  fetch(['ssl_f_serial', '', 'bin', 'L5CLI']),
-  fetch(['ssl_f_sha1', '', 'bin', 'L5CLI']),
-  fetch(['ssl_f_sig_alg', '', 'str', 'L5CLI']),
-  fetch(['ssl_f_version', '', 'int', 'L5CLI']),
+  fetch(['ssl_c_version', '', 'int', 'L5CLI'], certVersion),
+  fetch(['ssl_f_der', '', 'bin', 'L5CLI'], certBinary),
+  fetch(['ssl_f_i_dn', '[str,int,str]', 'str', 'L5CLI'], certDn, dnFormatArgs),
+  fetch(['ssl_f_key_alg', '', 'str', 'L5CLI'], certText),
+  fetch(['ssl_f_notafter', '', 'str', 'L5CLI'], certText),
+  fetch(['ssl_f_notbefore', '', 'str', 'L5CLI'], certText),
+  fetch(['ssl_f_s_dn', '[str,int,str]', 'str', 'L5CLI'], certDn, dnFormatArgs),
+  fetch(['ssl_f_serial', '', 'bin', 'L5CLI'], certBinary),
+  fetch(['ssl_f_sha1', '', 'bin', 'L5CLI'], certBinary),
+  fetch(['ssl_f_sig_alg', '', 'str', 'L5CLI'], certText),
+  fetch(['ssl_f_version', '', 'int', 'L5CLI'], certVersion),
   fetch(['ssl_fc', '', 'bool', 'L5CLI'], () => single((ctx) => mkBool(ctx.conn.ssl))),
   fetch(['ssl_fc_alg_keysize', '', 'int', 'L5CLI'], keySize),
   fetch(['ssl_fc_alpn', '', 'str', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl && ctx.conn.sslAlpn ? mkStr(ctx.conn.sslAlpn) : undefined))),

@@ -84,6 +84,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "h2-workaround-bogus-websocket-clients",
+   "summary": "HAProxy then stops announcing WebSocket over HTTP/2 (RFC 8441) to clients. Loadstar never announces it (WebSocket clients use HTTP/1.1), so it already behaves as this asks.",
+   "status": "supported"
+  },
+  {
    "name": "hard-stop-after",
    "summary": "Grace period after which a stopping process closes remaining connections.",
    "status": "supported"
@@ -413,6 +418,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "dynamic-cookie-key",
    "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "status": "supported"
+  },
+  {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
    "status": "supported"
   },
   {
@@ -869,7 +879,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy`, `v4v6`.",
    "status": "supported"
   },
   {
@@ -913,6 +923,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
+   "status": "supported"
+  },
+  {
    "name": "enabled",
    "summary": "Starts this proxy (the default).",
    "status": "supported"
@@ -944,7 +959,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "filter",
-   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -959,12 +974,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
    "status": "supported"
   },
   {
@@ -1310,6 +1325,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
+   "status": "supported"
+  },
+  {
    "name": "enabled",
    "summary": "Starts this proxy (the default).",
    "status": "supported"
@@ -1341,7 +1361,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "filter",
-   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -1371,12 +1391,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
    "status": "supported"
   },
   {
@@ -1763,7 +1783,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`, `accept-proxy`, `v4v6`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy`, `v4v6`.",
    "status": "supported"
   },
   {
@@ -1822,6 +1842,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "email-alert",
+   "summary": "`email-alert mailers <section>`, `from <address>`, `to <address>`, `level <syslog level>` (default `alert`), `myhostname <name>` (default: the host name): each server state change at that level or more severe is mailed to every mailer of the section, with HAProxy 2.6's SMTP exchange and message.",
+   "status": "supported"
+  },
+  {
    "name": "enabled",
    "summary": "Starts this proxy (the default).",
    "status": "supported"
@@ -1853,7 +1878,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "filter",
-   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared). Other filters are not supported.",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -1883,12 +1908,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see).",
    "status": "supported"
   },
   {
    "name": "http-response",
-   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
+   "summary": "Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt, set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server's; the server connection is closed).",
    "status": "supported"
   },
   {

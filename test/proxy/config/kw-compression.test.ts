@@ -43,7 +43,7 @@ const CASES: Case[] = [
   { what: 'filter compression', text: site('', '    filter compression\n    compression algo gzip\n'), haproxyAccepts: true },
   { what: 'two compression filters', text: site('', '    filter compression\n    filter compression\n'), message: "'filter' : 'web: Proxy supports only one compression filter'", haproxyAccepts: false },
   { what: 'an unknown filter', text: site('', '    filter foo\n'), message: "'filter' : unknown keyword 'foo'. Registered keywords : cache, compression, fcgi-app, opentracing, spoe, trace", haproxyAccepts: false },
-  { what: 'a filter Loadstar does not run', text: site('', '    filter trace\n'), message: "'filter trace' is not supported by Loadstar (only 'filter compression' is).", haproxyAccepts: true },
+  { what: 'a filter Loadstar does not run', text: site('', '    filter trace\n'), message: "'filter trace' is not supported by Loadstar (only 'filter compression' and 'filter cache' are).", haproxyAccepts: true },
   { what: 'tune.comp.maxlevel in range', text: site('    tune.comp.maxlevel 9\n', '    compression algo gzip\n'), haproxyAccepts: true },
   { what: 'tune.comp.maxlevel out of range', text: site('    tune.comp.maxlevel 10\n', ''), message: "'tune.comp.maxlevel' expects a numeric value between 1 and 9", haproxyAccepts: false },
   { what: 'no compression rate or CPU limit', text: site('    maxcomprate 0\n    maxcompcpuusage 100\n', ''), haproxyAccepts: true },

@@ -56,9 +56,13 @@ async function startOrigin(): Promise<{ port: number; close(): Promise<void> }> 
 }
 
 async function logLines(port: number, lines: () => string[]): Promise<string[]> {
-  for (const c of CASES) await rawExchange(port, c.request);
-  const deadline = Date.now() + 3000;
-  while (lines().length < CASES.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // Each request once the previous one is logged: a proxy may log an exchange just after the client
+  // saw it end, and on a loaded machine the next one's line could come first.
+  for (const [i, c] of CASES.entries()) {
+    await rawExchange(port, c.request);
+    const deadline = Date.now() + 3000;
+    while (lines().length <= i && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
   return lines();
 }
 

@@ -2,6 +2,7 @@
  * The termination state Loadstar logs for its own answers is HAProxy 2.6's:
  * PR when the proxy refused (deny), LR when it served the answer itself
  * (return, redirect, auth, the stats page, a service). Before, all were PR.
+ * The stats page and the Prometheus exporter are HAProxy applets, which %s names.
  * Recorded from haproxy 2.6.12 and checked against it again when it is installed.
  */
 import { test } from 'node:test';
@@ -10,14 +11,15 @@ import { startEngine, freePort, rawExchange } from '../../helpers/net.ts';
 import { haproxyPath, loggedHttpHead, startHaproxy } from '../../helpers/haproxy.ts';
 
 const EXPECTED = [
-  '403 PR-- /deny', '429 PR-- /deny-string', '302 LR-- /redirect', '401 LR-- /auth', '200 LR-- /metrics', '200 LR-- /return', '200 LR-- /stats', '503 SC-- /no-server',
+  '403 PR-- <NOSRV> /deny', '429 PR-- <NOSRV> /deny-string', '302 LR-- <NOSRV> /redirect', '401 LR-- <NOSRV> /auth',
+  '200 LR-- <PROMEX> /metrics', '200 LR-- <NOSRV> /return', '200 LR-- <STATS> /stats', '503 SC-- <NOSRV> /no-server',
 ];
 
 const site = (port: number): string => `${loggedHttpHead()}userlist people
     user a insecure-password b
 frontend web
     bind 127.0.0.1:${port}
-    log-format "%ST %tsc %HU"
+    log-format "%ST %tsc %s %HU"
     stats enable
     stats uri /stats
     http-request deny if { path /deny }
@@ -34,7 +36,7 @@ async function lines(port: number, logged: () => string[]): Promise<string[]> {
   // One request at a time, each once the previous one is logged: a proxy may log an exchange just after
   // the client saw it end, and the next one's line must not come first.
   for (const [i, e] of EXPECTED.entries()) {
-    await rawExchange(port, `GET ${e.split(' ')[2]} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
+    await rawExchange(port, `GET ${e.split(' ')[3]} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
     const deadline = Date.now() + 3000;
     while (logged().length <= i && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }

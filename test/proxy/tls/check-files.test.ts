@@ -50,3 +50,24 @@ test('an HTTP bind never advertises an ALPN protocol the engine cannot serve, an
   const [bindTls] = [...loadBindTls(result.config).values()];
   assert.deepEqual(bindTls!.select('site.home.arpa').alpn, ['h2', 'http/1.1']);
 });
+
+test('a ca-file without certificates and a crt-list line with verify but no CA are reported at the bind line', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-cafile-check-'));
+  try {
+    const notCa = path.join(dir, 'notes.pem');
+    fs.writeFileSync(notCa, '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIPq0yBP0nP7vNbQ6tVWcxnFGmG7nH0XrI7lB3Pz0NJEm\n-----END PRIVATE KEY-----\n');
+    const cfg = (bind: string) => parseConfig([{ name: 'site.cfg', text: `defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nfrontend fe\n  bind 127.0.0.1:8443 ssl ${bind}\n  http-request return status 200\n` }]);
+    let result = cfg(`crt ${certPath('site.pem')} ca-file ${notCa} verify required`);
+    assert.ok(result.ok);
+    assert.equal(checkTlsFiles(result.config)?.message, `[site.cfg:7] : 'ca-file' : unable to load ${notCa} (no certificate or crl found).`);
+    // HAProxy loads it even with verify none (the default), and refuses it the same.
+    result = cfg(`crt ${certPath('site.pem')} crl-file ${notCa}`);
+    assert.equal(checkTlsFiles(result.config)?.message, `[site.cfg:7] : 'crl-file' : unable to load ${notCa} (no certificate or crl found).`);
+    const list = path.join(dir, 'list.txt');
+    fs.writeFileSync(list, `${certPath('site.pem')} [verify optional] site.home.arpa\n`);
+    result = cfg(`crt-list ${list}`);
+    assert.match(checkTlsFiles(result.config)?.message ?? '', /^\[site\.cfg:7\] : crt-list '.*list\.txt' line 1: verify is enabled but no CA file specified for bind\.$/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
