@@ -216,7 +216,10 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
     const takesValue = spec ? spec.takesValue : otherTakesValue!;
     const value = takesValue ? ctx.args[i + 1] : undefined;
     if (takesValue && value === undefined) {
-      ctx.error(word === 'track' ? `${label} : 'track' expects [<proxy>/]<server> as argument..` : `${label} : '${word}' expects an argument.`, i);
+      const expects = word === 'track' ? `'track' expects [<proxy>/]<server> as argument..`
+        : word === 'source' ? `'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`
+          : `'${word}' expects an argument.`;
+      ctx.error(`${label} : ${expects}`, i);
       return false;
     }
     if (takesValue) i++;

@@ -69,6 +69,8 @@ export class RuntimeBackend {
    * HAProxy's beconn counts both then (a stream leaves beconn after its slot went to the queue).
    */
   private beconnExtra = 0;
+  /** Some server has a dynamic limit (minconn): only then does placing a request count it in beconn. */
+  private dynamicLimits = false;
 
   constructor(readonly config: BalancingProxy, fullconn?: number) {
     this.name = config.name;
@@ -95,6 +97,7 @@ export class RuntimeBackend {
         const minconn = server.config.options.minconn;
         if (minconn === undefined || minconn >= server.maxconn) continue;
         server.dynamicMaxconn = () => dynamicMaxconn(minconn, server.maxconn, this.beconn(), fullconn);
+        this.dynamicLimits = true;
       }
     }
     const backupsEnded = this.servers.some((s) => !s.backup && s.config.options.onMarkedUp !== undefined);
@@ -149,7 +152,7 @@ export class RuntimeBackend {
     }
     // HAProxy: with round-robin-like algorithms, newcomers queue behind those already waiting.
     const queueFirst = !forced && this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
-    this.beconnExtra = 1;
+    if (this.dynamicLimits) this.beconnExtra = 1;
     const server = forced ?? (queueFirst ? undefined : this.balancer.pick(request, avoid) as RuntimeServer | undefined);
     const room = server !== undefined && !server.full;
     this.beconnExtra = 0;
@@ -221,7 +224,8 @@ export class RuntimeBackend {
     this.balancer.released(server);
     // A static limit frees one slot per release; a dynamic one (minconn) may allow more now, and
     // HAProxy's process_srv_queue hands out slots while the server is below it.
-    if (server.dynamicMaxconn) this.beconnExtra = 1;
+    if (server.dynamicMaxconn === undefined) return this.handOnSlots(server);
+    this.beconnExtra = 1;
     try {
       this.handOnSlots(server);
     } finally {

@@ -129,6 +129,7 @@ test('source errors as haproxy -c gives them; usesrc, interface and port ranges 
   // Recorded from haproxy 2.6.12 -c.
   assert.deepEqual(parse('server s1 127.0.0.1:8080 source 127.0.0.1:99999'), [`LS_ERR_CFG_BAD_ARGUMENT 'server b/s1' : 'source 127.0.0.1:99999' : invalid port '99999'`]);
   assert.deepEqual(parse('source 127.0.0.1:1000-1002'), [`LS_ERR_CFG_BAD_ARGUMENT 'source 127.0.0.1:1000-1002' : port range not permitted here in '127.0.0.1:1000-1002'`]);
+  assert.deepEqual(parse('server s1 127.0.0.1:8080 source'), [`LS_ERR_CFG_BAD_ARGUMENT 'server b/s1' : 'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`]);
   assert.deepEqual(parse('source'), [`LS_ERR_CFG_BAD_ARGUMENT 'source' expects <addr>[:<port>], and optionally 'usesrc' <addr>, and 'interface' <name>.`]);
   // Loadstar's refusals.
   assert.match(parse('server s1 127.0.0.1:8080 source 127.0.0.1 usesrc clientip')[0]!, /^LS_ERR_CFG_UNSUPPORTED 'server b\/s1' : 'usesrc' \(transparent proxying/);
