@@ -9,6 +9,7 @@ import { processVariables } from './runtime/proc-vars.ts';
 import net from 'node:net';
 import type { Config, Proxy, Bind, ListenAddress } from './config/model.ts';
 import { RuntimeBackend, carryUncheckedAdmin } from './runtime/backend.ts';
+import { backendFullconn } from './runtime/fullconn.ts';
 import { HttpBackend, HttpFrontend } from './http/frontend.ts';
 import { requestLimits } from './http/request-checks.ts';
 import { TcpFrontend } from './tcp/frontend.ts';
@@ -527,7 +528,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices, pr
   for (const proxy of config.proxies) {
     if (proxy.kind !== 'backend' && proxy.kind !== 'listen') continue;
     if (proxy.disabled) continue;
-    const runtime = new RuntimeBackend(proxy);
+    const runtime = new RuntimeBackend(proxy, backendFullconn(config, proxy));
     backends.set(proxy.name, runtime);
     if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config), config.global));
   }

@@ -33,7 +33,12 @@ export interface SrvState {
 
 /** `full` test shared by roundrobin, static-rr, first and the consistent-hash round robin. */
 export function saturated(s: LbServer): boolean {
-  return s.maxconn !== 0 && (s.queued !== 0 || s.served >= s.maxconn);
+  return s.maxconn !== 0 && (s.queued !== 0 || s.served >= currentLimit(s));
+}
+
+/** srv_dynamic_maxconn(): the limit in effect now (only `minconn` makes it differ from maxconn). */
+export function currentLimit(s: LbServer): number {
+  return s.dynamicMaxconn ? s.dynamicMaxconn() : s.maxconn;
 }
 
 /**

@@ -8,7 +8,7 @@
  * after the others of equal key, which is what makes servers of equal load take
  * turns (round robin within a load level).
  */
-import { LbCore, SRV_EWGHT_MAX, dynamicEweight } from './common.ts';
+import { LbCore, SRV_EWGHT_MAX, dynamicEweight, currentLimit } from './common.ts';
 import type { SrvState } from './common.ts';
 import { Tree } from './tree.ts';
 import type { TreeNode } from './tree.ts';
@@ -91,7 +91,7 @@ class LeastConn extends LbCore<LcState> implements Balancer {
     let avoided: LcState | null = null;
     for (let node = tree.first(); node !== null; node = tree.next(node)) {
       const s = node.srv;
-      if (!s.maxconn || s.served + s.queued < s.maxconn + (s.maxqueue ?? 0)) {
+      if (!s.maxconn || s.served + s.queued < currentLimit(s) + (s.maxqueue ?? 0)) {
         if (s !== avoid) return s;
         avoided = node;
       }

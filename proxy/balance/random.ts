@@ -14,6 +14,7 @@
 import { ConsistentHash } from './chash.ts';
 import type { ChState } from './chash.ts';
 import type { Balancer, BalancerFactory, LbRequest, LbServer } from './types.ts';
+import { currentLimit } from './common.ts';
 
 /** HAProxy's initial statistical_prng_state (src/tools.c), thread 1. */
 export const PRNG_SEED = 2463534242;
@@ -60,7 +61,7 @@ class Random extends ConsistentHash implements Balancer {
     } while (--draws > 0);
     if (curr === null) return undefined;
     const s = curr.srv;
-    if (s.queued || (s.maxconn && s.served >= s.maxconn)) return undefined;
+    if (s.queued || (s.maxconn && s.served >= currentLimit(s))) return undefined;
     return s;
   }
 }

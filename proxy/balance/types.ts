@@ -37,8 +37,13 @@ export interface LbServer {
   usable: boolean;
   /** Connections currently being served (HAProxy's `served`). */
   served: number;
-  /** The current (dynamic) connection limit, `srv_dynamic_maxconn()`; 0 = unlimited. */
+  /** The connection limit (`maxconn`); 0 = unlimited. */
   maxconn: number;
+  /**
+   * With `minconn` below maxconn, the limit in effect now (HAProxy's srv_dynamic_maxconn(), which
+   * follows the backend's load); undefined: `maxconn` is the limit. See currentLimit().
+   */
+  dynamicMaxconn?: (() => number) | undefined;
   /** `maxqueue` (0 = unlimited); only leastconn reads it, as HAProxy does. */
   maxqueue?: number;
   /**

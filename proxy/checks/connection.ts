@@ -53,7 +53,7 @@ export class CheckConnection {
   /** Connects, or resolves with the L4 failure. `started` is the check's start time (duration). */
   static open(target: CheckTarget, started: number): Promise<CheckConnection | CheckResult> {
     return new Promise((resolve) => {
-      const socket = target.path !== undefined ? net.connect({ path: target.path }) : net.connect({ host: target.host, port: target.port, noDelay: true });
+      const socket = target.path !== undefined ? net.connect({ path: target.path }) : net.connect({ host: target.host, port: target.port, noDelay: true, localAddress: target.localAddress, localPort: target.localPort });
       const timer = setTimeout(() => {
         socket.destroy();
         resolve(failure('L4TOUT', started, ''));

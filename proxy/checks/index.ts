@@ -32,7 +32,7 @@ export class HealthChecks {
       for (const server of backend.servers) {
         const o = server.config.options;
         if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
-        this.checks.push(new ServerCheck(backend, server, checkSettings(backend.config, server.config, spread, checkTls(server.config, config), node), notify));
+        this.checks.push(new ServerCheck(backend, server, checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node), notify));
       }
     }
   }

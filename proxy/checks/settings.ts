@@ -6,7 +6,7 @@
  * agent-addr, else addr, else the server's address; agent-port, else port).
  */
 import { hostname } from 'node:os';
-import type { Config, Proxy, Server } from '../config/model.ts';
+import type { Config, Proxy, Server, SourceAddress } from '../config/model.ts';
 import { httpCheckSpec, httpProbe } from './http.ts';
 import { tcpConnectCheck } from './tcp.ts';
 import { tcpCheckProbe } from './tcp-check.ts';
@@ -58,6 +58,7 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     readTimeout: checkTimeout ?? timings.inter,
     ...(checkTimeout === undefined ? { totalTimeout: timings.inter } : {}),
     ...(tls ? { tls } : {}),
+    ...localBinding(server.options.source ?? proxy.source),
   };
   // Kept among the proxy's options by the parser (proxy/config/kw-checks.ts SEND_STATE), inherited from defaults.
   const sendState = proxy.options['http-check send-state']?.enabled ?? false;
@@ -124,4 +125,10 @@ function agentSettings(proxy: Proxy, server: Server): AgentSettings | undefined 
     ...(o.agentSend !== undefined ? { send: o.agentSend } : {}),
     inter,
   };
+}
+
+/** HAProxy binds checks to the server's (else the backend's) `source` too. */
+function localBinding(source: SourceAddress | undefined): Pick<CheckTarget, 'localAddress' | 'localPort'> {
+  if (!source) return {};
+  return { ...(source.address !== undefined ? { localAddress: source.address } : {}), ...(source.port !== undefined ? { localPort: source.port } : {}) };
 }

@@ -66,6 +66,9 @@ export interface CheckTarget {
   totalTimeout?: number;
   /** check-ssl: TLS options (verification, SNI) once connected. */
   tls?: import('node:tls').ConnectionOptions;
+  /** `source`: the local address (and port) the check connects from, as traffic does. */
+  localAddress?: string;
+  localPort?: number;
 }
 
 /** What a check may need to know about its server (disable-on-404 applies only when not DOWN). */

@@ -230,7 +230,7 @@ const generalKeywords: ProxyKeyword[] = [
     name: 'fullconn',
     sections: 'dlb',
     status: ENGINE,
-    summary: 'Backend load at which servers reach their maxconn when minconn is used.',
+    summary: 'Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.',
     parse(ctx) {
       const v = parseInteger(ctx.args[0] ?? '', 'fullconn', 0);
       if (v.error !== undefined) return ctx.error(v.error, 0);

@@ -5,11 +5,13 @@ import { parseSampleExpression } from '../acl/index.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { parseAddress, parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
+import { parseSource, SOURCE_REFUSED } from './source.ts';
 import { ENGINE } from './status.ts';
-import type { ServerOptions, OnError } from './model.ts';
+import type { ServerOptions, OnError, TlsVersion } from './model.ts';
+import { TLS_VERSIONS, resolveCertPath } from './kw-bind.ts';
 
 /** Parses one option value into `into`; returns an error message, or undefined when fine. */
-type OptionParser = (value: string, into: ServerOptions, serverName: string) => string | undefined;
+type OptionParser = (value: string, into: ServerOptions, serverName: string, ctx: ProxyDirectiveContext) => string | undefined;
 
 const flag = (apply: (o: ServerOptions) => void) => ({ takesValue: false as const, apply });
 const valued = (parse: OptionParser) => ({ takesValue: true as const, parse });
@@ -24,7 +26,7 @@ function time(field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentI
   };
 }
 
-function count(field: 'rise' | 'fall' | 'maxconn' | 'maxqueue' | 'errorLimit' | 'id' | 'agentPort' | 'port', name: string, min: number, max = 2 ** 31 - 1): OptionParser {
+function count(field: 'rise' | 'fall' | 'maxconn' | 'minconn' | 'maxqueue' | 'errorLimit' | 'id' | 'agentPort' | 'port', name: string, min: number, max = 2 ** 31 - 1): OptionParser {
   return (value, o) => {
     if (!/^\d+$/.test(value)) return (`'${name}' expects an integer argument, got '${value}'.`);
     const n = Number(value);
@@ -41,6 +43,26 @@ function oneOf<K extends keyof ServerOptions>(field: K, name: string, values: re
     (o as Record<string, unknown>)[field] = value;
     return undefined;
   };
+}
+
+/** `ssl-min-ver` / `ssl-max-ver` <version> (HAProxy's parse_tls_method_minmax). */
+function tlsVersion(field: 'sslMinVer' | 'sslMaxVer'): OptionParser {
+  return (value, o) => {
+    if (!TLS_VERSIONS.includes(value as TlsVersion)) return `'${value}' : unknown ssl/tls version.`;
+    o[field] = value as TlsVersion;
+    return undefined;
+  };
+}
+
+/** `no-sslv3`, `no-tlsv10` … switch one version off; `force-<version>` sets min and max to it. */
+function tlsVersionFlags(): Record<string, ReturnType<typeof flag>> {
+  const words = { sslv3: ['SSLv3', 'noSslv3'], tlsv10: ['TLSv1.0', 'noTlsv10'], tlsv11: ['TLSv1.1', 'noTlsv11'], tlsv12: ['TLSv1.2', 'noTlsv12'], tlsv13: ['TLSv1.3', 'noTlsv13'] } as const;
+  const result: Record<string, ReturnType<typeof flag>> = {};
+  for (const [suffix, [version, field]] of Object.entries(words)) {
+    result[`no-${suffix}`] = flag((o) => (o[field] = true));
+    result[`force-${suffix}`] = flag((o) => { o.sslMinVer = version; o.sslMaxVer = version; });
+  }
+  return result;
 }
 
 const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof valued>> = {
@@ -67,6 +89,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   rise: valued(count('rise', 'rise', 1)),
   fall: valued(count('fall', 'fall', 1)),
   maxconn: valued(count('maxconn', 'maxconn', 0)),
+  minconn: valued(count('minconn', 'minconn', 0)),
   maxqueue: valued(count('maxqueue', 'maxqueue', 0)),
   'error-limit': valued(count('errorLimit', 'error-limit', 1)),
   id: valued(count('id', 'id', 1)),
@@ -104,6 +127,27 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     return undefined;
   }),
   verifyhost: valued((value, o) => void (o.verifyhost = value)),
+  // Documented in 2.6 (resets an inherited verifyhost) though 2.6.12's parser does not know it.
+  'no-verifyhost': flag((o) => (o.verifyhost = undefined)),
+  'ssl-min-ver': valued(tlsVersion('sslMinVer')),
+  'ssl-max-ver': valued(tlsVersion('sslMaxVer')),
+  ...tlsVersionFlags(),
+  ciphers: valued((value, o) => void (o.ciphers = value)),
+  ciphersuites: valued((value, o) => void (o.ciphersuites = value)),
+  curves: valued((value, o) => void (o.curves = value)),
+  sigalgs: valued((value, o) => void (o.sigalgs = value)),
+  crt: valued((value, o, _server, ctx) => {
+    const file = resolveCertPath(value, ctx.config.global.crtBase);
+    if (!ctx.options.fileExists(file)) return `unable to stat SSL certificate from file '${file}' : No such file or directory.`;
+    o.crt = value;
+    return undefined;
+  }),
+  'crl-file': valued((value, o, _server, ctx) => {
+    const file = resolveCertPath(value, ctx.config.global.caBase);
+    if (!ctx.options.fileExists(file)) return `Couldn't open the ca-file '${file}' (No such file or directory). 'crl-file' : unable to load ${file}.`;
+    o.crlFile = value;
+    return undefined;
+  }),
   'check-sni': valued((value, o) => void (o.checkSni = value)),
   resolvers: valued((value, o) => void (o.resolvers = value)),
   'init-addr': valued((value, o) => {
@@ -115,6 +159,23 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   }),
   'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
   observe: valued(oneOf('observe', 'observe', ['none', 'layer4', 'layer7'])),
+  redir: valued((value, o) => void (o.redir = value)),
+  source: valued((value, o) => {
+    const parsed = parseSource(value, 'server');
+    if ('error' in parsed) return parsed.error;
+    o.source = parsed.value;
+    return undefined;
+  }),
+  'on-marked-down': valued((value, o) => {
+    if (value !== 'shutdown-sessions') return `'on-marked-down' expects 'shutdown-sessions' but got '${value}'.`;
+    o.onMarkedDown = value;
+    return undefined;
+  }),
+  'on-marked-up': valued((value, o) => {
+    if (value !== 'shutdown-backup-sessions') return `'on-marked-up' expects 'shutdown-backup-sessions' but got '${value}'.`;
+    o.onMarkedUp = value;
+    return undefined;
+  }),
   'on-error': valued(oneOf('onError', 'on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] satisfies OnError[])),
   // HTTP/2 to servers (proxy/http/h2-upstream.ts). HAProxy's muxes: h1, h2, fcgi (needs an fcgi-app), none (TCP).
   proto: valued((value, o) => muxProtocol('proto', value, (p) => void (o.proto = p))),
@@ -158,22 +219,23 @@ const NO_EFFECT: Record<string, boolean> = {
 
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
-  'on-marked-down': true, 'on-marked-up': true, minconn: true, source: true,
-  crt: true, ciphers: true, ciphersuites: true,
-  redir: true, 'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
-  'check-send-proxy': false, 'proxy-v2-options': true, 'crl-file': true, 'no-verifyhost': false,
-  'ssl-min-ver': true, 'ssl-max-ver': true, 'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false,
-  'force-tlsv12': false, 'force-tlsv13': false, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false,
-  'no-tlsv12': false, 'no-tlsv13': false, 'non-stick': false, stick: false, socks4: true, 'set-proxy-v2-tlv-fmt': true,
-  'usesrc': true, 'curves': true, 'sigalgs': true, 'client-sigalgs': true, 'health-check-port': true,
+  'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
+  'check-send-proxy': false, 'proxy-v2-options': true,
+  'non-stick': false, stick: false, socks4: true, 'set-proxy-v2-tlv-fmt': true,
+  // Node cannot set the signature algorithms for client certificates (SSL_CTX_set1_client_sigalgs_list).
+  'client-sigalgs': true, 'health-check-port': true,
 };
 
-const ALL_OPTION_NAMES = [...Object.keys(SERVER_OPTIONS), ...Object.keys(NO_EFFECT), ...Object.keys(UNSUPPORTED)];
+const ALL_OPTION_NAMES = [...Object.keys(SERVER_OPTIONS), ...Object.keys(NO_EFFECT), ...Object.keys(UNSUPPORTED), ...Object.keys(SOURCE_REFUSED)];
 
 /** Parses `[options…]` from `args[from]` into `options`. Returns false after reporting an error. */
 function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: string, serverName: string, options: ServerOptions): boolean {
   for (let i = from; i < ctx.args.length; i++) {
     const word = ctx.args[i]!;
+    if (word in SOURCE_REFUSED) {
+      ctx.error(`${label} : ${SOURCE_REFUSED[word]}`, i, 'LS_ERR_CFG_UNSUPPORTED');
+      return false;
+    }
     const spec = SERVER_OPTIONS[word];
     const otherTakesValue = NO_EFFECT[word] ?? UNSUPPORTED[word];
     if (!spec && otherTakesValue === undefined) {
@@ -184,7 +246,10 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
     const takesValue = spec ? spec.takesValue : otherTakesValue!;
     const value = takesValue ? ctx.args[i + 1] : undefined;
     if (takesValue && value === undefined) {
-      ctx.error(word === 'track' ? `${label} : 'track' expects [<proxy>/]<server> as argument..` : `${label} : '${word}' expects an argument.`, i);
+      const expects = word === 'track' ? `'track' expects [<proxy>/]<server> as argument..`
+        : word === 'source' ? `'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`
+          : `'${word}' expects an argument.`;
+      ctx.error(`${label} : ${expects}`, i);
       return false;
     }
     if (takesValue) i++;
@@ -198,13 +263,14 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
       continue;
     }
     if (spec.takesValue) {
-      const problem = spec.parse(value!, options, serverName);
+      const problem = spec.parse(value!, options, serverName, ctx);
       if (problem?.endsWith(NOT_SUPPORTED)) {
         ctx.error(`${label} : ${problem}`, i, 'LS_ERR_CFG_UNSUPPORTED');
         return false;
       }
       if (problem !== undefined) {
-        ctx.error(`${label} : ${problem}`, i);
+        const unsupported = problem.includes('is not supported by Loadstar');
+        ctx.error(`${label} : ${problem}`, i, unsupported ? 'LS_ERR_CFG_UNSUPPORTED' : undefined);
         return false;
       }
     } else spec.apply(options);
@@ -227,7 +293,7 @@ registerProxyKeywords([
     name: 'server',
     sections: 'lb',
     status: ENGINE,
-    summary: 'A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2.',
+    summary: 'A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs; check-ssl uses the same settings. HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.',
     parse(ctx) {
       const [name, address] = ctx.args;
       if (name === undefined || address === undefined) return ctx.error(`'server' expects <name> and <addr>[:<port>] as arguments.`);
@@ -237,6 +303,24 @@ registerProxyKeywords([
       const options: ServerOptions = {};
       if (!parseServerOptions(ctx, 2, label, name, options)) return;
       ctx.proxy.servers.push({ name, host: a.host, port: a.port, portIsOffset: a.portOffset, ...(a.family === 'unix' ? { unix: true } : {}), options, loc: ctx.directive.loc });
+    },
+  },
+  {
+    name: 'source',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).',
+    parse(ctx) {
+      const [address, option] = ctx.args;
+      if (address === undefined) return ctx.error(`'source' expects <addr>[:<port>], and optionally 'usesrc' <addr>, and 'interface' <name>.`);
+      const parsed = parseSource(address, 'backend');
+      if ('error' in parsed) return ctx.error(parsed.error, 0, parsed.unsupported ? 'LS_ERR_CFG_UNSUPPORTED' : undefined);
+      if (option !== undefined) {
+        const refused = SOURCE_REFUSED[option];
+        if (refused) return ctx.error(refused, 1, 'LS_ERR_CFG_UNSUPPORTED');
+        return ctx.error(`'source' only supports the 'usesrc', 'interface' and 'namespace' options.`, 1);
+      }
+      ctx.proxy.source = parsed.value;
     },
   },
   {

@@ -189,6 +189,12 @@ export interface Bind {
   loc: SourceLocation;
 }
 
+/** A local address to bind outgoing connections to: an IP (absent: any) and a port (absent: any). */
+export interface SourceAddress {
+  address?: string;
+  port?: number;
+}
+
 export type TlsVersion = 'SSLv3' | 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 /**
@@ -241,6 +247,11 @@ export interface ServerOptions {
   backup?: boolean;
   /** Concurrent connections; 0 = unlimited. Default 0. */
   maxconn?: number;
+  /**
+   * `minconn`: with a higher maxconn, the limit follows the backend's load between the two (see
+   * `fullconn`); higher than maxconn (or alone), it becomes the maxconn. Default: maxconn (static).
+   */
+  minconn?: number;
   /** Queue limit when maxconn is reached; 0 = unlimited. Default 0. */
   maxqueue?: number;
   /** Time to ramp weight up after coming back, ms. Default 0. */
@@ -260,6 +271,27 @@ export interface ServerOptions {
   /** SNI sent by TLS health checks. */
   checkSni?: string;
   checkSsl?: boolean;
+  /** `ssl-min-ver` / `ssl-max-ver` (`force-<version>` sets both). Default: the global `ssl-default-server-options`, else TLSv1.2 … TLSv1.3. */
+  sslMinVer?: TlsVersion;
+  sslMaxVer?: TlsVersion;
+  /** `no-sslv3`, `no-tlsv10` …: versions switched off (ignored, with a warning, when a min or max version is set, as HAProxy does). */
+  noSslv3?: boolean;
+  noTlsv10?: boolean;
+  noTlsv11?: boolean;
+  noTlsv12?: boolean;
+  noTlsv13?: boolean;
+  /** TLS ≤ 1.2 cipher list (OpenSSL syntax). Default: global `ssl-default-server-ciphers`, else OpenSSL's. */
+  ciphers?: string;
+  /** TLS 1.3 cipher suites. Default: global `ssl-default-server-ciphersuites`, else OpenSSL's. */
+  ciphersuites?: string;
+  /** `crt`: PEM file with the client certificate (and its key) shown to the server when it asks; as written (relative to `crt-base`). */
+  crt?: string;
+  /** `crl-file`: PEM revocation lists checked against the server's certificate (with `verify required`); relative to `ca-base`. */
+  crlFile?: string;
+  /** `curves`: key exchange groups offered, colon-separated (Node's `ecdhCurve`). Default: OpenSSL's. */
+  curves?: string;
+  /** `sigalgs`: signature algorithms offered, colon-separated. Default: OpenSSL's. */
+  sigalgs?: string;
   sendProxy?: boolean;
   sendProxyV2?: boolean;
   resolvers?: string;
@@ -290,6 +322,14 @@ export interface ServerOptions {
   checkProto?: 'h1';
   /** `check-alpn`: the protocols the TLS health checks offer. Default: none offered. */
   checkAlpn?: string[];
+  /** `source <addr>[:<port>]`: the local address (and port) connections and checks to this server are bound to. Default: the backend's `source`, else the system's choice. */
+  source?: SourceAddress;
+  /** `redir <prefix>`: GET and HEAD requests sent to this server are answered 302 to prefix + path instead (HTTP mode). */
+  redir?: string;
+  /** `on-marked-down shutdown-sessions`: the server's connections are cut when it goes DOWN (logged with 'D'). */
+  onMarkedDown?: 'shutdown-sessions';
+  /** `on-marked-up shutdown-backup-sessions`: the backup servers' connections are cut when this one comes UP (logged with 'U'). */
+  onMarkedUp?: 'shutdown-backup-sessions';
   /** Other options, recorded as written. */
   extra?: Record<string, string | true>;
 }
@@ -699,6 +739,8 @@ export interface ParsedProxy {
   maxconn?: number;
   /** `fullconn` for dynamic maxconn (minconn). */
   fullconn?: number;
+  /** `source <addr>[:<port>]`: the local address of connections to the servers without a `source` of their own. */
+  source?: SourceAddress;
   logs: LogTarget[];
   /** `no log` was given. */
   noLog: boolean;

@@ -112,7 +112,8 @@ export function withServerDefaults(o: ServerOptions): ProvisionedServerOptions {
     fall: o.fall ?? SERVER_DEFAULTS.fall,
     weight: o.weight ?? SERVER_DEFAULTS.weight,
     backup: o.backup ?? SERVER_DEFAULTS.backup,
-    maxconn: o.maxconn ?? SERVER_DEFAULTS.maxconn,
+    // HAProxy: a minconn above maxconn (or alone) becomes the maxconn.
+    maxconn: Math.max(o.maxconn ?? SERVER_DEFAULTS.maxconn, o.minconn ?? 0),
     maxqueue: o.maxqueue ?? SERVER_DEFAULTS.maxqueue,
     slowstart: o.slowstart ?? SERVER_DEFAULTS.slowstart,
     disabled: o.disabled ?? SERVER_DEFAULTS.disabled,
@@ -175,6 +176,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.retries ??= parent.retries;
   proxy.retryOn ??= parent.retryOn;
   proxy.fullconn ??= parent.fullconn;
+  proxy.source ??= parent.source;
   if (proxy.kind !== 'backend') proxy.maxconn ??= parent.maxconn;
   if (proxy.logs.length === 0 && !proxy.noLog) proxy.logs = [...parent.logs];
   proxy.logFormat ??= parent.logFormat;

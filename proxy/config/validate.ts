@@ -12,6 +12,7 @@ import { emailAlertProblems } from './kw-mailers.ts';
 import { cacheProblems } from './kw-cache.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
 import { checkTcpTrackRules } from './kw-rules.ts';
+import { serverVersions } from '../tls/versions.ts';
 
 export function validate(config: Config, diagnostics: Diagnostics): void {
   const backends = new Map<string, Proxy>();
@@ -154,6 +155,12 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
     }
     if (o.agentCheck && o.agentPort === undefined && o.port === undefined) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : server ${server.name} does not have agent port. Agent check has been disabled.`, 'server');
+    }
+    if (o.ssl || o.checkSsl) {
+      // HAProxy works the versions out when it builds the server's SSL context, and says so then.
+      const versions = serverVersions(config.global.sslDefaultServer.options, o, { proxy: proxy.name, server: server.name });
+      for (const warning of versions.warnings) diagnostics.warn(server.loc, 'LS_WARN_CFG_SUSPICIOUS', `'server ${proxy.name}/${server.name}' : ${warning}`, 'server');
+      if (versions.error) diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : ${versions.error}`, 'server');
     }
     if (o.ssl && (o.verify ?? verifyDefault) === 'required' && o.caFile === undefined) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`, 'server');

@@ -16,7 +16,7 @@ import type net from 'node:net';
 import type { HttpBackend, HttpFrontend } from './frontend.ts';
 import { streamAcceptDate } from './frontend.ts';
 import { h2StreamAccept } from './stream-times.ts';
-import type { RuntimeServer } from '../runtime/server.ts';
+import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
 import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
@@ -110,7 +110,7 @@ const MERGE_WITH_HEAD = 4096;
 /** Request body bytes buffered before the server connection is ready, before reading pauses. */
 const MAX_BUFFERED_BODY = 256 * 1024;
 
-export class HttpTransaction {
+export class HttpTransaction implements ServerSession {
   readonly startedAt = Date.now();
   /** %rt (HAProxy's stream number). */
   readonly streamNumber = nextStreamNumber();
@@ -502,6 +502,8 @@ export class HttpTransaction {
           return this.fail(503);
         }
         this.slotHeld = true;
+        // Only servers that may end their streams on a state change keep them (on-marked-down/up).
+        result.server.sessions?.add(this);
         if (this.retryFrom) this.retryAssigned(this.retryFrom, result.server);
         this.server = result.server;
         this.direct = (cookieServer ?? stuck) !== undefined && result.server === (cookieServer ?? stuck);
@@ -515,6 +517,7 @@ export class HttpTransaction {
   private connect(): void {
     const backend = this.backend!;
     const server = this.server!;
+    if (server.config.options.redir !== undefined && this.redirectToServer(server.config.options.redir)) return;
     const pool = backend.pool(server);
     const sni = pool.tls?.sni?.(this.sampleContext());
     if (!this.serverClose()) {
@@ -549,6 +552,29 @@ export class HttpTransaction {
         this.internalError(e);
       }
     }, sni, backend.reuseMode, this.client.reuse, this.request.upgrade);
+  }
+
+  /**
+   * `server … redir <prefix>`: a GET or HEAD whose URI has a path answers 302 with Location
+   * prefix + path (query included; the prefix `/` alone keeps the path as is) and closes, instead
+   * of connecting: HAProxy 2.6's http_perform_server_redirect, logged LC with %Tc -1. Other
+   * requests go to the server. Returns false when the request is not redirected.
+   */
+  private redirectToServer(prefix: string): boolean {
+    const method = this.request.method;
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    // An absolute-form target ("http://host/p") contributes its path; one without a path (`*`) is not redirected.
+    const url = this.request.url;
+    const path = url.startsWith('/') ? url : /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(url)?.[1];
+    if (path === undefined) return false;
+    const location = prefix === '/' ? path : prefix + path;
+    this.status = 302;
+    this.termination = 'LC';
+    // HAProxy writes Connection: close into the answer itself here, so it counts in the logged bytes
+    // (its H1 mux sends it last).
+    const answer = `HTTP/1.1 302 Found\r\ncache-control: no-cache\r\ncontent-length: 0\r\nlocation: ${location}\r\nconnection: close\r\n\r\n`;
+    this.answerLocally(Buffer.from(answer, 'latin1'), true, 'connection'.length + 'close'.length);
+    return true;
   }
 
   /** The backend's retry plan (proxy/runtime/retry.ts) says: give up, retry the server, or redispatch. */
@@ -1219,13 +1245,14 @@ export class HttpTransaction {
     this.answerLocally(response, close);
   }
 
-  private answerLocally(response: Buffer, close: boolean): void {
+  /** `uncountedHeadBytes`: header bytes HAProxy counts that htxSizeOfAnswer leaves out (a Connection: close it wrote itself). */
+  private answerLocally(response: Buffer, close: boolean, uncountedHeadBytes = 0): void {
     if (this.finished) return;
     this.responseStarted = true;
     const r = this.request;
     if (this.frontend.afterResponseRulesFor(this.backend)) response = this.afterResponseRulesOnAnswer(response);
     // HAProxy counts the answer as it built it: no Connection header yet (its mux adds that one), no body to a HEAD.
-    this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(response) : response);
+    this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(response) : response) + uncountedHeadBytes;
     // An errorfile may be an HTTP/1.0 message: closing needs no header there, keeping the connection does.
     const http10Answer = response.subarray(0, 8).toString('latin1') === 'HTTP/1.0';
     if (close || !r.keepAlive || this.client.draining || this.client.retired || this.frontend.closeClient || answerCloses(response)) {
@@ -1366,7 +1393,28 @@ export class HttpTransaction {
   private releaseSlot(): void {
     if (!this.slotHeld) return;
     this.slotHeld = false;
+    this.server!.sessions?.delete(this);
     this.backend!.runtime.release(this.server!);
+  }
+
+  /**
+   * The server went down (`on-marked-down shutdown-sessions`, 'D') or an active one came up while
+   * this one is a backup (`on-marked-up shutdown-backup-sessions`, 'U'): HAProxy's stream_shutdown.
+   * Waiting for the response head, the client gets a 502 and keeps its connection (DH); a response
+   * or tunnel under way is cut (DD) — haproxy 2.6.12, test/proxy/runtime/on-marked.test.ts.
+   */
+  shutdown(why: 'D' | 'U'): void {
+    if (this.finished) return;
+    const conn = this.upstream;
+    this.upstream = undefined;
+    conn?.destroy();
+    if (this.responseStarted || this.tunnelServer) {
+      this.termination = `${why}D`;
+      this.tunnelServer?.destroy();
+      return this.abortClient();
+    }
+    this.termination = `${why}${conn ? 'H' : 'C'}`;
+    this.fail(502);
   }
 
   private finish(): void {

@@ -799,8 +799,9 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   // Plain TCP reads into reused buffers (UpstreamReads); TLS sockets are consumed by llhttp.
   const reads = pool.tls ? undefined : new UpstreamReads();
   const socket = pool.tls
-    ? tls.connect({ host: server.host, port: server.port, path: server.path, ...pool.tls.base, ...(sni ? { servername: sni } : {}) }).setNoDelay(true)
-    : net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true, onread: reads!.onread });
+    // tls.connect hands localAddress/localPort to the socket it opens (its typings omit them).
+    ? tls.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, ...pool.tls.base, ...(sni ? { servername: sni } : {}) } as tls.ConnectionOptions).setNoDelay(true)
+    : net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, onread: reads!.onread });
   const ready = pool.tls ? 'secureConnect' : 'connect';
   let settled = false;
   // In use from now on, as HAProxy counts a connection being established (keeping idle ones depends on it).

@@ -15,6 +15,7 @@ import { ConnectRetryPlan } from './retry.ts';
 import type { RetryContext } from './retry.ts';
 import { StatCounters, slotTaken, queued } from './counters.ts';
 import { dynamicCookie } from './dynamic-cookie.ts';
+import { dynamicMaxconn } from './fullconn.ts';
 
 export type SlotResult =
   | { server: RuntimeServer }
@@ -58,11 +59,24 @@ export class RuntimeBackend {
   /** `dynamic-cookie-key`, or the runtime API's `set dynamic-cookie-key backend`. */
   private dynamicCookieKey: string | undefined;
 
-  constructor(readonly config: BalancingProxy) {
+  /**
+   * `fullconn`, given or derived from the frontends' maxconn (runtime/fullconn.ts); undefined when
+   * it cannot be derived (no maxconn anywhere): servers with `minconn` then use their maxconn.
+   */
+  readonly fullconn: number | undefined;
+  /**
+   * 1 while a request is being placed, or while the slot of one that ended is handed on:
+   * HAProxy's beconn counts both then (a stream leaves beconn after its slot went to the queue).
+   */
+  private beconnExtra = 0;
+  /** Some server has a dynamic limit (minconn): only then does placing a request count it in beconn. */
+  private dynamicLimits = false;
+
+  constructor(readonly config: BalancingProxy, fullconn?: number) {
     this.name = config.name;
     this.mode = config.mode;
     const ids = assignServerIds(config.servers.map((s) => s.options.id));
-    this.servers = config.servers.map((s, i) => new RuntimeServer(s, ids[i]!));
+    this.servers = config.servers.map((s, i) => new RuntimeServer(s, ids[i]!, config.source));
     this.balancer = createBalancer(this.servers, {
       balance: config.balance,
       hashType: config.hashType,
@@ -77,6 +91,26 @@ export class RuntimeBackend {
     this.dynamicCookies = config.cookie?.dynamic ?? false;
     this.dynamicCookieKey = config.dynamicCookieKey;
     for (const server of this.servers) this.applyDynamicCookie(server);
+    this.fullconn = fullconn;
+    if (fullconn !== undefined) {
+      for (const server of this.servers) {
+        const minconn = server.config.options.minconn;
+        if (minconn === undefined || minconn >= server.maxconn) continue;
+        server.dynamicMaxconn = () => dynamicMaxconn(minconn, server.maxconn, this.beconn(), fullconn);
+        this.dynamicLimits = true;
+      }
+    }
+    const backupsEnded = this.servers.some((s) => !s.backup && s.config.options.onMarkedUp !== undefined);
+    for (const server of this.servers) {
+      if (server.config.options.onMarkedDown !== undefined || (backupsEnded && server.backup)) server.sessions = new Set();
+    }
+  }
+
+  /** HAProxy's beconn: requests holding a slot or queued on this backend, with the one arriving. */
+  private beconn(): number {
+    let n = this.stats.scur + this.queue.length + this.beconnExtra;
+    for (const server of this.servers) n += server.queued;
+    return n;
   }
 
   server(name: string): RuntimeServer | undefined {
@@ -118,8 +152,11 @@ export class RuntimeBackend {
     }
     // HAProxy: with round-robin-like algorithms, newcomers queue behind those already waiting.
     const queueFirst = !forced && this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
+    if (this.dynamicLimits) this.beconnExtra = 1;
     const server = forced ?? (queueFirst ? undefined : this.balancer.pick(request, avoid) as RuntimeServer | undefined);
-    if (server && !server.full && server.queue.length === 0) {
+    const room = server !== undefined && !server.full;
+    this.beconnExtra = 0;
+    if (server && room && server.queue.length === 0) {
       this.take(server);
       done({ server }, positions);
       return noop;
@@ -185,21 +222,35 @@ export class RuntimeBackend {
     server.served--;
     this.stats.scur--;
     this.balancer.released(server);
-    if (server.full || serverStopped(server)) return;
-    // A draining or NOLB server still serves its own queue (requests bound to it by a
-    // persistence cookie), as HAProxy's process_srv_queue; the backend's queue only when usable.
-    // Each queue counts the slots it hands out here (HAProxy's pendconn_process_next_strm; not when a server comes back).
-    let next = server.queue.shift();
-    if (next) {
-      server.queued--;
-      server.queueIdx++;
-    } else if (server.usable && server.weight > 0) {
-      next = this.queue.shift();
-      if (next) this.queueIdx++;
+    // A static limit frees one slot per release; a dynamic one (minconn) may allow more now, and
+    // HAProxy's process_srv_queue hands out slots while the server is below it.
+    if (server.dynamicMaxconn === undefined) return this.handOnSlots(server);
+    this.beconnExtra = 1;
+    try {
+      this.handOnSlots(server);
+    } finally {
+      this.beconnExtra = 0;
     }
-    if (!next) return;
-    this.take(server);
-    next.grant(server, true);
+  }
+
+  private handOnSlots(server: RuntimeServer): void {
+    do {
+      if (server.full || serverStopped(server)) return;
+      // A draining or NOLB server still serves its own queue (requests bound to it by a
+      // persistence cookie), as HAProxy's process_srv_queue; the backend's queue only when usable.
+      // Each queue counts the slots it hands out here (HAProxy's pendconn_process_next_strm; not when a server comes back).
+      let next = server.queue.shift();
+      if (next) {
+        server.queued--;
+        server.queueIdx++;
+      } else if (server.usable && server.weight > 0) {
+        next = this.queue.shift();
+        if (next) this.queueIdx++;
+      }
+      if (!next) return;
+      this.take(server);
+      next.grant(server, true);
+    } while (server.dynamicMaxconn);
   }
 
   /**
@@ -247,9 +298,31 @@ export class RuntimeBackend {
   setServerUsable(server: RuntimeServer, usable: boolean, changed?: (usable: boolean) => void): number {
     const was = server.usable;
     server.usable = usable;
+    // Before the early return: a draining server (already unusable) going DOWN ends its sessions too.
+    if (!usable) this.shutdownSessionsIfStopped(server);
     if (usable === was) return 0;
     changed?.(usable);
+    if (usable) this.shutdownBackupSessions(server);
     return usable ? this.serverBecameUsable(server) : this.serverBecameUnusable(server);
+  }
+
+  /** `on-marked-down shutdown-sessions`: a server DOWN or in maintenance ends its streams (logged 'D'), as HAProxy's srv_shutdown_streams. */
+  private shutdownSessionsIfStopped(server: RuntimeServer): void {
+    if (server.sessions === undefined || server.sessions.size === 0 || server.config.options.onMarkedDown === undefined) return;
+    if (!stoppedAlongChain(server)) return;
+    for (const session of [...server.sessions]) session.shutdown('D');
+  }
+
+  /**
+   * `on-marked-up shutdown-backup-sessions`: an active server with a weight coming up ends the
+   * streams of every backup server (logged 'U'), as HAProxy's srv_shutdown_backup_streams.
+   */
+  private shutdownBackupSessions(server: RuntimeServer): void {
+    if (server.config.options.onMarkedUp === undefined || server.backup || server.weight === 0) return;
+    for (const backup of this.servers) {
+      if (!backup.backup || backup.sessions === undefined) continue;
+      for (const session of [...backup.sessions]) session.shutdown('U');
+    }
   }
 
   /**
@@ -275,6 +348,7 @@ export class RuntimeBackend {
     if (from === admin) return;
     const fromLabel = server.status;
     server.admin = admin;
+    if (admin === 'MAINT') this.shutdownSessionsIfStopped(server);
     if (server.check) return server.check.adminChanged(from, fromLabel);
     const was = server.usable;
     this.setServerUsable(server, trackerUsable(server));
@@ -325,6 +399,10 @@ export class RuntimeBackend {
   setDynamicCookieKey(key: string): void {
     this.dynamicCookieKey = key;
     for (const server of this.servers) this.applyDynamicCookie(server);
+    const backupsEnded = this.servers.some((s) => !s.backup && s.config.options.onMarkedUp !== undefined);
+    for (const server of this.servers) {
+      if (server.config.options.onMarkedDown !== undefined || (backupsEnded && server.backup)) server.sessions = new Set();
+    }
   }
 
   /**
@@ -349,6 +427,12 @@ export class RuntimeBackend {
 /** HAProxy's cur_state STOPPED: down by its checks, or in maintenance. DRAIN and NOLB servers still run. */
 export function serverStopped(server: RuntimeServer): boolean {
   return server.admin === 'MAINT' || (server.check?.down ?? false);
+}
+
+/** Stopped itself, or a tracking server whose tracked chain is (its state follows the tracked one's). */
+function stoppedAlongChain(server: RuntimeServer): boolean {
+  for (let s: RuntimeServer | undefined = server; s; s = s.track?.server) if (serverStopped(s)) return true;
+  return false;
 }
 
 function remove<T>(list: T[], item: T): boolean {

@@ -2,7 +2,7 @@
  * A server as the engine runs it: the balancer's view (LbServer fields), its
  * connection limit and queue, and the counters stats will read.
  */
-import type { Server } from '../config/model.ts';
+import type { Server, SourceAddress } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { StatCounters } from './counters.ts';
 import { trackerStatus } from './track.ts';
@@ -40,6 +40,15 @@ export type SlotWaiter = {
   /** Takes the request out of a server's queue and balances it again (the server went down). */
   redispatch?: () => void;
 };
+
+/**
+ * A stream using a server (HAProxy's srv->streams): what `on-marked-down shutdown-sessions` and
+ * `on-marked-up shutdown-backup-sessions` end. `why` is the termination's first letter: 'D' the
+ * server went down, 'U' an active server came up.
+ */
+export interface ServerSession {
+  shutdown(why: 'D' | 'U'): void;
+}
 
 export class RuntimeServer implements LbServer {
   readonly name: string;
@@ -86,6 +95,11 @@ export class RuntimeServer implements LbServer {
   track: { server: RuntimeServer; backend: string } | undefined;
   /** The servers tracking this one. */
   readonly trackers: Tracker[] = [];
+  /**
+   * The streams using it, kept only when a state change may end them (`on-marked-down`, or a
+   * backup server of a backend with `on-marked-up`): undefined otherwise, and nothing is registered.
+   */
+  sessions: Set<ServerSession> | undefined;
   /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`; a tracked server's for a tracking one. */
   get status(): string {
     if (this.check) return this.check.label();
@@ -93,7 +107,11 @@ export class RuntimeServer implements LbServer {
     return this.admin === 'READY' ? 'no check' : this.admin;
   }
 
-  constructor(readonly config: Server, id: number) {
+  /** `source` (the server's, else the backend's): the local address and port its connections are bound to; undefined: any. */
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+
+  constructor(readonly config: Server, id: number, backendSource?: SourceAddress) {
     this.name = config.name;
     this.id = id;
     this.backup = config.options.backup;
@@ -106,6 +124,9 @@ export class RuntimeServer implements LbServer {
     this.maxconn = config.options.maxconn;
     this.maxqueue = config.options.maxqueue;
     this.cookie = config.options.cookie;
+    const source = config.options.source ?? backendSource;
+    this.localAddress = source?.address;
+    this.localPort = source?.port;
   }
 
   /** Where it is reached, for people: `host:port`, a socket path, or `abns@name`. */
@@ -114,7 +135,13 @@ export class RuntimeServer implements LbServer {
     return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
+  /**
+   * The limit in effect now for a server whose `minconn` is below its maxconn (set by
+   * RuntimeBackend: it follows the backend's load); undefined for a static maxconn.
+   */
+  dynamicMaxconn: (() => number) | undefined;
+
   get full(): boolean {
-    return this.maxconn > 0 && this.served >= this.maxconn;
+    return this.maxconn > 0 && this.served >= (this.dynamicMaxconn ? this.dynamicMaxconn() : this.maxconn);
   }
 }

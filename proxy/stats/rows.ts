@@ -144,7 +144,7 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
   const up = backend.hasUsableServer;
   const w = backendWeights(backend);
   return {
-    pxname: proxy.name, svname: 'BACKEND', qcur: backend.queue.length, qmax: c.qmax, scur: c.scur, smax: c.smax, slim: proxy.fullconn ?? '',
+    pxname: proxy.name, svname: 'BACKEND', qcur: backend.queue.length, qmax: c.qmax, scur: c.scur, smax: c.smax, slim: backend.fullconn ?? '',
     stot: c.stot, bin: c.bin, bout: c.bout, dreq: c.dreq, dresp: c.dresp, econ: c.econ, eresp: c.eresp, wretr: c.wretr, wredis: c.wredis,
     status: up ? 'UP' : 'DOWN', weight: w.weight, act: w.act, bck: w.bck, chkdown: c.chkdown,
     lastchg: Math.floor((now - c.lastChange) / 1000), downtime: c.downtimeSeconds(now), pid: 1, iid, sid: 0, lbtot: c.lbtot, type: 1,

@@ -20,7 +20,7 @@ import type { VarMap } from '../acl/index.ts';
 import type { Sample } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
 import type { QueuePositions, RuntimeBackend } from '../runtime/backend.ts';
-import type { RuntimeServer } from '../runtime/server.ts';
+import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
 import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
@@ -330,13 +330,25 @@ export class TcpFrontend implements Frontend {
     const started = Date.now();
     // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
     const reads = new ReusedReads();
-    const upstream = net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true, allowHalfOpen: true, onread: reads.onread });
+    const upstream = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reads.onread });
     let connected = false;
     const timer = timers.connect > 0 ? setTimeout(() => upstream.destroy(new Error('timeout')), timers.connect) : undefined;
-    const release = once(() => backend.release(server));
+    // on-marked-down / on-marked-up may end the session once connected (HAProxy logs it 'D-' / 'U-').
+    const session: ServerSession | undefined = server.sessions && {
+      shutdown: (why) => {
+        if (record.termination === '--') record.termination = `${why}-`;
+        record.client.destroy();
+        upstream.destroy();
+      },
+    };
+    const release = once(() => {
+      if (session) server.sessions?.delete(session);
+      backend.release(server);
+    });
     upstream.once('connect', () => {
       connected = true;
       clearTimeout(timer);
+      if (session) server.sessions?.add(session);
       try {
         if (faults.armed) faultPoint('connect');
         server.check?.observe('layer4', true, '');

@@ -1,17 +1,20 @@
 /**
  * TLS towards servers (`server … ssl`, `check-ssl`): verification (`verify`,
- * `ca-file`, global `ssl-server-verify`), SNI (`sni <expr>` for traffic,
+ * `ca-file`, `crl-file`, global `ssl-server-verify`), SNI (`sni <expr>` for traffic,
  * `check-sni` for checks), host name check (`verifyhost`, else the SNI sent,
- * else none — HAProxy 2.6's rule), versions and ciphers with the global
- * `ssl-default-server-*` defaults.
+ * else none — HAProxy 2.6's rule), the client certificate (`crt`), versions
+ * (`ssl-min-ver`, `force-*`, `no-*`), ciphers, curves and sigalgs, over the global
+ * `ssl-default-server-*` defaults. The secure context is built once per load, as
+ * HAProxy builds one SSL_CTX per server: connections only add the SNI.
  */
 import tls from 'node:tls';
+import fs from 'node:fs';
 import type { Config, Server } from '../config/model.ts';
 import { compileSample, parseSampleExpression, sampleToString } from '../acl/index.ts';
 import type { SampleContext } from '../acl/index.ts';
-import { loadCaFile } from './pem.ts';
+import { loadCaFile, loadCertificate } from './pem.ts';
 import { resolveCertPath } from '../config/kw-bind.ts';
-import { versionRange } from './versions.ts';
+import { serverVersions } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
 
 export interface ServerTls {
@@ -22,39 +25,81 @@ export interface ServerTls {
 }
 
 /** TLS settings for traffic to `server`, or undefined when it is plain TCP. Throws TlsLoadError. */
-export function serverTls(server: Server, config: Config): ServerTls | undefined {
+export function serverTls(server: Server, config: Config, proxyName = ''): ServerTls | undefined {
   if (!server.options.ssl) return undefined;
-  return { base: connectOptions(server, config, server.options.sni !== undefined), sni: compileSni(server.options.sni) };
+  return { base: connectOptions(server, config, server.options.sni !== undefined, proxyName), sni: compileSni(server.options.sni) };
 }
 
 /**
  * TLS settings for health checks: `check-ssl`, or `ssl` on a server whose checks go to the
- * same place (no `port`/`addr`), as HAProxy does. The SNI is `check-sni` only.
+ * same place (no `port`/`addr`), as HAProxy does. The SNI is `check-sni` only. The same
+ * context as traffic: versions, ciphers, client certificate and CRL apply to checks too.
  */
-export function checkTls(server: Server, config: Config): tls.ConnectionOptions | undefined {
+export function checkTls(server: Server, config: Config, proxyName = ''): tls.ConnectionOptions | undefined {
   const o = server.options;
   const useTls = o.checkSsl ?? (o.ssl === true && o.port === undefined && o.addr === undefined);
   if (!useTls) return undefined;
   // `check-alpn`, else the server's `alpn` (HAProxy's rule), without h2: the checks speak HTTP/1.1.
   const alpn = (o.checkAlpn ?? o.alpn)?.filter((p) => p !== 'h2');
   return {
-    ...connectOptions(server, config, o.checkSni !== undefined),
+    ...connectOptions(server, config, o.checkSni !== undefined, proxyName),
     ...(o.checkSni ? { servername: o.checkSni } : {}),
     ...(alpn && alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
   };
 }
 
-function connectOptions(server: Server, config: Config, sendsSni: boolean): tls.ConnectionOptions {
+/** HAProxy's (OpenSSL's) TLS 1.3 suites when none are configured; Node needs them named next to `ciphers`. */
+const OPENSSL_DEFAULT_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+
+function connectOptions(server: Server, config: Config, sendsSni: boolean, proxyName: string): tls.ConnectionOptions {
   const o = server.options;
+  const fail = (detail: string): never => { throw new TlsLoadError(server.loc, `'server ${proxyName ? `${proxyName}/` : ''}${server.name}' : ${detail}`); };
   const verify = (o.verify ?? config.global.tune['ssl-server-verify'] ?? 'required') === 'required';
   const defaults = config.global.sslDefaultServer;
-  const range = versionRange(defaults.options);
-  if (typeof range === 'string') throw new TlsLoadError(server.loc, range);
-  const options: tls.ConnectionOptions = {
+  const versions = serverVersions(defaults.options, o, { proxy: proxyName, server: server.name });
+  if (!versions.range) return fail(versions.error!);
+  const context: tls.SecureContextOptions = { minVersion: versions.range.min, maxVersion: versions.range.max, ciphers: cipherList(o.ciphersuites ?? defaults.ciphersuites, o.ciphers ?? defaults.ciphers, fail) };
+  if (o.curves !== undefined) context.ecdhCurve = o.curves;
+  if (o.sigalgs !== undefined) context.sigalgs = o.sigalgs;
+  if (o.crt !== undefined) {
+    try {
+      const cert = loadCertificate(resolveCertPath(o.crt, config.global.crtBase));
+      context.cert = cert.certPem;
+      context.key = cert.keyPem;
+    } catch (e) {
+      fail(`unable to load SSL certificate from file '${o.crt}' : ${(e as Error).message}`);
+    }
+  }
+  // As HAProxy: the CA file and the CRL only matter when the certificate is verified.
+  if (verify && o.caFile !== undefined) {
+    try {
+      context.ca = loadCaFile(resolveCertPath(o.caFile, config.global.caBase));
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
+  if (verify && o.crlFile !== undefined) {
+    const file = resolveCertPath(o.crlFile, config.global.caBase);
+    try {
+      context.crl = fs.readFileSync(file, 'latin1');
+    } catch (e) {
+      fail(`unable to configure CRL file '${file}' : ${(e as Error).message}`);
+    }
+  }
+  let secureContext: tls.SecureContext;
+  try {
+    secureContext = tls.createSecureContext(context);
+  } catch (e) {
+    const message = (e as Error).message;
+    if (/cipher/i.test(message)) return fail(`unable to set SSL cipher list to '${o.ciphers ?? defaults.ciphers ?? ''}'.`);
+    if (/curve/i.test(message) && o.curves !== undefined) return fail(`unable to set curves list to '${o.curves}'.`);
+    if (/sigalg/i.test(message) && o.sigalgs !== undefined) return fail(`unable to set signature algorithms to '${o.sigalgs}'.`);
+    if (context.crl !== undefined && /crl/i.test(message)) return fail(`unable to configure CRL file '${o.crlFile}'.`);
+    return fail(message);
+  }
+  return {
+    secureContext,
     rejectUnauthorized: verify,
-    minVersion: range.min,
-    maxVersion: range.max,
-    ...(defaults.ciphers || defaults.ciphersuites ? { ciphers: [defaults.ciphersuites, defaults.ciphers].filter(Boolean).join(':') } : {}),
     // The host name check follows HAProxy: verifyhost, else the SNI sent, else none.
     // (Node passes the host when no SNI is sent; HAProxy checks nothing then.)
     checkServerIdentity: (sent, cert) => {
@@ -62,15 +107,16 @@ function connectOptions(server: Server, config: Config, sendsSni: boolean): tls.
       return expected === undefined ? undefined : tls.checkServerIdentity(expected, cert);
     },
   };
-  if (verify && o.caFile !== undefined) {
-    const file = resolveCertPath(o.caFile, config.global.caBase);
-    try {
-      options.ca = loadCaFile(file);
-    } catch (e) {
-      throw new TlsLoadError(server.loc, `'server ${server.name}' : ${(e as Error).message}`);
-    }
-  }
-  return options;
+}
+
+/**
+ * HAProxy keeps TLS 1.3 suites (`ciphersuites`) apart from older ciphers (`ciphers`); Node takes
+ * one list and caps the version at TLS 1.2 when it names no TLS_ suite, so both are always named.
+ */
+function cipherList(suites: string | undefined, ciphers: string | undefined, fail: (detail: string) => never): string {
+  if (suites !== undefined && suites.split(':').some((s) => !s.startsWith('TLS_'))) fail(`unable to set TLS 1.3 cipher suites to '${suites}'.`);
+  if (ciphers !== undefined && ciphers.split(':').some((c) => c.startsWith('TLS_'))) fail(`unable to set SSL cipher list to '${ciphers}'.`);
+  return `${suites || OPENSSL_DEFAULT_SUITES}:${ciphers || 'DEFAULT'}`;
 }
 
 function compileSni(expression: string | undefined): ServerTls['sni'] {
@@ -86,10 +132,10 @@ function compileSni(expression: string | undefined): ServerTls['sni'] {
 }
 
 /** The TLS settings of every `ssl` server of a backend, by server name; throws TlsLoadError. */
-export function backendServerTls(proxy: { servers: readonly Server[] }, config: Config): Map<string, ServerTls> {
+export function backendServerTls(proxy: { name: string; servers: readonly Server[] }, config: Config): Map<string, ServerTls> {
   const result = new Map<string, ServerTls>();
   for (const server of proxy.servers) {
-    const settings = serverTls(server, config);
+    const settings = serverTls(server, config, proxy.name);
     if (settings) result.set(server.name, settings);
   }
   return result;

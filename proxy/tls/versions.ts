@@ -48,3 +48,76 @@ export function versionRange(defaults: readonly string[], min?: TlsVersion, max?
   }
   return { min: NODE[usable[0]!]!, max: NODE[usable[usable.length - 1]!]! };
 }
+
+/** A server's protocol versions as HAProxy works them out, with what it warns about. */
+export interface ServerVersions {
+  range?: VersionRange;
+  /** `all SSL/TLS versions are disabled` (an alert), when nothing is left. */
+  error?: string;
+  /** HAProxy's warnings: no-* flags ignored next to min/max, a hole in the range. */
+  warnings: string[];
+}
+
+/** What a server line (over `default-server`) says about versions. */
+export interface ServerVersionOptions {
+  sslMinVer?: TlsVersion;
+  sslMaxVer?: TlsVersion;
+  noSslv3?: boolean;
+  noTlsv10?: boolean;
+  noTlsv11?: boolean;
+  noTlsv12?: boolean;
+  noTlsv13?: boolean;
+}
+
+const SERVER_FLAG: Record<TlsVersion, keyof ServerVersionOptions> = {
+  SSLv3: 'noSslv3', 'TLSv1.0': 'noTlsv10', 'TLSv1.1': 'noTlsv11', 'TLSv1.2': 'noTlsv12', 'TLSv1.3': 'noTlsv13',
+};
+
+/**
+ * HAProxy 2.6's ssl_sock_prepare_srv_ssl_ctx(): the global `ssl-default-server-options`
+ * fill what the server leaves unset (flags add up, min/max only when unset); no-* flags are
+ * ignored when a min or max exists; the range runs from the first to the last version left
+ * (a hole inside it is only warned about: OpenSSL gets a min and a max). SSLv3 is not
+ * available (Debian's OpenSSL, as Node's, has none); TLS 1.0/1.1 are configurable but
+ * OpenSSL 3's security level refuses them at handshake, in both.
+ */
+export function serverVersions(defaults: readonly string[], server: ServerVersionOptions, who: { proxy: string; server: string }): ServerVersions {
+  let min = server.sslMinVer;
+  let max = server.sslMaxVer;
+  const disabled = new Set<TlsVersion>(ORDER.filter((v) => server[SERVER_FLAG[v]] === true));
+  let globalMin: TlsVersion | undefined;
+  let globalMax: TlsVersion | undefined;
+  for (let i = 0; i < defaults.length; i++) {
+    const word = defaults[i]!;
+    if (word === 'ssl-min-ver') globalMin = defaults[++i] as TlsVersion;
+    else if (word === 'ssl-max-ver') globalMax = defaults[++i] as TlsVersion;
+    else if (NO_OPTION[word]) disabled.add(NO_OPTION[word]);
+    else if (FORCE_OPTION[word]) globalMin = globalMax = FORCE_OPTION[word];
+  }
+  min ??= globalMin;
+  max ??= globalMax;
+  const warnings: string[] = [];
+  if (disabled.size > 0 && (min || max)) {
+    warnings.push(`no-sslv3/no-tlsv1x are ignored for this server. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.`);
+    disabled.clear();
+  }
+  const off = (v: TlsVersion): boolean =>
+    disabled.has(v) || NODE[v] === undefined || (min !== undefined && ORDER.indexOf(v) < ORDER.indexOf(min)) || (max !== undefined && ORDER.indexOf(v) > ORDER.indexOf(max));
+  let first: TlsVersion | undefined;
+  let last: TlsVersion | undefined;
+  let hole: TlsVersion | undefined;
+  for (const v of ORDER) {
+    if (off(v)) {
+      if (first) hole = v;
+      continue;
+    }
+    if (first && hole) {
+      warnings.push(`backend '${who.proxy}': SSL/TLS versions range not contiguous for server '${who.server}'. Hole find for ${hole}. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.`);
+      hole = undefined;
+    }
+    first ??= v;
+    last = v;
+  }
+  if (!first || !last) return { error: `backend '${who.proxy}': all SSL/TLS versions are disabled for server '${who.server}'.`, warnings };
+  return { range: { min: NODE[first]!, max: NODE[last]! }, warnings };
+}

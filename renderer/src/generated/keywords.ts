@@ -452,7 +452,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "fullconn",
-   "summary": "Backend load at which servers reach their maxconn when minconn is used.",
+   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.",
    "status": "supported"
   },
   {
@@ -743,6 +743,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "retry-on",
    "summary": "When a request is sent again (HTTP mode; replaces the previous list): `none`, `conn-failure` (the default), `empty-response`, `junk-response`, `response-timeout`, `0rtt-rejected` (no 0-RTT here: never happens), the statuses 401 403 404 408 425 500 501 502 503 504, or `all-retryable-errors`. Each retry counts in `retries`; `option redispatch` applies. Only a request received whole before it left, and fitting in `tune.bufsize`, is replayed (`http-request disable-l7-retry` opts one out). Without `conn-failure` a failed connection is not retried (TCP mode too).",
+   "status": "supported"
+  },
+  {
+   "name": "source",
+   "summary": "Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).",
    "status": "supported"
   },
   {
@@ -1366,7 +1371,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "fullconn",
-   "summary": "Backend load at which servers reach their maxconn when minconn is used.",
+   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.",
    "status": "supported"
   },
   {
@@ -1611,12 +1616,17 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "server",
-   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2.",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs; check-ssl uses the same settings. HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.",
    "status": "supported"
   },
   {
    "name": "server-template",
    "summary": "Declares N servers `<prefix>1..N` at once, typically filled by DNS discovery.",
+   "status": "supported"
+  },
+  {
+   "name": "source",
+   "summary": "Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).",
    "status": "supported"
   },
   {
@@ -1893,7 +1903,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "fullconn",
-   "summary": "Backend load at which servers reach their maxconn when minconn is used.",
+   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.",
    "status": "supported"
   },
   {
@@ -2213,12 +2223,17 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "server",
-   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, cookie, ssl, `track [<backend>/]<server>` …). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2.",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs; check-ssl uses the same settings. HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.",
    "status": "supported"
   },
   {
    "name": "server-template",
    "summary": "Declares N servers `<prefix>1..N` at once, typically filled by DNS discovery.",
+   "status": "supported"
+  },
+  {
+   "name": "source",
+   "summary": "Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).",
    "status": "supported"
   },
   {

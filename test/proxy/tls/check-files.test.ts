@@ -38,7 +38,7 @@ test('a crt-list line with an unknown option or a bad certificate is reported wi
 test('server ssl with an unreadable ca-file is reported at the server line', () => {
   const result = parseConfig([{ name: 'site.cfg', text: `defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nbackend be\n  server s 127.0.0.1:8443 ssl verify required ca-file ${certPath('list.txt')}\n` }]);
   assert.ok(result.ok);
-  assert.match(checkTlsFiles(result.config)?.message ?? '', /^\[site\.cfg:7\] : 'server s' : unable to load CA file '.*list\.txt': no PEM certificate in it\.$/);
+  assert.match(checkTlsFiles(result.config)?.message ?? '', /^\[site\.cfg:7\] : 'server be\/s' : unable to load CA file '.*list\.txt': no PEM certificate in it\.$/);
 });
 
 test('an HTTP bind never advertises an ALPN protocol the engine cannot serve, and says so at start', async () => {
