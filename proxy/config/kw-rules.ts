@@ -385,6 +385,20 @@ function replaceAction(type: 'replace-header' | 'replace-value'): ActionParser {
  * `set-var(<var>[,<cond>…]) <expr>`, `set-var-fmt(<var>[,<cond>…]) <fmt>`, `unset-var(<var>)` in http
  * and tcp rules (vars.c parse_store, with its messages); null when `action` is none of them.
  */
+/**
+ * A tcp rule's set-var / set-var-fmt / unset-var action (tcp-request and tcp-response): HAProxy
+ * prints its error alone, at the action's argument. Undefined after reporting an error.
+ */
+export function parseTcpVariableAction(ctx: ProxyDirectiveContext, action: string, args: readonly string[]): ReturnType<typeof parseVariableAction> {
+  let failed = false;
+  const fail = (message: string, argIndex?: number): void => {
+    failed = true;
+    ctx.error(message, argIndex === undefined ? undefined : argIndex + 1);
+  };
+  const parsed = parseVariableAction(action, args, fail, ctx, '');
+  return failed ? undefined : parsed;
+}
+
 export function parseVariableAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext, end: '' | '.'): Extract<HttpAction, { type: 'set-var' | 'unset-var' | 'set-var-fmt' }> | undefined | null {
   const m = /^(set-var-fmt|set-var|unset-var)(.*)$/.exec(action);
   if (!m) return null;
@@ -583,14 +597,8 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined)) return ctx.error(`'${action}' expects 'table' <name> after the key.`, 2);
       result = { type: 'track-sc', counter: Number(action.slice(-1)) as 0 | 1 | 2, key: args[0], table: args[2] };
     } else if (action !== undefined && /^(set-var-fmt|set-var|unset-var)\(/.test(action)) {
-      let failed = false;
-      // HAProxy prints a tcp rule's error alone (tcp_parse_request_rule).
-      const fail = (message: string, argIndex?: number): void => {
-        failed = true;
-        ctx.error(message, argIndex === undefined ? undefined : argIndex + 1);
-      };
-      const parsed = parseVariableAction(action, args, fail, ctx, '');
-      if (failed || !parsed) return;
+      const parsed = parseTcpVariableAction(ctx, action, args);
+      if (!parsed) return;
       result = parsed;
     } else if (action !== undefined && /^(sc-inc-gpc[01]?|sc-set-gpt0?)(\(.*\))?$/.test(action)) {
       let failed = false;

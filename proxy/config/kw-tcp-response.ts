@@ -9,7 +9,7 @@ import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition } from './conditions.ts';
 import { parseTime } from './values.ts';
 import { ENGINE } from './status.ts';
-import { parseVariableAction } from './kw-rules.ts';
+import { parseTcpVariableAction } from './kw-rules.ts';
 import type { TcpResponseRule } from './model.ts';
 
 /** The actions HAProxy 2.6 lists in its error message, in its order. */
@@ -32,13 +32,8 @@ function parseContent(ctx: ProxyDirectiveContext): void {
     if (args.length > 0) return ctx.error(`'tcp-response content ${action}' only accepts 'if' or 'unless', ${where} (got '${args[0]}')`, 1);
     result = { type: action };
   } else if (/^(set-var-fmt|set-var|unset-var)$/.test(base)) {
-    let failed = false;
-    const fail = (message: string, argIndex?: number): void => {
-      failed = true;
-      ctx.error(message, argIndex === undefined ? undefined : argIndex + 1);
-    };
-    const parsed = parseVariableAction(action, args, fail, ctx, '');
-    if (failed || !parsed) return;
+    const parsed = parseTcpVariableAction(ctx, action, args);
+    if (!parsed) return;
     result = parsed;
   } else {
     return ctx.error(`'tcp-response content ${base}' is not supported by Loadstar yet (supported: accept, reject, close, set-var, set-var-fmt, unset-var).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
