@@ -202,7 +202,8 @@ export function rejected(o: Observation): boolean {
 export function unsafeReasons(h: Observation, l: Observation): string[] {
   const reasons: string[] = [];
   if (l.crashed) reasons.push('Loadstar exited');
-  if (l.strayResponseBytes > 0) reasons.push(`the client received ${l.strayResponseBytes} bytes that are not a framed response`);
+  // Unless HAProxy sent such bytes too: an HTTP/2 preface on an HTTP/1 port gets HTTP/2 frames (SETTINGS, GOAWAY) from both.
+  if (l.strayResponseBytes > 0 && h.strayResponseBytes === 0) reasons.push(`the client received ${l.strayResponseBytes} bytes that are not a framed response`);
   for (const { analysis } of l.server.analyses) {
     if (analysis.error) reasons.push(`server could not frame what Loadstar sent: ${analysis.error}`);
     for (const m of analysis.messages) for (const a of m.ambiguities) reasons.push(`forwarded with ${a}`);
