@@ -4,7 +4,7 @@
  * and the line's own). HAProxy 2.6 defaults to TLSv1.2 … TLSv1.3, as Node does.
  */
 import type tls from 'node:tls';
-import type { TlsVersion } from '../config/model.ts';
+import type { ServerOptions, TlsVersion } from '../config/model.ts';
 
 export interface VersionRange {
   min: tls.SecureVersion;
@@ -59,15 +59,7 @@ export interface ServerVersions {
 }
 
 /** What a server line (over `default-server`) says about versions. */
-export interface ServerVersionOptions {
-  sslMinVer?: TlsVersion;
-  sslMaxVer?: TlsVersion;
-  noSslv3?: boolean;
-  noTlsv10?: boolean;
-  noTlsv11?: boolean;
-  noTlsv12?: boolean;
-  noTlsv13?: boolean;
-}
+export type ServerVersionOptions = Pick<ServerOptions, 'sslMinVer' | 'sslMaxVer' | 'noSslv3' | 'noTlsv10' | 'noTlsv11' | 'noTlsv12' | 'noTlsv13'>;
 
 const SERVER_FLAG: Record<TlsVersion, keyof ServerVersionOptions> = {
   SSLv3: 'noSslv3', 'TLSv1.0': 'noTlsv10', 'TLSv1.1': 'noTlsv11', 'TLSv1.2': 'noTlsv12', 'TLSv1.3': 'noTlsv13',
