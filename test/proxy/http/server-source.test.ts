@@ -20,7 +20,8 @@ async function peerEcho(host = '127.0.0.1'): Promise<{ port: number; peers: stri
   const server = net.createServer((s) => {
     sockets.add(s);
     const peer = `${s.remoteAddress}:${s.remotePort}`;
-    peers.push(peer);
+    // A health check may reset its connection before this callback runs: the address is gone then, and the next check tells.
+    if (s.remoteAddress !== undefined) peers.push(peer);
     s.on('close', () => sockets.delete(s));
     s.on('error', () => {});
     s.once('data', (d: Buffer) => {
