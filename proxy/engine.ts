@@ -29,6 +29,7 @@ import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
 import type { BindTls } from './tls/bind-tls.ts';
 import { handshakeStartOf } from './tls/handshake-time.ts';
+import { inheritProxyAddresses, proxyHeaderExpected, receiveProxyHeader } from './runtime/proxy-header-reader.ts';
 import { backendServerTls } from './tls/server-tls.ts';
 import type { HealthEvent } from './checks/index.ts';
 import { StatsRegistry } from './stats/registry.ts';
@@ -431,9 +432,26 @@ export class Engine {
     const bindTls = listener.tls;
     // tcp-request connection rules see the raw connection, before a TLS handshake; a refused one gets a reset.
     const admits = (socket: net.Socket): boolean => listener.frontend.admits(socket) || (socket.resetAndDestroy(), false);
-    if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => { if (admits(socket)) this.accept(listener, socket); });
+    const arrives = (socket: net.Socket, go: () => void): void => this.arrives(listener, socket, go);
+    if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => { if (admits(socket)) arrives(socket, () => this.accept(listener, socket)); });
     this.wireTls(listener, bindTls);
-    return createTlsServer(() => listener.tls!, listener.proxy, admits);
+    return createTlsServer(() => listener.tls!, listener.proxy, admits, arrives);
+  }
+
+  /**
+   * A connection the `tcp-request connection` rules let in: with `accept-proxy` on its bind (or an
+   * `expect-proxy` rule that matched) it must first send a PROXY header, whose addresses become its
+   * own; then `go` goes on (TLS handshake, frontend). Other connections go on at once.
+   */
+  private arrives(listener: Listener, socket: net.Socket, go: () => void): void {
+    if (!listener.bind.acceptProxy && !(listener.proxy.tcpRequestRules.length > 0 && proxyHeaderExpected(socket))) return go();
+    const acceptedAt = Date.now();
+    receiveProxyHeader(socket, listener.proxy.timeouts.client ?? 0, (outcome) => {
+      if (outcome.ok) return go();
+      // session_kill_embryonic: dontlognull drops the connections that closed, failed or timed out before a header.
+      if (outcome.log === 'unless-dontlognull' && listener.proxy.options['dontlognull']?.enabled) return;
+      this.logger.connectionError(listener.proxy, listener.bind, socket, acceptedAt, outcome.reason);
+    });
   }
 
   /** Established TLS connections go to the listener's frontend; refused handshakes to its log. */
@@ -444,6 +462,8 @@ export class Engine {
 
   private accept(listener: Listener, socket: net.Socket): void {
     if (this.stopping) return void socket.destroy();
+    // A TLS connection over one that sent a PROXY header speaks for the header's addresses too.
+    if ((socket as { encrypted?: boolean }).encrypted && listener.bind.acceptProxy) inheritProxyAddresses(socket);
     const frontend = listener.frontend;
     const limiter = this.limiterFor(listener.proxy);
     limiter.admit(socket, () => {

@@ -69,6 +69,9 @@ export interface ConnectionInfo {
   readonly listenerId?: number;
   /** The connection arrived with a PROXY protocol header (fc_rcvd_proxy). */
   readonly proxyProtocol?: boolean;
+  /** fc_pp_authority, fc_pp_unique_id: the PP2_TYPE_AUTHORITY / PP2_TYPE_UNIQUE_ID TLVs of that header. */
+  readonly ppAuthority?: string;
+  readonly ppUniqueId?: string;
   /** fc_err / fc_err_str: connection-level error code (0 = none) and its text. */
   readonly error?: number;
   readonly errorString?: string;

@@ -78,7 +78,24 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   'no-check-ssl': flag((o) => (o.checkSsl = false)),
   'send-proxy': flag((o) => (o.sendProxy = true)),
   'send-proxy-v2': flag((o) => (o.sendProxyV2 = true)),
-  'no-send-proxy': flag((o) => { o.sendProxy = false; o.sendProxyV2 = false; }),
+  'no-send-proxy': flag((o) => (o.sendProxy = false)),
+  'no-send-proxy-v2': flag((o) => (o.sendProxyV2 = false)),
+  // ssl_sock.c: both imply send-proxy-v2 and its SSL TLV (with the client certificate's CN for -cn).
+  'send-proxy-v2-ssl': flag((o) => { o.sendProxyV2 = true; o.proxyV2Options = addV2Options(o.proxyV2Options, ['ssl']); }),
+  'send-proxy-v2-ssl-cn': flag((o) => { o.sendProxyV2 = true; o.proxyV2Options = addV2Options(o.proxyV2Options, ['ssl', 'cert-cn']); }),
+  'proxy-v2-options': valued((value, o) => {
+    const names = value.split(',');
+    for (const name of names) {
+      if (!PROXY_V2_OPTIONS.includes(name)) return `'${name}' : proxy v2 option not implemented`;
+    }
+    // Node does not tell a client certificate's signature or key algorithm as OpenSSL names them.
+    const refused = names.find((n) => n === 'cert-sig' || n === 'cert-key');
+    if (refused) return `'proxy-v2-options ${refused}' ${NOT_SUPPORTED}`;
+    o.proxyV2Options = addV2Options(o.proxyV2Options, names);
+    return undefined;
+  }),
+  'check-send-proxy': flag((o) => (o.checkSendProxy = true)),
+  'no-check-send-proxy': flag((o) => (o.checkSendProxy = false)),
   'agent-check': flag((o) => (o.agentCheck = true)),
   'no-agent-check': flag((o) => (o.agentCheck = false)),
   inter: valued(time('inter', 'inter')),
@@ -210,6 +227,13 @@ function muxProtocol(keyword: string, value: string, set: (proto: 'h1' | 'h2') =
 /** The end of an option parser's message refusing what Loadstar does not implement (reported as LS_ERR_CFG_UNSUPPORTED). */
 const NOT_SUPPORTED = 'is not supported by Loadstar yet.';
 
+/** HAProxy 2.6's proxy-v2-options names (srv_parse_proxy_v2_options); cert-sig and cert-key are refused by Loadstar. */
+const PROXY_V2_OPTIONS = ['ssl', 'cert-cn', 'cert-key', 'cert-sig', 'ssl-cipher', 'authority', 'crc32c', 'unique-id'];
+
+function addV2Options(current: readonly string[] | undefined, added: readonly string[]): string[] {
+  return [...new Set([...(current ?? []), ...added])];
+}
+
 /** Options that do not change traffic in Loadstar: accepted with a warning. */
 const NO_EFFECT: Record<string, boolean> = {
   tfo: false, 'no-tfo': false, 'pool-max-conn': true, 'pool-low-conn': true, 'pool-purge-delay': true,
@@ -219,8 +243,6 @@ const NO_EFFECT: Record<string, boolean> = {
 
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
-  'send-proxy-v2-ssl': false, 'send-proxy-v2-ssl-cn': false,
-  'check-send-proxy': false, 'proxy-v2-options': true,
   'non-stick': false, stick: false, socks4: true, 'set-proxy-v2-tlv-fmt': true,
   // Node cannot set the signature algorithms for client certificates (SSL_CTX_set1_client_sigalgs_list).
   'client-sigalgs': true, 'health-check-port': true,

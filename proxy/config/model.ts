@@ -304,8 +304,14 @@ export interface ServerOptions {
   curves?: string;
   /** `sigalgs`: signature algorithms offered, colon-separated. Default: OpenSSL's. */
   sigalgs?: string;
+  /** `send-proxy`: server connections start with a PROXY protocol v1 line. Default off. */
   sendProxy?: boolean;
+  /** `send-proxy-v2` (also set by `send-proxy-v2-ssl[-cn]`): the binary v2 header; wins over v1 when both are set. Default off. */
   sendProxyV2?: boolean;
+  /** `proxy-v2-options` (and what `send-proxy-v2-ssl[-cn]` imply): ssl, cert-cn, ssl-cipher, authority, crc32c, unique-id. */
+  proxyV2Options?: string[];
+  /** `check-send-proxy`: health checks send a PROXY header even when the server's traffic does not. Default: as the traffic, unless `port`/`addr` are set. */
+  checkSendProxy?: boolean;
   resolvers?: string;
   initAddr?: string[];
   resolvePrefer?: 'ipv4' | 'ipv6';

@@ -10,6 +10,7 @@ import type { HttpTransaction } from './transaction.ts';
 import type net from 'node:net';
 import type { HttpFrontend } from './frontend.ts';
 import { tlsFacts } from '../tls/facts.ts';
+import { proxyHeaderFacts } from '../runtime/proxy-header-reader.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 
 export type TxPredicate = (tx: HttpTransaction) => boolean;
@@ -51,6 +52,7 @@ export function connectionInfo(client: { socket: net.Socket; frontend: HttpFront
     frontend: client.frontend.name,
     defaultBackend: client.frontend.config.defaultBackend?.name,
     ...tlsFacts(s),
+    ...proxyHeaderFacts(s),
   };
 }
 

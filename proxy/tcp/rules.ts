@@ -19,6 +19,7 @@ import { countSession, existingSessionCounters, sessionCounters } from '../stick
 import type { StickCounters } from '../stick/tracking.ts';
 import { connContext } from './samples.ts';
 import type { ConnInspection } from './samples.ts';
+import { expectProxyHeader } from '../runtime/proxy-header-reader.ts';
 
 /** 'drop' is silent-drop's: the connection ends without a word (a reset where it cannot be hidden). */
 export type ContentVerdict = 'accept' | 'reject' | 'wait' | 'drop';
@@ -72,6 +73,8 @@ function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: Samp
   switch (action.type) {
     case 'accept': return () => true;
     case 'reject': return () => false;
+    // The connection must start with a PROXY header (read once the rules are done); the rules go on.
+    case 'expect-proxy': return (_ctx, socket) => (expectProxyHeader(socket), undefined);
     case 'track-sc': {
       const track = compileTrackSc(action, proxy);
       return (ctx, socket) => (track(ctx, sessionCounters(socket)), undefined);

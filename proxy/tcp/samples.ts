@@ -8,6 +8,7 @@ import { patternFileReader } from '../runtime/pattern-files.ts';
 import { plainAddress } from '../http/samples.ts';
 import { rdpCookieValue } from '../acl/eval-payload.ts';
 import { tlsFacts } from '../tls/facts.ts';
+import { proxyHeaderFacts } from '../runtime/proxy-header-reader.ts';
 import { sessionCounters } from '../stick/tracking.ts';
 import { tcpStickHooks } from '../stick/tables.ts';
 
@@ -37,6 +38,7 @@ export function connContext(socket: net.Socket, proxy: Proxy, inspection: ConnIn
       frontend: proxy.name,
       defaultBackend: proxy.defaultBackend?.name,
       ...tlsFacts(socket),
+      ...proxyHeaderFacts(socket),
       payload: inspection.payload,
     },
     final: inspection.final,

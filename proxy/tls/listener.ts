@@ -29,11 +29,18 @@ const UNRECOGNIZED_NAME_ALERT = Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02,
 const DEFAULT_HANDSHAKE_MS = 60_000;
 
 /** `current` gives the listener's BindTls, whose `secured` callback receives established connections. */
-export function createTlsServer(current: () => BindTls, proxy: Proxy, admits: (raw: net.Socket) => boolean = () => true): net.Server {
+/** `arrives`: what a connection does before its handshake (a PROXY header is read there; see engine.ts). */
+export function createTlsServer(
+  current: () => BindTls, proxy: Proxy, admits: (raw: net.Socket) => boolean = () => true,
+  arrives: (raw: net.Socket, go: () => void) => void = (_raw, go) => go(),
+): net.Server {
   const timeout = handshakeTimeout(proxy);
   // (noDelay here sets TCP_NODELAY on each accepted socket; no second setNoDelay call is needed.)
   return net.createServer({ noDelay: true, allowHalfOpen: true }, (raw) => {
-    if (!admits(raw)) return;
+    if (admits(raw)) arrives(raw, () => handshake(raw));
+  });
+
+  function handshake(raw: net.Socket): void {
     // With one certificate the SNI cannot change the choice: the handshake starts at once, and
     // OpenSSL reads the ClientHello natively instead of JavaScript reading it first.
     const only = current().onlyEntry();
@@ -47,7 +54,7 @@ export function createTlsServer(current: () => BindTls, proxy: Proxy, admits: (r
       raw.resume();
       raw.end(UNRECOGNIZED_NAME_ALERT);
     });
-  });
+  }
 }
 
 /**

@@ -64,8 +64,8 @@ export const L4_FETCHES: readonly FetchDefinition[] = [
   fetch(['fc_err', '', 'int', 'L4CLI'], () => single((ctx) => mkInt(ctx.conn.error ?? 0))),
   fetch(['fc_err_str', '', 'str', 'L4CLI'], () => single((ctx) => (ctx.conn.errorString ? mkStr(ctx.conn.errorString) : undefined))),
   fetch(['fc_http_major', '', 'int', 'L4CLI'], () => single((ctx) => (ctx.req ? mkInt(Number.parseInt(ctx.req.version, 10) >= 2 ? 2 : 1) : undefined))),
-  fetch(['fc_pp_authority', '', 'str', 'L4CLI']),
-  fetch(['fc_pp_unique_id', '', 'str', 'L4CLI']),
+  fetch(['fc_pp_authority', '', 'str', 'L4CLI'], () => single((ctx) => (ctx.conn.ppAuthority === undefined ? undefined : mkStr(ctx.conn.ppAuthority)))),
+  fetch(['fc_pp_unique_id', '', 'str', 'L4CLI'], () => single((ctx) => (ctx.conn.ppUniqueId === undefined ? undefined : mkStr(ctx.conn.ppUniqueId)))),
   fetch(['fc_rcvd_proxy', '', 'bool', 'L4CLI'], () => single((ctx) => mkBool(ctx.conn.proxyProtocol ?? false))),
   // tcp_sample.c
   fetch(['bc_dst', '', 'int', 'L4SRV']),
