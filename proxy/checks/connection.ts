@@ -67,6 +67,10 @@ export class CheckConnection {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
+        // The PROXY header goes first, before a TLS handshake.
+        if (target.sendProxy && target.proxyHeader) {
+          socket.write(target.proxyHeader({ src: socket.localAddress, srcPort: socket.localPort, dst: socket.remoteAddress, dstPort: socket.remotePort }));
+        }
         if (!target.tls) return resolve(new CheckConnection(socket, started, target.readTimeout, target.totalTimeout));
         // check-ssl: the handshake is layer 6 (L6TOUT / L6RSP), bounded by the read budget.
         const secure = tls.connect({ ...target.tls, socket });

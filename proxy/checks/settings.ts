@@ -14,6 +14,7 @@ import { PROTOCOL_CHECKS, protocolCheckProbe } from './protocol-checks.ts';
 import type { CheckTimings } from './state.ts';
 import type { CheckTarget, Probe } from './types.ts';
 import type { AgentSettings } from './agent.ts';
+import { checkProxyHeader } from '../runtime/proxy-header-out.ts';
 
 export interface CheckSettings {
   kind: 'tcp' | 'http' | 'tcp-check';
@@ -60,6 +61,11 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     ...(tls ? { tls } : {}),
     ...localBinding(server.options.source ?? proxy.source),
   };
+  // HAProxy (check.c): checks send the server's PROXY header unless `port` or `addr` send them elsewhere; `check-send-proxy` always.
+  const o = server.options;
+  const sendProxy = o.checkSendProxy === true || (o.port === undefined && o.addr === undefined && (o.sendProxy === true || o.sendProxyV2 === true));
+  if (sendProxy) target.sendProxy = true;
+  if (sendProxy || proxy.tcpCheckRules.some((r) => r.type === 'connect' && r.sendProxy)) target.proxyHeader = (own) => checkProxyHeader(o, own);
   // Kept among the proxy's options by the parser (proxy/config/kw-checks.ts SEND_STATE), inherited from defaults.
   const sendState = proxy.options['http-check send-state']?.enabled ?? false;
   let kind: CheckSettings['kind'] = 'tcp';

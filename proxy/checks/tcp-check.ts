@@ -53,9 +53,11 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
     let conn: CheckConnection | undefined;
     let consumed = 0;
     let expects = 0;
-    const connect = async (port?: number, addr?: string): Promise<CheckResult | undefined> => {
+    // `explicit`: a `tcp-check connect` line, which sends a PROXY header only with its own `send-proxy` (tcpcheck_eval_connect).
+    const connect = async (port?: number, addr?: string, explicit?: { sendProxy: boolean }): Promise<CheckResult | undefined> => {
       conn?.close();
-      const opened = await CheckConnection.open({ ...target, host: addr ?? target.host, port: port ?? target.port, ...(addr !== undefined ? { path: undefined } : {}) }, started);
+      const sendProxy = explicit ? explicit.sendProxy : target.sendProxy;
+      const opened = await CheckConnection.open({ ...target, host: addr ?? target.host, port: port ?? target.port, ...(addr !== undefined ? { path: undefined } : {}), sendProxy }, started);
       if (!(opened instanceof CheckConnection)) return opened;
       conn = opened;
       consumed = 0;
@@ -78,7 +80,7 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
         connected = true;
         if (rule.type === 'connect') {
           if (rule.ssl) return failure('L6RSP', started, `${step} (connect): check-ssl is not supported yet`);
-          const failed = await connect(portExprs.get(rule)?.(sampleNow()) ?? rule.port, rule.addr);
+          const failed = await connect(portExprs.get(rule)?.(sampleNow()) ?? rule.port, rule.addr, { sendProxy: rule.sendProxy });
           if (failed) return { ...failed, info: failed.info ? `${failed.info} ${step} (connect)` : `${step} (connect)` };
         } else if (rule.type === 'send') {
           conn!.write(Buffer.from(rule.data.replace(/\\r/g, '\r').replace(/\\n/g, '\n').replace(/\\t/g, '\t'), 'latin1'));

@@ -69,6 +69,10 @@ export interface CheckTarget {
   /** `source`: the local address (and port) the check connects from, as traffic does. */
   localAddress?: string;
   localPort?: number;
+  /** The check's connections start with a PROXY header (`check-send-proxy`, or the server's `send-proxy` when checks go to its address). */
+  sendProxy?: boolean;
+  /** That header for a connection with these own addresses (also `tcp-check connect send-proxy`'s); set only when some connect may send it. */
+  proxyHeader?: (own: { src?: string; srcPort?: number; dst?: string; dstPort?: number }) => Buffer;
 }
 
 /** What a check may need to know about its server (disable-on-404 applies only when not DOWN). */

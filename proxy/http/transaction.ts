@@ -6,6 +6,7 @@
  * (502 invalid or aborted response, 503 no server, 504 `timeout server`).
  */
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
+import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { AppletName, LocalAnswer } from './rules.ts';
@@ -527,7 +528,9 @@ export class HttpTransaction implements ServerSession {
       // An HTTP/2 server (pool.mux): a connection serving other streams first; a WebSocket request gets a connection of its own (h2-upstream.ts).
       const mux = pool.mux;
       const shared = mux === undefined ? undefined : this.request.upgrade ? null : mux.share(session, this.notFirst, mode, sni);
-      const reusable = shared === null ? undefined : shared ?? (session?.ownedIdle ? takeOwned(session, pool, sni) : undefined) ?? (mode === 'never' ? undefined : pool.take(sni, this.notFirst, mode));
+      // A `send-proxy` server's connections carry this client's addresses: only its own are reused
+      // (HAProxy hashes the PROXY line into the connection's reuse key).
+      const reusable = shared === null ? undefined : shared ?? (session?.ownedIdle ? takeOwned(session, pool, sni) : undefined) ?? (mode === 'never' || server.proxyHeader ? undefined : pool.take(sni, this.notFirst, mode));
       if (reusable) {
         this.tc = 0; // connected at once: HAProxy logs %Tc 0 for a reused connection
         return this.send(reusable);
@@ -541,7 +544,7 @@ export class HttpTransaction implements ServerSession {
         if (faults.armed) faultPoint('connect');
         server.check?.observe('layer4', true, '');
         // `http-reuse never`: the connection belongs to this client connection alone.
-        if (backend.reuseMode === 'never') {
+        if (backend.reuseMode === 'never' || server.proxyHeader) {
           conn.private = true;
           conn.owner = this.client.reuse;
         }
@@ -551,7 +554,13 @@ export class HttpTransaction implements ServerSession {
         if (conn !== this.upstream) conn?.destroy();
         this.internalError(e);
       }
-    }, sni, backend.reuseMode, this.client.reuse, this.request.upgrade);
+    }, sni, backend.reuseMode, this.client.reuse, this.request.upgrade, server.proxyHeader && this.proxyHeaderFor(server.proxyHeader));
+  }
+
+  /** The PROXY header of a new connection to a `send-proxy` server: the addresses as this stream sees them. */
+  private proxyHeaderFor(make: ProxyHeaderMaker): Buffer {
+    const conn = this.addressesRewritten ? this.sampleContext().conn : this.client.connectionInfo();
+    return make(conn, () => this.uniqueId());
   }
 
   /**

@@ -792,16 +792,24 @@ export interface ServerMux {
  * Opens a new connection; `done` gets it or the reason it failed ('timeout' after `timeout connect`).
  * `mode`, `client` and `websocket` matter to HTTP/2 servers only (ServerMux).
  */
-export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string, mode: ReuseMode = 'safe', client?: ReuseSession, websocket = false): () => void {
+export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string, mode: ReuseMode = 'safe', client?: ReuseSession, websocket = false, proxyHeader?: Buffer): () => void {
   if (pool.mux) return pool.mux.connect(timeout, done, sni, mode, client, websocket);
   const server = pool.server;
   // With TLS the connection is usable once the handshake (and the certificate check) succeeded.
   // Plain TCP reads into reused buffers (UpstreamReads); TLS sockets are consumed by llhttp.
   const reads = pool.tls ? undefined : new UpstreamReads();
-  const socket = pool.tls
-    // tls.connect hands localAddress/localPort to the socket it opens (its typings omit them).
-    ? tls.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, ...pool.tls.base, ...(sni ? { servername: sni } : {}) } as tls.ConnectionOptions).setNoDelay(true)
-    : net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, onread: reads!.onread });
+  let socket: net.Socket;
+  if (proxyHeader) {
+    // `send-proxy`: the header is the connection's first bytes, before a TLS ClientHello.
+    const raw = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
+    raw.write(proxyHeader);
+    socket = pool.tls ? tls.connect({ socket: raw, ...pool.tls.base, ...(sni ? { servername: sni } : {}) }) : raw;
+  } else {
+    socket = pool.tls
+      // tls.connect hands localAddress/localPort to the socket it opens (its typings omit them).
+      ? tls.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, ...pool.tls.base, ...(sni ? { servername: sni } : {}) } as tls.ConnectionOptions).setNoDelay(true)
+      : net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, onread: reads!.onread });
+  }
   const ready = pool.tls ? 'secureConnect' : 'connect';
   let settled = false;
   // In use from now on, as HAProxy counts a connection being established (keeping idle ones depends on it).

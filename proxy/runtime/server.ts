@@ -7,6 +7,7 @@ import type { LbServer } from '../balance/index.ts';
 import { StatCounters } from './counters.ts';
 import { trackerStatus } from './track.ts';
 import type { Tracker } from './track.ts';
+import { compileProxyHeader, type ProxyHeaderMaker } from './proxy-header-out.ts';
 
 export type ServerAdmin = 'READY' | 'DRAIN' | 'MAINT';
 
@@ -110,6 +111,8 @@ export class RuntimeServer implements LbServer {
   /** `source` (the server's, else the backend's): the local address and port its connections are bound to; undefined: any. */
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
+  /** The PROXY header its connections start with (`send-proxy`, `send-proxy-v2`); undefined without. */
+  readonly proxyHeader: ProxyHeaderMaker | undefined;
 
   constructor(readonly config: Server, id: number, backendSource?: SourceAddress) {
     this.name = config.name;
@@ -127,6 +130,7 @@ export class RuntimeServer implements LbServer {
     const source = config.options.source ?? backendSource;
     this.localAddress = source?.address;
     this.localPort = source?.port;
+    this.proxyHeader = compileProxyHeader(config.options);
   }
 
   /** Where it is reached, for people: `host:port`, a socket path, or `abns@name`. */

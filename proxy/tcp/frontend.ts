@@ -43,6 +43,7 @@ import { retryAssigned } from '../runtime/counters.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
+import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
 
 /** What a backend's use-server rules see: the connection and the bytes held for inspection. */
 interface ConnAtRouting {
@@ -325,12 +326,19 @@ export class TcpFrontend implements Frontend {
     }, avoid, ruled ?? stuck);
   }
 
+  private proxyHeaderOf(record: TcpSessionRecord, make: ProxyHeaderMaker): Buffer {
+    const ctx = connContext(record.client, this.config);
+    return make(ctx.conn, () => this.uniqueId?.(ctx, record.acceptedAt, record.streamNumber));
+  }
+
   private connect(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer): void {
     const timers = backendTimers(backend);
     const started = Date.now();
     // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
     const reads = new ReusedReads();
     const upstream = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reads.onread });
+    // `send-proxy`: the client's addresses go first, before anything relayed.
+    if (server.proxyHeader) upstream.write(this.proxyHeaderOf(record, server.proxyHeader));
     let connected = false;
     const timer = timers.connect > 0 ? setTimeout(() => upstream.destroy(new Error('timeout')), timers.connect) : undefined;
     // on-marked-down / on-marked-up may end the session once connected (HAProxy logs it 'D-' / 'U-').
