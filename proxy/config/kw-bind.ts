@@ -232,7 +232,7 @@ registerProxyKeywords([
     name: 'bind',
     sections: 'fl',
     status: ENGINE,
-    summary: 'Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy`, `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.',
+    summary: 'Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy` (a PROXY protocol v1 or v2 header must come first, before TLS too, complete in the first read as HAProxy 2.6 wants it; its addresses become the connection\'s for src/dst, logs, stick tables, balance source and X-Forwarded-For; fc_rcvd_proxy, fc_pp_authority, fc_pp_unique_id; a bad one is logged as HAProxy logs it and the connection reset), `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.',
     parse: parseBind,
   },
 ]);
