@@ -587,7 +587,9 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
     const where = `in ${ctx.sectionLabel}`;
     let result: TcpRequestRule['action'] | undefined;
     if (action === 'expect-proxy') {
-      if (args[0] !== 'layer4') return ctx.error(`'tcp-request ${phase} expect-proxy' only supports 'layer4' ${where} (got '${args[0] ?? ''}')`, 1);
+      // HAProxy names the word that follows, even when it is the condition's 'if'.
+      const next = ctx.args[ctx.args.indexOf('expect-proxy') + 1] ?? '';
+      if (next !== 'layer4') return ctx.error(`'tcp-request ${phase} expect-proxy' only supports 'layer4' ${where} (got '${next}')`, 1);
       if (phase !== 'connection') return ctx.error(`'expect-proxy layer4' is not allowed in 'tcp-request ${phase}' rules ${where}`, 0);
       if (args.length > 1) return ctx.error(`'tcp-request ${phase} expect-proxy layer4' takes no argument ${where} (got '${args[1]}').`, 2);
       result = { type: 'expect-proxy' };

@@ -86,7 +86,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   'proxy-v2-options': valued((value, o) => {
     const names = value.split(',');
     for (const name of names) {
-      if (!PROXY_V2_OPTIONS.includes(name)) return `'${name}' : proxy v2 option not implemented`;
+      if (!PROXY_V2_OPTIONS.includes(name)) return `'${name}' : proxy v2 option not implemented.`;
     }
     // Node does not tell a client certificate's signature or key algorithm as OpenSSL names them.
     const refused = names.find((n) => n === 'cert-sig' || n === 'cert-key');
