@@ -446,11 +446,12 @@ export class Engine {
   private arrives(listener: Listener, socket: net.Socket, go: () => void): void {
     if (!listener.bind.acceptProxy && !(listener.proxy.tcpRequestRules.length > 0 && proxyHeaderExpected(socket))) return go();
     const acceptedAt = Date.now();
+    const listenerPort = socket.localPort;
     receiveProxyHeader(socket, listener.proxy.timeouts.client ?? 0, (outcome) => {
       if (outcome.ok) return go();
       // session_kill_embryonic: dontlognull drops the connections that closed, failed or timed out before a header.
       if (outcome.log === 'unless-dontlognull' && listener.proxy.options['dontlognull']?.enabled) return;
-      this.logger.connectionError(listener.proxy, listener.bind, socket, acceptedAt, outcome.reason);
+      this.logger.connectionError(listener.proxy, listener.bind, socket, acceptedAt, outcome.reason, listenerPort);
     });
   }
 

@@ -91,10 +91,11 @@ export class Logger {
    * session_kill_embryonic): `<src>:<port> [<accept date>] <frontend>/<bind name or listener id>: <reason>`.
    * `option dontlognull` keeps these lines (it only drops connections that closed or sent nothing).
    */
-  connectionError(proxy: Proxy, bind: Bind, socket: net.Socket, acceptedAt: number, reason: string): void {
+  /** @param listenerPort the port the connection arrived on, when its socket now reports a PROXY header's. */
+  connectionError(proxy: Proxy, bind: Bind, socket: net.Socket, acceptedAt: number, reason: string, listenerPort = socket.localPort ?? 0): void {
     if (!this.formatFor(proxy)) return;
     const src = socket.remoteAddress?.startsWith('::ffff:') ? socket.remoteAddress.slice(7) : socket.remoteAddress;
-    const label = bind.name ?? String(listenerId(proxy, bind, socket.localPort ?? 0));
+    const label = bind.name ?? String(listenerId(proxy, bind, listenerPort));
     this.sink.traffic(`${src ?? 'unknown'}:${socket.remotePort ?? 0} [${dateLog(acceptedAt)}] ${proxy.name}/${label}: ${reason}`);
   }
 

@@ -92,7 +92,7 @@ const RECEIVE_CASES: ReceiveCase[] = [
   { name: 'v2 TLV beyond the header', header: v2(1, 0x11, [[0x02, Buffer.from('example.com')]], -2), body: RESET, error: ['1.2.3.4', 'Received an invalid PROXY protocol header'] },
 ];
 
-function receivingConfig(port: number, quietPort: number): string {
+function receivingConfig(port: number, quietPort: number, slowPorts: number[] = []): string {
   return `${loggedHttpHead()}    option httplog
 frontend fe
     bind 127.0.0.1:${port} accept-proxy
@@ -101,7 +101,30 @@ frontend quiet
     bind 127.0.0.1:${quietPort} accept-proxy
     option dontlognull
     http-request return status 200 content-type text/plain string ok
+frontend slow
+    bind 127.0.0.1:${slowPorts[0]} accept-proxy
+    bind 127.0.0.1:${slowPorts[1]} accept-proxy
+    timeout client 300ms
+    http-request return status 200 content-type text/plain string ok
 `;
+}
+
+/**
+ * `timeout client` bounds the wait for the header; a refused header that named addresses is
+ * still logged under the listener it arrived on (the first bind here, not the last one the
+ * header's port would fall back to).
+ */
+async function runSlowCases(slowPorts: number[], logs: () => string[]): Promise<void> {
+  const closed = await new Promise<boolean>((resolve) => {
+    const s = net.connect(slowPorts[1]!, '127.0.0.1');
+    s.on('close', () => resolve(true));
+    s.on('error', () => {});
+    setTimeout(() => { s.destroy(); resolve(false); }, 4000);
+  });
+  assert.ok(closed, 'a connection that sends nothing is closed after timeout client');
+  await waitFor('the timeout line', () => logs().some((l) => /^127\.0\.0\.1:\d+ \[[^\]]+\] slow\/2: Timeout while waiting for PROXY protocol header$/.test(l)));
+  assert.equal((await sendHeader(slowPorts[0]!, Buffer.concat([withCrc([], true), Buffer.from(GET)]))).body, RESET);
+  await waitFor('the first listener\'s line', () => logs().some((l) => /^1\.2\.3\.4:1111 \[[^\]]+\] slow\/1: Received an invalid PROXY protocol header$/.test(l)));
 }
 
 /** Sends `first` (and `later` 200 ms on), returns the body answered or RESET, and the client's own port. */
@@ -156,10 +179,12 @@ async function runQuietCases(quietPort: number, port: number, logs: () => string
 test('an accept-proxy bind reads v1 and v2 headers as HAProxy 2.6 does, and logs the refused ones', async () => {
   const port = await freePort();
   const quietPort = await freePort();
-  const engine = await startEngine(receivingConfig(port, quietPort));
+  const slowPorts = [await freePort(), await freePort()];
+  const engine = await startEngine(receivingConfig(port, quietPort, slowPorts));
   try {
     await runReceiveCases(port, () => engine.logs);
     await runQuietCases(quietPort, port, () => engine.logs);
+    await runSlowCases(slowPorts, () => engine.logs);
     // The accepted exchanges are logged from the header's address.
     assert.ok(engine.logs.some((l) => l.startsWith('1.2.3.4:1111 [') && l.includes(' fe fe/<NOSRV> ')), engine.logs.join('\n'));
   } finally {
@@ -171,12 +196,14 @@ test('haproxy itself reads the same headers the same way', async (t) => {
   if (!requireHaproxy(t)) return;
   const port = await freePort();
   const quietPort = await freePort();
-  const haproxy = await startHaproxy(receivingConfig(port, quietPort), port);
+  const slowPorts = [await freePort(), await freePort()];
+  const haproxy = await startHaproxy(receivingConfig(port, quietPort, slowPorts), port);
   const logs = (): string[] => haproxy.output().split('\n');
   try {
     // The readiness probe of startHaproxy is itself an empty connection: logged, not counted below.
     await runReceiveCases(port, logs);
     await runQuietCases(quietPort, port, logs);
+    await runSlowCases(slowPorts, logs);
   } finally {
     await haproxy.stop();
   }
