@@ -457,6 +457,32 @@ listen tcpback
   }
 });
 
+test('send-proxy goes before TLS to an ssl server, and over an abstract UNIX socket, into accept-proxy binds', async () => {
+  const [tlsFront, tlsBack, abnsFront] = await Promise.all([0, 1, 2].map(() => freePort()));
+  const abns = `loadstar-pp-${process.pid}-${abnsFront}`;
+  const engine = await startEngine(`${loggedHttpHead()}listen tlsfront
+    bind 127.0.0.1:${tlsFront}
+    server next 127.0.0.1:${tlsBack} ssl verify none send-proxy
+frontend tlsback
+    bind 127.0.0.1:${tlsBack} ssl crt ${certPath('site.pem')} accept-proxy
+    http-request return status 200 content-type text/plain lf-string "src=%[src]:%[src_port] ssl=%[ssl_fc] pp=%[fc_rcvd_proxy]"
+listen abnsfront
+    bind 127.0.0.1:${abnsFront}
+    server next abns@${abns} send-proxy-v2
+frontend abnsback
+    bind abns@${abns} accept-proxy
+    http-request return status 200 content-type text/plain lf-string "src=%[src]:%[src_port] dst=%[dst]:%[dst_port] pp=%[fc_rcvd_proxy]"
+`);
+  try {
+    const viaTls = await sendHeader(tlsFront, 'GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    assert.equal(viaTls.body, `src=127.0.0.1:${viaTls.ownPort} ssl=1 pp=1`);
+    const viaAbns = await sendHeader(abnsFront, 'GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    assert.equal(viaAbns.body, `src=127.0.0.1:${viaAbns.ownPort} dst=127.0.0.1:${abnsFront} pp=1`);
+  } finally {
+    await engine.stop();
+  }
+});
+
 test('a TLS bind with accept-proxy reads the header before the ClientHello', async () => {
   const port = await freePort();
   const engine = await startEngine(`${loggedHttpHead()}frontend tls
