@@ -483,6 +483,55 @@ frontend abnsback
   }
 });
 
+function sslTlvConfig(port: number, origin: number): string {
+  return `${loggedHttpHead()}frontend f
+    bind 127.0.0.1:${port} ssl crt ${certPath('site.pem')} alpn h2,http/1.1
+    default_backend b
+backend b
+    server o 127.0.0.1:${origin} send-proxy-v2-ssl-cn proxy-v2-options ssl-cipher,authority
+`;
+}
+
+// Recorded from haproxy 2.6.12 (ports masked): the client's ALPN, its SNI as authority, then the SSL
+// TLV (client flags 1: TLS, no certificate; verify 0) with the version and cipher sub-TLVs.
+const SSL_TLVS = `${V2_SIG}211100537f0000017f00000100000000010008687474702f312e3102000e736974652e686f6d652e61727061`
+  + '2000280100000000210007544c5376312e33230016544c535f4145535f3235365f47434d5f534841333834';
+
+async function runSslTlvs(port: number, origin: { seen: Buffer[] }): Promise<void> {
+  const secure = tls.connect({ host: '127.0.0.1', port, servername: 'site.home.arpa', ALPNProtocols: ['http/1.1'], rejectUnauthorized: false, ciphers: 'TLS_AES_256_GCM_SHA384' });
+  secure.on('error', () => {});
+  await new Promise((r) => secure.once('secureConnect', r));
+  secure.write('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+  await waitFor('the request at the origin', () => origin.seen.length > 0);
+  secure.destroy();
+  assert.equal(masked(origin.seen[0]!), SSL_TLVS);
+}
+
+test('send-proxy-v2-ssl-cn with ssl-cipher and authority describes a TLS client as haproxy does', async () => {
+  const origin = await recordingOrigin();
+  const port = await freePort();
+  const engine = await startEngine(sslTlvConfig(port, origin.port));
+  try {
+    await runSslTlvs(port, origin);
+  } finally {
+    await engine.stop();
+    await origin.close();
+  }
+});
+
+test('haproxy describes the same TLS client with the same TLVs', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const origin = await recordingOrigin();
+  const port = await freePort();
+  const haproxy = await startHaproxy(sslTlvConfig(port, origin.port), port);
+  try {
+    await runSslTlvs(port, origin);
+  } finally {
+    await haproxy.stop();
+    await origin.close();
+  }
+});
+
 test('a TLS bind with accept-proxy reads the header before the ClientHello', async () => {
   const port = await freePort();
   const engine = await startEngine(`${loggedHttpHead()}frontend tls
