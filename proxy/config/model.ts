@@ -779,7 +779,10 @@ export interface ParsedProxy {
    * declared after `filter compression`, which HAProxy refuses. Undefined when the proxy uses no cache.
    */
   cacheFilters?: Array<{ name: string; explicit: boolean; afterCompression: boolean; loc: SourceLocation }>;
+  /** `monitor-uri`: requests for it are answered by Loadstar (200, or 503 while a `monitor fail` condition holds) and not logged. */
   monitorUri?: string;
+  /** `monitor fail if|unless <cond>` lines. */
+  monitorFail: Conditional[];
   description?: string;
   /** `disabled`: the proxy is not started. */
   disabled: boolean;
