@@ -634,6 +634,8 @@ export interface StickTable {
   peers?: string;
   /** Stored data types: `http_req_rate(10s)` → { name: 'http_req_rate', period: 10000 }; the arrays `gpc(3)`, `gpt(3)`, `gpc_rate(3,10s)` → count 3. */
   store: Array<{ name: string; period?: number; count?: number }>;
+  /** `srvkey addr`: a stick rule's entry names its server by address:port, not by name (the default). */
+  srvkey?: 'name' | 'addr';
   loc: SourceLocation;
 }
 
