@@ -561,6 +561,12 @@ export interface BindSpec {
   ssl?: boolean;
   /** A certificate's `path` (CertInfo.path), with ssl. */
   crt?: string;
+  /** Client certificates: none (not asked for, HAProxy's default), optional (asked for, checked when given), required. */
+  verify?: 'none' | 'optional' | 'required';
+  /** `ca-file`: the CA certificate(s) client certificates are checked against; needed by verify optional|required. */
+  caFile?: string;
+  /** `crl-file`: revoked client certificates. */
+  crlFile?: string;
   /** Other bind options as words, kept (`alpn h2,http/1.1`). */
   extra?: string[];
   /** The address as written when the form cannot show it (`:80,:81`, a port range): written back as is. */
@@ -636,6 +642,39 @@ export interface StickinessSpec {
   extra?: string[];
 }
 
+/** One SMTP server of a `mailers` section: `mailer <name> <address>:<port>`. */
+export interface MailerSpec {
+  name: string;
+  /** IP address or host name (resolved when the configuration loads). */
+  address: string;
+  port: number;
+}
+
+/** A `mailers` section: every mailer gets every alert (not a failover list). */
+export interface MailersSpec {
+  name: string;
+  mailers: MailerSpec[];
+}
+
+export interface MailersForm extends MailersSpec {
+  /** Lines the form does not edit (`timeout mail`), kept as written. */
+  unknownDirectives: number;
+  line: number;
+}
+
+export type SyslogLevel = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
+
+/** A backend's `email-alert` lines: its servers' state changes mailed through a mailers section. */
+export interface EmailAlertSpec {
+  mailers: string;
+  from: string;
+  to: string;
+  /** The least severe level mailed; default alert (a server going down). */
+  level?: SyslogLevel;
+  /** HELO name; default the host name. */
+  myhostname?: string;
+}
+
 export interface BackendSpec {
   name: string;
   /** Default http. */
@@ -645,6 +684,8 @@ export interface BackendSpec {
   healthCheck?: HealthCheckSpec;
   /** Sticky sessions by cookie; absent: none (a `cookie` line and the server cookie values it generated are removed). */
   stickiness?: StickinessSpec;
+  /** E-mail alerts on server state changes; absent: none (the backend's `email-alert` lines are removed). */
+  emailAlert?: EmailAlertSpec;
 }
 
 /** A frontend as the forms show it; pass it back (minus kind/line/unknownDirectives) in a set-frontend edit. */
@@ -671,6 +712,8 @@ export interface BackendForm extends BackendSpec {
 export interface FormModel {
   frontends: FrontendForm[];
   backends: BackendForm[];
+  /** The `mailers` sections, in file order. */
+  mailers: MailersForm[];
 }
 
 /** A structured edit; `previousName` renames. Edits apply in order. */
@@ -680,7 +723,9 @@ export type ConfigEdit =
   | { op: 'set-backend'; backend: BackendSpec; previousName?: string }
   | { op: 'remove-backend'; name: string }
   | { op: 'set-server'; backend: string; server: ServerSpec; previousName?: string }
-  | { op: 'remove-server'; backend: string; name: string };
+  | { op: 'remove-server'; backend: string; name: string }
+  | { op: 'set-mailers'; mailers: MailersSpec; previousName?: string }
+  | { op: 'remove-mailers'; name: string };
 
 /** A form field an edit cannot use, for the wizard to show at that field. */
 export interface EditProblem {
