@@ -496,6 +496,59 @@ export interface CertInspection {
   warnings: ControlWarning[];
 }
 
+/** A client certificate for a person or device, from the local CA (binds with `verify optional|required`). */
+export interface ClientCertRequest {
+  /** Who holds it ('alice', 'alice-phone'): the subject's CN, what ssl_c_s_dn(CN) gives. 1 to 64 printable characters. */
+  commonName: string;
+  /** Shown by some browsers when they offer the certificate. */
+  email?: string;
+  /** 1..825, default 365. */
+  days?: number;
+  /** Protects the .p12 file (browsers and phones ask for it on import); default none. */
+  password?: string;
+}
+
+/** The issued client certificate as a PKCS#12 file to download; Loadstar keeps no copy of its key. */
+export interface ClientCertExport {
+  commonName: string;
+  serialHex: string;
+  notAfter: string;
+  /** `alice.p12` */
+  fileName: string;
+  /** The PKCS#12 bytes (certificate, key, local CA) in base64. */
+  data: string;
+}
+
+/** A client certificate the local CA issued, as recorded (no key). */
+export interface ClientCertRecord {
+  commonName: string;
+  email?: string;
+  serialHex: string;
+  notAfter: string;
+  /** ISO 8601 */
+  issuedAt: string;
+}
+
+/** A CA file clients' certificates are checked against (a bind's `ca-file`): certificates, no key. */
+export interface TrustInfo {
+  /** Store name: `<data>/trust/<name>.pem`. */
+  name: string;
+  path: string;
+  subjects: string[];
+  /** Soonest expiry among its certificates (ISO 8601), and its days left. */
+  notAfter: string;
+  daysLeft: number;
+  /** Every certificate in it is a CA certificate. */
+  ca: boolean;
+}
+
+export interface TrustImportRequest {
+  /** Store name: the file becomes `<data>/trust/<name>.pem`. */
+  name: string;
+  /** The CA certificate(s) as PEM text; a private key is refused. */
+  pem: string;
+}
+
 export interface CertCaExport {
   format: 'pem' | 'der';
   /** PEM text, or the DER bytes in base64. */
@@ -987,6 +1040,13 @@ export interface ControlMethods {
   certInspect(request: CertInspectRequest): Promise<Result<CertInspection>>;
   certList(): Promise<Result<CertListing>>;
   certRemove(name: string): Promise<Result<{ name: string }>>;
+  /** Issues a client certificate from the local CA and answers it as a .p12 file; its key is not kept (the CA records holder, serial, expiry). */
+  certIssueClient(request: ClientCertRequest): Promise<Result<ClientCertExport>>;
+  /** The client certificates the local CA issued, oldest first. */
+  certClients(): Promise<Result<ClientCertRecord[]>>;
+  /** Stores a CA certificate (PEM) to check client certificates against: the path a bind's `ca-file` names. */
+  certTrustImport(request: TrustImportRequest): Promise<Result<TrustInfo>>;
+  certTrustList(): Promise<Result<TrustInfo[]>>;
 
   /** The running haproxy.cfg text, its file's hash and whether it was edited by hand, the forms' model. Needs the data dir's config store. */
   getConfig(): Promise<Result<ConfigState>>;
@@ -1057,6 +1117,11 @@ export const CONTROL_METHODS = {
   certInspect: { channel: 'cert:inspect', mutates: false },
   certList: { channel: 'cert:list', mutates: false },
   certRemove: { channel: 'cert:remove', mutates: true },
+  // Answers a private key: CSRF-checked like a change, never a GET.
+  certIssueClient: { channel: 'cert:client', mutates: true },
+  certClients: { channel: 'cert:clients', mutates: false },
+  certTrustImport: { channel: 'trust:import', mutates: true },
+  certTrustList: { channel: 'trust:list', mutates: false },
   getConfig: { channel: 'config:get', mutates: false },
   previewConfig: { channel: 'config:preview', mutates: false },
   applyChange: { channel: 'config:change', mutates: true },
