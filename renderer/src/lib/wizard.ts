@@ -439,7 +439,8 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
       if (d.tls !== 'none' && d.clientCerts !== 'off') {
         if (d.clientCaChoice === 'stored' && d.clientCaPath === '') errors['tls.clientCa'] = 'Choose the CA that issued your visitors\' certificates.';
         if (d.clientCaChoice === 'import') {
-          if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(d.clientCaName)) errors['tls.clientCaName'] = "Up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (the file becomes <name>.pem).";
+          if (d.clientCaName.trim() === '') errors['tls.clientCaName'] = 'Give the CA a name to store it under, e.g. home-clients (the file becomes <name>.pem).';
+          else if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(d.clientCaName)) errors['tls.clientCaName'] = "Up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (the file becomes <name>.pem).";
           if (!d.clientCaPem.includes('-----BEGIN CERTIFICATE-----')) errors['tls.clientCaPem'] = 'Paste the CA certificate ("-----BEGIN CERTIFICATE-----", no private key) or choose its .pem or .crt file.';
         }
       }

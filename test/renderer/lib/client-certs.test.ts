@@ -96,9 +96,11 @@ test('client-certificate fields are checked on the TLS step, and engine problems
   d.clientCerts = 'required';
   d.clientCaChoice = 'import';
   assert.deepEqual(checkStep('tls', d, null, { kind: 'new' }), {
-    'tls.clientCaName': "Up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (the file becomes <name>.pem).",
+    'tls.clientCaName': 'Give the CA a name to store it under, e.g. home-clients (the file becomes <name>.pem).',
     'tls.clientCaPem': 'Paste the CA certificate ("-----BEGIN CERTIFICATE-----", no private key) or choose its .pem or .crt file.',
   });
+  d.clientCaName = '../up';
+  assert.match(checkStep('tls', d, null, { kind: 'new' })['tls.clientCaName']!, /^Up to 64 letters/);
   d.clientCaChoice = 'stored';
   assert.deepEqual(checkStep('tls', d, null, { kind: 'new' }), { 'tls.clientCa': "Choose the CA that issued your visitors' certificates." });
   d.clientCerts = 'off';
