@@ -114,6 +114,7 @@ test('a client certificate issued and required, and e-mail alerts set, only thro
       await page.click('[data-action="issue-client"]');
       assert.equal(await page.locator('#client-pass2-err').innerText(), '✖ The two passwords differ.');
       assert.equal(await page.getAttribute('#client-pass2', 'aria-invalid'), 'true');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'client-pass2', 'the wrong field has the focus');
       await shoot(page, 'certificates-client-error');
       await page.fill('#client-pass2', 's3cret');
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="issue-client"]')]);
@@ -224,6 +225,29 @@ test('a client certificate issued and required, and e-mail alerts set, only thro
       await next(page, 'tls');
       assert.equal(await page.locator('[data-client-choice="required"]').isChecked(), true);
       await page.waitForFunction(() => (document.querySelector('#f-tls-clientCa') as HTMLSelectElement | null)?.value === 'local');
+
+      // Another CA, imported in the form: Alice's certificate no longer opens the site, one from that CA does.
+      await page.selectOption('#f-tls-clientCa', 'import');
+      await fill(page, 'tls.clientCaName', 'partners');
+      await fill(page, 'tls.clientCaPem', fs.readFileSync(path.join(root, 'test', 'scenarios', 'certs', 'client.pem'), 'utf8'));
+      await page.click('[data-action="next"]');
+      assert.match(await page.locator('[data-field="tls.clientCaPem"] .err').innerText(), /holds a private key/, 'a key is refused at the field');
+      await fill(page, 'tls.clientCaPem', fs.readFileSync(path.join(root, 'test', 'scenarios', 'certs', 'ca.pem'), 'utf8'));
+      await next(page, 'routing');
+      await next(page, 'review');
+      await page.waitForSelector('[data-summary]');
+      const trusted = path.join(dataDir, 'trust', 'partners.pem');
+      assert.ok((await page.locator('pre.diff').innerText()).includes(`verify required ca-file ${trusted}`));
+      await page.click('[data-action="apply"]');
+      await page.waitForSelector('[data-apply="applied"]', { timeout: 30_000 });
+      assert.doesNotMatch(await tlsGet(httpsPort, alicePem), /^web[12]$/);
+      assert.match(await tlsGet(httpsPort, fs.readFileSync(path.join(root, 'test', 'scenarios', 'certs', 'client.pem'), 'utf8')), /^web1$/, 'web2 is down');
+      await page.goto(`${serve.url}#/config`);
+      await page.goto(`${serve.url}#/setup/frontend/private`);
+      await page.waitForSelector('.wizard[data-step="listen"]');
+      await next(page, 'tls');
+      await page.waitForFunction((p) => (document.querySelector('#f-tls-clientCa') as HTMLSelectElement | null)?.value === `file:${p}`, trusted);
+      assert.match(await page.locator('#f-tls-clientCa option:checked').innerText(), /^partners — /);
 
       // Real HAProxy accepts the file the forms wrote (certificates, CA file and mailers included).
       if (requireHaproxy(t)) {
