@@ -211,7 +211,11 @@ test('a client certificate issued and required, and e-mail alerts set, only thro
       assert.match(mail, /^To: ops@home\.arpa$/m);
 
       // The forms read back what they wrote (from another screen: the same address would not open the form again).
+      // The configuration screen's list of forms says it first.
       await page.goto(`${serve.url}#/config`);
+      await page.waitForSelector('[data-form="backend:web"]');
+      assert.match(await page.locator('[data-form="backend:web"]').innerText(), /e-mail alerts to ops@home\.arpa/);
+      assert.match(await page.locator('[data-form="frontend:private"]').innerText(), /client certificates required/);
       await page.goto(`${serve.url}#/setup/backend/web`);
       await page.waitForSelector('.wizard[data-step="servers"]');
       await next(page, 'balance');
