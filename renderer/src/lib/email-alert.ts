@@ -140,5 +140,5 @@ export function sharedWith(model: FormModel | null | undefined, mailers: string,
 export function alertWords(a: AlertDraft): string {
   if (!a.on) return 'off';
   const level = ALERT_LEVELS.find((l) => l.id === a.level)?.text.toLowerCase() ?? `level ${a.level} or more severe`;
-  return `mail ${a.to.trim()} from ${a.from.trim()} through ${smtpWords(a.smtp).join(', ')} when ${level.replace(/^a server/, 'a server')}`;
+  return `mail ${a.to.trim()} from ${a.from.trim()} through ${smtpWords(a.smtp).join(', ')} when ${level}`;
 }
