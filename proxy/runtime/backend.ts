@@ -34,6 +34,8 @@ export interface QueuePositions {
 
 /** Called once with the slot (or the error); `queued` when the request waited in a queue. */
 export type SlotCallback = (result: SlotResult, queued?: QueuePositions) => void;
+/** Gives up waiting for a slot: the queue positions so far when the request had queued, else undefined. */
+export type CancelSlot = () => QueuePositions | undefined;
 
 export class RuntimeBackend {
   readonly name: string;
@@ -135,8 +137,8 @@ export class RuntimeBackend {
    * `forced` is a server chosen without the balancer (a persistence cookie): the
    * request waits in that server's queue when it is at maxconn.
    */
-  acquire(request: LbRequest, done: SlotCallback, avoid?: RuntimeServer, forced?: RuntimeServer): () => void {
-    let cancel = noop;
+  acquire(request: LbRequest, done: SlotCallback, avoid?: RuntimeServer, forced?: RuntimeServer): CancelSlot {
+    let cancel: CancelSlot = noop;
     const attempt = (deadline: number | undefined, exclude?: RuntimeServer, target?: RuntimeServer, positions?: QueuePositions): void => {
       cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from, p) => attempt(remaining, from, undefined, p), target, positions);
     };
@@ -145,7 +147,7 @@ export class RuntimeBackend {
   }
 
   /** One assignment attempt; `again` re-balances a request waiting on a server that went down. */
-  private tryAcquire(request: LbRequest, done: SlotCallback, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer, positions: QueuePositions) => void, forced?: RuntimeServer, positions?: QueuePositions): () => void {
+  private tryAcquire(request: LbRequest, done: SlotCallback, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer, positions: QueuePositions) => void, forced?: RuntimeServer, positions?: QueuePositions): CancelSlot {
     // HAProxy: a persistent request whose server's queue is full is balanced with `option redispatch`, else 503.
     if (forced && forced.maxqueue > 0 && forced.queue.length >= forced.maxqueue && forced.full && this.redispatch) {
       return this.tryAcquire(request, done, forced, deadline, again, undefined, positions);
@@ -210,10 +212,13 @@ export class RuntimeBackend {
       }, Math.max(0, expires - Date.now()))
       : undefined;
     return () => {
-      if (waiter.cancelled) return;
+      if (waiter.cancelled) return undefined;
       waiter.cancelled = true;
       clearTimeout(timer);
       if (remove(queue, waiter) && server) server.queued--;
+      // An abandoned request is logged with its position too (pendconn_unlink).
+      left();
+      return pos;
     };
   }
 
@@ -442,7 +447,9 @@ function remove<T>(list: T[], item: T): boolean {
   return true;
 }
 
-function noop(): void {}
+function noop(): undefined {
+  return undefined;
+}
 
 /**
  * A reload keeps the admin state (drain / maint set at runtime, from the UI say) of servers
