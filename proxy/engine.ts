@@ -445,7 +445,7 @@ export class Engine {
   private accept(listener: Listener, socket: net.Socket): void {
     if (this.stopping) return void socket.destroy();
     const frontend = listener.frontend;
-    const limiter = this.limiterFor(listener.proxy);
+    const limiter = this.limiterFor(listener);
     limiter.admit(socket, () => {
       // Containment: an exception while taking the connection in closes it alone (issue #10);
       // once taken in, the frontends' own entry points catch what happens on it.
@@ -461,12 +461,25 @@ export class Engine {
 
   private readonly globalLimiter: ConnectionLimiter;
   private readonly limiters = new Map<string, ConnectionLimiter>();
+  private readonly listenerLimiters = new Map<string, ConnectionLimiter>();
 
   /** One limiter per frontend name, kept across reloads so the counts stay true. */
-  private limiterFor(proxy: Proxy): ConnectionLimiter {
+  private frontendLimiter(proxy: Proxy): ConnectionLimiter {
     let limiter = this.limiters.get(proxy.name);
     if (!limiter) this.limiters.set(proxy.name, (limiter = new ConnectionLimiter(proxy.maxconn ?? 0, this.globalLimiter)));
     limiter.limit = proxy.maxconn ?? 0;
+    return limiter;
+  }
+
+  /** The frontend's limiter, or below it the listener's own when its bind line has `maxconn` (kept per address and port across reloads). */
+  private limiterFor(listener: Listener): ConnectionLimiter {
+    const frontend = this.frontendLimiter(listener.proxy);
+    const maxconn = listener.bind.maxconn;
+    if (maxconn === undefined) return frontend;
+    const key = `${listener.proxy.name} ${listener.key}`;
+    let limiter = this.listenerLimiters.get(key);
+    if (!limiter) this.listenerLimiters.set(key, (limiter = new ConnectionLimiter(maxconn, frontend)));
+    limiter.limit = maxconn;
     return limiter;
   }
 
