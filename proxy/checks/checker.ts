@@ -21,7 +21,7 @@ import { checkSampleContext } from './check-format.ts';
 import type { SampleContext } from '../acl/index.ts';
 import type { BackendCounts, HealthEvent } from './events.ts';
 import { outcomeOf } from './types.ts';
-import type { CheckResult } from './types.ts';
+import type { CheckResult, CheckTarget } from './types.ts';
 import type { CheckSettings } from './settings.ts';
 import type { SyslogLevel } from '../config/model.ts';
 
@@ -106,8 +106,8 @@ export class ServerCheck implements ServerHealth {
     const fromLabel = previous.state.label();
     const was = previous.checkedAt();
     const now = this.checkedAt();
-    // A maintenance that came from `disabled` ends with it (HAProxy's server-state file tells the two apart).
-    const maintFromConfig = previous.state.admin === 'MAINT' && previous.server.config.options.disabled;
+    // A maintenance from `disabled`, or from DNS (the new resolvers decide again), is not carried.
+    const maintFromConfig = previous.state.admin === 'MAINT' && (previous.server.config.options.disabled || previous.server.resolutionMaint !== undefined);
     if (!configuredMaint && !maintFromConfig) this.backend.carryServerAdmin(this.server, previous.state.admin);
     if (was === now) {
       this.state.op = previous.state.op;
@@ -165,9 +165,17 @@ export class ServerCheck implements ServerHealth {
     clearInterval(this.slowstartTimer);
   }
 
+  /** Where the check connects: a server resolved at run time (`resolvers`) is checked at its address of the moment. */
+  private target(): CheckTarget {
+    const server = this.server;
+    const target = this.settings.target;
+    if (server.fqdn === undefined || server.config.options.addr !== undefined || target.host === server.host) return target;
+    return { ...target, host: server.host };
+  }
+
   /** Runs one check now and applies its result. */
   async runOnce(): Promise<CheckResult> {
-    const result = await this.settings.probe(this.settings.target, {
+    const result = await this.settings.probe(this.target(), {
       serverDown: this.state.op === 'DOWN',
       sample: this.sample,
       ...(this.settings.sendState ? { serverState: () => this.stateHeader() } : {}),

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { registerProxyKeywords } from './keywords.ts';
 import { parseSampleExpression } from '../acl/index.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { parseAddress, parseInteger, parseTime } from './values.ts';
+import { parseAddress, parseInteger, parseNetwork, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { parseSource, SOURCE_REFUSED } from './source.ts';
 import { ENGINE } from './status.ts';
@@ -158,6 +158,24 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     return undefined;
   }),
   'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
+  'resolve-opts': valued((value, o) => {
+    for (const opt of value.split(',')) {
+      if (opt === 'allow-dup-ip') o.allowDupIp = true;
+      else if (opt === 'prevent-dup-ip') o.allowDupIp = false;
+      else if (opt === 'ignore-weight') o.ignoreWeight = true;
+      else return `'resolve-opts' : unknown resolve-opts option '${opt}', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'.`;
+    }
+    return undefined;
+  }),
+  'resolve-net': valued((value, o) => {
+    const nets = value.split(',').filter((n) => n !== '');
+    if (nets.length === 0) return `'resolve-net' expects a list of networks.`;
+    if (nets.length > 5) return `'resolve-net' exceed 5 networks.`;
+    const bad = nets.find((n) => parseNetwork(n) === undefined);
+    if (bad !== undefined) return `'resolve-net' invalid network '${bad}'.`;
+    o.resolveNet = nets;
+    return undefined;
+  }),
   observe: valued(oneOf('observe', 'observe', ['none', 'layer4', 'layer7'])),
   redir: valued((value, o) => void (o.redir = value)),
   source: valued((value, o) => {
@@ -214,7 +232,7 @@ const NOT_SUPPORTED = 'is not supported by Loadstar yet.';
 const NO_EFFECT: Record<string, boolean> = {
   tfo: false, 'no-tfo': false, 'pool-max-conn': true, 'pool-low-conn': true, 'pool-purge-delay': true,
   'tcp-ut': true, 'no-tls-tickets': false, 'tls-tickets': false, 'ssl-reuse': false, 'no-ssl-reuse': false,
-  'max-reuse': true, 'log-proto': true, 'allow-0rtt': false, namespace: true, 'resolve-opts': true, 'resolve-net': true,
+  'max-reuse': true, 'log-proto': true, 'allow-0rtt': false, namespace: true,
 };
 
 /** HAProxy server options Loadstar does not implement yet. */

@@ -346,6 +346,8 @@ export class RuntimeBackend {
   setServerAdmin(server: RuntimeServer, admin: ServerAdmin): void {
     const from = server.admin;
     if (from === admin) return;
+    // DNS's maintenance outlives `set server … state ready` (HAProxy clears only the forced one).
+    if (server.resolutionMaint !== undefined && admin !== 'MAINT') return;
     const fromLabel = server.status;
     server.admin = admin;
     if (admin === 'MAINT') this.shutdownSessionsIfStopped(server);
@@ -361,6 +363,40 @@ export class RuntimeBackend {
    * `server`, whose usability just changed, follow it and log the change.
    */
   trackersFollow: ((server: RuntimeServer) => void) | undefined;
+
+  /**
+   * DNS gave `server` a new address (undefined: it has none now). New connections go there;
+   * idle kept-alive ones to the old address are left to expire (HAProxy does not close them either).
+   */
+  setServerAddress(server: RuntimeServer, address: string | undefined): void {
+    if (address === undefined) server.addressless = true;
+    else {
+      server.host = address;
+      server.addressless = false;
+    }
+    this.applyDynamicCookie(server);
+  }
+
+  /**
+   * DNS puts `server` in maintenance (`reason`) or, with undefined, ends the maintenance it
+   * caused (HAProxy's SRV_ADMF_RMAINT): the server leaves and comes back as with `set server
+   * … state maint|ready`, unless someone put it in maintenance meanwhile. Returns whether its
+   * state changed.
+   */
+  setServerResolutionMaint(server: RuntimeServer, reason: string | undefined): boolean {
+    const was = server.resolutionMaint;
+    if (reason !== undefined) {
+      if (was !== undefined) return false;
+      server.resolutionMaint = reason;
+      if (server.admin === 'MAINT') return true;
+      this.setServerAdmin(server, 'MAINT');
+      return true;
+    }
+    if (was === undefined) return false;
+    server.resolutionMaint = undefined;
+    if (server.admin === 'MAINT') this.setServerAdmin(server, 'READY');
+    return true;
+  }
 
   /** A weight already checked (0..256); a server leaving weight 0 takes queued work. */
   setServerWeight(server: RuntimeServer, weight: number): void {
@@ -460,7 +496,8 @@ export function carryUncheckedAdmin(previous: ReadonlyMap<string, RuntimeBackend
     for (const server of backend.servers) {
       if (server.check || server.admin !== 'READY') continue;
       const old = before.server(server.name);
-      if (!old || old.admin === 'READY' || maintFromConfig(old)) continue;
+      // DNS's maintenance is the new resolvers' to decide (init-addr, then their answers).
+      if (!old || old.admin === 'READY' || maintFromConfig(old) || old.resolutionMaint !== undefined) continue;
       backend.carryServerAdmin(server, old.admin);
       backend.carryServerUsable(server, false);
       backend.balancer.update(server);

@@ -2,6 +2,7 @@
  * A server as the engine runs it: the balancer's view (LbServer fields), its
  * connection limit and queue, and the counters stats will read.
  */
+import { isIP } from 'node:net';
 import type { Server, SourceAddress } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { StatCounters } from './counters.ts';
@@ -54,8 +55,21 @@ export class RuntimeServer implements LbServer {
   readonly name: string;
   readonly id: number;
   readonly backup: boolean;
-  readonly host: string;
+  /**
+   * The address connections go to: as written, or, for a server with `resolvers`, the one DNS
+   * gave last (written only by RuntimeBackend.setServerAddress).
+   */
+  host: string;
   readonly port: number;
+  /** `resolvers`: the host name resolved at run time (proxy/runtime/resolvers), else undefined. */
+  readonly fqdn: string | undefined;
+  /** A resolved server without an address (`init-addr none`, or DNS took it away): stats show none. */
+  addressless = false;
+  /**
+   * Why DNS holds it in maintenance (HAProxy's SRV_ADMF_RMAINT): "No IP for server ", "DNS NX status" …;
+   * undefined otherwise. Set and cleared by RuntimeBackend.setServerResolutionMaint.
+   */
+  resolutionMaint: string | undefined;
   /** The UNIX socket of a `/path`, `unix@` or `abns@` server (net.connect's `path`; abstract ones start with NUL), else undefined. */
   readonly path: string | undefined;
   weight: number;
@@ -102,6 +116,7 @@ export class RuntimeServer implements LbServer {
   sessions: Set<ServerSession> | undefined;
   /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`; a tracked server's for a tracking one. */
   get status(): string {
+    if (this.resolutionMaint !== undefined && this.admin === 'MAINT') return 'MAINT (resolution)';
     if (this.check) return this.check.label();
     if (this.track) return trackerStatus(this);
     return this.admin === 'READY' ? 'no check' : this.admin;
@@ -118,6 +133,7 @@ export class RuntimeServer implements LbServer {
     this.host = config.host;
     this.port = config.port;
     this.path = config.unix ? config.host : undefined;
+    this.fqdn = config.options.resolvers !== undefined && !config.unix && isIP(config.host) === 0 ? config.host : undefined;
     this.weight = config.options.weight;
     this.usable = !config.options.disabled;
     if (!this.usable) this.admin = 'MAINT';

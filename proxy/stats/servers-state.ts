@@ -21,14 +21,16 @@ const CHECK_STATUS_NUMBER: Record<CheckCode, number> = {
 /** SRV_ST_*: 0 stopped, 2 running, 3 stopping (NOLB). */
 function opState(server: RuntimeServer): number {
   const check = server.check;
+  if (server.resolutionMaint !== undefined) return 0;
   // A tracking server has no check: stopped while the server it tracks is (or in maintenance).
   if (!check) return server.admin === 'MAINT' || (server.track !== undefined && trackerStopped(server)) ? 0 : 2;
   if (check.state.op === 'DOWN') return 0;
   return check.state.op === 'NOLB' ? 3 : 2;
 }
 
-/** SRV_ADMF_*: 0x01 forced maintenance, 0x08 forced drain. */
+/** SRV_ADMF_*: 0x01 forced maintenance, 0x08 forced drain, 0x20 maintenance by DNS (resolution). */
 function adminState(server: RuntimeServer): number {
+  if (server.resolutionMaint !== undefined) return 0x20;
   const admin = server.check ? server.check.state.admin : server.admin;
   return admin === 'MAINT' ? 1 : admin === 'DRAIN' ? 8 : 0;
 }
@@ -45,8 +47,8 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   const since = Math.floor((now - server.stats.lastChange) / 1000);
   const initialWeight = server.config.options.weight;
   return [
-    beId, backend.name, server.id, server.name, server.path === undefined ? server.host : '-', opState(server), adminState(server), server.weight, initialWeight, since,
-    checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, '-', server.port, '-', 0, 0, '-', '-', 0,
+    beId, backend.name, server.id, server.name, server.path === undefined && !server.addressless ? server.host : '-', opState(server), adminState(server), server.weight, initialWeight, since,
+    checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, server.fqdn ?? '-', server.port, '-', 0, 0, '-', '-', 0,
   ].join(' ');
 }
 
