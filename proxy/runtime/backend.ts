@@ -388,6 +388,7 @@ export class RuntimeBackend {
     if (reason !== undefined) {
       if (was !== undefined) return false;
       server.resolutionMaint = reason;
+      server.resolutionMaintSeen = true;
       if (server.admin === 'MAINT') return true;
       this.setServerAdmin(server, 'MAINT');
       return true;

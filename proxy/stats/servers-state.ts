@@ -43,7 +43,7 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   // CHK_ST_CONFIGURED | CHK_ST_ENABLED, plus CHK_ST_PAUSED in maintenance.
   const checkState = check ? 6 | (check.state.admin === 'MAINT' ? 8 : 0) : 0;
   // Without a check HAProxy keeps the health it starts servers with: rise, 0 when `disabled`.
-  const health = check ? check.state.health : server.config.options.disabled ? 0 : server.config.options.rise;
+  const health = check ? check.state.health : server.config.options.disabled || server.resolutionMaintSeen ? 0 : server.config.options.rise;
   const since = Math.floor((now - server.stats.lastChange) / 1000);
   const initialWeight = server.config.options.weight;
   return [

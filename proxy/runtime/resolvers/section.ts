@@ -95,10 +95,8 @@ export class RuntimeResolvers {
       if (res.query) {
         if (res.query.sentAt + retry > now) continue;
         if (res.tries === 0) {
-          if (res.query.responses === 0) {
-            res.status = 'timeout';
-            for (const ns of this.nameservers) ns.counters.timeout++;
-          }
+          // HAProxy 2.6 counts no `timeout` for a UDP nameserver that stays silent; the resolution's status says it.
+          if (res.query.responses === 0) res.status = 'timeout';
           this.reportFailure(res);
           continue;
         }
