@@ -92,7 +92,7 @@ export class EngineResolvers {
     else if (!methods.includes('none')) throw new InitAddrError(`${where} : no method found to resolve address '${server.fqdn}'.`);
     // HAProxy starts such a server without an address, in maintenance until DNS gives it one.
     backend.setServerAddress(server, undefined);
-    backend.setServerResolutionMaint(server, 'init-addr');
+    backend.setServerResolutionMaint(server, 'no address at start (init-addr)');
   }
 
   start(): void {
