@@ -354,7 +354,7 @@ registerProxyKeywords([
     name: 'server-template',
     sections: 'lb',
     status: ENGINE,
-    summary: 'Declares N servers `<prefix>1..N` at once. With `resolvers`, the slots are filled from the A/AAAA records of the name, one address per slot (the others wait in maintenance without an address); a slot whose record is gone for `hold obsolete` is emptied. SRV names (`_service._proto.name`) are not resolved yet.',
+    summary: 'Declares N servers `<prefix>1..N` at once. With `resolvers`, the slots are filled from the A/AAAA records of the name, one address per slot (the others wait in maintenance without an address); a slot whose record is gone for `hold obsolete` is emptied. With an SRV label (`_http._tcp.name`, no port needed), each slot takes one SRV record: its target (the address from the additional section, else the target resolved), its port and its weight (`(weight + 255) / 256`, unless `resolve-opts ignore-weight`); a slot whose record goes is emptied (no host name, no port, maintenance).',
     parse(ctx) {
       const [prefix, range, address] = ctx.args;
       if (prefix === undefined || range === undefined || address === undefined) {

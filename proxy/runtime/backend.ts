@@ -377,6 +377,13 @@ export class RuntimeBackend {
     this.applyDynamicCookie(server);
   }
 
+  /** An SRV record gave `server` a host name and a port (undefined and 0: it lost its record). */
+  setServerTarget(server: RuntimeServer, fqdn: string | undefined, port: number): void {
+    if (fqdn !== undefined && fqdn !== server.fqdn) server.fqdnSetByDns = true;
+    server.fqdn = fqdn;
+    server.port = port;
+  }
+
   /**
    * DNS puts `server` in maintenance (`reason`) or, with undefined, ends the maintenance it
    * caused (HAProxy's SRV_ADMF_RMAINT): the server leaves and comes back as with `set server

@@ -60,9 +60,17 @@ export class RuntimeServer implements LbServer {
    * gave last (written only by RuntimeBackend.setServerAddress).
    */
   host: string;
-  readonly port: number;
-  /** `resolvers`: the host name resolved at run time (proxy/runtime/resolvers), else undefined. */
-  readonly fqdn: string | undefined;
+  /** As written, or the port of the SRV record the server took (written only by RuntimeBackend.setServerTarget). */
+  port: number;
+  /**
+   * `resolvers`: the host name resolved at run time (proxy/runtime/resolvers), else undefined; for a
+   * server named by an SRV label, the target of the record it holds (undefined while it holds none).
+   */
+  fqdn: string | undefined;
+  /** `resolvers` with an SRV label as the address (`_http._tcp.name`): the records of that name give the target. */
+  readonly srvLabel: string | undefined;
+  /** DNS set its host name (an SRV record): HAProxy's SRV_ADMF_HMAINT flag in `show servers state`. */
+  fqdnSetByDns = false;
   /** A resolved server without an address (`init-addr none`, or DNS took it away): stats show none. */
   addressless = false;
   /**
@@ -135,7 +143,9 @@ export class RuntimeServer implements LbServer {
     this.host = config.host;
     this.port = config.port;
     this.path = config.unix ? config.host : undefined;
-    this.fqdn = config.options.resolvers !== undefined && !config.unix && isIP(config.host) === 0 ? config.host : undefined;
+    const resolved = config.options.resolvers !== undefined && !config.unix && isIP(config.host) === 0;
+    this.srvLabel = resolved && config.host.startsWith('_') ? config.host : undefined;
+    this.fqdn = resolved && this.srvLabel === undefined ? config.host : undefined;
     this.weight = config.options.weight;
     this.usable = !config.options.disabled;
     if (!this.usable) this.admin = 'MAINT';

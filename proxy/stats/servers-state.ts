@@ -30,9 +30,11 @@ function opState(server: RuntimeServer): number {
 
 /** SRV_ADMF_*: 0x01 forced maintenance, 0x08 forced drain, 0x20 maintenance by DNS (resolution). */
 function adminState(server: RuntimeServer): number {
-  if (server.resolutionMaint !== undefined) return 0x20;
+  // 0x40: DNS gave it its host name (an SRV record), kept as HAProxy keeps SRV_ADMF_HMAINT.
+  const fromDns = server.fqdnSetByDns ? 0x40 : 0;
+  if (server.resolutionMaint !== undefined) return 0x20 | fromDns;
   const admin = server.check ? server.check.state.admin : server.admin;
-  return admin === 'MAINT' ? 1 : admin === 'DRAIN' ? 8 : 0;
+  return (admin === 'MAINT' ? 1 : admin === 'DRAIN' ? 8 : 0) | fromDns;
 }
 
 function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer, now: number): string {
@@ -48,7 +50,7 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   const initialWeight = server.config.options.weight;
   return [
     beId, backend.name, server.id, server.name, server.path === undefined && !server.addressless ? server.host : '-', opState(server), adminState(server), server.weight, initialWeight, since,
-    checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, server.fqdn ?? '-', server.port, '-', 0, 0, '-', '-', 0,
+    checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, server.fqdn ?? '-', server.port, server.srvLabel ?? '-', 0, 0, '-', '-', 0,
   ].join(' ');
 }
 

@@ -6,7 +6,8 @@
 import dgram from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
 
-export interface SrvAnswer { target: string; port: number; weight?: number; priority?: number }
+/** An SRV record; `glue: false` leaves the target's addresses out of the additional section. */
+export interface SrvAnswer { target: string; port: number; weight?: number; priority?: number; glue?: boolean }
 
 /** What the server answers for one name. */
 export type FakeAnswer =
@@ -50,7 +51,7 @@ export async function startFakeDns(initial: Record<string, FakeAnswer> = {}): Pr
         for (const s of answer.srv ?? []) {
           records.push({ type: 'SRV', name: q.name, ttl, data: { target: s.target, port: s.port, weight: s.weight ?? 10, priority: s.priority ?? 0 } });
           const target = answers.get(s.target.toLowerCase());
-          if (target !== undefined && typeof target === 'object') {
+          if (s.glue !== false && target !== undefined && typeof target === 'object') {
             for (const data of target.a ?? []) additionals.push({ type: 'A', name: s.target, ttl, data });
           }
         }

@@ -16,6 +16,9 @@ import { networksOf } from './pick.ts';
 import { RuntimeResolvers } from './section.ts';
 import type { ResolversSettings } from './section.ts';
 import { ServerLink } from './server-link.ts';
+import { SrvRequest } from './srv.ts';
+import type { TargetResolver } from './srv.ts';
+import type { Resolution } from './resolution.ts';
 
 export { RuntimeResolvers } from './section.ts';
 
@@ -26,7 +29,12 @@ export class InitAddrError extends Error {}
 
 export class EngineResolvers {
   readonly sections = new Map<string, RuntimeResolvers>();
+  /** Servers resolving their host name from the start, given a first address by prepare(). */
   private readonly links: ServerLink[] = [];
+  /** Servers named by an SRV label: they wait without an address for a record. */
+  private readonly srvServers: Array<{ backend: RuntimeBackend; server: RuntimeServer }> = [];
+  /** The A/AAAA resolutions SRV-discovered servers follow for their record's target. */
+  private readonly followed = new Map<RuntimeServer, { section: RuntimeResolvers; link: ServerLink; resolution: Resolution }>();
 
   private constructor(private readonly notify: (message: string) => void) {}
 
@@ -34,9 +42,10 @@ export class EngineResolvers {
   static build(config: Config, backends: ReadonlyMap<string, RuntimeBackend>, notify: (message: string) => void, readResolvConf = defaultResolvConf): EngineResolvers | undefined {
     let built: EngineResolvers | undefined;
     for (const backend of backends.values()) {
+      const srvGroups = new Map<string, RuntimeServer[]>();
       for (const server of backend.servers) {
         const sectionName = server.config.options.resolvers;
-        if (sectionName === undefined || server.fqdn === undefined) continue;
+        if (sectionName === undefined || (server.fqdn === undefined && server.srvLabel === undefined)) continue;
         const section = config.resolvers.find((r) => r.name === sectionName);
         if (!section) continue;
         built ??= new EngineResolvers(notify);
@@ -45,14 +54,49 @@ export class EngineResolvers {
           running = new RuntimeResolvers(sectionName, nameserversOf(section, readResolvConf), settingsOf(section));
           built.sections.set(sectionName, running);
         }
-        const o = server.config.options;
-        const options = { prefer: o.resolvePrefer === 'ipv4' ? 4 as const : 6 as const, nets: networksOf(o.resolveNet, parseNetwork), allowDup: o.allowDupIp ?? false };
-        const link = new ServerLink(backend, server, options, running.settings.hold, notify, Date.now);
-        running.link(server.fqdn, options.prefer === 4 ? 'A' : 'AAAA', link);
+        if (server.srvLabel !== undefined) {
+          const key = `${sectionName}|${server.srvLabel.toLowerCase()}`;
+          srvGroups.set(key, [...(srvGroups.get(key) ?? []), server]);
+          built.srvServers.push({ backend, server });
+          continue;
+        }
+        const link = built.serverLink(backend, server, running);
+        running.link(server.fqdn!, link.queryType, link);
         built.links.push(link);
+      }
+      // One SRV request per label and section in a backend (HAProxy's srvrq), shared by a template's servers.
+      for (const servers of srvGroups.values()) {
+        const first = servers[0]!;
+        const running = built!.sections.get(first.config.options.resolvers!)!;
+        const request = new SrvRequest(backend, servers, running.settings.hold.obsolete, running.settings.hold, built!.targetResolver(running), notify, Date.now);
+        running.link(first.srvLabel!, 'SRV', request);
       }
     }
     return built;
+  }
+
+  private serverLink(backend: RuntimeBackend, server: RuntimeServer, section: RuntimeResolvers): ServerLink {
+    const o = server.config.options;
+    const options = { prefer: o.resolvePrefer === 'ipv4' ? 4 as const : 6 as const, nets: networksOf(o.resolveNet, parseNetwork), allowDup: o.allowDupIp ?? false };
+    return new ServerLink(backend, server, options, section.settings.hold, this.notify, Date.now);
+  }
+
+  /** How an SRV record's server starts and stops resolving the record's target. */
+  private targetResolver(section: RuntimeResolvers): TargetResolver {
+    return {
+      follow: (backend, server) => {
+        if (this.followed.has(server) || server.fqdn === undefined) return;
+        const link = this.serverLink(backend, server, section);
+        const resolution = section.link(server.fqdn, link.queryType, link);
+        this.followed.set(server, { section, link, resolution });
+      },
+      unfollow: (server) => {
+        const f = this.followed.get(server);
+        if (!f) return;
+        this.followed.delete(server);
+        f.section.unlink(f.resolution, f.link);
+      },
+    };
   }
 
   /**
@@ -63,6 +107,11 @@ export class EngineResolvers {
    * finds nothing.
    */
   async prepare(previous?: ReadonlyMap<string, RuntimeBackend>): Promise<void> {
+    // HAProxy skips init-addr for SRV labels: such a server waits, without an address, for a record.
+    for (const { backend, server } of this.srvServers) {
+      backend.setServerAddress(server, undefined);
+      backend.setServerResolutionMaint(server, 'no SRV record yet');
+    }
     await Promise.all(this.links.map((link) => this.initialAddress(link.backend, link.server, previous?.get(link.backend.name)?.server(link.server.name))));
   }
 

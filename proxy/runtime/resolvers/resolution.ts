@@ -6,6 +6,7 @@
  * `resolve_retries` times, then the error is reported to the servers.
  */
 import { AnswerCache } from './answers.ts';
+import { SrvCache } from './srv.ts';
 import type { DnsReply, QueryType } from './wire.ts';
 
 /** HAProxy's RSLV_STATUS_*. */
@@ -29,6 +30,8 @@ export class Resolution {
   /** When the last resolution ended (ms); the next starts `timeout resolve` later. 0: never ran. */
   lastResolution = 0;
   readonly records = new AnswerCache();
+  /** The SRV records of an SRV resolution, else undefined. */
+  readonly srv: SrvCache | undefined;
   readonly requesters: Requester[] = [];
 
   /** The query in flight, undefined between resolutions. */
@@ -38,6 +41,7 @@ export class Resolution {
 
   constructor(readonly name: string, readonly preferred: QueryType, now: number) {
     this.lastValid = now;
+    this.srv = preferred === 'SRV' ? new SrvCache() : undefined;
   }
 
   /** The record type to ask after every nameserver failed the preferred one (A ↔ AAAA), or undefined. */

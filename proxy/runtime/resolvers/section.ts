@@ -11,7 +11,7 @@ import { Resolution } from './resolution.ts';
 import type { Requester } from './resolution.ts';
 import type { HoldPeriods } from './server-link.ts';
 import { decodeReply, encodeQuery } from './wire.ts';
-import type { QueryType } from './wire.ts';
+import type { AddressRecord, QueryType, SrvRecord } from './wire.ts';
 
 /** HAProxy's dns_counters as `show resolvers` prints them. */
 export const COUNTER_NAMES = ['sent', 'snd_error', 'valid', 'update', 'cname', 'cname_error', 'any_err', 'nx', 'timeout', 'refused', 'other', 'invalid', 'too_big', 'truncated', 'outdated'] as const;
@@ -57,7 +57,19 @@ export class RuntimeResolvers {
       this.resolutions.set(key, resolution);
     }
     resolution.requesters.push(requester);
+    // A resolution linked while running (an SRV record's target) starts at the next wake-up, now.
+    if (this.running) this.schedule();
     return resolution;
+  }
+
+  /** `requester` no longer needs `resolution`; a resolution nobody needs is dropped (HAProxy's _resolv_unlink_resolution). */
+  unlink(resolution: Resolution, requester: Requester): void {
+    const i = resolution.requesters.indexOf(requester);
+    if (i >= 0) resolution.requesters.splice(i, 1);
+    resolution.records.detach(requester);
+    if (resolution.requesters.length > 0) return;
+    if (resolution.query) this.inFlight.delete(resolution.query.id);
+    for (const [key, r] of this.resolutions) if (r === resolution) this.resolutions.delete(key);
   }
 
   /** Opens the sockets and runs the first resolutions now. */
@@ -184,11 +196,14 @@ export class RuntimeResolvers {
     const now = this.now();
     res.status = 'valid';
     res.lastValid = now;
-    res.records.merge(reply.records.filter((r) => r.type !== 'SRV') as Parameters<typeof res.records.merge>[0], now);
-    res.records.dropObsolete(now, this.settings.hold.obsolete);
+    if (res.srv) res.srv.merge(reply.records.filter((r): r is SrvRecord => r.type === 'SRV'), reply.additionals, now);
+    else {
+      res.records.merge(reply.records.filter((r): r is AddressRecord => r.type !== 'SRV'), now);
+      res.records.dropObsolete(now, this.settings.hold.obsolete);
+    }
     this.finish(res);
     let by: string | undefined = `${this.name}/${ns.name}`;
-    for (const requester of res.requesters) {
+    for (const requester of [...res.requesters]) {
       if (requester.answered(res, by) && by !== undefined) ns.counters.update++;
       // Only the first requester is told which nameserver answered; the others read "DNS cache".
       by = undefined;
@@ -198,7 +213,7 @@ export class RuntimeResolvers {
 
   private reportFailure(res: Resolution): void {
     let keep = false;
-    for (const requester of res.requesters) keep = requester.failed(res) || keep;
+    for (const requester of [...res.requesters]) keep = requester.failed(res) || keep;
     if (!keep) res.records.clear();
     this.finish(res);
   }

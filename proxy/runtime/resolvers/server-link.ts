@@ -26,6 +26,11 @@ export class ServerLink implements Requester {
   /** Updates counted by the nameserver whose reply gave the server its address. */
   onUpdate: (() => void) | undefined;
 
+  /** A or AAAA: what its resolution asks first (`resolve-prefer`). */
+  get queryType(): 'A' | 'AAAA' {
+    return this.options.prefer === 4 ? 'A' : 'AAAA';
+  }
+
   constructor(
     readonly backend: RuntimeBackend,
     readonly server: RuntimeServer,
@@ -68,20 +73,25 @@ export class ServerLink implements Requester {
     return false;
   }
 
-  /** HAProxy's srv_set_admin_flag(RMAINT, reason): no address, no traffic, one line telling why. */
   private enterMaintenance(reason: string): void {
-    const server = this.server;
-    const before = usableCount(this.backend);
-    const sessions = server.served;
-    this.backend.setServerAddress(server, undefined);
-    this.backend.setServerResolutionMaint(server, reason);
-    // A checked server's check tells the transition itself (checks/checker.ts adminChanged).
-    if (server.check) return;
-    const left = usableCount(this.backend);
-    const label = `${server.backup ? 'Backup ' : ''}Server ${this.backend.name}/${server.name}`;
-    this.notify(`${label} is going DOWN for maintenance (${reason}). ${left.active} active and ${left.backup} backup servers left. ${sessions} sessions active, 0 requeued, ${server.queued} remaining in queue.`);
-    if (before.active + before.backup > 0 && left.active + left.backup === 0) this.notify(`backend ${this.backend.name} has no server available!`);
+    enterResolutionMaint(this.backend, this.server, reason, this.notify);
   }
+}
+
+/**
+ * HAProxy's srv_set_admin_flag(RMAINT, reason): no address, no traffic, one line telling why
+ * with the backend's servers left (a checked server's check tells it instead: checks/checker.ts).
+ */
+export function enterResolutionMaint(backend: RuntimeBackend, server: RuntimeServer, reason: string, notify: (message: string) => void): void {
+  const before = usableCount(backend);
+  const sessions = server.served;
+  backend.setServerAddress(server, undefined);
+  backend.setServerResolutionMaint(server, reason);
+  if (server.check) return;
+  const left = usableCount(backend);
+  const label = `${server.backup ? 'Backup ' : ''}Server ${backend.name}/${server.name}`;
+  notify(`${label} is going DOWN for maintenance (${reason}). ${left.active} active and ${left.backup} backup servers left. ${sessions} sessions active, 0 requeued, ${server.queued} remaining in queue.`);
+  if (before.active + before.backup > 0 && left.active + left.backup === 0) notify(`backend ${backend.name} has no server available!`);
 }
 
 function usableCount(backend: RuntimeBackend): { active: number; backup: number } {

@@ -279,3 +279,99 @@ test('resolve preferences against real haproxy', async (t) => {
   const seen = await preferences(haproxy);
   assert.deepEqual(seen.lines, PREFERENCE_LINES);
 });
+
+async function srvSlots(run: Runner): Promise<{ lines: string[]; stat: string[] }> {
+  const dns = await startFakeDns({
+    // a.test has no glue: its server resolves it; b.test comes with its address.
+    '_http._tcp.app.test': { srv: [{ target: 'a.test', port: 8001, weight: 10, glue: false }, { target: 'b.test', port: 8002, weight: 512 }] },
+    'b.test': { a: ['127.0.0.12'] },
+  });
+  const port = await freePort();
+  const stats = await freePort();
+  const proxy = await run(config(dns, port, stats, `    timeout resolve 300ms
+    timeout retry 200ms
+    hold valid 300ms
+    hold obsolete 600ms
+    hold nx 500ms`, '    server-template web 1-3 _http._tcp.app.test resolvers fake init-addr none'), port);
+  const rows = async () => (await cli(stats, 'show servers state be')).split('\n').filter((l) => /^\d+ be /.test(l)).map((l) => {
+    const f = l.split(' ');
+    // name addr op_state admin_state weight fqdn port srvrecord
+    return [f[3], f[4], f[5], f[6], f[7], f[17], f[18], f[19]].join(' ');
+  });
+  const settleRows = async (expected: string[], what: string) => {
+    let last: string[] = [];
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
+      last = await rows();
+      if (last.join('\n') === expected.join('\n')) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(last, expected, what);
+  };
+  try {
+    // Weights (10 + 255) / 256 = 1 and (512 + 255) / 256 = 2; a.test does not resolve yet.
+    await settleRows([
+      'web1 - 0 96 1 a.test 8001 _http._tcp.app.test',
+      'web2 127.0.0.12 2 64 2 b.test 8002 _http._tcp.app.test',
+      'web3 - 0 32 1 - 0 _http._tcp.app.test',
+    ], 'two SRV records');
+    const stat = await statRows(stats);
+    dns.set('a.test', { a: ['127.0.0.11'] });
+    await settleRows([
+      'web1 127.0.0.11 2 64 1 a.test 8001 _http._tcp.app.test',
+      'web2 127.0.0.12 2 64 2 b.test 8002 _http._tcp.app.test',
+      'web3 - 0 32 1 - 0 _http._tcp.app.test',
+    ], 'the target resolves');
+    // a.test goes and b.test moves to another port (another record): the free slot takes it, the others are emptied.
+    dns.set('_http._tcp.app.test', { srv: [{ target: 'b.test', port: 8003, weight: 256 }] });
+    await settleRows([
+      'web1 - 0 96 1 - 0 _http._tcp.app.test',
+      'web2 - 0 96 2 - 0 _http._tcp.app.test',
+      'web3 127.0.0.12 2 64 1 b.test 8003 _http._tcp.app.test',
+    ], 'records replaced');
+    dns.set('_http._tcp.app.test', 'nxdomain');
+    await settleRows([
+      'web1 - 0 96 1 - 0 _http._tcp.app.test',
+      'web2 - 0 96 2 - 0 _http._tcp.app.test',
+      'web3 - 0 96 1 - 0 _http._tcp.app.test',
+    ], 'NXDOMAIN');
+    return { lines: proxy.lines().filter((l) => l.startsWith('be/') || l.startsWith('Server be/') || l.startsWith('backend ')), stat };
+  } finally {
+    await proxy.stop();
+    await dns.close();
+  }
+}
+
+// Recorded from haproxy 2.6.12.
+const SRV_LINES = [
+  "be/web1 changed its FQDN from (null) to a.test by 'SRV record'",
+  'be/web2 changed its IP from (none) to 127.0.0.12 by DNS additional record.',
+  "be/web2 changed its FQDN from (null) to b.test by 'SRV record'",
+  "Server be/web2 ('b.test') is UP/READY (resolves again).",
+  'be/web1 changed its IP from (none) to 127.0.0.11 by fake/ns1.',
+  "Server be/web1 ('a.test') is UP/READY (resolves again).",
+  'Server be/web1 administratively READY thanks to valid DNS answer.',
+  "be/web3 changed its FQDN from (null) to b.test by 'SRV record'",
+  'be/web3 changed its IP from (none) to 127.0.0.12 by fake/ns1.',
+  "Server be/web3 ('b.test') is UP/READY (resolves again).",
+  'Server be/web3 administratively READY thanks to valid DNS answer.',
+  'Server be/web1 is going DOWN for maintenance (entry removed from SRV record). 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+  'Server be/web2 is going DOWN for maintenance (entry removed from SRV record). 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+  'Server be/web3 is going DOWN for maintenance (entry removed from SRV record). 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+  'backend be has no server available!',
+];
+
+const SRV_STAT = ['web1 MAINT (resolution) ', 'web2 no check 127.0.0.12:8002', 'web3 MAINT (resolution) '];
+
+test('server-template with an SRV label: target, port and weight per record, glue or the target resolved, slots emptied (as haproxy 2.6)', async () => {
+  const seen = await srvSlots(loadstar);
+  assert.deepEqual(seen.stat, SRV_STAT);
+  assert.deepEqual(seen.lines, SRV_LINES);
+});
+
+test('SRV slots against real haproxy', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const seen = await srvSlots(haproxy);
+  assert.deepEqual(seen.stat, SRV_STAT);
+  assert.deepEqual(seen.lines, SRV_LINES);
+});
