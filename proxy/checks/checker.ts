@@ -11,7 +11,7 @@ import { PeriodicRun } from './periodic.ts';
 import { backendCounts } from './counts.ts';
 import { followTrackers } from './track.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
-import type { RuntimeServer, ServerAdmin, ServerHealth } from '../runtime/server.ts';
+import type { DnsAdminCause, RuntimeServer, ServerAdmin, ServerHealth } from '../runtime/server.ts';
 import { slowstartSixteenths } from '../balance/index.ts';
 import { HealthState } from './state.ts';
 import type { OperationalState } from './state.ts';
@@ -71,7 +71,8 @@ export class ServerCheck implements ServerHealth {
     readonly settings: CheckSettings,
     private readonly notify: HealthNotify,
   ) {
-    this.state = new HealthState(settings.timings, server.config.options.disabled, server);
+    // In maintenance from the start (`disabled`, or DNS gave no address yet): stopped, health 0, as HAProxy's.
+    this.state = new HealthState(settings.timings, server.config.options.disabled || server.resolutionMaint !== undefined, server);
     this.timer = new PeriodicRun(
       async () => { if (this.state.admin !== 'MAINT') await this.runOnce(); },
       () => this.state.interval(),
@@ -287,7 +288,7 @@ export class ServerCheck implements ServerHealth {
    * Admin change MAINT / DRAIN / READY (HAProxy's `set server … state`, or the agent),
    * already written on the server by RuntimeBackend.setServerAdmin: health and log follow.
    */
-  adminChanged(from: ServerAdmin, fromLabel: string): void {
+  adminChanged(from: ServerAdmin, fromLabel: string, dns?: DnsAdminCause): void {
     const admin = this.state.admin;
     const wasDown = this.state.op === 'DOWN';
     if (admin === 'MAINT') this.state.health = 0;
@@ -302,7 +303,7 @@ export class ServerCheck implements ServerHealth {
     const mail = admin === 'DRAIN' && from !== 'MAINT' ? 'notice' : undefined;
     this.transition(this.state.op, fromLabel, undefined, (counts, requeued) => adminMessage({
       backend: this.backend.name, server: this.server.name, backup: this.server.backup, from, to: admin, down,
-      counts, sessions: this.server.served, requeued, queued: this.server.queue.length,
+      counts, sessions: this.server.served, requeued, queued: this.server.queue.length, ...(dns ? { dns } : {}),
     }), mail);
   }
 

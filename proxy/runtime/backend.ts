@@ -10,7 +10,7 @@ import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, LbRequest } from '../balance/index.ts';
 import { trackerUsable } from './track.ts';
 import { RuntimeServer } from './server.ts';
-import type { ServerAdmin, SlotWaiter } from './server.ts';
+import type { ServerAdmin, SlotWaiter, DnsAdminCause } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
 import type { RetryContext } from './retry.ts';
 import { StatCounters, slotTaken, queued } from './counters.ts';
@@ -343,7 +343,7 @@ export class RuntimeBackend {
    * DRAIN and MAINT take no new traffic; requests in flight finish. With a health check,
    * the check adjusts its health and logs the transition.
    */
-  setServerAdmin(server: RuntimeServer, admin: ServerAdmin): void {
+  setServerAdmin(server: RuntimeServer, admin: ServerAdmin, dns?: DnsAdminCause): void {
     const from = server.admin;
     if (from === admin) return;
     // DNS's maintenance outlives `set server … state ready` (HAProxy clears only the forced one).
@@ -351,7 +351,7 @@ export class RuntimeBackend {
     const fromLabel = server.status;
     server.admin = admin;
     if (admin === 'MAINT') this.shutdownSessionsIfStopped(server);
-    if (server.check) return server.check.adminChanged(from, fromLabel);
+    if (server.check) return server.check.adminChanged(from, fromLabel, dns);
     const was = server.usable;
     this.setServerUsable(server, trackerUsable(server));
     if (was === server.usable) this.balancer.update(server);
@@ -397,12 +397,12 @@ export class RuntimeBackend {
       server.resolutionMaint = reason;
       server.resolutionMaintSeen = true;
       if (server.admin === 'MAINT') return true;
-      this.setServerAdmin(server, 'MAINT');
+      this.setServerAdmin(server, 'MAINT', { reason });
       return true;
     }
     if (was === undefined) return false;
     server.resolutionMaint = undefined;
-    if (server.admin === 'MAINT') this.setServerAdmin(server, 'READY');
+    if (server.admin === 'MAINT') this.setServerAdmin(server, 'READY', { fqdn: server.fqdn ?? '' });
     return true;
   }
 

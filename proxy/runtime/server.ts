@@ -11,6 +11,9 @@ import type { Tracker } from './track.ts';
 
 export type ServerAdmin = 'READY' | 'DRAIN' | 'MAINT';
 
+/** An admin change DNS made (runtime/resolvers): why the server enters maintenance, or the host name that resolves again. */
+export type DnsAdminCause = { reason: string } | { fqdn: string };
+
 /**
  * What the running tables need of a server's active health check
  * (proxy/checks/checker.ts's ServerCheck implements it; readers that want its
@@ -27,7 +30,7 @@ export interface ServerHealth {
    * The server's admin state just changed (RuntimeBackend.setServerAdmin): the
    * check adjusts its health, logs the transition and has `usable` set.
    */
-  adminChanged(from: ServerAdmin, fromLabel: string): void;
+  adminChanged(from: ServerAdmin, fromLabel: string, dns?: DnsAdminCause): void;
 }
 
 /** Called when a queued request gets a connection slot on `server`. */

@@ -375,3 +375,80 @@ test('SRV slots against real haproxy', async (t) => {
   assert.deepEqual(seen.stat, SRV_STAT);
   assert.deepEqual(seen.lines, SRV_LINES);
 });
+
+async function checkedServer(run: Runner): Promise<{ stat: string[]; lines: string[] }> {
+  const originPort = await freePort();
+  const origin = http.createServer((_req, res) => res.end('a'));
+  await new Promise<void>((resolve) => origin.listen(originPort, '127.0.0.2', () => resolve()));
+  const dns = await startFakeDns({ 'app.test': 'silence' });
+  const port = await freePort();
+  const stats = await freePort();
+  const proxy = await run(config(dns, port, stats, `    timeout resolve 300ms
+    timeout retry 200ms
+    hold valid 300ms
+    hold nx 300ms`, `    server s1 app.test:${originPort} check inter 200ms rise 2 fall 2 resolvers fake init-addr none`), port);
+  const stat: string[] = [];
+  const checkStat = async () => {
+    const text = await cli(stats, 'show stat');
+    const header = text.split('\n')[0]!.replace(/^# /, '').split(',');
+    const f = text.split('\n').find((l) => l.startsWith('be,s1,'))!.split(',');
+    return `${f[header.indexOf('status')]} ${f[header.indexOf('addr')]} ${f[header.indexOf('check_status')]}`.replace(`:${originPort}`, ':P');
+  };
+  try {
+    // Stopped in maintenance, without an address: its check waits.
+    await settle(stats, [`s1 - 0 32 app.test ${originPort}`], 'no address yet');
+    stat.push(await checkStat());
+    dns.set('app.test', { a: ['127.0.0.2'] });
+    await settle(stats, [`s1 127.0.0.2 2 0 app.test ${originPort}`], 'address');
+    await waitForStat(checkStat, 'UP 127.0.0.2:P L4OK');
+    stat.push(await checkStat());
+    // Nothing listens at the new address: the checks, which follow it, take the server down.
+    dns.set('app.test', { a: ['127.0.0.3'] });
+    await waitForStat(checkStat, 'DOWN 127.0.0.3:P L4CON');
+    stat.push(await checkStat());
+    dns.set('app.test', 'nxdomain');
+    await waitForStat(checkStat, 'MAINT (resolution)  ');
+    stat.push(await checkStat());
+    return { stat, lines: proxy.lines().filter((l) => l.includes('be/s1') || l.startsWith('backend ')).map((l) => l.replace(/check duration: \d+ms/, 'check duration: Nms')) };
+  } finally {
+    await proxy.stop();
+    await dns.close();
+    await new Promise((r) => origin.close(r));
+  }
+}
+
+async function waitForStat(read: () => Promise<string>, expected: string): Promise<void> {
+  let last = '';
+  const deadline = Date.now() + 8000;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (last === expected) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(last, expected);
+}
+
+// Recorded from haproxy 2.6.12.
+const CHECKED_STAT = ['MAINT (resolution)  ', 'UP 127.0.0.2:P L4OK', 'DOWN 127.0.0.3:P L4CON', 'MAINT (resolution)  '];
+const CHECKED_LINES = [
+  'be/s1 changed its IP from (none) to 127.0.0.2 by fake/ns1.',
+  "Server be/s1 ('app.test') is UP/READY (resolves again).",
+  'Server be/s1 administratively READY thanks to valid DNS answer.',
+  'be/s1 changed its IP from 127.0.0.2 to 127.0.0.3 by fake/ns1.',
+  'Server be/s1 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+  'backend be has no server available!',
+  'Server be/s1 was DOWN and now enters maintenance (DNS NX status).',
+];
+
+test('a checked server: checks wait for an address, then follow the one DNS gives; NXDOMAIN puts it in maintenance (as haproxy 2.6)', async () => {
+  const seen = await checkedServer(loadstar);
+  assert.deepEqual(seen.stat, CHECKED_STAT);
+  assert.deepEqual(seen.lines, CHECKED_LINES);
+});
+
+test('a checked resolved server against real haproxy', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const seen = await checkedServer(haproxy);
+  assert.deepEqual(seen.stat, CHECKED_STAT);
+  assert.deepEqual(seen.lines, CHECKED_LINES);
+});
