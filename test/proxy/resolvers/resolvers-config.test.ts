@@ -126,3 +126,38 @@ test('a query carries one question, recursion desired and the EDNS0 payload size
   assert.deepEqual([valid?.status, valid?.cname, valid?.records], ['valid', true, [{ type: 'A', name: 'real.test', address: '127.0.0.2' }]]);
   assert.equal(decodeReply(Buffer.from('xx'), 'A'), undefined);
 });
+
+test('parse-resolv-conf adds the nameservers of resolv.conf, named by their address, after those written before it', async () => {
+  const { EngineResolvers } = await import('../../../proxy/runtime/resolvers/index.ts');
+  const r = parseConfig([{ name: 'x.cfg', text: 'resolvers fake\n    nameserver ns1 127.0.0.1:5353\n    parse-resolv-conf\n' + HEAD.slice(HEAD.indexOf('defaults')) + 'backend be\n    server s1 a.test:80 resolvers fake init-addr none\n' }]);
+  assert.ok(r.ok, formatDiagnostics(r.diagnostics));
+  const { RuntimeBackend } = await import('../../../proxy/runtime/backend.ts');
+  const proxy = r.config.proxies.find((p) => p.name === 'be')!;
+  const backends = new Map([['be', new RuntimeBackend(proxy as never)]]);
+  const built = EngineResolvers.build(r.config, backends, () => {}, () => '# a comment\nnameserver 127.0.0.53\nsearch example\nnameserver ::1\nnameserver not-an-ip\n');
+  assert.deepEqual(built?.sections.get('fake')?.nameservers.map((n) => `${n.name} ${n.host}:${n.port}`), ['ns1 127.0.0.1:5353', '127.0.0.53 127.0.0.53:53', '::1 ::1:53']);
+});
+
+test("a reload: 'last' keeps the address DNS gave before it, 'none' starts over without one", async () => {
+  const { startFakeDns } = await import('../../helpers/fake-dns.ts');
+  const { startEngine, waitFor } = await import('../../helpers/net.ts');
+  const dns = await startFakeDns({ 'a.test': { a: ['127.0.0.2'] } });
+  const port = await freePort();
+  const text = `resolvers fake\n    nameserver ns1 127.0.0.1:${dns.port}\n    timeout resolve 200ms\n    hold valid 200ms\n${HEAD.slice(HEAD.indexOf('defaults'))}frontend fe\n    bind 127.0.0.1:${port}\n    default_backend be\nbackend be\n    server kept a.test:80 resolvers fake init-addr last,none\n    server fresh a.test:81 resolvers fake init-addr none resolve-opts allow-dup-ip\n`;
+  const running = await startEngine(text);
+  try {
+    const servers = () => running.engine.backend('be')!.servers;
+    await waitFor('both resolved', () => servers().every((s) => !s.addressless));
+    // The nameserver goes silent: only what the new tables are given at load can serve.
+    dns.set('a.test', 'silence');
+    const r = parseConfig([{ name: 'test.cfg', text }]);
+    assert.ok(r.ok);
+    await running.engine.reload(r.config);
+    const [kept, fresh] = servers();
+    assert.deepEqual([kept!.host, kept!.addressless, kept!.status], ['127.0.0.2', false, 'no check']);
+    assert.deepEqual([fresh!.addressless, fresh!.status], [true, 'MAINT (resolution)']);
+  } finally {
+    await running.stop();
+    await dns.close();
+  }
+});
