@@ -136,6 +136,8 @@ export interface GlobalSettings {
   sslDefaultServer: { ciphers?: string; ciphersuites?: string; options: string[] };
   /** `crt-base` / `ca-base`: directories relative certificate paths resolve against. */
   crtBase?: string;
+  /** Where a certificate file's private key may come from besides the file itself (`ssl-load-extra-files`, `ssl-load-extra-del-ext`). */
+  certKeyFiles: CertKeyFiles;
   caBase?: string;
   /** tune.* values as written (numbers converted where the keyword takes a number). */
   tune: Record<string, string>;
@@ -221,6 +223,16 @@ export interface ClientAuth {
 
 export type ObserveMode = 'none' | 'layer4' | 'layer7';
 export type OnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
+
+/**
+ * `FILE.key` is read when FILE holds no key, unless `ssl-load-extra-files` leaves `key` out
+ * (HAProxy's default is `all`); with `ssl-load-extra-del-ext` a `.crt` file's companion is
+ * `NAME.key` instead of `NAME.crt.key`.
+ */
+export interface CertKeyFiles {
+  companionKey: boolean;
+  deleteCrtExtension: boolean;
+}
 
 /** Options shared by `server`, `server-template` and `default-server`. Defaults are HAProxy's. */
 export interface ServerOptions {

@@ -62,6 +62,7 @@ export function newConfig(): ParsedConfig {
       statsSockets: [],
       sslDefaultBind: { options: [] },
       sslDefaultServer: { options: [] },
+      certKeyFiles: { companionKey: true, deleteCrtExtension: false },
       tune: {},
     },
     proxies: [],

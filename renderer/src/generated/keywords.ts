@@ -294,6 +294,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "ssl-load-extra-del-ext",
+   "summary": "A `.crt` certificate's companion files drop that extension: `site.crt` takes its key from `site.key`, not `site.crt.key`.",
+   "status": "supported"
+  },
+  {
+   "name": "ssl-load-extra-files",
+   "summary": "Which companion files of a certificate are looked for: `all` (default), `none`, or a list of bundle, sctl, ocsp, issuer, key. Loadstar reads only `key` (FILE.key when FILE holds no private key).",
+   "status": "supported"
+  },
+  {
    "name": "ssl-mode-async",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
