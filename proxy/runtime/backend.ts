@@ -345,9 +345,13 @@ export class RuntimeBackend {
    */
   setServerAdmin(server: RuntimeServer, admin: ServerAdmin, dns?: DnsAdminCause): void {
     const from = server.admin;
+    // Under DNS's maintenance an operator's state waits (HAProxy keeps its forced and resolution flags apart):
+    // `maint` stays when DNS lets go, `ready`/`drain` takes that back; neither changes anything now.
+    if (server.resolutionMaint !== undefined && dns === undefined) {
+      server.maintForcedUnderDns = admin === 'MAINT';
+      return;
+    }
     if (from === admin) return;
-    // DNS's maintenance outlives `set server … state ready` (HAProxy clears only the forced one).
-    if (server.resolutionMaint !== undefined && admin !== 'MAINT') return;
     const fromLabel = server.status;
     server.admin = admin;
     if (admin === 'MAINT') this.shutdownSessionsIfStopped(server);
@@ -396,13 +400,19 @@ export class RuntimeBackend {
       if (was !== undefined) return false;
       server.resolutionMaint = reason;
       server.resolutionMaintSeen = true;
-      if (server.admin === 'MAINT') return true;
+      if (server.admin === 'MAINT') {
+        // Already in maintenance by an operator: it stays so after DNS lets go.
+        server.maintForcedUnderDns = true;
+        return true;
+      }
       this.setServerAdmin(server, 'MAINT', { reason });
       return true;
     }
     if (was === undefined) return false;
     server.resolutionMaint = undefined;
-    if (server.admin === 'MAINT') this.setServerAdmin(server, 'READY', { fqdn: server.fqdn ?? '' });
+    const forced = server.maintForcedUnderDns;
+    server.maintForcedUnderDns = false;
+    if (server.admin === 'MAINT' && !forced) this.setServerAdmin(server, 'READY', { fqdn: server.fqdn ?? '' });
     return true;
   }
 

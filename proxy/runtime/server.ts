@@ -81,6 +81,8 @@ export class RuntimeServer implements LbServer {
    * undefined otherwise. Set and cleared by RuntimeBackend.setServerResolutionMaint.
    */
   resolutionMaint: string | undefined;
+  /** An operator asked for maintenance while DNS held the server there: it stays in maintenance when DNS lets go. */
+  maintForcedUnderDns = false;
   /** It has been in DNS's maintenance: HAProxy's `show servers state` shows health 0 for it since, check or not. */
   resolutionMaintSeen = false;
   /** The UNIX socket of a `/path`, `unix@` or `abns@` server (net.connect's `path`; abstract ones start with NUL), else undefined. */

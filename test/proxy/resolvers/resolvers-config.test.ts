@@ -161,3 +161,26 @@ test("a reload: 'last' keeps the address DNS gave before it, 'none' starts over 
     await dns.close();
   }
 });
+
+test("an operator's maintenance set while DNS holds the server stays when DNS lets go; ready takes it back", async () => {
+  const { RuntimeBackend } = await import('../../../proxy/runtime/backend.ts');
+  const r = parseConfig([{ name: 'x.cfg', text: HEAD + 'backend be\n    server s1 a.test:80 resolvers fake init-addr none\n    server s2 a.test:81 resolvers fake init-addr none disabled\n' }]);
+  assert.ok(r.ok, formatDiagnostics(r.diagnostics));
+  const backend = new RuntimeBackend(r.config.proxies.find((p) => p.name === 'be') as never);
+  const [s1, s2] = backend.servers;
+  for (const s of [s1!, s2!]) backend.setServerResolutionMaint(s, 'No IP for server ');
+  backend.setServerAdmin(s1!, 'MAINT');
+  assert.equal(s1!.status, 'MAINT (resolution)');
+  backend.setServerAddress(s1!, '127.0.0.2');
+  backend.setServerResolutionMaint(s1!, undefined);
+  assert.deepEqual([s1!.admin, s1!.usable], ['MAINT', false]);
+  backend.setServerAdmin(s1!, 'READY');
+  assert.deepEqual([s1!.admin, s1!.usable], ['READY', true]);
+  // `disabled` on the line: DNS's answer does not enable it either.
+  backend.setServerResolutionMaint(s2!, undefined);
+  assert.deepEqual([s2!.admin, s2!.usable], ['MAINT', false]);
+  // `set server … state ready` under DNS's maintenance changes nothing now.
+  backend.setServerResolutionMaint(s1!, 'DNS NX status');
+  backend.setServerAdmin(s1!, 'READY');
+  assert.deepEqual([s1!.admin, s1!.status], ['MAINT', 'MAINT (resolution)']);
+});
