@@ -184,3 +184,10 @@ test("an operator's maintenance set while DNS holds the server stays when DNS le
   backend.setServerAdmin(s1!, 'READY');
   assert.deepEqual([s1!.admin, s1!.status], ['MAINT', 'MAINT (resolution)']);
 });
+
+test("a resolvers section without nameservers is warned about as haproxy -c does", () => {
+  const r = parseConfig([{ name: 'x.cfg', text: 'resolvers empty\n    timeout resolve 1s\nresolvers conf\n    parse-resolv-conf\n' }]);
+  assert.ok(r.ok);
+  // haproxy 2.6.12: "[WARNING] … config : resolvers 'empty' [x.cfg:1] has no nameservers configured!"
+  assert.deepEqual(r.diagnostics.map((d) => `${d.severity} ${d.line} ${d.message}`), ["warning 1 resolvers 'empty' has no nameservers configured!"]);
+});
