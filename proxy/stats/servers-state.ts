@@ -3,6 +3,7 @@
  * "# be_id be_name …" header, one space-separated line per server), the
  * format `server-state-file` reads back.
  */
+import { isIP } from 'node:net';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { CheckCode } from '../checks/types.ts';
@@ -50,8 +51,15 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   const initialWeight = server.config.options.weight;
   return [
     beId, backend.name, server.id, server.name, server.path === undefined && !server.addressless ? server.host : '-', opState(server), adminState(server), server.weight, initialWeight, since,
-    checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, server.fqdn ?? '-', server.port, server.srvLabel ?? '-', 0, 0, '-', '-', 0,
+    checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, fqdnColumn(server), server.port, server.srvLabel ?? '-', 0, 0, '-', '-', 0,
   ].join(' ');
+}
+
+/** srv_fqdn: the host name resolved (by DNS at run time, else by the system), '-' for an address or a socket. */
+function fqdnColumn(server: RuntimeServer): string {
+  if (server.fqdn !== undefined) return server.fqdn;
+  if (server.srvLabel !== undefined || server.path !== undefined || isIP(server.config.host) !== 0) return '-';
+  return server.config.host;
 }
 
 /** The dump, or undefined when `backendName` names no backend. */

@@ -452,3 +452,29 @@ test('a checked resolved server against real haproxy', async (t) => {
   assert.deepEqual(seen.stat, CHECKED_STAT);
   assert.deepEqual(seen.lines, CHECKED_LINES);
 });
+
+async function fqdnColumns(run: Runner): Promise<string[]> {
+  const dns = await startFakeDns();
+  const port = await freePort();
+  const stats = await freePort();
+  const proxy = await run(config(dns, port, stats, '', '    server s1 localhost:80\n    server s2 127.0.0.1:81'), port);
+  try {
+    const text = await cli(stats, 'show servers state be');
+    return text.split('\n').filter((l) => /^\d+ be /.test(l)).map((l) => {
+      const f = l.split(' ');
+      return `${f[3]} ${f[17]} ${f[18]}`;
+    });
+  } finally {
+    await proxy.stop();
+    await dns.close();
+  }
+}
+
+test("show servers state names a server's host name in srv_fqdn without resolvers too (as haproxy 2.6)", async () => {
+  assert.deepEqual(await fqdnColumns(loadstar), ['s1 localhost 80', 's2 - 81']);
+});
+
+test('srv_fqdn against real haproxy', async (t) => {
+  if (!requireHaproxy(t)) return;
+  assert.deepEqual(await fqdnColumns(haproxy), ['s1 localhost 80', 's2 - 81']);
+});
