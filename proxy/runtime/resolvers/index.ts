@@ -107,6 +107,15 @@ export class EngineResolvers {
    * finds nothing.
    */
   async prepare(previous?: ReadonlyMap<string, RuntimeBackend>): Promise<void> {
+    // A nameserver given by name is resolved once, by the system, as HAProxy does when it parses it.
+    for (const section of this.sections.values()) {
+      for (const ns of section.nameservers) {
+        if (isIP(ns.host) !== 0) continue;
+        const found = await dns.lookup(ns.host).catch(() => undefined);
+        if (!found) throw new InitAddrError(`resolvers '${section.name}' : nameserver '${ns.name}' : could not resolve address '${ns.host}'.`);
+        ns.host = found.address;
+      }
+    }
     // HAProxy skips init-addr for SRV labels: such a server waits, without an address, for a record.
     for (const { backend, server } of this.srvServers) {
       backend.setServerAddress(server, undefined);
