@@ -130,8 +130,8 @@ export class EngineResolvers {
     let libcFailed = false;
     for (const method of methods) {
       if (method === 'last') {
-        if (before?.fqdn !== server.fqdn || before === undefined) continue;
-        if (before.addressless) break;
+        // Like a state file line without an address, a server that had none gives nothing: the next method runs.
+        if (before === undefined || before.fqdn !== server.fqdn || before.addressless) continue;
         return backend.setServerAddress(server, before.host);
       }
       if (method === 'libc') {
