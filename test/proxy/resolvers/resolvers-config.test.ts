@@ -191,3 +191,15 @@ test("a resolvers section without nameservers is warned about as haproxy -c does
   // haproxy 2.6.12: "[WARNING] … config : resolvers 'empty' [x.cfg:1] has no nameservers configured!"
   assert.deepEqual(r.diagnostics.map((d) => `${d.severity} ${d.line} ${d.message}`), ["warning 1 resolvers 'empty' has no nameservers configured!"]);
 });
+
+test('the stats page shows a server DNS holds in maintenance as MAINT (resolution), in the maintenance colour', async () => {
+  const { startEngine, request } = await import('../../helpers/net.ts');
+  const port = await freePort();
+  const running = await startEngine(`${HEAD}frontend fe\n    bind 127.0.0.1:${port}\n    stats enable\n    stats uri /stats\n    default_backend be\nbackend be\n    server s1 a.test:80 resolvers fake init-addr none\n`);
+  try {
+    const page = await request(port, '/stats');
+    assert.match(page.body, /<tr class="maint">(?:(?!<\/tr>).)*<td class="name">s1<\/td>(?:(?!<\/tr>).)*MAINT \(resolution\)/);
+  } finally {
+    await running.stop();
+  }
+});
