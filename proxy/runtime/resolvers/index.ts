@@ -9,6 +9,7 @@ import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import { isIP } from 'node:net';
 import type { Config, Resolvers } from '../../config/model.ts';
+import { ResolveAtLoadError } from '../../errors.ts';
 import { parseNetwork } from '../../config/values.ts';
 import type { RuntimeBackend } from '../backend.ts';
 import type { RuntimeServer } from '../server.ts';
@@ -24,8 +25,6 @@ export { RuntimeResolvers } from './section.ts';
 
 const DEFAULT_HOLD = { valid: 10_000, nx: 30_000, refused: 30_000, timeout: 30_000, other: 30_000, obsolete: 0 };
 
-/** The error a start fails with when a server cannot get a first address and has no fallback. */
-export class InitAddrError extends Error {}
 
 export class EngineResolvers {
   readonly sections = new Map<string, RuntimeResolvers>();
@@ -103,7 +102,7 @@ export class EngineResolvers {
    * `init-addr`: each server's first address, by its methods in turn (default `last,libc`).
    * `last` is the address the same server (backend and name, same host name) had in `previous`,
    * the tables running before a reload: what HAProxy's server-state file carries to the new
-   * process. Throws InitAddrError, as HAProxy refuses to start, when a list without `libc`
+   * process. Throws ResolveAtLoadError, as HAProxy refuses to start, when a list without `libc`
    * finds nothing.
    */
   async prepare(previous?: ReadonlyMap<string, RuntimeBackend>): Promise<void> {
@@ -112,7 +111,7 @@ export class EngineResolvers {
       for (const ns of section.nameservers) {
         if (isIP(ns.host) !== 0) continue;
         const found = await dns.lookup(ns.host).catch(() => undefined);
-        if (!found) throw new InitAddrError(`resolvers '${section.name}' : nameserver '${ns.name}' : could not resolve address '${ns.host}'.`);
+        if (!found) throw new ResolveAtLoadError(`resolvers '${section.name}' : nameserver '${ns.name}' : could not resolve address '${ns.host}'.`);
         ns.host = found.address;
       }
     }
@@ -147,7 +146,7 @@ export class EngineResolvers {
       }
     }
     if (libcFailed) this.notify(`${where} : could not resolve address '${server.fqdn}', disabling server.`);
-    else if (!methods.includes('none')) throw new InitAddrError(`${where} : no method found to resolve address '${server.fqdn}'.`);
+    else if (!methods.includes('none')) throw new ResolveAtLoadError(`${where} : no method found to resolve address '${server.fqdn}'.`);
     // HAProxy starts such a server without an address, in maintenance until DNS gives it one.
     backend.setServerAddress(server, undefined);
     backend.setServerResolutionMaint(server, 'no address at start (init-addr)');

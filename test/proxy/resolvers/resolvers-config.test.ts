@@ -72,7 +72,7 @@ async function startWith(backend: string): Promise<{ engine: Engine; alerts: str
   try {
     await engine.start();
   } catch (e) {
-    return { engine, alerts, error: (e as Error).message };
+    return { engine, alerts, error: `${(e as { code?: string }).code}: ${(e as Error).message}` };
   }
   return { engine, alerts };
 }
@@ -93,7 +93,7 @@ test("init-addr: an address, none (maintenance without an address), and 'last' a
   const last = await startWith('backend be\n    server s1 a.test:80 resolvers fake init-addr last\n');
   await last.engine.stop(0);
   // haproxy -c: "[x.cfg:12] : 'server be/s1' : no method found to resolve address 'a.test'."
-  assert.equal(last.error, "[x.cfg:12] : 'server be/s1' : no method found to resolve address 'a.test'.");
+  assert.equal(last.error, "LS_ERR_ENG_RESOLVE: [x.cfg:12] : 'server be/s1' : no method found to resolve address 'a.test'.");
 });
 
 test('records are visited in HAProxy answer-tree order (XXH32 of the address bytes seeded with the type)', () => {
