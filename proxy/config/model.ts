@@ -643,6 +643,8 @@ export interface StickTable {
   peers?: string;
   /** Stored data types: `http_req_rate(10s)` → { name: 'http_req_rate', period: 10000 }; the arrays `gpc(3)`, `gpt(3)`, `gpc_rate(3,10s)` → count 3. */
   store: Array<{ name: string; period?: number; count?: number }>;
+  /** `srvkey addr`: a stick rule's entry names its server by address:port, not by name (the default). */
+  srvkey?: 'name' | 'addr';
   loc: SourceLocation;
 }
 
@@ -788,7 +790,10 @@ export interface ParsedProxy {
    * declared after `filter compression`, which HAProxy refuses. Undefined when the proxy uses no cache.
    */
   cacheFilters?: Array<{ name: string; explicit: boolean; afterCompression: boolean; loc: SourceLocation }>;
+  /** `monitor-uri`: requests for it are answered by Loadstar (200, or 503 while a `monitor fail` condition holds) and not logged. */
   monitorUri?: string;
+  /** `monitor fail if|unless <cond>` lines. */
+  monitorFail: Conditional[];
   description?: string;
   /** `disabled`: the proxy is not started. */
   disabled: boolean;

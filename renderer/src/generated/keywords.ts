@@ -512,7 +512,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "monitor-uri",
-   "summary": "Answers 200 on this URI without forwarding (for external monitors).",
+   "summary": "Requests for this URI (path and query, or the whole URI) are answered by Loadstar before any http-request rule: 200 \"Service ready\", or 503 while a `monitor fail` condition holds; they are not logged (for external monitors).",
    "status": "supported"
   },
   {
@@ -1018,8 +1018,13 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "monitor fail",
+   "summary": "`monitor fail if|unless <condition>`: the monitor-uri answers 503 while the condition holds (e.g. `if { nbsrv(app) lt 1 }`).",
+   "status": "supported"
+  },
+  {
    "name": "monitor-uri",
-   "summary": "Answers 200 on this URI without forwarding (for external monitors).",
+   "summary": "Requests for this URI (path and query, or the whole URI) are answered by Loadstar before any http-request rule: 200 \"Service ready\", or 503 while a `monitor fail` condition holds; they are not logged (for external monitors).",
    "status": "supported"
   },
   {
@@ -1982,8 +1987,13 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "monitor fail",
+   "summary": "`monitor fail if|unless <condition>`: the monitor-uri answers 503 while the condition holds (e.g. `if { nbsrv(app) lt 1 }`).",
+   "status": "supported"
+  },
+  {
    "name": "monitor-uri",
-   "summary": "Answers 200 on this URI without forwarding (for external monitors).",
+   "summary": "Requests for this URI (path and query, or the whole URI) are answered by Loadstar before any http-request rule: 200 \"Service ready\", or 503 while a `monitor fail` condition holds; they are not logged (for external monitors).",
    "status": "supported"
   },
   {
