@@ -61,7 +61,9 @@ export function serverStatus(server: RuntimeServer): ServerStatus {
   const weight = server.warmup === undefined ? server.weight : Math.floor((server.weight * server.warmup) / 16);
   return {
     name: server.name,
-    address: server.address,
+    address: server.addressless ? '' : server.address,
+    ...(server.fqdn !== undefined ? { fqdn: server.fqdn } : {}),
+    ...(server.resolutionMaint !== undefined ? { resolution: server.resolutionMaint.trim() } : {}),
     status: server.status,
     admin: admin.toLowerCase() as ServerAdminState,
     usable: server.usable && server.weight > 0,

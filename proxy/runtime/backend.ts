@@ -10,7 +10,7 @@ import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, LbRequest } from '../balance/index.ts';
 import { trackerUsable } from './track.ts';
 import { RuntimeServer } from './server.ts';
-import type { ServerAdmin, SlotWaiter } from './server.ts';
+import type { ServerAdmin, SlotWaiter, DnsAdminCause } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
 import type { RetryContext } from './retry.ts';
 import { StatCounters, slotTaken, queued } from './counters.ts';
@@ -348,13 +348,19 @@ export class RuntimeBackend {
    * DRAIN and MAINT take no new traffic; requests in flight finish. With a health check,
    * the check adjusts its health and logs the transition.
    */
-  setServerAdmin(server: RuntimeServer, admin: ServerAdmin): void {
+  setServerAdmin(server: RuntimeServer, admin: ServerAdmin, dns?: DnsAdminCause): void {
     const from = server.admin;
+    // Under DNS's maintenance an operator's state waits (HAProxy keeps its forced and resolution flags apart):
+    // `maint` stays when DNS lets go, `ready`/`drain` takes that back; neither changes anything now.
+    if (server.resolutionMaint !== undefined && dns === undefined) {
+      server.maintForcedUnderDns = admin === 'MAINT';
+      return;
+    }
     if (from === admin) return;
     const fromLabel = server.status;
     server.admin = admin;
     if (admin === 'MAINT') this.shutdownSessionsIfStopped(server);
-    if (server.check) return server.check.adminChanged(from, fromLabel);
+    if (server.check) return server.check.adminChanged(from, fromLabel, dns);
     const was = server.usable;
     this.setServerUsable(server, trackerUsable(server));
     if (was === server.usable) this.balancer.update(server);
@@ -366,6 +372,54 @@ export class RuntimeBackend {
    * `server`, whose usability just changed, follow it and log the change.
    */
   trackersFollow: ((server: RuntimeServer) => void) | undefined;
+
+  /**
+   * DNS gave `server` a new address (undefined: it has none now). New connections go there;
+   * idle kept-alive ones to the old address are left to expire (HAProxy does not close them either).
+   */
+  setServerAddress(server: RuntimeServer, address: string | undefined): void {
+    if (address === undefined) server.addressless = true;
+    else {
+      server.host = address;
+      server.addressless = false;
+    }
+    this.applyDynamicCookie(server);
+  }
+
+  /** An SRV record gave `server` a host name and a port (undefined and 0: it lost its record). */
+  setServerTarget(server: RuntimeServer, fqdn: string | undefined, port: number): void {
+    if (fqdn !== undefined && fqdn !== server.fqdn) server.fqdnSetByDns = true;
+    server.fqdn = fqdn;
+    server.port = port;
+  }
+
+  /**
+   * DNS puts `server` in maintenance (`reason`) or, with undefined, ends the maintenance it
+   * caused (HAProxy's SRV_ADMF_RMAINT): the server leaves and comes back as with `set server
+   * … state maint|ready`, unless someone put it in maintenance meanwhile. Returns whether its
+   * state changed.
+   */
+  setServerResolutionMaint(server: RuntimeServer, reason: string | undefined): boolean {
+    const was = server.resolutionMaint;
+    if (reason !== undefined) {
+      if (was !== undefined) return false;
+      server.resolutionMaint = reason;
+      server.resolutionMaintSeen = true;
+      if (server.admin === 'MAINT') {
+        // Already in maintenance by an operator: it stays so after DNS lets go.
+        server.maintForcedUnderDns = true;
+        return true;
+      }
+      this.setServerAdmin(server, 'MAINT', { reason });
+      return true;
+    }
+    if (was === undefined) return false;
+    server.resolutionMaint = undefined;
+    const forced = server.maintForcedUnderDns;
+    server.maintForcedUnderDns = false;
+    if (server.admin === 'MAINT' && !forced) this.setServerAdmin(server, 'READY', { fqdn: server.fqdn ?? '' });
+    return true;
+  }
 
   /** A weight already checked (0..256); a server leaving weight 0 takes queued work. */
   setServerWeight(server: RuntimeServer, weight: number): void {
@@ -467,7 +521,8 @@ export function carryUncheckedAdmin(previous: ReadonlyMap<string, RuntimeBackend
     for (const server of backend.servers) {
       if (server.check || server.admin !== 'READY') continue;
       const old = before.server(server.name);
-      if (!old || old.admin === 'READY' || maintFromConfig(old)) continue;
+      // DNS's maintenance is the new resolvers' to decide (init-addr, then their answers).
+      if (!old || old.admin === 'READY' || maintFromConfig(old) || old.resolutionMaint !== undefined) continue;
       backend.carryServerAdmin(server, old.admin);
       backend.carryServerUsable(server, false);
       backend.balancer.update(server);
