@@ -652,8 +652,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option nolinger",
-   "summary": "Resets connections on close instead of lingering.",
-   "status": "supported"
+   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "option originalto",
@@ -1129,8 +1129,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option nolinger",
-   "summary": "Resets connections on close instead of lingering.",
-   "status": "supported"
+   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "option originalto",
@@ -1531,8 +1531,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option nolinger",
-   "summary": "Resets connections on close instead of lingering.",
-   "status": "supported"
+   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "option originalto",
@@ -2133,8 +2133,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option nolinger",
-   "summary": "Resets connections on close instead of lingering.",
-   "status": "supported"
+   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "option originalto",
