@@ -56,7 +56,9 @@ function backendStatus(proxy: BalancingProxy, runtime: RuntimeBackend): BackendS
 
 export function serverStatus(server: RuntimeServer): ServerStatus {
   const check = server.check;
-  const admin = check ? check.state.admin : server.admin;
+  // DNS's own maintenance (HAProxy's RMAINT) is not the operator's: the admin state reads ready unless they asked for maintenance too.
+  const heldByDns = server.resolutionMaint !== undefined && !server.maintForcedUnderDns;
+  const admin = heldByDns ? 'READY' : check ? check.state.admin : server.admin;
   // Slow start: the weight in effect is a sixteenth-step share of the runtime weight.
   const weight = server.warmup === undefined ? server.weight : Math.floor((server.weight * server.warmup) / 16);
   return {
