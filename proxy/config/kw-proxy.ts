@@ -72,7 +72,6 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-buffer-request', 'dflb', 'Waits for the whole request body before processing.'],
   ['http-ignore-probes', 'dfl', 'Does not log or count connections that send nothing.'],
   ['http-use-htx', 'dflb', 'Always on in modern HAProxy; kept for old configurations.'],
-  ['nolinger', 'dflb', 'Resets connections on close instead of lingering.'],
   ['prefer-last-server', 'dlb', 'Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.'],
   ['h1-case-adjust-bogus-client', 'dfl', 'Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.'],
   ['h1-case-adjust-bogus-server', 'dlb', 'Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.'],
@@ -82,7 +81,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
 const noEffectOptions: Array<[name: string, sections: string]> = [
   ['contstats', 'dfl'], ['splice-auto', 'dflb'], ['splice-request', 'dflb'], ['splice-response', 'dflb'],
   ['tcp-smart-accept', 'dfl'], ['tcp-smart-connect', 'dlb'], ['clitcpka', 'dfl'], ['srvtcpka', 'dlb'],
-  ['tcpka', 'dflb'], ['socket-stats', 'dfl'], ['http-no-delay', 'dflb'], ['independent-streams', 'dflb'],
+  ['tcpka', 'dflb'], ['socket-stats', 'dfl'], ['http-no-delay', 'dflb'], ['independent-streams', 'dflb'], ['nolinger', 'dflb'],
 ];
 
 const optionKeywords: ProxyKeyword[] = [
@@ -412,10 +411,22 @@ const generalKeywords: ProxyKeyword[] = [
     name: 'monitor-uri',
     sections: 'dfl',
     status: ENGINE,
-    summary: 'Answers 200 on this URI without forwarding (for external monitors).',
+    summary: 'Requests for this URI (path and query, or the whole URI) are answered by Loadstar before any http-request rule: 200 "Service ready", or 503 while a `monitor fail` condition holds; they are not logged (for external monitors).',
     parse(ctx) {
-      if (ctx.args.length !== 1) return ctx.error(`'monitor-uri' expects an URI.`);
+      if (ctx.args.length === 0) return ctx.error(`'monitor-uri' expects an URI.`);
+      if (ctx.args.length > 1) return ctx.error(`'monitor-uri' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
       ctx.proxy.monitorUri = ctx.args[0];
+    },
+  },
+  {
+    name: 'monitor fail',
+    sections: 'fl',
+    status: ENGINE,
+    summary: '`monitor fail if|unless <condition>`: the monitor-uri answers 503 while the condition holds (e.g. `if { nbsrv(app) lt 1 }`).',
+    parse(ctx) {
+      if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'monitor fail' requires either 'if' or 'unless' followed by a condition.`);
+      const split = splitCondition(ctx, 0, `a 'monitor fail'`);
+      if (split.ok) ctx.proxy.monitorFail.push({ condition: split.condition, loc: ctx.directive.loc });
     },
   },
   {
@@ -449,7 +460,7 @@ const generalKeywords: ProxyKeyword[] = [
     name: 'filter',
     sections: 'flb',
     status: COMPRESSION,
-    summary: '`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache\'s filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.',
+    summary: '`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache\'s filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). `filter trace` is accepted and does nothing (HAProxy\'s debugging filter). Other filters are not supported.',
     parse(ctx) {
       const [name] = ctx.args;
       if (name === 'compression') {
@@ -458,6 +469,7 @@ const generalKeywords: ProxyKeyword[] = [
         return;
       }
       if (name === 'cache') return parseCacheFilter(ctx);
+      if (name === 'trace') return parseTraceFilter(ctx);
       if (name !== undefined && OTHER_FILTERS.has(name)) return ctx.error(`'filter ${name}' is not supported by Loadstar (only 'filter compression' and 'filter cache' are).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
       ctx.error(`'filter' : unknown keyword '${name ?? ''}'. Registered keywords : cache, compression, fcgi-app, opentracing, spoe, trace`, 0);
     },
@@ -466,7 +478,26 @@ const generalKeywords: ProxyKeyword[] = [
 
 const COMPRESSION_ALGOS = new Set(['identity', 'gzip', 'deflate', 'raw-deflate']);
 /** HAProxy 2.6's other filters (`filter` keywords): Loadstar runs none of them. */
-const OTHER_FILTERS = new Set(['fcgi-app', 'opentracing', 'spoe', 'trace']);
+const OTHER_FILTERS = new Set(['fcgi-app', 'opentracing', 'spoe']);
+
+/**
+ * `filter trace [name <name>] [quiet] [random-forwarding] [hexdump]` (flt_trace.c): HAProxy's filter for
+ * debugging its filter API. It traces callbacks and, with random-forwarding, cuts what it forwards into
+ * random pieces, which changes no exchange: accepted, and nothing is run.
+ */
+function parseTraceFilter(ctx: ProxyDirectiveContext): void {
+  for (let i = 1; i < ctx.args.length; i++) {
+    const w = ctx.args[i]!;
+    if (w === 'name') {
+      if (ctx.args[i + 1] === undefined) return ctx.error(`'filter trace' : 'name' option without value.`, i);
+      i++;
+    } else if (w !== 'quiet' && w !== 'random-forwarding' && w !== 'hexdump' && w !== 'random-parsing') {
+      return ctx.error(`'filter trace' : unknown keyword '${w}'.`, i);
+    }
+  }
+  ctx.proxy.compression.otherFilter = true;
+  ctx.warn(`'filter trace' has no effect in Loadstar and is ignored (it traces HAProxy's filter callbacks).`, undefined, 'LS_WARN_CFG_IGNORED');
+}
 
 const captureKeywords: ProxyKeyword[] = (['request header', 'response header'] as const).map((kind): ProxyKeyword => ({
   name: `capture ${kind}`,

@@ -312,9 +312,18 @@ export interface ServerOptions {
   proxyV2Options?: string[];
   /** `check-send-proxy`: health checks send a PROXY header even when the server's traffic does not. Default: as the traffic, unless `port`/`addr` are set. */
   checkSendProxy?: boolean;
+  /** `resolvers <id>`: the section resolving the host name at run time (proxy/runtime/resolvers). */
   resolvers?: string;
+  /** `init-addr`: methods tried in turn at start (`last`, `libc`, `none`, an IP). Default: last,libc. */
   initAddr?: string[];
+  /** `resolve-prefer`: the address family picked first, and queried first (AAAA for ipv6). Default ipv6. */
   resolvePrefer?: 'ipv4' | 'ipv6';
+  /** `resolve-net`: networks whose addresses are picked first, as written (`10.0.0.0/8`, `fd00::/8`). */
+  resolveNet?: string[];
+  /** `resolve-opts allow-dup-ip` (true) / `prevent-dup-ip` (false, the default): servers of a backend may share an address. */
+  allowDupIp?: boolean;
+  /** `resolve-opts ignore-weight`: an SRV record's weight is not applied. */
+  ignoreWeight?: boolean;
   observe?: ObserveMode;
   /** Consecutive observed errors before on-error applies. Default 10. */
   errorLimit?: number;
@@ -640,6 +649,8 @@ export interface StickTable {
   peers?: string;
   /** Stored data types: `http_req_rate(10s)` → { name: 'http_req_rate', period: 10000 }; the arrays `gpc(3)`, `gpt(3)`, `gpc_rate(3,10s)` → count 3. */
   store: Array<{ name: string; period?: number; count?: number }>;
+  /** `srvkey addr`: a stick rule's entry names its server by address:port, not by name (the default). */
+  srvkey?: 'name' | 'addr';
   loc: SourceLocation;
 }
 
@@ -778,14 +789,21 @@ export interface ParsedProxy {
    * `compression` lines in the order written (a defaults section's first, provision.ts);
    * `filter`: a `filter compression` line was seen (one is allowed).
    */
-  compression: { algorithms: string[]; types: string[]; offload: boolean; filter?: boolean };
+  /**
+   * `filter compression` sets `filter`; `otherFilter`: a filter Loadstar accepts without running it (`filter trace`)
+   * is declared, and HAProxy then wants the compression filter written out.
+   */
+  compression: { algorithms: string[]; types: string[]; offload: boolean; filter?: boolean; otherFilter?: boolean };
   /**
    * The cache filters of the proxy (HAProxy's `cache store filter`), by cache name: declared by `filter cache
    * <name>` (explicit) or implied by its first cache-use / cache-store rule. `afterCompression`: an explicit one
    * declared after `filter compression`, which HAProxy refuses. Undefined when the proxy uses no cache.
    */
   cacheFilters?: Array<{ name: string; explicit: boolean; afterCompression: boolean; loc: SourceLocation }>;
+  /** `monitor-uri`: requests for it are answered by Loadstar (200, or 503 while a `monitor fail` condition holds) and not logged. */
   monitorUri?: string;
+  /** `monitor fail if|unless <cond>` lines. */
+  monitorFail: Conditional[];
   description?: string;
   /** `disabled`: the proxy is not started. */
   disabled: boolean;

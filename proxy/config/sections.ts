@@ -28,6 +28,7 @@ export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
     logs: [],
     noLog: false,
     captures: [],
+    monitorFail: [],
     errorDirectives: [],
     errorfiles: new Map(),
     compression: { algorithms: [], types: [], offload: false },

@@ -21,6 +21,9 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
   const userlists = new Set(config.userlists.map((u) => u.name));
   const tables = new Set([...config.proxies.filter((p) => p.stickTable).map((p) => p.name), ...peersTables(config).map((t) => t.name)]);
 
+  for (const r of config.resolvers) {
+    if (r.nameservers.length === 0 && !r.parseResolvConf) diagnostics.warn(r.section.loc, 'LS_WARN_CFG_SUSPICIOUS', `resolvers '${r.name}' has no nameservers configured!`, 'resolvers');
+  }
   peersProblems(config, diagnostics);
   emailAlertProblems(config, diagnostics);
   cacheProblems(config, diagnostics);
@@ -38,8 +41,18 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     checkLogFormat(proxy, mode, diagnostics);
     checkTcpTrackRules(proxy, diagnostics);
     checkStatsAccess(proxy, diagnostics);
+    checkCompressionFilter(proxy, diagnostics);
   }
   checkTracks(config, backends, diagnostics);
+}
+
+/** HAProxy's check_implicit_http_comp_flt: with another filter declared, compression needs its filter written out. */
+function checkCompressionFilter(proxy: Proxy, diagnostics: Diagnostics): void {
+  const c = proxy.compression;
+  const configured = c.algorithms.length > 0 || c.types.length > 0 || c.offload || c.filter === true;
+  if (configured && c.otherFilter && !c.filter) {
+    diagnostics.alert(proxy.section.loc, 'LS_ERR_CFG_SYNTAX', `config: ${proxy.kind} '${proxy.name}': require an explicit filter declaration to use HTTP compression`, 'filter');
+  }
 }
 
 /** `stats http-request` rules replace `stats auth`/`stats realm`: HAProxy refuses both on one proxy. */

@@ -20,6 +20,8 @@ import type { ServerChoice } from '../runtime/server-rules.ts';
 import type { ConnectionRules } from '../tcp/rules.ts';
 import type { LocalAnswer } from './rules.ts';
 import { compileTxCondition, compileTxFormat, plainAddress } from './samples.ts';
+import { compileMonitor } from './monitor.ts';
+import type { MonitorCheck } from './monitor.ts';
 import { getHeader, caseAdjustFor } from './headers.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { TxPredicate } from './samples.ts';
@@ -114,6 +116,7 @@ export class HttpBackend {
     const t = config.timeouts;
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
     this.errorfiles = loadErrorFiles(config);
+    runtime.idleConnectionsStale = (server) => this.pools.get(server)?.closeAll();
     this.requestRules = withHeaderNameRestriction(compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s)), config, (s) => this.errorResponse(s));
     this.contentRules = compileHttpContentRules(config, false);
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
@@ -234,6 +237,8 @@ export class HttpFrontend implements Frontend {
   private readonly connectionRules: ConnectionRules | undefined;
   private readonly sessionRules: SessionRules | undefined;
   private readonly contentRules: HttpContentRules | undefined;
+  /** `monitor-uri` (monitor.ts); undefined without one. */
+  private readonly monitor: MonitorCheck | undefined;
   private readonly requestRules;
   private readonly redirectRules;
   private readonly responseRules;
@@ -279,6 +284,7 @@ export class HttpFrontend implements Frontend {
     this.connectionRules = compileConnectionRules(config);
     this.sessionRules = compileSessionRules(config);
     this.contentRules = compileHttpContentRules(config, true);
+    this.monitor = compileMonitor(config, (s) => this.errorResponse(s));
     this.requestRules = withHeaderNameRestriction(compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s)), config, (s) => this.errorResponse(s));
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
     this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
@@ -306,6 +312,8 @@ export class HttpFrontend implements Frontend {
       if (refused) return refused;
       requestParsed(tx, true);
     } else requestParsed(tx);
+    const monitored = this.monitor?.(tx);
+    if (monitored) return monitored;
     const frontendOutcome = runRequestRules(this.requestRules, tx);
     if (frontendOutcome !== 'continue') return frontendOutcome;
     // A hit ends the request's processing here, as HAProxy's applet target does.
