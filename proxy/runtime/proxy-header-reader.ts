@@ -39,6 +39,8 @@ export function proxyHeaderExpected(socket: net.Socket): boolean {
 
 /** The header each connection (raw TCP socket) received, for fc_rcvd_proxy, fc_pp_authority, fc_pp_unique_id. */
 const received = new WeakMap<net.Socket, ReceivedProxyHeader>();
+/** Until a first header arrives (no accept-proxy in use), connections skip the lookup altogether. */
+let anyReceived = false;
 
 /**
  * Reads the header `socket` must start with, then calls `done` once: on success with the socket
@@ -66,6 +68,7 @@ export function receiveProxyHeader(socket: net.Socket, timeoutMs: number, done: 
       return void socket.resetAndDestroy();
     }
     received.set(socket, parsed);
+    anyReceived = true;
     if (parsed.addresses) adoptAddresses(socket, parsed.addresses);
     if (parsed.length < chunk.length) socket.unshift(chunk.subarray(parsed.length));
     finish({ ok: true });
@@ -91,6 +94,7 @@ export function receiveProxyHeader(socket: net.Socket, timeoutMs: number, done: 
 
 /** The header `socket` (or the TCP connection under a TLS socket) received; undefined without one. */
 export function receivedProxyHeader(socket: net.Socket): ReceivedProxyHeader | undefined {
+  if (!anyReceived) return undefined;
   return received.get(socket) ?? received.get((socket as unknown as { _parent?: net.Socket })._parent ?? socket);
 }
 
