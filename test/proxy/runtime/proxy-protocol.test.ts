@@ -570,3 +570,46 @@ test('the header parser and writers agree with each other on every family', () =
   assert.equal(proxyLineV1({ src: '192.0.2.1', srcPort: 1, dst: '2001:db8::2', dstPort: 2 }).toString(), 'PROXY TCP6 ::ffff:192.0.2.1 2001:db8::2 1 2\r\n');
   assert.equal(proxyLineV1(undefined).toString(), 'PROXY UNKNOWN\r\n');
 });
+
+function forwardforConfig(port: number, origin: number): string {
+  return `${loggedHttpHead()}frontend fe
+    bind 127.0.0.1:${port} accept-proxy
+    option forwardfor
+    default_backend b
+backend b
+    balance source
+    server o 127.0.0.1:${origin}
+`;
+}
+
+/** The header's source is the one X-Forwarded-For names (recorded from haproxy 2.6.12). */
+async function runForwardfor(port: number, origin: { seen: Buffer[] }): Promise<void> {
+  const { body } = await sendHeader(port, 'PROXY TCP4 198.51.100.7 192.0.2.1 5555 80\r\nGET /f HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+  assert.equal(body, 'ok');
+  assert.match(origin.seen[0]!.toString('latin1'), /\r\nx-forwarded-for: 198\.51\.100\.7\r\n/);
+}
+
+test('X-Forwarded-For names the address a PROXY header brought', async () => {
+  const origin = await recordingOrigin();
+  const port = await freePort();
+  const engine = await startEngine(forwardforConfig(port, origin.port));
+  try {
+    await runForwardfor(port, origin);
+  } finally {
+    await engine.stop();
+    await origin.close();
+  }
+});
+
+test('haproxy forwards the same X-Forwarded-For', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const origin = await recordingOrigin();
+  const port = await freePort();
+  const haproxy = await startHaproxy(forwardforConfig(port, origin.port), port);
+  try {
+    await runForwardfor(port, origin);
+  } finally {
+    await haproxy.stop();
+    await origin.close();
+  }
+});
