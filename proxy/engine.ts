@@ -473,6 +473,7 @@ export class Engine {
     const listenerPort = socket.localPort;
     receiveProxyHeader(socket, listener.proxy.timeouts.client ?? 0, (outcome) => {
       if (outcome.ok) return go();
+      if (this.statsEnabled) this.stats.connectionFailedEarly(listener.frontend);
       // session_kill_embryonic: dontlognull drops the connections that closed, failed or timed out before a header.
       if (outcome.log === 'unless-dontlognull' && listener.proxy.options['dontlognull']?.enabled) return;
       this.logger.connectionError(listener.proxy, listener.bind, socket, acceptedAt, outcome.reason, listenerPort);

@@ -207,6 +207,15 @@ export class StatsRegistry {
    * A connection accepted on a frontend: its session counts until it closes. Bytes come with
    * each exchange's record (heads included, as HAProxy's bin/bout count them).
    */
+  /**
+   * A connection closed before it became a session (a bad or missing PROXY header): HAProxy counted
+   * it as a connection (conn_tot, conn_rate), never as a session.
+   */
+  connectionFailedEarly(frontend: FrontendInfo): void {
+    this.cumConns++;
+    frontend.stats.connTot++;
+  }
+
   connectionAccepted(frontend: FrontendInfo, socket: net.Socket): void {
     const counters = frontend.stats;
     this.cumConns++;

@@ -613,3 +613,20 @@ test('haproxy forwards the same X-Forwarded-For', async (t) => {
     await origin.close();
   }
 });
+
+test('a connection refused for its PROXY header counts as a connection, not a session, as in haproxy', async () => {
+  const port = await freePort();
+  const engine = await startEngine(`${loggedHttpHead()}frontend f
+    bind 127.0.0.1:${port} accept-proxy
+    http-request return status 200
+`);
+  try {
+    assert.equal((await sendHeader(port, `GET / HTTP/1.1\r\n\r\nxxxxxxxxxxxxxxxxx`)).body, RESET);
+    assert.equal((await sendHeader(port, `PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n${GET}`)).body, '');
+    // Recorded with haproxy 2.6.12's `show stat` after the same two connections: conn_tot=2 stot=1.
+    await waitFor('both connections counted', () => engine.engine.stats.counters('frontend', 'f')!.connTot === 2);
+    assert.equal(engine.engine.stats.counters('frontend', 'f')!.stot, 1);
+  } finally {
+    await engine.stop();
+  }
+});
