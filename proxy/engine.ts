@@ -471,7 +471,10 @@ export class Engine {
     if (!listener.bind.acceptProxy && !(listener.proxy.tcpRequestRules.length > 0 && proxyHeaderExpected(socket))) return go();
     const acceptedAt = Date.now();
     const listenerPort = socket.localPort;
+    this.awaitingHeader.add(socket);
+    socket.once('close', () => this.awaitingHeader.delete(socket));
     receiveProxyHeader(socket, listener.proxy.timeouts.client ?? 0, (outcome) => {
+      this.awaitingHeader.delete(socket);
       if (outcome.ok) return go();
       if (this.statsEnabled) this.stats.connectionFailedEarly(listener.frontend);
       // session_kill_embryonic: dontlognull drops the connections that closed, failed or timed out before a header.
@@ -485,6 +488,9 @@ export class Engine {
     bindTls.secured = (socket) => this.accept(listener, socket);
     bindTls.refused = (socket, reason) => this.logger.connectionError(listener.proxy, listener.bind, socket, handshakeStartOf(socket), reason);
   }
+
+  /** Connections still waiting for their PROXY header: not a frontend's yet, a stop closes them. */
+  private readonly awaitingHeader = new Set<net.Socket>();
 
   private accept(listener: Listener, socket: net.Socket): void {
     if (this.stopping) return void socket.destroy();
@@ -551,6 +557,8 @@ export class Engine {
     // Stop accepting now; close()'s callback would wait for every open connection, which is what follows.
     const closed = [...this.listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
     this.listeners.clear();
+    for (const socket of this.awaitingHeader) socket.destroy();
+    this.awaitingHeader.clear();
     const tables = this.tables;
     if (!tables) return;
     for (const backend of tables.httpBackends.values()) backend.closeIdle();

@@ -630,3 +630,25 @@ test('a connection refused for its PROXY header counts as a connection, not a se
     await engine.stop();
   }
 });
+
+test('a stop closes connections still waiting for their PROXY header (no timeout client to end them)', async () => {
+  const port = await freePort();
+  const engine = await startEngine(`defaults
+    mode http
+    timeout connect 2s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:${port} accept-proxy
+    http-request return status 200
+`);
+  const waiting = net.connect(port, '127.0.0.1');
+  waiting.on('error', () => {});
+  await new Promise((r) => waiting.once('connect', r));
+  const closed = new Promise<boolean>((resolve) => {
+    waiting.once('close', () => resolve(true));
+    setTimeout(() => resolve(false), 3000).unref();
+  });
+  await engine.stop();
+  assert.equal(await closed, true);
+  waiting.destroy();
+});
