@@ -649,6 +649,7 @@ frontend f
     setTimeout(() => resolve(false), 3000).unref();
   });
   await engine.stop();
-  assert.equal(await closed, true);
+  const wasClosed = await closed;
   waiting.destroy();
+  assert.equal(wasClosed, true);
 });
