@@ -5,7 +5,7 @@ import { splitCondition, logFormatFilesExist } from './conditions.ts';
 import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName } from '../acl/index.ts';
 import type { Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
-import { parseInteger, parseTime } from './values.ts';
+import { parseInteger, parseSize, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule, Proxy, UriNormalizer } from './model.ts';
@@ -19,9 +19,38 @@ const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'do-resolve', 'early-hint',
   'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
-  'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
+  'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
 ];
+
+/**
+ * `wait-for-body time <time> [at-least <bytes>]` (HAProxy's parse_http_wait_for_body: the two
+ * options in any order, its error texts; a word it does not know ends the options and is then
+ * refused as a misplaced condition).
+ */
+function parseWaitForBody(args: readonly string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined {
+  let timeMs: number | undefined;
+  let atLeast = 0;
+  let i = 0;
+  for (; i < args.length; i += 2) {
+    const option = args[i]!;
+    if (option !== 'time' && option !== 'at-least') break;
+    const value = args[i + 1];
+    if (value === undefined) return void fail(`missing argument for '${option}'`, i);
+    if (option === 'time') {
+      const t = parseTime(value, 'wait-for-body time');
+      if (t.error !== undefined) return void fail(t.error.startsWith('timer overflow') ? 'time overflow (maximum value is 2147483647 ms or ~24.8 days)' : `unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value[0] ?? ''}'`, i + 1);
+      timeMs = t.value;
+    } else {
+      const size = parseSize(value, 'wait-for-body at-least');
+      if (size.error !== undefined) return void fail(`unexpected character '${/^\d*[kmgKMG]?(.*)$/.exec(value)?.[1]?.[0] ?? ''}'`, i + 1);
+      atLeast = size.value;
+    }
+  }
+  if (timeMs === undefined) return void fail('expects time <time> [ at-least <bytes> ]', 0);
+  if (i < args.length) return void ctx.error(`'${ctx.directive.keyword} wait-for-body' expects either 'if' or 'unless' followed by a condition but found '${args[i]}'.`, i + 2);
+  return { type: 'wait-for-body', timeMs, atLeast };
+}
 
 /** deny and tarpit take `status` or its older spelling `deny_status` (configuration.txt, "http-request deny"). */
 const DENY_STATUS_WORDS = ['status', 'deny_status'];
@@ -201,6 +230,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     },
   },
   'silent-drop': { sets: ['http-request', 'http-response'], parse: noArgument('silent-drop') },
+  'wait-for-body': { sets: ['http-request', 'http-response'], parse: parseWaitForBody },
   'disable-l7-retry': {
     sets: ['http-request'],
     parse(args, fail) {

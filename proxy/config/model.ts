@@ -446,6 +446,11 @@ export type HttpAction =
   | { type: 'set-status'; status: number; reason?: string }
   /** `set-timeout server|tunnel <time|expr>`: this stream's timeout, a time (ms) or a sample expression giving ms. */
   | { type: 'set-timeout'; which: 'server' | 'tunnel'; ms?: number; expression?: string }
+  /**
+   * The rules after it wait for the message's body: all of it, a full buffer, `atLeast` bytes of it
+   * (0: no such limit), or `timeMs` (0: no timer of its own; the side's inactivity timeout ends it).
+   */
+  | { type: 'wait-for-body'; timeMs: number; atLeast: number }
   /** `set-var-fmt(<var>[,<cond>…]) <fmt>`: conditions as for set-var. */
   | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] }
   /** errorPage: no payload, and the proxy's error page for the status was asked for (default-errorfiles, deny_status, a bare deny); else an empty answer. */

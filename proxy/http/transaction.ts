@@ -13,14 +13,15 @@ import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjus
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
 import type net from 'node:net';
-import type { HttpBackend, HttpFrontend } from './frontend.ts';
+import type { BodyWaitDecision, Decision, HttpBackend, HttpFrontend } from './frontend.ts';
 import { streamAcceptDate } from './frontend.ts';
 import { h2StreamAccept } from './stream-times.ts';
 import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
 import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
-import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestHtxUsage } from './htx-size.ts';
+import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestBodyRoom, requestHtxUsage } from './htx-size.ts';
+import { RequestBodyWait, bodyless, expectsContinue, CONTINUE_RESPONSE, CONTINUE_HTX_SIZE } from './body-wait.ts';
 import { H2_CHUNKED_FRAMING } from './h2-upstream.ts';
 import type { PersistenceOutcome } from './persistence.ts';
 import type { StickRequest } from '../stick/persistence.ts';
@@ -107,6 +108,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
  * read (one string, one send, instead of a writev of two buffers).
  */
 const MERGE_WITH_HEAD = 4096;
+/** `connection: close` as HTX counts it (name and value). */
+const CONNECTION_CLOSE_HTX_SIZE = 'connection'.length + 'close'.length;
 /** Request body bytes buffered before the server connection is ready, before reading pauses. */
 const MAX_BUFFERED_BODY = 256 * 1024;
 
@@ -147,6 +150,14 @@ export class HttpTransaction implements ServerSession {
   applet: AppletName | undefined;
   /** The status the log shows instead of the one sent (LocalAnswer.loggedStatus). */
   loggedStatus: number | undefined;
+  /** The rules wait for the request body (body-wait.ts); undefined when they do not (the common case). */
+  private bodyWait: RequestBodyWait<Decision> | undefined;
+  /** The body the rules read (req.body*) once a wait for it ended: at most what HAProxy's buffer holds. */
+  private rulesBody: Buffer | undefined;
+  /** ms from the head to the end of the rules' wait for the body (%TR counts them); -1: it never came (408). */
+  requestWait = 0;
+  /** `Expect: 100-continue` was answered by a wait for the body. */
+  private continueSent = false;
   /** A local answer waiting for the request body (the stats page's admin form). */
   private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
@@ -306,6 +317,7 @@ export class HttpTransaction implements ServerSession {
       get requestLine() { return requestLineOf(tx.request, tx.arrivedMethod, tx.arrivedUrl); },
       get rawHeaders() { return tx.request.headers; },
       get captures() { return tx.requestCaptures?.headers; },
+      get body() { return tx.rulesBody; },
     };
     const res: HttpResponseInfo = {
       get status() { return tx.response?.status ?? tx.status; },
@@ -376,7 +388,12 @@ export class HttpTransaction implements ServerSession {
       this.notFirst = session.reuseNotFirst;
       session.reuseNotFirst = true;
     }
-    const decision = this.frontend.processRequest(this);
+    this.decide(this.frontend.processRequest(this));
+  }
+
+  /** What the request rules decided: a wait for the body, an answer of Loadstar's own, or a backend's servers. */
+  private decide(decision: Decision): void {
+    if ('waitForBody' in decision) return this.waitForBody(decision);
     if ('cached' in decision) {
       this.backend = decision.backend;
       return this.serveFromCache();
@@ -408,6 +425,98 @@ export class HttpTransaction implements ServerSession {
     this.acquireSlot();
   }
 
+  // ------------------------------------------------------------------ waiting for the request body (body-wait.ts)
+
+  /**
+   * The rules wait for the body: at once on when there is none or enough of it is in already;
+   * else the body collects where it waits for a server anyway, and requestBody / requestComplete
+   * run the rules on once there is enough.
+   */
+  private waitForBody(decision: BodyWaitDecision): void {
+    if (decision.backend) this.backend = decision.backend;
+    const r = this.request;
+    if (bodyless(r.method, r.versionMajor, r.headers, this.chunkedRequest, this.requestDone)) return this.decide(decision.resume());
+    // HAProxy answers Expect: 100-continue the first time the body is waited for.
+    if (!this.continueSent && expectsContinue(r.versionMajor, r.versionMinor, r.headers)) {
+      this.continueSent = true;
+      deleteHeader(r.headers, 'expect');
+      this.bytesOut += CONTINUE_HTX_SIZE;
+      this.writeClient(CONTINUE_RESPONSE);
+    }
+    const room = requestBodyRoom(this.frontend.limits.headRoom, this.headBytesIn - (this.chunkedRequest ? END_OF_TRAILERS : 0), r.headers);
+    const wait = new RequestBodyWait(decision.waitForBody, room, decision.resume, () => this.contained(() => this.bodyWaitTimedOut()));
+    this.bodyWait = wait;
+    this.checkBodyWait();
+  }
+
+  /** The body so far is enough for the waiting rules: they run on, with req.body* reading it. */
+  private checkBodyWait(): void {
+    const wait = this.bodyWait!;
+    if (!wait.enough(this.pendingBytes, this.requestDone)) return;
+    this.endBodyWait();
+    this.decide(wait.resume());
+  }
+
+  private endBodyWait(): void {
+    const wait = this.bodyWait!;
+    wait.end();
+    this.bodyWait = undefined;
+    const body = this.pendingBody.length === 1 ? this.pendingBody[0]! : Buffer.concat(this.pendingBody);
+    this.rulesBody = body.length > wait.room ? body.subarray(0, wait.room) : body;
+    this.requestWait = Date.now() - this.startedAt;
+  }
+
+  /**
+   * The body did not come in time (the wait's own time, or `timeout client`): 408 and the
+   * connection closes, logged cR with %TR -1 and counted as a failed request (HAProxy's abort_req).
+   */
+  bodyWaitTimedOut(): void {
+    if (!this.bodyWait || this.finished) return;
+    this.bodyWait.end();
+    this.bodyWait = undefined;
+    this.requestWait = -1;
+    this.frontend.counters.requestErrors++;
+    this.termination = 'cR';
+    this.status = 408;
+    // HAProxy's reply counts the `connection: close` it carries (%B 232 for the built-in page).
+    this.answerLocally(this.frontend.errorResponse(408, this.backend), true, CONNECTION_CLOSE_HTX_SIZE);
+  }
+
+  /**
+   * The client closed its side while the rules waited: they run on with what came (HAProxy stops
+   * waiting at the read's end), then the exchange ends there, logged CR, unless they answered
+   * (haproxy 2.6.12: `-1 CR-- … be s`, the server picked but never sent the request).
+   */
+  bodyWaitAborted(): boolean {
+    const wait = this.bodyWait;
+    if (!wait) return false;
+    this.endBodyWait();
+    // A later wait-for-body has nothing more to wait for either.
+    let decision = wait.resume();
+    while ('waitForBody' in decision) {
+      if (decision.backend) this.backend = decision.backend;
+      decision = decision.resume();
+    }
+    // As in HAProxy, what they decided starts (the server is picked, an answer goes out), then the exchange ends.
+    this.decide(decision);
+    if (!this.finished) this.abort('CR');
+    return true;
+  }
+
+  /** Waiting for the request body before its rules go on (the client's timers ask). */
+  get waitingForBody(): boolean {
+    return this.bodyWait !== undefined;
+  }
+
+  /** A timer's callback: what it throws ends this exchange as an internal error, not the process. */
+  private contained(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.client.internalError(e);
+    }
+  }
+
   /** The stats page or the exporter answers: HAProxy's applet is connected at once, and the log names it. */
   private servedByApplet(answer: LocalAnswer): void {
     this.applet = answer.applet;
@@ -425,6 +534,7 @@ export class HttpTransaction implements ServerSession {
     this.pendingBody.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.pauseReading();
+    if (this.bodyWait) this.checkBodyWait();
   }
 
   /** The whole request has been read. */
@@ -449,6 +559,7 @@ export class HttpTransaction implements ServerSession {
     this.requestDone = true;
     if (this.requestTrailerFields) this.headBytesIn += htxFieldsSize(this.requestTrailerFields);
     if (this.bodyAnswer) return this.answerWithBody();
+    if (this.bodyWait) return this.checkBodyWait();
     if (this.upstream && this.chunkedRequest) this.upstream.socket.write(this.requestLastChunk(), 'latin1');
   }
 
@@ -1422,6 +1533,7 @@ export class HttpTransaction implements ServerSession {
     this.finished = true;
     this.waitingForServer = false;
     this.cancelWait?.();
+    this.bodyWait?.end();
     this.compressor?.close();
     // A body not stored whole is not kept.
     this.cacheWriter?.abort();
