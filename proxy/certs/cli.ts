@@ -42,8 +42,9 @@ Commands:
                         exported CA as 'ca-file'): a PKCS#12 file to import in
                         a browser or phone (password from the environment
                         variable VAR, else none), and with --pem the PEM
-                        certificate and key. Nothing is stored; default 365
-                        days, key rsa2048.
+                        certificate and key. The key is not stored (the CA
+                        lists holder, serial and expiry in <data>/ca/clients.json);
+                        default 365 days, key rsa2048.
   import FILE ... --name NAME [--passphrase-env VAR]
                         Import certificate, chain and key from PEM files, in
                         one file or several, in any order. An encrypted key

@@ -16,12 +16,15 @@ import type { DataDirOptions } from './data-dir.ts';
 import { certFacts, isIssuedBy } from './inspect.ts';
 import { mintCa, mintClientLeaf, mintLeaf } from './issue.ts';
 import { toPkcs12 } from './pkcs12.ts';
+import { appendClientRecord, listTrust, readClientRecords, readTrustPem, saveTrust, trustInfo } from './client-trust.ts';
 import type { CaMaterial } from './issue.ts';
 import { privateKeyPem } from './keys.ts';
 import { checkCertName } from './names.ts';
 import { readPemBlocks } from './pem.ts';
 import { toPem } from './x509.ts';
-import type { CaInfo, CaInitRequest, CertInfo, CertInspection, CertListing, CertWarning, ClientIssueRequest, ImportRequest, IssueRequest, IssuedClientCert } from './types.ts';
+import type {
+  CaInfo, CaInitRequest, CertInfo, CertInspection, CertListing, CertWarning, ClientCertRecord, ClientIssueRequest, ImportRequest, IssueRequest, IssuedClientCert, TrustInfo,
+} from './types.ts';
 
 export interface StoredCert {
   info: CertInfo;
@@ -46,6 +49,10 @@ export class CertStore {
   get certsDir(): string { return path.join(this.dataDir, 'certs'); }
   get caCertPath(): string { return path.join(this.caDir, 'ca.pem'); }
   get caKeyPath(): string { return path.join(this.caDir, 'ca.key'); }
+  /** CA files imported to check client certificates against. */
+  get trustDir(): string { return path.join(this.dataDir, 'trust'); }
+  /** The client certificates the local CA issued (holders, serials, expiry; no keys). */
+  get clientsPath(): string { return path.join(this.caDir, 'clients.json'); }
 
   /** Path of the combined PEM for `name` (checked: it becomes a file name). */
   pathOf(name: string): string {
@@ -93,8 +100,9 @@ export class CertStore {
   }
 
   /**
-   * Issues a client certificate from the local CA for its holder, as PEM and as PKCS#12; nothing is
-   * stored (a bind trusts every certificate the CA signs: `ca-file` the exported CA, `verify required`).
+   * Issues a client certificate from the local CA for its holder, as PEM and as PKCS#12. Its key is
+   * not stored (a bind trusts every certificate the CA signs: `ca-file` the CA, `verify required`);
+   * the CA's list of issued client certificates records the holder, serial and expiry.
    */
   async issueClient(request: ClientIssueRequest): Promise<IssuedClientCert> {
     const ca = this.loadCa();
@@ -102,13 +110,36 @@ export class CertStore {
     const minted = await mintClientLeaf(request, ca);
     const cert = new crypto.X509Certificate(minted.certificate);
     const commonName = request.commonName.trim();
-    return {
+    const issued = {
       commonName,
       serialHex: cert.serialNumber,
       notAfter: cert.validTo,
       pem: toPem('CERTIFICATE', minted.certificate) + privateKeyPem(minted.key),
       pkcs12: toPkcs12(minted.certificate, minted.key, [ca.certificate.raw], request.password ?? '', commonName),
     };
+    const email = request.email?.trim();
+    this.write(() => appendClientRecord(this.clientsPath, {
+      commonName, ...(email ? { email } : {}), serialHex: issued.serialHex, notAfter: issued.notAfter, issuedAt: new Date().toISOString(),
+    }), this.clientsPath);
+    return issued;
+  }
+
+  /** The client certificates the local CA issued, oldest first. */
+  clientRecords(): ClientCertRecord[] {
+    return readClientRecords(this.clientsPath);
+  }
+
+  /** Stores a CA certificate (PEM, no key) to check client certificates against, as `<data>/trust/<name>.pem`. */
+  importTrust(name: string, pem: string): TrustInfo {
+    const file = path.join(this.trustDir, `${checkCertName(name)}.pem`);
+    const { text, certificates } = readTrustPem('the CA certificate', pem);
+    this.write(() => saveTrust(this.trustDir, file, text), file);
+    return trustInfo(name, file, certificates);
+  }
+
+  /** The stored CA files for client certificates. */
+  listTrust(): TrustInfo[] {
+    return listTrust(this.trustDir);
   }
 
   /** Validates PEM input (any order, one or several pieces) and stores it as `name`. */

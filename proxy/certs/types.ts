@@ -121,6 +121,32 @@ export interface IssuedClientCert {
   pkcs12: Buffer;
 }
 
+/** A client certificate the local CA issued, as recorded (its key is not: only the holder has it). */
+export interface ClientCertRecord {
+  commonName: string;
+  email?: string;
+  /** Hex, as `openssl x509 -serial` prints it. */
+  serialHex: string;
+  /** As the certificate says it (`Dec  4 01:00:00 2027 GMT`). */
+  notAfter: string;
+  /** ISO 8601 */
+  issuedAt: string;
+}
+
+/** A stored CA file clients' certificates are checked against (a bind's `ca-file`): certificates, no key. */
+export interface TrustInfo {
+  /** Store name: `<data>/trust/<name>.pem`. */
+  name: string;
+  path: string;
+  /** The subject of each certificate in the file, in order. */
+  subjects: string[];
+  /** The soonest expiry among them (ISO 8601), and its days left. */
+  notAfter: string;
+  daysLeft: number;
+  /** Every certificate in it is a CA certificate (basicConstraints CA:TRUE). */
+  ca: boolean;
+}
+
 /** One piece of PEM input: a file's bytes, or text the UI uploaded. */
 export interface PemSource {
   /** Shown in error messages: a file path or `upload #1`. */

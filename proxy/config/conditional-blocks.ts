@@ -2,7 +2,8 @@
  * HAProxy's preprocessor-like conditional blocks (configuration.txt §2.4):
  * `.if COND` / `.elif COND` / `.else` / `.endif`, and the `.diag/.notice/.warning/.alert`
  * messages. Conditions: 0 / non-zero integers, defined(), feature(), streq(),
- * strneq(), version_atleast(), version_before(), `!`, `&&`, `||`, parentheses.
+ * strneq(), version_atleast(), version_before(), openssl_version_atleast(),
+ * openssl_version_before(), ssllib_name_startswith(), `!`, `&&`, `||`, parentheses.
  */
 import type { Environment } from './lexer.ts';
 
@@ -26,6 +27,11 @@ export class ConditionalBlocks {
 
   get active(): boolean {
     return this.levels.every((l) => l.active);
+  }
+
+  /** Every enclosing level (all but the innermost) is in a taken branch. */
+  get parentActive(): boolean {
+    return this.levels.slice(0, -1).every((l) => l.active);
   }
 
   get unclosedAt(): number | undefined {
@@ -59,43 +65,54 @@ export function evaluateConditionalBlock(blocks: ConditionalBlocks, words: strin
   blocks.setLine(line);
   const [directive, ...rest] = words;
   const level = blocks.top();
+  const alert = (message: string): BlockProblem => ({ severity: 'alert', message });
   switch (directive) {
     case '.if': {
+      // Inside a branch that is not taken HAProxy does not evaluate the condition at all.
+      if (!blocks.active) {
+        blocks.push(false);
+        return undefined;
+      }
       const value = evaluate(rest.join(' '), env);
-      if (typeof value === 'string') return { severity: 'alert', message: `failed to evaluate condition: ${value}` };
-      blocks.push(value);
-      return undefined;
+      // A level is opened even for a bad condition, so that its `.endif` does not report a second error.
+      blocks.push(value === true);
+      return typeof value === 'string' ? alert(`${value} in '.if'`) : undefined;
     }
     case '.elif': {
-      if (!level || level.elseSeen) return { severity: 'alert', message: `'.elif' appears after a '.else' or without a matching '.if'.` };
-      if (level.taken) {
+      if (!level) return alert(`lone '.elif' with no matching '.if'.`);
+      if (level.elseSeen) return alert(`'.elif' after '.else' is not permitted.`);
+      if (level.taken || !blocks.parentActive) {
         level.active = false;
         return undefined;
       }
       const value = evaluate(rest.join(' '), env);
-      if (typeof value === 'string') return { severity: 'alert', message: `failed to evaluate condition: ${value}` };
-      level.active = value;
-      level.taken = value;
-      return undefined;
+      level.active = value === true;
+      level.taken = value === true;
+      return typeof value === 'string' ? alert(`${value} in '.elif'`) : undefined;
     }
     case '.else':
-      if (!level || level.elseSeen) return { severity: 'alert', message: `'.else' appears after another '.else' or without a matching '.if'.` };
+    case '.endif':
+      if (rest.length > 0) return alert(`Unexpected argument '${rest[0]}' for '${directive}'.`);
+      if (!level) return alert(`lone '${directive}' with no matching '.if'.`);
+      if (directive === '.endif') {
+        blocks.pop();
+        return undefined;
+      }
+      if (level.elseSeen) return alert(`'.else' after '.else' is not permitted.`);
       level.elseSeen = true;
       level.active = !level.taken;
       level.taken = true;
       return undefined;
-    case '.endif':
-      if (!blocks.pop()) return { severity: 'alert', message: `'.endif' appears without a matching '.if'.` };
-      return undefined;
     case '.diag':
     case '.notice':
-      return undefined;
     case '.warning':
-      return blocks.active ? { severity: 'warning', message: rest.join(' ') } : undefined;
     case '.alert':
-      return blocks.active ? { severity: 'alert', message: rest.join(' ') } : undefined;
+      if (!blocks.active) return undefined;
+      if (rest.length > 1) return alert(`Unexpected argument '${rest[1]}' for '${directive}'. Use quotes if the message should contain spaces.`);
+      if (directive === '.warning') return { severity: 'warning', message: `'${rest[0] ?? ''}'.` };
+      return directive === '.alert' ? alert(`'${rest[0] ?? ''}'.`) : undefined;
     default:
-      return blocks.active ? { severity: 'alert', message: `unknown directive '${directive}'.` } : undefined;
+      return blocks.active ? alert(`unknown directive '${directive}'.`) : undefined;
   }
 }
 
@@ -147,7 +164,11 @@ export function evaluate(text: string, env: Environment): boolean | string {
       case 'strneq': return args[0] !== args[1];
       case 'version_atleast': return compareVersions(EMULATED_HAPROXY_VERSION, args[0]!) >= 0;
       case 'version_before': return compareVersions(EMULATED_HAPROXY_VERSION, args[0]!) < 0;
-      default: return `unknown predicate '${m[1]}'`;
+      // TLS in Loadstar is Node's OpenSSL, so its version is the one these compare against.
+      case 'openssl_version_atleast': return compareVersions(LINKED_OPENSSL_VERSION, args[0]!) >= 0;
+      case 'openssl_version_before': return compareVersions(LINKED_OPENSSL_VERSION, args[0]!) < 0;
+      case 'ssllib_name_startswith': return 'OpenSSL'.startsWith(args[0]!);
+      default: return `unparsable conditional expression '${t}'`;
     }
   };
   if (tokens.length === 0) return false;
@@ -155,6 +176,9 @@ export function evaluate(text: string, env: Environment): boolean | string {
   if (typeof result === 'boolean' && pos < tokens.length) return `unexpected '${tokens[pos]}'`;
   return result;
 }
+
+/** Node's OpenSSL version without its build suffix: '3.0.15+quic' → '3.0.15'. */
+const LINKED_OPENSSL_VERSION = process.versions.openssl.replace(/\+.*$/, '');
 
 function compareVersions(a: string, b: string): number {
   const parts = (v: string) => v.split(/[.-]/).map((p) => (/^\d+$/.test(p) ? Number(p) : 0));

@@ -22,11 +22,13 @@ import { directiveText } from './serialize.ts';
 import { BUILTIN_BALANCE, withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
-  splitServerOptions, splitAddress, stickiness, stickinessOf,
+  splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines,
 } from './form-model.ts';
 import type {
   BackendSpec, StickinessSpec, BindSpec, FrontendCategory, BackendCategory, FrontendSpec, HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
+  EmailAlertSpec, MailersSpec,
 } from './form-model.ts';
+import { SYSLOG_LEVELS } from './kw-mailers.ts';
 
 export type * from './form-model.ts';
 export { formModel } from './form-model.ts';
@@ -38,7 +40,9 @@ export type ConfigEdit =
   | { op: 'set-backend'; backend: BackendSpec; previousName?: string }
   | { op: 'remove-backend'; name: string }
   | { op: 'set-server'; backend: string; server: ServerSpec; previousName?: string }
-  | { op: 'remove-server'; backend: string; name: string };
+  | { op: 'remove-server'; backend: string; name: string }
+  | { op: 'set-mailers'; mailers: MailersSpec; previousName?: string }
+  | { op: 'remove-mailers'; name: string };
 
 export interface EditProblem {
   /** Index of the edit in the list. */
@@ -54,6 +58,11 @@ const NAME = /^[A-Za-z0-9_.:-]+$/;
 const HTTP_METHOD = /^[A-Z]+$/;
 /** A cookie name (RFC 6265: an HTTP token). */
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+/**
+ * An e-mail address as `email-alert from|to` takes it: one word, local part @ domain, no angle
+ * brackets (HAProxy writes them around it in MAIL FROM / RCPT TO itself).
+ */
+const EMAIL_ADDRESS = /^[^\s@<>()",;:\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 const ALGORITHMS = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param', 'hdr', 'random', 'rdp-cookie'];
 
 // ---------------------------------------------------------------- the text as lines
@@ -128,6 +137,9 @@ function bindLine(b: BindSpec): string {
   const address = b.address === '' || b.address === '*' ? '*' : b.address;
   const words = ['bind', b.raw ?? `${address}:${b.port}`];
   if (b.ssl) words.push('ssl', ...(b.crt !== undefined ? ['crt', b.crt] : []));
+  if (b.verify !== undefined) words.push('verify', b.verify);
+  if (b.caFile !== undefined) words.push('ca-file', b.caFile);
+  if (b.crlFile !== undefined) words.push('crl-file', b.crlFile);
   words.push(...(b.extra ?? []));
   return lineOf(words);
 }
@@ -233,6 +245,17 @@ function serverLine(s: ServerSpec, hc: HealthCheckSpec | undefined, inherited: I
   return lineOf(words);
 }
 
+const EMAIL_ALERT_SETTINGS = ['mailers', 'from', 'to', 'level', 'myhostname'] as const;
+
+/** The `email-alert` settings an alert writes, in the order they are written. */
+function emailAlertLinesOf(a: EmailAlertSpec): Array<[string, string]> {
+  return EMAIL_ALERT_SETTINGS.flatMap((k): Array<[string, string]> => (a[k] !== undefined ? [[k, a[k]!]] : []));
+}
+
+function mailerLine(m: MailersSpec['mailers'][number]): string {
+  return lineOf(['mailer', m.name, `${m.address}:${m.port}`]);
+}
+
 function httpchkLine(hc: HealthCheckSpec): string {
   // A bare `option httpchk` (OPTIONS /) stays bare.
   if (hc.method === undefined && hc.path === undefined) return 'option httpchk';
@@ -260,6 +283,7 @@ function backendLines(spec: BackendSpec, inherited: Inherited): Record<BackendCa
     cookie: spec.stickiness ? [cookieLine(spec.stickiness)] : [],
     httpchk: http ? [httpchkLine(hc)] : [],
     expect: http && hc.expectStatus !== undefined ? [lineOf(['http-check', 'expect', 'status', String(hc.expectStatus)])] : [],
+    'email-alert': spec.emailAlert ? emailAlertLinesOf(spec.emailAlert).map(([k, v]) => lineOf(['email-alert', k, v])) : [],
     server: spec.servers.map((s) => serverLine(s, hc, inherited)),
   };
 }
@@ -309,6 +333,12 @@ function checkFrontend(spec: FrontendSpec | undefined, problem: (field: string, 
     if (b.ssl && !validWord(b.crt) && !(b.extra ?? []).includes('crt-list')) problem(`frontend.binds[${i}].crt`, 'HTTPS needs a certificate: the path of a PEM file with certificate and key');
     if (b.ssl && spec.mode === 'tcp') problem(`frontend.binds[${i}].ssl`, 'TLS termination is for HTTP sites here; a TCP service passes TLS through');
     if (b.extra !== undefined && (!Array.isArray(b.extra) || !b.extra.every(validWord))) problem(`frontend.binds[${i}].extra`, 'a list of option words');
+    if (b.verify !== undefined && !['none', 'optional', 'required'].includes(b.verify)) problem(`frontend.binds[${i}].verify`, 'none, optional or required');
+    if (b.caFile !== undefined && !validWord(b.caFile)) problem(`frontend.binds[${i}].caFile`, 'the path of a PEM file with the CA certificate(s), without spaces');
+    if (b.crlFile !== undefined && !validWord(b.crlFile)) problem(`frontend.binds[${i}].crlFile`, 'the path of a PEM file with the revocation list, without spaces');
+    if ((b.verify === 'optional' || b.verify === 'required') && !b.ssl) problem(`frontend.binds[${i}].verify`, 'client certificates are asked for in the TLS handshake: the bind needs ssl');
+    // HAProxy: "verify is enabled but no CA file specified for bind".
+    else if ((b.verify === 'optional' || b.verify === 'required') && b.caFile === undefined) problem(`frontend.binds[${i}].caFile`, 'client certificates are checked against a CA: give the CA file (ca-file)');
   });
   if (spec.redirectToHttps && spec.mode === 'tcp') problem('frontend.redirectToHttps', 'a redirect to HTTPS needs an HTTP site');
   if (spec.defaultBackend !== undefined && !validName(spec.defaultBackend)) problem('frontend.defaultBackend', 'the name of a backend');
@@ -366,6 +396,7 @@ function checkBackend(spec: BackendSpec | undefined, problem: (field: string, me
       if (spec.mode === 'tcp') problem('backend.stickiness', "sticky sessions by cookie need an HTTP backend; a TCP service can keep visitors on one server by their IP address (balance source)");
     }
   }
+  checkEmailAlert(spec.emailAlert, problem);
   const hc = spec.healthCheck;
   if (hc !== undefined) {
     if (!['none', 'tcp', 'http'].includes(hc.type)) problem('backend.healthCheck.type', 'none, tcp or http');
@@ -377,6 +408,31 @@ function checkBackend(spec: BackendSpec | undefined, problem: (field: string, me
     if (hc.rise !== undefined && !(Number.isInteger(hc.rise) && hc.rise >= 1 && hc.rise <= 100)) problem('backend.healthCheck.rise', 'a whole number from 1 to 100');
     if (hc.type === 'http' && spec.mode === 'tcp') problem('backend.healthCheck.type', 'an HTTP check needs an HTTP backend here; use tcp');
   }
+}
+
+function checkEmailAlert(a: EmailAlertSpec | undefined, problem: (field: string, message: string) => void): void {
+  if (a === undefined) return;
+  if (typeof a !== 'object' || a === null) return problem('backend.emailAlert', 'e-mail alerts are { mailers, from, to, level? }');
+  if (!validName(a.mailers)) problem('backend.emailAlert.mailers', 'the name of a mailers section');
+  for (const k of ['from', 'to'] as const) {
+    if (typeof a[k] !== 'string' || !EMAIL_ADDRESS.test(a[k])) problem(`backend.emailAlert.${k}`, `an e-mail address such as ${k === 'from' ? 'loadstar@example.org' : 'ops@example.org'} (got ${JSON.stringify(a[k])})`);
+  }
+  if (a.level !== undefined && !SYSLOG_LEVELS.includes(a.level)) problem('backend.emailAlert.level', `one of ${SYSLOG_LEVELS.join(', ')}`);
+  if (a.myhostname !== undefined && !validWord(a.myhostname)) problem('backend.emailAlert.myhostname', 'a host name without spaces');
+}
+
+function checkMailers(spec: MailersSpec | undefined, problem: (field: string, message: string) => void): void {
+  if (typeof spec !== 'object' || spec === null) return problem('mailers', 'a mailers description is required');
+  if (!validName(spec.name)) problem('mailers.name', `a name of letters, digits, '_', '.', ':' or '-' is required (got ${JSON.stringify(spec.name)})`);
+  if (!Array.isArray(spec.mailers) || spec.mailers.length === 0) return problem('mailers.mailers', 'at least one SMTP server (address and port)');
+  spec.mailers.forEach((m, i) => {
+    const at = `mailers.mailers[${i}]`;
+    if (typeof m !== 'object' || m === null) return problem(at, 'an SMTP server: name, address, port');
+    if (!validName(m.name)) problem(`${at}.name`, `a name of letters, digits, '_', '.', ':' or '-' (got ${JSON.stringify(m.name)})`);
+    else if (spec.mailers.findIndex((o) => o?.name === m.name) !== i) problem(`${at}.name`, `two SMTP servers are named '${m.name}'`);
+    if (!validWord(m.address) || m.address.includes('/') || m.address.includes(',')) problem(`${at}.address`, 'an IP address or host name');
+    if (!validPort(m.port)) problem(`${at}.port`, `a port between 1 and 65535 (got ${JSON.stringify(m.port)})`);
+  });
 }
 
 // ---------------------------------------------------------------- section-level splicing
@@ -528,18 +584,95 @@ function setBackend(l: Lines, config: Config, spec: BackendSpec, previousName: s
   if (lines.cookie.length > 0) {
     for (const d of section.directives) if (d.keyword === 'cookie' && backendCategory(d, section) === undefined) patch.remove.add(d.loc.line - 1);
   }
+  // An alert the defaults section gives and the form keeps as it is: no lines of its own.
+  if (!section.directives.some((d) => d.keyword === 'email-alert') && before?.emailAlert && spec.emailAlert && sameAlert(before.emailAlert, spec.emailAlert)) lines['email-alert'] = [];
   const indent = indentOf(l, section);
   let anchor = section.loc.line - 1;
   for (const c of BACKEND_CATEGORIES) {
     const olds = section.directives.filter((d) => backendCategory(d, section) === c);
     // HAProxy ignores a cookie line in a TCP backend (a warning); the form does not show it there, so it stays as written.
     if (c === 'cookie' && (spec.mode ?? 'http') === 'tcp') continue;
+    if (c === 'email-alert') {
+      // Written as a whole set, an alert replaces the section's incomplete lines too (HAProxy keeps the last of each setting).
+      const all = section.directives.filter((d) => d.keyword === 'email-alert');
+      anchor = spliceEmailAlert(l, patch, olds.length > 0 || spec.emailAlert ? all : [], lines[c].length > 0 ? spec.emailAlert : undefined, anchor, indent);
+      continue;
+    }
     if (c !== 'server') {
       anchor = spliceCategory(l, patch, olds, lines[c], (d) => canonicalBackendLine(d, c, proxy!), anchor, indent);
       continue;
     }
     const currentHc = before?.healthCheck;
     anchor = spliceServers(l, patch, olds, spec, currentHc, anchor, indent, proxy, inherited);
+  }
+  return applyPatch(l, patch);
+}
+
+function sameAlert(a: EmailAlertSpec, b: EmailAlertSpec): boolean {
+  return EMAIL_ALERT_SETTINGS.every((k) => a[k] === b[k]);
+}
+
+/**
+ * Rewrites a section's `email-alert` lines setting by setting (so their order in the text does not
+ * matter): the last line of a setting is kept when its value is unchanged, the others go; a setting
+ * the alert no longer has loses its lines; a new one goes after the last of them (or the anchor).
+ */
+function spliceEmailAlert(l: Lines, patch: Patch, olds: Directive[], alert: EmailAlertSpec | undefined, anchor: number, indent: string): number {
+  const last = olds.length > 0 ? olds[olds.length - 1]!.loc.line - 1 : anchor;
+  const inserted: string[] = [];
+  const wanted = new Map(alert ? emailAlertLinesOf(alert) : []);
+  for (const d of olds) if (!wanted.has(d.args[0] ?? '')) patch.remove.add(d.loc.line - 1);
+  for (const [setting, value] of wanted) {
+    const same = olds.filter((d) => d.args[0] === setting);
+    const keep = same.at(-1);
+    for (const d of same) if (d !== keep) patch.remove.add(d.loc.line - 1);
+    const text = lineOf(['email-alert', setting, value]);
+    if (!keep) inserted.push(indent + text);
+    else if (keep.args[1] !== value || keep.args.length !== 2) patch.replace.set(keep.loc.line - 1, rewrittenLine(l, keep, text));
+  }
+  insertAfter(patch, last, inserted);
+  return last;
+}
+
+/** Adds, replaces or renames a `mailers` section: mailer lines pair by name; `timeout mail` and comments stay. */
+function setMailers(l: Lines, config: Config, spec: MailersSpec, previousName: string | undefined): Lines {
+  const patch = newPatch();
+  const section = findSection(config, ['mailers'], previousName ?? spec.name);
+  const lines = spec.mailers.map(mailerLine);
+  if (!section) {
+    const block = newSectionText('mailers', spec.name, lines);
+    const lastMailers = [...config.sections].reverse().find((s) => s.kind === 'mailers');
+    // With the other mailers sections, else before the first proxy (where a reader of the file looks for what they use).
+    const firstProxy = config.sections.find((s) => s.kind === 'frontend' || s.kind === 'backend' || s.kind === 'listen');
+    if (lastMailers) insertAfter(patch, sectionEnd(lastMailers), ['', ...block]);
+    else if (firstProxy) insertAfter(patch, sectionStart(l, firstProxy) - 1, [...block, '']);
+    else insertAfter(patch, l.lines.length - 1, [...(l.lines.length > 0 && l.lines.at(-1)!.trim() !== '' ? [''] : []), ...block]);
+    return applyPatch(l, patch);
+  }
+  if (section.name !== spec.name) patch.replace.set(section.loc.line - 1, lineOf(['mailers', spec.name]) + (section.trailingComment !== undefined ? ` #${section.trailingComment}` : ''));
+  const olds = section.directives.filter((d) => d.keyword === 'mailer');
+  const byName = new Map(olds.map((d) => [d.args[0] ?? '', d]));
+  const used = new Set<Directive>();
+  const inserted: string[] = [];
+  for (const [i, m] of spec.mailers.entries()) {
+    const d = byName.get(m.name);
+    if (!d || used.has(d)) { inserted.push(indentOf(l, section) + lines[i]!); continue; }
+    used.add(d);
+    const { address, port } = splitAddress(d.args[1] ?? '');
+    if (address !== m.address || port !== m.port || d.args.length !== 2) patch.replace.set(d.loc.line - 1, rewrittenLine(l, d, lines[i]!));
+  }
+  for (const d of olds) if (!used.has(d)) patch.remove.add(d.loc.line - 1);
+  insertAfter(patch, olds.length > 0 ? olds.at(-1)!.loc.line - 1 : sectionEnd(section), inserted);
+  return applyPatch(l, patch);
+}
+
+/** A renamed mailers section: the proxies' `email-alert mailers` lines follow it. */
+function renameMailersReferences(l: Lines, config: Config, from: string, to: string): Lines {
+  const patch = newPatch();
+  for (const section of config.sections) {
+    for (const d of section.directives) {
+      if (d.keyword === 'email-alert' && d.args[0] === 'mailers' && d.args[1] === from) patch.replace.set(d.loc.line - 1, rewrittenLine(l, d, lineOf(['email-alert', 'mailers', to])));
+    }
   }
   return applyPatch(l, patch);
 }
@@ -685,6 +818,14 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
             problem('backend.stickiness', `the sticky-session cookie '${proxy.cookie!.name}' comes from the defaults section (line ${proxy.cookie!.loc.line}): remove it there, in the editor, to turn it off`);
           }
         }
+        if (!problems.length && !edit.backend.emailAlert) {
+          const section = findSection(config, ['backend', 'listen'], edit.previousName ?? edit.backend.name);
+          const proxy = backendOf(config, section);
+          const own = section ? emailAlertLines(section.directives) : {};
+          if (proxy && emailAlert(proxy) && (own.mailers === undefined || own.from === undefined || own.to === undefined)) {
+            problem('backend.emailAlert', `the e-mail alerts come from the defaults section (line ${proxy.emailAlert!.loc?.line ?? '?'}): remove them there, in the editor, to turn them off`);
+          }
+        }
         if (!problems.length) {
           next = setBackend(l, config, edit.backend, edit.previousName);
           if (edit.previousName !== undefined && edit.previousName !== edit.backend.name) next = renameReferences(next, edit.previousName, edit.backend.name, options);
@@ -726,8 +867,20 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         next = applyPatch(l, patch);
         break;
       }
+      case 'set-mailers':
+        checkMailers(edit.mailers, problem);
+        if (edit.previousName !== undefined && !findSection(config, ['mailers'], edit.previousName)) problem('previousName', `there is no mailers section named '${edit.previousName}'`);
+        if (edit.previousName !== undefined && edit.previousName !== edit.mailers?.name && findSection(config, ['mailers'], edit.mailers?.name)) problem('mailers.name', `a mailers section named '${edit.mailers.name}' exists already`);
+        if (!problems.length) {
+          next = setMailers(l, config, edit.mailers, edit.previousName);
+          if (edit.previousName !== undefined && edit.previousName !== edit.mailers.name) next = renameMailersReferences(next, parseForEdit(fromLines(next), options), edit.previousName, edit.mailers.name);
+        }
+        break;
+      case 'remove-mailers':
+        next = removeNamed(l, config, ['mailers'], edit.name);
+        break;
       default:
-        problem('op', `unknown edit ${JSON.stringify((edit as { op?: unknown })?.op)}: set-frontend, remove-frontend, set-backend, remove-backend, set-server or remove-server`);
+        problem('op', `unknown edit ${JSON.stringify((edit as { op?: unknown })?.op)}: set-frontend, remove-frontend, set-backend, remove-backend, set-server, remove-server, set-mailers or remove-mailers`);
     }
     if (typeof next === 'string') problem('name', next);
     else if (next) current = fromLines(next);

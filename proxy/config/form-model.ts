@@ -13,7 +13,7 @@
  * with insert, rewrite or prefix). Everything else is
  * an unknown directive, written back byte for byte.
  */
-import type { BalanceAlgorithm, BalancingProxy, Config, Directive, Section } from './model.ts';
+import type { BalanceAlgorithm, BalancingProxy, Config, Directive, Section, SyslogLevel } from './model.ts';
 import { BUILTIN_SERVER } from './provision.ts';
 
 /** A routing condition the forms can build. Values are ORed. */
@@ -43,6 +43,15 @@ export interface BindSpec {
   ssl?: boolean;
   /** Certificate file (a Loadstar certificate's path) when ssl is on. */
   crt?: string;
+  /**
+   * Client certificates (`verify`): none (HAProxy's default: not asked for), optional (asked for,
+   * checked when given) or required (a client without a valid one is refused in the handshake).
+   */
+  verify?: 'none' | 'optional' | 'required';
+  /** `ca-file`: the CA certificate(s) client certificates are checked against (PEM); needed by verify optional|required. */
+  caFile?: string;
+  /** `crl-file`: revoked client certificates (PEM CRL). */
+  crlFile?: string;
   /** Other bind options, as words, kept as they are (`alpn h2,http/1.1`). */
   extra?: string[];
   /**
@@ -121,6 +130,41 @@ export interface StickinessSpec {
   extra?: string[];
 }
 
+/** One SMTP server of a `mailers` section: `mailer <name> <address>:<port>`. */
+export interface MailerSpec {
+  name: string;
+  /** IP address or host name (resolved when the configuration loads). */
+  address: string;
+  port: number;
+}
+
+/** A `mailers` section: every mailer gets every alert (it is not a failover list). */
+export interface MailersSpec {
+  name: string;
+  mailers: MailerSpec[];
+}
+
+export interface MailersForm extends MailersSpec {
+  /** Lines of the section the form does not edit (`timeout mail`), kept as written. */
+  unknownDirectives: number;
+  /** 1-based line of the section header. */
+  line: number;
+}
+
+/** A backend's `email-alert` lines: its servers' state changes mailed through a mailers section. */
+export interface EmailAlertSpec {
+  /** The `mailers` section's name. */
+  mailers: string;
+  /** Sender address (`email-alert from`). */
+  from: string;
+  /** Recipient address (`email-alert to`). */
+  to: string;
+  /** The least severe level mailed; HAProxy's default alert (a server going down). notice and info add more events. */
+  level?: SyslogLevel;
+  /** HELO name; default the host name. */
+  myhostname?: string;
+}
+
 export interface BackendSpec {
   name: string;
   /** Default http. */
@@ -130,6 +174,8 @@ export interface BackendSpec {
   healthCheck?: HealthCheckSpec;
   /** Sticky sessions by cookie; absent: none (a `cookie` line and the server cookie values it generated are removed). */
   stickiness?: StickinessSpec;
+  /** E-mail alerts on server state changes; absent: none (the backend's `email-alert` lines are removed). */
+  emailAlert?: EmailAlertSpec;
 }
 
 export interface FrontendForm extends FrontendSpec {
@@ -155,6 +201,8 @@ export interface BackendForm extends BackendSpec {
 export interface FormModel {
   frontends: FrontendForm[];
   backends: BackendForm[];
+  /** The `mailers` sections, in file order. */
+  mailers: MailersForm[];
 }
 
 // ---------------------------------------------------------------- reading directives
@@ -235,12 +283,14 @@ export function frontendCategory(d: Directive, acls: ReadonlyMap<string, RuleMat
 export type FrontendCategory = 'mode' | 'bind' | 'redirect' | 'acl' | 'use_backend' | 'default_backend';
 export const FRONTEND_CATEGORIES: readonly FrontendCategory[] = ['mode', 'bind', 'redirect', 'acl', 'use_backend', 'default_backend'];
 
-export type BackendCategory = 'mode' | 'balance' | 'cookie' | 'httpchk' | 'expect' | 'server';
-export const BACKEND_CATEGORIES: readonly BackendCategory[] = ['mode', 'balance', 'cookie', 'httpchk', 'expect', 'server'];
+export type BackendCategory = 'mode' | 'balance' | 'cookie' | 'httpchk' | 'expect' | 'email-alert' | 'server';
+export const BACKEND_CATEGORIES: readonly BackendCategory[] = ['mode', 'balance', 'cookie', 'httpchk', 'expect', 'email-alert', 'server'];
 
 export function backendCategory(d: Directive, section?: { directives: readonly Directive[] }): BackendCategory | undefined {
   switch (d.keyword) {
     case 'mode': return 'mode';
+    // Owned when the section's lines make a whole alert (mailers, from and to); an incomplete set stays as written.
+    case 'email-alert': return section && ownEmailAlert(section.directives) ? 'email-alert' : undefined;
     case 'balance': return 'balance';
     case 'option httpchk': return 'httpchk';
     case 'server': return 'server';
@@ -262,6 +312,26 @@ function multiStepCheck(section: { directives: readonly Directive[] } | undefine
     if (d.args[0] === 'expect' && ++expects > 1) return true;
   }
   return false;
+}
+
+/** The settings a section's own `email-alert` lines give (the last line of a setting wins, as in HAProxy). */
+export function emailAlertLines(directives: readonly Directive[]): Partial<EmailAlertSpec> {
+  const spec: Record<string, string> = {};
+  for (const d of directives) if (d.keyword === 'email-alert' && d.args[0] !== undefined && d.args[1] !== undefined) spec[d.args[0]] = d.args[1];
+  return spec as Partial<EmailAlertSpec>;
+}
+
+/** A section's own `email-alert` lines as the form's alert, when they name mailers, from and to. */
+function ownEmailAlert(directives: readonly Directive[]): boolean {
+  const own = emailAlertLines(directives);
+  return own.mailers !== undefined && own.from !== undefined && own.to !== undefined;
+}
+
+/** The backend's e-mail alert as it runs (its own lines over its defaults'), when complete. */
+export function emailAlert(p: BalancingProxy): EmailAlertSpec | undefined {
+  const a = p.emailAlert;
+  if (a?.mailers === undefined || a.from === undefined || a.to === undefined) return undefined;
+  return { mailers: a.mailers, from: a.from, to: a.to, ...(a.level !== undefined ? { level: a.level } : {}), ...(a.myhostname !== undefined ? { myhostname: a.myhostname } : {}) };
 }
 
 /** `http-check expect status N` (one status, no `!`) → N; anything else → undefined. */
@@ -362,16 +432,28 @@ export function bindSpec(d: Directive): BindSpec {
   const { address, port } = simple ? splitAddress(addr) : { address: '', port: 0 };
   let ssl = false;
   let crt: string | undefined;
+  let verify: BindSpec['verify'];
+  let caFile: string | undefined;
+  let crlFile: string | undefined;
   const extra: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i]!;
+    const next = rest[i + 1];
     if (w === 'ssl') ssl = true;
     else if (w === 'crt' && crt === undefined) crt = rest[++i];
+    else if (w === 'verify' && verify === undefined && (next === 'none' || next === 'optional' || next === 'required')) {
+      verify = next;
+      i++;
+    }
+    else if (w === 'ca-file' && caFile === undefined && next !== undefined) caFile = rest[++i];
+    else if (w === 'crl-file' && crlFile === undefined && next !== undefined) crlFile = rest[++i];
     else extra.push(w);
   }
   return {
     address: address === '*' ? '' : address, port,
-    ...(ssl ? { ssl } : {}), ...(crt !== undefined ? { crt } : {}), ...(extra.length ? { extra } : {}), ...(simple ? {} : { raw: addr }),
+    ...(ssl ? { ssl } : {}), ...(crt !== undefined ? { crt } : {}),
+    ...(verify !== undefined ? { verify } : {}), ...(caFile !== undefined ? { caFile } : {}), ...(crlFile !== undefined ? { crlFile } : {}),
+    ...(extra.length ? { extra } : {}), ...(simple ? {} : { raw: addr }),
   };
 }
 
@@ -430,6 +512,16 @@ function serverSpecs(p: BalancingProxy): ServerSpec[] {
   });
 }
 
+/** A `mailers` section as the form shows it. */
+function mailersForm(m: Config['mailers'][number]): MailersForm {
+  return {
+    name: m.name,
+    mailers: m.section.directives.filter((d) => d.keyword === 'mailer').map((d) => ({ name: d.args[0] ?? '', ...splitAddress(d.args[1] ?? '') })),
+    unknownDirectives: m.section.directives.filter((d) => d.keyword !== 'mailer').length,
+    line: m.section.loc.line,
+  };
+}
+
 /** The forms' view of a parsed configuration. */
 export function formModel(config: Config): FormModel {
   const frontends: FrontendForm[] = [];
@@ -464,10 +556,11 @@ export function formModel(config: Config): FormModel {
         servers: serverSpecs(p),
         healthCheck: healthCheck(p),
         ...(p.mode === 'http' && stickiness(p) ? { stickiness: stickiness(p) } : {}),
+        ...(emailAlert(p) ? { emailAlert: emailAlert(p) } : {}),
         unknownDirectives: unknown,
         line: section.loc.line,
       });
     }
   }
-  return { frontends, backends };
+  return { frontends, backends, mailers: config.mailers.map(mailersForm) };
 }

@@ -164,6 +164,30 @@ const keywords: KeywordSpec[] = [
     },
   },
   { name: 'crt-base', sections: 'g', status: TLS, summary: 'Directory relative certificate paths resolve against.', parse(ctx) { ctx.config.global.crtBase = ctx.args[0]; } },
+  {
+    name: 'ssl-load-extra-files',
+    sections: 'g',
+    status: TLS,
+    summary: 'Which companion files of a certificate are looked for: `all` (default), `none`, or a list of bundle, sctl, ocsp, issuer, key. Loadstar reads only `key` (FILE.key when FILE holds no private key).',
+    parse(ctx) {
+      const expects = `'ssl-load-extra-files' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).`;
+      if (ctx.args.length === 0) return ctx.error(expects);
+      // In HAProxy's order: the first word that is neither a file kind nor alone where it must be is the error.
+      for (const [i, word] of ctx.args.entries()) {
+        if (word === 'none' || word === 'all') {
+          if (ctx.args.length > 1) return ctx.error(`'ssl-load-extra-files' 'none' and 'all' can be only used alone`, i);
+        } else if (!['bundle', 'sctl', 'ocsp', 'issuer', 'key'].includes(word)) return ctx.error(expects, i);
+      }
+      ctx.config.global.certKeyFiles.companionKey = ctx.args[0] === 'all' || ctx.args.includes('key');
+    },
+  },
+  {
+    name: 'ssl-load-extra-del-ext',
+    sections: 'g',
+    status: TLS,
+    summary: 'A `.crt` certificate\'s companion files drop that extension: `site.crt` takes its key from `site.key`, not `site.crt.key`.',
+    parse(ctx) { ctx.config.global.certKeyFiles.deleteCrtExtension = true; },
+  },
   { name: 'ca-base', sections: 'g', status: TLS, summary: 'Directory relative CA paths resolve against.', parse(ctx) { ctx.config.global.caBase = ctx.args[0]; } },
   {
     name: 'h1-case-adjust',

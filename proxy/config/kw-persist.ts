@@ -101,6 +101,7 @@ export function parseStickTableArgs(a: readonly string[], error: (message: strin
   let expire: number | undefined;
   let nopurge = false;
   let peers: string | undefined;
+  let srvkey: StickTable['srvkey'];
   const store: StickTable['store'] = [];
   for (let i = 0; i < a.length; i++) {
     const w = a[i]!;
@@ -161,7 +162,11 @@ export function parseStickTableArgs(a: readonly string[], error: (message: strin
         if (has(array) && legacy) return ctx.error(`stick-table: simultaneous usage of '${array}' and '${olds}' in a same table is not permitted as '${array}' overrides '${olds}'.`, i + 1);
       }
       i++;
-    } else if (w === 'srvkey' || w === 'write-to' || w === 'recv-only') {
+    } else if (w === 'srvkey') {
+      if (v !== 'name' && v !== 'addr') return ctx.error(`stick-table : unknown server key type '${v ?? ''}'.`, i + 1);
+      srvkey = v;
+      i++;
+    } else if (w === 'write-to' || w === 'recv-only') {
       return ctx.error(`stick-table: '${w}' is not supported by Loadstar yet.`, i, 'LS_ERR_CFG_UNSUPPORTED');
     } else {
       return ctx.error(`stick-table: unknown argument '${w}'.`, i);
@@ -169,7 +174,7 @@ export function parseStickTableArgs(a: readonly string[], error: (message: strin
   }
   if (type === undefined) return ctx.error(`stick-table: missing type.`);
   if (size === undefined) return ctx.error(`stick-table: missing size.`);
-  return { type, len, size, expire, nopurge, peers, store, loc };
+  return { type, len, size, expire, nopurge, peers, store, ...(srvkey ? { srvkey } : {}), loc };
 }
 
 function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {

@@ -412,10 +412,22 @@ const generalKeywords: ProxyKeyword[] = [
     name: 'monitor-uri',
     sections: 'dfl',
     status: ENGINE,
-    summary: 'Answers 200 on this URI without forwarding (for external monitors).',
+    summary: 'Requests for this URI (path and query, or the whole URI) are answered by Loadstar before any http-request rule: 200 "Service ready", or 503 while a `monitor fail` condition holds; they are not logged (for external monitors).',
     parse(ctx) {
-      if (ctx.args.length !== 1) return ctx.error(`'monitor-uri' expects an URI.`);
+      if (ctx.args.length === 0) return ctx.error(`'monitor-uri' expects an URI.`);
+      if (ctx.args.length > 1) return ctx.error(`'monitor-uri' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
       ctx.proxy.monitorUri = ctx.args[0];
+    },
+  },
+  {
+    name: 'monitor fail',
+    sections: 'fl',
+    status: ENGINE,
+    summary: '`monitor fail if|unless <condition>`: the monitor-uri answers 503 while the condition holds (e.g. `if { nbsrv(app) lt 1 }`).',
+    parse(ctx) {
+      if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'monitor fail' requires either 'if' or 'unless' followed by a condition.`);
+      const split = splitCondition(ctx, 0, `a 'monitor fail'`);
+      if (split.ok) ctx.proxy.monitorFail.push({ condition: split.condition, loc: ctx.directive.loc });
     },
   },
   {

@@ -136,6 +136,8 @@ export interface GlobalSettings {
   sslDefaultServer: { ciphers?: string; ciphersuites?: string; options: string[] };
   /** `crt-base` / `ca-base`: directories relative certificate paths resolve against. */
   crtBase?: string;
+  /** Where a certificate file's private key may come from besides the file itself (`ssl-load-extra-files`, `ssl-load-extra-del-ext`). */
+  certKeyFiles: CertKeyFiles;
   caBase?: string;
   /** tune.* values as written (numbers converted where the keyword takes a number). */
   tune: Record<string, string>;
@@ -221,6 +223,16 @@ export interface ClientAuth {
 
 export type ObserveMode = 'none' | 'layer4' | 'layer7';
 export type OnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
+
+/**
+ * `FILE.key` is read when FILE holds no key, unless `ssl-load-extra-files` leaves `key` out
+ * (HAProxy's default is `all`); with `ssl-load-extra-del-ext` a `.crt` file's companion is
+ * `NAME.key` instead of `NAME.crt.key`.
+ */
+export interface CertKeyFiles {
+  companionKey: boolean;
+  deleteCrtExtension: boolean;
+}
 
 /** Options shared by `server`, `server-template` and `default-server`. Defaults are HAProxy's. */
 export interface ServerOptions {
@@ -627,6 +639,8 @@ export interface StickTable {
   peers?: string;
   /** Stored data types: `http_req_rate(10s)` → { name: 'http_req_rate', period: 10000 }; the arrays `gpc(3)`, `gpt(3)`, `gpc_rate(3,10s)` → count 3. */
   store: Array<{ name: string; period?: number; count?: number }>;
+  /** `srvkey addr`: a stick rule's entry names its server by address:port, not by name (the default). */
+  srvkey?: 'name' | 'addr';
   loc: SourceLocation;
 }
 
@@ -772,7 +786,10 @@ export interface ParsedProxy {
    * declared after `filter compression`, which HAProxy refuses. Undefined when the proxy uses no cache.
    */
   cacheFilters?: Array<{ name: string; explicit: boolean; afterCompression: boolean; loc: SourceLocation }>;
+  /** `monitor-uri`: requests for it are answered by Loadstar (200, or 503 while a `monitor fail` condition holds) and not logged. */
   monitorUri?: string;
+  /** `monitor fail if|unless <cond>` lines. */
+  monitorFail: Conditional[];
   description?: string;
   /** `disabled`: the proxy is not started. */
   disabled: boolean;

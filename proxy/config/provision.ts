@@ -13,6 +13,7 @@
  */
 import type { Diagnostics } from './diagnostics.ts';
 import { resolveErrorPages } from './kw-errors.ts';
+import { DefaultsRuleUsers, inheritCaptureSlots } from './defaults-rules.ts';
 import type {
   BalancingProxy, Config, DefaultsProxy, FrontendProxy, ParsedConfig, ParsedProxy, ParsedServer, Proxy, ProxyMode,
   ProvisionedServerOptions, Server, ServerOptions,
@@ -53,6 +54,7 @@ export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Confi
   const named = new Map<string, DefaultsProxy>();
   let lastDefaults: DefaultsProxy | undefined;
   const proxies: Array<Proxy | DefaultsProxy> = [];
+  const ruleUsers = new DefaultsRuleUsers();
   for (const proxy of parsed.proxies) {
     // A defaults section without `from` starts from HAProxy's built-ins: the one above it does not carry over.
     let parent: DefaultsProxy | undefined = proxy.kind === 'defaults' ? undefined : lastDefaults;
@@ -64,7 +66,10 @@ export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Confi
         diagnostics.alert(proxy.section.loc, 'LS_ERR_CFG_REFERENCE', `defaults section '${from}' not found for ${label}.`, proxy.kind);
       }
     }
-    if (parent) inherit(proxy, parent);
+    if (parent) {
+      ruleUsers.check(proxy, parent, diagnostics);
+      inherit(proxy, parent);
+    }
     const kind = proxy.kind;
     if (kind === 'defaults') {
       const defaults: DefaultsProxy = Object.assign(proxy, { kind });
@@ -209,6 +214,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
     proxy.httpAfterResponseRules = [...parent.httpAfterResponseRules, ...proxy.httpAfterResponseRules];
     proxy.tcpRequestRules = [...parent.tcpRequestRules, ...proxy.tcpRequestRules];
     if (parent.tcpResponseRules) proxy.tcpResponseRules = [...parent.tcpResponseRules, ...proxy.tcpResponseRules ?? []];
+    inheritCaptureSlots(proxy, parent);
   }
 }
 

@@ -69,7 +69,7 @@ const SUN_PATH_MAX = 107;
 
 /**
  * `[family@]addr:port[-end]`, `*:port`, `:port`, `[v6]:port`, `v6:port` (last colon wins),
- * `/unix/path`, and for servers `abns@name` (Linux's abstract namespace: family 'unix', the
+ * `/unix/path`, and for binds and servers `abns@name` (Linux's abstract namespace: family 'unix', the
  * host a path starting with a NUL byte, as Node's net.connect takes it; like HAProxy, both
  * Node and HAProxy 2.6 pad the name with NULs to the whole sun_path, so they meet).
  * Host names are accepted (resolved by the engine, never here).
@@ -81,7 +81,7 @@ export function parseAddress(word: string, options: AddressOptions): Parsed<List
   const at = word.indexOf('@');
   if (at >= 0 && !word.startsWith('/')) {
     const prefix = word.slice(0, at);
-    if (prefix === 'abns' && options.kind === 'server') {
+    if (prefix === 'abns' && options.kind !== 'generic') {
       const name = word.slice(at + 1);
       if (name.length > SUN_PATH_MAX) return { error: `'${keyword}' : socket path '${word}' too long (max ${SUN_PATH_MAX})` };
       return { value: { family: 'unix', host: `\0${name}`, port: 0, portEnd: 0 } };

@@ -496,6 +496,59 @@ export interface CertInspection {
   warnings: ControlWarning[];
 }
 
+/** A client certificate for a person or device, from the local CA (binds with `verify optional|required`). */
+export interface ClientCertRequest {
+  /** Who holds it ('alice', 'alice-phone'): the subject's CN, what ssl_c_s_dn(CN) gives. 1 to 64 printable characters. */
+  commonName: string;
+  /** Shown by some browsers when they offer the certificate. */
+  email?: string;
+  /** 1..825, default 365. */
+  days?: number;
+  /** Protects the .p12 file (browsers and phones ask for it on import); default none. */
+  password?: string;
+}
+
+/** The issued client certificate as a PKCS#12 file to download; Loadstar keeps no copy of its key. */
+export interface ClientCertExport {
+  commonName: string;
+  serialHex: string;
+  notAfter: string;
+  /** `alice.p12` */
+  fileName: string;
+  /** The PKCS#12 bytes (certificate, key, local CA) in base64. */
+  data: string;
+}
+
+/** A client certificate the local CA issued, as recorded (no key). */
+export interface ClientCertRecord {
+  commonName: string;
+  email?: string;
+  serialHex: string;
+  notAfter: string;
+  /** ISO 8601 */
+  issuedAt: string;
+}
+
+/** A CA file clients' certificates are checked against (a bind's `ca-file`): certificates, no key. */
+export interface TrustInfo {
+  /** Store name: `<data>/trust/<name>.pem`. */
+  name: string;
+  path: string;
+  subjects: string[];
+  /** Soonest expiry among its certificates (ISO 8601), and its days left. */
+  notAfter: string;
+  daysLeft: number;
+  /** Every certificate in it is a CA certificate. */
+  ca: boolean;
+}
+
+export interface TrustImportRequest {
+  /** Store name: the file becomes `<data>/trust/<name>.pem`. */
+  name: string;
+  /** The CA certificate(s) as PEM text; a private key is refused. */
+  pem: string;
+}
+
 export interface CertCaExport {
   format: 'pem' | 'der';
   /** PEM text, or the DER bytes in base64. */
@@ -561,6 +614,12 @@ export interface BindSpec {
   ssl?: boolean;
   /** A certificate's `path` (CertInfo.path), with ssl. */
   crt?: string;
+  /** Client certificates: none (not asked for, HAProxy's default), optional (asked for, checked when given), required. */
+  verify?: 'none' | 'optional' | 'required';
+  /** `ca-file`: the CA certificate(s) client certificates are checked against; needed by verify optional|required. */
+  caFile?: string;
+  /** `crl-file`: revoked client certificates. */
+  crlFile?: string;
   /** Other bind options as words, kept (`alpn h2,http/1.1`). */
   extra?: string[];
   /** The address as written when the form cannot show it (`:80,:81`, a port range): written back as is. */
@@ -636,6 +695,39 @@ export interface StickinessSpec {
   extra?: string[];
 }
 
+/** One SMTP server of a `mailers` section: `mailer <name> <address>:<port>`. */
+export interface MailerSpec {
+  name: string;
+  /** IP address or host name (resolved when the configuration loads). */
+  address: string;
+  port: number;
+}
+
+/** A `mailers` section: every mailer gets every alert (not a failover list). */
+export interface MailersSpec {
+  name: string;
+  mailers: MailerSpec[];
+}
+
+export interface MailersForm extends MailersSpec {
+  /** Lines the form does not edit (`timeout mail`), kept as written. */
+  unknownDirectives: number;
+  line: number;
+}
+
+export type SyslogLevel = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
+
+/** A backend's `email-alert` lines: its servers' state changes mailed through a mailers section. */
+export interface EmailAlertSpec {
+  mailers: string;
+  from: string;
+  to: string;
+  /** The least severe level mailed; default alert (a server going down). */
+  level?: SyslogLevel;
+  /** HELO name; default the host name. */
+  myhostname?: string;
+}
+
 export interface BackendSpec {
   name: string;
   /** Default http. */
@@ -645,6 +737,8 @@ export interface BackendSpec {
   healthCheck?: HealthCheckSpec;
   /** Sticky sessions by cookie; absent: none (a `cookie` line and the server cookie values it generated are removed). */
   stickiness?: StickinessSpec;
+  /** E-mail alerts on server state changes; absent: none (the backend's `email-alert` lines are removed). */
+  emailAlert?: EmailAlertSpec;
 }
 
 /** A frontend as the forms show it; pass it back (minus kind/line/unknownDirectives) in a set-frontend edit. */
@@ -671,6 +765,8 @@ export interface BackendForm extends BackendSpec {
 export interface FormModel {
   frontends: FrontendForm[];
   backends: BackendForm[];
+  /** The `mailers` sections, in file order. */
+  mailers: MailersForm[];
 }
 
 /** A structured edit; `previousName` renames. Edits apply in order. */
@@ -680,7 +776,9 @@ export type ConfigEdit =
   | { op: 'set-backend'; backend: BackendSpec; previousName?: string }
   | { op: 'remove-backend'; name: string }
   | { op: 'set-server'; backend: string; server: ServerSpec; previousName?: string }
-  | { op: 'remove-server'; backend: string; name: string };
+  | { op: 'remove-server'; backend: string; name: string }
+  | { op: 'set-mailers'; mailers: MailersSpec; previousName?: string }
+  | { op: 'remove-mailers'; name: string };
 
 /** A form field an edit cannot use, for the wizard to show at that field. */
 export interface EditProblem {
@@ -942,6 +1040,13 @@ export interface ControlMethods {
   certInspect(request: CertInspectRequest): Promise<Result<CertInspection>>;
   certList(): Promise<Result<CertListing>>;
   certRemove(name: string): Promise<Result<{ name: string }>>;
+  /** Issues a client certificate from the local CA and answers it as a .p12 file; its key is not kept (the CA records holder, serial, expiry). */
+  certIssueClient(request: ClientCertRequest): Promise<Result<ClientCertExport>>;
+  /** The client certificates the local CA issued, oldest first. */
+  certClients(): Promise<Result<ClientCertRecord[]>>;
+  /** Stores a CA certificate (PEM) to check client certificates against: the path a bind's `ca-file` names. */
+  certTrustImport(request: TrustImportRequest): Promise<Result<TrustInfo>>;
+  certTrustList(): Promise<Result<TrustInfo[]>>;
 
   /** The running haproxy.cfg text, its file's hash and whether it was edited by hand, the forms' model. Needs the data dir's config store. */
   getConfig(): Promise<Result<ConfigState>>;
@@ -1012,6 +1117,11 @@ export const CONTROL_METHODS = {
   certInspect: { channel: 'cert:inspect', mutates: false },
   certList: { channel: 'cert:list', mutates: false },
   certRemove: { channel: 'cert:remove', mutates: true },
+  // Answers a private key: CSRF-checked like a change, never a GET.
+  certIssueClient: { channel: 'cert:client', mutates: true },
+  certClients: { channel: 'cert:clients', mutates: false },
+  certTrustImport: { channel: 'trust:import', mutates: true },
+  certTrustList: { channel: 'trust:list', mutates: false },
   getConfig: { channel: 'config:get', mutates: false },
   previewConfig: { channel: 'config:preview', mutates: false },
   applyChange: { channel: 'config:change', mutates: true },

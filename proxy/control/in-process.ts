@@ -37,7 +37,7 @@ import type {
   ListenCheckRequest, ListenCheckResult, ProbeRequest, ProbeResult, SplitPrediction, SplitRequest, TraceRequest, TraceResult,
 } from './contract.ts';
 import type {
-  ApplyReport, CaInfo, CaInitRequest, CertCaExport, CertImportRequest, CertInfo, CertInspection, CertInspectRequest, CertListing, CheckResult, ControlContract,
+  ApplyReport, CaInfo, CaInitRequest, CertCaExport, ClientCertExport, ClientCertRecord, ClientCertRequest, TrustImportRequest, TrustInfo, CertImportRequest, CertInfo, CertInspection, CertInspectRequest, CertListing, CheckResult, ControlContract,
   ControlDiagnostic, ControlEvent, ControlTopic, EngineEvent, EngineLifecycle, HealthEvent, IssueRequest, Result, SeriesData,
   SeriesRange, ServerAdminState, ServerStatus, DemoStatus, StatsSnapshot, StatusSnapshot, SubscribeOptions, TimelineData, TimelineRange, TimelineSet, TimelineTarget,
   ValidationReport,
@@ -339,6 +339,36 @@ export class InProcessControl implements ControlContract {
 
   certList(): Promise<Result<CertListing>> {
     return this.answers.run('certList', () => certAnswer(() => this.certs.list()));
+  }
+
+  certIssueClient(request: ClientCertRequest): Promise<Result<ClientCertExport>> {
+    return this.answers.run('certIssueClient', () => {
+      const r = arg.record('certIssueClient', 'request', request);
+      const password = r['password'] === undefined || r['password'] === null ? '' : arg.text('certIssueClient', 'password', r['password'], 1024);
+      const email = r['email'] === undefined || r['email'] === null || r['email'] === '' ? undefined : arg.text('certIssueClient', 'email', r['email'], 254);
+      const days = r['days'] === undefined || r['days'] === null ? undefined : arg.integer('certIssueClient', 'days', r['days'], 1, 825);
+      return certAnswer(async (): Promise<ClientCertExport> => {
+        const issued = await this.certs.issueClient({ commonName: r['commonName'] as string, ...(email !== undefined ? { email } : {}), ...(days !== undefined ? { days } : {}), password });
+        const fileName = `${issued.commonName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'client'}.p12`;
+        return { commonName: issued.commonName, serialHex: issued.serialHex, notAfter: issued.notAfter, fileName, data: issued.pkcs12.toString('base64') };
+      });
+    });
+  }
+
+  certClients(): Promise<Result<ClientCertRecord[]>> {
+    return this.answers.run('certClients', () => certAnswer(() => this.certs.clientRecords()));
+  }
+
+  certTrustImport(request: TrustImportRequest): Promise<Result<TrustInfo>> {
+    return this.answers.run('certTrustImport', () => {
+      const r = arg.record('certTrustImport', 'request', request);
+      const pem = arg.text('certTrustImport', 'pem', r['pem'], 1024 * 1024);
+      return certAnswer(() => this.certs.importTrust(r['name'] as string, pem));
+    });
+  }
+
+  certTrustList(): Promise<Result<TrustInfo[]>> {
+    return this.answers.run('certTrustList', () => certAnswer(() => this.certs.listTrust()));
   }
 
   certRemove(name: string): Promise<Result<{ name: string }>> {

@@ -20,6 +20,8 @@ import type { ServerChoice } from '../runtime/server-rules.ts';
 import type { ConnectionRules } from '../tcp/rules.ts';
 import type { BodyWait, LocalAnswer, RulesPaused } from './rules.ts';
 import { compileTxCondition, compileTxFormat, plainAddress } from './samples.ts';
+import { compileMonitor } from './monitor.ts';
+import type { MonitorCheck } from './monitor.ts';
 import { getHeader, caseAdjustFor } from './headers.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { TxPredicate } from './samples.ts';
@@ -252,6 +254,8 @@ export class HttpFrontend implements Frontend {
   private readonly connectionRules: ConnectionRules | undefined;
   private readonly sessionRules: SessionRules | undefined;
   private readonly contentRules: HttpContentRules | undefined;
+  /** `monitor-uri` (monitor.ts); undefined without one. */
+  private readonly monitor: MonitorCheck | undefined;
   private readonly requestRules;
   private readonly redirectRules;
   private readonly responseRules;
@@ -300,6 +304,7 @@ export class HttpFrontend implements Frontend {
     this.connectionRules = compileConnectionRules(config);
     this.sessionRules = compileSessionRules(config);
     this.contentRules = compileHttpContentRules(config, true);
+    this.monitor = compileMonitor(config, (s) => this.errorResponse(s));
     this.requestRules = withHeaderNameRestriction(compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s)), config, (s) => this.errorResponse(s));
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
     this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
@@ -327,6 +332,9 @@ export class HttpFrontend implements Frontend {
       if (refused) return refused;
       requestParsed(tx, true);
     } else requestParsed(tx);
+    // monitor-uri answers from the head (HAProxy's http_wait_for_request), before any wait for the body.
+    const monitored = this.monitor?.(tx);
+    if (monitored) return monitored;
     // `option http-buffer-request`: the body before any http-request rule (HAProxy's AN_REQ_HTTP_BODY).
     if (this.bufferRequest) return { waitForBody: this.bufferRequest, resume: () => this.frontendRules(tx, 0) };
     return this.frontendRules(tx, 0);

@@ -64,19 +64,19 @@ export class Logger {
   /** An exchange's end; `lineWritten`: its log line went out early (`option logasap`), the statistics still count it now. */
   request(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.http(record);
-    const format = lineWritten || record.silent ? undefined : this.formatFor(record.frontend.config);
+    const format = lineWritten || record.silent || quietNormal(record, true) ? undefined : this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(httpLogLine(format, record, this.nextCount(record.frontend.config)));
   }
 
   /** `option logasap`: an HTTP exchange's line once the response head is in, with what is known so far. */
   requestAsap(record: ExchangeRecord): void {
-    const format = record.silent ? undefined : this.formatFor(record.frontend.config);
+    const format = record.silent || quietNormal(record, true) ? undefined : this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(httpLogLine(format, record, this.nextCount(record.frontend.config), true));
   }
 
   /** `option logasap`: a TCP session's line once its server connection is established. */
   tcpAsap(record: ExchangeRecord): void {
-    const format = this.formatFor(record.frontend.config);
+    const format = quietNormal(record, false) ? undefined : this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(tcpLogLine(format, record, this.nextCount(record.frontend.config), true));
   }
 
@@ -101,9 +101,21 @@ export class Logger {
   /** The end of a TCP session. */
   tcp(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.tcp(record);
-    const format = lineWritten ? undefined : this.formatFor(record.frontend.config);
+    const format = lineWritten || quietNormal(record, false) ? undefined : this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(tcpLogLine(format, record, this.nextCount(record.frontend.config)));
   }
+}
+
+/**
+ * `option dontlog-normal`: the exchange went well, so it writes no line. HAProxy 2.6's sess_log
+ * logs only a redispatch, a termination cause other than none or local (L), retries without an
+ * error, or (HTTP) a status of 500 and above.
+ */
+function quietNormal(record: ExchangeRecord, http: boolean): boolean {
+  if (!record.frontend.config.options['dontlog-normal']?.enabled) return false;
+  const cause = record.termination[0];
+  const error = record.redispatched === true || (cause !== '-' && cause !== 'L') || (cause === '-' && record.retries > 0) || (http && record.status >= 500);
+  return !error;
 }
 
 /** HAProxy's automatic listener id: listeners (one per address and port) are numbered from 1 in the proxy's bind order. */

@@ -87,7 +87,7 @@ export class StickPersistence {
       if (rule.match) {
         const entry = rule.table.lookup(key, now);
         if (entry) {
-          if (!assigned && decision.server === undefined) decision.server = this.storedServer(entry);
+          if (!assigned && decision.server === undefined) decision.server = this.storedServer(entry, rule.table);
           rule.table.touch(entry, now);
         }
       }
@@ -115,7 +115,7 @@ export class StickPersistence {
       const entry = table.getEntry(key, now);
       if (!entry) continue; // full of entries in use (or nopurge): HAProxy's stksess_new fails the same way
       entry.serverId = server.id;
-      entry.serverKey = server.name;
+      entry.serverKey = table.config.srvkey === 'addr' ? serverAddressKey(server) : server.name;
       table.touch(entry, now);
     }
     stores.length = 0;
@@ -126,14 +126,24 @@ export class StickPersistence {
     return this.responseRules.length > 0 || (request !== undefined && request.stores.length > 0);
   }
 
-  /** sticking_rule_find_target: the server by its stored name, else by its stored id; used if not stopped or with `option persist`. */
-  private storedServer(entry: StickEntry): RuntimeServer | undefined {
+  /**
+   * sticking_rule_find_target: the server by its stored name (by its address with `srvkey addr`),
+   * else by its stored id; used if not stopped or with `option persist`.
+   */
+  private storedServer(entry: StickEntry, table: RuntimeStickTable): RuntimeServer | undefined {
     const servers = this.servers();
-    const server = (entry.serverKey !== undefined ? servers.find((s) => s.name === entry.serverKey) : undefined)
+    const byKey = table.config.srvkey === 'addr' ? (s: RuntimeServer) => serverAddressKey(s) === entry.serverKey : (s: RuntimeServer) => s.name === entry.serverKey;
+    const server = (entry.serverKey !== undefined ? servers.find(byKey) : undefined)
       ?? servers.find((s) => s.id === entry.serverId);
     if (!server) return undefined;
     return !serverStopped(server) || this.persist ? server : undefined;
   }
+}
+
+/** A server as `srvkey addr` names it (HAProxy's sa2str): `ip:port` (IPv6 without brackets), a socket path, `abns@name`. */
+function serverAddressKey(server: RuntimeServer): string {
+  if (server.path !== undefined) return server.path.startsWith('\0') ? `abns@${server.path.slice(1)}` : server.path;
+  return `${server.host}:${server.port}`;
 }
 
 function compileRule(rule: StickRule, proxy: Proxy): CompiledRule {

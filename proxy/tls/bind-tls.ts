@@ -159,7 +159,7 @@ export class BindTls {
   }
 
   private loadOne(file: string): LoadedCertificate {
-    return this.guard(() => loadCertificate(file));
+    return this.guard(() => loadCertificate(file, this.config.global.certKeyFiles));
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * Loading what a `crt` names, the way HAProxy does: a PEM file holding the
  * certificate, its chain and the private key (any order), the key possibly in
- * a companion `FILE.key`; a directory loads each file in it in alphabetical
+ * a companion `FILE.key` (`NAME.key` for `NAME.crt` with `ssl-load-extra-del-ext`); a directory loads each file in it in alphabetical
  * order except hidden ones and `.key`, `.issuer`, `.ocsp`, `.sctl` companions.
  * The PEM blocks are cut by the certificate store's reader (proxy/certs/pem.ts);
  * the X.509 and key parsing is Node's crypto.
@@ -13,6 +13,7 @@ import type { KeyObject } from 'node:crypto';
 import { readPemBlocks } from '../certs/pem.ts';
 import type { PemBlock } from '../certs/pem.ts';
 import { CertError } from '../errors.ts';
+import type { CertKeyFiles } from '../config/model.ts';
 
 export interface LoadedCertificate {
   file: string;
@@ -39,18 +40,24 @@ export function certificateFiles(target: string): string[] {
     .filter((file) => fs.statSync(file).isFile());
 }
 
+/** HAProxy's defaults: `ssl-load-extra-files all`, no `ssl-load-extra-del-ext`. */
+const DEFAULT_KEY_FILES: CertKeyFiles = { companionKey: true, deleteCrtExtension: false };
+
 /** Reads one certificate file; throws an Error whose message is HAProxy-shaped and names the file. */
-export function loadCertificate(file: string): LoadedCertificate {
+export function loadCertificate(file: string, keyFiles: CertKeyFiles = DEFAULT_KEY_FILES): LoadedCertificate {
   const mtimes = new Map<string, number>();
   const blocks = pemBlocks(file, readText(file, mtimes, 'unable to stat SSL certificate from file'), 'unable to load SSL certificate from PEM file');
   const certs = blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE').map((b) => b.text.trimEnd());
   let keyBlock = privateKeyOf(blocks);
   if (certs.length === 0) throw new Error(`unable to load SSL certificate from PEM file '${file}'.`);
-  const companion = `${file}.key`;
-  if (keyBlock === undefined && fs.existsSync(companion)) {
-    keyBlock = privateKeyOf(pemBlocks(companion, readText(companion, mtimes, 'unable to load SSL private key from file'), 'unable to load SSL private key from file'));
+  if (keyBlock === undefined) {
+    if (!keyFiles.companionKey) throw new Error(`No Private Key found in '${file}' (and 'ssl-load-extra-files' leaves out 'key').`);
+    const companion = `${keyFiles.deleteCrtExtension ? file.replace(/\.crt$/, '') : file}.key`;
+    if (fs.existsSync(companion)) {
+      keyBlock = privateKeyOf(pemBlocks(companion, readText(companion, mtimes, 'unable to load SSL private key from file'), 'unable to load SSL private key from file'));
+    }
+    if (keyBlock === undefined) throw new Error(`No Private Key found in '${file}' nor in '${companion}'.`);
   }
-  if (keyBlock === undefined) throw new Error(`unable to load SSL private key from PEM file '${file}'.`);
   if (/ENCRYPTED/.test(keyBlock)) throw new Error(`unable to load SSL private key from PEM file '${file}' (the key is encrypted; HAProxy and Loadstar need it unencrypted).`);
   let leaf: X509Certificate;
   let key: KeyObject;

@@ -63,7 +63,7 @@ function connectOptions(server: Server, config: Config, sendsSni: boolean, proxy
   if (o.sigalgs !== undefined) context.sigalgs = o.sigalgs;
   if (o.crt !== undefined) {
     try {
-      const cert = loadCertificate(resolveCertPath(o.crt, config.global.crtBase));
+      const cert = loadCertificate(resolveCertPath(o.crt, config.global.crtBase), config.global.certKeyFiles);
       context.cert = cert.certPem;
       context.key = cert.keyPem;
     } catch (e) {

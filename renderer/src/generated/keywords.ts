@@ -294,6 +294,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "ssl-load-extra-del-ext",
+   "summary": "A `.crt` certificate's companion files drop that extension: `site.crt` takes its key from `site.key`, not `site.crt.key`.",
+   "status": "supported"
+  },
+  {
+   "name": "ssl-load-extra-files",
+   "summary": "Which companion files of a certificate are looked for: `all` (default), `none`, or a list of bundle, sctl, ocsp, issuer, key. Loadstar reads only `key` (FILE.key when FILE holds no private key).",
+   "status": "supported"
+  },
+  {
    "name": "ssl-mode-async",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -502,7 +512,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "monitor-uri",
-   "summary": "Answers 200 on this URI without forwarding (for external monitors).",
+   "summary": "Requests for this URI (path and query, or the whole URI) are answered by Loadstar before any http-request rule: 200 \"Service ready\", or 503 while a `monitor fail` condition holds; they are not logged (for external monitors).",
    "status": "supported"
   },
   {
@@ -1008,8 +1018,13 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "monitor fail",
+   "summary": "`monitor fail if|unless <condition>`: the monitor-uri answers 503 while the condition holds (e.g. `if { nbsrv(app) lt 1 }`).",
+   "status": "supported"
+  },
+  {
    "name": "monitor-uri",
-   "summary": "Answers 200 on this URI without forwarding (for external monitors).",
+   "summary": "Requests for this URI (path and query, or the whole URI) are answered by Loadstar before any http-request rule: 200 \"Service ready\", or 503 while a `monitor fail` condition holds; they are not logged (for external monitors).",
    "status": "supported"
   },
   {
@@ -1972,8 +1987,13 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "monitor fail",
+   "summary": "`monitor fail if|unless <condition>`: the monitor-uri answers 503 while the condition holds (e.g. `if { nbsrv(app) lt 1 }`).",
+   "status": "supported"
+  },
+  {
    "name": "monitor-uri",
-   "summary": "Answers 200 on this URI without forwarding (for external monitors).",
+   "summary": "Requests for this URI (path and query, or the whole URI) are answered by Loadstar before any http-request rule: 200 \"Service ready\", or 503 while a `monitor fail` condition holds; they are not logged (for external monitors).",
    "status": "supported"
   },
   {

@@ -11,3 +11,26 @@ export function frontendsUsingCert(model: FormModel | null | undefined, path: st
   if (!model) return [];
   return model.frontends.filter((f) => f.binds.some((b) => b.crt === path)).map((f) => f.name);
 }
+
+/** The client-certificate form's fields as typed. */
+export interface ClientForm {
+  name: string;
+  email: string;
+  days: string;
+  password: string;
+  repeat: string;
+}
+
+/** Local checks of the client-certificate form, in words at each field (the engine checks again). */
+export function checkClientForm(f: ClientForm): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const name = f.name.trim();
+  if (name === '') errors.name = 'Give the person or device a name, e.g. alice-phone (it is the certificate\'s common name).';
+  else if (name.length > 64 || /[\x00-\x1f\x7f]/.test(name)) errors.name = 'At most 64 printable characters.';
+  const email = f.email.trim();
+  if (email !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) errors.email = `${email} is not an e-mail address: write it as name@example.org, or leave it empty.`;
+  const days = /^\s*\d+\s*$/.test(f.days) ? Number(f.days) : NaN;
+  if (!(days >= 1 && days <= 825)) errors.days = 'From 1 to 825 days.';
+  if (f.password !== f.repeat) errors.repeat = 'The two passwords differ.';
+  return errors;
+}

@@ -10,11 +10,16 @@ import type {
   BackendForm, BackendSpec, BalanceAlgorithm, BindSpec, ConfigEdit, EditProblem, FormModel, FrontendForm, FrontendSpec,
   HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec, StickinessSpec,
 } from '../../../proxy/control/contract.ts';
+import { alertDraft, alertSpec, checkAlert, mailersEdit, type AlertDraft } from './email-alert.ts';
 
 export type SiteKind = 'http' | 'https' | 'tcp';
 export type StepId = 'what' | 'listen' | 'tls' | 'routing' | 'servers' | 'balance' | 'health' | 'review';
 export type WizardMode = { kind: 'new' } | { kind: 'frontend'; name: string } | { kind: 'backend'; name: string };
 export type TlsChoice = 'none' | 'local-ca' | 'import' | 'existing';
+/** Client certificates: not asked for, asked for (a visitor without one still gets in), required. */
+export type ClientCertChoice = 'off' | 'optional' | 'required';
+/** The CA client certificates are checked against: Loadstar's local CA, a CA file already stored or named by the text, or one imported now. */
+export type ClientCaChoice = 'local' | 'stored' | 'import';
 export type RuleKind = RuleMatch['kind'];
 
 export interface ServerDraft {
@@ -61,6 +66,8 @@ export interface BackendDraft {
   stickySecure: boolean;
   /** The cookie line as read (its mode and the options the form does not show ride along). */
   stickyKept?: StickinessSpec;
+  /** E-mail alerts on its servers' state changes. */
+  alert: AlertDraft;
 }
 
 export type StickyChoice = 'off' | 'cookie' | 'app-cookie' | 'ip';
@@ -127,6 +134,13 @@ export interface SiteDraft {
   importPem: string;
   redirect: boolean;
   httpPort: string;
+  clientCerts: ClientCertChoice;
+  clientCaChoice: ClientCaChoice;
+  /** The CA file's path (stored, or resolved from the choice on Next). */
+  clientCaPath: string;
+  /** An imported CA certificate: its store name and PEM text. */
+  clientCaName: string;
+  clientCaPem: string;
   rules: RuleDraft[];
   defaultBackend: string;
   /** The backends this wizard creates or edits. */
@@ -208,8 +222,8 @@ export function defaultHealth(): HealthDraft {
   return { type: 'tcp', method: 'GET', path: '/', expectStatus: '', inter: '2', fall: '3', rise: '2' };
 }
 
-export function newBackend(name: string, mode: 'http' | 'tcp'): BackendDraft {
-  return { name, mode, algorithm: 'roundrobin', argument: '', servers: [emptyServer(0)], health: defaultHealth(), ...noSticky() };
+export function newBackend(name: string, mode: 'http' | 'tcp', model?: FormModel | null): BackendDraft {
+  return { name, mode, algorithm: 'roundrobin', argument: '', servers: [emptyServer(0)], health: defaultHealth(), ...noSticky(), alert: alertDraft(undefined, model) };
 }
 
 function noSticky(): Pick<BackendDraft, 'sticky' | 'stickyCookie' | 'stickyIndirect' | 'stickyNocache' | 'stickyHttponly' | 'stickySecure'> {
@@ -244,6 +258,11 @@ export function newSite(kind: SiteKind, model?: { frontends: ReadonlyArray<{ nam
     importPem: '',
     redirect: kind === 'https',
     httpPort: '80',
+    clientCerts: 'off',
+    clientCaChoice: 'local',
+    clientCaPath: '',
+    clientCaName: '',
+    clientCaPem: '',
     rules: [],
     defaultBackend: freeName(kind === 'tcp' ? 'tcp_backend' : 'web_backend', backends),
     backends: [],
@@ -281,7 +300,7 @@ function healthDraft(h: HealthCheckSpec): HealthDraft {
   };
 }
 
-export function backendDraft(form: BackendForm): BackendDraft {
+export function backendDraft(form: BackendForm, model?: FormModel | null): BackendDraft {
   return {
     name: form.name,
     originalName: form.name,
@@ -294,6 +313,7 @@ export function backendDraft(form: BackendForm): BackendDraft {
     })),
     health: healthDraft(form.healthCheck),
     ...stickyDraft(form),
+    alert: alertDraft(form.emailAlert, model),
   };
 }
 
@@ -341,6 +361,9 @@ export function frontendDraft(form: FrontendForm): SiteDraft {
     certPath: main?.crt ?? '',
     redirect: form.redirectToHttps,
     httpPort: httpBind ? String(httpBind.port) : '80',
+    clientCerts: main?.ssl && (main.verify === 'optional' || main.verify === 'required') ? main.verify : 'off',
+    clientCaChoice: main?.caFile !== undefined ? 'stored' : 'local',
+    clientCaPath: main?.caFile ?? '',
     rules: form.rules.map((r) => r.match
       ? { kind: r.match.kind, header: r.match.kind === 'header-contains' ? r.match.header : '', values: r.match.values.join(' '), backend: r.backend, ...(r.aclName ? { aclName: r.aclName } : {}) }
       : { kind: 'raw', header: '', values: '', backend: r.backend, ...(r.raw !== undefined ? { raw: r.raw } : {}) }),
@@ -413,6 +436,14 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         if (!d.importPem.includes('-----BEGIN')) errors['tls.pem'] = 'Paste the PEM text (certificate and private key, "-----BEGIN …") or choose a .pem file.';
       }
       if (d.tls === 'existing' && d.certPath === '') errors['tls.existing'] = 'Choose a certificate.';
+      if (d.tls !== 'none' && d.clientCerts !== 'off') {
+        if (d.clientCaChoice === 'stored' && d.clientCaPath === '') errors['tls.clientCa'] = 'Choose the CA that issued your visitors\' certificates.';
+        if (d.clientCaChoice === 'import') {
+          if (d.clientCaName.trim() === '') errors['tls.clientCaName'] = 'Give the CA a name to store it under, e.g. home-clients (the file becomes <name>.pem).';
+          else if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(d.clientCaName)) errors['tls.clientCaName'] = "Up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (the file becomes <name>.pem).";
+          if (!d.clientCaPem.includes('-----BEGIN CERTIFICATE-----')) errors['tls.clientCaPem'] = 'Paste the CA certificate ("-----BEGIN CERTIFICATE-----", no private key) or choose its .pem or .crt file.';
+        }
+      }
       if (d.tls !== 'none' && d.redirect) {
         checkPort(errors, 'tls.httpPort', d.httpPort);
         if (!errors['tls.httpPort'] && d.httpPort.trim() === d.port.trim()) errors['tls.httpPort'] = 'The plain HTTP port must differ from the HTTPS port.';
@@ -466,6 +497,7 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
       break;
     case 'health':
       d.backends.forEach((b, bi) => {
+        Object.assign(errors, checkAlert(b.alert, `backends.${bi}.alert`));
         const h = b.health;
         const at = `backends.${bi}.health`;
         if (h.type === 'none') return;
@@ -493,7 +525,7 @@ export function stepOfField(field: string): StepId {
   if (field.startsWith('tls.')) return 'tls';
   if (field.startsWith('rules.') || field === 'defaultBackend') return 'routing';
   if (/^backends\.\d+\.(argument|algorithm|sticky)/.test(field)) return 'balance';
-  if (/^backends\.\d+\.health/.test(field)) return 'health';
+  if (/^backends\.\d+\.(health|alert)/.test(field)) return 'health';
   return 'servers';
 }
 
@@ -548,6 +580,7 @@ export function backendSpec(b: BackendDraft): BackendSpec {
     }),
     healthCheck: healthSpec(b.health),
     ...(stickinessSpec(b) ? { stickiness: stickinessSpec(b) } : {}),
+    ...(alertSpec(b.alert) ? { emailAlert: alertSpec(b.alert) } : {}),
   };
 }
 
@@ -559,6 +592,17 @@ function mainBindSpec(d: SiteDraft): BindSpec {
   if (tls) {
     bind.ssl = true;
     bind.crt = d.certPath;
+  }
+  const asked = original?.verify === 'optional' || original?.verify === 'required';
+  if (tls && d.clientCerts !== 'off') {
+    bind.verify = d.clientCerts;
+    bind.caFile = d.clientCaPath;
+    if (original?.crlFile !== undefined) bind.crlFile = original.crlFile;
+  } else if (!asked) {
+    // Settings the form does not show (`verify none`, a CA file for later) stay as they were.
+    if (original?.verify !== undefined) bind.verify = original.verify;
+    if (original?.caFile !== undefined) bind.caFile = original.caFile;
+    if (original?.crlFile !== undefined) bind.crlFile = original.crlFile;
   }
   if (original?.extra) bind.extra = original.extra;
   return bind;
@@ -587,10 +631,19 @@ export function frontendSpec(d: SiteDraft): FrontendSpec {
   };
 }
 
+export type EditOwner = { kind: 'frontend' } | { kind: 'backend'; index: number } | { kind: 'mailers'; index: number };
+
 /** The edits a finished draft makes, with what each edit is (to map problems back to fields). */
-export function editsOf(d: SiteDraft, mode: WizardMode): { edits: ConfigEdit[]; owners: Array<{ kind: 'frontend' } | { kind: 'backend'; index: number }> } {
+export function editsOf(d: SiteDraft, mode: WizardMode, model?: FormModel | null): { edits: ConfigEdit[]; owners: EditOwner[] } {
   const edits: ConfigEdit[] = [];
-  const owners: Array<{ kind: 'frontend' } | { kind: 'backend'; index: number }> = [];
+  const owners: EditOwner[] = [];
+  // The SMTP servers first: a backend's alert names their section.
+  const sections = new Set<string>();
+  d.backends.forEach((b, index) => {
+    const edit = b.alert.on && !sections.has(b.alert.mailers) ? mailersEdit(b.alert, model) : undefined;
+    sections.add(b.alert.mailers);
+    if (edit) { edits.push(edit); owners.push({ kind: 'mailers', index }); }
+  });
   if (mode.kind !== 'backend') {
     edits.push({ op: 'set-frontend', frontend: frontendSpec(d), ...(d.originalName ? { previousName: d.originalName } : {}) });
     owners.push({ kind: 'frontend' });
@@ -607,11 +660,13 @@ export function editsOf(d: SiteDraft, mode: WizardMode): { edits: ConfigEdit[]; 
 export function fieldOfProblem(p: EditProblem, owners: ReturnType<typeof editsOf>['owners']): string {
   const owner = owners[p.edit];
   const f = p.field;
+  if (owner?.kind === 'mailers') return `backends.${owner.index}.alert.smtp`;
   if (!owner || owner.kind === 'frontend') {
     if (f === 'frontend.name' || f === 'previousName') return 'name';
     const bind = /^frontend\.binds\[(\d+)\]\.(\w+)/.exec(f);
     if (bind) {
       if (bind[2] === 'crt' || bind[2] === 'ssl') return 'tls.names';
+      if (bind[2] === 'verify' || bind[2] === 'caFile' || bind[2] === 'crlFile') return 'tls.clientCa';
       return bind[1] === '0' ? `listen.${bind[2] === 'address' ? 'address' : 'port'}` : 'tls.httpPort';
     }
     if (f.startsWith('frontend.binds')) return 'listen.port';
@@ -626,6 +681,8 @@ export function fieldOfProblem(p: EditProblem, owners: ReturnType<typeof editsOf
   if (server) return `backends.${b}.servers.${server[1]}.${server[2]}`;
   if (f.startsWith('backend.balance')) return `backends.${b}.argument`;
   if (f.startsWith('backend.stickiness')) return `backends.${b}.stickyCookie`;
+  const alert = /^backend\.emailAlert(?:\.(\w+))?/.exec(f);
+  if (alert) return `backends.${b}.alert.${alert[1] === 'from' || alert[1] === 'to' ? alert[1] : alert[1] === 'mailers' ? 'smtp' : 'on'}`;
   const hc = /^backend\.healthCheck\.(\w+)/.exec(f);
   if (hc) return `backends.${b}.health.${hc[1] === 'interMs' ? 'inter' : hc[1]}`;
   return `backends.${b}.name`;
@@ -639,7 +696,7 @@ export function syncBackends(d: SiteDraft, model: FormModel | null): void {
   const kept = d.backends.filter((b) => named.includes(b.name));
   for (const name of named) {
     if (existing.has(name) || kept.some((b) => b.name === name)) continue;
-    kept.push(newBackend(name, mode));
+    kept.push(newBackend(name, mode, model));
   }
   kept.sort((a, b) => named.indexOf(a.name) - named.indexOf(b.name));
   d.backends = kept;

@@ -63,7 +63,7 @@ class Wizard {
     } else {
       const form = model?.backends.find((b) => b.name === mode.name);
       if (!form) this.missing = `There is no backend named '${mode.name}'.`;
-      else this.draft = { ...newSite(form.mode === 'tcp' ? 'tcp' : 'http'), backends: [backendDraft(form)] };
+      else this.draft = { ...newSite(form.mode === 'tcp' ? 'tcp' : 'http'), backends: [backendDraft(form, model)] };
     }
     this.step = this.steps[0]!;
   }
@@ -154,12 +154,34 @@ class Wizard {
         if (!r.ok) return this.fail(r.error);
         if (!r.value.free) return this.setError('tls.httpPort', portTaken(d.httpPort, r.value.usedBy, r.value.reason));
       }
-      if (d.tls === 'local-ca') return this.issueCertificate();
+      if (d.tls === 'local-ca' && !(await this.issueCertificate())) return false;
       if (d.tls === 'import') {
         const r = await control().certImport({ name: d.importName, pems: [d.importPem] });
         if (!r.ok) return this.setError('tls.pem', r.error.message);
         d.certPath = r.value.path;
       }
+      if (d.clientCerts !== 'off') return this.clientCa();
+    }
+    return true;
+  }
+
+  /** The CA file client certificates are checked against: the local CA's certificate (created when there is none), or the CA imported now. */
+  private async clientCa(): Promise<boolean> {
+    const d = this.draft;
+    if (d.clientCaChoice === 'local') {
+      const ca = await control().certCaStatus();
+      if (!ca.ok) return this.fail(ca.error);
+      let path = ca.value?.certPath;
+      if (path === undefined) {
+        const init = await control().certCaInit({});
+        if (!init.ok) return this.setError('tls.clientCa', `The local CA could not be created: ${init.error.message}`);
+        path = init.value.certPath;
+      }
+      d.clientCaPath = path;
+    } else if (d.clientCaChoice === 'import') {
+      const r = await control().certTrustImport({ name: d.clientCaName, pem: d.clientCaPem });
+      if (!r.ok) return this.setError(r.error.code === 'LS_ERR_CERT_BAD_NAME' ? 'tls.clientCaName' : 'tls.clientCaPem', r.error.message);
+      d.clientCaPath = r.value.path;
     }
     return true;
   }
@@ -189,7 +211,7 @@ class Wizard {
 
   /** Builds the text the draft writes; engine problems go back to their step and field. */
   async review(): Promise<BuildResult | null> {
-    const { edits, owners } = editsOf(this.draft, this.mode);
+    const { edits, owners } = editsOf(this.draft, this.mode, this.model);
     this.build = null;
     const r = await control().buildConfig(edits);
     if (!r.ok) {

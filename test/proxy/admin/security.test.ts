@@ -130,6 +130,26 @@ test('a POST without the CSRF token, with another session\'s token, without Orig
   }
 });
 
+test('a client certificate (its private key in the answer) and a CA file import pass only with the page\'s CSRF token and Origin, and never by GET', async () => {
+  const control = fakeControl();
+  const admin = await adminWith({ control });
+  try {
+    const mine = await session(admin);
+    const calls: Array<[string, unknown]> = [['certIssueClient', { commonName: 'alice', password: 'pw' }], ['certTrustImport', { name: 'partners', pem: '-----BEGIN CERTIFICATE-----' }]];
+    for (const [method, arg] of calls) {
+      const body = JSON.stringify({ args: [arg] });
+      assert.equal((await call(admin.port, 'POST', `/api/${method}`, { ...mine.headers, origin: 'http://evil.example' }, body)).status, 403, `${method} from a foreign page`);
+      assert.equal((await call(admin.port, 'POST', `/api/${method}`, { ...mine.headers, 'x-loadstar-csrf': '' }, body)).status, 403, `${method} without the token`);
+      assert.notEqual((await call(admin.port, 'GET', `/api/${method}`, mine.headers)).status, 200, `${method} by GET`);
+    }
+    assert.equal(control.calls.length, 0);
+    for (const [method, arg] of calls) assert.equal((await call(admin.port, 'POST', `/api/${method}`, mine.headers, JSON.stringify({ args: [arg] }))).status, 200);
+    assert.deepEqual(control.calls.map((c) => c.method), ['certIssueClient', 'certTrustImport']);
+  } finally {
+    await admin.close();
+  }
+});
+
 test('with a password: pages redirect to the login, the API answers 401, a login gives an HttpOnly SameSite=Strict session cookie that opens both', async () => {
   const admin = await adminWith({ control: fakeControl(), password: await passwordRecord() });
   try {

@@ -86,5 +86,6 @@ test('every certificate method has an area:verb channel', () => {
   assert.deepEqual(cert, [
     ['certCaStatus', 'ca:status'], ['certCaInit', 'ca:init'], ['certCaExport', 'ca:export'],
     ['certIssue', 'cert:issue'], ['certImport', 'cert:import'], ['certInspect', 'cert:inspect'], ['certList', 'cert:list'], ['certRemove', 'cert:remove'],
+    ['certIssueClient', 'cert:client'], ['certClients', 'cert:clients'], ['certTrustImport', 'trust:import'], ['certTrustList', 'trust:list'],
   ]);
 });

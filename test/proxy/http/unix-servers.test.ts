@@ -3,7 +3,8 @@
  * namespace), for HTTP and TCP backends and their health checks. What HAProxy 2.6.12 did
  * with the same configuration is recorded here: the origin answers through each, the log
  * prints %si as `unix` and %sp as 0, `show stat` an addr of `unix`, `show servers state` an
- * srv_addr of `-`, and a check of a socket nobody listens on fails as a socket error.
+ * srv_addr of `-`, and a check of a socket nobody listens on fails as a socket error. A frontend
+ * may listen on `abns@name` too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { startEngine, freePort } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { cli, row, until } from '../stats/helpers.ts';
+import { sideBySide, requests, linesLogged } from './lib/side-by-side.ts';
 
 /**
  * `show stat` rows as records. Not stats/helpers.ts's readCsv: it runs python synchronously,
@@ -167,4 +169,38 @@ test('socket addresses: too long a path is refused as HAProxy refuses it', () =>
   assert.deepEqual(errors(`server s1 /${'a'.repeat(97)}`), [`'server b/s1' : socket path '/${'a'.repeat(97)}' too long (max 97)`]);
   assert.deepEqual(errors(`server s1 abns@${'a'.repeat(107)}`), []);
   assert.deepEqual(errors('server s1 abns@'), []); // HAProxy takes an empty abstract name too
+});
+
+test('a frontend bound on abns@name (seamless-reload/abns_socket.vtc without its PROXY header), as in haproxy 2.6.12', async (t) => {
+  let round = 0;
+  await sideBySide(t, (port) => {
+    const name = `loadstar-test-${process.pid}-${round++}`;
+    return `global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+listen testme
+    bind 127.0.0.1:${port}
+    server test_abns_server abns@${name}
+frontend test_abns
+    bind abns@${name}
+    log-format "%ft %ST %r"
+    http-request return status 200 content-type text/plain lf-string "%[fe_name]"
+`;
+  }, async (port, proxy) => {
+    assert.deepEqual(await requests(port, '/abns'), ['200 test_abns', 'open']);
+    // Recorded from haproxy 2.6.12 (which logs %ci as "unix" there, Loadstar as "-").
+    const lines = await linesLogged(proxy, 1);
+    assert.ok(lines.some((l) => l.startsWith('test_abns 200 GET /abns HTTP/1.1')), lines.join('\n'));
+  });
+});
+
+test('abns@ names on binds: too long a name is refused as by haproxy -c', () => {
+  const alerts = parseConfig([{ name: 'x.cfg', text: `frontend f\n    mode http\n    bind abns@${'n'.repeat(108)}\n` }]).diagnostics.filter((d) => d.severity === 'alert').map((d) => d.message);
+  assert.equal(alerts.length, 1);
+  assert.match(alerts[0]!, /too long/);
 });

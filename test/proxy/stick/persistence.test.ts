@@ -75,10 +75,10 @@ async function namedTcpServers(...names: string[]): Promise<Array<{ name: string
 }
 
 /** One TCP connection: what the server answers, or 'closed' when the proxy closes it without an answer. */
-function ask(port: number): Promise<string> {
+function ask(port: number, hello = 'hello'): Promise<string> {
   return new Promise((resolve) => {
     let answer = '';
-    const s = net.connect(port, '127.0.0.1', () => s.write('hello'));
+    const s = net.connect(port, '127.0.0.1', () => s.write(hello));
     s.on('data', (d) => (answer += d.toString()));
     s.on('error', () => {});
     s.on('close', () => resolve(answer || 'closed'));
@@ -329,5 +329,40 @@ listen tcpe
     });
   } finally {
     await Promise.all(servers.map((s) => s.close()));
+  }
+});
+
+test('srvkey addr: entries name their server by address, so another backend sharing the table finds the server at that address whatever its name or id (stickiness/srvkey-addr.vtc)', async (t) => {
+  const [a, b, c] = await namedTcpServers('A', 'B', 'C');
+  try {
+    const config = (p: Ports): string => `${head(p)}
+backend be1
+    mode tcp
+    stick-table type ip size 10 srvkey addr
+    stick on src
+    server srv1 127.0.0.1:${b!.port}
+    server srv2 127.0.0.1:${a!.port}
+backend be2
+    mode tcp
+    stick on src table be1
+    server x1 127.0.0.1:${c!.port}
+    server x2 127.0.0.1:${b!.port}
+frontend fe
+    mode tcp
+    bind 127.0.0.1:${p.main}
+    tcp-request inspect-delay 2s
+    tcp-request content accept if { req.len ge 3 }
+    use_backend be2 if { req.payload(0,3) -m str two }
+    default_backend be1
+`;
+    await sideBySide(t, config, async (p) => {
+      // be1 balances the client to srv1 (B) and stores it by address; be2 finds x2 at that address (by id it would be x1,
+      // C), and stores x2's id with the same address.
+      assert.equal(await ask(p.main, 'one'), 'B');
+      assert.equal(await ask(p.main, 'two'), 'B');
+      assert.equal(await showTable(p.sock, 'be1'), `# table: be1, type: ip, size:10, used:1\nADDR: key=127.0.0.1 use=0 exp=N server_id=2 server_key=127.0.0.1:${b!.port}\n\n`);
+    });
+  } finally {
+    await Promise.all([a, b, c].map((s) => s!.close()));
   }
 });

@@ -254,10 +254,46 @@ backend be
   }
 });
 
+test('ssl-load-extra-del-ext: site.crt takes its key from site.key; ssl-load-extra-files without key refuses it (as haproxy 2.6.12)', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-crtkey-'));
+  const pem = fs.readFileSync(certPath('site.pem'), 'latin1');
+  const keyAt = pem.indexOf('-----BEGIN PRIVATE KEY-----');
+  fs.writeFileSync(path.join(dir, 'site.crt'), keyAt > 0 ? pem.slice(0, keyAt) : pem.replace(/-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----\n?/, ''));
+  fs.writeFileSync(path.join(dir, 'site.key'), /-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----\n/.exec(pem)![0], { mode: 0o600 });
+  const config = (globals: string, port: number) => `global
+${globals}
+${defaults}
+frontend fe
+    bind 127.0.0.1:${port} ssl crt ${path.join(dir, 'site.crt')}
+    default_backend be
+backend be
+    server web 127.0.0.1:${web.port}
+`;
+  try {
+    for (const name of ['Loadstar', 'haproxy']) {
+      if (name === 'haproxy' && !requireHaproxy(t)) break;
+      const port = await freePort();
+      const text = config('    ssl-load-extra-del-ext', port);
+      const proxy = name === 'haproxy' ? await startHaproxy(text, port) : await startEngine(text);
+      try {
+        assert.equal((await presentedCertificate(port, 'site.home.arpa')).cn, 'site.home.arpa', name);
+      } finally {
+        await proxy.stop();
+      }
+    }
+    // Without the option the companion would be site.crt.key; with key left out of the extra files there is none.
+    for (const globals of ['', '    ssl-load-extra-del-ext\n    ssl-load-extra-files bundle ocsp']) {
+      await assert.rejects(startEngine(config(globals, await freePort())), /No Private Key found in '.*site\.crt'/);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an unusable certificate stops the start with the file and the bind line named', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-badcert-'));
   const cases: Array<[string, string | Buffer, RegExp]> = [
-    ['cert-only.pem', fs.readFileSync(certPath('site.pem'), 'latin1').replace(/-----BEGIN PRIVATE KEY-----[\s\S]*$/, ''), /unable to load SSL private key from PEM file '.*cert-only\.pem'/],
+    ['cert-only.pem', fs.readFileSync(certPath('site.pem'), 'latin1').replace(/-----BEGIN PRIVATE KEY-----[\s\S]*$/, ''), /No Private Key found in '.*cert-only\.pem' nor in '.*cert-only\.pem\.key'/],
     ['mismatch.pem', fs.readFileSync(certPath('site.pem'), 'latin1').replace(/-----BEGIN PRIVATE KEY-----[\s\S]*$/, '') + fs.readFileSync(certPath('api.test.pem'), 'latin1').replace(/^[\s\S]*(?=-----BEGIN PRIVATE KEY-----)/, ''), /inconsistencies between private key and certificate loaded from PEM file '.*mismatch\.pem'/],
     ['binary.der', Buffer.from([0x30, 0x82, 0x01, 0x0a, 0x02, 0x82]), /unable to load SSL certificate from PEM file '.*binary\.der' \(no PEM certificate in it: is it DER\?\)/],
   ];
