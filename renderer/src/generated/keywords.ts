@@ -567,7 +567,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option http-buffer-request",
-   "summary": "Waits for the whole request body before processing.",
+   "summary": "The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.",
    "status": "supported"
   },
   {
@@ -984,7 +984,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it see no body yet). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
@@ -1064,7 +1064,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option http-buffer-request",
-   "summary": "Waits for the whole request body before processing.",
+   "summary": "The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.",
    "status": "supported"
   },
   {
@@ -1411,7 +1411,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it see no body yet). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
@@ -1471,7 +1471,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option http-buffer-request",
-   "summary": "Waits for the whole request body before processing.",
+   "summary": "The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.",
    "status": "supported"
   },
   {
@@ -1943,7 +1943,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it see no body yet). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
@@ -2048,7 +2048,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option http-buffer-request",
-   "summary": "Waits for the whole request body before processing.",
+   "summary": "The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.",
    "status": "supported"
   },
   {
