@@ -48,7 +48,6 @@ function parseWaitForBody(args: readonly string[], fail: (message: string, argIn
     }
   }
   if (timeMs === undefined) return void fail('expects time <time> [ at-least <bytes> ]', 0);
-  if (ctx.directive.keyword === 'http-response') return void ctx.error(`'http-response wait-for-body' is not supported by Loadstar yet (the response rules cannot wait for the body).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
   if (i < args.length) return void ctx.error(`'${ctx.directive.keyword} wait-for-body' expects either 'if' or 'unless' followed by a condition but found '${args[i]}'.`, i + 2);
   return { type: 'wait-for-body', timeMs, atLeast };
 }

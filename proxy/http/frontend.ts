@@ -191,9 +191,9 @@ export class HttpBackend {
     return this.redirectRules ? runRequestRules(this.redirectRules, tx) as 'continue' | LocalAnswer : 'continue';
   }
 
-  /** http-response rules: undefined, or the answer that replaces the server's (deny, return, redirect). */
-  applyResponseRules(tx: HttpTransaction, head: ResponseHead): LocalAnswer | undefined {
-    return runResponseRules(this.responseRules, tx, head);
+  /** http-response rules from `from` on: undefined, the answer that replaces the server's (deny, return, redirect), or a wait for the body. */
+  applyResponseRules(tx: HttpTransaction, head: ResponseHead, from = 0): LocalAnswer | RulesPaused | undefined {
+    return runResponseRules(this.responseRules, tx, head, from);
   }
 
   get hasAfterResponseRules(): boolean {
@@ -394,10 +394,10 @@ export class HttpFrontend implements Frontend {
     return { backend };
   }
 
-  /** The frontend's http-response rules (after the backend's): undefined, or the answer that replaces the server's. */
-  applyResponseRules(tx: HttpTransaction, head: ResponseHead): LocalAnswer | undefined {
+  /** The frontend's http-response rules (after the backend's) from `from` on: undefined, the answer that replaces the server's, or a wait for the body. */
+  applyResponseRules(tx: HttpTransaction, head: ResponseHead, from = 0): LocalAnswer | RulesPaused | undefined {
     if (tx.backend?.config === this.config) return undefined;
-    return runResponseRules(this.responseRules, tx, head);
+    return runResponseRules(this.responseRules, tx, head, from);
   }
 
   applyAfterResponseRules(tx: HttpTransaction, head: ResponseHead): void {

@@ -81,7 +81,7 @@ export type RuleOutcome = 'continue' | 'stop' | { readonly waitForBody: BodyWait
 
 type RequestStep = (tx: HttpTransaction) => RuleOutcome;
 /** undefined = next rule; 'stop' = allow (this section's remaining rules are skipped); else the answer that replaces the server's. */
-type ResponseStep = (tx: HttpTransaction, head: ResponseHead) => LocalAnswer | 'stop' | undefined;
+type ResponseStep = (tx: HttpTransaction, head: ResponseHead) => LocalAnswer | 'stop' | { readonly waitForBody: BodyWait } | undefined;
 
 export function compileRequestRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep[] {
   return rules.map((rule) => {
@@ -292,11 +292,14 @@ export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy, e
  * Runs response rules on a server's answer until a final one: undefined when the answer goes on,
  * else the answer that replaces it (http-response deny, return, redirect).
  */
-export function runResponseRules(steps: readonly ResponseStep[], tx: HttpTransaction, head: ResponseHead): LocalAnswer | undefined {
-  for (const step of steps) {
-    const outcome = step(tx, head);
+/** Runs the steps from `from`: to the end (undefined), to an answer replacing the server's, or to a wait for the body. */
+export function runResponseRules(steps: readonly ResponseStep[], tx: HttpTransaction, head: ResponseHead, from = 0): LocalAnswer | RulesPaused | undefined {
+  for (let i = from; i < steps.length; i++) {
+    const outcome = steps[i]!(tx, head);
     if (outcome === undefined) continue;
-    return outcome === 'stop' ? undefined : outcome;
+    if (outcome === 'stop') return undefined;
+    if ('waitForBody' in outcome) return { waitForBody: outcome.waitForBody, next: i + 1 };
+    return outcome;
   }
   return undefined;
 }
@@ -305,6 +308,10 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
   const variable = compileVariableAction(action, proxy);
   if (variable) return (tx) => (variable(tx), undefined);
   switch (action.type) {
+    case 'wait-for-body': {
+      const wait = { waitForBody: { timeMs: action.timeMs, atLeast: action.atLeast } };
+      return () => wait;
+    }
     case 'deny': {
       // HAProxy 2.6 logs PH (proxy, at the headers) and counts no HTTP error in the stick counters (denied_resp only).
       const status = action.status;

@@ -8,7 +8,10 @@
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
-import type { AppletName, LocalAnswer } from './rules.ts';
+import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
+
+/** Response rules stopped at a wait-for-body, on the backend's side or the frontend's. */
+type ResponseRulesPaused = RulesPaused & { readonly side: 'backend' | 'frontend' };
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
@@ -150,6 +153,10 @@ export class HttpTransaction implements ServerSession {
   applet: AppletName | undefined;
   /** The status the log shows instead of the one sent (LocalAnswer.loggedStatus). */
   loggedStatus: number | undefined;
+  /** http-response rules waiting for the response body: the head, and the body held meanwhile; undefined when none waits. */
+  private responseWait: { wait: RequestBodyWait<LocalAnswer | ResponseRulesPaused | undefined>; head: ResponseHead; compressing: boolean; chunks: Buffer[]; bytes: number } | undefined;
+  /** The response body the rules read (res.body*) once they waited for it. */
+  private responseBodyRead: Buffer | undefined;
   /** The rules wait for the request body (body-wait.ts); undefined when they do not (the common case). */
   private bodyWait: RequestBodyWait<Decision> | undefined;
   /** The body the rules read (req.body*) once a wait for it ended: at most what HAProxy's buffer holds. */
@@ -325,6 +332,7 @@ export class HttpTransaction implements ServerSession {
       get captures() { return tx.responseCaptures?.headers; },
       get compression() { return tx.compression?.name; },
       get cacheName() { return tx.cache?.hit?.cache.name; },
+      get body() { return tx.responseBodyRead; },
     };
     this.context = {
       conn: this.client.connectionInfo(),
@@ -935,9 +943,32 @@ export class HttpTransaction implements ServerSession {
    * The response rules on a final response head (the server's, or a cache's), then the head as it
    * goes to the client, held until the end of the read; true when no body follows (HEAD).
    */
-  private relayResponseHead(head: ResponseHead, compressing: boolean): boolean {
-    const replaced = (this.backend?.applyResponseRules(this, head)) ?? this.frontend.applyResponseRules(this, head);
-    if (replaced) return this.replaceResponse(replaced);
+  private relayResponseHead(head: ResponseHead, compressing: boolean, bodyComes = true): boolean {
+    return this.afterResponseRules(head, compressing, this.responseRules(head, 'backend', 0), bodyComes);
+  }
+
+  /**
+   * The http-response rules, the backend's then the frontend's, from rule `from` of `side`: undefined
+   * (the server's answer goes on), the answer replacing it, or where they wait for its body.
+   */
+  private responseRules(head: ResponseHead, side: 'backend' | 'frontend', from: number): LocalAnswer | ResponseRulesPaused | undefined {
+    if (side === 'backend') {
+      const outcome = this.backend?.applyResponseRules(this, head, from);
+      if (outcome !== undefined) return 'waitForBody' in outcome ? { ...outcome, side } : outcome;
+      from = 0;
+    }
+    const outcome = this.frontend.applyResponseRules(this, head, from);
+    return outcome !== undefined && 'waitForBody' in outcome ? { ...outcome, side: 'frontend' } : outcome;
+  }
+
+  /** What follows the response rules: a wait for the body, the answer replacing the server's, or its head on its way out. */
+  private afterResponseRules(head: ResponseHead, compressing: boolean, outcome: LocalAnswer | ResponseRulesPaused | undefined, bodyComes: boolean): boolean {
+    if (outcome !== undefined && 'waitForBody' in outcome) {
+      // No body to wait for (a HEAD, 204, 304, an empty one, a cached object): the rules go on at once.
+      if (!bodyComes || !responseHasBody(this.request.method, head)) return this.afterResponseRules(head, compressing, this.responseRules(head, outcome.side, outcome.next), bodyComes);
+      return this.waitForResponseBody(head, compressing, outcome);
+    }
+    if (outcome) return this.replaceResponse(outcome);
     this.backend?.applyAfterResponseRules(this, head);
     this.frontend.applyAfterResponseRules(this, head);
     this.status = head.status; // http-response set-status
@@ -1029,6 +1060,62 @@ export class HttpTransaction implements ServerSession {
     return r.method === 'HEAD';
   }
 
+  // ------------------------------------------------------------------ waiting for the response body
+
+  /**
+   * `http-response wait-for-body`: the head waits, the body collects (copied: the connection reads
+   * into its buffers again) until it is all in, fills the buffer or reaches `at-least`; then the
+   * rules run on with res.body* reading it, and what they let through goes out. At the rule's time
+   * the client gets a 504 (HAProxy's abort_res; haproxy 2.6.12 logs sR).
+   */
+  private waitForResponseBody(head: ResponseHead, compressing: boolean, paused: ResponseRulesPaused): false {
+    const room = requestBodyRoom(this.frontend.limits.headRoom, htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers), head.headers);
+    const wait = new RequestBodyWait(paused.waitForBody, room, () => this.responseRules(head, paused.side, paused.next), () => this.contained(() => this.responseWaitTimedOut()));
+    this.responseWait = { wait, head, compressing, chunks: [], bytes: 0 };
+    return false;
+  }
+
+  private holdResponseBody(chunk: Buffer): void {
+    const held = this.responseWait!;
+    held.chunks.push(Buffer.from(chunk));
+    held.bytes += chunk.length;
+    if (held.wait.enough(held.bytes, false)) this.endResponseWait(false);
+  }
+
+  /** Enough of the body is in (`complete`: all of it): the rules run on, then the head and the body held go out. */
+  private endResponseWait(complete: boolean): void {
+    const held = this.responseWait!;
+    this.responseWait = undefined;
+    held.wait.end();
+    const body = held.chunks.length === 1 ? held.chunks[0]! : Buffer.concat(held.chunks);
+    this.responseBodyRead = body.length > held.wait.room ? body.subarray(0, held.wait.room) : body;
+    const outcome = held.wait.resume();
+    // An answer replacing the server's: HAProxy's %B counts the body it held too.
+    if (outcome !== undefined && !('waitForBody' in outcome)) this.bytesOut += body.length;
+    const noBody = this.afterResponseRules(held.head, held.compressing, outcome, true);
+    if (this.finished || this.response === undefined) return;
+    // HAProxy sends what it held as one piece (one chunk of a chunked answer).
+    if (!noBody && body.length > 0) this.onResponseBody(body);
+    if (!complete) this.flushHead();
+  }
+
+  /** The response body did not come in time: 504, the server connection closed (HAProxy's abort_res). */
+  private responseWaitTimedOut(): void {
+    if (!this.responseWait || this.finished) return;
+    this.responseWait.wait.end();
+    const conn = this.upstream;
+    this.upstream = undefined;
+    conn?.destroy();
+    this.response = undefined;
+    // As HAProxy counts it: the server's head and the body it held.
+    this.bytesOut += this.headBytesOut + this.responseWait.bytes;
+    this.responseWait = undefined;
+    this.tr = -1;
+    this.termination = 'sR';
+    this.status = 504;
+    this.answerLocally(this.frontend.errorResponse(504, this.backend), false);
+  }
+
   /**
    * http-response deny, return or redirect: the client gets this answer instead of the server's (the
    * http-after-response rules run on it), logged with %Tr -1 as HAProxy 2.6 does. The server connection
@@ -1071,6 +1158,7 @@ export class HttpTransaction implements ServerSession {
 
   private onResponseBody(chunk: Buffer): void {
     if (faults.armed) faultPoint('response-body');
+    if (this.responseWait) return this.holdResponseBody(chunk);
     // Stored as the server sent it, before any compression (the cache filter comes first).
     if (this.cacheWriter !== undefined) this.cacheWriter.write(chunk);
     if (this.compressor !== undefined) return this.compressBody(this.compressor, chunk);
@@ -1120,6 +1208,11 @@ export class HttpTransaction implements ServerSession {
     if (this.upgrading) return;
     // The end of an interim (1xx) response: the final response is still to come.
     if (this.response === undefined) return;
+    // The rules waited for this body: they run on with all of it, then the answer goes out, then it ends.
+    if (this.responseWait) {
+      this.endResponseWait(true);
+      if (this.finished || this.response === undefined || this.upstream === undefined) return;
+    }
     // Trailers over HAProxy's limits: an invalid response (502 if nothing went out yet; here the
     // head has, so the client connection ends without the last chunk).
     if (trailers !== undefined && trailersRefusal(trailers, this.frontend.limits) !== '') {
@@ -1317,7 +1410,8 @@ export class HttpTransaction implements ServerSession {
     if (fe !== undefined || be !== undefined) this.compression = chooseAlgorithm(fe, be, this.request.headers);
     const compressing = this.compression !== undefined && responseCompressible(fe, be, this.request, head);
     if (!compressing) this.compression = undefined;
-    const bodyless = this.relayResponseHead(head, compressing);
+    // A cached object's body is not read by the response rules: a wait-for-body goes on at once.
+    const bodyless = this.relayResponseHead(head, compressing, false);
     if (this.finished || this.response === undefined) return;
     if (!bodyless && head.status !== 304 && head.status !== 204) for (const chunk of hit.object.body) this.onResponseBody(chunk);
     const pending = this.pendingHead;
@@ -1534,6 +1628,7 @@ export class HttpTransaction implements ServerSession {
     this.waitingForServer = false;
     this.cancelWait?.();
     this.bodyWait?.end();
+    this.responseWait?.wait.end();
     this.compressor?.close();
     // A body not stored whole is not kept.
     this.cacheWriter?.abort();
@@ -1633,3 +1728,10 @@ function headOnly(response: Buffer): Buffer {
 
 const CONNECTION_CLOSE = Buffer.from('connection: close\r\n');
 const CONNECTION_KEEP_ALIVE = Buffer.from('connection: keep-alive\r\n');
+
+/** A final response with a body to wait for: not to a HEAD, not 204 / 304, not announced empty. */
+function responseHasBody(method: string, head: ResponseHead): boolean {
+  if (method === 'HEAD' || head.status === 204 || head.status === 304) return false;
+  const length = getHeader(head.headers, 'content-length');
+  return length === undefined || Number(length) > 0;
+}

@@ -258,3 +258,131 @@ test('wait-for-body arguments are checked with haproxy\'s messages', () => {
     else assert.ok(errors.length === 1 && errors[0]!.endsWith(message), `${rule}: ${errors.join(' / ')}`);
   }
 });
+
+// ---------------------------------------------------------------- http-response wait-for-body
+
+const RESPONSE_FORMAT = 'log-format "%ST %tsc %b %s len=%[var(txn.bl)] size=%[var(txn.bs)] body=%{+Q}[var(txn.b)] B=%B TR=%Tr"';
+
+function responseConfig(port: number, originPort: number): string {
+  return `${loggedHttpHead('    timeout http-keep-alive 5s\n    option dontlognull\n')}    ${RESPONSE_FORMAT}
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    http-response wait-for-body time 400ms
+    http-response set-var(txn.bl) res.body_len
+    http-response set-var(txn.bs) res.body_size
+    http-response set-var(txn.b) res.body,bytes(0,12)
+    http-response deny if { res.body -m sub secret }
+    server s 127.0.0.1:${originPort}
+`;
+}
+
+/** The origin of the response cases: a body in two writes, a big one, a stalled one, a chunked one in two writes, a plain one. */
+async function responseOrigin(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/small') {
+        res.setHeader('content-length', '14');
+        res.write('hello ');
+        setTimeout(() => res.end('secret\n\n'), 150);
+      } else if (req.url === '/big') {
+        res.setHeader('content-length', '40000');
+        res.end('x'.repeat(40000));
+      } else if (req.url === '/stall') {
+        res.setHeader('content-length', '100');
+        res.write('partial');
+      } else if (req.url === '/chunked') {
+        res.write('hel');
+        setTimeout(() => res.end('lo'), 150);
+      } else res.end('plain');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+/** Recorded from haproxy 2.6.12: what the client read (status line, then the body when short) and the log line. */
+const RESPONSE_CASES: Array<{ name: string; path: string; reply: string; log: string }> = [
+  {
+    name: 'a body in two writes: the rules wait for it and deny on its content',
+    path: '/small', reply: 'HTTP/1.1 502 Bad Gateway',
+    log: '502 PH-- be s len=14 size=14 body="hello secret" B=325 TR=-1',
+  },
+  {
+    name: 'a body larger than the buffer: the rules see what fits, the client gets it all',
+    path: '/big', reply: 'HTTP/1.1 200 OK',
+    log: '200 ---- be s len=15159 size=40000 body="xxxxxxxxxxxx" B=40105',
+  },
+  {
+    name: 'a server that stalls mid-body: 504 at the rule\'s time',
+    path: '/stall', reply: 'HTTP/1.1 504 Gateway Time-out',
+    log: '504 sR-- be s len=- size=- body="" B=308 TR=-1',
+  },
+  {
+    name: 'a chunked body in two writes goes out as one chunk once the rules have it',
+    path: '/chunked', reply: 'HTTP/1.1 200 OK | 5 | hello | 0',
+    log: '200 ---- be s len=5 size=5 body="hello" B=116',
+  },
+  {
+    name: 'a body whole in the first read',
+    path: '/plain', reply: 'HTTP/1.1 200 OK',
+    log: '200 ---- be s len=5 size=5 body="plain" B=106',
+  },
+];
+
+async function runResponseCases(port: number, logs: () => string[]): Promise<void> {
+  for (const c of RESPONSE_CASES) {
+    const before = logs().length;
+    const seen = await new Promise<string>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${c.path} HTTP/1.1\r\nhost: x\r\n\r\n`));
+      let raw = '';
+      const timer = setTimeout(() => { s.destroy(); resolve(raw); }, 1000);
+      s.on('data', (d: Buffer) => (raw += d.toString('latin1')));
+      s.on('error', () => { clearTimeout(timer); resolve(raw); });
+    });
+    const lines = seen.split('\r\n');
+    const status = lines[0] ?? '';
+    const body = seen.slice(seen.indexOf('\r\n\r\n') + 4);
+    const reply = c.path === '/chunked' ? [status, ...body.split('\r\n').filter((l) => l !== '')].join(' | ') : status;
+    assert.equal(reply, c.reply, `${c.name}: reply`);
+    const deadline = Date.now() + 5000;
+    while (logs().length <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(logOf(logs()[before] ?? ''), c.log, `${c.name}: log`);
+  }
+}
+
+test('http-response wait-for-body: the response rules read the body as haproxy 2.6.12 did', async () => {
+  const o = await responseOrigin();
+  try {
+    const port = await freePort();
+    const e = await startEngine(responseConfig(port, o.port));
+    try {
+      await runResponseCases(port, () => e.logs);
+    } finally {
+      await e.stop();
+    }
+  } finally {
+    await o.close();
+  }
+});
+
+test('http-response wait-for-body through haproxy gives the recorded outcomes', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const o = await responseOrigin();
+  try {
+    const port = await freePort();
+    const h = await startHaproxy(responseConfig(port, o.port), port);
+    try {
+      await runResponseCases(port, () => h.output().split('\n').filter((l) => /^-?\d+ /.test(l)));
+    } finally {
+      await h.stop();
+    }
+  } finally {
+    await o.close();
+  }
+});
