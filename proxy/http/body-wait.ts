@@ -17,6 +17,8 @@ export const CONTINUE_HTX_SIZE = 40;
 
 export class RequestBodyWait<Outcome> {
   private timer: NodeJS.Timeout | undefined;
+  /** When the wait began (%TR counts it: HAProxy dates the request's end when its wait is over). */
+  readonly began = Date.now();
 
   /**
    * @param room body bytes the buffer holds for the rules
@@ -40,11 +42,11 @@ export class RequestBodyWait<Outcome> {
 }
 
 /**
- * A request the wait has nothing to wait for (HAProxy: CONNECT, or HTTP_MSGF_BODYLESS): complete
- * already, or an HTTP/1 head announcing no body (no chunking, no Content-Length above 0).
+ * A request the wait has nothing to wait for (HAProxy: CONNECT, or HTTP_MSGF_BODYLESS): an HTTP/1
+ * head announcing no body (no chunking, no Content-Length above 0), an HTTP/2 one announcing an empty one.
  */
-export function bodyless(method: string, versionMajor: number, headers: readonly string[], chunked: boolean, complete: boolean): boolean {
-  if (complete || method === 'CONNECT') return true;
+export function bodyless(method: string, versionMajor: number, headers: readonly string[], chunked: boolean): boolean {
+  if (method === 'CONNECT') return true;
   if (chunked) return false;
   const length = getHeader(headers as string[], 'content-length');
   if (length !== undefined) return !(Number(length) > 0);

@@ -161,7 +161,7 @@ export class HttpTransaction implements ServerSession {
   private bodyWait: RequestBodyWait<Decision> | undefined;
   /** The body the rules read (req.body*) once a wait for it ended: at most what HAProxy's buffer holds. */
   private rulesBody: Buffer | undefined;
-  /** ms from the head to the end of the rules' wait for the body (%TR counts them); -1: it never came (408). */
+  /** ms the rules waited for the body after the head (%TR counts them); -1: it never came (408). */
   requestWait = 0;
   /** `Expect: 100-continue` was answered by a wait for the body. */
   private continueSent = false;
@@ -443,7 +443,8 @@ export class HttpTransaction implements ServerSession {
   private waitForBody(decision: BodyWaitDecision): void {
     if (decision.backend) this.backend = decision.backend;
     const r = this.request;
-    if (bodyless(r.method, r.versionMajor, r.headers, this.chunkedRequest, this.requestDone)) return this.decide(decision.resume());
+    // (A request whose body is all in already, say one that waited behind another, goes through the wait at once, its body read.)
+    if (!this.requestDone && bodyless(r.method, r.versionMajor, r.headers, this.chunkedRequest)) return this.decide(decision.resume());
     // HAProxy answers Expect: 100-continue the first time the body is waited for.
     if (!this.continueSent && expectsContinue(r.versionMajor, r.versionMinor, r.headers)) {
       this.continueSent = true;
@@ -471,7 +472,7 @@ export class HttpTransaction implements ServerSession {
     this.bodyWait = undefined;
     const body = this.pendingBody.length === 1 ? this.pendingBody[0]! : Buffer.concat(this.pendingBody);
     this.rulesBody = body.length > wait.room ? body.subarray(0, wait.room) : body;
-    this.requestWait = Date.now() - this.startedAt;
+    this.requestWait += Date.now() - wait.began;
   }
 
   /**
