@@ -55,6 +55,8 @@ import { exchangeEnded, requestParsed } from '../stick/http.ts';
 import { existingSessionCounters } from '../stick/tracking.ts';
 import { StickPersistence } from '../stick/persistence.ts';
 import { compileCompression } from './compression.ts';
+import { compileHttpResponseInspection } from './response-inspection.ts';
+import type { HttpResponseInspection } from './response-inspection.ts';
 import type { ProxyCompression } from './compression.ts';
 
 /**
@@ -122,6 +124,8 @@ export class HttpBackend {
   readonly compression: ProxyCompression | undefined;
   /** `option http-buffer-request` of the backend; undefined without. */
   readonly bufferRequest: BodyWait | undefined;
+  /** `tcp-response content` rules (response-inspection.ts); undefined without: answers check nothing. */
+  readonly responseInspection: HttpResponseInspection | undefined;
 
   /**
    * @param serverTls TLS settings of the `ssl` servers, by name.
@@ -151,6 +155,7 @@ export class HttpBackend {
     this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;
     this.compression = compileCompression(config, global);
     this.bufferRequest = bufferRequestOf(config);
+    this.responseInspection = compileHttpResponseInspection(config);
     this.h2Servers = h2Servers(config.servers);
   }
 

@@ -157,6 +157,8 @@ export class HttpTransaction implements ServerSession {
   private responseWait: { wait: RequestBodyWait<LocalAnswer | ResponseRulesPaused | undefined>; head: ResponseHead; compressing: boolean; chunks: Buffer[]; bytes: number } | undefined;
   /** The response body the rules read (res.body*) once they waited for it. */
   private responseBodyRead: Buffer | undefined;
+  /** The backend's tcp-response content rules ran on this exchange's answer. */
+  private responseInspected = false;
   /** The rules wait for the request body (body-wait.ts); undefined when they do not (the common case). */
   private bodyWait: RequestBodyWait<Decision> | undefined;
   /** The body the rules read (req.body*) once a wait for it ended: at most what HAProxy's buffer holds. */
@@ -896,6 +898,13 @@ export class HttpTransaction implements ServerSession {
   private onResponseHead(head: ResponseHead): boolean {
     if (faults.armed) faultPoint('response-head');
     if (this.clientGone && head.status >= 200) return this.answerForNobody(head);
+    // tcp-response content (response-inspection.ts): once, when the server's answer starts.
+    const inspection = this.backend!.responseInspection;
+    if (inspection !== undefined && !this.responseInspected) {
+      this.responseInspected = true;
+      const verdict = inspection(this.sampleContext());
+      if (verdict !== 'accept') return this.refusedByResponseRules(verdict);
+    }
     if (head.status === 101 && !this.request.upgrade) {
       // Switching protocols nobody asked for: HAProxy 2.6 answers 502 and closes the connection (the
       // server now speaks something else; reused, its bytes would answer the next request).
@@ -1059,6 +1068,28 @@ export class HttpTransaction implements ServerSession {
       this.compressor = new BodyCompressor(this.compression!, tuning, this.client.socket, (e) => this.internalError(e));
     }
     return r.method === 'HEAD';
+  }
+
+  /**
+   * A tcp-response content rule refused the answer: reject closes the client connection without
+   * a word (haproxy 2.6.12: `-1 PD--`, %Tr -1), close ends the server connection, which the client
+   * learns as a 502 (`SH--`).
+   */
+  private refusedByResponseRules(verdict: 'reject' | 'close'): true {
+    const conn = this.upstream;
+    if (verdict === 'close' && conn) {
+      conn.destroy();
+      this.onUpstreamError(conn, 'closed', conn.received || 1);
+      return true;
+    }
+    this.upstream = undefined;
+    conn?.destroy();
+    this.waitingForServer = false;
+    this.termination = 'PD';
+    this.tr = -1;
+    this.status = 0;
+    this.abortClient();
+    return true;
   }
 
   // ------------------------------------------------------------------ waiting for the response body
