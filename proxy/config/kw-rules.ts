@@ -729,6 +729,36 @@ function conditionReadsContents(condition: Condition, proxy: Proxy): boolean {
   return false;
 }
 
+/** Where a fetch reads raw bytes of the connection (HAProxy's SMP_USE_L6REQ|L6RES). */
+const LAYER6: ReadonlySet<SampleSource> = new Set(['L6REQ', 'L6RES']);
+
+/** Some fetch of the condition (its named ACLs' included) reads raw bytes (res.len, req.payload …). */
+function conditionReadsLayer6(condition: Condition, proxy: Proxy): boolean {
+  for (const and of condition.terms) {
+    for (const term of and.terms) {
+      const decls = term.kind === 'anon' ? [term.acl] : proxy.acls.get(term.name) ?? (term.predefined ? [predefinedAcl(term.name)!].filter(Boolean) : []);
+      if (decls.some((d) => d.sample.fetch.sources.some((s) => LAYER6.has(s)))) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * HAProxy 2.6's warning on an HTTP proxy's rule whose condition reads raw bytes (warnif_tcp_http_cond,
+ * from check_action_rules): an HTTP stream's buffer holds no such bytes, so the condition never sees any.
+ */
+export function checkLayer6Conditions(proxy: Proxy, diagnostics: Diagnostics): void {
+  if (proxy.mode !== 'http') return;
+  const rules: Array<{ condition?: Condition; loc: HttpRule['loc'] }> = [
+    ...proxy.tcpRequestRules, ...(proxy.tcpResponseRules ?? []), ...proxy.httpRequestRules, ...proxy.httpResponseRules, ...proxy.httpAfterResponseRules,
+  ];
+  for (const rule of rules) {
+    if (rule.condition && conditionReadsLayer6(rule.condition, proxy)) {
+      diagnostics.warn(rule.loc, 'LS_WARN_CFG_SUSPICIOUS', `Proxy '${proxy.name}': L6 sample fetches ignored on HTTP proxies (declared at ${rule.loc.file}:${rule.loc.line}).`);
+    }
+  }
+}
+
 /**
  * HAProxy 2.6's warnings on `tcp-request content track-sc*` rules of a frontend (check_trk_action):
  * a key read from the contents with no inspect-delay, and, in HTTP mode, a rule that reads nothing of

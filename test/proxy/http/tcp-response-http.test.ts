@@ -87,3 +87,15 @@ test('the same exchanges through haproxy give the recorded outcomes', async (t) 
     }
   });
 });
+
+test('a condition reading raw bytes on an HTTP proxy warns as haproxy 2.6.12 does (warnif_tcp_http_cond)', async () => {
+  const { parseConfig } = await import('../../../proxy/config/index.ts');
+  const text = `defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nbackend be\n  tcp-response content accept if { res.len gt 0 }\n  tcp-response content set-var(txn.a) res.payload(0,1)\n  server s 127.0.0.1:1\nbackend be2\n  tcp-response content accept if { var(txn.x) -m found }\n  server s 127.0.0.1:1\nfrontend fe\n  bind 127.0.0.1:8080\n  tcp-request inspect-delay 1s\n  tcp-request content accept if { req.len gt 0 }\n  default_backend be\n`;
+  const r = parseConfig([{ name: 'w.cfg', text }]);
+  // haproxy -c: [WARNING] config : Proxy 'be': L6 sample fetches ignored on HTTP proxies (declared at w.cfg:7). (and fe, line 16)
+  const warnings = r.diagnostics.filter((d) => d.message.includes('L6 sample fetches')).map((d) => `${d.line}: ${d.message}`);
+  assert.deepEqual(warnings, [
+    "7: Proxy 'be': L6 sample fetches ignored on HTTP proxies (declared at w.cfg:7).",
+    "16: Proxy 'fe': L6 sample fetches ignored on HTTP proxies (declared at w.cfg:16).",
+  ]);
+});
