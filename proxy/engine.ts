@@ -36,6 +36,7 @@ import { LocalServices } from './http/local-services.ts';
 import { RuntimeApi } from './stats/runtime-api.ts';
 import { AccessLogObserver } from './stats/access-log.ts';
 import { EngineEventHub } from './engine-events.ts';
+import { EngineResolvers } from './runtime/resolvers/index.ts';
 import type { EngineLifecycle, EngineState } from './engine-events.ts';
 
 /** How often certificate files are checked for changes (a stat per file). */
@@ -58,6 +59,8 @@ interface Tables {
   frontends: Map<string, Frontend>;
   stick: StickTables;
   caches: HttpCaches;
+  /** Runtime DNS for the servers with `resolvers`; undefined when none has (nothing runs for it). */
+  resolvers: EngineResolvers | undefined;
 }
 
 export interface EngineOptions {
@@ -130,6 +133,11 @@ export class Engine {
   }
 
   /** The running configuration's caches (`show cache`). */
+  /** The running configuration's runtime DNS (`show resolvers`). */
+  resolvers(): EngineResolvers | undefined {
+    return this.tables?.resolvers;
+  }
+
   httpCaches(): HttpCaches | undefined {
     return this.tables?.caches;
   }
@@ -193,6 +201,8 @@ export class Engine {
     try {
       const tlsByBind = loadBindTls(this.config);
       this.tables = buildTables(this.config, this.logger, this.services);
+      // First addresses (init-addr) before the checks read each server's state.
+      await this.prepareResolvers(this.config, this.tables);
       const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail));
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
@@ -204,6 +214,7 @@ export class Engine {
       this.checks = checks;
       this.emailAlerts.configure(this.config);
       checks.start();
+      this.tables.resolvers?.start();
       // The tick runs with statistics off too: state changes and the live stats topic come from it.
       this.stats.start();
     } catch (e) {
@@ -217,6 +228,16 @@ export class Engine {
     this.loadedAt = Date.now();
     this.lastError = undefined;
     this.setState('running');
+  }
+
+  /**
+   * Runtime DNS of a new set of tables (start or reload): built only when a server uses
+   * `resolvers`; each such server gets its first address (`init-addr`, `last` being its address
+   * in `previous`, the tables running before a reload). Resolutions start with the tables.
+   */
+  private async prepareResolvers(config: Config, tables: Tables, previous?: Tables): Promise<void> {
+    tables.resolvers = EngineResolvers.build(config, tables.backends, (m) => this.logger.alert(m));
+    await tables.resolvers?.prepare(previous?.backends);
   }
 
   private healthNotify(message: string, event?: HealthEvent, mail?: MailedLine): void {
@@ -314,6 +335,7 @@ export class Engine {
     const tlsByBind = loadBindTls(config);
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
     const tables = buildTables(config, this.logger, this.services, this.tables?.stick);
+    await this.prepareResolvers(config, tables, this.tables);
     const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail));
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);
@@ -349,6 +371,8 @@ export class Engine {
     this.checks = checks;
     this.emailAlerts.configure(config);
     checks.start();
+    old?.resolvers?.stop();
+    tables.resolvers?.start();
     for (const backend of old?.httpBackends.values() ?? []) backend.closeIdle();
     // Kept-alive clients come back to the new configuration instead of being served by removed
     // servers and renamed backends for as long as they stay: each old connection ends after its
@@ -445,7 +469,7 @@ export class Engine {
   private accept(listener: Listener, socket: net.Socket): void {
     if (this.stopping) return void socket.destroy();
     const frontend = listener.frontend;
-    const limiter = this.limiterFor(listener.proxy);
+    const limiter = this.limiterFor(listener);
     limiter.admit(socket, () => {
       // Containment: an exception while taking the connection in closes it alone (issue #10);
       // once taken in, the frontends' own entry points catch what happens on it.
@@ -461,12 +485,25 @@ export class Engine {
 
   private readonly globalLimiter: ConnectionLimiter;
   private readonly limiters = new Map<string, ConnectionLimiter>();
+  private readonly listenerLimiters = new Map<string, ConnectionLimiter>();
 
   /** One limiter per frontend name, kept across reloads so the counts stay true. */
-  private limiterFor(proxy: Proxy): ConnectionLimiter {
+  private frontendLimiter(proxy: Proxy): ConnectionLimiter {
     let limiter = this.limiters.get(proxy.name);
     if (!limiter) this.limiters.set(proxy.name, (limiter = new ConnectionLimiter(proxy.maxconn ?? 0, this.globalLimiter)));
     limiter.limit = proxy.maxconn ?? 0;
+    return limiter;
+  }
+
+  /** The frontend's limiter, or below it the listener's own when its bind line has `maxconn` (kept per address and port across reloads). */
+  private limiterFor(listener: Listener): ConnectionLimiter {
+    const frontend = this.frontendLimiter(listener.proxy);
+    const maxconn = listener.bind.maxconn;
+    if (maxconn === undefined) return frontend;
+    const key = `${listener.proxy.name} ${listener.key}`;
+    let limiter = this.listenerLimiters.get(key);
+    if (!limiter) this.listenerLimiters.set(key, (limiter = new ConnectionLimiter(maxconn, frontend)));
+    limiter.limit = maxconn;
     return limiter;
   }
 
@@ -484,6 +521,7 @@ export class Engine {
   private async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
     this.checks?.stop();
+    this.tables?.resolvers?.stop();
     this.emailAlerts.close();
     clearInterval(this.certificatePoll);
     this.stats.stop();
@@ -553,7 +591,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices, pr
       frontends.set(proxy.name, frontend);
     }
   }
-  return { backends, httpBackends, frontends, stick, caches };
+  return { backends, httpBackends, frontends, stick, caches, resolvers: undefined };
 }
 
 /** Binds opened by a reload, not in force yet. */

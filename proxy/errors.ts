@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   LS_ERR_CLI_USAGE: 'the command line is not valid',
   LS_ERR_ENG_BIND: 'a bind line could not be listened on (port in use, permission)',
   LS_ERR_ENG_UNSUPPORTED: 'the configuration uses a behaviour the engine does not run yet',
+  LS_ERR_ENG_RESOLVE: "a server's init-addr methods found no address at load, or a nameserver's name did not resolve",
   // Certificates (proxy/certs): one block, kept together.
   LS_ERR_CERT_BAD_NAME: 'a certificate name is not a safe file name',
   LS_ERR_CERT_BAD_SAN: 'a DNS name or IP address for a certificate is malformed, or none was given',
@@ -139,6 +140,13 @@ export class BindError extends LoadstarError {
 export class EngineUnsupportedError extends LoadstarError {
   constructor(readonly uses: ReadonlyArray<{ what: string; file: string; line: number; pending: string }>) {
     super('LS_ERR_ENG_UNSUPPORTED', `this configuration uses behaviour the engine does not run yet:\n${uses.map((u) => `  [${u.file}:${u.line}] ${u.what} (coming with ${u.pending})`).join('\n')}`);
+  }
+}
+
+/** Runtime DNS could not start: a server's `init-addr` found nothing (and allows no `none`), or a nameserver's name did not resolve. */
+export class ResolveAtLoadError extends LoadstarError {
+  constructor(message: string) {
+    super('LS_ERR_ENG_RESOLVE', message);
   }
 }
 

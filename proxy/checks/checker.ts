@@ -11,7 +11,7 @@ import { PeriodicRun } from './periodic.ts';
 import { backendCounts } from './counts.ts';
 import { followTrackers } from './track.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
-import type { RuntimeServer, ServerAdmin, ServerHealth } from '../runtime/server.ts';
+import type { DnsAdminCause, RuntimeServer, ServerAdmin, ServerHealth } from '../runtime/server.ts';
 import { slowstartSixteenths } from '../balance/index.ts';
 import { HealthState } from './state.ts';
 import type { OperationalState } from './state.ts';
@@ -21,7 +21,7 @@ import { checkSampleContext } from './check-format.ts';
 import type { SampleContext } from '../acl/index.ts';
 import type { BackendCounts, HealthEvent } from './events.ts';
 import { outcomeOf } from './types.ts';
-import type { CheckResult } from './types.ts';
+import type { CheckResult, CheckTarget } from './types.ts';
 import type { CheckSettings } from './settings.ts';
 import type { SyslogLevel } from '../config/model.ts';
 
@@ -71,7 +71,8 @@ export class ServerCheck implements ServerHealth {
     readonly settings: CheckSettings,
     private readonly notify: HealthNotify,
   ) {
-    this.state = new HealthState(settings.timings, server.config.options.disabled, server);
+    // In maintenance from the start (`disabled`, or DNS gave no address yet): stopped, health 0, as HAProxy's.
+    this.state = new HealthState(settings.timings, server.config.options.disabled || server.resolutionMaint !== undefined, server);
     this.timer = new PeriodicRun(
       async () => { if (this.state.admin !== 'MAINT') await this.runOnce(); },
       () => this.state.interval(),
@@ -106,8 +107,8 @@ export class ServerCheck implements ServerHealth {
     const fromLabel = previous.state.label();
     const was = previous.checkedAt();
     const now = this.checkedAt();
-    // A maintenance that came from `disabled` ends with it (HAProxy's server-state file tells the two apart).
-    const maintFromConfig = previous.state.admin === 'MAINT' && previous.server.config.options.disabled;
+    // A maintenance from `disabled`, or from DNS (the new resolvers decide again), is not carried.
+    const maintFromConfig = previous.state.admin === 'MAINT' && (previous.server.config.options.disabled || previous.server.resolutionMaint !== undefined);
     if (!configuredMaint && !maintFromConfig) this.backend.carryServerAdmin(this.server, previous.state.admin);
     if (was === now) {
       this.state.op = previous.state.op;
@@ -165,9 +166,17 @@ export class ServerCheck implements ServerHealth {
     clearInterval(this.slowstartTimer);
   }
 
+  /** Where the check connects: a server resolved at run time (`resolvers`) is checked at its address of the moment. */
+  private target(): CheckTarget {
+    const server = this.server;
+    const target = this.settings.target;
+    if (server.fqdn === undefined || server.config.options.addr !== undefined || target.host === server.host) return target;
+    return { ...target, host: server.host };
+  }
+
   /** Runs one check now and applies its result. */
   async runOnce(): Promise<CheckResult> {
-    const result = await this.settings.probe(this.settings.target, {
+    const result = await this.settings.probe(this.target(), {
       serverDown: this.state.op === 'DOWN',
       sample: this.sample,
       ...(this.settings.sendState ? { serverState: () => this.stateHeader() } : {}),
@@ -279,7 +288,7 @@ export class ServerCheck implements ServerHealth {
    * Admin change MAINT / DRAIN / READY (HAProxy's `set server … state`, or the agent),
    * already written on the server by RuntimeBackend.setServerAdmin: health and log follow.
    */
-  adminChanged(from: ServerAdmin, fromLabel: string): void {
+  adminChanged(from: ServerAdmin, fromLabel: string, dns?: DnsAdminCause): void {
     const admin = this.state.admin;
     const wasDown = this.state.op === 'DOWN';
     if (admin === 'MAINT') this.state.health = 0;
@@ -294,7 +303,7 @@ export class ServerCheck implements ServerHealth {
     const mail = admin === 'DRAIN' && from !== 'MAINT' ? 'notice' : undefined;
     this.transition(this.state.op, fromLabel, undefined, (counts, requeued) => adminMessage({
       backend: this.backend.name, server: this.server.name, backup: this.server.backup, from, to: admin, down,
-      counts, sessions: this.server.served, requeued, queued: this.server.queue.length,
+      counts, sessions: this.server.served, requeued, queued: this.server.queue.length, ...(dns ? { dns } : {}),
     }), mail);
   }
 

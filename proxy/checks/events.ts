@@ -111,12 +111,16 @@ export function adminMessage(args: {
   /** Operational state after the change (before it, when entering maintenance). */
   down: boolean;
   counts: BackendCounts; sessions: number; requeued: number; queued: number;
+  /** DNS made the change (runtime/resolvers): why it enters maintenance, or the host name that resolves again. */
+  dns?: { reason: string } | { fqdn: string };
 }): string {
   const name = `${args.backup ? 'Backup ' : ''}Server ${args.backend}/${args.server}`;
+  const reason = args.dns && 'reason' in args.dns ? ` (${args.dns.reason})` : '';
   if (args.to === 'MAINT') {
-    if (args.down) return `${name} was DOWN and now enters maintenance.`;
-    return `${name} is going DOWN for maintenance${countsText(true, args.counts, args.sessions, args.requeued, args.queued)}`;
+    if (args.down) return `${name} was DOWN and now enters maintenance${reason}.`;
+    return `${name} is going DOWN for maintenance${reason}${countsText(true, args.counts, args.sessions, args.requeued, args.queued)}`;
   }
+  if (args.from === 'MAINT' && args.dns && 'fqdn' in args.dns) return `${name} ('${args.dns.fqdn}') is ${args.down ? 'DOWN' : 'UP'}/${args.to} (resolves again).`;
   if (args.from === 'MAINT') return `${name} is ${args.down ? 'DOWN' : 'UP'}/${args.to} (leaving forced maintenance).`;
   if (args.to === 'DRAIN') return `${name} enters drain state${countsText(args.down, args.counts, args.sessions, args.requeued, args.queued)}`;
   return `${name} is ${args.down ? 'DOWN' : 'UP'} (leaving forced drain).`;

@@ -72,7 +72,6 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-buffer-request', 'dflb', 'The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.'],
   ['http-ignore-probes', 'dfl', 'Does not log or count connections that send nothing.'],
   ['http-use-htx', 'dflb', 'Always on in modern HAProxy; kept for old configurations.'],
-  ['nolinger', 'dflb', 'Resets connections on close instead of lingering.'],
   ['prefer-last-server', 'dlb', 'Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.'],
   ['h1-case-adjust-bogus-client', 'dfl', 'Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.'],
   ['h1-case-adjust-bogus-server', 'dlb', 'Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.'],
@@ -82,7 +81,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
 const noEffectOptions: Array<[name: string, sections: string]> = [
   ['contstats', 'dfl'], ['splice-auto', 'dflb'], ['splice-request', 'dflb'], ['splice-response', 'dflb'],
   ['tcp-smart-accept', 'dfl'], ['tcp-smart-connect', 'dlb'], ['clitcpka', 'dfl'], ['srvtcpka', 'dlb'],
-  ['tcpka', 'dflb'], ['socket-stats', 'dfl'], ['http-no-delay', 'dflb'], ['independent-streams', 'dflb'],
+  ['tcpka', 'dflb'], ['socket-stats', 'dfl'], ['http-no-delay', 'dflb'], ['independent-streams', 'dflb'], ['nolinger', 'dflb'],
 ];
 
 const optionKeywords: ProxyKeyword[] = [

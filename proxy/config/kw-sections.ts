@@ -12,7 +12,11 @@ export function parseResolversDirective(ctx: DirectiveContext, r: Resolvers, key
   switch (keyword) {
     case 'nameserver': {
       if (a.length !== 2) return ctx.error(`'nameserver' expects <name> and <addr>[:<port>] as arguments.`);
-      const addr = parseAddress(a[1]!, { kind: 'generic', keyword: 'nameserver' });
+      // HAProxy sends stream nameservers (tcp@) DNS over TCP; Loadstar's resolvers speak UDP only.
+      if (/^(?:tcp|tcp4|tcp6|ssl)@/i.test(a[1]!)) return ctx.error(`'nameserver ${a[0]}' : DNS over TCP ('${a[1]}') is not supported by Loadstar yet; use a UDP nameserver (no prefix, or udp@).`, 1, 'LS_ERR_CFG_UNSUPPORTED');
+      // A nameserver is a datagram address: udp@/udp4@/udp6@ say so explicitly (HAProxy accepts them).
+      const written = a[1]!.replace(/^udp@/i, '').replace(/^udp4@/i, 'ipv4@').replace(/^udp6@/i, 'ipv6@');
+      const addr = parseAddress(written, { kind: 'generic', keyword: 'nameserver' });
       if (addr.error !== undefined) return ctx.error(addr.error, 1);
       if (r.nameservers.some((n) => n.name === a[0])) return ctx.error(`'nameserver' : another nameserver named '${a[0]}' was already defined.`, 0, 'LS_ERR_CFG_DUPLICATE');
       const port = addr.value.port === 0 ? 53 : addr.value.port;

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { registerProxyKeywords } from './keywords.ts';
 import { parseSampleExpression } from '../acl/index.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { parseAddress, parseInteger, parseTime } from './values.ts';
+import { parseAddress, parseInteger, parseNetwork, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { parseSource, SOURCE_REFUSED } from './source.ts';
 import { ENGINE } from './status.ts';
@@ -158,6 +158,24 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     return undefined;
   }),
   'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
+  'resolve-opts': valued((value, o) => {
+    for (const opt of value.split(',')) {
+      if (opt === 'allow-dup-ip') o.allowDupIp = true;
+      else if (opt === 'prevent-dup-ip') o.allowDupIp = false;
+      else if (opt === 'ignore-weight') o.ignoreWeight = true;
+      else return `'resolve-opts' : unknown resolve-opts option '${opt}', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'.`;
+    }
+    return undefined;
+  }),
+  'resolve-net': valued((value, o) => {
+    const nets = value.split(',').filter((n) => n !== '');
+    if (nets.length === 0) return `'resolve-net' expects a list of networks.`;
+    if (nets.length > 5) return `'resolve-net' exceed 5 networks.`;
+    const bad = nets.find((n) => parseNetwork(n) === undefined);
+    if (bad !== undefined) return `'resolve-net' invalid network '${bad}'.`;
+    o.resolveNet = nets;
+    return undefined;
+  }),
   observe: valued(oneOf('observe', 'observe', ['none', 'layer4', 'layer7'])),
   redir: valued((value, o) => void (o.redir = value)),
   source: valued((value, o) => {
@@ -214,7 +232,7 @@ const NOT_SUPPORTED = 'is not supported by Loadstar yet.';
 const NO_EFFECT: Record<string, boolean> = {
   tfo: false, 'no-tfo': false, 'pool-max-conn': true, 'pool-low-conn': true, 'pool-purge-delay': true,
   'tcp-ut': true, 'no-tls-tickets': false, 'tls-tickets': false, 'ssl-reuse': false, 'no-ssl-reuse': false,
-  'max-reuse': true, 'log-proto': true, 'allow-0rtt': false, namespace: true, 'resolve-opts': true, 'resolve-net': true,
+  'max-reuse': true, 'log-proto': true, 'allow-0rtt': false, namespace: true,
 };
 
 /** HAProxy server options Loadstar does not implement yet. */
@@ -293,7 +311,7 @@ registerProxyKeywords([
     name: 'server',
     sections: 'lb',
     status: ENGINE,
-    summary: 'A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs; check-ssl uses the same settings. HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.',
+    summary: 'A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs; check-ssl uses the same settings. HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Runtime DNS: `resolvers <id>` resolves a host name every `timeout resolve` (new connections and checks go to the address DNS gives; a server without one is in maintenance "MAINT (resolution)"), with `resolve-prefer ipv4|ipv6` (default ipv6), `resolve-net <net>[,…]`, `resolve-opts allow-dup-ip|prevent-dup-ip|ignore-weight` (servers of a backend never share an address unless allow-dup-ip) and `init-addr last,libc,none,<ip>` (default last,libc; `last` is the address before a reload). Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.',
     parse(ctx) {
       const [name, address] = ctx.args;
       if (name === undefined || address === undefined) return ctx.error(`'server' expects <name> and <addr>[:<port>] as arguments.`);
@@ -336,7 +354,7 @@ registerProxyKeywords([
     name: 'server-template',
     sections: 'lb',
     status: ENGINE,
-    summary: 'Declares N servers `<prefix>1..N` at once, typically filled by DNS discovery.',
+    summary: 'Declares N servers `<prefix>1..N` at once. With `resolvers`, the slots are filled from the A/AAAA records of the name, one address per slot (the others wait in maintenance without an address); a slot whose record is gone for `hold obsolete` is emptied. With an SRV label (`_http._tcp.name`, no port needed), each slot takes one SRV record: its target (the address from the additional section, else the target resolved), its port and its weight (`(weight + 255) / 256`, unless `resolve-opts ignore-weight`); a slot whose record goes is emptied (no host name, no port, maintenance).',
     parse(ctx) {
       const [prefix, range, address] = ctx.args;
       if (prefix === undefined || range === undefined || address === undefined) {

@@ -306,9 +306,18 @@ export interface ServerOptions {
   sigalgs?: string;
   sendProxy?: boolean;
   sendProxyV2?: boolean;
+  /** `resolvers <id>`: the section resolving the host name at run time (proxy/runtime/resolvers). */
   resolvers?: string;
+  /** `init-addr`: methods tried in turn at start (`last`, `libc`, `none`, an IP). Default: last,libc. */
   initAddr?: string[];
+  /** `resolve-prefer`: the address family picked first, and queried first (AAAA for ipv6). Default ipv6. */
   resolvePrefer?: 'ipv4' | 'ipv6';
+  /** `resolve-net`: networks whose addresses are picked first, as written (`10.0.0.0/8`, `fd00::/8`). */
+  resolveNet?: string[];
+  /** `resolve-opts allow-dup-ip` (true) / `prevent-dup-ip` (false, the default): servers of a backend may share an address. */
+  allowDupIp?: boolean;
+  /** `resolve-opts ignore-weight`: an SRV record's weight is not applied. */
+  ignoreWeight?: boolean;
   observe?: ObserveMode;
   /** Consecutive observed errors before on-error applies. Default 10. */
   errorLimit?: number;

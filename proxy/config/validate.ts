@@ -21,6 +21,9 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
   const userlists = new Set(config.userlists.map((u) => u.name));
   const tables = new Set([...config.proxies.filter((p) => p.stickTable).map((p) => p.name), ...peersTables(config).map((t) => t.name)]);
 
+  for (const r of config.resolvers) {
+    if (r.nameservers.length === 0 && !r.parseResolvConf) diagnostics.warn(r.section.loc, 'LS_WARN_CFG_SUSPICIOUS', `resolvers '${r.name}' has no nameservers configured!`, 'resolvers');
+  }
   peersProblems(config, diagnostics);
   emailAlertProblems(config, diagnostics);
   cacheProblems(config, diagnostics);

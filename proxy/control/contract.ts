@@ -128,7 +128,12 @@ export interface ServerCheckStatus {
 
 export interface ServerStatus {
   name: string;
+  /** Where new connections go (`ip:port`, a socket path); '' for a server DNS has given no address. */
   address: string;
+  /** `resolvers`: the host name DNS resolves at run time for this server (`address` is its last answer). */
+  fqdn?: string;
+  /** Why DNS holds the server in maintenance ("No IP for server", "DNS NX status", "no address at start (init-addr)" …). */
+  resolution?: string;
   /** HAProxy's status column: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN, no check: UP/MAINT/DRAIN. */
   status: string;
   admin: ServerAdminState;

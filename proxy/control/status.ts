@@ -56,12 +56,16 @@ function backendStatus(proxy: BalancingProxy, runtime: RuntimeBackend): BackendS
 
 export function serverStatus(server: RuntimeServer): ServerStatus {
   const check = server.check;
-  const admin = check ? check.state.admin : server.admin;
+  // DNS's own maintenance (HAProxy's RMAINT) is not the operator's: the admin state reads ready unless they asked for maintenance too.
+  const heldByDns = server.resolutionMaint !== undefined && !server.maintForcedUnderDns;
+  const admin = heldByDns ? 'READY' : check ? check.state.admin : server.admin;
   // Slow start: the weight in effect is a sixteenth-step share of the runtime weight.
   const weight = server.warmup === undefined ? server.weight : Math.floor((server.weight * server.warmup) / 16);
   return {
     name: server.name,
-    address: server.address,
+    address: server.addressless ? '' : server.address,
+    ...(server.fqdn !== undefined ? { fqdn: server.fqdn } : {}),
+    ...(server.resolutionMaint !== undefined ? { resolution: server.resolutionMaint.trim() } : {}),
     status: server.status,
     admin: admin.toLowerCase() as ServerAdminState,
     usable: server.usable && server.weight > 0,

@@ -604,7 +604,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       if (!tx.requestEnded && !tx.upgrading) {
         tx.abort('CD');
         this.close();
-      }
+      } else if (tx.abandonedByClient()) this.close();
       return;
     }
     // In the middle of a request head, or before any request: 400, as HAProxy's H1 mux answers a read0 there.

@@ -226,7 +226,7 @@ export class HttpTransaction implements ServerSession {
   private framingClose = false;
   /** The response head, held until the end of the read it came in so a small body can join it. */
   private pendingHead: string | undefined;
-  private cancelWait: (() => void) | undefined;
+  private cancelWait: (() => QueuePositions | undefined) | undefined;
   /** Held by `http-request tarpit` before its answer (the log's %TR is -1 then, as HAProxy's). */
   tarpitted = false;
   /** `http-request set-timeout server|tunnel`: this stream's own timeouts (ms), else the backend's. */
@@ -1414,7 +1414,7 @@ export class HttpTransaction implements ServerSession {
         this.internalError(e);
       }
     }, ms);
-    this.cancelWait = () => clearTimeout(timer);
+    this.cancelWait = () => void clearTimeout(timer);
   }
 
   /**
@@ -1578,6 +1578,23 @@ export class HttpTransaction implements ServerSession {
   outlivesClientReset(): boolean {
     if (this.finished || !this.waitingForServer || !this.requestDone || this.upgrading) return false;
     this.clientGone = true;
+    return true;
+  }
+
+  /**
+   * `option abortonclose`: a client that closed its side while its request waits in the queue or
+   * for its server connection gives the request up there, as HAProxy 2.6 does (logged CQ or CC,
+   * status -1). Without the option, or once the request is on its way, it is served. Returns true
+   * when the exchange ended here.
+   */
+  abandonedByClient(): boolean {
+    if (this.finished || this.upstream || !this.waitingForServer) return false;
+    if (!this.backend?.config.options['abortonclose']?.enabled) return false;
+    if (!this.slotHeld) {
+      this.tw = Date.now() - this.startedAt;
+      this.queued = this.cancelWait?.() ?? this.queued;
+    }
+    this.abort(this.slotHeld ? 'CC' : 'CQ');
     return true;
   }
 

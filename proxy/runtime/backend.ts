@@ -10,7 +10,7 @@ import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, LbRequest } from '../balance/index.ts';
 import { trackerUsable } from './track.ts';
 import { RuntimeServer } from './server.ts';
-import type { ServerAdmin, SlotWaiter } from './server.ts';
+import type { ServerAdmin, SlotWaiter, DnsAdminCause } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
 import type { RetryContext } from './retry.ts';
 import { StatCounters, slotTaken, queued } from './counters.ts';
@@ -34,6 +34,8 @@ export interface QueuePositions {
 
 /** Called once with the slot (or the error); `queued` when the request waited in a queue. */
 export type SlotCallback = (result: SlotResult, queued?: QueuePositions) => void;
+/** Gives up waiting for a slot: the queue positions so far when the request had queued, else undefined. */
+export type CancelSlot = () => QueuePositions | undefined;
 
 export class RuntimeBackend {
   readonly name: string;
@@ -135,8 +137,8 @@ export class RuntimeBackend {
    * `forced` is a server chosen without the balancer (a persistence cookie): the
    * request waits in that server's queue when it is at maxconn.
    */
-  acquire(request: LbRequest, done: SlotCallback, avoid?: RuntimeServer, forced?: RuntimeServer): () => void {
-    let cancel = noop;
+  acquire(request: LbRequest, done: SlotCallback, avoid?: RuntimeServer, forced?: RuntimeServer): CancelSlot {
+    let cancel: CancelSlot = noop;
     const attempt = (deadline: number | undefined, exclude?: RuntimeServer, target?: RuntimeServer, positions?: QueuePositions): void => {
       cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from, p) => attempt(remaining, from, undefined, p), target, positions);
     };
@@ -145,7 +147,7 @@ export class RuntimeBackend {
   }
 
   /** One assignment attempt; `again` re-balances a request waiting on a server that went down. */
-  private tryAcquire(request: LbRequest, done: SlotCallback, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer, positions: QueuePositions) => void, forced?: RuntimeServer, positions?: QueuePositions): () => void {
+  private tryAcquire(request: LbRequest, done: SlotCallback, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer, positions: QueuePositions) => void, forced?: RuntimeServer, positions?: QueuePositions): CancelSlot {
     // HAProxy: a persistent request whose server's queue is full is balanced with `option redispatch`, else 503.
     if (forced && forced.maxqueue > 0 && forced.queue.length >= forced.maxqueue && forced.full && this.redispatch) {
       return this.tryAcquire(request, done, forced, deadline, again, undefined, positions);
@@ -210,10 +212,13 @@ export class RuntimeBackend {
       }, Math.max(0, expires - Date.now()))
       : undefined;
     return () => {
-      if (waiter.cancelled) return;
+      if (waiter.cancelled) return undefined;
       waiter.cancelled = true;
       clearTimeout(timer);
       if (remove(queue, waiter) && server) server.queued--;
+      // An abandoned request is logged with its position too (pendconn_unlink).
+      left();
+      return pos;
     };
   }
 
@@ -343,13 +348,19 @@ export class RuntimeBackend {
    * DRAIN and MAINT take no new traffic; requests in flight finish. With a health check,
    * the check adjusts its health and logs the transition.
    */
-  setServerAdmin(server: RuntimeServer, admin: ServerAdmin): void {
+  setServerAdmin(server: RuntimeServer, admin: ServerAdmin, dns?: DnsAdminCause): void {
     const from = server.admin;
+    // Under DNS's maintenance an operator's state waits (HAProxy keeps its forced and resolution flags apart):
+    // `maint` stays when DNS lets go, `ready`/`drain` takes that back; neither changes anything now.
+    if (server.resolutionMaint !== undefined && dns === undefined) {
+      server.maintForcedUnderDns = admin === 'MAINT';
+      return;
+    }
     if (from === admin) return;
     const fromLabel = server.status;
     server.admin = admin;
     if (admin === 'MAINT') this.shutdownSessionsIfStopped(server);
-    if (server.check) return server.check.adminChanged(from, fromLabel);
+    if (server.check) return server.check.adminChanged(from, fromLabel, dns);
     const was = server.usable;
     this.setServerUsable(server, trackerUsable(server));
     if (was === server.usable) this.balancer.update(server);
@@ -361,6 +372,54 @@ export class RuntimeBackend {
    * `server`, whose usability just changed, follow it and log the change.
    */
   trackersFollow: ((server: RuntimeServer) => void) | undefined;
+
+  /**
+   * DNS gave `server` a new address (undefined: it has none now). New connections go there;
+   * idle kept-alive ones to the old address are left to expire (HAProxy does not close them either).
+   */
+  setServerAddress(server: RuntimeServer, address: string | undefined): void {
+    if (address === undefined) server.addressless = true;
+    else {
+      server.host = address;
+      server.addressless = false;
+    }
+    this.applyDynamicCookie(server);
+  }
+
+  /** An SRV record gave `server` a host name and a port (undefined and 0: it lost its record). */
+  setServerTarget(server: RuntimeServer, fqdn: string | undefined, port: number): void {
+    if (fqdn !== undefined && fqdn !== server.fqdn) server.fqdnSetByDns = true;
+    server.fqdn = fqdn;
+    server.port = port;
+  }
+
+  /**
+   * DNS puts `server` in maintenance (`reason`) or, with undefined, ends the maintenance it
+   * caused (HAProxy's SRV_ADMF_RMAINT): the server leaves and comes back as with `set server
+   * … state maint|ready`, unless someone put it in maintenance meanwhile. Returns whether its
+   * state changed.
+   */
+  setServerResolutionMaint(server: RuntimeServer, reason: string | undefined): boolean {
+    const was = server.resolutionMaint;
+    if (reason !== undefined) {
+      if (was !== undefined) return false;
+      server.resolutionMaint = reason;
+      server.resolutionMaintSeen = true;
+      if (server.admin === 'MAINT') {
+        // Already in maintenance by an operator: it stays so after DNS lets go.
+        server.maintForcedUnderDns = true;
+        return true;
+      }
+      this.setServerAdmin(server, 'MAINT', { reason });
+      return true;
+    }
+    if (was === undefined) return false;
+    server.resolutionMaint = undefined;
+    const forced = server.maintForcedUnderDns;
+    server.maintForcedUnderDns = false;
+    if (server.admin === 'MAINT' && !forced) this.setServerAdmin(server, 'READY', { fqdn: server.fqdn ?? '' });
+    return true;
+  }
 
   /** A weight already checked (0..256); a server leaving weight 0 takes queued work. */
   setServerWeight(server: RuntimeServer, weight: number): void {
@@ -442,7 +501,9 @@ function remove<T>(list: T[], item: T): boolean {
   return true;
 }
 
-function noop(): void {}
+function noop(): undefined {
+  return undefined;
+}
 
 /**
  * A reload keeps the admin state (drain / maint set at runtime, from the UI say) of servers
@@ -460,7 +521,8 @@ export function carryUncheckedAdmin(previous: ReadonlyMap<string, RuntimeBackend
     for (const server of backend.servers) {
       if (server.check || server.admin !== 'READY') continue;
       const old = before.server(server.name);
-      if (!old || old.admin === 'READY' || maintFromConfig(old)) continue;
+      // DNS's maintenance is the new resolvers' to decide (init-addr, then their answers).
+      if (!old || old.admin === 'READY' || maintFromConfig(old) || old.resolutionMaint !== undefined) continue;
       backend.carryServerAdmin(server, old.admin);
       backend.carryServerUsable(server, false);
       backend.balancer.update(server);

@@ -1,5 +1,5 @@
 /**
- * Connection limits (`maxconn` in global and in frontends). Like HAProxy, which
+ * Connection limits (`maxconn` in global, in frontends and on bind lines). Like HAProxy, which
  * stops accepting and lets the kernel's backlog hold the excess, a connection
  * over the limit is accepted but left unread and unanswered until a slot frees;
  * it is never refused.
@@ -9,36 +9,41 @@ import type net from 'node:net';
 export class ConnectionLimiter {
   active = 0;
   private readonly waiting: Array<() => void> = [];
+  /** Limiters below this one (or itself) with connections waiting: they may go on when this one frees a slot. */
+  private readonly waitingChildren = new Set<ConnectionLimiter>();
 
-  /** `parent` is the process-wide limiter a frontend also counts against. */
+  /** `parent`: the limiter a connection also counts against (a bind's frontend, a frontend's process). */
   /** `limit` 0 = unlimited (a reload may change it). */
   constructor(public limit: number, private readonly parent?: ConnectionLimiter) {}
 
-  /** Runs `start` now if there is room in this limiter and its parent, else when there is. */
+  /** Runs `start` now if there is room here and in every limiter above, else when there is. */
   admit(socket: net.Socket, start: () => void): void {
-    if (this.hasRoom() && (!this.parent || this.parent.hasRoom())) return this.take(socket, start);
+    if (this.roomAllTheWay()) return this.take(socket, start);
     socket.pause();
     const entry = (): void => {
       if (socket.destroyed) return;
       this.take(socket, start);
     };
     this.waiting.push(entry);
-    (this.parent ?? this).waitingChildren.add(this);
+    this.waitingChildren.add(this);
+    for (let above = this.parent; above; above = above.parent) above.waitingChildren.add(this);
     socket.once('close', () => {
       const i = this.waiting.indexOf(entry);
       if (i >= 0) this.waiting.splice(i, 1);
     });
   }
 
-  private readonly waitingChildren = new Set<ConnectionLimiter>();
-
   private hasRoom(): boolean {
     return this.limit === 0 || this.active < this.limit;
   }
 
+  private roomAllTheWay(): boolean {
+    for (let l: ConnectionLimiter | undefined = this; l; l = l.parent) if (!l.hasRoom()) return false;
+    return true;
+  }
+
   private take(socket: net.Socket, start: () => void): void {
-    this.active++;
-    if (this.parent) this.parent.active++;
+    for (let l: ConnectionLimiter | undefined = this; l; l = l.parent) l.active++;
     (socket as LimitedSocket)[LIMITER] = this;
     // 'close' comes once: a shared listener, no closure per connection.
     socket.on('close', releaseOnClose);
@@ -46,16 +51,14 @@ export class ConnectionLimiter {
     start();
   }
 
-  /** @internal A connection it admitted closed. */
+  /** @internal A connection it admitted closed: every limiter on the way up has a slot more. */
   release(): void {
-    this.active--;
-    if (this.parent) this.parent.active--;
-    this.drain();
-    this.parent?.drainChildren();
+    for (let l: ConnectionLimiter | undefined = this; l; l = l.parent) l.active--;
+    for (let l: ConnectionLimiter | undefined = this; l; l = l.parent) l.drainChildren();
   }
 
   private drain(): void {
-    while (this.waiting.length > 0 && this.hasRoom() && (!this.parent || this.parent.hasRoom())) this.waiting.shift()!();
+    while (this.waiting.length > 0 && this.roomAllTheWay()) this.waiting.shift()!();
   }
 
   private drainChildren(): void {

@@ -2,6 +2,7 @@
  * A server as the engine runs it: the balancer's view (LbServer fields), its
  * connection limit and queue, and the counters stats will read.
  */
+import { isIP } from 'node:net';
 import type { Server, SourceAddress } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { StatCounters } from './counters.ts';
@@ -9,6 +10,9 @@ import { trackerStatus } from './track.ts';
 import type { Tracker } from './track.ts';
 
 export type ServerAdmin = 'READY' | 'DRAIN' | 'MAINT';
+
+/** An admin change DNS made (runtime/resolvers): why the server enters maintenance, or the host name that resolves again. */
+export type DnsAdminCause = { reason: string } | { fqdn: string };
 
 /**
  * What the running tables need of a server's active health check
@@ -26,7 +30,7 @@ export interface ServerHealth {
    * The server's admin state just changed (RuntimeBackend.setServerAdmin): the
    * check adjusts its health, logs the transition and has `usable` set.
    */
-  adminChanged(from: ServerAdmin, fromLabel: string): void;
+  adminChanged(from: ServerAdmin, fromLabel: string, dns?: DnsAdminCause): void;
 }
 
 /** Called when a queued request gets a connection slot on `server`. */
@@ -54,8 +58,33 @@ export class RuntimeServer implements LbServer {
   readonly name: string;
   readonly id: number;
   readonly backup: boolean;
-  readonly host: string;
-  readonly port: number;
+  /**
+   * The address connections go to: as written, or, for a server with `resolvers`, the one DNS
+   * gave last (written only by RuntimeBackend.setServerAddress).
+   */
+  host: string;
+  /** As written, or the port of the SRV record the server took (written only by RuntimeBackend.setServerTarget). */
+  port: number;
+  /**
+   * `resolvers`: the host name resolved at run time (proxy/runtime/resolvers), else undefined; for a
+   * server named by an SRV label, the target of the record it holds (undefined while it holds none).
+   */
+  fqdn: string | undefined;
+  /** `resolvers` with an SRV label as the address (`_http._tcp.name`): the records of that name give the target. */
+  readonly srvLabel: string | undefined;
+  /** DNS set its host name (an SRV record): HAProxy's SRV_ADMF_HMAINT flag in `show servers state`. */
+  fqdnSetByDns = false;
+  /** A resolved server without an address (`init-addr none`, or DNS took it away): stats show none. */
+  addressless = false;
+  /**
+   * Why DNS holds it in maintenance (HAProxy's SRV_ADMF_RMAINT): "No IP for server ", "DNS NX status" …;
+   * undefined otherwise. Set and cleared by RuntimeBackend.setServerResolutionMaint.
+   */
+  resolutionMaint: string | undefined;
+  /** An operator asked for maintenance while DNS held the server there: it stays in maintenance when DNS lets go. */
+  maintForcedUnderDns = false;
+  /** It has been in DNS's maintenance: HAProxy's `show servers state` shows health 0 for it since, check or not. */
+  resolutionMaintSeen = false;
   /** The UNIX socket of a `/path`, `unix@` or `abns@` server (net.connect's `path`; abstract ones start with NUL), else undefined. */
   readonly path: string | undefined;
   weight: number;
@@ -102,6 +131,7 @@ export class RuntimeServer implements LbServer {
   sessions: Set<ServerSession> | undefined;
   /** Status column as HAProxy shows it: UP, "UP 1/3", DOWN, "DOWN 1/2", NOLB, MAINT, DRAIN; "no check" without `check`; a tracked server's for a tracking one. */
   get status(): string {
+    if (this.resolutionMaint !== undefined && this.admin === 'MAINT') return 'MAINT (resolution)';
     if (this.check) return this.check.label();
     if (this.track) return trackerStatus(this);
     return this.admin === 'READY' ? 'no check' : this.admin;
@@ -118,6 +148,9 @@ export class RuntimeServer implements LbServer {
     this.host = config.host;
     this.port = config.port;
     this.path = config.unix ? config.host : undefined;
+    const resolved = config.options.resolvers !== undefined && !config.unix && isIP(config.host) === 0;
+    this.srvLabel = resolved && config.host.startsWith('_') ? config.host : undefined;
+    this.fqdn = resolved && this.srvLabel === undefined ? config.host : undefined;
     this.weight = config.options.weight;
     this.usable = !config.options.disabled;
     if (!this.usable) this.admin = 'MAINT';

@@ -12,6 +12,8 @@ export interface StatsHost extends BackendLookup {
   readonly stats: StatsRegistry;
   /** The running configuration's stick tables (`show table`). */
   stickTables?(): StickTables | undefined;
+  /** The running configuration's runtime DNS (`show resolvers`); undefined when no server uses `resolvers`. */
+  resolvers?(): { show(id?: string): string | undefined } | undefined;
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
 }

@@ -40,7 +40,7 @@ function rowClass(row: StatRow): string {
   if (row.type === 1) return 'backend';
   const s = String(row.values['status'] ?? '');
   if (s.startsWith('DOWN')) return 'down';
-  if (s === 'MAINT') return 'maint';
+  if (s.startsWith('MAINT')) return 'maint';
   if (s === 'DRAIN' || s === 'NOLB') return 'drain';
   return 'up';
 }

@@ -179,7 +179,7 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     ...(check ? { check_rise: check.state.timings.rise, check_fall: check.state.timings.fall, check_health: check.state.health } : {}),
     ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, lastsess: lastSess(c, now), ...times(c),
-    addr: server.path === undefined ? `${host}:${server.port}` : 'unix', cookie: server.cookie, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,
+    addr: server.path !== undefined ? 'unix' : server.addressless ? undefined : `${host}:${server.port}`, cookie: server.cookie, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,
     srv_icur: 0, eint: 0, idle_conn_cur: 0, safe_conn_cur: 0, used_conn_cur: server.served, need_conn_est: 0,
     uweight: server.weight, '-': '-', ...zeroes(SSL),
   };

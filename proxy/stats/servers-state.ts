@@ -3,6 +3,7 @@
  * "# be_id be_name …" header, one space-separated line per server), the
  * format `server-state-file` reads back.
  */
+import { isIP } from 'node:net';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { CheckCode } from '../checks/types.ts';
@@ -21,16 +22,20 @@ const CHECK_STATUS_NUMBER: Record<CheckCode, number> = {
 /** SRV_ST_*: 0 stopped, 2 running, 3 stopping (NOLB). */
 function opState(server: RuntimeServer): number {
   const check = server.check;
+  if (server.resolutionMaint !== undefined) return 0;
   // A tracking server has no check: stopped while the server it tracks is (or in maintenance).
   if (!check) return server.admin === 'MAINT' || (server.track !== undefined && trackerStopped(server)) ? 0 : 2;
   if (check.state.op === 'DOWN') return 0;
   return check.state.op === 'NOLB' ? 3 : 2;
 }
 
-/** SRV_ADMF_*: 0x01 forced maintenance, 0x08 forced drain. */
+/** SRV_ADMF_*: 0x01 forced maintenance, 0x08 forced drain, 0x20 maintenance by DNS (resolution). */
 function adminState(server: RuntimeServer): number {
+  // 0x40: DNS gave it its host name (an SRV record), kept as HAProxy keeps SRV_ADMF_HMAINT.
+  const fromDns = server.fqdnSetByDns ? 0x40 : 0;
+  if (server.resolutionMaint !== undefined) return 0x20 | fromDns;
   const admin = server.check ? server.check.state.admin : server.admin;
-  return admin === 'MAINT' ? 1 : admin === 'DRAIN' ? 8 : 0;
+  return (admin === 'MAINT' ? 1 : admin === 'DRAIN' ? 8 : 0) | fromDns;
 }
 
 function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer, now: number): string {
@@ -41,13 +46,20 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   // CHK_ST_CONFIGURED | CHK_ST_ENABLED, plus CHK_ST_PAUSED in maintenance.
   const checkState = check ? 6 | (check.state.admin === 'MAINT' ? 8 : 0) : 0;
   // Without a check HAProxy keeps the health it starts servers with: rise, 0 when `disabled`.
-  const health = check ? check.state.health : server.config.options.disabled ? 0 : server.config.options.rise;
+  const health = check ? check.state.health : server.config.options.disabled || server.resolutionMaintSeen ? 0 : server.config.options.rise;
   const since = Math.floor((now - server.stats.lastChange) / 1000);
   const initialWeight = server.config.options.weight;
   return [
-    beId, backend.name, server.id, server.name, server.path === undefined ? server.host : '-', opState(server), adminState(server), server.weight, initialWeight, since,
-    checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, '-', server.port, '-', 0, 0, '-', '-', 0,
+    beId, backend.name, server.id, server.name, server.path === undefined && !server.addressless ? server.host : '-', opState(server), adminState(server), server.weight, initialWeight, since,
+    checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, fqdnColumn(server), server.port, server.srvLabel ?? '-', 0, 0, '-', '-', 0,
   ].join(' ');
+}
+
+/** srv_fqdn: the host name resolved (by DNS at run time, else by the system), '-' for an address or a socket. */
+function fqdnColumn(server: RuntimeServer): string {
+  if (server.fqdn !== undefined) return server.fqdn;
+  if (server.srvLabel !== undefined || server.path !== undefined || isIP(server.config.host) !== 0) return '-';
+  return server.config.host;
 }
 
 /** The dump, or undefined when `backendName` names no backend. */

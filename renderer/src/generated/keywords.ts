@@ -652,8 +652,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option nolinger",
-   "summary": "Resets connections on close instead of lingering.",
-   "status": "supported"
+   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "option originalto",
@@ -1129,8 +1129,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option nolinger",
-   "summary": "Resets connections on close instead of lingering.",
-   "status": "supported"
+   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "option originalto",
@@ -1531,8 +1531,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option nolinger",
-   "summary": "Resets connections on close instead of lingering.",
-   "status": "supported"
+   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "option originalto",
@@ -1631,12 +1631,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "server",
-   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs; check-ssl uses the same settings. HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs; check-ssl uses the same settings. HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Runtime DNS: `resolvers <id>` resolves a host name every `timeout resolve` (new connections and checks go to the address DNS gives; a server without one is in maintenance \"MAINT (resolution)\"), with `resolve-prefer ipv4|ipv6` (default ipv6), `resolve-net <net>[,…]`, `resolve-opts allow-dup-ip|prevent-dup-ip|ignore-weight` (servers of a backend never share an address unless allow-dup-ip) and `init-addr last,libc,none,<ip>` (default last,libc; `last` is the address before a reload). Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.",
    "status": "supported"
   },
   {
    "name": "server-template",
-   "summary": "Declares N servers `<prefix>1..N` at once, typically filled by DNS discovery.",
+   "summary": "Declares N servers `<prefix>1..N` at once. With `resolvers`, the slots are filled from the A/AAAA records of the name, one address per slot (the others wait in maintenance without an address); a slot whose record is gone for `hold obsolete` is emptied. With an SRV label (`_http._tcp.name`, no port needed), each slot takes one SRV record: its target (the address from the additional section, else the target resolved), its port and its weight (`(weight + 255) / 256`, unless `resolve-opts ignore-weight`); a slot whose record goes is emptied (no host name, no port, maintenance).",
    "status": "supported"
   },
   {
@@ -2133,8 +2133,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option nolinger",
-   "summary": "Resets connections on close instead of lingering.",
-   "status": "supported"
+   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "option originalto",
@@ -2243,12 +2243,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "server",
-   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs; check-ssl uses the same settings. HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.",
+   "summary": "A backend server: address (`host:port`, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs; check-ssl uses the same settings. HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Runtime DNS: `resolvers <id>` resolves a host name every `timeout resolve` (new connections and checks go to the address DNS gives; a server without one is in maintenance \"MAINT (resolution)\"), with `resolve-prefer ipv4|ipv6` (default ipv6), `resolve-net <net>[,…]`, `resolve-opts allow-dup-ip|prevent-dup-ip|ignore-weight` (servers of a backend never share an address unless allow-dup-ip) and `init-addr last,libc,none,<ip>` (default last,libc; `last` is the address before a reload). Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.",
    "status": "supported"
   },
   {
    "name": "server-template",
-   "summary": "Declares N servers `<prefix>1..N` at once, typically filled by DNS discovery.",
+   "summary": "Declares N servers `<prefix>1..N` at once. With `resolvers`, the slots are filled from the A/AAAA records of the name, one address per slot (the others wait in maintenance without an address); a slot whose record is gone for `hold obsolete` is emptied. With an SRV label (`_http._tcp.name`, no port needed), each slot takes one SRV record: its target (the address from the additional section, else the target resolved), its port and its weight (`(weight + 255) / 256`, unless `resolve-opts ignore-weight`); a slot whose record goes is emptied (no host name, no port, maintenance).",
    "status": "supported"
   },
   {
