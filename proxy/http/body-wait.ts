@@ -9,6 +9,7 @@
  * transaction keeps it until a server takes it, and req.body* read at most `room` bytes of it.
  */
 import type { BodyWait } from './rules.ts';
+import type { Proxy } from '../config/model.ts';
 import { getHeader } from './headers.ts';
 
 /** `Expect: 100-continue`'s interim answer, and what HAProxy counts of it in %B (its HTX: start line, end of headers). */
@@ -62,4 +63,18 @@ export function expectsContinue(versionMajor: number, versionMinor: number, head
   if (versionMajor !== 1 || versionMinor !== 1) return false;
   const expect = getHeader(headers as string[], 'expect');
   return expect !== undefined && expect.trim().toLowerCase() === '100-continue';
+}
+
+/** A body fetch or a wait-for-body, wherever a rule or an ACL names it. */
+const READS_BODY = /\breq\.body(?:_param|_len|_size)?\b|"wait-for-body"/;
+
+/**
+ * Some http-request rule of these proxies (or an ACL they may use) reads the request body. Then a
+ * request's rules run at the end of the read that brought its head, as HAProxy's run once its mux
+ * parsed the whole read: req.body* see the body that came with the head, even without a wait
+ * (haproxy 2.6.12: `req.body_param(user)` finds `bob` in a POST sent in one piece). Decided once
+ * per configuration load, from the rules' text: a configuration without body fetches defers nothing.
+ */
+export function rulesReadRequestBody(proxies: readonly Proxy[]): boolean {
+  return proxies.some((p) => READS_BODY.test(JSON.stringify([p.httpRequestRules, [...p.acls.values()]])));
 }

@@ -56,6 +56,7 @@ import { existingSessionCounters } from '../stick/tracking.ts';
 import { StickPersistence } from '../stick/persistence.ts';
 import { compileCompression } from './compression.ts';
 import { compileHttpResponseInspection } from './response-inspection.ts';
+import { rulesReadRequestBody } from './body-wait.ts';
 import type { HttpResponseInspection } from './response-inspection.ts';
 import type { ProxyCompression } from './compression.ts';
 
@@ -288,6 +289,8 @@ export class HttpFrontend implements Frontend {
   readonly compression: ProxyCompression | undefined;
   /** `option http-buffer-request` of the frontend; undefined without (requests stream as they come). */
   private readonly bufferRequest: BodyWait | undefined;
+  /** Some http-request rule of the frontend or of a backend reads the body (body-wait.ts): requests start at the end of their read. */
+  readonly rulesReadBody: boolean;
 
   /** @param global the global section (its h1-case-adjust table, compression's zlib settings). */
   constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger, global?: GlobalSettings) {
@@ -300,6 +303,7 @@ export class HttpFrontend implements Frontend {
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-client');
     this.compression = compileCompression(config, global);
     this.bufferRequest = bufferRequestOf(config);
+    this.rulesReadBody = rulesReadRequestBody([config, ...[...backends.values()].map((b) => b.config)]);
     this.name = config.name;
     const t = config.timeouts;
     this.timeouts = { client: t.client ?? 0, httpRequest: t['http-request'] ?? 0, httpKeepAlive: t['http-keep-alive'] ?? 0 };

@@ -326,7 +326,7 @@ export class HttpTransaction implements ServerSession {
       get requestLine() { return requestLineOf(tx.request, tx.arrivedMethod, tx.arrivedUrl); },
       get rawHeaders() { return tx.request.headers; },
       get captures() { return tx.requestCaptures?.headers; },
-      get body() { return tx.rulesBody; },
+      get body() { return tx.rulesBody ?? tx.bodyAvailable(); },
     };
     const res: HttpResponseInfo = {
       get status() { return tx.response?.status ?? tx.status; },
@@ -393,6 +393,13 @@ export class HttpTransaction implements ServerSession {
   // ------------------------------------------------------------------ request side
 
   start(): void {
+    // Rules reading the body run once the read that brought the head is parsed (body-wait.ts).
+    if (this.frontend.rulesReadBody && !this.requestDone && this.client.atReadEnd?.(() => this.startNow())) return;
+    this.startNow();
+  }
+
+  private startNow(): void {
+    if (this.finished) return;
     const session = this.client.reuse;
     if (session) {
       this.notFirst = session.reuseNotFirst;
@@ -512,6 +519,17 @@ export class HttpTransaction implements ServerSession {
     this.decide(decision);
     if (!this.finished) this.abort('CR');
     return true;
+  }
+
+  /**
+   * The body HAProxy's buffer would hold for the rules without a wait (req.body*): what came so far
+   * and has not left for a server, at most the room behind the head.
+   */
+  private bodyAvailable(): Buffer | undefined {
+    if (this.upstream || this.pendingBody.length === 0) return undefined;
+    const room = requestBodyRoom(this.frontend.limits.headRoom, this.headBytesIn - (this.chunkedRequest ? END_OF_TRAILERS : 0), this.request.headers);
+    const body = this.pendingBody.length === 1 ? this.pendingBody[0]! : Buffer.concat(this.pendingBody);
+    return body.length > room ? body.subarray(0, room) : body;
   }
 
   /** Waiting for the request body before its rules go on (the client's timers ask). */

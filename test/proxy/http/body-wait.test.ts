@@ -16,8 +16,8 @@ import { parseConfig } from '../../../proxy/config/index.ts';
 /** What the rules saw, through variables; %TR is compared only when -1 (logOf). */
 const FORMAT = 'log-format "%ST %tsc %{+Q}r %b %s %{+Q}[var(txn.u)] len=%[var(txn.bl)] size=%[var(txn.bs)] B=%B U=%U TR=%TR"';
 
-/** Ports: buffered (option in the frontend), waiting (wait-for-body rule), late (option in the backend only). */
-function config(buffered: number, waiting: number, late: number, origin: number): string {
+/** Ports: buffered (option in the frontend), waiting (wait-for-body rule), late (option in the backend only), nowait (body fetches, no wait). */
+function config(buffered: number, waiting: number, late: number, origin: number, nowait: number): string {
   return `${loggedHttpHead('    timeout http-request 400ms\n    timeout http-keep-alive 5s\n    option dontlognull\n')}    ${FORMAT}
 frontend buffered
     bind 127.0.0.1:${buffered}
@@ -37,6 +37,12 @@ frontend waiting
 frontend late
     bind 127.0.0.1:${late}
     default_backend buffering
+frontend nowait
+    bind 127.0.0.1:${nowait}
+    http-request set-var(txn.bl) req.body_len
+    http-request set-var(txn.bs) req.body_size
+    http-request set-var(txn.u) req.body_param(user)
+    default_backend app
 backend app
     server s 127.0.0.1:${origin}
 backend buffering
@@ -105,7 +111,7 @@ function summary(raw: string): string {
 
 interface Case {
   name: string;
-  port: 'buffered' | 'waiting' | 'late';
+  port: 'buffered' | 'waiting' | 'late' | 'nowait';
   parts: Part[];
   reply: string;
   closed: boolean;
@@ -185,6 +191,24 @@ const CASES: Case[] = [
     reply: 'HTTP/1.1 200 OK | x-got: 16 | x-expect: -', closed: false,
     log: '200 ---- "POST / HTTP/1.1" buffering s "evil" len=16 size=16 B=120 U=71',
   },
+  {
+    name: 'without a wait, the rules read the body that came with the head',
+    port: 'nowait', parts: [POST(15) + 'user=bob&a=1234'],
+    reply: 'HTTP/1.1 200 OK | x-got: 15 | x-expect: -', closed: false,
+    log: '200 ---- "POST / HTTP/1.1" app s "bob" len=15 size=15 B=120 U=70',
+  },
+  {
+    name: 'without a wait, the rules read only what came with the head',
+    port: 'nowait', parts: [POST(16) + 'user=ev', { pause: 150 }, 'il&a=1234'],
+    reply: 'HTTP/1.1 200 OK | x-got: 16 | x-expect: -', closed: false,
+    log: '200 ---- "POST / HTTP/1.1" app s "ev" len=7 size=16 B=120 U=71',
+  },
+  {
+    name: 'without a wait, a body after the head is not seen',
+    port: 'nowait', parts: [POST(15), { pause: 150 }, 'user=bob&a=1234'],
+    reply: 'HTTP/1.1 200 OK | x-got: 15 | x-expect: -', closed: false,
+    log: '200 ---- "POST / HTTP/1.1" app s "" len=0 size=15 B=120 U=70',
+  },
 ];
 
 /** The log line without its timer (asserted only when -1, which does not depend on timing). */
@@ -212,8 +236,8 @@ async function runCases(ports: Record<Case['port'], number>, logs: () => string[
 test('rules waiting for the request body answer and log as haproxy 2.6.12 did', async () => {
   const o = await origin();
   try {
-    const ports = { buffered: await freePort(), waiting: await freePort(), late: await freePort() };
-    const e = await startEngine(config(ports.buffered, ports.waiting, ports.late, o.port));
+    const ports = { buffered: await freePort(), waiting: await freePort(), late: await freePort(), nowait: await freePort() };
+    const e = await startEngine(config(ports.buffered, ports.waiting, ports.late, o.port, ports.nowait));
     try {
       await runCases(ports, () => e.logs);
     } finally {
@@ -228,8 +252,8 @@ test('the same exchanges through haproxy give the recorded outcomes', async (t) 
   if (!requireHaproxy(t)) return;
   const o = await origin();
   try {
-    const ports = { buffered: await freePort(), waiting: await freePort(), late: await freePort() };
-    const h = await startHaproxy(config(ports.buffered, ports.waiting, ports.late, o.port), ports.late);
+    const ports = { buffered: await freePort(), waiting: await freePort(), late: await freePort(), nowait: await freePort() };
+    const h = await startHaproxy(config(ports.buffered, ports.waiting, ports.late, o.port, ports.nowait), ports.nowait);
     try {
       await runCases(ports, () => h.output().split('\n').filter((l) => /^-?\d+ /.test(l)));
     } finally {
