@@ -10,6 +10,7 @@ import { ENGINE } from './status.ts';
 import { errorFileProblem } from './errorfile-message.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { ErrorPage, HttpErrors, ParsedConfig, ParsedProxy } from './model.ts';
+import { parseLogFormat } from '../acl/index.ts';
 
 /** The statuses HAProxy 2.6 answers itself, the ones an error page can replace (http_err_codes). */
 export const ERRORFILE_CODES = new Set([200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]);
@@ -82,7 +83,7 @@ const keywords: ProxyKeyword[] = [
     name: 'http-error',
     sections: 'dflb',
     status: ENGINE,
-    summary: 'Replaces HAProxy\'s answer for a status with one built like a `return` rule\'s (`string`, `file`, `hdr`), an errorfile, an http-errors section\'s page, or HAProxy\'s own again (`default-errorfiles`).',
+    summary: 'Replaces HAProxy\'s answer for a status with one built like a `return` rule\'s (`string`, `file`, `hdr`), an errorfile, an http-errors section\'s page, or HAProxy\'s own again (`default-errorfiles`). `hdr` values may be log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend\'s.',
     parse: parseHttpError,
   },
   errorloc('errorloc', 302, 'Answers a status HAProxy would give with a 302 redirection to a URL instead.'),
@@ -127,7 +128,12 @@ function parseHttpError(ctx: ProxyDirectiveContext): void {
     } else if (word === 'hdr') {
       const v = a[i + 2];
       if (value === undefined || v === undefined) return fail(`'hdr' expects <name> and <value> as arguments`, i);
-      if (v.includes('%')) return ctx.error(`http-error : 'hdr ${value}' has a log-format value, which is not supported by Loadstar yet.`, i + 2, 'LS_ERR_CFG_UNSUPPORTED');
+      if (v.includes('%')) {
+        // A log-format value, rendered for each answer (http/error-pages.ts renderAnswer).
+        const parsed = parseLogFormat(v);
+        if ('error' in parsed) return fail(`failed to parse log-format '${v}' : ${parsed.error}`, i + 2);
+        for (const w of parsed.warnings) ctx.warn(w, i + 3);
+      }
       headers.push({ name: value, value: v });
       i += 2;
     } else return fail(`unknown keyword '${word}'.`, i);

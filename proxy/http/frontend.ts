@@ -217,6 +217,11 @@ export class HttpBackend {
     return this.errorfiles.get(status) ?? builtinResponse(status);
   }
 
+  /** The backend's own page for `status` (errorfile, http-error), undefined when it has none. */
+  ownErrorResponse(status: number): Buffer | undefined {
+    return this.errorfiles.get(status);
+  }
+
   closeIdle(): void {
     for (const pool of this.pools.values()) pool.closeAll();
   }
@@ -420,7 +425,8 @@ export class HttpFrontend implements Frontend {
   }
 
   errorResponse(status: number, backend?: HttpBackend): Buffer {
-    return (backend ? backend.errorResponse(status) : undefined) ?? this.errorfiles.get(status) ?? builtinResponse(status);
+    // The backend's page, else the frontend's, else HAProxy's own (http_error_message).
+    return backend?.ownErrorResponse(status) ?? this.errorfiles.get(status) ?? builtinResponse(status);
   }
 
   noServerAvailable(backend: HttpBackend): void {

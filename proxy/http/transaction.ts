@@ -14,7 +14,7 @@ import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
 type ResponseRulesPaused = RulesPaused & { readonly side: 'backend' | 'frontend' };
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
 import { originalToHeader } from './forwardfor.ts';
-import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
+import { answerCloses, builtinResponse, reasonPhrase, renderAnswer } from './error-pages.ts';
 import type net from 'node:net';
 import type { BodyWaitDecision, Decision, HttpBackend, HttpFrontend } from './frontend.ts';
 import { streamAcceptDate } from './frontend.ts';
@@ -1504,6 +1504,7 @@ export class HttpTransaction implements ServerSession {
   private answerLocally(response: Buffer, close: boolean, uncountedHeadBytes = 0): void {
     if (this.finished) return;
     this.responseStarted = true;
+    response = renderAnswer(response, this);
     const r = this.request;
     if (this.frontend.afterResponseRulesFor(this.backend)) response = this.afterResponseRulesOnAnswer(response);
     // HAProxy counts the answer as it built it: no Connection header yet (its mux adds that one), no body to a HEAD.
