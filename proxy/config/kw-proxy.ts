@@ -460,7 +460,7 @@ const generalKeywords: ProxyKeyword[] = [
     name: 'filter',
     sections: 'flb',
     status: COMPRESSION,
-    summary: '`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache\'s filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.',
+    summary: '`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache\'s filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). `filter trace` is accepted and does nothing (HAProxy\'s debugging filter). Other filters are not supported.',
     parse(ctx) {
       const [name] = ctx.args;
       if (name === 'compression') {
@@ -469,6 +469,7 @@ const generalKeywords: ProxyKeyword[] = [
         return;
       }
       if (name === 'cache') return parseCacheFilter(ctx);
+      if (name === 'trace') return parseTraceFilter(ctx);
       if (name !== undefined && OTHER_FILTERS.has(name)) return ctx.error(`'filter ${name}' is not supported by Loadstar (only 'filter compression' and 'filter cache' are).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
       ctx.error(`'filter' : unknown keyword '${name ?? ''}'. Registered keywords : cache, compression, fcgi-app, opentracing, spoe, trace`, 0);
     },
@@ -477,7 +478,26 @@ const generalKeywords: ProxyKeyword[] = [
 
 const COMPRESSION_ALGOS = new Set(['identity', 'gzip', 'deflate', 'raw-deflate']);
 /** HAProxy 2.6's other filters (`filter` keywords): Loadstar runs none of them. */
-const OTHER_FILTERS = new Set(['fcgi-app', 'opentracing', 'spoe', 'trace']);
+const OTHER_FILTERS = new Set(['fcgi-app', 'opentracing', 'spoe']);
+
+/**
+ * `filter trace [name <name>] [quiet] [random-forwarding] [hexdump]` (flt_trace.c): HAProxy's filter for
+ * debugging its filter API. It traces callbacks and, with random-forwarding, cuts what it forwards into
+ * random pieces, which changes no exchange: accepted, and nothing is run.
+ */
+function parseTraceFilter(ctx: ProxyDirectiveContext): void {
+  for (let i = 1; i < ctx.args.length; i++) {
+    const w = ctx.args[i]!;
+    if (w === 'name') {
+      if (ctx.args[i + 1] === undefined) return ctx.error(`'filter trace' : 'name' option without value.`, i);
+      i++;
+    } else if (w !== 'quiet' && w !== 'random-forwarding' && w !== 'hexdump' && w !== 'random-parsing') {
+      return ctx.error(`'filter trace' : unknown keyword '${w}'.`, i);
+    }
+  }
+  ctx.proxy.compression.otherFilter = true;
+  ctx.warn(`'filter trace' has no effect in Loadstar and is ignored (it traces HAProxy's filter callbacks).`, undefined, 'LS_WARN_CFG_IGNORED');
+}
 
 const captureKeywords: ProxyKeyword[] = (['request header', 'response header'] as const).map((kind): ProxyKeyword => ({
   name: `capture ${kind}`,

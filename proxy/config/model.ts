@@ -788,7 +788,11 @@ export interface ParsedProxy {
    * `compression` lines in the order written (a defaults section's first, provision.ts);
    * `filter`: a `filter compression` line was seen (one is allowed).
    */
-  compression: { algorithms: string[]; types: string[]; offload: boolean; filter?: boolean };
+  /**
+   * `filter compression` sets `filter`; `otherFilter`: a filter Loadstar accepts without running it (`filter trace`)
+   * is declared, and HAProxy then wants the compression filter written out.
+   */
+  compression: { algorithms: string[]; types: string[]; offload: boolean; filter?: boolean; otherFilter?: boolean };
   /**
    * The cache filters of the proxy (HAProxy's `cache store filter`), by cache name: declared by `filter cache
    * <name>` (explicit) or implied by its first cache-use / cache-store rule. `afterCompression`: an explicit one

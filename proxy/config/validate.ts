@@ -42,8 +42,18 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     checkTcpTrackRules(proxy, diagnostics);
     checkLayer6Conditions(proxy, diagnostics);
     checkStatsAccess(proxy, diagnostics);
+    checkCompressionFilter(proxy, diagnostics);
   }
   checkTracks(config, backends, diagnostics);
+}
+
+/** HAProxy's check_implicit_http_comp_flt: with another filter declared, compression needs its filter written out. */
+function checkCompressionFilter(proxy: Proxy, diagnostics: Diagnostics): void {
+  const c = proxy.compression;
+  const configured = c.algorithms.length > 0 || c.types.length > 0 || c.offload || c.filter === true;
+  if (configured && c.otherFilter && !c.filter) {
+    diagnostics.alert(proxy.section.loc, 'LS_ERR_CFG_SYNTAX', `config: ${proxy.kind} '${proxy.name}': require an explicit filter declaration to use HTTP compression`, 'filter');
+  }
 }
 
 /** `stats http-request` rules replace `stats auth`/`stats realm`: HAProxy refuses both on one proxy. */

@@ -386,6 +386,21 @@ export class RuntimeBackend {
     this.applyDynamicCookie(server);
   }
 
+  /**
+   * `set server <b>/<s> addr <ip> [port <port>]` (HAProxy's srv_update_addr_port): new connections
+   * go to the new address and port, idle ones to the old are closed, and a maintenance DNS caused
+   * ends (srv_clr_admin_flag RMAINT).
+   */
+  moveServer(server: RuntimeServer, address: string, port: number): void {
+    this.setServerAddress(server, address);
+    server.port = port;
+    this.idleConnectionsStale?.(server);
+    this.setServerResolutionMaint(server, undefined);
+  }
+
+  /** Set by the HTTP engine: closes the idle connections kept to `server` (its address changed under them). */
+  idleConnectionsStale: ((server: RuntimeServer) => void) | undefined;
+
   /** An SRV record gave `server` a host name and a port (undefined and 0: it lost its record). */
   setServerTarget(server: RuntimeServer, fqdn: string | undefined, port: number): void {
     if (fqdn !== undefined && fqdn !== server.fqdn) server.fqdnSetByDns = true;

@@ -4,6 +4,7 @@
  * `echo "show stat" | socat stdio UNIX:…` keep working. Each command returns
  * its output; the server (runtime-api.ts) adds the empty line that ends it.
  */
+import net from 'node:net';
 import type { StatsHost } from './host.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
@@ -164,9 +165,32 @@ function setServer(args: string[], engine: StatsHost): string {
       return setState(engine, backend, server, state);
     }
     if (what === 'weight') return weight(engine, backend, server, args[4]);
+    if (what === 'addr') return setAddr(engine, backend, server, args[4], args[5] === 'port' ? args[6] ?? '' : undefined);
     if (what === undefined) return usage;
-    return `'set server ${what}' is not supported by Loadstar (state and weight are).\n`;
+    return `'set server ${what}' is not supported by Loadstar (state, weight and addr are).\n`;
   });
+}
+
+/** `set server <b>/<s> addr <ip> [port <port>]`: HAProxy 2.6's srv_update_addr_port and its report. */
+function setAddr(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, addr: string | undefined, port: string | undefined): string {
+  if (addr === undefined || addr === '') return 'set server <b>/<s> addr requires an address and optionally a port.\n';
+  const by = " by 'stats socket command'\n";
+  if (net.isIP(addr) === 0) return `Invalid addr '${addr}'${by}`;
+  if (server.path !== undefined) return `Update for the current server address family is only supported through configuration file${by}`;
+  let report = server.host === addr ? 'no need to change the addr' : `IP changed from '${server.host}' to '${addr}'`;
+  let newPort = server.port;
+  if (port !== undefined) {
+    report += ', ';
+    const m = /^\s*([+-]?)(\d+)/.exec(port);
+    if (!m) return `${report}problem converting port '${port}' to an int${by}`;
+    // A port map ('+N', '-N': the client's port shifted) is not something Loadstar servers do.
+    if (m[1] !== '') return `${report}port maps ('${port}') are not supported by Loadstar${by}`;
+    newPort = Number(m[2]) & 0xffff;
+    report += newPort === server.port ? 'no need to change the port' : `port changed from '${server.port}' to '${newPort}'`;
+  }
+  if (addr !== server.host || newPort !== server.port) backend.moveServer(server, addr, newPort);
+  engine.stats.sync();
+  return `${report}${by}`;
 }
 
 function showServersState(args: string[], engine: StatsHost): string {

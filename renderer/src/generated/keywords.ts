@@ -969,7 +969,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "filter",
-   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). `filter trace` is accepted and does nothing (HAProxy's debugging filter). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -1381,7 +1381,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "filter",
-   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). `filter trace` is accepted and does nothing (HAProxy's debugging filter). Other filters are not supported.",
    "status": "supported"
   },
   {
@@ -1913,7 +1913,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "filter",
-   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). Other filters are not supported.",
+   "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). `filter trace` is accepted and does nothing (HAProxy's debugging filter). Other filters are not supported.",
    "status": "supported"
   },
   {
