@@ -131,7 +131,7 @@ function parseHttpError(ctx: ProxyDirectiveContext): void {
       if (v.includes('%')) {
         // A log-format value, rendered for each answer (http/error-pages.ts renderAnswer).
         const parsed = parseLogFormat(v);
-        if ('error' in parsed) return fail(`failed to parse log-format '${v}' : ${parsed.error}`, i + 2);
+        if ('error' in parsed) return fail(parsed.error, i + 2);
         for (const w of parsed.warnings) ctx.warn(w, i + 3);
       }
       headers.push({ name: value, value: v });
