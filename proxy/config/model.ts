@@ -957,7 +957,10 @@ export type ErrorPage =
   /** `errorloc` / `errorloc302` (302) and `errorloc303` (303): a redirection to `url`. */
   | { kind: 'location'; url: string; code: 302 | 303 }
   /** `http-error status CODE [content-type T] [string S | file F] [hdr N V]…`: an answer built like a `return` rule's. */
-  | { kind: 'reply'; contentType?: string; body?: { kind: 'string'; text: string } | { kind: 'file'; path: string }; headers: Array<{ name: string; value: string }> };
+  | { kind: 'reply'; contentType?: string; body?: HttpErrorBody; headers: Array<{ name: string; value: string }> };
+
+/** An http-error reply's payload: `string`, `file`, or their log-format forms `lf-string`, `lf-file` (rendered for each answer). */
+export type HttpErrorBody = { kind: 'string' | 'lf-string'; text: string } | { kind: 'file' | 'lf-file'; path: string };
 
 export type ErrorDirective =
   | { kind: 'page'; status: number; page: ErrorPage; loc: SourceLocation }

@@ -477,7 +477,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-error",
-   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values may be log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values and `lf-string` / `lf-file` payloads are log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
    "status": "supported"
   },
   {
@@ -979,7 +979,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-error",
-   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values may be log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values and `lf-string` / `lf-file` payloads are log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
    "status": "supported"
   },
   {
@@ -1406,7 +1406,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-error",
-   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values may be log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values and `lf-string` / `lf-file` payloads are log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
    "status": "supported"
   },
   {
@@ -1938,7 +1938,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-error",
-   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values may be log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values and `lf-string` / `lf-file` payloads are log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
    "status": "supported"
   },
   {

@@ -1,5 +1,5 @@
 /**
- * `http-error … hdr <name> <fmt>` with log-format values, rendered for each answer, and the
+ * `http-error … hdr <name> <fmt>` and `lf-string` payloads with log-format, rendered for each answer, and the
  * frontend's http-error pages used for a backend's errors when the backend has none of its own
  * (HAProxy's http_error_message). Recorded from haproxy 2.6.12; where it is installed, the second
  * test replays the exchanges through it.
@@ -16,7 +16,9 @@ frontend fe
     bind 127.0.0.1:${port}
     http-error status 503 content-type text/plain string "down" hdr x-why "%[str(ok)]-%[path]" hdr x-b %b
     http-error status 403 content-type text/plain string "no" hdr x-path %[path] hdr x-static plain
+    http-error status 429 content-type text/plain lf-string "slow down on %[path] (%[method])"
     http-request deny if { path /deny }
+    http-request deny deny_status 429 if { path /slow }
     use_backend empty if { path /empty }
     default_backend none
 backend empty
@@ -30,6 +32,11 @@ const CASES: Array<{ path: string; reply: string; log: string }> = [
     path: '/deny',
     reply: 'HTTP/1.1 403 Forbidden\r\nx-path: /deny\r\nx-static: plain\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nno',
     log: '403 PR-- fe <NOSRV> B=104',
+  },
+  {
+    path: '/slow',
+    reply: 'HTTP/1.1 429 Too Many Requests\r\ncontent-length: 24\r\ncontent-type: text/plain\r\n\r\nslow down on /slow (GET)',
+    log: '429 PR-- fe <NOSRV> B=111',
   },
   {
     path: '/empty',
