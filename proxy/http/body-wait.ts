@@ -76,5 +76,10 @@ const READS_BODY = /\breq\.body(?:_param|_len|_size)?\b|"wait-for-body"/;
  * per configuration load, from the rules' text: a configuration without body fetches defers nothing.
  */
 export function rulesReadRequestBody(proxies: readonly Proxy[]): boolean {
-  return proxies.some((p) => READS_BODY.test(JSON.stringify([p.httpRequestRules, [...p.acls.values()]])));
+  try {
+    return proxies.some((p) => READS_BODY.test(JSON.stringify([p.httpRequestRules, [...p.acls.values()]])));
+  } catch {
+    // Text that cannot be written out (never expected): deferring is always correct, only later.
+    return true;
+  }
 }
