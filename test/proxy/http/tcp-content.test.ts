@@ -102,7 +102,13 @@ frontend web
 
 test('tcp-request session rules track the connection, set sess.* variables and close a refused connection unanswered and unlogged, as in HAProxy', async (t) => {
   await sideBySide(t, sessionRules, async (port, proxy) => {
-    const seen = [await requests(port, '/', '/'), await requests(port, '/'), await requests(port, '/')];
+    // Each connection is closed before the next opens; the pause lets the proxy see the close first
+    // (sc_conn_cur counts the connections still open), which a loaded machine may otherwise delay.
+    const seen: string[][] = [];
+    for (const paths of [['/', '/'], ['/'], ['/']]) {
+      seen.push(await requests(port, ...paths));
+      await new Promise((r) => setTimeout(r, 200));
+    }
     // HAProxy and Loadstar close a refused session's socket at once: the kernel resets it when the request had
     // already arrived, else it is a plain close. Either way the client reads nothing.
     const refused = seen[2]!.length === 1 && (seen[2]![0] === 'reset' || seen[2]![0] === 'fin') ? ['closed'] : seen[2]!;
