@@ -9,7 +9,8 @@ import type { DirectiveContext, ProxyDirectiveContext, ProxyKeyword } from './ke
 import { ENGINE } from './status.ts';
 import { errorFileProblem } from './errorfile-message.ts';
 import type { Diagnostics } from './diagnostics.ts';
-import type { ErrorPage, HttpErrors, ParsedConfig, ParsedProxy } from './model.ts';
+import type { ErrorPage, HttpErrorBody, HttpErrors, ParsedConfig, ParsedProxy } from './model.ts';
+import { parseLogFormat } from '../acl/index.ts';
 
 /** The statuses HAProxy 2.6 answers itself, the ones an error page can replace (http_err_codes). */
 export const ERRORFILE_CODES = new Set([200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]);
@@ -82,7 +83,7 @@ const keywords: ProxyKeyword[] = [
     name: 'http-error',
     sections: 'dflb',
     status: ENGINE,
-    summary: 'Replaces HAProxy\'s answer for a status with one built like a `return` rule\'s (`string`, `file`, `hdr`), an errorfile, an http-errors section\'s page, or HAProxy\'s own again (`default-errorfiles`).',
+    summary: 'Replaces HAProxy\'s answer for a status with one built like a `return` rule\'s (`string`, `file`, `hdr`), an errorfile, an http-errors section\'s page, or HAProxy\'s own again (`default-errorfiles`). `hdr` values and `lf-string` / `lf-file` payloads are log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend\'s.',
     parse: parseHttpError,
   },
   errorloc('errorloc', 302, 'Answers a status HAProxy would give with a 302 redirection to a URL instead.'),
@@ -119,15 +120,17 @@ function parseHttpError(ctx: ProxyDirectiveContext): void {
         continue;
       }
       if (value === undefined) return fail(`'${word}' expects <${word === 'errorfiles' ? 'name' : word.endsWith('string') ? 'str' : 'file'}> as argument`, i);
-      if (word === 'lf-file' || word === 'lf-string') {
-        return ctx.error(`http-error : '${word}' (a log-format payload) is not supported by Loadstar yet; 'string' and 'file' are.`, i, 'LS_ERR_CFG_UNSUPPORTED');
-      }
       payload = { word, value, index: i + 1 };
       i++;
     } else if (word === 'hdr') {
       const v = a[i + 2];
       if (value === undefined || v === undefined) return fail(`'hdr' expects <name> and <value> as arguments`, i);
-      if (v.includes('%')) return ctx.error(`http-error : 'hdr ${value}' has a log-format value, which is not supported by Loadstar yet.`, i + 2, 'LS_ERR_CFG_UNSUPPORTED');
+      if (v.includes('%')) {
+        // A log-format value, rendered for each answer (http/error-pages.ts renderAnswer).
+        const parsed = parseLogFormat(v);
+        if ('error' in parsed) return fail(parsed.error, i + 2);
+        for (const w of parsed.warnings) ctx.warn(w, i + 3);
+      }
       headers.push({ name: value, value: v });
       i += 2;
     } else return fail(`unknown keyword '${word}'.`, i);
@@ -142,9 +145,17 @@ function parseHttpError(ctx: ProxyDirectiveContext): void {
     if (path !== undefined) directives.push({ kind: 'page', status, page: { kind: 'file', path }, loc });
     return;
   }
-  let body: { kind: 'string'; text: string } | { kind: 'file'; path: string } | undefined;
+  let body: HttpErrorBody | undefined;
   if (payload?.word === 'string') body = { kind: 'string', text: payload.value! };
-  else if (payload?.word === 'file') {
+  else if (payload?.word === 'lf-string' || payload?.word === 'lf-file') {
+    // A log-format payload, rendered for each answer (http/error-pages.ts renderAnswer).
+    const text = payload.word === 'lf-string' ? payload.value! : ctx.options.readFile(payload.value!);
+    if (text === undefined) return ctx.error(`http-error : error opening file '${payload.value}'`, payload.index, 'LS_ERR_CFG_FILE');
+    const parsed = parseLogFormat(text);
+    if ('error' in parsed) return fail(parsed.error, payload.index);
+    for (const w of parsed.warnings) ctx.warn(w, payload.index + 1);
+    if (text !== '') body = payload.word === 'lf-string' ? { kind: 'lf-string', text } : { kind: 'lf-file', path: payload.value! };
+  } else if (payload?.word === 'file') {
     const text = ctx.options.readFile(payload.value!);
     if (text === undefined) return ctx.error(`http-error : error opening file '${payload.value}'`, payload.index, 'LS_ERR_CFG_FILE');
     if (text !== '') body = { kind: 'file', path: payload.value! };

@@ -69,7 +69,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['dontlog-normal', 'dfl', 'Logs only errors and timeouts.'],
   ['log-health-checks', 'dlb', 'Logs every health check state change with details.'],
   ['log-separate-errors', 'dfl', 'Raises the log level of errors.'],
-  ['http-buffer-request', 'dflb', 'Waits for the whole request body before processing.'],
+  ['http-buffer-request', 'dflb', 'The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.'],
   ['http-ignore-probes', 'dfl', 'Does not log or count connections that send nothing.'],
   ['http-use-htx', 'dflb', 'Always on in modern HAProxy; kept for old configurations.'],
   ['prefer-last-server', 'dlb', 'Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.'],

@@ -5,7 +5,7 @@ import { splitCondition, logFormatFilesExist } from './conditions.ts';
 import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName } from '../acl/index.ts';
 import type { Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
-import { parseInteger, parseTime } from './values.ts';
+import { parseInteger, parseSize, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule, Proxy, UriNormalizer } from './model.ts';
@@ -19,9 +19,38 @@ const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'do-resolve', 'early-hint',
   'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
-  'wait-for-body', 'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
+  'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
 ];
+
+/**
+ * `wait-for-body time <time> [at-least <bytes>]` (HAProxy's parse_http_wait_for_body: the two
+ * options in any order, its error texts; a word it does not know ends the options and is then
+ * refused as a misplaced condition).
+ */
+function parseWaitForBody(args: readonly string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined {
+  let timeMs: number | undefined;
+  let atLeast = 0;
+  let i = 0;
+  for (; i < args.length; i += 2) {
+    const option = args[i]!;
+    if (option !== 'time' && option !== 'at-least') break;
+    const value = args[i + 1];
+    if (value === undefined) return void fail(`missing argument for '${option}'`, i);
+    if (option === 'time') {
+      const t = parseTime(value, 'wait-for-body time');
+      if (t.error !== undefined) return void fail(t.error.startsWith('timer overflow') ? 'time overflow (maximum value is 2147483647 ms or ~24.8 days)' : `unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value[0] ?? ''}'`, i + 1);
+      timeMs = t.value;
+    } else {
+      const size = parseSize(value, 'wait-for-body at-least');
+      if (size.error !== undefined) return void fail(`unexpected character '${/^\d*[kmgKMG]?(.*)$/.exec(value)?.[1]?.[0] ?? ''}'`, i + 1);
+      atLeast = size.value;
+    }
+  }
+  if (timeMs === undefined) return void fail('expects time <time> [ at-least <bytes> ]', 0);
+  if (i < args.length) return void ctx.error(`'${ctx.directive.keyword} wait-for-body' expects either 'if' or 'unless' followed by a condition but found '${args[i]}'.`, i + 2);
+  return { type: 'wait-for-body', timeMs, atLeast };
+}
 
 /** deny and tarpit take `status` or its older spelling `deny_status` (configuration.txt, "http-request deny"). */
 const DENY_STATUS_WORDS = ['status', 'deny_status'];
@@ -201,6 +230,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     },
   },
   'silent-drop': { sets: ['http-request', 'http-response'], parse: noArgument('silent-drop') },
+  'wait-for-body': { sets: ['http-request', 'http-response'], parse: parseWaitForBody },
   'disable-l7-retry': {
     sets: ['http-request'],
     parse(args, fail) {
@@ -663,7 +693,7 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {
@@ -703,6 +733,36 @@ function conditionReadsContents(condition: Condition, proxy: Proxy): boolean {
     }
   }
   return false;
+}
+
+/** Where a fetch reads raw bytes of the connection (HAProxy's SMP_USE_L6REQ|L6RES). */
+const LAYER6: ReadonlySet<SampleSource> = new Set(['L6REQ', 'L6RES']);
+
+/** Some fetch of the condition (its named ACLs' included) reads raw bytes (res.len, req.payload …). */
+function conditionReadsLayer6(condition: Condition, proxy: Proxy): boolean {
+  for (const and of condition.terms) {
+    for (const term of and.terms) {
+      const decls = term.kind === 'anon' ? [term.acl] : proxy.acls.get(term.name) ?? (term.predefined ? [predefinedAcl(term.name)!].filter(Boolean) : []);
+      if (decls.some((d) => d.sample.fetch.sources.some((s) => LAYER6.has(s)))) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * HAProxy 2.6's warning on an HTTP proxy's rule whose condition reads raw bytes (warnif_tcp_http_cond,
+ * from check_action_rules): an HTTP stream's buffer holds no such bytes, so the condition never sees any.
+ */
+export function checkLayer6Conditions(proxy: Proxy, diagnostics: Diagnostics): void {
+  if (proxy.mode !== 'http') return;
+  const rules: Array<{ condition?: Condition; loc: HttpRule['loc'] }> = [
+    ...proxy.tcpRequestRules, ...(proxy.tcpResponseRules ?? []), ...proxy.httpRequestRules, ...proxy.httpResponseRules, ...proxy.httpAfterResponseRules,
+  ];
+  for (const rule of rules) {
+    if (rule.condition && conditionReadsLayer6(rule.condition, proxy)) {
+      diagnostics.warn(rule.loc, 'LS_WARN_CFG_SUSPICIOUS', `Proxy '${proxy.name}': L6 sample fetches ignored on HTTP proxies (declared at ${rule.loc.file}:${rule.loc.line}).`);
+    }
+  }
 }
 
 /**

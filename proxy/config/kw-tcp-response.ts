@@ -57,7 +57,7 @@ registerProxyKeywords([
     name: 'tcp-response content',
     sections: 'nlb',
     status: ENGINE,
-    summary: 'Rules over the server\'s first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. TCP mode only for now.',
+    summary: 'Rules over the server\'s first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. In an HTTP-mode backend they run once when the answer starts, over the exchange (its variables and request; the raw-byte fetches find nothing, as HAProxy ignores them there): reject closes the client connection without an answer (PD), close gives the client a 502 (SH).',
     parse: parseContent,
   },
 ]);

@@ -473,6 +473,11 @@ export type HttpAction =
   | { type: 'set-status'; status: number; reason?: string }
   /** `set-timeout server|tunnel <time|expr>`: this stream's timeout, a time (ms) or a sample expression giving ms. */
   | { type: 'set-timeout'; which: 'server' | 'tunnel'; ms?: number; expression?: string }
+  /**
+   * The rules after it wait for the message's body: all of it, a full buffer, `atLeast` bytes of it
+   * (0: no such limit), or `timeMs` (0: no timer of its own; the side's inactivity timeout ends it).
+   */
+  | { type: 'wait-for-body'; timeMs: number; atLeast: number }
   /** `set-var-fmt(<var>[,<cond>…]) <fmt>`: conditions as for set-var. */
   | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] }
   /** errorPage: no payload, and the proxy's error page for the status was asked for (default-errorfiles, deny_status, a bare deny); else an empty answer. */
@@ -958,7 +963,10 @@ export type ErrorPage =
   /** `errorloc` / `errorloc302` (302) and `errorloc303` (303): a redirection to `url`. */
   | { kind: 'location'; url: string; code: 302 | 303 }
   /** `http-error status CODE [content-type T] [string S | file F] [hdr N V]…`: an answer built like a `return` rule's. */
-  | { kind: 'reply'; contentType?: string; body?: { kind: 'string'; text: string } | { kind: 'file'; path: string }; headers: Array<{ name: string; value: string }> };
+  | { kind: 'reply'; contentType?: string; body?: HttpErrorBody; headers: Array<{ name: string; value: string }> };
+
+/** An http-error reply's payload: `string`, `file`, or their log-format forms `lf-string`, `lf-file` (rendered for each answer). */
+export type HttpErrorBody = { kind: 'string' | 'lf-string'; text: string } | { kind: 'file' | 'lf-file'; path: string };
 
 export type ErrorDirective =
   | { kind: 'page'; status: number; page: ErrorPage; loc: SourceLocation }

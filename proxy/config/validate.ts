@@ -11,7 +11,7 @@ import { peersProblems, peersTables } from './kw-peers.ts';
 import { emailAlertProblems } from './kw-mailers.ts';
 import { cacheProblems } from './kw-cache.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
-import { checkTcpTrackRules } from './kw-rules.ts';
+import { checkLayer6Conditions, checkTcpTrackRules } from './kw-rules.ts';
 import { serverVersions } from '../tls/versions.ts';
 
 export function validate(config: Config, diagnostics: Diagnostics): void {
@@ -40,6 +40,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     checkTimeouts(proxy, mode, diagnostics);
     checkLogFormat(proxy, mode, diagnostics);
     checkTcpTrackRules(proxy, diagnostics);
+    checkLayer6Conditions(proxy, diagnostics);
     checkStatsAccess(proxy, diagnostics);
     checkCompressionFilter(proxy, diagnostics);
   }

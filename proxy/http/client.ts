@@ -576,6 +576,8 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     // or writes a response the client does not take, so a server stalling mid-body ends at `timeout
     // server` (sD) — haproxy 2.6.12, test/proxy/http/stalled-side.test.ts.
     const tx = this.queue[0];
+    // Rules waiting for the body: HAProxy's read timeout there answers 408 (http_wait_for_msg_body).
+    if (tx?.waitingForBody) return tx.bodyWaitTimedOut();
     if (tx && (tx.waitingForServer || (tx.responseStarted && tx.requestEnded && !tx.upgrading && this.socket.writableLength === 0))) return;
     if (tx) tx.abort('cD');
     this.close();
@@ -586,9 +588,17 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   }
 
   /** @internal */ onClientEnd(): void {
+    // Loadstar ended the connection already (an answer that closes it, a 408): the client's FIN
+    // completes the close (the socket's 'close' releases it); there is no request left to refuse.
+    if (this.closed) return;
     // Half-close: finish what was asked, then close.
     this.draining = true;
     const tx = this.queue[0];
+    // Rules waiting for the body run on with what came; the exchange then ends (CR) unless they answered.
+    if (tx?.bodyWaitAborted()) {
+      if (this.queue[0] === tx) this.close();
+      return;
+    }
     if (tx) {
       // Its body unfinished, the request can never be whole: HAProxy aborts the exchange there (CD, no answer).
       if (!tx.requestEnded && !tx.upgrading) {

@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import { splitMessage } from '../config/errorfile-message.ts';
 import type { ErrorPage } from '../config/model.ts';
+import { compileTxFormat } from './samples.ts';
+import type { HttpTransaction } from './transaction.ts';
 
 interface Page {
   reason: string;
@@ -149,10 +151,39 @@ export function loadErrorPage(page: ErrorPage, status: number): Buffer {
   if (page.kind === 'file') return loadErrorFile(page.path);
   if (page.kind === 'location') return errorLocation(page.url, page.code);
   // An http-error reply, built as HAProxy's http_reply_to_htx does: the hdr lines, content-length, content-type.
-  const payload = page.body === undefined ? Buffer.alloc(0) : page.body.kind === 'string' ? Buffer.from(page.body.text) : fs.readFileSync(page.body.path);
-  const head = `HTTP/1.1 ${status} ${replyReason(status)}\r\n${page.headers.map((h) => `${h.name.toLowerCase()}: ${h.value}\r\n`).join('')}` +
-    `content-length: ${payload.length}\r\n${page.contentType !== undefined ? `content-type: ${page.contentType}\r\n` : ''}\r\n`;
-  return Buffer.concat([Buffer.from(head, 'latin1'), payload]);
+  const body = page.body;
+  const payloadText = body === undefined ? undefined : 'text' in body ? body.text : fs.readFileSync(body.path, body.kind === 'lf-file' ? 'latin1' : undefined);
+  const payload = payloadText === undefined ? Buffer.alloc(0) : typeof payloadText === 'string' ? Buffer.from(payloadText, body!.kind === 'lf-file' ? 'latin1' : 'utf8') : payloadText;
+  const build = (values: readonly string[], payload: Buffer): Buffer => {
+    const head = `HTTP/1.1 ${status} ${replyReason(status)}\r\n${page.headers.map((h, i) => `${h.name.toLowerCase()}: ${values[i]}\r\n`).join('')}` +
+      `content-length: ${payload.length}\r\n${page.contentType !== undefined ? `content-type: ${page.contentType}\r\n` : ''}\r\n`;
+    return Buffer.concat([Buffer.from(head, 'latin1'), payload]);
+  };
+  const answer = build(page.headers.map((h) => h.value), payload);
+  // hdr values with log-format (`%[path]`, `%b`) and lf-string / lf-file payloads are rendered for each answer (renderAnswer).
+  const lfPayload = body?.kind === 'lf-string' || body?.kind === 'lf-file';
+  if (lfPayload || page.headers.some((h) => h.value.includes('%'))) {
+    const formats = page.headers.map((h) => compileTxFormat(compileTxFormat.parse(h.value)));
+    const payloadFormat = lfPayload ? compileTxFormat(compileTxFormat.parse(payload.toString('latin1'))) : undefined;
+    perRequestPages.set(answer, (tx) => build(formats.map((f) => f(tx)), payloadFormat ? Buffer.from(payloadFormat(tx), 'latin1') : payload));
+    hasPerRequestPages = true;
+  }
+  return answer;
+}
+
+/** Error pages whose hdr lines are log-format, by the answer built for them at load: how to build it for an exchange. */
+const perRequestPages = new WeakMap<Buffer, (tx: HttpTransaction) => Buffer>();
+/** Some error page of a configuration loaded in this process has such hdr lines (else renderAnswer looks nothing up). */
+let hasPerRequestPages = false;
+
+/**
+ * An answer of Loadstar's own as it goes to `tx`'s client: an http-error page with log-format hdr
+ * values rendered for this exchange (HAProxy's http_reply hdrs, evaluated when the reply is sent),
+ * any other answer as it is.
+ */
+export function renderAnswer(response: Buffer, tx: HttpTransaction): Buffer {
+  if (!hasPerRequestPages) return response;
+  return perRequestPages.get(response)?.(tx) ?? response;
 }
 
 /**

@@ -18,7 +18,7 @@ import type { HttpContentRules } from './content-rules.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
 import type { ConnectionRules } from '../tcp/rules.ts';
-import type { LocalAnswer } from './rules.ts';
+import type { BodyWait, LocalAnswer, RulesPaused } from './rules.ts';
 import { compileTxCondition, compileTxFormat, plainAddress } from './samples.ts';
 import { compileMonitor } from './monitor.ts';
 import type { MonitorCheck } from './monitor.ts';
@@ -55,6 +55,9 @@ import { exchangeEnded, requestParsed } from '../stick/http.ts';
 import { existingSessionCounters } from '../stick/tracking.ts';
 import { StickPersistence } from '../stick/persistence.ts';
 import { compileCompression } from './compression.ts';
+import { compileHttpResponseInspection } from './response-inspection.ts';
+import { rulesReadRequestBody } from './body-wait.ts';
+import type { HttpResponseInspection } from './response-inspection.ts';
 import type { ProxyCompression } from './compression.ts';
 
 /**
@@ -62,8 +65,22 @@ import type { ProxyCompression } from './compression.ts';
  * backend side gave (its rules, stats page or redirect), which HAProxy logs and counts as the
  * backend's and runs the backend's http-after-response rules on.
  */
-/** `cached`: a cache-use rule found the object (the frontend's rules: no backend chosen). */
-export type Decision = { backend: HttpBackend; answer?: LocalAnswer } | { backend: HttpBackend | undefined; cached: true } | LocalAnswer;
+/**
+ * `cached`: a cache-use rule found the object (the frontend's rules: no backend chosen).
+ * `waitForBody`: the rules wait for the request body (`backend`: on the backend's side), then `resume`.
+ */
+export type Decision = { backend: HttpBackend; answer?: LocalAnswer } | { backend: HttpBackend | undefined; cached: true } | BodyWaitDecision | LocalAnswer;
+export interface BodyWaitDecision {
+  readonly waitForBody: BodyWait;
+  readonly backend?: HttpBackend;
+  readonly resume: () => Decision;
+}
+
+/** `option http-buffer-request` of a proxy: a wait for the whole body, as long as its `timeout http-request` (0: no timer). */
+function bufferRequestOf(config: Proxy): BodyWait | undefined {
+  if (!config.options['http-buffer-request']?.enabled) return undefined;
+  return { timeMs: config.timeouts['http-request'] ?? 0, atLeast: 0 };
+}
 
 export class HttpBackend {
   readonly name: string;
@@ -106,6 +123,10 @@ export class HttpBackend {
   readonly preferLastServer: boolean;
   /** `compression` lines of the backend (compression.ts); undefined without: its exchanges check nothing. */
   readonly compression: ProxyCompression | undefined;
+  /** `option http-buffer-request` of the backend; undefined without. */
+  readonly bufferRequest: BodyWait | undefined;
+  /** `tcp-response content` rules (response-inspection.ts); undefined without: answers check nothing. */
+  readonly responseInspection: HttpResponseInspection | undefined;
 
   /**
    * @param serverTls TLS settings of the `ssl` servers, by name.
@@ -135,6 +156,8 @@ export class HttpBackend {
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
     this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;
     this.compression = compileCompression(config, global);
+    this.bufferRequest = bufferRequestOf(config);
+    this.responseInspection = compileHttpResponseInspection(config);
     this.h2Servers = h2Servers(config.servers);
   }
 
@@ -166,17 +189,18 @@ export class HttpBackend {
     return ff ? forwardedForHeader(ff, tx) : '';
   }
 
-  runRequestRules(tx: HttpTransaction): 'continue' | LocalAnswer {
-    return runRequestRules(this.requestRules, tx);
+  runRequestRules(tx: HttpTransaction, from = 0): 'continue' | LocalAnswer | RulesPaused {
+    return runRequestRules(this.requestRules, tx, from);
   }
 
   runRedirectRules(tx: HttpTransaction): 'continue' | LocalAnswer {
-    return this.redirectRules ? runRequestRules(this.redirectRules, tx) : 'continue';
+    // Redirect lines only answer (compileRedirectRules): they never wait.
+    return this.redirectRules ? runRequestRules(this.redirectRules, tx) as 'continue' | LocalAnswer : 'continue';
   }
 
-  /** http-response rules: undefined, or the answer that replaces the server's (deny, return, redirect). */
-  applyResponseRules(tx: HttpTransaction, head: ResponseHead): LocalAnswer | undefined {
-    return runResponseRules(this.responseRules, tx, head);
+  /** http-response rules from `from` on: undefined, the answer that replaces the server's (deny, return, redirect), or a wait for the body. */
+  applyResponseRules(tx: HttpTransaction, head: ResponseHead, from = 0): LocalAnswer | RulesPaused | undefined {
+    return runResponseRules(this.responseRules, tx, head, from);
   }
 
   get hasAfterResponseRules(): boolean {
@@ -192,6 +216,11 @@ export class HttpBackend {
 
   errorResponse(status: number): Buffer {
     return this.errorfiles.get(status) ?? builtinResponse(status);
+  }
+
+  /** The backend's own page for `status` (errorfile, http-error), undefined when it has none. */
+  ownErrorResponse(status: number): Buffer | undefined {
+    return this.errorfiles.get(status);
   }
 
   closeIdle(): void {
@@ -264,6 +293,10 @@ export class HttpFrontend implements Frontend {
   readonly caseAdjust: CaseAdjust | undefined;
   /** `compression` lines of the frontend (compression.ts); undefined without. */
   readonly compression: ProxyCompression | undefined;
+  /** `option http-buffer-request` of the frontend; undefined without (requests stream as they come). */
+  private readonly bufferRequest: BodyWait | undefined;
+  /** Some http-request rule of the frontend or of a backend reads the body (body-wait.ts): requests start at the end of their read. */
+  readonly rulesReadBody: boolean;
 
   /** @param global the global section (its h1-case-adjust table, compression's zlib settings). */
   constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger, global?: GlobalSettings) {
@@ -275,6 +308,8 @@ export class HttpFrontend implements Frontend {
     this.uniqueIdHeader = config.uniqueIdHeader?.toLowerCase();
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-client');
     this.compression = compileCompression(config, global);
+    this.bufferRequest = bufferRequestOf(config);
+    this.rulesReadBody = rulesReadRequestBody([config, ...[...backends.values()].map((b) => b.config)]);
     this.name = config.name;
     const t = config.timeouts;
     this.timeouts = { client: t.client ?? 0, httpRequest: t['http-request'] ?? 0, httpKeepAlive: t['http-keep-alive'] ?? 0 };
@@ -312,10 +347,21 @@ export class HttpFrontend implements Frontend {
       if (refused) return refused;
       requestParsed(tx, true);
     } else requestParsed(tx);
+    // monitor-uri answers from the head (HAProxy's http_wait_for_request), before any wait for the body.
     const monitored = this.monitor?.(tx);
     if (monitored) return monitored;
-    const frontendOutcome = runRequestRules(this.requestRules, tx);
-    if (frontendOutcome !== 'continue') return frontendOutcome;
+    // `option http-buffer-request`: the body before any http-request rule (HAProxy's AN_REQ_HTTP_BODY).
+    if (this.bufferRequest) return { waitForBody: this.bufferRequest, resume: () => this.frontendRules(tx, 0) };
+    return this.frontendRules(tx, 0);
+  }
+
+  /** The frontend's http-request rules from `from` on, then what follows them up to the backend's. */
+  private frontendRules(tx: HttpTransaction, from: number): Decision {
+    const frontendOutcome = runRequestRules(this.requestRules, tx, from);
+    if (frontendOutcome !== 'continue') {
+      if (!('waitForBody' in frontendOutcome)) return frontendOutcome;
+      return { waitForBody: frontendOutcome.waitForBody, resume: () => this.frontendRules(tx, frontendOutcome.next) };
+    }
     // A hit ends the request's processing here, as HAProxy's applet target does.
     if (tx.cache?.hit) return { backend: this.config.kind === 'listen' ? this.defaultBackend : undefined, cached: true };
     // `stats uri`: after the proxy's http-request rules, before switching (HAProxy's order).
@@ -324,7 +370,7 @@ export class HttpFrontend implements Frontend {
     // `redirect` lines: after the stats page, before switching (http_process_req_common).
     if (this.redirectRules) {
       const redirected = runRequestRules(this.redirectRules, tx);
-      if (redirected !== 'continue') return redirected;
+      if (redirected !== 'continue') return redirected as LocalAnswer;
     }
     let backend: HttpBackend | undefined;
     for (const rule of this.switching) {
@@ -334,24 +380,39 @@ export class HttpFrontend implements Frontend {
     }
     backend ??= this.defaultBackend;
     if (!backend) return { response: this.errorResponse(503), status: 503, termination: 'SC' };
-    if (backend.config !== this.config) {
-      const refusedByBackend = backend.contentRules?.(tx);
-      if (refusedByBackend) return { backend, answer: refusedByBackend };
-      const outcome = backend.runRequestRules(tx);
-      if (outcome !== 'continue') return { backend, answer: outcome };
-      if (tx.cache?.hit) return { backend, cached: true };
-      const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx, backend.statsAccess) : undefined;
-      if (backendStats) return { backend, answer: backendStats };
-      const redirected = backend.runRedirectRules(tx);
-      if (redirected !== 'continue') return { backend, answer: redirected };
+    if (backend.config === this.config) return { backend };
+    // The backend's `option http-buffer-request`, when the frontend did not wait already (HAProxy's stream_set_backend).
+    const chosen = backend;
+    if (chosen.bufferRequest && !this.bufferRequest) return { waitForBody: chosen.bufferRequest, backend: chosen, resume: () => this.backendSide(tx, chosen) };
+    return this.backendSide(tx, chosen);
+  }
+
+  /** A backend other than the frontend's own: its tcp-request content rules, then its http-request rules. */
+  private backendSide(tx: HttpTransaction, backend: HttpBackend): Decision {
+    const refusedByBackend = backend.contentRules?.(tx);
+    if (refusedByBackend) return { backend, answer: refusedByBackend };
+    return this.backendRules(tx, backend, 0);
+  }
+
+  /** The backend's http-request rules from `from` on, its stats page and redirects. */
+  private backendRules(tx: HttpTransaction, backend: HttpBackend, from: number): Decision {
+    const outcome = backend.runRequestRules(tx, from);
+    if (outcome !== 'continue') {
+      if (!('waitForBody' in outcome)) return { backend, answer: outcome };
+      return { waitForBody: outcome.waitForBody, backend, resume: () => this.backendRules(tx, backend, outcome.next) };
     }
+    if (tx.cache?.hit) return { backend, cached: true };
+    const backendStats = backend.config.stats.enabled ? this.localServices?.statsPage(backend.config, tx, backend.statsAccess) : undefined;
+    if (backendStats) return { backend, answer: backendStats };
+    const redirected = backend.runRedirectRules(tx);
+    if (redirected !== 'continue') return { backend, answer: redirected };
     return { backend };
   }
 
-  /** The frontend's http-response rules (after the backend's): undefined, or the answer that replaces the server's. */
-  applyResponseRules(tx: HttpTransaction, head: ResponseHead): LocalAnswer | undefined {
+  /** The frontend's http-response rules (after the backend's) from `from` on: undefined, the answer that replaces the server's, or a wait for the body. */
+  applyResponseRules(tx: HttpTransaction, head: ResponseHead, from = 0): LocalAnswer | RulesPaused | undefined {
     if (tx.backend?.config === this.config) return undefined;
-    return runResponseRules(this.responseRules, tx, head);
+    return runResponseRules(this.responseRules, tx, head, from);
   }
 
   applyAfterResponseRules(tx: HttpTransaction, head: ResponseHead): void {
@@ -365,7 +426,8 @@ export class HttpFrontend implements Frontend {
   }
 
   errorResponse(status: number, backend?: HttpBackend): Buffer {
-    return (backend ? backend.errorResponse(status) : undefined) ?? this.errorfiles.get(status) ?? builtinResponse(status);
+    // The backend's page, else the frontend's, else HAProxy's own (http_error_message).
+    return backend?.ownErrorResponse(status) ?? this.errorfiles.get(status) ?? builtinResponse(status);
   }
 
   noServerAvailable(backend: HttpBackend): void {
@@ -564,7 +626,7 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
     idle = Math.max(0, tx.startedAt - streamStart - handshake);
   }
   return {
-    frontend, backend: tx.backend?.runtime, server: tx.server, cache: tx.cache, socket: client.socket, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped,
+    frontend, backend: tx.backend?.runtime, server: tx.server, cache: tx.cache, socket: client.socket, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped, requestWait: tx.requestWait,
     silent: tx.logSilent,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind, applet: tx.applet, loggedStatus: tx.loggedStatus, clientReset: tx.clientGone,
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).

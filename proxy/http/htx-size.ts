@@ -88,3 +88,14 @@ export function requestHtxUsage(htxSize: number, headers: readonly string[], bod
   }
   return HTX_HEADER + htxSize + HTX_BLOCK * blocks;
 }
+
+/**
+ * How many body bytes the request buffer holds behind its head (`headHtxSize` as the mux parsed it,
+ * end of trailers left out: that block comes last): what a rule waiting for the body
+ * (`option http-buffer-request`, `wait-for-body`) sees at most, HAProxy's channel_htx_full with
+ * the `tune.maxrewrite` reserve. Measured against haproxy 2.6.12: behind a 58-byte head with two
+ * headers, 15214 of a 40009-byte body (16384 − 1024 − 48 − 58 − 5 blocks of 8).
+ */
+export function requestBodyRoom(headRoom: number, headHtxSize: number, headers: readonly string[]): number {
+  return Math.max(0, headRoom - requestHtxUsage(headHtxSize, headers, 1, false, undefined));
+}

@@ -98,7 +98,8 @@ export class LocalServices {
     if (!url.startsWith(uri)) return undefined;
     if (access) {
       const verdict = runRequestRules(access, tx);
-      if (verdict !== 'continue') return { ...verdict, applet: '<STATS>', loggedStatus: 400 };
+      // `stats http-request` has no wait-for-body: its rules only answer or go on.
+      if (verdict !== 'continue' && !('waitForBody' in verdict)) return { ...verdict, applet: '<STATS>', loggedStatus: 400 };
     }
     const options = url.slice(uri.length).split(';').filter((o) => o !== '');
     const admin = this.adminAllowed(proxy, tx);

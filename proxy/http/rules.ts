@@ -62,12 +62,26 @@ export interface LocalAnswer {
 /** The names HAProxy's log gives its applets in the server field. */
 export type AppletName = '<STATS>' | '<PROMEX>' | '<CACHE>';
 
-/** `continue` = next rule; `stop` = allow (skip the remaining rules); else a local answer. */
-export type RuleOutcome = 'continue' | 'stop' | LocalAnswer;
+/** `http-request wait-for-body`: what the rules after it wait for (body-wait.ts decides when it is there). */
+export interface BodyWait {
+  /** ms the rule waits at most (0: no timer of its own). */
+  readonly timeMs: number;
+  /** Enough once this many body bytes are in (0: the whole body, or a full buffer). */
+  readonly atLeast: number;
+}
+
+/** The rules stopped at a wait-for-body: the transaction runs them on from `next` once the body is in. */
+export interface RulesPaused {
+  readonly waitForBody: BodyWait;
+  readonly next: number;
+}
+
+/** `continue` = next rule; `stop` = allow (skip the remaining rules); a wait for the body; else a local answer. */
+export type RuleOutcome = 'continue' | 'stop' | { readonly waitForBody: BodyWait } | LocalAnswer;
 
 type RequestStep = (tx: HttpTransaction) => RuleOutcome;
 /** undefined = next rule; 'stop' = allow (this section's remaining rules are skipped); else the answer that replaces the server's. */
-type ResponseStep = (tx: HttpTransaction, head: ResponseHead) => LocalAnswer | 'stop' | undefined;
+type ResponseStep = (tx: HttpTransaction, head: ResponseHead) => LocalAnswer | 'stop' | { readonly waitForBody: BodyWait } | undefined;
 
 export function compileRequestRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep[] {
   return rules.map((rule) => {
@@ -85,11 +99,13 @@ export function compileRedirectRules(rules: readonly HttpRule[], proxy: Proxy): 
   return rules.length === 0 ? undefined : compileRequestRules(rules, proxy, builtinResponse);
 }
 
-export function runRequestRules(steps: readonly RequestStep[], tx: HttpTransaction): 'continue' | LocalAnswer {
-  for (const step of steps) {
-    const outcome = step(tx);
+/** Runs the steps from `from`: on to the end ('continue'), to an answer, or to a wait for the body. */
+export function runRequestRules(steps: readonly RequestStep[], tx: HttpTransaction, from = 0): 'continue' | LocalAnswer | RulesPaused {
+  for (let i = from; i < steps.length; i++) {
+    const outcome = steps[i]!(tx);
     if (outcome === 'continue') continue;
     if (outcome === 'stop') return 'continue';
+    if ('waitForBody' in outcome) return { waitForBody: outcome.waitForBody, next: i + 1 };
     return outcome;
   }
   return 'continue';
@@ -179,6 +195,10 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     }
     case 'allow':
       return () => 'stop';
+    case 'wait-for-body': {
+      const wait = { waitForBody: { timeMs: action.timeMs, atLeast: action.atLeast } };
+      return () => wait;
+    }
     case 'disable-l7-retry':
       return (tx) => (tx.disableL7Retry(), 'continue');
     case 'deny':
@@ -272,11 +292,14 @@ export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy, e
  * Runs response rules on a server's answer until a final one: undefined when the answer goes on,
  * else the answer that replaces it (http-response deny, return, redirect).
  */
-export function runResponseRules(steps: readonly ResponseStep[], tx: HttpTransaction, head: ResponseHead): LocalAnswer | undefined {
-  for (const step of steps) {
-    const outcome = step(tx, head);
+/** Runs the steps from `from`: to the end (undefined), to an answer replacing the server's, or to a wait for the body. */
+export function runResponseRules(steps: readonly ResponseStep[], tx: HttpTransaction, head: ResponseHead, from = 0): LocalAnswer | RulesPaused | undefined {
+  for (let i = from; i < steps.length; i++) {
+    const outcome = steps[i]!(tx, head);
     if (outcome === undefined) continue;
-    return outcome === 'stop' ? undefined : outcome;
+    if (outcome === 'stop') return undefined;
+    if ('waitForBody' in outcome) return { waitForBody: outcome.waitForBody, next: i + 1 };
+    return outcome;
   }
   return undefined;
 }
@@ -285,6 +308,10 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
   const variable = compileVariableAction(action, proxy);
   if (variable) return (tx) => (variable(tx), undefined);
   switch (action.type) {
+    case 'wait-for-body': {
+      const wait = { waitForBody: { timeMs: action.timeMs, atLeast: action.atLeast } };
+      return () => wait;
+    }
     case 'deny': {
       // HAProxy 2.6 logs PH (proxy, at the headers) and counts no HTTP error in the stick counters (denied_resp only).
       const status = action.status;

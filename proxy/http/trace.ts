@@ -333,7 +333,8 @@ function runRules(proxy: Proxy, rules: readonly HttpRule[], tx: TraceTx, result:
       continue;
     }
     const outcome = step(tx.asTransaction());
-    if (outcome === 'continue' || outcome === 'stop') {
+    // A trace has no body: a wait-for-body lets the rules after it run at once.
+    if (outcome === 'continue' || outcome === 'stop' || 'waitForBody' in outcome) {
       result.steps.push(`${proxy.name}:${rule.loc.line} ${text} — applied${trace.condition ? ` (${aclSentence(trace.condition)})` : ''}`);
       continue;
     }

@@ -9,19 +9,23 @@ import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './u
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
-import type { AppletName, LocalAnswer } from './rules.ts';
+import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
+
+/** Response rules stopped at a wait-for-body, on the backend's side or the frontend's. */
+type ResponseRulesPaused = RulesPaused & { readonly side: 'backend' | 'frontend' };
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
 import { originalToHeader } from './forwardfor.ts';
-import { answerCloses, builtinResponse, reasonPhrase } from './error-pages.ts';
+import { answerCloses, builtinResponse, reasonPhrase, renderAnswer } from './error-pages.ts';
 import type net from 'node:net';
-import type { HttpBackend, HttpFrontend } from './frontend.ts';
+import type { BodyWaitDecision, Decision, HttpBackend, HttpFrontend } from './frontend.ts';
 import { streamAcceptDate } from './frontend.ts';
 import { h2StreamAccept } from './stream-times.ts';
 import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
 import type { QueuePositions } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
-import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestHtxUsage } from './htx-size.ts';
+import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestBodyRoom, requestHtxUsage } from './htx-size.ts';
+import { RequestBodyWait, bodyless, expectsContinue, CONTINUE_RESPONSE, CONTINUE_HTX_SIZE } from './body-wait.ts';
 import { H2_CHUNKED_FRAMING } from './h2-upstream.ts';
 import type { PersistenceOutcome } from './persistence.ts';
 import type { StickRequest } from '../stick/persistence.ts';
@@ -108,6 +112,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
  * read (one string, one send, instead of a writev of two buffers).
  */
 const MERGE_WITH_HEAD = 4096;
+/** `connection: close` as HTX counts it (name and value). */
+const CONNECTION_CLOSE_HTX_SIZE = 'connection'.length + 'close'.length;
 /** Request body bytes buffered before the server connection is ready, before reading pauses. */
 const MAX_BUFFERED_BODY = 256 * 1024;
 
@@ -148,6 +154,20 @@ export class HttpTransaction implements ServerSession {
   applet: AppletName | undefined;
   /** The status the log shows instead of the one sent (LocalAnswer.loggedStatus). */
   loggedStatus: number | undefined;
+  /** http-response rules waiting for the response body: the head, and the body held meanwhile; undefined when none waits. */
+  private responseWait: { wait: RequestBodyWait<LocalAnswer | ResponseRulesPaused | undefined>; head: ResponseHead; compressing: boolean; chunks: Buffer[]; bytes: number } | undefined;
+  /** The response body the rules read (res.body*) once they waited for it. */
+  private responseBodyRead: Buffer | undefined;
+  /** The backend's tcp-response content rules ran on this exchange's answer. */
+  private responseInspected = false;
+  /** The rules wait for the request body (body-wait.ts); undefined when they do not (the common case). */
+  private bodyWait: RequestBodyWait<Decision> | undefined;
+  /** The body the rules read (req.body*) once a wait for it ended: at most what HAProxy's buffer holds. */
+  private rulesBody: Buffer | undefined;
+  /** ms the rules waited for the body after the head (%TR counts them); -1: it never came (408). */
+  requestWait = 0;
+  /** `Expect: 100-continue` was answered by a wait for the body. */
+  private continueSent = false;
   /** A local answer waiting for the request body (the stats page's admin form). */
   private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
   retries = 0;
@@ -307,6 +327,7 @@ export class HttpTransaction implements ServerSession {
       get requestLine() { return requestLineOf(tx.request, tx.arrivedMethod, tx.arrivedUrl); },
       get rawHeaders() { return tx.request.headers; },
       get captures() { return tx.requestCaptures?.headers; },
+      get body() { return tx.rulesBody ?? tx.bodyAvailable(); },
     };
     const res: HttpResponseInfo = {
       get status() { return tx.response?.status ?? tx.status; },
@@ -314,6 +335,7 @@ export class HttpTransaction implements ServerSession {
       get captures() { return tx.responseCaptures?.headers; },
       get compression() { return tx.compression?.name; },
       get cacheName() { return tx.cache?.hit?.cache.name; },
+      get body() { return tx.responseBodyRead; },
     };
     this.context = {
       conn: this.client.connectionInfo(),
@@ -372,12 +394,24 @@ export class HttpTransaction implements ServerSession {
   // ------------------------------------------------------------------ request side
 
   start(): void {
+    // Rules reading the body run once the read that brought the head is parsed (body-wait.ts).
+    if (this.frontend.rulesReadBody && !this.requestDone && this.client.atReadEnd?.(() => this.startNow())) return;
+    this.startNow();
+  }
+
+  private startNow(): void {
+    if (this.finished) return;
     const session = this.client.reuse;
     if (session) {
       this.notFirst = session.reuseNotFirst;
       session.reuseNotFirst = true;
     }
-    const decision = this.frontend.processRequest(this);
+    this.decide(this.frontend.processRequest(this));
+  }
+
+  /** What the request rules decided: a wait for the body, an answer of Loadstar's own, or a backend's servers. */
+  private decide(decision: Decision): void {
+    if ('waitForBody' in decision) return this.waitForBody(decision);
     if ('cached' in decision) {
       this.backend = decision.backend;
       return this.serveFromCache();
@@ -409,6 +443,110 @@ export class HttpTransaction implements ServerSession {
     this.acquireSlot();
   }
 
+  // ------------------------------------------------------------------ waiting for the request body (body-wait.ts)
+
+  /**
+   * The rules wait for the body: at once on when there is none or enough of it is in already;
+   * else the body collects where it waits for a server anyway, and requestBody / requestComplete
+   * run the rules on once there is enough.
+   */
+  private waitForBody(decision: BodyWaitDecision): void {
+    if (decision.backend) this.backend = decision.backend;
+    const r = this.request;
+    // (A request whose body is all in already, say one that waited behind another, goes through the wait at once, its body read.)
+    if (!this.requestDone && bodyless(r.method, r.versionMajor, r.headers, this.chunkedRequest)) return this.decide(decision.resume());
+    // HAProxy answers Expect: 100-continue the first time the body is waited for.
+    if (!this.continueSent && expectsContinue(r.versionMajor, r.versionMinor, r.headers)) {
+      this.continueSent = true;
+      deleteHeader(r.headers, 'expect');
+      this.bytesOut += CONTINUE_HTX_SIZE;
+      this.writeClient(CONTINUE_RESPONSE);
+    }
+    const room = requestBodyRoom(this.frontend.limits.headRoom, this.headBytesIn - (this.chunkedRequest ? END_OF_TRAILERS : 0), r.headers);
+    const wait = new RequestBodyWait(decision.waitForBody, room, decision.resume, () => this.contained(() => this.bodyWaitTimedOut()));
+    this.bodyWait = wait;
+    this.checkBodyWait();
+  }
+
+  /** The body so far is enough for the waiting rules: they run on, with req.body* reading it. */
+  private checkBodyWait(): void {
+    const wait = this.bodyWait!;
+    if (!wait.enough(this.pendingBytes, this.requestDone)) return;
+    this.endBodyWait();
+    this.decide(wait.resume());
+  }
+
+  private endBodyWait(): void {
+    const wait = this.bodyWait!;
+    wait.end();
+    this.bodyWait = undefined;
+    const body = this.pendingBody.length === 1 ? this.pendingBody[0]! : Buffer.concat(this.pendingBody);
+    this.rulesBody = body.length > wait.room ? body.subarray(0, wait.room) : body;
+    this.requestWait += Date.now() - wait.began;
+  }
+
+  /**
+   * The body did not come in time (the wait's own time, or `timeout client`): 408 and the
+   * connection closes, logged cR with %TR -1 and counted as a failed request (HAProxy's abort_req).
+   */
+  bodyWaitTimedOut(): void {
+    if (!this.bodyWait || this.finished) return;
+    this.bodyWait.end();
+    this.bodyWait = undefined;
+    this.requestWait = -1;
+    this.frontend.counters.requestErrors++;
+    this.termination = 'cR';
+    this.status = 408;
+    // HAProxy's reply counts the `connection: close` it carries (%B 232 for the built-in page).
+    this.answerLocally(this.frontend.errorResponse(408, this.backend), true, CONNECTION_CLOSE_HTX_SIZE);
+  }
+
+  /**
+   * The client closed its side while the rules waited: they run on with what came (HAProxy stops
+   * waiting at the read's end), then the exchange ends there, logged CR, unless they answered
+   * (haproxy 2.6.12: `-1 CR-- … be s`, the server picked but never sent the request).
+   */
+  bodyWaitAborted(): boolean {
+    const wait = this.bodyWait;
+    if (!wait) return false;
+    this.endBodyWait();
+    // A later wait-for-body has nothing more to wait for either.
+    let decision = wait.resume();
+    while ('waitForBody' in decision) {
+      if (decision.backend) this.backend = decision.backend;
+      decision = decision.resume();
+    }
+    // As in HAProxy, what they decided starts (the server is picked, an answer goes out), then the exchange ends.
+    this.decide(decision);
+    if (!this.finished) this.abort('CR');
+    return true;
+  }
+
+  /**
+   * The body HAProxy's buffer would hold for the rules without a wait (req.body*): what came so far
+   * and has not left for a server, at most the room behind the head.
+   */
+  private bodyAvailable(): Buffer | undefined {
+    if (this.upstream || this.pendingBody.length === 0) return undefined;
+    const room = requestBodyRoom(this.frontend.limits.headRoom, this.headBytesIn - (this.chunkedRequest ? END_OF_TRAILERS : 0), this.request.headers);
+    const body = this.pendingBody.length === 1 ? this.pendingBody[0]! : Buffer.concat(this.pendingBody);
+    return body.length > room ? body.subarray(0, room) : body;
+  }
+
+  /** Waiting for the request body before its rules go on (the client's timers ask). */
+  get waitingForBody(): boolean {
+    return this.bodyWait !== undefined;
+  }
+
+  /** A timer's callback: what it throws ends this exchange as an internal error, not the process. */
+  private contained(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.client.internalError(e);
+    }
+  }
+
   /** The stats page or the exporter answers: HAProxy's applet is connected at once, and the log names it. */
   private servedByApplet(answer: LocalAnswer): void {
     this.applet = answer.applet;
@@ -426,6 +564,7 @@ export class HttpTransaction implements ServerSession {
     this.pendingBody.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.pauseReading();
+    if (this.bodyWait) this.checkBodyWait();
   }
 
   /** The whole request has been read. */
@@ -450,6 +589,7 @@ export class HttpTransaction implements ServerSession {
     this.requestDone = true;
     if (this.requestTrailerFields) this.headBytesIn += htxFieldsSize(this.requestTrailerFields);
     if (this.bodyAnswer) return this.answerWithBody();
+    if (this.bodyWait) return this.checkBodyWait();
     if (this.upstream && this.chunkedRequest) this.upstream.socket.write(this.requestLastChunk(), 'latin1');
   }
 
@@ -785,6 +925,13 @@ export class HttpTransaction implements ServerSession {
   private onResponseHead(head: ResponseHead): boolean {
     if (faults.armed) faultPoint('response-head');
     if (this.clientGone && head.status >= 200) return this.answerForNobody(head);
+    // tcp-response content (response-inspection.ts): once, when the server's answer starts.
+    const inspection = this.backend!.responseInspection;
+    if (inspection !== undefined && !this.responseInspected) {
+      this.responseInspected = true;
+      const verdict = inspection(this.sampleContext());
+      if (verdict !== 'accept') return this.refusedByResponseRules(verdict);
+    }
     if (head.status === 101 && !this.request.upgrade) {
       // Switching protocols nobody asked for: HAProxy 2.6 answers 502 and closes the connection (the
       // server now speaks something else; reused, its bytes would answer the next request).
@@ -833,9 +980,32 @@ export class HttpTransaction implements ServerSession {
    * The response rules on a final response head (the server's, or a cache's), then the head as it
    * goes to the client, held until the end of the read; true when no body follows (HEAD).
    */
-  private relayResponseHead(head: ResponseHead, compressing: boolean): boolean {
-    const replaced = (this.backend?.applyResponseRules(this, head)) ?? this.frontend.applyResponseRules(this, head);
-    if (replaced) return this.replaceResponse(replaced);
+  private relayResponseHead(head: ResponseHead, compressing: boolean, bodyComes = true): boolean {
+    return this.afterResponseRules(head, compressing, this.responseRules(head, 'backend', 0), bodyComes);
+  }
+
+  /**
+   * The http-response rules, the backend's then the frontend's, from rule `from` of `side`: undefined
+   * (the server's answer goes on), the answer replacing it, or where they wait for its body.
+   */
+  private responseRules(head: ResponseHead, side: 'backend' | 'frontend', from: number): LocalAnswer | ResponseRulesPaused | undefined {
+    if (side === 'backend') {
+      const outcome = this.backend?.applyResponseRules(this, head, from);
+      if (outcome !== undefined) return 'waitForBody' in outcome ? { ...outcome, side } : outcome;
+      from = 0;
+    }
+    const outcome = this.frontend.applyResponseRules(this, head, from);
+    return outcome !== undefined && 'waitForBody' in outcome ? { ...outcome, side: 'frontend' } : outcome;
+  }
+
+  /** What follows the response rules: a wait for the body, the answer replacing the server's, or its head on its way out. */
+  private afterResponseRules(head: ResponseHead, compressing: boolean, outcome: LocalAnswer | ResponseRulesPaused | undefined, bodyComes: boolean): boolean {
+    if (outcome !== undefined && 'waitForBody' in outcome) {
+      // No body to wait for (a HEAD, 204, 304, an empty one, a cached object): the rules go on at once.
+      if (!bodyComes || !responseHasBody(this.request.method, head)) return this.afterResponseRules(head, compressing, this.responseRules(head, outcome.side, outcome.next), bodyComes);
+      return this.waitForResponseBody(head, compressing, outcome);
+    }
+    if (outcome) return this.replaceResponse(outcome);
     this.backend?.applyAfterResponseRules(this, head);
     this.frontend.applyAfterResponseRules(this, head);
     this.status = head.status; // http-response set-status
@@ -928,6 +1098,84 @@ export class HttpTransaction implements ServerSession {
   }
 
   /**
+   * A tcp-response content rule refused the answer: reject closes the client connection without
+   * a word (haproxy 2.6.12: `-1 PD--`, %Tr -1), close ends the server connection, which the client
+   * learns as a 502 (`SH--`).
+   */
+  private refusedByResponseRules(verdict: 'reject' | 'close'): true {
+    const conn = this.upstream;
+    if (verdict === 'close' && conn) {
+      conn.destroy();
+      this.onUpstreamError(conn, 'closed', conn.received || 1);
+      return true;
+    }
+    this.upstream = undefined;
+    conn?.destroy();
+    this.waitingForServer = false;
+    this.termination = 'PD';
+    this.tr = -1;
+    this.status = 0;
+    this.abortClient();
+    return true;
+  }
+
+  // ------------------------------------------------------------------ waiting for the response body
+
+  /**
+   * `http-response wait-for-body`: the head waits, the body collects (copied: the connection reads
+   * into its buffers again) until it is all in, fills the buffer or reaches `at-least`; then the
+   * rules run on with res.body* reading it, and what they let through goes out. At the rule's time
+   * the client gets a 504 (HAProxy's abort_res; haproxy 2.6.12 logs sR).
+   */
+  private waitForResponseBody(head: ResponseHead, compressing: boolean, paused: ResponseRulesPaused): false {
+    const room = requestBodyRoom(this.frontend.limits.headRoom, htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers), head.headers);
+    const wait = new RequestBodyWait(paused.waitForBody, room, () => this.responseRules(head, paused.side, paused.next), () => this.contained(() => this.responseWaitTimedOut()));
+    this.responseWait = { wait, head, compressing, chunks: [], bytes: 0 };
+    return false;
+  }
+
+  private holdResponseBody(chunk: Buffer): void {
+    const held = this.responseWait!;
+    held.chunks.push(Buffer.from(chunk));
+    held.bytes += chunk.length;
+    if (held.wait.enough(held.bytes, false)) this.endResponseWait(false);
+  }
+
+  /** Enough of the body is in (`complete`: all of it): the rules run on, then the head and the body held go out. */
+  private endResponseWait(complete: boolean): void {
+    const held = this.responseWait!;
+    this.responseWait = undefined;
+    held.wait.end();
+    const body = held.chunks.length === 1 ? held.chunks[0]! : Buffer.concat(held.chunks);
+    this.responseBodyRead = body.length > held.wait.room ? body.subarray(0, held.wait.room) : body;
+    const outcome = held.wait.resume();
+    // An answer replacing the server's: HAProxy's %B counts the body it held too.
+    if (outcome !== undefined && !('waitForBody' in outcome)) this.bytesOut += body.length;
+    const noBody = this.afterResponseRules(held.head, held.compressing, outcome, true);
+    if (this.finished || this.response === undefined) return;
+    // HAProxy sends what it held as one piece (one chunk of a chunked answer).
+    if (!noBody && body.length > 0) this.onResponseBody(body);
+    if (!complete) this.flushHead();
+  }
+
+  /** The response body did not come in time: 504, the server connection closed (HAProxy's abort_res). */
+  private responseWaitTimedOut(): void {
+    if (!this.responseWait || this.finished) return;
+    this.responseWait.wait.end();
+    const conn = this.upstream;
+    this.upstream = undefined;
+    conn?.destroy();
+    this.response = undefined;
+    // As HAProxy counts it: the server's head and the body it held.
+    this.bytesOut += this.headBytesOut + this.responseWait.bytes;
+    this.responseWait = undefined;
+    this.tr = -1;
+    this.termination = 'sR';
+    this.status = 504;
+    this.answerLocally(this.frontend.errorResponse(504, this.backend), false);
+  }
+
+  /**
    * http-response deny, return or redirect: the client gets this answer instead of the server's (the
    * http-after-response rules run on it), logged with %Tr -1 as HAProxy 2.6 does. The server connection
    * closes: HAProxy closes it after return and redirect, and keeps it after a deny when the server's
@@ -969,6 +1217,7 @@ export class HttpTransaction implements ServerSession {
 
   private onResponseBody(chunk: Buffer): void {
     if (faults.armed) faultPoint('response-body');
+    if (this.responseWait) return this.holdResponseBody(chunk);
     // Stored as the server sent it, before any compression (the cache filter comes first).
     if (this.cacheWriter !== undefined) this.cacheWriter.write(chunk);
     if (this.compressor !== undefined) return this.compressBody(this.compressor, chunk);
@@ -1018,6 +1267,11 @@ export class HttpTransaction implements ServerSession {
     if (this.upgrading) return;
     // The end of an interim (1xx) response: the final response is still to come.
     if (this.response === undefined) return;
+    // The rules waited for this body: they run on with all of it, then the answer goes out, then it ends.
+    if (this.responseWait) {
+      this.endResponseWait(true);
+      if (this.finished || this.response === undefined || this.upstream === undefined) return;
+    }
     // Trailers over HAProxy's limits: an invalid response (502 if nothing went out yet; here the
     // head has, so the client connection ends without the last chunk).
     if (trailers !== undefined && trailersRefusal(trailers, this.frontend.limits) !== '') {
@@ -1215,7 +1469,8 @@ export class HttpTransaction implements ServerSession {
     if (fe !== undefined || be !== undefined) this.compression = chooseAlgorithm(fe, be, this.request.headers);
     const compressing = this.compression !== undefined && responseCompressible(fe, be, this.request, head);
     if (!compressing) this.compression = undefined;
-    const bodyless = this.relayResponseHead(head, compressing);
+    // A cached object's body is not read by the response rules: a wait-for-body goes on at once.
+    const bodyless = this.relayResponseHead(head, compressing, false);
     if (this.finished || this.response === undefined) return;
     if (!bodyless && head.status !== 304 && head.status !== 204) for (const chunk of hit.object.body) this.onResponseBody(chunk);
     const pending = this.pendingHead;
@@ -1258,6 +1513,7 @@ export class HttpTransaction implements ServerSession {
   private answerLocally(response: Buffer, close: boolean, uncountedHeadBytes = 0): void {
     if (this.finished) return;
     this.responseStarted = true;
+    response = renderAnswer(response, this);
     const r = this.request;
     if (this.frontend.afterResponseRulesFor(this.backend)) response = this.afterResponseRulesOnAnswer(response);
     // HAProxy counts the answer as it built it: no Connection header yet (its mux adds that one), no body to a HEAD.
@@ -1448,6 +1704,8 @@ export class HttpTransaction implements ServerSession {
     this.finished = true;
     this.waitingForServer = false;
     this.cancelWait?.();
+    this.bodyWait?.end();
+    this.responseWait?.wait.end();
     this.compressor?.close();
     // A body not stored whole is not kept.
     this.cacheWriter?.abort();
@@ -1547,3 +1805,10 @@ function headOnly(response: Buffer): Buffer {
 
 const CONNECTION_CLOSE = Buffer.from('connection: close\r\n');
 const CONNECTION_KEEP_ALIVE = Buffer.from('connection: keep-alive\r\n');
+
+/** A final response with a body to wait for: not to a HEAD, not 204 / 304, not announced empty. */
+function responseHasBody(method: string, head: ResponseHead): boolean {
+  if (method === 'HEAD' || head.status === 204 || head.status === 304) return false;
+  const length = getHeader(head.headers, 'content-length');
+  return length === undefined || Number(length) > 0;
+}

@@ -76,6 +76,8 @@ export interface ExchangeRecord {
   readonly idle?: number;
   /** HTTP: the TLS handshake's ms, on a connection's first stream (%Th; the stream's start is the accept, before it). */
   readonly handshake?: number;
+  /** HTTP: ms the request rules waited for the body after the head (%TR counts them); -1: it never came, %TR is -1. */
+  readonly requestWait?: number;
   /** Held by `http-request tarpit`: HAProxy logs %TR as -1 then. */
   readonly tarpitted?: boolean; // or dropped (reject / silent-drop): %TR is -1 for both
   /** `set-log-level silent`: no log line for it. */

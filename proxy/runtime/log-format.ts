@@ -68,7 +68,7 @@ export function httpLogLine(format: ProxyLogFormat, r: ExchangeRecord, logCounte
     acceptDate: start,
     tHandshake: r.handshake ?? 0,
     tIdle: r.idle ?? 0,
-    tRequest: r.tarpitted ? -1 : head,
+    tRequest: r.tarpitted || r.requestWait === -1 ? -1 : head + (r.requestWait ?? 0),
     tQueue: r.tw < 0 ? -1 : head + r.tw,
     tConnect: r.tc < 0 ? -1 : head + r.tw + r.tc,
     tData: r.tr < 0 ? -1 : head + r.tr,

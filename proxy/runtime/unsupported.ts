@@ -69,8 +69,7 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       if (!RESPONSE_ACTIONS_RUN.has(t) && t !== 'capture') add(`'http-after-response ${t}'`, rule.loc, 'a later engine change');
     }
     if (proxy.mode !== 'http') for (const rule of proxy.serverRules) if (rule.dynamic) add(`'use-server' with a log-format server name in a TCP-mode ${proxy.kind}`, rule.loc, 'a later engine change');
-    // tcp-response content runs in TCP mode (tcp/response-inspection.ts); an HTTP exchange does not pass through it yet.
-    if (proxy.mode === 'http') for (const rule of proxy.tcpResponseRules ?? []) add(`'tcp-response content ${rule.action.type}' in an HTTP-mode ${proxy.kind}`, rule.loc, 'a later engine change');
+    // tcp-response content runs in TCP mode (tcp/response-inspection.ts) and on HTTP answers (http/response-inspection.ts).
     for (const rule of proxy.tcpRequestRules) {
       // Compiled by proxy/tcp/rules.ts, run by the TCP engine and, in HTTP mode, on each request (http/content-rules.ts).
       const what = `'tcp-request ${rule.phase} ${rule.action.type}'`;
@@ -108,7 +107,7 @@ export function reducedFeatureWarnings(config: Config): string[] {
 }
 
 /** http-response actions the HTTP engine runs (proxy/http/rules.ts compileResponseAction); the parser accepts more. */
-const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture', 'track-sc', 'sc-inc-gpc', 'sc-set-gpt', 'strict-mode', 'cache-store']);
+const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture', 'track-sc', 'sc-inc-gpc', 'sc-set-gpt', 'strict-mode', 'cache-store', 'wait-for-body']);
 
 /**
  * Rule kinds the engine runs (proxy/tcp/rules.ts); the others are refused here. `http`: the rule is

@@ -316,6 +316,22 @@ const bodyLength: FetchCompiler = ({ name }) => {
   return single((ctx) => { const m = res ? ctx.res : ctx.req; return m ? mkInt(m.body?.length ?? 0) : undefined; });
 };
 
+/** req.body_size / res.body_size: the Content-Length announced, else (chunked) the body available, as HAProxy's smp_fetch_body_size. */
+const bodySize: FetchCompiler = ({ name }) => {
+  const res = name.startsWith('res.');
+  return single((ctx) => {
+    const m = res ? ctx.res : ctx.req;
+    if (!m) return undefined;
+    const announced = lastHeaderValue(m.rawHeaders, 'content-length');
+    return mkInt(announced !== undefined && /^\d+$/.test(announced) ? Number(announced) : m.body?.length ?? 0);
+  });
+};
+
+function lastHeaderValue(raw: readonly string[], lowerName: string): string | undefined {
+  for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i]!.length === lowerName.length && raw[i]!.toLowerCase() === lowerName) return raw[i + 1]!.trim();
+  return undefined;
+}
+
 /** HTTP/1.1 or later? */
 function ver11(v: string): boolean {
   const [maj, min] = v.split('.').map((x) => Number.parseInt(x, 10));
@@ -418,7 +434,7 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = [
   fetch(['req.body', '', 'bin', 'HRQHV'], body),
   fetch(['req.body_len', '', 'int', 'HRQHV'], bodyLength),
   fetch(['req.body_param', '[str]', 'bin', 'HRQHV'], bodyParam),
-  fetch(['req.body_size', '', 'int', 'HRQHV'], bodyLength),
+  fetch(['req.body_size', '', 'int', 'HRQHV'], bodySize),
   fetch(['req.cook', '[str]', 'str', 'HRQHV'], cookie),
   fetch(['req.cook_cnt', '[str]', 'int', 'HRQHV'], cookieCountFetch),
   fetch(['req.cook_val', '[str]', 'int', 'HRQHV'], cookie),
@@ -437,7 +453,7 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = [
   fetch(['req_ver', '', 'str', 'HRQHV'], requestVersion),
   fetch(['res.body', '', 'bin', 'HRSHV'], body),
   fetch(['res.body_len', '', 'int', 'HRSHV'], bodyLength),
-  fetch(['res.body_size', '', 'int', 'HRSHV'], bodyLength),
+  fetch(['res.body_size', '', 'int', 'HRSHV'], bodySize),
   fetch(['res.cook', '[str]', 'str', 'HRSHV'], cookie),
   fetch(['res.cook_cnt', '[str]', 'int', 'HRSHV'], cookieCountFetch),
   fetch(['res.cook_val', '[str]', 'int', 'HRSHV'], cookie),

@@ -477,7 +477,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-error",
-   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`).",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values and `lf-string` / `lf-file` payloads are log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
    "status": "supported"
   },
   {
@@ -567,7 +567,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option http-buffer-request",
-   "summary": "Waits for the whole request body before processing.",
+   "summary": "The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.",
    "status": "supported"
   },
   {
@@ -979,12 +979,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-error",
-   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`).",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values and `lf-string` / `lf-file` payloads are log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
    "status": "supported"
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
@@ -1064,7 +1064,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option http-buffer-request",
-   "summary": "Waits for the whole request body before processing.",
+   "summary": "The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.",
    "status": "supported"
   },
   {
@@ -1406,12 +1406,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-error",
-   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`).",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values and `lf-string` / `lf-file` payloads are log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
    "status": "supported"
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
@@ -1471,7 +1471,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option http-buffer-request",
-   "summary": "Waits for the whole request body before processing.",
+   "summary": "The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.",
    "status": "supported"
   },
   {
@@ -1746,7 +1746,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-response content",
-   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. TCP mode only for now.",
+   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. In an HTTP-mode backend they run once when the answer starts, over the exchange (its variables and request; the raw-byte fetches find nothing, as HAProxy ignores them there): reject closes the client connection without an answer (PD), close gives the client a 502 (SH).",
    "status": "supported"
   },
   {
@@ -1938,12 +1938,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-error",
-   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`).",
+   "summary": "Replaces HAProxy's answer for a status with one built like a `return` rule's (`string`, `file`, `hdr`), an errorfile, an http-errors section's page, or HAProxy's own again (`default-errorfiles`). `hdr` values and `lf-string` / `lf-file` payloads are log-format (`%[path]`, `%b`), rendered for each answer. A backend without its own page for a status uses its frontend's.",
    "status": "supported"
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).",
    "status": "supported"
   },
   {
@@ -2048,7 +2048,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option http-buffer-request",
-   "summary": "Waits for the whole request body before processing.",
+   "summary": "The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.",
    "status": "supported"
   },
   {
@@ -2368,7 +2368,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-response content",
-   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. TCP mode only for now.",
+   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. In an HTTP-mode backend they run once when the answer starts, over the exchange (its variables and request; the raw-byte fetches find nothing, as HAProxy ignores them there): reject closes the client connection without an answer (PD), close gives the client a 502 (SH).",
    "status": "supported"
   },
   {

@@ -175,12 +175,13 @@ test('an errorfile whose body is in ISO-8859-1 is taken, its Content-Length coun
   assert.equal(haproxyCheck(file, dir).status, 0);
 });
 
-test('an http-error with a log-format payload or hdr value is refused by name (Loadstar does not render them yet)', () => {
-  for (const line of ['http-error status 503 content-type text/plain lf-string "%[path]"', 'http-error status 503 hdr x-path "%[path]"']) {
-    const r = load(`${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    ${line}\n`);
-    assert.equal(r.ok, false);
-    assert.match(r.diagnostics[0]!.message, /not supported by Loadstar yet/);
-  }
+test('an http-error with a log-format payload or hdr value is taken (rendered per answer); a bad one is refused', () => {
+  const payload = load(`${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    http-error status 503 content-type text/plain lf-string "%[path]"\n`);
+  assert.equal(payload.ok, true, payload.diagnostics.map((d) => d.message).join(' / '));
+  const taken = load(`${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    http-error status 503 hdr x-path "%[path]"\n`);
+  assert.equal(taken.ok, true, taken.diagnostics.map((d) => d.message).join(' / '));
+  const bad = load(`${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    http-error status 503 hdr x-path "%[nosuchfetch]"\n`);
+  assert.equal(bad.ok, false);
 });
 
 const FULL = `# error pages

@@ -128,10 +128,10 @@ test('tcp-response lines are accepted or refused with HAProxy 2.6\'s messages', 
   }
 });
 
-test('tcp-response content in an HTTP-mode backend is refused at load, naming the line', async () => {
+test('tcp-response content in an HTTP-mode backend is run (http/response-inspection.ts), not refused', async () => {
   const { parseConfig } = await import('../../../proxy/config/index.ts');
   const { unsupportedFeatures } = await import('../../../proxy/runtime/unsupported.ts');
   const result = parseConfig([{ name: 'x.cfg', text: `defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nbackend b\n    tcp-response content accept\n    server s 127.0.0.1:1\n` }]);
   assert.ok(result.ok);
-  assert.deepEqual(unsupportedFeatures(result.config).map((u) => `${u.line}: ${u.what}`), [`7: 'tcp-response content accept' in an HTTP-mode backend`]);
+  assert.deepEqual(unsupportedFeatures(result.config), []);
 });
