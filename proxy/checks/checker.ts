@@ -8,7 +8,6 @@
  * through the backend's setters and agentVerdict.
  */
 import { PeriodicRun } from './periodic.ts';
-import { backendCounts } from './counts.ts';
 import { followTrackers } from './track.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { DnsAdminCause, RuntimeServer, ServerAdmin, ServerHealth } from '../runtime/server.ts';
@@ -330,9 +329,9 @@ export class ServerCheck implements ServerHealth {
    */
   private transition(to: OperationalState, fromLabel: string, result?: CheckResult, describe?: (counts: BackendCounts, requeued: number) => string, mail?: SyslogLevel): void {
     const server = this.server;
-    const before = backendCounts(this.backend);
+    const before = this.backend.usableCounts();
     const requeued = this.backend.setServerUsable(server, this.state.usable, (usable) => (usable ? this.startSlowstart() : this.endSlowstart()));
-    const counts = backendCounts(this.backend);
+    const counts = this.backend.usableCounts();
     const reason = describe ? describe(counts, requeued) : transitionMessage({
       backend: this.backend.name,
       server: server.name,

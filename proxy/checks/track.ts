@@ -8,7 +8,6 @@
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { chainInMaint, trackerStopped, trackerUsable } from '../runtime/track.ts';
-import { backendCounts } from './counts.ts';
 import type { HealthNotify } from './checker.ts';
 import { transitionMessage } from './events.ts';
 import type { BackendCounts } from './events.ts';
@@ -46,9 +45,9 @@ export function followTrackers(server: RuntimeServer, notify: HealthNotify): voi
 
 /** Sets the tracker's usability through its backend, logs `describe`'s line, and the backend's last server going. */
 function follow(tracker: RuntimeServer, backend: RuntimeBackend, usable: boolean, notify: HealthNotify, describe: (counts: BackendCounts, requeued: number) => string, mail?: SyslogLevel): void {
-  const before = backendCounts(backend);
+  const before = backend.usableCounts();
   const requeued = backend.setServerUsable(tracker, usable);
-  const counts = backendCounts(backend);
+  const counts = backend.usableCounts();
   notify(describe(counts, requeued), undefined, mail && { backend: backend.name, level: mail });
   if (before.active + before.backup > 0 && counts.active + counts.backup === 0) notify(`backend ${backend.name} has no server available!`);
 }

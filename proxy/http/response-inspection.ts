@@ -6,43 +6,24 @@
  * answer through, reject closes the client connection without a word (haproxy 2.6.12 logs `-1 PD--`),
  * close ends the server connection and the client gets a 502 (`SH--`).
  */
-import { compileConditionResult, ACL_PASS } from '../acl/index.ts';
 import type { SampleContext } from '../acl/index.ts';
-import type { Proxy, TcpResponseRule } from '../config/model.ts';
-import { patternFileReader } from '../runtime/pattern-files.ts';
-import { compileVariableAction } from '../tcp/rules.ts';
+import type { Proxy } from '../config/model.ts';
+import { compileResponseRuleStep } from '../tcp/response-inspection.ts';
 import type { ResponseVerdict } from '../tcp/response-inspection.ts';
 
 /** The backend's rules over an exchange's sample context: the verdict of the first that decides, else accept. */
 export type HttpResponseInspection = (ctx: SampleContext) => ResponseVerdict;
 
-type Step = (ctx: SampleContext) => ResponseVerdict | undefined;
-
-function compileStep(rule: TcpResponseRule, proxy: Proxy): Step {
-  const action = rule.action;
-  let act: Step;
-  if ('variable' in action) {
-    const run = compileVariableAction(action, proxy);
-    act = (ctx) => (run(ctx), undefined);
-  } else {
-    const verdict = action.type;
-    act = () => verdict;
-  }
-  if (!rule.condition) return act;
-  const when = compileConditionResult(rule.condition, proxy.acls, { readFile: patternFileReader, currentProxy: proxy.name });
-  // One pass, final: a fetch with nothing to read does not match.
-  return (ctx) => (when(ctx) === ACL_PASS ? act(ctx) : undefined);
-}
-
 /** Undefined for a backend without such rules: its exchanges check nothing. */
 export function compileHttpResponseInspection(proxy: Proxy): HttpResponseInspection | undefined {
   const rules = proxy.tcpResponseRules;
   if (!rules || rules.length === 0) return undefined;
-  const steps = rules.map((r) => compileStep(r, proxy));
+  const steps = rules.map((r) => compileResponseRuleStep(r, proxy));
   return (ctx) => {
     for (const step of steps) {
-      const verdict = step(ctx);
-      if (verdict !== undefined) return verdict;
+      // One pass, final: a fetch with nothing to read does not match (never 'wait').
+      const verdict = step(ctx, true);
+      if (verdict !== undefined && verdict !== 'wait') return verdict;
     }
     return 'accept';
   };

@@ -398,6 +398,18 @@ export class RuntimeBackend {
     this.setServerResolutionMaint(server, undefined);
   }
 
+  /** How many servers take traffic now (usable, weight above 0), active and backup, as HAProxy's state-change lines count them. */
+  usableCounts(): { active: number; backup: number } {
+    let active = 0;
+    let backup = 0;
+    for (const s of this.servers) {
+      if (!s.usable || s.weight <= 0) continue;
+      if (s.backup) backup++;
+      else active++;
+    }
+    return { active, backup };
+  }
+
   /** Set by the HTTP engine: closes the idle connections kept to `server` (its address changed under them). */
   idleConnectionsStale: ((server: RuntimeServer) => void) | undefined;
 

@@ -23,9 +23,11 @@ export type ResponseVerdict = 'accept' | 'reject' | 'close';
 /** One pass over the held bytes: a verdict, or 'wait' for more. */
 export type ResponseRules = (client: net.Socket, held: Uint8Array, final: boolean, vars: VarStore | undefined) => ResponseVerdict | 'wait';
 
-type Step = (ctx: SampleContext, final: boolean) => ResponseVerdict | 'wait' | undefined;
+/** One rule over a pass: its verdict, 'wait' (a fetch lacks data and the pass is not final), or undefined: on to the next rule. */
+export type ResponseRuleStep = (ctx: SampleContext, final: boolean) => ResponseVerdict | 'wait' | undefined;
 
-function compileStep(rule: TcpResponseRule, proxy: Proxy): Step {
+/** One `tcp-response content` rule; HTTP mode runs it too, in one final pass (http/response-inspection.ts). */
+export function compileResponseRuleStep(rule: TcpResponseRule, proxy: Proxy): ResponseRuleStep {
   const action = rule.action;
   let act: (ctx: SampleContext) => ResponseVerdict | undefined;
   if ('variable' in action) {
@@ -48,7 +50,7 @@ function compileStep(rule: TcpResponseRule, proxy: Proxy): Step {
 export function compileResponseRules(proxy: Proxy): ResponseRules | undefined {
   const rules = proxy.tcpResponseRules;
   if (!rules || rules.length === 0) return undefined;
-  const steps = rules.map((r) => compileStep(r, proxy));
+  const steps = rules.map((r) => compileResponseRuleStep(r, proxy));
   return (client, held, final, vars) => {
     const base = connContext(client, proxy, { payload: new Uint8Array(0), final, vars });
     const ctx: SampleContext = { ...base, conn: { ...base.conn, resPayload: held }, dir: 'res' };

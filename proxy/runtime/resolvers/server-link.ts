@@ -83,24 +83,13 @@ export class ServerLink implements Requester {
  * with the backend's servers left (a checked server's check tells it instead: checks/checker.ts).
  */
 export function enterResolutionMaint(backend: RuntimeBackend, server: RuntimeServer, reason: string, notify: (message: string) => void): void {
-  const before = usableCount(backend);
+  const before = backend.usableCounts();
   const sessions = server.served;
   backend.setServerAddress(server, undefined);
   backend.setServerResolutionMaint(server, reason);
   if (server.check) return;
-  const left = usableCount(backend);
+  const left = backend.usableCounts();
   const label = `${server.backup ? 'Backup ' : ''}Server ${backend.name}/${server.name}`;
   notify(`${label} is going DOWN for maintenance (${reason}). ${left.active} active and ${left.backup} backup servers left. ${sessions} sessions active, 0 requeued, ${server.queued} remaining in queue.`);
   if (before.active + before.backup > 0 && left.active + left.backup === 0) notify(`backend ${backend.name} has no server available!`);
-}
-
-function usableCount(backend: RuntimeBackend): { active: number; backup: number } {
-  let active = 0;
-  let backup = 0;
-  for (const s of backend.servers) {
-    if (!s.usable || s.weight <= 0) continue;
-    if (s.backup) backup++;
-    else active++;
-  }
-  return { active, backup };
 }
