@@ -17,8 +17,21 @@ export type PasswordVerifier = (password: string) => boolean;
 
 export type CryptScheme =
   | { name: string; verify: PasswordVerifier; unsupported?: undefined }
-  /** A scheme crypt(3) may know but Loadstar cannot verify (or no scheme at all): `name` says which. */
-  | { name: string; unsupported: true; verify?: undefined };
+  /**
+   * A scheme crypt(3) may know but Loadstar cannot verify (or no scheme at all): `name` says which;
+   * `tooCostly` says why a scheme Loadstar knows is refused for the work its hash asks.
+   */
+  | { name: string; unsupported: true; verify?: undefined; tooCostly?: string };
+
+/**
+ * The most work a hash may ask of one check. A check runs on the engine's one thread and a wrong
+ * password is never remembered (userlist-auth.ts), so every request with a wrong password pays
+ * it: at these limits about half a second on a 2020s core, where `rounds=999999999` or a bcrypt
+ * cost of 31 would hold the engine for hours per request. (HAProxy calls crypt() for each
+ * request too, in a worker thread its watchdog kills after a second or two.)
+ */
+export const MAX_SHA_CRYPT_ROUNDS = 250_000;
+export const MAX_BCRYPT_COST = 13;
 
 const B64 = '[./0-9A-Za-z]';
 const SHA_CRYPT = new RegExp(`^\\$([56])\\$(?:rounds=\\d+\\$)?[^$:\\n]{0,16}\\$(${B64}+)$`);
@@ -36,9 +49,17 @@ const UNVERIFIED_PREFIXES: readonly [string, string][] = [
 export function cryptScheme(hash: string): CryptScheme {
   const sha = SHA_CRYPT.exec(hash);
   if (sha && sha[2]!.length === (sha[1] === '5' ? 43 : 86)) {
-    return { name: sha[1] === '5' ? 'SHA-256 ($5$)' : 'SHA-512 ($6$)', verify: (password) => shaCryptVerify(asUtf8(password), hash) };
+    const name = sha[1] === '5' ? 'SHA-256 ($5$)' : 'SHA-512 ($6$)';
+    const rounds = /^\$[56]\$rounds=(\d+)\$/.exec(hash)?.[1] ?? '5000';
+    if (Number(rounds) > MAX_SHA_CRYPT_ROUNDS) {
+      return { name: `a ${name} hash of ${rounds} rounds`, unsupported: true, tooCostly: `Loadstar verifies at most ${MAX_SHA_CRYPT_ROUNDS} rounds, as each wrong password costs them all; e.g. 'mkpasswd -m ${sha[1] === '5' ? 'sha-256' : 'sha-512'}' makes 5000` };
+    }
+    return { name, verify: (password) => shaCryptVerify(asUtf8(password), hash) };
   }
   if (MD5_CRYPT.test(hash)) return { name: 'MD5 ($1$)', verify: (password) => sameText(md5crypt(password, hash), hash) };
+  if (BCRYPT.test(hash) && Number(hash.slice(4, 6)) > MAX_BCRYPT_COST) {
+    return { name: `a bcrypt hash of cost ${hash.slice(4, 6)}`, unsupported: true, tooCostly: `Loadstar verifies a cost of at most ${MAX_BCRYPT_COST}, as each wrong password costs it; e.g. 'mkpasswd -m bcrypt' makes 5` };
+  }
   if (BCRYPT.test(hash)) return { name: `bcrypt (${hash.slice(0, 4)})`, verify: (password) => bcrypt.compareSync(asUtf8(password), hash) };
   if (DES_CRYPT.test(hash)) return { name: 'DES', verify: (password) => sameText(descrypt(password, hash.slice(0, 2)), hash) };
   const known = UNVERIFIED_PREFIXES.find(([prefix]) => hash.startsWith(prefix));

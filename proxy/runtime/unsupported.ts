@@ -84,7 +84,10 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     for (const user of list.users) {
       if (user.insecure) continue;
       const scheme = cryptScheme(user.password);
-      if (scheme.unsupported) add(`'user ${user.name} password' in userlist '${list.name}': ${scheme.name} (Loadstar verifies SHA-512 $6$, SHA-256 $5$, MD5 $1$, bcrypt $2a$/$2b$/$2y$ and DES; e.g. 'mkpasswd -m sha-512')`, user.loc, 'a later engine change');
+      if (!scheme.unsupported) continue;
+      const what = `'user ${user.name} password' in userlist '${list.name}': ${scheme.name}`;
+      if (scheme.tooCostly) add(`${what} (${scheme.tooCostly})`, user.loc, 'password checks off the event loop');
+      else add(`${what} (Loadstar verifies SHA-512 $6$, SHA-256 $5$, MD5 $1$, bcrypt $2a$/$2b$/$2y$ and DES; e.g. 'mkpasswd -m sha-512')`, user.loc, 'a later engine change');
     }
   }
   return found;

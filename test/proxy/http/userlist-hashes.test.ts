@@ -112,6 +112,32 @@ test('a hash Loadstar cannot verify is refused at load, naming the user, the use
   ]);
 });
 
+test('a hash asking more work than a request may cost is refused at load, naming its rounds or cost', () => {
+  // haproxy 2.6.12 accepts these, and calls crypt() on each at load (`haproxy -c` had not finished after
+  // minutes with rounds=999999999) and again for each request; in Loadstar each wrong password would hold
+  // the engine's one thread that long.
+  const sha = '$6$rounds=5000$abcdefgh$D7W7qyozKBT.t6FD3DVYHvADbIO0eSyI4.p20LaEUjro8PqTGYYo/EQcuNjhFbzo9Yg5ir1KIEqFY/yJpgFph0';
+  const text = `userlist L
+    user huge password ${sha.replace('rounds=5000', 'rounds=999999999')}
+    user long password ${sha.replace('rounds=5000', 'rounds=99999999999999999999')}
+    user slowbcrypt password $2b$31$0123456789012345678901uC1u4lBGkJpLfP8mcJvYoeVVe6HL0aO
+    user fine password ${sha.replace('rounds=5000', 'rounds=250000')}
+    user finebcrypt password $2b$13$0123456789012345678901uC1u4lBGkJpLfP8mcJvYoeVVe6HL0aO
+`;
+  const result = parseConfig([{ name: 'test.cfg', text }]);
+  assert.ok(result.ok);
+  const refused = unsupportedFeatures(result.config).map((u) => `${u.line}: ${u.what}`);
+  assert.deepEqual(refused, [
+    "2: 'user huge password' in userlist 'L': a SHA-512 ($6$) hash of 999999999 rounds (Loadstar verifies at most 250000 rounds, as each wrong password costs them all; e.g. 'mkpasswd -m sha-512' makes 5000)",
+    "3: 'user long password' in userlist 'L': a SHA-512 ($6$) hash of 99999999999999999999 rounds (Loadstar verifies at most 250000 rounds, as each wrong password costs them all; e.g. 'mkpasswd -m sha-512' makes 5000)",
+    "4: 'user slowbcrypt password' in userlist 'L': a bcrypt hash of cost 31 (Loadstar verifies a cost of at most 13, as each wrong password costs it; e.g. 'mkpasswd -m bcrypt' makes 5)",
+  ]);
+  // Reaching an engine anyway (not through `loadstar run`), such a user is admitted never, and at no cost.
+  const check = userlistChecker(result.config.userlists);
+  assert.equal(check('L', 'huge', 'x'), false);
+  assert.equal(check('L', 'slowbcrypt', 'x'), false);
+});
+
 test('verified credentials are remembered per user and password, never for another user or a wrong password', () => {
   let verifications = 0;
   const counting = (hash: string) => {
