@@ -13,7 +13,9 @@ export interface SrvAnswer { target: string; port: number; weight?: number; prio
 export type FakeAnswer =
   | { a?: string[]; aaaa?: string[]; srv?: SrvAnswer[]; ttl?: number }
   | 'nxdomain'
-  | 'silence';
+  | 'silence'
+  /** Hostile or broken servers: the datagrams to send back, built from the query received. */
+  | { forge: (query: dnsPacket.DecodedPacket) => Buffer[] };
 
 export interface FakeDns {
   port: number;
@@ -41,9 +43,13 @@ export async function startFakeDns(initial: Record<string, FakeAnswer> = {}): Pr
     questions.set(`${name}|${q.type}`, (questions.get(`${name}|${q.type}`) ?? 0) + 1);
     const answer = answers.get(name);
     if (answer === 'silence') return;
+    if (answer !== undefined && typeof answer === 'object' && 'forge' in answer) {
+      for (const datagram of answer.forge(query as dnsPacket.DecodedPacket)) socket.send(datagram, rinfo.port, rinfo.address);
+      return;
+    }
     const records: dnsPacket.Answer[] = [];
     const additionals: dnsPacket.Answer[] = [];
-    if (answer !== undefined && answer !== 'nxdomain') {
+    if (answer !== undefined && answer !== 'nxdomain' && !('forge' in answer)) {
       const ttl = answer.ttl ?? 60;
       if (q.type === 'A') for (const data of answer.a ?? []) records.push({ type: 'A', name: q.name, ttl, data });
       if (q.type === 'AAAA') for (const data of answer.aaaa ?? []) records.push({ type: 'AAAA', name: q.name, ttl, data });
@@ -51,7 +57,7 @@ export async function startFakeDns(initial: Record<string, FakeAnswer> = {}): Pr
         for (const s of answer.srv ?? []) {
           records.push({ type: 'SRV', name: q.name, ttl, data: { target: s.target, port: s.port, weight: s.weight ?? 10, priority: s.priority ?? 0 } });
           const target = answers.get(s.target.toLowerCase());
-          if (s.glue !== false && target !== undefined && typeof target === 'object') {
+          if (s.glue !== false && target !== undefined && typeof target === 'object' && !('forge' in target)) {
             for (const data of target.a ?? []) additionals.push({ type: 'A', name: s.target, ttl, data });
           }
         }

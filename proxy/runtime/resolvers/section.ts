@@ -170,7 +170,7 @@ export class RuntimeResolvers {
       ns.counters.too_big++;
       return;
     }
-    const reply = decodeReply(msg, res.query.type);
+    const reply = decodeReply(msg, res.name, res.query.type);
     res.query.responses++;
     if (!reply || reply.status === 'invalid') ns.counters.invalid++;
     else if (reply.status === 'nx') ns.counters.nx++;
@@ -178,6 +178,7 @@ export class RuntimeResolvers {
     else if (reply.status === 'truncated') ns.counters.truncated++;
     else if (reply.status === 'other') ns.counters.other++;
     else if (reply.status === 'no-expected-record') ns.counters.any_err++;
+    else if (reply.status === 'cname-error') ns.counters.cname_error++;
     if (reply?.cname) ns.counters.cname++;
     if (!reply || reply.status !== 'valid') {
       res.status = reply ? Resolution.statusOf(reply) : 'other';

@@ -117,14 +117,31 @@ test('a query carries one question, recursion desired and the EDNS0 payload size
   assert.equal(q.flag_rd, true);
   assert.equal((q.additionals![0] as { udpPayloadSize: number }).udpPayloadSize, 1232);
   const reply = (flags: number, answers: dnsPacket.Answer[] = []) => dnsPacket.encode({ type: 'response', id: 7, flags, questions: [{ type: 'A', name: 'app.test' }], answers });
-  assert.equal(decodeReply(reply(3), 'A')?.status, 'nx');
-  assert.equal(decodeReply(reply(5), 'A')?.status, 'refused');
-  assert.equal(decodeReply(reply(2), 'A')?.status, 'other');
-  assert.equal(decodeReply(reply(0), 'A')?.status, 'no-expected-record');
-  assert.equal(decodeReply(reply(dnsPacket.TRUNCATED_RESPONSE), 'A')?.status, 'truncated');
-  const valid = decodeReply(reply(0, [{ type: 'CNAME', name: 'app.test', data: 'real.test' }, { type: 'A', name: 'real.test', data: '127.0.0.2' }]), 'A');
+  assert.equal(decodeReply(reply(3), 'app.test', 'A')?.status, 'nx');
+  assert.equal(decodeReply(reply(5), 'app.test', 'A')?.status, 'refused');
+  assert.equal(decodeReply(reply(2), 'app.test', 'A')?.status, 'other');
+  assert.equal(decodeReply(reply(0), 'app.test', 'A')?.status, 'no-expected-record');
+  assert.equal(decodeReply(reply(dnsPacket.TRUNCATED_RESPONSE), 'app.test', 'A')?.status, 'truncated');
+  const valid = decodeReply(reply(0, [{ type: 'CNAME', name: 'app.test', data: 'real.test' }, { type: 'A', name: 'real.test', data: '127.0.0.2' }]), 'app.test', 'A');
   assert.deepEqual([valid?.status, valid?.cname, valid?.records], ['valid', true, [{ type: 'A', name: 'real.test', address: '127.0.0.2' }]]);
-  assert.equal(decodeReply(Buffer.from('xx'), 'A'), undefined);
+  assert.equal(decodeReply(Buffer.from('xx'), 'app.test', 'A'), undefined);
+});
+
+test('a reply for another name, or whose answers leave the CNAME chain, gives no address (as HAProxy validates them)', () => {
+  const reply = (question: string, answers: dnsPacket.Answer[], questions = [{ type: 'A' as const, name: question }]) =>
+    dnsPacket.encode({ type: 'response', id: 7, flags: 0, questions, answers });
+  const statusOf = (buf: Buffer) => { const r = decodeReply(buf, 'app.test', 'A'); return [r?.status, r?.records.length]; };
+  // The question echoed is not the one asked: HAProxy's RSLV_RESP_WRONG_NAME, counted invalid.
+  assert.deepEqual(statusOf(reply('other.test', [{ type: 'A', name: 'other.test', data: '10.0.0.1' }])), ['invalid', 0]);
+  assert.deepEqual(statusOf(reply('app.test', [], [])), ['invalid', 0]);
+  // The first answer is for another name: invalid; a later one off the chain: a CNAME error.
+  assert.deepEqual(statusOf(reply('app.test', [{ type: 'A', name: 'other.test', data: '10.0.0.1' }])), ['invalid', 0]);
+  assert.deepEqual(statusOf(reply('app.test', [{ type: 'A', name: 'app.test', data: '10.0.0.1' }, { type: 'A', name: 'other.test', data: '10.0.0.2' }])), ['cname-error', 0]);
+  assert.deepEqual(statusOf(reply('app.test', [{ type: 'CNAME', name: 'app.test', data: 'real.test' }, { type: 'A', name: 'evil.test', data: '10.0.0.3' }])), ['cname-error', 0]);
+  // A chain that ends on a CNAME (a loop, say) gives nothing either.
+  assert.deepEqual(statusOf(reply('app.test', [{ type: 'CNAME', name: 'app.test', data: 'app.test' }, { type: 'CNAME', name: 'app.test', data: 'app.test' }])), ['cname-error', 0]);
+  // Names compare without case, and a chain followed is fine.
+  assert.deepEqual(statusOf(reply('APP.test', [{ type: 'CNAME', name: 'App.Test', data: 'r.test' }, { type: 'A', name: 'R.TEST', data: '10.0.0.4' }])), ['valid', 1]);
 });
 
 test('parse-resolv-conf adds the nameservers of resolv.conf, named by their address, after those written before it', async () => {
