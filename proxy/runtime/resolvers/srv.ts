@@ -37,23 +37,44 @@ export class SrvCache {
     return this.items.slice().sort((a, b) => a.key - b.key);
   }
 
-  /** A valid reply: refresh or add the records, then hang each additional address on the first record naming it. */
+  /**
+   * A valid reply: refresh or add the records, then hang each additional address on the first record naming it.
+   * Records are found by name through maps: a reply of a large `accepted_payload_size` carries thousands of
+   * records, and comparing each with each held the engine for a second per reply.
+   */
   merge(records: readonly SrvRecord[], additionals: readonly AddressRecord[], now: number): void {
+    const byTargetAndPort = new Map<string, SrvItem>();
+    for (const i of this.items) byTargetAndPort.set(`${nameKey(i.target)}|${i.port}`, i);
     for (const r of records) {
-      const known = this.items.find((i) => sameName(i.target, r.target) && i.port === r.port);
+      const key = `${nameKey(r.target)}|${r.port}`;
+      const known = byTargetAndPort.get(key);
       if (known) {
         known.lastSeen = now;
         known.weight = r.weight;
-      } else this.items.push({ target: r.target, port: r.port, weight: r.weight, key: targetKey(r.target), lastSeen: now, additional: undefined, server: undefined });
+      } else {
+        const item: SrvItem = { target: r.target, port: r.port, weight: r.weight, key: targetKey(r.target), lastSeen: now, additional: undefined, server: undefined };
+        this.items.push(item);
+        byTargetAndPort.set(key, item);
+      }
     }
-    const ordered = this.ordered();
+    if (additionals.length === 0) return;
+    // Each target's records, in HAProxy's order.
+    const byTarget = new Map<string, SrvItem[]>();
+    for (const i of this.ordered()) {
+      const key = nameKey(i.target);
+      const list = byTarget.get(key);
+      if (list) list.push(i);
+      else byTarget.set(key, [i]);
+    }
     for (const a of additionals) {
-      const same = ordered.find((i) => i.additional && i.additional.type === a.type && i.additional.lastSeen !== now && sameName(i.target, a.name) && i.additional.address === a.address);
+      const named = byTarget.get(nameKey(a.name));
+      if (!named) continue;
+      const same = named.find((i) => i.additional && i.additional.type === a.type && i.additional.lastSeen !== now && i.additional.address === a.address);
       if (same) {
         same.additional!.lastSeen = now;
         continue;
       }
-      const free = ordered.find((i) => i.additional === undefined && sameName(i.target, a.name));
+      const free = named.find((i) => i.additional === undefined);
       if (free) free.additional = { type: a.type, address: a.address, lastSeen: now };
     }
   }
@@ -63,10 +84,13 @@ export class SrvCache {
     const dropped: SrvItem[] = [];
     for (const item of this.ordered()) {
       if (item.additional && item.additional.lastSeen + obsoleteMs < now) item.additional = undefined;
-      if (item.lastSeen + obsoleteMs < now) {
-        this.items.splice(this.items.indexOf(item), 1);
-        dropped.push(item);
-      }
+      if (item.lastSeen + obsoleteMs < now) dropped.push(item);
+    }
+    if (dropped.length > 0) {
+      const gone = new Set(dropped);
+      let kept = 0;
+      for (const i of this.items) if (!gone.has(i)) this.items[kept++] = i;
+      this.items.length = kept;
     }
     return dropped;
   }
@@ -175,8 +199,9 @@ export class SrvRequest implements Requester {
   }
 }
 
-function sameName(a: string, b: string): boolean {
-  return a.replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
+/** A DNS name as compared: without case and without a final dot. */
+function nameKey(name: string): string {
+  return name.replace(/\.$/, '').toLowerCase();
 }
 
 /** XXH32 of the name as DNS labels (length-prefixed, without the root's zero), seeded with 33 (SRV). */

@@ -12,6 +12,7 @@ import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { AnswerCache, addressBytes } from '../../../proxy/runtime/resolvers/answers.ts';
 import { pickAddress } from '../../../proxy/runtime/resolvers/pick.ts';
+import { SrvCache } from '../../../proxy/runtime/resolvers/srv.ts';
 import { decodeReply, encodeQuery } from '../../../proxy/runtime/resolvers/wire.ts';
 import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
 import { freePort } from '../../helpers/net.ts';
@@ -142,6 +143,33 @@ test('a reply for another name, or whose answers leave the CNAME chain, gives no
   assert.deepEqual(statusOf(reply('app.test', [{ type: 'CNAME', name: 'app.test', data: 'app.test' }, { type: 'CNAME', name: 'app.test', data: 'app.test' }])), ['cname-error', 0]);
   // Names compare without case, and a chain followed is fine.
   assert.deepEqual(statusOf(reply('APP.test', [{ type: 'CNAME', name: 'App.Test', data: 'r.test' }, { type: 'A', name: 'R.TEST', data: '10.0.0.4' }])), ['valid', 1]);
+});
+
+test('SRV replies of thousands of records are merged in one pass: additionals go to the first record of their target', () => {
+  const cache = new SrvCache();
+  const n = 4000;
+  const records = Array.from({ length: n }, (_, i) => ({ type: 'SRV' as const, name: '_h._tcp.app.test', target: `T${i >> 1}.app.test.`, port: 80 + (i & 1), weight: 10, priority: 0 }));
+  // Two addresses per target: one for each of its two records, in their order.
+  const additionals = Array.from({ length: n }, (_, i) => ({ type: 'A' as const, name: `t${i >> 1}.APP.test`, address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }));
+  // Names are compared without case: counting the lower-casings counts the comparisons, without timing anything.
+  // Comparing each record with each (as before) made ~16 million per reply and held the engine for seconds.
+  const lower = String.prototype.toLowerCase;
+  let lowered = 0;
+  String.prototype.toLowerCase = function (this: string) { lowered++; return lower.call(this); };
+  try {
+    cache.merge(records, additionals, 1000);
+    cache.merge(records, additionals, 2000);
+  } finally {
+    String.prototype.toLowerCase = lower;
+  }
+  assert.ok(lowered < 20 * n, `${lowered} name comparisons for ${n} records`);
+  assert.equal(cache.all().length, n);
+  const byTarget = new Map<string, string[]>();
+  for (const item of cache.ordered()) byTarget.set(item.target, [...(byTarget.get(item.target) ?? []), `${item.port} ${item.additional?.address} ${item.additional?.lastSeen}`]);
+  assert.deepEqual(byTarget.get('T0.app.test.'), ['80 10.0.0.0 2000', '81 10.0.0.1 2000']);
+  assert.deepEqual(byTarget.get(`T${n / 2 - 1}.app.test.`), ['80 10.0.15.158 2000', '81 10.0.15.159 2000']);
+  assert.equal(cache.dropObsolete(2001, 0).length, n);
+  assert.equal(cache.all().length, 0);
 });
 
 test('parse-resolv-conf adds the nameservers of resolv.conf, named by their address, after those written before it', async () => {
