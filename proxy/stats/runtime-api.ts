@@ -96,21 +96,49 @@ export class RuntimeApi {
     socket.setTimeout(this.timeout, () => socket.destroy());
     const session: CliSession = { level: entry.spec.level, interactive: false, quit: false };
     let buffered = '';
+    let ended = false;
+    let awaitingDrain = false;
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      if (buffered.length > MAX_LINE) return void socket.destroy();
+    // Runs the complete lines received. An interactive client that sends commands without reading
+    // their answers is not read further until it has taken them (as HAProxy stops reading when its
+    // output buffer is full): else each chunk of `show stat` lines would queue megabytes unbounded.
+    const pump = (): void => {
       let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0 && !socket.writableEnded) {
+      while (!socket.writableEnded && !socket.destroyed && (nl = buffered.indexOf('\n')) >= 0) {
+        if (socket.writableNeedDrain) {
+          if (!awaitingDrain) {
+            awaitingDrain = true;
+            socket.pause();
+            socket.once('drain', () => {
+              awaitingDrain = false;
+              socket.resume();
+              pump();
+            });
+          }
+          return;
+        }
         const text = buffered.slice(0, nl).replace(/\r$/, '');
         buffered = buffered.slice(nl + 1);
         this.runLine(socket, text, session);
       }
+      // A client that sends its last command without a newline and half-closes still gets its answer.
+      if (ended && !awaitingDrain && !socket.writableEnded && !socket.destroyed) {
+        if (buffered.trim() !== '') this.runLine(socket, buffered, session);
+        buffered = '';
+        if (!socket.writableEnded) socket.end();
+      }
+    };
+    socket.on('data', (chunk: string) => {
+      // Answered and closing (not interactive): what else it sends is not read.
+      if (socket.writableEnded) return;
+      buffered += chunk;
+      pump();
+      // A line longer than any command: the client does not speak this protocol.
+      if (buffered.length - (buffered.lastIndexOf('\n') + 1) > MAX_LINE) socket.destroy();
     });
-    // A client that sends its last command without a newline and half-closes still gets its answer.
     socket.on('end', () => {
-      if (buffered.trim() !== '' && !socket.writableEnded) this.runLine(socket, buffered, session);
-      if (!socket.writableEnded) socket.end();
+      ended = true;
+      pump();
     });
   }
 

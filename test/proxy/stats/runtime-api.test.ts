@@ -124,6 +124,46 @@ test('show info, show backend, show servers state and several commands on one li
   }
 });
 
+test('an interactive client that does not read its answers is not read further: the queued output stays bounded, and every command is answered once it reads', async () => {
+  const s = await setup();
+  const client = net.connect(s.userPort, '127.0.0.1');
+  try {
+    await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
+    const commands = 10_000;
+    client.write('prompt\n' + 'show stat\n'.repeat(commands));
+    // The engine's side of this connection: what it has queued for the client and not sent yet.
+    const api = (s.e.engine as unknown as { runtimeApi: { clients: Set<net.Socket> } }).runtimeApi;
+    const queued = () => Math.max(0, ...[...api.clients].map((c) => c.writableLength));
+    // Wait until the engine stops producing (paused, or, before, done with every command).
+    let last = -1;
+    let same = 0;
+    while (same < 5) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = queued();
+      same = now === last ? same + 1 : 0;
+      last = now;
+    }
+    assert.ok(last < 1024 * 1024, `${last} bytes queued for a client that reads nothing`);
+    // Reading now, the client gets every answer, each ending with the prompt.
+    let prompts = 0;
+    let tail = '';
+    await new Promise<void>((resolve, reject) => {
+      client.setEncoding('utf8');
+      client.on('data', (d: string) => {
+        const text = tail + d;
+        prompts += text.split('\n> ').length - 1;
+        tail = text.slice(-2);
+        if (prompts >= commands) resolve();
+      });
+      client.once('error', reject);
+    });
+    assert.equal(prompts, commands);
+  } finally {
+    client.destroy();
+    await s.close();
+  }
+});
+
 /** The same backend with the given `stats socket` lines, parsed and provisioned. */
 function socketsConfig(lines: string[]) {
   const text = `global\n${lines.map((l) => `  stats socket ${l}\n`).join('')}${HTTP_DEFAULTS}backend app\n  server a 127.0.0.1:1\n`;
