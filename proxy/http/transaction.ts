@@ -465,7 +465,17 @@ export class HttpTransaction implements ServerSession {
     const room = requestBodyRoom(this.frontend.limits.headRoom, this.headBytesIn - (this.chunkedRequest ? END_OF_TRAILERS : 0), r.headers);
     const wait = new RequestBodyWait(decision.waitForBody, room, decision.resume, () => this.contained(() => this.bodyWaitTimedOut()));
     this.bodyWait = wait;
+    // Reading paused on a body held before the wait began (a request pipelined behind another): the wait reads on.
+    if (this.pendingBytes > MAX_BUFFERED_BODY && this.waitWantsMore()) this.client.resumeReading();
     this.checkBodyWait();
+  }
+
+  /**
+   * A body wait reads up to its room (the buffer behind the head), which a `tune.bufsize` above
+   * the usual cap of held body makes larger: reading pauses only past it, as HAProxy fills its buffer.
+   */
+  private waitWantsMore(): boolean {
+    return this.bodyWait !== undefined && this.pendingBytes < this.bodyWait.room;
   }
 
   /** The body so far is enough for the waiting rules: they run on, with req.body* reading it. */
@@ -563,7 +573,7 @@ export class HttpTransaction implements ServerSession {
     if (this.upstream) return this.writeBody(chunk);
     this.pendingBody.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes > MAX_BUFFERED_BODY) this.client.pauseReading();
+    if (this.pendingBytes > MAX_BUFFERED_BODY && !this.waitWantsMore()) this.client.pauseReading();
     if (this.bodyWait) this.checkBodyWait();
   }
 

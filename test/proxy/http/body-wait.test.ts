@@ -410,3 +410,55 @@ test('http-response wait-for-body through haproxy gives the recorded outcomes', 
     await o.close();
   }
 });
+
+/** A buffer larger than the body (tune.bufsize 1 MiB) and a body of 600000 bytes sent at once. */
+function bigBufferConfig(port: number): string {
+  return `global
+    tune.bufsize 1048576
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 3s
+    timeout server 3s
+frontend f
+    bind 127.0.0.1:${port}
+    option http-buffer-request
+    http-request set-var(txn.bl) req.body_len
+    http-request return status 200 content-type text/plain lf-string "len=%[var(txn.bl)]"
+`;
+}
+
+async function bigBodyAnswer(port: number): Promise<string> {
+  const body = 'x'.repeat(600_000);
+  const reply = await new Promise<string>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(`POST / HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`));
+    let raw = '';
+    s.on('data', (d: Buffer) => (raw += d.toString('latin1')));
+    s.on('close', () => resolve(raw));
+    s.on('error', () => {});
+  });
+  return `${reply.split('\r\n')[0]} ${reply.slice(reply.indexOf('\r\n\r\n') + 4)}`;
+}
+
+// Loadstar stopped reading a request body at 256 KiB while the wait asked for more: the rules
+// waited for bytes it would not read, until `timeout client` (a 408).
+test('a wait for a body larger than 256 KiB, within the buffer, reads it all as haproxy does', async () => {
+  const port = await freePort();
+  const e = await startEngine(bigBufferConfig(port));
+  try {
+    assert.equal(await bigBodyAnswer(port), 'HTTP/1.1 200 OK len=600000');
+  } finally {
+    await e.stop();
+  }
+});
+
+test('haproxy reads the same body in full before its rules', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const port = await freePort();
+  const h = await startHaproxy(bigBufferConfig(port), port);
+  try {
+    assert.equal(await bigBodyAnswer(port), 'HTTP/1.1 200 OK len=600000');
+  } finally {
+    await h.stop();
+  }
+});
