@@ -179,7 +179,7 @@ export class RuntimeResolvers {
     else if (reply.status === 'other') ns.counters.other++;
     else if (reply.status === 'no-expected-record') ns.counters.any_err++;
     else if (reply.status === 'cname-error') ns.counters.cname_error++;
-    if (reply?.cname) ns.counters.cname++;
+    // `cname` stays 0: haproxy 2.6 prints the counter but never counts it (a reply through a CNAME counts as valid).
     if (!reply || reply.status !== 'valid') {
       res.status = reply ? Resolution.statusOf(reply) : 'other';
       // Errors count once every nameserver answered: a slower one may still answer well.
