@@ -24,7 +24,7 @@
  */
 import type net from 'node:net';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
-import { directWriter, type DirectWriter } from './direct-write.ts';
+import { directWriter, type DirectWriter } from '../runtime/direct-write.ts';
 
 export interface ReadTarget {
   /** The socket read from (paused and resumed for backpressure). */

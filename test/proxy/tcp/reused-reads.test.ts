@@ -7,7 +7,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { startRawServer, startEngine, startTcpListen, freePort, waitFor } from '../../helpers/net.ts';
 import { pattern, writeInPieces, writeRepeated } from '../../helpers/streams.ts';
 import { ReusedReads } from '../../../proxy/tcp/reused-reads.ts';
-import { directWriter } from '../../../proxy/tcp/direct-write.ts';
+import { directWriter } from '../../../proxy/runtime/direct-write.ts';
 import { spareReadBuffers } from '../../../proxy/runtime/read-buffers.ts';
 
 /**

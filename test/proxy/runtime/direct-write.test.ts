@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
-import { directWriter } from '../../../proxy/tcp/direct-write.ts';
+import { directWriter } from '../../../proxy/runtime/direct-write.ts';
 import { waitFor } from '../../helpers/net.ts';
 import { pattern } from '../../helpers/streams.ts';
 

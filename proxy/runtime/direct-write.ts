@@ -104,3 +104,46 @@ export function directWriter(sink: net.Socket, done: () => void): DirectWriter |
     return 'pending';
   };
 }
+
+interface StringHandle {
+  writeLatin1String(req: WriteReq, text: string): number;
+  writeQueueSize: number;
+}
+
+interface StringWriteReq extends WriteReq {
+  socket: net.Socket;
+}
+
+/** A pending string write's completion: only an error is news (Node copied the bytes it holds). */
+function onStringWritten(this: StringWriteReq, status: number): void {
+  const socket = this.socket;
+  if (socket.destroyed) return;
+  if (status < 0) socket.destroy(writeError(status));
+  else (socket as unknown as SocketInternals)._unrefTimer!();
+}
+
+/**
+ * Writes `text` (latin1: one byte per character) to `socket` through its handle when nothing waits
+ * before it, in the stream or in libuv; false, and nothing written, when the caller must use
+ * `socket.write` (TLS and other streams, a socket connecting, ending or closed, or bytes queued).
+ * What the kernel does not take at once Node copies (a string is not the caller's memory): nothing
+ * has to be kept alive, and a write still pending is at most this text — the caller's backpressure,
+ * which reads the stream's queue, sees only what comes after it.
+ */
+export function writeLatin1Directly(socket: net.Socket, text: string): boolean {
+  if (!binding || Object.getPrototypeOf(socket) !== net.Socket.prototype) return false;
+  const handle = (socket as unknown as { _handle: StringHandle | null })._handle;
+  if (!handle || socket.connecting || socket.writableLength > 0 || socket.writableEnded || socket.destroyed || handle.writeQueueSize > 0) return false;
+  const req = new binding.WriteWrap() as StringWriteReq;
+  req.handle = handle;
+  req.oncomplete = onStringWritten;
+  req.async = false;
+  req.socket = socket;
+  const status = handle.writeLatin1String(req, text);
+  if (status !== 0) socket.destroy(writeError(status));
+  else {
+    (socket as unknown as SocketInternals)._unrefTimer!();
+    if (binding.streamBaseState[binding.kLastWriteWasAsync] !== 0) req.async = true;
+  }
+  return true;
+}
