@@ -494,6 +494,7 @@ export class Engine {
    */
   private wireTls(listener: Listener, bindTls: BindTls): void {
     bindTls.secured = (socket) => this.accept(listener, socket);
+    bindTls.logsFailures = this.logger.logsConnectionErrors(listener.proxy);
     bindTls.succeeded = this.statsEnabled ? (socket) => this.stats.tlsHandshake(listener.frontend, socket.isSessionReused() ? 'resumed' : 'new') : undefined;
     bindTls.refused = (socket, failure) => {
       if (this.statsEnabled) {

@@ -106,6 +106,11 @@ export class Logger {
     this.sink.traffic(`${src ?? 'unknown'}:${socket.remotePort ?? 0} [${dateLog(record.acceptedAt)}] ${proxy.name}/${label}: ${record.failure.reason}`);
   }
 
+  /** The proxy writes a line for a connection that fails before its stream (connectionError). */
+  logsConnectionErrors(proxy: Proxy): boolean {
+    return this.errorFormatFor(proxy) !== undefined || this.formatFor(proxy) !== undefined;
+  }
+
   /** The proxy's `error-log-format`, compiled once; undefined without one. */
   private errorFormatFor(proxy: Proxy): ProxyLogFormat | undefined {
     if (!proxy.errorLogFormat) return undefined;

@@ -74,6 +74,8 @@ export class BindTls {
    * socket is closed right after.
    */
   refused: (socket: net.Socket, failure: HandshakeFailure) => void = () => {};
+  /** The frontend logs failed handshakes: their addresses must be read before Node forgets them (the engine sets it). */
+  logsFailures = true;
   /** Told of each completed handshake (ssl_sess / ssl_reused_sess); the engine sets it only when it keeps statistics. */
   succeeded: ((socket: tls.TLSSocket) => void) | undefined;
 
@@ -216,8 +218,8 @@ export class BindTls {
     // Its handshake begins (the logs' %Th counts it, as HAProxy's).
     server.on('connection', handshakeBegins);
     // Node may close a failed client before this bind hears of it: its addresses are read (and kept by
-    // the socket) now, for the log line.
-    server.on('connection', keepAddresses);
+    // the socket) now, for the log line — only when the frontend writes one.
+    server.on('connection', (raw: net.Socket) => { if (this.logsFailures) keepAddresses(raw); });
     renewTicketsOnResumption(server);
     return server;
   }

@@ -54,8 +54,10 @@ export function createTlsServer(
     if (only) return void only.server.emit('connection', raw);
     handshakeBegins(raw);
     // A reset loses the addresses Node had not read yet: the log line needs them.
-    void raw.remoteAddress;
-    void raw.localAddress;
+    if (current().logsFailures) {
+      void raw.remoteAddress;
+      void raw.localAddress;
+    }
     const failed = (failure: HandshakeFailure): void => current().refused(raw, failure);
     readClientHello(raw, timeout, failed, (sni) => {
       const bindTls = current();
