@@ -216,3 +216,53 @@ test('haproxy 2.6 writes the recorded lines and counts', async (t) => {
     await haproxy.stop();
   }
 });
+
+/** A PROXY header refused, and a connection closed before sending one, through error-log-format: recorded from haproxy 2.6.12. */
+const PROXY_RECORDED = [
+  'E 127.0.0.1 pp pp/<NOSRV> 0 PR 15|Received something which does not look like a PROXY protocol header',
+  'E 127.0.0.1 pp pp/<NOSRV> 0 PR 11|Connection closed while waiting for PROXY protocol header',
+];
+
+function proxyConfig(port: number): string {
+  return `global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 2s
+    timeout server 5s
+frontend pp
+    error-log-format "E %ci %ft %b/%s %ST %ts %[fc_err]|%[fc_err_str]"
+    bind 127.0.0.1:${port} name p accept-proxy
+    http-request return status 200 content-type text/plain string ok
+`;
+}
+
+async function runProxyCases(port: number, lines: () => string[]): Promise<void> {
+  await raw(port, 'GET / HTTP/1.1\r\n\r\nxxxxxxxxxxxxxxxxxxxx', 'wait');
+  await waitFor('the refused header logged', () => lines().length >= 1);
+  await raw(port, undefined, 'fin');
+  await waitFor('the closed connection logged', () => lines().length >= 2);
+}
+
+test('PROXY header errors are written with error-log-format and their fc_err, as haproxy 2.6 does', async (t) => {
+  const port = await freePort();
+  const proxy = await startEngine(proxyConfig(port));
+  try {
+    await runProxyCases(port, () => proxy.logs);
+    assert.deepEqual(proxy.logs, PROXY_RECORDED);
+  } finally {
+    await proxy.stop();
+  }
+  if (!requireHaproxy(t)) return;
+  const haproxy = await startHaproxy(proxyConfig(port), port);
+  try {
+    // startHaproxy's readiness probe is itself a connection closed before its header: left out.
+    const lines = (): string[] => haproxy.output().split('\n').filter((l) => l.startsWith('E ')).slice(1);
+    await runProxyCases(port, lines);
+    assert.deepEqual(lines(), PROXY_RECORDED);
+  } finally {
+    await haproxy.stop();
+  }
+});
