@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { spawnSync } from 'node:child_process';
-import { startEngine, freePort, waitFor } from '../../helpers/net.ts';
+import { startEngine, startRawServer, freePort, waitFor } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 
 let dir: string;
@@ -223,7 +223,15 @@ const PROXY_RECORDED = [
   'E 127.0.0.1 pp pp/<NOSRV> 0 PR 11|Connection closed while waiting for PROXY protocol header',
 ];
 
-function proxyConfig(port: number): string {
+/** A plain listener that logs nothing, for startHaproxy's readiness probe (a probe on a logged port would add a line). */
+function readyListener(port: number): string {
+  return `listen ready
+    bind 127.0.0.1:${port}
+    http-request return status 200
+`;
+}
+
+function proxyConfig(port: number, readyPort: number): string {
   return `global
     log stdout format raw local0
 defaults
@@ -236,7 +244,7 @@ frontend pp
     error-log-format "E %ci %ft %b/%s %ST %ts %[fc_err]|%[fc_err_str]"
     bind 127.0.0.1:${port} name p accept-proxy
     http-request return status 200 content-type text/plain string ok
-`;
+${readyListener(readyPort)}`;
 }
 
 async function runProxyCases(port: number, lines: () => string[]): Promise<void> {
@@ -248,7 +256,8 @@ async function runProxyCases(port: number, lines: () => string[]): Promise<void>
 
 test('PROXY header errors are written with error-log-format and their fc_err, as haproxy 2.6 does', async (t) => {
   const port = await freePort();
-  const proxy = await startEngine(proxyConfig(port));
+  const readyPort = await freePort();
+  const proxy = await startEngine(proxyConfig(port, readyPort));
   try {
     await runProxyCases(port, () => proxy.logs);
     assert.deepEqual(proxy.logs, PROXY_RECORDED);
@@ -256,13 +265,87 @@ test('PROXY header errors are written with error-log-format and their fc_err, as
     await proxy.stop();
   }
   if (!requireHaproxy(t)) return;
-  const haproxy = await startHaproxy(proxyConfig(port), port);
+  const haproxy = await startHaproxy(proxyConfig(port, readyPort), readyPort);
   try {
-    // startHaproxy's readiness probe is itself a connection closed before its header: left out.
-    const lines = (): string[] => haproxy.output().split('\n').filter((l) => l.startsWith('E ')).slice(1);
+    const lines = (): string[] => haproxy.output().split('\n').filter((l) => l.startsWith('E '));
     await runProxyCases(port, lines);
     assert.deepEqual(lines(), PROXY_RECORDED);
   } finally {
     await haproxy.stop();
+  }
+});
+
+function tcpConfig(port: number, serverPort: number, readyPort: number, statsSocket = ''): string {
+  return `global
+    log stdout format raw local0
+${statsSocket}
+defaults
+    mode tcp
+    log global
+    timeout connect 2s
+    timeout client 2s
+    timeout server 5s
+frontend tcpfe
+    error-log-format "T %ci %ft %ts %b %[fc_err]"
+    bind 127.0.0.1:${port} ssl crt ${path.join(dir, 'site.pem')}
+    default_backend be
+backend be
+    server s1 127.0.0.1:${serverPort}
+${readyListener(readyPort).replace('listen ready', 'listen ready\n    mode http')}`;
+}
+
+/** Two failed handshakes, then a full TLS 1.2 handshake and one resuming its session; each session is answered and closed by the server. */
+async function runTcpCases(port: number, lines: () => string[]): Promise<boolean[]> {
+  await raw(port, 'GET / HTTP/1.1\r\n\r\n', 'wait');
+  await waitFor('the failed handshake logged', () => lines().length >= 1);
+  await raw(port, undefined, 'fin');
+  await waitFor('the closed handshake logged', () => lines().length >= 2);
+  const reused: boolean[] = [];
+  let session: Buffer | undefined;
+  for (let i = 0; i < 2; i++) {
+    await new Promise<void>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, maxVersion: 'TLSv1.2', ...(session ? { session } : {}) }, () => {
+        reused.push(s.isSessionReused());
+        session = s.getSession();
+      });
+      s.on('data', () => {});
+      s.on('error', () => {});
+      s.on('close', () => resolve());
+    });
+  }
+  return reused;
+}
+
+/** Recorded from haproxy 2.6.12: a TCP frontend's error-log-format lines, and its show stat counts. */
+const TCP_RECORDED = ['T 127.0.0.1 tcpfe~ PR tcpfe 34', 'T 127.0.0.1 tcpfe~ PR tcpfe 24'];
+const TCP_COUNTS = { conn_tot: 4, stot: 2, ssl_sess: 1, ssl_reused_sess: 1, ssl_failed_handshake: 2 };
+
+test('a TCP frontend writes error-log-format lines for failed handshakes, and counts resumed sessions in ssl_reused_sess, as haproxy 2.6', async (t) => {
+  const server = await startRawServer((socket) => socket.end('hello\n'));
+  const port = await freePort();
+  const readyPort = await freePort();
+  const proxy = await startEngine(tcpConfig(port, server.port, readyPort));
+  try {
+    const errorLines = (): string[] => proxy.logs.filter((l) => l.startsWith('T '));
+    assert.deepEqual(await runTcpCases(port, errorLines), [false, true]);
+    assert.deepEqual(errorLines(), TCP_RECORDED);
+    const c = proxy.engine.stats.counters('frontend', 'tcpfe')!;
+    await waitFor('both sessions counted', () => c.stot === 2);
+    assert.deepEqual({ conn_tot: c.connTot, stot: c.stot, ssl_sess: c.sslSess, ssl_reused_sess: c.sslReusedSess, ssl_failed_handshake: c.sslFailedHandshake }, TCP_COUNTS);
+  } finally {
+    await proxy.stop();
+  }
+  if (!requireHaproxy(t)) return void (await server.close());
+  const socketPath = path.join(dir, 'haproxy-tcp.sock');
+  const haproxy = await startHaproxy(tcpConfig(port, server.port, readyPort, `    stats socket ${socketPath} level admin`), readyPort);
+  try {
+    const errorLines = (): string[] => haproxy.output().split('\n').filter((l) => l.startsWith('T '));
+    assert.deepEqual(await runTcpCases(port, errorLines), [false, true]);
+    assert.deepEqual(errorLines(), TCP_RECORDED);
+    const fe = await haproxyStat(socketPath, 'tcpfe');
+    assert.deepEqual({ conn_tot: Number(fe.conn_tot), stot: Number(fe.stot), ssl_sess: Number(fe.ssl_sess), ssl_reused_sess: Number(fe.ssl_reused_sess), ssl_failed_handshake: Number(fe.ssl_failed_handshake) }, TCP_COUNTS);
+  } finally {
+    await haproxy.stop();
+    await server.close();
   }
 });
