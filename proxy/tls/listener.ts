@@ -99,12 +99,12 @@ function readClientHello(socket: net.Socket, timeout: number, failed: (failure: 
     settled = true;
     clearTimeout(timer);
     socket.off('end', onEnd);
-    socket.off('error', onError);
     socket.unshift(received);
     ready(sni);
   };
   const onEnd = (): void => fail(HANDSHAKE_FAILURES.closed);
-  const onError = (): void => fail(HANDSHAKE_FAILURES.failure);
+  // Kept after the ClientHello too: an error on the raw socket must never go unheard (it would crash the process).
+  const onError = (): void => (settled ? void socket.destroy() : fail(HANDSHAKE_FAILURES.failure));
   socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('error', onError);
