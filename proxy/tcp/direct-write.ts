@@ -4,7 +4,8 @@
  * write path (writeOrBuffer, _writeGeneric, a WriteWrap, then a nextTick to finish a write the
  * kernel already took) was a large share of the ~10 µs of user time per request Loadstar spent
  * against HAProxy's ~5 (docs/perf-tcp.md). This does what `_writeGeneric` does for one buffer —
- * a WriteWrap, `handle.writeBuffer`, the socket's timeout refreshed, its byte count kept — and
+ * a WriteWrap, `handle.writeBuffer`, the socket's timeout refreshed (`bytesWritten` is the
+ * handle's own count, which includes these writes) — and
  * nothing for the common case where the kernel takes the chunk whole.
  *
  * A write the kernel does not take at once stays with libuv, which keeps the order of everything
@@ -43,17 +44,6 @@ interface SocketInternals {
   _unrefTimer?: () => void;
 }
 
-/**
- * The socket field `bytesWritten` adds up (Node 20's `kBytesWritten`, found by its description on a
- * probe socket; undefined elsewhere, and then `bytesWritten` leaves direct writes out).
- */
-const bytesWrittenField: symbol | undefined = (() => {
-  const probe = new net.Socket();
-  const field = Object.getOwnPropertySymbols(probe).find((s) => s.description === 'kBytesWritten');
-  const counts = field !== undefined && typeof (probe as unknown as Record<symbol, unknown>)[field] === 'number';
-  probe.destroy();
-  return counts ? field : undefined;
-})();
 
 function streamWrap(): StreamWrap | undefined {
   try {
@@ -108,7 +98,6 @@ export function directWriter(sink: net.Socket, done: () => void): DirectWriter |
       sink.destroy(writeError(status));
       return 'failed';
     }
-    if (bytesWrittenField) (sink as unknown as Record<symbol, number>)[bytesWrittenField] += chunk.length;
     socket._unrefTimer!();
     if (streamBaseState[kLastWriteWasAsync] === 0) return 'sent';
     req.async = true;

@@ -42,6 +42,8 @@ test('a chunk the kernel takes whole is sent at once, counted in bytesWritten, w
     await waitFor('both chunks', () => p.received().length === 11);
     assert.equal(p.received().toString(), 'hello world');
     assert.equal(completions, 0);
+    p.ours.destroy();
+    assert.equal(p.ours.bytesWritten, 11, 'counted once, also after the handle is closed');
   } finally {
     p.close();
   }
