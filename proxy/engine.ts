@@ -29,6 +29,8 @@ import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
 import type { BindTls } from './tls/bind-tls.ts';
 import { handshakeStartOf } from './tls/handshake-time.ts';
+import { HANDSHAKE_FAILURES } from './tls/handshake-failures.ts';
+import { PROXY_HEADER_ERROR_CODES } from './runtime/proxy-protocol.ts';
 import { inheritProxyAddresses, proxyHeaderExpected, receiveProxyHeader } from './runtime/proxy-header-reader.ts';
 import { backendServerTls } from './tls/server-tls.ts';
 import type { HealthEvent } from './checks/index.ts';
@@ -479,14 +481,32 @@ export class Engine {
       if (this.statsEnabled) this.stats.connectionFailedEarly(listener.frontend);
       // session_kill_embryonic: dontlognull drops the connections that closed, failed or timed out before a header.
       if (outcome.log === 'unless-dontlognull' && listener.proxy.options['dontlognull']?.enabled) return;
-      this.logger.connectionError(listener.proxy, listener.bind, socket, acceptedAt, outcome.reason, listenerPort);
+      const handshake = outcome.error === 'timeout' ? -1 : Date.now() - acceptedAt;
+      this.logger.connectionError({
+        frontend: listener.frontend, bind: listener.bind, socket, acceptedAt, failure: { reason: outcome.reason, code: PROXY_HEADER_ERROR_CODES[outcome.error] }, handshake, listenerPort,
+      });
     });
   }
 
-  /** Established TLS connections go to the listener's frontend; refused handshakes to its log. */
+  /**
+   * Established TLS connections go to the listener's frontend; failed or refused handshakes to its
+   * counters (conn_tot, ssl_failed_handshake) and its log.
+   */
   private wireTls(listener: Listener, bindTls: BindTls): void {
     bindTls.secured = (socket) => this.accept(listener, socket);
-    bindTls.refused = (socket, reason) => this.logger.connectionError(listener.proxy, listener.bind, socket, handshakeStartOf(socket), reason);
+    bindTls.logsFailures = this.logger.logsConnectionErrors(listener.proxy);
+    bindTls.succeeded = this.statsEnabled ? (socket) => this.stats.tlsHandshake(listener.frontend, socket.isSessionReused() ? 'resumed' : 'new') : undefined;
+    bindTls.refused = (socket, failure) => {
+      if (this.statsEnabled) {
+        this.stats.connectionFailedEarly(listener.frontend);
+        if (failure.counted) this.stats.tlsHandshake(listener.frontend, 'failed');
+      }
+      // session_kill_embryonic: dontlognull drops the connections that closed or timed out.
+      if (failure.quiet && listener.proxy.options['dontlognull']?.enabled) return;
+      const acceptedAt = handshakeStartOf(socket);
+      const handshake = failure === HANDSHAKE_FAILURES.timeout ? -1 : Date.now() - acceptedAt;
+      this.logger.connectionError({ frontend: listener.frontend, bind: listener.bind, socket, acceptedAt, failure, handshake });
+    };
   }
 
   /** Connections still waiting for their PROXY header: not a frontend's yet, a stop closes them. */

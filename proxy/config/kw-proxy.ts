@@ -333,6 +333,22 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'error-log-format',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Log-format line of a connection that fails before its first request (TLS handshake, PROXY header, `timeout client`) and of a request the HTTP parser refuses (400, 408); a frontend with it logs those even without `option httplog`.',
+    parse(ctx) {
+      // HAProxy 2.6's cfgparse-listen.c messages.
+      if (ctx.args.length === 0 || ctx.args[0] === '') return ctx.error(`${ctx.directive.keyword} expects an argument.`);
+      if (ctx.args.length > 1) return ctx.error(`${ctx.directive.keyword} expects only one argument, don't forget to escape spaces!`, 1);
+      const parsed = parseLogFormat(ctx.args[0]!, { mergeSpaces: true });
+      if ('error' in parsed) return ctx.error(`'error-log-format' : ${parsed.error}`, 0);
+      for (const w of parsed.warnings) ctx.warn(`'error-log-format' : ${w}`, 0);
+      if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
+      ctx.proxy.errorLogFormat = { text: ctx.args[0]!, tokens: parsed.tokens, loc: ctx.directive.loc };
+    },
+  },
+  {
     name: 'unique-id-format',
     sections: 'dfl',
     status: ENGINE,

@@ -779,6 +779,12 @@ export interface ParsedProxy {
   /** `no log` was given. */
   noLog: boolean;
   logFormat?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
+  /**
+   * `error-log-format`: the line of a connection that failed before its stream (TLS handshake, PROXY
+   * header) and of a request refused by the HTTP parser (400, 408); without it those get the
+   * `<src>:<port> [<date>] <frontend>/<bind>: <reason>` line and the log-format line respectively.
+   */
+  errorLogFormat?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
   /** `unique-id-format`: each request's unique id (%ID, the unique-id fetch), generated once, when first asked. */
   uniqueIdFormat?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
   /** `unique-id-header`: the request to the server carries the unique id in this header. */

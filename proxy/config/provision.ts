@@ -185,6 +185,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   if (proxy.kind !== 'backend') proxy.maxconn ??= parent.maxconn;
   if (proxy.logs.length === 0 && !proxy.noLog) proxy.logs = [...parent.logs];
   proxy.logFormat ??= parent.logFormat;
+  proxy.errorLogFormat ??= parent.errorLogFormat;
   proxy.uniqueIdFormat ??= parent.uniqueIdFormat;
   proxy.uniqueIdHeader ??= parent.uniqueIdHeader;
   proxy.sendNameHeader ??= parent.sendNameHeader;

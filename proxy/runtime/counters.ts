@@ -19,8 +19,12 @@ export class StatCounters {
   /** Cumulated sessions (stot); for a frontend, accepted connections. */
   stot = 0;
   qmax = 0;
-  /** Connections accepted (frontends: conn_tot). */
+  /** Connections accepted (frontends: conn_tot), those whose TLS handshake or PROXY header failed included. */
   connTot = 0;
+  /** Frontends' TLS handshakes: completed new sessions, resumed ones, failed ones (ssl_sess, ssl_reused_sess, ssl_failed_handshake). */
+  sslSess = 0;
+  sslReusedSess = 0;
+  sslFailedHandshake = 0;
   // bytes
   bin = 0;
   bout = 0;

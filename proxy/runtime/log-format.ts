@@ -36,6 +36,16 @@ export function compileProxyLogFormat(proxy: Proxy): ProxyLogFormat | undefined 
   return (ctx, vars) => render(ctx, vars);
 }
 
+/** The proxy's `error-log-format`, or undefined without one. */
+export function compileErrorLogFormat(proxy: Proxy): ProxyLogFormat | undefined {
+  const text = proxy.errorLogFormat?.text;
+  if (text === undefined) return undefined;
+  const parsed = parseLogFormat(text, { mode: proxy.mode, mergeSpaces: true, defaults: { mandatory: true } });
+  if ('error' in parsed) return undefined;
+  const render = compileLogFormat(parsed.tokens, { readFile: patternFileReader, currentProxy: proxy.name });
+  return (ctx, vars) => render(ctx, vars);
+}
+
 /** Whether a directive came before another (the same file; from different files, the defaults' order is kept). */
 function before(a: SourceLocation, b: SourceLocation): boolean {
   return a.file === b.file ? a.line < b.line : false;

@@ -4,11 +4,12 @@
  * otherwise). `loadstar run` writes the lines to stdout; the desktop app
  * and `serve` will stream them through the control contract.
  */
-import type net from 'node:net';
 import type { Bind, Proxy } from '../config/model.ts';
 import { dateLog } from '../acl/eval-logformat.ts';
 import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
-import { httpLogLine, protocolErrorLogLine, tcpLogLine, compileProxyLogFormat } from './log-format.ts';
+import { httpLogLine, protocolErrorLogLine, tcpLogLine, compileProxyLogFormat, compileErrorLogFormat } from './log-format.ts';
+import { embryonicLogLine } from './embryonic-log.ts';
+import type { EmbryonicRecord } from './embryonic-log.ts';
 import type { ProxyLogFormat } from './log-format.ts';
 
 export interface LogSink {
@@ -33,6 +34,7 @@ export interface LogObserver {
 
 export class Logger {
   private readonly formats = new Map<Proxy, ProxyLogFormat | undefined>();
+  private readonly errorFormats = new Map<Proxy, ProxyLogFormat | undefined>();
   /** %lc: lines each frontend logged before this one (HAProxy's fe->log_count). */
   private readonly counts = new Map<Proxy, number>();
   observer: LogObserver | undefined;
@@ -80,23 +82,40 @@ export class Logger {
     if (format) this.sink.traffic(tcpLogLine(format, record, this.nextCount(record.frontend.config), true));
   }
 
+  /** A request the HTTP parser refused (400, 408…): HAProxy's mux logs it with `error-log-format` when there is one. */
   protocolError(record: ProtocolErrorRecord): void {
     this.observer?.protocolError(record);
-    const format = this.formatFor(record.frontend.config);
+    const format = this.errorFormatFor(record.frontend.config) ?? this.formatFor(record.frontend.config);
     if (format) this.sink.traffic(protocolErrorLogLine(format, record, this.nextCount(record.frontend.config), record.frontend.config.options['logasap']?.enabled ?? false));
   }
 
   /**
-   * A connection refused before it became a stream, e.g. by its TLS handshake (HAProxy's
-   * session_kill_embryonic): `<src>:<port> [<accept date>] <frontend>/<bind name or listener id>: <reason>`.
-   * `option dontlognull` keeps these lines (it only drops connections that closed or sent nothing).
+   * A connection that failed before it became a stream: its TLS handshake or PROXY header (HAProxy's
+   * session_kill_embryonic). With `error-log-format` the line is that format's; else, when the
+   * frontend logs, `<src>:<port> [<accept date>] <frontend>/<bind name or listener id>: <reason>`.
+   * `option dontlognull` is the caller's to apply (which failures it drops depends on the reason).
    */
-  /** @param listenerPort the port the connection arrived on, when its socket now reports a PROXY header's. */
-  connectionError(proxy: Proxy, bind: Bind, socket: net.Socket, acceptedAt: number, reason: string, listenerPort = socket.localPort ?? 0): void {
+  connectionError(record: EmbryonicRecord): void {
+    const proxy = record.frontend.config;
+    const errorFormat = this.errorFormatFor(proxy);
+    if (errorFormat) return void this.sink.traffic(embryonicLogLine(errorFormat, record, this.nextCount(proxy)));
     if (!this.formatFor(proxy)) return;
+    const { socket, bind } = record;
     const src = socket.remoteAddress?.startsWith('::ffff:') ? socket.remoteAddress.slice(7) : socket.remoteAddress;
-    const label = bind.name ?? String(listenerId(proxy, bind, listenerPort));
-    this.sink.traffic(`${src ?? 'unknown'}:${socket.remotePort ?? 0} [${dateLog(acceptedAt)}] ${proxy.name}/${label}: ${reason}`);
+    const label = bind.name ?? String(listenerId(proxy, bind, record.listenerPort ?? socket.localPort ?? 0));
+    this.sink.traffic(`${src ?? 'unknown'}:${socket.remotePort ?? 0} [${dateLog(record.acceptedAt)}] ${proxy.name}/${label}: ${record.failure.reason}`);
+  }
+
+  /** The proxy writes a line for a connection that fails before its stream (connectionError). */
+  logsConnectionErrors(proxy: Proxy): boolean {
+    return this.errorFormatFor(proxy) !== undefined || this.formatFor(proxy) !== undefined;
+  }
+
+  /** The proxy's `error-log-format`, compiled once; undefined without one. */
+  private errorFormatFor(proxy: Proxy): ProxyLogFormat | undefined {
+    if (!proxy.errorLogFormat) return undefined;
+    if (!this.errorFormats.has(proxy)) this.errorFormats.set(proxy, compileErrorLogFormat(proxy));
+    return this.errorFormats.get(proxy);
   }
 
   /** The end of a TCP session. */

@@ -19,12 +19,12 @@
  * as in HAProxy).
  */
 import type net from 'node:net';
-import { parseProxyHeader, PROXY_HEADER_ERRORS, type ProxyAddresses, type ReceivedProxyHeader } from './proxy-protocol.ts';
+import { parseProxyHeader, PROXY_HEADER_ERRORS, type ProxyAddresses, type ProxyHeaderError, type ReceivedProxyHeader } from './proxy-protocol.ts';
 
 export type ProxyHeaderOutcome =
   | { ok: true }
   /** `log`: HAProxy logs this refusal even under `option dontlognull` (it drops closes and timeouts there). */
-  | { ok: false; reason: string; log: 'always' | 'unless-dontlognull' };
+  | { ok: false; error: ProxyHeaderError; reason: string; log: 'always' | 'unless-dontlognull' };
 
 /** Connections a `tcp-request connection expect-proxy` rule asked a header of. */
 const expected = new WeakSet<net.Socket>();
@@ -63,7 +63,7 @@ export function receiveProxyHeader(socket: net.Socket, timeoutMs: number, done: 
     const parsed = parseProxyHeader(chunk);
     if (!parsed.ok) {
       if (parsed.addresses) adoptAddresses(socket, parsed.addresses);
-      finish({ ok: false, reason: PROXY_HEADER_ERRORS[parsed.error], log: 'always' });
+      finish({ ok: false, error: parsed.error, reason: PROXY_HEADER_ERRORS[parsed.error], log: 'always' });
       socket.on('error', () => {});
       return void socket.resetAndDestroy();
     }
@@ -74,15 +74,15 @@ export function receiveProxyHeader(socket: net.Socket, timeoutMs: number, done: 
     finish({ ok: true });
   };
   const onEnd = (): void => {
-    finish({ ok: false, reason: PROXY_HEADER_ERRORS.empty, log: 'unless-dontlognull' });
+    finish({ ok: false, error: 'empty', reason: PROXY_HEADER_ERRORS.empty, log: 'unless-dontlognull' });
     socket.destroy();
   };
   const onError = (): void => {
-    finish({ ok: false, reason: PROXY_HEADER_ERRORS.abort, log: 'unless-dontlognull' });
+    finish({ ok: false, error: 'abort', reason: PROXY_HEADER_ERRORS.abort, log: 'unless-dontlognull' });
     socket.destroy();
   };
   const timer = timeoutMs > 0 ? setTimeout(() => {
-    finish({ ok: false, reason: PROXY_HEADER_ERRORS.timeout, log: 'unless-dontlognull' });
+    finish({ ok: false, error: 'timeout', reason: PROXY_HEADER_ERRORS.timeout, log: 'unless-dontlognull' });
     socket.destroy();
   }, timeoutMs) : undefined;
   socket.on('data', onData);

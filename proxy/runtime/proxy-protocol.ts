@@ -26,6 +26,11 @@ export const PROXY_HEADER_ERRORS = {
 
 export type ProxyHeaderError = keyof typeof PROXY_HEADER_ERRORS;
 
+/** fc_err: HAProxy 2.6's CO_ER_PRX_* numbers. */
+export const PROXY_HEADER_ERROR_CODES: Record<ProxyHeaderError, number> = {
+  empty: 11, abort: 12, timeout: 13, truncated: 14, notHeader: 15, badHeader: 16, badProto: 17,
+};
+
 /** The client's addresses a header carries (absent for LOCAL, UNKNOWN and unsupported families: the connection's own stay). */
 export interface ProxyAddresses {
   family: 'IPv4' | 'IPv6';

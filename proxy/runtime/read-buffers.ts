@@ -17,7 +17,11 @@
  *    lent to the write, the socket takes another for its next read, and the
  *    lent one goes back to the free list once that writer's queue is empty.
  */
-import type { Writable } from 'node:stream';
+/** What holds a lent buffer: a Writable stream, or anything that counts the writes still referring to it the same way. */
+export interface LendingWriter {
+  readonly destroyed: boolean;
+  readonly writableLength: number;
+}
 
 /** Below half of Buffer.poolSize (8 KiB), so a copy out of it is a slice of Node's pool, not a malloc. */
 const SHARED_READ_SIZE = 4095;
@@ -46,7 +50,7 @@ export class ReadBuffers {
   /** The 64 KiB buffer the socket reads into while it is busy. */
   private own: Buffer | undefined;
   /** Buffers held by writes still queued in `writer`s, back to the free list once their queue is empty. */
-  private lent: { buffer: Buffer; writer: Writable }[] = [];
+  private lent: { buffer: Buffer; writer: LendingWriter }[] = [];
   /** The last read filled its buffer. */
   private filled = false;
 
@@ -88,7 +92,7 @@ export class ReadBuffers {
    * After the writes of one read that may refer to the socket's own buffer: if `writer` still queues
    * bytes, the buffer is the write's now (lent), and the next read goes into another.
    */
-  settle(writer: Writable | undefined): void {
+  settle(writer: LendingWriter | undefined): void {
     if (!writer || !this.own || writer.writableLength === 0) return;
     this.lent.push({ buffer: this.own, writer });
     this.own = undefined;

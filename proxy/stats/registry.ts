@@ -216,6 +216,14 @@ export class StatsRegistry {
     frontend.stats.connTot++;
   }
 
+  /** A TLS handshake on a frontend: completed (new or resumed session), or failed as HAProxy counts it (timeouts are not). */
+  tlsHandshake(frontend: FrontendInfo, outcome: 'new' | 'resumed' | 'failed'): void {
+    const c = frontend.stats;
+    if (outcome === 'new') c.sslSess++;
+    else if (outcome === 'resumed') c.sslReusedSess++;
+    else c.sslFailedHandshake++;
+  }
+
   connectionAccepted(frontend: FrontendInfo, socket: net.Socket): void {
     const counters = frontend.stats;
     this.cumConns++;

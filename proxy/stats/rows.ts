@@ -104,7 +104,8 @@ function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http:
     req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, ...zeroes(COMP),
     mode: http ? 'http' : 'tcp', conn_rate: c.connRate, conn_rate_max: c.connRateMax, conn_tot: c.connTot,
     ...(http ? { intercepted: c.intercepted, cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}),
-    dcon: 0, dses: 0, wrew: 0, eint: c.eint, '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, http, c.scur),
+    dcon: 0, dses: 0, wrew: 0, eint: c.eint, '-': '-',
+    ssl_sess: c.sslSess, ssl_reused_sess: c.sslReusedSess, ssl_failed_handshake: c.sslFailedHandshake, ...zeroes(H2), ...h1(c, http, c.scur),
   };
 }
 

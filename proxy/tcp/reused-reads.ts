@@ -12,13 +12,19 @@
  * lent to a write the sink could not take at once) and the bytes are written to
  * the other ("sink") one.
  *
- * Backpressure is pipe()'s: the source is paused when the sink's write queue
- * is over its high-water mark, and resumed on 'drain' — but not after a write
- * the kernel took whole (Node's write() returns false for any chunk larger
- * than the mark, even one already sent).
+ * A plain TCP sink is written through its handle (direct-write.ts) while its
+ * stream queues nothing: a chunk the kernel takes whole costs no stream
+ * machinery. A chunk it does not take at once keeps the buffer it refers to
+ * and pauses the source until libuv has written it.
+ *
+ * Backpressure otherwise is pipe()'s: the source is paused when the sink's
+ * write queue is over its high-water mark, and resumed on 'drain' — but not
+ * after a write the kernel took whole (Node's write() returns false for any
+ * chunk larger than the mark, even one already sent).
  */
 import type net from 'node:net';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
+import { directWriter, type DirectWriter } from '../runtime/direct-write.ts';
 
 export interface ReadTarget {
   /** The socket read from (paused and resumed for backpressure). */
@@ -35,6 +41,12 @@ export class ReusedReads {
   private readonly buffers = new ReadBuffers();
   private paused = false;
   private target: ReadTarget | undefined;
+  private direct: DirectWriter | undefined;
+  /**
+   * Direct writes libuv still holds, as ReadBuffers sees a writer: the socket's own buffer they may
+   * refer to is lent to them (not given back to the free list for another socket) until they are done.
+   */
+  private readonly directQueue = { destroyed: false, writableLength: 0 };
   /** Until start(): takes what the source sends (tcp-response inspection holding the server's first bytes). */
   private holder: ((chunk: Buffer) => void) | undefined;
 
@@ -57,6 +69,10 @@ export class ReusedReads {
   start(target: ReadTarget): void {
     this.holder = undefined;
     this.target = target;
+    this.direct = directWriter(target.sink, () => {
+      this.directQueue.writableLength--;
+      this.drained();
+    });
     target.sink.on('drain', () => this.drained());
   }
 
@@ -64,6 +80,7 @@ export class ReusedReads {
   close(): void {
     this.buffers.close();
     this.target = undefined;
+    this.direct = undefined;
   }
 
   private relay(bytes: number, buffer: Buffer): void {
@@ -78,20 +95,30 @@ export class ReusedReads {
     target.onChunk(bytes);
     const sink = target.sink;
     if (sink.destroyed) return;
-    const belowMark = sink.write(buffers.keep(bytes === buffer.length ? buffer : buffer.subarray(0, bytes)));
+    const chunk = buffers.keep(bytes === buffer.length ? buffer : buffer.subarray(0, bytes));
+    const direct = this.direct ? this.direct(chunk) : 'stream';
+    if (direct === 'sent' || direct === 'failed') return;
+    if (direct === 'pending') {
+      this.directQueue.writableLength++;
+      buffers.settle(this.directQueue);
+      return this.stall(target);
+    }
+    const belowMark = sink.write(chunk);
     // A write the kernel did not take whole keeps the buffer it refers to.
     buffers.settle(sink);
-    if (!belowMark && sink.writableLength > 0) {
-      this.paused = true;
-      target.source.pause();
-      target.onStall?.(true);
-    }
+    if (!belowMark && sink.writableLength > 0) this.stall(target);
   }
 
-  /** The sink took everything queued: lent buffers are free, and the source may send again. */
+  private stall(target: ReadTarget): void {
+    this.paused = true;
+    target.source.pause();
+    target.onStall?.(true);
+  }
+
+  /** The sink took everything queued (stream or direct): lent buffers are free, and the source may send again. */
   private drained(): void {
     this.buffers.reclaim();
-    if (this.paused && this.target) {
+    if (this.paused && this.target && this.directQueue.writableLength === 0) {
       this.paused = false;
       this.target.source.resume();
       this.target.onStall?.(false);

@@ -28,6 +28,8 @@ import type { ClientAuth } from '../config/model.ts';
 import { loadClientTrust } from './client-trust.ts';
 import { judgeClient, refusalOfRejected } from './client-verify.ts';
 import { rememberClientVerdict } from './facts.ts';
+import { handshakeFailureOf, refusalFailure } from './handshake-failures.ts';
+import type { HandshakeFailure } from './handshake-failures.ts';
 
 /** One certificate as served, with the TLS server that runs its handshakes. */
 export interface TlsEntry {
@@ -67,10 +69,15 @@ export class BindTls {
   /** Where established TLS connections go (the engine points it at its listener). */
   secured: (socket: tls.TLSSocket) => void = (socket) => socket.destroy();
   /**
-   * Told of each connection this bind refuses during its handshake (client certificate, `strict-sni`),
-   * with HAProxy's reason, for the frontend's log; the socket is closed right after.
+   * Told of each connection whose handshake failed or that this bind refused during it (client
+   * certificate, `strict-sni`), with HAProxy's reason, for the frontend's log and counters; the
+   * socket is closed right after.
    */
-  refused: (socket: net.Socket, reason: string) => void = () => {};
+  refused: (socket: net.Socket, failure: HandshakeFailure) => void = () => {};
+  /** The frontend logs failed handshakes: their addresses must be read before Node forgets them (the engine sets it). */
+  logsFailures = true;
+  /** Told of each completed handshake (ssl_sess / ssl_reused_sess); the engine sets it only when it keeps statistics. */
+  succeeded: ((socket: tls.TLSSocket) => void) | undefined;
 
   /** @param handshakeTimeout ms a client has to complete the handshake (0: Node's 120 s). */
   constructor(readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0) {
@@ -199,21 +206,20 @@ export class BindTls {
       // that fails verification never aborts it in Node (its verify callback accepts all): the
       // client is judged once the handshake is done and a refused one closed before anything is read.
       ...(client ? { requestCert: true, rejectUnauthorized: client.rejectMissing, ca: client.ca, ...(client.crl.length > 0 ? { crl: client.crl } : {}) } : {}),
-    }, client ? (socket) => this.judged(socket, client.auth) : (socket) => this.secured(socket)));
-    // A failed handshake is the client's problem (wrong name, old protocol, port scan): just close.
-    // One refused over the client's certificate is logged, as HAProxy does.
-    server.on('tlsClientError', client
-      ? (error, socket) => {
-        const reason = refusalOfRejected((error as NodeJS.ErrnoException).code, socket.authorizationError as unknown as string | null);
-        if (reason) this.refused(rawSocketOf(socket), reason);
-        socket.destroy();
-      }
-      : (_error, socket) => socket.destroy());
+    }, client ? (socket) => this.judged(socket, client.auth) : (socket) => this.established(socket)));
+    // A failed handshake is closed and logged with HAProxy's reason (a wrong name, an old protocol,
+    // plain HTTP, a port scan): the one refused over the client's certificate says so.
+    server.on('tlsClientError', (error, socket) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      const refusal = client ? refusalOfRejected(code, socket.authorizationError as unknown as string | null) : undefined;
+      this.refused(rawSocketOf(socket), refusal ? refusalFailure(refusal) : handshakeFailureOf(error as NodeJS.ErrnoException));
+      socket.destroy();
+    });
     // Its handshake begins (the logs' %Th counts it, as HAProxy's).
     server.on('connection', handshakeBegins);
-    // Node may close a refused client before this bind hears of it: its address is read (and kept by
-    // the socket) now, for the log line.
-    if (client) server.on('connection', (raw: net.Socket) => void raw.remoteAddress);
+    // Node may close a failed client before this bind hears of it: its addresses are read (and kept by
+    // the socket) now, for the log line — only when the frontend writes one.
+    server.on('connection', (raw: net.Socket) => { if (this.logsFailures) keepAddresses(raw); });
     renewTicketsOnResumption(server);
     return server;
   }
@@ -221,10 +227,17 @@ export class BindTls {
   private judged(socket: tls.TLSSocket, auth: ClientAuth): void {
     const verdict = judgeClient(socket, auth);
     if (verdict.refusal) {
-      this.refused(socket, verdict.refusal);
+      this.refused(socket, refusalFailure(verdict.refusal));
       return void socket.destroy();
     }
     rememberClientVerdict(socket, verdict);
+    this.established(socket);
+  }
+
+  private established(socket: tls.TLSSocket): void {
+    // The listener closed half-open connections during the handshake only (listener.ts).
+    socket.allowHalfOpen = true;
+    this.succeeded?.(socket);
     this.secured(socket);
   }
 
@@ -261,6 +274,12 @@ const OPENSSL_DEFAULT_CIPHERS = 'DEFAULT';
 function joinCiphers(suites: string | undefined, ciphers: string | undefined): string {
   const parts = [suites, ciphers || OPENSSL_DEFAULT_CIPHERS].filter((p): p is string => p !== undefined && p !== '');
   return parts.join(':');
+}
+
+/** Reads a connection's addresses while it is open: Node forgets them once the socket is closed. */
+function keepAddresses(raw: net.Socket): void {
+  void raw.remoteAddress;
+  void raw.localAddress;
 }
 
 function snapshot(watched: ReadonlyMap<string, number>): Map<string, number> {

@@ -8,9 +8,9 @@ import type tls from 'node:tls';
 /** When each TLS connection was handed to its TLS server (the raw socket), i.e. when its handshake began. */
 const handshakeStarts = new WeakMap<net.Socket, number>();
 
-/** A TLS server's 'connection' listener: the raw connection begins its handshake now. */
+/** A TLS server's 'connection' listener: the raw connection begins its handshake now (unless its ClientHello was read before). */
 export function handshakeBegins(raw: net.Socket): void {
-  handshakeStarts.set(raw, Date.now());
+  if (!handshakeStarts.has(raw)) handshakeStarts.set(raw, Date.now());
 }
 
 /** %Th of a connection handed over at `securedAt`: its TLS handshake's ms (0 without TLS). */

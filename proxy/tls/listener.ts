@@ -20,6 +20,9 @@ import type { Bind } from '../config/model.ts';
 import { parseClientHelloSni } from '../acl/eval-payload.ts';
 import { backendServerTls } from './server-tls.ts';
 import { TlsLoadError } from '../errors.ts';
+import { handshakeBegins } from './handshake-time.ts';
+import { HANDSHAKE_FAILURES } from './handshake-failures.ts';
+import type { HandshakeFailure } from './handshake-failures.ts';
 
 /** A ClientHello larger than this is refused (HAProxy's default buffer is 16 kB too). */
 const MAX_HELLO_BYTES = 16_384;
@@ -41,16 +44,27 @@ export function createTlsServer(
   });
 
   function handshake(raw: net.Socket): void {
+    // The TLS socket takes the raw one's half-open setting: kept, a client's FIN mid-handshake would
+    // go unnoticed until the timeout. HAProxy logs it at once ("Connection closed during SSL
+    // handshake"); BindTls gives established connections their half-open setting back.
+    raw.allowHalfOpen = false;
     // With one certificate the SNI cannot change the choice: the handshake starts at once, and
     // OpenSSL reads the ClientHello natively instead of JavaScript reading it first.
     const only = current().onlyEntry();
     if (only) return void only.server.emit('connection', raw);
-    readClientHello(raw, timeout, (sni) => {
+    handshakeBegins(raw);
+    // A reset loses the addresses Node had not read yet: the log line needs them.
+    if (current().logsFailures) {
+      void raw.remoteAddress;
+      void raw.localAddress;
+    }
+    const failed = (failure: HandshakeFailure): void => current().refused(raw, failure);
+    readClientHello(raw, timeout, failed, (sni) => {
       const bindTls = current();
       const entry = bindTls.selectStrict(sni);
       if (entry) return void entry.server.emit('connection', raw);
       // strict-sni: HAProxy's ClientHello callback fails the handshake with a fatal unrecognized_name alert.
-      bindTls.refused(raw, 'SSL handshake failure');
+      bindTls.refused(raw, HANDSHAKE_FAILURES.failure);
       raw.resume();
       raw.end(UNRECOGNIZED_NAME_ALERT);
     });
@@ -59,32 +73,50 @@ export function createTlsServer(
 
 /**
  * Collects the ClientHello (it may arrive in several segments), then puts the bytes back
- * and calls `ready` with the SNI (undefined: none). Anything that is not TLS is closed.
+ * and calls `ready` with the SNI (undefined: none). Anything that is not TLS is closed and
+ * told to `failed` as HAProxy's OpenSSL reports it (recorded from haproxy 2.6.12): bytes
+ * that are not a ClientHello or one too big are a handshake failure, a close before it is
+ * complete "closed", silence until `timeout client` a timeout.
  */
-function readClientHello(socket: net.Socket, timeout: number, ready: (sni: string | undefined) => void): void {
+function readClientHello(socket: net.Socket, timeout: number, failed: (failure: HandshakeFailure) => void, ready: (sni: string | undefined) => void): void {
   let received: Buffer = Buffer.alloc(0);
-  const timer = setTimeout(() => socket.destroy(), timeout);
+  let settled = false;
+  const fail = (failure: HandshakeFailure): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    failed(failure);
+    socket.destroy();
+  };
+  const timer = setTimeout(() => fail(HANDSHAKE_FAILURES.timeout), timeout);
   const onData = (chunk: Buffer): void => {
     received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
     const sni = parseClientHelloSni(received);
     if (sni === 'short' && received.length < MAX_HELLO_BYTES) return;
     socket.off('data', onData);
-    clearTimeout(timer);
     socket.pause();
-    if (sni === 'short' || received[0] !== 0x16) return void socket.destroy();
+    if (sni === 'short' || received[0] !== 0x16) return fail(HANDSHAKE_FAILURES.failure);
+    settled = true;
+    clearTimeout(timer);
+    socket.off('end', onEnd);
     socket.unshift(received);
     ready(sni);
   };
+  const onEnd = (): void => fail(HANDSHAKE_FAILURES.closed);
+  // Kept after the ClientHello too: an error on the raw socket must never go unheard (it would crash the process).
+  const onError = (): void => (settled ? void socket.destroy() : fail(HANDSHAKE_FAILURES.failure));
   socket.on('data', onData);
-  socket.on('error', () => socket.destroy());
+  socket.on('end', onEnd);
+  socket.on('error', onError);
   socket.once('close', () => clearTimeout(timer));
 }
 
-/** The handshake is part of receiving the request: `timeout http-request` in HTTP mode, else `timeout client`. */
+/**
+ * The handshake's limit: HAProxy 2.6 kills an embryonic session (no stream yet) after `timeout
+ * client`, whatever the mode (a `timeout http-request` starts with the stream, once TLS is up).
+ */
 function handshakeTimeout(proxy: Proxy): number {
-  const t = proxy.timeouts;
-  if (proxy.mode === 'http' && t['http-request']) return t['http-request'];
-  return t.client || DEFAULT_HANDSHAKE_MS;
+  return proxy.timeouts.client || DEFAULT_HANDSHAKE_MS;
 }
 
 /** Loads the TLS material of every `bind … ssl` of a configuration; throws TlsLoadError naming the line. */

@@ -62,7 +62,8 @@ export const L4_FETCHES: readonly FetchDefinition[] = [
   fetch(['bc_err_str', '', 'str', 'L4SRV']),
   fetch(['bc_http_major', '', 'int', 'L4SRV']),
   fetch(['fc_err', '', 'int', 'L4CLI'], () => single((ctx) => mkInt(ctx.conn.error ?? 0))),
-  fetch(['fc_err_str', '', 'str', 'L4CLI'], () => single((ctx) => (ctx.conn.errorString ? mkStr(ctx.conn.errorString) : undefined))),
+  // A connection without an error gives conn_err_code_str's "Success" (recorded from haproxy 2.6.12).
+  fetch(['fc_err_str', '', 'str', 'L4CLI'], () => single((ctx) => mkStr(ctx.conn.errorString ?? 'Success'))),
   fetch(['fc_http_major', '', 'int', 'L4CLI'], () => single((ctx) => (ctx.req ? mkInt(Number.parseInt(ctx.req.version, 10) >= 2 ? 2 : 1) : undefined))),
   fetch(['fc_pp_authority', '', 'str', 'L4CLI'], () => single((ctx) => (ctx.conn.ppAuthority === undefined ? undefined : mkStr(ctx.conn.ppAuthority)))),
   fetch(['fc_pp_unique_id', '', 'str', 'L4CLI'], () => single((ctx) => (ctx.conn.ppUniqueId === undefined ? undefined : mkStr(ctx.conn.ppUniqueId)))),

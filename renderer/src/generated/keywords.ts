@@ -436,6 +436,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "error-log-format",
+   "summary": "Log-format line of a connection that fails before its first request (TLS handshake, PROXY header, `timeout client`) and of a request the HTTP parser refuses (400, 408); a frontend with it logs those even without `option httplog`.",
+   "status": "supported"
+  },
+  {
    "name": "errorfile",
    "summary": "Replaces HAProxy's answer for a status with a file holding a full HTTP response.",
    "status": "supported"
@@ -940,6 +945,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "enabled",
    "summary": "Starts this proxy (the default).",
+   "status": "supported"
+  },
+  {
+   "name": "error-log-format",
+   "summary": "Log-format line of a connection that fails before its first request (TLS handshake, PROXY header, `timeout client`) and of a request the HTTP parser refuses (400, 408); a frontend with it logs those even without `option httplog`.",
    "status": "supported"
   },
   {
@@ -1884,6 +1894,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "enabled",
    "summary": "Starts this proxy (the default).",
+   "status": "supported"
+  },
+  {
+   "name": "error-log-format",
+   "summary": "Log-format line of a connection that fails before its first request (TLS handshake, PROXY header, `timeout client`) and of a request the HTTP parser refuses (400, 408); a frontend with it logs those even without `option httplog`.",
    "status": "supported"
   },
   {

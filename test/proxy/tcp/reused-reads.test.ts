@@ -7,6 +7,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { startRawServer, startEngine, startTcpListen, freePort, waitFor } from '../../helpers/net.ts';
 import { pattern, writeInPieces, writeRepeated } from '../../helpers/streams.ts';
 import { ReusedReads } from '../../../proxy/tcp/reused-reads.ts';
+import { directWriter } from '../../../proxy/runtime/direct-write.ts';
 import { spareReadBuffers } from '../../../proxy/runtime/read-buffers.ts';
 
 /**
@@ -303,5 +304,47 @@ listen db
   } finally {
     await e.stop();
     await server.close();
+  }
+});
+
+test('a socket buffer a pending direct write refers to is not handed to another session to read into', async () => {
+  // A real sink (written through its handle, direct-write.ts) whose peer does not read yet.
+  const listener = net.createServer({ pauseOnConnect: true }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => listener.once('listening', resolve));
+  const sink = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
+  const peer = await new Promise<net.Socket>((resolve) => listener.once('connection', resolve));
+  await new Promise((resolve) => sink.once('connect', resolve));
+  const received: Buffer[] = [];
+  peer.on('data', (c: Buffer) => received.push(c));
+  const reads = new ReusedReads();
+  const other = new ReusedReads();
+  try {
+    reads.start({ sink, source: new FakeServer() as unknown as net.Socket, onChunk: () => {} });
+    const stream = pattern(1, 4095 + 65_536 + 1000);
+    const read = (from: number, length: number): void => {
+      const buffer = reads.onread.buffer();
+      stream.copy(buffer, 0, from, from + length);
+      reads.onread.callback(length, buffer);
+    };
+    read(0, 4095); // fills the shared buffer: the next read goes into the session's own
+    read(4095, 65_536); // fills its own buffer; the kernel takes both writes whole
+    // Other bytes written straight to libuv fill the connection: what the session writes next waits behind them.
+    const filler = pattern(9, 32 * 1024 * 1024);
+    assert.equal(directWriter(sink, () => {})!(filler), 'pending');
+    read(4095 + 65_536, 1000); // not full, into the session's own buffer: its write is pending and refers to that buffer
+    reads.onread.buffer(); // the session goes back to the shared buffer
+    // Another session starts streaming: it takes a 64 KiB buffer from the free list and reads into it.
+    other.onread.callback(other.onread.buffer().length, other.onread.buffer());
+    other.onread.buffer().fill(0x55);
+    peer.resume();
+    const expected = Buffer.concat([stream.subarray(0, 4095 + 65_536), filler, stream.subarray(4095 + 65_536)]);
+    await waitFor('everything relayed', () => received.reduce((n, c) => n + c.length, 0) === expected.length, 20_000);
+    assert.ok(Buffer.concat(received).equals(expected), 'the pending write sent bytes another session read over them');
+  } finally {
+    reads.close();
+    other.close();
+    sink.destroy();
+    peer.destroy();
+    listener.close();
   }
 });

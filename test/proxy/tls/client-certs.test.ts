@@ -206,8 +206,8 @@ async function ports(): Promise<Ports> {
 
 /**
  * The embryonic-session lines of refused handshakes. HAProxy also logs startHaproxy's readiness probe
- * (a connection closed before its ClientHello: "Connection closed during SSL handshake"), which
- * Loadstar does not log: left out.
+ * (a connection closed before its ClientHello: "Connection closed during SSL handshake"); Loadstar's
+ * tests have no such probe: left out.
  */
 function refusals(lines: readonly string[]): string[] {
   return lines.filter((l) => / SSL /.test(l) && !l.includes('"') && !l.includes('Connection closed during SSL handshake'))
