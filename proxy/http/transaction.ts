@@ -44,7 +44,6 @@ import { CacheExchange, cacheStore, cacheUse, hitHead } from './cache/exchange.t
 import type { CacheWriter } from './cache/exchange.ts';
 import type { HttpCache } from './cache/store.ts';
 import type { Proxy } from '../config/model.ts';
-import { writeLatin1Directly } from '../runtime/direct-write.ts';
 
 /** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
 export interface TransactionClient {
@@ -781,17 +780,11 @@ export class HttpTransaction implements ServerSession {
     });
     conn.setInactivityTimeout(this.serverTimeout ?? this.backend!.timeouts.server);
     const socket = conn.socket;
-    const head = this.requestHeadForServer();
-    const onlyHead = this.pendingBody.length === 0 && !(this.requestDone && this.chunkedRequest);
-    // A head without body (yet) straight to a plain socket; otherwise one corked write (an HTTP/2
-    // channel also learns from cork() that a new request begins).
-    if (!(onlyHead && writeLatin1Directly(socket, head))) {
-      socket.cork();
-      socket.write(head, 'latin1');
-      for (const chunk of this.pendingBody) this.writeBody(chunk);
-      if (this.requestDone && this.chunkedRequest) socket.write(this.requestLastChunk(), 'latin1');
-      socket.uncork();
-    }
+    socket.cork();
+    socket.write(this.requestHeadForServer(), 'latin1');
+    for (const chunk of this.pendingBody) this.writeBody(chunk);
+    if (this.requestDone && this.chunkedRequest) socket.write(this.requestLastChunk(), 'latin1');
+    socket.uncork();
     if (!this.sentOnce) {
       this.sentOnce = true;
       if (this.backend!.runtime.retryPlan.l7 && !this.l7RetryDisabled) this.keepForReplay();
@@ -1246,12 +1239,7 @@ export class HttpTransaction implements ServerSession {
       // latin1 maps bytes to chars one to one: the body goes out byte for byte.
       this.pendingHead = undefined;
       const body = chunk.toString('latin1');
-      if (this.chunkedResponse) socket.write(`${head}${chunk.length.toString(16)}\r\n${body}\r\n`, 'latin1');
-      else {
-        // A Content-Length response in one write, straight to a plain socket when nothing waits before it.
-        const text = head + body;
-        if (!writeLatin1Directly(socket, text)) socket.write(text, 'latin1');
-      }
+      socket.write(this.chunkedResponse ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body, 'latin1');
     } else if (head !== undefined) {
       this.flushHead();
       this.writeBodyChunk(socket, chunk);
