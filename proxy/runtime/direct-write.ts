@@ -85,14 +85,20 @@ export function directWriter(sink: net.Socket, done: () => void): DirectWriter |
     else if (!sink.destroyed) socket._unrefTimer!();
     done();
   }
+  // One request object for every write the kernel takes whole: Node's C++ only binds it to a write
+  // that has to wait (it is then that write's, and the next one gets a new object). Constructing one
+  // per write, as Node's own path does, is a call into C++ each time.
+  let req: WriteReq | undefined;
   return (chunk) => {
     const handle = socket._handle;
     // Anything the stream still queues goes first; a socket connecting, ending or closed has its own rules.
     if (!handle || sink.connecting || sink.writableLength > 0 || sink.writableEnded || sink.destroyed) return 'stream';
-    const req = new WriteWrap();
-    req.handle = handle;
-    req.oncomplete = oncomplete;
-    req.async = false;
+    if (!req) {
+      req = new WriteWrap();
+      req.handle = handle;
+      req.oncomplete = oncomplete;
+      req.async = false;
+    }
     const status = handle.writeBuffer(req, chunk);
     if (status !== 0) {
       sink.destroy(writeError(status));
@@ -101,6 +107,7 @@ export function directWriter(sink: net.Socket, done: () => void): DirectWriter |
     socket._unrefTimer!();
     if (streamBaseState[kLastWriteWasAsync] === 0) return 'sent';
     req.async = true;
+    req = undefined;
     return 'pending';
   };
 }

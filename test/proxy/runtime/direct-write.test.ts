@@ -66,6 +66,13 @@ test('a chunk the kernel cannot take at once is pending until the peer reads it,
     assert.ok(p.received().subarray(0, big.length).equals(big));
     assert.equal(p.received().subarray(big.length).toString(), 'nexttail');
     await waitFor('both completions', () => completions === 2);
+    // Taken whole again, then one more that waits: each waiting write completes once.
+    assert.equal(write(Buffer.from('again')), 'sent');
+    assert.equal(write(big), 'pending');
+    await waitFor('the third completion', () => completions === 3, 20_000);
+    await waitFor('everything again', () => p.received().length === 2 * big.length + 13, 20_000);
+    assert.ok(p.received().subarray(big.length + 8, big.length + 13).equals(Buffer.from('again')));
+    assert.ok(p.received().subarray(big.length + 13).equals(big));
   } finally {
     p.close();
   }
