@@ -7,12 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { startFakeDns } from '../helpers/fake-dns.ts';
 import type { FakeDns } from '../helpers/fake-dns.ts';
 import { freePort, startEngine } from '../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../helpers/haproxy.ts';
+import { cli } from '../proxy/stats/helpers.ts';
 
 type Runner = (config: string, port: number) => Promise<{ stop(): Promise<void> }>;
 const loadstar: Runner = (config) => startEngine(config);
@@ -71,16 +71,6 @@ ${servers}
 `;
 }
 
-function cli(port: number, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let out = '';
-    socket.on('data', (d: Buffer) => (out += d.toString()));
-    socket.on('end', () => resolve(out));
-    socket.on('error', reject);
-    socket.write(`${command}\n`);
-  });
-}
 
 /** `show servers state be` as `name addr fqdn` rows. */
 async function serverRows(stats: number): Promise<string[]> {

@@ -8,7 +8,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { startEngine, startNamedServer, freePort, rawExchange, waitFor } from '../../helpers/net.ts';
 import type { TestServer } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
@@ -17,6 +16,7 @@ import type { BalancingProxy, Config } from '../../../proxy/config/model.ts';
 import { unsupportedFeatures } from '../../../proxy/runtime/unsupported.ts';
 import { RuntimeBackend } from '../../../proxy/runtime/backend.ts';
 import { dynamicCookie } from '../../../proxy/runtime/dynamic-cookie.ts';
+import { cli } from '../stats/helpers.ts';
 
 const parse = (text: string): Config => {
   const result = parseConfig([{ name: 'd.cfg', text }]);
@@ -104,16 +104,6 @@ ${servers.map((s) => `    server ${s.name} 127.0.0.1:${s.port}${s.name === 's3' 
 }
 
 /** One runtime API command on a TCP stats socket; the answer up to the closing empty line. */
-function cli(port: number, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let answer = '';
-    socket.on('data', (d: Buffer) => (answer += d.toString()));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-    socket.on('connect', () => socket.write(`${command}\n`));
-  });
-}
 
 /** pxname,svname,cookie of each row of `show stat`. */
 async function statCookies(port: number): Promise<string> {

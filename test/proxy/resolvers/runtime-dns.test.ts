@@ -7,11 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import { startFakeDns } from '../../helpers/fake-dns.ts';
 import type { FakeDns } from '../../helpers/fake-dns.ts';
 import { freePort, startEngine } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { cli } from '../stats/helpers.ts';
 
 interface Proxy {
   /** The lines it printed about state changes (HAProxy's log, Loadstar's alerts). */
@@ -53,16 +53,6 @@ ${backend}
 `;
 }
 
-function cli(port: number, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let out = '';
-    socket.on('data', (d: Buffer) => (out += d.toString()));
-    socket.on('end', () => resolve(out));
-    socket.on('error', reject);
-    socket.write(`${command}\n`);
-  });
-}
 
 /** `show servers state be` as `name addr op_state admin_state fqdn port` rows. */
 async function serverRows(stats: number): Promise<string[]> {
