@@ -7,8 +7,10 @@ import type { ProxyKeyword, ProxyDirectiveContext } from './keywords.ts';
 import { parseInteger, parseTime, parseNetwork } from './values.ts';
 import { parseAclDirective, splitCondition, logFormatFilesExist } from './conditions.ts';
 import { parseLogFormat } from '../acl/index.ts';
+import type { LogFormatParseOptions, LogFormatToken } from '../acl/index.ts';
 import { ENGINE, NO_EFFECT, COMPRESSION, SUPPORTED } from './status.ts';
 import type { TimeoutName } from './model.ts';
+import type { SourceLocation } from './diagnostics.ts';
 import { parseCacheFilter } from './kw-cache.ts';
 
 function noArgs(ctx: ProxyDirectiveContext): boolean {
@@ -17,6 +19,21 @@ function noArgs(ctx: ProxyDirectiveContext): boolean {
     return false;
   }
   return true;
+}
+
+/**
+ * The one log-format argument of `error-log-format` / `unique-id-format`, with HAProxy 2.6's
+ * cfgparse-listen.c messages; undefined after an error was reported.
+ */
+function oneFormatArgument(ctx: ProxyDirectiveContext, options: LogFormatParseOptions): { text: string; tokens: LogFormatToken[]; loc: SourceLocation } | undefined {
+  const keyword = ctx.directive.keyword;
+  if (ctx.args.length === 0 || ctx.args[0] === '') return void ctx.error(`${keyword} expects an argument.`);
+  if (ctx.args.length > 1) return void ctx.error(`${keyword} expects only one argument, don't forget to escape spaces!`, 1);
+  const parsed = parseLogFormat(ctx.args[0]!, options);
+  if ('error' in parsed) return void ctx.error(`'${keyword}' : ${parsed.error}`, 0);
+  for (const w of parsed.warnings) ctx.warn(`'${keyword}' : ${w}`, 0);
+  if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return undefined;
+  return { text: ctx.args[0]!, tokens: parsed.tokens, loc: ctx.directive.loc };
 }
 
 function needArgs(ctx: ProxyDirectiveContext, count: number, usage: string): boolean {
@@ -338,14 +355,8 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Log-format line of a connection that fails before its first request (TLS handshake, PROXY header, `timeout client`) and of a request the HTTP parser refuses (400, 408); a frontend with it logs those even without `option httplog`.',
     parse(ctx) {
-      // HAProxy 2.6's cfgparse-listen.c messages.
-      if (ctx.args.length === 0 || ctx.args[0] === '') return ctx.error(`${ctx.directive.keyword} expects an argument.`);
-      if (ctx.args.length > 1) return ctx.error(`${ctx.directive.keyword} expects only one argument, don't forget to escape spaces!`, 1);
-      const parsed = parseLogFormat(ctx.args[0]!, { mergeSpaces: true });
-      if ('error' in parsed) return ctx.error(`'error-log-format' : ${parsed.error}`, 0);
-      for (const w of parsed.warnings) ctx.warn(`'error-log-format' : ${w}`, 0);
-      if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
-      ctx.proxy.errorLogFormat = { text: ctx.args[0]!, tokens: parsed.tokens, loc: ctx.directive.loc };
+      const format = oneFormatArgument(ctx, { mergeSpaces: true });
+      if (format) ctx.proxy.errorLogFormat = format;
     },
   },
   {
@@ -354,14 +365,8 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Log-format string of each request\'s unique id: `%ID` in logs, the `unique-id` fetch, `unique-id-header`.',
     parse(ctx) {
-      // HAProxy 2.6's cfgparse-listen.c messages.
-      if (ctx.args.length === 0 || ctx.args[0] === '') return ctx.error(`${ctx.directive.keyword} expects an argument.`);
-      if (ctx.args.length > 1) return ctx.error(`${ctx.directive.keyword} expects only one argument, don't forget to escape spaces!`, 1);
-      const parsed = parseLogFormat(ctx.args[0]!, { mergeSpaces: true, checkpoints: ['frontend-http-request'] });
-      if ('error' in parsed) return ctx.error(`'unique-id-format' : ${parsed.error}`, 0);
-      for (const w of parsed.warnings) ctx.warn(`'unique-id-format' : ${w}`, 0);
-      if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
-      ctx.proxy.uniqueIdFormat = { text: ctx.args[0]!, tokens: parsed.tokens, loc: ctx.directive.loc };
+      const format = oneFormatArgument(ctx, { mergeSpaces: true, checkpoints: ['frontend-http-request'] });
+      if (format) ctx.proxy.uniqueIdFormat = format;
     },
   },
   {
