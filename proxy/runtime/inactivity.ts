@@ -112,3 +112,33 @@ export function inactivitySweep(ms: number): InactivitySweep {
   if (!sweep) sweeps.set(ms, (sweep = new InactivitySweep(ms)));
   return sweep;
 }
+
+/**
+ * A socket's inactivity timeout on the shared sweeps, set like `socket.setTimeout(ms)`: 0 stops it,
+ * any other value (the same one too) starts counting from now. For sockets whose every read and write
+ * would otherwise refresh a Node timer of their own (a TCP session's two sides: four refreshes per
+ * exchange). `expired` runs once per inactive period, from the sweep; if it throws, the socket is destroyed.
+ */
+export class SocketInactivity implements InactivityWatched {
+  inactivityMark = 0;
+  inactiveSince = 0;
+  private sweep: InactivitySweep | undefined;
+
+  constructor(readonly socket: net.Socket, private readonly expired: () => void) {}
+
+  set(ms: number): void {
+    const next = ms > 0 ? inactivitySweep(ms) : undefined;
+    if (this.sweep !== next) this.sweep?.delete(this);
+    this.sweep = next;
+    next?.add(this);
+  }
+
+  onInactive(): void {
+    try {
+      this.expired();
+    } catch {
+      // A throw here would end the sweep's interval callback for every other socket: this one just closes.
+      this.socket.destroy();
+    }
+  }
+}

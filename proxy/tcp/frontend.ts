@@ -37,6 +37,7 @@ import { HeldRequest, inspect } from './inspection.ts';
 import { ReusedReads } from './reused-reads.ts';
 import type { ReadTarget } from './reused-reads.ts';
 import { adoptReads } from './client-reads.ts';
+import { SocketInactivity } from '../runtime/inactivity.ts';
 import type { InspectionOutcome } from './inspection.ts';
 import { writeStallTimer } from '../runtime/pending-write.ts';
 import { retryAssigned } from '../runtime/counters.ts';
@@ -85,6 +86,8 @@ export interface TcpSessionRecord {
   direct?: boolean;
   /** %sq / %bq when it waited in a queue. */
   queued?: QueuePositions;
+  /** The client side's `timeout client` (its delay changes as the session goes on). */
+  clientIdle?: SocketInactivity;
   /** Content rules are still inspecting the request (a client timeout then ends it as 'cR'). */
   inspecting?: boolean;
   /** Bytes held back by content inspection, forwarded before piping starts. */
@@ -203,15 +206,19 @@ export class TcpFrontend implements Frontend {
     };
     if (this.config.logFormat) record.local = { address: client.localAddress, port: client.localPort };
     client.setNoDelay(true);
-    client.on('close', () => { if (this.sessions.delete(client)) processConnections.closed(); });
-    client.on('error', () => client.destroy());
-    // One 'timeout' listener per socket; later phases only change the delay (setTimeout(ms)).
-    client.on('timeout', () => {
+    // One inactivity timeout per side on the shared sweeps (no Node timer refreshed per read and write);
+    // later phases only change its delay.
+    const clientIdle = (record.clientIdle = new SocketInactivity(client, () => {
       if (record.termination === '--') record.termination = record.inspecting ? 'cR' : 'cD';
       client.destroy();
       upstreamOf.get(client)?.destroy();
+    }));
+    client.on('close', () => {
+      clientIdle.set(0);
+      if (this.sessions.delete(client)) processConnections.closed();
     });
-    if (this.clientTimeout > 0) client.setTimeout(this.clientTimeout);
+    client.on('error', () => client.destroy());
+    if (this.clientTimeout > 0) clientIdle.set(this.clientTimeout);
     if (!this.contentRules && this.backendContentRules.size === 0 && !sessionVars) {
       // Until connected, data from the client waits in the socket (paused).
       client.pause();
@@ -429,10 +436,11 @@ export class TcpFrontend implements Frontend {
     const clientIdle = timers.tunnel || this.clientTimeout;
     const serverIdle = timers.tunnel || timers.server;
     upstreamOf.set(client, upstream);
-    upstream.on('timeout', () => {
+    const upstreamIdle = new SocketInactivity(upstream, () => {
       if (record.termination === '--') record.termination = 'sD';
       destroyBoth();
     });
+    upstream.once('close', () => upstreamIdle.set(0));
     const destroyBoth = (): void => {
       client.destroy();
       upstream.destroy();
@@ -448,8 +456,8 @@ export class TcpFrontend implements Frontend {
     const stallTimers: { toClient?: () => void; toServer?: () => void } = {};
     const arm = (): void => {
       const stalled = stallTimers.toClient !== undefined || stallTimers.toServer !== undefined;
-      client.setTimeout(stalled ? 0 : idle.client);
-      upstream.setTimeout(stalled ? 0 : idle.server);
+      record.clientIdle!.set(stalled ? 0 : idle.client);
+      upstreamIdle.set(stalled ? 0 : idle.server);
     };
     const stall = (direction: 'toClient' | 'toServer', on: boolean): void => {
       stallTimers[direction]?.();

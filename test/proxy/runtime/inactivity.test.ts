@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type net from 'node:net';
-import { InactivitySweep, type InactivityWatched } from '../../../proxy/runtime/inactivity.ts';
+import { InactivitySweep, SocketInactivity, type InactivityWatched } from '../../../proxy/runtime/inactivity.ts';
+import { waitFor } from '../../helpers/net.ts';
 
 /** A watched connection over a fake socket whose byte counters the test moves. */
 function watched(clock: { now: number }): InactivityWatched & { fired: number[]; bytes: { read: number; written: number } } {
@@ -74,4 +75,26 @@ test('the sweep step is a small share of the timeout, bounded', () => {
   assert.equal(new InactivitySweep(30_000).stepMs, 500);
   assert.equal(new InactivitySweep(200).stepMs, 6);
   assert.equal(new InactivitySweep(10).stepMs, 5);
+});
+
+test('a socket timeout on the shared sweeps fires once when idle, and not once stopped or lengthened', async () => {
+  const idleSocket = { bytesRead: 0, bytesWritten: 0 } as unknown as net.Socket;
+  const fired = { idle: 0, stopped: 0, lengthened: 0 };
+  const idle = new SocketInactivity(idleSocket, () => fired.idle++);
+  const stopped = new SocketInactivity(idleSocket, () => fired.stopped++);
+  const lengthened = new SocketInactivity(idleSocket, () => fired.lengthened++);
+  idle.set(40);
+  stopped.set(40);
+  stopped.set(0);
+  lengthened.set(40);
+  lengthened.set(60_000);
+  try {
+    await waitFor('the idle socket timed out', () => fired.idle === 1);
+    // Well past its 40 ms and its sweep's steps: no second expiry without new activity.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(fired, { idle: 1, stopped: 0, lengthened: 0 });
+  } finally {
+    idle.set(0);
+    lengthened.set(0);
+  }
 });
