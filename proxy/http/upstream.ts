@@ -10,6 +10,7 @@ import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, k
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
+import { SocketInactivity } from '../runtime/inactivity.ts';
 import { writeStallTimer } from '../runtime/pending-write.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 
@@ -163,6 +164,7 @@ export class UpstreamConnection {
   constructor(readonly socket: net.Socket, readonly server: RuntimeServer, readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads, counted = false) {
     // Counted in the pool's `used` since connectUpstream began the connection.
     this.inUse = counted;
+    this.idle = new SocketInactivity(socket, () => this.timedOut());
     const parser = (this.parser = newParser(RESPONSE));
     this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
@@ -251,11 +253,19 @@ export class UpstreamConnection {
       }
     });
     socket.on('end', () => this.failContained('closed'));
-    socket.on('close', () => this.failContained('closed'));
+    socket.on('close', () => {
+      this.idle.set(0);
+      this.failContained('closed');
+    });
     socket.on('error', () => this.failContained('error'));
-    // One listener for the connection's life: `timeout server` while serving, the idle limit while pooled.
-    socket.on('timeout', () => this.timedOut());
   }
+
+  /**
+   * `timeout server` while serving, the idle limit while pooled: on the shared inactivity sweeps
+   * (runtime/inactivity.ts), which see reads and writes in the socket's byte counters, instead of
+   * a Node timer refreshed by each of them.
+   */
+  private readonly idle: SocketInactivity;
 
   /** The inactivity limit passed (`timeout server` while serving, the idle limit while pooled). */
   private timedOut(): void {
@@ -333,7 +343,7 @@ export class UpstreamConnection {
    * stands for it (stallWrites). Otherwise `inactivityMs`.
    */
   private rearm(): void {
-    this.socket.setTimeout(this.drainSink || this.cancelWriteStall || this.inactivityMs < 0 ? 0 : this.inactivityMs);
+    this.idle.set(this.drainSink || this.cancelWriteStall || this.inactivityMs < 0 ? 0 : this.inactivityMs);
   }
 
   /** The client socket whose 'drain' reading from the server waits for. */
@@ -359,23 +369,22 @@ export class UpstreamConnection {
     else process.emitWarning(error instanceof Error ? error : String(error), 'LoadstarInternalError');
   }
 
-  /** The inactivity limit in force (socket.setTimeout), so that setting the same one again costs nothing. */
+  /** The inactivity limit in force, so that setting the same one again costs nothing. */
   private inactivityMs = -1;
 
   /**
    * Inactivity limit (ms, 0 = none) for what the connection is doing now. `timeout server` while
-   * serving and the pool's idle limit are usually the same: then the running timer stays (every read
-   * and write restarts it anyway) instead of a new timer and listener per request and per parking.
+   * serving and the pool's idle limit are usually the same: then the sweep watching it stays (every
+   * read and write counts as activity anyway) instead of a change per request and per parking.
    */
   setInactivityTimeout(ms: number): void {
-    if (ms === this.inactivityMs) return this.feed.touch();
+    if (ms === this.inactivityMs) return;
     this.inactivityMs = ms;
-    this.socket.setTimeout(ms);
+    this.idle.set(ms);
   }
 
   /** After each read the parser consumed (the same decisions as onData for a 'data' event). */
   private afterRead(result: number | ParserError): void {
-    this.feed.touch();
     // Also when a handler threw: what was written so far still reaches the client.
     this.uncorkSink();
     const completed = this.completedInRead;
