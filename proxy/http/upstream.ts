@@ -164,7 +164,8 @@ export class UpstreamConnection {
   constructor(readonly socket: net.Socket, readonly server: RuntimeServer, readonly pool: ServerPool, readonly sni?: string, reads?: UpstreamReads, counted = false) {
     // Counted in the pool's `used` since connectUpstream began the connection.
     this.inUse = counted;
-    this.idle = new SocketInactivity(socket, () => this.timedOut());
+    // An HTTP/2 channel (h2-upstream.ts) has no byte counters for the sweeps: it keeps its own timer.
+    this.idle = socket instanceof net.Socket ? new SocketInactivity(socket, () => this.timedOut()) : ownTimer(socket, () => this.timedOut());
     const parser = (this.parser = newParser(RESPONSE));
     this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
@@ -265,7 +266,7 @@ export class UpstreamConnection {
    * (runtime/inactivity.ts), which see reads and writes in the socket's byte counters, instead of
    * a Node timer refreshed by each of them.
    */
-  private readonly idle: SocketInactivity;
+  private readonly idle: { set(ms: number): void };
 
   /** The inactivity limit passed (`timeout server` while serving, the idle limit while pooled). */
   private timedOut(): void {
@@ -841,4 +842,10 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   socket.once('error', onError);
   const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
   return () => finish('aborted');
+}
+
+/** A stream's own `setTimeout` and 'timeout' event, as the inactivity timeout of a connection the sweeps cannot watch. */
+function ownTimer(stream: net.Socket, expired: () => void): { set(ms: number): void } {
+  stream.on('timeout', expired);
+  return { set: (ms) => void stream.setTimeout(ms) };
 }
