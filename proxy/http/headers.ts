@@ -99,7 +99,8 @@ export function connectionValueToForward(value: string): string {
   return afterRemoved ? out.trimEnd() : out;
 }
 
-function isConnectionOption(token: string): boolean {
+/** `close` or `keep-alive`, in any case: the Connection tokens HAProxy's H1 mux consumes. */
+export function isConnectionOption(token: string): boolean {
   return (token.length === 5 && token.toLowerCase() === 'close') || (token.length === 10 && token.toLowerCase() === 'keep-alive');
 }
 

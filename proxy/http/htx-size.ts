@@ -15,6 +15,7 @@
  * So a GET with three short headers counts 85 where the wire carries 82, and a
  * 100-byte answer with five headers 225 where the wire carries 226.
  */
+import { isConnectionOption } from './headers.ts';
 
 /** `struct htx_sl` without its variable part: flags, method or status, the three lengths. */
 const START_LINE = 20;
@@ -45,7 +46,12 @@ export function htxHeadSize(first: string, second: string, third: string, fields
 
 /** What the H1 mux leaves of a Connection value: its tokens but close and keep-alive, joined as it joins them. */
 function connectionValueKept(value: string): string {
-  const tokens = value.split(',').map((t) => t.trim()).filter((t) => t !== '' && !/^(close|keep-alive)$/i.test(t));
+  // Nearly every message carries one token: no split, no regex (this runs for each message's head).
+  if (value.indexOf(',') < 0) {
+    const token = value.trim();
+    return isConnectionOption(token) ? '' : token;
+  }
+  const tokens = value.split(',').map((t) => t.trim()).filter((t) => t !== '' && !isConnectionOption(t));
   return tokens.join(', ');
 }
 
