@@ -135,12 +135,17 @@ export class Engine {
     return this.tables?.stick;
   }
 
-  /** The running configuration's caches (`show cache`). */
   /** The running configuration's runtime DNS (`show resolvers`). */
   resolvers(): EngineResolvers | undefined {
     return this.tables?.resolvers;
   }
 
+  /** Stopping: finishing what is in flight, taking nothing new. */
+  isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** The running configuration's caches (`show cache`). */
   httpCaches(): HttpCaches | undefined {
     return this.tables?.caches;
   }

@@ -52,6 +52,11 @@ const NATURES: Record<string, string> = { A: 'Age', a: 'Avg', C: 'Counter', D: '
 const SCOPES: Record<string, string> = { C: 'Cluster', P: 'Process', S: 'Service', s: 'System' };
 const OBJ_TYPES = ['Frontend', 'Backend', 'Server'];
 
+/** The JSON forms' tags: the typed form's three letters (origin, nature, scope) in words. */
+export function typedTagWords(tags: string): { origin: string | undefined; nature: string | undefined; scope: string | undefined } {
+  return { origin: ORIGINS[tags[0]!], nature: NATURES[tags[1]!], scope: SCOPES[tags[2]!] };
+}
+
 /**
  * `show stat json` and the stats page's `;json`: HAProxy 2.6's form (management.txt "show stat
  * json"), an array per row of the fields that have a value, each with its position, tags and type,
@@ -66,7 +71,7 @@ export function statJson(rows: StatRow[]): string {
       const tags = typedTags(name, fieldTags, row.type);
       fields.push({
         objType: OBJ_TYPES[row.type], proxyId: row.iid, id: row.sid, field: { pos: TYPED_POSITIONS[i], name }, processNum: 1,
-        tags: { origin: ORIGINS[tags[0]!], nature: NATURES[tags[1]!], scope: SCOPES[tags[2]!] },
+        tags: typedTagWords(tags),
         value: { type, value: type === 'str' ? String(v) : Number(v) },
       });
     });

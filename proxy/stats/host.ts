@@ -14,6 +14,8 @@ export interface StatsHost extends BackendLookup {
   stickTables?(): StickTables | undefined;
   /** The running configuration's runtime DNS (`show resolvers`); undefined when no server uses `resolvers`. */
   resolvers?(): { show(id?: string): string | undefined } | undefined;
+  /** True while the engine stops: it finishes what is in flight and takes nothing new (`show info` Stopping). */
+  isStopping?(): boolean;
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
 }

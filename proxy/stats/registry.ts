@@ -15,6 +15,7 @@ import { outcomeOf } from '../checks/types.ts';
 import { StatCounters, sessionStarted } from '../runtime/counters.ts';
 import { Series } from '../runtime/series.ts';
 import { httpAccessEntry, tcpAccessEntry } from './access-log.ts';
+import { ProcessRates, processTotals } from './process-rates.ts';
 import type { AccessLogEntry, AccessLogOutput } from './access-log.ts';
 
 /** What the statistics read of the running engine. */
@@ -77,9 +78,13 @@ export class StatsRegistry {
   private timer: NodeJS.Timeout | undefined;
   /** The engine's event hub: access-log entries, state changes, the per-second tick. */
   output: StatsOutput | undefined;
-  /** Process-wide totals (show info CumConns / CumReq). */
+  /** Process-wide totals (show info CumConns / CumReq; a runtime API connection counts in both, as in HAProxy). */
   cumConns = 0;
   cumReq = 0;
+  /** Runtime API connections open now (show info Jobs). */
+  cliConnections = 0;
+  /** `show info`'s per-second process figures. */
+  readonly process = new ProcessRates();
 
   /** Gives the objects of (re)built tables their counters, keeping those of objects that survive a reload. */
   attach(tables: StatsTables): void {
@@ -151,6 +156,7 @@ export class StatsRegistry {
       sample(b, b.scur, queued, now);
       if (live) addTick(live, `backend:${backend.name}`, b, tcp);
     }
+    this.process.tick(processTotals(tables.frontends.values(), tables.backends.values()));
     if (live) this.output!.tick(live);
   }
 

@@ -91,7 +91,15 @@ export class RuntimeApi {
 
   private serve(socket: net.Socket, entry: OpenSocket): void {
     this.clients.add(socket);
-    socket.on('close', () => this.clients.delete(socket));
+    // HAProxy's CLI is a stream of its own: show info counts its connections (CumConns, CumReq, Jobs).
+    const stats = this.engine.stats;
+    stats.cumConns++;
+    stats.cumReq++;
+    stats.cliConnections++;
+    socket.on('close', () => {
+      this.clients.delete(socket);
+      stats.cliConnections--;
+    });
     socket.on('error', () => socket.destroy());
     socket.setTimeout(this.timeout, () => socket.destroy());
     const session: CliSession = { level: entry.spec.level, interactive: false, quit: false };
