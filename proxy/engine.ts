@@ -22,6 +22,7 @@ import { engineHooks } from './runtime/hooks.ts';
 import { StickTables } from './stick/tables.ts';
 import { HttpCaches } from './http/cache/caches.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
+import { FreqCounter, RateGate, type RateCheck } from './runtime/rate-limit.ts';
 import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
@@ -462,11 +463,62 @@ export class Engine {
   private listenerServer(listener: Listener): net.Server {
     const bindTls = listener.tls;
     // tcp-request connection rules see the raw connection, before a TLS handshake; a refused one gets a reset.
-    const admits = (socket: net.Socket): boolean => listener.frontend.admits(socket) || (socket.resetAndDestroy(), false);
+    // One they let in is a session (maxsessrate, rate-limit sessions count it).
+    const admits = (socket: net.Socket): boolean => {
+      if (!listener.frontend.admits(socket)) return (socket.resetAndDestroy(), false);
+      this.sessionStarted(listener);
+      return true;
+    };
     const arrives = (socket: net.Socket, go: () => void): void => this.arrives(listener, socket, go);
-    if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => { if (admits(socket)) arrives(socket, () => this.accept(listener, socket)); });
+    // The rate limits come first: over one, the listener takes nothing in (HAProxy's listener_accept()).
+    const gate = new RateGate(() => this.rateChecks(listener), (now) => this.connectionTaken(listener, now));
+    const gated = (socket: net.Socket, go: () => void): void => gate.admit(socket, go);
+    if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => gated(socket, () => { if (admits(socket)) arrives(socket, () => this.accept(listener, socket)); }));
     this.wireTls(listener, bindTls);
-    return createTlsServer(() => listener.tls!, listener.proxy, admits, arrives);
+    return createTlsServer(() => listener.tls!, listener.proxy, admits, arrives, gated);
+  }
+
+  /** Process-wide rates of new connections, sessions and TLS sessions, counted while a limit on them is set. */
+  private readonly connRate = new FreqCounter();
+  private readonly sessRate = new FreqCounter();
+  private readonly sslRate = new FreqCounter();
+  /** Each frontend's session rate (`rate-limit sessions`), by name: kept across reloads, as the limiters are. */
+  private readonly frontendSessRates = new Map<string, FreqCounter>();
+
+  private frontendSessRate(name: string): FreqCounter {
+    let counter = this.frontendSessRates.get(name);
+    if (!counter) this.frontendSessRates.set(name, (counter = new FreqCounter()));
+    return counter;
+  }
+
+  /** The rate limits a new connection on `listener` must fit under now; undefined when none is set (the usual case). */
+  private rateChecks(listener: Listener): RateCheck[] | undefined {
+    const g = this.config.global;
+    const perFrontend = listener.proxy.rateLimitSessions;
+    const tls = listener.tls !== undefined && g.maxSslRate !== undefined;
+    if (g.maxConnRate === undefined && g.maxSessRate === undefined && !tls && !perFrontend) return undefined;
+    const checks: RateCheck[] = [];
+    if (g.maxConnRate !== undefined) checks.push({ counter: this.connRate, limit: g.maxConnRate });
+    if (g.maxSessRate !== undefined) checks.push({ counter: this.sessRate, limit: g.maxSessRate });
+    if (tls) checks.push({ counter: this.sslRate, limit: g.maxSslRate! });
+    if (perFrontend) checks.push({ counter: this.frontendSessRate(listener.proxy.name), limit: perFrontend });
+    return checks;
+  }
+
+  /** A connection the rate gate let in: a new connection, and on a TLS listener a new TLS session. */
+  private connectionTaken(listener: Listener, now: number): void {
+    const g = this.config.global;
+    if (g.maxConnRate !== undefined) this.connRate.add(now);
+    if (g.maxSslRate !== undefined && listener.tls !== undefined) this.sslRate.add(now);
+  }
+
+  private sessionStarted(listener: Listener): void {
+    const g = this.config.global;
+    const perFrontend = listener.proxy.rateLimitSessions;
+    if (g.maxSessRate === undefined && !perFrontend) return;
+    const now = performance.now();
+    if (g.maxSessRate !== undefined) this.sessRate.add(now);
+    if (perFrontend) this.frontendSessRate(listener.proxy.name).add(now);
   }
 
   /**

@@ -41,6 +41,28 @@ function integer(ctx: DirectiveContext, name: string, min: number, max?: number)
   return v.value;
 }
 
+/**
+ * A global per-second limit. HAProxy reads the number with atol(): a word that is not one reads as
+ * 0 (no limit) and a negative one as no limit too; both are accepted, with a warning here.
+ */
+function rateLimit(name: string, field: 'maxConnRate' | 'maxSessRate' | 'maxSslRate', summary: string): KeywordSpec {
+  return {
+    name,
+    sections: 'g',
+    status: ENGINE,
+    summary,
+    parse(ctx) {
+      const word = ctx.args[0];
+      if (word === undefined) return ctx.error(`'${name}' expects an integer argument.`, undefined);
+      if (ctx.args.length > 1) return ctx.error(`'${name}' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      const leading = /^\s*[+-]?\d+/.exec(word);
+      const value = leading ? Number(leading[0]) : 0;
+      if (!/^\d+$/.test(word)) ctx.warn(`'${name}' expects a non-negative integer, got '${word}': HAProxy reads it as ${value > 0 ? value : 'no limit'}, and so does Loadstar.`, 0);
+      ctx.config.global[field] = value > 0 ? value : undefined;
+    },
+  };
+}
+
 const SSL_OPTION_FLAGS = new Set([
   'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'no-tls-tickets', 'prefer-client-ciphers',
   'force-sslv3', 'force-tlsv10', 'force-tlsv11', 'force-tlsv12', 'force-tlsv13',
@@ -134,6 +156,9 @@ const keywords: KeywordSpec[] = [
     },
   },
   { name: 'maxconn', sections: 'g', status: ENGINE, summary: 'Process-wide connection limit.', parse(ctx) { const v = integer(ctx, 'maxconn', 1); if (v !== undefined) ctx.config.global.maxconn = v; } },
+  rateLimit('maxconnrate', 'maxConnRate', 'New connections per second, process-wide; over it, listeners take nothing in until the rate allows one more (0: no limit).'),
+  rateLimit('maxsessrate', 'maxSessRate', 'New sessions (connections the `tcp-request connection` rules let in) per second, process-wide; over it, listeners wait as for maxconnrate.'),
+  rateLimit('maxsslrate', 'maxSslRate', 'New TLS sessions per second, process-wide; over it, TLS listeners wait as for maxconnrate.'),
   { name: 'log', sections: 'g', status: ENGINE, summary: 'Global log targets (used by `log global` in proxies).', parse(ctx) { const t = parseLogTarget(ctx); if (t) ctx.config.global.logs.push(t); } },
   { name: 'stats socket', sections: 'g', status: STATS, summary: 'Runtime API on a UNIX socket or loopback TCP port (mode, level).', parse: statsSocket },
   {

@@ -243,6 +243,19 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'rate-limit sessions',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'New sessions per second the frontend takes in; over it, new connections wait unread until the rate allows them (0: no limit).',
+    parse(ctx) {
+      const word = ctx.args[0];
+      if (word === undefined) return ctx.error(`'rate-limit sessions' expects an integer value (in sessions/second)`, undefined);
+      const bad = /[^0-9]/.exec(word);
+      if (bad) return ctx.error(`'rate-limit sessions' : unexpected character '${bad[0]}' in integer value '${word}'`, 0);
+      ctx.proxy.rateLimitSessions = Number(word);
+    },
+  },
+  {
     name: 'fullconn',
     sections: 'dlb',
     status: ENGINE,

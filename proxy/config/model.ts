@@ -125,6 +125,10 @@ export interface GlobalSettings {
   procVariables?: GlobalVariable[];
   /** Process-wide connection limit; default derived from the file-descriptor limit. */
   maxconn?: number;
+  /** `maxconnrate`, `maxsessrate`, `maxsslrate`: new connections, sessions and TLS sessions per second, process-wide (unset or 0: no limit). */
+  maxConnRate?: number;
+  maxSessRate?: number;
+  maxSslRate?: number;
   /** Worker threads HAProxy would start; Loadstar runs one event loop and only notes it. */
   nbthread?: number;
   daemon: boolean;
@@ -771,6 +775,8 @@ export interface ParsedProxy {
   /** `retry-on`: the failures after which a request is sent again (unset: conn-failure alone, HAProxy's default). */
   retryOn?: RetryOn;
   maxconn?: number;
+  /** `rate-limit sessions`: new sessions per second the frontend takes in (unset or 0: no limit). */
+  rateLimitSessions?: number;
   /** `fullconn` for dynamic maxconn (minconn). */
   fullconn?: number;
   /** `source <addr>[:<port>]`: the local address of connections to the servers without a `source` of their own. */

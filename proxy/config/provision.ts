@@ -182,7 +182,10 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.retryOn ??= parent.retryOn;
   proxy.fullconn ??= parent.fullconn;
   proxy.source ??= parent.source;
-  if (proxy.kind !== 'backend') proxy.maxconn ??= parent.maxconn;
+  if (proxy.kind !== 'backend') {
+    proxy.maxconn ??= parent.maxconn;
+    proxy.rateLimitSessions ??= parent.rateLimitSessions;
+  }
   if (proxy.logs.length === 0 && !proxy.noLog) proxy.logs = [...parent.logs];
   proxy.logFormat ??= parent.logFormat;
   proxy.errorLogFormat ??= parent.errorLogFormat;

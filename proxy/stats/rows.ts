@@ -99,7 +99,7 @@ function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http:
   const c = frontend.stats;
   return {
     pxname: proxy.name, svname: 'FRONTEND', scur: c.scur, smax: c.smax, slim: maxconn ?? '', stot: c.stot, bin: c.bin, bout: c.bout,
-    dreq: c.dreq, dresp: c.dresp, ereq: c.ereq, status: 'OPEN', pid: 1, iid, sid: 0, type: 0, rate: c.rate, rate_lim: 0, rate_max: c.rateMax,
+    dreq: c.dreq, dresp: c.dresp, ereq: c.ereq, status: 'OPEN', pid: 1, iid, sid: 0, type: 0, rate: c.rate, rate_lim: proxy.rateLimitSessions ?? 0, rate_max: c.rateMax,
     ...(http ? httpCounts(c) : {}),
     req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, ...zeroes(COMP),
     mode: http ? 'http' : 'tcp', conn_rate: c.connRate, conn_rate_max: c.connRateMax, conn_tot: c.connTot,

@@ -33,14 +33,16 @@ const DEFAULT_HANDSHAKE_MS = 60_000;
 
 /** `current` gives the listener's BindTls, whose `secured` callback receives established connections. */
 /** `arrives`: what a connection does before its handshake (a PROXY header is read there; see engine.ts). */
+/** `gate`: what a connection waits for before anything else (the rate limits, runtime/rate-limit.ts). */
 export function createTlsServer(
   current: () => BindTls, proxy: Proxy, admits: (raw: net.Socket) => boolean = () => true,
   arrives: (raw: net.Socket, go: () => void) => void = (_raw, go) => go(),
+  gate: (raw: net.Socket, go: () => void) => void = (_raw, go) => go(),
 ): net.Server {
   const timeout = handshakeTimeout(proxy);
   // (noDelay here sets TCP_NODELAY on each accepted socket; no second setNoDelay call is needed.)
   return net.createServer({ noDelay: true, allowHalfOpen: true }, (raw) => {
-    if (admits(raw)) arrives(raw, () => handshake(raw));
+    gate(raw, () => { if (admits(raw)) arrives(raw, () => handshake(raw)); });
   });
 
   function handshake(raw: net.Socket): void {

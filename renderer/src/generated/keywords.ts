@@ -144,9 +144,24 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "maxconnrate",
+   "summary": "New connections per second, process-wide; over it, listeners take nothing in until the rate allows one more (0: no limit).",
+   "status": "supported"
+  },
+  {
    "name": "maxpipes",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "maxsessrate",
+   "summary": "New sessions (connections the `tcp-request connection` rules let in) per second, process-wide; over it, listeners wait as for maxconnrate.",
+   "status": "supported"
+  },
+  {
+   "name": "maxsslrate",
+   "summary": "New TLS sessions per second, process-wide; over it, TLS listeners wait as for maxconnrate.",
+   "status": "supported"
   },
   {
    "name": "mworker-max-reloads",
@@ -751,6 +766,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "rate-limit sessions",
+   "summary": "New sessions per second the frontend takes in; over it, new connections wait unread until the rate allows them (0: no limit).",
+   "status": "supported"
+  },
+  {
    "name": "retries",
    "summary": "Connection attempts after a failed connect (default 3).",
    "status": "supported"
@@ -1180,6 +1200,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option tcplog",
    "summary": "Logs in HAProxy's TCP log format.",
+   "status": "supported"
+  },
+  {
+   "name": "rate-limit sessions",
+   "summary": "New sessions per second the frontend takes in; over it, new connections wait unread until the rate allows them (0: no limit).",
    "status": "supported"
   },
   {
@@ -2239,6 +2264,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option tcplog",
    "summary": "Logs in HAProxy's TCP log format.",
+   "status": "supported"
+  },
+  {
+   "name": "rate-limit sessions",
+   "summary": "New sessions per second the frontend takes in; over it, new connections wait unread until the rate allows them (0: no limit).",
    "status": "supported"
   },
   {
