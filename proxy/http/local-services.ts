@@ -130,7 +130,7 @@ export class LocalServices {
   /** `use-service <name>`: only HAProxy's Prometheus exporter exists (the parser refuses other names). */
   service(name: string, _tx: HttpTransaction): LocalAnswer | undefined {
     if (name !== 'prometheus-exporter') return undefined;
-    return { ...answer(200, 'OK', 'text/plain; version=0.0.4', prometheusText(this.engine.stats)), applet: '<PROMEX>' };
+    return { ...answer(200, 'OK', 'text/plain; version=0.0.4', prometheusText(this.engine)), applet: '<PROMEX>' };
   }
 
   private adminAllowed(proxy: Proxy, tx: HttpTransaction): boolean {

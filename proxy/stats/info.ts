@@ -17,7 +17,7 @@ type InfoField = readonly [number, string, string, InfoType, string];
 const VERSION = '2.6-loadstar';
 
 /** HAProxy 2.6's info_fields[] as `show info typed desc` prints them (45 and 46 exist only in zlib builds). */
-const INFO_FIELDS: readonly InfoField[] = [
+export const INFO_FIELDS: readonly InfoField[] = [
   [0, 'Name', 'POS', 'str', 'Product name'],
   [1, 'Version', 'POS', 'str', 'Product version'],
   [2, 'Release_date', 'POS', 'str', 'Date of latest source code update'],

@@ -7,24 +7,46 @@
  */
 import type { StatRow } from './rows.ts';
 import { statRows, backendWeights } from './rows.ts';
-import type { StatsRegistry } from './registry.ts';
+import type { StatsHost } from './host.ts';
+import { INFO_FIELDS, infoValues } from './info.ts';
 import { CHECK_CODES } from '../checks/types.ts';
 import type { CheckCode } from '../checks/types.ts';
 
+/**
+ * HAProxy's exporter's process metrics: the `show info` field each comes from, its name after
+ * `haproxy_process_` and its type (the fields it leaves out have none: names, pid, node, …).
+ */
+const PROCESS_METRICS: ReadonlyMap<string, readonly [string, 'gauge' | 'counter']> = new Map([
+  ['Nbthread', ['nbthread', 'gauge']], ['Nbproc', ['nbproc', 'gauge']], ['Process_num', ['relative_process_id', 'gauge']],
+  ['Uptime_sec', ['uptime_seconds', 'gauge']], ['Start_time_sec', ['start_time_seconds', 'gauge']],
+  ['Memmax_bytes', ['max_memory_bytes', 'gauge']], ['PoolAlloc_bytes', ['pool_allocated_bytes', 'gauge']],
+  ['PoolUsed_bytes', ['pool_used_bytes', 'gauge']], ['PoolFailed', ['pool_failures_total', 'counter']],
+  ['Ulimit-n', ['max_fds', 'gauge']], ['Maxsock', ['max_sockets', 'gauge']], ['Maxconn', ['max_connections', 'gauge']],
+  ['Hard_maxconn', ['hard_max_connections', 'gauge']], ['CurrConns', ['current_connections', 'gauge']],
+  ['CumConns', ['connections_total', 'counter']], ['CumReq', ['requests_total', 'counter']],
+  ['MaxSslConns', ['max_ssl_connections', 'gauge']], ['CurrSslConns', ['current_ssl_connections', 'gauge']],
+  ['CumSslConns', ['ssl_connections_total', 'counter']], ['Maxpipes', ['max_pipes', 'gauge']],
+  ['PipesUsed', ['pipes_used_total', 'counter']], ['PipesFree', ['pipes_free_total', 'counter']],
+  ['ConnRate', ['current_connection_rate', 'gauge']], ['ConnRateLimit', ['limit_connection_rate', 'gauge']],
+  ['MaxConnRate', ['max_connection_rate', 'gauge']], ['SessRate', ['current_session_rate', 'gauge']],
+  ['SessRateLimit', ['limit_session_rate', 'gauge']], ['MaxSessRate', ['max_session_rate', 'gauge']],
+  ['SslRate', ['current_ssl_rate', 'gauge']], ['SslRateLimit', ['limit_ssl_rate', 'gauge']], ['MaxSslRate', ['max_ssl_rate', 'gauge']],
+  ['SslFrontendKeyRate', ['current_frontend_ssl_key_rate', 'gauge']], ['SslFrontendMaxKeyRate', ['max_frontend_ssl_key_rate', 'gauge']],
+  ['SslFrontendSessionReuse_pct', ['frontend_ssl_reuse', 'gauge']], ['SslBackendKeyRate', ['current_backend_ssl_key_rate', 'gauge']],
+  ['SslBackendMaxKeyRate', ['max_backend_ssl_key_rate', 'gauge']], ['SslCacheLookups', ['ssl_cache_lookups_total', 'counter']],
+  ['SslCacheMisses', ['ssl_cache_misses_total', 'counter']], ['CompressBpsIn', ['http_comp_bytes_in_total', 'counter']],
+  ['CompressBpsOut', ['http_comp_bytes_out_total', 'counter']], ['CompressBpsRateLim', ['limit_http_comp', 'gauge']],
+  ['Tasks', ['current_tasks', 'gauge']], ['Run_queue', ['current_run_queue', 'gauge']], ['Idle_pct', ['idle_time_percent', 'gauge']],
+  ['Stopping', ['stopping', 'gauge']], ['Jobs', ['jobs', 'gauge']], ['Unstoppable Jobs', ['unstoppable_jobs', 'gauge']],
+  ['Listeners', ['listeners', 'gauge']], ['ActivePeers', ['active_peers', 'gauge']], ['ConnectedPeers', ['connected_peers', 'gauge']],
+  ['DroppedLogs', ['dropped_logs_total', 'counter']], ['BusyPolling', ['busy_polling_enabled', 'gauge']],
+  ['FailedResolutions', ['failed_resolutions', 'counter']], ['TotalBytesOut', ['bytes_out_total', 'counter']],
+  ['TotalSplicdedBytesOut', ['spliced_bytes_out_total', 'counter']], ['BytesOutRate', ['bytes_out_rate', 'gauge']],
+  ['CumRecvLogs', ['recv_logs_total', 'counter']], ['Build info', ['build_info', 'gauge']],
+]);
+
 /** [name, type, help] as HAProxy's exporter declares them. */
 const METRICS: ReadonlyArray<readonly [string, string, string]> = [
-  ['haproxy_process_build_info', 'gauge', 'Build info'],
-  ['haproxy_process_start_time_seconds', 'gauge', 'Start time in seconds'],
-  ['haproxy_process_uptime_seconds', 'gauge', 'How long ago this worker process was started (seconds)'],
-  ['haproxy_process_current_connections', 'gauge', 'Current number of connections on this worker process'],
-  ['haproxy_process_connections_total', 'counter', 'Total number of connections on this worker process since started'],
-  ['haproxy_process_requests_total', 'counter', 'Total number of requests on this worker process since started'],
-  ['haproxy_process_current_connection_rate', 'gauge', 'Number of front connections created on this worker process over the last second'],
-  ['haproxy_process_max_connection_rate', 'gauge', 'Highest ConnRate reached on this worker process since started (in connections per second)'],
-  ['haproxy_process_current_session_rate', 'gauge', 'Number of sessions created on this worker process over the last second'],
-  ['haproxy_process_max_session_rate', 'gauge', 'Highest SessRate reached on this worker process since started (in sessions per second)'],
-  ['haproxy_process_nbthread', 'gauge', 'Number of started threads (global.nbthread)'],
-  ['haproxy_process_nbproc', 'gauge', 'Number of started worker processes (historical, always 1)'],
   ['haproxy_frontend_current_sessions', 'gauge', 'Number of current sessions on the frontend, backend or server'],
   ['haproxy_frontend_max_sessions', 'gauge', 'Highest value of current sessions encountered since process started'],
   ['haproxy_frontend_limit_sessions', 'gauge', "Frontend/listener/server's maxconn, backend's fullconn"],
@@ -35,6 +57,7 @@ const METRICS: ReadonlyArray<readonly [string, string, string]> = [
   ['haproxy_frontend_responses_denied_total', 'counter', 'Total number of denied responses since process started'],
   ['haproxy_frontend_request_errors_total', 'counter', 'Total number of invalid requests since process started'],
   ['haproxy_frontend_status', 'gauge', 'Current status of the service, per state label value.'],
+  ['haproxy_frontend_limit_session_rate', 'gauge', "Limit on the number of sessions accepted in a second (frontend only, 'rate-limit sessions' setting)"],
   ['haproxy_frontend_max_session_rate', 'gauge', 'Highest value of sessions per second observed since the worker process started'],
   ['haproxy_frontend_http_requests_rate_max', 'gauge', 'Highest value of http requests observed since the worker process started'],
   ['haproxy_frontend_http_requests_total', 'counter', 'Total number of HTTP requests processed by this object since the worker process started'],
@@ -188,6 +211,7 @@ const BACKEND_AND_SERVER: Record<string, Getter> = {
 
 const FRONTEND: Record<string, Getter> = {
   ...COMMON,
+  limit_session_rate: (r) => Number(r.values['rate_lim'] ?? 0),
   requests_denied_total: (r) => r.counters.dreq,
   responses_denied_total: (r) => r.counters.dresp,
   request_errors_total: (r) => r.counters.ereq,
@@ -271,23 +295,19 @@ function section(out: string[], prefix: string, getters: Record<string, Getter>,
 }
 
 /** The whole exposition text, ending with a newline. */
-export function prometheusText(registry: StatsRegistry, now = Date.now()): string {
+export function prometheusText(host: StatsHost, now = Date.now()): string {
+  const registry = host.stats;
   const tables = registry.view();
   const out: string[] = [];
-  const process: Array<[string, number]> = [
-    ['haproxy_process_nbthread', 1],
-    ['haproxy_process_nbproc', 1],
-    ['haproxy_process_start_time_seconds', Math.floor(registry.startedAt / 1000)],
-    ['haproxy_process_uptime_seconds', Math.floor((now - registry.startedAt) / 1000)],
-    ['haproxy_process_current_connections', [...(tables?.frontends.values() ?? [])].reduce((n, f) => n + f.stats.scur, 0)],
-    ['haproxy_process_connections_total', registry.cumConns],
-    ['haproxy_process_requests_total', registry.cumReq],
-  ];
-  for (const [name, value] of process) {
-    const info = INFO.get(name)!;
-    out.push(`# HELP ${name} ${info.help}`, `# TYPE ${name} ${info.type}`, `${name} ${value}`);
+  // The process metrics are `show info`'s fields, under the exporter's names, in show info's order.
+  const values = infoValues(host, now);
+  for (const [, field, , , help] of INFO_FIELDS) {
+    const metric = PROCESS_METRICS.get(field);
+    if (!metric) continue;
+    const name = `haproxy_process_${metric[0]}`;
+    const sample = field === 'Build info' ? `${name}{version="${labelValue(String(values.get(field)))}"} 1` : `${name} ${format(Number(values.get(field) ?? 0))}`;
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${metric[1]}`, sample);
   }
-  out.push('# HELP haproxy_process_build_info Build info', '# TYPE haproxy_process_build_info gauge', 'haproxy_process_build_info{version="2.6-loadstar"} 1');
   if (tables) {
     registry.sync(now);
     const rows = statRows(tables, now);
