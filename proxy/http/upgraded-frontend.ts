@@ -69,13 +69,13 @@ export class UpgradedHttpFrontend extends HttpFrontend {
     if (how.proto === 'h2') {
       const connection = new H2Connection(socket, this, sessionVars);
       h2ConnectionAccepted(connection, handshakeTime(socket, connection.acceptedAt));
-      this.connectionOpened(connection);
-    } else {
-      const backend = how.backend === undefined ? undefined : this.httpBackends.get(how.backend);
-      this.firstRequests.set(socket, { backend, txn: how.vars?.txn, req: how.vars?.req });
-      this.connectionOpened(new ClientConnection(socket, this, sessionVars));
+      // Node's http2 took the socket's handle (and what waited in its stream): the stream stays paused.
+      return this.connectionOpened(connection);
     }
-    // The TCP side paused the stream; the HTTP side reads natively or through 'data' events.
+    const backend = how.backend === undefined ? undefined : this.httpBackends.get(how.backend);
+    this.firstRequests.set(socket, { backend, txn: how.vars?.txn, req: how.vars?.req });
+    this.connectionOpened(new ClientConnection(socket, this, sessionVars));
+    // The TCP side paused the stream; the HTTP/1 side reads natively or, once idle, through 'data' events.
     socket.resume();
   }
 

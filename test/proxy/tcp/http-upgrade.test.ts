@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import http2 from 'node:http2';
 import { sideBySide } from '../http/lib/side-by-side.ts';
 import type { Proxy } from '../http/lib/side-by-side.ts';
 import { rawClient } from '../http/lib/raw-client.ts';
@@ -270,6 +271,52 @@ backend b2
       `client got (closed):\n${answers.join('')}${bad}`,
       'f b2/s1 T/T/T 153 --', 'f b1/s1 T/T/T 145 --', 'f f/<NOSRV> -1/-1/T 0 PR',
     ]);
+  } finally {
+    await server.close();
+  }
+});
+
+test('switch-mode http proto h2: the connection is HTTP/2, each stream through the frontend rules', async (t) => {
+  const server = await origin();
+  try {
+    const config = (port: number): string => `${HEAD}
+frontend f
+    mode tcp
+    option tcplog
+    option forwardfor
+    bind 127.0.0.1:${port}
+    tcp-request inspect-delay 1s
+    tcp-request content switch-mode http proto h2 if HTTP
+    tcp-request content reject
+    http-request set-header X-Fe f
+    default_backend b1
+backend b1
+    mode http
+    http-request set-header X-Be b1
+    server s1 127.0.0.1:${server.port}
+`;
+    const seen = await bothWays(t, config, async (port, proxy) => {
+      const session = http2.connect(`http://127.0.0.1:${port}`);
+      session.on('error', () => {});
+      const get = (p: string): Promise<string> => new Promise((resolve) => {
+        const req = session.request({ ':path': p });
+        let body = '';
+        let status = 0;
+        req.on('response', (h) => (status = Number(h[':status'])));
+        req.on('data', (d: Buffer) => (body += d.toString('latin1')));
+        req.on('end', () => resolve(`${status} ${body}`));
+        req.on('error', (e: Error) => resolve(`error ${e.message}`));
+        req.end();
+      });
+      const answers = [await get('/a'), await get('/b')];
+      session.close();
+      // The host field is the authority the client sent: the proxy's port, which differs between the two runs.
+      // %B varies with the authority's length (the port's digits) too.
+      return [...answers.map((a) => a.replace(`host: 127.0.0.1:${port}`, 'host: PROXY')), ...(await tcpLogged(proxy, 2)).map((l) => l.replace(/ \d+ --$/, ' B --'))];
+    });
+    if (seen.length > 1) assert.deepEqual(seen[0], seen[1]);
+    const echo = (p: string): string => `200 GET ${p} HTTP/1.1\nhost: PROXY\nx-fe: f\nx-be: b1\nx-forwarded-for: 127.0.0.1\n\n`;
+    assert.deepEqual(seen[0], [echo('/a'), echo('/b'), 'f b1/s1 T/T/T B --', 'f b1/s1 T/T/T B --']);
   } finally {
     await server.close();
   }
