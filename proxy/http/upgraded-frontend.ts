@@ -47,6 +47,8 @@ export interface HandOver {
   backend?: string;
   /** `switch-mode http proto h2`. */
   proto?: 'h1' | 'h2';
+  /** When the TCP side accepted the connection (the first request's stream dates from it, as in HAProxy's in-place upgrade). */
+  acceptedAt?: number;
   /** The variables the TCP side's rules set (sess.* live on with the connection). */
   vars?: { sess: VarMap; txn: VarMap; req: VarMap };
 }
@@ -74,7 +76,7 @@ export class UpgradedHttpFrontend extends HttpFrontend {
     }
     const backend = how.backend === undefined ? undefined : this.httpBackends.get(how.backend);
     this.firstRequests.set(socket, { backend, txn: how.vars?.txn, req: how.vars?.req });
-    this.connectionOpened(new ClientConnection(socket, this, sessionVars));
+    this.connectionOpened(new ClientConnection(socket, this, sessionVars, how.acceptedAt));
     // The TCP side paused the stream; the HTTP/1 side reads natively or, once idle, through 'data' events.
     socket.resume();
   }

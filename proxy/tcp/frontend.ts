@@ -331,7 +331,7 @@ export class TcpFrontend implements Frontend {
     upgrade.stats = this.stats;
     const vars = record.vars;
     upgrade.takeOver(client, {
-      backend: backend?.name, proto: backend ? undefined : this.switchProto,
+      backend: backend?.name, proto: backend ? undefined : this.switchProto, acceptedAt: record.acceptedAt,
       vars: vars && { sess: vars.sess, txn: vars.txn, req: vars.req },
     });
     // The client's FIN came during inspection: its 'end' is past, so the bytes and the FIN are replayed as events.
