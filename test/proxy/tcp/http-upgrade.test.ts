@@ -176,6 +176,8 @@ frontend f
     bind 127.0.0.1:${port}
     tcp-request inspect-delay 1s
     tcp-request content accept if { req.len gt 0 }
+    # Run again on the later requests, where req.len is the HTTP request's HTX size.
+    tcp-request content reject
     default_backend b1
 backend b1
     mode http
