@@ -13,6 +13,8 @@ import { backendFullconn } from './runtime/fullconn.ts';
 import { HttpBackend, HttpFrontend } from './http/frontend.ts';
 import { requestLimits } from './http/request-checks.ts';
 import { TcpFrontend } from './tcp/frontend.ts';
+import { UpgradedHttpFrontend } from './http/upgraded-frontend.ts';
+import { switchesToHttp } from './config/validate.ts';
 import { Logger, stdoutSink } from './runtime/logger.ts';
 import type { LogSink } from './runtime/logger.ts';
 import type { Frontend } from './runtime/exchange.ts';
@@ -695,6 +697,15 @@ function buildTables(config: Config, logger: Logger, services: LocalServices, pr
     } else {
       const frontend = new TcpFrontend(proxy, backends, logger);
       frontend.procVars = procVars;
+      if (frontend.httpUpgrade) {
+        // Its connections may go on as HTTP (TCP→HTTP upgrade): an HTTP engine of its own, built only then.
+        const http = new UpgradedHttpFrontend(proxy, httpBackends, logger, config.global, !switchesToHttp(proxy));
+        http.hooks = hooks;
+        http.limits = requestLimits(config.global);
+        http.localServices = services;
+        http.procVars = procVars;
+        frontend.upgrade = http;
+      }
       frontends.set(proxy.name, frontend);
     }
   }

@@ -134,6 +134,11 @@ export interface HttpRequestInfo {
    * `${method} ${url} HTTP/${version}`.
    */
   readonly requestLine?: string;
+  /**
+   * req.len of an HTTP request: what HAProxy's HTX holds of it (the head as the rules left it, and the
+   * body received so far). Undefined: not known (the fetch fails).
+   */
+  readonly htxLength?: number;
 }
 
 /** The HTTP response (http-response rules, logs). */

@@ -321,3 +321,47 @@ export function rdpCookieValue(d: Uint8Array, name: string): string | undefined 
   if (rdpCookie(d, name, value) !== 0) return undefined;
   return Buffer.from(d.subarray(value.start, value.end)).toString('latin1');
 }
+
+/** HTTP/2's connection preface (RFC 9113 §3.4). */
+const H2_PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+/** A token character (RFC 9110 §5.6.2): methods and header names. */
+const TCHAR = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * req.proto_http on raw bytes (a TCP-mode content rule, before any upgrade): 0 when `d` starts
+ * with a whole HTTP/1.x request head (request line, header lines, empty line) or HTTP/2's
+ * preface, SHORT while what is there is the start of one, NOT otherwise. HAProxy's
+ * smp_prefetch_htx parses the buffer with its H1 parser for this; here the head is only
+ * recognised (llhttp parses it for real once the connection is upgraded).
+ */
+export function httpRequestHead(d: Uint8Array): number {
+  const text = Buffer.from(d.buffer, d.byteOffset, Math.min(d.length, INSPECT_LIMIT)).toString('latin1');
+  if (text.startsWith('PRI ')) return text.length >= H2_PREFACE.length ? (text.startsWith(H2_PREFACE) ? 0 : NOT) : H2_PREFACE.startsWith(text) ? SHORT : NOT;
+  const lines = text.split('\n');
+  // The last piece has no LF yet: it may still grow into a valid line.
+  for (let i = 0; i < lines.length; i++) {
+    const complete = i < lines.length - 1;
+    const line = complete && lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
+    if (i === 0) {
+      if (!complete) return requestLineStart(line) ? SHORT : NOT;
+      if (!/^[^ ]+ [^ \x00-\x1f\x7f]+ HTTP\/\d\.\d$/.test(line) || !TCHAR.test(line.slice(0, line.indexOf(' ')))) return NOT;
+      continue;
+    }
+    if (!complete) return SHORT;
+    if (line === '') return 0;
+    const colon = line.indexOf(':');
+    if (colon <= 0 || !TCHAR.test(line.slice(0, colon))) return NOT;
+  }
+  return SHORT;
+}
+
+/** A request line not ended yet: a method token, then maybe a target and the start of a version. */
+function requestLineStart(line: string): boolean {
+  const [method, target, version, extra] = line.split(' ');
+  if (extra !== undefined || !(method === '' || TCHAR.test(method!))) return false;
+  if (version === undefined) return true;
+  return target !== '' && ('HTTP/1.1'.startsWith(version) || /^HTTP\/\d(\.\d?)?$/.test(version));
+}
+
+/** HAProxy's buffer less its rewrite reserve: more than that is not a request head it could take. */
+const INSPECT_LIMIT = 16384 - 1024;

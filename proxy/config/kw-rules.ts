@@ -602,8 +602,28 @@ function parseHttpRule(set: RuleSet) {
   };
 }
 
-const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy'];
-const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'send-spoe-group', 'do-resolve', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
+const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http'];
+const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
+
+/**
+ * `tcp-request content switch-mode http [proto <name>]` (HAProxy's parse_tcp_switch_stream_mode and
+ * check_tcp_switch_stream_mode, their messages): a frontend's connection becomes an HTTP one at
+ * that rule (tcp/frontend.ts hands it to the HTTP engine). `proto` names the HTTP mux: h1 or h2.
+ */
+function parseSwitchMode(ctx: ProxyDirectiveContext, args: readonly string[]): TcpRequestRule['action'] | undefined {
+  if (ctx.kind === 'backend') return void ctx.error(`'tcp-request switch-mode' not allowed because backend '${ctx.proxy.name}' has no frontend capability`, 0);
+  const mode = args[0];
+  if (mode === undefined) return void ctx.error(`'tcp-request switch-mode' expects a mode as argument.`, 0);
+  if (mode !== 'http') return void ctx.error(`'tcp-request switch-mode' expects a valid mode (got '${mode}').`, 1);
+  if (args.length === 1) return { type: 'switch-mode' };
+  if (args[1] !== 'proto') return void ctx.error(`'tcp-request content switch-mode' only accepts 'if' or 'unless', in ${ctx.sectionLabel} (got '${args[1]}')`, 2);
+  const proto = args[2];
+  if (proto === undefined || !['h1', 'h2', 'fcgi', 'none'].includes(proto) || args.length > 3) {
+    return void ctx.error(`'tcp-request switch-mode': 'proto' expects a valid MUX protocol, if specified (got '${proto ?? ''}')`, 3);
+  }
+  if (proto !== 'h1' && proto !== 'h2') return void ctx.error(`Proxy '${ctx.proxy.name}': MUX protocol '${proto}' is not compatible with the selected mode.`, 3);
+  return { type: 'switch-mode', proto };
+}
 
 function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
   return (ctx: ProxyDirectiveContext): void => {
@@ -653,6 +673,12 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
     } else if (action === 'use-service') {
       if (args[0] !== 'prometheus-exporter') return ctx.error(`unknown service '${args[0] ?? ''}' (Loadstar provides 'prometheus-exporter').`, 1);
       result = { type: 'use-service', service: args[0] };
+    } else if (action === 'switch-mode' && phase === 'content') {
+      const parsed = parseSwitchMode(ctx, args);
+      if (!parsed) return;
+      result = parsed;
+    } else if (action === 'switch-mode') {
+      return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.filter((a) => a !== 'switch-mode http').map((a) => `'${a}'`).join(', ')} ${where} (got '${action}').`, 0);
     } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
       return ctx.error(`'tcp-request ${phase} ${action}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     } else {
@@ -705,7 +731,7 @@ registerProxyKeywords([
   },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, `expect-proxy layer4` (the connection must start with a PROXY protocol header, read once the rules are done), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>)).', parse: parseTcpRequest('connection') },
   { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
-  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer).', parse: parseTcpRequest('content') },
+  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend\'s http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen.', parse: parseTcpRequest('content') },
   {
     name: 'tcp-request inspect-delay',
     sections: 'nflb',

@@ -545,6 +545,8 @@ export interface TcpRequestRule extends Conditional {
     | { type: 'capture'; expression: string; len: number }
     | { type: 'use-service'; service: string }
     | { type: 'expect-proxy' }
+    /** `switch-mode http [proto h1|h2]` (content rules of a frontend): the connection goes on as HTTP from this rule on; `proto` absent: HTTP/1, or HTTP/2 on its preface. */
+    | { type: 'switch-mode'; proto?: 'h1' | 'h2' }
     | { type: 'sc-inc-gpc'; index: number; counter: 0 | 1 | 2; array?: true }
     | { type: 'sc-set-gpt'; counter: 0 | 1 | 2; index?: number; value?: number; expression?: string };
 }

@@ -215,6 +215,14 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
       diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' not usable with ${proxy.kind} '${proxy.name}' (needs 'mode http'). Falling back to 'option tcplog'.`, `option ${name}`);
     }
   }
+  // `switch-mode http` makes the proxy's HTTP directives run once a connection is upgraded (HAProxy's PR_O_HTTP_UPG).
+  if (switchesToHttp(proxy)) {
+    if (proxy.kind === 'listen' && !proxy.defaultBackend && proxy.switchingRules.length === 0 && proxy.servers.length > 0) {
+      const rule = proxy.tcpRequestRules.find((r) => r.action.type === 'switch-mode')!;
+      diagnostics.warn(rule.loc, 'LS_WARN_CFG_SUSPICIOUS', `Proxy '${proxy.name}' : 'switch-mode http' configured for a ${mode} ${proxy.kind} with no backend. Incoming connections upgraded to HTTP cannot be routed to TCP servers`);
+    }
+    return;
+  }
   for (const name of ['forwardfor', 'originalto']) {
     const option = proxy.options[name];
     if (option?.enabled) {
@@ -226,6 +234,11 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
   }
   const redirect = proxy.redirectRules[0];
   if (redirect) diagnostics.warn(redirect.loc, 'LS_WARN_CFG_SUSPICIOUS', `'redirect' rules ignored for ${proxy.kind} '${proxy.name}' as they require HTTP mode.`);
+}
+
+/** The proxy has a `tcp-request content switch-mode http` rule. */
+export function switchesToHttp(proxy: Proxy): boolean {
+  return proxy.tcpRequestRules.some((r) => r.action.type === 'switch-mode');
 }
 
 /** `proto h1|h2` on a bind or a server of a TCP proxy: HAProxy refuses the HTTP muxes there (its messages). */

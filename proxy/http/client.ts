@@ -65,7 +65,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
    * keep-alive (`draining`, which every pending response reads, is set when its own response ends).
    */
   private closeRequested = false;
-  readonly acceptedAt = Date.now();
+  readonly acceptedAt: number;
   /** %Th: its TLS handshake's ms (0 without TLS); acceptedAt is when it ended. */
   readonly handshake: number;
   /** When the request being read began (its first byte): %Ti / %TR. */
@@ -126,8 +126,13 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     return (this.info ??= connectionInfo(this));
   }
 
-  /** @param vars sess.* variables `tcp-request session` rules set before the connection was made. */
-  constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend, vars?: Map<string, Sample>) {
+  /**
+   * @param vars sess.* variables `tcp-request session` rules set before the connection was made.
+   * @param acceptedAt when the connection was accepted, when that was before now: a TCP frontend's
+   * connection upgraded to HTTP (upgraded-frontend.ts), whose first stream dates from the TCP accept.
+   */
+  constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend, vars?: Map<string, Sample>, acceptedAt = Date.now()) {
+    this.acceptedAt = acceptedAt;
     this.vars = vars;
     if (faults.armed) faultPoint('accept');
     // TCP_NODELAY is already set: every listener is created with `noDelay` (engine.ts, tls/listener.ts).

@@ -267,8 +267,8 @@ export class HttpFrontend implements Frontend {
   private readonly sessionRules: SessionRules | undefined;
   private readonly contentRules: HttpContentRules | undefined;
   /** `monitor-uri` (monitor.ts); undefined without one. */
-  private readonly monitor: MonitorCheck | undefined;
-  private readonly requestRules;
+  protected readonly monitor: MonitorCheck | undefined;
+  protected readonly requestRules;
   private readonly redirectRules;
   private readonly responseRules;
   private readonly afterResponseRules;
@@ -294,14 +294,18 @@ export class HttpFrontend implements Frontend {
   /** `compression` lines of the frontend (compression.ts); undefined without. */
   readonly compression: ProxyCompression | undefined;
   /** `option http-buffer-request` of the frontend; undefined without (requests stream as they come). */
-  private readonly bufferRequest: BodyWait | undefined;
+  protected readonly bufferRequest: BodyWait | undefined;
   /** Some http-request rule of the frontend or of a backend reads the body (body-wait.ts): requests start at the end of their read. */
   readonly rulesReadBody: boolean;
 
-  /** @param global the global section (its h1-case-adjust table, compression's zlib settings). */
-  constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, private readonly logger: Logger, global?: GlobalSettings) {
-    this.forwardFor = compileForwardFor(config);
-    this.originalTo = compileOriginalTo(config);
+  /**
+   * @param global the global section (its h1-case-adjust table, compression's zlib settings).
+   * @param httpOptions false: a TCP frontend's connections upgraded when their backend is chosen
+   * (upgraded-frontend.ts): HAProxy drops its `option forwardfor` / `originalto` at load then.
+   */
+  constructor(readonly config: Proxy, backends: ReadonlyMap<string, HttpBackend>, protected readonly logger: Logger, global?: GlobalSettings, httpOptions = true) {
+    this.forwardFor = httpOptions ? compileForwardFor(config) : undefined;
+    this.originalTo = httpOptions ? compileOriginalTo(config) : undefined;
     this.logAsap = config.options['logasap']?.enabled ?? false;
     this.keepsAddresses = logger.logs(config);
     this.uniqueId = compileUniqueId(config);
@@ -356,7 +360,7 @@ export class HttpFrontend implements Frontend {
   }
 
   /** The frontend's http-request rules from `from` on, then what follows them up to the backend's. */
-  private frontendRules(tx: HttpTransaction, from: number): Decision {
+  protected frontendRules(tx: HttpTransaction, from: number): Decision {
     const frontendOutcome = runRequestRules(this.requestRules, tx, from);
     if (frontendOutcome !== 'continue') {
       if (!('waitForBody' in frontendOutcome)) return frontendOutcome;
@@ -388,7 +392,7 @@ export class HttpFrontend implements Frontend {
   }
 
   /** A backend other than the frontend's own: its tcp-request content rules, then its http-request rules. */
-  private backendSide(tx: HttpTransaction, backend: HttpBackend): Decision {
+  protected backendSide(tx: HttpTransaction, backend: HttpBackend): Decision {
     const refusedByBackend = backend.contentRules?.(tx);
     if (refusedByBackend) return { backend, answer: refusedByBackend };
     return this.backendRules(tx, backend, 0);

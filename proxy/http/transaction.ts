@@ -328,6 +328,8 @@ export class HttpTransaction implements ServerSession {
       get rawHeaders() { return tx.request.headers; },
       get captures() { return tx.requestCaptures?.headers; },
       get body() { return tx.rulesBody ?? tx.bodyAvailable(); },
+      // req.len: computed only when a rule asks.
+      get htxLength() { return tx.requestHtxLength(); },
     };
     const res: HttpResponseInfo = {
       get status() { return tx.response?.status ?? tx.status; },
@@ -536,6 +538,13 @@ export class HttpTransaction implements ServerSession {
    * The body HAProxy's buffer would hold for the rules without a wait (req.body*): what came so far
    * and has not left for a server, at most the room behind the head.
    */
+  /** req.len on an HTTP request: its head's HTX size as the rules left it, and the body bytes received so far. */
+  private requestHtxLength(): number {
+    const r = this.request;
+    const head = htxHeadSize(r.method, r.origin === undefined ? r.url : r.origin + r.url, HTX_VERSION, r.headers);
+    return head + ((this.rulesBody ?? this.bodyAvailable())?.length ?? 0);
+  }
+
   private bodyAvailable(): Buffer | undefined {
     if (this.upstream || this.pendingBody.length === 0) return undefined;
     const room = requestBodyRoom(this.frontend.limits.headRoom, this.headBytesIn - (this.chunkedRequest ? END_OF_TRAILERS : 0), this.request.headers);

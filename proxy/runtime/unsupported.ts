@@ -121,5 +121,7 @@ export function tcpRuleIsRun(rule: TcpRequestRule, http = false): boolean {
   if (rule.phase === 'connection') return t === 'accept' || t === 'reject' || t === 'expect-proxy' || t === 'track-sc' || t === 'sc-inc-gpc' || t === 'sc-set-gpt';
   if (t === 'set-var' || t === 'unset-var' || t === 'set-var-fmt') return true;
   if (t === 'silent-drop') return rule.phase === 'session' || http;
+  // A TCP frontend's connection goes on as HTTP (tcp/frontend.ts); on an HTTP request the rules stop there.
+  if (t === 'switch-mode') return true;
   return t === 'accept' || t === 'reject' || t === 'track-sc' || t === 'sc-inc-gpc' || t === 'sc-set-gpt';
 }

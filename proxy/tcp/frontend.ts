@@ -45,6 +45,7 @@ import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
+import type { UpgradedHttpFrontend } from '../http/upgraded-frontend.ts';
 
 /** What a backend's use-server rules see: the connection and the bytes held for inspection. */
 interface ConnAtRouting {
@@ -126,6 +127,15 @@ export class TcpFrontend implements Frontend {
   private readonly stickRules = new Map<RuntimeBackend, StickPersistence>();
   /** `proc.*` variables, shared by every frontend of the configuration (set by the engine: runtime/proc-vars.ts). */
   procVars: VarMap = new Map();
+  /**
+   * Where a connection goes on as HTTP (http/upgraded-frontend.ts): set by the engine when
+   * `httpUpgrade` says so, else undefined (a connection then pays one field check, in route()).
+   */
+  upgrade: UpgradedHttpFrontend | undefined;
+  /** The frontend can hand connections to the HTTP engine: a backend it reaches is `mode http`, or it has `switch-mode http`. */
+  readonly httpUpgrade: boolean;
+  /** `switch-mode http proto …` of the frontend's first switch-mode rule. */
+  private readonly switchProto: 'h1' | 'h2' | undefined;
 
   constructor(readonly config: Proxy, private readonly backends: ReadonlyMap<string, RuntimeBackend>, private readonly logger: Logger) {
     this.name = config.name;
@@ -146,6 +156,9 @@ export class TcpFrontend implements Frontend {
       const rules = compileContentRules(backend.config);
       if (rules) this.backendContentRules.set(backend, rules);
     }
+    const switchRule = config.tcpRequestRules.find((r) => r.action.type === 'switch-mode');
+    this.switchProto = switchRule?.action.type === 'switch-mode' ? switchRule.action.proto : undefined;
+    this.httpUpgrade = switchRule !== undefined || [...this.switching.map((r) => r.backend), this.defaultBackend].some((b) => b?.config.mode === 'http');
     for (const backend of new Set([...this.switching.map((r) => r.backend), this.defaultBackend])) {
       if (!backend) continue;
       const choice = compileServerRules<ConnAtRouting>(backend.config, () => backend.servers, (rule) => {
@@ -253,6 +266,8 @@ export class TcpFrontend implements Frontend {
       if (record.termination === '--') record.termination = 'CR';
       return this.end(record);
     }
+    // `switch-mode http`: the connection is HTTP from this rule on; switching runs on its requests.
+    if (outcome.verdict === 'switch' && this.upgrade) return this.toHttp(record, undefined);
     this.route(record, this.inspection(record));
   }
 
@@ -277,6 +292,8 @@ export class TcpFrontend implements Frontend {
       return this.end(record);
     }
     record.backend = backend;
+    // A `mode http` backend upgrades the connection (HAProxy's stream_set_backend): its rules run on HTTP requests.
+    if (this.upgrade !== undefined && backend.config.mode === 'http') return this.toHttp(record, backend);
     const rules = this.backendContentRules.get(backend);
     if (!rules || !record.held) return this.acquire(record, backend);
     // A backend's own content rules inspect again, with its own delay (tcp_inspect_request for AN_REQ_INSPECT_BE).
@@ -295,6 +312,33 @@ export class TcpFrontend implements Frontend {
         this.internalError(e, record);
       }
     });
+  }
+
+  /**
+   * The connection goes on as HTTP (http/upgraded-frontend.ts): what inspection held is put back in
+   * front of the socket's stream, for the HTTP parser to read first; this side's timer, session
+   * count and listeners let go (its 'close' and 'error' handlers find nothing left to do). No TCP
+   * log line: HAProxy logs the upgraded stream once per HTTP request.
+   */
+  private toHttp(record: TcpSessionRecord, backend: RuntimeBackend | undefined): void {
+    const client = record.client;
+    const upgrade = this.upgrade!;
+    record.clientIdle!.set(0);
+    if (this.sessions.delete(client)) processConnections.closed();
+    const held = record.held?.take();
+    const ended = record.held?.ended === true;
+    if (held && !ended) client.unshift(held);
+    upgrade.stats = this.stats;
+    const vars = record.vars;
+    upgrade.takeOver(client, {
+      backend: backend?.name, proto: backend ? undefined : this.switchProto, acceptedAt: record.acceptedAt,
+      vars: vars && { sess: vars.sess, txn: vars.txn, req: vars.req },
+    });
+    // The client's FIN came during inspection: its 'end' is past, so the bytes and the FIN are replayed as events.
+    if (ended && !client.destroyed) {
+      if (held) client.emit('data', held);
+      client.emit('end');
+    }
   }
 
   private acquire(record: TcpSessionRecord, backend: RuntimeBackend, avoid?: RuntimeServer): void {
@@ -612,6 +656,7 @@ export class TcpFrontend implements Frontend {
 
   closeAll(): void {
     for (const s of this.sessions) s.destroy();
+    this.upgrade?.close();
   }
 
   accept(socket: net.Socket): void {
@@ -619,22 +664,27 @@ export class TcpFrontend implements Frontend {
   }
 
   get active(): number {
-    return this.sessions.size;
+    return this.sessions.size + (this.upgrade?.active ?? 0);
   }
 
   openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }> {
-    return [...this.sessions].map((socket) => ({ socket }));
+    const own = [...this.sessions].map((socket) => ({ socket }));
+    return this.upgrade ? [...own, ...this.upgrade.openConnections()] : own;
   }
 
-  /** Every open session is busy: a stop waits for them all. */
+  /** Every open session is busy: a stop waits for them all (and for the upgraded connections with a request in progress). */
   get busy(): number {
-    return this.sessions.size;
+    return this.sessions.size + (this.upgrade?.busy ?? 0);
   }
 
-  /** Sessions carry on to their end (TCP has no idle state to close early). */
-  drain(): void {}
+  /** Sessions carry on to their end (TCP has no idle state to close early); upgraded connections drain as HTTP ones do. */
+  drain(): void {
+    this.upgrade?.drain();
+  }
 
-  retire(): void {}
+  retire(): void {
+    this.upgrade?.retire();
+  }
 
   close(): void {
     this.closeAll();

@@ -86,7 +86,8 @@ export class HeldRequest {
 const EMPTY = new Uint8Array(0);
 
 export interface InspectionOutcome {
-  verdict: 'accept' | 'reject';
+  /** switch: `switch-mode http` decided, the connection goes on as HTTP (tcp/frontend.ts). */
+  verdict: 'accept' | 'reject' | 'switch';
   /** The client closed (or timed out) before a rule decided; the verdict is the last, final pass. */
   aborted: boolean;
   /** A rule threw while running from a socket event or the delay timer (a bug): the caller closes the connection. */
@@ -104,7 +105,7 @@ export function inspect(
   done: (outcome: InspectionOutcome) => void,
 ): void {
   const pass = (final: boolean) => rules(socket, { payload: held.view(), final, vars });
-  const decided = (verdict: ContentVerdict, aborted = false): void => done({ verdict: verdict === 'reject' || verdict === 'drop' ? 'reject' : 'accept', aborted }) // silent-drop is refused in TCP mode (unsupported.ts);
+  const decided = (verdict: ContentVerdict, aborted = false): void => done({ verdict: verdict === 'reject' || verdict === 'drop' ? 'reject' : verdict === 'switch' ? 'switch' : 'accept', aborted }) // silent-drop is refused in TCP mode (unsupported.ts);
   const first = pass(delayMs <= 0 || held.ended || held.full);
   if (first !== 'wait') return decided(first);
   let settled = false;

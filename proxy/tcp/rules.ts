@@ -21,8 +21,12 @@ import { connContext } from './samples.ts';
 import type { ConnInspection } from './samples.ts';
 import { expectProxyHeader } from '../runtime/proxy-header-reader.ts';
 
-/** 'drop' is silent-drop's: the connection ends without a word (a reset where it cannot be hidden). */
-export type ContentVerdict = 'accept' | 'reject' | 'wait' | 'drop';
+/**
+ * 'drop' is silent-drop's: the connection ends without a word (a reset where it cannot be hidden).
+ * 'switch' is `switch-mode http`'s: the rules stop and the connection goes on as HTTP (an HTTP
+ * request's rules take it as accept: HAProxy's action does nothing on a stream that is HTTP already).
+ */
+export type ContentVerdict = 'accept' | 'reject' | 'wait' | 'drop' | 'switch';
 
 /** One pass of the content rules over what is held: accept, reject, or wait for more data. */
 export type ContentRules = (socket: net.Socket, inspection: ConnInspection) => ContentVerdict;
@@ -148,6 +152,7 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
     case 'accept': return () => 'accept';
     case 'reject': return () => 'reject';
     case 'silent-drop': return () => 'drop';
+    case 'switch-mode': return () => 'switch';
     case 'set-var':
     case 'set-var-fmt':
     case 'unset-var': {

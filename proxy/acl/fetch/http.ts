@@ -19,6 +19,7 @@ import {
   httpAuth, firstHeader, eqLower,
 } from '../eval-http.ts';
 import { fullHash, sdbmStr } from '../eval-hash.ts';
+import { httpRequestHead, SHORT } from '../eval-payload.ts';
 import { addressFetch } from './l4.ts';
 
 const reqHeaders = (ctx: SampleContext): readonly string[] | undefined => ctx.req?.rawHeaders;
@@ -284,7 +285,15 @@ const bodyParam: FetchCompiler = ({ args }) => {
 
 const requestVersion: FetchCompiler = () => single((ctx) => (ctx.req ? mkStr(ctx.req.version) : undefined));
 const responseVersion: FetchCompiler = () => single((ctx) => (ctx.res ? mkStr(ctx.res.version ?? '1.1') : undefined));
-const isHttp: FetchCompiler = () => single((ctx) => (ctx.req ? TRUE : undefined));
+/** An HTTP request; in a TCP-mode content rule, raw bytes that begin with an HTTP request head (HAProxy parses them in TCP mode too). */
+const isHttp: FetchCompiler = ({ state }) => single((ctx) => {
+  if (ctx.req) return TRUE;
+  const raw = ctx.conn.payload;
+  if (raw === undefined) return undefined;
+  const r = httpRequestHead(raw);
+  if (r === SHORT) state.mayChange = true;
+  return r === 0 ? TRUE : undefined;
+});
 
 const capturedHeader: FetchCompiler = ({ name, args }) => {
   const idx = int(args, 0) ?? -1;

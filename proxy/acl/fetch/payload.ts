@@ -33,7 +33,10 @@ const span = (): Span => ({ start: 0, end: 0 });
 const bufferLength: FetchCompiler = ({ state }) => single((ctx) => {
   state.mayChange = true; // the buffer may still grow
   const d = dirPayload(ctx);
-  return d === undefined ? undefined : mkInt(d.length);
+  if (d !== undefined) return mkInt(d.length);
+  // An HTTP request: HAProxy counts its HTX (IS_HTX_STRM in smp_fetch_len).
+  const htx = ctx.dir === 'res' ? undefined : ctx.req?.htxLength;
+  return htx === undefined ? undefined : mkInt(htx);
 });
 
 const payloadBytes: FetchCompiler = ({ args, state }) => {

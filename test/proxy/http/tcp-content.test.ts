@@ -135,3 +135,20 @@ test('a tcp-request session reject after a TLS handshake ends the connection una
     await engine.stop();
   }
 });
+
+test('req.len of an HTTP request is what HAProxy\'s HTX holds of it: in a content rule and, after a rewrite, in an http-request rule', async (t) => {
+  const config = (port: number): string => `${loggedHttpHead()}
+frontend web
+    bind 127.0.0.1:${port}
+    tcp-request content set-var(txn.l) req.len
+    tcp-request content accept if { req.len gt 0 }
+    tcp-request content reject
+    http-request set-header x-l %[var(txn.l)]
+    http-request return status 200 content-type text/plain lf-string "%[var(txn.l)] %[req.len]"
+`;
+  await sideBySide(t, config, async (port) => {
+    // Recorded from haproxy 2.6.12: 20 (start line) + 3 + 1 + 8 + 5 (host: x) + 1 (end of headers); then
+    // 5 more for the header the first http-request rule added (x-l: 41).
+    assert.deepEqual(await requests(port, '/', '/two'), ['200 38 43', '200 41 46', 'open']);
+  });
+});
