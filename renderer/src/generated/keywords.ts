@@ -1284,7 +1284,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request content",
-   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer).",
+   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend's http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen.",
    "status": "supported"
   },
   {
@@ -1771,7 +1771,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request content",
-   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer).",
+   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend's http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen.",
    "status": "supported"
   },
   {
@@ -2398,7 +2398,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request content",
-   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer).",
+   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend's http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen.",
    "status": "supported"
   },
   {
