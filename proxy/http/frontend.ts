@@ -36,7 +36,7 @@ import { handshakeTime } from '../tls/handshake-time.ts';
 import type { UniqueIdFormat } from './unique-id.ts';
 import type net from 'node:net';
 import type tls from 'node:tls';
-import type { HttpTransaction } from './transaction.ts';
+import type { HttpTransaction, TransactionClient } from './transaction.ts';
 import { ClientConnection } from './client.ts';
 import { H2Connection } from './h2.ts';
 import { h2Servers, serverMux } from './h2-upstream.ts';
@@ -308,6 +308,7 @@ export class HttpFrontend implements Frontend {
     this.originalTo = httpOptions ? compileOriginalTo(config) : undefined;
     this.logAsap = config.options['logasap']?.enabled ?? false;
     this.keepsAddresses = logger.logs(config);
+    this.logsConnects = logger.logsConnects(config);
     this.uniqueId = compileUniqueId(config);
     this.uniqueIdHeader = config.uniqueIdHeader?.toLowerCase();
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-client');
@@ -441,6 +442,14 @@ export class HttpFrontend implements Frontend {
   /** `option logasap`: the exchange's log line goes out now that its response head is in. */
   logEarly(tx: HttpTransaction): void {
     this.logger.requestAsap(exchangeRecord(this, tx));
+  }
+
+  /** Log targets without a log format: each request (HAProxy's stream) logs where it came from, not how it ended. */
+  readonly logsConnects: boolean;
+
+  /** A new request (stream) of a frontend that logsConnects. */
+  logConnect(client: TransactionClient): void {
+    this.logger.connectFrom(this.config, client.connectionInfo(), client.socket);
   }
 
   transactionFinished(tx: HttpTransaction): void {

@@ -284,6 +284,7 @@ export class HttpTransaction implements ServerSession {
   }
 
   constructor(readonly client: TransactionClient, readonly request: RequestHead) {
+    if (client.frontend.logsConnects) client.frontend.logConnect(client);
     this.arrivedMethod = request.method;
     this.arrivedUrl = request.url;
     const began = client.messageBeganAt;

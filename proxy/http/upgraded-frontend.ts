@@ -30,7 +30,7 @@ import { h2ConnectionAccepted } from './stream-times.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
 import { runRequestRules } from './rules.ts';
 import { requestParsed } from '../stick/http.ts';
-import type { HttpTransaction } from './transaction.ts';
+import type { HttpTransaction, TransactionClient } from './transaction.ts';
 
 /** How a connection's first request is routed: what the TCP side decided before the hand-over. */
 interface FirstRequest {
@@ -79,6 +79,11 @@ export class UpgradedHttpFrontend extends HttpFrontend {
     this.connectionOpened(new ClientConnection(socket, this, sessionVars, how.acceptedAt));
     // The TCP side paused the stream; the HTTP/1 side reads natively or, once idle, through 'data' events.
     socket.resume();
+  }
+
+  /** The first request is the TCP session's own stream, whose Connect line tcp/frontend.ts wrote: later ones are new streams. */
+  override logConnect(client: TransactionClient): void {
+    if (!this.firstRequests.has(client.socket)) super.logConnect(client);
   }
 
   override processRequest(tx: HttpTransaction): Decision {

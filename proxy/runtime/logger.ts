@@ -1,9 +1,10 @@
 /**
- * Traffic logs and runtime alerts. A proxy logs when it has a `log` target and
- * `option httplog`, `option tcplog` or `log-format` (HAProxy logs nothing
- * otherwise). `loadstar run` writes the lines to stdout; the desktop app
+ * Traffic logs and runtime alerts. A proxy with `option httplog`, `option tcplog`
+ * or `log-format` logs each exchange's end; one with a `log` target and none of
+ * them logs each new stream's addresses instead ("Connect from …", as HAProxy). `loadstar run` writes the lines to stdout; the desktop app
  * and `serve` will stream them through the control contract.
  */
+import type net from 'node:net';
 import type { Bind, Proxy } from '../config/model.ts';
 import { dateLog } from '../acl/eval-logformat.ts';
 import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
@@ -106,6 +107,29 @@ export class Logger {
     this.sink.traffic(`${src ?? 'unknown'}:${socket.remotePort ?? 0} [${dateLog(record.acceptedAt)}] ${proxy.name}/${label}: ${record.failure.reason}`);
   }
 
+  /**
+   * The proxy has log targets but no log format (no `option httplog`, `tcplog`, `httpslog` or
+   * `log-format`): HAProxy then logs each new stream's addresses instead of its end (connectFrom).
+   */
+  logsConnects(proxy: Proxy): boolean {
+    return proxy.logs.length > 0 && (proxy.mode === 'http' || proxy.mode === 'tcp') && !this.logs(proxy);
+  }
+
+  /**
+   * HAProxy's line for a new stream of such a proxy (stream_new): `Connect from <src>:<port> to
+   * <dst>:<port> (<frontend>/<HTTP|TCP>)`, or `Connect to unix:<listener id> (…)` on a UNIX socket.
+   */
+  connectFrom(proxy: Proxy, conn: { src?: string; srcPort?: number; dst?: string; dstPort?: number }, socket: net.Socket): void {
+    const mode = proxy.mode === 'http' ? 'HTTP' : 'TCP';
+    if (conn.src) {
+      this.sink.traffic(`Connect from ${conn.src}:${conn.srcPort ?? 0} to ${conn.dst ? `${conn.dst}:${conn.dstPort ?? 0}` : 'undetermined address:0'} (${proxy.name}/${mode})`);
+      return;
+    }
+    // A UNIX socket's client has no address: HAProxy names the listener by its number.
+    const path = (socket as net.Socket & { server?: net.Server }).server?.address();
+    this.sink.traffic(`Connect to unix:${typeof path === 'string' ? unixListenerId(proxy, path) : 0} (${proxy.name}/${mode})`);
+  }
+
   /** The proxy writes a line for a connection that fails before its stream (connectionError). */
   logsConnectionErrors(proxy: Proxy): boolean {
     return this.errorFormatFor(proxy) !== undefined || this.formatFor(proxy) !== undefined;
@@ -139,6 +163,20 @@ function quietNormal(record: ExchangeRecord, http: boolean): boolean {
 }
 
 /** HAProxy's automatic listener id: listeners (one per address and port) are numbered from 1 in the proxy's bind order. */
+/** The listener number (as listenerId counts) of the proxy's UNIX socket bound at `path`. */
+function unixListenerId(proxy: Proxy, path: string): number {
+  let id = 0;
+  for (const b of proxy.binds) {
+    for (const a of b.addresses) {
+      for (let p = a.port; p <= a.portEnd; p++) {
+        id++;
+        if (a.family === 'unix' && a.host === path) return id;
+      }
+    }
+  }
+  return 0;
+}
+
 function listenerId(proxy: Proxy, bind: Bind, port: number): number {
   let id = 0;
   for (const b of proxy.binds) {

@@ -139,6 +139,7 @@ export class TcpFrontend implements Frontend {
 
   constructor(readonly config: Proxy, private readonly backends: ReadonlyMap<string, RuntimeBackend>, private readonly logger: Logger) {
     this.name = config.name;
+    this.logsConnects = logger.logsConnects(config);
     this.clientTimeout = config.timeouts.client ?? 0;
     this.uniqueId = compileUniqueId(config);
     this.clientFin = config.timeouts['client-fin'] ?? this.clientTimeout;
@@ -201,6 +202,9 @@ export class TcpFrontend implements Frontend {
     this.logger.tcp(exchangeRecord(record), record.loggedEarly);
   }
 
+  /** Log targets without a log format: each session logs where it came from (HAProxy's "Connect from" line). */
+  private readonly logsConnects: boolean;
+
   admits(client: net.Socket): boolean {
     return !this.connectionRules || this.connectionRules(client);
   }
@@ -213,6 +217,7 @@ export class TcpFrontend implements Frontend {
     if (verdict !== undefined && verdict !== 'accept') return endRefusedSession(client, verdict);
     this.sessions.add(client);
     processConnections.opened();
+    if (this.logsConnects) this.logger.connectFrom(this.config, { src: client.remoteAddress, srcPort: client.remotePort, dst: client.localAddress, dstPort: client.localPort }, client);
     const record: TcpSessionRecord = {
       frontend: this, client, acceptedAt: Date.now(), tw: -1, tc: -1, bytesIn: 0, bytesOut: 0, termination: '--', retries: 0,
       streamNumber: nextStreamNumber(),
