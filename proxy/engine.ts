@@ -25,6 +25,7 @@ import { StickTables } from './stick/tables.ts';
 import { HttpCaches } from './http/cache/caches.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, type RateCheck } from './runtime/rate-limit.ts';
+import { Syslog } from './runtime/syslog.ts';
 import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
@@ -143,6 +144,12 @@ export class Engine {
     return this.tables?.resolvers;
   }
 
+  /** The configuration's syslog servers receive the log lines from now on (the previous configuration's sockets close). */
+  private useSyslog(config: Config): void {
+    this.logger.syslog?.close();
+    this.logger.syslog = new Syslog(config.global);
+  }
+
   /** Stopping: finishing what is in flight, taking nothing new. */
   isStopping(): boolean {
     return this.stopping;
@@ -224,6 +231,7 @@ export class Engine {
       this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();
       this.checks = checks;
       this.emailAlerts.configure(this.config);
+      this.useSyslog(this.config);
       checks.start();
       this.tables.resolvers?.start();
       // The tick runs with statistics off too: state changes and the live stats topic come from it.
@@ -381,6 +389,7 @@ export class Engine {
     this.checks?.stop();
     this.checks = checks;
     this.emailAlerts.configure(config);
+    this.useSyslog(config);
     checks.start();
     old?.resolvers?.stop();
     tables.resolvers?.start();

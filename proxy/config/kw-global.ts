@@ -13,7 +13,7 @@ import type { GlobalSettings, StatsSocket } from './model.ts';
  */
 export const GLOBAL_NO_EFFECT = new Set([
   'daemon', 'master-worker', 'user', 'group', 'uid', 'gid', 'chroot', 'pidfile', 'cpu-map', 'ulimit-n',
-  'log-send-hostname', 'log-tag', 'quiet', 'zero-warning', 'busy-polling', 'noepoll', 'noevports',
+  'quiet', 'zero-warning', 'busy-polling', 'noepoll', 'noevports',
   'nokqueue', 'nopoll', 'noreuseport', 'nosplice', 'nogetaddrinfo', 'maxpipes', 'numa-cpu-mapping', 'set-dumpable',
   'insecure-fork-wanted', 'insecure-setuid-wanted', 'fd-hard-limit', 'strict-limits', 'no-memory-trimming',
   'mworker-max-reloads', 'profiling.tasks', 'grace', 'unix-bind', 'max-spread-checks',
@@ -159,7 +159,28 @@ const keywords: KeywordSpec[] = [
   rateLimit('maxconnrate', 'maxConnRate', 'New connections per second, process-wide; over it, listeners take nothing in until the rate allows one more (0: no limit).'),
   rateLimit('maxsessrate', 'maxSessRate', 'New sessions (connections the `tcp-request connection` rules let in) per second, process-wide; over it, listeners wait as for maxconnrate.'),
   rateLimit('maxsslrate', 'maxSslRate', 'New TLS sessions per second, process-wide; over it, TLS listeners wait as for maxconnrate.'),
-  { name: 'log', sections: 'g', status: ENGINE, summary: 'Global log targets (used by `log global` in proxies).', parse(ctx) { const t = parseLogTarget(ctx); if (t) ctx.config.global.logs.push(t); } },
+  { name: 'log', sections: 'g', status: ENGINE, summary: 'Global log targets (used by `log global` in proxies): UDP syslog servers (`host[:port]`, `udp@`, `ipv4@`, `ipv6@`) get each line in the chosen format; `stdout` gets every line anyway; UNIX datagram sockets (`/dev/log`) are not available to Node.js (a warning says so).', parse(ctx) { const t = parseLogTarget(ctx); if (t) ctx.config.global.logs.push(t); } },
+  {
+    name: 'log-tag',
+    sections: 'g',
+    status: ENGINE,
+    summary: 'The program name syslog lines carry (default `haproxy`, which syslog filters written for HAProxy expect).',
+    parse(ctx) {
+      const tag = ctx.args[0];
+      if (tag === undefined) return ctx.error(`'log-tag' expects a tag for use in syslog.`);
+      if (ctx.args.length > 1) return ctx.error(`'log-tag' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      ctx.config.global.logTag = tag;
+    },
+  },
+  {
+    name: 'log-send-hostname',
+    sections: 'g',
+    status: ENGINE,
+    summary: 'Syslog lines carry a host name: the one given, else the system\'s.',
+    parse(ctx) {
+      ctx.config.global.logSendHostname = ctx.args[0] ?? true;
+    },
+  },
   { name: 'stats socket', sections: 'g', status: STATS, summary: 'Runtime API on a UNIX socket or loopback TCP port (mode, level).', parse: statsSocket },
   {
     name: 'stats timeout',

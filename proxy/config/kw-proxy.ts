@@ -324,6 +324,17 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'log-tag',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: "The program name this proxy's syslog lines carry (default: the global `log-tag`, else `haproxy`).",
+    parse(ctx) {
+      const tag = ctx.args[0];
+      if (tag === undefined) return ctx.error(`'log-tag' expects a tag for use in syslog.`);
+      ctx.proxy.logTag = tag;
+    },
+  },
+  {
     name: 'log',
     sections: 'dflb',
     status: ENGINE,
@@ -567,6 +578,8 @@ export const LOG_FACILITIES = new Set([
   'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
 ]);
 export const LOG_LEVELS = new Set(['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']);
+/** The line formats of `log … format <name>` (HAProxy 2.6). */
+export const LOG_FORMATS = new Set(['rfc3164', 'rfc5424', 'short', 'raw', 'iso', 'timed', 'priority', 'local']);
 
 /** `log <target> [len N] [format F] [sample R:S] <facility> [level [minlevel]]` */
 export function parseLogTarget(ctx: { args: readonly string[]; directive: { loc: import('./model.ts').SourceLocation }; error(m: string, i?: number): void }) {
@@ -576,6 +589,7 @@ export function parseLogTarget(ctx: { args: readonly string[]; directive: { loc:
     return undefined;
   }
   let format: string | undefined;
+  let len: number | undefined;
   const words = [...rest];
   while (words[0] === 'len' || words[0] === 'format' || words[0] === 'sample') {
     const opt = words.shift()!;
@@ -584,7 +598,21 @@ export function parseLogTarget(ctx: { args: readonly string[]; directive: { loc:
       ctx.error(`'log' : '${opt}' expects a value`);
       return undefined;
     }
-    if (opt === 'format') format = value;
+    if (opt === 'format') {
+      if (!LOG_FORMATS.has(value)) {
+        ctx.error(`log : unknown log format '${value}'`, ctx.args.indexOf(value));
+        return undefined;
+      }
+      format = value;
+    }
+    if (opt === 'len') {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n < 80 || n > 65535) {
+        ctx.error(`log : invalid log length '${value}', must be between 80 and 65535`, ctx.args.indexOf(value));
+        return undefined;
+      }
+      len = n;
+    }
   }
   const [facility, level, minLevel] = words;
   if (facility === undefined) {
@@ -601,7 +629,7 @@ export function parseLogTarget(ctx: { args: readonly string[]; directive: { loc:
       return undefined;
     }
   }
-  return { target, facility, level, minLevel, format, loc: ctx.directive.loc };
+  return { target, facility, level, minLevel, format, len, loc: ctx.directive.loc };
 }
 
 registerProxyKeywords([...timeoutKeywords, ...optionKeywords, ...generalKeywords, ...captureKeywords]);

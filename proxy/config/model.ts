@@ -102,6 +102,8 @@ export interface LogTarget {
   level?: string;
   minLevel?: string;
   format?: string;
+  /** `len`: the longest line sent, header and trailing newline included (default 1024). */
+  len?: number;
   loc: SourceLocation;
 }
 
@@ -133,6 +135,10 @@ export interface GlobalSettings {
   nbthread?: number;
   daemon: boolean;
   logs: LogTarget[];
+  /** `log-tag`: the program name syslog lines carry (default `haproxy`, what syslog filters written for HAProxy expect). */
+  logTag?: string;
+  /** `log-send-hostname [<name>]`: the host name syslog lines carry (true: the system's). */
+  logSendHostname?: string | true;
   statsSockets: StatsSocket[];
   /** `stats timeout`: idle timeout of the runtime API, ms (default 10000). */
   statsTimeout?: number;
@@ -784,6 +790,8 @@ export interface ParsedProxy {
   /** `source <addr>[:<port>]`: the local address of connections to the servers without a `source` of their own. */
   source?: SourceAddress;
   logs: LogTarget[];
+  /** `log-tag` of the proxy (else the global one). */
+  logTag?: string;
   /** `no log` was given. */
   noLog: boolean;
   logFormat?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };

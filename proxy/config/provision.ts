@@ -186,7 +186,9 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
     proxy.maxconn ??= parent.maxconn;
     proxy.rateLimitSessions ??= parent.rateLimitSessions;
   }
-  if (proxy.logs.length === 0 && !proxy.noLog) proxy.logs = [...parent.logs];
+  // HAProxy copies the defaults' log lines into the proxy first; its own lines add to them (`no log`: its own only).
+  if (!proxy.noLog) proxy.logs = [...parent.logs, ...proxy.logs];
+  proxy.logTag ??= parent.logTag;
   proxy.logFormat ??= parent.logFormat;
   proxy.errorLogFormat ??= parent.errorLogFormat;
   proxy.uniqueIdFormat ??= parent.uniqueIdFormat;

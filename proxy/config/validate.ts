@@ -4,6 +4,7 @@
  * warnings (missing timeouts, http-only options in tcp proxies). Always gives
  * a line, even where HAProxy does not.
  */
+import { logTargetWarnings } from './log-targets.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { Config, Proxy, Server, SourceLocation } from './model.ts';
 import { suggest } from './suggest.ts';
@@ -15,6 +16,7 @@ import { checkLayer6Conditions, checkTcpTrackRules } from './kw-rules.ts';
 import { serverVersions } from '../tls/versions.ts';
 
 export function validate(config: Config, diagnostics: Diagnostics): void {
+  for (const { target, message } of logTargetWarnings(config)) diagnostics.warn(target.loc, 'LS_WARN_CFG_IGNORED', message, 'log');
   const backends = new Map<string, Proxy>();
   for (const p of config.proxies) if ((p.kind === 'backend' || p.kind === 'listen') && !backends.has(p.name)) backends.set(p.name, p);
   const resolvers = new Set(config.resolvers.map((r) => r.name));

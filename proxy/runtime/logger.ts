@@ -10,6 +10,7 @@ import { dateLog } from '../acl/eval-logformat.ts';
 import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
 import { httpLogLine, protocolErrorLogLine, tcpLogLine, compileProxyLogFormat, compileErrorLogFormat } from './log-format.ts';
 import { embryonicLogLine } from './embryonic-log.ts';
+import { LOG_INFO, type Syslog } from './syslog.ts';
 import type { EmbryonicRecord } from './embryonic-log.ts';
 import type { ProxyLogFormat } from './log-format.ts';
 
@@ -40,7 +41,16 @@ export class Logger {
   private readonly counts = new Map<Proxy, number>();
   observer: LogObserver | undefined;
 
+  /** The running configuration's syslog servers (the engine replaces it with each configuration). */
+  syslog: Syslog | undefined;
+
   constructor(private readonly sink: LogSink) {}
+
+  /** One of the proxy's lines: to the sink (stdout, the UI), and to its syslog servers. */
+  private write(proxy: Proxy, line: string): void {
+    this.sink.traffic(line);
+    this.syslog?.send(proxy, LOG_INFO, line);
+  }
 
   alert(message: string): void {
     this.observer?.alert(message);
@@ -68,26 +78,26 @@ export class Logger {
   request(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.http(record);
     const format = lineWritten || record.silent || quietNormal(record, true) ? undefined : this.formatFor(record.frontend.config);
-    if (format) this.sink.traffic(httpLogLine(format, record, this.nextCount(record.frontend.config)));
+    if (format) this.write(record.frontend.config, httpLogLine(format, record, this.nextCount(record.frontend.config)));
   }
 
   /** `option logasap`: an HTTP exchange's line once the response head is in, with what is known so far. */
   requestAsap(record: ExchangeRecord): void {
     const format = record.silent || quietNormal(record, true) ? undefined : this.formatFor(record.frontend.config);
-    if (format) this.sink.traffic(httpLogLine(format, record, this.nextCount(record.frontend.config), true));
+    if (format) this.write(record.frontend.config, httpLogLine(format, record, this.nextCount(record.frontend.config), true));
   }
 
   /** `option logasap`: a TCP session's line once its server connection is established. */
   tcpAsap(record: ExchangeRecord): void {
     const format = quietNormal(record, false) ? undefined : this.formatFor(record.frontend.config);
-    if (format) this.sink.traffic(tcpLogLine(format, record, this.nextCount(record.frontend.config), true));
+    if (format) this.write(record.frontend.config, tcpLogLine(format, record, this.nextCount(record.frontend.config), true));
   }
 
   /** A request the HTTP parser refused (400, 408…): HAProxy's mux logs it with `error-log-format` when there is one. */
   protocolError(record: ProtocolErrorRecord): void {
     this.observer?.protocolError(record);
     const format = this.errorFormatFor(record.frontend.config) ?? this.formatFor(record.frontend.config);
-    if (format) this.sink.traffic(protocolErrorLogLine(format, record, this.nextCount(record.frontend.config), record.frontend.config.options['logasap']?.enabled ?? false));
+    if (format) this.write(record.frontend.config, protocolErrorLogLine(format, record, this.nextCount(record.frontend.config), record.frontend.config.options['logasap']?.enabled ?? false));
   }
 
   /**
@@ -99,12 +109,12 @@ export class Logger {
   connectionError(record: EmbryonicRecord): void {
     const proxy = record.frontend.config;
     const errorFormat = this.errorFormatFor(proxy);
-    if (errorFormat) return void this.sink.traffic(embryonicLogLine(errorFormat, record, this.nextCount(proxy)));
+    if (errorFormat) return void this.write(proxy, embryonicLogLine(errorFormat, record, this.nextCount(proxy)));
     if (!this.formatFor(proxy)) return;
     const { socket, bind } = record;
     const src = socket.remoteAddress?.startsWith('::ffff:') ? socket.remoteAddress.slice(7) : socket.remoteAddress;
     const label = bind.name ?? String(listenerId(proxy, bind, record.listenerPort ?? socket.localPort ?? 0));
-    this.sink.traffic(`${src ?? 'unknown'}:${socket.remotePort ?? 0} [${dateLog(record.acceptedAt)}] ${proxy.name}/${label}: ${record.failure.reason}`);
+    this.write(proxy, `${src ?? 'unknown'}:${socket.remotePort ?? 0} [${dateLog(record.acceptedAt)}] ${proxy.name}/${label}: ${record.failure.reason}`);
   }
 
   /**
@@ -122,12 +132,12 @@ export class Logger {
   connectFrom(proxy: Proxy, conn: { src?: string; srcPort?: number; dst?: string; dstPort?: number }, socket: net.Socket): void {
     const mode = proxy.mode === 'http' ? 'HTTP' : 'TCP';
     if (conn.src) {
-      this.sink.traffic(`Connect from ${conn.src}:${conn.srcPort ?? 0} to ${conn.dst ? `${conn.dst}:${conn.dstPort ?? 0}` : 'undetermined address:0'} (${proxy.name}/${mode})`);
+      this.write(proxy, `Connect from ${conn.src}:${conn.srcPort ?? 0} to ${conn.dst ? `${conn.dst}:${conn.dstPort ?? 0}` : 'undetermined address:0'} (${proxy.name}/${mode})`);
       return;
     }
     // A UNIX socket's client has no address: HAProxy names the listener by its number.
     const path = (socket as net.Socket & { server?: net.Server }).server?.address();
-    this.sink.traffic(`Connect to unix:${typeof path === 'string' ? unixListenerId(proxy, path) : 0} (${proxy.name}/${mode})`);
+    this.write(proxy, `Connect to unix:${typeof path === 'string' ? unixListenerId(proxy, path) : 0} (${proxy.name}/${mode})`);
   }
 
   /** The proxy writes a line for a connection that fails before its stream (connectionError). */
@@ -146,7 +156,7 @@ export class Logger {
   tcp(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.tcp(record);
     const format = lineWritten || quietNormal(record, false) ? undefined : this.formatFor(record.frontend.config);
-    if (format) this.sink.traffic(tcpLogLine(format, record, this.nextCount(record.frontend.config)));
+    if (format) this.write(record.frontend.config, tcpLogLine(format, record, this.nextCount(record.frontend.config)));
   }
 }
 

@@ -105,18 +105,18 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "log",
-   "summary": "Global log targets (used by `log global` in proxies).",
+   "summary": "Global log targets (used by `log global` in proxies): UDP syslog servers (`host[:port]`, `udp@`, `ipv4@`, `ipv6@`) get each line in the chosen format; `stdout` gets every line anyway; UNIX datagram sockets (`/dev/log`) are not available to Node.js (a warning says so).",
    "status": "supported"
   },
   {
    "name": "log-send-hostname",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Syslog lines carry a host name: the one given, else the system's.",
+   "status": "supported"
   },
   {
    "name": "log-tag",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
+   "summary": "The program name syslog lines carry (default `haproxy`, which syslog filters written for HAProxy expect).",
+   "status": "supported"
   },
   {
    "name": "master-worker",
@@ -518,6 +518,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "log-format",
    "summary": "Custom access-log line with `%` variables and `%[sample]` expressions.",
+   "status": "supported"
+  },
+  {
+   "name": "log-tag",
+   "summary": "The program name this proxy's syslog lines carry (default: the global `log-tag`, else `haproxy`).",
    "status": "supported"
   },
   {
@@ -1038,6 +1043,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "log-tag",
+   "summary": "The program name this proxy's syslog lines carry (default: the global `log-tag`, else `haproxy`).",
+   "status": "supported"
+  },
+  {
    "name": "maxconn",
    "summary": "Maximum concurrent connections accepted by the frontend.",
    "status": "supported"
@@ -1472,6 +1482,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "log",
    "summary": "Sends logs to a target (`global`, `stdout`, address, UNIX socket) with facility and level.",
+   "status": "supported"
+  },
+  {
+   "name": "log-tag",
+   "summary": "The program name this proxy's syslog lines carry (default: the global `log-tag`, else `haproxy`).",
    "status": "supported"
   },
   {
@@ -2014,6 +2029,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "log-format",
    "summary": "Custom access-log line with `%` variables and `%[sample]` expressions.",
+   "status": "supported"
+  },
+  {
+   "name": "log-tag",
+   "summary": "The program name this proxy's syslog lines carry (default: the global `log-tag`, else `haproxy`).",
    "status": "supported"
   },
   {

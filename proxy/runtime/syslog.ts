@@ -1,0 +1,140 @@
+/**
+ * Log lines to syslog servers: the `log` targets of HAProxy's language that are UDP addresses
+ * (`host[:port]`, `udp@`, `udp4@`, `udp6@`, `ipv4@`, `ipv6@`; port 514 by default) get each line a
+ * proxy writes, in the target's format (rfc3164 by default, rfc5424, short, priority, timed, iso,
+ * raw, local), with its facility, cut to its `len`, when its level is between the target's minimum
+ * and maximum levels. Byte for byte what haproxy 2.6.12 sends (test/proxy/runtime/syslog.test.ts).
+ *
+ * `stdout` and `stderr` targets need nothing here: `loadstar run` writes every line to stdout
+ * already, and the UI shows them. UNIX datagram sockets (`/dev/log`) cannot be written from
+ * Node.js without a native addon: the configuration check warns (config/log-targets.ts).
+ */
+import dgram from 'node:dgram';
+import os from 'node:os';
+import type { GlobalSettings, Proxy } from '../config/model.ts';
+import { udpAddress } from '../config/log-targets.ts';
+import { LOG_FACILITIES, LOG_LEVELS } from '../config/kw-proxy.ts';
+
+const FACILITY_CODES = new Map([...LOG_FACILITIES].map((name, i) => [name, i]));
+const LEVEL_CODES = new Map([...LOG_LEVELS].map((name, i) => [name, i]));
+/** Syslog severities. */
+export const LOG_INFO = LEVEL_CODES.get('info')!;
+
+const DEFAULT_LEN = 1024;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+interface UdpTarget {
+  host: string;
+  port: number;
+  family: 4 | 6;
+  facility: number;
+  maxLevel: number;
+  minLevel: number;
+  format: string;
+  len: number;
+}
+
+export class Syslog {
+  private readonly byProxy = new Map<Proxy, UdpTarget[]>();
+  private socket4: dgram.Socket | undefined;
+  private socket6: dgram.Socket | undefined;
+  private readonly hostname: string | undefined;
+  private readonly pid = process.pid;
+
+  constructor(private readonly global: GlobalSettings) {
+    const h = global.logSendHostname;
+    this.hostname = h === true ? os.hostname() : h;
+  }
+
+  /** The proxy sends to a syslog server (a caller may skip building a line nobody gets). */
+  sends(proxy: Proxy): boolean {
+    return this.targets(proxy).length > 0;
+  }
+
+  send(proxy: Proxy, level: number, message: string, now = new Date()): void {
+    const targets = this.targets(proxy);
+    if (targets.length === 0) return;
+    const tag = proxy.logTag ?? this.global.logTag ?? 'haproxy';
+    for (const t of targets) {
+      if (level > t.maxLevel || level < t.minLevel) continue;
+      const line = this.frame(t, level, tag, message, now);
+      const socket = t.family === 6 ? (this.socket6 ??= this.open('udp6')) : (this.socket4 ??= this.open('udp4'));
+      socket.send(line, t.port, t.host);
+    }
+  }
+
+  /** The sockets close (a reload or stop made this configuration's syslog obsolete). */
+  close(): void {
+    this.socket4?.close();
+    this.socket6?.close();
+    this.socket4 = this.socket6 = undefined;
+  }
+
+  private open(type: 'udp4' | 'udp6'): dgram.Socket {
+    const socket = dgram.createSocket(type);
+    // A syslog server that is down answers with ICMP errors: lines are lost, as with HAProxy, nothing else.
+    socket.on('error', () => {});
+    socket.unref();
+    return socket;
+  }
+
+  private targets(proxy: Proxy): UdpTarget[] {
+    let list = this.byProxy.get(proxy);
+    if (list) return list;
+    list = [];
+    for (const t of proxy.logs) for (const target of t.target === 'global' ? this.global.logs : [t]) {
+      const where = udpAddress(target.target);
+      if (!where || 'unsupported' in where) continue;
+      list.push({
+        ...where,
+        facility: FACILITY_CODES.get(target.facility ?? 'local0') ?? 16,
+        maxLevel: LEVEL_CODES.get(target.level ?? 'debug') ?? 7,
+        minLevel: LEVEL_CODES.get(target.minLevel ?? 'emerg') ?? 0,
+        format: target.format ?? 'rfc3164',
+        len: target.len ?? DEFAULT_LEN,
+      });
+    }
+    this.byProxy.set(proxy, list);
+    return list;
+  }
+
+  /** The datagram: the format's header, the message cut so that the whole line with its newline fits in `len`. */
+  private frame(t: UdpTarget, level: number, tag: string, message: string, now: Date): Buffer {
+    const pri = t.facility * 8 + level;
+    let header: string;
+    switch (t.format) {
+      case 'rfc5424': header = `<${pri}>1 ${isoTime(now)} ${this.hostname ?? '-'} ${tag} ${this.pid} - - `; break;
+      case 'short': header = `<${level}>`; break;
+      case 'priority': header = `<${pri}>`; break;
+      case 'timed': header = `<${level}>${isoTime(now)} `; break;
+      case 'iso': header = `${isoTime(now)} `; break;
+      case 'raw': header = ''; break;
+      case 'local': header = `<${pri}>${bsdTime(now)} ${tag}[${this.pid}]: `; break;
+      default: header = `<${pri}>${bsdTime(now)} ${this.hostname ? `${this.hostname} ` : ''}${tag}[${this.pid}]: `;
+    }
+    const head = Buffer.from(header, 'latin1');
+    const body = Buffer.from(message, 'latin1');
+    const room = Math.max(0, t.len - head.length - 1);
+    return Buffer.concat([head, body.length > room ? body.subarray(0, room) : body, NEWLINE]);
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** rfc3164's timestamp, local time: "Dec  4 12:21:46". */
+function bsdTime(d: Date): string {
+  return `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+/** rfc5424's timestamp, local time with its offset and microseconds: "2026-12-04T12:21:46.809000+00:00". */
+function isoTime(d: Date): string {
+  const offset = -d.getTimezoneOffset();
+  const sign = offset >= 0 ? '+' : '-';
+  const abs = Math.abs(offset);
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}` +
+    `.${String(d.getMilliseconds() * 1000).padStart(6, '0')}${sign}${two(Math.floor(abs / 60))}:${two(abs % 60)}`;
+}
+
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}

@@ -1,0 +1,114 @@
+/**
+ * Log lines to a syslog server over UDP (proxy/runtime/syslog.ts), side by side with haproxy
+ * 2.6.12: the same datagrams in every format, with the facility, the tag, the host name, the
+ * levels and `len` each target asks for, and log targets and tags inherited as HAProxy does.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { sideBySide, requests } from '../http/lib/side-by-side.ts';
+import { startRawServer } from '../../helpers/net.ts';
+import { udpAddress } from '../../../proxy/config/log-targets.ts';
+
+/** A syslog server on loopback: the datagrams it got. */
+async function syslogServer(): Promise<{ port: number; got: string[]; close(): void }> {
+  const socket = dgram.createSocket('udp4');
+  const got: string[] = [];
+  socket.on('message', (m) => got.push(m.toString('latin1')));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { port: socket.address().port, got, close: () => socket.close() };
+}
+
+/** Times, pids and client ports masked: what must be the same between the two. */
+function masked(line: string): string {
+  return line
+    .replace(/^(<\d+>)?[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d /, '$1BSDTIME ')
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d/, 'ISOTIME')
+    .replace(/\[\d+\]: /, '[PID]: ')
+    .replace(/ (haproxy|gtag|lab) \d+ - - /, ' $1 PID - - ')
+    .replace(/127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+/, '127.0.0.1:P to 127.0.0.1:F');
+}
+
+async function settle(got: string[], n: number): Promise<void> {
+  for (let i = 0; i < 100 && got.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+  // Anything more (a level filter that should have held a line back) would come now.
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+const config = (syslog: number, origin: number) => (port: number) => `global
+    log 127.0.0.1:${syslog} local0
+    log 127.0.0.1:${syslog} format rfc5424 local1
+    log 127.0.0.1:${syslog} format short local2
+    log udp@127.0.0.1:${syslog} format raw local3
+    log ipv4@127.0.0.1:${syslog} format iso local4
+    log 127.0.0.1:${syslog} format timed local5
+    log 127.0.0.1:${syslog} format priority local6
+    log 127.0.0.1:${syslog} format local local7
+    log 127.0.0.1:${syslog} local0 notice
+    log 127.0.0.1:${syslog} local1 info notice
+    log 127.0.0.1:${syslog} len 80 local2
+defaults
+    log global
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    log-tag gtag
+    log 127.0.0.1:${syslog} format rfc5424 daemon
+    default_backend app
+backend app
+    server s1 127.0.0.1:${origin}
+`;
+
+test('every format, facility, level filter, len, tag and inherited target, as haproxy 2.6.12 sends them', { timeout: 30_000 }, async (t) => {
+  const origin = await startRawServer((socket) => socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+  const servers = [await syslogServer(), await syslogServer()];
+  const seen: string[][] = [];
+  let configured = 0;
+  let checked = 0;
+  try {
+    await sideBySide(t, (port) => config(servers[configured++]!.port, origin.port)(port), async (port) => {
+      const got = servers[checked++]!.got;
+      // The helper's probe connection opened no stream: no line. Then one request, one "Connect from" line per target.
+      await requests(port, '/a');
+      await settle(got, 11);
+      seen.push(got.map(masked));
+    });
+    const loadstar = seen[0]!;
+    assert.deepEqual(loadstar, [
+      '<134>BSDTIME gtag[PID]: Connect from 127.0.0.1:P to 127.0.0.1:F (fe/HTTP)\n',
+      '<142>1 ISOTIME - gtag PID - - Connect from 127.0.0.1:P to 127.0.0.1:F (fe/HTTP)\n',
+      '<6>Connect from 127.0.0.1:P to 127.0.0.1:F (fe/HTTP)\n',
+      'Connect from 127.0.0.1:P to 127.0.0.1:F (fe/HTTP)\n',
+      'ISOTIME Connect from 127.0.0.1:P to 127.0.0.1:F (fe/HTTP)\n',
+      '<6>ISOTIME Connect from 127.0.0.1:P to 127.0.0.1:F (fe/HTTP)\n',
+      '<182>Connect from 127.0.0.1:P to 127.0.0.1:F (fe/HTTP)\n',
+      '<190>BSDTIME gtag[PID]: Connect from 127.0.0.1:P to 127.0.0.1:F (fe/HTTP)\n',
+      // local0 notice: an info line is held back. local1 info notice: sent.
+      '<142>BSDTIME gtag[PID]: Connect from 127.0.0.1:P to 127.0.0.1:F (fe/HTTP)\n',
+      // len 80: the whole datagram, newline included, in 80 bytes (checked below).
+      loadstar[9]!,
+      // The frontend's own target comes after the inherited ones.
+      '<30>1 ISOTIME - gtag PID - - Connect from 127.0.0.1:P to 127.0.0.1:F (fe/HTTP)\n',
+    ]);
+    const cut = servers[0]!.got[9]!;
+    assert.match(cut, /^<150>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d gtag\[\d+\]: Connect from 127\.0\.0\.1:\d+ to /);
+    assert.ok(Buffer.byteLength(cut, 'latin1') === 80 && cut.endsWith('\n') && !cut.includes('(fe/HTTP)'), cut);
+    if (seen[1]) assert.deepEqual(seen[1], loadstar, 'haproxy sent the same datagrams');
+  } finally {
+    for (const s of servers) s.close();
+    await origin.close();
+  }
+});
+
+test('log targets: what is sent to over UDP, what cannot be', () => {
+  assert.deepEqual(udpAddress('127.0.0.1'), { host: '127.0.0.1', port: 514, family: 4 });
+  assert.deepEqual(udpAddress('udp@127.0.0.1:5140'), { host: '127.0.0.1', port: 5140, family: 4 });
+  assert.deepEqual(udpAddress('ipv6@::1:5140'), { host: '::1', port: 5140, family: 6 });
+  assert.deepEqual(udpAddress('[::1]:5140'), { host: '::1', port: 5140, family: 6 });
+  assert.deepEqual(udpAddress('[::1]'), { host: '::1', port: 514, family: 6 });
+  assert.equal(udpAddress('stdout'), undefined);
+  assert.deepEqual(udpAddress('/dev/log'), { unsupported: 'a UNIX datagram socket' });
+});
