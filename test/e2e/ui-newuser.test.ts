@@ -2,6 +2,8 @@
  * What a brand-new user's walk through the UI (the seed tutorial's sites built
  * with the wizard and the forms, at desktop and phone width) found, checked in
  * a real browser against a real `loadstar serve` and an origin on 127.0.0.1:
+ *  - the TLS step's "A stored certificate" with none stored says so (it
+ *    showed an empty list);
  *  - at a phone's width the wizard's step row keeps the current step's title
  *    in view (it scrolled off the right edge from step 6 on);
  *  - keyboard: "+ Add a rule" / "+ Add a server" put the focus in the new row,
@@ -9,6 +11,7 @@
  *    drop it to <body>;
  *  - a reload of the page half-way through the wizard resumes it (it started
  *    over, empty, and everything typed was lost); Start over forgets it;
+ *  - the access log's text filter shows its whole hint at 390 px;
  *  - removing a backend a frontend still routes to is refused naming that
  *    frontend, and the focus goes back to the Remove button; a removal puts it
  *    on the list's heading (it fell to <body> both times).
@@ -55,6 +58,11 @@ test('a new user on a phone: the step row follows, the keyboard keeps its place,
     await page.fill('#f-listen-address', '127.0.0.1');
     await page.fill('#f-listen-port', String(newPort));
     await next('tls');
+    // "A stored certificate" with none stored says so and what to choose instead (it showed an empty list).
+    await page.check('input[name="tls"][value="existing"]');
+    await page.waitForSelector('[data-no-stored-certs]', { timeout: 5000 });
+    assert.match(await page.locator('[data-no-stored-certs]').textContent() ?? '', /No certificate is stored yet/);
+    await page.check('input[name="tls"][value="none"]');
     await next('routing');
 
     // Rules by keyboard: the new rule's first field gets the focus; a moved rule keeps it.
@@ -112,6 +120,17 @@ test('a new user on a phone: the step row follows, the keyboard keeps its place,
     await page.waitForSelector('.wizard[data-step="what"]', { timeout: 10_000 });
     assert.equal(await page.locator('[data-resumed]').count(), 0);
     assert.notEqual(await page.inputValue('#f-name'), 'phone_site');
+
+    // The access log's text filter at 390 px shows its whole hint (it was cut to "URL, host, client, me").
+    await page.goto(`${serve.url}#/log`);
+    const hint = await page.locator('input[type="search"]').evaluate((input: HTMLInputElement) => {
+      const style = getComputedStyle(input);
+      const context = document.createElement('canvas').getContext('2d')!;
+      context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return { room, needed: context.measureText(input.placeholder).width };
+    });
+    assert.ok(hint.needed <= hint.room, `the log filter's hint needs ${hint.needed} px and has ${hint.room}`);
 
     // The Configuration screen: a backend in use is refused with who uses it; the focus stays on its Remove.
     await page.setViewportSize({ width: 1280, height: 860 });
