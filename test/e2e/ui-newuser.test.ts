@@ -9,6 +9,8 @@
  *  - keyboard: "+ Add a rule" / "+ Add a server" put the focus in the new row,
  *    moving a rule keeps it on the moved rule, removing the last row does not
  *    drop it to <body>;
+ *  - the wizard has a Cancel (there was none): it asks before discarding
+ *    what was entered, and goes back to the overview or the configuration;
  *  - a reload of the page half-way through the wizard resumes it (it started
  *    over, empty, and everything typed was lost); Start over forgets it;
  *  - the access log's text filter shows its whole hint at 390 px;
@@ -120,6 +122,27 @@ test('a new user on a phone: the step row follows, the keyboard keeps its place,
     await page.waitForSelector('.wizard[data-step="what"]', { timeout: 10_000 });
     assert.equal(await page.locator('[data-resumed]').count(), 0);
     assert.notEqual(await page.inputValue('#f-name'), 'phone_site');
+
+    // Cancel half-way asks first (Escape keeps editing), then discards the draft and leaves for the overview.
+    await page.fill('#f-name', 'cancelled_site');
+    await next('listen');
+    await page.click('[data-action="cancel"]');
+    await focusIs(page, 'Keep editing', () => document.activeElement?.textContent === 'Keep editing');
+    await page.keyboard.press('Escape');
+    await focusIs(page, 'Cancel', () => document.activeElement?.getAttribute('data-action') === 'cancel');
+    assert.equal(await page.getAttribute('.wizard', 'data-step'), 'listen');
+    await page.keyboard.press('Enter');
+    await page.click('[data-action="discard"]');
+    await page.waitForFunction(() => location.hash === '#/', undefined, { timeout: 5000 });
+    await page.goto(`${serve.url}#/setup`);
+    await page.waitForSelector('.wizard[data-step="what"]', { timeout: 10_000 });
+    assert.equal(await page.locator('[data-resumed]').count(), 0);
+    assert.notEqual(await page.inputValue('#f-name'), 'cancelled_site');
+    // An edit form's Cancel, with nothing entered, goes straight back to the configuration.
+    await page.goto(`${serve.url}#/setup/backend/spare_backend`);
+    await page.waitForSelector('.wizard[data-step="servers"]', { timeout: 10_000 });
+    await page.click('[data-action="cancel"]');
+    await page.waitForFunction(() => location.hash === '#/config', undefined, { timeout: 5000 });
 
     // The access log's text filter at 390 px shows its whole hint (it was cut to "URL, host, client, me").
     await page.goto(`${serve.url}#/log`);

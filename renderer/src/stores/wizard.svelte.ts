@@ -150,6 +150,18 @@ class Wizard {
     forgetWizard(tabStorage());
   }
 
+  /** Something was entered and not applied yet (Cancel asks before it throws that away). */
+  get hasWork(): boolean {
+    return this.unfinished;
+  }
+
+  /** Cancel: the draft is thrown away, here and in the tab; the next visit starts over. */
+  discard(): void {
+    this.unfinished = false;
+    this.resumed = false;
+    forgetWizard(tabStorage());
+  }
+
   /** Keeps an unfinished draft for the tab to resume after a reload (the wizard screen calls it on every change). */
   keepForReload(): void {
     if (this.unfinished) saveWizard(tabStorage(), { mode: this.mode, draft: $state.snapshot(this.draft), step: this.step });
