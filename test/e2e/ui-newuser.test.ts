@@ -12,7 +12,8 @@
  *  - the wizard has a Cancel (there was none): it asks before discarding
  *    what was entered, and goes back to the overview or the configuration;
  *  - a reload of the page half-way through the wizard resumes it (it started
- *    over, empty, and everything typed was lost); Start over forgets it;
+ *    over, empty, and everything typed was lost); Start over forgets it; once applied it
+ *    no longer says "You left this unfinished";
  *  - the access log's text filter shows its whole hint at 390 px;
  *  - removing a backend a frontend still routes to is refused naming that
  *    frontend, and the focus goes back to the Remove button; a removal puts it
@@ -115,13 +116,27 @@ test('a new user on a phone: the step row follows, the keyboard keeps its place,
     await next('balance');
     await next('health');
     await next('review');
-    // Start over forgets it, also for the next reload.
+    // Applied, the resumed draft no longer says "You left this unfinished" (it stayed beside "Applied"), and
+    // a reload starts a new one.
+    await page.click('[data-action="apply"]');
+    await page.waitForSelector('[data-apply="applied"]', { timeout: 15_000 });
+    assert.equal(await page.locator('[data-resumed]').count(), 0);
+    await page.reload();
+    await page.waitForSelector('.wizard[data-step="what"]', { timeout: 10_000 });
+    assert.equal(await page.locator('[data-resumed]').count(), 0);
+    assert.notEqual(await page.inputValue('#f-name'), 'phone_site');
+
+    // Start over forgets a resumed draft, also for the next reload.
+    await page.fill('#f-name', 'restarted_site');
+    await next('listen');
+    await page.reload();
+    await page.waitForSelector('.wizard[data-step="listen"] ~ *, [data-resumed]', { timeout: 10_000 });
     await page.click('[data-resumed] button');
     await page.waitForSelector('.wizard[data-step="what"]');
     await page.reload();
     await page.waitForSelector('.wizard[data-step="what"]', { timeout: 10_000 });
     assert.equal(await page.locator('[data-resumed]').count(), 0);
-    assert.notEqual(await page.inputValue('#f-name'), 'phone_site');
+    assert.notEqual(await page.inputValue('#f-name'), 'restarted_site');
 
     // Cancel half-way asks first (Escape keeps editing), then discards the draft and leaves for the overview.
     await page.fill('#f-name', 'cancelled_site');
