@@ -14,7 +14,8 @@
  *  - a reload of the page half-way through the wizard resumes it (it started
  *    over, empty, and everything typed was lost); Start over forgets it; once applied it
  *    no longer says "You left this unfinished";
- *  - the access log's text filter shows its whole hint at 390 px;
+ *  - the access log's text filter shows its whole hint at 390 px, the
+ *    tracer's frontend choice its port at desktop width;
  *  - removing a backend a frontend still routes to is refused naming that
  *    frontend, and the focus goes back to the Remove button; a removal puts it
  *    on the list's heading (it fell to <body> both times).
@@ -170,8 +171,23 @@ test('a new user on a phone: the step row follows, the keyboard keeps its place,
     });
     assert.ok(hint.needed <= hint.room, `the log filter's hint needs ${hint.needed} px and has ${hint.room}`);
 
-    // The Configuration screen: a backend in use is refused with who uses it; the focus stays on its Remove.
+    // The tracer's frontend choice shows the whole "name (mode, address:port)" at desktop width (the port was cut).
     await page.setViewportSize({ width: 1280, height: 860 });
+    await page.goto(`${serve.url}#/trace`);
+    await page.waitForSelector('[data-action="trace"]:not([disabled])', { timeout: 10_000 });
+    const choice = await page.locator('form.form select').first().evaluate((select: HTMLSelectElement) => {
+      const style = getComputedStyle(select);
+      const context = document.createElement('canvas').getContext('2d')!;
+      context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      // The arrow takes about 1.5rem beside the padding.
+      const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 24;
+      const text = select.selectedOptions[0]?.textContent ?? '';
+      return { text, room, needed: context.measureText(text).width };
+    });
+    assert.match(choice.text, new RegExp(`:${sitePort}\\)$`));
+    assert.ok(choice.needed <= choice.room, `the tracer's "${choice.text}" needs ${choice.needed} px and has ${choice.room}`);
+
+    // The Configuration screen: a backend in use is refused with who uses it; the focus stays on its Remove.
     await page.goto(`${serve.url}#/config`);
     await page.click('button[data-remove="backend:web_backend"]');
     await page.click('[data-action="confirm-remove"]');
