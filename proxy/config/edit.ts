@@ -774,6 +774,33 @@ function renameReferences(l: Lines, from: string, to: string, options: Partial<P
   return applyPatch(l, patch);
 }
 
+/**
+ * A removed backend that a section left in the result still routes to (`use_backend`, `default_backend`):
+ * one problem per such line, naming the section and the line to change first. Checked on the
+ * result of all the edits, so removing a frontend and the backend it used in one batch is fine.
+ */
+function stillRouted(text: string, edits: readonly ConfigEdit[], options: Partial<ParseOptions>): EditProblem[] {
+  const removed = new Map<string, number>();
+  edits.forEach((edit, index) => { if (edit?.op === 'remove-backend' && typeof edit.name === 'string') removed.set(edit.name, index); });
+  if (!removed.size) return [];
+  const config = parseForEdit(text, options);
+  const problems: EditProblem[] = [];
+  for (const section of config.sections) {
+    if (section.kind !== 'frontend' && section.kind !== 'listen' && section.kind !== 'defaults') continue;
+    for (const d of section.directives) {
+      const index = d.keyword === 'use_backend' || d.keyword === 'default_backend' ? removed.get(d.args[0] ?? '') : undefined;
+      if (index === undefined) continue;
+      const where = section.kind === 'defaults' ? 'the defaults section' : `${section.kind === 'listen' ? 'listen section' : 'frontend'} '${section.name}'`;
+      problems.push({
+        edit: index,
+        field: 'name',
+        message: `${where} still sends requests to backend '${d.args[0]}' (its ${d.keyword} line): change that routing first, then remove the backend.`,
+      });
+    }
+  }
+  return problems;
+}
+
 // ---------------------------------------------------------------- public API
 
 /** Parses without touching the file system beyond what a check would (certificates are not opened). */
@@ -885,6 +912,7 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
     if (typeof next === 'string') problem('name', next);
     else if (next) current = fromLines(next);
   });
+  if (!problems.length) problems.push(...stillRouted(current, edits, options));
   return problems.length ? { ok: false, problems } : { ok: true, text: current };
 }
 

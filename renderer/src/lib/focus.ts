@@ -20,3 +20,19 @@ export async function keepingFocus(work: () => Promise<unknown>, form?: HTMLElem
     else if (focused?.isConnected && !focused.matches(':disabled') && (now === null || now === document.body)) focused.focus();
   }
 }
+
+/**
+ * After the next render, focuses the first of `selectors` that finds an enabled element: where a
+ * keyboard user goes on after adding a row (its first field), moving one (the same button at its new
+ * place) or removing the last one (the row before it, else the add button), instead of <body>.
+ */
+export async function focusAfterRender(...selectors: string[]): Promise<void> {
+  await tick();
+  for (const selector of selectors) {
+    const element = document.querySelector<HTMLElement>(selector);
+    if (element && !element.matches(':disabled')) {
+      element.focus();
+      return;
+    }
+  }
+}

@@ -9,6 +9,7 @@ import {
 } from '../lib/wizard.ts';
 import { control, type UiError } from '../transport/index.ts';
 import { configFile } from './config.svelte.ts';
+import { forgetWizard, readWizard, saveWizard, tabStorage } from '../lib/wizard-saved.ts';
 
 class Wizard {
   mode = $state.raw<WizardMode>({ kind: 'new' });
@@ -44,6 +45,23 @@ class Wizard {
       await configFile.load();
       return;
     }
+    // The page was reloaded half-way: the draft this tab kept resumes.
+    const saved = fresh || this.unfinished ? undefined : readWizard(tabStorage(), mode);
+    if (saved) {
+      this.mode = mode;
+      this.draft = saved.draft;
+      this.errors = {};
+      this.failure = null;
+      this.build = null;
+      this.missing = '';
+      configFile.clearOutcome();
+      await configFile.load();
+      this.step = this.steps.includes(saved.step) ? saved.step : this.steps[0]!;
+      this.unfinished = true;
+      this.resumed = true;
+      return;
+    }
+    forgetWizard(tabStorage());
     this.unfinished = false;
     this.resumed = false;
     this.mode = mode;
@@ -129,6 +147,24 @@ class Wizard {
   /** The draft was applied: the next visit starts over. */
   finished(): void {
     this.unfinished = false;
+    forgetWizard(tabStorage());
+  }
+
+  /** Something was entered and not applied yet (Cancel asks before it throws that away). */
+  get hasWork(): boolean {
+    return this.unfinished;
+  }
+
+  /** Cancel: the draft is thrown away, here and in the tab; the next visit starts over. */
+  discard(): void {
+    this.unfinished = false;
+    this.resumed = false;
+    forgetWizard(tabStorage());
+  }
+
+  /** Keeps an unfinished draft for the tab to resume after a reload (the wizard screen calls it on every change). */
+  keepForReload(): void {
+    if (this.unfinished) saveWizard(tabStorage(), { mode: this.mode, draft: $state.snapshot(this.draft), step: this.step });
   }
 
   private setError(field: string, message: string): false {

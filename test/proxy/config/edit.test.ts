@@ -327,3 +327,36 @@ test('HTTP health checks, balancing with an argument, backup servers and check t
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a backend that a frontend still routes to is not removed: the problem names the frontend and the line kind', () => {
+  const text = [
+    'frontend www',
+    '    bind 127.0.0.1:8080',
+    '    acl is_api path_beg /api/',
+    '    use_backend api if is_api',
+    '    default_backend web',
+    '',
+    'backend api',
+    '    server a1 127.0.0.1:8001',
+    '',
+    'backend web',
+    '    server w1 127.0.0.1:8002',
+    '',
+  ].join('\n');
+  for (const [name, keyword] of [['web', 'default_backend'], ['api', 'use_backend']] as const) {
+    const r = applyEdits(text, [{ op: 'remove-backend', name }], parseOptions);
+    assert.ok(!r.ok, `${name} was removed while frontend www routes to it`);
+    assert.equal(r.problems.length, 1);
+    assert.equal(r.problems[0]!.field, 'name');
+    assert.equal(r.problems[0]!.message, `frontend 'www' still sends requests to backend '${name}' (its ${keyword} line): change that routing first, then remove the backend.`);
+  }
+  // Removing the frontend in the same batch (before or after) lets its backends go.
+  for (const edits of [
+    [{ op: 'remove-backend', name: 'web' }, { op: 'remove-frontend', name: 'www' }],
+    [{ op: 'remove-frontend', name: 'www' }, { op: 'remove-backend', name: 'web' }],
+  ] as ConfigEdit[][]) {
+    const r = applyEdits(text, edits, parseOptions);
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    assert.ok(!r.text.includes('backend web') && !r.text.includes('frontend www'));
+  }
+});
