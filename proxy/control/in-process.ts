@@ -430,7 +430,7 @@ export class InProcessControl implements ControlContract {
   }
 
   getVersion(id: number): Promise<Result<ConfigVersionText>> {
-    return this.answers.run('getVersion', () => this.store('getVersion').getVersion(id));
+    return this.answers.run('getVersion', () => this.store('getVersion').getVersion(arg.integer('getVersion', 'id', id, 1, Number.MAX_SAFE_INTEGER)));
   }
 
   rollback(id: number, baseHash?: string): Promise<Result<ApplyOutcome>> {
