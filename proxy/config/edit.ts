@@ -393,7 +393,8 @@ function checkBackend(spec: BackendSpec | undefined, problem: (field: string, me
   else {
     spec.servers.forEach((s, i) => checkServer(s, `backend.servers[${i}]`, problem));
     const names = spec.servers.map((s) => s?.name);
-    names.forEach((n, i) => { if (names.indexOf(n) !== i) problem(`backend.servers[${i}].name`, `two servers are named '${n}'`); });
+    const seen = new Set<unknown>();
+    names.forEach((n, i) => { if (seen.has(n)) problem(`backend.servers[${i}].name`, `two servers are named '${n}'`); else seen.add(n); });
   }
   const st = spec.stickiness;
   if (st !== undefined) {
@@ -720,10 +721,23 @@ function spliceServers(
   return last;
 }
 
+const serverMaps = new WeakMap<BalancingProxy, Map<string, BalancingProxy['servers'][number]>>();
+
+/** A backend's servers by name (the first of a name, as `find` gave), built once per parsed backend: a lookup per server line is not a scan. */
+function serversByName(proxy: BalancingProxy): Map<string, BalancingProxy['servers'][number]> {
+  let map = serverMaps.get(proxy);
+  if (!map) {
+    map = new Map();
+    for (const server of proxy.servers) if (!map.has(server.name)) map.set(server.name, server);
+    serverMaps.set(proxy, map);
+  }
+  return map;
+}
+
 /** The check timings written on a server line itself (inherited ones are not). */
 function ownTimings(d: Directive, proxy: BalancingProxy | undefined): { interMs?: number; fall?: number; rise?: number } {
   const { owned } = splitServerOptions(d.args.slice(2));
-  const server = proxy?.servers.find((s) => s.name === d.args[0]);
+  const server = proxy ? serversByName(proxy).get(d.args[0] ?? '') : undefined;
   return {
     ...(owned.inter !== undefined ? { interMs: server?.options.inter } : {}),
     ...(owned.fall !== undefined ? { fall: server?.options.fall } : {}),
