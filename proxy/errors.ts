@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   LS_ERR_CERT_MULTIPLE_KEYS: 'more than one private key was given',
   LS_ERR_CERT_CHAIN_INCOMPLETE: 'an intermediate certificate between the leaf and the last given certificate is missing, or a certificate does not belong to the chain',
   LS_ERR_CERT_EXPIRED: 'the certificate has expired',
+  LS_ERR_CERT_TOO_LARGE: 'more certificates than any chain has, a certificate or key block far larger than real ones, or an RSA key above 8192 bits',
   LS_ERR_CERT_STORE: 'the certificate store could not be read or written',
   LS_ERR_CERT_READ: 'a certificate or key file given on the command line could not be read',
   LS_ERR_TLS_LOAD: 'a certificate, key, CA or crt-list file named by a bind or server line cannot be used',

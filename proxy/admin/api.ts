@@ -8,7 +8,7 @@
 import type http from 'node:http';
 import type { ControlMethods, Result } from '../control/contract.ts';
 import type { ApiRoute } from './routes.ts';
-import { readBody, sendError, sendJson, BodyTooLarge } from './http-util.ts';
+import { readBody, sendError, sendJson, BodyTooLarge, ClientGone } from './http-util.ts';
 
 /** Largest request body: a configuration or a certificate upload fits with room to spare. */
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -29,6 +29,7 @@ export async function handleApiCall(
       res.setHeader('Connection', 'close');
       return sendError(res, 413, 'LS_ERR_CTL_BAD_REQUEST', `${route.path}: the request body is larger than ${options.bodyLimit} bytes.`);
     }
+    if (e instanceof ClientGone) return void res.destroy();
     throw e;
   }
   if (text.trim() !== '' && type !== 'application/json') {
@@ -69,5 +70,28 @@ function parseArgs(text: string): unknown[] | string {
   const args = (body as { args?: unknown }).args;
   if (args === undefined) return [];
   if (!Array.isArray(args)) return '"args" must be a JSON array.';
+  const depth = nestingDepth(args, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH) return `the arguments are nested more than ${MAX_JSON_DEPTH} levels deep; no method takes anything like that.`;
   return args;
+}
+
+/**
+ * Deepest argument nesting accepted. The deepest real argument (a form edit: op, backend, servers,
+ * server, extra) is a handful of levels; JSON.parse builds 100,000 levels happily, and every
+ * recursive walk after it (a message quoting the value, a structured clone) then overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** How deep `value` nests arrays and objects, counted without recursion and no further than `limit` + 1. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) break;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }

@@ -27,6 +27,9 @@ export function sendText(res: http.ServerResponse, status: number, text: string,
 
 export class BodyTooLarge extends Error {}
 
+/** The client closed or broke its connection before the request body ended: nothing to answer, nothing to report. */
+export class ClientGone extends Error {}
+
 /** The request body as text, refusing (and stopping to read) once it exceeds `limit` bytes. */
 export function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -45,7 +48,8 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<stri
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    // An IncomingMessage fails only through its socket ('aborted', ECONNRESET): the client is gone, not a bug here.
+    req.on('error', (e) => reject(new ClientGone(`the client left before its request body ended (${e.message})`, { cause: e })));
   });
 }
 

@@ -24,7 +24,7 @@ import type { ListenAddress } from './listen.ts';
 import { staticFiles } from './static.ts';
 import { loginPage, LOGIN_CSS } from './login-page.ts';
 import type { LoginNotice } from './login-page.ts';
-import { sendError, sendJson, sendText, readBody, parseCookies, clientAddress, BodyTooLarge } from './http-util.ts';
+import { sendError, sendJson, sendText, readBody, parseCookies, clientAddress, BodyTooLarge, ClientGone } from './http-util.ts';
 import { AdminError } from '../errors.ts';
 
 export interface AdminTls {
@@ -199,6 +199,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       body = await readBody(req, 4096);
     } catch (e) {
       if (e instanceof BodyTooLarge) return sendText(res, 413, 'Too large.\n');
+      if (e instanceof ClientGone) return void res.destroy();
       throw e;
     }
     const given = new URLSearchParams(body).get('password') ?? '';

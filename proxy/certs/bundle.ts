@@ -42,13 +42,29 @@ const WRONG_KIND: Record<string, string> = {
 
 const EXPIRY_WARNING_DAYS = 30;
 
+/**
+ * Bounds checked before anything is parsed: the chain walk compares every certificate with every
+ * other (a few thousand pasted certificates blocked the engine for seconds), and a key block far
+ * beyond RSA 8192 is an RSA 16384+ key whose every TLS handshake would cost seconds of CPU.
+ */
+/** A site certificate with its chain is 1 to 4 certificates; a few more are tolerated (cross-signed roots). */
+export const MAX_BUNDLE_CERTIFICATES = 16;
+/** DER bytes of one certificate: real ones are 1-3 kB, with a hundred long SANs some 30 kB. */
+export const MAX_CERTIFICATE_BYTES = 64 * 1024;
+/** DER bytes of one key block: an RSA 8192 key is about 4.8 kB (encrypted a little more), RSA 16384 about 9.4 kB. */
+export const MAX_KEY_BYTES = 7 * 1024;
+/** Largest RSA modulus accepted, bits. */
+export const MAX_RSA_BITS = 8192;
+
 export function assembleBundle(sources: PemSource[], options: BundleOptions = {}): PemBundle {
   const now = options.now ?? new Date();
   const warnings: CertWarning[] = [];
   const certs: Array<{ cert: crypto.X509Certificate; where: string }> = [];
   const keys: Array<{ key: crypto.KeyObject; where: string }> = [];
   if (sources.length === 0) throw new CertError('LS_ERR_CERT_NO_CERTIFICATE', 'no PEM input given');
-  for (const block of sources.flatMap(readPemBlocks)) {
+  const blocks = sources.flatMap(readPemBlocks);
+  checkSizes(blocks);
+  for (const block of blocks) {
     if (CERT_LABELS.has(block.label)) certs.push({ cert: parseCertificate(block), where: block.where });
     else if (KEY_LABELS.has(block.label)) keys.push({ key: parseKey(block, options.passphrase), where: block.where });
     else if (IGNORED_LABELS.has(block.label)) warnings.push({ code: 'LS_WARN_CERT_IGNORED_BLOCK', message: `${block.where}: ${block.label} left out (not needed by the certificate)` });
@@ -171,6 +187,25 @@ function checkValidity(cert: crypto.X509Certificate, isLeaf: boolean, now: Date,
   }
 }
 
+function checkSizes(blocks: PemBlock[]): void {
+  const certificates = blocks.filter((b) => CERT_LABELS.has(b.label));
+  if (certificates.length > MAX_BUNDLE_CERTIFICATES) {
+    throw new CertError('LS_ERR_CERT_TOO_LARGE', `${certificates.length} certificates were given; a site certificate with its chain has at most a handful (${MAX_BUNDLE_CERTIFICATES} are accepted): give only the site's certificate, its intermediates and its key`);
+  }
+  const keys = blocks.filter((b) => KEY_LABELS.has(b.label)).length;
+  if (keys > MAX_BUNDLE_CERTIFICATES) {
+    throw new CertError('LS_ERR_CERT_TOO_LARGE', `${keys} private keys were given; a certificate has exactly one: give only the site certificate's key`);
+  }
+  for (const block of blocks) {
+    if (CERT_LABELS.has(block.label) && block.der.length > MAX_CERTIFICATE_BYTES) {
+      throw new CertError('LS_ERR_CERT_TOO_LARGE', `${block.where}: the certificate is ${block.der.length} bytes; real certificates are a few kB (at most ${MAX_CERTIFICATE_BYTES} bytes are accepted)`);
+    }
+    if (KEY_LABELS.has(block.label) && block.der.length > MAX_KEY_BYTES) {
+      throw new CertError('LS_ERR_CERT_TOO_LARGE', `${block.where}: the private key is ${block.der.length} bytes, larger than an RSA ${MAX_RSA_BITS}-bit key; keys that large make every TLS handshake take seconds (use RSA 2048-4096 or EC P-256)`);
+    }
+  }
+}
+
 function parseCertificate(block: PemBlock): crypto.X509Certificate {
   try {
     return new crypto.X509Certificate(block.der);
@@ -184,12 +219,18 @@ function parseKey(block: PemBlock, passphrase: string | undefined): crypto.KeyOb
   if (encrypted && passphrase === undefined) {
     throw new CertError('LS_ERR_CERT_KEY_ENCRYPTED', `${block.where}: the private key is encrypted; give its passphrase (CLI: --passphrase-env VAR)`);
   }
+  let key: crypto.KeyObject;
   try {
-    return crypto.createPrivateKey(encrypted ? { key: block.text, format: 'pem', passphrase } : { key: block.text, format: 'pem' });
+    key = crypto.createPrivateKey(encrypted ? { key: block.text, format: 'pem', passphrase } : { key: block.text, format: 'pem' });
   } catch (cause) {
     if (encrypted) throw new CertError('LS_ERR_CERT_KEY_PASSPHRASE', `${block.where}: the passphrase does not decrypt the private key`, { cause });
     throw new CertError('LS_ERR_CERT_PEM_TRUNCATED', `${block.where}: the ${block.label} block does not hold a readable private key (damaged or cut short)`, { cause });
   }
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (bits !== undefined && bits > MAX_RSA_BITS) {
+    throw new CertError('LS_ERR_CERT_TOO_LARGE', `${block.where}: the private key is RSA ${bits}; above ${MAX_RSA_BITS} bits every TLS handshake takes seconds (use RSA 2048-4096 or EC P-256)`);
+  }
+  return key;
 }
 
 function spkiHex(key: crypto.KeyObject): string {

@@ -45,8 +45,8 @@ export async function mintCa(request: CaInitRequest, now = new Date()): Promise<
   const keyType = checkKeyType(request.key, 'ec256');
   const days = checkDays(request.days, MAX_CA_DAYS, DEFAULT_CA_DAYS);
   const commonName = request.commonName ?? defaultCaName();
-  if (typeof commonName !== 'string' || commonName.trim() === '' || commonName.length > 64) {
-    throw new CertError('LS_ERR_CERT_BAD_NAME', `CA name must be 1 to 64 characters, got '${String(commonName)}'`);
+  if (typeof commonName !== 'string' || commonName.trim() === '' || commonName.length > 64 || /[\x00-\x1f\x7f]/.test(commonName)) {
+    throw new CertError('LS_ERR_CERT_BAD_NAME', `CA name must be 1 to 64 printable characters, got ${shown(commonName)}`);
   }
   const key = await generateKey(keyType);
   const certificate = buildCertificate({
@@ -91,7 +91,7 @@ const DEFAULT_CLIENT_DAYS = 365;
 export async function mintClientLeaf(request: ClientIssueRequest, ca: CaMaterial, now = new Date()): Promise<Minted> {
   const commonName = typeof request.commonName === 'string' ? request.commonName.trim() : '';
   if (commonName === '' || commonName.length > 64 || /[\x00-\x1f\x7f]/.test(commonName)) {
-    throw new CertError('LS_ERR_CERT_BAD_NAME', `a client certificate needs a common name of 1 to 64 printable characters, got '${String(request.commonName)}'`);
+    throw new CertError('LS_ERR_CERT_BAD_NAME', `a client certificate needs a common name of 1 to 64 printable characters, got ${shown(request.commonName)}`);
   }
   const email = request.email?.trim();
   if (email !== undefined && email !== '' && !/^[^\s@]+@[^\s@]+$/.test(email)) {
@@ -110,4 +110,10 @@ export async function mintClientLeaf(request: ClientIssueRequest, ca: CaMaterial
     ...(email ? { emails: [email] } : {}),
   });
   return { certificate, key };
+}
+
+/** A refused name as a message shows it: quoted with its control characters escaped, cut after 64 characters. */
+function shown(value: unknown): string {
+  const text = String(value);
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text).replace(/^"|"$/g, "'");
 }

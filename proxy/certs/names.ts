@@ -81,6 +81,9 @@ export interface SanList {
   ips: Array<{ text: string; bytes: Uint8Array }>;
 }
 
+/** Most DNS names and IP addresses one certificate is issued for. */
+export const MAX_SANS = 100;
+
 /** Checks and de-duplicates the SANs of an issue request; at least one is needed. */
 export function checkSans(dns: unknown, ip: unknown): SanList {
   const list = (value: unknown, what: string): string[] => {
@@ -88,6 +91,10 @@ export function checkSans(dns: unknown, ip: unknown): SanList {
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new CertError('LS_ERR_CERT_BAD_SAN', `${what} must be a list of strings`);
     return value as string[];
   };
+  const given = list(dns, 'dns').length + list(ip, 'ip').length;
+  if (given > MAX_SANS) {
+    throw new CertError('LS_ERR_CERT_BAD_SAN', `${given} DNS names and IP addresses were given; a certificate holds at most ${MAX_SANS} (Let's Encrypt's limit too): split the sites over several certificates`);
+  }
   const dnsNames = [...new Set(list(dns, 'dns').map(checkDnsName))];
   const seen = new Set<string>();
   const ips = list(ip, 'ip').map(checkIpAddress).filter((a) => {

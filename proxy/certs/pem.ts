@@ -26,7 +26,8 @@ const END = /^-----END ([A-Z0-9 ]+)-----\s*$/;
 export function readPemBlocks(source: PemSource): PemBlock[] {
   const text = typeof source.data === 'string' ? source.data : Buffer.from(source.data).toString('utf8');
   if (looksBinary(text)) throw binaryInput(source);
-  const lines = text.split(/\r?\n/);
+  // CRLF (Windows), LF, and the lone CR of files saved by old Mac tools.
+  const lines = text.split(/\r\n|\r|\n/);
   const blocks: PemBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
     const begin = BEGIN.exec(lines[i]!);

@@ -11,6 +11,8 @@ import type { Environment } from './lexer.ts';
 export const EMULATED_HAPROXY_VERSION = '2.6.0';
 /** Features `feature(X)` reports present (the names `haproxy -vv` lists with '+'). */
 const FEATURES = new Set(['OPENSSL', 'ZLIB', 'LINUX_TPROXY', 'GETADDRINFO', 'THREAD', 'TFO', 'NS']);
+/** HAProxy's MAXNESTEDCONDS: a deeper `.if` aborts the file (and keeps each line's check cheap). */
+export const MAX_NESTED_CONDITIONS = 128;
 
 interface Level {
   /** A branch of this level was already taken. */
@@ -32,6 +34,10 @@ export class ConditionalBlocks {
   /** Every enclosing level (all but the innermost) is in a taken branch. */
   get parentActive(): boolean {
     return this.levels.slice(0, -1).every((l) => l.active);
+  }
+
+  get depth(): number {
+    return this.levels.length;
   }
 
   get unclosedAt(): number | undefined {
@@ -59,6 +65,8 @@ export class ConditionalBlocks {
 export interface BlockProblem {
   severity: 'alert' | 'warning';
   message: string;
+  /** The rest of the file is not read (HAProxy's ERR_ABORT). */
+  abort?: true;
 }
 
 export function evaluateConditionalBlock(blocks: ConditionalBlocks, words: string[], env: Environment, line = 0): BlockProblem | undefined {
@@ -68,6 +76,7 @@ export function evaluateConditionalBlock(blocks: ConditionalBlocks, words: strin
   const alert = (message: string): BlockProblem => ({ severity: 'alert', message });
   switch (directive) {
     case '.if': {
+      if (blocks.depth >= MAX_NESTED_CONDITIONS) return { ...alert(`too many nested '.if', max is ${MAX_NESTED_CONDITIONS}.`), abort: true };
       // Inside a branch that is not taken HAProxy does not evaluate the condition at all.
       if (!blocks.active) {
         blocks.push(false);

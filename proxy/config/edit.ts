@@ -316,6 +316,11 @@ function validPort(port: unknown): boolean {
   return Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535;
 }
 
+/** Text written into a line as it is: no line break (CR, LF, U+2028/9) and no other control character. */
+function oneLine(text: string): boolean {
+  return !/[\x00-\x1f\x7f\u2028\u2029]/.test(text);
+}
+
 function validWord(w: unknown): boolean {
   return typeof w === 'string' && w !== '' && !/[\s\x00-\x1f]/.test(w);
 }
@@ -347,6 +352,8 @@ function checkFrontend(spec: FrontendSpec | undefined, problem: (field: string, 
     if (!validName(r?.backend)) problem(`${at}.backend`, 'the name of a backend');
     if (r?.match === undefined) {
       if (typeof r?.raw !== 'string' || !/^(if|unless)\s/.test(r.raw)) problem(`${at}.match`, 'a condition: host is, path begins with, path is, source address in or header contains');
+      // Written as it is after `use_backend NAME`: a line break would start a directive of its own.
+      else if (!oneLine(r.raw)) problem(`${at}.raw`, 'a condition on one line, without control characters');
       return;
     }
     const m = r.match;
@@ -377,12 +384,17 @@ function checkBackend(spec: BackendSpec | undefined, problem: (field: string, me
   if (algo !== undefined && !ALGORITHMS.includes(algo)) problem('backend.balance.algorithm', `one of ${ALGORITHMS.join(', ')}`);
   const arg = spec.balance?.argument;
   if ((algo === 'hdr' || algo === 'url_param') && !validWord(arg)) problem('backend.balance.argument', algo === 'hdr' ? 'the header to hash, e.g. Host' : 'the URL parameter to hash');
+  else if ((algo === 'hdr' || algo === 'rdp-cookie') && arg !== undefined && arg !== '' && !COOKIE_NAME.test(arg)) {
+    // Written inside `hdr(…)` / `rdp-cookie(…)`: a ')' or a space would end the word's argument early.
+    problem('backend.balance.argument', algo === 'hdr' ? 'a header name (letters, digits and !#$%&\'*+.^_`|~-)' : 'a cookie name (letters, digits and !#$%&\'*+.^_`|~-)');
+  }
   if (algo === 'random' && arg !== undefined && !/^\d+$/.test(arg)) problem('backend.balance.argument', 'the number of draws');
   if (!Array.isArray(spec.servers)) problem('backend.servers', 'a list of servers (it may be empty)');
   else {
     spec.servers.forEach((s, i) => checkServer(s, `backend.servers[${i}]`, problem));
     const names = spec.servers.map((s) => s?.name);
-    names.forEach((n, i) => { if (names.indexOf(n) !== i) problem(`backend.servers[${i}].name`, `two servers are named '${n}'`); });
+    const seen = new Set<unknown>();
+    names.forEach((n, i) => { if (seen.has(n)) problem(`backend.servers[${i}].name`, `two servers are named '${n}'`); else seen.add(n); });
   }
   const st = spec.stickiness;
   if (st !== undefined) {
@@ -709,10 +721,23 @@ function spliceServers(
   return last;
 }
 
+const serverMaps = new WeakMap<BalancingProxy, Map<string, BalancingProxy['servers'][number]>>();
+
+/** A backend's servers by name (the first of a name, as `find` gave), built once per parsed backend: a lookup per server line is not a scan. */
+function serversByName(proxy: BalancingProxy): Map<string, BalancingProxy['servers'][number]> {
+  let map = serverMaps.get(proxy);
+  if (!map) {
+    map = new Map();
+    for (const server of proxy.servers) if (!map.has(server.name)) map.set(server.name, server);
+    serverMaps.set(proxy, map);
+  }
+  return map;
+}
+
 /** The check timings written on a server line itself (inherited ones are not). */
 function ownTimings(d: Directive, proxy: BalancingProxy | undefined): { interMs?: number; fall?: number; rise?: number } {
   const { owned } = splitServerOptions(d.args.slice(2));
-  const server = proxy?.servers.find((s) => s.name === d.args[0]);
+  const server = proxy ? serversByName(proxy).get(d.args[0] ?? '') : undefined;
   return {
     ...(owned.inter !== undefined ? { interMs: server?.options.inter } : {}),
     ...(owned.fall !== undefined ? { fall: server?.options.fall } : {}),

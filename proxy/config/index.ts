@@ -8,14 +8,17 @@ import type { SourceFile } from './parser.ts';
 import { provision } from './provision.ts';
 import { validate } from './validate.ts';
 import { hasErrors } from './diagnostics.ts';
+import { withSuggestionBudget, SUGGESTION_BUDGET } from './suggest.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import type { ParseOptions } from './keywords.ts';
 import type { BalancingProxy, Config, Proxy } from './model.ts';
 import { ConfigReadError } from '../errors.ts';
+import { readNamedFile } from './named-file.ts';
 import './kw-global.ts';
 import './kw-global-vars.ts';
 
 export type { SourceFile } from './parser.ts';
+export { readNamedFile, readNamedFileBytes, MAX_NAMED_FILE_BYTES } from './named-file.ts';
 export type { Diagnostic } from './diagnostics.ts';
 export { formatDiagnostic, formatDiagnostics, hasErrors } from './diagnostics.ts';
 export { serialize } from './serialize.ts';
@@ -32,24 +35,20 @@ export function defaultParseOptions(env: NodeJS.ProcessEnv = process.env): Parse
   return {
     env,
     fileExists: (p) => fs.existsSync(p),
-    readFile: (p) => {
-      try {
-        return fs.readFileSync(p, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
+    readFile: (p) => readNamedFile(p),
   };
 }
 
 /** Parses, provisions and validates configuration text(s). */
 export function parseConfig(files: readonly SourceFile[], options: Partial<ParseOptions> = {}): LoadResult {
   const full = { ...defaultParseOptions(), ...options };
-  const parsed = parseFiles(files, full);
-  const diagnostics = parsed.diagnostics;
-  const config = provision(parsed.config, diagnostics);
-  validate(config, diagnostics);
-  return { config, diagnostics: diagnostics.list, ok: !hasErrors(diagnostics.list) };
+  return withSuggestionBudget(SUGGESTION_BUDGET, () => {
+    const parsed = parseFiles(files, full);
+    const diagnostics = parsed.diagnostics;
+    const config = provision(parsed.config, diagnostics);
+    validate(config, diagnostics);
+    return { config, diagnostics: diagnostics.list, ok: !hasErrors(diagnostics.list) };
+  });
 }
 
 /** The first frontend, backend or listen section named `name` (a defaults section is not a proxy). */

@@ -88,7 +88,7 @@ function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' 
 }
 
 /** `[status N] [content-type T] [string S | lf-string S | file F | lf-file F | errorfile F | errorfiles N] [hdr N V]…` */
-function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number) {
+function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, readFile: (path: string) => string | undefined) {
   let status = defaultStatus;
   let contentType: string | undefined;
   let body: ReturnBody | undefined;
@@ -113,6 +113,8 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
     } else if (word === 'string' || word === 'lf-string' || word === 'file' || word === 'lf-file' || word === 'errorfile') {
       if (value === undefined) return void fail(`'${word}' expects an argument.`, i);
       body = word === 'string' || word === 'lf-string' ? { kind: word, text: value } : { kind: word, path: value };
+      // Read at load, as HAProxy does (http_htx.c): the engine reads it again when it compiles the rule.
+      if (body && 'path' in body && readFile(value) === undefined) return void fail(`'${word}' : error opening file '${value}'.`, i + 1);
       i++;
     } else if (word === 'errorfiles') {
       if (value === undefined) return void fail(`'errorfiles' expects a section name.`, i);
@@ -252,14 +254,14 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
       // A response denied is answered 502 by default (configuration.txt, "http-response deny").
-      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, ctx.directive.keyword === 'http-response' ? 502 : 403);
+      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, ctx.directive.keyword === 'http-response' ? 502 : 403, ctx.options.readFile);
       return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
   tarpit: {
     sets: ['http-request'],
-    parse(args, fail) {
-      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, 500);
+    parse(args, fail, ctx) {
+      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, 500, ctx.options.readFile);
       return r && { type: 'tarpit', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
@@ -272,8 +274,8 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   },
   return: {
     sets: ['http-request', 'http-response'],
-    parse(args, fail) {
-      const r = parseReturnLike(args, fail, ['status'], 200);
+    parse(args, fail, ctx) {
+      const r = parseReturnLike(args, fail, ['status'], 200, ctx.options.readFile);
       return r && { type: 'return', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },

@@ -90,7 +90,9 @@ function parseFile(state: State, file: SourceFile): void {
   const lines = file.text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
   const blocks = new ConditionalBlocks();
+  let aborted = false;
   lines.forEach((text, index) => {
+    if (aborted) return;
     const lineNo = index + 1;
     const at = (column = 1): SourceLocation => ({ file: file.name, line: lineNo, column });
     const trimmed = text.trimStart();
@@ -100,6 +102,7 @@ function parseFile(state: State, file: SourceFile): void {
       if (problem) {
         if (problem.severity === 'alert') state.diagnostics.alert(at(), 'LS_ERR_CFG_SYNTAX', problem.message);
         else state.diagnostics.warn(at(), 'LS_WARN_CFG_SUSPICIOUS', problem.message);
+        aborted = problem.abort === true;
       }
       return;
     }
@@ -120,7 +123,7 @@ function parseFile(state: State, file: SourceFile): void {
     handleLine(state, lexed.words, lexed.comment, at);
   });
   const unclosed = blocks.unclosedAt;
-  if (unclosed !== undefined) {
+  if (unclosed !== undefined && !aborted) {
     state.diagnostics.alert({ file: file.name, line: unclosed, column: 1 }, 'LS_ERR_CFG_SYNTAX', `missing '.endif' for the '.if' at line ${unclosed}.`);
   }
 }
@@ -364,7 +367,7 @@ function dispatchGlobal(state: State, directive: Directive, words: Word[], value
   if (haproxyGlobalKeywords.has(first) || haproxyGlobalKeywords.has(values.slice(0, 2).join(' '))) {
     return ctx.error(`'${first}' is not supported by Loadstar yet.`, undefined, 'LS_ERR_CFG_UNSUPPORTED');
   }
-  const hint = suggest(first, [...globalKeywordRegistry().keys(), ...HAPROXY_GLOBAL_KEYWORDS, ...SUPPORTED_SECTIONS]);
+  const hint = suggest(first, keywordLists().global);
   ctx.error(`unknown keyword '${first}' in 'global' section${hint ? `; did you mean '${hint}' maybe ?` : ''}`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
 }
 
@@ -451,14 +454,38 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
   return false;
 }
 
+interface KeywordLists {
+  /** Registry sizes the lists were built from (keyword modules register as they load). */
+  sizes: string;
+  global: string[];
+  options: string[];
+  /** First words of registered proxy keywords. */
+  registered: Set<string>;
+  proxy: string[];
+}
+let lists: KeywordLists | undefined;
+
+/** The candidate lists of "did you mean", built once rather than for every unknown line. */
+function keywordLists(): KeywordLists {
+  const sizes = `${globalKeywordRegistry().size}/${proxyKeywordRegistry().size}`;
+  if (lists?.sizes === sizes) return lists;
+  const registered = new Set([...proxyKeywordRegistry().keys()].map((k) => k.split(' ')[0]!));
+  return (lists = {
+    sizes,
+    global: [...new Set([...globalKeywordRegistry().keys(), ...HAPROXY_GLOBAL_KEYWORDS, ...SUPPORTED_SECTIONS])],
+    options: [...new Set([...proxyKeywordRegistry().keys(), ...haproxyProxyKeywords.keys()].filter((k) => k.startsWith('option ')).map((k) => k.slice(7)))],
+    registered,
+    proxy: [...new Set([...registered, ...[...haproxyProxyKeywords.keys()].map((k) => k.split(' ')[0]!), ...SUPPORTED_SECTIONS])],
+  });
+}
+
 function reportUnknownProxyKeyword(ctx: ProxyDirectiveContext, values: string[]): void {
   const [first, second] = values as [string, string | undefined];
   const label = ctx.proxy.kind;
   if (first === 'option') {
     const name = `option ${second ?? ''}`;
     if (haproxyProxyKeywords.has(name)) return ctx.error(`'${name}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
-    const options = [...proxyKeywordRegistry().keys(), ...haproxyProxyKeywords.keys()].filter((k) => k.startsWith('option ')).map((k) => k.slice(7));
-    const hint = suggest(second ?? '', options);
+    const hint = suggest(second ?? '', keywordLists().options);
     return ctx.error(`unknown option '${second ?? ''}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, 0, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
   }
   if (first === 'timeout') {
@@ -469,14 +496,13 @@ function reportUnknownProxyKeyword(ctx: ProxyDirectiveContext, values: string[])
     const name = values.slice(0, used).join(' ');
     if (haproxyProxyKeywords.has(name)) return ctx.error(`'${name}' is not supported by Loadstar yet.`, undefined, 'LS_ERR_CFG_UNSUPPORTED');
   }
-  const registered = new Set([...proxyKeywordRegistry().keys()].map((k) => k.split(' ')[0]!));
+  const { registered, proxy: candidates } = keywordLists();
   if (registered.has(first)) {
     // A known family (`stats`, `capture`, `stick` …) with an unknown second word.
     const family = [...proxyKeywordRegistry().keys()].filter((k) => k.startsWith(`${first} `)).map((k) => k.slice(first.length + 1));
     const hint = suggest(second ?? '', family);
     return ctx.error(`'${first}' expects ${family.map((f) => `'${f}'`).join(', ')} (got '${second ?? ''}')${hint ? `; did you mean '${hint}' maybe ?` : ''}`, 0, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
   }
-  const candidates = [...registered, ...[...haproxyProxyKeywords.keys()].map((k) => k.split(' ')[0]!), ...SUPPORTED_SECTIONS];
   const hint = suggest(first, candidates);
   ctx.error(`unknown keyword '${first}' in '${label}' section${hint ? `; did you mean '${hint}' maybe ?` : ''}`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
 }

@@ -8,7 +8,10 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const candidate of candidates) {
+    // Each candidate costs one unit, each distance its table's cells; a spent budget suggests nothing more.
+    if (--budget < 0) return undefined;
     if (Math.abs(candidate.length - word.length) > limit) continue;
+    budget -= word.length * candidate.length;
     const distance = levenshtein(word, candidate);
     if (distance < bestDistance) {
       best = candidate;
@@ -16,6 +19,28 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
     }
   }
   return best;
+}
+
+/**
+ * Work left for suggestions in the current check (withSuggestionBudget). A hint is a courtesy: a
+ * configuration with thousands of misspelt names against thousands of candidates must not make its
+ * check quadratic (minutes of a blocked engine for a few hundred kB of text), so once the budget is
+ * spent the remaining problems are still reported, without "did you mean".
+ */
+let budget = Number.POSITIVE_INFINITY;
+
+/** Work one configuration check may spend on suggestions, in candidates looked at plus distance-table cells (some 100 ms). */
+export const SUGGESTION_BUDGET = 20_000_000;
+
+/** Runs `check` (synchronous) with `work` units for suggestions, then restores the caller's budget. */
+export function withSuggestionBudget<T>(work: number, check: () => T): T {
+  const saved = budget;
+  budget = work;
+  try {
+    return check();
+  } finally {
+    budget = saved;
+  }
 }
 
 /** Edit distance with adjacent transpositions counted as one edit ("mdoe" → "mode"). */

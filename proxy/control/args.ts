@@ -32,6 +32,17 @@ export function text(method: string, what: string, value: unknown, maxLength: nu
   return value;
 }
 
+/**
+ * A name shown back in answers, logs and diagnostics (`parsing [NAME:12]`): one line of at most
+ * 255 characters, so that it can neither forge a second log line nor swell every status answer.
+ */
+export function optionalLabel(method: string, what: string, value: unknown, fallback: string): string {
+  const label = optionalName(method, what, value, fallback);
+  if (label.length > 255) throw badValue(method, what, 'at most 255 characters', `${label.length} characters`);
+  if (/[\x00-\x1f\x7f\u2028\u2029]/.test(label)) throw badValue(method, what, 'one line without control characters', label);
+  return label;
+}
+
 export function optionalName(method: string, what: string, value: unknown, fallback: string): string {
   return value === undefined || value === null ? fallback : name(method, what, value);
 }

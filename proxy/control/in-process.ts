@@ -139,7 +139,7 @@ export class InProcessControl implements ControlContract {
 
   validateConfig(text: string, name?: string): Promise<Result<ValidationReport>> {
     return this.answers.run('validateConfig', () => {
-      const source = { name: arg.optionalName('validateConfig', 'name', name, 'haproxy.cfg'), text: arg.text('validateConfig', 'text', text, MAX_CONFIG_TEXT) };
+      const source = { name: arg.optionalLabel('validateConfig', 'name', name, 'haproxy.cfg'), text: arg.text('validateConfig', 'text', text, MAX_CONFIG_TEXT) };
       const result = parseConfig([source]);
       return ok({ valid: result.ok, diagnostics: result.diagnostics.map(toControl) });
     });
@@ -147,7 +147,7 @@ export class InProcessControl implements ControlContract {
 
   applyConfig(text: string, name?: string): Promise<Result<ApplyReport>> {
     const checked = this.answers.run('applyConfig', () => ok({
-      name: arg.optionalName('applyConfig', 'name', name, 'haproxy.cfg'),
+      name: arg.optionalLabel('applyConfig', 'name', name, 'haproxy.cfg'),
       text: arg.text('applyConfig', 'text', text, MAX_CONFIG_TEXT),
     }));
     return checked.then((source) => (source.ok ? this.reload(() => parseConfig([source.value]), source.value.name) : source));
@@ -430,7 +430,7 @@ export class InProcessControl implements ControlContract {
   }
 
   getVersion(id: number): Promise<Result<ConfigVersionText>> {
-    return this.answers.run('getVersion', () => this.store('getVersion').getVersion(id));
+    return this.answers.run('getVersion', () => this.store('getVersion').getVersion(arg.integer('getVersion', 'id', id, 1, Number.MAX_SAFE_INTEGER)));
   }
 
   rollback(id: number, baseHash?: string): Promise<Result<ApplyOutcome>> {

@@ -4,11 +4,11 @@
  * HAProxy see the same thing; `errorfile` replaces them with a file holding a
  * complete HTTP response.
  */
-import fs from 'node:fs';
 import { splitMessage } from '../config/errorfile-message.ts';
 import type { ErrorPage } from '../config/model.ts';
 import { compileTxFormat } from './samples.ts';
 import type { HttpTransaction } from './transaction.ts';
+import { readNamedFileOrThrow } from '../config/named-file.ts';
 
 interface Page {
   reason: string;
@@ -138,7 +138,7 @@ export function errorMessage(raw: Buffer): Buffer {
 
 /** Reads an errorfile (see errorMessage). */
 export function loadErrorFile(path: string): Buffer {
-  return errorMessage(fs.readFileSync(path));
+  return errorMessage(readNamedFileOrThrow(path));
 }
 
 /** `errorloc` / `errorloc302` / `errorloc303`: HAProxy's redirection message (http_parse_errorloc), as its mux writes it. */
@@ -152,7 +152,7 @@ export function loadErrorPage(page: ErrorPage, status: number): Buffer {
   if (page.kind === 'location') return errorLocation(page.url, page.code);
   // An http-error reply, built as HAProxy's http_reply_to_htx does: the hdr lines, content-length, content-type.
   const body = page.body;
-  const payloadText = body === undefined ? undefined : 'text' in body ? body.text : fs.readFileSync(body.path, body.kind === 'lf-file' ? 'latin1' : undefined);
+  const payloadText = body === undefined ? undefined : 'text' in body ? body.text : body.kind === 'lf-file' ? readNamedFileOrThrow(body.path).toString('latin1') : readNamedFileOrThrow(body.path);
   const payload = payloadText === undefined ? Buffer.alloc(0) : typeof payloadText === 'string' ? Buffer.from(payloadText, body!.kind === 'lf-file' ? 'latin1' : 'utf8') : payloadText;
   const build = (values: readonly string[], payload: Buffer): Buffer => {
     const head = `HTTP/1.1 ${status} ${replyReason(status)}\r\n${page.headers.map((h, i) => `${h.name.toLowerCase()}: ${values[i]}\r\n`).join('')}` +

@@ -13,7 +13,6 @@ import { compileTxCondition, compileTxFormat } from './samples.ts';
 import { storeCapture } from './captures.ts';
 import { normalizeUri } from './uri-normalizer.ts';
 import type { TxPredicate, TxFormat } from './samples.ts';
-import fs from 'node:fs';
 import { castSample, compileSample, parseSampleExpression, setVariable } from '../acl/index.ts';
 import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
@@ -21,6 +20,7 @@ import { compileTrackSc } from '../stick/track-action.ts';
 import { compileIncGpc, compileSetGpt } from '../stick/counter-actions.ts';
 import { requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
 import { cacheOf } from './cache/caches.ts';
+import { readNamedFileOrThrow } from '../config/named-file.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
   const dot = variable.indexOf('.');
@@ -545,7 +545,7 @@ function parseFormat(text: string) {
 function compileReply(body: NonNullable<Extract<HttpAction, { type: 'return' }>['body']>, contentType: string | undefined, status: number): ReplyBuilder {
   const start = `HTTP/1.1 ${status} ${replyReason(status)}\r\n`;
   if (body.kind === 'lf-string' || body.kind === 'lf-file') {
-    const text = compileTxFormat(parseFormat(body.kind === 'lf-string' ? body.text : fs.readFileSync(body.path, 'utf8')));
+    const text = compileTxFormat(parseFormat(body.kind === 'lf-string' ? body.text : readNamedFileOrThrow(body.path).toString('utf8')));
     const type = contentType ?? (body.kind === 'lf-string' ? 'text/plain' : undefined);
     const tail = `${type ? `content-type: ${type}\r\n` : ''}\r\n`;
     return {
@@ -561,7 +561,7 @@ function compileReply(body: NonNullable<Extract<HttpAction, { type: 'return' }>[
     return { perRequest: false, answer: () => file };
   }
   // An http-errors section without the status: an empty answer (HAProxy 2.6 warns at load).
-  const payload = body.kind === 'string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : fs.readFileSync(body.path);
+  const payload = body.kind === 'string' ? Buffer.from(body.text) : body.kind === 'errorfiles' ? Buffer.alloc(0) : readNamedFileOrThrow(body.path);
   // HAProxy's order (http_reply_to_htx): the rule's hdr lines, then content-length, then content-type.
   const tail = `content-length: ${payload.length}\r\n${contentType ? `content-type: ${contentType}\r\n` : ''}\r\n`;
   return { perRequest: false, answer: (headerLines) => Buffer.concat([Buffer.from(`${start}${headerLines}${tail}`), payload]) };

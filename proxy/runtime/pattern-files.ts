@@ -5,6 +5,7 @@
  * read again, so a reload applies the new contents.
  */
 import fs from 'node:fs';
+import { readNamedFileOrThrow } from '../config/named-file.ts';
 
 interface CachedFile {
   text: string;
@@ -23,7 +24,7 @@ export function patternFileReader(path: string): string {
   const version = versionOf(path);
   const cached = cache.get(path);
   if (cached?.version === version) return cached.text;
-  const text = fs.readFileSync(path, 'utf8');
+  const text = readNamedFileOrThrow(path).toString('utf8');
   cache.set(path, { text, version });
   return text;
 }

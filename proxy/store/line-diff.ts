@@ -17,41 +17,68 @@ export function splitLines(text: string): string[] {
 }
 
 /**
- * The shortest edit script from `a` to `b` (Myers 1986, greedy forward search
- * with a trace for the backtrack). Cost is O((N+M)·D) time, O(D²) memory.
+ * Most differing lines the minimal edit script is searched for. Myers' search costs O((N+M)·D)
+ * time and O(D²) memory: a pasted configuration that shares nothing with the running one (tens of
+ * thousands of changed lines) would block the engine for minutes and exhaust memory. Beyond the
+ * bound the differing middle is shown as removed and re-added: still a correct diff, just coarser.
  */
-export function diffLines(a: readonly string[], b: readonly string[]): LineOp[] {
+export const MAX_DIFF_EDITS = 1000;
+
+/**
+ * An edit script from `a` to `b`: the common first and last lines kept, and the shortest script
+ * for what lies between (Myers 1986), or, past `maxEdits` differences, the middle replaced whole.
+ */
+export function diffLines(a: readonly string[], b: readonly string[], maxEdits = MAX_DIFF_EDITS): LineOp[] {
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) { endA--; endB--; }
+  const same = (line: string): LineOp => ({ kind: 'same', line });
+  const midA = a.slice(start, endA);
+  const midB = b.slice(start, endB);
+  const middle = shortestEdit(midA, midB, maxEdits)
+    ?? [...midA.map((line): LineOp => ({ kind: 'del', line })), ...midB.map((line): LineOp => ({ kind: 'add', line }))];
+  return [...a.slice(0, start).map(same), ...middle, ...a.slice(endA).map(same)];
+}
+
+/**
+ * The shortest edit script (Myers 1986, greedy forward search with a trace for the backtrack),
+ * or undefined when it needs more than `maxEdits` insertions and deletions. Each frontier of the
+ * trace keeps only the diagonals it can reach (-d-1 … d+1): O(D²) memory.
+ */
+function shortestEdit(a: readonly string[], b: readonly string[], maxEdits: number): LineOp[] | undefined {
   const n = a.length;
   const m = b.length;
   const max = n + m;
   const offset = max + 1;
-  let v = new Int32Array(2 * max + 3);
+  const v = new Int32Array(2 * max + 3);
   const trace: Int32Array[] = [];
   let found = false;
   for (let d = 0; d <= max && !found; d++) {
-    trace.push(v.slice());
-    const next = v.slice();
+    if (d > maxEdits) return undefined;
+    // Frontier d-1, diagonals -d-1 … d+1: read at index k + d + 1 by the backtrack.
+    trace.push(v.slice(offset - d - 1, offset + d + 2));
+    const prev = trace[d]!;
     for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!)
-        ? v[offset + k + 1]!
-        : v[offset + k - 1]! + 1;
+      let x = k === -d || (k !== d && prev[k - 1 + d + 1]! < prev[k + 1 + d + 1]!)
+        ? prev[k + 1 + d + 1]!
+        : prev[k - 1 + d + 1]! + 1;
       let y = x - k;
       while (x < n && y < m && a[x] === b[y]) { x++; y++; }
-      next[offset + k] = x;
+      v[offset + k] = x;
       if (x >= n && y >= m) { found = true; break; }
     }
-    v = next;
   }
-  trace.push(v);
   // Backtrack from (n, m) through the saved frontiers.
   const ops: LineOp[] = [];
   let x = n;
   let y = m;
-  for (let d = trace.length - 2; d >= 0; d--) {
+  for (let d = trace.length - 1; d >= 0; d--) {
     const vd = trace[d]!;
     const k = x - y;
-    const prevK = k === -d || (k !== d && vd[offset + k - 1]! < vd[offset + k + 1]!) ? k + 1 : k - 1;
-    const prevX = d === 0 ? 0 : vd[offset + prevK]!;
+    const prevK = k === -d || (k !== d && vd[k - 1 + d + 1]! < vd[k + 1 + d + 1]!) ? k + 1 : k - 1;
+    const prevX = d === 0 ? 0 : vd[prevK + d + 1]!;
     const prevY = prevX - prevK;
     while (x > prevX && y > prevY && x > 0 && y > 0) ops.push({ kind: 'same', line: a[--x]! }), y--;
     if (d === 0) break;
