@@ -640,7 +640,7 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
   }
   return {
     frontend, backend: tx.backend?.runtime, server: tx.server, cache: tx.cache, socket: client.socket, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped, requestWait: tx.requestWait,
-    silent: tx.logSilent,
+    silent: tx.logSilent, logLevel: tx.logLevel,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind, applet: tx.applet, loggedStatus: tx.loggedStatus, clientReset: tx.clientGone,
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).
     bytesIn: tx.headBytesIn + tx.bytesIn, bytesOut: tx.headBytesOut + tx.bytesOut, tw: tx.tw, tc: tx.tc, tr: tx.tr, termination: tx.termination, retries: tx.retries, retriesCounted: tx.retriesCounted, redispatched: tx.redispatched, queued: tx.queued,

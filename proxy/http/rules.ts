@@ -4,6 +4,7 @@
  * Evaluation stops at the first final action (allow, deny, return, redirect,
  * auth), as in HAProxy.
  */
+import { syslogLevel } from '../runtime/syslog.ts';
 import type { HttpRule, HttpAction, Proxy } from '../config/model.ts';
 import { setHeader, deleteHeader, replaceHeader, replaceValue, replaceWhole } from './headers.ts';
 import { builtinResponse, loadErrorFile, reasonPhrase, hasBuiltinPage, replyReason } from './error-pages.ts';
@@ -250,9 +251,10 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
     case 'capture':
       return compileCapture(action, proxy, false, 'continue');
     case 'set-log-level': {
-      // Only 'silent' changes what Loadstar writes: its log lines carry no syslog level (a later rule may undo it).
+      // 'silent': no line; another level: the level its syslog line is sent with (a later rule may undo either).
       const silent = action.level === 'silent';
-      return (tx) => (tx.logSilent = silent, 'continue');
+      const level = silent ? undefined : syslogLevel(action.level);
+      return (tx) => (tx.logSilent = silent, tx.logLevel = level, 'continue');
     }
     case 'track-sc': {
       const track = compileTrackSc(action, proxy, true);
@@ -349,7 +351,8 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
     }
     case 'set-log-level': {
       const silent = action.level === 'silent';
-      return (tx) => (tx.logSilent = silent, undefined);
+      const level = silent ? undefined : syslogLevel(action.level);
+      return (tx) => (tx.logSilent = silent, tx.logLevel = level, undefined);
     }
     case 'capture':
       return compileCapture(action, proxy, true, undefined);

@@ -250,6 +250,8 @@ export class HttpTransaction implements ServerSession {
   dropped = false;
   /** `set-log-level silent`: the exchange writes no log line (it still counts in the statistics). */
   logSilent = false;
+  /** `set-log-level <level>` other than silent: its line's syslog level (undefined: the usual one). */
+  logLevel: number | undefined;
   /** Refused by a frontend's tcp-request content rule, before HAProxy would have taken the request in as HTTP: logged without it. */
   requestUnseen = false;
   /** The method and target before any rule changed them: %r and capture.req.* show these. */

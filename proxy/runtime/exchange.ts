@@ -82,6 +82,8 @@ export interface ExchangeRecord {
   readonly tarpitted?: boolean; // or dropped (reject / silent-drop): %TR is -1 for both
   /** `set-log-level silent`: no log line for it. */
   readonly silent?: boolean;
+  /** `set-log-level <level>`: the syslog level of its line (0 emerg … 7 debug); else info, err for an error with `option log-separate-errors`. */
+  readonly logLevel?: number;
   readonly method?: string;
   readonly url?: string;
   /** Status sent to the client, 0 when none was (aborted) or in TCP mode. */

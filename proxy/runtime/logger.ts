@@ -10,7 +10,7 @@ import { dateLog } from '../acl/eval-logformat.ts';
 import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
 import { httpLogLine, protocolErrorLogLine, tcpLogLine, compileProxyLogFormat, compileErrorLogFormat } from './log-format.ts';
 import { embryonicLogLine } from './embryonic-log.ts';
-import { LOG_INFO, type Syslog } from './syslog.ts';
+import { LOG_ERR, LOG_INFO, type Syslog } from './syslog.ts';
 import type { EmbryonicRecord } from './embryonic-log.ts';
 import type { ProxyLogFormat } from './log-format.ts';
 
@@ -46,10 +46,10 @@ export class Logger {
 
   constructor(private readonly sink: LogSink) {}
 
-  /** One of the proxy's lines: to the sink (stdout, the UI), and to its syslog servers. */
-  private write(proxy: Proxy, line: string): void {
+  /** One of the proxy's lines: to the sink (stdout, the UI), and to its syslog servers at `level`. */
+  private write(proxy: Proxy, line: string, level = LOG_INFO): void {
     this.sink.traffic(line);
-    this.syslog?.send(proxy, LOG_INFO, line);
+    this.syslog?.send(proxy, level, line);
   }
 
   alert(message: string): void {
@@ -78,19 +78,19 @@ export class Logger {
   request(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.http(record);
     const format = lineWritten || record.silent || quietNormal(record, true) ? undefined : this.formatFor(record.frontend.config);
-    if (format) this.write(record.frontend.config, httpLogLine(format, record, this.nextCount(record.frontend.config)));
+    if (format) this.write(record.frontend.config, httpLogLine(format, record, this.nextCount(record.frontend.config)), exchangeLevel(record, true));
   }
 
   /** `option logasap`: an HTTP exchange's line once the response head is in, with what is known so far. */
   requestAsap(record: ExchangeRecord): void {
     const format = record.silent || quietNormal(record, true) ? undefined : this.formatFor(record.frontend.config);
-    if (format) this.write(record.frontend.config, httpLogLine(format, record, this.nextCount(record.frontend.config), true));
+    if (format) this.write(record.frontend.config, httpLogLine(format, record, this.nextCount(record.frontend.config), true), exchangeLevel(record, true));
   }
 
   /** `option logasap`: a TCP session's line once its server connection is established. */
   tcpAsap(record: ExchangeRecord): void {
     const format = quietNormal(record, false) ? undefined : this.formatFor(record.frontend.config);
-    if (format) this.write(record.frontend.config, tcpLogLine(format, record, this.nextCount(record.frontend.config), true));
+    if (format) this.write(record.frontend.config, tcpLogLine(format, record, this.nextCount(record.frontend.config), true), exchangeLevel(record, false));
   }
 
   /** A request the HTTP parser refused (400, 408…): HAProxy's mux logs it with `error-log-format` when there is one. */
@@ -156,7 +156,7 @@ export class Logger {
   tcp(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.tcp(record);
     const format = lineWritten || quietNormal(record, false) ? undefined : this.formatFor(record.frontend.config);
-    if (format) this.write(record.frontend.config, tcpLogLine(format, record, this.nextCount(record.frontend.config)));
+    if (format) this.write(record.frontend.config, tcpLogLine(format, record, this.nextCount(record.frontend.config)), exchangeLevel(record, false));
   }
 }
 
@@ -167,9 +167,23 @@ export class Logger {
  */
 function quietNormal(record: ExchangeRecord, http: boolean): boolean {
   if (!record.frontend.config.options['dontlog-normal']?.enabled) return false;
+  return !loggedAsError(record, http);
+}
+
+/**
+ * What sess_log counts as an error (for `option dontlog-normal` and `option log-separate-errors`):
+ * a redispatch, a termination cause other than none or local (L), retries without an error, or
+ * (HTTP) a status of 500 and above.
+ */
+function loggedAsError(record: ExchangeRecord, http: boolean): boolean {
   const cause = record.termination[0];
-  const error = record.redispatched === true || (cause !== '-' && cause !== 'L') || (cause === '-' && record.retries > 0) || (http && record.status >= 500);
-  return !error;
+  return record.redispatched === true || (cause !== '-' && cause !== 'L') || (cause === '-' && record.retries > 0) || (http && record.status >= 500);
+}
+
+/** The syslog level of an exchange's line: `set-log-level`'s, else err for an error with `option log-separate-errors`, else info. */
+function exchangeLevel(record: ExchangeRecord, http: boolean): number {
+  if (record.logLevel !== undefined) return record.logLevel;
+  return record.frontend.config.options['log-separate-errors']?.enabled && loggedAsError(record, http) ? LOG_ERR : LOG_INFO;
 }
 
 /** HAProxy's automatic listener id: listeners (one per address and port) are numbered from 1 in the proxy's bind order. */

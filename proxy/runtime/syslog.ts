@@ -19,6 +19,12 @@ const FACILITY_CODES = new Map([...LOG_FACILITIES].map((name, i) => [name, i]));
 const LEVEL_CODES = new Map([...LOG_LEVELS].map((name, i) => [name, i]));
 /** Syslog severities. */
 export const LOG_INFO = LEVEL_CODES.get('info')!;
+export const LOG_ERR = LEVEL_CODES.get('err')!;
+
+/** A level's name (`info`, `err` …) as its severity. */
+export function syslogLevel(name: string): number {
+  return LEVEL_CODES.get(name) ?? LOG_INFO;
+}
 
 const DEFAULT_LEN = 1024;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -112,3 +112,49 @@ test('log targets: what is sent to over UDP, what cannot be', () => {
   assert.equal(udpAddress('stdout'), undefined);
   assert.deepEqual(udpAddress('/dev/log'), { unsupported: 'a UNIX datagram socket' });
 });
+
+test('levels: errors at err with option log-separate-errors, set-log-level, and a target that takes notice and above', { timeout: 30_000 }, async (t) => {
+  const origin = await startRawServer((socket) => socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+  const servers = [await syslogServer(), await syslogServer()];
+  const seen: string[][] = [];
+  let configured = 0;
+  let checked = 0;
+  try {
+    await sideBySide(t, (port) => `global
+    log 127.0.0.1:${servers[configured]!.port} format priority local0
+    log 127.0.0.1:${servers[configured++]!.port} format priority local1 notice
+defaults
+    log global
+    mode http
+    option httplog
+    option dontlognull
+    option log-separate-errors
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    http-request set-log-level notice if { path /notice }
+    use_backend none if { path /error }
+    default_backend app
+backend app
+    server s1 127.0.0.1:${origin.port}
+backend none
+`, async (port) => {
+      const got = servers[checked++]!.got;
+      for (const path of ['/ok', '/error', '/notice']) {
+        const before = got.length;
+        await requests(port, path);
+        await settle(got, before + 1);
+      }
+      // The priority (facility × 8 + level) and the request of each line.
+      seen.push(got.map((l) => `${/^<(\d+)>/.exec(l)?.[1]} ${/"GET (\S+)/.exec(l)?.[1]}`));
+    });
+    // local0 (16): info 134, err 131, notice 133; local1 (17) takes notice and above: err 139, notice 141.
+    assert.deepEqual(seen[0], ['134 /ok', '131 /error', '139 /error', '133 /notice', '141 /notice']);
+    if (seen[1]) assert.deepEqual(seen[1], seen[0], 'haproxy sent the same');
+  } finally {
+    for (const s of servers) s.close();
+    await origin.close();
+  }
+});
