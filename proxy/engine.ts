@@ -25,7 +25,7 @@ import { StickTables } from './stick/tables.ts';
 import { HttpCaches } from './http/cache/caches.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, type RateCheck } from './runtime/rate-limit.ts';
-import { Syslog } from './runtime/syslog.ts';
+import { LOG_EMERG, Syslog, syslogLevel } from './runtime/syslog.ts';
 import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
@@ -261,6 +261,11 @@ export class Engine {
 
   private healthNotify(message: string, event?: HealthEvent, mail?: MailedLine): void {
     this.logger.alert(message);
+    // To the backend's syslog servers too, at HAProxy's level: the state change's, emerg for a backend left without servers.
+    const noServer = mail ? undefined : /^backend (.+) has no server available!$/.exec(message)?.[1];
+    const backend = mail?.backend ?? noServer;
+    const proxy = backend === undefined ? undefined : this.config.proxies.find((p): p is Proxy => p.name === backend && (p.kind === 'backend' || p.kind === 'listen'));
+    if (proxy) this.logger.proxyEvent(proxy, mail ? syslogLevel(mail.level) : LOG_EMERG, message);
     if (mail) this.emailAlerts.send(mail.backend, mail.level, message);
     if (event) {
       this.stats.healthEvent(event);

@@ -46,6 +46,11 @@ export class Logger {
 
   constructor(private readonly sink: LogSink) {}
 
+  /** A state change of the proxy (a server down or up, no server left): to its syslog servers (the sink had it as an alert). */
+  proxyEvent(proxy: Proxy, level: number, message: string): void {
+    this.syslog?.send(proxy, level, message);
+  }
+
   /** One of the proxy's lines: to the sink (stdout, the UI), and to its syslog servers at `level`. */
   private write(proxy: Proxy, line: string, level = LOG_INFO): void {
     this.sink.traffic(line);

@@ -158,3 +158,39 @@ backend none
     await origin.close();
   }
 });
+
+test('a server going down and its backend left without servers reach the backend\'s syslog servers at alert and emerg', { timeout: 30_000 }, async (t) => {
+  const servers = [await syslogServer(), await syslogServer()];
+  const seen: string[][] = [];
+  let configured = 0;
+  let checked = 0;
+  // Nothing listens there: the first checks fail.
+  const { freePort } = await import('../../helpers/net.ts');
+  const dead = await freePort();
+  await sideBySide(t, (port) => `global
+    log 127.0.0.1:${servers[configured++]!.port} format priority local0
+defaults
+    log global
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend app
+backend app
+    server s1 127.0.0.1:${dead} check inter 100ms fall 1 rise 1
+`, async () => {
+    const got = servers[checked++]!.got;
+    await settle(got, 2);
+    seen.push(got.filter((l) => !l.includes('Connect from')).map((l) => l.replace(/\d+ms/g, 'Nms').replace(/"[^"]*"/, '"…"').trimEnd()));
+  });
+  try {
+    // local0 (16 × 8) + alert (1).
+    assert.equal(seen[0]![0], '<129>Server app/s1 is DOWN, reason: Layer4 connection problem, info: "…", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.');
+    assert.equal(seen[0]![1], '<128>backend app has no server available!');
+    if (seen[1]) assert.deepEqual(seen[1], seen[0], 'haproxy sent the same');
+  } finally {
+    for (const s of servers) s.close();
+  }
+});
