@@ -24,7 +24,7 @@ import { engineHooks } from './runtime/hooks.ts';
 import { StickTables } from './stick/tables.ts';
 import { HttpCaches } from './http/cache/caches.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
-import { FreqCounter, RateGate, type RateCheck } from './runtime/rate-limit.ts';
+import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
 import { LOG_EMERG, Syslog, syslogLevel } from './runtime/syslog.ts';
 import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
@@ -532,7 +532,7 @@ export class Engine {
     const g = this.config.global;
     const perFrontend = listener.proxy.rateLimitSessions;
     if (g.maxSessRate === undefined && !perFrontend) return;
-    const now = performance.now();
+    const now = rateClock();
     if (g.maxSessRate !== undefined) this.sessRate.add(now);
     if (perFrontend) this.frontendSessRate(listener.proxy.name).add(now);
   }

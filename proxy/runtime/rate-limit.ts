@@ -9,52 +9,35 @@
  * plus those of the previous period weighted by the share of it still inside the sliding second.
  */
 import type net from 'node:net';
+import { FreqCtr } from '../stick/freq-ctr.ts';
 
 const PERIOD_MS = 1000;
 
+/**
+ * The counters' clock, in ms: monotonic, and far from 0 as HAProxy's is, so that a counter's first
+ * period starts at its first event (a clock starting near 0, as performance.now() does, would put
+ * the first period boundary at 1000 ms of process time instead).
+ */
+export function rateClock(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** A per-second counter: HAProxy's freq_ctr over a one-second period (stick/freq-ctr.ts). */
 export class FreqCounter {
-  /** Start of the current period (ms), the previous one's count, the current one's count. */
-  private tick = Number.NEGATIVE_INFINITY;
-  private prev = 0;
-  private curr = 0;
+  private readonly ctr = new FreqCtr();
 
   add(now: number, n = 1): void {
-    if (now - this.tick >= PERIOD_MS) {
-      this.prev = this.curr;
-      this.curr = 0;
-      this.tick += PERIOD_MS;
-      // Two periods or more without an event: a fresh window starting now.
-      if (now - this.tick >= PERIOD_MS) {
-        this.prev = 0;
-        this.tick = now;
-      }
-    }
-    this.curr += n;
-  }
-
-  /** Events in the sliding second, times the period (HAProxy's freq_ctr_total, no pending events). */
-  private total(now: number): number {
-    let curr = this.curr;
-    let prev = this.prev;
-    let left = this.tick + PERIOD_MS - now;
-    if (left < 0) {
-      left += PERIOD_MS;
-      prev = left >= 0 ? curr : 0;
-      curr = 0;
-    }
-    return prev * Math.max(left, 0) + curr * PERIOD_MS;
+    this.ctr.update(PERIOD_MS, n, now);
   }
 
   /** How many more events the sliding second takes under `limit` (0: the limit is reached). */
   remain(limit: number, now: number): number {
-    return limit - Math.min(limit, Math.floor(this.total(now) / PERIOD_MS));
+    return this.ctr.remain(PERIOD_MS, limit, now);
   }
 
   /** Milliseconds until one more event fits under `limit` (at least 1 when it does not fit now). */
   delay(limit: number, now: number): number {
-    const over = this.total(now) - limit * PERIOD_MS;
-    if (over < 0) return 0;
-    return Math.max(1, Math.floor(over / limit));
+    return this.ctr.delay(PERIOD_MS, limit, now);
   }
 }
 
@@ -64,6 +47,9 @@ export interface RateCheck {
   /** Events per second; 0 or less: no limit. */
   limit: number;
 }
+
+/** The shortest wait before a held connection is looked at again. */
+const MIN_WAIT_MS = 5;
 
 /** Waiting connections per listener at most: a kernel backlog's worth (more are reset, as a full backlog drops them). */
 export const MAX_WAITING = 1024;
@@ -83,7 +69,7 @@ export class RateGate {
   admit(socket: net.Socket, go: () => void): void {
     const checks = this.checks();
     if (checks === undefined) return go();
-    const now = performance.now();
+    const now = rateClock();
     if (this.waiting.length === 0 && room(checks, now)) {
       this.taken(now);
       return go();
@@ -101,7 +87,9 @@ export class RateGate {
 
   private schedule(checks: RateCheck[], now: number): void {
     if (this.timer) return;
-    let wait = 1;
+    // HAProxy's delay is 1 ms whenever the limit is met exactly, which, with every event in the current
+    // period, stays so until it ends: polling then is at most every MIN_WAIT_MS, not every millisecond.
+    let wait = MIN_WAIT_MS;
     for (const c of checks) if (c.limit > 0) wait = Math.max(wait, c.counter.delay(c.limit, now));
     this.timer = setTimeout(() => this.release(), wait);
     this.timer.unref();
@@ -113,7 +101,7 @@ export class RateGate {
     for (;;) {
       const next = this.waiting[0];
       if (!next) return;
-      const now = performance.now();
+      const now = rateClock();
       if (next.socket.destroyed) {
         this.waiting.shift();
         continue;

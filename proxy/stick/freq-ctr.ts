@@ -29,17 +29,40 @@ export class FreqCtr {
 
   /** read_freq_ctr_period(): the events over the last `period` ms (freq_ctr_total with pend = -1, the flapping correction). */
   read(period: number, now: number): number {
+    const { curr, past, remain } = this.window(period, now);
+    if (curr === 0 && past <= 1) return past;
+    return Math.floor((past * remain + curr * period) / period);
+  }
+
+  /** freq_ctr_remain_period(): how many more events fit under `freq` per `period` now (0: the limit is reached). */
+  remain(period: number, freq: number, now: number): number {
+    return freq - Math.min(freq, Math.floor(this.total(period, now) / period));
+  }
+
+  /** next_event_delay_period(): ms until one more event fits under `freq` (0: now; else at least 1). */
+  delay(period: number, freq: number, now: number): number {
+    const over = this.total(period, now) - freq * period;
+    if (over < 0) return 0;
+    return Math.max(1, Math.floor(over / freq));
+  }
+
+  /** freq_ctr_total() without pending events: the sliding window's events, times the period. */
+  private total(period: number, now: number): number {
+    const { curr, past, remain } = this.window(period, now);
+    return past * remain + curr * period;
+  }
+
+  /** The counts as seen at `now`: past the first period, part of the last one may still count, or it is too far away. */
+  private window(period: number, now: number): { curr: number; past: number; remain: number } {
     let curr = this.currCtr;
     let past = this.prevCtr;
     let remain = this.currTick + period - now;
     if (remain < 0) {
-      // Past the first period: part of the last one may still count, or it is too far away.
       remain += period;
       past = remain >= 0 ? curr : 0;
       curr = 0;
     }
-    if (curr === 0 && past <= 1) return past;
-    return Math.floor((past * remain + curr * period) / period);
+    return { curr, past, remain };
   }
 
   /** The current period's raw count (what sc_inc_gpc0 returns when only gpc0_rate is stored). */
