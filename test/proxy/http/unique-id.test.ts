@@ -107,7 +107,8 @@ test('unique-id-format and unique-id-header: the server gets the id %ID and uniq
     const bare = await freePort();
     const e = await startEngine(site(port, plain, bare, origin.port));
     try {
-      assert.deepEqual(await run(port, plain, bare, origin, () => e.logs), EXPECTED);
+      // The bare frontend has no log format: it logs "Connect from …" lines, as HAProxy does (not compared here).
+      assert.deepEqual(await run(port, plain, bare, origin, () => e.logs.filter((l) => l.includes('|'))), EXPECTED);
     } finally {
       await e.stop();
     }
