@@ -139,6 +139,11 @@ export interface HttpRequestInfo {
    * body received so far). Undefined: not known (the fetch fails).
    */
   readonly htxLength?: number;
+  /**
+   * Parsed from a TCP connection's held bytes (HAProxy's RAW mode, proxy/tcp/raw-request.ts): there
+   * is no HTTP stream, so what only HTTP analysis sets (captures, fc_http_major) stays unset.
+   */
+  readonly raw?: boolean;
 }
 
 /** The HTTP response (http-response rules, logs). */
@@ -268,8 +273,16 @@ export interface EngineHooks {
 /** Everything a compiled expression may read. */
 export interface SampleContext {
   readonly conn: ConnectionInfo;
-  /** The HTTP request (absent in TCP mode or before it is parsed). */
+  /**
+   * The HTTP request: absent before it is parsed; in TCP mode, the head held by content
+   * inspection once it is complete (`raw`).
+   */
   readonly req?: HttpRequestInfo;
+  /**
+   * TCP mode: the held bytes are the start of an HTTP request head not complete yet, so HTTP
+   * request fetches "may change" (HAProxy's SMP_F_MAY_CHANGE from smp_prefetch_htx).
+   */
+  readonly reqPending?: boolean;
   /** The HTTP response (http-response rules, logs). */
   readonly res?: HttpResponseInfo;
   readonly vars?: VarStore;

@@ -5,7 +5,7 @@
  */
 import type { SampleArg } from '../types.ts';
 import type { ArgValidator } from '../validators.ts';
-import type { SampleContext } from '../context.ts';
+import type { SampleContext, HttpRequestInfo } from '../context.ts';
 import type { Sample } from '../eval-sample.ts';
 import type { Visit } from '../eval-http.ts';
 import type { FetchCompiler, FetchDefinition, Span } from './define.ts';
@@ -305,7 +305,7 @@ const capturedHeader: FetchCompiler = ({ name, args }) => {
 };
 
 const capturedUri: FetchCompiler = () => single((ctx) => {
-  if (!ctx.req) return undefined;
+  if (!analysed(ctx)) return undefined;
   const line = requestLine(ctx);
   const sp = line.indexOf(' ');
   if (sp < 0) return undefined;
@@ -409,16 +409,41 @@ function blockPositionArgs(a: SampleArg[]): string | undefined {
   return undefined;
 }
 
-export const HTTP_FETCHES: readonly FetchDefinition[] = [
+/**
+ * A request fetch that found nothing on a TCP connection whose held bytes start an HTTP head not
+ * complete yet says "may change" (smp_prefetch_htx's RAW mode), so content rules wait for the head.
+ * In HTTP mode the request is always there and this costs one test of the result.
+ */
+function waitsForRawHead(definition: FetchDefinition): FetchDefinition {
+  const compile = definition.compile;
+  if (!compile || !definition.row[3].includes('HRQH')) return definition;
+  return {
+    ...definition,
+    compile: (site) => {
+      const inner = compile(site);
+      if (!inner) return inner;
+      const note = (ctx: SampleContext): void => { if (ctx.req === undefined && ctx.dir !== 'res' && ctx.reqPending) site.state.mayChange = true; };
+      return {
+        one: (ctx) => { const s = inner.one(ctx); if (s === undefined) note(ctx); return s; },
+        each: (ctx, visit) => { const r = inner.each(ctx, visit); if (r === 0) note(ctx); return r; },
+      };
+    },
+  };
+}
+
+/** Captures exist once HTTP analysis ran: never on a head read from a TCP connection's held bytes. */
+const analysed = (ctx: SampleContext): HttpRequestInfo | undefined => (ctx.req?.raw ? undefined : ctx.req);
+
+export const HTTP_FETCHES: readonly FetchDefinition[] = ([
   // http_fetch.c
   fetch(['base', '', 'str', 'HRQHV'], base),
   fetch(['base32', '', 'int', 'HRQHV'], hashedBase),
   fetch(['base32+src', '', 'bin', 'HRQHV'], hashedBase),
   fetch(['baseq', '', 'str', 'HRQHV'], base),
   fetch(['capture.req.hdr', 'int', 'str', 'HRQHP'], capturedHeader),
-  fetch(['capture.req.method', '', 'str', 'HRQHP'], () => single((ctx) => (ctx.req ? mkStr(requestLine(ctx).split(' ', 1)[0]!) : undefined))),
+  fetch(['capture.req.method', '', 'str', 'HRQHP'], () => single((ctx) => (analysed(ctx) ? mkStr(requestLine(ctx).split(' ', 1)[0]!) : undefined))),
   fetch(['capture.req.uri', '', 'str', 'HRQHP'], capturedUri),
-  fetch(['capture.req.ver', '', 'str', 'HRQHP'], () => single((ctx) => (ctx.req ? mkStr(ver11(ctx.req.version) ? 'HTTP/1.1' : 'HTTP/1.0') : undefined))),
+  fetch(['capture.req.ver', '', 'str', 'HRQHP'], () => single((ctx) => { const req = analysed(ctx); return req ? mkStr(ver11(req.version) ? 'HTTP/1.1' : 'HTTP/1.0') : undefined; })),
   fetch(['capture.res.hdr', 'int', 'str', 'HRSHP'], capturedHeader),
   fetch(['capture.res.ver', '', 'str', 'HRQHP'], () => single((ctx) => (ctx.res ? mkStr(ver11(ctx.res.version ?? '1.1') ? 'HTTP/1.1' : 'HTTP/1.0') : undefined))),
   fetch(['cook', '[str]', 'str', 'HRQHV'], cookie),
@@ -521,4 +546,4 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = [
   // fcgi-app.c
   fetch(['fcgi.docroot', '', 'str', 'HRQHV']),
   fetch(['fcgi.index', '', 'str', 'HRQHV']),
-];
+] as FetchDefinition[]).map(waitsForRawHead);

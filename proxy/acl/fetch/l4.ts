@@ -64,7 +64,8 @@ export const L4_FETCHES: readonly FetchDefinition[] = [
   fetch(['fc_err', '', 'int', 'L4CLI'], () => single((ctx) => mkInt(ctx.conn.error ?? 0))),
   // A connection without an error gives conn_err_code_str's "Success" (recorded from haproxy 2.6.12).
   fetch(['fc_err_str', '', 'str', 'L4CLI'], () => single((ctx) => mkStr(ctx.conn.errorString ?? 'Success'))),
-  fetch(['fc_http_major', '', 'int', 'L4CLI'], () => single((ctx) => (ctx.req ? mkInt(Number.parseInt(ctx.req.version, 10) >= 2 ? 2 : 1) : undefined))),
+  // A TCP connection's mux is not HTX even when its rules read a raw HTTP head: no sample.
+  fetch(['fc_http_major', '', 'int', 'L4CLI'], () => single((ctx) => (ctx.req && !ctx.req.raw ? mkInt(Number.parseInt(ctx.req.version, 10) >= 2 ? 2 : 1) : undefined))),
   fetch(['fc_pp_authority', '', 'str', 'L4CLI'], () => single((ctx) => (ctx.conn.ppAuthority === undefined ? undefined : mkStr(ctx.conn.ppAuthority)))),
   fetch(['fc_pp_unique_id', '', 'str', 'L4CLI'], () => single((ctx) => (ctx.conn.ppUniqueId === undefined ? undefined : mkStr(ctx.conn.ppUniqueId)))),
   fetch(['fc_rcvd_proxy', '', 'bool', 'L4CLI'], () => single((ctx) => mkBool(ctx.conn.proxyProtocol ?? false))),
