@@ -11,6 +11,7 @@
 import zlib from 'node:zlib';
 import type { Writable } from 'node:stream';
 import type { CompressionAlgorithm, ZlibTuning } from './compression.ts';
+import type { StatCounters } from '../runtime/counters.ts';
 
 /** Input queued in zlib before `write` says stop: two reads of the server connection (64 KiB each). */
 const WRITE_MARK = 128 * 1024;
@@ -26,8 +27,13 @@ export class BodyCompressor {
   /**
    * @param sink the client socket (or an h2 stream's sink) the chunks go to
    * @param failed zlib failed (never expected): the exchange ends as on an internal error
+   * @param counters the frontend's and the backend's statistics: comp_in / comp_out, or comp_byp
+   *   for `identity` (HAProxy's compression level 0), counted as the bytes pass, as HAProxy does
    */
-  constructor(algorithm: CompressionAlgorithm, tuning: ZlibTuning, private readonly sink: Writable, failed: (error: unknown) => void) {
+  constructor(
+    algorithm: CompressionAlgorithm, tuning: ZlibTuning, private readonly sink: Writable, failed: (error: unknown) => void,
+    private readonly counters: readonly StatCounters[],
+  ) {
     if (algorithm.name === 'identity') return;
     const options: zlib.ZlibOptions & { writableHighWaterMark: number } = {
       level: tuning.level,
@@ -37,6 +43,7 @@ export class BodyCompressor {
     };
     const stream = (this.stream = algorithm.name === 'gzip' ? zlib.createGzip(options) : algorithm.name === 'deflate' ? zlib.createDeflate(options) : zlib.createDeflateRaw(options));
     stream.on('data', (out: Buffer) => {
+      for (const c of counters) c.compOut += out.length;
       try {
         this.writeChunk(out);
       } catch (e) {
@@ -53,9 +60,11 @@ export class BodyCompressor {
     if (chunk.length === 0 || this.closed) return true;
     const stream = this.stream;
     if (!stream) {
+      for (const c of this.counters) c.compByp += chunk.length;
       this.writeChunk(chunk);
       return true;
     }
+    for (const c of this.counters) c.compIn += chunk.length;
     this.pending = true;
     return stream.write(Buffer.from(chunk));
   }

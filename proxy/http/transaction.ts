@@ -1114,9 +1114,15 @@ export class HttpTransaction implements ServerSession {
     // (A rule may have made it bodyless since: set-status 204 or 304.)
     if (compressing && this.chunkedResponse) {
       const tuning = (this.backend!.compression ?? this.frontend.compression)!.zlib;
-      this.compressor = new BodyCompressor(this.compression!, tuning, this.client.socket, (e) => this.internalError(e));
+      this.compressor = new BodyCompressor(this.compression!, tuning, this.client.socket, (e) => this.internalError(e), [this.frontend.stats, this.backend!.runtime.stats]);
     }
     return r.method === 'HEAD';
+  }
+
+  /** comp_rsp: a response compressed to its end (HAProxy's comp_http_end; a TCP frontend's upgraded stream counts on the backend only). */
+  private countCompressedResponse(): void {
+    if (this.frontend.config.mode === 'http') this.frontend.stats.compRsp++;
+    this.backend!.runtime.stats.compRsp++;
   }
 
   /**
@@ -1340,6 +1346,7 @@ export class HttpTransaction implements ServerSession {
     // The exchange ends once zlib's tail has gone out (the next pipelined answer waits for it).
     compressor.end(() => {
       try {
+        this.countCompressedResponse();
         this.writeClient(end);
         this.finish();
       } catch (e) {
@@ -1506,6 +1513,7 @@ export class HttpTransaction implements ServerSession {
     if (pending !== undefined) this.writeClient(pending);
     compressor.end(() => {
       try {
+        this.countCompressedResponse();
         this.writeClient(end);
         this.finish();
       } catch (e) {

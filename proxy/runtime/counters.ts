@@ -46,6 +46,15 @@ export class StatCounters {
   /** `http-request cache-use` lookups and hits counted for this proxy (cache_lookups, cache_hits). */
   cacheLookups = 0;
   cacheHits = 0;
+  /**
+   * HTTP compression (frontends and backends): response body bytes fed to the compressor and
+   * emitted by it, bytes that went through a response's compression unchanged (`identity`), and
+   * responses compressed to their end (comp_in, comp_out, comp_byp, comp_rsp).
+   */
+  compIn = 0;
+  compOut = 0;
+  compByp = 0;
+  compRsp = 0;
   /** Internal errors (eint): exceptions in Loadstar's own code, each closing one connection (frontends). */
   eint = 0;
   /** Connection failures after the last retry (backend/server). */

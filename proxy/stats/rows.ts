@@ -86,7 +86,10 @@ const SSL = ['ssl_sess', 'ssl_reused_sess', 'ssl_failed_handshake'];
 const H2 = ['h2_headers_rcvd', 'h2_data_rcvd', 'h2_settings_rcvd', 'h2_rst_stream_rcvd', 'h2_goaway_rcvd', 'h2_detected_conn_protocol_errors',
   'h2_detected_strm_protocol_errors', 'h2_rst_stream_resp', 'h2_goaway_resp', 'h2_open_connections', 'h2_backend_open_streams',
   'h2_total_connections', 'h2_backend_total_streams'];
-const COMP = ['comp_in', 'comp_out', 'comp_byp', 'comp_rsp'];
+/** The compression columns of an HTTP frontend or backend; 0 in TCP mode. */
+function compression(c: StatCounters, http: boolean): Record<string, FieldValue> {
+  return http ? { comp_in: c.compIn, comp_out: c.compOut, comp_byp: c.compByp, comp_rsp: c.compRsp } : { comp_in: 0, comp_out: 0, comp_byp: 0, comp_rsp: 0 };
+}
 
 function h1(c: StatCounters, http: boolean, open: number): Record<string, FieldValue> {
   return {
@@ -101,7 +104,7 @@ function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http:
     pxname: proxy.name, svname: 'FRONTEND', scur: c.scur, smax: c.smax, slim: maxconn ?? '', stot: c.stot, bin: c.bin, bout: c.bout,
     dreq: c.dreq, dresp: c.dresp, ereq: c.ereq, status: 'OPEN', pid: 1, iid, sid: 0, type: 0, rate: c.rate, rate_lim: proxy.rateLimitSessions ?? 0, rate_max: c.rateMax,
     ...(http ? httpCounts(c) : {}),
-    req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, ...zeroes(COMP),
+    req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, ...compression(c, http),
     mode: http ? 'http' : 'tcp', conn_rate: c.connRate, conn_rate_max: c.connRateMax, conn_tot: c.connTot,
     ...(http ? { intercepted: c.intercepted, cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}),
     dcon: 0, dses: 0, wrew: 0, eint: c.eint, '-': '-',
@@ -150,7 +153,7 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
     status: up ? 'UP' : 'DOWN', weight: w.weight, act: w.act, bck: w.bck, chkdown: c.chkdown,
     lastchg: Math.floor((now - c.lastChange) / 1000), downtime: c.downtimeSeconds(now), pid: 1, iid, sid: 0, lbtot: c.lbtot, type: 1,
     rate: c.rate, rate_max: c.rateMax, ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
-    cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, ...zeroes(COMP), lastsess: lastSess(c, now), ...times(c),
+    cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, ...compression(c, http), lastsess: lastSess(c, now), ...times(c),
     cookie: backend.config.cookie?.name, mode: http ? 'http' : 'tcp', algo: backend.config.balance.algorithm,
     wrew: 0, connect: c.connect, reuse: c.reuse, ...(http ? { cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}), eint: 0,
     uweight: w.uweight, agg_server_status: 0, agg_server_check_status: 0, agg_check_status: 0,

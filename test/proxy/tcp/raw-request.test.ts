@@ -47,8 +47,11 @@ test('rawRequest: a head of more than 32 fields keeps them all, in order (llhttp
 
 /** Servers that answer any request with their name, then close. */
 async function named(names: readonly string[]): Promise<{ ports: number[]; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
   const servers = await Promise.all(names.map((name) => new Promise<net.Server>((resolve) => {
     const server = net.createServer((s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
       s.on('error', () => {});
       s.once('data', () => s.end(`HTTP/1.1 200 OK\r\ncontent-length: ${name.length}\r\nconnection: close\r\n\r\n${name}`));
     });
@@ -56,7 +59,10 @@ async function named(names: readonly string[]): Promise<{ ports: number[]; close
   })));
   return {
     ports: servers.map((s) => (s.address() as net.AddressInfo).port),
-    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections?.(); s.close(() => r()); }))).then(() => undefined),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    },
   };
 }
 
