@@ -126,6 +126,11 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     return (this.info ??= connectionInfo(this));
   }
 
+  /** An HTTP/1 connection's responses go straight to its socket. */
+  get transport(): net.Socket {
+    return this.socket;
+  }
+
   /**
    * @param vars sess.* variables `tcp-request session` rules set before the connection was made.
    * @param acceptedAt when the connection was accepted, when that was before now: a TCP frontend's

@@ -449,7 +449,7 @@ export class HttpFrontend implements Frontend {
 
   /** A new request (stream) of a frontend that logsConnects. */
   logConnect(client: TransactionClient): void {
-    this.logger.connectFrom(this.config, client.connectionInfo(), client.socket);
+    this.logger.connectFrom(this.config, client.connectionInfo(), client.transport);
   }
 
   transactionFinished(tx: HttpTransaction): void {
@@ -639,7 +639,7 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
     idle = Math.max(0, tx.startedAt - streamStart - handshake);
   }
   return {
-    frontend, backend: tx.backend?.runtime, server: tx.server, cache: tx.cache, socket: client.socket, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped, requestWait: tx.requestWait,
+    frontend, backend: tx.backend?.runtime, server: tx.server, cache: tx.cache, socket: client.transport, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped, requestWait: tx.requestWait,
     silent: tx.logSilent, logLevel: tx.logLevel,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind, applet: tx.applet, loggedStatus: tx.loggedStatus, clientReset: tx.clientGone,
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).

@@ -174,6 +174,11 @@ export class H2Stream {
   /** `timeout client` for the rest of a request body after the answer (see transactionDone). */
   private bodyTimer: NodeJS.Timeout | undefined;
 
+  /** The HTTP/2 connection the stream is part of. */
+  get transport(): net.Socket {
+    return this.connection.socket;
+  }
+
   /** Request-body flow control: h2's own window does the rest. */
   pauseReading(): void {
     this.socket.pause();
@@ -186,7 +191,7 @@ export class H2Stream {
   constructor(private readonly connection: H2Connection, readonly stream: http2.ServerHttp2Stream, head: RequestHead) {
     this.socket = new H2ResponseSink(stream, head.method === 'HEAD', connection.frontend.timeouts.client, () => this.abort());
     // A transaction never tunnels on h2 (no Upgrade): only the Writable side and pause/resume are used.
-    this.tx = new HttpTransaction(this as unknown as ConstructorParameters<typeof HttpTransaction>[0], head);
+    this.tx = new HttpTransaction(this, head);
     // Containment: an exception while serving the stream ends that stream (internalError), not the process.
     stream.on('data', (chunk: Buffer) => {
       if (this.answered) return this.bodyTimer?.refresh();

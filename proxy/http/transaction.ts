@@ -17,6 +17,7 @@ import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjus
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, reasonPhrase, renderAnswer } from './error-pages.ts';
 import type net from 'node:net';
+import type { Writable } from 'node:stream';
 import type { BodyWaitDecision, Decision, HttpBackend, HttpFrontend } from './frontend.ts';
 import { streamAcceptDate } from './frontend.ts';
 import { h2StreamAccept } from './stream-times.ts';
@@ -44,11 +45,21 @@ import { CacheExchange, cacheStore, cacheUse, hitHead } from './cache/exchange.t
 import type { CacheWriter } from './cache/exchange.ts';
 import type { HttpCache } from './cache/store.ts';
 import type { Proxy } from '../config/model.ts';
+import type { H2ResponseSink } from './h2.ts';
+
+/** Where a response goes: an HTTP/1 connection's socket, or an HTTP/2 stream's sink (h2.ts). */
+export type ResponseSink = net.Socket | H2ResponseSink;
 
 /** The client side of a transaction: an HTTP/1.1 connection (client.ts) or one HTTP/2 stream (h2.ts). */
 export interface TransactionClient {
-  /** Where the response goes; pause()/resume() throttle the request body. */
-  readonly socket: net.Socket;
+  /** Where the response goes. */
+  readonly socket: ResponseSink;
+  /**
+   * The connection the client came on (its TCP or TLS socket; HTTP/1: `socket` itself). What is per
+   * connection keys on it: the stick counters `tcp-request connection` tracks, the statistics, the
+   * Connect log line, an upgrade's tunnel.
+   */
+  readonly transport: net.Socket;
   readonly frontend: HttpFrontend;
   readonly sessionVars: Map<string, Sample>;
   /** Request-body flow control: stop and restart reading from the client. */
@@ -1249,7 +1260,7 @@ export class HttpTransaction implements ServerSession {
     // Stored as the server sent it, before any compression (the cache filter comes first).
     if (this.cacheWriter !== undefined) this.cacheWriter.write(chunk);
     if (this.compressor !== undefined) return this.compressBody(this.compressor, chunk);
-    const socket = this.client.socket;
+    const socket: Writable = this.client.socket;
     // Backpressure (the server paused while the client's queue is over its mark) is the server
     // connection's, decided once its read is written out (UpstreamConnection.uncorkSink).
     const head = this.pendingHead;
@@ -1281,7 +1292,7 @@ export class HttpTransaction implements ServerSession {
     });
   }
 
-  private writeBodyChunk(socket: net.Socket, chunk: Buffer): void {
+  private writeBodyChunk(socket: Writable, chunk: Buffer): void {
     if (this.chunkedResponse) {
       socket.write(chunk.length.toString(16) + '\r\n');
       socket.write(chunk);
@@ -1398,7 +1409,8 @@ export class HttpTransaction implements ServerSession {
     // A tunnel now, no longer an HTTP connection of its pool (never parked again).
     conn.leavePool();
     const server = conn.socket;
-    const client = this.client.socket;
+    // HTTP/1 only: an HTTP/2 request never upgrades, so the transport is the response's socket.
+    const client = this.client.transport;
     conn.tunnelRest = (rest) => client.write(rest);
     server.removeAllListeners('data');
     server.removeAllListeners('end');
@@ -1449,7 +1461,7 @@ export class HttpTransaction implements ServerSession {
   // ------------------------------------------------------------------ endings
 
   private writeClient(data: string | Buffer): void {
-    const socket = this.client.socket;
+    const socket: Writable = this.client.socket;
     if (socket.destroyed) return;
     if (typeof data === 'string') socket.write(data, 'latin1');
     else socket.write(data);
@@ -1615,7 +1627,7 @@ export class HttpTransaction implements ServerSession {
     this.dropped = true;
     const socket = this.client.socket;
     if (how === 'reset' && this.client.silence) this.client.silence();
-    else if (how === 'reset' && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+    else if (how === 'reset' && 'resetAndDestroy' in socket) socket.resetAndDestroy();
     else socket.destroy();
     this.finish();
   }

@@ -30,7 +30,7 @@ import { h2ConnectionAccepted } from './stream-times.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
 import { runRequestRules } from './rules.ts';
 import { requestParsed } from '../stick/http.ts';
-import type { HttpTransaction, TransactionClient } from './transaction.ts';
+import type { HttpTransaction, TransactionClient, ResponseSink } from './transaction.ts';
 
 /** How a connection's first request is routed: what the TCP side decided before the hand-over. */
 interface FirstRequest {
@@ -55,7 +55,11 @@ export interface HandOver {
 
 export class UpgradedHttpFrontend extends HttpFrontend {
   /** Connections whose first request has not been routed yet, by socket (the request may start inside ClientConnection's constructor). */
-  private readonly firstRequests = new WeakMap<net.Socket, FirstRequest>();
+  /**
+   * By the HTTP/1 connection the TCP side handed over, read back through the response's socket: an
+   * HTTP/2 stream's own sink is never in it (`proto h2`: every stream goes through the frontend's rules).
+   */
+  private readonly firstRequests = new WeakMap<ResponseSink, FirstRequest>();
 
   /** @param implicit the frontend has no `switch-mode http` rule: connections are upgraded when their backend is `mode http`. */
   constructor(config: Proxy, private readonly httpBackends: ReadonlyMap<string, HttpBackend>, logger: Logger, global: GlobalSettings | undefined, implicit: boolean) {

@@ -4,6 +4,7 @@
  * serves one transaction at a time; the transaction sets the handlers.
  */
 import net from 'node:net';
+import type { Writable } from 'node:stream';
 import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
 import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
@@ -45,7 +46,7 @@ export interface UpstreamHandlers {
    * The client socket the response goes to: corked while one read from the server is
    * parsed, so a response head and body leave in one write (one syscall, not three).
    */
-  readonly sink: net.Socket;
+  readonly sink: Writable;
   /** Told when one of these handlers throws (a bug): it closes its client connection. */
   readonly owner: { internalError(error: unknown): void };
 }
@@ -128,7 +129,7 @@ export class UpstreamConnection {
   /** How reads reach the parser (natively while consumed) and how reading pauses. */
   private readonly feed: ParserFeed;
   /** The client socket corked for the read being parsed (uncorked once the read is done). */
-  private corked: net.Socket | undefined;
+  private corked: Writable | undefined;
   /** The transaction's response ended within the read being parsed. */
   private completedInRead = false;
   /**
@@ -348,7 +349,7 @@ export class UpstreamConnection {
   }
 
   /** The client socket whose 'drain' reading from the server waits for. */
-  private drainSink: net.Socket | undefined;
+  private drainSink: Writable | undefined;
 
   private failContained(reason: 'closed' | 'error'): void {
     const handlers = this.handlers;

@@ -17,7 +17,8 @@ import { tickNow } from './table.ts';
  * tracer's exchanges (http/trace.ts) have no client: they track and count nothing.
  */
 interface Exchange {
-  readonly client?: { readonly socket?: net.Socket };
+  /** The client's connection: what `tcp-request connection` / `session` rules track is kept on it. */
+  readonly client?: { readonly transport: net.Socket };
 }
 
 const streams = new WeakMap<Exchange, StreamCounters>();
@@ -27,7 +28,7 @@ const UNTRACKED: StickCounters = { slot: () => undefined, track: () => undefined
 
 /** The exchange's counters, made on first use (a track-sc action, an sc*_ fetch). */
 export function streamCounters(tx: Exchange): StickCounters {
-  const socket = tx.client?.socket;
+  const socket = tx.client?.transport;
   if (!socket) return UNTRACKED;
   let counters = streams.get(tx);
   if (!counters) streams.set(tx, (counters = new StreamCounters(existingSessionCounters(socket))));
@@ -36,7 +37,7 @@ export function streamCounters(tx: Exchange): StickCounters {
 
 /** The connection's counters, when the exchange has a connection that tracks anything. */
 function sessionOf(tx: Exchange): StickCounters | undefined {
-  const socket = tx.client?.socket;
+  const socket = tx.client?.transport;
   return socket && existingSessionCounters(socket);
 }
 
