@@ -11,7 +11,7 @@ import type net from 'node:net';
 import type { ControlContract, ControlTopic } from '../control/contract.ts';
 import { API_ROUTES, isTopic, EVENT_TOPICS } from './routes.ts';
 import { handleApiCall, DEFAULT_BODY_LIMIT } from './api.ts';
-import { EventStreams, resumePoint } from './events.ts';
+import { EventStreams, resumePoint, STREAM_RETRY_AFTER_S } from './events.ts';
 import type { EventStreamOptions } from './events.ts';
 import { SessionStore, LoginLimiter, SESSION_COOKIE, CSRF_HEADER, csrfMatches } from './sessions.ts';
 import type { Session, SessionOptions } from './sessions.ts';
@@ -177,14 +177,27 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     if (!served) return sendText(res, 404, 'Not found.\n');
   }
 
+  let lastRefusalLogged = -Infinity;
+
   function openEvents(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, session: Session | undefined): void {
     const asked = (query.get('topics') ?? EVENT_TOPICS.join(',')).split(',').map((t) => t.trim()).filter((t) => t !== '');
     const unknown = asked.filter((t) => !isTopic(t));
     if (asked.length === 0 || unknown.length > 0) {
       return sendError(res, 400, 'LS_ERR_CTL_BAD_REQUEST', `/api/events: unknown topic${unknown.length === 1 ? '' : 's'} '${unknown.join("', '")}'; topics are ${EVENT_TOPICS.join(', ')}.`);
     }
+    const address = clientAddress(req);
+    const refused = streams.refusal(address);
+    if (refused) {
+      // One line a minute at most: a client that keeps retrying must not fill the log.
+      const now = Date.now();
+      if (now - lastRefusalLogged >= 60_000) {
+        lastRefusalLogged = now;
+        log(`[NOTICE] admin: refused an event stream to ${address} (HTTP ${refused.status}): ${refused.message}`);
+      }
+      return sendError(res, refused.status, 'LS_ERR_CTL_LIMIT', refused.message, { 'Retry-After': String(STREAM_RETRY_AFTER_S) });
+    }
     // With a password a stream lives only as long as its login (without one, anyone on loopback may read it).
-    streams.open(req, res, [...new Set(asked)] as ControlTopic[], resumePoint(req, query), password ? session?.id : undefined);
+    streams.open(req, res, [...new Set(asked)] as ControlTopic[], resumePoint(req, query), password ? session?.id : undefined, address);
   }
 
   async function login(req: http.IncomingMessage, res: http.ServerResponse, record: PasswordRecord): Promise<void> {
