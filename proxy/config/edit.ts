@@ -569,7 +569,7 @@ function becomesTcp(config: Config, kinds: readonly string[], name: string): boo
  * under a named defaults section with the same settings minus those (`defaults tcp`, placed just
  * above the defaults it inherited, so every other section keeps inheriting what it did) and its
  * header gets `from tcp`. A suitable `defaults tcp` above it is reused. Nothing else changes;
- * a section that already names its defaults is left alone.
+ * a section that already names its defaults, or whose defaults hold TCP rules, is left alone.
  */
 function underTcpDefaults(text: string, kinds: readonly string[], name: string, options: Partial<ParseOptions>): string {
   const config = parseForEdit(text, options);
@@ -578,6 +578,9 @@ function underTcpDefaults(text: string, kinds: readonly string[], name: string, 
   if (!section || !proxy || section.from !== undefined || proxy.mode !== 'tcp') return text;
   const inherited = inheritedDefaults(config, proxy);
   if (!inherited || !warnsInTcp(inherited.section)) return text;
+  // TCP rules in a (named) defaults section apply to the proxies inheriting it, and HAProxy refuses a defaults
+  // section with rules that frontends and backends both inherit: a copy could neither keep them nor drop them.
+  if (inherited.section.directives.some((d) => /^tcp-(request|response)\b/.test(d.keyword))) return text;
   const l = toLines(text);
   const patch = newPatch();
   const defaults = config.sections.filter((s) => s.kind === 'defaults');

@@ -113,3 +113,9 @@ test('a TCP service saved without changes, or an existing one, keeps its place u
   const switched = edit(http, [{ op: 'set-frontend', frontend: { name: 'site', mode: 'tcp', binds: [{ address: '127.0.0.1', port: 18090 }], defaultBackend: 'demo-web', rules: [] } }]);
   assert.match(switched, /^frontend site from tcp\n    mode tcp$/m);
 });
+
+test('defaults with TCP rules are not copied: HAProxy refuses one section with rules inherited by both a frontend and a backend', () => {
+  const text = 'defaults web\n    mode http\n    option forwardfor\n    tcp-request content accept\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
+  const edited = edit(text, tcpService('db', 15432));
+  assert.doesNotMatch(edited, /defaults tcp|from tcp/);
+});
