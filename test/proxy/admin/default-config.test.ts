@@ -82,3 +82,13 @@ test("the user's own comments stay, and a DEMO note the user changed stays too",
   const plain = `${DEMO_NOTE}\ndefaults\n    mode http\n\nbackend b\n    server s 127.0.0.1:1\n`;
   assert.ok(tidied(plain, [{ op: 'remove-server', backend: 'b', name: 's' }]).includes(DEMO_NOTE));
 });
+
+test("a demo server removed by the forms takes the first run's comment above it along; other comments stay", () => {
+  const mine = demo.replace('    server demo-web2', '    # my own note\n    server demo-web2');
+  const text = tidied(mine, [{ op: 'remove-server', backend: 'demo-web', name: 'demo-web1' }, { op: 'remove-server', backend: 'demo-web', name: 'demo-web2' }]);
+  assert.match(text, /option httpchk GET \/\n    # my own note\n\nbackend demo-api\n    option httpchk GET \/api\/health\n    # demo server, runs inside Loadstar\n    server demo-api1 /);
+  assert.ok(text.includes(DEMO_NOTE), 'demo-api is left');
+  // An edit that removes no demo server leaves even an orphaned copy of the comment alone.
+  const orphan = `${demo}\nbackend b\n    # demo server, runs inside Loadstar\n    server s 10.0.0.1:80\n`;
+  assert.ok(tidied(orphan, [{ op: 'set-server', backend: 'b', server: { name: 's', address: '10.0.0.2', port: 80 } }]).includes('backend b\n    # demo server, runs inside Loadstar\n'));
+});
