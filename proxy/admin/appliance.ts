@@ -32,7 +32,7 @@ import { ConfigStore, engineTarget } from '../store/config-store.ts';
 import type { ApplyTarget } from '../store/config-store.ts';
 import { LoadstarError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
-import { chooseDemoPorts, defaultConfigText, DemoServers, demoStatusOf, PREFERRED_DEMO_PORTS } from './default-config.ts';
+import { chooseDemoPorts, defaultConfigText, DemoServers, demoStatusOf, PREFERRED_DEMO_PORTS, withoutDemoNote } from './default-config.ts';
 import type { DemoPorts } from './default-config.ts';
 
 /** Environment variable moving the first-run demo's preferred ports (frontend on it, servers on the next three). */
@@ -166,7 +166,7 @@ export async function openAppliance(dataDir: string, options: ApplianceOptions =
   const configStore = ConfigStore.open({ dataDir, file: configFile, target: applianceTarget(running), graceMs: options.graceMs, onEvent: (m) => log(`[NOTICE] ${m}`) });
   // A hand edit of the file while serving is told to the UI (an alert event) instead of being overwritten later.
   const stopWatchingFile = configStore.watchFile();
-  const control = new InProcessControl(running, { dataDir, history, log, configStore, demo: demoStatusOf });
+  const control = new InProcessControl(running, { dataDir, history, log, configStore, demo: demoStatusOf, tidyEdits: withoutDemoNote });
   // A configuration applied from the UI or by SIGHUP may add or remove demo servers.
   const offLifecycle = running.events.on('events', (event) => {
     if (event.type === 'lifecycle' && event.lifecycle.state === 'running') void demos.sync(running.currentConfig());

@@ -26,18 +26,24 @@ export interface DemoPorts {
 
 export const PREFERRED_DEMO_PORTS: DemoPorts = { frontend: 8080, web1: 8081, web2: 8082, api1: 8083 };
 
-export function defaultConfigText(ports: DemoPorts): string {
-  return `# Loadstar: the configuration 'loadstar serve' runs. It is HAProxy's
-# configuration language; edit it in the UI or here (then send SIGHUP or
-# restart Loadstar to apply a hand edit).
-#
+/** The first-run file's note on the demo (with the `#` line that separates it from the header above). */
+export const DEMO_NOTE = `#
 # DEMO: this first-run configuration shows Loadstar working before you add
 # your own servers. Every server named demo-* below is a small demo web
 # server that Loadstar itself runs inside its process (its pages say
 # "Loadstar demo server"). To remove the demo, use Remove beside frontend
 # demo, then backends demo-web and demo-api (UI: Configuration, Edit with
 # forms), or delete those sections here and apply: Loadstar stops a demo
-# server as soon as no server line names it. This note can go too.
+# server as soon as no server line names it. This note can go too.`;
+
+/** The comment the first run writes above each demo server line. */
+export const DEMO_SERVER_COMMENT = '# demo server, runs inside Loadstar';
+
+export function defaultConfigText(ports: DemoPorts): string {
+  return `# Loadstar: the configuration 'loadstar serve' runs. It is HAProxy's
+# configuration language; edit it in the UI or here (then send SIGHUP or
+# restart Loadstar to apply a hand edit).
+${DEMO_NOTE}
 
 defaults
     mode http
@@ -58,16 +64,49 @@ frontend demo
 backend demo-web
     balance roundrobin
     option httpchk GET /
-    # demo server, runs inside Loadstar
+    ${DEMO_SERVER_COMMENT}
     server demo-web1 127.0.0.1:${ports.web1} check inter 2s
-    # demo server, runs inside Loadstar
+    ${DEMO_SERVER_COMMENT}
     server demo-web2 127.0.0.1:${ports.web2} check inter 2s
 
 backend demo-api
     option httpchk GET /api/health
-    # demo server, runs inside Loadstar
+    ${DEMO_SERVER_COMMENT}
     server demo-api1 127.0.0.1:${ports.api1} check inter 2s
 `;
+}
+
+/** Anything of the first-run demo: its frontend `demo`, a `demo-*` backend, a demo server. */
+function hasDemoItems(config: Config): boolean {
+  return demoStatusOf(config) !== undefined
+    || config.sections.some((s) => (s.kind === 'frontend' && s.name === 'demo') || ((s.kind === 'backend' || s.kind === 'listen') && s.name.startsWith(DEMO_PREFIX)));
+}
+
+/**
+ * A form edit's result with the first-run DEMO note taken out once the edit removed the last
+ * demo item (`before` had some, `after` has none). Only the note exactly as the first run wrote
+ * it goes; a note the user changed, and every other comment, stay.
+ */
+export function withoutDemoNote(before: Config, after: Config, text: string): string {
+  if (demoServersOf(after).length < demoServersOf(before).length) text = withoutOrphanServerComments(text);
+  if (!hasDemoItems(before) || hasDemoItems(after)) return text;
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const note = DEMO_NOTE.split('\n').join(eol) + eol;
+  const at = text.indexOf(note);
+  // The note starts a line.
+  if (at < 0 || (at > 0 && text[at - 1] !== '\n')) return text;
+  return text.slice(0, at) + text.slice(at + note.length);
+}
+
+/**
+ * The first run's comment above a demo server line, left behind when the forms removed that
+ * line (they keep comments they do not own): it goes unless a demo server line follows it.
+ */
+function withoutOrphanServerComments(text: string): string {
+  const lines = text.split('\n');
+  const comment = (line: string | undefined): boolean => line !== undefined && line.replace(/\r$/, '').trim() === DEMO_SERVER_COMMENT;
+  const kept = lines.filter((line, i) => !comment(line) || /^\s*server\s+demo-/.test(lines[i + 1] ?? ''));
+  return kept.join('\n');
 }
 
 /** Whether `port` on 127.0.0.1 can be listened on now. */

@@ -11,7 +11,7 @@ import type net from 'node:net';
 import type { ControlContract, ControlTopic } from '../control/contract.ts';
 import { API_ROUTES, isTopic, EVENT_TOPICS } from './routes.ts';
 import { handleApiCall, DEFAULT_BODY_LIMIT } from './api.ts';
-import { EventStreams, resumePoint } from './events.ts';
+import { EventStreams, resumePoint, STREAM_RETRY_AFTER_S } from './events.ts';
 import type { EventStreamOptions } from './events.ts';
 import { SessionStore, LoginLimiter, SESSION_COOKIE, CSRF_HEADER, csrfMatches } from './sessions.ts';
 import type { Session, SessionOptions } from './sessions.ts';
@@ -45,10 +45,30 @@ export interface AdminServerOptions {
   bodyLimit?: number;
   events?: EventStreamOptions;
   sessions?: SessionOptions;
+  /** How long a client may take to send a request; defaults in ADMIN_TIMEOUTS. */
+  timeouts?: Partial<AdminTimeouts>;
   /** Login attempts per address per minute; default 5. */
   loginLimit?: number;
   log?: (line: string) => void;
 }
+
+/**
+ * The admin server's limits on slow clients (Node's defaults are 60 s for a head and 5 min
+ * for a whole request, checked every 30 s). Only receiving a request is timed: an answer,
+ * such as an event stream, lasts as long as it needs.
+ */
+export interface AdminTimeouts {
+  /** Request head (request line and headers) complete within this; default 10 s. */
+  headersMs: number;
+  /** Whole request (head and body) received within this; default 60 s: a 2 MiB body (the API's limit) at 35 kB/s. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this; default 5 s. */
+  keepAliveMs: number;
+  /** How often the head and request timeouts are checked; default 1 s. */
+  checkIntervalMs: number;
+}
+
+export const ADMIN_TIMEOUTS: Readonly<AdminTimeouts> = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 5_000, checkIntervalMs: 1_000 };
 
 export interface AdminServer {
   /** `http://127.0.0.1:9000/` */
@@ -79,11 +99,15 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       else res.destroy();
     });
   };
+  const timeouts = { ...ADMIN_TIMEOUTS, ...options.timeouts };
+  const timing: http.ServerOptions = { requestTimeout: timeouts.requestMs, headersTimeout: timeouts.headersMs, keepAliveTimeout: timeouts.keepAliveMs, connectionsCheckingInterval: timeouts.checkIntervalMs };
   const server = tls
-    ? https.createServer({ cert: options.tls!.certPem, key: options.tls!.keyPem, minVersion: 'TLSv1.2' }, handler)
-    : http.createServer(handler);
-  server.on('clientError', (_e, socket: net.Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    ? https.createServer({ cert: options.tls!.certPem, key: options.tls!.keyPem, minVersion: 'TLSv1.2', ...timing }, handler)
+    : http.createServer(timing, handler);
+  server.on('clientError', (e: NodeJS.ErrnoException, socket: net.Socket) => {
+    // A head or body not received in time (ERR_HTTP_REQUEST_TIMEOUT) is answered 408, anything malformed 400.
+    const status = e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
 
@@ -177,14 +201,27 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     if (!served) return sendText(res, 404, 'Not found.\n');
   }
 
+  let lastRefusalLogged = -Infinity;
+
   function openEvents(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, session: Session | undefined): void {
     const asked = (query.get('topics') ?? EVENT_TOPICS.join(',')).split(',').map((t) => t.trim()).filter((t) => t !== '');
     const unknown = asked.filter((t) => !isTopic(t));
     if (asked.length === 0 || unknown.length > 0) {
       return sendError(res, 400, 'LS_ERR_CTL_BAD_REQUEST', `/api/events: unknown topic${unknown.length === 1 ? '' : 's'} '${unknown.join("', '")}'; topics are ${EVENT_TOPICS.join(', ')}.`);
     }
+    const address = clientAddress(req);
+    const refused = streams.refusal(address);
+    if (refused) {
+      // One line a minute at most: a client that keeps retrying must not fill the log.
+      const now = Date.now();
+      if (now - lastRefusalLogged >= 60_000) {
+        lastRefusalLogged = now;
+        log(`[NOTICE] admin: refused an event stream to ${address} (HTTP ${refused.status}): ${refused.message}`);
+      }
+      return sendError(res, refused.status, 'LS_ERR_CTL_LIMIT', refused.message, { 'Retry-After': String(STREAM_RETRY_AFTER_S) });
+    }
     // With a password a stream lives only as long as its login (without one, anyone on loopback may read it).
-    streams.open(req, res, [...new Set(asked)] as ControlTopic[], resumePoint(req, query), password ? session?.id : undefined);
+    streams.open(req, res, [...new Set(asked)] as ControlTopic[], resumePoint(req, query), password ? session?.id : undefined, address);
   }
 
   async function login(req: http.IncomingMessage, res: http.ServerResponse, record: PasswordRecord): Promise<void> {

@@ -19,7 +19,7 @@ import type { ParseOptions } from './keywords.ts';
 import type { BalancingProxy, Config, Directive, Section } from './model.ts';
 import { quoteWord } from './lexer.ts';
 import { directiveText } from './serialize.ts';
-import { BUILTIN_BALANCE, withServerDefaults } from './provision.ts';
+import { BUILTIN_BALANCE, inheritedDefaults, withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
   splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines,
@@ -517,6 +517,92 @@ function removeSection(l: Lines, patch: Patch, section: Section): void {
   for (let i = start; i <= end; i++) patch.remove.add(i);
 }
 
+/** A section's header line: kind, name, `from` its defaults, and its trailing comment kept. */
+function headerLine(section: Section, name: string, from: string | undefined): string {
+  return lineOf([section.kind, name, ...(from !== undefined ? ['from', from] : [])]) + (section.trailingComment !== undefined ? ` #${section.trailingComment}` : '');
+}
+
+// ---------------------------------------------------------------- TCP services under HTTP defaults
+
+/**
+ * Lines of a defaults section that HAProxy warns about in every TCP proxy inheriting them
+ * (`option httplog` "not usable … falling back to tcplog", `option forwardfor` "ignored …
+ * requires HTTP mode", HTTP rules and redirects). `no option forwardfor` in the TCP proxy is
+ * an error, not a fix, so a TCP service goes under a defaults section of its own instead.
+ */
+const WARNS_IN_TCP = /^(option (httplog|httpslog|forwardfor|originalto)|http-request|http-response|http-after-response|redirect)$/;
+/** Lines that mean something in HTTP mode only: left out of the TCP defaults written from an HTTP one. */
+const HTTP_ONLY = /^((no )?option (httplog|httpslog|forwardfor|originalto|http-.*|httpclose|accept-invalid-http-.*|h1-case-adjust-.*)|http-request|http-response|http-after-response|http-reuse|redirect|compression|cookie|capture|unique-id-.*|errorfile|errorfiles|errorloc.*|stats|monitor-uri|timeout http-(request|keep-alive))$/;
+
+function isHttpOnly(d: Directive): boolean {
+  return HTTP_ONLY.test(d.keyword);
+}
+
+function warnsInTcp(section: Section): boolean {
+  return section.directives.some((d) => WARNS_IN_TCP.test(d.keyword));
+}
+
+/** The body of a TCP defaults section made from an HTTP one: its settings, `mode tcp`, `option tcplog` for `option httplog`, no HTTP-only line. */
+function tcpDefaultsLines(from: Section): string[] {
+  const lines: string[] = ['mode tcp'];
+  for (const d of from.directives) {
+    if (d.keyword === 'mode') continue;
+    if (d.keyword === 'option httplog' || d.keyword === 'option httpslog') {
+      if (!lines.includes('option tcplog')) lines.push('option tcplog');
+      continue;
+    }
+    if (isHttpOnly(d)) continue;
+    lines.push(directiveText(d));
+  }
+  return lines;
+}
+
+/** The form adds this section, or turns an HTTP one into TCP: a TCP section saved as it was is never restructured. */
+function becomesTcp(config: Config, kinds: readonly string[], name: string): boolean {
+  const section = findSection(config, kinds, name);
+  return !section || config.proxies.find((p) => p.section === section)?.mode !== 'tcp';
+}
+
+/**
+ * A TCP frontend or backend the forms wrote, inheriting a defaults section with HTTP-only
+ * options (the first-run configuration's `option httplog` and `option forwardfor`): it is put
+ * under a named defaults section with the same settings minus those (`defaults tcp`, placed just
+ * above the defaults it inherited, so every other section keeps inheriting what it did) and its
+ * header gets `from tcp`. A suitable `defaults tcp` above it is reused. Nothing else changes;
+ * a section that already names its defaults, or whose defaults hold TCP rules, is left alone.
+ */
+function underTcpDefaults(text: string, kinds: readonly string[], name: string, options: Partial<ParseOptions>): string {
+  const config = parseForEdit(text, options);
+  const section = findSection(config, kinds, name);
+  const proxy = section && config.proxies.find((p) => p.section === section);
+  if (!section || !proxy || section.from !== undefined || proxy.mode !== 'tcp') return text;
+  const inherited = inheritedDefaults(config, proxy);
+  if (!inherited || !warnsInTcp(inherited.section)) return text;
+  // TCP rules in a (named) defaults section apply to the proxies inheriting it, and HAProxy refuses a defaults
+  // section with rules that frontends and backends both inherit: a copy could neither keep them nor drop them.
+  if (inherited.section.directives.some((d) => /^tcp-(request|response)\b/.test(d.keyword))) return text;
+  const l = toLines(text);
+  const patch = newPatch();
+  const defaults = config.sections.filter((s) => s.kind === 'defaults');
+  const reusable = defaults.find((s) => /^tcp(-\d+)?$/.test(s.name) && s.from === undefined && s.loc.line < section.loc.line
+    && s.directives.some((d) => d.keyword === 'mode' && d.args[0] === 'tcp') && !warnsInTcp(s));
+  let tcpName = reusable?.name;
+  if (tcpName === undefined) {
+    const taken = new Set(config.sections.map((s) => s.name));
+    tcpName = 'tcp';
+    for (let i = 2; taken.has(tcpName); i++) tcpName = `tcp-${i}`;
+    const label = inherited.section.name ? `defaults ${inherited.section.name}` : 'the defaults section below';
+    const block = [
+      `# TCP services (frontend/backend NAME from ${tcpName}): the settings of ${label} without its HTTP-only options.`,
+      ...newSectionText('defaults', tcpName, tcpDefaultsLines(inherited.section)),
+      '',
+    ];
+    insertAfter(patch, sectionStart(l, inherited.section) - 1, block);
+  }
+  patch.replace.set(section.loc.line - 1, headerLine(section, section.name, tcpName));
+  return fromLines(applyPatch(l, patch));
+}
+
 /** Unique ACL names for the simple rules: the given name, else `is_<backend>`, never one already taken. */
 function aclNames(rules: readonly RoutingRule[], section: Section | undefined, owned: ReadonlySet<string>): string[] {
   const taken = new Set((section?.directives ?? []).filter((d) => d.keyword === 'acl' && !owned.has(d.args[0] ?? '')).map((d) => d.args[0]!));
@@ -562,7 +648,7 @@ function setFrontend(l: Lines, config: Config, spec: FrontendSpec, previousName:
     insertSection(l, config, patch, 'frontend', newSectionText('frontend', spec.name, FRONTEND_CATEGORIES.flatMap((c) => lines[c])));
     return applyPatch(l, patch);
   }
-  if (section.name !== spec.name) patch.replace.set(section.loc.line - 1, lineOf([section.kind, spec.name]) + (section.trailingComment !== undefined ? ` #${section.trailingComment}` : ''));
+  if (section.name !== spec.name) patch.replace.set(section.loc.line - 1, headerLine(section, spec.name, section.from));
   if (inheritsMode(config, section, spec.mode)) lines.mode = [];
   const indent = indentOf(l, section);
   let anchor = section.loc.line - 1;
@@ -586,7 +672,7 @@ function setBackend(l: Lines, config: Config, spec: BackendSpec, previousName: s
     insertSection(l, config, patch, 'backend', newSectionText('backend', spec.name, BACKEND_CATEGORIES.flatMap((c) => lines[c])));
     return applyPatch(l, patch);
   }
-  if (section.name !== spec.name) patch.replace.set(section.loc.line - 1, lineOf([section.kind, spec.name]) + (section.trailingComment !== undefined ? ` #${section.trailingComment}` : ''));
+  if (section.name !== spec.name) patch.replace.set(section.loc.line - 1, headerLine(section, spec.name, section.from));
   if (inheritsMode(config, section, spec.mode)) lines.mode = [];
   if (inheritsBalance(section, proxy, spec)) lines.balance = [];
   // A cookie the defaults section gives and the form keeps as it is: no line of its own.
@@ -854,7 +940,10 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         checkFrontend(edit.frontend, problem);
         if (edit.previousName !== undefined && !findSection(config, ['frontend', 'listen'], edit.previousName)) problem('previousName', `there is no frontend named '${edit.previousName}'`);
         if (edit.previousName !== undefined && edit.previousName !== edit.frontend?.name && findSection(config, ['frontend', 'listen'], edit.frontend?.name)) problem('frontend.name', `a frontend named '${edit.frontend.name}' exists already`);
-        if (!problems.length) next = setFrontend(l, config, edit.frontend, edit.previousName);
+        if (!problems.length) {
+          next = setFrontend(l, config, edit.frontend, edit.previousName);
+          if (edit.frontend.mode === 'tcp' && becomesTcp(config, ['frontend', 'listen'], edit.previousName ?? edit.frontend.name)) next = toLines(underTcpDefaults(fromLines(next), ['frontend', 'listen'], edit.frontend.name, options));
+        }
         break;
       case 'remove-frontend':
         next = removeNamed(l, config, ['frontend', 'listen'], edit.name);
@@ -881,6 +970,7 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         if (!problems.length) {
           next = setBackend(l, config, edit.backend, edit.previousName);
           if (edit.previousName !== undefined && edit.previousName !== edit.backend.name) next = renameReferences(next, edit.previousName, edit.backend.name, options);
+          if (edit.backend.mode === 'tcp' && becomesTcp(config, ['backend', 'listen'], edit.previousName ?? edit.backend.name)) next = toLines(underTcpDefaults(fromLines(next), ['backend', 'listen'], edit.backend.name, options));
         }
         break;
       case 'remove-backend':

@@ -59,6 +59,8 @@ export interface InProcessOptions {
   configStore?: ConfigStore;
   /** What the running configuration has of a built-in demo the host runs (`loadstar serve`'s); the status's `demo`. */
   demo?: (config: Config) => DemoStatus | undefined;
+  /** A host's own tidying of a form edit's result, given the configuration before and after (`loadstar serve`: the first-run DEMO note goes with the last demo item). */
+  tidyEdits?: (before: Config, after: Config, text: string) => string;
 }
 
 /** Longest configuration text accepted (a generous haproxy.cfg is tens of kB). */
@@ -88,6 +90,7 @@ export class InProcessControl implements ControlContract {
   private readonly history: HistorySource | undefined;
   private readonly configStore: ConfigStore | undefined;
   private readonly demo: InProcessOptions['demo'];
+  private readonly tidyEdits: InProcessOptions['tidyEdits'];
   private readonly answers: Answerer;
   private readonly host: ControlEventHost;
   /** Lifecycle changes, one at a time. */
@@ -103,6 +106,7 @@ export class InProcessControl implements ControlContract {
     this.history = options.history;
     this.configStore = options.configStore;
     this.demo = options.demo;
+    this.tidyEdits = options.tidyEdits;
     const log = options.log ?? ((message: string) => void process.stderr.write(message + '\n'));
     this.answers = new Answerer(log);
     this.host = new ControlEventHost(engine.events, log);
@@ -410,13 +414,20 @@ export class InProcessControl implements ControlContract {
       if (!Array.isArray(edits)) throw arg.badValue('buildConfig', 'edits', 'a list of edits', edits);
       const built = applyEdits(base, edits);
       if (!built.ok) return ok({ diff: '', summary: '', diagnostics: [], valid: false, problems: built.problems });
-      const parsed = parseConfig([{ name: this.configStore?.path ?? 'haproxy.cfg', text: built.text }]);
+      const name = this.configStore?.path ?? 'haproxy.cfg';
+      let text = built.text;
+      let parsed = parseConfig([{ name, text }]);
       const before = parseConfig([{ name: 'haproxy.cfg', text: base }]);
+      const tidied = this.tidyEdits?.(before.config, parsed.config, text) ?? text;
+      if (tidied !== text) {
+        text = tidied;
+        parsed = parseConfig([{ name, text }]);
+      }
       const diagnostics = checkedDiagnostics(parsed);
       return ok({
-        text: built.text,
-        diff: unifiedDiff(base, built.text, { from: 'running', to: 'proposed' }),
-        summary: summarizeChange({ text: base, config: before.ok ? before.config : undefined }, { text: built.text, config: parsed.ok ? parsed.config : undefined }),
+        text,
+        diff: unifiedDiff(base, text, { from: 'running', to: 'proposed' }),
+        summary: summarizeChange({ text: base, config: before.ok ? before.config : undefined }, { text, config: parsed.ok ? parsed.config : undefined }),
         diagnostics,
         valid: !diagnostics.some((d) => d.severity !== 'warning'),
         problems: [],

@@ -223,3 +223,16 @@ test('the demo base port comes from the option, else $LOADSTAR_DEMO_PORT, else 8
   assert.equal(demoPortsFrom(undefined, log, { LOADSTAR_DEMO_PORT: 'eighty' }).frontend, 8080);
   assert.match(warnings[0], /LOADSTAR_DEMO_PORT=eighty is not a port between 1 and 65532/);
 });
+
+test("removing the last demo item with the forms takes the first run's DEMO note out of the proposed text", async () => {
+  const dir = tempDir();
+  await withAppliance(openAppliance(dir, { demoBasePort: await freePort(), log: () => {} }), async (a) => {
+    const keep = await a.control.buildConfig([{ op: 'remove-frontend', name: 'demo' }]);
+    assert.ok(keep.ok && keep.value.valid, JSON.stringify(keep));
+    assert.match(keep.value.text!, /^# DEMO: /m, 'demo backends are left');
+    const built = await a.control.buildConfig([{ op: 'remove-frontend', name: 'demo' }, { op: 'remove-backend', name: 'demo-web' }, { op: 'remove-backend', name: 'demo-api' }]);
+    assert.ok(built.ok && built.value.valid, JSON.stringify(built));
+    assert.doesNotMatch(built.value.text!, /DEMO|demo/);
+    assert.match(built.value.diff, /^-# DEMO: this first-run configuration/m);
+  });
+});

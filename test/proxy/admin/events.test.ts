@@ -219,3 +219,55 @@ test('with a password, a stream whose session expired is ended at the next heart
     await admin.close();
   }
 });
+
+test('event streams are capped per client address (429) and per process (503) with a JSON error; a closed stream frees its place', { timeout: 10_000 }, async () => {
+  const control = fakeControl();
+  const lines: string[] = [];
+  const admin = await adminWith({ control, log: (l) => lines.push(l), events: { maxStreams: 3, maxStreamsPerClient: 2 } });
+  const streams = [openStream(admin.port, '?topics=stats'), openStream(admin.port, '?topics=stats')];
+  try {
+    await waitFor('two subscriptions', () => control.listeners === 2);
+    const perClient = await call(admin.port, 'GET', '/api/events?topics=stats');
+    assert.equal(perClient.status, 429);
+    assert.equal(perClient.headers['retry-after'], '5');
+    assert.equal(perClient.json().ok, false);
+    assert.equal(perClient.json().error.code, 'LS_ERR_CTL_LIMIT');
+    assert.match(perClient.json().error.message, /127\.0\.0\.1 has 2 event streams open already/);
+    assert.equal(control.listeners, 2, 'no subscription for a refused stream');
+    assert.equal(lines.filter((l) => l.includes('refused an event stream')).length, 1);
+    streams[0]!.close();
+    await waitFor('the place freed', () => admin.streams.size === 1 && control.listeners === 1);
+    streams.push(openStream(admin.port, '?topics=stats'));
+    await waitFor('the new stream', () => control.listeners === 2 && streams[2]!.response()?.statusCode === 200);
+  } finally {
+    for (const s of streams) s.close();
+    await admin.close();
+  }
+  const global = await adminWith({ control: fakeControl(), events: { maxStreams: 2, maxStreamsPerClient: 10 } });
+  const open = [openStream(global.port, '?topics=stats'), openStream(global.port, '?topics=stats')];
+  try {
+    await waitFor('two streams', () => global.streams.size === 2);
+    const full = await call(global.port, 'GET', '/api/events?topics=stats');
+    assert.equal(full.status, 503);
+    assert.equal(full.json().error.code, 'LS_ERR_CTL_LIMIT');
+    assert.match(full.json().error.message, /the admin server has 2 event streams open already/);
+    // Other requests are not affected.
+    assert.equal((await call(global.port, 'GET', '/api/session')).status, 200);
+  } finally {
+    for (const s of open) s.close();
+    await global.close();
+  }
+});
+
+test('by default a client may open 16 event streams and the 17th is refused', { timeout: 10_000 }, async () => {
+  const control = fakeControl();
+  const admin = await adminWith({ control });
+  const streams = Array.from({ length: 16 }, () => openStream(admin.port, '?topics=stats'));
+  try {
+    await waitFor('sixteen streams', () => admin.streams.size === 16);
+    assert.equal((await call(admin.port, 'GET', '/api/events?topics=stats')).status, 429);
+  } finally {
+    for (const s of streams) s.close();
+    await admin.close();
+  }
+});

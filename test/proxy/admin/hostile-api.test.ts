@@ -196,18 +196,22 @@ test('a request body abandoned half-way is the client leaving: no [ALERT], no an
   }
 });
 
-test('event streams opened by the hundred and dropped without reading are all released', async () => {
+test('event streams opened by the hundred and dropped without reading: 16 are opened (the cap per client), the rest refused with 429, all released', async () => {
   const r = await rig();
   try {
     const sockets: net.Socket[] = [];
+    const heads: string[] = [];
     for (let i = 0; i < 200; i++) {
       const socket = net.connect(r.port, '127.0.0.1');
       socket.on('error', () => {});
+      socket.once('data', (d: Buffer) => heads.push(d.toString('latin1').split('\r\n')[0]!));
       socket.write(`GET /api/events?topics=events,stats&lastEventId=${i} HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\n\r\n`);
       sockets.push(socket);
     }
-    for (let i = 0; i < 100 && r.admin.streams.size < 200; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(r.admin.streams.size, 200);
+    for (let i = 0; i < 250 && heads.length < 200; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(r.admin.streams.size, 16);
+    assert.equal(heads.filter((h) => h === 'HTTP/1.1 200 OK').length, 16);
+    assert.equal(heads.filter((h) => h === 'HTTP/1.1 429 Too Many Requests').length, 184);
     for (const s of sockets) s.destroy();
     for (let i = 0; i < 100 && r.admin.streams.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(r.admin.streams.size, 0);
