@@ -47,7 +47,6 @@ ${DEMO_NOTE}
 
 defaults
     mode http
-    option httplog
     option forwardfor
     timeout connect 5s
     timeout client 30s

@@ -41,6 +41,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     if (mode !== 'http') checkMuxProtocols(proxy, diagnostics);
     checkTimeouts(proxy, mode, diagnostics);
     checkLogFormat(proxy, mode, diagnostics);
+    checkLogAddress(proxy, config, diagnostics);
     checkTcpTrackRules(proxy, diagnostics);
     checkLayer6Conditions(proxy, diagnostics);
     checkStatsAccess(proxy, diagnostics);
@@ -124,6 +125,19 @@ function checkLogFormat(proxy: Proxy, mode: string, diagnostics: Diagnostics): v
     const parsed = parseLogFormat(format.text, { mode: 'tcp' });
     if ('error' in parsed) diagnostics.alert(format.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `Proxy '${proxy.name}': failed to parse ${keyword} : ${parsed.error}.`, keyword);
   }
+}
+
+/**
+ * A frontend with a log format (`option httplog`, `tcplog`, `log-format`…) but nowhere to send its lines:
+ * HAProxy warns once the configuration is read (cfgparse.c), `log global` without a global `log` included.
+ */
+function checkLogAddress(proxy: Proxy, config: Config, diagnostics: Diagnostics): void {
+  if (proxy.kind === 'backend') return;
+  const formatted = proxy.logFormat !== undefined || ['httplog', 'httpslog', 'tcplog'].some((name) => proxy.options[name]?.enabled);
+  if (!formatted) return;
+  const addresses = proxy.logs.flatMap((t) => (t.target === 'global' ? config.global.logs : [t]));
+  if (addresses.length > 0) return;
+  diagnostics.warn(proxy.section.loc, 'LS_WARN_CFG_SUSPICIOUS', `log format ignored for ${proxy.kind} '${proxy.name}' since it has no log address.`, 'log');
 }
 
 /** A `use-server` rule must name a server of its own backend (HAProxy checks it once the section is read). */

@@ -62,7 +62,6 @@ test('the DEMO note goes with the last demo item the forms remove, and only then
 
 defaults
     mode http
-    option httplog
     option forwardfor
     timeout connect 5s
     timeout client 30s

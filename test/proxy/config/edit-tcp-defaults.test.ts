@@ -42,9 +42,9 @@ function onlyAdded(before: string, after: string): void {
 }
 
 test('a TCP service added to the first-run configuration goes under its own defaults: no warning from Loadstar or from haproxy -c', (t) => {
-  // Before: 'option httplog' falls back to tcplog, 'option forwardfor' ignored twice.
+  // Before: 'option forwardfor' ignored twice (in the frontend and the backend).
   const text = edit(firstRun, tcpService('db', 15432));
-  assert.match(text, /^defaults tcp\n    mode tcp\n    option tcplog\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\ndefaults\n/m);
+  assert.match(text, /^defaults tcp\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\ndefaults\n/m);
   assert.match(text, /^frontend db from tcp$/m);
   assert.match(text, /^backend db-servers from tcp$/m);
   assert.deepEqual(warnings(text), []);
@@ -55,8 +55,7 @@ test('a TCP service added to the first-run configuration goes under its own defa
     fs.writeFileSync(path.join(dir, 'haproxy.cfg'), text);
     const r = haproxyCheck(path.join(dir, 'haproxy.cfg'), dir);
     assert.equal(r.status, 0, r.output);
-    // The first-run file has no `log` target; HAProxy notes that for every frontend, HTTP or TCP, before and after.
-    const warned = r.output.split('\n').filter((l) => l.includes('[WARNING]') && !l.includes('since it has no log address'));
+    const warned = r.output.split('\n').filter((l) => l.includes('[WARNING]'));
     assert.deepEqual(warned, [], `${text}\n${r.output}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -75,7 +74,7 @@ test('a second TCP service reuses the TCP defaults, and an HTTP service added af
   const config = parseConfig([{ name: 'haproxy.cfg', text }], parseOptions).config;
   const site = config.proxies.find((p) => p.name === 'site')!;
   assert.equal(site.mode, 'http');
-  assert.equal(site.options.httplog?.enabled, true);
+  assert.equal(site.options.forwardfor?.enabled, true);
   assert.deepEqual(warnings(text), []);
 });
 
@@ -118,4 +117,12 @@ test('defaults with TCP rules are not copied: HAProxy refuses one section with r
   const text = 'defaults web\n    mode http\n    option forwardfor\n    tcp-request content accept\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
   const edited = edit(text, tcpService('db', 15432));
   assert.doesNotMatch(edited, /defaults tcp|from tcp/);
+});
+
+test("defaults that log with `option httplog` give the TCP services `option tcplog`", () => {
+  const text = 'global\n    log stdout format raw local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
+  const edited = edit(text, tcpService('db', 15432));
+  assert.match(edited, /^defaults tcp\n    mode tcp\n    log global\n    option tcplog\n/m);
+  assert.match(edited, /^frontend db from tcp$/m);
+  assert.deepEqual(warnings(edited), []);
 });
