@@ -47,6 +47,8 @@ export interface ProxyDirectiveContext extends DirectiveContext {
   kind: ProxyKind;
   /** True for `no option X`. */
   negated: boolean;
+  /** True for `default option X`: the section's own setting goes, what it inherits applies again. */
+  restoresDefault?: boolean;
 }
 
 export interface KeywordSpec<Ctx extends DirectiveContext = DirectiveContext> {

@@ -330,12 +330,12 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
 }
 
 const keywords: ProxyKeyword[] = [
-  { name: 'option httpchk', sections: 'dlb', status: CHECKS, negatable: true, summary: 'HTTP health checks: `option httpchk [METH] [URI] [VER]`.', parse: parseOptionHttpchk },
+  // HAProxy refuses `no`/`default` for the options it parses itself (negation/default is not supported for option …).
+  { name: 'option httpchk', sections: 'dlb', status: CHECKS, summary: 'HTTP health checks: `option httpchk [METH] [URI] [VER]`.', parse: parseOptionHttpchk },
   {
     name: 'option tcp-check',
     sections: 'dlb',
     status: CHECKS,
-    negatable: true,
     summary: 'Health checks driven by the tcp-check rules.',
     parse(ctx) {
       if (ctx.args.length > 0) return ctx.error(`'option tcp-check' cannot handle arguments`, 0);

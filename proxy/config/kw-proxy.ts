@@ -107,7 +107,8 @@ const optionKeywords: ProxyKeyword[] = [
     sections,
     status: name === 'http-use-htx' ? SUPPORTED : ENGINE,
     summary,
-    negatable: true,
+    // HAProxy parses these itself, without `no`/`default`: tcplog sets the log format, http-use-htx is obsolete.
+    negatable: name !== 'tcplog' && name !== 'http-use-htx',
     parse(ctx) {
       if (noArgs(ctx)) setOption(ctx, name);
     },
@@ -117,7 +118,7 @@ const optionKeywords: ProxyKeyword[] = [
     sections,
     status: NO_EFFECT,
     summary: 'Kernel socket or statistics tuning; Node.js manages sockets itself.',
-    negatable: true,
+    negatable: name !== 'tcpka', // HAProxy takes neither `no` nor `default` for tcpka
     parse(ctx) {
       if (!noArgs(ctx)) return;
       setOption(ctx, name);
@@ -129,7 +130,6 @@ const optionKeywords: ProxyKeyword[] = [
     sections: 'dfl',
     status: ENGINE,
     summary: 'Logs in HAProxy\'s HTTP log format (`clf` for the Common Log Format).',
-    negatable: true,
     parse(ctx) {
       if (ctx.args.length > 1 || (ctx.args.length === 1 && ctx.args[0] !== 'clf')) {
         return ctx.error(`'option httplog' only supports the 'clf' argument`, 0);
@@ -142,7 +142,6 @@ const optionKeywords: ProxyKeyword[] = [
     sections: 'dfl',
     status: ENGINE,
     summary: 'Logs in HAProxy\'s HTTPS log format: the HTTP format followed by the TLS errors, resumption, SNI, version and cipher.',
-    negatable: true,
     parse(ctx) {
       // HAProxy 2.6 takes and ignores arguments here.
       setOption(ctx, 'httpslog');
@@ -203,7 +202,9 @@ const optionKeywords: ProxyKeyword[] = [
 ];
 
 function setOption(ctx: ProxyDirectiveContext, name: string): void {
-  ctx.proxy.options[name] = { enabled: !ctx.negated, args: ctx.args, loc: ctx.directive.loc };
+  // `default option X`: HAProxy copies the defaults section's value, which provisioning gives a section without its own.
+  if (ctx.restoresDefault) delete ctx.proxy.options[name];
+  else ctx.proxy.options[name] = { enabled: !ctx.negated, args: ctx.args, loc: ctx.directive.loc };
 }
 
 const generalKeywords: ProxyKeyword[] = [

@@ -297,6 +297,9 @@ function checkUnique(state: State, key: string, kind: string, name: string, loc:
   state.names.set(key, { kind, loc });
 }
 
+/** The options HAProxy 2.6 takes `default option X` for (parsed by hand in cfgparse-listen.c). */
+const RESTORABLE_OPTIONS = new Set(['option redispatch']);
+
 /**
  * The context a keyword parser works with. A class rather than an object of
  * closures: large configurations create one per directive, and allocation is
@@ -306,6 +309,7 @@ class Context implements ProxyDirectiveContext {
   proxy!: ParsedProxy;
   kind!: ProxyKind;
   negated = false;
+  restoresDefault = false;
 
   constructor(private readonly state: State, readonly directive: Directive) {}
 
@@ -405,8 +409,10 @@ function dispatchProxy(state: State, directive: Directive, words: Word[], values
   const kind = proxy.kind;
   let offset = 0;
   let negated = false;
+  let prefix: string | undefined;
   if ((values[0] === 'no' || values[0] === 'default') && values[1] === 'option') {
-    negated = values[0] === 'no';
+    prefix = values[0];
+    negated = prefix === 'no';
     offset = 1;
   }
   const found = lookupKeyword(proxyKeywordRegistry(), values.slice(offset));
@@ -414,9 +420,16 @@ function dispatchProxy(state: State, directive: Directive, words: Word[], values
   ctx.proxy = proxy;
   ctx.kind = kind;
   ctx.negated = negated;
+  ctx.restoresDefault = prefix === 'default';
   if (!found) return reportUnknownProxyKeyword(ctx, values.slice(offset));
   const spec = found.spec;
-  if (negated && !spec.negatable) return ctx.error(`'no ${spec.name}' is not supported; remove the line instead.`, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
+  // HAProxy's words: the options it parses itself (log formats, checks, forwardfor…) take neither prefix.
+  if (prefix !== undefined && !spec.negatable) return ctx.error(`negation/default is not supported for ${spec.name.startsWith('option ') ? `option '${spec.name.slice(7)}'` : `'${spec.name}'`}.`, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
+  if (prefix === 'default' && !RESTORABLE_OPTIONS.has(spec.name)) {
+    // HAProxy 2.6 reads the option's own name as an argument after `default` and refuses the line.
+    const name = spec.name.slice(7);
+    return ctx.error(`'default option ${name}' is refused by HAProxy 2.6 ('option ${name}' cannot handle unexpected argument '${name}'): write 'no option ${name}' or remove the line.`, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
+  }
   if (!allowedIn(spec, kind, ctx)) return;
   spec.parse(ctx);
 }

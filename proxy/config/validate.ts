@@ -7,6 +7,8 @@
 import { logTargetWarnings } from './log-targets.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { Config, Proxy, Server, SourceLocation } from './model.ts';
+import { chosenLogFormat } from './log-format-choice.ts';
+import type { LogFormatChoice } from './log-format-choice.ts';
 import { suggest } from './suggest.ts';
 import { peersProblems, peersTables } from './kw-peers.ts';
 import { emailAlertProblems } from './kw-mailers.ts';
@@ -133,11 +135,10 @@ function checkLogFormat(proxy: Proxy, mode: string, diagnostics: Diagnostics): v
  */
 function checkLogAddress(proxy: Proxy, config: Config, diagnostics: Diagnostics): void {
   if (proxy.kind === 'backend') return;
-  const formatted = proxy.logFormat !== undefined || ['httplog', 'httpslog', 'tcplog'].some((name) => proxy.options[name]?.enabled);
-  if (!formatted) return;
+  if (chosenLogFormat(proxy) === undefined) return;
   const addresses = proxy.logs.flatMap((t) => (t.target === 'global' ? config.global.logs : [t]));
   if (addresses.length > 0) return;
-  diagnostics.warn(proxy.section.loc, 'LS_WARN_CFG_SUSPICIOUS', `log format ignored for ${proxy.kind} '${proxy.name}' since it has no log address.`, 'log');
+  diagnostics.warn(proxy.section.loc, 'LS_WARN_CFG_SUSPICIOUS', `log format ignored for ${proxyTypeStr(proxy)} '${proxy.name}' since it has no log address.`, 'log');
 }
 
 /** A `use-server` rule must name a server of its own backend (HAProxy checks it once the section is read). */
@@ -223,13 +224,32 @@ function checkUserlists(proxy: Proxy, userlists: Set<string>, diagnostics: Diagn
   }
 }
 
+/**
+ * A backend inherits no log format, but its own `option httplog|httpslog|tcplog` line still sets one
+ * in HAProxy 2.6 (after the "ignored in backends" warning), which the TCP-mode check then sees.
+ */
+function ownBackendLogOption(proxy: Proxy): LogFormatChoice | undefined {
+  let last: LogFormatChoice | undefined;
+  for (const d of proxy.section.directives) {
+    if (d.keyword === 'option httplog') last = { kind: 'http', loc: d.loc };
+    else if (d.keyword === 'option httpslog') last = { kind: 'https', loc: d.loc };
+    else if (d.keyword === 'option tcplog') last = { kind: 'tcp', loc: d.loc };
+  }
+  return last;
+}
+
+/** How HAProxy's messages name a proxy (proxy_type_str): a `listen` section is a "proxy". */
+function proxyTypeStr(proxy: Proxy): string {
+  return proxy.kind === 'listen' ? 'proxy' : proxy.kind;
+}
+
 function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
   if (mode === 'http') return;
-  for (const name of ['httplog', 'httpslog']) {
-    const option = proxy.options[name];
-    if (option?.enabled && proxy.kind !== 'backend') {
-      diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' not usable with ${proxy.kind} '${proxy.name}' (needs 'mode http'). Falling back to 'option tcplog'.`, `option ${name}`);
-    }
+  // HAProxy's proxy_cfg_ensure_no_http warns about the format the proxy ended up with, not every line that set one.
+  const format = proxy.kind === 'backend' ? ownBackendLogOption(proxy) : chosenLogFormat(proxy);
+  if (format && format.kind !== 'custom' && format.kind !== 'tcp') {
+    const name = format.kind === 'https' ? 'httpslog' : 'httplog';
+    diagnostics.warn(format.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' not usable with ${proxyTypeStr(proxy)} '${proxy.name}' (needs 'mode http'). Falling back to 'option tcplog'.`, `option ${name}`);
   }
   // `switch-mode http` makes the proxy's HTTP directives run once a connection is upgraded (HAProxy's PR_O_HTTP_UPG).
   if (switchesToHttp(proxy)) {
@@ -242,14 +262,15 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
   for (const name of ['forwardfor', 'originalto']) {
     const option = proxy.options[name];
     if (option?.enabled) {
-      diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' ignored for ${proxy.kind} '${proxy.name}' as it requires HTTP mode.`, `option ${name}`);
+      diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' ignored for ${proxyTypeStr(proxy)} '${proxy.name}' as it requires HTTP mode.`, `option ${name}`);
     }
   }
-  for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules]) {
-    diagnostics.warn(rule.loc, 'LS_WARN_CFG_SUSPICIOUS', `'http-request'/'http-response' rules ignored for ${proxy.kind} '${proxy.name}' as they require HTTP mode.`);
+  // One warning per list, at its first rule, as HAProxy's check_config_validity gives them.
+  const lists = [['http-request', proxy.httpRequestRules], ['http-response', proxy.httpResponseRules], ['http-after-response', proxy.httpAfterResponseRules], ['redirect', proxy.redirectRules]] as const;
+  for (const [keyword, rules] of lists) {
+    const first = rules[0];
+    if (first) diagnostics.warn(first.loc, 'LS_WARN_CFG_SUSPICIOUS', `'${keyword}' rules ignored for ${proxyTypeStr(proxy)} '${proxy.name}' as they require HTTP mode.`, keyword);
   }
-  const redirect = proxy.redirectRules[0];
-  if (redirect) diagnostics.warn(redirect.loc, 'LS_WARN_CFG_SUSPICIOUS', `'redirect' rules ignored for ${proxy.kind} '${proxy.name}' as they require HTTP mode.`);
 }
 
 /** The proxy has a `tcp-request content switch-mode http` rule. */
@@ -279,5 +300,5 @@ function checkTimeouts(proxy: Proxy, mode: string, diagnostics: Diagnostics): vo
   if (proxy.kind !== 'frontend' && !t.connect) missing.push('connect');
   if (proxy.kind !== 'frontend' && !t.server) missing.push('server');
   if (missing.length === 0) return;
-  diagnostics.warn(proxy.section.loc, 'LS_WARN_CFG_MISSING_TIMEOUT', `missing timeouts for ${proxy.kind} '${proxy.name}'. While not properly invalid, you will certainly encounter various problems with such a configuration. To fix this, please ensure that all following timeouts are set to a non-zero value: ${missing.map((m) => `'${m}'`).join(', ')}.`, proxy.kind);
+  diagnostics.warn(proxy.section.loc, 'LS_WARN_CFG_MISSING_TIMEOUT', `missing timeouts for ${proxyTypeStr(proxy)} '${proxy.name}'. While not properly invalid, you will certainly encounter various problems with such a configuration. To fix this, please ensure that all following timeouts are set to a non-zero value: ${missing.map((m) => `'${m}'`).join(', ')}.`, proxy.kind);
 }

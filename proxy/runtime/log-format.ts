@@ -4,7 +4,8 @@
  */
 import { compileLogFormat, parseLogFormat, DEFAULT_LOG_FORMATS } from '../acl/index.ts';
 import type { LogVars, SampleContext } from '../acl/index.ts';
-import type { Proxy, SourceLocation } from '../config/model.ts';
+import type { Proxy } from '../config/model.ts';
+import { chosenLogFormat } from '../config/log-format-choice.ts';
 import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
 import { patternFileReader } from './pattern-files.ts';
 
@@ -19,16 +20,12 @@ function serverVars(r: ExchangeRecord): Pick<LogVars, 'serverAddr' | 'serverPort
 
 /** The proxy's format, or undefined when it does not log (no httplog/tcplog/log-format). */
 export function compileProxyLogFormat(proxy: Proxy): ProxyLogFormat | undefined {
-  let text: string | undefined = proxy.logFormat?.text;
-  const httplog = proxy.options['httplog'];
-  if (text === undefined && httplog?.enabled) text = httplog.args[0] === 'clf' ? DEFAULT_LOG_FORMATS.clf : DEFAULT_LOG_FORMATS.http;
-  if (text === undefined && (proxy.options['tcplog']?.enabled)) text = DEFAULT_LOG_FORMATS.tcp;
-  // `option httpslog` overrides a log-format or an `option httplog` written before it (and is overridden by one after it).
-  const httpslog = proxy.options['httpslog'];
-  if (httpslog?.enabled && [proxy.logFormat, httplog?.enabled ? httplog : undefined].every((o) => o === undefined || before(o.loc, httpslog.loc))) text = DEFAULT_LOG_FORMATS.https;
-  if (text === undefined) return undefined;
+  const choice = chosenLogFormat(proxy);
+  if (choice === undefined) return undefined;
+  let text: string = choice.kind === 'custom' ? proxy.logFormat!.text : DEFAULT_LOG_FORMATS[choice.kind];
   const mode = proxy.mode;
-  if (mode === 'tcp' && (text === DEFAULT_LOG_FORMATS.http || text === DEFAULT_LOG_FORMATS.https)) text = DEFAULT_LOG_FORMATS.tcp;
+  // HAProxy's proxy_cfg_ensure_no_http: an HTTP format in a TCP proxy falls back to tcplog.
+  if (mode === 'tcp' && choice.kind !== 'custom' && choice.kind !== 'tcp') text = DEFAULT_LOG_FORMATS.tcp;
   // Log lines merge runs of spaces and print '-' for empty fields, as HAProxy's log-format does.
   const parsed = parseLogFormat(text, { mode, mergeSpaces: true, defaults: { mandatory: true } });
   if ('error' in parsed) return undefined;
@@ -44,11 +41,6 @@ export function compileErrorLogFormat(proxy: Proxy): ProxyLogFormat | undefined 
   if ('error' in parsed) return undefined;
   const render = compileLogFormat(parsed.tokens, { readFile: patternFileReader, currentProxy: proxy.name });
   return (ctx, vars) => render(ctx, vars);
-}
-
-/** Whether a directive came before another (the same file; from different files, the defaults' order is kept). */
-function before(a: SourceLocation, b: SourceLocation): boolean {
-  return a.file === b.file ? a.line < b.line : false;
 }
 
 /** A request that never became an exchange (400, 408). */
