@@ -190,7 +190,11 @@ class TraceTx {
   readonly frontend: { name: string; hooks: EngineHooks; localServices: undefined; procVars: Map<string, unknown> };
   private readonly context: SampleContext;
 
-  constructor(method: string, url: string, headers: Array<[string, string]>, readonly conn: ConnectionInfo, hooks: EngineHooks, frontendName: string, readonly http: boolean) {
+  /**
+   * @param heldHead a TCP frontend with `tcp-request inspect-delay`: its rules read the request's head
+   *   from the bytes they hold (HAProxy's RAW mode, proxy/tcp/raw-request.ts), taken here as held whole
+   */
+  constructor(method: string, url: string, headers: Array<[string, string]>, readonly conn: ConnectionInfo, hooks: EngineHooks, frontendName: string, readonly http: boolean, heldHead = false) {
     this.request = { method, url, versionMajor: 1, versionMinor: 1, headers: headers.flat(), keepAlive: true, upgrade: false };
     this.frontend = { name: frontendName, hooks, localServices: undefined, procVars: new Map<string, unknown>() };
     const tx = this;
@@ -200,10 +204,12 @@ class TraceTx {
       get version() { return '1.1'; },
       get rawHeaders() { return tx.request.headers; },
     };
+    // A TCP frontend reads HTTP fetches from the bytes its inspection holds; without an inspect-delay it
+    // holds none when it routes, and they find nothing.
+    const raw: HttpRequestInfo | undefined = heldHead ? { method: req.method, url: req.url, version: req.version, rawHeaders: [...req.rawHeaders], raw: true } : undefined;
     this.context = {
       conn,
-      // A TCP frontend has no HTTP request: HTTP fetches find nothing there, as in HAProxy.
-      ...(http ? { req } : {}),
+      ...(http ? { req } : raw ? { req: raw } : {}),
       dir: 'req',
       vars: this.vars,
       hooks,
@@ -502,7 +508,7 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
     ...(request.tls ? { sslProtocol: 'TLSv1.3', ...(request.sni ? { sslSni: request.sni } : {}) } : {}),
   };
   const method = (request.method ?? 'GET').toUpperCase();
-  const tx = new TraceTx(method, request.url, headers, conn, engineHooks(config, backends), frontend.name, mode === 'http');
+  const tx = new TraceTx(method, request.url, headers, conn, engineHooks(config, backends), frontend.name, mode === 'http', (frontend.inspectDelay ?? 0) > 0);
   const result: TraceResult = { frontend: frontend.name, mode, request: { method, url: request.url, headers: [] }, rules: [], routes: [], servers: [], steps: [] };
   result.steps.push(`${method} ${request.url} from ${conn.src}${conn.ssl ? ` over TLS${request.sni ? ` (SNI ${request.sni})` : ''}` : ''} arrives at frontend ${frontend.name} (${mode} mode)`);
   const finish = (): TraceOutcome => {

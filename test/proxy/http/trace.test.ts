@@ -280,6 +280,34 @@ backend other
   assert.equal(other.value.backend, 'other', other.value.steps.join('\n'));
 });
 
+test('a TCP frontend with an inspect-delay routes on the HTTP head it holds, as the engine does', () => {
+  const parsed = parseConfig([{ name: 't.cfg', text: `defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:8080
+    tcp-request inspect-delay 2s
+    tcp-request content accept if HTTP
+    use_backend api if { path_beg /api }
+    default_backend other
+backend api
+    server a 127.0.0.1:9001
+backend other
+    server o 127.0.0.1:9004
+` }]);
+  assert.ok(parsed.ok, parsed.diagnostics.map((d) => d.message).join('\n'));
+  const target = staticTarget(parsed.config);
+  const api = traceRequest(target, { frontend: 'web', url: '/api/v1', headers: ['Host: x'] });
+  assert.ok(api.ok);
+  assert.equal(api.value.mode, 'tcp');
+  assert.equal(api.value.backend, 'api', api.value.steps.join('\n'));
+  const other = traceRequest(target, { frontend: 'web', url: '/', headers: ['Host: x'] });
+  assert.ok(other.ok);
+  assert.equal(other.value.backend, 'other', other.value.steps.join('\n'));
+});
+
 test('for balance hdr the trace gives the hash the balancer looks up: sdbm of the header value', () => {
   const parsed = parseConfig([{ name: 't.cfg', text: `${HTTP_DEFAULTS}
 frontend f
