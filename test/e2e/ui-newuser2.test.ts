@@ -1,0 +1,70 @@
+/**
+ * A second new user's walk through the UI (HTTPS sites, the Servers step's
+ * Test, the config editor, the server controls), in a real browser against a
+ * real `loadstar serve` and origins on 127.0.0.1:
+ *  - Review warns, in words, about a server whose Test said it is not
+ *    reachable (it was not mentioned there); the warning follows the address
+ *    and port tested: once the server's port is changed it goes (a result belongs
+ *    to the address and port tested, not to the row).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort } from '../helpers/net.ts';
+import { requireBrowserAndBuild, startOrigin, withUiSession } from './harness.ts';
+
+test('Review warns about a server whose Test found it unreachable, and stops when its address changes', { timeout: 60_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const origin = await startOrigin('web1');
+  const [adminPort, sitePort, newPort, deadPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${origin.port}\n`;
+  await withUiSession({ name: 'ui-newuser2-review', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 900 }, origins: [origin] }, async ({ serve, page }) => {
+    await page.goto(`${serve.url}#/setup`);
+    await page.waitForSelector('.wizard[data-step="what"]');
+    const next = async (step: string): Promise<void> => {
+      await page.click('[data-action="next"]');
+      await page.waitForSelector(`.wizard[data-step="${step}"]`, { timeout: 10_000 });
+    };
+    await page.fill('#f-name', 'lab_site');
+    await next('listen');
+    await page.fill('#f-listen-address', '127.0.0.1');
+    await page.fill('#f-listen-port', String(newPort));
+    await next('tls');
+    await next('routing');
+    await page.fill('#f-defaultBackend', 'lab_backend');
+    await next('servers');
+    await page.fill('#f-backends-0-servers-0-address', '127.0.0.1');
+    await page.fill('#f-backends-0-servers-0-port', String(origin.port));
+    await page.click('#add-server-0');
+    await page.fill('#f-backends-0-servers-1-address', '127.0.0.1');
+    await page.fill('#f-backends-0-servers-1-port', String(deadPort));
+    await page.click('[aria-label="Test server server1"]');
+    await page.click('[aria-label="Test server server2"]');
+    await page.waitForFunction(() => /Not reachable/.test(document.querySelector('#probe-0-1')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /Reachable/.test(document.querySelector('#probe-0-0')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await next('balance');
+    await next('health');
+    await next('review');
+    await page.waitForSelector('[data-action="apply"]:not([disabled])', { timeout: 10_000 });
+
+    // The warning is words (not colour alone): which server, where, and what the Test said.
+    const warning = page.locator('[data-unreachable-review]');
+    await warning.waitFor({ timeout: 5000 });
+    const text = (await warning.textContent()) ?? '';
+    assert.match(text, /A server did not answer the Test/);
+    assert.match(text, new RegExp(`server2 of lab_backend at 127\\.0\\.0\\.1:${deadPort}: Not reachable: connection refused`));
+    assert.doesNotMatch(text, /server1/, 'the reachable server is not in the warning');
+
+    // Its "Go to Servers" leads there; a changed port has no Test result, and Review no longer warns.
+    await warning.locator('button').click();
+    await page.waitForSelector('.wizard[data-step="servers"]');
+    assert.match((await page.locator('#probe-0-1').textContent()) ?? '', /Not reachable/, 'the Servers step still shows the result');
+    await page.fill('#f-backends-0-servers-1-port', String(origin.port));
+    // (server1's Test found that address:port reachable: the result is the address's, not the row's.)
+    assert.match((await page.locator('#probe-0-1').textContent()) ?? '', /✓ Reachable/, "the new port's result, not the old one's");
+    await next('balance');
+    await next('health');
+    await next('review');
+    await page.waitForSelector('[data-action="apply"]:not([disabled])', { timeout: 10_000 });
+    assert.equal(await page.locator('[data-unreachable-review]').count(), 0);
+  });
+});
