@@ -6,11 +6,18 @@
  *    reachable (it was not mentioned there); the warning follows the address
  *    and port tested: once the server's port is changed it goes (a result belongs
  *    to the address and port tested, not to the row).
+ *  - the tracer traces a frontend whose address terminates TLS over TLS
+ *    ("Over TLS" was off: an HTTPS site traced got its own redirect to HTTPS),
+ *    its choice says TLS, and the verdict's "→" before a redirect's location
+ *    has its space ("redirect 301→ https://…").
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { freePort } from '../helpers/net.ts';
-import { requireBrowserAndBuild, startOrigin, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, startOrigin, tempDir, withUiSession } from './harness.ts';
 
 test('Review warns about a server whose Test found it unreachable, and stops when its address changes', { timeout: 60_000 }, async (t) => {
   if (!requireBrowserAndBuild(t)) return;
@@ -67,4 +74,45 @@ test('Review warns about a server whose Test found it unreachable, and stops whe
     await page.waitForSelector('[data-action="apply"]:not([disabled])', { timeout: 10_000 });
     assert.equal(await page.locator('[data-unreachable-review]').count(), 0);
   });
+});
+
+test("the tracer traces an HTTPS frontend over TLS (it got the site's own redirect to HTTPS), says TLS in the choice, and spaces the verdict's arrow", { timeout: 60_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const origin = await startOrigin('web1');
+  const certDir = tempDir('loadstar-ui-newuser2-cert-');
+  const pem = path.join(certDir, 'site.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '2', '-keyout', pem, '-out', path.join(certDir, 'cert.pem')], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  fs.appendFileSync(pem, fs.readFileSync(path.join(certDir, 'cert.pem')));
+  const [adminPort, plainPort, tlsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\n`
+    + `frontend plain_site\n    bind 127.0.0.1:${plainPort}\n    http-request redirect scheme https code 301 unless { ssl_fc }\n    default_backend web_backend\n\n`
+    + `frontend secure_site\n    bind 127.0.0.1:${tlsPort} ssl crt ${pem}\n    http-request redirect scheme https code 301 unless { ssl_fc }\n    default_backend web_backend\n\n`
+    + `backend web_backend\n    server web1 127.0.0.1:${origin.port}\n`;
+  try {
+    await withUiSession({ name: 'ui-newuser2-trace', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 900 }, origins: [origin] }, async ({ serve, page }) => {
+      await page.goto(`${serve.url}#/trace`);
+      await page.waitForSelector('[data-action="trace"]:not([disabled])', { timeout: 10_000 });
+      const choice = page.locator('form.form select').first();
+      const overTls = page.getByLabel('Over TLS');
+      assert.equal(await overTls.isChecked(), false, 'plain_site, the first, is plain HTTP');
+      // A plain request to a site that redirects: the verdict reads "redirect 301 → https://…" (the space was lost).
+      await page.fill('input[placeholder="api.example.com"]', 'www.example.com');
+      await page.click('[data-action="trace"]');
+      await page.waitForSelector('.result #verdict');
+      assert.match((await page.locator('#verdict').textContent())!.replace(/\s+/g, ' '), /redirect 301 → https:\/\/www\.example\.com\//);
+
+      // The HTTPS site: its choice says TLS, and it is traced over TLS, so it goes to its backend.
+      await choice.selectOption('secure_site');
+      assert.match((await choice.locator('option:checked').textContent())!, new RegExp(`:${tlsPort} TLS\\)$`));
+      assert.equal(await overTls.isChecked(), true, 'a frontend whose address terminates TLS is traced over TLS');
+      await page.click('[data-action="trace"]');
+      await page.waitForSelector('.result[data-trace-backend="web_backend"]', { timeout: 5000 });
+      // Back to the plain one: plain again.
+      await choice.selectOption('plain_site');
+      assert.equal(await overTls.isChecked(), false);
+    });
+  } finally {
+    fs.rmSync(certDir, { recursive: true, force: true });
+  }
 });
