@@ -6,6 +6,8 @@
  *    reachable (it was not mentioned there); the warning follows the address
  *    and port tested: once the server's port is changed it goes (a result belongs
  *    to the address and port tested, not to the row).
+ *  - a new site routed only to a backend that exists skips the Servers,
+ *    Balancing and Health steps (they showed nothing but "exists already");
  *  - the tracer traces a frontend whose address terminates TLS over TLS
  *    ("Over TLS" was off: an HTTPS site traced got its own redirect to HTTPS),
  *    its choice says TLS, and the verdict's "→" before a redirect's location
@@ -17,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../helpers/net.ts';
-import { requireBrowserAndBuild, startOrigin, tempDir, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, send, startOrigin, tempDir, withUiSession } from './harness.ts';
 
 test('Review warns about a server whose Test found it unreachable, and stops when its address changes', { timeout: 60_000 }, async (t) => {
   if (!requireBrowserAndBuild(t)) return;
@@ -115,4 +117,33 @@ test("the tracer traces an HTTPS frontend over TLS (it got the site's own redire
   } finally {
     fs.rmSync(certDir, { recursive: true, force: true });
   }
+});
+
+test('a new site routed to a backend that exists goes from Routing to Review (the server steps had nothing to show), and it is applied', { timeout: 60_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const origin = await startOrigin('web1');
+  const [adminPort, sitePort, newPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${origin.port}\n`;
+  await withUiSession({ name: 'ui-newuser2-existing', config, adminPort, graceMs: 500, viewport: { width: 375, height: 800 }, origins: [origin] }, async ({ serve, page, cfgFile }) => {
+    await page.goto(`${serve.url}#/setup`);
+    await page.waitForSelector('.wizard[data-step="what"]');
+    const next = async (step: string): Promise<void> => {
+      await page.click('[data-action="next"]');
+      await page.waitForSelector(`.wizard[data-step="${step}"]`, { timeout: 10_000 });
+    };
+    await page.fill('#f-name', 'second_door');
+    await next('listen');
+    await page.fill('#f-listen-address', '127.0.0.1');
+    await page.fill('#f-listen-port', String(newPort));
+    await next('tls');
+    await next('routing');
+    assert.match((await page.locator('.wizard').textContent())!, /Step 4 of 8/, 'a new backend is proposed at first');
+    await page.fill('#f-defaultBackend', 'web_backend');
+    await page.waitForFunction(() => /Step 4 of 5/.test(document.querySelector('.wizard')?.textContent ?? ''), undefined, { timeout: 5000 });
+    await next('review');
+    await page.click('[data-action="apply"]');
+    await page.waitForSelector('[data-apply="applied"]', { timeout: 15_000 });
+    assert.match(fs.readFileSync(cfgFile, 'utf8'), new RegExp(`frontend second_door\\n    mode http\\n    bind 127\\.0\\.0\\.1:${newPort}\\n    default_backend web_backend\\n`));
+    assert.equal(await send(newPort, '/'), 200, 'the new door reaches the backend that was there');
+  });
 });

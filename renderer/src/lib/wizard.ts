@@ -168,17 +168,27 @@ export const STEP_TITLES: Record<StepId, string> = {
 /**
  * The steps of a mode. Editing a frontend whose routing names backends that do
  * not exist yet (`newBackends`, filled by syncBackends) adds the steps that
- * create them, as for a new site.
+ * create them, as for a new site; a new site whose routing names only
+ * backends that exist (`newBackends` false, see createsBackends) has none.
  */
-export function stepsFor(mode: WizardMode, kind: SiteKind, newBackends = false): StepId[] {
+export function stepsFor(mode: WizardMode, kind: SiteKind, newBackends = mode.kind === 'new'): StepId[] {
   if (mode.kind === 'backend') return ['servers', 'balance', 'health', 'review'];
+  const create: StepId[] = newBackends ? ['servers', 'balance', 'health'] : [];
   if (mode.kind === 'frontend') {
-    const create: StepId[] = newBackends ? ['servers', 'balance', 'health'] : [];
     return kind === 'tcp' ? ['listen', 'routing', ...create, 'review'] : ['listen', 'tls', 'routing', ...create, 'review'];
   }
-  return kind === 'tcp'
-    ? ['what', 'listen', 'routing', 'servers', 'balance', 'health', 'review']
-    : ['what', 'listen', 'tls', 'routing', 'servers', 'balance', 'health', 'review'];
+  return kind === 'tcp' ? ['what', 'listen', 'routing', ...create, 'review'] : ['what', 'listen', 'tls', 'routing', ...create, 'review'];
+}
+
+/**
+ * A new site creates backends unless its routing names only backends that exist
+ * (then its Servers, Balancing and Health steps would have nothing to show: the
+ * backends stay as they are). Nothing named yet counts as creating one.
+ */
+export function createsBackends(d: SiteDraft, model: FormModel | null): boolean {
+  const named = [...d.rules.map((r) => r.backend.trim()), d.defaultBackend.trim()].filter((n) => n !== '');
+  const existing = new Set(model?.backends.map((b) => b.name) ?? []);
+  return named.length === 0 || named.some((n) => !existing.has(n));
 }
 
 export const RULE_TEXT: Record<RuleKind, string> = {

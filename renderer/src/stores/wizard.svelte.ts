@@ -4,7 +4,7 @@
  */
 import type { BuildResult, FormModel } from '../../../proxy/control/contract.ts';
 import {
-  backendDraft, checkStep, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newSite, stepOfField, stepsFor, syncBackends,
+  backendDraft, checkStep, createsBackends, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newSite, stepOfField, stepsFor, syncBackends,
   type FieldErrors, type SiteDraft, type SiteKind, type StepId, type WizardMode,
 } from '../lib/wizard.ts';
 import { control, type UiError } from '../transport/index.ts';
@@ -37,8 +37,9 @@ class Wizard {
    */
   probes = $state<Record<string, Probe>>({});
 
-  readonly steps = $derived(stepsFor(this.mode, this.draft.kind, this.mode.kind === 'frontend' && this.draft.backends.length > 0));
   readonly model = $derived<FormModel | null>(configFile.state?.model ?? null);
+  readonly steps = $derived(stepsFor(this.mode, this.draft.kind,
+    this.mode.kind === 'new' ? createsBackends(this.draft, this.model) : this.mode.kind === 'frontend' && this.draft.backends.length > 0));
 
   /**
    * Opens the wizard for `mode`: resumes the unfinished draft of the same mode,
