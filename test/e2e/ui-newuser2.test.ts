@@ -6,6 +6,8 @@
  *    reachable (it was not mentioned there); the warning follows the address
  *    and port tested: once the server's port is changed it goes (a result belongs
  *    to the address and port tested, not to the row).
+ *  - the Health step's timing boxes line up at a phone's width (a label
+ *    wrapping to two lines pushed its box below the one beside it);
  *  - a new site routed only to a backend that exists skips the Servers,
  *    Balancing and Health steps (they showed nothing but "exists already");
  *  - the tracer traces a frontend whose address terminates TLS over TLS
@@ -52,6 +54,22 @@ test('Review warns about a server whose Test found it unreachable, and stops whe
     await page.waitForFunction(() => /Reachable/.test(document.querySelector('#probe-0-0')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await next('balance');
     await next('health');
+    // At a phone's width the check timing's boxes line up: none sits lower than one beside it (a label that
+    // wraps to two lines pushed its box down next to one whose label did not).
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.check('input[name="health-0"][value="tcp"]');
+    const boxes = await page.locator('.wizard[data-step="health"] .row input').evaluateAll((inputs) => inputs.map((i) => {
+      const r = i.getBoundingClientRect();
+      return { id: i.id, top: Math.round(r.top), bottom: Math.round(r.bottom) };
+    }));
+    assert.ok(boxes.length >= 3, JSON.stringify(boxes));
+    for (const a of boxes) {
+      for (const b of boxes) {
+        const sideBySide = a.top < b.bottom && b.top < a.bottom;
+        assert.ok(!sideBySide || a.top === b.top, `at 375 px ${a.id} (top ${a.top}) and ${b.id} (top ${b.top}) are side by side and do not line up`);
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
     await next('review');
     await page.waitForSelector('[data-action="apply"]:not([disabled])', { timeout: 10_000 });
 
