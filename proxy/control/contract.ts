@@ -638,6 +638,10 @@ export interface FrontendSpec {
   binds: BindSpec[];
   /** `http-request redirect scheme https code 301 unless { ssl_fc }`. */
   redirectToHttps?: boolean;
+  /** The stats page at this path (`stats enable`, `stats uri PATH`); absent: none (from the form). */
+  statsUri?: string;
+  /** Prometheus metrics at this path (`http-request use-service prometheus-exporter if { path PATH }`). */
+  metricsPath?: string;
   rules?: RoutingRule[];
   defaultBackend?: string;
 }

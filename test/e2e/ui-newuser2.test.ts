@@ -10,6 +10,9 @@
  *    wrapping to two lines pushed its box below the one beside it);
  *  - a new site routed only to a backend that exists skips the Servers,
  *    Balancing and Health steps (they showed nothing but "exists already");
+ *  - the stats page and Prometheus metrics can be turned on from the forms
+ *    (the Routing step's "Built-in pages"; there was no way but typing
+ *    configuration text), read back when the frontend is edited, and turned off;
  *  - the tracer traces a frontend whose address terminates TLS over TLS
  *    ("Over TLS" was off: an HTTPS site traced got its own redirect to HTTPS),
  *    its choice says TLS, and the verdict's "→" before a redirect's location
@@ -19,6 +22,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { freePort } from '../helpers/net.ts';
 import { requireBrowserAndBuild, send, startOrigin, tempDir, withUiSession } from './harness.ts';
@@ -163,5 +167,74 @@ test('a new site routed to a backend that exists goes from Routing to Review (th
     await page.waitForSelector('[data-apply="applied"]', { timeout: 15_000 });
     assert.match(fs.readFileSync(cfgFile, 'utf8'), new RegExp(`frontend second_door\\n    mode http\\n    bind 127\\.0\\.0\\.1:${newPort}\\n    default_backend web_backend\\n`));
     assert.equal(await send(newPort, '/'), 200, 'the new door reaches the backend that was there');
+  });
+});
+
+/** GETs a path from the proxy: status and body. */
+function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', () => resolve({ status: 0, body: '' }));
+  });
+}
+
+test('the stats page and Prometheus metrics are turned on in the wizard, answer through the engine, are shown when the frontend is edited, and turn off', { timeout: 60_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const origin = await startOrigin('web1');
+  const [adminPort, sitePort] = await Promise.all([freePort(), freePort()]);
+  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${origin.port}\n`;
+  await withUiSession({ name: 'ui-newuser2-stats', config, adminPort, graceMs: 500, viewport: { width: 375, height: 800 }, origins: [origin] }, async ({ serve, page, cfgFile }) => {
+    await page.goto(`${serve.url}#/setup/frontend/http_frontend`);
+    await page.waitForSelector('.wizard[data-step="listen"]', { timeout: 10_000 });
+    const next = async (step: string): Promise<void> => {
+      await page.click('[data-action="next"]');
+      await page.waitForSelector(`.wizard[data-step="${step}"]`, { timeout: 10_000 });
+    };
+    await next('tls');
+    await next('routing');
+    assert.equal(await page.isChecked('[data-page="stats"]'), false);
+    await page.check('[data-page="stats"]');
+    await page.check('[data-page="metrics"]');
+    assert.equal(await page.inputValue('#f-pages-statsUri'), '/stats');
+    assert.equal(await page.inputValue('#f-pages-metricsPath'), '/metrics');
+    assert.match((await page.locator('[data-pages-note]').textContent())!, /Anyone who reaches the site can open these pages/);
+    // A wrong path is refused in words, on its field.
+    await page.fill('#f-pages-metricsPath', 'metrics');
+    await page.click('[data-action="next"]');
+    assert.match((await page.locator('#f-pages-metricsPath-err').textContent({ timeout: 5000 }))!, /A path starting with '\/'/);
+    assert.equal(await page.getAttribute('#f-pages-metricsPath', 'aria-invalid'), 'true');
+    await page.fill('#f-pages-metricsPath', '/metrics');
+    await next('review');
+    await page.click('[data-action="apply"]');
+    await page.waitForSelector('[data-apply="applied"]', { timeout: 15_000 });
+    const text = fs.readFileSync(cfgFile, 'utf8');
+    assert.match(text, /http-request use-service prometheus-exporter if \{ path \/metrics \}\n    stats enable\n    stats uri \/stats\n/);
+    const stats = await get(sitePort, '/stats');
+    assert.equal(stats.status, 200);
+    assert.match(stats.body, /web_backend/);
+    const metrics = await get(sitePort, '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /haproxy_process_|haproxy_frontend_/);
+    assert.equal((await get(sitePort, '/')).body, 'web1\n', 'other paths still go to the backend');
+
+    // Edited again, the frontend shows them on; turned off, the lines go.
+    await page.goto(`${serve.url}#/config`);
+    await page.goto(`${serve.url}#/setup/frontend/http_frontend`);
+    await page.waitForSelector('.wizard[data-step="listen"]', { timeout: 10_000 });
+    await next('tls');
+    await next('routing');
+    assert.equal(await page.isChecked('[data-page="stats"]'), true);
+    assert.equal(await page.isChecked('[data-page="metrics"]'), true);
+    await page.uncheck('[data-page="stats"]');
+    await page.uncheck('[data-page="metrics"]');
+    await next('review');
+    await page.click('[data-action="apply"]');
+    await page.waitForSelector('[data-apply="applied"]', { timeout: 15_000 });
+    assert.doesNotMatch(fs.readFileSync(cfgFile, 'utf8'), /stats|prometheus/);
+    assert.equal((await get(sitePort, '/stats')).body, 'web1\n');
   });
 });

@@ -143,6 +143,12 @@ export interface SiteDraft {
   clientCaPem: string;
   rules: RuleDraft[];
   defaultBackend: string;
+  /** HAProxy's stats page at `statsUri` (`stats enable`, `stats uri`). */
+  stats: boolean;
+  statsUri: string;
+  /** Prometheus metrics at `metricsPath` (`http-request use-service prometheus-exporter`). */
+  metrics: boolean;
+  metricsPath: string;
   /** The backends this wizard creates or edits. */
   backends: BackendDraft[];
   /** Original binds the form does not show (extra listeners of an edited frontend), written back as they are. */
@@ -275,6 +281,10 @@ export function newSite(kind: SiteKind, model?: { frontends: ReadonlyArray<{ nam
     clientCaPem: '',
     rules: [],
     defaultBackend: freeName(kind === 'tcp' ? 'tcp_backend' : 'web_backend', backends),
+    stats: false,
+    statsUri: '/stats',
+    metrics: false,
+    metricsPath: '/metrics',
     backends: [],
     keptBinds: [],
   };
@@ -378,6 +388,10 @@ export function frontendDraft(form: FrontendForm): SiteDraft {
       ? { kind: r.match.kind, header: r.match.kind === 'header-contains' ? r.match.header : '', values: r.match.values.join(' '), backend: r.backend, ...(r.aclName ? { aclName: r.aclName } : {}) }
       : { kind: 'raw', header: '', values: '', backend: r.backend, ...(r.raw !== undefined ? { raw: r.raw } : {}) }),
     defaultBackend: form.defaultBackend ?? '',
+    stats: form.statsUri !== undefined,
+    statsUri: form.statsUri ?? '/stats',
+    metrics: form.metricsPath !== undefined,
+    metricsPath: form.metricsPath ?? '/metrics',
     keptBinds: form.binds.filter((b) => b !== main && b !== httpBind),
     ...(main ? { mainBind: main } : {}),
     ...(httpBind ? { httpBind } : {}),
@@ -472,6 +486,16 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         checkName(errors, `rules.${i}.backend`, r.backend, 'backend');
       });
       if (d.defaultBackend.trim() !== '' || mode.kind === 'new') checkName(errors, 'defaultBackend', d.defaultBackend, 'default backend');
+      if (d.kind !== 'tcp') {
+        const page = (on: boolean, path: string, field: string): void => {
+          if (!on) return;
+          if (!/^\/[^\s{}#"'\\]*$/.test(path.trim())) errors[field] = "A path starting with '/', without spaces, braces, quotes or '#', e.g. /stats.";
+        };
+        page(d.stats, d.statsUri, 'pages.statsUri');
+        page(d.metrics, d.metricsPath, 'pages.metricsPath');
+        if (d.stats && !errors['pages.statsUri'] && d.statsUri.trim() === '/') errors['pages.statsUri'] = "The stats page answers every path that begins with this one: '/' would take the whole site. Use e.g. /stats.";
+        if (d.stats && d.metrics && !errors['pages.metricsPath'] && d.metricsPath.trim() === d.statsUri.trim()) errors['pages.metricsPath'] = 'Use a path other than the stats page\'s.';
+      }
       break;
     case 'servers':
       d.backends.forEach((b, bi) => {
@@ -533,7 +557,7 @@ export function stepOfField(field: string): StepId {
   if (field === 'name') return 'what';
   if (field.startsWith('listen.')) return 'listen';
   if (field.startsWith('tls.')) return 'tls';
-  if (field.startsWith('rules.') || field === 'defaultBackend') return 'routing';
+  if (field.startsWith('rules.') || field.startsWith('pages.') || field === 'defaultBackend') return 'routing';
   if (/^backends\.\d+\.(argument|algorithm|sticky)/.test(field)) return 'balance';
   if (/^backends\.\d+\.(health|alert)/.test(field)) return 'health';
   return 'servers';
@@ -636,6 +660,8 @@ export function frontendSpec(d: SiteDraft): FrontendSpec {
     mode: d.kind === 'tcp' ? 'tcp' : 'http',
     binds,
     redirectToHttps: tls && d.redirect,
+    ...(d.kind !== 'tcp' && d.stats ? { statsUri: d.statsUri.trim() } : {}),
+    ...(d.kind !== 'tcp' && d.metrics ? { metricsPath: d.metricsPath.trim() } : {}),
     rules,
     ...(d.defaultBackend.trim() !== '' ? { defaultBackend: d.defaultBackend.trim() } : {}),
   };
@@ -684,6 +710,8 @@ export function fieldOfProblem(p: EditProblem, owners: ReturnType<typeof editsOf
     if (rule) return `rules.${rule[1]}.${rule[3] === 'backend' ? 'backend' : rule[3] === 'header' ? 'header' : rule[3] === 'kind' ? 'kind' : 'values'}`;
     if (f === 'frontend.defaultBackend') return 'defaultBackend';
     if (f === 'frontend.redirectToHttps') return 'tls.httpPort';
+    if (f === 'frontend.statsUri') return 'pages.statsUri';
+    if (f === 'frontend.metricsPath') return 'pages.metricsPath';
     return 'name';
   }
   const b = owner.index;
