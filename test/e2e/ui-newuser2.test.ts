@@ -13,6 +13,7 @@
  *  - the stats page and Prometheus metrics can be turned on from the forms
  *    (the Routing step's "Built-in pages"; there was no way but typing
  *    configuration text), read back when the frontend is edited, and turned off;
+ *  - the Routing step without a rule says so (an empty gap and an empty list);
  *  - the tracer traces a frontend whose address terminates TLS over TLS
  *    ("Over TLS" was off: an HTTPS site traced got its own redirect to HTTPS),
  *    its choice says TLS, and the verdict's "→" before a redirect's location
@@ -196,6 +197,9 @@ test('the stats page and Prometheus metrics are turned on in the wizard, answer 
     };
     await next('tls');
     await next('routing');
+    // No rule: it says so (there was an empty gap), and the empty list is not announced.
+    assert.match((await page.locator('[data-no-rules]').textContent())!, /No rule yet: every request goes to the backend below/);
+    assert.equal(await page.locator('ol.rules').isVisible(), false);
     assert.equal(await page.isChecked('[data-page="stats"]'), false);
     await page.check('[data-page="stats"]');
     await page.check('[data-page="metrics"]');
