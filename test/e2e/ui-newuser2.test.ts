@@ -6,6 +6,7 @@
  *    reachable (it was not mentioned there); the warning follows the address
  *    and port tested: once the server's port is changed it goes (a result belongs
  *    to the address and port tested, not to the row).
+ *  - the wizard's step row says "done" in words (the ✓ was all there was);
  *  - the Health step's timing boxes line up at a phone's width (a label
  *    wrapping to two lines pushed its box below the one beside it);
  *  - a new site routed only to a backend that exists skips the Servers,
@@ -77,6 +78,11 @@ test('Review warns about a server whose Test found it unreachable, and stops whe
     await page.setViewportSize({ width: 1280, height: 900 });
     await next('review');
     await page.waitForSelector('[data-action="apply"]:not([disabled])', { timeout: 10_000 });
+
+    // The step row says which steps are done in words too (the ✓ alone was hidden from screen readers).
+    assert.equal(await page.locator('.steps').getByRole('button', { name: /^What ?, done$/ }).count(), 1);
+    assert.equal(await page.locator('.steps').getByRole('button', { name: /^Health checks ?, done$/ }).count(), 1);
+    assert.equal(await page.locator('.steps').getByRole('button', { name: 'Review', exact: true }).count(), 1, 'the current step is not done');
 
     // The warning is words (not colour alone): which server, where, and what the Test said.
     const warning = page.locator('[data-unreachable-review]');
