@@ -280,7 +280,7 @@ export function ownStats(section: { directives: readonly Directive[] }): boolean
   return stats.length > 0 && stats.every((d) => (d.keyword === 'stats enable' && d.args.length === 0) || (d.keyword === 'stats uri' && d.args.length === 1));
 }
 
-/** HAProxy's stats page path without a `stats uri` line. */
+/** HAProxy's stats page path without a `stats uri` line (the engine's is http/local-services.ts's DEFAULT_STATS_URI). */
 export const DEFAULT_STATS_URI = '/haproxy?stats';
 
 /** The form's Prometheus metrics: `http-request use-service prometheus-exporter if { path PATH }`. */

@@ -100,11 +100,22 @@ export interface RouteStatus {
   condition: string;
 }
 
+/** A page the frontend answers itself: HAProxy's stats page, Prometheus metrics. */
+export interface PageStatus {
+  kind: 'stats' | 'metrics';
+  /** The path it answers at (the stats page: every path beginning with it), when the configuration names one. */
+  path?: string;
+  /** The rule's condition as written when it is not a plain `if { path P }`. */
+  condition?: string;
+}
+
 export interface FrontendStatus {
   name: string;
   mode: 'http' | 'tcp';
   binds: BindStatus[];
   routes: RouteStatus[];
+  /** Its built-in pages, absent when none. */
+  pages?: PageStatus[];
   defaultBackend?: string;
   /** Current client connections. */
   current: number;

@@ -13,7 +13,8 @@
  *    Balancing and Health steps (they showed nothing but "exists already");
  *  - the stats page and Prometheus metrics can be turned on from the forms
  *    (the Routing step's "Built-in pages"; there was no way but typing
- *    configuration text), read back when the frontend is edited, and turned off;
+ *    configuration text), read back when the frontend is edited, linked from
+ *    the overview's frontend card, and turned off;
  *  - the Routing step without a rule says so (an empty gap and an empty list);
  *  - the tracer traces a frontend whose address terminates TLS over TLS
  *    ("Over TLS" was off: an HTTPS site traced got its own redirect to HTTPS),
@@ -230,6 +231,13 @@ test('the stats page and Prometheus metrics are turned on in the wizard, answer 
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /haproxy_process_|haproxy_frontend_/);
     assert.equal((await get(sitePort, '/')).body, 'web1\n', 'other paths still go to the backend');
+    // The overview's frontend card links to them, at the site's address.
+    await page.goto(`${serve.url}#/`);
+    const card = page.locator('[data-frontend="http_frontend"]');
+    await card.locator('[data-page="stats"] a').waitFor({ timeout: 10_000 });
+    assert.equal(await card.locator('[data-page="stats"] a').getAttribute('href'), `http://127.0.0.1:${sitePort}/stats`);
+    assert.match((await card.locator('[data-page="metrics"]').textContent())!, /Prometheus metrics: \/metrics/);
+    assert.equal(await card.locator('[data-page="metrics"] a').getAttribute('href'), `http://127.0.0.1:${sitePort}/metrics`);
 
     // Edited again, the frontend shows them on; turned off, the lines go.
     await page.goto(`${serve.url}#/config`);
@@ -246,5 +254,9 @@ test('the stats page and Prometheus metrics are turned on in the wizard, answer 
     await page.waitForSelector('[data-apply="applied"]', { timeout: 15_000 });
     assert.doesNotMatch(fs.readFileSync(cfgFile, 'utf8'), /stats|prometheus/);
     assert.equal((await get(sitePort, '/stats')).body, 'web1\n');
+    await page.goto(`${serve.url}#/`);
+    await page.locator('[data-frontend="http_frontend"]').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-frontend="http_frontend"] [data-page]').length === 0, undefined, { timeout: 5000 })
+      .catch(() => assert.fail('no page, no links'));
   });
 });
