@@ -16,6 +16,8 @@
  *    configuration text), read back when the frontend is edited, linked from
  *    the overview's frontend card, and turned off;
  *  - the Routing step without a rule says so (an empty gap and an empty list);
+ *  - a server's admin state that could not be changed shows the state it
+ *    kept, not the choice clicked (Drain stayed checked on an UP server);
  *  - the tracer traces a frontend whose address terminates TLS over TLS
  *    ("Over TLS" was off: an HTTPS site traced got its own redirect to HTTPS),
  *    its choice says TLS, and the verdict's "→" before a redirect's location
@@ -258,5 +260,25 @@ test('the stats page and Prometheus metrics are turned on in the wizard, answer 
     await page.locator('[data-frontend="http_frontend"]').waitFor();
     await page.waitForFunction(() => document.querySelectorAll('[data-frontend="http_frontend"] [data-page]').length === 0, undefined, { timeout: 5000 })
       .catch(() => assert.fail('no page, no links'));
+  });
+});
+
+test("a server's admin state that could not be changed goes back to the state it has, with the error in words", { timeout: 60_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const origin = await startOrigin('web1');
+  const [adminPort, sitePort] = await Promise.all([freePort(), freePort()]);
+  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${origin.port}\n`;
+  await withUiSession({ name: 'ui-newuser2-state', config, adminPort, graceMs: 500, viewport: { width: 375, height: 800 }, origins: [origin] }, async ({ serve, page }) => {
+    await page.goto(`${serve.url}#/server/web_backend/web1`);
+    await page.waitForSelector('input[name="admin-state"][value="ready"]:checked', { timeout: 10_000 });
+    // The admin server refuses the change (as when it is gone, or the server was removed meanwhile).
+    await page.route('**/api/setServerState', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ok: false, error: { code: 'LS_ERR_NOT_FOUND', message: 'refused for the test' } }) }));
+    await page.check('input[name="admin-state"][value="drain"]');
+    await page.waitForSelector('text=Changing the state failed', { timeout: 5000 });
+    assert.equal(await page.isChecked('input[name="admin-state"][value="ready"]'), true, 'the server is still Ready, and so are the radios');
+    assert.equal(await page.isChecked('input[name="admin-state"][value="drain"]'), false);
+    await page.unroute('**/api/setServerState');
+    await page.check('input[name="admin-state"][value="drain"]');
+    await page.waitForSelector('text=web1 is now DRAIN', { timeout: 5000 });
   });
 });
