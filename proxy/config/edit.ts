@@ -21,7 +21,7 @@ import { quoteWord } from './lexer.ts';
 import { directiveText } from './serialize.ts';
 import { BUILTIN_BALANCE, inheritedDefaults, withServerDefaults } from './provision.ts';
 import {
-  FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
+  DEFAULT_STATS_URI, FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
   splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines,
 } from './form-model.ts';
 import type {
@@ -268,6 +268,9 @@ function frontendLines(spec: FrontendSpec, aclNames: string[]): Record<FrontendC
     mode: [lineOf(['mode', spec.mode ?? 'http'])],
     bind: spec.binds.map(bindLine),
     redirect: spec.redirectToHttps ? ['http-request redirect scheme https code 301 unless { ssl_fc }'] : [],
+    metrics: spec.metricsPath !== undefined ? [lineOf(['http-request', 'use-service', 'prometheus-exporter', 'if', '{', 'path', spec.metricsPath, '}'])] : [],
+    // `stats enable` alone serves HAProxy's default path: no `stats uri` line for it.
+    stats: spec.statsUri !== undefined ? ['stats enable', ...(spec.statsUri !== DEFAULT_STATS_URI ? [lineOf(['stats', 'uri', spec.statsUri])] : [])] : [],
     acl: rules.flatMap((r, i) => (r.match ? [aclLine(aclNames[i]!, r.match)] : [])),
     use_backend: rules.map((r, i) => (r.match ? lineOf(['use_backend', r.backend, 'if', aclNames[i]!]) : `${lineOf(['use_backend', r.backend])} ${r.raw ?? ''}`.trimEnd())),
     default_backend: spec.defaultBackend ? [lineOf(['default_backend', spec.defaultBackend])] : [],
@@ -346,6 +349,13 @@ function checkFrontend(spec: FrontendSpec | undefined, problem: (field: string, 
     else if ((b.verify === 'optional' || b.verify === 'required') && b.caFile === undefined) problem(`frontend.binds[${i}].caFile`, 'client certificates are checked against a CA: give the CA file (ca-file)');
   });
   if (spec.redirectToHttps && spec.mode === 'tcp') problem('frontend.redirectToHttps', 'a redirect to HTTPS needs an HTTP site');
+  for (const [field, path, what] of [['frontend.statsUri', spec.statsUri, 'the stats page'], ['frontend.metricsPath', spec.metricsPath, 'the Prometheus metrics']] as const) {
+    if (path === undefined) continue;
+    if (!validWord(path) || !path.startsWith('/') || /[{}#"'\\]/.test(path)) problem(field, `a path starting with '/', without spaces, braces, quotes or '#', is required for ${what} (got ${JSON.stringify(path)})`);
+    else if (spec.mode === 'tcp') problem(field, `${what} needs an HTTP site`);
+    else if (field === 'frontend.statsUri' && path === '/') problem(field, "the stats page at '/' would answer every request of the site (stats uri is a prefix): use a path such as /stats");
+  }
+  if (spec.statsUri !== undefined && spec.statsUri === spec.metricsPath) problem('frontend.metricsPath', 'the stats page and the Prometheus metrics need different paths');
   if (spec.defaultBackend !== undefined && !validName(spec.defaultBackend)) problem('frontend.defaultBackend', 'the name of a backend');
   (spec.rules ?? []).forEach((r, i) => {
     const at = `frontend.rules[${i}]`;
@@ -653,7 +663,7 @@ function setFrontend(l: Lines, config: Config, spec: FrontendSpec, previousName:
   const indent = indentOf(l, section);
   let anchor = section.loc.line - 1;
   for (const c of FRONTEND_CATEGORIES) {
-    const olds = section.directives.filter((d) => frontendCategory(d, owned) === c);
+    const olds = section.directives.filter((d) => frontendCategory(d, owned, section) === c);
     // A listen section's mode line is shared with its backend side: leave it when the frontend form does not set one.
     anchor = spliceCategory(l, patch, olds, lines[c], (d) => canonicalFrontendLine(d, c), anchor, indent);
   }

@@ -68,6 +68,10 @@ export interface FrontendSpec {
   binds: BindSpec[];
   /** `http-request redirect scheme https code 301 unless { ssl_fc }`. */
   redirectToHttps?: boolean;
+  /** `stats uri PATH` (with `stats enable`), when the section's stats lines are only those two. */
+  statsUri?: string;
+  /** `http-request use-service prometheus-exporter if { path PATH }`. */
+  metricsPath?: string;
   rules?: RoutingRule[];
   defaultBackend?: string;
 }
@@ -266,22 +270,44 @@ export function ownedAcls(section: Section): Map<string, RuleMatch> {
   return owned;
 }
 
+/**
+ * The form's stats page: `stats enable` and `stats uri`, owned when they are the section's only
+ * stats lines (`stats auth`, `stats refresh`… turn the page on by themselves: with one of them the
+ * lines stay as written).
+ */
+export function ownStats(section: { directives: readonly Directive[] }): boolean {
+  const stats = section.directives.filter((d) => d.keyword.startsWith('stats '));
+  return stats.length > 0 && stats.every((d) => (d.keyword === 'stats enable' && d.args.length === 0) || (d.keyword === 'stats uri' && d.args.length === 1));
+}
+
+/** HAProxy's stats page path without a `stats uri` line (the engine's is http/local-services.ts's DEFAULT_STATS_URI). */
+export const DEFAULT_STATS_URI = '/haproxy?stats';
+
+/** The form's Prometheus metrics: `http-request use-service prometheus-exporter if { path PATH }`. */
+export function metricsPathOf(d: Directive): string | undefined {
+  if (d.keyword !== 'http-request') return undefined;
+  const a = d.args;
+  return a.length === 7 && a[0] === 'use-service' && a[1] === 'prometheus-exporter' && a[2] === 'if' && a[3] === '{' && a[4] === 'path' && a[6] === '}' ? a[5] : undefined;
+}
+
 /** The frontend category of a directive the forms own, or undefined (unknown to the forms). */
-export function frontendCategory(d: Directive, acls: ReadonlyMap<string, RuleMatch>): FrontendCategory | undefined {
+export function frontendCategory(d: Directive, acls: ReadonlyMap<string, RuleMatch>, section?: { directives: readonly Directive[] }): FrontendCategory | undefined {
   switch (d.keyword) {
+    case 'stats enable':
+    case 'stats uri': return section && ownStats(section) ? 'stats' : undefined;
     case 'mode': return 'mode';
     case 'bind': return 'bind';
     case 'default_backend': return 'default_backend';
     case 'use_backend': return 'use_backend';
     case 'acl': return acls.has(d.args[0] ?? '') ? 'acl' : undefined;
-    case 'http-request':
+    case 'http-request': return isHttpsRedirect(d) ? 'redirect' : metricsPathOf(d) !== undefined ? 'metrics' : undefined;
     case 'redirect': return isHttpsRedirect(d) ? 'redirect' : undefined;
     default: return undefined;
   }
 }
 
-export type FrontendCategory = 'mode' | 'bind' | 'redirect' | 'acl' | 'use_backend' | 'default_backend';
-export const FRONTEND_CATEGORIES: readonly FrontendCategory[] = ['mode', 'bind', 'redirect', 'acl', 'use_backend', 'default_backend'];
+export type FrontendCategory = 'mode' | 'bind' | 'redirect' | 'metrics' | 'stats' | 'acl' | 'use_backend' | 'default_backend';
+export const FRONTEND_CATEGORIES: readonly FrontendCategory[] = ['mode', 'bind', 'redirect', 'metrics', 'stats', 'acl', 'use_backend', 'default_backend'];
 
 export type BackendCategory = 'mode' | 'balance' | 'cookie' | 'httpchk' | 'expect' | 'email-alert' | 'server';
 export const BACKEND_CATEGORIES: readonly BackendCategory[] = ['mode', 'balance', 'cookie', 'httpchk', 'expect', 'email-alert', 'server'];
@@ -533,13 +559,17 @@ export function formModel(config: Config): FormModel {
     if (p.kind === 'frontend' || p.kind === 'listen') {
       const acls = ownedAcls(section);
       const redirect = section.directives.some(isHttpsRedirect);
-      const unknown = section.directives.filter((d) => frontendCategory(d, acls) === undefined && (p.kind !== 'listen' || backendCategory(d, section) === undefined)).length;
+      const unknown = section.directives.filter((d) => frontendCategory(d, acls, section) === undefined && (p.kind !== 'listen' || backendCategory(d, section) === undefined)).length;
+      const statsUri = ownStats(section) ? (section.directives.filter((d) => d.keyword === 'stats uri').at(-1)?.args[0] ?? DEFAULT_STATS_URI) : undefined;
+      const metricsPath = section.directives.map(metricsPathOf).find((m) => m !== undefined);
       frontends.push({
         kind: p.kind,
         name: p.name,
         mode,
         binds: section.directives.filter((d) => d.keyword === 'bind').map(bindSpec),
         redirectToHttps: redirect,
+        ...(statsUri !== undefined ? { statsUri } : {}),
+        ...(metricsPath !== undefined ? { metricsPath } : {}),
         rules: routingRules(section, acls),
         ...(p.defaultBackend ? { defaultBackend: p.defaultBackend.name } : {}),
         unknownDirectives: unknown,
@@ -547,7 +577,7 @@ export function formModel(config: Config): FormModel {
       });
     }
     if (p.kind === 'backend' || p.kind === 'listen') {
-      const unknown = section.directives.filter((d) => backendCategory(d, section) === undefined && (p.kind !== 'listen' || frontendCategory(d, ownedAcls(section)) === undefined)).length;
+      const unknown = section.directives.filter((d) => backendCategory(d, section) === undefined && (p.kind !== 'listen' || frontendCategory(d, ownedAcls(section), section) === undefined)).length;
       backends.push({
         kind: p.kind,
         name: p.name,

@@ -100,11 +100,22 @@ export interface RouteStatus {
   condition: string;
 }
 
+/** A page the frontend answers itself: HAProxy's stats page, Prometheus metrics. */
+export interface PageStatus {
+  kind: 'stats' | 'metrics';
+  /** The path it answers at (the stats page: every path beginning with it), when the configuration names one. */
+  path?: string;
+  /** The rule's condition as written when it is not a plain `if { path P }`. */
+  condition?: string;
+}
+
 export interface FrontendStatus {
   name: string;
   mode: 'http' | 'tcp';
   binds: BindStatus[];
   routes: RouteStatus[];
+  /** Its built-in pages, absent when none. */
+  pages?: PageStatus[];
   defaultBackend?: string;
   /** Current client connections. */
   current: number;
@@ -638,6 +649,10 @@ export interface FrontendSpec {
   binds: BindSpec[];
   /** `http-request redirect scheme https code 301 unless { ssl_fc }`. */
   redirectToHttps?: boolean;
+  /** The stats page at this path (`stats enable`, `stats uri PATH`); absent: none (from the form). */
+  statsUri?: string;
+  /** Prometheus metrics at this path (`http-request use-service prometheus-exporter if { path PATH }`). */
+  metricsPath?: string;
   rules?: RoutingRule[];
   defaultBackend?: string;
 }

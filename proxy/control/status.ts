@@ -8,7 +8,8 @@ import type { Engine } from '../engine.ts';
 import type { BalancingProxy, Proxy, SwitchingRule } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
-import type { BackendStatus, BindStatus, FrontendStatus, RouteStatus, ServerAdminState, ServerCheckStatus, ServerStatus, StatusSnapshot } from './contract.ts';
+import { DEFAULT_STATS_URI } from '../http/local-services.ts';
+import type { BackendStatus, BindStatus, FrontendStatus, PageStatus, RouteStatus, ServerAdminState, ServerCheckStatus, ServerStatus, StatusSnapshot } from './contract.ts';
 
 export function statusSnapshot(engine: Engine, now = Date.now()): StatusSnapshot {
   const config = engine.currentConfig();
@@ -30,6 +31,7 @@ export function statusSnapshot(engine: Engine, now = Date.now()): StatusSnapshot
           listening: l.listening !== undefined,
         })),
         routes: proxy.switchingRules.map((rule) => ({ backend: rule.backend, condition: conditionText(proxy, rule) } satisfies RouteStatus)),
+        ...pagesOf(proxy),
         ...(proxy.defaultBackend ? { defaultBackend: proxy.defaultBackend.name } : proxy.kind === 'listen' ? { defaultBackend: proxy.name } : {}),
         current: engine.stats.counters('frontend', proxy.name)?.scur ?? 0,
       });
@@ -98,6 +100,22 @@ function checkStatus(server: RuntimeServer): ServerCheckStatus {
 }
 
 /** `if is_api`, `unless { ssl_fc }`: the rule's condition words as written on its line; '' when unconditional. */
+/** The stats page (`stats enable|uri`…) and Prometheus metrics (`http-request use-service prometheus-exporter`) of a frontend. */
+function pagesOf(proxy: Proxy): { pages?: PageStatus[] } {
+  const pages: PageStatus[] = [];
+  if (proxy.mode === 'http' && proxy.stats.enabled) pages.push({ kind: 'stats', path: proxy.stats.uri ?? DEFAULT_STATS_URI });
+  for (const rule of proxy.httpRequestRules) {
+    if (rule.action.type !== 'use-service' || rule.action.service !== 'prometheus-exporter') continue;
+    const directive = proxy.section.directives.find((d) => d.loc === rule.loc || (d.keyword === 'http-request' && d.loc.line === rule.loc.line && d.loc.file === rule.loc.file));
+    const words = directive?.args ?? [];
+    const start = words.findIndex((w) => w === 'if' || w === 'unless');
+    const condition = start < 0 ? '' : words.slice(start).join(' ');
+    const plain = /^if \{ path (\S+) \}$/.exec(condition);
+    pages.push({ kind: 'metrics', ...(plain ? { path: plain[1]! } : condition ? { condition } : {}) });
+  }
+  return pages.length > 0 ? { pages } : {};
+}
+
 function conditionText(proxy: Proxy, rule: SwitchingRule): string {
   if (!rule.condition) return '';
   const directive = proxy.section.directives.find((d) => d.loc === rule.loc)

@@ -143,6 +143,12 @@ export interface SiteDraft {
   clientCaPem: string;
   rules: RuleDraft[];
   defaultBackend: string;
+  /** HAProxy's stats page at `statsUri` (`stats enable`, `stats uri`). */
+  stats: boolean;
+  statsUri: string;
+  /** Prometheus metrics at `metricsPath` (`http-request use-service prometheus-exporter`). */
+  metrics: boolean;
+  metricsPath: string;
   /** The backends this wizard creates or edits. */
   backends: BackendDraft[];
   /** Original binds the form does not show (extra listeners of an edited frontend), written back as they are. */
@@ -168,17 +174,27 @@ export const STEP_TITLES: Record<StepId, string> = {
 /**
  * The steps of a mode. Editing a frontend whose routing names backends that do
  * not exist yet (`newBackends`, filled by syncBackends) adds the steps that
- * create them, as for a new site.
+ * create them, as for a new site; a new site whose routing names only
+ * backends that exist (`newBackends` false, see createsBackends) has none.
  */
-export function stepsFor(mode: WizardMode, kind: SiteKind, newBackends = false): StepId[] {
+export function stepsFor(mode: WizardMode, kind: SiteKind, newBackends = mode.kind === 'new'): StepId[] {
   if (mode.kind === 'backend') return ['servers', 'balance', 'health', 'review'];
+  const create: StepId[] = newBackends ? ['servers', 'balance', 'health'] : [];
   if (mode.kind === 'frontend') {
-    const create: StepId[] = newBackends ? ['servers', 'balance', 'health'] : [];
     return kind === 'tcp' ? ['listen', 'routing', ...create, 'review'] : ['listen', 'tls', 'routing', ...create, 'review'];
   }
-  return kind === 'tcp'
-    ? ['what', 'listen', 'routing', 'servers', 'balance', 'health', 'review']
-    : ['what', 'listen', 'tls', 'routing', 'servers', 'balance', 'health', 'review'];
+  return kind === 'tcp' ? ['what', 'listen', 'routing', ...create, 'review'] : ['what', 'listen', 'tls', 'routing', ...create, 'review'];
+}
+
+/**
+ * A new site creates backends unless its routing names only backends that exist
+ * (then its Servers, Balancing and Health steps would have nothing to show: the
+ * backends stay as they are). Nothing named yet counts as creating one.
+ */
+export function createsBackends(d: SiteDraft, model: FormModel | null): boolean {
+  const named = [...d.rules.map((r) => r.backend.trim()), d.defaultBackend.trim()].filter((n) => n !== '');
+  const existing = new Set(model?.backends.map((b) => b.name) ?? []);
+  return named.length === 0 || named.some((n) => !existing.has(n));
 }
 
 export const RULE_TEXT: Record<RuleKind, string> = {
@@ -265,6 +281,10 @@ export function newSite(kind: SiteKind, model?: { frontends: ReadonlyArray<{ nam
     clientCaPem: '',
     rules: [],
     defaultBackend: freeName(kind === 'tcp' ? 'tcp_backend' : 'web_backend', backends),
+    stats: false,
+    statsUri: '/stats',
+    metrics: false,
+    metricsPath: '/metrics',
     backends: [],
     keptBinds: [],
   };
@@ -368,6 +388,10 @@ export function frontendDraft(form: FrontendForm): SiteDraft {
       ? { kind: r.match.kind, header: r.match.kind === 'header-contains' ? r.match.header : '', values: r.match.values.join(' '), backend: r.backend, ...(r.aclName ? { aclName: r.aclName } : {}) }
       : { kind: 'raw', header: '', values: '', backend: r.backend, ...(r.raw !== undefined ? { raw: r.raw } : {}) }),
     defaultBackend: form.defaultBackend ?? '',
+    stats: form.statsUri !== undefined,
+    statsUri: form.statsUri ?? '/stats',
+    metrics: form.metricsPath !== undefined,
+    metricsPath: form.metricsPath ?? '/metrics',
     keptBinds: form.binds.filter((b) => b !== main && b !== httpBind),
     ...(main ? { mainBind: main } : {}),
     ...(httpBind ? { httpBind } : {}),
@@ -462,6 +486,16 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         checkName(errors, `rules.${i}.backend`, r.backend, 'backend');
       });
       if (d.defaultBackend.trim() !== '' || mode.kind === 'new') checkName(errors, 'defaultBackend', d.defaultBackend, 'default backend');
+      if (d.kind !== 'tcp') {
+        const page = (on: boolean, path: string, field: string): void => {
+          if (!on) return;
+          if (!/^\/[^\s{}#"'\\]*$/.test(path.trim())) errors[field] = "A path starting with '/', without spaces, braces, quotes or '#', e.g. /stats.";
+        };
+        page(d.stats, d.statsUri, 'pages.statsUri');
+        page(d.metrics, d.metricsPath, 'pages.metricsPath');
+        if (d.stats && !errors['pages.statsUri'] && d.statsUri.trim() === '/') errors['pages.statsUri'] = "The stats page answers every path that begins with this one: '/' would take the whole site. Use e.g. /stats.";
+        if (d.stats && d.metrics && !errors['pages.metricsPath'] && d.metricsPath.trim() === d.statsUri.trim()) errors['pages.metricsPath'] = 'Use a path other than the stats page\'s.';
+      }
       break;
     case 'servers':
       d.backends.forEach((b, bi) => {
@@ -523,7 +557,7 @@ export function stepOfField(field: string): StepId {
   if (field === 'name') return 'what';
   if (field.startsWith('listen.')) return 'listen';
   if (field.startsWith('tls.')) return 'tls';
-  if (field.startsWith('rules.') || field === 'defaultBackend') return 'routing';
+  if (field.startsWith('rules.') || field.startsWith('pages.') || field === 'defaultBackend') return 'routing';
   if (/^backends\.\d+\.(argument|algorithm|sticky)/.test(field)) return 'balance';
   if (/^backends\.\d+\.(health|alert)/.test(field)) return 'health';
   return 'servers';
@@ -626,6 +660,8 @@ export function frontendSpec(d: SiteDraft): FrontendSpec {
     mode: d.kind === 'tcp' ? 'tcp' : 'http',
     binds,
     redirectToHttps: tls && d.redirect,
+    ...(d.kind !== 'tcp' && d.stats ? { statsUri: d.statsUri.trim() } : {}),
+    ...(d.kind !== 'tcp' && d.metrics ? { metricsPath: d.metricsPath.trim() } : {}),
     rules,
     ...(d.defaultBackend.trim() !== '' ? { defaultBackend: d.defaultBackend.trim() } : {}),
   };
@@ -674,6 +710,8 @@ export function fieldOfProblem(p: EditProblem, owners: ReturnType<typeof editsOf
     if (rule) return `rules.${rule[1]}.${rule[3] === 'backend' ? 'backend' : rule[3] === 'header' ? 'header' : rule[3] === 'kind' ? 'kind' : 'values'}`;
     if (f === 'frontend.defaultBackend') return 'defaultBackend';
     if (f === 'frontend.redirectToHttps') return 'tls.httpPort';
+    if (f === 'frontend.statsUri') return 'pages.statsUri';
+    if (f === 'frontend.metricsPath') return 'pages.metricsPath';
     return 'name';
   }
   const b = owner.index;

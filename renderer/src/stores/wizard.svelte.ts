@@ -4,7 +4,7 @@
  */
 import type { BuildResult, FormModel } from '../../../proxy/control/contract.ts';
 import {
-  backendDraft, checkStep, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newSite, stepOfField, stepsFor, syncBackends,
+  backendDraft, checkStep, createsBackends, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newSite, stepOfField, stepsFor, syncBackends,
   type FieldErrors, type SiteDraft, type SiteKind, type StepId, type WizardMode,
 } from '../lib/wizard.ts';
 import { control, type UiError } from '../transport/index.ts';
@@ -30,9 +30,16 @@ class Wizard {
    */
   private unfinished = $state(false);
   resumed = $state(false);
+  /**
+   * What the Servers step's Test found, by the `address:port` it tested (a result
+   * belongs to that address, not to a row: an edited address has none). Review
+   * warns about the servers of the draft that did not answer.
+   */
+  probes = $state<Record<string, Probe>>({});
 
-  readonly steps = $derived(stepsFor(this.mode, this.draft.kind, this.mode.kind === 'frontend' && this.draft.backends.length > 0));
   readonly model = $derived<FormModel | null>(configFile.state?.model ?? null);
+  readonly steps = $derived(stepsFor(this.mode, this.draft.kind,
+    this.mode.kind === 'new' ? createsBackends(this.draft, this.model) : this.mode.kind === 'frontend' && this.draft.backends.length > 0));
 
   /**
    * Opens the wizard for `mode`: resumes the unfinished draft of the same mode,
@@ -64,6 +71,7 @@ class Wizard {
     forgetWizard(tabStorage());
     this.unfinished = false;
     this.resumed = false;
+    this.probes = {};
     this.mode = mode;
     this.errors = {};
     this.failure = null;
@@ -84,6 +92,28 @@ class Wizard {
       else this.draft = { ...newSite(form.mode === 'tcp' ? 'tcp' : 'http'), backends: [backendDraft(form, model)] };
     }
     this.step = this.steps[0]!;
+  }
+
+  /** Asks the engine whether it can connect to `address:port` now; the answer is kept for the row and for Review. */
+  async probe(address: string, port: number): Promise<void> {
+    const key = probeKey(address, String(port));
+    this.probes[key] = { busy: true, text: 'Testing…' };
+    const r = await control().probeServer({ address: address.trim(), port });
+    if (!r.ok) this.probes[key] = { ok: false, text: r.error.message };
+    else if (r.value.reachable) this.probes[key] = { ok: true, text: `Reachable (${Math.round(r.value.ms)} ms)` };
+    else this.probes[key] = { ok: false, text: `Not reachable: ${r.value.reason ?? 'no answer'}` };
+  }
+
+  /** The servers of the draft whose last Test found them unreachable (at the address and port they have now). */
+  get unreachable(): { backend: string; server: string; at: string; text: string }[] {
+    const out: { backend: string; server: string; at: string; text: string }[] = [];
+    for (const b of this.draft.backends) {
+      for (const s of b.servers) {
+        const probe = this.probes[probeKey(s.address, s.port)];
+        if (probe?.ok === false) out.push({ backend: b.name, server: s.name, at: `${s.address.trim()}:${s.port.trim()}`, text: probe.text });
+      }
+    }
+    return out;
   }
 
   setKind(kind: SiteKind): void {
@@ -262,6 +292,13 @@ class Wizard {
     }
     return r.value;
   }
+}
+
+/** A Test's outcome: `ok` undefined while it runs. */
+export interface Probe { busy?: boolean; ok?: boolean; text: string }
+
+export function probeKey(address: string, port: string): string {
+  return `${address.trim()}:${port.trim()}`;
 }
 
 function portTaken(port: string, usedBy: string | undefined, reason: string | undefined): string {

@@ -360,3 +360,47 @@ test('a backend that a frontend still routes to is not removed: the problem name
     assert.ok(!r.text.includes('backend web') && !r.text.includes('frontend www'));
   }
 });
+
+test("the forms' stats page and Prometheus metrics: written, read back, turned off, kept as written beside other stats lines, refused where wrong, valid for HAProxy", (t) => {
+  const head = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\n';
+  const text = `${head}frontend web\n    mode http\n    bind :8080\n    default_backend app\n\nbackend app\n    server a1 127.0.0.1:8001\n`;
+  const spec = { name: 'web', mode: 'http' as const, binds: [{ address: '', port: 8080 }], defaultBackend: 'app' };
+  const on = edit(text, [{ op: 'set-frontend', frontend: { ...spec, statsUri: '/stats', metricsPath: '/metrics' } }]);
+  assert.match(on, /frontend web\n    mode http\n    bind :8080\n    http-request use-service prometheus-exporter if \{ path \/metrics \}\n    stats enable\n    stats uri \/stats\n    default_backend app\n/);
+  const form = model(on).frontends[0]!;
+  assert.equal(form.statsUri, '/stats');
+  assert.equal(form.metricsPath, '/metrics');
+  assert.equal(form.unknownDirectives, 0);
+  assert.equal(edit(on, [{ op: 'set-frontend', frontend: { ...spec, statsUri: '/stats', metricsPath: '/metrics' } }]), on, 'the same form changes nothing');
+  assert.equal(edit(on, [{ op: 'set-frontend', frontend: spec }]), text, 'turned off, the lines go');
+  // HAProxy's default path: `stats enable` alone.
+  const bare = edit(text, [{ op: 'set-frontend', frontend: { ...spec, statsUri: '/haproxy?stats' } }]);
+  assert.match(bare, /    stats enable\n    default_backend app/);
+  assert.equal(model(bare).frontends[0]!.statsUri, '/haproxy?stats');
+  // Other stats lines turn the page on by themselves: the form does not own them, and they stay.
+  const authed = text.replace('    default_backend app\n', '    stats enable\n    stats uri /s\n    stats auth admin:pw\n    default_backend app\n');
+  assert.equal(model(authed).frontends[0]!.statsUri, undefined);
+  assert.equal(model(authed).frontends[0]!.unknownDirectives, 3);
+  assert.equal(edit(authed, [{ op: 'set-frontend', frontend: spec }]), authed);
+  // Refused in words.
+  const refused = (s: object): string => {
+    const r = applyEdits(text, [{ op: 'set-frontend', frontend: { ...spec, ...s } }], parseOptions);
+    assert.equal(r.ok, false);
+    return r.ok ? '' : r.problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  };
+  assert.match(refused({ statsUri: 'stats' }), /frontend\.statsUri: a path starting with '\/'/);
+  assert.match(refused({ statsUri: '/' }), /would answer every request/);
+  assert.match(refused({ metricsPath: '/m }' }), /frontend\.metricsPath/);
+  assert.match(refused({ statsUri: '/x', metricsPath: '/x' }), /different paths/);
+  assert.match(refused({ mode: 'tcp', metricsPath: '/metrics' }), /needs an HTTP site/);
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-edit-stats-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'h.cfg'), on);
+    const r = haproxyCheck(path.join(dir, 'h.cfg'), dir);
+    assert.equal(r.status, 0, r.output);
+    assert.doesNotMatch(r.output, /WARNING/, r.output);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

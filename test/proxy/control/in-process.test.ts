@@ -55,3 +55,25 @@ test('the control contract validates, applies and reports status; an invalid tex
     await app.close();
   }
 });
+
+test("status names a frontend's built-in pages: the stats page's path (HAProxy's default without stats uri) and Prometheus metrics' path or condition", async () => {
+  const app = await startNamedServer('app');
+  const [port, port2] = await Promise.all([freePort(), freePort()]);
+  const cfg = `${text(port, app.port, '    stats uri /s\n    http-request use-service prometheus-exporter if { path /metrics }\n')}`
+    + `frontend other\n    bind 127.0.0.1:${port2}\n    stats enable\n    http-request use-service prometheus-exporter if { src 10.0.0.0/8 }\n    default_backend app\n`;
+  const engine = new Engine(parseConfig([{ name: 'site.cfg', text: cfg }]).config, { sink: { traffic() {}, alert() {} } });
+  await engine.start();
+  const control = new InProcessControl(engine);
+  try {
+    const status = value(await control.status());
+    assert.deepEqual(status.frontends.map((f) => [f.name, f.pages]), [
+      ['web', [{ kind: 'stats', path: '/s' }, { kind: 'metrics', path: '/metrics' }]],
+      ['other', [{ kind: 'stats', path: '/haproxy?stats' }, { kind: 'metrics', condition: 'if { src 10.0.0.0/8 }' }]],
+    ]);
+    value(await control.applyConfig(text(port, app.port)));
+    assert.equal(value(await control.status()).frontends[0]!.pages, undefined, 'none: no field');
+  } finally {
+    await engine.stop(100);
+    await app.close();
+  }
+});

@@ -15,7 +15,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import {
-  backendDraft, backendSpec, badIpv4, checkStep, chooseSticky, stickyWords, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, redirectNote, stepOfField, stepsFor, syncBackends, type SiteDraft,
+  backendDraft, backendSpec, badIpv4, checkStep, chooseSticky, createsBackends, stickyWords, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, redirectNote, stepOfField, stepsFor, syncBackends, type SiteDraft,
 } from '../../../renderer/src/lib/wizard.ts';
 
 const HEAD = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
@@ -286,4 +286,25 @@ test('the HTTPS site\'s redirect is explained when HTTPS is not on port 443: it 
   d.redirect = true;
   d.tls = 'none';
   assert.equal(redirectNote(d), '', 'no TLS, no redirect written');
+});
+
+test('a new site routed only to backends that exist has no Servers, Balancing or Health step (they showed nothing)', () => {
+  const text = `${HEAD}frontend http_frontend\n    mode http\n    bind 127.0.0.1:8080\n    default_backend http_backend\n\nbackend http_backend\n    mode http\n    server webserver1 127.0.0.1:8001 check\n`;
+  const model = formModel(parseConfig([{ name: 'x', text }]).config);
+  const mode = { kind: 'new' } as const;
+  const d = newSite('http', model);
+  assert.equal(createsBackends(d, model), true, 'the proposed web_backend does not exist');
+  assert.deepEqual(stepsFor(mode, d.kind, createsBackends(d, model)), ['what', 'listen', 'tls', 'routing', 'servers', 'balance', 'health', 'review']);
+  d.defaultBackend = 'http_backend';
+  assert.equal(createsBackends(d, model), false);
+  assert.deepEqual(stepsFor(mode, d.kind, createsBackends(d, model)), ['what', 'listen', 'tls', 'routing', 'review']);
+  assert.deepEqual(stepsFor(mode, 'tcp', false), ['what', 'listen', 'routing', 'review']);
+  d.rules = [{ kind: 'path-begins', header: '', values: '/api/', backend: 'api_backend' }];
+  assert.equal(createsBackends(d, model), true, 'a rule names a backend to create');
+  d.rules = [];
+  d.defaultBackend = '';
+  assert.equal(createsBackends(d, model), true, 'nothing named yet');
+  syncBackends(d, model);
+  const { edits } = editsOf({ ...d, defaultBackend: 'http_backend', backends: [] }, mode, model);
+  assert.deepEqual(edits.map((e) => e.op), ['set-frontend']);
 });
