@@ -17,11 +17,12 @@
 import { parseConfig } from './index.ts';
 import type { ParseOptions } from './keywords.ts';
 import type { BalancingProxy, Config, Directive, Section } from './model.ts';
+import { DEFAULT_STATS_URI } from './model.ts';
 import { quoteWord } from './lexer.ts';
 import { directiveText } from './serialize.ts';
 import { BUILTIN_BALANCE, inheritedDefaults, withServerDefaults } from './provision.ts';
 import {
-  DEFAULT_STATS_URI, FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
+  FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
   splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines,
 } from './form-model.ts';
 import type {

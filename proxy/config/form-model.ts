@@ -14,6 +14,7 @@
  * an unknown directive, written back byte for byte.
  */
 import type { BalanceAlgorithm, BalancingProxy, Config, Directive, Section, SyslogLevel } from './model.ts';
+import { DEFAULT_STATS_URI } from './model.ts';
 import { BUILTIN_SERVER } from './provision.ts';
 
 /** A routing condition the forms can build. Values are ORed. */
@@ -279,9 +280,6 @@ export function ownStats(section: { directives: readonly Directive[] }): boolean
   const stats = section.directives.filter((d) => d.keyword.startsWith('stats '));
   return stats.length > 0 && stats.every((d) => (d.keyword === 'stats enable' && d.args.length === 0) || (d.keyword === 'stats uri' && d.args.length === 1));
 }
-
-/** HAProxy's stats page path without a `stats uri` line (the engine's is http/local-services.ts's DEFAULT_STATS_URI). */
-export const DEFAULT_STATS_URI = '/haproxy?stats';
 
 /** The form's Prometheus metrics: `http-request use-service prometheus-exporter if { path PATH }`. */
 export function metricsPathOf(d: Directive): string | undefined {

@@ -679,8 +679,12 @@ export interface StickRule extends Conditional {
 
 // ---------------------------------------------------------------- misc
 
+/** HAProxy's stats page path without a `stats uri` line. */
+export const DEFAULT_STATS_URI = '/haproxy?stats';
+
 export interface StatsSettings {
   enabled: boolean;
+  /** Unset: DEFAULT_STATS_URI. */
   uri?: string;
   /** ms */
   refresh?: number;

@@ -8,7 +8,7 @@ import type { Engine } from '../engine.ts';
 import type { BalancingProxy, Proxy, SwitchingRule } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
-import { DEFAULT_STATS_URI } from '../http/local-services.ts';
+import { DEFAULT_STATS_URI } from '../config/model.ts';
 import type { BackendStatus, BindStatus, FrontendStatus, PageStatus, RouteStatus, ServerAdminState, ServerCheckStatus, ServerStatus, StatusSnapshot } from './contract.ts';
 
 export function statusSnapshot(engine: Engine, now = Date.now()): StatusSnapshot {

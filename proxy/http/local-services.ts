@@ -6,6 +6,7 @@
  * the page's form) answers once the request body is in.
  */
 import type { Proxy } from '../config/model.ts';
+import { DEFAULT_STATS_URI } from '../config/model.ts';
 import type { StatsHost } from '../stats/host.ts';
 import type { HttpTransaction } from './transaction.ts';
 import type { LocalAnswer, RuleOutcome } from './rules.ts';
@@ -20,7 +21,7 @@ import { statCsv, statJson, withoutLegends } from '../stats/csv.ts';
 import { statsPageHtml } from '../stats/page.ts';
 import { prometheusText } from '../stats/prometheus.ts';
 
-export const DEFAULT_STATS_URI = '/haproxy?stats';
+
 export const DEFAULT_STATS_REALM = 'HAProxy Statistics';
 
 function answer(status: number, reason: string, type: string, body: string, headers = ''): LocalAnswer {

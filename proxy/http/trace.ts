@@ -21,6 +21,7 @@
  * scopes) are reported, not run.
  */
 import type { BalancingProxy, Config, Directive, FrontendProxy, HttpRule, ListenProxy, Proxy } from '../config/model.ts';
+import { DEFAULT_STATS_URI } from '../config/model.ts';
 import { directiveText } from '../config/serialize.ts';
 import {
   compileAclResult, compileCondition, compileSample, sampleToString, predefinedAcl, MapVarStore, ACL_PASS, ACL_MISS,
@@ -519,9 +520,9 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
 
   if (mode === 'tcp' && frontend.tcpRequestRules.length > 0) result.steps.push('tcp-request rules are not traced: the routing below assumes they accept the connection');
   if (mode === 'http' && runRules(frontend, frontend.httpRequestRules, tx, result) === 'answered') return finish();
-  if (mode === 'http' && frontend.stats.enabled && tx.request.url.startsWith(frontend.stats.uri ?? '/haproxy?stats')) {
-    result.answer = { kind: 'stats', status: 200, by: `stats uri ${frontend.stats.uri ?? '/haproxy?stats'}` };
-    result.steps.push(`the stats page of ${frontend.name} answers (stats uri ${frontend.stats.uri ?? '/haproxy?stats'})`);
+  if (mode === 'http' && frontend.stats.enabled && tx.request.url.startsWith(frontend.stats.uri ?? DEFAULT_STATS_URI)) {
+    result.answer = { kind: 'stats', status: 200, by: `stats uri ${frontend.stats.uri ?? DEFAULT_STATS_URI}` };
+    result.steps.push(`the stats page of ${frontend.name} answers (stats uri ${frontend.stats.uri ?? DEFAULT_STATS_URI})`);
     return finish();
   }
   // The proxy-level `redirect` lines: after the http-request rules and the stats page, before use_backend.
