@@ -193,7 +193,8 @@ function schemeBasedNormalize(head: RequestHead): void {
   if (colon - 1 < start || url.charCodeAt(colon - 1) !== COLON || url.slice(colon, end) !== port) return;
   const hostPart = url.slice(start, colon - 1);
   head.url = url.slice(0, start) + hostPart + url.slice(end);
-  replaceHost(head.headers, hostPart);
+  // The target keeps a userinfo (`http://u@a/`); the Host fields get the host alone, as from HAProxy.
+  replaceHost(head.headers, hostPart.slice(hostPart.lastIndexOf('@') + 1));
 }
 
 function isDigit(c: number): boolean {
