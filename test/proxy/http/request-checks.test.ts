@@ -72,3 +72,37 @@ backend app
     await origin.close();
   }
 });
+
+test('an HTTP/2 request\'s :authority loses its scheme\'s default port on its way to the server, as haproxy 2.6.12 normalizes it (proxy/http/h2.ts)', { timeout: 60_000 }, async (t) => {
+  const origin = await headEcho();
+  const http2 = await import('node:http2');
+  try {
+    await sideBySide(t, (port) => `defaults
+    mode http
+    timeout connect 1s
+    timeout client 2s
+    timeout server 2s
+frontend fe
+    bind 127.0.0.1:${port} proto h2
+    default_backend app
+backend app
+    server s1 127.0.0.1:${origin.port}
+`, async (port) => {
+      const session = http2.connect(`http://127.0.0.1:${port}`);
+      session.on('error', () => {});
+      const get = (authority: string, scheme: string): Promise<string> => new Promise((resolve) => {
+        const req = session.request({ ':path': '/p', ':authority': authority, ':scheme': scheme });
+        let body = '';
+        req.setEncoding('latin1');
+        req.on('data', (d: string) => (body += d));
+        req.on('close', () => resolve(/^host: (.*)$/m.exec(body.replace(/\r/g, ''))?.[1] ?? `no host in ${JSON.stringify(body)}`));
+        req.end();
+      });
+      const hosts = [await get('a:80', 'http'), await get('a:443', 'https'), await get('a:443', 'http'), await get('a:8080', 'http'), await get('[::1]:80', 'http')];
+      session.close();
+      assert.deepEqual(hosts, ['a', 'a', 'a:443', 'a:8080', '[::1]']);
+    });
+  } finally {
+    await origin.close();
+  }
+});
