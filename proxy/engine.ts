@@ -145,9 +145,9 @@ export class Engine {
   }
 
   /** The configuration's syslog servers receive the log lines from now on (the previous configuration's sockets close). */
-  private useSyslog(config: Config): void {
+  private useSyslog(syslog: Syslog): void {
     this.logger.syslog?.close();
-    this.logger.syslog = new Syslog(config.global);
+    this.logger.syslog = syslog;
   }
 
   /** Stopping: finishing what is in flight, taking nothing new. */
@@ -221,6 +221,7 @@ export class Engine {
       this.tables = buildTables(this.config, this.logger, this.services);
       // First addresses (init-addr) before the checks read each server's state.
       await this.prepareResolvers(this.config, this.tables);
+      const syslog = await Syslog.prepare(this.config);
       const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail));
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
@@ -231,7 +232,7 @@ export class Engine {
       this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();
       this.checks = checks;
       this.emailAlerts.configure(this.config);
-      this.useSyslog(this.config);
+      this.useSyslog(syslog);
       checks.start();
       this.tables.resolvers?.start();
       // The tick runs with statistics off too: state changes and the live stats topic come from it.
@@ -360,6 +361,7 @@ export class Engine {
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
     const tables = buildTables(config, this.logger, this.services, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
+    const syslog = await Syslog.prepare(config);
     const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail));
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);
@@ -394,7 +396,7 @@ export class Engine {
     this.checks?.stop();
     this.checks = checks;
     this.emailAlerts.configure(config);
-    this.useSyslog(config);
+    this.useSyslog(syslog);
     checks.start();
     old?.resolvers?.stop();
     tables.resolvers?.start();

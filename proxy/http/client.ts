@@ -55,6 +55,8 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   /** Transactions in arrival order; the first one owns the response side. */
   readonly queue: HttpTransaction[] = [];
   closed = false;
+  /** It began with HTTP/2's preface: an H2Connection takes the socket over, and what waits in its stream (h2Preface). */
+  toH2 = false;
   /** No more requests will be read (Connection: close, error, stop). */
   draining = false;
   /** Its frontend was replaced by a reload: the next answer says `connection: close` and ends it (retire()). */
@@ -459,6 +461,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   private h2Preface(error: ParserError, read: Buffer): boolean {
     if (error.code !== 'HPE_PAUSED_H2_UPGRADE' || this.completed > 0 || this.queue.length > 0 || this.closed) return false;
     this.closed = true;
+    this.toH2 = true;
     this.draining = true;
     this.released = true;
     this.clearRequestTimer();

@@ -351,10 +351,23 @@ function htxTarget(headers: http2.IncomingHttpHeaders, path: string): string {
   return `${String(headers[':scheme'] ?? 'https')}://${authority}${path}`;
 }
 
+/**
+ * An :authority without its scheme's default port (`a:443` for https, `a:80` for http): HAProxy
+ * 2.6's h2 mux runs its scheme-based normalization on the absolute URI it builds (as on an HTTP/1
+ * absolute-form target, request-checks.ts), so the Host the server gets, the log and the rules say `a`.
+ */
+function withoutSchemePort(scheme: string, authority: string): string {
+  const s = scheme.toLowerCase();
+  const port = s === 'https' ? ':443' : s === 'http' ? ':80' : undefined;
+  return port !== undefined && authority.endsWith(port) ? authority.slice(0, authority.length - port.length) : authority;
+}
+
 /** h2 pseudo-headers → the request as an HTTP/1.1 transaction sees it (Host from :authority). */
 function requestHead(headers: http2.IncomingHttpHeaders, endStream: boolean): RequestHead {
   const flat: string[] = [];
-  const authority = headers[':authority'];
+  const received = headers[':authority'];
+  const scheme = headers[':scheme'];
+  const authority = received !== undefined && scheme !== undefined && headers[':method'] !== 'CONNECT' ? withoutSchemePort(String(scheme), received) : received;
   if (authority !== undefined) flat.push('host', authority);
   let hasLength = false;
   for (const [name, value] of Object.entries(headers)) {

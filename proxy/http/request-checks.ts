@@ -154,7 +154,56 @@ export function requestRefusal(head: RequestHead, limits: RequestLimits): number
     deleteHeader(h, 'host');
     h.push('host', host!);
   }
+  // Origin-form (the common case) has no authority to check or normalize.
+  if (head.url.charCodeAt(0) === SLASH) return 0;
+  if (head.method === 'CONNECT') {
+    // RFC 9112 §3.2.3: authority-form is host ":" port; HAProxy 2.6.12 refuses a CONNECT without a port (h1_validate_connect_authority).
+    if (!CONNECT_PORT.test(head.url)) return 400;
+    if (host !== undefined) {
+      const normalized = withoutDefaultPort(host, CONNECT_DEFAULT_PORTS);
+      if (normalized !== host && normalized !== '' && host.charCodeAt(host.length - 1) !== COLON) replaceHost(h, normalized);
+    }
+  } else if (head.url !== '*') schemeBasedNormalize(head);
   return 0;
+}
+
+const SLASH = 0x2f;
+const COLON = 0x3a;
+/** A port after the last colon, digits only, not empty. */
+const CONNECT_PORT = /:\d+$/;
+
+/**
+ * HAProxy 2.6's scheme-based normalization of an absolute-form target (RFC 3986 §6.2.3,
+ * http_scheme_based_normalize): the scheme's default port (`http://…:80`, `https://…:443`) is
+ * dropped from the target, and every Host field is set to the host without it. Rules, logs and
+ * the server see `GET https://a/ HTTP/1.1` + `host: a` for `GET https://a:443/` + `Host: a:443`.
+ */
+function schemeBasedNormalize(head: RequestHead): void {
+  const url = head.url;
+  const sep = url.indexOf('://');
+  if (sep <= 0) return;
+  const scheme = url.slice(0, sep).toLowerCase();
+  const port = scheme === 'http' ? '80' : scheme === 'https' ? '443' : undefined;
+  if (port === undefined) return;
+  const start = sep + 3;
+  let end = url.slice(start).search(/[/?]/);
+  end = end < 0 ? url.length : start + end;
+  let colon = end;
+  while (colon > start && isDigit(url.charCodeAt(colon - 1))) colon--;
+  if (colon - 1 < start || url.charCodeAt(colon - 1) !== COLON || url.slice(colon, end) !== port) return;
+  const hostPart = url.slice(start, colon - 1);
+  head.url = url.slice(0, start) + hostPart + url.slice(end);
+  // The target keeps a userinfo (`http://u@a/`); the Host fields get the host alone, as from HAProxy.
+  replaceHost(head.headers, hostPart.slice(hostPart.lastIndexOf('@') + 1));
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** Every Host field's value becomes `value` (in place, names as received). */
+function replaceHost(h: string[], value: string): void {
+  for (let i = 0; i < h.length; i += 2) if (h[i]!.length === 4 && h[i]!.toLowerCase() === 'host') h[i + 1] = value;
 }
 
 /** A comma-separated header value holds `token` (case-insensitive). */

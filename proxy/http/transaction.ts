@@ -1373,7 +1373,7 @@ export class HttpTransaction implements ServerSession {
     if (bytes === 0 && conn.reused && reason !== 'invalid' && IDEMPOTENT.has(this.request.method) && this.bytesIn === 0) {
       return this.connect();
     }
-    if (this.responseStarted) {
+    if (this.responseStarted && !this.headOnlyHeld(reason)) {
       this.termination = 'SD';
       return this.abortClient();
     }
@@ -1383,6 +1383,29 @@ export class HttpTransaction implements ServerSession {
     conn.server.check?.observe(reason === 'invalid' ? 'layer7' : 'layer4', false, reason === 'invalid' ? 'invalid response' : 'connection closed before the response');
     this.backend!.responseError(this);
     this.fail(502);
+  }
+
+  /**
+   * An invalid response whose head is still held back (it came in the same read as the bytes that
+   * broke the framing, a bad chunk size …): nothing of it reached the client, so it is dropped and
+   * the client gets the 502 (PH), as from HAProxy 2.6, whose parser fails the whole read before
+   * anything is forwarded. Aborting the client instead ended its connection with no answer at all
+   * while the log said 200.
+   */
+  private headOnlyHeld(reason: 'closed' | 'invalid' | 'error'): boolean {
+    if (reason !== 'invalid' || this.pendingHead === undefined) return false;
+    this.pendingHead = undefined;
+    this.responseStarted = false;
+    this.chunkedResponse = false;
+    // No complete answer came: %Tr is -1 (HAProxy: `0/0/0/-1/1 502 209 - - PH--`).
+    this.tr = -1;
+    this.response = undefined;
+    this.compression = undefined;
+    this.compressor?.close();
+    this.compressor = undefined;
+    this.cacheWriter?.abort();
+    this.cacheWriter = undefined;
+    return true;
   }
 
   private onServerTimeout(): void {

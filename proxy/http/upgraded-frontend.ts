@@ -80,9 +80,13 @@ export class UpgradedHttpFrontend extends HttpFrontend {
     }
     const backend = how.backend === undefined ? undefined : this.httpBackends.get(how.backend);
     this.firstRequests.set(socket, { backend, txn: how.vars?.txn, req: how.vars?.req });
-    this.connectionOpened(new ClientConnection(socket, this, sessionVars, how.acceptedAt));
+    const connection = new ClientConnection(socket, this, sessionVars, how.acceptedAt);
+    this.connectionOpened(connection);
     // The TCP side paused the stream; the HTTP/1 side reads natively or, once idle, through 'data' events.
-    socket.resume();
+    // Unless what the TCP side held began with HTTP/2's preface (h2c by prior knowledge, which HAProxy's
+    // H1 mux hands to its H2 mux): the constructor read it, and the stream stays paused, with the preface
+    // put back, for the H2Connection (a flowing stream with no 'data' listener lost those bytes).
+    if (!connection.toH2) socket.resume();
   }
 
   /** The first request is the TCP session's own stream, whose Connect line tcp/frontend.ts wrote: later ones are new streams. */

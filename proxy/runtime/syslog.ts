@@ -10,10 +10,13 @@
  * Node.js without a native addon: the configuration check warns (config/log-targets.ts).
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns/promises';
+import net from 'node:net';
 import os from 'node:os';
-import type { GlobalSettings, Proxy } from '../config/model.ts';
+import type { Config, GlobalSettings, Proxy } from '../config/model.ts';
 import { udpAddress } from '../config/log-targets.ts';
 import { LOG_FACILITIES, LOG_LEVELS } from '../config/kw-proxy.ts';
+import { ResolveAtLoadError } from '../errors.ts';
 
 const FACILITY_CODES = new Map([...LOG_FACILITIES].map((name, i) => [name, i]));
 const LEVEL_CODES = new Map([...LOG_LEVELS].map((name, i) => [name, i]));
@@ -48,9 +51,35 @@ export class Syslog {
   private readonly hostname: string | undefined;
   private readonly pid = process.pid;
 
-  constructor(private readonly global: GlobalSettings) {
+  /**
+   * @param addresses the address of each target given by a host name (`Syslog.prepare` resolves
+   *   them); a name missing here is skipped, never looked up per line.
+   */
+  constructor(private readonly global: GlobalSettings, private readonly addresses: ReadonlyMap<string, string> = new Map()) {
     const h = global.logSendHostname;
     this.hostname = h === true ? os.hostname() : h;
+  }
+
+  /**
+   * The syslog servers of `config`, their host names resolved once, by the system, now: HAProxy
+   * resolves a log target's name when it parses the line and refuses the configuration when it
+   * does not resolve ("log : invalid address"). Looking the name up for each datagram instead
+   * would put a DNS query on the thread pool per log line, and lines would pile up behind a slow
+   * or dead resolver. Throws ResolveAtLoadError, before anything of the configuration runs.
+   */
+  static async prepare(config: Config): Promise<Syslog> {
+    const addresses = new Map<string, string>();
+    for (const t of [...config.global.logs, ...config.proxies.flatMap((p) => p.logs)]) {
+      if (t.target === 'global') continue;
+      const where = udpAddress(t.target);
+      if (!where || 'unsupported' in where || net.isIP(where.host) !== 0) continue;
+      const key = `${where.family}/${where.host}`;
+      if (addresses.has(key)) continue;
+      const found = await dns.lookup(where.host, { family: where.family }).catch(() => undefined);
+      if (!found) throw new ResolveAtLoadError(`[${t.loc.file}:${t.loc.line}] : log : invalid address: '${where.host}' in '${t.target}' (the name does not resolve).`);
+      addresses.set(key, found.address);
+    }
+    return new Syslog(config.global, addresses);
   }
 
   /** The proxy sends to a syslog server (a caller may skip building a line nobody gets). */
@@ -92,8 +121,11 @@ export class Syslog {
     for (const t of proxy.logs) for (const target of t.target === 'global' ? this.global.logs : [t]) {
       const where = udpAddress(target.target);
       if (!where || 'unsupported' in where) continue;
+      const host = net.isIP(where.host) !== 0 ? where.host : this.addresses.get(`${where.family}/${where.host}`);
+      if (host === undefined) continue;
       list.push({
         ...where,
+        host,
         facility: FACILITY_CODES.get(target.facility ?? 'local0') ?? 16,
         maxLevel: LEVEL_CODES.get(target.level ?? 'debug') ?? 7,
         minLevel: LEVEL_CODES.get(target.minLevel ?? 'emerg') ?? 0,

@@ -326,6 +326,14 @@ export class TcpFrontend implements Frontend {
    * log line: HAProxy logs the upgraded stream once per HTTP request.
    */
   private toHttp(record: TcpSessionRecord, backend: RuntimeBackend | undefined): void {
+    // The client closed before sending a byte: there is no request for the HTTP side to refuse.
+    // HAProxy 2.6.12 ends the stream there, unanswered, logged as the TCP session it still is (no
+    // backend, `<NOSRV>`, CR); a plain HTTP frontend answers the same FIN with a 400.
+    if (record.held?.ended === true && record.held.length === 0) {
+      record.backend = undefined;
+      record.termination = 'CR';
+      return this.end(record);
+    }
     const client = record.client;
     const upgrade = this.upgrade!;
     record.clientIdle!.set(0);

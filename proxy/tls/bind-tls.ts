@@ -197,8 +197,11 @@ export class BindTls {
       maxVersion: versions.max,
       ciphers,
       // HAProxy's context options: the server's cipher order (Node's default too), except that a
-      // client preferring ChaCha20 gets it (SSL_OP_PRIORITIZE_CHACHA), in TLS 1.2 and 1.3 alike.
-      secureOptions: cryptoConstants.SSL_OP_PRIORITIZE_CHACHA,
+      // client preferring ChaCha20 gets it (SSL_OP_PRIORITIZE_CHACHA), in TLS 1.2 and 1.3 alike; and
+      // no renegotiation (SSL_OP_NO_RENEGOTIATION, CVE-2009-3555): a TLS 1.2 client asking for one
+      // gets the no_renegotiation alert. Node's own limit let each connection renegotiate three
+      // times (a full handshake's CPU each) before ending it with an error.
+      secureOptions: cryptoConstants.SSL_OP_PRIORITIZE_CHACHA | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
       ...(alpn && alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
       ...(this.handshakeTimeout > 0 ? { handshakeTimeout: this.handshakeTimeout } : {}),
       // `rejectUnauthorized` lets OpenSSL abort a handshake without a certificate, with the alert

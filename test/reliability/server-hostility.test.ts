@@ -117,6 +117,28 @@ const scenarios: Scenario[] = [
     check: (l) => assert.ok(l.status === 413 || l.error !== undefined, `413 or a closed connection, got ${l.status} ${l.error}`),
   },
   {
+    name: 'bad-chunk-size-with-the-head',
+    what: 'server sends a chunked 200 whose first chunk size is `zz`, in the same write as the head',
+    origin: (s) => onRequest(s, (x) => x.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n')),
+    request: { path: '/' },
+    // HAProxy 2.6: 502 (PH), the whole read failed before anything was forwarded. Loadstar closed the client with nothing.
+    check: (l) => assert.equal(l.status, 502),
+  },
+  {
+    name: 'interim-100-flood',
+    what: 'server sends 5,000 `100 Continue` answers, then 200',
+    origin: (s) => onRequest(s, (x) => x.write(`${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(5000)}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`)),
+    request: { path: '/' },
+    check: (l) => { assert.equal(l.status, 200); assert.equal(l.body, 'ok'); },
+  },
+  {
+    name: 'interim-103-flood',
+    what: 'server sends 5,000 `103 Early Hints` answers with a Link field, then 200',
+    origin: (s) => onRequest(s, (x) => x.write(`${'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n'.repeat(5000)}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`)),
+    request: { path: '/' },
+    check: (l) => { assert.equal(l.status, 200); assert.equal(l.body, 'ok'); },
+  },
+  {
     name: 'never-answers',
     what: 'server reads the request and never answers (timeout server 1s)',
     origin: (s) => onRequest(s, () => {}),

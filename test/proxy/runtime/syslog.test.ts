@@ -194,3 +194,54 @@ backend app
     for (const s of servers) s.close();
   }
 });
+
+test('a log target given by a host name is resolved at load: lines reach it; a name that does not resolve refuses the start and a reload, as haproxy -c refuses it', { timeout: 30_000 }, async (t) => {
+  const { parseConfig, formatDiagnostics } = await import('../../../proxy/config/index.ts');
+  const { Engine } = await import('../../../proxy/engine.ts');
+  const { freePort } = await import('../../helpers/net.ts');
+  const { requireHaproxy, haproxyCheck } = await import('../../helpers/haproxy.ts');
+  const syslog = await syslogServer();
+  const origin = await startRawServer((socket) => socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+  const port = await freePort();
+  const text = (host: string) => `global\n    log ${host}:${syslog.port} format raw local0\ndefaults\n    log global\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:${port}\n    default_backend app\nbackend app\n    server s1 127.0.0.1:${origin.port}\n`;
+  const parsed = (host: string) => {
+    const r = parseConfig([{ name: 'x.cfg', text: text(host) }]);
+    assert.ok(r.ok, formatDiagnostics(r.diagnostics));
+    return r.config;
+  };
+  const refusal = "[x.cfg:2] : log : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid:" + syslog.port + "' (the name does not resolve).";
+  const refused = new Engine(parsed('nonexistent.invalid'), { sink: { traffic: () => {}, alert: () => {} } });
+  await assert.rejects(refused.start(), (e: Error & { code?: string }) => e.code === 'LS_ERR_ENG_RESOLVE' && e.message === refusal);
+  await refused.stop(0);
+  const engine = new Engine(parsed('localhost'), { sink: { traffic: () => {}, alert: () => {} } });
+  try {
+    await engine.start();
+    await requests(port, '/');
+    await settle(syslog.got, 1);
+    assert.match(syslog.got[0] ?? '', /^Connect from 127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+ \(fe\/HTTP\)\n$/);
+    await assert.rejects(engine.reload(parsed('nonexistent.invalid')), (e: Error) => e.message === refusal);
+    // The running configuration goes on, its syslog server with it.
+    await requests(port, '/');
+    await settle(syslog.got, 2);
+    assert.equal(syslog.got.length, 2);
+  } finally {
+    await engine.stop(0);
+    syslog.close();
+    await origin.close();
+  }
+  if (!requireHaproxy(t)) return;
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'syslog-host-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'x.cfg'), text('nonexistent.invalid'));
+    const check = haproxyCheck('x.cfg', dir);
+    assert.equal(check.status, 1);
+    assert.match(check.output, /\[x\.cfg:2\] : log : invalid address: 'nonexistent\.invalid' in 'nonexistent\.invalid:\d+'/);
+    fs.writeFileSync(path.join(dir, 'x.cfg'), text('localhost'));
+    assert.equal(haproxyCheck('x.cfg', dir).status, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -361,6 +361,85 @@ backend b1
   }
 });
 
+test('implicit upgrade: a connection that begins with the HTTP/2 preface goes on as HTTP/2 (h2c by prior knowledge), its first frames kept', async (t) => {
+  const server = await origin();
+  try {
+    const config = (port: number): string => `${HEAD}
+frontend f
+    mode tcp
+    option tcplog
+    bind 127.0.0.1:${port}
+    tcp-request inspect-delay 1s
+    tcp-request content accept if { req.len gt 0 }
+    default_backend b1
+backend b1
+    mode http
+    server s1 127.0.0.1:${server.port}
+`;
+    const seen = await bothWays(t, config, async (port) => {
+      // The preface and the client's first frames (SETTINGS, HEADERS) come in one read, which the TCP side holds.
+      const session = http2.connect(`http://127.0.0.1:${port}`);
+      session.on('error', () => {});
+      const answer = await new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve('no answer'), 3000);
+        const req = session.request({ ':path': '/h2' });
+        let body = '';
+        let status = 0;
+        req.on('response', (h) => (status = Number(h[':status'])));
+        req.on('data', (d: Buffer) => (body += d.toString('latin1')));
+        req.on('end', () => (clearTimeout(timer), resolve(`${status} ${body.split('\n')[0]}`)));
+        req.on('error', (e: Error) => (clearTimeout(timer), resolve(`error ${e.message}`)));
+        req.end();
+      });
+      session.destroy();
+      return answer;
+    });
+    if (seen.length > 1) assert.deepEqual(seen[0], seen[1]);
+    assert.equal(seen[0], '200 GET /h2 HTTP/1.1');
+  } finally {
+    await server.close();
+  }
+});
+
+test('implicit upgrade and switch-mode: a client that closes before sending a byte gets no answer (HAProxy ends the stream unanswered)', async (t) => {
+  const server = await origin();
+  try {
+    const rules = {
+      implicit: 'tcp-request content accept if { req.len gt 0 }',
+      switched: 'tcp-request content switch-mode http if HTTP',
+    };
+    /** Connects, sends its FIN at once, and reads until the proxy closes: what came back. */
+    const finFirst = (port: number): Promise<string> => new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.end());
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      socket.on('error', () => {});
+      const timer = setTimeout(() => socket.destroy(), 3000);
+      socket.on('close', () => (clearTimeout(timer), resolve(got === '' ? 'closed, nothing written' : got.slice(0, got.indexOf('\r\n')))));
+    });
+    for (const [name, rule] of Object.entries(rules)) {
+      const config = (port: number): string => `${HEAD}
+frontend ${name}
+    mode tcp
+    option tcplog
+    bind 127.0.0.1:${port}
+    tcp-request inspect-delay 1s
+    ${rule}
+    default_backend b1
+backend b1
+    mode http
+    server s1 127.0.0.1:${server.port}
+`;
+      const seen = await bothWays(t, config, (port) => finFirst(port));
+      if (seen.length > 1) assert.equal(seen[1], seen[0], name);
+      // Loadstar answered 400 here, as a plain HTTP frontend does.
+      assert.equal(seen[0], 'closed, nothing written', name);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
 /** `tcp-request content switch-mode` lines, and what HAProxy 2.6 says of each (undefined: accepted). */
 const SWITCH_MODE_LINES: Array<{ line: string; section?: 'backend'; error?: string }> = [
   { line: 'tcp-request content switch-mode http' },
