@@ -105,8 +105,11 @@ export async function logged(proxy: Proxy, n: number): Promise<string[]> {
 }
 
 
-/** The log lines as written, once `n` are there (or after a second). */
+/**
+ * The log lines as written, once `n` are there (or after three seconds: a loaded CI machine was
+ * seen to take more than one to bring a line from the proxy's stdout).
+ */
 export async function linesLogged(proxy: Proxy, n: number): Promise<string[]> {
-  for (let i = 0; i < 50 && proxy.logs().length < n; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 150 && proxy.logs().length < n; i++) await new Promise((r) => setTimeout(r, 20));
   return proxy.logs();
 }
