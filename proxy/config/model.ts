@@ -131,6 +131,8 @@ export interface GlobalSettings {
   maxConnRate?: number;
   maxSessRate?: number;
   maxSslRate?: number;
+  /** `maxsslconn`: TLS endpoints open at once, process-wide, both sides (unset or 0: no limit; tls/ssl-conns.ts). */
+  maxSslConn?: number;
   /** Worker threads HAProxy would start; Loadstar runs one event loop and only notes it. */
   nbthread?: number;
   daemon: boolean;

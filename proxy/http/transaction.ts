@@ -5,6 +5,7 @@
  * response through the http-response rules, and HAProxy's error answers
  * (502 invalid or aborted response, 503 no server, 504 `timeout server`).
  */
+import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
@@ -753,6 +754,12 @@ export class HttpTransaction implements ServerSession {
     const backend = this.backend!;
     const server = this.server!;
     server.connectErrors++;
+    if (error === SSL_TOO_MANY) {
+      // `maxsslconn` reached (tls/ssl-conns.ts): HAProxy's SF_ERR_INTERNAL, a 500 not retried.
+      this.termination = 'IC';
+      this.releaseSlot();
+      return this.fail(500);
+    }
     server.check?.observe('layer4', false, `connection error: ${error}`);
     const step = backend.runtime.retryPlan.afterFailure(this.retries, backend.runtime.retryContext(server, this.direct));
     if (step.giveUp) {

@@ -118,7 +118,13 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     sslConns += c.sslSess + c.sslReusedSess;
     bytesOut += c.bout;
     // Counted when asked (a rare command), so that TLS connections cost nothing more for it.
-    if (c.sslSess + c.sslReusedSess > 0) for (const { socket } of f.openConnections()) if ((socket as { encrypted?: boolean } | undefined)?.encrypted) sslOpen++;
+    if (!host.sslConnections && c.sslSess + c.sslReusedSess > 0) for (const { socket } of f.openConnections()) if ((socket as { encrypted?: boolean } | undefined)?.encrypted) sslOpen++;
+  }
+  // The engine counts TLS endpoints on both sides, as HAProxy does (tls/ssl-conns.ts).
+  const ssl = host.sslConnections?.();
+  if (ssl) {
+    sslOpen = ssl.current;
+    sslConns = ssl.total;
   }
   for (const b of tables?.backends.values() ?? []) bytesOut += b.stats.bin;
   const listeners = tables ? [...tables.config.proxies].reduce((n, p) => n + p.binds.length, 0) + tables.config.global.statsSockets.length : 0;
@@ -149,7 +155,7 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     ['CurrConns', current],
     ['CumConns', registry.cumConns],
     ['CumReq', registry.cumReq],
-    ['MaxSslConns', 0],
+    ['MaxSslConns', ssl?.limit ?? 0],
     ['CurrSslConns', sslOpen],
     ['CumSslConns', sslConns],
     ['Maxpipes', 0],

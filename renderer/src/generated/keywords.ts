@@ -159,6 +159,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "maxsslconn",
+   "summary": "TLS connections open at once, process-wide, counting both sides (a connection deciphered then ciphered again counts twice); at the limit a new TLS client connection is closed without a handshake and a request needing a new TLS server connection gets a 500 (0: no limit). TLS health checks are not counted (HAProxy counts them).",
+   "status": "supported"
+  },
+  {
    "name": "maxsslrate",
    "summary": "New TLS sessions per second, process-wide; over it, TLS listeners wait as for maxconnrate.",
    "status": "supported"
