@@ -5,7 +5,7 @@ import { parseInteger } from './values.ts';
 import { CHECKS } from './status.ts';
 import { parseLogFormat, parseSampleExpression, parseVarName, fetchUsableAt, sourceNames } from '../acl/index.ts';
 import { modeSoFar } from './provision.ts';
-import type { CheckVarRule, HttpCheckExpect, TcpCheckRule } from './model.ts';
+import type { CheckVarRule, HttpCheckExpect, TcpCheckExpect, TcpCheckRule } from './model.ts';
 
 function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   const a = ctx.args;
@@ -292,26 +292,9 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
       break;
     }
     case 'expect': {
-      let i = 0;
-      let minRecv: number | undefined;
-      if (rest[0] === 'min-recv') {
-        const n = parseInteger(rest[1] ?? '', 'min-recv', -1);
-        if (n.error !== undefined) return ctx.error(n.error, 2);
-        minRecv = n.value;
-        i = 2;
-      }
-      let negate = false;
-      let kind = rest[i];
-      if (kind === '!') {
-        negate = true;
-        kind = rest[++i];
-      }
-      if (kind !== 'string' && kind !== 'rstring' && kind !== 'binary' && kind !== 'rbinary') {
-        return ctx.error(`'tcp-check expect' only supports min-recv, [!]binary, [!]string, [!]rstring, [!]rbinary but got '${kind ?? ''}' as argument.`, i + 1);
-      }
-      const pattern = rest[i + 1];
-      if (pattern === undefined) return ctx.error(`'tcp-check expect ${kind}' expects <pattern> as an argument.`, i + 1);
-      rule = { type: 'expect', kind, pattern, negate, minRecv, loc };
+      const expect = parseTcpCheckExpect(ctx, rest);
+      if (!expect) return;
+      rule = expect;
       break;
     }
     case 'comment':
@@ -329,6 +312,101 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
   if (rule) ctx.proxy.tcpCheckRules.push(rule);
 }
 
+const OK_STATUS = { L7OK: 'L7OK', L7OKC: 'L7OKC', L6OK: 'L6OK', L4OK: 'L4OK' } as const;
+const ERROR_STATUS = { L7RSP: 'L7RSP', L7STS: 'L7STS', L7OKC: 'L7OKC', L6RSP: 'L6RSP', L4CON: 'L4CON' } as const;
+const TOUT_STATUS = { L7TOUT: 'L7TOUT', L6TOUT: 'L6TOUT', L4TOUT: 'L4TOUT' } as const;
+
+/**
+ * `tcp-check expect …` as HAProxy 2.6's parse_tcpcheck_expect reads it: options and the pattern in
+ * any order, `!` alone or glued to the kind (`!rstring`), the last of a repeated option winning.
+ * Errors carry HAProxy's messages. Undefined when an error was reported.
+ */
+function parseTcpCheckExpect(ctx: ProxyDirectiveContext, rest: readonly string[]): TcpCheckExpect | undefined {
+  const fail = (message: string, argIndex: number): undefined => (ctx.error(`'tcp-check expect' : ${message}`, argIndex), undefined);
+  if (rest.length === 0 || rest[0] === '') return fail('expects at least a matching pattern as arguments.', 1);
+  let kind: TcpCheckExpect['kind'] | undefined;
+  let pattern = '';
+  let negate = false;
+  const out: Partial<TcpCheckExpect> = {};
+  for (let i = 0; i < rest.length; i++) {
+    let w = rest[i]!;
+    let inPattern = false;
+    // `!` inverts (each one toggles), alone or glued to the next word.
+    if (w.startsWith('!')) {
+      inPattern = true;
+      while (w.startsWith('!')) {
+        negate = !negate;
+        w = w.slice(1);
+      }
+      if (w === '') w = rest[++i] ?? '';
+    }
+    const at = i + 1;
+    const value = rest[i + 1];
+    const option = (name: string): boolean => {
+      if (inPattern) return (fail(`[!] not supported with '${name}'.`, at), false);
+      if (value === undefined || value === '') return (fail(name === 'min-recv' ? `'${name}' expects a integer as argument.` : name === 'status-code' ? `'${name}' expects an expression as argument.` : `'${name}' expects a string as argument.`, at), false);
+      return true;
+    };
+    if (w === 'min-recv') {
+      if (!option(w)) return undefined;
+      // atol(): leading digits, else 0.
+      const n = Number(/^\s*[+-]?\d+/.exec(value!)?.[0] ?? 0);
+      if (n < -1 || n > 2 ** 31 - 1) return fail(`'min-recv' expects -1 or an integer from 0 to INT_MAX.`, at + 1);
+      out.minRecv = n;
+      i++;
+    } else if (w === 'string' || w === 'rstring' || w === 'binary' || w === 'rbinary' || w === 'string-lf' || w === 'binary-lf') {
+      if (kind !== undefined) return fail('only on pattern expected.', at);
+      if (value === undefined || value === '') return fail(`'${w}' expects a <pattern> as argument.`, at);
+      kind = w;
+      pattern = value;
+      i++;
+    } else if (w === 'comment' || w === 'on-success' || w === 'on-error') {
+      if (!option(w)) return undefined;
+      if (w === 'comment') out.comment = value;
+      else if (w === 'on-success') out.onSuccess = value;
+      else out.onError = value;
+      i++;
+    } else if (w === 'ok-status' || w === 'error-status' || w === 'tout-status') {
+      if (!option(w)) return undefined;
+      const table = w === 'ok-status' ? OK_STATUS : w === 'error-status' ? ERROR_STATUS : TOUT_STATUS;
+      const code = (table as Record<string, string>)[value!.toUpperCase()];
+      if (code === undefined) {
+        const list = w === 'ok-status' ? `'L4OK', 'L6OK', 'L7OK' or 'L7OKC'` : w === 'error-status' ? `'L4CON', 'L6RSP', 'L7RSP' or 'L7STS'` : `'L4TOUT', 'L6TOUT' or 'L7TOUT'`;
+        return fail(`'${w}' only supports ${list} status (got '${value}').`, at + 1);
+      }
+      if (w === 'ok-status') out.okStatus = code as TcpCheckExpect['okStatus'];
+      else if (w === 'error-status') out.errorStatus = code as TcpCheckExpect['errorStatus'];
+      else out.toutStatus = code as TcpCheckExpect['toutStatus'];
+      i++;
+    } else if (w === 'status-code') {
+      if (!option(w)) return undefined;
+      const parsed = parseSampleExpression(value!);
+      if ('error' in parsed) return fail(`error detected while parsing status-code expression : ${parsed.error}.`, at + 1);
+      if (!fetchUsableAt(parsed.expr.fetch, 'backend-tcp-check')) {
+        return fail(`error detected while parsing status-code expression :  fetch method '${value}' extracts information from '${sourceNames(parsed.expr.fetch.sources)}', none of which is available here.`, at + 1);
+      }
+      out.statusCode = value;
+      i++;
+    } else {
+      return fail(`'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${w}' as argument.`, at);
+    }
+  }
+  if (kind === undefined) return fail('expects at least a matching pattern as arguments.', 1);
+  if (kind === 'rstring' || kind === 'rbinary') {
+    try {
+      new RegExp(pattern);
+    } catch (e) {
+      return fail(`regex '${pattern}' is invalid (${(e as Error).message}).`, 1);
+    }
+  }
+  if (kind === 'binary' && !/^([0-9a-fA-F]{2})*$/.test(pattern)) return fail(`invalid binary string (binary string '${pattern}' is not a valid hexadecimal string).`, 1);
+  for (const [name, text] of [['on-success', out.onSuccess], ['on-error', out.onError], [kind, kind.endsWith('-lf') ? pattern : undefined]] as const) {
+    if (text !== undefined && checkLogFormatError(ctx, 'tcp-check expect', text, 1)) return undefined;
+    void name;
+  }
+  return { type: 'expect', kind, pattern, negate, ...out, loc: ctx.directive.loc };
+}
+
 const keywords: ProxyKeyword[] = [
   { name: 'option httpchk', sections: 'dlb', status: CHECKS, negatable: true, summary: 'HTTP health checks: `option httpchk [METH] [URI] [VER]`.', parse: parseOptionHttpchk },
   {
@@ -343,7 +421,7 @@ const keywords: ProxyKeyword[] = [
     },
   },
   { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect, send, expect status/rstatus/string/rstring, disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
-  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
+  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
 ];
 
 registerProxyKeywords(keywords);

@@ -608,9 +608,38 @@ export type HttpCheckRule =
 export type TcpCheckRule =
   | { type: 'connect'; port?: number; portExpr?: string; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; loc: SourceLocation }
   | { type: 'send' | 'send-lf' | 'send-binary' | 'send-binary-lf'; data: string; loc: SourceLocation }
-  | { type: 'expect'; kind: 'string' | 'rstring' | 'binary' | 'rbinary'; pattern: string; negate: boolean; minRecv?: number; loc: SourceLocation }
+  | TcpCheckExpect
   | { type: 'comment'; text: string; loc: SourceLocation }
   | CheckVarRule;
+
+/**
+ * `tcp-check expect [min-recv N] [!] <kind> <pattern> [comment C] [ok-status S] [error-status S]
+ * [tout-status S] [on-success FMT] [on-error FMT] [status-code EXPR]` (options in any order, as
+ * HAProxy's parse_tcpcheck_expect reads them).
+ */
+export interface TcpCheckExpect {
+  type: 'expect';
+  /** string-lf / binary-lf: `pattern` is a log-format string rendered at each check. */
+  kind: 'string' | 'rstring' | 'binary' | 'rbinary' | 'string-lf' | 'binary-lf';
+  pattern: string;
+  negate: boolean;
+  /** -1 or unset: a mismatch waits for more data; N: it is conclusive once N bytes came. */
+  minRecv?: number;
+  /** Appended to the failure's info (" comment: C"). */
+  comment?: string;
+  /** The check's code when this rule is the last one and it passes (default L7OK). */
+  okStatus?: 'L7OK' | 'L7OKC' | 'L6OK' | 'L4OK';
+  /** The code when this rule fails (default L7RSP). */
+  errorStatus?: 'L7RSP' | 'L7STS' | 'L7OKC' | 'L6RSP' | 'L4CON';
+  /** The code when this rule times out waiting for data (default L7TOUT). */
+  toutStatus?: 'L7TOUT' | 'L6TOUT' | 'L4TOUT';
+  /** Log-format strings replacing the info of a success (last rule) or a failure. */
+  onSuccess?: string;
+  onError?: string;
+  /** A sample expression whose integer value becomes the check's status code. */
+  statusCode?: string;
+  loc: SourceLocation;
+}
 
 /**
  * `http-check|tcp-check set-var(<var>[,<cond>…]) <expr>`, `set-var-fmt(<var>[,<cond>…]) <fmt>` and

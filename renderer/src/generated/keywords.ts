@@ -847,7 +847,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.",
+   "summary": "Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -1786,7 +1786,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.",
+   "summary": "Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -2413,7 +2413,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.",
+   "summary": "Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {

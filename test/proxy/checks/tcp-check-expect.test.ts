@@ -1,0 +1,131 @@
+/**
+ * `tcp-check expect` as HAProxy 2.6 reads and runs it (proxy/config/kw-checks.ts
+ * parseTcpCheckExpect, proxy/checks/tcp-check.ts): options in any order after the pattern,
+ * `!` glued to the kind (`!rstring`), comment / ok-status / error-status / tout-status /
+ * on-success / on-error / status-code, string-lf; side by side with haproxy 2.6.12, the servers'
+ * log-health-checks lines (reason, code, info) must be the same.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type net from 'node:net';
+import { startRawServer, startEngine, freePort, waitFor } from '../../helpers/net.ts';
+import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
+
+interface Fake {
+  name: string;
+  port: number;
+  connections: number;
+  close(): Promise<void>;
+}
+
+/** A server that answers `reply` to the first data it gets (then closes when `close`). */
+async function fake(name: string, reply: string, close = false): Promise<Fake> {
+  const f = { name, port: 0, connections: 0, close: async () => {} };
+  const server = await startRawServer((socket: net.Socket) => {
+    socket.once('data', () => (close ? socket.end(reply) : socket.write(reply)));
+    socket.on('close', () => f.connections++);
+  });
+  f.port = server.port;
+  f.close = server.close;
+  return f;
+}
+
+async function healthLines(rules: string, fakes: Fake[]): Promise<Record<'haproxy' | 'loadstar', string[]>> {
+  const bind = await freePort();
+  const config = `global
+    log stdout format raw local0
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 300ms
+backend be
+    option log-health-checks
+    option tcp-check
+${rules.trim().split('\n').map((l) => `    ${l.trim()}`).join('\n')}
+${fakes.map((f) => `    server ${f.name} 127.0.0.1:${f.port} check inter 150 rise 1 fall 1`).join('\n')}
+frontend fe
+    bind 127.0.0.1:${bind}
+    tcp-request connection reject
+    default_backend be
+`;
+  const seen = {} as Record<'haproxy' | 'loadstar', string[]>;
+  for (const impl of ['haproxy', 'loadstar'] as const) {
+    for (const f of fakes) f.connections = 0;
+    let stop: () => Promise<void>;
+    let lines: () => string[];
+    if (impl === 'haproxy') {
+      const h = await startHaproxy(config, bind);
+      stop = h.stop;
+      lines = () => h.output().split('\n');
+    } else {
+      const e = await startEngine(config);
+      stop = e.stop;
+      lines = () => [...e.alerts, ...e.logs];
+    }
+    try {
+      await waitFor(`${impl}: 3 checks on each server`, () => fakes.every((f) => f.connections >= 3), 15_000);
+    } finally {
+      await stop();
+    }
+    seen[impl] = [...new Set(lines()
+      .map((l) => l.replace(/^\[\w+\]\s+\(\d+\) : /, '').replace(/check duration: \d+ms/, 'check duration: Nms')
+        .replace(/\d+ active and \d+ backup servers/, 'N active and N backup servers').trim())
+      .filter((l) => /^Health check for server be\//.test(l)))].sort();
+  }
+  if (process.env.SHOW_CHECK_LINES) console.log(JSON.stringify(seen, null, 1));
+  return seen;
+}
+
+test('tcp-check expect: !rstring, min-recv, comment, error-status, on-error, tout-status, ok-status and on-success run as in haproxy 2.6.12', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  const fakes = [
+    await fake('pong', '+PONG\r\n'),
+    await fake('err', '-ERR nope\r\n'),
+    await fake('closes', '+NOPE\r\n', true),
+    await fake('silent', '+WAIT\r\n'),
+  ];
+  try {
+    const seen = await healthLines(`
+      tcp-check send PING\\r\\n
+      tcp-check expect min-recv 5 !rstring ^-ERR comment "no error"
+      tcp-check expect string +PONG error-status L7STS on-error "bad answer %[srv_name]" tout-status L6TOUT comment pong ok-status L6OK on-success "pong from %[srv_name]"
+    `, fakes);
+    assert.ok(seen.haproxy.length >= 4, seen.haproxy.join('\n'));
+    assert.deepEqual(seen.loadstar, seen.haproxy);
+  } finally {
+    await Promise.all(fakes.map((f) => f.close()));
+  }
+});
+
+test('tcp-check expect: the failure texts of each kind, with and without a comment, as in haproxy 2.6.12', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  const fakes = [await fake('closes', 'hello\r\n', true), await fake('silent', 'hello\r\n')];
+  try {
+    for (const rule of ['expect string bye', 'expect rstring ^bye', 'expect binary 627965', 'expect rbinary ^627965', 'expect string-lf %[srv_name]', 'expect ! string hello comment "no hello"', 'send x\n      tcp-check expect !binary 68656c6c6f status-code int(42)']) {
+      const seen = await healthLines(`tcp-check send x\n      tcp-check ${rule}`, fakes);
+      assert.ok(seen.haproxy.length >= 2, `${rule}: ${seen.haproxy.join('\n')}`);
+      assert.deepEqual(seen.loadstar, seen.haproxy, rule);
+    }
+  } finally {
+    await Promise.all(fakes.map((f) => f.close()));
+  }
+});
+
+test('tcp-check expect refuses what haproxy 2.6.12 refuses, with its messages', () => {
+  const errors = (line: string) => parseConfig([{ name: 't.cfg', text: `backend b\n    option tcp-check\n    tcp-check ${line}\n` }]).diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message);
+  assert.deepEqual(errors('expect !rstring ^-ERR comment x'), []);
+  assert.deepEqual(errors('expect min-recv 5 ! string x ok-status l7okc'), []);
+  assert.deepEqual(errors('expect'), [`'tcp-check expect' : expects at least a matching pattern as arguments.`]);
+  assert.deepEqual(errors('expect comment x'), [`'tcp-check expect' : expects at least a matching pattern as arguments.`]);
+  assert.deepEqual(errors('expect string a string b'), [`'tcp-check expect' : only on pattern expected.`]);
+  assert.deepEqual(errors('expect !comment x string a'), [`'tcp-check expect' : [!] not supported with 'comment'.`]);
+  assert.deepEqual(errors('expect string a ok-status L7STS'), [`'tcp-check expect' : 'ok-status' only supports 'L4OK', 'L6OK', 'L7OK' or 'L7OKC' status (got 'L7STS').`]);
+  assert.deepEqual(errors('expect string a error-status L7OK'), [`'tcp-check expect' : 'error-status' only supports 'L4CON', 'L6RSP', 'L7RSP' or 'L7STS' status (got 'L7OK').`]);
+  assert.deepEqual(errors('expect string a tout-status L7OK'), [`'tcp-check expect' : 'tout-status' only supports 'L4TOUT', 'L6TOUT' or 'L7TOUT' status (got 'L7OK').`]);
+  assert.deepEqual(errors('expect status 200'), [`'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got 'status' as argument.`]);
+  assert.deepEqual(errors('expect string a min-recv'), [`'tcp-check expect' : 'min-recv' expects a integer as argument.`]);
+});
