@@ -5,7 +5,7 @@ import { parseInteger } from './values.ts';
 import { CHECKS } from './status.ts';
 import { parseLogFormat, parseSampleExpression, parseVarName, fetchUsableAt, sourceNames } from '../acl/index.ts';
 import { modeSoFar } from './provision.ts';
-import type { CheckVarRule, HttpCheckExpect, TcpCheckExpect, TcpCheckRule } from './model.ts';
+import type { CheckVarRule, ExpectOptions, HttpCheckExpect, TcpCheckExpect, TcpCheckRule } from './model.ts';
 
 function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   const a = ctx.args;
@@ -161,38 +161,10 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
       return;
     }
     case 'expect': {
-      let i = 0;
-      let minRecv: number | undefined;
-      while (rest[i] === 'min-recv' || rest[i] === 'comment' || rest[i] === 'ok-status' || rest[i] === 'error-status' || rest[i] === 'tout-status') {
-        if (rest[i] === 'min-recv') {
-          const n = parseInteger(rest[i + 1] ?? '', 'min-recv', -1);
-          if (n.error !== undefined) return ctx.error(`'http-check expect' : ${n.error}`, i + 2);
-          minRecv = n.value;
-        }
-        i += 2;
-      }
-      let negate = false;
-      let kind = rest[i];
-      if (kind === '!') {
-        negate = true;
-        kind = rest[++i];
-      } else if (kind?.startsWith('!')) {
-        negate = true;
-        kind = kind.slice(1);
-      }
-      if (!kind || !(EXPECT_KINDS as readonly string[]).includes(kind)) {
-        return ctx.error(`'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '${kind ?? ''}' as argument.`, i + 1);
-      }
-      const pattern = rest.slice(i + 1).join(' ');
-      if (pattern === '') return ctx.error(`'http-check expect ${kind}' expects <pattern> as an argument.`, i + 1);
-      if (kind === 'rstatus' || kind === 'rstring') {
-        try {
-          new RegExp(pattern);
-        } catch (e) {
-          return ctx.error(`'http-check expect ${kind}' : regex '${pattern}' is invalid (${(e as Error).message}).`, i + 2);
-        }
-      }
-      const expect: HttpCheckExpect = { kind: kind as (typeof EXPECT_KINDS)[number], pattern, negate };
+      const parsed = parseExpect(ctx, rest, 'http');
+      if (!parsed) return;
+      const { minRecv, ...fields } = parsed;
+      const expect = { ...fields, kind: fields.kind as (typeof EXPECT_KINDS)[number] } satisfies HttpCheckExpect;
       if (httpOrderError(ctx, 'expect')) return;
       rules.push({ type: 'expect', expect, minRecv, loc });
       return;
@@ -316,18 +288,32 @@ const OK_STATUS = { L7OK: 'L7OK', L7OKC: 'L7OKC', L6OK: 'L6OK', L4OK: 'L4OK' } a
 const ERROR_STATUS = { L7RSP: 'L7RSP', L7STS: 'L7STS', L7OKC: 'L7OKC', L6RSP: 'L6RSP', L4CON: 'L4CON' } as const;
 const TOUT_STATUS = { L7TOUT: 'L7TOUT', L6TOUT: 'L6TOUT', L4TOUT: 'L4TOUT' } as const;
 
+interface ParsedExpect extends ExpectOptions {
+  kind: string;
+  pattern: string;
+  negate: boolean;
+  minRecv?: number;
+}
+
+const TCP_KINDS = ['string', 'rstring', 'binary', 'rbinary', 'string-lf', 'binary-lf'];
+const HTTP_KINDS = ['string', 'rstring', 'status', 'rstatus', 'hdr', 'fhdr'];
+
 /**
- * `tcp-check expect …` as HAProxy 2.6's parse_tcpcheck_expect reads it: options and the pattern in
- * any order, `!` alone or glued to the kind (`!rstring`), the last of a repeated option winning.
- * Errors carry HAProxy's messages. Undefined when an error was reported.
+ * `tcp-check expect …` / `http-check expect …` as HAProxy 2.6's parse_tcpcheck_expect reads them:
+ * options and the pattern in any order, `!` alone or glued to the kind (`!rstring`), the last of a
+ * repeated option winning. Errors carry HAProxy's messages. Undefined when an error was reported.
  */
-function parseTcpCheckExpect(ctx: ProxyDirectiveContext, rest: readonly string[]): TcpCheckExpect | undefined {
-  const fail = (message: string, argIndex: number): undefined => (ctx.error(`'tcp-check expect' : ${message}`, argIndex), undefined);
+function parseExpect(ctx: ProxyDirectiveContext, rest: readonly string[], proto: 'tcp' | 'http'): ParsedExpect | undefined {
+  const what = `${proto}-check expect`;
+  const fail = (message: string, argIndex: number): undefined => (ctx.error(`'${what}' : ${message}`, argIndex), undefined);
+  const badKeyword = (w: string, at: number): undefined => fail(proto === 'http'
+    ? `'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '${w}' as argument.`
+    : `'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${w}' as argument.`, at);
   if (rest.length === 0 || rest[0] === '') return fail('expects at least a matching pattern as arguments.', 1);
-  let kind: TcpCheckExpect['kind'] | undefined;
+  let kind: string | undefined;
   let pattern = '';
   let negate = false;
-  const out: Partial<TcpCheckExpect> = {};
+  const out: ExpectOptions & { minRecv?: number } = {};
   for (let i = 0; i < rest.length; i++) {
     let w = rest[i]!;
     let inPattern = false;
@@ -354,8 +340,29 @@ function parseTcpCheckExpect(ctx: ProxyDirectiveContext, rest: readonly string[]
       if (n < -1 || n > 2 ** 31 - 1) return fail(`'min-recv' expects -1 or an integer from 0 to INT_MAX.`, at + 1);
       out.minRecv = n;
       i++;
-    } else if (w === 'string' || w === 'rstring' || w === 'binary' || w === 'rbinary' || w === 'string-lf' || w === 'binary-lf') {
+    } else if ((proto === 'tcp' ? TCP_KINDS : HTTP_KINDS).includes(w) || (proto === 'http' && w === 'string-lf')) {
       if (kind !== undefined) return fail('only on pattern expected.', at);
+      if (proto === 'http' && w === 'string-lf') return void ctx.error(`'http-check expect string-lf' (a log-format body pattern) is not supported by Loadstar yet.`, at);
+      if (w === 'hdr' || w === 'fhdr') {
+        // hdr name [-m meth] <name> [value [-m meth] <value>]: Loadstar matches the name exactly and the value as a substring.
+        if (value !== 'name' && value !== 'name-lf') return fail(`'${w}' expects at the name keyword as first argument followed by a pattern.`, at);
+        if (value === 'name-lf' || rest[i + 2] === '-m' || (rest[i + 3] === 'value' && rest[i + 4] === '-m') || rest[i + 3] === 'value-lf') {
+          return void ctx.error(`'http-check expect ${w}' with '-m', 'name-lf' or 'value-lf' is not supported by Loadstar yet.`, at);
+        }
+        const name = rest[i + 2];
+        if (name === undefined || name === '') return fail(`'${w}' expects at the name keyword as first argument followed by a pattern.`, at);
+        kind = w;
+        if (rest[i + 3] === 'value') {
+          const v = rest[i + 4];
+          if (v === undefined || v === '') return fail(`'${w}' expect a pattern with the value keyword.`, at);
+          pattern = `name ${name} value ${v}`;
+          i += 4;
+        } else {
+          pattern = `name ${name}`;
+          i += 2;
+        }
+        continue;
+      }
       if (value === undefined || value === '') return fail(`'${w}' expects a <pattern> as argument.`, at);
       kind = w;
       pattern = value;
@@ -374,9 +381,9 @@ function parseTcpCheckExpect(ctx: ProxyDirectiveContext, rest: readonly string[]
         const list = w === 'ok-status' ? `'L4OK', 'L6OK', 'L7OK' or 'L7OKC'` : w === 'error-status' ? `'L4CON', 'L6RSP', 'L7RSP' or 'L7STS'` : `'L4TOUT', 'L6TOUT' or 'L7TOUT'`;
         return fail(`'${w}' only supports ${list} status (got '${value}').`, at + 1);
       }
-      if (w === 'ok-status') out.okStatus = code as TcpCheckExpect['okStatus'];
-      else if (w === 'error-status') out.errorStatus = code as TcpCheckExpect['errorStatus'];
-      else out.toutStatus = code as TcpCheckExpect['toutStatus'];
+      if (w === 'ok-status') out.okStatus = code as ExpectOptions['okStatus'];
+      else if (w === 'error-status') out.errorStatus = code as ExpectOptions['errorStatus'];
+      else out.toutStatus = code as ExpectOptions['toutStatus'];
       i++;
     } else if (w === 'status-code') {
       if (!option(w)) return undefined;
@@ -388,23 +395,28 @@ function parseTcpCheckExpect(ctx: ProxyDirectiveContext, rest: readonly string[]
       out.statusCode = value;
       i++;
     } else {
-      return fail(`'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${w}' as argument.`, at);
+      return badKeyword(w, at);
     }
   }
   if (kind === undefined) return fail('expects at least a matching pattern as arguments.', 1);
-  if (kind === 'rstring' || kind === 'rbinary') {
+  if (kind === 'rstring' || kind === 'rbinary' || kind === 'rstatus') {
     try {
       new RegExp(pattern);
     } catch (e) {
       return fail(`regex '${pattern}' is invalid (${(e as Error).message}).`, 1);
     }
   }
+  if (kind === 'status' && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(pattern)) return fail(`invalid status code list '${pattern}'.`, 1);
   if (kind === 'binary' && !/^([0-9a-fA-F]{2})*$/.test(pattern)) return fail(`invalid binary string (binary string '${pattern}' is not a valid hexadecimal string).`, 1);
-  for (const [name, text] of [['on-success', out.onSuccess], ['on-error', out.onError], [kind, kind.endsWith('-lf') ? pattern : undefined]] as const) {
-    if (text !== undefined && checkLogFormatError(ctx, 'tcp-check expect', text, 1)) return undefined;
-    void name;
+  for (const text of [out.onSuccess, out.onError, kind.endsWith('-lf') ? pattern : undefined]) {
+    if (text !== undefined && checkLogFormatError(ctx, what, text, 1)) return undefined;
   }
-  return { type: 'expect', kind, pattern, negate, ...out, loc: ctx.directive.loc };
+  return { kind, pattern, negate, ...out };
+}
+
+function parseTcpCheckExpect(ctx: ProxyDirectiveContext, rest: readonly string[]): TcpCheckExpect | undefined {
+  const e = parseExpect(ctx, rest, 'tcp');
+  return e && { type: 'expect', ...e, kind: e.kind as TcpCheckExpect['kind'], loc: ctx.directive.loc };
 }
 
 const keywords: ProxyKeyword[] = [
@@ -420,7 +432,7 @@ const keywords: ProxyKeyword[] = [
       ctx.proxy.options['tcp-check'] = { enabled: !ctx.negated, args: [], loc: ctx.directive.loc };
     },
   },
-  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect, send, expect status/rstatus/string/rstring, disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
+  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf nor hdr -m/name-lf/value-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
   { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
 ];
 

@@ -587,8 +587,25 @@ export interface SwitchingRule extends Conditional {
 // ---------------------------------------------------------------- checks
 
 export type HttpCheckExpect =
-  | { kind: 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'; pattern: string; negate: boolean }
-  | { kind: 'custom'; pattern: string; negate: boolean };
+  | ({ kind: 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'; pattern: string; negate: boolean } & ExpectOptions)
+  | ({ kind: 'custom'; pattern: string; negate: boolean } & ExpectOptions);
+
+/** What `http-check expect` / `tcp-check expect` take besides the pattern (HAProxy's parse_tcpcheck_expect). */
+export interface ExpectOptions {
+  /** Appended to the failure's info (" comment: C"). */
+  comment?: string;
+  /** The check's code when this rule is the last one and it passes (default L7OK). */
+  okStatus?: 'L7OK' | 'L7OKC' | 'L6OK' | 'L4OK';
+  /** The code when this rule fails (default L7RSP; L7STS for an HTTP status). */
+  errorStatus?: 'L7RSP' | 'L7STS' | 'L7OKC' | 'L6RSP' | 'L4CON';
+  /** The code when the check times out waiting for this rule's data (default L7TOUT). */
+  toutStatus?: 'L7TOUT' | 'L6TOUT' | 'L4TOUT';
+  /** Log-format strings replacing the info of a success (last rule) or a failure. */
+  onSuccess?: string;
+  onError?: string;
+  /** A sample expression whose integer value becomes the check's status code. */
+  statusCode?: string;
+}
 
 export type HttpCheckRule =
   | {
@@ -617,7 +634,7 @@ export type TcpCheckRule =
  * [tout-status S] [on-success FMT] [on-error FMT] [status-code EXPR]` (options in any order, as
  * HAProxy's parse_tcpcheck_expect reads them).
  */
-export interface TcpCheckExpect {
+export interface TcpCheckExpect extends ExpectOptions {
   type: 'expect';
   /** string-lf / binary-lf: `pattern` is a log-format string rendered at each check. */
   kind: 'string' | 'rstring' | 'binary' | 'rbinary' | 'string-lf' | 'binary-lf';
@@ -625,19 +642,6 @@ export interface TcpCheckExpect {
   negate: boolean;
   /** -1 or unset: a mismatch waits for more data; N: it is conclusive once N bytes came. */
   minRecv?: number;
-  /** Appended to the failure's info (" comment: C"). */
-  comment?: string;
-  /** The check's code when this rule is the last one and it passes (default L7OK). */
-  okStatus?: 'L7OK' | 'L7OKC' | 'L6OK' | 'L4OK';
-  /** The code when this rule fails (default L7RSP). */
-  errorStatus?: 'L7RSP' | 'L7STS' | 'L7OKC' | 'L6RSP' | 'L4CON';
-  /** The code when this rule times out waiting for data (default L7TOUT). */
-  toutStatus?: 'L7TOUT' | 'L6TOUT' | 'L4TOUT';
-  /** Log-format strings replacing the info of a success (last rule) or a failure. */
-  onSuccess?: string;
-  onError?: string;
-  /** A sample expression whose integer value becomes the check's status code. */
-  statusCode?: string;
   loc: SourceLocation;
 }
 

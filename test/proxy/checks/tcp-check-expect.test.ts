@@ -1,6 +1,6 @@
 /**
- * `tcp-check expect` as HAProxy 2.6 reads and runs it (proxy/config/kw-checks.ts
- * parseTcpCheckExpect, proxy/checks/tcp-check.ts): options in any order after the pattern,
+ * `tcp-check expect` and `http-check expect` as HAProxy 2.6 reads and runs them
+ * (proxy/config/kw-checks.ts parseExpect, proxy/checks/tcp-check.ts and http.ts): options in any order after the pattern,
  * `!` glued to the kind (`!rstring`), comment / ok-status / error-status / tout-status /
  * on-success / on-error / status-code, string-lf; side by side with haproxy 2.6.12, the servers'
  * log-health-checks lines (reason, code, info) must be the same.
@@ -31,12 +31,12 @@ async function fake(name: string, reply: string, close = false): Promise<Fake> {
   return f;
 }
 
-async function healthLines(rules: string, fakes: Fake[]): Promise<Record<'haproxy' | 'loadstar', string[]>> {
+async function healthLines(rules: string, fakes: Fake[], option = 'option tcp-check', mode = 'tcp'): Promise<Record<'haproxy' | 'loadstar', string[]>> {
   const bind = await freePort();
   const config = `global
     log stdout format raw local0
 defaults
-    mode tcp
+    mode ${mode}
     log global
     timeout connect 1s
     timeout client 5s
@@ -44,7 +44,7 @@ defaults
     timeout check 300ms
 backend be
     option log-health-checks
-    option tcp-check
+    ${option}
 ${rules.trim().split('\n').map((l) => `    ${l.trim()}`).join('\n')}
 ${fakes.map((f) => `    server ${f.name} 127.0.0.1:${f.port} check inter 150 rise 1 fall 1`).join('\n')}
 frontend fe
@@ -128,4 +128,42 @@ test('tcp-check expect refuses what haproxy 2.6.12 refuses, with its messages', 
   assert.deepEqual(errors('expect string a tout-status L7OK'), [`'tcp-check expect' : 'tout-status' only supports 'L4TOUT', 'L6TOUT' or 'L7TOUT' status (got 'L7OK').`]);
   assert.deepEqual(errors('expect status 200'), [`'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got 'status' as argument.`]);
   assert.deepEqual(errors('expect string a min-recv'), [`'tcp-check expect' : 'min-recv' expects a integer as argument.`]);
+});
+
+test('http-check expect: options after the pattern (comment, error-status, tout-status, on-error, on-success, status-code) run as in haproxy 2.6.12', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  const answer = (status: string, body: string) => `HTTP/1.1 ${status}\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+  const fakes = [
+    await fake('ok', answer('200 OK', 'alive'), true),
+    await fake('down', answer('503 Service Unavailable', 'x'), true),
+    await fake('dead', answer('200 OK', 'dead'), true),
+    await fake('other', answer('200 OK', 'nothing'), true),
+    await fake('empty', answer('200 OK', ''), true),
+    await fake('noheader', answer('200 OK', 'alive'), true),
+  ];
+  try {
+    const seen = await healthLines(`
+      http-check expect status 200 comment "needs 200" tout-status L4TOUT
+      http-check expect ! string dead on-error "dead body from %[srv_name]" error-status L7STS
+      http-check expect string alive on-success "fine %[srv_name]" status-code int(299)
+    `, fakes, 'option httpchk GET /', 'http');
+    assert.ok(seen.haproxy.length >= 5, seen.haproxy.join('\n'));
+    assert.deepEqual(seen.loadstar, seen.haproxy);
+    // A header that is missing: L7STS with the reason, as for a status.
+    const hdr = await healthLines('http-check expect hdr name x-ok value yes comment "x-ok"', fakes.slice(0, 2), 'option httpchk GET /', 'http');
+    assert.ok(hdr.haproxy.length >= 2, hdr.haproxy.join('\n'));
+    assert.deepEqual(hdr.loadstar, hdr.haproxy);
+  } finally {
+    await Promise.all(fakes.map((f) => f.close()));
+  }
+});
+
+test('http-check expect: a trailing option is not taken into the pattern', () => {
+  const parsed = parseConfig([{ name: 't.cfg', text: 'backend b\n    option httpchk\n    http-check expect status 200 comment "ok status" error-status L7RSP\n' }]);
+  assert.deepEqual(parsed.diagnostics.filter((d) => d.severity !== 'warning'), []);
+  const rule = parsed.config.proxies.find((p) => p.name === 'b')!.httpCheckRules[0]!;
+  assert.ok(rule.type === 'expect');
+  assert.equal(rule.expect.pattern, '200');
+  assert.equal(rule.expect.comment, 'ok status');
+  assert.equal(rule.expect.errorStatus, 'L7RSP');
 });
