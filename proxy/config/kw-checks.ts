@@ -406,12 +406,37 @@ function parseExpect(ctx: ProxyDirectiveContext, rest: readonly string[], proto:
       return fail(`regex '${pattern}' is invalid (${(e as Error).message}).`, 1);
     }
   }
-  if (kind === 'status' && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(pattern)) return fail(`invalid status code list '${pattern}'.`, 1);
+  if (kind === 'status') {
+    const problem = statusListProblem(pattern);
+    if (problem) return fail(problem, 1);
+  }
   if (kind === 'binary' && !/^([0-9a-fA-F]{2})*$/.test(pattern)) return fail(`invalid binary string (binary string '${pattern}' is not a valid hexadecimal string).`, 1);
   for (const text of [out.onSuccess, out.onError, kind.endsWith('-lf') ? pattern : undefined]) {
     if (text !== undefined && checkLogFormatError(ctx, what, text, 1)) return undefined;
   }
   return { kind, pattern, negate, ...out };
+}
+
+/** HAProxy's reading of a status list (`200`, `200-299,301`): read_uint per code, empty reads as 0. */
+function statusListProblem(pattern: string): string | undefined {
+  let p = 0;
+  const readUint = (): number => {
+    let n = 0;
+    while (p < pattern.length && pattern[p]! >= '0' && pattern[p]! <= '9') n = n * 10 + Number(pattern[p++]);
+    return n;
+  };
+  for (;;) {
+    const c1 = readUint();
+    let c2 = c1;
+    if (pattern[p] === '-') {
+      p++;
+      c2 = readUint();
+    }
+    if (c1 > c2) return `invalid range of status codes '${pattern}'.`;
+    if (p >= pattern.length) return undefined;
+    if (pattern[p] !== ',') return `invalid character '${pattern[p]}' in the list of status codes.`;
+    p++;
+  }
 }
 
 function parseTcpCheckExpect(ctx: ProxyDirectiveContext, rest: readonly string[]): TcpCheckExpect | undefined {

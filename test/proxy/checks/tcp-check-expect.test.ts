@@ -158,6 +158,14 @@ test('http-check expect: options after the pattern (comment, error-status, tout-
   }
 });
 
+test('http-check expect status reads a status list as haproxy 2.6.12 does', () => {
+  const errors = (list: string) => parseConfig([{ name: 't.cfg', text: `backend b\n    option httpchk\n    http-check expect status ${list}\n` }]).diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message);
+  assert.deepEqual(errors('200-299,301'), []);
+  assert.deepEqual(errors('200,,300'), []);
+  assert.deepEqual(errors('2xx'), [`'http-check expect' : invalid character 'x' in the list of status codes.`]);
+  assert.deepEqual(errors('200-100'), [`'http-check expect' : invalid range of status codes '200-100'.`]);
+});
+
 test('http-check expect: a trailing option is not taken into the pattern', () => {
   const parsed = parseConfig([{ name: 't.cfg', text: 'backend b\n    option httpchk\n    http-check expect status 200 comment "ok status" error-status L7RSP\n' }]);
   assert.deepEqual(parsed.diagnostics.filter((d) => d.severity !== 'warning'), []);
