@@ -11,7 +11,7 @@
  * fetches. `http-check send-state` adds X-Haproxy-Server-State to every request
  * (ServerCheck.stateHeader).
  */
-import type { HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
+import type { HeaderExpect, HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
 import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { CheckConnection, failure } from './connection.ts';
@@ -205,6 +205,11 @@ function statusMatches(pattern: string, status: number): boolean {
 
 /** An expect's log-format texts and status-code expression, compiled once per rule. */
 interface CompiledOptions {
+  /** hdr / fhdr: name-lf / value-lf texts and -m reg expressions. */
+  name?: CheckText;
+  value?: CheckText;
+  nameRe?: RegExp;
+  valueRe?: RegExp;
   onSuccess?: CheckText;
   onError?: CheckText;
   statusCode?: (ctx: SampleContext | undefined) => number | undefined;
@@ -218,6 +223,12 @@ function optionsOf(expect: HttpCheckExpect): CompiledOptions {
     if (expect.onSuccess !== undefined) c.onSuccess = checkText(expect.onSuccess, true);
     if (expect.onError !== undefined) c.onError = checkText(expect.onError, true);
     if (expect.statusCode !== undefined) c.statusCode = compileStatusCodeExpr(expect.statusCode);
+    const h = expect.header;
+    if (h?.nameLf) c.name = checkText(h.name, true);
+    if (h?.valueLf && h.value !== undefined) c.value = checkText(h.value, true);
+    // HAProxy compiles the name regex without case, the value regex with it.
+    if (h?.nameMatch === 'reg') c.nameRe = new RegExp(h.name, 'i');
+    if (h?.valueMatch === 'reg' && h.value !== undefined) c.valueRe = new RegExp(h.value);
     compiledOptions.set(expect, c);
   }
   return c;
@@ -258,20 +269,65 @@ function judge(expect: HttpCheckExpect, response: ParsedResponse, started: numbe
       info = expect.negate ? 'HTTP check matched unwanted content' : 'HTTP content check did not match';
       break;
     default: {
-      // hdr / fhdr: pattern "name <n> [value <v>]" — presence of the header (value substring when given).
-      const m = /name\s+(\S+)(?:\s+value\s+(.+))?/.exec(expect.pattern);
-      const name = m?.[1]?.toLowerCase() ?? '';
-      const value = m?.[2];
-      match = false;
-      for (let i = 0; i + 1 < response.headers.length; i += 2) {
-        if (response.headers[i]!.toLowerCase() === name && (value === undefined || response.headers[i + 1]!.includes(value))) match = true;
-      }
+      const header = expect.header ?? headerFromPattern(expect.pattern);
+      const o = optionsOf(expect);
+      const name = header.nameLf ? o.name!(ctx) : header.name;
+      const value = header.valueLf ? o.value!(ctx) : header.value;
+      if (name === '' || value === '') return failed(expect, 'L7RSP', 'log-format string evaluated to an empty string', started, ctx, status);
+      match = headerMatches(header, name, value, expect.kind === 'fhdr', response.headers, o);
       failCode = 'L7STS';
       info = response.reason;
     }
   }
   if (match === expect.negate) return failed(expect, expect.errorStatus ?? failCode, info, started, ctx, status);
   return undefined;
+}
+
+/** A rule built by hand (`name <n> [value <v>]`), exact name and value. */
+function headerFromPattern(pattern: string): HeaderExpect {
+  const m = /name\s+(\S+)(?:\s+value\s+(.+))?/.exec(pattern);
+  return { nameMatch: 'str', name: m?.[1] ?? '', ...(m?.[2] !== undefined ? { valueMatch: 'str' as const, value: m[2] } : {}) };
+}
+
+/** The values of one header line as HAProxy's http_find_header gives them: comma-separated (quotes kept whole) unless `full`, blanks trimmed. */
+function headerValues(line: string, full: boolean): string[] {
+  if (full) return [line.trim()];
+  const values: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === '\\' && quoted) i++;
+    else if (c === ',' && !quoted) {
+      values.push(line.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  values.push(line.slice(start).trim());
+  return values;
+}
+
+function textMatches(method: HeaderExpect['nameMatch'], text: string, pattern: string, re: RegExp | undefined, noCase: boolean): boolean {
+  const t = noCase ? text.toLowerCase() : text;
+  const p = noCase ? pattern.toLowerCase() : pattern;
+  switch (method) {
+    case 'str': return t === p;
+    case 'beg': return t.startsWith(p);
+    case 'end': return t.endsWith(p);
+    case 'sub': return t.includes(p);
+    case 'reg': return re!.test(text);
+  }
+}
+
+/** tcpcheck_eval_expect_http for hdr / fhdr: some header whose name matches has a value that matches (or no value pattern). */
+function headerMatches(h: HeaderExpect, name: string, value: string | undefined, fhdr: boolean, headers: readonly string[], o: CompiledOptions): boolean {
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (!textMatches(h.nameMatch, headers[i]!, name, o.nameRe, true)) continue;
+    if (value === undefined) return true;
+    for (const v of headerValues(headers[i + 1]!, fhdr)) if (textMatches(h.valueMatch ?? 'str', v, value, o.valueRe, false)) return true;
+  }
+  return false;
 }
 
 function failed(expect: HttpCheckExpect, code: CheckCode, desc: string, started: number, ctx: SampleContext | undefined, status: number): CheckResult {

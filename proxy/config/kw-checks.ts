@@ -5,7 +5,7 @@ import { parseInteger } from './values.ts';
 import { CHECKS } from './status.ts';
 import { parseLogFormat, parseSampleExpression, parseVarName, fetchUsableAt, sourceNames } from '../acl/index.ts';
 import { modeSoFar } from './provision.ts';
-import type { CheckVarRule, ExpectOptions, HttpCheckExpect, TcpCheckExpect, TcpCheckRule } from './model.ts';
+import type { CheckVarRule, ExpectOptions, HeaderExpect, HttpCheckExpect, TcpCheckExpect, TcpCheckRule } from './model.ts';
 
 function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   const a = ctx.args;
@@ -290,6 +290,7 @@ const TOUT_STATUS = { L7TOUT: 'L7TOUT', L6TOUT: 'L6TOUT', L4TOUT: 'L4TOUT' } as 
 
 interface ParsedExpect extends ExpectOptions {
   kind: string;
+  header?: HeaderExpect;
   pattern: string;
   negate: boolean;
   minRecv?: number;
@@ -313,7 +314,7 @@ function parseExpect(ctx: ProxyDirectiveContext, rest: readonly string[], proto:
   let kind: string | undefined;
   let pattern = '';
   let negate = false;
-  const out: ExpectOptions & { minRecv?: number } = {};
+  const out: ExpectOptions & { minRecv?: number; header?: HeaderExpect } = {};
   for (let i = 0; i < rest.length; i++) {
     let w = rest[i]!;
     let inPattern = false;
@@ -344,23 +345,56 @@ function parseExpect(ctx: ProxyDirectiveContext, rest: readonly string[], proto:
       if (kind !== undefined) return fail('only on pattern expected.', at);
       if (proto === 'http' && w === 'string-lf') return void ctx.error(`'http-check expect string-lf' (a log-format body pattern) is not supported by Loadstar yet.`, at);
       if (w === 'hdr' || w === 'fhdr') {
-        // hdr name [-m meth] <name> [value [-m meth] <value>]: Loadstar matches the name exactly and the value as a substring.
-        if (value !== 'name' && value !== 'name-lf') return fail(`'${w}' expects at the name keyword as first argument followed by a pattern.`, at);
-        if (value === 'name-lf' || rest[i + 2] === '-m' || (rest[i + 3] === 'value' && rest[i + 4] === '-m') || rest[i + 3] === 'value-lf') {
-          return void ctx.error(`'http-check expect ${w}' with '-m', 'name-lf' or 'value-lf' is not supported by Loadstar yet.`, at);
+        // hdr name[-lf] [-m meth] <name> [value[-lf] [-m meth] <value>] (HAProxy's reading, messages included).
+        const methods = ['str', 'beg', 'end', 'sub', 'reg'];
+        let j = i + 1;
+        const nameWord = rest[j];
+        if ((nameWord !== 'name' && nameWord !== 'name-lf') || !rest[j + 1]) return fail(`'${w}' expects at the name keyword as first argument followed by a pattern.`, at);
+        j++;
+        const header: HeaderExpect = { nameMatch: 'str', name: '' };
+        if (nameWord === 'name-lf') header.nameLf = true;
+        if (rest[j] === '-m') {
+          const m = rest[j + 1];
+          if (!m) return fail(`'${w}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg').`, j + 1);
+          if (!methods.includes(m)) return fail(`'${w}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '${m}').`, j + 2);
+          if (m === 'reg' && header.nameLf) return fail(`'${w}': log-format string is not supported with a regex matching method.`, j + 2);
+          header.nameMatch = m as HeaderExpect['nameMatch'];
+          j += 2;
         }
-        const name = rest[i + 2];
-        if (name === undefined || name === '') return fail(`'${w}' expects at the name keyword as first argument followed by a pattern.`, at);
+        header.name = rest[j] ?? '';
+        const valueWord = rest[j + 1];
+        if (valueWord === 'value' || valueWord === 'value-lf') {
+          j += 1;
+          if (valueWord === 'value-lf') header.valueLf = true;
+          header.valueMatch = 'str';
+          if (rest[j + 1] === '-m') {
+            const m = rest[j + 2];
+            if (!m) return fail(`'${w}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg').`, j + 2);
+            if (!methods.includes(m)) return fail(`'${w}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '${m}').`, j + 3);
+            if (m === 'reg' && header.valueLf) return fail(`'${w}': log-format string is not supported with a regex matching method.`, j + 3);
+            header.valueMatch = m as HeaderExpect['valueMatch'];
+            j += 2;
+          }
+          const v = rest[j + 1];
+          if (v === undefined || v === '') return fail(`'${w}' expect a pattern with the value keyword.`, j + 1);
+          header.value = v;
+          j += 1;
+        }
+        for (const [text, lf, re] of [[header.name, header.nameLf, header.nameMatch === 'reg'], [header.value, header.valueLf, header.valueMatch === 'reg']] as const) {
+          if (text === undefined) continue;
+          if (lf && checkLogFormatError(ctx, what, text, at)) return undefined;
+          if (re) {
+            try {
+              new RegExp(text);
+            } catch (e) {
+              return fail(`regex '${text}' is invalid (${(e as Error).message}).`, at);
+            }
+          }
+        }
         kind = w;
-        if (rest[i + 3] === 'value') {
-          const v = rest[i + 4];
-          if (v === undefined || v === '') return fail(`'${w}' expect a pattern with the value keyword.`, at);
-          pattern = `name ${name} value ${v}`;
-          i += 4;
-        } else {
-          pattern = `name ${name}`;
-          i += 2;
-        }
+        pattern = rest.slice(i + 1, j + 1).join(' ');
+        out.header = header;
+        i = j;
         continue;
       }
       if (value === undefined || value === '') return fail(`'${w}' expects a <pattern> as argument.`, at);
@@ -457,7 +491,7 @@ const keywords: ProxyKeyword[] = [
       ctx.proxy.options['tcp-check'] = { enabled: !ctx.negated, args: [], loc: ctx.directive.loc };
     },
   },
-  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf nor hdr -m/name-lf/value-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
+  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
   { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
 ];
 

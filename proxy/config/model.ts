@@ -587,8 +587,23 @@ export interface SwitchingRule extends Conditional {
 // ---------------------------------------------------------------- checks
 
 export type HttpCheckExpect =
-  | ({ kind: 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'; pattern: string; negate: boolean } & ExpectOptions)
-  | ({ kind: 'custom'; pattern: string; negate: boolean } & ExpectOptions);
+  | ({ kind: 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'; pattern: string; negate: boolean; header?: HeaderExpect } & ExpectOptions)
+  | ({ kind: 'custom'; pattern: string; negate: boolean; header?: HeaderExpect } & ExpectOptions);
+
+/**
+ * `http-check expect hdr|fhdr name[-lf] [-m meth] <name> [value[-lf] [-m meth] <value>]`: names match
+ * without case (str by default), values with case (str: the whole value); `hdr` tries each
+ * comma-separated value, `fhdr` the full line. Undefined `value`: the name alone matches.
+ */
+export interface HeaderExpect {
+  nameMatch: 'str' | 'beg' | 'end' | 'sub' | 'reg';
+  name: string;
+  /** `name-lf`: `name` is a log-format string. */
+  nameLf?: boolean;
+  valueMatch?: 'str' | 'beg' | 'end' | 'sub' | 'reg';
+  value?: string;
+  valueLf?: boolean;
+}
 
 /** What `http-check expect` / `tcp-check expect` take besides the pattern (HAProxy's parse_tcpcheck_expect). */
 export interface ExpectOptions {

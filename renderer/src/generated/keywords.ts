@@ -497,7 +497,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf nor hdr -m/name-lf/value-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -1451,7 +1451,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf nor hdr -m/name-lf/value-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -1993,7 +1993,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf nor hdr -m/name-lf/value-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {

@@ -175,3 +175,42 @@ test('http-check expect: a trailing option is not taken into the pattern', () =>
   assert.equal(rule.expect.comment, 'ok status');
   assert.equal(rule.expect.errorStatus, 'L7RSP');
 });
+
+test('http-check expect hdr/fhdr with -m str/beg/end/sub/reg, value and name-lf/value-lf (reg-test http-check-expect.vtc) run as in haproxy 2.6.12', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  const headers = (regValue: string, test2: string) => [
+    'x-test1: true, next value', `x-test2: ${test2}`, 'X-Begin-Blah: 1', 'X-Tst-End: 1', 'x-a-Sub-b: 1', 'abc-Reg-def1: 1',
+    'x-test-begin: begin-foo', 'x-test-end: foo-end', 'x-test-sub: a-sub-b', `x-test-reg: ${regValue}`, 'x-hdr-name: x-test1',
+  ].join('\r\n');
+  const answer = (h: string) => `HTTP/1.1 200 OK\r\n${h}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`;
+  const fakes = [
+    await fake('all', answer(headers('value-reg-ABC1', 'true')), true),
+    await fake('badreg', answer(headers('value-reg-abc', 'true')), true),
+    await fake('list', answer(headers('value-reg-ABC1', 'false, true')), true),
+    await fake('notlist', answer(headers('value-reg-ABC1', 'false, truex')), true),
+  ];
+  try {
+    const seen = await healthLines(`
+      http-check expect status 200-399
+      http-check expect hdr name "x-test1"
+      http-check expect hdr name -m str "X-Test2"
+      http-check expect hdr name -m beg "X-Begin-"
+      http-check expect hdr name -m end "-End"
+      http-check expect hdr name -m sub "-Sub-"
+      http-check expect hdr name -m reg "^[a-z]+-Reg-[a-z]+[0-9]\\$"
+      http-check expect hdr name-lf -m str "%[res.fhdr(x-hdr-name)]"
+      http-check expect fhdr name "x-test1" value "true, next value"
+      http-check expect hdr name "x-test2" value -m str "true"
+      http-check expect hdr name -m beg "x-test" value -m beg "begin-"
+      http-check expect hdr name -m beg "x-test" value -m end "-end"
+      http-check expect hdr name -m beg "x-test" value -m sub "-sub-"
+      http-check expect hdr name -m beg "x-test" value -m reg "^value-reg-[A-Z0-9]+\\$" comment "reg value"
+      http-check expect fhdr name -m beg "x-" value-lf -m str "%[res.fhdr(x-hdr-name)]"
+    `, fakes, 'option httpchk GET /', 'http');
+    assert.ok(seen.haproxy.some((l) => l.includes('be/all succeeded')), seen.haproxy.join('\n'));
+    assert.ok(seen.haproxy.some((l) => l.includes('be/badreg failed')), seen.haproxy.join('\n'));
+    assert.deepEqual(seen.loadstar, seen.haproxy);
+  } finally {
+    await Promise.all(fakes.map((f) => f.close()));
+  }
+});
