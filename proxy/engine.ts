@@ -38,6 +38,7 @@ import { PROXY_HEADER_ERROR_CODES } from './runtime/proxy-protocol.ts';
 import { inheritProxyAddresses, proxyHeaderExpected, receiveProxyHeader } from './runtime/proxy-header-reader.ts';
 import { backendServerTls } from './tls/server-tls.ts';
 import { SslConns } from './tls/ssl-conns.ts';
+import { effectiveMaxconn } from './runtime/default-maxconn.ts';
 import type { HealthEvent } from './checks/index.ts';
 import { StatsRegistry } from './stats/registry.ts';
 import { LocalServices } from './http/local-services.ts';
@@ -125,7 +126,7 @@ export class Engine {
       tick: (tick) => hub.publish('stats', tick),
     };
     this.logger.observer = this.statsEnabled ? this.stats : new AccessLogObserver(this.stats.output);
-    this.globalLimiter = new ConnectionLimiter(config.global.maxconn ?? 0);
+    this.globalLimiter = new ConnectionLimiter(effectiveMaxconn(config) ?? 0);
     this.sslConns.limit = config.global.maxSslConn ?? 0;
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
@@ -329,7 +330,7 @@ export class Engine {
     this.config = config;
     if (configName !== undefined) this.configName = configName;
     this.notLoaded = undefined;
-    this.globalLimiter.limit = config.global.maxconn ?? 0;
+    this.globalLimiter.limit = effectiveMaxconn(config) ?? 0;
     this.sslConns.limit = config.global.maxSslConn ?? 0;
     try {
       await this.start();
@@ -337,7 +338,7 @@ export class Engine {
       this.config = previous.config;
       this.configName = previous.configName;
       this.notLoaded = previous.notLoaded;
-      this.globalLimiter.limit = previous.config.global.maxconn ?? 0;
+      this.globalLimiter.limit = effectiveMaxconn(previous.config) ?? 0;
       this.sslConns.limit = previous.config.global.maxSslConn ?? 0;
       throw e;
     }
@@ -399,7 +400,7 @@ export class Engine {
     const old = this.tables;
     this.tables = tables;
     this.config = config;
-    this.globalLimiter.limit = config.global.maxconn ?? 0;
+    this.globalLimiter.limit = effectiveMaxconn(config) ?? 0;
     this.sslConns.limit = config.global.maxSslConn ?? 0;
     this.checks?.stop();
     this.checks = checks;

@@ -155,7 +155,7 @@ const keywords: KeywordSpec[] = [
       ctx.error(`nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.`);
     },
   },
-  { name: 'maxconn', sections: 'g', status: ENGINE, summary: 'Process-wide connection limit.', parse(ctx) { const v = integer(ctx, 'maxconn', 1); if (v !== undefined) ctx.config.global.maxconn = v; } },
+  { name: 'maxconn', sections: 'g', status: ENGINE, summary: 'Process-wide connection limit. Without it, the limit HAProxy derives from the open-file limit: (descriptors − those the listeners, checks and stats sockets reserve − 3 per thread) / 2, at least 100 (`show info` Maxconn); a frontend without maxconn has the global one.', parse(ctx) { const v = integer(ctx, 'maxconn', 1); if (v !== undefined) ctx.config.global.maxconn = v; } },
   rateLimit('maxconnrate', 'maxConnRate', 'New connections per second, process-wide; over it, listeners take nothing in until the rate allows one more (0: no limit).'),
   rateLimit('maxsessrate', 'maxSessRate', 'New sessions (connections the `tcp-request connection` rules let in) per second, process-wide; over it, listeners wait as for maxconnrate.'),
   {

@@ -5,6 +5,7 @@
  * for splicing, busy polling, debug commands, log forwarding, an SSL session-ID cache, memory pools)
  * it is 0, which is also what HAProxy reports when the feature is unused.
  */
+import { effectiveMaxconn } from '../runtime/default-maxconn.ts';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { StatsHost } from './host.ts';
@@ -131,7 +132,8 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
   const rates = registry.process;
   const mem = process.memoryUsage();
   const fdLimit = openFileLimit();
-  const maxconn = global?.maxconn ?? 0;
+  // The configured maxconn, else the one HAProxy derives from the open-file limit (runtime/default-maxconn.ts).
+  const maxconn = tables ? effectiveMaxconn(tables.config) ?? 0 : 0;
   return new Map<string, InfoValue>([
     ['Name', 'Loadstar'],
     ['Version', VERSION],
@@ -149,7 +151,6 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     ['Ulimit-n', fdLimit],
     // Every socket is a file descriptor: the open-file limit is the socket limit.
     ['Maxsock', fdLimit],
-    // 0: no global maxconn (Loadstar derives none from the open-file limit, HAProxy would).
     ['Maxconn', maxconn],
     ['Hard_maxconn', maxconn],
     ['CurrConns', current],

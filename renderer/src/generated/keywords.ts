@@ -140,7 +140,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "maxconn",
-   "summary": "Process-wide connection limit.",
+   "summary": "Process-wide connection limit. Without it, the limit HAProxy derives from the open-file limit: (descriptors − those the listeners, checks and stats sockets reserve − 3 per thread) / 2, at least 100 (`show info` Maxconn); a frontend without maxconn has the global one.",
    "status": "supported"
   },
   {
