@@ -112,6 +112,13 @@ export class HttpBackend {
    * a backend's httpclose leaves the client connection keep-alive).
    */
   readonly serverClose: boolean;
+  /**
+   * `option http-pretend-keepalive`: a request sent on a connection that closes after it does not
+   * say `connection: close` (HTTP/1.1) and says `connection: keep-alive` (HTTP/1.0), so that the
+   * server keeps chunked encoding; the connection still closes after the response (HAProxy's
+   * PR_O2_FAKE_KA, h1_update_req_conn_value).
+   */
+  readonly pretendKeepalive: boolean;
   /** `option h1-case-adjust-bogus-server`: the global h1-case-adjust table for requests to servers. */
   readonly caseAdjust: CaseAdjust | undefined;
   /** `http-reuse` (default `safe`): which idle server connections a request may take (upstream.ts). */
@@ -152,6 +159,7 @@ export class HttpBackend {
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
     this.stick = StickPersistence.fromConfig(config, () => runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
+    this.pretendKeepalive = config.options['http-pretend-keepalive']?.enabled ?? false;
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
     this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;

@@ -938,7 +938,8 @@ export class HttpTransaction implements ServerSession {
     const originalTo = this.backend!.originalTo;
     if (originalTo !== undefined || this.frontend.originalTo !== undefined) head += originalToHeader(this.frontend.originalTo, originalTo, this);
     if (!r.upgrade) {
-      if (this.serverClose()) {
+      // `option http-pretend-keepalive` (backend): announced as kept alive even when it will close.
+      if (this.serverClose() && !this.backend!.pretendKeepalive) {
         if (!http10) head += 'connection: close\r\n';
       } else if (http10) head += 'connection: keep-alive\r\n';
     }

@@ -616,6 +616,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "option http-pretend-keepalive",
+   "summary": "With http-server-close or httpclose, the request to the server does not say `connection: close` (HTTP/1.0: says `keep-alive`), so that the server keeps chunked encoding; the server connection still closes after the response.",
+   "status": "supported"
+  },
+  {
    "name": "option http-restrict-req-hdr-names",
    "summary": "Request header names with characters other than letters, digits and '-': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy's http-request rules, in the frontend and again in the backend.",
    "status": "supported"
@@ -1540,6 +1545,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "option http-pretend-keepalive",
+   "summary": "With http-server-close or httpclose, the request to the server does not say `connection: close` (HTTP/1.0: says `keep-alive`), so that the server keeps chunked encoding; the server connection still closes after the response.",
+   "status": "supported"
+  },
+  {
    "name": "option http-restrict-req-hdr-names",
    "summary": "Request header names with characters other than letters, digits and '-': `preserve` (default) keeps them, `delete` removes them, `reject` denies the request (403); after the proxy's http-request rules, in the frontend and again in the backend.",
    "status": "supported"
@@ -2130,6 +2140,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-pretend-keepalive",
+   "summary": "With http-server-close or httpclose, the request to the server does not say `connection: close` (HTTP/1.0: says `keep-alive`), so that the server keeps chunked encoding; the server connection still closes after the response.",
+   "status": "supported"
   },
   {
    "name": "option http-restrict-req-hdr-names",
