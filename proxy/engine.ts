@@ -438,7 +438,7 @@ export class Engine {
       for (const [l, spec] of closedEarly) {
         l.server = this.listenerServer(l);
         try {
-          await listen(l.server, spec.address, spec.port, spec.bind, spec.proxy);
+          await listen(l.server, spec.address, spec.port, spec.bind, spec.proxy, this.config);
         } catch (e) {
           this.logger.alert(`reload rolled back but could not reopen a listener: ${(e as Error).message}`);
         }
@@ -462,7 +462,7 @@ export class Engine {
         const frontend = tables.frontends.get(spec.proxy.name)!;
         const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls };
         listener.server = this.listenerServer(listener);
-        await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy);
+        await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy, config);
         opened.push(listener);
       }
     } catch (e) {
@@ -787,7 +787,12 @@ function listenSpecs(config: Config, tlsByBind: ReadonlyMap<Bind, BindTls>): Map
   return specs;
 }
 
-function listen(server: net.Server, address: ListenAddress, port: number, bind: Bind, proxy: Proxy): Promise<void> {
+/** HAProxy's listener_backlog: the bind's backlog, the frontend's, the bind's maxconn, the frontend's, the global maxconn, 1024. */
+function listenBacklog(bind: Bind, proxy: Proxy, config: Config): number {
+  return bind.backlog || proxy.backlog || bind.maxconn || proxy.maxconn || effectiveMaxconn(config) || 1024;
+}
+
+function listen(server: net.Server, address: ListenAddress, port: number, bind: Bind, proxy: Proxy, config: Config): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => reject(new BindError(address, port, bind, proxy, e));
     server.once('error', onError);
@@ -797,7 +802,7 @@ function listen(server: net.Server, address: ListenAddress, port: number, bind: 
         host: address.host === '' ? (address.family === 'ipv6' ? '::' : '0.0.0.0') : address.host,
         port,
         ipv6Only: bind.v6only,
-        backlog: 1024,
+        backlog: listenBacklog(bind, proxy, config),
       };
     server.listen(options, () => {
       server.off('error', onError);

@@ -244,6 +244,20 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'backlog',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Listen queue asked of the kernel for the frontend\'s binds (capped by net.core.somaxconn). Unset: a bind\'s own `backlog`, else its `maxconn`, else the frontend\'s maxconn, else the global one, as HAProxy takes it.',
+    parse(ctx) {
+      const word = ctx.args[0];
+      if (word === undefined || word === '') return ctx.error(`'backlog' expects an integer argument.`, undefined);
+      if (ctx.args.length > 1) return ctx.error(`'backlog' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      // atol(): a word reads as 0, which leaves the default.
+      const n = Number(/^\s*[+-]?\d+/.exec(word)?.[0] ?? 0);
+      ctx.proxy.backlog = n > 0 ? n : undefined;
+    },
+  },
+  {
     name: 'rate-limit sessions',
     sections: 'dfl',
     status: ENGINE,
@@ -260,7 +274,7 @@ const generalKeywords: ProxyKeyword[] = [
     name: 'fullconn',
     sections: 'dlb',
     status: ENGINE,
-    summary: 'Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.',
+    summary: 'Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).',
     parse(ctx) {
       const v = parseInteger(ctx.args[0] ?? '', 'fullconn', 0);
       if (v.error !== undefined) return ctx.error(v.error, 0);

@@ -196,6 +196,8 @@ export interface Bind {
   v6only: boolean;
   /** Per-bind connection limit. */
   maxconn?: number;
+  /** `backlog`: the listen queue asked of the kernel for this bind (see Proxy.backlog). */
+  backlog?: number;
   /** `proto`: the protocol spoken on accepted connections whatever TLS negotiates (h2 in cleartext: prior knowledge). Default: h2 when ALPN chose it, else HTTP/1.1. */
   proto?: 'h1' | 'h2';
   /** Other bind options, parsed and recorded as written (keyword → value or true). */
@@ -833,6 +835,12 @@ export interface ParsedProxy {
   /** `retry-on`: the failures after which a request is sent again (unset: conn-failure alone, HAProxy's default). */
   retryOn?: RetryOn;
   maxconn?: number;
+  /**
+   * `backlog`: the listen queue asked of the kernel (capped by net.core.somaxconn). Unset: the
+   * bind's backlog, else this, else the bind's maxconn, else the frontend's maxconn, else the
+   * global one (HAProxy's listener_backlog).
+   */
+  backlog?: number;
   /** `rate-limit sessions`: new sessions per second the frontend takes in (unset or 0: no limit). */
   rateLimitSessions?: number;
   /** `fullconn` for dynamic maxconn (minconn). */

@@ -411,6 +411,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
  ],
  "defaults": [
   {
+   "name": "backlog",
+   "summary": "Listen queue asked of the kernel for the frontend's binds (capped by net.core.somaxconn). Unset: a bind's own `backlog`, else its `maxconn`, else the frontend's maxconn, else the global one, as HAProxy takes it.",
+   "status": "supported"
+  },
+  {
    "name": "balance",
    "summary": "Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie.",
    "status": "supported"
@@ -487,7 +492,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "fullconn",
-   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.",
+   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).",
    "status": "supported"
   },
   {
@@ -925,6 +930,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "acl",
    "summary": "Declares a named condition (fetch, flags, patterns).",
+   "status": "supported"
+  },
+  {
+   "name": "backlog",
+   "summary": "Listen queue asked of the kernel for the frontend's binds (capped by net.core.somaxconn). Unset: a bind's own `backlog`, else its `maxconn`, else the frontend's maxconn, else the global one, as HAProxy takes it.",
    "status": "supported"
   },
   {
@@ -1441,7 +1451,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "fullconn",
-   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.",
+   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).",
    "status": "supported"
   },
   {
@@ -1877,6 +1887,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "backlog",
+   "summary": "Listen queue asked of the kernel for the frontend's binds (capped by net.core.somaxconn). Unset: a bind's own `backlog`, else its `maxconn`, else the frontend's maxconn, else the global one, as HAProxy takes it.",
+   "status": "supported"
+  },
+  {
    "name": "balance",
    "summary": "Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie.",
    "status": "supported"
@@ -1988,7 +2003,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "fullconn",
-   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.",
+   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).",
    "status": "supported"
   },
   {
