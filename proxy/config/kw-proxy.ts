@@ -329,6 +329,18 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'ignore-persist',
+    sections: 'lb',
+    status: ENGINE,
+    summary: 'Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response.',
+    parse(ctx) {
+      if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'ignore-persist' requires either 'if' or 'unless' followed by a condition.`);
+      const split = splitCondition(ctx, 0, `an 'ignore-persist' rule`);
+      if (!split.ok || !split.condition) return;
+      ctx.proxy.ignorePersistRules.push({ condition: split.condition, loc: ctx.directive.loc });
+    },
+  },
+  {
     name: 'default_backend',
     sections: 'dfl',
     status: ENGINE,

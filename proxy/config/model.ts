@@ -801,6 +801,8 @@ export interface ParsedProxy {
   acls: Map<string, Array<AclDeclaration & { loc: SourceLocation }>>;
   switchingRules: SwitchingRule[];
   serverRules: ServerRule[];
+  /** `ignore-persist if|unless <cond>`: requests for which cookie persistence is ignored (first match). */
+  ignorePersistRules: Conditional[];
   defaultBackend?: { name: string; loc: SourceLocation };
   httpRequestRules: HttpRule[];
   httpResponseRules: HttpRule[];

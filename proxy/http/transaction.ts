@@ -189,6 +189,8 @@ export class HttpTransaction implements ServerSession {
   private sentOnce = false;
   /** A retry is being redispatched from this server (its statistics count it once the new one is known). */
   private retryFrom: RuntimeServer | undefined;
+  /** An `ignore-persist` rule matched: the cookie is not used, and the response gets none. */
+  ignorePersist = false;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
   /** The server was the one the persistence cookie or a stick rule named (HAProxy's SF_DIRECT). */
@@ -441,7 +443,10 @@ export class HttpTransaction implements ServerSession {
       return this.respondLocally(answer.response, answer.close ?? false);
     }
     const backend = this.backend!;
-    this.persistence = backend.persistence?.onRequest(this.request.headers);
+    if (backend.persistence) {
+      this.ignorePersist = backend.ignoresPersistence(this);
+      this.persistence = backend.persistence.onRequest(this.request.headers, this.ignorePersist);
+    }
     // After every http-request rule, as HAProxy's compression filter reads the request (it may remove Accept-Encoding).
     const fe = this.frontend.compression;
     const be = backend.compression;
@@ -1043,7 +1048,7 @@ export class HttpTransaction implements ServerSession {
       this.frontend.logEarly(this);
       this.loggedEarly = true;
     }
-    if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers);
+    if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers, this.ignorePersist);
     const r = this.request;
     if (compressing) rewriteCompressedHead(head.headers, this.compression!);
     const noContent = head.status === 204;

@@ -1500,6 +1500,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "ignore-persist",
+   "summary": "Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response.",
+   "status": "supported"
+  },
+  {
    "name": "log",
    "summary": "Sends logs to a target (`global`, `stdout`, address, UNIX socket) with facility and level.",
    "status": "supported"
@@ -2049,6 +2054,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "id",
    "summary": "Numeric proxy id (iid in stats).",
+   "status": "supported"
+  },
+  {
+   "name": "ignore-persist",
+   "summary": "Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response.",
    "status": "supported"
   },
   {
