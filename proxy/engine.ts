@@ -37,6 +37,8 @@ import { HANDSHAKE_FAILURES } from './tls/handshake-failures.ts';
 import { PROXY_HEADER_ERROR_CODES } from './runtime/proxy-protocol.ts';
 import { inheritProxyAddresses, proxyHeaderExpected, receiveProxyHeader } from './runtime/proxy-header-reader.ts';
 import { backendServerTls } from './tls/server-tls.ts';
+import { SslConns } from './tls/ssl-conns.ts';
+import { effectiveMaxconn } from './runtime/default-maxconn.ts';
 import type { HealthEvent } from './checks/index.ts';
 import { StatsRegistry } from './stats/registry.ts';
 import { LocalServices } from './http/local-services.ts';
@@ -124,7 +126,8 @@ export class Engine {
       tick: (tick) => hub.publish('stats', tick),
     };
     this.logger.observer = this.statsEnabled ? this.stats : new AccessLogObserver(this.stats.output);
-    this.globalLimiter = new ConnectionLimiter(config.global.maxconn ?? 0);
+    this.globalLimiter = new ConnectionLimiter(effectiveMaxconn(config) ?? 0);
+    this.sslConns.limit = config.global.maxSslConn ?? 0;
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
   }
@@ -156,6 +159,11 @@ export class Engine {
   }
 
   /** The running configuration's caches (`show cache`). */
+  /** `show info`'s MaxSslConns, CurrSslConns and CumSslConns. */
+  sslConnections(): { limit: number; current: number; total: number } {
+    return { limit: this.sslConns.limit, current: this.sslConns.current, total: this.sslConns.total };
+  }
+
   httpCaches(): HttpCaches | undefined {
     return this.tables?.caches;
   }
@@ -218,7 +226,7 @@ export class Engine {
     this.stopping = false;
     try {
       const tlsByBind = loadBindTls(this.config);
-      this.tables = buildTables(this.config, this.logger, this.services);
+      this.tables = buildTables(this.config, this.logger, this.services, this.sslConns);
       // First addresses (init-addr) before the checks read each server's state.
       await this.prepareResolvers(this.config, this.tables);
       const syslog = await Syslog.prepare(this.config);
@@ -323,14 +331,16 @@ export class Engine {
     this.config = config;
     if (configName !== undefined) this.configName = configName;
     this.notLoaded = undefined;
-    this.globalLimiter.limit = config.global.maxconn ?? 0;
+    this.globalLimiter.limit = effectiveMaxconn(config) ?? 0;
+    this.sslConns.limit = config.global.maxSslConn ?? 0;
     try {
       await this.start();
     } catch (e) {
       this.config = previous.config;
       this.configName = previous.configName;
       this.notLoaded = previous.notLoaded;
-      this.globalLimiter.limit = previous.config.global.maxconn ?? 0;
+      this.globalLimiter.limit = effectiveMaxconn(previous.config) ?? 0;
+      this.sslConns.limit = previous.config.global.maxSslConn ?? 0;
       throw e;
     }
     this.reloads++;
@@ -359,7 +369,7 @@ export class Engine {
     // Certificates first: an unusable file rejects the reload before anything changes.
     const tlsByBind = loadBindTls(config);
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
-    const tables = buildTables(config, this.logger, this.services, this.tables?.stick);
+    const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
     const syslog = await Syslog.prepare(config);
     const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail));
@@ -392,7 +402,8 @@ export class Engine {
     const old = this.tables;
     this.tables = tables;
     this.config = config;
-    this.globalLimiter.limit = config.global.maxconn ?? 0;
+    this.globalLimiter.limit = effectiveMaxconn(config) ?? 0;
+    this.sslConns.limit = config.global.maxSslConn ?? 0;
     this.checks?.stop();
     this.checks = checks;
     this.emailAlerts.configure(config);
@@ -429,7 +440,7 @@ export class Engine {
       for (const [l, spec] of closedEarly) {
         l.server = this.listenerServer(l);
         try {
-          await listen(l.server, spec.address, spec.port, spec.bind, spec.proxy);
+          await listen(l.server, spec.address, spec.port, spec.bind, spec.proxy, this.config);
         } catch (e) {
           this.logger.alert(`reload rolled back but could not reopen a listener: ${(e as Error).message}`);
         }
@@ -453,7 +464,7 @@ export class Engine {
         const frontend = tables.frontends.get(spec.proxy.name)!;
         const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls };
         listener.server = this.listenerServer(listener);
-        await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy);
+        await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy, config);
         opened.push(listener);
       }
     } catch (e) {
@@ -493,7 +504,13 @@ export class Engine {
     const gated = (socket: net.Socket, go: () => void): void => gate.admit(socket, go);
     if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => gated(socket, () => { if (admits(socket)) arrives(socket, () => this.accept(listener, socket)); }));
     this.wireTls(listener, bindTls);
-    return createTlsServer(() => listener.tls!, listener.proxy, admits, arrives, gated);
+    // A TLS connection takes its `maxsslconn` slot first, as HAProxy's ssl_sock_init runs before the
+    // tcp-request connection rules; at the limit it is closed without a handshake (tls/ssl-conns.ts).
+    const tlsAdmits = (socket: net.Socket): boolean => {
+      if (!this.sslConns.take(socket)) return (socket.destroy(), false);
+      return admits(socket);
+    };
+    return createTlsServer(() => listener.tls!, listener.proxy, tlsAdmits, arrives, gated);
   }
 
   /** Process-wide rates of new connections, sessions and TLS sessions, counted while a limit on them is set. */
@@ -607,6 +624,8 @@ export class Engine {
   }
 
   private readonly globalLimiter: ConnectionLimiter;
+  /** The process's TLS endpoints, both sides, and `maxsslconn` (tls/ssl-conns.ts); kept across reloads. */
+  private readonly sslConns = new SslConns();
   private readonly limiters = new Map<string, ConnectionLimiter>();
   private readonly listenerLimiters = new Map<string, ConnectionLimiter>();
 
@@ -681,7 +700,7 @@ function errorOf(e: unknown): { code: LoadstarError['code']; message: string } {
   return { code: 'LS_ERR_CTL_INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
-function buildTables(config: Config, logger: Logger, services: LocalServices, previousStick?: StickTables): Tables {
+function buildTables(config: Config, logger: Logger, services: LocalServices, sslConns: SslConns, previousStick?: StickTables): Tables {
   // Before any rule is compiled: track-sc actions find their tables (fresh ones on each load, but for peers' hand-over).
   const stick = new StickTables(config, previousStick);
   // Empty on every load, as in HAProxy's new process; before any rule is compiled (cache-use finds its cache).
@@ -693,7 +712,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices, pr
     if (proxy.disabled) continue;
     const runtime = new RuntimeBackend(proxy, backendFullconn(config, proxy));
     backends.set(proxy.name, runtime);
-    if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config), config.global));
+    if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config, sslConns), config.global));
   }
   linkTracks(backends);
   const frontends = new Map<string, Frontend>();
@@ -770,7 +789,12 @@ function listenSpecs(config: Config, tlsByBind: ReadonlyMap<Bind, BindTls>): Map
   return specs;
 }
 
-function listen(server: net.Server, address: ListenAddress, port: number, bind: Bind, proxy: Proxy): Promise<void> {
+/** HAProxy's listener_backlog: the bind's backlog, the frontend's, the bind's maxconn, the frontend's, the global maxconn, 1024. */
+function listenBacklog(bind: Bind, proxy: Proxy, config: Config): number {
+  return bind.backlog || proxy.backlog || bind.maxconn || proxy.maxconn || effectiveMaxconn(config) || 1024;
+}
+
+function listen(server: net.Server, address: ListenAddress, port: number, bind: Bind, proxy: Proxy, config: Config): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => reject(new BindError(address, port, bind, proxy, e));
     server.once('error', onError);
@@ -780,7 +804,7 @@ function listen(server: net.Server, address: ListenAddress, port: number, bind: 
         host: address.host === '' ? (address.family === 'ipv6' ? '::' : '0.0.0.0') : address.host,
         port,
         ipv6Only: bind.v6only,
-        backlog: 1024,
+        backlog: listenBacklog(bind, proxy, config),
       };
     server.listen(options, () => {
       server.off('error', onError);

@@ -69,3 +69,15 @@ export function compilePortExpr(text: string): (ctx: SampleContext | undefined) 
     return port && port.type === 'int' && port.value >= 1 && port.value <= 65535 ? port.value : undefined;
   };
 }
+
+/** `tcp-check expect … status-code <expr>`: the expression's value as an integer (HAProxy casts the string to an int), else undefined. */
+export function compileStatusCodeExpr(text: string): (ctx: SampleContext | undefined) => number | undefined {
+  const parsed = parseSampleExpression(text);
+  if ('error' in parsed) throw new Error(parsed.error);
+  const evaluate = compileSample(parsed.expr, { readFile: patternFileReader });
+  return (ctx) => {
+    const value = ctx && evaluate(ctx);
+    const code = value && castSample(value, 'int');
+    return code && code.type === 'int' ? code.value : undefined;
+  };
+}

@@ -11,13 +11,13 @@
  * fetches. `http-check send-state` adds X-Haproxy-Server-State to every request
  * (ServerCheck.stateHeader).
  */
-import type { HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
+import type { HeaderExpect, HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
 import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { CheckConnection, failure } from './connection.ts';
 import { checkText } from './check-format.ts';
 import type { CheckText } from './check-format.ts';
-import { checkRunVars, compileCheckVar, compilePortExpr } from './check-vars.ts';
+import { checkRunVars, compileCheckVar, compilePortExpr, compileStatusCodeExpr } from './check-vars.ts';
 import type { CheckVarStep } from './check-vars.ts';
 import type { SampleContext } from '../acl/index.ts';
 import type { CheckCode, CheckResult, CheckTarget, Probe, ProbeContext } from './types.ts';
@@ -203,54 +203,142 @@ function statusMatches(pattern: string, status: number): boolean {
   });
 }
 
-/** One expectation on a response: the failure, or undefined when it holds. */
-function judge(expect: HttpCheckExpect, response: ParsedResponse, started: number): CheckResult | undefined {
-  const { status } = response;
-  {
-    let match: boolean;
-    let failCode: CheckCode;
-    let info: string;
-    switch (expect.kind) {
-      case 'status':
-        match = statusMatches(expect.pattern, status);
-        failCode = 'L7STS';
-        info = response.reason;
-        break;
-      case 'rstatus':
-        match = new RegExp(expect.pattern).test(String(status));
-        failCode = 'L7STS';
-        info = response.reason;
-        break;
-      case 'string':
-        match = response.body.includes(expect.pattern, 0, 'latin1');
-        failCode = 'L7RSP';
-        info = 'HTTP content check did not match';
-        break;
-      case 'rstring':
-        match = new RegExp(expect.pattern).test(response.body.toString('latin1'));
-        failCode = 'L7RSP';
-        info = 'HTTP content check did not match';
-        break;
-      default: {
-        // hdr / fhdr: pattern "name <n> [value <v>]" — presence of the header (value substring when given).
-        const m = /name\s+(\S+)(?:\s+value\s+(.+))?/.exec(expect.pattern);
-        const name = m?.[1]?.toLowerCase() ?? '';
-        const value = m?.[2];
-        match = false;
-        for (let i = 0; i + 1 < response.headers.length; i += 2) {
-          if (response.headers[i]!.toLowerCase() === name && (value === undefined || response.headers[i + 1]!.includes(value))) match = true;
-        }
-        failCode = 'L7RSP';
-        info = 'HTTP header check did not match';
-      }
-    }
-    if (match === expect.negate) return failure(failCode, started, info, status);
+/** An expect's log-format texts and status-code expression, compiled once per rule. */
+interface CompiledOptions {
+  /** hdr / fhdr: name-lf / value-lf texts and -m reg expressions. */
+  name?: CheckText;
+  value?: CheckText;
+  nameRe?: RegExp;
+  valueRe?: RegExp;
+  onSuccess?: CheckText;
+  onError?: CheckText;
+  statusCode?: (ctx: SampleContext | undefined) => number | undefined;
+}
+const compiledOptions = new WeakMap<HttpCheckExpect, CompiledOptions>();
+
+function optionsOf(expect: HttpCheckExpect): CompiledOptions {
+  let c = compiledOptions.get(expect);
+  if (!c) {
+    c = {};
+    if (expect.onSuccess !== undefined) c.onSuccess = checkText(expect.onSuccess, true);
+    if (expect.onError !== undefined) c.onError = checkText(expect.onError, true);
+    if (expect.statusCode !== undefined) c.statusCode = compileStatusCodeExpr(expect.statusCode);
+    const h = expect.header;
+    if (h?.nameLf) c.name = checkText(h.name, true);
+    if (h?.valueLf && h.value !== undefined) c.value = checkText(h.value, true);
+    // HAProxy compiles the name regex without case, the value regex with it.
+    if (h?.nameMatch === 'reg') c.nameRe = new RegExp(h.name, 'i');
+    if (h?.valueMatch === 'reg' && h.value !== undefined) c.valueRe = new RegExp(h.value);
+    compiledOptions.set(expect, c);
   }
+  return c;
+}
+
+/**
+ * One expectation on a response: the failure, or undefined when it holds (HAProxy's
+ * tcpcheck_eval_expect_http). A failure's info is on-error's text, else HAProxy's words, then the
+ * comment; its code is error-status, else L7STS (status, headers) or L7RSP (body).
+ */
+function judge(expect: HttpCheckExpect, response: ParsedResponse, started: number, ctx: SampleContext | undefined): CheckResult | undefined {
+  const { status } = response;
+  let match: boolean;
+  let failCode: CheckCode;
+  let info: string;
+  switch (expect.kind) {
+    case 'status':
+      match = statusMatches(expect.pattern, status);
+      failCode = 'L7STS';
+      info = response.reason;
+      break;
+    case 'rstatus':
+      match = new RegExp(expect.pattern).test(String(status));
+      failCode = 'L7STS';
+      info = response.reason;
+      break;
+    case 'string':
+    case 'rstring':
+      if (response.body.length === 0) {
+        match = false;
+        failCode = 'L7RSP';
+        info = 'HTTP content check could not find a response body';
+        // No body fails whether inverted or not.
+        return failed(expect, expect.errorStatus ?? failCode, info, started, ctx, status);
+      }
+      match = expect.kind === 'string' ? response.body.includes(expect.pattern, 0, 'latin1') : new RegExp(expect.pattern).test(response.body.toString('latin1'));
+      failCode = 'L7RSP';
+      info = expect.negate ? 'HTTP check matched unwanted content' : 'HTTP content check did not match';
+      break;
+    default: {
+      const header = expect.header ?? headerFromPattern(expect.pattern);
+      const o = optionsOf(expect);
+      const name = header.nameLf ? o.name!(ctx) : header.name;
+      const value = header.valueLf ? o.value!(ctx) : header.value;
+      if (name === '' || value === '') return failed(expect, 'L7RSP', 'log-format string evaluated to an empty string', started, ctx, status);
+      match = headerMatches(header, name, value, expect.kind === 'fhdr', response.headers, o);
+      failCode = 'L7STS';
+      info = response.reason;
+    }
+  }
+  if (match === expect.negate) return failed(expect, expect.errorStatus ?? failCode, info, started, ctx, status);
   return undefined;
 }
 
+/** A rule built by hand (`name <n> [value <v>]`), exact name and value. */
+function headerFromPattern(pattern: string): HeaderExpect {
+  const m = /name\s+(\S+)(?:\s+value\s+(.+))?/.exec(pattern);
+  return { nameMatch: 'str', name: m?.[1] ?? '', ...(m?.[2] !== undefined ? { valueMatch: 'str' as const, value: m[2] } : {}) };
+}
+
+/** The values of one header line as HAProxy's http_find_header gives them: comma-separated (quotes kept whole) unless `full`, blanks trimmed. */
+function headerValues(line: string, full: boolean): string[] {
+  if (full) return [line.trim()];
+  const values: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === '\\' && quoted) i++;
+    else if (c === ',' && !quoted) {
+      values.push(line.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  values.push(line.slice(start).trim());
+  return values;
+}
+
+function textMatches(method: HeaderExpect['nameMatch'], text: string, pattern: string, re: RegExp | undefined, noCase: boolean): boolean {
+  const t = noCase ? text.toLowerCase() : text;
+  const p = noCase ? pattern.toLowerCase() : pattern;
+  switch (method) {
+    case 'str': return t === p;
+    case 'beg': return t.startsWith(p);
+    case 'end': return t.endsWith(p);
+    case 'sub': return t.includes(p);
+    case 'reg': return re!.test(text);
+  }
+}
+
+/** tcpcheck_eval_expect_http for hdr / fhdr: some header whose name matches has a value that matches (or no value pattern). */
+function headerMatches(h: HeaderExpect, name: string, value: string | undefined, fhdr: boolean, headers: readonly string[], o: CompiledOptions): boolean {
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (!textMatches(h.nameMatch, headers[i]!, name, o.nameRe, true)) continue;
+    if (value === undefined) return true;
+    for (const v of headerValues(headers[i + 1]!, fhdr)) if (textMatches(h.valueMatch ?? 'str', v, value, o.valueRe, false)) return true;
+  }
+  return false;
+}
+
+function failed(expect: HttpCheckExpect, code: CheckCode, desc: string, started: number, ctx: SampleContext | undefined, status: number): CheckResult {
+  const o = optionsOf(expect);
+  let info = o.onError ? o.onError(ctx) : desc;
+  if (expect.comment !== undefined) info += ` comment: ${expect.comment}`;
+  return failure(code, started, info, o.statusCode?.(ctx) ?? status);
+}
+
 /** Reads one response off `conn`: the response (judged on what came if the server closed early), or the check's failure. */
-async function readResponse(conn: CheckConnection, head: boolean, started: number): Promise<ParsedResponse | CheckResult> {
+async function readResponse(conn: CheckConnection, head: boolean, started: number, timeoutCode: CheckCode = 'L7TOUT'): Promise<ParsedResponse | CheckResult> {
   const parser = newParser(RESPONSE);
   let response: ParsedResponse | undefined;
   let complete = false;
@@ -280,7 +368,7 @@ async function readResponse(conn: CheckConnection, head: boolean, started: numbe
       }
       const outcome = await conn.waitData(fed);
       if (outcome === 'data') continue;
-      if (outcome === 'timeout') return failure('L7TOUT', started, '');
+      if (outcome === 'timeout') return failure(timeoutCode, started, '');
       // The peer closed: a response without length ends here. As HAProxy 2.6, a response whose head
       // arrived is judged on what came, even if its body was cut short; a reset before any answer
       // is a socket error (SOCKERR), a plain close an invalid (empty) response.
@@ -302,6 +390,9 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
     const base = context.sample;
     const run: SampleContext | undefined = base && { ...base, vars: checkRunVars(base.vars) };
     let status: number | undefined;
+    // The last expect rule that passed, and the sample context it saw (for on-success and status-code).
+    let last: HttpCheckExpect | undefined;
+    let lastSample: SampleContext | undefined;
     for (const ex of spec.exchanges) {
       // Variable rules before the send run before the connect: HAProxy's come first in the ruleset,
       // or right after the connect, and need nothing from it.
@@ -319,7 +410,7 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
             continue;
           }
           if (!response) {
-            const read = await readResponse(conn, ex.request.method.toUpperCase() === 'HEAD', started);
+            const read = await readResponse(conn, ex.request.method.toUpperCase() === 'HEAD', started, step.expect.toutStatus);
             if (!('headers' in read)) return read;
             response = read;
             status = response.status;
@@ -328,13 +419,18 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
             const res = { status: response.status, version: response.version, rawHeaders: response.headers, body: response.body };
             if (run) sample = { ...run, res };
           }
-          const failed = judge(step.expect, response, started);
+          const failed = judge(step.expect, response, started, sample);
           if (failed) return failed;
+          last = step.expect;
+          lastSample = sample;
         }
       } finally {
         conn.close();
       }
     }
-    return failure('L7OK', started, '', status);
+    if (!last) return failure('L7OK', started, '', status);
+    // The last expect passed: its ok-status, on-success text and status-code (tcpcheck_expect_onsuccess_message).
+    const o = optionsOf(last);
+    return failure(last.okStatus ?? 'L7OK', started, o.onSuccess ? o.onSuccess(lastSample) : '', o.statusCode?.(lastSample) ?? status);
   };
 }

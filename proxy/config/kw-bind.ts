@@ -16,12 +16,12 @@ const SUPPORTED_OPTIONS: Record<string, boolean> = {
   id: true, proto: true, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false, 'no-tlsv12': false, 'no-tlsv13': false,
   'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false, 'force-tlsv12': false, 'force-tlsv13': false,
   'strict-sni': false, verify: true, 'ca-file': true, 'ca-verify-file': true, 'crl-file': true, 'ca-ignore-err': true,
-  'crt-ignore-err': true,
+  'crt-ignore-err': true, backlog: true,
 };
 
 /** Options that only tune the listening socket or process placement: accepted with a warning. */
 const NO_EFFECT_OPTIONS: Record<string, boolean> = {
-  backlog: true, 'defer-accept': false, tfo: false, process: true, thread: true, nice: true, mss: true,
+  'defer-accept': false, tfo: false, process: true, thread: true, nice: true, mss: true,
   'tcp-ut': true, interface: true, 'severity-output': true, 'no-tls-tickets': false, 'prefer-client-ciphers': false,
   'no-ca-names': false, curves: true, ecdhe: true, 'allow-0rtt': false, 'ssl-reuse': false,
 };
@@ -154,6 +154,16 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
         ctx.error(`${label} : ${problem}`, argIndex + 1, problem.includes('unable to load') ? 'LS_ERR_CFG_FILE' : undefined);
         return false;
       }
+      return true;
+    }
+    case 'backlog': {
+      // bind_parse_backlog: atol(), then a negative value is refused (0, a word included, leaves the default).
+      const n = Number(/^\s*[+-]?\d+/.exec(value!)?.[0] ?? 0);
+      if (n < 0) {
+        ctx.error(`${label} : 'backlog' : invalid value ${n}, must be > 0`, argIndex + 1);
+        return false;
+      }
+      if (n > 0) bind.backlog = n;
       return true;
     }
     case 'maxconn':

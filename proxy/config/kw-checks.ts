@@ -5,7 +5,7 @@ import { parseInteger } from './values.ts';
 import { CHECKS } from './status.ts';
 import { parseLogFormat, parseSampleExpression, parseVarName, fetchUsableAt, sourceNames } from '../acl/index.ts';
 import { modeSoFar } from './provision.ts';
-import type { CheckVarRule, HttpCheckExpect, TcpCheckRule } from './model.ts';
+import type { CheckVarRule, ExpectOptions, HeaderExpect, HttpCheckExpect, TcpCheckExpect, TcpCheckRule } from './model.ts';
 
 function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   const a = ctx.args;
@@ -161,38 +161,10 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
       return;
     }
     case 'expect': {
-      let i = 0;
-      let minRecv: number | undefined;
-      while (rest[i] === 'min-recv' || rest[i] === 'comment' || rest[i] === 'ok-status' || rest[i] === 'error-status' || rest[i] === 'tout-status') {
-        if (rest[i] === 'min-recv') {
-          const n = parseInteger(rest[i + 1] ?? '', 'min-recv', -1);
-          if (n.error !== undefined) return ctx.error(`'http-check expect' : ${n.error}`, i + 2);
-          minRecv = n.value;
-        }
-        i += 2;
-      }
-      let negate = false;
-      let kind = rest[i];
-      if (kind === '!') {
-        negate = true;
-        kind = rest[++i];
-      } else if (kind?.startsWith('!')) {
-        negate = true;
-        kind = kind.slice(1);
-      }
-      if (!kind || !(EXPECT_KINDS as readonly string[]).includes(kind)) {
-        return ctx.error(`'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '${kind ?? ''}' as argument.`, i + 1);
-      }
-      const pattern = rest.slice(i + 1).join(' ');
-      if (pattern === '') return ctx.error(`'http-check expect ${kind}' expects <pattern> as an argument.`, i + 1);
-      if (kind === 'rstatus' || kind === 'rstring') {
-        try {
-          new RegExp(pattern);
-        } catch (e) {
-          return ctx.error(`'http-check expect ${kind}' : regex '${pattern}' is invalid (${(e as Error).message}).`, i + 2);
-        }
-      }
-      const expect: HttpCheckExpect = { kind: kind as (typeof EXPECT_KINDS)[number], pattern, negate };
+      const parsed = parseExpect(ctx, rest, 'http');
+      if (!parsed) return;
+      const { minRecv, ...fields } = parsed;
+      const expect = { ...fields, kind: fields.kind as (typeof EXPECT_KINDS)[number] } satisfies HttpCheckExpect;
       if (httpOrderError(ctx, 'expect')) return;
       rules.push({ type: 'expect', expect, minRecv, loc });
       return;
@@ -292,26 +264,9 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
       break;
     }
     case 'expect': {
-      let i = 0;
-      let minRecv: number | undefined;
-      if (rest[0] === 'min-recv') {
-        const n = parseInteger(rest[1] ?? '', 'min-recv', -1);
-        if (n.error !== undefined) return ctx.error(n.error, 2);
-        minRecv = n.value;
-        i = 2;
-      }
-      let negate = false;
-      let kind = rest[i];
-      if (kind === '!') {
-        negate = true;
-        kind = rest[++i];
-      }
-      if (kind !== 'string' && kind !== 'rstring' && kind !== 'binary' && kind !== 'rbinary') {
-        return ctx.error(`'tcp-check expect' only supports min-recv, [!]binary, [!]string, [!]rstring, [!]rbinary but got '${kind ?? ''}' as argument.`, i + 1);
-      }
-      const pattern = rest[i + 1];
-      if (pattern === undefined) return ctx.error(`'tcp-check expect ${kind}' expects <pattern> as an argument.`, i + 1);
-      rule = { type: 'expect', kind, pattern, negate, minRecv, loc };
+      const expect = parseTcpCheckExpect(ctx, rest);
+      if (!expect) return;
+      rule = expect;
       break;
     }
     case 'comment':
@@ -329,6 +284,200 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
   if (rule) ctx.proxy.tcpCheckRules.push(rule);
 }
 
+const OK_STATUS = { L7OK: 'L7OK', L7OKC: 'L7OKC', L6OK: 'L6OK', L4OK: 'L4OK' } as const;
+const ERROR_STATUS = { L7RSP: 'L7RSP', L7STS: 'L7STS', L7OKC: 'L7OKC', L6RSP: 'L6RSP', L4CON: 'L4CON' } as const;
+const TOUT_STATUS = { L7TOUT: 'L7TOUT', L6TOUT: 'L6TOUT', L4TOUT: 'L4TOUT' } as const;
+
+interface ParsedExpect extends ExpectOptions {
+  kind: string;
+  header?: HeaderExpect;
+  pattern: string;
+  negate: boolean;
+  minRecv?: number;
+}
+
+const TCP_KINDS = ['string', 'rstring', 'binary', 'rbinary', 'string-lf', 'binary-lf'];
+const HTTP_KINDS = ['string', 'rstring', 'status', 'rstatus', 'hdr', 'fhdr'];
+
+/**
+ * `tcp-check expect …` / `http-check expect …` as HAProxy 2.6's parse_tcpcheck_expect reads them:
+ * options and the pattern in any order, `!` alone or glued to the kind (`!rstring`), the last of a
+ * repeated option winning. Errors carry HAProxy's messages. Undefined when an error was reported.
+ */
+function parseExpect(ctx: ProxyDirectiveContext, rest: readonly string[], proto: 'tcp' | 'http'): ParsedExpect | undefined {
+  const what = `${proto}-check expect`;
+  const fail = (message: string, argIndex: number): undefined => (ctx.error(`'${what}' : ${message}`, argIndex), undefined);
+  const badKeyword = (w: string, at: number): undefined => fail(proto === 'http'
+    ? `'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '${w}' as argument.`
+    : `'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${w}' as argument.`, at);
+  if (rest.length === 0 || rest[0] === '') return fail('expects at least a matching pattern as arguments.', 1);
+  let kind: string | undefined;
+  let pattern = '';
+  let negate = false;
+  const out: ExpectOptions & { minRecv?: number; header?: HeaderExpect } = {};
+  for (let i = 0; i < rest.length; i++) {
+    let w = rest[i]!;
+    let inPattern = false;
+    // `!` inverts (each one toggles), alone or glued to the next word.
+    if (w.startsWith('!')) {
+      inPattern = true;
+      while (w.startsWith('!')) {
+        negate = !negate;
+        w = w.slice(1);
+      }
+      if (w === '') w = rest[++i] ?? '';
+    }
+    const at = i + 1;
+    const value = rest[i + 1];
+    const option = (name: string): boolean => {
+      if (inPattern) return (fail(`[!] not supported with '${name}'.`, at), false);
+      if (value === undefined || value === '') return (fail(name === 'min-recv' ? `'${name}' expects a integer as argument.` : name === 'status-code' ? `'${name}' expects an expression as argument.` : `'${name}' expects a string as argument.`, at), false);
+      return true;
+    };
+    if (w === 'min-recv') {
+      if (!option(w)) return undefined;
+      // atol(): leading digits, else 0.
+      const n = Number(/^\s*[+-]?\d+/.exec(value!)?.[0] ?? 0);
+      if (n < -1 || n > 2 ** 31 - 1) return fail(`'min-recv' expects -1 or an integer from 0 to INT_MAX.`, at + 1);
+      out.minRecv = n;
+      i++;
+    } else if ((proto === 'tcp' ? TCP_KINDS : HTTP_KINDS).includes(w) || (proto === 'http' && w === 'string-lf')) {
+      if (kind !== undefined) return fail('only on pattern expected.', at);
+      if (proto === 'http' && w === 'string-lf') return void ctx.error(`'http-check expect string-lf' (a log-format body pattern) is not supported by Loadstar yet.`, at);
+      if (w === 'hdr' || w === 'fhdr') {
+        // hdr name[-lf] [-m meth] <name> [value[-lf] [-m meth] <value>] (HAProxy's reading, messages included).
+        const methods = ['str', 'beg', 'end', 'sub', 'reg'];
+        let j = i + 1;
+        const nameWord = rest[j];
+        if ((nameWord !== 'name' && nameWord !== 'name-lf') || !rest[j + 1]) return fail(`'${w}' expects at the name keyword as first argument followed by a pattern.`, at);
+        j++;
+        const header: HeaderExpect = { nameMatch: 'str', name: '' };
+        if (nameWord === 'name-lf') header.nameLf = true;
+        if (rest[j] === '-m') {
+          const m = rest[j + 1];
+          if (!m) return fail(`'${w}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg').`, j + 1);
+          if (!methods.includes(m)) return fail(`'${w}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '${m}').`, j + 2);
+          if (m === 'reg' && header.nameLf) return fail(`'${w}': log-format string is not supported with a regex matching method.`, j + 2);
+          header.nameMatch = m as HeaderExpect['nameMatch'];
+          j += 2;
+        }
+        header.name = rest[j] ?? '';
+        const valueWord = rest[j + 1];
+        if (valueWord === 'value' || valueWord === 'value-lf') {
+          j += 1;
+          if (valueWord === 'value-lf') header.valueLf = true;
+          header.valueMatch = 'str';
+          if (rest[j + 1] === '-m') {
+            const m = rest[j + 2];
+            if (!m) return fail(`'${w}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg').`, j + 2);
+            if (!methods.includes(m)) return fail(`'${w}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '${m}').`, j + 3);
+            if (m === 'reg' && header.valueLf) return fail(`'${w}': log-format string is not supported with a regex matching method.`, j + 3);
+            header.valueMatch = m as HeaderExpect['valueMatch'];
+            j += 2;
+          }
+          const v = rest[j + 1];
+          if (v === undefined || v === '') return fail(`'${w}' expect a pattern with the value keyword.`, j + 1);
+          header.value = v;
+          j += 1;
+        }
+        for (const [text, lf, re] of [[header.name, header.nameLf, header.nameMatch === 'reg'], [header.value, header.valueLf, header.valueMatch === 'reg']] as const) {
+          if (text === undefined) continue;
+          if (lf && checkLogFormatError(ctx, what, text, at)) return undefined;
+          if (re) {
+            try {
+              new RegExp(text);
+            } catch (e) {
+              return fail(`regex '${text}' is invalid (${(e as Error).message}).`, at);
+            }
+          }
+        }
+        kind = w;
+        pattern = rest.slice(i + 1, j + 1).join(' ');
+        out.header = header;
+        i = j;
+        continue;
+      }
+      if (value === undefined || value === '') return fail(`'${w}' expects a <pattern> as argument.`, at);
+      kind = w;
+      pattern = value;
+      i++;
+    } else if (w === 'comment' || w === 'on-success' || w === 'on-error') {
+      if (!option(w)) return undefined;
+      if (w === 'comment') out.comment = value;
+      else if (w === 'on-success') out.onSuccess = value;
+      else out.onError = value;
+      i++;
+    } else if (w === 'ok-status' || w === 'error-status' || w === 'tout-status') {
+      if (!option(w)) return undefined;
+      const table = w === 'ok-status' ? OK_STATUS : w === 'error-status' ? ERROR_STATUS : TOUT_STATUS;
+      const code = (table as Record<string, string>)[value!.toUpperCase()];
+      if (code === undefined) {
+        const list = w === 'ok-status' ? `'L4OK', 'L6OK', 'L7OK' or 'L7OKC'` : w === 'error-status' ? `'L4CON', 'L6RSP', 'L7RSP' or 'L7STS'` : `'L4TOUT', 'L6TOUT' or 'L7TOUT'`;
+        return fail(`'${w}' only supports ${list} status (got '${value}').`, at + 1);
+      }
+      if (w === 'ok-status') out.okStatus = code as ExpectOptions['okStatus'];
+      else if (w === 'error-status') out.errorStatus = code as ExpectOptions['errorStatus'];
+      else out.toutStatus = code as ExpectOptions['toutStatus'];
+      i++;
+    } else if (w === 'status-code') {
+      if (!option(w)) return undefined;
+      const parsed = parseSampleExpression(value!);
+      if ('error' in parsed) return fail(`error detected while parsing status-code expression : ${parsed.error}.`, at + 1);
+      if (!fetchUsableAt(parsed.expr.fetch, 'backend-tcp-check')) {
+        return fail(`error detected while parsing status-code expression :  fetch method '${value}' extracts information from '${sourceNames(parsed.expr.fetch.sources)}', none of which is available here.`, at + 1);
+      }
+      out.statusCode = value;
+      i++;
+    } else {
+      return badKeyword(w, at);
+    }
+  }
+  if (kind === undefined) return fail('expects at least a matching pattern as arguments.', 1);
+  if (kind === 'rstring' || kind === 'rbinary' || kind === 'rstatus') {
+    try {
+      new RegExp(pattern);
+    } catch (e) {
+      return fail(`regex '${pattern}' is invalid (${(e as Error).message}).`, 1);
+    }
+  }
+  if (kind === 'status') {
+    const problem = statusListProblem(pattern);
+    if (problem) return fail(problem, 1);
+  }
+  if (kind === 'binary' && !/^([0-9a-fA-F]{2})*$/.test(pattern)) return fail(`invalid binary string (binary string '${pattern}' is not a valid hexadecimal string).`, 1);
+  for (const text of [out.onSuccess, out.onError, kind.endsWith('-lf') ? pattern : undefined]) {
+    if (text !== undefined && checkLogFormatError(ctx, what, text, 1)) return undefined;
+  }
+  return { kind, pattern, negate, ...out };
+}
+
+/** HAProxy's reading of a status list (`200`, `200-299,301`): read_uint per code, empty reads as 0. */
+function statusListProblem(pattern: string): string | undefined {
+  let p = 0;
+  const readUint = (): number => {
+    let n = 0;
+    while (p < pattern.length && pattern[p]! >= '0' && pattern[p]! <= '9') n = n * 10 + Number(pattern[p++]);
+    return n;
+  };
+  for (;;) {
+    const c1 = readUint();
+    let c2 = c1;
+    if (pattern[p] === '-') {
+      p++;
+      c2 = readUint();
+    }
+    if (c1 > c2) return `invalid range of status codes '${pattern}'.`;
+    if (p >= pattern.length) return undefined;
+    if (pattern[p] !== ',') return `invalid character '${pattern[p]}' in the list of status codes.`;
+    p++;
+  }
+}
+
+function parseTcpCheckExpect(ctx: ProxyDirectiveContext, rest: readonly string[]): TcpCheckExpect | undefined {
+  const e = parseExpect(ctx, rest, 'tcp');
+  return e && { type: 'expect', ...e, kind: e.kind as TcpCheckExpect['kind'], loc: ctx.directive.loc };
+}
+
 const keywords: ProxyKeyword[] = [
   // HAProxy refuses `no`/`default` for the options it parses itself (negation/default is not supported for option …).
   { name: 'option httpchk', sections: 'dlb', status: CHECKS, summary: 'HTTP health checks: `option httpchk [METH] [URI] [VER]`.', parse: parseOptionHttpchk },
@@ -342,8 +491,8 @@ const keywords: ProxyKeyword[] = [
       ctx.proxy.options['tcp-check'] = { enabled: !ctx.negated, args: [], loc: ctx.directive.loc };
     },
   },
-  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect, send, expect status/rstatus/string/rstring, disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
-  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
+  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
+  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
 ];
 
 registerProxyKeywords(keywords);

@@ -155,9 +155,26 @@ const keywords: KeywordSpec[] = [
       ctx.error(`nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.`);
     },
   },
-  { name: 'maxconn', sections: 'g', status: ENGINE, summary: 'Process-wide connection limit.', parse(ctx) { const v = integer(ctx, 'maxconn', 1); if (v !== undefined) ctx.config.global.maxconn = v; } },
+  { name: 'maxconn', sections: 'g', status: ENGINE, summary: 'Process-wide connection limit. Without it, the limit HAProxy derives from the open-file limit: (descriptors − those the listeners, checks and stats sockets reserve − 3 per thread) / 2, at least 100 (`show info` Maxconn); a frontend without maxconn has the global one.', parse(ctx) { const v = integer(ctx, 'maxconn', 1); if (v !== undefined) ctx.config.global.maxconn = v; } },
   rateLimit('maxconnrate', 'maxConnRate', 'New connections per second, process-wide; over it, listeners take nothing in until the rate allows one more (0: no limit).'),
   rateLimit('maxsessrate', 'maxSessRate', 'New sessions (connections the `tcp-request connection` rules let in) per second, process-wide; over it, listeners wait as for maxconnrate.'),
+  {
+    name: 'maxsslconn',
+    sections: 'g',
+    status: ENGINE,
+    summary: 'TLS connections open at once, process-wide, counting both sides (a connection deciphered then ciphered again counts twice); at the limit a new TLS client connection is closed without a handshake and a request needing a new TLS server connection gets a 500 (0: no limit). TLS health checks are not counted (HAProxy counts them).',
+    parse(ctx) {
+      // HAProxy's ssl_parse_global_int: atoi(), so a word that is not a number reads as 0 (no limit).
+      const word = ctx.args[0];
+      if (word === undefined || word === '') return ctx.error(`'maxsslconn' expects an integer argument.`, undefined);
+      if (ctx.args.length > 1) return ctx.error(`'maxsslconn' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      const leading = /^\s*[+-]?\d+/.exec(word);
+      const value = leading ? Number(leading[0]) : 0;
+      if (value < 0) return ctx.error(`'maxsslconn' expects a positive numeric value.`, 0);
+      if (!/^\d+$/.test(word)) ctx.warn(`'maxsslconn' expects a non-negative integer, got '${word}': HAProxy reads it as ${value > 0 ? value : 'no limit'}, and so does Loadstar.`, 0);
+      ctx.config.global.maxSslConn = Math.min(value, 2 ** 31 - 1);
+    },
+  },
   rateLimit('maxsslrate', 'maxSslRate', 'New TLS sessions per second, process-wide; over it, TLS listeners wait as for maxconnrate.'),
   { name: 'log', sections: 'g', status: ENGINE, summary: 'Global log targets (used by `log global` in proxies): UDP syslog servers (`host[:port]`, `udp@`, `ipv4@`, `ipv6@`) get each line in the chosen format; `stdout` gets every line anyway; UNIX datagram sockets (`/dev/log`) are not available to Node.js (a warning says so).', parse(ctx) { const t = parseLogTarget(ctx); if (t) ctx.config.global.logs.push(t); } },
   {

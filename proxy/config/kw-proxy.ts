@@ -77,6 +77,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-server-close', 'dflb', 'Closes the server connection after each response while keeping the client connection alive.'],
   ['http-keep-alive', 'dflb', 'Keeps both client and server connections alive (the default HTTP mode).'],
   ['httpclose', 'dflb', 'Closes both connections after each response.'],
+  ['http-pretend-keepalive', 'dlb', 'With http-server-close or httpclose, the request to the server does not say `connection: close` (HTTP/1.0: says `keep-alive`), so that the server keeps chunked encoding; the server connection still closes after the response.'],
   ['tcplog', 'dflb', 'Logs in HAProxy\'s TCP log format.'],
   ['allbackups', 'dlb', 'Uses all backup servers at once when no active server is left.'],
   ['persist', 'dlb', 'Keeps sending persistent traffic to a server that is down.'],
@@ -244,6 +245,20 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'backlog',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Listen queue asked of the kernel for the frontend\'s binds (capped by net.core.somaxconn). Unset: a bind\'s own `backlog`, else its `maxconn`, else the frontend\'s maxconn, else the global one, as HAProxy takes it.',
+    parse(ctx) {
+      const word = ctx.args[0];
+      if (word === undefined || word === '') return ctx.error(`'backlog' expects an integer argument.`, undefined);
+      if (ctx.args.length > 1) return ctx.error(`'backlog' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      // atol(): a word reads as 0, which leaves the default.
+      const n = Number(/^\s*[+-]?\d+/.exec(word)?.[0] ?? 0);
+      ctx.proxy.backlog = n > 0 ? n : undefined;
+    },
+  },
+  {
     name: 'rate-limit sessions',
     sections: 'dfl',
     status: ENGINE,
@@ -260,7 +275,7 @@ const generalKeywords: ProxyKeyword[] = [
     name: 'fullconn',
     sections: 'dlb',
     status: ENGINE,
-    summary: 'Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.',
+    summary: 'Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).',
     parse(ctx) {
       const v = parseInteger(ctx.args[0] ?? '', 'fullconn', 0);
       if (v.error !== undefined) return ctx.error(v.error, 0);
@@ -312,6 +327,18 @@ const generalKeywords: ProxyKeyword[] = [
         if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
       }
       ctx.proxy.serverRules.push({ server, dynamic, condition: split.condition, loc: ctx.directive.loc });
+    },
+  },
+  {
+    name: 'ignore-persist',
+    sections: 'lb',
+    status: ENGINE,
+    summary: 'Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response.',
+    parse(ctx) {
+      if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'ignore-persist' requires either 'if' or 'unless' followed by a condition.`);
+      const split = splitCondition(ctx, 0, `an 'ignore-persist' rule`);
+      if (!split.ok || !split.condition) return;
+      ctx.proxy.ignorePersistRules.push({ condition: split.condition, loc: ctx.directive.loc });
     },
   },
   {

@@ -131,6 +131,8 @@ export interface GlobalSettings {
   maxConnRate?: number;
   maxSessRate?: number;
   maxSslRate?: number;
+  /** `maxsslconn`: TLS endpoints open at once, process-wide, both sides (unset or 0: no limit; tls/ssl-conns.ts). */
+  maxSslConn?: number;
   /** Worker threads HAProxy would start; Loadstar runs one event loop and only notes it. */
   nbthread?: number;
   daemon: boolean;
@@ -194,6 +196,8 @@ export interface Bind {
   v6only: boolean;
   /** Per-bind connection limit. */
   maxconn?: number;
+  /** `backlog`: the listen queue asked of the kernel for this bind (see Proxy.backlog). */
+  backlog?: number;
   /** `proto`: the protocol spoken on accepted connections whatever TLS negotiates (h2 in cleartext: prior knowledge). Default: h2 when ALPN chose it, else HTTP/1.1. */
   proto?: 'h1' | 'h2';
   /** Other bind options, parsed and recorded as written (keyword → value or true). */
@@ -585,8 +589,40 @@ export interface SwitchingRule extends Conditional {
 // ---------------------------------------------------------------- checks
 
 export type HttpCheckExpect =
-  | { kind: 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'; pattern: string; negate: boolean }
-  | { kind: 'custom'; pattern: string; negate: boolean };
+  | ({ kind: 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'; pattern: string; negate: boolean; header?: HeaderExpect } & ExpectOptions)
+  | ({ kind: 'custom'; pattern: string; negate: boolean; header?: HeaderExpect } & ExpectOptions);
+
+/**
+ * `http-check expect hdr|fhdr name[-lf] [-m meth] <name> [value[-lf] [-m meth] <value>]`: names match
+ * without case (str by default), values with case (str: the whole value); `hdr` tries each
+ * comma-separated value, `fhdr` the full line. Undefined `value`: the name alone matches.
+ */
+export interface HeaderExpect {
+  nameMatch: 'str' | 'beg' | 'end' | 'sub' | 'reg';
+  name: string;
+  /** `name-lf`: `name` is a log-format string. */
+  nameLf?: boolean;
+  valueMatch?: 'str' | 'beg' | 'end' | 'sub' | 'reg';
+  value?: string;
+  valueLf?: boolean;
+}
+
+/** What `http-check expect` / `tcp-check expect` take besides the pattern (HAProxy's parse_tcpcheck_expect). */
+export interface ExpectOptions {
+  /** Appended to the failure's info (" comment: C"). */
+  comment?: string;
+  /** The check's code when this rule is the last one and it passes (default L7OK). */
+  okStatus?: 'L7OK' | 'L7OKC' | 'L6OK' | 'L4OK';
+  /** The code when this rule fails (default L7RSP; L7STS for an HTTP status). */
+  errorStatus?: 'L7RSP' | 'L7STS' | 'L7OKC' | 'L6RSP' | 'L4CON';
+  /** The code when the check times out waiting for this rule's data (default L7TOUT). */
+  toutStatus?: 'L7TOUT' | 'L6TOUT' | 'L4TOUT';
+  /** Log-format strings replacing the info of a success (last rule) or a failure. */
+  onSuccess?: string;
+  onError?: string;
+  /** A sample expression whose integer value becomes the check's status code. */
+  statusCode?: string;
+}
 
 export type HttpCheckRule =
   | {
@@ -606,9 +642,25 @@ export type HttpCheckRule =
 export type TcpCheckRule =
   | { type: 'connect'; port?: number; portExpr?: string; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; loc: SourceLocation }
   | { type: 'send' | 'send-lf' | 'send-binary' | 'send-binary-lf'; data: string; loc: SourceLocation }
-  | { type: 'expect'; kind: 'string' | 'rstring' | 'binary' | 'rbinary'; pattern: string; negate: boolean; minRecv?: number; loc: SourceLocation }
+  | TcpCheckExpect
   | { type: 'comment'; text: string; loc: SourceLocation }
   | CheckVarRule;
+
+/**
+ * `tcp-check expect [min-recv N] [!] <kind> <pattern> [comment C] [ok-status S] [error-status S]
+ * [tout-status S] [on-success FMT] [on-error FMT] [status-code EXPR]` (options in any order, as
+ * HAProxy's parse_tcpcheck_expect reads them).
+ */
+export interface TcpCheckExpect extends ExpectOptions {
+  type: 'expect';
+  /** string-lf / binary-lf: `pattern` is a log-format string rendered at each check. */
+  kind: 'string' | 'rstring' | 'binary' | 'rbinary' | 'string-lf' | 'binary-lf';
+  pattern: string;
+  negate: boolean;
+  /** -1 or unset: a mismatch waits for more data; N: it is conclusive once N bytes came. */
+  minRecv?: number;
+  loc: SourceLocation;
+}
 
 /**
  * `http-check|tcp-check set-var(<var>[,<cond>…]) <expr>`, `set-var-fmt(<var>[,<cond>…]) <fmt>` and
@@ -753,6 +805,8 @@ export interface ParsedProxy {
   acls: Map<string, Array<AclDeclaration & { loc: SourceLocation }>>;
   switchingRules: SwitchingRule[];
   serverRules: ServerRule[];
+  /** `ignore-persist if|unless <cond>`: requests for which cookie persistence is ignored (first match). */
+  ignorePersistRules: Conditional[];
   defaultBackend?: { name: string; loc: SourceLocation };
   httpRequestRules: HttpRule[];
   httpResponseRules: HttpRule[];
@@ -787,6 +841,12 @@ export interface ParsedProxy {
   /** `retry-on`: the failures after which a request is sent again (unset: conn-failure alone, HAProxy's default). */
   retryOn?: RetryOn;
   maxconn?: number;
+  /**
+   * `backlog`: the listen queue asked of the kernel (capped by net.core.somaxconn). Unset: the
+   * bind's backlog, else this, else the bind's maxconn, else the frontend's maxconn, else the
+   * global one (HAProxy's listener_backlog).
+   */
+  backlog?: number;
   /** `rate-limit sessions`: new sessions per second the frontend takes in (unset or 0: no limit). */
   rateLimitSessions?: number;
   /** `fullconn` for dynamic maxconn (minconn). */

@@ -184,6 +184,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.source ??= parent.source;
   if (proxy.kind !== 'backend') {
     proxy.maxconn ??= parent.maxconn;
+    proxy.backlog ??= parent.backlog;
     proxy.rateLimitSessions ??= parent.rateLimitSessions;
   }
   // HAProxy copies the defaults' log lines into the proxy first; its own lines add to them (`no log`: its own only).

@@ -15,6 +15,7 @@ export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
     acls: new Map(),
     switchingRules: [],
     serverRules: [],
+    ignorePersistRules: [],
     httpRequestRules: [],
     httpResponseRules: [],
     httpAfterResponseRules: [],

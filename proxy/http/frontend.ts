@@ -112,6 +112,15 @@ export class HttpBackend {
    * a backend's httpclose leaves the client connection keep-alive).
    */
   readonly serverClose: boolean;
+  /**
+   * `option http-pretend-keepalive`: a request sent on a connection that closes after it does not
+   * say `connection: close` (HTTP/1.1) and says `connection: keep-alive` (HTTP/1.0), so that the
+   * server keeps chunked encoding; the connection still closes after the response (HAProxy's
+   * PR_O2_FAKE_KA, h1_update_req_conn_value).
+   */
+  readonly pretendKeepalive: boolean;
+  /** `ignore-persist` rules of a backend with cookie persistence; undefined without. */
+  private readonly ignorePersist: ((tx: HttpTransaction) => boolean) | undefined;
   /** `option h1-case-adjust-bogus-server`: the global h1-case-adjust table for requests to servers. */
   readonly caseAdjust: CaseAdjust | undefined;
   /** `http-reuse` (default `safe`): which idle server connections a request may take (upstream.ts). */
@@ -150,8 +159,13 @@ export class HttpBackend {
     this.sendNameHeader = config.sendNameHeader;
     this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
+    if (this.persistence && config.ignorePersistRules.length > 0) {
+      const rules = config.ignorePersistRules.map((r) => compileTxCondition(r.condition!, config));
+      this.ignorePersist = (tx) => rules.some((when) => when(tx));
+    }
     this.stick = StickPersistence.fromConfig(config, () => runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
+    this.pretendKeepalive = config.options['http-pretend-keepalive']?.enabled ?? false;
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
     this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;
@@ -176,6 +190,11 @@ export class HttpBackend {
 
   lbRequest(tx: HttpTransaction): LbRequest {
     return new HttpLbRequest(tx);
+  }
+
+  /** Whether an `ignore-persist` rule matches this request (HAProxy evaluates them once the backend is known). */
+  ignoresPersistence(tx: HttpTransaction): boolean {
+    return this.ignorePersist?.(tx) ?? false;
   }
 
   /** The server a `use-server` rule names for this request, if one does and it is up. */

@@ -20,7 +20,7 @@ import tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
-import { UpstreamConnection } from './upstream.ts';
+import { UpstreamConnection, sslConnsFull } from './upstream.ts';
 import type { ServerPool, ServerMux, ReuseMode, ReuseSession } from './upstream.ts';
 import type { Server } from '../config/model.ts';
 
@@ -155,9 +155,11 @@ class H2Mux implements ServerMux {
     const server = pool.server;
     // WebSocket goes over HTTP/1.1 (`ws h1`; `ws auto` offers http/1.1 alone when `alpn` has it). RFC 8441 is not spoken.
     const alpn = websocket && this.settings.alpn ? ['http/1.1'] : this.settings.alpn;
+    if (pool.tls?.sslConns?.full()) return sslConnsFull(done);
     const socket = pool.tls
       ? tls.connect({ host: server.host, port: server.port, path: server.path, ...pool.tls.base, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}) }).setNoDelay(true)
       : net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true });
+    pool.tls?.sslConns?.take(socket);
     const ready = pool.tls ? 'secureConnect' : 'connect';
     pool.use();
     let settled = false;

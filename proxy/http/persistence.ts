@@ -61,7 +61,7 @@ export class CookiePersistence {
    * the mode requires: removed with insert+indirect, the `SRV~` prefix
    * stripped in prefix mode. `headers` is the flat [name, value, …] list.
    */
-  onRequest(headers: string[]): PersistenceOutcome {
+  onRequest(headers: string[], ignore = false): PersistenceOutcome {
     const outcome: PersistenceOutcome = { server: undefined, clientFlag: 'N', serverFlag: 'N', lastDate: 0, firstDate: 0 };
     const { name } = this.settings;
     const prefix = this.settings.mode === 'prefix';
@@ -89,7 +89,10 @@ export class CookiePersistence {
           }
         }
         if ((outcome.firstDate !== 0 || outcome.lastDate !== 0) && this.tooOld(outcome, nowSeconds())) id = '';
-        this.match(id, outcome);
+        // `ignore-persist`: the cookie names no server; a first one is logged U ("unused"), as HAProxy's TX_CK_UNUSED.
+        if (ignore) {
+          if (outcome.clientFlag === 'N') outcome.clientFlag = 'U';
+        } else this.match(id, outcome);
         if (tilde >= 0) {
           // The server gets its own cookie back, without Loadstar's prefix.
           kept.push(`${kept.length > 0 ? ' ' : ''}${name}=${value.slice(tilde + 1)}`);
@@ -150,7 +153,9 @@ export class CookiePersistence {
    * then insert mode adds Set-Cookie when the client did not come with the
    * right one, and `nocache` marks a cacheable response private.
    */
-  onResponse(outcome: PersistenceOutcome, server: RuntimeServer | undefined, direct: boolean, method: string, status: number, headers: string[]): void {
+  onResponse(outcome: PersistenceOutcome, server: RuntimeServer | undefined, direct: boolean, method: string, status: number, headers: string[], ignore = false): void {
+    // `ignore-persist`: the server's cookie is left as it is and none is inserted (HAProxy's SF_IGNORE_PRST).
+    if (ignore) return;
     const { name, mode, preserve } = this.settings;
     const value = server?.cookie;
     let found = false;

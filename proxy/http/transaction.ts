@@ -5,6 +5,7 @@
  * response through the http-response rules, and HAProxy's error answers
  * (502 invalid or aborted response, 503 no server, 504 `timeout server`).
  */
+import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
@@ -199,6 +200,8 @@ export class HttpTransaction implements ServerSession {
   private sentOnce = false;
   /** A retry is being redispatched from this server (its statistics count it once the new one is known). */
   private retryFrom: RuntimeServer | undefined;
+  /** An `ignore-persist` rule matched: the cookie is not used, and the response gets none. */
+  ignorePersist = false;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
   /** The server was the one the persistence cookie or a stick rule named (HAProxy's SF_DIRECT). */
@@ -451,7 +454,10 @@ export class HttpTransaction implements ServerSession {
       return this.respondLocally(answer.response, answer.close ?? false);
     }
     const backend = this.backend!;
-    this.persistence = backend.persistence?.onRequest(this.request.headers);
+    if (backend.persistence) {
+      this.ignorePersist = backend.ignoresPersistence(this);
+      this.persistence = backend.persistence.onRequest(this.request.headers, this.ignorePersist);
+    }
     // After every http-request rule, as HAProxy's compression filter reads the request (it may remove Accept-Encoding).
     const fe = this.frontend.compression;
     const be = backend.compression;
@@ -764,6 +770,12 @@ export class HttpTransaction implements ServerSession {
     const backend = this.backend!;
     const server = this.server!;
     server.connectErrors++;
+    if (error === SSL_TOO_MANY) {
+      // `maxsslconn` reached (tls/ssl-conns.ts): HAProxy's SF_ERR_INTERNAL, a 500 not retried.
+      this.termination = 'IC';
+      this.releaseSlot();
+      return this.fail(500);
+    }
     server.check?.observe('layer4', false, `connection error: ${error}`);
     const step = backend.runtime.retryPlan.afterFailure(this.retries, backend.runtime.retryContext(server, this.direct));
     if (step.giveUp) {
@@ -942,7 +954,8 @@ export class HttpTransaction implements ServerSession {
     const originalTo = this.backend!.originalTo;
     if (originalTo !== undefined || this.frontend.originalTo !== undefined) head += originalToHeader(this.frontend.originalTo, originalTo, this);
     if (!r.upgrade) {
-      if (this.serverClose()) {
+      // `option http-pretend-keepalive` (backend): announced as kept alive even when it will close.
+      if (this.serverClose() && !this.backend!.pretendKeepalive) {
         if (!http10) head += 'connection: close\r\n';
       } else if (http10) head += 'connection: keep-alive\r\n';
     }
@@ -1046,7 +1059,7 @@ export class HttpTransaction implements ServerSession {
       this.frontend.logEarly(this);
       this.loggedEarly = true;
     }
-    if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers);
+    if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers, this.ignorePersist);
     const r = this.request;
     if (compressing) rewriteCompressedHead(head.headers, this.compression!);
     const noContent = head.status === 204;

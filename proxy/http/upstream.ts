@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { Writable } from 'node:stream';
 import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
+import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
@@ -806,6 +807,8 @@ export interface ServerMux {
 export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string, mode: ReuseMode = 'safe', client?: ReuseSession, websocket = false, proxyHeader?: Buffer): () => void {
   if (pool.mux) return pool.mux.connect(timeout, done, sni, mode, client, websocket);
   const server = pool.server;
+  // `maxsslconn` reached: no connection is opened (sslConnsFull says how the stream ends).
+  if (pool.tls?.sslConns?.full()) return sslConnsFull(done);
   // With TLS the connection is usable once the handshake (and the certificate check) succeeded.
   // Plain TCP reads into reused buffers (UpstreamReads); TLS sockets are consumed by llhttp.
   const reads = pool.tls ? undefined : new UpstreamReads();
@@ -821,6 +824,7 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
       ? tls.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, ...pool.tls.base, ...(sni ? { servername: sni } : {}) } as tls.ConnectionOptions).setNoDelay(true)
       : net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, onread: reads!.onread });
   }
+  pool.tls?.sslConns?.take(socket);
   const ready = pool.tls ? 'secureConnect' : 'connect';
   let settled = false;
   // In use from now on, as HAProxy counts a connection being established (keeping idle ones depends on it).
@@ -843,6 +847,17 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   socket.once('error', onError);
   const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
   return () => finish('aborted');
+}
+
+/**
+ * A connection to a TLS server over `maxsslconn` fails at once with SSL_TOO_MANY (HAProxy's
+ * connect_server returns SF_ERR_INTERNAL: a 500, not retried). `done` is called on the next tick,
+ * as a real connection's outcome is.
+ */
+export function sslConnsFull(done: (conn: UpstreamConnection | undefined, error?: string) => void): () => void {
+  let cancelled = false;
+  process.nextTick(() => { if (!cancelled) done(undefined, SSL_TOO_MANY); });
+  return () => { cancelled = true; };
 }
 
 /** A stream's own `setTimeout` and 'timeout' event, as the inactivity timeout of a connection the sweeps cannot watch. */

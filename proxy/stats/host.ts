@@ -16,6 +16,8 @@ export interface StatsHost extends BackendLookup {
   resolvers?(): { show(id?: string): string | undefined } | undefined;
   /** True while the engine stops: it finishes what is in flight and takes nothing new (`show info` Stopping). */
   isStopping?(): boolean;
+  /** TLS endpoints of the process, both sides, and `maxsslconn` (0: no limit), for `show info`. */
+  sslConnections?(): { limit: number; current: number; total: number };
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
 }

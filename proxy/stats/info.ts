@@ -5,6 +5,7 @@
  * for splicing, busy polling, debug commands, log forwarding, an SSL session-ID cache, memory pools)
  * it is 0, which is also what HAProxy reports when the feature is unused.
  */
+import { effectiveMaxconn } from '../runtime/default-maxconn.ts';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { StatsHost } from './host.ts';
@@ -118,14 +119,21 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     sslConns += c.sslSess + c.sslReusedSess;
     bytesOut += c.bout;
     // Counted when asked (a rare command), so that TLS connections cost nothing more for it.
-    if (c.sslSess + c.sslReusedSess > 0) for (const { socket } of f.openConnections()) if ((socket as { encrypted?: boolean } | undefined)?.encrypted) sslOpen++;
+    if (!host.sslConnections && c.sslSess + c.sslReusedSess > 0) for (const { socket } of f.openConnections()) if ((socket as { encrypted?: boolean } | undefined)?.encrypted) sslOpen++;
+  }
+  // The engine counts TLS endpoints on both sides, as HAProxy does (tls/ssl-conns.ts).
+  const ssl = host.sslConnections?.();
+  if (ssl) {
+    sslOpen = ssl.current;
+    sslConns = ssl.total;
   }
   for (const b of tables?.backends.values() ?? []) bytesOut += b.stats.bin;
   const listeners = tables ? [...tables.config.proxies].reduce((n, p) => n + p.binds.length, 0) + tables.config.global.statsSockets.length : 0;
   const rates = registry.process;
   const mem = process.memoryUsage();
   const fdLimit = openFileLimit();
-  const maxconn = global?.maxconn ?? 0;
+  // The configured maxconn, else the one HAProxy derives from the open-file limit (runtime/default-maxconn.ts).
+  const maxconn = tables ? effectiveMaxconn(tables.config) ?? 0 : 0;
   return new Map<string, InfoValue>([
     ['Name', 'Loadstar'],
     ['Version', VERSION],
@@ -143,13 +151,12 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     ['Ulimit-n', fdLimit],
     // Every socket is a file descriptor: the open-file limit is the socket limit.
     ['Maxsock', fdLimit],
-    // 0: no global maxconn (Loadstar derives none from the open-file limit, HAProxy would).
     ['Maxconn', maxconn],
     ['Hard_maxconn', maxconn],
     ['CurrConns', current],
     ['CumConns', registry.cumConns],
     ['CumReq', registry.cumReq],
-    ['MaxSslConns', 0],
+    ['MaxSslConns', ssl?.limit ?? 0],
     ['CurrSslConns', sslOpen],
     ['CumSslConns', sslConns],
     ['Maxpipes', 0],

@@ -4,6 +4,7 @@
  * each column's value or undefined where HAProxy leaves the column empty
  * for that kind of row.
  */
+import { effectiveMaxconn } from '../runtime/default-maxconn.ts';
 import type { Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
@@ -40,7 +41,8 @@ export function proxyIds(tables: StatsTables): Map<string, number> {
 export function statRows(tables: StatsTables, now = Date.now()): StatRow[] {
   const ids = proxyIds(tables);
   const rows: StatRow[] = [];
-  const maxconn = tables.config.global.maxconn;
+  // A frontend without maxconn has the global one, configured or derived (HAProxy's proxy_adjust_all_maxconn).
+  const maxconn = effectiveMaxconn(tables.config);
   for (const proxy of tables.config.proxies) {
     if (proxy.kind === 'defaults' || proxy.disabled) continue;
     const iid = ids.get(proxy.name)!;

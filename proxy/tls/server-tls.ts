@@ -16,12 +16,15 @@ import { loadCaFile, loadCertificate } from './pem.ts';
 import { resolveCertPath } from '../config/kw-bind.ts';
 import { serverVersions } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
+import type { SslConns } from './ssl-conns.ts';
 
 export interface ServerTls {
   /** Options for tls.connect, without servername. */
   base: tls.ConnectionOptions;
   /** The SNI of a request (undefined: none sent), from the `sni` expression. */
   sni: ((ctx: SampleContext) => string | undefined) | undefined;
+  /** The process's TLS endpoints (`maxsslconn`): each connection takes a slot; undefined: not counted. */
+  sslConns?: SslConns;
 }
 
 /** TLS settings for traffic to `server`, or undefined when it is plain TCP. Throws TlsLoadError. */
@@ -132,11 +135,11 @@ function compileSni(expression: string | undefined): ServerTls['sni'] {
 }
 
 /** The TLS settings of every `ssl` server of a backend, by server name; throws TlsLoadError. */
-export function backendServerTls(proxy: { name: string; servers: readonly Server[] }, config: Config): Map<string, ServerTls> {
+export function backendServerTls(proxy: { name: string; servers: readonly Server[] }, config: Config, sslConns?: SslConns): Map<string, ServerTls> {
   const result = new Map<string, ServerTls>();
   for (const server of proxy.servers) {
     const settings = serverTls(server, config, proxy.name);
-    if (settings) result.set(server.name, settings);
+    if (settings) result.set(server.name, sslConns ? { ...settings, sslConns } : settings);
   }
   return result;
 }

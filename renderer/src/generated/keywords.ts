@@ -140,7 +140,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "maxconn",
-   "summary": "Process-wide connection limit.",
+   "summary": "Process-wide connection limit. Without it, the limit HAProxy derives from the open-file limit: (descriptors − those the listeners, checks and stats sockets reserve − 3 per thread) / 2, at least 100 (`show info` Maxconn); a frontend without maxconn has the global one.",
    "status": "supported"
   },
   {
@@ -156,6 +156,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "maxsessrate",
    "summary": "New sessions (connections the `tcp-request connection` rules let in) per second, process-wide; over it, listeners wait as for maxconnrate.",
+   "status": "supported"
+  },
+  {
+   "name": "maxsslconn",
+   "summary": "TLS connections open at once, process-wide, counting both sides (a connection deciphered then ciphered again counts twice); at the limit a new TLS client connection is closed without a handshake and a request needing a new TLS server connection gets a 500 (0: no limit). TLS health checks are not counted (HAProxy counts them).",
    "status": "supported"
   },
   {
@@ -406,6 +411,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
  ],
  "defaults": [
   {
+   "name": "backlog",
+   "summary": "Listen queue asked of the kernel for the frontend's binds (capped by net.core.somaxconn). Unset: a bind's own `backlog`, else its `maxconn`, else the frontend's maxconn, else the global one, as HAProxy takes it.",
+   "status": "supported"
+  },
+  {
    "name": "balance",
    "summary": "Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie.",
    "status": "supported"
@@ -482,7 +492,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "fullconn",
-   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.",
+   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).",
    "status": "supported"
   },
   {
@@ -492,7 +502,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: connect, send, expect status/rstatus/string/rstring, disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -609,6 +619,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-pretend-keepalive",
+   "summary": "With http-server-close or httpclose, the request to the server does not say `connection: close` (HTTP/1.0: says `keep-alive`), so that the server keeps chunked encoding; the server connection still closes after the response.",
+   "status": "supported"
   },
   {
    "name": "option http-restrict-req-hdr-names",
@@ -842,7 +857,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.",
+   "summary": "Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -915,6 +930,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "acl",
    "summary": "Declares a named condition (fetch, flags, patterns).",
+   "status": "supported"
+  },
+  {
+   "name": "backlog",
+   "summary": "Listen queue asked of the kernel for the frontend's binds (capped by net.core.somaxconn). Unset: a bind's own `backlog`, else its `maxconn`, else the frontend's maxconn, else the global one, as HAProxy takes it.",
    "status": "supported"
   },
   {
@@ -1431,7 +1451,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "fullconn",
-   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.",
+   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).",
    "status": "supported"
   },
   {
@@ -1446,7 +1466,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: connect, send, expect status/rstatus/string/rstring, disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -1477,6 +1497,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "id",
    "summary": "Numeric proxy id (iid in stats).",
+   "status": "supported"
+  },
+  {
+   "name": "ignore-persist",
+   "summary": "Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response.",
    "status": "supported"
   },
   {
@@ -1533,6 +1558,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-pretend-keepalive",
+   "summary": "With http-server-close or httpclose, the request to the server does not say `connection: close` (HTTP/1.0: says `keep-alive`), so that the server keeps chunked encoding; the server connection still closes after the response.",
+   "status": "supported"
   },
   {
    "name": "option http-restrict-req-hdr-names",
@@ -1781,7 +1811,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.",
+   "summary": "Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -1859,6 +1889,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "acl",
    "summary": "Declares a named condition (fetch, flags, patterns).",
+   "status": "supported"
+  },
+  {
+   "name": "backlog",
+   "summary": "Listen queue asked of the kernel for the frontend's binds (capped by net.core.somaxconn). Unset: a bind's own `backlog`, else its `maxconn`, else the frontend's maxconn, else the global one, as HAProxy takes it.",
    "status": "supported"
   },
   {
@@ -1973,7 +2008,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "fullconn",
-   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one); with no maxconn anywhere Loadstar cannot derive it (HAProxy uses its open-file limit) and such servers keep their maxconn.",
+   "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).",
    "status": "supported"
   },
   {
@@ -1988,7 +2023,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: connect, send, expect status/rstatus/string/rstring, disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -2019,6 +2054,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "id",
    "summary": "Numeric proxy id (iid in stats).",
+   "status": "supported"
+  },
+  {
+   "name": "ignore-persist",
+   "summary": "Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response.",
    "status": "supported"
   },
   {
@@ -2125,6 +2165,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option http-no-delay",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option http-pretend-keepalive",
+   "summary": "With http-server-close or httpclose, the request to the server does not say `connection: close` (HTTP/1.0: says `keep-alive`), so that the server keeps chunked encoding; the server connection still closes after the response.",
+   "status": "supported"
   },
   {
    "name": "option http-restrict-req-hdr-names",
@@ -2408,7 +2453,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect, set-var/set-var-fmt/unset-var.",
+   "summary": "Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {

@@ -40,7 +40,8 @@ test('http-check expect hdr sees the headers of a response written in several sm
     const r = await httpProbe(expectHdr('name X-Ready value yes'))(target(s.port), up);
     assert.equal(r.code, 'L7OK', r.info);
     const missing = await httpProbe(expectHdr('name X-Absent'))(target(s.port), up);
-    assert.equal(missing.code, 'L7RSP');
+    // HAProxy 2.6.12 reports a missing header as L7STS with the reason (tcp-check-expect.test.ts compares).
+    assert.equal(missing.code, 'L7STS');
   } finally {
     await s.close();
   }
