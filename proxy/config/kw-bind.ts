@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { parseAddress, parseInteger } from './values.ts';
+import { atoi, parseAddress, parseInteger } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { Bind, ClientAuth, TlsVersion } from './model.ts';
@@ -158,7 +158,7 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     }
     case 'backlog': {
       // bind_parse_backlog: atol(), then a negative value is refused (0, a word included, leaves the default).
-      const n = Number(/^\s*[+-]?\d+/.exec(value!)?.[0] ?? 0);
+      const n = atoi(value!);
       if (n < 0) {
         ctx.error(`${label} : 'backlog' : invalid value ${n}, must be > 0`, argIndex + 1);
         return false;

@@ -7,6 +7,7 @@
 import type { DirectiveContext, ProxyDirectiveContext } from './keywords.ts';
 import type { CacheSection, Config, Section } from './model.ts';
 import type { Diagnostics } from './diagnostics.ts';
+import { atoi } from './values.ts';
 
 export const CACHE_KEYWORDS = ['total-max-size', 'max-object-size', 'max-age', 'process-vary', 'max-secondary-entries'];
 
@@ -54,7 +55,7 @@ export function parseCacheDirective(ctx: DirectiveContext, cache: CacheSection, 
     case 'max-age':
       if (value === undefined) ctx.warn(`'max-age' expects an age parameter in seconds.`);
       // atoi: the leading digits, 0 without any.
-      cache.maxAge = Number(/^[+-]?\d+/.exec(value ?? '')?.[0] ?? 0);
+      cache.maxAge = atoi(value ?? '');
       return;
     case 'max-object-size': {
       const size = unsigned(value);

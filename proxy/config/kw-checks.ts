@@ -1,7 +1,7 @@
 /** Health-check keywords: `option httpchk`, `http-check …`, `option tcp-check`, `tcp-check …`. */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
-import { parseInteger } from './values.ts';
+import { atoi, parseInteger } from './values.ts';
 import { CHECKS } from './status.ts';
 import { parseLogFormat, parseSampleExpression, parseVarName, fetchUsableAt, sourceNames } from '../acl/index.ts';
 import { modeSoFar } from './provision.ts';
@@ -337,7 +337,7 @@ function parseExpect(ctx: ProxyDirectiveContext, rest: readonly string[], proto:
     if (w === 'min-recv') {
       if (!option(w)) return undefined;
       // atol(): leading digits, else 0.
-      const n = Number(/^\s*[+-]?\d+/.exec(value!)?.[0] ?? 0);
+      const n = atoi(value!);
       if (n < -1 || n > 2 ** 31 - 1) return fail(`'min-recv' expects -1 or an integer from 0 to INT_MAX.`, at + 1);
       out.minRecv = n;
       i++;
@@ -353,12 +353,21 @@ function parseExpect(ctx: ProxyDirectiveContext, rest: readonly string[], proto:
         j++;
         const header: HeaderExpect = { nameMatch: 'str', name: '' };
         if (nameWord === 'name-lf') header.nameLf = true;
+        // `-m <method>` at rest[at]: false after reporting a bad one.
+        const matchMethod = (at: number, lf: boolean | undefined, set: (m: HeaderExpect['nameMatch']) => void): boolean => {
+          const m = rest[at + 1];
+          const problem = !m ? [`'${w}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg').`, at + 1] as const
+            : !methods.includes(m) ? [`'${w}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '${m}').`, at + 2] as const
+              : m === 'reg' && lf ? [`'${w}': log-format string is not supported with a regex matching method.`, at + 2] as const : undefined;
+          if (problem) {
+            fail(problem[0], problem[1]);
+            return false;
+          }
+          set(m as HeaderExpect['nameMatch']);
+          return true;
+        };
         if (rest[j] === '-m') {
-          const m = rest[j + 1];
-          if (!m) return fail(`'${w}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg').`, j + 1);
-          if (!methods.includes(m)) return fail(`'${w}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '${m}').`, j + 2);
-          if (m === 'reg' && header.nameLf) return fail(`'${w}': log-format string is not supported with a regex matching method.`, j + 2);
-          header.nameMatch = m as HeaderExpect['nameMatch'];
+          if (!matchMethod(j, header.nameLf, (m) => (header.nameMatch = m))) return undefined;
           j += 2;
         }
         header.name = rest[j] ?? '';
@@ -368,11 +377,7 @@ function parseExpect(ctx: ProxyDirectiveContext, rest: readonly string[], proto:
           if (valueWord === 'value-lf') header.valueLf = true;
           header.valueMatch = 'str';
           if (rest[j + 1] === '-m') {
-            const m = rest[j + 2];
-            if (!m) return fail(`'${w}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg').`, j + 2);
-            if (!methods.includes(m)) return fail(`'${w}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '${m}').`, j + 3);
-            if (m === 'reg' && header.valueLf) return fail(`'${w}': log-format string is not supported with a regex matching method.`, j + 3);
-            header.valueMatch = m as HeaderExpect['valueMatch'];
+            if (!matchMethod(j + 1, header.valueLf, (m) => (header.valueMatch = m))) return undefined;
             j += 2;
           }
           const v = rest[j + 1];

@@ -1,7 +1,7 @@
 /** Keywords of the `global` section (configuration.txt §3). */
 import { registerGlobalKeywords } from './keywords.ts';
 import type { DirectiveContext, KeywordSpec } from './keywords.ts';
-import { parseAddress, parseInteger, parseTime } from './values.ts';
+import { atoi, parseAddress, parseInteger, parseTime } from './values.ts';
 import { parseLogTarget } from './kw-proxy.ts';
 import { TLS_VERSIONS } from './kw-bind.ts';
 import { ENGINE, NO_EFFECT, STATS, TLS, CHECKS, SUPPORTED } from './status.ts';
@@ -55,8 +55,7 @@ function rateLimit(name: string, field: 'maxConnRate' | 'maxSessRate' | 'maxSslR
       const word = ctx.args[0];
       if (word === undefined) return ctx.error(`'${name}' expects an integer argument.`, undefined);
       if (ctx.args.length > 1) return ctx.error(`'${name}' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
-      const leading = /^\s*[+-]?\d+/.exec(word);
-      const value = leading ? Number(leading[0]) : 0;
+      const value = atoi(word);
       if (!/^\d+$/.test(word)) ctx.warn(`'${name}' expects a non-negative integer, got '${word}': HAProxy reads it as ${value > 0 ? value : 'no limit'}, and so does Loadstar.`, 0);
       ctx.config.global[field] = value > 0 ? value : undefined;
     },
@@ -168,8 +167,7 @@ const keywords: KeywordSpec[] = [
       const word = ctx.args[0];
       if (word === undefined || word === '') return ctx.error(`'maxsslconn' expects an integer argument.`, undefined);
       if (ctx.args.length > 1) return ctx.error(`'maxsslconn' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
-      const leading = /^\s*[+-]?\d+/.exec(word);
-      const value = leading ? Number(leading[0]) : 0;
+      const value = atoi(word);
       if (value < 0) return ctx.error(`'maxsslconn' expects a positive numeric value.`, 0);
       if (!/^\d+$/.test(word)) ctx.warn(`'maxsslconn' expects a non-negative integer, got '${word}': HAProxy reads it as ${value > 0 ? value : 'no limit'}, and so does Loadstar.`, 0);
       ctx.config.global.maxSslConn = Math.min(value, 2 ** 31 - 1);

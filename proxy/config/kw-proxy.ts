@@ -4,7 +4,7 @@
  */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyKeyword, ProxyDirectiveContext } from './keywords.ts';
-import { parseInteger, parseTime, parseNetwork } from './values.ts';
+import { atoi, parseInteger, parseTime, parseNetwork } from './values.ts';
 import { parseAclDirective, splitCondition, logFormatFilesExist } from './conditions.ts';
 import { parseLogFormat } from '../acl/index.ts';
 import type { LogFormatParseOptions, LogFormatToken } from '../acl/index.ts';
@@ -254,7 +254,7 @@ const generalKeywords: ProxyKeyword[] = [
       if (word === undefined || word === '') return ctx.error(`'backlog' expects an integer argument.`, undefined);
       if (ctx.args.length > 1) return ctx.error(`'backlog' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
       // atol(): a word reads as 0, which leaves the default.
-      const n = Number(/^\s*[+-]?\d+/.exec(word)?.[0] ?? 0);
+      const n = atoi(word);
       ctx.proxy.backlog = n > 0 ? n : undefined;
     },
   },

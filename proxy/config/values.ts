@@ -29,6 +29,11 @@ export function parseTime(word: string, what: string, defaultUnitMs = 1): Parsed
   return { value };
 }
 
+/** C's atoi()/atol(), as HAProxy reads many numbers: the leading (signed) digits after spaces, 0 without any. */
+export function atoi(word: string): number {
+  return Number(/^\s*[+-]?\d+/.exec(word)?.[0] ?? 0);
+}
+
 /** A non-negative decimal integer, optionally bounded. */
 export function parseInteger(word: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): Parsed<number> {
   if (!/^-?\d+$/.test(word)) return { error: `'${what}' expects an integer argument, got '${word}'` };
