@@ -14,6 +14,9 @@ import { requireHaproxy, startHaproxy, loggedHttpHead } from '../../helpers/hapr
 import { echoServer } from '../http/lib/echo-server.ts';
 import { oneExchange } from '../http/lib/one-exchange.ts';
 
+/** The frontends, by the index of their port. */
+const FRONTENDS = ['rules', 'legacy', 'norealm'];
+
 function config(ports: readonly number[], origin: number): string {
   return `${loggedHttpHead()}    option httplog
 userlist admins
@@ -76,8 +79,11 @@ async function observe(start: (port: number, text: string) => Promise<{ stop(): 
     // One log line per exchange, the last written once its exchange is over: wait for them.
     for (let n = 0; n < 200 && proxy.logs().split('\n').filter((l) => l.includes('"GET /')).length < EXCHANGES.length; n++) await new Promise((r) => setTimeout(r, 25));
     const lines = proxy.logs().split('\n').filter((l) => l.includes('"GET /'));
-    return seen.map(([i, request, head], n) => {
-      const fields = lines[n]?.split(' ') ?? [];
+    // Each frontend's lines in the order of its exchanges: one frontend's stream may end (and log)
+    // after the next frontend's exchange has begun, so lines of two frontends can swap in haproxy's output.
+    const byFrontend = FRONTENDS.map((name) => lines.filter((l) => l.split(' ')[2] === name));
+    return seen.map(([i, request, head]) => {
+      const fields = byFrontend[i]!.shift()?.split(' ') ?? [];
       const [, tw, tc, tr] = fields[4]?.split('/') ?? [];
       // An applet is connected at once (Tw and Tc 0); a server's queue, connect and response times vary.
       const applet = fields[3]?.endsWith('<STATS>') ?? false;
