@@ -21,7 +21,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { freePort } from '../helpers/net.ts';
 import { haproxyCheck, haproxyPath, requireHaproxy } from '../helpers/haproxy.ts';
-import { requireBrowserAndBuild, root, send, startOrigin, type Origin, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, root, send, sleep, startOrigin, type Origin, withUiSession } from './harness.ts';
 
 const shots = path.join(root, 'test-output', 'screenshots', 'ui-daytwo');
 
@@ -68,6 +68,9 @@ test('day two: the busy frontend is shown first, a pasted server list is added w
   await withUiSession({ name: 'ui-daytwo', config: config(idlePort, shopPort, origins), adminPort, graceMs: 1000, viewport: { width: 1280, height: 860 }, origins }, async ({ serve, dataDir, cfgFile, page }) => {
     // Traffic on shop only, for a few seconds.
     for (let i = 0; i < 40; i++) assert.equal(await send(shopPort, '/'), 200);
+    // The page picks the busiest frontend once, from the per-second series, which the statistics fill on
+    // their once-a-second tick: on a fast machine the page asked before the tick had recorded this traffic.
+    await sleep(2100);
 
     await page.goto(`${serve.url}#/traffic`);
     await page.waitForSelector('h1:has-text("Traffic: Frontend shop")', { timeout: 15_000 });
