@@ -32,7 +32,11 @@ test('set server addr: the report, traffic to the new address and port, show ser
   const [a, b] = [await startNamedServer('a', (_req, res) => res.end('a')), await startNamedServer('b', (_req, res) => res.end('b'))];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-setaddr-'));
   try {
-    const run = async (name: string, start: (text: string, port: number) => Promise<{ stop(): Promise<void> }>) => {
+    // `keptAlive`: the requests after the move ride the client connection of the one before. haproxy 2.6.12
+    // was seen to send the first of them over the session's own idle connection to the old address (a CI run
+    // on a fast machine), so on haproxy they go on new client connections and only Loadstar's stricter
+    // behaviour is checked on the kept-alive one.
+    const run = async (name: string, start: (text: string, port: number) => Promise<{ stop(): Promise<void> }>, keptAlive: boolean) => {
       const sock = path.join(dir, `${name}.sock`);
       const port = await freePort();
       const proxy = await start(config(sock, port, a.port), port);
@@ -42,7 +46,7 @@ test('set server addr: the report, traffic to the new address and port, show ser
         const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
         assert.equal((await request(port, '/', { agent })).body, 'a');
         assert.equal(await cli(sock, `set server be/s addr 127.0.0.1 port ${b.port}`), `no need to change the addr, port changed from '${a.port}' to '${b.port}' by 'stats socket command'\n\n`);
-        for (let i = 0; i < 3; i++) assert.equal((await request(port, '/', { agent })).body, 'b', `${name}: request ${i} after the move`);
+        for (let i = 0; i < 3; i++) assert.equal((await request(port, '/', keptAlive ? { agent } : {})).body, 'b', `${name}: request ${i} after the move`);
         agent.destroy();
         const state = (await cli(sock, 'show servers state be')).split('\n')[2]!.split(' ');
         // srv_addr and srv_port columns.
@@ -57,8 +61,8 @@ test('set server addr: the report, traffic to the new address and port, show ser
         await proxy.stop();
       }
     };
-    await run('loadstar', (text) => startEngine(text));
-    if (haproxyPath) await run('haproxy', startHaproxy);
+    await run('loadstar', (text) => startEngine(text), true);
+    if (haproxyPath) await run('haproxy', startHaproxy, false);
     else t.diagnostic('haproxy is not installed: compared with the recorded reports only');
   } finally {
     await a.close();
