@@ -8,7 +8,7 @@ import type { Writable } from 'node:stream';
 import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
-import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
@@ -199,6 +199,7 @@ export class UpstreamConnection {
         if (length < 0) return 0;
         this.rawLeft = length;
         parser[kOnBody] = undefined;
+        pauseWithoutStack();
         return PAUSE_AFTER_HEAD;
       } catch (e) {
         this.internalError(e, handlers);
@@ -472,6 +473,7 @@ export class UpstreamConnection {
       // Bytes after the end of the response: a server talking while idle breaks the next exchange.
       if (at > 0 && !this.handlers) return this.destroy();
       const r = this.parser.execute(at === 0 ? data : data.subarray(at));
+      restoreStackTraces();
       if (typeof r === 'number') {
         // After a 101 the rest is the other protocol's (a copy: `data` may be read into again).
         if (at + r < data.length && this.tunnelRest) this.tunnelRest(Buffer.from(data.subarray(at + r)));

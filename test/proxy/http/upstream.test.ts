@@ -56,6 +56,7 @@ function fetchBody(port: number, path: string, agent: http.Agent, slow: boolean)
 }
 
 test('concurrent big bodies, half of them to slow readers, arrive byte for byte while read buffers are reused', async () => {
+  const stackTraceLimit = Error.stackTraceLimit;
   const sizes = [RAW_BODY_MIN, RAW_BODY_MIN + 1, 64 * 1024 + 7, 300_000, 1_000_003, 5_000];
   const origin = await startNamedServer('big', (req, res) => {
     const [size, seed] = (req.url ?? '').slice(1).split('-').map(Number);
@@ -80,6 +81,10 @@ test('concurrent big bodies, half of them to slow readers, arrive byte for byte 
     })());
     await Promise.all(clients);
     assert.ok(spareReadBuffers() <= 32, `the free list stays bounded (${spareReadBuffers()})`);
+    // Each raw relay paused llhttp without a stack trace for the binding's Error (llhttp.ts): the
+    // process's own errors have their stacks again.
+    assert.equal(Error.stackTraceLimit, stackTraceLimit);
+    assert.match(new Error('after').stack ?? '', /\n\s+at /);
     await waitFor('72 log lines', () => e.logs.length === 72);
     assert.ok(e.logs.every((l) => / 200 \d+ - - ---- /.test(l)), e.logs.find((l) => !/ 200 \d+ - - ---- /.test(l)));
   } finally {
