@@ -8,6 +8,7 @@
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
+import { holdWrites, releaseWrites } from '../runtime/write-batch.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
@@ -815,11 +816,14 @@ export class HttpTransaction implements ServerSession {
     });
     conn.setInactivityTimeout(this.serverTimeout ?? this.backend!.timeouts.server);
     const socket = conn.socket;
-    socket.cork();
+    // The request leaves with the others of this event-loop turn (write-batch.ts).
+    const batched = holdWrites(socket);
+    if (!batched) socket.cork();
     socket.write(this.requestHeadForServer(), 'latin1');
     for (const chunk of this.pendingBody) this.writeBody(chunk);
     if (this.requestDone && this.chunkedRequest) socket.write(this.requestLastChunk(), 'latin1');
-    socket.uncork();
+    if (batched) releaseWrites(socket);
+    else socket.uncork();
     if (!this.sentOnce) {
       this.sentOnce = true;
       if (this.backend!.runtime.retryPlan.l7 && !this.l7RetryDisabled) this.keepForReplay();

@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
+import { holdWrites, releaseWrites } from '../runtime/write-batch.ts';
 import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
@@ -309,11 +310,18 @@ export class UpstreamConnection {
     this.cancelWriteStall = undefined;
   }
 
-  /** Response writes of one read leave together: the client socket stays corked until the read is parsed. */
+  /** corkSink held the sink in the turn's write batch (a socket), instead of corking it for this read alone. */
+  private sinkBatched = false;
+
+  /**
+   * Response writes of one read leave together: the client socket stays corked until the read is
+   * parsed, and a small response until the end of the event-loop turn (write-batch.ts).
+   */
   private corkSink(handlers: UpstreamHandlers): void {
     if (this.corked) return;
-    this.corked = handlers.sink;
-    this.corked.cork();
+    const sink = (this.corked = handlers.sink);
+    this.sinkBatched = holdWrites(sink);
+    if (!this.sinkBatched) sink.cork();
   }
 
   private uncorkSink(): void {
@@ -321,7 +329,11 @@ export class UpstreamConnection {
     const sink = this.corked;
     if (!sink) return;
     this.corked = undefined;
-    sink.uncork();
+    // A small response waits for the turn's end with the others (write-batch.ts): its queue is
+    // below the backpressure mark anyway.
+    if (this.sinkBatched) {
+      if (!releaseWrites(sink)) return;
+    } else sink.uncork();
     // Backpressure, once the read is written out: the server waits while the client's queue is over
     // its mark. Not when the kernel took everything: write() says false for any chunk bigger than the
     // mark, even one already sent, and pausing for that cost a read stop and start per big response.
