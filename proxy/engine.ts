@@ -231,7 +231,7 @@ export class Engine {
       // First addresses (init-addr) before the checks read each server's state.
       await this.prepareResolvers(this.config, this.tables);
       const syslog = await Syslog.prepare(this.config);
-      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail));
+      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns);
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
       // After the checks: the counters take each server's status with its check (not "no check" for a moment).
@@ -373,7 +373,7 @@ export class Engine {
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
     const syslog = await Syslog.prepare(config);
-    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail));
+    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns);
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);
     // Counters before the binds (listeners kept across the reload route to the new tables as soon as they
