@@ -8,11 +8,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
 import { sideBySide } from '../http/lib/side-by-side.ts';
 import type { Proxy } from '../http/lib/side-by-side.ts';
 import { certPath } from '../../helpers/tls.ts';
+import { cli, readCsv, row, until } from '../stats/helpers.ts';
 
 interface Origin {
   port: number;
@@ -191,4 +194,35 @@ test('maxsslconn 1 in TCP mode: a second session needing a TLS server connection
       first.destroy();
     }
   });
+});
+
+test('show servers state and show stat of a checked TLS server in a TCP section read as haproxy 2.6.12 (srv_use_ssl 1, L6OK)', { timeout: 60_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-tcp-tls-'));
+  let configured = 0;
+  let runs = 0;
+  const seen: string[][] = [];
+  try {
+    await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${echo.port} ssl verify none check inter 200ms`, `global\n    stats socket ${path.join(dir, `s${configured++}.sock`)} level admin\n`), async () => {
+      const sock = path.join(dir, `s${runs++}.sock`);
+      const server = async (): Promise<Record<string, string>> => row(readCsv(await cli(sock, 'show stat')), 'db', 's');
+      // HAProxy marks a check under way with '* '.
+      const status = (row: Record<string, string>): string => row.check_status!.replace(/^\* /, '');
+      await until('a check result', async () => status(await server()) === 'L6OK', 5000);
+      const stat = await server();
+      // HAProxy's srv_check_result reads 0 and srv_check_state has CHK_ST_INPROGRESS while a check runs: a snapshot between checks.
+      let state = (await cli(sock, 'show servers state db')).split('\n')[2]!.split(' ');
+      for (let tries = 0; tries < 50 && (state[11] === '0' || state[13] !== '6'); tries++) {
+        await new Promise((r) => setTimeout(r, 20));
+        state = (await cli(sock, 'show servers state db')).split('\n')[2]!.split(' ');
+      }
+      // srv_time_since_last_change (9) differs by when each one was asked.
+      state[9] = '*';
+      seen.push([stat.status!, status(stat), stat.check_desc!, stat.mode!, state.join(' ')]);
+    });
+    if (seen.length === 2) assert.deepEqual(seen[0], seen[1]);
+    assert.deepEqual(seen[0]!.slice(0, 4), ['UP', 'L6OK', 'Layer6 check passed', 'tcp']);
+    assert.equal(seen[0]![4]!.split(' ')[20], '1', 'srv_use_ssl');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
