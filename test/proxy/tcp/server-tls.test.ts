@@ -226,3 +226,57 @@ test('show servers state and show stat of a checked TLS server in a TCP section 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('re-encryption: a TLS client on `bind … ssl` relayed to a TLS server, as haproxy 2.6.12', { timeout: 60_000 }, async (t) => {
+  const bind = (port: number): string => config(port, `server s 127.0.0.1:${echo.port} ssl verify required ca-file ${certPath('ca.pem')} sni str(nas.home.arpa)`, '', true)
+    .replace(`bind 127.0.0.1:${port}`, `bind 127.0.0.1:${port} ssl crt ${certPath('site.pem')}`);
+  await sideBySide(t, bind, async (port, proxy) => {
+    await probeDone(proxy);
+    const before = proxy.logs().length;
+    const got = await new Promise<string>((resolve) => {
+      const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, allowHalfOpen: true } as tls.ConnectionOptions);
+      let text = '';
+      s.on('secureConnect', () => s.write('hello'));
+      s.on('data', (d: Buffer) => {
+        text += d;
+        if (text === 'echo:hello') s.end();
+      });
+      s.on('end', () => (text += '|FIN'));
+      s.on('error', (e: NodeJS.ErrnoException) => (text += `|${e.code}`));
+      s.on('close', () => resolve(text));
+      s.setTimeout(10_000, () => s.destroy());
+    });
+    assert.equal(got, 'echo:hellobye|FIN');
+    assert.equal(await logged(proxy, before), '-- 0 db/s 13 5');
+  });
+});
+
+test('tcp-response content rules see a TLS server\'s first bytes: reject ends the session PD, nothing relayed (haproxy 2.6.12)', { timeout: 60_000 }, async (t) => {
+  await sideBySide(t, (port) => config(port, `tcp-response inspect-delay 1s
+    tcp-response content reject if { res.payload(0,5) -m str echo: }
+    server s 127.0.0.1:${echo.port} ssl verify none`), async (port, proxy) => {
+    await probeDone(proxy);
+    const before = proxy.logs().length;
+    assert.equal(await session(port), '|FIN');
+    assert.equal(await logged(proxy, before), 'PD 0 db/s 10');
+  });
+});
+
+test('timeout server bounds a TLS server that stays silent once connected: sD (haproxy 2.6.12)', { timeout: 60_000 }, async (t) => {
+  await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${echo.port} ssl verify none`).replace('timeout server 5s', 'timeout server 300ms'), async (port, proxy) => {
+    await probeDone(proxy);
+    const before = proxy.logs().length;
+    // Connected, nothing sent either way: the server side's inactivity ends it.
+    const got = await new Promise<string>((resolve) => {
+      const s = net.connect({ port, host: '127.0.0.1' });
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d));
+      s.on('end', () => (text += '|FIN'));
+      s.on('error', (e: NodeJS.ErrnoException) => (text += `|${e.code}`));
+      s.on('close', () => resolve(text));
+      s.setTimeout(10_000, () => s.destroy());
+    });
+    assert.equal(got, '|FIN');
+    assert.equal(await logged(proxy, before), 'sD 0 db/s 0');
+  });
+});
