@@ -280,3 +280,50 @@ test('timeout server bounds a TLS server that stays silent once connected: sD (h
     assert.equal(await logged(proxy, before), 'sD 0 db/s 0');
   });
 });
+
+test('send-proxy and alpn on a TLS server in TCP mode: the PROXY header goes first in clear, then the handshake offers the alpn list (haproxy 2.6.12)', { timeout: 60_000 }, async (t) => {
+  const pem = fs.readFileSync(certPath('sites/nas.home.arpa.pem'));
+  const seen: string[] = [];
+  // Reads the PROXY v1 line, then speaks TLS on the same connection.
+  const raw = net.createServer((socket) => {
+    socket.on('error', () => {});
+    let head = Buffer.alloc(0);
+    const onData = (d: Buffer): void => {
+      head = Buffer.concat([head, d]);
+      const end = head.indexOf('\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      socket.pause();
+      const rest = head.subarray(end + 2);
+      if (rest.length > 0) socket.unshift(rest);
+      const proxyLine = String(head.subarray(0, end)).replace(/ \d+ \d+$/, ' <ports>');
+      const secure = new tls.TLSSocket(socket, { isServer: true, cert: pem, key: pem, ALPNProtocols: ['x-test', 'y-test'] });
+      secure.on('secure', () => seen.push(`${proxyLine} alpn=${secure.alpnProtocol}`));
+      secure.on('data', (chunk: Buffer) => secure.write(`echo:${chunk}`));
+      secure.on('error', () => {});
+    };
+    socket.on('data', onData);
+  });
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+  const rawPort = (raw.address() as net.AddressInfo).port;
+  try {
+    await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${rawPort} ssl verify none send-proxy alpn x-test`), async (port, proxy) => {
+      await probeDone(proxy);
+      const before = seen.length;
+      const got = await new Promise<string>((resolve) => {
+        const s = net.connect({ port, host: '127.0.0.1' });
+        s.once('data', (d: Buffer) => {
+          resolve(String(d));
+          s.destroy();
+        });
+        s.on('error', () => resolve('error'));
+        s.on('close', () => resolve('closed'));
+        s.write('hello');
+      });
+      assert.equal(got, 'echo:hello');
+      assert.deepEqual(seen.slice(before), ['PROXY TCP4 127.0.0.1 127.0.0.1 <ports> alpn=x-test']);
+    });
+  } finally {
+    raw.close();
+  }
+});
