@@ -491,7 +491,7 @@ export class TcpFrontend implements Frontend {
   private connectTls(record: TcpSessionRecord, server: RuntimeServer, secure: ServerTls): { socket: tls.TLSSocket; sni: string | undefined } {
     const backendConfig = record.backend!.config;
     const sni = secure.sni?.(connContext(record.client, backendConfig, record.held ? this.inspection(record) : undefined));
-    const alpn = backendConfig.servers.find((s) => s.name === server.name)?.options.alpn;
+    const alpn = server.config.options.alpn;
     // A FIN is passed on in each direction on its own (half-close): tls.connect takes allowHalfOpen (its typings omit it).
     const options = { ...secure.base, allowHalfOpen: true, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}) } as tls.ConnectionOptions;
     let socket: tls.TLSSocket;
