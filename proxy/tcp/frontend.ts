@@ -430,8 +430,11 @@ export class TcpFrontend implements Frontend {
       reads = reused;
     }
     let connected = false;
-    const connectTimeout = new Error('timeout');
-    const timer = timers.connect > 0 ? setTimeout(() => upstream.destroy(connectTimeout), timers.connect) : undefined;
+    let timedOut = false;
+    const timer = timers.connect > 0 ? setTimeout(() => {
+      timedOut = true;
+      upstream.destroy(new Error('timeout'));
+    }, timers.connect) : undefined;
     // on-marked-down / on-marked-up may end the session once connected (HAProxy logs it 'D-' / 'U-').
     const session: ServerSession | undefined = server.sessions && {
       shutdown: (why) => {
@@ -476,7 +479,7 @@ export class TcpFrontend implements Frontend {
       try {
         // A certificate not for the SNI sent (HAProxy's CO_ER_SSL_MISMATCH_SNI) is not retried: the name may be the client's.
         const mismatch = sentSni && e.code === 'ERR_TLS_CERT_ALTNAME_INVALID';
-        this.connectError(record, backend, server, upstream, timer, release, mismatch, e === connectTimeout);
+        this.connectError(record, backend, server, upstream, timer, release, mismatch, timedOut);
       } catch (e) {
         this.internalError(e, record);
       }
