@@ -11,6 +11,10 @@
  * back and inspected (inspection.ts); switching rules and the balancer then
  * see them, and they are forwarded first once the server is connected.
  * Without content rules nothing is held and nothing extra is listened to.
+ *
+ * A plain server's side reads into reused buffers (reused-reads.ts); an `ssl` server's is a
+ * `tls.TLSSocket` (connectTls), read through 'data' (stream-reads.ts), connected once its
+ * handshake is: %Tc and `timeout connect` include it, and a failed one is a failed connection.
  */
 import net from 'node:net';
 import tls from 'node:tls';
