@@ -16,6 +16,8 @@ import { sideBySide } from '../http/lib/side-by-side.ts';
 import type { Proxy } from '../http/lib/side-by-side.ts';
 import { certPath } from '../../helpers/tls.ts';
 import { cli, readCsv, row, until } from '../stats/helpers.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
+import { unsupportedFeatures } from '../../../proxy/runtime/unsupported.ts';
 
 interface Origin {
   port: number;
@@ -326,4 +328,13 @@ test('send-proxy and alpn on a TLS server in TCP mode: the PROXY header goes fir
   } finally {
     raw.close();
   }
+});
+
+test('loadstar check no longer refuses server … ssl in a TCP-mode backend or listen section', () => {
+  const parsed = parseConfig([{ name: 't.cfg', text: `${config(8443, 'server s 127.0.0.1:443 ssl verify none check')}backend tls_tcp
+    mode tcp
+    server s 127.0.0.1:443 ssl verify required ca-file ${certPath('ca.pem')} sni str(nas.home.arpa)
+` }]);
+  assert.ok(parsed.ok);
+  assert.deepEqual(unsupportedFeatures(parsed.config), []);
 });
