@@ -338,3 +338,26 @@ test('loadstar check no longer refuses server … ssl in a TCP-mode backend or l
   assert.ok(parsed.ok);
   assert.deepEqual(unsupportedFeatures(parsed.config), []);
 });
+
+test('timeout tunnel replaces the client and server timeouts once a TLS server is connected (haproxy 2.6.12)', { timeout: 60_000 }, async (t) => {
+  const tunnel = (port: number): string => config(port, `server s 127.0.0.1:${echo.port} ssl verify none`).replace('timeout server 5s', 'timeout server 5s\n    timeout tunnel 300ms');
+  await sideBySide(t, tunnel, async (port, proxy) => {
+    await probeDone(proxy);
+    const before = proxy.logs().length;
+    const started = Date.now();
+    const got = await new Promise<string>((resolve) => {
+      const s = net.connect({ port, host: '127.0.0.1' });
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d));
+      s.on('end', () => (text += '|FIN'));
+      s.on('error', (e: NodeJS.ErrnoException) => (text += `|${e.code}`));
+      s.on('close', () => resolve(text));
+      s.setTimeout(10_000, () => s.destroy());
+      s.write('hello');
+    });
+    assert.equal(got, 'echo:hello|FIN');
+    assert.ok(Date.now() - started < 3000, 'ended by the tunnel timeout, not the 5 s ones');
+    // Both sides idle for the same time: the client's side is reported.
+    assert.equal(await logged(proxy, before), 'cD 0 db/s 10');
+  });
+});
