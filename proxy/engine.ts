@@ -37,6 +37,7 @@ import { HANDSHAKE_FAILURES } from './tls/handshake-failures.ts';
 import { PROXY_HEADER_ERROR_CODES } from './runtime/proxy-protocol.ts';
 import { inheritProxyAddresses, proxyHeaderExpected, receiveProxyHeader } from './runtime/proxy-header-reader.ts';
 import { backendServerTls } from './tls/server-tls.ts';
+import type { ServerTls } from './tls/server-tls.ts';
 import { SslConns } from './tls/ssl-conns.ts';
 import { effectiveMaxconn } from './runtime/default-maxconn.ts';
 import type { HealthEvent } from './checks/index.ts';
@@ -230,7 +231,7 @@ export class Engine {
       // First addresses (init-addr) before the checks read each server's state.
       await this.prepareResolvers(this.config, this.tables);
       const syslog = await Syslog.prepare(this.config);
-      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail));
+      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns);
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
       // After the checks: the counters take each server's status with its check (not "no check" for a moment).
@@ -372,7 +373,7 @@ export class Engine {
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
     const syslog = await Syslog.prepare(config);
-    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail));
+    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns);
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);
     // Counters before the binds (listeners kept across the reload route to the new tables as soon as they
@@ -707,12 +708,15 @@ function buildTables(config: Config, logger: Logger, services: LocalServices, ss
   const caches = new HttpCaches(config);
   const backends = new Map<string, RuntimeBackend>();
   const httpBackends = new Map<string, HttpBackend>();
+  /** `server … ssl` of TCP-mode backends (tcp/frontend.ts), by backend then server name. */
+  const tcpServerTls = new Map<string, Map<string, ServerTls>>();
   for (const proxy of config.proxies) {
     if (proxy.kind !== 'backend' && proxy.kind !== 'listen') continue;
     if (proxy.disabled) continue;
     const runtime = new RuntimeBackend(proxy, backendFullconn(config, proxy));
     backends.set(proxy.name, runtime);
     if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config, sslConns), config.global));
+    else if (proxy.servers.some((s) => s.options.ssl)) tcpServerTls.set(proxy.name, backendServerTls(proxy, config, sslConns));
   }
   linkTracks(backends);
   const frontends = new Map<string, Frontend>();
@@ -730,7 +734,7 @@ function buildTables(config: Config, logger: Logger, services: LocalServices, ss
       frontend.procVars = procVars;
       frontends.set(proxy.name, frontend);
     } else {
-      const frontend = new TcpFrontend(proxy, backends, logger);
+      const frontend = new TcpFrontend(proxy, backends, logger, tcpServerTls);
       frontend.procVars = procVars;
       if (frontend.httpUpgrade) {
         // Its connections may go on as HTTP (TCP→HTTP upgrade): an HTTP engine of its own, built only then.

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { CheckCode, CheckResult, CheckTarget } from './types.ts';
+import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 
 /** errno names → the strerror() text HAProxy prints in `info`. */
 const ERRNO_TEXT: Readonly<Record<string, string>> = {
@@ -52,6 +53,9 @@ export class CheckConnection {
 
   /** Connects, or resolves with the L4 failure. `started` is the check's start time (duration). */
   static open(target: CheckTarget, started: number): Promise<CheckConnection | CheckResult> {
+    // `maxsslconn` reached: no connection. HAProxy 2.6.12's ssl_sock_init fails inside the connect and
+    // the check reports "Layer7 timeout" with info "Too many SSL connections", at once.
+    if (target.tls && target.sslConns?.full()) return Promise.resolve(failure('L7TOUT', started, SSL_TOO_MANY));
     return new Promise((resolve) => {
       const socket = target.path !== undefined ? net.connect({ path: target.path }) : net.connect({ host: target.host, port: target.port, noDelay: true, localAddress: target.localAddress, localPort: target.localPort });
       const timer = setTimeout(() => {
@@ -74,6 +78,8 @@ export class CheckConnection {
         if (!target.tls) return resolve(new CheckConnection(socket, started, target.readTimeout, target.totalTimeout));
         // check-ssl: the handshake is layer 6 (L6TOUT / L6RSP), bounded by the read budget.
         const secure = tls.connect({ ...target.tls, socket });
+        // The slot is held until the connection closes (the TLS socket's close: the check's end or failure).
+        target.sslConns?.take(secure);
         const handshakeTimer = setTimeout(() => {
           secure.destroy();
           resolve(failure('L6TOUT', started, ''));

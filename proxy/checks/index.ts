@@ -12,6 +12,7 @@ import { ServerCheck } from './checker.ts';
 import type { HealthNotify } from './checker.ts';
 import { agentPort, checkSettings, nodeName } from './settings.ts';
 import { checkTls } from '../tls/server-tls.ts';
+import type { SslConns } from '../tls/ssl-conns.ts';
 import { followTrackers, settleTrackers } from './track.ts';
 
 export { ServerCheck } from './checker.ts';
@@ -23,7 +24,8 @@ export class HealthChecks {
 
   private readonly backends: ReadonlyMap<string, RuntimeBackend>;
 
-  constructor(backends: ReadonlyMap<string, RuntimeBackend>, config: Config, notify: HealthNotify) {
+  /** @param sslConns the process's TLS endpoints (`maxsslconn`), which TLS checks count towards. */
+  constructor(backends: ReadonlyMap<string, RuntimeBackend>, config: Config, notify: HealthNotify, sslConns?: SslConns) {
     this.backends = backends;
     for (const backend of backends.values()) backend.trackersFollow = (server) => followTrackers(server, notify);
     const spread = Number(config.global.tune['spread-checks'] ?? 0) || 0;
@@ -32,7 +34,9 @@ export class HealthChecks {
       for (const server of backend.servers) {
         const o = server.config.options;
         if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
-        this.checks.push(new ServerCheck(backend, server, checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node), notify));
+        const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node);
+        if (settings.target.tls && sslConns) settings.target.sslConns = sslConns;
+        this.checks.push(new ServerCheck(backend, server, settings, notify));
       }
     }
   }

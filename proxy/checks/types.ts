@@ -66,6 +66,8 @@ export interface CheckTarget {
   totalTimeout?: number;
   /** check-ssl: TLS options (verification, SNI) once connected. */
   tls?: import('node:tls').ConnectionOptions;
+  /** The process's TLS endpoints (`maxsslconn`): a TLS check takes a slot for its connection, as HAProxy's do; undefined: not counted. */
+  sslConns?: import('../tls/ssl-conns.ts').SslConns;
   /** `source`: the local address (and port) the check connects from, as traffic does. */
   localAddress?: string;
   localPort?: number;

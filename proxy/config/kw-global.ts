@@ -161,7 +161,7 @@ const keywords: KeywordSpec[] = [
     name: 'maxsslconn',
     sections: 'g',
     status: ENGINE,
-    summary: 'TLS connections open at once, process-wide, counting both sides (a connection deciphered then ciphered again counts twice); at the limit a new TLS client connection is closed without a handshake and a request needing a new TLS server connection gets a 500 (0: no limit). TLS health checks are not counted (HAProxy counts them).',
+    summary: 'TLS connections open at once, process-wide, counting both sides (a connection deciphered then ciphered again counts twice); at the limit a new TLS client connection is closed without a handshake, a request needing a new TLS server connection gets a 500, a TCP-mode session needing one ends IC (neither retried), and a TLS health check (which holds a slot while its connection is open) fails "Layer7 timeout", "Too many SSL connections", as in HAProxy (0: no limit).',
     parse(ctx) {
       // HAProxy's ssl_parse_global_int: atoi(), so a word that is not a number reads as 0 (no limit).
       const word = ctx.args[0];

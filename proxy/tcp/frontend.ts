@@ -11,8 +11,13 @@
  * back and inspected (inspection.ts); switching rules and the balancer then
  * see them, and they are forwarded first once the server is connected.
  * Without content rules nothing is held and nothing extra is listened to.
+ *
+ * A plain server's side reads into reused buffers (reused-reads.ts); an `ssl` server's is a
+ * `tls.TLSSocket` (connectTls), read through 'data' (stream-reads.ts), connected once its
+ * handshake is: %Tc and `timeout connect` include it, and a failed one is a failed connection.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { MapVarStore } from '../acl/index.ts';
 import { compileResponseRules, inspectResponse } from './response-inspection.ts';
 import type { ResponseRules } from './response-inspection.ts';
@@ -36,6 +41,10 @@ import type { UniqueIdFormat } from '../http/unique-id.ts';
 import { HeldRequest, inspect } from './inspection.ts';
 import { ReusedReads } from './reused-reads.ts';
 import type { ReadTarget } from './reused-reads.ts';
+import { StreamReads } from './stream-reads.ts';
+import type { ServerReads } from './stream-reads.ts';
+import type { ServerTls } from '../tls/server-tls.ts';
+import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { adoptReads } from './client-reads.ts';
 import { SocketInactivity } from '../runtime/inactivity.ts';
 import type { InspectionOutcome } from './inspection.ts';
@@ -137,7 +146,11 @@ export class TcpFrontend implements Frontend {
   /** `switch-mode http proto …` of the frontend's first switch-mode rule. */
   private readonly switchProto: 'h1' | 'h2' | undefined;
 
-  constructor(readonly config: Proxy, private readonly backends: ReadonlyMap<string, RuntimeBackend>, private readonly logger: Logger) {
+  /** TLS settings of the `ssl` servers of the backends this frontend can reach (only those that have some), by server name. */
+  private readonly serverTls = new Map<RuntimeBackend, ReadonlyMap<string, ServerTls>>();
+
+  /** @param serverTls TLS settings of the `ssl` servers, by backend name then server name (tls/server-tls.ts backendServerTls). */
+  constructor(readonly config: Proxy, private readonly backends: ReadonlyMap<string, RuntimeBackend>, private readonly logger: Logger, serverTls: ReadonlyMap<string, ReadonlyMap<string, ServerTls>> = new Map()) {
     this.name = config.name;
     this.logsConnects = logger.logsConnects(config);
     this.clientTimeout = config.timeouts.client ?? 0;
@@ -171,6 +184,8 @@ export class TcpFrontend implements Frontend {
       if (stick) this.stickRules.set(backend, stick);
       const response = compileResponseRules(backend.config);
       if (response) this.responseRules.set(backend, response);
+      const secure = serverTls.get(backend.name);
+      if (secure && secure.size > 0) this.serverTls.set(backend, secure);
     }
   }
 
@@ -398,13 +413,32 @@ export class TcpFrontend implements Frontend {
   private connect(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer): void {
     const timers = backendTimers(backend);
     const started = Date.now();
-    // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
-    const reads = new ReusedReads();
-    const upstream = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reads.onread });
-    // `send-proxy`: the client's addresses go first, before anything relayed.
-    if (server.proxyHeader) upstream.write(this.proxyHeaderOf(record, server.proxyHeader));
+    // `server … ssl`: a TLS socket, read through 'data' (stream-reads.ts), up once its handshake is.
+    const secure = this.serverTls.size > 0 ? this.serverTls.get(backend)?.get(server.name) : undefined;
+    let reads: ServerReads;
+    let upstream: net.Socket;
+    let sentSni = false;
+    if (secure) {
+      // `maxsslconn` reached: no connection is opened (HAProxy's SF_ERR_INTERNAL, not retried).
+      if (secure.sslConns?.full()) return this.sslConnsFull(record, backend, server);
+      const opened = this.connectTls(record, server, secure);
+      upstream = opened.socket;
+      sentSni = opened.sni !== undefined;
+      reads = new StreamReads(upstream);
+    } else {
+      // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
+      const reused = new ReusedReads();
+      upstream = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reused.onread });
+      // `send-proxy`: the client's addresses go first, before anything relayed.
+      if (server.proxyHeader) upstream.write(this.proxyHeaderOf(record, server.proxyHeader));
+      reads = reused;
+    }
     let connected = false;
-    const timer = timers.connect > 0 ? setTimeout(() => upstream.destroy(new Error('timeout')), timers.connect) : undefined;
+    let timedOut = false;
+    const timer = timers.connect > 0 ? setTimeout(() => {
+      timedOut = true;
+      upstream.destroy(new Error('timeout'));
+    }, timers.connect) : undefined;
     // on-marked-down / on-marked-up may end the session once connected (HAProxy logs it 'D-' / 'U-').
     const session: ServerSession | undefined = server.sessions && {
       shutdown: (why) => {
@@ -417,7 +451,7 @@ export class TcpFrontend implements Frontend {
       if (session) server.sessions?.delete(session);
       backend.release(server);
     });
-    upstream.once('connect', () => {
+    upstream.once(secure ? 'secureConnect' : 'connect', () => {
       connected = true;
       clearTimeout(timer);
       if (session) server.sessions?.add(session);
@@ -444,27 +478,72 @@ export class TcpFrontend implements Frontend {
         this.internalError(e, record);
       }
     });
-    upstream.once('error', () => {
+    upstream.once('error', (e: NodeJS.ErrnoException) => {
       if (connected) return;
       try {
-        this.connectError(record, backend, server, upstream, timer, release);
+        // A certificate not for the SNI sent (HAProxy's CO_ER_SSL_MISMATCH_SNI) is not retried: the name may be the client's.
+        const mismatch = sentSni && e.code === 'ERR_TLS_CERT_ALTNAME_INVALID';
+        this.connectError(record, backend, server, upstream, timer, release, mismatch, timedOut);
       } catch (e) {
         this.internalError(e, record);
       }
     });
   }
 
-  /** The server refused or timed out: the backend's retry plan (proxy/runtime/retry.ts) says give up, retry the server, or redispatch. */
-  private connectError(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer, upstream: net.Socket, timer: NodeJS.Timeout | undefined, release: () => void): void {
+  /**
+   * A TLS connection to `server` (`ssl`): the SNI of the `sni` expression (on the client's
+   * connection and the bytes held for inspection), the server's `alpn`, and `send-proxy`'s header
+   * first on the plain socket, before the ClientHello. It takes a `maxsslconn` slot until it closes.
+   */
+  private connectTls(record: TcpSessionRecord, server: RuntimeServer, secure: ServerTls): { socket: tls.TLSSocket; sni: string | undefined } {
+    const backendConfig = record.backend!.config;
+    const sni = secure.sni?.(connContext(record.client, backendConfig, record.held ? this.inspection(record) : undefined));
+    const alpn = server.config.options.alpn;
+    // A FIN is passed on in each direction on its own (half-close): tls.connect takes allowHalfOpen (its typings omit it).
+    const options = { ...secure.base, allowHalfOpen: true, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}) } as tls.ConnectionOptions;
+    let socket: tls.TLSSocket;
+    if (server.proxyHeader) {
+      const raw = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true });
+      raw.write(this.proxyHeaderOf(record, server.proxyHeader));
+      socket = tls.connect({ ...options, socket: raw });
+    } else {
+      // tls.connect hands localAddress/localPort to the socket it opens (its typings omit them).
+      socket = tls.connect({ ...options, host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort } as tls.ConnectionOptions);
+      socket.setNoDelay(true);
+    }
+    secure.sslConns?.take(socket);
+    return { socket, sni };
+  }
+
+  /**
+   * `maxsslconn` reached (tls/ssl-conns.ts): HAProxy's connect_server fails with SF_ERR_INTERNAL,
+   * the session ends without a retry, logged IC, a failed connection for the server.
+   */
+  private sslConnsFull(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer): void {
+    server.connectErrors++;
+    backend.release(server);
+    record.termination = 'IC';
+    this.end(record);
+  }
+
+  /**
+   * The server refused or timed out: the backend's retry plan (proxy/runtime/retry.ts) says give up, retry the server, or redispatch.
+   * `noRetry`: the certificate was not for the SNI sent. `timedOut`: `timeout connect` struck (a TLS
+   * handshake included): HAProxy retries at once (no pause: its turn-around wait follows errors
+   * only) and a last one is logged sC.
+   */
+  private connectError(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer, upstream: net.Socket, timer: NodeJS.Timeout | undefined, release: () => void, noRetry = false, timedOut = false): void {
     clearTimeout(timer);
     upstream.destroy();
     server.connectErrors++;
     server.check?.observe('layer4', false, 'connection error');
     if (record.client.destroyed) return release();
+    // No retry: HAProxy spends them all at once (back_handle_st_cer), and %rc shows `retries`.
+    if (noRetry) record.retries = Math.max(record.retries, backend.retryPlan.retries);
     const step = backend.retryPlan.afterFailure(record.retries, backend.retryContext(server, record.direct ?? false));
     if (step.giveUp) {
       release();
-      record.termination = 'SC';
+      record.termination = timedOut ? 'sC' : 'SC';
       return this.end(record);
     }
     record.retries++;
@@ -484,10 +563,10 @@ export class TcpFrontend implements Frontend {
       } catch (e) {
         this.internalError(e, record);
       }
-    }, step.delayMs);
+    }, timedOut ? 0 : step.delayMs);
   }
 
-  private pipe(record: TcpSessionRecord, upstream: net.Socket, reads: ReusedReads, timers: TcpBackendTimers, release: () => void): void {
+  private pipe(record: TcpSessionRecord, upstream: net.Socket, reads: ServerReads, timers: TcpBackendTimers, release: () => void): void {
     const client = record.client;
     // In TCP mode `timeout tunnel`, when set, replaces the client and server timeouts once connected.
     const clientIdle = timers.tunnel || this.clientTimeout;

@@ -16,7 +16,7 @@ import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileVariableAction } from './rules.ts';
 import { connContext } from './samples.ts';
 import { INSPECT_BUFFER_LIMIT } from './inspection.ts';
-import type { ReusedReads } from './reused-reads.ts';
+import type { ServerReads } from './stream-reads.ts';
 
 export type ResponseVerdict = 'accept' | 'reject' | 'close';
 
@@ -76,7 +76,7 @@ export interface ResponseOutcome {
  * connection closes first (the session's close handling ends it).
  */
 export function inspectResponse(
-  client: net.Socket, upstream: net.Socket, reads: ReusedReads, rules: ResponseRules, delayMs: number, vars: VarStore | undefined,
+  client: net.Socket, upstream: net.Socket, reads: ServerReads, rules: ResponseRules, delayMs: number, vars: VarStore | undefined,
   done: (outcome: ResponseOutcome) => void,
 ): void {
   const chunks: Buffer[] = [];

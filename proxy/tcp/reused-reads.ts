@@ -1,8 +1,9 @@
 /**
  * One direction of a TCP session, read into buffers Loadstar reuses instead of
- * one fresh allocation per read. The server side always (`net.connect`'s
- * `onread`); the client side when client-reads.ts could give the accepted
- * socket the same `onread` (plain TCP clients).
+ * one fresh allocation per read. The server side when it is plain TCP
+ * (`net.connect`'s `onread`; a TLS server's goes through stream-reads.ts); the
+ * client side when client-reads.ts could give the accepted socket the same
+ * `onread` (plain TCP clients).
  *
  * Left to itself, Node reads every socket into a new 64 KiB malloc'd backing
  * store; relaying 64 KiB responses that way cost external-memory mark-compacts

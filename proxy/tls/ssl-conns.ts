@@ -8,8 +8,10 @@
  *   leaves the socket open, never served, a bug — Loadstar closes it, the evident intent);
  * - to a server: the stream ends with a 500, termination flags IC, no retry (connect_server's
  *   SF_ERR_INTERNAL), a failed connection for the server and backend.
- * `show info` reports MaxSslConns, CurrSslConns and CumSslConns from here. Not counted yet: TLS
- * health checks (`check-ssl`), which HAProxy counts too (a check at the limit fails there).
+ * - a TLS health check (`check-ssl`, or `check` on an `ssl` server; checks/connection.ts) holds a
+ *   slot while its connection is open; at the limit it fails at once, as HAProxy 2.6.12 reports it:
+ *   "Layer7 timeout" (L7TOUT), info "Too many SSL connections".
+ * `show info` reports MaxSslConns, CurrSslConns and CumSslConns from here.
  */
 import type net from 'node:net';
 

@@ -108,12 +108,12 @@ test('a text that fails too (a port in use, behaviour not run yet) keeps the eng
   fs.writeFileSync(path.join(dir, 'haproxy.cfg'), siteConfig(busy.port));
   try {
     await withAppliance(openAppliance(dir, { log: () => {} }), async (a) => {
-      const unsupported = await a.control.applyConfig(`${siteConfig(other.port)}backend tls_tcp\n    mode tcp\n    server s1 127.0.0.1:1 ssl verify none\n`);
+      const unsupported = await a.control.applyConfig(`${siteConfig(other.port)}backend h2_proxied\n    mode http\n    server s1 127.0.0.1:1 proto h2 send-proxy\n`);
       assert.equal(unsupported.ok, false);
       const said = await a.control.status();
       assert.ok(said.ok);
       assert.equal(said.value.lifecycle.state, 'failed');
-      assert.match(said.value.lifecycle.lastError!.message, /'server … ssl' in a TCP-mode backend/);
+      assert.match(said.value.lifecycle.lastError!.message, /'send-proxy' on an HTTP\/2 server/);
 
       const refused = await a.control.applyConfig(siteConfig(other.port));
       assert.equal(refused.ok, false);

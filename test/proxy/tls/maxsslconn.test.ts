@@ -12,11 +12,12 @@ import path from 'node:path';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { sideBySide } from '../http/lib/side-by-side.ts';
 import { freePort } from '../../helpers/net.ts';
 import { certPath } from '../../helpers/tls.ts';
-import { cli, until } from '../stats/helpers.ts';
+import { cli, readCsv, row, until } from '../stats/helpers.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 
 function field(text: string, name: string): string {
@@ -146,5 +147,69 @@ backend b
   } finally {
     origin.closeAllConnections();
     origin.close();
+  }
+});
+
+test('maxsslconn 1 as haproxy 2.6.12: TLS health checks take a slot too, and one at the limit fails "Layer7 timeout", "Too many SSL connections"', { timeout: 60_000 }, async (t) => {
+  const pem = fs.readFileSync(certPath('site.pem'), 'utf8');
+  const origin = tls.createServer({ key: pem, cert: pem }, (s) => {
+    s.on('data', (d: Buffer) => s.write(`echo:${d}`));
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const originPort = (origin.address() as AddressInfo).port;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-maxsslconn-'));
+  let configured = 0;
+  let runs = 0;
+  const server = async (sock: string): Promise<Record<string, string>> => {
+    const rows = readCsv(await cli(sock, 'show stat'));
+    return row(rows, 'db', 's');
+  };
+  try {
+    await sideBySide(t, (port) => `global
+    maxsslconn 1
+    stats socket ${path.join(dir, `s${configured++}.sock`)} level admin
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 20s
+    timeout server 20s
+    timeout check 1s
+listen db
+    bind 127.0.0.1:${port}
+    server s 127.0.0.1:${originPort} ssl verify none check inter 200ms fall 2 rise 1
+`, async (port) => {
+      const sock = path.join(dir, `s${runs++}.sock`);
+      // Checks alone: each one's TLS connection is counted, and given back once it closed.
+      await until('three checks counted', async () => Number(field(await cli(sock, 'show info'), 'CumSslConns')) >= 3, 5000);
+      await until('no check connection open', async () => field(await cli(sock, 'show info'), 'CurrSslConns') === '0', 5000);
+      assert.equal((await server(sock)).check_status, 'L6OK');
+      // A session holds the one slot: the checks fail until it closes. (It may find a check holding
+      // the slot, and end IC: then the next one.)
+      let session: net.Socket | undefined;
+      try {
+        for (let attempt = 0; attempt < 10 && !session; attempt++) {
+          const s = net.connect(port, '127.0.0.1');
+          const echoed = await new Promise<string>((resolve) => {
+            s.once('data', (d: Buffer) => resolve(String(d)));
+            s.on('error', () => resolve('error'));
+            s.on('close', () => resolve('closed'));
+            s.write('hello');
+          });
+          if (echoed === 'echo:hello') session = s;
+          else s.destroy();
+        }
+        assert.ok(session, 'a session got the slot');
+        await until('the server DOWN', async () => (await server(sock)).status === 'DOWN', 5000);
+        const down = await server(sock);
+        assert.deepEqual([down.check_status, down.check_desc, down.last_chk], ['L7TOUT', 'Layer7 timeout', 'Too many SSL connections']);
+      } finally {
+        session?.destroy();
+      }
+      await until('the server UP again', async () => (await server(sock)).status === 'UP', 5000);
+    });
+  } finally {
+    origin.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
