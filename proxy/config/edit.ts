@@ -614,6 +614,32 @@ function underTcpDefaults(text: string, kinds: readonly string[], name: string, 
   return fromLines(applyPatch(l, patch));
 }
 
+/** The comment `underTcpDefaults` writes above a defaults section it creates: how a section Loadstar added is told from the user's own. */
+const TCP_DEFAULTS_NOTE = /^# TCP services \(frontend\/backend NAME from (\S+)\): /;
+
+/**
+ * After a removal: the TCP defaults section `name` goes too when Loadstar wrote it (its note is
+ * directly above it) and nothing uses it any more — no section names it in `from` (a line in a
+ * skipped `.if` block included), and no proxy inherits it by being below it with no other
+ * defaults in between. Removing such a section changes no other proxy's defaults: the proxies
+ * below it inherit a later defaults section, or name theirs.
+ */
+function withoutUnusedTcpDefaults(l: Lines, name: string | undefined, options: Partial<ParseOptions>): Lines {
+  if (name === undefined) return l;
+  const config = parseForEdit(fromLines(l), options);
+  const section = findSection(config, ['defaults'], name);
+  if (!section || config.sections.filter((s) => s.kind === 'defaults' && s.name === name).length !== 1) return l;
+  if (TCP_DEFAULTS_NOTE.exec(l.lines[section.loc.line - 2] ?? '')?.[1] !== name) return l;
+  if (config.sections.some((s) => s.from === name)) return l;
+  const fromIt = new RegExp(`^\\s*(frontend|backend|listen|defaults)\\b.*\\sfrom\\s+${name.replace(/[.]/g, '\\.')}(\\s|#|$)`);
+  if (l.lines.some((line) => fromIt.test(line))) return l;
+  const defaults = config.proxies.find((p) => p.section === section);
+  if (!defaults || config.proxies.some((p) => p.kind !== 'defaults' && inheritedDefaults(config, p) === defaults)) return l;
+  const patch = newPatch();
+  removeSection(l, patch, section);
+  return applyPatch(l, patch);
+}
+
 /** Unique ACL names for the simple rules: the given name, else `is_<backend>`, never one already taken. */
 function aclNames(rules: readonly RoutingRule[], section: Section | undefined, owned: ReadonlySet<string>): string[] {
   const taken = new Set((section?.directives ?? []).filter((d) => d.keyword === 'acl' && !owned.has(d.args[0] ?? '')).map((d) => d.args[0]!));
@@ -958,6 +984,7 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         break;
       case 'remove-frontend':
         next = removeNamed(l, config, ['frontend', 'listen'], edit.name);
+        if (typeof next !== 'string') next = withoutUnusedTcpDefaults(next, findSection(config, ['frontend', 'listen'], edit.name)?.from, options);
         break;
       case 'set-backend':
         checkBackend(edit.backend, problem);
@@ -986,6 +1013,7 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         break;
       case 'remove-backend':
         next = removeNamed(l, config, ['backend', 'listen'], edit.name);
+        if (typeof next !== 'string') next = withoutUnusedTcpDefaults(next, findSection(config, ['backend', 'listen'], edit.name)?.from, options);
         break;
       case 'set-server':
       case 'remove-server': {
