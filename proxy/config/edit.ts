@@ -23,7 +23,7 @@ import { directiveText } from './serialize.ts';
 import { BUILTIN_BALANCE, inheritedDefaults, withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
-  splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines,
+  splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines, statsKept,
 } from './form-model.ts';
 import type {
   BackendSpec, StickinessSpec, BindSpec, FrontendCategory, BackendCategory, FrontendSpec, HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
@@ -681,6 +681,8 @@ function setFrontend(l: Lines, config: Config, spec: FrontendSpec, previousName:
   const owned = section ? ownedAcls(section) : new Map<string, RuleMatch>();
   const names = aclNames(spec.rules ?? [], section, new Set(owned.keys()));
   const lines = frontendLines(spec, names);
+  // A page the section's own stats lines turn on stays as they write it: no second `stats enable` (applyEdits refuses another path).
+  if (section && statsKept(section)) lines.stats = [];
   if (!section) {
     insertSection(l, config, patch, 'frontend', newSectionText('frontend', spec.name, FRONTEND_CATEGORIES.flatMap((c) => lines[c])));
     return applyPatch(l, patch);
@@ -977,6 +979,13 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         checkFrontend(edit.frontend, problem);
         if (edit.previousName !== undefined && !findSection(config, ['frontend', 'listen'], edit.previousName)) problem('previousName', `there is no frontend named '${edit.previousName}'`);
         if (edit.previousName !== undefined && edit.previousName !== edit.frontend?.name && findSection(config, ['frontend', 'listen'], edit.frontend?.name)) problem('frontend.name', `a frontend named '${edit.frontend.name}' exists already`);
+        if (!problems.length && edit.frontend.statsUri !== undefined) {
+          const section = findSection(config, ['frontend', 'listen'], edit.previousName ?? edit.frontend.name);
+          const kept = section && statsKept(section);
+          if (kept && kept.uri !== edit.frontend.statsUri) {
+            problem('frontend.statsUri', `the stats page of ${section.kind} '${section.name}' is set by its own stats lines (line ${kept.line}: ${kept.keyword} …), which the form leaves as written: change its path (now ${kept.uri}) in the editor`);
+          }
+        }
         if (!problems.length) {
           next = setFrontend(l, config, edit.frontend, edit.previousName);
           if (edit.frontend.mode === 'tcp' && becomesTcp(config, ['frontend', 'listen'], edit.previousName ?? edit.frontend.name)) next = toLines(underTcpDefaults(fromLines(next), ['frontend', 'listen'], edit.frontend.name, options));
