@@ -26,7 +26,7 @@ import { HttpCaches } from './http/cache/caches.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
 import { LOG_EMERG, Syslog, syslogLevel } from './runtime/syslog.ts';
-import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
+import { BindError, EngineUnsupportedError, LoadstarError, ResolveAtLoadError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
 import type { MailedLine } from './checks/checker.ts';
@@ -46,6 +46,7 @@ import { RuntimeApi } from './stats/runtime-api.ts';
 import { AccessLogObserver } from './stats/access-log.ts';
 import { EngineEventHub } from './engine-events.ts';
 import { EngineResolvers } from './runtime/resolvers/index.ts';
+import { resolveAtLoad } from './runtime/resolve-at-load.ts';
 import type { EngineLifecycle, EngineState } from './engine-events.ts';
 
 /** How often certificate files are checked for changes (a stat per file). */
@@ -266,6 +267,16 @@ export class Engine {
   private async prepareResolvers(config: Config, tables: Tables, previous?: Tables): Promise<void> {
     tables.resolvers = EngineResolvers.build(config, tables.backends, (m) => this.logger.alert(m));
     await tables.resolvers?.prepare(previous?.backends);
+    // The other servers given by a host name: HAProxy refuses the configuration when one gives no address
+    // (its init-addr honoured; `last` is the same server and name in the running tables). Looked up off the event loop.
+    const problems = await resolveAtLoad(config, {
+      servers: 'without-resolvers',
+      logs: false,
+      last: (backend, server) => previous?.backends.get(backend)?.server(server.name)?.host === server.host,
+    });
+    for (const p of problems) if (p.severity === 'warning') this.logger.alert(p.message);
+    const alerts = problems.filter((p) => p.severity === 'alert');
+    if (alerts.length > 0) throw new ResolveAtLoadError(alerts.map((p) => p.message).join('\n'));
   }
 
   private healthNotify(message: string, event?: HealthEvent, mail?: MailedLine): void {
