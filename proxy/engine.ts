@@ -25,7 +25,7 @@ import { StickTables } from './stick/tables.ts';
 import { HttpCaches } from './http/cache/caches.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
-import { LOG_EMERG, Syslog, syslogLevel } from './runtime/syslog.ts';
+import { LOG_EMERG, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
 import { BindError, EngineUnsupportedError, LoadstarError, ResolveAtLoadError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
@@ -148,6 +148,13 @@ export class Engine {
     return this.tables?.resolvers;
   }
 
+  /** Log lines the syslog servers did not get because too many waited to be sent (`show info` DroppedLogs), since start. */
+  private readonly logDrops: LogDrops = { dropped: 0 };
+
+  droppedLogs(): number {
+    return this.logDrops.dropped;
+  }
+
   /** The configuration's syslog servers receive the log lines from now on (the previous configuration's sockets close). */
   private useSyslog(syslog: Syslog): void {
     this.logger.syslog?.close();
@@ -230,7 +237,7 @@ export class Engine {
       this.tables = buildTables(this.config, this.logger, this.services, this.sslConns);
       // First addresses (init-addr) before the checks read each server's state.
       await this.prepareResolvers(this.config, this.tables);
-      const syslog = await Syslog.prepare(this.config);
+      const syslog = await Syslog.prepare(this.config, this.logDrops);
       const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail));
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
@@ -382,7 +389,7 @@ export class Engine {
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
-    const syslog = await Syslog.prepare(config);
+    const syslog = await Syslog.prepare(config, this.logDrops);
     const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail));
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);
