@@ -82,13 +82,13 @@ test('the engine refuses to start, or to reload to, a server whose name gives no
   const refusal = "[x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid'.";
   const alerts: string[] = [];
   const refused = new Engine(parsed('server s1 nonexistent.invalid:80'), { sink: { traffic: () => {}, alert: () => {} } });
-  try {
-    await assert.rejects(refused.start(), (e: Error & { code?: string }) => e.code === 'LS_ERR_ENG_RESOLVE' && e.message === refusal);
-  } finally {
-    await refused.stop(0);
-  }
   const engine = new Engine(parsed(`server s1 localhost:${origin.port}`), { sink: { traffic: () => {}, alert: (m: string) => void alerts.push(m) } });
   try {
+    try {
+      await assert.rejects(refused.start(), (e: Error & { code?: string }) => e.code === 'LS_ERR_ENG_RESOLVE' && e.message === refusal);
+    } finally {
+      await refused.stop(0);
+    }
     await engine.start();
     assert.equal((await requests(port, '/'))[0], '200 ok');
     await assert.rejects(engine.reload(parsed('server s1 nonexistent.invalid:80')), (e: Error) => e.message === refusal);
