@@ -153,7 +153,7 @@ async function check(argv: string[], io: Output): Promise<number> {
     return 1;
   }
   // Like `haproxy -c`, server and log target names are resolved (init-addr honoured): one that gives no address is refused.
-  const resolved = await resolveAtLoad(result.config);
+  const { problems: resolved } = await resolveAtLoad(result.config);
   const alerts = resolved.filter((p) => p.severity === 'alert');
   for (const p of resolved) if (p.severity === 'alert' || !values.quiet) io.err(`[${p.severity === 'alert' ? 'ALERT' : 'WARNING'}] ${p.message}\n`);
   if (alerts.length > 0) {

@@ -276,14 +276,28 @@ export class Engine {
     await tables.resolvers?.prepare(previous?.backends);
     // The other servers given by a host name: HAProxy refuses the configuration when one gives no address
     // (its init-addr honoured; `last` is the same server and name in the running tables). Looked up off the event loop.
-    const problems = await resolveAtLoad(config, {
+    const { problems, starts } = await resolveAtLoad(config, {
       servers: 'without-resolvers',
       logs: false,
-      last: (backend, server) => previous?.backends.get(backend)?.server(server.name)?.host === server.host,
+      last: (backend, server) => {
+        const before = previous?.backends.get(backend)?.server(server.name);
+        return before !== undefined && !before.addressless && before.host === server.host;
+      },
     });
-    for (const p of problems) if (p.severity === 'warning') this.logger.alert(p.message);
     const alerts = problems.filter((p) => p.severity === 'alert');
     if (alerts.length > 0) throw new ResolveAtLoadError(alerts.map((p) => p.message).join('\n'));
+    for (const p of problems) this.logger.alert(p.message);
+    // init-addr reached `none` (the server waits in maintenance for an address: `set server … addr`) or an IP address.
+    for (const start of starts) {
+      const backend = tables.backends.get(start.backend);
+      const server = backend?.server(start.server);
+      if (!backend || !server) continue;
+      if ('address' in start) backend.setServerAddress(server, start.address);
+      else {
+        backend.setServerAddress(server, undefined);
+        backend.setServerResolutionMaint(server, 'no address at start (init-addr)');
+      }
+    }
   }
 
   private healthNotify(message: string, event?: HealthEvent, mail?: MailedLine): void {

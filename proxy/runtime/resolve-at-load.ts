@@ -12,6 +12,8 @@
  *   log nonexistent.invalid:514 local0                   [ALERT] parsing [f:l] : log : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid:514'
  *
  * The default methods are `last,libc`, with `none` after them for a server that has `resolvers`.
+ * A server whose methods reach `none` starts without an address, in maintenance (RMAINT); one that
+ * reaches an IP address starts on it: the engine applies `starts`.
  * Names are looked up with the system's resolver (getaddrinfo on libuv's thread pool: the event
  * loop of a running engine never waits for DNS), each name once.
  */
@@ -26,6 +28,16 @@ export interface LoadResolveProblem {
   line: number;
   /** HAProxy's text: `[file:line] : 'server b/s1' : could not resolve address 'x'.`, `parsing [file:line] : log : invalid address: …`. */
   message: string;
+}
+
+/** How a server given by a host name starts when its init-addr gives no name lookup: without an address (in maintenance), or on an IP address. */
+export type ServerStart = { backend: string; server: string } & ({ maintenance: true } | { address: string });
+
+export interface LoadResolution {
+  /** Alerts refuse the configuration; warnings are said and it goes on. */
+  problems: LoadResolveProblem[];
+  /** The servers that start in maintenance (`none`) or on an init-addr IP address (HAProxy's RMAINT, or init_addr). */
+  starts: ServerStart[];
 }
 
 export interface LoadResolveOptions {
@@ -48,7 +60,8 @@ function hostName(server: Server): string | undefined {
   return server.host;
 }
 
-export async function resolveAtLoad(config: Config, options: LoadResolveOptions = {}): Promise<LoadResolveProblem[]> {
+export async function resolveAtLoad(config: Config, options: LoadResolveOptions = {}): Promise<LoadResolution> {
+  const starts: ServerStart[] = [];
   const lookup = options.lookup ?? systemLookup;
   const answers = new Map<string, Promise<boolean>>();
   const resolves = (host: string, family?: 4 | 6): Promise<boolean> => {
@@ -79,7 +92,8 @@ export async function resolveAtLoad(config: Config, options: LoadResolveOptions 
       const withResolvers = server.options.resolvers !== undefined;
       if (withResolvers && options.servers === 'without-resolvers') continue;
       const methods = server.options.initAddr ?? (withResolvers ? ['last', 'libc', 'none'] : ['last', 'libc']);
-      checks.push(initAddr(methods, () => options.last?.(proxy.name, server) ?? false, () => resolves(host)).then((outcome) => {
+      checks.push(initAddr(methods, () => options.last?.(proxy.name, server) ?? false, () => resolves(host)).then(({ outcome, start }) => {
+        if (start) starts.push({ backend: proxy.name, server: server.name, ...start });
         if (outcome === 'ok') return [];
         const where = `[${server.loc.file}:${server.loc.line}] : 'server ${proxy.name}/${server.name}'`;
         const message = {
@@ -92,25 +106,27 @@ export async function resolveAtLoad(config: Config, options: LoadResolveOptions 
       }));
     }
   }
-  return (await Promise.all(checks)).flat();
+  const problems = (await Promise.all(checks)).flat();
+  return { problems, starts };
 }
 
 type InitAddrOutcome = 'ok' | 'disabled' | 'fallback' | 'unresolved' | 'no-method';
+type Start = { maintenance: true } | { address: string };
 
 /** srv_iterate_initaddr: the methods in turn until one gives an address (or `none` accepts none). */
-async function initAddr(methods: readonly string[], last: () => boolean, libc: () => Promise<boolean>): Promise<InitAddrOutcome> {
+async function initAddr(methods: readonly string[], last: () => boolean, libc: () => Promise<boolean>): Promise<{ outcome: InitAddrOutcome; start?: Start }> {
   let failed = false;
   for (const method of methods) {
     if (method === 'last') {
-      if (last()) return 'ok';
+      if (last()) return { outcome: 'ok' };
     } else if (method === 'libc') {
-      if (await libc()) return 'ok';
+      if (await libc()) return { outcome: 'ok' };
       failed = true;
     } else if (method === 'none') {
-      return failed ? 'disabled' : 'ok';
+      return { outcome: failed ? 'disabled' : 'ok', start: { maintenance: true } };
     } else if (net.isIP(method) !== 0) {
-      return failed ? 'fallback' : 'ok';
+      return { outcome: failed ? 'fallback' : 'ok', start: { address: method } };
     }
   }
-  return failed ? 'unresolved' : 'no-method';
+  return { outcome: failed ? 'unresolved' : 'no-method' };
 }

@@ -93,9 +93,19 @@ test('the engine refuses to start, or to reload to, a server whose name gives no
     assert.equal((await requests(port, '/'))[0], '200 ok');
     await assert.rejects(engine.reload(parsed('server s1 nonexistent.invalid:80')), (e: Error) => e.message === refusal);
     assert.equal((await requests(port, '/'))[0], '200 ok', 'the running configuration goes on');
-    // init-addr that allows no address: the reload goes through, with HAProxy's warning.
+    // init-addr that allows no address: the reload goes through, with HAProxy's warning, and the server
+    // waits in maintenance for an address (srv_iterate_initaddr: SRV_IADDR_NONE sets RMAINT).
     await engine.reload(parsed('server s1 nonexistent.invalid:80 init-addr libc,none'));
     assert.ok(alerts.some((m) => m === "[x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid', disabling server."), alerts.join('\n'));
+    assert.equal(engine.backend('b')!.server('s1')!.admin, 'MAINT');
+    assert.equal((await requests(port, '/'))[0]?.slice(0, 3), '503');
+    // An IP address in init-addr: the server starts on it (SRV_IADDR_IP), here where the origin listens.
+    await engine.reload(parsed(`server s1 nonexistent.invalid:${origin.port} init-addr libc,127.0.0.1`));
+    assert.ok(alerts.some((m) => m === "[x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid', falling back to configured address."), alerts.join('\n'));
+    assert.equal((await requests(port, '/'))[0], '200 ok');
+    // `none` first: in maintenance even though the name resolves.
+    await engine.reload(parsed(`server s1 localhost:${origin.port} init-addr none`));
+    assert.equal(engine.backend('b')!.server('s1')!.admin, 'MAINT');
   } finally {
     await engine.stop(0);
     await origin.close();
