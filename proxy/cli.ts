@@ -4,6 +4,7 @@
  * for bad input.
  */
 import { checkTlsFiles } from './tls/listener.ts';
+import { resolveAtLoad } from './runtime/resolve-at-load.ts';
 import { parseArgs } from 'node:util';
 import { loadConfigFiles, formatDiagnostics, parseConfig } from './config/index.ts';
 import { startDemo } from './demo.ts';
@@ -65,6 +66,9 @@ Parses and validates the configuration like 'haproxy -c -f FILE'. Diagnostics
 go to stderr in HAProxy's shape: [ALERT] parsing [file:line] : message.
 A keyword HAProxy accepts but Loadstar does not run yet is an error here too:
 'loadstar run' would refuse the configuration.
+Server and log target host names are resolved, as HAProxy does when it loads
+the configuration: a server whose name gives no address is an error unless its
+'init-addr' allows none (then it starts disabled, a warning).
 Exit status: 0 valid, 1 invalid, 2 usage error.
 `;
 
@@ -82,7 +86,7 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
         io.out(HELP);
         return 0;
       case 'check':
-        return check(rest, io);
+        return await check(rest, io);
       case 'run':
         return await run(rest, io);
       case 'serve':
@@ -120,7 +124,7 @@ function fileArgs(command: string, argv: string[]) {
   }
 }
 
-function check(argv: string[], io: Output): number {
+async function check(argv: string[], io: Output): Promise<number> {
   const values = fileArgs('check', argv);
   if (values.help) {
     io.out(CHECK_HELP);
@@ -145,6 +149,14 @@ function check(argv: string[], io: Output): number {
   const unsupported = unsupportedFeatures(result.config);
   if (unsupported.length > 0) {
     for (const use of unsupported) io.err(`[ALERT] parsing [${use.file}:${use.line}] : ${unsupportedMessage(use)}\n`);
+    io.err(`[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
+    return 1;
+  }
+  // Like `haproxy -c`, server and log target names are resolved (init-addr honoured): one that gives no address is refused.
+  const { problems: resolved } = await resolveAtLoad(result.config);
+  const alerts = resolved.filter((p) => p.severity === 'alert');
+  for (const p of resolved) if (p.severity === 'alert' || !values.quiet) io.err(`[${p.severity === 'alert' ? 'ALERT' : 'WARNING'}] ${p.message}\n`);
+  if (alerts.length > 0) {
     io.err(`[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
     return 1;
   }

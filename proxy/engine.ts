@@ -25,8 +25,8 @@ import { StickTables } from './stick/tables.ts';
 import { HttpCaches } from './http/cache/caches.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
-import { LOG_EMERG, Syslog, syslogLevel } from './runtime/syslog.ts';
-import { BindError, EngineUnsupportedError, LoadstarError } from './errors.ts';
+import { LOG_EMERG, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
+import { BindError, EngineUnsupportedError, LoadstarError, ResolveAtLoadError } from './errors.ts';
 import { HealthChecks } from './checks/index.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
 import type { MailedLine } from './checks/checker.ts';
@@ -47,6 +47,7 @@ import { RuntimeApi } from './stats/runtime-api.ts';
 import { AccessLogObserver } from './stats/access-log.ts';
 import { EngineEventHub } from './engine-events.ts';
 import { EngineResolvers } from './runtime/resolvers/index.ts';
+import { resolveAtLoad } from './runtime/resolve-at-load.ts';
 import type { EngineLifecycle, EngineState } from './engine-events.ts';
 
 /** How often certificate files are checked for changes (a stat per file). */
@@ -148,6 +149,13 @@ export class Engine {
     return this.tables?.resolvers;
   }
 
+  /** Log lines the syslog servers did not get because too many waited to be sent (`show info` DroppedLogs), since start. */
+  private readonly logDrops: LogDrops = { dropped: 0 };
+
+  droppedLogs(): number {
+    return this.logDrops.dropped;
+  }
+
   /** The configuration's syslog servers receive the log lines from now on (the previous configuration's sockets close). */
   private useSyslog(syslog: Syslog): void {
     this.logger.syslog?.close();
@@ -230,7 +238,7 @@ export class Engine {
       this.tables = buildTables(this.config, this.logger, this.services, this.sslConns);
       // First addresses (init-addr) before the checks read each server's state.
       await this.prepareResolvers(this.config, this.tables);
-      const syslog = await Syslog.prepare(this.config);
+      const syslog = await Syslog.prepare(this.config, this.logDrops);
       const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns);
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
@@ -267,6 +275,30 @@ export class Engine {
   private async prepareResolvers(config: Config, tables: Tables, previous?: Tables): Promise<void> {
     tables.resolvers = EngineResolvers.build(config, tables.backends, (m) => this.logger.alert(m));
     await tables.resolvers?.prepare(previous?.backends);
+    // The other servers given by a host name: HAProxy refuses the configuration when one gives no address
+    // (its init-addr honoured; `last` is the same server and name in the running tables). Looked up off the event loop.
+    const { problems, starts } = await resolveAtLoad(config, {
+      servers: 'without-resolvers',
+      logs: false,
+      last: (backend, server) => {
+        const before = previous?.backends.get(backend)?.server(server.name);
+        return before !== undefined && !before.addressless && before.host === server.host;
+      },
+    });
+    const alerts = problems.filter((p) => p.severity === 'alert');
+    if (alerts.length > 0) throw new ResolveAtLoadError(alerts.map((p) => p.message).join('\n'));
+    for (const p of problems) this.logger.alert(p.message);
+    // init-addr reached `none` (the server waits in maintenance for an address: `set server … addr`) or an IP address.
+    for (const start of starts) {
+      const backend = tables.backends.get(start.backend);
+      const server = backend?.server(start.server);
+      if (!backend || !server) continue;
+      if ('address' in start) backend.setServerAddress(server, start.address);
+      else {
+        backend.setServerAddress(server, undefined);
+        backend.setServerResolutionMaint(server, 'no address at start (init-addr)');
+      }
+    }
   }
 
   private healthNotify(message: string, event?: HealthEvent, mail?: MailedLine): void {
@@ -372,7 +404,7 @@ export class Engine {
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
-    const syslog = await Syslog.prepare(config);
+    const syslog = await Syslog.prepare(config, this.logDrops);
     const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns);
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);

@@ -23,7 +23,7 @@ import { directiveText } from './serialize.ts';
 import { BUILTIN_BALANCE, inheritedDefaults, withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
-  splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines,
+  splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines, statsKept,
 } from './form-model.ts';
 import type {
   BackendSpec, StickinessSpec, BindSpec, FrontendCategory, BackendCategory, FrontendSpec, HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
@@ -614,6 +614,32 @@ function underTcpDefaults(text: string, kinds: readonly string[], name: string, 
   return fromLines(applyPatch(l, patch));
 }
 
+/** The comment `underTcpDefaults` writes above a defaults section it creates: how a section Loadstar added is told from the user's own. */
+const TCP_DEFAULTS_NOTE = /^# TCP services \(frontend\/backend NAME from (\S+)\): /;
+
+/**
+ * After a removal: the TCP defaults section `name` goes too when Loadstar wrote it (its note is
+ * directly above it) and nothing uses it any more — no section names it in `from` (a line in a
+ * skipped `.if` block included), and no proxy inherits it by being below it with no other
+ * defaults in between. Removing such a section changes no other proxy's defaults: the proxies
+ * below it inherit a later defaults section, or name theirs.
+ */
+function withoutUnusedTcpDefaults(l: Lines, name: string | undefined, options: Partial<ParseOptions>): Lines {
+  if (name === undefined) return l;
+  const config = parseForEdit(fromLines(l), options);
+  const section = findSection(config, ['defaults'], name);
+  if (!section || config.sections.filter((s) => s.kind === 'defaults' && s.name === name).length !== 1) return l;
+  if (TCP_DEFAULTS_NOTE.exec(l.lines[section.loc.line - 2] ?? '')?.[1] !== name) return l;
+  if (config.sections.some((s) => s.from === name)) return l;
+  const fromIt = new RegExp(`^\\s*(frontend|backend|listen|defaults)\\b.*\\sfrom\\s+${name.replace(/[.]/g, '\\.')}(\\s|#|$)`);
+  if (l.lines.some((line) => fromIt.test(line))) return l;
+  const defaults = config.proxies.find((p) => p.section === section);
+  if (!defaults || config.proxies.some((p) => p.kind !== 'defaults' && inheritedDefaults(config, p) === defaults)) return l;
+  const patch = newPatch();
+  removeSection(l, patch, section);
+  return applyPatch(l, patch);
+}
+
 /** Unique ACL names for the simple rules: the given name, else `is_<backend>`, never one already taken. */
 function aclNames(rules: readonly RoutingRule[], section: Section | undefined, owned: ReadonlySet<string>): string[] {
   const taken = new Set((section?.directives ?? []).filter((d) => d.keyword === 'acl' && !owned.has(d.args[0] ?? '')).map((d) => d.args[0]!));
@@ -655,6 +681,8 @@ function setFrontend(l: Lines, config: Config, spec: FrontendSpec, previousName:
   const owned = section ? ownedAcls(section) : new Map<string, RuleMatch>();
   const names = aclNames(spec.rules ?? [], section, new Set(owned.keys()));
   const lines = frontendLines(spec, names);
+  // A page the section's own stats lines turn on stays as they write it: no second `stats enable` (applyEdits refuses another path).
+  if (section && statsKept(section)) lines.stats = [];
   if (!section) {
     insertSection(l, config, patch, 'frontend', newSectionText('frontend', spec.name, FRONTEND_CATEGORIES.flatMap((c) => lines[c])));
     return applyPatch(l, patch);
@@ -951,6 +979,13 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         checkFrontend(edit.frontend, problem);
         if (edit.previousName !== undefined && !findSection(config, ['frontend', 'listen'], edit.previousName)) problem('previousName', `there is no frontend named '${edit.previousName}'`);
         if (edit.previousName !== undefined && edit.previousName !== edit.frontend?.name && findSection(config, ['frontend', 'listen'], edit.frontend?.name)) problem('frontend.name', `a frontend named '${edit.frontend.name}' exists already`);
+        if (!problems.length && edit.frontend.statsUri !== undefined) {
+          const section = findSection(config, ['frontend', 'listen'], edit.previousName ?? edit.frontend.name);
+          const kept = section && statsKept(section);
+          if (kept && kept.uri !== edit.frontend.statsUri) {
+            problem('frontend.statsUri', `the stats page of ${section.kind} '${section.name}' is set by its own stats lines (line ${kept.line}: ${kept.keyword} …), which the form leaves as written: change its path (now ${kept.uri}) in the editor`);
+          }
+        }
         if (!problems.length) {
           next = setFrontend(l, config, edit.frontend, edit.previousName);
           if (edit.frontend.mode === 'tcp' && becomesTcp(config, ['frontend', 'listen'], edit.previousName ?? edit.frontend.name)) next = toLines(underTcpDefaults(fromLines(next), ['frontend', 'listen'], edit.frontend.name, options));
@@ -958,6 +993,7 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         break;
       case 'remove-frontend':
         next = removeNamed(l, config, ['frontend', 'listen'], edit.name);
+        if (typeof next !== 'string') next = withoutUnusedTcpDefaults(next, findSection(config, ['frontend', 'listen'], edit.name)?.from, options);
         break;
       case 'set-backend':
         checkBackend(edit.backend, problem);
@@ -986,6 +1022,7 @@ export function applyEdits(text: string, edits: readonly ConfigEdit[], options: 
         break;
       case 'remove-backend':
         next = removeNamed(l, config, ['backend', 'listen'], edit.name);
+        if (typeof next !== 'string') next = withoutUnusedTcpDefaults(next, findSection(config, ['backend', 'listen'], edit.name)?.from, options);
         break;
       case 'set-server':
       case 'remove-server': {

@@ -188,9 +188,23 @@ export interface FrontendForm extends FrontendSpec {
   mode: 'http' | 'tcp';
   rules: RoutingRule[];
   redirectToHttps: boolean;
+  /**
+   * The stats page is on through stats lines the form does not own (`stats auth`, `stats refresh` …
+   * beside `stats enable`/`stats uri`): its path, and the first such line. `statsUri` is then absent,
+   * the lines stay as written, and the page is changed or turned off in the editor.
+   */
+  statsKept?: StatsKept;
   /** Directives of the section the forms do not edit (kept as written). */
   unknownDirectives: number;
   /** 1-based line of the section header. */
+  line: number;
+}
+
+export interface StatsKept {
+  /** Where the page answers: the last `stats uri`, else HAProxy's default. */
+  uri: string;
+  /** The first stats line the form does not own: its keyword (`stats auth`) and 1-based line. */
+  keyword: string;
   line: number;
 }
 
@@ -279,6 +293,14 @@ export function ownedAcls(section: Section): Map<string, RuleMatch> {
 export function ownStats(section: { directives: readonly Directive[] }): boolean {
   const stats = section.directives.filter((d) => d.keyword.startsWith('stats '));
   return stats.length > 0 && stats.every((d) => (d.keyword === 'stats enable' && d.args.length === 0) || (d.keyword === 'stats uri' && d.args.length === 1));
+}
+
+/** The stats page turned on by lines the form does not own (every stats line of a proxy turns it on in HAProxy). */
+export function statsKept(section: { directives: readonly Directive[] }): StatsKept | undefined {
+  const stats = section.directives.filter((d) => d.keyword.startsWith('stats '));
+  if (stats.length === 0 || ownStats(section)) return undefined;
+  const first = stats.find((d) => !((d.keyword === 'stats enable' && d.args.length === 0) || (d.keyword === 'stats uri' && d.args.length === 1)))!;
+  return { uri: stats.filter((d) => d.keyword === 'stats uri').at(-1)?.args[0] ?? DEFAULT_STATS_URI, keyword: first.keyword, line: first.loc.line };
 }
 
 /** The form's Prometheus metrics: `http-request use-service prometheus-exporter if { path PATH }`. */
@@ -559,6 +581,7 @@ export function formModel(config: Config): FormModel {
       const redirect = section.directives.some(isHttpsRedirect);
       const unknown = section.directives.filter((d) => frontendCategory(d, acls, section) === undefined && (p.kind !== 'listen' || backendCategory(d, section) === undefined)).length;
       const statsUri = ownStats(section) ? (section.directives.filter((d) => d.keyword === 'stats uri').at(-1)?.args[0] ?? DEFAULT_STATS_URI) : undefined;
+      const kept = statsKept(section);
       const metricsPath = section.directives.map(metricsPathOf).find((m) => m !== undefined);
       frontends.push({
         kind: p.kind,
@@ -567,6 +590,7 @@ export function formModel(config: Config): FormModel {
         binds: section.directives.filter((d) => d.keyword === 'bind').map(bindSpec),
         redirectToHttps: redirect,
         ...(statsUri !== undefined ? { statsUri } : {}),
+        ...(kept ? { statsKept: kept } : {}),
         ...(metricsPath !== undefined ? { metricsPath } : {}),
         rules: routingRules(section, acls),
         ...(p.defaultBackend ? { defaultBackend: p.defaultBackend.name } : {}),

@@ -767,6 +767,11 @@ export interface FrontendForm extends FrontendSpec {
   mode: 'http' | 'tcp';
   rules: RoutingRule[];
   redirectToHttps: boolean;
+  /**
+   * The stats page is on through stats lines the forms do not own (`stats auth` …): its path and
+   * the first such line. `statsUri` is then absent; the lines stay as written (the editor changes them).
+   */
+  statsKept?: { uri: string; keyword: string; line: number };
   /** Directives the forms do not edit; they stay in the text as written. */
   unknownDirectives: number;
   /** 1-based line of the section header in the text. */

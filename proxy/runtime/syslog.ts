@@ -31,6 +31,18 @@ export function syslogLevel(name: string): number {
 }
 
 const DEFAULT_LEN = 1024;
+/**
+ * Datagrams handed to the sockets and not yet sent, at most (about 2 MiB at the default `len`).
+ * HAProxy never queues a log line: when the socket takes no more (EAGAIN) the line is dropped and
+ * counted in `show info`'s DroppedLogs. Node queues instead, without limit, behind a syslog server
+ * the kernel cannot send to quickly; beyond this many, a line is dropped and counted the same way.
+ */
+export const MAX_PENDING_DATAGRAMS = 2048;
+
+/** Log lines dropped since the process started (`show info` DroppedLogs): one counter the engine keeps across reloads. */
+export interface LogDrops {
+  dropped: number;
+}
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 interface UdpTarget {
@@ -50,12 +62,20 @@ export class Syslog {
   private socket6: dgram.Socket | undefined;
   private readonly hostname: string | undefined;
   private readonly pid = process.pid;
+  /** Datagrams given to a socket whose send has not completed yet. */
+  private pending = 0;
+  private readonly sent = (): void => void this.pending--;
 
   /**
    * @param addresses the address of each target given by a host name (`Syslog.prepare` resolves
    *   them); a name missing here is skipped, never looked up per line.
+   * @param drops where lines dropped because too many wait to be sent are counted.
    */
-  constructor(private readonly global: GlobalSettings, private readonly addresses: ReadonlyMap<string, string> = new Map()) {
+  constructor(
+    private readonly global: GlobalSettings,
+    private readonly addresses: ReadonlyMap<string, string> = new Map(),
+    private readonly drops: LogDrops = { dropped: 0 },
+  ) {
     const h = global.logSendHostname;
     this.hostname = h === true ? os.hostname() : h;
   }
@@ -67,7 +87,7 @@ export class Syslog {
    * would put a DNS query on the thread pool per log line, and lines would pile up behind a slow
    * or dead resolver. Throws ResolveAtLoadError, before anything of the configuration runs.
    */
-  static async prepare(config: Config): Promise<Syslog> {
+  static async prepare(config: Config, drops?: LogDrops): Promise<Syslog> {
     const addresses = new Map<string, string>();
     for (const t of [...config.global.logs, ...config.proxies.flatMap((p) => p.logs)]) {
       if (t.target === 'global') continue;
@@ -79,7 +99,7 @@ export class Syslog {
       if (!found) throw new ResolveAtLoadError(`[${t.loc.file}:${t.loc.line}] : log : invalid address: '${where.host}' in '${t.target}' (the name does not resolve).`);
       addresses.set(key, found.address);
     }
-    return new Syslog(config.global, addresses);
+    return new Syslog(config.global, addresses, drops);
   }
 
   /** The proxy sends to a syslog server (a caller may skip building a line nobody gets). */
@@ -93,9 +113,14 @@ export class Syslog {
     const tag = proxy.logTag ?? this.global.logTag ?? 'haproxy';
     for (const t of targets) {
       if (level > t.maxLevel || level < t.minLevel) continue;
+      if (this.pending >= MAX_PENDING_DATAGRAMS) {
+        this.drops.dropped++;
+        continue;
+      }
       const line = this.frame(t, level, tag, message, now);
       const socket = t.family === 6 ? (this.socket6 ??= this.open('udp6')) : (this.socket4 ??= this.open('udp4'));
-      socket.send(line, t.port, t.host);
+      this.pending++;
+      socket.send(line, t.port, t.host, this.sent);
     }
   }
 

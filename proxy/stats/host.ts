@@ -18,6 +18,8 @@ export interface StatsHost extends BackendLookup {
   isStopping?(): boolean;
   /** TLS endpoints of the process, both sides, and `maxsslconn` (0: no limit), for `show info`. */
   sslConnections?(): { limit: number; current: number; total: number };
+  /** Log lines dropped since start (`show info` DroppedLogs): too many waited to be sent to a syslog server. */
+  droppedLogs?(): number;
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
 }

@@ -193,7 +193,7 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     ['Listeners', listeners],
     ['ActivePeers', 0],
     ['ConnectedPeers', 0],
-    ['DroppedLogs', 0],
+    ['DroppedLogs', host.droppedLogs?.() ?? 0],
     ['BusyPolling', 0],
     // HAProxy counts only do-resolve failures here, an action Loadstar does not have.
     ['FailedResolutions', 0],

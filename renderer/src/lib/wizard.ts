@@ -146,6 +146,11 @@ export interface SiteDraft {
   /** HAProxy's stats page at `statsUri` (`stats enable`, `stats uri`). */
   stats: boolean;
   statsUri: string;
+  /**
+   * The edited frontend's stats page is on through its own stats lines (`stats auth` …), which the
+   * form leaves as written: shown on and locked (`stats` stays false, so no second `stats enable`).
+   */
+  statsKept?: { uri: string; keyword: string; line: number };
   /** Prometheus metrics at `metricsPath` (`http-request use-service prometheus-exporter`). */
   metrics: boolean;
   metricsPath: string;
@@ -390,6 +395,7 @@ export function frontendDraft(form: FrontendForm): SiteDraft {
     defaultBackend: form.defaultBackend ?? '',
     stats: form.statsUri !== undefined,
     statsUri: form.statsUri ?? '/stats',
+    ...(form.statsKept ? { statsKept: form.statsKept } : {}),
     metrics: form.metricsPath !== undefined,
     metricsPath: form.metricsPath ?? '/metrics',
     keptBinds: form.binds.filter((b) => b !== main && b !== httpBind),

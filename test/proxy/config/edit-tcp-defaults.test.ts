@@ -126,3 +126,44 @@ test("defaults that log with `option httplog` give the TCP services `option tcpl
   assert.match(edited, /^frontend db from tcp$/m);
   assert.deepEqual(warnings(edited), []);
 });
+
+test('removing the last service under the TCP defaults removes the defaults section Loadstar added: the file is as it was, and haproxy -c accepts it', (t) => {
+  const added = edit(firstRun, tcpService('db', 15432));
+  // The frontend goes, the backend still names the TCP defaults: they stay.
+  const half = edit(added, [{ op: 'remove-frontend', name: 'db' }]);
+  assert.match(half, /^defaults tcp$/m);
+  assert.match(half, /^backend db-servers from tcp$/m);
+  const gone = edit(half, [{ op: 'remove-backend', name: 'db-servers' }]);
+  assert.equal(gone, firstRun);
+  // Both in one batch, the other way round.
+  assert.equal(edit(added, [{ op: 'remove-backend', name: 'db-servers' }, { op: 'remove-frontend', name: 'db' }].reverse() as ConfigEdit[]), firstRun);
+  // Two services: removing one keeps the section for the other.
+  const two = edit(added, tcpService('mqtt', 11883));
+  const one = edit(two, [{ op: 'remove-frontend', name: 'db' }, { op: 'remove-backend', name: 'db-servers' }]);
+  assert.match(one, /^defaults tcp$/m);
+  assert.match(one, /^frontend mqtt from tcp$/m);
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-tcp-defaults-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), gone);
+    const r = haproxyCheck(path.join(dir, 'haproxy.cfg'), dir);
+    assert.equal(r.status, 0, r.output);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('TCP defaults stay when something still uses them, or when the user wrote them', () => {
+  const added = edit(firstRun, tcpService('db', 15432));
+  // A section the user put between the TCP defaults and the HTTP ones inherits the TCP defaults without naming them.
+  const between = added.replace(/\ndefaults\n/, '\nbackend raw\n    server r1 127.0.0.1:15999\n\ndefaults\n');
+  const kept = edit(between, [{ op: 'remove-frontend', name: 'db' }, { op: 'remove-backend', name: 'db-servers' }]);
+  assert.match(kept, /^defaults tcp$/m);
+  assert.match(kept, /^backend raw$/m);
+  // A defaults section that names them in `from`.
+  const chained = `${added}\ndefaults more from tcp\n    timeout client 1m\n\nbackend other\n    server o1 127.0.0.1:15998\n`;
+  assert.match(edit(chained, [{ op: 'remove-frontend', name: 'db' }, { op: 'remove-backend', name: 'db-servers' }]), /^defaults tcp$/m);
+  // The same section without Loadstar's note above it is the user's: it stays.
+  const own = added.replace(/^# TCP services .*\n/m, '');
+  assert.match(edit(own, [{ op: 'remove-frontend', name: 'db' }, { op: 'remove-backend', name: 'db-servers' }]), /^defaults tcp$/m);
+});

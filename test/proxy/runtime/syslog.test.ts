@@ -245,3 +245,37 @@ test('a log target given by a host name is resolved at load: lines reach it; a n
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('datagrams waiting to be sent are bounded: a burst beyond the bound is dropped and counted (show info DroppedLogs), and lines go out again once the queue drains', { timeout: 30_000 }, async () => {
+  const { parseConfig, formatDiagnostics } = await import('../../../proxy/config/index.ts');
+  const { Syslog, MAX_PENDING_DATAGRAMS, LOG_INFO } = await import('../../../proxy/runtime/syslog.ts');
+  const { infoValues } = await import('../../../proxy/stats/info.ts');
+  const { StatsRegistry } = await import('../../../proxy/stats/registry.ts');
+  const syslog = await syslogServer();
+  const parsed = parseConfig([{ name: 'x.cfg', text: `global\n    log 127.0.0.1:${syslog.port} format raw local0\ndefaults\n    log global\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nbackend app\n    server s1 127.0.0.1:9\n` }]);
+  assert.ok(parsed.ok, formatDiagnostics(parsed.diagnostics));
+  const proxy = parsed.config.proxies.find((p) => p.name === 'app' && p.kind !== 'defaults');
+  assert.ok(proxy && proxy.kind !== 'defaults');
+  const drops = { dropped: 0 };
+  const sender = await Syslog.prepare(parsed.config, drops);
+  try {
+    // One tick: no send completes before the loop turns, so everything past the bound waits, and is dropped instead.
+    const BURST = MAX_PENDING_DATAGRAMS + 500;
+    for (let i = 0; i < BURST; i++) sender.send(proxy, LOG_INFO, `line ${i}`);
+    assert.equal(drops.dropped, 500);
+    await settle(syslog.got, MAX_PENDING_DATAGRAMS);
+    assert.ok(syslog.got.length <= MAX_PENDING_DATAGRAMS, `${syslog.got.length} datagrams arrived`);
+    assert.ok(!syslog.got.includes(`line ${BURST - 1}\n`), 'the lines past the bound were not sent');
+    // Drained: the next line goes out.
+    sender.send(proxy, LOG_INFO, 'after');
+    for (let i = 0; i < 100 && !syslog.got.includes('after\n'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(syslog.got.includes('after\n'));
+    assert.equal(drops.dropped, 500);
+    // `show info` reports what the engine counted.
+    const info = infoValues({ stats: new StatsRegistry(), backend: () => undefined, droppedLogs: () => drops.dropped });
+    assert.equal(info.get('DroppedLogs'), 500);
+  } finally {
+    sender.close();
+    syslog.close();
+  }
+});

@@ -1,0 +1,132 @@
+/**
+ * What HAProxy resolves when it loads a configuration, and refuses it for: each server given by a
+ * host name gets its first address by its `init-addr` methods in turn (src/server.c,
+ * srv_iterate_initaddr), and each UDP `log` target's name is resolved when its line is parsed.
+ * haproxy 2.6.12 `-c` on `nonexistent.invalid`:
+ *
+ *   server s1 nonexistent.invalid:80                     [ALERT] … 'server b/s1' : could not resolve address 'nonexistent.invalid'.  (exit 1)
+ *   … init-addr last                                     [ALERT] … no method found to resolve address 'nonexistent.invalid'.  (exit 1)
+ *   … init-addr libc,none  (or `resolvers x`, no init-addr)  [WARNING] … could not resolve address '…', disabling server.
+ *   … init-addr libc,192.0.2.1                           [WARNING] … could not resolve address '…', falling back to configured address.
+ *   … init-addr none, or an IP first                     nothing
+ *   log nonexistent.invalid:514 local0                   [ALERT] parsing [f:l] : log : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid:514'
+ *
+ * The default methods are `last,libc`, with `none` after them for a server that has `resolvers`.
+ * A server whose methods reach `none` starts without an address, in maintenance (RMAINT); one that
+ * reaches an IP address starts on it: the engine applies `starts`.
+ * Names are looked up with the system's resolver (getaddrinfo on libuv's thread pool: the event
+ * loop of a running engine never waits for DNS), each name once.
+ */
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import type { Config, Server } from '../config/model.ts';
+import { udpAddress } from '../config/log-targets.ts';
+
+export interface LoadResolveProblem {
+  severity: 'alert' | 'warning';
+  file: string;
+  line: number;
+  /** HAProxy's text: `[file:line] : 'server b/s1' : could not resolve address 'x'.`, `parsing [file:line] : log : invalid address: …`. */
+  message: string;
+}
+
+/** How a server given by a host name starts when its init-addr gives no name lookup: without an address (in maintenance), or on an IP address. */
+export type ServerStart = { backend: string; server: string } & ({ maintenance: true } | { address: string });
+
+export interface LoadResolution {
+  /** Alerts refuse the configuration; warnings are said and it goes on. */
+  problems: LoadResolveProblem[];
+  /** The servers that start in maintenance (`none`) or on an init-addr IP address (HAProxy's RMAINT, or init_addr). */
+  starts: ServerStart[];
+}
+
+export interface LoadResolveOptions {
+  /** Which servers: all of them (`loadstar check`), or only those without `resolvers` (the engine's runtime DNS does the others). Default all. */
+  servers?: 'all' | 'without-resolvers';
+  /** The `log` targets too (default true). */
+  logs?: boolean;
+  /** `init-addr last`: the server had an address for this host name before (a reload's running tables). None by default, as in `haproxy -c`. */
+  last?: (backend: string, server: Server) => boolean;
+  /** The system's lookup; for tests. */
+  lookup?: (host: string, family?: 4 | 6) => Promise<boolean>;
+}
+
+const systemLookup = (host: string, family?: 4 | 6): Promise<boolean> =>
+  dns.lookup(host, family ? { family } : {}).then(() => true, () => false);
+
+/** A server's address that needs the system's resolver: not an IP address, not a socket, not an SRV label. */
+function hostName(server: Server): string | undefined {
+  if (server.unix || server.host === '' || net.isIP(server.host) !== 0 || server.host.startsWith('_')) return undefined;
+  return server.host;
+}
+
+export async function resolveAtLoad(config: Config, options: LoadResolveOptions = {}): Promise<LoadResolution> {
+  const starts: ServerStart[] = [];
+  const lookup = options.lookup ?? systemLookup;
+  const answers = new Map<string, Promise<boolean>>();
+  const resolves = (host: string, family?: 4 | 6): Promise<boolean> => {
+    const key = `${family ?? 0}/${host}`;
+    let answer = answers.get(key);
+    if (!answer) answers.set(key, answer = lookup(host, family));
+    return answer;
+  };
+  const checks: Array<Promise<LoadResolveProblem[]>> = [];
+  if (options.logs !== false) {
+    const seen = new Set<object>();
+    for (const t of [...config.global.logs, ...config.proxies.flatMap((p) => p.logs)]) {
+      if (t.target === 'global' || seen.has(t)) continue;
+      seen.add(t);
+      const where = udpAddress(t.target);
+      if (!where || 'unsupported' in where || net.isIP(where.host) !== 0) continue;
+      checks.push(resolves(where.host, where.family).then((ok) => ok ? [] : [{
+        severity: 'alert', file: t.loc.file, line: t.loc.line,
+        message: `parsing [${t.loc.file}:${t.loc.line}] : log : invalid address: '${where.host}' in '${t.target}'`,
+      }]));
+    }
+  }
+  for (const proxy of config.proxies) {
+    if (proxy.kind !== 'backend' && proxy.kind !== 'listen') continue;
+    for (const server of proxy.servers) {
+      const host = hostName(server);
+      if (host === undefined) continue;
+      const withResolvers = server.options.resolvers !== undefined;
+      if (withResolvers && options.servers === 'without-resolvers') continue;
+      const methods = server.options.initAddr ?? (withResolvers ? ['last', 'libc', 'none'] : ['last', 'libc']);
+      checks.push(initAddr(methods, () => options.last?.(proxy.name, server) ?? false, () => resolves(host)).then(({ outcome, start }) => {
+        if (start) starts.push({ backend: proxy.name, server: server.name, ...start });
+        if (outcome === 'ok') return [];
+        const where = `[${server.loc.file}:${server.loc.line}] : 'server ${proxy.name}/${server.name}'`;
+        const message = {
+          'disabled': `${where} : could not resolve address '${host}', disabling server.`,
+          'fallback': `${where} : could not resolve address '${host}', falling back to configured address.`,
+          'unresolved': `${where} : could not resolve address '${host}'.`,
+          'no-method': `${where} : no method found to resolve address '${host}'.`,
+        }[outcome];
+        return [{ severity: outcome === 'disabled' || outcome === 'fallback' ? 'warning' : 'alert', file: server.loc.file, line: server.loc.line, message }];
+      }));
+    }
+  }
+  const problems = (await Promise.all(checks)).flat();
+  return { problems, starts };
+}
+
+type InitAddrOutcome = 'ok' | 'disabled' | 'fallback' | 'unresolved' | 'no-method';
+type Start = { maintenance: true } | { address: string };
+
+/** srv_iterate_initaddr: the methods in turn until one gives an address (or `none` accepts none). */
+async function initAddr(methods: readonly string[], last: () => boolean, libc: () => Promise<boolean>): Promise<{ outcome: InitAddrOutcome; start?: Start }> {
+  let failed = false;
+  for (const method of methods) {
+    if (method === 'last') {
+      if (last()) return { outcome: 'ok' };
+    } else if (method === 'libc') {
+      if (await libc()) return { outcome: 'ok' };
+      failed = true;
+    } else if (method === 'none') {
+      return { outcome: failed ? 'disabled' : 'ok', start: { maintenance: true } };
+    } else if (net.isIP(method) !== 0) {
+      return { outcome: failed ? 'fallback' : 'ok', start: { address: method } };
+    }
+  }
+  return { outcome: failed ? 'unresolved' : 'no-method' };
+}

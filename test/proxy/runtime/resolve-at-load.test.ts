@@ -1,0 +1,113 @@
+/**
+ * Server and log target host names resolved at load (runtime/resolve-at-load.ts), as haproxy 2.6.12
+ * does: `loadstar check` says what `haproxy -c` says, init-addr honoured, and the engine refuses a
+ * start or a reload (the running configuration stays) with a server that gives no address.
+ * Only `localhost` and `.invalid` names (which fail without a network).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { main } from '../../../proxy/cli.ts';
+import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
+import { Engine } from '../../../proxy/engine.ts';
+import { freePort, startRawServer } from '../../helpers/net.ts';
+import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
+import { requests } from '../http/lib/side-by-side.ts';
+
+const head = (port: number) => `defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:${port}\n    default_backend b\n\nbackend b\n`;
+
+/** Each server line: HAProxy's exit status for `-c` and the line it prints ('' for none). */
+const CASES: Array<[string, number, string]> = [
+  ['server s1 nonexistent.invalid:80', 1, "[ALERT] [x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid'."],
+  ['server s1 nonexistent.invalid:80 disabled', 1, "[ALERT] [x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid'."],
+  ['server s1 nonexistent.invalid:80 init-addr last', 1, "[ALERT] [x.cfg:12] : 'server b/s1' : no method found to resolve address 'nonexistent.invalid'."],
+  ['server s1 nonexistent.invalid:80 init-addr last,libc', 1, "[ALERT] [x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid'."],
+  ['server s1 nonexistent.invalid:80 init-addr libc,none', 0, "[WARNING] [x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid', disabling server."],
+  ['server s1 nonexistent.invalid:80 init-addr libc,127.0.0.1', 0, "[WARNING] [x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid', falling back to configured address."],
+  ['server s1 nonexistent.invalid:80 init-addr none', 0, ''],
+  ['server s1 nonexistent.invalid:80 init-addr 127.0.0.1,libc', 0, ''],
+  ['default-server init-addr none\n    server s1 nonexistent.invalid:80', 0, ''],
+  ['server s1 localhost:80', 0, ''],
+  ['server s1 nonexistent.invalid:80 resolvers dns', 0, "[WARNING] [x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid', disabling server."],
+];
+const RESOLVERS = 'resolvers dns\n    nameserver ns1 127.0.0.1:53\n\n';
+
+async function loadstarCheck(file: string): Promise<{ status: number; output: string }> {
+  let output = '';
+  const status = await main(['check', '-f', file], { out: (s) => { output += s; }, err: (s) => { output += s; } });
+  return { status, output };
+}
+
+test('loadstar check resolves server names as haproxy -c does, init-addr honoured: the same verdict and the same line', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-resolve-'));
+  const haproxy = requireHaproxy(t);
+  try {
+    for (const [line, status, said] of CASES) {
+      // The resolvers section goes after the proxies so that the server keeps line 12 in every case.
+      const text = `${head(18999)}    ${line}\n${line.includes('resolvers') ? `\n${RESOLVERS}` : ''}`;
+      fs.writeFileSync(path.join(dir, 'x.cfg'), text);
+      const ours = await loadstarCheck(path.join(dir, 'x.cfg'));
+      assert.equal(ours.status, status, `${line}\n${ours.output}`);
+      const shown = ours.output.split('\n').filter((l) => /could not resolve|no method found/.test(l)).map((l) => l.replace(dir + path.sep, ''));
+      assert.deepEqual(shown, said ? [said] : [], line);
+      if (!haproxy) continue;
+      const theirs = haproxyCheck('x.cfg', dir);
+      assert.equal(theirs.status, status, `haproxy: ${line}\n${theirs.output}`);
+      const lines = theirs.output.split('\n').filter((l) => /could not resolve|no method found/.test(l)).map((l) => l.replace(/^\[(\w+)\]\s+\(\d+\) : config : /, '[$1] '));
+      assert.deepEqual(lines, said ? [said] : [], `haproxy: ${line}`);
+    }
+    // Every problem at once, log targets too (HAProxy stops at the log line, a parse error).
+    fs.writeFileSync(path.join(dir, 'x.cfg'), `global\n    log nonexistent.invalid:514 local0\n${head(18999)}    server s1 nonexistent.invalid:80\n    server s2 other.invalid:80\n`);
+    const all = await loadstarCheck(path.join(dir, 'x.cfg'));
+    assert.equal(all.status, 1);
+    assert.match(all.output, /\[ALERT\] parsing \[.*x\.cfg:2\] : log : invalid address: 'nonexistent\.invalid' in 'nonexistent\.invalid:514'/);
+    assert.match(all.output, /'server b\/s1' : could not resolve address 'nonexistent\.invalid'\.\n.*'server b\/s2' : could not resolve address 'other\.invalid'\./);
+    assert.doesNotMatch(all.output, /is valid/);
+    if (haproxy) assert.match(haproxyCheck('x.cfg', dir).output, /\[x\.cfg:2\] : log : invalid address: 'nonexistent\.invalid' in 'nonexistent\.invalid:514'/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the engine refuses to start, or to reload to, a server whose name gives no address; the running configuration goes on', { timeout: 30_000 }, async () => {
+  const origin = await startRawServer((socket) => socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+  const port = await freePort();
+  const parsed = (server: string) => {
+    const r = parseConfig([{ name: 'x.cfg', text: `${head(port)}    ${server}\n` }]);
+    assert.ok(r.ok, formatDiagnostics(r.diagnostics));
+    return r.config;
+  };
+  const refusal = "[x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid'.";
+  const alerts: string[] = [];
+  const refused = new Engine(parsed('server s1 nonexistent.invalid:80'), { sink: { traffic: () => {}, alert: () => {} } });
+  const engine = new Engine(parsed(`server s1 localhost:${origin.port}`), { sink: { traffic: () => {}, alert: (m: string) => void alerts.push(m) } });
+  try {
+    try {
+      await assert.rejects(refused.start(), (e: Error & { code?: string }) => e.code === 'LS_ERR_ENG_RESOLVE' && e.message === refusal);
+    } finally {
+      await refused.stop(0);
+    }
+    await engine.start();
+    assert.equal((await requests(port, '/'))[0], '200 ok');
+    await assert.rejects(engine.reload(parsed('server s1 nonexistent.invalid:80')), (e: Error) => e.message === refusal);
+    assert.equal((await requests(port, '/'))[0], '200 ok', 'the running configuration goes on');
+    // init-addr that allows no address: the reload goes through, with HAProxy's warning, and the server
+    // waits in maintenance for an address (srv_iterate_initaddr: SRV_IADDR_NONE sets RMAINT).
+    await engine.reload(parsed('server s1 nonexistent.invalid:80 init-addr libc,none'));
+    assert.ok(alerts.some((m) => m === "[x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid', disabling server."), alerts.join('\n'));
+    assert.equal(engine.backend('b')!.server('s1')!.admin, 'MAINT');
+    assert.equal((await requests(port, '/'))[0]?.slice(0, 3), '503');
+    // An IP address in init-addr: the server starts on it (SRV_IADDR_IP), here where the origin listens.
+    await engine.reload(parsed(`server s1 nonexistent.invalid:${origin.port} init-addr libc,127.0.0.1`));
+    assert.ok(alerts.some((m) => m === "[x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid', falling back to configured address."), alerts.join('\n'));
+    assert.equal((await requests(port, '/'))[0], '200 ok');
+    // `none` first: in maintenance even though the name resolves.
+    await engine.reload(parsed(`server s1 localhost:${origin.port} init-addr none`));
+    assert.equal(engine.backend('b')!.server('s1')!.admin, 'MAINT');
+  } finally {
+    await engine.stop(0);
+    await origin.close();
+  }
+});
