@@ -8,7 +8,7 @@
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
-import { holdWrites, releaseWrites } from '../runtime/write-batch.ts';
+import { holdWrites, releaseWrites, writeNow } from '../runtime/write-batch.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
@@ -1674,6 +1674,8 @@ export class HttpTransaction implements ServerSession {
 
   private abortClient(): void {
     this.closeAfter = true;
+    // What this turn relayed of the response goes first, as it did before the abort.
+    writeNow(this.client.socket);
     this.client.socket.destroy();
     this.finish();
   }

@@ -55,3 +55,11 @@ export function releaseWrites(socket: Writable): boolean {
   socket.uncork();
   return true;
 }
+
+/**
+ * What `socket` holds for the turn's end is written now: before a destroy(), which would drop it
+ * (a server that aborts in the read that brought the last bytes: they still reach the client).
+ */
+export function writeNow(socket: Writable): void {
+  if (held.delete(socket)) socket.uncork();
+}

@@ -193,6 +193,28 @@ test('bytes after a complete response end the server connection; the client stil
   }
 });
 
+test('a server closing right after a read that filled the read buffer: the bytes of that read still reach the client', async () => {
+  // 4095 bytes (the shared read buffer's size) and the FIN: libuv reads again at once, so the end
+  // comes in the same event-loop turn as the bytes, which wait for the turn's end (write-batch.ts).
+  const head = `HTTP/1.1 200 OK\r\ncontent-length: 10000\r\n\r\n`;
+  const partial = patterned(4095 - head.length, 5);
+  const server = await startRawServer((s) => {
+    s.on('data', () => s.end(Buffer.concat([Buffer.from(head), partial])));
+  });
+  const e = await engineTo(server.port);
+  try {
+    const answer = await rawExchange(e.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(answer, /^HTTP\/1.1 200 OK\r\n/);
+    const body = Buffer.from(answer.slice(answer.indexOf('\r\n\r\n') + 4), 'latin1');
+    assert.equal(digest(body), digest(partial), `${body.length} of ${partial.length} bytes`);
+    await waitFor('the log line', () => e.logs.length === 1);
+    assert.match(e.logs[0]!, / SD-- /);
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
+
 test('a server closing in the middle of a big body: the client connection is cut and the log says SD', async () => {
   const server = await startRawServer((s) => {
     s.on('data', () => {
