@@ -72,15 +72,15 @@ async function observe(start: (port: number, text: string) => Promise<{ stop(): 
   const proxy = await start(ports[0]!, config(ports, origin.port));
   try {
     const seen: Array<[number, string, string]> = [];
+    const logged = () => proxy.logs().split('\n').filter((l) => l.includes('"GET /'));
     for (const [i, request] of EXCHANGES) {
       const { head } = await oneExchange(ports[i]!, request);
       seen.push([i, request, /^HTTP\/1.1 (401|403)/.test(head) ? head : head.slice(0, head.indexOf('\r\n'))]);
+      // Its log line before the next exchange: a stream may end (and log) after the next one has
+      // begun, so on a loaded machine haproxy's lines of two exchanges could swap.
+      for (let n = 0; n < 200 && logged().length < seen.length; n++) await new Promise((r) => setTimeout(r, 25));
     }
-    // One log line per exchange, the last written once its exchange is over: wait for them.
-    for (let n = 0; n < 200 && proxy.logs().split('\n').filter((l) => l.includes('"GET /')).length < EXCHANGES.length; n++) await new Promise((r) => setTimeout(r, 25));
-    const lines = proxy.logs().split('\n').filter((l) => l.includes('"GET /'));
-    // Each frontend's lines in the order of its exchanges: one frontend's stream may end (and log)
-    // after the next frontend's exchange has begun, so lines of two frontends can swap in haproxy's output.
+    const lines = logged();
     const byFrontend = FRONTENDS.map((name) => lines.filter((l) => l.split(' ')[2] === name));
     return seen.map(([i, request, head]) => {
       const fields = byFrontend[i]!.shift()?.split(' ') ?? [];
