@@ -127,7 +127,8 @@ class Wizard {
     d.tls = fresh.tls;
     d.redirect = fresh.redirect;
     d.kind = kind;
-    if (kind === 'tcp') d.rules = d.rules.filter((r) => r.kind === 'source-in');
+    if (kind === 'tcp') d.rules = d.rules.filter((r) => r.kind === 'source-in' || r.kind === 'sni-is');
+    else d.rules = d.rules.filter((r) => r.kind !== 'sni-is');
     for (const b of d.backends) b.mode = kind === 'tcp' ? 'tcp' : 'http';
   }
 
