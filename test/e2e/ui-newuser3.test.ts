@@ -1,0 +1,170 @@
+/**
+ * The home-lab user who arrives with an existing haproxy.cfg (host routing by ACLs, TCP services
+ * with tcp-check, a stats listen, comments throughout) and TLS services of their own, checked in a
+ * real browser against a real `loadstar serve`, origins on 127.0.0.1 and `haproxy -c`:
+ *  - a TLS passthrough routed by the server name (SNI) is built in the wizard (a TCP service could
+ *    only route by source address): the written lines keep every line of the user's file in order,
+ *    haproxy -c accepts them, and connections reach the server their name asks for;
+ *  - a certificate import with an encrypted key and no passphrase says so at the passphrase field
+ *    (it was at the PEM field, with a command-line hint), and the focus goes there;
+ *  - importing under the name of a stored certificate asks first (it replaced it silently);
+ *  - a backend without servers (a `listen stats`) is not shown as Down (HAProxy reports it UP).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+import { freePort } from '../helpers/net.ts';
+import { haproxyCheck, requireHaproxy } from '../helpers/haproxy.ts';
+import { requireBrowserAndBuild, startOrigin, tempDir, withUiSession } from './harness.ts';
+
+function openssl(args: string[]): void {
+  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+/** A self-signed certificate for `cn`: key and certificate files in `dir`. */
+function selfSigned(dir: string, cn: string): { key: string; crt: string } {
+  const key = path.join(dir, `${cn}.key`);
+  const crt = path.join(dir, `${cn}.crt`);
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-days', '5', '-keyout', key, '-out', crt]);
+  return { key, crt };
+}
+
+/** A TLS server that answers every connection with its name. */
+async function tlsOrigin(name: string, cert: { key: string; crt: string }): Promise<{ port: number; stop(): Promise<void> }> {
+  const server = tls.createServer({ key: fs.readFileSync(cert.key), cert: fs.readFileSync(cert.crt) }, (socket) => {
+    socket.on('error', () => {});
+    socket.end(`${name}\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as net.AddressInfo).port, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** Connects over TLS asking for `servername` (the certificate is not checked: passthrough is the point); resolves with what came back. */
+function askByName(port: number, servername: string): Promise<string> {
+  return new Promise((resolve) => {
+    let got = '';
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, timeout: 5000 }, () => {});
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (got += d));
+    socket.on('end', () => resolve(got.trim()));
+    socket.on('timeout', () => socket.destroy());
+    socket.on('error', () => resolve(got.trim() || 'error'));
+  });
+}
+
+function homeLab(ports: { http: number; ssh: number; stats: number; web: number; sshOrigin: number }): string {
+  return `# Home lab load balancer
+# Maintained by hand — keep the sections in this order!
+
+global
+    maxconn 2000
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client  30s
+    timeout server  30s
+
+# ---- web ----
+
+frontend web_http
+    bind 127.0.0.1:${ports.http}
+    # Route by the Host header
+    acl host_nas hdr(host) -i nas.home.arpa
+    use_backend nas_backend if host_nas
+    default_backend nas_backend
+
+# SSH to the build box
+listen ssh_jump
+    mode tcp
+    bind 127.0.0.1:${ports.ssh}
+    option tcp-check
+    tcp-check connect
+    server buildbox 127.0.0.1:${ports.sshOrigin} check
+
+backend nas_backend
+    # the NAS
+    server nas1 127.0.0.1:${ports.web} check
+
+# Statistics
+listen stats
+    bind 127.0.0.1:${ports.stats}
+    stats enable
+    stats uri /
+`;
+}
+
+test('a TLS passthrough routed by the server name is built in the wizard, keeps the hand-written file, passes haproxy -c and routes by SNI', { timeout: 90_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const certDir = tempDir('loadstar-ui-newuser3-sni-');
+  const cert = selfSigned(certDir, 'git.home.arpa');
+  const git = await tlsOrigin('git-tls', cert);
+  const vault = await tlsOrigin('vault-tls', cert);
+  const web = await startOrigin('nas1');
+  const [adminPort, httpPort, sshPort, statsPort, passPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const config = homeLab({ http: httpPort, ssh: sshPort, stats: statsPort, web: web.port, sshOrigin: web.port });
+  try {
+    await withUiSession({ name: 'ui-newuser3-sni', config, adminPort, graceMs: 500, viewport: { width: 375, height: 800 }, origins: [web] }, async ({ serve, page, cfgFile }) => {
+      await page.goto(`${serve.url}#/setup`);
+      await page.waitForSelector('.wizard[data-step="what"]');
+      const next = async (step: string): Promise<void> => {
+        await page.click('[data-action="next"]');
+        await page.waitForSelector(`.wizard[data-step="${step}"]`, { timeout: 10_000 });
+      };
+      await page.check('input[name="site-kind"][value="tcp"]');
+      await page.fill('#f-name', 'tls_pass');
+      await next('listen');
+      await page.fill('#f-listen-address', '127.0.0.1');
+      await page.fill('#f-listen-port', String(passPort));
+      await next('routing');
+      // A TCP service's first rule is by server name; its wait for the hello is said in words.
+      await page.click('button.add');
+      assert.equal(await page.inputValue('#f-rules-0-kind'), 'sni-is');
+      assert.deepEqual(await page.locator('#f-rules-0-kind option').allTextContents(), ['TLS server name (SNI) is', 'Source address in']);
+      assert.match((await page.locator('[data-sni-note]').textContent())!, /TLS passes through untouched/);
+      // A wildcard is not what req.ssl_sni matches: refused at its field.
+      await page.fill('#f-rules-0-values', '*.home.arpa');
+      await page.fill('#f-rules-0-backend', 'git_tls');
+      await page.fill('#f-defaultBackend', 'vault_tls');
+      await page.click('[data-action="next"]');
+      assert.match((await page.locator('#f-rules-0-values-err').textContent({ timeout: 5000 }))!, /Host names as the clients ask for them/);
+      await page.fill('#f-rules-0-values', 'git.home.arpa');
+      await next('servers');
+      await page.fill('#f-backends-0-servers-0-address', '127.0.0.1');
+      await page.fill('#f-backends-0-servers-0-port', String(git.port));
+      await page.fill('#f-backends-1-servers-0-address', '127.0.0.1');
+      await page.fill('#f-backends-1-servers-0-port', String(vault.port));
+      await next('balance');
+      await next('health');
+      await next('review');
+      await page.click('[data-action="apply"]');
+      await page.waitForSelector('[data-apply="applied"]', { timeout: 15_000 });
+
+      const text = fs.readFileSync(cfgFile, 'utf8');
+      assert.match(text, new RegExp(`\\nfrontend tls_pass( from tcp)?\\n    mode tcp\\n    bind 127\\.0\\.0\\.1:${passPort}\\n    tcp-request inspect-delay 5s\\n    tcp-request content accept if \\{ req\\.ssl_hello_type 1 \\}\\n    acl is_git_tls req\\.ssl_sni -i git\\.home\\.arpa\\n    use_backend git_tls if is_git_tls\\n    default_backend vault_tls\\n`));
+      // Every line of the user's file is still there, in its order (comments and blank lines included).
+      let at = 0;
+      const after = text.split('\n');
+      for (const line of config.split('\n')) {
+        const found = after.indexOf(line, at);
+        assert.ok(found >= 0, `line ${JSON.stringify(line)} is gone or moved:\n${text}`);
+        at = found + 1;
+      }
+      assert.equal(await askByName(passPort, 'git.home.arpa'), 'git-tls');
+      assert.equal(await askByName(passPort, 'vault.home.arpa'), 'vault-tls');
+      if (requireHaproxy(t)) {
+        const r = haproxyCheck(cfgFile, path.dirname(cfgFile));
+        assert.equal(r.status, 0, r.output);
+      }
+    });
+  } finally {
+    await git.stop();
+    await vault.stop();
+    fs.rmSync(certDir, { recursive: true, force: true });
+  }
+});
