@@ -168,3 +168,58 @@ test('a TLS passthrough routed by the server name is built in the wizard, keeps 
     fs.rmSync(certDir, { recursive: true, force: true });
   }
 });
+
+test('a certificate import: an encrypted key is asked for at the passphrase field, and a stored name is not replaced without asking', { timeout: 60_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const certDir = tempDir('loadstar-ui-newuser3-certs-');
+  const nas = selfSigned(certDir, 'nas.home.arpa');
+  const other = selfSigned(certDir, 'other.home.arpa');
+  const encryptedKey = path.join(certDir, 'enc.key');
+  openssl(['pkey', '-in', nas.key, '-aes256', '-passout', 'pass:secret', '-out', encryptedKey]);
+  const encryptedPem = path.join(certDir, 'encrypted.pem');
+  fs.writeFileSync(encryptedPem, fs.readFileSync(nas.crt, 'utf8') + fs.readFileSync(encryptedKey, 'utf8'));
+  const otherPem = path.join(certDir, 'other.pem');
+  fs.writeFileSync(otherPem, fs.readFileSync(other.crt, 'utf8') + fs.readFileSync(other.key, 'utf8'));
+  const web = await startOrigin('web1');
+  const [adminPort, httpPort] = await Promise.all([freePort(), freePort()]);
+  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend web_http\n    bind 127.0.0.1:${httpPort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${web.port}\n`;
+  try {
+    await withUiSession({ name: 'ui-newuser3-certs', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 900 }, origins: [web] }, async ({ serve, page, dataDir }) => {
+      await page.goto(`${serve.url}#/certificates`);
+      await page.waitForSelector('[data-ca]');
+      await page.setInputFiles('#import-file', encryptedPem);
+      await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#import-name')?.value ?? '') === 'nas.home.arpa', undefined, { timeout: 5000 });
+      await page.focus('[data-action="import"]');
+      await page.keyboard.press('Enter');
+      // The key is encrypted: said at the passphrase field, in the form's words, and the focus is there.
+      const err = page.locator('#import-pass-err');
+      await err.waitFor({ timeout: 5000 });
+      assert.match((await err.textContent())!, /the private key is encrypted; type its passphrase in this field/);
+      assert.doesNotMatch((await page.locator('form').filter({ has: page.locator('#import-pass') }).textContent())!, /CLI|--passphrase-env/);
+      assert.equal(await page.getAttribute('#import-pass', 'aria-invalid'), 'true');
+      assert.equal(await page.getAttribute('#import-pem', 'aria-invalid'), null, 'the PEM text is fine');
+      await page.waitForFunction(() => document.activeElement?.id === 'import-pass', undefined, { timeout: 5000 })
+        .catch(async () => assert.fail(`the focus should be on the passphrase; it is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 100))}`));
+      await page.keyboard.type('secret');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('[data-cert="nas.home.arpa"]', { timeout: 10_000 });
+      const stored = path.join(dataDir, 'certs', 'nas.home.arpa.pem');
+      const before = fs.readFileSync(stored, 'utf8');
+
+      // Another certificate under the same name: asked first, nothing replaced yet.
+      await page.setInputFiles('#import-file', otherPem);
+      await page.fill('#import-name', 'nas.home.arpa');
+      await page.click('[data-action="import"]');
+      const nameErr = page.locator('#import-name-err');
+      await nameErr.waitFor({ timeout: 5000 });
+      assert.match((await nameErr.textContent())!, /A certificate named nas\.home\.arpa is stored already \(CN=nas\.home\.arpa, until \d{4}-\d\d-\d\d\)\. Press Import again to replace it, or choose another name\./);
+      assert.equal(fs.readFileSync(stored, 'utf8'), before, 'the stored certificate is untouched');
+      // Pressed again: replaced.
+      await page.click('[data-action="import"]');
+      await page.waitForSelector('text=Imported nas.home.arpa (CN=other.home.arpa)', { timeout: 10_000 });
+      assert.notEqual(fs.readFileSync(stored, 'utf8'), before);
+    });
+  } finally {
+    fs.rmSync(certDir, { recursive: true, force: true });
+  }
+});
