@@ -223,3 +223,26 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
     fs.rmSync(certDir, { recursive: true, force: true });
   }
 });
+
+test("a listen stats section's backend side, without servers, is not shown as Down on the overview or the health page", { timeout: 60_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const web = await startOrigin('nas1');
+  const [adminPort, httpPort, sshPort, statsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const config = homeLab({ http: httpPort, ssh: sshPort, stats: statsPort, web: web.port, sshOrigin: web.port });
+  await withUiSession({ name: 'ui-newuser3-stats', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 900 }, origins: [web] }, async ({ serve, page }) => {
+    await page.goto(serve.url);
+    const card = page.locator('#backend-stats');
+    await card.waitFor({ timeout: 10_000 });
+    const summary = (await card.locator('[data-summary]').textContent())!.replace(/\s+/g, ' ').trim();
+    assert.equal(summary, 'No servers', 'no "Down", no "0/0 up"');
+    assert.match((await card.locator('[data-no-servers]').textContent())!, /No servers\. A request routed here gets 503/);
+    assert.equal(await card.locator('table').count(), 0, 'no empty table of servers');
+    assert.match((await page.locator('#backend-nas_backend [data-summary]').textContent())!, /All up/);
+    await page.goto(`${serve.url}#/health`);
+    await page.waitForFunction(() => /Backend stats\s*Now\s*No servers/.test(document.querySelector('main')?.textContent ?? ''), undefined, { timeout: 10_000 })
+      .catch(async () => assert.fail(`the stats backend is "No servers" now: ${await page.locator('main').textContent()}`));
+    // Its timeline is not a DOWN band either (the engine's state for it is UP, as HAProxy's).
+    const main = (await page.locator('main').textContent())!;
+    assert.doesNotMatch(main.slice(main.indexOf('Backend stats')), /DOWN/);
+  });
+});
