@@ -356,7 +356,8 @@ function checkFrontend(spec: FrontendSpec | undefined, problem: (field: string, 
     if (path === undefined) continue;
     if (!validWord(path) || !path.startsWith('/') || /[{}#"'\\]/.test(path)) problem(field, `a path starting with '/', without spaces, braces, quotes or '#', is required for ${what} (got ${JSON.stringify(path)})`);
     else if (spec.mode === 'tcp') problem(field, `${what} needs an HTTP site`);
-    else if (field === 'frontend.statsUri' && path === '/') problem(field, "the stats page at '/' would answer every request of the site (stats uri is a prefix): use a path such as /stats");
+    // '/' is right for a site that is only the stats page (HAProxy's usual `listen stats`).
+    else if (field === 'frontend.statsUri' && path === '/' && ((spec.rules ?? []).length > 0 || spec.defaultBackend !== undefined)) problem(field, "the stats page at '/' would answer every request of the site (stats uri is a prefix): use a path such as /stats");
   }
   if (spec.statsUri !== undefined && spec.statsUri === spec.metricsPath) problem('frontend.metricsPath', 'the stats page and the Prometheus metrics need different paths');
   if (spec.defaultBackend !== undefined && !validName(spec.defaultBackend)) problem('frontend.defaultBackend', 'the name of a backend');

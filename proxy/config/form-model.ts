@@ -203,6 +203,8 @@ export interface FrontendForm extends FrontendSpec {
   mode: 'http' | 'tcp';
   rules: RoutingRule[];
   redirectToHttps: boolean;
+  /** The section's stats lines when they are more than the form's page (`stats refresh`, `stats auth` …): kept as written, one per line. */
+  statsKept?: string;
   /** Directives of the section the forms do not edit (kept as written). */
   unknownDirectives: number;
   /** 1-based line of the section header. */
@@ -578,6 +580,7 @@ export function formModel(config: Config): FormModel {
       const unknown = section.directives.filter((d) => frontendCategory(d, acls, section) === undefined && (p.kind !== 'listen' || backendCategory(d, section) === undefined)).length;
       const statsUri = ownStats(section) ? (section.directives.filter((d) => d.keyword === 'stats uri').at(-1)?.args[0] ?? DEFAULT_STATS_URI) : undefined;
       const metricsPath = section.directives.map(metricsPathOf).find((m) => m !== undefined);
+      const statsLines = section.directives.filter((d) => d.keyword.startsWith('stats ')).map((d) => [d.keyword, ...d.args].join(' '));
       frontends.push({
         kind: p.kind,
         name: p.name,
@@ -586,6 +589,7 @@ export function formModel(config: Config): FormModel {
         redirectToHttps: redirect,
         ...(statsUri !== undefined ? { statsUri } : {}),
         ...(metricsPath !== undefined ? { metricsPath } : {}),
+        ...(statsUri === undefined && statsLines.length > 0 ? { statsKept: statsLines.join('\n') } : {}),
         rules: routingRules(section, acls),
         ...(p.defaultBackend ? { defaultBackend: p.defaultBackend.name } : {}),
         unknownDirectives: unknown,

@@ -767,6 +767,8 @@ export interface FrontendForm extends FrontendSpec {
   mode: 'http' | 'tcp';
   rules: RoutingRule[];
   redirectToHttps: boolean;
+  /** The section's stats lines when they are more than the form's page (`stats refresh`, `stats auth` …): kept as written, one per line. */
+  statsKept?: string;
   /** Directives the forms do not edit; they stay in the text as written. */
   unknownDirectives: number;
   /** 1-based line of the section header in the text. */

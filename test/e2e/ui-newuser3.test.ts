@@ -8,7 +8,10 @@
  *  - a certificate import with an encrypted key and no passphrase says so at the passphrase field
  *    (it was at the PEM field, with a command-line hint), and the focus goes there;
  *  - importing under the name of a stored certificate asks first (it replaced it silently);
- *  - a backend without servers (a `listen stats`) is not shown as Down (HAProxy reports it UP).
+ *  - a backend without servers (a `listen stats`) is not shown as Down (HAProxy reports it UP);
+ *  - a listen section edited in the forms: what no rule takes goes to its own servers (shown as an
+ *    empty "backend"), a stats-only site may have its page at '/' (Next refused it), and a stats page
+ *    with more than the form shows (stats refresh) is said to be kept (the box showed it off).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,7 +60,7 @@ function askByName(port: number, servername: string): Promise<string> {
   });
 }
 
-function homeLab(ports: { http: number; ssh: number; stats: number; web: number; sshOrigin: number }): string {
+function homeLab(ports: { http: number; ssh: number; stats: number; web: number; sshOrigin: number; statsLan?: number }): string {
   return `# Home lab load balancer
 # Maintained by hand — keep the sections in this order!
 
@@ -96,7 +99,13 @@ listen stats
     bind 127.0.0.1:${ports.stats}
     stats enable
     stats uri /
-`;
+${ports.statsLan === undefined ? '' : `
+listen stats_lan
+    bind 127.0.0.1:${ports.statsLan}
+    stats enable
+    stats uri /
+    stats refresh 10s
+`}`;
 }
 
 test('a TLS passthrough routed by the server name is built in the wizard, keeps the hand-written file, passes haproxy -c and routes by SNI', { timeout: 90_000 }, async (t) => {
@@ -224,11 +233,11 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
   }
 });
 
-test("a listen stats section's backend side, without servers, is not shown as Down on the overview or the health page", { timeout: 60_000 }, async (t) => {
+test("a listen stats section: its backend side without servers is not shown as Down (overview, health), and its frontend side in the forms keeps its own servers and its stats page at / (Next refused it)", { timeout: 60_000 }, async (t) => {
   if (!requireBrowserAndBuild(t)) return;
   const web = await startOrigin('nas1');
-  const [adminPort, httpPort, sshPort, statsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  const config = homeLab({ http: httpPort, ssh: sshPort, stats: statsPort, web: web.port, sshOrigin: web.port });
+  const [adminPort, httpPort, sshPort, statsPort, statsLan] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const config = homeLab({ http: httpPort, ssh: sshPort, stats: statsPort, web: web.port, sshOrigin: web.port, statsLan });
   await withUiSession({ name: 'ui-newuser3-stats', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 900 }, origins: [web] }, async ({ serve, page }) => {
     await page.goto(serve.url);
     const card = page.locator('#backend-stats');
@@ -244,5 +253,34 @@ test("a listen stats section's backend side, without servers, is not shown as Do
     // Its timeline is not a DOWN band either (the engine's state for it is UP, as HAProxy's).
     const main = (await page.locator('main').textContent())!;
     assert.doesNotMatch(main.slice(main.indexOf('Backend stats')), /DOWN/);
+
+    // Its frontend side in the forms: what no rule takes stays in the listen section (the field was an empty
+    // "backend"), and a stats page at '/' is fine for a section that is only that page (Next refused it).
+    const toRouting = async (name: string): Promise<void> => {
+      await page.goto(`${serve.url}#/config`);
+      await page.goto(`${serve.url}#/setup/frontend/${name}`);
+      await page.waitForSelector('.wizard[data-step="listen"]', { timeout: 10_000 });
+      for (const step of ['tls', 'routing']) {
+        await page.click('[data-action="next"]');
+        await page.waitForSelector(`.wizard[data-step="${step}"]`, { timeout: 10_000 });
+      }
+    };
+    const noChange = async (): Promise<void> => {
+      await page.click('[data-action="next"]');
+      await page.waitForSelector('.wizard[data-step="review"]', { timeout: 5000 })
+        .catch(async () => assert.fail(`Next should lead to Review: ${await page.locator('.wizard').textContent()}`));
+      await page.getByText('No change.').waitFor({ timeout: 10_000 });
+    };
+    await toRouting('stats');
+    assert.match((await page.locator('[data-no-rules]').textContent())!, /every request goes to the servers of the listen section stats itself/);
+    assert.equal(await page.getAttribute('#f-defaultBackend', 'placeholder'), 'its own servers (listen stats)');
+    assert.equal(await page.isChecked('[data-page="stats"]'), true);
+    assert.equal(await page.inputValue('#f-pages-statsUri'), '/');
+    await noChange();
+    // A stats page with more than the form shows (stats refresh): said to be kept, no box that would add a second one.
+    await toRouting('stats_lan');
+    assert.match((await page.locator('[data-stats-kept]').textContent())!, /set up by hand in this section \(stats enable, stats uri \/, stats refresh 10s\): it stays as written/);
+    assert.equal(await page.locator('[data-page="stats"]').count(), 0);
+    await noChange();
   });
 });

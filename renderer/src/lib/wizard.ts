@@ -497,7 +497,9 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         };
         page(d.stats, d.statsUri, 'pages.statsUri');
         page(d.metrics, d.metricsPath, 'pages.metricsPath');
-        if (d.stats && !errors['pages.statsUri'] && d.statsUri.trim() === '/') errors['pages.statsUri'] = "The stats page answers every path that begins with this one: '/' would take the whole site. Use e.g. /stats.";
+        // '/' is right for a site that is only the stats page (HAProxy's usual `listen stats`): nothing else to take.
+        const routes = d.rules.length > 0 || d.defaultBackend.trim() !== '';
+        if (d.stats && routes && !errors['pages.statsUri'] && d.statsUri.trim() === '/') errors['pages.statsUri'] = "The stats page answers every path that begins with this one: '/' would take the whole site. Use e.g. /stats.";
         if (d.stats && d.metrics && !errors['pages.metricsPath'] && d.metricsPath.trim() === d.statsUri.trim()) errors['pages.metricsPath'] = 'Use a path other than the stats page\'s.';
       }
       break;
