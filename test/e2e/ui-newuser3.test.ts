@@ -11,7 +11,8 @@
  *  - a backend without servers (a `listen stats`) is not shown as Down (HAProxy reports it UP);
  *  - a listen section edited in the forms: what no rule takes goes to its own servers (shown as an
  *    empty "backend"), a stats-only site may have its page at '/' (Next refused it), and a stats page
- *    with more than the form shows (stats refresh) is said to be kept (the box showed it off).
+ *    with more than the form shows (stats refresh) is said to be kept (the box showed it off);
+ *  - a review without a change offers nothing to apply (Apply wrote an empty version and reloaded).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -270,6 +271,10 @@ test("a listen stats section: its backend side without servers is not shown as D
       await page.waitForSelector('.wizard[data-step="review"]', { timeout: 5000 })
         .catch(async () => assert.fail(`Next should lead to Review: ${await page.locator('.wizard').textContent()}`));
       await page.getByText('No change.').waitFor({ timeout: 10_000 });
+      // Nothing to apply: no empty version, no reload (Apply was offered and wrote version "no change").
+      assert.equal(await page.isDisabled('[data-action="apply"]'), true);
+      assert.match((await page.locator('[data-nothing-to-apply]').textContent())!, /Nothing to apply/);
+      assert.equal((await page.locator('[data-summary]').textContent())!.trim(), 'No change to the running configuration.');
     };
     await toRouting('stats');
     assert.match((await page.locator('[data-no-rules]').textContent())!, /every request goes to the servers of the listen section stats itself/);
