@@ -12,7 +12,8 @@
  *  - a listen section edited in the forms: what no rule takes goes to its own servers (shown as an
  *    empty "backend"), a stats-only site may have its page at '/' (Next refused it), and a stats page
  *    with more than the form shows (stats refresh) is said to be kept (the box showed it off);
- *  - a review without a change offers nothing to apply (Apply wrote an empty version and reloaded).
+ *  - a review without a change offers nothing to apply (Apply wrote an empty version and reloaded);
+ *  - removing a listen section's frontend (or backend) side says the whole section goes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -287,5 +288,13 @@ test("a listen stats section: its backend side without servers is not shown as D
     assert.match((await page.locator('[data-stats-kept]').textContent())!, /set up by hand in this section \(stats enable, stats uri \/, stats refresh 10s\): it stays as written/);
     assert.equal(await page.locator('[data-page="stats"]').count(), 0);
     await noChange();
+
+    // Removing a listen section's frontend side removes the whole section: the question says so (it said "frontend").
+    await page.goto(`${serve.url}#/config`);
+    await page.click('[data-remove="frontend:stats_lan"]');
+    assert.match((await page.locator('[data-remove-question]').textContent())!, /Remove the listen section stats_lan from haproxy\.cfg\? Its address and its servers go together/);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-remove') === 'frontend:stats_lan', undefined, { timeout: 5000 });
+    assert.match((await page.locator('[data-form="backend:stats_lan"]').textContent())!, /listen section, 0 servers/);
   });
 });
