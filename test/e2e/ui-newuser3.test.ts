@@ -4,7 +4,8 @@
  * real browser against a real `loadstar serve`, origins on 127.0.0.1 and `haproxy -c`:
  *  - a TLS passthrough routed by the server name (SNI) is built in the wizard (a TCP service could
  *    only route by source address): the written lines keep every line of the user's file in order,
- *    haproxy -c accepts them, and connections reach the server their name asks for;
+ *    haproxy -c accepts them, and connections reach the server their name asks for; its cards
+ *    count connections a second (they said req/s);
  *  - a certificate import with an encrypted key and no passphrase says so at the passphrase field
  *    (it was at the PEM field, with a command-line hint), and the focus goes there;
  *  - importing under the name of a stored certificate asks first (it replaced it silently);
@@ -172,6 +173,14 @@ test('a TLS passthrough routed by the server name is built in the wizard, keeps 
         const r = haproxyCheck(cfgFile, path.dirname(cfgFile));
         assert.equal(r.status, 0, r.output);
       }
+      // A TCP service counts connections a second, and says so (it said req/s).
+      await page.goto(serve.url);
+      const card = page.locator('[data-frontend="tls_pass"] .numbers');
+      await card.waitFor({ timeout: 10_000 });
+      assert.match((await card.textContent())!, /conn\/s/);
+      assert.doesNotMatch((await card.textContent())!, /req\/s/);
+      assert.match((await page.locator('#backend-git_tls').textContent())!, /conn\/s[\s\S]*Conn\/s/);
+      assert.match((await page.locator('#backend-nas_backend').textContent())!, /req\/s[\s\S]*Req\/s/);
     });
   } finally {
     await git.stop();
