@@ -5,7 +5,7 @@
  *  - a TLS passthrough routed by the server name (SNI) is built in the wizard (a TCP service could
  *    only route by source address): the written lines keep every line of the user's file in order,
  *    haproxy -c accepts them, and connections reach the server their name asks for; its cards
- *    count connections a second (they said req/s);
+ *    count connections a second (they said req/s), and the rule's choice is not cut off;
  *  - a certificate import with an encrypted key and no passphrase says so at the passphrase field
  *    (it was at the PEM field, with a command-line hint), and the focus goes there;
  *  - importing under the name of a stored certificate asks first (it replaced it silently);
@@ -139,6 +139,19 @@ test('a TLS passthrough routed by the server name is built in the wizard, keeps 
       assert.equal(await page.inputValue('#f-rules-0-kind'), 'sni-is');
       assert.deepEqual(await page.locator('#f-rules-0-kind option').allTextContents(), ['TLS server name (SNI) is', 'Source address in']);
       assert.match((await page.locator('[data-sni-note]').textContent())!, /TLS passes through untouched/);
+      // At desktop width the choice shows its whole words (it was cut to "TLS server name (SNI").
+      await page.setViewportSize({ width: 1280, height: 800 });
+      const room = await page.evaluate(() => {
+        const select = document.querySelector<HTMLSelectElement>('#f-rules-0-kind')!;
+        const style = getComputedStyle(select);
+        const context = document.createElement('canvas').getContext('2d')!;
+        context.font = style.font;
+        const text = context.measureText(select.selectedOptions[0]!.text).width;
+        // The text, the padding and the arrow (about 1.2em).
+        return { needed: Math.ceil(text + parseFloat(style.paddingLeft) + parseFloat(style.paddingRight) + 1.2 * parseFloat(style.fontSize)), has: select.clientWidth };
+      });
+      assert.ok(room.has >= room.needed, `the When choice is ${room.has} px wide and needs ${room.needed} px`);
+      await page.setViewportSize({ width: 375, height: 800 });
       // A wildcard is not what req.ssl_sni matches: refused at its field.
       await page.fill('#f-rules-0-values', '*.home.arpa');
       await page.fill('#f-rules-0-backend', 'git_tls');
