@@ -14,7 +14,8 @@
  *    empty "backend"), a stats-only site may have its page at '/' (Next refused it), and a stats page
  *    with more than the form shows (stats refresh) is said to be kept (the box showed it off);
  *  - a review without a change offers nothing to apply (Apply wrote an empty version and reloaded);
- *  - removing a listen section's frontend (or backend) side says the whole section goes.
+ *  - removing a listen section's frontend (or backend) side says the whole section goes;
+ *  - a server field's error no longer pushes the row's other inputs down.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -318,5 +319,23 @@ test("a listen stats section: its backend side without servers is not shown as D
     await page.keyboard.press('Escape');
     await page.waitForFunction(() => document.activeElement?.getAttribute('data-remove') === 'frontend:stats_lan', undefined, { timeout: 5000 });
     assert.match((await page.locator('[data-form="backend:stats_lan"]').textContent())!, /listen section, 0 servers/);
+
+    // A server's port refused: its error sits under it, and the row's other inputs stay level with it (they
+    // were pushed down to the bottom of the error), at desktop width and on a phone.
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${serve.url}#/config`);
+      await page.goto(`${serve.url}#/setup/backend/nas_backend`);
+      await page.waitForSelector('.wizard[data-step="servers"]', { timeout: 10_000 });
+      await page.fill('#f-backends-0-servers-0-port', '99999');
+      await page.click('[data-action="next"]');
+      await page.locator('#f-backends-0-servers-0-port-err').waitFor({ timeout: 5000 });
+      const tops = await page.evaluate(() => ['name', 'address', 'port', 'weight'].map((f) => Math.round(document.getElementById(`f-backends-0-servers-0-${f}`)!.getBoundingClientRect().top)));
+      // On a phone name and address have lines of their own; port and weight share one.
+      const level = width === 375 ? [tops[2], tops[3]] : tops;
+      assert.ok(level.every((t) => t === level[0]), `at ${width} px the inputs are level: ${JSON.stringify(tops)}`);
+      const backup = await page.evaluate(() => { const b = document.querySelector('li.server .backup')!.getBoundingClientRect(); const p = document.getElementById('f-backends-0-servers-0-port')!.getBoundingClientRect(); return { backup: Math.round(b.top + b.height / 2), port: Math.round(p.top + p.height / 2) }; });
+      assert.ok(Math.abs(backup.backup - backup.port) <= 3, `at ${width} px Backup is level with the port: ${JSON.stringify(backup)}`);
+    }
   });
 });
