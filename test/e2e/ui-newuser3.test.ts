@@ -8,7 +8,9 @@
  *    count connections a second (they said req/s), and the rule's choice is not cut off;
  *  - a certificate import with an encrypted key and no passphrase says so at the passphrase field
  *    (it was at the PEM field, with a command-line hint), and the focus goes there;
- *  - importing under the name of a stored certificate asks first (it replaced it silently);
+ *  - importing under the name of a stored certificate asks first (it replaced it silently); the wizard's
+ *    "Import a PEM" refuses a stored name and has a passphrase field (an encrypted key was a dead end),
+ *    kept out of the draft the tab saves;
  *  - a backend without servers (a `listen stats`) is not shown as Down (HAProxy reports it UP);
  *  - a listen section edited in the forms: what no rule takes goes to its own servers (shown as an
  *    empty "backend"), a stats-only site may have its page at '/' (Next refused it), and a stats page
@@ -215,7 +217,7 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
   const otherPem = path.join(certDir, 'other.pem');
   fs.writeFileSync(otherPem, fs.readFileSync(other.crt, 'utf8') + fs.readFileSync(other.key, 'utf8'));
   const web = await startOrigin('web1');
-  const [adminPort, httpPort] = await Promise.all([freePort(), freePort()]);
+  const [adminPort, httpPort, httpsPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend web_http\n    bind 127.0.0.1:${httpPort}\n    default_backend web_backend\n\nbackend web_backend\n    server web1 127.0.0.1:${web.port}\n`;
   try {
     await withUiSession({ name: 'ui-newuser3-certs', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 900 }, origins: [web] }, async ({ serve, page, dataDir }) => {
@@ -251,7 +253,37 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
       // Pressed again: replaced.
       await page.click('[data-action="import"]');
       await page.waitForSelector('text=Imported nas.home.arpa (CN=other.home.arpa)', { timeout: 10_000 });
-      assert.notEqual(fs.readFileSync(stored, 'utf8'), before);
+      const replaced = fs.readFileSync(stored, 'utf8');
+      assert.notEqual(replaced, before);
+
+      // The wizard's "Import a PEM": a stored name is not overwritten from there, and an encrypted key has its
+      // passphrase field (there was none: the error pointed at the command line).
+      await page.goto(`${serve.url}#/setup`);
+      await page.waitForSelector('.wizard[data-step="what"]');
+      await page.check('input[name="site-kind"][value="https"]');
+      await page.fill('#f-name', 'nas_site');
+      await page.click('[data-action="next"]');
+      await page.waitForSelector('.wizard[data-step="listen"]');
+      await page.fill('#f-listen-address', '127.0.0.1');
+      await page.fill('#f-listen-port', String(httpsPort));
+      await page.click('[data-action="next"]');
+      await page.waitForSelector('.wizard[data-step="tls"]');
+      await page.check('input[name="tls"][value="import"]');
+      await page.uncheck('text=Also answer plain HTTP').catch(() => {});
+      await page.setInputFiles('.wizard input[type="file"]', encryptedPem);
+      await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#f-tls-importName')?.value ?? '') === 'nas.home.arpa', undefined, { timeout: 5000 });
+      await page.click('[data-action="next"]');
+      assert.match((await page.locator('#f-tls-importName-err').textContent({ timeout: 5000 }))!, /A certificate named nas\.home\.arpa is stored already \(CN=other\.home\.arpa, until [\d-]+\)\. Choose another name/);
+      assert.equal(fs.readFileSync(stored, 'utf8'), replaced, 'the stored certificate is untouched');
+      await page.fill('#f-tls-importName', 'nas2');
+      await page.click('[data-action="next"]');
+      assert.match((await page.locator('#f-tls-passphrase-err').textContent({ timeout: 5000 }))!, /the private key is encrypted; type its passphrase in this field/);
+      await page.fill('#f-tls-passphrase', 'secret');
+      await page.click('[data-action="next"]');
+      await page.waitForSelector('.wizard[data-step="routing"]', { timeout: 10_000 });
+      assert.ok(fs.existsSync(path.join(dataDir, 'certs', 'nas2.pem')));
+      // The passphrase is not kept with the draft the tab saves.
+      assert.doesNotMatch(await page.evaluate(() => JSON.stringify(sessionStorage)), /secret/);
     });
   } finally {
     fs.rmSync(certDir, { recursive: true, force: true });
