@@ -5,7 +5,8 @@
  *  - a TLS passthrough routed by the server name (SNI) is built in the wizard (a TCP service could
  *    only route by source address): the written lines keep every line of the user's file in order,
  *    haproxy -c accepts them, and connections reach the server their name asks for; its cards
- *    count connections a second (they said req/s), and the rule's choice is not cut off;
+ *    count connections a second (they said req/s), the rule's choice is not cut off, and the tracer
+ *    follows the server name (it answered the default backend);
  *  - a certificate import with an encrypted key and no passphrase says so at the passphrase field
  *    (it was at the PEM field, with a command-line hint), and the focus goes there;
  *  - importing under the name of a stored certificate asks first (it replaced it silently); the wizard's
@@ -197,6 +198,16 @@ test('a TLS passthrough routed by the server name is built in the wizard, keeps 
       assert.doesNotMatch((await card.textContent())!, /req\/s/);
       assert.match((await page.locator('#backend-git_tls').textContent())!, /conn\/s[\s\S]*Conn\/s/);
       assert.match((await page.locator('#backend-nas_backend').textContent())!, /req\/s[\s\S]*Req\/s/);
+
+      // The tracer follows the server name too (it found req.ssl_sni empty and answered the default backend).
+      await page.goto(`${serve.url}#/trace`);
+      await page.waitForSelector('[data-action="trace"]:not([disabled])', { timeout: 10_000 });
+      await page.locator('form.form select').first().selectOption('tls_pass');
+      await page.getByLabel('Over TLS').check();
+      await page.getByLabel('SNI (server name)').fill('git.home.arpa');
+      await page.click('[data-action="trace"]');
+      await page.waitForSelector('.result[data-trace-backend="git_tls"]', { timeout: 5000 })
+        .catch(async () => assert.fail(`traced to git_tls: ${await page.locator('main').textContent()}`));
     });
   } finally {
     await git.stop();
