@@ -372,3 +372,23 @@ test("an apply keeps the mode of the user's own haproxy.cfg (0644, 0640), as a r
     }
   }
 });
+
+test('an apply keeps the owner of haproxy.cfg where the process may (as root: a root:haproxy file stays so)', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to give the file another owner');
+    return;
+  }
+  const dir = tempDir();
+  try {
+    const store = open(dir, fakeTarget());
+    const file = path.join(dir, 'haproxy.cfg');
+    fs.chownSync(file, 0, 65534);
+    fs.chmodSync(file, 0o640);
+    const r = await store.apply({ text: config('    server s1 127.0.0.1:8001 weight 2'), baseHash: store.current().hash, source: 'wizard' });
+    assert.ok(r.ok && r.value.outcome === 'applied', JSON.stringify(r));
+    const st = fs.statSync(file);
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o777], [0, 65534, 0o640]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
