@@ -6,7 +6,7 @@
  *    only route by source address): the written lines keep every line of the user's file in order,
  *    haproxy -c accepts them, and connections reach the server their name asks for; its cards
  *    count connections a second (they said req/s), the rule's choice is not cut off, and the tracer
- *    follows the server name (it answered the default backend);
+ *    traces it over TLS by the server name (it answered the default backend);
  *  - a certificate import with an encrypted key and no passphrase says so at the passphrase field
  *    (it was at the PEM field, with a command-line hint), and the focus goes there;
  *  - importing under the name of a stored certificate asks first (it replaced it silently); the wizard's
@@ -203,7 +203,8 @@ test('a TLS passthrough routed by the server name is built in the wizard, keeps 
       await page.goto(`${serve.url}#/trace`);
       await page.waitForSelector('[data-action="trace"]:not([disabled])', { timeout: 10_000 });
       await page.locator('form.form select').first().selectOption('tls_pass');
-      await page.getByLabel('Over TLS').check();
+      // Its clients speak TLS: the choice says so itself, with the SNI field at hand (it was plain).
+      assert.equal(await page.getByLabel('Over TLS').isChecked(), true);
       await page.getByLabel('SNI (server name)').fill('git.home.arpa');
       await page.click('[data-action="trace"]');
       await page.waitForSelector('.result[data-trace-backend="git_tls"]', { timeout: 5000 })
