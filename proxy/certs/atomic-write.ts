@@ -19,7 +19,7 @@ export function ensurePrivateDir(dir: string, mode = 0o700): void {
  * readable by others even for a moment, flushed to disk, then renamed over
  * `file`. On any failure the temporary file is removed and the error rethrown.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, owner?: { uid: number; gid: number }): void {
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
@@ -27,6 +27,14 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     fd = fs.openSync(temp, 'wx', mode);
     // The umask may have removed bits from `mode`; set it exactly.
     fs.fchmodSync(fd, mode);
+    // The file it replaces belonged to someone else (root:haproxy): keep that where the process may.
+    if (owner && process.getuid && (owner.uid !== process.getuid() || owner.gid !== process.getgid?.())) {
+      try {
+        fs.fchownSync(fd, owner.uid, owner.gid);
+      } catch {
+        // Not permitted: the file is the process's own, with the mode asked for.
+      }
+    }
     fs.writeFileSync(fd, data);
     fs.fsyncSync(fd);
     fs.closeSync(fd);

@@ -23,7 +23,7 @@ import { directiveText } from './serialize.ts';
 import { BUILTIN_BALANCE, inheritedDefaults, withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
-  splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines, statsKept,
+  splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines, statsKept, SNI_INSPECT_LINES,
 } from './form-model.ts';
 import type {
   BackendSpec, StickinessSpec, BindSpec, FrontendCategory, BackendCategory, FrontendSpec, HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
@@ -151,6 +151,7 @@ function aclCriterion(m: RuleMatch): string[] {
     case 'path-begins': return ['path_beg'];
     case 'path-is': return ['path'];
     case 'source-in': return ['src'];
+    case 'sni-is': return ['req.ssl_sni', '-i'];
     case 'header-contains': return [`hdr_sub(${m.header})`, '-i'];
   }
 }
@@ -272,6 +273,7 @@ function frontendLines(spec: FrontendSpec, aclNames: string[]): Record<FrontendC
     metrics: spec.metricsPath !== undefined ? [lineOf(['http-request', 'use-service', 'prometheus-exporter', 'if', '{', 'path', spec.metricsPath, '}'])] : [],
     // `stats enable` alone serves HAProxy's default path: no `stats uri` line for it.
     stats: spec.statsUri !== undefined ? ['stats enable', ...(spec.statsUri !== DEFAULT_STATS_URI ? [lineOf(['stats', 'uri', spec.statsUri])] : [])] : [],
+    inspect: spec.mode === 'tcp' && rules.some((r) => r.match?.kind === 'sni-is') ? [...SNI_INSPECT_LINES] : [],
     acl: rules.flatMap((r, i) => (r.match ? [aclLine(aclNames[i]!, r.match)] : [])),
     use_backend: rules.map((r, i) => (r.match ? lineOf(['use_backend', r.backend, 'if', aclNames[i]!]) : `${lineOf(['use_backend', r.backend])} ${r.raw ?? ''}`.trimEnd())),
     default_backend: spec.defaultBackend ? [lineOf(['default_backend', spec.defaultBackend])] : [],
@@ -354,7 +356,8 @@ function checkFrontend(spec: FrontendSpec | undefined, problem: (field: string, 
     if (path === undefined) continue;
     if (!validWord(path) || !path.startsWith('/') || /[{}#"'\\]/.test(path)) problem(field, `a path starting with '/', without spaces, braces, quotes or '#', is required for ${what} (got ${JSON.stringify(path)})`);
     else if (spec.mode === 'tcp') problem(field, `${what} needs an HTTP site`);
-    else if (field === 'frontend.statsUri' && path === '/') problem(field, "the stats page at '/' would answer every request of the site (stats uri is a prefix): use a path such as /stats");
+    // '/' is right for a site that is only the stats page (HAProxy's usual `listen stats`).
+    else if (field === 'frontend.statsUri' && path === '/' && ((spec.rules ?? []).length > 0 || spec.defaultBackend !== undefined)) problem(field, "the stats page at '/' would answer every request of the site (stats uri is a prefix): use a path such as /stats");
   }
   if (spec.statsUri !== undefined && spec.statsUri === spec.metricsPath) problem('frontend.metricsPath', 'the stats page and the Prometheus metrics need different paths');
   if (spec.defaultBackend !== undefined && !validName(spec.defaultBackend)) problem('frontend.defaultBackend', 'the name of a backend');
@@ -373,7 +376,9 @@ function checkFrontend(spec: FrontendSpec | undefined, problem: (field: string, 
     if (m.kind === 'header-contains' && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(m.header ?? '')) problem(`${at}.match.header`, 'a header name');
     if (m.kind === 'source-in' && !m.values.every((v) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v))) problem(`${at}.match.values`, 'IP addresses or networks (192.168.1.0/24)');
     if ((m.kind === 'path-begins' || m.kind === 'path-is') && !m.values.every((v) => v.startsWith('/'))) problem(`${at}.match.values`, "paths start with '/'");
-    if (spec.mode === 'tcp' && m.kind !== 'source-in') problem(`${at}.match.kind`, 'a TCP service can only route by source address');
+    if (m.kind === 'sni-is' && !m.values.every((v) => /^[A-Za-z0-9_.-]+$/.test(v))) problem(`${at}.match.values`, 'host names (git.home.arpa), as the client asks for them');
+    if (spec.mode === 'tcp' && m.kind !== 'source-in' && m.kind !== 'sni-is') problem(`${at}.match.kind`, 'a TCP service can only route by the TLS server name (SNI) or the source address');
+    if (spec.mode !== 'tcp' && m.kind === 'sni-is') problem(`${at}.match.kind`, 'routing by the TLS server name (SNI) is for a TCP service passing TLS through; an HTTP site routes by Host');
     if (r.aclName !== undefined && !validName(r.aclName)) problem(`${at}.aclName`, 'letters, digits, _ . : -');
   });
 }
@@ -693,6 +698,8 @@ function setFrontend(l: Lines, config: Config, spec: FrontendSpec, previousName:
   let anchor = section.loc.line - 1;
   for (const c of FRONTEND_CATEGORIES) {
     const olds = section.directives.filter((d) => frontendCategory(d, owned, section) === c);
+    // The SNI rules' wait stays as written once there (its delay is the user's; a rule written by hand may need it).
+    if (c === 'inspect' && olds.length > 0) lines.inspect = olds.map((d) => canonicalFrontendLine(d, c));
     // A listen section's mode line is shared with its backend side: leave it when the frontend form does not set one.
     anchor = spliceCategory(l, patch, olds, lines[c], (d) => canonicalFrontendLine(d, c), anchor, indent);
   }

@@ -19,10 +19,25 @@ import { BUILTIN_SERVER } from './provision.ts';
 
 /** A routing condition the forms can build. Values are ORed. */
 export type RuleMatch =
-  | { kind: 'host-is' | 'path-begins' | 'path-is' | 'source-in'; values: string[] }
+  | { kind: 'host-is' | 'path-begins' | 'path-is' | 'source-in' | 'sni-is'; values: string[] }
   | { kind: 'header-contains'; header: string; values: string[] };
 
-export const RULE_KINDS = ['host-is', 'path-begins', 'path-is', 'source-in', 'header-contains'] as const;
+export const RULE_KINDS = ['host-is', 'path-begins', 'path-is', 'source-in', 'header-contains', 'sni-is'] as const;
+
+/**
+ * What a TCP frontend that routes by the TLS server name (`sni-is`) needs before its rules: wait for the
+ * client's hello (up to 5 s), and accept the connection as soon as one is there (HAProxy's documented
+ * TLS passthrough pattern, `req.ssl_sni` being empty until the hello arrived).
+ */
+export const SNI_INSPECT_LINES = ['tcp-request inspect-delay 5s', 'tcp-request content accept if { req.ssl_hello_type 1 }'] as const;
+
+/** `tcp-request inspect-delay T` and `tcp-request content accept if { req.ssl_hello_type 1 }` (or req_ssl_hello_type): the SNI rules' wait. */
+export function isSniInspect(d: Directive): boolean {
+  if (d.keyword === 'tcp-request inspect-delay') return d.args.length === 1;
+  if (d.keyword !== 'tcp-request content') return false;
+  const a = d.args;
+  return a.length === 6 && a[0] === 'accept' && a[1] === 'if' && a[2] === '{' && (a[3] === 'req.ssl_hello_type' || a[3] === 'req_ssl_hello_type') && a[4] === '1' && a[5] === '}';
+}
 
 /**
  * One `use_backend` rule, in order. Either `match` (a simple rule the forms
@@ -249,6 +264,7 @@ export function aclMatch(args: readonly string[]): RuleMatch | undefined {
   if ((c === 'path_beg' && only()) || (c === 'path' && only('-m beg'))) return { kind: 'path-begins', values: [...values] };
   if (c === 'path' && only()) return { kind: 'path-is', values: [...values] };
   if (c === 'src' && only()) return { kind: 'source-in', values: [...values] };
+  if ((c === 'req.ssl_sni' || c === 'req_ssl_sni') && only('-i')) return { kind: 'sni-is', values: [...values] };
   const sub = /^hdr_sub\(([^,()]+)\)$/.exec(c);
   if (sub && only('-i')) return { kind: 'header-contains', header: criterion.slice(8, -1), values: [...values] };
   return undefined;
@@ -321,13 +337,15 @@ export function frontendCategory(d: Directive, acls: ReadonlyMap<string, RuleMat
     case 'use_backend': return 'use_backend';
     case 'acl': return acls.has(d.args[0] ?? '') ? 'acl' : undefined;
     case 'http-request': return isHttpsRedirect(d) ? 'redirect' : metricsPathOf(d) !== undefined ? 'metrics' : undefined;
+    case 'tcp-request inspect-delay':
+    case 'tcp-request content': return isSniInspect(d) ? 'inspect' : undefined;
     case 'redirect': return isHttpsRedirect(d) ? 'redirect' : undefined;
     default: return undefined;
   }
 }
 
-export type FrontendCategory = 'mode' | 'bind' | 'redirect' | 'metrics' | 'stats' | 'acl' | 'use_backend' | 'default_backend';
-export const FRONTEND_CATEGORIES: readonly FrontendCategory[] = ['mode', 'bind', 'redirect', 'metrics', 'stats', 'acl', 'use_backend', 'default_backend'];
+export type FrontendCategory = 'mode' | 'bind' | 'redirect' | 'metrics' | 'stats' | 'inspect' | 'acl' | 'use_backend' | 'default_backend';
+export const FRONTEND_CATEGORIES: readonly FrontendCategory[] = ['mode', 'bind', 'redirect', 'metrics', 'stats', 'inspect', 'acl', 'use_backend', 'default_backend'];
 
 export type BackendCategory = 'mode' | 'balance' | 'cookie' | 'httpchk' | 'expect' | 'email-alert' | 'server';
 export const BACKEND_CATEGORIES: readonly BackendCategory[] = ['mode', 'balance', 'cookie', 'httpchk', 'expect', 'email-alert', 'server'];

@@ -605,9 +605,9 @@ export interface ConfigVersionText extends ConfigVersion {
   text: string;
 }
 
-/** A routing condition the forms build. Values are ORed. */
+/** A routing condition the forms build. Values are ORed. `sni-is` (a TCP service: the TLS server name the client asks for) brings the inspect-delay lines it needs. */
 export type RuleMatch =
-  | { kind: 'host-is' | 'path-begins' | 'path-is' | 'source-in'; values: string[] }
+  | { kind: 'host-is' | 'path-begins' | 'path-is' | 'source-in' | 'sni-is'; values: string[] }
   | { kind: 'header-contains'; header: string; values: string[] };
 
 /**

@@ -80,9 +80,10 @@ export class TimelineReader {
       const events = await this.events(backend, srv.name);
       servers.push({ name: srv.name, initial: events[0]?.from ?? srv.status, events });
     }
-    // Before any known transition the backend was in the state its servers started in (the first derived event's `from`).
+    // Before any known transition the backend was in the state its servers started in (the first derived event's `from`);
+    // one without servers (a stats listen's) is UP, as HAProxy's stats say.
     const derived = backendEvents(backend, servers);
-    return timelineOf(backend, undefined, derived.events, runtime.hasUsableServer ? 'UP' : 'DOWN', from, this.to, this.configured[`backend:${backend}`]);
+    return timelineOf(backend, undefined, derived.events, runtime.hasUsableServer || runtime.servers.length === 0 ? 'UP' : 'DOWN', from, this.to, this.configured[`backend:${backend}`]);
   }
 
   /** Every known transition of one server, oldest first. */

@@ -183,6 +183,22 @@ function checkRequest(r: TraceRequest | undefined): string | undefined {
 
 // ---------------------------------------------------------------- the simulated transaction
 
+/**
+ * A TLS 1.2/1.3 ClientHello record as a client sends it first (RFC 8446 §4.1.2), with the server_name
+ * extension when `sni` is given: what a TLS passthrough's inspection holds when its rules run.
+ */
+export function clientHello(sni: string | undefined): Uint8Array {
+  const u16 = (n: number): number[] => [(n >> 8) & 0xff, n & 0xff];
+  const name = sni ? [...Buffer.from(sni, 'ascii')] : [];
+  const serverName = sni ? [0x00, 0x00, ...u16(name.length + 5), ...u16(name.length + 3), 0x00, ...u16(name.length), ...name] : [];
+  // supported_versions: TLS 1.3, 1.2.
+  const versions = [0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04, 0x03, 0x03];
+  const extensions = [...serverName, ...versions];
+  const body = [0x03, 0x03, ...new Array<number>(32).fill(0x2a), 0x00, ...u16(2), 0x13, 0x01, 0x01, 0x00, ...u16(extensions.length), ...extensions];
+  const handshake = [0x01, (body.length >> 16) & 0xff, ...u16(body.length & 0xffff), ...body];
+  return Uint8Array.from([0x16, 0x03, 0x01, ...u16(handshake.length), ...handshake]);
+}
+
 /** The parts of HttpTransaction that compiled rules and fetches read, over copies of the request. */
 class TraceTx {
   readonly request: { method: string; url: string; versionMajor: number; versionMinor: number; headers: string[]; keepAlive: boolean; upgrade: boolean };
@@ -207,7 +223,8 @@ class TraceTx {
     };
     // A TCP frontend reads HTTP fetches from the bytes its inspection holds; without an inspect-delay it
     // holds none when it routes, and they find nothing.
-    const raw: HttpRequestInfo | undefined = heldHead ? { method: req.method, url: req.url, version: req.version, rawHeaders: [...req.rawHeaders], raw: true } : undefined;
+    // A TLS passthrough holds the client's hello instead (req.ssl_sni, req.ssl_hello_type read it).
+    const raw: HttpRequestInfo | undefined = heldHead && !conn.payload ? { method: req.method, url: req.url, version: req.version, rawHeaders: [...req.rawHeaders], raw: true } : undefined;
     this.context = {
       conn,
       ...(http ? { req } : raw ? { req: raw } : {}),
@@ -498,6 +515,10 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
     if (b) backends.set(p.name, b);
   }
   const bind = frontend.binds[0]?.addresses[0];
+  // Over TLS to a TCP frontend that does not terminate it (TLS passthrough): the connection is not TLS to
+  // Loadstar (ssl_fc is false); its inspection holds the client's hello, with the SNI, once it has waited.
+  const passthrough = mode === 'tcp' && request.tls === true && !frontend.binds[0]?.ssl;
+  const hello = passthrough && (frontend.inspectDelay ?? 0) > 0 ? clientHello(request.sni) : undefined;
   const conn: ConnectionInfo = {
     src: request.source ?? '127.0.0.1',
     srcPort: request.sourcePort ?? 50000,
@@ -505,13 +526,19 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
     dstPort: bind?.port ?? 0,
     frontend: frontend.name,
     defaultBackend: frontend.defaultBackend?.name,
-    ssl: request.tls === true,
-    ...(request.tls ? { sslProtocol: 'TLSv1.3', ...(request.sni ? { sslSni: request.sni } : {}) } : {}),
+    ssl: request.tls === true && !passthrough,
+    ...(request.tls && !passthrough ? { sslProtocol: 'TLSv1.3', ...(request.sni ? { sslSni: request.sni } : {}) } : {}),
+    ...(hello ? { payload: hello } : {}),
   };
   const method = (request.method ?? 'GET').toUpperCase();
   const tx = new TraceTx(method, request.url, headers, conn, engineHooks(config, backends), frontend.name, mode === 'http', (frontend.inspectDelay ?? 0) > 0);
   const result: TraceResult = { frontend: frontend.name, mode, request: { method, url: request.url, headers: [] }, rules: [], routes: [], servers: [], steps: [] };
-  result.steps.push(`${method} ${request.url} from ${conn.src}${conn.ssl ? ` over TLS${request.sni ? ` (SNI ${request.sni})` : ''}` : ''} arrives at frontend ${frontend.name} (${mode} mode)`);
+  result.steps.push(`${method} ${request.url} from ${conn.src}${request.tls ? ` over TLS${request.sni ? ` (SNI ${request.sni})` : ''}` : ''} arrives at frontend ${frontend.name} (${mode} mode)`);
+  if (passthrough) {
+    result.steps.push(hello
+      ? `the TLS passes through (the bind does not terminate it): the inspection holds the client's hello${request.sni ? ` with the server name ${request.sni}` : ', without a server name'}`
+      : 'the TLS passes through (the bind does not terminate it), and without tcp-request inspect-delay the routing does not wait for the hello: req.ssl_sni finds nothing');
+  }
   const finish = (): TraceOutcome => {
     const h = tx.request.headers;
     result.request = { method: tx.request.method, url: tx.request.url, headers: Array.from({ length: h.length / 2 }, (_, i) => [h[2 * i]!, h[2 * i + 1]!] as [string, string]) };

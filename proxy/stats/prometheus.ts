@@ -231,7 +231,8 @@ const BACKEND: Record<string, Getter> = {
   requests_denied_total: (r) => r.counters.dreq,
   responses_denied_total: (r) => r.counters.dresp,
   status: (r) => {
-    const up = r.backend!.hasUsableServer;
+    // HAProxy's promex: a backend without servers (a stats listen's) is UP.
+    const up = r.backend!.hasUsableServer || r.backend!.servers.length === 0;
     return [['state="DOWN"', up ? 0 : 1], ['state="UP"', up ? 1 : 0]];
   },
   weight: (r) => backendWeights(r.backend!).weight,

@@ -147,13 +147,15 @@ export function backendWeights(backend: RuntimeBackend): { act: number; bck: num
 
 function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http: boolean, now: number): Record<string, FieldValue> {
   const c = backend.stats;
-  const up = backend.hasUsableServer;
+  // HAProxy (stats_fill_be_stats): a backend without servers (a stats listen's) is UP and has no downtime.
+  const serverless = backend.servers.length === 0;
+  const up = backend.hasUsableServer || serverless;
   const w = backendWeights(backend);
   return {
     pxname: proxy.name, svname: 'BACKEND', qcur: backend.queue.length, qmax: c.qmax, scur: c.scur, smax: c.smax, slim: backend.fullconn ?? '',
     stot: c.stot, bin: c.bin, bout: c.bout, dreq: c.dreq, dresp: c.dresp, econ: c.econ, eresp: c.eresp, wretr: c.wretr, wredis: c.wredis,
     status: up ? 'UP' : 'DOWN', weight: w.weight, act: w.act, bck: w.bck, chkdown: c.chkdown,
-    lastchg: Math.floor((now - c.lastChange) / 1000), downtime: c.downtimeSeconds(now), pid: 1, iid, sid: 0, lbtot: c.lbtot, type: 1,
+    lastchg: Math.floor((now - c.lastChange) / 1000), downtime: serverless ? '' : c.downtimeSeconds(now), pid: 1, iid, sid: 0, lbtot: c.lbtot, type: 1,
     rate: c.rate, rate_max: c.rateMax, ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, ...compression(c, http), lastsess: lastSess(c, now), ...times(c),
     cookie: backend.config.cookie?.name, mode: http ? 'http' : 'tcp', algo: backend.config.balance.algorithm,

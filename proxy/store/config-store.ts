@@ -29,6 +29,21 @@ import { writeFileAtomic, ensurePrivateDir } from '../certs/atomic-write.ts';
 import { VersionStore, VERSION_SOURCES, textHash } from './versions.ts';
 import type { StoredVersion, VersionRecord, VersionSource } from './versions.ts';
 import { summarizeChange } from './change-summary.ts';
+
+/**
+ * Writes the configuration atomically, keeping the mode and owner of the file it replaces (a hand-kept
+ * /etc/haproxy/haproxy.cfg is 0644, or root:haproxy 0640: an edit in the UI made it 0600 and the
+ * process's own); a new file is 0600.
+ */
+function writeConfigFile(file: string, text: string): void {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    stat = undefined;
+  }
+  writeFileAtomic(file, text, stat ? stat.mode & 0o777 : 0o600, stat ? { uid: stat.uid, gid: stat.gid } : undefined);
+}
 import { unifiedDiff } from './line-diff.ts';
 
 export type { VersionRecord, VersionSource, StoredVersion } from './versions.ts';
@@ -347,7 +362,7 @@ export class ConfigStore {
     const target = this.options.target;
     const before = target?.backendHealth() ?? new Map<string, BackendHealth>();
     try {
-      writeFileAtomic(this.path, request.text, 0o600);
+      writeConfigFile(this.path, request.text);
     } catch (e) {
       return fail('LS_ERR_STORE_WRITE', `${this.path} could not be written (${(e as Error).message}); nothing changed.`);
     }
@@ -424,7 +439,7 @@ export class ConfigStore {
   /** Puts `text` back in the file, best effort (the engine already runs it). */
   private writeBack(text: string): void {
     try {
-      writeFileAtomic(this.path, text, 0o600);
+      writeConfigFile(this.path, text);
       this.knownHash = textHash(text);
     } catch (e) {
       this.options.onEvent?.(`could not restore ${this.path}: ${(e as Error).message}`);

@@ -22,7 +22,7 @@ const FIRST_WORDS: Record<string, Set<string>> = Object.fromEntries(
 /** Keywords that name an ACL or a condition after them. */
 const CONDITION_WORDS = new Set(['if', 'unless', 'or', '||']);
 
-interface State {
+export interface State {
   section: string;
   /** Index of the current word on its line (0 = the keyword). */
   word: number;
@@ -31,14 +31,18 @@ interface State {
   inCondition: boolean;
   /** Inside `{ … }` (an anonymous ACL). */
   braces: number;
+  /** Just after a `{`: the next word is the anonymous ACL's fetch. */
+  fetchNext: boolean;
 }
 
-function token(stream: StringStream, state: State): string | null {
+/** Exported for the tests: the style of the next token of `stream`. */
+export function token(stream: StringStream, state: State): string | null {
   if (stream.sol()) {
     state.word = 0;
     state.keyword = '';
     state.inCondition = false;
     state.braces = 0;
+    state.fetchNext = false;
   }
   if (stream.eatSpace()) return null;
   const ch = stream.peek();
@@ -60,6 +64,7 @@ function token(stream: StringStream, state: State): string | null {
   if (ch === '{' || ch === '}') {
     stream.next();
     state.braces += ch === '{' ? 1 : -1;
+    state.fetchNext = ch === '{';
     return 'bracket';
   }
   if (ch === '!') {
@@ -71,6 +76,10 @@ function token(stream: StringStream, state: State): string | null {
   const word = stream.current();
   const index = state.word++;
   const indented = stream.start > 0 && /^\s/.test(stream.string);
+  // The criterion of `acl NAME FETCH …` and the first word of `{ FETCH … }` are sample fetches, with or
+  // without arguments (`req.ssl_sni`, `src`, `hdr(host)`).
+  const fetch = state.fetchNext || (state.keyword === 'acl' && index === 2);
+  state.fetchNext = false;
 
   if (index === 0) {
     if (!indented && ALL_SECTIONS.has(word)) {
@@ -85,6 +94,7 @@ function token(stream: StringStream, state: State): string | null {
   }
   if (ALL_SECTIONS.has(state.keyword) && index === 1) return 'def';
   if (state.keyword === 'acl' && index === 1) return 'def';
+  if (fetch) return 'builtin';
   if (CONDITION_WORDS.has(word)) {
     state.inCondition = true;
     return 'atom';
@@ -99,7 +109,7 @@ function token(stream: StringStream, state: State): string | null {
 
 export const haproxyLanguage = StreamLanguage.define<State>({
   name: 'haproxy',
-  startState: () => ({ section: '', word: 0, keyword: '', inCondition: false, braces: 0 }),
+  startState: () => ({ section: '', word: 0, keyword: '', inCondition: false, braces: 0, fetchNext: false }),
   copyState: (s) => ({ ...s }),
   token,
   // Inside a section, a new line is indented one unit; a section header starts at column 0.

@@ -105,8 +105,12 @@ export function passesFilter(filter: TimelineFilter, name: string | undefined, a
   return find === '' || name.toLowerCase().includes(find);
 }
 
-/** A backend's state for a badge: DOWN without a usable server, degraded (said so) with some, UP with all. */
+/**
+ * A backend's state for a badge: DOWN without a usable server, degraded (said so) with some, UP with
+ * all; one without servers at all (a stats listen's) is neither: "No servers", not checked.
+ */
 export function backendNow(usable: number, total: number): { status: string; text?: string } {
+  if (total === 0) return { status: 'no check', text: 'No servers' };
   if (usable === 0) return { status: 'DOWN' };
   return usable < total ? { status: 'UP 1/2', text: `Degraded, ${usable} of ${total} usable` } : { status: 'UP' };
 }

@@ -207,6 +207,7 @@ export const RULE_TEXT: Record<RuleKind, string> = {
   'path-begins': 'Path begins with',
   'path-is': 'Path is',
   'source-in': 'Source address in',
+  'sni-is': 'TLS server name (SNI) is',
   'header-contains': 'Header contains',
 };
 
@@ -215,6 +216,7 @@ export const RULE_PLACEHOLDER: Record<RuleKind, string> = {
   'path-begins': '/static/',
   'path-is': '/login',
   'source-in': '192.168.1.0/24',
+  'sni-is': 'git.home.arpa',
   'header-contains': 'bot',
 };
 
@@ -487,7 +489,9 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
           else if ((r.kind === 'path-begins' || r.kind === 'path-is') && !vals.every((v) => v.startsWith('/'))) errors[`rules.${i}.values`] = "A path starts with '/' (e.g. /static/).";
           else if (r.kind === 'source-in' && !vals.every((v) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v))) errors[`rules.${i}.values`] = 'IP addresses or networks, e.g. 192.168.1.0/24.';
           if (r.kind === 'header-contains' && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(r.header)) errors[`rules.${i}.header`] = 'The header name, e.g. User-Agent.';
-          if (d.kind === 'tcp' && r.kind !== 'source-in') errors[`rules.${i}.kind`] = 'A TCP service can only route by source address.';
+          else if (r.kind === 'sni-is' && !vals.every((v) => /^[A-Za-z0-9_.-]+$/.test(v))) errors[`rules.${i}.values`] = 'Host names as the clients ask for them, e.g. git.home.arpa.';
+          if (d.kind === 'tcp' && r.kind !== 'source-in' && r.kind !== 'sni-is') errors[`rules.${i}.kind`] = 'A TCP service routes by the TLS server name (SNI) or the source address.';
+          if (d.kind !== 'tcp' && r.kind === 'sni-is') errors[`rules.${i}.kind`] = 'The TLS server name is for a TCP service passing TLS through; a web site routes by Host.';
         }
         checkName(errors, `rules.${i}.backend`, r.backend, 'backend');
       });
@@ -499,7 +503,9 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         };
         page(d.stats, d.statsUri, 'pages.statsUri');
         page(d.metrics, d.metricsPath, 'pages.metricsPath');
-        if (d.stats && !errors['pages.statsUri'] && d.statsUri.trim() === '/') errors['pages.statsUri'] = "The stats page answers every path that begins with this one: '/' would take the whole site. Use e.g. /stats.";
+        // '/' is right for a site that is only the stats page (HAProxy's usual `listen stats`): nothing else to take.
+        const routes = d.rules.length > 0 || d.defaultBackend.trim() !== '';
+        if (d.stats && routes && !errors['pages.statsUri'] && d.statsUri.trim() === '/') errors['pages.statsUri'] = "The stats page answers every path that begins with this one: '/' would take the whole site. Use e.g. /stats.";
         if (d.stats && d.metrics && !errors['pages.metricsPath'] && d.metricsPath.trim() === d.statsUri.trim()) errors['pages.metricsPath'] = 'Use a path other than the stats page\'s.';
       }
       break;

@@ -15,6 +15,8 @@ class Wizard {
   mode = $state.raw<WizardMode>({ kind: 'new' });
   draft = $state<SiteDraft>(newSite('http'));
   errors = $state<FieldErrors>({});
+  /** The passphrase of an imported PEM's encrypted key: kept here, never in the draft (which is saved to the tab's storage). */
+  importPass = $state('');
   step = $state<StepId>('what');
   /** A step's Next is waiting for the engine (listen check, certificate). */
   busy = $state(false);
@@ -69,6 +71,7 @@ class Wizard {
       return;
     }
     forgetWizard(tabStorage());
+    this.importPass = '';
     this.unfinished = false;
     this.resumed = false;
     this.probes = {};
@@ -127,7 +130,8 @@ class Wizard {
     d.tls = fresh.tls;
     d.redirect = fresh.redirect;
     d.kind = kind;
-    if (kind === 'tcp') d.rules = d.rules.filter((r) => r.kind === 'source-in');
+    if (kind === 'tcp') d.rules = d.rules.filter((r) => r.kind === 'source-in' || r.kind === 'sni-is');
+    else d.rules = d.rules.filter((r) => r.kind !== 'sni-is');
     for (const b of d.backends) b.mode = kind === 'tcp' ? 'tcp' : 'http';
   }
 
@@ -222,8 +226,18 @@ class Wizard {
       }
       if (d.tls === 'local-ca' && !(await this.issueCertificate())) return false;
       if (d.tls === 'import') {
-        const r = await control().certImport({ name: d.importName, pems: [d.importPem] });
-        if (!r.ok) return this.setError('tls.pem', r.error.message);
+        // The store replaces a certificate of the same name: one stored before is not overwritten from here
+        // (the one this wizard stored on an earlier Next is its own).
+        const stored = await control().certList();
+        const same = stored.ok ? stored.value.certs.find((c) => c.name === d.importName) : undefined;
+        if (same && same.path !== d.certPath) {
+          return this.setError('tls.importName', `A certificate named ${same.name} is stored already (${same.subject}, until ${same.notAfter.slice(0, 10)}). Choose another name, or choose it under "A stored certificate".`);
+        }
+        const r = await control().certImport({ name: d.importName, pems: [d.importPem], ...(this.importPass ? { passphrase: this.importPass } : {}) });
+        if (!r.ok) {
+          const keyLocked = r.error.code === 'LS_ERR_CERT_KEY_ENCRYPTED' || r.error.code === 'LS_ERR_CERT_KEY_PASSPHRASE';
+          return this.setError(keyLocked ? 'tls.passphrase' : 'tls.pem', r.error.message.replace(/give its passphrase \(CLI: [^)]*\)/, 'type its passphrase in this field'));
+        }
         d.certPath = r.value.path;
       }
       if (d.clientCerts !== 'off') return this.clientCa();

@@ -401,6 +401,10 @@ test("the forms' stats page and Prometheus metrics: written, read back, turned o
   };
   assert.match(refused({ statsUri: 'stats' }), /frontend\.statsUri: a path starting with '\/'/);
   assert.match(refused({ statsUri: '/' }), /would answer every request/);
+  // …but a site that is only the stats page (HAProxy's usual `listen stats`: no rule, no backend) has it at '/'.
+  const only = applyEdits(text, [{ op: 'set-frontend', frontend: { name: 'stats_only', binds: [{ address: '127.0.0.1', port: 18936 }], rules: [], statsUri: '/' } }], parseOptions);
+  assert.ok(only.ok, JSON.stringify(only));
+  assert.match(only.ok ? only.text : '', /\nfrontend stats_only\n    mode http\n    bind 127\.0\.0\.1:18936\n    stats enable\n    stats uri \/\n/);
   assert.match(refused({ metricsPath: '/m }' }), /frontend\.metricsPath/);
   assert.match(refused({ statsUri: '/x', metricsPath: '/x' }), /different paths/);
   assert.match(refused({ mode: 'tcp', metricsPath: '/metrics' }), /needs an HTTP site/);

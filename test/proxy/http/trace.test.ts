@@ -308,6 +308,69 @@ backend other
   assert.equal(other.value.backend, 'other', other.value.steps.join('\n'));
 });
 
+test("a TLS passthrough is traced by the server name: its inspection holds the client's hello, as real HAProxy routes that hello", { timeout: 30_000 }, async (t) => {
+  const frontend = (port: number, git: number, vault: number, wait = true): string => `defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend tls_pass
+    bind 127.0.0.1:${port}
+${wait ? '    tcp-request inspect-delay 5s\n    tcp-request content accept if { req.ssl_hello_type 1 }\n' : ''}    acl is_git req.ssl_sni -i git.home.arpa
+    use_backend git_tls if is_git
+    default_backend vault_tls
+backend git_tls
+    server g 127.0.0.1:${git}
+backend vault_tls
+    server v 127.0.0.1:${vault}
+`;
+  const parsed = parseConfig([{ name: 't.cfg', text: frontend(8443, 9001, 9002) }]);
+  assert.ok(parsed.ok, parsed.diagnostics.map((d) => d.message).join('\n'));
+  const target = staticTarget(parsed.config);
+  const git = traceRequest(target, { frontend: 'tls_pass', url: '/', tls: true, sni: 'git.home.arpa' });
+  assert.ok(git.ok);
+  assert.equal(git.value.backend, 'git_tls', git.value.steps.join('\n'));
+  assert.match(git.value.steps.join('\n'), /the TLS passes through \(the bind does not terminate it\): the inspection holds the client's hello with the server name git\.home\.arpa/);
+  const other = traceRequest(target, { frontend: 'tls_pass', url: '/', tls: true, sni: 'vault.home.arpa' });
+  assert.ok(other.ok);
+  assert.equal(other.value.backend, 'vault_tls', other.value.steps.join('\n'));
+  // Without the wait, the routing does not see the hello (as the engine: req.ssl_sni finds nothing).
+  const noWait = parseConfig([{ name: 't.cfg', text: frontend(8443, 9001, 9002, false) }]);
+  const early = traceRequest(staticTarget(noWait.config), { frontend: 'tls_pass', url: '/', tls: true, sni: 'git.home.arpa' });
+  assert.ok(early.ok);
+  assert.equal(early.value.backend, 'vault_tls', early.value.steps.join('\n'));
+
+  // The hello the trace holds is one HAProxy reads the same way: sent to haproxy, it reaches git_tls.
+  const { requireHaproxy, startHaproxy } = await import('../../helpers/haproxy.ts');
+  if (!requireHaproxy(t)) return;
+  const { clientHello } = await import('../../../proxy/http/trace.ts');
+  const net = await import('node:net');
+  const reached: string[] = [];
+  const listen = (name: string) => new Promise<import('node:net').Server>((resolve) => {
+    // Counted when the hello arrives (startHaproxy's readiness probe sends nothing).
+    const s = net.createServer((c) => { c.on('error', () => {}); c.once('data', () => { reached.push(name); c.destroy(); }); });
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const [gitServer, vaultServer] = [await listen('git_tls'), await listen('vault_tls')];
+  const port = await freePort();
+  const haproxy = await startHaproxy(frontend(port, (gitServer.address() as { port: number }).port, (vaultServer.address() as { port: number }).port), port);
+  try {
+    for (const sni of ['git.home.arpa', 'vault.home.arpa']) {
+      await new Promise<void>((resolve) => {
+        const c = net.connect(port, '127.0.0.1', () => c.write(clientHello(sni)));
+        c.on('close', () => resolve());
+        c.on('error', () => resolve());
+      });
+    }
+    await waitFor('both hellos to reach a backend', () => reached.length === 2, 5000);
+    assert.deepEqual(reached, ['git_tls', 'vault_tls']);
+  } finally {
+    await haproxy.stop();
+    gitServer.close();
+    vaultServer.close();
+  }
+});
+
 test('for balance hdr the trace gives the hash the balancer looks up: sdbm of the header value', () => {
   const parsed = parseConfig([{ name: 't.cfg', text: `${HTTP_DEFAULTS}
 frontend f

@@ -1,7 +1,8 @@
 /**
  * Loadstar's runtime API next to real HAProxy's on the same configuration:
  * the `show stat` header line is identical, and for every row the set of
- * non-empty columns matches (values differ: pids, times, ids).
+ * non-empty columns matches (values differ: pids, times, ids). A backend
+ * without servers (a stats listen's, a spare) is UP, as HAProxy reports it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +42,8 @@ listen tl
   mode tcp
   bind 127.0.0.1:${tcpPort}
   server t1 127.0.0.1:${up}
+backend spare_be
+  mode http
 `;
 }
 

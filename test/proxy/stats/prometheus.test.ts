@@ -114,3 +114,28 @@ scrape_configs:
     await s.close();
   }
 });
+
+test("a backend without servers (a stats listen's) is UP in the exporter, as HAProxy's promex says", { timeout: 30_000 }, async (t) => {
+  const { requireHaproxy, startHaproxy } = await import('../../helpers/haproxy.ts');
+  if (!requireHaproxy(t)) return;
+  const cfg = (port: number, statsPort: number): string => `${HTTP_DEFAULTS}frontend web
+  bind 127.0.0.1:${port}
+  http-request use-service prometheus-exporter if { path /metrics }
+listen stats
+  bind 127.0.0.1:${statsPort}
+  stats enable
+  stats uri /
+`;
+  const [hPort, hStats, lPort, lStats] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const haproxy = await startHaproxy(cfg(hPort, hStats), hPort);
+  const loadstar = await startEngine(cfg(lPort, lStats));
+  try {
+    const status = (body: string): string[] => body.split('\n').filter((l) => l.startsWith('haproxy_backend_status{proxy="stats"'));
+    const h = status((await request(hPort, '/metrics')).body);
+    assert.ok(h.includes('haproxy_backend_status{proxy="stats",state="UP"} 1'), h.join('\n'));
+    assert.deepEqual(status((await request(lPort, '/metrics')).body), h);
+  } finally {
+    await haproxy.stop();
+    await loadstar.stop();
+  }
+});

@@ -350,3 +350,45 @@ async function waitUntil(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), 'condition reached within 3 s');
 }
+
+test("an apply keeps the mode of the user's own haproxy.cfg (0644, 0640), as a rollback's restore does; the file stays the one path", async () => {
+  for (const mode of [0o644, 0o640]) {
+    const dir = tempDir();
+    try {
+      const target = fakeTarget();
+      const store = open(dir, target);
+      const file = path.join(dir, 'haproxy.cfg');
+      fs.chmodSync(file, mode);
+      const r = await store.apply({ text: config('    server s1 127.0.0.1:8001 weight 2'), baseHash: store.current().hash, source: 'wizard' });
+      assert.ok(r.ok && r.value.outcome === 'applied', JSON.stringify(r));
+      assert.equal(fs.statSync(file).mode & 0o777, mode, `still 0${mode.toString(8)} (it became 0600)`);
+      // A refused reload puts the old text back, with the same mode.
+      target.refuse = true;
+      const refused = await store.apply({ text: config('    server s1 127.0.0.1:8001 weight 3'), baseHash: store.current().hash, source: 'wizard' });
+      assert.ok(refused.ok && refused.value.outcome !== 'applied');
+      assert.equal(fs.statSync(file).mode & 0o777, mode);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('an apply keeps the owner of haproxy.cfg where the process may (as root: a root:haproxy file stays so)', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to give the file another owner');
+    return;
+  }
+  const dir = tempDir();
+  try {
+    const store = open(dir, fakeTarget());
+    const file = path.join(dir, 'haproxy.cfg');
+    fs.chownSync(file, 0, 65534);
+    fs.chmodSync(file, 0o640);
+    const r = await store.apply({ text: config('    server s1 127.0.0.1:8001 weight 2'), baseHash: store.current().hash, source: 'wizard' });
+    assert.ok(r.ok && r.value.outcome === 'applied', JSON.stringify(r));
+    const st = fs.statSync(file);
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o777], [0, 65534, 0o640]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

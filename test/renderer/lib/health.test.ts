@@ -54,6 +54,9 @@ test('servers that need attention are named in words: DOWN, going down or up, ma
   assert.deepEqual(backendNow(0, 3), { status: 'DOWN' });
   assert.deepEqual(backendNow(2, 3), { status: 'UP 1/2', text: 'Degraded, 2 of 3 usable' });
   assert.deepEqual(backendNow(3, 3), { status: 'UP' });
+  // A backend without servers (a stats listen's) is not down, and needs no attention.
+  assert.deepEqual(backendNow(0, 0), { status: 'no check', text: 'No servers' });
+  assert.equal(needsAttention(backendNow(0, 0).status), false);
 
   assert.equal(uptimeText(1), '100.00 %');
   assert.equal(uptimeText(1 - 5 / 86_400), '99.99 %', 'DOWN for 5 s of a day is not 100.00 %');
