@@ -1392,7 +1392,9 @@ export class HttpTransaction implements ServerSession {
     }
     if (this.responseStarted && !this.headOnlyHeld(reason)) {
       this.termination = 'SD';
-      return this.abortClient();
+      // A server that ended the connection: what it sent before still reaches the client (held for
+      // the turn's end, write-batch.ts). An invalid read's own bytes are dropped with the connection.
+      return this.abortClient(reason !== 'invalid');
     }
     const l7 = this.replayable ? this.backend!.runtime.retryPlan.l7 : undefined;
     if (l7 && (reason === 'invalid' ? l7.junkResponse : l7.emptyResponse) && this.l7Retry(reason === 'invalid')) return;
@@ -1672,10 +1674,10 @@ export class HttpTransaction implements ServerSession {
     this.finish();
   }
 
-  private abortClient(): void {
+  /** @param flushHeld write what this turn relayed to the client first (write-batch.ts), instead of dropping it. */
+  private abortClient(flushHeld = false): void {
     this.closeAfter = true;
-    // What this turn relayed of the response goes first, as it did before the abort.
-    writeNow(this.client.socket);
+    if (flushHeld) writeNow(this.client.socket);
     this.client.socket.destroy();
     this.finish();
   }

@@ -214,6 +214,8 @@ test('Health of a backend of 300 servers: one timelines call, every server shown
     // The other screens a user of 300 servers goes through: every backend's health, the overview.
     await page.goto(`${serve.url}#/health`);
     await page.waitForSelector('[data-timeline="extra/"]');
+    // Its words come with the timelines' data (a loaded machine drew the card first, empty).
+    await page.waitForFunction(() => (document.querySelector('[data-timeline="app/"] [data-now]')?.textContent ?? '') !== '', undefined, { timeout: 10_000 }).catch(() => {});
     assert.match(await page.locator('[data-timeline="app/"] [data-now]').innerText(), /Degraded, 297 of 300 usable/);
     await page.screenshot({ path: path.join(shots, 'health-all.png') });
     await page.goto(`${serve.url}#/`);
