@@ -296,6 +296,13 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
       assert.ok(fs.existsSync(path.join(dataDir, 'certs', 'nas2.pem')));
       // The passphrase is not kept with the draft the tab saves.
       assert.doesNotMatch(await page.evaluate(() => JSON.stringify(sessionStorage)), /secret/);
+      // Cancelled: the certificate this wizard stored goes too (it stayed in the store); the one stored before stays.
+      await page.click('[data-action="cancel"]');
+      await page.click('[data-action="discard"]');
+      const nas2 = path.join(dataDir, 'certs', 'nas2.pem');
+      for (let i = 0; i < 50 && fs.existsSync(nas2); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(fs.existsSync(nas2), false, 'the imported certificate is removed with the cancelled wizard');
+      assert.equal(fs.readFileSync(stored, 'utf8'), replaced, 'the certificate stored before is untouched');
     });
   } finally {
     fs.rmSync(certDir, { recursive: true, force: true });
