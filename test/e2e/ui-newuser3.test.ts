@@ -277,6 +277,11 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
       await page.click('[data-action="next"]');
       await page.waitForSelector('.wizard[data-step="listen"]');
       await page.fill('#f-listen-address', '127.0.0.1');
+      // The admin UI's own port is named as such (it was "another program already listens").
+      await page.fill('#f-listen-port', String(adminPort));
+      await page.click('[data-action="next"]');
+      assert.ok((await page.locator('#f-listen-port-err').textContent({ timeout: 5000 }))!.trim()
+        .endsWith(`Port ${adminPort} cannot be used: Loadstar's admin UI listens on 127.0.0.1:${adminPort}. Choose another port.`));
       await page.fill('#f-listen-port', String(httpsPort));
       await page.click('[data-action="next"]');
       await page.waitForSelector('.wizard[data-step="tls"]');
