@@ -67,6 +67,15 @@ function askByName(port: number, servername: string): Promise<string> {
   });
 }
 
+/** The relative luminance of a CSS rgb()/rgba() colour (WCAG). */
+function luminance(colour: string): number {
+  const [r, g, b] = colour.match(/[\d.]+/g)!.slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
 function homeLab(ports: { http: number; ssh: number; stats: number; web: number; sshOrigin: number; statsLan?: number }): string {
   return `# Home lab load balancer
 # Maintained by hand — keep the sections in this order!
@@ -367,6 +376,30 @@ test("a listen stats section: its backend side without servers is not shown as D
     assert.match((await page.locator('[data-stats-kept]').textContent())!, /On at \/ through this site's own stats lines \(line \d+: stats refresh …\)\. The form leaves them as written/);
     assert.equal(await page.isChecked('[data-page="stats"]'), true);
     assert.equal(await page.isDisabled('[data-page="stats"]'), true);
+    // Its box reads as on in both themes (the browser's disabled box was grey on grey in light mode), sits where
+    // the other boxes do, and the note sits under the label's words (it started under the box, a paragraph apart).
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const look = await page.evaluate(() => {
+        const kept = document.querySelector('[data-page="stats"]')!;
+        const other = document.querySelector('[data-page="metrics"]')!;
+        const words = [...kept.closest('label')!.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== '')!;
+        const range = document.createRange();
+        range.selectNodeContents(words);
+        let under: Element | null = kept.parentElement;
+        while (under && getComputedStyle(under).backgroundColor.replace(/\s/g, '') === 'rgba(0,0,0,0)') under = under.parentElement;
+        const box = kept.getBoundingClientRect();
+        const otherBox = other.getBoundingClientRect();
+        return { colours: [getComputedStyle(kept).backgroundColor, getComputedStyle(under ?? document.body).backgroundColor], box: [Math.round(box.left), Math.round(box.width)], otherBox: [Math.round(otherBox.left), Math.round(otherBox.width)],
+          note: Math.round(document.querySelector('[data-stats-kept]')!.getBoundingClientRect().left), words: Math.round(range.getBoundingClientRect().left) };
+      });
+      const [a, b] = look.colours.map(luminance) as [number, number];
+      const contrast = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      assert.ok(contrast >= 3, `${scheme}: the kept box stands out from its background (${contrast.toFixed(2)}:1): ${JSON.stringify(look)}`);
+      assert.deepEqual(look.box, look.otherBox, `${scheme}: the kept box sits as the others do`);
+      assert.ok(Math.abs(look.note - look.words) <= 1, `${scheme}: the note starts under the label's words: ${JSON.stringify(look)}`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
     await noChange();
 
     // Removing a listen section's frontend side removes the whole section: the question says so (it said "frontend").
