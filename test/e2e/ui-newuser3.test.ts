@@ -76,6 +76,26 @@ function luminance(colour: string): number {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
+/**
+ * Where the text of each of `parts` (selectors inside `scope`) stands: its baseline, found by a
+ * zero-size inline box put first in it, relative to the first part's, in whole pixels.
+ */
+async function baselines(page: import('playwright-core').Page, scope: string, parts: string[]): Promise<number[]> {
+  return page.evaluate(({ scope, parts }) => {
+    const root = document.querySelector(scope)!;
+    const ys = parts.map((sel) => {
+      const el = root.querySelector(sel)!;
+      const probe = document.createElement('span');
+      probe.style.cssText = 'display:inline-block;width:0;height:0';
+      el.prepend(probe);
+      const y = probe.getBoundingClientRect().bottom;
+      probe.remove();
+      return y;
+    });
+    return ys.map((y) => Math.round(y - ys[0]!));
+  }, { scope, parts });
+}
+
 function homeLab(ports: { http: number; ssh: number; stats: number; web: number; sshOrigin: number; statsLan?: number }): string {
   return `# Home lab load balancer
 # Maintained by hand — keep the sections in this order!
@@ -343,6 +363,15 @@ test("a listen stats section: its backend side without servers is not shown as D
     // Its timeline is not a DOWN band either (the engine's state for it is UP, as HAProxy's).
     const main = (await page.locator('main').textContent())!;
     assert.doesNotMatch(main.slice(main.indexOf('Backend stats')), /DOWN/);
+    // "Now ◌ No servers  Uptime 100.00 %  since …" stand on one baseline (the badge's words sat above "Now",
+    // the smaller "since" above them all).
+    assert.deepEqual(await baselines(page, '[data-timeline="stats/"] .head', ['.now', '.now .word', '.uptime', '.since']), [0, 0, 0, 0]);
+    await page.goto(serve.url);
+    await page.locator('#backend-nas_backend').waitFor({ timeout: 10_000 });
+    // So do a card's name, its badge and its count.
+    assert.deepEqual(await baselines(page, '#backend-nas_backend header', ['h3', '.word', '.count']), [0, 0, 0]);
+    assert.deepEqual(await baselines(page, '#backend-stats header', ['h3', '.word']), [0, 0]);
+    await page.goto(`${serve.url}#/health`);
 
     // Its frontend side in the forms: what no rule takes stays in the listen section (the field was an empty
     // "backend"), and a stats page at '/' is fine for a section that is only that page (Next refused it).
