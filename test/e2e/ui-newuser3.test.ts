@@ -357,6 +357,13 @@ test("a listen stats section: its backend side without servers is not shown as D
     assert.match((await card.locator('[data-no-servers]').textContent())!, /No servers\. A request routed here gets 503/);
     assert.equal(await card.locator('table').count(), 0, 'no empty table of servers');
     assert.match((await page.locator('#backend-nas_backend [data-summary]').textContent())!, /All up/);
+    // Four frontends in three columns: the second row stands as far below the first as the columns stand apart
+    // (twice as far: the grid's gap plus each card's margin).
+    const gaps = await page.evaluate(() => {
+      const r = [...document.querySelectorAll('[data-frontend]')].map((e) => e.getBoundingClientRect());
+      return { column: Math.round(r[1]!.left - r[0]!.right), row: Math.round(r[3]!.top - r[0]!.bottom) };
+    });
+    assert.equal(gaps.row, gaps.column, JSON.stringify(gaps));
     await page.goto(`${serve.url}#/health`);
     await page.waitForFunction(() => /Backend stats\s*Now\s*No servers/.test(document.querySelector('main')?.textContent ?? ''), undefined, { timeout: 10_000 })
       .catch(async () => assert.fail(`the stats backend is "No servers" now: ${await page.locator('main').textContent()}`));
