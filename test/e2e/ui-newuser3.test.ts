@@ -364,6 +364,11 @@ test("a listen stats section: its backend side without servers is not shown as D
       return { column: Math.round(r[1]!.left - r[0]!.right), row: Math.round(r[3]!.top - r[0]!.bottom) };
     });
     assert.equal(gaps.row, gaps.column, JSON.stringify(gaps));
+    // The stats page at '/' is a link one can hit: the whole "Stats page: /" (it was the '/' alone, a few pixels wide).
+    const statsLink = page.locator('[data-frontend="stats"] [data-page="stats"] a');
+    assert.equal(await statsLink.getAttribute('href'), `http://127.0.0.1:${statsPort}/`);
+    assert.equal((await statsLink.textContent())!.trim(), 'Stats page: /');
+    assert.ok((await statsLink.boundingBox())!.width >= 24);
     await page.goto(`${serve.url}#/health`);
     await page.waitForFunction(() => /Backend stats\s*Now\s*No servers/.test(document.querySelector('main')?.textContent ?? ''), undefined, { timeout: 10_000 })
       .catch(async () => assert.fail(`the stats backend is "No servers" now: ${await page.locator('main').textContent()}`));
