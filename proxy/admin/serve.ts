@@ -198,6 +198,8 @@ async function serveHeld({ dataDir, configFile: fileArg, graceMs, listen, passwo
     await appliance.close(0);
     throw e;
   }
+  // A site on the admin UI's port is refused by name (it said "another program already listens").
+  control.addOwnListener({ what: "Loadstar's admin UI", host: listen.host, port: admin.port });
   io.err(`[NOTICE] Loadstar admin UI: ${admin.url}${password ? ' (log in with the admin password)' : ''}\n`);
   io.err(`[NOTICE] configuration ${configFile}; data dir ${dataDir}\n`);
   if (!admin.uiBuilt) io.err(`[WARNING] the web UI is not built (dist/renderer/ is missing): run 'npm run build'; the API works meanwhile\n`);

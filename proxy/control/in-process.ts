@@ -31,7 +31,7 @@ import { unifiedDiff } from '../store/line-diff.ts';
 import { applyEdits, formModel } from '../config/edit.ts';
 import { predictSplit, describeHealthCheck } from '../config/wizard.ts';
 import { traceRequest } from '../http/trace.ts';
-import { probeServer, checkListen } from './probe.ts';
+import { probeServer, checkListen, type OwnListener } from './probe.ts';
 import type {
   ApplyOutcome, BuildResult, ConfigChange, ConfigEdit, ConfigPreview, ConfigState, ConfigVersion, ConfigVersionText, HealthCheckSpec,
   ListenCheckRequest, ListenCheckResult, ProbeRequest, ProbeResult, SplitPrediction, SplitRequest, TraceRequest, TraceResult,
@@ -93,6 +93,8 @@ export class InProcessControl implements ControlContract {
   private readonly tidyEdits: InProcessOptions['tidyEdits'];
   private readonly answers: Answerer;
   private readonly host: ControlEventHost;
+  /** Sockets the host holds besides the frontends' (the admin UI): checkListen names them. */
+  private readonly ownListeners: OwnListener[] = [];
   /** Lifecycle changes, one at a time. */
   private lifecycleQueue: Promise<unknown> = Promise.resolve();
 
@@ -110,6 +112,11 @@ export class InProcessControl implements ControlContract {
     const log = options.log ?? ((message: string) => void process.stderr.write(message + '\n'));
     this.answers = new Answerer(log);
     this.host = new ControlEventHost(engine.events, log);
+  }
+
+  /** The host listens on `host:port` itself (`loadstar serve`'s admin UI): a listen check there says so. */
+  addOwnListener(listener: OwnListener): void {
+    this.ownListeners.push({ ...listener });
   }
 
   // ------------------------------------------------------------------ lifecycle and configuration
@@ -475,7 +482,7 @@ export class InProcessControl implements ControlContract {
   }
 
   checkListen(request: ListenCheckRequest): Promise<Result<ListenCheckResult>> {
-    return this.answers.run('checkListen', () => checkListen(request, this.engine.currentConfig()));
+    return this.answers.run('checkListen', () => checkListen(request, this.engine.currentConfig(), this.ownListeners));
   }
 
   traceRequest(request: TraceRequest): Promise<Result<TraceResult>> {

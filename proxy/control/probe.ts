@@ -60,8 +60,19 @@ function overlaps(a: string, b: string): boolean {
   return any(a) || any(b) || a === b;
 }
 
-/** Is the address and port free for a new or edited frontend? */
-export async function checkListen(request: ListenCheckRequest, config: Config | undefined): Promise<Answer<ListenCheckResult>> {
+/** A socket Loadstar itself holds besides the frontends' (`loadstar serve`'s admin UI). */
+export interface OwnListener {
+  /** What listens, as the answer names it: `Loadstar's admin UI`. */
+  what: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * Is the address and port free for a new or edited frontend? One of Loadstar's `own` listeners there
+ * is named as such (it was "another program already listens", and the user looked for one).
+ */
+export async function checkListen(request: ListenCheckRequest, config: Config | undefined, own: readonly OwnListener[] = []): Promise<Answer<ListenCheckResult>> {
   if (typeof request !== 'object' || request === null) return bad('a listen check { address, port } is required');
   const address = request.address === '*' ? '' : request.address;
   if (address !== '' && !validHost(address)) return bad('address: an IP address, or empty for every address');
@@ -75,6 +86,11 @@ export async function checkListen(request: ListenCheckRequest, config: Config | 
           return { ok: true, value: { free: false, usedBy: p.name, reason: `frontend ${p.name} already listens on ${a.host || '*'}:${request.port}` } };
         }
       }
+    }
+  }
+  for (const l of own) {
+    if (request.port === l.port && overlaps(l.host, address)) {
+      return { ok: true, value: { free: false, reason: `${l.what} listens on ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}` } };
     }
   }
   const ownBind = config?.proxies.find((p) => p.name === request.frontend)?.binds.some((b) => b.addresses.some((a) => request.port >= a.port && request.port <= a.portEnd && overlaps(a.host, address)));

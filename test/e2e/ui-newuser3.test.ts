@@ -67,6 +67,35 @@ function askByName(port: number, servername: string): Promise<string> {
   });
 }
 
+/** The relative luminance of a CSS rgb()/rgba() colour (WCAG). */
+function luminance(colour: string): number {
+  const [r, g, b] = colour.match(/[\d.]+/g)!.slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/**
+ * Where the text of each of `parts` (selectors inside `scope`) stands: its baseline, found by a
+ * zero-size inline box put first in it, relative to the first part's, in whole pixels.
+ */
+async function baselines(page: import('playwright-core').Page, scope: string, parts: string[]): Promise<number[]> {
+  return page.evaluate(({ scope, parts }) => {
+    const root = document.querySelector(scope)!;
+    const ys = parts.map((sel) => {
+      const el = root.querySelector(sel)!;
+      const probe = document.createElement('span');
+      probe.style.cssText = 'display:inline-block;width:0;height:0';
+      el.prepend(probe);
+      const y = probe.getBoundingClientRect().bottom;
+      probe.remove();
+      return y;
+    });
+    return ys.map((y) => Math.round(y - ys[0]!));
+  }, { scope, parts });
+}
+
 function homeLab(ports: { http: number; ssh: number; stats: number; web: number; sshOrigin: number; statsLan?: number }): string {
   return `# Home lab load balancer
 # Maintained by hand — keep the sections in this order!
@@ -277,6 +306,11 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
       await page.click('[data-action="next"]');
       await page.waitForSelector('.wizard[data-step="listen"]');
       await page.fill('#f-listen-address', '127.0.0.1');
+      // The admin UI's own port is named as such (it was "another program already listens").
+      await page.fill('#f-listen-port', String(adminPort));
+      await page.click('[data-action="next"]');
+      assert.ok((await page.locator('#f-listen-port-err').textContent({ timeout: 5000 }))!.trim()
+        .endsWith(`Port ${adminPort} cannot be used: Loadstar's admin UI listens on 127.0.0.1:${adminPort}. Choose another port.`));
       await page.fill('#f-listen-port', String(httpsPort));
       await page.click('[data-action="next"]');
       await page.waitForSelector('.wizard[data-step="tls"]');
@@ -296,6 +330,13 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
       assert.ok(fs.existsSync(path.join(dataDir, 'certs', 'nas2.pem')));
       // The passphrase is not kept with the draft the tab saves.
       assert.doesNotMatch(await page.evaluate(() => JSON.stringify(sessionStorage)), /secret/);
+      // Cancelled: the certificate this wizard stored goes too (it stayed in the store); the one stored before stays.
+      await page.click('[data-action="cancel"]');
+      await page.click('[data-action="discard"]');
+      const nas2 = path.join(dataDir, 'certs', 'nas2.pem');
+      for (let i = 0; i < 50 && fs.existsSync(nas2); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(fs.existsSync(nas2), false, 'the imported certificate is removed with the cancelled wizard');
+      assert.equal(fs.readFileSync(stored, 'utf8'), replaced, 'the certificate stored before is untouched');
     });
   } finally {
     fs.rmSync(certDir, { recursive: true, force: true });
@@ -316,12 +357,33 @@ test("a listen stats section: its backend side without servers is not shown as D
     assert.match((await card.locator('[data-no-servers]').textContent())!, /No servers\. A request routed here gets 503/);
     assert.equal(await card.locator('table').count(), 0, 'no empty table of servers');
     assert.match((await page.locator('#backend-nas_backend [data-summary]').textContent())!, /All up/);
+    // Four frontends in three columns: the second row stands as far below the first as the columns stand apart
+    // (twice as far: the grid's gap plus each card's margin).
+    const gaps = await page.evaluate(() => {
+      const r = [...document.querySelectorAll('[data-frontend]')].map((e) => e.getBoundingClientRect());
+      return { column: Math.round(r[1]!.left - r[0]!.right), row: Math.round(r[3]!.top - r[0]!.bottom) };
+    });
+    assert.equal(gaps.row, gaps.column, JSON.stringify(gaps));
+    // The stats page at '/' is a link one can hit: the whole "Stats page: /" (it was the '/' alone, a few pixels wide).
+    const statsLink = page.locator('[data-frontend="stats"] [data-page="stats"] a');
+    assert.equal(await statsLink.getAttribute('href'), `http://127.0.0.1:${statsPort}/`);
+    assert.equal((await statsLink.textContent())!.trim(), 'Stats page: /');
+    assert.ok((await statsLink.boundingBox())!.width >= 24);
     await page.goto(`${serve.url}#/health`);
     await page.waitForFunction(() => /Backend stats\s*Now\s*No servers/.test(document.querySelector('main')?.textContent ?? ''), undefined, { timeout: 10_000 })
       .catch(async () => assert.fail(`the stats backend is "No servers" now: ${await page.locator('main').textContent()}`));
     // Its timeline is not a DOWN band either (the engine's state for it is UP, as HAProxy's).
     const main = (await page.locator('main').textContent())!;
     assert.doesNotMatch(main.slice(main.indexOf('Backend stats')), /DOWN/);
+    // "Now ◌ No servers  Uptime 100.00 %  since …" stand on one baseline (the badge's words sat above "Now",
+    // the smaller "since" above them all).
+    assert.deepEqual(await baselines(page, '[data-timeline="stats/"] .head', ['.now', '.now .word', '.uptime', '.since']), [0, 0, 0, 0]);
+    await page.goto(serve.url);
+    await page.locator('#backend-nas_backend').waitFor({ timeout: 10_000 });
+    // So do a card's name, its badge and its count.
+    assert.deepEqual(await baselines(page, '#backend-nas_backend header', ['h3', '.word', '.count']), [0, 0, 0]);
+    assert.deepEqual(await baselines(page, '#backend-stats header', ['h3', '.word']), [0, 0]);
+    await page.goto(`${serve.url}#/health`);
 
     // Its frontend side in the forms: what no rule takes stays in the listen section (the field was an empty
     // "backend"), and a stats page at '/' is fine for a section that is only that page (Next refused it).
@@ -355,6 +417,30 @@ test("a listen stats section: its backend side without servers is not shown as D
     assert.match((await page.locator('[data-stats-kept]').textContent())!, /On at \/ through this site's own stats lines \(line \d+: stats refresh …\)\. The form leaves them as written/);
     assert.equal(await page.isChecked('[data-page="stats"]'), true);
     assert.equal(await page.isDisabled('[data-page="stats"]'), true);
+    // Its box reads as on in both themes (the browser's disabled box was grey on grey in light mode), sits where
+    // the other boxes do, and the note sits under the label's words (it started under the box, a paragraph apart).
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const look = await page.evaluate(() => {
+        const kept = document.querySelector('[data-page="stats"]')!;
+        const other = document.querySelector('[data-page="metrics"]')!;
+        const words = [...kept.closest('label')!.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== '')!;
+        const range = document.createRange();
+        range.selectNodeContents(words);
+        let under: Element | null = kept.parentElement;
+        while (under && getComputedStyle(under).backgroundColor.replace(/\s/g, '') === 'rgba(0,0,0,0)') under = under.parentElement;
+        const box = kept.getBoundingClientRect();
+        const otherBox = other.getBoundingClientRect();
+        return { colours: [getComputedStyle(kept).backgroundColor, getComputedStyle(under ?? document.body).backgroundColor], box: [Math.round(box.left), Math.round(box.width)], otherBox: [Math.round(otherBox.left), Math.round(otherBox.width)],
+          note: Math.round(document.querySelector('[data-stats-kept]')!.getBoundingClientRect().left), words: Math.round(range.getBoundingClientRect().left) };
+      });
+      const [a, b] = look.colours.map(luminance) as [number, number];
+      const contrast = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      assert.ok(contrast >= 3, `${scheme}: the kept box stands out from its background (${contrast.toFixed(2)}:1): ${JSON.stringify(look)}`);
+      assert.deepEqual(look.box, look.otherBox, `${scheme}: the kept box sits as the others do`);
+      assert.ok(Math.abs(look.note - look.words) <= 1, `${scheme}: the note starts under the label's words: ${JSON.stringify(look)}`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
     await noChange();
 
     // Removing a listen section's frontend side removes the whole section: the question says so (it said "frontend").

@@ -12,6 +12,17 @@ export function frontendsUsingCert(model: FormModel | null | undefined, path: st
   return model.frontends.filter((f) => f.binds.some((b) => b.crt === path)).map((f) => f.name);
 }
 
+/**
+ * What a cancelled wizard takes back of the certificates it stored on its way (an import stored on
+ * the TLS step's Next, a local-CA certificate issued under a name that was free): the names of those
+ * `storedHere` paths that are still in the store and that no bind of the running configuration
+ * (`model`, as loaded after the cancel) names. A certificate a site uses stays, whoever stored it.
+ */
+export function certsToTakeBack(storedHere: readonly string[], stored: ReadonlyArray<{ name: string; path: string }>, model: FormModel | null | undefined): string[] {
+  if (!model) return [];
+  return stored.filter((c) => storedHere.includes(c.path) && frontendsUsingCert(model, c.path).length === 0).map((c) => c.name);
+}
+
 /** The client-certificate form's fields as typed. */
 export interface ClientForm {
   name: string;

@@ -132,6 +132,11 @@ export interface SiteDraft {
   certPath: string;
   importName: string;
   importPem: string;
+  /**
+   * The files of the certificates this wizard stored on its way (imported, or issued under a free
+   * name): Cancel removes those no site uses (a new user expects Cancel to leave nothing behind).
+   */
+  storedCerts?: string[];
   redirect: boolean;
   httpPort: string;
   clientCerts: ClientCertChoice;

@@ -10,6 +10,7 @@ import {
 import { control, type UiError } from '../transport/index.ts';
 import { configFile } from './config.svelte.ts';
 import { forgetWizard, readWizard, saveWizard, tabStorage } from '../lib/wizard-saved.ts';
+import { certsToTakeBack } from '../lib/certs.ts';
 
 class Wizard {
   mode = $state.raw<WizardMode>({ kind: 'new' });
@@ -70,6 +71,8 @@ class Wizard {
       this.resumed = true;
       return;
     }
+    // Starting over throws the draft away, as Cancel does: what it stored goes with it.
+    if (this.unfinished) void this.takeBackCerts(this.draft.storedCerts);
     forgetWizard(tabStorage());
     this.importPass = '';
     this.unfinished = false;
@@ -194,6 +197,24 @@ class Wizard {
     this.unfinished = false;
     this.resumed = false;
     forgetWizard(tabStorage());
+    void this.takeBackCerts(this.draft.storedCerts);
+  }
+
+  /** Notes a certificate file this wizard stored (Cancel takes it back unless a site uses it). */
+  private storedHere(path: string): void {
+    const d = this.draft;
+    if (!(d.storedCerts ?? []).includes(path)) d.storedCerts = [...(d.storedCerts ?? []), path];
+  }
+
+  /**
+   * Removes the certificates a thrown-away draft stored that no site of the running configuration
+   * (loaded now) uses. Best effort: what cannot be removed stays listed under Certificates.
+   */
+  private async takeBackCerts(paths: readonly string[] | undefined): Promise<void> {
+    if (!paths || paths.length === 0) return;
+    const [running, stored] = await Promise.all([control().getConfig(), control().certList()]);
+    if (!running.ok || !stored.ok) return;
+    for (const name of certsToTakeBack(paths, stored.value.certs, running.value.model)) await control().certRemove(name);
   }
 
   /** Keeps an unfinished draft for the tab to resume after a reload (the wizard screen calls it on every change). */
@@ -239,6 +260,7 @@ class Wizard {
           return this.setError(keyLocked ? 'tls.passphrase' : 'tls.pem', r.error.message.replace(/give its passphrase \(CLI: [^)]*\)/, 'type its passphrase in this field'));
         }
         d.certPath = r.value.path;
+        this.storedHere(r.value.path);
       }
       if (d.clientCerts !== 'off') return this.clientCa();
     }
@@ -274,6 +296,9 @@ class Wizard {
     const dns = names.filter((n) => !ip.includes(n));
     const ca = await control().certCaStatus();
     if (!ca.ok) return this.fail(ca.error);
+    // Issued under a free name (or the name this wizard issued before), it is this wizard's: Cancel takes it back.
+    const before = await control().certList();
+    const taken = before.ok ? before.value.certs.find((c) => c.name === d.name) : undefined;
     if (ca.value === null) {
       const init = await control().certCaInit({});
       if (!init.ok) return this.setError('tls.names', `The local CA could not be created: ${init.error.message}`);
@@ -281,6 +306,7 @@ class Wizard {
     const issued = await control().certIssue({ name: d.name, dns, ip });
     if (!issued.ok) return this.setError('tls.names', issued.error.message);
     d.certPath = issued.value.path;
+    if (before.ok && (!taken || (d.storedCerts ?? []).includes(taken.path))) this.storedHere(issued.value.path);
     return true;
   }
 

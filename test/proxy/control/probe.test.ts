@@ -48,3 +48,24 @@ test('a listen address is reported in use by another frontend, by another progra
   const badPort = await checkListen({ address: '127.0.0.1', port: 70000 }, config);
   assert.ok(!badPort.ok);
 });
+
+test("Loadstar's own admin UI on the port is named, not reported as another program", async () => {
+  const admin = net.createServer();
+  await new Promise<void>((r) => admin.listen(0, '127.0.0.1', r));
+  const port = (admin.address() as net.AddressInfo).port;
+  const own = [{ what: "Loadstar's admin UI", host: '127.0.0.1', port }];
+  try {
+    for (const address of ['127.0.0.1', '']) {
+      const r = await checkListen({ address, port }, undefined, own);
+      assert.ok(r.ok);
+      assert.deepEqual(r.value, { free: false, reason: `Loadstar's admin UI listens on 127.0.0.1:${port}` });
+    }
+    const v6 = await checkListen({ address: '', port }, undefined, [{ what: "Loadstar's admin UI", host: '::1', port }]);
+    assert.ok(v6.ok && v6.value.reason === `Loadstar's admin UI listens on [::1]:${port}`);
+    // Another port is checked as before.
+    const other = await checkListen({ address: '127.0.0.1', port: await freePort() }, undefined, own);
+    assert.ok(other.ok && other.value.free);
+  } finally {
+    await new Promise<void>((r) => admin.close(() => r()));
+  }
+});

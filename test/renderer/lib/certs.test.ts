@@ -1,12 +1,13 @@
 /**
  * frontendsUsingCert (renderer/src/lib/certs.ts): the Certificates screen asks
- * it before a removal, with the model the engine builds from real text.
+ * it before a removal, with the model the engine builds from real text; and
+ * certsToTakeBack, what a cancelled wizard removes of the certificates it stored.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
-import { frontendsUsingCert } from '../../../renderer/src/lib/certs.ts';
+import { certsToTakeBack, frontendsUsingCert } from '../../../renderer/src/lib/certs.ts';
 
 const text = `defaults
     mode http
@@ -32,4 +33,21 @@ test('a certificate named by a bind is used by that frontend; one in a crt direc
   assert.deepEqual(frontendsUsingCert(model, '/data/certs/https_frontend.pem'), ['https_frontend']);
   assert.deepEqual(frontendsUsingCert(model, '/data/certs/unused.pem'), []);
   assert.deepEqual(frontendsUsingCert(null, '/data/certs/https_frontend.pem'), []);
+});
+
+test('a cancelled wizard takes back the certificates it stored that no site uses, and nothing else', () => {
+  const model = formModel(parseConfig([{ name: 'haproxy.cfg', text }]).config);
+  const stored = [
+    { name: 'https_frontend', path: '/data/certs/https_frontend.pem' },
+    { name: 'nas2', path: '/data/certs/nas2.pem' },
+    { name: 'nas3', path: '/data/certs/nas3.pem' },
+    { name: 'mine', path: '/data/certs/mine.pem' },
+  ];
+  // nas2 and nas3 were stored by the wizard (a renamed import leaves two); mine was stored before it.
+  assert.deepEqual(certsToTakeBack(['/data/certs/nas2.pem', '/data/certs/nas3.pem'], stored, model), ['nas2', 'nas3']);
+  // One a site uses stays, whoever stored it; one removed meanwhile is not asked for again.
+  assert.deepEqual(certsToTakeBack(['/data/certs/https_frontend.pem', '/data/certs/gone.pem'], stored, model), []);
+  assert.deepEqual(certsToTakeBack([], stored, model), []);
+  // Without the running configuration nothing is known to be unused: nothing is removed.
+  assert.deepEqual(certsToTakeBack(['/data/certs/nas2.pem'], stored, null), []);
 });
