@@ -29,7 +29,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { freePort } from '../helpers/net.ts';
 import { haproxyCheck, requireHaproxy } from '../helpers/haproxy.ts';
-import { requireBrowserAndBuild, startOrigin, tempDir, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, screenshotDir, startOrigin, tempDir, withUiSession } from './harness.ts';
 
 function openssl(args: string[]): void {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
@@ -337,6 +337,38 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
       for (let i = 0; i < 50 && fs.existsSync(nas2); i++) await new Promise((r) => setTimeout(r, 100));
       assert.equal(fs.existsSync(nas2), false, 'the imported certificate is removed with the cancelled wizard');
       assert.equal(fs.readFileSync(stored, 'utf8'), replaced, 'the certificate stored before is untouched');
+
+      // A certificate from the local CA under a stored name (the site's): asked first as well (it was replaced silently).
+      await page.goto(`${serve.url}#/certificates`);
+      await page.waitForSelector('[data-ca]');
+      await page.setInputFiles('#import-file', otherPem);
+      await page.fill('#import-name', 'site_two');
+      await page.click('[data-action="import"]');
+      await page.waitForSelector('text=Imported site_two', { timeout: 10_000 });
+      const siteTwo = path.join(dataDir, 'certs', 'site_two.pem');
+      const siteTwoBefore = fs.readFileSync(siteTwo, 'utf8');
+      await page.goto(`${serve.url}#/setup`);
+      await page.waitForSelector('.wizard[data-step="what"]');
+      await page.check('input[name="site-kind"][value="https"]');
+      await page.fill('#f-name', 'site_two');
+      await page.click('[data-action="next"]');
+      await page.waitForSelector('.wizard[data-step="listen"]');
+      await page.fill('#f-listen-address', '127.0.0.1');
+      await page.fill('#f-listen-port', String(httpsPort));
+      await page.click('[data-action="next"]');
+      await page.waitForSelector('.wizard[data-step="tls"]');
+      await page.check('input[name="tls"][value="local-ca"]');
+      await page.uncheck('text=Also answer plain HTTP').catch(() => {});
+      await page.fill('#f-tls-names', 'two.home.arpa');
+      await page.click('[data-action="next"]');
+      assert.match((await page.locator('#f-tls-names-err').textContent({ timeout: 10_000 }))!,
+        /A certificate named site_two is stored already \(CN=other\.home\.arpa\): Next again replaces it with one from the local CA for these names\./);
+      assert.equal(fs.readFileSync(siteTwo, 'utf8'), siteTwoBefore, 'the stored certificate is untouched');
+      fs.mkdirSync(screenshotDir, { recursive: true });
+      await page.screenshot({ path: path.join(screenshotDir, 'newuser3-tls-issue-asks.png') });
+      await page.click('[data-action="next"]');
+      await page.waitForSelector('.wizard[data-step="routing"]', { timeout: 10_000 });
+      assert.notEqual(fs.readFileSync(siteTwo, 'utf8'), siteTwoBefore, 'replaced once the user said so');
     });
   } finally {
     fs.rmSync(certDir, { recursive: true, force: true });

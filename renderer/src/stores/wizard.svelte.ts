@@ -10,7 +10,7 @@ import {
 import { control, type UiError } from '../transport/index.ts';
 import { configFile } from './config.svelte.ts';
 import { forgetWizard, readWizard, saveWizard, tabStorage } from '../lib/wizard-saved.ts';
-import { certsToTakeBack } from '../lib/certs.ts';
+import { certsToTakeBack, frontendsUsingCert } from '../lib/certs.ts';
 
 class Wizard {
   mode = $state.raw<WizardMode>({ kind: 'new' });
@@ -49,6 +49,7 @@ class Wizard {
    * else (or with `fresh`) starts over from the running configuration.
    */
   async begin(mode: WizardMode, fresh = false): Promise<void> {
+    this.replacingCert = undefined;
     if (!fresh && this.unfinished && JSON.stringify(mode) === JSON.stringify(this.mode)) {
       this.resumed = true;
       configFile.clearOutcome();
@@ -289,6 +290,9 @@ class Wizard {
   }
 
   /** A certificate from the local CA (created first when there is none) for the names entered. */
+  /** The stored certificate the user was told the local CA's replaces (asked once). */
+  private replacingCert: string | undefined;
+
   private async issueCertificate(): Promise<boolean> {
     const d = this.draft;
     const names = d.certNames.split(/[\s,]+/).filter((w) => w !== '');
@@ -299,6 +303,16 @@ class Wizard {
     // Issued under a free name (or the name this wizard issued before), it is this wizard's: Cancel takes it back.
     const before = await control().certList();
     const taken = before.ok ? before.value.certs.find((c) => c.name === d.name) : undefined;
+    // The store replaces a certificate of the same name: a stored one that is neither this wizard's
+    // nor only the edited site's own is asked about first (the second Next answers yes).
+    if (taken && !(d.storedCerts ?? []).includes(taken.path) && this.replacingCert !== taken.path) {
+      const users = frontendsUsingCert(this.model, taken.path).filter((f) => !(this.mode.kind === 'frontend' && f === this.mode.name));
+      const own = this.mode.kind === 'frontend' && frontendsUsingCert(this.model, taken.path).includes(this.mode.name);
+      if (!own || users.length > 0) {
+        this.replacingCert = taken.path;
+        return this.setError('tls.names', `A certificate named ${d.name} is stored already (${taken.subject}${users.length ? `, used by ${users.join(', ')}` : ''}): Next again replaces it with one from the local CA for these names. To keep it, choose "A stored certificate" above, or name the site differently.`);
+      }
+    }
     if (ca.value === null) {
       const init = await control().certCaInit({});
       if (!init.ok) return this.setError('tls.names', `The local CA could not be created: ${init.error.message}`);
