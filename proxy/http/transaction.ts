@@ -40,6 +40,7 @@ import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 import { responseReceived, streamCounters } from '../stick/http.ts';
 import { retryAssigned } from '../runtime/counters.ts';
+import { connectFailureOf } from '../runtime/retry.ts';
 import { chooseAlgorithm, responseCompressible, rewriteCompressedHead } from './compression.ts';
 import type { CompressionAlgorithm } from './compression.ts';
 import { BodyCompressor } from './compressor.ts';
@@ -720,7 +721,7 @@ export class HttpTransaction implements ServerSession {
     connectUpstream(pool, backend.timeouts.connect, (conn, error) => {
       if (this.finished) return conn?.destroy();
       try {
-        if (!conn) return this.connectFailed(error ?? 'error');
+        if (!conn) return this.connectFailed(error ?? 'error', sni !== undefined);
         if (faults.armed) faultPoint('connect');
         server.check?.observe('layer4', true, '');
         // `http-reuse never`: the connection belongs to this client connection alone.
@@ -766,8 +767,11 @@ export class HttpTransaction implements ServerSession {
     return true;
   }
 
-  /** The backend's retry plan (proxy/runtime/retry.ts) says: give up, retry the server, or redispatch. */
-  private connectFailed(error: string): void {
+  /**
+   * The backend's retry plan (proxy/runtime/retry.ts afterConnectFailure, as in TCP mode) says:
+   * give up (503, SC or sC), retry the server, or redispatch. `sniSent`: the TLS handshake sent an SNI.
+   */
+  private connectFailed(error: string, sniSent: boolean): void {
     const backend = this.backend!;
     const server = this.server!;
     server.connectErrors++;
@@ -778,9 +782,11 @@ export class HttpTransaction implements ServerSession {
       return this.fail(500);
     }
     server.check?.observe('layer4', false, `connection error: ${error}`);
-    const step = backend.runtime.retryPlan.afterFailure(this.retries, backend.runtime.retryContext(server, this.direct));
+    const failure = connectFailureOf(error, error === 'timeout', sniSent);
+    const step = backend.runtime.retryPlan.afterConnectFailure(this.retries, failure, backend.runtime.retryContext(server, this.direct));
     if (step.giveUp) {
-      this.termination = 'SC';
+      this.retries = step.retries;
+      this.termination = step.termination;
       this.releaseSlot();
       return this.fail(503);
     }

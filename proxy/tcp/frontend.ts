@@ -50,6 +50,8 @@ import { SocketInactivity } from '../runtime/inactivity.ts';
 import type { InspectionOutcome } from './inspection.ts';
 import { writeStallTimer } from '../runtime/pending-write.ts';
 import { retryAssigned } from '../runtime/counters.ts';
+import { connectFailureOf } from '../runtime/retry.ts';
+import type { ConnectFailure } from '../runtime/retry.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
@@ -481,9 +483,7 @@ export class TcpFrontend implements Frontend {
     upstream.once('error', (e: NodeJS.ErrnoException) => {
       if (connected) return;
       try {
-        // A certificate not for the SNI sent (HAProxy's CO_ER_SSL_MISMATCH_SNI) is not retried: the name may be the client's.
-        const mismatch = sentSni && e.code === 'ERR_TLS_CERT_ALTNAME_INVALID';
-        this.connectError(record, backend, server, upstream, timer, release, mismatch, timedOut);
+        this.connectError(record, backend, server, upstream, timer, release, connectFailureOf(e.code, timedOut, sentSni));
       } catch (e) {
         this.internalError(e, record);
       }
@@ -527,23 +527,20 @@ export class TcpFrontend implements Frontend {
   }
 
   /**
-   * The server refused or timed out: the backend's retry plan (proxy/runtime/retry.ts) says give up, retry the server, or redispatch.
-   * `noRetry`: the certificate was not for the SNI sent. `timedOut`: `timeout connect` struck (a TLS
-   * handshake included): HAProxy retries at once (no pause: its turn-around wait follows errors
-   * only) and a last one is logged sC.
+   * The server refused or timed out: the backend's retry plan (proxy/runtime/retry.ts
+   * afterConnectFailure, as in HTTP mode) says give up, retry the server, or redispatch.
    */
-  private connectError(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer, upstream: net.Socket, timer: NodeJS.Timeout | undefined, release: () => void, noRetry = false, timedOut = false): void {
+  private connectError(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer, upstream: net.Socket, timer: NodeJS.Timeout | undefined, release: () => void, failure: ConnectFailure): void {
     clearTimeout(timer);
     upstream.destroy();
     server.connectErrors++;
     server.check?.observe('layer4', false, 'connection error');
     if (record.client.destroyed) return release();
-    // No retry: HAProxy spends them all at once (back_handle_st_cer), and %rc shows `retries`.
-    if (noRetry) record.retries = Math.max(record.retries, backend.retryPlan.retries);
-    const step = backend.retryPlan.afterFailure(record.retries, backend.retryContext(server, record.direct ?? false));
+    const step = backend.retryPlan.afterConnectFailure(record.retries, failure, backend.retryContext(server, record.direct ?? false));
     if (step.giveUp) {
       release();
-      record.termination = timedOut ? 'sC' : 'SC';
+      record.retries = step.retries;
+      record.termination = step.termination;
       return this.end(record);
     }
     record.retries++;
@@ -563,7 +560,7 @@ export class TcpFrontend implements Frontend {
       } catch (e) {
         this.internalError(e, record);
       }
-    }, timedOut ? 0 : step.delayMs);
+    }, step.delayMs);
   }
 
   private pipe(record: TcpSessionRecord, upstream: net.Socket, reads: ServerReads, timers: TcpBackendTimers, release: () => void): void {
