@@ -42,6 +42,7 @@ import { HeldRequest, inspect } from './inspection.ts';
 import { ReusedReads } from './reused-reads.ts';
 import type { ReadTarget } from './reused-reads.ts';
 import { StreamReads } from './stream-reads.ts';
+import { ConnectWatch } from './connect-watch.ts';
 import type { ServerReads } from './stream-reads.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
@@ -110,6 +111,8 @@ export interface TcpSessionRecord {
   streamNumber: number;
   /** %bi / %bp: the server connection's source, kept when a log-format may print it. */
   serverSource?: { address?: string; port?: number };
+  /** The client while its server is being connected (connect-watch.ts): from the first attempt until connected or given up. */
+  connecting?: ConnectWatch;
   /** %fi / %fp: the address the client connected to, kept when a log-format may print it (Node forgets it at close). */
   local?: { address?: string; port?: number };
 }
@@ -453,9 +456,17 @@ export class TcpFrontend implements Frontend {
       if (session) server.sessions?.delete(session);
       backend.release(server);
     });
+    // A client that leaves meanwhile ends the attempt (connect-watch.ts).
+    this.watchConnecting(record, backend).during(() => {
+      clearTimeout(timer);
+      upstream.destroy();
+      release();
+    });
     upstream.once(secure ? 'secureConnect' : 'connect', () => {
       connected = true;
       clearTimeout(timer);
+      record.connecting?.done();
+      record.connecting = undefined;
       if (session) server.sessions?.add(session);
       try {
         if (faults.armed) faultPoint('connect');
@@ -523,6 +534,36 @@ export class TcpFrontend implements Frontend {
     server.connectErrors++;
     backend.release(server);
     record.termination = 'IC';
+    this.endUnconnected(record);
+  }
+
+  /**
+   * The watch of the client while `record`'s server is being connected (connect-watch.ts), begun
+   * at the first attempt: a client that leaves ends the session at once (CD; CC on a FIN under
+   * `option abortonclose`), as haproxy 2.6.12 does.
+   */
+  private watchConnecting(record: TcpSessionRecord, backend: RuntimeBackend): ConnectWatch {
+    return record.connecting ??= new ConnectWatch(record.client, backend.config.options['abortonclose']?.enabled === true, (termination, pending) => {
+      try {
+        record.connecting = undefined;
+        if (record.termination === '--') record.termination = termination;
+        record.bytesIn += pending + (record.held?.length ?? 0);
+        this.end(record);
+      } catch (e) {
+        this.internalError(e, record);
+      }
+    });
+  }
+
+  /**
+   * A session that ends before its server connection came up: what the client sent meanwhile
+   * counts in %U (HAProxy read it into the request buffer), the held bytes of inspection too.
+   */
+  private endUnconnected(record: TcpSessionRecord): void {
+    const watch = record.connecting;
+    record.connecting = undefined;
+    watch?.done();
+    record.bytesIn += (record.held?.length ?? 0) + record.client.readableLength;
     this.end(record);
   }
 
@@ -541,17 +582,19 @@ export class TcpFrontend implements Frontend {
       release();
       record.retries = step.retries;
       record.termination = step.termination;
-      return this.end(record);
+      return this.endUnconnected(record);
     }
     record.retries++;
     record.retriesCounted = (record.retriesCounted ?? 0) + 1;
     server.retries++;
-    setTimeout(() => {
+    const pause = setTimeout(() => {
       if (record.client.destroyed) return release();
       try {
         if (step.redispatch) {
           record.retryFrom = server;
           release();
+          // Waiting for a server again: the balancer's own close handling cancels that wait.
+          record.connecting?.during(() => {});
           this.acquire(record, backend, server);
         } else {
           retryAssigned(backend.stats, server, server);
@@ -561,6 +604,11 @@ export class TcpFrontend implements Frontend {
         this.internalError(e, record);
       }
     }, step.delayMs);
+    // A client that leaves during the pause ends the session there: no retry follows.
+    record.connecting?.during(() => {
+      clearTimeout(pause);
+      release();
+    });
   }
 
   private pipe(record: TcpSessionRecord, upstream: net.Socket, reads: ServerReads, timers: TcpBackendTimers, release: () => void): void {
