@@ -1688,7 +1688,7 @@ export class HttpTransaction implements ServerSession {
   /**
    * The client reset its connection (closed it without a FIN). HAProxy 2.6 goes on waiting for the
    * answer to a request it has sent, even with `option abortonclose` (which drops queued and
-   * connecting requests only), and logs the server's status with CD. Returns true when this
+   * connecting requests only: abandonedByClient, asked first), and logs the server's status with CD. Returns true when this
    * exchange lives on without its client, waiting for that answer.
    */
   outlivesClientReset(): boolean {
@@ -1698,10 +1698,10 @@ export class HttpTransaction implements ServerSession {
   }
 
   /**
-   * `option abortonclose`: a client that closed its side while its request waits in the queue or
-   * for its server connection gives the request up there, as HAProxy 2.6 does (logged CQ or CC,
-   * status -1). Without the option, or once the request is on its way, it is served. Returns true
-   * when the exchange ended here.
+   * `option abortonclose`: a client that closed its side (a FIN, or a reset) while its request
+   * waits in the queue or for its server connection gives the request up there, as HAProxy 2.6
+   * does (logged CQ or CC, status -1). Without the option, or once the request is on its way, it
+   * is served. Returns true when the exchange ended here.
    */
   abandonedByClient(): boolean {
     if (this.finished || this.upstream || !this.waitingForServer) return false;

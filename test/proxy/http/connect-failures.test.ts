@@ -133,3 +133,33 @@ test('HTTP mode: a certificate not signed by ca-file is retried after the pause,
     assert.ok(took >= 550, `two pauses of min(timeout connect, 1s): took ${took} ms`);
   });
 });
+
+/** Sends a GET, and 200 ms later resets the connection. */
+function getThenReset(port: number): void {
+  const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n'));
+  s.on('error', () => {});
+  setTimeout(() => s.resetAndDestroy(), 200);
+}
+
+for (const option of ['', 'option abortonclose']) {
+  test(`HTTP mode: a client that resets while its server is being connected: ${option ? 'given up at once, CC, with option abortonclose' : 'the attempts go on without option abortonclose, sC'} (haproxy 2.6.12)`, { timeout: 60_000 }, async (t) => {
+    await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${silent.port} ssl verify none`).replace('    retries 2\n', `    retries 2\n    ${option}\n`), async (port, proxy) => {
+      // sideBySide's probe connection has no request: nothing is connected for it.
+      const before = proxy.logs().length;
+      const attempts = silent.connections;
+      const started = Date.now();
+      getThenReset(port);
+      const line = await lastLine(proxy, before);
+      const took = Date.now() - started;
+      if (option) {
+        assert.equal(line, 'CC 0 web/s -1');
+        assert.ok(took < 450, `logged ${took} ms after the request, before the attempt's timeout`);
+        await new Promise((r) => setTimeout(r, 800));
+        assert.equal(silent.connections - attempts, 1, 'no retry');
+      } else {
+        assert.equal(line, 'sC 2 web/s 503');
+        assert.equal(silent.connections - attempts, 3);
+      }
+    });
+  });
+}
