@@ -127,6 +127,7 @@ export class TcpFrontend implements Frontend {
   private readonly clientTimeout: number;
   /** `unique-id-format`: %ID and the unique-id fetch of a session's log line (made then, as HAProxy's strm_log does). */
   readonly uniqueId: UniqueIdFormat | undefined;
+  /** `timeout client-fin` (0: not set, the client's read limit stays `timeout client` after a half-close). */
   private readonly clientFin: number;
   private readonly connectionRules: ConnectionRules | undefined;
   private readonly sessionRules: SessionRules | undefined;
@@ -160,7 +161,7 @@ export class TcpFrontend implements Frontend {
     this.logsConnects = logger.logsConnects(config);
     this.clientTimeout = config.timeouts.client ?? 0;
     this.uniqueId = compileUniqueId(config);
-    this.clientFin = config.timeouts['client-fin'] ?? this.clientTimeout;
+    this.clientFin = config.timeouts['client-fin'] ?? 0;
     this.switching = config.switchingRules.map((rule) => ({
       when: rule.condition ? compileConnCondition(rule.condition, config) : undefined,
       backend: backends.get(rule.backend),
@@ -626,13 +627,14 @@ export class TcpFrontend implements Frontend {
       client.destroy();
       upstream.destroy();
     };
-    // Each side's inactivity limit (its *-fin one once the other side sent its FIN), armed as HAProxy
-    // arms a side's timeout: while it reads from it with room left, or writes to it. A direction waiting
-    // for its sink to drain reads nothing: only the sink's limit runs then, from the stall, refreshed
-    // by any write progress (pending-write.ts). A client that
-    // stops reading ends at `timeout client` (cD), a server that stops reading at `timeout server`
-    // (sD) — haproxy 2.6.12, test/proxy/http/stalled-side.test.ts.
+    // Each side's inactivity limit, armed as HAProxy arms a side's timeout: while it reads from it
+    // with room left, or writes to it. A direction waiting for its sink to drain reads nothing: only
+    // the sink's write limit runs then, from the stall, refreshed by any write progress
+    // (pending-write.ts). A client that stops reading ends at `timeout client` (cD), a server that
+    // stops reading at `timeout server` (sD) — haproxy 2.6.12, test/proxy/http/stalled-side.test.ts.
+    // Half-close (halfClosed below) changes them as HAProxy 2.6 does.
     const idle = { client: clientIdle, server: serverIdle };
+    const writeLimit = { toClient: clientIdle, toServer: serverIdle };
     /** The cancel functions of the write-stall timers running (pending-write.ts). */
     const stallTimers: { toClient?: () => void; toServer?: () => void } = {};
     const arm = (): void => {
@@ -643,7 +645,7 @@ export class TcpFrontend implements Frontend {
     const stall = (direction: 'toClient' | 'toServer', on: boolean): void => {
       stallTimers[direction]?.();
       stallTimers[direction] = undefined;
-      const ms = direction === 'toClient' ? idle.client : idle.server;
+      const ms = writeLimit[direction];
       if (on && ms > 0) {
         stallTimers[direction] = writeStallTimer(direction === 'toClient' ? client : upstream, ms, () => {
           if (record.termination === '--') record.termination = direction === 'toClient' ? 'cD' : 'sD';
@@ -653,12 +655,37 @@ export class TcpFrontend implements Frontend {
       arm();
     };
     arm();
-    const clientEnded = (): void => {
-      if (this.clientFin > 0 || timers.serverFin > 0) {
-        idle.server = timers.serverFin || this.clientFin;
-        arm();
+    /**
+     * One side sent its FIN, passed on to the other: HAProxy 2.6 reads no more from the side that
+     * sent it (its read timeout is gone: no limit while nothing waits to be written to it), and the
+     * side it was passed on to gets its *-fin timeout in place of its read timeout, when set
+     * (stconn.c sc_app_shutw_conn: `timeout server-fin` for the server, `client-fin` for the
+     * client; neither is the other's fallback). Under `timeout tunnel` a write to the side that
+     * sent the FIN waits its *-fin timeout too (stream.c's tunnel timeouts). test/proxy/tcp/half-close.test.ts.
+     */
+    const halfClosed = (by: 'client' | 'server'): void => {
+      const was = by === 'client' ? idle.server : idle.client;
+      if (by === 'client') {
+        idle.client = 0;
+        idle.server = timers.serverFin || serverIdle;
+        if (timers.tunnel && this.clientFin) writeLimit.toClient = this.clientFin;
+      } else {
+        idle.server = 0;
+        idle.client = this.clientFin || clientIdle;
+        if (timers.tunnel && timers.serverFin) writeLimit.toServer = timers.serverFin;
+      }
+      if (stallTimers.toClient !== undefined || stallTimers.toServer !== undefined) return;
+      // The side that sent the FIN has no read limit any more; the other keeps counting from its
+      // last activity unless its limit changed (HAProxy re-arms a read timeout only for a *-fin one).
+      if (by === 'client') {
+        record.clientIdle!.set(0);
+        if (idle.server !== was) upstreamIdle.set(idle.server);
+      } else {
+        upstreamIdle.set(0);
+        if (idle.client !== was) record.clientIdle!.set(idle.client);
       }
     };
+    const clientEnded = (): void => halfClosed('client');
     // What inspection held back goes first; `write` keeps its order before anything piped after it.
     const held = record.held?.take();
     if (held) {
@@ -746,10 +773,7 @@ export class TcpFrontend implements Frontend {
     }
     upstream.once('end', () => {
       if (!client.destroyed) client.end();
-      if (this.clientFin > 0 || timers.serverFin > 0) {
-        idle.client = this.clientFin || timers.serverFin;
-        arm();
-      }
+      halfClosed('server');
     });
     upstream.on('error', () => { if (record.termination === '--') record.termination = 'SD'; destroyBoth(); });
     client.on('error', () => { if (record.termination === '--') record.termination = 'CD'; destroyBoth(); });
