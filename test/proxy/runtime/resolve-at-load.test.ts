@@ -14,7 +14,7 @@ import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { freePort, startRawServer } from '../../helpers/net.ts';
 import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
-import { requests } from '../http/lib/side-by-side.ts';
+import { requests, sideBySide, linesLogged } from '../http/lib/side-by-side.ts';
 
 const head = (port: number) => `defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:${port}\n    default_backend b\n\nbackend b\n`;
 
@@ -108,6 +108,21 @@ test('the engine refuses to start, or to reload to, a server whose name gives no
     assert.equal(engine.backend('b')!.server('s1')!.admin, 'MAINT');
   } finally {
     await engine.stop(0);
+    await origin.close();
+  }
+});
+
+test('a server given by a host name without resolvers is resolved once, at load: its connections go to that address, logged %si as haproxy 2.6.12 logs it', { timeout: 60_000 }, async (t) => {
+  const origin = await startRawServer((s) => s.on('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok')));
+  try {
+    await sideBySide(t, (port) => `defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nlisten l\n    bind 127.0.0.1:${port}\n    log stdout format raw local0\n    log-format "%si:%sp %b/%s %ST"\n    server s localhost:${origin.port}\n`, async (port, proxy) => {
+      const before = proxy.logs().length;
+      assert.equal((await requests(port, '/'))[0], '200 ok');
+      const lines = await linesLogged(proxy, before + 1);
+      // getaddrinfo's first address for localhost (Node's dns.lookup and HAProxy's str2ip2 alike).
+      assert.equal(lines.at(-1), `127.0.0.1:${origin.port} l/s 200`);
+    });
+  } finally {
     await origin.close();
   }
 });
