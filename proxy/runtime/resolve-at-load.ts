@@ -95,7 +95,7 @@ export async function resolveAtLoad(config: Config, options: LoadResolveOptions 
       const withResolvers = server.options.resolvers !== undefined;
       if (withResolvers && options.servers === 'without-resolvers') continue;
       const methods = server.options.initAddr ?? (withResolvers ? ['last', 'libc', 'none'] : ['last', 'libc']);
-      checks.push(initAddr(methods, () => options.last?.(proxy.name, server), () => resolves(host)).then(({ outcome, start }) => {
+      checks.push(initAddr(methods, () => options.last?.(proxy.name, server), () => resolves(host, server.family)).then(({ outcome, start }) => {
         if (start) starts.push({ backend: proxy.name, server: server.name, ...start });
         if (outcome === 'ok') return [];
         const where = `[${server.loc.file}:${server.loc.line}] : 'server ${proxy.name}/${server.name}'`;
