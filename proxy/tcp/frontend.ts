@@ -541,10 +541,14 @@ export class TcpFrontend implements Frontend {
   /**
    * The watch of the client while `record`'s server is being connected (connect-watch.ts), begun
    * at the first attempt: a client that leaves ends the session at once (CD; CC on a FIN under
-   * `option abortonclose`), as haproxy 2.6.12 does.
+   * `option abortonclose`), as haproxy 2.6.12 does; `timeout client` waits until connected.
    */
   private watchConnecting(record: TcpSessionRecord, backend: RuntimeBackend): ConnectWatch {
-    return record.connecting ??= new ConnectWatch(record.client, backend.config.options['abortonclose']?.enabled === true, (termination, pending) => {
+    if (record.connecting) return record.connecting;
+    // HAProxy does not apply `timeout client` while connecting (the attempts are bounded by
+    // `timeout connect` and `retries`); pipe() arms the client side again once connected.
+    record.clientIdle?.set(0);
+    return record.connecting = new ConnectWatch(record.client, backend.config.options['abortonclose']?.enabled === true, (termination, pending) => {
       try {
         record.connecting = undefined;
         if (record.termination === '--') record.termination = termination;

@@ -184,3 +184,23 @@ test('option abortonclose: what the client sends while its server is connected r
     assert.equal(got, 'echo:helloecho:again');
   });
 });
+
+test('timeout client does not end a session while its server is being connected: every retry is made, then sC (haproxy 2.6.12)', { timeout: 60_000 }, async (t) => {
+  await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${silentPort} ssl verify none`).replace('timeout client 5s', 'timeout client 300ms'), async (port, proxy) => {
+    await settle();
+    const before = proxy.logs().length;
+    const tried = attempts;
+    const started = Date.now();
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.on('error', () => {});
+    s.write('hello');
+    try {
+      const { line, after } = await nextLine(proxy, before, started);
+      assert.equal(line, 'sC 3 db/s 5 -1');
+      assert.ok(after >= 1900, `four timeouts of 500 ms: ${after} ms`);
+      assert.equal(attempts - tried, 4);
+    } finally {
+      s.destroy();
+    }
+  });
+});
