@@ -1,14 +1,16 @@
 /**
- * The client of a TCP session while its server is being connected: the attempts, and the pauses
- * between them (HAProxy's SC_ST_CON and SC_ST_TAR). Per connection, never per chunk: once the
- * server is up the relay (frontend.ts pipe) takes over and this watch lets go.
+ * The client of a TCP session while its server is being found and connected: the wait for a slot
+ * (the queue), the attempts, and the pauses between them (HAProxy's SC_ST_QUE, SC_ST_CON and
+ * SC_ST_TAR). Per connection, never per chunk: once the server is up the relay (frontend.ts pipe)
+ * takes over and this watch lets go. `timeout client` does not run meanwhile.
  *
  * As haproxy 2.6.12 does, side by side in test/proxy/tcp/client-leaves.test.ts:
  * - a client that closes its connection (a reset, or a close that errors) ends the session at
- *   once, logged CD: the attempt under way is closed and no retry follows;
- * - under `option abortonclose`, a client's FIN does the same, logged CC ("a session with an
- *   incoming channel closed will be aborted ... during the connection establishment");
- *   without it a FIN waits for the connection (the half-close is relayed once it is up);
+ *   once, logged CD: it leaves the queue, or the attempt under way is closed and no retry follows;
+ * - under `option abortonclose`, a client's FIN does the same, logged CQ in the queue and CC
+ *   after ("a session with an incoming channel closed will be aborted ... either pending in the
+ *   queue ... or during the connection establishment"); without it a FIN waits for the
+ *   connection (the half-close is relayed once it is up);
  * - what the client sent meanwhile is counted in %U, even when no connection came up
  *   (HAProxy reads it into the request buffer while connecting).
  *

@@ -24,7 +24,7 @@ import type { ResponseRules } from './response-inspection.ts';
 import type { VarMap } from '../acl/index.ts';
 import type { Sample } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
-import type { QueuePositions, RuntimeBackend } from '../runtime/backend.ts';
+import type { CancelSlot, QueuePositions, RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
@@ -111,8 +111,10 @@ export interface TcpSessionRecord {
   streamNumber: number;
   /** %bi / %bp: the server connection's source, kept when a log-format may print it. */
   serverSource?: { address?: string; port?: number };
-  /** The client while its server is being connected (connect-watch.ts): from the first attempt until connected or given up. */
+  /** The client while its server is being found and connected (connect-watch.ts): from the first wait for a slot until connected or given up. */
   connecting?: ConnectWatch;
+  /** Waiting for a server slot (the balancer, the queue) rather than for a connection. */
+  waitingSlot?: boolean;
   /** %fi / %fp: the address the client connected to, kept when a log-format may print it (Node forgets it at close). */
   local?: { address?: string; port?: number };
 }
@@ -376,16 +378,23 @@ export class TcpFrontend implements Frontend {
   }
 
   private acquire(record: TcpSessionRecord, backend: RuntimeBackend, avoid?: RuntimeServer): void {
-    let cancel: (() => void) | undefined;
-    const onClose = (): void => cancel?.();
-    record.client.once('close', onClose);
+    let cancel: CancelSlot | undefined;
+    // A client that leaves while queued ends the session there (connect-watch.ts): CD, or CQ on a
+    // FIN under `option abortonclose`, with the time it waited (%Tw), as haproxy 2.6.12 logs it.
+    record.waitingSlot = true;
+    this.watchConnecting(record, backend).during(() => {
+      const positions = cancel?.();
+      if (positions) record.queued = positions;
+      if (record.tw < 0) record.tw = Date.now() - record.acceptedAt;
+    });
     const ruled = avoid ? undefined : this.serverChoices.get(backend)?.({ client: record.client, inspection: record.held ? this.inspection(record) : undefined });
     // The stick rules, once per session (a redispatch keeps their keys, to store the server finally used).
     const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
     if (stick && !avoid) record.stick = stick.onRequest(connContext(record.client, backend.config, record.held ? this.inspection(record) : undefined), ruled !== undefined);
     const stuck = avoid ? undefined : record.stick?.server;
     cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result, queued) => {
-      record.client.off('close', onClose);
+      record.waitingSlot = false;
+      record.connecting?.during(() => {});
       if (queued) record.queued = queued;
       // A queued connection gets its slot inside another one's release: an error here is this one's.
       try {
@@ -394,7 +403,7 @@ export class TcpFrontend implements Frontend {
         if ('error' in result) {
           if (result.error === 'no-server') this.logger.alert(`backend ${backend.name} has no server available!`);
           record.termination = result.error === 'no-server' ? 'SC' : 'sQ';
-          return this.end(record);
+          return this.endUnconnected(record);
         }
         if (record.retryFrom) {
           if (retryAssigned(backend.stats, record.retryFrom, result.server)) record.redispatched = true;
@@ -551,7 +560,8 @@ export class TcpFrontend implements Frontend {
     return record.connecting = new ConnectWatch(record.client, backend.config.options['abortonclose']?.enabled === true, (termination, pending) => {
       try {
         record.connecting = undefined;
-        if (record.termination === '--') record.termination = termination;
+        // A FIN under abortonclose while waiting for a slot is logged CQ (a reset CD in both phases).
+        if (record.termination === '--') record.termination = termination === 'CC' && record.waitingSlot ? 'CQ' : termination;
         record.bytesIn += pending + (record.held?.length ?? 0);
         this.end(record);
       } catch (e) {

@@ -204,3 +204,71 @@ test('timeout client does not end a session while its server is being connected:
     }
   });
 });
+
+/** A server taking one session at a time (maxconn 1), kept busy by a first session that keeps sending. */
+function queueConfig(port: number, option: string, clientTimeout = '5s'): string {
+  return `defaults
+    mode tcp
+    timeout connect 500ms
+    timeout client ${clientTimeout}
+    timeout server 5s
+    timeout queue 1500ms
+listen db
+    bind 127.0.0.1:${port}
+    ${option}
+    log stdout format raw local0
+    log-format "%ts %b/%s %U"
+    server s 127.0.0.1:${echoPort} ssl verify none maxconn 1
+`;
+}
+
+/** The first session, holding the server's one slot until destroyed (its traffic keeps `timeout client` away). */
+function holder(port: number): net.Socket {
+  const s = net.connect({ port, host: '127.0.0.1' });
+  s.on('error', () => {});
+  s.resume();
+  const keep = setInterval(() => s.write('k'), 100);
+  s.on('close', () => clearInterval(keep));
+  return s;
+}
+
+for (const [how, option, expected] of [['reset', '', 'CD'], ['end', 'option abortonclose', 'CQ']] as const) {
+  test(`a queued client that ${how === 'reset' ? 'resets' : 'sends its FIN under option abortonclose'} leaves the queue at once, logged ${expected} without a server (haproxy 2.6.12)`, { timeout: 60_000 }, async (t) => {
+    await sideBySide(t, (port) => queueConfig(port, option), async (port, proxy) => {
+      await new Promise((r) => setTimeout(r, 500));
+      const first = holder(port);
+      try {
+        await new Promise((r) => setTimeout(r, 200));
+        const before = proxy.logs().length;
+        const started = Date.now();
+        void leave(port, how);
+        const { line, after } = await nextLine(proxy, before, started);
+        assert.equal(line, `${expected} db/<NOSRV> 5`);
+        assert.ok(after < 700, `logged ${after} ms after the client came, before timeout queue`);
+      } finally {
+        first.destroy();
+      }
+    });
+  });
+}
+
+test('timeout client does not end a queued session: timeout queue does (sQ), and %U counts what the client sent (haproxy 2.6.12)', { timeout: 60_000 }, async (t) => {
+  await sideBySide(t, (port) => queueConfig(port, '', '300ms'), async (port, proxy) => {
+    await new Promise((r) => setTimeout(r, 500));
+    const first = holder(port);
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.on('error', () => {});
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const before = proxy.logs().length;
+      const started = Date.now();
+      s.write('hello');
+      const { line, after } = await nextLine(proxy, before, started);
+      assert.equal(line, 'sQ db/<NOSRV> 5');
+      assert.ok(after >= 1200, `timeout queue 1500ms: ${after} ms`);
+    } finally {
+      first.destroy();
+      s.destroy();
+    }
+  });
+});
