@@ -282,13 +282,14 @@ export class Engine {
       logs: false,
       last: (backend, server) => {
         const before = previous?.backends.get(backend)?.server(server.name);
-        return before !== undefined && !before.addressless && before.host === server.host;
+        return before !== undefined && !before.addressless && before.config.host === server.host ? before.host : undefined;
       },
     });
     const alerts = problems.filter((p) => p.severity === 'alert');
     if (alerts.length > 0) throw new ResolveAtLoadError(alerts.map((p) => p.message).join('\n'));
     for (const p of problems) this.logger.alert(p.message);
-    // init-addr reached `none` (the server waits in maintenance for an address: `set server … addr`) or an IP address.
+    // init-addr reached `none` (the server waits in maintenance for an address: `set server … addr`) or an
+    // address (an init-addr IP, the last one, or the name resolved): connections and checks go there.
     for (const start of starts) {
       const backend = tables.backends.get(start.backend);
       const server = backend?.server(start.server);

@@ -165,11 +165,15 @@ export class ServerCheck implements ServerHealth {
     clearInterval(this.slowstartTimer);
   }
 
-  /** Where the check connects: a server resolved at run time (`resolvers`) is checked at its address of the moment. */
+  /**
+   * Where the check connects: a server is checked at its address of the moment — resolved at load
+   * (runtime/resolve-at-load.ts), by runtime DNS (`resolvers`) or set by `set server … addr` —
+   * unless `addr` names the check's own.
+   */
   private target(): CheckTarget {
     const server = this.server;
     const target = this.settings.target;
-    if (server.fqdn === undefined || server.config.options.addr !== undefined || target.host === server.host) return target;
+    if (server.config.options.addr !== undefined || target.path !== undefined || target.host === server.host) return target;
     return { ...target, host: server.host };
   }
 

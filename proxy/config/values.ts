@@ -128,8 +128,10 @@ export function parseAddress(word: string, options: AddressOptions): Parsed<List
   if (host.includes(':') && isIP(host) !== 6 && family !== 'ipv6') {
     return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
   }
-  if (family === 'ipv4' && host !== '' && isIP(host) !== 4) return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
-  if (family === 'ipv6' && host !== '' && host !== '::' && isIP(host) !== 6) return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
+  // A server's `ipv4@name` / `ipv6@name` is a host name resolved in that family (HAProxy's init-addr libc).
+  const familyName = options.kind === 'server' && isIP(host) === 0 && isHostName(host);
+  if (family === 'ipv4' && host !== '' && isIP(host) !== 4 && !familyName) return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
+  if (family === 'ipv6' && host !== '' && host !== '::' && isIP(host) !== 6 && !familyName) return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
   if (host !== '' && isIP(host) === 0 && !isHostName(host)) {
     return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
   }

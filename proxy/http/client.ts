@@ -371,8 +371,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       // Reset (or closed without a FIN) before or in the middle of a request head: HAProxy's H1 mux
       // answers and logs it as a FIN there (400 CR <BADREQ>), from the addresses kept since the accept.
       if (!this.closed && this.queue.length === 0 && (this.partial || this.completed === 0)) this.requestFailed(400, 'CR');
-      // A request already sent lives on without its client, until the server answers.
       const tx = this.queue[0];
+      // `option abortonclose`: a request still queued or connecting is given up (CQ, CC), as on a FIN.
+      if (tx?.abandonedByClient()) return this.close();
+      // Else a request already sent lives on without its client, until the server answers.
       if (tx?.outlivesClientReset()) this.queue.shift();
       this.close(tx?.resetTermination);
     } catch (e) {

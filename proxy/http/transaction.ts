@@ -40,6 +40,7 @@ import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 import { responseReceived, streamCounters } from '../stick/http.ts';
 import { retryAssigned } from '../runtime/counters.ts';
+import { connectFailureOf } from '../runtime/retry.ts';
 import { chooseAlgorithm, responseCompressible, rewriteCompressedHead } from './compression.ts';
 import type { CompressionAlgorithm } from './compression.ts';
 import { BodyCompressor } from './compressor.ts';
@@ -720,7 +721,7 @@ export class HttpTransaction implements ServerSession {
     connectUpstream(pool, backend.timeouts.connect, (conn, error) => {
       if (this.finished) return conn?.destroy();
       try {
-        if (!conn) return this.connectFailed(error ?? 'error');
+        if (!conn) return this.connectFailed(error ?? 'error', sni !== undefined);
         if (faults.armed) faultPoint('connect');
         server.check?.observe('layer4', true, '');
         // `http-reuse never`: the connection belongs to this client connection alone.
@@ -766,8 +767,11 @@ export class HttpTransaction implements ServerSession {
     return true;
   }
 
-  /** The backend's retry plan (proxy/runtime/retry.ts) says: give up, retry the server, or redispatch. */
-  private connectFailed(error: string): void {
+  /**
+   * The backend's retry plan (proxy/runtime/retry.ts afterConnectFailure, as in TCP mode) says:
+   * give up (503, SC or sC), retry the server, or redispatch. `sniSent`: the TLS handshake sent an SNI.
+   */
+  private connectFailed(error: string, sniSent: boolean): void {
     const backend = this.backend!;
     const server = this.server!;
     server.connectErrors++;
@@ -778,9 +782,11 @@ export class HttpTransaction implements ServerSession {
       return this.fail(500);
     }
     server.check?.observe('layer4', false, `connection error: ${error}`);
-    const step = backend.runtime.retryPlan.afterFailure(this.retries, backend.runtime.retryContext(server, this.direct));
+    const failure = connectFailureOf(error, error === 'timeout', sniSent);
+    const step = backend.runtime.retryPlan.afterConnectFailure(this.retries, failure, backend.runtime.retryContext(server, this.direct));
     if (step.giveUp) {
-      this.termination = 'SC';
+      this.retries = step.retries;
+      this.termination = step.termination;
       this.releaseSlot();
       return this.fail(503);
     }
@@ -1686,7 +1692,7 @@ export class HttpTransaction implements ServerSession {
   /**
    * The client reset its connection (closed it without a FIN). HAProxy 2.6 goes on waiting for the
    * answer to a request it has sent, even with `option abortonclose` (which drops queued and
-   * connecting requests only), and logs the server's status with CD. Returns true when this
+   * connecting requests only: abandonedByClient, asked first), and logs the server's status with CD. Returns true when this
    * exchange lives on without its client, waiting for that answer.
    */
   outlivesClientReset(): boolean {
@@ -1696,10 +1702,10 @@ export class HttpTransaction implements ServerSession {
   }
 
   /**
-   * `option abortonclose`: a client that closed its side while its request waits in the queue or
-   * for its server connection gives the request up there, as HAProxy 2.6 does (logged CQ or CC,
-   * status -1). Without the option, or once the request is on its way, it is served. Returns true
-   * when the exchange ended here.
+   * `option abortonclose`: a client that closed its side (a FIN, or a reset) while its request
+   * waits in the queue or for its server connection gives the request up there, as HAProxy 2.6
+   * does (logged CQ or CC, status -1). Without the option, or once the request is on its way, it
+   * is served. Returns true when the exchange ended here.
    */
   abandonedByClient(): boolean {
     if (this.finished || this.upstream || !this.waitingForServer) return false;

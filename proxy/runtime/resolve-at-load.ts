@@ -13,7 +13,10 @@
  *
  * The default methods are `last,libc`, with `none` after them for a server that has `resolvers`.
  * A server whose methods reach `none` starts without an address, in maintenance (RMAINT); one that
- * reaches an IP address starts on it: the engine applies `starts`.
+ * reaches an IP address starts on it, and so does one whose name `libc` resolved (the first
+ * address getaddrinfo gives, as HAProxy's str2ip2) or that keeps its `last` one: the engine
+ * applies `starts`, and such a server's connections and checks go to that address until a
+ * reload or `set server … addr` — its name is not looked up again per connection.
  * Names are looked up with the system's resolver (getaddrinfo on libuv's thread pool: the event
  * loop of a running engine never waits for DNS), each name once.
  */
@@ -36,7 +39,7 @@ export type ServerStart = { backend: string; server: string } & ({ maintenance: 
 export interface LoadResolution {
   /** Alerts refuse the configuration; warnings are said and it goes on. */
   problems: LoadResolveProblem[];
-  /** The servers that start in maintenance (`none`) or on an init-addr IP address (HAProxy's RMAINT, or init_addr). */
+  /** The servers that start in maintenance (`none`), or on an address: init-addr's IP, `last`'s or what `libc` resolved (HAProxy's RMAINT, or srv->addr). */
   starts: ServerStart[];
 }
 
@@ -45,14 +48,14 @@ export interface LoadResolveOptions {
   servers?: 'all' | 'without-resolvers';
   /** The `log` targets too (default true). */
   logs?: boolean;
-  /** `init-addr last`: the server had an address for this host name before (a reload's running tables). None by default, as in `haproxy -c`. */
-  last?: (backend: string, server: Server) => boolean;
-  /** The system's lookup; for tests. */
-  lookup?: (host: string, family?: 4 | 6) => Promise<boolean>;
+  /** `init-addr last`: the address the server had for this host name before (a reload's running tables). None by default, as in `haproxy -c`. */
+  last?: (backend: string, server: Server) => string | undefined;
+  /** The system's lookup: the first address, undefined when none; for tests. */
+  lookup?: (host: string, family?: 4 | 6) => Promise<string | undefined>;
 }
 
-const systemLookup = (host: string, family?: 4 | 6): Promise<boolean> =>
-  dns.lookup(host, family ? { family } : {}).then(() => true, () => false);
+const systemLookup = (host: string, family?: 4 | 6): Promise<string | undefined> =>
+  dns.lookup(host, family ? { family } : {}).then((found) => found.address, () => undefined);
 
 /** A server's address that needs the system's resolver: not an IP address, not a socket, not an SRV label. */
 function hostName(server: Server): string | undefined {
@@ -63,8 +66,8 @@ function hostName(server: Server): string | undefined {
 export async function resolveAtLoad(config: Config, options: LoadResolveOptions = {}): Promise<LoadResolution> {
   const starts: ServerStart[] = [];
   const lookup = options.lookup ?? systemLookup;
-  const answers = new Map<string, Promise<boolean>>();
-  const resolves = (host: string, family?: 4 | 6): Promise<boolean> => {
+  const answers = new Map<string, Promise<string | undefined>>();
+  const resolves = (host: string, family?: 4 | 6): Promise<string | undefined> => {
     const key = `${family ?? 0}/${host}`;
     let answer = answers.get(key);
     if (!answer) answers.set(key, answer = lookup(host, family));
@@ -78,7 +81,7 @@ export async function resolveAtLoad(config: Config, options: LoadResolveOptions 
       seen.add(t);
       const where = udpAddress(t.target);
       if (!where || 'unsupported' in where || net.isIP(where.host) !== 0) continue;
-      checks.push(resolves(where.host, where.family).then((ok) => ok ? [] : [{
+      checks.push(resolves(where.host, where.family).then((address) => address !== undefined ? [] : [{
         severity: 'alert', file: t.loc.file, line: t.loc.line,
         message: `parsing [${t.loc.file}:${t.loc.line}] : log : invalid address: '${where.host}' in '${t.target}'`,
       }]));
@@ -92,7 +95,7 @@ export async function resolveAtLoad(config: Config, options: LoadResolveOptions 
       const withResolvers = server.options.resolvers !== undefined;
       if (withResolvers && options.servers === 'without-resolvers') continue;
       const methods = server.options.initAddr ?? (withResolvers ? ['last', 'libc', 'none'] : ['last', 'libc']);
-      checks.push(initAddr(methods, () => options.last?.(proxy.name, server) ?? false, () => resolves(host)).then(({ outcome, start }) => {
+      checks.push(initAddr(methods, () => options.last?.(proxy.name, server), () => resolves(host, server.family)).then(({ outcome, start }) => {
         if (start) starts.push({ backend: proxy.name, server: server.name, ...start });
         if (outcome === 'ok') return [];
         const where = `[${server.loc.file}:${server.loc.line}] : 'server ${proxy.name}/${server.name}'`;
@@ -114,13 +117,15 @@ type InitAddrOutcome = 'ok' | 'disabled' | 'fallback' | 'unresolved' | 'no-metho
 type Start = { maintenance: true } | { address: string };
 
 /** srv_iterate_initaddr: the methods in turn until one gives an address (or `none` accepts none). */
-async function initAddr(methods: readonly string[], last: () => boolean, libc: () => Promise<boolean>): Promise<{ outcome: InitAddrOutcome; start?: Start }> {
+async function initAddr(methods: readonly string[], last: () => string | undefined, libc: () => Promise<string | undefined>): Promise<{ outcome: InitAddrOutcome; start?: Start }> {
   let failed = false;
   for (const method of methods) {
     if (method === 'last') {
-      if (last()) return { outcome: 'ok' };
+      const address = last();
+      if (address !== undefined) return { outcome: 'ok', start: { address } };
     } else if (method === 'libc') {
-      if (await libc()) return { outcome: 'ok' };
+      const address = await libc();
+      if (address !== undefined) return { outcome: 'ok', start: { address } };
       failed = true;
     } else if (method === 'none') {
       return { outcome: failed ? 'disabled' : 'ok', start: { maintenance: true } };

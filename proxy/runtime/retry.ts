@@ -44,6 +44,32 @@ export type RetryStep =
 
 const GIVE_UP: RetryStep = { giveUp: true };
 
+/**
+ * How an attempt to connect to a server failed, as HAProxy 2.6's back_handle_st_cer tells them
+ * apart: an error (refused, reset, a TLS handshake failing), `timeout connect` striking (a TLS
+ * handshake included: conn_err_type STRM_ET_CONN_TO), or a certificate not for the SNI sent
+ * (conn->err_code CO_ER_SSL_MISMATCH_SNI).
+ */
+export type ConnectFailure = 'error' | 'timeout' | 'sni-mismatch';
+
+/** What follows a failed connection: the retry step, or giving up with the log's termination state and %rc. */
+export type ConnectStep =
+  | { readonly giveUp: true; readonly termination: 'SC' | 'sC'; readonly retries: number }
+  | { readonly giveUp: false; readonly redispatch: boolean; readonly delayMs: number };
+
+/** Node's error code for a server certificate whose names do not include the one checked. */
+const ALTNAME_INVALID = 'ERR_TLS_CERT_ALTNAME_INVALID';
+
+/**
+ * The ConnectFailure of a connection that failed with `code` (a Node error code, or 'timeout'
+ * when `timeout connect` struck). A name mismatch counts as CO_ER_SSL_MISMATCH_SNI only when an
+ * SNI was sent: HAProxy checks the certificate against the SNI then.
+ */
+export function connectFailureOf(code: string | undefined, timedOut: boolean, sniSent: boolean): ConnectFailure {
+  if (timedOut) return 'timeout';
+  return sniSent && code === ALTNAME_INVALID ? 'sni-mismatch' : 'error';
+}
+
 /** What HAProxy looks at, beyond the retry count, when a connection to a server failed. */
 export interface RetryContext {
   /** The server is stopped: DOWN by its checks or in maintenance (HAProxy's cur_state < RUNNING). */
@@ -92,6 +118,20 @@ export class ConnectRetryPlan {
   afterFailure(retriesDone: number, context?: RetryContext): RetryStep {
     if (!this.connFailure) return GIVE_UP;
     return this.next(retriesDone, context);
+  }
+
+  /**
+   * After an attempt to connect failed (HAProxy 2.6's back_handle_st_cer), for HTTP and TCP mode
+   * alike. A timeout is retried at once: HAProxy's turn-around pause follows errors only
+   * (SE_FL_ERROR), and a last one is logged sC, an error SC. A certificate not for the SNI sent
+   * is not retried — the name may be the client's, who should not make the proxy hammer a
+   * server — and %rc shows every retry spent (conn_retries = be->conn_retries).
+   */
+  afterConnectFailure(retriesDone: number, failure: ConnectFailure, context?: RetryContext): ConnectStep {
+    const done = failure === 'sni-mismatch' ? Math.max(retriesDone, this.retries) : retriesDone;
+    const step = this.afterFailure(done, context);
+    if (step.giveUp) return { giveUp: true, termination: failure === 'timeout' ? 'sC' : 'SC', retries: done };
+    return failure === 'timeout' && step.delayMs > 0 ? { giveUp: false, redispatch: step.redispatch, delayMs: 0 } : step;
   }
 
   /**

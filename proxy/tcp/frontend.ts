@@ -24,7 +24,7 @@ import type { ResponseRules } from './response-inspection.ts';
 import type { VarMap } from '../acl/index.ts';
 import type { Sample } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
-import type { QueuePositions, RuntimeBackend } from '../runtime/backend.ts';
+import type { CancelSlot, QueuePositions, RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
@@ -42,6 +42,7 @@ import { HeldRequest, inspect } from './inspection.ts';
 import { ReusedReads } from './reused-reads.ts';
 import type { ReadTarget } from './reused-reads.ts';
 import { StreamReads } from './stream-reads.ts';
+import { ConnectWatch } from './connect-watch.ts';
 import type { ServerReads } from './stream-reads.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
@@ -50,6 +51,8 @@ import { SocketInactivity } from '../runtime/inactivity.ts';
 import type { InspectionOutcome } from './inspection.ts';
 import { writeStallTimer } from '../runtime/pending-write.ts';
 import { retryAssigned } from '../runtime/counters.ts';
+import { connectFailureOf } from '../runtime/retry.ts';
+import type { ConnectFailure } from '../runtime/retry.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import type { ServerChoice } from '../runtime/server-rules.ts';
@@ -108,6 +111,10 @@ export interface TcpSessionRecord {
   streamNumber: number;
   /** %bi / %bp: the server connection's source, kept when a log-format may print it. */
   serverSource?: { address?: string; port?: number };
+  /** The client while its server is being found and connected (connect-watch.ts): from the first wait for a slot until connected or given up. */
+  connecting?: ConnectWatch;
+  /** Waiting for a server slot (the balancer, the queue) rather than for a connection. */
+  waitingSlot?: boolean;
   /** %fi / %fp: the address the client connected to, kept when a log-format may print it (Node forgets it at close). */
   local?: { address?: string; port?: number };
 }
@@ -122,6 +129,7 @@ export class TcpFrontend implements Frontend {
   private readonly clientTimeout: number;
   /** `unique-id-format`: %ID and the unique-id fetch of a session's log line (made then, as HAProxy's strm_log does). */
   readonly uniqueId: UniqueIdFormat | undefined;
+  /** `timeout client-fin` (0: not set, the client's read limit stays `timeout client` after a half-close). */
   private readonly clientFin: number;
   private readonly connectionRules: ConnectionRules | undefined;
   private readonly sessionRules: SessionRules | undefined;
@@ -155,7 +163,7 @@ export class TcpFrontend implements Frontend {
     this.logsConnects = logger.logsConnects(config);
     this.clientTimeout = config.timeouts.client ?? 0;
     this.uniqueId = compileUniqueId(config);
-    this.clientFin = config.timeouts['client-fin'] ?? this.clientTimeout;
+    this.clientFin = config.timeouts['client-fin'] ?? 0;
     this.switching = config.switchingRules.map((rule) => ({
       when: rule.condition ? compileConnCondition(rule.condition, config) : undefined,
       backend: backends.get(rule.backend),
@@ -370,16 +378,23 @@ export class TcpFrontend implements Frontend {
   }
 
   private acquire(record: TcpSessionRecord, backend: RuntimeBackend, avoid?: RuntimeServer): void {
-    let cancel: (() => void) | undefined;
-    const onClose = (): void => cancel?.();
-    record.client.once('close', onClose);
+    let cancel: CancelSlot | undefined;
+    // A client that leaves while queued ends the session there (connect-watch.ts): CD, or CQ on a
+    // FIN under `option abortonclose`, with the time it waited (%Tw), as haproxy 2.6.12 logs it.
+    record.waitingSlot = true;
+    this.watchConnecting(record, backend).during(() => {
+      const positions = cancel?.();
+      if (positions) record.queued = positions;
+      if (record.tw < 0) record.tw = Date.now() - record.acceptedAt;
+    });
     const ruled = avoid ? undefined : this.serverChoices.get(backend)?.({ client: record.client, inspection: record.held ? this.inspection(record) : undefined });
     // The stick rules, once per session (a redispatch keeps their keys, to store the server finally used).
     const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
     if (stick && !avoid) record.stick = stick.onRequest(connContext(record.client, backend.config, record.held ? this.inspection(record) : undefined), ruled !== undefined);
     const stuck = avoid ? undefined : record.stick?.server;
     cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result, queued) => {
-      record.client.off('close', onClose);
+      record.waitingSlot = false;
+      record.connecting?.during(() => {});
       if (queued) record.queued = queued;
       // A queued connection gets its slot inside another one's release: an error here is this one's.
       try {
@@ -388,7 +403,7 @@ export class TcpFrontend implements Frontend {
         if ('error' in result) {
           if (result.error === 'no-server') this.logger.alert(`backend ${backend.name} has no server available!`);
           record.termination = result.error === 'no-server' ? 'SC' : 'sQ';
-          return this.end(record);
+          return this.endUnconnected(record);
         }
         if (record.retryFrom) {
           if (retryAssigned(backend.stats, record.retryFrom, result.server)) record.redispatched = true;
@@ -451,9 +466,17 @@ export class TcpFrontend implements Frontend {
       if (session) server.sessions?.delete(session);
       backend.release(server);
     });
+    // A client that leaves meanwhile ends the attempt (connect-watch.ts).
+    this.watchConnecting(record, backend).during(() => {
+      clearTimeout(timer);
+      upstream.destroy();
+      release();
+    });
     upstream.once(secure ? 'secureConnect' : 'connect', () => {
       connected = true;
       clearTimeout(timer);
+      record.connecting?.done();
+      record.connecting = undefined;
       if (session) server.sessions?.add(session);
       try {
         if (faults.armed) faultPoint('connect');
@@ -481,9 +504,7 @@ export class TcpFrontend implements Frontend {
     upstream.once('error', (e: NodeJS.ErrnoException) => {
       if (connected) return;
       try {
-        // A certificate not for the SNI sent (HAProxy's CO_ER_SSL_MISMATCH_SNI) is not retried: the name may be the client's.
-        const mismatch = sentSni && e.code === 'ERR_TLS_CERT_ALTNAME_INVALID';
-        this.connectError(record, backend, server, upstream, timer, release, mismatch, timedOut);
+        this.connectError(record, backend, server, upstream, timer, release, connectFailureOf(e.code, timedOut, sentSni));
       } catch (e) {
         this.internalError(e, record);
       }
@@ -523,38 +544,72 @@ export class TcpFrontend implements Frontend {
     server.connectErrors++;
     backend.release(server);
     record.termination = 'IC';
+    this.endUnconnected(record);
+  }
+
+  /**
+   * The watch of the client while `record`'s server is being connected (connect-watch.ts), begun
+   * at the first attempt: a client that leaves ends the session at once (CD; CC on a FIN under
+   * `option abortonclose`), as haproxy 2.6.12 does; `timeout client` waits until connected.
+   */
+  private watchConnecting(record: TcpSessionRecord, backend: RuntimeBackend): ConnectWatch {
+    if (record.connecting) return record.connecting;
+    // HAProxy does not apply `timeout client` while connecting (the attempts are bounded by
+    // `timeout connect` and `retries`); pipe() arms the client side again once connected.
+    record.clientIdle?.set(0);
+    return record.connecting = new ConnectWatch(record.client, backend.config.options['abortonclose']?.enabled === true, (termination, pending) => {
+      try {
+        record.connecting = undefined;
+        // A FIN under abortonclose while waiting for a slot is logged CQ (a reset CD in both phases).
+        if (record.termination === '--') record.termination = termination === 'CC' && record.waitingSlot ? 'CQ' : termination;
+        record.bytesIn += pending + (record.held?.length ?? 0);
+        this.end(record);
+      } catch (e) {
+        this.internalError(e, record);
+      }
+    });
+  }
+
+  /**
+   * A session that ends before its server connection came up: what the client sent meanwhile
+   * counts in %U (HAProxy read it into the request buffer), the held bytes of inspection too.
+   */
+  private endUnconnected(record: TcpSessionRecord): void {
+    const watch = record.connecting;
+    record.connecting = undefined;
+    watch?.done();
+    record.bytesIn += (record.held?.length ?? 0) + record.client.readableLength;
     this.end(record);
   }
 
   /**
-   * The server refused or timed out: the backend's retry plan (proxy/runtime/retry.ts) says give up, retry the server, or redispatch.
-   * `noRetry`: the certificate was not for the SNI sent. `timedOut`: `timeout connect` struck (a TLS
-   * handshake included): HAProxy retries at once (no pause: its turn-around wait follows errors
-   * only) and a last one is logged sC.
+   * The server refused or timed out: the backend's retry plan (proxy/runtime/retry.ts
+   * afterConnectFailure, as in HTTP mode) says give up, retry the server, or redispatch.
    */
-  private connectError(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer, upstream: net.Socket, timer: NodeJS.Timeout | undefined, release: () => void, noRetry = false, timedOut = false): void {
+  private connectError(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer, upstream: net.Socket, timer: NodeJS.Timeout | undefined, release: () => void, failure: ConnectFailure): void {
     clearTimeout(timer);
     upstream.destroy();
     server.connectErrors++;
     server.check?.observe('layer4', false, 'connection error');
     if (record.client.destroyed) return release();
-    // No retry: HAProxy spends them all at once (back_handle_st_cer), and %rc shows `retries`.
-    if (noRetry) record.retries = Math.max(record.retries, backend.retryPlan.retries);
-    const step = backend.retryPlan.afterFailure(record.retries, backend.retryContext(server, record.direct ?? false));
+    const step = backend.retryPlan.afterConnectFailure(record.retries, failure, backend.retryContext(server, record.direct ?? false));
     if (step.giveUp) {
       release();
-      record.termination = timedOut ? 'sC' : 'SC';
-      return this.end(record);
+      record.retries = step.retries;
+      record.termination = step.termination;
+      return this.endUnconnected(record);
     }
     record.retries++;
     record.retriesCounted = (record.retriesCounted ?? 0) + 1;
     server.retries++;
-    setTimeout(() => {
+    const pause = setTimeout(() => {
       if (record.client.destroyed) return release();
       try {
         if (step.redispatch) {
           record.retryFrom = server;
           release();
+          // Waiting for a server again: the balancer's own close handling cancels that wait.
+          record.connecting?.during(() => {});
           this.acquire(record, backend, server);
         } else {
           retryAssigned(backend.stats, server, server);
@@ -563,7 +618,12 @@ export class TcpFrontend implements Frontend {
       } catch (e) {
         this.internalError(e, record);
       }
-    }, timedOut ? 0 : step.delayMs);
+    }, step.delayMs);
+    // A client that leaves during the pause ends the session there: no retry follows.
+    record.connecting?.during(() => {
+      clearTimeout(pause);
+      release();
+    });
   }
 
   private pipe(record: TcpSessionRecord, upstream: net.Socket, reads: ServerReads, timers: TcpBackendTimers, release: () => void): void {
@@ -581,13 +641,14 @@ export class TcpFrontend implements Frontend {
       client.destroy();
       upstream.destroy();
     };
-    // Each side's inactivity limit (its *-fin one once the other side sent its FIN), armed as HAProxy
-    // arms a side's timeout: while it reads from it with room left, or writes to it. A direction waiting
-    // for its sink to drain reads nothing: only the sink's limit runs then, from the stall, refreshed
-    // by any write progress (pending-write.ts). A client that
-    // stops reading ends at `timeout client` (cD), a server that stops reading at `timeout server`
-    // (sD) — haproxy 2.6.12, test/proxy/http/stalled-side.test.ts.
+    // Each side's inactivity limit, armed as HAProxy arms a side's timeout: while it reads from it
+    // with room left, or writes to it. A direction waiting for its sink to drain reads nothing: only
+    // the sink's write limit runs then, from the stall, refreshed by any write progress
+    // (pending-write.ts). A client that stops reading ends at `timeout client` (cD), a server that
+    // stops reading at `timeout server` (sD) — haproxy 2.6.12, test/proxy/http/stalled-side.test.ts.
+    // Half-close (halfClosed below) changes them as HAProxy 2.6 does.
     const idle = { client: clientIdle, server: serverIdle };
+    const writeLimit = { toClient: clientIdle, toServer: serverIdle };
     /** The cancel functions of the write-stall timers running (pending-write.ts). */
     const stallTimers: { toClient?: () => void; toServer?: () => void } = {};
     const arm = (): void => {
@@ -598,7 +659,7 @@ export class TcpFrontend implements Frontend {
     const stall = (direction: 'toClient' | 'toServer', on: boolean): void => {
       stallTimers[direction]?.();
       stallTimers[direction] = undefined;
-      const ms = direction === 'toClient' ? idle.client : idle.server;
+      const ms = writeLimit[direction];
       if (on && ms > 0) {
         stallTimers[direction] = writeStallTimer(direction === 'toClient' ? client : upstream, ms, () => {
           if (record.termination === '--') record.termination = direction === 'toClient' ? 'cD' : 'sD';
@@ -608,12 +669,37 @@ export class TcpFrontend implements Frontend {
       arm();
     };
     arm();
-    const clientEnded = (): void => {
-      if (this.clientFin > 0 || timers.serverFin > 0) {
-        idle.server = timers.serverFin || this.clientFin;
-        arm();
+    /**
+     * One side sent its FIN, passed on to the other: HAProxy 2.6 reads no more from the side that
+     * sent it (its read timeout is gone: no limit while nothing waits to be written to it), and the
+     * side it was passed on to gets its *-fin timeout in place of its read timeout, when set
+     * (stconn.c sc_app_shutw_conn: `timeout server-fin` for the server, `client-fin` for the
+     * client; neither is the other's fallback). Under `timeout tunnel` a write to the side that
+     * sent the FIN waits its *-fin timeout too (stream.c's tunnel timeouts). test/proxy/tcp/half-close.test.ts.
+     */
+    const halfClosed = (by: 'client' | 'server'): void => {
+      const was = by === 'client' ? idle.server : idle.client;
+      if (by === 'client') {
+        idle.client = 0;
+        idle.server = timers.serverFin || serverIdle;
+        if (timers.tunnel && this.clientFin) writeLimit.toClient = this.clientFin;
+      } else {
+        idle.server = 0;
+        idle.client = this.clientFin || clientIdle;
+        if (timers.tunnel && timers.serverFin) writeLimit.toServer = timers.serverFin;
+      }
+      if (stallTimers.toClient !== undefined || stallTimers.toServer !== undefined) return;
+      // The side that sent the FIN has no read limit any more; the other keeps counting from its
+      // last activity unless its limit changed (HAProxy re-arms a read timeout only for a *-fin one).
+      if (by === 'client') {
+        record.clientIdle!.set(0);
+        if (idle.server !== was) upstreamIdle.set(idle.server);
+      } else {
+        upstreamIdle.set(0);
+        if (idle.client !== was) record.clientIdle!.set(idle.client);
       }
     };
+    const clientEnded = (): void => halfClosed('client');
     // What inspection held back goes first; `write` keeps its order before anything piped after it.
     const held = record.held?.take();
     if (held) {
@@ -701,10 +787,7 @@ export class TcpFrontend implements Frontend {
     }
     upstream.once('end', () => {
       if (!client.destroyed) client.end();
-      if (this.clientFin > 0 || timers.serverFin > 0) {
-        idle.client = this.clientFin || timers.serverFin;
-        arm();
-      }
+      halfClosed('server');
     });
     upstream.on('error', () => { if (record.termination === '--') record.termination = 'SD'; destroyBoth(); });
     client.on('error', () => { if (record.termination === '--') record.termination = 'CD'; destroyBoth(); });

@@ -66,3 +66,38 @@ listen l
     }
   });
 }
+
+test('option abortonclose: a queued request whose client reset its connection is given up too (CQ, the server never sees it)', async (t) => {
+  const seen: string[] = [];
+  const origin = await startRawServer((s) => s.on('data', (d: Buffer) => {
+    seen.push(d.toString('latin1').split(' ')[1]!);
+    setTimeout(() => s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok'), 600);
+  }));
+  try {
+    await sideBySide(t, (port) => `${loggedHttpHead()}    option httplog
+    timeout queue 5s
+listen l
+    bind 127.0.0.1:${port}
+    option abortonclose
+    server s 127.0.0.1:${origin.port} maxconn 1
+`, async (port, proxy) => {
+      seen.length = 0;
+      const first = net.connect(port, '127.0.0.1', () => first.write('GET /a HTTP/1.1\r\nhost: x\r\n\r\n'));
+      let answered = false;
+      first.on('data', () => (answered = true));
+      first.on('error', () => {});
+      for (let i = 0; i < 100 && !seen.includes('/a'); i++) await new Promise((r) => setTimeout(r, 10));
+      const second = net.connect(port, '127.0.0.1', () => second.write('GET /b HTTP/1.1\r\nhost: x\r\n\r\n'));
+      second.on('error', () => {});
+      await new Promise((r) => setTimeout(r, 150));
+      second.resetAndDestroy();
+      for (let i = 0; i < 200 && !answered; i++) await new Promise((r) => setTimeout(r, 10));
+      first.destroy();
+      const lines = summary(await linesLogged(proxy, 2));
+      assert.deepEqual(seen, ['/a']);
+      assert.deepEqual(lines.sort(), ['l/<NOSRV> -1 CQ-- "GET /b HTTP/1.1"', 'l/s 200 ---- "GET /a HTTP/1.1"']);
+    });
+  } finally {
+    await origin.close();
+  }
+});

@@ -14,7 +14,7 @@ import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { freePort, startRawServer } from '../../helpers/net.ts';
 import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
-import { requests } from '../http/lib/side-by-side.ts';
+import { requests, sideBySide, linesLogged } from '../http/lib/side-by-side.ts';
 
 const head = (port: number) => `defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:${port}\n    default_backend b\n\nbackend b\n`;
 
@@ -30,6 +30,9 @@ const CASES: Array<[string, number, string]> = [
   ['server s1 nonexistent.invalid:80 init-addr 127.0.0.1,libc', 0, ''],
   ['default-server init-addr none\n    server s1 nonexistent.invalid:80', 0, ''],
   ['server s1 localhost:80', 0, ''],
+  // A host name in one address family: resolved in it (HAProxy's str2ip2 with the family's hint).
+  ['server s1 ipv4@localhost:80', 0, ''],
+  ['server s1 ipv4@nonexistent.invalid:80', 1, "[ALERT] [x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid'."],
   ['server s1 nonexistent.invalid:80 resolvers dns', 0, "[WARNING] [x.cfg:12] : 'server b/s1' : could not resolve address 'nonexistent.invalid', disabling server."],
 ];
 const RESOLVERS = 'resolvers dns\n    nameserver ns1 127.0.0.1:53\n\n';
@@ -108,6 +111,21 @@ test('the engine refuses to start, or to reload to, a server whose name gives no
     assert.equal(engine.backend('b')!.server('s1')!.admin, 'MAINT');
   } finally {
     await engine.stop(0);
+    await origin.close();
+  }
+});
+
+test('a server given by a host name without resolvers (here in one family, ipv4@localhost) is resolved once, at load: its connections go to that address, logged %si as haproxy 2.6.12 logs it', { timeout: 60_000 }, async (t) => {
+  const origin = await startRawServer((s) => s.on('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok')));
+  try {
+    await sideBySide(t, (port) => `defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nlisten l\n    bind 127.0.0.1:${port}\n    log stdout format raw local0\n    log-format "%si:%sp %b/%s %ST"\n    server s ipv4@localhost:${origin.port}\n`, async (port, proxy) => {
+      const before = proxy.logs().length;
+      assert.equal((await requests(port, '/'))[0], '200 ok');
+      const lines = await linesLogged(proxy, before + 1);
+      // getaddrinfo's first address for localhost (Node's dns.lookup and HAProxy's str2ip2 alike).
+      assert.equal(lines.at(-1), `127.0.0.1:${origin.port} l/s 200`);
+    });
+  } finally {
     await origin.close();
   }
 });

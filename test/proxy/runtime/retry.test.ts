@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findBackend, parseConfig } from '../../../proxy/config/index.ts';
-import { ConnectRetryPlan } from '../../../proxy/runtime/retry.ts';
+import { ConnectRetryPlan, connectFailureOf } from '../../../proxy/runtime/retry.ts';
 
 function plan(lines: string): ConnectRetryPlan {
   const result = parseConfig([{ name: 'test.cfg', text: `defaults\n    mode tcp\n    timeout connect 300ms\nbackend b\n${lines}    server s 127.0.0.1:1\n` }]);
@@ -38,6 +38,21 @@ test('the retry plan gives up after retries new attempts (3 by default) and paus
 });
 
 const running = { serverStopped: false, direct: false, activeServers: 2 };
+
+test('a failed connection by its kind (HAProxy 2.6 back_handle_st_cer): an error pauses and ends SC, a timeout retries at once and ends sC, a certificate not for the SNI sent ends SC with every retry spent', () => {
+  const p = plan('    retries 2\n');
+  assert.deepEqual(p.afterConnectFailure(0, 'error'), { giveUp: false, redispatch: false, delayMs: 300 });
+  assert.deepEqual(p.afterConnectFailure(2, 'error'), { giveUp: true, termination: 'SC', retries: 2 });
+  assert.deepEqual(p.afterConnectFailure(0, 'timeout'), { giveUp: false, redispatch: false, delayMs: 0 });
+  assert.deepEqual(p.afterConnectFailure(2, 'timeout'), { giveUp: true, termination: 'sC', retries: 2 });
+  assert.deepEqual(p.afterConnectFailure(0, 'sni-mismatch'), { giveUp: true, termination: 'SC', retries: 2 });
+  // retry-on without conn-failure: no retry, %rc as it was.
+  assert.deepEqual(plan('    retries 2\n    retry-on empty-response\n').afterConnectFailure(0, 'timeout'), { giveUp: true, termination: 'sC', retries: 0 });
+  assert.equal(connectFailureOf('ERR_TLS_CERT_ALTNAME_INVALID', false, true), 'sni-mismatch');
+  assert.equal(connectFailureOf('ERR_TLS_CERT_ALTNAME_INVALID', false, false), 'error', 'no SNI sent: the name checked is not the client\'s');
+  assert.equal(connectFailureOf('ECONNREFUSED', true, true), 'timeout');
+  assert.equal(connectFailureOf('ECONNREFUSED', false, true), 'error');
+});
 
 test('with option redispatch (any interval, even 0) a failed server is left at once, without the pause, when another active server can be balanced to (HAProxy 2.6 stream_choose_redispatch)', () => {
   for (const option of ['    option redispatch\n', '    option redispatch 0\n', '    option redispatch 3\n']) {

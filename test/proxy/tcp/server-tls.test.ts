@@ -77,7 +77,7 @@ after(async () => {
   await silent.close();
 });
 
-/** `bytesIn`: the log shows %U too (not on failed connections: HAProxy reads what the client sent meanwhile, Loadstar leaves it in the socket). */
+/** `bytesIn`: the log shows %U too (on failed connections as well since tcp/connect-watch.ts: test/proxy/tcp/client-leaves.test.ts). */
 function config(port: number, serverLine: string, head = '', bytesIn = false): string {
   return `${head}defaults
     mode tcp
