@@ -18,7 +18,7 @@
 import net from 'node:net';
 import type { Writable } from 'node:stream';
 
-/** Queued bytes from which a held socket is written at once (release() says so). */
+/** Queued bytes from which a held socket is written at once (releaseWrites() says so). */
 export const BATCH_BYTES = 16 * 1024;
 
 const held = new Set<Writable>();
