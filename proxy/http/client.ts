@@ -20,6 +20,7 @@ import { connectionInfo } from './samples.ts';
 import { requestRefusal, trailersRefusal } from './request-checks.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
+import { writeNow } from '../runtime/write-batch.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
 import { requestFailed } from '../stick/http.ts';
@@ -407,6 +408,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       }
     }
     const socket = this.socket;
+    writeNow(socket);
     if (answer && socket.writable) socket.end(this.frontend.errorResponse(500));
     else if (socket.writable) socket.end();
     // Written bytes are flushed, then the socket goes (and 'close' releases the connection).
@@ -642,6 +644,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     this.clearRequestTimer();
     // Aborting ends each transaction, which removes it from the queue: work on a copy.
     for (const tx of this.queue.splice(0)) tx.abort('cR');
+    writeNow(this.socket);
     if (!this.socket.destroyed) this.socket.end(response);
     this.closed = true;
     this.socket.once('finish', () => this.socket.destroy());
@@ -690,6 +693,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   end(): void {
     if (this.silenced) return;
     this.clearRequestTimer();
+    writeNow(this.socket);
     if (!this.socket.destroyed) this.socket.end();
     this.closed = true;
   }

@@ -8,7 +8,7 @@
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
-import { holdWrites, releaseWrites, writeNow } from '../runtime/write-batch.ts';
+import { holdWrites, releaseWrites, writeHeld, writeNow } from '../runtime/write-batch.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
@@ -825,7 +825,7 @@ export class HttpTransaction implements ServerSession {
     // The request leaves with the others of this event-loop turn (write-batch.ts).
     const batched = holdWrites(socket);
     if (!batched) socket.cork();
-    socket.write(this.requestHeadForServer(), 'latin1');
+    writeHeld(socket, this.requestHeadForServer());
     for (const chunk of this.pendingBody) this.writeBody(chunk);
     if (this.requestDone && this.chunkedRequest) socket.write(this.requestLastChunk(), 'latin1');
     if (batched) releaseWrites(socket);
@@ -1291,7 +1291,7 @@ export class HttpTransaction implements ServerSession {
       // latin1 maps bytes to chars one to one: the body goes out byte for byte.
       this.pendingHead = undefined;
       const body = chunk.toString('latin1');
-      socket.write(this.chunkedResponse ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body, 'latin1');
+      writeHeld(socket, this.chunkedResponse ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body);
     } else if (head !== undefined) {
       this.flushHead();
       this.writeBodyChunk(socket, chunk);
@@ -1494,7 +1494,10 @@ export class HttpTransaction implements ServerSession {
           this.internalError(e);
         }
       });
-      from.on('end', () => to.end());
+      from.on('end', () => {
+        writeNow(to);
+        to.end();
+      });
       from.on('error', end);
       from.on('close', end);
       if (timeout > 0) from.setTimeout(timeout, end);
@@ -1511,7 +1514,7 @@ export class HttpTransaction implements ServerSession {
   private writeClient(data: string | Buffer): void {
     const socket: Writable = this.client.socket;
     if (socket.destroyed) return;
-    if (typeof data === 'string') socket.write(data, 'latin1');
+    if (typeof data === 'string') writeHeld(socket, data);
     else socket.write(data);
   }
 

@@ -21,7 +21,7 @@
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 
-interface WriteReq {
+export interface WriteReq {
   handle: unknown;
   oncomplete: (status: number) => void;
   async: boolean;
@@ -33,12 +33,13 @@ interface StreamWrap {
   kLastWriteWasAsync: number;
 }
 
-interface StreamHandle {
+export interface StreamHandle {
   writeBuffer(req: WriteReq, data: Uint8Array): number;
+  writeLatin1String(req: WriteReq, data: string): number;
 }
 
 /** The net.Socket fields Node's own write path keeps up to date. */
-interface SocketInternals {
+export interface SocketInternals {
   _handle: StreamHandle | null;
   /** Refreshes the socket's `setTimeout` timer, as every write does. */
   _unrefTimer?: () => void;
@@ -58,6 +59,14 @@ function streamWrap(): StreamWrap | undefined {
 
 const binding = streamWrap();
 
+/** Node's stream binding as this module checked it, or undefined where direct writes are not possible. */
+export const streamBinding: StreamWrap | undefined = binding;
+
+/** Whether `sink` is a plain TCP socket whose handle can be written directly (not TLS, not another stream). */
+export function isDirectWritable(sink: net.Socket): boolean {
+  return binding !== undefined && Object.getPrototypeOf(sink) === net.Socket.prototype;
+}
+
 /**
  * 'sent': the kernel took it all; 'pending': libuv holds it until `done`; 'failed': the socket is
  * being destroyed; 'stream': not written, the caller writes it through `socket.write`.
@@ -66,7 +75,7 @@ export type DirectWriteResult = 'sent' | 'pending' | 'failed' | 'stream';
 
 export type DirectWriter = (chunk: Buffer) => DirectWriteResult;
 
-function writeError(status: number): NodeJS.ErrnoException {
+export function writeError(status: number): NodeJS.ErrnoException {
   const code = getSystemErrorName(status);
   return Object.assign(new Error(`write ${code}`), { errno: status, code, syscall: 'write' });
 }
@@ -77,7 +86,7 @@ function writeError(status: number): NodeJS.ErrnoException {
  * `done` is called after a 'pending' write has completed or failed, never for other results.
  */
 export function directWriter(sink: net.Socket, done: () => void): DirectWriter | undefined {
-  if (!binding || Object.getPrototypeOf(sink) !== net.Socket.prototype) return undefined;
+  if (!binding || !isDirectWritable(sink)) return undefined;
   const { WriteWrap, streamBaseState, kLastWriteWasAsync } = binding;
   const socket = sink as unknown as SocketInternals;
   function oncomplete(status: number): void {
