@@ -1293,7 +1293,9 @@ export class HttpTransaction implements ServerSession {
       const body = chunk.toString('latin1');
       writeHeld(socket, this.chunkedResponse ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body);
     } else if (head !== undefined) {
-      this.flushHead();
+      // Through the stream, as the body after it: both leave in one writev.
+      this.pendingHead = undefined;
+      if (!socket.destroyed) socket.write(head, 'latin1');
       this.writeBodyChunk(socket, chunk);
     } else this.writeBodyChunk(socket, chunk);
     this.bytesOut += chunk.length;
