@@ -8,7 +8,6 @@ import type { Config, TcpRequestRule } from '../config/model.ts';
 import { storeTypeIsRun } from '../stick/table.ts';
 import { peersTables } from '../config/kw-peers.ts';
 import { cryptScheme } from './crypt.ts';
-import { serverAddressBytes } from './dynamic-cookie.ts';
 
 export interface UnsupportedUse {
   what: string;
@@ -34,13 +33,6 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     }
     for (const rule of proxy.tcpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'tcp-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     for (const rule of proxy.httpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'http-check connect ssl' (TLS health checks)`, rule.loc, '#5');
-    if (proxy.cookie?.dynamic && proxy.dynamicCookieKey !== undefined) {
-      // HAProxy hashes the address it resolved; Loadstar resolves host names per connection, except
-      // for servers with `resolvers`, whose address it knows (runtime/resolvers), as HAProxy does.
-      for (const server of proxy.servers) {
-        if (server.options.cookie === undefined && server.options.resolvers === undefined && !serverAddressBytes(server.host)) add(`'cookie … dynamic' for server '${server.name}' given by host name '${server.host}' (dynamic cookies are derived from an IP address)`, server.loc, 'DNS discovery');
-      }
-    }
     if (proxy.cookie && proxy.mode !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) {
       // The engine keeps the tables (proxy/stick) but does not store every data type (peers: config/kw-peers.ts).

@@ -51,19 +51,19 @@ test('usage mistakes exit 2 with a clear message', () => {
 test('loadstar check refuses, at its line, what HAProxy accepts but the engine does not run, as loadstar run would', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-check-'));
   try {
-    const file = path.join(dir, 'dynamic-cookie.cfg');
+    const file = path.join(dir, 'h2-proxy.cfg');
     fs.writeFileSync(file, [
       'defaults', '  mode http', '  timeout client 5s', '  timeout server 5s', '  timeout connect 5s',
       'frontend web', '  bind 127.0.0.1:8080', '  default_backend app',
-      'backend app', '  cookie SRV insert indirect nocache dynamic', '  dynamic-cookie-key k', '  server s1 app.example:8081', '',
+      'backend app', '  server s1 127.0.0.1:8081 proto h2 send-proxy', '',
     ].join('\n'));
     const checked = run('check', '-f', file);
     assert.equal(checked.status, 1, checked.stdout);
-    assert.match(checked.stderr, /\[ALERT\] parsing \[.*dynamic-cookie\.cfg:12\] : 'cookie … dynamic' for server 's1' given by host name 'app\.example' \(dynamic cookies are derived from an IP address\) is not run by Loadstar yet/);
+    assert.match(checked.stderr, /\[ALERT\] parsing \[.*h2-proxy\.cfg:10\] : 'send-proxy' on an HTTP\/2 server \('proto h2' or 'alpn h2'\) is not run by Loadstar yet/);
     assert.doesNotMatch(checked.stdout, /valid/);
     const ran = spawnSync(process.execPath, [bin, 'run', '-f', file], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(ran.status, 1, 'run refuses the same configuration');
-    assert.match(ran.stderr, /dynamic-cookie\.cfg:12\] 'cookie … dynamic' for server 's1'/);
+    assert.match(ran.stderr, /h2-proxy\.cfg:10\] 'send-proxy' on an HTTP\/2 server/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -447,7 +447,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "dynamic-cookie-key",
-   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server given by host name gets the cookie of the address its name resolves to at load (as HAProxy), and a new one when `set server … addr` or runtime DNS changes it. Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
    "status": "supported"
   },
   {
@@ -1406,7 +1406,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "dynamic-cookie-key",
-   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server given by host name gets the cookie of the address its name resolves to at load (as HAProxy), and a new one when `set server … addr` or runtime DNS changes it. Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
    "status": "supported"
   },
   {
@@ -1958,7 +1958,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "dynamic-cookie-key",
-   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server without its own cookie given by host name is refused by `loadstar run` (HAProxy hashes the address it resolved at startup). Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
+   "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server given by host name gets the cookie of the address its name resolves to at load (as HAProxy), and a new one when `set server … addr` or runtime DNS changes it. Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
    "status": "supported"
   },
   {
