@@ -371,12 +371,13 @@ async function readResponse(conn: CheckConnection, head: boolean, started: numbe
       if (outcome === 'timeout') return failure(timeoutCode, started, '');
       // The peer closed: a response without length ends here. As HAProxy 2.6, a response whose head
       // arrived is judged on what came, even if its body was cut short; a reset before any answer
-      // is a socket error (SOCKERR), a plain close an invalid (empty) response.
+      // is a socket error (SOCKERR), a plain close an invalid response, without info (haproxy 2.6.12:
+      // "reason: Layer7 invalid response, check duration: …").
       const end = parser.finish();
       if (response) return response;
       if (conn.error !== undefined) return failure('SOCKERR', started, 'Connection reset by peer');
       if (end instanceof Error) return failure('L7RSP', started, end.reason || end.message);
-      return failure('L7RSP', started, 'empty response');
+      return failure('L7RSP', started, '');
     }
   } finally {
     parser.close();

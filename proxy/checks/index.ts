@@ -6,13 +6,14 @@
  * checked at the same address; ServerCheck.adopt says what a moved one keeps).
  * A server with only `agent-check` gets one too, whose regular check does not run.
  */
-import type { Config } from '../config/model.ts';
+import type { BalancingProxy, Config, Server } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import { ServerCheck } from './checker.ts';
 import type { HealthNotify } from './checker.ts';
 import { agentPort, checkSettings, nodeName } from './settings.ts';
-import { checkTls } from '../tls/server-tls.ts';
+import { checkTls, connectRuleTls } from '../tls/server-tls.ts';
 import type { SslConns } from '../tls/ssl-conns.ts';
+import type tls from 'node:tls';
 import { followTrackers, settleTrackers } from './track.ts';
 
 export { ServerCheck } from './checker.ts';
@@ -34,8 +35,8 @@ export class HealthChecks {
       for (const server of backend.servers) {
         const o = server.config.options;
         if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
-        const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node);
-        if (settings.target.tls && sslConns) settings.target.sslConns = sslConns;
+        const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node, connectLinesTls(backend.config, server.config, config));
+        if ((settings.target.tls || settings.target.connectTls) && sslConns) settings.target.sslConns = sslConns;
         this.checks.push(new ServerCheck(backend, server, settings, notify));
       }
     }
@@ -69,4 +70,17 @@ export class HealthChecks {
   find(backend: string, server: string): ServerCheck | undefined {
     return this.checks.find((c) => c.backend.name === backend && c.server.name === server);
   }
+}
+
+/** The TLS options of the proxy's check `connect` lines that connect over TLS, for this server; undefined when none does. */
+function connectLinesTls(proxy: BalancingProxy, server: Server, config: Config): Map<object, tls.ConnectionOptions> | undefined {
+  let found: Map<object, tls.ConnectionOptions> | undefined;
+  for (const [rules, http] of [[proxy.tcpCheckRules, false], [proxy.httpCheckRules, true]] as const) {
+    for (const rule of rules) {
+      if (rule.type !== 'connect') continue;
+      const options = connectRuleTls(server, config, proxy.name, rule, http);
+      if (options) (found ??= new Map()).set(rule, options);
+    }
+  }
+  return found;
 }

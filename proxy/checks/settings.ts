@@ -45,7 +45,7 @@ export function checkTimings(server: Server): CheckTimings {
  * @param tls check-ssl options (proxy/tls/server-tls.ts checkTls), undefined for plain checks.
  * @param node the process's `node` name (nodeName), for `http-check send-state`.
  */
-export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls'], node?: string): CheckSettings {
+export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls'], node?: string, connectTls?: CheckTarget['connectTls']): CheckSettings {
   const timings = checkTimings(server);
   const checkTimeout = proxy.timeouts.check;
   // HAProxy: with `timeout check`, connect gets min(timeout connect, inter) and the read `timeout check`;
@@ -59,6 +59,7 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     readTimeout: checkTimeout ?? timings.inter,
     ...(checkTimeout === undefined ? { totalTimeout: timings.inter } : {}),
     ...(tls ? { tls } : {}),
+    ...(connectTls ? { connectTls } : {}),
     ...localBinding(server.options.source ?? proxy.source),
   };
   // HAProxy (check.c): checks send the server's PROXY header unless `port` or `addr` send them elsewhere; `check-send-proxy` always.
@@ -74,7 +75,13 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     kind = 'http';
     probe = httpProbe(httpCheckSpec(proxy.httpCheckRequest, proxy.httpCheckRules, proxy.httpCheckDisableOn404, sendState));
     const connect = proxy.httpCheckRules.find((r) => r.type === 'connect');
-    if (connect?.type === 'connect' && connect.port !== undefined) target.port = connect.port;
+    if (connect?.type === 'connect') {
+      if (connect.port !== undefined) target.port = connect.port;
+      // An explicit connect line says its own transport: TLS with `ssl` (or `default` on a check-ssl server), else plain.
+      const lineTls = connectTls?.get(connect);
+      if (lineTls) target.tls = lineTls;
+      else delete target.tls;
+    }
   } else if (proxy.options['tcp-check']?.enabled && proxy.tcpCheckRules.length > 0) {
     kind = 'tcp-check';
     probe = tcpCheckProbe(proxy.tcpCheckRules);

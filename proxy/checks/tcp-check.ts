@@ -144,11 +144,13 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
     };
     let conn: CheckConnection | undefined;
     let consumed = 0;
-    // `explicit`: a `tcp-check connect` line, which sends a PROXY header only with its own `send-proxy` (tcpcheck_eval_connect).
-    const connect = async (port?: number, addr?: string, explicit?: { sendProxy: boolean }): Promise<CheckResult | undefined> => {
+    // `explicit`: a `tcp-check connect` line, which sends a PROXY header only with its own `send-proxy`, and
+    // speaks TLS only with its own `ssl`, unless `default` takes the server's check settings (tcpcheck_eval_connect).
+    const connect = async (port?: number, addr?: string, explicit?: Extract<TcpCheckRule, { type: 'connect' }>): Promise<CheckResult | undefined> => {
       conn?.close();
-      const sendProxy = explicit ? explicit.sendProxy : target.sendProxy;
-      const opened = await CheckConnection.open({ ...target, host: addr ?? target.host, port: port ?? target.port, ...(addr !== undefined ? { path: undefined } : {}), sendProxy }, started);
+      const sendProxy = explicit ? explicit.sendProxy || (explicit.default === true && target.sendProxy === true) : target.sendProxy;
+      const tls = explicit ? target.connectTls?.get(explicit) : target.tls;
+      const opened = await CheckConnection.open({ ...target, host: addr ?? target.host, port: port ?? target.port, ...(addr !== undefined ? { path: undefined } : {}), sendProxy, tls }, started);
       if (!(opened instanceof CheckConnection)) return opened;
       conn = opened;
       consumed = 0;
@@ -173,8 +175,7 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
         }
         connected = true;
         if (rule.type === 'connect') {
-          if (rule.ssl) return failure('L6RSP', started, `${step} (connect): check-ssl is not supported yet`);
-          const failed = await connect(portExprs.get(rule)?.(sampleNow()) ?? rule.port, rule.addr, { sendProxy: rule.sendProxy });
+          const failed = await connect(portExprs.get(rule)?.(sampleNow()) ?? rule.port, rule.addr, rule);
           if (failed) return { ...failed, info: failed.info ? `${failed.info} ${step} (connect)` : `${step} (connect)` };
           lastRead = false;
           continue;

@@ -66,6 +66,11 @@ export interface CheckTarget {
   totalTimeout?: number;
   /** check-ssl: TLS options (verification, SNI) once connected. */
   tls?: import('node:tls').ConnectionOptions;
+  /**
+   * The `tcp-check connect` / `http-check connect` lines that connect over TLS, with their options
+   * (tls/server-tls.ts connectRuleTls); such a line not here connects in plain TCP, as HAProxy's do.
+   */
+  connectTls?: ReadonlyMap<object, import('node:tls').ConnectionOptions>;
   /** The process's TLS endpoints (`maxsslconn`): a TLS check takes a slot for its connection, as HAProxy's do; undefined: not counted. */
   sslConns?: import('../tls/ssl-conns.ts').SslConns;
   /** `source`: the local address (and port) the check connects from, as traffic does. */

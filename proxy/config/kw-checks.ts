@@ -172,7 +172,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
     case 'connect': {
       const rule = parseConnectOptions(ctx, rest, 'http-check connect');
       if (!rule || connectNotFirst(ctx, rules, 'http-check connect') || httpOrderError(ctx, 'connect')) return;
-      rules.push({ type: 'connect', port: rule.port, ...(rule.portExpr !== undefined ? { portExpr: rule.portExpr } : {}), ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, loc });
+      rules.push({ type: 'connect', port: rule.port, ...(rule.portExpr !== undefined ? { portExpr: rule.portExpr } : {}), ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, ...(rule.default ? { default: true } : {}), loc });
       return;
     }
     case 'send-state':
@@ -194,13 +194,14 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
 }
 
 function parseConnectOptions(ctx: ProxyDirectiveContext, rest: string[], what: string) {
-  const rule = { port: undefined as number | undefined, portExpr: undefined as string | undefined, addr: undefined as string | undefined, ssl: false, sni: undefined as string | undefined, alpn: undefined as string | undefined, sendProxy: false };
+  const rule = { port: undefined as number | undefined, portExpr: undefined as string | undefined, addr: undefined as string | undefined, ssl: false, sni: undefined as string | undefined, alpn: undefined as string | undefined, sendProxy: false, default: false };
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i]!;
     const v = rest[i + 1];
     if (w === 'ssl') rule.ssl = true;
     else if (w === 'send-proxy') rule.sendProxy = true;
-    else if (w === 'default' || w === 'linger') continue;
+    else if (w === 'default') rule.default = true;
+    else if (w === 'linger') continue;
     else if (['port', 'addr', 'sni', 'alpn', 'comment', 'proto'].includes(w)) {
       if (v === undefined) {
         ctx.error(`'${what}' : '${w}' expects a value.`, i + 2);
@@ -248,8 +249,8 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
       const c = parseConnectOptions(ctx, rest, 'tcp-check connect');
       if (c && connectNotFirst(ctx, ctx.proxy.tcpCheckRules, 'tcp-check connect')) return;
       if (c) {
-        const { portExpr, ...rest2 } = c;
-        rule = { type: 'connect', ...rest2, ...(portExpr !== undefined ? { portExpr } : {}), loc };
+        const { portExpr, default: byDefault, ...rest2 } = c;
+        rule = { type: 'connect', ...rest2, ...(portExpr !== undefined ? { portExpr } : {}), ...(byDefault ? { default: true } : {}), loc };
       }
       break;
     }
@@ -496,8 +497,8 @@ const keywords: ProxyKeyword[] = [
       ctx.proxy.options['tcp-check'] = { enabled: !ctx.negated, args: [], loc: ctx.directive.loc };
     },
   },
-  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
-  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
+  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect (`ssl` with `sni`/`alpn` over the server\'s TLS settings, `default` for its check-ssl; a plain `connect` line is plain TCP even on an ssl server, as in HAProxy), send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
+  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect (`port`, `addr`, `send-proxy`; `ssl` with `sni`/`alpn` over the server\'s TLS settings; `default` takes the server\'s check-ssl, check-sni, check-alpn and check-send-proxy; otherwise plain TCP), send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
 ];
 
 registerProxyKeywords(keywords);

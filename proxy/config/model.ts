@@ -637,12 +637,17 @@ export type HttpCheckRule =
   }
   | { type: 'expect'; expect: HttpCheckExpect; minRecv?: number; loc: SourceLocation }
   /** `portExpr`: `port <expr>` (a sample expression, `var(check.port)`), evaluated at each connect; `port` when it finds nothing. */
-  | { type: 'connect'; port?: number; portExpr?: string; ssl: boolean; sni?: string; alpn?: string; loc: SourceLocation }
+  | { type: 'connect'; port?: number; portExpr?: string; ssl: boolean; sni?: string; alpn?: string; default?: boolean; loc: SourceLocation }
   | { type: 'comment'; text: string; loc: SourceLocation }
   | CheckVarRule;
 
 export type TcpCheckRule =
-  | { type: 'connect'; port?: number; portExpr?: string; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; loc: SourceLocation }
+  /**
+   * `ssl`: TLS with the server's settings; `default`: the server's check settings (check-ssl,
+   * check-sni, check-alpn, check-send-proxy) where the line sets none; neither: plain TCP (HAProxy's
+   * TCPCHK_OPT_SSL / TCPCHK_OPT_DEFAULT_CONNECT).
+   */
+  | { type: 'connect'; port?: number; portExpr?: string; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; default?: boolean; loc: SourceLocation }
   | { type: 'send' | 'send-lf' | 'send-binary' | 'send-binary-lf'; data: string; loc: SourceLocation }
   | TcpCheckExpect
   | { type: 'comment'; text: string; loc: SourceLocation }

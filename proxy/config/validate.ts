@@ -177,6 +177,7 @@ function checkSwitching(proxy: Proxy, mode: string, backends: Map<string, Proxy>
 function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diagnostics: Diagnostics): void {
   const seen = new Map<string, SourceLocation>();
   const verifyDefault = config.global.tune['ssl-server-verify'] ?? 'required';
+  const connectsSsl = [...proxy.tcpCheckRules, ...proxy.httpCheckRules].some((r) => r.type === 'connect' && r.ssl);
   for (const server of proxy.servers) {
     const previous = seen.get(server.name);
     if (previous && !server.fromTemplate) {
@@ -189,14 +190,20 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
     if (o.agentCheck && o.agentPort === undefined && o.port === undefined) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : server ${server.name} does not have agent port. Agent check has been disabled.`, 'server');
     }
-    if (o.ssl || o.checkSsl) {
+    // HAProxy builds a server's SSL context (ssl_sock_prepare_srv_ctx) for `ssl`, for `check-ssl`, and for
+    // every server of a proxy with a `tcp-check connect ssl` / `http-check connect ssl` line (PR_O_TCPCHK_SSL).
+    if (o.ssl === true || o.checkSsl === true || connectsSsl) {
       // HAProxy works the versions out when it builds the server's SSL context, and says so then.
       const versions = serverVersions(config.global.sslDefaultServer.options, o, { proxy: proxy.name, server: server.name });
       for (const warning of versions.warnings) diagnostics.warn(server.loc, 'LS_WARN_CFG_SUSPICIOUS', `'server ${proxy.name}/${server.name}' : ${warning}`, 'server');
       if (versions.error) diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : ${versions.error}`, 'server');
-    }
-    if (o.ssl && (o.verify ?? verifyDefault) === 'required' && o.caFile === undefined) {
-      diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`, 'server');
+      if ((o.verify ?? verifyDefault) === 'required' && o.caFile === undefined) {
+        // The longer text when verification is on because of the global default (haproxy 2.6.12).
+        const why = verifyDefault === 'required'
+          ? "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."
+          : 'verify is enabled but no CA file specified.';
+        diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : ${why}`, 'server');
+      }
     }
   }
 }

@@ -31,8 +31,6 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       const o = server.options;
       if ((o.sendProxy || o.sendProxyV2) && proxy.mode === 'http' && (o.proto === 'h2' || o.alpn?.includes('h2'))) add(`'send-proxy' on an HTTP/2 server ('proto h2' or 'alpn h2')`, server.loc, 'a later engine change');
     }
-    for (const rule of proxy.tcpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'tcp-check connect ssl' (TLS health checks)`, rule.loc, '#5');
-    for (const rule of proxy.httpCheckRules) if (rule.type === 'connect' && rule.ssl) add(`'http-check connect ssl' (TLS health checks)`, rule.loc, '#5');
     if (proxy.cookie && proxy.mode !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) {
       // The engine keeps the tables (proxy/stick) but does not store every data type (peers: config/kw-peers.ts).

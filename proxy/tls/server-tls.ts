@@ -33,6 +33,12 @@ export function serverTls(server: Server, config: Config, proxyName = ''): Serve
   return { base: connectOptions(server, config, server.options.sni !== undefined, proxyName), sni: compileSni(server.options.sni) };
 }
 
+/** `check-ssl`, else `ssl` when the checks go to the server's own address and port (HAProxy's check.use_ssl, init_srv_check). */
+function checksUseTls(server: Server): boolean {
+  const o = server.options;
+  return o.checkSsl ?? (o.ssl === true && o.port === undefined && o.addr === undefined);
+}
+
 /**
  * TLS settings for health checks: `check-ssl`, or `ssl` on a server whose checks go to the
  * same place (no `port`/`addr`), as HAProxy does. The SNI is `check-sni` only. The same
@@ -40,13 +46,37 @@ export function serverTls(server: Server, config: Config, proxyName = ''): Serve
  */
 export function checkTls(server: Server, config: Config, proxyName = ''): tls.ConnectionOptions | undefined {
   const o = server.options;
-  const useTls = o.checkSsl ?? (o.ssl === true && o.port === undefined && o.addr === undefined);
-  if (!useTls) return undefined;
+  if (!checksUseTls(server)) return undefined;
   // `check-alpn`, else the server's `alpn` (HAProxy's rule), without h2: the checks speak HTTP/1.1.
   const alpn = (o.checkAlpn ?? o.alpn)?.filter((p) => p !== 'h2');
   return {
     ...connectOptions(server, config, o.checkSni !== undefined, proxyName),
     ...(o.checkSni ? { servername: o.checkSni } : {}),
+    ...(alpn && alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
+  };
+}
+
+/**
+ * The TLS options of a `tcp-check connect` / `http-check connect` line that connects over TLS: with
+ * `ssl`, or with `default` on a server whose checks use TLS (checkTls). HAProxy uses the server's SSL
+ * context either way (ssl_sock_prepare_srv_ctx, run for a proxy with such a line: PR_O_TCPCHK_SSL),
+ * the line's `sni` / `alpn`, else with `default` the server's check-sni / check-alpn (tcpcheck_eval_connect).
+ * Undefined for a plain connect. `http`: the check speaks HTTP/1.1, so h2 is not offered.
+ */
+export function connectRuleTls(
+  server: Server,
+  config: Config,
+  proxyName: string,
+  rule: { ssl: boolean; default?: boolean; sni?: string; alpn?: string },
+  http: boolean,
+): tls.ConnectionOptions | undefined {
+  if (!rule.ssl && !(rule.default && checksUseTls(server))) return undefined;
+  const o = server.options;
+  const sni = rule.sni ?? (rule.default ? o.checkSni : undefined);
+  const alpn = (rule.alpn !== undefined ? rule.alpn.split(',') : rule.default ? o.checkAlpn : undefined)?.filter((p) => p !== '' && !(http && p === 'h2'));
+  return {
+    ...connectOptions(server, config, sni !== undefined, proxyName),
+    ...(sni ? { servername: sni } : {}),
     ...(alpn && alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
   };
 }

@@ -502,7 +502,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "summary": "HTTP check request and expectations: connect (`ssl` with `sni`/`alpn` over the server's TLS settings, `default` for its check-ssl; a plain `connect` line is plain TCP even on an ssl server, as in HAProxy), send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -857,7 +857,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
+   "summary": "Scripted TCP checks: connect (`port`, `addr`, `send-proxy`; `ssl` with `sni`/`alpn` over the server's TLS settings; `default` takes the server's check-ssl, check-sni, check-alpn and check-send-proxy; otherwise plain TCP), send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -1466,7 +1466,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "summary": "HTTP check request and expectations: connect (`ssl` with `sni`/`alpn` over the server's TLS settings, `default` for its check-ssl; a plain `connect` line is plain TCP even on an ssl server, as in HAProxy), send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -1811,7 +1811,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
+   "summary": "Scripted TCP checks: connect (`port`, `addr`, `send-proxy`; `ssl` with `sni`/`alpn` over the server's TLS settings; `default` takes the server's check-ssl, check-sni, check-alpn and check-send-proxy; otherwise plain TCP), send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -2023,7 +2023,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-check",
-   "summary": "HTTP check request and expectations: connect, send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
+   "summary": "HTTP check request and expectations: connect (`ssl` with `sni`/`alpn` over the server's TLS settings, `default` for its check-ssl; a plain `connect` line is plain TCP even on an ssl server, as in HAProxy), send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
@@ -2453,7 +2453,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-check",
-   "summary": "Scripted TCP checks: connect, send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
+   "summary": "Scripted TCP checks: connect (`port`, `addr`, `send-proxy`; `ssl` with `sni`/`alpn` over the server's TLS settings; `default` takes the server's check-ssl, check-sni, check-alpn and check-send-proxy; otherwise plain TCP), send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.",
    "status": "supported"
   },
   {
