@@ -19,6 +19,8 @@ import { reducedFeatureWarnings, unsupportedFeatures, unsupportedMessage } from 
 import { startQuietReclaim } from './runtime/quiet-reclaim.ts';
 import { holdProcessSignals } from './runtime/process-signals.ts';
 import type { HeldSignals } from './runtime/process-signals.ts';
+import type { Config } from './config/model.ts';
+import { localPeerName } from './config/kw-peers.ts';
 
 const HELP = `Usage: loadstar <command> [options]
 
@@ -69,7 +71,8 @@ A keyword HAProxy accepts but Loadstar does not run yet is an error here too:
 Server and log target host names are resolved, as HAProxy does when it loads
 the configuration: a server whose name gives no address is an error unless its
 'init-addr' allows none (then it starts disabled, a warning).
-Exit status: 0 valid, 1 invalid, 2 usage error.
+Exit status: 0 valid, 1 invalid, 2 usage error or, as 'haproxy -c', a valid
+configuration that would start no listener (no enabled frontend binds).
 `;
 
 type Output = { out: (s: string) => void; err: (s: string) => void };
@@ -160,11 +163,21 @@ async function check(argv: string[], io: Output): Promise<number> {
     io.err(`[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
     return 1;
   }
-  if (!values.quiet) {
-    for (const warning of reducedFeatureWarnings(result.config)) io.err(`[WARNING] ${warning}\n`);
-    io.out('Configuration file is valid\n');
+  if (!values.quiet) for (const warning of reducedFeatureWarnings(result.config)) io.err(`[WARNING] ${warning}\n`);
+  // `haproxy -c` exits 2 for a configuration that would start nothing: no enabled proxy with a bind, no local peer.
+  if (!listensAtAll(result.config)) {
+    if (!values.quiet) io.out('Configuration file has no error but will not start (no listener) => exit(2).\n');
+    return 2;
   }
+  if (!values.quiet) io.out('Configuration file is valid\n');
   return 0;
+}
+
+/** HAProxy's test at the end of `-c`: some enabled frontend or listen section binds, or a peers section has the local peer. */
+function listensAtAll(config: Config): boolean {
+  if (config.proxies.some((p) => (p.kind === 'frontend' || p.kind === 'listen') && !p.disabled && p.binds.length > 0)) return true;
+  const local = localPeerName(config);
+  return config.peers.some((section) => !section.disabled && section.peers.some((peer) => peer.name === local));
 }
 
 const RUN_HELP = `Usage: loadstar run -f FILE [-f FILE ...]

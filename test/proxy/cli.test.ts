@@ -68,3 +68,28 @@ test('loadstar check refuses, at its line, what HAProxy accepts but the engine d
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('loadstar check exits 2 for a configuration that starts no listener, as haproxy -c does (a disabled frontend binds nothing)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-check-'));
+  try {
+    const head = ['defaults', '  mode http', '  timeout client 5s', '  timeout server 5s', '  timeout connect 5s', 'backend app', '  server s1 127.0.0.1:8081'];
+    const cases: Array<[string, string[], number, string]> = [
+      ['backend-only.cfg', [], 2, 'Configuration file has no error but will not start (no listener) => exit(2).'],
+      ['disabled.cfg', ['frontend web', '  disabled', '  bind 127.0.0.1:8080', '  default_backend app'], 2, 'Configuration file has no error but will not start (no listener) => exit(2).'],
+      ['listening.cfg', ['frontend web', '  bind 127.0.0.1:8080', '  default_backend app'], 0, 'Configuration file is valid'],
+    ];
+    for (const [name, more, status, said] of cases) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, [...head, ...more, ''].join('\n'));
+      const checked = run('check', '-f', file);
+      assert.equal(checked.status, status, `${name}: ${checked.stdout}${checked.stderr}`);
+      assert.equal(checked.stdout.trim(), said, name);
+      const haproxy = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' });
+      if (haproxy.error) continue;
+      assert.equal(haproxy.status, status, `haproxy: ${name}: ${haproxy.stdout}${haproxy.stderr}`);
+      assert.match(haproxy.stdout, new RegExp(said.replace(/[().=>]/g, '\\$&')), name);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
