@@ -113,6 +113,28 @@ export interface ConnectionInfo {
   readonly resPayload?: Uint8Array;
 }
 
+/**
+ * The stream's server-side connection (HAProxy's scb connection), once it exists: bc_src,
+ * bc_dst, bc_http_major, ssl_bc, ssl_bc_protocol, ssl_bc_is_resumed …
+ */
+export interface BackendConnInfo {
+  /** bc_src / bc_src_port: the local end of the server connection. */
+  readonly src?: string;
+  readonly srcPort?: number;
+  /** bc_dst / bc_dst_port: the server's address. */
+  readonly dst?: string;
+  readonly dstPort?: number;
+  /** bc_http_major: 1 or 2 (the mux); undefined on a TCP proxy's connection. */
+  readonly httpMajor?: number;
+  /** TLS towards the server (ssl_bc) and what was negotiated. */
+  readonly ssl: boolean;
+  readonly sslProtocol?: string;
+  readonly sslCipher?: string;
+  readonly sslAlpn?: string;
+  readonly sslCipherBits?: number;
+  readonly sslResumed?: boolean;
+}
+
 /** The HTTP request (per request). */
 export interface HttpRequestInfo {
   /** Method as received ('GET', 'PURGE'…). */
@@ -302,6 +324,8 @@ export interface SampleContext {
   /** Backend chosen for the stream (be_name, be_id, %b); default: the frontend. */
   readonly backendName?: string;
   readonly backendId?: number;
+  /** The connection to that server (bc_*, ssl_bc_*), once there is one. */
+  readonly bc?: BackendConnInfo;
   /** Server chosen (srv_name, srv_id, %s). */
   readonly serverName?: string;
   readonly serverId?: number;

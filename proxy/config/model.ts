@@ -296,6 +296,8 @@ export interface ServerOptions {
   verifyhost?: string;
   /** SNI sent by TLS health checks. */
   checkSni?: string;
+  /** `no-ssl-reuse` (false): no TLS session resumption towards this server; `ssl-reuse` (true) or unset: resumed, HAProxy's default. */
+  sslReuse?: boolean;
   checkSsl?: boolean;
   /** `ssl-min-ver` / `ssl-max-ver` (`force-<version>` sets both). Default: the global `ssl-default-server-options`, else TLSv1.2 … TLSv1.3. */
   sslMinVer?: TlsVersion;

@@ -3,6 +3,7 @@
  * request rules, backend switching, error pages, logging — and the backends it
  * can reach, each with its own rules, timeouts and server connection pools.
  */
+import { readsServerConnection } from '../runtime/backend-conn.ts';
 import type { GlobalSettings, Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
@@ -328,6 +329,7 @@ export class HttpFrontend implements Frontend {
     this.logAsap = config.options['logasap']?.enabled ?? false;
     this.keepsAddresses = logger.logs(config);
     this.logsConnects = logger.logsConnects(config);
+    this.logsServerConnection = readsServerConnection(config.logFormat?.text);
     this.uniqueId = compileUniqueId(config);
     this.uniqueIdHeader = config.uniqueIdHeader?.toLowerCase();
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-client');
@@ -465,6 +467,12 @@ export class HttpFrontend implements Frontend {
 
   /** Log targets without a log format: each request (HAProxy's stream) logs where it came from, not how it ended. */
   readonly logsConnects: boolean;
+
+  /**
+   * The log format reads the server connection (bc_*, ssl_bc_*): each exchange notes it while it is
+   * open, since the line is written when it may have closed (HAProxy still has it then).
+   */
+  readonly logsServerConnection: boolean;
 
   /** A new request (stream) of a frontend that logsConnects. */
   logConnect(client: TransactionClient): void {

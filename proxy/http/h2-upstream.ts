@@ -14,6 +14,7 @@
  * anyone (a new one with `always`, or once a stream ended on it while others went on). A session
  * is connected (and shared) once the server's SETTINGS came.
  */
+import { keepSessions, sessionToOffer } from '../tls/server-sessions.ts';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -157,8 +158,9 @@ class H2Mux implements ServerMux {
     const alpn = websocket && this.settings.alpn ? ['http/1.1'] : this.settings.alpn;
     if (pool.tls?.sslConns?.full()) return sslConnsFull(done);
     const socket = pool.tls
-      ? tls.connect({ host: server.host, port: server.port, path: server.path, ...pool.tls.base, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}) }).setNoDelay(true)
+      ? tls.connect({ host: server.host, port: server.port, path: server.path, ...pool.tls.base, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}), ...sessionToOffer(server, sni) }).setNoDelay(true)
       : net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true });
+    if (pool.tls) keepSessions(server, socket as tls.TLSSocket, sni);
     pool.tls?.sslConns?.take(socket);
     const ready = pool.tls ? 'secureConnect' : 'connect';
     pool.use();

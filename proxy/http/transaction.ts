@@ -30,6 +30,8 @@ import { trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestBodyRoom, requestHtxUsage } from './htx-size.ts';
 import { RequestBodyWait, bodyless, expectsContinue, CONTINUE_RESPONSE, CONTINUE_HTX_SIZE } from './body-wait.ts';
 import { H2_CHUNKED_FRAMING } from './h2-upstream.ts';
+import type { H2Channel } from './h2-upstream.ts';
+import { backendConnInfo } from '../runtime/backend-conn.ts';
 import type { PersistenceOutcome } from './persistence.ts';
 import type { StickRequest } from '../stick/persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
@@ -38,6 +40,7 @@ import { captureMessage } from './captures.ts';
 import { rewriteAnswerHead } from './answer-head.ts';
 import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
+import type { BackendConnInfo } from '../acl/context.ts';
 import { responseReceived, streamCounters } from '../stick/http.ts';
 import { retryAssigned } from '../runtime/counters.ts';
 import { connectFailureOf } from '../runtime/retry.ts';
@@ -368,6 +371,7 @@ export class HttpTransaction implements ServerSession {
       get backendName() { return tx.backend?.name; },
       get serverName() { return tx.server?.name; },
       get serverId() { return tx.server?.id; },
+      get bc() { return tx.serverConnection(); },
       get uniqueId() { return tx.uniqueId(); },
       get stick() { return streamCounters(tx); },
     };
@@ -803,8 +807,23 @@ export class HttpTransaction implements ServerSession {
     }, step.delayMs);
   }
 
+  /** The connection the request went to (bc_*, ssl_bc_*): a socket, or an HTTP/2 stream of a session. */
+  private serverSide: UpstreamConnection | undefined;
+
+  /** What the log reads of that connection, noted while it was open (HttpFrontend.logsServerConnection). */
+  private serverNoted: BackendConnInfo | undefined;
+
+  /** bc_* / ssl_bc_*: the server connection of this exchange, once the request went on one. */
+  serverConnection(): BackendConnInfo | undefined {
+    const conn = this.serverSide;
+    if (!conn) return undefined;
+    if (this.serverNoted) return this.serverNoted;
+    return conn.h2 ? backendConnInfo((conn.socket as unknown as H2Channel).h2.socket, 2) : backendConnInfo(conn.socket, 1);
+  }
+
   private send(conn: UpstreamConnection): void {
     this.upstream = conn;
+    this.serverSide = conn;
     if (this.frontend.config.logFormat) this.serverSource = { address: conn.socket.localAddress, port: conn.socket.localPort };
     this.waitingForServer = true;
     conn.attach({
@@ -980,6 +999,7 @@ export class HttpTransaction implements ServerSession {
 
   private onResponseHead(head: ResponseHead): boolean {
     if (faults.armed) faultPoint('response-head');
+    if (this.frontend.logsServerConnection && this.serverNoted === undefined) this.serverNoted = this.serverConnection();
     if (this.clientGone && head.status >= 200) return this.answerForNobody(head);
     // tcp-response content (response-inspection.ts): once, when the server's answer starts.
     const inspection = this.backend!.responseInspection;

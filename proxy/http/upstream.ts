@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { holdWrites, releaseWrites } from '../runtime/write-batch.ts';
+import { keepSessions, sessionToOffer } from '../tls/server-sessions.ts';
 import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
@@ -818,6 +819,12 @@ export interface ServerMux {
  * Opens a new connection; `done` gets it or the reason it failed ('timeout' after `timeout connect`).
  * `mode`, `client` and `websocket` matter to HTTP/2 servers only (ServerMux).
  */
+/** The server line's `alpn` (here without h2, which goes through the HTTP/2 mux): offered as HAProxy offers it. */
+function serverAlpn(server: RuntimeServer): { ALPNProtocols?: string[] } {
+  const alpn = server.config.options.alpn?.filter((p) => p !== 'h2');
+  return alpn && alpn.length > 0 ? { ALPNProtocols: alpn } : {};
+}
+
 export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string, mode: ReuseMode = 'safe', client?: ReuseSession, websocket = false, proxyHeader?: Buffer): () => void {
   if (pool.mux) return pool.mux.connect(timeout, done, sni, mode, client, websocket);
   const server = pool.server;
@@ -831,13 +838,14 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
     // `send-proxy`: the header is the connection's first bytes, before a TLS ClientHello.
     const raw = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
     raw.write(proxyHeader);
-    socket = pool.tls ? tls.connect({ socket: raw, ...pool.tls.base, ...(sni ? { servername: sni } : {}) }) : raw;
+    socket = pool.tls ? tls.connect({ socket: raw, ...pool.tls.base, ...serverAlpn(server), ...(sni ? { servername: sni } : {}), ...sessionToOffer(server, sni) }) : raw;
   } else {
     socket = pool.tls
       // tls.connect hands localAddress/localPort to the socket it opens (its typings omit them).
-      ? tls.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, ...pool.tls.base, ...(sni ? { servername: sni } : {}) } as tls.ConnectionOptions).setNoDelay(true)
+      ? tls.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, ...pool.tls.base, ...serverAlpn(server), ...(sni ? { servername: sni } : {}), ...sessionToOffer(server, sni) } as tls.ConnectionOptions).setNoDelay(true)
       : net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, onread: reads!.onread });
   }
+  if (pool.tls) keepSessions(server, socket as tls.TLSSocket, sni);
   pool.tls?.sslConns?.take(socket);
   const ready = pool.tls ? 'secureConnect' : 'connect';
   let settled = false;

@@ -17,6 +17,9 @@
  * handshake is: %Tc and `timeout connect` include it, and a failed one is a failed connection.
  */
 import net from 'node:net';
+import { backendConnInfo, readsServerConnection } from '../runtime/backend-conn.ts';
+import type { BackendConnInfo } from '../acl/context.ts';
+import { keepSessions, sessionToOffer } from '../tls/server-sessions.ts';
 import tls from 'node:tls';
 import { MapVarStore } from '../acl/index.ts';
 import { compileResponseRules, inspectResponse } from './response-inspection.ts';
@@ -111,6 +114,8 @@ export interface TcpSessionRecord {
   streamNumber: number;
   /** %bi / %bp: the server connection's source, kept when a log-format may print it. */
   serverSource?: { address?: string; port?: number };
+  /** The server connection as it was once up, noted when the log format reads it (bc_*, ssl_bc_*): the line is written after it closed. */
+  serverConnection?: BackendConnInfo;
   /** The client while its server is being found and connected (connect-watch.ts): from the first wait for a slot until connected or given up. */
   connecting?: ConnectWatch;
   /** Waiting for a server slot (the balancer, the queue) rather than for a connection. */
@@ -151,6 +156,8 @@ export class TcpFrontend implements Frontend {
   upgrade: UpgradedHttpFrontend | undefined;
   /** The frontend can hand connections to the HTTP engine: a backend it reaches is `mode http`, or it has `switch-mode http`. */
   readonly httpUpgrade: boolean;
+  /** The log format reads the server connection (bc_*, ssl_bc_*): noted once it is up. */
+  private readonly logsServerConnection: boolean;
   /** `switch-mode http proto …` of the frontend's first switch-mode rule. */
   private readonly switchProto: 'h1' | 'h2' | undefined;
 
@@ -161,6 +168,7 @@ export class TcpFrontend implements Frontend {
   constructor(readonly config: Proxy, private readonly backends: ReadonlyMap<string, RuntimeBackend>, private readonly logger: Logger, serverTls: ReadonlyMap<string, ReadonlyMap<string, ServerTls>> = new Map()) {
     this.name = config.name;
     this.logsConnects = logger.logsConnects(config);
+    this.logsServerConnection = readsServerConnection(config.logFormat?.text);
     this.clientTimeout = config.timeouts.client ?? 0;
     this.uniqueId = compileUniqueId(config);
     this.clientFin = config.timeouts['client-fin'] ?? 0;
@@ -485,7 +493,10 @@ export class TcpFrontend implements Frontend {
         // In TCP mode the store rules run once the server connection is up (HAProxy stores before any data).
         const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
         if (stick) stick.onResponse(connContext(record.client, backend.config), record.stick, server);
-        if (this.config.logFormat) record.serverSource = { address: upstream.localAddress, port: upstream.localPort };
+        if (this.config.logFormat) {
+          record.serverSource = { address: upstream.localAddress, port: upstream.localPort };
+          if (this.logsServerConnection) record.serverConnection = backendConnInfo(upstream);
+        }
         if (this.config.options['logasap']?.enabled) {
           // `option logasap`: the line goes out now that the server connection is up.
           this.logger.tcpAsap(exchangeRecord(record));
@@ -521,7 +532,7 @@ export class TcpFrontend implements Frontend {
     const sni = secure.sni?.(connContext(record.client, backendConfig, record.held ? this.inspection(record) : undefined));
     const alpn = server.config.options.alpn;
     // A FIN is passed on in each direction on its own (half-close): tls.connect takes allowHalfOpen (its typings omit it).
-    const options = { ...secure.base, allowHalfOpen: true, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}) } as tls.ConnectionOptions;
+    const options = { ...secure.base, allowHalfOpen: true, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}), ...sessionToOffer(server, sni) } as tls.ConnectionOptions;
     let socket: tls.TLSSocket;
     if (server.proxyHeader) {
       const raw = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true });
@@ -533,6 +544,7 @@ export class TcpFrontend implements Frontend {
       socket.setNoDelay(true);
     }
     secure.sslConns?.take(socket);
+    keepSessions(server, socket, sni);
     return { socket, sni };
   }
 
@@ -879,7 +891,8 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
     clientAddress: () => `${client.remoteAddress ?? ''}:${client.remotePort ?? ''}`,
     sample: () => {
       // The session's variables (set by its session and content rules) are read by the log too.
-      const ctx = connContext(client, r.frontend.config, r.vars && { payload: new Uint8Array(0), final: true, vars: r.vars });
+      const plain = connContext(client, r.frontend.config, r.vars && { payload: new Uint8Array(0), final: true, vars: r.vars });
+      const ctx = r.serverConnection ? { ...plain, bc: r.serverConnection } : plain;
       const local = r.local;
       const withLocal = local ? { ...ctx, conn: { ...ctx.conn, dst: local.address ?? '', dstPort: local.port ?? 0 } } : ctx;
       const uniqueId = r.frontend.uniqueId;

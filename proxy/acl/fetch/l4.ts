@@ -58,9 +58,10 @@ const counterArgs: ArgValidator = (a, warnings) => {
 
 export const L4_FETCHES: readonly FetchDefinition[] = [
   // connection.c
-  fetch(['bc_err', '', 'int', 'L4SRV']),
-  fetch(['bc_err_str', '', 'str', 'L4SRV']),
-  fetch(['bc_http_major', '', 'int', 'L4SRV']),
+  // A rule or a log only sees an established server connection: no error on it (conn_err_code_str: "Success").
+  fetch(['bc_err', '', 'int', 'L4SRV'], () => single((ctx) => (ctx.bc ? mkInt(0) : undefined))),
+  fetch(['bc_err_str', '', 'str', 'L4SRV'], () => single((ctx) => (ctx.bc ? mkStr('Success') : undefined))),
+  fetch(['bc_http_major', '', 'int', 'L4SRV'], () => single((ctx) => (ctx.bc?.httpMajor === undefined ? undefined : mkInt(ctx.bc.httpMajor)))),
   fetch(['fc_err', '', 'int', 'L4CLI'], () => single((ctx) => mkInt(ctx.conn.error ?? 0))),
   // A connection without an error gives conn_err_code_str's "Success" (recorded from haproxy 2.6.12).
   fetch(['fc_err_str', '', 'str', 'L4CLI'], () => single((ctx) => mkStr(ctx.conn.errorString ?? 'Success'))),
@@ -70,10 +71,10 @@ export const L4_FETCHES: readonly FetchDefinition[] = [
   fetch(['fc_pp_unique_id', '', 'str', 'L4CLI'], () => single((ctx) => (ctx.conn.ppUniqueId === undefined ? undefined : mkStr(ctx.conn.ppUniqueId)))),
   fetch(['fc_rcvd_proxy', '', 'bool', 'L4CLI'], () => single((ctx) => mkBool(ctx.conn.proxyProtocol ?? false))),
   // tcp_sample.c
-  fetch(['bc_dst', '', 'int', 'L4SRV']),
-  fetch(['bc_dst_port', '', 'int', 'L4SRV']),
-  fetch(['bc_src', '', 'int', 'L4SRV']),
-  fetch(['bc_src_port', '', 'int', 'L4SRV']),
+  fetch(['bc_dst', '', 'ipv4', 'L4SRV'], () => single(addressFetch((ctx) => ctx.bc?.dst))),
+  fetch(['bc_dst_port', '', 'int', 'L4SRV'], () => single((ctx) => (ctx.bc?.dstPort === undefined ? undefined : mkInt(ctx.bc.dstPort)))),
+  fetch(['bc_src', '', 'ipv4', 'L4SRV'], () => single(addressFetch((ctx) => ctx.bc?.src))),
+  fetch(['bc_src_port', '', 'int', 'L4SRV'], () => single((ctx) => (ctx.bc?.srcPort === undefined ? undefined : mkInt(ctx.bc.srcPort)))),
   fetch(['dst', '', 'ipv4', 'L4CLI'], dst),
   fetch(['dst_is_local', '', 'bool', 'L4CLI'], dstIsLocal),
   fetch(['dst_port', '', 'int', 'L4CLI'], dstPort),

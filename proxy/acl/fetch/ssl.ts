@@ -68,6 +68,9 @@ const certVersion: FetchCompiler = ({ name }) => {
 const keySize: FetchCompiler = () =>
   single((ctx) => (ctx.conn.ssl && ctx.conn.sslCipherBits !== undefined ? mkInt(ctx.conn.sslCipherBits) : undefined));
 
+const bcKeySize: FetchCompiler = () =>
+  single((ctx) => (ctx.bc?.ssl && ctx.bc.sslCipherBits !== undefined ? mkInt(ctx.bc.sslCipherBits) : undefined));
+
 // ---------------------------------------------------------------- argument checks (HAProxy's val_args)
 
 const dnFormatArgs: ArgValidator = (a) => {
@@ -77,21 +80,22 @@ const dnFormatArgs: ArgValidator = (a) => {
 
 export const SSL_FETCHES: readonly FetchDefinition[] = [
   // ssl_sample.c
-  fetch(['ssl_bc', '', 'bool', 'L5SRV']),
-  fetch(['ssl_bc_alg_keysize', '', 'int', 'L5SRV']),
-  fetch(['ssl_bc_alpn', '', 'str', 'L5SRV']),
-  fetch(['ssl_bc_cipher', '', 'str', 'L5SRV']),
+  // The server connection's TLS (the same functions as ssl_fc_*, on the stream's scb connection).
+  fetch(['ssl_bc', '', 'bool', 'L5SRV'], () => single((ctx) => mkBool(ctx.bc?.ssl ?? false))),
+  fetch(['ssl_bc_alg_keysize', '', 'int', 'L5SRV'], bcKeySize),
+  fetch(['ssl_bc_alpn', '', 'str', 'L5SRV'], () => single((ctx) => (ctx.bc?.sslAlpn ? mkStr(ctx.bc.sslAlpn) : undefined))),
+  fetch(['ssl_bc_cipher', '', 'str', 'L5SRV'], () => single((ctx) => (ctx.bc?.sslCipher ? mkStr(ctx.bc.sslCipher) : undefined))),
   fetch(['ssl_bc_client_random', '', 'bin', 'L5SRV']),
-  fetch(['ssl_bc_err', '', 'int', 'L5SRV']),
+  fetch(['ssl_bc_err', '', 'int', 'L5SRV'], () => single((ctx) => (ctx.bc?.ssl ? mkInt(0) : undefined))),
   fetch(['ssl_bc_err_str', '', 'str', 'L5SRV']),
-  fetch(['ssl_bc_is_resumed', '', 'bool', 'L5SRV']),
+  fetch(['ssl_bc_is_resumed', '', 'bool', 'L5SRV'], () => single((ctx) => mkBool(ctx.bc?.ssl === true && (ctx.bc.sslResumed ?? false)))),
   fetch(['ssl_bc_npn', '', 'str', 'L5SRV']),
-  fetch(['ssl_bc_protocol', '', 'str', 'L5SRV']),
+  fetch(['ssl_bc_protocol', '', 'str', 'L5SRV'], () => single((ctx) => (ctx.bc?.sslProtocol ? mkStr(ctx.bc.sslProtocol) : undefined))),
   fetch(['ssl_bc_server_random', '', 'bin', 'L5SRV']),
   fetch(['ssl_bc_session_id', '', 'bin', 'L5SRV']),
   fetch(['ssl_bc_session_key', '', 'bin', 'L5SRV']),
   fetch(['ssl_bc_unique_id', '', 'bin', 'L5SRV']),
-  fetch(['ssl_bc_use_keysize', '', 'int', 'L5SRV']),
+  fetch(['ssl_bc_use_keysize', '', 'int', 'L5SRV'], bcKeySize),
   fetch(['ssl_c_ca_err', '', 'int', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientCaError ?? 0) : undefined))),
   fetch(['ssl_c_ca_err_depth', '', 'int', 'L5CLI'], () => single((ctx) => (ctx.conn.ssl ? mkInt(ctx.conn.sslClientCaErrorDepth ?? 0) : undefined))),
   fetch(['ssl_c_chain_der', '', 'bin', 'L5CLI']),

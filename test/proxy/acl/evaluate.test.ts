@@ -246,7 +246,7 @@ test('unsupported converters and fetches are reported at compile time', () => {
     if ('error' in e) assert.fail(`${name}: ${e.error}`);
     assert.throws(() => compileSample(e.expr), (err: unknown) => err instanceof EvalCompileError && err.kind === 'unsupported');
   }
-  for (const fetch of ['fc_rtt(ms)', 'cpu_calls', 'bc_src', 'internal.htx.size', 'distcc_body(ABCD)']) {
+  for (const fetch of ['fc_rtt(ms)', 'cpu_calls', 'ssl_bc_session_key', 'internal.htx.size', 'distcc_body(ABCD)']) {
     const e = parseSampleExpression(fetch);
     if ('error' in e) assert.fail(`${fetch}: ${e.error}`);
     assert.throws(() => compileSample(e.expr), (err: unknown) => err instanceof EvalCompileError && err.kind === 'unsupported' && err.keyword === fetch.replace(/\(.*/, ''));
