@@ -78,9 +78,10 @@ async function observe(start: (port: number, text: string) => Promise<{ stop(): 
       const { head, body } = await oneExchange(port, get(target));
       heads.push(head.startsWith('HTTP/1.1 200') ? body.trim().split('\n').join(' | ') : head);
     }
-    // The last log line is written once its exchange is over: wait for it rather than for a delay.
-    const last = EXCHANGES.at(-1)![0];
-    for (let i = 0; i < 200 && !proxy.logs().includes(` "GET ${last} HTTP/1.1"`); i++) await new Promise((r) => setTimeout(r, 25));
+    // A log line is written once its exchange is over, and may reach the pipe after later ones: wait
+    // for every exchange's line rather than for a delay (haproxy's came late on a loaded CI run).
+    const logged = () => EXCHANGES.every(([target]) => proxy.logs().includes(` "GET ${target} HTTP/1.1"`));
+    for (let i = 0; i < 200 && !logged(); i++) await new Promise((r) => setTimeout(r, 25));
     const lines = proxy.logs().split('\n');
     return EXCHANGES.map(([target], i) => {
       const fields = lines.find((l) => l.includes(` "GET ${target} HTTP/1.1"`))?.split(' ') ?? [];
