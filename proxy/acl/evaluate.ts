@@ -19,21 +19,23 @@
  *  - a condition is an OR of ANDs of [negated] ACLs, with HAProxy's
  *    three-valued logic (pass / fail / miss = "may change with more data").
  */
-import type { AclDeclaration, Condition, ConditionTerm, ConverterCall, LogFormatToken, SampleExpr, SampleType } from './types.ts';
+import type { AclDeclaration, Condition, ConditionTerm, ConverterCall, LogFormatToken, MatchMethod, SampleExpr, SampleType } from './types.ts';
 import type { SampleContext } from './context.ts';
 import type { Sample } from './eval-sample.ts';
 import type { Visit } from './eval-http.ts';
-import type { HostResolver, PatternGroup } from './eval-match.ts';
+import type { FileLine, Finder, HostResolver, PatternGroup } from './eval-match.ts';
 import type { ConvFn } from './eval-converters.ts';
 import type { LogFormatCompileOptions, LogVars } from './eval-logformat.ts';
 import { castSample } from './eval-sample.ts';
 import { compileFetch } from './eval-fetches.ts';
 import type { FetchState } from './eval-fetches.ts';
 import { compileConverter } from './eval-converters.ts';
-import { compileFinder, parseFileLines, parseFilePatterns } from './eval-match.ts';
+import { compileFinder, parseFilePatterns } from './eval-match.ts';
+import { patternRefFor } from './pattern-ref.ts';
+import type { PatternEntry, PatternRef } from './pattern-ref.ts';
 import { compileLogFormatTokens } from './eval-logformat.ts';
 import { EvalCompileError } from './eval-errors.ts';
-import { MATCH_INPUT_TYPE } from './matchers.ts';
+import { MATCH_INPUT_TYPE, parsePattern } from './matchers.ts';
 import { predefinedAcl } from './predefined.ts';
 
 export interface CompileOptions {
@@ -103,23 +105,64 @@ export function compileSample(expr: SampleExpr, options: CompileOptions = {}): S
 const VISIT_MATCH = 1;
 const VISIT_ABORT = 2;
 
-/** Loads the patterns of the declaration's -f files. */
-function filePatternGroups(decl: AclDeclaration, options: CompileOptions): PatternGroup[] {
-  const groups: PatternGroup[] = [];
+/** The pattern references of the declaration's -f files (pattern-ref.ts), each checked and watched for new entries. */
+function filePatternRefs(decl: AclDeclaration, options: CompileOptions): PatternRef[] {
+  const refs: PatternRef[] = [];
   for (const f of decl.files) {
     const read = options.readFile ?? options.readPatternFile;
     if (!read) throw new EvalCompileError('file', `pattern file '${f.file}' cannot be loaded: no file reader given`);
-    let content: string;
-    try {
-      content = read(f.file);
-    } catch (e) {
-      throw new EvalCompileError('file', `failed to open pattern file <${f.file}> : ${(e as Error).message}`);
-    }
-    const lines = parseFileLines(content, f.map);
-    const patterns = parseFilePatterns(f.file, lines, decl.parser, { ignoreCase: f.ignoreCase, noDns: f.noDns, capture: decl.match === 'regm' });
-    groups.push({ patterns, ignoreCase: f.ignoreCase });
+    const ref = patternRefFor(f.file, f.map, read, { kind: 'acl', file: decl.loc?.file, line: decl.loc?.line });
+    const parseOptions = { ignoreCase: f.ignoreCase, noDns: f.noDns, capture: decl.match === 'regm' };
+    // What the file holds must parse, as must what is added later.
+    parseFilePatterns(f.file, ref.entries.map(lineOf), decl.parser, parseOptions);
+    ref.addCheck((key) => {
+      if (key === undefined) return undefined;
+      const p = parsePattern(decl.parser, key, parseOptions);
+      return p !== null && 'error' in p ? p.error : undefined;
+    });
+    refs.push(ref);
   }
-  return groups;
+  return refs;
+}
+
+const lineOf = (e: PatternEntry): FileLine => ({ line: e.line, key: e.key, value: e.value ?? '' });
+
+/** The patterns of the declaration's -f files as their references hold them now. */
+function filePatternGroups(decl: AclDeclaration, refs: readonly PatternRef[]): PatternGroup[] {
+  return decl.files.map((f, i) => ({
+    patterns: parseFilePatterns(f.file, refs[i]!.entries.map(lineOf), decl.parser, { ignoreCase: f.ignoreCase, noDns: f.noDns, capture: decl.match === 'regm' }),
+    ignoreCase: f.ignoreCase,
+  }));
+}
+
+/**
+ * The finder of an ACL's patterns, its files' as they are at each lookup: rebuilt when an entry
+ * was added to or removed from one of them; an exact (case-sensitive `str`) match on one file and
+ * no inline pattern reads that file's key table.
+ */
+function aclFinder(method: MatchMethod | 'method', decl: AclDeclaration, refs: readonly PatternRef[], options: CompileOptions): Finder {
+  const inline: PatternGroup = { patterns: decl.patterns, ignoreCase: decl.ignoreCase };
+  if (refs.length === 0) return compileFinder(method, [inline], options.resolveHost);
+  if (method === 'str' && refs.length === 1 && decl.patterns.length === 0 && !decl.files[0]!.ignoreCase) {
+    const byKey = refs[0]!.byKey;
+    return (s) => (byKey.has(s.type === 'str' || s.type === 'meth' ? s.value : '') ? 0 : -1);
+  }
+  const build = (): Finder => compileFinder(method, [...filePatternGroups(decl, refs), inline], options.resolveHost);
+  const versions = (): number => {
+    let v = 0;
+    for (const r of refs) v += r.version;
+    return v;
+  };
+  let version = versions();
+  let finder = build();
+  return (s) => {
+    const now = versions();
+    if (now !== version) {
+      version = now;
+      finder = build();
+    }
+    return finder(s);
+  };
 }
 
 /** One ACL declaration (expression) → its three-valued result. */
@@ -128,7 +171,7 @@ function compileAclExpr(decl: AclDeclaration, options: CompileOptions): (ctx: Sa
   const state: FetchState = { mayChange: false };
   const fetch = compileFetch(decl.sample, options, state);
   const chain = compileChain(decl.sample.converters, options);
-  const groups: PatternGroup[] = [...filePatternGroups(decl, options), { patterns: decl.patterns, ignoreCase: decl.ignoreCase }];
+  const refs = filePatternRefs(decl, options);
 
   let test: (s: Sample, ctx: SampleContext) => boolean;
   let expect: SampleType;
@@ -136,7 +179,7 @@ function compileAclExpr(decl: AclDeclaration, options: CompileOptions): (ctx: Sa
     // http_auth_group(userlist): the fetch returned the authenticated user; patterns are group names
     const ulArg = decl.sample.args[0];
     const userlist = ulArg?.type === 'ref' ? ulArg.name : '';
-    const names = groups.flatMap((g) => g.patterns).map((p) => (p.kind === 'str' ? p.value : ''));
+    const names = [...filePatternGroups(decl, refs), { patterns: decl.patterns }].flatMap((g) => g.patterns).map((p) => (p.kind === 'str' ? p.value : ''));
     expect = 'str';
     test = (s, ctx) => {
       const user = s.type === 'str' ? s.value : '';
@@ -150,7 +193,7 @@ function compileAclExpr(decl: AclDeclaration, options: CompileOptions): (ctx: Sa
     test = () => true;
   } else {
     const method = decl.specialMatcher === 'method' ? 'method' : decl.match;
-    const finder = compileFinder(method, groups, options.resolveHost);
+    const finder = aclFinder(method, decl, refs, options);
     expect = method === 'method' ? 'meth' : MATCH_INPUT_TYPE[decl.match];
     test = (s) => finder(s) >= 0;
   }

@@ -16,12 +16,40 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
-  'add-acl', 'del-acl', 'set-map', 'del-map', 'do-resolve', 'early-hint',
+  'do-resolve', 'early-hint',
   'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
   'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
-  'set-map', 'set-log-level',
+  'set-log-level',
 ];
+
+/**
+ * `set-map(<file>) <key fmt> <value fmt>`, `del-map(<file>) <key fmt>`, `add-acl(<file>) <key fmt>`,
+ * `del-acl(<file>) <key fmt>` (http_act.c parse_http_set_map, its messages). HAProxy matches the
+ * action by prefix and takes the file name as what lies between the 8th character and the last one:
+ * Loadstar does the same, and warns when the word is not exactly `<action>(<file>)`. Null when `action`
+ * is none of them.
+ */
+function parseMapAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
+  const m = /^(set-map|del-map|add-acl|del-acl)/.exec(action);
+  if (!m) return null;
+  const type = m[1] as 'set-map' | 'del-map' | 'add-acl' | 'del-acl';
+  const count = type === 'set-map' ? 2 : 1;
+  if (args.length < count) return void fail(`expects exactly ${count} arguments.`);
+  if (action.length < 9) return void fail(`expects '${type}(<file>)' (the file name in parentheses, written as the map or ACL names it).`, -1);
+  if (args.length > count) {
+    return void ctx.error(`'${ctx.directive.keyword} ${action}' expects either 'if' or 'unless' followed by a condition but found '${args[count]}'.`, count + 1);
+  }
+  const file = action.slice(8, -1);
+  if (!/^(set-map|del-map|add-acl|del-acl)\(.*\)$/.test(action)) {
+    ctx.warn(`'${ctx.directive.keyword} ${action}': read as '${type}(${file})' (as HAProxy does); write '${type}(<file>)'.`, 0);
+  }
+  const key = logFormatValue(args[0]!, fail, 0, ctx);
+  if (!key) return undefined;
+  if (type !== 'set-map') return { type, file, key, keyText: args[0]! };
+  const value = logFormatValue(args[1]!, fail, 1, ctx);
+  return value && { type, file, key, keyText: args[0]!, value, valueText: args[1]! };
+}
 
 /**
  * `wait-for-body time <time> [at-least <bytes>]` (HAProxy's parse_http_wait_for_body: the two
@@ -514,6 +542,8 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
   }
   const counterAction = parseCounterAction(action, args, fail);
   if (counterAction !== null) return counterAction;
+  const mapAction = parseMapAction(action, args, fail, ctx);
+  if (mapAction !== null) return mapAction;
   if (action === 'set-log-level') {
     const level = args[0];
     if (level === undefined || !['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'].includes(level)) {
@@ -537,7 +567,8 @@ export function parseHttpAction(set: RuleSet, action: string, args: readonly str
 export function knownHttpRequestAction(action: string): boolean {
   const base = action.replace(/\(.*$/, '');
   return HTTP_ACTIONS[base]?.sets.includes('http-request') === true || HAPROXY_HTTP_ACTIONS.includes(base)
-    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?|sc-set-gpt0?)$/.test(base) || base === 'set-log-level';
+    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?|sc-set-gpt0?)$/.test(base) || base === 'set-log-level'
+    || /^(set-map|del-map|add-acl|del-acl)/.test(action);
 }
 
 /**
@@ -584,7 +615,7 @@ function parseHttpRule(set: RuleSet) {
     const spec = HTTP_ACTIONS[action];
     let parsed: HttpAction | undefined | null;
     if (spec && spec.sets.includes(set)) parsed = spec.parse(args, fail, ctx);
-    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^(track-sc[012]|sc-inc-gpc[01]?(\(.*\))?|sc-set-gpt0?(\(.*\))?)$/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
+    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^(track-sc[012]|sc-inc-gpc[01]?(\(.*\))?|sc-set-gpt0?(\(.*\))?)$/.test(action) || /^(set-map|del-map|add-acl|del-acl)/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
     else parsed = null;
     if (failed) return;
     if (parsed === null) {

@@ -523,6 +523,11 @@ export type HttpAction =
   | { type: 'normalize-uri'; normalizer: UriNormalizer }
   /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */
   | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
+  /**
+   * `set-map(<file>) <key> <value>`, `del-map(<file>) <key>`, `add-acl(<file>) <key>`, `del-acl(<file>) <key>`:
+   * the in-memory entries of the map or pattern file named as written (acl/pattern-ref.ts), key and value log-format.
+   */
+  | { type: 'set-map' | 'del-map' | 'add-acl' | 'del-acl'; file: string; key: LogFormatToken[]; keyText: string; value?: LogFormatToken[]; valueText?: string }
   /** `id`: the frontend's capture slot it fills; a `len` rule of a frontend declares its own slot (its id is set then). */
   | { type: 'capture'; expression: string; len?: number; id?: number };
 
