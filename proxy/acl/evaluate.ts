@@ -115,9 +115,11 @@ function filePatternRefs(decl: AclDeclaration, options: CompileOptions): Pattern
     const parseOptions = { ignoreCase: f.ignoreCase, noDns: f.noDns, capture: decl.match === 'regm' };
     // What the file holds must parse, as must what is added later.
     parseFilePatterns(f.file, ref.entries.map(lineOf), decl.parser, parseOptions);
+    // At run time a host name is no address (HAProxy resolves names only while starting).
+    const runtimeOptions = { ...parseOptions, noDns: true };
     ref.addCheck((key) => {
       if (key === undefined) return undefined;
-      const p = parsePattern(decl.parser, key, parseOptions);
+      const p = parsePattern(decl.parser, key, runtimeOptions);
       return p !== null && 'error' in p ? p.error : undefined;
     });
     refs.push(ref);
@@ -159,7 +161,11 @@ function aclFinder(method: MatchMethod | 'method', decl: AclDeclaration, refs: r
     const now = versions();
     if (now !== version) {
       version = now;
-      finder = build();
+      try {
+        finder = build();
+      } catch {
+        // every entry was checked when added: kept as it was if one could still not be indexed
+      }
     }
     return finder(s);
   };

@@ -38,9 +38,11 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
     if (p !== null && 'error' in p) throw new EvalCompileError('file', `${file}:${e.line}: ${p.error}`);
     if (!valueOf(e, out)) throw new EvalCompileError('file', `${file}:${e.line}: unable to parse '${e.value ?? ''}' as ${out === 'int' ? 'an integer' : 'an IPv4 or IPv6 address'}`);
   }
+  // At run time a host name is no address (HAProxy resolves names only while starting).
+  const runtimeOptions = { ...parseOptions, noDns: true };
   ref.addCheck((key, value) => {
     if (key !== undefined) {
-      const p = parsePattern(parser, key, parseOptions);
+      const p = parsePattern(parser, key, runtimeOptions);
       if (p !== null && 'error' in p) return p.error;
     }
     return value !== undefined && !parseMapValue(value, out) ? `unable to parse '${value}'` : undefined;
@@ -71,10 +73,11 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
   let regexes: RegExp[] | undefined;
   const rebuild = (): void => {
     version = ref.version;
-    entries = ref.entries.slice();
-    const patterns = parseFilePatterns(file, entries.map((e) => ({ line: e.line, key: e.key, value: e.value ?? '' })), parser, parseOptions);
+    const next = ref.entries.slice();
+    const patterns = parseFilePatterns(file, next.map((e) => ({ line: e.line, key: e.key, value: e.value ?? '' })), parser, parseOptions);
     const groups: PatternGroup[] = [{ patterns, ignoreCase: false }];
     finder = compileFinder(match === 'regm' ? 'reg' : match, groups, options.resolveHost);
+    entries = next;
     if (match === 'regm') {
       regm = entries.map((e) => parseReplacement(e.value ?? ''));
       regexes = patterns.map((p) => (p.kind === 'regex' ? p.regex : /(?!)/));
@@ -85,7 +88,13 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
     let x: Sample | undefined = s;
     if (inputType === 'addr' && s.type !== 'ipv4' && s.type !== 'ipv6') x = castSample(s, 'addr');
     if (!x) return def;
-    if (ref.version !== version) rebuild();
+    if (ref.version !== version) {
+      try {
+        rebuild();
+      } catch {
+        // every entry was checked when added: kept as it was if one could still not be indexed
+      }
+    }
     const i = finder(x);
     if (i < 0) return def;
     if (regm) {
