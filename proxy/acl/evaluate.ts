@@ -26,7 +26,7 @@ import type { Visit } from './eval-http.ts';
 import type { FileLine, Finder, HostResolver, PatternGroup } from './eval-match.ts';
 import type { ConvFn } from './eval-converters.ts';
 import type { LogFormatCompileOptions, LogVars } from './eval-logformat.ts';
-import { castSample } from './eval-sample.ts';
+import { castSample, mkStr } from './eval-sample.ts';
 import { compileFetch } from './eval-fetches.ts';
 import type { FetchState } from './eval-fetches.ts';
 import { compileConverter } from './eval-converters.ts';
@@ -117,10 +117,24 @@ function filePatternRefs(decl: AclDeclaration, options: CompileOptions): Pattern
     parseFilePatterns(f.file, ref.entries.map(lineOf), decl.parser, parseOptions);
     // At run time a host name is no address (HAProxy resolves names only while starting).
     const runtimeOptions = { ...parseOptions, noDns: true };
-    ref.addCheck((key) => {
-      if (key === undefined) return undefined;
-      const p = parsePattern(decl.parser, key, runtimeOptions);
-      return p !== null && 'error' in p ? p.error : undefined;
+    const method = decl.specialMatcher === 'method' ? 'method' : decl.match;
+    const input = method === 'method' ? 'meth' : MATCH_INPUT_TYPE[decl.match];
+    ref.addUser({
+      method: decl.match,
+      ignoreCase: f.ignoreCase,
+      check(key) {
+        if (key === undefined) return undefined;
+        const p = parsePattern(decl.parser, key, runtimeOptions);
+        return p !== null && 'error' in p ? p.error : undefined;
+      },
+      lookup(text) {
+        const x = input === 'any' ? mkStr(text) : castSample(mkStr(text), input);
+        if (!x) return undefined;
+        const list = ref.entries.slice();
+        const i = compileFinder(method, [{ patterns: parseFilePatterns(f.file, list.map(lineOf), decl.parser, parseOptions), ignoreCase: f.ignoreCase }], options.resolveHost)(x);
+        if (i < 0) return undefined;
+        return { entry: list[i]!, tree: !f.ignoreCase && (decl.match === 'str' || decl.match === 'beg' || decl.match === 'ip') };
+      },
     });
     refs.push(ref);
   }

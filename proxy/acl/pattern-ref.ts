@@ -37,6 +37,19 @@ export interface PatternEntry {
  */
 export type EntryCheck = (key: string | undefined, value: string | undefined) => string | undefined;
 
+/** What a map converter or an ACL reading the reference tells of itself (HAProxy's pattern_expr), for the runtime API's `get map|acl`. */
+export interface PatternUser {
+  /** HAProxy's name of the match method (pat_match_names): str, beg, sub, dir, dom, end, reg, regm, int, ip, len, bin… */
+  readonly method: string;
+  readonly ignoreCase: boolean;
+  readonly check: EntryCheck;
+  /**
+   * The entry a string sample (cast to the method's input first) finds in the current entries, the
+   * type of its value (HAProxy's type name, maps only), and whether HAProxy keeps it in a tree.
+   */
+  lookup(text: string): { entry: PatternEntry; valueType?: string; tree: boolean } | undefined;
+}
+
 let nextEntryId = 1;
 let nextVersion = 1;
 
@@ -51,7 +64,8 @@ export class PatternRef {
   usedByAcl = false;
   /** HAProxy's description: "pattern loaded from file '…' used by map at file '…' line n[, by acl …]". */
   display = '';
-  private readonly checks: EntryCheck[] = [];
+  /** The map converters and ACLs reading it, in order of compilation. */
+  readonly users: PatternUser[] = [];
 
   constructor(
     /** The file name as written (the runtime API's identifier). */
@@ -68,14 +82,14 @@ export class PatternRef {
     this.version = nextVersion++;
   }
 
-  /** Registers a consumer's check of entries added or changed from now on. */
-  addCheck(check: EntryCheck): void {
-    this.checks.push(check);
+  /** Registers a reader: it checks the entries added or changed from now on. */
+  addUser(user: PatternUser): void {
+    this.users.push(user);
   }
 
   private check(key: string | undefined, value: string | undefined): string | undefined {
-    for (const c of this.checks) {
-      const error = c(key, value);
+    for (const u of this.users) {
+      const error = u.check(key, value);
       if (error !== undefined) return error;
     }
     return undefined;

@@ -3,9 +3,8 @@
  * map_<match>_<output>(…) look the input up in a map file (its pattern
  * reference, read at compile time through options.readFile).
  */
-import type { ConverterCall, SampleType } from '../types.ts';
+import type { AclPattern, ConverterCall, SampleType } from '../types.ts';
 import type { Sample } from '../eval-sample.ts';
-import type { PatternGroup } from '../eval-match.ts';
 import type { ConvFn, ConverterCompileOptions, ConverterDefinition, ConverterRow } from './define.ts';
 import { converter, strArg, strOf } from './define.ts';
 import { mkStr, mkInt, mkIPv4, mkIPv6, castSample, buf2ip, buf2ip6, readInt64 } from '../eval-sample.ts';
@@ -40,12 +39,31 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
   }
   // At run time a host name is no address (HAProxy resolves names only while starting).
   const runtimeOptions = { ...parseOptions, noDns: true };
-  ref.addCheck((key, value) => {
-    if (key !== undefined) {
-      const p = parsePattern(parser, key, runtimeOptions);
-      if (p !== null && 'error' in p) return p.error;
-    }
-    return value !== undefined && !parseMapValue(value, out) ? `unable to parse '${value}'` : undefined;
+  const inputType = call.def.input;
+  const index = (list: readonly PatternEntry[]): { finder: (s: Sample) => number; patterns: readonly AclPattern[] } => {
+    const patterns = parseFilePatterns(file, list.map((e) => ({ line: e.line, key: e.key, value: e.value ?? '' })), parser, parseOptions);
+    return { finder: compileFinder(match === 'regm' ? 'reg' : match, [{ patterns, ignoreCase: false }], options.resolveHost), patterns };
+  };
+  ref.addUser({
+    method: match,
+    ignoreCase: false,
+    check(key, value) {
+      if (key !== undefined) {
+        const p = parsePattern(parser, key, runtimeOptions);
+        if (p !== null && 'error' in p) return p.error;
+      }
+      return value !== undefined && !parseMapValue(value, out) ? `unable to parse '${value}'` : undefined;
+    },
+    lookup(text) {
+      const x = castSample(mkStr(text), inputType);
+      if (!x) return undefined;
+      const list = ref.entries.slice();
+      const i = index(list).finder(x);
+      if (i < 0) return undefined;
+      const entry = list[i]!;
+      const v = valueOf(entry, out);
+      return { entry, valueType: v && SAMPLE_TYPE_NAMES[v.type], tree: match === 'str' || match === 'beg' || match === 'ip' };
+    },
   });
   const defText = call.args[1];
   let def: Sample | undefined;
@@ -54,7 +72,6 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
     def = out === 'str' ? mkStr(defText.value) : parseMapValue(defText.value, out);
     if (!def) throw new EvalCompileError('invalid', `${name}: invalid default value '${defText.value}'`);
   }
-  const inputType = call.def.input;
   if (match === 'str') {
     // HAProxy's exact tree: the first entry of the key answers.
     const byKey = ref.byKey;
@@ -74,9 +91,9 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
   const rebuild = (): void => {
     version = ref.version;
     const next = ref.entries.slice();
-    const patterns = parseFilePatterns(file, next.map((e) => ({ line: e.line, key: e.key, value: e.value ?? '' })), parser, parseOptions);
-    const groups: PatternGroup[] = [{ patterns, ignoreCase: false }];
-    finder = compileFinder(match === 'regm' ? 'reg' : match, groups, options.resolveHost);
+    const built = index(next);
+    finder = built.finder;
+    const patterns = built.patterns;
     entries = next;
     if (match === 'regm') {
       regm = entries.map((e) => parseReplacement(e.value ?? ''));
@@ -107,6 +124,9 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
     return valueOf(entries[i]!, out);
   };
 }
+
+/** HAProxy's names of the sample types (smp_to_type), as `get map` prints a value's. */
+const SAMPLE_TYPE_NAMES: Partial<Record<Sample['type'], string>> = { str: 'str', int: 'sint', ipv4: 'ipv4', ipv6: 'ipv6', bool: 'bool' };
 
 /** The entry's value as a sample of the output type, parsed once per value. */
 function valueOf(e: PatternEntry, out: 'str' | 'int' | 'ip'): Sample | undefined {
