@@ -31,8 +31,8 @@ import { compileFetch } from './eval-fetches.ts';
 import type { FetchState } from './eval-fetches.ts';
 import { compileConverter } from './eval-converters.ts';
 import { compileFinder, parseFilePatterns } from './eval-match.ts';
-import { patternRefFor } from './pattern-ref.ts';
-import type { PatternEntry, PatternRef } from './pattern-ref.ts';
+import { activePatternRefs, patternRefFor } from './pattern-ref.ts';
+import type { PatternEntry, PatternRef, PatternRefs } from './pattern-ref.ts';
 import { compileLogFormatTokens } from './eval-logformat.ts';
 import { EvalCompileError } from './eval-errors.ts';
 import { MATCH_INPUT_TYPE, parsePattern } from './matchers.ts';
@@ -271,7 +271,7 @@ export function compileAcl(decls: readonly AclDeclaration[], options: CompileOpt
  * Compiled ACLs, shared between the conditions that use them when compiled
  * with equivalent options (same file reader, resolver and current proxy).
  */
-const aclCache = new WeakMap<readonly AclDeclaration[], { o: CompileOptions; fn: (ctx: SampleContext) => AclResult }[]>();
+const aclCache = new WeakMap<readonly AclDeclaration[], { o: CompileOptions; refs: PatternRefs | undefined; fn: (ctx: SampleContext) => AclResult }[]>();
 const predefinedCache = new Map<string, (ctx: SampleContext) => AclResult>();
 
 const sameOptions = (a: CompileOptions, b: CompileOptions): boolean => a.readFile === b.readFile
@@ -282,8 +282,10 @@ function namedAcl(name: string, acls: ReadonlyMap<string, readonly AclDeclaratio
   if (decls && decls.length) {
     let entries = aclCache.get(decls);
     if (!entries) { entries = []; aclCache.set(decls, entries); }
-    let hit = entries.find((e) => sameOptions(e.o, options));
-    if (!hit) { hit = { o: options, fn: compileAclResult(decls, options) }; entries.push(hit); }
+    // A load of its own (pattern-ref.ts) compiles its own: its -f files are read into its references.
+    const refs = activePatternRefs();
+    let hit = entries.find((e) => sameOptions(e.o, options) && e.refs === refs);
+    if (!hit) { hit = { o: options, refs, fn: compileAclResult(decls, options) }; entries.push(hit); }
     return hit.fn;
   }
   const pre = predefinedAcl(name);

@@ -191,7 +191,7 @@ export class PatternRefs {
   get(name: string, twoColumn: boolean, read: (path: string) => string, used: PatternUse): PatternRef {
     let ref = this.refs.get(name);
     if (!ref) {
-      ref = newRef(name, twoColumn, this.refs.size, read);
+      ref = newRef(name, twoColumn, this.refs.size, read, used.kind);
       ref.display = `pattern loaded from file '${name}' used by ${used.kind} at file '${used.file ?? ''}' line ${used.line ?? 0}`;
       this.refs.set(name, ref);
     } else {
@@ -222,12 +222,12 @@ export interface PatternUse {
   readonly line?: number;
 }
 
-function newRef(name: string, twoColumn: boolean, id: number, read: (path: string) => string): PatternRef {
+function newRef(name: string, twoColumn: boolean, id: number, read: (path: string) => string, kind: 'map' | 'acl'): PatternRef {
   let content: string;
   try {
     content = read(name);
   } catch (e) {
-    throw new EvalCompileError('file', `failed to open ${twoColumn ? 'map' : 'pattern'} file <${name}> : ${(e as Error).message}`);
+    throw new EvalCompileError('file', `failed to open ${kind === 'map' ? 'map' : 'pattern'} file <${name}> : ${(e as Error).message}`);
   }
   const ref = new PatternRef(name, twoColumn, id);
   ref.load(content);
@@ -254,7 +254,7 @@ export function withPatternRefs<T>(refs: PatternRefs, compile: () => T): T {
 /** The reference a compiled matcher reads for `name` (see withPatternRefs). */
 export function patternRefFor(name: string, twoColumn: boolean, read: (path: string) => string, used: PatternUse): PatternRef {
   if (active) return active.get(name, twoColumn, read, used);
-  const ref = newRef(name, twoColumn, 0, read);
+  const ref = newRef(name, twoColumn, 0, read, used.kind);
   if (used.kind === 'map') ref.usedByMap = true;
   else ref.usedByAcl = true;
   return ref;

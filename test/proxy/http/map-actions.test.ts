@@ -131,19 +131,28 @@ test('a reload reads the files again: changes made by the rules are gone', async
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-maps-'));
   try {
     const map = path.join(dir, 'x.map');
+    const list = path.join(dir, 'x.lst');
     fs.writeFileSync(map, 'a 1\n');
+    fs.writeFileSync(list, '/blocked\n');
     const port = await freePort();
     const text = `${DEFAULTS}
 frontend fe
     bind 127.0.0.1:${port}
+    acl listed path -f ${list}
     http-request set-map(${map}) %[url_param(k)] %[url_param(v)] if { path_beg /set }
+    http-request add-acl(${list}) %[url_param(p)] if { path_beg /add }
+    http-request deny status 403 content-type text/plain string no if listed
     http-request return status 200 content-type text/plain lf-string "%[url_param(k),map(${map},none)]"
 `;
     const engine = await startEngine(text);
     try {
-      assert.deepEqual(await each(port, '/set?k=a&v=2', '/get?k=a'), ['200 2', '200 2']);
-      await engine.engine.reload(parseConfig([{ name: 'test.cfg', text }]).config);
-      assert.deepEqual(await each(port, '/get?k=a'), ['200 1']);
+      assert.deepEqual(await each(port, '/set?k=a&v=2', '/get?k=a', '/add?p=/x', '/x'), ['200 2', '200 2', '200 ', '403 no']);
+      const config = parseConfig([{ name: 'test.cfg', text }]).config;
+      await engine.engine.reload(config);
+      assert.deepEqual(await each(port, '/get?k=a', '/x', '/add?p=/x', '/x'), ['200 1', '200 ', '200 ', '403 no']);
+      // The same configuration again: a new load all the same.
+      await engine.engine.reload(config);
+      assert.deepEqual(await each(port, '/x', '/blocked'), ['200 ', '403 no']);
     } finally {
       await engine.stop();
     }
