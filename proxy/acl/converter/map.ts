@@ -86,7 +86,8 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
   let version = -1;
   let entries: PatternEntry[] = [];
   let finder: (s: Sample) => number = () => -1;
-  let regm: ReturnType<typeof parseReplacement>[] | undefined;
+  /** map_regm: each entry's replacement, parsed from the value it had (set-map may change it since). */
+  let regm: Array<{ value: string; parts: ReturnType<typeof parseReplacement> }> | undefined;
   let regexes: RegExp[] | undefined;
   const rebuild = (): void => {
     version = ref.version;
@@ -96,7 +97,7 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
     const patterns = built.patterns;
     entries = next;
     if (match === 'regm') {
-      regm = entries.map((e) => parseReplacement(e.value ?? ''));
+      regm = entries.map((e) => ({ value: e.value ?? '', parts: parseReplacement(e.value ?? '') }));
       regexes = patterns.map((p) => (p.kind === 'regex' ? p.regex : /(?!)/));
     }
   };
@@ -118,7 +119,9 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
       const re = regexes![i]!;
       re.lastIndex = 0;
       const mm = re.exec(strOf(x));
-      const parts = regm[i];
+      let r = regm[i]!;
+      if (r.value !== (entries[i]!.value ?? '')) r = regm[i] = { value: entries[i]!.value ?? '', parts: parseReplacement(entries[i]!.value ?? '') };
+      const parts = r.parts;
       return mm && parts ? mkStr(expand(parts, mm)) : undefined;
     }
     return valueOf(entries[i]!, out);

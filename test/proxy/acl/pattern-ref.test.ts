@@ -13,6 +13,7 @@ const files: Record<string, string> = {
   '/m/x.map': 'a 1\nb 2\na 3\n',
   '/m/beg.map': '/api api\n/ static\n',
   '/m/ips.lst': '10.0.0.0/8\n',
+  '/m/re.map': '^/u/(.*) user-\\1\n',
 };
 const read = (p: string): string => {
   const text = files[p];
@@ -100,4 +101,12 @@ test('a file read both as one column and as a map is refused with HAProxy\'s mes
   if ('error' in acl) throw new Error(acl.error);
   assert.throws(() => withPatternRefs(refs, () => compileAcl([acl], { readFile: read })),
     /The file "\/m\/x.map" is already used as two column file and cannot be used by as one column file./);
+});
+
+test('map_regm uses the replacement set-map gave the entry since', () => {
+  const refs = new PatternRefs();
+  const regm = mapper(refs, 'map_regm(/m/re.map,none)');
+  assert.equal(regm('/u/bob'), 'user-bob');
+  assert.equal(refs.lookup('/m/re.map')!.set('^/u/(.*)', 'member-\\1'), undefined);
+  assert.equal(regm('/u/bob'), 'member-bob');
 });
