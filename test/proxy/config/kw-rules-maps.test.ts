@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
-import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
+import { requireHaproxy, haproxyCheck, haproxyPath } from '../../helpers/haproxy.ts';
 
 const DEFAULTS = `defaults
     mode http
@@ -74,5 +74,32 @@ test('haproxy -c accepts and refuses the same set-map, del-map, add-acl and del-
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file read as a map cannot also be read as one-column ACL patterns, nor the other way round (one reference per file name)', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-kw-maps-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'x.map');
+  fs.writeFileSync(file, 'a 1\n');
+  const cases: Array<[string, string]> = [
+    [`acl x path -f ${file}\n    http-request set-header y %[path,map(${file})]`,
+      `failed to parse sample expression <path,map(${file})> : invalid args in converter 'map' : The file "${file}" is already used as one column file and cannot be used by as two column file.`],
+    [`http-request set-header y %[path,map(${file})]\n    acl x path -f ${file}`,
+      `error detected while parsing ACL 'x' : The file "${file}" is already used as two column file and cannot be used by as one column file.`],
+    [`http-request set-header y %[path,map(${file})]\n    acl x path -M -f ${file}`, ''],
+    [`acl x path -M -f ${file}\n    http-request set-map(${file}) %[path] %[src]\n    http-request set-header y %[path,map_beg(${file})]`, ''],
+  ];
+  for (const [lines, alert] of cases) {
+    const text = `${DEFAULTS}    ${lines}\n`;
+    const result = parseConfig([{ name: 'x.cfg', text }]);
+    const alerts = result.diagnostics.filter((d) => d.severity === 'alert').map((d) => d.message);
+    assert.deepEqual(alerts, alert === '' ? [] : [alert], `${lines}\n${formatDiagnostics(result.diagnostics)}`);
+    if (!haproxyPath) continue;
+    fs.writeFileSync(path.join(dir, 'x.cfg'), text);
+    const r = haproxyCheck('x.cfg', dir);
+    assert.equal(r.status === 0, alert === '', `${lines}\n${r.output}`);
+    // HAProxy quotes the expression up to the end of the %[…] (its closing bracket included).
+    if (alert !== '') assert.ok(r.output.includes(alert.replace(/\.$/, '').replace(/^.*: The file/, 'The file')), `${lines}\n${r.output}`);
   }
 });
