@@ -20,7 +20,7 @@ import type { Sample } from './eval-sample.ts';
 /** One entry (pat_ref_elt): a key (the pattern) and, in two-column files, a value. */
 export interface PatternEntry {
   readonly key: string;
-  /** The value of a map entry; undefined in a one-column (ACL) file. */
+  /** The value of a map entry; undefined in a one-column (ACL) file, or when added without one. */
   value: string | undefined;
   /** Unique in the process: the runtime API prints it where HAProxy prints the element's address. */
   readonly id: number;
@@ -113,7 +113,8 @@ export class PatternRef {
   add(key: string, value: string | undefined): string | undefined {
     const error = this.check(key, value);
     if (error !== undefined) return error;
-    this.append(key, this.twoColumn ? (value ?? '') : undefined, -1);
+    // An entry added without a value (add-acl on a map's file) has none, as in HAProxy.
+    this.append(key, value, -1);
     this.version = nextVersion++;
     return undefined;
   }

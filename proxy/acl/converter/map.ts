@@ -7,7 +7,7 @@ import type { AclPattern, ConverterCall, SampleType } from '../types.ts';
 import type { Sample } from '../eval-sample.ts';
 import type { ConvFn, ConverterCompileOptions, ConverterDefinition, ConverterRow } from './define.ts';
 import { converter, strArg, strOf } from './define.ts';
-import { mkStr, mkInt, mkIPv4, mkIPv6, castSample, buf2ip, buf2ip6, readInt64 } from '../eval-sample.ts';
+import { mkStr, mkInt, mkBool, mkIPv4, mkIPv6, castSample, buf2ip, buf2ip6, readInt64 } from '../eval-sample.ts';
 import { compileFinder, parseFilePatterns } from '../eval-match.ts';
 import { parsePattern } from '../matchers.ts';
 import { patternRefFor } from '../pattern-ref.ts';
@@ -133,6 +133,8 @@ const SAMPLE_TYPE_NAMES: Partial<Record<Sample['type'], string>> = { str: 'str',
 
 /** The entry's value as a sample of the output type, parsed once per value. */
 function valueOf(e: PatternEntry, out: 'str' | 'int' | 'ip'): Sample | undefined {
+  // An entry without a value (add-acl on a map's file) answers boolean true (sample_conv_map).
+  if (e.value === undefined) return mkBool(true);
   const parsed = e.parsed ??= {};
   const known = parsed[out];
   if (known) return known;

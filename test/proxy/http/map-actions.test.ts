@@ -47,11 +47,14 @@ frontend fe
     bind 127.0.0.1:${port}
     http-request set-map(${f['x.map']}) %[url_param(k)] %[url_param(v)] if { path_beg /set }
     http-request del-map(${f['x.map']}) %[url_param(k)] if { path_beg /del }
+    http-request add-acl(${f['x.map']}) %[url_param(k)] if { path_beg /acl }
     http-request return status 200 content-type text/plain lf-string "%[url_param(k),map(${f['x.map']},none)] %[url_param(k),map_beg(${f['x.map']},none)]"
 `, async (port) => {
     assert.deepEqual(await each(port,
       '/get?k=a', '/set?k=a&v=9', '/get?k=a', '/set?k=c&v=3', '/get?k=cz', '/get?k=c', '/del?k=a', '/get?k=a', '/get?k=b',
     ), ['200 1 1', '200 9 9', '200 9 9', '200 3 3', '200 none 3', '200 3 3', '200 none none', '200 none none', '200 2 2']);
+    // add-acl on a map's file: an entry without a value, which a map answers as boolean true; none added for a key there already.
+    assert.deepEqual(await each(port, '/acl?k=z', '/get?k=zz', '/acl?k=b', '/get?k=b'), ['200 1 1', '200 none 1', '200 2 2', '200 2 2']);
   });
 });
 
