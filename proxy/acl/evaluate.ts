@@ -130,7 +130,7 @@ function filePatternRefs(decl: AclDeclaration, options: CompileOptions): Pattern
       lookup(text) {
         const x = input === 'any' ? mkStr(text) : castSample(mkStr(text), input);
         if (!x) return undefined;
-        const list = ref.entries.slice();
+        const list = ref.live();
         const i = compileFinder(method, [{ patterns: parseFilePatterns(f.file, list.map(lineOf), decl.parser, parseOptions), ignoreCase: f.ignoreCase }], options.resolveHost)(x);
         if (i < 0) return undefined;
         return { entry: list[i]!, tree: !f.ignoreCase && (decl.match === 'str' || decl.match === 'beg' || decl.match === 'ip') };
@@ -146,7 +146,7 @@ const lineOf = (e: PatternEntry): FileLine => ({ line: e.line, key: e.key, value
 /** The patterns of the declaration's -f files as their references hold them now. */
 function filePatternGroups(decl: AclDeclaration, refs: readonly PatternRef[]): PatternGroup[] {
   return decl.files.map((f, i) => ({
-    patterns: parseFilePatterns(f.file, refs[i]!.entries.map(lineOf), decl.parser, { ignoreCase: f.ignoreCase, noDns: f.noDns, capture: decl.match === 'regm' }),
+    patterns: parseFilePatterns(f.file, refs[i]!.live().map(lineOf), decl.parser, { ignoreCase: f.ignoreCase, noDns: f.noDns, capture: decl.match === 'regm' }),
     ignoreCase: f.ignoreCase,
   }));
 }
@@ -160,8 +160,8 @@ function aclFinder(method: MatchMethod | 'method', decl: AclDeclaration, refs: r
   const inline: PatternGroup = { patterns: decl.patterns, ignoreCase: decl.ignoreCase };
   if (refs.length === 0) return compileFinder(method, [inline], options.resolveHost);
   if (method === 'str' && refs.length === 1 && decl.patterns.length === 0 && !decl.files[0]!.ignoreCase) {
-    const byKey = refs[0]!.byKey;
-    return (s) => (byKey.has(s.type === 'str' || s.type === 'meth' ? s.value : '') ? 0 : -1);
+    const ref = refs[0]!;
+    return (s) => (ref.current(s.type === 'str' || s.type === 'meth' ? s.value : '') ? 0 : -1);
   }
   const build = (): Finder => compileFinder(method, [...filePatternGroups(decl, refs), inline], options.resolveHost);
   const versions = (): number => {

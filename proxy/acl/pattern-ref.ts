@@ -7,8 +7,9 @@
  * compilation inside withPatternRefs()): like HAProxy's new process, a reload
  * reads the files again and forgets the changes made at run time.
  *
- * Matchers read the entries through a version number: an entry added or
- * removed gives the reference a new version and each matcher rebuilds its
+ * Matchers read the entries of the current version (curr_gen; `prepare` and
+ * `commit` of the runtime API make others) through a change counter: an entry
+ * added or removed gives the reference a new one and each matcher rebuilds its
  * index at its next lookup; a value changed in place (set-map on an existing
  * key) is seen at once. Exact (case-sensitive `str`) lookups need no index of
  * their own: they read the reference's key table (byKey).
@@ -26,6 +27,8 @@ export interface PatternEntry {
   readonly id: number;
   /** File line it was read from; -1 when added at run time. */
   readonly line: number;
+  /** Version it belongs to (the runtime API's `prepare`/`commit`, `@<ver>`); lookups see the current one only. */
+  readonly gen: number;
   /** The value as parsed by map converters, by output type; cleared when the value changes. */
   parsed?: { str?: Sample; int?: Sample; ip?: Sample };
 }
@@ -57,13 +60,16 @@ export class PatternRef {
   readonly entries: PatternEntry[] = [];
   /** Entries by key, in order (the first one answers exact lookups). */
   readonly byKey = new Map<string, PatternEntry[]>();
-  /** Changes whenever an entry is added or removed; process-wide increasing. */
+  /** Changes whenever an entry is added or removed or another version becomes current; process-wide increasing. */
   version = nextVersion++;
   /** Used by a map converter (PAT_REF_MAP), by an ACL (PAT_REF_ACL). */
   usedByMap = false;
   usedByAcl = false;
   /** HAProxy's description: "pattern loaded from file '…' used by map at file '…' line n[, by acl …]". */
   display = '';
+  /** The version `show map` shows and new entries join (curr_gen), and the last one `prepare` gave (next_gen). */
+  currGen = 0;
+  nextGen = 0;
   /** The map converters and ACLs reading it, in order of compilation. */
   readonly users: PatternUser[] = [];
 
@@ -95,8 +101,8 @@ export class PatternRef {
     return undefined;
   }
 
-  private append(key: string, value: string | undefined, line: number): PatternEntry {
-    const entry: PatternEntry = { key, value, id: nextEntryId++, line };
+  private append(key: string, value: string | undefined, line: number, gen = this.currGen): PatternEntry {
+    const entry: PatternEntry = { key, value, id: nextEntryId++, line, gen };
     this.entries.push(entry);
     const list = this.byKey.get(key);
     if (list) list.push(entry);
@@ -104,17 +110,33 @@ export class PatternRef {
     return entry;
   }
 
-  /** The first entry of this key (pat_ref_find_elt). */
+  /** The first entry of this key in the current version: what an exact lookup finds. */
+  current(key: string): PatternEntry | undefined {
+    const list = this.byKey.get(key);
+    if (!list) return undefined;
+    const first = list[0]!;
+    if (first.gen === this.currGen) return first;
+    for (const e of list) if (e.gen === this.currGen) return e;
+    return undefined;
+  }
+
+  /** The entries of the current version, in order: what lookups see. */
+  live(): PatternEntry[] {
+    const gen = this.currGen;
+    return this.entries.filter((e) => e.gen === gen);
+  }
+
+  /** The first entry of this key, in any version (pat_ref_find_elt). */
   find(key: string): PatternEntry | undefined {
     return this.byKey.get(key)?.[0];
   }
 
   /** Adds an entry at the end (pat_ref_add): an error text when a consumer cannot parse it, then nothing changes. */
-  add(key: string, value: string | undefined): string | undefined {
+  add(key: string, value: string | undefined, gen = this.currGen): string | undefined {
     const error = this.check(key, value);
     if (error !== undefined) return error;
     // An entry added without a value (add-acl on a map's file) has none, as in HAProxy.
-    this.append(key, value, -1);
+    this.append(key, value, -1, gen);
     this.version = nextVersion++;
     return undefined;
   }
@@ -173,6 +195,40 @@ export class PatternRef {
     this.entries.length = 0;
     this.byKey.clear();
     this.version = nextVersion++;
+  }
+
+  /** Removes the entries of the versions `drop` selects (pat_ref_purge_range). */
+  purge(drop: (gen: number) => boolean): void {
+    let w = 0;
+    for (const e of this.entries) if (!drop(e.gen)) this.entries[w++] = e;
+    if (w === this.entries.length) return;
+    this.entries.length = w;
+    this.byKey.clear();
+    for (const e of this.entries) {
+      const list = this.byKey.get(e.key);
+      if (list) list.push(e);
+      else this.byKey.set(e.key, [e]);
+    }
+    this.version = nextVersion++;
+  }
+
+  /** `prepare`: a new version number for entries to be added to, then committed (pat_ref_newgen). */
+  newVersion(): number {
+    this.nextGen = (this.nextGen + 1) >>> 0;
+    return this.nextGen;
+  }
+
+  /**
+   * `commit @<gen>`: `gen` becomes the current version and the older ones are removed (pat_ref_commit,
+   * pat_ref_purge_range); false when `gen` is none prepared since the current one.
+   */
+  commit(gen: number): boolean {
+    if (((gen - (this.currGen + 1)) >>> 0) >= ((this.nextGen - this.currGen) >>> 0)) return false;
+    this.currGen = gen;
+    this.version = nextVersion++;
+    // The 2^31 versions before it, wrapping as HAProxy's unsigned numbers do.
+    this.purge((g) => ((gen - 1 - g) >>> 0) < 0x80000000);
+    return true;
   }
 }
 

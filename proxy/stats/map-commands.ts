@@ -5,8 +5,9 @@
  * need no particular level. HAProxy prints element addresses where Loadstar has none: each entry
  * gets a stable made-up one, which `set map` / `del map` take back as `#0x…`.
  *
- * Not run: versions (`prepare`, `commit`, a `@<ver>` other than 0: nothing is ever in another
- * version) and payloads (`add map <map> <<`).
+ * Versions work as in HAProxy 2.6 (`prepare` a new one, `add @<ver>` entries to it, `commit` it:
+ * the older ones go; lookups see the entries of every version meanwhile). Not run: payloads
+ * (`add map <map> <<`).
  */
 import type { PatternEntry, PatternRef, PatternRefs } from '../acl/index.ts';
 
@@ -45,17 +46,17 @@ export function showPatterns(refs: PatternRefs | undefined, kind: Kind, args: re
     let out = '# id (file) description\n';
     for (const ref of refs?.all() ?? []) {
       if (!usedAs(ref, kind)) continue;
-      out += `${ref.uniqueId} (${ref.name}) ${ref.display}. curr_ver=0 next_ver=0 entry_cnt=${ref.entries.length * ref.users.length}\n`;
+      out += `${ref.uniqueId} (${ref.name}) ${ref.display}. curr_ver=${ref.currGen} next_ver=${ref.nextGen} entry_cnt=${ref.entries.length * ref.users.length}\n`;
     }
     return out;
   }
-  let version = 0;
-  if (args[i]!.startsWith('@')) version = Number.parseInt(args[i++]!.slice(1), 10) || 0;
+  let version: number | undefined;
+  if (args[i]!.startsWith('@')) version = versionOf(args[i++]!);
   const ref = lookup(refs, args[i] ?? '');
   if (!ref || !usedAs(ref, kind)) return unknown(kind);
-  if (version !== 0) return '';
+  const gen = version ?? ref.currGen;
   let out = '';
-  for (const e of ref.entries) out += e.value === undefined ? `${address(e)} ${e.key}\n` : `${address(e)} ${e.key} ${e.value}\n`;
+  for (const e of ref.entries) if (e.gen === gen) out += e.value === undefined ? `${address(e)} ${e.key}\n` : `${address(e)} ${e.key} ${e.value}\n`;
   return out;
 }
 
@@ -94,7 +95,7 @@ export function getPattern(refs: PatternRefs | undefined, kind: Kind, args: read
 export function addPattern(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
   let i = 2;
   let version: number | undefined;
-  if (args[i]?.startsWith('@')) version = Number.parseInt(args[i++]!.slice(1), 10) || 0;
+  if (args[i]?.startsWith('@')) version = versionOf(args[i++]!);
   const [name, key, value] = [args[i], args[i + 1], args[i + 2]];
   if (kind === 'map' && (name === undefined || key === undefined || value === undefined)) {
     return "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n";
@@ -102,9 +103,9 @@ export function addPattern(refs: PatternRefs | undefined, kind: Kind, args: read
   if (kind === 'acl' && (name === undefined || key === undefined)) return "'add acl' expects two parameters: ACL identifier and pattern.\n";
   const ref = lookup(refs, name!);
   if (!ref) return unknown(kind);
-  if (version !== undefined && version > 0) return `Version number in the future, please use 'prepare ${kind}' before.\n`;
+  if (version !== undefined && ((version - ref.nextGen) | 0) > 0) return `Version number in the future, please use 'prepare ${kind}' before.\n`;
   if (kind === 'acl' && ref.twoColumn) return "This ACL is shared with a map containing samples. You must use the command 'add map' to add values.\n";
-  const error = ref.add(key!, kind === 'map' ? value : undefined);
+  const error = ref.add(key!, kind === 'map' ? value : undefined, version ?? ref.currGen);
   return error === undefined ? '' : `${error}.\n`;
 }
 
@@ -141,12 +142,37 @@ export function delPattern(refs: PatternRefs | undefined, kind: Kind, args: read
 /** `clear map|acl [@<ver>] <name>`. */
 export function clearPatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
   let i = 2;
-  let version = 0;
-  if (args[i]?.startsWith('@')) version = Number.parseInt(args[i++]!.slice(1), 10) || 0;
+  let version: number | undefined;
+  if (args[i]?.startsWith('@')) version = versionOf(args[i++]!);
   const name = args[i];
   if (name === undefined) return kind === 'map' ? 'Missing map identifier.\n' : 'Missing ACL identifier.\n';
   const ref = lookup(refs, name);
   if (!ref || !usedAs(ref, kind)) return unknown(kind);
-  if (version === 0) ref.clear();
+  const gen = version ?? ref.currGen;
+  ref.purge((g) => g === gen);
   return '';
+}
+
+/** `prepare map|acl <name>`: a new version to fill, then commit. */
+export function preparePatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
+  const ref = lookup(refs, args[2] ?? '');
+  if (!ref || !usedAs(ref, kind)) return unknown(kind);
+  return `New version created: ${ref.newVersion()}\n`;
+}
+
+/** `commit map|acl @<ver> <name>`: the version becomes the current one; the older ones go. */
+export function commitPatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
+  if (!args[2]?.startsWith('@')) return 'Missing version number.\n';
+  const version = versionOf(args[2]);
+  const name = args[3];
+  if (name === undefined) return kind === 'map' ? 'Missing map identifier.\n' : 'Missing ACL identifier.\n';
+  const ref = lookup(refs, name);
+  if (!ref || !usedAs(ref, kind)) return unknown(kind);
+  return ref.commit(version) ? '' : 'Version number out of range.\n';
+}
+
+/** `@<ver>` as HAProxy's str2uic reads it: the leading digits, as an unsigned 32-bit number. */
+function versionOf(word: string): number {
+  const digits = /^\d*/.exec(word.slice(1))![0];
+  return digits === '' ? 0 : Number(BigInt(digits) & 0xffffffffn);
 }

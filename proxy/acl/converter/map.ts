@@ -57,7 +57,7 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
     lookup(text) {
       const x = castSample(mkStr(text), inputType);
       if (!x) return undefined;
-      const list = ref.entries.slice();
+      const list = ref.live();
       const i = index(list).finder(x);
       if (i < 0) return undefined;
       const entry = list[i]!;
@@ -74,13 +74,12 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
   }
   if (match === 'str') {
     // HAProxy's exact tree: the first entry of the key answers.
-    const byKey = ref.byKey;
     return (s) => {
       let x: Sample | undefined = s;
       if (inputType === 'addr' && s.type !== 'ipv4' && s.type !== 'ipv6') x = castSample(s, 'addr');
       if (!x) return def;
-      const list = byKey.get(strOf(x));
-      return list ? valueOf(list[0]!, out) : def;
+      const e = ref.current(strOf(x));
+      return e ? valueOf(e, out) : def;
     };
   }
   let version = -1;
@@ -91,7 +90,7 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
   let regexes: RegExp[] | undefined;
   const rebuild = (): void => {
     version = ref.version;
-    const next = ref.entries.slice();
+    const next = ref.live();
     const built = index(next);
     finder = built.finder;
     const patterns = built.patterns;

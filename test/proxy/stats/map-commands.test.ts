@@ -51,10 +51,15 @@ test('show/get/add/set/del/clear map and acl answer as HAProxy 2.6 does, at user
     `add map ${map} c 4`, `add map ${map} c`, `add map ${dir}/nope c 4`, `set map ${map} a 5`, `set map ${map} zz 5`,
     `show map ${map}`, `get map ${map} c`, ['/?k=a', '200 5 5'], ['/?k=cz', '200 none 4'],
     `del map ${map} a`, `del map ${map} a`, `show map ${map}`, ['/?k=a', '200 none none'],
+    // A new version: filled and shown apart, unseen by lookups until it is committed (then the older entries go).
+    `prepare map ${map}`, `add map @1 ${map} v 7`, `add map @1 ${map} b 9`, `add map @2 ${map} w 8`, `show map @1 ${map}`, `show map ${map}`,
+    'show map', ['/?k=v', '200 none none'], ['/?k=b', '200 2 2'], 'commit map', `commit map @1`, `commit map @2 ${map}`, `commit map @1 ${map}`,
+    `show map ${map}`, 'show map', ['/?k=b', '200 9 9'], ['/?k=c', '200 none none'], `commit map @1 ${map}`, `clear map @1 ${map}`, `add map ${map} b 2`,
     'show acl', `show acl ${list}`, `add acl ${list} foo`, `add acl ${list} 127.0.0.1`, `add acl ${map} 10.0.0.2`,
     `get acl ${list} 127.0.0.1`, `get acl ${list} 10.9.9.9`, ['/?k=b', '403 no'],
     `del acl ${list} 127.0.0.1`, `del acl ${map} a`, `show acl ${list}`, ['/?k=b', '200 2 2'],
-    `clear map ${map}`, `show map ${map}`, ['/?k=b', '200 none none'], 'clear acl', 'set map', `del map ${map}`, 'get map',
+    `clear map ${map}`, `show map ${map}`, ['/?k=b', '200 none none'], `prepare acl ${list}`, `add acl @1 ${list} 127.0.0.1`, ['/?k=b', '200 none none'],
+    `clear acl @1 ${list}`, ['/?k=b', '200 none none'], `show acl`, 'clear acl', 'set map', `del map ${map}`, 'get map',
     `show map ${dir}/nope`, `show acl ${map}`, `clear acl ${map}`, 'show map',
   ];
   const run = async (sock: string, port: number): Promise<string[]> => {
