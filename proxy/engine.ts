@@ -744,7 +744,7 @@ function errorOf(e: unknown): { code: LoadstarError['code']; message: string } {
 
 function buildTables(config: Config, logger: Logger, services: LocalServices, sslConns: SslConns, previousStick?: StickTables): Tables {
   // Every map and pattern file is read afresh, as by HAProxy's new process: changes made at run time are gone.
-  const patterns = new PatternRefs();
+  const patterns = new PatternRefs((config.patternFiles ?? []).map((u) => ({ name: u.file, kind: u.kind, file: u.loc.file, line: u.loc.line })));
   return withPatternRefs(patterns, () => ({ ...buildTablesWith(config, logger, services, sslConns, previousStick), patterns }));
 }
 

@@ -241,20 +241,27 @@ function setValue(entry: PatternEntry, value: string): void {
 export class PatternRefs {
   private readonly refs = new Map<string, PatternRef>();
 
+  /** `uses`: where the configuration reads each file, in file order (config.patternFiles), for the descriptions. */
+  constructor(private readonly uses: readonly PatternUse[] = []) {}
+
   /**
    * The reference of `name`, read with `read` the first time (pattern_read_from_file). `used`
    * says which rule uses it (a map converter or an ACL, and where), for the runtime API's listing.
    */
   get(name: string, twoColumn: boolean, read: (path: string) => string, used: PatternUse): PatternRef {
     let ref = this.refs.get(name);
+    const known = this.uses.filter((u) => u.name === name);
     if (!ref) {
       ref = newRef(name, twoColumn, this.refs.size, read, used.kind);
-      ref.display = `pattern loaded from file '${name}' used by ${used.kind} at file '${used.file ?? ''}' line ${used.line ?? 0}`;
+      // As HAProxy describes it: every use, in file order (else as compiled).
+      const [first, ...more] = known.length > 0 ? known : [used];
+      ref.display = `pattern loaded from file '${name}' used by ${first!.kind} at file '${first!.file ?? ''}' line ${first!.line ?? 0}`;
+      for (const u of more) ref.display += `, by ${u.kind} at file '${u.file ?? ''}' line ${u.line ?? 0}`;
       this.refs.set(name, ref);
     } else {
       if (twoColumn && !ref.twoColumn) throw new EvalCompileError('file', `The file "${name}" is already used as one column file and cannot be used by as two column file.`);
       if (!twoColumn && ref.twoColumn) throw new EvalCompileError('file', `The file "${name}" is already used as two column file and cannot be used by as one column file.`);
-      ref.display += `, by ${used.kind} at file '${used.file ?? ''}' line ${used.line ?? 0}`;
+      if (known.length === 0) ref.display += `, by ${used.kind} at file '${used.file ?? ''}' line ${used.line ?? 0}`;
     }
     if (used.kind === 'map') ref.usedByMap = true;
     else ref.usedByAcl = true;
@@ -274,6 +281,8 @@ export class PatternRefs {
 
 /** Which rule uses a reference, and where in the configuration. */
 export interface PatternUse {
+  /** The file (only in the uses given to PatternRefs). */
+  readonly name?: string;
   readonly kind: 'map' | 'acl';
   readonly file?: string;
   readonly line?: number;

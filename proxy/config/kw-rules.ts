@@ -115,6 +115,20 @@ function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' 
   };
 }
 
+/**
+ * parseReturnLike, then the map files an `lf-string` payload names must exist, as HAProxy parses it
+ * at load (the use is recorded for the runtime API's `show map`); the log-format itself is checked
+ * where the rule is compiled.
+ */
+function parseReply(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, ctx: ProxyDirectiveContext) {
+  const r = parseReturnLike(args, fail, statusWords, defaultStatus, ctx.options.readFile);
+  if (r?.body?.kind !== 'lf-string') return r;
+  const parsed = parseLogFormat(r.body.text);
+  const at = args.indexOf('lf-string') + 2;
+  if ('error' in parsed || logFormatFilesExist(ctx, parsed.tokens, at)) return r;
+  return void fail(`a file named in '${r.body.text}' cannot be opened.`, at - 1);
+}
+
 /** `[status N] [content-type T] [string S | lf-string S | file F | lf-file F | errorfile F | errorfiles N] [hdr N V]…` */
 function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, readFile: (path: string) => string | undefined) {
   let status = defaultStatus;
@@ -282,14 +296,14 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
       // A response denied is answered 502 by default (configuration.txt, "http-response deny").
-      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, ctx.directive.keyword === 'http-response' ? 502 : 403, ctx.options.readFile);
+      const r = parseReply(args, fail, DENY_STATUS_WORDS, ctx.directive.keyword === 'http-response' ? 502 : 403, ctx);
       return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
   tarpit: {
     sets: ['http-request'],
     parse(args, fail, ctx) {
-      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, 500, ctx.options.readFile);
+      const r = parseReply(args, fail, DENY_STATUS_WORDS, 500, ctx);
       return r && { type: 'tarpit', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
@@ -303,7 +317,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   return: {
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
-      const r = parseReturnLike(args, fail, ['status'], 200, ctx.options.readFile);
+      const r = parseReply(args, fail, ['status'], 200, ctx);
       return r && { type: 'return', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },

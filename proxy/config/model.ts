@@ -72,6 +72,22 @@ export interface ParsedConfig {
   mailers: Mailers[];
   /** `cache` sections (configuration.txt §6): HAProxy's small object cache, used by cache-use / cache-store rules. */
   caches: CacheSection[];
+  /**
+   * The map and pattern files read by map converters and ACLs (`-f`), each use in file order
+   * with where it is: the runtime API's `show map|acl` describes a file by them. Absent: none.
+   */
+  patternFiles?: PatternFileUse[];
+}
+
+/** A map converter or an ACL reading a map or pattern file. */
+export interface PatternFileUse {
+  /** The file name as written. */
+  file: string;
+  /** A map converter, or an ACL (`-f`; `-M` reads it as a map all the same). */
+  kind: 'map' | 'acl';
+  /** Read as key and value per line (a map, `-M`), or a pattern per line. */
+  twoColumn: boolean;
+  loc: SourceLocation;
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * The runtime API's map and ACL commands (show, get, add, set, del, clear of `map` and `acl`) next
  * to real HAProxy's on the same configuration and files: the same answers, once what cannot be the
- * same is masked (element addresses, reference ids, entry counts, where the configuration names a
- * file), and the rules see the changes at once.
+ * same is masked (element addresses, reference ids, entry counts, the configuration file's name),
+ * and the rules see the changes at once.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,11 +30,11 @@ frontend fe
 `;
 }
 
-/** Addresses, reference ids, entry counts and configuration places masked; HAProxy's anonymous (inline) ACLs left out. */
+/** Addresses, reference ids, entry counts and the configuration's file name masked; HAProxy's anonymous (inline) ACLs left out. */
 function masked(text: string): string {
   return text.split('\n')
     .filter((l) => !/^\d+ \(\) /.test(l))
-    .map((l) => l.replace(/0x[0-9a-f]+/g, 'ADDR').replace(/^\d+ \(/, 'ID (').replace(/entry_cnt=\d+/, 'entry_cnt=N').replace(/at file '[^']*' line \d+/g, "at file 'CFG' line L"))
+    .map((l) => l.replace(/0x[0-9a-f]+/g, 'ADDR').replace(/^\d+ \(/, 'ID (').replace(/entry_cnt=\d+/, 'entry_cnt=N').replace(/at file '[^']*' line/g, "at file 'CFG' line"))
     .join('\n');
 }
 
