@@ -113,8 +113,6 @@ function filePatternRefs(decl: AclDeclaration, options: CompileOptions): Pattern
     if (!read) throw new EvalCompileError('file', `pattern file '${f.file}' cannot be loaded: no file reader given`);
     const ref = patternRefFor(f.file, f.map, read, { kind: 'acl', file: decl.loc?.file, line: decl.loc?.line });
     const parseOptions = { ignoreCase: f.ignoreCase, noDns: f.noDns, capture: decl.match === 'regm' };
-    // What the file holds must parse, as must what is added later.
-    parseFilePatterns(f.file, ref.entries.map(lineOf), decl.parser, parseOptions);
     // At run time a host name is no address (HAProxy resolves names only while starting).
     const runtimeOptions = { ...parseOptions, noDns: true };
     const method = decl.specialMatcher === 'method' ? 'method' : decl.match;
@@ -160,6 +158,8 @@ function aclFinder(method: MatchMethod | 'method', decl: AclDeclaration, refs: r
   const inline: PatternGroup = { patterns: decl.patterns, ignoreCase: decl.ignoreCase };
   if (refs.length === 0) return compileFinder(method, [inline], options.resolveHost);
   if (method === 'str' && refs.length === 1 && decl.patterns.length === 0 && !decl.files[0]!.ignoreCase) {
+    // What the file holds must parse (the other paths parse it when they build their index).
+    filePatternGroups(decl, refs);
     const ref = refs[0]!;
     return (s) => (ref.current(s.type === 'str' || s.type === 'meth' ? s.value : '') ? 0 : -1);
   }
@@ -209,6 +209,7 @@ function compileAclExpr(decl: AclDeclaration, options: CompileOptions): (ctx: Sa
       return false;
     };
   } else if (decl.match === 'found') {
+    filePatternGroups(decl, refs); // what the files hold must parse all the same
     expect = 'any';
     test = () => true;
   } else {
