@@ -23,6 +23,7 @@ import { linkTracks } from './runtime/track.ts';
 import { engineHooks } from './runtime/hooks.ts';
 import { StickTables } from './stick/tables.ts';
 import { HttpCaches } from './http/cache/caches.ts';
+import { PatternRefs, withPatternRefs } from './acl/pattern-ref.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
 import { LOG_EMERG, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
@@ -70,6 +71,8 @@ interface Tables {
   frontends: Map<string, Frontend>;
   stick: StickTables;
   caches: HttpCaches;
+  /** The map and pattern files the rules read (runtime API `show map`, `add acl` …): read again on each load. */
+  patterns: PatternRefs;
   /** Runtime DNS for the servers with `resolvers`; undefined when none has (nothing runs for it). */
   resolvers: EngineResolvers | undefined;
 }
@@ -175,6 +178,11 @@ export class Engine {
 
   httpCaches(): HttpCaches | undefined {
     return this.tables?.caches;
+  }
+
+  /** The running configuration's map and pattern files (`show map`, `add acl` …). */
+  patternRefs(): PatternRefs | undefined {
+    return this.tables?.patterns;
   }
 
   /** Active health checks of the running tables (state, timeline, results per server). */
@@ -735,6 +743,12 @@ function errorOf(e: unknown): { code: LoadstarError['code']; message: string } {
 }
 
 function buildTables(config: Config, logger: Logger, services: LocalServices, sslConns: SslConns, previousStick?: StickTables): Tables {
+  // Every map and pattern file is read afresh, as by HAProxy's new process: changes made at run time are gone.
+  const patterns = new PatternRefs((config.patternFiles ?? []).map((u) => ({ name: u.file, kind: u.kind, file: u.loc.file, line: u.loc.line })));
+  return withPatternRefs(patterns, () => ({ ...buildTablesWith(config, logger, services, sslConns, previousStick), patterns }));
+}
+
+function buildTablesWith(config: Config, logger: Logger, services: LocalServices, sslConns: SslConns, previousStick?: StickTables): Omit<Tables, 'patterns'> {
   // Before any rule is compiled: track-sc actions find their tables (fresh ones on each load, but for peers' hand-over).
   const stick = new StickTables(config, previousStick);
   // Empty on every load, as in HAProxy's new process; before any rule is compiled (cache-use finds its cache).

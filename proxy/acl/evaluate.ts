@@ -19,21 +19,23 @@
  *  - a condition is an OR of ANDs of [negated] ACLs, with HAProxy's
  *    three-valued logic (pass / fail / miss = "may change with more data").
  */
-import type { AclDeclaration, Condition, ConditionTerm, ConverterCall, LogFormatToken, SampleExpr, SampleType } from './types.ts';
+import type { AclDeclaration, Condition, ConditionTerm, ConverterCall, LogFormatToken, MatchMethod, SampleExpr, SampleType } from './types.ts';
 import type { SampleContext } from './context.ts';
 import type { Sample } from './eval-sample.ts';
 import type { Visit } from './eval-http.ts';
-import type { HostResolver, PatternGroup } from './eval-match.ts';
+import type { FileLine, Finder, HostResolver, PatternGroup } from './eval-match.ts';
 import type { ConvFn } from './eval-converters.ts';
 import type { LogFormatCompileOptions, LogVars } from './eval-logformat.ts';
-import { castSample } from './eval-sample.ts';
+import { castSample, mkStr } from './eval-sample.ts';
 import { compileFetch } from './eval-fetches.ts';
 import type { FetchState } from './eval-fetches.ts';
 import { compileConverter } from './eval-converters.ts';
-import { compileFinder, parseFileLines, parseFilePatterns } from './eval-match.ts';
+import { compileFinder, parseFilePatterns } from './eval-match.ts';
+import { activePatternRefs, patternRefFor } from './pattern-ref.ts';
+import type { PatternEntry, PatternRef, PatternRefs } from './pattern-ref.ts';
 import { compileLogFormatTokens } from './eval-logformat.ts';
 import { EvalCompileError } from './eval-errors.ts';
-import { MATCH_INPUT_TYPE } from './matchers.ts';
+import { MATCH_INPUT_TYPE, parsePattern } from './matchers.ts';
 import { predefinedAcl } from './predefined.ts';
 
 export interface CompileOptions {
@@ -103,23 +105,84 @@ export function compileSample(expr: SampleExpr, options: CompileOptions = {}): S
 const VISIT_MATCH = 1;
 const VISIT_ABORT = 2;
 
-/** Loads the patterns of the declaration's -f files. */
-function filePatternGroups(decl: AclDeclaration, options: CompileOptions): PatternGroup[] {
-  const groups: PatternGroup[] = [];
+/** The pattern references of the declaration's -f files (pattern-ref.ts), each checked and watched for new entries. */
+function filePatternRefs(decl: AclDeclaration, options: CompileOptions): PatternRef[] {
+  const refs: PatternRef[] = [];
   for (const f of decl.files) {
     const read = options.readFile ?? options.readPatternFile;
     if (!read) throw new EvalCompileError('file', `pattern file '${f.file}' cannot be loaded: no file reader given`);
-    let content: string;
-    try {
-      content = read(f.file);
-    } catch (e) {
-      throw new EvalCompileError('file', `failed to open pattern file <${f.file}> : ${(e as Error).message}`);
-    }
-    const lines = parseFileLines(content, f.map);
-    const patterns = parseFilePatterns(f.file, lines, decl.parser, { ignoreCase: f.ignoreCase, noDns: f.noDns, capture: decl.match === 'regm' });
-    groups.push({ patterns, ignoreCase: f.ignoreCase });
+    const ref = patternRefFor(f.file, f.map, read, { kind: 'acl', file: decl.loc?.file, line: decl.loc?.line });
+    const parseOptions = { ignoreCase: f.ignoreCase, noDns: f.noDns, capture: decl.match === 'regm' };
+    // At run time a host name is no address (HAProxy resolves names only while starting).
+    const runtimeOptions = { ...parseOptions, noDns: true };
+    const method = decl.specialMatcher === 'method' ? 'method' : decl.match;
+    const input = method === 'method' ? 'meth' : MATCH_INPUT_TYPE[decl.match];
+    ref.addUser({
+      method: decl.match,
+      ignoreCase: f.ignoreCase,
+      check(key) {
+        if (key === undefined) return undefined;
+        const p = parsePattern(decl.parser, key, runtimeOptions);
+        return p !== null && 'error' in p ? p.error : undefined;
+      },
+      lookup(text) {
+        const x = input === 'any' ? mkStr(text) : castSample(mkStr(text), input);
+        if (!x) return undefined;
+        const list = ref.live();
+        const i = compileFinder(method, [{ patterns: parseFilePatterns(f.file, list.map(lineOf), decl.parser, parseOptions), ignoreCase: f.ignoreCase }], options.resolveHost)(x);
+        if (i < 0) return undefined;
+        return { entry: list[i]!, tree: !f.ignoreCase && (decl.match === 'str' || decl.match === 'beg' || decl.match === 'ip') };
+      },
+    });
+    refs.push(ref);
   }
-  return groups;
+  return refs;
+}
+
+const lineOf = (e: PatternEntry): FileLine => ({ line: e.line, key: e.key, value: e.value ?? '' });
+
+/** The patterns of the declaration's -f files as their references hold them now. */
+function filePatternGroups(decl: AclDeclaration, refs: readonly PatternRef[]): PatternGroup[] {
+  return decl.files.map((f, i) => ({
+    patterns: parseFilePatterns(f.file, refs[i]!.live().map(lineOf), decl.parser, { ignoreCase: f.ignoreCase, noDns: f.noDns, capture: decl.match === 'regm' }),
+    ignoreCase: f.ignoreCase,
+  }));
+}
+
+/**
+ * The finder of an ACL's patterns, its files' as they are at each lookup: rebuilt when an entry
+ * was added to or removed from one of them; an exact (case-sensitive `str`) match on one file and
+ * no inline pattern reads that file's key table.
+ */
+function aclFinder(method: MatchMethod | 'method', decl: AclDeclaration, refs: readonly PatternRef[], options: CompileOptions): Finder {
+  const inline: PatternGroup = { patterns: decl.patterns, ignoreCase: decl.ignoreCase };
+  if (refs.length === 0) return compileFinder(method, [inline], options.resolveHost);
+  if (method === 'str' && refs.length === 1 && decl.patterns.length === 0 && !decl.files[0]!.ignoreCase) {
+    // What the file holds must parse (the other paths parse it when they build their index).
+    filePatternGroups(decl, refs);
+    const ref = refs[0]!;
+    return (s) => (ref.current(s.type === 'str' || s.type === 'meth' ? s.value : '') ? 0 : -1);
+  }
+  const build = (): Finder => compileFinder(method, [...filePatternGroups(decl, refs), inline], options.resolveHost);
+  const versions = (): number => {
+    let v = 0;
+    for (const r of refs) v += r.version;
+    return v;
+  };
+  let version = versions();
+  let finder = build();
+  return (s) => {
+    const now = versions();
+    if (now !== version) {
+      version = now;
+      try {
+        finder = build();
+      } catch {
+        // every entry was checked when added: kept as it was if one could still not be indexed
+      }
+    }
+    return finder(s);
+  };
 }
 
 /** One ACL declaration (expression) → its three-valued result. */
@@ -128,7 +191,7 @@ function compileAclExpr(decl: AclDeclaration, options: CompileOptions): (ctx: Sa
   const state: FetchState = { mayChange: false };
   const fetch = compileFetch(decl.sample, options, state);
   const chain = compileChain(decl.sample.converters, options);
-  const groups: PatternGroup[] = [...filePatternGroups(decl, options), { patterns: decl.patterns, ignoreCase: decl.ignoreCase }];
+  const refs = filePatternRefs(decl, options);
 
   let test: (s: Sample, ctx: SampleContext) => boolean;
   let expect: SampleType;
@@ -136,7 +199,7 @@ function compileAclExpr(decl: AclDeclaration, options: CompileOptions): (ctx: Sa
     // http_auth_group(userlist): the fetch returned the authenticated user; patterns are group names
     const ulArg = decl.sample.args[0];
     const userlist = ulArg?.type === 'ref' ? ulArg.name : '';
-    const names = groups.flatMap((g) => g.patterns).map((p) => (p.kind === 'str' ? p.value : ''));
+    const names = [...filePatternGroups(decl, refs), { patterns: decl.patterns }].flatMap((g) => g.patterns).map((p) => (p.kind === 'str' ? p.value : ''));
     expect = 'str';
     test = (s, ctx) => {
       const user = s.type === 'str' ? s.value : '';
@@ -146,11 +209,12 @@ function compileAclExpr(decl: AclDeclaration, options: CompileOptions): (ctx: Sa
       return false;
     };
   } else if (decl.match === 'found') {
+    filePatternGroups(decl, refs); // what the files hold must parse all the same
     expect = 'any';
     test = () => true;
   } else {
     const method = decl.specialMatcher === 'method' ? 'method' : decl.match;
-    const finder = compileFinder(method, groups, options.resolveHost);
+    const finder = aclFinder(method, decl, refs, options);
     expect = method === 'method' ? 'meth' : MATCH_INPUT_TYPE[decl.match];
     test = (s) => finder(s) >= 0;
   }
@@ -208,7 +272,7 @@ export function compileAcl(decls: readonly AclDeclaration[], options: CompileOpt
  * Compiled ACLs, shared between the conditions that use them when compiled
  * with equivalent options (same file reader, resolver and current proxy).
  */
-const aclCache = new WeakMap<readonly AclDeclaration[], { o: CompileOptions; fn: (ctx: SampleContext) => AclResult }[]>();
+const aclCache = new WeakMap<readonly AclDeclaration[], { o: CompileOptions; refs: PatternRefs | undefined; fn: (ctx: SampleContext) => AclResult }[]>();
 const predefinedCache = new Map<string, (ctx: SampleContext) => AclResult>();
 
 const sameOptions = (a: CompileOptions, b: CompileOptions): boolean => a.readFile === b.readFile
@@ -219,8 +283,10 @@ function namedAcl(name: string, acls: ReadonlyMap<string, readonly AclDeclaratio
   if (decls && decls.length) {
     let entries = aclCache.get(decls);
     if (!entries) { entries = []; aclCache.set(decls, entries); }
-    let hit = entries.find((e) => sameOptions(e.o, options));
-    if (!hit) { hit = { o: options, fn: compileAclResult(decls, options) }; entries.push(hit); }
+    // A load of its own (pattern-ref.ts) compiles its own: its -f files are read into its references.
+    const refs = activePatternRefs();
+    let hit = entries.find((e) => sameOptions(e.o, options) && e.refs === refs);
+    if (!hit) { hit = { o: options, refs, fn: compileAclResult(decls, options) }; entries.push(hit); }
     return hit.fn;
   }
   const pre = predefinedAcl(name);

@@ -40,6 +40,8 @@ export {
 } from './evaluate.ts';
 export type { CompileOptions, SampleEvaluator, AclResult } from './evaluate.ts';
 export { MapVarStore } from './context.ts';
+export { PatternRef, PatternRefs, withPatternRefs, activePatternRefs } from './pattern-ref.ts';
+export type { PatternEntry, PatternUse } from './pattern-ref.ts';
 export type { VarMap } from './context.ts';
 export { SET_VAR_CONDITIONS, parseSetVarTarget, setVariable } from './var-set.ts';
 export type { SetVarCondition } from './var-set.ts';

@@ -58,9 +58,30 @@ export function parseAclDirective(ctx: ProxyDirectiveContext): void {
       return ctx.error(`error detected while parsing ACL '${parsed.name}' : failed to open pattern file <${file}>.`, ctx.args.indexOf(file), 'LS_ERR_CFG_FILE');
     }
   }
+  for (const f of parsed.files) {
+    const clash = columnClash(ctx, f.file, f.map, 'acl');
+    if (clash) return ctx.error(`error detected while parsing ACL '${parsed.name}' : ${clash}`, ctx.args.indexOf(f.file), 'LS_ERR_CFG_FILE');
+  }
   const list = ctx.proxy.acls.get(parsed.name) ?? [];
   list.push({ ...parsed, loc: ctx.directive.loc });
   ctx.proxy.acls.set(parsed.name, list);
+}
+
+/**
+ * HAProxy keeps one reference per file name (pattern.c pattern_read_from_file): a file read as a
+ * map cannot also be read as one-column ACL patterns, nor the other way round. The message when
+ * `file` was read the other way before, else undefined (and the use is recorded: config.patternFiles).
+ */
+function columnClash(ctx: DirectiveContext, file: string, twoColumn: boolean, kind: 'map' | 'acl'): string | undefined {
+  const uses = ctx.config.patternFiles ??= [];
+  const before = uses.find((u) => u.file === file);
+  if (before && before.twoColumn !== twoColumn) {
+    return twoColumn
+      ? `The file "${file}" is already used as one column file and cannot be used by as two column file.`
+      : `The file "${file}" is already used as two column file and cannot be used by as one column file.`;
+  }
+  uses.push({ file, kind, twoColumn, loc: ctx.directive.loc });
+  return undefined;
 }
 
 /** Map files named by `map*` converters must exist, as HAProxy loads them at startup. */
@@ -72,6 +93,9 @@ export function sampleFilesExist(ctx: DirectiveContext, expr: SampleExpr, argInd
       ctx.error(`failed to parse sample expression <${expr.text}> : invalid args in converter '${conv.def.name}' : failed to open pattern file <${file.value}>.`, argIndex, 'LS_ERR_CFG_FILE');
       return false;
     }
+    const clash = file?.type === 'str' ? columnClash(ctx, file.value, true, 'map') : undefined;
+    // Reported here only: the file exists (the callers' "cannot be opened" would mislead).
+    if (clash) ctx.error(`failed to parse sample expression <${expr.text}> : invalid args in converter '${conv.def.name}' : ${clash}`, argIndex, 'LS_ERR_CFG_FILE');
   }
   return true;
 }

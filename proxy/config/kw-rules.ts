@@ -16,12 +16,40 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
-  'add-acl', 'del-acl', 'set-map', 'del-map', 'do-resolve', 'early-hint',
+  'do-resolve', 'early-hint',
   'send-spoe-group', 'set-mark', 'set-nice',
   'set-priority-class', 'set-priority-offset', 'set-tos',
   'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
-  'set-map', 'set-log-level',
+  'set-log-level',
 ];
+
+/**
+ * `set-map(<file>) <key fmt> <value fmt>`, `del-map(<file>) <key fmt>`, `add-acl(<file>) <key fmt>`,
+ * `del-acl(<file>) <key fmt>` (http_act.c parse_http_set_map, its messages). HAProxy matches the
+ * action by prefix and takes the file name as what lies between the 8th character and the last one:
+ * Loadstar does the same, and warns when the word is not exactly `<action>(<file>)`. Null when `action`
+ * is none of them.
+ */
+function parseMapAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
+  const m = /^(set-map|del-map|add-acl|del-acl)/.exec(action);
+  if (!m) return null;
+  const type = m[1] as 'set-map' | 'del-map' | 'add-acl' | 'del-acl';
+  const count = type === 'set-map' ? 2 : 1;
+  if (args.length < count) return void fail(`expects exactly ${count} arguments.`);
+  if (action.length < 9) return void fail(`expects '${type}(<file>)' (the file name in parentheses, written as the map or ACL names it).`, -1);
+  if (args.length > count) {
+    return void ctx.error(`'${ctx.directive.keyword} ${action}' expects either 'if' or 'unless' followed by a condition but found '${args[count]}'.`, count + 1);
+  }
+  const file = action.slice(8, -1);
+  if (!/^(set-map|del-map|add-acl|del-acl)\(.*\)$/.test(action)) {
+    ctx.warn(`'${ctx.directive.keyword} ${action}': read as '${type}(${file})' (as HAProxy does); write '${type}(<file>)'.`, 0);
+  }
+  const key = logFormatValue(args[0]!, fail, 0, ctx);
+  if (!key) return undefined;
+  if (type !== 'set-map') return { type, file, key, keyText: args[0]! };
+  const value = logFormatValue(args[1]!, fail, 1, ctx);
+  return value && { type, file, key, keyText: args[0]!, value, valueText: args[1]! };
+}
 
 /**
  * `wait-for-body time <time> [at-least <bytes>]` (HAProxy's parse_http_wait_for_body: the two
@@ -85,6 +113,20 @@ function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' 
     const value = logFormatValue(args[0]!, fail, 0, ctx);
     return value && { type, value, valueText: args[0]! };
   };
+}
+
+/**
+ * parseReturnLike, then the map files an `lf-string` payload names must exist, as HAProxy parses it
+ * at load (the use is recorded for the runtime API's `show map`); the log-format itself is checked
+ * where the rule is compiled.
+ */
+function parseReply(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, ctx: ProxyDirectiveContext) {
+  const r = parseReturnLike(args, fail, statusWords, defaultStatus, ctx.options.readFile);
+  if (r?.body?.kind !== 'lf-string') return r;
+  const parsed = parseLogFormat(r.body.text);
+  const at = args.indexOf('lf-string') + 2;
+  if ('error' in parsed || logFormatFilesExist(ctx, parsed.tokens, at)) return r;
+  return void fail(`a file named in '${r.body.text}' cannot be opened.`, at - 1);
 }
 
 /** `[status N] [content-type T] [string S | lf-string S | file F | lf-file F | errorfile F | errorfiles N] [hdr N V]…` */
@@ -254,14 +296,14 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
       // A response denied is answered 502 by default (configuration.txt, "http-response deny").
-      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, ctx.directive.keyword === 'http-response' ? 502 : 403, ctx.options.readFile);
+      const r = parseReply(args, fail, DENY_STATUS_WORDS, ctx.directive.keyword === 'http-response' ? 502 : 403, ctx);
       return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
   tarpit: {
     sets: ['http-request'],
     parse(args, fail, ctx) {
-      const r = parseReturnLike(args, fail, DENY_STATUS_WORDS, 500, ctx.options.readFile);
+      const r = parseReply(args, fail, DENY_STATUS_WORDS, 500, ctx);
       return r && { type: 'tarpit', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
@@ -275,7 +317,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   return: {
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
-      const r = parseReturnLike(args, fail, ['status'], 200, ctx.options.readFile);
+      const r = parseReply(args, fail, ['status'], 200, ctx);
       return r && { type: 'return', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
@@ -514,6 +556,8 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
   }
   const counterAction = parseCounterAction(action, args, fail);
   if (counterAction !== null) return counterAction;
+  const mapAction = parseMapAction(action, args, fail, ctx);
+  if (mapAction !== null) return mapAction;
   if (action === 'set-log-level') {
     const level = args[0];
     if (level === undefined || !['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'].includes(level)) {
@@ -537,7 +581,8 @@ export function parseHttpAction(set: RuleSet, action: string, args: readonly str
 export function knownHttpRequestAction(action: string): boolean {
   const base = action.replace(/\(.*$/, '');
   return HTTP_ACTIONS[base]?.sets.includes('http-request') === true || HAPROXY_HTTP_ACTIONS.includes(base)
-    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?|sc-set-gpt0?)$/.test(base) || base === 'set-log-level';
+    || /^(set-var|unset-var|set-var-fmt|track-sc[012]|sc-inc-gpc[01]?|sc-set-gpt0?)$/.test(base) || base === 'set-log-level'
+    || /^(set-map|del-map|add-acl|del-acl)/.test(action);
 }
 
 /**
@@ -584,7 +629,7 @@ function parseHttpRule(set: RuleSet) {
     const spec = HTTP_ACTIONS[action];
     let parsed: HttpAction | undefined | null;
     if (spec && spec.sets.includes(set)) parsed = spec.parse(args, fail, ctx);
-    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^(track-sc[012]|sc-inc-gpc[01]?(\(.*\))?|sc-set-gpt0?(\(.*\))?)$/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
+    else if (!spec) parsed = set === 'http-request' || /^(set-var|unset-var|set-var-fmt)\(/.test(action) || (set === 'http-response' && (action === 'set-log-level' || /^(track-sc[012]|sc-inc-gpc[01]?(\(.*\))?|sc-set-gpt0?(\(.*\))?)$/.test(action) || /^(set-map|del-map|add-acl|del-acl)/.test(action))) ? parseSpecialAction(action, args, fail, ctx) : null;
     else parsed = null;
     if (failed) return;
     if (parsed === null) {
@@ -721,8 +766,8 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
-  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail).', parse: parseHttpRule('http-response') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…). set-map(<file>) <key> <value>, del-map(<file>) <key>, add-acl(<file>) <key>, del-acl(<file>) <key> (log-format key and value) change the in-memory entries of a map or -f pattern file the configuration reads, seen at once by map converters and ACLs (and the runtime API); a reload reads the files again.', parse: parseHttpRule('http-request') },
+  { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail), set-map/del-map/add-acl/del-acl (as in http-request).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {
     name: 'redirect',

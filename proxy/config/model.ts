@@ -72,6 +72,22 @@ export interface ParsedConfig {
   mailers: Mailers[];
   /** `cache` sections (configuration.txt §6): HAProxy's small object cache, used by cache-use / cache-store rules. */
   caches: CacheSection[];
+  /**
+   * The map and pattern files read by map converters and ACLs (`-f`), each use in file order
+   * with where it is: the runtime API's `show map|acl` describes a file by them. Absent: none.
+   */
+  patternFiles?: PatternFileUse[];
+}
+
+/** A map converter or an ACL reading a map or pattern file. */
+export interface PatternFileUse {
+  /** The file name as written. */
+  file: string;
+  /** A map converter, or an ACL (`-f`; `-M` reads it as a map all the same). */
+  kind: 'map' | 'acl';
+  /** Read as key and value per line (a map, `-M`), or a pattern per line. */
+  twoColumn: boolean;
+  loc: SourceLocation;
 }
 
 /**
@@ -525,6 +541,11 @@ export type HttpAction =
   | { type: 'normalize-uri'; normalizer: UriNormalizer }
   /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */
   | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
+  /**
+   * `set-map(<file>) <key> <value>`, `del-map(<file>) <key>`, `add-acl(<file>) <key>`, `del-acl(<file>) <key>`:
+   * the in-memory entries of the map or pattern file named as written (acl/pattern-ref.ts), key and value log-format.
+   */
+  | { type: 'set-map' | 'del-map' | 'add-acl' | 'del-acl'; file: string; key: LogFormatToken[]; keyText: string; value?: LogFormatToken[]; valueText?: string }
   /** `id`: the frontend's capture slot it fills; a `len` rule of a frontend declares its own slot (its id is set then). */
   | { type: 'capture'; expression: string; len?: number; id?: number };
 

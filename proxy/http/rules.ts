@@ -14,7 +14,7 @@ import { compileTxCondition, compileTxFormat } from './samples.ts';
 import { storeCapture } from './captures.ts';
 import { normalizeUri } from './uri-normalizer.ts';
 import type { TxPredicate, TxFormat } from './samples.ts';
-import { castSample, compileSample, parseSampleExpression, setVariable } from '../acl/index.ts';
+import { activePatternRefs, castSample, compileSample, parseSampleExpression, setVariable } from '../acl/index.ts';
 import type { VarScope } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
@@ -113,7 +113,7 @@ export function runRequestRules(steps: readonly RequestStep[], tx: HttpTransacti
 }
 
 function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep {
-  const variable = compileVariableAction(action, proxy);
+  const variable = compileVariableAction(action, proxy) ?? compileMapAction(action);
   if (variable) return (tx) => (variable(tx), 'continue');
   switch (action.type) {
     case 'set-header':
@@ -307,7 +307,7 @@ export function runResponseRules(steps: readonly ResponseStep[], tx: HttpTransac
 }
 
 function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: (status: number) => Buffer): ResponseStep {
-  const variable = compileVariableAction(action, proxy);
+  const variable = compileVariableAction(action, proxy) ?? compileMapAction(action);
   if (variable) return (tx) => (variable(tx), undefined);
   switch (action.type) {
     case 'wait-for-body': {
@@ -520,6 +520,44 @@ function compileVariableAction(action: HttpAction, proxy: Proxy): ((tx: HttpTran
     const value = sample(tx.sampleContext());
     if (value !== undefined) setVariable(tx.vars, scope, name, value, conditions);
   };
+}
+
+/**
+ * set-map, del-map, add-acl and del-acl (http_action_set_map), the same in request and response
+ * rules; undefined for other actions. The file's entries are those of the load the rule belongs to
+ * (acl/pattern-ref.ts), found by name when the rule runs: a file no map or ACL reads is no
+ * reference, and the rule does nothing, as in HAProxy.
+ */
+function compileMapAction(action: HttpAction): ((tx: HttpTransaction) => void) | undefined {
+  if (action.type !== 'set-map' && action.type !== 'del-map' && action.type !== 'add-acl' && action.type !== 'del-acl') return undefined;
+  const refs = activePatternRefs();
+  if (!refs) return () => undefined;
+  const file = action.file;
+  const key = compileTxFormat(action.key);
+  switch (action.type) {
+    case 'add-acl':
+      return (tx) => {
+        const ref = refs.lookup(file);
+        if (!ref) return;
+        const k = key(tx);
+        if (!ref.find(k)) ref.add(k, undefined);
+      };
+    case 'set-map': {
+      const value = compileTxFormat(action.value!);
+      return (tx) => {
+        const ref = refs.lookup(file);
+        if (!ref) return;
+        const k = key(tx);
+        const v = value(tx);
+        if (ref.find(k)) ref.set(k, v);
+        else ref.add(k, v);
+      };
+    }
+    default:
+      return (tx) => {
+        refs.lookup(file)?.delete(key(tx));
+      };
+  }
 }
 
 /** A request target cut for the replace-* actions: scheme and authority of an absolute-form target, path, `?query`. */

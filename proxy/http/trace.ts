@@ -18,7 +18,7 @@
  *    position is consumed, no counter changes.
  *
  * Actions that would change shared state (use-service, set-var on proc/sess
- * scopes) are reported, not run.
+ * scopes, set-map/del-map/add-acl/del-acl) are reported, not run.
  */
 import type { BalancingProxy, Config, Directive, FrontendProxy, HttpRule, ListenProxy, Proxy } from '../config/model.ts';
 import { DEFAULT_STATS_URI } from '../config/model.ts';
@@ -346,6 +346,12 @@ function runRules(proxy: Proxy, rules: readonly HttpRule[], tx: TraceTx, result:
         result.steps.push(`${proxy.name}:${rule.loc.line} ${text} — not run by the trace (${trace.detail})`);
         continue;
       }
+    }
+    if (type === 'set-map' || type === 'del-map' || type === 'add-acl' || type === 'del-acl') {
+      trace.outcome = 'not-run';
+      trace.detail = `the entries of ${rule.action.file} outlive the request; not changed by a trace`;
+      result.steps.push(`${proxy.name}:${rule.loc.line} ${text} — not run by the trace (${trace.detail})`);
+      continue;
     }
     let step;
     try {

@@ -99,7 +99,7 @@ export function reducedFeatureWarnings(config: Config): string[] {
 }
 
 /** http-response actions the HTTP engine runs (proxy/http/rules.ts compileResponseAction); the parser accepts more. */
-const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture', 'track-sc', 'sc-inc-gpc', 'sc-set-gpt', 'strict-mode', 'cache-store', 'wait-for-body']);
+const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'allow', 'set-status', 'set-var', 'set-var-fmt', 'unset-var', 'deny', 'return', 'redirect', 'set-log-level', 'capture', 'track-sc', 'sc-inc-gpc', 'sc-set-gpt', 'strict-mode', 'cache-store', 'wait-for-body', 'set-map', 'del-map', 'add-acl', 'del-acl']);
 
 /**
  * Rule kinds the engine runs (proxy/tcp/rules.ts); the others are refused here. `http`: the rule is

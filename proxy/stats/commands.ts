@@ -17,6 +17,7 @@ import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
+import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
 
 export type CliLevel = 'user' | 'operator' | 'admin';
 const RANK: Record<CliLevel, number> = { user: 0, operator: 1, admin: 2 };
@@ -40,15 +41,30 @@ interface Command {
 const PERMISSION_DENIED = 'Permission denied\n';
 
 const COMMANDS: Command[] = [
+  { words: ['add', 'acl'], usage: 'add acl [@<ver>] <acl> <pattern>', help: 'add an acl entry', level: 'user', run: (a, e) => addPattern(e.patternRefs?.(), 'acl', a) },
+  { words: ['add', 'map'], usage: 'add map [@<ver>] <map> <key> <val>', help: 'add a map entry (payload supported instead of key/val)', level: 'user', run: (a, e) => addPattern(e.patternRefs?.(), 'map', a) },
+  { words: ['clear', 'acl'], usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'acl', a) },
+  { words: ['clear', 'map'], usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'map', a) },
+  { words: ['commit', 'acl'], usage: 'commit acl @<ver> <acl>', help: 'commit the ACL at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'acl', a) },
+  { words: ['commit', 'map'], usage: 'commit map @<ver> <map>', help: 'commit the map at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'map', a) },
+  { words: ['del', 'acl'], usage: 'del acl <acl> [<key>|#<ref>]', help: 'delete acl entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'acl', a) },
+  { words: ['del', 'map'], usage: 'del map <map> [<key>|#<ref>]', help: 'delete map entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'map', a) },
   { words: ['disable', 'dynamic-cookie', 'backend'], usage: 'disable dynamic-cookie backend <bk>', help: 'disable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(false)) },
   { words: ['disable', 'server'], usage: 'disable server (DEPRECATED)', help: "disable a server for maintenance (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'maint')) },
   { words: ['enable', 'dynamic-cookie', 'backend'], usage: 'enable dynamic-cookie backend <bk>', help: 'enable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(true)) },
   { words: ['enable', 'server'], usage: 'enable server  (DEPRECATED)', help: "enable a disabled server (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'ready')) },
+  { words: ['get', 'acl'], usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'acl', a) },
+  { words: ['get', 'map'], usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'map', a) },
   { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`) },
   { words: ['operator'], usage: 'operator', help: 'lower the level of the current CLI session to operator', level: 'user', run: (_a, _e, s) => lower(s, 'operator') },
+  { words: ['prepare', 'acl'], usage: 'prepare acl <acl>', help: 'prepare a new version for atomic ACL replacement', level: 'user', run: (a, e) => preparePatterns(e.patternRefs?.(), 'acl', a) },
+  { words: ['prepare', 'map'], usage: 'prepare map <acl>', help: 'prepare a new version for atomic map replacement', level: 'user', run: (a, e) => preparePatterns(e.patternRefs?.(), 'map', a) },
   { words: ['set', 'dynamic-cookie-key', 'backend'], usage: 'set dynamic-cookie-key backend <bk> <k>', help: 'change a backend secret key for dynamic cookies', level: 'admin', run: setDynamicCookieKey },
+  { words: ['set', 'map'], usage: 'set map <map> [<key>|#<ref>] <value>', help: 'modify a map entry', level: 'user', run: (a, e) => setPattern(e.patternRefs?.(), a) },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
+  { words: ['show', 'acl'], usage: 'show acl [@<ver>] <acl>]', help: "report available acls or dump an acl's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'acl', a) },
+  { words: ['show', 'map'], usage: 'show map [@ver] [map]', help: "report available maps or dump a map's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['show', 'resolvers'], usage: 'show resolvers [id]', help: 'dumps counters from all resolvers section and associated name servers', level: 'user', run: (a, e) => e.resolvers?.()?.show(a[2]) ?? (a[2] === undefined ? '' : "Can't find that resolvers section\n") },
   { words: ['show', 'cache'], usage: 'show cache', help: 'show cache status', level: 'admin', run: (_a, e) => e.httpCaches?.()?.show() ?? '' },
   { words: ['show', 'backend'], usage: 'show backend', help: 'list backends in the current running config', level: 'user', run: (_a, e) => `# name\n${[...(e.stats.view()?.backends.keys() ?? [])].map((n) => n + '\n').join('')}` },

@@ -7,6 +7,7 @@
 import type { BackendLookup } from '../runtime/admin.ts';
 import type { StatsRegistry } from './registry.ts';
 import type { StickTables } from '../stick/tables.ts';
+import type { PatternRefs } from '../acl/index.ts';
 
 export interface StatsHost extends BackendLookup {
   readonly stats: StatsRegistry;
@@ -20,6 +21,8 @@ export interface StatsHost extends BackendLookup {
   sslConnections?(): { limit: number; current: number; total: number };
   /** Log lines dropped since start (`show info` DroppedLogs): too many waited to be sent to a syslog server. */
   droppedLogs?(): number;
+  /** The running configuration's map and pattern files (`show map`, `add acl` …). */
+  patternRefs?(): PatternRefs | undefined;
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
 }

@@ -1,43 +1,70 @@
 /**
  * Maps (map.c; section 7.3.1): map(file[,default]), map_<match>(…) and
- * map_<match>_<output>(…) look the input up in a map file read at compile
- * time through options.readFile.
+ * map_<match>_<output>(…) look the input up in a map file (its pattern
+ * reference, read at compile time through options.readFile).
  */
-import type { ConverterCall, SampleType } from '../types.ts';
+import type { AclPattern, ConverterCall, SampleType } from '../types.ts';
 import type { Sample } from '../eval-sample.ts';
-import type { PatternGroup } from '../eval-match.ts';
 import type { ConvFn, ConverterCompileOptions, ConverterDefinition, ConverterRow } from './define.ts';
 import { converter, strArg, strOf } from './define.ts';
-import { mkStr, mkInt, mkIPv4, mkIPv6, castSample, buf2ip, buf2ip6, readInt64 } from '../eval-sample.ts';
-import { compileFinder, parseFileLines, parseFilePatterns } from '../eval-match.ts';
+import { mkStr, mkInt, mkBool, mkIPv4, mkIPv6, castSample, buf2ip, buf2ip6, readInt64 } from '../eval-sample.ts';
+import { compileFinder, parseFilePatterns } from '../eval-match.ts';
+import { parsePattern } from '../matchers.ts';
+import { patternRefFor } from '../pattern-ref.ts';
+import type { PatternEntry } from '../pattern-ref.ts';
 import { EvalCompileError, unsupported } from '../eval-errors.ts';
 import { parseReplacement, expand } from './regsub.ts';
 
-/** Map file entries with their parsed output values. */
+/**
+ * Looks the input up in the map's pattern reference (pattern-ref.ts): the file as read at load,
+ * changed since by set-map / del-map and the runtime API. Exact (`str`) maps read the reference's
+ * key table; the others rebuild their index when an entry is added or removed.
+ */
 function compileMap(call: ConverterCall, options: ConverterCompileOptions): ConvFn {
   const name = call.def.name;
   const m = /^map(?:_(str|beg|sub|dir|dom|end|reg|regm|int|ip))?(?:_(int|ip))?$/.exec(name);
   if (!m) throw unsupported('converter', name);
   const match = (m[1] ?? 'str') as 'str' | 'beg' | 'sub' | 'dir' | 'dom' | 'end' | 'reg' | 'regm' | 'int' | 'ip';
-  const out = m[2] ?? 'str';
+  const out = (m[2] ?? 'str') as 'str' | 'int' | 'ip';
   const file = strArg(call.args, 0) ?? '';
   if (!options.readFile) throw new EvalCompileError('file', `map file '${file}' cannot be loaded: no file reader given`);
-  let content: string;
-  try {
-    content = options.readFile(file);
-  } catch (e) {
-    throw new EvalCompileError('file', `failed to open map file <${file}> : ${(e as Error).message}`);
-  }
-  const lines = parseFileLines(content, true);
+  const ref = patternRefFor(file, true, options.readFile, { kind: 'map' });
   const parser = match === 'int' ? 'int' : match === 'ip' ? 'ip' : match === 'reg' || match === 'regm' ? 'reg' : 'str';
-  const patterns = parseFilePatterns(file, lines, parser, { ignoreCase: false, noDns: false, capture: match === 'regm' });
-  const values: Sample[] = lines.map((l) => {
-    const v = parseMapValue(l.value, out);
-    if (!v) throw new EvalCompileError('file', `${file}:${l.line}: unable to parse '${l.value}' as ${out === 'int' ? 'an integer' : 'an IPv4 or IPv6 address'}`);
-    return v;
+  const parseOptions = { ignoreCase: false, noDns: false, capture: match === 'regm' };
+  // What the file holds must parse (keys and values), as must what is added later.
+  for (const e of ref.entries) {
+    const p = parsePattern(parser, e.key, parseOptions);
+    if (p !== null && 'error' in p) throw new EvalCompileError('file', `${file}:${e.line}: ${p.error}`);
+    if (!valueOf(e, out)) throw new EvalCompileError('file', `${file}:${e.line}: unable to parse '${e.value ?? ''}' as ${out === 'int' ? 'an integer' : 'an IPv4 or IPv6 address'}`);
+  }
+  // At run time a host name is no address (HAProxy resolves names only while starting).
+  const runtimeOptions = { ...parseOptions, noDns: true };
+  const inputType = call.def.input;
+  const index = (list: readonly PatternEntry[]): { finder: (s: Sample) => number; patterns: readonly AclPattern[] } => {
+    const patterns = parseFilePatterns(file, list.map((e) => ({ line: e.line, key: e.key, value: e.value ?? '' })), parser, parseOptions);
+    return { finder: compileFinder(match === 'regm' ? 'reg' : match, [{ patterns, ignoreCase: false }], options.resolveHost), patterns };
+  };
+  ref.addUser({
+    method: match,
+    ignoreCase: false,
+    check(key, value) {
+      if (key !== undefined) {
+        const p = parsePattern(parser, key, runtimeOptions);
+        if (p !== null && 'error' in p) return p.error;
+      }
+      return value !== undefined && !parseMapValue(value, out) ? `unable to parse '${value}'` : undefined;
+    },
+    lookup(text) {
+      const x = castSample(mkStr(text), inputType);
+      if (!x) return undefined;
+      const list = ref.live();
+      const i = index(list).finder(x);
+      if (i < 0) return undefined;
+      const entry = list[i]!;
+      const v = valueOf(entry, out);
+      return { entry, valueType: v && SAMPLE_TYPE_NAMES[v.type], tree: match === 'str' || match === 'beg' || match === 'ip' };
+    },
   });
-  const groups: PatternGroup[] = [{ patterns, ignoreCase: false }];
-  const finder = compileFinder(match === 'regm' ? 'reg' : match, groups, options.resolveHost);
   const defText = call.args[1];
   let def: Sample | undefined;
   if (defText?.type === 'int') def = mkInt(defText.value);
@@ -45,24 +72,74 @@ function compileMap(call: ConverterCall, options: ConverterCompileOptions): Conv
     def = out === 'str' ? mkStr(defText.value) : parseMapValue(defText.value, out);
     if (!def) throw new EvalCompileError('invalid', `${name}: invalid default value '${defText.value}'`);
   }
-  const inputType = call.def.input;
-  const regm = match === 'regm' ? lines.map((l) => parseReplacement(l.value)) : undefined;
-  const regexes = match === 'regm' ? patterns.map((p) => (p.kind === 'regex' ? p.regex : /(?!)/)) : undefined;
+  if (match === 'str') {
+    // HAProxy's exact tree: the first entry of the key answers.
+    return (s) => {
+      let x: Sample | undefined = s;
+      if (inputType === 'addr' && s.type !== 'ipv4' && s.type !== 'ipv6') x = castSample(s, 'addr');
+      if (!x) return def;
+      const e = ref.current(strOf(x));
+      return e ? valueOf(e, out) : def;
+    };
+  }
+  let version = -1;
+  let entries: PatternEntry[] = [];
+  let finder: (s: Sample) => number = () => -1;
+  /** map_regm: each entry's replacement, parsed from the value it had (set-map may change it since). */
+  let regm: Array<{ value: string; parts: ReturnType<typeof parseReplacement> }> | undefined;
+  let regexes: RegExp[] | undefined;
+  const rebuild = (): void => {
+    version = ref.version;
+    const next = ref.live();
+    const built = index(next);
+    finder = built.finder;
+    const patterns = built.patterns;
+    entries = next;
+    if (match === 'regm') {
+      regm = entries.map((e) => ({ value: e.value ?? '', parts: parseReplacement(e.value ?? '') }));
+      regexes = patterns.map((p) => (p.kind === 'regex' ? p.regex : /(?!)/));
+    }
+  };
+  rebuild();
   return (s) => {
     let x: Sample | undefined = s;
     if (inputType === 'addr' && s.type !== 'ipv4' && s.type !== 'ipv6') x = castSample(s, 'addr');
     if (!x) return def;
+    if (ref.version !== version) {
+      try {
+        rebuild();
+      } catch {
+        // every entry was checked when added: kept as it was if one could still not be indexed
+      }
+    }
     const i = finder(x);
     if (i < 0) return def;
     if (regm) {
       const re = regexes![i]!;
       re.lastIndex = 0;
       const mm = re.exec(strOf(x));
-      const parts = regm[i];
+      let r = regm[i]!;
+      if (r.value !== (entries[i]!.value ?? '')) r = regm[i] = { value: entries[i]!.value ?? '', parts: parseReplacement(entries[i]!.value ?? '') };
+      const parts = r.parts;
       return mm && parts ? mkStr(expand(parts, mm)) : undefined;
     }
-    return values[i];
+    return valueOf(entries[i]!, out);
   };
+}
+
+/** HAProxy's names of the sample types (smp_to_type), as `get map` prints a value's. */
+const SAMPLE_TYPE_NAMES: Partial<Record<Sample['type'], string>> = { str: 'str', int: 'sint', ipv4: 'ipv4', ipv6: 'ipv6', bool: 'bool' };
+
+/** The entry's value as a sample of the output type, parsed once per value. */
+function valueOf(e: PatternEntry, out: 'str' | 'int' | 'ip'): Sample | undefined {
+  // An entry without a value (add-acl on a map's file) answers boolean true (sample_conv_map).
+  if (e.value === undefined) return mkBool(true);
+  const parsed = e.parsed ??= {};
+  const known = parsed[out];
+  if (known) return known;
+  const v = parseMapValue(e.value ?? '', out);
+  parsed[out] = v;
+  return v;
 }
 
 /** map_parse_str / map_parse_int / map_parse_ip. */

@@ -188,6 +188,27 @@ backend app
   }
 });
 
+test('a trace reports set-map, del-map, add-acl and del-acl rules as not run: the files\' entries outlive the request', () => {
+  const text = `${HTTP_DEFAULTS}
+frontend www
+    bind 127.0.0.1:8080
+    http-request set-map(/m/x.map) %[path] seen
+    http-request del-acl(/m/x.lst) %[src]
+    default_backend web
+backend web
+    server w1 127.0.0.1:9101
+`;
+  const parsed = parseConfig([{ name: 't.cfg', text }]);
+  assert.ok(parsed.ok);
+  const traced = traceRequest(staticTarget(parsed.config), { frontend: 'www', url: '/x' });
+  assert.ok(traced.ok);
+  assert.deepEqual(traced.value.rules.map((r) => [r.outcome, r.detail]), [
+    ['not-run', 'the entries of /m/x.map outlive the request; not changed by a trace'],
+    ['not-run', 'the entries of /m/x.lst outlive the request; not changed by a trace'],
+  ]);
+  assert.equal(traced.value.backend, 'web');
+});
+
 test('a trace lists each rule and ACL with its fetched value, the HTTPS redirect that answers, and persistence', () => {
   const text = `${HTTP_DEFAULTS}
 frontend www
