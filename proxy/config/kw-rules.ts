@@ -2,7 +2,7 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition, logFormatFilesExist } from './conditions.ts';
-import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName } from '../acl/index.ts';
+import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName, sourceNames } from '../acl/index.ts';
 import type { Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
@@ -367,13 +367,32 @@ function parseNormalizeUri(args: readonly string[], fail: (m: string, i?: number
   return { type: 'normalize-uri', normalizer: (option ? `${name} ${option}` : name) as UriNormalizer };
 }
 
-/** `set-src|set-src-port|set-dst|set-dst-port <expr>` */
+/**
+ * The expression of `set-src|set-src-port|set-dst|set-dst-port <expr>` in http-request and
+ * tcp-request rules (tcp_act.c tcp_parse_set_src_dst): one word, whose fetch must be usable where
+ * the proxy reads request headers (HAProxy checks that for every phase, so `hdr()` passes even in
+ * a connection rule, where it finds nothing); an error message and where otherwise.
+ */
+function addressExpression(args: readonly string[], ctx: ProxyDirectiveContext): { expression: string } | { error: string; argIndex?: number; extra?: true } {
+  const text = args[0];
+  if (text === undefined) return { error: 'missing fetch method' };
+  const sample = parseSampleExpression(text);
+  if ('error' in sample) return { error: sample.error, argIndex: 0 };
+  if (args.length > 1) return { error: args[1]!, argIndex: 1, extra: true };
+  const fetch = sample.expr.fetch;
+  const frontend = ctx.kind !== 'backend' && fetchUsableAt(fetch, 'frontend-http-request');
+  const backend = ctx.kind !== 'frontend' && fetchUsableAt(fetch, 'backend-http-request');
+  if (!frontend && !backend) return { error: `fetch method '${text}' extracts information from '${sourceNames(fetch.sources)}', none of which is available here`, argIndex: 0 };
+  return { expression: text };
+}
+
+/** `http-request set-src|set-src-port|set-dst|set-dst-port <expr>` */
 function addressAction(type: 'set-src' | 'set-src-port' | 'set-dst' | 'set-dst-port'): ActionParser {
-  return (args, fail) => {
-    if (args.length !== 1) return void fail('expects exactly 1 argument.');
-    const sample = parseSampleExpression(args[0]!);
-    if ('error' in sample) return void fail(sample.error, 0);
-    return { type, expression: args[0]! };
+  return (args, fail, ctx) => {
+    const parsed = addressExpression(args, ctx);
+    if ('expression' in parsed) return { type, expression: parsed.expression };
+    if (parsed.extra) return void ctx.error(`'http-request ${type}' expects either 'if' or 'unless' followed by a condition but found '${parsed.error}'.`, 2);
+    return void fail(`${parsed.error}.`, parsed.argIndex);
   };
 }
 
@@ -604,8 +623,8 @@ function parseHttpRule(set: RuleSet) {
   };
 }
 
-const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http'];
-const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
+const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port'];
+const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 /**
  * `tcp-request content switch-mode http [proto <name>]` (HAProxy's parse_tcp_switch_stream_mode and
@@ -681,6 +700,13 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       result = parsed;
     } else if (action === 'switch-mode') {
       return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.filter((a) => a !== 'switch-mode http').map((a) => `'${a}'`).join(', ')} ${where} (got '${action}').`, 0);
+    } else if (action === 'set-src' || action === 'set-src-port' || action === 'set-dst' || action === 'set-dst-port') {
+      const parsed = addressExpression(args, ctx);
+      if (!('expression' in parsed)) {
+        if (parsed.extra) return ctx.error(`'tcp-request ${phase} ${action}' only accepts 'if' or 'unless', ${where} (got '${parsed.error}')`, 2);
+        return ctx.error(parsed.error, parsed.argIndex === undefined ? undefined : parsed.argIndex + 1);
+      }
+      result = { type: action, expression: parsed.expression };
     } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
       return ctx.error(`'tcp-request ${phase} ${action}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     } else {
@@ -731,9 +757,9 @@ registerProxyKeywords([
     summary: 'Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy\'s http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).',
     parse: parseRedirectDirective,
   },
-  { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, `expect-proxy layer4` (the connection must start with a PROXY protocol header, read once the rules are done), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>)).', parse: parseTcpRequest('connection') },
-  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
-  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend\'s http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen.', parse: parseTcpRequest('content') },
+  { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, `expect-proxy layer4` (the connection must start with a PROXY protocol header, read once the rules are done), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-src/set-src-port/set-dst/set-dst-port (the connection\'s addresses, for all it carries: src, dst, the log\'s %ci/%cp/%fi/%fp, option forwardfor, send-proxy, balance source; a server written `0.0.0.0` or without a port connects to the new destination in TCP mode)).', parse: parseTcpRequest('connection') },
+  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var, set-src/set-src-port/set-dst/set-dst-port (the connection\'s addresses, as in connection rules). A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
+  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend\'s http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection\'s addresses; in HTTP mode the request\'s only, as http-request set-src.', parse: parseTcpRequest('content') },
   {
     name: 'tcp-request inspect-delay',
     sections: 'nflb',

@@ -560,7 +560,12 @@ export interface TcpRequestRule extends Conditional {
     /** `switch-mode http [proto h1|h2]` (content rules of a frontend): the connection goes on as HTTP from this rule on; `proto` absent: HTTP/1, or HTTP/2 on its preface. */
     | { type: 'switch-mode'; proto?: 'h1' | 'h2' }
     | { type: 'sc-inc-gpc'; index: number; counter: 0 | 1 | 2; array?: true }
-    | { type: 'sc-set-gpt'; counter: 0 | 1 | 2; index?: number; value?: number; expression?: string };
+    | { type: 'sc-set-gpt'; counter: 0 | 1 | 2; index?: number; value?: number; expression?: string }
+    /**
+     * `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): the
+     * connection's addresses (connection and session rules, every rule in TCP mode), an HTTP request's (content rules in HTTP mode).
+     */
+    | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string };
 }
 
 /**

@@ -6,7 +6,8 @@
  * stick counters nor logged with its line), a backend's once switching chose
  * it (AN_REQ_INSPECT_BE, before its http-request rules). The rules are the TCP
  * engine's (proxy/tcp/rules.ts); their track-sc actions track the exchange's
- * stream counters, as http-request track-sc does.
+ * stream counters, as http-request track-sc does; their set-src, set-dst … change
+ * the request's addresses, as http-request set-src does.
  */
 import type { Proxy } from '../config/model.ts';
 import { compileRuleSteps, runSteps } from '../tcp/rules.ts';
@@ -28,7 +29,8 @@ export function compileHttpContentRules(proxy: Proxy, beforeHttp: boolean): Http
   const rejected: LocalAnswer = { response: Buffer.alloc(0), status: -1, termination: 'PR', kind: 'denied', drop: 'close', beforeHttp };
   const dropped: LocalAnswer = { ...rejected, drop: 'reset' };
   return (tx) => {
-    const verdict = runSteps(steps, tx.sampleContext(), () => streamCounters(tx));
+    // set-src … rewrite this request's view of the addresses (its stream's, as http-request set-src).
+    const verdict = runSteps(steps, tx.sampleContext(), () => streamCounters(tx), (_ctx, kind, value) => tx.rewriteAddress(kind, value));
     return verdict === 'reject' ? rejected : verdict === 'drop' ? dropped : undefined;
   };
 }

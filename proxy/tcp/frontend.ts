@@ -387,6 +387,8 @@ export class TcpFrontend implements Frontend {
       if (positions) record.queued = positions;
       if (record.tw < 0) record.tw = Date.now() - record.acceptedAt;
     });
+    // Content rules may have rewritten the destination (set-dst, set-dst-port): the log's %fi:%fp show it.
+    if (record.local && record.held) record.local = { address: record.client.localAddress, port: record.client.localPort };
     const ruled = avoid ? undefined : this.serverChoices.get(backend)?.({ client: record.client, inspection: record.held ? this.inspection(record) : undefined });
     // The stick rules, once per session (a redispatch keeps their keys, to store the server finally used).
     const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
@@ -443,7 +445,8 @@ export class TcpFrontend implements Frontend {
     } else {
       // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
       const reused = new ReusedReads();
-      upstream = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reused.onread });
+      const target = server.target(record.client);
+      upstream = net.connect({ host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reused.onread });
       // `send-proxy`: the client's addresses go first, before anything relayed.
       if (server.proxyHeader) upstream.write(this.proxyHeaderOf(record, server.proxyHeader));
       reads = reused;
@@ -523,13 +526,14 @@ export class TcpFrontend implements Frontend {
     // A FIN is passed on in each direction on its own (half-close): tls.connect takes allowHalfOpen (its typings omit it).
     const options = { ...secure.base, allowHalfOpen: true, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}) } as tls.ConnectionOptions;
     let socket: tls.TLSSocket;
+    const target = server.target(record.client);
     if (server.proxyHeader) {
-      const raw = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true });
+      const raw = net.connect({ host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true });
       raw.write(this.proxyHeaderOf(record, server.proxyHeader));
       socket = tls.connect({ ...options, socket: raw });
     } else {
       // tls.connect hands localAddress/localPort to the socket it opens (its typings omit them).
-      socket = tls.connect({ ...options, host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort } as tls.ConnectionOptions);
+      socket = tls.connect({ ...options, host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort } as tls.ConnectionOptions);
       socket.setNoDelay(true);
     }
     secure.sslConns?.take(socket);
