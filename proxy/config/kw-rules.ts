@@ -18,7 +18,7 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'do-resolve', 'early-hint',
   'send-spoe-group', 'set-mark', 'set-nice',
-  'set-priority-class', 'set-priority-offset', 'set-tos',
+  'set-tos',
   'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
 ];
@@ -313,6 +313,8 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   'set-src-port': { sets: ['http-request'], parse: addressAction('set-src-port') },
   'set-dst': { sets: ['http-request'], parse: addressAction('set-dst') },
   'set-dst-port': { sets: ['http-request'], parse: addressAction('set-dst-port') },
+  'set-priority-class': { sets: ['http-request'], parse: addressAction('set-priority-class') },
+  'set-priority-offset': { sets: ['http-request'], parse: addressAction('set-priority-offset') },
   'normalize-uri': { sets: ['http-request'], parse: parseNormalizeUri },
   'strict-mode': {
     sets: ['http-request', 'http-response', 'http-after-response'],
@@ -371,9 +373,11 @@ function parseNormalizeUri(args: readonly string[], fail: (m: string, i?: number
  * The expression of `set-src|set-src-port|set-dst|set-dst-port <expr>` in http-request and
  * tcp-request rules (tcp_act.c tcp_parse_set_src_dst): one word, whose fetch must be usable where
  * the proxy reads request headers (HAProxy checks that for every phase, so `hdr()` passes even in
- * a connection rule, where it finds nothing); an error message and where otherwise.
+ * a connection rule, where it finds nothing); an error message and where otherwise. The same
+ * for set-priority-class and set-priority-offset (queue.c parse_set_priority_class), whose message
+ * names the word HAProxy has at hand instead of the expression (`named`: 'tcp-request', or the action).
  */
-function addressExpression(args: readonly string[], ctx: ProxyDirectiveContext): { expression: string } | { error: string; argIndex?: number; extra?: true } {
+function addressExpression(args: readonly string[], ctx: ProxyDirectiveContext, named?: string): { expression: string } | { error: string; argIndex?: number; extra?: true } {
   const text = args[0];
   if (text === undefined) return { error: 'missing fetch method' };
   const sample = parseSampleExpression(text);
@@ -382,14 +386,14 @@ function addressExpression(args: readonly string[], ctx: ProxyDirectiveContext):
   const fetch = sample.expr.fetch;
   const frontend = ctx.kind !== 'backend' && fetchUsableAt(fetch, 'frontend-http-request');
   const backend = ctx.kind !== 'frontend' && fetchUsableAt(fetch, 'backend-http-request');
-  if (!frontend && !backend) return { error: `fetch method '${text}' extracts information from '${sourceNames(fetch.sources)}', none of which is available here`, argIndex: 0 };
+  if (!frontend && !backend) return { error: `fetch method '${named ?? text}' extracts information from '${sourceNames(fetch.sources)}', none of which is available here`, argIndex: 0 };
   return { expression: text };
 }
 
-/** `http-request set-src|set-src-port|set-dst|set-dst-port <expr>` */
-function addressAction(type: 'set-src' | 'set-src-port' | 'set-dst' | 'set-dst-port'): ActionParser {
+/** `http-request set-src|set-src-port|set-dst|set-dst-port|set-priority-class|set-priority-offset <expr>` */
+function addressAction(type: 'set-src' | 'set-src-port' | 'set-dst' | 'set-dst-port' | 'set-priority-class' | 'set-priority-offset'): ActionParser {
   return (args, fail, ctx) => {
-    const parsed = addressExpression(args, ctx);
+    const parsed = addressExpression(args, ctx, type.startsWith('set-priority') ? type : undefined);
     if ('expression' in parsed) return { type, expression: parsed.expression };
     if (parsed.extra) return void ctx.error(`'http-request ${type}' expects either 'if' or 'unless' followed by a condition but found '${parsed.error}'.`, 2);
     return void fail(`${parsed.error}.`, parsed.argIndex);
@@ -623,7 +627,7 @@ function parseHttpRule(set: RuleSet) {
   };
 }
 
-const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port'];
+const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-priority-class', 'set-priority-offset'];
 const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 /**
@@ -700,14 +704,15 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       result = parsed;
     } else if (action === 'switch-mode') {
       return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.filter((a) => a !== 'switch-mode http').map((a) => `'${a}'`).join(', ')} ${where} (got '${action}').`, 0);
-    } else if (action === 'set-src' || action === 'set-src-port' || action === 'set-dst' || action === 'set-dst-port') {
-      const parsed = addressExpression(args, ctx);
+    } else if (action === 'set-src' || action === 'set-src-port' || action === 'set-dst' || action === 'set-dst-port'
+      || ((action === 'set-priority-class' || action === 'set-priority-offset') && phase === 'content')) {
+      const parsed = addressExpression(args, ctx, action.startsWith('set-priority') ? 'tcp-request' : undefined);
       if (!('expression' in parsed)) {
         if (parsed.extra) return ctx.error(`'tcp-request ${phase} ${action}' only accepts 'if' or 'unless', ${where} (got '${parsed.error}')`, 2);
         return ctx.error(parsed.error, parsed.argIndex === undefined ? undefined : parsed.argIndex + 1);
       }
       result = { type: action, expression: parsed.expression };
-    } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
+    } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, '')) && !action.startsWith('set-priority')) {
       return ctx.error(`'tcp-request ${phase} ${action}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     } else {
       const hint = action === undefined ? undefined : suggest(action, ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'capture', 'use-service', 'expect-proxy']);
@@ -747,7 +752,7 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {
@@ -759,7 +764,7 @@ registerProxyKeywords([
   },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, `expect-proxy layer4` (the connection must start with a PROXY protocol header, read once the rules are done), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-src/set-src-port/set-dst/set-dst-port (the connection\'s addresses, for all it carries: src, dst, the log\'s %ci/%cp/%fi/%fp, option forwardfor, send-proxy, balance source; a server written `0.0.0.0` or without a port connects to the new destination in TCP mode)).', parse: parseTcpRequest('connection') },
   { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var, set-src/set-src-port/set-dst/set-dst-port (the connection\'s addresses, as in connection rules). A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
-  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend\'s http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection\'s addresses; in HTTP mode the request\'s only, as http-request set-src.', parse: parseTcpRequest('content') },
+  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend\'s http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection\'s addresses; in HTTP mode the request\'s only, as http-request set-src. set-priority-class/set-priority-offset: the stream\'s place in a queue, as in http-request.', parse: parseTcpRequest('content') },
   {
     name: 'tcp-request inspect-delay',
     sections: 'nflb',

@@ -523,6 +523,8 @@ export type HttpAction =
   | { type: 'normalize-uri'; normalizer: UriNormalizer }
   /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */
   | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
+  /** `set-priority-class|set-priority-offset <expr>`: where the request waits in a queue (runtime/backend.ts QueuePriority). */
+  | { type: 'set-priority-class' | 'set-priority-offset'; expression: string }
   /** `id`: the frontend's capture slot it fills; a `len` rule of a frontend declares its own slot (its id is set then). */
   | { type: 'capture'; expression: string; len?: number; id?: number };
 
@@ -565,7 +567,9 @@ export interface TcpRequestRule extends Conditional {
      * `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): the
      * connection's addresses (connection and session rules, every rule in TCP mode), an HTTP request's (content rules in HTTP mode).
      */
-    | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string };
+    | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
+    /** `set-priority-class|set-priority-offset <expr>` (content rules): where the stream waits in a queue. */
+    | { type: 'set-priority-class' | 'set-priority-offset'; expression: string };
 }
 
 /**

@@ -29,8 +29,11 @@ export function compileHttpContentRules(proxy: Proxy, beforeHttp: boolean): Http
   const rejected: LocalAnswer = { response: Buffer.alloc(0), status: -1, termination: 'PR', kind: 'denied', drop: 'close', beforeHttp };
   const dropped: LocalAnswer = { ...rejected, drop: 'reset' };
   return (tx) => {
-    // set-src … rewrite this request's view of the addresses (its stream's, as http-request set-src).
-    const verdict = runSteps(steps, tx.sampleContext(), () => streamCounters(tx), (_ctx, kind, value) => tx.rewriteAddress(kind, value));
+    const verdict = runSteps(steps, tx.sampleContext(), () => streamCounters(tx), {
+      // set-src … rewrite this request's view of the addresses (its stream's, as http-request set-src).
+      address: (_ctx, kind, value) => tx.rewriteAddress(kind, value),
+      priority: (kind, value) => tx.setPriority(kind, value),
+    });
     return verdict === 'reject' ? rejected : verdict === 'drop' ? dropped : undefined;
   };
 }

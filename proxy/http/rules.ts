@@ -248,6 +248,20 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         return 'continue';
       };
     }
+    case 'set-priority-class':
+    case 'set-priority-offset': {
+      const parsed = parseSampleExpression(action.expression);
+      if ('error' in parsed) throw new Error(parsed.error);
+      const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
+      const kind = action.type;
+      return (tx) => {
+        // A value that is no integer leaves the priority as it was (sample_fetch_as_type fails).
+        const value = sample(tx.sampleContext());
+        const cast = value && castSample(value, 'int');
+        if (cast?.type === 'int') tx.setPriority(kind, cast.value);
+        return 'continue';
+      };
+    }
     case 'capture':
       return compileCapture(action, proxy, false, 'continue');
     case 'set-log-level': {

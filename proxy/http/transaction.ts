@@ -24,7 +24,8 @@ import type { BodyWaitDecision, Decision, HttpBackend, HttpFrontend } from './fr
 import { streamAcceptDate } from './frontend.ts';
 import { h2StreamAccept } from './stream-times.ts';
 import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
-import type { QueuePositions } from '../runtime/backend.ts';
+import type { QueuePositions, QueuePriority } from '../runtime/backend.ts';
+import { setQueuePriority } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestBodyRoom, requestHtxUsage } from './htx-size.ts';
@@ -368,6 +369,7 @@ export class HttpTransaction implements ServerSession {
       get backendName() { return tx.backend?.name; },
       get serverName() { return tx.server?.name; },
       get serverId() { return tx.server?.id; },
+      get priority() { return tx.priority; },
       get uniqueId() { return tx.uniqueId(); },
       get stick() { return streamCounters(tx); },
     };
@@ -376,6 +378,13 @@ export class HttpTransaction implements ServerSession {
 
   get frontend() {
     return this.client.frontend;
+  }
+
+  /** set-priority-class / set-priority-offset: where this request waits in a queue (undefined: class 0, offset 0). */
+  priority: QueuePriority | undefined = undefined;
+
+  setPriority(kind: 'set-priority-class' | 'set-priority-offset', value: number): void {
+    setQueuePriority((this.priority ??= { class: 0, offset: 0 }), kind, value);
   }
 
   /** http-request set-src / set-dst … changed this request's view of its connection's addresses. */
@@ -693,7 +702,7 @@ export class HttpTransaction implements ServerSession {
       } catch (e) {
         this.internalError(e);
       }
-    }, avoid, forced);
+    }, avoid, forced, this.priority);
   }
 
   private connect(): void {

@@ -39,6 +39,13 @@ export type SlotWaiter = {
   /** `counted`: the queue's idx already counts this hand-out. */
   grant: (server: RuntimeServer, counted?: boolean) => void;
   enqueuedAt: number;
+  /**
+   * Its place in a queue (HAProxy's pendconn key, queue.c MAKE_KEY): the priority class first
+   * (lower first), then the time it queued plus its priority offset in ms (earlier first); equal
+   * keys keep their order. Both 0-based on no priority: a queue is then first come, first served.
+   */
+  prioClass: number;
+  prioTime: number;
   /** The queue's dequeue count when it queued (HAProxy's pendconn queue_idx + 1): its position for %sq / %bq. */
   idx: number;
   cancelled: boolean;

@@ -34,7 +34,7 @@ import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import { StickPersistence } from '../stick/persistence.ts';
 import type { StickRequest } from '../stick/persistence.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
-import { compileConnectionRules, compileContentRules, compileSessionRules, endRefusedSession } from './rules.ts';
+import { compileConnectionRules, compileContentRules, compileSessionRules, endRefusedSession, streamPriority } from './rules.ts';
 import type { ConnectionRules, ContentRules, SessionRules } from './rules.ts';
 import { compileUniqueId } from '../http/unique-id.ts';
 import type { UniqueIdFormat } from '../http/unique-id.ts';
@@ -419,7 +419,7 @@ export class TcpFrontend implements Frontend {
         if ('server' in result && record.server === undefined) backend.release(result.server);
         this.internalError(e, record);
       }
-    }, avoid, ruled ?? stuck);
+    }, avoid, ruled ?? stuck, streamPriority(record.client));
   }
 
   private proxyHeaderOf(record: TcpSessionRecord, make: ProxyHeaderMaker): Buffer {

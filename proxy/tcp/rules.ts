@@ -22,6 +22,8 @@ import type { ConnInspection } from './samples.ts';
 import { expectProxyHeader } from '../runtime/proxy-header-reader.ts';
 import { rewriteSocketAddress } from '../runtime/socket-addresses.ts';
 import type { AddressRewrite } from '../runtime/socket-addresses.ts';
+import { setQueuePriority } from '../runtime/backend.ts';
+import type { QueuePriority } from '../runtime/backend.ts';
 
 /**
  * 'drop' is silent-drop's: the connection ends without a word (a reset where it cannot be hidden).
@@ -38,40 +40,72 @@ export type ContentRules = (socket: net.Socket, inspection: ConnInspection) => C
  * `counters` gives the stick counters track-sc fills: the connection's in TCP mode, the
  * exchange's (its stream) in HTTP mode.
  */
-export type RuleStep = (ctx: SampleContext, counters: () => StickCounters, addresses: AddressSetter) => ContentVerdict | undefined;
+export type RuleStep = (ctx: SampleContext, counters: () => StickCounters, stream: RuleStream) => ContentVerdict | undefined;
 
 /**
- * Where set-src, set-src-port, set-dst and set-dst-port put the address or port they computed: the
- * connection's socket (every rule of a TCP-mode proxy, session rules: HAProxy's session and
- * connection addresses, which a TCP connection's one stream reads), or an HTTP request's own view
- * (its stream's addresses: content rules of an HTTP-mode proxy). `ctx` reads the new value after it.
+ * What a content or session rule changes on the stream it runs for.
+ * `address`: where set-src, set-src-port, set-dst and set-dst-port put the address or port they
+ * computed: the connection's socket (every rule of a TCP-mode proxy, session rules: HAProxy's
+ * session and connection addresses, which a TCP connection's one stream reads), or an HTTP
+ * request's own view (its stream's addresses: content rules of an HTTP-mode proxy). `ctx` reads
+ * the new value after it.
+ * `priority`: set-priority-class and set-priority-offset, the stream's place in a queue.
  */
-export type AddressSetter = (ctx: SampleContext, kind: AddressRewrite, value: Sample) => void;
+export interface RuleStream {
+  address(ctx: SampleContext, kind: AddressRewrite, value: Sample): void;
+  priority(kind: 'set-priority-class' | 'set-priority-offset', value: number): void;
+}
 
-/** The AddressSetter of a connection: its socket's addresses change, and the context's view of them. */
-export function socketAddresses(socket: net.Socket): AddressSetter {
-  return (ctx, kind, value) => {
-    if (!rewriteSocketAddress(socket, kind, value)) return;
-    (ctx as { conn: SampleContext['conn'] }).conn = {
-      ...ctx.conn, src: socket.remoteAddress ?? '', srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '', dstPort: socket.localPort ?? 0,
-    };
+/** The queue priority content rules gave each TCP connection (its one stream); none was set while the flag is down. */
+const priorities = new WeakMap<net.Socket, QueuePriority>();
+let anyPriority = false;
+
+/** The queue priority a TCP connection's content rules set, if any. */
+export function streamPriority(socket: net.Socket): QueuePriority | undefined {
+  return anyPriority ? priorities.get(socket) : undefined;
+}
+
+/** The RuleStream of a connection: its socket's addresses change, and the context's view of them. */
+export function socketStream(socket: net.Socket): RuleStream {
+  return {
+    address(ctx, kind, value) {
+      if (!rewriteSocketAddress(socket, kind, value)) return;
+      (ctx as { conn: SampleContext['conn'] }).conn = {
+        ...ctx.conn, src: socket.remoteAddress ?? '', srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '', dstPort: socket.localPort ?? 0,
+      };
+    },
+    priority(kind, value) {
+      let priority = priorities.get(socket);
+      if (!priority) priorities.set(socket, (priority = { class: 0, offset: 0 }));
+      anyPriority = true;
+      setQueuePriority(priority, kind, value);
+    },
   };
 }
 
 /**
  * The step of `set-src|set-src-port|set-dst|set-dst-port <expr>`: the expression's value as an
- * address (or a port); one that is none changes nothing (sample_fetch_as_type fails), the rules go on.
+ * address (or a port); one that is none changes nothing (sample_fetch_as_type fails), the rules go
+ * on. `set-priority-class|set-priority-offset <expr>`: its value as an integer.
  */
-function compileAddressAction(action: { type: AddressRewrite; expression: string }, proxy: Proxy): (ctx: SampleContext, addresses: AddressSetter) => undefined {
+function compileStreamAction(action: { type: AddressRewrite | 'set-priority-class' | 'set-priority-offset'; expression: string }, proxy: Proxy): (ctx: SampleContext, stream: RuleStream) => undefined {
   const parsed = parseSampleExpression(action.expression);
   if ('error' in parsed) throw new Error(parsed.error);
   const sample = compileSample(parsed.expr, options(proxy));
   const kind = action.type;
+  if (kind === 'set-priority-class' || kind === 'set-priority-offset') {
+    return (ctx, stream) => {
+      const value = sample(ctx);
+      const cast = value && castSample(value, 'int');
+      if (cast?.type === 'int') stream.priority(kind, cast.value);
+      return undefined;
+    };
+  }
   const type = kind === 'set-src' || kind === 'set-dst' ? 'addr' : 'int';
-  return (ctx, addresses) => {
+  return (ctx, stream) => {
     const value = sample(ctx);
     const cast = value && castSample(value, type);
-    if (cast) addresses(ctx, kind, cast);
+    if (cast) stream.address(ctx, kind, cast);
     return undefined;
   };
 }
@@ -133,8 +167,8 @@ function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: Samp
     case 'set-src-port':
     case 'set-dst':
     case 'set-dst-port': {
-      const set = compileAddressAction(action, proxy);
-      return (ctx, socket) => set(ctx, socketAddresses(socket));
+      const set = compileStreamAction(action, proxy);
+      return (ctx, socket) => set(ctx, socketStream(socket));
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.
@@ -146,7 +180,7 @@ function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: Samp
 export function compileContentRules(proxy: Proxy): ContentRules | undefined {
   const steps = compileRuleSteps(proxy, 'content', false);
   if (!steps) return undefined;
-  return (socket, inspection) => runSteps(steps, connContext(socket, proxy, inspection), () => sessionCounters(socket), socketAddresses(socket));
+  return (socket, inspection) => runSteps(steps, connContext(socket, proxy, inspection), () => sessionCounters(socket), socketStream(socket));
 }
 
 /** The proxy's `tcp-request session` rules, or undefined when it has none. */
@@ -154,7 +188,7 @@ export function compileSessionRules(proxy: Proxy): SessionRules | undefined {
   const steps = compileRuleSteps(proxy, 'session', true);
   if (!steps) return undefined;
   return (socket, vars) => {
-    const verdict = runSteps(steps, connContext(socket, proxy, { payload: new Uint8Array(0), final: true, vars }), () => sessionCounters(socket), socketAddresses(socket));
+    const verdict = runSteps(steps, connContext(socket, proxy, { payload: new Uint8Array(0), final: true, vars }), () => sessionCounters(socket), socketStream(socket));
     if (verdict === 'accept') countSession(existingSessionCounters(socket));
     return verdict;
   };
@@ -172,9 +206,9 @@ export function compileRuleSteps(proxy: Proxy, phase: 'content' | 'session', fin
 }
 
 /** One pass over the steps: the first verdict, else accept. */
-export function runSteps(steps: readonly RuleStep[], ctx: SampleContext, counters: () => StickCounters, addresses: AddressSetter): ContentVerdict {
+export function runSteps(steps: readonly RuleStep[], ctx: SampleContext, counters: () => StickCounters, stream: RuleStream): ContentVerdict {
   for (const step of steps) {
-    const verdict = step(ctx, counters, addresses);
+    const verdict = step(ctx, counters, stream);
     if (verdict !== undefined) return verdict;
   }
   return 'accept';
@@ -184,10 +218,10 @@ function compileStep(rule: TcpRequestRule, proxy: Proxy, final: boolean): RuleSt
   const act = compileAction(rule, proxy);
   if (!rule.condition) return act;
   const when = compileConditionResult(rule.condition, proxy.acls, options(proxy));
-  return (ctx, counters, addresses) => {
+  return (ctx, counters, stream) => {
     const r = when(ctx);
     if (r === ACL_MISS) return final ? undefined : 'wait';
-    return r === ACL_PASS ? act(ctx, counters, addresses) : undefined;
+    return r === ACL_PASS ? act(ctx, counters, stream) : undefined;
   };
 }
 
@@ -219,9 +253,11 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
     case 'set-src':
     case 'set-src-port':
     case 'set-dst':
-    case 'set-dst-port': {
-      const set = compileAddressAction(action, proxy);
-      return (ctx, _counters, addresses) => set(ctx, addresses);
+    case 'set-dst-port':
+    case 'set-priority-class':
+    case 'set-priority-offset': {
+      const set = compileStreamAction(action, proxy);
+      return (ctx, _counters, stream) => set(ctx, stream);
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.

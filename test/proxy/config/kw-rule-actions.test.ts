@@ -39,6 +39,19 @@ const CASES: Array<[string, string]> = [
   ['http-request set-src', `error detected in frontend 'f' while parsing 'http-request set-src' rule : missing fetch method.`],
   ['http-request set-src src foo', `'http-request set-src' expects either 'if' or 'unless' followed by a condition but found 'foo'.`],
   ['http-request set-dst res.hdr(x)', `error detected in frontend 'f' while parsing 'http-request set-dst' rule : fetch method 'res.hdr(x)' extracts information from 'HTTP response headers', none of which is available here.`],
+  // set-priority-class / set-priority-offset: tcp-request content and http-request only; HAProxy's
+  // message names 'tcp-request' (tcp) or the action (http) where the fetch should be.
+  ['tcp-request content set-priority-class int(1)', ''],
+  ['backend tcp-request content set-priority-offset req.hdr(x) if TRUE', ''],
+  ['http-request set-priority-class req.hdr(x-class)', ''],
+  ['http-request set-priority-offset int(-100) if TRUE', ''],
+  ['tcp-request content set-priority-class', 'missing fetch method'],
+  ['tcp-request content set-priority-class res.hdr(x)', `fetch method 'tcp-request' extracts information from 'HTTP response headers', none of which is available here`],
+  ['tcp-request content set-priority-class int(1) foo', `'tcp-request content set-priority-class' only accepts 'if' or 'unless', in frontend 'f' (got 'foo')`],
+  ['http-request set-priority-class', `error detected in frontend 'f' while parsing 'http-request set-priority-class' rule : missing fetch method.`],
+  ['http-request set-priority-offset res.hdr(x)', `error detected in frontend 'f' while parsing 'http-request set-priority-offset' rule : fetch method 'set-priority-offset' extracts information from 'HTTP response headers', none of which is available here.`],
+  ['http-request set-priority-offset int(1) foo', `'http-request set-priority-offset' expects either 'if' or 'unless' followed by a condition but found 'foo'.`],
+  ['http-request set-priority-class hdr(x),bogus', `error detected in frontend 'f' while parsing 'http-request set-priority-class' rule : unknown converter 'bogus'.`],
 ];
 
 function configOf(line: string): string {
