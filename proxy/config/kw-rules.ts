@@ -520,6 +520,12 @@ function parseCounterAction(action: string, args: readonly string[], fail: (m: s
   return { type: 'sc-set-gpt', counter, ...at, expression: value };
 }
 
+/** `set-log-level <level>|silent` (stream.c stream_parse_set_log_level): a syslog level's name or 'silent'. */
+function isLogLevel(word: string | undefined): word is string {
+  return word !== undefined && ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'].includes(word);
+}
+const LOG_LEVEL_EXPECTED = `expects exactly 1 argument (log level name or 'silent')`;
+
 /** set-var(name) / unset-var(name) / track-sc0..2 / sc-inc-gpc0|1(sc): actions whose name carries an argument. */
 function parseSpecialAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
   const variableAction = parseVariableAction(action, args, fail, ctx, '.');
@@ -539,9 +545,8 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
   if (counterAction !== null) return counterAction;
   if (action === 'set-log-level') {
     const level = args[0];
-    if (level === undefined || !['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'].includes(level)) {
-      return void fail(`'set-log-level' expects a log level.`, 0);
-    }
+    if (!isLogLevel(level)) return void fail(`${LOG_LEVEL_EXPECTED}.`, 0);
+    if (args.length > 1) return void ctx.error(`'${ctx.directive.keyword} set-log-level' expects either 'if' or 'unless' followed by a condition but found '${args[1]}'.`, 2);
     return { type: 'set-log-level', level };
   }
   return null;
@@ -627,8 +632,8 @@ function parseHttpRule(set: RuleSet) {
   };
 }
 
-const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-priority-class', 'set-priority-offset'];
-const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
+const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-priority-class', 'set-priority-offset', 'set-log-level'];
+const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 /**
  * `tcp-request content switch-mode http [proto <name>]` (HAProxy's parse_tcp_switch_stream_mode and
@@ -712,7 +717,11 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
         return ctx.error(parsed.error, parsed.argIndex === undefined ? undefined : parsed.argIndex + 1);
       }
       result = { type: action, expression: parsed.expression };
-    } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, '')) && !action.startsWith('set-priority')) {
+    } else if (action === 'set-log-level' && phase === 'content') {
+      if (!isLogLevel(args[0])) return ctx.error(LOG_LEVEL_EXPECTED, 1);
+      if (args.length > 1) return ctx.error(`'tcp-request ${phase} ${action}' only accepts 'if' or 'unless', ${where} (got '${args[1]}')`, 2);
+      result = { type: 'set-log-level', level: args[0] };
+    } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, '')) && !action.startsWith('set-priority') && action !== 'set-log-level') {
       return ctx.error(`'tcp-request ${phase} ${action}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     } else {
       const hint = action === undefined ? undefined : suggest(action, ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'capture', 'use-service', 'expect-proxy']);
@@ -764,7 +773,7 @@ registerProxyKeywords([
   },
   { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, `expect-proxy layer4` (the connection must start with a PROXY protocol header, read once the rules are done), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-src/set-src-port/set-dst/set-dst-port (the connection\'s addresses, for all it carries: src, dst, the log\'s %ci/%cp/%fi/%fp, option forwardfor, send-proxy, balance source; a server written `0.0.0.0` or without a port connects to the new destination in TCP mode)).', parse: parseTcpRequest('connection') },
   { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var, set-src/set-src-port/set-dst/set-dst-port (the connection\'s addresses, as in connection rules). A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
-  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend\'s http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection\'s addresses; in HTTP mode the request\'s only, as http-request set-src. set-priority-class/set-priority-offset: the stream\'s place in a queue, as in http-request.', parse: parseTcpRequest('content') },
+  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend\'s http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection\'s addresses; in HTTP mode the request\'s only, as http-request set-src. set-priority-class/set-priority-offset: the stream\'s place in a queue, as in http-request. set-log-level <level>|silent: the level of the connection\'s log line (TCP mode) or the request\'s (HTTP mode), or no line.', parse: parseTcpRequest('content') },
   {
     name: 'tcp-request inspect-delay',
     sections: 'nflb',

@@ -569,7 +569,9 @@ export interface TcpRequestRule extends Conditional {
      */
     | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
     /** `set-priority-class|set-priority-offset <expr>` (content rules): where the stream waits in a queue. */
-    | { type: 'set-priority-class' | 'set-priority-offset'; expression: string };
+    | { type: 'set-priority-class' | 'set-priority-offset'; expression: string }
+    /** `set-log-level <level>|silent` (content rules): the stream's log line's level, or no line. */
+    | { type: 'set-log-level'; level: string };
 }
 
 /**

@@ -12,6 +12,7 @@
 import type { Proxy } from '../config/model.ts';
 import { compileRuleSteps, runSteps } from '../tcp/rules.ts';
 import { streamCounters } from '../stick/http.ts';
+import { syslogLevel } from '../runtime/syslog.ts';
 import type { HttpTransaction } from './transaction.ts';
 import type { LocalAnswer } from './rules.ts';
 
@@ -33,6 +34,10 @@ export function compileHttpContentRules(proxy: Proxy, beforeHttp: boolean): Http
       // set-src … rewrite this request's view of the addresses (its stream's, as http-request set-src).
       address: (_ctx, kind, value) => tx.rewriteAddress(kind, value),
       priority: (kind, value) => tx.setPriority(kind, value),
+      logLevel: (level) => {
+        tx.logSilent = level === 'silent';
+        tx.logLevel = level === 'silent' ? undefined : syslogLevel(level);
+      },
     });
     return verdict === 'reject' ? rejected : verdict === 'drop' ? dropped : undefined;
   };

@@ -34,7 +34,7 @@ import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import { StickPersistence } from '../stick/persistence.ts';
 import type { StickRequest } from '../stick/persistence.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
-import { compileConnectionRules, compileContentRules, compileSessionRules, endRefusedSession, streamPriority } from './rules.ts';
+import { compileConnectionRules, compileContentRules, compileSessionRules, endRefusedSession, streamSettings } from './rules.ts';
 import type { ConnectionRules, ContentRules, SessionRules } from './rules.ts';
 import { compileUniqueId } from '../http/unique-id.ts';
 import type { UniqueIdFormat } from '../http/unique-id.ts';
@@ -419,7 +419,7 @@ export class TcpFrontend implements Frontend {
         if ('server' in result && record.server === undefined) backend.release(result.server);
         this.internalError(e, record);
       }
-    }, avoid, ruled ?? stuck, streamPriority(record.client));
+    }, avoid, ruled ?? stuck, streamSettings(record.client)?.priority);
   }
 
   private proxyHeaderOf(record: TcpSessionRecord, make: ProxyHeaderMaker): Buffer {
@@ -873,7 +873,10 @@ export class TcpFrontend implements Frontend {
 /** The plain record of a finished session (the logger, log-format and statistics read it). */
 function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
   const client = r.client;
+  // `tcp-request content set-log-level`: no line (silent), or the line's level.
+  const set = streamSettings(client);
   return {
+    ...(set?.silent ? { silent: true } : set?.logLevel !== undefined ? { logLevel: set.logLevel } : {}),
     frontend: r.frontend, backend: r.backend, server: r.server, socket: client, startedAt: r.acceptedAt, status: 0,
     bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, redispatched: r.redispatched, queued: r.queued, cookieState: '--',
     streamNumber: r.streamNumber, serverSource: r.serverSource,

@@ -23,6 +23,7 @@ import { expectProxyHeader } from '../runtime/proxy-header-reader.ts';
 import { rewriteSocketAddress } from '../runtime/socket-addresses.ts';
 import type { AddressRewrite } from '../runtime/socket-addresses.ts';
 import { setQueuePriority } from '../runtime/backend.ts';
+import { syslogLevel } from '../runtime/syslog.ts';
 import type { QueuePriority } from '../runtime/backend.ts';
 
 /**
@@ -50,19 +51,39 @@ export type RuleStep = (ctx: SampleContext, counters: () => StickCounters, strea
  * request's own view (its stream's addresses: content rules of an HTTP-mode proxy). `ctx` reads
  * the new value after it.
  * `priority`: set-priority-class and set-priority-offset, the stream's place in a queue.
+ * `logLevel`: set-log-level.
  */
 export interface RuleStream {
   address(ctx: SampleContext, kind: AddressRewrite, value: Sample): void;
   priority(kind: 'set-priority-class' | 'set-priority-offset', value: number): void;
+  /** `set-log-level <level>|silent`: how the stream's log line is sent, or that it is not. */
+  logLevel(level: string): void;
 }
 
-/** The queue priority content rules gave each TCP connection (its one stream); none was set while the flag is down. */
-const priorities = new WeakMap<net.Socket, QueuePriority>();
-let anyPriority = false;
+/**
+ * What content rules set on a TCP connection's one stream: its queue priority (set-priority-*),
+ * and for its log line `set-log-level` (silent: none; else the line's syslog level).
+ */
+export interface TcpStreamSettings {
+  priority?: QueuePriority;
+  silent?: boolean;
+  logLevel?: number;
+}
 
-/** The queue priority a TCP connection's content rules set, if any. */
-export function streamPriority(socket: net.Socket): QueuePriority | undefined {
-  return anyPriority ? priorities.get(socket) : undefined;
+/** Each TCP connection's settings; none was set while the flag is down. */
+const settings = new WeakMap<net.Socket, TcpStreamSettings>();
+let anySettings = false;
+
+/** What a TCP connection's content rules set, if anything. */
+export function streamSettings(socket: net.Socket): TcpStreamSettings | undefined {
+  return anySettings ? settings.get(socket) : undefined;
+}
+
+function settingsOf(socket: net.Socket): TcpStreamSettings {
+  let found = settings.get(socket);
+  if (!found) settings.set(socket, (found = {}));
+  anySettings = true;
+  return found;
 }
 
 /** The RuleStream of a connection: its socket's addresses change, and the context's view of them. */
@@ -75,10 +96,13 @@ export function socketStream(socket: net.Socket): RuleStream {
       };
     },
     priority(kind, value) {
-      let priority = priorities.get(socket);
-      if (!priority) priorities.set(socket, (priority = { class: 0, offset: 0 }));
-      anyPriority = true;
-      setQueuePriority(priority, kind, value);
+      const own = settingsOf(socket);
+      setQueuePriority((own.priority ??= { class: 0, offset: 0 }), kind, value);
+    },
+    logLevel(level) {
+      const own = settingsOf(socket);
+      own.silent = level === 'silent';
+      own.logLevel = level === 'silent' ? undefined : syslogLevel(level);
     },
   };
 }
@@ -258,6 +282,10 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
     case 'set-priority-offset': {
       const set = compileStreamAction(action, proxy);
       return (ctx, _counters, stream) => set(ctx, stream);
+    }
+    case 'set-log-level': {
+      const level = action.level;
+      return (_ctx, _counters, stream) => (stream.logLevel(level), undefined);
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.

@@ -1314,7 +1314,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request content",
-   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend's http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection's addresses; in HTTP mode the request's only, as http-request set-src. set-priority-class/set-priority-offset: the stream's place in a queue, as in http-request.",
+   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend's http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection's addresses; in HTTP mode the request's only, as http-request set-src. set-priority-class/set-priority-offset: the stream's place in a queue, as in http-request. set-log-level <level>|silent: the level of the connection's log line (TCP mode) or the request's (HTTP mode), or no line.",
    "status": "supported"
   },
   {
@@ -1816,7 +1816,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request content",
-   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend's http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection's addresses; in HTTP mode the request's only, as http-request set-src. set-priority-class/set-priority-offset: the stream's place in a queue, as in http-request.",
+   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend's http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection's addresses; in HTTP mode the request's only, as http-request set-src. set-priority-class/set-priority-offset: the stream's place in a queue, as in http-request. set-log-level <level>|silent: the level of the connection's log line (TCP mode) or the request's (HTTP mode), or no line.",
    "status": "supported"
   },
   {
@@ -2463,7 +2463,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-request content",
-   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend's http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection's addresses; in HTTP mode the request's only, as http-request set-src. set-priority-class/set-priority-offset: the stream's place in a queue, as in http-request.",
+   "summary": "Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend's http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection's addresses; in HTTP mode the request's only, as http-request set-src. set-priority-class/set-priority-offset: the stream's place in a queue, as in http-request. set-log-level <level>|silent: the level of the connection's log line (TCP mode) or the request's (HTTP mode), or no line.",
    "status": "supported"
   },
   {

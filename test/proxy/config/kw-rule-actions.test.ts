@@ -52,6 +52,16 @@ const CASES: Array<[string, string]> = [
   ['http-request set-priority-offset res.hdr(x)', `error detected in frontend 'f' while parsing 'http-request set-priority-offset' rule : fetch method 'set-priority-offset' extracts information from 'HTTP response headers', none of which is available here.`],
   ['http-request set-priority-offset int(1) foo', `'http-request set-priority-offset' expects either 'if' or 'unless' followed by a condition but found 'foo'.`],
   ['http-request set-priority-class hdr(x),bogus', `error detected in frontend 'f' while parsing 'http-request set-priority-class' rule : unknown converter 'bogus'.`],
+  // set-log-level: tcp-request content, http-request, http-response (and tcp-response) only.
+  ['tcp-request content set-log-level silent', ''],
+  ['backend tcp-request content set-log-level err if TRUE', ''],
+  ['http-response set-log-level debug', ''],
+  ['tcp-request content set-log-level', `expects exactly 1 argument (log level name or 'silent')`],
+  ['tcp-request content set-log-level foo', `expects exactly 1 argument (log level name or 'silent')`],
+  ['tcp-request content set-log-level err foo', `'tcp-request content set-log-level' only accepts 'if' or 'unless', in frontend 'f' (got 'foo')`],
+  ['http-request set-log-level', `error detected in frontend 'f' while parsing 'http-request set-log-level' rule : expects exactly 1 argument (log level name or 'silent').`],
+  ['http-request set-log-level err foo', `'http-request set-log-level' expects either 'if' or 'unless' followed by a condition but found 'foo'.`],
+  ['http-response set-log-level err foo', `'http-response set-log-level' expects either 'if' or 'unless' followed by a condition but found 'foo'.`],
 ];
 
 function configOf(line: string): string {
