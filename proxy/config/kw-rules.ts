@@ -16,7 +16,7 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
-  'add-acl', 'del-acl', 'set-map', 'del-map', 'do-resolve', 'early-hint',
+  'add-acl', 'del-acl', 'set-map', 'del-map', 'do-resolve',
   'send-spoe-group', 'set-mark', 'set-nice',
   'set-tos',
   'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
@@ -77,6 +77,17 @@ function headerAction(type: 'set-header' | 'add-header'): ActionParser {
     const value = logFormatValue(args[1]!, fail, 1, ctx);
     return value && { type, name: args[0]!, value, valueText: args[1]! };
   };
+}
+
+/**
+ * `early-hint <name> <fmt>` (http_act.c parse_http_set_header): a header of the 103 Early Hints
+ * answer this rule and the early-hint rules next to it send (http/rules.ts).
+ */
+function parseEarlyHint(args: readonly string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined {
+  if (args.length < 2 || args[0] === '' || args[1] === '') return void fail('expects exactly 2 arguments.');
+  if (args.length > 2) return void ctx.error(`'http-request early-hint' expects either 'if' or 'unless' followed by a condition but found '${args[2]}'.`, 3);
+  const value = logFormatValue(args[1]!, fail, 1, ctx);
+  return value && { type: 'early-hint', name: args[0]!, value, valueText: args[1]! };
 }
 
 function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' | 'set-method'): ActionParser {
@@ -193,6 +204,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     parse: (args, fail, ctx) => parseRedirect(args, fail, ctx, 'log-format'),
   },
   'set-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: headerAction('set-header') },
+  'early-hint': { sets: ['http-request'], parse: parseEarlyHint },
   'add-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: headerAction('add-header') },
   'del-header': {
     sets: ['http-request', 'http-response', 'http-after-response'],
@@ -761,7 +773,7 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), early-hint <name> <fmt> (early-hint rules next to each other send one 103 Early Hints answer with their headers to an HTTP/1.1 client at once; HTTP/1.0 clients get none, nor, in Loadstar, HTTP/2 ones), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {

@@ -479,6 +479,8 @@ export type RedirectKind = 'location' | 'prefix' | 'scheme';
 export type HttpAction =
   | { type: 'redirect'; kind: RedirectKind; value: LogFormatToken[]; valueText: string; code: number; dropQuery: boolean; appendSlash: boolean; setCookie?: string; clearCookie?: string; /** `ignore-empty`: the rule is skipped when its location or prefix comes out empty. */ ignoreEmpty?: boolean }
   | { type: 'set-header' | 'add-header'; name: string; value: LogFormatToken[]; valueText: string }
+  /** `http-request early-hint <name> <fmt>`: a header of a 103 Early Hints answer (the early-hint rules next to each other send one). */
+  | { type: 'early-hint'; name: string; value: LogFormatToken[]; valueText: string }
   | { type: 'del-header'; name: string; method?: string }
   | { type: 'replace-header' | 'replace-value'; name: string; regex: string; replacement: LogFormatToken[]; replacementText: string }
   | { type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' | 'set-method'; value: LogFormatToken[]; valueText: string }

@@ -380,6 +380,24 @@ export class HttpTransaction implements ServerSession {
     return this.client.frontend;
   }
 
+  /** http-request early-hint: the headers (name, value, …) of the 103 Early Hints answer the next sendEarlyHints() sends. */
+  earlyHints: string[] | undefined = undefined;
+
+  /**
+   * The 103 Early Hints answer of a run of early-hint rules (HAProxy's http_action_early_hint): sent
+   * at once, before the final answer, as HAProxy forwards it; nothing when no rule of the run added a header.
+   */
+  sendEarlyHints(): void {
+    const headers = this.earlyHints;
+    if (!headers) return;
+    this.earlyHints = undefined;
+    // Counted in %B as a relayed interim answer is (htx-size.ts).
+    this.headBytesOut += htxHeadSize(HTX_VERSION, '103', 'Early Hints', headers);
+    const head = serializeHead('HTTP/1.1 103 Early Hints', headers);
+    const adjust = this.frontend.caseAdjust;
+    this.writeClient(adjust ? adjustHeadCase(head, adjust) : head);
+  }
+
   /** set-priority-class / set-priority-offset: where this request waits in a queue (undefined: class 0, offset 0). */
   priority: QueuePriority | undefined = undefined;
 

@@ -62,6 +62,11 @@ const CASES: Array<[string, string]> = [
   ['http-request set-log-level', `error detected in frontend 'f' while parsing 'http-request set-log-level' rule : expects exactly 1 argument (log level name or 'silent').`],
   ['http-request set-log-level err foo', `'http-request set-log-level' expects either 'if' or 'unless' followed by a condition but found 'foo'.`],
   ['http-response set-log-level err foo', `'http-response set-log-level' expects either 'if' or 'unless' followed by a condition but found 'foo'.`],
+  // early-hint: http-request only.
+  ['http-request early-hint Link "</a.css>; rel=preload"', ''],
+  ['backend http-request early-hint Link %[path]', ''],
+  ['http-request early-hint link', `error detected in frontend 'f' while parsing 'http-request early-hint' rule : expects exactly 2 arguments.`],
+  ['http-request early-hint link a b', `'http-request early-hint' expects either 'if' or 'unless' followed by a condition but found 'b'.`],
 ];
 
 function configOf(line: string): string {
