@@ -19,7 +19,7 @@ const HAPROXY_HTTP_ACTIONS = [
   'add-acl', 'del-acl', 'set-map', 'del-map', 'do-resolve',
   'send-spoe-group', 'set-mark', 'set-nice',
   'set-tos',
-  'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
+  'set-bandwidth-limit', 'ot-group',
   'set-map', 'set-log-level',
 ];
 
@@ -328,6 +328,18 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   'set-priority-class': { sets: ['http-request'], parse: addressAction('set-priority-class') },
   'set-priority-offset': { sets: ['http-request'], parse: addressAction('set-priority-offset') },
   'normalize-uri': { sets: ['http-request'], parse: parseNormalizeUri },
+  /**
+   * `wait-for-handshake` (ssl_sock.c ssl_parse_wait_for_hs): HAProxy holds a request that came in
+   * TLS 1.3 early data (0-RTT) until the handshake is over. Node's TLS server never accepts early
+   * data, so every request already comes after its handshake: the rule has nothing to wait for.
+   */
+  'wait-for-handshake': {
+    sets: ['http-request'],
+    parse(args, _fail, ctx) {
+      if (args.length > 0) return void ctx.error(`'http-request wait-for-handshake' expects either 'if' or 'unless' followed by a condition but found '${args[0]}'.`, 1);
+      return { type: 'wait-for-handshake' };
+    },
+  },
   'strict-mode': {
     sets: ['http-request', 'http-response', 'http-after-response'],
     parse(args, fail, ctx) {
@@ -773,7 +785,7 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), early-hint <name> <fmt> (early-hint rules next to each other send one 103 Early Hints answer with their headers to an HTTP/1.1 client at once; HTTP/1.0 clients get none, nor, in Loadstar, HTTP/2 ones), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), early-hint <name> <fmt> (early-hint rules next to each other send one 103 Early Hints answer with their headers to an HTTP/1.1 client at once; HTTP/1.0 clients get none, nor, in Loadstar, HTTP/2 ones), wait-for-handshake (accepted, no effect: HAProxy holds requests that came in TLS 1.3 early data until the handshake ends; Node never accepts early data, so a request always comes after its handshake), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…).', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {

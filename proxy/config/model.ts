@@ -521,6 +521,8 @@ export type HttpAction =
   | { type: 'set-log-level'; level: string }
   /** `strict-mode on|off`: whether a failed rewrite stops the exchange in HAProxy; Loadstar's rewrites never fail, so it changes nothing. */
   | { type: 'strict-mode'; on: boolean }
+  /** `http-request wait-for-handshake`: no effect (Node's TLS never takes 0-RTT early data; kw-rules.ts). */
+  | { type: 'wait-for-handshake' }
   /** `normalize-uri <normalizer> [full|strict]`: the request target rewritten (proxy/http/uri-normalizer.ts). */
   | { type: 'normalize-uri'; normalizer: UriNormalizer }
   /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */

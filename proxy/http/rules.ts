@@ -173,6 +173,7 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       };
     }
     case 'strict-mode':
+    case 'wait-for-handshake':
       return () => 'continue';
     case 'normalize-uri': {
       const normalizer = action.normalizer;

@@ -67,6 +67,11 @@ const CASES: Array<[string, string]> = [
   ['backend http-request early-hint Link %[path]', ''],
   ['http-request early-hint link', `error detected in frontend 'f' while parsing 'http-request early-hint' rule : expects exactly 2 arguments.`],
   ['http-request early-hint link a b', `'http-request early-hint' expects either 'if' or 'unless' followed by a condition but found 'b'.`],
+  // wait-for-handshake: http-request only, no argument, frontends and backends alike.
+  ['http-request wait-for-handshake', ''],
+  ['http-request wait-for-handshake if TRUE', ''],
+  ['backend http-request wait-for-handshake', ''],
+  ['http-request wait-for-handshake foo', `'http-request wait-for-handshake' expects either 'if' or 'unless' followed by a condition but found 'foo'.`],
 ];
 
 function configOf(line: string): string {
