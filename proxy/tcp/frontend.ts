@@ -876,7 +876,7 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
   // `tcp-request content set-log-level`: no line (silent), or the line's level.
   const set = streamSettings(client);
   return {
-    ...(set?.silent ? { silent: true } : set?.logLevel !== undefined ? { logLevel: set.logLevel } : {}),
+    silent: set?.silent, logLevel: set?.logLevel,
     frontend: r.frontend, backend: r.backend, server: r.server, socket: client, startedAt: r.acceptedAt, status: 0,
     bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, redispatched: r.redispatched, queued: r.queued, cookieState: '--',
     streamNumber: r.streamNumber, serverSource: r.serverSource,
