@@ -37,6 +37,7 @@ import { handshakeStartOf } from './tls/handshake-time.ts';
 import { HANDSHAKE_FAILURES } from './tls/handshake-failures.ts';
 import { PROXY_HEADER_ERROR_CODES } from './runtime/proxy-protocol.ts';
 import { inheritProxyAddresses, proxyHeaderExpected, receiveProxyHeader } from './runtime/proxy-header-reader.ts';
+import { inheritRewrittenAddresses } from './runtime/socket-addresses.ts';
 import { backendServerTls } from './tls/server-tls.ts';
 import type { ServerTls } from './tls/server-tls.ts';
 import { SslConns } from './tls/ssl-conns.ts';
@@ -648,8 +649,12 @@ export class Engine {
 
   private accept(listener: Listener, socket: net.Socket): void {
     if (this.stopping) return void socket.destroy();
-    // A TLS connection over one that sent a PROXY header speaks for the header's addresses too.
-    if ((socket as { encrypted?: boolean }).encrypted && listener.bind.acceptProxy) inheritProxyAddresses(socket);
+    if ((socket as { encrypted?: boolean }).encrypted) {
+      // A TLS connection over one whose addresses a tcp-request connection rule rewrote (set-src …)
+      // speaks for them too, and for a PROXY header's addresses, which come after the rules.
+      inheritRewrittenAddresses(socket);
+      if (listener.bind.acceptProxy) inheritProxyAddresses(socket);
+    }
     const frontend = listener.frontend;
     const limiter = this.limiterFor(listener);
     limiter.admit(socket, () => {

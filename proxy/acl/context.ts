@@ -329,6 +329,8 @@ export interface SampleContext {
   /** Server chosen (srv_name, srv_id, %s). */
   readonly serverName?: string;
   readonly serverId?: number;
+  /** The stream's queue priority (set-priority-class / set-priority-offset): prio_class, prio_offset; absent: 0 and 0. */
+  readonly priority?: { readonly class: number; readonly offset: number };
   /** unique-id when already generated (else hooks.uniqueId is asked). */
   readonly uniqueId?: string;
   /** The stick counters sc0..sc2 of the stream: what the engine's stickCounter hook reads for sc*_ fetches. */

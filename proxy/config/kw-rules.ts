@@ -2,7 +2,7 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition, logFormatFilesExist } from './conditions.ts';
-import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName } from '../acl/index.ts';
+import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName, sourceNames } from '../acl/index.ts';
 import type { Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
@@ -16,10 +16,10 @@ type ActionParser = (args: readonly string[], fail: (message: string, argIndex?:
 
 /** Actions HAProxy 2.6 has for http rules that Loadstar does not implement: rejected by name. */
 const HAPROXY_HTTP_ACTIONS = [
-  'do-resolve', 'early-hint',
+  'do-resolve',
   'send-spoe-group', 'set-mark', 'set-nice',
-  'set-priority-class', 'set-priority-offset', 'set-tos',
-  'wait-for-handshake', 'set-bandwidth-limit', 'ot-group',
+  'set-tos',
+  'set-bandwidth-limit', 'ot-group',
   'set-log-level',
 ];
 
@@ -105,6 +105,17 @@ function headerAction(type: 'set-header' | 'add-header'): ActionParser {
     const value = logFormatValue(args[1]!, fail, 1, ctx);
     return value && { type, name: args[0]!, value, valueText: args[1]! };
   };
+}
+
+/**
+ * `early-hint <name> <fmt>` (http_act.c parse_http_set_header): a header of the 103 Early Hints
+ * answer this rule and the early-hint rules next to it send (http/rules.ts).
+ */
+function parseEarlyHint(args: readonly string[], fail: (message: string, argIndex?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined {
+  if (args.length < 2 || args[0] === '' || args[1] === '') return void fail('expects exactly 2 arguments.');
+  if (args.length > 2) return void ctx.error(`'http-request early-hint' expects either 'if' or 'unless' followed by a condition but found '${args[2]}'.`, 3);
+  const value = logFormatValue(args[1]!, fail, 1, ctx);
+  return value && { type: 'early-hint', name: args[0]!, value, valueText: args[1]! };
 }
 
 function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' | 'set-method'): ActionParser {
@@ -235,6 +246,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     parse: (args, fail, ctx) => parseRedirect(args, fail, ctx, 'log-format'),
   },
   'set-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: headerAction('set-header') },
+  'early-hint': { sets: ['http-request'], parse: parseEarlyHint },
   'add-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: headerAction('add-header') },
   'del-header': {
     sets: ['http-request', 'http-response', 'http-after-response'],
@@ -355,7 +367,21 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   'set-src-port': { sets: ['http-request'], parse: addressAction('set-src-port') },
   'set-dst': { sets: ['http-request'], parse: addressAction('set-dst') },
   'set-dst-port': { sets: ['http-request'], parse: addressAction('set-dst-port') },
+  'set-priority-class': { sets: ['http-request'], parse: addressAction('set-priority-class') },
+  'set-priority-offset': { sets: ['http-request'], parse: addressAction('set-priority-offset') },
   'normalize-uri': { sets: ['http-request'], parse: parseNormalizeUri },
+  /**
+   * `wait-for-handshake` (ssl_sock.c ssl_parse_wait_for_hs): HAProxy holds a request that came in
+   * TLS 1.3 early data (0-RTT) until the handshake is over. Node's TLS server never accepts early
+   * data, so every request already comes after its handshake: the rule has nothing to wait for.
+   */
+  'wait-for-handshake': {
+    sets: ['http-request'],
+    parse(args, _fail, ctx) {
+      if (args.length > 0) return void ctx.error(`'http-request wait-for-handshake' expects either 'if' or 'unless' followed by a condition but found '${args[0]}'.`, 1);
+      return { type: 'wait-for-handshake' };
+    },
+  },
   'strict-mode': {
     sets: ['http-request', 'http-response', 'http-after-response'],
     parse(args, fail, ctx) {
@@ -409,13 +435,34 @@ function parseNormalizeUri(args: readonly string[], fail: (m: string, i?: number
   return { type: 'normalize-uri', normalizer: (option ? `${name} ${option}` : name) as UriNormalizer };
 }
 
-/** `set-src|set-src-port|set-dst|set-dst-port <expr>` */
-function addressAction(type: 'set-src' | 'set-src-port' | 'set-dst' | 'set-dst-port'): ActionParser {
-  return (args, fail) => {
-    if (args.length !== 1) return void fail('expects exactly 1 argument.');
-    const sample = parseSampleExpression(args[0]!);
-    if ('error' in sample) return void fail(sample.error, 0);
-    return { type, expression: args[0]! };
+/**
+ * The expression of `set-src|set-src-port|set-dst|set-dst-port <expr>` in http-request and
+ * tcp-request rules (tcp_act.c tcp_parse_set_src_dst): one word, whose fetch must be usable where
+ * the proxy reads request headers (HAProxy checks that for every phase, so `hdr()` passes even in
+ * a connection rule, where it finds nothing); an error message and where otherwise. The same
+ * for set-priority-class and set-priority-offset (queue.c parse_set_priority_class), whose message
+ * names the word HAProxy has at hand instead of the expression (`named`: 'tcp-request', or the action).
+ */
+function addressExpression(args: readonly string[], ctx: ProxyDirectiveContext, named?: string): { expression: string } | { error: string; argIndex?: number; extra?: true } {
+  const text = args[0];
+  if (text === undefined) return { error: 'missing fetch method' };
+  const sample = parseSampleExpression(text);
+  if ('error' in sample) return { error: sample.error, argIndex: 0 };
+  if (args.length > 1) return { error: args[1]!, argIndex: 1, extra: true };
+  const fetch = sample.expr.fetch;
+  const frontend = ctx.kind !== 'backend' && fetchUsableAt(fetch, 'frontend-http-request');
+  const backend = ctx.kind !== 'frontend' && fetchUsableAt(fetch, 'backend-http-request');
+  if (!frontend && !backend) return { error: `fetch method '${named ?? text}' extracts information from '${sourceNames(fetch.sources)}', none of which is available here`, argIndex: 0 };
+  return { expression: text };
+}
+
+/** `http-request set-src|set-src-port|set-dst|set-dst-port|set-priority-class|set-priority-offset <expr>` */
+function addressAction(type: 'set-src' | 'set-src-port' | 'set-dst' | 'set-dst-port' | 'set-priority-class' | 'set-priority-offset'): ActionParser {
+  return (args, fail, ctx) => {
+    const parsed = addressExpression(args, ctx, type.startsWith('set-priority') ? type : undefined);
+    if ('expression' in parsed) return { type, expression: parsed.expression };
+    if (parsed.extra) return void ctx.error(`'http-request ${type}' expects either 'if' or 'unless' followed by a condition but found '${parsed.error}'.`, 2);
+    return void fail(`${parsed.error}.`, parsed.argIndex);
   };
 }
 
@@ -539,6 +586,12 @@ function parseCounterAction(action: string, args: readonly string[], fail: (m: s
   return { type: 'sc-set-gpt', counter, ...at, expression: value };
 }
 
+/** `set-log-level <level>|silent` (stream.c stream_parse_set_log_level): a syslog level's name or 'silent'. */
+function isLogLevel(word: string | undefined): word is string {
+  return word !== undefined && ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'].includes(word);
+}
+const LOG_LEVEL_EXPECTED = `expects exactly 1 argument (log level name or 'silent')`;
+
 /** set-var(name) / unset-var(name) / track-sc0..2 / sc-inc-gpc0|1(sc): actions whose name carries an argument. */
 function parseSpecialAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {
   const variableAction = parseVariableAction(action, args, fail, ctx, '.');
@@ -560,9 +613,8 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
   if (mapAction !== null) return mapAction;
   if (action === 'set-log-level') {
     const level = args[0];
-    if (level === undefined || !['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'].includes(level)) {
-      return void fail(`'set-log-level' expects a log level.`, 0);
-    }
+    if (!isLogLevel(level)) return void fail(`${LOG_LEVEL_EXPECTED}.`, 0);
+    if (args.length > 1) return void ctx.error(`'${ctx.directive.keyword} set-log-level' expects either 'if' or 'unless' followed by a condition but found '${args[1]}'.`, 2);
     return { type: 'set-log-level', level };
   }
   return null;
@@ -649,8 +701,8 @@ function parseHttpRule(set: RuleSet) {
   };
 }
 
-const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http'];
-const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-log-level', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
+const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-priority-class', 'set-priority-offset', 'set-log-level'];
+const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 /**
  * `tcp-request content switch-mode http [proto <name>]` (HAProxy's parse_tcp_switch_stream_mode and
@@ -726,7 +778,19 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       result = parsed;
     } else if (action === 'switch-mode') {
       return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.filter((a) => a !== 'switch-mode http').map((a) => `'${a}'`).join(', ')} ${where} (got '${action}').`, 0);
-    } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
+    } else if (action === 'set-src' || action === 'set-src-port' || action === 'set-dst' || action === 'set-dst-port'
+      || ((action === 'set-priority-class' || action === 'set-priority-offset') && phase === 'content')) {
+      const parsed = addressExpression(args, ctx, action.startsWith('set-priority') ? 'tcp-request' : undefined);
+      if (!('expression' in parsed)) {
+        if (parsed.extra) return ctx.error(`'tcp-request ${phase} ${action}' only accepts 'if' or 'unless', ${where} (got '${parsed.error}')`, 2);
+        return ctx.error(parsed.error, parsed.argIndex === undefined ? undefined : parsed.argIndex + 1);
+      }
+      result = { type: action, expression: parsed.expression };
+    } else if (action === 'set-log-level' && phase === 'content') {
+      if (!isLogLevel(args[0])) return ctx.error(LOG_LEVEL_EXPECTED, 1);
+      if (args.length > 1) return ctx.error(`'tcp-request ${phase} ${action}' only accepts 'if' or 'unless', ${where} (got '${args[1]}')`, 2);
+      result = { type: 'set-log-level', level: args[0] };
+    } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, '')) && !action.startsWith('set-priority') && action !== 'set-log-level') {
       return ctx.error(`'tcp-request ${phase} ${action}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     } else {
       const hint = action === undefined ? undefined : suggest(action, ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'capture', 'use-service', 'expect-proxy']);
@@ -766,7 +830,7 @@ registerProxyKeywords([
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });
     },
   },
-  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…). set-map(<file>) <key> <value>, del-map(<file>) <key>, add-acl(<file>) <key>, del-acl(<file>) <key> (log-format key and value) change the in-memory entries of a map or -f pattern file the configuration reads, seen at once by map converters and ACLs (and the runtime API); a reload reads the files again.', parse: parseHttpRule('http-request') },
+  { name: 'http-request', sections: 'nflb', status: ENGINE, summary: 'Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy\'s <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar\'s rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log\'s %ci/%cp/%fi/%fp and option forwardfor see), early-hint <name> <fmt> (early-hint rules next to each other send one 103 Early Hints answer with their headers to an HTTP/1.1 client at once; HTTP/1.0 clients get none, nor, in Loadstar, HTTP/2 ones), wait-for-handshake (accepted, no effect: HAProxy holds requests that came in TLS 1.3 early data until the handshake ends; Node never accepts early data, so a request always comes after its handshake), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…). set-map(<file>) <key> <value>, del-map(<file>) <key>, add-acl(<file>) <key>, del-acl(<file>) <key> (log-format key and value) change the in-memory entries of a map or -f pattern file the configuration reads, seen at once by map converters and ACLs (and the runtime API); a reload reads the files again.', parse: parseHttpRule('http-request') },
   { name: 'http-response', sections: 'nflb', status: ENGINE, summary: 'Response rules: set/add/del/replace-header, replace-value, set-status, set-var, set-var-fmt (with conditions), set-log-level, cache-store (stores a cacheable 200 answer to a GET in the named cache), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), capture … id, allow, deny (502 unless a status is given), return, redirect (the answer replaces the server\'s; the server connection is closed), strict-mode (no effect: Loadstar\'s rewrites never fail), set-map/del-map/add-acl/del-acl (as in http-request).', parse: parseHttpRule('http-response') },
   { name: 'http-after-response', sections: 'nflb', status: ENGINE, summary: 'Rules applied to every response, including Loadstar\'s own.', parse: parseHttpRule('http-after-response') },
   {
@@ -776,9 +840,9 @@ registerProxyKeywords([
     summary: 'Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy\'s http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).',
     parse: parseRedirectDirective,
   },
-  { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, `expect-proxy layer4` (the connection must start with a PROXY protocol header, read once the rules are done), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>)).', parse: parseTcpRequest('connection') },
-  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var. A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
-  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend\'s http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen.', parse: parseTcpRequest('content') },
+  { name: 'tcp-request connection', sections: 'nfl', status: ENGINE, summary: 'Rules on a new connection before any data (accept, reject, `expect-proxy layer4` (the connection must start with a PROXY protocol header, read once the rules are done), track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-src/set-src-port/set-dst/set-dst-port (the connection\'s addresses, for all it carries: src, dst, the log\'s %ci/%cp/%fi/%fp, option forwardfor, send-proxy, balance source; a server written `0.0.0.0` or without a port connects to the new destination in TCP mode)).', parse: parseTcpRequest('connection') },
+  { name: 'tcp-request session', sections: 'nfl', status: ENGINE, summary: 'Rules once the session is set up (after the TLS handshake), once per connection: accept, reject, silent-drop, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), set-var/set-var-fmt/unset-var, set-src/set-src-port/set-dst/set-dst-port (the connection\'s addresses, as in connection rules). A refused connection is closed (silent-drop: reset) and not logged.', parse: parseTcpRequest('session') },
+  { name: 'tcp-request content', sections: 'nflb', status: ENGINE, summary: 'Rules on the first bytes of content (e.g. SNI routing); in HTTP mode, on each request once its head is parsed (reject closes the connection without an answer). `switch-mode http [proto h1|h2]` in a frontend: the connection goes on as HTTP from that rule (the frontend\'s http-request rules, option forwardfor and use_backend then apply to each request); a TCP frontend whose backend is `mode http` is upgraded the same way when the backend is chosen. set-src/set-src-port/set-dst/set-dst-port: in TCP mode the connection\'s addresses; in HTTP mode the request\'s only, as http-request set-src. set-priority-class/set-priority-offset: the stream\'s place in a queue, as in http-request. set-log-level <level>|silent: the level of the connection\'s log line (TCP mode) or the request\'s (HTTP mode), or no line.', parse: parseTcpRequest('content') },
   {
     name: 'tcp-request inspect-delay',
     sections: 'nflb',

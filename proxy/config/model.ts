@@ -497,6 +497,8 @@ export type RedirectKind = 'location' | 'prefix' | 'scheme';
 export type HttpAction =
   | { type: 'redirect'; kind: RedirectKind; value: LogFormatToken[]; valueText: string; code: number; dropQuery: boolean; appendSlash: boolean; setCookie?: string; clearCookie?: string; /** `ignore-empty`: the rule is skipped when its location or prefix comes out empty. */ ignoreEmpty?: boolean }
   | { type: 'set-header' | 'add-header'; name: string; value: LogFormatToken[]; valueText: string }
+  /** `http-request early-hint <name> <fmt>`: a header of a 103 Early Hints answer (the early-hint rules next to each other send one). */
+  | { type: 'early-hint'; name: string; value: LogFormatToken[]; valueText: string }
   | { type: 'del-header'; name: string; method?: string }
   | { type: 'replace-header' | 'replace-value'; name: string; regex: string; replacement: LogFormatToken[]; replacementText: string }
   | { type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' | 'set-method'; value: LogFormatToken[]; valueText: string }
@@ -537,6 +539,8 @@ export type HttpAction =
   | { type: 'set-log-level'; level: string }
   /** `strict-mode on|off`: whether a failed rewrite stops the exchange in HAProxy; Loadstar's rewrites never fail, so it changes nothing. */
   | { type: 'strict-mode'; on: boolean }
+  /** `http-request wait-for-handshake`: no effect (Node's TLS never takes 0-RTT early data; kw-rules.ts). */
+  | { type: 'wait-for-handshake' }
   /** `normalize-uri <normalizer> [full|strict]`: the request target rewritten (proxy/http/uri-normalizer.ts). */
   | { type: 'normalize-uri'; normalizer: UriNormalizer }
   /** `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): this request's view of its connection's addresses. */
@@ -546,6 +550,8 @@ export type HttpAction =
    * the in-memory entries of the map or pattern file named as written (acl/pattern-ref.ts), key and value log-format.
    */
   | { type: 'set-map' | 'del-map' | 'add-acl' | 'del-acl'; file: string; key: LogFormatToken[]; keyText: string; value?: LogFormatToken[]; valueText?: string }
+  /** `set-priority-class|set-priority-offset <expr>`: where the request waits in a queue (runtime/backend.ts QueuePriority). */
+  | { type: 'set-priority-class' | 'set-priority-offset'; expression: string }
   /** `id`: the frontend's capture slot it fills; a `len` rule of a frontend declares its own slot (its id is set then). */
   | { type: 'capture'; expression: string; len?: number; id?: number };
 
@@ -583,7 +589,16 @@ export interface TcpRequestRule extends Conditional {
     /** `switch-mode http [proto h1|h2]` (content rules of a frontend): the connection goes on as HTTP from this rule on; `proto` absent: HTTP/1, or HTTP/2 on its preface. */
     | { type: 'switch-mode'; proto?: 'h1' | 'h2' }
     | { type: 'sc-inc-gpc'; index: number; counter: 0 | 1 | 2; array?: true }
-    | { type: 'sc-set-gpt'; counter: 0 | 1 | 2; index?: number; value?: number; expression?: string };
+    | { type: 'sc-set-gpt'; counter: 0 | 1 | 2; index?: number; value?: number; expression?: string }
+    /**
+     * `set-src|set-dst <expr>` (an address), `set-src-port|set-dst-port <expr>` (a port): the
+     * connection's addresses (connection and session rules, every rule in TCP mode), an HTTP request's (content rules in HTTP mode).
+     */
+    | { type: 'set-src' | 'set-dst' | 'set-src-port' | 'set-dst-port'; expression: string }
+    /** `set-priority-class|set-priority-offset <expr>` (content rules): where the stream waits in a queue. */
+    | { type: 'set-priority-class' | 'set-priority-offset'; expression: string }
+    /** `set-log-level <level>|silent` (content rules): the stream's log line's level, or no line. */
+    | { type: 'set-log-level'; level: string };
 }
 
 /**

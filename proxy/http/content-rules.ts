@@ -6,11 +6,13 @@
  * stick counters nor logged with its line), a backend's once switching chose
  * it (AN_REQ_INSPECT_BE, before its http-request rules). The rules are the TCP
  * engine's (proxy/tcp/rules.ts); their track-sc actions track the exchange's
- * stream counters, as http-request track-sc does.
+ * stream counters, as http-request track-sc does; their set-src, set-dst … change
+ * the request's addresses, as http-request set-src does.
  */
 import type { Proxy } from '../config/model.ts';
 import { compileRuleSteps, runSteps } from '../tcp/rules.ts';
 import { streamCounters } from '../stick/http.ts';
+import { syslogLevel } from '../runtime/syslog.ts';
 import type { HttpTransaction } from './transaction.ts';
 import type { LocalAnswer } from './rules.ts';
 
@@ -28,7 +30,15 @@ export function compileHttpContentRules(proxy: Proxy, beforeHttp: boolean): Http
   const rejected: LocalAnswer = { response: Buffer.alloc(0), status: -1, termination: 'PR', kind: 'denied', drop: 'close', beforeHttp };
   const dropped: LocalAnswer = { ...rejected, drop: 'reset' };
   return (tx) => {
-    const verdict = runSteps(steps, tx.sampleContext(), () => streamCounters(tx));
+    const verdict = runSteps(steps, tx.sampleContext(), () => streamCounters(tx), {
+      // set-src … rewrite this request's view of the addresses (its stream's, as http-request set-src).
+      address: (_ctx, kind, value) => tx.rewriteAddress(kind, value),
+      priority: (kind, value) => tx.setPriority(kind, value),
+      logLevel: (level) => {
+        tx.logSilent = level === 'silent';
+        tx.logLevel = level === 'silent' ? undefined : syslogLevel(level);
+      },
+    });
     return verdict === 'reject' ? rejected : verdict === 'drop' ? dropped : undefined;
   };
 }

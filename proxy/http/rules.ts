@@ -85,10 +85,13 @@ type RequestStep = (tx: HttpTransaction) => RuleOutcome;
 type ResponseStep = (tx: HttpTransaction, head: ResponseHead) => LocalAnswer | 'stop' | { readonly waitForBody: BodyWait } | undefined;
 
 export function compileRequestRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep[] {
-  return rules.map((rule) => {
+  return rules.map((rule, i) => {
     const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
     const act = compileRequestAction(rule.action, proxy, errorResponse);
-    return when ? (tx) => (when(tx) ? act(tx) : 'continue') : act;
+    const step: RequestStep = when ? (tx) => (when(tx) ? act(tx) : 'continue') : act;
+    // The last of early-hint rules next to each other sends the 103 they made, whatever its condition.
+    if (rule.action.type !== 'early-hint' || rules[i + 1]?.action.type === 'early-hint') return step;
+    return (tx) => (step(tx), tx.sendEarlyHints(), 'continue');
   });
 }
 
@@ -123,6 +126,16 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       return action.type === 'set-header'
         ? (tx) => (setHeader(tx.request.headers, name, value(tx)), 'continue')
         : (tx) => (tx.request.headers.push(name, value(tx)), 'continue');
+    }
+    case 'early-hint': {
+      // HTTP/1.1 clients only (HAProxy's HTTP_MSGF_VER_11); the header name goes out in lower case, as HTX has it.
+      const value = compileTxFormat(action.value);
+      const name = action.name.toLowerCase();
+      return (tx) => {
+        const r = tx.request;
+        if (r.versionMajor === 1 && r.versionMinor >= 1) (tx.earlyHints ??= []).push(name, value(tx));
+        return 'continue';
+      };
     }
     case 'del-header':
       return (tx) => (deleteHeader(tx.request.headers, action.name), 'continue');
@@ -160,6 +173,7 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       };
     }
     case 'strict-mode':
+    case 'wait-for-handshake':
       return () => 'continue';
     case 'normalize-uri': {
       const normalizer = action.normalizer;
@@ -245,6 +259,20 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         const value = sample(tx.sampleContext());
         const cast = value && castSample(value, type);
         if (cast) tx.rewriteAddress(kind, cast);
+        return 'continue';
+      };
+    }
+    case 'set-priority-class':
+    case 'set-priority-offset': {
+      const parsed = parseSampleExpression(action.expression);
+      if ('error' in parsed) throw new Error(parsed.error);
+      const sample = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name });
+      const kind = action.type;
+      return (tx) => {
+        // A value that is no integer leaves the priority as it was (sample_fetch_as_type fails).
+        const value = sample(tx.sampleContext());
+        const cast = value && castSample(value, 'int');
+        if (cast?.type === 'int') tx.setPriority(kind, cast.value);
         return 'continue';
       };
     }

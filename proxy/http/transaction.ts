@@ -24,7 +24,8 @@ import type { BodyWaitDecision, Decision, HttpBackend, HttpFrontend } from './fr
 import { streamAcceptDate } from './frontend.ts';
 import { h2StreamAccept } from './stream-times.ts';
 import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
-import type { QueuePositions } from '../runtime/backend.ts';
+import type { QueuePositions, QueuePriority } from '../runtime/backend.ts';
+import { setQueuePriority } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestBodyRoom, requestHtxUsage } from './htx-size.ts';
@@ -372,6 +373,7 @@ export class HttpTransaction implements ServerSession {
       get serverName() { return tx.server?.name; },
       get serverId() { return tx.server?.id; },
       get bc() { return tx.serverConnection(); },
+      get priority() { return tx.priority; },
       get uniqueId() { return tx.uniqueId(); },
       get stick() { return streamCounters(tx); },
     };
@@ -380,6 +382,31 @@ export class HttpTransaction implements ServerSession {
 
   get frontend() {
     return this.client.frontend;
+  }
+
+  /** http-request early-hint: the headers (name, value, …) of the 103 Early Hints answer the next sendEarlyHints() sends. */
+  earlyHints: string[] | undefined = undefined;
+
+  /**
+   * The 103 Early Hints answer of a run of early-hint rules (HAProxy's http_action_early_hint): sent
+   * at once, before the final answer, as HAProxy forwards it; nothing when no rule of the run added a header.
+   */
+  sendEarlyHints(): void {
+    const headers = this.earlyHints;
+    if (!headers) return;
+    this.earlyHints = undefined;
+    // Counted in %B as a relayed interim answer is (htx-size.ts).
+    this.headBytesOut += htxHeadSize(HTX_VERSION, '103', 'Early Hints', headers);
+    const head = serializeHead('HTTP/1.1 103 Early Hints', headers);
+    const adjust = this.frontend.caseAdjust;
+    this.writeClient(adjust ? adjustHeadCase(head, adjust) : head);
+  }
+
+  /** set-priority-class / set-priority-offset: where this request waits in a queue (undefined: class 0, offset 0). */
+  priority: QueuePriority | undefined = undefined;
+
+  setPriority(kind: 'set-priority-class' | 'set-priority-offset', value: number): void {
+    setQueuePriority((this.priority ??= { class: 0, offset: 0 }), kind, value);
   }
 
   /** http-request set-src / set-dst … changed this request's view of its connection's addresses. */
@@ -697,7 +724,7 @@ export class HttpTransaction implements ServerSession {
       } catch (e) {
         this.internalError(e);
       }
-    }, avoid, forced);
+    }, avoid, forced, this.priority);
   }
 
   private connect(): void {

@@ -32,6 +32,25 @@ export interface QueuePositions {
   backend: number;
 }
 
+/**
+ * A request's queue priority (`set-priority-class`, `set-priority-offset`): the class, -2047..2047,
+ * lower served first; the offset in ms, -524287..524287, added to the time it queued.
+ */
+export interface QueuePriority {
+  class: number;
+  offset: number;
+}
+
+/**
+ * A set-priority-class / set-priority-offset action's value, bounded as HAProxy bounds it
+ * (queue_limit_class, queue_limit_offset, after its cast to int), written into `priority`.
+ */
+export function setQueuePriority(priority: QueuePriority, kind: 'set-priority-class' | 'set-priority-offset', value: number): void {
+  const n = value | 0; // the 64-bit sample as a C int
+  if (kind === 'set-priority-class') priority.class = Math.max(-0x7ff, Math.min(0x7ff, n));
+  else priority.offset = Math.max(-0x7ffff, Math.min(0x7ffff, n));
+}
+
 /** Called once with the slot (or the error); `queued` when the request waited in a queue. */
 export type SlotCallback = (result: SlotResult, queued?: QueuePositions) => void;
 /** Gives up waiting for a slot: the queue positions so far when the request had queued, else undefined. */
@@ -137,20 +156,20 @@ export class RuntimeBackend {
    * `forced` is a server chosen without the balancer (a persistence cookie): the
    * request waits in that server's queue when it is at maxconn.
    */
-  acquire(request: LbRequest, done: SlotCallback, avoid?: RuntimeServer, forced?: RuntimeServer): CancelSlot {
+  acquire(request: LbRequest, done: SlotCallback, avoid?: RuntimeServer, forced?: RuntimeServer, priority?: QueuePriority): CancelSlot {
     let cancel: CancelSlot = noop;
     const attempt = (deadline: number | undefined, exclude?: RuntimeServer, target?: RuntimeServer, positions?: QueuePositions): void => {
-      cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from, p) => attempt(remaining, from, undefined, p), target, positions);
+      cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from, p) => attempt(remaining, from, undefined, p), target, positions, priority);
     };
     attempt(undefined, avoid, forced);
     return () => cancel();
   }
 
   /** One assignment attempt; `again` re-balances a request waiting on a server that went down. */
-  private tryAcquire(request: LbRequest, done: SlotCallback, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer, positions: QueuePositions) => void, forced?: RuntimeServer, positions?: QueuePositions): CancelSlot {
+  private tryAcquire(request: LbRequest, done: SlotCallback, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer, positions: QueuePositions) => void, forced?: RuntimeServer, positions?: QueuePositions, priority?: QueuePriority): CancelSlot {
     // HAProxy: a persistent request whose server's queue is full is balanced with `option redispatch`, else 503.
     if (forced && forced.maxqueue > 0 && forced.queue.length >= forced.maxqueue && forced.full && this.redispatch) {
-      return this.tryAcquire(request, done, forced, deadline, again, undefined, positions);
+      return this.tryAcquire(request, done, forced, deadline, again, undefined, positions, priority);
     }
     // HAProxy: with round-robin-like algorithms, newcomers queue behind those already waiting.
     const queueFirst = !forced && this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
@@ -182,8 +201,11 @@ export class RuntimeBackend {
     };
     // `timeout queue` runs from the first time the request queued, also after a redispatch.
     const expires = deadline ?? (this.queueTimeout > 0 ? Date.now() + this.queueTimeout : undefined);
+    const now = Date.now();
     const waiter: SlotWaiter = {
-      enqueuedAt: Date.now(),
+      enqueuedAt: now,
+      prioClass: priority?.class ?? 0,
+      prioTime: now + (priority?.offset ?? 0),
       idx: server ? server.queueIdx : this.queueIdx,
       cancelled: false,
       grant: (s, counted) => {
@@ -200,7 +222,7 @@ export class RuntimeBackend {
         },
       } : {}),
     };
-    queue.push(waiter);
+    enqueue(queue, waiter);
     if (server) server.queued++;
     queued(this.stats, server, queue.length);
     const timer = expires !== undefined
@@ -244,13 +266,18 @@ export class RuntimeBackend {
       // A draining or NOLB server still serves its own queue (requests bound to it by a
       // persistence cookie), as HAProxy's process_srv_queue; the backend's queue only when usable.
       // Each queue counts the slots it hands out here (HAProxy's pendconn_process_next_strm; not when a server comes back).
-      let next = server.queue.shift();
-      if (next) {
+      // Of the two queues' first waiters, the one with the better key (HAProxy's pendconn_process_next_strm:
+      // the lower class, then the earlier time; the server's on a tie).
+      const own = server.queue[0];
+      const shared = server.usable && server.weight > 0 ? this.queue[0] : undefined;
+      let next: SlotWaiter | undefined;
+      if (own && (!shared || !servedBefore(shared, own))) {
+        next = server.queue.shift();
         server.queued--;
         server.queueIdx++;
-      } else if (server.usable && server.weight > 0) {
+      } else if (shared) {
         next = this.queue.shift();
-        if (next) this.queueIdx++;
+        this.queueIdx++;
       }
       if (!next) return;
       this.take(server);
@@ -519,6 +546,19 @@ export function serverStopped(server: RuntimeServer): boolean {
 function stoppedAlongChain(server: RuntimeServer): boolean {
   for (let s: RuntimeServer | undefined = server; s; s = s.track?.server) if (serverStopped(s)) return true;
   return false;
+}
+
+/** Whether `a` is served before `b`: its class is lower, or the same with an earlier time (HAProxy's pendconn key). */
+function servedBefore(a: SlotWaiter, b: SlotWaiter): boolean {
+  return a.prioClass < b.prioClass || (a.prioClass === b.prioClass && a.prioTime < b.prioTime);
+}
+
+/** Puts `waiter` in the queue behind every waiter not served after it (at the end when none has a priority). */
+function enqueue(queue: SlotWaiter[], waiter: SlotWaiter): void {
+  let i = queue.length;
+  while (i > 0 && servedBefore(waiter, queue[i - 1]!)) i--;
+  if (i === queue.length) queue.push(waiter);
+  else queue.splice(i, 0, waiter);
 }
 
 function remove<T>(list: T[], item: T): boolean {

@@ -94,7 +94,7 @@ export class Logger {
 
   /** `option logasap`: a TCP session's line once its server connection is established. */
   tcpAsap(record: ExchangeRecord): void {
-    const format = quietNormal(record, false) ? undefined : this.formatFor(record.frontend.config);
+    const format = record.silent || quietNormal(record, false) ? undefined : this.formatFor(record.frontend.config);
     if (format) this.write(record.frontend.config, tcpLogLine(format, record, this.nextCount(record.frontend.config), true), exchangeLevel(record, false));
   }
 
@@ -160,7 +160,7 @@ export class Logger {
   /** The end of a TCP session. */
   tcp(record: ExchangeRecord, lineWritten = false): void {
     this.observer?.tcp(record);
-    const format = lineWritten || quietNormal(record, false) ? undefined : this.formatFor(record.frontend.config);
+    const format = lineWritten || record.silent || quietNormal(record, false) ? undefined : this.formatFor(record.frontend.config);
     if (format) this.write(record.frontend.config, tcpLogLine(format, record, this.nextCount(record.frontend.config)), exchangeLevel(record, false));
   }
 }

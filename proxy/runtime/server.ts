@@ -39,6 +39,13 @@ export type SlotWaiter = {
   /** `counted`: the queue's idx already counts this hand-out. */
   grant: (server: RuntimeServer, counted?: boolean) => void;
   enqueuedAt: number;
+  /**
+   * Its place in a queue (HAProxy's pendconn key, queue.c MAKE_KEY): the priority class first
+   * (lower first), then the time it queued plus its priority offset in ms (earlier first); equal
+   * keys keep their order. Both 0-based on no priority: a queue is then first come, first served.
+   */
+  prioClass: number;
+  prioTime: number;
   /** The queue's dequeue count when it queued (HAProxy's pendconn queue_idx + 1): its position for %sq / %bq. */
   idx: number;
   cancelled: boolean;
@@ -164,6 +171,31 @@ export class RuntimeServer implements LbServer {
     this.localAddress = source?.address;
     this.localPort = source?.port;
     this.proxyHeader = compileProxyHeader(config.options);
+    this.anyAddress = !config.unix && (config.host === '0.0.0.0' || config.host === '::');
+    this.mapsPorts = !config.unix && (config.portIsOffset === true || config.port === 0);
+    this.followsDestination = this.anyAddress || this.mapsPorts;
+  }
+
+  /**
+   * A server written without an address (`0.0.0.0`, `::`) or without a port (none, 0, `+N`, `-N`):
+   * its connections go where the client's went (target()).
+   */
+  private readonly followsDestination: boolean;
+  private readonly anyAddress: boolean;
+  private readonly mapsPorts: boolean;
+
+  /**
+   * Where a connection for this client goes (HAProxy's assign_server_address): the server's own
+   * address and port, except that a server without an address takes the address the client
+   * connected to, and one without a port (SRV_F_MAPPORTS) the client's destination port plus its
+   * offset. Both read the client connection as set-dst / set-dst-port rules left it.
+   */
+  target(client: { localAddress?: string; localPort?: number }): { host: string; port: number } {
+    if (!this.followsDestination) return this;
+    return {
+      host: this.anyAddress ? client.localAddress ?? this.host : this.host,
+      port: this.mapsPorts ? ((client.localPort ?? 0) + this.port) & 0xffff : this.port,
+    };
   }
 
   /** Where it is reached, for people: `host:port`, a socket path, or `abns@name`. */

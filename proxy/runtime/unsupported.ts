@@ -107,6 +107,7 @@ const RESPONSE_ACTIONS_RUN = new Set(['set-header', 'add-header', 'del-header', 
  */
 export function tcpRuleIsRun(rule: TcpRequestRule, http = false): boolean {
   const t = rule.action.type;
+  if (t === 'set-src' || t === 'set-src-port' || t === 'set-dst' || t === 'set-dst-port' || t === 'set-priority-class' || t === 'set-priority-offset' || t === 'set-log-level') return true;
   if (rule.phase === 'connection') return t === 'accept' || t === 'reject' || t === 'expect-proxy' || t === 'track-sc' || t === 'sc-inc-gpc' || t === 'sc-set-gpt';
   if (t === 'set-var' || t === 'unset-var' || t === 'set-var-fmt') return true;
   if (t === 'silent-drop') return rule.phase === 'session' || http;

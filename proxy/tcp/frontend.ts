@@ -37,7 +37,7 @@ import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import { StickPersistence } from '../stick/persistence.ts';
 import type { StickRequest } from '../stick/persistence.ts';
 import type { ConnInspection, ConnPredicate } from './samples.ts';
-import { compileConnectionRules, compileContentRules, compileSessionRules, endRefusedSession } from './rules.ts';
+import { compileConnectionRules, compileContentRules, compileSessionRules, endRefusedSession, streamSettings } from './rules.ts';
 import type { ConnectionRules, ContentRules, SessionRules } from './rules.ts';
 import { compileUniqueId } from '../http/unique-id.ts';
 import type { UniqueIdFormat } from '../http/unique-id.ts';
@@ -395,6 +395,8 @@ export class TcpFrontend implements Frontend {
       if (positions) record.queued = positions;
       if (record.tw < 0) record.tw = Date.now() - record.acceptedAt;
     });
+    // Content rules may have rewritten the destination (set-dst, set-dst-port): the log's %fi:%fp show it.
+    if (record.local && record.held) record.local = { address: record.client.localAddress, port: record.client.localPort };
     const ruled = avoid ? undefined : this.serverChoices.get(backend)?.({ client: record.client, inspection: record.held ? this.inspection(record) : undefined });
     // The stick rules, once per session (a redispatch keeps their keys, to store the server finally used).
     const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
@@ -425,7 +427,7 @@ export class TcpFrontend implements Frontend {
         if ('server' in result && record.server === undefined) backend.release(result.server);
         this.internalError(e, record);
       }
-    }, avoid, ruled ?? stuck);
+    }, avoid, ruled ?? stuck, streamSettings(record.client)?.priority);
   }
 
   private proxyHeaderOf(record: TcpSessionRecord, make: ProxyHeaderMaker): Buffer {
@@ -451,7 +453,8 @@ export class TcpFrontend implements Frontend {
     } else {
       // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
       const reused = new ReusedReads();
-      upstream = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reused.onread });
+      const target = server.target(record.client);
+      upstream = net.connect({ host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reused.onread });
       // `send-proxy`: the client's addresses go first, before anything relayed.
       if (server.proxyHeader) upstream.write(this.proxyHeaderOf(record, server.proxyHeader));
       reads = reused;
@@ -534,13 +537,14 @@ export class TcpFrontend implements Frontend {
     // A FIN is passed on in each direction on its own (half-close): tls.connect takes allowHalfOpen (its typings omit it).
     const options = { ...secure.base, allowHalfOpen: true, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}), ...sessionToOffer(server, sni) } as tls.ConnectionOptions;
     let socket: tls.TLSSocket;
+    const target = server.target(record.client);
     if (server.proxyHeader) {
-      const raw = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true });
+      const raw = net.connect({ host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true });
       raw.write(this.proxyHeaderOf(record, server.proxyHeader));
       socket = tls.connect({ ...options, socket: raw });
     } else {
       // tls.connect hands localAddress/localPort to the socket it opens (its typings omit them).
-      socket = tls.connect({ ...options, host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort } as tls.ConnectionOptions);
+      socket = tls.connect({ ...options, host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort } as tls.ConnectionOptions);
       socket.setNoDelay(true);
     }
     secure.sslConns?.take(socket);
@@ -881,7 +885,10 @@ export class TcpFrontend implements Frontend {
 /** The plain record of a finished session (the logger, log-format and statistics read it). */
 function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
   const client = r.client;
+  // `tcp-request content set-log-level`: no line (silent), or the line's level.
+  const set = streamSettings(client);
   return {
+    silent: set?.silent, logLevel: set?.logLevel,
     frontend: r.frontend, backend: r.backend, server: r.server, socket: client, startedAt: r.acceptedAt, status: 0,
     bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, redispatched: r.redispatched, queued: r.queued, cookieState: '--',
     streamNumber: r.streamNumber, serverSource: r.serverSource,

@@ -9,8 +9,8 @@
  * track-sc actions track the connection's stick counters (proxy/stick).
  */
 import type net from 'node:net';
-import { compileCondition, compileConditionResult, compileLogFormat, compileSample, parseSampleExpression, setVariable, mkStr, ACL_MISS, ACL_PASS } from '../acl/index.ts';
-import type { SampleContext, VarScope, VarStore } from '../acl/index.ts';
+import { compileCondition, compileConditionResult, compileLogFormat, compileSample, parseSampleExpression, setVariable, castSample, mkStr, ACL_MISS, ACL_PASS } from '../acl/index.ts';
+import type { Sample, SampleContext, VarScope, VarStore } from '../acl/index.ts';
 import type { Proxy, TcpRequestRule } from '../config/model.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import { compileTrackSc } from '../stick/track-action.ts';
@@ -20,6 +20,11 @@ import type { StickCounters } from '../stick/tracking.ts';
 import { connContext } from './samples.ts';
 import type { ConnInspection } from './samples.ts';
 import { expectProxyHeader } from '../runtime/proxy-header-reader.ts';
+import { rewriteSocketAddress } from '../runtime/socket-addresses.ts';
+import type { AddressRewrite } from '../runtime/socket-addresses.ts';
+import { setQueuePriority } from '../runtime/backend.ts';
+import { syslogLevel } from '../runtime/syslog.ts';
+import type { QueuePriority } from '../runtime/backend.ts';
 
 /**
  * 'drop' is silent-drop's: the connection ends without a word (a reset where it cannot be hidden).
@@ -36,7 +41,98 @@ export type ContentRules = (socket: net.Socket, inspection: ConnInspection) => C
  * `counters` gives the stick counters track-sc fills: the connection's in TCP mode, the
  * exchange's (its stream) in HTTP mode.
  */
-export type RuleStep = (ctx: SampleContext, counters: () => StickCounters) => ContentVerdict | undefined;
+export type RuleStep = (ctx: SampleContext, counters: () => StickCounters, stream: RuleStream) => ContentVerdict | undefined;
+
+/**
+ * What a content or session rule changes on the stream it runs for.
+ * `address`: where set-src, set-src-port, set-dst and set-dst-port put the address or port they
+ * computed: the connection's socket (every rule of a TCP-mode proxy, session rules: HAProxy's
+ * session and connection addresses, which a TCP connection's one stream reads), or an HTTP
+ * request's own view (its stream's addresses: content rules of an HTTP-mode proxy). `ctx` reads
+ * the new value after it.
+ * `priority`: set-priority-class and set-priority-offset, the stream's place in a queue.
+ * `logLevel`: set-log-level.
+ */
+export interface RuleStream {
+  address(ctx: SampleContext, kind: AddressRewrite, value: Sample): void;
+  priority(kind: 'set-priority-class' | 'set-priority-offset', value: number): void;
+  /** `set-log-level <level>|silent`: how the stream's log line is sent, or that it is not. */
+  logLevel(level: string): void;
+}
+
+/**
+ * What content rules set on a TCP connection's one stream: its queue priority (set-priority-*),
+ * and for its log line `set-log-level` (silent: none; else the line's syslog level).
+ */
+export interface TcpStreamSettings {
+  priority?: QueuePriority;
+  silent?: boolean;
+  logLevel?: number;
+}
+
+/** Each TCP connection's settings; none was set while the flag is down. */
+const settings = new WeakMap<net.Socket, TcpStreamSettings>();
+let anySettings = false;
+
+/** What a TCP connection's content rules set, if anything. */
+export function streamSettings(socket: net.Socket): TcpStreamSettings | undefined {
+  return anySettings ? settings.get(socket) : undefined;
+}
+
+function settingsOf(socket: net.Socket): TcpStreamSettings {
+  let found = settings.get(socket);
+  if (!found) settings.set(socket, (found = {}));
+  anySettings = true;
+  return found;
+}
+
+/** The RuleStream of a connection: its socket's addresses change, and the context's view of them. */
+export function socketStream(socket: net.Socket): RuleStream {
+  return {
+    address(ctx, kind, value) {
+      if (!rewriteSocketAddress(socket, kind, value)) return;
+      (ctx as { conn: SampleContext['conn'] }).conn = {
+        ...ctx.conn, src: socket.remoteAddress ?? '', srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '', dstPort: socket.localPort ?? 0,
+      };
+    },
+    priority(kind, value) {
+      const own = settingsOf(socket);
+      setQueuePriority((own.priority ??= { class: 0, offset: 0 }), kind, value);
+    },
+    logLevel(level) {
+      const own = settingsOf(socket);
+      own.silent = level === 'silent';
+      own.logLevel = level === 'silent' ? undefined : syslogLevel(level);
+    },
+  };
+}
+
+/**
+ * The step of `set-src|set-src-port|set-dst|set-dst-port <expr>`: the expression's value as an
+ * address (or a port); one that is none changes nothing (sample_fetch_as_type fails), the rules go
+ * on. `set-priority-class|set-priority-offset <expr>`: its value as an integer.
+ */
+function compileStreamAction(action: { type: AddressRewrite | 'set-priority-class' | 'set-priority-offset'; expression: string }, proxy: Proxy): (ctx: SampleContext, stream: RuleStream) => undefined {
+  const parsed = parseSampleExpression(action.expression);
+  if ('error' in parsed) throw new Error(parsed.error);
+  const sample = compileSample(parsed.expr, options(proxy));
+  const kind = action.type;
+  if (kind === 'set-priority-class' || kind === 'set-priority-offset') {
+    return (ctx, stream) => {
+      const value = sample(ctx);
+      const cast = value && castSample(value, 'int');
+      if (cast?.type === 'int') stream.priority(kind, cast.value);
+      return undefined;
+    };
+  }
+  const type = kind === 'set-src' || kind === 'set-dst' ? 'addr' : 'int';
+  return (ctx, stream) => {
+    const value = sample(ctx);
+    const cast = value && castSample(value, type);
+    if (cast) stream.address(ctx, kind, cast);
+    return undefined;
+  };
+}
 
 /**
  * `tcp-request session` rules: once per connection, after the connection rules and the TLS
@@ -91,6 +187,13 @@ function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: Samp
       const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
       return (ctx, socket) => (set(ctx, sessionCounters(socket)), undefined);
     }
+    case 'set-src':
+    case 'set-src-port':
+    case 'set-dst':
+    case 'set-dst-port': {
+      const set = compileStreamAction(action, proxy);
+      return (ctx, socket) => set(ctx, socketStream(socket));
+    }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.
       throw new Error(`tcp-request connection ${action.type} is not run by the engine yet`);
@@ -101,7 +204,7 @@ function compileConnectionAction(rule: TcpRequestRule, proxy: Proxy): (ctx: Samp
 export function compileContentRules(proxy: Proxy): ContentRules | undefined {
   const steps = compileRuleSteps(proxy, 'content', false);
   if (!steps) return undefined;
-  return (socket, inspection) => runSteps(steps, connContext(socket, proxy, inspection), () => sessionCounters(socket));
+  return (socket, inspection) => runSteps(steps, connContext(socket, proxy, inspection), () => sessionCounters(socket), socketStream(socket));
 }
 
 /** The proxy's `tcp-request session` rules, or undefined when it has none. */
@@ -109,7 +212,7 @@ export function compileSessionRules(proxy: Proxy): SessionRules | undefined {
   const steps = compileRuleSteps(proxy, 'session', true);
   if (!steps) return undefined;
   return (socket, vars) => {
-    const verdict = runSteps(steps, connContext(socket, proxy, { payload: new Uint8Array(0), final: true, vars }), () => sessionCounters(socket));
+    const verdict = runSteps(steps, connContext(socket, proxy, { payload: new Uint8Array(0), final: true, vars }), () => sessionCounters(socket), socketStream(socket));
     if (verdict === 'accept') countSession(existingSessionCounters(socket));
     return verdict;
   };
@@ -127,9 +230,9 @@ export function compileRuleSteps(proxy: Proxy, phase: 'content' | 'session', fin
 }
 
 /** One pass over the steps: the first verdict, else accept. */
-export function runSteps(steps: readonly RuleStep[], ctx: SampleContext, counters: () => StickCounters): ContentVerdict {
+export function runSteps(steps: readonly RuleStep[], ctx: SampleContext, counters: () => StickCounters, stream: RuleStream): ContentVerdict {
   for (const step of steps) {
-    const verdict = step(ctx, counters);
+    const verdict = step(ctx, counters, stream);
     if (verdict !== undefined) return verdict;
   }
   return 'accept';
@@ -139,10 +242,10 @@ function compileStep(rule: TcpRequestRule, proxy: Proxy, final: boolean): RuleSt
   const act = compileAction(rule, proxy);
   if (!rule.condition) return act;
   const when = compileConditionResult(rule.condition, proxy.acls, options(proxy));
-  return (ctx, counters) => {
+  return (ctx, counters, stream) => {
     const r = when(ctx);
     if (r === ACL_MISS) return final ? undefined : 'wait';
-    return r === ACL_PASS ? act(ctx, counters) : undefined;
+    return r === ACL_PASS ? act(ctx, counters, stream) : undefined;
   };
 }
 
@@ -170,6 +273,19 @@ function compileAction(rule: TcpRequestRule, proxy: Proxy): RuleStep {
     case 'sc-set-gpt': {
       const set = compileSetGpt(action.counter, action.index, action.value, action.expression, proxy);
       return (ctx, counters) => (set(ctx, counters()), undefined);
+    }
+    case 'set-src':
+    case 'set-src-port':
+    case 'set-dst':
+    case 'set-dst-port':
+    case 'set-priority-class':
+    case 'set-priority-offset': {
+      const set = compileStreamAction(action, proxy);
+      return (ctx, _counters, stream) => set(ctx, stream);
+    }
+    case 'set-log-level': {
+      const level = action.level;
+      return (_ctx, _counters, stream) => (stream.logLevel(level), undefined);
     }
     default:
       // unsupportedFeatures() refuses these configurations before an engine is built.

@@ -12,6 +12,7 @@ import { proxyHeaderFacts } from '../runtime/proxy-header-reader.ts';
 import { sessionCounters } from '../stick/tracking.ts';
 import { tcpStickHooks } from '../stick/tables.ts';
 import { rawRequest } from './raw-request.ts';
+import { streamSettings } from './rules.ts';
 
 /**
  * What content inspection knows about a connection: the request bytes held
@@ -47,6 +48,7 @@ export function connContext(socket: net.Socket, proxy: Proxy, inspection: ConnIn
     hooks: tcpStickHooks(proxy),
     // The connection's stick counters, made when a track-sc action or an sc*_ fetch first asks.
     get stick() { return sessionCounters(socket); },
+    get priority() { return streamSettings(socket)?.priority; },
     // HTTP fetches read the held request head, parsed when one first asks (raw-request.ts).
     get req() { const r = rawRequest(inspection.payload); return r === 'short' ? undefined : r; },
     get reqPending() { return rawRequest(inspection.payload) === 'short'; },

@@ -89,6 +89,6 @@ export const PROXY_FETCHES: readonly FetchDefinition[] = [
   fetch(['last_rule_file', '', 'str', 'INTRN']),
   fetch(['last_rule_line', '', 'int', 'INTRN']),
   // queue.c
-  fetch(['prio_class', '', 'int', 'INTRN']),
-  fetch(['prio_offset', '', 'int', 'INTRN']),
+  fetch(['prio_class', '', 'int', 'INTRN'], () => single((ctx) => mkInt(ctx.priority?.class ?? 0))),
+  fetch(['prio_offset', '', 'int', 'INTRN'], () => single((ctx) => mkInt(ctx.priority?.offset ?? 0))),
 ];
