@@ -14,7 +14,7 @@
  * anyone (a new one with `always`, or once a stream ended on it while others went on). A session
  * is connected (and shared) once the server's SETTINGS came.
  */
-import { keepSessions, sessionToOffer } from '../tls/server-sessions.ts';
+import { keepSessions, sessionToOffer } from '../runtime/tls-sessions.ts';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';

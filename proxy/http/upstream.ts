@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { holdWrites, releaseWrites } from '../runtime/write-batch.ts';
-import { keepSessions, sessionToOffer } from '../tls/server-sessions.ts';
+import { keepSessions, sessionToOffer } from '../runtime/tls-sessions.ts';
 import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';

@@ -19,7 +19,7 @@
 import net from 'node:net';
 import { backendConnInfo, readsServerConnection } from '../runtime/backend-conn.ts';
 import type { BackendConnInfo } from '../acl/context.ts';
-import { keepSessions, sessionToOffer } from '../tls/server-sessions.ts';
+import { keepSessions, sessionToOffer } from '../runtime/tls-sessions.ts';
 import tls from 'node:tls';
 import { MapVarStore } from '../acl/index.ts';
 import { compileResponseRules, inspectResponse } from './response-inspection.ts';

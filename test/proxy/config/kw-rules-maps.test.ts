@@ -42,7 +42,7 @@ const CASES: Array<[string, string, boolean]> = [
   ['http-request set-map(/m/x.map) %[foo] b', `${at('http-request set-map(/m/x.map)')}failed to parse log-format expression '%[foo]' : failed to parse sample expression <foo]> : unknown fetch method 'foo'`, false],
   // Not actions of these rule sets in HAProxy 2.6.
   ['http-after-response set-map(/m/x.map) a b', `'http-after-response' expects 'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'set-status', 'allow', 'strict-mode', but got 'set-map(/m/x.map)'.`, false],
-  ['tcp-request content add-acl(/m/x.lst) a', `'tcp-request content' expects 'accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http' in frontend 'f' (got 'add-acl(/m/x.lst)').`, false],
+  ['tcp-request content add-acl(/m/x.lst) a', `'tcp-request content' expects 'accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-priority-class', 'set-priority-offset', 'set-log-level' in frontend 'f' (got 'add-acl(/m/x.lst)').`, false],
 ];
 
 test('set-map, del-map, add-acl and del-acl are accepted or refused as HAProxy 2.6 does', () => {

@@ -7,7 +7,7 @@
  * `no-ssl-reuse` on the server line turns it off.
  */
 import type tls from 'node:tls';
-import type { RuntimeServer } from '../runtime/server.ts';
+import type { RuntimeServer } from './server.ts';
 
 interface Kept {
   sni: string | undefined;
