@@ -53,6 +53,36 @@ async function tlsGreeter(): Promise<{ port: number; seen: Seen; close(): Promis
   };
 }
 
+/**
+ * Runs `config` under haproxy, then Loadstar: `reset` before each, until `ready(alerts)` holds; gives
+ * what `collect` read and the "is DOWN" alert lines (durations and counts masked), by implementation.
+ */
+async function underBoth<T>(config: string, bind: number, reset: () => void, ready: (alerts: string[]) => boolean, collect: () => T): Promise<Record<'haproxy' | 'loadstar', T & { down: string[] }>> {
+  const results = {} as Record<'haproxy' | 'loadstar', T & { down: string[] }>;
+  for (const impl of ['haproxy', 'loadstar'] as const) {
+    reset();
+    let stop: () => Promise<void>;
+    let alerts: () => string[];
+    if (impl === 'haproxy') {
+      const h = await startHaproxy(config, bind);
+      stop = h.stop;
+      alerts = () => h.output().split('\n').map((l) => l.replace(/^\[WARNING\]\s+\(\d+\) : /, ''));
+    } else {
+      const e = await startEngine(config);
+      stop = e.stop;
+      alerts = () => e.alerts;
+    }
+    try {
+      await waitFor(`${impl}: the checks ran`, () => ready(alerts()), 15_000);
+    } finally {
+      await stop();
+    }
+    const down = alerts().filter((l) => /^Server \S+ is DOWN/.test(l)).map((l) => l.replace(/check duration: \d+ms/, '').replace(/ \d+ active and \d+ backup servers left.*/, ''));
+    results[impl] = { ...collect(), down };
+  }
+  return results;
+}
+
 test('tcp-check connect ssl (sni, alpn), connect default on a check-ssl server, and a plain connect line: transports, SNI, ALPN and outcomes as in HAProxy 2.6', async (t) => {
   if (!requireHaproxy(t)) return;
   const viaSsl = await tlsGreeter();
@@ -87,35 +117,12 @@ frontend fe
     default_backend ssl_line
 `;
   const all = [viaSsl, viaDefault, viaPlain];
-  const results: Record<string, { ssl: Seen; default: Seen; plain: Seen; down: string[] }> = {};
+  const first = (s: Seen): Seen => ({ handshakes: s.handshakes.slice(0, 2), lines: s.lines.slice(0, 2) });
   try {
-    for (const impl of ['haproxy', 'loadstar'] as const) {
-      for (const s of all) Object.assign(s.seen, { handshakes: [], lines: [] });
-      let stop: () => Promise<void>;
-      let alerts: () => string[];
-      if (impl === 'haproxy') {
-        const h = await startHaproxy(config, bind);
-        stop = h.stop;
-        alerts = () => h.output().split('\n').map((l) => l.replace(/^\[WARNING\]\s+\(\d+\) : /, ''));
-      } else {
-        const e = await startEngine(config);
-        stop = e.stop;
-        alerts = () => e.alerts;
-      }
-      try {
-        await waitFor(`${impl}: two checks of each server`, () =>
-          viaSsl.seen.lines.length >= 2 && viaDefault.seen.handshakes.length >= 2 && alerts().some((l) => /^Server plain_line\/s is DOWN/.test(l)), 15_000);
-      } finally {
-        await stop();
-      }
-      const first = (s: Seen): Seen => ({ handshakes: s.handshakes.slice(0, 2), lines: s.lines.slice(0, 2) });
-      results[impl] = {
-        ssl: first(viaSsl.seen),
-        default: first(viaDefault.seen),
-        plain: first(viaPlain.seen),
-        down: alerts().filter((l) => /^Server \S+ is DOWN/.test(l)).map((l) => l.replace(/check duration: \d+ms/, '').replace(/ \d+ active and \d+ backup servers left.*/, '')),
-      };
-    }
+    const results = await underBoth(config, bind,
+      () => { for (const s of all) Object.assign(s.seen, { handshakes: [], lines: [] }); },
+      (alerts) => viaSsl.seen.lines.length >= 2 && viaDefault.seen.handshakes.length >= 2 && alerts.some((l) => /^Server plain_line\/s is DOWN/.test(l)),
+      () => ({ ssl: first(viaSsl.seen), default: first(viaDefault.seen), plain: first(viaPlain.seen) }));
     const h = results.haproxy!;
     assert.deepEqual(h.ssl.handshakes, ['sni=check.example alpn=x-test', 'sni=check.example alpn=x-test']);
     assert.deepEqual(h.ssl.lines, ['PING\r\n', 'PING\r\n']);
@@ -165,31 +172,11 @@ frontend fe
     bind 127.0.0.1:${bind}
     default_backend over_tls
 `;
-  const results: Record<string, { requests: string[]; down: string[] }> = {};
   try {
-    for (const impl of ['haproxy', 'loadstar'] as const) {
-      requests.length = 0;
-      let stop: () => Promise<void>;
-      let alerts: () => string[];
-      if (impl === 'haproxy') {
-        const h = await startHaproxy(config, bind);
-        stop = h.stop;
-        alerts = () => h.output().split('\n').map((l) => l.replace(/^\[WARNING\]\s+\(\d+\) : /, ''));
-      } else {
-        const e = await startEngine(config);
-        stop = e.stop;
-        alerts = () => e.alerts;
-      }
-      try {
-        await waitFor(`${impl}: two TLS checks, the plain one down`, () => requests.length >= 2 && alerts().some((l) => /^Server plain_line\/s is DOWN/.test(l)), 15_000);
-      } finally {
-        await stop();
-      }
-      results[impl] = {
-        requests: requests.slice(0, 2),
-        down: alerts().filter((l) => /^Server \S+ is DOWN/.test(l)).map((l) => l.replace(/check duration: \d+ms/, '').replace(/ \d+ active and \d+ backup servers left.*/, '')),
-      };
-    }
+    const results = await underBoth(config, bind,
+      () => { requests.length = 0; },
+      (alerts) => requests.length >= 2 && alerts.some((l) => /^Server plain_line\/s is DOWN/.test(l)),
+      () => ({ requests: requests.slice(0, 2) }));
     assert.deepEqual(results.haproxy!.requests, ['GET /tls sni=hc.example', 'GET /tls sni=hc.example']);
     assert.equal(results.haproxy!.down.length, 1, results.haproxy!.down.join('\n'));
     assert.deepEqual(results.loadstar, results.haproxy);
