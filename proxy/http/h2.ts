@@ -404,6 +404,8 @@ export class H2ResponseSink extends Writable {
   private needDrain = false;
   /** The head has been parsed: kOnHeaders now carries the chunked body's trailer section. */
   private afterHead = false;
+  /** The message being parsed is an interim answer (1xx): its end is not the response's. */
+  private interim = false;
   /** Trailer fields of the response, sent as a HEADERS frame when the stream asks for them ('wantTrailers'). */
   private trailers: string[] | undefined;
 
@@ -426,7 +428,13 @@ export class H2ResponseSink extends Writable {
         headers = this.flushed;
         this.flushed = [];
       }
-      if (status! < 200) return 0; // interim answers are not relayed on h2
+      // An interim answer (103 Early Hints, 100 Continue) goes out at once as its own HEADERS frame, as
+      // HAProxy's H2 mux sends it; 101 has no meaning on h2.
+      if (status! < 200) {
+        if (status !== 101 && !stream.closed && !stream.headersSent) stream.additionalHeaders(responseHeaders(status!, headers));
+        this.interim = true;
+        return 0;
+      }
       this.afterHead = true;
       // A chunked answer may end with trailers: the stream waits for them after its last DATA frame
       // (an empty trailer section ends it with an empty DATA frame, as HAProxy's h2 mux does).
@@ -446,6 +454,11 @@ export class H2ResponseSink extends Writable {
       if (!stream.closed && !stream.write(chunk)) this.needDrain = true;
     };
     parser[kOnMessageComplete] = () => {
+      // The end of an interim answer: the final one follows.
+      if (this.interim) {
+        this.interim = false;
+        return;
+      }
       if (this.ended) return;
       this.ended = true;
       // No body: the answer ends with its HEADERS frame, unless it has trailers to send after it.

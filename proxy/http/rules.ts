@@ -128,12 +128,13 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         : (tx) => (tx.request.headers.push(name, value(tx)), 'continue');
     }
     case 'early-hint': {
-      // HTTP/1.1 clients only (HAProxy's HTTP_MSGF_VER_11); the header name goes out in lower case, as HTX has it.
+      // HTTP/1.1 and HTTP/2 clients, not HTTP/1.0 (HAProxy's HTTP_MSGF_VER_11, which its H2 mux sets too); the
+      // header name goes out in lower case, as HTX has it.
       const value = compileTxFormat(action.value);
       const name = action.name.toLowerCase();
       return (tx) => {
         const r = tx.request;
-        if (r.versionMajor === 1 && r.versionMinor >= 1) (tx.earlyHints ??= []).push(name, value(tx));
+        if (r.versionMajor >= 2 || (r.versionMajor === 1 && r.versionMinor >= 1)) (tx.earlyHints ??= []).push(name, value(tx));
         return 'continue';
       };
     }

@@ -1043,12 +1043,12 @@ export class HttpTransaction implements ServerSession {
     if (head.status < 200 && head.status !== 101) {
       // Interim responses (100 Continue, 103 Early Hints …) go to HTTP/1.1 clients as they are. HTTP/1.0
       // clients get none (RFC 9110 §15.2: 1xx must not be sent to them; HAProxy 2.6 relays them anyway),
-      // h2 clients get the final response only. The exchange goes on: llhttp ends this message and
-      // onResponseComplete waits for the final one.
+      // h2 clients get them as an interim HEADERS frame (h2.ts), as from HAProxy. The exchange goes on:
+      // llhttp ends this message and onResponseComplete waits for the final one.
       // HAProxy's %B and bout count it as they count the final one (htx-size.ts).
       this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
       const r = this.request;
-      if (r.versionMajor === 1 && r.versionMinor >= 1) {
+      if (r.versionMajor >= 2 || (r.versionMajor === 1 && r.versionMinor >= 1)) {
         const interim = serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, interimHeaders(head.headers));
         const adjust = this.frontend.caseAdjust;
         this.writeClient(adjust ? adjustHeadCase(interim, adjust) : interim);

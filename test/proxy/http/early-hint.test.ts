@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import http2 from 'node:http2';
 import { sideBySide } from './lib/side-by-side.ts';
 import { startRawServer } from '../../helpers/net.ts';
 
@@ -66,6 +67,40 @@ test('http-request early-hint sends 103 Early Hints to HTTP/1.1 clients before t
       ]);
       // HTTP/1.0: no hints.
       assert.deepEqual(await exchange(port, 'GET /one HTTP/1.0\r\nhost: x\r\n\r\n'), [ANSWER]);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+/** One HTTP/2 request (prior knowledge): the interim answers' headers, then the final status and body. */
+function h2Exchange(port: number, path: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const client = http2.connect(`http://127.0.0.1:${port}`);
+    client.on('error', reject);
+    const seen: string[] = [];
+    const req = client.request({ ':path': path });
+    req.on('headers', (h) => seen.push(`${h[':status']} ${JSON.stringify(Object.entries(h).filter(([k]) => k !== ':status'))}`));
+    req.on('response', (h) => seen.push(`final ${h[':status']}`));
+    let body = '';
+    req.setEncoding('latin1');
+    req.on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      client.close();
+      resolve([...seen, body]);
+    });
+    req.on('error', reject);
+  });
+}
+
+test('HTTP/2 clients get the early hints as an interim HEADERS frame, and a server\'s own 103 too, as in HAProxy', async (t) => {
+  const origin = await startRawServer((s) => s.once('data', () => s.end(`HTTP/1.1 103 Early Hints\r\nlink: </server.css>; rel=preload\r\n\r\n${FINAL}`)));
+  const h2 = (origin: number) => (port: number) => config(origin)(port).replace(`bind 127.0.0.1:${port}`, `bind 127.0.0.1:${port} proto h2`);
+  try {
+    await sideBySide(t, h2(origin.port), async (port) => {
+      const links = '[["link","</style.css>; rel=preload; as=style, </script.js>; rel=preload; as=script"]]';
+      assert.deepEqual(await h2Exchange(port, '/ret'), [`103 ${links}`, 'final 200', 'ok']);
+      assert.deepEqual(await h2Exchange(port, '/one'), [`103 ${links}`, '103 [["link","</server.css>; rel=preload"]]', 'final 200', 'served']);
     });
   } finally {
     await origin.close();
