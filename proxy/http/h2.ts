@@ -431,7 +431,13 @@ export class H2ResponseSink extends Writable {
       // An interim answer (103 Early Hints, 100 Continue) goes out at once as its own HEADERS frame, as
       // HAProxy's H2 mux sends it; 101 has no meaning on h2.
       if (status! < 200) {
-        if (status !== 101 && !stream.closed && !stream.headersSent) stream.additionalHeaders(responseHeaders(status!, headers));
+        if (status !== 101 && !stream.closed && !stream.headersSent) {
+          try {
+            stream.additionalHeaders(responseHeaders(status!, headers));
+          } catch {
+            // A header HTTP/2 refuses (Node's checks): the interim answer is dropped, the final one still goes.
+          }
+        }
         this.interim = true;
         return 0;
       }
