@@ -207,9 +207,11 @@ test('timeout client does not end a session while its server is being connected:
 
 /** A server taking one session at a time (maxconn 1), kept busy by a first session that keeps sending. */
 function queueConfig(port: number, option: string, clientTimeout = '5s'): string {
+  // timeout connect leaves room for the holder's TLS handshake on a loaded machine: when it timed out,
+  // the slot went to the queued session, which then ended by timeout client (cD) instead of sQ.
   return `defaults
     mode tcp
-    timeout connect 500ms
+    timeout connect 3s
     timeout client ${clientTimeout}
     timeout server 5s
     timeout queue 1500ms
@@ -236,13 +238,18 @@ function holder(port: number): net.Socket {
   return s;
 }
 
+/** The holder has the slot once the echo server answers through it: the next session is then queued behind it. */
+async function holding(s: net.Socket): Promise<void> {
+  await Promise.race([new Promise((r) => s.once('data', r)), new Promise((r) => setTimeout(r, 3000))]);
+}
+
 for (const [how, option, expected] of [['reset', '', 'CD'], ['end', 'option abortonclose', 'CQ']] as const) {
   test(`a queued client that ${how === 'reset' ? 'resets' : 'sends its FIN under option abortonclose'} leaves the queue at once, logged ${expected} without a server (haproxy 2.6.12)`, { timeout: 60_000 }, async (t) => {
     await sideBySide(t, (port) => queueConfig(port, option), async (port, proxy) => {
       await new Promise((r) => setTimeout(r, 500));
       const first = holder(port);
       try {
-        await new Promise((r) => setTimeout(r, 200));
+        await holding(first);
         const before = proxy.logs().length;
         const started = Date.now();
         void leave(port, how);
@@ -260,6 +267,7 @@ test('timeout client does not end a queued session: timeout queue does (sQ), and
   await sideBySide(t, (port) => queueConfig(port, '', '300ms'), async (port, proxy) => {
     await new Promise((r) => setTimeout(r, 500));
     const first = holder(port);
+    await holding(first);
     const s = net.connect({ port, host: '127.0.0.1' });
     s.on('error', () => {});
     try {
