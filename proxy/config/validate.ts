@@ -16,6 +16,7 @@ import { cacheProblems } from './kw-cache.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
 import { checkLayer6Conditions, checkTcpTrackRules } from './kw-rules.ts';
 import { serverVersions } from '../tls/versions.ts';
+import { PROTOCOL_CHECKS } from './protocol-check-names.ts';
 
 export function validate(config: Config, diagnostics: Diagnostics): void {
   for (const { target, message } of logTargetWarnings(config)) diagnostics.warn(target.loc, 'LS_WARN_CFG_IGNORED', message, 'log');
@@ -187,6 +188,8 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
     if (o.resolvers !== undefined && !resolvers.has(o.resolvers)) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_REFERENCE', `backend '${proxy.name}', server '${server.name}': unable to find required resolvers '${o.resolvers}'.`, 'server');
     }
+    const noPort = checkWithoutPort(proxy, server);
+    if (noPort) diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `config: ${proxyTypeStr(proxy)} '${proxy.name}': server '${server.name}' has ${noPort}.`, 'server');
     if (o.agentCheck && o.agentPort === undefined && o.port === undefined) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `'server ${proxy.name}/${server.name}' : server ${server.name} does not have agent port. Agent check has been disabled.`, 'server');
     }
@@ -206,6 +209,22 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
       }
     }
   }
+}
+
+/**
+ * A health-checked server written without a port (none, 0, `+N`, `-N`: its traffic goes to the client's
+ * destination port) and no check `port`: HAProxy 2.6's init_srv_check refuses it unless the first
+ * tcp-check rule connects to a port of its own. Says what is missing, else undefined.
+ */
+function checkWithoutPort(proxy: Proxy, server: Server): string | undefined {
+  const o = server.options;
+  if (!o.check || server.unix || o.port !== undefined || !(server.port === 0 || server.portIsOffset)) return undefined;
+  // HAProxy's tcpcheck_rules list: `option tcp-check`'s lines, or the ruleset of httpchk and the protocol checks (never starting with a connect).
+  const tcpCheck = proxy.options['tcp-check']?.enabled && !proxy.options['httpchk']?.enabled;
+  const first = tcpCheck ? proxy.tcpCheckRules[0] : undefined;
+  if (first?.type === 'connect' && (first.port !== undefined || first.portExpr !== undefined)) return undefined;
+  const ruleset = tcpCheck ? proxy.tcpCheckRules.length > 0 : proxy.options['httpchk']?.enabled || PROTOCOL_CHECKS.some((name) => proxy.options[name]?.enabled);
+  return ruleset ? "neither service port nor check port nor tcp_check rule 'connect' with port information" : 'neither service port nor check port';
 }
 
 function checkTables(proxy: Proxy, tables: Set<string>, diagnostics: Diagnostics): void {

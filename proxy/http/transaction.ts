@@ -6,7 +6,7 @@
  * (502 invalid or aborted response, 503 no server, 504 `timeout server`).
  */
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
-import { UpstreamConnection, connectUpstream, takeOwned, ownedServer } from './upstream.ts';
+import { UpstreamConnection, connectUpstream, takeOwned, ownedServer, type ConnectTarget } from './upstream.ts';
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
 import { holdWrites, releaseWrites, writeHeld, writeNow } from '../runtime/write-batch.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
@@ -733,6 +733,7 @@ export class HttpTransaction implements ServerSession {
     if (server.config.options.redir !== undefined && this.redirectToServer(server.config.options.redir)) return;
     const pool = backend.pool(server);
     const sni = pool.tls?.sni?.(this.sampleContext());
+    const target = server.followsDestination ? this.destinationOf(server) : undefined;
     if (!this.serverClose()) {
       // The client connection's own idle connection first (HAProxy's session_get_conn), then the pool as `http-reuse` allows.
       const session = this.client.reuse;
@@ -742,7 +743,7 @@ export class HttpTransaction implements ServerSession {
       const shared = mux === undefined ? undefined : this.request.upgrade ? null : mux.share(session, this.notFirst, mode, sni);
       // A `send-proxy` server's connections carry this client's addresses: only its own are reused
       // (HAProxy hashes the PROXY line into the connection's reuse key).
-      const reusable = shared === null ? undefined : shared ?? (session?.ownedIdle ? takeOwned(session, pool, sni) : undefined) ?? (mode === 'never' || server.proxyHeader ? undefined : pool.take(sni, this.notFirst, mode));
+      const reusable = shared === null ? undefined : shared ?? (session?.ownedIdle ? takeOwned(session, pool, sni, target?.key) : undefined) ?? (mode === 'never' || server.proxyHeader ? undefined : pool.take(sni, this.notFirst, mode, target?.key));
       if (reusable) {
         this.tc = 0; // connected at once: HAProxy logs %Tc 0 for a reused connection
         return this.send(reusable);
@@ -766,7 +767,20 @@ export class HttpTransaction implements ServerSession {
         if (conn !== this.upstream) conn?.destroy();
         this.internalError(e);
       }
-    }, sni, backend.reuseMode, this.client.reuse, this.request.upgrade, server.proxyHeader && this.proxyHeaderFor(server.proxyHeader));
+    }, sni, backend.reuseMode, this.client.reuse, this.request.upgrade, server.proxyHeader && this.proxyHeaderFor(server.proxyHeader), target);
+  }
+
+  /**
+   * %si / %sp of a server written without an address or a port: where its connection went (the
+   * client's destination, as set-dst / set-dst-port left it); undefined for other servers.
+   */
+  serverTarget: ConnectTarget | undefined = undefined;
+
+  /** Where a connection to a server without an address or a port goes for this request (RuntimeServer.target). */
+  private destinationOf(server: RuntimeServer): ConnectTarget {
+    const conn = this.addressesRewritten ? this.sampleContext().conn : this.client.connectionInfo();
+    const { host, port } = server.target({ localAddress: conn.dst, localPort: conn.dstPort });
+    return (this.serverTarget = { host, port, key: `${host.includes(':') ? `[${host}]` : host}:${port}` });
   }
 
   /** The PROXY header of a new connection to a `send-proxy` server: the addresses as this stream sees them. */

@@ -162,6 +162,14 @@ export class UpstreamConnection {
   private readonly onBody: (chunk: Buffer) => void;
 
   /**
+   * Where a server that follows the client's destination (RuntimeServer.followsDestination)
+   * connected, as `host:port`; undefined for other servers. Like `sni`, part of the reuse key:
+   * HAProxy 2.6 hashes the destination into an idle connection's key for such servers
+   * (be_calculate_conn_hash), so a connection to one destination never serves a request for another.
+   */
+  dest: string | undefined = undefined;
+
+  /**
    * @param sni the server name sent in the TLS handshake (undefined: none, or plain TCP);
    *   a kept-alive connection is reused only for a request that sends the same one.
    */
@@ -656,16 +664,16 @@ export class ServerPool {
    * one; a first request takes none with `safe` (it gets its own connection), a safe one with
    * `aggressive`, a safe one else a fresh one with `always`. (`never` never asks.)
    */
-  take(sni: string | undefined, notFirst: boolean, mode: ReuseMode): UpstreamConnection | undefined {
-    const conn = this.takeFromLists(sni, notFirst, mode);
+  take(sni: string | undefined, notFirst: boolean, mode: ReuseMode, dest?: string): UpstreamConnection | undefined {
+    const conn = this.takeFromLists(sni, notFirst, mode, dest);
     if (conn && this.mux) this.mux.taken(conn);
     return conn;
   }
 
-  private takeFromLists(sni: string | undefined, notFirst: boolean, mode: ReuseMode): UpstreamConnection | undefined {
-    if (notFirst) return takeIdle(this.fresh, sni) ?? takeIdle(this.safe, sni);
-    if (mode === 'always') return takeIdle(this.safe, sni) ?? takeIdle(this.fresh, sni);
-    if (mode === 'aggressive') return takeIdle(this.safe, sni);
+  private takeFromLists(sni: string | undefined, notFirst: boolean, mode: ReuseMode, dest: string | undefined): UpstreamConnection | undefined {
+    if (notFirst) return takeIdle(this.fresh, sni, dest) ?? takeIdle(this.safe, sni, dest);
+    if (mode === 'always') return takeIdle(this.safe, sni, dest) ?? takeIdle(this.fresh, sni, dest);
+    if (mode === 'aggressive') return takeIdle(this.safe, sni, dest);
     return undefined;
   }
 
@@ -712,8 +720,8 @@ export class ServerPool {
   }
 }
 
-/** The newest open connection of `list` sending `sni`, taken out of it. */
-function takeIdle(list: UpstreamConnection[], sni: string | undefined): UpstreamConnection | undefined {
+/** The newest open connection of `list` sending `sni` to `dest` (see UpstreamConnection.dest), taken out of it. */
+function takeIdle(list: UpstreamConnection[], sni: string | undefined, dest: string | undefined): UpstreamConnection | undefined {
   for (let i = list.length - 1; i >= 0; i--) {
     const conn = list[i]!;
     if (conn.dead || conn.socket.destroyed) {
@@ -721,7 +729,7 @@ function takeIdle(list: UpstreamConnection[], sni: string | undefined): Upstream
       conn.parkedIn = undefined;
       continue;
     }
-    if (conn.sni !== sni) continue;
+    if (conn.sni !== sni || conn.dest !== dest) continue;
     list.splice(i, 1);
     conn.parkedIn = undefined;
     return conn;
@@ -748,13 +756,13 @@ export interface ReuseSession {
 /** Idle connections one client connection keeps (HAProxy's max-session-srv-conns, default 5). */
 export const MAX_SESSION_IDLE = 5;
 
-/** The client connection's own idle connection to this pool's server, sending `sni`. */
-export function takeOwned(session: ReuseSession, pool: ServerPool, sni: string | undefined): UpstreamConnection | undefined {
+/** The client connection's own idle connection to this pool's server, sending `sni`, to `dest` (see UpstreamConnection.dest). */
+export function takeOwned(session: ReuseSession, pool: ServerPool, sni: string | undefined, dest?: string): UpstreamConnection | undefined {
   const idle = session.ownedIdle;
   if (!idle) return undefined;
   for (let i = idle.length - 1; i >= 0; i--) {
     const conn = idle[i]!;
-    if (conn.pool !== pool || conn.sni !== sni || conn.dead) continue;
+    if (conn.pool !== pool || conn.sni !== sni || conn.dest !== dest || conn.dead) continue;
     idle.splice(i, 1);
     conn.parkedIn = undefined;
     return conn;
@@ -816,18 +824,31 @@ export interface ServerMux {
 }
 
 /**
- * Opens a new connection; `done` gets it or the reason it failed ('timeout' after `timeout connect`).
- * `mode`, `client` and `websocket` matter to HTTP/2 servers only (ServerMux).
+ * Where a connection to a server that follows the client's destination goes (RuntimeServer.target),
+ * with `key`, `host:port`, the idle connections it leaves are told apart by (UpstreamConnection.dest).
  */
+export interface ConnectTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly key: string;
+}
+
 /** The server line's `alpn` (here without h2, which goes through the HTTP/2 mux): offered as HAProxy offers it. */
 function serverAlpn(server: RuntimeServer): { ALPNProtocols?: string[] } {
   const alpn = server.config.options.alpn?.filter((p) => p !== 'h2');
   return alpn && alpn.length > 0 ? { ALPNProtocols: alpn } : {};
 }
 
-export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string, mode: ReuseMode = 'safe', client?: ReuseSession, websocket = false, proxyHeader?: Buffer): () => void {
+/**
+ * Opens a new connection; `done` gets it or the reason it failed ('timeout' after `timeout connect`).
+ * `mode`, `client` and `websocket` matter to HTTP/2 servers only (ServerMux); `target`, to servers
+ * that follow the client's destination.
+ */
+export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string, mode: ReuseMode = 'safe', client?: ReuseSession, websocket = false, proxyHeader?: Buffer, target?: ConnectTarget): () => void {
   if (pool.mux) return pool.mux.connect(timeout, done, sni, mode, client, websocket);
   const server = pool.server;
+  // A server that follows the client's destination connects where RuntimeServer.target() said.
+  const { host, port } = target ?? server;
   // `maxsslconn` reached: no connection is opened (sslConnsFull says how the stream ends).
   if (pool.tls?.sslConns?.full()) return sslConnsFull(done);
   // With TLS the connection is usable once the handshake (and the certificate check) succeeded.
@@ -836,14 +857,14 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   let socket: net.Socket;
   if (proxyHeader) {
     // `send-proxy`: the header is the connection's first bytes, before a TLS ClientHello.
-    const raw = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
+    const raw = net.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
     raw.write(proxyHeader);
     socket = pool.tls ? tls.connect({ socket: raw, ...pool.tls.base, ...serverAlpn(server), ...(sni ? { servername: sni } : {}), ...sessionToOffer(server, sni) }) : raw;
   } else {
     socket = pool.tls
       // tls.connect hands localAddress/localPort to the socket it opens (its typings omit them).
-      ? tls.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, ...pool.tls.base, ...serverAlpn(server), ...(sni ? { servername: sni } : {}), ...sessionToOffer(server, sni) } as tls.ConnectionOptions).setNoDelay(true)
-      : net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, onread: reads!.onread });
+      ? tls.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, ...pool.tls.base, ...serverAlpn(server), ...(sni ? { servername: sni } : {}), ...sessionToOffer(server, sni) } as tls.ConnectionOptions).setNoDelay(true)
+      : net.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, onread: reads!.onread });
   }
   if (pool.tls) keepSessions(server, socket as tls.TLSSocket, sni);
   pool.tls?.sslConns?.take(socket);
@@ -861,7 +882,11 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
       pool.used--;
       socket.destroy();
       done(undefined, error);
-    } else done(new UpstreamConnection(socket, server, pool, sni, reads, true));
+    } else {
+      const conn = new UpstreamConnection(socket, server, pool, sni, reads, true);
+      if (target) conn.dest = target.key;
+      done(conn);
+    }
   };
   const onConnect = (): void => finish();
   const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);

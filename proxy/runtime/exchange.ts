@@ -60,6 +60,11 @@ export interface ExchangeRecord {
   readonly frontend: FrontendInfo;
   readonly backend: RuntimeBackend | undefined;
   readonly server: RuntimeServer | undefined;
+  /**
+   * %si / %sp when they are not the server's own address: where a server written without an
+   * address or a port (RuntimeServer.target) connected; undefined otherwise.
+   */
+  readonly serverTarget?: { readonly host: string; readonly port: number };
   /** Cache lookups and hits of the exchange, by the frontend's rules and by the backend's (cache_lookups, cache_hits). */
   readonly cache?: { frontendLookups: number; frontendHits: number; backendLookups: number; backendHits: number };
   /** The client connection's socket: statistics count its bytes, heads included (HTTP). */

@@ -11,11 +11,15 @@ import { patternFileReader } from './pattern-files.ts';
 
 export type ProxyLogFormat = (ctx: SampleContext, vars: LogVars) => string;
 
-/** %si / %sp: the server's address, once a server was chosen (HAProxy: once its connection exists); `unix` and 0 for a socket. */
+/**
+ * %si / %sp: the server's address, once a server was chosen (HAProxy: once its connection exists); `unix` and 0 for a socket;
+ * where the connection went for a server that follows the client's destination (serverTarget).
+ */
 function serverVars(r: ExchangeRecord): Pick<LogVars, 'serverAddr' | 'serverPort' | 'backendSourceAddr' | 'backendSourcePort'> {
   const server = r.server;
-  if (!server) return {};
-  return { serverAddr: server.path === undefined ? server.host : 'unix', serverPort: server.port, backendSourceAddr: r.serverSource?.address, backendSourcePort: r.serverSource?.port };
+  const to = r.serverTarget ?? server;
+  if (!to) return {};
+  return { serverAddr: server?.path === undefined ? to.host : 'unix', serverPort: to.port, backendSourceAddr: r.serverSource?.address, backendSourcePort: r.serverSource?.port };
 }
 
 /** The proxy's format, or undefined when it does not log (no httplog/tcplog/log-format). */

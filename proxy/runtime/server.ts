@@ -178,9 +178,10 @@ export class RuntimeServer implements LbServer {
 
   /**
    * A server written without an address (`0.0.0.0`, `::`) or without a port (none, 0, `+N`, `-N`):
-   * its connections go where the client's went (target()).
+   * its connections go where the client's went (target()), and HTTP keeps its idle connections
+   * apart by destination.
    */
-  private readonly followsDestination: boolean;
+  readonly followsDestination: boolean;
   private readonly anyAddress: boolean;
   private readonly mapsPorts: boolean;
 

@@ -114,6 +114,8 @@ export interface TcpSessionRecord {
   streamNumber: number;
   /** %bi / %bp: the server connection's source, kept when a log-format may print it. */
   serverSource?: { address?: string; port?: number };
+  /** %si / %sp: where the connection to a server without an address or a port went (RuntimeServer.target). */
+  serverTarget?: { host: string; port: number };
   /** The server connection as it was once up, noted when the log format reads it (bc_*, ssl_bc_*): the line is written after it closed. */
   serverConnection?: BackendConnInfo;
   /** The client while its server is being found and connected (connect-watch.ts): from the first wait for a slot until connected or given up. */
@@ -454,6 +456,7 @@ export class TcpFrontend implements Frontend {
       // The server side reads into reused buffers (reused-reads.ts); its bytes are relayed from the first read on.
       const reused = new ReusedReads();
       const target = server.target(record.client);
+      if (target !== server) record.serverTarget = target;
       upstream = net.connect({ host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reused.onread });
       // `send-proxy`: the client's addresses go first, before anything relayed.
       if (server.proxyHeader) upstream.write(this.proxyHeaderOf(record, server.proxyHeader));
@@ -538,6 +541,7 @@ export class TcpFrontend implements Frontend {
     const options = { ...secure.base, allowHalfOpen: true, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}), ...sessionToOffer(server, sni) } as tls.ConnectionOptions;
     let socket: tls.TLSSocket;
     const target = server.target(record.client);
+    if (target !== server) record.serverTarget = target;
     if (server.proxyHeader) {
       const raw = net.connect({ host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true });
       raw.write(this.proxyHeaderOf(record, server.proxyHeader));
@@ -891,7 +895,7 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
     silent: set?.silent, logLevel: set?.logLevel,
     frontend: r.frontend, backend: r.backend, server: r.server, socket: client, startedAt: r.acceptedAt, status: 0,
     bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, redispatched: r.redispatched, queued: r.queued, cookieState: '--',
-    streamNumber: r.streamNumber, serverSource: r.serverSource,
+    streamNumber: r.streamNumber, serverSource: r.serverSource, serverTarget: r.server?.followsDestination ? r.serverTarget : undefined,
     // The session being logged counts, as in HAProxy, though its socket may have closed already.
     connections: r.frontend.sessions.size + (r.frontend.sessions.has(client) ? 0 : 1),
     allConnections: processConnections.count + (r.frontend.sessions.has(client) ? 0 : 1),

@@ -8,6 +8,7 @@ import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
 
 const head = 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nbackend b\n';
 const http = (line: string) => `${head}    option httpchk\n    ${line}\n    server s 127.0.0.1:1 check\n`;
+const portless = (server: string, lines = '') => `${head}${lines}    server s ${server}\n`;
 const tcp = (line: string) => `${head}    option tcp-check\n    ${line}\n    tcp-check connect\n    server s 127.0.0.1:1 check\n`;
 
 /** Lines HAProxy 2.6 accepts (valid) or refuses, with a word its message and Loadstar's share. */
@@ -49,6 +50,16 @@ const CASES: Array<{ text: string; valid: boolean; error?: string }> = [
   { text: http('http-check set-var(check.a) int(1)\n    http-check connect\n    http-check send hdr a b\n    http-check expect status 200\n    http-check set-var(check.b) int(2)\n    http-check connect\n    http-check send hdr c d'), valid: true },
   { text: tcp('tcp-check send x'), valid: false, error: "first step MUST also be a 'connect'" },
   { text: tcp('tcp-check comment x\n    tcp-check unset-var(check.a)\n    tcp-check connect'), valid: true },
+  // A checked server without a port of its own (its traffic follows the client's destination port): init_srv_check.
+  { text: portless('127.0.0.1:0 check'), valid: false, error: "config: backend 'b': server 's' has neither service port nor check port." },
+  { text: portless('127.0.0.1 check'), valid: false, error: 'has neither service port nor check port.' },
+  { text: portless('127.0.0.1:+1 check port 80'), valid: true },
+  { text: portless('127.0.0.1:-1 check', '    option httpchk\n'), valid: false, error: "has neither service port nor check port nor tcp_check rule 'connect' with port information." },
+  { text: portless('127.0.0.1:0 check', '    option redis-check\n'), valid: false, error: "nor tcp_check rule 'connect' with port information." },
+  { text: portless('127.0.0.1:0 check', '    option tcp-check\n'), valid: false, error: 'has neither service port nor check port.' },
+  { text: portless('127.0.0.1:0 check', '    option tcp-check\n    tcp-check connect port 80\n'), valid: true },
+  { text: portless('0.0.0.0:80 check'), valid: true },
+  { text: portless('127.0.0.1:0'), valid: true },
 ];
 
 const errorsOf = (text: string): string[] => parseConfig([{ name: 'check.cfg', text }]).diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message);

@@ -146,8 +146,12 @@ test('tcp-request rules rewriting addresses in HTTP mode: a connection or sessio
   }
 });
 
-const transparentConfig = (origin: number) => (port: number): string => `defaults
+const transparentConfig = (origin: number) => (port: number): string => `global
+    log stdout format raw local0
+defaults
     mode tcp
+    log global
+    log-format "%b/%s %si:%sp"
     timeout connect 2s
     timeout client 5s
     timeout server 5s
@@ -158,11 +162,13 @@ listen tcp_in
     server s1 0.0.0.0:+1
 `;
 
-test('a server without an address and with a port offset connects where set-dst and set-dst-port sent the client, plus the offset, as in HAProxy', async (t) => {
+test('a server without an address and with a port offset connects where set-dst and set-dst-port sent the client, plus the offset, and logs that as %si:%sp, as in HAProxy', async (t) => {
   const origin = await startRawServer((s) => s.end('origin'));
   try {
-    await sideBySide(t, transparentConfig(origin.port), async (port) => {
+    await sideBySide(t, transparentConfig(origin.port), async (port, proxy) => {
       assert.equal(await exchange(port), 'origin');
+      const lines = await linesLogged(proxy, 2);
+      assert.equal(lines.at(-1), `tcp_in/s1 127.0.0.1:${origin.port}`);
     });
   } finally {
     await origin.close();

@@ -1,0 +1,131 @@
+/**
+ * HTTP-mode servers written without an address (`0.0.0.0`) or without a port (`:0`, none, `+N`)
+ * side by side with HAProxy 2.6.12: each request goes where its client's connection went, as
+ * set-dst / set-dst-port left it (assign_server_address), the log's %si:%sp say where, and an idle
+ * connection to one destination never serves a request for another (HAProxy hashes the
+ * destination into such a server's reuse key).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { sideBySide, linesLogged } from './lib/side-by-side.ts';
+
+/** An origin answering "<name><n>", n numbering its connections from 1 since `reset` (the same n: a reused connection). */
+async function origin(name: string): Promise<{ port: number; reset(): void; close(): Promise<void> }> {
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    const n = ++connections;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    let buffered = '';
+    s.on('data', (d: Buffer) => {
+      buffered += d.toString('latin1');
+      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+        buffered = buffered.slice(end + 4);
+        const body = `${name}${n}`;
+        s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    reset: () => void (connections = 0),
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    }),
+  };
+}
+
+/** Requests on one connection, each sent once the previous answer came: "<status> <body>" each. */
+function oneByOne(port: number, heads: readonly string[]): Promise<string[]> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const out: string[] = [];
+    let received = '';
+    const next = (): void => {
+      if (out.length === heads.length) {
+        s.destroy();
+        return resolve(out);
+      }
+      s.write(`GET /${out.length} HTTP/1.1\r\nhost: x\r\n${heads[out.length]}\r\n\r\n`);
+    };
+    s.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length: *(\d+)/i.exec(received.slice(0, end))?.[1] ?? 0);
+      if (received.length < end + 4 + length) return;
+      out.push(`${received.slice(9, 12)} ${received.slice(end + 4, end + 4 + length)}`);
+      received = received.slice(end + 4 + length);
+      next();
+    });
+    s.on('error', () => resolve([...out, 'reset']));
+    s.on('close', () => resolve([...out, 'closed']));
+    next();
+  });
+}
+
+const config = (servers: string) => (port: number): string => `global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    log-format "%b/%s %si:%sp %ST"
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    http-request set-dst hdr(x-host) if { req.hdr(x-host) -m found }
+    http-request set-dst-port hdr(x-port) if { req.hdr(x-port) -m found }
+    default_backend be
+backend be
+${servers}
+`;
+
+test('a server written 127.0.0.1:0 connects to the port set-dst-port gave, and keeps idle connections apart by destination, as in HAProxy', async (t) => {
+  const a = await origin('a');
+  const b = await origin('b');
+  try {
+    await sideBySide(t, config('    server clear 127.0.0.1:0'), async (port, proxy) => {
+      a.reset();
+      b.reset();
+      const heads = [a, b, a, b, a].map((o) => `x-port: ${o.port}`);
+      // Recorded from haproxy 2.6.12: the third request takes the idle connection to a, not the one to b
+      // (the second); the second's connection was not kept (the pool keeps what it needed at once).
+      assert.deepEqual(await oneByOne(port, heads), ['200 a1', '200 b1', '200 a1', '200 b2', '200 a1']);
+      const lines = (await linesLogged(proxy, 6)).slice(-5);
+      assert.deepEqual(lines, [a, b, a, b, a].map((o) => `be/clear 127.0.0.1:${o.port} 200`));
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('servers with a port offset, without a port, and written 0.0.0.0:<port> follow the destination too, as in HAProxy', async (t) => {
+  const a = await origin('a');
+  const b = await origin('b');
+  try {
+    const servers = `    balance roundrobin
+    server off 127.0.0.1:+1
+    server noport 127.0.0.1
+    server any 0.0.0.0:${b.port}`;
+    await sideBySide(t, config(servers), async (port, proxy) => {
+      a.reset();
+      b.reset();
+      // off: the destination port plus one; noport: the destination port; any: the destination address, its own port.
+      const heads = [`x-port: ${a.port - 1}`, `x-port: ${a.port}`, 'x-host: 127.0.0.1'];
+      assert.deepEqual(await oneByOne(port, heads), ['200 a1', '200 a2', '200 b1']);
+      const lines = (await linesLogged(proxy, 4)).slice(-3);
+      assert.deepEqual(lines, [`be/off 127.0.0.1:${a.port} 200`, `be/noport 127.0.0.1:${a.port} 200`, `be/any 127.0.0.1:${b.port} 200`]);
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
