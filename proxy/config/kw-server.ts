@@ -352,6 +352,28 @@ registerProxyKeywords([
     },
   },
   {
+    name: 'dispatch',
+    sections: 'lb',
+    status: ENGINE,
+    summary: 'HAProxy\'s old "server without name": `dispatch <address>:<port>` sends every request (or TCP connection) that no `use-server` rule, persistence cookie or stick rule binds to a server to that address; the log names no server (`<NOSRV>`, %si:%sp the address), statistics show algo `none`. Only without `balance` (in the section or its defaults): with one, it is ignored with HAProxy\'s warning. A port is required (no offset, no range); an IP address or a UNIX socket path (a host name is not supported yet).',
+    parse(ctx) {
+      const [word, extra] = ctx.args;
+      if (word === undefined) return ctx.error(`'dispatch' : '' resolves to an empty address (environment variable missing?)`);
+      const portText = word.startsWith('/') || word.startsWith('unix@') || word.startsWith('abns@') ? undefined : /:([^:\]]*)$/.exec(word)?.[1];
+      if (portText !== undefined && /^[+-]\d+$/.test(portText)) return ctx.error(`'dispatch' : port offset not permitted here in '${word}'`, 0);
+      if (portText !== undefined && /^\d+-\d+$/.test(portText)) return ctx.error(`'dispatch' : port range not permitted here in '${word}'`, 0);
+      const a = parseAddress(word, { kind: 'generic', keyword: 'dispatch' });
+      if (a.error !== undefined) return ctx.error(a.error, 0);
+      const unix = a.value.family === 'unix';
+      if (!unix && (portText === undefined || portText === '')) return ctx.error(`'dispatch' : missing port specification in '${word}'`, 0);
+      if (!unix && a.value.port === 0) return ctx.error(`'dispatch' : invalid port '0'`, 0);
+      if (extra !== undefined) return ctx.error(`'dispatch' cannot handle unexpected argument '${extra}'.`, 1);
+      if (!unix && a.value.host !== '' && isIP(a.value.host) === 0) return ctx.error(`'dispatch' : a host name ('${word}') is not supported by Loadstar yet: write the server's IP address.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+      // `*:80` / `:80`: the any address, as HAProxy's str2sa_range reads it.
+      ctx.proxy.dispatch = { host: a.value.host || '0.0.0.0', port: a.value.port, ...(unix ? { unix: true } : {}), loc: ctx.directive.loc };
+    },
+  },
+  {
     name: 'source',
     sections: 'dlb',
     status: ENGINE,

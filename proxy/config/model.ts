@@ -843,6 +843,13 @@ export interface ParsedProxy {
   serverTemplates: ServerTemplate[];
   defaultServer: ServerOptions;
   balance?: Balance;
+  /**
+   * `dispatch <address>:<port>` (backend, listen): where requests no server is chosen for go, as
+   * HAProxy's "server without name" (PR_O_DISPATCH). Only in effect without `balance` (written here
+   * or inherited): provisioning drops it otherwise, with HAProxy's warning; its backend's servers
+   * then take only requests bound to them (use-server, a persistence cookie, a stick rule).
+   */
+  dispatch?: { host: string; port: number; unix?: boolean; loc: SourceLocation };
   hashType?: HashType;
   timeouts: Timeouts;
   options: Record<string, OptionSetting>;

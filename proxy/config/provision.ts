@@ -78,6 +78,11 @@ export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Confi
       proxies.push(defaults);
       continue;
     }
+    // HAProxy's check_config_validity: a load-balancing algorithm (`balance`, its own or inherited) wins over `dispatch`.
+    if (proxy.dispatch && proxy.balance) {
+      diagnostics.warn(proxy.dispatch.loc, 'LS_WARN_CFG_IGNORED', `dispatch address of ${kind === 'listen' ? 'proxy' : kind} '${proxy.name}' will be ignored in balance mode.`, 'dispatch');
+      proxy.dispatch = undefined;
+    }
     expandTemplates(proxy);
     resolveErrorPages(proxy, parsed, diagnostics);
     proxies.push(withBuiltinDefaults(proxy, kind));

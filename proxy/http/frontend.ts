@@ -44,6 +44,7 @@ import { h2Servers, serverMux } from './h2-upstream.ts';
 import type { H2ServerSettings } from './h2-upstream.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
+import { recordServer, recordTarget } from '../runtime/exchange.ts';
 import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { CookiePersistence } from './persistence.ts';
@@ -666,7 +667,7 @@ function exchangeRecord(frontend: HttpFrontend, tx: HttpTransaction): ExchangeRe
     idle = Math.max(0, tx.startedAt - streamStart - handshake);
   }
   return {
-    frontend, backend: tx.backend?.runtime, server: tx.server, serverTarget: tx.server?.followsDestination ? tx.serverTarget : undefined, cache: tx.cache, socket: client.transport, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped, requestWait: tx.requestWait,
+    frontend, backend: tx.backend?.runtime, server: recordServer(tx.server), serverTarget: recordTarget(tx.server, tx.serverTarget), cache: tx.cache, socket: client.transport, startedAt: tx.startedAt, streamStart, idle, handshake, tarpitted: tx.tarpitted || tx.dropped, requestWait: tx.requestWait,
     silent: tx.logSilent, logLevel: tx.logLevel,
     method: tx.request.method, url: tx.request.url, status: tx.status, serverStatus: tx.response?.status, local: tx.localKind, applet: tx.applet, loggedStatus: tx.loggedStatus, clientReset: tx.clientGone,
     // HAProxy's %U / %B and bin / bout: heads included, counted as HAProxy counts them (htx-size.ts).

@@ -465,6 +465,12 @@ function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx,
     };
     result.steps.push(result.persistence.reason);
   }
+  // `dispatch` (no `balance`): what no rule bound to a server goes to the dispatch address, unbalanced.
+  if (runtime.dispatch) {
+    result.serverReason = `no rule binds the request to a server: it goes to backend ${proxy.name}'s dispatch address ${runtime.dispatch.address}, without balancing (the log names no server)`;
+    result.steps.push(`dispatch → ${runtime.dispatch.address}`);
+    return;
+  }
   if (runtime.balancer.queueShortcut && runtime.queue.length > 0 && runtime.servers.some((s) => s.served > 0)) {
     result.serverReason = `${runtime.queue.length} request(s) already wait in backend ${proxy.name}'s queue: this one would wait behind them for the first free server`;
     result.steps.push(result.serverReason);

@@ -1089,7 +1089,8 @@ export class HttpTransaction implements ServerSession {
     if (!compressing) this.compression = undefined;
     // The stick store rules run before the http-response rules (AN_RES_STORE_RULES comes first).
     const stick = this.backend!.stick;
-    if (stick && this.server) stick.onResponse(this.sampleContext(), this.stickRequest, this.server);
+    // A `dispatch` address is no server: nothing is stored for it.
+    if (stick && this.server && !this.server.dispatch) stick.onResponse(this.sampleContext(), this.stickRequest, this.server);
     return this.relayResponseHead(head, compressing);
   }
 
@@ -1130,7 +1131,7 @@ export class HttpTransaction implements ServerSession {
       this.frontend.logEarly(this);
       this.loggedEarly = true;
     }
-    if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server, this.direct, this.request.method, head.status, head.headers, this.ignorePersist);
+    if (this.persistence) this.backend!.persistence!.onResponse(this.persistence, this.server?.dispatch ? undefined : this.server, this.direct, this.request.method, head.status, head.headers, this.ignorePersist);
     const r = this.request;
     if (compressing) rewriteCompressedHead(head.headers, this.compression!);
     const noContent = head.status === 204;

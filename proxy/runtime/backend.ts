@@ -13,7 +13,8 @@ import { RuntimeServer } from './server.ts';
 import type { ServerAdmin, SlotWaiter, DnsAdminCause } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
 import type { RetryContext } from './retry.ts';
-import { StatCounters, slotTaken, queued } from './counters.ts';
+import { StatCounters, slotTaken, queued, sessionStarted } from './counters.ts';
+import { withServerDefaults } from '../config/provision.ts';
 import { dynamicCookie } from './dynamic-cookie.ts';
 import { dynamicMaxconn } from './fullconn.ts';
 
@@ -93,9 +94,18 @@ export class RuntimeBackend {
   /** Some server has a dynamic limit (minconn): only then does placing a request count it in beconn. */
   private dynamicLimits = false;
 
+  /**
+   * `dispatch <address>` (only without `balance`): every request no server is forced for goes there,
+   * with no balancing, limit or queue (HAProxy's PR_O_DISPATCH: the stream's target is the backend).
+   * Not among `servers`: statistics and the log see no server. Undefined without one.
+   */
+  readonly dispatch: RuntimeServer | undefined;
+
   constructor(readonly config: BalancingProxy, fullconn?: number) {
     this.name = config.name;
     this.mode = config.mode;
+    const d = config.dispatch;
+    this.dispatch = d && new RuntimeServer({ name: '', host: d.host, port: d.port, ...(d.unix ? { unix: true } : {}), options: withServerDefaults({}), loc: d.loc }, 0, config.source, true);
     const ids = assignServerIds(config.servers.map((s) => s.options.id));
     this.servers = config.servers.map((s, i) => new RuntimeServer(s, ids[i]!, config.source));
     this.balancer = createBalancer(this.servers, {
@@ -167,6 +177,13 @@ export class RuntimeBackend {
 
   /** One assignment attempt; `again` re-balances a request waiting on a server that went down. */
   private tryAcquire(request: LbRequest, done: SlotCallback, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer, positions: QueuePositions) => void, forced?: RuntimeServer, positions?: QueuePositions, priority?: QueuePriority): CancelSlot {
+    // `dispatch`: no algorithm, the dispatch address takes whatever no rule bound to a server (HAProxy's assign_server).
+    if (this.dispatch && !forced) {
+      this.dispatch.served++;
+      sessionStarted(this.stats, Date.now());
+      done({ server: this.dispatch }, positions);
+      return noop;
+    }
     // HAProxy: a persistent request whose server's queue is full is balanced with `option redispatch`, else 503.
     if (forced && forced.maxqueue > 0 && forced.queue.length >= forced.maxqueue && forced.full && this.redispatch) {
       return this.tryAcquire(request, done, forced, deadline, again, undefined, positions, priority);
@@ -248,6 +265,7 @@ export class RuntimeBackend {
   release(server: RuntimeServer): void {
     server.served--;
     this.stats.scur--;
+    if (server.dispatch) return;
     this.balancer.released(server);
     // A static limit frees one slot per release; a dynamic one (minconn) may allow more now, and
     // HAProxy's process_srv_queue hands out slots while the server is below it.

@@ -175,3 +175,17 @@ export const processConnections = {
 export function nextStreamNumber(): number {
   return streams++;
 }
+
+/** The record's server: none for a `dispatch` address (HAProxy's target is the backend: the log says <NOSRV>). */
+export function recordServer(server: RuntimeServer | undefined): RuntimeServer | undefined {
+  return server?.dispatch ? undefined : server;
+}
+
+/**
+ * The record's %si:%sp when not the server's own: the `dispatch` address, or where the connection went
+ * for a server following the client's destination (`target`).
+ */
+export function recordTarget(server: RuntimeServer | undefined, target: { host: string; port: number } | undefined): { host: string; port: number } | undefined {
+  if (server === undefined) return undefined;
+  return server.dispatch ? server : server.followsDestination ? target : undefined;
+}

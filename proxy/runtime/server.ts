@@ -151,7 +151,14 @@ export class RuntimeServer implements LbServer {
   /** The PROXY header its connections start with (`send-proxy`, `send-proxy-v2`); undefined without. */
   readonly proxyHeader: ProxyHeaderMaker | undefined;
 
-  constructor(readonly config: Server, id: number, backendSource?: SourceAddress) {
+  /**
+   * The address of a backend's `dispatch` line, not a server (RuntimeBackend.dispatch): it carries
+   * the connections, and the log and statistics name no server for it (HAProxy's target is the backend).
+   */
+  readonly dispatch: boolean;
+
+  constructor(readonly config: Server, id: number, backendSource?: SourceAddress, dispatch = false) {
+    this.dispatch = dispatch;
     this.name = config.name;
     this.id = id;
     this.backup = config.options.backup;

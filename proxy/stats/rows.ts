@@ -149,16 +149,17 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
   const c = backend.stats;
   // HAProxy (stats_fill_be_stats): a backend without servers (a stats listen's) is UP and has no downtime.
   const serverless = backend.servers.length === 0;
-  const up = backend.hasUsableServer || serverless;
+  // With `dispatch` there is no algorithm, so no weight to balance over (HAProxy's lbprm.tot_weight stays 0): DOWN if it has servers.
+  const up = serverless || (backend.dispatch === undefined && backend.hasUsableServer);
   const w = backendWeights(backend);
   return {
     pxname: proxy.name, svname: 'BACKEND', qcur: backend.queue.length, qmax: c.qmax, scur: c.scur, smax: c.smax, slim: backend.fullconn ?? '',
     stot: c.stot, bin: c.bin, bout: c.bout, dreq: c.dreq, dresp: c.dresp, econ: c.econ, eresp: c.eresp, wretr: c.wretr, wredis: c.wredis,
-    status: up ? 'UP' : 'DOWN', weight: w.weight, act: w.act, bck: w.bck, chkdown: c.chkdown,
+    status: up ? 'UP' : 'DOWN', weight: backend.dispatch ? 0 : w.weight, act: w.act, bck: w.bck, chkdown: c.chkdown,
     lastchg: Math.floor((now - c.lastChange) / 1000), downtime: serverless ? '' : c.downtimeSeconds(now), pid: 1, iid, sid: 0, lbtot: c.lbtot, type: 1,
     rate: c.rate, rate_max: c.rateMax, ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, ...compression(c, http), lastsess: lastSess(c, now), ...times(c),
-    cookie: backend.config.cookie?.name, mode: http ? 'http' : 'tcp', algo: backend.config.balance.algorithm,
+    cookie: backend.config.cookie?.name, mode: http ? 'http' : 'tcp', algo: backend.dispatch ? 'none' : backend.config.balance.algorithm,
     wrew: 0, connect: c.connect, reuse: c.reuse, ...(http ? { cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}), eint: 0,
     uweight: w.uweight, agg_server_status: 0, agg_server_check_status: 0, agg_check_status: 0,
     '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, false, 0),

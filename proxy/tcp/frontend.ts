@@ -31,7 +31,7 @@ import type { CancelSlot, QueuePositions, RuntimeBackend } from '../runtime/back
 import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
-import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
+import { nextStreamNumber, processConnections, recordServer, recordTarget } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
 import { StickPersistence } from '../stick/persistence.ts';
@@ -498,7 +498,7 @@ export class TcpFrontend implements Frontend {
         record.tc = Date.now() - started;
         // In TCP mode the store rules run once the server connection is up (HAProxy stores before any data).
         const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
-        if (stick) stick.onResponse(connContext(record.client, backend.config), record.stick, server);
+        if (stick && !server.dispatch) stick.onResponse(connContext(record.client, backend.config), record.stick, server);
         if (this.config.logFormat) {
           record.serverSource = { address: upstream.localAddress, port: upstream.localPort };
           if (this.logsServerConnection) record.serverConnection = backendConnInfo(upstream);
@@ -893,9 +893,9 @@ function exchangeRecord(r: TcpSessionRecord): ExchangeRecord {
   const set = streamSettings(client);
   return {
     silent: set?.silent, logLevel: set?.logLevel,
-    frontend: r.frontend, backend: r.backend, server: r.server, socket: client, startedAt: r.acceptedAt, status: 0,
+    frontend: r.frontend, backend: r.backend, server: recordServer(r.server), serverTarget: recordTarget(r.server, r.serverTarget), socket: client, startedAt: r.acceptedAt, status: 0,
     bytesIn: r.bytesIn, bytesOut: r.bytesOut, tw: r.tw, tc: r.tc, tr: -1, termination: r.termination, retries: r.retries, redispatched: r.redispatched, queued: r.queued, cookieState: '--',
-    streamNumber: r.streamNumber, serverSource: r.serverSource, serverTarget: r.server?.followsDestination ? r.serverTarget : undefined,
+    streamNumber: r.streamNumber, serverSource: r.serverSource,
     // The session being logged counts, as in HAProxy, though its socket may have closed already.
     connections: r.frontend.sessions.size + (r.frontend.sessions.has(client) ? 0 : 1),
     allConnections: processConnections.count + (r.frontend.sessions.has(client) ? 0 : 1),

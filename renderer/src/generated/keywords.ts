@@ -1405,6 +1405,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "dispatch",
+   "summary": "HAProxy's old \"server without name\": `dispatch <address>:<port>` sends every request (or TCP connection) that no `use-server` rule, persistence cookie or stick rule binds to a server to that address; the log names no server (`<NOSRV>`, %si:%sp the address), statistics show algo `none`. Only without `balance` (in the section or its defaults): with one, it is ignored with HAProxy's warning. A port is required (no offset, no range); an IP address or a UNIX socket path (a host name is not supported yet).",
+   "status": "supported"
+  },
+  {
    "name": "dynamic-cookie-key",
    "summary": "The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server's IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server given by host name gets the cookie of the address its name resolves to at load (as HAProxy), and a new one when `set server … addr` or runtime DNS changes it. Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.",
    "status": "supported"
@@ -1954,6 +1959,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "disabled",
    "summary": "Does not start this proxy.",
+   "status": "supported"
+  },
+  {
+   "name": "dispatch",
+   "summary": "HAProxy's old \"server without name\": `dispatch <address>:<port>` sends every request (or TCP connection) that no `use-server` rule, persistence cookie or stick rule binds to a server to that address; the log names no server (`<NOSRV>`, %si:%sp the address), statistics show algo `none`. Only without `balance` (in the section or its defaults): with one, it is ignored with HAProxy's warning. A port is required (no offset, no range); an IP address or a UNIX socket path (a host name is not supported yet).",
    "status": "supported"
   },
   {

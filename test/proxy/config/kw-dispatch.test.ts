@@ -1,0 +1,67 @@
+/**
+ * `dispatch <address>:<port>`: accepted, refused and warned about as haproxy 2.6.12's parser
+ * (cfgparse-listen.c) and check_config_validity do, checked against `haproxy -c` when installed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../../proxy/config/index.ts';
+import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
+
+const head = 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n';
+const backend = (line: string, more = '') => `${head}backend b\n${more}    ${line}\n`;
+
+/** valid: no alert; `message`: a line both say (alert, or warning when valid). */
+const CASES: Array<{ text: string; valid: boolean; message?: string }> = [
+  { text: backend('dispatch 127.0.0.1:80'), valid: true },
+  { text: backend('dispatch [::1]:80'), valid: true },
+  { text: `${head}listen l\n    bind 127.0.0.1:8\n    dispatch 127.0.0.1:80\n`, valid: true },
+  { text: backend('dispatch 127.0.0.1:+80'), valid: false, message: "'dispatch' : port offset not permitted here in '127.0.0.1:+80'" },
+  { text: backend('dispatch 127.0.0.1'), valid: false, message: "'dispatch' : missing port specification in '127.0.0.1'" },
+  { text: backend('dispatch 127.0.0.1:80-90'), valid: false, message: "'dispatch' : port range not permitted here in '127.0.0.1:80-90'" },
+  { text: backend('dispatch 127.0.0.1:0'), valid: false, message: "'dispatch' : invalid port '0'" },
+  { text: backend('dispatch 127.0.0.1:80 x'), valid: false, message: "'dispatch' cannot handle unexpected argument 'x'." },
+  { text: backend('dispatch'), valid: false, message: "'dispatch' : '' resolves to an empty address" },
+  { text: `${head}    dispatch 127.0.0.1:80\n`, valid: false, message: "'dispatch' not allowed in 'defaults' section." },
+  { text: `${head}frontend f\n    bind 127.0.0.1:8\n    dispatch 127.0.0.1:80\n`, valid: true, message: "'dispatch' ignored because frontend 'f' has no backend capability." },
+  { text: backend('dispatch 127.0.0.1:80', '    balance roundrobin\n'), valid: true, message: "dispatch address of backend 'b' will be ignored in balance mode." },
+  { text: `${head.replace('mode http\n', 'mode http\n    balance leastconn\n')}listen l\n    bind 127.0.0.1:8\n    dispatch 127.0.0.1:80\n`, valid: true, message: "dispatch address of proxy 'l' will be ignored in balance mode." },
+];
+
+test('dispatch lines: accepted, refused and warned about with HAProxy 2.6\'s messages', () => {
+  for (const c of CASES) {
+    const r = parseConfig([{ name: 'd.cfg', text: c.text }]);
+    const alerts = r.diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message);
+    if (c.valid) assert.deepEqual(alerts, [], c.text);
+    if (c.message) assert.ok(r.diagnostics.some((d) => d.message.includes(c.message!)), `${c.text}\n${r.diagnostics.map((d) => d.message).join('\n')}`);
+  }
+});
+
+test('provisioning keeps dispatch only without balance, own or inherited', () => {
+  const dispatchOf = (text: string) => {
+    const r = parseConfig([{ name: 'd.cfg', text }]);
+    assert.ok(r.ok);
+    return r.config.proxies.find((p) => p.name === 'b')?.dispatch;
+  };
+  assert.deepEqual(dispatchOf(backend('dispatch 127.0.0.1:80')) && { ...dispatchOf(backend('dispatch 127.0.0.1:80'))!, loc: undefined }, { host: '127.0.0.1', port: 80, loc: undefined });
+  assert.equal(dispatchOf(backend('dispatch 127.0.0.1:80', '    balance roundrobin\n')), undefined);
+  assert.equal(dispatchOf(`${head}    balance source\n${backend('dispatch 127.0.0.1:80').slice(head.length)}`), undefined);
+});
+
+test('HAProxy 2.6 accepts, refuses and warns about the same dispatch lines', (t) => {
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-kw-dispatch-'));
+  try {
+    for (const [i, c] of CASES.entries()) {
+      const file = path.join(dir, `case${i}.cfg`);
+      fs.writeFileSync(file, c.text);
+      const r = haproxyCheck(file, dir);
+      assert.equal(!r.output.includes('[ALERT]'), c.valid, `${c.text}\n${r.output}`);
+      if (c.message) assert.ok(r.output.includes(c.message), `${c.text}\n${r.output}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
