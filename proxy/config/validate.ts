@@ -188,6 +188,11 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
     if (o.resolvers !== undefined && !resolvers.has(o.resolvers)) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_REFERENCE', `backend '${proxy.name}', server '${server.name}': unable to find required resolvers '${o.resolvers}'.`, 'server');
     }
+    // HTTP/2 connections (h2-upstream.ts) are shared without regard to the destination: not for servers that follow it.
+    const followsDestination = !server.unix && (server.host === '0.0.0.0' || server.host === '::' || server.port === 0 || server.portIsOffset === true);
+    if (followsDestination && proxy.mode === 'http' && (o.proto === 'h2' || (o.ssl === true && o.alpn?.includes('h2')))) {
+      diagnostics.alert(server.loc, 'LS_ERR_CFG_UNSUPPORTED', `'server ${proxy.name}/${server.name}' : HTTP/2 to a server without an address or a port (its connections follow the client's destination) is not supported by Loadstar yet; give it its address and port, or speak HTTP/1.1 to it.`, 'server');
+    }
     const noPort = checkWithoutPort(proxy, server);
     if (noPort) diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `config: ${proxyTypeStr(proxy)} '${proxy.name}': server '${server.name}' has ${noPort}.`, 'server');
     if (o.agentCheck && o.agentPort === undefined && o.port === undefined) {

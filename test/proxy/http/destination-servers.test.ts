@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
 
 /** An origin answering "<name><n>", n numbering its connections from 1 since `reset` (the same n: a reused connection). */
 async function origin(name: string): Promise<{ port: number; reset(): void; close(): Promise<void> }> {
@@ -128,4 +129,13 @@ test('servers with a port offset, without a port, and written 0.0.0.0:<port> fol
     await a.close();
     await b.close();
   }
+});
+
+test('HTTP/2 to a server that follows the destination is refused as not supported yet (its connections would be shared across destinations)', () => {
+  const text = (server: string) => `defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nbackend be\n    server s ${server}\n`;
+  const alerts = (server: string) => parseConfig([{ name: 'h2.cfg', text: text(server) }]).diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.code);
+  assert.deepEqual(alerts('127.0.0.1:0 proto h2'), ['LS_ERR_CFG_UNSUPPORTED']);
+  assert.deepEqual(alerts('0.0.0.0:80 proto h2'), ['LS_ERR_CFG_UNSUPPORTED']);
+  assert.deepEqual(alerts('127.0.0.1:80 proto h2'), []);
+  assert.deepEqual(alerts('127.0.0.1:0'), []);
 });
