@@ -587,10 +587,10 @@ function parseCounterAction(action: string, args: readonly string[], fail: (m: s
 }
 
 /** `set-log-level <level>|silent` (stream.c stream_parse_set_log_level): a syslog level's name or 'silent'. */
-function isLogLevel(word: string | undefined): word is string {
+export function isLogLevel(word: string | undefined): word is string {
   return word !== undefined && ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'].includes(word);
 }
-const LOG_LEVEL_EXPECTED = `expects exactly 1 argument (log level name or 'silent')`;
+export const LOG_LEVEL_EXPECTED = `expects exactly 1 argument (log level name or 'silent')`;
 
 /** set-var(name) / unset-var(name) / track-sc0..2 / sc-inc-gpc0|1(sc): actions whose name carries an argument. */
 function parseSpecialAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext): HttpAction | undefined | null {

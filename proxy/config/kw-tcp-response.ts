@@ -1,7 +1,7 @@
 /**
  * `tcp-response inspect-delay` and `tcp-response content` (configuration.txt §4.2, tcp_rules.c
  * tcp_parse_tcp_rep): rules over the server's first bytes in a backend, a listen section or a named
- * defaults section. Loadstar runs accept, reject, close, set-var, set-var-fmt and unset-var; the
+ * defaults section. Loadstar runs accept, reject, close, set-var, set-var-fmt, unset-var and set-log-level; the
  * other actions HAProxy 2.6 has are refused by name.
  */
 import { registerProxyKeywords } from './keywords.ts';
@@ -9,7 +9,7 @@ import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition } from './conditions.ts';
 import { parseTime } from './values.ts';
 import { ENGINE } from './status.ts';
-import { parseTcpVariableAction } from './kw-rules.ts';
+import { isLogLevel, LOG_LEVEL_EXPECTED, parseTcpVariableAction } from './kw-rules.ts';
 import type { TcpResponseRule } from './model.ts';
 
 /** The actions HAProxy 2.6 lists in its error message, in its order. */
@@ -35,8 +35,12 @@ function parseContent(ctx: ProxyDirectiveContext): void {
     const parsed = parseTcpVariableAction(ctx, action, args);
     if (!parsed) return;
     result = parsed;
+  } else if (action === 'set-log-level') {
+    if (!isLogLevel(args[0])) return ctx.error(LOG_LEVEL_EXPECTED, 1);
+    if (args.length > 1) return ctx.error(`'tcp-response content ${action}' only accepts 'if' or 'unless', ${where} (got '${args[1]}')`, 2);
+    result = { type: 'set-log-level', level: args[0] };
   } else {
-    return ctx.error(`'tcp-response content ${base}' is not supported by Loadstar yet (supported: accept, reject, close, set-var, set-var-fmt, unset-var).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+    return ctx.error(`'tcp-response content ${base}' is not supported by Loadstar yet (supported: accept, reject, close, set-var, set-var-fmt, unset-var, set-log-level).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
   }
   (ctx.proxy.tcpResponseRules ??= []).push({ action: result, condition: split.condition, loc: ctx.directive.loc });
 }
@@ -57,7 +61,7 @@ registerProxyKeywords([
     name: 'tcp-response content',
     sections: 'nlb',
     status: ENGINE,
-    summary: 'Rules over the server\'s first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. In an HTTP-mode backend they run once when the answer starts, over the exchange (its variables and request; the raw-byte fetches find nothing, as HAProxy ignores them there): reject closes the client connection without an answer (PD), close gives the client a 502 (SH).',
+    summary: 'Rules over the server\'s first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var; set-log-level <level>|silent sets the level of the session\'s log line, or drops it (in HTTP mode the exchange\'s, which a later http-response set-log-level changes again). In an HTTP-mode backend they run once when the answer starts, over the exchange (its variables and request; the raw-byte fetches find nothing, as HAProxy ignores them there): reject closes the client connection without an answer (PD), close gives the client a 502 (SH).',
     parse: parseContent,
   },
 ]);

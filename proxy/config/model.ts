@@ -610,7 +610,9 @@ export interface TcpResponseRule extends Conditional {
     /** accept forwards what is held; reject closes both sides and sends nothing; close closes the server side and forwards what is held. */
     | { type: 'accept' | 'reject' | 'close' }
     | { type: 'set-var' | 'unset-var'; variable: string; expression?: string; conditions?: SetVarCondition[] }
-    | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] };
+    | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] }
+    /** `set-log-level <level>|silent`: the stream's log line's level, or no line. */
+    | { type: 'set-log-level'; level: string };
 }
 
 /** `use-server <name> if|unless <cond>`: a server of this backend chosen before cookies and balancing. */

@@ -53,6 +53,7 @@ import type { CacheWriter } from './cache/exchange.ts';
 import type { HttpCache } from './cache/store.ts';
 import type { Proxy } from '../config/model.ts';
 import type { H2ResponseSink } from './h2.ts';
+import { syslogLevel } from '../runtime/syslog.ts';
 
 /** Where a response goes: an HTTP/1 connection's socket, or an HTTP/2 stream's sink (h2.ts). */
 export type ResponseSink = net.Socket | H2ResponseSink;
@@ -272,6 +273,12 @@ export class HttpTransaction implements ServerSession {
   logSilent = false;
   /** `set-log-level <level>` other than silent: its line's syslog level (undefined: the usual one). */
   logLevel: number | undefined;
+
+  /** `tcp-response content set-log-level <level>|silent` (http/response-inspection.ts). */
+  setLogLevel(level: string): void {
+    this.logSilent = level === 'silent';
+    this.logLevel = level === 'silent' ? undefined : syslogLevel(level);
+  }
   /** Refused by a frontend's tcp-request content rule, before HAProxy would have taken the request in as HTTP: logged without it. */
   requestUnseen = false;
   /** The method and target before any rule changed them: %r and capture.req.* show these. */
@@ -1046,7 +1053,7 @@ export class HttpTransaction implements ServerSession {
     const inspection = this.backend!.responseInspection;
     if (inspection !== undefined && !this.responseInspected) {
       this.responseInspected = true;
-      const verdict = inspection(this.sampleContext());
+      const verdict = inspection(this.sampleContext(), this);
       if (verdict !== 'accept') return this.refusedByResponseRules(verdict);
     }
     if (head.status === 101 && !this.request.upgrade) {

@@ -13,7 +13,7 @@ import { compileConditionResult, ACL_MISS, ACL_PASS } from '../acl/index.ts';
 import type { SampleContext, VarStore } from '../acl/index.ts';
 import type { Proxy, TcpResponseRule } from '../config/model.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
-import { compileVariableAction } from './rules.ts';
+import { compileVariableAction, socketStream } from './rules.ts';
 import { connContext } from './samples.ts';
 import { INSPECT_BUFFER_LIMIT } from './inspection.ts';
 import type { ServerReads } from './stream-reads.ts';
@@ -23,39 +23,53 @@ export type ResponseVerdict = 'accept' | 'reject' | 'close';
 /** One pass over the held bytes: a verdict, or 'wait' for more. */
 export type ResponseRules = (client: net.Socket, held: Uint8Array, final: boolean, vars: VarStore | undefined) => ResponseVerdict | 'wait';
 
+/** What a rule changes on its stream besides variables: `set-log-level` (TCP: the connection's one stream; HTTP: the exchange). */
+export interface ResponseStream {
+  setLogLevel(level: string): void;
+}
+
 /** One rule over a pass: its verdict, 'wait' (a fetch lacks data and the pass is not final), or undefined: on to the next rule. */
-export type ResponseRuleStep = (ctx: SampleContext, final: boolean) => ResponseVerdict | 'wait' | undefined;
+export type ResponseRuleStep = (ctx: SampleContext, final: boolean, stream: ResponseStream) => ResponseVerdict | 'wait' | undefined;
 
 /** One `tcp-response content` rule; HTTP mode runs it too, in one final pass (http/response-inspection.ts). */
 export function compileResponseRuleStep(rule: TcpResponseRule, proxy: Proxy): ResponseRuleStep {
   const action = rule.action;
-  let act: (ctx: SampleContext) => ResponseVerdict | undefined;
+  let act: (ctx: SampleContext, stream: ResponseStream) => ResponseVerdict | undefined;
   if ('variable' in action) {
     const run = compileVariableAction(action, proxy);
     act = (ctx) => (run(ctx), undefined);
+  } else if (action.type === 'set-log-level') {
+    const level = action.level;
+    act = (_ctx, stream) => (stream.setLogLevel(level), undefined);
   } else {
     const verdict = action.type;
     act = () => verdict;
   }
-  if (!rule.condition) return act;
+  if (!rule.condition) return (ctx, _final, stream) => act(ctx, stream);
   const when = compileConditionResult(rule.condition, proxy.acls, { readFile: patternFileReader, currentProxy: proxy.name });
-  return (ctx, final) => {
+  return (ctx, final, stream) => {
     const r = when(ctx);
     if (r === ACL_MISS) return final ? undefined : 'wait';
-    return r === ACL_PASS ? act(ctx) : undefined;
+    return r === ACL_PASS ? act(ctx, stream) : undefined;
   };
 }
+
+/** The stream of a pass whose rules set nothing on it. */
+const NO_STREAM: ResponseStream = { setLogLevel: () => {} };
 
 /** The backend's tcp-response content rules, or undefined when it has none (its bytes are then relayed as they come). */
 export function compileResponseRules(proxy: Proxy): ResponseRules | undefined {
   const rules = proxy.tcpResponseRules;
   if (!rules || rules.length === 0) return undefined;
   const steps = rules.map((r) => compileResponseRuleStep(r, proxy));
+  // `set-log-level` sets the connection's stream settings (tcp/rules.ts), as tcp-request content's does.
+  const setsLevel = rules.some((r) => r.action.type === 'set-log-level');
   return (client, held, final, vars) => {
     const base = connContext(client, proxy, { payload: new Uint8Array(0), final, vars });
     const ctx: SampleContext = { ...base, conn: { ...base.conn, resPayload: held }, dir: 'res' };
+    const stream = setsLevel ? { setLogLevel: (level: string) => socketStream(client).logLevel(level) } : NO_STREAM;
     for (const step of steps) {
-      const verdict = step(ctx, final);
+      const verdict = step(ctx, final, stream);
       if (verdict !== undefined) return verdict;
     }
     return 'accept';

@@ -1831,7 +1831,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-response content",
-   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. In an HTTP-mode backend they run once when the answer starts, over the exchange (its variables and request; the raw-byte fetches find nothing, as HAProxy ignores them there): reject closes the client connection without an answer (PD), close gives the client a 502 (SH).",
+   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var; set-log-level <level>|silent sets the level of the session's log line, or drops it (in HTTP mode the exchange's, which a later http-response set-log-level changes again). In an HTTP-mode backend they run once when the answer starts, over the exchange (its variables and request; the raw-byte fetches find nothing, as HAProxy ignores them there): reject closes the client connection without an answer (PD), close gives the client a 502 (SH).",
    "status": "supported"
   },
   {
@@ -2488,7 +2488,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "tcp-response content",
-   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var. In an HTTP-mode backend they run once when the answer starts, over the exchange (its variables and request; the raw-byte fetches find nothing, as HAProxy ignores them there): reject closes the client connection without an answer (PD), close gives the client a 502 (SH).",
+   "summary": "Rules over the server's first bytes (res.len, res.payload…, WAIT_END), held back until one decides or the inspect-delay ends: accept forwards them, reject closes both sides without sending them (logged PD), close closes the server side after forwarding them; set-var/set-var-fmt/unset-var; set-log-level <level>|silent sets the level of the session's log line, or drops it (in HTTP mode the exchange's, which a later http-response set-log-level changes again). In an HTTP-mode backend they run once when the answer starts, over the exchange (its variables and request; the raw-byte fetches find nothing, as HAProxy ignores them there): reject closes the client connection without an answer (PD), close gives the client a 502 (SH).",
    "status": "supported"
   },
   {

@@ -62,6 +62,10 @@ const CASES: Array<[string, string]> = [
   ['http-request set-log-level', `error detected in frontend 'f' while parsing 'http-request set-log-level' rule : expects exactly 1 argument (log level name or 'silent').`],
   ['http-request set-log-level err foo', `'http-request set-log-level' expects either 'if' or 'unless' followed by a condition but found 'foo'.`],
   ['http-response set-log-level err foo', `'http-response set-log-level' expects either 'if' or 'unless' followed by a condition but found 'foo'.`],
+  ['backend tcp-response content set-log-level silent if { res.len gt 0 }', ''],
+  ['backend tcp-response content set-log-level', `expects exactly 1 argument (log level name or 'silent')`],
+  ['backend tcp-response content set-log-level foo', `expects exactly 1 argument (log level name or 'silent')`],
+  ['backend tcp-response content set-log-level err x', `'tcp-response content set-log-level' only accepts 'if' or 'unless', in backend 'b' (got 'x')`],
   // early-hint: http-request only.
   ['http-request early-hint Link "</a.css>; rel=preload"', ''],
   ['backend http-request early-hint Link %[path]', ''],

@@ -116,3 +116,89 @@ test('tcp-request content set-log-level in HTTP mode sets the request\'s level, 
     await origin.close();
   }
 });
+
+const tcpResponseConfig = (syslog: number, origin: number) => (port: number): string => `global
+    log 127.0.0.1:${syslog} format short local0
+defaults
+    mode tcp
+    log global
+    # With %B (LW_BYTES) the line waits for the end of the session; without, haproxy 2.6 writes it
+    # as soon as the server connection is up, before any tcp-response rule (back_establish).
+    log-format "%ci %b %B"
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+listen tcp_in
+    bind 127.0.0.1:${port}
+    tcp-response inspect-delay 1s
+    tcp-response content set-log-level silent if { res.payload(0,5) -m str quiet }
+    tcp-response content set-log-level err if { res.payload(0,3) -m str err }
+    server s1 127.0.0.1:${origin}
+`;
+
+test('tcp-response content set-log-level in TCP mode: silent drops the connection\'s line, a level changes its priority, as in HAProxy', async (t) => {
+  // The origin answers what it was sent.
+  const origin = await startRawServer((s) => s.once('data', (d: Buffer) => s.end(d)));
+  const syslog = await syslogServer();
+  try {
+    await sideBySide(t, tcpResponseConfig(syslog.port, origin.port), async (port) => {
+      await settle(syslog.got, 1); // the probe connection's line
+      assert.deepEqual([await send(port, 'quiet'), await send(port, 'err'), await send(port, 'plain')], ['quiet', 'err', 'plain']);
+      const lines = await settle(syslog.got, 2);
+      // Recorded from haproxy 2.6.12 (err <3>, info <6>); the silent one is not logged.
+      assert.deepEqual(lines, ['<3>127.0.0.1 tcp_in 3', '<6>127.0.0.1 tcp_in 5']);
+    });
+  } finally {
+    syslog.close();
+    await origin.close();
+  }
+});
+
+const httpResponseConfig = (syslog: number, origin: number) => (port: number): string => `global
+    log 127.0.0.1:${syslog} format short local0
+defaults
+    mode http
+    log global
+    log-format "%HP %ST"
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:${port}
+    http-request set-var(txn.path) path
+    default_backend app
+backend app
+    tcp-response content set-log-level silent if { var(txn.path) -m str /quiet }
+    tcp-response content set-log-level err if { var(txn.path) -m str /err }
+    http-response set-log-level notice if { var(txn.path) -m str /err } { res.hdr(x-notice) -m found }
+    server s1 127.0.0.1:${origin}
+`;
+
+test('tcp-response content set-log-level in an HTTP backend sets the exchange\'s level, and a later http-response set-log-level changes it, as in HAProxy', async (t) => {
+  const origin = await startRawServer((s) => {
+    s.on('error', () => {});
+    let buffered = '';
+    s.on('data', (d: Buffer) => {
+      buffered += d.toString('latin1');
+      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+        const head = buffered.slice(0, end);
+        buffered = buffered.slice(end + 4);
+        const notice = /x-notice/i.test(head) ? 'x-notice: 1\r\n' : '';
+        s.write(`HTTP/1.1 200 OK\r\n${notice}content-length: 0\r\n\r\n`);
+      }
+    });
+  });
+  const syslog = await syslogServer();
+  try {
+    await sideBySide(t, httpResponseConfig(syslog.port, origin.port), async (port) => {
+      await settle(syslog.got, 1); // the probe connection's line
+      assert.deepEqual([await get(port, '/quiet'), await get(port, '/err'), await get(port, '/err', { 'x-notice': '1' }), await get(port, '/plain')], [200, 200, 200, 200]);
+      const lines = await settle(syslog.got, 3);
+      // Recorded from haproxy 2.6.12: err <3>, notice <5>, info <6>; the silent one is not logged.
+      assert.deepEqual(lines, ['<3>/err 200', '<5>/err 200', '<6>/plain 200']);
+    });
+  } finally {
+    syslog.close();
+    await origin.close();
+  }
+});
