@@ -3,14 +3,18 @@
  * rule binds to a server goes to the dispatch address and the log names no server (<NOSRV>, %si:%sp
  * the address); a use-server rule still reaches a server of the backend; with `balance` the
  * dispatch address is ignored. The statistics show such a backend UP without servers and DOWN
- * with some (no algorithm, no weight).
+ * with some (no algorithm, no weight), `show stat` its algo as none.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import fs from 'node:fs';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
+import os from 'node:os';
+import path from 'node:path';
 import { startRawServer } from '../../helpers/net.ts';
+import { cli, readCsv, row } from '../stats/helpers.ts';
 
 /** An origin answering every request with its name. */
 async function origin(name: string): Promise<{ port: number; close(): Promise<void> }> {
@@ -59,8 +63,15 @@ function statsCsv(port: number): Promise<string> {
   });
 }
 
+/** The runtime API sockets' directory, removed after the tests. */
+const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dispatch-'));
+after(() => fs.rmSync(socketDir, { recursive: true, force: true }));
+/** The runtime API socket of the run on `port`. */
+const socketOf = (port: number): string => path.join(socketDir, `${port}.sock`);
+
 const config = (a: number, b: number) => (port: number): string => `global
     log stdout format raw local0
+    stats socket ${socketOf(port)} mode 600 level admin
 defaults
     mode http
     log global
@@ -116,6 +127,9 @@ test('dispatch: what no rule binds to a server goes to the dispatch address, log
         ['mixed', 'DOWN', '0', '2'],
         ['balanced', 'UP', '1', '1'],
       ]);
+      // `show stat` names the algorithm: none for a dispatch backend.
+      const rows = readCsv(await cli(socketOf(port), 'show stat'));
+      assert.deepEqual(['only', 'mixed', 'balanced'].map((b) => row(rows, b, 'BACKEND').algo), ['none', 'none', 'roundrobin']);
     });
   } finally {
     await a.close();
