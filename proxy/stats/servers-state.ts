@@ -51,7 +51,7 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   const initialWeight = server.config.options.weight;
   return [
     beId, backend.name, server.id, server.name, server.path === undefined && !server.addressless ? server.host : '-', opState(server), adminState(server), server.weight, initialWeight, since,
-    checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, fqdnColumn(server), server.port, server.srvLabel ?? '-', server.config.options.ssl ? 1 : 0, 0, '-', '-', 0,
+    checkStatus, result, health, checkState, 0, 0, server.config.options.id !== undefined ? 1 : 0, fqdnColumn(server), server.port >>> 0, server.srvLabel ?? '-', server.config.options.ssl ? 1 : 0, 0, '-', '-', 0,
   ].join(' ');
 }
 

@@ -8,8 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
+import { cli, readCsv, row } from '../stats/helpers.ts';
 
 /** An origin answering "<name><n>", n numbering its connections from 1 since `reset` (the same n: a reused connection). */
 async function origin(name: string): Promise<{ port: number; reset(): void; close(): Promise<void> }> {
@@ -138,4 +142,36 @@ test('HTTP/2 to a server that follows the destination is refused as not supporte
   assert.deepEqual(alerts('0.0.0.0:80 proto h2'), ['LS_ERR_CFG_UNSUPPORTED']);
   assert.deepEqual(alerts('127.0.0.1:80 proto h2'), []);
   assert.deepEqual(alerts('127.0.0.1:0'), []);
+});
+
+const statsConfig = (dir: string) => (port: number): string => `global
+    stats socket ${path.join(dir, `${port}.sock`)} mode 600 level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    server minus 127.0.0.1:-1
+    server none 127.0.0.1
+    server any 0.0.0.0:+5
+`;
+
+test('show stat and show servers state print such servers\' addresses as written, as HAProxy does', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dst-servers-'));
+  try {
+    await sideBySide(t, statsConfig(dir), async (port) => {
+      const sock = path.join(dir, `${port}.sock`);
+      const rows = readCsv(await cli(sock, 'show stat'));
+      assert.deepEqual(['minus', 'none', 'any'].map((s) => row(rows, 'be', s).addr), ['127.0.0.1:-1', '127.0.0.1:0', '0.0.0.0:5']);
+      // srv_addr and srv_port (HAProxy prints the port unsigned: -1 is 4294967295).
+      const state = (await cli(sock, 'show servers state be')).split('\n').filter((l) => /^\d+ be /.test(l)).map((l) => l.split(' ')).map((f) => `${f[3]} ${f[4]} ${f[18]}`);
+      assert.deepEqual(state, ['minus 127.0.0.1 4294967295', 'none 127.0.0.1 0', 'any 0.0.0.0 5']);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
