@@ -161,7 +161,7 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, ...compression(c, http), lastsess: lastSess(c, now), ...times(c),
     cookie: backend.config.cookie?.name, mode: http ? 'http' : 'tcp', algo: backend.dispatch ? 'none' : backend.config.balance.algorithm,
     wrew: 0, connect: c.connect, reuse: c.reuse, ...(http ? { cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}), eint: 0,
-    uweight: w.uweight, agg_server_status: 0, agg_server_check_status: 0, agg_check_status: 0,
+    uweight: backend.dispatch ? 0 : w.uweight, agg_server_status: 0, agg_server_check_status: 0, agg_check_status: 0,
     '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, false, 0),
   };
 }
@@ -174,7 +174,8 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
   return {
     pxname: proxy.name, svname: server.name, qcur: server.queued, qmax: c.qmax, scur: server.served, smax: c.smax, slim: server.maxconn || undefined,
     stot: c.stot, bin: c.bin, bout: c.bout, dresp: c.dresp, econ: c.econ, eresp: c.eresp, wretr: c.wretr, wredis: c.wredis,
-    status: server.status, weight: server.weight, act: server.backup ? 0 : 1, bck: server.backup ? 1 : 0,
+    // A `dispatch` backend balances nothing: its servers' effective weight is 0 (HAProxy's cur_eweight, never set up).
+    status: server.status, weight: backend.dispatch ? 0 : server.weight, act: server.backup ? 0 : 1, bck: server.backup ? 1 : 0,
     ...(check ? { chkfail: c.chkfail, chkdown: c.chkdown, downtime: c.downtimeSeconds(now) } : {}),
     lastchg: Math.floor((now - c.lastChange) / 1000), qlimit: server.maxqueue || undefined, pid: 1, iid, sid: server.id,
     tracked: server.track ? `${server.track.backend}/${server.track.server.name}` : undefined,

@@ -130,6 +130,8 @@ test('dispatch: what no rule binds to a server goes to the dispatch address, log
       // `show stat` names the algorithm: none for a dispatch backend.
       const rows = readCsv(await cli(socketOf(port), 'show stat'));
       assert.deepEqual(['only', 'mixed', 'balanced'].map((b) => row(rows, b, 'BACKEND').algo), ['none', 'none', 'roundrobin']);
+      // Weights: none in effect where there is no algorithm (uweight: the server's own, the backend's sum of them).
+      assert.deepEqual([row(rows, 'mixed', 's'), row(rows, 'mixed', 'BACKEND'), row(rows, 'balanced', 's'), row(rows, 'balanced', 'BACKEND')].map((r) => `${r.weight}/${r.uweight}`), ['0/1', '0/0', '1/1', '1/1']);
     });
   } finally {
     await a.close();
