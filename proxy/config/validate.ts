@@ -226,10 +226,19 @@ function checkWithoutPort(proxy: Proxy, server: Server): string | undefined {
   if (!o.check || server.unix || o.port !== undefined || !(server.port === 0 || server.portIsOffset)) return undefined;
   // HAProxy's tcpcheck_rules list: `option tcp-check`'s lines, or the ruleset of httpchk and the protocol checks (never starting with a connect).
   const tcpCheck = proxy.options['tcp-check']?.enabled && !proxy.options['httpchk']?.enabled;
-  const first = tcpCheck ? proxy.tcpCheckRules[0] : undefined;
-  if (first?.type === 'connect' && (first.port !== undefined || first.portExpr !== undefined)) return undefined;
-  const ruleset = tcpCheck ? proxy.tcpCheckRules.length > 0 : proxy.options['httpchk']?.enabled || PROTOCOL_CHECKS.some((name) => proxy.options[name]?.enabled);
+  const rules = tcpCheck ? proxy.tcpCheckRules : [];
+  const first = rules[0];
+  if (first?.type === 'connect' && connectsToPort(first)) {
+    // Then every connect rule needs its port (a `port <expr>` is no port here: HAProxy reads connect.port).
+    return rules.every((r) => r.type !== 'connect' || connectsToPort(r)) ? undefined : "neither service port nor check port, and a tcp_check rule 'connect' with no port information";
+  }
+  const ruleset = tcpCheck ? rules.length > 0 : proxy.options['httpchk']?.enabled || PROTOCOL_CHECKS.some((name) => proxy.options[name]?.enabled);
   return ruleset ? "neither service port nor check port nor tcp_check rule 'connect' with port information" : 'neither service port nor check port';
+}
+
+/** A `tcp-check connect` line with a port of its own: `port <n>`, or `addr <ip>:<port>` (HAProxy's connect.port, get_host_port(connect.addr)). */
+function connectsToPort(rule: { port?: number; addr?: string }): boolean {
+  return rule.port !== undefined || Number(/:(\d+)$/.exec(rule.addr ?? '')?.[1] ?? 0) > 0;
 }
 
 function checkTables(proxy: Proxy, tables: Set<string>, diagnostics: Diagnostics): void {

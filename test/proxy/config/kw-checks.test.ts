@@ -58,6 +58,10 @@ const CASES: Array<{ text: string; valid: boolean; error?: string }> = [
   { text: portless('127.0.0.1:0 check', '    option redis-check\n'), valid: false, error: "nor tcp_check rule 'connect' with port information." },
   { text: portless('127.0.0.1:0 check', '    option tcp-check\n'), valid: false, error: 'has neither service port nor check port.' },
   { text: portless('127.0.0.1:0 check', '    option tcp-check\n    tcp-check connect port 80\n'), valid: true },
+  { text: portless('127.0.0.1:0 check', '    option tcp-check\n    tcp-check connect port var(check.port)\n'), valid: false, error: "nor tcp_check rule 'connect' with port information." },
+  { text: portless('127.0.0.1:0 check', '    option tcp-check\n    tcp-check connect port 80\n    tcp-check connect\n'), valid: false, error: "has neither service port nor check port, and a tcp_check rule 'connect' with no port information." },
+  { text: portless('127.0.0.1:0 check', '    option tcp-check\n    tcp-check connect addr 127.0.0.1:80\n'), valid: true },
+  { text: portless('127.0.0.1:0 check', '    option tcp-check\n    tcp-check connect port 80\n    tcp-check send x\n    tcp-check connect port 81\n'), valid: true },
   { text: portless('0.0.0.0:80 check'), valid: true },
   { text: portless('127.0.0.1:0'), valid: true },
 ];
