@@ -82,8 +82,11 @@ ${frontend}    http-request return status 200 content-type text/plain string ok
       // were answered before the first second was over, and in the last one waiting well past it.
       const early = times.filter((ms) => ms < 900).length;
       // HAProxy counts a session after its accept loop has checked the limit, so a burst overshoots it
-      // a little (6 of a limit of 4 seen); Loadstar counts before it takes the next one in.
-      assert.ok(early >= 1 && early <= (loadstar ? 4 : 8), `answered in the first 900 ms: ${early} (${times.join(', ')})`);
+      // a little (6 of a limit of 4 seen). Loadstar counts before it takes the next one in, but the
+      // rate is HAProxy's sliding estimate (the previous period weighed by what is left of it): a
+      // burst that straddles a period's end gets a fifth or sixth one in within 900 ms (a loaded
+      // run: 2, 2, 2, 614, 868, 1120, …). Without a limit all 12 would be.
+      assert.ok(early >= 1 && early <= (loadstar ? 6 : 8), `answered in the first 900 ms: ${early} (${times.join(', ')})`);
       assert.ok(Math.max(...times) >= 1000, `the last one waited: ${Math.max(...times)} ms`);
     });
   });
