@@ -983,6 +983,8 @@ interface ProvisionedProxy extends ParsedProxy {
   /** Connection retries after a failed connect. Default 3. */
   retries: number;
   servers: Server[];
+  /** The dispatch address as a nameless server with HAProxy's built-in server settings (none can be written on the line). */
+  dispatch?: Server;
 }
 
 export interface FrontendProxy extends ProvisionedProxy {

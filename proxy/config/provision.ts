@@ -97,7 +97,8 @@ export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Confi
  */
 function withBuiltinDefaults(proxy: ParsedProxy, kind: Proxy['kind']): Proxy {
   const servers: Server[] = proxy.servers.map((server) => Object.assign(server, { options: withServerDefaults({ ...proxy.defaultServer, ...server.options }) }));
-  const filled = { mode: proxy.mode ?? PROXY_DEFAULTS.mode, retries: proxy.retries ?? PROXY_DEFAULTS.retries, servers };
+  const dispatch = proxy.dispatch && { name: '', ...proxy.dispatch, options: withServerDefaults({}) };
+  const filled = { mode: proxy.mode ?? PROXY_DEFAULTS.mode, retries: proxy.retries ?? PROXY_DEFAULTS.retries, servers, dispatch };
   if (kind === 'frontend') return Object.assign(proxy, filled, { kind }) satisfies FrontendProxy;
   const balance = proxy.balance ?? { algorithm: PROXY_DEFAULTS.balance, loc: proxy.section.loc };
   // HAProxy: a backend without "timeout queue" queues for its "timeout connect" (neither: no limit).

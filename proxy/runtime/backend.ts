@@ -14,7 +14,6 @@ import type { ServerAdmin, SlotWaiter, DnsAdminCause } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
 import type { RetryContext } from './retry.ts';
 import { StatCounters, slotTaken, queued, sessionStarted } from './counters.ts';
-import { withServerDefaults } from '../config/provision.ts';
 import { dynamicCookie } from './dynamic-cookie.ts';
 import { dynamicMaxconn } from './fullconn.ts';
 
@@ -104,8 +103,7 @@ export class RuntimeBackend {
   constructor(readonly config: BalancingProxy, fullconn?: number) {
     this.name = config.name;
     this.mode = config.mode;
-    const d = config.dispatch;
-    this.dispatch = d && new RuntimeServer({ name: '', host: d.host, port: d.port, ...(d.unix ? { unix: true } : {}), options: withServerDefaults({}), loc: d.loc }, 0, config.source, true);
+    this.dispatch = config.dispatch && new RuntimeServer(config.dispatch, 0, config.source, true);
     const ids = assignServerIds(config.servers.map((s) => s.options.id));
     this.servers = config.servers.map((s, i) => new RuntimeServer(s, ids[i]!, config.source));
     this.balancer = createBalancer(this.servers, {
