@@ -90,6 +90,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-buffer-request', 'dflb', 'The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.'],
   ['http-ignore-probes', 'dfl', 'Does not log or count connections that send nothing.'],
   ['http-use-htx', 'dflb', 'Always on in modern HAProxy; kept for old configurations.'],
+  ['transparent', 'dlb', 'In a backend without `balance` (refused with it): what no rule binds to a server (persistence cookie, use-server, stick match) goes to the address the client connected to, as set-dst / set-dst-port left it, instead of a balanced server; a `dispatch` line wins over it. HAProxy meant it for connections a firewall redirected to it (their destination is the original one); a connection to Loadstar\'s own address would come back to it, so a rule sets the destination.'],
   ['prefer-last-server', 'dlb', 'Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.'],
   ['h1-case-adjust-bogus-client', 'dfl', 'Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.'],
   ['h1-case-adjust-bogus-server', 'dlb', 'Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.'],

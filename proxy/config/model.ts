@@ -983,8 +983,12 @@ interface ProvisionedProxy extends ParsedProxy {
   /** Connection retries after a failed connect. Default 3. */
   retries: number;
   servers: Server[];
-  /** The dispatch address as a nameless server with HAProxy's built-in server settings (none can be written on the line). */
-  dispatch?: Server;
+  /**
+   * Where a backend without `balance` sends what no rule binds to a server, as a nameless server
+   * with HAProxy's built-in server settings (none can be written): a `dispatch` line's address, or
+   * with `option transparent` (and no dispatch) the client's destination (`toDestination`).
+   */
+  dispatch?: Server & { toDestination?: true };
 }
 
 export interface FrontendProxy extends ProvisionedProxy {

@@ -83,6 +83,11 @@ export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Confi
       diagnostics.warn(proxy.dispatch.loc, 'LS_WARN_CFG_IGNORED', `dispatch address of ${kind === 'listen' ? 'proxy' : kind} '${proxy.name}' will be ignored in balance mode.`, 'dispatch');
       proxy.dispatch = undefined;
     }
+    // HAProxy: `option transparent` takes the place of an algorithm (a `dispatch` line wins over it) and excludes `balance`.
+    const transparent = kind !== 'frontend' && proxy.options['transparent']?.enabled === true;
+    if (transparent && proxy.balance) {
+      diagnostics.alert(proxy.options['transparent']!.loc, 'LS_ERR_CFG_CONFLICT', `${kind === 'listen' ? 'proxy' : kind} '${proxy.name}' cannot use both transparent and balance mode.`, 'option transparent');
+    }
     expandTemplates(proxy);
     resolveErrorPages(proxy, parsed, diagnostics);
     proxies.push(withBuiltinDefaults(proxy, kind));
@@ -97,7 +102,9 @@ export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Confi
  */
 function withBuiltinDefaults(proxy: ParsedProxy, kind: Proxy['kind']): Proxy {
   const servers: Server[] = proxy.servers.map((server) => Object.assign(server, { options: withServerDefaults({ ...proxy.defaultServer, ...server.options }) }));
-  const dispatch = proxy.dispatch && { name: '', ...proxy.dispatch, options: withServerDefaults({}) };
+  const transparent = kind !== 'frontend' && proxy.balance === undefined && proxy.options['transparent']?.enabled === true;
+  const dispatch = proxy.dispatch ? { name: '', ...proxy.dispatch, options: withServerDefaults({}) }
+    : transparent ? { name: '', host: '0.0.0.0', port: 0, toDestination: true as const, options: withServerDefaults({}), loc: proxy.options['transparent']!.loc } : undefined;
   const filled = { mode: proxy.mode ?? PROXY_DEFAULTS.mode, retries: proxy.retries ?? PROXY_DEFAULTS.retries, servers, dispatch };
   if (kind === 'frontend') return Object.assign(proxy, filled, { kind }) satisfies FrontendProxy;
   const balance = proxy.balance ?? { algorithm: PROXY_DEFAULTS.balance, loc: proxy.section.loc };

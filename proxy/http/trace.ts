@@ -467,8 +467,10 @@ function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx,
   }
   // `dispatch` (no `balance`): what no rule bound to a server goes to the dispatch address, unbalanced.
   if (runtime.dispatch) {
-    result.serverReason = `no rule binds the request to a server: it goes to backend ${proxy.name}'s dispatch address ${runtime.dispatch.address}, without balancing (the log names no server)`;
-    result.steps.push(`dispatch → ${runtime.dispatch.address}`);
+    // `option transparent`: the address the client connected to (as set-dst rules leave it).
+    const where = runtime.dispatch.followsDestination ? 'the address the client connected to (option transparent)' : `backend ${proxy.name}'s dispatch address ${runtime.dispatch.address}`;
+    result.serverReason = `no rule binds the request to a server: it goes to ${where}, without balancing (the log names no server)`;
+    result.steps.push(runtime.dispatch.followsDestination ? 'option transparent → the client\'s destination' : `dispatch → ${runtime.dispatch.address}`);
     return;
   }
   if (runtime.balancer.queueShortcut && runtime.queue.length > 0 && runtime.servers.some((s) => s.served > 0)) {

@@ -187,5 +187,5 @@ export function recordServer(server: RuntimeServer | undefined): RuntimeServer |
  */
 export function recordTarget(server: RuntimeServer | undefined, target: { host: string; port: number } | undefined): { host: string; port: number } | undefined {
   if (server === undefined) return undefined;
-  return server.dispatch ? server : server.followsDestination ? target : undefined;
+  return server.followsDestination ? target : server.dispatch ? server : undefined;
 }

@@ -178,8 +178,10 @@ export class RuntimeServer implements LbServer {
     this.localAddress = source?.address;
     this.localPort = source?.port;
     this.proxyHeader = compileProxyHeader(config.options);
-    // A `dispatch` address is used as written, 0.0.0.0 included (HAProxy's alloc_dst_address copies it).
-    this.anyAddress = !config.unix && !dispatch && (config.host === '0.0.0.0' || config.host === '::');
+    // A `dispatch` address is used as written, 0.0.0.0 included (HAProxy's alloc_dst_address copies it);
+    // `option transparent`'s stand-in goes to the client's destination.
+    const toDestination = dispatch && 'toDestination' in config && config.toDestination === true;
+    this.anyAddress = !config.unix && (!dispatch || toDestination) && (config.host === '0.0.0.0' || config.host === '::');
     this.mapsPorts = !config.unix && (config.portIsOffset === true || config.port === 0);
     this.followsDestination = this.anyAddress || this.mapsPorts;
   }

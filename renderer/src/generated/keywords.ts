@@ -786,6 +786,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option transparent",
+   "summary": "In a backend without `balance` (refused with it): what no rule binds to a server (persistence cookie, use-server, stick match) goes to the address the client connected to, as set-dst / set-dst-port left it, instead of a balanced server; a `dispatch` line wins over it. HAProxy meant it for connections a firewall redirected to it (their destination is the original one); a connection to Loadstar's own address would come back to it, so a rule sets the destination.",
+   "status": "supported"
+  },
+  {
    "name": "rate-limit sessions",
    "summary": "New sessions per second the frontend takes in; over it, new connections wait unread until the rate allows them (0: no limit).",
    "status": "supported"
@@ -1700,6 +1705,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option transparent",
+   "summary": "In a backend without `balance` (refused with it): what no rule binds to a server (persistence cookie, use-server, stick match) goes to the address the client connected to, as set-dst / set-dst-port left it, instead of a balanced server; a `dispatch` line wins over it. HAProxy meant it for connections a firewall redirected to it (their destination is the original one); a connection to Loadstar's own address would come back to it, so a rule sets the destination.",
+   "status": "supported"
+  },
+  {
    "name": "redirect",
    "summary": "Answers with a redirection (`location`, `prefix` or `scheme` <to>, `code` 301/302/303/307/308, `drop-query`, `append-slash`, `set-cookie`, `clear-cookie`) when the condition matches: after the proxy's http-request rules and its stats page, before use_backend. The target is plain text, not log-format (use `http-request redirect` for that).",
    "status": "supported"
@@ -2339,6 +2349,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option tcplog",
    "summary": "Logs in HAProxy's TCP log format.",
+   "status": "supported"
+  },
+  {
+   "name": "option transparent",
+   "summary": "In a backend without `balance` (refused with it): what no rule binds to a server (persistence cookie, use-server, stick match) goes to the address the client connected to, as set-dst / set-dst-port left it, instead of a balanced server; a `dispatch` line wins over it. HAProxy meant it for connections a firewall redirected to it (their destination is the original one); a connection to Loadstar's own address would come back to it, so a rule sets the destination.",
    "status": "supported"
   },
   {

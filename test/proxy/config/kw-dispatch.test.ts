@@ -28,6 +28,12 @@ const CASES: Array<{ text: string; valid: boolean; message?: string }> = [
   { text: `${head}frontend f\n    bind 127.0.0.1:8\n    dispatch 127.0.0.1:80\n`, valid: true, message: "'dispatch' ignored because frontend 'f' has no backend capability." },
   { text: backend('dispatch 127.0.0.1:80', '    balance roundrobin\n'), valid: true, message: "dispatch address of backend 'b' will be ignored in balance mode." },
   { text: `${head.replace('mode http\n', 'mode http\n    balance leastconn\n')}listen l\n    bind 127.0.0.1:8\n    dispatch 127.0.0.1:80\n`, valid: true, message: "dispatch address of proxy 'l' will be ignored in balance mode." },
+  // `option transparent` takes the place of an algorithm too: refused with `balance`, own or inherited.
+  { text: backend('option transparent'), valid: true },
+  { text: backend('option transparent', '    balance roundrobin\n'), valid: false, message: "backend 'b' cannot use both transparent and balance mode." },
+  { text: `${head.replace('mode http\n', 'mode http\n    balance leastconn\n')}listen l\n    bind 127.0.0.1:8\n    option transparent\n`, valid: false, message: "proxy 'l' cannot use both transparent and balance mode." },
+  { text: `${head.replace('mode http\n', 'mode http\n    option transparent\n')}backend b\n    dispatch 127.0.0.1:80\n`, valid: true },
+  { text: `${head}frontend f\n    bind 127.0.0.1:8\n    option transparent\n`, valid: true, message: "'transparent' ignored because frontend 'f' has no backend capability." },
 ];
 
 test('dispatch lines: accepted, refused and warned about with HAProxy 2.6\'s messages', () => {
@@ -51,6 +57,9 @@ test('provisioning keeps dispatch only without balance, own or inherited', () =>
   assert.deepEqual({ name: kept.name, host: kept.host, port: kept.port, weight: kept.options.weight }, { name: '', host: '127.0.0.1', port: 80, weight: 1 });
   assert.equal(dispatchOf(backend('dispatch 127.0.0.1:80', '    balance roundrobin\n')), undefined);
   assert.equal(dispatchOf(`${head}    balance source\n${backend('dispatch 127.0.0.1:80').slice(head.length)}`), undefined);
+  // `option transparent`: the client's destination, unless a dispatch line gives an address.
+  assert.deepEqual(dispatchOf(backend('option transparent')) && { ...dispatchOf(backend('option transparent')), options: undefined, loc: undefined }, { name: '', host: '0.0.0.0', port: 0, toDestination: true, options: undefined, loc: undefined });
+  assert.equal(dispatchOf(`${head.replace('mode http\n', 'mode http\n    option transparent\n')}backend b\n    dispatch 127.0.0.1:80\n`)?.port, 80);
 });
 
 test('HAProxy 2.6 accepts, refuses and warns about the same dispatch lines', (t) => {

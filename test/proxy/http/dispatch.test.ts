@@ -159,3 +159,82 @@ test('dispatch in a TCP listen section relays every connection to the dispatch a
     await a.close();
   }
 });
+
+/** Requests one after the other on one keep-alive connection: "<status> <body>" each. */
+async function getInTurn(port: number, requests: Array<{ path: string; header: string }>): Promise<string[]> {
+  const s = net.connect(port, '127.0.0.1');
+  s.on('error', () => {});
+  const answers: string[] = [];
+  let received = '';
+  for (const r of requests) {
+    answers.push(await new Promise<string>((resolve) => {
+      const onData = (d: Buffer): void => {
+        received += d.toString('latin1');
+        const end = received.indexOf('\r\n\r\n');
+        const length = Number(/content-length: *(\d+)/i.exec(received.slice(0, end))?.[1] ?? 0);
+        if (end < 0 || received.length < end + 4 + length) return;
+        s.off('data', onData);
+        resolve(`${received.slice(9, 12)} ${received.slice(end + 4, end + 4 + length)}`);
+        received = received.slice(end + 4 + length);
+      };
+      s.on('data', onData);
+      s.write(`GET ${r.path} HTTP/1.1\r\nhost: x\r\n${r.header}\r\n`);
+    }));
+  }
+  s.destroy();
+  return answers;
+}
+
+const transparentConfig = (b: number) => (port: number): string => `global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    log-format "%b/%s %si:%sp %ST"
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    http-request set-dst-port req.hdr(x-port)
+    default_backend t
+backend t
+    option transparent
+    use-server s if { req.hdr(x-srv) s }
+    server s 127.0.0.1:${b}
+`;
+
+test('option transparent: what no rule binds to a server goes to the client\'s destination (as set-dst-port left it), logged <NOSRV>, as in HAProxy; on one client connection each request goes to its own destination', async (t) => {
+  const a = await origin('a');
+  const b = await origin('b');
+  let runs = 0;
+  try {
+    await sideBySide(t, transparentConfig(b.port), async (port, proxy) => {
+      const loadstar = runs++ === 0;
+      const answers = [
+        await get(port, '/1', `x-port: ${a.port}\r\n`),
+        await get(port, '/2', `x-port: ${b.port}\r\n`),
+        await get(port, '/3', `x-port: ${a.port}\r\nx-srv: s\r\n`),
+      ];
+      assert.deepEqual(answers, ['200 a', '200 b', '200 b']);
+      assert.deepEqual((await linesLogged(proxy, 4)).slice(-3), [
+        `t/<NOSRV> 127.0.0.1:${a.port} 200`,
+        `t/<NOSRV> 127.0.0.1:${b.port} 200`,
+        `t/s 127.0.0.1:${b.port} 200`,
+      ]);
+      // One client connection whose requests set other destinations: Loadstar sends each where it
+      // says (the kept-alive connection to a serves only a), as the documentation describes. haproxy
+      // 2.6.12 reuses the connection to a for the second request (while logging b's port): with the
+      // firewall redirection the option is made for, a client connection keeps one destination and
+      // the two agree.
+      const inTurn = await getInTurn(port, [
+        { path: '/4', header: `x-port: ${a.port}\r\n` },
+        { path: '/5', header: `x-port: ${b.port}\r\n` },
+      ]);
+      assert.deepEqual(inTurn, loadstar ? ['200 a', '200 b'] : ['200 a', '200 a']);
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
