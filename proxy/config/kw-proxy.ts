@@ -203,6 +203,23 @@ const optionKeywords: ProxyKeyword[] = [
   },
 ];
 
+/** `force-persist` / `ignore-persist { if | unless } <condition>`: one list, in the order written. */
+function persistRuleKeyword(type: 'force' | 'ignore', summary: string): ProxyKeyword {
+  const name = `${type}-persist`;
+  return {
+    name,
+    sections: 'lb',
+    status: ENGINE,
+    summary,
+    parse(ctx) {
+      if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'${name}' requires either 'if' or 'unless' followed by a condition.`);
+      const split = splitCondition(ctx, 0, `a '${name}' rule`);
+      if (!split.ok || !split.condition) return;
+      ctx.proxy.persistRules.push({ type, condition: split.condition, loc: ctx.directive.loc });
+    },
+  };
+}
+
 function setOption(ctx: ProxyDirectiveContext, name: string): void {
   // `default option X`: HAProxy copies the defaults section's value, which provisioning gives a section without its own.
   if (ctx.restoresDefault) delete ctx.proxy.options[name];
@@ -330,18 +347,8 @@ const generalKeywords: ProxyKeyword[] = [
       ctx.proxy.serverRules.push({ server, dynamic, condition: split.condition, loc: ctx.directive.loc });
     },
   },
-  {
-    name: 'ignore-persist',
-    sections: 'lb',
-    status: ENGINE,
-    summary: 'Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response.',
-    parse(ctx) {
-      if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'ignore-persist' requires either 'if' or 'unless' followed by a condition.`);
-      const split = splitCondition(ctx, 0, `an 'ignore-persist' rule`);
-      if (!split.ok || !split.condition) return;
-      ctx.proxy.ignorePersistRules.push({ condition: split.condition, loc: ctx.directive.loc });
-    },
-  },
+  persistRuleKeyword('ignore', 'Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response. With force-persist rules, the first rule of either kind that holds decides.'),
+  persistRuleKeyword('force', 'Requests (TCP: connections) matching the condition go to the server a use-server rule, a persistence cookie or a stick match names even when it is down or in maintenance (to try a server before its checks pass), and are never redispatched: a failed connection is retried on that server. With ignore-persist rules, the first rule of either kind that holds decides.'),
   {
     name: 'default_backend',
     sections: 'dfl',

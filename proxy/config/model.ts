@@ -492,6 +492,11 @@ export interface Conditional {
   loc: SourceLocation;
 }
 
+/** `force-persist if|unless <cond>` or `ignore-persist if|unless <cond>`. */
+export interface PersistRule extends Conditional {
+  type: 'force' | 'ignore';
+}
+
 export type RedirectKind = 'location' | 'prefix' | 'scheme';
 
 export type HttpAction =
@@ -859,8 +864,8 @@ export interface ParsedProxy {
   acls: Map<string, Array<AclDeclaration & { loc: SourceLocation }>>;
   switchingRules: SwitchingRule[];
   serverRules: ServerRule[];
-  /** `ignore-persist if|unless <cond>`: requests for which cookie persistence is ignored (first match). */
-  ignorePersistRules: Conditional[];
+  /** `force-persist` and `ignore-persist` rules, in the order written (the first that holds decides: runtime/persist-rules.ts). */
+  persistRules: PersistRule[];
   defaultBackend?: { name: string; loc: SourceLocation };
   httpRequestRules: HttpRule[];
   httpResponseRules: HttpRule[];

@@ -15,7 +15,7 @@ export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
     acls: new Map(),
     switchingRules: [],
     serverRules: [],
-    ignorePersistRules: [],
+    persistRules: [],
     httpRequestRules: [],
     httpResponseRules: [],
     httpAfterResponseRules: [],

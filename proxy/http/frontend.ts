@@ -3,6 +3,7 @@
  * request rules, backend switching, error pages, logging — and the backends it
  * can reach, each with its own rules, timeouts and server connection pools.
  */
+import { compilePersistRules, type PersistVerdict } from '../runtime/persist-rules.ts';
 import { readsServerConnection } from '../runtime/backend-conn.ts';
 import type { GlobalSettings, Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
@@ -121,8 +122,8 @@ export class HttpBackend {
    * PR_O2_FAKE_KA, h1_update_req_conn_value).
    */
   readonly pretendKeepalive: boolean;
-  /** `ignore-persist` rules of a backend with cookie persistence; undefined without. */
-  private readonly ignorePersist: ((tx: HttpTransaction) => boolean) | undefined;
+  /** `force-persist` / `ignore-persist` rules; undefined without. */
+  private readonly persistRules: ((tx: HttpTransaction) => PersistVerdict) | undefined;
   /** `option h1-case-adjust-bogus-server`: the global h1-case-adjust table for requests to servers. */
   readonly caseAdjust: CaseAdjust | undefined;
   /** `http-reuse` (default `safe`): which idle server connections a request may take (upstream.ts). */
@@ -161,10 +162,7 @@ export class HttpBackend {
     this.sendNameHeader = config.sendNameHeader;
     this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
     this.persistence = CookiePersistence.fromConfig(config, runtime.servers);
-    if (this.persistence && config.ignorePersistRules.length > 0) {
-      const rules = config.ignorePersistRules.map((r) => compileTxCondition(r.condition!, config));
-      this.ignorePersist = (tx) => rules.some((when) => when(tx));
-    }
+    this.persistRules = compilePersistRules<HttpTransaction>(config, (rule) => compileTxCondition(rule.condition!, config));
     this.stick = StickPersistence.fromConfig(config, () => runtime.servers);
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || (config.options['httpclose']?.enabled ?? false);
     this.pretendKeepalive = config.options['http-pretend-keepalive']?.enabled ?? false;
@@ -194,14 +192,14 @@ export class HttpBackend {
     return new HttpLbRequest(tx);
   }
 
-  /** Whether an `ignore-persist` rule matches this request (HAProxy evaluates them once the backend is known). */
-  ignoresPersistence(tx: HttpTransaction): boolean {
-    return this.ignorePersist?.(tx) ?? false;
+  /** What a `force-persist` / `ignore-persist` rule says of this request (HAProxy evaluates them once the backend is known). */
+  persistVerdict(tx: HttpTransaction): PersistVerdict {
+    return this.persistRules?.(tx);
   }
 
-  /** The server a `use-server` rule names for this request, if one does and it is up. */
-  useServer(tx: HttpTransaction): RuntimeServer | undefined {
-    return this.serverChoice?.(tx);
+  /** The server a `use-server` rule names for this request, if one does and it is up (or `force`: whatever its state). */
+  useServer(tx: HttpTransaction, force: boolean): RuntimeServer | undefined {
+    return this.serverChoice?.(tx, force);
   }
 
   /** `option forwardfor` of the backend, else of the frontend (HAProxy accepts it in either). */

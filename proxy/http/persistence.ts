@@ -8,6 +8,7 @@
  * ignored. Also the two persistence characters of the termination state
  * (%tsc in httplog).
  */
+import type { PersistVerdict } from '../runtime/persist-rules.ts';
 import type { CookieSettings, Proxy } from '../config/model.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { serverStopped } from '../runtime/backend.ts';
@@ -61,7 +62,7 @@ export class CookiePersistence {
    * the mode requires: removed with insert+indirect, the `SRV~` prefix
    * stripped in prefix mode. `headers` is the flat [name, value, …] list.
    */
-  onRequest(headers: string[], ignore = false): PersistenceOutcome {
+  onRequest(headers: string[], verdict?: PersistVerdict): PersistenceOutcome {
     const outcome: PersistenceOutcome = { server: undefined, clientFlag: 'N', serverFlag: 'N', lastDate: 0, firstDate: 0 };
     const { name } = this.settings;
     const prefix = this.settings.mode === 'prefix';
@@ -90,9 +91,9 @@ export class CookiePersistence {
         }
         if ((outcome.firstDate !== 0 || outcome.lastDate !== 0) && this.tooOld(outcome, nowSeconds())) id = '';
         // `ignore-persist`: the cookie names no server; a first one is logged U ("unused"), as HAProxy's TX_CK_UNUSED.
-        if (ignore) {
+        if (verdict === 'ignore') {
           if (outcome.clientFlag === 'N') outcome.clientFlag = 'U';
-        } else this.match(id, outcome);
+        } else this.match(id, outcome, verdict === 'force');
         if (tilde >= 0) {
           // The server gets its own cookie back, without Loadstar's prefix.
           kept.push(`${kept.length > 0 ? ' ' : ''}${name}=${value.slice(tilde + 1)}`);
@@ -127,13 +128,13 @@ export class CookiePersistence {
     return true;
   }
 
-  /** HAProxy: the first server (in configuration order) with this cookie value, if running, draining, NOLB — or any with `option persist`. */
-  private match(id: string, outcome: PersistenceOutcome): void {
+  /** HAProxy: the first server (in configuration order) with this cookie value, if running, draining, NOLB — or any with `option persist` or a `force-persist` rule that holds. */
+  private match(id: string, outcome: PersistenceOutcome, force: boolean): void {
     if (id !== '' && !outcome.server) {
       for (const server of this.servers) {
         if (server.cookie !== id) continue;
         const stopped = serverStopped(server);
-        if (!stopped || this.persist) {
+        if (!stopped || this.persist || force) {
           outcome.clientFlag = stopped ? 'D' : 'V';
           outcome.server = server;
           return;

@@ -20,6 +20,7 @@
  * Actions that would change shared state (use-service, set-var on proc/sess
  * scopes, set-map/del-map/add-acl/del-acl) are reported, not run.
  */
+import { compilePersistRules } from '../runtime/persist-rules.ts';
 import type { BalancingProxy, Config, Directive, FrontendProxy, HttpRule, ListenProxy, Proxy } from '../config/model.ts';
 import { DEFAULT_STATS_URI } from '../config/model.ts';
 import { directiveText } from '../config/serialize.ts';
@@ -433,10 +434,14 @@ function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx,
         : `the same ${algorithm === 'source' ? 'client address' : algorithm === 'hdr' ? 'header value' : algorithm === 'uri' ? 'URI' : 'parameter value'} always lands on the same server while the servers stay the same`,
     };
   }
+  // force-persist / ignore-persist: the first that holds says how the rules and the cookie below treat servers that are down.
+  const verdict = tx.http ? compilePersistRules<HttpTransaction>(proxy, (rule) => compileTxCondition(rule.condition!, proxy))?.(tx.asTransaction()) : undefined;
+  if (verdict === 'force') result.steps.push('a force-persist rule holds: a server a use-server rule or the cookie names is used even when it is down, and the request is never redispatched');
+  if (verdict === 'ignore') result.steps.push('an ignore-persist rule holds: the persistence cookie names no server');
   // use-server rules first: they win over the cookie and the balancer.
   if (tx.http) {
     const choice = compileServerRules<HttpTransaction>(proxy, () => runtime.servers, (rule) => compileTxCondition(rule.condition!, proxy), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
-    const ruled = choice?.(tx.asTransaction());
+    const ruled = choice?.(tx.asTransaction(), verdict === 'force');
     if (ruled) {
       result.server = serverTrace(ruled);
       result.serverReason = `a use-server rule names ${ruled.name}, so neither cookie nor algorithm is consulted`;
@@ -447,7 +452,7 @@ function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx,
   // Cookie persistence first, as HAProxy's http_process_request does.
   if (proxy.cookie && proxy.mode !== 'tcp') {
     const persistence = CookiePersistence.fromConfig(proxy, runtime.servers);
-    const outcome = persistence?.onRequest([...headers]);
+    const outcome = persistence?.onRequest([...headers], verdict);
     const server = outcome?.server;
     const cookie = proxy.cookie.name;
     const raw = getHeader(headers, 'cookie') ?? '';

@@ -209,6 +209,8 @@ export class HttpTransaction implements ServerSession {
   private retryFrom: RuntimeServer | undefined;
   /** An `ignore-persist` rule matched: the cookie is not used, and the response gets none. */
   ignorePersist = false;
+  /** A `force-persist` rule matched: servers named by a rule, the cookie or a stick entry are used even when down, and never left for another. */
+  forcePersist = false;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
   /** The server was the one the persistence cookie or a stick rule named (HAProxy's SF_DIRECT). */
@@ -494,9 +496,11 @@ export class HttpTransaction implements ServerSession {
       return this.respondLocally(answer.response, answer.close ?? false);
     }
     const backend = this.backend!;
+    const verdict = backend.persistVerdict(this);
+    if (verdict === 'force') this.forcePersist = true;
     if (backend.persistence) {
-      this.ignorePersist = backend.ignoresPersistence(this);
-      this.persistence = backend.persistence.onRequest(this.request.headers, this.ignorePersist);
+      this.ignorePersist = verdict === 'ignore';
+      this.persistence = backend.persistence.onRequest(this.request.headers, verdict);
     }
     // After every http-request rule, as HAProxy's compression filter reads the request (it may remove Accept-Encoding).
     const fe = this.frontend.compression;
@@ -696,9 +700,9 @@ export class HttpTransaction implements ServerSession {
     // A redispatch forgets the cookie's server, as HAProxy clears SF_DIRECT.
     const cookieServer = avoid ? undefined : this.persistence?.server;
     // `use-server` comes before the cookie (which is still read, to strip a prefix) and the balancer.
-    const ruled = avoid ? undefined : backend.useServer(this);
+    const ruled = avoid ? undefined : backend.useServer(this, this.forcePersist);
     // Then the stick rules, once per request (a redispatch keeps their keys, to store the server finally used).
-    if (backend.stick && !avoid) this.stickRequest = backend.stick.onRequest(this.sampleContext(), (ruled ?? cookieServer) !== undefined);
+    if (backend.stick && !avoid) this.stickRequest = backend.stick.onRequest(this.sampleContext(), (ruled ?? cookieServer) !== undefined, this.forcePersist);
     const stuck = avoid ? undefined : this.stickRequest?.server;
     // A client connection a server authenticated (NTLM) goes back to that server (HAProxy's SESS_FL_PREFER_LAST);
     // with `option prefer-last-server`, to the server of a connection it owns if that one has room.
@@ -835,7 +839,7 @@ export class HttpTransaction implements ServerSession {
     }
     server.check?.observe('layer4', false, `connection error: ${error}`);
     const failure = connectFailureOf(error, error === 'timeout', sniSent);
-    const step = backend.runtime.retryPlan.afterConnectFailure(this.retries, failure, backend.runtime.retryContext(server, this.direct));
+    const step = backend.runtime.retryPlan.afterConnectFailure(this.retries, failure, backend.runtime.retryContext(server, this.direct, this.forcePersist));
     if (step.giveUp) {
       this.retries = step.retries;
       this.termination = step.termination;
@@ -932,7 +936,7 @@ export class HttpTransaction implements ServerSession {
     const backend = this.backend!;
     const runtime = backend.runtime;
     const server = this.server!;
-    const step = runtime.retryPlan.afterL7Failure(this.retries, runtime.retryContext(server, this.direct));
+    const step = runtime.retryPlan.afterL7Failure(this.retries, runtime.retryContext(server, this.direct, this.forcePersist));
     if (step.giveUp) return false;
     this.upstream?.destroy();
     this.upstream = undefined;

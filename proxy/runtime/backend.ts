@@ -147,10 +147,10 @@ export class RuntimeBackend {
   }
 
   /** What the retry plan weighs after a failed connection to `server` (proxy/runtime/retry.ts). */
-  retryContext(server: RuntimeServer, direct: boolean): RetryContext {
+  retryContext(server: RuntimeServer, direct: boolean, forcePersist: boolean): RetryContext {
     let activeServers = 0;
     for (const s of this.servers) if (!s.backup && s.usable && s.weight > 0) activeServers++;
-    return { serverStopped: serverStopped(server), direct, activeServers };
+    return { serverStopped: serverStopped(server), direct, activeServers, forcePersist };
   }
 
   /** True when some server could take traffic (up, weight > 0), even if all are busy. */

@@ -78,6 +78,8 @@ export interface RetryContext {
   readonly direct: boolean;
   /** Active (non-backup) servers that can take new traffic (HAProxy's srv_act). */
   readonly activeServers: number;
+  /** A force-persist rule holds: never another server (HAProxy's SF_FORCE_PRST in stream_choose_redispatch). */
+  readonly forcePersist?: boolean;
 }
 
 /** HAProxy's BE_LB_KIND_HI: the algorithms that hash something of the request. */
@@ -146,8 +148,8 @@ export class ConnectRetryPlan {
 
   private next(retriesDone: number, context: RetryContext | undefined): RetryStep {
     if (retriesDone >= this.retries) return GIVE_UP;
-    let redispatch = this.redispatchOn(retriesDone + 1);
-    if (this.redispatch && context && !redispatch) {
+    let redispatch = !context?.forcePersist && this.redispatchOn(retriesDone + 1);
+    if (this.redispatch && context && !context.forcePersist && !redispatch) {
       redispatch = context.serverStopped || (!context.direct && context.activeServers > 1 && !this.hashing);
     }
     const wait = !redispatch || !context || context.activeServers <= 1;

@@ -74,8 +74,11 @@ export class StickPersistence {
     );
   }
 
-  /** process_sticking_rules. `assigned`: a server was chosen already (use-server, persistence cookie). */
-  onRequest(ctx: SampleContext, assigned: boolean): StickRequest {
+  /**
+   * process_sticking_rules. `assigned`: a server was chosen already (use-server, persistence cookie);
+   * `force`: a force-persist rule holds (a stored server that is stopped is used).
+   */
+  onRequest(ctx: SampleContext, assigned: boolean, force = false): StickRequest {
     const decision: StickRequest = { server: undefined, stores: [] };
     const now = tickNow();
     for (const rule of this.requestRules) {
@@ -87,7 +90,7 @@ export class StickPersistence {
       if (rule.match) {
         const entry = rule.table.lookup(key, now);
         if (entry) {
-          if (!assigned && decision.server === undefined) decision.server = this.storedServer(entry, rule.table);
+          if (!assigned && decision.server === undefined) decision.server = this.storedServer(entry, rule.table, force);
           rule.table.touch(entry, now);
         }
       }
@@ -128,15 +131,15 @@ export class StickPersistence {
 
   /**
    * sticking_rule_find_target: the server by its stored name (by its address with `srvkey addr`),
-   * else by its stored id; used if not stopped or with `option persist`.
+   * else by its stored id; used if not stopped, with `option persist` or when `force` (force-persist).
    */
-  private storedServer(entry: StickEntry, table: RuntimeStickTable): RuntimeServer | undefined {
+  private storedServer(entry: StickEntry, table: RuntimeStickTable, force: boolean): RuntimeServer | undefined {
     const servers = this.servers();
     const byKey = table.config.srvkey === 'addr' ? (s: RuntimeServer) => serverAddressKey(s) === entry.serverKey : (s: RuntimeServer) => s.name === entry.serverKey;
     const server = (entry.serverKey !== undefined ? servers.find(byKey) : undefined)
       ?? servers.find((s) => s.id === entry.serverId);
     if (!server) return undefined;
-    return !serverStopped(server) || this.persist ? server : undefined;
+    return !serverStopped(server) || this.persist || force ? server : undefined;
   }
 }
 

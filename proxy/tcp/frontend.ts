@@ -16,6 +16,7 @@
  * `tls.TLSSocket` (connectTls), read through 'data' (stream-reads.ts), connected once its
  * handshake is: %Tc and `timeout connect` include it, and a failed one is a failed connection.
  */
+import { compilePersistRules, type PersistVerdict } from '../runtime/persist-rules.ts';
 import net from 'node:net';
 import { backendConnInfo, readsServerConnection } from '../runtime/backend-conn.ts';
 import type { BackendConnInfo } from '../acl/context.ts';
@@ -100,6 +101,8 @@ export interface TcpSessionRecord {
   stick?: StickRequest;
   /** The server is the one a stick rule found (HAProxy's SF_DIRECT): a failed connection redispatches only as `option redispatch` says. */
   direct?: boolean;
+  /** A force-persist rule held when the backend was chosen: the server is never left for another (stick match on a stopped server, no redispatch). */
+  forcePersist?: boolean;
   /** %sq / %bq when it waited in a queue. */
   queued?: QueuePositions;
   /** The client side's `timeout client` (its delay changes as the session goes on). */
@@ -147,6 +150,8 @@ export class TcpFrontend implements Frontend {
   private readonly responseRules = new Map<RuntimeBackend, ResponseRules>();
   /** `use-server` rules of the backends this frontend can reach. */
   private readonly serverChoices = new Map<RuntimeBackend, ServerChoice<ConnAtRouting>>();
+  /** force-persist / ignore-persist rules of the backends that have some. */
+  private readonly persistRules = new Map<RuntimeBackend, (c: ConnAtRouting) => PersistVerdict>();
   /** `stick` rules of the backends this frontend can reach (only those that have some). */
   private readonly stickRules = new Map<RuntimeBackend, StickPersistence>();
   /** `proc.*` variables, shared by every frontend of the configuration (set by the engine: runtime/proc-vars.ts). */
@@ -198,6 +203,11 @@ export class TcpFrontend implements Frontend {
         return (c) => when(c.client, backend.config, c.inspection);
       }, () => () => ''); // a log-format server name is refused in TCP mode (unsupported.ts)
       if (choice) this.serverChoices.set(backend, choice);
+      const persist = compilePersistRules<ConnAtRouting>(backend.config, (rule) => {
+        const when = compileConnCondition(rule.condition!, backend.config);
+        return (c) => when(c.client, backend.config, c.inspection);
+      });
+      if (persist) this.persistRules.set(backend, persist);
       const stick = StickPersistence.fromConfig(backend.config, () => backend.servers);
       if (stick) this.stickRules.set(backend, stick);
       const response = compileResponseRules(backend.config);
@@ -399,10 +409,13 @@ export class TcpFrontend implements Frontend {
     });
     // Content rules may have rewritten the destination (set-dst, set-dst-port): the log's %fi:%fp show it.
     if (record.local && record.held) record.local = { address: record.client.localAddress, port: record.client.localPort };
-    const ruled = avoid ? undefined : this.serverChoices.get(backend)?.({ client: record.client, inspection: record.held ? this.inspection(record) : undefined });
+    const routing = avoid ? undefined : { client: record.client, inspection: record.held ? this.inspection(record) : undefined };
+    // force-persist / ignore-persist, once the backend is known (ignore only concerns HTTP cookies).
+    if (routing && this.persistRules.get(backend)?.(routing) === 'force') record.forcePersist = true;
+    const ruled = routing && this.serverChoices.get(backend)?.(routing, record.forcePersist === true);
     // The stick rules, once per session (a redispatch keeps their keys, to store the server finally used).
     const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
-    if (stick && !avoid) record.stick = stick.onRequest(connContext(record.client, backend.config, record.held ? this.inspection(record) : undefined), ruled !== undefined);
+    if (stick && !avoid) record.stick = stick.onRequest(connContext(record.client, backend.config, record.held ? this.inspection(record) : undefined), ruled !== undefined, record.forcePersist === true);
     const stuck = avoid ? undefined : record.stick?.server;
     cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result, queued) => {
       record.waitingSlot = false;
@@ -612,7 +625,7 @@ export class TcpFrontend implements Frontend {
     server.connectErrors++;
     server.check?.observe('layer4', false, 'connection error');
     if (record.client.destroyed) return release();
-    const step = backend.retryPlan.afterConnectFailure(record.retries, failure, backend.retryContext(server, record.direct ?? false));
+    const step = backend.retryPlan.afterConnectFailure(record.retries, failure, backend.retryContext(server, record.direct ?? false, record.forcePersist === true));
     if (step.giveUp) {
       release();
       record.retries = step.retries;

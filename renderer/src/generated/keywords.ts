@@ -1460,6 +1460,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "force-persist",
+   "summary": "Requests (TCP: connections) matching the condition go to the server a use-server rule, a persistence cookie or a stick match names even when it is down or in maintenance (to try a server before its checks pass), and are never redispatched: a failed connection is retried on that server. With ignore-persist rules, the first rule of either kind that holds decides.",
+   "status": "supported"
+  },
+  {
    "name": "fullconn",
    "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).",
    "status": "supported"
@@ -1511,7 +1516,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "ignore-persist",
-   "summary": "Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response.",
+   "summary": "Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response. With force-persist rules, the first rule of either kind that holds decides.",
    "status": "supported"
   },
   {
@@ -2027,6 +2032,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "force-persist",
+   "summary": "Requests (TCP: connections) matching the condition go to the server a use-server rule, a persistence cookie or a stick match names even when it is down or in maintenance (to try a server before its checks pass), and are never redispatched: a failed connection is retried on that server. With ignore-persist rules, the first rule of either kind that holds decides.",
+   "status": "supported"
+  },
+  {
    "name": "fullconn",
    "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).",
    "status": "supported"
@@ -2078,7 +2088,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "ignore-persist",
-   "summary": "Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response.",
+   "summary": "Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response. With force-persist rules, the first rule of either kind that holds decides.",
    "status": "supported"
   },
   {

@@ -1,0 +1,98 @@
+/**
+ * `force-persist` side by side with HAProxy 2.6.12: a request a force-persist rule holds for goes
+ * to the server its persistence cookie or a use-server rule names even when that server is in
+ * maintenance, and is not redispatched when connecting to it fails; with ignore-persist rules the
+ * first rule of either kind that holds decides. In TCP mode, a use-server rule likewise.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sideBySide, linesLogged } from './lib/side-by-side.ts';
+import { freePort, request, startNamedServer, type TestServer } from '../../helpers/net.ts';
+
+const httpConfig = (a: number, b: number, refused: number) => (port: number): string => `global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    log-format "%s %ST %rc %CC"
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    capture request header cookie len 40
+    default_backend b
+backend b
+    cookie SRV
+    option redispatch
+    retries 1
+    ignore-persist if { req.hdr(x-ignore) 1 }
+    force-persist if { req.hdr(x-force) 1 }
+    use-server s1 if { req.hdr(x-use) s1 }
+    server s1 127.0.0.1:${a} cookie s1 disabled
+    server s2 127.0.0.1:${b} cookie s2
+    server s3 127.0.0.1:${refused} cookie s3 weight 0
+`;
+
+test('force-persist: the cookie\'s or a use-server rule\'s server in maintenance is used, a failed connection is not redispatched, and the first persist rule that holds decides, as in HAProxy', async (t) => {
+  const a = await startNamedServer('a');
+  const b = await startNamedServer('b');
+  const refused = await freePort();
+  try {
+    await sideBySide(t, httpConfig(a.port, b.port, refused), async (port, proxy) => {
+      const ask = async (headers: Record<string, string>): Promise<string> => {
+        const r = await request(port, '/', { headers });
+        return `${r.status} ${r.status === 200 ? r.body : ''}`.trim();
+      };
+      const answers = [
+        await ask({ cookie: 'SRV=s1' }),
+        await ask({ cookie: 'SRV=s1', 'x-force': '1' }),
+        await ask({ 'x-use': 's1' }),
+        await ask({ 'x-use': 's1', 'x-force': '1' }),
+        // ignore-persist comes first: the cookie names no server although force-persist holds too.
+        await ask({ cookie: 'SRV=s1', 'x-force': '1', 'x-ignore': '1' }),
+        // s3 refuses connections: redispatched to s2 on the last retry, unless forced.
+        await ask({ cookie: 'SRV=s3' }),
+        await ask({ cookie: 'SRV=s3', 'x-force': '1' }),
+      ];
+      assert.deepEqual(answers, ['200 b', '200 a', '200 b', '200 a', '200 b', '200 b', '503']);
+      const lines = (await linesLogged(proxy, 8)).slice(-7);
+      assert.deepEqual(lines.map((l) => l.split(' ').slice(0, 3).join(' ')), ['s2 200 0', 's1 200 0', 's2 200 0', 's1 200 0', 's2 200 0', 's2 200 +1', 's3 503 1']);
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+const tcpConfig = (a: number, b: number) => (port: number): string => `defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen relay
+    bind 127.0.0.1:${port}
+    force-persist if { dst_port ${port} }
+    use-server s1 if { always_true }
+    server s1 127.0.0.1:${a} disabled
+    server s2 127.0.0.1:${b}
+listen unforced
+    bind 127.0.0.1:${port + 1}
+    use-server s1 if { always_true }
+    server s1 127.0.0.1:${a} disabled
+    server s2 127.0.0.1:${b}
+`;
+
+test('force-persist in TCP mode: a use-server rule\'s server in maintenance takes the connection, as in HAProxy', async (t) => {
+  const a = await startNamedServer('a');
+  const b = await startNamedServer('b');
+  try {
+    await sideBySide(t, tcpConfig(a.port, b.port), async (port) => {
+      assert.equal((await request(port, '/')).body, 'a');
+      assert.equal((await request(port + 1, '/')).body, 'b');
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
