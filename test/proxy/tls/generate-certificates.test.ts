@@ -131,6 +131,34 @@ test('with generate-certificates, a name a loaded certificate matches gets it, a
   }
 });
 
+test('an ECDSA CA signs with ecdsa-with-SHA256 over an ECDSA default key; with strict-sni a name no certificate matches still gets one, no SNI is refused', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-gencert-ec-'));
+  const openssl = (...args: string[]): void => assert.equal(spawnSync('openssl', args, { cwd: dir }).status, 0);
+  try {
+    for (const [name, subject] of [['ca', '/CN=EC CA'], ['default', '/CN=default.example']] as const) {
+      openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '30', '-subj', subject);
+      fs.writeFileSync(path.join(dir, `${name}.pem`), fs.readFileSync(path.join(dir, `${name}.crt`), 'utf8') + fs.readFileSync(path.join(dir, `${name}.key`), 'utf8'));
+    }
+    const caCert = new crypto.X509Certificate(fs.readFileSync(path.join(dir, 'ca.crt')));
+    const defCert = new crypto.X509Certificate(fs.readFileSync(path.join(dir, 'default.crt')));
+    const seen: string[] = [];
+    await sideBySide(t, (port) => `defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\nfrontend fe\n  bind 127.0.0.1:${port} ssl crt ${dir}/default.pem generate-certificates ca-sign-file ${dir}/ca.pem strict-sni\n  http-request return status 200\n`, async (port) => {
+      const { leaf } = await presented(port, 'ec.example');
+      assert.equal(leaf.subject, 'CN=EC CA\nCN=ec.example');
+      assert.equal(spki(leaf), spki(defCert));
+      assert.ok(leaf.verify(caCert.publicKey));
+      assert.equal(forge.asn1.derToOid(forge.util.createBuffer(((forge.asn1.fromDer(leaf.raw.toString('binary')).value as forge.asn1.Asn1[])[1]!.value as forge.asn1.Asn1[])[0]!.value as string)), '1.2.840.10045.4.3.2');
+      assert.equal((await presented(port, 'default.example')).leaf.fingerprint256, defCert.fingerprint256);
+      await assert.rejects(presented(port, undefined));
+      seen.push(tbsWithoutSerialAndDates(leaf));
+    });
+    assert.equal(seen.length, haproxyPath ? 2 : 1);
+    if (seen.length === 2) assert.equal(seen[0], seen[1], 'Loadstar, then haproxy');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('tune.ssl.ssl-ctx-cache-size bounds the kept certificates: the least recently used name is made again, with the next serial', async (t) => {
   const m = material();
   try {
@@ -166,6 +194,7 @@ test('generate-certificates and ca-sign-file errors are reported as haproxy -c r
       { bind: `ssl crt ${m.def} generate-certificates ca-sign-file ${m.dir}/nope.pem`, message: `Proxy 'fe': Failed to read CA certificate file '${m.dir}/nope.pem' at [haproxy.cfg:9]. Chain loading failed: cannot open the file '${m.dir}/nope.pem'.` },
       { bind: `ssl crt ${m.def} generate-certificates ca-sign-file ${m.dir}/ca.crt`, message: `Proxy 'fe': Failed to read CA certificate file '${m.dir}/ca.crt' at [haproxy.cfg:9]. Chain loading failed: No Private Key found in '${m.dir}/ca.crt.key'.` },
       { bind: `ssl crt ${m.def} generate-certificates ca-sign-file ${m.dir}/notes.txt`, message: `Proxy 'fe': Failed to read CA certificate file '${m.dir}/notes.txt' at [haproxy.cfg:9]. Chain loading failed: unable to load certificate from file '${m.dir}/notes.txt'.` },
+      { bind: `ssl crt ${m.def} generate-certificates ca-sign-file nope.pem`, global: `ca-base ${m.dir}`, message: `Proxy 'fe': Failed to read CA certificate file '${m.dir}/nope.pem' at [haproxy.cfg:9]. Chain loading failed: cannot open the file '${m.dir}/nope.pem'.` },
       // HAProxy 2.6 parses ca-sign-pass and never uses it: an encrypted CA key is not found.
       { bind: `ssl crt ${m.def} generate-certificates ca-sign-file ${m.dir}/enc.pem ca-sign-pass secret`, message: `Proxy 'fe': Failed to read CA certificate file '${m.dir}/enc.pem' at [haproxy.cfg:9]. Chain loading failed: No Private Key found in '${m.dir}/enc.pem.key'.` },
       // Without generate-certificates the file is never read; without ssl neither.
