@@ -28,19 +28,20 @@ const OID = {
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
 } as const;
 
+// Shared with proxy/tls/gencert.ts, which builds HAProxy's generated certificates.
 // forge's ASN.1 works on "binary strings" (one char per byte).
-const bin = (b: Uint8Array): string => Buffer.from(b).toString('binary');
-const buf = (s: string): Buffer => Buffer.from(s, 'binary');
+export const bin = (b: Uint8Array): string => Buffer.from(b).toString('binary');
+export const buf = (s: string): Buffer => Buffer.from(s, 'binary');
 
-const seq = (...items: Asn1[]): Asn1 => asn1.create(U, T.SEQUENCE, true, items);
-const oid = (id: string): Asn1 => asn1.create(U, T.OID, false, asn1.oidToDer(id).getBytes());
-const octets = (bytes: string): Asn1 => asn1.create(U, T.OCTETSTRING, false, bytes);
-const bitString = (bytes: string, unusedBits = 0): Asn1 => asn1.create(U, T.BITSTRING, false, String.fromCharCode(unusedBits) + bytes);
+export const seq = (...items: Asn1[]): Asn1 => asn1.create(U, T.SEQUENCE, true, items);
+export const oid = (id: string): Asn1 => asn1.create(U, T.OID, false, asn1.oidToDer(id).getBytes());
+export const octets = (bytes: string): Asn1 => asn1.create(U, T.OCTETSTRING, false, bytes);
+export const bitString = (bytes: string, unusedBits = 0): Asn1 => asn1.create(U, T.BITSTRING, false, String.fromCharCode(unusedBits) + bytes);
 const TRUE = (): Asn1 => asn1.create(U, T.BOOLEAN, false, '\xff');
-const der = (node: Asn1): string => asn1.toDer(node).getBytes();
+export const der = (node: Asn1): string => asn1.toDer(node).getBytes();
 // Never let forge look for ASN.1 inside BIT STRINGs: re-encoding must give back the exact bytes.
 // (@types/node-forge only knows the older boolean `strict` argument.)
-const parse = (bytes: Uint8Array): Asn1 => (asn1.fromDer as unknown as (b: string, o: object) => Asn1)(bin(bytes), { decodeBitStrings: false });
+export const parse = (bytes: Uint8Array): Asn1 => (asn1.fromDer as unknown as (b: string, o: object) => Asn1)(bin(bytes), { decodeBitStrings: false });
 
 export interface NameParts {
   commonName: string;
@@ -54,7 +55,7 @@ function distinguishedName(name: NameParts): Asn1 {
 }
 
 /** UTCTime until 2049, GeneralizedTime from 2050 on (RFC 5280 §4.1.2.5). */
-function time(date: Date): Asn1 {
+export function time(date: Date): Asn1 {
   return date.getUTCFullYear() < 2050
     ? asn1.create(U, T.UTCTIME, false, asn1.dateToUtcTime(date))
     : asn1.create(U, T.GENERALIZEDTIME, false, asn1.dateToGeneralizedTime(date));
@@ -67,7 +68,7 @@ export function randomSerial(): Buffer {
   return serial;
 }
 
-function extension(id: string, critical: boolean, value: Asn1): Asn1 {
+export function extension(id: string, critical: boolean, value: Asn1): Asn1 {
   return seq(oid(id), ...(critical ? [TRUE()] : []), octets(der(value)));
 }
 

@@ -78,6 +78,7 @@ ${proxy.map(row).join('\n')}
 |---|---|---|---|
 ${global.map(row).join('\n')}
 | \`tune.bufsize\`, \`tune.maxrewrite\`, \`tune.http.maxhdr\` | supported | global | Request head and header-count limits, enforced as HAProxy does. |
+| \`tune.ssl.ssl-ctx-cache-size\` | supported | global | How many certificates \`generate-certificates\` keeps per bind (default 1000; 0 makes one per handshake). |
 | \`tune.*\` (others) | accepted, no effect (warning) | global | HAProxy allocator and buffer tuning. |
 
 ## HAProxy keywords not supported yet

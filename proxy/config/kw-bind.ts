@@ -16,7 +16,7 @@ const SUPPORTED_OPTIONS: Record<string, boolean> = {
   id: true, proto: true, 'no-sslv3': false, 'no-tlsv10': false, 'no-tlsv11': false, 'no-tlsv12': false, 'no-tlsv13': false,
   'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false, 'force-tlsv12': false, 'force-tlsv13': false,
   'strict-sni': false, verify: true, 'ca-file': true, 'ca-verify-file': true, 'crl-file': true, 'ca-ignore-err': true,
-  'crt-ignore-err': true, backlog: true,
+  'crt-ignore-err': true, backlog: true, 'generate-certificates': false, 'ca-sign-file': true, 'ca-sign-pass': true,
 };
 
 /** Options that only tune the listening socket or process placement: accepted with a warning. */
@@ -28,7 +28,7 @@ const NO_EFFECT_OPTIONS: Record<string, boolean> = {
 
 /** HAProxy bind options Loadstar does not implement yet: rejected, never silently dropped. */
 const UNSUPPORTED_OPTIONS: Record<string, boolean> = {
-  transparent: false, 'generate-certificates': false, 'ca-sign-file': true, 'ca-sign-pass': true, npn: true,
+  transparent: false, npn: true,
   'accept-netscaler-cip': true, level: true, 'expose-fd': true, mode: true, user: true, group: true, uid: true,
   gid: true, namespace: true, sigalgs: true, 'client-sigalgs': true, 'quic-force-retry': false,
   'no-alpn': false, 'ssl-ignore-err': true,
@@ -59,7 +59,9 @@ function parseBind(ctx: ProxyDirectiveContext): void {
       return ctx.error(`${label}: unknown keyword '${option}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, argIndex);
     }
     const value = takesValue ? rest[i + 1] : undefined;
-    if (takesValue && value === undefined) return ctx.error(`${label} : '${option}' : missing value.`, argIndex);
+    if (takesValue && (value === undefined || (value === '' && option in MISSING_VALUE))) {
+      return ctx.error(`${label} : '${option}' : ${MISSING_VALUE[option] ?? 'missing value.'}`, argIndex);
+    }
     if (takesValue) i++;
     if (option in UNSUPPORTED_OPTIONS) {
       return ctx.error(`${label} : '${option}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
@@ -78,6 +80,10 @@ function parseBind(ctx: ProxyDirectiveContext): void {
   const verify = bind.clientAuth?.verify;
   if (bind.ssl && (verify === 'optional' || verify === 'required') && !bind.clientAuth?.caFile && !bind.clientAuth?.caVerifyFile) {
     return ctx.error(`Proxy '${ctx.proxy.name}': verify is enabled but no CA file specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
+  }
+  if (bind.ssl && bind.generateCertificates && !bind.caSignFile) {
+    // ssl_sock_load_ca(): checked for `ssl` binds only, as HAProxy does (elsewhere the option does nothing).
+    return ctx.error(`Proxy '${ctx.proxy.name}': cannot enable certificate generation, no CA certificate File configured at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
   }
   if (bind.ssl && bind.crt.length === 0 && !bind.crtList) {
     return ctx.error(`Proxy '${ctx.proxy.name}': no SSL certificate specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}] (use 'crt').`);
@@ -142,6 +148,10 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
       return true;
     }
     case 'strict-sni': bind.strictSni = true; return true;
+    case 'generate-certificates': bind.generateCertificates = true; return true;
+    // bind_parse_ca_sign_file: a relative path goes under `ca-base`; the file is read when the bind loads.
+    case 'ca-sign-file': bind.caSignFile = value![0] !== '/' && ctx.config.global.caBase ? `${ctx.config.global.caBase}/${value}` : value; return true;
+    case 'ca-sign-pass': bind.caSignPass = value; return true;
     case 'verify':
     case 'ca-file':
     case 'ca-verify-file':
@@ -181,6 +191,12 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
       return true;
   }
 }
+
+/** HAProxy's words for an option given without its value (others: 'missing value.'). */
+const MISSING_VALUE: Record<string, string> = {
+  'ca-sign-file': 'missing CAfile path',
+  'ca-sign-pass': 'missing CAkey password',
+};
 
 const FORCED_VERSION: Record<string, TlsVersion> = {
   'force-sslv3': 'SSLv3', 'force-tlsv10': 'TLSv1.0', 'force-tlsv11': 'TLSv1.1', 'force-tlsv12': 'TLSv1.2', 'force-tlsv13': 'TLSv1.3',
@@ -242,7 +258,7 @@ registerProxyKeywords([
     name: 'bind',
     sections: 'fl',
     status: ENGINE,
-    summary: 'Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy` (a PROXY protocol v1 or v2 header must come first, before TLS too, complete in the first read as HAProxy 2.6 wants it; its addresses become the connection\'s for src/dst, logs, stick tables, balance source and X-Forwarded-For; fc_rcvd_proxy, fc_pp_authority, fc_pp_unique_id; a bad one is logged as HAProxy logs it and the connection reset), `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.',
+    summary: 'Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, `generate-certificates` with `ca-sign-file` (a client naming a host no certificate matches gets one made for it: the CA\'s subject plus CN and DNS SAN of the name, over the default certificate\'s key, signed SHA-256 by the CA, valid from a day ago for a year, as HAProxy 2.6 makes it; kept in an LRU of `tune.ssl.ssl-ctx-cache-size` names; `ca-sign-pass` is accepted and unused, as by HAProxy 2.6, so the CA key must be unencrypted), client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy` (a PROXY protocol v1 or v2 header must come first, before TLS too, complete in the first read as HAProxy 2.6 wants it; its addresses become the connection\'s for src/dst, logs, stick tables, balance source and X-Forwarded-For; fc_rcvd_proxy, fc_pp_authority, fc_pp_unique_id; a bad one is logged as HAProxy logs it and the connection reset), `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.',
     parse: parseBind,
   },
 ]);

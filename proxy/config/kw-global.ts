@@ -356,12 +356,25 @@ const ENFORCED_TUNE: Readonly<Record<string, { min: number; max?: number }>> = {
   'tune.http.maxhdr': { min: 1, max: 32767 },
 };
 
+/** How many certificates `generate-certificates` keeps (HAProxy's global LRU; 0: none, each handshake makes one). */
+export const SSL_CTX_CACHE_SIZE = 'tune.ssl.ssl-ctx-cache-size';
+export const DEFAULT_SSL_CTX_CACHE_SIZE = 1000;
+
 /** `tune.*` keywords: the enforced limits above, else HAProxy's allocator and cache tuning, recorded with no effect here. */
 export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
   const range = ENFORCED_TUNE[name];
   if (range) {
     const v = integer(ctx, name, range.min, range.max);
     if (v !== undefined) ctx.config.global.tune[name] = String(v);
+    return;
+  }
+  if (name === SSL_CTX_CACHE_SIZE) {
+    // ssl_parse_global_int(): atoi(), a negative number refused.
+    if (ctx.args.length > 1) return ctx.error(`'${name}' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+    if (!ctx.args[0]) return ctx.error(`'${name}' expects an integer argument.`);
+    const n = atoi(ctx.args[0]);
+    if (n < 0) return ctx.error(`'${name}' expects a positive numeric value.`, 0);
+    ctx.config.global.tune[name] = String(n);
     return;
   }
   ctx.config.global.tune[name] = ctx.args.join(' ');

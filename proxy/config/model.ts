@@ -207,6 +207,15 @@ export interface Bind {
   clientAuth?: ClientAuth;
   /** `strict-sni`: a ClientHello whose SNI names no certificate (or that has none) is refused. */
   strictSni?: boolean;
+  /**
+   * `generate-certificates`: a ClientHello whose SNI no certificate matches gets a certificate for
+   * that name, signed by the CA of `caSignFile` over the default certificate's key (proxy/tls/gencert.ts).
+   */
+  generateCertificates?: boolean;
+  /** `ca-sign-file`: the CA certificate and its key, one PEM file (`ca-base` applied). */
+  caSignFile?: string;
+  /** `ca-sign-pass`: recorded only; HAProxy 2.6 never uses it (an encrypted CA key cannot be loaded). */
+  caSignPass?: string;
   acceptProxy: boolean;
   v4v6: boolean;
   v6only: boolean;

@@ -30,6 +30,8 @@ import { judgeClient, refusalOfRejected } from './client-verify.ts';
 import { rememberClientVerdict } from './facts.ts';
 import { handshakeFailureOf, refusalFailure } from './handshake-failures.ts';
 import type { HandshakeFailure } from './handshake-failures.ts';
+import { CertGenerator, loadSigningCa } from './gencert.ts';
+import { SSL_CTX_CACHE_SIZE, DEFAULT_SSL_CTX_CACHE_SIZE } from '../config/kw-global.ts';
 
 /** One certificate as served, with the TLS server that runs its handshakes. */
 export interface TlsEntry {
@@ -57,6 +59,8 @@ export const HTTP_ALPN: ReadonlySet<string> = new Set(['h2', 'http/1.1', 'http/1
 export class BindTls {
   private entries: TlsEntry[] = [];
   private table!: SniTable<TlsEntry>;
+  /** `generate-certificates`: makes (and keeps) an entry for a name no certificate matches. */
+  private generator: CertGenerator<TlsEntry> | undefined;
   /** Files and directories read, with their mtimes, to notice changes. */
   private watched = new Map<string, number>();
   readonly alpn: readonly string[] | undefined;
@@ -80,7 +84,8 @@ export class BindTls {
   succeeded: ((socket: tls.TLSSocket) => void) | undefined;
 
   /** @param handshakeTimeout ms a client has to complete the handshake (0: Node's 120 s). */
-  constructor(readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0) {
+  /** @param proxyName the frontend's name, for HAProxy's messages about `ca-sign-file`. */
+  constructor(readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0, private readonly proxyName = '') {
     const defaults = config.global.sslDefaultBind;
     this.versions = this.checkedRange(versionRange(defaults.options, bind.sslMinVer, bind.sslMaxVer));
     this.suites = bind.ciphersuites ?? defaults.ciphersuites;
@@ -97,6 +102,7 @@ export class BindTls {
 
   /** As select(), but undefined when `strict-sni` refuses the name: none, or one no certificate matches. */
   selectStrict(servername: string | undefined): TlsEntry | undefined {
+    if (this.generator && servername) return this.table.match(servername) ?? this.generated(servername);
     if (!this.bind.strictSni) return this.table.select(servername);
     return servername ? this.table.match(servername) : undefined;
   }
@@ -104,7 +110,24 @@ export class BindTls {
   /** The entry every handshake uses when the bind has one certificate (no SNI choice to make), else undefined. */
   onlyEntry(): TlsEntry | undefined {
     // With strict-sni even one certificate is a choice: a ClientHello naming another host is refused.
-    return this.entries.length === 1 && !this.bind.strictSni ? this.entries[0] : undefined;
+    return this.entries.length === 1 && !this.bind.strictSni && !this.generator ? this.entries[0] : undefined;
+  }
+
+  /**
+   * HAProxy's ClientHello callback: a name no certificate matches gets one made for it, before
+   * `strict-sni` is considered. Should making it fail, the name is treated as unmatched.
+   */
+  private generated(servername: string): TlsEntry | undefined {
+    try {
+      return this.generator!.entry(servername);
+    } catch {
+      return this.bind.strictSni ? undefined : this.table.fallback;
+    }
+  }
+
+  /** How many generated certificates the bind keeps (tests, `generate-certificates`). */
+  get generatedCount(): number {
+    return this.generator?.size ?? 0;
   }
 
   /** Re-reads the certificates if a file changed; keeps the current ones when the new files are unusable. */
@@ -160,9 +183,35 @@ export class BindTls {
       }
     }
     if (entries.length === 0) throw new TlsLoadError(this.bind.loc, `no SSL certificate found for bind (the 'crt' directory is empty?).`);
+    const generator = this.bind.generateCertificates ? this.certGenerator(entries[0]!.cert, watched) : undefined;
     this.entries = entries;
     this.table = new SniTable(candidates, entries[0]!);
+    this.generator = generator;
     this.watched = watched;
+  }
+
+  /**
+   * ssl_sock_load_ca(): the CA of `ca-sign-file`, over the default (first) certificate's key. A
+   * generated certificate is served with the bind's own versions, ciphers, ALPN and client
+   * certificate request (HAProxy switches only the certificate of the connection).
+   */
+  private certGenerator(defaultCert: LoadedCertificate, watched: Map<string, number>): CertGenerator<TlsEntry> {
+    const file = this.bind.caSignFile!;
+    const { loc } = this.bind;
+    let ca;
+    try {
+      ca = loadSigningCa(file, this.config.global.certKeyFiles);
+    } catch (e) {
+      throw new TlsLoadError(loc, `Proxy '${this.proxyName}': Failed to read CA certificate file '${file}' at [${loc.file}:${loc.line}]. Chain loading failed: ${(e as Error).message}`);
+    }
+    for (const [f, m] of ca.mtimes) watched.set(f, m);
+    const auth = this.clientAuth(this.bind.clientAuth, watched);
+    const tune = this.config.global.tune[SSL_CTX_CACHE_SIZE];
+    const cacheSize = tune === undefined ? DEFAULT_SSL_CTX_CACHE_SIZE : Number(tune);
+    return new CertGenerator<TlsEntry>(ca, defaultCert.keyPem, cacheSize, (made) => {
+      const cert: LoadedCertificate = { file, certPem: made.certPem, keyPem: made.keyPem, leaf: made.leaf, names: [made.name], mtimes: new Map() };
+      return { cert, server: this.server(cert, this.versions, this.ciphers, this.alpn, auth), alpn: this.alpn };
+    });
   }
 
   private loadOne(file: string): LoadedCertificate {

@@ -127,7 +127,7 @@ export function loadBindTls(config: Config): Map<Bind, BindTls> {
   for (const proxy of config.proxies) {
     if ((proxy.kind !== 'frontend' && proxy.kind !== 'listen') || proxy.disabled) continue;
     const mode = proxy.mode === 'http' ? 'http' : 'tcp';
-    for (const bind of proxy.binds) if (bind.ssl) result.set(bind, new BindTls(bind, config, mode, handshakeTimeout(proxy)));
+    for (const bind of proxy.binds) if (bind.ssl) result.set(bind, new BindTls(bind, config, mode, handshakeTimeout(proxy), proxy.name));
   }
   return result;
 }
