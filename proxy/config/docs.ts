@@ -22,7 +22,9 @@ export function renderConfigurationDoc(): string {
   const proxy = allProxyKeywords().sort((a, b) => a.name.localeCompare(b.name));
   const global = allGlobalKeywords().sort((a, b) => a.name.localeCompare(b.name));
   const registered = new Set([...proxy.map((k) => k.name), ...global.map((k) => k.name)]);
-  const missingProxy = HAPROXY_PROXY_KEYWORDS.map(([k]) => k).filter((k) => !registered.has(k) && !(k.startsWith('http-check') && registered.has('http-check')) && !(k.startsWith('tcp-check') && registered.has('tcp-check')));
+  // `http-check send`, `email-alert from` …: one keyword parses all of its second words.
+  const family = (k: string): boolean => ['http-check', 'tcp-check', 'email-alert'].some((f) => k.startsWith(`${f} `) && registered.has(f));
+  const missingProxy = HAPROXY_PROXY_KEYWORDS.map(([k]) => k).filter((k) => !registered.has(k) && !family(k));
   const missingGlobal = HAPROXY_GLOBAL_KEYWORDS.filter((k) => !registered.has(k) && !k.startsWith('tune.'));
   const count = (level: string) => [...proxy, ...global].filter((k) => k.status.level === level).length;
   return `# Configuration reference

@@ -336,7 +336,7 @@ export const HAPROXY_PROXY_KEYWORDS: ReadonlyArray<readonly [keyword: string, se
   ['timeout server-fin', 'dlb'],
   ['timeout tarpit', 'dflb'],
   ['timeout tunnel', 'dlb'],
-  ['transparent', 'dlb'],
+  ['transparent', 'dflb'], // haproxy 2.6.12 takes it in a frontend without a word (no capability check)
   ['unique-id-format', 'dfl'],
   ['unique-id-header', 'dfl'],
   ['use_backend', 'fl'],

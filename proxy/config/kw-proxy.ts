@@ -228,6 +228,17 @@ function setOption(ctx: ProxyDirectiveContext, name: string): void {
 
 const generalKeywords: ProxyKeyword[] = [
   {
+    // HAProxy's older spelling of `option transparent` (it sets the same flag; no `no` form). A frontend takes it and ignores it.
+    name: 'transparent',
+    sections: 'dflb',
+    status: ENGINE,
+    summary: 'The older spelling of `option transparent`: in a backend without `balance`, what no rule binds to a server goes to the address the client connected to.',
+    parse(ctx) {
+      if (ctx.args.length > 0) return ctx.error(`'transparent' cannot handle unexpected argument '${ctx.args[0]}'.`, 0);
+      ctx.proxy.options['transparent'] = { enabled: true, args: [], loc: ctx.directive.loc };
+    },
+  },
+  {
     name: 'mode',
     sections: 'dflb',
     status: ENGINE,

@@ -921,6 +921,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "transparent",
+   "summary": "The older spelling of `option transparent`: in a backend without `balance`, what no rule binds to a server goes to the address the client connected to.",
+   "status": "supported"
+  },
+  {
    "name": "unique-id-format",
    "summary": "Log-format string of each request's unique id: `%ID` in logs, the `unique-id` fetch, `unique-id-header`.",
    "status": "supported"
@@ -1355,6 +1360,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "timeout tarpit",
    "summary": "Sets the duration of a tarpitted request.",
+   "status": "supported"
+  },
+  {
+   "name": "transparent",
+   "summary": "The older spelling of `option transparent`: in a backend without `balance`, what no rule binds to a server goes to the address the client connected to.",
    "status": "supported"
   },
   {
@@ -1897,6 +1907,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "timeout tunnel",
    "summary": "Sets the maximum inactivity time on both sides of a tunnel (WebSocket, TCP).",
+   "status": "supported"
+  },
+  {
+   "name": "transparent",
+   "summary": "The older spelling of `option transparent`: in a backend without `balance`, what no rule binds to a server goes to the address the client connected to.",
    "status": "supported"
   },
   {
@@ -2574,6 +2589,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "timeout tunnel",
    "summary": "Sets the maximum inactivity time on both sides of a tunnel (WebSocket, TCP).",
+   "status": "supported"
+  },
+  {
+   "name": "transparent",
+   "summary": "The older spelling of `option transparent`: in a backend without `balance`, what no rule binds to a server goes to the address the client connected to.",
    "status": "supported"
   },
   {

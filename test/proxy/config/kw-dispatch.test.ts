@@ -34,6 +34,11 @@ const CASES: Array<{ text: string; valid: boolean; message?: string }> = [
   { text: `${head.replace('mode http\n', 'mode http\n    balance leastconn\n')}listen l\n    bind 127.0.0.1:8\n    option transparent\n`, valid: false, message: "proxy 'l' cannot use both transparent and balance mode." },
   { text: `${head.replace('mode http\n', 'mode http\n    option transparent\n')}backend b\n    dispatch 127.0.0.1:80\n`, valid: true },
   { text: `${head}frontend f\n    bind 127.0.0.1:8\n    option transparent\n`, valid: true, message: "'transparent' ignored because frontend 'f' has no backend capability." },
+  // The older spelling, `transparent`: the same flag; a frontend takes it without a word.
+  { text: backend('transparent'), valid: true },
+  { text: backend('transparent x'), valid: false, message: "'transparent' cannot handle unexpected argument 'x'." },
+  { text: `${head.replace('mode http\n', 'mode http\n    transparent\n    balance roundrobin\n')}backend b\n    server s 127.0.0.1:80\n`, valid: false, message: "backend 'b' cannot use both transparent and balance mode." },
+  { text: `${head}frontend f\n    bind 127.0.0.1:8\n    transparent\n`, valid: true },
 ];
 
 test('dispatch lines: accepted, refused and warned about with HAProxy 2.6\'s messages', () => {
