@@ -281,7 +281,7 @@ export const HAPROXY_PROXY_KEYWORDS: ReadonlyArray<readonly [keyword: string, se
   ['option idle-close-on-response', 'dfl'],
   ['external-check command', 'dlb'],
   ['external-check path', 'dlb'],
-  ['persist rdp-cookie', 'dlb'],
+  ['persist rdp-cookie', 'dflb'], // haproxy 2.6.12 takes it in a frontend without a word
   ['rate-limit sessions', 'dfl'],
   ['redirect', 'flb'],
   ['retries', 'dlb'],

@@ -199,7 +199,23 @@ function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
   };
 }
 
+/** `persist rdp-cookie` or `persist rdp-cookie(<name>)` (cfgparse-listen.c's messages; a frontend takes it and ignores it). */
+function parsePersist(ctx: ProxyDirectiveContext): void {
+  const method = ctx.args[0];
+  if (method === undefined || method === '') return ctx.error('missing persist method.');
+  if (!method.startsWith('rdp-cookie')) return ctx.error('unknown persist method.', 0);
+  let name = 'msts';
+  if (method[10] === '(') {
+    if (ctx.args.length > 1) return ctx.error(`'persist' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+    const end = method.indexOf(')', 11);
+    if (end <= 11) return ctx.error(`persist rdp-cookie(name)' requires an rdp cookie name.`, 0);
+    name = method.slice(11, end);
+  } else if (method.length > 10) return ctx.error(`persist rdp-cookie(name)' requires an rdp cookie name.`, 0);
+  ctx.proxy.rdpCookiePersist = { name, loc: ctx.directive.loc };
+}
+
 registerProxyKeywords([
+  { name: 'persist', sections: 'dflb', status: SUPPORTED, summary: '`persist rdp-cookie[(<name>)]` (TCP mode, with `tcp-request inspect-delay` and a content rule waiting for the RDP cookie, as `balance rdp-cookie` needs): a connection whose RDP cookie (default `msts`, `msts=<IPv4 as a little-endian integer>.<port byte-swapped>.<reserved>`, as a Remote Desktop broker in token redirection mode writes it) names the address and port of a server that is not stopped (or `option persist`) goes to that server, before stick rules and the balancer; a use-server rule that chose a server wins.', parse: parsePersist },
   { name: 'cookie', sections: 'dlb', status: SUPPORTED, summary: 'Cookie-based persistence (HTTP mode): insert, rewrite, prefix; indirect, nocache, postonly, preserve, httponly, secure, domain, attr; `maxidle` / `maxlife` write dates into the cookie (`SRV|last|first`, HAProxy\'s encoding) and ignore one idle or old too long; `dynamic` gives servers without a `cookie` value one derived from `dynamic-cookie-key`.', parse: parseCookie },
   { name: 'dynamic-cookie-key', sections: 'dlb', status: SUPPORTED, summary: 'The secret `cookie … dynamic` derives server cookies from: XXH64 of the key, the server\'s IP address and port, as HAProxy computes it (so HAProxy and Loadstar sharing a key agree). A server given by host name gets the cookie of the address its name resolves to at load (as HAProxy), and a new one when `set server … addr` or runtime DNS changes it. Runtime API: `set dynamic-cookie-key backend`, `enable|disable dynamic-cookie backend`.', parse: parseDynamicCookieKey },
   { name: 'stick-table', sections: 'flb', status: SUPPORTED, summary: 'A table of keys (ip, string …) with stored counters, for rate limits (track-sc, sc_*/src_*/table_* fetches). `store server_id` too (what stick rules keep). `peers NAME`: a section with only the local peer; the table keeps its entries across a reload when type, len, size and store are unchanged. `gpt0`, and the `gpc(<n>)`, `gpt(<n>)`, `gpc_rate(<n>,<period>)` arrays (sc-inc-gpc(<idx>,<sc>), sc-set-gpt(<idx>,<sc>), sc_get_gpc…). Not run yet: the bytes data types.', parse: parseStickTable },

@@ -897,6 +897,8 @@ export interface ParsedProxy {
   httpCheckDisableOn404: boolean;
   tcpCheckRules: TcpCheckRule[];
   cookie?: CookieSettings;
+  /** `persist rdp-cookie[(<name>)]`: a TCP connection whose RDP cookie (default `msts`) encodes a server's address goes to it. */
+  rdpCookiePersist?: { name: string; loc: SourceLocation };
   /** `dynamic-cookie-key`: the secret `cookie … dynamic` derives server cookies from. */
   dynamicCookieKey?: string;
   /** `email-alert from|to|level|mailers|myhostname`; undefined: none written. */

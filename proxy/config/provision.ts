@@ -211,6 +211,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.defaultBackend ??= parent.defaultBackend;
   proxy.monitorUri ??= parent.monitorUri;
   proxy.cookie ??= parent.cookie;
+  proxy.rdpCookiePersist ??= parent.rdpCookiePersist;
   proxy.dynamicCookieKey ??= parent.dynamicCookieKey;
   // Field by field: the proxy's own lines replace what the defaults section set (proxy_defproxy_cpy).
   if (parent.emailAlert) proxy.emailAlert = { ...parent.emailAlert, ...proxy.emailAlert };

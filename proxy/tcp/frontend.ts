@@ -16,6 +16,7 @@
  * `tls.TLSSocket` (connectTls), read through 'data' (stream-reads.ts), connected once its
  * handshake is: %Tc and `timeout connect` include it, and a failed one is a failed connection.
  */
+import { compileRdpPersistence, type RdpPersistence } from './rdp-persist.ts';
 import { compilePersistRules, type PersistVerdict } from '../runtime/persist-rules.ts';
 import net from 'node:net';
 import { backendConnInfo, readsServerConnection } from '../runtime/backend-conn.ts';
@@ -150,6 +151,8 @@ export class TcpFrontend implements Frontend {
   private readonly responseRules = new Map<RuntimeBackend, ResponseRules>();
   /** `use-server` rules of the backends this frontend can reach. */
   private readonly serverChoices = new Map<RuntimeBackend, ServerChoice<ConnAtRouting>>();
+  /** `persist rdp-cookie` of the backends that have it. */
+  private readonly rdpPersistence = new Map<RuntimeBackend, RdpPersistence>();
   /** force-persist / ignore-persist rules of the backends that have some. */
   private readonly persistRules = new Map<RuntimeBackend, (c: ConnAtRouting) => PersistVerdict>();
   /** `stick` rules of the backends this frontend can reach (only those that have some). */
@@ -208,6 +211,8 @@ export class TcpFrontend implements Frontend {
         return (c) => when(c.client, backend.config, c.inspection);
       });
       if (persist) this.persistRules.set(backend, persist);
+      const rdp = compileRdpPersistence(backend.config, () => backend.servers);
+      if (rdp) this.rdpPersistence.set(backend, rdp);
       const stick = StickPersistence.fromConfig(backend.config, () => backend.servers);
       if (stick) this.stickRules.set(backend, stick);
       const response = compileResponseRules(backend.config);
@@ -413,10 +418,13 @@ export class TcpFrontend implements Frontend {
     // force-persist / ignore-persist, once the backend is known (ignore only concerns HTTP cookies).
     if (routing && this.persistRules.get(backend)?.(routing) === 'force') record.forcePersist = true;
     const ruled = routing && this.serverChoices.get(backend)?.(routing, record.forcePersist === true);
+    // `persist rdp-cookie`, unless a use-server rule chose (HAProxy's analysers run it between the two).
+    const rdp = ruled === undefined && routing && record.held && this.rdpPersistence.size > 0 ? this.rdpPersistence.get(backend)?.(record.held.view()) : undefined;
     // The stick rules, once per session (a redispatch keeps their keys, to store the server finally used).
     const stick = this.stickRules.size > 0 ? this.stickRules.get(backend) : undefined;
-    if (stick && !avoid) record.stick = stick.onRequest(connContext(record.client, backend.config, record.held ? this.inspection(record) : undefined), ruled !== undefined, record.forcePersist === true);
-    const stuck = avoid ? undefined : record.stick?.server;
+    if (stick && !avoid) record.stick = stick.onRequest(connContext(record.client, backend.config, record.held ? this.inspection(record) : undefined), (ruled ?? rdp) !== undefined, record.forcePersist === true);
+    // The server persistence chose (HAProxy's SF_DIRECT): the RDP cookie's, else a stick match's.
+    const persistent = avoid ? undefined : rdp ?? record.stick?.server;
     cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result, queued) => {
       record.waitingSlot = false;
       record.connecting?.during(() => {});
@@ -435,14 +443,14 @@ export class TcpFrontend implements Frontend {
           record.retryFrom = undefined;
         }
         record.server = result.server;
-        record.direct = stuck !== undefined && result.server === stuck;
+        record.direct = persistent !== undefined && result.server === persistent;
         this.connect(record, backend, result.server);
       } catch (e) {
         // The slot is given back by connect()'s close handling once it has started, else here.
         if ('server' in result && record.server === undefined) backend.release(result.server);
         this.internalError(e, record);
       }
-    }, avoid, ruled ?? stuck, streamSettings(record.client)?.priority);
+    }, avoid, ruled ?? persistent, streamSettings(record.client)?.priority);
   }
 
   private proxyHeaderOf(record: TcpSessionRecord, make: ProxyHeaderMaker): Buffer {

@@ -791,6 +791,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "persist",
+   "summary": "`persist rdp-cookie[(<name>)]` (TCP mode, with `tcp-request inspect-delay` and a content rule waiting for the RDP cookie, as `balance rdp-cookie` needs): a connection whose RDP cookie (default `msts`, `msts=<IPv4 as a little-endian integer>.<port byte-swapped>.<reserved>`, as a Remote Desktop broker in token redirection mode writes it) names the address and port of a server that is not stopped (or `option persist`) goes to that server, before stick rules and the balancer; a use-server rule that chose a server wins.",
+   "status": "supported"
+  },
+  {
    "name": "rate-limit sessions",
    "summary": "New sessions per second the frontend takes in; over it, new connections wait unread until the rate allows them (0: no limit).",
    "status": "supported"
@@ -1240,6 +1245,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option tcplog",
    "summary": "Logs in HAProxy's TCP log format.",
+   "status": "supported"
+  },
+  {
+   "name": "persist",
+   "summary": "`persist rdp-cookie[(<name>)]` (TCP mode, with `tcp-request inspect-delay` and a content rule waiting for the RDP cookie, as `balance rdp-cookie` needs): a connection whose RDP cookie (default `msts`, `msts=<IPv4 as a little-endian integer>.<port byte-swapped>.<reserved>`, as a Remote Desktop broker in token redirection mode writes it) names the address and port of a server that is not stopped (or `option persist`) goes to that server, before stick rules and the balancer; a use-server rule that chose a server wins.",
    "status": "supported"
   },
   {
@@ -1722,6 +1732,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option transparent",
    "summary": "In a backend without `balance` (refused with it): what no rule binds to a server (persistence cookie, use-server, stick match) goes to the address the client connected to, as set-dst / set-dst-port left it, instead of a balanced server; a `dispatch` line wins over it. HAProxy meant it for connections a firewall redirected to it (their destination is the original one); a connection to Loadstar's own address would come back to it, so a rule sets the destination.",
+   "status": "supported"
+  },
+  {
+   "name": "persist",
+   "summary": "`persist rdp-cookie[(<name>)]` (TCP mode, with `tcp-request inspect-delay` and a content rule waiting for the RDP cookie, as `balance rdp-cookie` needs): a connection whose RDP cookie (default `msts`, `msts=<IPv4 as a little-endian integer>.<port byte-swapped>.<reserved>`, as a Remote Desktop broker in token redirection mode writes it) names the address and port of a server that is not stopped (or `option persist`) goes to that server, before stick rules and the balancer; a use-server rule that chose a server wins.",
    "status": "supported"
   },
   {
@@ -2379,6 +2394,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option transparent",
    "summary": "In a backend without `balance` (refused with it): what no rule binds to a server (persistence cookie, use-server, stick match) goes to the address the client connected to, as set-dst / set-dst-port left it, instead of a balanced server; a `dispatch` line wins over it. HAProxy meant it for connections a firewall redirected to it (their destination is the original one); a connection to Loadstar's own address would come back to it, so a rule sets the destination.",
+   "status": "supported"
+  },
+  {
+   "name": "persist",
+   "summary": "`persist rdp-cookie[(<name>)]` (TCP mode, with `tcp-request inspect-delay` and a content rule waiting for the RDP cookie, as `balance rdp-cookie` needs): a connection whose RDP cookie (default `msts`, `msts=<IPv4 as a little-endian integer>.<port byte-swapped>.<reserved>`, as a Remote Desktop broker in token redirection mode writes it) names the address and port of a server that is not stopped (or `option persist`) goes to that server, before stick rules and the balancer; a use-server rule that chose a server wins.",
    "status": "supported"
   },
   {

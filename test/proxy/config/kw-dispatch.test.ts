@@ -4,17 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseConfig } from '../../../proxy/config/index.ts';
-import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
+import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from './lib/parse-cases.ts';
 
 const head = 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n';
 const backend = (line: string, more = '') => `${head}backend b\n${more}    ${line}\n`;
 
-/** valid: no alert; `message`: a line both say (alert, or warning when valid). */
-const CASES: Array<{ text: string; valid: boolean; message?: string }> = [
+const CASES: ParseCase[] = [
   { text: backend('dispatch 127.0.0.1:80'), valid: true },
   { text: backend('dispatch [::1]:80'), valid: true },
   { text: `${head}listen l\n    bind 127.0.0.1:8\n    dispatch 127.0.0.1:80\n`, valid: true },
@@ -42,12 +38,7 @@ const CASES: Array<{ text: string; valid: boolean; message?: string }> = [
 ];
 
 test('dispatch lines: accepted, refused and warned about with HAProxy 2.6\'s messages', () => {
-  for (const c of CASES) {
-    const r = parseConfig([{ name: 'd.cfg', text: c.text }]);
-    const alerts = r.diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message);
-    if (c.valid) assert.deepEqual(alerts, [], c.text);
-    if (c.message) assert.ok(r.diagnostics.some((d) => d.message.includes(c.message!)), `${c.text}\n${r.diagnostics.map((d) => d.message).join('\n')}`);
-  }
+  assertLoadstarParses(CASES);
 });
 
 test('provisioning keeps dispatch only without balance, own or inherited', () => {
@@ -68,17 +59,5 @@ test('provisioning keeps dispatch only without balance, own or inherited', () =>
 });
 
 test('HAProxy 2.6 accepts, refuses and warns about the same dispatch lines', (t) => {
-  if (!requireHaproxy(t)) return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-kw-dispatch-'));
-  try {
-    for (const [i, c] of CASES.entries()) {
-      const file = path.join(dir, `case${i}.cfg`);
-      fs.writeFileSync(file, c.text);
-      const r = haproxyCheck(file, dir);
-      assert.equal(!r.output.includes('[ALERT]'), c.valid, `${c.text}\n${r.output}`);
-      if (c.message) assert.ok(r.output.includes(c.message), `${c.text}\n${r.output}`);
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  assertHaproxyParses(t, CASES);
 });

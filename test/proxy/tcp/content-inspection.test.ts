@@ -113,9 +113,9 @@ test('a client timeout during inspection ends the connection as cR, naming the b
   }
 });
 
-/** An X.224 connection request carrying `Cookie: mstshash=<user>`, as an RDP client sends first. */
-function rdpConnectionRequest(user: string): Buffer {
-  const cookie = Buffer.from(`Cookie: mstshash=${user}\r\n`);
+/** An X.224 connection request carrying `Cookie: mstshash=<user>` (or another `name=value`), as an RDP client sends first. */
+function rdpConnectionRequest(user: string, cookieText = `mstshash=${user}`): Buffer {
+  const cookie = Buffer.from(`Cookie: ${cookieText}\r\n`);
   const x224 = Buffer.concat([Buffer.from([cookie.length + 6, 0xe0, 0, 0, 0, 0, 0]), cookie]);
   return Buffer.concat([Buffer.from([3, 0, (x224.length + 4) >> 8, (x224.length + 4) & 0xff]), x224]);
 }
@@ -155,6 +155,58 @@ ${servers.map((s, i) => `    server r${i + 1} 127.0.0.1:${s.port}`).join('\n')}
       const loadstar = await run(e.port);
       assert.deepEqual(loadstar, haproxy);
       assert.ok(new Set(loadstar).size > 1, `the cookies spread over several servers: ${loadstar.join(',')}`);
+    } finally {
+      await e.stop();
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+  }
+});
+
+/** A Remote Desktop broker's routing token for 127.0.0.1:port: the address's bytes read as a little-endian integer, the port byte-swapped. */
+const msts = (port: number): string => `msts=${127 + 2 ** 24}.${((port & 0xff) << 8) | (port >> 8)}.0000`;
+
+test('persist rdp-cookie sends a connection whose msts cookie names a server\'s address to it, unless stopped, as HAProxy does', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const servers = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((name) => startRawServer((s) => s.end(name))));
+  const config = (port: number) => `defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen rdp
+    bind 127.0.0.1:${port}
+    persist rdp-cookie
+    balance source
+    tcp-request inspect-delay 2s
+    tcp-request content accept if RDP_COOKIE
+${servers.map((s, i) => `    server r${i + 1} 127.0.0.1:${s.port}${i === 3 ? ' disabled' : ''}`).join('\n')}
+`;
+  const cookies = [msts(servers[1]!.port), msts(servers[1]!.port), msts(servers[2]!.port), 'mstshash=alice', 'mstshash=bob', msts(servers[3]!.port), msts(servers[1]!.port)];
+  const run = async (port: number) => {
+    const seen: string[] = [];
+    for (const cookie of cookies) seen.push((await rawClient(port, (s) => s.write(rdpConnectionRequest('', cookie)))).answer);
+    return seen;
+  };
+  try {
+    const hport = await freePort();
+    const h = await startHaproxy(config(hport), hport);
+    let haproxy: string[];
+    try {
+      haproxy = await run(hport);
+    } finally {
+      await h.stop();
+    }
+    const e = await startEngine(config(await freePort()));
+    try {
+      const loadstar = await run(e.port);
+      assert.deepEqual(loadstar, haproxy);
+      // The cookie's server, except r4 (in maintenance): its connection is balanced like those without
+      // one (balance source: all from 127.0.0.1 to the same server; a round robin's start differs, as
+      // haproxy's readiness probe took a turn).
+      const balanced = loadstar[3]!;
+      assert.notEqual(balanced, 'r4');
+      assert.deepEqual(loadstar, ['r2', 'r2', 'r3', balanced, balanced, balanced, 'r2']);
     } finally {
       await e.stop();
     }
