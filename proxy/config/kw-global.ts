@@ -135,6 +135,16 @@ const keywords: KeywordSpec[] = [
     },
   },
   {
+    name: 'h1-accept-payload-with-any-method',
+    sections: 'g',
+    status: ENGINE,
+    summary: 'HTTP/1.0 GET, HEAD and DELETE requests with a body (a Content-Length above 0, or chunked) are let through; without it they are answered 413, as HAProxy 2.6 does: an HTTP/1.0 server may not look for a body there, which would let one request smuggle another.',
+    parse(ctx) {
+      if (ctx.args.length > 0) return ctx.error(`'h1-accept-payload-with-any-method' cannot handle unexpected argument '${ctx.args[0]}'.`, 0);
+      ctx.config.global.h1AcceptPayloadWithAnyMethod = true;
+    },
+  },
+  {
     name: 'nbthread',
     sections: 'g',
     status: NO_EFFECT,

@@ -152,6 +152,8 @@ export interface GlobalSettings {
   /** Worker threads HAProxy would start; Loadstar runs one event loop and only notes it. */
   nbthread?: number;
   daemon: boolean;
+  /** `h1-accept-payload-with-any-method`: HTTP/1.0 GET, HEAD and DELETE requests may carry a body (else 413). */
+  h1AcceptPayloadWithAnyMethod?: boolean;
   logs: LogTarget[];
   /** `log-tag`: the program name syslog lines carry (default `haproxy`, what syslog filters written for HAProxy expect). */
   logTag?: string;

@@ -11,6 +11,9 @@
  * - two Host headers that differ, or an absolute-form / CONNECT target whose
  *   authority is not the Host header's → 400 (ACLs on `hdr(host)` and the
  *   server would disagree about the site); identical duplicates are merged;
+ * - an HTTP/1.0 GET, HEAD or DELETE request with a body (Content-Length above 0, or chunked)
+ *   → 413, unless `h1-accept-payload-with-any-method` (an HTTP/1.0 server may not look for a
+ *   body there: the body would be read as the next request);
  * - a transfer-coding before `chunked` (`gzip, chunked`) → 422 (llhttp refuses
  *   codings after it, and a non-chunked final coding, itself);
  * - a WebSocket upgrade (Connection: upgrade + Upgrade: websocket) without
@@ -30,6 +33,8 @@ export interface RequestLimits {
   headRoom: number;
   /** `tune.bufsize`: what llhttp may buffer for a head before our exact check sees it. */
   bufsize: number;
+  /** `h1-accept-payload-with-any-method`: HTTP/1.0 GET/HEAD/DELETE may carry a body. */
+  payloadWithAnyMethod: boolean;
 }
 
 const DEFAULT_BUFSIZE = 16384;
@@ -45,13 +50,13 @@ export function requestLimits(global: Config['global']): RequestLimits {
     const v = Number(tune[name]);
     return tune[name] !== undefined && Number.isInteger(v) && v > 0 ? v : fallback;
   };
-  return limitsOf(number('tune.bufsize', DEFAULT_BUFSIZE), number('tune.maxrewrite', DEFAULT_MAXREWRITE), number('tune.http.maxhdr', DEFAULT_MAXHDR));
+  return limitsOf(number('tune.bufsize', DEFAULT_BUFSIZE), number('tune.maxrewrite', DEFAULT_MAXREWRITE), number('tune.http.maxhdr', DEFAULT_MAXHDR), global.h1AcceptPayloadWithAnyMethod ?? false);
 }
 
-function limitsOf(bufsize: number, maxrewrite: number, maxhdr: number): RequestLimits {
+function limitsOf(bufsize: number, maxrewrite: number, maxhdr: number, payloadWithAnyMethod = false): RequestLimits {
   // HAProxy 2.6 (haproxy.c): maxrewrite is capped at half the buffer.
   const reserve = Math.min(maxrewrite, Math.floor(bufsize / 2));
-  return { maxHeaders: maxhdr - 1, headRoom: bufsize - reserve, bufsize };
+  return { maxHeaders: maxhdr - 1, headRoom: bufsize - reserve, bufsize, payloadWithAnyMethod };
 }
 
 /**
@@ -95,7 +100,7 @@ export function h2RequestRefusal(method: string, url: string, fields: readonly s
 /** Longest header field name HAProxy 2.6 takes (its HTX blocks keep a name's length in 8 bits). */
 const MAX_NAME_LENGTH = 255;
 
-/** 0 when the request may go on, else the status to refuse it with (400, 422). */
+/** 0 when the request may go on, else the status to refuse it with (400, 413, 422). */
 export function requestRefusal(head: RequestHead, limits: RequestLimits): number {
   if (head.versionMajor === 0) return 400;
   const h = head.headers;
@@ -141,6 +146,8 @@ export function requestRefusal(head: RequestHead, limits: RequestLimits): number
   }
   if (size > limits.headRoom) return 400;
   if (head.url.includes('#')) return 400;
+  if (head.versionMajor === 1 && head.versionMinor === 0 && (transferEncodings > 0 || Number(contentLength) > 0) && !limits.payloadWithAnyMethod
+    && (head.method === 'GET' || head.method === 'HEAD' || head.method === 'DELETE')) return 413;
   if (transferEncodings > 0 && (transferEncodings > 1 || codings.includes(','))) {
     // llhttp made sure chunked is the last coding; anything before it is HAProxy's 422.
     return 422;

@@ -69,6 +69,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "h1-accept-payload-with-any-method",
+   "summary": "HTTP/1.0 GET, HEAD and DELETE requests with a body (a Content-Length above 0, or chunked) are let through; without it they are answered 413, as HAProxy 2.6 does: an HTTP/1.0 server may not look for a body there, which would let one request smuggle another.",
+   "status": "supported"
+  },
+  {
    "name": "h1-case-adjust",
    "summary": "Case of one header name for HTTP/1 peers that need it (with option h1-case-adjust-bogus-client/server).",
    "status": "supported"

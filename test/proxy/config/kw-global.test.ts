@@ -16,6 +16,9 @@ const CASES: Array<{ text: string; message?: string }> = [
   // Loadstar's HTTP/2 side never announces RFC 8441 WebSocket (no SETTINGS_ENABLE_CONNECT_PROTOCOL).
   { text: site('    h2-workaround-bogus-websocket-clients\n') },
   { text: site('    h2-workaround-bogus-websocket-clients now\n'), message: "'h2-workaround-bogus-websocket-clients' cannot handle unexpected argument 'now'." },
+  // HTTP/1.0 GET/HEAD/DELETE with a body: let through instead of 413 (http/request-checks.ts).
+  { text: site('    h1-accept-payload-with-any-method\n') },
+  { text: site('    h1-accept-payload-with-any-method yes\n'), message: "'h1-accept-payload-with-any-method' cannot handle unexpected argument 'yes'." },
 ];
 
 test('global keywords Loadstar already honours: accepted, or refused with HAProxy\'s message', () => {

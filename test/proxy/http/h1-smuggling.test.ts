@@ -10,6 +10,8 @@
  * - a request that closes its connection (Connection: close, HTTP/1.0) is answered when bytes follow
  *   it (llhttp's 'Data after Connection: close' answered 400 instead, the server's answer dropped);
  * - the H1 mux's own 422 (a Transfer-Encoding list) has no Connection header, unlike its 400/408;
+ * - an HTTP/1.0 GET, HEAD or DELETE with a body (Content-Length above 0, or chunked) gets the H1
+ *   mux's raw 413 (an HTTP/1.0 server might read the body as a second request); without a body it goes on;
  * - bytes a server sends after its response in the same read (a body to HEAD or 204, a second
  *   response, or the start of one) never answer the next request: it goes to a fresh connection.
  * Each case records what the server got first, whether the last request the server saw came on a
@@ -73,6 +75,35 @@ ok`),
     replies: [OK],
     client: ['POST /p HTTP/1.1\r\nHost: ex\r\nTransfer-Encoding: identity, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
     expected: `server got first:\n(nothing)\n\nlast request on a fresh server connection: no\nclient got (closed):\n${rawErrorPage(422, false)}`,
+  },
+  ...([
+    ['GET', 'Content-Length: 5\r\n\r\nhello'],
+    ['HEAD', 'Content-Length: 5\r\n\r\nhello'],
+    ['DELETE', 'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
+  ] as const).map(([method, body]): Case => ({
+    name: `an HTTP/1.0 ${method} with a body gets the H1 mux's raw 413 and nothing reaches the server`,
+    replies: [OK],
+    client: [`${method} /p HTTP/1.0\r\nHost: ex\r\n${body}`],
+    expected: `server got first:\n(nothing)\n\nlast request on a fresh server connection: no\nclient got (closed):\n${rawErrorPage(413, false)}`,
+  })),
+  {
+    name: 'an HTTP/1.0 GET with Content-Length: 0 goes on',
+    replies: [OK],
+    client: ['GET /a HTTP/1.0\r\nHost: ex\r\nContent-Length: 0\r\n\r\n'],
+    expected: wire(`server got first:
+GET /a HTTP/1.0\r\n
+host: ex\r\n
+content-length: 0\r\n
+connection: keep-alive\r\n
+\r\n
+
+last request on a fresh server connection: yes
+client got (closed):
+HTTP/1.1 200 OK\r\n
+content-length: 2\r\n
+connection: close\r\n
+\r\n
+ok`),
   },
   ...([
     ['HTTP/1.1 request with Connection: close', 'GET /a HTTP/1.1\r\nHost: ex\r\nConnection: close\r\n\r\n', 'GET /a HTTP/1.1\r\nhost: ex\r\n\r\n'],

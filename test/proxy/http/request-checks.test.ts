@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import type net from 'node:net';
 import { startRawServer, rawExchange } from '../../helpers/net.ts';
 import { sideBySide } from './lib/side-by-side.ts';
+import { requestLimits, requestRefusal } from '../../../proxy/http/request-checks.ts';
+import type { Config } from '../../../proxy/config/model.ts';
 
 /** An origin answering each request with the head it received (names as they came), then closing. */
 async function headEcho(): Promise<{ port: number; close(): Promise<void> }> {
@@ -105,4 +107,18 @@ backend app
   } finally {
     await origin.close();
   }
+});
+
+test('an HTTP/1.0 GET, HEAD or DELETE with a body is refused with 413 unless h1-accept-payload-with-any-method; HTTP/1.1, POST and empty bodies go on', () => {
+  const head = (method: string, minor: number, headers: string[]) => ({ method, url: '/', versionMajor: 1, versionMinor: minor, headers, keepAlive: false, upgrade: false });
+  const strict = requestLimits({ tune: {} } as unknown as Config['global']);
+  const lenient = requestLimits({ tune: {}, h1AcceptPayloadWithAnyMethod: true } as unknown as Config['global']);
+  const cl = ['host', 'x', 'content-length', '3'];
+  const te = ['host', 'x', 'transfer-encoding', 'chunked'];
+  assert.deepEqual(['GET', 'HEAD', 'DELETE'].map((m) => requestRefusal(head(m, 0, [...cl]), strict)), [413, 413, 413]);
+  assert.equal(requestRefusal(head('DELETE', 0, [...te]), strict), 413);
+  assert.equal(requestRefusal(head('GET', 0, [...cl]), lenient), 0);
+  assert.equal(requestRefusal(head('GET', 1, [...cl]), strict), 0);
+  assert.equal(requestRefusal(head('POST', 0, [...cl]), strict), 0);
+  assert.equal(requestRefusal(head('GET', 0, ['host', 'x', 'content-length', '0']), strict), 0);
 });

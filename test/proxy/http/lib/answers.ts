@@ -8,6 +8,7 @@ const PAGES: Record<number, [reason: string, text: string]> = {
   400: ['Bad request', 'Your browser sent an invalid request.'],
   403: ['Forbidden', 'Request forbidden by administrative rules.'],
   408: ['Request Time-out', "Your browser didn't send a complete request in time."],
+  413: ['Payload Too Large', 'The request entity exceeds the maximum allowed.'],
   422: ['Unprocessable Content', 'The server cannot process the contained instructions.'],
   502: ['Bad Gateway', 'The server returned an invalid or incomplete response.'],
   504: ['Gateway Time-out', "The server didn't respond in time."],
