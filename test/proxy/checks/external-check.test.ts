@@ -13,7 +13,8 @@ import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
 import { startEngine, freePort, waitFor } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
 import { cli, readCsv } from '../stats/helpers.ts';
-import { externalCheckRunner } from '../../../proxy/checks/external.ts';
+import { externalCheckRunner, externalCheckSpec } from '../../../proxy/checks/external.ts';
+import type { BalancingProxy } from '../../../proxy/config/model.ts';
 import type { ExternalCheckSpec } from '../../../proxy/checks/external.ts';
 
 /**
@@ -270,4 +271,21 @@ test('a command that ignores SIGTERM past its time is killed before the next che
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the command has inter to finish, or timeout connect when shorter and timeout check is set, as process_chk_proc allows', () => {
+  // Recorded from haproxy 2.6.12: timeout connect 300ms, timeout check 5s, inter 2s → PROCTOUT after 302 ms.
+  const spec = (defaults: string) => {
+    const result = parseConfig([{ name: 'test.cfg', text: `${CHECK_HEAD.replace('    timeout connect 1s\n', '')}${defaults}backend b
+    option external-check
+    external-check command /bin/true
+    server s 127.0.0.1:1 check inter 2s
+` }]);
+    assert.equal(result.ok, true, formatDiagnostics(result.diagnostics));
+    const proxy = result.config!.proxies.find((p) => p.name === 'b') as BalancingProxy;
+    return externalCheckSpec(proxy, proxy.servers[0]!, 1, 1).timeout;
+  };
+  assert.equal(spec('    timeout connect 300ms\n    timeout check 5s\n'), 300);
+  assert.equal(spec('    timeout connect 300ms\n'), 2000);
+  assert.equal(spec('    timeout connect 3s\n    timeout check 5s\n'), 2000);
 });
