@@ -179,9 +179,10 @@ function errnoText(e: NodeJS.ErrnoException): string {
 
 /**
  * The per-server part of an external check, from the configuration (prepare_external_check).
+ * @param running the server as it runs: its id (given or numbered) and maxconn (0: none).
  * @param proxyId the proxy's id as HAProxy numbers it (HAPROXY_PROXY_ID).
  */
-export function externalCheckSpec(proxy: BalancingProxy, server: Server, serverId: number, proxyId: number): ExternalCheckSpec {
+export function externalCheckSpec(proxy: BalancingProxy, server: Server, running: { id: number; maxconn: number }, proxyId: number): ExternalCheckSpec {
   const inter = server.options.inter;
   // process_chk_proc: up to `inter`, or min(inter, timeout connect) when `timeout check` is set.
   const connect = proxy.timeouts.connect;
@@ -194,8 +195,8 @@ export function externalCheckSpec(proxy: BalancingProxy, server: Server, serverI
     proxyName: proxy.name,
     proxyId,
     serverName: server.name,
-    serverId,
-    maxconn: server.options.maxconn ?? 0,
+    serverId: running.id,
+    maxconn: running.maxconn,
     ssl: server.options.ssl === true,
     proto: proxy.mode === 'http' ? (server.options.proto ?? 'h1') : 'tcp',
     timeout,

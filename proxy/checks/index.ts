@@ -38,7 +38,7 @@ export class HealthChecks {
         if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
         const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node, connectLinesTls(backend.config, server.config, config));
         if ((settings.target.tls || settings.target.connectTls) && sslConns) settings.target.sslConns = sslConns;
-        if (settings.kind === 'external') settings.external = externalCheckSpec(backend.config, server.config, server.id, proxyId(config, backend.config));
+        if (settings.kind === 'external') settings.external = externalCheckSpec(backend.config, server.config, server, proxyId(config, backend.config));
         this.checks.push(new ServerCheck(backend, server, settings, notify));
       }
     }

@@ -283,7 +283,7 @@ test('the command has inter to finish, or timeout connect when shorter and timeo
 ` }]);
     assert.equal(result.ok, true, formatDiagnostics(result.diagnostics));
     const proxy = result.config!.proxies.find((p) => p.name === 'b') as BalancingProxy;
-    return externalCheckSpec(proxy, proxy.servers[0]!, 1, 1).timeout;
+    return externalCheckSpec(proxy, proxy.servers[0]!, { id: 1, maxconn: 0 }, 1).timeout;
   };
   assert.equal(spec('    timeout connect 300ms\n    timeout check 5s\n'), 300);
   assert.equal(spec('    timeout connect 300ms\n'), 2000);
