@@ -16,6 +16,7 @@ import { HealthState } from './state.ts';
 import type { OperationalState } from './state.ts';
 import { Ring, EVENT_HISTORY, RESULT_HISTORY, transitionMessage, checkLogMessage, adminMessage } from './events.ts';
 import { AgentCheck } from './agent-check.ts';
+import { externalCheckRunner } from './external.ts';
 import { checkSampleContext } from './check-format.ts';
 import type { SampleContext } from '../acl/index.ts';
 import type { BackendCounts, HealthEvent } from './events.ts';
@@ -63,6 +64,8 @@ export class ServerCheck implements ServerHealth {
   readonly agent: AgentCheck | undefined;
   /** What the check's log-format strings are rendered with. */
   readonly sample: SampleContext;
+  /** `option external-check`: runs the command, one process at a time. */
+  private readonly external: ReturnType<typeof externalCheckRunner> | undefined;
 
   constructor(
     readonly backend: RuntimeBackend,
@@ -88,6 +91,7 @@ export class ServerCheck implements ServerHealth {
       server: server.name,
       serverId: server.id,
     });
+    if (settings.external) this.external = externalCheckRunner(settings.external, (message) => notify(message));
     server.check = this;
   }
 
@@ -162,6 +166,7 @@ export class ServerCheck implements ServerHealth {
     this.agent?.stop();
     this.retired = true;
     this.timer.stop();
+    this.external?.stop();
     clearInterval(this.slowstartTimer);
   }
 
@@ -179,11 +184,15 @@ export class ServerCheck implements ServerHealth {
 
   /** Runs one check now and applies its result. */
   async runOnce(): Promise<CheckResult> {
-    const result = await this.settings.probe(this.target(), {
-      serverDown: this.state.op === 'DOWN',
-      sample: this.sample,
-      ...(this.settings.sendState ? { serverState: () => this.stateHeader() } : {}),
-    });
+    const server = this.server;
+    // An external check is told the server's own address and port (not `addr`/`port`'s) and its connections.
+    const result = this.external
+      ? await this.external.run({ host: server.host, port: server.port, ...(server.path !== undefined ? { path: server.path } : {}), current: server.served })
+      : await this.settings.probe(this.target(), {
+        serverDown: this.state.op === 'DOWN',
+        sample: this.sample,
+        ...(this.settings.sendState ? { serverState: () => this.stateHeader() } : {}),
+      });
     if (this.retired) return result;
     this.apply(result);
     return result;

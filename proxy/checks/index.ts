@@ -15,6 +15,7 @@ import { checkTls, connectRuleTls } from '../tls/server-tls.ts';
 import type { SslConns } from '../tls/ssl-conns.ts';
 import type tls from 'node:tls';
 import { followTrackers, settleTrackers } from './track.ts';
+import { externalCheckSpec } from './external.ts';
 
 export { ServerCheck } from './checker.ts';
 export type { HealthEvent } from './events.ts';
@@ -37,6 +38,7 @@ export class HealthChecks {
         if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
         const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node, connectLinesTls(backend.config, server.config, config));
         if ((settings.target.tls || settings.target.connectTls) && sslConns) settings.target.sslConns = sslConns;
+        if (settings.kind === 'external') settings.external = externalCheckSpec(backend.config, server.config, server, proxyId(config, backend.config));
         this.checks.push(new ServerCheck(backend, server, settings, notify));
       }
     }
@@ -83,4 +85,16 @@ function connectLinesTls(proxy: BalancingProxy, server: Server, config: Config):
     }
   }
   return found;
+}
+
+/** A proxy's id as HAProxy numbers it: its `id`, else its place among the proxies, after the CLI's own when a stats socket exists. */
+function proxyId(config: Config, proxy: BalancingProxy): number {
+  if (proxy.id !== undefined) return proxy.id;
+  let next = config.global.statsSockets.length > 0 ? 2 : 1;
+  for (const p of config.proxies) {
+    if (p.kind === 'defaults') continue;
+    if (p === proxy || p.name === proxy.name) return next;
+    next++;
+  }
+  return next;
 }

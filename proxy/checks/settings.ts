@@ -15,9 +15,10 @@ import type { CheckTimings } from './state.ts';
 import type { CheckTarget, Probe } from './types.ts';
 import type { AgentSettings } from './agent.ts';
 import { checkProxyHeader } from '../runtime/proxy-header-out.ts';
+import type { ExternalCheckSpec } from './external.ts';
 
 export interface CheckSettings {
-  kind: 'tcp' | 'http' | 'tcp-check';
+  kind: 'tcp' | 'http' | 'tcp-check' | 'external';
   /** The regular check runs (`check`); false when only the agent does. */
   active: boolean;
   /** `agent-check` with a port to reach. */
@@ -34,7 +35,12 @@ export interface CheckSettings {
   sendState: boolean;
   /** The `node` name that header reports (global `node`, else the host name). */
   node?: string;
+  /** `option external-check`: the command and what it is told (set by HealthChecks; `probe` is then unused). */
+  external?: ExternalCheckSpec;
 }
+
+/** The probe of an external check: ServerCheck runs the command itself (external.ts), never this. */
+const externalProbe: Probe = () => Promise.reject(new Error('an external check runs through ServerCheck, not its probe'));
 
 export function checkTimings(server: Server): CheckTimings {
   const { inter, fastinter, downinter, rise, fall } = server.options;
@@ -71,7 +77,10 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
   const sendState = proxy.options['http-check send-state']?.enabled ?? false;
   let kind: CheckSettings['kind'] = 'tcp';
   let probe: Probe = tcpConnectCheck;
-  if (proxy.options['httpchk']?.enabled) {
+  if (proxy.options['external-check']?.enabled && proxy.externalCheckCommand) {
+    kind = 'external';
+    probe = externalProbe;
+  } else if (proxy.options['httpchk']?.enabled) {
     kind = 'http';
     probe = httpProbe(httpCheckSpec(proxy.httpCheckRequest, proxy.httpCheckRules, proxy.httpCheckDisableOn404, sendState));
     const connect = proxy.httpCheckRules.find((r) => r.type === 'connect');

@@ -10,7 +10,9 @@ export type CheckCode =
   | 'L7OK' | 'L7OKC' | 'L7RSP' | 'L7TOUT' | 'L7STS'
   | 'SOCKERR'
   /** Passive health (`observe`): errors seen in live traffic reached `error-limit`. */
-  | 'HANA';
+  | 'HANA'
+  /** `option external-check`: the command exited non-zero or was killed / outlived its time / exited 0. */
+  | 'PROCERR' | 'PROCTOUT' | 'PROCOK';
 
 /** passed / failed / conditionally passed (`http-check disable-on-404` on a 404). */
 export type CheckOutcome = 'passed' | 'failed' | 'condpass';
@@ -29,11 +31,14 @@ export const CHECK_CODES: Readonly<Record<CheckCode, { outcome: CheckOutcome; de
   L7OK: { outcome: 'passed', description: 'Layer7 check passed' },
   L7OKC: { outcome: 'condpass', description: 'Layer7 check conditionally passed' },
   L7STS: { outcome: 'failed', description: 'Layer7 wrong status' },
+  PROCERR: { outcome: 'failed', description: 'External check error' },
+  PROCTOUT: { outcome: 'failed', description: 'External check timeout' },
+  PROCOK: { outcome: 'passed', description: 'External check passed' },
 };
 
-/** Codes that carry an HTTP status (HAProxy: status >= HCHK_STATUS_L57DATA). */
+/** Codes that carry a status: HTTP's, or an external check's exit code (HAProxy: status >= HCHK_STATUS_L57DATA). */
 export function hasStatusCode(code: CheckCode): boolean {
-  return code === 'L7OK' || code === 'L7OKC' || code === 'L7STS';
+  return code === 'L7OK' || code === 'L7OKC' || code === 'L7STS' || code === 'PROCERR' || code === 'PROCTOUT' || code === 'PROCOK';
 }
 
 export interface CheckResult {
@@ -44,7 +49,7 @@ export interface CheckResult {
   durationMs: number;
   /** HAProxy's `info` text: errno text, expectation that failed, status line reason … */
   info: string;
-  /** HTTP status for L7OK / L7OKC / L7STS. */
+  /** HTTP status for L7OK / L7OKC / L7STS; an external check's exit code (-1: killed by a signal). */
   status?: number;
 }
 

@@ -23,7 +23,7 @@ export function renderConfigurationDoc(): string {
   const global = allGlobalKeywords().sort((a, b) => a.name.localeCompare(b.name));
   const registered = new Set([...proxy.map((k) => k.name), ...global.map((k) => k.name)]);
   // `http-check send`, `email-alert from` …: one keyword parses all of its second words.
-  const family = (k: string): boolean => ['http-check', 'tcp-check', 'email-alert', 'persist'].some((f) => k.startsWith(`${f} `) && registered.has(f));
+  const family = (k: string): boolean => ['http-check', 'tcp-check', 'email-alert', 'external-check', 'persist'].some((f) => k.startsWith(`${f} `) && registered.has(f));
   const missingProxy = HAPROXY_PROXY_KEYWORDS.map(([k]) => k).filter((k) => !registered.has(k) && !family(k));
   const missingGlobal = HAPROXY_GLOBAL_KEYWORDS.filter((k) => !registered.has(k) && !k.startsWith('tune.'));
   const count = (level: string) => [...proxy, ...global].filter((k) => k.status.level === level).length;

@@ -5,6 +5,7 @@ import { atoi, parseInteger } from './values.ts';
 import { CHECKS } from './status.ts';
 import { parseLogFormat, parseSampleExpression, parseVarName, fetchUsableAt, sourceNames } from '../acl/index.ts';
 import { modeSoFar } from './provision.ts';
+import { endExternalCheck } from './kw-external-check.ts';
 import type { CheckVarRule, ExpectOptions, HeaderExpect, HttpCheckExpect, TcpCheckExpect, TcpCheckRule } from './model.ts';
 
 function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
@@ -18,6 +19,7 @@ function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   }
   ctx.proxy.httpCheckRequest = request;
   ctx.proxy.options['httpchk'] = { enabled: !ctx.negated, args: a, loc: ctx.directive.loc };
+  if (!ctx.negated) endExternalCheck(ctx);
 }
 
 /** Checks have no stream: fetches needing one are refused, as HAProxy's SMP_VAL_BE_CHK_RUL does. */
@@ -495,6 +497,7 @@ const keywords: ProxyKeyword[] = [
     parse(ctx) {
       if (ctx.args.length > 0) return ctx.error(`'option tcp-check' cannot handle arguments`, 0);
       ctx.proxy.options['tcp-check'] = { enabled: !ctx.negated, args: [], loc: ctx.directive.loc };
+      if (!ctx.negated) endExternalCheck(ctx);
     },
   },
   { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect (`ssl` with `sni`/`alpn` over the server\'s TLS settings, `default` for its check-ssl; a plain `connect` line is plain TCP even on an ssl server, as in HAProxy), send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },

@@ -15,7 +15,7 @@ export const GLOBAL_NO_EFFECT = new Set([
   'daemon', 'master-worker', 'user', 'group', 'uid', 'gid', 'chroot', 'pidfile', 'cpu-map', 'ulimit-n',
   'quiet', 'zero-warning', 'busy-polling', 'noepoll', 'noevports',
   'nokqueue', 'nopoll', 'noreuseport', 'nosplice', 'nogetaddrinfo', 'maxpipes', 'numa-cpu-mapping', 'set-dumpable',
-  'insecure-fork-wanted', 'insecure-setuid-wanted', 'fd-hard-limit', 'strict-limits', 'no-memory-trimming',
+  'insecure-setuid-wanted', 'fd-hard-limit', 'strict-limits', 'no-memory-trimming',
   'mworker-max-reloads', 'profiling.tasks', 'grace', 'unix-bind', 'max-spread-checks',
   'ssl-mode-async', 'ssl-dh-param-file', 'ssl-skip-self-issued-ca', 'ssl-default-bind-curves', 'stats maxconn', 'stats bind-process',
 ]);

@@ -77,7 +77,7 @@ const keywords: ProxyKeyword[] = PROTOCOL_CHECKS.map((name) => ({
   parse(ctx: ProxyDirectiveContext) {
     if (!validate(ctx, name)) return;
     const loc = ctx.directive.loc;
-    for (const other of ['httpchk', 'tcp-check', ...PROTOCOL_CHECKS]) {
+    for (const other of ['httpchk', 'tcp-check', 'external-check', ...PROTOCOL_CHECKS]) {
       if (other !== name) ctx.proxy.options[other] = { enabled: false, args: [], loc };
     }
     ctx.proxy.options[name] = { enabled: true, args: [...ctx.args], loc };

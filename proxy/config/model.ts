@@ -177,6 +177,10 @@ export interface GlobalSettings {
    * other header name goes out in lower case, as HAProxy 2.6 sends them). Absent: none.
    */
   h1CaseAdjust?: Record<string, string>;
+  /** `external-check`: proxies may run `option external-check` (HAProxy refuses it otherwise). */
+  externalCheck?: boolean;
+  /** `insecure-fork-wanted`: silences the warning `option external-check` gets without it. */
+  insecureForkWanted?: boolean;
 }
 
 // ---------------------------------------------------------------- addresses
@@ -905,6 +909,12 @@ export interface ParsedProxy {
   dynamicCookieKey?: string;
   /** `email-alert from|to|level|mailers|myhostname`; undefined: none written. */
   emailAlert?: EmailAlert;
+  /**
+   * `external-check command <command>` / `external-check path <path>` (inherited from defaults),
+   * run by `option external-check` (kept among the options as 'external-check').
+   */
+  externalCheckCommand?: { value: string; loc: SourceLocation };
+  externalCheckPath?: { value: string; loc: SourceLocation };
   stickTable?: StickTable;
   stickRules: StickRule[];
   stats: StatsSettings;

@@ -33,6 +33,7 @@ import './kw-tcp-response.ts';
 import './kw-balance.ts';
 import './kw-checks.ts';
 import './kw-protocol-checks.ts';
+import './kw-external-check.ts';
 import './kw-persist.ts';
 import './kw-stats.ts';
 import './kw-compression.ts';

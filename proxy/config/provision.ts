@@ -218,6 +218,8 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.inspectDelay ??= parent.inspectDelay;
   proxy.responseInspectDelay ??= parent.responseInspectDelay;
   proxy.httpCheckRequest ??= parent.httpCheckRequest;
+  proxy.externalCheckCommand ??= parent.externalCheckCommand;
+  proxy.externalCheckPath ??= parent.externalCheckPath;
   if (proxy.httpCheckRules.length === 0) proxy.httpCheckRules = [...parent.httpCheckRules];
   if (proxy.tcpCheckRules.length === 0) proxy.tcpCheckRules = [...parent.tcpCheckRules];
   proxy.httpCheckDisableOn404 ||= parent.httpCheckDisableOn404;

@@ -12,6 +12,7 @@ import type { LogFormatChoice } from './log-format-choice.ts';
 import { suggest } from './suggest.ts';
 import { peersProblems, peersTables } from './kw-peers.ts';
 import { emailAlertProblems } from './kw-mailers.ts';
+import { externalCheckProblems } from './kw-external-check.ts';
 import { cacheProblems } from './kw-cache.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
 import { checkLayer6Conditions, checkTcpTrackRules } from './kw-rules.ts';
@@ -31,6 +32,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
   }
   peersProblems(config, diagnostics);
   emailAlertProblems(config, diagnostics);
+  externalCheckProblems(config, diagnostics);
   cacheProblems(config, diagnostics);
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;

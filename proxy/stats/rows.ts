@@ -183,7 +183,8 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     lbtot: c.lbtot, type: 2, rate: c.rate, rate_max: c.rateMax,
     // A check paused by maintenance shows no result (HAProxy: CHK_ST_ENABLED without CHK_ST_PAUSED).
     ...(check && last && check.state.admin !== 'MAINT' ? {
-      check_status: last.code, check_code: last.status, check_duration: last.durationMs, last_chk: last.info || undefined,
+      // check_code is unsigned: a check killed by a signal (-1) shows 4294967295, as in HAProxy.
+      check_status: last.code, check_code: last.status === undefined ? undefined : last.status >>> 0, check_duration: last.durationMs, last_chk: last.info || undefined,
       check_desc: CHECK_CODES[last.code].description,
     } : {}),
     ...(check ? { check_rise: check.state.timings.rise, check_fall: check.state.timings.fall, check_health: check.state.health } : {}),

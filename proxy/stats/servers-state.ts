@@ -16,7 +16,7 @@ export const SERVERS_STATE_HEADER = '# be_id be_name srv_id srv_name srv_addr sr
 
 /** HAProxy's HCHK_STATUS_* numbers (check-t.h). */
 const CHECK_STATUS_NUMBER: Record<CheckCode, number> = {
-  HANA: 4, SOCKERR: 5, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11, L7TOUT: 12, L7RSP: 13, L7OK: 15, L7OKC: 16, L7STS: 17,
+  HANA: 4, SOCKERR: 5, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11, L7TOUT: 12, L7RSP: 13, L7OK: 15, L7OKC: 16, L7STS: 17, PROCERR: 18, PROCTOUT: 19, PROCOK: 20,
 };
 
 /** SRV_ST_*: 0 stopped, 2 running, 3 stopping (NOLB). */

@@ -49,6 +49,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "external-check",
+   "summary": "Allows `option external-check`: commands run with the privileges of the Loadstar process (HAProxy's warning applies: only with scripts you trust).",
+   "status": "supported"
+  },
+  {
    "name": "fd-hard-limit",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -95,8 +100,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "insecure-fork-wanted",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Declares that the process may start commands (`option external-check`); without it `option external-check` gets HAProxy's warning (Loadstar starts the command either way).",
+   "status": "supported"
   },
   {
    "name": "insecure-setuid-wanted",
@@ -496,6 +501,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "external-check",
+   "summary": "`external-check command <command>`: what `option external-check` runs (an absolute path, or a name searched in `external-check path`), started directly, without a shell, with the privileges of the Loadstar process; `external-check path <path>`: the PATH it gets (default: empty).",
+   "status": "supported"
+  },
+  {
    "name": "fullconn",
    "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).",
    "status": "supported"
@@ -588,6 +598,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option dontlognull",
    "summary": "Does not log connections that sent no data.",
+   "status": "supported"
+  },
+  {
+   "name": "option external-check",
+   "summary": "Health checks by a command (`external-check command`): exit status 0 is up (PROCOK), any other status or a signal is down (PROCERR), a command still running after `inter` (or `timeout connect` when `timeout check` is set, if shorter) is sent SIGTERM (PROCTOUT). It gets HAProxy's arguments (the proxy's first bind address and port, the server's address and port) and HAPROXY_* environment. Needs global `external-check`. The command runs with the privileges of the Loadstar process (of the user running it): only point it at a script you trust, writable by nobody else.",
    "status": "supported"
   },
   {
@@ -1043,6 +1058,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "external-check",
+   "summary": "`external-check command <command>`: what `option external-check` runs (an absolute path, or a name searched in `external-check path`), started directly, without a shell, with the privileges of the Loadstar process; `external-check path <path>`: the PATH it gets (default: empty).",
+   "status": "supported"
+  },
+  {
    "name": "filter",
    "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). `filter trace` is accepted and does nothing (HAProxy's debugging filter). Other filters are not supported.",
    "status": "supported"
@@ -1480,6 +1500,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "external-check",
+   "summary": "`external-check command <command>`: what `option external-check` runs (an absolute path, or a name searched in `external-check path`), started directly, without a shell, with the privileges of the Loadstar process; `external-check path <path>`: the PATH it gets (default: empty).",
+   "status": "supported"
+  },
+  {
    "name": "filter",
    "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). `filter trace` is accepted and does nothing (HAProxy's debugging filter). Other filters are not supported.",
    "status": "supported"
@@ -1572,6 +1597,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option allbackups",
    "summary": "Uses all backup servers at once when no active server is left.",
+   "status": "supported"
+  },
+  {
+   "name": "option external-check",
+   "summary": "Health checks by a command (`external-check command`): exit status 0 is up (PROCOK), any other status or a signal is down (PROCERR), a command still running after `inter` (or `timeout connect` when `timeout check` is set, if shorter) is sent SIGTERM (PROCTOUT). It gets HAProxy's arguments (the proxy's first bind address and port, the server's address and port) and HAPROXY_* environment. Needs global `external-check`. The command runs with the privileges of the Loadstar process (of the user running it): only point it at a script you trust, writable by nobody else.",
    "status": "supported"
   },
   {
@@ -2062,6 +2092,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "external-check",
+   "summary": "`external-check command <command>`: what `option external-check` runs (an absolute path, or a name searched in `external-check path`), started directly, without a shell, with the privileges of the Loadstar process; `external-check path <path>`: the PATH it gets (default: empty).",
+   "status": "supported"
+  },
+  {
    "name": "filter",
    "summary": "`filter compression` (where the compression filter runs; implied by `compression` when no other filter is declared) and `filter cache <name>` (the cache's filter, implied by cache-use / cache-store; declared, it must come before `filter compression`). `filter trace` is accepted and does nothing (HAProxy's debugging filter). Other filters are not supported.",
    "status": "supported"
@@ -2194,6 +2229,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option dontlognull",
    "summary": "Does not log connections that sent no data.",
+   "status": "supported"
+  },
+  {
+   "name": "option external-check",
+   "summary": "Health checks by a command (`external-check command`): exit status 0 is up (PROCOK), any other status or a signal is down (PROCERR), a command still running after `inter` (or `timeout connect` when `timeout check` is set, if shorter) is sent SIGTERM (PROCTOUT). It gets HAProxy's arguments (the proxy's first bind address and port, the server's address and port) and HAPROXY_* environment. Needs global `external-check`. The command runs with the privileges of the Loadstar process (of the user running it): only point it at a script you trust, writable by nobody else.",
    "status": "supported"
   },
   {
