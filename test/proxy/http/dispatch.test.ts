@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
+import { oneByOne } from './lib/one-by-one.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { startRawServer } from '../../helpers/net.ts';
@@ -69,17 +70,19 @@ after(() => fs.rmSync(socketDir, { recursive: true, force: true }));
 /** The runtime API socket of the run on `port`. */
 const socketOf = (port: number): string => path.join(socketDir, `${port}.sock`);
 
-const config = (a: number, b: number) => (port: number): string => `global
+/** HTTP defaults logging "%b/%s %si:%sp %ST" to stdout; `global` lines go first. */
+const loggedHead = (global = ''): string => `global
     log stdout format raw local0
-    stats socket ${socketOf(port)} mode 600 level admin
-defaults
+${global}defaults
     mode http
     log global
     log-format "%b/%s %si:%sp %ST"
     timeout connect 2s
     timeout client 5s
     timeout server 5s
-frontend fe
+`;
+
+const config = (a: number, b: number) => (port: number): string => `${loggedHead(`    stats socket ${socketOf(port)} mode 600 level admin\n`)}frontend fe
     bind 127.0.0.1:${port}
     stats enable
     stats uri /stats
@@ -160,41 +163,7 @@ test('dispatch in a TCP listen section relays every connection to the dispatch a
   }
 });
 
-/** Requests one after the other on one keep-alive connection: "<status> <body>" each. */
-async function getInTurn(port: number, requests: Array<{ path: string; header: string }>): Promise<string[]> {
-  const s = net.connect(port, '127.0.0.1');
-  s.on('error', () => {});
-  const answers: string[] = [];
-  let received = '';
-  for (const r of requests) {
-    answers.push(await new Promise<string>((resolve) => {
-      const onData = (d: Buffer): void => {
-        received += d.toString('latin1');
-        const end = received.indexOf('\r\n\r\n');
-        const length = Number(/content-length: *(\d+)/i.exec(received.slice(0, end))?.[1] ?? 0);
-        if (end < 0 || received.length < end + 4 + length) return;
-        s.off('data', onData);
-        resolve(`${received.slice(9, 12)} ${received.slice(end + 4, end + 4 + length)}`);
-        received = received.slice(end + 4 + length);
-      };
-      s.on('data', onData);
-      s.write(`GET ${r.path} HTTP/1.1\r\nhost: x\r\n${r.header}\r\n`);
-    }));
-  }
-  s.destroy();
-  return answers;
-}
-
-const transparentConfig = (b: number) => (port: number): string => `global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    log-format "%b/%s %si:%sp %ST"
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+const transparentConfig = (b: number) => (port: number): string => `${loggedHead()}frontend fe
     bind 127.0.0.1:${port}
     http-request set-dst-port req.hdr(x-port)
     default_backend t
@@ -227,10 +196,7 @@ test('option transparent: what no rule binds to a server goes to the client\'s d
       // 2.6.12 reuses the connection to a for the second request (while logging b's port): with the
       // firewall redirection the option is made for, a client connection keeps one destination and
       // the two agree.
-      const inTurn = await getInTurn(port, [
-        { path: '/4', header: `x-port: ${a.port}\r\n` },
-        { path: '/5', header: `x-port: ${b.port}\r\n` },
-      ]);
+      const inTurn = await oneByOne(port, [`x-port: ${a.port}`, `x-port: ${b.port}`]);
       assert.deepEqual(inTurn, loadstar ? ['200 a', '200 b'] : ['200 a', '200 a']);
     });
   } finally {
