@@ -120,6 +120,32 @@ function rdpConnectionRequest(user: string, cookieText = `mstshash=${user}`): Bu
   return Buffer.concat([Buffer.from([3, 0, (x224.length + 4) >> 8, (x224.length + 4) & 0xff]), x224]);
 }
 
+/**
+ * The answers each RDP cookie gets through haproxy, then through Loadstar (the same configuration
+ * on a port of its own), one connection per cookie.
+ */
+async function answersPerCookie(config: (port: number) => string, cookies: readonly string[]): Promise<{ haproxy: string[]; loadstar: string[] }> {
+  const run = async (port: number) => {
+    const seen: string[] = [];
+    for (const cookie of cookies) seen.push((await rawClient(port, (s) => s.write(rdpConnectionRequest('', cookie)))).answer);
+    return seen;
+  };
+  const hport = await freePort();
+  const h = await startHaproxy(config(hport), hport);
+  let haproxy: string[];
+  try {
+    haproxy = await run(hport);
+  } finally {
+    await h.stop();
+  }
+  const e = await startEngine(config(await freePort()));
+  try {
+    return { haproxy, loadstar: await run(e.port) };
+  } finally {
+    await e.stop();
+  }
+}
+
 test('balance rdp-cookie hashes the cookie of the held connection request as HAProxy does', async (t) => {
   if (!requireHaproxy(t)) return;
   const servers = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((name) => startRawServer((s) => s.end(name))));
@@ -136,28 +162,10 @@ listen rdp
 ${servers.map((s, i) => `    server r${i + 1} 127.0.0.1:${s.port}`).join('\n')}
 `;
   const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'alice', 'bob'];
-  const run = async (port: number) => {
-    const seen: string[] = [];
-    for (const user of users) seen.push((await rawClient(port, (s) => s.write(rdpConnectionRequest(user)))).answer);
-    return seen;
-  };
   try {
-    const hport = await freePort();
-    const h = await startHaproxy(config(hport), hport);
-    let haproxy: string[];
-    try {
-      haproxy = await run(hport);
-    } finally {
-      await h.stop();
-    }
-    const e = await startEngine(config(await freePort()));
-    try {
-      const loadstar = await run(e.port);
-      assert.deepEqual(loadstar, haproxy);
-      assert.ok(new Set(loadstar).size > 1, `the cookies spread over several servers: ${loadstar.join(',')}`);
-    } finally {
-      await e.stop();
-    }
+    const { haproxy, loadstar } = await answersPerCookie(config, users.map((u) => `mstshash=${u}`));
+    assert.deepEqual(loadstar, haproxy);
+    assert.ok(new Set(loadstar).size > 1, `the cookies spread over several servers: ${loadstar.join(',')}`);
   } finally {
     await Promise.all(servers.map((s) => s.close()));
   }
@@ -183,33 +191,15 @@ listen rdp
 ${servers.map((s, i) => `    server r${i + 1} 127.0.0.1:${s.port}${i === 3 ? ' disabled' : ''}`).join('\n')}
 `;
   const cookies = [msts(servers[1]!.port), msts(servers[1]!.port), msts(servers[2]!.port), 'mstshash=alice', 'mstshash=bob', msts(servers[3]!.port), msts(servers[1]!.port)];
-  const run = async (port: number) => {
-    const seen: string[] = [];
-    for (const cookie of cookies) seen.push((await rawClient(port, (s) => s.write(rdpConnectionRequest('', cookie)))).answer);
-    return seen;
-  };
   try {
-    const hport = await freePort();
-    const h = await startHaproxy(config(hport), hport);
-    let haproxy: string[];
-    try {
-      haproxy = await run(hport);
-    } finally {
-      await h.stop();
-    }
-    const e = await startEngine(config(await freePort()));
-    try {
-      const loadstar = await run(e.port);
-      assert.deepEqual(loadstar, haproxy);
-      // The cookie's server, except r4 (in maintenance): its connection is balanced like those without
-      // one (balance source: all from 127.0.0.1 to the same server; a round robin's start differs, as
-      // haproxy's readiness probe took a turn).
-      const balanced = loadstar[3]!;
-      assert.notEqual(balanced, 'r4');
-      assert.deepEqual(loadstar, ['r2', 'r2', 'r3', balanced, balanced, balanced, 'r2']);
-    } finally {
-      await e.stop();
-    }
+    const { haproxy, loadstar } = await answersPerCookie(config, cookies);
+    assert.deepEqual(loadstar, haproxy);
+    // The cookie's server, except r4 (in maintenance): its connection is balanced like those without
+    // one (balance source: all from 127.0.0.1 to the same server; a round robin's start differs, as
+    // haproxy's readiness probe took a turn).
+    const balanced = loadstar[3]!;
+    assert.notEqual(balanced, 'r4');
+    assert.deepEqual(loadstar, ['r2', 'r2', 'r3', balanced, balanced, balanced, 'r2']);
   } finally {
     await Promise.all(servers.map((s) => s.close()));
   }
