@@ -43,7 +43,7 @@ import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 import type { BackendConnInfo } from '../acl/context.ts';
 import { responseReceived, streamCounters } from '../stick/http.ts';
-import { retryAssigned } from '../runtime/counters.ts';
+import { retryAssigned, retriedOnServer } from '../runtime/counters.ts';
 import { connectFailureOf } from '../runtime/retry.ts';
 import { chooseAlgorithm, responseCompressible, rewriteCompressedHead } from './compression.ts';
 import type { CompressionAlgorithm } from './compression.ts';
@@ -965,7 +965,7 @@ export class HttpTransaction implements ServerSession {
       this.releaseSlot();
       this.acquireSlot(server);
     } else {
-      this.retryAssigned(server, server);
+      retriedOnServer(this.backend!.runtime.stats, server);
       this.connect();
     }
   }

@@ -13,7 +13,7 @@ import { RuntimeServer } from './server.ts';
 import type { ServerAdmin, SlotWaiter, DnsAdminCause } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
 import type { RetryContext } from './retry.ts';
-import { StatCounters, slotTaken, queued, sessionStarted } from './counters.ts';
+import { StatCounters, slotTaken, queued, sessionStarted, balancerPicked } from './counters.ts';
 import { withServerDefaults } from '../config/provision.ts';
 import { dynamicCookie } from './dynamic-cookie.ts';
 import { dynamicMaxconn } from './fullconn.ts';
@@ -192,6 +192,7 @@ export class RuntimeBackend {
     const queueFirst = !forced && this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
     if (this.dynamicLimits) this.beconnExtra = 1;
     const server = forced ?? (queueFirst ? undefined : this.balancer.pick(request, avoid) as RuntimeServer | undefined);
+    if (server !== undefined && forced === undefined && server !== avoid) balancerPicked(this.stats, server);
     const room = server !== undefined && !server.full;
     this.beconnExtra = 0;
     if (server && room && server.queue.length === 0) {

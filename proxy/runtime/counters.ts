@@ -175,34 +175,55 @@ interface SlotServer {
   stats: StatCounters;
 }
 
-/** A request or connection got a slot on `server` (backend.take): sessions, balancer picks, maxima. */
+/** A request or connection got a slot on `server` (backend.take): sessions and maxima. */
 export function slotTaken(backend: StatCounters, server: SlotServer): void {
   const now = Date.now();
   sessionStarted(backend, now);
-  backend.lbtot++;
   const s = server.stats;
   s.stot++;
-  s.lbtot++;
   s.lastSess = now;
   if (server.served > s.smax) s.smax = server.served;
 }
 
 /**
- * A retry's server is known (HAProxy 2.6's assign_server_and_queue after a failure): the same server
- * counts a retry (wretr) and one more session; another one counts a redispatch (wredis) on the server
- * left, and takes back the second session the backend counted when the new slot was taken (HAProxy
- * counts one per stream). Returns true when the retry went to another server (HAProxy's SF_REDISP).
+ * The balancing algorithm chose `server` (lbtot), as HAProxy 2.6's assign_server counts cum_lbconn:
+ * only a pick by the algorithm, and only of another server than the one the request is leaving
+ * (a redispatch that lands on the same server counts nothing). A server chosen without the
+ * algorithm (use-server, a persistence cookie, a stick-table match, force-persist, prefer-last),
+ * `dispatch`, and a slot handed out from the backend's queue count nothing either; a request
+ * the algorithm bound to a full server counts when it is picked, not again when it leaves the queue.
+ */
+export function balancerPicked(backend: StatCounters, server: SlotServer): void {
+  backend.lbtot++;
+  server.stats.lbtot++;
+}
+
+/**
+ * A retry on the same server, keeping its slot (no redispatch): HAProxy 2.6's assign_server_and_queue
+ * counts a retry (wretr), and connecting again one more session on the server (srv_inc_sess_ctr).
+ */
+export function retriedOnServer(backend: StatCounters, server: SlotServer): void {
+  server.stats.wretr++;
+  backend.wretr++;
+  server.stats.stot++;
+}
+
+/**
+ * A redispatched retry got its new slot on `to` (HAProxy 2.6's assign_server_and_queue after a
+ * failure): taking it counted one more session on `to`, as HAProxy counts one per connection, and
+ * one more on the backend, taken back here (HAProxy counts one per stream). Landing on the server
+ * it left counts a retry (wretr), on another one a redispatch (wredis) on the server left.
+ * Returns true when the retry went to another server (HAProxy's SF_REDISP).
  */
 export function retryAssigned(backend: StatCounters, from: SlotServer, to: SlotServer): boolean {
+  backend.stot--;
   if (from === to) {
     from.stats.wretr++;
     backend.wretr++;
-    from.stats.stot++;
     return false;
   }
   from.stats.wredis++;
   backend.wredis++;
-  backend.stot--;
   return true;
 }
 

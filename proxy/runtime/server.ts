@@ -107,7 +107,7 @@ export class RuntimeServer implements LbServer {
   readonly queue: SlotWaiter[] = [];
   /** Requests its queue handed a slot so far (HAProxy's queue idx): %sq counts from it. */
   queueIdx = 0;
-  /** Total connections/requests sent to this server (HAProxy's stot / lbtot). */
+  /** Total connections/requests sent to this server (HAProxy's stot; lbtot counts only the balancer's picks). */
   total = 0;
   /** Failed connection attempts (econ) and retries (wretr). */
   connectErrors = 0;

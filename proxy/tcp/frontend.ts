@@ -53,7 +53,7 @@ import { adoptReads } from './client-reads.ts';
 import { SocketInactivity } from '../runtime/inactivity.ts';
 import type { InspectionOutcome } from './inspection.ts';
 import { writeStallTimer } from '../runtime/pending-write.ts';
-import { retryAssigned } from '../runtime/counters.ts';
+import { retryAssigned, retriedOnServer } from '../runtime/counters.ts';
 import { connectFailureOf } from '../runtime/retry.ts';
 import type { ConnectFailure } from '../runtime/retry.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
@@ -632,7 +632,7 @@ export class TcpFrontend implements Frontend {
           record.connecting?.during(() => {});
           this.acquire(record, backend, server);
         } else {
-          retryAssigned(backend.stats, server, server);
+          retriedOnServer(backend.stats, server);
           this.connect(record, backend, server);
         }
       } catch (e) {
