@@ -8,8 +8,8 @@
 import { Histogram } from './histogram.ts';
 import type { Series } from './series.ts';
 
-/** HAProxy averages queue/connect/response/total times over the last 1024 samples. */
-const TIME_SAMPLES = 1024;
+/** HAProxy averages queue/connect/response/total times over the last 512 samples (TIME_STATS_SAMPLES). */
+const TIME_SAMPLES = 512;
 
 export class StatCounters {
   // sessions and queue
@@ -77,7 +77,11 @@ export class StatCounters {
   ctimeSum = 0;
   rtimeSum = 0;
   ttimeSum = 0;
-  timeSamples = 0;
+  /**
+   * What the time averages are over, as HAProxy 2.6 divides them: requests (req_tot) in HTTP mode,
+   * the balancer's picks (lbtot) in TCP mode (stream_update_time_stats, stats_fill_sv_stats).
+   */
+  timesOverPicks = false;
   qtimeMax = 0;
   ctimeMax = 0;
   rtimeMax = 0;
@@ -122,14 +126,18 @@ export class StatCounters {
     else this.hrspOther++;
   }
 
-  /** Adds the timers of one exchange (ms, -1 = not reached) to the averages and maxima. */
-  countTimes(qtime: number, ctime: number, rtime: number, ttime: number): void {
-    const n = this.timeSamples < TIME_SAMPLES ? ++this.timeSamples : TIME_SAMPLES;
-    // swrate: sum = sum - sum/n + value, the average is sum/n.
-    this.qtimeSum += Math.max(0, qtime) - this.qtimeSum / n;
-    this.ctimeSum += Math.max(0, ctime) - this.ctimeSum / n;
-    this.rtimeSum += Math.max(0, rtime) - this.rtimeSum / n;
-    this.ttimeSum += ttime - this.ttimeSum / n;
+  /**
+   * Adds the timers of one exchange (ms, -1 = not reached) to the averages and maxima; `overPicks`:
+   * a TCP-mode exchange. HAProxy's swrate_add_dynamic: a plain sum until its counter (req_tot, or
+   * lbtot in TCP mode) passes 512, then a sliding sum over 512 (sum - ceil(sum/512) + value).
+   */
+  countTimes(qtime: number, ctime: number, rtime: number, ttime: number, overPicks: boolean): void {
+    this.timesOverPicks = overPicks;
+    const sliding = (overPicks ? this.lbtot : this.reqTot) > TIME_SAMPLES;
+    this.qtimeSum = swrateAdd(this.qtimeSum, sliding, Math.max(0, qtime));
+    this.ctimeSum = swrateAdd(this.ctimeSum, sliding, Math.max(0, ctime));
+    this.rtimeSum = swrateAdd(this.rtimeSum, sliding, Math.max(0, rtime));
+    this.ttimeSum = swrateAdd(this.ttimeSum, sliding, ttime);
     if (qtime > this.qtimeMax) this.qtimeMax = qtime;
     if (ctime > this.ctimeMax) this.ctimeMax = ctime;
     if (rtime > this.rtimeMax) this.rtimeMax = rtime;
@@ -137,8 +145,14 @@ export class StatCounters {
     this.latency.add(ttime);
   }
 
+  /**
+   * HAProxy's swrate_avg over its window: the counter (req_tot, or lbtot in TCP mode) while between
+   * 1 and 511, else 512, rounded up. A TCP server reached only through use-server or a stick match
+   * (lbtot 0) divides by 512, as haproxy 2.6.12 shows it.
+   */
   average(sum: number): number {
-    return this.timeSamples === 0 ? 0 : Math.round(sum / this.timeSamples);
+    const counter = this.timesOverPicks ? this.lbtot : this.reqTot;
+    return Math.ceil(sum / (counter > 0 && counter < TIME_SAMPLES ? counter : TIME_SAMPLES));
   }
 
   /** Seconds the object has been down in total (HAProxy's downtime). */
@@ -159,6 +173,11 @@ export class StatCounters {
     if (!first) this.lastChange = now;
     return !first;
   }
+}
+
+/** HAProxy's swrate_add_dynamic on its unsigned 32-bit sum: plain until `sliding`, then over TIME_SAMPLES. */
+function swrateAdd(sum: number, sliding: boolean, value: number): number {
+  return (sum - (sliding ? Math.ceil(sum / TIME_SAMPLES) : 0) + value) >>> 0;
 }
 
 /** Keeps the current-sessions gauge and its maximum together. */

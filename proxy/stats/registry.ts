@@ -292,7 +292,7 @@ export class StatsRegistry {
       }
       // Retries are counted as they happen, on the server each one left (runtime/counters.ts retryAssigned).
       b.wretr += tx.retries - (tx.retriesCounted ?? 0);
-      exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt, tx.clientReset);
+      exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt, false, tx.clientReset);
     }
     const output = this.output;
     if (output?.accessLogWanted()) output.accessLog(httpAccessEntry(tx, bytesIn, bytesOut, tt));
@@ -325,7 +325,7 @@ export class StatsRegistry {
         s.wretr += record.retries - (record.retriesCounted ?? 0);
         s.lastSess = now;
       }
-      exchangeOutcome(b, s, record.termination, 0, record.tw, record.tc, record.tc >= 0 ? record.tw + record.tc : -1, tt);
+      exchangeOutcome(b, s, record.termination, 0, record.tw, record.tc, record.tc >= 0 ? record.tw + record.tc : -1, tt, true);
     }
     const output = this.output;
     if (output?.accessLogWanted()) output.accessLog(tcpAccessEntry(record, tt));
@@ -347,7 +347,7 @@ export class StatsRegistry {
  * two letters): C/c = client aborted or timed out, S = server aborted,
  * s = server timeout, P = invalid response; the second letter is the phase.
  */
-function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, termination: string, status: number, tw: number, tc: number, tr: number, tt: number, clientReset = false): void {
+function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, termination: string, status: number, tw: number, tc: number, tr: number, tt: number, tcp: boolean, clientReset = false): void {
   const who = termination.charCodeAt(0);
   const phase = termination.charCodeAt(1);
   const client = who === 67 /* C */ || who === 99 /* c */;
@@ -374,8 +374,8 @@ function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, terminati
   if (s && tr >= 0) {
     const ctime = Math.max(0, tc);
     const rtime = Math.max(0, tr - Math.max(0, tw) - ctime);
-    b.countTimes(tw, ctime, rtime, tt);
-    s.countTimes(tw, ctime, rtime, tt);
+    b.countTimes(tw, ctime, rtime, tt, tcp);
+    s.countTimes(tw, ctime, rtime, tt, tcp);
   }
 }
 
