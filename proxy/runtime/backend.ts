@@ -405,7 +405,10 @@ export class RuntimeBackend {
     if (from === admin) return;
     const fromLabel = server.status;
     server.admin = admin;
-    if (admin === 'MAINT') this.shutdownSessionsIfStopped(server);
+    if (admin === 'MAINT') {
+      server.maintSeen = true;
+      this.shutdownSessionsIfStopped(server);
+    }
     if (server.check) return server.check.adminChanged(from, fromLabel, dns);
     const was = server.usable;
     this.setServerUsable(server, trackerUsable(server));
@@ -477,7 +480,7 @@ export class RuntimeBackend {
     if (reason !== undefined) {
       if (was !== undefined) return false;
       server.resolutionMaint = reason;
-      server.resolutionMaintSeen = true;
+      server.maintSeen = true;
       if (server.admin === 'MAINT') {
         // Already in maintenance by an operator: it stays so after DNS lets go.
         server.maintForcedUnderDns = true;

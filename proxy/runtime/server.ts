@@ -91,8 +91,12 @@ export class RuntimeServer implements LbServer {
   resolutionMaint: string | undefined;
   /** An operator asked for maintenance while DNS held the server there: it stays in maintenance when DNS lets go. */
   maintForcedUnderDns = false;
-  /** It has been in DNS's maintenance: HAProxy's `show servers state` shows health 0 for it since, check or not. */
-  resolutionMaintSeen = false;
+  /**
+   * It has been in maintenance: its own, DNS's, or inherited along its track chain. HAProxy zeroes its
+   * check health then and only an enabled check restores it: `show servers state` shows a server
+   * without a check of its own with health 0 since.
+   */
+  maintSeen = false;
   /** The UNIX socket of a `/path`, `unix@` or `abns@` server (net.connect's `path`; abstract ones start with NUL), else undefined. */
   readonly path: string | undefined;
   weight: number;
