@@ -67,7 +67,7 @@ export class StatCounters {
   srvAbrt = 0;
   /** Times the balancer picked this server (lbtot). */
   lbtot = 0;
-  /** Outgoing connection attempts and kept-alive connections reused. */
+  /** Streams sent over a new server connection (connect, attempts included) and over one already open (reuse). */
   connect = 0;
   reuse = 0;
   /** epoch ms of the last session, 0 = never. */
@@ -244,6 +244,20 @@ export function retryAssigned(backend: StatCounters, from: SlotServer, to: SlotS
   from.stats.wredis++;
   backend.wredis++;
   return true;
+}
+
+/**
+ * A stream goes to `server` (HAProxy 2.6's connect_server, once per attempt, retries included): over a
+ * connection already open (reuse: a kept-alive one, or an HTTP/2 one shared) or a new one (connect).
+ */
+export function serverConnection(backend: StatCounters, server: StatCounters, reused: boolean): void {
+  if (reused) {
+    backend.reuse++;
+    server.reuse++;
+  } else {
+    backend.connect++;
+    server.connect++;
+  }
 }
 
 /** A request started waiting: the backend's queue or `server`'s own. */
