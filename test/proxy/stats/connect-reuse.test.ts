@@ -1,7 +1,8 @@
 /**
  * `show stat` connect / reuse side by side with haproxy 2.6.12 (backend.c connect_server): each
  * attempt to reach a server counts once, over a new connection (connect, retries included) or a
- * kept-alive one (reuse), on the server and its backend; HTTP and TCP.
+ * kept-alive one (reuse), on the server and its backend; HTTP and TCP; and the exporter's
+ * connection_attempts_total / connection_reuses_total.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,6 +28,7 @@ defaults
   timeout server 5s
 frontend fe
   bind 127.0.0.1:${port}
+  http-request use-service prometheus-exporter if { path /metrics }
   use_backend dead if { path_beg /dead }
   default_backend app
 backend app
@@ -53,6 +55,12 @@ listen tcp
         // The first attempt and two retries, each a new connection.
         'dead/gone 3+0', 'dead/BACKEND 3+0',
         'tcp/t1 2+0', 'tcp/BACKEND 2+0',
+      ]);
+      // The exporter's connection_attempts_total / connection_reuses_total say the same.
+      const metrics = (await request(port, '/metrics')).body.split('\n').filter((l) => /^haproxy_(backend|server)_connection_(attempts|reuses)_total\{proxy="app"/.test(l));
+      assert.deepEqual(metrics, [
+        'haproxy_backend_connection_attempts_total{proxy="app"} 4', 'haproxy_backend_connection_reuses_total{proxy="app"} 2',
+        'haproxy_server_connection_attempts_total{proxy="app",server="s1"} 4', 'haproxy_server_connection_reuses_total{proxy="app",server="s1"} 2',
       ]);
     });
   } finally {
