@@ -21,6 +21,12 @@ export class StatCounters {
   qmax = 0;
   /** Connections accepted (frontends: conn_tot), those whose TLS handshake or PROXY header failed included. */
   connTot = 0;
+  /**
+   * Bytes read from and written to the HTTP/1 client connections that closed (a frontend's h1_bytes_in /
+   * h1_bytes_out: what HAProxy's H1 multiplexer receives and sends, after TLS; open ones are added when read).
+   */
+  h1BytesIn = 0;
+  h1BytesOut = 0;
   /** Frontends' TLS handshakes: completed new sessions, resumed ones, failed ones (ssl_sess, ssl_reused_sess, ssl_failed_handshake). */
   sslSess = 0;
   sslReusedSess = 0;

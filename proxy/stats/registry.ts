@@ -230,12 +230,13 @@ export class StatsRegistry {
     else c.sslFailedHandshake++;
   }
 
-  connectionAccepted(frontend: FrontendInfo, socket: net.Socket): void {
+  /** `h1`: an HTTP frontend's connection that speaks HTTP/1 unless TLS negotiates h2 (not a `proto h2` bind). */
+  connectionAccepted(frontend: FrontendInfo, socket: net.Socket, h1 = false): void {
     const counters = frontend.stats;
     this.cumConns++;
     counters.connTot++;
     sessionStarted(counters, Date.now());
-    (socket as MarkedSocket)[BYTE_MARK] = { counters };
+    (socket as MarkedSocket)[BYTE_MARK] = { counters, h1 };
     // 'close' comes once: a shared listener, no closure per connection (idle connections' memory counts).
     socket.on('close', countClosedConnection);
   }
@@ -382,6 +383,8 @@ function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, terminati
 /** A client connection's frontend counters and, in HTTP mode, the bytes its exchanges already counted. */
 interface ByteMark {
   counters: StatCounters;
+  /** Counted in h1_bytes_in / h1_bytes_out (unless ALPN chose h2). */
+  h1: boolean;
 }
 
 const BYTE_MARK = Symbol('loadstar.statsByteMark');
@@ -392,6 +395,27 @@ function countClosedConnection(this: MarkedSocket): void {
   if (!mark) return;
   this[BYTE_MARK] = undefined;
   mark.counters.scur--;
+  if (mark.h1 && (this as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') {
+    mark.counters.h1BytesIn += this.bytesRead;
+    mark.counters.h1BytesOut += this.bytesWritten;
+  }
+}
+
+/**
+ * h1_bytes_in / h1_bytes_out of a frontend: its closed HTTP/1 connections' bytes and its open ones' so
+ * far, read from the sockets (after TLS), as HAProxy's H1 multiplexer counts what it receives and sends.
+ */
+export function h1Bytes(frontend: FrontendInfo): { in: number; out: number } {
+  const c = frontend.stats;
+  let bytesIn = c.h1BytesIn;
+  let bytesOut = c.h1BytesOut;
+  for (const { socket } of frontend.openConnections()) {
+    const s = socket as MarkedSocket | undefined;
+    if (!s?.[BYTE_MARK]?.h1 || (s as { alpnProtocol?: string | false }).alpnProtocol === 'h2') continue;
+    bytesIn += s.bytesRead;
+    bytesOut += s.bytesWritten;
+  }
+  return { in: bytesIn, out: bytesOut };
 }
 
 function take(map: Map<string, StatCounters>, key: string): StatCounters {
