@@ -62,6 +62,21 @@ export interface ServerSession {
   shutdown(why: 'D' | 'U'): void;
 }
 
+/**
+ * A server's connections as its HTTP pool keeps them, read by the statistics (srv_icur, idle_conn_cur,
+ * safe_conn_cur, used_conn_cur, need_conn_est): HAProxy 2.6's idle and safe lists, curr_used_conns and est_need_conns.
+ */
+export interface ServerConnectionGauges {
+  /** Idle connections that served one request (HAProxy's "idle" list). */
+  readonly idleCount: number;
+  /** Idle connections that served more (its "safe" list). */
+  readonly safeCount: number;
+  /** Connections connecting or serving a request now. */
+  readonly used: number;
+  /** The connections it estimates the server needs (the most in use at once lately). */
+  readonly neededEstimate: number;
+}
+
 export class RuntimeServer implements LbServer {
   readonly name: string;
   readonly id: number;
@@ -118,6 +133,8 @@ export class RuntimeServer implements LbServer {
   retries = 0;
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
   stats = new StatCounters();
+  /** Its HTTP connection pool's gauges (proxy/http/upstream.ts ServerPool), undefined until it has one (TCP mode). */
+  connections: ServerConnectionGauges | undefined = undefined;
   /** Active health check of a server with `check` (proxy/checks), else undefined. */
   check: ServerHealth | undefined;
   /**

@@ -168,6 +168,17 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
   };
 }
 
+/** The idle / used connection columns from the server's HTTP pool (HAProxy's idle lists); a TCP server has none idle. */
+function connectionGauges(server: RuntimeServer): Record<string, FieldValue> {
+  const pool = server.connections;
+  const idle = pool ? pool.idleCount : 0;
+  const safe = pool ? pool.safeCount : 0;
+  return {
+    srv_icur: idle + safe, eint: 0, idle_conn_cur: idle, safe_conn_cur: safe, used_conn_cur: pool ? pool.used : server.served,
+    need_conn_est: pool ? pool.neededEstimate : 0,
+  };
+}
+
 function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServer, iid: number, http: boolean, now: number): Record<string, FieldValue> {
   const c = server.stats;
   const check = server.check;
@@ -192,7 +203,7 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, lastsess: lastSess(c, now), ...times(c),
     addr: server.path !== undefined ? 'unix' : server.addressless ? undefined : `${host}:${server.port}`, cookie: server.cookie, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,
-    srv_icur: 0, eint: 0, idle_conn_cur: 0, safe_conn_cur: 0, used_conn_cur: server.served, need_conn_est: 0,
+    ...connectionGauges(server),
     uweight: server.weight, '-': '-', ...zeroes(SSL),
   };
 }
