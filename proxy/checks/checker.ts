@@ -179,6 +179,7 @@ export class ServerCheck implements ServerHealth {
 
   /** Runs one check now and applies its result. */
   async runOnce(): Promise<CheckResult> {
+    this.server.stats.checkRuns++;
     const result = await this.settings.probe(this.target(), {
       serverDown: this.state.op === 'DOWN',
       sample: this.sample,

@@ -105,6 +105,11 @@ export class StatCounters {
   prevConn = 0;
   /** Health checks already accounted in chkfail. */
   checksSeen = 0;
+  /**
+   * A server's health and agent checks run so far: each is a session to HAProxy 2.6 (tcpcheck_main's
+   * session_new), which `show info` CumConns counts.
+   */
+  checkRuns = 0;
   // state history (servers and backends)
   /** epoch ms of the last status change. */
   lastChange = Date.now();

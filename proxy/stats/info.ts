@@ -157,7 +157,7 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     ['Maxconn', maxconn],
     ['Hard_maxconn', maxconn],
     ['CurrConns', current],
-    ['CumConns', registry.cumConns],
+    ['CumConns', registry.cumulatedConnections()],
     ['CumReq', registry.cumReq],
     ['MaxSslConns', ssl?.limit ?? 0],
     ['CurrSslConns', sslOpen],

@@ -109,6 +109,8 @@ export class StatsRegistry {
     }
     prune(this.frontends, 'f/', keep);
     prune(this.backends, 'b/', keep);
+    // The check sessions of servers a reload removed stay counted in CumConns.
+    for (const [key, c] of this.servers) if (!keep.has(`s/${key}`)) this.cumConns += c.checkRuns;
     prune(this.servers, 's/', keep);
   }
 
@@ -330,6 +332,13 @@ export class StatsRegistry {
     }
     const output = this.output;
     if (output?.accessLogWanted()) output.accessLog(tcpAccessEntry(record, tt));
+  }
+
+  /** show info CumConns: client and runtime API connections, and every check's session (as HAProxy counts them). */
+  cumulatedConnections(): number {
+    let n = this.cumConns;
+    for (const c of this.servers.values()) n += c.checkRuns;
+    return n;
   }
 
   /** Counters of one object by name (tests, control contract). */

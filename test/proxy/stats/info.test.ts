@@ -11,7 +11,7 @@ import path from 'node:path';
 import http from 'node:http';
 import tls from 'node:tls';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
-import { startEngine, startRawServer, freePort } from '../../helpers/net.ts';
+import { startEngine, startRawServer, startNamedServer, freePort } from '../../helpers/net.ts';
 import { cli, until } from './helpers.ts';
 import { sideBySide } from '../http/lib/side-by-side.ts';
 import { certPath } from '../../helpers/tls.ts';
@@ -110,6 +110,29 @@ test('show info: Maxsock and Ulimit-n as HAProxy 2.6 sets them, from the maxconn
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
     await origin.close();
+  }
+});
+
+test('show info CumConns counts each health check as a session, as HAProxy 2.6 does', { timeout: 60_000 }, async (t) => {
+  // Answers the HTTP checks; its hit count says how many checks ran.
+  const checked = await startNamedServer('checked');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-info-'));
+  let base = 0;
+  try {
+    await sideBySide(t, (port) => {
+      base = checked.hits;
+      return config(path.join(dir, `${port}.sock`), port, checked.port).replace(/server s1 (\S+)/, 'option httpchk\n  server s1 $1 check inter 150ms');
+    }, async (port) => {
+      await until('a few checks', () => checked.hits - base >= 4);
+      const ranBefore = checked.hits - base;
+      const cum = Number(field(await cli(path.join(dir, `${port}.sock`), 'show info'), 'CumConns'));
+      const ranAfter = checked.hits - base;
+      // The probe connection, this runtime API connection, and each check (one may be under way).
+      assert.ok(cum - 2 >= ranBefore && cum - 2 <= ranAfter + 1, `CumConns ${cum} for ${ranBefore}..${ranAfter} checks`);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await checked.close();
   }
 });
 
