@@ -168,14 +168,20 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
   };
 }
 
-/** The idle / used connection columns from the server's HTTP pool (HAProxy's idle lists); a TCP server has none idle. */
+/**
+ * The idle / used connection columns from the server's HTTP pool (HAProxy's idle lists); a TCP server
+ * has none idle. HAProxy's estimate of the connections needed counts its checks' connections too
+ * (srv_use_conn); for a TCP server haproxy 2.6.12 was seen to show 1 once it had a connection,
+ * however many at once (3 concurrent sessions: still 1).
+ */
 function connectionGauges(server: RuntimeServer): Record<string, FieldValue> {
   const pool = server.connections;
   const idle = pool ? pool.idleCount : 0;
   const safe = pool ? pool.safeCount : 0;
+  const checked = server.stats.checkRuns > 0 ? 1 : 0;
   return {
     srv_icur: idle + safe, eint: 0, idle_conn_cur: idle, safe_conn_cur: safe, used_conn_cur: pool ? pool.used : server.served,
-    need_conn_est: pool ? pool.neededEstimate : 0,
+    need_conn_est: Math.max(pool ? pool.neededEstimate : Math.min(server.stats.smax, 1), checked),
   };
 }
 

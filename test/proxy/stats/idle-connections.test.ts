@@ -15,6 +15,9 @@ import { cli, readCsv, row, until } from './helpers.ts';
 
 test('idle and used server connections in show stat, as haproxy 2.6.12 (nbthread 1) keeps them', { timeout: 60_000 }, async (t) => {
   const origin = await startNamedServer('app');
+  // Answers after 200 ms: two TCP sessions at once.
+  const slow = await startNamedServer('slow', (req, res) => void setTimeout(() => res.end('slow'), 200));
+  const tcpPort = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-idle-'));
   const config = (port: number) => `global
   nbthread 1
@@ -29,6 +32,11 @@ frontend fe
   default_backend app
 backend app
   server s1 127.0.0.1:${origin.port}
+listen tcp
+  mode tcp
+  bind 127.0.0.1:${tcpPort}
+  server t1 127.0.0.1:${slow.port}
+  server c1 127.0.0.1:${slow.port} check inter 300ms weight 0
 `;
   try {
     await sideBySide(t, config, async (port) => {
@@ -56,9 +64,16 @@ backend app
       } finally {
         client.destroy();
       }
+      // TCP: no idle connections; an estimate of 1 once the server had a connection, two at once or a check's.
+      await Promise.all([0, 1].map(() => rawExchange(tcpPort, 'GET / HTTP/1.0\r\n\r\n')));
+      const rows = readCsv(await cli(path.join(dir, `${port}.sock`), 'show stat'));
+      const tcp = ['t1', 'c1'].map((sv) => { const r = row(rows, 'tcp', sv); return `${sv} ${r['srv_icur']} ${r['used_conn_cur']} ${r['need_conn_est']}`; });
+      assert.deepEqual(tcp, ['t1 0 0 1', 'c1 0 0 1']);
+      assert.equal(row(rows, 'tcp', 't1')['smax'], '2');
     });
   } finally {
     await origin.close();
+    await slow.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
