@@ -661,7 +661,7 @@ export class Engine {
       // Containment: an exception while taking the connection in closes it alone (issue #10);
       // once taken in, the frontends' own entry points catch what happens on it.
       try {
-        if (this.statsEnabled) this.stats.connectionAccepted(frontend, socket);
+        if (this.statsEnabled) this.stats.connectionAccepted(frontend, socket, listener.proxy.mode === 'http' && listener.bind.proto !== 'h2');
         frontend.accept(socket, listener.bind.proto);
       } catch (e) {
         socket.destroy();

@@ -39,6 +39,7 @@ export class AgentCheck {
 
   /** Asks the agent once and applies its answer. */
   async runOnce(): Promise<AgentExchange> {
+    this.check.server.stats.checkRuns++;
     const exchange = await readAgent(this.settings);
     if (this.retired) return exchange;
     this.apply(exchange);

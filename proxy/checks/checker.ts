@@ -185,6 +185,7 @@ export class ServerCheck implements ServerHealth {
   /** Runs one check now and applies its result. */
   async runOnce(): Promise<CheckResult> {
     const server = this.server;
+    server.stats.checkRuns++;
     // An external check is told the server's own address and port (not `addr`/`port`'s) and its connections.
     const result = this.external
       ? await this.external.run({ host: server.host, port: server.port, ...(server.path !== undefined ? { path: server.path } : {}), current: server.served })

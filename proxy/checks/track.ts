@@ -22,6 +22,7 @@ export function followTrackers(server: RuntimeServer, notify: HealthNotify): voi
     const via = `${tracker.track!.backend}/${tracker.track!.server.name}`;
     if (maint !== link.inheritedMaint) {
       link.inheritedMaint = maint;
+      if (maint) tracker.maintSeen = true;
       // A maintenance of its own already stopped it: HAProxy only says it stays (srv_update_status).
       if (tracker.admin === 'MAINT') {
         if (!maint) notify(`${name} remains in forced maintenance.`);
@@ -55,7 +56,10 @@ function follow(tracker: RuntimeServer, backend: RuntimeBackend, usable: boolean
 /** After a load (and the health a reload carried over): every tracking server as its chain says, before traffic. */
 export function settleTrackers(backends: Iterable<RuntimeBackend>): void {
   const settle = (server: RuntimeServer, backend: RuntimeBackend): void => {
-    for (const t of server.trackers) t.inheritedMaint = chainInMaint(t.server);
+    for (const t of server.trackers) {
+      t.inheritedMaint = chainInMaint(t.server);
+      if (t.inheritedMaint) t.server.maintSeen = true;
+    }
     if (server.track) {
       backend.carryServerUsable(server, trackerUsable(server));
       backend.balancer.update(server);

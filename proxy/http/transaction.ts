@@ -43,7 +43,7 @@ import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 import type { BackendConnInfo } from '../acl/context.ts';
 import { responseReceived, streamCounters } from '../stick/http.ts';
-import { retryAssigned } from '../runtime/counters.ts';
+import { retryAssigned, retriedOnServer, serverConnection } from '../runtime/counters.ts';
 import { connectFailureOf } from '../runtime/retry.ts';
 import { chooseAlgorithm, responseCompressible, rewriteCompressedHead } from './compression.ts';
 import type { CompressionAlgorithm } from './compression.ts';
@@ -756,10 +756,12 @@ export class HttpTransaction implements ServerSession {
       // (HAProxy hashes the PROXY line into the connection's reuse key).
       const reusable = shared === null ? undefined : shared ?? (session?.ownedIdle ? takeOwned(session, pool, sni, target?.key) : undefined) ?? (mode === 'never' || server.proxyHeader ? undefined : pool.take(sni, this.notFirst, mode, target?.key));
       if (reusable) {
+        serverConnection(backend.runtime.stats, server.stats, true);
         this.tc = 0; // connected at once: HAProxy logs %Tc 0 for a reused connection
         return this.send(reusable);
       }
     }
+    serverConnection(backend.runtime.stats, server.stats, false);
     const started = Date.now();
     connectUpstream(pool, backend.timeouts.connect, (conn, error) => {
       if (this.finished) return conn?.destroy();
@@ -969,7 +971,7 @@ export class HttpTransaction implements ServerSession {
       this.releaseSlot();
       this.acquireSlot(server);
     } else {
-      this.retryAssigned(server, server);
+      retriedOnServer(this.backend!.runtime.stats, server);
       this.connect();
     }
   }

@@ -16,7 +16,7 @@ import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
 import { SocketInactivity } from '../runtime/inactivity.ts';
 import { writeStallTimer } from '../runtime/pending-write.ts';
-import type { RuntimeServer } from '../runtime/server.ts';
+import type { RuntimeServer, ServerConnectionGauges } from '../runtime/server.ts';
 
 export interface ResponseHead {
   status: number;
@@ -637,7 +637,7 @@ const NEED_PERIOD_MS = 5000;
  * request (its "idle" list), `safe` ones more than one (they proved the server keeps connections
  * open). Newest last (most likely still open); taken from the end.
  */
-export class ServerPool {
+export class ServerPool implements ServerConnectionGauges {
   private readonly fresh: UpstreamConnection[] = [];
   private readonly safe: UpstreamConnection[] = [];
   /** Connections serving a transaction now (HAProxy's curr_used_conns). */
@@ -651,7 +651,22 @@ export class ServerPool {
   mux: ServerMux | undefined = undefined;
 
   /** @param tls how to speak TLS to this server (`server … ssl`), undefined for plain TCP. */
-  constructor(readonly server: RuntimeServer, readonly tls?: ServerTls) {}
+  constructor(readonly server: RuntimeServer, readonly tls?: ServerTls) {
+    server.connections = this;
+  }
+
+  get idleCount(): number {
+    return this.fresh.length;
+  }
+
+  get safeCount(): number {
+    return this.safe.length;
+  }
+
+  /** HAProxy's est_need_conns: raised to what is in use at once as it happens, halved towards that peak each period. */
+  get neededEstimate(): number {
+    return Math.max(this.needed, this.peak);
+  }
 
   /** A connection starts connecting or serving: one more in use, and the peak (HAProxy's srv_use_conn). */
   use(): void {

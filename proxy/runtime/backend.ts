@@ -13,7 +13,7 @@ import { RuntimeServer } from './server.ts';
 import type { ServerAdmin, SlotWaiter, DnsAdminCause } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
 import type { RetryContext } from './retry.ts';
-import { StatCounters, slotTaken, queued, sessionStarted } from './counters.ts';
+import { StatCounters, slotTaken, queued, sessionStarted, balancerPicked } from './counters.ts';
 import { dynamicCookie } from './dynamic-cookie.ts';
 import { dynamicMaxconn } from './fullconn.ts';
 
@@ -190,6 +190,7 @@ export class RuntimeBackend {
     const queueFirst = !forced && this.balancer.queueShortcut && this.queue.length > 0 && this.servers.some((s) => s.served > 0);
     if (this.dynamicLimits) this.beconnExtra = 1;
     const server = forced ?? (queueFirst ? undefined : this.balancer.pick(request, avoid) as RuntimeServer | undefined);
+    if (server !== undefined && forced === undefined && server !== avoid) balancerPicked(this.stats, server);
     const room = server !== undefined && !server.full;
     this.beconnExtra = 0;
     if (server && room && server.queue.length === 0) {
@@ -402,7 +403,10 @@ export class RuntimeBackend {
     if (from === admin) return;
     const fromLabel = server.status;
     server.admin = admin;
-    if (admin === 'MAINT') this.shutdownSessionsIfStopped(server);
+    if (admin === 'MAINT') {
+      server.maintSeen = true;
+      this.shutdownSessionsIfStopped(server);
+    }
     if (server.check) return server.check.adminChanged(from, fromLabel, dns);
     const was = server.usable;
     this.setServerUsable(server, trackerUsable(server));
@@ -474,7 +478,7 @@ export class RuntimeBackend {
     if (reason !== undefined) {
       if (was !== undefined) return false;
       server.resolutionMaint = reason;
-      server.resolutionMaintSeen = true;
+      server.maintSeen = true;
       if (server.admin === 'MAINT') {
         // Already in maintenance by an operator: it stays so after DNS lets go.
         server.maintForcedUnderDns = true;

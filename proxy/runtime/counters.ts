@@ -8,8 +8,8 @@
 import { Histogram } from './histogram.ts';
 import type { Series } from './series.ts';
 
-/** HAProxy averages queue/connect/response/total times over the last 1024 samples. */
-const TIME_SAMPLES = 1024;
+/** HAProxy averages queue/connect/response/total times over the last 512 samples (TIME_STATS_SAMPLES). */
+const TIME_SAMPLES = 512;
 
 export class StatCounters {
   // sessions and queue
@@ -21,6 +21,12 @@ export class StatCounters {
   qmax = 0;
   /** Connections accepted (frontends: conn_tot), those whose TLS handshake or PROXY header failed included. */
   connTot = 0;
+  /**
+   * Bytes read from and written to the HTTP/1 client connections that closed (a frontend's h1_bytes_in /
+   * h1_bytes_out: what HAProxy's H1 multiplexer receives and sends, after TLS; open ones are added when read).
+   */
+  h1BytesIn = 0;
+  h1BytesOut = 0;
   /** Frontends' TLS handshakes: completed new sessions, resumed ones, failed ones (ssl_sess, ssl_reused_sess, ssl_failed_handshake). */
   sslSess = 0;
   sslReusedSess = 0;
@@ -67,7 +73,7 @@ export class StatCounters {
   srvAbrt = 0;
   /** Times the balancer picked this server (lbtot). */
   lbtot = 0;
-  /** Outgoing connection attempts and kept-alive connections reused. */
+  /** Streams sent over a new server connection (connect, attempts included) and over one already open (reuse). */
   connect = 0;
   reuse = 0;
   /** epoch ms of the last session, 0 = never. */
@@ -77,7 +83,11 @@ export class StatCounters {
   ctimeSum = 0;
   rtimeSum = 0;
   ttimeSum = 0;
-  timeSamples = 0;
+  /**
+   * What the time averages are over, as HAProxy 2.6 divides them: requests (req_tot) in HTTP mode,
+   * the balancer's picks (lbtot) in TCP mode (stream_update_time_stats, stats_fill_sv_stats).
+   */
+  timesOverPicks = false;
   qtimeMax = 0;
   ctimeMax = 0;
   rtimeMax = 0;
@@ -95,6 +105,11 @@ export class StatCounters {
   prevConn = 0;
   /** Health checks already accounted in chkfail. */
   checksSeen = 0;
+  /**
+   * A server's health and agent checks run so far: each is a session to HAProxy 2.6 (tcpcheck_main's
+   * session_new), which `show info` CumConns counts.
+   */
+  checkRuns = 0;
   // state history (servers and backends)
   /** epoch ms of the last status change. */
   lastChange = Date.now();
@@ -122,14 +137,18 @@ export class StatCounters {
     else this.hrspOther++;
   }
 
-  /** Adds the timers of one exchange (ms, -1 = not reached) to the averages and maxima. */
-  countTimes(qtime: number, ctime: number, rtime: number, ttime: number): void {
-    const n = this.timeSamples < TIME_SAMPLES ? ++this.timeSamples : TIME_SAMPLES;
-    // swrate: sum = sum - sum/n + value, the average is sum/n.
-    this.qtimeSum += Math.max(0, qtime) - this.qtimeSum / n;
-    this.ctimeSum += Math.max(0, ctime) - this.ctimeSum / n;
-    this.rtimeSum += Math.max(0, rtime) - this.rtimeSum / n;
-    this.ttimeSum += ttime - this.ttimeSum / n;
+  /**
+   * Adds the timers of one exchange (ms, -1 = not reached) to the averages and maxima; `overPicks`:
+   * a TCP-mode exchange. HAProxy's swrate_add_dynamic: a plain sum until its counter (req_tot, or
+   * lbtot in TCP mode) passes 512, then a sliding sum over 512 (sum - ceil(sum/512) + value).
+   */
+  countTimes(qtime: number, ctime: number, rtime: number, ttime: number, overPicks: boolean): void {
+    this.timesOverPicks = overPicks;
+    const sliding = (overPicks ? this.lbtot : this.reqTot) > TIME_SAMPLES;
+    this.qtimeSum = swrateAdd(this.qtimeSum, sliding, Math.max(0, qtime));
+    this.ctimeSum = swrateAdd(this.ctimeSum, sliding, Math.max(0, ctime));
+    this.rtimeSum = swrateAdd(this.rtimeSum, sliding, Math.max(0, rtime));
+    this.ttimeSum = swrateAdd(this.ttimeSum, sliding, ttime);
     if (qtime > this.qtimeMax) this.qtimeMax = qtime;
     if (ctime > this.ctimeMax) this.ctimeMax = ctime;
     if (rtime > this.rtimeMax) this.rtimeMax = rtime;
@@ -137,8 +156,14 @@ export class StatCounters {
     this.latency.add(ttime);
   }
 
+  /**
+   * HAProxy's swrate_avg over its window: the counter (req_tot, or lbtot in TCP mode) while between
+   * 1 and 511, else 512, rounded up. A TCP server reached only through use-server or a stick match
+   * (lbtot 0) divides by 512, as haproxy 2.6.12 shows it.
+   */
   average(sum: number): number {
-    return this.timeSamples === 0 ? 0 : Math.round(sum / this.timeSamples);
+    const counter = this.timesOverPicks ? this.lbtot : this.reqTot;
+    return Math.ceil(sum / (counter > 0 && counter < TIME_SAMPLES ? counter : TIME_SAMPLES));
   }
 
   /** Seconds the object has been down in total (HAProxy's downtime). */
@@ -161,6 +186,11 @@ export class StatCounters {
   }
 }
 
+/** HAProxy's swrate_add_dynamic on its unsigned 32-bit sum: plain until `sliding`, then over TIME_SAMPLES. */
+function swrateAdd(sum: number, sliding: boolean, value: number): number {
+  return (sum - (sliding ? Math.ceil(sum / TIME_SAMPLES) : 0) + value) >>> 0;
+}
+
 /** Keeps the current-sessions gauge and its maximum together. */
 export function sessionStarted(c: StatCounters, now: number): void {
   c.stot++;
@@ -175,35 +205,70 @@ interface SlotServer {
   stats: StatCounters;
 }
 
-/** A request or connection got a slot on `server` (backend.take): sessions, balancer picks, maxima. */
+/** A request or connection got a slot on `server` (backend.take): sessions and maxima. */
 export function slotTaken(backend: StatCounters, server: SlotServer): void {
   const now = Date.now();
   sessionStarted(backend, now);
-  backend.lbtot++;
   const s = server.stats;
   s.stot++;
-  s.lbtot++;
   s.lastSess = now;
   if (server.served > s.smax) s.smax = server.served;
 }
 
 /**
- * A retry's server is known (HAProxy 2.6's assign_server_and_queue after a failure): the same server
- * counts a retry (wretr) and one more session; another one counts a redispatch (wredis) on the server
- * left, and takes back the second session the backend counted when the new slot was taken (HAProxy
- * counts one per stream). Returns true when the retry went to another server (HAProxy's SF_REDISP).
+ * The balancing algorithm chose `server` (lbtot), as HAProxy 2.6's assign_server counts cum_lbconn:
+ * only a pick by the algorithm, and only of another server than the one the request is leaving
+ * (a redispatch that lands on the same server counts nothing). A server chosen without the
+ * algorithm (use-server, a persistence cookie, a stick-table match, force-persist, prefer-last),
+ * `dispatch`, and a slot handed out from the backend's queue count nothing either; a request
+ * the algorithm bound to a full server counts when it is picked, not again when it leaves the queue.
+ */
+export function balancerPicked(backend: StatCounters, server: SlotServer): void {
+  backend.lbtot++;
+  server.stats.lbtot++;
+}
+
+/**
+ * A retry on the same server, keeping its slot (no redispatch): HAProxy 2.6's assign_server_and_queue
+ * counts a retry (wretr), and connecting again one more session on the server (srv_inc_sess_ctr).
+ */
+export function retriedOnServer(backend: StatCounters, server: SlotServer): void {
+  server.stats.wretr++;
+  backend.wretr++;
+  server.stats.stot++;
+}
+
+/**
+ * A redispatched retry got its new slot on `to` (HAProxy 2.6's assign_server_and_queue after a
+ * failure): taking it counted one more session on `to`, as HAProxy counts one per connection, and
+ * one more on the backend, taken back here (HAProxy counts one per stream). Landing on the server
+ * it left counts a retry (wretr), on another one a redispatch (wredis) on the server left.
+ * Returns true when the retry went to another server (HAProxy's SF_REDISP).
  */
 export function retryAssigned(backend: StatCounters, from: SlotServer, to: SlotServer): boolean {
+  backend.stot--;
   if (from === to) {
     from.stats.wretr++;
     backend.wretr++;
-    from.stats.stot++;
     return false;
   }
   from.stats.wredis++;
   backend.wredis++;
-  backend.stot--;
   return true;
+}
+
+/**
+ * A stream goes to `server` (HAProxy 2.6's connect_server, once per attempt, retries included): over a
+ * connection already open (reuse: a kept-alive one, or an HTTP/2 one shared) or a new one (connect).
+ */
+export function serverConnection(backend: StatCounters, server: StatCounters, reused: boolean): void {
+  if (reused) {
+    backend.reuse++;
+    server.reuse++;
+  } else {
+    backend.connect++;
+    server.connect++;
+  }
 }
 
 /** A request started waiting: the backend's queue or `server`'s own. */

@@ -27,14 +27,20 @@ const STATS_MAXCONN = 10;
 
 /** The open-file limit as HAProxy takes it at boot: the larger of the soft and hard limits; undefined when unknown. */
 export function openFileCeiling(limitsText?: string): number | undefined {
+  const { soft, hard } = openFileLimits(limitsText);
+  const ceiling = Math.max(soft ?? NaN, hard ?? NaN);
+  return Number.isFinite(ceiling) && ceiling > 0 ? ceiling : undefined;
+}
+
+/** The soft and hard open-file limits (/proc/self/limits; Infinity for unlimited), undefined where unknown. */
+function openFileLimits(limitsText?: string): { soft?: number; hard?: number } {
   try {
     const text = limitsText ?? readFileSync('/proc/self/limits', 'latin1');
     const line = text.split('\n').find((l) => l.startsWith('Max open files'));
     const [soft, hard] = (line?.slice('Max open files'.length).trim().split(/\s+/) ?? []).map((w) => (w === 'unlimited' ? Infinity : Number(w)));
-    const ceiling = Math.max(soft ?? NaN, hard ?? NaN);
-    return Number.isFinite(ceiling) && ceiling > 0 ? ceiling : undefined;
+    return { soft, hard };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -57,6 +63,27 @@ export function reservedSockets(config: Config): number {
   return n;
 }
 
+/** HAProxy's thread count, which its derivations count descriptors for: `nbthread`, else the CPUs (at most 64). */
+function haproxyThreads(config: Config): number {
+  return config.global.nbthread ?? Math.min(64, os.availableParallelism());
+}
+
+/**
+ * `show info` Maxsock and Ulimit-n as HAProxy 2.6 sets them (haproxy.c compute_ideal_maxsock, then
+ * rlimit_nofile): the sockets the configuration reserves, two per connection of the maxconn in force
+ * and three per thread; the open-file limit it then asks for is `ulimit-n`, else that Maxsock, at most
+ * the hard limit (all an unprivileged process may raise it to). Undefined when the maxconn is unknown.
+ */
+export function socketLimits(config: Config, maxconn: number | undefined, limitsText?: string): { maxsock: number; ulimit: number } | undefined {
+  if (maxconn === undefined) return undefined;
+  const maxsock = reservedSockets(config) + 2 * maxconn + 3 * haproxyThreads(config);
+  const ulimitLine = config.global.section?.directives.filter((d) => d.keyword === 'ulimit-n').at(-1);
+  const configured = ulimitLine ? Number(ulimitLine.args[0]) : NaN;
+  const wanted = Number.isInteger(configured) && configured > 0 ? configured : maxsock;
+  const hard = openFileLimits(limitsText).hard;
+  return { maxsock, ulimit: hard !== undefined && Number.isFinite(hard) && hard > 0 ? Math.min(wanted, hard) : wanted };
+}
+
 /** Derived once per loaded configuration (the open-file limit is read then, as HAProxy reads it at boot). */
 const derived = new WeakMap<Config, number | undefined>();
 
@@ -70,7 +97,7 @@ export function effectiveMaxconn(config: Config, ceiling?: number, threads?: num
   const own = ceiling === undefined && threads === undefined;
   if (own && derived.has(config)) return derived.get(config);
   const limit = ceiling ?? openFileCeiling();
-  const n = threads ?? config.global.nbthread ?? Math.min(64, os.availableParallelism());
+  const n = threads ?? haproxyThreads(config);
   const value = limit === undefined ? undefined : Math.max(Math.floor((Math.min(limit, 2 ** 31 - 1) - reservedSockets(config) - 3 * n) / 2), DEFAULT_MAXCONN);
   if (own) derived.set(config, value);
   return value;

@@ -62,6 +62,21 @@ export interface ServerSession {
   shutdown(why: 'D' | 'U'): void;
 }
 
+/**
+ * A server's connections as its HTTP pool keeps them, read by the statistics (srv_icur, idle_conn_cur,
+ * safe_conn_cur, used_conn_cur, need_conn_est): HAProxy 2.6's idle and safe lists, curr_used_conns and est_need_conns.
+ */
+export interface ServerConnectionGauges {
+  /** Idle connections that served one request (HAProxy's "idle" list). */
+  readonly idleCount: number;
+  /** Idle connections that served more (its "safe" list). */
+  readonly safeCount: number;
+  /** Connections connecting or serving a request now. */
+  readonly used: number;
+  /** The connections it estimates the server needs (the most in use at once lately). */
+  readonly neededEstimate: number;
+}
+
 export class RuntimeServer implements LbServer {
   readonly name: string;
   readonly id: number;
@@ -91,8 +106,12 @@ export class RuntimeServer implements LbServer {
   resolutionMaint: string | undefined;
   /** An operator asked for maintenance while DNS held the server there: it stays in maintenance when DNS lets go. */
   maintForcedUnderDns = false;
-  /** It has been in DNS's maintenance: HAProxy's `show servers state` shows health 0 for it since, check or not. */
-  resolutionMaintSeen = false;
+  /**
+   * It has been in maintenance: its own, DNS's, or inherited along its track chain. HAProxy zeroes its
+   * check health then and only an enabled check restores it: `show servers state` shows a server
+   * without a check of its own with health 0 since.
+   */
+  maintSeen = false;
   /** The UNIX socket of a `/path`, `unix@` or `abns@` server (net.connect's `path`; abstract ones start with NUL), else undefined. */
   readonly path: string | undefined;
   weight: number;
@@ -107,13 +126,15 @@ export class RuntimeServer implements LbServer {
   readonly queue: SlotWaiter[] = [];
   /** Requests its queue handed a slot so far (HAProxy's queue idx): %sq counts from it. */
   queueIdx = 0;
-  /** Total connections/requests sent to this server (HAProxy's stot / lbtot). */
+  /** Total connections/requests sent to this server (HAProxy's stot; lbtot counts only the balancer's picks). */
   total = 0;
   /** Failed connection attempts (econ) and retries (wretr). */
   connectErrors = 0;
   retries = 0;
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
   stats = new StatCounters();
+  /** Its HTTP connection pool's gauges (proxy/http/upstream.ts ServerPool), undefined until it has one (TCP mode). */
+  connections: ServerConnectionGauges | undefined = undefined;
   /** Active health check of a server with `check` (proxy/checks), else undefined. */
   check: ServerHealth | undefined;
   /**

@@ -5,7 +5,7 @@
  * for splicing, busy polling, debug commands, log forwarding, an SSL session-ID cache, memory pools)
  * it is 0, which is also what HAProxy reports when the feature is unused.
  */
-import { effectiveMaxconn } from '../runtime/default-maxconn.ts';
+import { effectiveMaxconn, socketLimits } from '../runtime/default-maxconn.ts';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { StatsHost } from './host.ts';
@@ -131,9 +131,12 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
   const listeners = tables ? [...tables.config.proxies].reduce((n, p) => n + p.binds.length, 0) + tables.config.global.statsSockets.length : 0;
   const rates = registry.process;
   const mem = process.memoryUsage();
-  const fdLimit = openFileLimit();
   // The configured maxconn, else the one HAProxy derives from the open-file limit (runtime/default-maxconn.ts).
-  const maxconn = tables ? effectiveMaxconn(tables.config) ?? 0 : 0;
+  const inForce = tables ? effectiveMaxconn(tables.config) : undefined;
+  const maxconn = inForce ?? 0;
+  // HAProxy's Maxsock follows from that maxconn, and the open-file limit it sets from Maxsock (or `ulimit-n`).
+  const sockets = tables ? socketLimits(tables.config, inForce) : undefined;
+  const fdLimit = sockets ? undefined : openFileLimit();
   return new Map<string, InfoValue>([
     ['Name', 'Loadstar'],
     ['Version', VERSION],
@@ -148,13 +151,13 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     ['PoolAlloc_MB', Math.floor(mem.rss / 1048576)],
     ['PoolUsed_MB', Math.floor(mem.heapUsed / 1048576)],
     ['PoolFailed', 0],
-    ['Ulimit-n', fdLimit],
-    // Every socket is a file descriptor: the open-file limit is the socket limit.
-    ['Maxsock', fdLimit],
+    ['Ulimit-n', sockets?.ulimit ?? fdLimit ?? 0],
+    // Without a configuration (nothing reserved yet), every socket is a file descriptor: the open-file limit is the socket limit.
+    ['Maxsock', sockets?.maxsock ?? fdLimit ?? 0],
     ['Maxconn', maxconn],
     ['Hard_maxconn', maxconn],
     ['CurrConns', current],
-    ['CumConns', registry.cumConns],
+    ['CumConns', registry.cumulatedConnections()],
     ['CumReq', registry.cumReq],
     ['MaxSslConns', ssl?.limit ?? 0],
     ['CurrSslConns', sslOpen],

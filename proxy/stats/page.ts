@@ -21,7 +21,7 @@ const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `
 
 const COLUMNS: Array<[string, string]> = [
   ['qcur', 'Queue cur'], ['qmax', 'Queue max'], ['scur', 'Sessions cur'], ['smax', 'Sessions max'], ['slim', 'Limit'],
-  ['stot', 'Total'], ['rate', 'Rate'], ['bin', 'Bytes in'], ['bout', 'Bytes out'], ['dreq', 'Denied req'], ['ereq', 'Errors req'],
+  ['stot', 'Total'], ['lbtot', 'LbTot'], ['rate', 'Rate'], ['bin', 'Bytes in'], ['bout', 'Bytes out'], ['dreq', 'Denied req'], ['ereq', 'Errors req'],
   ['econ', 'Errors conn'], ['eresp', 'Errors resp'], ['wretr', 'Retr'], ['wredis', 'Redis'], ['hrsp_2xx', '2xx'], ['hrsp_3xx', '3xx'],
   ['hrsp_4xx', '4xx'], ['hrsp_5xx', '5xx'], ['status', 'Status'], ['lastchg', 'LastChk (s)'], ['weight', 'Wght'], ['act', 'Act'],
   ['bck', 'Bck'], ['chkfail', 'Chk'], ['chkdown', 'Dwn'], ['check_status', 'Check'], ['ttime', 'Ttime (ms)'],

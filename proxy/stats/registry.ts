@@ -109,6 +109,8 @@ export class StatsRegistry {
     }
     prune(this.frontends, 'f/', keep);
     prune(this.backends, 'b/', keep);
+    // The check sessions of servers a reload removed stay counted in CumConns.
+    for (const [key, c] of this.servers) if (!keep.has(`s/${key}`)) this.cumConns += c.checkRuns;
     prune(this.servers, 's/', keep);
   }
 
@@ -230,12 +232,13 @@ export class StatsRegistry {
     else c.sslFailedHandshake++;
   }
 
-  connectionAccepted(frontend: FrontendInfo, socket: net.Socket): void {
+  /** `h1`: an HTTP frontend's connection that speaks HTTP/1 unless TLS negotiates h2 (not a `proto h2` bind). */
+  connectionAccepted(frontend: FrontendInfo, socket: net.Socket, h1 = false): void {
     const counters = frontend.stats;
     this.cumConns++;
     counters.connTot++;
     sessionStarted(counters, Date.now());
-    (socket as MarkedSocket)[BYTE_MARK] = { counters };
+    (socket as MarkedSocket)[BYTE_MARK] = { counters, h1 };
     // 'close' comes once: a shared listener, no closure per connection (idle connections' memory counts).
     socket.on('close', countClosedConnection);
   }
@@ -292,7 +295,7 @@ export class StatsRegistry {
       }
       // Retries are counted as they happen, on the server each one left (runtime/counters.ts retryAssigned).
       b.wretr += tx.retries - (tx.retriesCounted ?? 0);
-      exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt, tx.clientReset);
+      exchangeOutcome(b, s, tx.termination, status, tx.tw, tx.tc, tx.tr, tt, false, tx.clientReset);
     }
     const output = this.output;
     if (output?.accessLogWanted()) output.accessLog(httpAccessEntry(tx, bytesIn, bytesOut, tt));
@@ -325,10 +328,17 @@ export class StatsRegistry {
         s.wretr += record.retries - (record.retriesCounted ?? 0);
         s.lastSess = now;
       }
-      exchangeOutcome(b, s, record.termination, 0, record.tw, record.tc, record.tc >= 0 ? record.tw + record.tc : -1, tt);
+      exchangeOutcome(b, s, record.termination, 0, record.tw, record.tc, record.tc >= 0 ? record.tw + record.tc : -1, tt, true);
     }
     const output = this.output;
     if (output?.accessLogWanted()) output.accessLog(tcpAccessEntry(record, tt));
+  }
+
+  /** show info CumConns: client and runtime API connections, and every check's session (as HAProxy counts them). */
+  cumulatedConnections(): number {
+    let n = this.cumConns;
+    for (const c of this.servers.values()) n += c.checkRuns;
+    return n;
   }
 
   /** Counters of one object by name (tests, control contract). */
@@ -347,7 +357,7 @@ export class StatsRegistry {
  * two letters): C/c = client aborted or timed out, S = server aborted,
  * s = server timeout, P = invalid response; the second letter is the phase.
  */
-function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, termination: string, status: number, tw: number, tc: number, tr: number, tt: number, clientReset = false): void {
+function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, termination: string, status: number, tw: number, tc: number, tr: number, tt: number, tcp: boolean, clientReset = false): void {
   const who = termination.charCodeAt(0);
   const phase = termination.charCodeAt(1);
   const client = who === 67 /* C */ || who === 99 /* c */;
@@ -374,14 +384,16 @@ function exchangeOutcome(b: StatCounters, s: StatCounters | undefined, terminati
   if (s && tr >= 0) {
     const ctime = Math.max(0, tc);
     const rtime = Math.max(0, tr - Math.max(0, tw) - ctime);
-    b.countTimes(tw, ctime, rtime, tt);
-    s.countTimes(tw, ctime, rtime, tt);
+    b.countTimes(tw, ctime, rtime, tt, tcp);
+    s.countTimes(tw, ctime, rtime, tt, tcp);
   }
 }
 
 /** A client connection's frontend counters and, in HTTP mode, the bytes its exchanges already counted. */
 interface ByteMark {
   counters: StatCounters;
+  /** Counted in h1_bytes_in / h1_bytes_out (unless ALPN chose h2). */
+  h1: boolean;
 }
 
 const BYTE_MARK = Symbol('loadstar.statsByteMark');
@@ -392,6 +404,27 @@ function countClosedConnection(this: MarkedSocket): void {
   if (!mark) return;
   this[BYTE_MARK] = undefined;
   mark.counters.scur--;
+  if (mark.h1 && (this as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') {
+    mark.counters.h1BytesIn += this.bytesRead;
+    mark.counters.h1BytesOut += this.bytesWritten;
+  }
+}
+
+/**
+ * h1_bytes_in / h1_bytes_out of a frontend: its closed HTTP/1 connections' bytes and its open ones' so
+ * far, read from the sockets (after TLS), as HAProxy's H1 multiplexer counts what it receives and sends.
+ */
+export function h1Bytes(frontend: FrontendInfo): { in: number; out: number } {
+  const c = frontend.stats;
+  let bytesIn = c.h1BytesIn;
+  let bytesOut = c.h1BytesOut;
+  for (const { socket } of frontend.openConnections()) {
+    const s = socket as MarkedSocket | undefined;
+    if (!s?.[BYTE_MARK]?.h1 || (s as { alpnProtocol?: string | false }).alpnProtocol === 'h2') continue;
+    bytesIn += s.bytesRead;
+    bytesOut += s.bytesWritten;
+  }
+  return { in: bytesIn, out: bytesOut };
 }
 
 function take(map: Map<string, StatCounters>, key: string): StatCounters {

@@ -12,6 +12,7 @@ import type { FrontendInfo } from '../runtime/exchange.ts';
 import { CHECK_CODES } from '../checks/types.ts';
 import type { StatCounters } from '../runtime/counters.ts';
 import type { StatsTables } from './registry.ts';
+import { h1Bytes } from './registry.ts';
 import { FIELD_NAMES } from './fields.ts';
 
 export type FieldValue = string | number | undefined;
@@ -93,10 +94,11 @@ function compression(c: StatCounters, http: boolean): Record<string, FieldValue>
   return http ? { comp_in: c.compIn, comp_out: c.compOut, comp_byp: c.compByp, comp_rsp: c.compRsp } : { comp_in: 0, comp_out: 0, comp_byp: 0, comp_rsp: 0 };
 }
 
-function h1(c: StatCounters, http: boolean, open: number): Record<string, FieldValue> {
+/** The H1 multiplexer's columns; `bytes`: what its connections received and sent (registry.ts h1Bytes). */
+function h1(c: StatCounters, http: boolean, open: number, bytes?: { in: number; out: number }): Record<string, FieldValue> {
   return {
     h1_open_connections: http ? open : 0, h1_open_streams: 0, h1_total_connections: http ? c.connTot : 0, h1_total_streams: http ? c.reqTot : 0,
-    h1_bytes_in: http ? c.bin : 0, h1_bytes_out: http ? c.bout : 0, h1_spliced_bytes_in: 0, h1_spliced_bytes_out: 0,
+    h1_bytes_in: http ? bytes?.in ?? 0 : 0, h1_bytes_out: http ? bytes?.out ?? 0 : 0, h1_spliced_bytes_in: 0, h1_spliced_bytes_out: 0,
   };
 }
 
@@ -110,7 +112,7 @@ function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http:
     mode: http ? 'http' : 'tcp', conn_rate: c.connRate, conn_rate_max: c.connRateMax, conn_tot: c.connTot,
     ...(http ? { intercepted: c.intercepted, cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}),
     dcon: 0, dses: 0, wrew: 0, eint: c.eint, '-': '-',
-    ssl_sess: c.sslSess, ssl_reused_sess: c.sslReusedSess, ssl_failed_handshake: c.sslFailedHandshake, ...zeroes(H2), ...h1(c, http, c.scur),
+    ssl_sess: c.sslSess, ssl_reused_sess: c.sslReusedSess, ssl_failed_handshake: c.sslFailedHandshake, ...zeroes(H2), ...h1(c, http, c.scur, http ? h1Bytes(frontend) : undefined),
   };
 }
 
@@ -166,6 +168,23 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
   };
 }
 
+/**
+ * The idle / used connection columns from the server's HTTP pool (HAProxy's idle lists); a TCP server
+ * has none idle. HAProxy's estimate of the connections needed counts its checks' connections too
+ * (srv_use_conn); for a TCP server haproxy 2.6.12 was seen to show 1 once it had a connection,
+ * however many at once (3 concurrent sessions: still 1).
+ */
+function connectionGauges(server: RuntimeServer): Record<string, FieldValue> {
+  const pool = server.connections;
+  const idle = pool ? pool.idleCount : 0;
+  const safe = pool ? pool.safeCount : 0;
+  const checked = server.stats.checkRuns > 0 ? 1 : 0;
+  return {
+    srv_icur: idle + safe, eint: 0, idle_conn_cur: idle, safe_conn_cur: safe, used_conn_cur: pool ? pool.used : server.served,
+    need_conn_est: Math.max(pool ? pool.neededEstimate : Math.min(server.stats.smax, 1), checked),
+  };
+}
+
 function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServer, iid: number, http: boolean, now: number): Record<string, FieldValue> {
   const c = server.stats;
   const check = server.check;
@@ -191,7 +210,7 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, lastsess: lastSess(c, now), ...times(c),
     addr: server.path !== undefined ? 'unix' : server.addressless ? undefined : `${host}:${server.port}`, cookie: server.cookie, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,
-    srv_icur: 0, eint: 0, idle_conn_cur: 0, safe_conn_cur: 0, used_conn_cur: server.served, need_conn_est: 0,
+    ...connectionGauges(server),
     uweight: server.weight, '-': '-', ...zeroes(SSL),
   };
 }

@@ -55,7 +55,7 @@ import { adoptReads } from './client-reads.ts';
 import { SocketInactivity } from '../runtime/inactivity.ts';
 import type { InspectionOutcome } from './inspection.ts';
 import { writeStallTimer } from '../runtime/pending-write.ts';
-import { retryAssigned } from '../runtime/counters.ts';
+import { retryAssigned, retriedOnServer, serverConnection } from '../runtime/counters.ts';
 import { connectFailureOf } from '../runtime/retry.ts';
 import type { ConnectFailure } from '../runtime/retry.ts';
 import { faults, faultPoint, internalErrorAlert } from '../runtime/faults.ts';
@@ -459,6 +459,7 @@ export class TcpFrontend implements Frontend {
   }
 
   private connect(record: TcpSessionRecord, backend: RuntimeBackend, server: RuntimeServer): void {
+    serverConnection(backend.stats, server.stats, false);
     const timers = backendTimers(backend);
     const started = Date.now();
     // `server … ssl`: a TLS socket, read through 'data' (stream-reads.ts), up once its handshake is.
@@ -653,7 +654,7 @@ export class TcpFrontend implements Frontend {
           record.connecting?.during(() => {});
           this.acquire(record, backend, server);
         } else {
-          retryAssigned(backend.stats, server, server);
+          retriedOnServer(backend.stats, server);
           this.connect(record, backend, server);
         }
       } catch (e) {

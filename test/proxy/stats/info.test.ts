@@ -11,8 +11,9 @@ import path from 'node:path';
 import http from 'node:http';
 import tls from 'node:tls';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
-import { startEngine, startRawServer, freePort } from '../../helpers/net.ts';
+import { startEngine, startRawServer, startNamedServer, freePort } from '../../helpers/net.ts';
 import { cli, until } from './helpers.ts';
+import { sideBySide } from '../http/lib/side-by-side.ts';
 import { certPath } from '../../helpers/tls.ts';
 
 function config(sock: string, port: number, origin: number, extraGlobal = ''): string {
@@ -85,6 +86,53 @@ test('show info: every HAProxy 2.6 field, at its position, with its tags and typ
     await loadstar.stop();
     fs.rmSync(dir, { recursive: true, force: true });
     await origin.close();
+  }
+});
+
+test('show info: Maxsock and Ulimit-n as HAProxy 2.6 sets them, from the maxconn in force and ulimit-n', { timeout: 60_000 }, async (t) => {
+  const origin = await startRawServer((socket) => socket.once('data', () => socket.end('HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-info-'));
+  try {
+    // Derived maxconn, a configured one, and `ulimit-n`; checks and a `port` reserve descriptors too.
+    for (const [global, ulimit] of [['', undefined], ['  maxconn 1000\n', undefined], ['  maxconn 1000\n  ulimit-n 5000\n', '5000']] as const) {
+      const shown: string[] = [];
+      await sideBySide(t, (port) => config(path.join(dir, `${port}.sock`), port, origin.port, global).replace(/server s1 (\S+)/, 'server s1 $1 check inter 10s port ' + origin.port), async (port) => {
+        const info = await cli(path.join(dir, `${port}.sock`), 'show info');
+        const maxconn = Number(field(info, 'Maxconn'));
+        const maxsock = Number(field(info, 'Maxsock'));
+        // 2 per connection, 3 per thread, 10 reserved, the bind, the check, the `port`, the stats socket and its 10.
+        assert.equal((maxsock - 2 * maxconn - 24) % 3, 0, `Maxsock ${maxsock} for Maxconn ${maxconn}`);
+        assert.equal(field(info, 'Ulimit-n'), ulimit ?? String(maxsock));
+        shown.push(`${maxconn} ${maxsock} ${field(info, 'Ulimit-n')}`);
+      });
+      if (shown.length === 2) assert.equal(shown[0], shown[1], `Loadstar, then HAProxy, with ${JSON.stringify(global)}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await origin.close();
+  }
+});
+
+test('show info CumConns counts each health check as a session, as HAProxy 2.6 does', { timeout: 60_000 }, async (t) => {
+  // Answers the HTTP checks; its hit count says how many checks ran.
+  const checked = await startNamedServer('checked');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-info-'));
+  let base = 0;
+  try {
+    await sideBySide(t, (port) => {
+      base = checked.hits;
+      return config(path.join(dir, `${port}.sock`), port, checked.port).replace(/server s1 (\S+)/, 'option httpchk\n  server s1 $1 check inter 150ms');
+    }, async (port) => {
+      await until('a few checks', () => checked.hits - base >= 4);
+      const ranBefore = checked.hits - base;
+      const cum = Number(field(await cli(path.join(dir, `${port}.sock`), 'show info'), 'CumConns'));
+      const ranAfter = checked.hits - base;
+      // The probe connection, this runtime API connection, and each check (one may be under way).
+      assert.ok(cum - 2 >= ranBefore && cum - 2 <= ranAfter + 1, `CumConns ${cum} for ${ranBefore}..${ranAfter} checks`);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await checked.close();
   }
 });
 

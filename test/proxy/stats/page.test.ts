@@ -73,3 +73,35 @@ test('stats admin: the form sets a server to drain, and the page redirects with 
     await s.close();
   }
 });
+
+test('the page shows LbTot next to Total, as HAProxy\'s: the balancer\'s picks, not the cookie\'s', async () => {
+  const origin = await startNamedServer('app');
+  // A server named by a cookie is not picked (HAProxy 2.6.12's cum_lbconn): Total counts it, LbTot does not.
+  const e = await startEngine(`${HTTP_DEFAULTS}frontend web
+  bind 127.0.0.1:${await freePort()}
+  stats enable
+  stats uri /stats
+  default_backend app
+backend app
+  cookie SRV
+  server a 127.0.0.1:${origin.port} cookie a
+`);
+  try {
+    await request(e.port, '/x');
+    await request(e.port, '/x', { headers: { cookie: 'SRV=a' } });
+    const page = (await request(e.port, '/stats')).body;
+    const table = page.slice(page.indexOf('<h2 id="app">'));
+    const heads = [...table.matchAll(/<th>([^<]*)<\/th>/g)].map((m) => m[1]);
+    const column = heads.indexOf('LbTot');
+    assert.equal(heads[column - 1], 'Total');
+    const cells = (name: string) => [...new RegExp(`<td class="name">${name}</td>(.*?)</tr>`).exec(table)![1]!.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]);
+    // heads[0] is Name: the value cells start one lower.
+    for (const name of ['a', 'BACKEND']) {
+      assert.equal(cells(name)[column - 2], '2', `${name} Total`);
+      assert.equal(cells(name)[column - 1], '1', `${name} LbTot`);
+    }
+  } finally {
+    await e.stop();
+    await origin.close();
+  }
+});
