@@ -443,3 +443,34 @@ backend web
   assert.equal(plain.value.answer, undefined);
   assert.equal(plain.value.backend, 'web');
 });
+
+test('a trace follows force-persist and ignore-persist: the first that holds decides whether the cookie may name a server in maintenance', () => {
+  const text = `${HTTP_DEFAULTS}
+frontend www
+    bind 127.0.0.1:8080
+    default_backend app
+backend app
+    cookie SRV
+    ignore-persist if { req.hdr(x-ignore) 1 }
+    force-persist if { req.hdr(x-force) 1 }
+    server a1 127.0.0.1:9001 cookie a1 disabled
+    server a2 127.0.0.1:9002 cookie a2
+`;
+  const parsed = parseConfig([{ name: 't.cfg', text }]);
+  assert.ok(parsed.ok);
+  const target = staticTarget(parsed.config);
+  const trace = (headers: string[]) => {
+    const r = traceRequest(target, { frontend: 'www', url: '/', headers: ['Host: x', 'Cookie: SRV=a1', ...headers] });
+    assert.ok(r.ok);
+    return r.value;
+  };
+  // a1 is in maintenance: the cookie names no usable server.
+  assert.equal(trace([]).persistence?.used, false);
+  const forced = trace(['X-Force: 1']);
+  assert.equal(forced.server?.name, 'a1');
+  assert.ok(forced.steps.some((s) => s.startsWith('a force-persist rule holds')), forced.steps.join('\n'));
+  // ignore-persist comes first in the list: it decides.
+  const ignored = trace(['X-Force: 1', 'X-Ignore: 1']);
+  assert.notEqual(ignored.server?.name, 'a1');
+  assert.ok(ignored.steps.some((s) => s.startsWith('an ignore-persist rule holds')), ignored.steps.join('\n'));
+});
