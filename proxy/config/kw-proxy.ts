@@ -226,7 +226,37 @@ function setOption(ctx: ProxyDirectiveContext, name: string): void {
   else ctx.proxy.options[name] = { enabled: !ctx.negated, args: ctx.args, loc: ctx.directive.loc };
 }
 
+/**
+ * One word of `bind-process`: HAProxy 2.6's parse_process_number() with a maximum of 1 process
+ * (all, odd, even, a number or a range); the error message, or undefined when the word is valid.
+ */
+function processNumberError(word: string): string | undefined {
+  if (word === 'all' || word === 'odd' || word === 'even') return undefined;
+  if (!/^\d*(-\d*)?$/.test(word)) return `'${word}' is not a valid number/range.`;
+  const [lowWord, highWord] = word.split('-');
+  let low = atoi(lowWord!);
+  let high = highWord === undefined ? low : highWord === '' ? 1 : atoi(highWord);
+  if (high < low) [low, high] = [high, low];
+  if (low < 1 || low > 1 || high > 1) return `'${word}' is not a valid number/range. It supports numbers from 1 to 1.`;
+  return undefined;
+}
+
 const generalKeywords: ProxyKeyword[] = [
+  {
+    // Multi-process mode is gone from HAProxy 2.6 (one process, threads): it checks the words and warns.
+    name: 'bind-process',
+    sections: 'dflb',
+    status: NO_EFFECT,
+    summary: 'Process placement; HAProxy 2.6 runs one process and ignores it too (deprecated, removed in 2.7).',
+    parse(ctx) {
+      for (const [i, word] of ctx.args.entries()) {
+        if (word === 'all' || word === '') break; // HAProxy stops at 'all' and at an empty word
+        const problem = processNumberError(word);
+        if (problem) return ctx.error(`bind-process : ${problem}`, i);
+      }
+      ctx.warn(`'bind-process' has no effect, is deprecated, and will be removed in version 2.7.`, undefined, 'LS_WARN_CFG_IGNORED');
+    },
+  },
   {
     // HAProxy's older spelling of `option transparent` (it sets the same flag; no `no` form). A frontend takes it and ignores it.
     name: 'transparent',

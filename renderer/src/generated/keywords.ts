@@ -431,6 +431,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "bind-process",
+   "summary": "Process placement; HAProxy 2.6 runs one process and ignores it too (deprecated, removed in 2.7).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "compression",
    "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
    "status": "supported"
@@ -978,6 +983,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "bind-process",
+   "summary": "Process placement; HAProxy 2.6 runs one process and ignores it too (deprecated, removed in 2.7).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "capture cookie",
    "summary": "Captures a cookie into the logs.",
    "status": "supported"
@@ -1428,6 +1438,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "balance",
    "summary": "Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie.",
    "status": "supported"
+  },
+  {
+   "name": "bind-process",
+   "summary": "Process placement; HAProxy 2.6 runs one process and ignores it too (deprecated, removed in 2.7).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "compression",
@@ -1990,6 +2005,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "bind",
    "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, `generate-certificates` with `ca-sign-file` (a client naming a host no certificate matches gets one made for it: the CA's subject plus CN and DNS SAN of the name, over the default certificate's key, signed SHA-256 by the CA, valid from a day ago for a year, as HAProxy 2.6 makes it; kept in an LRU of `tune.ssl.ssl-ctx-cache-size` names; `ca-sign-pass` is accepted and unused, as by HAProxy 2.6, so the CA key must be unencrypted), client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy` (a PROXY protocol v1 or v2 header must come first, before TLS too, complete in the first read as HAProxy 2.6 wants it; its addresses become the connection's for src/dst, logs, stick tables, balance source and X-Forwarded-For; fc_rcvd_proxy, fc_pp_authority, fc_pp_unique_id; a bad one is logged as HAProxy logs it and the connection reset), `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.",
    "status": "supported"
+  },
+  {
+   "name": "bind-process",
+   "summary": "Process placement; HAProxy 2.6 runs one process and ignores it too (deprecated, removed in 2.7).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "capture cookie",
