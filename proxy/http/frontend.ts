@@ -271,6 +271,8 @@ export class HttpFrontend implements Frontend {
   readonly serverClose: boolean;
   /** `option httpclose`: one request per client connection too. */
   readonly closeClient: boolean;
+  /** `option disable-h2-upgrade`: a plain HTTP/1 connection that starts with HTTP/2's preface is answered 400, not switched to HTTP/2. */
+  readonly noH2Upgrade: boolean;
   readonly connections = new Set<FrontendConnection>();
   /** proc.* variables, shared by every frontend of the configuration (set by the engine: runtime/proc-vars.ts). */
   procVars: VarMap = new Map();
@@ -340,6 +342,7 @@ export class HttpFrontend implements Frontend {
     this.timeouts = { client: t.client ?? 0, httpRequest: t['http-request'] ?? 0, httpKeepAlive: t['http-keep-alive'] ?? 0 };
     this.closeClient = config.options['httpclose']?.enabled ?? false;
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || this.closeClient;
+    this.noH2Upgrade = config.options['disable-h2-upgrade']?.enabled ?? false;
     this.errorfiles = loadErrorFiles(config);
     this.connectionRules = compileConnectionRules(config);
     this.sessionRules = compileSessionRules(config);

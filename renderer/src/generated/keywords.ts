@@ -596,6 +596,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "option disable-h2-upgrade",
+   "summary": "A plain HTTP/1 connection that starts with HTTP/2's connection preface (`PRI * HTTP/2.0`) is answered 400 Bad request, as HAProxy 2.6 answers it, instead of going on as HTTP/2 (h2c by prior knowledge). `proto h2` on a bind still speaks HTTP/2 from the start.",
+   "status": "supported"
+  },
+  {
    "name": "option dontlog-normal",
    "summary": "Logs only errors and timeouts.",
    "status": "supported"
@@ -1151,6 +1156,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option contstats",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option disable-h2-upgrade",
+   "summary": "A plain HTTP/1 connection that starts with HTTP/2's connection preface (`PRI * HTTP/2.0`) is answered 400 Bad request, as HAProxy 2.6 answers it, instead of going on as HTTP/2 (h2c by prior knowledge). `proto h2` on a bind still speaks HTTP/2 from the start.",
+   "status": "supported"
   },
   {
    "name": "option dontlog-normal",
@@ -2240,6 +2250,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option contstats",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option disable-h2-upgrade",
+   "summary": "A plain HTTP/1 connection that starts with HTTP/2's connection preface (`PRI * HTTP/2.0`) is answered 400 Bad request, as HAProxy 2.6 answers it, instead of going on as HTTP/2 (h2c by prior knowledge). `proto h2` on a bind still speaks HTTP/2 from the start.",
+   "status": "supported"
   },
   {
    "name": "option dontlog-normal",
