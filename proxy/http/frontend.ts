@@ -526,7 +526,12 @@ export class HttpFrontend implements Frontend {
     const h2 = proto === undefined ? (socket as tls.TLSSocket).alpnProtocol === 'h2' : proto === 'h2';
     const sessionVars = this.sessionRules && new Map<string, Sample>();
     if (sessionVars && !this.admitsSession(socket, sessionVars)) return;
-    if (!h2) return this.connectionOpened(new ClientConnection(socket, this, sessionVars));
+    if (!h2) {
+      const connection = new ClientConnection(socket, this, sessionVars);
+      // Set before its first read (the parser reads from the socket's handle later, asynchronously).
+      if (proto === 'h1') connection.h1Only = true;
+      return this.connectionOpened(connection);
+    }
     const connection = new H2Connection(socket, this, sessionVars);
     h2ConnectionAccepted(connection, handshakeTime(socket, connection.acceptedAt));
     this.connectionOpened(connection);

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
+import { freePort } from '../../helpers/net.ts';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
 
 /** The preface and an empty SETTINGS frame, as an h2c client with prior knowledge sends them. */
@@ -48,5 +49,14 @@ test('option disable-h2-upgrade in defaults: the same; without it, or with no op
   });
   await sideBySide(t, site('', ''), async (port) => {
     assert.equal(await sendPreface(port), 'h2 SETTINGS, open');
+  });
+});
+
+test('a bind with proto h1: the HTTP/2 preface is answered 400 there, as haproxy does, other binds still upgrade', async (t) => {
+  const other = await freePort(); // the second bind's (Loadstar and haproxy run one after the other)
+  const config = (port: number): string => site('', '')(port).replace(`bind 127.0.0.1:${port}\n`, `bind 127.0.0.1:${port} proto h1\n    bind 127.0.0.1:${other}\n`);
+  await sideBySide(t, config, async (port) => {
+    assert.equal(await sendPreface(port), 'HTTP/1.1 400 Bad request, closed');
+    assert.equal(await sendPreface(other), 'h2 SETTINGS, open');
   });
 });
