@@ -100,8 +100,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
 /** Options that only tune kernel socket details or statistics; no effect on traffic here. */
 const noEffectOptions: Array<[name: string, sections: string]> = [
   ['contstats', 'dfl'], ['splice-auto', 'dflb'], ['splice-request', 'dflb'], ['splice-response', 'dflb'],
-  ['tcp-smart-accept', 'dfl'], ['tcp-smart-connect', 'dlb'], ['clitcpka', 'dfl'], ['srvtcpka', 'dlb'],
-  ['tcpka', 'dflb'], ['socket-stats', 'dfl'], ['http-no-delay', 'dflb'], ['independent-streams', 'dflb'], ['nolinger', 'dflb'],
+  ['tcp-smart-accept', 'dfl'], ['tcp-smart-connect', 'dlb'], ['socket-stats', 'dfl'], ['http-no-delay', 'dflb'], ['independent-streams', 'dflb'], ['nolinger', 'dflb'],
 ];
 
 const optionKeywords: ProxyKeyword[] = [
@@ -121,7 +120,7 @@ const optionKeywords: ProxyKeyword[] = [
     sections,
     status: NO_EFFECT,
     summary: 'Kernel socket or statistics tuning; Node.js manages sockets itself.',
-    negatable: name !== 'tcpka', // HAProxy takes neither `no` nor `default` for tcpka
+    negatable: true,
     parse(ctx) {
       if (!noArgs(ctx)) return;
       setOption(ctx, name);

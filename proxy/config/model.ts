@@ -933,6 +933,9 @@ export interface ParsedProxy {
   rateLimitSessions?: number;
   /** `fullconn` for dynamic maxconn (minconn). */
   fullconn?: number;
+  /** `clitcpka-idle` / `srvtcpka-idle`, seconds: the idle time before TCP keep-alive probes (with `option clitcpka` / `srvtcpka`; unset: the system's). */
+  clitcpkaIdle?: number;
+  srvtcpkaIdle?: number;
   /** `source <addr>[:<port>]`: the local address of connections to the servers without a `source` of their own. */
   source?: SourceAddress;
   logs: LogTarget[];

@@ -194,6 +194,8 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.retries ??= parent.retries;
   proxy.retryOn ??= parent.retryOn;
   proxy.fullconn ??= parent.fullconn;
+  proxy.clitcpkaIdle ??= parent.clitcpkaIdle;
+  proxy.srvtcpkaIdle ??= parent.srvtcpkaIdle;
   proxy.source ??= parent.source;
   if (proxy.kind !== 'backend') {
     proxy.maxconn ??= parent.maxconn;

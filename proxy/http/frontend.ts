@@ -182,6 +182,7 @@ export class HttpBackend {
     let pool = this.pools.get(server);
     if (!pool) {
       this.pools.set(server, (pool = new ServerPool(server, this.serverTls.get(server.name))));
+      pool.keepAlive = this.runtime.serverKeepAlive;
       const h2 = this.h2Servers?.get(server.name);
       if (h2) pool.mux = serverMux(pool, h2);
     }

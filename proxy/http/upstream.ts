@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
+import { keepAliveOnceConnected } from '../runtime/tcp-keepalive.ts';
 import { holdWrites, releaseWrites } from '../runtime/write-batch.ts';
 import { keepSessions, sessionToOffer } from '../runtime/tls-sessions.ts';
 import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
@@ -650,6 +651,9 @@ export class ServerPool {
   /** HTTP/2 to this server (`proto h2`, `alpn`: h2-upstream.ts), undefined for HTTP/1.1 servers. */
   mux: ServerMux | undefined = undefined;
 
+  /** `option srvtcpka`: the connections' keep-alive idle time in ms (0: the system's); undefined: off. */
+  keepAlive: number | undefined = undefined;
+
   /** @param tls how to speak TLS to this server (`server … ssl`), undefined for plain TCP. */
   constructor(readonly server: RuntimeServer, readonly tls?: ServerTls) {}
 
@@ -855,9 +859,10 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   // Plain TCP reads into reused buffers (UpstreamReads); TLS sockets are consumed by llhttp.
   const reads = pool.tls ? undefined : new UpstreamReads();
   let socket: net.Socket;
+  let rawSocket: net.Socket | undefined;
   if (proxyHeader) {
     // `send-proxy`: the header is the connection's first bytes, before a TLS ClientHello.
-    const raw = net.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
+    const raw = rawSocket = net.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
     raw.write(proxyHeader);
     socket = pool.tls ? tls.connect({ socket: raw, ...pool.tls.base, ...serverAlpn(server), ...(sni ? { servername: sni } : {}), ...sessionToOffer(server, sni) }) : raw;
   } else {
@@ -866,6 +871,8 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
       ? tls.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, ...pool.tls.base, ...serverAlpn(server), ...(sni ? { servername: sni } : {}), ...sessionToOffer(server, sni) } as tls.ConnectionOptions).setNoDelay(true)
       : net.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, onread: reads!.onread });
   }
+  // `option srvtcpka`: on the TCP socket (under TLS, the raw one when there is one).
+  if (pool.keepAlive !== undefined) keepAliveOnceConnected(rawSocket ?? socket, pool.keepAlive);
   if (pool.tls) keepSessions(server, socket as tls.TLSSocket, sni);
   pool.tls?.sslConns?.take(socket);
   const ready = pool.tls ? 'secureConnect' : 'connect';

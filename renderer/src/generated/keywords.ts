@@ -436,6 +436,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "clitcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "clitcpka-idle",
+   "summary": "With `option clitcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on client connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "clitcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "compression",
    "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
    "status": "supported"
@@ -587,8 +602,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option clitcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on client connections, HTTP and TCP, with `clitcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option contstats",
@@ -782,8 +797,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option srvtcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on server connections, HTTP and TCP (not health checks), with `srvtcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option ssl-hello-chk",
@@ -807,8 +822,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option tcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Both `option clitcpka` and `option srvtcpka` (the sides the section has).",
+   "status": "supported"
   },
   {
    "name": "option tcplog",
@@ -844,6 +859,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "source",
    "summary": "Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).",
    "status": "supported"
+  },
+  {
+   "name": "srvtcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "srvtcpka-idle",
+   "summary": "With `option srvtcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on server connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "srvtcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "stats auth",
@@ -1008,6 +1038,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "clitcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "clitcpka-idle",
+   "summary": "With `option clitcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on client connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "clitcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "compression",
    "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
    "status": "supported"
@@ -1149,8 +1194,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option clitcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on client connections, HTTP and TCP, with `clitcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option contstats",
@@ -1284,8 +1329,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option tcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Both `option clitcpka` and `option srvtcpka` (the sides the section has).",
+   "status": "supported"
   },
   {
    "name": "option tcplog",
@@ -1761,8 +1806,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option srvtcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on server connections, HTTP and TCP (not health checks), with `srvtcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option ssl-hello-chk",
@@ -1781,8 +1826,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option tcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Both `option clitcpka` and `option srvtcpka` (the sides the section has).",
+   "status": "supported"
   },
   {
    "name": "option tcplog",
@@ -1828,6 +1873,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "source",
    "summary": "Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).",
    "status": "supported"
+  },
+  {
+   "name": "srvtcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "srvtcpka-idle",
+   "summary": "With `option srvtcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on server connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "srvtcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "stats admin",
@@ -2037,6 +2097,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "clitcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "clitcpka-idle",
+   "summary": "With `option clitcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on client connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "clitcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "compression",
    "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
    "status": "supported"
@@ -2243,8 +2318,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option clitcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on client connections, HTTP and TCP, with `clitcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option contstats",
@@ -2438,8 +2513,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option srvtcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on server connections, HTTP and TCP (not health checks), with `srvtcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option ssl-hello-chk",
@@ -2463,8 +2538,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option tcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Both `option clitcpka` and `option srvtcpka` (the sides the section has).",
+   "status": "supported"
   },
   {
    "name": "option tcplog",
@@ -2515,6 +2590,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "source",
    "summary": "Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).",
    "status": "supported"
+  },
+  {
+   "name": "srvtcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "srvtcpka-idle",
+   "summary": "With `option srvtcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on server connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "srvtcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "stats admin",
