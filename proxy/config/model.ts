@@ -154,6 +154,10 @@ export interface GlobalSettings {
   daemon: boolean;
   /** `h1-accept-payload-with-any-method`: HTTP/1.0 GET, HEAD and DELETE requests may carry a body (else 413). */
   h1AcceptPayloadWithAnyMethod?: boolean;
+  /** `httpclient.*` (HAProxy's internal HTTP client, which Loadstar has not): kept only for the checks HAProxy makes once the configuration is read. */
+  httpclient?: { resolversId?: { id: string; loc: SourceLocation }; caFile?: { file: string; opens: boolean; loc: SourceLocation }; verify?: 'none' | 'required' };
+  /** `pp2-never-send-local`: health checks with a PROXY v2 header send their connection's addresses (PROXY command), not LOCAL. */
+  pp2NeverSendLocal?: boolean;
   logs: LogTarget[];
   /** `log-tag`: the program name syslog lines carry (default `haproxy`, what syslog filters written for HAProxy expect). */
   logTag?: string;

@@ -35,6 +35,7 @@ import './kw-checks.ts';
 import './kw-protocol-checks.ts';
 import './kw-external-check.ts';
 import './kw-tcpka.ts';
+import './kw-httpclient.ts';
 import './kw-persist.ts';
 import './kw-stats.ts';
 import './kw-compression.ts';

@@ -99,6 +99,26 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "httpclient.resolvers.id",
+   "summary": "The resolvers section of HAProxy's internal HTTP client; Loadstar has none (the section must exist, as HAProxy checks).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "httpclient.resolvers.prefer",
+   "summary": "The address family HAProxy's internal HTTP client prefers; Loadstar has no such client.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "httpclient.ssl.ca-file",
+   "summary": "The CA file HAProxy's internal HTTP client verifies servers with; Loadstar has no such client (the file must open unless `httpclient.ssl.verify none`, as HAProxy checks).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "httpclient.ssl.verify",
+   "summary": "Whether HAProxy's internal HTTP client verifies servers; Loadstar has no such client.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "insecure-fork-wanted",
    "summary": "Declares that the process may start commands (`option external-check`); without it `option external-check` gets HAProxy's warning (Loadstar starts the command either way).",
    "status": "supported"
@@ -179,6 +199,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "maxzlibmem",
+   "summary": "HAProxy's cap on the memory of its compression contexts; Loadstar compresses with Node's zlib, which has no such pool.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "mworker-max-reloads",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -247,6 +272,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "pidfile",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "pp2-never-send-local",
+   "summary": "Health checks that send a PROXY protocol v2 header (`check-send-proxy`, or a `send-proxy-v2` server checked on its own address) send a PROXY command with the check connection's own addresses instead of a LOCAL command, as HAProxy 2.6 does with it.",
+   "status": "supported"
   },
   {
    "name": "presetenv",
