@@ -2,6 +2,7 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { ENGINE } from './status.ts';
+import { atoi } from './values.ts';
 import type { Balance, BalanceAlgorithm, HashType } from './model.ts';
 
 const ONLY_SUPPORTS = `balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.`;
@@ -97,6 +98,20 @@ registerProxyKeywords([
     status: ENGINE,
     summary: 'How hash-based algorithms map keys to servers: map-based or consistent, with hash function and avalanche.',
     parse: parseHashType,
+  },
+  {
+    name: 'hash-balance-factor',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Consistent hashing with bounded loads (`hash-type consistent`, and `balance random`): a server is skipped, for the next one on the ring, while its connections would exceed `<factor>`% of the average load (weighted); 0 (the default) turns it off, otherwise more than 100.',
+    parse(ctx) {
+      const word = ctx.args[0];
+      if (!word) return ctx.error(`'hash-balance-factor' expects an integer argument.`);
+      // atol(): a word that is not a number reads as 0 (off).
+      const factor = atoi(word);
+      if (factor !== 0 && factor <= 100) return ctx.error(`'hash-balance-factor' must be 0 or greater than 100.`, 0);
+      ctx.proxy.hashBalanceFactor = factor;
+    },
   },
   {
     name: 'http-reuse',

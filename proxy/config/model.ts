@@ -877,6 +877,8 @@ export interface ParsedProxy {
    */
   dispatch?: { host: string; port: number; unix?: boolean; loc: SourceLocation };
   hashType?: HashType;
+  /** `hash-balance-factor`: bounded loads for consistent hashing and random, in % of the average load (0 or unset: off). */
+  hashBalanceFactor?: number;
   timeouts: Timeouts;
   options: Record<string, OptionSetting>;
   /** ACL declarations by name; several declarations of one name are ORed. */

@@ -188,6 +188,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.mode ??= parent.mode;
   proxy.balance ??= parent.balance;
   proxy.hashType ??= parent.hashType;
+  proxy.hashBalanceFactor ??= parent.hashBalanceFactor;
   proxy.timeouts = { ...parent.timeouts, ...proxy.timeouts };
   proxy.options = { ...parent.options, ...proxy.options };
   proxy.defaultServer = { ...parent.defaultServer, ...proxy.defaultServer };

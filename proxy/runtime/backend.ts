@@ -113,6 +113,7 @@ export class RuntimeBackend {
       balance: config.balance,
       hashType: config.hashType,
       allBackups: config.options['allbackups']?.enabled ?? false,
+      hashBalanceFactor: config.hashBalanceFactor,
     });
     this.retryPlan = new ConnectRetryPlan(config);
     this.serverKeepAlive = tcpKeepAlive(config, 'server');

@@ -561,6 +561,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "hash-balance-factor",
+   "summary": "Consistent hashing with bounded loads (`hash-type consistent`, and `balance random`): a server is skipped, for the next one on the ring, while its connections would exceed `<factor>`% of the average load (weighted); 0 (the default) turns it off, otherwise more than 100.",
+   "status": "supported"
+  },
+  {
    "name": "hash-type",
    "summary": "How hash-based algorithms map keys to servers: map-based or consistent, with hash function and avalanche.",
    "status": "supported"
@@ -1620,6 +1625,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "hash-balance-factor",
+   "summary": "Consistent hashing with bounded loads (`hash-type consistent`, and `balance random`): a server is skipped, for the next one on the ring, while its connections would exceed `<factor>`% of the average load (weighted); 0 (the default) turns it off, otherwise more than 100.",
+   "status": "supported"
+  },
+  {
    "name": "hash-type",
    "summary": "How hash-based algorithms map keys to servers: map-based or consistent, with hash function and avalanche.",
    "status": "supported"
@@ -2244,6 +2254,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "fullconn",
    "summary": "Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).",
+   "status": "supported"
+  },
+  {
+   "name": "hash-balance-factor",
+   "summary": "Consistent hashing with bounded loads (`hash-type consistent`, and `balance random`): a server is skipped, for the next one on the ring, while its connections would exceed `<factor>`% of the average load (weighted); 0 (the default) turns it off, otherwise more than 100.",
    "status": "supported"
   },
   {
