@@ -114,6 +114,23 @@ registerProxyKeywords([
     },
   },
   {
+    name: 'max-keep-alive-queue',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'With `option prefer-last-server`: a request goes back to the server of the connection its client connection owns even when that server is full (it waits in its queue) while fewer than `<n>` requests wait there; at `<n>` the balancer picks a server instead. -1 (the default): no limit; 0: only while the server has room.',
+    parse(ctx) {
+      const word = ctx.args[0];
+      if (!word) return ctx.error(`'max-keep-alive-queue' expects expects an integer value (or -1 to disable)`);
+      // strtol(…, 0): decimal, 0x hexadecimal or 0 octal, with a sign; nothing may follow the number.
+      const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)?(.*)$/.exec(word)!;
+      if (m[3] !== '') return ctx.error(`'max-keep-alive-queue' : unexpected character '${m[3]![0]}' in integer value '${word}'`, 0);
+      const digits = m[2] ?? '0';
+      const magnitude = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits.startsWith('0') ? parseInt(digits, 8) : Number(digits);
+      if (ctx.kind === 'frontend') ctx.warn(`max-keep-alive-queue will be ignored because frontend '${ctx.proxy.name}' has no backend capability`, undefined, 'LS_WARN_CFG_IGNORED');
+      ctx.proxy.maxKeepAliveQueue = m[1] === '-' ? -magnitude : magnitude;
+    },
+  },
+  {
     name: 'http-reuse',
     sections: 'dlb',
     status: ENGINE,

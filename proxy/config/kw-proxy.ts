@@ -91,7 +91,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-ignore-probes', 'dfl', 'Does not log or count connections that send nothing.'],
   ['http-use-htx', 'dflb', 'Always on in modern HAProxy; kept for old configurations.'],
   ['transparent', 'dlb', 'In a backend without `balance` (refused with it): what no rule binds to a server (persistence cookie, use-server, stick match) goes to the address the client connected to, as set-dst / set-dst-port left it, instead of a balanced server; a `dispatch` line wins over it. HAProxy meant it for connections a firewall redirected to it (their destination is the original one); a connection to Loadstar\'s own address would come back to it, so a rule sets the destination.'],
-  ['prefer-last-server', 'dlb', 'Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.'],
+  ['prefer-last-server', 'dlb', 'Sends a request to the server of a connection its client connection owns (http-reuse never), waiting in its queue when it is full, as HAProxy 2.6 does (`max-keep-alive-queue` limits that wait).'],
   ['h1-case-adjust-bogus-client', 'dfl', 'Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.'],
   ['disable-h2-upgrade', 'dfl', 'A plain HTTP/1 connection that starts with HTTP/2\'s connection preface (`PRI * HTTP/2.0`) is answered 400 Bad request, as HAProxy 2.6 answers it, instead of going on as HTTP/2 (h2c by prior knowledge). `proto h2` on a bind still speaks HTTP/2 from the start.'],
   ['h1-case-adjust-bogus-server', 'dlb', 'Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.'],

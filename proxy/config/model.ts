@@ -879,6 +879,8 @@ export interface ParsedProxy {
   hashType?: HashType;
   /** `hash-balance-factor`: bounded loads for consistent hashing and random, in % of the average load (0 or unset: off). */
   hashBalanceFactor?: number;
+  /** `max-keep-alive-queue`: with prefer-last-server, requests that may wait in the queue of a full last server (-1 or unset: no limit). */
+  maxKeepAliveQueue?: number;
   timeouts: Timeouts;
   options: Record<string, OptionSetting>;
   /** ACL declarations by name; several declarations of one name are ORed. */

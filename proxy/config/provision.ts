@@ -189,6 +189,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.balance ??= parent.balance;
   proxy.hashType ??= parent.hashType;
   proxy.hashBalanceFactor ??= parent.hashBalanceFactor;
+  proxy.maxKeepAliveQueue ??= parent.maxKeepAliveQueue;
   proxy.timeouts = { ...parent.timeouts, ...proxy.timeouts };
   proxy.options = { ...parent.options, ...proxy.options };
   proxy.defaultServer = { ...parent.defaultServer, ...proxy.defaultServer };

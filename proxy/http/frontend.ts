@@ -130,9 +130,12 @@ export class HttpBackend {
   readonly reuseMode: ReuseMode;
   /**
    * `option prefer-last-server`: a request goes to the server of an idle connection its client
-   * connection owns (HAProxy 2.6: with `http-reuse never`, the only one where it owns any) when that server has room.
+   * connection owns (HAProxy 2.6: with `http-reuse never`, the only one where it owns any), even when full (it waits
+   * in that server's queue), within `max-keep-alive-queue`.
    */
   readonly preferLastServer: boolean;
+  /** `max-keep-alive-queue` as ownedServer() takes it: undefined for no limit (-1, the default). */
+  readonly maxKaQueue: number | undefined;
   /** `compression` lines of the backend (compression.ts); undefined without: its exchanges check nothing. */
   readonly compression: ProxyCompression | undefined;
   /** `option http-buffer-request` of the backend; undefined without. */
@@ -169,6 +172,9 @@ export class HttpBackend {
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
     this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;
+    const kaQueue = config.maxKeepAliveQueue ?? -1;
+    // HAProxy stores n + 1 in an int: -1 is 0 (no limit), and a value below -1 leaves no queue at all.
+    this.maxKaQueue = kaQueue === -1 ? undefined : Math.max(0, kaQueue);
     this.compression = compileCompression(config, global);
     this.bufferRequest = bufferRequestOf(config);
     this.responseInspection = compileHttpResponseInspection(config);

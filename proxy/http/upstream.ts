@@ -788,14 +788,14 @@ function parkOwned(conn: UpstreamConnection, idleTimeout: number): boolean {
 
 /**
  * The server of an idle connection the session owns, among `servers` and usable (HAProxy 2.6's
- * assign_server with SESS_FL_PREFER_LAST or `option prefer-last-server`; the latter, `withRoom`,
- * only while the server is below its maxconn with nobody queued).
+ * assign_server with SESS_FL_PREFER_LAST or `option prefer-last-server`; the latter, with
+ * `maxQueue` (max-keep-alive-queue), only while the server has room or fewer wait in its queue).
  */
-export function ownedServer(session: ReuseSession, servers: readonly RuntimeServer[], withRoom: boolean): RuntimeServer | undefined {
+export function ownedServer(session: ReuseSession, servers: readonly RuntimeServer[], maxQueue: number | undefined): RuntimeServer | undefined {
   for (const conn of session.ownedIdle ?? []) {
     const server = conn.server;
     if (conn.dead || !server.usable || !servers.includes(server)) continue;
-    if (withRoom && (server.full || server.queue.length > 0)) continue;
+    if (maxQueue !== undefined && server.full && server.queue.length >= maxQueue) continue;
     return server;
   }
   return undefined;

@@ -606,6 +606,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "max-keep-alive-queue",
+   "summary": "With `option prefer-last-server`: a request goes back to the server of the connection its client connection owns even when that server is full (it waits in its queue) while fewer than `<n>` requests wait there; at `<n>` the balancer picks a server instead. -1 (the default): no limit; 0: only while the server has room.",
+   "status": "supported"
+  },
+  {
    "name": "maxconn",
    "summary": "Maximum concurrent connections accepted by the frontend.",
    "status": "supported"
@@ -792,7 +797,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option prefer-last-server",
-   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
+   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), waiting in its queue when it is full, as HAProxy 2.6 does (`max-keep-alive-queue` limits that wait).",
    "status": "supported"
   },
   {
@@ -1690,6 +1695,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "max-keep-alive-queue",
+   "summary": "With `option prefer-last-server`: a request goes back to the server of the connection its client connection owns even when that server is full (it waits in its queue) while fewer than `<n>` requests wait there; at `<n>` the balancer picks a server instead. -1 (the default): no limit; 0: only while the server has room.",
+   "status": "supported"
+  },
+  {
    "name": "mode",
    "summary": "`http` (layer 7) or `tcp` (layer 4).",
    "status": "supported"
@@ -1811,7 +1821,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option prefer-last-server",
-   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
+   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), waiting in its queue when it is full, as HAProxy 2.6 does (`max-keep-alive-queue` limits that wait).",
    "status": "supported"
   },
   {
@@ -2327,6 +2337,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "max-keep-alive-queue",
+   "summary": "With `option prefer-last-server`: a request goes back to the server of the connection its client connection owns even when that server is full (it waits in its queue) while fewer than `<n>` requests wait there; at `<n>` the balancer picks a server instead. -1 (the default): no limit; 0: only while the server has room.",
+   "status": "supported"
+  },
+  {
    "name": "maxconn",
    "summary": "Maximum concurrent connections accepted by the frontend.",
    "status": "supported"
@@ -2518,7 +2533,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option prefer-last-server",
-   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
+   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), waiting in its queue when it is full, as HAProxy 2.6 does (`max-keep-alive-queue` limits that wait).",
    "status": "supported"
   },
   {
