@@ -15,6 +15,7 @@ import { requestLimits } from './http/request-checks.ts';
 import { TcpFrontend } from './tcp/frontend.ts';
 import { UpgradedHttpFrontend } from './http/upgraded-frontend.ts';
 import { switchesToHttp } from './config/validate.ts';
+import { tcpKeepAlive } from './config/kw-tcpka.ts';
 import { Logger, stdoutSink } from './runtime/logger.ts';
 import type { LogSink } from './runtime/logger.ts';
 import type { Frontend } from './runtime/exchange.ts';
@@ -64,6 +65,8 @@ interface Listener {
   proxy: Proxy;
   /** TLS material of an `ssl` bind; replaced on reload and when certificate files change. */
   tls: BindTls | undefined;
+  /** `option clitcpka` (or `tcpka`): the accepted sockets' keep-alive idle time in ms (0: the system's); undefined: off. */
+  keepAlive: number | undefined;
 }
 
 interface Tables {
@@ -505,7 +508,7 @@ export class Engine {
         }
         const bindTls = tlsByBind.get(spec.bind);
         const frontend = tables.frontends.get(spec.proxy.name)!;
-        const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls };
+        const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls, keepAlive: tcpKeepAlive(spec.proxy, 'client') };
         listener.server = this.listenerServer(listener);
         await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy, config);
         opened.push(listener);
@@ -522,6 +525,7 @@ export class Engine {
           const bindTls = tlsByBind.get(spec.bind);
           l.frontend = tables.frontends.get(spec.proxy.name)!;
           l.proxy = spec.proxy;
+          l.keepAlive = tcpKeepAlive(spec.proxy, 'client');
           l.bind = spec.bind;
           l.tls = bindTls;
           if (bindTls) this.wireTls(l, bindTls);
@@ -538,6 +542,8 @@ export class Engine {
     // One they let in is a session (maxsessrate, rate-limit sessions count it).
     const admits = (socket: net.Socket): boolean => {
       if (!listener.frontend.admits(socket)) return (socket.resetAndDestroy(), false);
+      // HAProxy's session_accept_fd sets SO_KEEPALIVE (and TCP_KEEPIDLE) before anything is read.
+      if (listener.keepAlive !== undefined) socket.setKeepAlive(true, listener.keepAlive);
       this.sessionStarted(listener);
       return true;
     };

@@ -36,7 +36,7 @@ export class HealthChecks {
       for (const server of backend.servers) {
         const o = server.config.options;
         if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
-        const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node, connectLinesTls(backend.config, server.config, config));
+        const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node, connectLinesTls(backend.config, server.config, config), config.global.pp2NeverSendLocal);
         if ((settings.target.tls || settings.target.connectTls) && sslConns) settings.target.sslConns = sslConns;
         if (settings.kind === 'external') settings.external = externalCheckSpec(backend.config, server.config, server, proxyId(config, backend.config));
         this.checks.push(new ServerCheck(backend, server, settings, notify));

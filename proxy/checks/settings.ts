@@ -51,7 +51,7 @@ export function checkTimings(server: Server): CheckTimings {
  * @param tls check-ssl options (proxy/tls/server-tls.ts checkTls), undefined for plain checks.
  * @param node the process's `node` name (nodeName), for `http-check send-state`.
  */
-export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls'], node?: string, connectTls?: CheckTarget['connectTls']): CheckSettings {
+export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls'], node?: string, connectTls?: CheckTarget['connectTls'], pp2NeverSendLocal = false): CheckSettings {
   const timings = checkTimings(server);
   const checkTimeout = proxy.timeouts.check;
   // HAProxy: with `timeout check`, connect gets min(timeout connect, inter) and the read `timeout check`;
@@ -72,7 +72,7 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
   const o = server.options;
   const sendProxy = o.checkSendProxy === true || (o.port === undefined && o.addr === undefined && (o.sendProxy === true || o.sendProxyV2 === true));
   if (sendProxy) target.sendProxy = true;
-  if (sendProxy || proxy.tcpCheckRules.some((r) => r.type === 'connect' && r.sendProxy)) target.proxyHeader = (own) => checkProxyHeader(o, own);
+  if (sendProxy || proxy.tcpCheckRules.some((r) => r.type === 'connect' && r.sendProxy)) target.proxyHeader = (own) => checkProxyHeader(o, own, pp2NeverSendLocal);
   // Kept among the proxy's options by the parser (proxy/config/kw-checks.ts SEND_STATE), inherited from defaults.
   const sendState = proxy.options['http-check send-state']?.enabled ?? false;
   let kind: CheckSettings['kind'] = 'tcp';

@@ -2,6 +2,7 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { ENGINE } from './status.ts';
+import { atoi } from './values.ts';
 import type { Balance, BalanceAlgorithm, HashType } from './model.ts';
 
 const ONLY_SUPPORTS = `balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.`;
@@ -97,6 +98,37 @@ registerProxyKeywords([
     status: ENGINE,
     summary: 'How hash-based algorithms map keys to servers: map-based or consistent, with hash function and avalanche.',
     parse: parseHashType,
+  },
+  {
+    name: 'hash-balance-factor',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'Consistent hashing with bounded loads (`hash-type consistent`, and `balance random`): a server is skipped, for the next one on the ring, while its connections would exceed `<factor>`% of the average load (weighted); 0 (the default) turns it off, otherwise more than 100.',
+    parse(ctx) {
+      const word = ctx.args[0];
+      if (!word) return ctx.error(`'hash-balance-factor' expects an integer argument.`);
+      // atol(): a word that is not a number reads as 0 (off).
+      const factor = atoi(word);
+      if (factor !== 0 && factor <= 100) return ctx.error(`'hash-balance-factor' must be 0 or greater than 100.`, 0);
+      ctx.proxy.hashBalanceFactor = factor;
+    },
+  },
+  {
+    name: 'max-keep-alive-queue',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'With `option prefer-last-server`: a request goes back to the server of the connection its client connection owns even when that server is full (it waits in its queue) while fewer than `<n>` requests wait there; at `<n>` the balancer picks a server instead. -1 (the default): no limit; 0: only while the server has room.',
+    parse(ctx) {
+      const word = ctx.args[0];
+      if (!word) return ctx.error(`'max-keep-alive-queue' expects expects an integer value (or -1 to disable)`);
+      // strtol(…, 0): decimal, 0x hexadecimal or 0 octal, with a sign; nothing may follow the number.
+      const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)?(.*)$/.exec(word)!;
+      if (m[3] !== '') return ctx.error(`'max-keep-alive-queue' : unexpected character '${m[3]![0]}' in integer value '${word}'`, 0);
+      const digits = m[2] ?? '0';
+      const magnitude = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits.startsWith('0') ? parseInt(digits, 8) : Number(digits);
+      if (ctx.kind === 'frontend') ctx.warn(`max-keep-alive-queue will be ignored because frontend '${ctx.proxy.name}' has no backend capability`, undefined, 'LS_WARN_CFG_IGNORED');
+      ctx.proxy.maxKeepAliveQueue = m[1] === '-' ? -magnitude : magnitude;
+    },
   },
   {
     name: 'http-reuse',

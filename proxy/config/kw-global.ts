@@ -145,6 +145,28 @@ const keywords: KeywordSpec[] = [
     },
   },
   {
+    // HAProxy's cap on the memory of its zlib compression contexts (MB; read with atol).
+    name: 'maxzlibmem',
+    sections: 'g',
+    status: NO_EFFECT,
+    summary: 'HAProxy\'s cap on the memory of its compression contexts; Loadstar compresses with Node\'s zlib, which has no such pool.',
+    parse(ctx) {
+      if (ctx.args.length > 1) return ctx.error(`'maxzlibmem' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      if (!ctx.args[0]) return ctx.error(`'maxzlibmem' expects an integer argument.`);
+      ctx.warn(`'maxzlibmem' has no effect in Loadstar and is ignored (compression uses Node's zlib, without a memory pool).`, undefined, 'LS_WARN_CFG_IGNORED');
+    },
+  },
+  {
+    name: 'pp2-never-send-local',
+    sections: 'g',
+    status: CHECKS,
+    summary: 'Health checks that send a PROXY protocol v2 header (`check-send-proxy`, or a `send-proxy-v2` server checked on its own address) send a PROXY command with the check connection\'s own addresses instead of a LOCAL command, as HAProxy 2.6 does with it.',
+    parse(ctx) {
+      if (ctx.args.length > 0) return ctx.error(`'pp2-never-send-local' cannot handle unexpected argument '${ctx.args[0]}'.`, 0);
+      ctx.config.global.pp2NeverSendLocal = true;
+    },
+  },
+  {
     name: 'nbthread',
     sections: 'g',
     status: NO_EFFECT,

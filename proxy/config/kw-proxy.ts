@@ -91,16 +91,16 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-ignore-probes', 'dfl', 'Does not log or count connections that send nothing.'],
   ['http-use-htx', 'dflb', 'Always on in modern HAProxy; kept for old configurations.'],
   ['transparent', 'dlb', 'In a backend without `balance` (refused with it): what no rule binds to a server (persistence cookie, use-server, stick match) goes to the address the client connected to, as set-dst / set-dst-port left it, instead of a balanced server; a `dispatch` line wins over it. HAProxy meant it for connections a firewall redirected to it (their destination is the original one); a connection to Loadstar\'s own address would come back to it, so a rule sets the destination.'],
-  ['prefer-last-server', 'dlb', 'Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.'],
+  ['prefer-last-server', 'dlb', 'Sends a request to the server of a connection its client connection owns (http-reuse never), waiting in its queue when it is full, as HAProxy 2.6 does (`max-keep-alive-queue` limits that wait).'],
   ['h1-case-adjust-bogus-client', 'dfl', 'Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.'],
+  ['disable-h2-upgrade', 'dfl', 'A plain HTTP/1 connection that starts with HTTP/2\'s connection preface (`PRI * HTTP/2.0`) is answered 400 Bad request, as HAProxy 2.6 answers it, instead of going on as HTTP/2 (h2c by prior knowledge). `proto h2` on a bind still speaks HTTP/2 from the start.'],
   ['h1-case-adjust-bogus-server', 'dlb', 'Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.'],
 ];
 
 /** Options that only tune kernel socket details or statistics; no effect on traffic here. */
 const noEffectOptions: Array<[name: string, sections: string]> = [
   ['contstats', 'dfl'], ['splice-auto', 'dflb'], ['splice-request', 'dflb'], ['splice-response', 'dflb'],
-  ['tcp-smart-accept', 'dfl'], ['tcp-smart-connect', 'dlb'], ['clitcpka', 'dfl'], ['srvtcpka', 'dlb'],
-  ['tcpka', 'dflb'], ['socket-stats', 'dfl'], ['http-no-delay', 'dflb'], ['independent-streams', 'dflb'], ['nolinger', 'dflb'],
+  ['tcp-smart-accept', 'dfl'], ['tcp-smart-connect', 'dlb'], ['socket-stats', 'dfl'], ['http-no-delay', 'dflb'], ['independent-streams', 'dflb'], ['nolinger', 'dflb'],
 ];
 
 const optionKeywords: ProxyKeyword[] = [
@@ -120,7 +120,7 @@ const optionKeywords: ProxyKeyword[] = [
     sections,
     status: NO_EFFECT,
     summary: 'Kernel socket or statistics tuning; Node.js manages sockets itself.',
-    negatable: name !== 'tcpka', // HAProxy takes neither `no` nor `default` for tcpka
+    negatable: true,
     parse(ctx) {
       if (!noArgs(ctx)) return;
       setOption(ctx, name);
@@ -226,7 +226,37 @@ function setOption(ctx: ProxyDirectiveContext, name: string): void {
   else ctx.proxy.options[name] = { enabled: !ctx.negated, args: ctx.args, loc: ctx.directive.loc };
 }
 
+/**
+ * One word of `bind-process`: HAProxy 2.6's parse_process_number() with a maximum of 1 process
+ * (all, odd, even, a number or a range); the error message, or undefined when the word is valid.
+ */
+function processNumberError(word: string): string | undefined {
+  if (word === 'all' || word === 'odd' || word === 'even') return undefined;
+  if (!/^\d*(-\d*)?$/.test(word)) return `'${word}' is not a valid number/range.`;
+  const [lowWord, highWord] = word.split('-');
+  let low = atoi(lowWord!);
+  let high = highWord === undefined ? low : highWord === '' ? 1 : atoi(highWord);
+  if (high < low) [low, high] = [high, low];
+  if (low < 1 || low > 1 || high > 1) return `'${word}' is not a valid number/range. It supports numbers from 1 to 1.`;
+  return undefined;
+}
+
 const generalKeywords: ProxyKeyword[] = [
+  {
+    // Multi-process mode is gone from HAProxy 2.6 (one process, threads): it checks the words and warns.
+    name: 'bind-process',
+    sections: 'dflb',
+    status: NO_EFFECT,
+    summary: 'Process placement; HAProxy 2.6 runs one process and ignores it too (deprecated, removed in 2.7).',
+    parse(ctx) {
+      for (const [i, word] of ctx.args.entries()) {
+        if (word === 'all' || word === '') break; // HAProxy stops at 'all' and at an empty word
+        const problem = processNumberError(word);
+        if (problem) return ctx.error(`bind-process : ${problem}`, i);
+      }
+      ctx.warn(`'bind-process' has no effect, is deprecated, and will be removed in version 2.7.`, undefined, 'LS_WARN_CFG_IGNORED');
+    },
+  },
   {
     // HAProxy's older spelling of `option transparent` (it sets the same flag; no `no` form). A frontend takes it and ignores it.
     name: 'transparent',

@@ -154,6 +154,10 @@ export interface GlobalSettings {
   daemon: boolean;
   /** `h1-accept-payload-with-any-method`: HTTP/1.0 GET, HEAD and DELETE requests may carry a body (else 413). */
   h1AcceptPayloadWithAnyMethod?: boolean;
+  /** `httpclient.*` (HAProxy's internal HTTP client, which Loadstar has not): kept only for the checks HAProxy makes once the configuration is read. */
+  httpclient?: { resolversId?: { id: string; loc: SourceLocation }; caFile?: { file: string; opens: boolean; loc: SourceLocation }; verify?: 'none' | 'required' };
+  /** `pp2-never-send-local`: health checks with a PROXY v2 header send their connection's addresses (PROXY command), not LOCAL. */
+  pp2NeverSendLocal?: boolean;
   logs: LogTarget[];
   /** `log-tag`: the program name syslog lines carry (default `haproxy`, what syslog filters written for HAProxy expect). */
   logTag?: string;
@@ -873,6 +877,10 @@ export interface ParsedProxy {
    */
   dispatch?: { host: string; port: number; unix?: boolean; loc: SourceLocation };
   hashType?: HashType;
+  /** `hash-balance-factor`: bounded loads for consistent hashing and random, in % of the average load (0 or unset: off). */
+  hashBalanceFactor?: number;
+  /** `max-keep-alive-queue`: with prefer-last-server, requests that may wait in the queue of a full last server (-1 or unset: no limit). */
+  maxKeepAliveQueue?: number;
   timeouts: Timeouts;
   options: Record<string, OptionSetting>;
   /** ACL declarations by name; several declarations of one name are ORed. */
@@ -933,6 +941,9 @@ export interface ParsedProxy {
   rateLimitSessions?: number;
   /** `fullconn` for dynamic maxconn (minconn). */
   fullconn?: number;
+  /** `clitcpka-idle` / `srvtcpka-idle`, seconds: the idle time before TCP keep-alive probes (with `option clitcpka` / `srvtcpka`; unset: the system's). */
+  clitcpkaIdle?: number;
+  srvtcpkaIdle?: number;
   /** `source <addr>[:<port>]`: the local address of connections to the servers without a `source` of their own. */
   source?: SourceAddress;
   logs: LogTarget[];

@@ -34,6 +34,8 @@ import './kw-balance.ts';
 import './kw-checks.ts';
 import './kw-protocol-checks.ts';
 import './kw-external-check.ts';
+import './kw-tcpka.ts';
+import './kw-httpclient.ts';
 import './kw-persist.ts';
 import './kw-stats.ts';
 import './kw-compression.ts';
@@ -459,6 +461,9 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
   } else if (spec.name === 'retry-on') {
     // Its parser (proxy.c) checks the capability itself, and refuses.
     ctx.error(`'retry-on' only available in backend or listen section`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+  } else if (/^(cli|srv)tcpka-(cnt|idle|intvl)$/.test(spec.name) || spec.name === 'max-keep-alive-queue') {
+    // Their parser (proxy.c) checks the value, then warns that the side is missing (kw-tcpka.ts, kw-balance.ts).
+    spec.parse(ctx);
   } else if (spec.name === 'option httplog' || spec.name === 'option httpslog' || spec.name === 'option tcplog') {
     ctx.warn(`${kind} '${ctx.proxy.name}' : '${spec.name}' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
   } else {

@@ -188,12 +188,16 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.mode ??= parent.mode;
   proxy.balance ??= parent.balance;
   proxy.hashType ??= parent.hashType;
+  proxy.hashBalanceFactor ??= parent.hashBalanceFactor;
+  proxy.maxKeepAliveQueue ??= parent.maxKeepAliveQueue;
   proxy.timeouts = { ...parent.timeouts, ...proxy.timeouts };
   proxy.options = { ...parent.options, ...proxy.options };
   proxy.defaultServer = { ...parent.defaultServer, ...proxy.defaultServer };
   proxy.retries ??= parent.retries;
   proxy.retryOn ??= parent.retryOn;
   proxy.fullconn ??= parent.fullconn;
+  proxy.clitcpkaIdle ??= parent.clitcpkaIdle;
+  proxy.srvtcpkaIdle ??= parent.srvtcpkaIdle;
   proxy.source ??= parent.source;
   if (proxy.kind !== 'backend') {
     proxy.maxconn ??= parent.maxconn;

@@ -14,6 +14,7 @@ import { peersProblems, peersTables } from './kw-peers.ts';
 import { emailAlertProblems } from './kw-mailers.ts';
 import { externalCheckProblems } from './kw-external-check.ts';
 import { cacheProblems } from './kw-cache.ts';
+import { httpclientProblems } from './kw-httpclient.ts';
 import { aclReferences, parseLogFormat } from '../acl/index.ts';
 import { checkLayer6Conditions, checkTcpTrackRules } from './kw-rules.ts';
 import { serverVersions } from '../tls/versions.ts';
@@ -34,6 +35,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
   emailAlertProblems(config, diagnostics);
   externalCheckProblems(config, diagnostics);
   cacheProblems(config, diagnostics);
+  httpclientProblems(config, diagnostics);
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
     const mode = proxy.mode;

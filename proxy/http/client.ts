@@ -58,6 +58,8 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   closed = false;
   /** It began with HTTP/2's preface: an H2Connection takes the socket over, and what waits in its stream (h2Preface). */
   toH2 = false;
+  /** Its bind says `proto h1`: HTTP/2's preface is answered 400 (HAProxy: no implicit upgrade on such a bind). */
+  h1Only = false;
   /** No more requests will be read (Connection: close, error, stop). */
   draining = false;
   /** Its frontend was replaced by a reload: the next answer says `connection: close` and ends it (retire()). */
@@ -459,11 +461,13 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   /**
    * The connection began with HTTP/2's connection preface (llhttp stops on `PRI * HTTP/2.0`): HAProxy
    * 2.6's H1 mux hands such a connection to its H2 mux (h2c by prior knowledge on a plain bind), and
-   * so does this one, to an H2Connection, with the preface and the rest of the read put back first.
-   * (Only on a parse error: the hot path pays nothing.)
+   * so does this one, to an H2Connection, with the preface and the rest of the read put back first,
+   * unless `option disable-h2-upgrade` says not to. (Only on a parse error: the hot path pays nothing.)
    */
   private h2Preface(error: ParserError, read: Buffer): boolean {
     if (error.code !== 'HPE_PAUSED_H2_UPGRADE' || this.completed > 0 || this.queue.length > 0 || this.closed) return false;
+    // `option disable-h2-upgrade`, or a `proto h1` bind: HAProxy's H1 mux keeps the connection and answers the PRI request 400.
+    if (this.frontend.noH2Upgrade || this.h1Only) return false;
     this.closed = true;
     this.toH2 = true;
     this.draining = true;

@@ -130,9 +130,12 @@ export class HttpBackend {
   readonly reuseMode: ReuseMode;
   /**
    * `option prefer-last-server`: a request goes to the server of an idle connection its client
-   * connection owns (HAProxy 2.6: with `http-reuse never`, the only one where it owns any) when that server has room.
+   * connection owns (HAProxy 2.6: with `http-reuse never`, the only one where it owns any), even when full (it waits
+   * in that server's queue), within `max-keep-alive-queue`.
    */
   readonly preferLastServer: boolean;
+  /** `max-keep-alive-queue` as ownedServer() takes it: undefined for no limit (-1, the default). */
+  readonly maxKaQueue: number | undefined;
   /** `compression` lines of the backend (compression.ts); undefined without: its exchanges check nothing. */
   readonly compression: ProxyCompression | undefined;
   /** `option http-buffer-request` of the backend; undefined without. */
@@ -169,6 +172,9 @@ export class HttpBackend {
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
     this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;
+    const kaQueue = config.maxKeepAliveQueue ?? -1;
+    // HAProxy stores n + 1 in an int: -1 is 0 (no limit), and a value below -1 leaves no queue at all.
+    this.maxKaQueue = kaQueue === -1 ? undefined : Math.max(0, kaQueue);
     this.compression = compileCompression(config, global);
     this.bufferRequest = bufferRequestOf(config);
     this.responseInspection = compileHttpResponseInspection(config);
@@ -182,6 +188,7 @@ export class HttpBackend {
     let pool = this.pools.get(server);
     if (!pool) {
       this.pools.set(server, (pool = new ServerPool(server, this.serverTls.get(server.name))));
+      pool.keepAlive = this.runtime.serverKeepAlive;
       const h2 = this.h2Servers?.get(server.name);
       if (h2) pool.mux = serverMux(pool, h2);
     }
@@ -271,6 +278,8 @@ export class HttpFrontend implements Frontend {
   readonly serverClose: boolean;
   /** `option httpclose`: one request per client connection too. */
   readonly closeClient: boolean;
+  /** `option disable-h2-upgrade`: a plain HTTP/1 connection that starts with HTTP/2's preface is answered 400, not switched to HTTP/2. */
+  readonly noH2Upgrade: boolean;
   readonly connections = new Set<FrontendConnection>();
   /** proc.* variables, shared by every frontend of the configuration (set by the engine: runtime/proc-vars.ts). */
   procVars: VarMap = new Map();
@@ -340,6 +349,7 @@ export class HttpFrontend implements Frontend {
     this.timeouts = { client: t.client ?? 0, httpRequest: t['http-request'] ?? 0, httpKeepAlive: t['http-keep-alive'] ?? 0 };
     this.closeClient = config.options['httpclose']?.enabled ?? false;
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || this.closeClient;
+    this.noH2Upgrade = config.options['disable-h2-upgrade']?.enabled ?? false;
     this.errorfiles = loadErrorFiles(config);
     this.connectionRules = compileConnectionRules(config);
     this.sessionRules = compileSessionRules(config);
@@ -523,7 +533,12 @@ export class HttpFrontend implements Frontend {
     const h2 = proto === undefined ? (socket as tls.TLSSocket).alpnProtocol === 'h2' : proto === 'h2';
     const sessionVars = this.sessionRules && new Map<string, Sample>();
     if (sessionVars && !this.admitsSession(socket, sessionVars)) return;
-    if (!h2) return this.connectionOpened(new ClientConnection(socket, this, sessionVars));
+    if (!h2) {
+      const connection = new ClientConnection(socket, this, sessionVars);
+      // Set before its first read (the parser reads from the socket's handle later, asynchronously).
+      if (proto === 'h1') connection.h1Only = true;
+      return this.connectionOpened(connection);
+    }
     const connection = new H2Connection(socket, this, sessionVars);
     h2ConnectionAccepted(connection, handshakeTime(socket, connection.acceptedAt));
     this.connectionOpened(connection);

@@ -14,6 +14,7 @@
  * anyone (a new one with `always`, or once a stream ended on it while others went on). A session
  * is connected (and shared) once the server's SETTINGS came.
  */
+import { keepAliveOnceConnected } from '../runtime/tcp-keepalive.ts';
 import { keepSessions, sessionToOffer } from '../runtime/tls-sessions.ts';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -160,6 +161,7 @@ class H2Mux implements ServerMux {
     const socket = pool.tls
       ? tls.connect({ host: server.host, port: server.port, path: server.path, ...pool.tls.base, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}), ...sessionToOffer(server, sni) }).setNoDelay(true)
       : net.connect({ host: server.host, port: server.port, path: server.path, noDelay: true });
+    if (pool.keepAlive !== undefined) keepAliveOnceConnected(socket, pool.keepAlive);
     if (pool.tls) keepSessions(server, socket as tls.TLSSocket, sni);
     pool.tls?.sslConns?.take(socket);
     const ready = pool.tls ? 'secureConnect' : 'connect';

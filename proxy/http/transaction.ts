@@ -705,10 +705,10 @@ export class HttpTransaction implements ServerSession {
     if (backend.stick && !avoid) this.stickRequest = backend.stick.onRequest(this.sampleContext(), (ruled ?? cookieServer) !== undefined, this.forcePersist);
     const stuck = avoid ? undefined : this.stickRequest?.server;
     // A client connection a server authenticated (NTLM) goes back to that server (HAProxy's SESS_FL_PREFER_LAST);
-    // with `option prefer-last-server`, to the server of a connection it owns if that one has room.
+    // with `option prefer-last-server`, to the server of a connection it owns, waiting for it within `max-keep-alive-queue`.
     const session = this.client.reuse;
     const forced = ruled ?? cookieServer ?? stuck ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
-      ? ownedServer(session, backend.runtime.servers, !session.preferLast) : undefined);
+      ? ownedServer(session, backend.runtime.servers, session.preferLast ? undefined : backend.maxKaQueue) : undefined);
     this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result, queued) => {
       this.cancelWait = undefined;
       if (queued) this.queued = queued;

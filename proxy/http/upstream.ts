@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import tls from 'node:tls';
 import type { ServerTls } from '../tls/server-tls.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
+import { keepAliveOnceConnected } from '../runtime/tcp-keepalive.ts';
 import { holdWrites, releaseWrites } from '../runtime/write-batch.ts';
 import { keepSessions, sessionToOffer } from '../runtime/tls-sessions.ts';
 import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
@@ -650,6 +651,9 @@ export class ServerPool implements ServerConnectionGauges {
   /** HTTP/2 to this server (`proto h2`, `alpn`: h2-upstream.ts), undefined for HTTP/1.1 servers. */
   mux: ServerMux | undefined = undefined;
 
+  /** `option srvtcpka`: the connections' keep-alive idle time in ms (0: the system's); undefined: off. */
+  keepAlive: number | undefined = undefined;
+
   /** @param tls how to speak TLS to this server (`server … ssl`), undefined for plain TCP. */
   constructor(readonly server: RuntimeServer, readonly tls?: ServerTls) {
     server.connections = this;
@@ -799,14 +803,14 @@ function parkOwned(conn: UpstreamConnection, idleTimeout: number): boolean {
 
 /**
  * The server of an idle connection the session owns, among `servers` and usable (HAProxy 2.6's
- * assign_server with SESS_FL_PREFER_LAST or `option prefer-last-server`; the latter, `withRoom`,
- * only while the server is below its maxconn with nobody queued).
+ * assign_server with SESS_FL_PREFER_LAST or `option prefer-last-server`; the latter, with
+ * `maxQueue` (max-keep-alive-queue), only while the server has room or fewer wait in its queue).
  */
-export function ownedServer(session: ReuseSession, servers: readonly RuntimeServer[], withRoom: boolean): RuntimeServer | undefined {
+export function ownedServer(session: ReuseSession, servers: readonly RuntimeServer[], maxQueue: number | undefined): RuntimeServer | undefined {
   for (const conn of session.ownedIdle ?? []) {
     const server = conn.server;
     if (conn.dead || !server.usable || !servers.includes(server)) continue;
-    if (withRoom && (server.full || server.queue.length > 0)) continue;
+    if (maxQueue !== undefined && server.full && server.queue.length >= maxQueue) continue;
     return server;
   }
   return undefined;
@@ -870,9 +874,10 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   // Plain TCP reads into reused buffers (UpstreamReads); TLS sockets are consumed by llhttp.
   const reads = pool.tls ? undefined : new UpstreamReads();
   let socket: net.Socket;
+  let rawSocket: net.Socket | undefined;
   if (proxyHeader) {
     // `send-proxy`: the header is the connection's first bytes, before a TLS ClientHello.
-    const raw = net.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
+    const raw = rawSocket = net.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
     raw.write(proxyHeader);
     socket = pool.tls ? tls.connect({ socket: raw, ...pool.tls.base, ...serverAlpn(server), ...(sni ? { servername: sni } : {}), ...sessionToOffer(server, sni) }) : raw;
   } else {
@@ -881,6 +886,8 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
       ? tls.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, ...pool.tls.base, ...serverAlpn(server), ...(sni ? { servername: sni } : {}), ...sessionToOffer(server, sni) } as tls.ConnectionOptions).setNoDelay(true)
       : net.connect({ host, port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, onread: reads!.onread });
   }
+  // `option srvtcpka`: on the TCP socket (under TLS, the raw one when there is one).
+  if (pool.keepAlive !== undefined) keepAliveOnceConnected(rawSocket ?? socket, pool.keepAlive);
   if (pool.tls) keepSessions(server, socket as tls.TLSSocket, sni);
   pool.tls?.sslConns?.take(socket);
   const ready = pool.tls ? 'secureConnect' : 'connect';

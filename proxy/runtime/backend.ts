@@ -12,6 +12,7 @@ import { trackerUsable } from './track.ts';
 import { RuntimeServer } from './server.ts';
 import type { ServerAdmin, SlotWaiter, DnsAdminCause } from './server.ts';
 import { ConnectRetryPlan } from './retry.ts';
+import { tcpKeepAlive } from '../config/kw-tcpka.ts';
 import type { RetryContext } from './retry.ts';
 import { StatCounters, slotTaken, queued, sessionStarted, balancerPicked } from './counters.ts';
 import { dynamicCookie } from './dynamic-cookie.ts';
@@ -73,6 +74,8 @@ export class RuntimeBackend {
   private readonly persist: boolean;
   /** ms */
   readonly queueTimeout: number;
+  /** `option srvtcpka` (or `tcpka`): keep-alive idle time of server connections in ms (0: the system's); undefined: off. */
+  readonly serverKeepAlive: number | undefined;
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
   stats = new StatCounters();
   /** `cookie … dynamic`, or the runtime API's `enable/disable dynamic-cookie backend` (HAProxy's PR_CK_DYNAMIC). */
@@ -110,8 +113,10 @@ export class RuntimeBackend {
       balance: config.balance,
       hashType: config.hashType,
       allBackups: config.options['allbackups']?.enabled ?? false,
+      hashBalanceFactor: config.hashBalanceFactor,
     });
     this.retryPlan = new ConnectRetryPlan(config);
+    this.serverKeepAlive = tcpKeepAlive(config, 'server');
     this.retries = this.retryPlan.retries;
     this.redispatch = this.retryPlan.redispatch;
     this.persist = config.options['persist']?.enabled ?? false;

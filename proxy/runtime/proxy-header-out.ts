@@ -24,12 +24,15 @@ export function compileProxyHeader(options: ServerOptions): ProxyHeaderMaker | u
 /**
  * The header of a health check (`check-send-proxy`, or the server's own when checks go to its
  * address): v1 describes the check's own connection, v2 is a LOCAL command (HAProxy 2.6 without
- * `pp2-never-send-local`) with the CRC32C TLV when asked.
+ * `pp2-never-send-local`; with it, a PROXY command with the check connection's addresses) with
+ * the CRC32C TLV when asked.
  */
-export function checkProxyHeader(options: ServerOptions, own: { src?: string; srcPort?: number; dst?: string; dstPort?: number }): Buffer {
-  if (options.sendProxyV2) return proxyHeaderV2(undefined, { crc32c: options.proxyV2Options?.includes('crc32c') });
+export function checkProxyHeader(options: ServerOptions, own: { src?: string; srcPort?: number; dst?: string; dstPort?: number }, neverSendLocal = false): Buffer {
   const complete = own.src && own.dst && own.srcPort !== undefined && own.dstPort !== undefined;
-  return proxyLineV1(complete ? { src: own.src!, srcPort: own.srcPort!, dst: own.dst!, dstPort: own.dstPort! } : undefined);
+  const endpoints = complete ? { src: own.src!, srcPort: own.srcPort!, dst: own.dst!, dstPort: own.dstPort! } : undefined;
+  // make_proxy_line_v2: LOCAL for a connection HAProxy made itself, unless `pp2-never-send-local`.
+  if (options.sendProxyV2) return proxyHeaderV2(neverSendLocal ? endpoints : undefined, { crc32c: options.proxyV2Options?.includes('crc32c') });
+  return proxyLineV1(endpoints);
 }
 
 function endpointsOf(conn: ConnectionInfo): { src: string; srcPort: number; dst: string; dstPort: number } | undefined {

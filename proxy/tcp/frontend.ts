@@ -17,6 +17,7 @@
  * handshake is: %Tc and `timeout connect` include it, and a failed one is a failed connection.
  */
 import { compileRdpPersistence, type RdpPersistence } from './rdp-persist.ts';
+import { keepAliveOnceConnected } from '../runtime/tcp-keepalive.ts';
 import { compilePersistRules, type PersistVerdict } from '../runtime/persist-rules.ts';
 import net from 'node:net';
 import { backendConnInfo, readsServerConnection } from '../runtime/backend-conn.ts';
@@ -480,6 +481,7 @@ export class TcpFrontend implements Frontend {
       const target = server.target(record.client);
       if (target !== server) record.serverTarget = target;
       upstream = net.connect({ host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true, onread: reused.onread });
+      if (backend.serverKeepAlive !== undefined) keepAliveOnceConnected(upstream, backend.serverKeepAlive);
       // `send-proxy`: the client's addresses go first, before anything relayed.
       if (server.proxyHeader) upstream.write(this.proxyHeaderOf(record, server.proxyHeader));
       reads = reused;
@@ -566,12 +568,14 @@ export class TcpFrontend implements Frontend {
     if (target !== server) record.serverTarget = target;
     if (server.proxyHeader) {
       const raw = net.connect({ host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true });
+      if (record.backend!.serverKeepAlive !== undefined) keepAliveOnceConnected(raw, record.backend!.serverKeepAlive);
       raw.write(this.proxyHeaderOf(record, server.proxyHeader));
       socket = tls.connect({ ...options, socket: raw });
     } else {
       // tls.connect hands localAddress/localPort to the socket it opens (its typings omit them).
       socket = tls.connect({ ...options, host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort } as tls.ConnectionOptions);
       socket.setNoDelay(true);
+      if (record.backend!.serverKeepAlive !== undefined) keepAliveOnceConnected(socket, record.backend!.serverKeepAlive);
     }
     secure.sslConns?.take(socket);
     keepSessions(server, socket, sni);

@@ -99,6 +99,26 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "httpclient.resolvers.id",
+   "summary": "The resolvers section of HAProxy's internal HTTP client; Loadstar has none (the section must exist, as HAProxy checks).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "httpclient.resolvers.prefer",
+   "summary": "The address family HAProxy's internal HTTP client prefers; Loadstar has no such client.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "httpclient.ssl.ca-file",
+   "summary": "The CA file HAProxy's internal HTTP client verifies servers with; Loadstar has no such client (the file must open unless `httpclient.ssl.verify none`, as HAProxy checks).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "httpclient.ssl.verify",
+   "summary": "Whether HAProxy's internal HTTP client verifies servers; Loadstar has no such client.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "insecure-fork-wanted",
    "summary": "Declares that the process may start commands (`option external-check`); without it `option external-check` gets HAProxy's warning (Loadstar starts the command either way).",
    "status": "supported"
@@ -179,6 +199,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "maxzlibmem",
+   "summary": "HAProxy's cap on the memory of its compression contexts; Loadstar compresses with Node's zlib, which has no such pool.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "mworker-max-reloads",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -247,6 +272,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "pidfile",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "pp2-never-send-local",
+   "summary": "Health checks that send a PROXY protocol v2 header (`check-send-proxy`, or a `send-proxy-v2` server checked on its own address) send a PROXY command with the check connection's own addresses instead of a LOCAL command, as HAProxy 2.6 does with it.",
+   "status": "supported"
   },
   {
    "name": "presetenv",
@@ -431,6 +461,26 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "bind-process",
+   "summary": "Process placement; HAProxy 2.6 runs one process and ignores it too (deprecated, removed in 2.7).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "clitcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "clitcpka-idle",
+   "summary": "With `option clitcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on client connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "clitcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "compression",
    "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
    "status": "supported"
@@ -511,6 +561,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "hash-balance-factor",
+   "summary": "Consistent hashing with bounded loads (`hash-type consistent`, and `balance random`): a server is skipped, for the next one on the ring, while its connections would exceed `<factor>`% of the average load (weighted); 0 (the default) turns it off, otherwise more than 100.",
+   "status": "supported"
+  },
+  {
    "name": "hash-type",
    "summary": "How hash-based algorithms map keys to servers: map-based or consistent, with hash function and avalanche.",
    "status": "supported"
@@ -551,6 +606,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "max-keep-alive-queue",
+   "summary": "With `option prefer-last-server`: a request goes back to the server of the connection its client connection owns even when that server is full (it waits in its queue) while fewer than `<n>` requests wait there; at `<n>` the balancer picks a server instead. -1 (the default): no limit; 0: only while the server has room.",
+   "status": "supported"
+  },
+  {
    "name": "maxconn",
    "summary": "Maximum concurrent connections accepted by the frontend.",
    "status": "supported"
@@ -582,13 +642,18 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option clitcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on client connections, HTTP and TCP, with `clitcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option contstats",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option disable-h2-upgrade",
+   "summary": "A plain HTTP/1 connection that starts with HTTP/2's connection preface (`PRI * HTTP/2.0`) is answered 400 Bad request, as HAProxy 2.6 answers it, instead of going on as HTTP/2 (h2c by prior knowledge). `proto h2` on a bind still speaks HTTP/2 from the start.",
+   "status": "supported"
   },
   {
    "name": "option dontlog-normal",
@@ -732,7 +797,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option prefer-last-server",
-   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
+   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), waiting in its queue when it is full, as HAProxy 2.6 does (`max-keep-alive-queue` limits that wait).",
    "status": "supported"
   },
   {
@@ -772,8 +837,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option srvtcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on server connections, HTTP and TCP (not health checks), with `srvtcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option ssl-hello-chk",
@@ -797,8 +862,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option tcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Both `option clitcpka` and `option srvtcpka` (the sides the section has).",
+   "status": "supported"
   },
   {
    "name": "option tcplog",
@@ -834,6 +899,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "source",
    "summary": "Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).",
    "status": "supported"
+  },
+  {
+   "name": "srvtcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "srvtcpka-idle",
+   "summary": "With `option srvtcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on server connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "srvtcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "stats auth",
@@ -974,8 +1054,13 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, `generate-certificates` with `ca-sign-file` (a client naming a host no certificate matches gets one made for it: the CA's subject plus CN and DNS SAN of the name, over the default certificate's key, signed SHA-256 by the CA, valid from a day ago for a year, as HAProxy 2.6 makes it; kept in an LRU of `tune.ssl.ssl-ctx-cache-size` names; `ca-sign-pass` is accepted and unused, as by HAProxy 2.6, so the CA key must be unencrypted), client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy` (a PROXY protocol v1 or v2 header must come first, before TLS too, complete in the first read as HAProxy 2.6 wants it; its addresses become the connection's for src/dst, logs, stick tables, balance source and X-Forwarded-For; fc_rcvd_proxy, fc_pp_authority, fc_pp_unique_id; a bad one is logged as HAProxy logs it and the connection reset), `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, `generate-certificates` with `ca-sign-file` (a client naming a host no certificate matches gets one made for it: the CA's subject plus CN and DNS SAN of the name, over the default certificate's key, signed SHA-256 by the CA, valid from a day ago for a year, as HAProxy 2.6 makes it; kept in an LRU of `tune.ssl.ssl-ctx-cache-size` names; `ca-sign-pass` is accepted and unused, as by HAProxy 2.6, so the CA key must be unencrypted), client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy` (a PROXY protocol v1 or v2 header must come first, before TLS too, complete in the first read as HAProxy 2.6 wants it; its addresses become the connection's for src/dst, logs, stick tables, balance source and X-Forwarded-For; fc_rcvd_proxy, fc_pp_authority, fc_pp_unique_id; a bad one is logged as HAProxy logs it and the connection reset), `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1` (HTTP/1 only: a connection starting with HTTP/2's preface is answered 400, as with `option disable-h2-upgrade`).",
    "status": "supported"
+  },
+  {
+   "name": "bind-process",
+   "summary": "Process placement; HAProxy 2.6 runs one process and ignores it too (deprecated, removed in 2.7).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "capture cookie",
@@ -991,6 +1076,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "capture response header",
    "summary": "Captures a response header into the logs (`len N` characters).",
    "status": "supported"
+  },
+  {
+   "name": "clitcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "clitcpka-idle",
+   "summary": "With `option clitcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on client connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "clitcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "compression",
@@ -1134,13 +1234,18 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option clitcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on client connections, HTTP and TCP, with `clitcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option contstats",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option disable-h2-upgrade",
+   "summary": "A plain HTTP/1 connection that starts with HTTP/2's connection preface (`PRI * HTTP/2.0`) is answered 400 Bad request, as HAProxy 2.6 answers it, instead of going on as HTTP/2 (h2c by prior knowledge). `proto h2` on a bind still speaks HTTP/2 from the start.",
+   "status": "supported"
   },
   {
    "name": "option dontlog-normal",
@@ -1264,8 +1369,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option tcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Both `option clitcpka` and `option srvtcpka` (the sides the section has).",
+   "status": "supported"
   },
   {
    "name": "option tcplog",
@@ -1430,6 +1535,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "bind-process",
+   "summary": "Process placement; HAProxy 2.6 runs one process and ignores it too (deprecated, removed in 2.7).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "compression",
    "summary": "`compression algo gzip deflate`, `compression type text/html …`, `compression offload`: responses compressed as HAProxy 2.6 does (zlib, level `tune.comp.maxlevel`, default 1).",
    "status": "supported"
@@ -1520,6 +1630,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "hash-balance-factor",
+   "summary": "Consistent hashing with bounded loads (`hash-type consistent`, and `balance random`): a server is skipped, for the next one on the ring, while its connections would exceed `<factor>`% of the average load (weighted); 0 (the default) turns it off, otherwise more than 100.",
+   "status": "supported"
+  },
+  {
    "name": "hash-type",
    "summary": "How hash-based algorithms map keys to servers: map-based or consistent, with hash function and avalanche.",
    "status": "supported"
@@ -1577,6 +1692,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "log-tag",
    "summary": "The program name this proxy's syslog lines carry (default: the global `log-tag`, else `haproxy`).",
+   "status": "supported"
+  },
+  {
+   "name": "max-keep-alive-queue",
+   "summary": "With `option prefer-last-server`: a request goes back to the server of the connection its client connection owns even when that server is full (it waits in its queue) while fewer than `<n>` requests wait there; at `<n>` the balancer picks a server instead. -1 (the default): no limit; 0: only while the server has room.",
    "status": "supported"
   },
   {
@@ -1701,7 +1821,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option prefer-last-server",
-   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
+   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), waiting in its queue when it is full, as HAProxy 2.6 does (`max-keep-alive-queue` limits that wait).",
    "status": "supported"
   },
   {
@@ -1736,8 +1856,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option srvtcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on server connections, HTTP and TCP (not health checks), with `srvtcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option ssl-hello-chk",
@@ -1756,8 +1876,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option tcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Both `option clitcpka` and `option srvtcpka` (the sides the section has).",
+   "status": "supported"
   },
   {
    "name": "option tcplog",
@@ -1803,6 +1923,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "source",
    "summary": "Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).",
    "status": "supported"
+  },
+  {
+   "name": "srvtcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "srvtcpka-idle",
+   "summary": "With `option srvtcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on server connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "srvtcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "stats admin",
@@ -1988,8 +2123,13 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "bind",
-   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, `generate-certificates` with `ca-sign-file` (a client naming a host no certificate matches gets one made for it: the CA's subject plus CN and DNS SAN of the name, over the default certificate's key, signed SHA-256 by the CA, valid from a day ago for a year, as HAProxy 2.6 makes it; kept in an LRU of `tune.ssl.ssl-ctx-cache-size` names; `ca-sign-pass` is accepted and unused, as by HAProxy 2.6, so the CA key must be unencrypted), client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy` (a PROXY protocol v1 or v2 header must come first, before TLS too, complete in the first read as HAProxy 2.6 wants it; its addresses become the connection's for src/dst, logs, stick tables, balance source and X-Forwarded-For; fc_rcvd_proxy, fc_pp_authority, fc_pp_unique_id; a bad one is logged as HAProxy logs it and the connection reset), `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1`.",
+   "summary": "Listening address(es) and options: `ssl crt`, `crt-list`, `alpn`, `name`, `ssl-min-ver`/`ssl-max-ver`, `force-tlsv1x`, `strict-sni`, `generate-certificates` with `ca-sign-file` (a client naming a host no certificate matches gets one made for it: the CA's subject plus CN and DNS SAN of the name, over the default certificate's key, signed SHA-256 by the CA, valid from a day ago for a year, as HAProxy 2.6 makes it; kept in an LRU of `tune.ssl.ssl-ctx-cache-size` names; `ca-sign-pass` is accepted and unused, as by HAProxy 2.6, so the CA key must be unencrypted), client certificates (`verify none|optional|required`, `ca-file`, `ca-verify-file`, `crl-file`, `ca-ignore-err`, `crt-ignore-err`; a certificate failing verification closes the connection after the handshake where HAProxy sends an alert), `accept-proxy` (a PROXY protocol v1 or v2 header must come first, before TLS too, complete in the first read as HAProxy 2.6 wants it; its addresses become the connection's for src/dst, logs, stick tables, balance source and X-Forwarded-For; fc_rcvd_proxy, fc_pp_authority, fc_pp_unique_id; a bad one is logged as HAProxy logs it and the connection reset), `v4v6`, `proto h2` (HTTP/2 whatever ALPN says; in cleartext, h2c by prior knowledge) or `proto h1` (HTTP/1 only: a connection starting with HTTP/2's preface is answered 400, as with `option disable-h2-upgrade`).",
    "status": "supported"
+  },
+  {
+   "name": "bind-process",
+   "summary": "Process placement; HAProxy 2.6 runs one process and ignores it too (deprecated, removed in 2.7).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "capture cookie",
@@ -2005,6 +2145,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "capture response header",
    "summary": "Captures a response header into the logs (`len N` characters).",
    "status": "supported"
+  },
+  {
+   "name": "clitcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "clitcpka-idle",
+   "summary": "With `option clitcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on client connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "clitcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "compression",
@@ -2112,6 +2267,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "hash-balance-factor",
+   "summary": "Consistent hashing with bounded loads (`hash-type consistent`, and `balance random`): a server is skipped, for the next one on the ring, while its connections would exceed `<factor>`% of the average load (weighted); 0 (the default) turns it off, otherwise more than 100.",
+   "status": "supported"
+  },
+  {
    "name": "hash-type",
    "summary": "How hash-based algorithms map keys to servers: map-based or consistent, with hash function and avalanche.",
    "status": "supported"
@@ -2177,6 +2337,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "max-keep-alive-queue",
+   "summary": "With `option prefer-last-server`: a request goes back to the server of the connection its client connection owns even when that server is full (it waits in its queue) while fewer than `<n>` requests wait there; at `<n>` the balancer picks a server instead. -1 (the default): no limit; 0: only while the server has room.",
+   "status": "supported"
+  },
+  {
    "name": "maxconn",
    "summary": "Maximum concurrent connections accepted by the frontend.",
    "status": "supported"
@@ -2213,13 +2378,18 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option clitcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on client connections, HTTP and TCP, with `clitcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option contstats",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "option disable-h2-upgrade",
+   "summary": "A plain HTTP/1 connection that starts with HTTP/2's connection preface (`PRI * HTTP/2.0`) is answered 400 Bad request, as HAProxy 2.6 answers it, instead of going on as HTTP/2 (h2c by prior knowledge). `proto h2` on a bind still speaks HTTP/2 from the start.",
+   "status": "supported"
   },
   {
    "name": "option dontlog-normal",
@@ -2363,7 +2533,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option prefer-last-server",
-   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), when that server has room.",
+   "summary": "Sends a request to the server of a connection its client connection owns (http-reuse never), waiting in its queue when it is full, as HAProxy 2.6 does (`max-keep-alive-queue` limits that wait).",
    "status": "supported"
   },
   {
@@ -2403,8 +2573,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option srvtcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "TCP keep-alive (SO_KEEPALIVE) on server connections, HTTP and TCP (not health checks), with `srvtcpka-idle` as the idle time before the first probe.",
+   "status": "supported"
   },
   {
    "name": "option ssl-hello-chk",
@@ -2428,8 +2598,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "option tcpka",
-   "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Both `option clitcpka` and `option srvtcpka` (the sides the section has).",
+   "status": "supported"
   },
   {
    "name": "option tcplog",
@@ -2480,6 +2650,21 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "source",
    "summary": "Local address (`<addr>[:<port>]`) connections and health checks to the servers are bound to, unless a server has its own `source`. `usesrc` and `interface` are refused (they need root).",
    "status": "supported"
+  },
+  {
+   "name": "srvtcpka-cnt",
+   "summary": "The number of unanswered TCP keep-alive probes before the connection is dropped (TCP_KEEPCNT): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_probes).",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "srvtcpka-idle",
+   "summary": "With `option srvtcpka` (or `tcpka`): the idle time before the first TCP keep-alive probe on server connections (TCP_KEEPIDLE; a bare number is seconds). Unset: the system's (net.ipv4.tcp_keepalive_time).",
+   "status": "supported"
+  },
+  {
+   "name": "srvtcpka-intvl",
+   "summary": "The interval between TCP keep-alive probes (TCP_KEEPINTVL): Node.js cannot set it, the system's applies (net.ipv4.tcp_keepalive_intvl).",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "stats admin",

@@ -7,6 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HashType } from '../../../proxy/config/model.ts';
 import { hold, picks, pool, setUsable, setWeight } from './pool.ts';
+import { findBackend, parseConfig } from '../../../proxy/config/index.ts';
+import type { BalancingProxy } from '../../../proxy/config/model.ts';
+import { RuntimeBackend } from '../../../proxy/runtime/backend.ts';
 
 const CONSISTENT: HashType = { method: 'consistent', avalanche: false };
 const KEYS = Array.from({ length: 1000 }, (_, i) => `/objects/${i}/${(i * 7919) % 1000}.bin`);
@@ -75,4 +78,23 @@ test('the round-robin fallback walks the ring and skips full servers', () => {
   assert.deepEqual([...seen].sort(), ['a', 'b', 'c']);
   s.b!.served = 1;
   assert.ok(!picks(b, 60, { uri: '/' }).includes('b'));
+});
+
+test('hash-balance-factor in defaults reaches the backend\'s balancer', () => {
+  const text = (line: string) => `defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n    balance uri\n    hash-type consistent\n${line}backend t\n    server a 127.0.0.1:81\n    server b 127.0.0.1:82\n    server c 127.0.0.1:83\n`;
+  const spread = (line: string): number => {
+    const r = parseConfig([{ name: 'b.cfg', text: text(line) }]);
+    assert.ok(r.ok);
+    const backend = new RuntimeBackend(findBackend(r.config, 't') as BalancingProxy);
+    const used = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const srv = backend.balancer.pick({ uri: '/hot' })!;
+      srv.served++;
+      backend.balancer.taken(srv);
+      used.add(srv.name);
+    }
+    return used.size;
+  };
+  assert.equal(spread(''), 1);
+  assert.equal(spread('    hash-balance-factor 125\n'), 3);
 });

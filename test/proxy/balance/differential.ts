@@ -166,6 +166,7 @@ export function onLoadstar(s: Scenario): string[] {
     balance: proxy.balance ?? { algorithm: 'roundrobin', loc: proxy.section.loc },
     hashType: proxy.hashType,
     allBackups: proxy.options.allbackups?.enabled === true,
+    hashBalanceFactor: proxy.hashBalanceFactor,
   });
   const held = new Map<string, LbServer>();
   const out: string[] = [];

@@ -28,6 +28,7 @@ const withHeader = (n: number, name: string, f: (i: number) => string): Step[] =
 const fromClients = (n: number): Step[] => Array.from({ length: n }, (_, i) => ({ get: '/', from: `127.0.${i % 3}.${(i * 37) % 250 + 1}` }));
 const uris = (n: number): Step[] => gets(n, (i) => `/dir${i % 5}/sub${i}/file${i * 7}.html?q=${i}&id=${i % 4}`);
 const holds = (n: number, prefix: string): Step[] => Array.from({ length: n }, (_, i) => ({ hold: `${prefix}${i}` }));
+const holdsOf = (n: number, prefix: string, path: string): Step[] => Array.from({ length: n }, (_, i) => ({ hold: `${prefix}${i}`, path }));
 
 export const roundrobin: Recorded[] = [
   { name: 'roundrobin with weights 1, 2, 3', expected: 's3 s2 s3 s1 s3 s2 s3 s2 s3 s1 s3 s2 s3 s2 s3 s1 s3 s2 s3 s2 s3 s1 s3 s2', lines: ['balance roundrobin'], servers: W123, steps: [{ get: '/', times: 24 }] },
@@ -147,6 +148,10 @@ export const uri: Recorded[] = [
     steps: gets(12, (i) => `/k${i}`) },
   { name: 'uri with consistent hashing redispatches to the next ring point', expected: 's1 s3 s3 s3 s3 s1 s3 s3 s3 s3 s1 s3', lines: ['balance uri', 'hash-type consistent', ...REDISPATCH], servers: ['s1', 's2 dead', 's3'],
     steps: gets(12, (i) => `/k${i}`) },
+  // hash-balance-factor 150: a server whose connections would pass 150% of its weighted share is skipped for the next
+  // point on the ring (chash_server_is_eligible); without it every /hot request would go to s4.
+  { name: 'uri with consistent hashing and hash-balance-factor', expected: 's4 s1 s2 s4 s2 s2 s2 s2 s2 s1 s4 s4 s4 s4 s4 s1 s2 s2', lines: ['balance uri', 'hash-type consistent', 'hash-balance-factor 150'], servers: ['s1', 's2 weight 2', 's3', 's4'],
+    steps: [...holdsOf(6, 'a', '/hot'), ...holdsOf(4, 'b', '/warm/1'), { get: '/hot', times: 3 }, { release: 'a0' }, { release: 'a1' }, { release: 'a2' }, ...holdsOf(3, 'c', '/hot'), { get: '/warm/1', times: 2 }] },
 ];
 
 export const urlParam: Recorded[] = [

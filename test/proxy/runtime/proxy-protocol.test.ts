@@ -653,3 +653,47 @@ frontend f
   waiting.destroy();
   assert.equal(wasClosed, true);
 });
+
+/** A v2 health check's header under `pp2-never-send-local`: a PROXY command with the check connection's addresses. */
+async function runNeverLocal(origin: { port: number; seen: Buffer[] }): Promise<void> {
+  await waitFor('a v2 health check', () => origin.seen.length > 0);
+  const h = origin.seen[0]!;
+  // PROXY over TCP/IPv4, 12 bytes of addresses and the 7 of the CRC32C TLV.
+  assert.equal(h.subarray(0, 16).toString('hex'), `${V2_SIG}21110013`);
+  assert.equal(h.subarray(16, 24).toString('hex'), '7f0000017f000001');
+  assert.ok(h.readUInt16BE(24) > 0);
+  assert.equal(h.readUInt16BE(26), origin.port);
+  assert.equal(h.subarray(28, 31).toString('hex'), '030004');
+  assert.equal(h.length, 35);
+}
+
+const neverLocalConfig = (port: number, origin: number, v1Origin: number): string => checksConfig(port, origin, v1Origin).replace('global\n', 'global\n    pp2-never-send-local\n');
+
+test('with pp2-never-send-local, v2 health checks send a PROXY command with their own addresses', async () => {
+  const origin = await recordingOrigin();
+  const v1Origin = await recordingOrigin();
+  const port = await freePort();
+  const engine = await startEngine(neverLocalConfig(port, origin.port, v1Origin.port));
+  try {
+    await runNeverLocal(origin);
+  } finally {
+    await engine.stop();
+    await origin.close();
+    await v1Origin.close();
+  }
+});
+
+test('haproxy health checks with pp2-never-send-local send the same header', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const origin = await recordingOrigin();
+  const v1Origin = await recordingOrigin();
+  const port = await freePort();
+  const haproxy = await startHaproxy(neverLocalConfig(port, origin.port, v1Origin.port), port);
+  try {
+    await runNeverLocal(origin);
+  } finally {
+    await haproxy.stop();
+    await origin.close();
+    await v1Origin.close();
+  }
+});
