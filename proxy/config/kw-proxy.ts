@@ -371,6 +371,28 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'load-server-state-from-file',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: "`global`, `local` or `none` (the default): where this backend's servers take their saved state from when Loadstar starts a configuration — the global `server-state-file`, the backend's `server-state-file-name`, or nowhere. The file is a `show servers state` dump (HAProxy's or Loadstar's); lines are matched by backend and server name, and each applies its admin state (maint, drain: unless the configuration's `disabled` changed), its weight (when the configured weight is unchanged), a checked server's operational state (a stopped one starts DOWN), the time of the last change and the port, as HAProxy 2.6 does at start. Not applied yet: the check's status, `disable health`/`disable agent`, a host-name server's last address (init-addr `last`), FQDNs and SRV records. A reload keeps the running state instead.",
+    parse(ctx) {
+      const mode = ctx.args[0] ?? '';
+      if (mode !== 'global' && mode !== 'local' && mode !== 'none') return ctx.error(`'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '${mode}'`, 0);
+      ctx.proxy.loadServerStateFromFile = mode;
+    },
+  },
+  {
+    name: 'server-state-file-name',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'The file `load-server-state-from-file local` reads (relative to the global `server-state-base`); no argument or `use-backend-name`: the backend\'s name, also the default.',
+    parse(ctx) {
+      if (ctx.args.length > 1) return ctx.error(`'server-state-file-name' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      const name = ctx.args[0];
+      ctx.proxy.serverStateFileName = name === undefined || name === '' || name === 'use-backend-name' ? ctx.proxy.name : name;
+    },
+  },
+  {
     name: 'log-tag',
     sections: 'dflb',
     status: ENGINE,

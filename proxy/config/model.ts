@@ -166,6 +166,10 @@ export interface GlobalSettings {
   sslDefaultServer: { ciphers?: string; ciphersuites?: string; options: string[] };
   /** `crt-base` / `ca-base`: directories relative certificate paths resolve against. */
   crtBase?: string;
+  /** `server-state-base`: the directory relative server-state file names resolve against. */
+  serverStateBase?: string;
+  /** `server-state-file`: the file `load-server-state-from-file global` reads at start (a `show servers state` dump). */
+  serverStateFile?: string;
   /** Where a certificate file's private key may come from besides the file itself (`ssl-load-extra-files`, `ssl-load-extra-del-ext`). */
   certKeyFiles: CertKeyFiles;
   caBase?: string;
@@ -933,6 +937,13 @@ export interface ParsedProxy {
   rateLimitSessions?: number;
   /** `fullconn` for dynamic maxconn (minconn). */
   fullconn?: number;
+  /**
+   * `load-server-state-from-file`: where the servers' saved state comes from at start: the global
+   * `server-state-file`, this backend's own file (`server-state-file-name`), or nowhere (unset: none).
+   */
+  loadServerStateFromFile?: 'global' | 'local' | 'none';
+  /** `server-state-file-name`: the file of `load-server-state-from-file local` (default: the backend's name). Not inherited from defaults. */
+  serverStateFileName?: string;
   /** `source <addr>[:<port>]`: the local address of connections to the servers without a `source` of their own. */
   source?: SourceAddress;
   logs: LogTarget[];
