@@ -443,6 +443,16 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'log-format-sd',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Log-format string of the RFC 5424 structured-data part of the access-log lines sent to `format rfc5424` log targets (e.g. `[exampleSDID@32473 iut="3" path=%{+Q}HP]`), rendered as `log-format` is (spaces merged, `-` for an empty field); unset, `-`. Other formats and the proxy\'s state-change lines carry none.',
+    parse(ctx) {
+      const format = oneFormatArgument(ctx, { mergeSpaces: true });
+      if (format) ctx.proxy.logFormatSd = format;
+    },
+  },
+  {
     name: 'error-log-format',
     sections: 'dfl',
     status: ENGINE,

@@ -952,6 +952,8 @@ export interface ParsedProxy {
   /** `no log` was given. */
   noLog: boolean;
   logFormat?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
+  /** `log-format-sd`: the RFC 5424 structured-data part of this frontend's access-log lines to `format rfc5424` targets (unset: `-`). */
+  logFormatSd?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
   /**
    * `error-log-format`: the line of a connection that failed before its stream (TLS handshake, PROXY
    * header) and of a request refused by the HTTP parser (400, 408); without it those get the

@@ -459,6 +459,8 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
   } else if (spec.name === 'retry-on') {
     // Its parser (proxy.c) checks the capability itself, and refuses.
     ctx.error(`'retry-on' only available in backend or listen section`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+  } else if (spec.name === 'log-format-sd') {
+    ctx.warn(`${kind} '${ctx.proxy.name}' : 'log-format-sd' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
   } else if (spec.name === 'option httplog' || spec.name === 'option httpslog' || spec.name === 'option tcplog') {
     ctx.warn(`${kind} '${ctx.proxy.name}' : '${spec.name}' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
   } else {

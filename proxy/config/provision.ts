@@ -209,6 +209,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   if (!proxy.noLog) proxy.logs = [...parent.logs, ...proxy.logs];
   proxy.logTag ??= parent.logTag;
   proxy.logFormat ??= parent.logFormat;
+  proxy.logFormatSd ??= parent.logFormatSd;
   proxy.errorLogFormat ??= parent.errorLogFormat;
   proxy.uniqueIdFormat ??= parent.uniqueIdFormat;
   proxy.uniqueIdHeader ??= parent.uniqueIdHeader;

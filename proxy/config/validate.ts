@@ -125,7 +125,7 @@ function checkTracks(config: Config, backends: Map<string, Proxy>, diagnostics: 
 /** HTTP-only log variables (%Ta, %Ti, %TR, %hr …) in a tcp proxy's log-format: refused, as HAProxy checks it once the mode is known. */
 function checkLogFormat(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
   if (proxy.kind === 'backend' || mode === 'http') return;
-  for (const [format, keyword] of [[proxy.logFormat, 'log-format'], [proxy.errorLogFormat, 'error-log-format']] as const) {
+  for (const [format, keyword] of [[proxy.logFormat, 'log-format'], [proxy.errorLogFormat, 'error-log-format'], [proxy.logFormatSd, 'log-format-sd']] as const) {
     if (!format) continue;
     const parsed = parseLogFormat(format.text, { mode: 'tcp' });
     if ('error' in parsed) diagnostics.alert(format.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `Proxy '${proxy.name}': failed to parse ${keyword} : ${parsed.error}.`, keyword);

@@ -108,7 +108,8 @@ export class Syslog {
     return this.targets(proxy).length > 0;
   }
 
-  send(proxy: Proxy, level: number, message: string, now = new Date()): void {
+  /** @param sd an access-log line's structured data (`log-format-sd`) for rfc5424 targets; '-' without. */
+  send(proxy: Proxy, level: number, message: string, now = new Date(), sd?: string): void {
     const targets = this.targets(proxy);
     if (targets.length === 0) return;
     const tag = proxy.logTag ?? this.global.logTag ?? 'haproxy';
@@ -118,7 +119,7 @@ export class Syslog {
         this.drops.dropped++;
         continue;
       }
-      const line = this.frame(t, level, tag, message, now);
+      const line = this.frame(t, level, tag, message, now, sd);
       const socket = t.family === 6 ? (this.socket6 ??= this.open('udp6')) : (this.socket4 ??= this.open('udp4'));
       this.pending++;
       socket.send(line, t.port, t.host, this.sent);
@@ -164,11 +165,12 @@ export class Syslog {
   }
 
   /** The datagram: the format's header, the message cut so that the whole line with its newline fits in `len`. */
-  private frame(t: UdpTarget, level: number, tag: string, message: string, now: Date): Buffer {
+  private frame(t: UdpTarget, level: number, tag: string, message: string, now: Date, sd?: string): Buffer {
     const pri = t.facility * 8 + level;
     let header: string;
     switch (t.format) {
-      case 'rfc5424': header = `<${pri}>1 ${isoTime(now)} ${this.hostname ?? '-'} ${tag} ${this.pid} - - `; break;
+      // The structured data without its trailing spaces, '-' when nothing is left (HAProxy's __send_log).
+      case 'rfc5424': header = `<${pri}>1 ${isoTime(now)} ${this.hostname ?? '-'} ${tag} ${this.pid} - ${sd?.replace(/ +$/, '') || '-'} `; break;
       case 'short': header = `<${level}>`; break;
       case 'priority': header = `<${pri}>`; break;
       case 'timed': header = `<${level}>${isoTime(now)} `; break;

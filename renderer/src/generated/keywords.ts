@@ -561,6 +561,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "log-format-sd",
+   "summary": "Log-format string of the RFC 5424 structured-data part of the access-log lines sent to `format rfc5424` log targets (e.g. `[exampleSDID@32473 iut=\"3\" path=%{+Q}HP]`), rendered as `log-format` is (spaces merged, `-` for an empty field); unset, `-`. Other formats and the proxy's state-change lines carry none.",
+   "status": "supported"
+  },
+  {
    "name": "log-tag",
    "summary": "The program name this proxy's syslog lines carry (default: the global `log-tag`, else `haproxy`).",
    "status": "supported"
@@ -1120,6 +1125,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "log-format",
    "summary": "Custom access-log line with `%` variables and `%[sample]` expressions.",
+   "status": "supported"
+  },
+  {
+   "name": "log-format-sd",
+   "summary": "Log-format string of the RFC 5424 structured-data part of the access-log lines sent to `format rfc5424` log targets (e.g. `[exampleSDID@32473 iut=\"3\" path=%{+Q}HP]`), rendered as `log-format` is (spaces merged, `-` for an empty field); unset, `-`. Other formats and the proxy's state-change lines carry none.",
    "status": "supported"
   },
   {
@@ -2204,6 +2214,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "log-format",
    "summary": "Custom access-log line with `%` variables and `%[sample]` expressions.",
+   "status": "supported"
+  },
+  {
+   "name": "log-format-sd",
+   "summary": "Log-format string of the RFC 5424 structured-data part of the access-log lines sent to `format rfc5424` log targets (e.g. `[exampleSDID@32473 iut=\"3\" path=%{+Q}HP]`), rendered as `log-format` is (spaces merged, `-` for an empty field); unset, `-`. Other formats and the proxy's state-change lines carry none.",
    "status": "supported"
   },
   {
