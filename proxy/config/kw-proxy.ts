@@ -80,6 +80,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-pretend-keepalive', 'dlb', 'With http-server-close or httpclose, the request to the server does not say `connection: close` (HTTP/1.0: says `keep-alive`), so that the server keeps chunked encoding; the server connection still closes after the response.'],
   ['tcplog', 'dflb', 'Logs in HAProxy\'s TCP log format.'],
   ['allbackups', 'dlb', 'Uses all backup servers at once when no active server is left.'],
+  ['checkcache', 'dlb', 'Blocks a response a cache could store with the cookie it sets (Set-Cookie or Set-Cookie2 from the server or an http-response rule, on a cacheable answer: a GET, HEAD, OPTIONS or TRACE answered 200, 203, 204, 206, 300, 301, 404, 405, 410, 414 or 501, or `Cache-Control: public`; with freshness or a validator; not private / no-cache / no-store / max-age=0 / no-cache="set-cookie"), as HAProxy 2.6 does: the client gets HAProxy\'s page for the server\'s status (its 500 page for a status without one), logged with the server\'s status, %Tr -1 and PH, counted as a denied response, and the alert "Blocking cacheable cookie in response from instance <backend>, server <server>." goes to the log and to the backend\'s log targets.'],
   ['persist', 'dlb', 'Keeps sending persistent traffic to a server that is down.'],
   ['abortonclose', 'dlb', 'Drops a queued or pending request when the client aborts.'],
   ['dontlognull', 'dfl', 'Does not log connections that sent no data.'],

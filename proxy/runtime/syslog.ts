@@ -24,6 +24,7 @@ const LEVEL_CODES = new Map([...LOG_LEVELS].map((name, i) => [name, i]));
 export const LOG_INFO = LEVEL_CODES.get('info')!;
 export const LOG_ERR = LEVEL_CODES.get('err')!;
 export const LOG_EMERG = LEVEL_CODES.get('emerg')!;
+export const LOG_ALERT = LEVEL_CODES.get('alert')!;
 export const LOG_NOTICE = LEVEL_CODES.get('notice')!;
 
 /** A level's name (`info`, `err` …) as its severity. */

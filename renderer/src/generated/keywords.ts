@@ -601,6 +601,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option checkcache",
+   "summary": "Blocks a response a cache could store with the cookie it sets (Set-Cookie or Set-Cookie2 from the server or an http-response rule, on a cacheable answer: a GET, HEAD, OPTIONS or TRACE answered 200, 203, 204, 206, 300, 301, 404, 405, 410, 414 or 501, or `Cache-Control: public`; with freshness or a validator; not private / no-cache / no-store / max-age=0 / no-cache=\"set-cookie\"), as HAProxy 2.6 does: the client gets HAProxy's page for the server's status (its 500 page for a status without one), logged with the server's status, %Tr -1 and PH, counted as a denied response, and the alert \"Blocking cacheable cookie in response from instance <backend>, server <server>.\" goes to the log and to the backend's log targets.",
+   "status": "supported"
+  },
+  {
    "name": "option clitcpka",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
@@ -1635,6 +1640,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option checkcache",
+   "summary": "Blocks a response a cache could store with the cookie it sets (Set-Cookie or Set-Cookie2 from the server or an http-response rule, on a cacheable answer: a GET, HEAD, OPTIONS or TRACE answered 200, 203, 204, 206, 300, 301, 404, 405, 410, 414 or 501, or `Cache-Control: public`; with freshness or a validator; not private / no-cache / no-store / max-age=0 / no-cache=\"set-cookie\"), as HAProxy 2.6 does: the client gets HAProxy's page for the server's status (its 500 page for a status without one), logged with the server's status, %Tr -1 and PH, counted as a denied response, and the alert \"Blocking cacheable cookie in response from instance <backend>, server <server>.\" goes to the log and to the backend's log targets.",
+   "status": "supported"
+  },
+  {
    "name": "option external-check",
    "summary": "Health checks by a command (`external-check command`): exit status 0 is up (PROCOK), any other status or a signal is down (PROCERR), a command still running after `inter` (or `timeout connect` when `timeout check` is set, if shorter) is sent SIGTERM (PROCTOUT). It gets HAProxy's arguments (the proxy's first bind address and port, the server's address and port) and HAPROXY_* environment. Needs global `external-check`. The command runs with the privileges of the Loadstar process (of the user running it): only point it at a script you trust, writable by nobody else.",
    "status": "supported"
@@ -2259,6 +2269,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option allbackups",
    "summary": "Uses all backup servers at once when no active server is left.",
+   "status": "supported"
+  },
+  {
+   "name": "option checkcache",
+   "summary": "Blocks a response a cache could store with the cookie it sets (Set-Cookie or Set-Cookie2 from the server or an http-response rule, on a cacheable answer: a GET, HEAD, OPTIONS or TRACE answered 200, 203, 204, 206, 300, 301, 404, 405, 410, 414 or 501, or `Cache-Control: public`; with freshness or a validator; not private / no-cache / no-store / max-age=0 / no-cache=\"set-cookie\"), as HAProxy 2.6 does: the client gets HAProxy's page for the server's status (its 500 page for a status without one), logged with the server's status, %Tr -1 and PH, counted as a denied response, and the alert \"Blocking cacheable cookie in response from instance <backend>, server <server>.\" goes to the log and to the backend's log targets.",
    "status": "supported"
   },
   {
