@@ -301,7 +301,8 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
     }
     return;
   }
-  for (const name of ['forwardfor', 'originalto']) {
+  // checkcache: from HAProxy's table of HTTP-only options (cfg_opts), checked before forwardfor and originalto.
+  for (const name of ['checkcache', 'forwardfor', 'originalto']) {
     const option = proxy.options[name];
     if (option?.enabled) {
       diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' ignored for ${proxyTypeStr(proxy)} '${proxy.name}' as it requires HTTP mode.`, `option ${name}`);

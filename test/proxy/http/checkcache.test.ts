@@ -16,6 +16,7 @@ import { sideBySide } from './lib/side-by-side.ts';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { freePort, startEngine } from '../../helpers/net.ts';
 import { cli, readCsv } from '../stats/helpers.ts';
+import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from '../config/lib/parse-cases.ts';
 
 /** An origin answering with the status `s` and the headers the query names (repeated names repeat). */
 function origin(): Promise<http.Server> {
@@ -165,4 +166,15 @@ backend be
     await engine.stop();
     server.close();
   }
+});
+
+const head = 'defaults\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n';
+const cases: ParseCase[] = [
+  { text: `${head}backend be\n  mode tcp\n  option checkcache\n  server s 127.0.0.1:1\n`, valid: true, message: "'option checkcache' ignored for backend 'be' as it requires HTTP mode." },
+  { text: `${head}frontend fe\n  mode http\n  bind 127.0.0.1:1\n  option checkcache\n  default_backend be\nbackend be\n  mode http\n  no option checkcache\n`, valid: true, message: "'checkcache' ignored because frontend 'fe' has no backend capability." },
+];
+
+test('option checkcache: accepted and warned about as haproxy 2.6.12 -c does', (t) => {
+  assertLoadstarParses(cases);
+  assertHaproxyParses(t, cases);
 });
