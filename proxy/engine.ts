@@ -27,9 +27,9 @@ import { HttpCaches } from './http/cache/caches.ts';
 import { PatternRefs, withPatternRefs } from './acl/pattern-ref.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
-import { LOG_EMERG, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
+import { LOG_EMERG, LOG_NOTICE, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
 import { BindError, EngineUnsupportedError, LoadstarError, ResolveAtLoadError } from './errors.ts';
-import { HealthChecks } from './checks/index.ts';
+import { HealthChecks, applyServerStateFiles } from './checks/index.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
 import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
@@ -254,8 +254,14 @@ export class Engine {
       const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns);
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
+      // The state a `server-state-file` saved (HAProxy applies it when a new process starts; a reload keeps the running state).
+      const saved = await applyServerStateFiles(this.config, this.tables.backends, checks.checks, {
+        warn: (m) => this.logger.alert(m),
+        log: (proxy, m) => this.logger.proxyEvent(proxy, LOG_NOTICE, m),
+      });
       // After the checks: the counters take each server's status with its check (not "no check" for a moment).
       this.attachStats(this.config, this.tables);
+      for (const { server, at } of saved.lastChanges) server.stats.lastChange = at;
       await this.bindAll(this.config, this.tables, tlsByBind);
       await this.runtimeApi.listen(this.config.global);
       this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();

@@ -320,6 +320,42 @@ export class ServerCheck implements ServerHealth {
     }), mail);
   }
 
+  /**
+   * The operational state a server-state file saved (SRV_ST_*: 0 stopped, 1 starting, 2 running,
+   * 3 stopping) and its health, as HAProxy's srv_state_srv_update applies them at start.
+   */
+  restoreOperational(op: number, health: number): void {
+    const { rise, fall } = this.state.timings;
+    const fromLabel = this.state.label();
+    const restored = (to: 'DOWN' | 'NOLB'): void => {
+      if (this.state.op === to) return;
+      this.state.op = to;
+      this.transition(to, fromLabel, undefined, (counts, requeued) => transitionMessage({
+        backend: this.backend.name, server: this.server.name, backup: this.server.backup, to, why: 'changed from server-state after a reload',
+        counts, sessions: this.server.served, requeued, queued: this.server.queue.length,
+      }));
+    };
+    if (op === 0 || (op === 3 && fall === 1)) {
+      this.state.health = 0;
+      return restored('DOWN');
+    }
+    if (op === 2 || (op === 1 && rise === 1)) {
+      this.state.health = this.state.full;
+      return;
+    }
+    if (op === 1) {
+      // Starting: HAProxy only sets its next state and health (down, on its way up).
+      this.state.health = health < 1 || health >= rise ? rise - 1 : health;
+      if (this.state.op !== 'DOWN') {
+        this.state.op = 'DOWN';
+        this.transition('DOWN', fromLabel);
+      }
+      return;
+    }
+    this.state.health = health < rise || health > rise + fall - 2 ? rise : health;
+    restored('NOLB');
+  }
+
   /** The agent said up or down (HAProxy's agent result L7OK / L7STS); see HealthState.agentReport. */
   agentVerdict(up: boolean, result: CheckResult): void {
     const fromLabel = this.state.label();

@@ -75,12 +75,15 @@ export function transitionMessage(args: {
   result?: CheckResult; counts: BackendCounts;
   /** A tracking server: `backend/server` it follows ("… is DOWN via a/s1."). */
   via?: string;
+  /** Why, when neither a check nor a tracked server (", changed from server-state after a reload"). */
+  why?: string;
   sessions: number; requeued: number; queued: number;
 }): string {
   const verb = { UP: 'is UP', DOWN: 'is DOWN', NOLB: 'is stopping', MAINT: 'is going DOWN for maintenance' }[args.to];
   let msg = `${args.backup ? 'Backup ' : ''}Server ${args.backend}/${args.server} ${verb}`;
   if (args.via) msg += ` via ${args.via}`;
   else if (args.result) msg += checkStatusText(args.result);
+  else if (args.why) msg += `, ${args.why}`;
   return msg + countsText(args.to === 'DOWN' || args.to === 'MAINT', args.counts, args.sessions, args.requeued, args.queued);
 }
 

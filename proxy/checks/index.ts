@@ -18,6 +18,7 @@ import { followTrackers, settleTrackers } from './track.ts';
 import { externalCheckSpec } from './external.ts';
 
 export { ServerCheck } from './checker.ts';
+export { applyServerStateFiles } from './server-state-file.ts';
 export type { HealthEvent } from './events.ts';
 export type { CheckResult, CheckCode } from './types.ts';
 
@@ -88,7 +89,7 @@ function connectLinesTls(proxy: BalancingProxy, server: Server, config: Config):
 }
 
 /** A proxy's id as HAProxy numbers it: its `id`, else its place among the proxies, after the CLI's own when a stats socket exists. */
-function proxyId(config: Config, proxy: BalancingProxy): number {
+export function proxyId(config: Config, proxy: BalancingProxy): number {
   if (proxy.id !== undefined) return proxy.id;
   let next = config.global.statsSockets.length > 0 ? 2 : 1;
   for (const p of config.proxies) {

@@ -256,6 +256,8 @@ const keywords: KeywordSpec[] = [
       ctx.config.global.tune['ssl-server-verify'] = ctx.args[0];
     },
   },
+  serverStatePath('server-state-base', 'serverStateBase', 'a directory path', "The directory relative `server-state-file` and `server-state-file-name` names resolve against."),
+  serverStatePath('server-state-file', 'serverStateFile', 'a file path', "The file backends with `load-server-state-from-file global` read their servers' state from when Loadstar starts a configuration: a `show servers state` dump (admin state, weight, operational state, port), applied as HAProxy 2.6 applies it at start (a reload keeps the running state instead)."),
   { name: 'crt-base', sections: 'g', status: TLS, summary: 'Directory relative certificate paths resolve against.', parse(ctx) { ctx.config.global.crtBase = ctx.args[0]; } },
   {
     name: 'ssl-load-extra-files',
@@ -421,4 +423,21 @@ function addCaseAdjust(global: GlobalSettings, from: string, to: string): string
   if (Object.hasOwn(map, lower)) return `duplicate entry '${lower}'`;
   map[lower] = to;
   return undefined;
+}
+
+/** `server-state-base` / `server-state-file`: one path each, as HAProxy's cfgparse-global.c takes them. */
+function serverStatePath(name: 'server-state-base' | 'server-state-file', field: 'serverStateBase' | 'serverStateFile', what: string, summary: string): KeywordSpec {
+  return {
+    name,
+    sections: 'g',
+    status: ENGINE,
+    summary,
+    parse(ctx) {
+      if (ctx.config.global[field] !== undefined) return ctx.error(`'${name}' already specified. Continuing.`);
+      const value = ctx.args[0];
+      // HAProxy's own wording differs by one letter between the two.
+      if (value === undefined || value === '') return ctx.error(`'${name}' ${name === 'server-state-base' ? 'expects' : 'expect'} one argument: ${what}.`);
+      ctx.config.global[field] = value;
+    },
+  };
 }

@@ -80,6 +80,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-pretend-keepalive', 'dlb', 'With http-server-close or httpclose, the request to the server does not say `connection: close` (HTTP/1.0: says `keep-alive`), so that the server keeps chunked encoding; the server connection still closes after the response.'],
   ['tcplog', 'dflb', 'Logs in HAProxy\'s TCP log format.'],
   ['allbackups', 'dlb', 'Uses all backup servers at once when no active server is left.'],
+  ['checkcache', 'dlb', 'Blocks a response a cache could store with the cookie it sets (Set-Cookie or Set-Cookie2 from the server or an http-response rule, on a cacheable answer: a GET, HEAD, OPTIONS or TRACE answered 200, 203, 204, 206, 300, 301, 404, 405, 410, 414 or 501, or `Cache-Control: public`; with freshness or a validator; not private / no-cache / no-store / max-age=0 / no-cache="set-cookie"), as HAProxy 2.6 does: the client gets HAProxy\'s page for the server\'s status (its 500 page for a status without one), logged with the server\'s status, %Tr -1 and PH, counted as a denied response, and the alert "Blocking cacheable cookie in response from instance <backend>, server <server>." goes to the log and to the backend\'s log targets.'],
   ['persist', 'dlb', 'Keeps sending persistent traffic to a server that is down.'],
   ['abortonclose', 'dlb', 'Drops a queued or pending request when the client aborts.'],
   ['dontlognull', 'dfl', 'Does not log connections that sent no data.'],
@@ -401,6 +402,28 @@ const generalKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'load-server-state-from-file',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: "`global`, `local` or `none` (the default): where this backend's servers take their saved state from when Loadstar starts a configuration — the global `server-state-file`, the backend's `server-state-file-name`, or nowhere. The file is a `show servers state` dump (HAProxy's or Loadstar's); lines are matched by backend and server name, and each applies its admin state (maint, drain: unless the configuration's `disabled` changed), its weight (when the configured weight is unchanged), a checked server's operational state (a stopped one starts DOWN), the time of the last change and the port, as HAProxy 2.6 does at start. Not applied yet: the check's status, `disable health`/`disable agent`, a host-name server's last address (init-addr `last`), FQDNs and SRV records. A reload keeps the running state instead.",
+    parse(ctx) {
+      const mode = ctx.args[0] ?? '';
+      if (mode !== 'global' && mode !== 'local' && mode !== 'none') return ctx.error(`'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '${mode}'`, 0);
+      ctx.proxy.loadServerStateFromFile = mode;
+    },
+  },
+  {
+    name: 'server-state-file-name',
+    sections: 'dlb',
+    status: ENGINE,
+    summary: 'The file `load-server-state-from-file local` reads (relative to the global `server-state-base`); no argument or `use-backend-name`: the backend\'s name, also the default.',
+    parse(ctx) {
+      if (ctx.args.length > 1) return ctx.error(`'server-state-file-name' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
+      const name = ctx.args[0];
+      ctx.proxy.serverStateFileName = name === undefined || name === '' || name === 'use-backend-name' ? ctx.proxy.name : name;
+    },
+  },
+  {
     name: 'log-tag',
     sections: 'dflb',
     status: ENGINE,
@@ -448,6 +471,16 @@ const generalKeywords: ProxyKeyword[] = [
       for (const w of parsed.warnings) ctx.warn(`'log-format' : ${w}`, 0);
       if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
       ctx.proxy.logFormat = { text: ctx.args[0]!, tokens: parsed.tokens, loc: ctx.directive.loc };
+    },
+  },
+  {
+    name: 'log-format-sd',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Log-format string of the RFC 5424 structured-data part of the access-log lines sent to `format rfc5424` log targets (e.g. `[exampleSDID@32473 iut="3" path=%{+Q}HP]`), rendered as `log-format` is (spaces merged, `-` for an empty field); unset, `-`. Other formats and the proxy\'s state-change lines carry none.',
+    parse(ctx) {
+      const format = oneFormatArgument(ctx, { mergeSpaces: true });
+      if (format) ctx.proxy.logFormatSd = format;
     },
   },
   {

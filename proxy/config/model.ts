@@ -170,6 +170,10 @@ export interface GlobalSettings {
   sslDefaultServer: { ciphers?: string; ciphersuites?: string; options: string[] };
   /** `crt-base` / `ca-base`: directories relative certificate paths resolve against. */
   crtBase?: string;
+  /** `server-state-base`: the directory relative server-state file names resolve against. */
+  serverStateBase?: string;
+  /** `server-state-file`: the file `load-server-state-from-file global` reads at start (a `show servers state` dump). */
+  serverStateFile?: string;
   /** Where a certificate file's private key may come from besides the file itself (`ssl-load-extra-files`, `ssl-load-extra-del-ext`). */
   certKeyFiles: CertKeyFiles;
   caBase?: string;
@@ -944,6 +948,13 @@ export interface ParsedProxy {
   /** `clitcpka-idle` / `srvtcpka-idle`, seconds: the idle time before TCP keep-alive probes (with `option clitcpka` / `srvtcpka`; unset: the system's). */
   clitcpkaIdle?: number;
   srvtcpkaIdle?: number;
+  /**
+   * `load-server-state-from-file`: where the servers' saved state comes from at start: the global
+   * `server-state-file`, this backend's own file (`server-state-file-name`), or nowhere (unset: none).
+   */
+  loadServerStateFromFile?: 'global' | 'local' | 'none';
+  /** `server-state-file-name`: the file of `load-server-state-from-file local` (default: the backend's name). Not inherited from defaults. */
+  serverStateFileName?: string;
   /** `source <addr>[:<port>]`: the local address of connections to the servers without a `source` of their own. */
   source?: SourceAddress;
   logs: LogTarget[];
@@ -952,6 +963,8 @@ export interface ParsedProxy {
   /** `no log` was given. */
   noLog: boolean;
   logFormat?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
+  /** `log-format-sd`: the RFC 5424 structured-data part of this frontend's access-log lines to `format rfc5424` targets (unset: `-`). */
+  logFormatSd?: { text: string; tokens: LogFormatToken[]; loc: SourceLocation };
   /**
    * `error-log-format`: the line of a connection that failed before its stream (TLS handshake, PROXY
    * header) and of a request refused by the HTTP parser (400, 408); without it those get the

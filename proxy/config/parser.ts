@@ -464,6 +464,8 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
   } else if (/^(cli|srv)tcpka-(cnt|idle|intvl)$/.test(spec.name) || spec.name === 'max-keep-alive-queue') {
     // Their parser (proxy.c) checks the value, then warns that the side is missing (kw-tcpka.ts, kw-balance.ts).
     spec.parse(ctx);
+  } else if (spec.name === 'log-format-sd') {
+    ctx.warn(`${kind} '${ctx.proxy.name}' : 'log-format-sd' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
   } else if (spec.name === 'option httplog' || spec.name === 'option httpslog' || spec.name === 'option tcplog') {
     ctx.warn(`${kind} '${ctx.proxy.name}' : '${spec.name}' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
   } else {

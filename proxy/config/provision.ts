@@ -88,6 +88,10 @@ export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Confi
     if (transparent && proxy.balance) {
       diagnostics.alert(proxy.options['transparent']!.loc, 'LS_ERR_CFG_CONFLICT', `${kind === 'listen' ? 'proxy' : kind} '${proxy.name}' cannot use both transparent and balance mode.`, 'option transparent');
     }
+    // HAProxy's check_config_validity, for every proxy able to be a backend.
+    if (kind !== 'frontend' && proxy.loadServerStateFromFile === 'global' && parsed.global.serverStateFile === undefined) {
+      diagnostics.warn(proxy.section.loc, 'LS_WARN_CFG_SUSPICIOUS', `backend '${proxy.name}' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!`, 'load-server-state-from-file');
+    }
     expandTemplates(proxy);
     resolveErrorPages(proxy, parsed, diagnostics);
     proxies.push(withBuiltinDefaults(proxy, kind));
@@ -198,6 +202,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   proxy.fullconn ??= parent.fullconn;
   proxy.clitcpkaIdle ??= parent.clitcpkaIdle;
   proxy.srvtcpkaIdle ??= parent.srvtcpkaIdle;
+  proxy.loadServerStateFromFile ??= parent.loadServerStateFromFile;
   proxy.source ??= parent.source;
   if (proxy.kind !== 'backend') {
     proxy.maxconn ??= parent.maxconn;
@@ -208,6 +213,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
   if (!proxy.noLog) proxy.logs = [...parent.logs, ...proxy.logs];
   proxy.logTag ??= parent.logTag;
   proxy.logFormat ??= parent.logFormat;
+  proxy.logFormatSd ??= parent.logFormatSd;
   proxy.errorLogFormat ??= parent.errorLogFormat;
   proxy.uniqueIdFormat ??= parent.uniqueIdFormat;
   proxy.uniqueIdHeader ??= parent.uniqueIdHeader;

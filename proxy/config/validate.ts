@@ -127,7 +127,7 @@ function checkTracks(config: Config, backends: Map<string, Proxy>, diagnostics: 
 /** HTTP-only log variables (%Ta, %Ti, %TR, %hr …) in a tcp proxy's log-format: refused, as HAProxy checks it once the mode is known. */
 function checkLogFormat(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
   if (proxy.kind === 'backend' || mode === 'http') return;
-  for (const [format, keyword] of [[proxy.logFormat, 'log-format'], [proxy.errorLogFormat, 'error-log-format']] as const) {
+  for (const [format, keyword] of [[proxy.logFormat, 'log-format'], [proxy.errorLogFormat, 'error-log-format'], [proxy.logFormatSd, 'log-format-sd']] as const) {
     if (!format) continue;
     const parsed = parseLogFormat(format.text, { mode: 'tcp' });
     if ('error' in parsed) diagnostics.alert(format.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `Proxy '${proxy.name}': failed to parse ${keyword} : ${parsed.error}.`, keyword);
@@ -303,7 +303,8 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
     }
     return;
   }
-  for (const name of ['forwardfor', 'originalto']) {
+  // checkcache: from HAProxy's table of HTTP-only options (cfg_opts), checked before forwardfor and originalto.
+  for (const name of ['checkcache', 'forwardfor', 'originalto']) {
     const option = proxy.options[name];
     if (option?.enabled) {
       diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' ignored for ${proxyTypeStr(proxy)} '${proxy.name}' as it requires HTTP mode.`, `option ${name}`);

@@ -199,3 +199,8 @@ export function answerCloses(response: Buffer): boolean {
   if (head.includes('\r\nconnection: close\r\n')) return true;
   return head.startsWith('http/1.0') && !head.includes('\r\ncontent-length:');
 }
+
+/** HAProxy has a message of its own for `status` (http_get_status_idx; others get its 500 one). */
+export function hasErrorPage(status: number): boolean {
+  return PAGES[status] !== undefined;
+}

@@ -5,6 +5,7 @@
  */
 import { compilePersistRules, type PersistVerdict } from '../runtime/persist-rules.ts';
 import { readsServerConnection } from '../runtime/backend-conn.ts';
+import { LOG_ALERT } from '../runtime/syslog.ts';
 import type { GlobalSettings, Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
@@ -138,6 +139,8 @@ export class HttpBackend {
   readonly maxKaQueue: number | undefined;
   /** `compression` lines of the backend (compression.ts); undefined without: its exchanges check nothing. */
   readonly compression: ProxyCompression | undefined;
+  /** `option checkcache`: responses a cache could store with the cookie they set are blocked (cacheability.ts). */
+  readonly checkCache: boolean;
   /** `option http-buffer-request` of the backend; undefined without. */
   readonly bufferRequest: BodyWait | undefined;
   /** `tcp-response content` rules (response-inspection.ts); undefined without: answers check nothing. */
@@ -149,6 +152,7 @@ export class HttpBackend {
    */
   constructor(readonly config: Proxy, readonly runtime: RuntimeBackend, private readonly serverTls: ReadonlyMap<string, ServerTls> = new Map(), global?: GlobalSettings) {
     this.name = config.name;
+    this.checkCache = config.options['checkcache']?.enabled === true;
     const t = config.timeouts;
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
     this.errorfiles = loadErrorFiles(config);
@@ -463,6 +467,13 @@ export class HttpFrontend implements Frontend {
   errorResponse(status: number, backend?: HttpBackend): Buffer {
     // The backend's page, else the frontend's, else HAProxy's own (http_error_message).
     return backend?.ownErrorResponse(status) ?? this.errorfiles.get(status) ?? builtinResponse(status);
+  }
+
+  /** `option checkcache` blocked a response: HAProxy's alert, also to the backend's log targets at alert level. */
+  blockedCacheableCookie(backend: HttpBackend, server: string): void {
+    const message = `Blocking cacheable cookie in response from instance ${backend.name}, server ${server}.`;
+    this.logger.alert(message);
+    this.logger.proxyEvent(backend.config, LOG_ALERT, message);
   }
 
   noServerAvailable(backend: HttpBackend): void {

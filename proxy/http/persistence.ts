@@ -14,6 +14,7 @@ import type { RuntimeServer } from '../runtime/server.ts';
 import { serverStopped } from '../runtime/backend.ts';
 import { headerIs } from '../runtime/llhttp.ts';
 import { cookieDates, dateField, lastSeenField, nowSeconds } from './cookie-dates.ts';
+import { responseCacheability } from './cacheability.ts';
 
 /** Client cookie state, %tsc's 3rd character (HAProxy's TX_CK_*): E expired (maxidle), O old (maxlife). */
 export type ClientCookieFlag = 'N' | 'I' | 'D' | 'V' | 'U' | 'E' | 'O';
@@ -190,7 +191,7 @@ export class CookiePersistence {
       : `${name}=${value}${this.dates(outcome, now)}; path=/${this.attributes}`);
     // The client keeps its server and only the dates changed: U; a new server for it: I.
     outcome.serverFlag = value !== undefined && direct ? 'U' : 'I';
-    if (this.settings.nocache && responseCacheable(method, status, headers)) {
+    if (this.settings.nocache && responseCacheability(method, status, headers).cacheable) {
       headers.push('cache-control', 'private');
     }
   }
@@ -217,38 +218,3 @@ export class CookiePersistence {
   }
 }
 
-/** Statuses a cache may store by default (RFC 7231 §6.1), as HAProxy lists them. */
-const CACHEABLE_STATUS = new Set([200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501]);
-
-/**
- * HAProxy's cacheability as `nocache` sees it: a safe method and a cacheable
- * status (or `Cache-Control: public`), no private / no-cache / no-store / zero
- * max-age, and some freshness (max-age, s-maxage, Expires) or a validator
- * (ETag, Last-Modified) — http_check_response_for_cacheability's order.
- */
-function responseCacheable(method: string, status: number, headers: readonly string[]): boolean {
-  let cacheable = (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || method === 'TRACE') && CACHEABLE_STATUS.has(status);
-  let fresh = false;
-  let validator = false;
-  let zeroMaxAge = false;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (headerIs(name, 'pragma') && headers[i + 1]!.trim().toLowerCase() === 'no-cache') return false;
-  }
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (headerIs(name, 'expires')) fresh = true;
-    if (headerIs(name, 'etag') || headerIs(name, 'last-modified')) validator = true;
-    if (!headerIs(name, 'cache-control')) continue;
-    for (const part of headers[i + 1]!.split(',')) {
-      const v = part.trim().toLowerCase();
-      if (v === 'public') cacheable = true;
-      else if (v === 'max-age=0') zeroMaxAge = true;
-      // no-cache="set-cookie" only keeps the cookie out of caches: the response stays cacheable.
-      else if (v === 'no-cache="set-cookie"') continue;
-      else if (v === 's-maxage=0' || /^(private|no-cache|no-store)(=|$)/.test(v)) cacheable = false;
-      else if (v.startsWith('max-age') || v.startsWith('s-maxage')) fresh = true;
-    }
-  }
-  return cacheable && !zeroMaxAge && (fresh || validator);
-}

@@ -37,8 +37,8 @@ export interface LocalAnswer {
   termination?: string;
   /** `http-request tarpit`: how long the request is held before the answer goes out (ms). */
   tarpitMs?: number;
-  /** How the statistics count it: deny/tarpit (dreq), or answered by Loadstar itself (intercepted). */
-  kind?: 'denied' | 'intercepted';
+  /** How the statistics count it: deny/tarpit (dreq), a response denied (dresp), or answered by Loadstar itself (intercepted). */
+  kind?: 'denied' | 'denied-response' | 'intercepted';
   /**
    * No answer at all (`response` is empty): `close` shuts the connection at once (http-request
    * reject), `reset` aborts it (silent-drop; HAProxy's fallback where it cannot hide the close).
@@ -347,7 +347,7 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
       // HAProxy 2.6 logs PH (proxy, at the headers) and counts no HTTP error in the stick counters (denied_resp only).
       const status = action.status;
       const reply = compileAnswerOf(action, errorResponse);
-      return (tx) => ({ response: reply(tx), status, termination: 'PH', kind: 'denied' });
+      return (tx) => ({ response: reply(tx), status, termination: 'PH', kind: 'denied-response' });
     }
     case 'return': {
       const status = action.status;

@@ -17,7 +17,8 @@ import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
 type ResponseRulesPaused = RulesPaused & { readonly side: 'backend' | 'frontend' };
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
 import { originalToHeader } from './forwardfor.ts';
-import { answerCloses, builtinResponse, reasonPhrase, renderAnswer } from './error-pages.ts';
+import { answerCloses, builtinResponse, hasErrorPage, reasonPhrase, renderAnswer } from './error-pages.ts';
+import { blocksCacheableCookie } from './cacheability.ts';
 import type net from 'node:net';
 import type { Writable } from 'node:stream';
 import type { BodyWaitDecision, Decision, HttpBackend, HttpFrontend } from './frontend.ts';
@@ -166,7 +167,7 @@ export class HttpTransaction implements ServerSession {
   headBytesOut = 0;
   termination: TerminationState = '--';
   /** A local answer that counts in the statistics as a denied or an intercepted request. */
-  localKind: 'denied' | 'intercepted' | undefined;
+  localKind: 'denied' | 'denied-response' | 'intercepted' | undefined;
   /** The client reset its connection while this exchange waited for the server's answer (outlivesClientReset). */
   clientGone = false;
   /** The applet that answered (stats page, exporter), named by the log as the server. */
@@ -1137,6 +1138,7 @@ export class HttpTransaction implements ServerSession {
       return this.waitForResponseBody(head, compressing, outcome);
     }
     if (outcome) return this.replaceResponse(outcome);
+    if (this.backend?.checkCache && this.upstream && blocksCacheableCookie(this.request.method, head.status, head.headers)) return this.blockCacheableCookie(head.status);
     this.backend?.applyAfterResponseRules(this, head);
     this.frontend.applyAfterResponseRules(this, head);
     this.status = head.status; // http-response set-status
@@ -1334,6 +1336,17 @@ export class HttpTransaction implements ServerSession {
     this.localKind = answer.kind;
     this.respondLocally(answer.response, answer.close ?? false);
     return true;
+  }
+
+  /**
+   * `option checkcache`: the server's answer is dropped for HAProxy's page of its status (its 500 page when
+   * it has none), logged with the server's status, PH and %Tr -1, counted as a denied response.
+   */
+  private blockCacheableCookie(status: number): true {
+    const backend = this.backend!;
+    this.frontend.blockedCacheableCookie(backend, this.server && !this.server.dispatch ? this.server.name : '<dispatch>');
+    const page = hasErrorPage(status) ? status : 500;
+    return this.replaceResponse({ response: this.frontend.errorResponse(page, backend), status, termination: 'PH', kind: 'denied-response' });
   }
 
   /** The server's answer cannot be relayed: its connection closes and the client gets HAProxy's 502. */

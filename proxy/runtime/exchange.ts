@@ -96,7 +96,7 @@ export interface ExchangeRecord {
   /** Status of the response the server itself sent, undefined when it sent none (HTTP). */
   readonly serverStatus?: number;
   /** Answered by Loadstar itself: a deny rule, or an intercepting service (stats page, redirect…). */
-  readonly local?: 'denied' | 'intercepted';
+  readonly local?: 'denied' | 'denied-response' | 'intercepted';
   /** The client reset its connection while the server had its request, and the exchange went on without it (a client abort in the statistics). */
   readonly clientReset?: boolean;
   /** Answered by one of HAProxy's applets, which the log names as the server (`<STATS>`, `<PROMEX>`). */

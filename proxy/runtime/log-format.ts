@@ -37,6 +37,16 @@ export function compileProxyLogFormat(proxy: Proxy): ProxyLogFormat | undefined 
   return (ctx, vars) => render(ctx, vars);
 }
 
+/** The proxy's `log-format-sd`, or undefined without one. */
+export function compileLogFormatSd(proxy: Proxy): ProxyLogFormat | undefined {
+  const text = proxy.logFormatSd?.text;
+  if (text === undefined) return undefined;
+  const parsed = parseLogFormat(text, { mode: proxy.mode, mergeSpaces: true, defaults: { mandatory: true } });
+  if ('error' in parsed) return undefined;
+  const render = compileLogFormat(parsed.tokens, { readFile: patternFileReader, currentProxy: proxy.name });
+  return (ctx, vars) => render(ctx, vars);
+}
+
 /** The proxy's `error-log-format`, or undefined without one. */
 export function compileErrorLogFormat(proxy: Proxy): ProxyLogFormat | undefined {
   const text = proxy.errorLogFormat?.text;

@@ -8,7 +8,7 @@ import type net from 'node:net';
 import type { Bind, Proxy } from '../config/model.ts';
 import { dateLog } from '../acl/eval-logformat.ts';
 import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
-import { httpLogLine, protocolErrorLogLine, tcpLogLine, compileProxyLogFormat, compileErrorLogFormat } from './log-format.ts';
+import { httpLogLine, protocolErrorLogLine, tcpLogLine, compileProxyLogFormat, compileErrorLogFormat, compileLogFormatSd } from './log-format.ts';
 import { embryonicLogLine } from './embryonic-log.ts';
 import { LOG_ERR, LOG_INFO, type Syslog } from './syslog.ts';
 import type { EmbryonicRecord } from './embryonic-log.ts';
@@ -51,10 +51,28 @@ export class Logger {
     this.syslog?.send(proxy, level, message);
   }
 
+  /**
+   * `log-format-sd`: the structured data of the line being written, rendered by the format that
+   * rendered the line (withSd), with the same sample context and variables, then taken by write().
+   */
+  private sd: string | undefined;
+
   /** One of the proxy's lines: to the sink (stdout, the UI), and to its syslog servers at `level`. */
   private write(proxy: Proxy, line: string, level = LOG_INFO): void {
+    const sd = this.sd;
+    this.sd = undefined;
     this.sink.traffic(line);
-    this.syslog?.send(proxy, level, line);
+    this.syslog?.send(proxy, level, line, undefined, sd);
+  }
+
+  /** A format that also renders the proxy's `log-format-sd` (the format itself when it has none: nothing more per line). */
+  private withSd(proxy: Proxy, format: ProxyLogFormat | undefined): ProxyLogFormat | undefined {
+    const sd = format && proxy.logFormatSd ? compileLogFormatSd(proxy) : undefined;
+    if (!format || !sd) return format;
+    return (ctx, vars) => {
+      this.sd = sd(ctx, vars);
+      return format(ctx, vars);
+    };
   }
 
   alert(message: string): void {
@@ -74,7 +92,7 @@ export class Logger {
   }
 
   private formatFor(proxy: Proxy): ProxyLogFormat | undefined {
-    if (!this.formats.has(proxy)) this.formats.set(proxy, compileProxyLogFormat(proxy));
+    if (!this.formats.has(proxy)) this.formats.set(proxy, this.withSd(proxy, compileProxyLogFormat(proxy)));
     return this.formats.get(proxy);
   }
 
@@ -153,7 +171,7 @@ export class Logger {
   /** The proxy's `error-log-format`, compiled once; undefined without one. */
   private errorFormatFor(proxy: Proxy): ProxyLogFormat | undefined {
     if (!proxy.errorLogFormat) return undefined;
-    if (!this.errorFormats.has(proxy)) this.errorFormats.set(proxy, compileErrorLogFormat(proxy));
+    if (!this.errorFormats.has(proxy)) this.errorFormats.set(proxy, this.withSd(proxy, compileErrorLogFormat(proxy)));
     return this.errorFormats.get(proxy);
   }
 

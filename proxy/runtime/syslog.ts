@@ -24,6 +24,8 @@ const LEVEL_CODES = new Map([...LOG_LEVELS].map((name, i) => [name, i]));
 export const LOG_INFO = LEVEL_CODES.get('info')!;
 export const LOG_ERR = LEVEL_CODES.get('err')!;
 export const LOG_EMERG = LEVEL_CODES.get('emerg')!;
+export const LOG_ALERT = LEVEL_CODES.get('alert')!;
+export const LOG_NOTICE = LEVEL_CODES.get('notice')!;
 
 /** A level's name (`info`, `err` …) as its severity. */
 export function syslogLevel(name: string): number {
@@ -107,7 +109,8 @@ export class Syslog {
     return this.targets(proxy).length > 0;
   }
 
-  send(proxy: Proxy, level: number, message: string, now = new Date()): void {
+  /** @param sd an access-log line's structured data (`log-format-sd`) for rfc5424 targets; '-' without. */
+  send(proxy: Proxy, level: number, message: string, now = new Date(), sd?: string): void {
     const targets = this.targets(proxy);
     if (targets.length === 0) return;
     const tag = proxy.logTag ?? this.global.logTag ?? 'haproxy';
@@ -117,7 +120,7 @@ export class Syslog {
         this.drops.dropped++;
         continue;
       }
-      const line = this.frame(t, level, tag, message, now);
+      const line = this.frame(t, level, tag, message, now, sd);
       const socket = t.family === 6 ? (this.socket6 ??= this.open('udp6')) : (this.socket4 ??= this.open('udp4'));
       this.pending++;
       socket.send(line, t.port, t.host, this.sent);
@@ -163,11 +166,12 @@ export class Syslog {
   }
 
   /** The datagram: the format's header, the message cut so that the whole line with its newline fits in `len`. */
-  private frame(t: UdpTarget, level: number, tag: string, message: string, now: Date): Buffer {
+  private frame(t: UdpTarget, level: number, tag: string, message: string, now: Date, sd?: string): Buffer {
     const pri = t.facility * 8 + level;
     let header: string;
     switch (t.format) {
-      case 'rfc5424': header = `<${pri}>1 ${isoTime(now)} ${this.hostname ?? '-'} ${tag} ${this.pid} - - `; break;
+      // The structured data without its trailing spaces, '-' when nothing is left (HAProxy's __send_log).
+      case 'rfc5424': header = `<${pri}>1 ${isoTime(now)} ${this.hostname ?? '-'} ${tag} ${this.pid} - ${sd?.replace(/ +$/, '') || '-'} `; break;
       case 'short': header = `<${level}>`; break;
       case 'priority': header = `<${pri}>`; break;
       case 'timed': header = `<${level}>${isoTime(now)} `; break;

@@ -259,6 +259,8 @@ export class StatsRegistry {
     if (status > 0) f.countStatus(status);
     f.latency.add(tt);
     if (tx.local === 'denied') f.dreq++;
+    // A response blocked (http-response deny, option checkcache): HAProxy's denied_resp, of the frontend, backend and server.
+    else if (tx.local === 'denied-response') f.dresp++;
     else if (tx.local === 'intercepted') f.intercepted++;
     const backend = tx.backend;
     const cache = tx.cache;
@@ -283,6 +285,10 @@ export class StatsRegistry {
         b.countStatus(status);
       }
       b.lastSess = now;
+      if (tx.local === 'denied-response') {
+        b.dresp++;
+        if (s) s.dresp++;
+      }
       if (s) {
         s.bin += bytesIn;
         s.bout += bytesOut;

@@ -299,6 +299,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "server-state-base",
+   "summary": "The directory relative `server-state-file` and `server-state-file-name` names resolve against.",
+   "status": "supported"
+  },
+  {
+   "name": "server-state-file",
+   "summary": "The file backends with `load-server-state-from-file global` read their servers' state from when Loadstar starts a configuration: a `show servers state` dump (admin state, weight, operational state, port), applied as HAProxy 2.6 applies it at start (a reload keeps the running state instead).",
+   "status": "supported"
+  },
+  {
    "name": "set-dumpable",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -591,6 +601,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "load-server-state-from-file",
+   "summary": "`global`, `local` or `none` (the default): where this backend's servers take their saved state from when Loadstar starts a configuration — the global `server-state-file`, the backend's `server-state-file-name`, or nowhere. The file is a `show servers state` dump (HAProxy's or Loadstar's); lines are matched by backend and server name, and each applies its admin state (maint, drain: unless the configuration's `disabled` changed), its weight (when the configured weight is unchanged), a checked server's operational state (a stopped one starts DOWN), the time of the last change and the port, as HAProxy 2.6 does at start. Not applied yet: the check's status, `disable health`/`disable agent`, a host-name server's last address (init-addr `last`), FQDNs and SRV records. A reload keeps the running state instead.",
+   "status": "supported"
+  },
+  {
    "name": "log",
    "summary": "Sends logs to a target (`global`, `stdout`, address, UNIX socket) with facility and level.",
    "status": "supported"
@@ -598,6 +613,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "log-format",
    "summary": "Custom access-log line with `%` variables and `%[sample]` expressions.",
+   "status": "supported"
+  },
+  {
+   "name": "log-format-sd",
+   "summary": "Log-format string of the RFC 5424 structured-data part of the access-log lines sent to `format rfc5424` log targets (e.g. `[exampleSDID@32473 iut=\"3\" path=%{+Q}HP]`), rendered as `log-format` is (spaces merged, `-` for an empty field); unset, `-`. Other formats and the proxy's state-change lines carry none.",
    "status": "supported"
   },
   {
@@ -638,6 +658,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option allbackups",
    "summary": "Uses all backup servers at once when no active server is left.",
+   "status": "supported"
+  },
+  {
+   "name": "option checkcache",
+   "summary": "Blocks a response a cache could store with the cookie it sets (Set-Cookie or Set-Cookie2 from the server or an http-response rule, on a cacheable answer: a GET, HEAD, OPTIONS or TRACE answered 200, 203, 204, 206, 300, 301, 404, 405, 410, 414 or 501, or `Cache-Control: public`; with freshness or a validator; not private / no-cache / no-store / max-age=0 / no-cache=\"set-cookie\"), as HAProxy 2.6 does: the client gets HAProxy's page for the server's status (its 500 page for a status without one), logged with the server's status, %Tr -1 and PH, counted as a denied response, and the alert \"Blocking cacheable cookie in response from instance <backend>, server <server>.\" goes to the log and to the backend's log targets.",
    "status": "supported"
   },
   {
@@ -893,6 +918,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "retry-on",
    "summary": "When a request is sent again (HTTP mode; replaces the previous list): `none`, `conn-failure` (the default), `empty-response`, `junk-response`, `response-timeout`, `0rtt-rejected` (no 0-RTT here: never happens), the statuses 401 403 404 408 425 500 501 502 503 504, or `all-retryable-errors`. Each retry counts in `retries`; `option redispatch` applies. Only a request received whole before it left, and fitting in `tune.bufsize`, is replayed (`http-request disable-l7-retry` opts one out). Without `conn-failure` a failed connection is not retried (TCP mode too).",
+   "status": "supported"
+  },
+  {
+   "name": "server-state-file-name",
+   "summary": "The file `load-server-state-from-file local` reads (relative to the global `server-state-base`); no argument or `use-backend-name`: the backend's name, also the default.",
    "status": "supported"
   },
   {
@@ -1200,6 +1230,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "log-format",
    "summary": "Custom access-log line with `%` variables and `%[sample]` expressions.",
+   "status": "supported"
+  },
+  {
+   "name": "log-format-sd",
+   "summary": "Log-format string of the RFC 5424 structured-data part of the access-log lines sent to `format rfc5424` log targets (e.g. `[exampleSDID@32473 iut=\"3\" path=%{+Q}HP]`), rendered as `log-format` is (spaces merged, `-` for an empty field); unset, `-`. Other formats and the proxy's state-change lines carry none.",
    "status": "supported"
   },
   {
@@ -1685,6 +1720,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "load-server-state-from-file",
+   "summary": "`global`, `local` or `none` (the default): where this backend's servers take their saved state from when Loadstar starts a configuration — the global `server-state-file`, the backend's `server-state-file-name`, or nowhere. The file is a `show servers state` dump (HAProxy's or Loadstar's); lines are matched by backend and server name, and each applies its admin state (maint, drain: unless the configuration's `disabled` changed), its weight (when the configured weight is unchanged), a checked server's operational state (a stopped one starts DOWN), the time of the last change and the port, as HAProxy 2.6 does at start. Not applied yet: the check's status, `disable health`/`disable agent`, a host-name server's last address (init-addr `last`), FQDNs and SRV records. A reload keeps the running state instead.",
+   "status": "supported"
+  },
+  {
    "name": "log",
    "summary": "Sends logs to a target (`global`, `stdout`, address, UNIX socket) with facility and level.",
    "status": "supported"
@@ -1717,6 +1757,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option allbackups",
    "summary": "Uses all backup servers at once when no active server is left.",
+   "status": "supported"
+  },
+  {
+   "name": "option checkcache",
+   "summary": "Blocks a response a cache could store with the cookie it sets (Set-Cookie or Set-Cookie2 from the server or an http-response rule, on a cacheable answer: a GET, HEAD, OPTIONS or TRACE answered 200, 203, 204, 206, 300, 301, 404, 405, 410, 414 or 501, or `Cache-Control: public`; with freshness or a validator; not private / no-cache / no-store / max-age=0 / no-cache=\"set-cookie\"), as HAProxy 2.6 does: the client gets HAProxy's page for the server's status (its 500 page for a status without one), logged with the server's status, %Tr -1 and PH, counted as a denied response, and the alert \"Blocking cacheable cookie in response from instance <backend>, server <server>.\" goes to the log and to the backend's log targets.",
    "status": "supported"
   },
   {
@@ -1912,6 +1957,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "server",
    "summary": "A backend server: address (`host:port`, `ipv4@`/`ipv6@` before an IP address or a host name to resolve in that family, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). PROXY protocol: `send-proxy` (v1), `send-proxy-v2` with `proxy-v2-options` crc32c, authority, unique-id, ssl, cert-cn, ssl-cipher (cert-sig and cert-key are refused), `send-proxy-v2-ssl`, `send-proxy-v2-ssl-cn`, before TLS; such HTTP connections are reused only by the client connection that opened them; `check-send-proxy` (health checks send v1 with their own addresses, or a v2 LOCAL header; the server's send-proxy applies to checks unless `port`/`addr` are set). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs, alpn; check-ssl uses the same settings. A server's last TLS session is offered on its next connections (resumed handshakes, `ssl_bc_is_resumed`), as HAProxy does unless `no-ssl-reuse`. In a `mode tcp` backend or listen section `ssl` wraps the server side in TLS whatever the client side is (plain TCP clients to a TLS server, or re-encryption behind `bind … ssl`): the handshake counts in %Tc and `timeout connect`, a failed one is a failed connection (retried, except a certificate not for the SNI sent). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Runtime DNS: `resolvers <id>` resolves a host name every `timeout resolve` (new connections and checks go to the address DNS gives; a server without one is in maintenance \"MAINT (resolution)\"), with `resolve-prefer ipv4|ipv6` (default ipv6), `resolve-net <net>[,…]`, `resolve-opts allow-dup-ip|prevent-dup-ip|ignore-weight` (servers of a backend never share an address unless allow-dup-ip) and `init-addr last,libc,none,<ip>` (default last,libc; `last` is the address before a reload). A host name is resolved when the configuration loads, as HAProxy does, once (without `resolvers` the server's connections and checks go to that address until a reload or `set server addr`): `loadstar check`, a start and a reload refuse a server whose name gives no address unless its `init-addr` allows that (`none`: the server starts in maintenance until `set server addr`; an IP address: it starts there; with `resolvers`, `none` comes last by default). A server written without an address (`0.0.0.0`, `::`) or without a port (none, `0`, `+N`, `-N`) connects where the client's connection went (as `set-dst` / `set-dst-port` left it), plus the offset; in HTTP mode its idle connections serve only requests for the same destination, and HTTP/2 to it is refused; `check` on it needs `port` (or a `tcp-check connect port`). Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.",
+   "status": "supported"
+  },
+  {
+   "name": "server-state-file-name",
+   "summary": "The file `load-server-state-from-file local` reads (relative to the global `server-state-base`); no argument or `use-backend-name`: the backend's name, also the default.",
    "status": "supported"
   },
   {
@@ -2322,6 +2372,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "load-server-state-from-file",
+   "summary": "`global`, `local` or `none` (the default): where this backend's servers take their saved state from when Loadstar starts a configuration — the global `server-state-file`, the backend's `server-state-file-name`, or nowhere. The file is a `show servers state` dump (HAProxy's or Loadstar's); lines are matched by backend and server name, and each applies its admin state (maint, drain: unless the configuration's `disabled` changed), its weight (when the configured weight is unchanged), a checked server's operational state (a stopped one starts DOWN), the time of the last change and the port, as HAProxy 2.6 does at start. Not applied yet: the check's status, `disable health`/`disable agent`, a host-name server's last address (init-addr `last`), FQDNs and SRV records. A reload keeps the running state instead.",
+   "status": "supported"
+  },
+  {
    "name": "log",
    "summary": "Sends logs to a target (`global`, `stdout`, address, UNIX socket) with facility and level.",
    "status": "supported"
@@ -2329,6 +2384,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "log-format",
    "summary": "Custom access-log line with `%` variables and `%[sample]` expressions.",
+   "status": "supported"
+  },
+  {
+   "name": "log-format-sd",
+   "summary": "Log-format string of the RFC 5424 structured-data part of the access-log lines sent to `format rfc5424` log targets (e.g. `[exampleSDID@32473 iut=\"3\" path=%{+Q}HP]`), rendered as `log-format` is (spaces merged, `-` for an empty field); unset, `-`. Other formats and the proxy's state-change lines carry none.",
    "status": "supported"
   },
   {
@@ -2374,6 +2434,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option allbackups",
    "summary": "Uses all backup servers at once when no active server is left.",
+   "status": "supported"
+  },
+  {
+   "name": "option checkcache",
+   "summary": "Blocks a response a cache could store with the cookie it sets (Set-Cookie or Set-Cookie2 from the server or an http-response rule, on a cacheable answer: a GET, HEAD, OPTIONS or TRACE answered 200, 203, 204, 206, 300, 301, 404, 405, 410, 414 or 501, or `Cache-Control: public`; with freshness or a validator; not private / no-cache / no-store / max-age=0 / no-cache=\"set-cookie\"), as HAProxy 2.6 does: the client gets HAProxy's page for the server's status (its 500 page for a status without one), logged with the server's status, %Tr -1 and PH, counted as a denied response, and the alert \"Blocking cacheable cookie in response from instance <backend>, server <server>.\" goes to the log and to the backend's log targets.",
    "status": "supported"
   },
   {
@@ -2639,6 +2704,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "server",
    "summary": "A backend server: address (`host:port`, `ipv4@`/`ipv6@` before an IP address or a host name to resolve in that family, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). PROXY protocol: `send-proxy` (v1), `send-proxy-v2` with `proxy-v2-options` crc32c, authority, unique-id, ssl, cert-cn, ssl-cipher (cert-sig and cert-key are refused), `send-proxy-v2-ssl`, `send-proxy-v2-ssl-cn`, before TLS; such HTTP connections are reused only by the client connection that opened them; `check-send-proxy` (health checks send v1 with their own addresses, or a v2 LOCAL header; the server's send-proxy applies to checks unless `port`/`addr` are set). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs, alpn; check-ssl uses the same settings. A server's last TLS session is offered on its next connections (resumed handshakes, `ssl_bc_is_resumed`), as HAProxy does unless `no-ssl-reuse`. In a `mode tcp` backend or listen section `ssl` wraps the server side in TLS whatever the client side is (plain TCP clients to a TLS server, or re-encryption behind `bind … ssl`): the handshake counts in %Tc and `timeout connect`, a failed one is a failed connection (retried, except a certificate not for the SNI sent). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Runtime DNS: `resolvers <id>` resolves a host name every `timeout resolve` (new connections and checks go to the address DNS gives; a server without one is in maintenance \"MAINT (resolution)\"), with `resolve-prefer ipv4|ipv6` (default ipv6), `resolve-net <net>[,…]`, `resolve-opts allow-dup-ip|prevent-dup-ip|ignore-weight` (servers of a backend never share an address unless allow-dup-ip) and `init-addr last,libc,none,<ip>` (default last,libc; `last` is the address before a reload). A host name is resolved when the configuration loads, as HAProxy does, once (without `resolvers` the server's connections and checks go to that address until a reload or `set server addr`): `loadstar check`, a start and a reload refuse a server whose name gives no address unless its `init-addr` allows that (`none`: the server starts in maintenance until `set server addr`; an IP address: it starts there; with `resolvers`, `none` comes last by default). A server written without an address (`0.0.0.0`, `::`) or without a port (none, `0`, `+N`, `-N`) connects where the client's connection went (as `set-dst` / `set-dst-port` left it), plus the offset; in HTTP mode its idle connections serve only requests for the same destination, and HTTP/2 to it is refused; `check` on it needs `port` (or a `tcp-check connect port`). Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.",
+   "status": "supported"
+  },
+  {
+   "name": "server-state-file-name",
+   "summary": "The file `load-server-state-from-file local` reads (relative to the global `server-state-base`); no argument or `use-backend-name`: the backend's name, also the default.",
    "status": "supported"
   },
   {

@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import { sideBySide, requests } from '../http/lib/side-by-side.ts';
 import { startRawServer } from '../../helpers/net.ts';
 import { udpAddress } from '../../../proxy/config/log-targets.ts';
+import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from '../config/lib/parse-cases.ts';
 
 /** A syslog server on loopback: the datagrams it got. */
 async function syslogServer(): Promise<{ port: number; got: string[]; close(): void }> {
@@ -278,4 +279,81 @@ test('datagrams waiting to be sent are bounded: a burst beyond the bound is drop
     sender.close();
     syslog.close();
   }
+});
+
+const sdConfig = (syslog: number) => (port: number) => `global
+    log 127.0.0.1:${syslog} format rfc5424 local0
+    log 127.0.0.1:${syslog} local1
+defaults
+    log global
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    log-format "%ST %{+Q}r"
+frontend fe
+    bind 127.0.0.1:${port}
+    use_backend sd if { path_beg /sd }
+    use_backend empty if { path_beg /empty }
+    use_backend merged if { path_beg /merged }
+    default_backend plain
+backend plain
+    http-request return status 200
+backend sd
+    http-request return status 201
+backend empty
+    http-request return status 202
+backend merged
+    http-request return status 203
+`;
+
+test('log-format-sd: the structured data of rfc5424 lines, rendered as haproxy 2.6.12 renders it; other formats carry none', { timeout: 30_000 }, async (t) => {
+  const cases: Array<[string | undefined, string]> = [
+    [undefined, '/plain'],
+    ['"[exampleSDID@32473 iut=\\"3\\" path=%{+Q}HP]"', '/sd?a=1'],
+    ['%[var(txn.nothing)]', '/empty'],
+    ['"%[str()]  x   y "', '/merged'],
+  ];
+  const seen: string[][] = [];
+  for (const [sd, path] of cases) {
+    const server = await syslogServer();
+    try {
+      const text = (port: number) => sdConfig(server.port)(port).replace('    log-format "%ST %{+Q}r"\n', `    log-format "%ST %{+Q}r"\n${sd ? `    log-format-sd ${sd}\n` : ''}`);
+      let run = 0;
+      await sideBySide(t, text, async (port) => {
+        const before = server.got.length;
+        await requests(port, path);
+        await settle(server.got, before + 2);
+        (seen[run++] ??= []).push(...server.got.slice(before).map((l) => l.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d/, 'ISOTIME').replace(/ haproxy \d+ - /, ' haproxy PID - ').replace(/^(<\d+>)[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d haproxy\[\d+\]/, '$1BSDTIME haproxy[PID]')));
+      });
+    } finally {
+      server.close();
+    }
+  }
+  assert.deepEqual(seen[0], [
+    '<134>1 ISOTIME - haproxy PID - - 200 "GET /plain HTTP/1.1"\n',
+    '<142>BSDTIME haproxy[PID]: 200 "GET /plain HTTP/1.1"\n',
+    '<134>1 ISOTIME - haproxy PID - [exampleSDID@32473 iut="3" path="/sd"] 201 "GET /sd?a=1 HTTP/1.1"\n',
+    '<142>BSDTIME haproxy[PID]: 201 "GET /sd?a=1 HTTP/1.1"\n',
+    // An empty sample is '-', as in log-format.
+    '<134>1 ISOTIME - haproxy PID - - 202 "GET /empty HTTP/1.1"\n',
+    '<142>BSDTIME haproxy[PID]: 202 "GET /empty HTTP/1.1"\n',
+    // Spaces merged, the trailing one dropped.
+    '<134>1 ISOTIME - haproxy PID - - x y 203 "GET /merged HTTP/1.1"\n',
+    '<142>BSDTIME haproxy[PID]: 203 "GET /merged HTTP/1.1"\n',
+  ]);
+  if (seen[1]) assert.deepEqual(seen[1], seen[0], 'haproxy sent the same datagrams');
+});
+
+const sdHead = 'defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n';
+const sdCases: ParseCase[] = [
+  { text: `${sdHead}frontend fe\n  bind 127.0.0.1:1\n  log-format-sd\n`, valid: false, message: 'log-format-sd expects an argument.' },
+  { text: `${sdHead}frontend fe\n  bind 127.0.0.1:1\n  log-format-sd a b\n`, valid: false, message: "log-format-sd expects only one argument, don't forget to escape spaces!" },
+  { text: `${sdHead}backend be\n  log-format-sd x\n`, valid: true, message: "backend 'be' : 'log-format-sd' directive is ignored in backends." },
+  { text: `${sdHead}  log-format-sd "[id@1 a=%{+Q}ci]"\nfrontend fe\n  bind 127.0.0.1:1\n`, valid: true },
+];
+
+test('log-format-sd: accepted and refused as haproxy 2.6.12 -c does, with its messages', (t) => {
+  assertLoadstarParses(sdCases);
+  assertHaproxyParses(t, sdCases);
 });
