@@ -25,7 +25,8 @@ export function renderConfigurationDoc(): string {
   // `http-check send`, `email-alert from` …: one keyword parses all of its second words.
   const family = (k: string): boolean => ['http-check', 'tcp-check', 'email-alert', 'external-check', 'persist'].some((f) => k.startsWith(`${f} `) && registered.has(f));
   const missingProxy = HAPROXY_PROXY_KEYWORDS.map(([k]) => k).filter((k) => !registered.has(k) && !family(k));
-  const missingGlobal = HAPROXY_GLOBAL_KEYWORDS.filter((k) => !registered.has(k) && !k.startsWith('tune.'));
+  // `stats` in the global section is a family too (`stats socket`, `stats timeout` …).
+  const missingGlobal = HAPROXY_GLOBAL_KEYWORDS.filter((k) => !registered.has(k) && !k.startsWith('tune.') && !(k === 'stats' && [...registered].some((r) => r.startsWith('stats '))));
   const count = (level: string) => [...proxy, ...global].filter((k) => k.status.level === level).length;
   return `# Configuration reference
 
