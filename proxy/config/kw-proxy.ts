@@ -77,6 +77,7 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['http-server-close', 'dflb', 'Closes the server connection after each response while keeping the client connection alive.'],
   ['http-keep-alive', 'dflb', 'Keeps both client and server connections alive (the default HTTP mode).'],
   ['httpclose', 'dflb', 'Closes both connections after each response.'],
+  ['idle-close-on-response', 'dfl', 'On a reload, an idle keep-alive client connection is not closed: its next request is answered with `connection: close` (HAProxy before 2.4). Loadstar does this on every reload, with or without the option (closing an idle connection races with a request the client may be sending on it); on a stop, idle connections close at once.'],
   ['http-pretend-keepalive', 'dlb', 'With http-server-close or httpclose, the request to the server does not say `connection: close` (HTTP/1.0: says `keep-alive`), so that the server keeps chunked encoding; the server connection still closes after the response.'],
   ['tcplog', 'dflb', 'Logs in HAProxy\'s TCP log format.'],
   ['allbackups', 'dlb', 'Uses all backup servers at once when no active server is left.'],

@@ -771,6 +771,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option idle-close-on-response",
+   "summary": "On a reload, an idle keep-alive client connection is not closed: its next request is answered with `connection: close` (HAProxy before 2.4). Loadstar does this on every reload, with or without the option (closing an idle connection races with a request the client may be sending on it); on a stop, idle connections close at once.",
+   "status": "supported"
+  },
+  {
    "name": "option independent-streams",
    "summary": "Kernel socket or statistics tuning; Node.js manages sockets itself.",
    "status": "accepted, no effect (warning)"
@@ -1350,6 +1355,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option httpslog",
    "summary": "Logs in HAProxy's HTTPS log format: the HTTP format followed by the TLS errors, resumption, SNI, version and cipher.",
+   "status": "supported"
+  },
+  {
+   "name": "option idle-close-on-response",
+   "summary": "On a reload, an idle keep-alive client connection is not closed: its next request is answered with `connection: close` (HAProxy before 2.4). Loadstar does this on every reload, with or without the option (closing an idle connection races with a request the client may be sending on it); on a stop, idle connections close at once.",
    "status": "supported"
   },
   {
@@ -2544,6 +2554,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option httpslog",
    "summary": "Logs in HAProxy's HTTPS log format: the HTTP format followed by the TLS errors, resumption, SNI, version and cipher.",
+   "status": "supported"
+  },
+  {
+   "name": "option idle-close-on-response",
+   "summary": "On a reload, an idle keep-alive client connection is not closed: its next request is answered with `connection: close` (HAProxy before 2.4). Loadstar does this on every reload, with or without the option (closing an idle connection races with a request the client may be sending on it); on a stop, idle connections close at once.",
    "status": "supported"
   },
   {
