@@ -79,12 +79,16 @@ backend b
 `;
 }
 
-/** `show stat` status of a/s1, a/s2, b/s3, b/s4, their check_status and `tracked`. */
+/**
+ * `show stat` status of a/s1, a/s2, b/s3, b/s4, their check_status and `tracked`. HAProxy marks a
+ * check running at that moment with `* ` before its status (a loaded run caught `* L4CON`); Loadstar
+ * does not mark them, and when the dump falls is not what is compared.
+ */
 async function statuses(admin: string): Promise<string[]> {
   const lines = (await cli(admin, 'show stat')).split('\n');
   const names = lines[0]!.replace(/^# /, '').split(',');
   const at = (n: string) => names.indexOf(n);
-  return lines.slice(1).map((l) => l.split(',')).filter((f) => /^s\d$/.test(f[1]!)).map((f) => `${f[0]}/${f[1]} ${f[at('status')]} ${f[at('check_status')]}${f[at('tracked')] ? ` tracks ${f[at('tracked')]}` : ''}`);
+  return lines.slice(1).map((l) => l.split(',')).filter((f) => /^s\d$/.test(f[1]!)).map((f) => `${f[0]}/${f[1]} ${f[at('status')]} ${f[at('check_status')]!.replace(/^\* /, '')}${f[at('tracked')] ? ` tracks ${f[at('tracked')]}` : ''}`);
 }
 
 /** `show servers state`: backend/server, srv_op_state, check status/result/health/state. */

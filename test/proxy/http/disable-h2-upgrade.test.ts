@@ -34,9 +34,15 @@ ${frontend}    http-request return status 200 content-type text/plain string ok
 `;
 
 test('option disable-h2-upgrade: the HTTP/2 preface is answered 400 and logged <BADREQ>, as haproxy does', async (t) => {
+  let runs = 0;
   await sideBySide(t, site('', '    option disable-h2-upgrade\n'), async (port, proxy) => {
+    const loadstar = runs++ === 0;
     assert.equal(await sendPreface(port), 'HTTP/1.1 400 Bad request, closed');
-    assert.deepEqual((await linesLogged(proxy, 1)).slice(-1), ['400 PR-- "<BADREQ>"']);
+    // haproxy logged CR-- instead once, on a loaded CI run (the client here sends no FIN: a timing
+    // of haproxy's own); Loadstar answers and logs in the read that brought the preface.
+    const logged = (await linesLogged(proxy, 1)).slice(-1);
+    if (loadstar) assert.deepEqual(logged, ['400 PR-- "<BADREQ>"']);
+    else assert.match(logged[0] ?? '', /^400 [PC]R-- "<BADREQ>"$/);
   });
 });
 
