@@ -32,6 +32,20 @@ function noEffect(name: string): KeywordSpec {
   };
 }
 
+/** A global keyword without arguments that switches something on (HAProxy refuses any argument). */
+function globalFlag(name: string, summary: string, set: (global: GlobalSettings) => void): KeywordSpec {
+  return {
+    name,
+    sections: 'g',
+    status: SUPPORTED,
+    summary,
+    parse(ctx) {
+      if (ctx.args.length > 0) return ctx.error(`'${name}' cannot handle unexpected argument '${ctx.args[0]}'.`, 0);
+      set(ctx.config.global);
+    },
+  };
+}
+
 function integer(ctx: DirectiveContext, name: string, min: number, max?: number): number | undefined {
   const v = parseInteger(ctx.args[0] ?? '', name, min, max);
   if (v.error !== undefined) {
@@ -134,16 +148,8 @@ const keywords: KeywordSpec[] = [
       ctx.warn(`'daemon' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
     },
   },
-  {
-    name: 'h1-accept-payload-with-any-method',
-    sections: 'g',
-    status: ENGINE,
-    summary: 'HTTP/1.0 GET, HEAD and DELETE requests with a body (a Content-Length above 0, or chunked) are let through; without it they are answered 413, as HAProxy 2.6 does: an HTTP/1.0 server may not look for a body there, which would let one request smuggle another.',
-    parse(ctx) {
-      if (ctx.args.length > 0) return ctx.error(`'h1-accept-payload-with-any-method' cannot handle unexpected argument '${ctx.args[0]}'.`, 0);
-      ctx.config.global.h1AcceptPayloadWithAnyMethod = true;
-    },
-  },
+  globalFlag('h1-accept-payload-with-any-method', 'HTTP/1.0 GET, HEAD and DELETE requests with a body (a Content-Length above 0, or chunked) are let through; without it they are answered 413, as HAProxy 2.6 does: an HTTP/1.0 server may not look for a body there, which would let one request smuggle another.',
+    (global) => { global.h1AcceptPayloadWithAnyMethod = true; }),
   {
     // HAProxy's cap on the memory of its zlib compression contexts (MB; read with atol).
     name: 'maxzlibmem',
@@ -156,16 +162,8 @@ const keywords: KeywordSpec[] = [
       ctx.warn(`'maxzlibmem' has no effect in Loadstar and is ignored (compression uses Node's zlib, without a memory pool).`, undefined, 'LS_WARN_CFG_IGNORED');
     },
   },
-  {
-    name: 'pp2-never-send-local',
-    sections: 'g',
-    status: CHECKS,
-    summary: 'Health checks that send a PROXY protocol v2 header (`check-send-proxy`, or a `send-proxy-v2` server checked on its own address) send a PROXY command with the check connection\'s own addresses instead of a LOCAL command, as HAProxy 2.6 does with it.',
-    parse(ctx) {
-      if (ctx.args.length > 0) return ctx.error(`'pp2-never-send-local' cannot handle unexpected argument '${ctx.args[0]}'.`, 0);
-      ctx.config.global.pp2NeverSendLocal = true;
-    },
-  },
+  globalFlag('pp2-never-send-local', 'Health checks that send a PROXY protocol v2 header (`check-send-proxy`, or a `send-proxy-v2` server checked on its own address) send a PROXY command with the check connection\'s own addresses instead of a LOCAL command, as HAProxy 2.6 does with it.',
+    (global) => { global.pp2NeverSendLocal = true; }),
   {
     name: 'nbthread',
     sections: 'g',
@@ -349,15 +347,8 @@ const keywords: KeywordSpec[] = [
     },
   },
   { name: 'description', sections: 'g', status: SUPPORTED, summary: 'Free text shown on the stats page.', parse(ctx) { ctx.config.global.tune['description'] = ctx.args.join(' '); } },
-  {
-    name: 'h2-workaround-bogus-websocket-clients',
-    sections: 'g',
-    status: SUPPORTED,
-    summary: 'HAProxy then stops announcing WebSocket over HTTP/2 (RFC 8441) to clients. Loadstar never announces it (WebSocket clients use HTTP/1.1), so it already behaves as this asks.',
-    parse(ctx) {
-      if (ctx.args.length > 0) return ctx.error(`'h2-workaround-bogus-websocket-clients' cannot handle unexpected argument '${ctx.args[0]}'.`, 0);
-    },
-  },
+  globalFlag('h2-workaround-bogus-websocket-clients', 'HAProxy then stops announcing WebSocket over HTTP/2 (RFC 8441) to clients. Loadstar never announces it (WebSocket clients use HTTP/1.1), so it already behaves as this asks.',
+    () => {}),
   ...(['setenv', 'presetenv'] as const).map((name): KeywordSpec => ({
     name,
     sections: 'g',
