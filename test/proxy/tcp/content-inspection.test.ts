@@ -120,6 +120,19 @@ function rdpConnectionRequest(user: string, cookieText = `mstshash=${user}`): Bu
   return Buffer.concat([Buffer.from([3, 0, (x224.length + 4) >> 8, (x224.length + 4) & 0xff]), x224]);
 }
 
+/** A TCP listen section holding RDP connection requests until their cookie came (`lines`: balance, persist), over `servers`. */
+const rdpListen = (servers: ReadonlyArray<{ port: number }>, lines: string, disabled = -1) => (port: number): string => `defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen rdp
+    bind 127.0.0.1:${port}
+${lines}    tcp-request inspect-delay 2s
+    tcp-request content accept if RDP_COOKIE
+${servers.map((s, i) => `    server r${i + 1} 127.0.0.1:${s.port}${i === disabled ? ' disabled' : ''}`).join('\n')}
+`;
+
 /**
  * The answers each RDP cookie gets through haproxy, then through Loadstar (the same configuration
  * on a port of its own), one connection per cookie.
@@ -149,18 +162,7 @@ async function answersPerCookie(config: (port: number) => string, cookies: reado
 test('balance rdp-cookie hashes the cookie of the held connection request as HAProxy does', async (t) => {
   if (!requireHaproxy(t)) return;
   const servers = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((name) => startRawServer((s) => s.end(name))));
-  const config = (port: number) => `defaults
-    mode tcp
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-listen rdp
-    bind 127.0.0.1:${port}
-    balance rdp-cookie
-    tcp-request inspect-delay 2s
-    tcp-request content accept if RDP_COOKIE
-${servers.map((s, i) => `    server r${i + 1} 127.0.0.1:${s.port}`).join('\n')}
-`;
+  const config = rdpListen(servers, '    balance rdp-cookie\n');
   const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'alice', 'bob'];
   try {
     const { haproxy, loadstar } = await answersPerCookie(config, users.map((u) => `mstshash=${u}`));
@@ -177,19 +179,7 @@ const msts = (port: number): string => `msts=${127 + 2 ** 24}.${((port & 0xff) <
 test('persist rdp-cookie sends a connection whose msts cookie names a server\'s address to it, unless stopped, as HAProxy does', async (t) => {
   if (!requireHaproxy(t)) return;
   const servers = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((name) => startRawServer((s) => s.end(name))));
-  const config = (port: number) => `defaults
-    mode tcp
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-listen rdp
-    bind 127.0.0.1:${port}
-    persist rdp-cookie
-    balance source
-    tcp-request inspect-delay 2s
-    tcp-request content accept if RDP_COOKIE
-${servers.map((s, i) => `    server r${i + 1} 127.0.0.1:${s.port}${i === 3 ? ' disabled' : ''}`).join('\n')}
-`;
+  const config = rdpListen(servers, '    persist rdp-cookie\n    balance source\n', 3);
   const cookies = [msts(servers[1]!.port), msts(servers[1]!.port), msts(servers[2]!.port), 'mstshash=alice', 'mstshash=bob', msts(servers[3]!.port), msts(servers[1]!.port)];
   try {
     const { haproxy, loadstar } = await answersPerCookie(config, cookies);

@@ -3,7 +3,7 @@
  * connection's log line goes at the level set, or not at all (`silent`); in HTTP mode the
  * request's, as http-request set-log-level (which a later rule may change again).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
@@ -27,16 +27,37 @@ async function settle(got: string[], n: number): Promise<string[]> {
   return got.splice(0);
 }
 
-const tcpConfig = (syslog: number, origin: number) => (port: number): string => `global
+/** The global and defaults lines of these tests: lines go to `syslog` in format short (`<PRI>message`). */
+const logHead = (syslog: number, mode: 'tcp' | 'http', logFormat: string, comment = ''): string => `global
     log 127.0.0.1:${syslog} format short local0
 defaults
-    mode tcp
+    mode ${mode}
     log global
-    log-format "%ci %b"
+${comment}    log-format "${logFormat}"
     timeout connect 2s
     timeout client 5s
     timeout server 5s
-listen tcp_in
+`;
+
+/**
+ * Through Loadstar then haproxy (configured for a syslog server and `origin`): `drive` sends its
+ * requests, then the lines logged after the probe connection's must be `expected`.
+ */
+async function assertLogged(t: TestContext, origin: { port: number; close(): Promise<void> }, config: (syslog: number, origin: number) => (port: number) => string, drive: (port: number) => Promise<void>, expected: string[]): Promise<void> {
+  const syslog = await syslogServer();
+  try {
+    await sideBySide(t, config(syslog.port, origin.port), async (port) => {
+      await settle(syslog.got, 1); // the probe connection's line
+      await drive(port);
+      assert.deepEqual(await settle(syslog.got, expected.length), expected);
+    });
+  } finally {
+    syslog.close();
+    await origin.close();
+  }
+}
+
+const tcpConfig = (syslog: number, origin: number) => (port: number): string => `${logHead(syslog, 'tcp', '%ci %b')}listen tcp_in
     bind 127.0.0.1:${port}
     tcp-request inspect-delay 1s
     tcp-request content set-log-level silent if { req.payload(0,5) -m str quiet }
@@ -56,31 +77,13 @@ function send(port: number, data: string): Promise<string> {
 
 test('tcp-request content set-log-level in TCP mode: silent drops the connection\'s line, a level changes its priority, as in HAProxy', async (t) => {
   const origin = await startRawServer((s) => s.once('data', () => s.end('ok')));
-  const syslog = await syslogServer();
-  try {
-    await sideBySide(t, tcpConfig(syslog.port, origin.port), async (port) => {
-      await settle(syslog.got, 1); // the probe connection's line
-      assert.deepEqual([await send(port, 'quiet'), await send(port, 'err'), await send(port, 'plain')], ['ok', 'ok', 'ok']);
-      const lines = await settle(syslog.got, 2);
-      // Recorded from haproxy 2.6.12 (format short: the level alone, err <3>, info <6>); the silent one is not logged.
-      assert.deepEqual(lines, ['<3>127.0.0.1 tcp_in', '<6>127.0.0.1 tcp_in']);
-    });
-  } finally {
-    syslog.close();
-    await origin.close();
-  }
+  // Recorded from haproxy 2.6.12 (format short: the level alone, err <3>, info <6>); the silent one is not logged.
+  await assertLogged(t, origin, tcpConfig, async (port) => {
+    assert.deepEqual([await send(port, 'quiet'), await send(port, 'err'), await send(port, 'plain')], ['ok', 'ok', 'ok']);
+  }, ['<3>127.0.0.1 tcp_in', '<6>127.0.0.1 tcp_in']);
 });
 
-const httpConfig = (syslog: number, origin: number) => (port: number): string => `global
-    log 127.0.0.1:${syslog} format short local0
-defaults
-    mode http
-    log global
-    log-format "%HP %ST"
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend web
+const httpConfig = (syslog: number, origin: number) => (port: number): string => `${logHead(syslog, 'http', '%HP %ST')}frontend web
     bind 127.0.0.1:${port}
     tcp-request content set-log-level silent if { path /quiet }
     tcp-request content set-log-level err if { path /err }
@@ -102,33 +105,15 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
 
 test('tcp-request content set-log-level in HTTP mode sets the request\'s level, and a later http-request set-log-level changes it, as in HAProxy', async (t) => {
   const origin = await echoServer();
-  const syslog = await syslogServer();
-  try {
-    await sideBySide(t, httpConfig(syslog.port, origin.port), async (port) => {
-      await settle(syslog.got, 1); // the probe connection's line
-      assert.deepEqual([await get(port, '/quiet'), await get(port, '/err'), await get(port, '/err', { 'x-notice': '1' }), await get(port, '/plain')], [200, 200, 200, 200]);
-      const lines = await settle(syslog.got, 3);
-      // err <3>, notice <5>, info <6>; the silent one is not logged.
-      assert.deepEqual(lines, ['<3>/err 200', '<5>/err 200', '<6>/plain 200']);
-    });
-  } finally {
-    syslog.close();
-    await origin.close();
-  }
+  // err <3>, notice <5>, info <6>; the silent one is not logged.
+  await assertLogged(t, origin, httpConfig, async (port) => {
+    assert.deepEqual([await get(port, '/quiet'), await get(port, '/err'), await get(port, '/err', { 'x-notice': '1' }), await get(port, '/plain')], [200, 200, 200, 200]);
+  }, ['<3>/err 200', '<5>/err 200', '<6>/plain 200']);
 });
 
-const tcpResponseConfig = (syslog: number, origin: number) => (port: number): string => `global
-    log 127.0.0.1:${syslog} format short local0
-defaults
-    mode tcp
-    log global
-    # With %B (LW_BYTES) the line waits for the end of the session; without, haproxy 2.6 writes it
+const tcpResponseConfig = (syslog: number, origin: number) => (port: number): string => `${logHead(syslog, 'tcp', '%ci %b %B', `    # With %B (LW_BYTES) the line waits for the end of the session; without, haproxy 2.6 writes it
     # as soon as the server connection is up, before any tcp-response rule (back_establish).
-    log-format "%ci %b %B"
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-listen tcp_in
+`)}listen tcp_in
     bind 127.0.0.1:${port}
     tcp-response inspect-delay 1s
     tcp-response content set-log-level silent if { res.payload(0,5) -m str quiet }
@@ -139,31 +124,13 @@ listen tcp_in
 test('tcp-response content set-log-level in TCP mode: silent drops the connection\'s line, a level changes its priority, as in HAProxy', async (t) => {
   // The origin answers what it was sent.
   const origin = await startRawServer((s) => s.once('data', (d: Buffer) => s.end(d)));
-  const syslog = await syslogServer();
-  try {
-    await sideBySide(t, tcpResponseConfig(syslog.port, origin.port), async (port) => {
-      await settle(syslog.got, 1); // the probe connection's line
-      assert.deepEqual([await send(port, 'quiet'), await send(port, 'err'), await send(port, 'plain')], ['quiet', 'err', 'plain']);
-      const lines = await settle(syslog.got, 2);
-      // Recorded from haproxy 2.6.12 (err <3>, info <6>); the silent one is not logged.
-      assert.deepEqual(lines, ['<3>127.0.0.1 tcp_in 3', '<6>127.0.0.1 tcp_in 5']);
-    });
-  } finally {
-    syslog.close();
-    await origin.close();
-  }
+  // Recorded from haproxy 2.6.12 (err <3>, info <6>); the silent one is not logged.
+  await assertLogged(t, origin, tcpResponseConfig, async (port) => {
+    assert.deepEqual([await send(port, 'quiet'), await send(port, 'err'), await send(port, 'plain')], ['quiet', 'err', 'plain']);
+  }, ['<3>127.0.0.1 tcp_in 3', '<6>127.0.0.1 tcp_in 5']);
 });
 
-const httpResponseConfig = (syslog: number, origin: number) => (port: number): string => `global
-    log 127.0.0.1:${syslog} format short local0
-defaults
-    mode http
-    log global
-    log-format "%HP %ST"
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend web
+const httpResponseConfig = (syslog: number, origin: number) => (port: number): string => `${logHead(syslog, 'http', '%HP %ST')}frontend web
     bind 127.0.0.1:${port}
     http-request set-var(txn.path) path
     default_backend app
@@ -188,17 +155,8 @@ test('tcp-response content set-log-level in an HTTP backend sets the exchange\'s
       }
     });
   });
-  const syslog = await syslogServer();
-  try {
-    await sideBySide(t, httpResponseConfig(syslog.port, origin.port), async (port) => {
-      await settle(syslog.got, 1); // the probe connection's line
-      assert.deepEqual([await get(port, '/quiet'), await get(port, '/err'), await get(port, '/err', { 'x-notice': '1' }), await get(port, '/plain')], [200, 200, 200, 200]);
-      const lines = await settle(syslog.got, 3);
-      // Recorded from haproxy 2.6.12: err <3>, notice <5>, info <6>; the silent one is not logged.
-      assert.deepEqual(lines, ['<3>/err 200', '<5>/err 200', '<6>/plain 200']);
-    });
-  } finally {
-    syslog.close();
-    await origin.close();
-  }
+  // Recorded from haproxy 2.6.12: err <3>, notice <5>, info <6>; the silent one is not logged.
+  await assertLogged(t, origin, httpResponseConfig, async (port) => {
+    assert.deepEqual([await get(port, '/quiet'), await get(port, '/err'), await get(port, '/err', { 'x-notice': '1' }), await get(port, '/plain')], [200, 200, 200, 200]);
+  }, ['<3>/err 200', '<5>/err 200', '<6>/plain 200']);
 });
