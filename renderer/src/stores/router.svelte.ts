@@ -58,10 +58,13 @@ class Router {
   route = $state<Route>(typeof location === 'undefined' || isAnchor(location.hash) ? { screen: 'overview' } : parseHash(location.hash));
 
   start(): () => void {
-    const onChange = () => {
+    const onChange = (event: HashChangeEvent) => {
+      // The event's own URL, not location.hash: two hash changes in one task queue two events that would both
+      // read the last hash, and a screen keyed on the route (the wizard's form) would never see it change.
+      const hash = new URL(event.newURL).hash;
       // `#main` or `#backend-api` are in-page anchors (skip link, overview links), not routes.
-      if (isAnchor(location.hash)) return;
-      this.route = parseHash(location.hash);
+      if (isAnchor(hash)) return;
+      this.route = parseHash(hash);
     };
     window.addEventListener('hashchange', onChange);
     return () => window.removeEventListener('hashchange', onChange);
