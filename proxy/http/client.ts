@@ -6,12 +6,12 @@
  * `timeout client` for inactivity.
  */
 import type net from 'node:net';
-import { REQUEST, METHODS, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import { REQUEST, METHODS, LENIENT_VERSION, rtspOnlyMethod, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ParserPool } from '../runtime/parser-pool.ts';
 import { HttpTransaction, trailersClose } from './transaction.ts';
-import type { TerminationState } from './transaction.ts';
+import type { RequestHead, TerminationState } from './transaction.ts';
 import { endReuseSession } from './upstream.ts';
 import type { ReuseSession, UpstreamConnection } from './upstream.ts';
 import type { HttpFrontend } from './frontend.ts';
@@ -60,8 +60,14 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   toH2 = false;
   /** Its bind says `proto h1`: HTTP/2's preface is answered 400 (HAProxy: no implicit upgrade on such a bind). */
   h1Only = false;
-  /** No more requests will be read (Connection: close, error, stop). */
+  /** No more requests will be read (Connection: close, error, stop, the client's FIN). */
   draining = false;
+  /**
+   * The client half-closed: what it sent before its FIN is still answered, in order and without
+   * `connection: close` (HAProxy's H1 mux serves the requests left in its buffer after a read0 and
+   * announces nothing), then the connection ends.
+   */
+  clientEnded = false;
   /** Its frontend was replaced by a reload: the next answer says `connection: close` and ends it (retire()). */
   retired = false;
   /**
@@ -285,7 +291,28 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     this.headSeenUpgrade = upgrade;
     // Closed, or draining with nothing left to answer: what still arrives is read and dropped.
     if (this.closed || this.closeRequested || (this.draining && this.queue.length === 0)) return 0;
-    const head = { method: METHODS[method!] ?? 'GET', url, versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
+    const name = METHODS[method!];
+    // An RTSP-only method parses only after an `RTSP/x.y` version, which HAProxy's H1 parser refuses.
+    if (name === undefined || rtspOnlyMethod(method!)) {
+      this.refusal = 400;
+      return -1;
+    }
+    // llhttp also takes `RTSP/x.y` (after GET, POST, OPTIONS) and `ICE/x.y` (after SOURCE) without naming
+    // the protocol; HAProxy refuses both. Their versions are x.0, so only x.0 requests look at the read.
+    if (minor === 0 && major >= 1 && notHttpLine(this.parser!.getCurrentBuffer(), url)) {
+      this.refusal = 400;
+      return -1;
+    }
+    let wireVersion: string | undefined;
+    if (major > 1 || (major === 1 && minor > 1)) {
+      // HTTP/1.2 … 9.9 (llhttp's lenient version lets them through): handled as 1.1, as HAProxy does.
+      // One difference left: llhttp applies HTTP/1.0's keep-alive rule to 2.0 … 9.0 and refuses what
+      // follows such a request on the connection, so it stays the connection's last (HAProxy keeps it).
+      wireVersion = `${major}.${minor}`;
+      major = 1;
+      minor = 1;
+    }
+    const head: RequestHead = { method: name, url, versionMajor: major, versionMinor: minor, wireVersion, headers, keepAlive, upgrade };
     const refusal = requestRefusal(head, this.frontend.limits);
     if (refusal !== 0) {
       // Stops llhttp (a callback error); the read's end answers once execute() has returned.
@@ -614,6 +641,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (this.closed) return;
     // Half-close: finish what was asked, then close.
     this.draining = true;
+    this.clientEnded = true;
     const tx = this.queue[0];
     // Rules waiting for the body run on with what came; the exchange then ends (CR) unless they answered.
     if (tx?.bodyWaitAborted()) {
@@ -793,6 +821,15 @@ function isHttp09(data: Buffer): boolean {
 }
 
 /**
+ * The read holding a request line says `<target> RTSP/` or `<target> ICE/`. A line that came in an
+ * earlier read (a head over several reads) is not seen: taken as HTTP, as before.
+ */
+function notHttpLine(read: Buffer, url: string): boolean {
+  const text = read.toString('latin1');
+  return text.includes(`${url} RTSP/`) || text.includes(`${url} ICE/`);
+}
+
+/**
  * The connection a parser or a socket serves. Containment: while the parser consumes the socket,
  * llhttp calls these from C++ with no JS frame below, so each one catches what it throws (an
  * escape would be an uncaught exception and end the process).
@@ -802,7 +839,7 @@ type OwnedParser = HTTPParser & { [OWNER]: ClientConnection | undefined };
 type OwnedSocket = net.Socket & { [OWNER]: ClientConnection };
 
 /** Client parsers all carry these callbacks; a connection taking one sets only its OWNER. */
-const requestParsers = new ParserPool(REQUEST, POOLED_PARSERS, (parser) => {
+const requestParsers = new ParserPool(REQUEST, POOLED_PARSERS, LENIENT_VERSION, (parser) => {
   parser[kOnMessageBegin] = parserOnMessageBegin;
   parser[kOnHeaders] = parserOnHeaders;
   parser[kOnHeadersComplete] = parserOnHeadersComplete;

@@ -76,6 +76,8 @@ export interface TransactionClient {
   resumeReading(): void;
   /** No more requests will be read from this client. */
   readonly draining: boolean;
+  /** It is draining because the client half-closed (HTTP/1): the answers say nothing of the close that follows. */
+  readonly clientEnded?: boolean;
   /** Served on a configuration a reload replaced: the answer closes the connection (HTTP/1). */
   readonly retired?: boolean;
   readonly acceptedAt: number;
@@ -109,6 +111,12 @@ export interface RequestHead {
   origin?: string;
   versionMajor: number;
   versionMinor: number;
+  /**
+   * The version as received (`3.1`), when it is not the one the request is handled as: HAProxy 2.6
+   * takes any HTTP/<digit>.<digit> and handles 1.2 to 9.9 as 1.1 (H1_MF_VER_11), while its logs and
+   * req.ver show what came. Undefined for 1.0, 1.1 and HTTP/2 (the common case costs nothing).
+   */
+  wireVersion?: string;
   /** Flat [name, value, …] in arrival order; rules edit it in place. */
   headers: string[];
   /** The client allows the connection to stay open after this exchange. */
@@ -118,7 +126,7 @@ export interface RequestHead {
 
 /** An HTTP/2 request's line as HAProxy logs it: the URI in absolute form. */
 function requestLineOf(r: RequestHead, method: string, url: string): string {
-  return `${method} ${r.origin ?? ''}${url} HTTP/${r.versionMajor}.${r.versionMinor}`;
+  return `${method} ${r.origin ?? ''}${url} HTTP/${r.wireVersion ?? `${r.versionMajor}.${r.versionMinor}`}`;
 }
 
 /** HAProxy's two-letter termination state for the logs (first: who/what ended it, second: the phase). */
@@ -355,7 +363,7 @@ export class HttpTransaction implements ServerSession {
     const req: HttpRequestInfo = {
       get method() { return tx.request.method; },
       get url() { return tx.request.url; },
-      get version() { return `${tx.request.versionMajor}.${tx.request.versionMinor}`; },
+      get version() { return tx.request.wireVersion ?? `${tx.request.versionMajor}.${tx.request.versionMinor}`; },
       // As it arrived, whatever the rules changed since (HAProxy copies it to txn->uri first).
       get requestLine() { return requestLineOf(tx.request, tx.arrivedMethod, tx.arrivedUrl); },
       get rawHeaders() { return tx.request.headers; },
@@ -1214,7 +1222,7 @@ export class HttpTransaction implements ServerSession {
         } else this.closeAfter = true;
       }
     }
-    if (!r.keepAlive || this.client.draining || this.client.retired || this.frontend.closeClient) this.closeAfter = true;
+    if (!r.keepAlive || (this.client.draining && !this.client.clientEnded) || this.client.retired || this.frontend.closeClient) this.closeAfter = true;
     // HAProxy's h1_update_res_conn_value: say what differs from the versions' default.
     if (this.closeAfter) {
       if (!response10) out += 'connection: close\r\n';
@@ -1703,7 +1711,7 @@ export class HttpTransaction implements ServerSession {
     this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(response) : response) + uncountedHeadBytes;
     // An errorfile may be an HTTP/1.0 message: closing needs no header there, keeping the connection does.
     const http10Answer = response.subarray(0, 8).toString('latin1') === 'HTTP/1.0';
-    if (close || !r.keepAlive || this.client.draining || this.client.retired || this.frontend.closeClient || answerCloses(response)) {
+    if (close || !r.keepAlive || (this.client.draining && !this.client.clientEnded) || this.client.retired || this.frontend.closeClient || answerCloses(response)) {
       this.closeAfter = true;
       if (!http10Answer) response = withConnectionHeader(response, CONNECTION_CLOSE);
     } else if ((r.versionMajor === 1 && r.versionMinor === 0) || http10Answer) response = withConnectionHeader(response, CONNECTION_KEEP_ALIVE);

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const common = require('_http_common') as { HTTPParser: HTTPParserConstructor; methods: string[] };
+const common = require('_http_common') as { HTTPParser: HTTPParserConstructor };
 
 export interface ParserError extends Error {
   code: string;
@@ -41,6 +41,7 @@ interface HTTPParserConstructor {
   kOnBody: number;
   kOnMessageComplete: number;
   kOnExecute: number;
+  kLenientVersion?: number;
 }
 
 /**
@@ -67,8 +68,31 @@ export function restoreStackTraces(): void {
 }
 
 export const HTTPParserClass = common.HTTPParser;
-/** llhttp's method table: kOnHeadersComplete gives an index into it. */
-export const METHODS = common.methods;
+/**
+ * llhttp's method numbers (its `llhttp_method` enum): kOnHeadersComplete gives one. Not
+ * `_http_common.methods`, which lists the HTTP methods only, one after the other: past SOURCE its
+ * index is not llhttp's number (QUERY is 46 in llhttp, 34 there), so a QUERY request read through
+ * it became a GET. test/proxy/runtime/llhttp.test.ts checks this table against Node's own.
+ */
+export const METHODS: readonly string[] = [
+  'DELETE', 'GET', 'HEAD', 'POST', 'PUT', 'CONNECT', 'OPTIONS', 'TRACE', 'COPY', 'LOCK', 'MKCOL', 'MOVE',
+  'PROPFIND', 'PROPPATCH', 'SEARCH', 'UNLOCK', 'BIND', 'REBIND', 'UNBIND', 'ACL', 'REPORT', 'MKACTIVITY',
+  'CHECKOUT', 'MERGE', 'M-SEARCH', 'NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE', 'PATCH', 'PURGE', 'MKCALENDAR',
+  'LINK', 'UNLINK', 'SOURCE', 'PRI', 'DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'TEARDOWN',
+  'GET_PARAMETER', 'SET_PARAMETER', 'REDIRECT', 'RECORD', 'FLUSH', 'QUERY',
+];
+/**
+ * llhttp's numbers of the methods only RTSP has (DESCRIBE … FLUSH): it takes them only before an
+ * `RTSP/x.y` version, a request HAProxy's H1 parser refuses (400: not `HTTP/`).
+ */
+export function rtspOnlyMethod(method: number): boolean {
+  return method >= 35 && method <= 45;
+}
+/**
+ * llhttp's flag to take any HTTP/<digit>.<digit> (HAProxy's H1 parser does; llhttp alone refuses
+ * 1.2, 3.1 …). Only the version's digits: framing stays strict. 0 where Node lacks it.
+ */
+export const LENIENT_VERSION = HTTPParserClass.kLenientVersion ?? 0;
 export const REQUEST = HTTPParserClass.REQUEST;
 export const RESPONSE = HTTPParserClass.RESPONSE;
 export const kOnMessageBegin = HTTPParserClass.kOnMessageBegin | 0;
@@ -96,10 +120,11 @@ export const MAX_HEADER_SIZE = 16 * 1024;
 /**
  * @param maxHeaderSize bytes of target, header names and values llhttp buffers before HPE_HEADER_OVERFLOW
  *   (client connections pass `tune.bufsize`; request-checks.ts then checks the head exactly as HAProxy does).
+ * @param lenient llhttp's lenient flags (LENIENT_VERSION), 0 for none.
  */
-export function newParser(type: number, maxHeaderSize = MAX_HEADER_SIZE): HTTPParser {
+export function newParser(type: number, maxHeaderSize = MAX_HEADER_SIZE, lenient = 0): HTTPParser {
   const parser = new HTTPParserClass();
-  parser.initialize(type, {}, maxHeaderSize, 0);
+  parser.initialize(type, {}, maxHeaderSize, lenient);
   return parser;
 }
 

@@ -19,9 +19,10 @@ export class ParserPool {
   /**
    * @param type REQUEST or RESPONSE.
    * @param max parsers kept; beyond that a given-back parser is freed.
+   * @param lenient llhttp's lenient flags (llhttp.ts LENIENT_VERSION), 0 for none.
    * @param prepare sets what every parser of this pool shares (its callbacks), once per parser.
    */
-  constructor(readonly type: number, readonly max: number, private readonly prepare: (parser: HTTPParser) => void) {}
+  constructor(readonly type: number, readonly max: number, private readonly lenient: number, private readonly prepare: (parser: HTTPParser) => void) {}
 
   /** A parser ready for a new message stream, from the pool or new. */
   take(maxHeaderSize: number): HTTPParser {
@@ -33,7 +34,7 @@ export class ParserPool {
     // A fresh async resource each time, as node:http does: AsyncLocalStorage (used by libraries in the
     // same process) writes its store onto it, so one shared object would leak stores between
     // connections, and a frozen one made initialize() throw (~60 B per parser in use, none per idle connection).
-    parser.initialize(this.type, {}, maxHeaderSize, 0);
+    parser.initialize(this.type, {}, maxHeaderSize, this.lenient);
     return parser;
   }
 

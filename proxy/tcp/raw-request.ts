@@ -8,7 +8,7 @@
  * Here llhttp parses the head (Node's parser frames HTTP, DESIGN.md §4), once per held buffer.
  */
 import type { HttpRequestInfo } from '../acl/index.ts';
-import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete } from '../runtime/llhttp.ts';
+import { newParser, REQUEST, METHODS, LENIENT_VERSION, rtspOnlyMethod, kOnHeaders, kOnHeadersComplete } from '../runtime/llhttp.ts';
 import type { HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { INSPECT_BUFFER_LIMIT } from './inspection.ts';
 
@@ -30,12 +30,14 @@ export function rawRequest(held: Uint8Array): RawRequest {
 }
 
 function parseHead(held: Uint8Array): RawRequest {
-  const parser = newParser(REQUEST, INSPECT_BUFFER_LIMIT);
+  const parser = newParser(REQUEST, INSPECT_BUFFER_LIMIT, LENIENT_VERSION);
   let head: HttpRequestInfo | undefined;
   // Past 32 fields llhttp's binding hands them over in batches before the head completes.
   let early: string[] = [];
   parser[kOnHeaders] = (batch: string[]) => { early = early.concat(batch); };
   const onHead: HeadersCompleteCallback = (major, minor, headers, method, url) => {
+    // As the HTTP side: an RTSP request (an RTSP-only method) is not one HAProxy's H1 parser takes.
+    if (method === undefined || rtspOnlyMethod(method)) return -1;
     head = {
       method: METHODS[method ?? -1] ?? '',
       url: url ?? '',

@@ -7,7 +7,7 @@ test('a parser given back is reused, reset, with the callbacks its pool set once
   let prepared = 0;
   const urls: string[] = [];
   let completed = 0;
-  const pool = new ParserPool(REQUEST, 2, (p: HTTPParser) => {
+  const pool = new ParserPool(REQUEST, 2, 0, (p: HTTPParser) => {
     prepared++;
     p[kOnHeadersComplete] = (_ma: number, _mi: number, _h: string[], _m: number, url: string) => { urls.push(url); return 0; };
     p[kOnMessageComplete] = () => { completed++; };
@@ -27,7 +27,7 @@ test('a parser given back is reused, reset, with the callbacks its pool set once
 });
 
 test('beyond its size the pool frees what is given back', () => {
-  const pool = new ParserPool(REQUEST, 1, () => {});
+  const pool = new ParserPool(REQUEST, 1, 0, () => {});
   const a = pool.take(1024);
   const b = pool.take(1024);
   pool.give(a);
@@ -39,7 +39,7 @@ test('beyond its size the pool frees what is given back', () => {
 test('parsers are taken while an AsyncLocalStorage is active, each with its own async resource', async () => {
   const { AsyncLocalStorage } = await import('node:async_hooks');
   const als = new AsyncLocalStorage<string>();
-  const pool = new ParserPool(REQUEST, 2, () => {});
+  const pool = new ParserPool(REQUEST, 2, 0, () => {});
   // AsyncLocalStorage writes its store onto the resource of every async resource created in it.
   als.run('connection A', () => {
     const a = pool.take(16384);

@@ -1,0 +1,132 @@
+/**
+ * What a request line's method and version become, side by side with haproxy 2.6.12: a method
+ * reaches the server as it came (llhttp numbers methods; the name is read from its table), any
+ * HTTP/<digit>.<digit> is taken and 1.2 … 9.9 are handled as 1.1 while the log and req.ver show
+ * what came, an RTSP or ICE request is refused. And a client's FIN after pipelined requests: each is
+ * still answered, with nothing said about the close that follows.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startNamedServer } from '../../helpers/net.ts';
+import { loggedHttpHead } from '../../helpers/haproxy.ts';
+import { sideBySide } from './lib/side-by-side.ts';
+
+/** An origin answering `<method> <url> v<version> x-ver=<x-ver header>`. */
+async function echoOrigin() {
+  return startNamedServer('origin', (req, res) => {
+    req.resume();
+    req.on('end', () => res.end(`${req.method} ${req.url} v${req.httpVersion} x-ver=${req.headers['x-ver'] ?? ''}`));
+  });
+}
+
+function config(originPort: number) {
+  return (port: number) => `${loggedHttpHead()}frontend fe
+    bind 127.0.0.1:${port}
+    log-format "%r %HV"
+    http-request set-header x-ver %[req.ver]
+    default_backend app
+backend app
+    server s1 127.0.0.1:${originPort}
+`;
+}
+
+/**
+ * Writes `raw`, half-closes when `fin`, and returns each answer as "status [connection: …] body"
+ * (the Connection header only when there is one), then how the connection ended.
+ */
+function exchange(port: number, raw: string, fin: boolean): Promise<string[]> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => {
+      s.write(raw);
+      if (fin) s.end();
+    });
+    let received = '';
+    s.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const timer = setTimeout(() => s.destroy(), 3000);
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(timer);
+      const out: string[] = [];
+      let rest = received;
+      for (;;) {
+        const end = rest.indexOf('\r\n\r\n');
+        if (end < 0) break;
+        const head = rest.slice(0, end);
+        const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        const connection = /\r\nconnection: *([^\r]*)/i.exec(head)?.[1];
+        out.push(`${head.slice(9, 12)}${connection ? ` [connection: ${connection.toLowerCase()}]` : ''} ${rest.slice(end + 4, end + 4 + length)}`);
+        rest = rest.slice(end + 4 + length);
+      }
+      resolve(out);
+    });
+  });
+}
+
+test('a method past llhttp\'s HTTP list (QUERY) reaches the server as it came, with its body', async (t) => {
+  const origin = await echoOrigin();
+  try {
+    await sideBySide(t, config(origin.port), async (port) => {
+      const answers = await exchange(port, 'QUERY /q HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi', true);
+      assert.deepEqual(answers, ['200 QUERY /q v1.1 x-ver=1.1']);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test('an RTSP or ICE request (RTSP/1.0, ICE/1.0, whatever the method) is refused with 400 and reaches no server', async (t) => {
+  const origin = await echoOrigin();
+  try {
+    await sideBySide(t, config(origin.port), async (port) => {
+      for (const raw of ['DESCRIBE /a RTSP/1.0\r\nCSeq: 1\r\n\r\n', 'SETUP /a RTSP/1.0\r\nCSeq: 2\r\n\r\n', 'GET_PARAMETER /a RTSP/1.0\r\nCSeq: 3\r\n\r\n',
+        'GET /a RTSP/1.0\r\nCSeq: 4\r\n\r\n', 'OPTIONS * RTSP/1.0\r\nCSeq: 5\r\n\r\n', 'SOURCE /mount ICE/1.0\r\nHost: a\r\n\r\n']) {
+        const answers = await exchange(port, raw, false);
+        assert.equal(answers.length, 1, raw);
+        assert.match(answers[0]!, /^400 \[connection: close\]/, raw);
+      }
+    });
+    assert.equal(origin.hits, 0);
+  } finally {
+    await origin.close();
+  }
+});
+
+test('HTTP/1.2 … 9.9 are handled as HTTP/1.1; the log and req.ver show the version that came', async (t) => {
+  const origin = await echoOrigin();
+  try {
+    await sideBySide(t, config(origin.port), async (port, proxy) => {
+      // 3.1 keeps the connection open (1.1's rule): the request behind it is answered too.
+      assert.deepEqual(await exchange(port, 'GET /a HTTP/3.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n', true), [
+        '200 GET /a v1.1 x-ver=3.1',
+        '200 GET /b v1.1 x-ver=1.1',
+      ]);
+      assert.deepEqual(await exchange(port, 'GET /c HTTP/1.2\r\nHost: a\r\n\r\n', true), ['200 GET /c v1.1 x-ver=1.2']);
+      // Two digits are not a version.
+      assert.match((await exchange(port, 'GET /d HTTP/1.10\r\nHost: a\r\n\r\n', false))[0]!, /^400 /);
+      const logged = proxy.logs().filter((l) => l.startsWith('GET /'));
+      for (const line of ['GET /a HTTP/3.1 HTTP/3.1', 'GET /b HTTP/1.1 HTTP/1.1', 'GET /c HTTP/1.2 HTTP/1.2']) assert.ok(logged.includes(line), `${line} in ${JSON.stringify(logged)}`);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test('requests pipelined before the client\'s FIN are all answered, without connection: close', async (t) => {
+  const origin = await echoOrigin();
+  try {
+    await sideBySide(t, config(origin.port), async (port) => {
+      assert.deepEqual(await exchange(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n', true), [
+        '200 GET /1 v1.1 x-ver=1.1',
+        '200 GET /2 v1.1 x-ver=1.1',
+        '200 GET /3 v1.1 x-ver=1.1',
+      ]);
+      // A request asking for the close still ends the exchange there, and says so.
+      assert.deepEqual(await exchange(port, 'GET /4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /5 HTTP/1.1\r\nHost: a\r\n\r\n', true), [
+        '200 [connection: close] GET /4 v1.1 x-ver=1.1',
+      ]);
+    });
+  } finally {
+    await origin.close();
+  }
+});
