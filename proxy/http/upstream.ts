@@ -11,7 +11,7 @@ import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { keepAliveOnceConnected } from '../runtime/tcp-keepalive.ts';
 import { holdWrites, releaseWrites } from '../runtime/write-batch.ts';
 import { keepSessions, sessionToOffer } from '../runtime/tls-sessions.ts';
-import { newParser, RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
+import { newParser, RESPONSE, LENIENT_VERSION, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
@@ -179,7 +179,8 @@ export class UpstreamConnection {
     this.inUse = counted;
     // An HTTP/2 channel (h2-upstream.ts) has no byte counters for the sweeps: it keeps its own timer.
     this.idle = socket instanceof net.Socket ? new SocketInactivity(socket, () => this.timedOut()) : ownTimer(socket, () => this.timedOut());
-    const parser = (this.parser = newParser(RESPONSE));
+    // Any HTTP/<digit>.<digit> status line, as HAProxy's H1 parser takes it (onHead handles 1.2 … 9.9 as 1.1).
+    const parser = (this.parser = newParser(RESPONSE, undefined, LENIENT_VERSION));
     this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
       const into = this.afterHead ? (this.trailers ??= []) : this.flushed;
@@ -201,6 +202,11 @@ export class UpstreamConnection {
       try {
         this.corkSink(handlers);
         // An HTTP/2 server's answer (h2-upstream.ts writes it as HTTP/1.1 for llhttp) says version 2.0 to the transaction.
+        // An HTTP/1 server's 1.2 … 9.9 is 1.1 (HAProxy's H1_MF_VER_11); major 2 would read as HTTP/2's.
+        if (major > 1 || (major === 1 && minor > 1)) {
+          major = 1;
+          minor = 1;
+        }
         const head: ResponseHead = this.h2
           ? { status: status!, reason: reason ?? '', versionMajor: 2, versionMinor: 0, headers, keepAlive, upgrade }
           : { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };

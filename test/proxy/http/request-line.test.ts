@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startNamedServer } from '../../helpers/net.ts';
+import { startNamedServer, startRawServer } from '../../helpers/net.ts';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { sideBySide } from './lib/side-by-side.ts';
 
@@ -33,20 +33,26 @@ backend app
 
 /**
  * Writes `raw`, half-closes when `fin`, and returns each answer as "status [connection: …] body"
- * (the Connection header only when there is one), then how the connection ended.
+ * (the Connection header only when there is one), once the connection closed or `wanted` answers came.
  */
-function exchange(port: number, raw: string, fin: boolean): Promise<string[]> {
+function exchange(port: number, raw: string, fin: boolean, wanted = Infinity): Promise<string[]> {
   return new Promise((resolve) => {
     const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => {
       s.write(raw);
       if (fin) s.end();
     });
     let received = '';
-    s.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    s.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+      if (answers().length >= wanted) s.destroy();
+    });
     const timer = setTimeout(() => s.destroy(), 3000);
     s.on('error', () => {});
     s.on('close', () => {
       clearTimeout(timer);
+      resolve(answers());
+    });
+    const answers = (): string[] => {
       const out: string[] = [];
       let rest = received;
       for (;;) {
@@ -58,8 +64,8 @@ function exchange(port: number, raw: string, fin: boolean): Promise<string[]> {
         out.push(`${head.slice(9, 12)}${connection ? ` [connection: ${connection.toLowerCase()}]` : ''} ${rest.slice(end + 4, end + 4 + length)}`);
         rest = rest.slice(end + 4 + length);
       }
-      resolve(out);
-    });
+      return out;
+    };
   });
 }
 
@@ -97,7 +103,7 @@ test('HTTP/1.2 … 9.9 are handled as HTTP/1.1; the log and req.ver show the ver
   try {
     await sideBySide(t, config(origin.port), async (port, proxy) => {
       // 3.1 keeps the connection open (1.1's rule): the request behind it is answered too.
-      assert.deepEqual(await exchange(port, 'GET /a HTTP/3.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n', true), [
+      assert.deepEqual(await exchange(port, 'GET /a HTTP/3.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n', false, 2), [
         '200 GET /a v1.1 x-ver=3.1',
         '200 GET /b v1.1 x-ver=1.1',
       ]);
@@ -125,6 +131,33 @@ test('requests pipelined before the client\'s FIN are all answered, without conn
       assert.deepEqual(await exchange(port, 'GET /4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /5 HTTP/1.1\r\nHost: a\r\n\r\n', true), [
         '200 [connection: close] GET /4 v1.1 x-ver=1.1',
       ]);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test('a server\'s status line with HTTP/1.2 … 9.9 is taken as HTTP/1.1 (chunked body included)', async (t) => {
+  const origin = await startRawServer((socket) => {
+    let head = '';
+    socket.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      for (let end = head.indexOf('\r\n\r\n'); end >= 0; end = head.indexOf('\r\n\r\n')) {
+        const path = head.slice(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
+        head = head.slice(end + 4);
+        socket.write(path === '/chunked'
+          ? 'HTTP/3.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'
+          : 'HTTP/1.2 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  try {
+    await sideBySide(t, config(origin.port), async (port) => {
+      const answers = await exchange(port, 'GET /length HTTP/1.1\r\nHost: a\r\n\r\nGET /chunked HTTP/1.1\r\nHost: a\r\n\r\n', true);
+      assert.equal(answers[0], '200 hello');
+      // The chunked answer is relayed chunked (its body is not read by exchange()'s Content-Length framing).
+      assert.match(answers[1] ?? '', /^200 /);
     });
   } finally {
     await origin.close();
