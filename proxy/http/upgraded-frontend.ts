@@ -111,6 +111,8 @@ export class UpgradedHttpFrontend extends HttpFrontend {
       if (this.bufferRequest) return { waitForBody: this.bufferRequest, resume: () => this.frontendRules(tx, 0) };
       return this.frontendRules(tx, 0);
     }
+    // The TCP side chose the backend: its persist rules run now, as HAProxy's switching rules did on that side.
+    backend.applyPersistRules(tx);
     return this.rulesThenBackend(tx, backend, 0);
   }
 

@@ -348,6 +348,10 @@ export class TcpFrontend implements Frontend {
     record.backend = backend;
     // A `mode http` backend upgrades the connection (HAProxy's stream_set_backend): its rules run on HTTP requests.
     if (this.upgrade !== undefined && backend.config.mode === 'http') return this.toHttp(record, backend);
+    // force-persist / ignore-persist, as soon as the backend is known: before its content rules
+    // (HAProxy's process_switching_rules; ignore only concerns HTTP cookies).
+    const persist = this.persistRules.size > 0 ? this.persistRules.get(backend) : undefined;
+    if (persist && persist({ client: record.client, inspection }) === 'force') record.forcePersist = true;
     const rules = this.backendContentRules.get(backend);
     if (!rules || !record.held) return this.acquire(record, backend);
     // A backend's own content rules inspect again, with its own delay (tcp_inspect_request for AN_REQ_INSPECT_BE).
@@ -416,8 +420,6 @@ export class TcpFrontend implements Frontend {
     // Content rules may have rewritten the destination (set-dst, set-dst-port): the log's %fi:%fp show it.
     if (record.local && record.held) record.local = { address: record.client.localAddress, port: record.client.localPort };
     const routing = avoid ? undefined : { client: record.client, inspection: record.held ? this.inspection(record) : undefined };
-    // force-persist / ignore-persist, once the backend is known (ignore only concerns HTTP cookies).
-    if (routing && this.persistRules.get(backend)?.(routing) === 'force') record.forcePersist = true;
     const ruled = routing && this.serverChoices.get(backend)?.(routing, record.forcePersist === true);
     // `persist rdp-cookie`, unless a use-server rule chose (HAProxy's analysers run it between the two).
     const rdp = ruled === undefined && routing && record.held && this.rdpPersistence.size > 0 ? this.rdpPersistence.get(backend)?.(record.held.view()) : undefined;
