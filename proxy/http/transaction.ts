@@ -732,7 +732,7 @@ export class HttpTransaction implements ServerSession {
       } catch (e) {
         this.internalError(e);
       }
-    }, avoid, forced, this.priority);
+    }, avoid, forced, this.priority, this.forcePersist);
   }
 
   private connect(): void {

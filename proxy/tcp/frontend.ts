@@ -453,7 +453,7 @@ export class TcpFrontend implements Frontend {
         if ('server' in result && record.server === undefined) backend.release(result.server);
         this.internalError(e, record);
       }
-    }, avoid, ruled ?? persistent, streamSettings(record.client)?.priority);
+    }, avoid, ruled ?? persistent, streamSettings(record.client)?.priority, record.forcePersist === true);
   }
 
   private proxyHeaderOf(record: TcpSessionRecord, make: ProxyHeaderMaker): Buffer {
