@@ -191,3 +191,60 @@ test('force-persist in TCP mode runs before the backend\'s tcp-request content r
     await b.close();
   }
 });
+
+const upgradeConfig = (a: number, b: number) => (port: number): string => `defaults
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    mode tcp
+    bind 127.0.0.1:${port}
+    bind 127.0.0.1:${port + 1}
+    bind 127.0.0.1:${port + 2}
+    use_backend setter if { dst_port ${port} }
+    use_backend deleter if { dst_port ${port + 1} }
+    default_backend by-source
+backend setter
+    mode http
+    cookie SRV
+    http-request set-header x-force 1
+    force-persist if { req.hdr(x-force) 1 }
+    server s1 127.0.0.1:${a} cookie s1 disabled
+    server s2 127.0.0.1:${b} cookie s2
+backend deleter
+    mode http
+    cookie SRV
+    http-request del-header x-force
+    force-persist if { req.hdr(x-force) 1 }
+    server s1 127.0.0.1:${a} cookie s1 disabled
+    server s2 127.0.0.1:${b} cookie s2
+backend by-source
+    mode http
+    cookie SRV
+    force-persist if { src 127.0.0.1 }
+    server s1 127.0.0.1:${a} cookie s1 disabled
+    server s2 127.0.0.1:${b} cookie s2
+`;
+
+test('force-persist when a TCP frontend upgrades to an HTTP backend: the rules ran on the TCP side when it switched (no request there yet), as in HAProxy', async (t) => {
+  const a = await startNamedServer('a');
+  const b = await startNamedServer('b');
+  try {
+    await sideBySide(t, upgradeConfig(a.port, b.port), async (port) => {
+      const ask = async (p: number, headers: Record<string, string>): Promise<string> => {
+        const r = await request(p, '/', { headers: { ...headers, connection: 'close' } });
+        return `${r.status} ${r.status === 200 ? r.body : ''}`.trim();
+      };
+      const answers = [
+        await ask(port, { cookie: 'SRV=s1' }),
+        // The header the client sent was not there yet when the rule ran.
+        await ask(port + 1, { cookie: 'SRV=s1', 'x-force': '1' }),
+        await ask(port + 2, { cookie: 'SRV=s1' }),
+      ];
+      assert.deepEqual(answers, ['200 b', '200 b', '200 a']);
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
