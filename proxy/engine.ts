@@ -29,7 +29,7 @@ import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
 import { LOG_EMERG, LOG_NOTICE, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
 import { BindError, EngineUnsupportedError, LoadstarError, ResolveAtLoadError } from './errors.ts';
-import { HealthChecks, applyServerStateFiles } from './checks/index.ts';
+import { HealthChecks, loadServerStateFiles } from './checks/index.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
 import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
@@ -248,20 +248,23 @@ export class Engine {
     try {
       const tlsByBind = loadBindTls(this.config);
       this.tables = buildTables(this.config, this.logger, this.services, this.sslConns);
+      // The state a `server-state-file` saved (HAProxy applies it when a new process starts; a reload keeps
+      // the running state): read first, as its addresses are init-addr's `last` (apply_server_state before srv_init_addr).
+      const saved = await loadServerStateFiles(this.config, this.tables.backends, {
+        warn: (m) => this.logger.alert(m),
+        log: (proxy, m) => this.logger.proxyEvent(proxy, LOG_NOTICE, m),
+      });
       // First addresses (init-addr) before the checks read each server's state.
-      await this.prepareResolvers(this.config, this.tables);
+      await this.prepareResolvers(this.config, this.tables, undefined, saved.lastAddress);
       const syslog = await Syslog.prepare(this.config, this.logDrops);
       const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns);
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
-      // The state a `server-state-file` saved (HAProxy applies it when a new process starts; a reload keeps the running state).
-      const saved = await applyServerStateFiles(this.config, this.tables.backends, checks.checks, {
-        warn: (m) => this.logger.alert(m),
-        log: (proxy, m) => this.logger.proxyEvent(proxy, LOG_NOTICE, m),
-      });
+      // The saved states apply to the servers and their checks before these start.
+      const applied = saved.apply(checks.checks);
       // After the checks: the counters take each server's status with its check (not "no check" for a moment).
       this.attachStats(this.config, this.tables);
-      for (const { server, at } of saved.lastChanges) server.stats.lastChange = at;
+      for (const { server, at } of applied.lastChanges) server.stats.lastChange = at;
       await this.bindAll(this.config, this.tables, tlsByBind);
       await this.runtimeApi.listen(this.config.global);
       this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();
@@ -288,18 +291,20 @@ export class Engine {
   /**
    * Runtime DNS of a new set of tables (start or reload): built only when a server uses
    * `resolvers`; each such server gets its first address (`init-addr`, `last` being its address
-   * in `previous`, the tables running before a reload). Resolutions start with the tables.
+   * in `previous`, the tables running before a reload, or at start the one a server-state file
+   * saved, `saved`). Resolutions start with the tables.
    */
-  private async prepareResolvers(config: Config, tables: Tables, previous?: Tables): Promise<void> {
+  private async prepareResolvers(config: Config, tables: Tables, previous?: Tables, saved?: (backend: string, server: string) => string | undefined): Promise<void> {
     tables.resolvers = EngineResolvers.build(config, tables.backends, (m) => this.logger.alert(m));
-    await tables.resolvers?.prepare(previous?.backends);
+    await tables.resolvers?.prepare(previous?.backends, saved);
     // The other servers given by a host name: HAProxy refuses the configuration when one gives no address
     // (its init-addr honoured; `last` is the same server and name in the running tables). Looked up off the event loop.
     const { problems, starts } = await resolveAtLoad(config, {
       servers: 'without-resolvers',
       logs: false,
       last: (backend, server) => {
-        const before = previous?.backends.get(backend)?.server(server.name);
+        if (!previous) return saved?.(backend, server.name);
+        const before = previous.backends.get(backend)?.server(server.name);
         return before !== undefined && !before.addressless && before.config.host === server.host ? before.host : undefined;
       },
     });

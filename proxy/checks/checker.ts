@@ -44,7 +44,7 @@ export interface MailedLine {
  * the server's check also shows its state and history.
  */
 declare module '../runtime/server.ts' {
-  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'settings' | 'agent'> {}
+  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'settings' | 'agent' | 'healthEnabled' | 'agentEnabled' | 'restoredStatus'> {}
 }
 
 export class ServerCheck implements ServerHealth {
@@ -55,6 +55,19 @@ export class ServerCheck implements ServerHealth {
   readonly results = new Ring<CheckResult>(RESULT_HISTORY);
   /** Checks run so far. */
   count = 0;
+  /**
+   * The regular check is administratively enabled (HAProxy's CHK_ST_ENABLED): false once a
+   * server-state file said `disable health` (disableHealth): it never runs, and the status column
+   * says "no check" (or DOWN) as for a server without one.
+   */
+  healthEnabled = true;
+  /** The agent is enabled: false once a server-state file said `disable agent` (disableAgent). */
+  agentEnabled = true;
+  /**
+   * The check status and result a server-state file saved (HCHK_STATUS_*, CHK_RES_* numbers),
+   * shown by `show servers state` until this process's first check has a result.
+   */
+  restoredStatus: { status: number; result: number } | undefined;
   /** The check's own timer: inter, fastinter or downinter from the state, spread by `spread-checks`. */
   private readonly timer: PeriodicRun;
   private slowstartTimer: NodeJS.Timeout | undefined;
@@ -125,6 +138,10 @@ export class ServerCheck implements ServerHealth {
     for (const e of previous.events.toArray()) this.events.push(e);
     for (const r of previous.results.toArray()) this.results.push(r);
     this.count = previous.count;
+    // A check or agent a server-state file disabled stays so, as the state it saved would say again.
+    if (!previous.healthEnabled && previous.settings.active && this.settings.active) this.disableHealth();
+    if (!previous.agentEnabled && this.agent) this.disableAgent();
+    this.restoredStatus = previous.restoredStatus;
     this.backend.carryServerUsable(this.server, this.state.usable);
     if (was !== now) {
       this.events.push({
@@ -158,8 +175,23 @@ export class ServerCheck implements ServerHealth {
 
   /** Starts checking; the first check comes after `firstDelay` (random within the interval by default). */
   start(firstDelay = Math.floor(Math.random() * this.state.interval())): void {
-    if (this.settings.active) this.timer.start(firstDelay);
-    this.agent?.start();
+    if (this.settings.active && this.healthEnabled) this.timer.start(firstDelay);
+    if (this.agentEnabled) this.agent?.start();
+  }
+
+  /**
+   * The regular check disabled before it starts (a server-state file's srv_check_state without
+   * CHK_ST_ENABLED): the server keeps the state it has, as one without a check does.
+   */
+  disableHealth(): void {
+    this.healthEnabled = false;
+    this.state.checked = false;
+  }
+
+  /** The agent disabled before it starts (srv_agent_state without CHK_ST_ENABLED): its verdicts no longer count. */
+  disableAgent(): void {
+    this.agentEnabled = false;
+    this.state.agentHealth = undefined;
   }
 
   stop(): void {

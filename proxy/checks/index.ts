@@ -18,7 +18,7 @@ import { followTrackers, settleTrackers } from './track.ts';
 import { externalCheckSpec } from './external.ts';
 
 export { ServerCheck } from './checker.ts';
-export { applyServerStateFiles } from './server-state-file.ts';
+export { loadServerStateFiles } from './server-state-file.ts';
 export type { HealthEvent } from './events.ts';
 export type { CheckResult, CheckCode } from './types.ts';
 

@@ -9,12 +9,21 @@
  *   changed since (the configuration wins), and a `disabled` server the dump shows taken out of
  *   maintenance is taken out again; drain, unless the dump's configured weight was 0 and is not any more;
  * - the weight set at run time when the configured weight is the dump's;
- * - the time since the last change, and the port.
- * Not applied (yet): the check's status and result, `disable health` / `disable agent`, the address
- * of a server given by host name (HAProxy's init-addr `last`), FQDNs and SRV records.
+ * - the time since the last change, and the port;
+ * - `disable health` / `disable agent` (a check or agent configured in both whose saved state is not
+ *   enabled stays disabled: it never runs), and the check's status and result until the first check;
+ * - the address (srv_addr) as init-addr `last` at start: HAProxy's apply_server_state runs before
+ *   srv_init_addr, so loadServerStateFiles reads the files before the tables' addresses are set;
+ * - a line with an invalid field (srv_fqdn too) applies nothing, with HAProxy's warning; a check's
+ *   or agent's saved address / port for one not enabled is "partially applied", as HAProxy says.
+ * Not applied: an operational state for a server without a check (only its health, when running),
+ * a check's or agent's saved address and port (checked, then the configured ones kept: Loadstar has no
+ * `set server check-port`), an FQDN set with `set server fqdn` (HMAINT; Loadstar has no such command),
+ * SRV records (srvrecord), and srv_use_ssl.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { isIP } from 'node:net';
 import type { BalancingProxy, Config, Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
@@ -138,14 +147,49 @@ export interface ServerStateHooks {
   log(backend: Proxy, message: string): void;
 }
 
+/** A server's line as srv_state_srv_update validated it: the errors that refuse it, or what it applies. */
+type Checked = { errors: string } | { saved: SavedServer };
+
+interface SavedServer {
+  op: number;
+  admin: number;
+  uweight: number;
+  iweight: number;
+  since: number;
+  checkStatus: number;
+  checkResult: number;
+  health: number;
+  checkState: number;
+  agentState: number;
+  /** srv_addr: init-addr `last`'s address (an IP address only: str2ip2). */
+  addr: string | undefined;
+  port: number | undefined;
+  /** srv_check_port / srv_check_addr, srv_agent_addr / srv_agent_port: undefined when 0 or '-'. */
+  checkPort: string | undefined;
+  checkAddr: string | undefined;
+  agentAddr: string | undefined;
+  agentPort: string | undefined;
+}
+
+/** The files read and each server's line checked, before the tables are prepared (init-addr reads srv_addr). */
+export interface ServerStates {
+  /** init-addr `last` at start: the address the server's line saved, when the line is valid (srv->lastaddr). */
+  lastAddress(backend: string, server: string): string | undefined;
+  /** Applies the lines once the checks are built, with HAProxy's warnings in server order. */
+  apply(checks: readonly ServerCheck[]): AppliedServerState;
+}
+
+const NOTHING: ServerStates = { lastAddress: () => undefined, apply: () => ({ lastChanges: [] }) };
+
 /**
- * Applies the server-state files to freshly built tables, before the checks start and the
- * statistics attach. A configuration without `load-server-state-from-file global|local` reads nothing.
+ * Reads the server-state files for freshly built tables: HAProxy's apply_server_state runs before
+ * srv_init_addr, whose `last` method takes the saved address, then the states apply before the
+ * checks start and the statistics attach. A configuration without `load-server-state-from-file
+ * global|local` reads nothing.
  */
-export async function applyServerStateFiles(config: Config, backends: ReadonlyMap<string, RuntimeBackend>, checks: readonly ServerCheck[], hooks: ServerStateHooks): Promise<AppliedServerState> {
-  const applied: AppliedServerState = { lastChanges: [] };
+export async function loadServerStateFiles(config: Config, backends: ReadonlyMap<string, RuntimeBackend>, hooks: ServerStateHooks): Promise<ServerStates> {
   const users = config.proxies.filter((p): p is BalancingProxy => (p.kind === 'backend' || p.kind === 'listen') && !p.disabled && (p.loadServerStateFromFile === 'global' || p.loadServerStateFromFile === 'local'));
-  if (users.length === 0) return applied;
+  if (users.length === 0) return NOTHING;
   let global: Map<string, StateLine> | undefined;
   if (config.global.serverStateFile !== undefined) {
     const file = serverStatePath(config, config.global.serverStateFile);
@@ -157,75 +201,126 @@ export async function applyServerStateFiles(config: Config, backends: ReadonlyMa
     });
     if (!ok) global = undefined;
   }
-  const checkOf = new Map(checks.filter((c) => c.settings.active).map((c) => [c.server, c]));
-  const now = Date.now();
+  // Per server, its checked line; per backend, the lines that named no server (a local file's warnings).
+  const lines = new Map<RuntimeServer, Checked>();
+  const unmatched: Array<{ proxy: BalancingProxy; names: string[] }> = [];
+  const order: Array<{ backend: RuntimeBackend; server: RuntimeServer }> = [];
   for (const proxy of users) {
     const backend = backends.get(proxy.name);
     if (!backend || backend.servers.length === 0) continue;
-    let lines: Map<string, StateLine> | undefined;
-    if (proxy.loadServerStateFromFile === 'global') lines = global;
+    let found: Map<string, StateLine> | undefined;
+    if (proxy.loadServerStateFromFile === 'global') found = global;
     else {
       const file = serverStatePath(config, proxy.serverStateFileName ?? proxy.name);
-      lines = new Map();
-      const ok = await load(file, lines, hooks.warn, {
+      found = new Map();
+      const ok = await load(file, found, hooks.warn, {
         open: `Proxy '${proxy.name}': Can't open server state file '${file}': %e.`,
         version: `Proxy '${proxy.name}': Can't get version of the server state file '${file}'.`,
         corrupted: `Proxy '${proxy.name}': corrupted server state file '${file}' at line %d.`,
       }, { name: proxy.name, id: proxyId(config, proxy), log: (m) => hooks.log(proxy, m) });
       if (!ok) continue;
     }
-    if (!lines) continue;
+    if (!found) continue;
     for (const server of backend.servers) {
       const key = `${proxy.name} ${server.name}`;
-      const line = lines.get(key);
+      const line = found.get(key);
       if (!line) continue;
-      lines.delete(key);
-      const at = applyLine(backend, server, checkOf.get(server), line.params, now, hooks.warn);
-      if (at !== undefined) applied.lastChanges.push({ server, at });
+      found.delete(key);
+      lines.set(server, checkLine(line.params));
+      order.push({ backend, server });
     }
-    if (proxy.loadServerStateFromFile === 'local') {
-      for (const line of lines.values()) {
-        hooks.warn(`Proxy '${proxy.name}': can't find server '${line.srvName}' in backend '${proxy.name}'`);
-        hooks.log(proxy, `can't find server '${line.srvName}' in backend '${proxy.name}'`);
-      }
-    }
+    if (proxy.loadServerStateFromFile === 'local') unmatched.push({ proxy, names: [...found.values()].map((l) => l.srvName) });
   }
-  return applied;
+  return {
+    lastAddress: (backendName, serverName) => {
+      const server = backends.get(backendName)?.server(serverName);
+      const line = server && lines.get(server);
+      return line && 'saved' in line ? line.saved.addr : undefined;
+    },
+    apply: (checks) => {
+      const applied: AppliedServerState = { lastChanges: [] };
+      const checkOf = new Map(checks.map((c) => [c.server, c]));
+      const now = Date.now();
+      for (const { backend, server } of order) {
+        const line = lines.get(server)!;
+        if ('errors' in line) {
+          hooks.warn(`server-state application failed for server '${backend.name}/${server.name}'${line.errors}`);
+          continue;
+        }
+        const partly = applyLine(backend, server, checkOf.get(server), line.saved);
+        if (partly) hooks.warn(`server-state partially applied for server '${backend.name}/${server.name}', ${partly}`);
+        applied.lastChanges.push({ server, at: now - line.saved.since * 1000 });
+      }
+      for (const { proxy, names } of unmatched) {
+        for (const name of names) {
+          hooks.warn(`Proxy '${proxy.name}': can't find server '${name}' in backend '${proxy.name}'`);
+          hooks.log(proxy, `can't find server '${name}' in backend '${proxy.name}'`);
+        }
+      }
+      return applied;
+    },
+  };
 }
 
-/** srv_state_srv_update for one server; returns when its last change was, or undefined when nothing applied. */
-function applyLine(backend: RuntimeBackend, server: RuntimeServer, check: ServerCheck | undefined, p: string[], now: number, warn: (m: string) => void): number | undefined {
+/** DNS_MAX_NAME_SIZE. */
+const FQDN_MAX = 255;
+
+/** The validation half of srv_state_srv_update: any error refuses the whole line. */
+function checkLine(p: string[]): Checked {
   const errors: string[] = [];
   const num = (i: number, name: string, ok: (n: number) => boolean): number => {
     const n = strtol(p[i] ?? '');
     if (n === undefined || !ok(n)) errors.push(`, invalid ${name} value '${p[i] ?? ''}'`);
     return n ?? 0;
   };
-  const opState = num(1, 'srv_op_state', (n) => n >= 0 && n <= 3);
+  const op = num(1, 'srv_op_state', (n) => n >= 0 && n <= 3);
   const rawAdmin = strtol(p[2] ?? '');
   const admin = (rawAdmin ?? 0) & ~(IDRAIN | IMAINT | HMAINT | RMAINT);
   if (rawAdmin === undefined || !ADMIN_ACCEPTED.has(admin)) errors.push(`, invalid srv_admin_state value '${p[2] ?? ''}'`);
   const uweight = num(3, 'srv_uweight', (n) => n >= 0 && n <= 256);
   const iweight = num(4, 'srv_iweight', (n) => n >= 0 && n <= 256);
   const since = num(5, 'srv_last_time_change', () => true);
-  num(6, 'srv_check_status', (n) => n >= 0 && n < 21);
-  num(7, 'srv_check_result', (n) => n >= 0 && n <= 4);
+  const checkStatus = num(6, 'srv_check_status', (n) => n >= 0 && n < 21);
+  const checkResult = num(7, 'srv_check_result', (n) => n >= 0 && n <= 4);
   const health = num(8, 'srv_check_health', () => true);
-  num(9, 'srv_check_state', (n) => (n & ~CHECK_STATE_BITS) === 0);
-  num(10, 'srv_agent_state', (n) => (n & ~CHECK_STATE_BITS) === 0);
+  const checkState = num(9, 'srv_check_state', (n) => (n & ~CHECK_STATE_BITS) === 0);
+  const agentState = num(10, 'srv_agent_state', (n) => (n & ~CHECK_STATE_BITS) === 0);
   num(11, 'bk_f_forced_id', (n) => n === 0 || n === 1);
   num(12, 'srv_f_forced_id', (n) => n === 0 || n === 1);
+  // srv_fqdn: '-' for none, else a name of letters, digits, '.', '_' and '-' (invalid_domainchar).
+  const fqdn = p[13];
+  if (fqdn !== undefined && !fqdn.startsWith('-') && (fqdn.length > FQDN_MAX || !/^[A-Za-z0-9._-]+$/.test(fqdn))) errors.push(`, invalid srv_fqdn value '${fqdn}'`);
   let port: number | undefined = strtol(p[14] ?? '') ?? 0;
   if (port > 0xffff) {
     errors.push(`, invalid srv_port value '${p[14]}'`);
     port = undefined;
   }
-  if (errors.length > 0) {
-    warn(`server-state application failed for server '${backend.name}/${server.name}'${errors.join('')}`);
-    return undefined;
-  }
-  if (check) check.restoreOperational(opState, health);
+  if (errors.length > 0) return { errors: errors.join('') };
+  const given = (v: string | undefined, none: string): string | undefined => v === undefined || v === none ? undefined : v;
+  const addr = p[0];
+  return {
+    saved: {
+      op, admin, uweight, iweight, since, checkStatus, checkResult, health, checkState, agentState,
+      addr: addr !== undefined && isIP(addr) !== 0 ? addr : undefined, port,
+      checkPort: given(p[17], '0'), checkAddr: given(p[18], '-'), agentAddr: given(p[19], '-'), agentPort: given(p[20], '0'),
+    },
+  };
+}
+
+/** CHK_ST_CONFIGURED, CHK_ST_ENABLED. */
+const CONFIGURED = 0x02, ENABLED = 0x04;
+
+/**
+ * The applying half of srv_state_srv_update for one valid line; returns what HAProxy reports as
+ * only partially applied (a check's or agent's address or port for one not enabled), else undefined.
+ */
+function applyLine(backend: RuntimeBackend, server: RuntimeServer, check: ServerCheck | undefined, saved: SavedServer): string | undefined {
+  const active = check?.settings.active === true ? check : undefined;
+  if (active) active.restoreOperational(saved.op, saved.health);
+  // A server without a check of its own keeps the health a running state gives it (shown by show servers state).
+  else if (saved.op === 2 || (saved.op === 1 && server.config.options.rise === 1)) server.savedHealth = server.config.options.rise + server.config.options.fall - 1;
   // Maintenance: the configuration's `disabled` (CMAINT) wins when it changed since the dump.
+  const admin = saved.admin;
   const configMaint = server.config.options.disabled === true;
   if (((admin & CMAINT) !== 0) === configMaint) {
     if (admin & FMAINT && !configMaint) backend.setServerAdmin(server, 'MAINT');
@@ -234,9 +329,36 @@ function applyLine(backend: RuntimeBackend, server: RuntimeServer, check: Server
   // Drain, unless it came from a configured weight of 0 that is not 0 any more.
   const maintNow = (check ? check.state.admin : server.admin) === 'MAINT';
   const configWeight = server.config.options.weight;
-  if (!maintNow && admin & FDRAIN && (iweight > 0 || configWeight === 0)) backend.setServerAdmin(server, 'DRAIN');
+  if (!maintNow && admin & FDRAIN && (saved.iweight > 0 || configWeight === 0)) backend.setServerAdmin(server, 'DRAIN');
+  // The check status and result, until this process's first check (an agent-only server's too, as HAProxy's srv->check).
+  if (check) check.restoredStatus = { status: saved.checkStatus, result: saved.checkResult };
+  // `disable health` / `disable agent` at run time: only that removal of CHK_ST_ENABLED is applied.
+  if (active && (saved.checkState & CONFIGURED) !== 0 && (saved.checkState & ENABLED) === 0) active.disableHealth();
+  if (check?.agent && (saved.agentState & CONFIGURED) !== 0 && (saved.agentState & ENABLED) === 0) check.disableAgent();
   // The weight set at run time, when the configured one is unchanged.
-  if (iweight === configWeight && server.weight !== uweight) backend.setServerWeight(server, uweight);
+  if (saved.iweight === configWeight && server.weight !== saved.uweight) backend.setServerWeight(server, saved.uweight);
+  const port = saved.port;
   if (port !== undefined && server.path === undefined && !server.addressless && port !== server.port) backend.moveServer(server, server.host, port);
-  return now - since * 1000;
+  // The check's and the agent's address and port (srv_update_check_addr_port, srv_update_agent_addr_port):
+  // refused for one not enabled; Loadstar keeps the configured ones (it has no set server check-port/agent-port).
+  if (saved.checkAddr !== undefined || saved.checkPort !== undefined) {
+    const refused = addrPortRefused(active?.healthEnabled === true, 'health', saved.checkAddr, saved.checkPort);
+    if (refused) return refused;
+  }
+  if (saved.agentAddr !== undefined || saved.agentPort !== undefined) {
+    const refused = addrPortRefused(check?.agent !== undefined && check.agentEnabled, 'agent', saved.agentAddr, saved.agentPort);
+    if (refused) return refused;
+  }
+  return undefined;
+}
+
+/** Why HAProxy refuses a saved check or agent address / port, undefined when it takes it. */
+function addrPortRefused(enabled: boolean, which: 'health' | 'agent', addr: string | undefined, port: string | undefined): string | undefined {
+  if (!enabled) return `${which} checks are not enabled on this server`;
+  if (addr !== undefined && isIP(addr) === 0) return `invalid addr '${addr}'`;
+  if (port !== undefined) {
+    if (!/^\d+$/.test(port)) return 'provided port is not an integer';
+    if (Number(port) > 65535) return 'provided port is invalid';
+  }
+  return undefined;
 }

@@ -203,9 +203,16 @@ export class HttpBackend {
     return new HttpLbRequest(tx);
   }
 
-  /** What a `force-persist` / `ignore-persist` rule says of this request (HAProxy evaluates them once the backend is known). */
-  persistVerdict(tx: HttpTransaction): PersistVerdict {
-    return this.persistRules?.(tx);
+  /**
+   * `force-persist` / `ignore-persist`: what the first rule that holds says of this request, noted
+   * on it. HAProxy's process_switching_rules runs them as soon as the backend is known, before the
+   * backend's tcp-request content and http-request rules (and before its `option
+   * http-buffer-request` wait); a listen section's own http-request rules have run by then.
+   */
+  applyPersistRules(tx: HttpTransaction): void {
+    const verdict = this.persistRules?.(tx);
+    if (verdict === 'force') tx.forcePersist = true;
+    else if (verdict === 'ignore') tx.ignorePersist = true;
   }
 
   /** The server a `use-server` rule names for this request, if one does and it is up (or `force`: whatever its state). */
@@ -419,6 +426,7 @@ export class HttpFrontend implements Frontend {
     }
     backend ??= this.defaultBackend;
     if (!backend) return { response: this.errorResponse(503), status: 503, termination: 'SC' };
+    backend.applyPersistRules(tx);
     if (backend.config === this.config) return { backend };
     // The backend's `option http-buffer-request`, when the frontend did not wait already (HAProxy's stream_set_backend).
     const chosen = backend;

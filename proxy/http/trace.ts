@@ -20,7 +20,7 @@
  * Actions that would change shared state (use-service, set-var on proc/sess
  * scopes, set-map/del-map/add-acl/del-acl) are reported, not run.
  */
-import { compilePersistRules } from '../runtime/persist-rules.ts';
+import { compilePersistRules, type PersistVerdict } from '../runtime/persist-rules.ts';
 import type { BalancingProxy, Config, Directive, FrontendProxy, HttpRule, ListenProxy, Proxy } from '../config/model.ts';
 import { DEFAULT_STATS_URI } from '../config/model.ts';
 import { directiveText } from '../config/serialize.ts';
@@ -413,7 +413,15 @@ function hashKey(proxy: BalancingProxy, lb: LbRequest): string | null {
   }
 }
 
-function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx, result: TraceResult): void {
+/** force-persist / ignore-persist: the first that holds says how the rules and the cookie treat servers that are down. */
+function persistVerdict(proxy: BalancingProxy, tx: TraceTx, result: TraceResult): PersistVerdict {
+  const verdict = tx.http ? compilePersistRules<HttpTransaction>(proxy, (rule) => compileTxCondition(rule.condition!, proxy))?.(tx.asTransaction()) : undefined;
+  if (verdict === 'force') result.steps.push('a force-persist rule holds: a server a use-server rule or the cookie names is used even when it is down, and the request is never redispatched');
+  if (verdict === 'ignore') result.steps.push('an ignore-persist rule holds: the persistence cookie names no server');
+  return verdict;
+}
+
+function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx, result: TraceResult, verdict: PersistVerdict): void {
   result.servers = runtime.servers.map(serverTrace);
   const algorithm = proxy.balance.algorithm;
   result.algorithm = algorithm;
@@ -434,10 +442,6 @@ function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx,
         : `the same ${algorithm === 'source' ? 'client address' : algorithm === 'hdr' ? 'header value' : algorithm === 'uri' ? 'URI' : 'parameter value'} always lands on the same server while the servers stay the same`,
     };
   }
-  // force-persist / ignore-persist: the first that holds says how the rules and the cookie below treat servers that are down.
-  const verdict = tx.http ? compilePersistRules<HttpTransaction>(proxy, (rule) => compileTxCondition(rule.condition!, proxy))?.(tx.asTransaction()) : undefined;
-  if (verdict === 'force') result.steps.push('a force-persist rule holds: a server a use-server rule or the cookie names is used even when it is down, and the request is never redispatched');
-  if (verdict === 'ignore') result.steps.push('an ignore-persist rule holds: the persistence cookie names no server');
   // use-server rules first: they win over the cookie and the balancer.
   if (tx.http) {
     const choice = compileServerRules<HttpTransaction>(proxy, () => runtime.servers, (rule) => compileTxCondition(rule.condition!, proxy), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
@@ -619,12 +623,14 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
   result.backend = chosen;
   tx.backendName = chosen;
   const backendProxy = config.proxies.find((p): p is BalancingProxy => (p.kind === 'backend' || p.kind === 'listen') && p.name === chosen)!;
+  // The persist rules run as soon as the backend is known, before its own rules (HAProxy's process_switching_rules).
+  const verdict = persistVerdict(backendProxy, tx, result);
   // A backend's own http-request rules, then its redirect lines, run after switching (a listen
   // section serving its own requests ran them as the frontend's).
   if (mode === 'http' && backendProxy !== frontend) {
     if (runRules(backendProxy, backendProxy.httpRequestRules, tx, result) === 'answered') return finish();
     if (runRules(backendProxy, backendProxy.redirectRules, tx, result, 'redirect') === 'answered') return finish();
   }
-  pickServer(backendProxy, backends.get(chosen)!, tx, result);
+  pickServer(backendProxy, backends.get(chosen)!, tx, result, verdict);
   return finish();
 }

@@ -216,9 +216,9 @@ export class HttpTransaction implements ServerSession {
   private sentOnce = false;
   /** A retry is being redispatched from this server (its statistics count it once the new one is known). */
   private retryFrom: RuntimeServer | undefined;
-  /** An `ignore-persist` rule matched: the cookie is not used, and the response gets none. */
+  /** An `ignore-persist` rule matched (set when the backend is chosen): the cookie is not used, and the response gets none. */
   ignorePersist = false;
-  /** A `force-persist` rule matched: servers named by a rule, the cookie or a stick entry are used even when down, and never left for another. */
+  /** A `force-persist` rule matched (set when the backend is chosen): servers named by a rule, the cookie or a stick entry are used even when down, and never left for another. */
   forcePersist = false;
   /** The persistence cookie's verdict (backend with `cookie`), read again on the response and by the logs. */
   persistence: PersistenceOutcome | undefined;
@@ -505,12 +505,8 @@ export class HttpTransaction implements ServerSession {
       return this.respondLocally(answer.response, answer.close ?? false);
     }
     const backend = this.backend!;
-    const verdict = backend.persistVerdict(this);
-    if (verdict === 'force') this.forcePersist = true;
-    if (backend.persistence) {
-      this.ignorePersist = verdict === 'ignore';
-      this.persistence = backend.persistence.onRequest(this.request.headers, verdict);
-    }
+    // force-persist / ignore-persist ran when the backend was chosen (HttpBackend.applyPersistRules); the cookie is read now, after the backend's rules.
+    if (backend.persistence) this.persistence = backend.persistence.onRequest(this.request.headers, this.forcePersist ? 'force' : this.ignorePersist ? 'ignore' : undefined);
     // After every http-request rule, as HAProxy's compression filter reads the request (it may remove Accept-Encoding).
     const fe = this.frontend.compression;
     const be = backend.compression;
@@ -744,7 +740,7 @@ export class HttpTransaction implements ServerSession {
       } catch (e) {
         this.internalError(e);
       }
-    }, avoid, forced, this.priority);
+    }, avoid, forced, this.priority, this.forcePersist);
   }
 
   private connect(): void {

@@ -31,6 +31,7 @@ import { handshakeTime } from '../tls/handshake-time.ts';
 import { runRequestRules } from './rules.ts';
 import { requestParsed } from '../stick/http.ts';
 import type { HttpTransaction, TransactionClient, ResponseSink } from './transaction.ts';
+import type { PersistVerdict } from '../runtime/persist-rules.ts';
 
 /** How a connection's first request is routed: what the TCP side decided before the hand-over. */
 interface FirstRequest {
@@ -39,6 +40,8 @@ interface FirstRequest {
   /** txn.* and req.* variables the content rules set (the first request is the TCP phase's stream). */
   txn: VarMap | undefined;
   req: VarMap | undefined;
+  /** What the backend's force-persist / ignore-persist rules said when the TCP side chose it. */
+  persist: PersistVerdict;
 }
 
 /** What the TCP side hands over with the socket. */
@@ -51,6 +54,8 @@ export interface HandOver {
   acceptedAt?: number;
   /** The variables the TCP side's rules set (sess.* live on with the connection). */
   vars?: { sess: VarMap; txn: VarMap; req: VarMap };
+  /** The backend's persist rules' verdict, taken on the TCP side when it chose the backend (HAProxy's process_switching_rules). */
+  persist?: PersistVerdict;
 }
 
 export class UpgradedHttpFrontend extends HttpFrontend {
@@ -79,7 +84,7 @@ export class UpgradedHttpFrontend extends HttpFrontend {
       return this.connectionOpened(connection);
     }
     const backend = how.backend === undefined ? undefined : this.httpBackends.get(how.backend);
-    this.firstRequests.set(socket, { backend, txn: how.vars?.txn, req: how.vars?.req });
+    this.firstRequests.set(socket, { backend, txn: how.vars?.txn, req: how.vars?.req, persist: how.persist });
     const connection = new ClientConnection(socket, this, sessionVars, how.acceptedAt);
     this.connectionOpened(connection);
     // The TCP side paused the stream; the HTTP/1 side reads natively or, once idle, through 'data' events.
@@ -111,6 +116,9 @@ export class UpgradedHttpFrontend extends HttpFrontend {
       if (this.bufferRequest) return { waitForBody: this.bufferRequest, resume: () => this.frontendRules(tx, 0) };
       return this.frontendRules(tx, 0);
     }
+    // The TCP side chose the backend, and ran its persist rules then.
+    if (first.persist === 'force') tx.forcePersist = true;
+    else if (first.persist === 'ignore') tx.ignorePersist = true;
     return this.rulesThenBackend(tx, backend, 0);
   }
 

@@ -168,18 +168,20 @@ export class RuntimeBackend {
    * `done` is called exactly once; `avoid` is the server that just failed (redispatch).
    * `forced` is a server chosen without the balancer (a persistence cookie): the
    * request waits in that server's queue when it is at maxconn.
+   * `forcePersist`: a force-persist rule held (HAProxy's SF_FORCE_PRST): the request is never
+   * redispatched, neither when its server's queue is full nor when that server goes down.
    */
-  acquire(request: LbRequest, done: SlotCallback, avoid?: RuntimeServer, forced?: RuntimeServer, priority?: QueuePriority): CancelSlot {
+  acquire(request: LbRequest, done: SlotCallback, avoid?: RuntimeServer, forced?: RuntimeServer, priority?: QueuePriority, forcePersist = false): CancelSlot {
     let cancel: CancelSlot = noop;
     const attempt = (deadline: number | undefined, exclude?: RuntimeServer, target?: RuntimeServer, positions?: QueuePositions): void => {
-      cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from, p) => attempt(remaining, from, undefined, p), target, positions, priority);
+      cancel = this.tryAcquire(request, done, exclude, deadline, (remaining, from, p) => attempt(remaining, from, undefined, p), target, positions, priority, forcePersist);
     };
     attempt(undefined, avoid, forced);
     return () => cancel();
   }
 
   /** One assignment attempt; `again` re-balances a request waiting on a server that went down. */
-  private tryAcquire(request: LbRequest, done: SlotCallback, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer, positions: QueuePositions) => void, forced?: RuntimeServer, positions?: QueuePositions, priority?: QueuePriority): CancelSlot {
+  private tryAcquire(request: LbRequest, done: SlotCallback, avoid: RuntimeServer | undefined, deadline: number | undefined, again: (deadline: number | undefined, from: RuntimeServer, positions: QueuePositions) => void, forced?: RuntimeServer, positions?: QueuePositions, priority?: QueuePriority, forcePersist = false): CancelSlot {
     // `dispatch`: no algorithm, the dispatch address takes whatever no rule bound to a server (HAProxy's assign_server).
     if (this.dispatch && !forced) {
       this.dispatch.served++;
@@ -187,8 +189,9 @@ export class RuntimeBackend {
       done({ server: this.dispatch }, positions);
       return noop;
     }
-    // HAProxy: a persistent request whose server's queue is full is balanced with `option redispatch`, else 503.
-    if (forced && forced.maxqueue > 0 && forced.queue.length >= forced.maxqueue && forced.full && this.redispatch) {
+    // HAProxy: a persistent request whose server's queue is full is balanced with `option redispatch`, else 503
+    // (always 503 when a force-persist rule held: srv_redispatch_connect's SRV_STATUS_FULL).
+    if (forced && forced.maxqueue > 0 && forced.queue.length >= forced.maxqueue && forced.full && this.redispatch && !forcePersist) {
       return this.tryAcquire(request, done, forced, deadline, again, undefined, positions, priority);
     }
     // HAProxy: with round-robin-like algorithms, newcomers queue behind those already waiting.
@@ -234,7 +237,8 @@ export class RuntimeBackend {
         left(counted);
         done({ server: s }, pos);
       },
-      ...(server ? {
+      // A force-persisted request has none: it stays in its server's queue when that server goes down (pendconn_redistribute).
+      ...(server && !forcePersist ? {
         redispatch: () => {
           clearTimeout(timer);
           waiter.cancelled = true;
@@ -284,9 +288,10 @@ export class RuntimeBackend {
 
   private handOnSlots(server: RuntimeServer): void {
     do {
-      if (server.full || serverStopped(server)) return;
-      // A draining or NOLB server still serves its own queue (requests bound to it by a
-      // persistence cookie), as HAProxy's process_srv_queue; the backend's queue only when usable.
+      if (server.full) return;
+      // A server that is draining, NOLB, down or in maintenance still serves its own queue (requests
+      // bound to it while it was up, or by force-persist), as HAProxy's process_srv_queue; the
+      // backend's queue only when usable.
       // Each queue counts the slots it hands out here (HAProxy's pendconn_process_next_strm; not when a server comes back).
       // Of the two queues' first waiters, the one with the better key (HAProxy's pendconn_process_next_strm:
       // the lower class, then the earlier time; the server's on a tie).
@@ -327,18 +332,24 @@ export class RuntimeBackend {
 
   /**
    * A server went DOWN / MAINT / NOLB: the balancer stops picking it. Requests
-   * waiting in its own queue (hash-bound) are balanced again when `option
+   * waiting in its own queue (hash-bound, persistent) are balanced again when `option
    * redispatch` is set (HAProxy 2.6's pendconn_redistribute; `option persist`
-   * keeps them); otherwise they wait for it or for `timeout queue`.
+   * keeps them, and a force-persisted request always stays); otherwise they wait
+   * for a slot of that server (handOnSlots) or for `timeout queue`.
    * Returns how many were requeued.
    */
   serverBecameUnusable(server: RuntimeServer): number {
     this.balancer.update(server);
     if (!this.redispatch || this.persist) return 0;
-    const waiting = server.queue.splice(0);
-    server.queued -= waiting.length;
-    for (const waiter of waiting) waiter.redispatch?.();
-    return waiting.length;
+    const queue = server.queue;
+    const moving = queue.filter((w) => w.redispatch !== undefined);
+    if (moving.length === 0) return 0;
+    const staying = queue.filter((w) => w.redispatch === undefined);
+    queue.length = 0;
+    queue.push(...staying);
+    server.queued -= moving.length;
+    for (const waiter of moving) waiter.redispatch!();
+    return moving.length;
   }
 
   // ------------------------------------------------------------------ server state: the one writer

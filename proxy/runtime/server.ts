@@ -112,6 +112,12 @@ export class RuntimeServer implements LbServer {
    * without a check of its own with health 0 since.
    */
   maintSeen = false;
+  /**
+   * The check health a server-state file gave a server without a check of its own (HAProxy's
+   * srv_state_srv_update sets srv->check.health from the saved operational state for every server):
+   * `show servers state` shows it instead of rise, until a maintenance zeroes it.
+   */
+  savedHealth: number | undefined = undefined;
   /** The UNIX socket of a `/path`, `unix@` or `abns@` server (net.connect's `path`; abstract ones start with NUL), else undefined. */
   readonly path: string | undefined;
   weight: number;

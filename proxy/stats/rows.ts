@@ -201,7 +201,7 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     throttle: server.warmup !== undefined ? Math.floor((server.warmup * 100) / 16) : undefined,
     lbtot: c.lbtot, type: 2, rate: c.rate, rate_max: c.rateMax,
     // A check paused by maintenance shows no result (HAProxy: CHK_ST_ENABLED without CHK_ST_PAUSED).
-    ...(check && last && check.state.admin !== 'MAINT' ? {
+    ...(check && last && check.healthEnabled && check.state.admin !== 'MAINT' ? {
       // check_code is unsigned: a check killed by a signal (-1) shows 4294967295, as in HAProxy.
       check_status: last.code, check_code: last.status === undefined ? undefined : last.status >>> 0, check_duration: last.durationMs, last_chk: last.info || undefined,
       check_desc: CHECK_CODES[last.code].description,

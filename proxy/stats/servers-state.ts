@@ -70,15 +70,17 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   // An agent-only server has a ServerCheck too (for its agent): its regular check is neither configured nor run.
   const check = server.check?.settings.active ? server.check : undefined;
   const last = check?.results.last();
-  const checkStatus = last ? CHECK_STATUS_NUMBER[last.code] : 1;
-  const result = last ? { failed: 2, passed: 3, condpass: 4 }[outcomeOf(last)] : 0;
-  // CHK_ST_CONFIGURED | CHK_ST_ENABLED, plus CHK_ST_PAUSED in maintenance; without a check, PAUSED
-  // from a `disabled` (set when parsed, never cleared as no check is enabled).
-  const checkState = check ? 6 | (check.state.admin === 'MAINT' ? 8 : 0) : o.disabled ? 8 : 0;
+  // Before the first result, what a server-state file saved (else HCHK_STATUS_INI, CHK_RES_UNKNOWN).
+  const restored = check?.restoredStatus;
+  const checkStatus = last ? CHECK_STATUS_NUMBER[last.code] : restored?.status ?? 1;
+  const result = last ? { failed: 2, passed: 3, condpass: 4 }[outcomeOf(last)] : restored?.result ?? 0;
+  // CHK_ST_CONFIGURED | CHK_ST_ENABLED (not once disabled), plus CHK_ST_PAUSED in maintenance; without
+  // a check, PAUSED from a `disabled` (set when parsed, never cleared as no check is enabled).
+  const checkState = check ? (check.healthEnabled ? 6 : 2) | (check.state.admin === 'MAINT' ? 8 : 0) : o.disabled ? 8 : 0;
   // CHK_ST_CONFIGURED | CHK_ST_ENABLED | CHK_ST_AGENT (maintenance pauses the health check only).
-  const agentState = o.agentCheck && agentPort(server.config) !== undefined ? 0x16 : 0;
-  // Without a check HAProxy keeps the health it starts servers with: rise, 0 once in maintenance.
-  const health = check ? check.state.health : o.disabled || server.maintSeen ? 0 : o.rise;
+  const agentState = o.agentCheck && agentPort(server.config) !== undefined ? (server.check?.agentEnabled === false ? 0x12 : 0x16) : 0;
+  // Without a check HAProxy keeps the health it starts servers with (rise, or what a state file gave), 0 once in maintenance.
+  const health = check ? check.state.health : o.disabled || server.maintSeen ? 0 : server.savedHealth ?? o.rise;
   const since = Math.floor((now - server.stats.lastChange) / 1000);
   const initialWeight = o.weight;
   // The check's and the agent's port and address as configured: `port` and `addr` set both, agent-port and

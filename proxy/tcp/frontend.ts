@@ -346,8 +346,14 @@ export class TcpFrontend implements Frontend {
       return this.end(record);
     }
     record.backend = backend;
-    // A `mode http` backend upgrades the connection (HAProxy's stream_set_backend): its rules run on HTTP requests.
-    if (this.upgrade !== undefined && backend.config.mode === 'http') return this.toHttp(record, backend);
+    // force-persist / ignore-persist, as soon as the backend is known: before its content rules
+    // (HAProxy's process_switching_rules; ignore only concerns HTTP cookies).
+    const persist = this.persistRules.size > 0 ? this.persistRules.get(backend) : undefined;
+    const verdict = persist?.({ client: record.client, inspection });
+    // A `mode http` backend upgrades the connection (HAProxy's stream_set_backend): its rules run on HTTP
+    // requests, the first one with the verdict taken here, on what the TCP side had (nothing without inspect-delay).
+    if (this.upgrade !== undefined && backend.config.mode === 'http') return this.toHttp(record, backend, verdict);
+    if (verdict === 'force') record.forcePersist = true;
     const rules = this.backendContentRules.get(backend);
     if (!rules || !record.held) return this.acquire(record, backend);
     // A backend's own content rules inspect again, with its own delay (tcp_inspect_request for AN_REQ_INSPECT_BE).
@@ -374,7 +380,7 @@ export class TcpFrontend implements Frontend {
    * count and listeners let go (its 'close' and 'error' handlers find nothing left to do). No TCP
    * log line: HAProxy logs the upgraded stream once per HTTP request.
    */
-  private toHttp(record: TcpSessionRecord, backend: RuntimeBackend | undefined): void {
+  private toHttp(record: TcpSessionRecord, backend: RuntimeBackend | undefined, persist?: PersistVerdict): void {
     // The client closed before sending a byte: there is no request for the HTTP side to refuse.
     // HAProxy 2.6.12 ends the stream there, unanswered, logged as the TCP session it still is (no
     // backend, `<NOSRV>`, CR); a plain HTTP frontend answers the same FIN with a 400.
@@ -393,7 +399,7 @@ export class TcpFrontend implements Frontend {
     upgrade.stats = this.stats;
     const vars = record.vars;
     upgrade.takeOver(client, {
-      backend: backend?.name, proto: backend ? undefined : this.switchProto, acceptedAt: record.acceptedAt,
+      backend: backend?.name, proto: backend ? undefined : this.switchProto, acceptedAt: record.acceptedAt, persist,
       vars: vars && { sess: vars.sess, txn: vars.txn, req: vars.req },
     });
     // The client's FIN came during inspection: its 'end' is past, so the bytes and the FIN are replayed as events.
@@ -416,8 +422,6 @@ export class TcpFrontend implements Frontend {
     // Content rules may have rewritten the destination (set-dst, set-dst-port): the log's %fi:%fp show it.
     if (record.local && record.held) record.local = { address: record.client.localAddress, port: record.client.localPort };
     const routing = avoid ? undefined : { client: record.client, inspection: record.held ? this.inspection(record) : undefined };
-    // force-persist / ignore-persist, once the backend is known (ignore only concerns HTTP cookies).
-    if (routing && this.persistRules.get(backend)?.(routing) === 'force') record.forcePersist = true;
     const ruled = routing && this.serverChoices.get(backend)?.(routing, record.forcePersist === true);
     // `persist rdp-cookie`, unless a use-server rule chose (HAProxy's analysers run it between the two).
     const rdp = ruled === undefined && routing && record.held && this.rdpPersistence.size > 0 ? this.rdpPersistence.get(backend)?.(record.held.view()) : undefined;
@@ -451,7 +455,7 @@ export class TcpFrontend implements Frontend {
         if ('server' in result && record.server === undefined) backend.release(result.server);
         this.internalError(e, record);
       }
-    }, avoid, ruled ?? persistent, streamSettings(record.client)?.priority);
+    }, avoid, ruled ?? persistent, streamSettings(record.client)?.priority, record.forcePersist === true);
   }
 
   private proxyHeaderOf(record: TcpSessionRecord, make: ProxyHeaderMaker): Buffer {

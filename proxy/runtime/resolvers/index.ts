@@ -102,10 +102,10 @@ export class EngineResolvers {
    * `init-addr`: each server's first address, by its methods in turn (default `last,libc`).
    * `last` is the address the same server (backend and name, same host name) had in `previous`,
    * the tables running before a reload: what HAProxy's server-state file carries to the new
-   * process. Throws ResolveAtLoadError, as HAProxy refuses to start, when a list without `libc`
-   * finds nothing.
+   * process; at start (no `previous`), the address a server-state file saved (`saved`). Throws
+   * ResolveAtLoadError, as HAProxy refuses to start, when a list without `libc` finds nothing.
    */
-  async prepare(previous?: ReadonlyMap<string, RuntimeBackend>): Promise<void> {
+  async prepare(previous?: ReadonlyMap<string, RuntimeBackend>, saved?: (backend: string, server: string) => string | undefined): Promise<void> {
     // A nameserver given by name is resolved once, by the system, as HAProxy does when it parses it.
     for (const section of this.sections.values()) {
       for (const ns of section.nameservers) {
@@ -120,15 +120,17 @@ export class EngineResolvers {
       backend.setServerAddress(server, undefined);
       backend.setServerResolutionMaint(server, 'no SRV record yet');
     }
-    await Promise.all(this.links.map((link) => this.initialAddress(link.backend, link.server, previous?.get(link.backend.name)?.server(link.server.name))));
+    await Promise.all(this.links.map((link) => this.initialAddress(link.backend, link.server, previous?.get(link.backend.name)?.server(link.server.name),
+      previous ? undefined : saved?.(link.backend.name, link.server.name))));
   }
 
-  private async initialAddress(backend: RuntimeBackend, server: RuntimeServer, before: RuntimeServer | undefined): Promise<void> {
+  private async initialAddress(backend: RuntimeBackend, server: RuntimeServer, before: RuntimeServer | undefined, saved: string | undefined): Promise<void> {
     const where = `[${server.config.loc.file}:${server.config.loc.line}] : 'server ${backend.name}/${server.name}'`;
     const methods = server.config.options.initAddr ?? ['last', 'libc'];
     let libcFailed = false;
     for (const method of methods) {
       if (method === 'last') {
+        if (saved !== undefined) return backend.setServerAddress(server, saved);
         // Like a state file line without an address, a server that had none gives nothing: the next method runs.
         if (before === undefined || before.fqdn !== server.fqdn || before.addressless) continue;
         return backend.setServerAddress(server, before.host);

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { freePort, startEngine } from '../../helpers/net.ts';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
 import { cli, readCsv, until } from '../stats/helpers.ts';
@@ -170,4 +170,106 @@ test('server-state keywords: accepted and refused as haproxy 2.6.12 -c does, wit
 
 test('server-state keywords: the same cases through haproxy -c', (t) => {
   assertHaproxyParses(t, cases);
+});
+
+test('a state file also keeps checks and agents disabled, the check status, and a host-name server\'s last address; an invalid srv_fqdn refuses its line, as in haproxy 2.6.12', { timeout: 60_000 }, async () => {
+  const live = await listen();
+  const livePort = (live.address() as AddressInfo).port;
+  const dead = await freePort();
+  // An agent that would say "down" if it were asked.
+  const agent = net.createServer((s) => s.end('down\n'));
+  await new Promise<void>((r) => agent.listen(0, '127.0.0.1', r));
+  const agentPort = (agent.address() as AddressInfo).port;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-state-file-'));
+  const config = (port: number) => `global
+  stats socket ${path.join(dir, `${port}.sock`)} mode 600 level admin
+  server-state-file ${path.join(dir, 'state')}
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+  load-server-state-from-file global
+resolvers quiet
+  nameserver ns 127.0.0.1:${dead}
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  server hdis 127.0.0.1:${livePort} check inter 100ms
+  server hdown 127.0.0.1:${dead} check inter 100ms
+  server adis 127.0.0.1:${livePort} agent-check agent-port ${agentPort} agent-inter 100ms
+  server named nonexistent.invalid:${livePort} init-addr last,none
+  server badfqdn 127.0.0.1:${livePort}
+  server paused 127.0.0.1:${livePort} check inter 100ms
+  server rnamed nonexistent.invalid:${livePort} resolvers quiet init-addr last,none
+`;
+  // be_id be_name srv_id srv_name srv_addr op admin uweight iweight since check_status check_result health check_state agent_state bk_forced srv_forced fqdn port srvrecord ssl check_port check_addr agent_addr agent_port
+  fs.writeFileSync(path.join(dir, 'state'), `1
+# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port
+2 be 1 hdis 127.0.0.1 2 0 1 1 30 8 2 2 2 0 0 0 - ${livePort} - 0 0 - - 0
+2 be 2 hdown 127.0.0.1 0 0 1 1 30 8 2 0 2 0 0 0 - ${dead} - 0 0 - - 0
+2 be 3 adis 127.0.0.1 2 0 1 1 30 1 0 0 0 18 0 0 - ${livePort} - 0 0 - - ${agentPort}
+2 be 4 named 127.0.0.1 2 0 1 1 30 1 0 0 0 0 0 0 nonexistent.invalid ${livePort} - 0 0 - - 0
+2 be 5 badfqdn 127.0.0.1 2 1 1 1 30 1 0 0 0 0 0 0 bad!name ${livePort} - 0 0 - - 0
+2 be 6 paused 127.0.0.1 0 1 1 1 30 8 2 0 14 0 0 0 - ${livePort} - 0 0 - - 0
+2 be 7 rnamed 127.0.0.1 2 0 1 1 30 1 0 0 0 0 0 0 nonexistent.invalid ${livePort} - 0 0 - - 0
+`);
+  const seen = new Map<string, { state: string[]; stat: string[]; warnings: string[] }>();
+  try {
+    for (const kind of haproxyPath ? ['loadstar', 'haproxy'] as const : ['loadstar'] as const) {
+      const port = await freePort();
+      const proxy = await start(kind, config(port), port);
+      const sock = path.join(dir, `${port}.sock`);
+      try {
+        // Long enough for checks and agents that run to have said something.
+        await new Promise((r) => setTimeout(r, 600));
+        const state = (await cli(sock, 'show servers state')).split('\n').slice(2).filter((l) => l !== '').map((l) => {
+          const f = l.split(' ');
+          // name addr op admin check_status check_result health check_state agent_state fqdn
+          return [f[3], f[4], f[5], f[6], f[10], f[11], f[12], f[13], f[14], f[17]].join(' ');
+        });
+        const stat = readCsv(await cli(sock, 'show stat')).filter((r) => r['pxname'] === 'be' && r['svname'] !== 'BACKEND')
+          .map((r) => `${r['svname']} ${r['status']} ${r['check_status'] || '-'} ${r['addr']?.replace(`:${livePort}`, ':live').replace(`:${dead}`, ':dead') || '-'}`);
+        const warnings = proxy.warnings().split('\n').filter((l) => /server-state|could not resolve/.test(l)).map((l) => l.replace(/^.*?: config : /, ''));
+        seen.set(kind, { state, stat, warnings });
+      } finally {
+        await proxy.stop();
+      }
+    }
+  } finally {
+    live.close();
+    agent.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // Recorded from haproxy 2.6.12 (and compared with it again when it is installed).
+  const expected = {
+    state: [
+      // Checks disabled (check_state 2: configured, not enabled) keep the saved status and result (8 L4CON, 2 failed).
+      'hdis 127.0.0.1 2 0 8 2 4 2 0 -',
+      'hdown 127.0.0.1 0 0 8 2 0 2 0 -',
+      // The agent disabled (0x12); a running server without a check of its own gets health rise + fall - 1.
+      'adis 127.0.0.1 2 0 1 0 4 0 18 -',
+      // init-addr last: the saved address, not maintenance for want of one.
+      'named 127.0.0.1 2 0 1 0 4 0 0 nonexistent.invalid',
+      // The invalid srv_fqdn refused the whole line: its maintenance was not applied.
+      'badfqdn 127.0.0.1 2 0 1 0 2 0 0 -',
+      // In maintenance the check is paused (14): the saved status shows.
+      'paused 127.0.0.1 0 1 8 2 0 14 0 -',
+      // The same with runtime DNS (its nameserver answers nothing yet).
+      'rnamed 127.0.0.1 2 0 1 0 4 0 0 nonexistent.invalid',
+    ],
+    stat: [
+      'hdis no check - 127.0.0.1:live', 'hdown DOWN - 127.0.0.1:dead', 'adis no check - 127.0.0.1:live',
+      'named no check - 127.0.0.1:live', 'badfqdn no check - 127.0.0.1:live', 'paused MAINT - 127.0.0.1:live',
+      'rnamed no check - 127.0.0.1:live',
+    ],
+    warnings: [
+      'Server be/hdown is DOWN, changed from server-state after a reload. 6 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+      "server-state partially applied for server 'be/adis', agent checks are not enabled on this server",
+      "server-state application failed for server 'be/badfqdn', invalid srv_fqdn value 'bad!name'",
+      'Server be/paused is DOWN, changed from server-state after a reload. 5 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+    ],
+  };
+  for (const [kind, s] of seen) assert.deepEqual(s, expected, kind);
 });

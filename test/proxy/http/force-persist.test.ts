@@ -96,3 +96,155 @@ test('force-persist in TCP mode: a use-server rule\'s server in maintenance take
     await b.close();
   }
 });
+
+const orderConfig = (a: number, b: number) => (port: number): string => `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    use_backend setter if { path /set }
+    default_backend deleter
+backend setter
+    cookie SRV
+    http-request set-header x-force 1
+    force-persist if { req.hdr(x-force) 1 }
+    server s1 127.0.0.1:${a} cookie s1 disabled
+    server s2 127.0.0.1:${b} cookie s2
+backend deleter
+    cookie SRV
+    http-request del-header x-force
+    force-persist if { req.hdr(x-force) 1 }
+    server s1 127.0.0.1:${a} cookie s1 disabled
+    server s2 127.0.0.1:${b} cookie s2
+listen own
+    bind 127.0.0.1:${port + 1}
+    cookie SRV
+    http-request set-header x-force 1
+    force-persist if { req.hdr(x-force) 1 }
+    server s1 127.0.0.1:${a} cookie s1 disabled
+    server s2 127.0.0.1:${b} cookie s2
+`;
+
+test('force-persist rules run as soon as the backend is known, before its http-request rules (a listen section\'s run after its own), as in HAProxy', async (t) => {
+  const a = await startNamedServer('a');
+  const b = await startNamedServer('b');
+  try {
+    await sideBySide(t, orderConfig(a.port, b.port), async (port) => {
+      const ask = async (p: number, path: string, headers: Record<string, string>): Promise<string> => {
+        const r = await request(p, path, { headers });
+        return `${r.status} ${r.status === 200 ? r.body : ''}`.trim();
+      };
+      const answers = [
+        // The backend sets the header the rule reads only after the rule ran: not forced.
+        await ask(port, '/set', { cookie: 'SRV=s1' }),
+        // The backend deletes the header only after the rule read it: forced.
+        await ask(port, '/', { cookie: 'SRV=s1', 'x-force': '1' }),
+        // A listen section's http-request rules are its frontend's: they run first.
+        await ask(port + 1, '/', { cookie: 'SRV=s1' }),
+      ];
+      assert.deepEqual(answers, ['200 b', '200 a', '200 a']);
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+const tcpOrderConfig = (a: number, b: number) => (port: number): string => `defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    tcp-request inspect-delay 1s
+    tcp-request content accept if { req.len gt 0 }
+    default_backend b
+backend b
+    tcp-request content set-var(txn.force) int(1)
+    force-persist if { var(txn.force) -m int 1 }
+    use-server s1 if { always_true }
+    server s1 127.0.0.1:${a} disabled
+    server s2 127.0.0.1:${b}
+listen own
+    bind 127.0.0.1:${port + 1}
+    tcp-request inspect-delay 1s
+    tcp-request content set-var(txn.force) int(1)
+    force-persist if { var(txn.force) -m int 1 }
+    use-server s1 if { always_true }
+    server s1 127.0.0.1:${a} disabled
+    server s2 127.0.0.1:${b}
+`;
+
+test('force-persist in TCP mode runs before the backend\'s tcp-request content rules (a listen section\'s run first), as in HAProxy', async (t) => {
+  const a = await startNamedServer('a');
+  const b = await startNamedServer('b');
+  try {
+    await sideBySide(t, tcpOrderConfig(a.port, b.port), async (port) => {
+      assert.equal((await request(port, '/')).body, 'b');
+      assert.equal((await request(port + 1, '/')).body, 'a');
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+const upgradeConfig = (a: number, b: number) => (port: number): string => `defaults
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    mode tcp
+    bind 127.0.0.1:${port}
+    bind 127.0.0.1:${port + 1}
+    bind 127.0.0.1:${port + 2}
+    use_backend setter if { dst_port ${port} }
+    use_backend deleter if { dst_port ${port + 1} }
+    default_backend by-source
+backend setter
+    mode http
+    cookie SRV
+    http-request set-header x-force 1
+    force-persist if { req.hdr(x-force) 1 }
+    server s1 127.0.0.1:${a} cookie s1 disabled
+    server s2 127.0.0.1:${b} cookie s2
+backend deleter
+    mode http
+    cookie SRV
+    http-request del-header x-force
+    force-persist if { req.hdr(x-force) 1 }
+    server s1 127.0.0.1:${a} cookie s1 disabled
+    server s2 127.0.0.1:${b} cookie s2
+backend by-source
+    mode http
+    cookie SRV
+    force-persist if { src 127.0.0.1 }
+    server s1 127.0.0.1:${a} cookie s1 disabled
+    server s2 127.0.0.1:${b} cookie s2
+`;
+
+test('force-persist when a TCP frontend upgrades to an HTTP backend: the rules ran on the TCP side when it switched (no request there yet), as in HAProxy', async (t) => {
+  const a = await startNamedServer('a');
+  const b = await startNamedServer('b');
+  try {
+    await sideBySide(t, upgradeConfig(a.port, b.port), async (port) => {
+      const ask = async (p: number, headers: Record<string, string>): Promise<string> => {
+        const r = await request(p, '/', { headers: { ...headers, connection: 'close' } });
+        return `${r.status} ${r.status === 200 ? r.body : ''}`.trim();
+      };
+      const answers = [
+        await ask(port, { cookie: 'SRV=s1' }),
+        // The header the client sent was not there yet when the rule ran.
+        await ask(port + 1, { cookie: 'SRV=s1', 'x-force': '1' }),
+        await ask(port + 2, { cookie: 'SRV=s1' }),
+      ];
+      assert.deepEqual(answers, ['200 b', '200 b', '200 a']);
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

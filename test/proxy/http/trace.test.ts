@@ -474,3 +474,23 @@ backend app
   assert.notEqual(ignored.server?.name, 'a1');
   assert.ok(ignored.steps.some((s) => s.startsWith('an ignore-persist rule holds')), ignored.steps.join('\n'));
 });
+
+test('a trace runs the persist rules before the backend\'s http-request rules, as the engine and HAProxy do', () => {
+  const text = `${HTTP_DEFAULTS}
+frontend www
+    bind 127.0.0.1:8080
+    default_backend app
+backend app
+    cookie SRV
+    http-request set-header x-force 1
+    force-persist if { req.hdr(x-force) 1 }
+    server a1 127.0.0.1:9001 cookie a1 disabled
+    server a2 127.0.0.1:9002 cookie a2
+`;
+  const parsed = parseConfig([{ name: 't.cfg', text }]);
+  assert.ok(parsed.ok);
+  const r = traceRequest(staticTarget(parsed.config), { frontend: 'www', url: '/', headers: ['Host: x', 'Cookie: SRV=a1'] });
+  assert.ok(r.ok);
+  assert.equal(r.value.server?.name, 'a2');
+  assert.ok(!r.value.steps.some((s) => s.startsWith('a force-persist rule holds')), r.value.steps.join('\n'));
+});

@@ -61,7 +61,9 @@ test('option redispatch: requests waiting on a server that goes into maintenance
 
 test('without option redispatch they stay bound to their server and wait for it', async () => {
   const r = await scenario(false);
-  // Its server is in maintenance: it never gets the slot, and `timeout queue` (3 s) answers 503.
-  assert.equal(r.answeredBy, 'status 503');
-  assert.ok(r.waitedMs >= 2900, `waited ${r.waitedMs} ms`);
+  // Its server is in maintenance, yet hands its freed slot to its own queue (HAProxy 2.6's
+  // process_srv_queue; http/force-persist-queue.test.ts compares a server down by its check and one disabled side by side): served by it
+  // once the held request ends (at 1.5 s), before `timeout queue` (3 s).
+  assert.equal(r.answeredBy, r.busy);
+  assert.ok(r.waitedMs >= 1400 && r.waitedMs < 2900, `waited ${r.waitedMs} ms`);
 });
