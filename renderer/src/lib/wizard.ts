@@ -11,6 +11,7 @@ import type {
   HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec, StickinessSpec,
 } from '../../../proxy/control/contract.ts';
 import { alertDraft, alertSpec, checkAlert, mailersEdit, type AlertDraft } from './email-alert.ts';
+import { pemProblem } from './certs.ts';
 
 export type SiteKind = 'http' | 'https' | 'tcp';
 export type StepId = 'what' | 'listen' | 'tls' | 'routing' | 'servers' | 'balance' | 'health' | 'review';
@@ -470,7 +471,8 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         if (!errors['tls.importName'] && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(d.importName)) {
           errors['tls.importName'] = "Up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (the file becomes <name>.pem).";
         }
-        if (!d.importPem.includes('-----BEGIN')) errors['tls.pem'] = 'Paste the PEM text (certificate and private key, "-----BEGIN …") or choose a .pem file.';
+        const pem = pemProblem(d.importPem, 'Paste the PEM text (certificate and private key, "-----BEGIN …") or choose a .pem file.');
+        if (pem) errors['tls.pem'] = pem;
       }
       if (d.tls === 'existing' && d.certPath === '') errors['tls.existing'] = 'Choose a certificate.';
       if (d.tls !== 'none' && d.clientCerts !== 'off') {
@@ -478,7 +480,8 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         if (d.clientCaChoice === 'import') {
           if (d.clientCaName.trim() === '') errors['tls.clientCaName'] = 'Give the CA a name to store it under, e.g. home-clients (the file becomes <name>.pem).';
           else if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(d.clientCaName)) errors['tls.clientCaName'] = "Up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (the file becomes <name>.pem).";
-          if (!d.clientCaPem.includes('-----BEGIN CERTIFICATE-----')) errors['tls.clientCaPem'] = 'Paste the CA certificate ("-----BEGIN CERTIFICATE-----", no private key) or choose its .pem or .crt file.';
+          const caPem = pemProblem(d.clientCaPem, 'Paste the CA certificate ("-----BEGIN CERTIFICATE-----", no private key) or choose its .pem or .crt file.', '-----BEGIN CERTIFICATE-----');
+          if (caPem) errors['tls.clientCaPem'] = caPem;
         }
       }
       if (d.tls !== 'none' && d.redirect) {
