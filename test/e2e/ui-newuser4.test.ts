@@ -14,7 +14,10 @@
  *    had just been done);
  *  - the client-certificate form answers a half-typed e-mail with its own errors at every field
  *    (the browser's bubble stopped the form, and the empty name went unmentioned);
- *  - the tracer's refused source address does not push the Host header field of its row down.
+ *  - the tracer's refused source address does not push the Host header field of its row down;
+ *  - a backend edited down to no server says "Add at least one server" above the Add button, which
+ *    gets the focus (the error stood under the backend's name field, as if about the name, and
+ *    the focus stayed on Next).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,5 +122,16 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
     await page.click('[data-action="trace"]');
     await page.waitForSelector('#source-err');
     assert.equal(await top(host), await top(source), 'the Host header field stays level with the source address');
+
+    // A backend edited down to no server: the error stands by the Add button, which takes the focus.
+    await page.goto(`${serve.url}#/setup/backend/http_backend`);
+    await page.waitForSelector('.wizard[data-step="servers"]');
+    await page.click('#remove-0-0');
+    await page.click('[data-action="next"]');
+    await page.waitForSelector('#servers-0-err');
+    assert.equal(await page.locator('#servers-0-err').innerText(), '✖ Add at least one server.');
+    assert.equal(await page.evaluate(() => document.querySelector('#servers-0-err')?.nextElementSibling?.id), 'add-server-0', 'the error is right above the Add button');
+    await page.waitForFunction(() => document.activeElement?.id === 'add-server-0', undefined, { timeout: 5000 })
+      .catch(async () => assert.fail(`the focus is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))}`));
   });
 });
