@@ -7,7 +7,9 @@
  *    address with its port ("127.0.0.1:8081" with the Port field empty: only the port was refused);
  *  - after Apply the wizard's steps stay as they were: the new backend exists now, and its Servers,
  *    Balancing and Health steps vanished from the list ("Step 5 of 5" under an 8-step walk);
- *  - the overview says "1 connection" (it said "1 connections");
+ *  - the overview says "1 connection" (it said "1 connections"); a check's code ("L4OK") comes with
+ *    its words, on the overview (read out, and as a tooltip) and on the server's page;
+ *  - the Health page of all backends does not link to itself ("All backends" was a link to it);
  *  - the access log opened after the requests says it shows those since the page was opened (it
  *    said "Waiting for requests…" as if none had come);
  *  - a certificate import of text that is not PEM says so (it asked to paste the PEM text, which
@@ -88,6 +90,21 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
     } finally {
       agent.destroy();
     }
+
+    // A check's code comes with its words: read out in the overview's row, shown on the server's page.
+    const check = page.locator('[data-server="http_backend/webserver1"] .check');
+    await page.waitForFunction(() => /L4OK/.test(document.querySelector('[data-server="http_backend/webserver1"] .check')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    assert.match((await check.textContent())!, /L4OK \(connection accepted\) \d+ ms/);
+    assert.equal(await check.locator('.code').getAttribute('title'), 'connection accepted');
+    await page.goto(`${serve.url}#/server/http_backend/webserver1`);
+    await page.waitForFunction(() => /L4OK/.test(document.querySelector('[data-check]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    assert.match(await page.locator('[data-check]').innerText(), /^L4OK \(connection accepted\) in \d+ ms/);
+
+    // Health: the page of all backends does not link to itself.
+    await page.goto(`${serve.url}#/health`);
+    await page.waitForSelector('.crumbs');
+    assert.equal(await page.locator('.crumbs a', { hasText: 'All backends' }).count(), 0);
+    assert.equal(await page.locator('.crumbs [aria-current="page"]').innerText(), 'All backends');
 
     // The access log opened after those requests says what it shows.
     const logPage = await context.newPage();
