@@ -45,3 +45,19 @@ export function checkClientForm(f: ClientForm): Record<string, string> {
   if (f.password !== f.repeat) errors.repeat = 'The two passwords differ.';
   return errors;
 }
+
+/**
+ * What is wrong with text pasted as PEM, in words for its field, or undefined when it has a
+ * `begin` line. Empty: `ask` (paste it, or choose the file). Text without the line: it says so
+ * (asking to paste what was pasted helped nobody), and when the text is base64 only, that the
+ * "-----BEGIN …" and "-----END …" lines were left out of the copy.
+ */
+export function pemProblem(text: string, ask: string, begin = '-----BEGIN'): string | undefined {
+  const t = text.trim();
+  if (t === '') return ask;
+  if (t.includes(begin)) return undefined;
+  const line = begin === '-----BEGIN' ? '-----BEGIN CERTIFICATE-----' : begin;
+  if (t.length >= 32 && /^[A-Za-z0-9+/=\r\n]+$/.test(t)) return `The "${line}" and "-----END …-----" lines are missing: copy the whole file, those lines included.`;
+  if (t.includes('-----BEGIN')) return `There is no ${line.replace(/-+(BEGIN )?/g, '').toLowerCase()} in this text (no "${line}" line).`;
+  return `This is not PEM text: PEM text begins with a line such as "${line}". Open the .pem or .crt file in a text editor and copy all of it, or choose the file.`;
+}

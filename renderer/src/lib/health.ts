@@ -229,3 +229,28 @@ export function sinceText(data: Pick<BandData, 'configuredSince'>, start: number
   if (!since || since.time <= start) return undefined;
   return since.how === 'added' ? `since it was added ${when(since.time)}` : `since history began ${when(since.time)}`;
 }
+
+/**
+ * A health check's result code (HAProxy's check_status, management.txt) in words for a home lab:
+ * "L7OK" tells nothing to whoever has not read HAProxy's manual. Undefined for a code not listed.
+ */
+const CHECK_CODE_TEXT: Record<string, string> = {
+  UNK: 'unknown',
+  INI: 'starting',
+  SOCKERR: 'socket error',
+  L4OK: 'connection accepted',
+  L4TOUT: 'connection timed out',
+  L4CON: 'connection failed',
+  L6OK: 'TLS handshake passed',
+  L6TOUT: 'TLS handshake timed out',
+  L6RSP: 'TLS protocol error',
+  L7OK: 'answered OK',
+  L7OKC: 'answered OK (conditionally)',
+  L7TOUT: 'answer timed out',
+  L7RSP: 'answer not understood',
+  L7STS: 'answered with an error status',
+};
+
+export function checkCodeText(code: string): string | undefined {
+  return CHECK_CODE_TEXT[code.replace(/^\*\s*/, '').trim()];
+}

@@ -11,6 +11,7 @@ import type {
   HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec, StickinessSpec,
 } from '../../../proxy/control/contract.ts';
 import { alertDraft, alertSpec, checkAlert, mailersEdit, type AlertDraft } from './email-alert.ts';
+import { pemProblem } from './certs.ts';
 
 export type SiteKind = 'http' | 'https' | 'tcp';
 export type StepId = 'what' | 'listen' | 'tls' | 'routing' | 'servers' | 'balance' | 'health' | 'review';
@@ -435,6 +436,29 @@ export function badIpv4(address: string): string | undefined {
   return `${a} is not an IP address: use four numbers from 0 to 255 separated by dots (e.g. 127.0.0.1)`;
 }
 
+/**
+ * What is wrong with an address typed in an address field (listen or server), in words, or
+ * undefined. Besides an impossible IPv4 address (badIpv4): a URL ("http://nas:8080") and an
+ * address with its port ("nas:8080", "[fd00::1]:8080") belong in two fields; a name of letters,
+ * digits, '.', '_' and '-' only must not have an empty part ("nas..home") nor a part that begins
+ * or ends with '-' (HAProxy: "could not resolve address", at startup). Other shapes (IPv6,
+ * "unix@…", "${VAR}") are left to the engine.
+ */
+export function badAddress(address: string): string | undefined {
+  const a = address.trim();
+  const url = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/:?#]*|\[[^\]]*\])(?::(\d+))?/.exec(a);
+  if (url) return `${a} is a web address: enter the ${url[2] ? `host only (${url[2]})` : 'host only'}, without ${url[1]}://${url[3] ? `, and its port (${url[3]}) in the Port field` : ''}`;
+  const withPort = /^([^:@\[\]\s]+|\[[^\]]+\]):(\d+)$/.exec(a);
+  if (withPort) return `Put the port in the Port field: address ${withPort[1]!.replace(/^\[|\]$/g, '')}, port ${withPort[2]}`;
+  if (/^[A-Za-z0-9._-]+$/.test(a) && !/^[\d.]+$/.test(a)) {
+    const parts = a.replace(/\.$/, '').split('.');
+    if (parts.some((p) => p === '' || p.startsWith('-') || p.endsWith('-'))) {
+      return `${a} is not a host name: use letters, digits and '-' between single dots, e.g. nas.home.arpa`;
+    }
+  }
+  return badIpv4(a);
+}
+
 /** A listen check's reason that is about the address, not the port (no such address here, a name that does not resolve). */
 export function listenReasonIsAddress(reason: string | undefined): boolean {
   return reason !== undefined && /has no address|ENOTFOUND|EAI_AGAIN|cannot be resolved/.test(reason);
@@ -459,7 +483,7 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
     case 'listen':
       if (mode.kind === 'frontend') checkName(errors, 'name', d.name, 'site');
       if (/[\s,]/.test(d.address)) errors['listen.address'] = 'One IP address or host name, without spaces; leave it empty for every address.';
-      else if (badIpv4(d.address)) errors['listen.address'] = `${badIpv4(d.address)}; leave it empty for every address.`;
+      else if (d.address !== d.mainBind?.raw && badAddress(d.address)) errors['listen.address'] = `${badAddress(d.address)}; leave it empty for every address.`;
       if (!(d.mainBind?.raw !== undefined && d.port === '')) checkPort(errors, 'listen.port', d.port);
       break;
     case 'tls':
@@ -470,7 +494,8 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         if (!errors['tls.importName'] && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(d.importName)) {
           errors['tls.importName'] = "Up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (the file becomes <name>.pem).";
         }
-        if (!d.importPem.includes('-----BEGIN')) errors['tls.pem'] = 'Paste the PEM text (certificate and private key, "-----BEGIN …") or choose a .pem file.';
+        const pem = pemProblem(d.importPem, 'Paste the PEM text (certificate and private key, "-----BEGIN …") or choose a .pem file.');
+        if (pem) errors['tls.pem'] = pem;
       }
       if (d.tls === 'existing' && d.certPath === '') errors['tls.existing'] = 'Choose a certificate.';
       if (d.tls !== 'none' && d.clientCerts !== 'off') {
@@ -478,7 +503,8 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         if (d.clientCaChoice === 'import') {
           if (d.clientCaName.trim() === '') errors['tls.clientCaName'] = 'Give the CA a name to store it under, e.g. home-clients (the file becomes <name>.pem).';
           else if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(d.clientCaName)) errors['tls.clientCaName'] = "Up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (the file becomes <name>.pem).";
-          if (!d.clientCaPem.includes('-----BEGIN CERTIFICATE-----')) errors['tls.clientCaPem'] = 'Paste the CA certificate ("-----BEGIN CERTIFICATE-----", no private key) or choose its .pem or .crt file.';
+          const caPem = pemProblem(d.clientCaPem, 'Paste the CA certificate ("-----BEGIN CERTIFICATE-----", no private key) or choose its .pem or .crt file.', '-----BEGIN CERTIFICATE-----');
+          if (caPem) errors['tls.clientCaPem'] = caPem;
         }
       }
       if (d.tls !== 'none' && d.redirect) {
@@ -526,7 +552,7 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
           seen.add(s.name);
           if (s.address.trim() === '') errors[`${at}.address`] = 'Enter the server\'s IP address or host name.';
           else if (/[\s,]/.test(s.address)) errors[`${at}.address`] = 'One address, without spaces.';
-          else if (badIpv4(s.address)) errors[`${at}.address`] = `${badIpv4(s.address)}.`;
+          else if (badAddress(s.address)) errors[`${at}.address`] = `${badAddress(s.address)}.`;
           checkPort(errors, `${at}.port`, s.port);
           const w = int(s.weight);
           if (!(w >= 0 && w <= 256)) errors[`${at}.weight`] = 'A weight is a whole number from 0 to 256 (0 = no new traffic).';

@@ -41,7 +41,12 @@ class Wizard {
   probes = $state<Record<string, Probe>>({});
 
   readonly model = $derived<FormModel | null>(configFile.state?.model ?? null);
-  readonly steps = $derived(stepsFor(this.mode, this.draft.kind,
+  /**
+   * The steps as they were when the draft went to Apply: once applied, the backends it created exist,
+   * and the Servers, Balancing and Health steps must not vanish from the list under the outcome.
+   */
+  private appliedSteps = $state<StepId[] | null>(null);
+  readonly steps = $derived(this.appliedSteps ?? stepsFor(this.mode, this.draft.kind,
     this.mode.kind === 'new' ? createsBackends(this.draft, this.model) : this.mode.kind === 'frontend' && this.draft.backends.length > 0));
 
   /**
@@ -50,6 +55,7 @@ class Wizard {
    */
   async begin(mode: WizardMode, fresh = false): Promise<void> {
     this.replacingCert = undefined;
+    this.appliedSteps = null;
     if (!fresh && this.unfinished && JSON.stringify(mode) === JSON.stringify(this.mode)) {
       this.resumed = true;
       configFile.clearOutcome();
@@ -182,8 +188,14 @@ class Wizard {
     return true;
   }
 
-  /** The draft was applied: the next visit starts over. */
-  finished(): void {
+  /** Safe apply of the review's text; applied, the next visit starts over (and the step list stays as it was). */
+  async apply(text: string, summary: string | undefined): Promise<void> {
+    this.appliedSteps = [...this.steps];
+    await configFile.apply(text, 'wizard', summary);
+    if (configFile.outcome?.outcome !== 'applied') {
+      this.appliedSteps = null;
+      return;
+    }
     this.unfinished = false;
     forgetWizard(tabStorage());
   }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
-import { certsToTakeBack, frontendsUsingCert } from '../../../renderer/src/lib/certs.ts';
+import { certsToTakeBack, frontendsUsingCert, pemProblem } from '../../../renderer/src/lib/certs.ts';
 
 const text = `defaults
     mode http
@@ -50,4 +50,16 @@ test('a cancelled wizard takes back the certificates it stored that no site uses
   assert.deepEqual(certsToTakeBack([], stored, model), []);
   // Without the running configuration nothing is known to be unused: nothing is removed.
   assert.deepEqual(certsToTakeBack(['/data/certs/nas2.pem'], stored, null), []);
+});
+
+test('text that is not PEM is told so (not asked to be pasted again), an empty field is asked for, and a copy without its BEGIN/END lines is recognised', () => {
+  const ask = 'Paste the PEM text or choose the file.';
+  assert.equal(pemProblem('', ask), ask);
+  assert.equal(pemProblem('  \n', ask), ask);
+  assert.match(pemProblem('hello this is not a pem', ask)!, /^This is not PEM text: PEM text begins with a line such as "-----BEGIN CERTIFICATE-----"/);
+  assert.match(pemProblem('MIIBszCCAVmgAwIBAgIUabcdefgh0123456789\nQUJDREVGR0g=', ask)!, /lines are missing: copy the whole file/);
+  assert.equal(pemProblem('-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----', ask), undefined);
+  // A CA certificate field: a key alone is not it.
+  assert.equal(pemProblem('-----BEGIN PRIVATE KEY-----\nabc', ask, '-----BEGIN CERTIFICATE-----'), 'There is no certificate in this text (no "-----BEGIN CERTIFICATE-----" line).');
+  assert.equal(pemProblem('-----BEGIN CERTIFICATE-----\nabc', ask, '-----BEGIN CERTIFICATE-----'), undefined);
 });

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { timelineKeysOf, timelinesToReload } from '../../../renderer/src/lib/health.ts';
+import { checkCodeText, timelineKeysOf, timelinesToReload } from '../../../renderer/src/lib/health.ts';
 
 test('a health event or a state change across bands names its server and its backend; alerts and lifecycle name none', () => {
   assert.deepEqual(timelineKeysOf({ type: 'health', event: { backend: 'big', server: 'node003' } }), ['big/node003', 'big/']);
@@ -89,4 +89,13 @@ test('a timeline of a server added within the range begins with a "Not configure
   assert.deepEqual(timelineBands({ initial: 'UP', events: [], configuredSince: { time: -1, how: 'added' } }, 0, 1000).map((b) => [b.state, b.from]), [['UP', 0]]);
   assert.deepEqual(timelineBands({ initial: 'MAINT', events: [] }, 0, 1000).map((b) => [b.state, b.width]), [['MAINT', 100]]);
   assert.equal(sinceText({ configuredSince: { time: -1, how: 'added' } }, 0, String), undefined);
+});
+
+test("a check's result code is said in words (HAProxy's check_status, management.txt), a running check's '* ' prefix aside; an unlisted code has none", () => {
+  assert.equal(checkCodeText('L4OK'), 'connection accepted');
+  assert.equal(checkCodeText('L7OK'), 'answered OK');
+  assert.equal(checkCodeText('L4CON'), 'connection failed');
+  assert.equal(checkCodeText('L7STS'), 'answered with an error status');
+  assert.equal(checkCodeText('* L7TOUT'), 'answer timed out');
+  assert.equal(checkCodeText('PROCOK'), undefined);
 });

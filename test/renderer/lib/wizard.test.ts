@@ -15,7 +15,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import {
-  backendDraft, backendSpec, badIpv4, checkStep, chooseSticky, createsBackends, stickyWords, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, redirectNote, stepOfField, stepsFor, syncBackends, type SiteDraft,
+  backendDraft, backendSpec, badAddress, badIpv4, checkStep, chooseSticky, createsBackends, stickyWords, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, redirectNote, stepOfField, stepsFor, syncBackends, type SiteDraft,
 } from '../../../renderer/src/lib/wizard.ts';
 
 const HEAD = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
@@ -319,4 +319,28 @@ test("a frontend whose own stats lines (stats auth …) turn the stats page on: 
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
   assert.equal(r.text, text);
   assertHaproxyAccepts(t, r.text);
+});
+
+test('a URL, an address with its port and a broken host name are refused at the address field, saying what to type instead', () => {
+  const b = newBackend('web', 'http');
+  const site = { ...newSite('http'), backends: [b] };
+  const serverError = (address: string, port = '80'): string | undefined => {
+    b.servers[0]!.address = address;
+    b.servers[0]!.port = port;
+    return checkStep('servers', site, null, { kind: 'new' })['backends.0.servers.0.address'];
+  };
+  assert.equal(serverError('http://192.168.1.20'), 'http://192.168.1.20 is a web address: enter the host only (192.168.1.20), without http://.');
+  assert.match(serverError('https://nas.home:8443/')!, /host only \(nas\.home\), without https:\/\/, and its port \(8443\) in the Port field/);
+  assert.equal(serverError('192.168.1.21:8000', ''), 'Put the port in the Port field: address 192.168.1.21, port 8000.');
+  assert.match(serverError('[fd00::1]:8080')!, /address fd00::1, port 8080/);
+  assert.match(serverError('nas..home')!, /nas\.\.home is not a host name/);
+  assert.match(serverError('-nas.home')!, /is not a host name/);
+  // What HAProxy takes (or the engine judges) passes.
+  for (const ok of ['192.168.1.20', 'nas.home.arpa', 'nas_box', 'localhost', '::1', 'fd00::1', 'unix@/run/app.sock', 'ipv4@10.0.0.1', '${APP_HOST}']) {
+    assert.equal(badAddress(ok), undefined, ok);
+  }
+  const d = newSite('http');
+  d.address = 'http://0.0.0.0';
+  d.port = '8080';
+  assert.match(checkStep('listen', d, null, { kind: 'new' })['listen.address']!, /is a web address: .*; leave it empty for every address\.$/);
 });
