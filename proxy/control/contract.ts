@@ -574,8 +574,10 @@ export interface CertCaExport {
 
 // ---------------------------------------------------------------- configuration file, versions, forms (issue #13)
 
-/** Who or what made a configuration version. */
-export type VersionSource = 'wizard' | 'editor' | 'import' | 'rollback' | 'automatic-rollback' | 'cli' | 'external';
+/** Who or what made a configuration version: `initial` is version 1, the file as Loadstar first found it. */
+export type VersionSource = 'initial' | ChangeSource;
+/** Who or what makes a change. */
+export type ChangeSource = 'wizard' | 'editor' | 'import' | 'rollback' | 'automatic-rollback' | 'cli' | 'external';
 
 /** One version of haproxy.cfg in `<data-dir>/versions/` (the newest 50 are kept). */
 export interface ConfigVersion {
@@ -868,7 +870,7 @@ export interface ConfigChange {
   text: string;
   /** `ConfigState.hash` of the text the change started from (or `diskHash`, see there); a file that changed since → LS_ERR_CTL_CONFLICT. */
   baseHash: string;
-  source: VersionSource;
+  source: ChangeSource;
   /** Default: computed from the change. */
   summary?: string;
   /** Grace window in ms (default 10 s): a backend that had a usable server and has none in it rolls the change back. */

@@ -27,7 +27,7 @@ import { unsupportedFeatures, unsupportedMessage } from '../runtime/unsupported.
 import type { ErrorCode } from '../errors.ts';
 import { writeFileAtomic, ensurePrivateDir } from '../certs/atomic-write.ts';
 import { VersionStore, VERSION_SOURCES, textHash } from './versions.ts';
-import type { StoredVersion, VersionRecord, VersionSource } from './versions.ts';
+import type { ChangeSource, StoredVersion, VersionRecord, VersionSource } from './versions.ts';
 import { summarizeChange } from './change-summary.ts';
 
 /**
@@ -46,7 +46,7 @@ function writeConfigFile(file: string, text: string): void {
 }
 import { unifiedDiff } from './line-diff.ts';
 
-export type { VersionRecord, VersionSource, StoredVersion } from './versions.ts';
+export type { ChangeSource, VersionRecord, VersionSource, StoredVersion } from './versions.ts';
 
 /** The default grace window after an apply, ms. */
 export const DEFAULT_GRACE_MS = 10_000;
@@ -138,7 +138,7 @@ export interface ApplyRequest {
   text: string;
   /** Hash of the text the change was based on (`current().hash`, or `current().diskHash` to replace a hand edit). */
   baseHash: string;
-  source: VersionSource;
+  source: ChangeSource;
   /** Default: computed from the model diff. */
   summary?: string;
   /** Default: the store's grace window. */
@@ -198,7 +198,7 @@ export class ConfigStore {
 
   /**
    * Opens the store on the file (created empty-handed: a missing file reads as
-   * ''). The first open records the file as version 1 (`import`); a file that
+   * ''). The first open records the file as version 1 (`initial`); a file that
    * changed since the newest applied version (edited while Loadstar was not
    * running) is recorded as an `external` version.
    */
@@ -209,7 +209,7 @@ export class ConfigStore {
     const store = new ConfigStore(options, text);
     const latest = store.versions.latestApplied();
     if (!latest) {
-      store.versions.add({ text, source: 'import', summary: 'initial configuration', outcome: 'applied' });
+      store.versions.add({ text, source: 'initial', summary: 'initial configuration', outcome: 'applied' });
     } else if (latest.hash !== textHash(text)) {
       const summary = `edited outside Loadstar: ${store.summarize(latest.text, text)}`;
       store.versions.add({ text, source: 'external', summary, outcome: 'applied' });

@@ -11,9 +11,14 @@ import { createHash } from 'node:crypto';
 import { ensurePrivateDir, writeFileAtomic } from '../certs/atomic-write.ts';
 import { unifiedDiff } from './line-diff.ts';
 
-/** Who or what made a version. */
-export type VersionSource = 'wizard' | 'editor' | 'import' | 'rollback' | 'automatic-rollback' | 'cli' | 'external';
-export const VERSION_SOURCES: readonly VersionSource[] = ['wizard', 'editor', 'import', 'rollback', 'automatic-rollback', 'cli', 'external'];
+/**
+ * Who or what made a version. `initial` is the file as Loadstar first found it (the built-in demo it wrote
+ * itself, or the file given with --config): version 1, never a change, so not a source a change may claim.
+ */
+export type VersionSource = 'initial' | ChangeSource;
+export type ChangeSource = 'wizard' | 'editor' | 'import' | 'rollback' | 'automatic-rollback' | 'cli' | 'external';
+/** The sources a change (apply) may name. */
+export const VERSION_SOURCES: readonly ChangeSource[] = ['wizard', 'editor', 'import', 'rollback', 'automatic-rollback', 'cli', 'external'];
 
 /**
  * What became of the version: `applied` (it ran, and is or was the live

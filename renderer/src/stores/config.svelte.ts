@@ -4,11 +4,11 @@
  * file was edited by hand, and the change being applied (safe apply resolves
  * when its grace window is over, so the page shows a countdown meanwhile).
  */
-import type { ApplyOutcome, ConfigState, VersionSource } from '../../../proxy/control/contract.ts';
+import type { ApplyOutcome, ConfigState, ChangeSource } from '../../../proxy/control/contract.ts';
 import { control, type UiError } from '../transport/index.ts';
 
 export interface Applying {
-  source: VersionSource;
+  source: ChangeSource;
   /** epoch ms when the request left */
   started: number;
   /** epoch ms when the grace window ends (estimated until getConfig reports it) */
@@ -41,7 +41,7 @@ class ConfigFile {
    * Safe apply of `text` based on the text loaded last. Resolves with the
    * outcome (also kept in `outcome`), or null with `applyError` set.
    */
-  async apply(text: string, source: VersionSource, summary?: string): Promise<ApplyOutcome | null> {
+  async apply(text: string, source: ChangeSource, summary?: string): Promise<ApplyOutcome | null> {
     const base = this.state ?? (await this.load());
     if (!base) {
       this.applyError = this.error;

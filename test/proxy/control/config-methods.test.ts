@@ -65,7 +65,7 @@ test('the wizard path through the contract: get the model, build a change from e
 
     const versions = await s.control.listVersions();
     assert.ok(versions.ok);
-    assert.deepEqual(versions.value.map((v) => [v.id, v.source]), [[2, 'wizard'], [1, 'import']]);
+    assert.deepEqual(versions.value.map((v) => [v.id, v.source]), [[2, 'wizard'], [1, 'initial']]);
     const v1 = await s.control.getVersion(1);
     assert.ok(v1.ok && v1.value.text === s.text);
     const back = await s.control.rollback(1);

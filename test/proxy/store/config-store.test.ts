@@ -47,7 +47,7 @@ test('the first open records the file as version 1; an apply writes the file and
   try {
     const target = fakeTarget();
     const store = open(dir, target);
-    assert.deepEqual(store.listVersions().map((v) => [v.id, v.source, v.summary]), [[1, 'import', 'initial configuration']]);
+    assert.deepEqual(store.listVersions().map((v) => [v.id, v.source, v.summary]), [[1, 'initial', 'initial configuration']]);
     const cur = store.current();
     assert.equal(cur.modifiedOnDisk, false);
     const text = config('    server s1 127.0.0.1:8001 weight 3\n    server s2 127.0.0.1:8002');
@@ -134,7 +134,7 @@ test('a configuration the engine refuses puts the file back and records the atte
     assert.equal(fs.readFileSync(path.join(dir, 'haproxy.cfg'), 'utf8'), before);
     assert.equal(store.current().text, before);
     assert.equal(store.current().modifiedOnDisk, false);
-    assert.deepEqual(store.listVersions().map((v) => [v.source, v.outcome]), [['automatic-rollback', 'applied'], ['wizard', 'refused'], ['import', 'applied']]);
+    assert.deepEqual(store.listVersions().map((v) => [v.source, v.outcome]), [['automatic-rollback', 'applied'], ['wizard', 'refused'], ['initial', 'applied']]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -157,7 +157,7 @@ test('a change after which a healthy backend has no usable server within the gra
     assert.equal(fs.readFileSync(path.join(dir, 'haproxy.cfg'), 'utf8'), original);
     assert.equal(store.current().text, original);
     const versions = store.listVersions();
-    assert.deepEqual(versions.map((v) => [v.id, v.source, v.outcome, v.restores]), [[3, 'automatic-rollback', 'applied', 1], [2, 'editor', 'rolled-back', undefined], [1, 'import', 'applied', undefined]]);
+    assert.deepEqual(versions.map((v) => [v.id, v.source, v.outcome, v.restores]), [[3, 'automatic-rollback', 'applied', 1], [2, 'editor', 'rolled-back', undefined], [1, 'initial', 'applied', undefined]]);
     assert.match(versions[1]!.reason!, /no usable server/);
     assert.equal(events.length, 1);
   } finally {
@@ -198,7 +198,7 @@ test('bad requests are answered with LS_ERR_CTL_BAD_VALUE, never thrown', async 
   const dir = tempDir();
   try {
     const store = open(dir, fakeTarget());
-    for (const bad of [undefined, {}, { text: 1 }, { text: 'x', baseHash: 'nope', source: 'editor' }, { text: 'x', baseHash: store.current().hash, source: 'gui' }]) {
+    for (const bad of [undefined, {}, { text: 1 }, { text: 'x', baseHash: 'nope', source: 'editor' }, { text: 'x', baseHash: store.current().hash, source: 'gui' }, { text: 'x', baseHash: store.current().hash, source: 'initial' }]) {
       const r = await store.apply(bad as never);
       assert.ok(!r.ok && r.error.code === 'LS_ERR_CTL_BAD_VALUE', JSON.stringify(bad));
     }
