@@ -20,6 +20,16 @@
  *  - a backend edited down to no server says "Add at least one server" above the Add button, which
  *    gets the focus (the error stood under the backend's name field, as if about the name, and
  *    the focus stayed on Next).
+ * And what that audit left open:
+ *  - once applied, the wizard offers no way back into the applied draft (← Back, the step list)
+ *    but what makes sense then: the overview, editing what it made, another site;
+ *  - version 1 of a data dir is the configuration Loadstar started with ("first start"), not an
+ *    "import" the user never made;
+ *  - the overview shows a check's words where there is room (a wide window), not on a phone;
+ *  - a page without an entry of its own in the top navigation (a server's page) marks the entry
+ *    it belongs under as its section (aria-current="true"), not as the page shown;
+ *  - the Issue buttons say, before they are pressed, that they first create the local CA;
+ *  - the Import screen's two ways in ("Choose a file", "…or paste it here") are labelled alike.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,6 +86,18 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
     assert.deepEqual((await stepList()).map((s) => s.replace(/\s+/g, ' ').trim()), before.map((s) => s.replace(/\s+/g, ' ').trim()), 'the step list after Apply');
     assert.match(await page.locator('#step-title').innerText(), /Step 8 of 8/);
     assert.equal(await send(newPort, '/'), 200);
+    // Applied, the draft is done: no way back into it, and what comes next instead.
+    assert.equal(await page.locator('.wizard .nav button', { hasText: 'Back' }).count(), 0, '← Back after Apply');
+    assert.equal(await page.locator('.steps button:not([disabled])').count(), 1, 'only the current step stays a button after Apply');
+    const next = page.locator('[data-after-apply] a');
+    assert.deepEqual(await next.allInnerTexts(), ['See it on the overview', 'Edit it again', 'Add another site', 'Configuration and versions']);
+    assert.equal(await next.nth(1).getAttribute('href'), '#/setup/frontend/api_frontend');
+
+    // The versions: #1 is what Loadstar started with, not an import; #2 the wizard's.
+    await page.goto(`${serve.url}#/config`);
+    await page.waitForSelector('[data-version="1"]');
+    assert.match(await page.locator('[data-version="1"] .meta').innerText(), / · first start · /);
+    assert.match(await page.locator('[data-version="2"] .meta').innerText(), / · wizard · /);
 
     // The overview: one open connection is "1 connection".
     await page.goto(`${serve.url}#/`);
@@ -96,15 +118,24 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
     await page.waitForFunction(() => /L4OK/.test(document.querySelector('[data-server="http_backend/webserver1"] .check')?.textContent ?? ''), undefined, { timeout: 10_000 });
     assert.match((await check.textContent())!, /L4OK \(connection accepted\) \d+ ms/);
     assert.equal(await check.locator('.code').getAttribute('title'), 'connection accepted');
+    assert.ok(await check.locator('.words').isVisible(), 'the words are shown in a wide window');
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.ok((await check.locator('.words').boundingBox())!.width <= 1, 'on a phone the words are read out only');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'no sideways scroll on a phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${serve.url}#/server/http_backend/webserver1`);
     await page.waitForFunction(() => /L4OK/.test(document.querySelector('[data-check]')?.textContent ?? ''), undefined, { timeout: 10_000 });
     assert.match(await page.locator('[data-check]').innerText(), /^L4OK \(connection accepted\) in \d+ ms/);
+    // A server's page has no entry in the navigation: Overview (where its Manage link is) is marked as its section, not as this page.
+    assert.equal(await page.locator('#nav [aria-current="page"]').count(), 0);
+    assert.deepEqual(await page.locator('#nav [aria-current="true"]').allInnerTexts(), ['Overview']);
 
     // Health: the page of all backends does not link to itself.
     await page.goto(`${serve.url}#/health`);
     await page.waitForSelector('.crumbs');
     assert.equal(await page.locator('.crumbs a', { hasText: 'All backends' }).count(), 0);
     assert.equal(await page.locator('.crumbs [aria-current="page"]').innerText(), 'All backends');
+    assert.equal(await page.locator('#nav [aria-current="page"]').innerText(), 'Health');
 
     // The access log opened after those requests says what it shows.
     const logPage = await context.newPage();
@@ -116,6 +147,14 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
     // Certificates: text that is not PEM is told so; the client form's own errors, at every field.
     await page.goto(`${serve.url}#/certificates`);
     await page.waitForSelector('[data-action="import"]');
+    // No CA yet: each Issue button says, before it is pressed, that it creates one first.
+    await page.waitForSelector('[data-ca="absent"]');
+    for (const [action, note, text] of [['issue', 'issue-ca-note', 'Create the CA and issue'], ['issue-client', 'client-ca-note', 'Create the CA, issue and download .p12']]) {
+      const button = page.locator(`[data-action="${action}"]`);
+      assert.equal(await button.innerText(), text);
+      assert.equal(await button.getAttribute('aria-describedby'), note);
+      assert.match(await page.locator(`#${note}`).innerText(), /^There is no local CA yet: this first creates one .*data directory/);
+    }
     await page.fill('#import-name', 'my-app');
     await page.fill('#import-pem', 'hello, this is my certificate');
     await page.click('[data-action="import"]');
@@ -139,6 +178,12 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
     await page.click('[data-action="trace"]');
     await page.waitForSelector('#source-err');
     assert.equal(await top(host), await top(source), 'the Host header field stays level with the source address');
+
+    // Import: the file and the pasted text are two ways in, labelled alike.
+    await page.goto(`${serve.url}#/import`);
+    await page.waitForSelector('#import-text');
+    const look = (selector: string) => page.locator(selector).evaluate((el) => { const s = getComputedStyle(el); return `${s.fontWeight} ${s.fontSize} ${s.color}`; });
+    assert.equal(await look('label[for="import-cfg-file"]'), await look('label[for="import-text"]'));
 
     // A backend edited down to no server: the error stands by the Add button, which takes the focus.
     await page.goto(`${serve.url}#/setup/backend/http_backend`);
