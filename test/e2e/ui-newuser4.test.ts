@@ -92,6 +92,10 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
     const next = page.locator('[data-after-apply] a');
     assert.deepEqual(await next.allInnerTexts(), ['See it on the overview', 'Edit it again', 'Add another site', 'Configuration and versions']);
     assert.equal(await next.nth(1).getAttribute('href'), '#/setup/frontend/api_frontend');
+    await next.nth(1).click();
+    await page.waitForSelector('.wizard[data-step="listen"]');
+    assert.equal(await page.locator('h1').innerText(), 'Edit frontend api_frontend');
+    assert.equal(await page.locator('[data-action="cancel"]').count(), 1, 'the edit form begins afresh, with its Cancel');
 
     // The versions: #1 is what Loadstar started with, not an import; #2 the wizard's.
     await page.goto(`${serve.url}#/config`);
