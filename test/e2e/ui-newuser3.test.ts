@@ -31,6 +31,12 @@ import { freePort } from '../helpers/net.ts';
 import { haproxyCheck, requireHaproxy } from '../helpers/haproxy.ts';
 import { requireBrowserAndBuild, screenshotDir, startOrigin, tempDir, withUiSession } from './harness.ts';
 
+/** The chosen file's text has reached the form's PEM field (the browser reads it asynchronously). */
+async function pemRead(page: import('playwright-core').Page, file: string): Promise<void> {
+  const line = fs.readFileSync(file, 'utf8').split('\n')[1]!;
+  await page.waitForFunction((l) => (document.querySelector<HTMLTextAreaElement>('#import-pem')?.value ?? '').includes(l), line, { timeout: 5000 });
+}
+
 function openssl(args: string[]): void {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -285,6 +291,7 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
 
       // Another certificate under the same name: asked first, nothing replaced yet.
       await page.setInputFiles('#import-file', otherPem);
+      await pemRead(page, otherPem);
       await page.fill('#import-name', 'nas.home.arpa');
       await page.click('[data-action="import"]');
       const nameErr = page.locator('#import-name-err');
@@ -342,6 +349,7 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
       await page.goto(`${serve.url}#/certificates`);
       await page.waitForSelector('[data-ca]');
       await page.setInputFiles('#import-file', otherPem);
+      await pemRead(page, otherPem);
       await page.fill('#import-name', 'site_two');
       await page.click('[data-action="import"]');
       await page.waitForSelector('text=Imported site_two', { timeout: 10_000 });

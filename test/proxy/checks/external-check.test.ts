@@ -69,17 +69,17 @@ listen web
     option log-health-checks
     external-check command ${script}
     external-check path /usr/bin:/bin
-    server up1 127.0.0.1:1 check inter 300 maxconn 7 ssl verify none
-    server up2 [::1]:2 check inter 300 rise 1 fall 1 proto h2
-    server down3 127.0.0.1:3 check inter 300 rise 1 fall 1
-    server killed 127.0.0.1:4 check inter 300 rise 1 fall 1
+    server up1 127.0.0.1:1 check inter 1500 maxconn 7 ssl verify none
+    server up2 [::1]:2 check inter 1500 rise 1 fall 1 proto h2
+    server down3 127.0.0.1:3 check inter 1500 rise 1 fall 1
+    server killed 127.0.0.1:4 check inter 1500 rise 1 fall 1
     server slow 127.0.0.1:5 check inter 700 rise 1 fall 1
-    server upsock ${dir}/app.sock check inter 300
-    server upnoport 127.0.0.1 check port 9 inter 300
+    server upsock ${dir}/app.sock check inter 1500
+    server upnoport 127.0.0.1 check port 9 inter 1500
 backend other
     option external-check
     external-check command ${script}
-    server upother 127.0.0.1:6 check inter 300 id 42
+    server upother 127.0.0.1:6 check inter 1500 id 42
 `;
     const names = ['up1', 'up2', 'down3', 'killed', 'slow', 'upsock', 'upnoport', 'upother'];
     const seen = {} as Record<'haproxy' | 'loadstar', Seen>;
@@ -98,7 +98,8 @@ backend other
       }
       let stat: string[] = [];
       try {
-        // Until every server has a verdict and the slow one has timed out.
+        // Until every server has a verdict and the slow one has timed out. (Its commands have inter to finish:
+        // 1.5 s, so that a shell started on a loaded machine is not cut short by the time limit.)
         const statLines = async () => readCsv(await cli(admin, 'show stat')).filter((r) => names.includes(r['svname']!))
           .map((r) => `${r['pxname']}/${r['svname']} ${r['status']} ${r['check_status']!.replace(/^\* /, '')} ${r['check_code']}`);
         const deadline = Date.now() + 10_000;

@@ -228,12 +228,16 @@ test('a client that leaves with pipelined requests waiting gives every connectio
     while (held.length < 1) await new Promise((r) => setTimeout(r, 10));
     socket.destroy();
     // Without `option abortonclose` the request in flight is still answered (as in HAProxy);
-    // the answer finds the client gone, and every slot must come back.
+    // the answer finds the client gone. The client's close reads as a FIN, so the next pipelined
+    // request goes to the server too, as haproxy 2.6.12 sends it; whatever was sent is answered,
+    // and every slot must come back.
     held[0]!.end('late');
     const server = e.engine.backend('app')!.server('s1')!;
-    for (let i = 0; i < 200 && server.served > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0, answered = 1; i < 200 && (server.served > 0 || held.length > answered); i++) {
+      for (; answered < held.length; answered++) held[answered]!.end('late');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     assert.equal(server.served, 0);
-    assert.equal(held.length, 1, 'the pipelined requests behind it were never sent');
   } finally {
     await e.stop();
     await app.close();
