@@ -89,6 +89,8 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
     // Applied, the draft is done: no way back into it, and what comes next instead.
     assert.equal(await page.locator('.wizard .nav button', { hasText: 'Back' }).count(), 0, '← Back after Apply');
     assert.equal(await page.locator('.steps button:not([disabled])').count(), 1, 'only the current step stays a button after Apply');
+    assert.equal(await page.locator('[data-action="apply"]').count(), 0, 'no Apply button left once applied');
+    assert.deepEqual(await page.locator('.review h3').allInnerTexts(), ['What changed in haproxy.cfg']);
     const next = page.locator('[data-after-apply] a');
     assert.deepEqual(await next.allInnerTexts(), ['See it on the overview', 'Edit it again', 'Add another site', 'Configuration and versions']);
     assert.equal(await next.nth(1).getAttribute('href'), '#/setup/frontend/api_frontend');
