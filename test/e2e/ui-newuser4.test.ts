@@ -104,6 +104,10 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
     await page.waitForSelector('[data-version="1"]');
     assert.match(await page.locator('[data-version="1"] .meta').innerText(), / · first start · /);
     assert.match(await page.locator('[data-version="2"] .meta').innerText(), / · wizard · /);
+    // Nothing edited: the editor's Apply is drawn as unavailable (outlined, dashed), not as a faded main action.
+    const apply = page.locator('[data-action="apply"]');
+    assert.equal(await apply.isDisabled(), true);
+    assert.deepEqual(await apply.evaluate((b) => { const c = getComputedStyle(b); return [c.borderStyle, c.cursor]; }), ['dashed', 'not-allowed']);
 
     // The overview: one open connection is "1 connection".
     await page.goto(`${serve.url}#/`);
