@@ -193,8 +193,9 @@ function schemeBasedNormalize(head: RequestHead): void {
   const port = scheme === 'http' ? '80' : scheme === 'https' ? '443' : undefined;
   if (port === undefined) return;
   const start = sep + 3;
-  let end = url.slice(start).search(/[/?]/);
-  end = end < 0 ? url.length : start + end;
+  // HAProxy's authority runs to the first '/' (http_parse_authority): `http://a:80?q` has none to drop.
+  let end = url.indexOf('/', start);
+  if (end < 0) end = url.length;
   let colon = end;
   while (colon > start && isDigit(url.charCodeAt(colon - 1))) colon--;
   if (colon - 1 < start || url.charCodeAt(colon - 1) !== COLON || url.slice(colon, end) !== port) return;
@@ -239,8 +240,11 @@ export function authorityMatchesHost(method: string, url: string, host: string):
     if (sep <= 0) return true;
     const scheme = url.slice(0, sep).toLowerCase();
     const rest = url.slice(sep + 3);
-    const end = rest.search(/[/?]/);
+    // To the first '/', as HAProxy's http_parse_authority: `http://a?q` names the authority `a?q`, which
+    // no Host matches here (haproxy takes `Host: a?q`; for RFC 3986 the authority is `a`: ambiguous, refused).
+    const end = rest.indexOf('/');
     authority = end < 0 ? rest : rest.slice(0, end);
+    if (authority.includes('?')) return false;
     defaults = scheme === 'http' ? HTTP_DEFAULT_PORT : scheme === 'https' ? HTTPS_DEFAULT_PORT : NO_DEFAULT_PORT;
   }
   const at = authority.lastIndexOf('@');

@@ -96,6 +96,21 @@ test('an absolute-form target naming the Host (case, userinfo and default port a
   }
 });
 
+test('an absolute-form target with a query but no path is refused, as HAProxy 2.6 refuses it', () => {
+  const refusal = (url: string, host: string) => requestRefusal({ method: 'GET', url, versionMajor: 1, versionMinor: 1, headers: ['Host', host], keepAlive: true, upgrade: false }, DEFAULT_REQUEST_LIMITS);
+  // haproxy 2.6.12 reads the authority to the first '/': `http://x?q` names `x?q`, which Host `x` does not match.
+  assert.equal(refusal('http://x?q', 'x'), 400);
+  assert.equal(refusal('http://x:80?q', 'x'), 400);
+  // haproxy forwards it with `Host: x?q`; a server reading RFC 3986 sees the authority `x`: refused here.
+  assert.equal(refusal('http://x?q', 'x?q'), 400);
+  // Unchanged: a path after the authority, a different authority, the scheme's default port aside,
+  // and an empty authority (haproxy forwards it; RFC 9110 §4.2.1: an http URI without a host is invalid).
+  assert.equal(refusal('http://x/?q', 'x'), 0);
+  assert.equal(refusal('http://x/', 'y'), 400);
+  assert.equal(refusal('http://x:80/', 'x'), 0);
+  assert.equal(refusal('http:///a', 'y'), 400);
+});
+
 test('two different Host headers are refused with 400, identical ones reach the server as one', async () => {
   const s = await setup();
   try {
