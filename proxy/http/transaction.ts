@@ -17,7 +17,7 @@ import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
 type ResponseRulesPaused = RulesPaused & { readonly side: 'backend' | 'frontend' };
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
 import { originalToHeader } from './forwardfor.ts';
-import { answerCloses, builtinResponse, hasErrorPage, reasonPhrase, renderAnswer } from './error-pages.ts';
+import { answerCloses, builtinResponse, hasErrorPage, renderAnswer } from './error-pages.ts';
 import { blocksCacheableCookie } from './cacheability.ts';
 import type net from 'node:net';
 import type { Writable } from 'node:stream';
@@ -122,6 +122,11 @@ export interface RequestHead {
   /** The client allows the connection to stay open after this exchange. */
   keepAlive: boolean;
   upgrade: boolean;
+}
+
+/** A status code as its three digits (`099`: llhttp hands over the number, HAProxy relays the text). */
+function statusCode(status: number): string | number {
+  return status < 100 ? String(status).padStart(3, '0') : status;
 }
 
 /** An HTTP/2 request's line as HAProxy logs it: the URI in absolute form. */
@@ -1081,7 +1086,8 @@ export class HttpTransaction implements ServerSession {
       this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
       const r = this.request;
       if (r.versionMajor >= 2 || (r.versionMajor === 1 && r.versionMinor >= 1)) {
-        const interim = serializeHead(`HTTP/1.1 ${head.status} ${head.reason || reasonPhrase(head.status)}`, interimHeaders(head.headers));
+        // The reason as the server wrote it, empty included (HAProxy's H1 mux writes what it received).
+        const interim = serializeHead(`HTTP/1.1 ${statusCode(head.status)} ${head.reason}`, interimHeaders(head.headers));
         const adjust = this.frontend.caseAdjust;
         this.writeClient(adjust ? adjustHeadCase(interim, adjust) : interim);
       }
@@ -1161,7 +1167,9 @@ export class HttpTransaction implements ServerSession {
     let chunked = false;
     let transferEncodings = 0;
     // An HTTP/2 server's answer has no reason phrase, and HAProxy 2.6 writes none (`HTTP/1.1 200 `).
-    let out = `HTTP/1.${response10 ? 0 : 1} ${head.status} ${head.reason || (head.versionMajor === 2 ? '' : reasonPhrase(head.status))}\r\n`;
+    // Status and reason as the server wrote them (an empty reason stays empty), as HAProxy's H1 mux
+    // writes the start line it received; an HTTP/2 server's answer has no reason.
+    let out = `HTTP/1.${response10 ? 0 : 1} ${statusCode(head.status)} ${head.reason}\r\n`;
     const h = head.headers;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!.toLowerCase();

@@ -163,3 +163,41 @@ test('a server\'s status line with HTTP/1.2 … 9.9 is taken as HTTP/1.1 (chunke
     await origin.close();
   }
 });
+
+test('a server\'s status line is relayed as written: an empty reason stays empty, 099 keeps its zero, a 1xx too', async (t) => {
+  const answers: Record<string, string> = {
+    '/empty': 'HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok',
+    '/interim': 'HTTP/1.1 103\r\nLink: </a>\r\n\r\nHTTP/1.1 201\r\nContent-Length: 2\r\n\r\nok',
+    '/low': 'HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok',
+  };
+  const origin = await startRawServer((socket) => {
+    let head = '';
+    socket.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const path = head.split(' ')[1]!;
+      head = head.slice(end + 4);
+      socket.write(answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    });
+  });
+  const startLines = (port: number, path: string) => new Promise<string[]>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`));
+    let got = '';
+    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    s.on('error', () => {});
+    setTimeout(() => {
+      s.destroy();
+      resolve([...got.matchAll(/^HTTP\/1\.1 [^\r]*/gm)].map((m) => m[0]));
+    }, 500);
+  });
+  try {
+    await sideBySide(t, config(origin.port), async (port) => {
+      assert.deepEqual(await startLines(port, '/empty'), ['HTTP/1.1 200 ']);
+      assert.deepEqual(await startLines(port, '/interim'), ['HTTP/1.1 103 ', 'HTTP/1.1 201 ']);
+      assert.deepEqual(await startLines(port, '/low'), ['HTTP/1.1 099 Low']);
+    });
+  } finally {
+    await origin.close();
+  }
+});
