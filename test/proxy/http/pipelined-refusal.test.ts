@@ -1,6 +1,7 @@
 /**
  * Complete, valid requests pipelined before one that is refused (a bad Content-Length, a bad chunk
- * size, bytes that are not HTTP, a Transfer-Encoding list, …), side by side with haproxy 2.6.12:
+ * size, bytes that are not HTTP, a Transfer-Encoding list, too many trailer fields, …), side by side
+ * with haproxy 2.6.12:
  * its H1 mux serves the requests it parsed before the bad one, in order and keep-alive, then
  * answers the refusal (400, or its 422 without a Connection header) and closes; the bad request
  * and anything after it never reach the server; the refusal is logged last (`<BADREQ>`, PR--).
@@ -12,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { startEngine, freePort } from '../../helpers/net.ts';
-import { rawErrorPage, OK, OK_RELAYED } from './lib/answers.ts';
+import { rawErrorPage, fields, OK, OK_RELAYED } from './lib/answers.ts';
 import { rawClient, type Step } from './lib/raw-client.ts';
 import { scriptedServer } from './lib/scripted-server.ts';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
@@ -60,6 +61,13 @@ const CASES: Case[] = [
     answers: OK_RELAYED + OK_RELAYED + rawErrorPage(422, false),
     server: ['GET /a HTTP/1.1', 'GET /b HTTP/1.1'],
     logs: ['200 ---- "GET /a HTTP/1.1"', '200 ---- "GET /b HTTP/1.1"', '422 PR-- "<BADREQ>"'],
+  },
+  {
+    name: 'a GET, then a chunked POST with more trailer fields than a head may have (the POST never reaches the server)',
+    client: [get('/a') + 'POST /c HTTP/1.1\r\nHost: ex\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n' + fields('x', 101, 'v') + '\r\n' + AFTER],
+    answers: OK_RELAYED + rawErrorPage(400),
+    server: ['GET /a HTTP/1.1'],
+    logs: ['200 ---- "GET /a HTTP/1.1"', '400 PR-- "<BADREQ>"'],
   },
   {
     name: 'two GETs, then in a later read (the first still being answered) a head over the buffer',
