@@ -106,6 +106,11 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   /** Status a request head was refused with (request-checks.ts), answered once llhttp has stopped. */
   private refusal = 0;
   /**
+   * The refusal (`refusal`) waits for the requests read before the refused one, which are answered
+   * first, in order (HAProxy's H1 mux serves what it parsed before the bad request, then answers it).
+   */
+  private refusalWaits = false;
+  /**
    * Bytes after an upgrade request (WebSocket, CONNECT): another protocol if the server switches
    * (they go into the tunnel), the next pipelined requests if it does not (they are parsed then).
    */
@@ -661,8 +666,34 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     this.close();
   }
 
+  /**
+   * A request llhttp or the request checks refused, or bytes that are not HTTP. Requests read before
+   * it are still served (HAProxy 2.6.12: its H1 mux answers them in order, then the refusal, logged
+   * then); nothing after it is parsed (llhttp stays stopped), the refused request never starts.
+   */
   protocolError(status: number): void {
-    if (this.closed) return;
+    if (this.closed || this.refusalWaits) return;
+    if (this.queue.length > 0 && this.deferRefusal(status)) return;
+    this.refuseNow(status);
+  }
+
+  /** Whether the refusal can wait for the requests before it: not when the refused one is being served (its body was bad). */
+  private deferRefusal(status: number): boolean {
+    const last = this.queue[this.queue.length - 1]!;
+    if (!last.requestEnded) {
+      // Its head was valid, its body or trailers were not: it was queued, never started; it goes
+      // as if never read (HAProxy's mux never made a stream of it: only the refusal is logged).
+      if (last === this.queue[0]) return false;
+      this.queue.pop();
+    }
+    this.refusal = status;
+    this.refusalWaits = true;
+    // Not a request being read any more: no 408 for it.
+    this.clearRequestTimer();
+    return true;
+  }
+
+  private refuseNow(status: number): void {
     this.frontend.counters.requestErrors++;
     requestFailed(this.socket, status);
     this.frontend.logProtocolError(this, status, 'PR');
@@ -687,6 +718,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (this.queue[0] !== tx) return;
     this.queue.shift();
     if (!keepAlive) this.draining = true;
+    else if (this.refusalWaits && this.queue.length === 0) return this.refuseNow(this.refusal);
     if (this.draining) {
       if (this.queue.length === 0 || !keepAlive) return this.end();
     }
