@@ -462,6 +462,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     const r = parser.execute(data);
     const began = this.beganInRead;
     const completed = this.completedInRead;
+    const upgraded = this.upgradeEnded;
     this.beganInRead = false;
     this.completedInRead = false;
     this.upgradeEnded = false;
@@ -472,6 +473,9 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (this.refusal !== 0 || typeof r !== 'number') return this.protocolError(this.refusal || 400);
     // Node's llhttp binding stops after an upgrade request's head (or body) and says how far it read.
     if (r < data.length) {
+      // No upgrade request ended in this read: the bytes after one whose server did not switch, which
+      // llhttp leaves unread when they begin no request (a WebSocket frame). HAProxy answers them 400.
+      if (!upgraded) return this.protocolError(400);
       this.holdingFor = this.queue.at(-1);
       return this.hold(data.subarray(r));
     }
