@@ -729,8 +729,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     const feed = this.feed;
     if (feed && feed.isPaused && this.queue.length < MAX_PIPELINE) feed.resume();
     const next = this.queue[0];
-    if (next) next.start();
-    else if (!this.partial) this.keepAliveWait();
+    if (next) {
+      next.restartClock();
+      next.start();
+    } else if (!this.partial) this.keepAliveWait();
     // The server did not switch protocols: what followed the upgrade request is HTTP again (HAProxy serves it).
     if (tx === this.holdingFor && !tx.upgrading) {
       const rest = this.upgradeRest();

@@ -151,11 +151,12 @@ const CONNECTION_CLOSE_HTX_SIZE = 'connection'.length + 'close'.length;
 const MAX_BUFFERED_BODY = 256 * 1024;
 
 export class HttpTransaction implements ServerSession {
-  readonly startedAt = Date.now();
+  /** When its head was complete; for a pipelined request, when the one before it was answered (restartClock). */
+  startedAt = Date.now();
   /** %rt (HAProxy's stream number). */
   readonly streamNumber = nextStreamNumber();
   /** When the request's first byte came (HTTP/1: its parser began the message; HTTP/2: the stream's creation). */
-  readonly beganAt: number;
+  beganAt: number;
   /**
    * HTTP/2: HAProxy's accept date of the stream (the previous stream's creation, else the connection's accept
    * before its handshake) and its %Th (the handshake, on the first stream only). HTTP/1 is dated at its end.
@@ -467,6 +468,15 @@ export class HttpTransaction implements ServerSession {
   }
 
   // ------------------------------------------------------------------ request side
+
+  /**
+   * A pipelined request begins once the one before it is answered: HAProxy's H1 mux parses it and
+   * creates its stream only then, so its timers (%Tw, %Ta …) and dates count from there, not from
+   * its arrival behind the other.
+   */
+  restartClock(): void {
+    this.startedAt = this.beganAt = Date.now();
+  }
 
   start(): void {
     // Rules reading the body run once the read that brought the head is parsed (body-wait.ts).
