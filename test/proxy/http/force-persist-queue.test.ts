@@ -20,6 +20,22 @@ function slowServer(name: string, ms: number): Promise<TestServer> {
   });
 }
 
+/** A listen section with cookie persistence on s1 (slow: `a`) and s2 (`b`), the rules given, s1's options. */
+function twoServers(port: number, c: { queue: string; rules: string[]; s1: string; a: { port: number }; b: { port: number } }): string {
+  return `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout queue ${c.queue}
+listen l
+    bind 127.0.0.1:${port}
+    cookie SRV
+${c.rules.map((r) => `    ${r}\n`).join('')}    server s1 127.0.0.1:${c.a.port} cookie s1 ${c.s1}
+    server s2 127.0.0.1:${c.b.port} cookie s2
+`;
+}
+
 const ask = async (port: number, headers: Record<string, string>): Promise<string> => {
   const r = await request(port, '/', { headers: { ...headers, connection: 'close' } });
   return `${r.status} ${r.status === 200 ? r.body : ''}`.trim();
@@ -32,20 +48,7 @@ test('force-persist with a full server queue: no redispatch even with option red
   const b = await startNamedServer('b');
   const results: string[][] = [];
   try {
-    await sideBySide(t, (port) => `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout queue 3s
-listen l
-    bind 127.0.0.1:${port}
-    cookie SRV
-    option redispatch
-    force-persist if { req.hdr(x-force) 1 }
-    server s1 127.0.0.1:${a.port} cookie s1 maxconn 1 maxqueue 1
-    server s2 127.0.0.1:${b.port} cookie s2
-`, async (port) => {
+    await sideBySide(t, (port) => twoServers(port, { queue: '3s', rules: ['option redispatch', 'force-persist if { req.hdr(x-force) 1 }'], s1: 'maxconn 1 maxqueue 1', a, b }), async (port) => {
       const busy = ask(port, { cookie: 'SRV=s1' });
       await sleep(100);
       const waiting = ask(port, { cookie: 'SRV=s1' });
@@ -67,20 +70,7 @@ test('force-persist waiting in the queue of a server that goes down: it stays th
   const b = await startNamedServer('b');
   const results: string[][] = [];
   try {
-    await sideBySide(t, (port) => `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout queue 4s
-listen l
-    bind 127.0.0.1:${port}
-    cookie SRV
-    option redispatch
-    force-persist if { req.hdr(x-force) 1 }
-    server s1 127.0.0.1:${a.port} cookie s1 maxconn 1 check port ${port + 1} inter 100 fall 1 rise 1
-    server s2 127.0.0.1:${b.port} cookie s2
-`, async (port) => {
+    await sideBySide(t, (port) => twoServers(port, { queue: '4s', rules: ['option redispatch', 'force-persist if { req.hdr(x-force) 1 }'], s1: `maxconn 1 check port ${port + 1} inter 100 fall 1 rise 1`, a, b }), async (port) => {
       // s1's check answers while this listener lives.
       const checked = net.createServer((s) => s.destroy());
       await new Promise<void>((r) => checked.listen(port + 1, '127.0.0.1', r));
@@ -106,20 +96,7 @@ test('force-persist on a server in maintenance that is full: it waits in its que
   const b = await startNamedServer('b');
   const results: string[][] = [];
   try {
-    await sideBySide(t, (port) => `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout queue 3s
-listen l
-    bind 127.0.0.1:${port}
-    cookie SRV
-    option redispatch
-    force-persist if { always_true }
-    server s1 127.0.0.1:${a.port} cookie s1 maxconn 1 disabled
-    server s2 127.0.0.1:${b.port} cookie s2
-`, async (port) => {
+    await sideBySide(t, (port) => twoServers(port, { queue: '3s', rules: ['option redispatch', 'force-persist if { always_true }'], s1: 'maxconn 1 disabled', a, b }), async (port) => {
       const first = ask(port, { cookie: 'SRV=s1' });
       await sleep(100);
       const second = ask(port, { cookie: 'SRV=s1' });
@@ -138,18 +115,7 @@ test('a request waiting in the queue of a server that goes down (no redispatch) 
   const b = await startNamedServer('b');
   const results: string[][] = [];
   try {
-    await sideBySide(t, (port) => `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout queue 4s
-listen l
-    bind 127.0.0.1:${port}
-    cookie SRV
-    server s1 127.0.0.1:${a.port} cookie s1 maxconn 1 check port ${port + 1} inter 100 fall 1 rise 1
-    server s2 127.0.0.1:${b.port} cookie s2
-`, async (port) => {
+    await sideBySide(t, (port) => twoServers(port, { queue: '4s', rules: [], s1: `maxconn 1 check port ${port + 1} inter 100 fall 1 rise 1`, a, b }), async (port) => {
       const checked = net.createServer((s) => s.destroy());
       await new Promise<void>((r) => checked.listen(port + 1, '127.0.0.1', r));
       await sleep(400);
