@@ -120,13 +120,16 @@ test('HTTP/1.2 … 9.9 are handled as HTTP/1.1; the log and req.ver show the ver
 
 test('requests pipelined before the client\'s FIN are all answered, without connection: close', async (t) => {
   const origin = await echoOrigin();
+  let runs = 0;
   try {
     await sideBySide(t, config(origin.port), async (port) => {
-      assert.deepEqual(await exchange(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n', true), [
-        '200 GET /1 v1.1 x-ver=1.1',
-        '200 GET /2 v1.1 x-ver=1.1',
-        '200 GET /3 v1.1 x-ver=1.1',
-      ]);
+      const onLoadstar = runs++ === 0;
+      const all = ['200 GET /1 v1.1 x-ver=1.1', '200 GET /2 v1.1 x-ver=1.1', '200 GET /3 v1.1 x-ver=1.1'];
+      const answers = await exchange(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n', true);
+      // haproxy 2.6.12 answers them all, as Loadstar does, most of the time; now and then (a FIN read with
+      // the requests) it stops after the first. Its answers are a prefix of these, never with a close announced.
+      if (onLoadstar) assert.deepEqual(answers, all);
+      else assert.deepEqual(answers, all.slice(0, Math.max(1, answers.length)));
       // A request asking for the close still ends the exchange there, and says so.
       assert.deepEqual(await exchange(port, 'GET /4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /5 HTTP/1.1\r\nHost: a\r\n\r\n', true), [
         '200 [connection: close] GET /4 v1.1 x-ver=1.1',

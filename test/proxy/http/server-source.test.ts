@@ -106,17 +106,20 @@ ${origin6 ? `listen v6
 
 test('health checks come from the source too', async (t) => {
   const origin = await peerEcho();
-  const sourcePort = await freePort();
+  // One source port per side: the first side's closed check connections leave that port in TIME_WAIT
+  // towards the same origin, where the second side's connect could fail.
+  const sourcePorts = [await freePort(), await freePort()];
+  let run = 0;
   try {
     await sideBySide(t, (port) => `${head}listen l
     mode tcp
     bind 127.0.0.1:${port}
-    source 127.0.0.1:${sourcePort}
+    source 127.0.0.1:${sourcePorts[run]}
     server s 127.0.0.1:${origin.port} check inter 500
 `, async () => {
       // The first check runs within `inter` (Loadstar spreads it at random, HAProxy at once): wait for the origin to see it.
-      for (let i = 0; i < 100 && origin.peers.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(origin.peers.at(-1), `127.0.0.1:${sourcePort}`);
+      for (let i = 0; i < 200 && origin.peers.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(origin.peers.at(-1), `127.0.0.1:${sourcePorts[run++]}`);
       origin.peers.length = 0;
     });
   } finally {
