@@ -4,10 +4,28 @@
  * maintenance, and is not redispatched when connecting to it fails; with ignore-persist rules the
  * first rule of either kind that holds decides. In TCP mode, a use-server rule likewise.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
-import { freePort, request, startNamedServer, type TestServer } from '../../helpers/net.ts';
+import { freePort, request, startNamedServer } from '../../helpers/net.ts';
+
+/** Origins `a` and `b` for the section built by `config`, then `check` on Loadstar and on haproxy. */
+async function withOrigins(t: TestContext, config: (a: number, b: number) => (port: number) => string, check: (port: number) => Promise<void>): Promise<void> {
+  const a = await startNamedServer('a');
+  const b = await startNamedServer('b');
+  try {
+    await sideBySide(t, config(a.port, b.port), check);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
+/** "status body" of one request (the body only for a 200). */
+async function ask(port: number, path: string, headers: Record<string, string> = {}): Promise<string> {
+  const r = await request(port, path, { headers });
+  return `${r.status} ${r.status === 200 ? r.body : ''}`.trim();
+}
 
 const httpConfig = (a: number, b: number, refused: number) => (port: number): string => `global
     log stdout format raw local0
@@ -84,17 +102,10 @@ listen unforced
 `;
 
 test('force-persist in TCP mode: a use-server rule\'s server in maintenance takes the connection, as in HAProxy', async (t) => {
-  const a = await startNamedServer('a');
-  const b = await startNamedServer('b');
-  try {
-    await sideBySide(t, tcpConfig(a.port, b.port), async (port) => {
-      assert.equal((await request(port, '/')).body, 'a');
-      assert.equal((await request(port + 1, '/')).body, 'b');
-    });
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  await withOrigins(t, tcpConfig, async (port) => {
+    assert.equal(await ask(port, '/'), '200 a');
+    assert.equal(await ask(port + 1, '/'), '200 b');
+  });
 });
 
 const orderConfig = (a: number, b: number) => (port: number): string => `defaults
@@ -128,28 +139,17 @@ listen own
 `;
 
 test('force-persist rules run as soon as the backend is known, before its http-request rules (a listen section\'s run after its own), as in HAProxy', async (t) => {
-  const a = await startNamedServer('a');
-  const b = await startNamedServer('b');
-  try {
-    await sideBySide(t, orderConfig(a.port, b.port), async (port) => {
-      const ask = async (p: number, path: string, headers: Record<string, string>): Promise<string> => {
-        const r = await request(p, path, { headers });
-        return `${r.status} ${r.status === 200 ? r.body : ''}`.trim();
-      };
-      const answers = [
-        // The backend sets the header the rule reads only after the rule ran: not forced.
-        await ask(port, '/set', { cookie: 'SRV=s1' }),
-        // The backend deletes the header only after the rule read it: forced.
-        await ask(port, '/', { cookie: 'SRV=s1', 'x-force': '1' }),
-        // A listen section's http-request rules are its frontend's: they run first.
-        await ask(port + 1, '/', { cookie: 'SRV=s1' }),
-      ];
-      assert.deepEqual(answers, ['200 b', '200 a', '200 a']);
-    });
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  await withOrigins(t, orderConfig, async (port) => {
+    const answers = [
+      // The backend sets the header the rule reads only after the rule ran: not forced.
+      await ask(port, '/set', { cookie: 'SRV=s1' }),
+      // The backend deletes the header only after the rule read it: forced.
+      await ask(port, '/', { cookie: 'SRV=s1', 'x-force': '1' }),
+      // A listen section's http-request rules are its frontend's: they run first.
+      await ask(port + 1, '/', { cookie: 'SRV=s1' }),
+    ];
+    assert.deepEqual(answers, ['200 b', '200 a', '200 a']);
+  });
 });
 
 const tcpOrderConfig = (a: number, b: number) => (port: number): string => `defaults
@@ -179,17 +179,10 @@ listen own
 `;
 
 test('force-persist in TCP mode runs before the backend\'s tcp-request content rules (a listen section\'s run first), as in HAProxy', async (t) => {
-  const a = await startNamedServer('a');
-  const b = await startNamedServer('b');
-  try {
-    await sideBySide(t, tcpOrderConfig(a.port, b.port), async (port) => {
-      assert.equal((await request(port, '/')).body, 'b');
-      assert.equal((await request(port + 1, '/')).body, 'a');
-    });
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  await withOrigins(t, tcpOrderConfig, async (port) => {
+    assert.equal(await ask(port, '/'), '200 b');
+    assert.equal(await ask(port + 1, '/'), '200 a');
+  });
 });
 
 const upgradeConfig = (a: number, b: number) => (port: number): string => `defaults
@@ -227,24 +220,13 @@ backend by-source
 `;
 
 test('force-persist when a TCP frontend upgrades to an HTTP backend: the rules ran on the TCP side when it switched (no request there yet), as in HAProxy', async (t) => {
-  const a = await startNamedServer('a');
-  const b = await startNamedServer('b');
-  try {
-    await sideBySide(t, upgradeConfig(a.port, b.port), async (port) => {
-      const ask = async (p: number, headers: Record<string, string>): Promise<string> => {
-        const r = await request(p, '/', { headers: { ...headers, connection: 'close' } });
-        return `${r.status} ${r.status === 200 ? r.body : ''}`.trim();
-      };
-      const answers = [
-        await ask(port, { cookie: 'SRV=s1' }),
-        // The header the client sent was not there yet when the rule ran.
-        await ask(port + 1, { cookie: 'SRV=s1', 'x-force': '1' }),
-        await ask(port + 2, { cookie: 'SRV=s1' }),
-      ];
-      assert.deepEqual(answers, ['200 b', '200 b', '200 a']);
-    });
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  await withOrigins(t, upgradeConfig, async (port) => {
+    const answers = [
+      await ask(port, '/', { cookie: 'SRV=s1', connection: 'close' }),
+      // The header the client sent was not there yet when the rule ran.
+      await ask(port + 1, '/', { cookie: 'SRV=s1', 'x-force': '1', connection: 'close' }),
+      await ask(port + 2, '/', { cookie: 'SRV=s1', connection: 'close' }),
+    ];
+    assert.deepEqual(answers, ['200 b', '200 b', '200 a']);
+  });
 });
