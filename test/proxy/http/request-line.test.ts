@@ -157,7 +157,8 @@ test('a server\'s status line with HTTP/1.2 … 9.9 is taken as HTTP/1.1 (chunke
   });
   try {
     await sideBySide(t, config(origin.port), async (port) => {
-      const answers = await exchange(port, 'GET /length HTTP/1.1\r\nHost: a\r\n\r\nGET /chunked HTTP/1.1\r\nHost: a\r\n\r\n', true);
+      // No FIN: haproxy sometimes answers only the first of pipelined requests followed by one.
+      const answers = await exchange(port, 'GET /length HTTP/1.1\r\nHost: a\r\n\r\nGET /chunked HTTP/1.1\r\nHost: a\r\n\r\n', false, 2);
       assert.equal(answers[0], '200 hello');
       // The chunked answer is relayed chunked (its body is not read by exchange()'s Content-Length framing).
       assert.match(answers[1] ?? '', /^200 /);
