@@ -106,6 +106,8 @@ test(`the overview of 50 backends × 10 servers with traffic applies each second
       await sleep(250);
     }
     const rowsAt = Date.now() - started;
+    // Fifty cards: those away from the screen are skipped by layout and paint (lib/large-lists.ts).
+    assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('backend-be49')!).contentVisibility), 'auto');
     // Measure among the backends (the 26th of 50 at the top of the window), where every card near the
     // screen is full of changing numbers: the page's top shows the frontends and at most one backend.
     await page.evaluate(() => document.getElementById('backend-be25')?.scrollIntoView());

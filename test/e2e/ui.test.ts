@@ -139,6 +139,8 @@ test('the UI shows the seed configuration live, controls servers, keeps history 
         for (const server of servers) await waitForText(page, `[data-server="${backend}/${server}"] .state`, /^\s*UP\b/, 10_000, `${backend}/${server} UP`);
       }
       await waitForText(page, '#backend-api_backend [data-summary]', /2\/2 up/, 5000, 'api_backend 2/2 up');
+      // Three cards are drawn in full, near the screen or not (a full-page capture shows every one; lib/large-lists.ts).
+      assert.deepEqual(await page.locator('section.card, [data-frontend]').evaluateAll((cards) => [...new Set(cards.map((c) => getComputedStyle(c).contentVisibility))]), ['visible']);
     });
 
     await t.test('requests through the proxy move the counters and the graphs, and hovering shows exact values', async () => {
