@@ -25,6 +25,8 @@ export interface WriteReq {
   handle: unknown;
   oncomplete: (status: number) => void;
   async: boolean;
+  /** The chunk of a write that has to wait, kept alive with it. */
+  buffer?: Uint8Array;
 }
 
 interface StreamWrap {
@@ -116,6 +118,8 @@ export function directWriter(sink: net.Socket, done: () => void): DirectWriter |
     socket._unrefTimer!();
     if (streamBaseState[kLastWriteWasAsync] === 0) return 'sent';
     req.async = true;
+    // The chunk's memory must outlive the write: the request object is what libuv's write belongs to.
+    req.buffer = chunk;
     req = undefined;
     return 'pending';
   };

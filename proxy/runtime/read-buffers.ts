@@ -16,6 +16,9 @@
  *    take at once (Node queues the view, not a copy) keeps that buffer: it is
  *    lent to the write, the socket takes another for its next read, and the
  *    lent one goes back to the free list once that writer's queue is empty.
+ *  - A small read relayed straight to a socket's handle (a TCP session) is
+ *    copied into one "out" buffer no socket reads into, through views made
+ *    once per length (`forDirectWrite`): relaying it allocates nothing.
  */
 /** What holds a lent buffer: a Writable stream, or anything that counts the writes still referring to it the same way. */
 export interface LendingWriter {
@@ -32,6 +35,33 @@ const MAX_SPARE = 32;
 
 const shared = Buffer.allocUnsafeSlow(SHARED_READ_SIZE);
 const spare: Buffer[] = [];
+
+/**
+ * Views of a buffer by length, made once: a relayed 100-byte read costs no view object (a small
+ * allocation per read was most of what a TCP session's exchange left for the young generation).
+ */
+class Views {
+  private readonly byLength: Array<Buffer | undefined> = new Array(SHARED_READ_SIZE + 1);
+  constructor(readonly buffer: Buffer) {}
+  first(bytes: number): Buffer {
+    return (this.byLength[bytes] ??= this.buffer.subarray(0, bytes));
+  }
+}
+
+const sharedViews = new Views(shared);
+
+/**
+ * Where a small read from the shared buffer is copied to be written straight to a socket's handle
+ * (`forDirectWrite`): one buffer for every socket, which — unlike `shared` — no socket reads into,
+ * so it is free again as soon as the kernel took the write whole (nearly always). A write that has
+ * to wait holds it (libuv refers to its memory): `outHeld()` then puts a new one in its place.
+ */
+let out = new Views(Buffer.allocUnsafeSlow(SHARED_READ_SIZE));
+
+/** The out buffer is held by a write libuv has not finished: later copies go to another. */
+function outHeld(): void {
+  out = new Views(Buffer.allocUnsafeSlow(SHARED_READ_SIZE));
+}
 
 function takeBuffer(): Buffer {
   return spare.pop() ?? Buffer.allocUnsafeSlow(OWN_READ_SIZE);
@@ -53,6 +83,8 @@ export class ReadBuffers {
   private lent: { buffer: Buffer; writer: LendingWriter }[] = [];
   /** The last read filled its buffer. */
   private filled = false;
+  /** forDirectWrite's last view is in the out buffer. */
+  private copiedOut = false;
 
   /** The next buffer to read into (net's `onread.buffer` as a function; called after every read). */
   next(): Buffer {
@@ -86,6 +118,34 @@ export class ReadBuffers {
     const copy = Buffer.allocUnsafe(view.length);
     copy.set(view);
     return copy;
+  }
+
+  /**
+   * The `bytes` just read into `buffer`, to be written straight to a socket's handle at once
+   * (direct-write.ts) and nowhere else. A read into the socket's own buffer is returned as keep()
+   * returns it. A small read into the shared buffer is copied into the out buffer, with views made
+   * once per length: nothing is allocated. The view is valid until the next call; when the write
+   * has to wait, call outHeld() (the write keeps the view's memory), and settle() as for keep().
+   */
+  forDirectWrite(bytes: number, buffer: Buffer): Buffer {
+    if (buffer.buffer !== shared.buffer || this.filled) {
+      this.copiedOut = false;
+      return this.keep(bytes === buffer.length ? buffer : buffer.subarray(0, bytes));
+    }
+    this.copiedOut = true;
+    const view = out.first(bytes);
+    view.set(sharedViews.first(bytes));
+    return view;
+  }
+
+  /** The write of forDirectWrite's view has to wait: its memory is the write's now. */
+  directWriteHeld(): void {
+    if (this.copiedOut) outHeld();
+  }
+
+  /** forDirectWrite's view, to be written through the stream instead (which queues it): a copy of the out buffer's. */
+  forStream(view: Buffer): Buffer {
+    return this.copiedOut ? Buffer.from(view) : view;
   }
 
   /**

@@ -96,13 +96,20 @@ export class ReusedReads {
     target.onChunk(bytes);
     const sink = target.sink;
     if (sink.destroyed) return;
-    const chunk = buffers.keep(bytes === buffer.length ? buffer : buffer.subarray(0, bytes));
-    const direct = this.direct ? this.direct(chunk) : 'stream';
-    if (direct === 'sent' || direct === 'failed') return;
-    if (direct === 'pending') {
-      this.directQueue.writableLength++;
-      buffers.settle(this.directQueue);
-      return this.stall(target);
+    let chunk: Buffer;
+    if (this.direct) {
+      const view = buffers.forDirectWrite(bytes, buffer);
+      const direct = this.direct(view);
+      if (direct === 'sent' || direct === 'failed') return;
+      if (direct === 'pending') {
+        buffers.directWriteHeld();
+        this.directQueue.writableLength++;
+        buffers.settle(this.directQueue);
+        return this.stall(target);
+      }
+      chunk = buffers.forStream(view);
+    } else {
+      chunk = buffers.keep(bytes === buffer.length ? buffer : buffer.subarray(0, bytes));
     }
     const belowMark = sink.write(chunk);
     // A write the kernel did not take whole keeps the buffer it refers to.

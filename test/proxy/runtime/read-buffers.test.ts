@@ -74,3 +74,30 @@ test('buffers lent to a destroyed writer are left to the garbage collector, not 
   assert.notEqual(a.next(), lent);
   a.close();
 });
+
+test('a small read for a direct write is copied out of the shared buffer into views made once per length', () => {
+  const reads = new ReadBuffers();
+  const shared = reads.next();
+  shared.write('hello world', 'latin1');
+  const first = reads.forDirectWrite(5, shared);
+  assert.equal(first.toString('latin1'), 'hello');
+  assert.notEqual(first.buffer, shared.buffer, 'not the shared buffer, which every idle socket reads into');
+  shared.write('HELLO', 'latin1');
+  const again = reads.forDirectWrite(5, shared);
+  assert.equal(again, first, 'the same view object: nothing allocated');
+  assert.equal(again.toString('latin1'), 'HELLO');
+  const streamed = reads.forStream(again);
+  assert.notEqual(streamed.buffer, again.buffer, 'a stream queues what it is given: it gets a copy');
+  reads.directWriteHeld(); // the write of `again` waits: its memory is the write's
+  shared.write('later', 'latin1');
+  const next = reads.forDirectWrite(5, shared);
+  assert.notEqual(next.buffer, again.buffer);
+  assert.equal(again.toString('latin1'), 'HELLO', 'the held bytes are left alone');
+  // A read into a socket's own buffer is written from where it is.
+  shared.fill(1);
+  reads.read(shared.length, shared);
+  const own = reads.next();
+  reads.read(10, own);
+  assert.equal(reads.forDirectWrite(10, own).buffer, own.buffer);
+  assert.equal(reads.forStream(reads.forDirectWrite(10, own)).buffer, own.buffer);
+});

@@ -348,3 +348,51 @@ test('a socket buffer a pending direct write refers to is not handed to another 
     listener.close();
   }
 });
+
+test('a small read whose direct write is pending keeps its bytes while other sessions relay small reads', async () => {
+  const listener = net.createServer({ pauseOnConnect: true }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => listener.once('listening', resolve));
+  const port = (listener.address() as net.AddressInfo).port;
+  const connectPair = async (): Promise<[net.Socket, net.Socket]> => {
+    const sink = net.connect(port, '127.0.0.1');
+    const peer = await new Promise<net.Socket>((resolve) => listener.once('connection', resolve));
+    await new Promise((resolve) => sink.once('connect', resolve));
+    return [sink, peer];
+  };
+  const [sink, peer] = await connectPair();
+  const [otherSink, otherPeer] = await connectPair();
+  const received: Buffer[] = [];
+  const otherReceived: Buffer[] = [];
+  peer.on('data', (c: Buffer) => received.push(c));
+  otherPeer.on('data', (c: Buffer) => otherReceived.push(c));
+  otherPeer.resume();
+  const reads = new ReusedReads();
+  const other = new ReusedReads();
+  const readSmall = (session: ReusedReads, bytes: Buffer): void => {
+    const buffer = session.onread.buffer();
+    bytes.copy(buffer);
+    session.onread.callback(bytes.length, buffer);
+  };
+  try {
+    reads.start({ sink, source: new FakeServer() as unknown as net.Socket, onChunk: () => {} });
+    other.start({ sink: otherSink, source: new FakeServer() as unknown as net.Socket, onChunk: () => {} });
+    const filler = pattern(9, 32 * 1024 * 1024);
+    assert.equal(directWriter(sink, () => {})!(filler), 'pending');
+    const mine = pattern(1, 100);
+    readSmall(reads, mine); // copied out of the shared buffer; its write waits behind the filler
+    // Other sessions' small reads of the same length are copied out and written while it waits.
+    const theirs = Array.from({ length: 20 }, (_, i) => pattern(20 + i, 100));
+    for (const bytes of theirs) readSmall(other, bytes);
+    peer.resume();
+    const expected = Buffer.concat([filler, mine]);
+    await waitFor('everything relayed', () => received.reduce((n, c) => n + c.length, 0) === expected.length, 20_000);
+    assert.ok(Buffer.concat(received).equals(expected), 'the pending small write sent bytes another session copied over them');
+    await waitFor('the other session relayed', () => otherReceived.reduce((n, c) => n + c.length, 0) === 2000, 5000);
+    assert.ok(Buffer.concat(otherReceived).equals(Buffer.concat(theirs)));
+  } finally {
+    reads.close();
+    other.close();
+    for (const s of [sink, peer, otherSink, otherPeer]) s.destroy();
+    listener.close();
+  }
+});
