@@ -1109,10 +1109,14 @@ export class HttpTransaction implements ServerSession {
     this.waitingForServer = false;
     this.status = head.status;
     this.response = head;
+    const transferEncoding = getHeader(head.headers, 'transfer-encoding') !== undefined;
+    // A Content-Length beside a Transfer-Encoding is dropped as HAProxy's H1 parser drops it
+    // (RFC 9112 §6.3: the encoding frames the body): captures, rules, logs and the client never see it.
+    if (transferEncoding) deleteHeader(head.headers, 'content-length');
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
     // Before the response rules edit the headers, as HAProxy counts it (htx-size.ts).
     this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers)
-      + (getHeader(head.headers, 'transfer-encoding') !== undefined ? (head.versionMajor === 2 ? -H2_CHUNKED_FRAMING : END_OF_TRAILERS) : 0);
+      + (transferEncoding ? (head.versionMajor === 2 ? -H2_CHUNKED_FRAMING : END_OF_TRAILERS) : 0);
     // `observe layer7`: 5xx answers count as errors, except 501 and 505 (HAProxy's rule).
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);

@@ -11,7 +11,7 @@ import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { keepAliveOnceConnected } from '../runtime/tcp-keepalive.ts';
 import { holdWrites, releaseWrites } from '../runtime/write-batch.ts';
 import { keepSessions, sessionToOffer } from '../runtime/tls-sessions.ts';
-import { newParser, RESPONSE, LENIENT_VERSION, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
+import { newParser, RESPONSE, LENIENT_RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
@@ -179,8 +179,8 @@ export class UpstreamConnection {
     this.inUse = counted;
     // An HTTP/2 channel (h2-upstream.ts) has no byte counters for the sweeps: it keeps its own timer.
     this.idle = socket instanceof net.Socket ? new SocketInactivity(socket, () => this.timedOut()) : ownTimer(socket, () => this.timedOut());
-    // Any HTTP/<digit>.<digit> status line, as HAProxy's H1 parser takes it (onHead handles 1.2 … 9.9 as 1.1).
-    const parser = (this.parser = newParser(RESPONSE, undefined, LENIENT_VERSION));
+    // What HAProxy's H1 parser lets a server get away with (llhttp.ts; onHead handles 1.2 … 9.9 as 1.1).
+    const parser = (this.parser = newParser(RESPONSE, undefined, LENIENT_RESPONSE));
     this.feed = new ParserFeed(socket, parser);
     parser[kOnHeaders] = (headers: string[]) => {
       const into = this.afterHead ? (this.trailers ??= []) : this.flushed;

@@ -42,6 +42,10 @@ interface HTTPParserConstructor {
   kOnMessageComplete: number;
   kOnExecute: number;
   kLenientVersion?: number;
+  kLenientOptionalCRBeforeLF?: number;
+  kLenientChunkedLength?: number;
+  kLenientSpacesAfterChunkSize?: number;
+  kLenientHeaders?: number;
 }
 
 /**
@@ -93,6 +97,21 @@ export function rtspOnlyMethod(method: number): boolean {
  * 1.2, 3.1 …). Only the version's digits: framing stays strict. 0 where Node lacks it.
  */
 export const LENIENT_VERSION = HTTPParserClass.kLenientVersion ?? 0;
+
+/**
+ * What a server's response may get away with, as HAProxy 2.6's H1 parser relays it (each compared
+ * with haproxy 2.6.12): any HTTP/<digit>.<digit>; line ends without their CR (sloppy embedded and
+ * IoT servers); a Content-Length beside `Transfer-Encoding: chunked` (the encoding frames the body;
+ * the transaction drops the length); spaces after a chunk size; control bytes and obs-fold in
+ * header values. Names and the framing of the body stay strict. Requests get none of this (their
+ * framing is what request smuggling exploits: docs/reliability.md); a response's head is written again field by field
+ * and its chunks framed again, so what reaches the client is well formed.
+ */
+export const LENIENT_RESPONSE = LENIENT_VERSION
+  | (HTTPParserClass.kLenientOptionalCRBeforeLF ?? 0)
+  | (HTTPParserClass.kLenientChunkedLength ?? 0)
+  | (HTTPParserClass.kLenientSpacesAfterChunkSize ?? 0)
+  | (HTTPParserClass.kLenientHeaders ?? 0);
 export const REQUEST = HTTPParserClass.REQUEST;
 export const RESPONSE = HTTPParserClass.RESPONSE;
 export const kOnMessageBegin = HTTPParserClass.kOnMessageBegin | 0;

@@ -1,0 +1,128 @@
+/**
+ * Responses from sloppy servers (embedded devices, old appliances) that HAProxy 2.6 relays, side by
+ * side with haproxy 2.6.12: line ends without their CR, a Content-Length beside chunked encoding
+ * (dropped), spaces after a chunk size, control bytes and obs-fold in header values. What reaches
+ * the client is well formed, and the server connection stays usable. Header names stay strict.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startRawServer } from '../../helpers/net.ts';
+import { loggedHttpHead } from '../../helpers/haproxy.ts';
+import { sideBySide } from './lib/side-by-side.ts';
+
+const OK = 'HTTP/1.1 200 OK\r\n';
+const CHUNKED_OK = `${OK}transfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n`;
+const BAD_GATEWAY = /^HTTP\/1\.1 502 Bad Gateway\r\n/;
+
+/** What the server answers to each path, and what the client must get (a string exactly, or a pattern). */
+const cases: Record<string, [string, string | RegExp]> = {
+  '/lf': ['HTTP/1.1 200 OK\nContent-Length: 2\nX-A: b\n\nok', `${OK}content-length: 2\r\nx-a: b\r\n\r\nok`],
+  '/some-lf': ['HTTP/1.1 200 OK\r\nContent-Length: 2\nX-A: b\r\n\r\nok', `${OK}content-length: 2\r\nx-a: b\r\n\r\nok`],
+  '/lf-chunked': ['HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\r\nok\r\n0\r\n\r\n', CHUNKED_OK],
+  '/length-and-chunked': ['HTTP/1.1 200 OK\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n', CHUNKED_OK],
+  '/chunked-and-length': ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 50\r\nX-B: c\r\n\r\n2\r\nok\r\n0\r\n\r\n', `${OK}transfer-encoding: chunked\r\nx-b: c\r\n\r\n2\r\nok\r\n0\r\n\r\n`],
+  '/chunk-size-space': ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 \r\nok\r\n0\r\n\r\n', CHUNKED_OK],
+  '/control': ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\x01c\x1bd\x7fe\tf\r\n\r\nok', `${OK}content-length: 2\r\nx-a: b\x01c\x1bd\x7fe\tf\r\n\r\nok`],
+  '/nul': ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\x00c\r\n\r\nok', `${OK}content-length: 2\r\nx-a: b\x00c\r\n\r\nok`],
+  // haproxy writes the fold's CR and LF as spaces (`b   c`), Loadstar one space: the same value.
+  '/fold': ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\r\n c\r\n\r\nok', /^HTTP\/1\.1 200 OK\r\ncontent-length: 2\r\nx-a: b +c\r\n\r\nok$/],
+  '/space-before-colon': ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A : b\r\n\r\nok', BAD_GATEWAY],
+  '/gzip-only': ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok', BAD_GATEWAY],
+};
+
+test('answers of sloppy servers are relayed well formed as haproxy relays them; a bad header name is still a 502', async (t) => {
+  const origin = await startRawServer((socket) => {
+    let head = '';
+    socket.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      for (let end = head.indexOf('\r\n\r\n'); end >= 0; end = head.indexOf('\r\n\r\n')) {
+        const path = head.split(' ')[1]!;
+        head = head.slice(end + 4);
+        socket.write(cases[path]?.[0] ?? 'HTTP/1.1 204 No Content\r\n\r\n');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  const config = (port: number) => `${loggedHttpHead()}frontend fe
+    bind 127.0.0.1:${port}
+    default_backend app
+backend app
+    server s1 127.0.0.1:${origin.port}
+`;
+  /** One request on its own connection; the answer as received, once the proxy is quiet for 300 ms. */
+  const get = (port: number, path: string) => new Promise<string>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`));
+    let got = '';
+    let quiet: NodeJS.Timeout | undefined;
+    const done = () => s.destroy();
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      clearTimeout(quiet);
+      quiet = setTimeout(done, 300);
+    });
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(quiet);
+      resolve(got);
+    });
+    setTimeout(done, 3000);
+  });
+  try {
+    await sideBySide(t, config, async (port) => {
+      for (const [path, [, expected]] of Object.entries(cases)) {
+        const answer = await get(port, path);
+        if (typeof expected === 'string') assert.equal(answer, expected, path);
+        else assert.match(answer, expected, path);
+      }
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test('a server connection that answered with bare LF line ends serves the next request too', async (t) => {
+  let connections = 0;
+  const origin = await startRawServer((socket) => {
+    connections++;
+    let head = '';
+    socket.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      for (let end = head.indexOf('\r\n\r\n'); end >= 0; end = head.indexOf('\r\n\r\n')) {
+        head = head.slice(end + 4);
+        socket.write('HTTP/1.1 200 OK\nContent-Length: 3\n\nyes');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  const config = (port: number) => `${loggedHttpHead()}frontend fe
+    bind 127.0.0.1:${port}
+    default_backend app
+backend app
+    server s1 127.0.0.1:${origin.port}
+`;
+  try {
+    await sideBySide(t, config, async (port) => {
+      const before = connections;
+      const answers = await new Promise<string>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => s.write('GET /1 HTTP/1.1\r\nHost: a\r\n\r\n'));
+        let got = '';
+        s.on('data', (d: Buffer) => {
+          got += d.toString('latin1');
+          if (got.split('yes').length === 2 && !got.includes('/2')) {
+            got += '/2';
+            s.write('GET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
+          }
+          if (got.split('yes').length === 3) s.destroy();
+        });
+        s.on('error', () => {});
+        s.on('close', () => resolve(got));
+        setTimeout(() => s.destroy(), 3000);
+      });
+      assert.equal(answers, `${OK}content-length: 3\r\n\r\nyes/2${OK}content-length: 3\r\n\r\nyes`);
+      assert.equal(connections - before, 1, 'both requests went over one server connection');
+    });
+  } finally {
+    await origin.close();
+  }
+});
