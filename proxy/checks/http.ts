@@ -12,7 +12,7 @@
  * (ServerCheck.stateHeader).
  */
 import type { HeaderExpect, HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
-import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import { newParser, RESPONSE, LENIENT_RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { CheckConnection, failure } from './connection.ts';
 import { checkText } from './check-format.ts';
@@ -339,7 +339,8 @@ function failed(expect: HttpCheckExpect, code: CheckCode, desc: string, started:
 
 /** Reads one response off `conn`: the response (judged on what came if the server closed early), or the check's failure. */
 async function readResponse(conn: CheckConnection, head: boolean, started: number, timeoutCode: CheckCode = 'L7TOUT'): Promise<ParsedResponse | CheckResult> {
-  const parser = newParser(RESPONSE);
+  // What HAProxy's checks take from a sloppy server (bare LF line ends, HTTP/1.2 …), as the traffic does.
+  const parser = newParser(RESPONSE, undefined, LENIENT_RESPONSE);
   let response: ParsedResponse | undefined;
   let complete = false;
   // llhttp's binding hands over header fields in batches of 32 through kOnHeaders

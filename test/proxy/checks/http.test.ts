@@ -224,3 +224,36 @@ frontend fe
     for (const r of servers) await r.close();
   }
 });
+
+test('a sloppy server\'s check answers (bare LF, HTTP/1.2, length beside chunked, a control byte) keep it UP, as in HAProxy 2.6', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const servers = [
+    await recorder(() => 'HTTP/1.0 200 OK\nContent-Length: 2\n\nok'),
+    await recorder(() => 'HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok'),
+    await recorder(() => 'HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'),
+    await recorder(() => 'HTTP/1.0 200 OK\r\nX-A: b\x01c\r\nContent-Length: 2\r\n\r\nok'),
+    // Still invalid for both: a space before the colon.
+    await recorder(() => 'HTTP/1.0 200 OK\r\nX-A : b\r\nContent-Length: 2\r\n\r\nok'),
+  ];
+  const bind = await freePort();
+  const config = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+backend app
+    option httpchk GET /
+${servers.map((s, i) => `    server s${i} 127.0.0.1:${s.port} check inter 100 fall 2`).join('\n')}
+frontend fe
+    bind 127.0.0.1:${bind}
+    default_backend app
+`;
+  try {
+    const { haproxy, loadstar } = await sideBySide(config, bind, servers, 4);
+    assert.deepEqual(haproxy.alerts.map((l) => l.split(',')[0]), ['Server app/s4 is DOWN']);
+    assert.deepEqual(loadstar.alerts.map((l) => l.split(',')[0]), ['Server app/s4 is DOWN']);
+  } finally {
+    for (const r of servers) await r.close();
+  }
+});
