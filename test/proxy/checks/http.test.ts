@@ -33,6 +33,15 @@ async function recorder(answer: (head: string, n: number) => string) {
 const ok = (extra = '') => `HTTP/1.1 200 OK\r\n${extra}content-length: 2\r\n\r\nok`;
 const status = (code: number, reason: string) => `HTTP/1.1 ${code} ${reason}\r\ncontent-length: 0\r\n\r\n`;
 
+/** The defaults section every configuration here starts with. */
+const DEFAULTS = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+`;
+
 type Recorder = Awaited<ReturnType<typeof recorder>>;
 
 /** Runs `config` under HAProxy, then Loadstar, until every recorder has `n` requests; returns the heads and alert lines of each. */
@@ -69,13 +78,7 @@ test('http-check send-state sends X-Haproxy-Server-State as HAProxy 2.6 does (st
   const bind = await freePort();
   const config = `global
     node lb1
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-backend bck
+${DEFAULTS}backend bck
     option httpchk GET /health
     http-check send-state
     http-check send hdr X-A a
@@ -121,13 +124,7 @@ test('http-check set-var / set-var-fmt carry a response header into the next req
   const good = await serve(() => 'abc');
   const flaky = await serve((n) => (n === 0 ? 'abc' : undefined));
   const bind = await freePort();
-  const config = `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-backend vars
+  const config = `${DEFAULTS}backend vars
     option httpchk GET /first
     http-check connect
     http-check send hdr X-Step one
@@ -164,13 +161,7 @@ test('http-check send-state during slowstart reports the ramped weight and throt
   const bind = await freePort();
   const config = `global
     node lb1
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-backend warm
+${DEFAULTS}backend warm
     option httpchk
     http-check send-state
     server w1 127.0.0.1:${warming[0]!.port} check inter 300 rise 1 fall 1 slowstart 20s weight 10
@@ -196,13 +187,7 @@ test('option httpchk with headers and a body hidden after the version (deprecate
   if (!requireHaproxy(t)) return;
   const servers = [await recorder(() => ok()), await recorder(() => ok()), await recorder(() => ok())];
   const bind = await freePort();
-  const config = `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-backend hidden
+  const config = `${DEFAULTS}backend hidden
     option httpchk GET /h HTTP/1.1\\r\\nHost:\\ www.example\\r\\nX-Custom:\\ \\ Yes
     server s1 127.0.0.1:${servers[0]!.port} check inter 150
 backend hidden-body
@@ -236,13 +221,7 @@ test('a sloppy server\'s check answers (bare LF, HTTP/1.2, length beside chunked
     await recorder(() => 'HTTP/1.0 200 OK\r\nX-A : b\r\nContent-Length: 2\r\n\r\nok'),
   ];
   const bind = await freePort();
-  const config = `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-backend app
+  const config = `${DEFAULTS}backend app
     option httpchk GET /
 ${servers.map((s, i) => `    server s${i} 127.0.0.1:${s.port} check inter 100 fall 2`).join('\n')}
 frontend fe

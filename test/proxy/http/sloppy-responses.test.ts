@@ -31,25 +31,35 @@ const cases: Record<string, [string, string | RegExp]> = {
   '/gzip-only': ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok', BAD_GATEWAY],
 };
 
-test('answers of sloppy servers are relayed well formed as haproxy relays them; a bad header name is still a 502', async (t) => {
-  const origin = await startRawServer((socket) => {
+/** A server answering each request head with `answer(path)`, counting its connections. */
+async function sloppyOrigin(answer: (path: string) => string) {
+  let connections = 0;
+  const server = await startRawServer((socket) => {
+    connections++;
     let head = '';
     socket.on('data', (d: Buffer) => {
       head += d.toString('latin1');
       for (let end = head.indexOf('\r\n\r\n'); end >= 0; end = head.indexOf('\r\n\r\n')) {
         const path = head.split(' ')[1]!;
         head = head.slice(end + 4);
-        socket.write(cases[path]?.[0] ?? 'HTTP/1.1 204 No Content\r\n\r\n');
+        socket.write(answer(path));
       }
     });
     socket.on('error', () => {});
   });
-  const config = (port: number) => `${loggedHttpHead()}frontend fe
+  return { ...server, connections: () => connections };
+}
+
+const proxyTo = (originPort: number) => (port: number) => `${loggedHttpHead()}frontend fe
     bind 127.0.0.1:${port}
     default_backend app
 backend app
-    server s1 127.0.0.1:${origin.port}
+    server s1 127.0.0.1:${originPort}
 `;
+
+test('answers of sloppy servers are relayed well formed as haproxy relays them; a bad header name is still a 502', async (t) => {
+  const origin = await sloppyOrigin((path) => cases[path]?.[0] ?? 'HTTP/1.1 204 No Content\r\n\r\n');
+  const config = proxyTo(origin.port);
   /** One request on its own connection; the answer as received, once the proxy is quiet for 300 ms. */
   const get = (port: number, path: string) => new Promise<string>((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`));
@@ -82,28 +92,11 @@ backend app
 });
 
 test('a server connection that answered with bare LF line ends serves the next request too', async (t) => {
-  let connections = 0;
-  const origin = await startRawServer((socket) => {
-    connections++;
-    let head = '';
-    socket.on('data', (d: Buffer) => {
-      head += d.toString('latin1');
-      for (let end = head.indexOf('\r\n\r\n'); end >= 0; end = head.indexOf('\r\n\r\n')) {
-        head = head.slice(end + 4);
-        socket.write('HTTP/1.1 200 OK\nContent-Length: 3\n\nyes');
-      }
-    });
-    socket.on('error', () => {});
-  });
-  const config = (port: number) => `${loggedHttpHead()}frontend fe
-    bind 127.0.0.1:${port}
-    default_backend app
-backend app
-    server s1 127.0.0.1:${origin.port}
-`;
+  const origin = await sloppyOrigin(() => 'HTTP/1.1 200 OK\nContent-Length: 3\n\nyes');
+  const config = proxyTo(origin.port);
   try {
     await sideBySide(t, config, async (port) => {
-      const before = connections;
+      const before = origin.connections();
       const answers = await new Promise<string>((resolve) => {
         const s = net.connect(port, '127.0.0.1', () => s.write('GET /1 HTTP/1.1\r\nHost: a\r\n\r\n'));
         let got = '';
@@ -120,7 +113,7 @@ backend app
         setTimeout(() => s.destroy(), 3000);
       });
       assert.equal(answers, `${OK}content-length: 3\r\n\r\nyes/2${OK}content-length: 3\r\n\r\nyes`);
-      assert.equal(connections - before, 1, 'both requests went over one server connection');
+      assert.equal(origin.connections() - before, 1, 'both requests went over one server connection');
     });
   } finally {
     await origin.close();
