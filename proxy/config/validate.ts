@@ -124,12 +124,18 @@ function checkTracks(config: Config, backends: Map<string, Proxy>, diagnostics: 
   }
 }
 
-/** HTTP-only log variables (%Ta, %Ti, %TR, %hr …) in a tcp proxy's log-format: refused, as HAProxy checks it once the mode is known. */
+/**
+ * A frontend's log formats (its own or its defaults'), as HAProxy checks them once the mode is known:
+ * HTTP-only variables (%Ta, %Ti, %TR, %hr …) refused in a tcp proxy, and `%[…]` fetches refused where
+ * their data is gone when the line is written (SMP_VAL_FE_LOG_END: `%[req.hdr(host)]`, `%[path]`,
+ * `%[res.hdr(x)]`; `capture request header` and `%[capture.req.hdr(0)]` are the way). Reported at
+ * the format's own line, once per frontend, as haproxy 2.6.12 does.
+ */
 function checkLogFormat(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
-  if (proxy.kind === 'backend' || mode === 'http') return;
-  for (const [format, keyword] of [[proxy.logFormat, 'log-format'], [proxy.errorLogFormat, 'error-log-format'], [proxy.logFormatSd, 'log-format-sd']] as const) {
+  if (proxy.kind === 'backend') return;
+  for (const [format, keyword] of [[proxy.logFormat, 'log-format'], [proxy.logFormatSd, 'log-format-sd'], [proxy.errorLogFormat, 'error-log-format']] as const) {
     if (!format) continue;
-    const parsed = parseLogFormat(format.text, { mode: 'tcp' });
+    const parsed = parseLogFormat(format.text, { mode: mode === 'http' ? 'http' : 'tcp', checkpoints: ['log'] });
     if ('error' in parsed) diagnostics.alert(format.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `Proxy '${proxy.name}': failed to parse ${keyword} : ${parsed.error}.`, keyword);
   }
 }
