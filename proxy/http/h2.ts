@@ -9,7 +9,7 @@
 import http2 from 'node:http2';
 import type net from 'node:net';
 import { Writable } from 'node:stream';
-import { newParser, RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, isHopByHop } from '../runtime/llhttp.ts';
+import { newParser, RESPONSE, LENIENT_RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, isHopByHop } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { HttpTransaction } from './transaction.ts';
 import type { RequestHead } from './transaction.ts';
@@ -418,7 +418,8 @@ export class H2ResponseSink extends Writable {
    */
   constructor(private readonly stream: http2.ServerHttp2Stream, headRequest: boolean, private readonly stallMs = 0, private readonly onStall?: () => void) {
     super({ decodeStrings: true });
-    const parser = (this.parser = newParser(RESPONSE));
+    // The transaction's own HTTP/1 answer, with what a sloppy server's values may hold (llhttp.ts).
+    const parser = (this.parser = newParser(RESPONSE, undefined, LENIENT_RESPONSE));
     parser[kOnHeaders] = (headers: string[]) => {
       const into = this.afterHead ? (this.trailers ??= []) : this.flushed;
       for (const h of headers) into.push(h);
@@ -523,9 +524,9 @@ export class H2ResponseSink extends Writable {
     const t = this.trailers ?? [];
     for (let i = 0; i < t.length; i += 2) {
       const name = t[i]!.toLowerCase();
-      if (isHopByHop(name) || H2_FORBIDDEN.has(name) || name === 'content-length') continue;
-      const existing = out[name];
       const value = t[i + 1]!;
+      if (isHopByHop(name) || H2_FORBIDDEN.has(name) || name === 'content-length' || INVALID_VALUE.test(value)) continue;
+      const existing = out[name];
       out[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [String(existing), value];
     }
     try {
@@ -594,12 +595,19 @@ function flatTrailers(trailers: http2.IncomingHttpHeaders): string[] {
   return flat;
 }
 
+/** What Node's HTTP/2 refuses in a field value (its checkInvalidHeaderChar). */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
 function responseHeaders(status: number, headers: readonly string[]): http2.OutgoingHttpHeaders {
   const out: http2.OutgoingHttpHeaders = { ':status': status };
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!.toLowerCase();
     if (isHopByHop(name) || H2_FORBIDDEN.has(name)) continue;
     const value = headers[i + 1]!;
+    // A control byte or NUL from a sloppy server (relayed to HTTP/1 clients as HAProxy relays it):
+    // Node's HTTP/2 refuses the whole answer for it, an HTTP/2 client ignores such a field (nghttp2
+    // does, behind HAProxy): the field is left out and the answer goes.
+    if (INVALID_VALUE.test(value)) continue;
     const existing = out[name];
     if (existing === undefined || SINGLE_VALUE.has(name)) out[name] = value;
     else if (name === 'set-cookie') out[name] = Array.isArray(existing) ? [...existing, value] : [String(existing), value];

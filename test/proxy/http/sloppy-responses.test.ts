@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { startRawServer } from '../../helpers/net.ts';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
@@ -114,6 +115,35 @@ test('a server connection that answered with bare LF line ends serves the next r
       });
       assert.equal(answers, `${OK}content-length: 3\r\n\r\nyes/2${OK}content-length: 3\r\n\r\nyes`);
       assert.equal(origin.connections() - before, 1, 'both requests went over one server connection');
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test('an HTTP/2 client gets a sloppy server\'s answer without the fields HTTP/2 cannot carry, as it sees it behind haproxy', async (t) => {
+  const origin = await sloppyOrigin((path) => ({
+    '/control': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\x01c\r\nX-B: fine\r\n\r\nok',
+    '/nul': 'HTTP/1.1 200 OK\nContent-Length: 2\nX-A: b\x00c\n\nok',
+  } as Record<string, string>)[path] ?? 'HTTP/1.1 204 No Content\r\n\r\n');
+  const config = (port: number) => proxyTo(origin.port)(port).replace(`bind 127.0.0.1:${port}`, `bind 127.0.0.1:${port} proto h2`);
+  const get = (port: number, path: string) => new Promise<string>((resolve) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', () => {});
+    const req = session.request({ ':path': path });
+    let got = '';
+    req.on('response', (h) => (got += `${h[':status']} x-a=${h['x-a'] ?? '-'} x-b=${h['x-b'] ?? '-'} `));
+    req.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    req.on('error', (e) => (got += `error ${e.message}`));
+    req.on('close', () => {
+      session.destroy();
+      resolve(got);
+    });
+  });
+  try {
+    await sideBySide(t, config, async (port) => {
+      assert.equal(await get(port, '/control'), '200 x-a=- x-b=fine ok');
+      assert.equal(await get(port, '/nul'), '200 x-a=- x-b=- ok');
     });
   } finally {
     await origin.close();
