@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
 import type { Writable } from 'node:stream';
 import type { CompressionAlgorithm, ZlibTuning } from './compression.ts';
 import type { StatCounters } from '../runtime/counters.ts';
+import { chunkSizeLine } from './headers.ts';
 
 /** Input queued in zlib before `write` says stop: two reads of the server connection (64 KiB each). */
 const WRITE_MARK = 128 * 1024;
@@ -104,7 +105,7 @@ export class BodyCompressor {
   private writeChunk(data: Buffer): void {
     const sink = this.sink;
     if (this.closed || sink.destroyed) return;
-    sink.write(data.length.toString(16) + '\r\n', 'latin1');
+    sink.write(chunkSizeLine(data.length), 'latin1');
     sink.write(data);
     const ok = sink.write('\r\n', 'latin1');
     // The client reads slower than zlib writes: zlib's output waits (and so, through its input mark, the server).

@@ -152,6 +152,11 @@ export function teValueToForward(value: string): string {
   return 'trailers';
 }
 
+/** A chunk's size line as HAProxy's H1 mux writes it: hexadecimal in upper case (`1F`). */
+export function chunkSizeLine(length: number): string {
+  return length.toString(16).toUpperCase() + '\r\n';
+}
+
 /**
  * The end of a chunked message as HAProxy's H1 mux writes it: the last chunk, the trailer fields
  * (names in lower case, or as h1-case-adjust says; values as received) and the blank line.

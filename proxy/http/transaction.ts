@@ -15,7 +15,7 @@ import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
 
 /** Response rules stopped at a wait-for-body, on the backend's side or the frontend's. */
 type ResponseRulesPaused = RulesPaused & { readonly side: 'backend' | 'frontend' };
-import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk } from './headers.ts';
+import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk, chunkSizeLine } from './headers.ts';
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, hasErrorPage, renderAnswer } from './error-pages.ts';
 import { blocksCacheableCookie } from './cacheability.ts';
@@ -704,7 +704,7 @@ export class HttpTransaction implements ServerSession {
   private writeBody(chunk: Buffer): void {
     const socket = this.upstream!.socket;
     const ok = this.chunkedRequest
-      ? (socket.write(chunk.length.toString(16) + '\r\n'), socket.write(chunk), socket.write('\r\n'))
+      ? (socket.write(chunkSizeLine(chunk.length)), socket.write(chunk), socket.write('\r\n'))
       : socket.write(chunk);
     if (!ok) {
       this.client.pauseReading();
@@ -1405,7 +1405,7 @@ export class HttpTransaction implements ServerSession {
       // latin1 maps bytes to chars one to one: the body goes out byte for byte.
       this.pendingHead = undefined;
       const body = chunk.toString('latin1');
-      writeHeld(socket, this.chunkedResponse ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body);
+      writeHeld(socket, this.chunkedResponse ? `${head}${chunkSizeLine(chunk.length)}${body}\r\n` : head + body);
     } else if (head !== undefined) {
       // Through the stream, as the body after it: both leave in one writev.
       this.pendingHead = undefined;
@@ -1433,7 +1433,7 @@ export class HttpTransaction implements ServerSession {
 
   private writeBodyChunk(socket: Writable, chunk: Buffer): void {
     if (this.chunkedResponse) {
-      socket.write(chunk.length.toString(16) + '\r\n');
+      socket.write(chunkSizeLine(chunk.length));
       socket.write(chunk);
       socket.write('\r\n');
     } else socket.write(chunk);

@@ -397,6 +397,25 @@ ok\r\n
 `),
   },
   {
+    name: 'chunk sizes go out in upper-case hexadecimal, as the H1 mux writes them',
+    reply: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1f\r\n0123456789012345678901234567890\r\n0\r\n\r\n',
+    connections: [[get('/a', '1.1')]],
+    expected: wire(`server got:
+GET /a HTTP/1.1\r\n
+host: ex\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+transfer-encoding: chunked\r\n
+\r\n
+1F\r\n
+0123456789012345678901234567890\r\n
+0\r\n
+\r\n
+`),
+  },
+  {
     name: 'local answers to HEAD are heads alone; the H1 mux\'s own 408 and 400 keep HAProxy\'s raw message (names in mixed case)',
     frontend: `    timeout http-request 300ms
     http-request return status 200 hdr X-Ret-Hdr v string hi content-type text/plain if { path /ret }
