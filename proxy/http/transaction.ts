@@ -255,6 +255,8 @@ export class HttpTransaction implements ServerSession {
   /** The trailer fields of a chunked request body (flat [name, value, …]), relayed after its last chunk. */
   private requestTrailerFields: string[] | undefined;
   private chunkedResponse = false;
+  /** Chunks of the server's current read, waiting to leave as one (flushChunks). */
+  private chunkPieces: Buffer[] | undefined = undefined;
   private closeAfter = false;
   /**
    * The framing of this exchange is not trusted on a kept-alive connection: an HTTP/1.0 request or
@@ -905,6 +907,7 @@ export class HttpTransaction implements ServerSession {
       body: (chunk) => this.onResponseBody(chunk),
       complete: (trailers) => this.onResponseComplete(trailers),
       readDone: () => {
+        this.flushChunks();
         this.flushHead();
         this.compressor?.flush();
       },
@@ -1397,6 +1400,27 @@ export class HttpTransaction implements ServerSession {
     // Stored as the server sent it, before any compression (the cache filter comes first).
     if (this.cacheWriter !== undefined) this.cacheWriter.write(chunk);
     if (this.compressor !== undefined) return this.compressBody(this.compressor, chunk);
+    if (this.chunkedResponse) {
+      // The chunks of one read leave as one (flushChunks at the read's end), as HAProxy's H1 mux
+      // writes the data its buffer holds: `2 ab` + `3 cde` in one read go out as `5 abcde`.
+      // (llhttp hands over copies: they may wait for the read's end.)
+      if (this.chunkPieces === undefined) this.chunkPieces = [chunk];
+      else this.chunkPieces.push(chunk);
+      return;
+    }
+    this.sendResponseBody(chunk);
+  }
+
+  /** The chunks a read brought (onResponseBody), as one chunk: at the end of the read, or before the last chunk. */
+  private flushChunks(): void {
+    const pieces = this.chunkPieces;
+    if (pieces === undefined) return;
+    this.chunkPieces = undefined;
+    this.sendResponseBody(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+  }
+
+  /** Body bytes to the client: with the head still held back when they fit, else after it. */
+  private sendResponseBody(chunk: Buffer): void {
     const socket: Writable = this.client.socket;
     // Backpressure (the server paused while the client's queue is over its mark) is the server
     // connection's, decided once its read is written out (UpstreamConnection.uncorkSink).
@@ -1459,6 +1483,7 @@ export class HttpTransaction implements ServerSession {
     // (An HTTP/2 server's answer has its end-of-trailers block only when it had trailers.)
     if (trailers !== undefined) this.headBytesOut += htxFieldsSize(trailers) + (this.response.versionMajor === 2 ? END_OF_TRAILERS : 0);
     this.cacheWriter?.complete();
+    this.flushChunks();
     const head = this.pendingHead;
     this.pendingHead = undefined;
     const compressor = this.compressor;
@@ -1538,6 +1563,7 @@ export class HttpTransaction implements ServerSession {
     this.pendingHead = undefined;
     this.responseStarted = false;
     this.chunkedResponse = false;
+    this.chunkPieces = undefined;
     // No complete answer came: %Tr is -1 (HAProxy: `0/0/0/-1/1 502 209 - - PH--`).
     this.tr = -1;
     this.response = undefined;
@@ -1681,6 +1707,7 @@ export class HttpTransaction implements ServerSession {
     const bodyless = this.relayResponseHead(head, compressing, false);
     if (this.finished || this.response === undefined) return;
     if (!bodyless && head.status !== 304 && head.status !== 204) for (const chunk of hit.object.body) this.onResponseBody(chunk);
+    this.flushChunks();
     const pending = this.pendingHead;
     this.pendingHead = undefined;
     const end = this.chunkedResponse ? lastChunk(undefined, this.request.versionMajor === 1 ? this.frontend.caseAdjust : undefined) : '';

@@ -416,6 +416,25 @@ transfer-encoding: chunked\r\n
 `),
   },
   {
+    name: 'the chunks of one read go out as one chunk, as the H1 mux writes what its buffer holds',
+    reply: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n3\r\ncde\r\nA\r\n0123456789\r\n0\r\n\r\n',
+    connections: [[get('/a', '1.1')]],
+    expected: wire(`server got:
+GET /a HTTP/1.1\r\n
+host: ex\r\n
+\r\n
+
+client got (still open):
+HTTP/1.1 200 OK\r\n
+transfer-encoding: chunked\r\n
+\r\n
+F\r\n
+abcde0123456789\r\n
+0\r\n
+\r\n
+`),
+  },
+  {
     name: 'local answers to HEAD are heads alone; the H1 mux\'s own 408 and 400 keep HAProxy\'s raw message (names in mixed case)',
     frontend: `    timeout http-request 300ms
     http-request return status 200 hdr X-Ret-Hdr v string hi content-type text/plain if { path /ret }
