@@ -2,8 +2,8 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition, logFormatFilesExist } from './conditions.ts';
-import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName, sourceNames } from '../acl/index.ts';
-import type { Checkpoint, Condition, FetchDef, SampleSource } from '../acl/index.ts';
+import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName, sourceNames, CHECKPOINTS, checkpointDescription } from '../acl/index.ts';
+import type { AclDeclaration, Checkpoint, Condition, ConditionTerm, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
@@ -96,6 +96,7 @@ const VALID_REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const RULE_CHECKPOINTS: Readonly<Record<string, readonly [Checkpoint, Checkpoint | undefined]>> = {
   'http-request': ['frontend-http-request', 'backend-http-request'],
   'stats http-request': ['frontend-http-request', 'backend-http-request'],
+  redirect: ['frontend-http-request', 'backend-http-request'],
   'http-response': ['frontend-http-response', 'backend-http-response'],
   'http-after-response': ['frontend-http-response', 'backend-http-response'],
   'tcp-request connection': ['frontend-tcp-request-connection', undefined],
@@ -127,6 +128,39 @@ export function unusableFetch(fetch: FetchDef, checkpoints: readonly Checkpoint[
  * rule's phase (ruleCheckpoints), its error printed as HAProxy prints it (`end`: the '.' an http
  * rule's message ends with, none for a tcp rule's).
  */
+/**
+ * HAProxy's warning on a rule whose condition uses an ACL that can never match where the rule runs
+ * (cfgparse.c warnif_cond_conflicts for http rules and redirects; tcp_rules.c for tcp rules, whose
+ * wording names the rule, `tcpRule`): an ACL none of whose declarations is usable at any of
+ * `checkpoints`, else one declaration that is not. HAProxy names the first check point only, and
+ * the ACLs a named one gathers up to this line. The rule is kept: it only never matches.
+ */
+export function warnIfConditionConflicts(ctx: ProxyDirectiveContext, condition: Condition | undefined, checkpoints: readonly Checkpoint[] | undefined, tcpRule?: string): void {
+  if (!condition || !checkpoints || checkpoints.length === 0) return;
+  const first = CHECKPOINTS.find((c) => checkpoints.includes(c.id))!.id;
+  const place = checkpointDescription(first);
+  const usable = (d: AclDeclaration): boolean => checkpoints.some((c) => fetchUsableAt(d.sample.fetch, c));
+  const keyword = (d: AclDeclaration): string => d.aclKeyword ?? d.sample.fetch.name;
+  const declarations = (term: ConditionTerm): readonly AclDeclaration[] => term.kind === 'anon' ? [term.acl]
+    : ctx.proxy.acls.get(term.name) ?? (term.predefined ? [predefinedAcl(term.name)!].filter(Boolean) : []);
+  const terms = condition.terms.flatMap((and) => and.terms);
+  const where = tcpRule ? ` in '${tcpRule}'` : '';
+  for (const term of terms) {
+    const decls = declarations(term);
+    if (decls.length === 0 || decls.some(usable)) continue;
+    return ctx.warn(term.kind === 'acl'
+      ? `acl '${term.name}' will never match${where} because it only involves keywords that are incompatible with '${place}'`
+      : `anonymous acl will never match${where} because it uses keyword '${keyword(decls[0]!)}' which is incompatible with '${place}'`);
+  }
+  for (const term of terms) {
+    const d = declarations(term).find((x) => !usable(x));
+    if (!d) continue;
+    return ctx.warn(term.kind === 'acl'
+      ? `acl '${term.name}' involves ${tcpRule ? 'keyword' : 'keywords'} '${keyword(d)}' which is incompatible with '${place}'`
+      : `anonymous acl involves keyword '${keyword(d)}' which is incompatible with '${place}'`);
+  }
+}
+
 function logFormatValue(text: string, fail: (m: string, i?: number) => void, argIndex: number, ctx: ProxyDirectiveContext, end: '' | '.' = '.') {
   const parsed = parseLogFormat(text, { checkpoints: ruleCheckpoints(ctx) });
   if ('error' in parsed) {
@@ -728,6 +762,7 @@ function parseRedirectDirective(ctx: ProxyDirectiveContext): void {
   const action = parseRedirect(split.head, fail, ctx, 'text');
   if (failed || !action) return;
   warnIfMisplaced(ctx, 'redirect');
+  warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx));
   ctx.proxy.redirectRules.push({ action, condition: split.condition, loc: ctx.directive.loc });
 }
 
@@ -761,6 +796,7 @@ function parseHttpRule(set: RuleSet) {
     if (parsed === undefined) return;
     const rule: HttpRule = { action: parsed, condition: split.condition, loc: ctx.directive.loc };
     if (set === 'http-request') warnIfMisplaced(ctx, 'http-request');
+    warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx));
     if (set === 'http-request') ctx.proxy.httpRequestRules.push(rule);
     else if (set === 'http-response') ctx.proxy.httpResponseRules.push(rule);
     else ctx.proxy.httpAfterResponseRules.push(rule);
@@ -868,7 +904,9 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       const hint = action === undefined ? undefined : suggest(action, ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'capture', 'use-service', 'expect-proxy']);
       return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.map((a) => `'${a}'`).join(', ')} ${where} (got '${action ?? ''}').${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
     }
-    if (result) ctx.proxy.tcpRequestRules.push({ phase, action: result, condition: split.condition, loc: ctx.directive.loc });
+    if (!result) return;
+    warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx), `tcp-request ${phase}`);
+    ctx.proxy.tcpRequestRules.push({ phase, action: result, condition: split.condition, loc: ctx.directive.loc });
   };
 }
 
