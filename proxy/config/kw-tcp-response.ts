@@ -6,10 +6,10 @@
  */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { splitCondition } from './conditions.ts';
+import { splitCondition, warnIfConditionConflicts } from './conditions.ts';
 import { parseTime } from './values.ts';
 import { ENGINE } from './status.ts';
-import { isLogLevel, LOG_LEVEL_EXPECTED, parseTcpVariableAction, ruleCheckpoints, warnIfConditionConflicts } from './kw-rules.ts';
+import { isLogLevel, LOG_LEVEL_EXPECTED, parseTcpVariableAction, ruleCheckpoints } from './kw-rules.ts';
 import type { TcpResponseRule } from './model.ts';
 
 /** The actions HAProxy 2.6 lists in its error message, in its order. */

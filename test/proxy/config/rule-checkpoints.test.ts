@@ -21,7 +21,9 @@ const configText = (kind: Kind, lines: string): string => `defaults
     timeout server 1s
 ${kind} p
 ${kind === 'backend' ? '' : '    bind 127.0.0.1:1\n'}    ${lines}
-${kind === 'backend' ? 'frontend f\n    bind 127.0.0.1:1\n' : ''}`;
+${kind === 'backend' ? 'frontend f\n    bind 127.0.0.1:1\n' : ''}backend b
+    server s1 127.0.0.1:1
+`;
 
 const rule = (kind: Kind, name: string): string => `error detected in ${kind} 'p' while parsing '${name}' rule : `;
 const needs = (expr: string, source: string): string => `sample fetch <${expr}> may not be reliably used here because it needs '${source}' which is not available here.`;
@@ -93,6 +95,19 @@ const CASES: Array<[Kind, string, string, string]> = [
   ['frontend', 'acl a res.hdr(x) -m found\n    tcp-request content reject if a', '', `acl 'a' will never match in 'tcp-request content' because it only involves keywords that are incompatible with 'frontend tcp-request content rule'`],
   ['frontend', 'acl a res.hdr(x) -m found\n    acl a req.hdr(x) -m found\n    tcp-request content reject if a', '', `acl 'a' involves keyword 'res.hdr' which is incompatible with 'frontend tcp-request content rule'`],
   ['frontend', 'http-response deny if { res.hdr(x) -m found } METH_GET', '', ''],
+  // Backend switching, server choice, persistence and stick rules, the statistics page.
+  ['frontend', 'use_backend %[res.hdr(x)]', `failed to parse use_backend rule '%[res.hdr(x)]' : ${needs('res.hdr(x)]', RES).slice(0, -1)}`, ''],
+  ['backend', 'use-server %[res.hdr(x)] if TRUE\n    server s1 127.0.0.1:1', `use-server rule failed to parse log-format '%[res.hdr(x)]' : ${needs('res.hdr(x)]', RES).slice(0, -1)}`, ''],
+  ['backend', 'stick-table type string size 10\n    stick on res.hdr(x)', `'stick': fetch method 'res.hdr' extracts information from '${RES}', none of which is available during request.`, ''],
+  ['backend', 'stick-table type string size 10\n    stick store-response req.hdr(x)', `'stick': fetch method 'req.hdr' extracts information from '${REQ}', none of which is available for 'store-response'.`, ''],
+  ['backend', 'stick-table type string size 10\n    stick on req.cook(SID)\n    stick store-response res.cook(SID)', '', ''],
+  ['frontend', 'use_backend b if { res.hdr(x) -m found }', '', `anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'frontend use-backend rule'`],
+  ['backend', 'use-server s1 if { res.hdr(x) -m found }\n    server s1 127.0.0.1:1', '', `anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'backend use-server, balance or stick-match rule'`],
+  ['backend', 'force-persist if { res.hdr(x) -m found }', '', `anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'backend tcp-request content rule'`],
+  ['backend', 'stick-table type string size 10\n    stick match src if { res.hdr(x) -m found }', '', `anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'backend use-server, balance or stick-match rule'`],
+  ['backend', 'stick-table type string size 10\n    stick store-response res.hdr(x) if { req.hdr(x) -m found }', '', `anonymous acl will never match because it uses keyword 'req.hdr' which is incompatible with 'backend stick-store rule'`],
+  ['listen', 'stats enable\n    stats admin if { res.hdr(x) -m found }', '', `anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'frontend http-request header rule'`],
+  ['listen', 'stats enable\n    stats http-request deny if { status 200 }', '', `anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend http-request header rule'`],
 ];
 
 const NEVER_MATCH = /will never match|which is incompatible with/;
