@@ -95,7 +95,7 @@ const CASES: Array<[Kind, string, string, string]> = [
   ['frontend', 'acl a res.hdr(x) -m found\n    tcp-request content reject if a', '', `acl 'a' will never match in 'tcp-request content' because it only involves keywords that are incompatible with 'frontend tcp-request content rule'`],
   ['frontend', 'acl a res.hdr(x) -m found\n    acl a req.hdr(x) -m found\n    tcp-request content reject if a', '', `acl 'a' involves keyword 'res.hdr' which is incompatible with 'frontend tcp-request content rule'`],
   ['frontend', 'http-response deny if { res.hdr(x) -m found } METH_GET', '', ''],
-  // Backend switching, server choice, persistence and stick rules, the statistics page.
+  // Backend switching, server choice, persistence and stick rules, a server's sni, the statistics page.
   ['frontend', 'use_backend %[res.hdr(x)]', `failed to parse use_backend rule '%[res.hdr(x)]' : ${needs('res.hdr(x)]', RES).slice(0, -1)}`, ''],
   ['backend', 'use-server %[res.hdr(x)] if TRUE\n    server s1 127.0.0.1:1', `use-server rule failed to parse log-format '%[res.hdr(x)]' : ${needs('res.hdr(x)]', RES).slice(0, -1)}`, ''],
   ['backend', 'stick-table type string size 10\n    stick on res.hdr(x)', `'stick': fetch method 'res.hdr' extracts information from '${RES}', none of which is available during request.`, ''],
@@ -106,6 +106,8 @@ const CASES: Array<[Kind, string, string, string]> = [
   ['backend', 'force-persist if { res.hdr(x) -m found }', '', `anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'backend tcp-request content rule'`],
   ['backend', 'stick-table type string size 10\n    stick match src if { res.hdr(x) -m found }', '', `anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'backend use-server, balance or stick-match rule'`],
   ['backend', 'stick-table type string size 10\n    stick store-response res.hdr(x) if { req.hdr(x) -m found }', '', `anonymous acl will never match because it uses keyword 'req.hdr' which is incompatible with 'backend stick-store rule'`],
+  ['backend', 'server s2 127.0.0.1:1 ssl verify none sni res.hdr(x)', `'server p/s2' : error detected while parsing sni expression :  ${none('res.hdr(x)', RES)}.`, ''],
+  ['backend', 'server s2 127.0.0.1:1 ssl verify none sni req.hdr(host)', '', ''],
   ['listen', 'stats enable\n    stats admin if { res.hdr(x) -m found }', '', `anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'frontend http-request header rule'`],
   ['listen', 'stats enable\n    stats http-request deny if { status 200 }', '', `anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend http-request header rule'`],
 ];
