@@ -126,10 +126,11 @@ export function unusableFetch(fetch: FetchDef, checkpoints: readonly Checkpoint[
 /**
  * A rule's log-format argument, parsed as HAProxy's parse_logformat_string() parses it for the
  * rule's phase (ruleCheckpoints), its error printed as HAProxy prints it (`end`: the '.' an http
- * rule's message ends with, none for a tcp rule's).
+ * rule's message ends with, none for a tcp rule's). `http`: an HTTP action's string (LOG_OPT_HTTP,
+ * all but set-var-fmt), where HAProxy warns that a layer-6 fetch (req.len, res.payload…) is ignored.
  */
-function logFormatValue(text: string, fail: (m: string, i?: number) => void, argIndex: number, ctx: ProxyDirectiveContext, end: '' | '.' = '.') {
-  const parsed = parseLogFormat(text, { checkpoints: ruleCheckpoints(ctx) });
+function logFormatValue(text: string, fail: (m: string, i?: number) => void, argIndex: number, ctx: ProxyDirectiveContext, end: '' | '.' = '.', http = true) {
+  const parsed = parseLogFormat(text, { checkpoints: ruleCheckpoints(ctx), http });
   if ('error' in parsed) {
     fail(`${parsed.error}${end}`, argIndex);
     return undefined;
@@ -177,19 +178,21 @@ function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' 
  */
 function parseReply(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, ctx: ProxyDirectiveContext) {
   const checkpoints = ruleCheckpoints(ctx);
-  const r = parseReturnLike(args, fail, statusWords, defaultStatus, ctx.options.readFile, checkpoints);
+  const warn = (message: string, argIndex: number): void => ctx.warn(message, argIndex + 1);
+  const r = parseReturnLike(args, fail, statusWords, defaultStatus, ctx.options.readFile, checkpoints, warn);
   if (r?.body?.kind !== 'lf-string' && r?.body?.kind !== 'lf-file') return r;
   const kind = r.body.kind;
   const at = args.lastIndexOf(kind) + 1;
   const text = r.body.kind === 'lf-string' ? r.body.text : ctx.options.readFile(r.body.path) ?? '';
-  const parsed = parseLogFormat(text, { checkpoints });
+  const parsed = parseLogFormat(text, { checkpoints, http: true });
   if ('error' in parsed) return void fail(`${parsed.error}.`, at);
+  for (const w of parsed.warnings) warn(w, at);
   if (kind === 'lf-file' || logFormatFilesExist(ctx, parsed.tokens, at + 1)) return r;
   return void fail(`a file named in '${text}' cannot be opened.`, at);
 }
 
 /** `[status N] [content-type T] [string S | lf-string S | file F | lf-file F | errorfile F | errorfiles N] [hdr N V]…` */
-function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, readFile: (path: string) => string | undefined, checkpoints?: readonly Checkpoint[]) {
+function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, readFile: (path: string) => string | undefined, checkpoints?: readonly Checkpoint[], warn?: (message: string, argIndex: number) => void) {
   let status = defaultStatus;
   let contentType: string | undefined;
   let body: ReturnBody | undefined;
@@ -229,8 +232,9 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
       const v = args[i + 2];
       if (value === undefined || v === undefined) return void fail(`'hdr' expects <name> and <value>.`, i);
       // The value is log-format (HAProxy's http_parse_http_reply), rendered for each answer (http/rules.ts).
-      const format = parseLogFormat(v, { checkpoints });
+      const format = parseLogFormat(v, { checkpoints, http: true });
       if ('error' in format) return void fail(`${format.error}.`, i + 2);
+      for (const w of format.warnings) warn?.(w, i + 2);
       headers.push({ name: value, value: v });
       i += 2;
     } else {
@@ -591,7 +595,7 @@ export function parseVariableAction(action: string, args: readonly string[], fai
   if (type === 'unset-var') return { type, variable };
   if (type === 'set-var-fmt') {
     if (args.length !== 1) return void fail(`'${action}' expects a log-format string${end}`, -1);
-    const format = logFormatValue(args[0]!, fail, 0, ctx, end);
+    const format = logFormatValue(args[0]!, fail, 0, ctx, end, false);
     return format && { type, variable, format, formatText: args[0]!, ...conditions };
   }
   const expr = args[0];

@@ -95,6 +95,10 @@ const CASES: Array<[Kind, string, string, string]> = [
   ['frontend', 'acl a res.hdr(x) -m found\n    tcp-request content reject if a', '', `acl 'a' will never match in 'tcp-request content' because it only involves keywords that are incompatible with 'frontend tcp-request content rule'`],
   ['frontend', 'acl a res.hdr(x) -m found\n    acl a req.hdr(x) -m found\n    tcp-request content reject if a', '', `acl 'a' involves keyword 'res.hdr' which is incompatible with 'frontend tcp-request content rule'`],
   ['frontend', 'http-response deny if { res.hdr(x) -m found } METH_GET', '', ''],
+  // A layer-6 fetch in an HTTP action's log-format (not set-var-fmt's): accepted, with a warning.
+  ['frontend', 'http-request set-header X %[req.len]', '', 'L6 sample fetch <req.len]> ignored in HTTP log-format string.'],
+  ['frontend', 'http-response return status 200 content-type text/plain lf-string %[res.len]', '', 'L6 sample fetch <res.len]> ignored in HTTP log-format string.'],
+  ['frontend', 'http-request set-var-fmt(txn.x) %[req.len]', '', ''],
   // Backend switching, server choice, persistence and stick rules, a server's sni, the statistics page.
   ['frontend', 'use_backend %[res.hdr(x)]', `failed to parse use_backend rule '%[res.hdr(x)]' : ${needs('res.hdr(x)]', RES).slice(0, -1)}`, ''],
   ['backend', 'use-server %[res.hdr(x)] if TRUE\n    server s1 127.0.0.1:1', `use-server rule failed to parse log-format '%[res.hdr(x)]' : ${needs('res.hdr(x)]', RES).slice(0, -1)}`, ''],
@@ -112,7 +116,7 @@ const CASES: Array<[Kind, string, string, string]> = [
   ['listen', 'stats enable\n    stats http-request deny if { status 200 }', '', `anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend http-request header rule'`],
 ];
 
-const NEVER_MATCH = /will never match|which is incompatible with/;
+const NEVER_MATCH = /will never match|which is incompatible with|ignored in HTTP log-format string/;
 
 test('fetches used where their data is not available: refused in rule arguments, warned about in conditions, as HAProxy does', () => {
   for (const [kind, lines, alert, warning] of CASES) {
