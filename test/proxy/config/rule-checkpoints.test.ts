@@ -53,6 +53,8 @@ const CASES: Array<[Kind, string, string, string]> = [
   ['frontend', 'tcp-request content set-var-fmt(txn.x) %[res.hdr(x)]', needs('res.hdr(x)]', RES).slice(0, -1), ''],
   ['backend', 'http-response set-header X %[req.hdr(host)]', rule('backend', 'http-response set-header') + needs('req.hdr(host)]', REQ), ''],
   ['listen', 'http-request set-header X %[res.hdr(x)]', rule('listen', 'http-request set-header') + needs('res.hdr(x)]', RES), ''],
+  ['listen', 'http-check set-var-fmt(check.x) %[req.hdr(host)]', `'http-check set-var-fmt(check.x)' : 'set-var-fmt' : ${needs('req.hdr(host)]', REQ)}`, ''],
+  ['listen', 'http-check send hdr x %[req.hdr(host)]', `'http-check send' : ${needs('req.hdr(host)]', REQ)}`, ''],
   // A syntax error in an lf-string payload is refused at load too.
   ['frontend', 'http-response return status 200 content-type text/plain lf-string %[req.hdr(host]', `${rule('frontend', 'http-response return')}failed to parse sample expression <req.hdr(host]> : fetch method 'req.hdr' : expected ')'.`, ''],
   // Sample expressions.
