@@ -4,8 +4,8 @@
  * checks that every ACL it names was declared earlier in the same proxy, as
  * HAProxy requires.
  */
-import { parseCondition, parseAclDeclaration, isPredefinedAcl, aclReferences } from '../acl/index.ts';
-import type { Condition, SampleExpr, LogFormatToken } from '../acl/index.ts';
+import { parseCondition, parseAclDeclaration, isPredefinedAcl, aclReferences, predefinedAcl, fetchUsableAt, CHECKPOINTS, checkpointDescription } from '../acl/index.ts';
+import type { AclDeclaration, Checkpoint, Condition, ConditionTerm, SampleExpr, LogFormatToken } from '../acl/index.ts';
 import type { DirectiveContext } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { suggest } from './suggest.ts';
@@ -103,4 +103,37 @@ export function sampleFilesExist(ctx: DirectiveContext, expr: SampleExpr, argInd
 /** Same check for every `%[expr]` of a log-format string. */
 export function logFormatFilesExist(ctx: DirectiveContext, tokens: readonly LogFormatToken[], argIndex?: number): boolean {
   return tokens.every((t) => t.kind !== 'sample' || sampleFilesExist(ctx, t.expr, argIndex));
+}
+
+/**
+ * HAProxy's warning on a rule whose condition uses an ACL that can never match where the rule runs
+ * (cfgparse.c warnif_cond_conflicts for http rules and redirects; tcp_rules.c for tcp rules, whose
+ * wording names the rule, `tcpRule`): an ACL none of whose declarations is usable at any of
+ * `checkpoints`, else one declaration that is not. HAProxy names the first check point only, and
+ * the ACLs a named one gathers up to this line. The rule is kept: it only never matches.
+ */
+export function warnIfConditionConflicts(ctx: ProxyDirectiveContext, condition: Condition | undefined, checkpoints: readonly Checkpoint[] | undefined, tcpRule?: string): void {
+  if (!condition || !checkpoints || checkpoints.length === 0) return;
+  const first = CHECKPOINTS.find((c) => checkpoints.includes(c.id))!.id;
+  const place = checkpointDescription(first);
+  const usable = (d: AclDeclaration): boolean => checkpoints.some((c) => fetchUsableAt(d.sample.fetch, c));
+  const keyword = (d: AclDeclaration): string => d.aclKeyword ?? d.sample.fetch.name;
+  const declarations = (term: ConditionTerm): readonly AclDeclaration[] => term.kind === 'anon' ? [term.acl]
+    : ctx.proxy.acls.get(term.name) ?? (term.predefined ? [predefinedAcl(term.name)!].filter(Boolean) : []);
+  const terms = condition.terms.flatMap((and) => and.terms);
+  const where = tcpRule ? ` in '${tcpRule}'` : '';
+  for (const term of terms) {
+    const decls = declarations(term);
+    if (decls.length === 0 || decls.some(usable)) continue;
+    return ctx.warn(term.kind === 'acl'
+      ? `acl '${term.name}' will never match${where} because it only involves keywords that are incompatible with '${place}'`
+      : `anonymous acl will never match${where} because it uses keyword '${keyword(decls[0]!)}' which is incompatible with '${place}'`);
+  }
+  for (const term of terms) {
+    const d = declarations(term).find((x) => !usable(x));
+    if (!d) continue;
+    return ctx.warn(term.kind === 'acl'
+      ? `acl '${term.name}' involves ${tcpRule ? 'keyword' : 'keywords'} '${keyword(d)}' which is incompatible with '${place}'`
+      : `anonymous acl involves keyword '${keyword(d)}' which is incompatible with '${place}'`);
+  }
 }

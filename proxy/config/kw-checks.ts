@@ -22,12 +22,16 @@ function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   if (!ctx.negated) endExternalCheck(ctx);
 }
 
-/** Checks have no stream: fetches needing one are refused, as HAProxy's SMP_VAL_BE_CHK_RUL does. */
-function checkLogFormatError(ctx: ProxyDirectiveContext, what: string, text: string, argIndex: number): boolean {
+/**
+ * Checks have no stream: fetches needing one are refused, as HAProxy's SMP_VAL_BE_CHK_RUL does.
+ * HAProxy wraps the error as `'<text>' invalid log-format string (…)`, except for `http-check send`
+ * header values and set-var-fmt, whose error it prints as it is (`prefix`: what comes before it).
+ */
+function checkLogFormatError(ctx: ProxyDirectiveContext, what: string, text: string, argIndex: number, prefix?: string): boolean {
   // The mode in force on this line (own `mode` so far, else inherited, else tcp), as HAProxy checks it.
   const parsed = parseLogFormat(text, { mode: modeSoFar(ctx.config, ctx.proxy), checkpoints: ['backend-tcp-check'] });
   if (!('error' in parsed)) return false;
-  ctx.error(`'${what}' : '${text}' invalid log-format string (${parsed.error}).`, argIndex);
+  ctx.error(prefix !== undefined ? `'${what}' : ${prefix}${parsed.error}.` : `'${what}' : '${text}' invalid log-format string (${parsed.error}).`, argIndex);
   return true;
 }
 
@@ -62,7 +66,7 @@ function parseCheckVar(ctx: ProxyDirectiveContext, sub: string, rest: readonly s
   const value = rest[0];
   if (value === undefined) return fail(type === 'set-var' ? 'missing fetch method' : 'expects a log-format string', 0);
   if (type === 'set-var-fmt') {
-    if (checkLogFormatError(ctx, what, value, 1)) return null;
+    if (checkLogFormatError(ctx, what, value, 1, `'${type}' : `)) return null;
   } else {
     const parsed = parseSampleExpression(value);
     if ('error' in parsed) return fail(parsed.error, 1);
@@ -150,7 +154,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
         } else if (w === 'hdr') {
           const value = rest[i + 2];
           if (v === undefined || value === undefined) return ctx.error(`'http-check send' : 'hdr' expects <name> and <value>.`, i + 1);
-          if (checkLogFormatError(ctx, 'http-check send', value, i + 3)) return;
+          if (checkLogFormatError(ctx, 'http-check send', value, i + 3, '')) return;
           send.headers.push({ name: v, value });
           i += 2;
         } else if (w === 'comment') {

@@ -1,8 +1,8 @@
 /** Persistence keywords: `cookie`, `stick-table`, `stick on|match|store-request|store-response`. */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { splitCondition } from './conditions.ts';
-import { parseSampleExpression } from '../acl/index.ts';
+import { splitCondition, warnIfConditionConflicts } from './conditions.ts';
+import { fetchUsableAt, parseSampleExpression, sourceNames } from '../acl/index.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
 import { SUPPORTED } from './status.ts';
 import type { CookieSettings, SourceLocation, StickTable } from './model.ts';
@@ -185,6 +185,12 @@ function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
     }
     const sample = parseSampleExpression(expression);
     if ('error' in sample) return ctx.error(`'stick ${kind}' : ${sample.error}`, 0);
+    // A key is read while the server is chosen, or when the response comes for store-response (cfgparse-listen.c, its messages).
+    const checkpoint = kind === 'store-response' ? 'backend-stick-store' : 'backend-use-server';
+    const fetch = sample.expr.fetch;
+    if (!fetchUsableAt(fetch, checkpoint)) {
+      return ctx.error(`'stick': fetch method '${fetch.name}' extracts information from '${sourceNames(fetch.sources)}', none of which is available ${kind === 'store-response' ? `for 'store-response'` : 'during request'}.`, 0);
+    }
     let table: string | undefined;
     let next = 1;
     if (ctx.args[1] === 'table') {
@@ -195,6 +201,7 @@ function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
     const split = splitCondition(ctx, next, `'stick ${kind}'`);
     if (!split.ok) return;
     if (split.head.length > next) return ctx.error(`'stick ${kind}' : unexpected argument '${split.head[next]}'.`, next);
+    warnIfConditionConflicts(ctx, split.condition, [checkpoint]);
     ctx.proxy.stickRules.push({ kind, expression, table, condition: split.condition, loc: ctx.directive.loc });
   };
 }

@@ -5,7 +5,7 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyKeyword, ProxyDirectiveContext } from './keywords.ts';
 import { atoi, parseInteger, parseTime, parseNetwork } from './values.ts';
-import { parseAclDirective, splitCondition, logFormatFilesExist } from './conditions.ts';
+import { parseAclDirective, splitCondition, logFormatFilesExist, warnIfConditionConflicts } from './conditions.ts';
 import { parseLogFormat } from '../acl/index.ts';
 import type { LogFormatParseOptions, LogFormatToken } from '../acl/index.ts';
 import { ENGINE, NO_EFFECT, COMPRESSION, SUPPORTED } from './status.ts';
@@ -217,6 +217,7 @@ function persistRuleKeyword(type: 'force' | 'ignore', summary: string): ProxyKey
       if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'${name}' requires either 'if' or 'unless' followed by a condition.`);
       const split = splitCondition(ctx, 0, `a '${name}' rule`);
       if (!split.ok || !split.condition) return;
+      warnIfConditionConflicts(ctx, split.condition, ['backend-tcp-request-content']);
       ctx.proxy.persistRules.push({ type, condition: split.condition, loc: ctx.directive.loc });
     },
   };
@@ -363,10 +364,12 @@ const generalKeywords: ProxyKeyword[] = [
       if (split.head.length > 1) return ctx.error(`'use_backend' : unexpected argument '${split.head[1]}' (expected 'if' or 'unless')`, 1);
       const dynamic = backend.includes('%[');
       if (dynamic) {
-        const parsed = parseLogFormat(backend);
+        // Evaluated where a frontend's http-request rules are (HAProxy's check_config_validity: SMP_VAL_FE_HRQ_HDR).
+        const parsed = parseLogFormat(backend, { checkpoints: ['frontend-http-request'] });
         if ('error' in parsed) return ctx.error(`failed to parse use_backend rule '${backend}' : ${parsed.error}`, 0);
         if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
       }
+      warnIfConditionConflicts(ctx, split.condition, ['frontend-use-backend']);
       ctx.proxy.switchingRules.push({ backend, dynamic, condition: split.condition, loc: ctx.directive.loc });
     },
   },
@@ -383,10 +386,11 @@ const generalKeywords: ProxyKeyword[] = [
       if (!split.ok) return;
       const dynamic = server.includes('%[');
       if (dynamic) {
-        const parsed = parseLogFormat(server);
-        if ('error' in parsed) return ctx.error(`failed to parse use-server rule '${server}' : ${parsed.error}`, 0);
+        const parsed = parseLogFormat(server, { checkpoints: ['frontend-http-request'] });
+        if ('error' in parsed) return ctx.error(`use-server rule failed to parse log-format '${server}' : ${parsed.error}`, 0);
         if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
       }
+      warnIfConditionConflicts(ctx, split.condition, ['backend-use-server']);
       ctx.proxy.serverRules.push({ server, dynamic, condition: split.condition, loc: ctx.directive.loc });
     },
   },

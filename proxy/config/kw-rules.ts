@@ -1,9 +1,9 @@
 /** `http-request`, `http-response`, `http-after-response` and `tcp-request` rules (configuration.txt §4.2). */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { splitCondition, logFormatFilesExist } from './conditions.ts';
+import { splitCondition, logFormatFilesExist, warnIfConditionConflicts } from './conditions.ts';
 import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName, sourceNames } from '../acl/index.ts';
-import type { Condition, FetchDef, SampleSource } from '../acl/index.ts';
+import type { Checkpoint, Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
@@ -85,10 +85,54 @@ const DENY_STATUS_WORDS = ['status', 'deny_status'];
 
 const VALID_REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 
-function logFormatValue(text: string, fail: (m: string, i?: number) => void, argIndex: number, ctx: ProxyDirectiveContext) {
-  const parsed = parseLogFormat(text);
+/**
+ * HAProxy's check points of each rule family, frontend side then backend side: a rule's log-format
+ * arguments and sample expressions are checked at the frontend one when the proxy has the frontend
+ * capability (frontend, listen, defaults), at the backend one when it has the backend capability
+ * (backend, listen, defaults), and a fetch passes if it is usable at either (http_act.c
+ * parse_http_set_header, vars.c parse_store, tcp_rules.c tcp_parse_tcp_req). Connection and session
+ * rules are a frontend's only.
+ */
+const RULE_CHECKPOINTS: Readonly<Record<string, readonly [Checkpoint, Checkpoint | undefined]>> = {
+  'http-request': ['frontend-http-request', 'backend-http-request'],
+  'stats http-request': ['frontend-http-request', 'backend-http-request'],
+  redirect: ['frontend-http-request', 'backend-http-request'],
+  'http-response': ['frontend-http-response', 'backend-http-response'],
+  'http-after-response': ['frontend-http-response', 'backend-http-response'],
+  'tcp-request connection': ['frontend-tcp-request-connection', undefined],
+  'tcp-request session': ['frontend-tcp-request-session', undefined],
+  'tcp-request content': ['frontend-tcp-request-content', 'backend-tcp-request-content'],
+  'tcp-response content': ['frontend-tcp-response-content', 'backend-tcp-response-content'],
+};
+
+/** Where the current rule's samples are evaluated (RULE_CHECKPOINTS); undefined (unchecked) for other directives. */
+export function ruleCheckpoints(ctx: ProxyDirectiveContext): Checkpoint[] | undefined {
+  const pair = RULE_CHECKPOINTS[ctx.directive.keyword];
+  if (!pair) return undefined;
+  const [fe, be] = pair;
+  if (be === undefined) return [fe];
+  return [...(ctx.kind !== 'backend' ? [fe] : []), ...(ctx.kind !== 'frontend' ? [be] : [])];
+}
+
+/**
+ * HAProxy's refusal of a sample expression whose fetch is usable at none of `checkpoints`
+ * (`named`: the word HAProxy names, the action's for set-var); undefined when it is usable.
+ */
+export function unusableFetch(fetch: FetchDef, checkpoints: readonly Checkpoint[] | undefined, named: string): string | undefined {
+  if (!checkpoints || checkpoints.some((c) => fetchUsableAt(fetch, c))) return undefined;
+  return `fetch method '${named}' extracts information from '${sourceNames(fetch.sources)}', none of which is available here`;
+}
+
+/**
+ * A rule's log-format argument, parsed as HAProxy's parse_logformat_string() parses it for the
+ * rule's phase (ruleCheckpoints), its error printed as HAProxy prints it (`end`: the '.' an http
+ * rule's message ends with, none for a tcp rule's). `http`: an HTTP action's string (LOG_OPT_HTTP,
+ * all but set-var-fmt), where HAProxy warns that a layer-6 fetch (req.len, res.payload…) is ignored.
+ */
+function logFormatValue(text: string, fail: (m: string, i?: number) => void, argIndex: number, ctx: ProxyDirectiveContext, end: '' | '.' = '.', http = true) {
+  const parsed = parseLogFormat(text, { checkpoints: ruleCheckpoints(ctx), http });
   if ('error' in parsed) {
-    fail(`failed to parse log-format expression '${text}' : ${parsed.error}`, argIndex);
+    fail(`${parsed.error}${end}`, argIndex);
     return undefined;
   }
   for (const w of parsed.warnings) ctx.warn(w, argIndex + 1);
@@ -127,21 +171,28 @@ function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' 
 }
 
 /**
- * parseReturnLike, then the map files an `lf-string` payload names must exist, as HAProxy parses it
- * at load (the use is recorded for the runtime API's `show map`); the log-format itself is checked
- * where the rule is compiled.
+ * parseReturnLike, then the `lf-string` or `lf-file` payload is parsed as log-format as HAProxy
+ * parses it at load (http_htx.c http_parse_http_reply, its messages: a syntax error, or a fetch
+ * whose data the rule's phase does not have), and the map files an `lf-string` names must exist
+ * (the use is recorded for the runtime API's `show map`).
  */
 function parseReply(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, ctx: ProxyDirectiveContext) {
-  const r = parseReturnLike(args, fail, statusWords, defaultStatus, ctx.options.readFile);
-  if (r?.body?.kind !== 'lf-string') return r;
-  const parsed = parseLogFormat(r.body.text);
-  const at = args.indexOf('lf-string') + 2;
-  if ('error' in parsed || logFormatFilesExist(ctx, parsed.tokens, at)) return r;
-  return void fail(`a file named in '${r.body.text}' cannot be opened.`, at - 1);
+  const checkpoints = ruleCheckpoints(ctx);
+  const warn = (message: string, argIndex: number): void => ctx.warn(message, argIndex + 1);
+  const r = parseReturnLike(args, fail, statusWords, defaultStatus, ctx.options.readFile, checkpoints, warn);
+  if (r?.body?.kind !== 'lf-string' && r?.body?.kind !== 'lf-file') return r;
+  const kind = r.body.kind;
+  const at = args.lastIndexOf(kind) + 1;
+  const text = r.body.kind === 'lf-string' ? r.body.text : ctx.options.readFile(r.body.path) ?? '';
+  const parsed = parseLogFormat(text, { checkpoints, http: true });
+  if ('error' in parsed) return void fail(`${parsed.error}.`, at);
+  for (const w of parsed.warnings) warn(w, at);
+  if (kind === 'lf-file' || logFormatFilesExist(ctx, parsed.tokens, at + 1)) return r;
+  return void fail(`a file named in '${text}' cannot be opened.`, at);
 }
 
 /** `[status N] [content-type T] [string S | lf-string S | file F | lf-file F | errorfile F | errorfiles N] [hdr N V]…` */
-function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, readFile: (path: string) => string | undefined) {
+function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, readFile: (path: string) => string | undefined, checkpoints?: readonly Checkpoint[], warn?: (message: string, argIndex: number) => void) {
   let status = defaultStatus;
   let contentType: string | undefined;
   let body: ReturnBody | undefined;
@@ -181,8 +232,9 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
       const v = args[i + 2];
       if (value === undefined || v === undefined) return void fail(`'hdr' expects <name> and <value>.`, i);
       // The value is log-format (HAProxy's http_parse_http_reply), rendered for each answer (http/rules.ts).
-      const format = parseLogFormat(v);
-      if ('error' in format) return void fail(format.error, i + 2);
+      const format = parseLogFormat(v, { checkpoints, http: true });
+      if ('error' in format) return void fail(`${format.error}.`, i + 2);
+      for (const w of format.warnings) warn?.(w, i + 2);
       headers.push({ name: value, value: v });
       i += 2;
     } else {
@@ -400,6 +452,9 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
       if (expr === undefined || (args[1] !== 'len' && args[1] !== 'id') || args[2] === undefined) return void fail(`expects <sample> 'len' <length> or 'id' <id>.`);
       const sample = parseSampleExpression(expr);
       if ('error' in sample) return void fail(sample.error, 0);
+      // Checked where a frontend would run it, whatever the proxy (http_act.c parse_http_req_capture, parse_http_res_capture).
+      const unusable = unusableFetch(sample.expr.fetch, [ctx.directive.keyword === 'http-response' ? 'frontend-http-response' : 'frontend-http-request'], expr);
+      if (unusable) return void fail(`${unusable}.`, 0);
       const n = parseInteger(args[2], `capture ${args[1]}`, args[1] === 'len' ? 1 : 0);
       if (n.error !== undefined) return void fail(n.error, 2);
       if (args[1] === 'id') return { type: 'capture', expression: expr, id: n.value };
@@ -540,22 +595,33 @@ export function parseVariableAction(action: string, args: readonly string[], fai
   if (type === 'unset-var') return { type, variable };
   if (type === 'set-var-fmt') {
     if (args.length !== 1) return void fail(`'${action}' expects a log-format string${end}`, -1);
-    const format = logFormatValue(args[0]!, fail, 0, ctx);
+    const format = logFormatValue(args[0]!, fail, 0, ctx, end, false);
     return format && { type, variable, format, formatText: args[0]!, ...conditions };
   }
   const expr = args[0];
   if (expr === undefined) return void fail(`missing fetch method${end}`, -1);
   const sample = parseSampleExpression(expr);
   if ('error' in sample) return void fail(sample.error, 0);
+  const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), action);
+  if (unusable) return void fail(`${unusable}${end}`, 0);
   return { type, variable, expression: expr, ...conditions };
 }
+
+/** The one check point sc-set-gpt's expression is checked at, whatever the proxy (stick_table.c parse_set_gpt). */
+const GPT_CHECKPOINTS: Readonly<Record<string, Checkpoint>> = {
+  'http-request': 'frontend-http-request',
+  'http-response': 'backend-http-response',
+  'tcp-request session': 'frontend-tcp-request-session',
+  'tcp-request content': 'frontend-tcp-request-content',
+  'tcp-response content': 'backend-tcp-response-content',
+};
 
 /**
  * `sc-inc-gpc0|1[(<sc>)]`, `sc-inc-gpc(<idx>,<sc>)`, `sc-set-gpt0[(<sc>)] [<int>|<expr>]` and
  * `sc-set-gpt(<idx>,<sc>) <int>|<expr>` (stick_table.c parse_inc_gpc, parse_set_gpt; no (<sc>) means 0,
  * no value 0); null when `action` is none of them.
  */
-function parseCounterAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void): Extract<HttpAction, { type: 'sc-inc-gpc' | 'sc-set-gpt' }> | undefined | null {
+function parseCounterAction(action: string, args: readonly string[], fail: (m: string, i?: number) => void, ctx: ProxyDirectiveContext, end: '' | '.'): Extract<HttpAction, { type: 'sc-inc-gpc' | 'sc-set-gpt' }> | undefined | null {
   const m = /^(sc-inc-gpc([01])?|sc-set-gpt(0)?)(?:\((.*)\))?$/.exec(action);
   if (!m) return null;
   const legacy = m[2] !== undefined || m[3] !== undefined;
@@ -583,6 +649,9 @@ function parseCounterAction(action: string, args: readonly string[], fail: (m: s
   if (/^-?\d*$/.test(value)) return { type: 'sc-set-gpt', counter, ...at, value: value === '' || value === '-' ? 0 : Number(value) };
   const sample = parseSampleExpression(value);
   if ('error' in sample) return void fail(sample.error, 0);
+  const checkpoint = GPT_CHECKPOINTS[ctx.directive.keyword];
+  const unusable = unusableFetch(sample.expr.fetch, checkpoint && [checkpoint], value);
+  if (unusable) return void fail(`${unusable}${end}`, 0);
   return { type: 'sc-set-gpt', counter, ...at, expression: value };
 }
 
@@ -602,12 +671,14 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
     if (key === undefined) return void fail(`'${action}' expects a key expression.`, -1);
     const sample = parseSampleExpression(key);
     if ('error' in sample) return void fail(sample.error, 0);
+    const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), key);
+    if (unusable) return void fail(`${unusable}.`, 0);
     if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined || args.length > 3)) {
       return void fail(`'${action}' expects 'table' <name> after the key.`, 1);
     }
     return { type: 'track-sc', counter: Number(track[1]) as 0 | 1 | 2, key, table: args[2] };
   }
-  const counterAction = parseCounterAction(action, args, fail);
+  const counterAction = parseCounterAction(action, args, fail, ctx, '.');
   if (counterAction !== null) return counterAction;
   const mapAction = parseMapAction(action, args, fail, ctx);
   if (mapAction !== null) return mapAction;
@@ -662,6 +733,7 @@ function parseRedirectDirective(ctx: ProxyDirectiveContext): void {
   const action = parseRedirect(split.head, fail, ctx, 'text');
   if (failed || !action) return;
   warnIfMisplaced(ctx, 'redirect');
+  warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx));
   ctx.proxy.redirectRules.push({ action, condition: split.condition, loc: ctx.directive.loc });
 }
 
@@ -695,6 +767,7 @@ function parseHttpRule(set: RuleSet) {
     if (parsed === undefined) return;
     const rule: HttpRule = { action: parsed, condition: split.condition, loc: ctx.directive.loc };
     if (set === 'http-request') warnIfMisplaced(ctx, 'http-request');
+    warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx));
     if (set === 'http-request') ctx.proxy.httpRequestRules.push(rule);
     else if (set === 'http-response') ctx.proxy.httpResponseRules.push(rule);
     else ctx.proxy.httpAfterResponseRules.push(rule);
@@ -749,6 +822,8 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if (args[0] === undefined) return ctx.error(`'tcp-request ${phase} ${action}' expects a key expression.`, 0);
       const sample = parseSampleExpression(args[0]);
       if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
+      const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]);
+      if (unusable) return ctx.error(`'tcp-request ${phase} ${action}' : ${unusable}`, 1);
       if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined)) return ctx.error(`'${action}' expects 'table' <name> after the key.`, 2);
       result = { type: 'track-sc', counter: Number(action.slice(-1)) as 0 | 1 | 2, key: args[0], table: args[2] };
     } else if (action !== undefined && /^(set-var-fmt|set-var|unset-var)\(/.test(action)) {
@@ -761,11 +836,15 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
         failed = true;
         ctx.error(message, argIndex === undefined ? undefined : argIndex + 1);
       };
-      const parsed = parseCounterAction(action, args, fail);
+      const parsed = parseCounterAction(action, args, fail, ctx, '');
       if (failed || !parsed) return;
       result = parsed;
     } else if (action === 'capture') {
       if (args.length !== 3 || args[1] !== 'len') return ctx.error(`'tcp-request ${phase} capture' expects <sample> 'len' <length>.`, 0);
+      const sample = parseSampleExpression(args[0]!);
+      if ('error' in sample) return ctx.error(`'tcp-request ${phase} capture' : ${sample.error}`, 1);
+      const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]!);
+      if (unusable) return ctx.error(`'tcp-request ${phase} capture' : ${unusable}`, 1);
       const n = parseInteger(args[2]!, 'capture len', 1);
       if (n.error !== undefined) return ctx.error(n.error, 3);
       result = { type: 'capture', expression: args[0]!, len: n.value };
@@ -796,7 +875,9 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       const hint = action === undefined ? undefined : suggest(action, ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'capture', 'use-service', 'expect-proxy']);
       return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.map((a) => `'${a}'`).join(', ')} ${where} (got '${action ?? ''}').${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
     }
-    if (result) ctx.proxy.tcpRequestRules.push({ phase, action: result, condition: split.condition, loc: ctx.directive.loc });
+    if (!result) return;
+    warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx), `tcp-request ${phase}`);
+    ctx.proxy.tcpRequestRules.push({ phase, action: result, condition: split.condition, loc: ctx.directive.loc });
   };
 }
 

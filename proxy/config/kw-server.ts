@@ -1,7 +1,7 @@
 /** `server`, `default-server` and `server-template` with their options (configuration.txt §5.2). */
 import { isIP } from 'node:net';
 import { registerProxyKeywords } from './keywords.ts';
-import { parseSampleExpression } from '../acl/index.ts';
+import { fetchUsableAt, parseSampleExpression, sourceNames } from '../acl/index.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { parseAddress, parseInteger, parseNetwork, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
@@ -140,6 +140,11 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   sni: valued((value, o) => {
     const parsed = parseSampleExpression(value);
     if ('error' in parsed) return `'sni' : failed to parse sample expression '${value}' : ${parsed.error}.`;
+    // Evaluated when the server connection is made (server.c server_parse_sni_expr: SMP_VAL_BE_SRV_CON), its message.
+    const fetch = parsed.expr.fetch;
+    if (!fetchUsableAt(fetch, 'backend-server-source')) {
+      return `error detected while parsing sni expression :  fetch method '${value}' extracts information from '${sourceNames(fetch.sources)}', none of which is available here.`;
+    }
     o.sni = value;
     return undefined;
   }),

@@ -1,8 +1,8 @@
 /** The stats page keywords of proxies (`stats enable`, `stats uri` …). */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
-import { splitCondition } from './conditions.ts';
-import { parseHttpAction, knownHttpRequestAction } from './kw-rules.ts';
+import { splitCondition, warnIfConditionConflicts } from './conditions.ts';
+import { parseHttpAction, knownHttpRequestAction, ruleCheckpoints } from './kw-rules.ts';
 import { suggest } from './suggest.ts';
 import { parseTime } from './values.ts';
 import { STATS, NO_EFFECT } from './status.ts';
@@ -44,6 +44,7 @@ function parseStatsRule(ctx: ProxyDirectiveContext): void {
   if (failed || !parsed) return;
   // Like `stats auth`, the rule turns the page on (HAProxy creates the proxy's uri_auth).
   ctx.proxy.stats.enabled = true;
+  warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx));
   rules.push({ action: parsed, condition: split.condition, loc: ctx.directive.loc });
 }
 
@@ -76,7 +77,9 @@ const keywords: ProxyKeyword[] = [
     parse(ctx) {
       if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'stats admin' requires either 'if' or 'unless' followed by a condition.`);
       const split = splitCondition(ctx, 0, `'stats admin' rule`);
-      if (split.ok) ctx.proxy.stats.admin.push({ condition: split.condition, loc: ctx.directive.loc });
+      if (!split.ok) return;
+      warnIfConditionConflicts(ctx, split.condition, [...(ctx.kind !== 'backend' ? ['frontend-http-request' as const] : []), ...(ctx.kind !== 'frontend' ? ['backend-http-request' as const] : [])]);
+      ctx.proxy.stats.admin.push({ condition: split.condition, loc: ctx.directive.loc });
     },
   },
   {

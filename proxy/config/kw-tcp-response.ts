@@ -6,10 +6,10 @@
  */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { splitCondition } from './conditions.ts';
+import { splitCondition, warnIfConditionConflicts } from './conditions.ts';
 import { parseTime } from './values.ts';
 import { ENGINE } from './status.ts';
-import { isLogLevel, LOG_LEVEL_EXPECTED, parseTcpVariableAction } from './kw-rules.ts';
+import { isLogLevel, LOG_LEVEL_EXPECTED, parseTcpVariableAction, ruleCheckpoints } from './kw-rules.ts';
 import type { TcpResponseRule } from './model.ts';
 
 /** The actions HAProxy 2.6 lists in its error message, in its order. */
@@ -42,6 +42,7 @@ function parseContent(ctx: ProxyDirectiveContext): void {
   } else {
     return ctx.error(`'tcp-response content ${base}' is not supported by Loadstar yet (supported: accept, reject, close, set-var, set-var-fmt, unset-var, set-log-level).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
   }
+  warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx), 'tcp-response content');
   (ctx.proxy.tcpResponseRules ??= []).push({ action: result, condition: split.condition, loc: ctx.directive.loc });
 }
 

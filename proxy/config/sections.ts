@@ -77,7 +77,11 @@ export function newConfig(): ParsedConfig {
   };
 }
 
-/** How HAProxy names a section in its messages: "backend 'app'". */
+/**
+ * How HAProxy names a section in its rule messages: "backend 'app'"; a listen section, which is
+ * both a frontend and a backend, is "proxy 'app'" (proxy_cap_str).
+ */
 export function sectionLabel(section: Pick<Section, 'kind' | 'name'>): string {
-  return section.name ? `${section.kind} '${section.name}'` : section.kind;
+  const kind = section.kind === 'listen' ? 'proxy' : section.kind;
+  return section.name ? `${kind} '${section.name}'` : kind;
 }

@@ -39,7 +39,7 @@ const CASES: Array<[string, string, boolean]> = [
   ['http-response add-acl(/m/x.lst)', `${at('http-response add-acl(/m/x.lst)')}expects exactly 1 arguments.`, true],
   ['http-request set-map(/m/x.map) a b c', `'http-request set-map(/m/x.map)' expects either 'if' or 'unless' followed by a condition but found 'c'.`, true],
   ['http-request add-acl(/m/x.lst) a b', `'http-request add-acl(/m/x.lst)' expects either 'if' or 'unless' followed by a condition but found 'b'.`, true],
-  ['http-request set-map(/m/x.map) %[foo] b', `${at('http-request set-map(/m/x.map)')}failed to parse log-format expression '%[foo]' : failed to parse sample expression <foo]> : unknown fetch method 'foo'`, false],
+  ['http-request set-map(/m/x.map) %[foo] b', `${at('http-request set-map(/m/x.map)')}failed to parse sample expression <foo]> : unknown fetch method 'foo'.`, true],
   // Not actions of these rule sets in HAProxy 2.6.
   ['http-after-response set-map(/m/x.map) a b', `'http-after-response' expects 'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'set-status', 'allow', 'strict-mode', but got 'set-map(/m/x.map)'.`, false],
   ['tcp-request content add-acl(/m/x.lst) a', `'tcp-request content' expects 'accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-priority-class', 'set-priority-offset', 'set-log-level' in frontend 'f' (got 'add-acl(/m/x.lst)').`, false],
