@@ -1,0 +1,62 @@
+/**
+ * A fifth new user's walk (the tutorial's sites built in the forms, then the
+ * server page, the certificates), in a real browser against a real `loadstar serve`:
+ *  - a live chart of less than a minute of data (a server's page just after a start) is drawn in
+ *    the minute up to its last point: its few seconds were stretched over the whole width, the
+ *    time axis labelled in milliseconds (":16.000 :16.200 …");
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { freePort } from '../helpers/net.ts';
+import { requireBrowserAndBuild, send, startOrigin, withUiSession } from './harness.ts';
+
+/**
+ * Where the first chart's series line begins, as a fraction of its plotting area's width (0: at the
+ * left edge), read from the pixels the user sees: those of the series' colour.
+ */
+function lineStart(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const figure = document.querySelector('figure.chart')!;
+    const canvas = figure.querySelector('canvas')!;
+    const over = figure.querySelector('.u-over')!.getBoundingClientRect();
+    const box = canvas.getBoundingClientRect();
+    const scale = canvas.width / box.width;
+    const ctx = canvas.getContext('2d')!;
+    const x0 = Math.round((over.left - box.left) * scale);
+    const y0 = Math.round((over.top - box.top) * scale);
+    const w = Math.round(over.width * scale);
+    const h = Math.round(over.height * scale) + 3;
+    const pixels = ctx.getImageData(x0, y0, w, h).data;
+    const probe = document.createElement('span');
+    probe.style.color = getComputedStyle(document.documentElement).getPropertyValue('--series-1');
+    document.body.append(probe);
+    const [r, g, b] = getComputedStyle(probe).color.match(/\d+/g)!.map(Number) as [number, number, number];
+    probe.remove();
+    let left = w;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < left; x++) {
+        const i = (y * w + x) * 4;
+        if (Math.abs(pixels[i]! - r) + Math.abs(pixels[i + 1]! - g) + Math.abs(pixels[i + 2]! - b) < 60 && pixels[i + 3]! > 200) left = x;
+      }
+    }
+    return left / w;
+  });
+}
+
+test('a fifth new user\'s walk, in a real browser', { timeout: 120_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const web1 = await startOrigin('web1');
+  const [adminPort, sitePort, newPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend http_backend\n\nbackend http_backend\n    server webserver1 127.0.0.1:${web1.port} check inter 1s\n`;
+  await withUiSession({ name: 'ui-newuser5', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 900 }, origins: [web1] }, async ({ serve, page }) => {
+    // Seconds after the start: the server's live chart holds a few points, drawn at the right of the minute.
+    await page.goto(`${serve.url}#/server/http_backend/webserver1`);
+    await page.waitForFunction(() => Number(document.querySelector('figure.chart .plot')?.getAttribute('data-points') ?? 0) >= 2, undefined, { timeout: 10_000 });
+    const points = Number(await page.locator('figure.chart .plot').first().getAttribute('data-points'));
+    assert.ok(points < 30, `the chart holds ${points} points: no longer just after the start`);
+    const start = await lineStart(page);
+    assert.ok(start > 0.5, `the line of ${points} seconds begins at ${Math.round(start * 100)} % of the chart's width (stretched over it)`);
+
+  });
+});
