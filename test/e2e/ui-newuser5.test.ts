@@ -1,6 +1,8 @@
 /**
  * A fifth new user's walk (the tutorial's sites built in the forms, then the
  * server page, the certificates), in a real browser against a real `loadstar serve`:
+ *  - "Add site" in the navigation, pressed on the review of the site just applied, begins a new
+ *    site (the address did not change, so nothing happened: the applied review stayed);
  *  - a live chart of less than a minute of data (a server's page just after a start) is drawn in
  *    the minute up to its last point: its few seconds were stretched over the whole width, the
  *    time axis labelled in milliseconds (":16.000 :16.200 …");
@@ -57,6 +59,31 @@ test('a fifth new user\'s walk, in a real browser', { timeout: 120_000 }, async 
     assert.ok(points < 30, `the chart holds ${points} points: no longer just after the start`);
     const start = await lineStart(page);
     assert.ok(start > 0.5, `the line of ${points} seconds begins at ${Math.round(start * 100)} % of the chart's width (stretched over it)`);
+
+    // A site built in the forms and applied; then "Add site" in the navigation begins another.
+    await page.goto(`${serve.url}#/setup`);
+    await page.waitForSelector('.wizard[data-step="what"]');
+    await page.fill('#f-name', 'second_site');
+    await page.click('[data-action="next"]');
+    await page.waitForSelector('.wizard[data-step="listen"]');
+    await page.fill('#f-listen-address', '127.0.0.1');
+    await page.fill('#f-listen-port', String(newPort));
+    await page.click('[data-action="next"]');
+    await page.waitForSelector('.wizard[data-step="tls"]');
+    await page.click('[data-action="next"]');
+    await page.waitForSelector('.wizard[data-step="routing"]');
+    await page.fill('#f-defaultBackend', 'http_backend');
+    await page.click('[data-action="next"]');
+    await page.waitForSelector('.wizard[data-step="review"]');
+    await page.click('[data-action="apply"]');
+    await page.waitForSelector('[data-apply="applied"]', { timeout: 30_000 });
+    assert.equal(await send(newPort, '/'), 200);
+    await page.click('#nav a:has-text("Add site")');
+    await page.waitForSelector('.wizard[data-step="what"]', { timeout: 5000 })
+      .catch(async () => assert.fail(`"Add site" left the wizard at step ${await page.getAttribute('.wizard', 'data-step')}`));
+    assert.equal(await page.locator('[data-apply="applied"]').count(), 0, 'the applied review is gone');
+    assert.equal(await page.inputValue('#f-name'), 'http_frontend2', 'a new site, with a free name of its own');
+    assert.match(await page.locator('#step-title').innerText(), /Step 1 of 8/);
 
   });
 });
