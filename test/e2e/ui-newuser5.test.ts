@@ -6,6 +6,7 @@
  *  - a live chart of less than a minute of data (a server's page just after a start) is drawn in
  *    the minute up to its last point: its few seconds were stretched over the whole width, the
  *    time axis labelled in milliseconds (":16.000 :16.200 …");
+ *  - a certificate name left empty is asked for (it was answered with the naming rule).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,5 +86,12 @@ test('a fifth new user\'s walk, in a real browser', { timeout: 120_000 }, async 
     assert.equal(await page.inputValue('#f-name'), 'http_frontend2', 'a new site, with a free name of its own');
     assert.match(await page.locator('#step-title').innerText(), /Step 1 of 8/);
 
+    // Certificates: an empty name is asked for; pasted text that is not a certificate is "PEM text".
+    await page.goto(`${serve.url}#/certificates`);
+    await page.waitForSelector('[data-action="issue"]');
+    await page.fill('#issue-names', 'nas.home.arpa');
+    await page.click('[data-action="issue"]');
+    await page.waitForSelector('#issue-name-err');
+    assert.equal(await page.locator('#issue-name-err').innerText(), '✖ Give the certificate a name, e.g. nas (it is stored as nas.pem).');
   });
 });
