@@ -6,7 +6,8 @@
  *  - a live chart of less than a minute of data (a server's page just after a start) is drawn in
  *    the minute up to its last point: its few seconds were stretched over the whole width, the
  *    time axis labelled in milliseconds (":16.000 :16.200 …");
- *  - a certificate name left empty is asked for (it was answered with the naming rule).
+ *  - a certificate name left empty is asked for (it was answered with the naming rule), and pasted
+ *    text that is not a certificate is called "PEM text" (it was "upload #1").
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,5 +94,11 @@ test('a fifth new user\'s walk, in a real browser', { timeout: 120_000 }, async 
     await page.click('[data-action="issue"]');
     await page.waitForSelector('#issue-name-err');
     assert.equal(await page.locator('#issue-name-err').innerText(), '✖ Give the certificate a name, e.g. nas (it is stored as nas.pem).');
+    await page.fill('#import-name', 'my-app');
+    await page.fill('#import-pem', '-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n');
+    const reading = page.locator('text=Not importable yet');
+    await reading.waitFor({ timeout: 5000 });
+    assert.doesNotMatch(await reading.innerText(), /upload/);
+    assert.match(await reading.innerText(), /Not importable yet: PEM text line 1: /);
   });
 });
