@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { HistoryClient } from '../../../proxy/store/history-client.ts';
@@ -71,5 +72,54 @@ test('traffic and a health transition recorded (through the history worker) befo
     await store.close();
     await run.stop();
     await a.close();
+  }
+});
+
+test('a server DOWN when Loadstar stopped and UP after the restart is UP on its timeline from the start on (the DOWN lasted to the end of the bar, "Now UP", the uptime falling)', async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-restart-up-')), 'history.sqlite');
+  const a = await startNamedServer('a');
+  const b = await startNamedServer('b');
+  const bPort = b.port;
+  const text = config(await freePort(), a.port, bPort);
+  // First run: b goes DOWN, and Loadstar stops with it DOWN.
+  {
+    const run = await startEngine(text);
+    const store = await HistoryClient.open(file);
+    const recorder = new HistoryRecorder(store, run.engine, { log: () => {} });
+    recorder.start();
+    try {
+      await waitFor('both servers UP', () => run.engine.backend('app')!.servers.every((s) => s.status === 'UP'));
+      await b.close();
+      await waitFor('b DOWN', () => run.engine.backend('app')!.server('b')!.status.startsWith('DOWN'));
+    } finally {
+      await recorder.stop();
+      await store.close();
+      await run.stop();
+    }
+  }
+  // b is back before the second run, which begins it UP (no transition) and keeps it UP.
+  const back = http.createServer((_req, res) => res.end('b')).listen(bPort, '127.0.0.1');
+  await new Promise((resolve) => back.once('listening', resolve));
+  const run = await startEngine(text);
+  const store = await HistoryClient.open(file);
+  const control = new InProcessControl(run.engine, { history: store, log: () => {} });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(run.engine.backend('app')!.server('b')!.status, 'UP');
+    const now = Date.now();
+    const timeline = await control.timeline('app', 'b', { from: now - 3600_000, to: now });
+    assert.ok(timeline.ok, JSON.stringify(timeline));
+    const last = timeline.value.events[timeline.value.events.length - 1];
+    assert.equal(last?.to, 'UP', `the timeline ends ${JSON.stringify(last)}`);
+    assert.equal(last.time, run.engine.startedAt);
+    assert.match(last.reason, /^Loadstar started: server app\/b begins UP/);
+    // The backend (UP all along through a) and a (no transition) are as they were.
+    const backend = await control.timeline('app', undefined, { from: now - 3600_000, to: now });
+    assert.ok(backend.ok && backend.value.uptime === 1);
+  } finally {
+    await store.close();
+    await run.stop();
+    await a.close();
+    back.close();
   }
 });
