@@ -7,7 +7,9 @@
  *    the minute up to its last point: its few seconds were stretched over the whole width, the
  *    time axis labelled in milliseconds (":16.000 :16.200 …");
  *  - a certificate name left empty is asked for (it was answered with the naming rule), and pasted
- *    text that is not a certificate is called "PEM text" (it was "upload #1").
+ *    text that is not a certificate is called "PEM text" (it was "upload #1");
+ *  - the overview names the backends that need attention at its top, linked to their cards: of 25
+ *    backends the one DOWN was a card far below "Engine running", found only by scrolling.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,5 +102,26 @@ test('a fifth new user\'s walk, in a real browser', { timeout: 120_000 }, async 
     await reading.waitFor({ timeout: 5000 });
     assert.doesNotMatch(await reading.innerText(), /upload/);
     assert.match(await reading.innerText(), /Not importable yet: PEM text line 1: /);
+  });
+});
+
+test('the overview names a backend DOWN among 25 at its top, and its link brings its card into view', { timeout: 120_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  const web = await startOrigin('web');
+  const [adminPort, sitePort, dead] = await Promise.all([freePort(), freePort(), freePort()]);
+  const names = Array.from({ length: 25 }, (_, i) => `app${i}`);
+  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    timeout server 10s\n\nfrontend site\n    bind 127.0.0.1:${sitePort}\n    default_backend app0\n`
+    + names.map((n) => `\nbackend ${n}\n    server s1 127.0.0.1:${n === 'app23' ? dead : web.port} check inter 500ms fall 2\n`).join('');
+  await withUiSession({ name: 'ui-newuser5-attention', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 800 }, origins: [web] }, async ({ serve, page }) => {
+    await page.goto(`${serve.url}#/`);
+    await page.waitForSelector('#backend-app0');
+    const notice = page.locator('[data-overview-attention]');
+    await notice.waitFor({ timeout: 10_000 }).catch(() => assert.fail('no word at the top of the overview of the backend DOWN'));
+    assert.match(await notice.innerText(), /^1 of 25 backends needs attention:\s*app23\s*DOWN/);
+    assert.ok(((await notice.boundingBox())?.y ?? 9999) < 400, 'the notice is at the top');
+    await notice.locator('a', { hasText: 'app23' }).click();
+    await page.waitForFunction(() => { const r = document.querySelector('#backend-app23')?.getBoundingClientRect(); return !!r && r.top >= -1 && r.bottom <= innerHeight + 1; }, undefined, { timeout: 5000 })
+      .catch(async () => assert.fail(`the card of app23 is at ${JSON.stringify(await page.locator('#backend-app23').boundingBox())}`));
+    assert.match(await page.locator('#backend-app23').innerText(), /DOWN/);
   });
 });
