@@ -9,7 +9,9 @@
  *  - a certificate name left empty is asked for (it was answered with the naming rule), and pasted
  *    text that is not a certificate is called "PEM text" (it was "upload #1");
  *  - the overview names the backends that need attention at its top, linked to their cards: of 25
- *    backends the one DOWN was a card far below "Engine running", found only by scrolling.
+ *    backends the one DOWN was a card far below "Engine running", found only by scrolling;
+ *  - the access log's End column says what HAProxy's termination state means ("SC": the server
+ *    refused it, while connecting), on hover and read out; the code was all it showed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -105,12 +107,12 @@ test('a fifth new user\'s walk, in a real browser', { timeout: 120_000 }, async 
   });
 });
 
-test('the overview names a backend DOWN among 25 at its top, and its link brings its card into view', { timeout: 120_000 }, async (t) => {
+test('the overview names a backend DOWN among 25 at its top, its link brings its card into view; the log says why its request ended', { timeout: 120_000 }, async (t) => {
   if (!requireBrowserAndBuild(t)) return;
   const web = await startOrigin('web');
   const [adminPort, sitePort, dead] = await Promise.all([freePort(), freePort(), freePort()]);
   const names = Array.from({ length: 25 }, (_, i) => `app${i}`);
-  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    timeout server 10s\n\nfrontend site\n    bind 127.0.0.1:${sitePort}\n    default_backend app0\n`
+  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    timeout server 10s\n\nfrontend site\n    bind 127.0.0.1:${sitePort}\n    use_backend app23 if { path_beg /down/ }\n    default_backend app0\n`
     + names.map((n) => `\nbackend ${n}\n    server s1 127.0.0.1:${n === 'app23' ? dead : web.port} check inter 500ms fall 2\n`).join('');
   await withUiSession({ name: 'ui-newuser5-attention', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 800 }, origins: [web] }, async ({ serve, page }) => {
     await page.goto(`${serve.url}#/`);
@@ -123,5 +125,15 @@ test('the overview names a backend DOWN among 25 at its top, and its link brings
     await page.waitForFunction(() => { const r = document.querySelector('#backend-app23')?.getBoundingClientRect(); return !!r && r.top >= -1 && r.bottom <= innerHeight + 1; }, undefined, { timeout: 5000 })
       .catch(async () => assert.fail(`the card of app23 is at ${JSON.stringify(await page.locator('#backend-app23').boundingBox())}`));
     assert.match(await page.locator('#backend-app23').innerText(), /DOWN/);
+
+    // The access log: a request to the backend DOWN ends "SC", which is said in words too.
+    await page.goto(`${serve.url}#/log`);
+    await page.waitForSelector('td.empty');
+    assert.equal(await send(sitePort, '/down/x'), 503);
+    const end = page.locator('[data-log-row][data-status="503"] td[data-label="End"]');
+    await end.waitFor({ timeout: 10_000 });
+    assert.match(await end.innerText(), /^SC/);
+    assert.equal(await end.getAttribute('title'), 'the server aborted or refused it, while connecting to the server');
+    assert.match(await end.locator('.sr').textContent() ?? '', /\(the server aborted or refused it, while connecting to the server\)/);
   });
 });
