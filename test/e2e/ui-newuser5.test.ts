@@ -6,6 +6,8 @@
  *  - a live chart of less than a minute of data (a server's page just after a start) is drawn in
  *    the minute up to its last point: its few seconds were stretched over the whole width, the
  *    time axis labelled in milliseconds (":16.000 :16.200 …");
+ *  - a server's traffic opens at the address the docs give, `#/traffic/server:<backend>/<server>`
+ *    (its '/' cut the id short: an error and an empty object list);
  *  - a certificate name left empty is asked for (it was answered with the naming rule), and pasted
  *    text that is not a certificate is called "PEM text" (it was "upload #1");
  *  - the overview names the backends that need attention at its top, linked to their cards: of 25
@@ -65,6 +67,13 @@ test('a fifth new user\'s walk, in a real browser', { timeout: 120_000 }, async 
     assert.ok(points < 30, `the chart holds ${points} points: no longer just after the start`);
     const start = await lineStart(page);
     assert.ok(start > 0.5, `the line of ${points} seconds begins at ${Math.round(start * 100)} % of the chart's width (stretched over it)`);
+
+    // The server's traffic at the address the docs give (#/traffic/<object>), typed with its '/'.
+    await page.goto(`${serve.url}#/traffic/server:http_backend/webserver1`);
+    await page.waitForSelector('figure.chart');
+    assert.equal((await page.locator('h1').innerText()).replace(/\s+/g, ' '), 'Traffic: Server http_backend/webserver1');
+    assert.equal(await page.locator('select').first().inputValue(), 'server:http_backend/webserver1');
+    assert.equal(await page.locator('.error, [role="alert"]').count(), 0, 'no error');
 
     // A site built in the forms and applied; then "Add site" in the navigation begins another.
     await page.goto(`${serve.url}#/setup`);
