@@ -8,6 +8,8 @@
  *    time axis labelled in milliseconds (":16.000 :16.200 …");
  *  - a server's traffic opens at the address the docs give, `#/traffic/server:<backend>/<server>`
  *    (its '/' cut the id short: an error and an empty object list);
+ *  - a server's latest checks on its Health page give each code with its words, as the overview
+ *    and the server's page do ("L4OK" alone there);
  *  - a certificate name left empty is asked for (it was answered with the naming rule), and pasted
  *    text that is not a certificate is called "PEM text" (it was "upload #1");
  *  - the overview names the backends that need attention at its top, linked to their cards: of 25
@@ -74,6 +76,12 @@ test('a fifth new user\'s walk, in a real browser', { timeout: 120_000 }, async 
     assert.equal((await page.locator('h1').innerText()).replace(/\s+/g, ' '), 'Traffic: Server http_backend/webserver1');
     assert.equal(await page.locator('select').first().inputValue(), 'server:http_backend/webserver1');
     assert.equal(await page.locator('.error, [role="alert"]').count(), 0, 'no error');
+
+    // The server's latest checks on its Health page: the code with its words.
+    await page.goto(`${serve.url}#/health/http_backend/webserver1`);
+    const code = page.locator('td[data-label="Code"]').first();
+    await code.waitFor({ timeout: 10_000 });
+    assert.equal(await code.innerText(), 'L4OK (connection accepted)');
 
     // A site built in the forms and applied; then "Add site" in the navigation begins another.
     await page.goto(`${serve.url}#/setup`);
