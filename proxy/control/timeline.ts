@@ -106,8 +106,18 @@ export function withStart(events: HealthEvent[], startedAt: number | undefined, 
   let i = events.findIndex((e) => e.time >= startedAt);
   if (i < 0) i = events.length;
   const last = events[i - 1];
-  const began = i < events.length ? events[i]!.from : now;
+  const began = serverStartState(events, startedAt, now);
   if (!last || usableLabel(began) === usableLabel(last.to)) return events;
-  const start: HealthEvent = { time: startedAt, backend, server, from: last.to, to: began, reason: `Loadstar started: server ${backend}/${server} begins ${began}` };
+  const start: HealthEvent = { time: startedAt, backend, server, from: last.to, to: began, reason: startReason(backend, server, began) };
   return [...events.slice(0, i), start, ...events.slice(i)];
+}
+
+/** The state a server began the run started at `startedAt` in: its first transition since's `from`, or `now` without one. */
+export function serverStartState(events: readonly HealthEvent[], startedAt: number, now: string): string {
+  return events.find((e) => e.time >= startedAt)?.from ?? now;
+}
+
+/** The reason a start transition gives (the history recorder stores it, the timeline reader adds it until then). */
+export function startReason(backend: string, server: string, began: string): string {
+  return `Loadstar started: server ${backend}/${server} begins ${began}`;
 }
