@@ -107,6 +107,11 @@ export class Engine {
   readonly events = new EngineEventHub();
   private state: EngineState = 'stopped';
   private stateSince = Date.now();
+  /**
+   * When start() last began: the servers begin this run in their starting state (UP, or a
+   * server-state-file's) without a transition, which a health timeline places here.
+   */
+  startedAt: number | undefined;
   private configName: string;
   private loadedAt = 0;
   private reloads = 0;
@@ -244,6 +249,7 @@ export class Engine {
       throw new LoadstarError(this.notLoaded.code, this.notLoaded.message);
     }
     this.setState('starting');
+    this.startedAt = Date.now();
     this.stopping = false;
     try {
       const tlsByBind = loadBindTls(this.config);

@@ -81,7 +81,8 @@ function pemSources(pems: unknown): Array<{ label: string; data: string }> {
   if (!Array.isArray(pems) || pems.length === 0 || pems.some((p) => typeof p !== 'string')) {
     throw new CertError('LS_ERR_CERT_NO_CERTIFICATE', 'pems must be a non-empty list of PEM texts');
   }
-  return (pems as string[]).map((data, i) => ({ label: `upload #${i + 1}`, data }));
+  // Named as the user gave them (pasted or read from files into the form's text): 'upload #1' was jargon.
+  return (pems as string[]).map((data, i) => ({ label: pems.length === 1 ? 'PEM text' : `PEM text ${i + 1}`, data }));
 }
 
 export class InProcessControl implements ControlContract {

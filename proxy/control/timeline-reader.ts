@@ -10,7 +10,7 @@ import type { Engine } from '../engine.ts';
 import { ControlFailure } from './answers.ts';
 import * as arg from './args.ts';
 import type { HistorySource } from './history.ts';
-import { backendEvents, mergeEvents, timelineOf } from './timeline.ts';
+import { backendEvents, mergeEvents, timelineOf, withStart } from './timeline.ts';
 import type { ConfiguredSince, HealthEvent, TimelineData, TimelineRange, TimelineTarget } from './contract.ts';
 
 /** Range when none is given: the last hour. */
@@ -92,7 +92,9 @@ export class TimelineReader {
     let events = this.merged.get(key);
     if (!events) {
       const stored = (await this.storedOf(backend, server)).get(server) ?? [];
+      const now = this.engine.backend(backend)?.server(server)?.status;
       events = mergeEvents(stored, this.memoryEvents(backend, server));
+      if (now !== undefined) events = withStart(events, this.engine.startedAt, now, backend, server);
       this.merged.set(key, events);
     }
     return events;

@@ -93,3 +93,31 @@ export function mergeEvents(a: readonly HealthEvent[], b: readonly HealthEvent[]
   }
   return out.sort((x, y) => x.time - y.time);
 }
+
+/**
+ * A server's transitions with the one a start made: a new engine begins each server in its starting
+ * state (UP as HAProxy's, or what a server-state-file says) without a transition, so the last one
+ * known from before the start (DOWN in the run before) lasted on the timeline past it ("Now UP",
+ * the bar DOWN to its end). Added at `startedAt` when the state the server began the run in (the
+ * `from` of the run's first transition, or `now` without one) is not as usable as the one before.
+ */
+export function withStart(events: HealthEvent[], startedAt: number | undefined, now: string, backend: string, server: string): HealthEvent[] {
+  if (startedAt === undefined) return events;
+  let i = events.findIndex((e) => e.time >= startedAt);
+  if (i < 0) i = events.length;
+  const last = events[i - 1];
+  const began = serverStartState(events, startedAt, now);
+  if (!last || usableLabel(began) === usableLabel(last.to)) return events;
+  const start: HealthEvent = { time: startedAt, backend, server, from: last.to, to: began, reason: startReason(backend, server, began) };
+  return [...events.slice(0, i), start, ...events.slice(i)];
+}
+
+/** The state a server began the run started at `startedAt` in: its first transition since's `from`, or `now` without one. */
+export function serverStartState(events: readonly HealthEvent[], startedAt: number, now: string): string {
+  return events.find((e) => e.time >= startedAt)?.from ?? now;
+}
+
+/** The reason a start transition gives (the history recorder stores it, the timeline reader adds it until then). */
+export function startReason(backend: string, server: string, began: string): string {
+  return `Loadstar started: server ${backend}/${server} begins ${began}`;
+}

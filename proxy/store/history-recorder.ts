@@ -7,7 +7,9 @@
  *   second (one transaction), never one write per event or per request;
  * - once an hour, the retention and size prune;
  * - at start and after each reload, the backends and servers configured (their
- *   first-seen times: a server added a minute ago has no history before it).
+ *   first-seen times: a server added a minute ago has no history before it);
+ * - at an engine's start, the servers whose starting state differs from the one
+ *   last stored (DOWN when Loadstar stopped, UP after the restart), as transitions.
  * Nothing here runs per request: the engine's counters and rings already
  * aggregate, the recorder only reads them.
  */
@@ -17,6 +19,8 @@ import type { StatCounters } from '../runtime/counters.ts';
 import type { SeriesPoint } from '../runtime/series.ts';
 import type { MinuteRecord, StoredHealthEvent } from './history.ts';
 import { renamedObjects } from './change-summary.ts';
+import { serverStartState, startReason, usableLabel } from '../control/timeline.ts';
+import type { HealthEvent } from '../control/contract.ts';
 
 /** Where the recorder writes: HistoryStore (synchronous, tests) or HistoryClient (its worker thread, `loadstar serve`). */
 export interface HistorySink {
@@ -24,6 +28,8 @@ export interface HistorySink {
   writeHealthEvents(events: readonly StoredHealthEvent[]): void | Promise<void>;
   prune(nowMs?: number): unknown;
   syncConfigured?(ids: readonly string[], renamed?: ReadonlyMap<string, string>, nowMs?: number): void | Promise<void>;
+  /** The stored transitions (to compare the servers' starting states with the last ones). */
+  healthEvents?(backend: string, server: string | undefined, fromMs: number, toMs: number): HealthEvent[] | Promise<HealthEvent[]>;
 }
 
 /** The history ids of a configuration's backends and servers (listen sections count as backends), as the recorder registers them. */
@@ -64,6 +70,8 @@ export class HistoryRecorder {
   private readonly inFlight = new Set<Promise<void>>();
   /** The configuration last registered (renames are found against it). */
   private registered: Config | undefined;
+  /** The engine start (its startedAt) whose servers' starting states were compared with the stored ones. */
+  private startRecorded: number | undefined;
 
   constructor(private readonly store: HistorySink, private readonly engine: Engine, options: HistoryRecorderOptions = {}) {
     this.minuteDelayMs = options.minuteDelayMs ?? 2500;
@@ -75,7 +83,10 @@ export class HistoryRecorder {
   start(): void {
     if (this.unsubscribe) return;
     this.unsubscribe = this.engine.events.on('events', (event) => {
-      if (event.type === 'lifecycle' && event.lifecycle.state === 'running') this.syncConfigured();
+      if (event.type === 'lifecycle' && event.lifecycle.state === 'running') {
+        this.syncConfigured();
+        this.recordStart();
+      }
       else if (event.type === 'health') this.queueHealth(event.event);
       else if (event.type === 'state' && event.server !== undefined && !this.engine.backend(event.backend)?.server(event.server)?.check) {
         // Servers without a check: their admin changes are their timeline (a checked server's come as health events).
@@ -83,6 +94,7 @@ export class HistoryRecorder {
       }
     });
     this.syncConfigured();
+    this.recordStart();
     this.scheduleMinute();
     this.pruneTimer = setInterval(() => this.guard('prune', () => this.store.prune()), this.pruneEveryMs).unref();
     this.guard('prune', () => this.store.prune());
@@ -135,6 +147,37 @@ export class HistoryRecorder {
     const renamed = this.registered ? renamedObjects(this.registered, config) : new Map<string, string>();
     this.registered = config;
     this.guard('the configured objects', () => sync.call(this.store, configuredIds(config), renamed));
+  }
+
+  /**
+   * A server begins an engine's run in its starting state (UP, or a server-state-file's) without a
+   * transition. When that is not as usable as the state last stored (DOWN when Loadstar stopped), the
+   * start is written as a transition: without it the timeline kept the old state through this run and
+   * every later one ("Now UP" over a bar DOWN since the restart before last).
+   */
+  recordStart(): void {
+    const startedAt = this.engine.startedAt;
+    const read = this.store.healthEvents;
+    if (!read || startedAt === undefined || startedAt === this.startRecorded || this.engine.lifecycle().state !== 'running') return;
+    this.startRecorded = startedAt;
+    const backends = configuredIds(this.engine.currentConfig()).filter((id) => id.startsWith('backend:')).map((id) => id.slice('backend:'.length));
+    this.guard('the starting states', async () => {
+      const starts: StoredHealthEvent[] = [];
+      for (const name of backends) {
+        const runtime = this.engine.backend(name);
+        if (!runtime) continue;
+        const last = new Map<string, HealthEvent>();
+        for (const e of await read.call(this.store, name, undefined, 0, startedAt - 1)) last.set(e.server, e);
+        for (const server of runtime.servers) {
+          const before = last.get(server.name);
+          if (!before) continue;
+          const began = serverStartState(server.check?.events.toArray() ?? [], startedAt, server.status);
+          if (usableLabel(began) === usableLabel(before.to)) continue;
+          starts.push({ time: startedAt, backend: name, server: server.name, from: before.to, to: began, reason: startReason(name, server.name, began) });
+        }
+      }
+      if (starts.length > 0) await this.store.writeHealthEvents(starts);
+    });
   }
 
   private scheduleMinute(): void {

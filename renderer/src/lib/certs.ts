@@ -61,3 +61,17 @@ export function pemProblem(text: string, ask: string, begin = '-----BEGIN'): str
   if (t.includes('-----BEGIN')) return `There is no ${line.replace(/-+(BEGIN )?/g, '').toLowerCase()} in this text (no "${line}" line).`;
   return `This is not PEM text: PEM text begins with a line such as "${line}". Open the .pem or .crt file in a text editor and copy all of it, or choose the file.`;
 }
+
+/** The store's own rule (proxy/certs/names.ts checkCertName): the name becomes a file name. */
+const STORE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * What is wrong with a name to store a certificate under (Issue, Import): an empty field is asked
+ * for (it was answered with the naming rule, as if something had been mistyped), a name the store
+ * would refuse gets the rule.
+ */
+export function storeNameError(name: string): string | undefined {
+  if (name.trim() === '') return 'Give the certificate a name, e.g. nas (it is stored as nas.pem).';
+  if (!STORE_NAME.test(name)) return 'Up to 64 letters, digits, . _ -, starting with a letter or digit (the file becomes <name>.pem).';
+  return undefined;
+}

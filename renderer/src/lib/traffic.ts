@@ -94,3 +94,19 @@ export function busiest(candidates: ReadonlyArray<{ id: string; points: readonly
   }
   return best?.id;
 }
+
+/** The shortest stretch of time a chart spans: less data is drawn at the right of the last minute. */
+export const SHORTEST_SPAN_MS = 60_000;
+
+/**
+ * The x range, in epoch seconds as uPlot takes it, of a chart whose data (epoch ms) covers less than
+ * a minute: the minute up to its last point. Drawn as the data's own range, a few seconds after a
+ * start (a single point: a range of ~1000 days) labelled the axis in milliseconds (":16.000 :16.200 …")
+ * or years. Undefined when the data covers a minute or more, or there is none.
+ */
+export function shortDataRange(times: ArrayLike<number>): [number, number] | undefined {
+  if (times.length === 0) return undefined;
+  const last = times[times.length - 1]!;
+  if (last - times[0]! >= SHORTEST_SPAN_MS) return undefined;
+  return [(last - SHORTEST_SPAN_MS) / 1000, last / 1000];
+}

@@ -29,7 +29,9 @@ export function parseHash(hash: string): Route {
   const [head, a, b] = parts;
   switch (head) {
     case undefined: return { screen: 'overview' };
-    case 'traffic': return { screen: 'traffic', id: a };
+    // A server's id has a '/' of its own: `#/traffic/server:web/web1` typed as the docs write it is that server
+    // (it opened 'server:web', refused with an empty object list); names never hold a '/'.
+    case 'traffic': return { screen: 'traffic', id: a === undefined ? undefined : parts.slice(1).join('/') };
     case 'health': return { screen: 'health', backend: a, server: b };
     case 'server': return a !== undefined && b !== undefined ? { screen: 'server', backend: a, server: b } : { screen: 'not-found', path };
     case 'log': return { screen: 'log' };

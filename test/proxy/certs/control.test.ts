@@ -77,8 +77,11 @@ test('bad arguments from the UI are answers with codes, never throws', async () 
   assert.equal(unreadable.problem?.code, 'LS_ERR_CERT_NOT_CERTIFICATE');
   assert.equal(await code(ctl.certRemove('nothing')), 'LS_ERR_CERT_NOT_FOUND');
   assert.equal(await code(ctl.certCaExport('der')), 'LS_ERR_CERT_CA_MISSING');
+  // The text is named as the user gave it (it said 'upload #1', for text pasted into the form).
   const upload = await ctl.certImport({ name: 'x', pems: ['garbage'] });
-  assert.deepEqual(upload, { ok: false, error: { code: 'LS_ERR_CERT_NOT_CERTIFICATE', message: "upload #1 holds no PEM block ('-----BEGIN CERTIFICATE-----' or '-----BEGIN PRIVATE KEY-----'); it is not a certificate or key" } });
+  assert.deepEqual(upload, { ok: false, error: { code: 'LS_ERR_CERT_NOT_CERTIFICATE', message: "PEM text holds no PEM block ('-----BEGIN CERTIFICATE-----' or '-----BEGIN PRIVATE KEY-----'); it is not a certificate or key" } });
+  const two = await ctl.certImport({ name: 'x', pems: ['garbage', 'more garbage'] });
+  assert.match(two.ok ? '' : two.error.message, /^PEM text 1 holds no PEM block/);
 });
 
 test('every certificate method has an area:verb channel', () => {

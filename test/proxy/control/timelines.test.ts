@@ -63,8 +63,9 @@ test('timelines answers a backend and its 300 servers as 301 timeline calls woul
     const one = [];
     for (const t of targets) one.push(value(await control.timeline(t.backend, t.server, range)));
     assert.deepEqual(set.timelines, one, 'the same answers, in the order asked');
-    // What the stored events say: s1 and s2 were in maintenance for a while, never together with all others, so the backend stayed UP.
-    assert.deepEqual(set.timelines[1]!.events.map((e) => e.to), ['MAINT', 'no check', 'MAINT']);
+    // What the stored events say: s1 and s2 were in maintenance for a while, never together with all others, so the backend stayed UP;
+    // s1, last stored in maintenance, begins this engine's run without a check ('no check'), at its start.
+    assert.deepEqual(set.timelines[1]!.events.map((e) => e.to), ['MAINT', 'no check', 'MAINT', 'no check']);
     assert.equal(set.timelines[0]!.uptime, 1);
   });
 });
@@ -79,7 +80,8 @@ test('timelines without targets gives every backend and server; targets gone sin
     assert.deepEqual(some.timelines.map((t) => `${t.backend}/${t.server}`), ['other/x', 'app/s2']);
     assert.deepEqual(some.missing, [{ backend: 'app', server: 'gone' }, { backend: 'old' }]);
     assert.deepEqual(asked, ['other/x', 'app/s2'], 'one server of a backend: only its events are read');
-    assert.deepEqual(some.timelines[0]!.events.map((e) => e.to), ['DRAIN']);
+    // Drained when it was last stored, x begins this engine's run ready ('no check').
+    assert.deepEqual(some.timelines[0]!.events.map((e) => e.to), ['DRAIN', 'no check']);
     assert.deepEqual(value(await control.timelines(undefined, [])).timelines, []);
   });
 });

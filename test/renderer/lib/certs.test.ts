@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
-import { certsToTakeBack, frontendsUsingCert, pemProblem } from '../../../renderer/src/lib/certs.ts';
+import { certsToTakeBack, frontendsUsingCert, pemProblem, storeNameError } from '../../../renderer/src/lib/certs.ts';
 
 const text = `defaults
     mode http
@@ -62,4 +62,12 @@ test('text that is not PEM is told so (not asked to be pasted again), an empty f
   // A CA certificate field: a key alone is not it.
   assert.equal(pemProblem('-----BEGIN PRIVATE KEY-----\nabc', ask, '-----BEGIN CERTIFICATE-----'), 'There is no certificate in this text (no "-----BEGIN CERTIFICATE-----" line).');
   assert.equal(pemProblem('-----BEGIN CERTIFICATE-----\nabc', ask, '-----BEGIN CERTIFICATE-----'), undefined);
+});
+
+test('a certificate name left empty is asked for; a name the store refuses gets the rule', () => {
+  assert.equal(storeNameError(''), 'Give the certificate a name, e.g. nas (it is stored as nas.pem).');
+  assert.equal(storeNameError('  '), 'Give the certificate a name, e.g. nas (it is stored as nas.pem).');
+  assert.match(storeNameError('my app!')!, /^Up to 64 letters, digits, \. _ -, starting with a letter or digit/);
+  assert.match(storeNameError('-nas')!, /^Up to 64 letters/);
+  assert.equal(storeNameError('nas.home_1'), undefined);
 });
