@@ -234,3 +234,24 @@ export async function withUiSession(
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The Add-site wizard from its first step through routing, as a user fills it: the site's name,
+ * 127.0.0.1 and `port` to listen on, no TLS, every request to `defaultBackend`; ends on the step
+ * after routing (servers for a new backend, else the review).
+ */
+export async function wizardThroughRouting(page: Page, baseUrl: string, site: { name: string; port: number; defaultBackend: string }): Promise<void> {
+  await page.goto(`${baseUrl}#/setup`);
+  await page.waitForSelector('.wizard[data-step="what"]');
+  await page.fill('#f-name', site.name);
+  await page.click('[data-action="next"]');
+  await page.waitForSelector('.wizard[data-step="listen"]');
+  await page.fill('#f-listen-address', '127.0.0.1');
+  await page.fill('#f-listen-port', String(site.port));
+  await page.click('[data-action="next"]');
+  await page.waitForSelector('.wizard[data-step="tls"]');
+  await page.click('[data-action="next"]');
+  await page.waitForSelector('.wizard[data-step="routing"]');
+  await page.fill('#f-defaultBackend', site.defaultBackend);
+  await page.click('[data-action="next"]');
+}

@@ -35,7 +35,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { freePort } from '../helpers/net.ts';
-import { requireBrowserAndBuild, send, startOrigin, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, send, startOrigin, withUiSession, wizardThroughRouting } from './harness.ts';
 
 test('the tutorial site built in the forms: address fields, steps after Apply, then the overview, log, certificates and tracer say what they mean', { timeout: 120_000 }, async (t) => {
   if (!requireBrowserAndBuild(t)) return;
@@ -44,19 +44,7 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
   const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    timeout server 10s\n\nfrontend http_frontend\n    bind 127.0.0.1:${sitePort}\n    default_backend http_backend\n\nbackend http_backend\n    server webserver1 127.0.0.1:${web1.port} check inter 1s\n`;
   await withUiSession({ name: 'ui-newuser4', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 900 }, origins: [web1, api1] }, async ({ serve, page, context }) => {
     // The tutorial's second site, in the forms: a new backend whose server is typed as a user might.
-    await page.goto(`${serve.url}#/setup`);
-    await page.waitForSelector('.wizard[data-step="what"]');
-    await page.fill('#f-name', 'api_frontend');
-    await page.click('[data-action="next"]');
-    await page.waitForSelector('.wizard[data-step="listen"]');
-    await page.fill('#f-listen-address', '127.0.0.1');
-    await page.fill('#f-listen-port', String(newPort));
-    await page.click('[data-action="next"]');
-    await page.waitForSelector('.wizard[data-step="tls"]');
-    await page.click('[data-action="next"]');
-    await page.waitForSelector('.wizard[data-step="routing"]');
-    await page.fill('#f-defaultBackend', 'api_backend');
-    await page.click('[data-action="next"]');
+    await wizardThroughRouting(page, serve.url, { name: 'api_frontend', port: newPort, defaultBackend: 'api_backend' });
     await page.waitForSelector('.wizard[data-step="servers"]');
     const addressError = async (address: string, port: string): Promise<string> => {
       await page.fill('#f-backends-0-servers-0-address', address);

@@ -21,7 +21,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { freePort } from '../helpers/net.ts';
-import { requireBrowserAndBuild, send, startOrigin, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, send, startOrigin, withUiSession, wizardThroughRouting } from './harness.ts';
 
 /**
  * Where the first chart's series line begins, as a fraction of its plotting area's width (0: at the
@@ -84,19 +84,7 @@ test('a fifth new user\'s walk, in a real browser', { timeout: 120_000 }, async 
     assert.equal(await code.innerText(), 'L4OK (connection accepted)');
 
     // A site built in the forms and applied; then "Add site" in the navigation begins another.
-    await page.goto(`${serve.url}#/setup`);
-    await page.waitForSelector('.wizard[data-step="what"]');
-    await page.fill('#f-name', 'second_site');
-    await page.click('[data-action="next"]');
-    await page.waitForSelector('.wizard[data-step="listen"]');
-    await page.fill('#f-listen-address', '127.0.0.1');
-    await page.fill('#f-listen-port', String(newPort));
-    await page.click('[data-action="next"]');
-    await page.waitForSelector('.wizard[data-step="tls"]');
-    await page.click('[data-action="next"]');
-    await page.waitForSelector('.wizard[data-step="routing"]');
-    await page.fill('#f-defaultBackend', 'http_backend');
-    await page.click('[data-action="next"]');
+    await wizardThroughRouting(page, serve.url, { name: 'second_site', port: newPort, defaultBackend: 'http_backend' });
     await page.waitForSelector('.wizard[data-step="review"]');
     await page.click('[data-action="apply"]');
     await page.waitForSelector('[data-apply="applied"]', { timeout: 30_000 });
