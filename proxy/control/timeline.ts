@@ -5,11 +5,8 @@
  * Pure functions of the events, so the rules are tested without sockets.
  */
 import type { ConfiguredSince, HealthEvent, TimelineData } from './contract.ts';
+import { serverStartState, startReason, usableLabel } from '../store/start-state.ts';
 
-/** A status label that takes new traffic: UP, "UP 2/3" (going down, still serving), "no check". */
-export function usableLabel(label: string): boolean {
-  return label.startsWith('UP') || label === 'no check';
-}
 
 /**
  * One object's timeline within [from, to].
@@ -112,12 +109,3 @@ export function withStart(events: HealthEvent[], startedAt: number | undefined, 
   return [...events.slice(0, i), start, ...events.slice(i)];
 }
 
-/** The state a server began the run started at `startedAt` in: its first transition since's `from`, or `now` without one. */
-export function serverStartState(events: readonly HealthEvent[], startedAt: number, now: string): string {
-  return events.find((e) => e.time >= startedAt)?.from ?? now;
-}
-
-/** The reason a start transition gives (the history recorder stores it, the timeline reader adds it until then). */
-export function startReason(backend: string, server: string, began: string): string {
-  return `Loadstar started: server ${backend}/${server} begins ${began}`;
-}

@@ -19,8 +19,7 @@ import type { StatCounters } from '../runtime/counters.ts';
 import type { SeriesPoint } from '../runtime/series.ts';
 import type { MinuteRecord, StoredHealthEvent } from './history.ts';
 import { renamedObjects } from './change-summary.ts';
-import { serverStartState, startReason, usableLabel } from '../control/timeline.ts';
-import type { HealthEvent } from '../control/contract.ts';
+import { serverStartState, startReason, usableLabel } from './start-state.ts';
 
 /** Where the recorder writes: HistoryStore (synchronous, tests) or HistoryClient (its worker thread, `loadstar serve`). */
 export interface HistorySink {
@@ -29,7 +28,7 @@ export interface HistorySink {
   prune(nowMs?: number): unknown;
   syncConfigured?(ids: readonly string[], renamed?: ReadonlyMap<string, string>, nowMs?: number): void | Promise<void>;
   /** The stored transitions (to compare the servers' starting states with the last ones). */
-  healthEvents?(backend: string, server: string | undefined, fromMs: number, toMs: number): HealthEvent[] | Promise<HealthEvent[]>;
+  healthEvents?(backend: string, server: string | undefined, fromMs: number, toMs: number): StoredHealthEvent[] | Promise<StoredHealthEvent[]>;
 }
 
 /** The history ids of a configuration's backends and servers (listen sections count as backends), as the recorder registers them. */
@@ -166,7 +165,7 @@ export class HistoryRecorder {
       for (const name of backends) {
         const runtime = this.engine.backend(name);
         if (!runtime) continue;
-        const last = new Map<string, HealthEvent>();
+        const last = new Map<string, StoredHealthEvent>();
         for (const e of await read.call(this.store, name, undefined, 0, startedAt - 1)) last.set(e.server, e);
         for (const server of runtime.servers) {
           const before = last.get(server.name);
