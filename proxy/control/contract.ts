@@ -91,6 +91,12 @@ export interface BindStatus {
   tls: boolean;
   /** Listening now. */
   listening: boolean;
+  /**
+   * A plain (not TLS) bind of an HTTP frontend that answers a request with a redirect to HTTPS (the
+   * usual `http-request redirect scheme https if !{ ssl_fc }`): it serves no site of its own.
+   * Absent otherwise.
+   */
+  redirectsToHttps?: true;
 }
 
 /** One `use_backend` rule of a frontend, in order. */

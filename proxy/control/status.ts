@@ -5,10 +5,11 @@
  * force, never a copy that a reload would leave stale).
  */
 import type { Engine } from '../engine.ts';
-import type { BalancingProxy, Proxy, SwitchingRule } from '../config/model.ts';
+import type { BalancingProxy, FrontendProxy, ListenProxy, Proxy, SwitchingRule } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { DEFAULT_STATS_URI } from '../config/model.ts';
+import { traceRequest } from '../http/trace.ts';
 import type { BackendStatus, BindStatus, FrontendStatus, PageStatus, RouteStatus, ServerAdminState, ServerCheckStatus, ServerStatus, StatusSnapshot } from './contract.ts';
 
 export function statusSnapshot(engine: Engine, now = Date.now()): StatusSnapshot {
@@ -21,6 +22,7 @@ export function statusSnapshot(engine: Engine, now = Date.now()): StatusSnapshot
   for (const proxy of config.proxies) {
     if (proxy.disabled || proxy.kind === 'defaults') continue;
     if (proxy.kind === 'frontend' || proxy.kind === 'listen') {
+      const plainRedirects = redirectsPlainToHttps(engine, proxy);
       frontends.push({
         name: proxy.name,
         mode: proxy.mode,
@@ -29,6 +31,7 @@ export function statusSnapshot(engine: Engine, now = Date.now()): StatusSnapshot
           port: l.listening ?? l.port,
           tls: l.bind.ssl,
           listening: l.listening !== undefined,
+          ...(plainRedirects && !l.bind.ssl ? { redirectsToHttps: true as const } : {}),
         })),
         routes: proxy.switchingRules.map((rule) => ({ backend: rule.backend, condition: conditionText(proxy, rule) } satisfies RouteStatus)),
         ...pagesOf(proxy),
@@ -99,7 +102,6 @@ function checkStatus(server: RuntimeServer): ServerCheckStatus {
   };
 }
 
-/** `if is_api`, `unless { ssl_fc }`: the rule's condition words as written on its line; '' when unconditional. */
 /** The stats page (`stats enable|uri`…) and Prometheus metrics (`http-request use-service prometheus-exporter`) of a frontend. */
 function pagesOf(proxy: Proxy): { pages?: PageStatus[] } {
   const pages: PageStatus[] = [];
@@ -116,6 +118,21 @@ function pagesOf(proxy: Proxy): { pages?: PageStatus[] } {
   return pages.length > 0 ? { pages } : {};
 }
 
+/**
+ * Whether a plain request to an HTTP frontend is answered with a redirect to HTTPS: the request the
+ * tracer would describe (GET / over plain HTTP), so that whatever the rules test (`!{ ssl_fc }`,
+ * `unless { ssl_fc }`, nothing) is the engine's own verdict. Only frontends with a redirect rule and a
+ * plain bind are traced.
+ */
+function redirectsPlainToHttps(engine: Engine, proxy: FrontendProxy | ListenProxy): boolean {
+  if (proxy.mode !== 'http') return false;
+  if (!proxy.binds.some((b) => !b.ssl)) return false;
+  if (!proxy.httpRequestRules.some((r) => r.action.type === 'redirect') && proxy.redirectRules.length === 0) return false;
+  const traced = traceRequest(engine, { frontend: proxy.name, url: '/', headers: [['Host', 'loadstar.invalid']], tls: false });
+  return traced.ok && traced.value.answer?.kind === 'redirect' && /^https:/i.test(traced.value.answer.location ?? '');
+}
+
+/** `if is_api`, `unless { ssl_fc }`: the rule's condition words as written on its line; '' when unconditional. */
 function conditionText(proxy: Proxy, rule: SwitchingRule): string {
   if (!rule.condition) return '';
   const directive = proxy.section.directives.find((d) => d.loc === rule.loc)

@@ -30,7 +30,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { freePort } from '../helpers/net.ts';
-import { requireBrowserAndBuild, send, startOrigin, tempDir, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, screenshotDir, send, startOrigin, tempDir, withUiSession } from './harness.ts';
 
 test('Review warns about a server whose Test found it unreachable, and stops when its address changes', { timeout: 60_000 }, async (t) => {
   if (!requireBrowserAndBuild(t)) return;
@@ -125,13 +125,21 @@ test("the tracer traces an HTTPS frontend over TLS (it got the site's own redire
     + `backend web_backend\n    server web1 127.0.0.1:${origin.port}\n`;
   try {
     await withUiSession({ name: 'ui-newuser2-trace', config, adminPort, graceMs: 500, viewport: { width: 1280, height: 900 }, origins: [origin] }, async ({ serve, page }) => {
+      // The overview says what the plain address is for: it redirects to HTTPS (it read as a second site).
+      await page.goto(serve.url);
+      await page.waitForSelector('[data-frontend="plain_site"] .binds li');
+      assert.match((await page.locator('[data-frontend="plain_site"] .binds').textContent())!.replace(/\s+/g, ' '), new RegExp(`:${plainPort} redirects to HTTPS`));
+      assert.doesNotMatch((await page.locator('[data-frontend="secure_site"] .binds').textContent())!, /redirects/);
+      await page.screenshot({ path: path.join(screenshotDir, 'newuser2-overview-https-redirect.png'), fullPage: true });
+
       await page.goto(`${serve.url}#/trace`);
       await page.waitForSelector('[data-action="trace"]:not([disabled])', { timeout: 10_000 });
+      await page.screenshot({ path: path.join(screenshotDir, 'newuser2-tracer-empty.png'), fullPage: true });
       const choice = page.locator('form.form select').first();
       const overTls = page.getByLabel('Over TLS');
       assert.equal(await overTls.isChecked(), false, 'plain_site, the first, is plain HTTP');
       // A plain request to a site that redirects: the verdict reads "redirect 301 → https://…" (the space was lost).
-      await page.fill('input[placeholder="api.example.com"]', 'www.example.com');
+      await page.fill('input[list="tracer-hosts"]', 'www.example.com');
       await page.click('[data-action="trace"]');
       await page.waitForSelector('.result #verdict');
       assert.match((await page.locator('#verdict').textContent())!.replace(/\s+/g, ' '), /redirect 301 → https:\/\/www\.example\.com\//);

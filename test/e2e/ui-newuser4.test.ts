@@ -168,7 +168,7 @@ test('the tutorial site built in the forms: address fields, steps after Apply, t
     // The tracer: a refused source address leaves the Host header field where it was.
     await page.goto(`${serve.url}#/trace`);
     await page.waitForSelector('[data-action="trace"]:not([disabled])');
-    const host = page.locator('input[placeholder="api.example.com"]');
+    const host = page.locator('input[list="tracer-hosts"]');
     const source = page.locator('label:has-text("Source address") input');
     const top = async (l: typeof host) => Math.round((await l.boundingBox())!.y);
     assert.equal(await top(host), await top(source));

@@ -457,8 +457,8 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     await page.waitForSelector('[data-action="trace"]:not([disabled])');
     const cases: Array<[string, string, string]> = [['api.example.com', '/', 'api_backend'], ['www.example.com', '/static/logo.png', 'static_backend'], ['www.example.com', '/', 'web_backend']];
     for (const [host, p, expected] of cases) {
-      await page.fill('input[placeholder="/static/app.js?v=2"]', p);
-      await page.fill('input[placeholder="api.example.com"]', host);
+      await page.fill('input[placeholder="e.g. /static/app.js?v=2"]', p);
+      await page.fill('input[list="tracer-hosts"]', host);
       await page.click('[data-action="trace"]');
       await page.waitForSelector(`[data-trace-backend="${expected}"]`, { timeout: 10_000 });
       const real = await get(sitePort, p, host);

@@ -54,7 +54,7 @@ test('a second site is offered free names, and a server\'s controls keep the key
     await page.goto(`${serve.url}#/trace/http_frontend`);
     // Trace is disabled until the screen has the frontends (a status call): Enter on it before then does nothing.
     await page.waitForSelector('[data-action="trace"]:not([disabled])', { timeout: 10_000 });
-    const url = page.locator('input[placeholder="/static/app.js?v=2"]');
+    const url = page.locator('input[placeholder="e.g. /static/app.js?v=2"]');
     await url.fill('/index.html');
     await page.locator('[data-action="trace"]').focus();
     await page.keyboard.press('Enter');

@@ -4,7 +4,8 @@ import { parseConfig } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
 import { CONTROL_METHODS } from '../../../proxy/control/contract.ts';
-import type { Result } from '../../../proxy/control/contract.ts';
+import type { Result, StatusSnapshot } from '../../../proxy/control/contract.ts';
+import { certPath } from '../../helpers/tls.ts';
 import { startNamedServer, request, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 
 function value<T>(result: Result<T>): T {
@@ -72,6 +73,43 @@ test("status names a frontend's built-in pages: the stats page's path (HAProxy's
     ]);
     value(await control.applyConfig(text(port, app.port)));
     assert.equal(value(await control.status()).frontends[0]!.pages, undefined, 'none: no field');
+  } finally {
+    await engine.stop(100);
+    await app.close();
+  }
+});
+
+test("status marks the plain binds whose requests the frontend's rules redirect to HTTPS (the seed's `redirect scheme https if !{ ssl_fc }`), and no other", async () => {
+  const app = await startNamedServer('app');
+  const [plain, secure, other, partly] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const cfg = `${HTTP_DEFAULTS}frontend site
+    bind 127.0.0.1:${secure} ssl crt ${certPath('site.pem')}
+    bind 127.0.0.1:${plain}
+    http-request redirect scheme https code 301 if !{ ssl_fc }
+    default_backend app
+frontend elsewhere
+    bind 127.0.0.1:${other}
+    redirect location http://127.0.0.1:${plain}/ code 302
+frontend some_paths
+    bind 127.0.0.1:${partly}
+    http-request redirect scheme https if { path_beg /login }
+    default_backend app
+backend app
+    server s1 127.0.0.1:${app.port}
+`;
+  const engine = new Engine(parseConfig([{ name: 'site.cfg', text: cfg }]).config, { sink: { traffic() {}, alert() {} } });
+  await engine.start();
+  const control = new InProcessControl(engine);
+  try {
+    const marks = (s: StatusSnapshot) => s.frontends.map((f) => [f.name, f.binds.map((b) => `${b.port === plain ? 'plain' : b.port === secure ? 'tls' : 'other'}${b.redirectsToHttps ? ' → https' : ''}`)]);
+    assert.deepEqual(marks(value(await control.status())), [
+      ['site', ['tls', 'plain → https']],
+      ['elsewhere', ['other']],
+      ['some_paths', ['other']],
+    ]);
+    // The mark follows the running rules: without the redirect, the plain bind serves the site.
+    value(await control.applyConfig(cfg.replace('    http-request redirect scheme https code 301 if !{ ssl_fc }\n', '')));
+    assert.deepEqual(marks(value(await control.status()))[0], ['site', ['tls', 'plain']]);
   } finally {
     await engine.stop(100);
     await app.close();
