@@ -11,8 +11,9 @@
  * - at an engine's start, the servers whose starting state differs from the one
  *   last stored (DOWN when Loadstar stopped, UP after the restart), as transitions;
  * - when the engine runs: each run's start, then the last moment it was known
- *   alive, updated with each minute's write and at a stop (a killed process's
- *   run ends at its last update, at most a minute and a few seconds early), so
+ *   alive, updated with each minute's write, each batch of health events and
+ *   at a stop (a killed process's run ends at its last update, at most a
+ *   minute and a few seconds early), so
  *   a timeline tells the time Loadstar was not running from the time it watched.
  * Nothing here runs per request: the engine's counters and rings already
  * aggregate, the recorder only reads them.
@@ -236,6 +237,8 @@ export class HistoryRecorder {
     if (batch.length === 0) return;
     this.pendingHealth = [];
     this.guard('health events', () => this.store.writeHealthEvents(batch));
+    // The run was alive when these happened: a process killed in the next minute still shows them before its gap.
+    if (this.run !== undefined) this.recordRun();
   }
 
   /** Writes every minute the rings closed since the last write, in one transaction; returns how many points. */

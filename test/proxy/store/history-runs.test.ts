@@ -133,10 +133,20 @@ test('a killed process leaves its run ending at its last update', async () => {
   recorder.start();
   const last = Date.now() + 10;
   recorder.recordRun(last);
+  assert.deepEqual(store.runs(0, Date.now() + DAY), [{ from: engine.startedAt, to: last }]);
+  // A health event written later moves the run's end too: the events of its last minute are not inside its gap.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const control = new InProcessControl(engine, { history: store, log: () => {} });
+  value(await control.setServerState('app', 'a', 'maint'));
+  const changed = Date.now();
+  recorder.flushHealth();
   // Killed: neither the recorder nor the engine stops; the file is what the last write left.
   store.close();
   const after = HistoryStore.open(file);
-  assert.deepEqual(after.runs(0, Date.now() + DAY), [{ from: engine.startedAt, to: last }]);
+  const runs = after.runs(0, Date.now() + DAY);
+  assert.equal(runs.length, 1);
+  assert.ok(runs[0]!.to >= changed && runs[0]!.to > last, `alive at the health event (${runs[0]!.to - changed} ms after it)`);
+  assert.equal(after.healthEvents('app', 'a', 0, Date.now()).length, 1);
   after.close();
   await recorder.stop();
   await engine.stop(0);
