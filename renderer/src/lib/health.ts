@@ -190,6 +190,8 @@ interface BandData {
   events: ReadonlyArray<NonNullable<TimelineBand['cause']>>;
   configuredSince?: { time: number; how: 'added' | 'history-began' };
   notRunning?: ReadonlyArray<{ from: number; to: number }>;
+  /** The end of the range the data was read for: not running then, it is still not running past it (until read again). */
+  to?: number;
 }
 
 /**
@@ -225,7 +227,9 @@ export function timelineBands(data: BandData, start: number, end: number): Timel
     cause = event;
   }
   band(state, from, end, cause);
-  const gaps = (data.notRunning ?? []).map((g) => ({ from: Math.max(g.from, begins), to: Math.min(g.to, end) })).filter((g) => g.to > g.from);
+  const gaps = (data.notRunning ?? [])
+    .map((g) => ({ from: Math.max(g.from, begins), to: Math.min(data.to !== undefined && g.to >= data.to ? end : g.to, end) }))
+    .filter((g) => g.to > g.from);
   if (gaps.length === 0) return out;
   /** The part [from, to] of a state's band: its cause stays with its beginning. */
   const piece = (s: TimelineBand, from: number, to: number): void => {
