@@ -265,6 +265,19 @@ export function sinceText(data: Pick<BandData, 'configuredSince'>, start: number
 }
 
 /**
+ * A server's chart shading ("Show health state"): the stretches it was not UP, each with the CSS
+ * variable of its colour, as its timeline draws them: not before it was configured, not across the
+ * time Loadstar was not running (nothing was monitored then).
+ */
+export function notUpShading(data: BandData & { from: number; to: number }): Array<{ from: number; to: number; colour: string }> {
+  const colours: Partial<Record<TimelineBand['state'], string>> = { DOWN: '--bad', DRAIN: '--drain', MAINT: '--maint', NOLB: '--drain' };
+  return timelineBands(data, data.from, data.to).flatMap((b) => {
+    const colour = colours[b.state];
+    return colour ? [{ from: b.from, to: b.to, colour }] : [];
+  });
+}
+
+/**
  * How much of the range drawn Loadstar was not running, in words, when any
  * ("not counting 2 d 4 h Loadstar was not running"): the uptime beside it is
  * a share of the rest. Undefined when it ran all along (or it is not known).

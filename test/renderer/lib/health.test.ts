@@ -116,6 +116,15 @@ test('the time Loadstar was not running is a band of its own, "Loadstar not runn
   assert.equal(notRunningText({}, 0, 1000, String), undefined);
 });
 
+test("a server's chart shading covers the time it was not UP, not the time Loadstar was not running", async () => {
+  const { notUpShading } = await import('../../../renderer/src/lib/health.ts');
+  const events = [{ time: 100, from: 'UP', to: 'DOWN', reason: 'x' }, { time: 700, from: 'DOWN', to: 'UP', reason: 'y' }];
+  assert.deepEqual(notUpShading({ initial: 'UP', events, from: 0, to: 1000 }), [{ from: 100, to: 700, colour: '--bad' }]);
+  // Stopped from 300 to 600 while DOWN: shaded before and after, not across.
+  assert.deepEqual(notUpShading({ initial: 'UP', events, from: 0, to: 1000, notRunning: [{ from: 300, to: 600 }] }), [{ from: 100, to: 300, colour: '--bad' }, { from: 600, to: 700, colour: '--bad' }]);
+  assert.deepEqual(notUpShading({ initial: 'MAINT', events: [], from: 0, to: 1000 }), [{ from: 0, to: 1000, colour: '--maint' }]);
+});
+
 test("a check's result code is said in words (HAProxy's check_status, management.txt), a running check's '* ' prefix aside; an unlisted code has none", () => {
   assert.equal(checkCodeText('L4OK'), 'connection accepted');
   assert.equal(checkCodeText('L7OK'), 'answered OK');
