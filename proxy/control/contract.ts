@@ -315,7 +315,11 @@ export interface TimelineData {
   initial: string;
   /** Transitions within the range, oldest first. */
   events: HealthEvent[];
-  /** Fraction of the range spent in a usable state, 0..1; of the part from `configuredSince` on when that is within the range. */
+  /**
+   * Fraction of the monitored time spent in a usable state, 0..1: of the range, from `configuredSince` on
+   * when that is within it, less the `notRunning` periods. With no monitored time at all: 1 when `initial`
+   * is usable, else 0.
+   */
   uptime: number;
   from: number;
   to: number;
@@ -325,6 +329,21 @@ export interface TimelineData {
    * counts from then, and before it there is nothing to draw.
    */
   configuredSince?: ConfiguredSince;
+  /**
+   * Periods within the range (from `configuredSince` on) when Loadstar was not running (stopped,
+   * quit, machine off, killed): nothing was monitored, so they do not count in `uptime`. Oldest
+   * first, not overlapping; absent when there were none. A killed process's period begins at its
+   * last record (at most about a minute early). The state after one is what `events` say (a
+   * server's start is a transition when it began in another state). Not known before the first
+   * run the history recorded.
+   */
+  notRunning?: Period[];
+}
+
+/** A span of time, epoch ms. */
+export interface Period {
+  from: number;
+  to: number;
 }
 
 /**

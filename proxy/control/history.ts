@@ -4,7 +4,7 @@
  * of each server): the data dir's history store (proxy/store), which
  * implements this interface structurally without importing control.
  */
-import type { ConfiguredSince, HealthEvent, SeriesPoint, StatsObjectId } from './contract.ts';
+import type { ConfiguredSince, HealthEvent, Period, SeriesPoint, StatsObjectId } from './contract.ts';
 
 export interface HistorySource {
   /** Per-minute points of one object whose slot starts within [fromMs, toMs], oldest first. */
@@ -16,4 +16,9 @@ export interface HistorySource {
   healthEvents(backend: string, server: string | undefined, fromMs: number, toMs: number): HealthEvent[] | Promise<HealthEvent[]>;
   /** Since when each of `ids` (`backend:<name>`, `server:<backend>/<name>`) has been configured; unknown ids left out. */
   configuredSince?(ids: readonly string[]): Record<string, ConfiguredSince> | Promise<Record<string, ConfiguredSince>>;
+  /**
+   * The engine's recorded runs (start → last known alive) that reach into [fromMs, toMs], with the last
+   * one before fromMs, oldest first; empty when none was recorded.
+   */
+  runs?(fromMs: number, toMs: number): Period[] | Promise<Period[]>;
 }

@@ -10,8 +10,8 @@ import type { Engine } from '../engine.ts';
 import { ControlFailure } from './answers.ts';
 import * as arg from './args.ts';
 import type { HistorySource } from './history.ts';
-import { backendEvents, mergeEvents, timelineOf, withStart } from './timeline.ts';
-import type { ConfiguredSince, HealthEvent, TimelineData, TimelineRange, TimelineTarget } from './contract.ts';
+import { backendEvents, mergeEvents, notRunningPeriods, timelineOf, withStart } from './timeline.ts';
+import type { ConfiguredSince, HealthEvent, Period, TimelineData, TimelineRange, TimelineTarget } from './contract.ts';
 
 /** Range when none is given: the last hour. */
 export const DEFAULT_TIMELINE_MS = 3600_000;
@@ -48,6 +48,8 @@ export class TimelineReader {
   private readonly merged = new Map<string, HealthEvent[]>();
   /** First-seen times by history id, read once for every target (readConfigured). */
   private configured: Record<string, ConfiguredSince> = {};
+  /** When Loadstar was not running within the range, read once for every target. */
+  private gaps: Promise<Period[]> | undefined;
 
   /**
    * @param to end of the range: stored events after it are not read
@@ -73,7 +75,7 @@ export class TimelineReader {
     if (server !== undefined) {
       const found = runtime.server(server);
       if (!found) throw new ControlFailure('LS_ERR_CTL_NOT_FOUND', `timeline: no such server '${server}' in backend '${backend}'.`);
-      return timelineOf(backend, server, await this.events(backend, server), found.status, from, this.to, this.configured[`server:${backend}/${server}`]);
+      return timelineOf(backend, server, await this.events(backend, server), found.status, from, this.to, this.configured[`server:${backend}/${server}`], await this.notRunning(from));
     }
     const servers = [];
     for (const srv of runtime.servers) {
@@ -83,7 +85,22 @@ export class TimelineReader {
     // Before any known transition the backend was in the state its servers started in (the first derived event's `from`);
     // one without servers (a stats listen's) is UP, as HAProxy's stats say.
     const derived = backendEvents(backend, servers);
-    return timelineOf(backend, undefined, derived.events, runtime.hasUsableServer || runtime.servers.length === 0 ? 'UP' : 'DOWN', from, this.to, this.configured[`backend:${backend}`]);
+    return timelineOf(backend, undefined, derived.events, runtime.hasUsableServer || runtime.servers.length === 0 ? 'UP' : 'DOWN', from, this.to, this.configured[`backend:${backend}`], await this.notRunning(from));
+  }
+
+  /**
+   * The periods of [from, this.to] when Loadstar was not running: from the runs the history recorded and
+   * the engine's run going on now (its start may not be written yet; its last record is up to a minute old).
+   */
+  private notRunning(from: number): Promise<Period[]> {
+    this.gaps ??= (async () => {
+      const runs = [...((await this.history?.runs?.(from, this.to)) ?? [])];
+      const state = this.engine.lifecycle().state;
+      const startedAt = this.engine.startedAt;
+      if (startedAt !== undefined && (state === 'running' || state === 'reloading')) runs.push({ from: startedAt, to: Math.max(this.to, Date.now()) });
+      return notRunningPeriods(runs, from, this.to);
+    })();
+    return this.gaps;
   }
 
   /** Every known transition of one server, oldest first. */

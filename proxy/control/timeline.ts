@@ -1,12 +1,42 @@
 /**
  * Health timelines from transitions: the state at the start of a range, the
- * transitions inside it and the share of it spent usable. A backend's
- * timeline is derived from its servers': UP while at least one is usable.
+ * transitions inside it and the share of it spent usable, leaving out the
+ * periods when Loadstar was not running (nothing was monitored then). A
+ * backend's timeline is derived from its servers': UP while at least one is usable.
  * Pure functions of the events, so the rules are tested without sockets.
  */
-import type { ConfiguredSince, HealthEvent, TimelineData } from './contract.ts';
+import type { ConfiguredSince, HealthEvent, Period, TimelineData } from './contract.ts';
 import { serverStartState, startReason, usableLabel } from '../store/start-state.ts';
 
+/**
+ * The periods within [from, to] when Loadstar was not running: between one engine run's last known
+ * moment and the next one's start, and after the last run when none runs now. Nothing is known
+ * before the first run: no runs, no periods.
+ * @param runs the recorded runs (start → last known alive), in any order, overlaps allowed; the run
+ *   going on now, if any, ends at or after `to`
+ */
+export function notRunningPeriods(runs: readonly Period[], from: number, to: number): Period[] {
+  const sorted = [...runs].sort((a, b) => a.from - b.from);
+  const out: Period[] = [];
+  const gap = (a: number, b: number): void => {
+    const clipped = { from: Math.max(a, from), to: Math.min(b, to) };
+    if (clipped.to > clipped.from) out.push(clipped);
+  };
+  let covered: number | undefined;
+  for (const run of sorted) {
+    if (covered !== undefined && run.from > covered) gap(covered, run.from);
+    covered = Math.max(covered ?? run.to, run.to);
+  }
+  if (covered !== undefined) gap(covered, to);
+  return out;
+}
+
+/** How much of [a, b] lies outside `gaps` (sorted, not overlapping). */
+function monitored(a: number, b: number, gaps: readonly Period[]): number {
+  let time = Math.max(0, b - a);
+  for (const g of gaps) time -= Math.max(0, Math.min(b, g.to) - Math.max(a, g.from));
+  return time;
+}
 
 /**
  * One object's timeline within [from, to].
@@ -14,8 +44,10 @@ import { serverStartState, startReason, usableLabel } from '../store/start-state
  * @param current the object's label now, the state when no transition is known at all
  * @param configured since when the object has been configured, if known: within the range, the
  *   timeline begins there (state, transitions and uptime from then on)
+ * @param notRunning when Loadstar was not running (notRunningPeriods): left out of the uptime, both
+ *   the usable time and the time it is a share of
  */
-export function timelineOf(backend: string, server: string | undefined, events: readonly HealthEvent[], current: string, rangeFrom: number, to: number, recorded?: ConfiguredSince): TimelineData {
+export function timelineOf(backend: string, server: string | undefined, events: readonly HealthEvent[], current: string, rangeFrom: number, to: number, recorded?: ConfiguredSince, notRunning: readonly Period[] = []): TimelineData {
   // An object's own first transition proves it existed then: the engine starts its checks before the
   // history notes what it runs, so a server failing its first check can have a transition older than its first-seen time.
   const first = events[0]?.time;
@@ -25,16 +57,17 @@ export function timelineOf(backend: string, server: string | undefined, events: 
   const inRange = events.filter((e) => e.time >= from && e.time <= to);
   const after = events.find((e) => e.time > to);
   const initial = before.length > 0 ? before[before.length - 1]!.to : inRange.length > 0 ? inRange[0]!.from : after ? after.from : current;
+  const gaps = notRunning.map((g) => ({ from: Math.max(g.from, from), to: Math.min(g.to, to) })).filter((g) => g.to > g.from);
   let up = 0;
   let state = initial;
   let at = from;
   for (const e of inRange) {
-    if (usableLabel(state)) up += e.time - at;
+    if (usableLabel(state)) up += monitored(at, e.time, gaps);
     state = e.to;
     at = e.time;
   }
-  if (usableLabel(state)) up += to - at;
-  const span = to - from;
+  if (usableLabel(state)) up += monitored(at, to, gaps);
+  const span = monitored(from, to, gaps);
   return {
     backend,
     ...(server !== undefined ? { server } : {}),
@@ -44,6 +77,7 @@ export function timelineOf(backend: string, server: string | undefined, events: 
     from: rangeFrom,
     to,
     ...(configured ? { configuredSince: configured } : {}),
+    ...(gaps.length > 0 ? { notRunning: gaps } : {}),
   };
 }
 

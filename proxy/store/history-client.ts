@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { HealthEvent } from '../checks/index.ts';
 import type { SeriesPoint } from '../runtime/series.ts';
 import { StoreError } from '../errors.ts';
-import type { ConfiguredSince, HistoryStoreOptions, MinuteRecord, StoredHealthEvent } from './history.ts';
+import type { ConfiguredSince, EngineRun, HistoryStoreOptions, MinuteRecord, StoredHealthEvent } from './history.ts';
 import type { HistoryReply, HistoryRequest } from './history-worker.ts';
 
 /** The worker's file next to this one: `.ts` when run from the sources (tsx), `.js` once compiled. */
@@ -87,6 +87,14 @@ export class HistoryClient {
 
   configuredSince(ids: readonly string[]): Promise<Record<string, ConfiguredSince>> {
     return this.ask('configuredSince', [ids]);
+  }
+
+  writeRun(startedMs: number, aliveMs: number): Promise<void> {
+    return this.ask('writeRun', [startedMs, aliveMs]);
+  }
+
+  runs(fromMs: number, toMs: number): Promise<EngineRun[]> {
+    return this.ask('runs', [fromMs, toMs]);
   }
 
   series(id: string, fromMs: number, toMs: number): Promise<SeriesPoint[]> {

@@ -9,7 +9,12 @@
  * - at start and after each reload, the backends and servers configured (their
  *   first-seen times: a server added a minute ago has no history before it);
  * - at an engine's start, the servers whose starting state differs from the one
- *   last stored (DOWN when Loadstar stopped, UP after the restart), as transitions.
+ *   last stored (DOWN when Loadstar stopped, UP after the restart), as transitions;
+ * - when the engine runs: each run's start, then the last moment it was known
+ *   alive, updated with each minute's write, each batch of health events and
+ *   at a stop (a killed process's run ends at its last update, at most a
+ *   minute and a few seconds early), so
+ *   a timeline tells the time Loadstar was not running from the time it watched.
  * Nothing here runs per request: the engine's counters and rings already
  * aggregate, the recorder only reads them.
  */
@@ -29,6 +34,8 @@ export interface HistorySink {
   syncConfigured?(ids: readonly string[], renamed?: ReadonlyMap<string, string>, nowMs?: number): void | Promise<void>;
   /** The stored transitions (to compare the servers' starting states with the last ones). */
   healthEvents?(backend: string, server: string | undefined, fromMs: number, toMs: number): StoredHealthEvent[] | Promise<StoredHealthEvent[]>;
+  /** The engine run started at `startedMs` was alive at `aliveMs`. */
+  writeRun?(startedMs: number, aliveMs: number): void | Promise<void>;
 }
 
 /** The history ids of a configuration's backends and servers (listen sections count as backends), as the recorder registers them. */
@@ -71,6 +78,8 @@ export class HistoryRecorder {
   private registered: Config | undefined;
   /** The engine start (its startedAt) whose servers' starting states were compared with the stored ones. */
   private startRecorded: number | undefined;
+  /** The start (its startedAt) of the engine run being recorded; undefined while the engine does not run. */
+  private run: number | undefined;
 
   constructor(private readonly store: HistorySink, private readonly engine: Engine, options: HistoryRecorderOptions = {}) {
     this.minuteDelayMs = options.minuteDelayMs ?? 2500;
@@ -85,7 +94,9 @@ export class HistoryRecorder {
       if (event.type === 'lifecycle' && event.lifecycle.state === 'running') {
         this.syncConfigured();
         this.recordStart();
+        this.recordRun();
       }
+      else if (event.type === 'lifecycle' && event.lifecycle.state === 'stopping') this.endRun(event.time);
       else if (event.type === 'health') this.queueHealth(event.event);
       else if (event.type === 'state' && event.server !== undefined && !this.engine.backend(event.backend)?.server(event.server)?.check) {
         // Servers without a check: their admin changes are their timeline (a checked server's come as health events).
@@ -94,6 +105,7 @@ export class HistoryRecorder {
     });
     this.syncConfigured();
     this.recordStart();
+    this.recordRun();
     this.scheduleMinute();
     this.pruneTimer = setInterval(() => this.guard('prune', () => this.store.prune()), this.pruneEveryMs).unref();
     this.guard('prune', () => this.store.prune());
@@ -109,7 +121,30 @@ export class HistoryRecorder {
     this.flushHealth();
     this.recordMinutes();
     this.recordMinuteInProgress();
+    this.endRun(Date.now());
     await Promise.all(this.inFlight);
+  }
+
+  /**
+   * Notes that the running engine is alive now: a start (a new startedAt) begins a run, a later call
+   * moves its end. Nothing while the engine is not running (stopped from the UI, a failed start).
+   */
+  recordRun(now = Date.now()): void {
+    const write = this.store.writeRun;
+    const state = this.engine.lifecycle().state;
+    const startedAt = this.engine.startedAt;
+    if (!write || startedAt === undefined || (state !== 'running' && state !== 'reloading')) return;
+    this.run = startedAt;
+    this.guard('the engine run', () => write.call(this.store, startedAt, now));
+  }
+
+  /** The run being recorded ends at `time` (the engine stops, or the recorder does). */
+  private endRun(time: number): void {
+    const write = this.store.writeRun;
+    const run = this.run;
+    if (!write || run === undefined) return;
+    this.run = undefined;
+    this.guard('the engine run', () => write.call(this.store, run, time));
   }
 
   /**
@@ -184,6 +219,7 @@ export class HistoryRecorder {
     const next = Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS + this.minuteDelayMs;
     this.minuteTimer = setTimeout(() => {
       this.recordMinutes();
+      if (this.run !== undefined) this.recordRun();
       this.scheduleMinute();
     }, next - now).unref();
   }
@@ -201,6 +237,8 @@ export class HistoryRecorder {
     if (batch.length === 0) return;
     this.pendingHealth = [];
     this.guard('health events', () => this.store.writeHealthEvents(batch));
+    // The run was alive when these happened: a process killed in the next minute still shows them before its gap.
+    if (this.run !== undefined) this.recordRun();
   }
 
   /** Writes every minute the rings closed since the last write, in one transaction; returns how many points. */

@@ -10,7 +10,7 @@ import type { HistoryStoreOptions } from './history.ts';
 
 export interface HistoryRequest {
   id: number;
-  op: 'writeMinutes' | 'writeHealthEvents' | 'syncConfigured' | 'configuredSince' | 'series' | 'healthEvents' | 'prune' | 'usedBytes' | 'integrityCheck' | 'close';
+  op: 'writeMinutes' | 'writeHealthEvents' | 'syncConfigured' | 'configuredSince' | 'writeRun' | 'runs' | 'series' | 'healthEvents' | 'prune' | 'usedBytes' | 'integrityCheck' | 'close';
   args: unknown[];
 }
 

@@ -35,8 +35,11 @@ export const RETENTION_DAYS = 31;
 export const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
 const MINUTE_MS = 60_000;
 const DAY_MINUTES = 1440;
-/** 1: minutes and health events; 2: when each object was first configured (`configured`, `meta`). */
-const SCHEMA_VERSION = 2;
+/**
+ * 1: minutes and health events; 2: when each object was first configured (`configured`, `meta`);
+ * 3: when the engine ran (`runs`).
+ */
+const SCHEMA_VERSION = 3;
 
 /** Percentiles are stored as whole microseconds (compact integers instead of 8-byte reals). */
 const PERCENTILES = new Set<Metric>(['p50', 'p95', 'p99']);
@@ -66,6 +69,17 @@ export interface ConfiguredSince {
   how: 'added' | 'history-began';
 }
 
+/**
+ * One run of the engine: from its start to the last moment it was known
+ * alive (the recorder's last update: its stop, or within a minute of a kill).
+ */
+export interface EngineRun {
+  /** epoch ms: the engine's start */
+  from: number;
+  /** epoch ms: last known alive */
+  to: number;
+}
+
 export interface HistoryStoreOptions {
   /** Bytes of live pages past which the oldest days are dropped; default 1 GiB. */
   maxBytes?: number;
@@ -79,6 +93,7 @@ export class HistoryStore {
   private readonly selectObject: Database.Statement;
   private readonly insertMinute: Database.Statement;
   private readonly insertHealth: Database.Statement;
+  private readonly upsertRun: Database.Statement;
   private readonly maxBytes: number;
   private readonly retentionDays: number;
   private closed = false;
@@ -122,6 +137,7 @@ export class HistoryStore {
     this.insertMinute = db.prepare(`INSERT INTO minutes(object, minute, ${COLUMNS.join(', ')}) VALUES (?, ?, ${COLUMNS.map(() => '?').join(', ')})
       ON CONFLICT(object, minute) DO UPDATE SET ${merge.join(', ')}`);
     this.insertHealth = db.prepare('INSERT INTO health(time, backend, server, from_state, to_state, code, duration_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.upsertRun = db.prepare('INSERT INTO runs(started, alive) VALUES (?, ?) ON CONFLICT(started) DO UPDATE SET alive = MAX(alive, excluded.alive)');
   }
 
   private migrate(): void {
@@ -130,16 +146,22 @@ export class HistoryStore {
       throw new StoreError('LS_ERR_STORE_OPEN', `the history database was written by a newer Loadstar (schema ${version}, this one knows ${SCHEMA_VERSION}).`);
     }
     if (version === SCHEMA_VERSION) return;
+    // A history older than run records has none: no gap is known before the first run recorded from now on.
+    if (version === 2) {
+      this.db.exec(`BEGIN; ${RUN_TABLE} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+      return;
+    }
     if (version === 1) {
       // A history older than first-seen times: it began with its oldest point or health event (what it can vouch for).
       const oldest = this.db.prepare('SELECT MIN(t) AS t FROM (SELECT MIN(minute) * 60000 AS t FROM minutes UNION ALL SELECT MIN(time) FROM health)').get() as { t: number | null };
-      this.db.exec(`BEGIN; ${CONFIGURED_TABLES} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+      this.db.exec(`BEGIN; ${CONFIGURED_TABLES} ${RUN_TABLE} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
       this.db.prepare("INSERT INTO meta(key, value) VALUES ('history_began', ?)").run(oldest.t ?? Date.now());
       return;
     }
     this.db.exec(`
       BEGIN;
       ${CONFIGURED_TABLES}
+      ${RUN_TABLE}
       INSERT INTO meta(key, value) VALUES ('history_began', ${Date.now()});
       CREATE TABLE objects(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
       CREATE TABLE minutes(
@@ -234,6 +256,27 @@ export class HistoryStore {
   }
 
   /**
+   * Records that the engine run started at `startedMs` was alive at `aliveMs`
+   * (its start, each minute, its stop): the run's end only moves forward.
+   */
+  writeRun(startedMs: number, aliveMs: number): void {
+    if (this.closed) return;
+    this.upsertRun.run(Math.round(startedMs), Math.round(Math.max(startedMs, aliveMs)));
+  }
+
+  /**
+   * The engine's runs that reach into [fromMs, toMs], oldest first, with the
+   * last one that ended before `fromMs` (so a range that begins while the
+   * engine was not running knows it). Empty when no run was recorded: the
+   * time before the first recorded run has no known gaps.
+   */
+  runs(fromMs: number, toMs: number): EngineRun[] {
+    const before = this.db.prepare('SELECT started, alive FROM runs WHERE alive < ? ORDER BY alive DESC LIMIT 1').get(Math.floor(fromMs)) as RunRow | undefined;
+    const within = this.db.prepare('SELECT started, alive FROM runs WHERE alive >= ? AND started <= ? ORDER BY started').all(Math.floor(fromMs), Math.ceil(toMs)) as RunRow[];
+    return (before ? [before, ...within] : within).map((r) => ({ from: r.started, to: r.alive }));
+  }
+
+  /**
    * The stored per-minute points of one object whose minute starts within
    * [fromMs, toMs], oldest first. Sparse: a minute without activity (or
    * while no engine ran) has no point; read it as zeros.
@@ -271,6 +314,8 @@ export class HistoryStore {
     const cutoffMinute = Math.floor(nowMs / MINUTE_MS) - this.retentionDays * DAY_MINUTES;
     let droppedMinutes = this.deleteMinutesBefore(cutoffMinute);
     const droppedEvents = this.db.prepare('DELETE FROM health WHERE time < ?').run(cutoffMinute * MINUTE_MS).changes;
+    // The newest run that ended before the cutoff stays: the gap after it may still reach into the ranges shown.
+    this.db.prepare('DELETE FROM runs WHERE alive < @cutoff AND started < (SELECT MAX(started) FROM runs WHERE alive < @cutoff)').run({ cutoff: cutoffMinute * MINUTE_MS });
     for (let step = 0; step < this.retentionDays && this.usedBytes() > this.maxBytes; step++) {
       const oldest = (this.db.prepare('SELECT MIN(minute) AS m FROM minutes').get() as { m: number | null }).m;
       if (oldest === null) break;
@@ -317,6 +362,16 @@ const CONFIGURED_TABLES = `
   CREATE TABLE configured(name TEXT PRIMARY KEY, since INTEGER NOT NULL, added INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
+
+/** Each engine run: its start and the last moment it was known alive. */
+const RUN_TABLE = `
+  CREATE TABLE runs(started INTEGER PRIMARY KEY, alive INTEGER NOT NULL);
+`;
+
+interface RunRow {
+  started: number;
+  alive: number;
+}
 
 interface HealthRow {
   time: number;

@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { freePort } from '../helpers/net.ts';
 import { defaultConfigText } from '../../proxy/admin/default-config.ts';
-import { requireBrowserAndBuild, root, startOrigin, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, root, sleep, startOrigin, withUiSession } from './harness.ts';
 
 const shots = path.join(root, 'test-output', 'screenshots', 'ui-first-run');
 
@@ -108,6 +108,25 @@ backend mine
     assert.match(await page.locator('[data-timeline="demo-web/demo-web1"] .band').first().innerText(), /No history yet/);
     assert.equal(await page.locator('button[aria-pressed="true"]').innerText(), '24 hours', 'the range kept on another Health page');
     await shootAll(page, 'health-history-began', '[data-timeline="demo-web/demo-web1"] [data-since]');
+
+    // Stopped and started again (as from the tray): the seconds between are "Loadstar not running", drawn as
+    // such and left out of the uptime (not UP across them).
+    for (const method of ['stop', 'start']) {
+      const answer = await page.evaluate(async (m) => {
+        const session = (await (await fetch('/api/session')).json()) as { value: { csrfToken: string; csrfHeader: string } };
+        const headers = { 'content-type': 'application/json', [session.value.csrfHeader]: session.value.csrfToken };
+        return (await fetch(`/api/${m}`, { method: 'POST', headers, body: JSON.stringify({ args: m === 'stop' ? [0] : [] }) })).json();
+      }, method);
+      assert.equal(answer.ok, true, `${method}: ${JSON.stringify(answer)}`);
+      if (method === 'stop') await sleep(2000);
+    }
+    const web1 = page.locator('[data-timeline="demo-web/demo-web1"]');
+    await web1.locator('.band.NOT-RUNNING').waitFor({ timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-timeline="demo-web/demo-web1"] .band.NOT-RUNNING').length === 1 && document.querySelector('[data-timeline="demo-web/demo-web1"] .band:last-child:not(.NOT-RUNNING)') !== null, undefined, { timeout: 15_000 });
+    assert.match(await web1.locator('[data-not-running]').innerText(), /not counting [23] s Loadstar was not running/);
+    await web1.locator('.band.NOT-RUNNING button').focus();
+    assert.match(await web1.locator('.band.NOT-RUNNING .tip').innerText(), /Loadstar not running from .* for [23] s\s+Loadstar was stopped, quit or the machine was off/);
+    await shootAll(page, 'health-not-running', '[data-timeline="demo-web/demo-web1"] [data-not-running]');
 
     // The range is kept across screens (navigation links) and a reload of the page.
     await page.click('nav a[href="#/"]');

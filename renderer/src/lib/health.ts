@@ -37,6 +37,8 @@ export type BandState = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT' | 'NOLB';
  * server added later), or no history yet (it was there when the history began).
  */
 export type BeforeState = 'NOT-CONFIGURED' | 'NO-HISTORY';
+/** A stretch when Loadstar was not running (stopped, quit, machine off): nothing was monitored. */
+export type GapState = 'NOT-RUNNING';
 
 export function bandState(label: string): BandState {
   const kind = healthKind(label);
@@ -163,7 +165,7 @@ export function isCheckStep(event: { type: string; backend?: string; server?: st
 export interface TimelineBand {
   /** Stable per band start (the keyed each). */
   key: string;
-  state: BandState | BeforeState;
+  state: BandState | BeforeState | GapState;
   from: number;
   to: number;
   /** Position and size in % of the drawn range. */
@@ -171,19 +173,25 @@ export interface TimelineBand {
   width: number;
   /** The transition that began it (none: the state at the start of the range, or of the object's history). */
   cause?: { time: number; from: string; to: string; code?: string; durationMs?: number; reason: string };
+  /** A state that goes on after Loadstar was not running (no transition when it started again). */
+  resumed?: true;
 }
 
 /** What a band is called, in the band and its tooltip (never its colour alone). */
-export const BAND_TEXT: Record<BandState | BeforeState, string> = {
+export const BAND_TEXT: Record<TimelineBand['state'], string> = {
   UP: 'UP', DOWN: 'DOWN', DRAIN: 'DRAIN', MAINT: 'MAINT', NOLB: 'NOLB',
   'NOT-CONFIGURED': 'Not configured yet',
   'NO-HISTORY': 'No history yet',
+  'NOT-RUNNING': 'Loadstar not running',
 };
 
 interface BandData {
   initial: string;
   events: ReadonlyArray<NonNullable<TimelineBand['cause']>>;
   configuredSince?: { time: number; how: 'added' | 'history-began' };
+  notRunning?: ReadonlyArray<{ from: number; to: number }>;
+  /** The end of the range the data was read for: not running then, it is still not running past it (until read again). */
+  to?: number;
 }
 
 /**
@@ -191,6 +199,9 @@ interface BandData {
  * within a band, UP → UP 1/3, does not start a new one). When the object's
  * history begins within the range (`configuredSince`), the stretch before it
  * is its own band, 'NOT-CONFIGURED' or 'NO-HISTORY', and the states begin there.
+ * The periods when Loadstar was not running (`notRunning`) are bands of their
+ * own, 'NOT-RUNNING', cut out of the states; a state going on after one is
+ * `resumed` (its cause was before the gap).
  */
 export function timelineBands(data: BandData, start: number, end: number): TimelineBand[] {
   const span = Math.max(1, end - start);
@@ -216,7 +227,30 @@ export function timelineBands(data: BandData, start: number, end: number): Timel
     cause = event;
   }
   band(state, from, end, cause);
-  return out;
+  const gaps = (data.notRunning ?? [])
+    .map((g) => ({ from: Math.max(g.from, begins), to: Math.min(data.to !== undefined && g.to >= data.to ? end : g.to, end) }))
+    .filter((g) => g.to > g.from);
+  if (gaps.length === 0) return out;
+  /** The part [from, to] of a state's band: its cause stays with its beginning. */
+  const piece = (s: TimelineBand, from: number, to: number): void => {
+    if (from === s.from) band(s.state, from, to, s.cause);
+    else {
+      band(s.state, from, to);
+      out[out.length - 1]!.resumed = true;
+    }
+  };
+  const states = out.splice(first);
+  for (const s of states) {
+    let at = s.from;
+    for (const g of gaps) {
+      if (g.to <= at || g.from >= s.to) continue;
+      if (g.from > at) piece(s, at, g.from);
+      at = g.to;
+    }
+    if (at < s.to) piece(s, at, s.to);
+  }
+  for (const g of gaps) band('NOT-RUNNING', g.from, g.to);
+  return out.sort((a, b) => a.from - b.from);
 }
 
 /**
@@ -228,6 +262,30 @@ export function sinceText(data: Pick<BandData, 'configuredSince'>, start: number
   const since = data.configuredSince;
   if (!since || since.time <= start) return undefined;
   return since.how === 'added' ? `since it was added ${when(since.time)}` : `since history began ${when(since.time)}`;
+}
+
+/**
+ * A server's chart shading ("Show health state"): the stretches it was not UP, each with the CSS
+ * variable of its colour, as its timeline draws them: not before it was configured, not across the
+ * time Loadstar was not running (nothing was monitored then).
+ */
+export function notUpShading(data: BandData & { from: number; to: number }): Array<{ from: number; to: number; colour: string }> {
+  const colours: Partial<Record<TimelineBand['state'], string>> = { DOWN: '--bad', DRAIN: '--drain', MAINT: '--maint', NOLB: '--drain' };
+  return timelineBands(data, data.from, data.to).flatMap((b) => {
+    const colour = colours[b.state];
+    return colour ? [{ from: b.from, to: b.to, colour }] : [];
+  });
+}
+
+/**
+ * How much of the range drawn Loadstar was not running, in words, when any
+ * ("not counting 2 d 4 h Loadstar was not running"): the uptime beside it is
+ * a share of the rest. Undefined when it ran all along (or it is not known).
+ */
+export function notRunningText(data: Pick<BandData, 'notRunning'>, start: number, end: number, howLong: (ms: number) => string): string | undefined {
+  let total = 0;
+  for (const g of data.notRunning ?? []) total += Math.max(0, Math.min(g.to, end) - Math.max(g.from, start));
+  return total > 0 ? `not counting ${howLong(total)} Loadstar was not running` : undefined;
 }
 
 /**

@@ -91,6 +91,40 @@ test('a timeline of a server added within the range begins with a "Not configure
   assert.equal(sinceText({ configuredSince: { time: -1, how: 'added' } }, 0, String), undefined);
 });
 
+test('the time Loadstar was not running is a band of its own, "Loadstar not running", cut out of the states around it', async () => {
+  const { timelineBands, notRunningText, BAND_TEXT } = await import('../../../renderer/src/lib/health.ts');
+  const down = { time: 600, from: 'UP', to: 'DOWN', reason: 'x' };
+  // UP, not running 200-400, UP again (no transition: it began as it was), DOWN at 600, not running from 900 past the end.
+  const bands = timelineBands({ initial: 'UP', events: [down], notRunning: [{ from: 200, to: 400 }, { from: 900, to: 1200 }] }, 0, 1000);
+  assert.deepEqual(bands.map((b) => [b.state, b.from, b.to, b.left, b.width]), [
+    ['UP', 0, 200, 0, 20], ['NOT-RUNNING', 200, 400, 20, 20], ['UP', 400, 600, 40, 20], ['DOWN', 600, 900, 60, 30], ['NOT-RUNNING', 900, 1000, 90, 10],
+  ]);
+  assert.equal(bands[2]!.resumed, true, 'the state after the gap says it went on, without the cause of before');
+  assert.equal(bands[2]!.cause, undefined);
+  assert.deepEqual(bands[3]!.cause, down, 'a band begun by a transition keeps it');
+  assert.equal(new Set(bands.map((b) => b.key)).size, bands.length, 'each band has its own key');
+  assert.equal(BAND_TEXT['NOT-RUNNING'], 'Loadstar not running', 'said in words, not only by a pattern');
+  // A gap at the range start; a band within a gap is all gap.
+  assert.deepEqual(timelineBands({ initial: 'DOWN', events: [], notRunning: [{ from: -50, to: 100 }] }, 0, 1000).map((b) => [b.state, b.from, b.to]), [['NOT-RUNNING', 0, 100], ['DOWN', 100, 1000]]);
+  assert.deepEqual(timelineBands({ initial: 'UP', events: [{ time: 300, from: 'UP', to: 'DOWN', reason: 'r' }, { time: 400, from: 'DOWN', to: 'UP', reason: 'r' }], notRunning: [{ from: 250, to: 450 }] }, 0, 1000).map((b) => b.state), ['UP', 'NOT-RUNNING', 'UP']);
+  // Before the object was configured, that band says so; gaps count from then on.
+  assert.deepEqual(timelineBands({ initial: 'UP', events: [], configuredSince: { time: 500, how: 'added' }, notRunning: [{ from: 0, to: 700 }] }, 0, 1000).map((b) => [b.state, b.from, b.to]), [['NOT-CONFIGURED', 0, 500], ['NOT-RUNNING', 500, 700], ['UP', 700, 1000]]);
+  // Not running when the data was read: drawn over a range moved on since (until it is read again), still not running.
+  assert.deepEqual(timelineBands({ initial: 'UP', events: [], notRunning: [{ from: 600, to: 800 }], to: 800 }, 200, 1000).map((b) => [b.state, b.from, b.to]), [['UP', 200, 600], ['NOT-RUNNING', 600, 1000]]);
+  // The uptime's words say what it leaves out.
+  assert.equal(notRunningText({ notRunning: [{ from: 200, to: 400 }, { from: 900, to: 1200 }] }, 0, 1000, (ms) => `${ms} ms`), 'not counting 300 ms Loadstar was not running');
+  assert.equal(notRunningText({}, 0, 1000, String), undefined);
+});
+
+test("a server's chart shading covers the time it was not UP, not the time Loadstar was not running", async () => {
+  const { notUpShading } = await import('../../../renderer/src/lib/health.ts');
+  const events = [{ time: 100, from: 'UP', to: 'DOWN', reason: 'x' }, { time: 700, from: 'DOWN', to: 'UP', reason: 'y' }];
+  assert.deepEqual(notUpShading({ initial: 'UP', events, from: 0, to: 1000 }), [{ from: 100, to: 700, colour: '--bad' }]);
+  // Stopped from 300 to 600 while DOWN: shaded before and after, not across.
+  assert.deepEqual(notUpShading({ initial: 'UP', events, from: 0, to: 1000, notRunning: [{ from: 300, to: 600 }] }), [{ from: 100, to: 300, colour: '--bad' }, { from: 600, to: 700, colour: '--bad' }]);
+  assert.deepEqual(notUpShading({ initial: 'MAINT', events: [], from: 0, to: 1000 }), [{ from: 0, to: 1000, colour: '--maint' }]);
+});
+
 test("a check's result code is said in words (HAProxy's check_status, management.txt), a running check's '* ' prefix aside; an unlisted code has none", () => {
   assert.equal(checkCodeText('L4OK'), 'connection accepted');
   assert.equal(checkCodeText('L7OK'), 'answered OK');
