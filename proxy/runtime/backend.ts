@@ -31,7 +31,13 @@ function compileHashSample(config: BalancingProxy): BalancerOptions['hashSample'
   const evaluate = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: config.name });
   return (request) => {
     const ctx = request.sampleContext?.();
-    return ctx === undefined ? undefined : evaluate(ctx);
+    if (ctx === undefined) return undefined;
+    // A fetch or converter that fails finds nothing, as a failed sample does in HAProxy: round robin.
+    try {
+      return evaluate(ctx);
+    } catch {
+      return undefined;
+    }
   };
 }
 
