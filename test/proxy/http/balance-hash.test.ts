@@ -63,7 +63,7 @@ const MIXED = [...keys(20, (i) => ({ headers: { 'x-key': i % 2 ? `Key-${(i * 791
 const COUNTS = keys(24, (i) => (i % 6 ? { headers: { 'x-count': Array.from({ length: i % 6 }, () => 'v').join(', ') } } : NONE));
 
 /** Backends whose servers weigh 1, 2, 3 and 4 (a map of 10 slots, not 4). */
-const WEIGHTED = new Set(['weighted', 'lower', 'count', 'address']);
+const WEIGHTED = new Set(['weighted', 'lower', 'count', 'address', 'src']);
 
 const BACKENDS: Record<string, string[]> = {
   cookie: ['balance hash req.cook(sid)'],
@@ -77,6 +77,8 @@ const BACKENDS: Record<string, string[]> = {
   number: ['balance hash req.cook(sid),length'],
   // An IPv4 address: its 4 bytes (c_addr2bin); src is 127.0.0.1 here, so ipmask varies it.
   address: ['balance hash req.hdr(x-ip),ipmask(32)'],
+  // src: 127.0.0.1 as 4 bytes (as text it would land on s2).
+  src: ['balance hash src'],
 };
 
 /** What haproxy 2.6.12 chose for each backend's requests (the origin's name per request). */
@@ -89,6 +91,7 @@ const RECORDED: Record<string, string> = {
   weighted: 's1 s4 s4 s2 s4 s3 s4 s2 s4 s3 s4 s3 s4 s3 s2 s1 s3 s3 s4 s2 s2 s3 s4 s1 s1 s1 s2 s4 s4 s3 s1 s1',
   count: 's1 s2 s4 s3 s4 s2 s1 s2 s4 s3 s4 s2 s1 s2 s4 s3 s4 s2 s1 s2 s4 s3 s4 s2',
   number: 's3 s3 s4 s4 s4 s4 s4 s4 s4 s4 s4 s4 s4 s4 s4 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s3 s2 s3 s3 s4 s1 s1',
+  src: 's3 s3 s3',
   address: 's4 s2 s3 s4 s3 s4 s3 s3 s1 s2 s3 s3 s4 s2 s3 s4 s3 s2 s3 s4 s1 s3 s4 s2',
 };
 
@@ -106,6 +109,7 @@ test('balance hash as haproxy 2.6.12: the same server for the same value, round 
         count: await served(port, 'count', COUNTS),
         number: await served(port, 'number', COOKIES),
         address: await served(port, 'address', keys(24, (i) => ({ headers: { 'x-ip': `10.${(i * 37) % 256}.${(i * 101) % 256}.${(i * 7) % 256}` } }))),
+        src: await served(port, 'src', [NONE, NONE, NONE]),
       });
     });
     // The same key lands on the same server, whatever its case once lowered.
