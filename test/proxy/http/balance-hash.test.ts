@@ -3,7 +3,8 @@
  * the same requests, the same servers are chosen. Covered: a cookie, a header with `,lower`, map-based
  * and consistent hashing, other hash functions and avalanche, integer and address samples (hashed
  * as 8 and 4 bytes, not as text), an empty value (a key), no value (round robin, in between), and
- * a TCP backend hashing the bytes its inspection held. The origins answer their own name.
+ * a TCP backend hashing the bytes its inspection held, an L6 fetch in an HTTP backend (ignored:
+ * round robin). The origins answer their own name.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,6 +80,8 @@ const BACKENDS: Record<string, string[]> = {
   address: ['balance hash req.hdr(x-ip),ipmask(32)'],
   // src: 127.0.0.1 as 4 bytes (as text it would land on s2).
   src: ['balance hash src'],
+  // An L6 fetch in an HTTP backend finds nothing (haproxy warns it is ignored): round robin.
+  payload: ['balance hash req.payload(0,10)'],
 };
 
 /** What haproxy 2.6.12 chose for each backend's requests (the origin's name per request). */
@@ -92,6 +95,7 @@ const RECORDED: Record<string, string> = {
   count: 's1 s2 s4 s3 s4 s2 s1 s2 s4 s3 s4 s2 s1 s2 s4 s3 s4 s2 s1 s2 s4 s3 s4 s2',
   number: 's3 s3 s4 s4 s4 s4 s4 s4 s4 s4 s4 s4 s4 s4 s4 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s3 s2 s3 s3 s4 s1 s1',
   src: 's3 s3 s3',
+  payload: 's1 s2 s3 s4 s1 s2 s3 s4',
   address: 's4 s2 s3 s4 s3 s4 s3 s3 s1 s2 s3 s3 s4 s2 s3 s4 s3 s2 s3 s4 s1 s3 s4 s2',
 };
 
@@ -110,6 +114,7 @@ test('balance hash as haproxy 2.6.12: the same server for the same value, round 
         number: await served(port, 'number', COOKIES),
         address: await served(port, 'address', keys(24, (i) => ({ headers: { 'x-ip': `10.${(i * 37) % 256}.${(i * 101) % 256}.${(i * 7) % 256}` } }))),
         src: await served(port, 'src', [NONE, NONE, NONE]),
+        payload: await served(port, 'payload', keys(8, (i) => cookie(`p${i}`))),
       });
     });
     // The same key lands on the same server, whatever its case once lowered.
