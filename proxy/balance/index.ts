@@ -4,6 +4,7 @@
  */
 import type { BalanceAlgorithm } from '../config/model.ts';
 import { first } from './first.ts';
+import { hashExpr } from './expr.ts';
 import { hdr } from './hdr.ts';
 import { leastconn } from './leastconn.ts';
 import { random } from './random.ts';
@@ -31,6 +32,7 @@ export const balancers: Readonly<Record<BalanceAlgorithm, BalancerFactory>> = {
   hdr,
   random,
   'rdp-cookie': rdpCookie,
+  hash: hashExpr,
 };
 
 /** The balancer for a backend (`balance` defaults to roundrobin, as in HAProxy). */

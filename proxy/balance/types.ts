@@ -10,6 +10,7 @@
  * `taken()` / `released()` (HAProxy's `server_take_conn` / `server_drop_conn`).
  */
 import type { Balance, HashType } from '../config/model.ts';
+import type { Sample, SampleContext } from '../acl/index.ts';
 
 /** The balancer's view of a server; the engine owns these objects and mutates the fields. */
 export interface LbServer {
@@ -75,6 +76,11 @@ export interface LbRequest {
   header?(name: string): string | undefined;
   /** Value of the RDP cookie named by `balance rdp-cookie(NAME)`; absent or empty = not found. */
   rdpCookie?: string;
+  /**
+   * What sample fetches read for this request (`balance hash <expr>`), built when asked;
+   * absent where there is none (a preview): the expression finds nothing.
+   */
+  sampleContext?(): SampleContext;
 }
 
 export interface Balancer {
@@ -114,6 +120,11 @@ export interface BalancerOptions {
   allBackups: boolean;
   /** `hash-balance-factor` (0 or > 100): bounded loads for consistent hashing and random. */
   hashBalanceFactor?: number;
+  /**
+   * `balance hash <expr>`: the compiled expression's value for a request, undefined when it has
+   * none (fetch or converter found nothing). Without it every pick falls back to round robin.
+   */
+  hashSample?: (request: LbRequest) => Sample | undefined;
 }
 
 /** `servers` must be in declaration order (the first usable backup is the first in this order). */

@@ -64,7 +64,7 @@ const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
  * brackets (HAProxy writes them around it in MAIL FROM / RCPT TO itself).
  */
 const EMAIL_ADDRESS = /^[^\s@<>()",;:\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
-const ALGORITHMS = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param', 'hdr', 'random', 'rdp-cookie'];
+const ALGORITHMS = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param', 'hdr', 'random', 'rdp-cookie', 'hash'];
 
 // ---------------------------------------------------------------- the text as lines
 
@@ -169,6 +169,7 @@ function balanceLine(spec: BackendSpec): string {
     case 'rdp-cookie': return lineOf(['balance', b.argument ? `rdp-cookie(${b.argument})` : 'rdp-cookie']);
     case 'url_param': return lineOf(['balance', 'url_param', b.argument ?? '']);
     case 'random': return lineOf(['balance', b.argument ? `random(${b.argument})` : 'random']);
+    case 'hash': return lineOf(['balance', 'hash', b.argument ?? '']);
     default: return lineOf(['balance', b.algorithm]);
   }
 }
@@ -405,6 +406,8 @@ function checkBackend(spec: BackendSpec | undefined, problem: (field: string, me
     problem('backend.balance.argument', algo === 'hdr' ? 'a header name (letters, digits and !#$%&\'*+.^_`|~-)' : 'a cookie name (letters, digits and !#$%&\'*+.^_`|~-)');
   }
   if (algo === 'random' && arg !== undefined && !/^\d+$/.test(arg)) problem('backend.balance.argument', 'the number of draws');
+  // One word of the line (quoted when it holds a space): the configuration check then reads the expression.
+  if (algo === 'hash' && (typeof arg !== 'string' || arg === '' || /[\x00-\x1f]/.test(arg))) problem('backend.balance.argument', 'the sample expression to hash, e.g. req.cook(sid),lower');
   if (!Array.isArray(spec.servers)) problem('backend.servers', 'a list of servers (it may be empty)');
   else {
     spec.servers.forEach((s, i) => checkServer(s, `backend.servers[${i}]`, problem));

@@ -556,7 +556,8 @@ export function balanceSpec(p: BalancingProxy): BalanceSpec {
   const b = p.balance;
   const argument = b.algorithm === 'hdr' || b.algorithm === 'rdp-cookie' ? b.header
     : b.algorithm === 'url_param' ? b.param
-      : b.algorithm === 'random' && b.draws !== undefined ? String(b.draws) : undefined;
+      : b.algorithm === 'random' && b.draws !== undefined ? String(b.draws)
+        : b.algorithm === 'hash' ? b.expression : undefined;
   return { algorithm: b.algorithm, ...(argument !== undefined ? { argument } : {}) };
 }
 

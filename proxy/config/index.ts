@@ -46,7 +46,7 @@ export function parseConfig(files: readonly SourceFile[], options: Partial<Parse
     const parsed = parseFiles(files, full);
     const diagnostics = parsed.diagnostics;
     const config = provision(parsed.config, diagnostics);
-    validate(config, diagnostics);
+    validate(config, diagnostics, full);
     return { config, diagnostics: diagnostics.list, ok: !hasErrors(diagnostics.list) };
   });
 }

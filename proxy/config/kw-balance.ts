@@ -19,6 +19,13 @@ function parseBalance(ctx: ProxyDirectiveContext): void {
   }
   const fn = /^(hdr|rdp-cookie|random)(?:\((.*)\))?$/.exec(word);
   if (word === 'uri') return parseUri(ctx, rest);
+  if (word === 'hash') {
+    // backend_parse_balance(): one word; the expression is compiled once the section is read (validate.ts).
+    if (rest[0] === undefined || rest[0] === '') return ctx.error(`balance hash requires a sample expression.`, 0);
+    if (rest.length > 1) return ctx.error(`balance hash takes no other argument (got '${rest[1]}').`, 2);
+    ctx.proxy.balance = { algorithm: 'hash', expression: rest[0], loc };
+    return;
+  }
   if (word === 'url_param') {
     const param = rest[0];
     if (param === undefined) return ctx.error(`'balance url_param' requires an URL parameter name.`);
@@ -89,7 +96,7 @@ registerProxyKeywords([
     name: 'balance',
     sections: 'dlb',
     status: ENGINE,
-    summary: 'Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie.',
+    summary: 'Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie, `hash <expr>` (the bytes of the value of a sample expression, e.g. `hash req.cook(sid),lower`).',
     parse: parseBalance,
   },
   {

@@ -484,7 +484,7 @@ export interface ServerTemplate {
 
 export type BalanceAlgorithm =
   | 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'uri'
-  | 'url_param' | 'hdr' | 'random' | 'rdp-cookie';
+  | 'url_param' | 'hdr' | 'random' | 'rdp-cookie' | 'hash';
 
 export interface Balance {
   algorithm: BalanceAlgorithm;
@@ -498,6 +498,11 @@ export interface Balance {
   useDomainOnly?: boolean;
   /** random(N): number of draws (power of N choices). Default 2. */
   draws?: number;
+  /**
+   * hash: the sample expression, as written (one word, converters included). Compiled and checked
+   * once the proxy's mode is known (validate.ts), as HAProxy's check_config_validity does.
+   */
+  expression?: string;
   loc: SourceLocation;
 }
 

@@ -6,6 +6,7 @@
  */
 import { logTargetWarnings } from './log-targets.ts';
 import type { Diagnostics } from './diagnostics.ts';
+import type { ParseOptions } from './keywords.ts';
 import type { Config, Proxy, Server, SourceLocation } from './model.ts';
 import { chosenLogFormat } from './log-format-choice.ts';
 import type { LogFormatChoice } from './log-format-choice.ts';
@@ -15,12 +16,13 @@ import { emailAlertProblems } from './kw-mailers.ts';
 import { externalCheckProblems } from './kw-external-check.ts';
 import { cacheProblems } from './kw-cache.ts';
 import { httpclientProblems } from './kw-httpclient.ts';
-import { aclReferences, parseLogFormat } from '../acl/index.ts';
+import type { SampleExpr } from '../acl/index.ts';
+import { aclReferences, fetchUsableAt, parseLogFormat, parseSampleExpression, sourceNames } from '../acl/index.ts';
 import { checkLayer6Conditions, checkTcpTrackRules } from './kw-rules.ts';
 import { serverVersions } from '../tls/versions.ts';
 import { PROTOCOL_CHECKS } from './protocol-check-names.ts';
 
-export function validate(config: Config, diagnostics: Diagnostics): void {
+export function validate(config: Config, diagnostics: Diagnostics, options?: Pick<ParseOptions, 'readFile'>): void {
   for (const { target, message } of logTargetWarnings(config)) diagnostics.warn(target.loc, 'LS_WARN_CFG_IGNORED', message, 'log');
   const backends = new Map<string, Proxy>();
   for (const p of config.proxies) if ((p.kind === 'backend' || p.kind === 'listen') && !backends.has(p.name)) backends.set(p.name, p);
@@ -41,6 +43,7 @@ export function validate(config: Config, diagnostics: Diagnostics): void {
     const mode = proxy.mode;
     if (proxy.kind !== 'backend') checkSwitching(proxy, mode, backends, diagnostics);
     if (proxy.kind !== 'frontend') checkServers(proxy, config, resolvers, diagnostics);
+    if (proxy.balance?.algorithm === 'hash') checkBalanceHash(proxy, mode, diagnostics, options?.readFile);
     checkServerRules(proxy, diagnostics);
     checkTables(proxy, tables, diagnostics);
     checkUserlists(proxy, userlists, diagnostics);
@@ -64,6 +67,42 @@ function checkCompressionFilter(proxy: Proxy, diagnostics: Diagnostics): void {
   if (configured && c.otherFilter && !c.filter) {
     diagnostics.alert(proxy.section.loc, 'LS_ERR_CFG_SYNTAX', `config: ${proxy.kind} '${proxy.name}': require an explicit filter declaration to use HTTP compression`, 'filter');
   }
+}
+
+/**
+ * `balance hash <expr>`: HAProxy compiles the expression once the whole section is read
+ * (cfgparse.c check_config_validity, in the context of use-server) and names the proxy at its
+ * section line; reported here on the `balance` line (its own or its defaults'), with that text.
+ * The map files of `map*` converters must open, as sample_parse_expr() loads them.
+ */
+function checkBalanceHash(proxy: Proxy, mode: string, diagnostics: Diagnostics, readFile: ((path: string) => string | undefined) | undefined): void {
+  const balance = proxy.balance!;
+  const text = balance.expression ?? '';
+  const where = `${proxyTypeStr(proxy)} '${proxy.name}' [${proxy.section.loc.file}:${proxy.section.loc.line}]`;
+  const parsed = parseSampleExpression(text);
+  const error = 'error' in parsed ? parsed.error : missingMapFile(parsed.expr, readFile);
+  if (error !== undefined || 'error' in parsed) {
+    diagnostics.alert(balance.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `${where}: failed to parse 'balance hash' expression '${text}' in : ${error}.`, 'balance');
+    return;
+  }
+  const fetch = parsed.expr.fetch;
+  if (!fetchUsableAt(fetch, 'backend-use-server')) {
+    diagnostics.alert(balance.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `${where}: error detected while parsing 'balance hash' expression '${text}' which requires information from ${sourceNames(fetch.sources)}, which is not available here.`, 'balance');
+  } else if (mode === 'http' && fetch.sources.includes('L6REQ')) {
+    diagnostics.warn(balance.loc, 'LS_WARN_CFG_IGNORED', `${where}: L6 sample fetch <${text}> will be ignored in 'balance hash' expression in HTTP mode.`, 'balance');
+  }
+}
+
+/** The error of the first `map*` converter whose file does not open (sample_parse_expr's words), else undefined. */
+function missingMapFile(expr: SampleExpr, readFile: ((path: string) => string | undefined) | undefined): string | undefined {
+  if (!readFile) return undefined;
+  for (const conv of expr.converters) {
+    const file = conv.args[0];
+    if (conv.def.name.startsWith('map') && file?.type === 'str' && readFile(file.value) === undefined) {
+      return `invalid args in converter '${conv.def.name}' : failed to open pattern file <${file.value}>`;
+    }
+  }
+  return undefined;
 }
 
 /** `stats http-request` rules replace `stats auth`/`stats realm`: HAProxy refuses both on one proxy. */

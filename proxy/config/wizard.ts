@@ -8,6 +8,7 @@
 import type { BalanceAlgorithm, Balance } from './model.ts';
 import { createBalancer, assignServerIds, resetRandom } from '../balance/index.ts';
 import type { LbRequest, LbServer } from '../balance/index.ts';
+import { mkStr } from '../acl/index.ts';
 import { randomState } from '../balance/random.ts';
 import { BUILTIN_SERVER } from './provision.ts';
 import type { HealthCheckSpec } from './form-model.ts';
@@ -23,9 +24,10 @@ export const ALGORITHM_EXPLANATIONS: Readonly<Record<BalanceAlgorithm, string>> 
   hdr: 'The same value of a request header (like Host) always goes to the same server; requests without it take turns.',
   random: 'Draws two servers at random (weighted) and keeps the less busy one: even load without coordination.',
   'rdp-cookie': 'Remote Desktop: the same RDP user cookie always goes to the same server; connections without it take turns.',
+  hash: 'The same value of a sample expression (like req.cook(sid),lower) always goes to the same server; requests where it finds nothing take turns.',
 };
 
-const HASHED = new Set<BalanceAlgorithm>(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie']);
+const HASHED = new Set<BalanceAlgorithm>(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash']);
 
 export interface SplitRequest {
   algorithm: BalanceAlgorithm;
@@ -76,6 +78,8 @@ function sampleRequest(algorithm: BalanceAlgorithm, argument: string | undefined
     case 'url_param': return { uri: `/?${argument ?? 'id'}=${i}` };
     case 'hdr': return { header: (name) => (name.toLowerCase() === (argument ?? 'host').toLowerCase() ? `client${i}.example` : undefined) };
     case 'rdp-cookie': return { rdpCookie: `user${i}` };
+    // balance hash: the value the expression would find (see hashSample in predictSplit).
+    case 'hash': return { uri: `value${i}` };
     default: return { source: '192.168.1.10', uri: '/' };
   }
 }
@@ -101,11 +105,14 @@ export function predictSplit(request: SplitRequest): SplitOutcome {
     ...(algorithm === 'url_param' ? { param: argument ?? 'id' } : {}),
     ...(algorithm === 'rdp-cookie' && argument ? { header: argument } : {}),
     ...(algorithm === 'random' && argument && /^\d+$/.test(argument) ? { draws: Number(argument) } : {}),
+    ...(algorithm === 'hash' ? { expression: argument ?? '' } : {}),
   };
   const balancer = createBalancer(servers, {
     balance,
     hashType: request.hashType === 'consistent' ? { method: 'consistent', avalanche: false } : undefined,
     allBackups: false,
+    // No request to evaluate the expression on: each sample request stands for one value it finds.
+    ...(algorithm === 'hash' ? { hashSample: (r: LbRequest) => (r.uri === undefined ? undefined : mkStr(r.uri)) } : {}),
   });
   const cycle = servers.filter((s) => !s.backup).reduce((n, s) => n + s.weight, 0);
   const picks = request.picks ?? Math.max(100, cycle);
@@ -129,7 +136,7 @@ export function predictSplit(request: SplitRequest): SplitOutcome {
   }
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const note = HASHED.has(algorithm)
-    ? `The split depends on the ${algorithm === 'source' ? 'client addresses' : algorithm === 'uri' ? 'URLs' : algorithm === 'hdr' ? `values of the ${argument ?? 'Host'} header` : algorithm === 'url_param' ? `values of the ${argument ?? 'id'} parameter` : 'RDP cookies'}: computed over ${picks} different sample values; one given value always goes to one server.`
+    ? `The split depends on the ${algorithm === 'source' ? 'client addresses' : algorithm === 'uri' ? 'URLs' : algorithm === 'hdr' ? `values of the ${argument ?? 'Host'} header` : algorithm === 'url_param' ? `values of the ${argument ?? 'id'} parameter` : algorithm === 'hash' ? `values of ${argument || 'the expression'}` : 'RDP cookies'}: computed over ${picks} different sample values; one given value always goes to one server.`
     : algorithm === 'first' || algorithm === 'leastconn'
       ? 'Simulated with requests one after another: with several at once, the busy servers get fewer (leastconn) or the next server fills up (first).'
       : `Simulated over ${picks} requests one after another.`;

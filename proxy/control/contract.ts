@@ -713,11 +713,11 @@ export interface HealthCheckSpec {
   rise?: number;
 }
 
-export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'uri' | 'url_param' | 'hdr' | 'random' | 'rdp-cookie';
+export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'uri' | 'url_param' | 'hdr' | 'random' | 'rdp-cookie' | 'hash';
 
 export interface BalanceSpec {
   algorithm: BalanceAlgorithm;
-  /** hdr: header name; url_param: parameter name; random: draws; rdp-cookie: cookie name. */
+  /** hdr: header name; url_param: parameter name; random: draws; rdp-cookie: cookie name; hash: the sample expression. */
   argument?: string;
 }
 

@@ -646,6 +646,10 @@ class HttpLbRequest implements LbRequest {
   header(name: string): string | undefined {
     return getHeader(this.tx.request.headers, name.toLowerCase());
   }
+
+  sampleContext(): SampleContext {
+    return this.tx.sampleContext();
+  }
 }
 
 /** The frontend's open connections with `client` counted even when it has closed already (HAProxy logs before it lets go). */

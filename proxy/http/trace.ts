@@ -25,7 +25,7 @@ import type { BalancingProxy, Config, Directive, FrontendProxy, HttpRule, Listen
 import { DEFAULT_STATS_URI } from '../config/model.ts';
 import { directiveText } from '../config/serialize.ts';
 import {
-  compileAclResult, compileCondition, compileSample, sampleToString, predefinedAcl, MapVarStore, ACL_PASS, ACL_MISS,
+  compileAclResult, compileCondition, compileSample, parseSampleExpression, sampleToString, predefinedAcl, MapVarStore, ACL_PASS, ACL_MISS,
 } from '../acl/index.ts';
 import type { AclDeclaration, Condition, ConnectionInfo, EngineHooks, SampleContext, HttpRequestInfo } from '../acl/index.ts';
 import type { LbRequest } from '../balance/index.ts';
@@ -152,7 +152,7 @@ export interface TraceResult {
 
 export type TraceOutcome = { ok: true; value: TraceResult } | { ok: false; error: { code: 'LS_ERR_CTL_NOT_FOUND' | 'LS_ERR_CTL_BAD_VALUE'; message: string } };
 
-const HASH_ALGORITHMS = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie']);
+const HASH_ALGORITHMS = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash']);
 
 // ---------------------------------------------------------------- input
 
@@ -409,6 +409,18 @@ function hashKey(proxy: BalancingProxy, lb: LbRequest): string | null {
       return null;
     }
     case 'rdp-cookie': return null;
+    case 'hash': {
+      // The expression's value as text (a binary or integer one is hashed as bytes, see balance/expr.ts).
+      const parsed = parseSampleExpression(b.expression ?? '');
+      const ctx = lb.sampleContext?.();
+      if ('error' in parsed || ctx === undefined) return null;
+      try {
+        const s = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: proxy.name })(ctx);
+        return s === undefined ? null : sampleToString(s) ?? '';
+      } catch {
+        return null;
+      }
+    }
     default: return null;
   }
 }
@@ -429,6 +441,7 @@ function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx,
   const lb: LbRequest = {
     source: tx.conn.src.startsWith('::ffff:') ? tx.conn.src.slice(7) : tx.conn.src,
     ...(tx.http ? { uri: tx.request.url, header: (name: string) => getHeader(headers, name.toLowerCase()) } : {}),
+    sampleContext: () => tx.sampleContext(),
   };
   if (HASH_ALGORITHMS.has(algorithm)) {
     const key = hashKey(proxy, lb);
@@ -439,7 +452,7 @@ function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx,
       key, ...(value !== undefined && value >= 0 ? { value } : {}), function: fn, method,
       note: key === null
         ? 'the request has no hash key, so the server is chosen by round robin'
-        : `the same ${algorithm === 'source' ? 'client address' : algorithm === 'hdr' ? 'header value' : algorithm === 'uri' ? 'URI' : 'parameter value'} always lands on the same server while the servers stay the same`,
+        : `the same ${algorithm === 'source' ? 'client address' : algorithm === 'hdr' ? 'header value' : algorithm === 'uri' ? 'URI' : algorithm === 'hash' ? `value of ${proxy.balance.expression ?? 'the expression'}` : 'parameter value'} always lands on the same server while the servers stay the same`,
     };
   }
   // use-server rules first: they win over the cookie and the balancer.

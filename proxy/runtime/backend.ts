@@ -7,7 +7,9 @@
  */
 import type { BalancingProxy } from '../config/model.ts';
 import { createBalancer, assignServerIds } from '../balance/index.ts';
-import type { Balancer, LbRequest } from '../balance/index.ts';
+import type { Balancer, BalancerOptions, LbRequest } from '../balance/index.ts';
+import { compileSample, parseSampleExpression } from '../acl/index.ts';
+import { patternFileReader } from './pattern-files.ts';
 import { trackerUsable } from './track.ts';
 import { RuntimeServer } from './server.ts';
 import type { ServerAdmin, SlotWaiter, DnsAdminCause } from './server.ts';
@@ -17,6 +19,27 @@ import type { RetryContext } from './retry.ts';
 import { StatCounters, slotTaken, queued, sessionStarted, balancerPicked } from './counters.ts';
 import { dynamicCookie } from './dynamic-cookie.ts';
 import { dynamicMaxconn } from './fullconn.ts';
+
+/**
+ * `balance hash <expr>` compiled once (validate.ts checked it): the value for a request that
+ * carries a sample context (HTTP transaction, TCP session), else none (round robin).
+ */
+function compileHashSample(config: BalancingProxy): BalancerOptions['hashSample'] {
+  const text = config.balance.expression ?? '';
+  const parsed = parseSampleExpression(text);
+  if ('error' in parsed) throw new Error(`'balance hash ${text}': ${parsed.error}`);
+  const evaluate = compileSample(parsed.expr, { readFile: patternFileReader, currentProxy: config.name });
+  return (request) => {
+    const ctx = request.sampleContext?.();
+    if (ctx === undefined) return undefined;
+    // A fetch or converter that fails finds nothing, as a failed sample does in HAProxy: round robin.
+    try {
+      return evaluate(ctx);
+    } catch {
+      return undefined;
+    }
+  };
+}
 
 export type SlotResult =
   | { server: RuntimeServer }
@@ -114,6 +137,7 @@ export class RuntimeBackend {
       hashType: config.hashType,
       allBackups: config.options['allbackups']?.enabled ?? false,
       hashBalanceFactor: config.hashBalanceFactor,
+      hashSample: config.balance.algorithm === 'hash' ? compileHashSample(config) : undefined,
     });
     this.retryPlan = new ConnectRetryPlan(config);
     this.serverKeepAlive = tcpKeepAlive(config, 'server');

@@ -83,7 +83,7 @@ export interface RetryContext {
 }
 
 /** HAProxy's BE_LB_KIND_HI: the algorithms that hash something of the request. */
-const HASH_ALGORITHMS = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie']);
+const HASH_ALGORITHMS = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash']);
 
 export class ConnectRetryPlan {
   /** New attempts after the first one fails. */

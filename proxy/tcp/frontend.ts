@@ -430,7 +430,7 @@ export class TcpFrontend implements Frontend {
     if (stick && !avoid) record.stick = stick.onRequest(connContext(record.client, backend.config, record.held ? this.inspection(record) : undefined), (ruled ?? rdp) !== undefined, record.forcePersist === true);
     // The server persistence chose (HAProxy's SF_DIRECT): the RDP cookie's, else a stick match's.
     const persistent = avoid ? undefined : rdp ?? record.stick?.server;
-    cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view()), (result, queued) => {
+    cancel = backend.acquire(connLbRequest(record.client, backend.config, record.held?.view(), record.vars), (result, queued) => {
       record.waitingSlot = false;
       record.connecting?.during(() => {});
       if (queued) record.queued = queued;

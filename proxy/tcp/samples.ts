@@ -60,9 +60,14 @@ export function compileConnCondition(condition: Condition, proxy: Proxy): ConnPr
   return (socket, _proxy, inspection) => test(connContext(socket, proxy, inspection));
 }
 
-/** What the balancer may hash: the source address, and for `balance rdp-cookie` the cookie held back by inspection. */
-export function connLbRequest(socket: net.Socket, proxy?: Proxy, payload?: Uint8Array): LbRequest {
+/**
+ * What the balancer may hash: the source address, for `balance rdp-cookie` the cookie held back by
+ * inspection, for `balance hash` what the expression reads (the held bytes, the session's variables).
+ */
+export function connLbRequest(socket: net.Socket, proxy?: Proxy, payload?: Uint8Array, vars?: VarStore): LbRequest {
   const request: LbRequest = { source: plainAddress(socket.remoteAddress) };
-  if (payload && proxy?.balance?.algorithm === 'rdp-cookie') request.rdpCookie = rdpCookieValue(payload, proxy.balance.header ?? 'mstshash');
+  const algorithm = proxy?.balance?.algorithm;
+  if (payload && algorithm === 'rdp-cookie') request.rdpCookie = rdpCookieValue(payload, proxy!.balance!.header ?? 'mstshash');
+  else if (algorithm === 'hash') request.sampleContext = () => connContext(socket, proxy!, { payload: payload ?? NOTHING_HELD.payload, final: true, vars });
   return request;
 }

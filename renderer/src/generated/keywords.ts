@@ -467,7 +467,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "balance",
-   "summary": "Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie.",
+   "summary": "Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie, `hash <expr>` (the bytes of the value of a sample expression, e.g. `hash req.cook(sid),lower`).",
    "status": "supported"
   },
   {
@@ -1576,7 +1576,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "balance",
-   "summary": "Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie.",
+   "summary": "Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie, `hash <expr>` (the bytes of the value of a sample expression, e.g. `hash req.cook(sid),lower`).",
    "status": "supported"
   },
   {
@@ -2178,7 +2178,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "balance",
-   "summary": "Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie.",
+   "summary": "Load-balancing algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(n)], rdp-cookie, `hash <expr>` (the bytes of the value of a sample expression, e.g. `hash req.cook(sid),lower`).",
    "status": "supported"
   },
   {

@@ -238,6 +238,7 @@ export const ALGORITHMS: Array<{ id: BalanceAlgorithm; text: string; argument?: 
   { id: 'hdr', text: 'Header — the same value of a request header reaches the same server.', argument: 'Header name' },
   { id: 'random', text: 'Random — a random server, the less loaded of two draws.', argument: 'Draws (default 2)' },
   { id: 'rdp-cookie', text: 'RDP cookie — Remote Desktop clients stick to their server.', argument: 'Cookie name (default mstshash)' },
+  { id: 'hash', text: 'Expression — the same value of a sample expression (a cookie, a header, …) reaches the same server.', argument: 'Sample expression, e.g. req.cook(sid),lower' },
 ];
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
@@ -565,6 +566,7 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
           errors[`backends.${bi}.argument`] = b.algorithm === 'hdr' ? 'Enter the header to hash, e.g. Host.' : 'Enter the URL parameter to hash, e.g. user.';
         }
         if (b.algorithm === 'random' && b.argument !== '' && !(int(b.argument) >= 1)) errors[`backends.${bi}.argument`] = 'The number of draws is a whole number (2 is usual).';
+        if (b.algorithm === 'hash' && b.argument.trim() === '') errors[`backends.${bi}.argument`] = 'Enter the expression to hash, e.g. req.cook(sid),lower or req.hdr(x-user).';
         if (b.mode === 'http' && (b.sticky === 'cookie' || b.sticky === 'app-cookie')) {
           const c = b.stickyCookie.trim();
           if (c === '') errors[`backends.${bi}.stickyCookie`] = b.sticky === 'cookie' ? 'Give the cookie a name, e.g. SERVERID.' : "Enter the name of the application's session cookie, e.g. JSESSIONID or PHPSESSID.";

@@ -4,7 +4,7 @@
  * the balancer; the helpers act as the engine would (served++ then taken(), …).
  */
 import { assignServerIds, createBalancer } from '../../../proxy/balance/index.ts';
-import type { Balancer, LbRequest, LbServer } from '../../../proxy/balance/index.ts';
+import type { Balancer, BalancerOptions, LbRequest, LbServer } from '../../../proxy/balance/index.ts';
 import type { Balance, BalanceAlgorithm, HashType } from '../../../proxy/config/model.ts';
 
 const LOC = { file: 'test.cfg', line: 1, column: 1 } as unknown as Balance['loc'];
@@ -20,7 +20,7 @@ export interface Pool {
 export function pool(
   algorithm: BalanceAlgorithm,
   spec: string[],
-  opts: { balance?: Omit<Partial<Balance>, 'algorithm'>; hashType?: HashType; allBackups?: boolean; hashBalanceFactor?: number } = {},
+  opts: { balance?: Omit<Partial<Balance>, 'algorithm'>; hashType?: HashType; allBackups?: boolean; hashBalanceFactor?: number; hashSample?: BalancerOptions['hashSample'] } = {},
 ): Pool {
   const parsed = spec.map((line) => {
     const [name, ...words] = line.split(/\s+/);
@@ -49,6 +49,7 @@ export function pool(
     hashType: opts.hashType,
     allBackups: opts.allBackups ?? false,
     hashBalanceFactor: opts.hashBalanceFactor,
+    hashSample: opts.hashSample,
   });
   return { b, s: Object.fromEntries(list.map((x) => [x.name, x])), list };
 }

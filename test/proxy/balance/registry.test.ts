@@ -5,7 +5,7 @@ import { balancers, createBalancer, slowstartSixteenths } from '../../../proxy/b
 import type { LbServer } from '../../../proxy/balance/index.ts';
 import type { BalanceAlgorithm } from '../../../proxy/config/model.ts';
 
-const ALL: BalanceAlgorithm[] = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param', 'hdr', 'random', 'rdp-cookie'];
+const ALL: BalanceAlgorithm[] = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param', 'hdr', 'random', 'rdp-cookie', 'hash'];
 const loc = { file: 'x', line: 1, column: 1 } as never;
 
 test('every balance keyword is registered and balances over usable servers only', () => {

@@ -25,12 +25,13 @@ test('backup servers get nothing while active ones are up; first fills the first
 });
 
 test('hash algorithms are computed over a sample of keys and say that the split depends on them', () => {
-  for (const algorithm of ['source', 'uri', 'url_param', 'hdr'] as const) {
-    const r = predictSplit({ algorithm, servers: [{ name: 'a' }, { name: 'b' }, { name: 'c', weight: 2 }], picks: 400 });
+  for (const algorithm of ['source', 'uri', 'url_param', 'hdr', 'hash'] as const) {
+    const r = predictSplit({ algorithm, ...(algorithm === 'hash' ? { argument: 'req.cook(sid)' } : {}), servers: [{ name: 'a' }, { name: 'b' }, { name: 'c', weight: 2 }], picks: 400 });
     assert.ok(r.ok);
     assert.equal(r.value.picks, 400);
     assert.ok(r.value.counts.every((c) => c.count > 40), `${algorithm}: ${JSON.stringify(r.value.counts)}`);
     assert.match(r.value.note, /depends on/);
+    if (algorithm === 'hash') assert.match(r.value.note, /values of req\.cook\(sid\)/);
   }
 });
 

@@ -413,6 +413,28 @@ backend b
   assert.match(none.value.hash!.note, /round robin/);
 });
 
+test('for balance hash the trace gives the value of the expression and the hash the balancer looks up', () => {
+  const parsed = parseConfig([{ name: 't.cfg', text: `${HTTP_DEFAULTS}
+frontend f
+    bind 127.0.0.1:8080
+    default_backend b
+backend b
+    balance hash req.cook(sid),lower
+    server s1 127.0.0.1:9001
+    server s2 127.0.0.1:9002
+    server s3 127.0.0.1:9003
+` }]);
+  const target = staticTarget(parsed.config);
+  const t = traceRequest(target, { frontend: 'f', url: '/', headers: ['Cookie: a=1; sid=User-42'] });
+  assert.ok(t.ok);
+  assert.deepEqual([t.value.algorithm, t.value.hash?.key, t.value.hash?.value], ['hash', 'user-42', sdbm('user-42')]);
+  assert.equal(t.value.server?.name, `s${sdbm('user-42') % 3 + 1}`);
+  assert.match(t.value.hash!.note, /value of req\.cook\(sid\),lower/);
+  const none = traceRequest(target, { frontend: 'f', url: '/' });
+  assert.ok(none.ok && none.value.hash?.key === null && none.value.hash.value === undefined);
+  assert.match(none.value.hash!.note, /round robin/);
+});
+
 test('a trace shows the redirect lines where they run: after the http-request rules, before use_backend, and in the chosen backend', () => {
   const text = `${HTTP_DEFAULTS}
 frontend www

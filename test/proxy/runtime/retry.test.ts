@@ -73,7 +73,7 @@ test('with option redispatch (any interval, even 0) a failed server is left at o
 });
 
 test('a hashing algorithm retries its server with the pause and redispatches on the interval, without the pause when others are active', () => {
-  for (const algorithm of ['source', 'uri', 'url_param x', 'hdr(host)', 'rdp-cookie']) {
+  for (const algorithm of ['source', 'uri', 'url_param x', 'hdr(host)', 'rdp-cookie', 'hash req.cook(sid)']) {
     const p = plan(`    retries 3\n    balance ${algorithm}\n    option redispatch\n`);
     const steps = [0, 1, 2].map((done) => p.afterFailure(done, running));
     assert.deepEqual(steps, [

@@ -3,6 +3,8 @@
  * the `show stat` header line is identical, and for every row the set of
  * non-empty columns matches (values differ: pids, times, ids). A backend
  * without servers (a stats listen's, a spare) is UP, as HAProxy reports it.
+ * The algo column names each backend's algorithm as backend_lb_algo_str() does
+ * (`balance hash …` is "hash").
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +46,7 @@ listen tl
   server t1 127.0.0.1:${up}
 backend spare_be
   mode http
+  balance hash req.cook(sid),lower
 `;
 }
 

@@ -108,6 +108,25 @@ test('an edited frontend and backend keep what the forms do not show', () => {
   assert.equal(r.text, text, 'an unchanged form writes the text back unchanged');
 });
 
+test('a backend balancing by hash keeps its expression through the form; the balance step wants one', (t) => {
+  const text = `${HEAD}frontend www\n    bind 127.0.0.1:8080\n    default_backend app\nbackend app\n    balance hash req.cook(sid),lower # per user\n    server a1 127.0.0.1:8001 check\n`;
+  const model = formModel(parseConfig([{ name: 'x', text }]).config);
+  const b = backendDraft(model.backends[0]!);
+  assert.equal(b.algorithm, 'hash');
+  assert.equal(b.argument, 'req.cook(sid),lower');
+  const r = applyEdits(text, [{ op: 'set-backend', backend: backendSpec(b), previousName: 'app' }]);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.equal(r.text, text, 'an unchanged form writes the text back unchanged');
+  b.servers.push({ name: 'a2', address: '127.0.0.1', port: '8002', weight: '1', backup: false });
+  const added = applyEdits(text, [{ op: 'set-backend', backend: backendSpec(b), previousName: 'app' }]);
+  assert.ok(added.ok, JSON.stringify(added));
+  assert.match(added.text!, /balance hash req\.cook\(sid\),lower # per user\n/);
+  assertHaproxyAccepts(t, added.text!);
+  const site = { ...newSite('http'), backends: [{ ...b, argument: ' ' }] };
+  assert.match(checkStep('balance', site, null, { kind: 'new' })['backends.0.argument'] ?? '', /expression/);
+  assert.equal(checkStep('balance', { ...site, backends: [b] }, null, { kind: 'new' })['backends.0.argument'], undefined);
+});
+
 test('steps refuse wrong fields in words, and engine problems land on their step and field', () => {
   const d = newSite('http');
   d.port = '70000';
