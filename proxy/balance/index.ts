@@ -35,6 +35,17 @@ export const balancers: Readonly<Record<BalanceAlgorithm, BalancerFactory>> = {
   hash: hashExpr,
 };
 
+/**
+ * HAProxy's BE_LB_KIND_HI: the algorithms that hash something of the request. For them a request
+ * is never sent to the client connection's last server (`option prefer-last-server`, a server that
+ * authenticated the connection), and a redispatch keeps hashing.
+ */
+const HASHING: ReadonlySet<BalanceAlgorithm> = new Set<BalanceAlgorithm>(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash']);
+
+export function hashesRequests(algorithm: BalanceAlgorithm): boolean {
+  return HASHING.has(algorithm);
+}
+
 /** The balancer for a backend (`balance` defaults to roundrobin, as in HAProxy). */
 export function createBalancer(servers: readonly LbServer[], options: BalancerOptions): Balancer {
   return balancers[options.balance.algorithm](servers, options);

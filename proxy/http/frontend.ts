@@ -9,7 +9,7 @@ import { LOG_ALERT } from '../runtime/syslog.ts';
 import type { GlobalSettings, Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
-import type { LbRequest } from '../balance/index.ts';
+import { hashesRequests, type LbRequest } from '../balance/index.ts';
 import { ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
@@ -135,6 +135,8 @@ export class HttpBackend {
    * in that server's queue), within `max-keep-alive-queue`.
    */
   readonly preferLastServer: boolean;
+  /** The algorithm hashes the request: a connection's last server is never preferred (not even after NTLM). */
+  readonly hashing: boolean;
   /** `max-keep-alive-queue` as ownedServer() takes it: undefined for no limit (-1, the default). */
   readonly maxKaQueue: number | undefined;
   /** `compression` lines of the backend (compression.ts); undefined without: its exchanges check nothing. */
@@ -175,7 +177,9 @@ export class HttpBackend {
     this.pretendKeepalive = config.options['http-pretend-keepalive']?.enabled ?? false;
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-server');
     this.reuseMode = (config.options['http-reuse']?.args[0] as ReuseMode | undefined) ?? 'safe';
-    this.preferLastServer = config.options['prefer-last-server']?.enabled ?? false;
+    // HAProxy skips the last server for the algorithms that hash the request, whatever asked for it (assign_server).
+    this.hashing = hashesRequests(runtime.config.balance.algorithm);
+    this.preferLastServer = !this.hashing && (config.options['prefer-last-server']?.enabled ?? false);
     const kaQueue = config.maxKeepAliveQueue ?? -1;
     // HAProxy stores n + 1 in an int: -1 is 0 (no limit), and a value below -1 leaves no queue at all.
     this.maxKaQueue = kaQueue === -1 ? undefined : Math.max(0, kaQueue);

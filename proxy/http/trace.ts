@@ -28,7 +28,7 @@ import {
   compileAclResult, compileCondition, compileSample, parseSampleExpression, sampleToString, predefinedAcl, MapVarStore, ACL_PASS, ACL_MISS,
 } from '../acl/index.ts';
 import type { AclDeclaration, Condition, ConnectionInfo, EngineHooks, SampleContext, HttpRequestInfo } from '../acl/index.ts';
-import type { LbRequest } from '../balance/index.ts';
+import { hashesRequests, type LbRequest } from '../balance/index.ts';
 import { peekPick } from '../balance/peek.ts';
 import { requestHash } from '../balance/hashed.ts';
 import { RuntimeBackend } from '../runtime/backend.ts';
@@ -151,8 +151,6 @@ export interface TraceResult {
 }
 
 export type TraceOutcome = { ok: true; value: TraceResult } | { ok: false; error: { code: 'LS_ERR_CTL_NOT_FOUND' | 'LS_ERR_CTL_BAD_VALUE'; message: string } };
-
-const HASH_ALGORITHMS = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash']);
 
 // ---------------------------------------------------------------- input
 
@@ -443,7 +441,7 @@ function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx,
     ...(tx.http ? { uri: tx.request.url, header: (name: string) => getHeader(headers, name.toLowerCase()) } : {}),
     sampleContext: () => tx.sampleContext(),
   };
-  if (HASH_ALGORITHMS.has(algorithm)) {
+  if (hashesRequests(algorithm)) {
     const key = hashKey(proxy, lb);
     const method = proxy.hashType?.method ?? 'map-based';
     const fn = proxy.hashType?.func ?? 'sdbm';
@@ -510,7 +508,7 @@ function pickServer(proxy: BalancingProxy, runtime: RuntimeBackend, tx: TraceTx,
   const t = serverTrace(picked);
   result.server = t;
   const load = `${t.current} connection(s) now${t.maxconn ? ` of ${t.maxconn}` : ''}, weight ${t.weight}, ${t.status}`;
-  result.serverReason = HASH_ALGORITHMS.has(algorithm) && result.hash?.key !== null
+  result.serverReason = hashesRequests(algorithm) && result.hash?.key !== null
     ? `${algorithm} hashes ${JSON.stringify(result.hash?.key)} (${result.hash?.function}, ${result.hash?.method}${result.hash?.value !== undefined ? `: ${result.hash.value}` : ''}) to ${t.name} (${load})`
     : algorithm === 'random'
       ? `random draws ${t.name} next, keeping the less loaded of its draws (${load}); other requests arriving first take other draws`

@@ -729,7 +729,7 @@ export class HttpTransaction implements ServerSession {
     // A client connection a server authenticated (NTLM) goes back to that server (HAProxy's SESS_FL_PREFER_LAST);
     // with `option prefer-last-server`, to the server of a connection it owns, waiting for it within `max-keep-alive-queue`.
     const session = this.client.reuse;
-    const forced = ruled ?? cookieServer ?? stuck ?? (session?.ownedIdle && !avoid && (session.preferLast || backend.preferLastServer)
+    const forced = ruled ?? cookieServer ?? stuck ?? (session?.ownedIdle && !avoid && !backend.hashing && (session.preferLast || backend.preferLastServer)
       ? ownedServer(session, backend.runtime.servers, session.preferLast ? undefined : backend.maxKaQueue) : undefined);
     this.cancelWait = backend.runtime.acquire(backend.lbRequest(this), (result, queued) => {
       this.cancelWait = undefined;

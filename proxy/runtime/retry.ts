@@ -22,6 +22,7 @@
  * `retries` budget and redispatch rules, never the pause.
  */
 import type { BalancingProxy } from '../config/model.ts';
+import { hashesRequests } from '../balance/index.ts';
 
 /**
  * The failures after a request was sent that send it again (HTTP mode). A backend without any
@@ -82,9 +83,6 @@ export interface RetryContext {
   readonly forcePersist?: boolean;
 }
 
-/** HAProxy's BE_LB_KIND_HI: the algorithms that hash something of the request. */
-const HASH_ALGORITHMS = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash']);
-
 export class ConnectRetryPlan {
   /** New attempts after the first one fails. */
   readonly retries: number;
@@ -110,7 +108,7 @@ export class ConnectRetryPlan {
     const interval = option?.args[0];
     this.interval = interval !== undefined ? Number(interval) : -1;
     this.delayMs = Math.min(config.timeouts.connect || 1000, 1000);
-    this.hashing = HASH_ALGORITHMS.has(config.balance.algorithm);
+    this.hashing = hashesRequests(config.balance.algorithm);
   }
 
   /**

@@ -243,6 +243,13 @@ const RECORDED: Array<[string, Scenario, string[]]> = [
   ['never with option prefer-last-server: a client connection stays on the server it owns a connection to', { reuse: 'never', servers: 2, backendLine: 'option prefer-last-server', steps: ['A', 'A', 'A', 'B', 'B'] }, [
     'A -> 200 s1#1', 'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'B -> 200 s2#1',
   ]],
+  // A hashing algorithm (HAProxy's BE_LB_KIND_HI) is never sent to the last server; a header the requests lack falls back to round robin.
+  ['never with option prefer-last-server and balance hdr(): no effect, the hash (here round robin) chooses', { reuse: 'never', servers: 2, backendLine: 'option prefer-last-server\n    balance hdr(x-absent)', steps: ['A', 'A', 'A', 'B', 'B'] }, [
+    'A -> 200 s1#1', 'A -> 200 s2#1', 'A -> 200 s1#1', 'B -> 200 s2#2', 'B -> 200 s1#2',
+  ]],
+  ['never, NTLM, balance hdr(): the client connection is not kept on the server that authenticated it', { reuse: 'never', servers: 2, backendLine: 'balance hdr(x-absent)', steps: ['A/ntlm', 'A', 'A', 'B', 'B', 'A'] }, [
+    'A/ntlm -> 401 s1#1', 'A -> 200 s2#1', 'A -> 200 s1#1', 'B -> 200 s2#2', 'B -> 200 s1#2', 'A -> 200 s2#1',
+  ]],
   ['safe with option prefer-last-server: no effect (a client connection owns no connection)', { reuse: 'safe', servers: 2, backendLine: 'option prefer-last-server', steps: ['A', 'A', 'A', 'B', 'B'] }, [
     'A -> 200 s1#1', 'A -> 200 s2#1', 'A -> 200 s1#1', 'B -> 200 s2#2 (closed s2#2)', 'B -> 200 s1#1',
   ]],
