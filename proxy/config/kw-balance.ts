@@ -7,57 +7,76 @@ import type { Balance, BalanceAlgorithm, HashType } from './model.ts';
 
 const ONLY_SUPPORTS = `balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.`;
 
+/**
+ * HAProxy 2.6's backend_parse_balance(), word for word: what it does not read it does not refuse
+ * (`balance source x`, `random(2)x`, `hdr(host) use_domain_only y` load), and its messages follow
+ * "balance" as haproxy prints them.
+ */
 function parseBalance(ctx: ProxyDirectiveContext): void {
   const [word, ...rest] = ctx.args;
-  if (word === undefined) return ctx.error(ONLY_SUPPORTS);
   const loc = ctx.directive.loc;
-  const simple = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source'] as const;
-  if ((simple as readonly string[]).includes(word)) {
-    if (rest.length > 0) return ctx.error(`'balance ${word}' takes no argument (got '${rest[0]}').`, 1);
-    ctx.proxy.balance = { algorithm: word as BalanceAlgorithm, loc };
+  // `balance` alone is round robin.
+  if (word === undefined || word === '') {
+    ctx.proxy.balance = { algorithm: 'roundrobin', loc };
     return;
   }
-  const fn = /^(hdr|rdp-cookie|random)(?:\((.*)\))?$/.exec(word);
+  if (word === 'roundrobin' || word === 'static-rr' || word === 'leastconn' || word === 'first' || word === 'source') {
+    ctx.proxy.balance = { algorithm: word, loc };
+    return;
+  }
+  if (word.startsWith('random')) return parseRandom(ctx, word);
   if (word === 'uri') return parseUri(ctx, rest);
+  if (word === 'url_param') {
+    const param = rest[0];
+    if (param === undefined || param === '') return ctx.error(`balance url_param requires an URL parameter name.`, 0);
+    // The word after `check_post` (its former byte limit) is not read.
+    if (rest[1] !== undefined && rest[1] !== 'check_post') return ctx.error(`balance url_param only accepts 'check_post' modifier (got '${rest[1]}').`, 2);
+    ctx.proxy.balance = { algorithm: 'url_param', param, loc };
+    return;
+  }
   if (word === 'hash') {
-    // backend_parse_balance(): one word; the expression is compiled once the section is read (validate.ts).
+    // One word; the expression is compiled once the section is read (validate.ts).
     if (rest[0] === undefined || rest[0] === '') return ctx.error(`balance hash requires a sample expression.`, 0);
     if (rest.length > 1) return ctx.error(`balance hash takes no other argument (got '${rest[1]}').`, 2);
     ctx.proxy.balance = { algorithm: 'hash', expression: rest[0], loc };
     return;
   }
-  if (word === 'url_param') {
-    const param = rest[0];
-    if (param === undefined) return ctx.error(`'balance url_param' requires an URL parameter name.`);
-    for (let i = 1; i < rest.length; i++) {
-      if (rest[i] === 'check_post') {
-        if (rest[i + 1] !== undefined && /^\d+$/.test(rest[i + 1]!)) i++;
-      } else return ctx.error(`'balance url_param' only accepts check_post modifier.`, i + 1);
+  if (word.startsWith('hdr(')) {
+    // The name ends at the first ')'; what follows it is not read.
+    const close = word.indexOf(')', 4);
+    if (close <= 4) return ctx.error(`balance hdr requires an http header field name.`, 0);
+    if (rest[0] !== undefined && rest[0] !== 'use_domain_only') return ctx.error(`balance ${word} only accepts 'use_domain_only' modifier (got '${rest[0]}').`, 1);
+    ctx.proxy.balance = { algorithm: 'hdr', header: word.slice(4, close), useDomainOnly: rest[0] === 'use_domain_only', loc };
+    return;
+  }
+  if (word.startsWith('rdp-cookie')) {
+    if (word === 'rdp-cookie') {
+      ctx.proxy.balance = { algorithm: 'rdp-cookie', header: 'mstshash', loc };
+      return;
     }
-    ctx.proxy.balance = { algorithm: 'url_param', param, loc };
-    return;
-  }
-  if (fn && fn[1] === 'hdr') {
-    if (fn[2] === undefined) return ctx.error(ONLY_SUPPORTS, 0);
-    if (fn[2] === '') return ctx.error(`hdr requires an http header field name.`, 0);
-    if (rest.length > 1 || (rest[0] !== undefined && rest[0] !== 'use_domain_only')) return ctx.error(`'balance hdr()' only accepts 'use_domain_only' modifier.`, 1);
-    ctx.proxy.balance = { algorithm: 'hdr', header: fn[2], useDomainOnly: rest[0] === 'use_domain_only', loc };
-    return;
-  }
-  if (fn && fn[1] === 'rdp-cookie') {
-    ctx.proxy.balance = { algorithm: 'rdp-cookie', header: fn[2] || 'mstshash', loc };
-    return;
-  }
-  if (fn && fn[1] === 'random') {
-    let draws = 2;
-    if (fn[2] !== undefined) {
-      if (!/^\d+$/.test(fn[2]) || Number(fn[2]) < 1) return ctx.error(`random : number of draws must be at least 1.`, 0);
-      draws = Number(fn[2]);
-    }
-    ctx.proxy.balance = { algorithm: 'random', draws, loc };
+    const close = word.indexOf(')', 11);
+    if (word[10] !== '(' || close <= 11) return ctx.error(`balance rdp-cookie : missing cookie name.`, 0);
+    ctx.proxy.balance = { algorithm: 'rdp-cookie', header: word.slice(11, close), loc };
     return;
   }
   ctx.error(ONLY_SUPPORTS, 0);
+}
+
+/** `random` and `random(<draws>)`: the count is read as strtol(…, 0) reads it (0x10, 010), up to its ')'. */
+function parseRandom(ctx: ProxyDirectiveContext, word: string): void {
+  let draws = 2;
+  if (word[6] === '(' && word[7] !== ')') {
+    const number = /^\s*[+-]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(word.slice(7))?.[0] ?? '';
+    const after = word[7 + number.length];
+    if (after !== ')') return ctx.error(after === undefined ? `balance random : missing closing parenthesis.` : `balance random : unexpected character '${after}' after argument.`, 0);
+    const text = number.trim();
+    const negative = text.startsWith('-');
+    const digits = text.replace(/^[+-]/, '');
+    const value = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : /^0\d/.test(digits) ? parseInt(digits, 8) : Number(digits || '0');
+    draws = negative ? -value : value;
+    if (draws < 1) return ctx.error(`balance random : number of draws must be at least 1.`, 0);
+  }
+  ctx.proxy.balance = { algorithm: 'random', draws, loc: ctx.directive.loc };
 }
 
 function parseUri(ctx: ProxyDirectiveContext, rest: string[]): void {
@@ -67,11 +86,12 @@ function parseUri(ctx: ProxyDirectiveContext, rest: string[]): void {
     if (w === 'whole') uri.whole = true;
     else if (w === 'path-only') uri.pathOnly = true;
     else if (w === 'len' || w === 'depth') {
+      // atoi(): "3x" is 3.
       const v = rest[i + 1] ?? '';
-      if (!/^\d+$/.test(v) || Number(v) < 1) return ctx.error(`balance uri : '${w}' expects a positive integer (got '${v}').`, i + 1);
-      uri[w] = Number(v);
+      if (v === '' || atoi(v) <= 0) return ctx.error(`balance uri : '${w}' expects a positive integer (got '${v}').`, i + 1);
+      uri[w] = atoi(v);
       i++;
-    } else return ctx.error(`balance uri : unknown parameter '${w}', expects 'whole', 'len', 'depth' or 'path-only'.`, i + 1);
+    } else return ctx.error(`balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '${w}').`, i + 1);
   }
   ctx.proxy.balance = { algorithm: 'uri', uri, loc: ctx.directive.loc };
 }
