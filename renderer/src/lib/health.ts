@@ -279,13 +279,13 @@ export function notUpShading(data: BandData & { from: number; to: number }): Arr
 
 /**
  * How much of the range drawn Loadstar was not running, in words, when any
- * ("not counting 2 d 4 h Loadstar was not running"): the uptime beside it is
+ * ("not counting 2 d 4 h while Loadstar was not running"): the uptime beside it is
  * a share of the rest. Undefined when it ran all along (or it is not known).
  */
 export function notRunningText(data: Pick<BandData, 'notRunning'>, start: number, end: number, howLong: (ms: number) => string): string | undefined {
   let total = 0;
   for (const g of data.notRunning ?? []) total += Math.max(0, Math.min(g.to, end) - Math.max(g.from, start));
-  return total > 0 ? `not counting ${howLong(total)} Loadstar was not running` : undefined;
+  return total > 0 ? `not counting ${howLong(total)} while Loadstar was not running` : undefined;
 }
 
 /**

@@ -112,7 +112,7 @@ test('the time Loadstar was not running is a band of its own, "Loadstar not runn
   // Not running when the data was read: drawn over a range moved on since (until it is read again), still not running.
   assert.deepEqual(timelineBands({ initial: 'UP', events: [], notRunning: [{ from: 600, to: 800 }], to: 800 }, 200, 1000).map((b) => [b.state, b.from, b.to]), [['UP', 200, 600], ['NOT-RUNNING', 600, 1000]]);
   // The uptime's words say what it leaves out.
-  assert.equal(notRunningText({ notRunning: [{ from: 200, to: 400 }, { from: 900, to: 1200 }] }, 0, 1000, (ms) => `${ms} ms`), 'not counting 300 ms Loadstar was not running');
+  assert.equal(notRunningText({ notRunning: [{ from: 200, to: 400 }, { from: 900, to: 1200 }] }, 0, 1000, (ms) => `${ms} ms`), 'not counting 300 ms while Loadstar was not running');
   assert.equal(notRunningText({}, 0, 1000, String), undefined);
 });
 
