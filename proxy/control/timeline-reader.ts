@@ -97,7 +97,11 @@ export class TimelineReader {
       const runs = [...((await this.history?.runs?.(from, this.to)) ?? [])];
       const state = this.engine.lifecycle().state;
       const startedAt = this.engine.startedAt;
-      if (startedAt !== undefined && (state === 'running' || state === 'reloading')) runs.push({ from: startedAt, to: Math.max(this.to, Date.now()) });
+      // The run going on now began at the engine's start, or at the newest record since then (a sleep splits a run).
+      if (startedAt !== undefined && (state === 'running' || state === 'reloading')) {
+        const since = runs.reduce((latest, r) => (r.from >= startedAt && r.from > latest ? r.from : latest), startedAt);
+        runs.push({ from: since, to: Math.max(this.to, Date.now()) });
+      }
       return notRunningPeriods(runs, from, this.to);
     })();
     return this.gaps;

@@ -13,7 +13,7 @@
  * - when the engine runs: each run's start, then the last moment it was known
  *   alive, updated with each minute's write, each batch of health events and
  *   at a stop (a killed process's run ends at its last update, at most a
- *   minute and a few seconds early), so
+ *   minute and a few seconds early; a machine's sleep splits a run), so
  *   a timeline tells the time Loadstar was not running from the time it watched.
  * Nothing here runs per request: the engine's counters and rings already
  * aggregate, the recorder only reads them.
@@ -49,6 +49,8 @@ export function configuredIds(config: Config): string[] {
 }
 
 const MINUTE_MS = 60_000;
+/** A minute tick this much later than planned means the machine slept in between (a busy event loop is late by seconds). */
+const SLEPT_MS = 2 * MINUTE_MS;
 
 export interface HistoryRecorderOptions {
   /** ms after a minute boundary at which the closed minute is written (the ring closes it on the next one-second tick). */
@@ -78,8 +80,13 @@ export class HistoryRecorder {
   private registered: Config | undefined;
   /** The engine start (its startedAt) whose servers' starting states were compared with the stored ones. */
   private startRecorded: number | undefined;
-  /** The start (its startedAt) of the engine run being recorded; undefined while the engine does not run. */
+  /**
+   * The start of the engine run being recorded: its startedAt, or the moment the machine woke up within
+   * it (a sleep splits a run); undefined while the engine does not run.
+   */
   private run: number | undefined;
+  /** The engine start (startedAt) that `run` belongs to. */
+  private runOf: number | undefined;
 
   constructor(private readonly store: HistorySink, private readonly engine: Engine, options: HistoryRecorderOptions = {}) {
     this.minuteDelayMs = options.minuteDelayMs ?? 2500;
@@ -134,8 +141,23 @@ export class HistoryRecorder {
     const state = this.engine.lifecycle().state;
     const startedAt = this.engine.startedAt;
     if (!write || startedAt === undefined || (state !== 'running' && state !== 'reloading')) return;
-    this.run = startedAt;
-    this.guard('the engine run', () => write.call(this.store, startedAt, now));
+    if (this.runOf !== startedAt || this.run === undefined) {
+      this.runOf = startedAt;
+      this.run = startedAt;
+    }
+    const run = this.run;
+    this.guard('the engine run', () => write.call(this.store, run, now));
+  }
+
+  /**
+   * The machine slept (suspend, a laptop's lid): nothing was monitored since the run's last record, so
+   * the run ends there and a new one begins now. Timers count monotonic time, which stops while the
+   * machine sleeps; the wall clock does not, so a tick that comes far later than planned is the sign.
+   */
+  recordWakeUp(now = Date.now()): void {
+    if (this.run === undefined) return;
+    this.run = now;
+    this.recordRun(now);
   }
 
   /** The run being recorded ends at `time` (the engine stops, or the recorder does). */
@@ -144,6 +166,7 @@ export class HistoryRecorder {
     const run = this.run;
     if (!write || run === undefined) return;
     this.run = undefined;
+    this.runOf = undefined;
     this.guard('the engine run', () => write.call(this.store, run, time));
   }
 
@@ -218,8 +241,10 @@ export class HistoryRecorder {
     const now = Date.now();
     const next = Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS + this.minuteDelayMs;
     this.minuteTimer = setTimeout(() => {
+      const late = Date.now() - next;
       this.recordMinutes();
-      if (this.run !== undefined) this.recordRun();
+      if (late > SLEPT_MS) this.recordWakeUp();
+      else if (this.run !== undefined) this.recordRun();
       this.scheduleMinute();
     }, next - now).unref();
   }

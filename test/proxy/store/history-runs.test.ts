@@ -151,3 +151,35 @@ test('a killed process leaves its run ending at its last update', async () => {
   await recorder.stop();
   await engine.stop(0);
 });
+
+test('a machine that slept while Loadstar ran: the minute tick comes late, the run ends at its last record and a new one begins at the wake-up; the timeline shows the sleep as not running', async (t) => {
+  const store = HistoryStore.open(tempFile());
+  const port = await freePort();
+  const engine = new Engine(parseConfig([{ name: 'a.cfg', text: `${HTTP_DEFAULTS}frontend web\n    bind 127.0.0.1:${port}\n    default_backend app\nbackend app\n    server a 127.0.0.1:9\n` }]).config, { sink: { traffic() {}, alert() {} } });
+  await engine.start();
+  const startedAt = engine.startedAt!;
+  // Timers count monotonic time, which stops while the machine sleeps; the wall clock jumps.
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: Date.now() });
+  const recorder = new HistoryRecorder(store, engine, { log: () => {} });
+  try {
+    recorder.start();
+    t.mock.timers.tick(2 * 60_000);
+    const lastTick = store.runs(0, Date.now() + DAY)[0]!.to;
+    assert.ok(lastTick > startedAt + 60_000, 'on time, the minute ticks move the run\'s end');
+    t.mock.timers.setTime(Date.now() + 3_600_000);
+    t.mock.timers.tick(60_000);
+    const runs = store.runs(0, Date.now() + DAY);
+    assert.equal(runs.length, 2, JSON.stringify(runs));
+    assert.deepEqual(runs[0], { from: startedAt, to: lastTick }, 'the run before the sleep ends at its last record');
+    const wokeAt = runs[1]!.from;
+    assert.ok(wokeAt >= lastTick + 3_600_000, 'the new run begins at the wake-up');
+    const control = new InProcessControl(engine, { history: store, log: () => {} });
+    const timeline = value(await control.timeline('app', 'a', { from: startedAt - 1000, to: wokeAt + 1000 }));
+    assert.deepEqual(timeline.notRunning, [{ from: lastTick, to: wokeAt }]);
+  } finally {
+    t.mock.timers.reset();
+    await recorder.stop();
+    store.close();
+    await engine.stop(0);
+  }
+});
