@@ -91,7 +91,6 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['log-separate-errors', 'dfl', 'Raises the log level of errors.'],
   ['http-buffer-request', 'dflb', 'The http-request rules wait for the request body (all of it, or what fits in tune.bufsize minus tune.maxrewrite), so that req.body, req.body_param, req.body_len and req.body_size see it; a body that does not come within timeout http-request (else timeout client) is answered 408. In a backend, its own rules wait when the frontend did not. Answers Expect: 100-continue.'],
   ['http-ignore-probes', 'dfl', 'Does not log or count connections that send nothing.'],
-  ['http-use-htx', 'dflb', 'Always on in modern HAProxy; kept for old configurations.'],
   ['transparent', 'dlb', 'In a backend without `balance` (refused with it): what no rule binds to a server (persistence cookie, use-server, stick match) goes to the address the client connected to, as set-dst / set-dst-port left it, instead of a balanced server; a `dispatch` line wins over it. HAProxy meant it for connections a firewall redirected to it (their destination is the original one); a connection to Loadstar\'s own address would come back to it, so a rule sets the destination.'],
   ['prefer-last-server', 'dlb', 'Sends a request to the server of a connection its client connection owns (http-reuse never), waiting in its queue when it is full, as HAProxy 2.6 does (`max-keep-alive-queue` limits that wait).'],
   ['h1-case-adjust-bogus-client', 'dfl', 'Sends header names to HTTP/1 clients in the case h1-case-adjust gives them.'],
@@ -109,12 +108,15 @@ const optionKeywords: ProxyKeyword[] = [
   ...plainOptions.map(([name, sections, summary]): ProxyKeyword => ({
     name: `option ${name}`,
     sections,
-    status: name === 'http-use-htx' ? SUPPORTED : ENGINE,
+    status: ENGINE,
     summary,
-    // HAProxy parses these itself, without `no`/`default`: tcplog sets the log format, http-use-htx is obsolete.
-    negatable: name !== 'tcplog' && name !== 'http-use-htx',
+    // HAProxy parses tcplog itself, without `no`/`default`: it sets the log format.
+    negatable: name !== 'tcplog',
     parse(ctx) {
-      if (noArgs(ctx)) setOption(ctx, name);
+      if (!noArgs(ctx)) return;
+      setOption(ctx, name);
+      // Its parser warns itself (the keyword table allows backends).
+      if (name === 'tcplog' && ctx.kind === 'backend') ctx.warn(`backend '${ctx.proxy.name}' : 'option tcplog' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
     },
   })),
   ...noEffectOptions.map(([name, sections]): ProxyKeyword => ({

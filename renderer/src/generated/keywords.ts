@@ -746,11 +746,6 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
-   "name": "option http-use-htx",
-   "summary": "Always on in modern HAProxy; kept for old configurations.",
-   "status": "supported"
-  },
-  {
    "name": "option httpchk",
    "summary": "HTTP health checks: `option httpchk [METH] [URI] [VER]`.",
    "status": "supported"
@@ -1338,11 +1333,6 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
-   "name": "option http-use-htx",
-   "summary": "Always on in modern HAProxy; kept for old configurations.",
-   "status": "supported"
-  },
-  {
    "name": "option httpclose",
    "summary": "Closes both connections after each response.",
    "status": "supported"
@@ -1817,11 +1807,6 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option http-server-close",
    "summary": "Closes the server connection after each response while keeping the client connection alive.",
-   "status": "supported"
-  },
-  {
-   "name": "option http-use-htx",
-   "summary": "Always on in modern HAProxy; kept for old configurations.",
    "status": "supported"
   },
   {
@@ -2529,11 +2514,6 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option http-server-close",
    "summary": "Closes the server connection after each response while keeping the client connection alive.",
-   "status": "supported"
-  },
-  {
-   "name": "option http-use-htx",
-   "summary": "Always on in modern HAProxy; kept for old configurations.",
    "status": "supported"
   },
   {
