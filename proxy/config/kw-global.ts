@@ -20,6 +20,17 @@ export const GLOBAL_NO_EFFECT = new Set([
   'ssl-mode-async', 'ssl-dh-param-file', 'ssl-skip-self-issued-ca', 'ssl-default-bind-curves', 'stats maxconn', 'stats bind-process',
 ]);
 
+/** What cfgparse-global.c says when one of them lacks its word. */
+const NO_EFFECT_NEEDS: Readonly<Record<string, string>> = {
+  pidfile: 'expects a file name as an argument.',
+  chroot: 'expects a directory as an argument.',
+  uid: 'expects an integer argument.',
+  gid: 'expects an integer argument.',
+  'ulimit-n': 'expects an integer argument.',
+  maxpipes: 'expects an integer argument.',
+  'fd-hard-limit': 'expects an integer argument.',
+};
+
 function noEffect(name: string): KeywordSpec {
   return {
     name,
@@ -27,6 +38,8 @@ function noEffect(name: string): KeywordSpec {
     status: NO_EFFECT,
     summary: 'Process management or kernel tuning; no effect on traffic in Loadstar.',
     parse(ctx) {
+      const needs = NO_EFFECT_NEEDS[name];
+      if (needs && !ctx.args[0]) return ctx.error(`'${name}' ${needs}`);
       ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
     },
   };
@@ -105,6 +118,13 @@ function sslOptions(name: string, into: (ctx: DirectiveContext) => string[]): Ke
   };
 }
 
+/** `ssl-default-{bind,server}-ciphers(uites)`: one word (cfgparse-ssl.c). */
+function cipherList(ctx: DirectiveContext, set: (list: string) => void): void {
+  const list = ctx.args[0];
+  if (!list) return ctx.error(`global statement '${ctx.directive.keyword}' expects a cipher suite as an argument.`);
+  set(list);
+}
+
 function statsSocket(ctx: DirectiveContext): void {
   const [address, ...rest] = ctx.args;
   if (address === undefined) return ctx.error(`'stats socket' expects an address or a path.`);
@@ -137,7 +157,18 @@ function statsSocket(ctx: DirectiveContext): void {
 }
 
 const keywords: KeywordSpec[] = [
-  ...[...GLOBAL_NO_EFFECT].filter((k) => k !== 'daemon').map(noEffect),
+  ...[...GLOBAL_NO_EFFECT].filter((k) => k !== 'daemon' && k !== 'master-worker').map(noEffect),
+  {
+    name: 'master-worker',
+    sections: 'g',
+    status: NO_EFFECT,
+    summary: 'Process management or kernel tuning; no effect on traffic in Loadstar.',
+    parse(ctx) {
+      const option = ctx.args[0];
+      if (option && option !== 'no-exit-on-failure') return ctx.error(`'master-worker' only supports 'no-exit-on-failure' option.`, 0);
+      ctx.warn(`'master-worker' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
+    },
+  },
   {
     name: 'daemon',
     sections: 'g',
@@ -238,11 +269,11 @@ const keywords: KeywordSpec[] = [
       ctx.config.global.statsTimeout = t.value;
     },
   },
-  { name: 'ssl-default-bind-ciphers', sections: 'g', status: TLS, summary: 'Default TLS ≤1.2 cipher list for binds.', parse(ctx) { ctx.config.global.sslDefaultBind.ciphers = ctx.args[0]; } },
-  { name: 'ssl-default-bind-ciphersuites', sections: 'g', status: TLS, summary: 'Default TLS 1.3 cipher suites for binds.', parse(ctx) { ctx.config.global.sslDefaultBind.ciphersuites = ctx.args[0]; } },
+  { name: 'ssl-default-bind-ciphers', sections: 'g', status: TLS, summary: 'Default TLS ≤1.2 cipher list for binds.', parse: (ctx) => cipherList(ctx, (list) => { ctx.config.global.sslDefaultBind.ciphers = list; }) },
+  { name: 'ssl-default-bind-ciphersuites', sections: 'g', status: TLS, summary: 'Default TLS 1.3 cipher suites for binds.', parse: (ctx) => cipherList(ctx, (list) => { ctx.config.global.sslDefaultBind.ciphersuites = list; }) },
   sslOptions('ssl-default-bind-options', (ctx) => ctx.config.global.sslDefaultBind.options),
-  { name: 'ssl-default-server-ciphers', sections: 'g', status: TLS, summary: 'Default TLS ≤1.2 cipher list towards servers.', parse(ctx) { ctx.config.global.sslDefaultServer.ciphers = ctx.args[0]; } },
-  { name: 'ssl-default-server-ciphersuites', sections: 'g', status: TLS, summary: 'Default TLS 1.3 cipher suites towards servers.', parse(ctx) { ctx.config.global.sslDefaultServer.ciphersuites = ctx.args[0]; } },
+  { name: 'ssl-default-server-ciphers', sections: 'g', status: TLS, summary: 'Default TLS ≤1.2 cipher list towards servers.', parse: (ctx) => cipherList(ctx, (list) => { ctx.config.global.sslDefaultServer.ciphers = list; }) },
+  { name: 'ssl-default-server-ciphersuites', sections: 'g', status: TLS, summary: 'Default TLS 1.3 cipher suites towards servers.', parse: (ctx) => cipherList(ctx, (list) => { ctx.config.global.sslDefaultServer.ciphersuites = list; }) },
   sslOptions('ssl-default-server-options', (ctx) => ctx.config.global.sslDefaultServer.options),
   {
     name: 'ssl-server-verify',
@@ -355,7 +386,8 @@ const keywords: KeywordSpec[] = [
     status: SUPPORTED,
     summary: 'Sets an environment variable for the rest of the configuration.',
     parse(ctx) {
-      if (ctx.args.length !== 2) return ctx.error(`'${name}' expects a name and a value.`);
+      // HAProxy reads two words (a third is not refused: alertif_too_many_args(3)).
+      if (!ctx.args[1]) return ctx.error(`'${name}' expects a name and a value.`);
       // Handled by the parser before later lines are cut into words (see parser.ts).
     },
   })),
@@ -364,7 +396,9 @@ const keywords: KeywordSpec[] = [
     sections: 'g',
     status: SUPPORTED,
     summary: 'Removes environment variables for the rest of the configuration.',
-    parse() {},
+    parse(ctx) {
+      if (name === 'unsetenv' && !ctx.args[0]) ctx.error(`'unsetenv' expects at least one variable name.`);
+    },
   })),
 ];
 
@@ -384,6 +418,8 @@ const ENFORCED_TUNE: Readonly<Record<string, { min: number; max?: number }>> = {
 /** How many certificates `generate-certificates` keeps (HAProxy's global LRU; 0: none, each handshake makes one). */
 export const SSL_CTX_CACHE_SIZE = 'tune.ssl.ssl-ctx-cache-size';
 export const DEFAULT_SSL_CTX_CACHE_SIZE = 1000;
+/** The `tune.ssl.*` integers cfgparse-ssl.c's ssl_parse_global_int() reads (as maxsslconn). */
+const SSL_GLOBAL_INT = new Set([SSL_CTX_CACHE_SIZE, 'tune.ssl.cachesize', 'tune.ssl.maxrecord', 'tune.ssl.hard-maxrecord', 'tune.ssl.capture-buffer-size']);
 
 /** `tune.*` keywords: the enforced limits above, else HAProxy's allocator and cache tuning, recorded with no effect here. */
 export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
@@ -393,14 +429,20 @@ export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
     if (v !== undefined) ctx.config.global.tune[name] = String(v);
     return;
   }
-  if (name === SSL_CTX_CACHE_SIZE) {
+  if (SSL_GLOBAL_INT.has(name)) {
     // ssl_parse_global_int(): atoi(), a negative number refused.
     if (ctx.args.length > 1) return ctx.error(`'${name}' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
     if (!ctx.args[0]) return ctx.error(`'${name}' expects an integer argument.`);
     const n = atoi(ctx.args[0]);
     if (n < 0) return ctx.error(`'${name}' expects a positive numeric value.`, 0);
     ctx.config.global.tune[name] = String(n);
-    return;
+    if (name === SSL_CTX_CACHE_SIZE) return;
+  } else if (name === 'tune.ssl.default-dh-param') {
+    // ssl_parse_global_default_dh(): atoi(), at least 1024.
+    if (!ctx.args[0]) return ctx.error(`'${name}' expects an integer argument.`);
+    if (atoi(ctx.args[0]) < 1024) return ctx.error(`'${name}' expects a value >= 1024.`, 0);
+  } else if (name === 'tune.ssl.lifetime') {
+    if (!ctx.args[0]) return ctx.error(`'${name}' expects ssl sessions <lifetime> in seconds as argument.`);
   }
   ctx.config.global.tune[name] = ctx.args.join(' ');
   ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
