@@ -158,9 +158,11 @@ const optionKeywords: ProxyKeyword[] = [
     summary: 'Lets a request go to another server when the chosen one fails to connect.',
     negatable: true,
     parse(ctx) {
-      if (ctx.args.length > 1 || (ctx.args[0] !== undefined && !/^-?\d+$/.test(ctx.args[0]))) {
-        return ctx.error(`'option redispatch' takes at most one integer argument (the redispatch interval)`, 0);
-      }
+      // cfgparse-listen.c reads one word, the interval, and ignores any after it. It reads the
+      // interval with atol(), which makes a word that is not a number 0 (no redispatch at all):
+      // refused here, as the numbers HAProxy does not check are (test/scenarios/invalid/README.md).
+      const interval = ctx.args[0];
+      if (interval && !/^-?\d+$/.test(interval)) return ctx.error(`'option redispatch' takes at most one integer argument (the redispatch interval)`, 0);
       setOption(ctx, 'redispatch');
     },
   },
@@ -445,7 +447,8 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Sends logs to a target (`global`, `stdout`, address, UNIX socket) with facility and level.',
     parse(ctx) {
-      if (ctx.args[0] === 'global') {
+      // log.c parse_logsrv(): 'global' alone; with more words it is read as an address.
+      if (ctx.args[0] === 'global' && !ctx.args[1]) {
         ctx.proxy.logs.push({ target: 'global', loc: ctx.directive.loc });
         return;
       }
@@ -729,20 +732,28 @@ export function parseLogTarget(ctx: { args: readonly string[]; directive: { loc:
       len = n;
     }
   }
-  const [facility, level, minLevel] = words;
+  const [facility, level, minLevel, extra] = words;
   if (facility === undefined) {
     ctx.error(`'log' expects <facility> after the target '${target}'`);
     return undefined;
   }
+  // log.c parse_logsrv()'s messages; the words are read in this order, and one after the minimum level is refused.
+  const at = ctx.args.length - words.length;
   if (!LOG_FACILITIES.has(facility)) {
-    ctx.error(`unknown log facility '${facility}'`, ctx.args.indexOf(facility));
+    ctx.error(`log : unknown log facility '${facility}'`, at);
     return undefined;
   }
-  for (const l of [level, minLevel]) {
-    if (l !== undefined && !LOG_LEVELS.has(l)) {
-      ctx.error(`unknown optional log level '${l}'`, ctx.args.lastIndexOf(l));
-      return undefined;
-    }
+  if (level && !LOG_LEVELS.has(level)) {
+    ctx.error(`log : unknown optional log level '${level}'`, at + 1);
+    return undefined;
+  }
+  if (minLevel && !LOG_LEVELS.has(minLevel)) {
+    ctx.error(`log : unknown optional minimum log level '${minLevel}'`, at + 2);
+    return undefined;
+  }
+  if (extra) {
+    ctx.error(`log : cannot handle unexpected argument '${extra}'`, at + 3);
+    return undefined;
   }
   return { target, facility, level, minLevel, format, len, loc: ctx.directive.loc };
 }

@@ -457,6 +457,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
       if (unusable) return void fail(`${unusable}.`, 0);
       const n = parseInteger(args[2], `capture ${args[1]}`, args[1] === 'len' ? 1 : 0);
       if (n.error !== undefined) return void fail(n.error, 2);
+      if (args.length > 3) return void reportExtraWord(ctx, 'capture', args[3]!, 4);
       if (args[1] === 'id') return { type: 'capture', expression: expr, id: n.value };
       // A response capture only fills a declared slot; `len` declares one, which needs a frontend (http_act.c parse_http_res_capture, parse_http_req_capture).
       if (ctx.directive.keyword === 'http-response') return void fail(`expects 'id', found 'len'.`, 1);
@@ -592,11 +593,15 @@ export function parseVariableAction(action: string, args: readonly string[], fai
   if ('error' in name) return void fail(`${name.error}${end}`, -1);
   const variable = target.variable;
   const conditions = target.conditions.length > 0 ? { conditions: target.conditions } : {};
+  // vars.c parse_store() reads the words it needs; the rule's parser then refuses any other before the condition.
+  const needs = type === 'unset-var' ? 0 : 1;
+  if (args.length > needs) return void reportExtraWord(ctx, action, args[needs]!, needs + 1);
   if (type === 'unset-var') return { type, variable };
   if (type === 'set-var-fmt') {
-    if (args.length !== 1) return void fail(`'${action}' expects a log-format string${end}`, -1);
-    const format = logFormatValue(args[0]!, fail, 0, ctx, end, false);
-    return format && { type, variable, format, formatText: args[0]!, ...conditions };
+    // A missing format is an empty one (the variable is set to an empty string), as in HAProxy.
+    const text = args[0] ?? '';
+    const format = logFormatValue(text, fail, 0, ctx, end, false);
+    return format && { type, variable, format, formatText: text, ...conditions };
   }
   const expr = args[0];
   if (expr === undefined) return void fail(`missing fetch method${end}`, -1);
@@ -605,6 +610,16 @@ export function parseVariableAction(action: string, args: readonly string[], fai
   const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), action);
   if (unusable) return void fail(`${unusable}${end}`, 0);
   return { type, variable, expression: expr, ...conditions };
+}
+
+/**
+ * A word after the ones an action reads, before the condition: http_rules.c and tcp_rules.c refuse
+ * it, each in its words. `argIndex` counts the directive's arguments (the action is 0).
+ */
+export function reportExtraWord(ctx: ProxyDirectiveContext, action: string, word: string, argIndex: number): void {
+  const keyword = ctx.directive.keyword;
+  if (keyword.startsWith('tcp-')) ctx.error(`'${keyword} ${action}' only accepts 'if' or 'unless', in ${ctx.sectionLabel} (got '${word}')`, argIndex);
+  else ctx.error(`'${keyword} ${action}' expects either 'if' or 'unless' followed by a condition but found '${word}'.`, argIndex);
 }
 
 /** The one check point sc-set-gpt's expression is checked at, whatever the proxy (stick_table.c parse_set_gpt). */
@@ -673,9 +688,10 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
     if ('error' in sample) return void fail(sample.error, 0);
     const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), key);
     if (unusable) return void fail(`${unusable}.`, 0);
-    if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined || args.length > 3)) {
-      return void fail(`'${action}' expects 'table' <name> after the key.`, 1);
-    }
+    // http_act.c parse_http_track_sc(): an optional 'table <name>', then the condition.
+    if (args[1] === 'table' && !args[2]) return void fail('missing table name.', 1);
+    const extra = args[1] === 'table' ? 3 : 1;
+    if (args.length > extra) return void reportExtraWord(ctx, action, args[extra]!, extra + 1);
     return { type: 'track-sc', counter: Number(track[1]) as 0 | 1 | 2, key, table: args[2] };
   }
   const counterAction = parseCounterAction(action, args, fail, ctx, '.');
@@ -824,7 +840,11 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
       const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]);
       if (unusable) return ctx.error(`'tcp-request ${phase} ${action}' : ${unusable}`, 1);
-      if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined)) return ctx.error(`'${action}' expects 'table' <name> after the key.`, 2);
+      // tcp_rules.c: an optional 'table <name>', then the condition.
+      // (Its "missing table name" never shows: the table named '' is not found once the configuration is read.)
+      if (args[1] === 'table' && !args[2]) return ctx.error(`Proxy '${ctx.proxy.name}': unable to find table '' referenced by ${action}.`, 2);
+      const extra = args[1] === 'table' ? 3 : 1;
+      if (args.length > extra) return reportExtraWord(ctx, action, args[extra]!, extra + 1);
       result = { type: 'track-sc', counter: Number(action.slice(-1)) as 0 | 1 | 2, key: args[0], table: args[2] };
     } else if (action !== undefined && /^(set-var-fmt|set-var|unset-var)\(/.test(action)) {
       const parsed = parseTcpVariableAction(ctx, action, args);

@@ -15,6 +15,8 @@ type OptionParser = (value: string, into: ServerOptions, serverName: string, ctx
 
 const flag = (apply: (o: ServerOptions) => void) => ({ takesValue: false as const, apply });
 const valued = (parse: OptionParser) => ({ takesValue: true as const, parse });
+/** An option whose parser (server.c) reads its word without checking there is one: a missing word is ''. */
+const optionalValue = (parse: OptionParser) => ({ takesValue: true as const, parse, optional: true });
 
 function time(field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentInter', name: string): OptionParser {
   return (value, o, server) => {
@@ -105,6 +107,8 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   'agent-inter': valued(time('agentInter', 'agent-inter')),
   rise: valued(count('rise', 'rise', 1)),
   fall: valued(count('fall', 'fall', 1)),
+  // srv_parse_maxconn & co. take atol() of the next word, whatever it is (even none): a number
+  // HAProxy does not check is refused here (test/scenarios/invalid/README.md, bind-maxconn-garbage).
   maxconn: valued(count('maxconn', 'maxconn', 0)),
   minconn: valued(count('minconn', 'minconn', 0)),
   maxqueue: valued(count('maxqueue', 'maxqueue', 0)),
@@ -174,7 +178,9 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   'ssl-reuse': flag((o) => (o.sslReuse = true)),
   'no-ssl-reuse': flag((o) => (o.sslReuse = false)),
   resolvers: valued((value, o) => void (o.resolvers = value)),
-  'init-addr': valued((value, o) => {
+  'init-addr': optionalValue((value, o) => {
+    // srv_parse_init_addr() reads methods until the word ends: none at all is the default.
+    if (value === '') return void delete o.initAddr;
     const methods = value.split(',');
     const bad = methods.find((m) => !['last', 'libc', 'none'].includes(m) && !/^[\d.:a-fA-F]+$/.test(m));
     if (bad !== undefined) return (`'init-addr' : unknown method '${bad}', expects 'last', 'libc', 'none' or an IP address.`);
@@ -291,7 +297,8 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
       return false;
     }
     const takesValue = spec ? spec.takesValue : otherTakesValue!;
-    const value = takesValue ? ctx.args[i + 1] : undefined;
+    let value = takesValue ? ctx.args[i + 1] : undefined;
+    if (takesValue && value === undefined && spec && 'optional' in spec) value = '';
     if (takesValue && value === undefined) {
       const expects = word === 'track' ? `'track' expects [<proxy>/]<server> as argument..`
         : word === 'source' ? `'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`
