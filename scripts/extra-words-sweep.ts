@@ -9,7 +9,9 @@
  * thousand times (a few minutes).
  *
  *   node --import tsx scripts/extra-words-sweep.ts [--all] [filter-regexp]
- *     --all   prints every disagreeing line, not one per keyword and variant
+ *     --all       prints every disagreeing line, not one per keyword and variant
+ *     --messages  also counts a line both refuse as a disagreement when no Loadstar alert
+ *                 contains haproxy's first one (without its "parsing [file:line] :" head)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,7 @@ const PER_KEY = Number(process.env.PER_KEY ?? 4);
 const scenarios = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/scenarios');
 const argv = process.argv.slice(2);
 const all = argv.includes('--all');
+const messages = argv.includes('--messages');
 const filter = argv.find((a) => !a.startsWith('--'));
 const only = filter ? new RegExp(filter) : undefined;
 
@@ -153,6 +156,8 @@ listen sweep
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-extra-words-'));
 const firstAlert = (out: string) => out.split('\n').find((l) => l.includes('[ALERT]'))?.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, '').replace(/^config\s*:\s*/, '') ?? '';
+/** HAProxy's message without its location head, and without the '.' its wrappers sometimes double. */
+const bareMessage = (line: string) => line.replace(/^parsing \[[^\]]*\]\s*:?\s*/i, '').replace(/\.+$/, '').trim();
 interface Diff { v: Variant; ha: boolean; ls: boolean; haMsg: string; lsMsg: string }
 const diffs: Diff[] = [];
 const started = Date.now();
@@ -167,19 +172,24 @@ for (const v of variants) {
   const alerts = res.diagnostics.filter((d) => d.severity !== 'warning');
   const ls = alerts.length === 0;
   if (ha !== ls) diffs.push({ v, ha, ls, haMsg: firstAlert(out), lsMsg: alerts[0]?.message ?? '' });
+  else if (messages && !ha) {
+    const want = bareMessage(firstAlert(out));
+    if (want && !alerts.some((a) => a.message.includes(want))) diffs.push({ v, ha, ls, haMsg: firstAlert(out), lsMsg: alerts[0]?.message ?? '' });
+  }
 }
 fs.rmSync(dir, { recursive: true, force: true });
 
 // One entry per keyword, variant and direction (unless --all).
 const groups = new Map<string, Diff[]>();
 for (const d of diffs) {
-  const g = all ? `${d.v.file}:${d.v.lineNo}${d.v.kind}` : `${d.v.key}|${d.v.kind}|${d.ha}`;
+  const g = all ? `${d.v.file}:${d.v.lineNo}${d.v.kind}` : `${d.v.key}|${d.v.kind}|${d.ha}|${d.ls}`;
   groups.set(g, [...(groups.get(g) ?? []), d]);
 }
 const sorted = [...groups.values()].sort((a, b) => a[0]!.v.key.localeCompare(b[0]!.v.key) || a[0]!.v.kind.localeCompare(b[0]!.v.kind));
 for (const g of sorted) {
   const d = g[0]!;
-  console.log(`${d.v.key} ${d.v.kind}: haproxy ${d.ha ? 'accepts' : 'REFUSES'}, loadstar ${d.ls ? 'accepts' : 'REFUSES'}${g.length > 1 ? ` (${g.length} lines)` : ''}`);
+  const verdict = d.ha === d.ls ? 'both refuse, in other words' : `haproxy ${d.ha ? 'accepts' : 'REFUSES'}, loadstar ${d.ls ? 'accepts' : 'REFUSES'}`;
+  console.log(`${d.v.key} ${d.v.kind}: ${verdict}${g.length > 1 ? ` (${g.length} lines)` : ''}`);
   console.log(`   ${d.v.file}:${d.v.lineNo}  ${d.v.line}`);
   if (d.haMsg) console.log(`   H: ${d.haMsg}`);
   if (d.lsMsg) console.log(`   L: ${d.lsMsg}`);

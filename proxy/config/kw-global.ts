@@ -118,6 +118,13 @@ function sslOptions(name: string, into: (ctx: DirectiveContext) => string[]): Ke
   };
 }
 
+/** `ca-base` / `crt-base`: one word (cfgparse-ssl.c ssl_parse_global_ca_crt_base). */
+function baseDirectory(ctx: DirectiveContext): string | undefined {
+  const dir = ctx.args[0];
+  if (!dir) return void ctx.error(`global statement '${ctx.directive.keyword}' expects a directory path as an argument.`);
+  return dir;
+}
+
 /** `ssl-default-{bind,server}-ciphers(uites)`: one word (cfgparse-ssl.c). */
 function cipherList(ctx: DirectiveContext, set: (list: string) => void): void {
   const list = ctx.args[0];
@@ -287,7 +294,7 @@ const keywords: KeywordSpec[] = [
   },
   serverStatePath('server-state-base', 'serverStateBase', 'a directory path', "The directory relative `server-state-file` and `server-state-file-name` names resolve against."),
   serverStatePath('server-state-file', 'serverStateFile', 'a file path', "The file backends with `load-server-state-from-file global` read their servers' state from when Loadstar starts a configuration: a `show servers state` dump (admin state, weight, operational state, port), applied as HAProxy 2.6 applies it at start (a reload keeps the running state instead)."),
-  { name: 'crt-base', sections: 'g', status: TLS, summary: 'Directory relative certificate paths resolve against.', parse(ctx) { ctx.config.global.crtBase = ctx.args[0]; } },
+  { name: 'crt-base', sections: 'g', status: TLS, summary: 'Directory relative certificate paths resolve against.', parse(ctx) { const dir = baseDirectory(ctx); if (dir) ctx.config.global.crtBase = dir; } },
   {
     name: 'ssl-load-extra-files',
     sections: 'g',
@@ -312,7 +319,7 @@ const keywords: KeywordSpec[] = [
     summary: 'A `.crt` certificate\'s companion files drop that extension: `site.crt` takes its key from `site.key`, not `site.crt.key`.',
     parse(ctx) { ctx.config.global.certKeyFiles.deleteCrtExtension = true; },
   },
-  { name: 'ca-base', sections: 'g', status: TLS, summary: 'Directory relative CA paths resolve against.', parse(ctx) { ctx.config.global.caBase = ctx.args[0]; } },
+  { name: 'ca-base', sections: 'g', status: TLS, summary: 'Directory relative CA paths resolve against.', parse(ctx) { const dir = baseDirectory(ctx); if (dir) ctx.config.global.caBase = dir; } },
   {
     name: 'h1-case-adjust',
     sections: 'g',
@@ -418,6 +425,18 @@ const ENFORCED_TUNE: Readonly<Record<string, { min: number; max?: number }>> = {
 /** How many certificates `generate-certificates` keeps (HAProxy's global LRU; 0: none, each handshake makes one). */
 export const SSL_CTX_CACHE_SIZE = 'tune.ssl.ssl-ctx-cache-size';
 export const DEFAULT_SSL_CTX_CACHE_SIZE = 1000;
+/** The `tune.*` switches (task.c, fd.c, listener.c, server.c, cfgparse-ssl.c): 'on' or 'off'. */
+const TUNE_ON_OFF = new Set(['tune.sched.low-latency', 'tune.fd.edge-triggered', 'tune.listener.multi-queue', 'tune.idle-pool.shared', 'tune.ssl.keylog']);
+/** What cfgparse-global.c says when one of these lacks its word. */
+const TUNE_MISSING: Readonly<Record<string, string>> = {
+  'tune.recv_enough': 'expects an integer argument.',
+  'tune.buffers.limit': 'expects an integer argument.',
+  'tune.buffers.reserve': 'expects an integer argument.',
+  'tune.pipesize': 'expects an integer argument.',
+  'tune.http.cookielen': 'expects an integer argument.',
+  'tune.http.logurilen': 'expects an integer argument.',
+  'tune.idletimer': 'expects a timer value between 0 and 65535 ms.',
+};
 /** The `tune.ssl.*` integers cfgparse-ssl.c's ssl_parse_global_int() reads (as maxsslconn). */
 const SSL_GLOBAL_INT = new Set([SSL_CTX_CACHE_SIZE, 'tune.ssl.cachesize', 'tune.ssl.maxrecord', 'tune.ssl.hard-maxrecord', 'tune.ssl.capture-buffer-size']);
 
@@ -443,6 +462,10 @@ export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
     if (atoi(ctx.args[0]) < 1024) return ctx.error(`'${name}' expects a value >= 1024.`, 0);
   } else if (name === 'tune.ssl.lifetime') {
     if (!ctx.args[0]) return ctx.error(`'${name}' expects ssl sessions <lifetime> in seconds as argument.`);
+  } else if (TUNE_ON_OFF.has(name)) {
+    if (ctx.args[0] !== 'on' && ctx.args[0] !== 'off') return ctx.error(`'${name}' expects either 'on' or 'off' but got '${ctx.args[0] ?? ''}'.`, 0);
+  } else if (TUNE_MISSING[name] && !ctx.args[0]) {
+    return ctx.error(`'${name}' ${TUNE_MISSING[name]}`);
   }
   ctx.config.global.tune[name] = ctx.args.join(' ');
   ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');

@@ -56,6 +56,13 @@ const MISSING: ParseCase[] = [
   { text: global('tune.ssl.lifetime'), valid: false, message: "'tune.ssl.lifetime' expects ssl sessions <lifetime> in seconds as argument." },
   { text: global('master-worker x'), valid: false, message: "'master-worker' only supports 'no-exit-on-failure' option." },
   { text: global('unsetenv'), valid: false, message: "'unsetenv' expects at least one variable name." },
+  { text: global('ca-base'), valid: false, message: "global statement 'ca-base' expects a directory path as an argument." },
+  { text: global('crt-base'), valid: false, message: "global statement 'crt-base' expects a directory path as an argument." },
+  { text: global('tune.http.cookielen'), valid: false, message: "'tune.http.cookielen' expects an integer argument." },
+  { text: global('tune.idletimer'), valid: false, message: "'tune.idletimer' expects a timer value between 0 and 65535 ms." },
+  { text: global('tune.sched.low-latency'), valid: false, message: "'tune.sched.low-latency' expects either 'on' or 'off' but got ''." },
+  { text: global('tune.sched.low-latency yes'), valid: false, message: "'tune.sched.low-latency' expects either 'on' or 'off' but got 'yes'." },
+  { text: global('tune.sched.low-latency on'), valid: true },
   // setenv reads two words; a third is not refused.
   { text: global('setenv LS_A b c'), valid: true },
   { text: global('setenv LS_A'), valid: false, message: "'setenv' expects a name and a value." },
@@ -108,6 +115,22 @@ const RULES: ParseCase[] = [
   { text: listen('stick-table type ip size 1k\n    http-request track-sc0 src table'), valid: false, message: 'missing table name.' },
   { text: listen('stick-table type ip size 1k\n    tcp-request connection track-sc0 src table l x'), valid: false, message: "'tcp-request connection track-sc0' only accepts 'if' or 'unless', in proxy 'l' (got 'x')" },
   { text: listen('stick-table type ip size 1k\n    tcp-request content track-sc1 src x'), valid: false, message: "'tcp-request content track-sc1' only accepts 'if' or 'unless', in proxy 'l' (got 'x')" },
+  // declare capture reads three words.
+  { text: listen('declare capture request len 10 x'), valid: true },
+  { text: listen('declare capture request'), valid: false, message: "'declare capture' requires a capture length ('len')" },
+  { text: listen('declare capture len 10'), valid: false, message: "'declare capture' requires a direction ('request' or 'response')" },
+  { text: listen('declare capture request len'), valid: false, message: "'declare capture': 'len' requires a numeric value that represents the capture length" },
+  // Actions that leave the words after theirs to the rule's parser: its message.
+  ...['set-header X-A b x', 'add-header X-A b x', 'del-header X-A x', 'del-header X-A -m str x', 'replace-header X-A a b x', 'replace-value X-A a b x',
+    'allow x', 'reject x', 'silent-drop x', 'deny x', 'deny deny_status 403 x', 'tarpit x', 'return status 200 x', 'auth x', 'auth realm R x']
+    .map((a) => ({ text: listen(`http-request ${a}`), valid: false, message: `'http-request ${a.split(' ')[0]}' expects either 'if' or 'unless' followed by a condition but found 'x'.` })),
+  { text: listen('http-response set-header X-A b x'), valid: false, message: "'http-response set-header' expects either 'if' or 'unless' followed by a condition but found 'x'." },
+  { text: listen('http-request del-header'), valid: false, message: 'expects at least 1 argument.' },
+  { text: listen('http-request del-header X-A -m'), valid: false, message: '-m flag expects exactly 1 argument.' },
+  { text: listen('http-request auth realm'), valid: false, message: 'missing realm value.' },
+  // Those that count their words themselves.
+  ...['set-path', 'set-method', 'set-uri', 'set-query'].map((a) => ({ text: listen(`http-request ${a} a x`), valid: false, message: `'http-request ${a}' rule : expects exactly 1 argument <format>.` })),
+  ...['replace-path', 'replace-uri'].map((a) => ({ text: listen(`http-request ${a} a b x`), valid: false, message: `'http-request ${a}' rule : expects exactly 2 arguments <match-regex> and <replace-format>.` })),
   // set-var-fmt without a format sets an empty string.
   { text: listen('http-request set-var-fmt(txn.a)'), valid: true },
   // Checks (tcpcheck.c).
