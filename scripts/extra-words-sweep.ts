@@ -157,7 +157,7 @@ listen sweep
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-extra-words-'));
 const firstAlert = (out: string) => out.split('\n').find((l) => l.includes('[ALERT]'))?.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, '').replace(/^config\s*:\s*/, '') ?? '';
 /** HAProxy's message without its location head, and without the '.' its wrappers sometimes double. */
-const bareMessage = (line: string) => line.replace(/^parsing \[[^\]]*\]\s*:?\s*/i, '').replace(/\.+$/, '').trim();
+const bareMessage = (line: string) => line.replace(/^(?:parsing )?\[[^\]]*\]\s*:?\s*/i, '').replace(/\.+$/, '').trim();
 interface Diff { v: Variant; ha: boolean; ls: boolean; haMsg: string; lsMsg: string }
 const diffs: Diff[] = [];
 const started = Date.now();

@@ -67,7 +67,7 @@ const timeoutKeywords: ProxyKeyword[] = (
     if (ctx.args.length === 0) return ctx.error(`'timeout ${name}' expects an integer value (in milliseconds)`);
     const t = parseTime(ctx.args[0]!, `timeout ${name}`);
     if (t.error !== undefined) return ctx.error(t.error, 0);
-    if (ctx.args.length > 1) return ctx.error(`'timeout ${name}' : unexpected extra argument '${ctx.args[1]}'`, 1);
+    if (ctx.args.length > 1) return ctx.error(`'timeout ${name}' : unexpected extra argument '${ctx.args[1]}' after value '${ctx.args[0]}'.`, 1);
     ctx.proxy.timeouts[name as TimeoutName] = t.value;
   },
 }));
@@ -136,7 +136,7 @@ const optionKeywords: ProxyKeyword[] = [
     summary: 'Logs in HAProxy\'s HTTP log format (`clf` for the Common Log Format).',
     parse(ctx) {
       if (ctx.args.length > 1 || (ctx.args.length === 1 && ctx.args[0] !== 'clf')) {
-        return ctx.error(`'option httplog' only supports the 'clf' argument`, 0);
+        return ctx.error(`keyword 'httplog' only supports option 'clf'.`, 0);
       }
       setOption(ctx, 'httplog');
     },
@@ -180,7 +180,7 @@ const optionKeywords: ProxyKeyword[] = [
           i++;
           continue;
         }
-        return ctx.error(`'option forwardfor' : unknown argument '${a}', expects 'except', 'header' or 'if-none'`, i);
+        return ctx.error(`'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.`, i);
       }
       setOption(ctx, 'forwardfor');
     },
@@ -280,7 +280,7 @@ const generalKeywords: ProxyKeyword[] = [
     summary: '`http` (layer 7) or `tcp` (layer 4).',
     parse(ctx) {
       const m = ctx.args[0];
-      if (m === undefined) return ctx.error(`'mode' expects one argument among 'tcp', 'http' or 'log'`);
+      if (!m) return ctx.error(`unknown proxy mode ''.`);
       if (m === 'http' || m === 'tcp') ctx.proxy.mode = m;
       else if (m === 'health' || m === 'log') ctx.error(`'mode ${m}' is not supported by Loadstar yet`, 0, 'LS_ERR_CFG_UNSUPPORTED');
       else ctx.error(`unknown proxy mode '${m}'.`, 0);
@@ -292,7 +292,8 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Connection attempts after a failed connect (default 3).',
     parse(ctx) {
-      const v = parseInteger(ctx.args[0] ?? '', 'retries', 0);
+      if (!ctx.args[0]) return ctx.error(`'retries' expects an integer argument (dispatch counts for one).`);
+      const v = parseInteger(ctx.args[0], 'retries', 0);
       if (v.error !== undefined) return ctx.error(v.error, 0);
       ctx.proxy.retries = v.value;
     },
@@ -360,10 +361,13 @@ const generalKeywords: ProxyKeyword[] = [
     summary: 'Switches to a backend when a condition matches.',
     parse(ctx) {
       const backend = ctx.args[0];
+      // cfgparse-listen.c takes the first word as the backend, then only 'if' or 'unless'.
+      const afterRule = (word: string, at: number) => ctx.error(`unexpected keyword '${word}' after switching rule, only 'if' and 'unless' are allowed.`, at);
+      if ((backend === 'if' || backend === 'unless') && ctx.args[1]) return afterRule(ctx.args[1], 1);
       if (backend === undefined || backend === 'if' || backend === 'unless') return ctx.error(`'use_backend' expects a backend name.`);
       const split = splitCondition(ctx, 1, 'switching rule');
       if (!split.ok) return;
-      if (split.head.length > 1) return ctx.error(`'use_backend' : unexpected argument '${split.head[1]}' (expected 'if' or 'unless')`, 1);
+      if (split.head.length > 1) return afterRule(split.head[1]!, 1);
       const dynamic = backend.includes('%[');
       if (dynamic) {
         // Evaluated where a frontend's http-request rules are (HAProxy's check_config_validity: SMP_VAL_FE_HRQ_HDR).
@@ -734,7 +738,8 @@ export function parseLogTarget(ctx: { args: readonly string[]; directive: { loc:
   }
   const [facility, level, minLevel, extra] = words;
   if (facility === undefined) {
-    ctx.error(`'log' expects <facility> after the target '${target}'`);
+    // log.c parse_logsrv(): a proxy's 'log' may also be 'global' (a blank where the global section's says nothing).
+    ctx.error(`log : expects <address> and <facility> ${(ctx as { proxy?: unknown }).proxy ? 'or global' : ''} as arguments`);
     return undefined;
   }
   // log.c parse_logsrv()'s messages; the words are read in this order, and one after the minimum level is refused.

@@ -843,10 +843,10 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       const next = ctx.args[ctx.args.indexOf('expect-proxy') + 1] ?? '';
       if (next !== 'layer4') return ctx.error(`'tcp-request ${phase} expect-proxy' only supports 'layer4' ${where} (got '${next}')`, 1);
       if (phase !== 'connection') return ctx.error(`'expect-proxy layer4' is not allowed in 'tcp-request ${phase}' rules ${where}`, 0);
-      if (args.length > 1) return ctx.error(`'tcp-request ${phase} expect-proxy layer4' takes no argument ${where} (got '${args[1]}').`, 2);
+      if (args.length > 1) return ctx.error(`'tcp-request ${phase} expect-proxy' only accepts 'if' or 'unless', ${where} (got '${args[1]}')`, 2);
       result = { type: 'expect-proxy' };
     } else if (action === 'accept' || action === 'reject' || action === 'silent-drop') {
-      if (args.length > 0) return ctx.error(`'tcp-request ${phase} ${action}' takes no argument ${where} (got '${args[0]}').`, 1);
+      if (args.length > 0) return ctx.error(`'tcp-request ${phase} ${action}' only accepts 'if' or 'unless', ${where} (got '${args[0]}')`, 1);
       result = { type: action };
     } else if (action !== undefined && /^track-sc[012]$/.test(action)) {
       if (args[0] === undefined) return ctx.error(`'tcp-request ${phase} ${action}' expects a key expression.`, 0);

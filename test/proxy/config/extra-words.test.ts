@@ -144,7 +144,23 @@ const RULES: ParseCase[] = [
   { text: listen('option httpchk\n    http-check disable-on-404 x'), valid: false, message: unexpected('http-check') },
 ];
 
-const ALL = [...TOO_MANY, ...MISSING, ...IGNORED, ...RULES];
+/** Lines both refuse, where Loadstar said it in other words than HAProxy's. */
+const WORDING: ParseCase[] = [
+  { text: listen('timeout client 5s x'), valid: false, message: "'timeout client' : unexpected extra argument 'x' after value '5s'." },
+  { text: listen('mode'), valid: false, message: "unknown proxy mode ''." },
+  { text: listen('retries'), valid: false, message: "'retries' expects an integer argument (dispatch counts for one)." },
+  { text: listen('use_backend b x'), valid: false, message: "unexpected keyword 'x' after switching rule, only 'if' and 'unless' are allowed." },
+  { text: listen('use_backend if x'), valid: false, message: "unexpected keyword 'x' after switching rule, only 'if' and 'unless' are allowed." },
+  { text: listen('hash-type consistent x'), valid: false, message: "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions." },
+  { text: listen('option forwardfor x'), valid: false, message: "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'." },
+  { text: listen('option httplog x'), valid: false, message: "keyword 'httplog' only supports option 'clf'." },
+  { text: listen('log 127.0.0.1:514'), valid: false, message: 'log : expects <address> and <facility> or global as arguments' },
+  { text: global('log 127.0.0.1:514'), valid: false, message: 'log : expects <address> and <facility>  as arguments' },
+  { text: listen('tcp-request content accept x'), valid: false, message: "'tcp-request content accept' only accepts 'if' or 'unless', in proxy 'l' (got 'x')" },
+  { text: listen('tcp-request connection expect-proxy layer4 x'), valid: false, message: "'tcp-request connection expect-proxy' only accepts 'if' or 'unless', in proxy 'l' (got 'x')" },
+];
+
+const ALL = [...TOO_MANY, ...MISSING, ...IGNORED, ...RULES, ...WORDING];
 
 test('words after the last one a keyword reads are refused where HAProxy counts them, with its message', () => {
   assertLoadstarParses(TOO_MANY);
@@ -160,6 +176,10 @@ test('words HAProxy does not read (or reads as empty) are not refused', () => {
 
 test('rule actions: an action\'s words, then only a condition', () => {
   assertLoadstarParses(RULES);
+});
+
+test('both refuse, in HAProxy\'s words', () => {
+  assertLoadstarParses(WORDING);
 });
 
 test('haproxy -c agrees on every case', (t) => {
