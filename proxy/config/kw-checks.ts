@@ -159,7 +159,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
         } else if (w === 'comment') {
           i++;
         } else {
-          return ctx.error(`'http-check send' expects 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body', 'body-lf' or 'comment' but got '${w}' as argument.`, i + 1);
+          return ctx.error(`'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '${w}' as argument.`, i + 1);
         }
       }
       rules.push(send);
@@ -240,7 +240,7 @@ function parseConnectOptions(ctx: ProxyDirectiveContext, rest: string[], what: s
       else if (w === 'alpn') rule.alpn = v;
       i++;
     } else {
-      ctx.error(`'${what}' expects 'comment', 'port', 'addr', 'send-proxy', 'via-socks4', 'ssl', 'sni', 'alpn', 'proto', 'linger' or 'default' but got '${w}' as argument.`, i + 2);
+      ctx.error(`'${what}' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got '${w}' as argument.`, i + 2);
       return undefined;
     }
   }

@@ -112,7 +112,7 @@ function sslOptions(name: string, into: (ctx: DirectiveContext) => string[]): Ke
           options.push(w, v);
           i++;
         } else if (SSL_OPTION_FLAGS.has(w)) options.push(w);
-        else return ctx.error(`unknown '${name}' option '${w}'.`, i);
+        else return ctx.error(`unknown option '${w}' on global statement '${name}'.`, i);
       }
     },
   };

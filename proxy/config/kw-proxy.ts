@@ -475,9 +475,9 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Custom access-log line with `%` variables and `%[sample]` expressions.',
     parse(ctx) {
-      if (ctx.args.length !== 1) {
-        return ctx.error(`'log-format' expects one argument (use quotes or escaped spaces); got ${ctx.args.length}`);
-      }
+      // cfgparse-listen.c's words.
+      if (!ctx.args[0]) return ctx.error(`log-format expects an argument.`);
+      if (ctx.args.length > 1) return ctx.error(`log-format expects only one argument, don't forget to escape spaces!`, 1);
       const parsed = parseLogFormat(ctx.args[0]!);
       if ('error' in parsed) return ctx.error(`'log-format' : ${parsed.error}`, 0);
       for (const w of parsed.warnings) ctx.warn(`'log-format' : ${w}`, 0);
@@ -706,8 +706,8 @@ export const LOG_FORMATS = new Set(['rfc3164', 'rfc5424', 'short', 'raw', 'iso',
 /** `log <target> [len N] [format F] [sample R:S] <facility> [level [minlevel]]` */
 export function parseLogTarget(ctx: { args: readonly string[]; directive: { loc: import('./model.ts').SourceLocation }; error(m: string, i?: number): void }) {
   const [target, ...rest] = ctx.args;
-  if (target === undefined) {
-    ctx.error(`'log' expects either <address[:port]> and <facility> or 'global' as arguments.`);
+  if (!target) {
+    ctx.error(`log : expects <address> and <facility> ${(ctx as { proxy?: unknown }).proxy ? 'or global' : ''} as arguments`);
     return undefined;
   }
   let format: string | undefined;

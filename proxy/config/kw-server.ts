@@ -293,7 +293,9 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
     const otherTakesValue = NO_EFFECT[word] ?? UNSUPPORTED[word];
     if (!spec && otherTakesValue === undefined) {
       const hint = suggest(word, ALL_OPTION_NAMES);
-      ctx.error(`${label} : unknown keyword '${word}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, i);
+      // server.c _srv_parse_kw(): a default-server line has no address, and the message says so.
+      const noAddress = ctx.directive.keyword === 'default-server' ? ' Hint: no address was expected for this server.' : '';
+      ctx.error(`${label} : unknown keyword '${word}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}${noAddress}`, i);
       return false;
     }
     const takesValue = spec ? spec.takesValue : otherTakesValue!;

@@ -519,6 +519,7 @@ function reportUnknownProxyKeyword(ctx: ProxyDirectiveContext, values: string[])
   const [first, second] = values as [string, string | undefined];
   const label = ctx.proxy.kind;
   if (first === 'option') {
+    if (!second) return ctx.error(`'option' expects an option name.`, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
     const name = `option ${second ?? ''}`;
     if (haproxyProxyKeywords.has(name)) return ctx.error(`'${name}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     const hint = suggest(second ?? '', keywordLists().options);

@@ -157,6 +157,13 @@ const WORDING: ParseCase[] = [
   { text: listen('log 127.0.0.1:514'), valid: false, message: 'log : expects <address> and <facility> or global as arguments' },
   { text: global('log 127.0.0.1:514'), valid: false, message: 'log : expects <address> and <facility>  as arguments' },
   { text: listen('tcp-request content accept x'), valid: false, message: "'tcp-request content accept' only accepts 'if' or 'unless', in proxy 'l' (got 'x')" },
+  { text: listen('log'), valid: false, message: 'log : expects <address> and <facility> or global as arguments' },
+  { text: listen('log-format %ci x'), valid: false, message: "log-format expects only one argument, don't forget to escape spaces!" },
+  { text: listen('option'), valid: false, message: "'option' expects an option name." },
+  { text: global('ssl-default-bind-options no-tls-tickets x'), valid: false, message: "unknown option 'x' on global statement 'ssl-default-bind-options'." },
+  { text: listen('option httpchk\n    http-check send meth GET x'), valid: false, message: "'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got 'x' as argument." },
+  { text: listen('option tcp-check\n    tcp-check connect x'), valid: false, message: "'tcp-check connect' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got 'x' as argument." },
+  { text: listen('default-server inter 2s x'), valid: false, message: "unknown keyword 'x'. Hint: no address was expected for this server." },
   { text: listen('tcp-request connection expect-proxy layer4 x'), valid: false, message: "'tcp-request connection expect-proxy' only accepts 'if' or 'unless', in proxy 'l' (got 'x')" },
 ];
 
