@@ -281,6 +281,30 @@ const UNSUPPORTED: Record<string, boolean> = {
 
 const ALL_OPTION_NAMES = [...Object.keys(SERVER_OPTIONS), ...Object.keys(NO_EFFECT), ...Object.keys(UNSUPPORTED), ...Object.keys(SOURCE_REFUSED)];
 
+/** What server.c / cfgparse-ssl.c say when one of these options lacks its word (others: Loadstar's words). */
+const SERVER_MISSING: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(['rise', 'fall'].map((o) => [o, `'${o}' expects an integer argument.`])),
+  ...Object.fromEntries(['inter', 'fastinter', 'downinter', 'agent-inter'].map((o) => [o, `'${o}' expects a delay as argument.`])),
+  ...Object.fromEntries(['port', 'agent-port'].map((o) => [o, `'${o}' expects a port number as argument.`])),
+  cookie: `'cookie' expects <value> as argument.`,
+  redir: `'redir' expects <prefix> as argument.`,
+  addr: `'addr' expects <ipv4|ipv6> as argument.`,
+  'resolve-prefer': `'resolve-prefer' expects either ipv4 or ipv6 as argument.`,
+  'on-error': `'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got ''`,
+  'on-marked-up': `'on-marked-up' expects 'shutdown-backup-sessions' but got ''`,
+  sni: `'sni' : missing sni expression.`,
+  alpn: `'alpn' : missing the comma-delimited ALPN protocol suite.`,
+  'check-alpn': `'check-alpn' : missing the comma-delimited ALPN protocol suite.`,
+  ciphers: `'ciphers' : missing cipher suite.`,
+  ciphersuites: `'ciphersuites' : missing cipher suite.`,
+  verify: `'verify' : missing verify method.`,
+  'ca-file': `'ca-file' : missing CAfile path.`,
+  'crl-file': `'crl-file' : missing CRLfile path.`,
+  crt: `'crt' : missing certificate file path.`,
+  'check-sni': `'check-sni' : missing SNI.`,
+  verifyhost: `'verifyhost' : missing hostname to verify against.`,
+};
+
 /** Parses `[options…]` from `args[from]` into `options`. Returns false after reporting an error. */
 function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: string, serverName: string, options: ServerOptions): boolean {
   for (let i = from; i < ctx.args.length; i++) {
@@ -304,7 +328,7 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
     if (takesValue && value === undefined) {
       const expects = word === 'track' ? `'track' expects [<proxy>/]<server> as argument..`
         : word === 'source' ? `'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`
-          : `'${word}' expects an argument.`;
+          : SERVER_MISSING[word] ?? `'${word}' expects an argument.`;
       ctx.error(`${label} : ${expects}`, i);
       return false;
     }

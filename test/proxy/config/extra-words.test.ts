@@ -164,6 +164,12 @@ const WORDING: ParseCase[] = [
   { text: listen('option httpchk\n    http-check send meth GET x'), valid: false, message: "'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got 'x' as argument." },
   { text: listen('option tcp-check\n    tcp-check connect x'), valid: false, message: "'tcp-check connect' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got 'x' as argument." },
   { text: listen('default-server inter 2s x'), valid: false, message: "unknown keyword 'x'. Hint: no address was expected for this server." },
+  // A bind or server option without its word: each parser's own words.
+  ...[['alpn', 'missing the comma-delimited ALPN protocol suite'], ['ssl-min-ver', 'missing the ssl/tls version'], ['name', 'missing name'], ['ciphers', 'missing cipher suite'], ['verify', 'missing verify method']]
+    .map(([o, m]) => ({ text: `${DEFAULTS}frontend f\n    bind 127.0.0.1:18081 ${o}\n    default_backend b\nbackend b\n    server s 127.0.0.1:8081\n`, valid: false, message: `'${o}' : ${m}` })),
+  ...[['rise', "'rise' expects an integer argument."], ['inter', "'inter' expects a delay as argument."], ['port', "'port' expects a port number as argument."], ['cookie', "'cookie' expects <value> as argument."],
+    ['ssl alpn', "'alpn' : missing the comma-delimited ALPN protocol suite."], ['ssl verify', "'verify' : missing verify method."], ['ssl sni', "'sni' : missing sni expression."]]
+    .map(([o, m]) => ({ text: backend(`server s 127.0.0.1:8081 ${o}`), valid: false, message: `'server b/s' : ${m}` })),
   { text: listen('tcp-request connection expect-proxy layer4 x'), valid: false, message: "'tcp-request connection expect-proxy' only accepts 'if' or 'unless', in proxy 'l' (got 'x')" },
 ];
 
