@@ -101,7 +101,7 @@ function parseHashType(ctx: ProxyDirectiveContext): void {
   if (method !== 'map-based' && method !== 'consistent') return ctx.error(`'hash-type' only supports 'consistent' and 'map-based'.`, 0);
   const hash: HashType = { method, avalanche: false };
   if (func !== undefined) {
-    if (!['sdbm', 'djb2', 'wt6', 'crc32'].includes(func)) return ctx.error(`'hash-type' : hash function '${func}' is not supported (use sdbm, djb2, wt6 or crc32).`, 1);
+    if (!['sdbm', 'djb2', 'wt6', 'crc32'].includes(func)) return ctx.error(`'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.`, 1);
     hash.func = func as HashType['func'];
   }
   if (modifier !== undefined) {

@@ -196,6 +196,25 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
 const MISSING_VALUE: Record<string, string> = {
   'ca-sign-file': 'missing CAfile path',
   'ca-sign-pass': 'missing CAkey password',
+  // cfgparse-ssl.c and listener.c
+  'ca-file': 'missing CAfile path',
+  'ca-verify-file': 'missing CAfile path',
+  ciphers: 'missing cipher suite',
+  ciphersuites: 'missing cipher suite',
+  crt: 'missing certificate location',
+  'crt-list': 'missing certificate location',
+  'crl-file': 'missing CRLfile path',
+  curves: 'missing curve suite',
+  ecdhe: 'missing named curve',
+  'ca-ignore-err': 'missing error IDs list',
+  'crt-ignore-err': 'missing error IDs list',
+  'ssl-min-ver': 'missing the ssl/tls version',
+  'ssl-max-ver': 'missing the ssl/tls version',
+  npn: 'missing the comma-delimited NPN protocol suite',
+  alpn: 'missing the comma-delimited ALPN protocol suite',
+  'tls-ticket-keys': 'missing TLS ticket keys file path',
+  verify: 'missing verify method',
+  name: 'missing name',
 };
 
 const FORCED_VERSION: Record<string, TlsVersion> = {

@@ -59,12 +59,11 @@ function parseCheckVar(ctx: ProxyDirectiveContext, sub: string, rest: readonly s
   const name = parseVarName(variable);
   if ('error' in name) return fail(name.error, 0);
   const rule: CheckVarRule = { type, variable, conditions, loc: ctx.directive.loc };
-  // HAProxy ignores words after the action's own ones; they are most likely a mistake.
-  const extra = type === 'unset-var' ? 0 : 1;
-  if (rest.length > extra) ctx.warn(`'${what}' : extra argument '${rest[extra]}' is ignored.`, extra + 1, 'LS_WARN_CFG_SUSPICIOUS');
+  // HAProxy (tcpcheck.c parse_tcpcheck_action) ignores words after the action's own ones, silently.
   if (type === 'unset-var') return rule;
-  const value = rest[0];
-  if (value === undefined) return fail(type === 'set-var' ? 'missing fetch method' : 'expects a log-format string', 0);
+  // A missing format is an empty one (vars.c parse_store), a missing expression is refused.
+  const value = type === 'set-var-fmt' ? rest[0] ?? '' : rest[0];
+  if (value === undefined) return fail('missing fetch method', 0);
   if (type === 'set-var-fmt') {
     if (checkLogFormatError(ctx, what, value, 1, `'${type}' : `)) return null;
   } else {
@@ -134,7 +133,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
   const rules = ctx.proxy.httpCheckRules;
   switch (sub) {
     case 'disable-on-404':
-      if (rest.length > 0) return ctx.error(`'http-check disable-on-404' takes no argument.`, 1);
+      if (rest.length > 0) return ctx.error(`'http-check' cannot handle unexpected argument '${rest[0]}'.`, 1);
       ctx.proxy.httpCheckDisableOn404 = true;
       return;
     case 'send': {
@@ -160,7 +159,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
         } else if (w === 'comment') {
           i++;
         } else {
-          return ctx.error(`'http-check send' expects 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body', 'body-lf' or 'comment' but got '${w}' as argument.`, i + 1);
+          return ctx.error(`'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '${w}' as argument.`, i + 1);
         }
       }
       rules.push(send);
@@ -187,7 +186,9 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
       ctx.proxy.options[SEND_STATE] = { enabled: true, args: [], loc };
       return;
     case 'comment':
-      rules.push({ type: 'comment', text: rest.join(' '), loc });
+      // tcpcheck.c parse_tcpcheck_comment(): one word, those after it ignored.
+      if (!rest[0]) return ctx.error(`'http-check comment' : expects a string as argument.`);
+      rules.push({ type: 'comment', text: rest[0], loc });
       return;
     default: {
       const action = sub === undefined ? undefined : parseCheckVar(ctx, sub, rest);
@@ -239,7 +240,7 @@ function parseConnectOptions(ctx: ProxyDirectiveContext, rest: string[], what: s
       else if (w === 'alpn') rule.alpn = v;
       i++;
     } else {
-      ctx.error(`'${what}' expects 'comment', 'port', 'addr', 'send-proxy', 'via-socks4', 'ssl', 'sni', 'alpn', 'proto', 'linger' or 'default' but got '${w}' as argument.`, i + 2);
+      ctx.error(`'${what}' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got '${w}' as argument.`, i + 2);
       return undefined;
     }
   }
@@ -267,6 +268,13 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
       if (rest[0] === undefined) return ctx.error(`'tcp-check ${sub}' expects a <data> as argument.`, 1);
       if (sub.endsWith('-lf') && checkLogFormatError(ctx, `tcp-check ${sub}`, rest[0], 1)) return;
       if (sub === 'send-binary' && !/^([0-9a-fA-F]{2})+$/.test(rest[0])) return ctx.error(`'tcp-check send-binary' expects hexadecimal data, got '${rest[0]}'.`, 1);
+      // tcpcheck.c parse_tcpcheck_send(): after the data, only 'comment <text>' (the comment names the step in
+      // HAProxy's check status; Loadstar reports steps by number and does not keep it).
+      for (let i = 1; i < rest.length && rest[i] !== ''; i++) {
+        if (rest[i] !== 'comment') return ctx.error(`'tcp-check ${sub}' : expects 'comment' but got '${rest[i]}' as argument.`, i + 1);
+        if (!rest[i + 1]) return ctx.error(`'tcp-check ${sub}' : 'comment' expects a string as argument.`, i + 1);
+        i++;
+      }
       rule = { type: sub, data: rest[0], loc };
       break;
     }
@@ -277,7 +285,9 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
       break;
     }
     case 'comment':
-      rule = { type: 'comment', text: rest.join(' '), loc };
+      // tcpcheck.c parse_tcpcheck_comment(): one word, those after it ignored.
+      if (!rest[0]) return ctx.error(`'tcp-check comment' : expects a string as argument.`);
+      rule = { type: 'comment', text: rest[0], loc };
       break;
     default: {
       const action = sub === undefined ? undefined : parseCheckVar(ctx, sub, rest);

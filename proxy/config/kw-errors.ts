@@ -39,7 +39,7 @@ function errorloc(name: string, code: 302 | 303, summary: string): ProxyKeyword 
     status: ENGINE,
     summary,
     parse(ctx) {
-      if (ctx.args.length < 2) return ctx.error(`'${name}' expects <status_code> and <url> as arguments.`);
+      if (!ctx.args[0] || !ctx.args[1]) return ctx.error(`${name} : expects <status_code> and <url> as arguments.`);
       const status = statusOf(ctx, name, ctx.args[0]!, 0);
       if (status === undefined) return;
       ctx.proxy.errorDirectives.push({ kind: 'page', status, page: { kind: 'location', url: ctx.args[1]!, code }, loc: ctx.directive.loc });
@@ -54,7 +54,8 @@ const keywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Replaces HAProxy\'s answer for a status with a file holding a full HTTP response.',
     parse(ctx) {
-      if (ctx.args.length !== 2) return ctx.error(`'errorfile' expects <status_code> and <file> as arguments.`);
+      // http_htx.c reads two words and ignores the rest.
+      if (!ctx.args[0] || !ctx.args[1]) return ctx.error(`errorfile : expects <status_code> and <file> as arguments.`);
       const status = statusOf(ctx, 'errorfile', ctx.args[0]!, 0);
       if (status === undefined) return;
       const path = checkedErrorFile(ctx, 'errorfile', ctx.args[1]!, 1);
@@ -184,7 +185,7 @@ export function newHttpErrors(section: HttpErrors['section']): HttpErrors {
 
 /** `errorfile <code> <file>`, the only keyword of an http-errors section. */
 export function parseHttpErrorsDirective(ctx: DirectiveContext, h: HttpErrors): void {
-  if (ctx.args.length !== 2) return ctx.error(`'errorfile' expects <status_code> and <file> as arguments.`);
+  if (!ctx.args[0] || !ctx.args[1]) return ctx.error(`errorfile: expects <status_code> and <file> as arguments.`);
   const status = statusOf(ctx, 'errorfile', ctx.args[0]!, 0);
   if (status === undefined) return;
   const path = checkedErrorFile(ctx, 'errorfile', ctx.args[1]!, 1);

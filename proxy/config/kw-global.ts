@@ -20,6 +20,17 @@ export const GLOBAL_NO_EFFECT = new Set([
   'ssl-mode-async', 'ssl-dh-param-file', 'ssl-skip-self-issued-ca', 'ssl-default-bind-curves', 'stats maxconn', 'stats bind-process',
 ]);
 
+/** What cfgparse-global.c says when one of them lacks its word. */
+const NO_EFFECT_NEEDS: Readonly<Record<string, string>> = {
+  pidfile: 'expects a file name as an argument.',
+  chroot: 'expects a directory as an argument.',
+  uid: 'expects an integer argument.',
+  gid: 'expects an integer argument.',
+  'ulimit-n': 'expects an integer argument.',
+  maxpipes: 'expects an integer argument.',
+  'fd-hard-limit': 'expects an integer argument.',
+};
+
 function noEffect(name: string): KeywordSpec {
   return {
     name,
@@ -27,6 +38,8 @@ function noEffect(name: string): KeywordSpec {
     status: NO_EFFECT,
     summary: 'Process management or kernel tuning; no effect on traffic in Loadstar.',
     parse(ctx) {
+      const needs = NO_EFFECT_NEEDS[name];
+      if (needs && !ctx.args[0]) return ctx.error(`'${name}' ${needs}`);
       ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
     },
   };
@@ -99,10 +112,24 @@ function sslOptions(name: string, into: (ctx: DirectiveContext) => string[]): Ke
           options.push(w, v);
           i++;
         } else if (SSL_OPTION_FLAGS.has(w)) options.push(w);
-        else return ctx.error(`unknown '${name}' option '${w}'.`, i);
+        else return ctx.error(`unknown option '${w}' on global statement '${name}'.`, i);
       }
     },
   };
+}
+
+/** `ca-base` / `crt-base`: one word (cfgparse-ssl.c ssl_parse_global_ca_crt_base). */
+function baseDirectory(ctx: DirectiveContext): string | undefined {
+  const dir = ctx.args[0];
+  if (!dir) return void ctx.error(`global statement '${ctx.directive.keyword}' expects a directory path as an argument.`);
+  return dir;
+}
+
+/** `ssl-default-{bind,server}-ciphers(uites)`: one word (cfgparse-ssl.c). */
+function cipherList(ctx: DirectiveContext, set: (list: string) => void): void {
+  const list = ctx.args[0];
+  if (!list) return ctx.error(`global statement '${ctx.directive.keyword}' expects a cipher suite as an argument.`);
+  set(list);
 }
 
 function statsSocket(ctx: DirectiveContext): void {
@@ -137,7 +164,18 @@ function statsSocket(ctx: DirectiveContext): void {
 }
 
 const keywords: KeywordSpec[] = [
-  ...[...GLOBAL_NO_EFFECT].filter((k) => k !== 'daemon').map(noEffect),
+  ...[...GLOBAL_NO_EFFECT].filter((k) => k !== 'daemon' && k !== 'master-worker').map(noEffect),
+  {
+    name: 'master-worker',
+    sections: 'g',
+    status: NO_EFFECT,
+    summary: 'Process management or kernel tuning; no effect on traffic in Loadstar.',
+    parse(ctx) {
+      const option = ctx.args[0];
+      if (option && option !== 'no-exit-on-failure') return ctx.error(`'master-worker' only supports 'no-exit-on-failure' option.`, 0);
+      ctx.warn(`'master-worker' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
+    },
+  },
   {
     name: 'daemon',
     sections: 'g',
@@ -238,11 +276,11 @@ const keywords: KeywordSpec[] = [
       ctx.config.global.statsTimeout = t.value;
     },
   },
-  { name: 'ssl-default-bind-ciphers', sections: 'g', status: TLS, summary: 'Default TLS ≤1.2 cipher list for binds.', parse(ctx) { ctx.config.global.sslDefaultBind.ciphers = ctx.args[0]; } },
-  { name: 'ssl-default-bind-ciphersuites', sections: 'g', status: TLS, summary: 'Default TLS 1.3 cipher suites for binds.', parse(ctx) { ctx.config.global.sslDefaultBind.ciphersuites = ctx.args[0]; } },
+  { name: 'ssl-default-bind-ciphers', sections: 'g', status: TLS, summary: 'Default TLS ≤1.2 cipher list for binds.', parse: (ctx) => cipherList(ctx, (list) => { ctx.config.global.sslDefaultBind.ciphers = list; }) },
+  { name: 'ssl-default-bind-ciphersuites', sections: 'g', status: TLS, summary: 'Default TLS 1.3 cipher suites for binds.', parse: (ctx) => cipherList(ctx, (list) => { ctx.config.global.sslDefaultBind.ciphersuites = list; }) },
   sslOptions('ssl-default-bind-options', (ctx) => ctx.config.global.sslDefaultBind.options),
-  { name: 'ssl-default-server-ciphers', sections: 'g', status: TLS, summary: 'Default TLS ≤1.2 cipher list towards servers.', parse(ctx) { ctx.config.global.sslDefaultServer.ciphers = ctx.args[0]; } },
-  { name: 'ssl-default-server-ciphersuites', sections: 'g', status: TLS, summary: 'Default TLS 1.3 cipher suites towards servers.', parse(ctx) { ctx.config.global.sslDefaultServer.ciphersuites = ctx.args[0]; } },
+  { name: 'ssl-default-server-ciphers', sections: 'g', status: TLS, summary: 'Default TLS ≤1.2 cipher list towards servers.', parse: (ctx) => cipherList(ctx, (list) => { ctx.config.global.sslDefaultServer.ciphers = list; }) },
+  { name: 'ssl-default-server-ciphersuites', sections: 'g', status: TLS, summary: 'Default TLS 1.3 cipher suites towards servers.', parse: (ctx) => cipherList(ctx, (list) => { ctx.config.global.sslDefaultServer.ciphersuites = list; }) },
   sslOptions('ssl-default-server-options', (ctx) => ctx.config.global.sslDefaultServer.options),
   {
     name: 'ssl-server-verify',
@@ -256,7 +294,7 @@ const keywords: KeywordSpec[] = [
   },
   serverStatePath('server-state-base', 'serverStateBase', 'a directory path', "The directory relative `server-state-file` and `server-state-file-name` names resolve against."),
   serverStatePath('server-state-file', 'serverStateFile', 'a file path', "The file backends with `load-server-state-from-file global` read their servers' state from when Loadstar starts a configuration: a `show servers state` dump (admin state, weight, operational state, port), applied as HAProxy 2.6 applies it at start (a reload keeps the running state instead)."),
-  { name: 'crt-base', sections: 'g', status: TLS, summary: 'Directory relative certificate paths resolve against.', parse(ctx) { ctx.config.global.crtBase = ctx.args[0]; } },
+  { name: 'crt-base', sections: 'g', status: TLS, summary: 'Directory relative certificate paths resolve against.', parse(ctx) { const dir = baseDirectory(ctx); if (dir) ctx.config.global.crtBase = dir; } },
   {
     name: 'ssl-load-extra-files',
     sections: 'g',
@@ -281,7 +319,7 @@ const keywords: KeywordSpec[] = [
     summary: 'A `.crt` certificate\'s companion files drop that extension: `site.crt` takes its key from `site.key`, not `site.crt.key`.',
     parse(ctx) { ctx.config.global.certKeyFiles.deleteCrtExtension = true; },
   },
-  { name: 'ca-base', sections: 'g', status: TLS, summary: 'Directory relative CA paths resolve against.', parse(ctx) { ctx.config.global.caBase = ctx.args[0]; } },
+  { name: 'ca-base', sections: 'g', status: TLS, summary: 'Directory relative CA paths resolve against.', parse(ctx) { const dir = baseDirectory(ctx); if (dir) ctx.config.global.caBase = dir; } },
   {
     name: 'h1-case-adjust',
     sections: 'g',
@@ -355,7 +393,8 @@ const keywords: KeywordSpec[] = [
     status: SUPPORTED,
     summary: 'Sets an environment variable for the rest of the configuration.',
     parse(ctx) {
-      if (ctx.args.length !== 2) return ctx.error(`'${name}' expects a name and a value.`);
+      // HAProxy reads two words (a third is not refused: alertif_too_many_args(3)).
+      if (!ctx.args[1]) return ctx.error(`'${name}' expects a name and a value.`);
       // Handled by the parser before later lines are cut into words (see parser.ts).
     },
   })),
@@ -364,7 +403,9 @@ const keywords: KeywordSpec[] = [
     sections: 'g',
     status: SUPPORTED,
     summary: 'Removes environment variables for the rest of the configuration.',
-    parse() {},
+    parse(ctx) {
+      if (name === 'unsetenv' && !ctx.args[0]) ctx.error(`'unsetenv' expects at least one variable name.`);
+    },
   })),
 ];
 
@@ -384,6 +425,20 @@ const ENFORCED_TUNE: Readonly<Record<string, { min: number; max?: number }>> = {
 /** How many certificates `generate-certificates` keeps (HAProxy's global LRU; 0: none, each handshake makes one). */
 export const SSL_CTX_CACHE_SIZE = 'tune.ssl.ssl-ctx-cache-size';
 export const DEFAULT_SSL_CTX_CACHE_SIZE = 1000;
+/** The `tune.*` switches (task.c, fd.c, listener.c, server.c, cfgparse-ssl.c): 'on' or 'off'. */
+const TUNE_ON_OFF = new Set(['tune.sched.low-latency', 'tune.fd.edge-triggered', 'tune.listener.multi-queue', 'tune.idle-pool.shared', 'tune.ssl.keylog']);
+/** What cfgparse-global.c says when one of these lacks its word. */
+const TUNE_MISSING: Readonly<Record<string, string>> = {
+  'tune.recv_enough': 'expects an integer argument.',
+  'tune.buffers.limit': 'expects an integer argument.',
+  'tune.buffers.reserve': 'expects an integer argument.',
+  'tune.pipesize': 'expects an integer argument.',
+  'tune.http.cookielen': 'expects an integer argument.',
+  'tune.http.logurilen': 'expects an integer argument.',
+  'tune.idletimer': 'expects a timer value between 0 and 65535 ms.',
+};
+/** The `tune.ssl.*` integers cfgparse-ssl.c's ssl_parse_global_int() reads (as maxsslconn). */
+const SSL_GLOBAL_INT = new Set([SSL_CTX_CACHE_SIZE, 'tune.ssl.cachesize', 'tune.ssl.maxrecord', 'tune.ssl.hard-maxrecord', 'tune.ssl.capture-buffer-size']);
 
 /** `tune.*` keywords: the enforced limits above, else HAProxy's allocator and cache tuning, recorded with no effect here. */
 export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
@@ -393,14 +448,24 @@ export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
     if (v !== undefined) ctx.config.global.tune[name] = String(v);
     return;
   }
-  if (name === SSL_CTX_CACHE_SIZE) {
+  if (SSL_GLOBAL_INT.has(name)) {
     // ssl_parse_global_int(): atoi(), a negative number refused.
     if (ctx.args.length > 1) return ctx.error(`'${name}' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
     if (!ctx.args[0]) return ctx.error(`'${name}' expects an integer argument.`);
     const n = atoi(ctx.args[0]);
     if (n < 0) return ctx.error(`'${name}' expects a positive numeric value.`, 0);
     ctx.config.global.tune[name] = String(n);
-    return;
+    if (name === SSL_CTX_CACHE_SIZE) return;
+  } else if (name === 'tune.ssl.default-dh-param') {
+    // ssl_parse_global_default_dh(): atoi(), at least 1024.
+    if (!ctx.args[0]) return ctx.error(`'${name}' expects an integer argument.`);
+    if (atoi(ctx.args[0]) < 1024) return ctx.error(`'${name}' expects a value >= 1024.`, 0);
+  } else if (name === 'tune.ssl.lifetime') {
+    if (!ctx.args[0]) return ctx.error(`'${name}' expects ssl sessions <lifetime> in seconds as argument.`);
+  } else if (TUNE_ON_OFF.has(name)) {
+    if (ctx.args[0] !== 'on' && ctx.args[0] !== 'off') return ctx.error(`'${name}' expects either 'on' or 'off' but got '${ctx.args[0] ?? ''}'.`, 0);
+  } else if (TUNE_MISSING[name] && !ctx.args[0]) {
+    return ctx.error(`'${name}' ${TUNE_MISSING[name]}`);
   }
   ctx.config.global.tune[name] = ctx.args.join(' ');
   ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');

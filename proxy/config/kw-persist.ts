@@ -132,7 +132,8 @@ export function parseStickTableArgs(a: readonly string[], error: (message: strin
       peers = v;
       i++;
     } else if (w === 'store') {
-      if (v === undefined) return ctx.error(`stick-table: 'store' expects a data type.`, i);
+      // stick_table.c reads the list up to the word's end: none at all stores nothing.
+      if (!v) { i++; continue; }
       // gpc_rate(<n>,<period>) holds a comma of its own.
       for (const item of v.split(/,(?![^(]*\))/)) {
         const m = /^([a-z0-9_]+)(?:\((.*)\))?$/.exec(item);

@@ -67,7 +67,7 @@ const timeoutKeywords: ProxyKeyword[] = (
     if (ctx.args.length === 0) return ctx.error(`'timeout ${name}' expects an integer value (in milliseconds)`);
     const t = parseTime(ctx.args[0]!, `timeout ${name}`);
     if (t.error !== undefined) return ctx.error(t.error, 0);
-    if (ctx.args.length > 1) return ctx.error(`'timeout ${name}' : unexpected extra argument '${ctx.args[1]}'`, 1);
+    if (ctx.args.length > 1) return ctx.error(`'timeout ${name}' : unexpected extra argument '${ctx.args[1]}' after value '${ctx.args[0]}'.`, 1);
     ctx.proxy.timeouts[name as TimeoutName] = t.value;
   },
 }));
@@ -138,7 +138,7 @@ const optionKeywords: ProxyKeyword[] = [
     summary: 'Logs in HAProxy\'s HTTP log format (`clf` for the Common Log Format).',
     parse(ctx) {
       if (ctx.args.length > 1 || (ctx.args.length === 1 && ctx.args[0] !== 'clf')) {
-        return ctx.error(`'option httplog' only supports the 'clf' argument`, 0);
+        return ctx.error(`keyword 'httplog' only supports option 'clf'.`, 0);
       }
       setOption(ctx, 'httplog');
     },
@@ -160,9 +160,11 @@ const optionKeywords: ProxyKeyword[] = [
     summary: 'Lets a request go to another server when the chosen one fails to connect.',
     negatable: true,
     parse(ctx) {
-      if (ctx.args.length > 1 || (ctx.args[0] !== undefined && !/^-?\d+$/.test(ctx.args[0]))) {
-        return ctx.error(`'option redispatch' takes at most one integer argument (the redispatch interval)`, 0);
-      }
+      // cfgparse-listen.c reads one word, the interval, and ignores any after it. It reads the
+      // interval with atol(), which makes a word that is not a number 0 (no redispatch at all):
+      // refused here, as the numbers HAProxy does not check are (test/scenarios/invalid/README.md).
+      const interval = ctx.args[0];
+      if (interval && !/^-?\d+$/.test(interval)) return ctx.error(`'option redispatch' takes at most one integer argument (the redispatch interval)`, 0);
       setOption(ctx, 'redispatch');
     },
   },
@@ -180,7 +182,7 @@ const optionKeywords: ProxyKeyword[] = [
           i++;
           continue;
         }
-        return ctx.error(`'option forwardfor' : unknown argument '${a}', expects 'except', 'header' or 'if-none'`, i);
+        return ctx.error(`'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.`, i);
       }
       setOption(ctx, 'forwardfor');
     },
@@ -280,7 +282,7 @@ const generalKeywords: ProxyKeyword[] = [
     summary: '`http` (layer 7) or `tcp` (layer 4).',
     parse(ctx) {
       const m = ctx.args[0];
-      if (m === undefined) return ctx.error(`'mode' expects one argument among 'tcp', 'http' or 'log'`);
+      if (!m) return ctx.error(`unknown proxy mode ''.`);
       if (m === 'http' || m === 'tcp') ctx.proxy.mode = m;
       else if (m === 'health' || m === 'log') ctx.error(`'mode ${m}' is not supported by Loadstar yet`, 0, 'LS_ERR_CFG_UNSUPPORTED');
       else ctx.error(`unknown proxy mode '${m}'.`, 0);
@@ -292,7 +294,8 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Connection attempts after a failed connect (default 3).',
     parse(ctx) {
-      const v = parseInteger(ctx.args[0] ?? '', 'retries', 0);
+      if (!ctx.args[0]) return ctx.error(`'retries' expects an integer argument (dispatch counts for one).`);
+      const v = parseInteger(ctx.args[0], 'retries', 0);
       if (v.error !== undefined) return ctx.error(v.error, 0);
       ctx.proxy.retries = v.value;
     },
@@ -360,10 +363,13 @@ const generalKeywords: ProxyKeyword[] = [
     summary: 'Switches to a backend when a condition matches.',
     parse(ctx) {
       const backend = ctx.args[0];
+      // cfgparse-listen.c takes the first word as the backend, then only 'if' or 'unless'.
+      const afterRule = (word: string, at: number) => ctx.error(`unexpected keyword '${word}' after switching rule, only 'if' and 'unless' are allowed.`, at);
+      if ((backend === 'if' || backend === 'unless') && ctx.args[1]) return afterRule(ctx.args[1], 1);
       if (backend === undefined || backend === 'if' || backend === 'unless') return ctx.error(`'use_backend' expects a backend name.`);
       const split = splitCondition(ctx, 1, 'switching rule');
       if (!split.ok) return;
-      if (split.head.length > 1) return ctx.error(`'use_backend' : unexpected argument '${split.head[1]}' (expected 'if' or 'unless')`, 1);
+      if (split.head.length > 1) return afterRule(split.head[1]!, 1);
       const dynamic = backend.includes('%[');
       if (dynamic) {
         // Evaluated where a frontend's http-request rules are (HAProxy's check_config_validity: SMP_VAL_FE_HRQ_HDR).
@@ -447,7 +453,8 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Sends logs to a target (`global`, `stdout`, address, UNIX socket) with facility and level.',
     parse(ctx) {
-      if (ctx.args[0] === 'global') {
+      // log.c parse_logsrv(): 'global' alone; with more words it is read as an address.
+      if (ctx.args[0] === 'global' && !ctx.args[1]) {
         ctx.proxy.logs.push({ target: 'global', loc: ctx.directive.loc });
         return;
       }
@@ -470,9 +477,9 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Custom access-log line with `%` variables and `%[sample]` expressions.',
     parse(ctx) {
-      if (ctx.args.length !== 1) {
-        return ctx.error(`'log-format' expects one argument (use quotes or escaped spaces); got ${ctx.args.length}`);
-      }
+      // cfgparse-listen.c's words.
+      if (!ctx.args[0]) return ctx.error(`log-format expects an argument.`);
+      if (ctx.args.length > 1) return ctx.error(`log-format expects only one argument, don't forget to escape spaces!`, 1);
       const parsed = parseLogFormat(ctx.args[0]!);
       if ('error' in parsed) return ctx.error(`'log-format' : ${parsed.error}`, 0);
       for (const w of parsed.warnings) ctx.warn(`'log-format' : ${w}`, 0);
@@ -701,8 +708,8 @@ export const LOG_FORMATS = new Set(['rfc3164', 'rfc5424', 'short', 'raw', 'iso',
 /** `log <target> [len N] [format F] [sample R:S] <facility> [level [minlevel]]` */
 export function parseLogTarget(ctx: { args: readonly string[]; directive: { loc: import('./model.ts').SourceLocation }; error(m: string, i?: number): void }) {
   const [target, ...rest] = ctx.args;
-  if (target === undefined) {
-    ctx.error(`'log' expects either <address[:port]> and <facility> or 'global' as arguments.`);
+  if (!target) {
+    ctx.error(`log : expects <address> and <facility> ${(ctx as { proxy?: unknown }).proxy ? 'or global' : ''} as arguments`);
     return undefined;
   }
   let format: string | undefined;
@@ -731,20 +738,29 @@ export function parseLogTarget(ctx: { args: readonly string[]; directive: { loc:
       len = n;
     }
   }
-  const [facility, level, minLevel] = words;
+  const [facility, level, minLevel, extra] = words;
   if (facility === undefined) {
-    ctx.error(`'log' expects <facility> after the target '${target}'`);
+    // log.c parse_logsrv(): a proxy's 'log' may also be 'global' (a blank where the global section's says nothing).
+    ctx.error(`log : expects <address> and <facility> ${(ctx as { proxy?: unknown }).proxy ? 'or global' : ''} as arguments`);
     return undefined;
   }
+  // log.c parse_logsrv()'s messages; the words are read in this order, and one after the minimum level is refused.
+  const at = ctx.args.length - words.length;
   if (!LOG_FACILITIES.has(facility)) {
-    ctx.error(`unknown log facility '${facility}'`, ctx.args.indexOf(facility));
+    ctx.error(`log : unknown log facility '${facility}'`, at);
     return undefined;
   }
-  for (const l of [level, minLevel]) {
-    if (l !== undefined && !LOG_LEVELS.has(l)) {
-      ctx.error(`unknown optional log level '${l}'`, ctx.args.lastIndexOf(l));
-      return undefined;
-    }
+  if (level && !LOG_LEVELS.has(level)) {
+    ctx.error(`log : unknown optional log level '${level}'`, at + 1);
+    return undefined;
+  }
+  if (minLevel && !LOG_LEVELS.has(minLevel)) {
+    ctx.error(`log : unknown optional minimum log level '${minLevel}'`, at + 2);
+    return undefined;
+  }
+  if (extra) {
+    ctx.error(`log : cannot handle unexpected argument '${extra}'`, at + 3);
+    return undefined;
   }
   return { target, facility, level, minLevel, format, len, loc: ctx.directive.loc };
 }

@@ -145,7 +145,8 @@ function logFormatValue(text: string, fail: (m: string, i?: number) => void, arg
 
 function headerAction(type: 'set-header' | 'add-header'): ActionParser {
   return (args, fail, ctx) => {
-    if (args.length !== 2) return void fail('expects exactly 2 arguments.');
+    if (args.length < 2) return void fail('expects exactly 2 arguments.');
+    if (args.length > 2) return void reportExtraWord(ctx, type, args[2]!, 3);
     const value = logFormatValue(args[1]!, fail, 1, ctx);
     return value && { type, name: args[0]!, value, valueText: args[1]! };
   };
@@ -164,7 +165,8 @@ function parseEarlyHint(args: readonly string[], fail: (message: string, argInde
 
 function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' | 'set-method'): ActionParser {
   return (args, fail, ctx) => {
-    if (args.length !== 1) return void fail('expects exactly 1 argument.');
+    // http_act.c parse_set_req_line() counts its own words.
+    if (args.length !== 1) return void fail('expects exactly 1 argument <format>.');
     const value = logFormatValue(args[0]!, fail, 0, ctx);
     return value && { type, value, valueText: args[0]! };
   };
@@ -176,10 +178,11 @@ function uriPartAction(type: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq' 
  * whose data the rule's phase does not have), and the map files an `lf-string` names must exist
  * (the use is recorded for the runtime API's `show map`).
  */
-function parseReply(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, ctx: ProxyDirectiveContext) {
+function parseReply(action: string, args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, ctx: ProxyDirectiveContext) {
   const checkpoints = ruleCheckpoints(ctx);
   const warn = (message: string, argIndex: number): void => ctx.warn(message, argIndex + 1);
-  const r = parseReturnLike(args, fail, statusWords, defaultStatus, ctx.options.readFile, checkpoints, warn);
+  const onExtra = (word: string, argIndex: number): void => reportExtraWord(ctx, action, word, argIndex + 1);
+  const r = parseReturnLike(args, fail, statusWords, defaultStatus, ctx.options.readFile, checkpoints, warn, onExtra);
   if (r?.body?.kind !== 'lf-string' && r?.body?.kind !== 'lf-file') return r;
   const kind = r.body.kind;
   const at = args.lastIndexOf(kind) + 1;
@@ -192,7 +195,7 @@ function parseReply(args: readonly string[], fail: (m: string, i?: number) => vo
 }
 
 /** `[status N] [content-type T] [string S | lf-string S | file F | lf-file F | errorfile F | errorfiles N] [hdr N V]…` */
-function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, readFile: (path: string) => string | undefined, checkpoints?: readonly Checkpoint[], warn?: (message: string, argIndex: number) => void) {
+function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, readFile: (path: string) => string | undefined, checkpoints?: readonly Checkpoint[], warn?: (message: string, argIndex: number) => void, onExtra?: (word: string, argIndex: number) => void) {
   let status = defaultStatus;
   let contentType: string | undefined;
   let body: ReturnBody | undefined;
@@ -238,6 +241,8 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
       headers.push({ name: value, value: v });
       i += 2;
     } else {
+      // http_parse_http_reply() stops at a word it does not know: the rule's condition, or an error.
+      if (onExtra) return void onExtra(word, i);
       return void fail(`unexpected keyword '${word}'.`, i);
     }
   }
@@ -302,8 +307,12 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   'add-header': { sets: ['http-request', 'http-response', 'http-after-response'], parse: headerAction('add-header') },
   'del-header': {
     sets: ['http-request', 'http-response', 'http-after-response'],
-    parse(args, fail) {
-      if (args.length !== 1 && !(args.length === 3 && args[1] === '-m')) return void fail('expects exactly 1 argument.');
+    parse(args, fail, ctx) {
+      // http_act.c parse_http_del_header(): a name, an optional '-m <method>', then the condition.
+      if (args.length === 0) return void fail('expects at least 1 argument.');
+      const extra = args[1] === '-m' ? 3 : 1;
+      if (args[1] === '-m' && !args[2]) return void fail("-m flag expects exactly 1 argument.", 1);
+      if (args.length > extra) return void reportExtraWord(ctx, 'del-header', args[extra]!, extra + 1);
       return { type: 'del-header', name: args[0]!, method: args[2] };
     },
   },
@@ -360,36 +369,39 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
       // A response denied is answered 502 by default (configuration.txt, "http-response deny").
-      const r = parseReply(args, fail, DENY_STATUS_WORDS, ctx.directive.keyword === 'http-response' ? 502 : 403, ctx);
+      const r = parseReply('deny', args, fail, DENY_STATUS_WORDS, ctx.directive.keyword === 'http-response' ? 502 : 403, ctx);
       return r && { type: 'deny', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
   tarpit: {
     sets: ['http-request'],
     parse(args, fail, ctx) {
-      const r = parseReply(args, fail, DENY_STATUS_WORDS, 500, ctx);
+      const r = parseReply('tarpit', args, fail, DENY_STATUS_WORDS, 500, ctx);
       return r && { type: 'tarpit', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
   allow: {
     sets: ['http-request', 'http-response', 'http-after-response'],
-    parse(args, fail) {
-      if (args.length > 0) return void fail(`'allow' takes no argument (got '${args[0]}').`, 0);
+    parse(args, fail, ctx) {
+      if (args.length > 0) return void reportExtraWord(ctx, 'allow', args[0]!, 1);
       return { type: 'allow' };
     },
   },
   return: {
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
-      const r = parseReply(args, fail, ['status'], 200, ctx);
+      const r = parseReply('return', args, fail, ['status'], 200, ctx);
       return r && { type: 'return', status: r.status, contentType: r.contentType, body: r.body, headers: r.headers, errorPage: r.errorPage };
     },
   },
   auth: {
     sets: ['http-request'],
-    parse(args, fail) {
+    parse(args, fail, ctx) {
+      // http_act.c parse_http_auth(): an optional 'realm <name>', then the condition.
       if (args.length === 0) return { type: 'auth' };
-      if (args[0] !== 'realm' || args.length !== 2) return void fail(`expects 'realm' <realm> or nothing.`, 0);
+      if (args[0] !== 'realm') return void reportExtraWord(ctx, 'auth', args[0]!, 1);
+      if (!args[1]) return void fail('missing realm value.', 0);
+      if (args.length > 2) return void reportExtraWord(ctx, 'auth', args[2]!, 3);
       return { type: 'auth', realm: args[1] };
     },
   },
@@ -457,6 +469,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
       if (unusable) return void fail(`${unusable}.`, 0);
       const n = parseInteger(args[2], `capture ${args[1]}`, args[1] === 'len' ? 1 : 0);
       if (n.error !== undefined) return void fail(n.error, 2);
+      if (args.length > 3) return void reportExtraWord(ctx, 'capture', args[3]!, 4);
       if (args[1] === 'id') return { type: 'capture', expression: expr, id: n.value };
       // A response capture only fills a declared slot; `len` declares one, which needs a frontend (http_act.c parse_http_res_capture, parse_http_req_capture).
       if (ctx.directive.keyword === 'http-response') return void fail(`expects 'id', found 'len'.`, 1);
@@ -522,8 +535,8 @@ function addressAction(type: 'set-src' | 'set-src-port' | 'set-dst' | 'set-dst-p
 }
 
 function noArgument(type: 'reject' | 'silent-drop'): ActionParser {
-  return (args, fail) => {
-    if (args.length > 0) return void fail(`'${type}' takes no argument (got '${args[0]}').`, 0);
+  return (args, fail, ctx) => {
+    if (args.length > 0) return void reportExtraWord(ctx, type, args[0]!, 1);
     return { type };
   };
 }
@@ -541,7 +554,8 @@ function validRegex(regex: string, fail: (m: string, i?: number) => void, argInd
 /** `replace-path|replace-pathq|replace-uri <match-regex> <replace-fmt>` */
 function replaceUriAction(type: 'replace-path' | 'replace-pathq' | 'replace-uri'): ActionParser {
   return (args, fail, ctx) => {
-    if (args.length !== 2) return void fail('expects exactly 2 arguments.');
+    // http_act.c parse_replace_uri() counts its own words.
+    if (args.length !== 2) return void fail('expects exactly 2 arguments <match-regex> and <replace-format>.');
     if (!validRegex(args[0]!, fail, 0)) return undefined;
     const replacement = logFormatValue(args[1]!, fail, 1, ctx);
     return replacement && { type, regex: args[0]!, replacement, replacementText: args[1]! };
@@ -550,7 +564,8 @@ function replaceUriAction(type: 'replace-path' | 'replace-pathq' | 'replace-uri'
 
 function replaceAction(type: 'replace-header' | 'replace-value'): ActionParser {
   return (args, fail, ctx) => {
-    if (args.length !== 3) return void fail('expects exactly 3 arguments.');
+    if (args.length < 3) return void fail('expects exactly 3 arguments.');
+    if (args.length > 3) return void reportExtraWord(ctx, type, args[3]!, 4);
     if (!validRegex(args[1]!, fail, 1)) return undefined;
     const replacement = logFormatValue(args[2]!, fail, 2, ctx);
     return replacement && { type, name: args[0]!, regex: args[1]!, replacement, replacementText: args[2]! };
@@ -592,11 +607,15 @@ export function parseVariableAction(action: string, args: readonly string[], fai
   if ('error' in name) return void fail(`${name.error}${end}`, -1);
   const variable = target.variable;
   const conditions = target.conditions.length > 0 ? { conditions: target.conditions } : {};
+  // vars.c parse_store() reads the words it needs; the rule's parser then refuses any other before the condition.
+  const needs = type === 'unset-var' ? 0 : 1;
+  if (args.length > needs) return void reportExtraWord(ctx, action, args[needs]!, needs + 1);
   if (type === 'unset-var') return { type, variable };
   if (type === 'set-var-fmt') {
-    if (args.length !== 1) return void fail(`'${action}' expects a log-format string${end}`, -1);
-    const format = logFormatValue(args[0]!, fail, 0, ctx, end, false);
-    return format && { type, variable, format, formatText: args[0]!, ...conditions };
+    // A missing format is an empty one (the variable is set to an empty string), as in HAProxy.
+    const text = args[0] ?? '';
+    const format = logFormatValue(text, fail, 0, ctx, end, false);
+    return format && { type, variable, format, formatText: text, ...conditions };
   }
   const expr = args[0];
   if (expr === undefined) return void fail(`missing fetch method${end}`, -1);
@@ -605,6 +624,16 @@ export function parseVariableAction(action: string, args: readonly string[], fai
   const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), action);
   if (unusable) return void fail(`${unusable}${end}`, 0);
   return { type, variable, expression: expr, ...conditions };
+}
+
+/**
+ * A word after the ones an action reads, before the condition: http_rules.c and tcp_rules.c refuse
+ * it, each in its words. `argIndex` counts the directive's arguments (the action is 0).
+ */
+export function reportExtraWord(ctx: ProxyDirectiveContext, action: string, word: string, argIndex: number): void {
+  const keyword = ctx.directive.keyword;
+  if (keyword.startsWith('tcp-')) ctx.error(`'${keyword} ${action}' only accepts 'if' or 'unless', in ${ctx.sectionLabel} (got '${word}')`, argIndex);
+  else ctx.error(`'${keyword} ${action}' expects either 'if' or 'unless' followed by a condition but found '${word}'.`, argIndex);
 }
 
 /** The one check point sc-set-gpt's expression is checked at, whatever the proxy (stick_table.c parse_set_gpt). */
@@ -673,9 +702,10 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
     if ('error' in sample) return void fail(sample.error, 0);
     const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), key);
     if (unusable) return void fail(`${unusable}.`, 0);
-    if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined || args.length > 3)) {
-      return void fail(`'${action}' expects 'table' <name> after the key.`, 1);
-    }
+    // http_act.c parse_http_track_sc(): an optional 'table <name>', then the condition.
+    if (args[1] === 'table' && !args[2]) return void fail('missing table name.', 1);
+    const extra = args[1] === 'table' ? 3 : 1;
+    if (args.length > extra) return void reportExtraWord(ctx, action, args[extra]!, extra + 1);
     return { type: 'track-sc', counter: Number(track[1]) as 0 | 1 | 2, key, table: args[2] };
   }
   const counterAction = parseCounterAction(action, args, fail, ctx, '.');
@@ -813,10 +843,10 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       const next = ctx.args[ctx.args.indexOf('expect-proxy') + 1] ?? '';
       if (next !== 'layer4') return ctx.error(`'tcp-request ${phase} expect-proxy' only supports 'layer4' ${where} (got '${next}')`, 1);
       if (phase !== 'connection') return ctx.error(`'expect-proxy layer4' is not allowed in 'tcp-request ${phase}' rules ${where}`, 0);
-      if (args.length > 1) return ctx.error(`'tcp-request ${phase} expect-proxy layer4' takes no argument ${where} (got '${args[1]}').`, 2);
+      if (args.length > 1) return ctx.error(`'tcp-request ${phase} expect-proxy' only accepts 'if' or 'unless', ${where} (got '${args[1]}')`, 2);
       result = { type: 'expect-proxy' };
     } else if (action === 'accept' || action === 'reject' || action === 'silent-drop') {
-      if (args.length > 0) return ctx.error(`'tcp-request ${phase} ${action}' takes no argument ${where} (got '${args[0]}').`, 1);
+      if (args.length > 0) return ctx.error(`'tcp-request ${phase} ${action}' only accepts 'if' or 'unless', ${where} (got '${args[0]}')`, 1);
       result = { type: action };
     } else if (action !== undefined && /^track-sc[012]$/.test(action)) {
       if (args[0] === undefined) return ctx.error(`'tcp-request ${phase} ${action}' expects a key expression.`, 0);
@@ -824,7 +854,11 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
       const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]);
       if (unusable) return ctx.error(`'tcp-request ${phase} ${action}' : ${unusable}`, 1);
-      if (args[1] !== undefined && (args[1] !== 'table' || args[2] === undefined)) return ctx.error(`'${action}' expects 'table' <name> after the key.`, 2);
+      // tcp_rules.c: an optional 'table <name>', then the condition.
+      // (Its "missing table name" never shows: the table named '' is not found once the configuration is read.)
+      if (args[1] === 'table' && !args[2]) return ctx.error(`Proxy '${ctx.proxy.name}': unable to find table '' referenced by ${action}.`, 2);
+      const extra = args[1] === 'table' ? 3 : 1;
+      if (args.length > extra) return reportExtraWord(ctx, action, args[extra]!, extra + 1);
       result = { type: 'track-sc', counter: Number(action.slice(-1)) as 0 | 1 | 2, key: args[0], table: args[2] };
     } else if (action !== undefined && /^(set-var-fmt|set-var|unset-var)\(/.test(action)) {
       const parsed = parseTcpVariableAction(ctx, action, args);
@@ -902,10 +936,11 @@ registerProxyKeywords([
     status: ENGINE,
     summary: 'Declares a request or response capture slot (`len N`) that http-request / http-response capture … id rules fill: %hr / %hs and capture.req.hdr / capture.res.hdr show it.',
     parse(ctx) {
+      // proxy.c proxy_parse_declare(): its messages; words after the length are not read.
       const [dir, lenWord, len] = ctx.args;
-      if ((dir !== 'request' && dir !== 'response') || lenWord !== 'len' || len === undefined || ctx.args.length > 3) {
-        return ctx.error(`'declare capture' expects 'request' or 'response' then 'len' <length>.`);
-      }
+      if (dir !== 'request' && dir !== 'response') return ctx.error(`'declare capture' requires a direction ('request' or 'response')`, 0);
+      if (lenWord !== 'len') return ctx.error(`'declare capture' requires a capture length ('len')`, 1);
+      if (!len) return ctx.error(`'declare capture': 'len' requires a numeric value that represents the capture length`, 1);
       const v = parseInteger(len, 'declare capture len', 1, 65535);
       if (v.error !== undefined) return ctx.error(v.error, 2);
       ctx.proxy.captures.push({ kind: `${dir} slot`, name: '', len: v.value, loc: ctx.directive.loc });

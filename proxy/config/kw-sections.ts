@@ -11,7 +11,8 @@ export function parseResolversDirective(ctx: DirectiveContext, r: Resolvers, key
   const a = ctx.args;
   switch (keyword) {
     case 'nameserver': {
-      if (a.length !== 2) return ctx.error(`'nameserver' expects <name> and <addr>[:<port>] as arguments.`);
+      // resolvers.c reads two words and ignores the rest (a stream nameserver's are server options).
+      if (!a[1]) return ctx.error(`'nameserver' expects <name> and <addr>[:<port>] as arguments.`);
       // HAProxy sends stream nameservers (tcp@) DNS over TCP; Loadstar's resolvers speak UDP only.
       if (/^(?:tcp|tcp4|tcp6|ssl)@/i.test(a[1]!)) return ctx.error(`'nameserver ${a[0]}' : DNS over TCP ('${a[1]}') is not supported by Loadstar yet; use a UDP nameserver (no prefix, or udp@).`, 1, 'LS_ERR_CFG_UNSUPPORTED');
       // A nameserver is a datagram address: udp@/udp4@/udp6@ say so explicitly (HAProxy accepts them).
@@ -27,9 +28,11 @@ export function parseResolversDirective(ctx: DirectiveContext, r: Resolvers, key
       r.parseResolvConf = true;
       return;
     case 'hold': {
-      if (a.length !== 2 || !HOLD_STATUSES.has(a[0]!)) return ctx.error(`'hold' expects one of 'nx', 'other', 'refused', 'timeout', 'valid', 'obsolete' and a time.`, 0);
-      const t = parseTime(a[1]!, `hold ${a[0]}`);
+      // resolvers.c: two words (the rest ignored), the time read before the event is checked.
+      if (!a[1]) return ctx.error(`'hold' expects an <event> and a <time> as arguments.`);
+      const t = parseTime(a[1], `hold ${a[0]}`);
       if (t.error !== undefined) return ctx.error(t.error, 1);
+      if (!HOLD_STATUSES.has(a[0]!)) return ctx.error(`'hold' unknown <event>: '${a[0]}', expects either 'nx', 'timeout', 'valid', 'obsolete' or 'other'.`, 0);
       r.hold[a[0]!] = t.value;
       return;
     }
@@ -60,9 +63,13 @@ export const USERLIST_KEYWORDS = ['user', 'group'];
 export function parseUserlistDirective(ctx: DirectiveContext, u: Userlist, keyword: string): void {
   const [name, ...rest] = ctx.args;
   if (name === undefined) return ctx.error(`'${keyword}' expects a name.`);
+  // cfgparse.c reads option words in pairs; an option's missing value is an empty word.
   if (keyword === 'group') {
-    const users = rest[0] === 'users' && rest[1] !== undefined ? rest[1].split(',') : [];
-    if (rest.length > 0 && rest[0] !== 'users') return ctx.error(`'group' : unexpected argument '${rest[0]}' (expects 'users').`, 1);
+    let users: string[] = [];
+    for (let i = 0; i < rest.length && rest[i] !== ''; i += 2) {
+      if (rest[i] !== 'users') return ctx.error(`'group' only supports 'users' option.`, i + 1);
+      users = rest[i + 1] ? rest[i + 1]!.split(',') : [];
+    }
     if (u.groups.some((g) => g.name === name)) return ctx.error(`duplicate group '${name}' in userlist '${u.name}'.`, 0, 'LS_ERR_CFG_DUPLICATE');
     u.groups.push({ name, users, loc: ctx.directive.loc });
     return;
@@ -70,19 +77,18 @@ export function parseUserlistDirective(ctx: DirectiveContext, u: Userlist, keywo
   let password: string | undefined;
   let insecure = false;
   let groups: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
+  for (let i = 0; i < rest.length && rest[i] !== ''; i += 2) {
     const w = rest[i]!;
     const v = rest[i + 1];
     if (w === 'password' || w === 'insecure-password') {
-      if (v === undefined) return ctx.error(`'user' : '${w}' expects a value.`, i + 1);
-      password = v;
+      // An insecure-password without its word is the empty password (HAProxy compares it as is); a
+      // crypt(3) hash that is empty matches nothing, which Loadstar does not model: refused.
+      if (v === undefined && w === 'password') return ctx.error(`'user' : 'password' expects a value.`, i + 1);
+      password = v ?? '';
       insecure = w === 'insecure-password';
-      i++;
     } else if (w === 'groups') {
-      if (v === undefined) return ctx.error(`'user' : 'groups' expects a list.`, i + 1);
-      groups = v.split(',');
-      i++;
-    } else return ctx.error(`'user' : unexpected argument '${w}' (expects 'password', 'insecure-password' or 'groups').`, i + 1);
+      groups = v ? v.split(',') : [];
+    } else return ctx.error(`'user' only supports 'password', 'insecure-password' and 'groups' options.`, i + 1);
   }
   if (password === undefined) return ctx.error(`'user' : user '${name}' needs 'password' or 'insecure-password'.`);
   if (u.users.some((x) => x.name === name)) return ctx.error(`duplicate user '${name}' in userlist '${u.name}'.`, 0, 'LS_ERR_CFG_DUPLICATE');

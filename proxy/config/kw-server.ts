@@ -15,6 +15,8 @@ type OptionParser = (value: string, into: ServerOptions, serverName: string, ctx
 
 const flag = (apply: (o: ServerOptions) => void) => ({ takesValue: false as const, apply });
 const valued = (parse: OptionParser) => ({ takesValue: true as const, parse });
+/** An option whose parser (server.c) reads its word without checking there is one: a missing word is ''. */
+const optionalValue = (parse: OptionParser) => ({ takesValue: true as const, parse, optional: true });
 
 function time(field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentInter', name: string): OptionParser {
   return (value, o, server) => {
@@ -105,6 +107,8 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   'agent-inter': valued(time('agentInter', 'agent-inter')),
   rise: valued(count('rise', 'rise', 1)),
   fall: valued(count('fall', 'fall', 1)),
+  // srv_parse_maxconn & co. take atol() of the next word, whatever it is (even none): a number
+  // HAProxy does not check is refused here (test/scenarios/invalid/README.md, bind-maxconn-garbage).
   maxconn: valued(count('maxconn', 'maxconn', 0)),
   minconn: valued(count('minconn', 'minconn', 0)),
   maxqueue: valued(count('maxqueue', 'maxqueue', 0)),
@@ -174,7 +178,9 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   'ssl-reuse': flag((o) => (o.sslReuse = true)),
   'no-ssl-reuse': flag((o) => (o.sslReuse = false)),
   resolvers: valued((value, o) => void (o.resolvers = value)),
-  'init-addr': valued((value, o) => {
+  'init-addr': optionalValue((value, o) => {
+    // srv_parse_init_addr() reads methods until the word ends: none at all is the default.
+    if (value === '') return void delete o.initAddr;
     const methods = value.split(',');
     const bad = methods.find((m) => !['last', 'libc', 'none'].includes(m) && !/^[\d.:a-fA-F]+$/.test(m));
     if (bad !== undefined) return (`'init-addr' : unknown method '${bad}', expects 'last', 'libc', 'none' or an IP address.`);
@@ -275,6 +281,30 @@ const UNSUPPORTED: Record<string, boolean> = {
 
 const ALL_OPTION_NAMES = [...Object.keys(SERVER_OPTIONS), ...Object.keys(NO_EFFECT), ...Object.keys(UNSUPPORTED), ...Object.keys(SOURCE_REFUSED)];
 
+/** What server.c / cfgparse-ssl.c say when one of these options lacks its word (others: Loadstar's words). */
+const SERVER_MISSING: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(['rise', 'fall'].map((o) => [o, `'${o}' expects an integer argument.`])),
+  ...Object.fromEntries(['inter', 'fastinter', 'downinter', 'agent-inter'].map((o) => [o, `'${o}' expects a delay as argument.`])),
+  ...Object.fromEntries(['port', 'agent-port'].map((o) => [o, `'${o}' expects a port number as argument.`])),
+  cookie: `'cookie' expects <value> as argument.`,
+  redir: `'redir' expects <prefix> as argument.`,
+  addr: `'addr' expects <ipv4|ipv6> as argument.`,
+  'resolve-prefer': `'resolve-prefer' expects either ipv4 or ipv6 as argument.`,
+  'on-error': `'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got ''`,
+  'on-marked-up': `'on-marked-up' expects 'shutdown-backup-sessions' but got ''`,
+  sni: `'sni' : missing sni expression.`,
+  alpn: `'alpn' : missing the comma-delimited ALPN protocol suite.`,
+  'check-alpn': `'check-alpn' : missing the comma-delimited ALPN protocol suite.`,
+  ciphers: `'ciphers' : missing cipher suite.`,
+  ciphersuites: `'ciphersuites' : missing cipher suite.`,
+  verify: `'verify' : missing verify method.`,
+  'ca-file': `'ca-file' : missing CAfile path.`,
+  'crl-file': `'crl-file' : missing CRLfile path.`,
+  crt: `'crt' : missing certificate file path.`,
+  'check-sni': `'check-sni' : missing SNI.`,
+  verifyhost: `'verifyhost' : missing hostname to verify against.`,
+};
+
 /** Parses `[options…]` from `args[from]` into `options`. Returns false after reporting an error. */
 function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: string, serverName: string, options: ServerOptions): boolean {
   for (let i = from; i < ctx.args.length; i++) {
@@ -287,15 +317,18 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
     const otherTakesValue = NO_EFFECT[word] ?? UNSUPPORTED[word];
     if (!spec && otherTakesValue === undefined) {
       const hint = suggest(word, ALL_OPTION_NAMES);
-      ctx.error(`${label} : unknown keyword '${word}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, i);
+      // server.c _srv_parse_kw(): a default-server line has no address, and the message says so.
+      const noAddress = ctx.directive.keyword === 'default-server' ? ' Hint: no address was expected for this server.' : '';
+      ctx.error(`${label} : unknown keyword '${word}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}${noAddress}`, i);
       return false;
     }
     const takesValue = spec ? spec.takesValue : otherTakesValue!;
-    const value = takesValue ? ctx.args[i + 1] : undefined;
+    let value = takesValue ? ctx.args[i + 1] : undefined;
+    if (takesValue && value === undefined && spec && 'optional' in spec) value = '';
     if (takesValue && value === undefined) {
       const expects = word === 'track' ? `'track' expects [<proxy>/]<server> as argument..`
         : word === 'source' ? `'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`
-          : `'${word}' expects an argument.`;
+          : SERVER_MISSING[word] ?? `'${word}' expects an argument.`;
       ctx.error(`${label} : ${expects}`, i);
       return false;
     }

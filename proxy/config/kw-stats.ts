@@ -7,9 +7,20 @@ import { suggest } from './suggest.ts';
 import { parseTime } from './values.ts';
 import { STATS, NO_EFFECT } from './status.ts';
 
+/** What cfgparse-listen.c says when `stats <what>` lacks its word. */
+const NEEDS: Readonly<Record<string, string>> = {
+  uri: "'uri' needs an URI prefix.",
+  realm: "'realm' needs an realm name.",
+  auth: "'auth' needs a user:password account.",
+  scope: "'scope' needs a proxy name.",
+  // parse_time_err() of an empty word stops at its end (the character it names is NUL).
+  refresh: "unexpected character '' in argument to stats refresh interval.",
+};
+
+/** `stats <what> <word>`: HAProxy reads one word and ignores any after it. */
 function one(ctx: ProxyDirectiveContext, what: string): string | undefined {
-  if (ctx.args.length !== 1) {
-    ctx.error(`'stats ${what}' expects ${what === 'uri' ? 'a URI prefix' : 'an argument'}.`);
+  if (!ctx.args[0]) {
+    ctx.error(NEEDS[what]!);
     return undefined;
   }
   ctx.proxy.stats.enabled = true;
@@ -66,9 +77,9 @@ const keywords: ProxyKeyword[] = [
     parse(ctx) {
       const v = one(ctx, 'auth');
       if (v === undefined) return;
+      // uri_auth.c stats_add_auth(): the password follows the first ':', empty without one.
       const colon = v.indexOf(':');
-      if (colon <= 0) return ctx.error(`'stats auth' expects <user>:<password>.`, 0);
-      ctx.proxy.stats.auth.push({ user: v.slice(0, colon), password: v.slice(colon + 1) });
+      ctx.proxy.stats.auth.push(colon < 0 ? { user: v, password: '' } : { user: v.slice(0, colon), password: v.slice(colon + 1) });
     },
   },
   { name: 'stats realm', sections: 'dflb', status: STATS, summary: 'HTTP authentication realm of the statistics page.', parse(ctx) { const v = one(ctx, 'realm'); if (v !== undefined) ctx.proxy.stats.realm = v; } },

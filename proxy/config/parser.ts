@@ -16,6 +16,7 @@ import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionK
 import { newConfig, newProxy, newResolvers, newUserlist, newPeers, newMailers, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
+import { GLOBAL_ARG_LIMITS, PROXY_ARG_LIMITS, tooManyArgs } from './arg-limits.ts';
 import { parseTuneKeyword } from './kw-global.ts';
 import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
 import { parsePeersDirective, PEERS_KEYWORDS } from './kw-peers.ts';
@@ -365,12 +366,18 @@ function dispatchGlobal(state: State, directive: Directive, words: Word[], value
   const found = lookupKeyword(globalKeywordRegistry(), values);
   if (found) {
     const ctx = makeContext(state, directive, words, found.used);
+    const limit = GLOBAL_ARG_LIMITS.get(found.spec.name);
+    if (limit && tooManyArgs(ctx, limit)) return;
     applyEnvironmentKeyword(state, directive.keyword, ctx.args);
     return found.spec.parse(ctx);
   }
   const first = values[0]!;
   const ctx = makeContext(state, directive, words, 1);
-  if (first.startsWith('tune.') && haproxyGlobalKeywords.has(first)) return parseTuneKeyword(ctx, first);
+  if (first.startsWith('tune.') && haproxyGlobalKeywords.has(first)) {
+    const limit = GLOBAL_ARG_LIMITS.get(first);
+    if (limit && tooManyArgs(ctx, limit)) return;
+    return parseTuneKeyword(ctx, first);
+  }
   if (haproxyGlobalKeywords.has(first) || haproxyGlobalKeywords.has(values.slice(0, 2).join(' '))) {
     return ctx.error(`'${first}' is not supported by Loadstar yet.`, undefined, 'LS_ERR_CFG_UNSUPPORTED');
   }
@@ -380,8 +387,8 @@ function dispatchGlobal(state: State, directive: Directive, words: Word[], value
 
 /** setenv & co. change the environment seen by the lines that follow, as in HAProxy. */
 function applyEnvironmentKeyword(state: State, keyword: string, args: readonly string[]): void {
-  if (keyword === 'setenv' && args.length === 2) state.env[args[0]!] = args[1];
-  else if (keyword === 'presetenv' && args.length === 2) state.env[args[0]!] ??= args[1];
+  if (keyword === 'setenv' && args[1]) state.env[args[0]!] = args[1];
+  else if (keyword === 'presetenv' && args[1]) state.env[args[0]!] ??= args[1];
   else if (keyword === 'unsetenv') for (const name of args) delete state.env[name];
   else if (keyword === 'resetenv') {
     for (const name of Object.keys(state.env)) if (!args.includes(name)) delete state.env[name];
@@ -433,23 +440,27 @@ function dispatchProxy(state: State, directive: Directive, words: Word[], values
     const name = spec.name.slice(7);
     return ctx.error(`'default option ${name}' is refused by HAProxy 2.6 ('option ${name}' cannot handle unexpected argument '${name}'): write 'no option ${name}' or remove the line.`, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
   }
-  if (!allowedIn(spec, kind, ctx)) return;
-  spec.parse(ctx);
+  const allowed = allowedIn(spec, kind, ctx);
+  // HAProxy counts the words after a capability warning (not after a refusal).
+  if (allowed === 'handled') return;
+  const limit = PROXY_ARG_LIMITS.get(spec.name);
+  if (limit && tooManyArgs(ctx, limit)) return;
+  if (allowed === 'yes') spec.parse(ctx);
 }
 
 /** HAProxy's rules for a keyword in a section that cannot hold it: alert in defaults and for servers, warning otherwise. */
-function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ctx: ProxyDirectiveContext): boolean {
+function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ctx: ProxyDirectiveContext): 'yes' | 'warned' | 'handled' {
   const letters = haproxyProxyKeywords.get(spec.name) ?? spec.sections;
-  if (letters.includes(SECTION_LETTER[kind])) return true;
+  if (letters.includes(SECTION_LETTER[kind])) return 'yes';
   if (spec.name.startsWith('tcp-response ') && !(kind === 'defaults' && ctx.proxy.name !== '')) {
     // Its parser (tcp_rules.c) checks the capability itself, and refuses.
     ctx.error(`${spec.name} is only allowed in 'backend' sections or 'defaults' section with a name`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
-    return false;
+    return 'handled';
   }
   if (kind === 'defaults' && letters.includes('n')) {
-    if (ctx.proxy.name !== '') return true;
+    if (ctx.proxy.name !== '') return 'yes';
     ctx.error(`'${spec.name.split(' ')[0]}' not allowed in anonymous 'defaults' section.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
-    return false;
+    return 'handled';
   }
   const short = spec.name.startsWith('option ') ? spec.name.slice(7) : spec.name.split(' ')[0]!;
   if (kind === 'backend' && (spec.name === 'tcp-request connection' || spec.name === 'tcp-request session')) {
@@ -464,15 +475,19 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
   } else if (/^(cli|srv)tcpka-(cnt|idle|intvl)$/.test(spec.name) || spec.name === 'max-keep-alive-queue') {
     // Their parser (proxy.c) checks the value, then warns that the side is missing (kw-tcpka.ts, kw-balance.ts).
     spec.parse(ctx);
+    return 'handled';
   } else if (spec.name === 'log-format-sd') {
     ctx.warn(`${kind} '${ctx.proxy.name}' : 'log-format-sd' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
+    return 'warned';
   } else if (spec.name === 'option httplog' || spec.name === 'option httpslog' || spec.name === 'option tcplog') {
     ctx.warn(`${kind} '${ctx.proxy.name}' : '${spec.name}' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
+    return 'warned';
   } else {
     const missing = letters.includes('f') ? 'frontend' : 'backend';
     ctx.warn(`'${short}' ignored because ${kind} '${ctx.proxy.name}' has no ${missing} capability.`, undefined, 'LS_WARN_CFG_IGNORED');
+    return 'warned';
   }
-  return false;
+  return 'handled';
 }
 
 interface KeywordLists {
@@ -504,6 +519,7 @@ function reportUnknownProxyKeyword(ctx: ProxyDirectiveContext, values: string[])
   const [first, second] = values as [string, string | undefined];
   const label = ctx.proxy.kind;
   if (first === 'option') {
+    if (!second) return ctx.error(`'option' expects an option name.`, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
     const name = `option ${second ?? ''}`;
     if (haproxyProxyKeywords.has(name)) return ctx.error(`'${name}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     const hint = suggest(second ?? '', keywordLists().options);

@@ -109,7 +109,7 @@ const CASES: Array<{ what: string; text: string; message: string; line: number; 
   {
     what: 'an errorloc without its URL',
     text: `${DEFAULTS}frontend f\n    bind 127.0.0.1:8080\n    errorloc 403\n`,
-    message: "'errorloc' expects <status_code> and <url> as arguments.", line: 8,
+    message: 'errorloc : expects <status_code> and <url> as arguments.', line: 8,
   },
   {
     what: 'an errorloc303 with a status HAProxy never answers',
