@@ -47,6 +47,8 @@ function exchange(port: number, raw: string, fin: boolean, wanted = Infinity): P
       if (answers().length >= wanted) s.destroy();
     });
     const timer = setTimeout(() => s.destroy(), 3000);
+    // The proxy's FIN: nothing more comes (the half-open client would otherwise wait for its timer).
+    s.on('end', () => s.destroy());
     s.on('error', () => {});
     s.on('close', () => {
       clearTimeout(timer);
