@@ -85,8 +85,16 @@ const RATE_TYPES = new Set([...STORE_TYPES].filter((t) => t.endsWith('_rate')));
 const ARRAY_TYPES = new Set(['gpc', 'gpc_rate', 'gpt']);
 
 function parseStickTable(ctx: ProxyDirectiveContext): void {
+  // A proxy's table is named after it, so a second one clashes with the first (checked before the words, as HAProxy does).
+  const first = ctx.proxy.stickTable;
+  if (first) return ctx.error(tableNameConflict(ctx.proxy.name, ctx.kind, ctx.proxy.name, first.loc));
   const table = parseStickTableArgs(ctx.args, (m, i) => ctx.error(m, i), ctx.directive.loc);
   if (table) ctx.proxy.stickTable = table;
+}
+
+/** HAProxy's message for a `stick-table` whose name (its proxy's) another proxy's table already has. */
+export function tableNameConflict(name: string, otherKind: string, otherName: string, otherLoc: SourceLocation): string {
+  return `stick-table name '${name}' conflicts with table declared in ${otherKind} '${otherName}' at ${otherLoc.file}:${otherLoc.line}.`;
 }
 
 /**

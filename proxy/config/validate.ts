@@ -12,6 +12,7 @@ import { chosenLogFormat } from './log-format-choice.ts';
 import type { LogFormatChoice } from './log-format-choice.ts';
 import { suggest } from './suggest.ts';
 import { peersProblems, peersTables } from './kw-peers.ts';
+import { tableNameConflict } from './kw-persist.ts';
 import { emailAlertProblems } from './kw-mailers.ts';
 import { externalCheckProblems } from './kw-external-check.ts';
 import { cacheProblems } from './kw-cache.ts';
@@ -58,6 +59,19 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
     checkCompressionFilter(proxy, diagnostics);
   }
   checkTracks(config, backends, diagnostics);
+  checkTableNames(config, diagnostics);
+}
+
+/** A frontend and a backend may share a name, but not a stick table: a table takes its proxy's name. */
+function checkTableNames(config: Config, diagnostics: Diagnostics): void {
+  const declared = new Map<string, Proxy>();
+  for (const proxy of config.proxies) {
+    const table = proxy.stickTable;
+    if (!table || proxy.kind === 'defaults') continue;
+    const other = declared.get(proxy.name);
+    if (other) diagnostics.alert(table.loc, 'LS_ERR_CFG_CONFLICT', tableNameConflict(proxy.name, other.kind, other.name, other.stickTable!.loc), 'stick-table');
+    else declared.set(proxy.name, proxy);
+  }
 }
 
 /** HAProxy's check_implicit_http_comp_flt: with another filter declared, compression needs its filter written out. */

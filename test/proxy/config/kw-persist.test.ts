@@ -42,3 +42,25 @@ test('persist rdp-cookie: the cookie name (default msts), inherited from the def
   assert.equal(persistOf(backend('persist rdp-cookie(token)')), 'token');
   assert.equal(persistOf(`${head}    persist rdp-cookie\nbackend b\n    server s 127.0.0.1:80\n`), 'msts');
 });
+
+// A proxy's stick table is named after the proxy: a second table in one proxy, or tables in a
+// frontend and a backend of the same name, clash (cfgparse-listen.c, stktable_find_by_name).
+const TABLE_NAME_CASES: ParseCase[] = [
+  { text: backend('stick-table type ip size 1k\n    stick-table type ip size 2k'), valid: false, message: "stick-table name 'b' conflicts with table declared in backend 'b' at " },
+  // Checked before the words: even a malformed second line says this.
+  { text: backend('stick-table type ip size 1k\n    stick-table type nope'), valid: false, message: "stick-table name 'b' conflicts with table declared in backend 'b' at " },
+  { text: `${head}frontend b\n    bind 127.0.0.1:8\n    stick-table type ip size 1k\n    default_backend b\n${backend('stick-table type ip size 1k').slice(head.length)}`, valid: false, message: "stick-table name 'b' conflicts with table declared in frontend 'b' at " },
+  { text: `${head}frontend b\n    bind 127.0.0.1:8\n    stick-table type ip size 1k\n    default_backend c\nbackend c\n    stick-table type ip size 1k\n    server s 127.0.0.1:80\n`, valid: true },
+];
+
+test('a second stick table under one name is refused with the first one\'s place', () => {
+  assertLoadstarParses(TABLE_NAME_CASES);
+  const r = parseConfig([{ name: 't.cfg', text: backend('stick-table type ip size 1k\n    stick-table type ip size 2k') }]);
+  const alert = r.diagnostics.find((d) => d.severity !== 'warning');
+  assert.equal(alert?.message, "stick-table name 'b' conflicts with table declared in backend 'b' at t.cfg:7.");
+  assert.equal(alert?.line, 8);
+});
+
+test('haproxy -c agrees on stick table names', (t) => {
+  assertHaproxyParses(t, TABLE_NAME_CASES);
+});
