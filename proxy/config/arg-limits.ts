@@ -6,7 +6,8 @@
  * read is ignored. The tables below are those calls (cfgparse-global.c, cfgparse-listen.c,
  * cfgparse-ssl.c, tcpcheck.c and the modules' cfg_kws), keyed by Loadstar's keyword names;
  * the section parsers (parser.ts) check them before the keyword's own parser runs, which is
- * where HAProxy checks them too (after a capability warning, before reading the value).
+ * where HAProxy checks them too (after a capability warning, before reading the value; the flag
+ * options of proxy.c's tables before the capability).
  */
 import type { DirectiveContext } from './keywords.ts';
 
@@ -45,17 +46,32 @@ export const GLOBAL_ARG_LIMITS = table([
   [[3, 0], ['setenv', 'presetenv']],
 ]);
 
-/** The options of proxy.c's cfg_opts / cfg_opts2 tables, which take no word. */
-const FLAG_OPTIONS = [
+/**
+ * The options of proxy.c's cfg_opts / cfg_opts2 tables, which take no word. cfgparse-listen.c
+ * counts their words before it checks the section's capability, so `option persist x` in a
+ * frontend is refused without the capability warning.
+ */
+const TABLE_OPTIONS = [
   'abortonclose', 'allbackups', 'checkcache', 'clitcpka', 'contstats', 'dontlognull', 'http-buffer-request', 'http-ignore-probes',
   'idle-close-on-response', 'prefer-last-server', 'logasap', 'nolinger', 'persist', 'srvtcpka', 'transparent', 'splice-request',
   'splice-response', 'splice-auto', 'accept-invalid-http-request', 'accept-invalid-http-response', 'dontlog-normal', 'log-separate-errors',
   'log-health-checks', 'socket-stats', 'tcp-smart-accept', 'tcp-smart-connect', 'independent-streams', 'http-use-proxy-header',
   'http-pretend-keepalive', 'http-no-delay', 'h1-case-adjust-bogus-client', 'h1-case-adjust-bogus-server', 'disable-h2-upgrade',
-  // cfgparse-listen.c and tcpcheck.c / extcheck.c's option parsers
+];
+
+/** Options that take no word either, counted by cfgparse-listen.c's, tcpcheck.c's and extcheck.c's own parsers (after the capability warning). */
+const FLAG_OPTIONS = [
+  ...TABLE_OPTIONS,
   'httpclose', 'http-server-close', 'http-keep-alive', 'tcplog', 'tcpka', 'redis-check', 'ssl-hello-chk', 'ldap-check', 'spop-check',
   'tcp-check', 'external-check',
 ];
+
+const WORDS_COUNTED_FIRST = new Set(TABLE_OPTIONS.map((o) => `option ${o}`));
+
+/** True for the keywords whose words HAProxy counts before it checks that the section can hold them. */
+export function countsWordsBeforeCapability(keyword: string): boolean {
+  return WORDS_COUNTED_FIRST.has(keyword);
+}
 
 /** Proxy-section keywords (cfgparse-listen.c, tcpcheck.c). */
 export const PROXY_ARG_LIMITS = table([

@@ -61,6 +61,11 @@ export interface KeywordSpec<Ctx extends DirectiveContext = DirectiveContext> {
   /** `no option X` allowed. */
   negatable?: boolean;
   parse(ctx: Ctx): void;
+  /**
+   * The argument checks HAProxy still runs on a line it ignores because the section lacks the
+   * capability (`option pgsql-check` in a frontend): its errors are reported, nothing is kept.
+   */
+  checkIgnored?(ctx: Ctx): void;
 }
 
 export type ProxyKeyword = KeywordSpec<ProxyDirectiveContext>;

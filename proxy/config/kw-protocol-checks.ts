@@ -74,6 +74,8 @@ const keywords: ProxyKeyword[] = PROTOCOL_CHECKS.map((name) => ({
   sections: 'dlb',
   status: CHECKS,
   summary: SUMMARIES[name],
+  // tcpcheck.c's parsers warn about a frontend, then read the words all the same.
+  checkIgnored: (ctx: ProxyDirectiveContext) => void validate(ctx, name),
   parse(ctx: ProxyDirectiveContext) {
     if (!validate(ctx, name)) return;
     const loc = ctx.directive.loc;

@@ -16,7 +16,7 @@ import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionK
 import { newConfig, newProxy, newResolvers, newUserlist, newPeers, newMailers, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
-import { GLOBAL_ARG_LIMITS, PROXY_ARG_LIMITS, tooManyArgs } from './arg-limits.ts';
+import { GLOBAL_ARG_LIMITS, PROXY_ARG_LIMITS, countsWordsBeforeCapability, tooManyArgs } from './arg-limits.ts';
 import { parseTuneKeyword } from './kw-global.ts';
 import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
 import { parsePeersDirective, PEERS_KEYWORDS } from './kw-peers.ts';
@@ -440,12 +440,15 @@ function dispatchProxy(state: State, directive: Directive, words: Word[], values
     const name = spec.name.slice(7);
     return ctx.error(`'default option ${name}' is refused by HAProxy 2.6 ('option ${name}' cannot handle unexpected argument '${name}'): write 'no option ${name}' or remove the line.`, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
   }
-  const allowed = allowedIn(spec, kind, ctx);
-  // HAProxy counts the words after a capability warning (not after a refusal).
-  if (allowed === 'handled') return;
   const limit = PROXY_ARG_LIMITS.get(spec.name);
-  if (limit && tooManyArgs(ctx, limit)) return;
+  const countedFirst = countsWordsBeforeCapability(spec.name);
+  if (countedFirst && limit && tooManyArgs(ctx, limit)) return;
+  const allowed = allowedIn(spec, kind, ctx);
+  // Other keywords' words HAProxy counts after a capability warning (not after a refusal).
+  if (allowed === 'handled') return;
+  if (!countedFirst && limit && tooManyArgs(ctx, limit)) return;
   if (allowed === 'yes') spec.parse(ctx);
+  else spec.checkIgnored?.(ctx);
 }
 
 /** HAProxy's rules for a keyword in a section that cannot hold it: alert in defaults and for servers, warning otherwise. */
