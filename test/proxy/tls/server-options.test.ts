@@ -75,15 +75,25 @@ async function answer(port: number): Promise<string> {
   return first!.startsWith('200') ? first! : first!.slice(0, 3);
 }
 
-/** Runs each [server options, expected answer] against `origin` on Loadstar, then on haproxy. */
+/**
+ * Runs each [server options, expected answer] against `origin` on Loadstar, then on haproxy.
+ * The rows are independent (own ports, one request each) and mostly wait, so three run at once.
+ */
 async function cases(t: test.TestContext, origin: OriginOptions, rows: Array<[string, string, string?]>): Promise<void> {
   const o = await startOrigin(origin);
   try {
-    for (const [options, expected, global] of rows) {
-      await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${o.port} ${options}`, global), async (port) => {
-        assert.equal(await answer(port), expected, options);
-      });
-    }
+    const pending = [...rows];
+    const lane = async (): Promise<void> => {
+      for (let row = pending.shift(); row; row = pending.shift()) {
+        const [options, expected, global] = row;
+        await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${o.port} ${options}`, global), async (port) => {
+          assert.equal(await answer(port), expected, options);
+        });
+      }
+    };
+    // Every lane ends before the origin closes, whichever fails first.
+    const failed = (await Promise.allSettled([lane(), lane(), lane()])).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } finally {
     await o.close();
   }
