@@ -13,6 +13,7 @@ import net from 'node:net';
 import { startEngine, startRawServer, freePort } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 import { until } from '../stats/helpers.ts';
+import { inLanes } from '../../helpers/lanes.ts';
 
 /** Enough to fill every socket buffer between the server and a client that reads nothing. */
 const BIG = Buffer.alloc(32 * 1024 * 1024, 'x');
@@ -78,7 +79,8 @@ listen l
 /** Runs every case; returns, per case, the termination state and which timeout applied. */
 async function observe(start: (port: number, text: string) => Promise<{ stop(): Promise<void>; logs(): string[] }>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const c of CASES) {
+  // The cases are independent and mostly wait for their timeouts: three at once.
+  await inLanes(CASES, 3, async (c) => {
     const server = await startServer(c.serverKind, c.mode);
     const port = await freePort();
     const proxy = await start(port, config(c, port, server.port));
@@ -101,7 +103,7 @@ async function observe(start: (port: number, text: string) => Promise<{ stop(): 
       await proxy.stop();
       await server.close();
     }
-  }
+  });
   return out;
 }
 

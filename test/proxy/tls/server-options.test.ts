@@ -17,6 +17,7 @@ import { parseConfig } from '../../../proxy/config/index.ts';
 import { certPath } from '../../helpers/tls.ts';
 import { sideBySide, requests } from '../http/lib/side-by-side.ts';
 import { startEngine, freePort } from '../../helpers/net.ts';
+import { inLanes } from '../../helpers/lanes.ts';
 
 const ORIGIN_CA = certPath('server-side/ca.pem');
 
@@ -82,18 +83,11 @@ async function answer(port: number): Promise<string> {
 async function cases(t: test.TestContext, origin: OriginOptions, rows: Array<[string, string, string?]>): Promise<void> {
   const o = await startOrigin(origin);
   try {
-    const pending = [...rows];
-    const lane = async (): Promise<void> => {
-      for (let row = pending.shift(); row; row = pending.shift()) {
-        const [options, expected, global] = row;
-        await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${o.port} ${options}`, global), async (port) => {
-          assert.equal(await answer(port), expected, options);
-        });
-      }
-    };
-    // Every lane ends before the origin closes, whichever fails first.
-    const failed = (await Promise.allSettled([lane(), lane(), lane()])).find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await inLanes(rows, 3, async ([options, expected, global]) => {
+      await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${o.port} ${options}`, global), async (port) => {
+        assert.equal(await answer(port), expected, options);
+      });
+    });
   } finally {
     await o.close();
   }
