@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEngine, freePort } from '../../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../../helpers/haproxy.ts';
+import { inLanes } from '../../../helpers/lanes.ts';
 import { scriptedServer, type FramedRequest, type Reply } from './scripted-server.ts';
 
 /** A transcript as the cases write it: each CRLF is shown as \\r\\n at the end of its line. */
@@ -111,6 +112,7 @@ export function transcriptTests<C extends RecordedCase>(cases: readonly C[], run
   }
   test(titles.replay, async (t) => {
     if (!requireHaproxy(t)) return;
-    for (const c of cases) assert.equal(await run(c, haproxy), c.haproxy ?? c.expected, c.name);
+    // Each case starts its own haproxy and server on ports of its own, and mostly waits: three at once.
+    await inLanes(cases, 3, async (c) => assert.equal(await run(c, haproxy), c.haproxy ?? c.expected, c.name));
   });
 }
