@@ -2,7 +2,7 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { ENGINE } from './status.ts';
-import { atoi } from './values.ts';
+import { atoi, strtol0 } from './values.ts';
 import type { Balance, BalanceAlgorithm, HashType } from './model.ts';
 
 const ONLY_SUPPORTS = `balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.`;
@@ -66,14 +66,10 @@ function parseBalance(ctx: ProxyDirectiveContext): void {
 function parseRandom(ctx: ProxyDirectiveContext, word: string): void {
   let draws = 2;
   if (word[6] === '(' && word[7] !== ')') {
-    const number = /^\s*[+-]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(word.slice(7))?.[0] ?? '';
-    const after = word[7 + number.length];
+    const number = strtol0(word.slice(7));
+    const after = number.rest[0];
     if (after !== ')') return ctx.error(after === undefined ? `balance random : missing closing parenthesis.` : `balance random : unexpected character '${after}' after argument.`, 0);
-    const text = number.trim();
-    const negative = text.startsWith('-');
-    const digits = text.replace(/^[+-]/, '');
-    const value = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : /^0\d/.test(digits) ? parseInt(digits, 8) : Number(digits || '0');
-    draws = negative ? -value : value;
+    draws = number.value;
     if (draws < 1) return ctx.error(`balance random : number of draws must be at least 1.`, 0);
   }
   ctx.proxy.balance = { algorithm: 'random', draws, loc: ctx.directive.loc };
@@ -148,13 +144,11 @@ registerProxyKeywords([
     parse(ctx) {
       const word = ctx.args[0];
       if (!word) return ctx.error(`'max-keep-alive-queue' expects expects an integer value (or -1 to disable)`);
-      // strtol(…, 0): decimal, 0x hexadecimal or 0 octal, with a sign; nothing may follow the number.
-      const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)?(.*)$/.exec(word)!;
-      if (m[3] !== '') return ctx.error(`'max-keep-alive-queue' : unexpected character '${m[3]![0]}' in integer value '${word}'`, 0);
-      const digits = m[2] ?? '0';
-      const magnitude = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits.startsWith('0') ? parseInt(digits, 8) : Number(digits);
+      // strtol(…, 0): nothing may follow the number.
+      const number = strtol0(word);
+      if (number.rest !== '') return ctx.error(`'max-keep-alive-queue' : unexpected character '${number.rest[0]}' in integer value '${word}'`, 0);
       if (ctx.kind === 'frontend') ctx.warn(`max-keep-alive-queue will be ignored because frontend '${ctx.proxy.name}' has no backend capability`, undefined, 'LS_WARN_CFG_IGNORED');
-      ctx.proxy.maxKeepAliveQueue = m[1] === '-' ? -magnitude : magnitude;
+      ctx.proxy.maxKeepAliveQueue = number.value;
     },
   },
   {

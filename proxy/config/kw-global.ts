@@ -273,6 +273,7 @@ const keywords: KeywordSpec[] = [
     parse(ctx) {
       const t = parseTime(ctx.args[0] ?? '', 'stats timeout');
       if (t.error !== undefined) return ctx.error(t.error, 0);
+      if (t.warning) ctx.warn(t.warning, 0, 'LS_WARN_CFG_SUSPICIOUS');
       ctx.config.global.statsTimeout = t.value;
     },
   },
@@ -359,6 +360,7 @@ const keywords: KeywordSpec[] = [
     parse(ctx) {
       const t = parseTime(ctx.args[0] ?? '', 'hard-stop-after');
       if (t.error !== undefined) return ctx.error(t.error, 0);
+      if (t.warning) ctx.warn(t.warning, 0, 'LS_WARN_CFG_SUSPICIOUS');
       ctx.config.global.tune['hard-stop-after'] = String(t.value);
     },
   },

@@ -48,7 +48,7 @@ export function parsePeersDirective(ctx: DirectiveContext, peers: Peers, keyword
       // A table of its own, named `<peers>/<name>` (cfgparse.c), for track-sc and stick rules' `table` argument.
       const [name, ...rest] = a;
       if (name === undefined) return ctx.error(`'table' expects a table name.`);
-      const table = parseStickTableArgs(rest, (m, i, code) => ctx.error(m, i === undefined ? undefined : i + 1, code), ctx.directive.loc);
+      const table = parseStickTableArgs(rest, (m, i, code) => ctx.error(m, i === undefined ? undefined : i + 1, code), ctx.directive.loc, (m, i) => ctx.warn(m, i === undefined ? undefined : i + 1, 'LS_WARN_CFG_SUSPICIOUS'));
       if (!table) return;
       table.peers = peers.name;
       (peers.tables ??= []).push({ name, table });

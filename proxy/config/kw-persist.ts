@@ -88,7 +88,7 @@ function parseStickTable(ctx: ProxyDirectiveContext): void {
   // A proxy's table is named after it, so a second one clashes with the first (checked before the words, as HAProxy does).
   const first = ctx.proxy.stickTable;
   if (first) return ctx.error(tableNameConflict(ctx.proxy.name, ctx.kind, ctx.proxy.name, first.loc));
-  const table = parseStickTableArgs(ctx.args, (m, i) => ctx.error(m, i), ctx.directive.loc);
+  const table = parseStickTableArgs(ctx.args, (m, i) => ctx.error(m, i), ctx.directive.loc, (m, i) => ctx.warn(m, i, 'LS_WARN_CFG_SUSPICIOUS'));
   if (table) ctx.proxy.stickTable = table;
 }
 
@@ -101,8 +101,8 @@ export function tableNameConflict(name: string, otherKind: string, otherName: st
  * The words of a table definition (`type … size … [expire …] [store …]`), of a proxy's `stick-table` line
  * or a peers section's `table <name>` line; undefined after an error (reported with `error`).
  */
-export function parseStickTableArgs(a: readonly string[], error: (message: string, argIndex?: number, code?: DiagnosticCode) => void, loc: SourceLocation): StickTable | undefined {
-  const ctx = { error: (message: string, argIndex?: number, code?: DiagnosticCode): undefined => void error(message, argIndex, code) };
+export function parseStickTableArgs(a: readonly string[], error: (message: string, argIndex?: number, code?: DiagnosticCode) => void, loc: SourceLocation, warn?: (message: string, argIndex?: number) => void): StickTable | undefined {
+  const ctx = { error: (message: string, argIndex?: number, code?: DiagnosticCode): undefined => void error(message, argIndex, code), warn: (message: string, argIndex?: number, _code?: DiagnosticCode): void => warn?.(message, argIndex) };
   let type: StickTable['type'] | undefined;
   let len: number | undefined;
   let size: number | undefined;
@@ -132,6 +132,7 @@ export function parseStickTableArgs(a: readonly string[], error: (message: strin
     } else if (w === 'expire') {
       const t = parseTime(v ?? '', 'stick-table expire');
       if (t.error !== undefined) return ctx.error(`stick-table: ${t.error}`, i + 1);
+      if (t.warning) ctx.warn(t.warning, i + 1, 'LS_WARN_CFG_SUSPICIOUS');
       expire = t.value;
       i++;
     } else if (w === 'nopurge') nopurge = true;
@@ -162,6 +163,7 @@ export function parseStickTableArgs(a: readonly string[], error: (message: strin
           if (argument === undefined) return ctx.error(`stick-table: data type '${name}' expects a period, e.g. '${name}(10s)'.`, i + 1);
           const t = parseTime(argument, name);
           if (t.error !== undefined) return ctx.error(`stick-table: ${t.error}`, i + 1);
+          if (t.warning) ctx.warn(t.warning, i + 1, 'LS_WARN_CFG_SUSPICIOUS');
           store.push({ name, period: t.value, ...(count !== undefined ? { count } : {}) });
         } else store.push({ name, ...(count !== undefined ? { count } : {}) });
       }

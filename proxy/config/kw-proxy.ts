@@ -4,7 +4,7 @@
  */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyKeyword, ProxyDirectiveContext } from './keywords.ts';
-import { atoi, parseInteger, parseTime, parseNetwork } from './values.ts';
+import { atoi, parseInteger, parseTime, parseNetwork, strtol0 } from './values.ts';
 import { parseAclDirective, splitCondition, logFormatFilesExist, warnIfConditionConflicts } from './conditions.ts';
 import { parseLogFormat } from '../acl/index.ts';
 import type { LogFormatParseOptions, LogFormatToken } from '../acl/index.ts';
@@ -67,10 +67,19 @@ const timeoutKeywords: ProxyKeyword[] = (
     if (ctx.args.length === 0) return ctx.error(`'timeout ${name}' expects an integer value (in milliseconds)`);
     const t = parseTime(ctx.args[0]!, `timeout ${name}`);
     if (t.error !== undefined) return ctx.error(t.error, 0);
+    if (t.warning) ctx.warn(t.warning, 0, 'LS_WARN_CFG_SUSPICIOUS');
     if (ctx.args.length > 1) return ctx.error(`'timeout ${name}' : unexpected extra argument '${ctx.args[1]}' after value '${ctx.args[0]}'.`, 1);
     ctx.proxy.timeouts[name as TimeoutName] = t.value;
   },
 }));
+
+/**
+ * cfgparse-listen.c reads these numbers even where the section cannot hold them (after the
+ * capability warning): only a missing one is refused there.
+ */
+const valueRequired = (message: string) => (ctx: ProxyDirectiveContext): void => {
+  if (!ctx.args[0]) ctx.error(message);
+};
 
 /** Options that take no argument and just switch a behaviour on or off. */
 const plainOptions: Array<[name: string, sections: string, summary: string]> = [
@@ -293,6 +302,7 @@ const generalKeywords: ProxyKeyword[] = [
     sections: 'dlb',
     status: ENGINE,
     summary: 'Connection attempts after a failed connect (default 3).',
+    checkIgnored: valueRequired(`'retries' expects an integer argument (dispatch counts for one).`),
     parse(ctx) {
       if (!ctx.args[0]) return ctx.error(`'retries' expects an integer argument (dispatch counts for one).`);
       const v = parseInteger(ctx.args[0], 'retries', 0);
@@ -305,7 +315,9 @@ const generalKeywords: ProxyKeyword[] = [
     sections: 'dfl',
     status: ENGINE,
     summary: 'Maximum concurrent connections accepted by the frontend.',
+    checkIgnored: valueRequired(`'maxconn' expects an integer argument.`),
     parse(ctx) {
+      if (!ctx.args[0]) return ctx.error(`'maxconn' expects an integer argument.`);
       const v = parseInteger(ctx.args[0] ?? '', 'maxconn', 0);
       if (v.error !== undefined) return ctx.error(v.error, 0);
       ctx.proxy.maxconn = v.value;
@@ -316,6 +328,7 @@ const generalKeywords: ProxyKeyword[] = [
     sections: 'dfl',
     status: ENGINE,
     summary: 'Listen queue asked of the kernel for the frontend\'s binds (capped by net.core.somaxconn). Unset: a bind\'s own `backlog`, else its `maxconn`, else the frontend\'s maxconn, else the global one, as HAProxy takes it.',
+    checkIgnored: valueRequired(`'backlog' expects an integer argument.`),
     parse(ctx) {
       const word = ctx.args[0];
       if (word === undefined || word === '') return ctx.error(`'backlog' expects an integer argument.`, undefined);
@@ -331,11 +344,13 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'New sessions per second the frontend takes in; over it, new connections wait unread until the rate allows them (0: no limit).',
     parse(ctx) {
+      // proxy.c reads the value (strtoul(…, 0): a sign wraps, as C's unsigned int), then warns about a backend.
       const word = ctx.args[0];
-      if (word === undefined) return ctx.error(`'rate-limit sessions' expects an integer value (in sessions/second)`, undefined);
-      const bad = /[^0-9]/.exec(word);
-      if (bad) return ctx.error(`'rate-limit sessions' : unexpected character '${bad[0]}' in integer value '${word}'`, 0);
-      ctx.proxy.rateLimitSessions = Number(word);
+      if (!word) return ctx.error(`'rate-limit sessions' expects expects an integer value (in sessions/second)`, undefined);
+      const number = strtol0(word);
+      if (number.rest !== '') return ctx.error(`'rate-limit sessions' : unexpected character '${number.rest[0]}' in integer value '${word}'`, 0);
+      if (ctx.kind === 'backend') return ctx.warn(`rate-limit sessions will be ignored because backend '${ctx.proxy.name}' has no frontend capability`, undefined, 'LS_WARN_CFG_IGNORED');
+      ctx.proxy.rateLimitSessions = ((number.value % 2 ** 32) + 2 ** 32) % 2 ** 32;
     },
   },
   {
@@ -343,8 +358,10 @@ const generalKeywords: ProxyKeyword[] = [
     sections: 'dlb',
     status: ENGINE,
     summary: 'Backend load at which servers with minconn reach their maxconn. Unset: 10% of the maxconn of the frontends that use the backend (their own, else the global one, configured or derived from the open-file limit as HAProxy derives it).',
+    checkIgnored: valueRequired(`'fullconn' expects an integer argument.`),
     parse(ctx) {
-      const v = parseInteger(ctx.args[0] ?? '', 'fullconn', 0);
+      if (!ctx.args[0]) return ctx.error(`'fullconn' expects an integer argument.`);
+      const v = parseInteger(ctx.args[0], 'fullconn', 0);
       if (v.error !== undefined) return ctx.error(v.error, 0);
       ctx.proxy.fullconn = v.value;
     },

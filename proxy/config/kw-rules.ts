@@ -967,6 +967,7 @@ registerProxyKeywords([
     parse(ctx) {
       const t = parseTime(ctx.args[0] ?? '', 'tcp-request inspect-delay');
       if (t.error !== undefined) return ctx.error(t.error, 0);
+      if (t.warning) ctx.warn(t.warning, 0, 'LS_WARN_CFG_SUSPICIOUS');
       ctx.proxy.inspectDelay = t.value;
     },
   },

@@ -32,6 +32,7 @@ export function parseResolversDirective(ctx: DirectiveContext, r: Resolvers, key
       if (!a[1]) return ctx.error(`'hold' expects an <event> and a <time> as arguments.`);
       const t = parseTime(a[1], `hold ${a[0]}`);
       if (t.error !== undefined) return ctx.error(t.error, 1);
+      if (t.warning) ctx.warn(t.warning, 1, 'LS_WARN_CFG_SUSPICIOUS');
       if (!HOLD_STATUSES.has(a[0]!)) return ctx.error(`'hold' unknown <event>: '${a[0]}', expects either 'nx', 'timeout', 'valid', 'obsolete' or 'other'.`, 0);
       r.hold[a[0]!] = t.value;
       return;
@@ -52,6 +53,7 @@ export function parseResolversDirective(ctx: DirectiveContext, r: Resolvers, key
       if (a[0] !== 'resolve' && a[0] !== 'retry') return ctx.error(`'timeout' expects 'resolve' or 'retry' in a resolvers section (got '${a[0] ?? ''}').`, 0);
       const t = parseTime(a[1] ?? '', `timeout ${a[0]}`);
       if (t.error !== undefined) return ctx.error(t.error, 1);
+      if (t.warning) ctx.warn(t.warning, 1, 'LS_WARN_CFG_SUSPICIOUS');
       r.timeouts[a[0]] = t.value;
       return;
     }

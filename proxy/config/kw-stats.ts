@@ -67,8 +67,9 @@ const keywords: ProxyKeyword[] = [
     parse(ctx) {
       const v = one(ctx, 'refresh');
       if (v === undefined) return;
-      const t = parseTime(v, 'stats refresh', 1000);
-      if (t.error !== undefined) return ctx.error(t.error, 0);
+      const t = parseTime(v, 'stats refresh interval', 1000);
+      if (t.error !== undefined) return ctx.error(t.error.startsWith('timer overflow') ? t.error : `unexpected character '${/^\d*(.)/.exec(v)?.[1] ?? ''}' in argument to stats refresh interval.`, 0);
+      if (t.warning) ctx.warn(t.warning, 0, 'LS_WARN_CFG_SUSPICIOUS');
       ctx.proxy.stats.refresh = t.value;
     },
   },

@@ -55,6 +55,7 @@ registerProxyKeywords([
     parse(ctx) {
       const t = ctx.args[0] === undefined ? undefined : parseTime(ctx.args[0], 'tcp-response inspect-delay');
       if (t === undefined || t.error !== undefined) return ctx.error(`'tcp-response inspect-delay' expects a positive delay in milliseconds, in ${ctx.sectionLabel}`, 0);
+      if (t.warning) ctx.warn(t.warning, 0, 'LS_WARN_CFG_SUSPICIOUS');
       ctx.proxy.responseInspectDelay = t.value;
     },
   },

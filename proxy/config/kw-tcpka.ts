@@ -8,6 +8,7 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { ENGINE, NO_EFFECT } from './status.ts';
+import { strtol0 } from './values.ts';
 
 /** HAProxy's parse_time_err() into seconds (a bare number is seconds, other units round up); an error message, or the value. */
 function parseSeconds(keyword: string, word: string): { seconds: number } | { error: string } {
@@ -70,8 +71,8 @@ const tuning: ProxyKeyword[] = (['cli', 'srv'] as const).flatMap((side): ProxyKe
         const keyword = ctx.directive.keyword;
         const word = ctx.args[0];
         if (!word) return ctx.error(`'${keyword}' expects an integer value`);
-        // strtol(…, 0): decimal, 0x hexadecimal or 0 octal, with a sign; a character after the number is refused.
-        const rest = /^\s*[+-]?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)?(.*)$/.exec(word)![2]!;
+        // strtol(…, 0): a character after the number is refused.
+        const rest = strtol0(word).rest;
         if (rest !== '') return ctx.error(`'${keyword}' : unexpected character '${rest[0]}' in integer value '${word}'`, 0);
         sideMissing(ctx, side);
         ctx.warn(`'${keyword}' has no effect in Loadstar and is ignored (Node.js cannot set TCP_KEEPCNT: the system's count applies).`, undefined, 'LS_WARN_CFG_IGNORED');

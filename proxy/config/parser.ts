@@ -451,6 +451,9 @@ function dispatchProxy(state: State, directive: Directive, words: Word[], values
   else spec.checkIgnored?.(ctx);
 }
 
+/** What cfgparse-listen.c adds to the capability warning of a limit easily put on the wrong side. */
+const CAPABILITY_HINTS: Record<string, string> = { maxconn: " Maybe you want 'fullconn' instead ?", fullconn: " Maybe you want 'maxconn' instead ?" };
+
 /** HAProxy's rules for a keyword in a section that cannot hold it: alert in defaults and for servers, warning otherwise. */
 function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ctx: ProxyDirectiveContext): 'yes' | 'warned' | 'handled' {
   const letters = haproxyProxyKeywords.get(spec.name) ?? spec.sections;
@@ -475,7 +478,7 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
   } else if (spec.name === 'retry-on') {
     // Its parser (proxy.c) checks the capability itself, and refuses.
     ctx.error(`'retry-on' only available in backend or listen section`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
-  } else if (/^(cli|srv)tcpka-(cnt|idle|intvl)$/.test(spec.name) || spec.name === 'max-keep-alive-queue') {
+  } else if (/^(cli|srv)tcpka-(cnt|idle|intvl)$/.test(spec.name) || spec.name === 'max-keep-alive-queue' || spec.name === 'rate-limit sessions') {
     // Their parser (proxy.c) checks the value, then warns that the side is missing (kw-tcpka.ts, kw-balance.ts).
     spec.parse(ctx);
     return 'handled';
@@ -487,7 +490,7 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
     return 'warned';
   } else {
     const missing = letters.includes('f') ? 'frontend' : 'backend';
-    ctx.warn(`'${short}' ignored because ${kind} '${ctx.proxy.name}' has no ${missing} capability.`, undefined, 'LS_WARN_CFG_IGNORED');
+    ctx.warn(`'${short}' ignored because ${kind} '${ctx.proxy.name}' has no ${missing} capability.${CAPABILITY_HINTS[spec.name] ?? ''}`, undefined, 'LS_WARN_CFG_IGNORED');
     return 'warned';
   }
   return 'handled';

@@ -6,27 +6,46 @@
 import { isIP } from 'node:net';
 import type { ListenAddress } from './model.ts';
 
-export type Parsed<T> = { value: T; error?: undefined } | { value?: undefined; error: string };
+export type Parsed<T> = { value: T; error?: undefined; warning?: string } | { value?: undefined; error: string; warning?: undefined };
 
+/** The units of a duration, in ms. */
 const TIME_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** A duration (configuration.txt §2.5): digits then an optional us/ms/s/m/h/d unit; result in ms. */
+/**
+ * A duration (configuration.txt §2.5): digits then an optional us/ms/s/m/h/d unit; result in ms.
+ * As HAProxy 2.6's parse_time_err(): the value is rounded up to the caller's unit (`defaultUnitMs`,
+ * which a bare number is in), at least 2^31 of that unit is an overflow, and anything after a
+ * valid unit (`10sx`) is only warned about (`warning`), the value kept.
+ */
 export function parseTime(word: string, what: string, defaultUnitMs = 1): Parsed<number> {
   const m = /^(\d+)(.*)$/.exec(word);
   if (!m) {
     const bad = word[0] ?? '';
     return { error: word === '' ? `'${what}' expects a time value` : `unexpected character '${bad}' in '${what}'` };
   }
-  const unit = m[2]!;
-  if (unit === '') return { value: Number(m[1]) * defaultUnitMs };
-  const factor = TIME_UNITS[unit];
-  if (factor === undefined) {
-    const badIndex = [...unit].findIndex((_, i) => TIME_UNITS[unit.slice(0, i + 1)] === undefined && !Object.keys(TIME_UNITS).some((u) => u.startsWith(unit.slice(0, i + 1))));
-    return { error: `unexpected character '${unit[Math.max(0, badIndex)]}' in '${what}'` };
+  const suffix = m[2]!;
+  const unit = suffix === '' ? '' : /^(us|ms|s|m|h|d)/.exec(suffix)?.[1];
+  if (unit === undefined) return { error: `unexpected character '${suffix[0]}' in '${what}'` };
+  const ms = Number(m[1]) * (unit === '' ? defaultUnitMs : TIME_UNITS[unit]!);
+  const units = Math.ceil(ms / defaultUnitMs - 1e-9);
+  if (units >= 2 ** 31) {
+    return { error: defaultUnitMs === 1000 ? `timer overflow in argument <${word}> to ${what}, maximum value is 2147483647 s (~68 years).` : `timer overflow in argument '${word}' to '${what}' (maximum value is 2147483647 ms or ~24.8 days)` };
   }
-  const value = Number(m[1]) * factor;
-  if (value > 2 ** 31 - 1) return { error: `timer overflow in argument '${word}' to '${what}' (maximum value is 2147483647 ms or ~24.8 days)` };
-  return { value };
+  const rest = suffix.slice(unit.length);
+  const warning = rest === '' ? undefined : `unexpected character '${rest[0]}' after the timer value '${word}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.`;
+  return { value: units * defaultUnitMs, ...(warning ? { warning } : {}) };
+}
+
+/**
+ * C's strtol(word, &end, 0), as HAProxy reads many numbers: after spaces and a sign, 0x hexadecimal,
+ * 0 octal or decimal digits; `rest` is what it left unread (all of `word` when it read no digit).
+ */
+export function strtol0(word: string): { value: number; rest: string } {
+  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)?([^]*)$/.exec(word)!;
+  const digits = m[2];
+  if (digits === undefined) return { value: 0, rest: word };
+  const magnitude = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits.startsWith('0') ? parseInt(digits, 8) : Number(digits);
+  return { value: m[1] === '-' ? -magnitude : magnitude, rest: m[3]! };
 }
 
 /** C's atoi()/atol(), as HAProxy reads many numbers: the leading (signed) digits after spaces, 0 without any. */

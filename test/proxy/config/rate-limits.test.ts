@@ -57,7 +57,7 @@ test('rate limits: what Loadstar reads, warns about and refuses', () => {
   const own = read(site('', '    rate-limit sessions 7\n', '    rate-limit sessions 3\n'));
   assert.equal(own.proxies.find((p) => p.name === 'web')!.rateLimitSessions, 3);
   const inBackend = parseConfig([{ name: 'x.cfg', text: site('', '', '', '    rate-limit sessions 10\n') }]);
-  assert.match(inBackend.diagnostics.map((d) => d.message).join('\n'), /'rate-limit' ignored because backend 'app' has no frontend capability/);
+  assert.match(inBackend.diagnostics.map((d) => d.message).join('\n'), /rate-limit sessions will be ignored because backend 'app' has no frontend capability/);
 });
 
 test('haproxy -c agrees on what is accepted', (t) => {
