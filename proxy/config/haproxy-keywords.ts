@@ -161,6 +161,13 @@ export const HAPROXY_GLOBAL_KEYWORDS: readonly string[] = [
   'stats timeout',
   'stats maxconn',
   'stats bind-process',
+  'close-spread-time',
+  'thread-group',
+  'thread-groups',
+  'tune.h2.max-frame-size',
+  'tune.listener.multi-queue',
+  'tune.ssl.capture-cipherlist-size',
+  'tune.vars.check-max-size',
 ];
 
 export const HAPROXY_PROXY_KEYWORDS: ReadonlyArray<readonly [keyword: string, sections: string]> = [

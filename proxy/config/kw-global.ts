@@ -1,7 +1,7 @@
 /** Keywords of the `global` section (configuration.txt §3). */
 import { registerGlobalKeywords } from './keywords.ts';
 import type { DirectiveContext, KeywordSpec } from './keywords.ts';
-import { atoi, parseAddress, parseInteger, parseTime } from './values.ts';
+import { atoi, atoiInt, parseAddress, parseInteger, parseTime, timeStopChar } from './values.ts';
 import { parseLogTarget } from './kw-proxy.ts';
 import { TLS_VERSIONS } from './kw-bind.ts';
 import { ENGINE, NO_EFFECT, STATS, TLS, CHECKS, SUPPORTED } from './status.ts';
@@ -18,6 +18,7 @@ export const GLOBAL_NO_EFFECT = new Set([
   'insecure-setuid-wanted', 'fd-hard-limit', 'strict-limits', 'no-memory-trimming',
   'mworker-max-reloads', 'profiling.tasks', 'grace', 'unix-bind', 'max-spread-checks',
   'ssl-mode-async', 'ssl-dh-param-file', 'ssl-skip-self-issued-ca', 'ssl-default-bind-curves', 'stats maxconn', 'stats bind-process',
+  'close-spread-time', 'thread-groups', 'thread-group',
 ]);
 
 /** What cfgparse-global.c says when one of them lacks its word. */
@@ -31,6 +32,52 @@ const NO_EFFECT_NEEDS: Readonly<Record<string, string>> = {
   'fd-hard-limit': 'expects an integer argument.',
 };
 
+/**
+ * The durations among them, with cfgparse-global.c's and proxy.c's words for a value they refuse
+ * (a missing one, then an overflow, then a character parse_time_err() stops at).
+ */
+const NO_EFFECT_DURATIONS: Readonly<Record<string, { missing: string; overflow: (word: string) => string; bad: (c: string) => string }>> = {
+  grace: {
+    missing: `'grace' expects <time> as argument.`,
+    overflow: (w) => `timer overflow in argument '${w}' to 'grace' (maximum value is 2147483647 ms or ~24.8 days)`,
+    bad: (c) => `unexpected character '${c}' in argument to <grace>.`,
+  },
+  'close-spread-time': {
+    missing: `'close-spread-time' expects <time> as argument.`,
+    overflow: (w) => `timer overflow in argument '${w}' to 'close-spread-time' (maximum value is 2147483647 ms or ~24.8 days)`,
+    bad: (c) => `unexpected character '${c}' in argument to <close-spread-time>.`,
+  },
+  'max-spread-checks': {
+    missing: `'max-spread-checks' expects an integer argument (0..50).`,
+    overflow: (w) => `timer overflow in argument <${w}> to <max-spread-checks>, maximum value is 2147483647 ms (~24.8 days).`,
+    bad: (c) => `unsupported character '${c}' in 'max-spread-checks' (wants an integer delay).`,
+  },
+};
+
+/** A duration keyword's value as HAProxy reads it; false after reporting what it refuses. */
+function durationChecked(ctx: DirectiveContext, rules: { missing: string; overflow: (word: string) => string; bad: (c: string) => string }, unitMs = 1): boolean {
+  const word = ctx.args[0];
+  if (!word) return void ctx.error(rules.missing), false;
+  const t = parseTime(word, ctx.directive.keyword, unitMs);
+  if (t.error === undefined) {
+    if (t.warning) ctx.warn(t.warning, 0, 'LS_WARN_CFG_SUSPICIOUS');
+    return true;
+  }
+  ctx.error(t.error.startsWith('timer overflow') ? rules.overflow(word) : rules.bad(timeStopChar(word)), 0);
+  return false;
+}
+
+/**
+ * `thread-groups <n>` and `thread-group <id> [<threads>]` (thread.c): a number it can parse, and
+ * one group only in Debian's build (MAX_TGROUPS 1).
+ */
+function threadGroupsChecked(ctx: DirectiveContext, name: string): boolean {
+  const word = ctx.args[0] ?? '';
+  if (!/^\d+$/.test(word)) return void ctx.error(`'${name}' passed a missing or unparsable integer value in '${word}'`, 0), false;
+  if (Number(word) !== 1) return void ctx.error(`'${name}' ${name === 'thread-groups' ? 'value' : 'thread-group number'} must be between 1 and 1 (was ${word})`, 0), false;
+  return true;
+}
+
 function noEffect(name: string): KeywordSpec {
   return {
     name,
@@ -40,6 +87,9 @@ function noEffect(name: string): KeywordSpec {
     parse(ctx) {
       const needs = NO_EFFECT_NEEDS[name];
       if (needs && !ctx.args[0]) return ctx.error(`'${name}' ${needs}`);
+      const duration = NO_EFFECT_DURATIONS[name];
+      if (duration && !(name === 'close-spread-time' && ctx.args[0] === 'infinite') && !durationChecked(ctx, duration)) return;
+      if (name.startsWith('thread-group') && !threadGroupsChecked(ctx, name)) return;
       ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
     },
   };
@@ -222,7 +272,12 @@ const keywords: KeywordSpec[] = [
       ctx.error(`nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.`);
     },
   },
-  { name: 'maxconn', sections: 'g', status: ENGINE, summary: 'Process-wide connection limit. Without it, the limit HAProxy derives from the open-file limit: (descriptors − those the listeners, checks and stats sockets reserve − 3 per thread) / 2, at least 100 (`show info` Maxconn); a frontend without maxconn has the global one.', parse(ctx) { const v = integer(ctx, 'maxconn', 1); if (v !== undefined) ctx.config.global.maxconn = v; } },
+  { name: 'maxconn', sections: 'g', status: ENGINE, summary: 'Process-wide connection limit. Without it, the limit HAProxy derives from the open-file limit: (descriptors − those the listeners, checks and stats sockets reserve − 3 per thread) / 2, at least 100 (`show info` Maxconn); a frontend without maxconn has the global one.', parse(ctx) {
+    // 0 is what HAProxy starts from: the limit is derived, as without the line.
+    const v = integer(ctx, 'maxconn', 0);
+    if (v) ctx.config.global.maxconn = v;
+    else if (v === 0) delete ctx.config.global.maxconn;
+  } },
   rateLimit('maxconnrate', 'maxConnRate', 'New connections per second, process-wide; over it, listeners take nothing in until the rate allows one more (0: no limit).'),
   rateLimit('maxsessrate', 'maxSessRate', 'New sessions (connections the `tcp-request connection` rules let in) per second, process-wide; over it, listeners wait as for maxconnrate.'),
   {
@@ -235,7 +290,7 @@ const keywords: KeywordSpec[] = [
       const word = ctx.args[0];
       if (word === undefined || word === '') return ctx.error(`'maxsslconn' expects an integer argument.`, undefined);
       if (ctx.args.length > 1) return ctx.error(`'maxsslconn' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
-      const value = atoi(word);
+      const value = atoiInt(word);
       if (value < 0) return ctx.error(`'maxsslconn' expects a positive numeric value.`, 0);
       if (!/^\d+$/.test(word)) ctx.warn(`'maxsslconn' expects a non-negative integer, got '${word}': HAProxy reads it as ${value > 0 ? value : 'no limit'}, and so does Loadstar.`, 0);
       ctx.config.global.maxSslConn = Math.min(value, 2 ** 31 - 1);
@@ -271,9 +326,12 @@ const keywords: KeywordSpec[] = [
     status: STATS,
     summary: 'Idle timeout of runtime API connections.',
     parse(ctx) {
-      const t = parseTime(ctx.args[0] ?? '', 'stats timeout');
-      if (t.error !== undefined) return ctx.error(t.error, 0);
+      // cli.c: overflow, then the character parse_time_err() stops at, then a zero.
+      const word = ctx.args[0] ?? '';
+      const t = parseTime(word, 'stats timeout');
+      if (t.error !== undefined) return ctx.error(t.error.startsWith('timer overflow') || word === '' ? t.error : `'stats timeout' : unexpected character '${timeStopChar(word)}'`, 0);
       if (t.warning) ctx.warn(t.warning, 0, 'LS_WARN_CFG_SUSPICIOUS');
+      if (t.value === 0) return ctx.error(`'stats timeout' expects a positive value`, 0);
       ctx.config.global.statsTimeout = t.value;
     },
   },
@@ -438,36 +496,84 @@ const TUNE_MISSING: Readonly<Record<string, string>> = {
   'tune.http.cookielen': 'expects an integer argument.',
   'tune.http.logurilen': 'expects an integer argument.',
   'tune.idletimer': 'expects a timer value between 0 and 65535 ms.',
+  'tune.runqueue-depth': 'expects an integer argument.',
+  'tune.maxpollevents': 'expects an integer argument.',
+  'tune.maxaccept': 'expects an integer argument.',
+  'tune.rcvbuf.client': 'expects an integer argument.',
+  'tune.rcvbuf.server': 'expects an integer argument.',
+  'tune.sndbuf.client': 'expects an integer argument.',
+  'tune.sndbuf.server': 'expects an integer argument.',
+  'tune.pattern.cache-size': 'expects a positive numeric value',
 };
+/** mux_h2.c's ranges: atoi(), then these bounds (no bound: not negative as an int). */
+const H2_RANGES: Readonly<Record<string, { min: number; max?: number }>> = {
+  'tune.h2.header-table-size': { min: 4096, max: 65536 },
+  'tune.h2.initial-window-size': { min: 0 },
+  'tune.h2.max-concurrent-streams': { min: 0 },
+  'tune.h2.max-frame-size': { min: 16384, max: 16777215 },
+};
+const VARS_MAX_SIZES = new Set(['tune.vars.check-max-size', 'tune.vars.global-max-size', 'tune.vars.proc-max-size', 'tune.vars.sess-max-size', 'tune.vars.txn-max-size', 'tune.vars.reqres-max-size']);
 /** The `tune.ssl.*` integers cfgparse-ssl.c's ssl_parse_global_int() reads (as maxsslconn). */
-const SSL_GLOBAL_INT = new Set([SSL_CTX_CACHE_SIZE, 'tune.ssl.cachesize', 'tune.ssl.maxrecord', 'tune.ssl.hard-maxrecord', 'tune.ssl.capture-buffer-size']);
+const SSL_GLOBAL_INT = new Set([SSL_CTX_CACHE_SIZE, 'tune.ssl.cachesize', 'tune.ssl.maxrecord', 'tune.ssl.hard-maxrecord', 'tune.ssl.capture-buffer-size', 'tune.ssl.capture-cipherlist-size']);
 
 /** `tune.*` keywords: the enforced limits above, else HAProxy's allocator and cache tuning, recorded with no effect here. */
 export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
   const range = ENFORCED_TUNE[name];
   if (range) {
+    // Stored in a C int: past 2^31 it wraps, and HAProxy refuses what wraps negative.
+    if (/^\d+$/.test(ctx.args[0] ?? '') && atoiInt(ctx.args[0]!) < 0) return ctx.error(`'${name}' expects a positive integer argument.`, 0);
     const v = integer(ctx, name, range.min, range.max);
-    if (v !== undefined) ctx.config.global.tune[name] = String(v);
+    if (v !== undefined) ctx.config.global.tune[name] = String(atoiInt(String(v)));
     return;
+  }
+  if (name === 'tune.ssl.capture-cipherlist-size') {
+    ctx.warn(`'${name}' is deprecated and will be removed in version 2.7. Please use 'tune.ssl.capture-buffer-size' instead.`, undefined, 'LS_WARN_CFG_SUSPICIOUS');
   }
   if (SSL_GLOBAL_INT.has(name)) {
     // ssl_parse_global_int(): atoi(), a negative number refused.
     if (ctx.args.length > 1) return ctx.error(`'${name}' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
     if (!ctx.args[0]) return ctx.error(`'${name}' expects an integer argument.`);
-    const n = atoi(ctx.args[0]);
+    const n = atoiInt(ctx.args[0]);
     if (n < 0) return ctx.error(`'${name}' expects a positive numeric value.`, 0);
     ctx.config.global.tune[name] = String(n);
     if (name === SSL_CTX_CACHE_SIZE) return;
   } else if (name === 'tune.ssl.default-dh-param') {
-    // ssl_parse_global_default_dh(): atoi(), at least 1024.
+    // ssl_parse_global_default_dh(): atoi() into an unsigned int (-1 is huge), at least 1024.
     if (!ctx.args[0]) return ctx.error(`'${name}' expects an integer argument.`);
-    if (atoi(ctx.args[0]) < 1024) return ctx.error(`'${name}' expects a value >= 1024.`, 0);
+    if (atoiInt(ctx.args[0]) >>> 0 < 1024) return ctx.error(`'${name}' expects a value >= 1024.`, 0);
   } else if (name === 'tune.ssl.lifetime') {
-    if (!ctx.args[0]) return ctx.error(`'${name}' expects ssl sessions <lifetime> in seconds as argument.`);
+    const rules = {
+      missing: `'${name}' expects ssl sessions <lifetime> in seconds as argument.`,
+      overflow: (w: string) => `timer overflow in argument '${w}' to <${name}> (maximum value is 2147483647 s or ~68 years).`,
+      bad: (c: string) => `unexpected character '${c}' in argument to <${name}>.`,
+    };
+    if (!durationChecked(ctx, rules, 1000)) return;
+  } else if (name === 'tune.idletimer' && ctx.args[0]) {
+    const rules = {
+      missing: '',
+      overflow: (w: string) => `timer overflow in argument <${w}> to <${name}>, maximum value is 65535 ms.`,
+      bad: (c: string) => `unexpected character '${c}' in argument to <${name}>.`,
+    };
+    if (!durationChecked(ctx, rules)) return;
+    if (parseTime(ctx.args[0], name).value! > 65535) return ctx.error(`'${name}' expects a timer value between 0 and 65535 ms.`, 0);
+  } else if (H2_RANGES[name]) {
+    const { min, max } = H2_RANGES[name];
+    const n = atoiInt(ctx.args[0] ?? '');
+    if (n < min || (max !== undefined && n > max)) {
+      return ctx.error(max === undefined ? `'${name}' expects a positive numeric value.` : `'${name}' expects a numeric value between ${min} and ${max}.`, 0);
+    }
+  } else if (VARS_MAX_SIZES.has(name)) {
+    // vars.c: strtol(…, 10), nothing may follow.
+    if (!/^\s*[+-]?\d*$/.test(ctx.args[0] ?? '')) return ctx.error(`${name}: '${ctx.args[0]}' is an invalid size`, 0);
   } else if (TUNE_ON_OFF.has(name)) {
     if (ctx.args[0] !== 'on' && ctx.args[0] !== 'off') return ctx.error(`'${name}' expects either 'on' or 'off' but got '${ctx.args[0] ?? ''}'.`, 0);
   } else if (TUNE_MISSING[name] && !ctx.args[0]) {
     return ctx.error(`'${name}' ${TUNE_MISSING[name]}`);
+  } else if (name === 'tune.maxaccept' && atoi(ctx.args[0]!) > 2 ** 31 - 1) {
+    // atol() into a long, checked against INT_MAX.
+    return ctx.error(`'${name}' expects -1 or an integer from 0 to INT_MAX.`, 0);
+  } else if (name === 'tune.pattern.cache-size' && atoiInt(ctx.args[0]!) < 0) {
+    return ctx.error(`'${name}' ${TUNE_MISSING[name]}`, 0);
   }
   ctx.config.global.tune[name] = ctx.args.join(' ');
   ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');

@@ -53,6 +53,16 @@ export function atoi(word: string): number {
   return Number(/^\s*[+-]?\d+/.exec(word)?.[0] ?? 0);
 }
 
+/** C's `int` from atoi()/atol() (a 32-bit wrap: 2147483648 reads as negative), as HAProxy stores many tune values. */
+export function atoiInt(word: string): number {
+  return atoi(word) | 0;
+}
+
+/** The character parse_time_err() stops at in a duration it cannot read (after the digits). */
+export function timeStopChar(word: string): string {
+  return /^\d*([^])/.exec(word)?.[1] ?? '';
+}
+
 /** A non-negative decimal integer, optionally bounded. */
 export function parseInteger(word: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): Parsed<number> {
   if (!/^-?\d+$/.test(word)) return { error: `'${what}' expects an integer argument, got '${word}'` };

@@ -29,6 +29,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "accepted, no effect (warning)"
   },
   {
+   "name": "close-spread-time",
+   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "cpu-map",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
@@ -410,6 +415,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "strict-limits",
+   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "thread-group",
+   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
+   "name": "thread-groups",
    "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
    "status": "accepted, no effect (warning)"
   },
