@@ -4,7 +4,7 @@
  */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyKeyword, ProxyDirectiveContext } from './keywords.ts';
-import { atoi, parseInteger, parseTime, parseNetwork, strtol0 } from './values.ts';
+import { atoi, atoiInt, parseInteger, parseTime, parseNetwork, strtol0 } from './values.ts';
 import { parseAclDirective, splitCondition, logFormatFilesExist, warnIfConditionConflicts } from './conditions.ts';
 import { parseLogFormat } from '../acl/index.ts';
 import type { LogFormatParseOptions, LogFormatToken } from '../acl/index.ts';
@@ -351,6 +351,18 @@ const generalKeywords: ProxyKeyword[] = [
       if (number.rest !== '') return ctx.error(`'rate-limit sessions' : unexpected character '${number.rest[0]}' in integer value '${word}'`, 0);
       if (ctx.kind === 'backend') return ctx.warn(`rate-limit sessions will be ignored because backend '${ctx.proxy.name}' has no frontend capability`, undefined, 'LS_WARN_CFG_IGNORED');
       ctx.proxy.rateLimitSessions = ((number.value % 2 ** 32) + 2 ** 32) % 2 ** 32;
+    },
+  },
+  {
+    name: 'max-session-srv-conns',
+    sections: 'dfl',
+    status: ENGINE,
+    summary: 'Idle server connections one client connection keeps for its next requests (its private ones, as `http-reuse` makes them; default 5).',
+    // cfgparse-listen.c warns about a backend, then reads the number all the same.
+    checkIgnored: valueRequired(`'max-session-srv-conns' expects a number. Got no argument`),
+    parse(ctx) {
+      if (!ctx.args[0]) return ctx.error(`'max-session-srv-conns' expects a number. Got no argument`);
+      ctx.proxy.maxSessionSrvConns = Math.max(0, atoiInt(ctx.args[0]));
     },
   },
   {

@@ -948,6 +948,8 @@ export interface ParsedProxy {
   backlog?: number;
   /** `rate-limit sessions`: new sessions per second the frontend takes in (unset or 0: no limit). */
   rateLimitSessions?: number;
+  /** `max-session-srv-conns`: idle server connections one client connection keeps for its next requests (HAProxy's default 5). */
+  maxSessionSrvConns?: number;
   /** `fullconn` for dynamic maxconn (minconn). */
   fullconn?: number;
   /** `clitcpka-idle` / `srvtcpka-idle`, seconds: the idle time before TCP keep-alive probes (with `option clitcpka` / `srvtcpka`; unset: the system's). */

@@ -18,6 +18,7 @@ import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywo
 import { suggest } from './suggest.ts';
 import { GLOBAL_ARG_LIMITS, PROXY_ARG_LIMITS, countsWordsBeforeCapability, tooManyArgs } from './arg-limits.ts';
 import { parseTuneKeyword } from './kw-global.ts';
+import { removedKeywordMessage } from './removed-keywords.ts';
 import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
 import { parsePeersDirective, PEERS_KEYWORDS } from './kw-peers.ts';
 import { parseMailersDirective, MAILERS_KEYWORDS } from './kw-mailers.ts';
@@ -524,6 +525,8 @@ function keywordLists(): KeywordLists {
 function reportUnknownProxyKeyword(ctx: ProxyDirectiveContext, values: string[]): void {
   const [first, second] = values as [string, string | undefined];
   const label = ctx.proxy.kind;
+  const removed = removedKeywordMessage(values);
+  if (removed) return ctx.error(removed, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
   if (first === 'option') {
     if (!second) return ctx.error(`'option' expects an option name.`, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
     const name = `option ${second ?? ''}`;

@@ -208,6 +208,7 @@ function inherit(proxy: ParsedProxy, parent: DefaultsProxy): void {
     proxy.maxconn ??= parent.maxconn;
     proxy.backlog ??= parent.backlog;
     proxy.rateLimitSessions ??= parent.rateLimitSessions;
+    proxy.maxSessionSrvConns ??= parent.maxSessionSrvConns;
   }
   // HAProxy copies the defaults' log lines into the proxy first; its own lines add to them (`no log`: its own only).
   if (!proxy.noLog) proxy.logs = [...parent.logs, ...proxy.logs];

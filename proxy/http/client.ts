@@ -128,6 +128,11 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   ownedIdle: UpstreamConnection[] | undefined | null = undefined;
   preferLast = false;
 
+  /** Read from the frontend: nothing more per connection. */
+  get maxOwnedIdle(): number {
+    return this.frontend.maxOwnedIdle;
+  }
+
   /** The connection is its own reuse session (no object per connection). */
   get reuse(): ReuseSession {
     return this;

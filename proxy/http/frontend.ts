@@ -10,7 +10,7 @@ import type { GlobalSettings, Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { hashesRequests, type LbRequest } from '../balance/index.ts';
-import { ServerPool } from './upstream.ts';
+import { MAX_SESSION_IDLE, ServerPool } from './upstream.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { ResponseHead, ReuseMode } from './upstream.ts';
 import { compileRequestRules, compileResponseRules, compileRedirectRules, runRequestRules, runResponseRules, withHeaderNameRestriction } from './rules.ts';
@@ -323,6 +323,8 @@ export class HttpFrontend implements Frontend {
   private readonly statsAccess;
   /** `option logasap`: log lines go out at the response head, not at the end. */
   readonly logAsap: boolean;
+  /** `max-session-srv-conns`: the idle server connections a client connection keeps (upstream.ts ReuseSession). */
+  readonly maxOwnedIdle: number;
   /**
    * The frontend logs: each connection's facts (addresses …) are read at its accept, so that a client
    * that resets before its request is logged with them (%ci, %fi …) as HAProxy logs it: Node forgets them.
@@ -350,6 +352,7 @@ export class HttpFrontend implements Frontend {
     this.forwardFor = httpOptions ? compileForwardFor(config) : undefined;
     this.originalTo = httpOptions ? compileOriginalTo(config) : undefined;
     this.logAsap = config.options['logasap']?.enabled ?? false;
+    this.maxOwnedIdle = config.maxSessionSrvConns ?? MAX_SESSION_IDLE;
     this.keepsAddresses = logger.logs(config);
     this.logsConnects = logger.logsConnects(config);
     this.logsServerConnection = readsServerConnection(config.logFormat?.text);

@@ -54,6 +54,10 @@ export class H2Connection implements ReuseSession {
   ownedIdle: UpstreamConnection[] | undefined | null = undefined;
   preferLast = false;
 
+  get maxOwnedIdle(): number {
+    return this.frontend.maxOwnedIdle;
+  }
+
   /** @param sessionVars sess.* variables `tcp-request session` rules set before the connection was made. */
   /** @param socket TLS (ALPN h2), or cleartext on a `proto h2` bind (prior knowledge). */
   constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend, sessionVars?: Map<string, Sample>) {

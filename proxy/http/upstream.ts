@@ -776,9 +776,11 @@ export interface ReuseSession {
   ownedIdle: UpstreamConnection[] | undefined | null;
   /** A server authenticated a connection of it (NTLM/Negotiate): its next requests go there (SESS_FL_PREFER_LAST). */
   preferLast: boolean;
+  /** How many of them it keeps: its frontend's max-session-srv-conns. */
+  readonly maxOwnedIdle: number;
 }
 
-/** Idle connections one client connection keeps (HAProxy's max-session-srv-conns, default 5). */
+/** Idle connections one client connection keeps without max-session-srv-conns (HAProxy's MAX_SRV_LIST). */
 export const MAX_SESSION_IDLE = 5;
 
 /** The client connection's own idle connection to this pool's server, sending `sni`, to `dest` (see UpstreamConnection.dest). */
@@ -800,7 +802,7 @@ function parkOwned(conn: UpstreamConnection, idleTimeout: number): boolean {
   const session = conn.owner;
   if (!session || session.ownedIdle === null || conn.pool.mux?.keeps(conn) === false) return false;
   const idle = (session.ownedIdle ??= []);
-  if (idle.length >= MAX_SESSION_IDLE) return false;
+  if (idle.length >= session.maxOwnedIdle) return false;
   idle.push(conn);
   conn.parkedIn = idle;
   conn.setInactivityTimeout(idleTimeout);

@@ -646,6 +646,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "max-session-srv-conns",
+   "summary": "Idle server connections one client connection keeps for its next requests (its private ones, as `http-reuse` makes them; default 5).",
+   "status": "supported"
+  },
+  {
    "name": "maxconn",
    "summary": "Maximum concurrent connections accepted by the frontend.",
    "status": "supported"
@@ -1255,6 +1260,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "log-tag",
    "summary": "The program name this proxy's syslog lines carry (default: the global `log-tag`, else `haproxy`).",
+   "status": "supported"
+  },
+  {
+   "name": "max-session-srv-conns",
+   "summary": "Idle server connections one client connection keeps for its next requests (its private ones, as `http-reuse` makes them; default 5).",
    "status": "supported"
   },
   {
@@ -2409,6 +2419,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "max-keep-alive-queue",
    "summary": "With `option prefer-last-server`: a request goes back to the server of the connection its client connection owns even when that server is full (it waits in its queue) while fewer than `<n>` requests wait there; at `<n>` the balancer picks a server instead. -1 (the default): no limit; 0: only while the server has room.",
+   "status": "supported"
+  },
+  {
+   "name": "max-session-srv-conns",
+   "summary": "Idle server connections one client connection keeps for its next requests (its private ones, as `http-reuse` makes them; default 5).",
    "status": "supported"
   },
   {

@@ -53,6 +53,11 @@ const VALUE_CASES: ParseCase[] = [
   { text: frontend('    fullconn 10\n'), valid: true, message: "Maybe you want 'maxconn' instead ?" },
   { text: frontend('    retries\n'), valid: false, message: "'retries' expects an integer argument (dispatch counts for one)." },
   { text: backend('    backlog\n'), valid: false, message: "'backlog' expects an integer argument." },
+  // max-session-srv-conns: a frontend's; in a backend, warned about and still read.
+  { text: frontend('    max-session-srv-conns 2\n'), valid: true },
+  { text: withDefaults('max-session-srv-conns 0'), valid: true },
+  { text: backend('    max-session-srv-conns 2\n'), valid: true, message: "'max-session-srv-conns' ignored because backend 'b' has no frontend capability." },
+  { text: backend('    max-session-srv-conns\n'), valid: false, message: "'max-session-srv-conns' expects a number. Got no argument" },
 ];
 
 test('proxy keyword values: durations, rate-limit sessions and numbers on the wrong side, as HAProxy 2.6 reads them', () => {

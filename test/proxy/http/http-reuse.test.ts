@@ -162,7 +162,7 @@ async function play(port: number, steps: string[], events: string[], h2: boolean
   return lines;
 }
 
-interface Scenario { reuse: string | undefined; servers: 1 | 2; steps: string[]; h2?: boolean; backendLine?: string }
+interface Scenario { reuse: string | undefined; servers: 1 | 2; steps: string[]; h2?: boolean; backendLine?: string; frontendLine?: string; defaultsLine?: string }
 
 function config(port: number, s: Scenario, origins: Origin[]): string {
   return `global
@@ -172,9 +172,9 @@ defaults
     timeout connect 1s
     timeout client 5s
     timeout server 5s
-frontend fe
+${s.defaultsLine ? `    ${s.defaultsLine}\n` : ''}frontend fe
     bind 127.0.0.1:${port}${s.h2 ? ` ssl crt ${certPath('site.pem')} alpn h2` : ''}
-    default_backend be
+${s.frontendLine ? `    ${s.frontendLine}\n` : ''}    default_backend be
 backend be
 ${s.reuse ? `    http-reuse ${s.reuse}\n` : ''}${s.backendLine ? `    ${s.backendLine}\n` : ''}${origins.slice(0, s.servers).map((o, i) => `    server s${i + 1} 127.0.0.1:${o.port}\n`).join('')}`;
 }
@@ -184,7 +184,11 @@ async function run(proxy: 'loadstar' | 'haproxy', s: Scenario): Promise<string[]
   const origins = [await origin('s1', events), await origin('s2', events)];
   const port = await freePort();
   const text = config(port, s, origins);
-  const p = proxy === 'haproxy' ? await startHaproxy(text, port) : await startEngine(text);
+  // An engine that does not start must not leave the origins open (the test process would wait on them).
+  const p = await (proxy === 'haproxy' ? startHaproxy(text, port) : startEngine(text)).catch(async (err: unknown) => {
+    for (const o of origins) await o.close();
+    throw err;
+  });
   try {
     const lines = await play(proxy === 'haproxy' ? port : (p as { port: number }).port, s.steps, events, s.h2 ?? false);
     if (proxy === 'loadstar') {
@@ -257,6 +261,17 @@ const RECORDED: Array<[string, Scenario, string[]]> = [
     'A/ntlm -> 401 s1#1', 'A -> 200 s1#1', 'A -> 200 s1#1', 'B -> 200 s2#1', 'B -> 200 s1#2', 'A -> 200 s1#1', 'Ax closes (closed s1#1)', 'C -> 200 s2#2 (closed s2#2)', 'C -> 200 s1#2',
   ]],
 ];
+
+// max-session-srv-conns: how many idle connections of its own a client connection keeps.
+RECORDED.push(['never, max-session-srv-conns 1: a client connection keeps one idle connection', { reuse: 'never', servers: 2, frontendLine: 'max-session-srv-conns 1', steps: ['A', 'A', 'A', 'A', 'B', 'Ax'] }, [
+  'A -> 200 s1#1', 'A -> 200 s2#1 (closed s2#1)', 'A -> 200 s1#1', 'A -> 200 s2#2 (closed s2#2)', 'B -> 200 s1#2', 'Ax closes (closed s1#1)',
+]]);
+RECORDED.push(['never, max-session-srv-conns 0: a client connection keeps none', { reuse: 'never', servers: 1, frontendLine: 'max-session-srv-conns 0', steps: ['A', 'A', 'Ax'] }, [
+  'A -> 200 s1#1 (closed s1#1)', 'A -> 200 s1#2 (closed s1#2)', 'Ax closes',
+]]);
+RECORDED.push(['never, max-session-srv-conns 1 from the defaults section', { reuse: 'never', servers: 2, defaultsLine: 'max-session-srv-conns 1', steps: ['A', 'A', 'A', 'A', 'Ax'] }, [
+  'A -> 200 s1#1', 'A -> 200 s2#1 (closed s2#1)', 'A -> 200 s1#1', 'A -> 200 s2#2 (closed s2#2)', 'Ax closes (closed s1#1)',
+]]);
 
 // An HTTP/2 client connection is one session, its streams its requests, each of them taken as a
 // request after the first: with safe, a new h2 connection's first stream takes an idle connection.
