@@ -35,6 +35,8 @@ const UNSUPPORTED_OPTIONS: Record<string, boolean> = {
 };
 
 const ALL_OPTIONS = [...Object.keys(SUPPORTED_OPTIONS), ...Object.keys(NO_EFFECT_OPTIONS), ...Object.keys(UNSUPPORTED_OPTIONS)];
+/** Every bind option name Loadstar knows, and whether it takes a value (scripts/value-sweep.ts). */
+export const BIND_OPTION_NAMES: Readonly<Record<string, boolean>> = { ...SUPPORTED_OPTIONS, ...NO_EFFECT_OPTIONS, ...UNSUPPORTED_OPTIONS };
 
 function parseBind(ctx: ProxyDirectiveContext): void {
   const [addressList, ...rest] = ctx.args;
