@@ -21,8 +21,12 @@ const optionalValue = (parse: OptionParser) => ({ takesValue: true as const, par
 function time(field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentInter', name: string): OptionParser {
   return (value, o, server) => {
     const t = parseTime(value, name);
+    const overflow = `timer overflow in argument <${value}> to <${name}> of server ${server}, maximum value is 2147483647 ms (~24.8 days).`;
+    if (t.error?.startsWith('timer overflow')) return overflow;
     if (t.error !== undefined) return (`unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value}' in '${name}' argument of server ${server}.`);
     if (t.value === 0 && field !== 'slowstart') return (`invalid value 0 for argument '${name}' of server ${server}.`);
+    // server.c parse_time_err(): PARSE_TIME_OVER for any value past INT_MAX ms, unit or not.
+    if (t.value > 2 ** 31 - 1) return overflow;
     o[field] = t.value;
     return undefined;
   };
@@ -140,7 +144,13 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   track: valued((value, o) => void (o.track = value)),
   cookie: valued((value, o) => void (o.cookie = value)),
   verify: valued(oneOf('verify', 'verify', ['none', 'required'])),
-  'ca-file': valued((value, o) => void (o.caFile = value)),
+  // ssl_sock.c srv_parse_ca_file(): the file is loaded when the line is read, ssl or not.
+  'ca-file': valued((value, o, _server, ctx) => {
+    const file = resolveCertPath(value, ctx.config.global.caBase);
+    if (value !== '@system-ca' && !ctx.options.fileExists(file)) return `Couldn't open the ca-file '${file}' (No such file or directory).`;
+    o.caFile = value;
+    return undefined;
+  }),
   sni: valued((value, o) => {
     const parsed = parseSampleExpression(value);
     if ('error' in parsed) return `'sni' : failed to parse sample expression '${value}' : ${parsed.error}.`;
@@ -162,12 +172,8 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   ciphersuites: valued((value, o) => void (o.ciphersuites = value)),
   curves: valued((value, o) => void (o.curves = value)),
   sigalgs: valued((value, o) => void (o.sigalgs = value)),
-  crt: valued((value, o, _server, ctx) => {
-    const file = resolveCertPath(value, ctx.config.global.crtBase);
-    if (!ctx.options.fileExists(file)) return `unable to stat SSL certificate from file '${file}' : No such file or directory.`;
-    o.crt = value;
-    return undefined;
-  }),
+  // Loaded once the server line is read, and only for a server using TLS (missingCertificate()).
+  crt: valued((value, o) => void (o.crt = value)),
   'crl-file': valued((value, o, _server, ctx) => {
     const file = resolveCertPath(value, ctx.config.global.caBase);
     if (!ctx.options.fileExists(file)) return `Couldn't open the ca-file '${file}' (No such file or directory). 'crl-file' : unable to load ${file}.`;
@@ -255,6 +261,9 @@ function muxProtocol(keyword: string, value: string, set: (proto: 'h1' | 'h2') =
   return `'${keyword}' :  unknown MUX protocol '${value}'.`;
 }
 
+/** The most servers one `server-template` line may declare. */
+const MAX_TEMPLATE_SERVERS = 65536;
+
 /** The end of an option parser's message refusing what Loadstar does not implement (reported as LS_ERR_CFG_UNSUPPORTED). */
 const NOT_SUPPORTED = 'is not supported by Loadstar yet.';
 
@@ -281,6 +290,12 @@ const UNSUPPORTED: Record<string, boolean> = {
 
 const ALL_OPTION_NAMES = [...Object.keys(SERVER_OPTIONS), ...Object.keys(NO_EFFECT), ...Object.keys(UNSUPPORTED), ...Object.keys(SOURCE_REFUSED)];
 
+/** Every server option name Loadstar knows, and whether it takes a value (scripts/value-sweep.ts). */
+export const SERVER_OPTION_NAMES: Readonly<Record<string, boolean>> = {
+  ...Object.fromEntries(Object.entries(SERVER_OPTIONS).map(([name, spec]) => [name, spec.takesValue])),
+  ...NO_EFFECT, ...UNSUPPORTED, ...Object.fromEntries(Object.keys(SOURCE_REFUSED).map((name) => [name, true])),
+};
+
 /** What server.c / cfgparse-ssl.c say when one of these options lacks its word (others: Loadstar's words). */
 const SERVER_MISSING: Readonly<Record<string, string>> = {
   ...Object.fromEntries(['rise', 'fall'].map((o) => [o, `'${o}' expects an integer argument.`])),
@@ -303,7 +318,17 @@ const SERVER_MISSING: Readonly<Record<string, string>> = {
   crt: `'crt' : missing certificate file path.`,
   'check-sni': `'check-sni' : missing SNI.`,
   verifyhost: `'verifyhost' : missing hostname to verify against.`,
+  'agent-send': `'agent-send' expects a string as argument.`,
+  'log-proto': `'log-proto' expects one of 'legacy' or 'octet-count' but got ''`,
+  ...Object.fromEntries(['max-reuse', 'pool-low-conn', 'pool-max-conn', 'pool-purge-delay'].map((o) => [o, `'${o}' expects <value> as argument.`])),
+  namespace: `'namespace' : expects <name> as argument`,
+  'tcp-ut': `'tcp-ut' : missing TCP User Timeout value.`,
+  track: `'track' expects [<proxy>/]<server> as argument..`,
+  source: `'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`,
 };
+
+/** server.c srv_kws (default_ok 0): options a default-server line refuses. */
+const NOT_IN_DEFAULT_SERVER = new Set(['id', 'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13']);
 
 /** Parses `[options…]` from `args[from]` into `options`. Returns false after reporting an error. */
 function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: string, serverName: string, options: ServerOptions): boolean {
@@ -322,13 +347,17 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
       ctx.error(`${label} : unknown keyword '${word}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}${noAddress}`, i);
       return false;
     }
+    if (ctx.directive.keyword === 'default-server' && NOT_IN_DEFAULT_SERVER.has(word)) {
+      ctx.error(`'${word}' option is not accepted in default-server sections`, i);
+      return false;
+    }
     const takesValue = spec ? spec.takesValue : otherTakesValue!;
     let value = takesValue ? ctx.args[i + 1] : undefined;
     if (takesValue && value === undefined && spec && 'optional' in spec) value = '';
+    // The parsers test `!*args[cur_arg + 1]`: an empty word ("") is no word.
+    else if (value === '' && word in SERVER_MISSING) value = undefined;
     if (takesValue && value === undefined) {
-      const expects = word === 'track' ? `'track' expects [<proxy>/]<server> as argument..`
-        : word === 'source' ? `'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`
-          : SERVER_MISSING[word] ?? `'${word}' expects an argument.`;
+      const expects = SERVER_MISSING[word] ?? `'${word}' expects an argument.`;
       ctx.error(`${label} : ${expects}`, i);
       return false;
     }
@@ -358,6 +387,21 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
   return true;
 }
 
+/**
+ * ssl_sock.c loads a server's `crt` once its line is read, when the server (or its checks) use TLS:
+ * a missing file is refused then, and a default-server's `crt` is never checked. Reports it; true when refused.
+ */
+function missingCertificate(ctx: ProxyDirectiveContext, label: string, options: ServerOptions): boolean {
+  const defaults = ctx.proxy.defaultServer;
+  const crt = options.crt ?? defaults.crt;
+  if (crt === undefined || !((options.ssl ?? defaults.ssl) || (options.checkSsl ?? defaults.checkSsl))) return false;
+  const file = resolveCertPath(crt, ctx.config.global.crtBase);
+  if (ctx.options.fileExists(file)) return false;
+  const index = ctx.args.lastIndexOf('crt');
+  ctx.error(`${label} : unable to stat SSL certificate from file '${file}' : No such file or directory.`, index >= 0 ? index + 1 : undefined);
+  return true;
+}
+
 function parseServerAddress(ctx: ProxyDirectiveContext, index: number, label: string) {
   const word = ctx.args[index]!;
   const a = parseAddress(word, { kind: 'server', keyword: label.slice(1, label.indexOf(' ')) });
@@ -382,6 +426,7 @@ registerProxyKeywords([
       if (!a) return;
       const options: ServerOptions = {};
       if (!parseServerOptions(ctx, 2, label, name, options)) return;
+      if (missingCertificate(ctx, label, options)) return;
       const family = a.family === 'ipv4' ? 4 : a.family === 'ipv6' ? 6 : undefined;
       ctx.proxy.servers.push({
         name, host: a.host, port: a.port, portIsOffset: a.portOffset, ...(a.family === 'unix' ? { unix: true } : {}),
@@ -455,10 +500,16 @@ registerProxyKeywords([
       if (!m || last < first || last < 1 || first < 1) {
         return ctx.error(`Wrong server-template number or range arg '${range}'. Expects a number of servers > 0 or a <first>-<last> range.`, 1);
       }
+      // HAProxy reads the numbers with atoi() and makes that many servers, checking each name against
+      // the others (100000 take it minutes; 99999999999 crashes it): Loadstar refuses what it would not serve.
+      if (last - first + 1 > MAX_TEMPLATE_SERVERS) {
+        return ctx.error(`server-template '${range}' declares ${last - first + 1} servers; at most ${MAX_TEMPLATE_SERVERS} are allowed.`, 1);
+      }
       const a = parseServerAddress(ctx, 2, label);
       if (!a) return;
       const options: ServerOptions = {};
       if (!parseServerOptions(ctx, 3, label, prefix, options)) return;
+      if (missingCertificate(ctx, label, options)) return;
       ctx.proxy.serverTemplates.push({ prefix, first, last, host: a.host, port: a.port, ...(a.family === 'unix' ? { unix: true } : {}), options, loc: ctx.directive.loc });
     },
   },

@@ -1,0 +1,66 @@
+/**
+ * Values of `server`, `default-server` and `server-template` options, as scripts/value-sweep.ts
+ * found them to differ from haproxy 2.6.12: accepted and refused with its messages (server.c,
+ * ssl_sock.c), checked against `haproxy -c` when installed. Numbers HAProxy reads with atoi()
+ * without checking stay refused by Loadstar (test/scenarios/invalid/README.md).
+ */
+import { test } from 'node:test';
+import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from './lib/parse-cases.ts';
+
+const head = 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n';
+const backend = (...lines: string[]) => `${head}backend b\n${lines.map((l) => `    ${l}\n`).join('')}`;
+const server = (options: string) => backend(`server s 127.0.0.1:80 ${options}`);
+
+const CASES: ParseCase[] = [
+  // An empty word is no word: each option's "missing" message.
+  { text: server('cookie ""'), valid: false, message: "'server b/s' : 'cookie' expects <value> as argument." },
+  { text: server('addr ""'), valid: false, message: "'server b/s' : 'addr' expects <ipv4|ipv6> as argument." },
+  { text: server('redir ""'), valid: false, message: "'server b/s' : 'redir' expects <prefix> as argument." },
+  { text: server('agent-send ""'), valid: false, message: "'server b/s' : 'agent-send' expects a string as argument." },
+  { text: server('ssl verify none alpn ""'), valid: false, message: "'server b/s' : 'alpn' : missing the comma-delimited ALPN protocol suite." },
+  { text: server('check-sni ""'), valid: false, message: "'server b/s' : 'check-sni' : missing SNI." },
+  { text: server('ciphers ""'), valid: false, message: "'server b/s' : 'ciphers' : missing cipher suite." },
+  { text: server('verifyhost ""'), valid: false, message: "'server b/s' : 'verifyhost' : missing hostname to verify against." },
+  { text: server('source ""'), valid: false, message: "'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument." },
+  { text: server('max-reuse ""'), valid: false, message: "'server b/s' : 'max-reuse' expects <value> as argument." },
+  { text: server('pool-max-conn'), valid: false, message: "'server b/s' : 'pool-max-conn' expects <value> as argument." },
+  { text: server('tcp-ut ""'), valid: false, message: "'server b/s' : 'tcp-ut' : missing TCP User Timeout value." },
+  { text: server('log-proto ""'), valid: false, message: "'server b/s' : 'log-proto' expects one of 'legacy' or 'octet-count' but got ''" },
+  // A delay past INT_MAX ms, with a unit or without.
+  { text: server('inter 99999999999'), valid: false, message: "'server b/s' : timer overflow in argument <99999999999> to <inter> of server s, maximum value is 2147483647 ms (~24.8 days)." },
+  { text: server('fastinter 25d'), valid: false, message: "'server b/s' : timer overflow in argument <25d> to <fastinter> of server s, maximum value is 2147483647 ms (~24.8 days)." },
+  { text: server('inter 24d'), valid: true },
+  // Options a default-server line refuses.
+  { text: backend('default-server id 3', 'server s 127.0.0.1:80'), valid: false, message: "'id' option is not accepted in default-server sections" },
+  { text: backend('default-server no-tlsv13', 'server s 127.0.0.1:80'), valid: false, message: "'no-tlsv13' option is not accepted in default-server sections" },
+  { text: backend('default-server force-tlsv13', 'server s 127.0.0.1:80'), valid: true },
+  // ca-file is read when the line is, ssl or not.
+  { text: server('ca-file /nonexistent/ca.pem'), valid: false, message: "'server b/s' : Couldn't open the ca-file '/nonexistent/ca.pem' (No such file or directory)." },
+  { text: server('ssl verify none ca-file /nonexistent/ca.pem'), valid: false, message: "Couldn't open the ca-file '/nonexistent/ca.pem' (No such file or directory)." },
+  { text: server('ca-file ""'), valid: false, message: "'server b/s' : 'ca-file' : missing CAfile path." },
+  { text: server('ssl ca-file @system-ca'), valid: true },
+  // crt is loaded only for a server using TLS, once its line is read; a default-server's never.
+  { text: server('crt /nonexistent/c.pem'), valid: true },
+  { text: server('crt /nonexistent/c.pem ssl verify none'), valid: false, message: "'server b/s' : unable to stat SSL certificate from file '/nonexistent/c.pem' : No such file or directory." },
+  { text: server('check-ssl verify none crt /nonexistent/c.pem'), valid: false, message: "unable to stat SSL certificate from file '/nonexistent/c.pem' : No such file or directory." },
+  { text: server('ssl no-ssl verify none crt /nonexistent/c.pem'), valid: true },
+  { text: backend('default-server ssl verify none crt /nonexistent/c.pem'), valid: true },
+  { text: backend('default-server crt /nonexistent/c.pem', 'server s 127.0.0.1:80 ssl verify none'), valid: false, message: "'server b/s' : unable to stat SSL certificate from file '/nonexistent/c.pem' : No such file or directory." },
+];
+
+test('server option values: accepted and refused as by haproxy 2.6.12, with its messages', () => {
+  assertLoadstarParses(CASES);
+});
+
+test('server option values: haproxy -c agrees', (t) => {
+  assertHaproxyParses(t, CASES);
+});
+
+// Not through haproxy: it makes atoi()'s 1215752191 servers and crashes (100000 take it minutes).
+test('server-template: more than 65536 servers on one line are refused', () => {
+  assertLoadstarParses([
+    { text: backend('server-template t 99999999999 127.0.0.1:80'), valid: false, message: "server-template '99999999999' declares 99999999999 servers; at most 65536 are allowed." },
+    { text: backend('server-template t 2-65537 127.0.0.1:80'), valid: true },
+    { text: backend('server-template t 1-65537 127.0.0.1:80'), valid: false, message: 'at most 65536 are allowed' },
+  ]);
+});
