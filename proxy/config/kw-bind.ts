@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { atoi, parseAddress, parseInteger } from './values.ts';
+import { atoi, parseAddress, parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { Bind, ClientAuth, TlsVersion } from './model.ts';
@@ -23,7 +23,7 @@ const SUPPORTED_OPTIONS: Record<string, boolean> = {
 const NO_EFFECT_OPTIONS: Record<string, boolean> = {
   'defer-accept': false, tfo: false, process: true, thread: true, nice: true, mss: true,
   'tcp-ut': true, interface: true, 'severity-output': true, 'no-tls-tickets': false, 'prefer-client-ciphers': false,
-  'no-ca-names': false, curves: true, ecdhe: true, 'allow-0rtt': false, 'ssl-reuse': false,
+  'no-ca-names': false, curves: true, ecdhe: true, 'allow-0rtt': false,
 };
 
 /** HAProxy bind options Loadstar does not implement yet: rejected, never silently dropped. */
@@ -46,7 +46,10 @@ function parseBind(ctx: ProxyDirectiveContext): void {
   const bind: Bind = {
     addresses: [], ssl: false, crt: [], acceptProxy: false, v4v6: false, v6only: false, extra: {}, loc: ctx.directive.loc,
   };
-  for (const part of addressList.split(',')) {
+  // str2listener() stops at the end of the word: one comma after the last address ends the list.
+  const parts = addressList.split(',');
+  if (parts.length > 1 && parts.at(-1) === '') parts.pop();
+  for (const part of parts) {
     const a = parseAddress(part, { kind: 'bind', keyword: 'bind' });
     if (a.error !== undefined) return ctx.error(a.error, 0);
     bind.addresses.push({ family: a.value.family, host: a.value.host, port: a.value.port, portEnd: a.value.portEnd });
@@ -69,6 +72,8 @@ function parseBind(ctx: ProxyDirectiveContext): void {
       return ctx.error(`${label} : '${option}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
     }
     if (option in NO_EFFECT_OPTIONS) {
+      const problem = value === undefined ? undefined : noEffectValueProblem(option, value);
+      if (problem !== undefined) return ctx.error(`${label} : ${problem}`, argIndex + 1);
       // Node names every trusted CA in its certificate request, without a way to keep them out.
       const why = option === 'no-ca-names' ? ` (the certificate request names the CAs of 'ca-file' and 'ca-verify-file')` : '';
       ctx.warn(`${label} : '${option}' has no effect in Loadstar and is ignored${why}.`, argIndex, 'LS_WARN_CFG_IGNORED');
@@ -194,6 +199,33 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
   }
 }
 
+/**
+ * What HAProxy (cfgparse-tcp.c, listener.c, cli.c) refuses in the value of an option Loadstar ignores:
+ * its message, or undefined. `process` and `thread` depend on the build and the machine: not checked.
+ */
+function noEffectValueProblem(option: string, value: string): string | undefined {
+  switch (option) {
+    case 'nice': {
+      // atol() into an int: the leading digits, wrapped to 32 bits.
+      const n = atoi(value) | 0;
+      return n < -1024 || n > 1024 ? `'nice' : invalid value ${n}, allowed range is -1024..1024` : undefined;
+    }
+    case 'mss': {
+      const n = atoi(value) | 0;
+      return n === 0 || Math.abs(n) > 65535 ? `'mss' : expects an MSS with and absolute value between 1 and 65535` : undefined;
+    }
+    case 'tcp-ut': {
+      const t = parseTime(value, 'tcp-ut');
+      if (t.error?.startsWith('timer overflow') || (t.value ?? 0) > 2 ** 31 - 1) return `timer overflow in argument '${value}' to 'tcp-ut' (maximum value is 2147483647 ms or ~24.8 days)`;
+      return t.error !== undefined ? `'tcp-ut' : expects a positive delay in milliseconds` : undefined;
+    }
+    case 'severity-output':
+      return ['none', 'number', 'string'].includes(value) ? undefined : `'severity-output' only supports 'none', 'number', and 'string' (got '${value}')`;
+    default:
+      return undefined;
+  }
+}
+
 /** HAProxy's words for an option given without its value (others: 'missing value.'). */
 const MISSING_VALUE: Record<string, string> = {
   'ca-sign-file': 'missing CAfile path',
@@ -217,6 +249,12 @@ const MISSING_VALUE: Record<string, string> = {
   'tls-ticket-keys': 'missing TLS ticket keys file path',
   verify: 'missing verify method',
   name: 'missing name',
+  backlog: 'missing value',
+  interface: 'missing interface name',
+  mss: 'missing MSS value',
+  nice: 'missing value',
+  'severity-output': 'missing severity format',
+  'tcp-ut': 'missing TCP User Timeout value',
 };
 
 const FORCED_VERSION: Record<string, TlsVersion> = {

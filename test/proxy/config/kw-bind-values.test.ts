@@ -1,0 +1,50 @@
+/**
+ * Values of `bind` options, as scripts/value-sweep.ts found them to differ from haproxy 2.6.12:
+ * options Loadstar ignores (nice, mss, tcp-ut, severity-output…) still refuse what HAProxy refuses,
+ * with its messages (cfgparse-tcp.c, listener.c, cli.c); checked against `haproxy -c` when installed.
+ */
+import { test } from 'node:test';
+import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from './lib/parse-cases.ts';
+
+const head = 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n';
+const bind = (words: string) => `${head}frontend f\n    bind ${words}\n    http-request return status 200\n`;
+const at = (options: string) => bind(`127.0.0.1:18081 ${options}`);
+
+const CASES: ParseCase[] = [
+  { text: at('nice 1024'), valid: true },
+  { text: at('nice -1025'), valid: false, message: "'nice' : invalid value -1025, allowed range is -1024..1024" },
+  { text: at('nice 99999999999'), valid: false, message: "'nice' : invalid value 1215752191, allowed range is -1024..1024" },
+  { text: at('nice ""'), valid: false, message: "'nice' : missing value" },
+  { text: at('nice abc'), valid: true },
+  { text: at('mss 1460'), valid: true },
+  { text: at('mss -1460'), valid: true },
+  { text: at('mss 0'), valid: false, message: "'mss' : expects an MSS with and absolute value between 1 and 65535" },
+  { text: at('mss abc'), valid: false, message: "'mss' : expects an MSS with and absolute value between 1 and 65535" },
+  { text: at('mss ""'), valid: false, message: "'mss' : missing MSS value" },
+  { text: at('tcp-ut 10s'), valid: true },
+  { text: at('tcp-ut 0'), valid: true },
+  { text: at('tcp-ut -1'), valid: false, message: "'tcp-ut' : expects a positive delay in milliseconds" },
+  { text: at('tcp-ut 10x'), valid: false, message: "'tcp-ut' : expects a positive delay in milliseconds" },
+  { text: at('tcp-ut 25d'), valid: false, message: "timer overflow in argument '25d' to 'tcp-ut' (maximum value is 2147483647 ms or ~24.8 days)" },
+  { text: at('tcp-ut 99999999999'), valid: false, message: "timer overflow in argument '99999999999' to 'tcp-ut' (maximum value is 2147483647 ms or ~24.8 days)" },
+  { text: at('tcp-ut 10us'), valid: true },
+  { text: at('tcp-ut ""'), valid: false, message: "'tcp-ut' : missing TCP User Timeout value" },
+  { text: at('severity-output string'), valid: true },
+  { text: at('severity-output bad'), valid: false, message: "'severity-output' only supports 'none', 'number', and 'string' (got 'bad')" },
+  { text: at('severity-output ""'), valid: false, message: "'severity-output' : missing severity format" },
+  { text: at('backlog ""'), valid: false, message: "'backlog' : missing value" },
+  { text: at('interface ""'), valid: false, message: "'interface' : missing interface name" },
+  // Not a bind option in 2.6 (a server one).
+  { text: at('ssl-reuse'), valid: false, message: "unknown keyword 'ssl-reuse'" },
+  // One comma after the last address ends the list; an empty address elsewhere does not.
+  { text: bind('127.0.0.1:18082,'), valid: true },
+  { text: bind(',127.0.0.1:18082'), valid: false },
+];
+
+test('bind option values: accepted and refused as by haproxy 2.6.12, with its messages', () => {
+  assertLoadstarParses(CASES);
+});
+
+test('bind option values: haproxy -c agrees', (t) => {
+  assertHaproxyParses(t, CASES);
+});
