@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { registerProxyKeywords } from './keywords.ts';
 import { fetchUsableAt, parseSampleExpression, sourceNames } from '../acl/index.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { parseAddress, parseInteger, parseNetwork, parseTime } from './values.ts';
+import { atoi, parseAddress, parseInteger, parseNetwork, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { parseSource, SOURCE_REFUSED } from './source.ts';
 import { ENGINE } from './status.ts';
@@ -21,7 +21,8 @@ const optionalValue = (parse: OptionParser) => ({ takesValue: true as const, par
 function time(field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentInter', name: string): OptionParser {
   return (value, o, server) => {
     const t = parseTime(value, name);
-    const overflow = `timer overflow in argument <${value}> to <${name}> of server ${server}, maximum value is 2147483647 ms (~24.8 days).`;
+    // server.c words slowstart's overflow apart from the check delays'.
+    const overflow = `${field === 'slowstart' ? '' : 'timer '}overflow in argument <${value}> to <${name}> of server ${server}, maximum value is 2147483647 ms (~24.8 days).`;
     if (t.error?.startsWith('timer overflow')) return overflow;
     if (t.error !== undefined) return (`unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value}' in '${name}' argument of server ${server}.`);
     if (t.value === 0 && field !== 'slowstart') return (`invalid value 0 for argument '${name}' of server ${server}.`);
@@ -186,15 +187,18 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   resolvers: valued((value, o) => void (o.resolvers = value)),
   'init-addr': optionalValue((value, o) => {
     // srv_parse_init_addr() reads methods until the word ends: none at all is the default.
-    if (value === '') return void delete o.initAddr;
-    const methods = value.split(',');
-    const bad = methods.find((m) => !['last', 'libc', 'none'].includes(m) && !/^[\d.:a-fA-F]+$/.test(m));
-    if (bad !== undefined) return (`'init-addr' : unknown method '${bad}', expects 'last', 'libc', 'none' or an IP address.`);
+    // srv_parse_init_addr() skips empty methods (`libc,`), and takes an IP address as a method.
+    const methods = value.split(',').filter((m) => m !== '');
+    if (methods.length === 0) return void delete o.initAddr;
+    const bad = methods.find((m) => !['last', 'libc', 'none'].includes(m) && isIP(m) === 0);
+    if (bad !== undefined) return (`'init-addr' : unknown init-addr method '${bad}', supported methods are 'libc', 'last', 'none'.`);
     o.initAddr = methods;
     return undefined;
   }),
   'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
   'resolve-opts': valued((value, o) => {
+    // An empty word sets nothing (strtok finds no option); an empty option in a list is unknown.
+    if (value === '') return undefined;
     for (const opt of value.split(',')) {
       if (opt === 'allow-dup-ip') o.allowDupIp = true;
       else if (opt === 'prevent-dup-ip') o.allowDupIp = false;
@@ -280,6 +284,25 @@ const NO_EFFECT: Record<string, boolean> = {
   'tcp-ut': true, 'no-tls-tickets': false, 'tls-tickets': false,
   'max-reuse': true, 'log-proto': true, 'allow-0rtt': false, namespace: true,
 };
+
+/** What server.c / proto_tcp.c refuse in the value of an option Loadstar ignores: its message, or undefined. */
+function noEffectValueProblem(option: string, value: string): string | undefined {
+  switch (option) {
+    case 'log-proto':
+      return value === 'legacy' || value === 'octet-count' ? undefined : `'log-proto' expects one of 'legacy' or 'octet-count' but got '${value}'.`;
+    case 'pool-max-conn':
+      return (atoi(value) | 0) < -1 ? `'pool-max-conn' must be >= -1.` : undefined;
+    case 'pool-purge-delay':
+    case 'tcp-ut': {
+      const t = parseTime(value, option);
+      if (t.error?.startsWith('timer overflow') || (t.value ?? 0) > 2 ** 31 - 1) return `timer overflow in argument '${value}' to '${option}' (maximum value is 2147483647 ms or ~24.8 days).`;
+      if (t.error === undefined) return undefined;
+      return option === 'tcp-ut' ? `'tcp-ut' : expects a positive delay in milliseconds.` : `unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value}' in argument to <${option}>.`;
+    }
+    default:
+      return undefined;
+  }
+}
 
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
@@ -367,6 +390,11 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
         ctx.error(`${label} : '${word}' is not supported by Loadstar yet.`, i, 'LS_ERR_CFG_UNSUPPORTED');
         return false;
       }
+      const problem = value === undefined ? undefined : noEffectValueProblem(word, value);
+      if (problem !== undefined) {
+        ctx.error(`${label} : ${problem}`, i);
+        return false;
+      }
       ctx.warn(`${label} : '${word}' has no effect in Loadstar and is ignored.`, i, 'LS_WARN_CFG_IGNORED');
       (options.extra ??= {})[word] = value ?? true;
       continue;
@@ -420,7 +448,8 @@ registerProxyKeywords([
     summary: 'A backend server: address (`host:port`, `ipv4@`/`ipv6@` before an IP address or a host name to resolve in that family, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). PROXY protocol: `send-proxy` (v1), `send-proxy-v2` with `proxy-v2-options` crc32c, authority, unique-id, ssl, cert-cn, ssl-cipher (cert-sig and cert-key are refused), `send-proxy-v2-ssl`, `send-proxy-v2-ssl-cn`, before TLS; such HTTP connections are reused only by the client connection that opened them; `check-send-proxy` (health checks send v1 with their own addresses, or a v2 LOCAL header; the server\'s send-proxy applies to checks unless `port`/`addr` are set). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs, alpn; check-ssl uses the same settings. A server\'s last TLS session is offered on its next connections (resumed handshakes, `ssl_bc_is_resumed`), as HAProxy does unless `no-ssl-reuse`. In a `mode tcp` backend or listen section `ssl` wraps the server side in TLS whatever the client side is (plain TCP clients to a TLS server, or re-encryption behind `bind … ssl`): the handshake counts in %Tc and `timeout connect`, a failed one is a failed connection (retried, except a certificate not for the SNI sent). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Runtime DNS: `resolvers <id>` resolves a host name every `timeout resolve` (new connections and checks go to the address DNS gives; a server without one is in maintenance "MAINT (resolution)"), with `resolve-prefer ipv4|ipv6` (default ipv6), `resolve-net <net>[,…]`, `resolve-opts allow-dup-ip|prevent-dup-ip|ignore-weight` (servers of a backend never share an address unless allow-dup-ip) and `init-addr last,libc,none,<ip>` (default last,libc; `last` is the address before a reload). A host name is resolved when the configuration loads, as HAProxy does, once (without `resolvers` the server\'s connections and checks go to that address until a reload or `set server addr`): `loadstar check`, a start and a reload refuse a server whose name gives no address unless its `init-addr` allows that (`none`: the server starts in maintenance until `set server addr`; an IP address: it starts there; with `resolvers`, `none` comes last by default). A server written without an address (`0.0.0.0`, `::`) or without a port (none, `0`, `+N`, `-N`) connects where the client\'s connection went (as `set-dst` / `set-dst-port` left it), plus the offset; in HTTP mode its idle connections serve only requests for the same destination, and HTTP/2 to it is refused; `check` on it needs `port` (or a `tcp-check connect port`). Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.',
     parse(ctx) {
       const [name, address] = ctx.args;
-      if (name === undefined || address === undefined) return ctx.error(`'server' expects <name> and <addr>[:<port>] as arguments.`);
+      // An empty word ("") is no word to server.c.
+      if (name === undefined || address === undefined || address === '') return ctx.error(`'server' expects <name> and <addr>[:<port>] as arguments.`);
       const label = `'server ${ctx.proxy.name}/${name}'`;
       const a = parseServerAddress(ctx, 1, label);
       if (!a) return;
@@ -490,7 +519,7 @@ registerProxyKeywords([
     summary: 'Declares N servers `<prefix>1..N` at once. With `resolvers`, the slots are filled from the A/AAAA records of the name, one address per slot (the others wait in maintenance without an address); a slot whose record is gone for `hold obsolete` is emptied. With an SRV label (`_http._tcp.name`, no port needed), each slot takes one SRV record: its target (the address from the additional section, else the target resolved), its port and its weight (`(weight + 255) / 256`, unless `resolve-opts ignore-weight`); a slot whose record goes is emptied (no host name, no port, maintenance).',
     parse(ctx) {
       const [prefix, range, address] = ctx.args;
-      if (prefix === undefined || range === undefined || address === undefined) {
+      if (prefix === undefined || range === undefined || address === undefined || address === '') {
         return ctx.error(`'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.`);
       }
       const label = `'server-template ${ctx.proxy.name}/${prefix}'`;
