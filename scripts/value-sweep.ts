@@ -76,6 +76,7 @@ const BIND_SPECIFIC: Record<string, readonly string[]> = {
 const TLS_SERVER = /^(verify|ca-file|crl-file|crt|sni|check-sni|verifyhost|no-verifyhost|ssl-m..-ver|no-(sslv3|tlsv1.)|force-.*|ciphers|ciphersuites|curves|sigalgs|client-sigalgs|alpn|check-alpn|ssl-reuse|no-ssl-reuse|no-tls-tickets|tls-tickets|allow-0rtt|send-proxy-v2-ssl.*|check-ssl)$/;
 const TLS_BIND = /^(crt|crt-list|alpn|ssl-m..-ver|ciphers|ciphersuites|no-(sslv3|tlsv1.|tls-tickets|ca-names)|force-.*|strict-sni|verify|ca-file|ca-verify-file|crl-file|ca-ignore-err|crt-ignore-err|generate-certificates|ca-sign-file|ca-sign-pass|curves|ecdhe|allow-0rtt|prefer-client-ciphers|npn|sigalgs|client-sigalgs|ssl-reuse|no-alpn)$/;
 
+// s1 after the line: a default-server line applies to the servers that follow it (server.c).
 const BASE = `global
     maxconn 100
 defaults
@@ -87,8 +88,8 @@ resolvers dns
     nameserver ns1 127.0.0.1:53
 listen sweep
     bind 127.0.0.1:18080
-    server s1 127.0.0.1:8081
 @@LINE
+    server s1 127.0.0.1:8081
 `;
 const LINE_NO = BASE.split('\n').indexOf('@@LINE') + 1;
 

@@ -1,5 +1,6 @@
 /** `bind` and its options (HAProxy configuration.txt §5.1). */
 import path from 'node:path';
+import tls from 'node:tls';
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { atoi, parseAddress, parseInteger, parseTime } from './values.ts';
@@ -55,6 +56,8 @@ function parseBind(ctx: ProxyDirectiveContext): void {
     bind.addresses.push({ family: a.value.family, host: a.value.host, port: a.value.port, portEnd: a.value.portEnd });
   }
   const label = `'bind ${addressList}' in section '${ctx.kind}'`;
+  /** `curves` / `ecdhe` words: ignored, but refused on an ssl bind when OpenSSL refuses them (as HAProxy does). */
+  const curveLists: { option: 'curves' | 'ecdhe'; value: string }[] = [];
   for (let i = 0; i < rest.length; i++) {
     const option = rest[i]!;
     const argIndex = i + 1;
@@ -74,6 +77,7 @@ function parseBind(ctx: ProxyDirectiveContext): void {
     if (option in NO_EFFECT_OPTIONS) {
       const problem = value === undefined ? undefined : noEffectValueProblem(option, value);
       if (problem !== undefined) return ctx.error(`${label} : ${problem}`, argIndex + 1);
+      if (option === 'curves' || option === 'ecdhe') curveLists.push({ option, value: value! });
       // Node names every trusted CA in its certificate request, without a way to keep them out.
       const why = option === 'no-ca-names' ? ` (the certificate request names the CAs of 'ca-file' and 'ca-verify-file')` : '';
       ctx.warn(`${label} : '${option}' has no effect in Loadstar and is ignored${why}.`, argIndex, 'LS_WARN_CFG_IGNORED');
@@ -91,6 +95,11 @@ function parseBind(ctx: ProxyDirectiveContext): void {
   if (bind.ssl && bind.generateCertificates && !bind.caSignFile) {
     // ssl_sock_load_ca(): checked for `ssl` binds only, as HAProxy does (elsewhere the option does nothing).
     return ctx.error(`Proxy '${ctx.proxy.name}': cannot enable certificate generation, no CA certificate File configured at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
+  }
+  for (const { option, value } of bind.ssl ? curveLists : []) {
+    if (knownCurves(value)) continue;
+    const what = option === 'curves' ? 'SSL curves list' : 'elliptic named curve';
+    return ctx.error(`Proxy '${ctx.proxy.name}': unable to set ${what} to '${value}' for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
   }
   if (bind.ssl && bind.crt.length === 0 && !bind.crtList) {
     return ctx.error(`Proxy '${ctx.proxy.name}': no SSL certificate specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}] (use 'crt').`);
@@ -223,6 +232,16 @@ function noEffectValueProblem(option: string, value: string): string | undefined
       return ['none', 'number', 'string'].includes(value) ? undefined : `'severity-output' only supports 'none', 'number', and 'string' (got '${value}')`;
     default:
       return undefined;
+  }
+}
+
+/** Whether OpenSSL (through Node) knows every curve of a colon-separated list. */
+function knownCurves(list: string): boolean {
+  try {
+    tls.createSecureContext({ ecdhCurve: list });
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -196,7 +196,8 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     return undefined;
   }),
   'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
-  'resolve-opts': valued((value, o) => {
+  // srv_parse_resolve_opts() reads the next word without checking there is one.
+  'resolve-opts': optionalValue((value, o) => {
     // An empty word sets nothing (strtok finds no option); an empty option in a list is unknown.
     if (value === '') return undefined;
     for (const opt of value.split(',')) {

@@ -4,8 +4,10 @@
  * with its messages (cfgparse-tcp.c, listener.c, cli.c); checked against `haproxy -c` when installed.
  */
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from './lib/parse-cases.ts';
 
+const SITE = fileURLToPath(new URL('../../scenarios/certs/site.pem', import.meta.url));
 const head = 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n';
 const bind = (words: string) => `${head}frontend f\n    bind ${words}\n    http-request return status 200\n`;
 const at = (options: string) => bind(`127.0.0.1:18081 ${options}`);
@@ -34,6 +36,12 @@ const CASES: ParseCase[] = [
   { text: at('severity-output ""'), valid: false, message: "'severity-output' : missing severity format" },
   { text: at('backlog ""'), valid: false, message: "'backlog' : missing value" },
   { text: at('interface ""'), valid: false, message: "'interface' : missing interface name" },
+  // curves and ecdhe: ignored by Loadstar, but OpenSSL must know them on an ssl bind.
+  { text: at(`ssl crt ${SITE} curves X25519:P-256`), valid: true },
+  { text: at(`ssl crt ${SITE} curves bad`), valid: false, message: "Proxy 'f': unable to set SSL curves list to 'bad' for bind '127.0.0.1:18081' at [" },
+  { text: at(`ssl crt ${SITE} ecdhe prime256v1`), valid: true },
+  { text: at(`ssl crt ${SITE} ecdhe bad`), valid: false, message: "Proxy 'f': unable to set elliptic named curve to 'bad' for bind '127.0.0.1:18081' at [" },
+  { text: at('curves bad'), valid: true },
   // Not a bind option in 2.6 (a server one).
   { text: at('ssl-reuse'), valid: false, message: "unknown keyword 'ssl-reuse'" },
   // One comma after the last address ends the list; an empty address elsewhere does not.

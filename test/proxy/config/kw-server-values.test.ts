@@ -45,6 +45,7 @@ const CASES: ParseCase[] = [
   { text: server('init-addr bad'), valid: false, message: "'server b/s' : 'init-addr' : unknown init-addr method 'bad', supported methods are 'libc', 'last', 'none'." },
   { text: server('init-addr 1'), valid: false, message: "'init-addr' : unknown init-addr method '1', supported methods are 'libc', 'last', 'none'." },
   { text: server('resolve-opts ""'), valid: true },
+  { text: server('resolve-opts'), valid: true },
   { text: server('resolve-opts ,allow-dup-ip'), valid: false, message: "'resolve-opts' : unknown resolve-opts option '', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'." },
   // A delay past INT_MAX ms, with a unit or without.
   { text: server('inter 99999999999'), valid: false, message: "'server b/s' : timer overflow in argument <99999999999> to <inter> of server s, maximum value is 2147483647 ms (~24.8 days)." },
