@@ -145,7 +145,7 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     case 'ssl-min-ver':
     case 'ssl-max-ver': {
       if (!TLS_VERSIONS.includes(value as TlsVersion)) {
-        ctx.error(`${label} : '${option}' : unknown version '${value}', expects one of ${TLS_VERSIONS.join(', ')}.`, argIndex + 1);
+        ctx.error(`${label} : '${value}' : unknown ssl/tls version (expects one of ${TLS_VERSIONS.join(', ')}).`, argIndex + 1);
         return false;
       }
       if (option === 'ssl-min-ver') bind.sslMinVer = value as TlsVersion;
@@ -195,6 +195,10 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     case 'maxconn':
     case 'id': {
       const v = parseInteger(value!, option, option === 'id' ? 1 : 0);
+      if (option === 'id' && /^-?\d+$/.test(value!) && Number(value) < 1) {
+        ctx.error(`${label} : 'id' : custom id has to be > 0`, argIndex + 1);
+        return false;
+      }
       if (v.error !== undefined) {
         ctx.error(`${label} : ${v.error}`, argIndex + 1);
         return false;
@@ -268,6 +272,7 @@ const MISSING_VALUE: Record<string, string> = {
   'tls-ticket-keys': 'missing TLS ticket keys file path',
   verify: 'missing verify method',
   name: 'missing name',
+  proto: 'missing value',
   backlog: 'missing value',
   interface: 'missing interface name',
   mss: 'missing MSS value',
@@ -299,7 +304,8 @@ export function applyClientAuthOption(into: ClientAuth, option: string, value: s
     case 'ca-verify-file':
     case 'crl-file': {
       const file = resolveCertPath(value, caBase);
-      if (!(option === 'ca-file' && value === '@system-ca') && !fileExists(file)) return `'${option}' : unable to load ${file} (No such file or directory).`;
+      // HAProxy prints two alerts: the store's, then the option's.
+      if (!(option === 'ca-file' && value === '@system-ca') && !fileExists(file)) return `Couldn't open the ca-file '${file}' (No such file or directory). '${option}' : unable to load ${file}.`;
       if (option === 'ca-file') into.caFile = value;
       else if (option === 'ca-verify-file') into.caVerifyFile = value;
       else into.crlFile = value;

@@ -33,20 +33,26 @@ function time(field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentI
   };
 }
 
+/** server.c's words for a value below 1 where they differ from "'<name>' has to be > 0". */
+const POSITIVE: Readonly<Record<string, string>> = { id: `'id' : custom id has to be > 0.`, 'error-limit': `error-limit has to be > 0.` };
+
 function count(field: 'rise' | 'fall' | 'maxconn' | 'minconn' | 'maxqueue' | 'errorLimit' | 'id' | 'agentPort' | 'port', name: string, min: number, max = 2 ** 31 - 1): OptionParser {
   return (value, o) => {
-    if (!/^\d+$/.test(value)) return (`'${name}' expects an integer argument, got '${value}'.`);
+    // A negative number is a number below 1 for the options server.c checks for > 0.
+    if (!/^\d+$/.test(value) && !(min === 1 && /^-\d+$/.test(value))) return (`'${name}' expects an integer argument, got '${value}'.`);
     const n = Number(value);
-    if (n < min) return (min === 1 ? `'${name}' has to be > 0.` : `'${name}' expects an integer >= ${min}.`);
+    if (n < min) return (min === 1 ? POSITIVE[name] ?? `'${name}' has to be > 0.` : `'${name}' expects an integer >= ${min}.`);
     if (n > max) return (`'${name}' expects an integer <= ${max}, got '${value}'.`);
     o[field] = n;
     return undefined;
   };
 }
 
-function oneOf<K extends keyof ServerOptions>(field: K, name: string, values: readonly string[]): OptionParser {
+/** server.c's "expects one of 'a', 'b', 'c' but got 'x'" options (`last` joins the last name: ', ' or ' or '). */
+function oneOf<K extends keyof ServerOptions>(field: K, name: string, values: readonly string[], last = ', '): OptionParser {
   return (value, o) => {
-    if (!values.includes(value)) return (`'${name}' expects ${values.map((v) => `'${v}'`).join(', ')} as argument, got '${value}'.`);
+    const names = values.map((v) => `'${v}'`);
+    if (!values.includes(value)) return `'${name}' expects one of ${names.slice(0, -1).join(', ')}${last}${names.at(-1)} but got '${value}'.`;
     (o as Record<string, unknown>)[field] = value;
     return undefined;
   };
@@ -122,6 +128,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   port: valued(count('port', 'port', 1, 65535)),
   'agent-port': valued(count('agentPort', 'agent-port', 1, 65535)),
   weight: valued((value, o, server) => {
+    if (/^-\d+$/.test(value)) return `weight of server ${server} is not within 0 and 256 (${value}).`;
     if (!/^\d+$/.test(value)) return (`weight of server ${server} is not a number ('${value}').`);
     const w = Number(value);
     if (w > 256) return (`weight of server ${server} is not within 0 and 256 (${w}).`);
@@ -144,7 +151,11 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   // Resolved once every section is read (validate.ts checkTracks), as HAProxy's srv_apply_track.
   track: valued((value, o) => void (o.track = value)),
   cookie: valued((value, o) => void (o.cookie = value)),
-  verify: valued(oneOf('verify', 'verify', ['none', 'required'])),
+  verify: valued((value, o) => {
+    if (value !== 'none' && value !== 'required') return `'verify' : unknown verify method '${value}', only 'none' and 'required' are supported.`;
+    o.verify = value;
+    return undefined;
+  }),
   // ssl_sock.c srv_parse_ca_file(): the file is loaded when the line is read, ssl or not.
   'ca-file': valued((value, o, _server, ctx) => {
     const file = resolveCertPath(value, ctx.config.global.caBase);
@@ -154,7 +165,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   }),
   sni: valued((value, o) => {
     const parsed = parseSampleExpression(value);
-    if ('error' in parsed) return `'sni' : failed to parse sample expression '${value}' : ${parsed.error}.`;
+    if ('error' in parsed) return `error detected while parsing sni expression : ${parsed.error}`;
     // Evaluated when the server connection is made (server.c server_parse_sni_expr: SMP_VAL_BE_SRV_CON), its message.
     const fetch = parsed.expr.fetch;
     if (!fetchUsableAt(fetch, 'backend-server-source')) {
@@ -195,7 +206,11 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     o.initAddr = methods;
     return undefined;
   }),
-  'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
+  'resolve-prefer': valued((value, o) => {
+    if (value !== 'ipv4' && value !== 'ipv6') return `'resolve-prefer' expects either ipv4 or ipv6 as argument.`;
+    o.resolvePrefer = value;
+    return undefined;
+  }),
   // srv_parse_resolve_opts() reads the next word without checking there is one.
   'resolve-opts': optionalValue((value, o) => {
     // An empty word sets nothing (strtok finds no option); an empty option in a list is unknown.
@@ -209,8 +224,9 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     return undefined;
   }),
   'resolve-net': valued((value, o) => {
-    const nets = value.split(',').filter((n) => n !== '');
-    if (nets.length === 0) return `'resolve-net' expects a list of networks.`;
+    // srv_parse_resolve_net(): each comma-separated word must be a network, an empty one too, except after the last comma.
+    const nets = value.split(',');
+    if (nets.length > 1 && nets.at(-1) === '') nets.pop();
     if (nets.length > 5) return `'resolve-net' exceed 5 networks.`;
     const bad = nets.find((n) => parseNetwork(n) === undefined);
     if (bad !== undefined) return `'resolve-net' invalid network '${bad}'.`;
@@ -235,7 +251,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     o.onMarkedUp = value;
     return undefined;
   }),
-  'on-error': valued(oneOf('onError', 'on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] satisfies OnError[])),
+  'on-error': valued(oneOf('onError', 'on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] satisfies OnError[], ' or ')),
   // HTTP/2 to servers (proxy/http/h2-upstream.ts). HAProxy's muxes: h1, h2, fcgi (needs an fcgi-app), none (TCP).
   proto: valued((value, o) => muxProtocol('proto', value, (p) => void (o.proto = p))),
   'check-proto': valued((value, o) => muxProtocol('check-proto', value, (p) => {
@@ -348,6 +364,13 @@ const SERVER_MISSING: Readonly<Record<string, string>> = {
   namespace: `'namespace' : expects <name> as argument`,
   'tcp-ut': `'tcp-ut' : missing TCP User Timeout value.`,
   track: `'track' expects [<proxy>/]<server> as argument..`,
+  ...Object.fromEntries(['ssl-min-ver', 'ssl-max-ver'].map((o) => [o, `'${o}' : missing the ssl/tls version.`])),
+  ...Object.fromEntries(['proto', 'check-proto'].map((o) => [o, `'${o}' : missing value.`])),
+  observe: `'observe' expects <mode> as argument.`,
+  'agent-addr': `'agent-addr' expects an address as argument.`,
+  'resolve-net': `'resolve-net' expects a list of networks.`,
+  'error-limit': `'error-limit' expects an integer argument.`,
+  id: `'id' : expects an integer argument.`,
   source: `'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`,
 };
 

@@ -42,6 +42,12 @@ const CASES: ParseCase[] = [
   { text: at(`ssl crt ${SITE} ecdhe prime256v1`), valid: true },
   { text: at(`ssl crt ${SITE} ecdhe bad`), valid: false, message: "Proxy 'f': unable to set elliptic named curve to 'bad' for bind '127.0.0.1:18081' at [" },
   { text: at('curves bad'), valid: true },
+  // listener.c's and cfgparse-ssl.c's words.
+  { text: at('id 0'), valid: false, message: "'id' : custom id has to be > 0" },
+  { text: at('proto ""'), valid: false, message: "'proto' : missing value" },
+  { text: at('ssl-min-ver TLSv1.4'), valid: false, message: "'TLSv1.4' : unknown ssl/tls version" },
+  { text: at('ca-file /nonexistent/ca.pem'), valid: false, message: "Couldn't open the ca-file '/nonexistent/ca.pem' (No such file or directory)" },
+  { text: at('crl-file /nonexistent/crl.pem'), valid: false, message: "'crl-file' : unable to load /nonexistent/crl.pem" },
   // Not a bind option in 2.6 (a server one).
   { text: at('ssl-reuse'), valid: false, message: "unknown keyword 'ssl-reuse'" },
   // One comma after the last address ends the list; an empty address elsewhere does not.
