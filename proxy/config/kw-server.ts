@@ -533,6 +533,9 @@ registerProxyKeywords([
     status: ENGINE,
     summary: 'Default options for every following server of this section (or of proxies using these defaults).',
     parse(ctx) {
+      // A default-server line applies to the servers after it: those before keep what they had.
+      const before = { ...ctx.proxy.defaultServer };
+      for (const s of [...ctx.proxy.servers, ...ctx.proxy.serverTemplates]) s.defaultServer ??= before;
       parseServerOptions(ctx, 0, `'default-server'`, 'default-server', ctx.proxy.defaultServer);
     },
   },

@@ -5,6 +5,8 @@
  * without checking stay refused by Loadstar (test/scenarios/invalid/README.md).
  */
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../../proxy/config/index.ts';
 import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from './lib/parse-cases.ts';
 
 const head = 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n';
@@ -107,4 +109,24 @@ test('server-template: more than 65536 servers on one line are refused', () => {
     { text: backend('server-template t 2-65537 127.0.0.1:80'), valid: true },
     { text: backend('server-template t 1-65537 127.0.0.1:80'), valid: false, message: 'at most 65536 are allowed' },
   ]);
+});
+
+// server.c: a default-server line sets the defaults of the servers that follow it, not of those before.
+const ORDER_CASES: ParseCase[] = [
+  { text: backend('server s1 127.0.0.1:80', 'default-server track nosuch'), valid: true },
+  { text: backend('server s1 127.0.0.1:80', 'default-server track nosuch', 'server s2 127.0.0.1:81'), valid: false, message: "unable to find required server 'nosuch' for tracking" },
+  { text: backend('server-template t 2 127.0.0.1:80', 'default-server resolvers nope'), valid: true },
+];
+
+test('default-server applies to the servers after it, over the defaults section\'s', () => {
+  assertLoadstarParses(ORDER_CASES);
+  const lines = ['server s1 127.0.0.1:80', 'default-server weight 5', 'server s2 127.0.0.1:81', 'server-template t 1 127.0.0.1:82', 'default-server maxconn 3', 'server s3 127.0.0.1:83 weight 2'];
+  const r = parseConfig([{ name: 'd.cfg', text: `${head}    default-server weight 7 maxconn 9\nbackend b\n${lines.map((l) => `    ${l}\n`).join('')}` }]);
+  const servers = r.config.proxies.find((p) => p.name === 'b')!.servers;
+  const got = Object.fromEntries(servers.map((s) => [s.name, [s.options.weight, s.options.maxconn]]));
+  assert.deepEqual(got, { s1: [7, 9], s2: [5, 9], t1: [5, 9], s3: [2, 3] });
+});
+
+test('default-server order: haproxy -c agrees', (t) => {
+  assertHaproxyParses(t, ORDER_CASES);
 });
