@@ -50,6 +50,13 @@ const CASES: ParseCase[] = [
   { text: at('crl-file /nonexistent/crl.pem'), valid: false, message: "'crl-file' : unable to load /nonexistent/crl.pem" },
   // Not a bind option in 2.6 (a server one).
   { text: at('ssl-reuse'), valid: false, message: "unknown keyword 'ssl-reuse'" },
+  // Addresses, in str2sa_range()'s words.
+  { text: bind('18082'), valid: false, message: "'bind' : missing port specification in '18082'" },
+  { text: bind('127.0.0.1:-1'), valid: false, message: "'bind' : port offset not permitted here in '127.0.0.1:-1'" },
+  { text: bind('127.0.0.1:+1'), valid: false, message: "'bind' : port offset not permitted here in '127.0.0.1:+1'" },
+  { text: bind('127.0.0.1:0-5'), valid: false, message: "'bind' : invalid port '0'" },
+  { text: bind('127.0.0.1:8000-7000'), valid: false, message: "'bind' : invalid port range '8000-7000'" },
+  { text: bind('127.0.0.1:18082-18084'), valid: true },
   // One comma after the last address ends the list; an empty address elsewhere does not.
   { text: bind('127.0.0.1:18082,'), valid: true },
   { text: bind(',127.0.0.1:18082'), valid: false },

@@ -30,6 +30,13 @@ const CASES: ParseCase[] = [
   { text: server('log-proto ""'), valid: false, message: "'server b/s' : 'log-proto' expects one of 'legacy' or 'octet-count' but got ''" },
   { text: backend('server s ""'), valid: false, message: "'server' expects <name> and <addr>[:<port>] as arguments." },
   { text: backend('server-template t 2 ""'), valid: false, message: "'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments." },
+  // Addresses: HAProxy resolves a server's, and says so when it cannot.
+  { text: backend('server s 127.0.0.1:80-81'), valid: false, message: "'server b/s' : port range not permitted here in '127.0.0.1:80-81'" },
+  { text: backend('server s ::1'), valid: false, message: "'server b/s' : could not resolve address ':'" },
+  { text: backend('server s 300.1.1.1:80'), valid: false, message: "'server b/s' : could not resolve address '300.1.1.1'" },
+  { text: backend('server s bad@x:80'), valid: false, message: "'server b/s' : could not resolve address 'bad@x'" },
+  { text: backend('server s [::1]:80'), valid: true },
+  { text: backend('server s 127.0.0.1:+1'), valid: true },
   // Options Loadstar ignores still refuse what HAProxy refuses.
   { text: server('log-proto octet-count'), valid: true },
   { text: server('log-proto bad'), valid: false, message: "'server b/s' : 'log-proto' expects one of 'legacy' or 'octet-count' but got 'bad'." },
