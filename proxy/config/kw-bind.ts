@@ -195,8 +195,12 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     case 'maxconn':
     case 'id': {
       const v = parseInteger(value!, option, option === 'id' ? 1 : 0);
-      if (option === 'id' && /^-?\d+$/.test(value!) && Number(value) < 1) {
-        ctx.error(`${label} : 'id' : custom id has to be > 0`, argIndex + 1);
+      // listener.c's words where HAProxy refuses too (other words: Loadstar's, README policy on atol()).
+      const refused = option === 'id' && value === '' ? `'id' : expects an integer argument`
+        : option === 'id' && /^-?\d+$/.test(value!) && Number(value) < 1 ? `'id' : custom id has to be > 0`
+          : option === 'maxconn' && /^-\d+$/.test(value!) ? `'maxconn' : invalid value ${value}, must be >= 0` : undefined;
+      if (refused !== undefined) {
+        ctx.error(`${label} : ${refused}`, argIndex + 1);
         return false;
       }
       if (v.error !== undefined) {

@@ -367,6 +367,7 @@ const SERVER_MISSING: Readonly<Record<string, string>> = {
   ...Object.fromEntries(['ssl-min-ver', 'ssl-max-ver'].map((o) => [o, `'${o}' : missing the ssl/tls version.`])),
   ...Object.fromEntries(['proto', 'check-proto'].map((o) => [o, `'${o}' : missing value.`])),
   observe: `'observe' expects <mode> as argument.`,
+  ws: `'ws' has to be 'auto', 'h1' or 'h2'.`,
   'agent-addr': `'agent-addr' expects an address as argument.`,
   'resolve-net': `'resolve-net' expects a list of networks.`,
   'error-limit': `'error-limit' expects an integer argument.`,

@@ -38,7 +38,8 @@ export function compareVariants(variants: readonly Variant[], options: { message
       const r = spawnSync('haproxy', ['-c', '-f', file], { cwd: SCENARIOS, encoding: 'utf8', timeout: 20_000 });
       const out = `${r.stdout}${r.stderr}`;
       const ha = r.status === 0 && !out.includes('[ALERT]');
-      const alerts = parseConfig([{ name: 'x.cfg', text: v.text }]).diagnostics.filter((d) => d.severity !== 'warning');
+      // Named as haproxy reads it, so that messages quoting the file's place compare.
+      const alerts = parseConfig([{ name: file, text: v.text }]).diagnostics.filter((d) => d.severity !== 'warning');
       const ls = alerts.length === 0;
       const diff = { v, ha, ls, haMsg: firstAlert(out), lsMsg: alerts[0]?.message ?? '', lsAlerts: alerts };
       if (ha !== ls) diffs.push(diff);

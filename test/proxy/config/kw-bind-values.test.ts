@@ -44,6 +44,9 @@ const CASES: ParseCase[] = [
   { text: at('curves bad'), valid: true },
   // listener.c's and cfgparse-ssl.c's words.
   { text: at('id 0'), valid: false, message: "'id' : custom id has to be > 0" },
+  { text: at('id ""'), valid: false, message: "'id' : expects an integer argument" },
+  { text: at('maxconn -1'), valid: false, message: "'maxconn' : invalid value -1, must be >= 0" },
+  { text: at('maxconn 0'), valid: true },
   { text: at('proto ""'), valid: false, message: "'proto' : missing value" },
   { text: at('ssl-min-ver TLSv1.4'), valid: false, message: "'TLSv1.4' : unknown ssl/tls version" },
   { text: at('ca-file /nonexistent/ca.pem'), valid: false, message: "Couldn't open the ca-file '/nonexistent/ca.pem' (No such file or directory)" },

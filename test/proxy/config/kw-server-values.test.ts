@@ -71,6 +71,7 @@ const CASES: ParseCase[] = [
   { text: server('error-limit -1'), valid: false, message: "'server b/s' : error-limit has to be > 0." },
   { text: server('error-limit'), valid: false, message: "'server b/s' : 'error-limit' expects an integer argument." },
   { text: server('weight -1'), valid: false, message: "'server b/s' : weight of server s is not within 0 and 256 (-1)." },
+  { text: server('ws'), valid: false, message: "'server b/s' : 'ws' has to be 'auto', 'h1' or 'h2'." },
   { text: server('agent-addr'), valid: false, message: "'server b/s' : 'agent-addr' expects an address as argument." },
   { text: server('resolve-net'), valid: false, message: "'server b/s' : 'resolve-net' expects a list of networks." },
   { text: server('resolve-net ,'), valid: false, message: "'server b/s' : 'resolve-net' invalid network ''." },
