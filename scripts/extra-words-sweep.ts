@@ -17,13 +17,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../proxy/config/index.ts';
 import { lexLine } from '../proxy/config/lexer.ts';
+import { SCENARIOS as scenarios, compareVariants, printDiffs, type Variant } from './lib/sweep.ts';
 
 /** At most this many lines per keyword (env PER_KEY; default all: about two minutes). */
 const PER_KEY = Number(process.env.PER_KEY ?? Infinity);
-const scenarios = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/scenarios');
 const argv = process.argv.slice(2);
 const all = argv.includes('--all');
 const messages = argv.includes('--messages');
@@ -43,7 +42,6 @@ function keyOf(words: readonly string[]): string {
   return words.slice(0, n).map((w) => w.replace(/\(.*$/, '')).join(' ');
 }
 
-interface Variant { file: string; lineNo: number; key: string; kind: string; line: string; text: string }
 const variants: Variant[] = [];
 
 /** `L junk`, `L 1` and L without its last word (before a condition, if L has one), as copies of the file. */
@@ -155,45 +153,9 @@ listen sweep
   });
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-extra-words-'));
-const firstAlert = (out: string) => out.split('\n').find((l) => l.includes('[ALERT]'))?.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, '').replace(/^config\s*:\s*/, '') ?? '';
-/** HAProxy's message without its location head, and without the '.' its wrappers sometimes double. */
-const bareMessage = (line: string) => line.replace(/^(?:parsing )?\[[^\]]*\]\s*:?\s*/i, '').replace(/\.+$/, '').trim();
-interface Diff { v: Variant; ha: boolean; ls: boolean; haMsg: string; lsMsg: string }
-const diffs: Diff[] = [];
 const started = Date.now();
-process.chdir(scenarios);
-for (const v of variants) {
-  const file = path.join(dir, 'x.cfg');
-  fs.writeFileSync(file, v.text);
-  const r = spawnSync('haproxy', ['-c', '-f', file], { cwd: scenarios, encoding: 'utf8', timeout: 20_000 });
-  const out = `${r.stdout}${r.stderr}`;
-  const ha = r.status === 0 && !out.includes('[ALERT]');
-  const res = parseConfig([{ name: 'x.cfg', text: v.text }]);
-  const alerts = res.diagnostics.filter((d) => d.severity !== 'warning');
-  const ls = alerts.length === 0;
-  if (ha !== ls) diffs.push({ v, ha, ls, haMsg: firstAlert(out), lsMsg: alerts[0]?.message ?? '' });
-  else if (messages && !ha) {
-    const want = bareMessage(firstAlert(out));
-    if (want && !alerts.some((a) => a.message.includes(want))) diffs.push({ v, ha, ls, haMsg: firstAlert(out), lsMsg: alerts[0]?.message ?? '' });
-  }
-}
-fs.rmSync(dir, { recursive: true, force: true });
-
+const diffs = compareVariants(variants, { messages });
 // One entry per keyword, variant and direction (unless --all).
-const groups = new Map<string, Diff[]>();
-for (const d of diffs) {
-  const g = all ? `${d.v.file}:${d.v.lineNo}${d.v.kind}` : `${d.v.key}|${d.v.kind}|${d.ha}|${d.ls}`;
-  groups.set(g, [...(groups.get(g) ?? []), d]);
-}
-const sorted = [...groups.values()].sort((a, b) => a[0]!.v.key.localeCompare(b[0]!.v.key) || a[0]!.v.kind.localeCompare(b[0]!.v.kind));
-for (const g of sorted) {
-  const d = g[0]!;
-  const verdict = d.ha === d.ls ? 'both refuse, in other words' : `haproxy ${d.ha ? 'accepts' : 'REFUSES'}, loadstar ${d.ls ? 'accepts' : 'REFUSES'}`;
-  console.log(`${d.v.key} ${d.v.kind}: ${verdict}${g.length > 1 ? ` (${g.length} lines)` : ''}`);
-  console.log(`   ${d.v.file}:${d.v.lineNo}  ${d.v.line}`);
-  if (d.haMsg) console.log(`   H: ${d.haMsg}`);
-  if (d.lsMsg) console.log(`   L: ${d.lsMsg}`);
-}
-console.log(`${variants.length} variants of ${[...perKey.values()].reduce((a, b) => a + b, 0)} lines (${perKey.size} keywords), ${diffs.length} differ (${groups.size} groups), ${((Date.now() - started) / 1000).toFixed(0)} s`);
+const groups = printDiffs(diffs, (d) => (all ? `${d.v.file}:${d.v.lineNo}${d.v.kind}` : `${d.v.key}|${d.v.kind}|${d.ha}|${d.ls}`));
+console.log(`${variants.length} variants of ${[...perKey.values()].reduce((a, b) => a + b, 0)} lines (${perKey.size} keywords), ${diffs.length} differ (${groups} groups), ${((Date.now() - started) / 1000).toFixed(0)} s`);
 process.exitCode = diffs.length > 0 ? 1 : 0;

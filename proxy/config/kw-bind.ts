@@ -1,8 +1,9 @@
 /** `bind` and its options (HAProxy configuration.txt §5.1). */
 import path from 'node:path';
+import tls from 'node:tls';
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { atoi, parseAddress, parseInteger } from './values.ts';
+import { atoi, parseAddress, parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { Bind, ClientAuth, TlsVersion } from './model.ts';
@@ -23,7 +24,7 @@ const SUPPORTED_OPTIONS: Record<string, boolean> = {
 const NO_EFFECT_OPTIONS: Record<string, boolean> = {
   'defer-accept': false, tfo: false, process: true, thread: true, nice: true, mss: true,
   'tcp-ut': true, interface: true, 'severity-output': true, 'no-tls-tickets': false, 'prefer-client-ciphers': false,
-  'no-ca-names': false, curves: true, ecdhe: true, 'allow-0rtt': false, 'ssl-reuse': false,
+  'no-ca-names': false, curves: true, ecdhe: true, 'allow-0rtt': false,
 };
 
 /** HAProxy bind options Loadstar does not implement yet: rejected, never silently dropped. */
@@ -35,6 +36,8 @@ const UNSUPPORTED_OPTIONS: Record<string, boolean> = {
 };
 
 const ALL_OPTIONS = [...Object.keys(SUPPORTED_OPTIONS), ...Object.keys(NO_EFFECT_OPTIONS), ...Object.keys(UNSUPPORTED_OPTIONS)];
+/** Every bind option name Loadstar knows, and whether it takes a value (scripts/value-sweep.ts). */
+export const BIND_OPTION_NAMES: Readonly<Record<string, boolean>> = { ...SUPPORTED_OPTIONS, ...NO_EFFECT_OPTIONS, ...UNSUPPORTED_OPTIONS };
 
 function parseBind(ctx: ProxyDirectiveContext): void {
   const [addressList, ...rest] = ctx.args;
@@ -44,12 +47,17 @@ function parseBind(ctx: ProxyDirectiveContext): void {
   const bind: Bind = {
     addresses: [], ssl: false, crt: [], acceptProxy: false, v4v6: false, v6only: false, extra: {}, loc: ctx.directive.loc,
   };
-  for (const part of addressList.split(',')) {
+  // str2listener() stops at the end of the word: one comma after the last address ends the list.
+  const parts = addressList.split(',');
+  if (parts.length > 1 && parts.at(-1) === '') parts.pop();
+  for (const part of parts) {
     const a = parseAddress(part, { kind: 'bind', keyword: 'bind' });
     if (a.error !== undefined) return ctx.error(a.error, 0);
     bind.addresses.push({ family: a.value.family, host: a.value.host, port: a.value.port, portEnd: a.value.portEnd });
   }
   const label = `'bind ${addressList}' in section '${ctx.kind}'`;
+  /** `curves` / `ecdhe` words: ignored, but refused on an ssl bind when OpenSSL refuses them (as HAProxy does). */
+  const curveLists: { option: 'curves' | 'ecdhe'; value: string }[] = [];
   for (let i = 0; i < rest.length; i++) {
     const option = rest[i]!;
     const argIndex = i + 1;
@@ -67,6 +75,9 @@ function parseBind(ctx: ProxyDirectiveContext): void {
       return ctx.error(`${label} : '${option}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
     }
     if (option in NO_EFFECT_OPTIONS) {
+      const problem = value === undefined ? undefined : noEffectValueProblem(option, value);
+      if (problem !== undefined) return ctx.error(`${label} : ${problem}`, argIndex + 1);
+      if (option === 'curves' || option === 'ecdhe') curveLists.push({ option, value: value! });
       // Node names every trusted CA in its certificate request, without a way to keep them out.
       const why = option === 'no-ca-names' ? ` (the certificate request names the CAs of 'ca-file' and 'ca-verify-file')` : '';
       ctx.warn(`${label} : '${option}' has no effect in Loadstar and is ignored${why}.`, argIndex, 'LS_WARN_CFG_IGNORED');
@@ -84,6 +95,11 @@ function parseBind(ctx: ProxyDirectiveContext): void {
   if (bind.ssl && bind.generateCertificates && !bind.caSignFile) {
     // ssl_sock_load_ca(): checked for `ssl` binds only, as HAProxy does (elsewhere the option does nothing).
     return ctx.error(`Proxy '${ctx.proxy.name}': cannot enable certificate generation, no CA certificate File configured at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
+  }
+  for (const { option, value } of bind.ssl ? curveLists : []) {
+    if (knownCurves(value)) continue;
+    const what = option === 'curves' ? 'SSL curves list' : 'elliptic named curve';
+    return ctx.error(`Proxy '${ctx.proxy.name}': unable to set ${what} to '${value}' for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
   }
   if (bind.ssl && bind.crt.length === 0 && !bind.crtList) {
     return ctx.error(`Proxy '${ctx.proxy.name}': no SSL certificate specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}] (use 'crt').`);
@@ -129,7 +145,7 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     case 'ssl-min-ver':
     case 'ssl-max-ver': {
       if (!TLS_VERSIONS.includes(value as TlsVersion)) {
-        ctx.error(`${label} : '${option}' : unknown version '${value}', expects one of ${TLS_VERSIONS.join(', ')}.`, argIndex + 1);
+        ctx.error(`${label} : '${value}' : unknown ssl/tls version (expects one of ${TLS_VERSIONS.join(', ')}).`, argIndex + 1);
         return false;
       }
       if (option === 'ssl-min-ver') bind.sslMinVer = value as TlsVersion;
@@ -179,6 +195,14 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     case 'maxconn':
     case 'id': {
       const v = parseInteger(value!, option, option === 'id' ? 1 : 0);
+      // listener.c's words where HAProxy refuses too (other words: Loadstar's, README policy on atol()).
+      const refused = option === 'id' && value === '' ? `'id' : expects an integer argument`
+        : option === 'id' && /^-?\d+$/.test(value!) && Number(value) < 1 ? `'id' : custom id has to be > 0`
+          : option === 'maxconn' && /^-\d+$/.test(value!) ? `'maxconn' : invalid value ${value}, must be >= 0` : undefined;
+      if (refused !== undefined) {
+        ctx.error(`${label} : ${refused}`, argIndex + 1);
+        return false;
+      }
       if (v.error !== undefined) {
         ctx.error(`${label} : ${v.error}`, argIndex + 1);
         return false;
@@ -189,6 +213,43 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     default:
       bind.extra[option] = value ?? true;
       return true;
+  }
+}
+
+/**
+ * What HAProxy (cfgparse-tcp.c, listener.c, cli.c) refuses in the value of an option Loadstar ignores:
+ * its message, or undefined. `process` and `thread` depend on the build and the machine: not checked.
+ */
+function noEffectValueProblem(option: string, value: string): string | undefined {
+  switch (option) {
+    case 'nice': {
+      // atol() into an int: the leading digits, wrapped to 32 bits.
+      const n = atoi(value) | 0;
+      return n < -1024 || n > 1024 ? `'nice' : invalid value ${n}, allowed range is -1024..1024` : undefined;
+    }
+    case 'mss': {
+      const n = atoi(value) | 0;
+      return n === 0 || Math.abs(n) > 65535 ? `'mss' : expects an MSS with and absolute value between 1 and 65535` : undefined;
+    }
+    case 'tcp-ut': {
+      const t = parseTime(value, 'tcp-ut');
+      if (t.error?.startsWith('timer overflow') || (t.value ?? 0) > 2 ** 31 - 1) return `timer overflow in argument '${value}' to 'tcp-ut' (maximum value is 2147483647 ms or ~24.8 days)`;
+      return t.error !== undefined ? `'tcp-ut' : expects a positive delay in milliseconds` : undefined;
+    }
+    case 'severity-output':
+      return ['none', 'number', 'string'].includes(value) ? undefined : `'severity-output' only supports 'none', 'number', and 'string' (got '${value}')`;
+    default:
+      return undefined;
+  }
+}
+
+/** Whether OpenSSL (through Node) knows every curve of a colon-separated list. */
+function knownCurves(list: string): boolean {
+  try {
+    tls.createSecureContext({ ecdhCurve: list });
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -215,6 +276,13 @@ const MISSING_VALUE: Record<string, string> = {
   'tls-ticket-keys': 'missing TLS ticket keys file path',
   verify: 'missing verify method',
   name: 'missing name',
+  proto: 'missing value',
+  backlog: 'missing value',
+  interface: 'missing interface name',
+  mss: 'missing MSS value',
+  nice: 'missing value',
+  'severity-output': 'missing severity format',
+  'tcp-ut': 'missing TCP User Timeout value',
 };
 
 const FORCED_VERSION: Record<string, TlsVersion> = {
@@ -240,7 +308,8 @@ export function applyClientAuthOption(into: ClientAuth, option: string, value: s
     case 'ca-verify-file':
     case 'crl-file': {
       const file = resolveCertPath(value, caBase);
-      if (!(option === 'ca-file' && value === '@system-ca') && !fileExists(file)) return `'${option}' : unable to load ${file} (No such file or directory).`;
+      // HAProxy prints two alerts: the store's, then the option's.
+      if (!(option === 'ca-file' && value === '@system-ca') && !fileExists(file)) return `Couldn't open the ca-file '${file}' (No such file or directory). '${option}' : unable to load ${file}.`;
       if (option === 'ca-file') into.caFile = value;
       else if (option === 'ca-verify-file') into.caVerifyFile = value;
       else into.crlFile = value;

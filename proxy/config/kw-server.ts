@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { registerProxyKeywords } from './keywords.ts';
 import { fetchUsableAt, parseSampleExpression, sourceNames } from '../acl/index.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { parseAddress, parseInteger, parseNetwork, parseTime } from './values.ts';
+import { atoi, parseAddress, parseInteger, parseNetwork, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { parseSource, SOURCE_REFUSED } from './source.ts';
 import { ENGINE } from './status.ts';
@@ -21,27 +21,38 @@ const optionalValue = (parse: OptionParser) => ({ takesValue: true as const, par
 function time(field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentInter', name: string): OptionParser {
   return (value, o, server) => {
     const t = parseTime(value, name);
+    // server.c words slowstart's overflow apart from the check delays'.
+    const overflow = `${field === 'slowstart' ? '' : 'timer '}overflow in argument <${value}> to <${name}> of server ${server}, maximum value is 2147483647 ms (~24.8 days).`;
+    if (t.error?.startsWith('timer overflow')) return overflow;
     if (t.error !== undefined) return (`unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value}' in '${name}' argument of server ${server}.`);
     if (t.value === 0 && field !== 'slowstart') return (`invalid value 0 for argument '${name}' of server ${server}.`);
+    // server.c parse_time_err(): PARSE_TIME_OVER for any value past INT_MAX ms, unit or not.
+    if (t.value > 2 ** 31 - 1) return overflow;
     o[field] = t.value;
     return undefined;
   };
 }
 
+/** server.c's words for a value below 1 where they differ from "'<name>' has to be > 0". */
+const POSITIVE: Readonly<Record<string, string>> = { id: `'id' : custom id has to be > 0.`, 'error-limit': `error-limit has to be > 0.` };
+
 function count(field: 'rise' | 'fall' | 'maxconn' | 'minconn' | 'maxqueue' | 'errorLimit' | 'id' | 'agentPort' | 'port', name: string, min: number, max = 2 ** 31 - 1): OptionParser {
   return (value, o) => {
-    if (!/^\d+$/.test(value)) return (`'${name}' expects an integer argument, got '${value}'.`);
+    // A negative number is a number below 1 for the options server.c checks for > 0.
+    if (!/^\d+$/.test(value) && !(min === 1 && /^-\d+$/.test(value))) return (`'${name}' expects an integer argument, got '${value}'.`);
     const n = Number(value);
-    if (n < min) return (min === 1 ? `'${name}' has to be > 0.` : `'${name}' expects an integer >= ${min}.`);
+    if (n < min) return (min === 1 ? POSITIVE[name] ?? `'${name}' has to be > 0.` : `'${name}' expects an integer >= ${min}.`);
     if (n > max) return (`'${name}' expects an integer <= ${max}, got '${value}'.`);
     o[field] = n;
     return undefined;
   };
 }
 
-function oneOf<K extends keyof ServerOptions>(field: K, name: string, values: readonly string[]): OptionParser {
+/** server.c's "expects one of 'a', 'b', 'c' but got 'x'" options (`last` joins the last name: ', ' or ' or '). */
+function oneOf<K extends keyof ServerOptions>(field: K, name: string, values: readonly string[], last = ', '): OptionParser {
   return (value, o) => {
-    if (!values.includes(value)) return (`'${name}' expects ${values.map((v) => `'${v}'`).join(', ')} as argument, got '${value}'.`);
+    const names = values.map((v) => `'${v}'`);
+    if (!values.includes(value)) return `'${name}' expects one of ${names.slice(0, -1).join(', ')}${last}${names.at(-1)} but got '${value}'.`;
     (o as Record<string, unknown>)[field] = value;
     return undefined;
   };
@@ -117,6 +128,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   port: valued(count('port', 'port', 1, 65535)),
   'agent-port': valued(count('agentPort', 'agent-port', 1, 65535)),
   weight: valued((value, o, server) => {
+    if (/^-\d+$/.test(value)) return `weight of server ${server} is not within 0 and 256 (${value}).`;
     if (!/^\d+$/.test(value)) return (`weight of server ${server} is not a number ('${value}').`);
     const w = Number(value);
     if (w > 256) return (`weight of server ${server} is not within 0 and 256 (${w}).`);
@@ -139,11 +151,21 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   // Resolved once every section is read (validate.ts checkTracks), as HAProxy's srv_apply_track.
   track: valued((value, o) => void (o.track = value)),
   cookie: valued((value, o) => void (o.cookie = value)),
-  verify: valued(oneOf('verify', 'verify', ['none', 'required'])),
-  'ca-file': valued((value, o) => void (o.caFile = value)),
+  verify: valued((value, o) => {
+    if (value !== 'none' && value !== 'required') return `'verify' : unknown verify method '${value}', only 'none' and 'required' are supported.`;
+    o.verify = value;
+    return undefined;
+  }),
+  // ssl_sock.c srv_parse_ca_file(): the file is loaded when the line is read, ssl or not.
+  'ca-file': valued((value, o, _server, ctx) => {
+    const file = resolveCertPath(value, ctx.config.global.caBase);
+    if (value !== '@system-ca' && !ctx.options.fileExists(file)) return `Couldn't open the ca-file '${file}' (No such file or directory).`;
+    o.caFile = value;
+    return undefined;
+  }),
   sni: valued((value, o) => {
     const parsed = parseSampleExpression(value);
-    if ('error' in parsed) return `'sni' : failed to parse sample expression '${value}' : ${parsed.error}.`;
+    if ('error' in parsed) return `error detected while parsing sni expression : ${parsed.error}`;
     // Evaluated when the server connection is made (server.c server_parse_sni_expr: SMP_VAL_BE_SRV_CON), its message.
     const fetch = parsed.expr.fetch;
     if (!fetchUsableAt(fetch, 'backend-server-source')) {
@@ -162,12 +184,8 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   ciphersuites: valued((value, o) => void (o.ciphersuites = value)),
   curves: valued((value, o) => void (o.curves = value)),
   sigalgs: valued((value, o) => void (o.sigalgs = value)),
-  crt: valued((value, o, _server, ctx) => {
-    const file = resolveCertPath(value, ctx.config.global.crtBase);
-    if (!ctx.options.fileExists(file)) return `unable to stat SSL certificate from file '${file}' : No such file or directory.`;
-    o.crt = value;
-    return undefined;
-  }),
+  // Loaded once the server line is read, and only for a server using TLS (missingCertificate()).
+  crt: valued((value, o) => void (o.crt = value)),
   'crl-file': valued((value, o, _server, ctx) => {
     const file = resolveCertPath(value, ctx.config.global.caBase);
     if (!ctx.options.fileExists(file)) return `Couldn't open the ca-file '${file}' (No such file or directory). 'crl-file' : unable to load ${file}.`;
@@ -180,15 +198,23 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   resolvers: valued((value, o) => void (o.resolvers = value)),
   'init-addr': optionalValue((value, o) => {
     // srv_parse_init_addr() reads methods until the word ends: none at all is the default.
-    if (value === '') return void delete o.initAddr;
-    const methods = value.split(',');
-    const bad = methods.find((m) => !['last', 'libc', 'none'].includes(m) && !/^[\d.:a-fA-F]+$/.test(m));
-    if (bad !== undefined) return (`'init-addr' : unknown method '${bad}', expects 'last', 'libc', 'none' or an IP address.`);
+    // srv_parse_init_addr() skips empty methods (`libc,`), and takes an IP address as a method.
+    const methods = value.split(',').filter((m) => m !== '');
+    if (methods.length === 0) return void delete o.initAddr;
+    const bad = methods.find((m) => !['last', 'libc', 'none'].includes(m) && isIP(m) === 0);
+    if (bad !== undefined) return (`'init-addr' : unknown init-addr method '${bad}', supported methods are 'libc', 'last', 'none'.`);
     o.initAddr = methods;
     return undefined;
   }),
-  'resolve-prefer': valued(oneOf('resolvePrefer', 'resolve-prefer', ['ipv4', 'ipv6'])),
-  'resolve-opts': valued((value, o) => {
+  'resolve-prefer': valued((value, o) => {
+    if (value !== 'ipv4' && value !== 'ipv6') return `'resolve-prefer' expects either ipv4 or ipv6 as argument.`;
+    o.resolvePrefer = value;
+    return undefined;
+  }),
+  // srv_parse_resolve_opts() reads the next word without checking there is one.
+  'resolve-opts': optionalValue((value, o) => {
+    // An empty word sets nothing (strtok finds no option); an empty option in a list is unknown.
+    if (value === '') return undefined;
     for (const opt of value.split(',')) {
       if (opt === 'allow-dup-ip') o.allowDupIp = true;
       else if (opt === 'prevent-dup-ip') o.allowDupIp = false;
@@ -198,8 +224,9 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     return undefined;
   }),
   'resolve-net': valued((value, o) => {
-    const nets = value.split(',').filter((n) => n !== '');
-    if (nets.length === 0) return `'resolve-net' expects a list of networks.`;
+    // srv_parse_resolve_net(): each comma-separated word must be a network, an empty one too, except after the last comma.
+    const nets = value.split(',');
+    if (nets.length > 1 && nets.at(-1) === '') nets.pop();
     if (nets.length > 5) return `'resolve-net' exceed 5 networks.`;
     const bad = nets.find((n) => parseNetwork(n) === undefined);
     if (bad !== undefined) return `'resolve-net' invalid network '${bad}'.`;
@@ -224,7 +251,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     o.onMarkedUp = value;
     return undefined;
   }),
-  'on-error': valued(oneOf('onError', 'on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] satisfies OnError[])),
+  'on-error': valued(oneOf('onError', 'on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] satisfies OnError[], ' or ')),
   // HTTP/2 to servers (proxy/http/h2-upstream.ts). HAProxy's muxes: h1, h2, fcgi (needs an fcgi-app), none (TCP).
   proto: valued((value, o) => muxProtocol('proto', value, (p) => void (o.proto = p))),
   'check-proto': valued((value, o) => muxProtocol('check-proto', value, (p) => {
@@ -255,6 +282,9 @@ function muxProtocol(keyword: string, value: string, set: (proto: 'h1' | 'h2') =
   return `'${keyword}' :  unknown MUX protocol '${value}'.`;
 }
 
+/** The most servers one `server-template` line may declare. */
+const MAX_TEMPLATE_SERVERS = 65536;
+
 /** The end of an option parser's message refusing what Loadstar does not implement (reported as LS_ERR_CFG_UNSUPPORTED). */
 const NOT_SUPPORTED = 'is not supported by Loadstar yet.';
 
@@ -272,6 +302,25 @@ const NO_EFFECT: Record<string, boolean> = {
   'max-reuse': true, 'log-proto': true, 'allow-0rtt': false, namespace: true,
 };
 
+/** What server.c / proto_tcp.c refuse in the value of an option Loadstar ignores: its message, or undefined. */
+function noEffectValueProblem(option: string, value: string): string | undefined {
+  switch (option) {
+    case 'log-proto':
+      return value === 'legacy' || value === 'octet-count' ? undefined : `'log-proto' expects one of 'legacy' or 'octet-count' but got '${value}'.`;
+    case 'pool-max-conn':
+      return (atoi(value) | 0) < -1 ? `'pool-max-conn' must be >= -1.` : undefined;
+    case 'pool-purge-delay':
+    case 'tcp-ut': {
+      const t = parseTime(value, option);
+      if (t.error?.startsWith('timer overflow') || (t.value ?? 0) > 2 ** 31 - 1) return `timer overflow in argument '${value}' to '${option}' (maximum value is 2147483647 ms or ~24.8 days).`;
+      if (t.error === undefined) return undefined;
+      return option === 'tcp-ut' ? `'tcp-ut' : expects a positive delay in milliseconds.` : `unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value}' in argument to <${option}>.`;
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
   'non-stick': false, stick: false, socks4: true, 'set-proxy-v2-tlv-fmt': true,
@@ -280,6 +329,12 @@ const UNSUPPORTED: Record<string, boolean> = {
 };
 
 const ALL_OPTION_NAMES = [...Object.keys(SERVER_OPTIONS), ...Object.keys(NO_EFFECT), ...Object.keys(UNSUPPORTED), ...Object.keys(SOURCE_REFUSED)];
+
+/** Every server option name Loadstar knows, and whether it takes a value (scripts/value-sweep.ts). */
+export const SERVER_OPTION_NAMES: Readonly<Record<string, boolean>> = {
+  ...Object.fromEntries(Object.entries(SERVER_OPTIONS).map(([name, spec]) => [name, spec.takesValue])),
+  ...NO_EFFECT, ...UNSUPPORTED, ...Object.fromEntries(Object.keys(SOURCE_REFUSED).map((name) => [name, true])),
+};
 
 /** What server.c / cfgparse-ssl.c say when one of these options lacks its word (others: Loadstar's words). */
 const SERVER_MISSING: Readonly<Record<string, string>> = {
@@ -303,7 +358,25 @@ const SERVER_MISSING: Readonly<Record<string, string>> = {
   crt: `'crt' : missing certificate file path.`,
   'check-sni': `'check-sni' : missing SNI.`,
   verifyhost: `'verifyhost' : missing hostname to verify against.`,
+  'agent-send': `'agent-send' expects a string as argument.`,
+  'log-proto': `'log-proto' expects one of 'legacy' or 'octet-count' but got ''`,
+  ...Object.fromEntries(['max-reuse', 'pool-low-conn', 'pool-max-conn', 'pool-purge-delay'].map((o) => [o, `'${o}' expects <value> as argument.`])),
+  namespace: `'namespace' : expects <name> as argument`,
+  'tcp-ut': `'tcp-ut' : missing TCP User Timeout value.`,
+  track: `'track' expects [<proxy>/]<server> as argument..`,
+  ...Object.fromEntries(['ssl-min-ver', 'ssl-max-ver'].map((o) => [o, `'${o}' : missing the ssl/tls version.`])),
+  ...Object.fromEntries(['proto', 'check-proto'].map((o) => [o, `'${o}' : missing value.`])),
+  observe: `'observe' expects <mode> as argument.`,
+  ws: `'ws' has to be 'auto', 'h1' or 'h2'.`,
+  'agent-addr': `'agent-addr' expects an address as argument.`,
+  'resolve-net': `'resolve-net' expects a list of networks.`,
+  'error-limit': `'error-limit' expects an integer argument.`,
+  id: `'id' : expects an integer argument.`,
+  source: `'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`,
 };
+
+/** server.c srv_kws (default_ok 0): options a default-server line refuses. */
+const NOT_IN_DEFAULT_SERVER = new Set(['id', 'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13']);
 
 /** Parses `[options…]` from `args[from]` into `options`. Returns false after reporting an error. */
 function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: string, serverName: string, options: ServerOptions): boolean {
@@ -322,13 +395,17 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
       ctx.error(`${label} : unknown keyword '${word}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}${noAddress}`, i);
       return false;
     }
+    if (ctx.directive.keyword === 'default-server' && NOT_IN_DEFAULT_SERVER.has(word)) {
+      ctx.error(`'${word}' option is not accepted in default-server sections`, i);
+      return false;
+    }
     const takesValue = spec ? spec.takesValue : otherTakesValue!;
     let value = takesValue ? ctx.args[i + 1] : undefined;
     if (takesValue && value === undefined && spec && 'optional' in spec) value = '';
+    // The parsers test `!*args[cur_arg + 1]`: an empty word ("") is no word.
+    else if (value === '' && word in SERVER_MISSING) value = undefined;
     if (takesValue && value === undefined) {
-      const expects = word === 'track' ? `'track' expects [<proxy>/]<server> as argument..`
-        : word === 'source' ? `'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..`
-          : SERVER_MISSING[word] ?? `'${word}' expects an argument.`;
+      const expects = SERVER_MISSING[word] ?? `'${word}' expects an argument.`;
       ctx.error(`${label} : ${expects}`, i);
       return false;
     }
@@ -336,6 +413,11 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
     if (!spec) {
       if (word in UNSUPPORTED) {
         ctx.error(`${label} : '${word}' is not supported by Loadstar yet.`, i, 'LS_ERR_CFG_UNSUPPORTED');
+        return false;
+      }
+      const problem = value === undefined ? undefined : noEffectValueProblem(word, value);
+      if (problem !== undefined) {
+        ctx.error(`${label} : ${problem}`, i);
         return false;
       }
       ctx.warn(`${label} : '${word}' has no effect in Loadstar and is ignored.`, i, 'LS_WARN_CFG_IGNORED');
@@ -358,6 +440,21 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
   return true;
 }
 
+/**
+ * ssl_sock.c loads a server's `crt` once its line is read, when the server (or its checks) use TLS:
+ * a missing file is refused then, and a default-server's `crt` is never checked. Reports it; true when refused.
+ */
+function missingCertificate(ctx: ProxyDirectiveContext, label: string, options: ServerOptions): boolean {
+  const defaults = ctx.proxy.defaultServer;
+  const crt = options.crt ?? defaults.crt;
+  if (crt === undefined || !((options.ssl ?? defaults.ssl) || (options.checkSsl ?? defaults.checkSsl))) return false;
+  const file = resolveCertPath(crt, ctx.config.global.crtBase);
+  if (ctx.options.fileExists(file)) return false;
+  const index = ctx.args.lastIndexOf('crt');
+  ctx.error(`${label} : unable to stat SSL certificate from file '${file}' : No such file or directory.`, index >= 0 ? index + 1 : undefined);
+  return true;
+}
+
 function parseServerAddress(ctx: ProxyDirectiveContext, index: number, label: string) {
   const word = ctx.args[index]!;
   const a = parseAddress(word, { kind: 'server', keyword: label.slice(1, label.indexOf(' ')) });
@@ -376,12 +473,14 @@ registerProxyKeywords([
     summary: 'A backend server: address (`host:port`, `ipv4@`/`ipv6@` before an IP address or a host name to resolve in that family, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). PROXY protocol: `send-proxy` (v1), `send-proxy-v2` with `proxy-v2-options` crc32c, authority, unique-id, ssl, cert-cn, ssl-cipher (cert-sig and cert-key are refused), `send-proxy-v2-ssl`, `send-proxy-v2-ssl-cn`, before TLS; such HTTP connections are reused only by the client connection that opened them; `check-send-proxy` (health checks send v1 with their own addresses, or a v2 LOCAL header; the server\'s send-proxy applies to checks unless `port`/`addr` are set). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs, alpn; check-ssl uses the same settings. A server\'s last TLS session is offered on its next connections (resumed handshakes, `ssl_bc_is_resumed`), as HAProxy does unless `no-ssl-reuse`. In a `mode tcp` backend or listen section `ssl` wraps the server side in TLS whatever the client side is (plain TCP clients to a TLS server, or re-encryption behind `bind … ssl`): the handshake counts in %Tc and `timeout connect`, a failed one is a failed connection (retried, except a certificate not for the SNI sent). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). `check-proto h1` and `check-alpn` without h2 only: health checks speak HTTP/1.1 and offer `check-alpn`, else `alpn`, without h2. Runtime DNS: `resolvers <id>` resolves a host name every `timeout resolve` (new connections and checks go to the address DNS gives; a server without one is in maintenance "MAINT (resolution)"), with `resolve-prefer ipv4|ipv6` (default ipv6), `resolve-net <net>[,…]`, `resolve-opts allow-dup-ip|prevent-dup-ip|ignore-weight` (servers of a backend never share an address unless allow-dup-ip) and `init-addr last,libc,none,<ip>` (default last,libc; `last` is the address before a reload). A host name is resolved when the configuration loads, as HAProxy does, once (without `resolvers` the server\'s connections and checks go to that address until a reload or `set server addr`): `loadstar check`, a start and a reload refuse a server whose name gives no address unless its `init-addr` allows that (`none`: the server starts in maintenance until `set server addr`; an IP address: it starts there; with `resolvers`, `none` comes last by default). A server written without an address (`0.0.0.0`, `::`) or without a port (none, `0`, `+N`, `-N`) connects where the client\'s connection went (as `set-dst` / `set-dst-port` left it), plus the offset; in HTTP mode its idle connections serve only requests for the same destination, and HTTP/2 to it is refused; `check` on it needs `port` (or a `tcp-check connect port`). Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.',
     parse(ctx) {
       const [name, address] = ctx.args;
-      if (name === undefined || address === undefined) return ctx.error(`'server' expects <name> and <addr>[:<port>] as arguments.`);
+      // An empty word ("") is no word to server.c.
+      if (name === undefined || address === undefined || address === '') return ctx.error(`'server' expects <name> and <addr>[:<port>] as arguments.`);
       const label = `'server ${ctx.proxy.name}/${name}'`;
       const a = parseServerAddress(ctx, 1, label);
       if (!a) return;
       const options: ServerOptions = {};
       if (!parseServerOptions(ctx, 2, label, name, options)) return;
+      if (missingCertificate(ctx, label, options)) return;
       const family = a.family === 'ipv4' ? 4 : a.family === 'ipv6' ? 6 : undefined;
       ctx.proxy.servers.push({
         name, host: a.host, port: a.port, portIsOffset: a.portOffset, ...(a.family === 'unix' ? { unix: true } : {}),
@@ -435,6 +534,9 @@ registerProxyKeywords([
     status: ENGINE,
     summary: 'Default options for every following server of this section (or of proxies using these defaults).',
     parse(ctx) {
+      // A default-server line applies to the servers after it: those before keep what they had.
+      const before = { ...ctx.proxy.defaultServer };
+      for (const s of [...ctx.proxy.servers, ...ctx.proxy.serverTemplates]) s.defaultServer ??= before;
       parseServerOptions(ctx, 0, `'default-server'`, 'default-server', ctx.proxy.defaultServer);
     },
   },
@@ -445,7 +547,7 @@ registerProxyKeywords([
     summary: 'Declares N servers `<prefix>1..N` at once. With `resolvers`, the slots are filled from the A/AAAA records of the name, one address per slot (the others wait in maintenance without an address); a slot whose record is gone for `hold obsolete` is emptied. With an SRV label (`_http._tcp.name`, no port needed), each slot takes one SRV record: its target (the address from the additional section, else the target resolved), its port and its weight (`(weight + 255) / 256`, unless `resolve-opts ignore-weight`); a slot whose record goes is emptied (no host name, no port, maintenance).',
     parse(ctx) {
       const [prefix, range, address] = ctx.args;
-      if (prefix === undefined || range === undefined || address === undefined) {
+      if (prefix === undefined || range === undefined || address === undefined || address === '') {
         return ctx.error(`'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.`);
       }
       const label = `'server-template ${ctx.proxy.name}/${prefix}'`;
@@ -455,10 +557,16 @@ registerProxyKeywords([
       if (!m || last < first || last < 1 || first < 1) {
         return ctx.error(`Wrong server-template number or range arg '${range}'. Expects a number of servers > 0 or a <first>-<last> range.`, 1);
       }
+      // HAProxy reads the numbers with atoi() and makes that many servers, checking each name against
+      // the others (100000 take it minutes; 99999999999 crashes it): Loadstar refuses what it would not serve.
+      if (last - first + 1 > MAX_TEMPLATE_SERVERS) {
+        return ctx.error(`server-template '${range}' declares ${last - first + 1} servers; at most ${MAX_TEMPLATE_SERVERS} are allowed.`, 1);
+      }
       const a = parseServerAddress(ctx, 2, label);
       if (!a) return;
       const options: ServerOptions = {};
       if (!parseServerOptions(ctx, 3, label, prefix, options)) return;
+      if (missingCertificate(ctx, label, options)) return;
       ctx.proxy.serverTemplates.push({ prefix, first, last, host: a.host, port: a.port, ...(a.family === 'unix' ? { unix: true } : {}), options, loc: ctx.directive.loc });
     },
   },

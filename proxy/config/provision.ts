@@ -105,7 +105,10 @@ export function provision(parsed: ParsedConfig, diagnostics: Diagnostics): Confi
  * type says what is now filled in.
  */
 function withBuiltinDefaults(proxy: ParsedProxy, kind: Proxy['kind']): Proxy {
-  const servers: Server[] = proxy.servers.map((server) => Object.assign(server, { options: withServerDefaults({ ...proxy.defaultServer, ...server.options }) }));
+  // A server read before a later default-server line has its own snapshot of the section's (over the defaults section's).
+  const servers: Server[] = proxy.servers.map((server) => Object.assign(server, {
+    options: withServerDefaults({ ...(server.defaultServer ? { ...proxy.defaults?.defaultServer, ...server.defaultServer } : proxy.defaultServer), ...server.options }),
+  }));
   const transparent = kind !== 'frontend' && proxy.balance === undefined && proxy.options['transparent']?.enabled === true;
   const dispatch = proxy.dispatch ? { name: '', ...proxy.dispatch, options: withServerDefaults({}) }
     : transparent ? { name: '', host: '0.0.0.0', port: 0, toDestination: true as const, options: withServerDefaults({}), loc: proxy.options['transparent']!.loc } : undefined;
@@ -256,7 +259,7 @@ function expandTemplates(proxy: ParsedProxy): void {
   for (const t of proxy.serverTemplates) {
     const generated: ParsedServer[] = [];
     for (let n = t.first; n <= t.last; n++) {
-      generated.push({ name: `${t.prefix}${n}`, host: t.host, port: t.port, ...(t.unix ? { unix: true } : {}), options: { ...t.options }, fromTemplate: t.prefix, loc: t.loc });
+      generated.push({ name: `${t.prefix}${n}`, host: t.host, port: t.port, ...(t.unix ? { unix: true } : {}), options: { ...t.options }, ...(t.defaultServer ? { defaultServer: t.defaultServer } : {}), fromTemplate: t.prefix, loc: t.loc });
     }
     // Keep declaration order: templates sit where their line was among the servers.
     const index = proxy.servers.findIndex((s) => s.loc.file === t.loc.file && s.loc.line > t.loc.line);

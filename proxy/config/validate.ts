@@ -249,7 +249,7 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
     } else seen.set(server.name, server.loc);
     const o = server.options;
     if (o.resolvers !== undefined && !resolvers.has(o.resolvers)) {
-      diagnostics.alert(server.loc, 'LS_ERR_CFG_REFERENCE', `backend '${proxy.name}', server '${server.name}': unable to find required resolvers '${o.resolvers}'.`, 'server');
+      diagnostics.alert(server.loc, 'LS_ERR_CFG_REFERENCE', `${proxy.kind === 'listen' ? 'proxy' : proxy.kind} '${proxy.name}', server '${server.name}': unable to find required resolvers '${o.resolvers}'.`, 'server');
     }
     // HTTP/2 connections (h2-upstream.ts) are shared without regard to the destination: not for servers that follow it.
     const followsDestination = !server.unix && (server.host === '0.0.0.0' || server.host === '::' || server.port === 0 || server.portIsOffset === true);

@@ -123,7 +123,10 @@ export function parseAddress(word: string, options: AddressOptions): Parsed<List
     if (KNOWN_UNSUPPORTED_PREFIXES.has(prefix) || prefix === 'abns') {
       return { error: `'${keyword}' : address family '${prefix}@' in '${word}' is not supported by Loadstar yet (use ipv4@, ipv6@ or unix@)` };
     }
-    if (!FAMILY_PREFIXES.has(prefix)) return { error: `'${keyword}' : invalid address: '${word.slice(0, word.lastIndexOf(':') > at ? word.lastIndexOf(':') : word.length)}' in '${word}'` };
+    if (!FAMILY_PREFIXES.has(prefix)) {
+      const host = word.slice(0, word.lastIndexOf(':') > at ? word.lastIndexOf(':') : word.length);
+      return { error: options.kind === 'server' ? `'${keyword}' : could not resolve address '${host}'` : `'${keyword}' : invalid address: '${host}' in '${word}'` };
+    }
     family = prefix as ListenAddress['family'];
     rest = word.slice(at + 1);
   }
@@ -154,16 +157,16 @@ export function parseAddress(word: string, options: AddressOptions): Parsed<List
     }
   }
   if (host === '*') host = '';
-  if (host.includes(':') && isIP(host) !== 6 && family !== 'ipv6') {
-    return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
-  }
+  // str2sa_range(): a bind needs a port before its address is looked at.
+  if (options.kind === 'bind' && portText === undefined) return { error: `'${keyword}' : missing port specification in '${word}'` };
+  // A server's address is resolved (str2sa_range with PA_O_RESOLVE): HAProxy says so when it is not one.
+  const invalid = options.kind === 'server' ? `'${keyword}' : could not resolve address '${host}'` : `'${keyword}' : invalid address: '${host}' in '${word}'`;
+  if (host.includes(':') && isIP(host) !== 6 && family !== 'ipv6') return { error: invalid };
   // A server's `ipv4@name` / `ipv6@name` is a host name resolved in that family (HAProxy's init-addr libc).
   const familyName = options.kind === 'server' && isIP(host) === 0 && isHostName(host);
-  if (family === 'ipv4' && host !== '' && isIP(host) !== 4 && !familyName) return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
-  if (family === 'ipv6' && host !== '' && host !== '::' && isIP(host) !== 6 && !familyName) return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
-  if (host !== '' && isIP(host) === 0 && !isHostName(host)) {
-    return { error: `'${keyword}' : invalid address: '${host}' in '${word}'` };
-  }
+  if (family === 'ipv4' && host !== '' && isIP(host) !== 4 && !familyName) return { error: invalid };
+  if (family === 'ipv6' && host !== '' && host !== '::' && isIP(host) !== 6 && !familyName) return { error: invalid };
+  if (host !== '' && isIP(host) === 0 && !isHostName(host)) return { error: invalid };
   if (family === 'any' && host !== '') family = isIP(host) === 6 ? 'ipv6' : isIP(host) === 4 ? 'ipv4' : 'any';
 
   if (portText === undefined || portText === '') {
@@ -173,13 +176,16 @@ export function parseAddress(word: string, options: AddressOptions): Parsed<List
   if (options.kind === 'server' && /^[+-]\d+$/.test(portText)) {
     return { value: { family, host, port: Number(portText), portEnd: Number(portText), portOffset: true } };
   }
+  if (options.kind === 'server' && /^\d+-\d+$/.test(portText)) return { error: `'${keyword}' : port range not permitted here in '${word}'` };
+  if (options.kind === 'bind' && /^[+-]\d+$/.test(portText)) return { error: `'${keyword}' : port offset not permitted here in '${word}'` };
   if (options.kind === 'bind' && portText.includes('-')) {
     const [first, last] = portText.split('-', 2) as [string, string];
     const a = parsePort(first, word, keyword);
     if (a.error !== undefined) return a;
     const b = parsePort(last, word, keyword);
     if (b.error !== undefined) return b;
-    if (b.value < a.value || a.value === 0) return { error: `'${keyword}' : invalid port range '${portText}'` };
+    if (a.value === 0) return { error: `'${keyword}' : invalid port '0'` };
+    if (b.value < a.value) return { error: `'${keyword}' : invalid port range '${portText}'` };
     return { value: { family, host, port: a.value, portEnd: b.value } };
   }
   const port = parsePort(portText, word, keyword);

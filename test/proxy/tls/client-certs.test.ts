@@ -279,10 +279,10 @@ function parseErrors(bindOptions: string): string[] {
 
 test('bad client-certificate options are refused naming the line, with HAProxy\'s words', () => {
   assert.deepEqual(parseErrors('ca-file nope.pem verify required'), [
-    `3: 'bind 127.0.0.1:8443' in section 'frontend' : 'ca-file' : unable to load nope.pem (No such file or directory).`,
+    `3: 'bind 127.0.0.1:8443' in section 'frontend' : Couldn't open the ca-file 'nope.pem' (No such file or directory). 'ca-file' : unable to load nope.pem.`,
   ]);
   assert.deepEqual(parseErrors(`ca-file ${dir}/ca.pem crl-file missing-crl.pem`), [
-    `3: 'bind 127.0.0.1:8443' in section 'frontend' : 'crl-file' : unable to load missing-crl.pem (No such file or directory).`,
+    `3: 'bind 127.0.0.1:8443' in section 'frontend' : Couldn't open the ca-file 'missing-crl.pem' (No such file or directory). 'crl-file' : unable to load missing-crl.pem.`,
   ]);
   assert.deepEqual(parseErrors('verify required'), [
     `3: Proxy 'f': verify is enabled but no CA file specified for bind '127.0.0.1:8443' at [x.cfg:3].`,
