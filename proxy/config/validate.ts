@@ -18,7 +18,8 @@ import { externalCheckProblems } from './kw-external-check.ts';
 import { cacheProblems } from './kw-cache.ts';
 import { httpclientProblems } from './kw-httpclient.ts';
 import type { SampleExpr } from '../acl/index.ts';
-import { aclReferences, fetchUsableAt, parseLogFormat, parseSampleExpression, sourceNames } from '../acl/index.ts';
+import { fetchUsableAt, parseLogFormat, parseSampleExpression, sourceNames } from '../acl/index.ts';
+import { checkAclArguments, resolveScope } from './sample-refs.ts';
 import { checkLayer6Conditions, checkTcpTrackRules } from './kw-rules.ts';
 import { serverVersions } from '../tls/versions.ts';
 import { PROTOCOL_CHECKS } from './protocol-check-names.ts';
@@ -30,6 +31,7 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
   const resolvers = new Set(config.resolvers.map((r) => r.name));
   const userlists = new Set(config.userlists.map((u) => u.name));
   const tables = new Set([...config.proxies.filter((p) => p.stickTable).map((p) => p.name), ...peersTables(config).map((t) => t.name)]);
+  const scope = resolveScope(config, tables, userlists);
 
   for (const r of config.resolvers) {
     if (r.nameservers.length === 0 && !r.parseResolvConf) diagnostics.warn(r.section.loc, 'LS_WARN_CFG_SUSPICIOUS', `resolvers '${r.name}' has no nameservers configured!`, 'resolvers');
@@ -47,7 +49,7 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
     if (proxy.balance?.algorithm === 'hash') checkBalanceHash(proxy, mode, diagnostics, options?.readFile);
     checkServerRules(proxy, diagnostics);
     checkTables(proxy, tables, diagnostics);
-    checkUserlists(proxy, userlists, diagnostics);
+    checkAclArguments(proxy, scope, diagnostics);
     checkModeSpecific(proxy, mode, diagnostics);
     if (mode !== 'http') checkMuxProtocols(proxy, diagnostics);
     checkTimeouts(proxy, mode, diagnostics);
@@ -313,16 +315,6 @@ function checkTables(proxy: Proxy, tables: Set<string>, diagnostics: Diagnostics
   for (const ref of refs) {
     if (!tables.has(ref.table)) {
       diagnostics.alert(ref.loc, 'LS_ERR_CFG_REFERENCE', `Proxy '${proxy.name}': unable to find stick-table '${ref.table}'.`);
-    }
-  }
-}
-
-function checkUserlists(proxy: Proxy, userlists: Set<string>, diagnostics: Diagnostics): void {
-  for (const decls of proxy.acls.values()) {
-    for (const decl of decls) {
-      for (const name of aclReferences(decl).userlists) {
-        if (!userlists.has(name)) diagnostics.alert(decl.loc, 'LS_ERR_CFG_REFERENCE', `unable to find userlist '${name}'.`, 'acl');
-      }
     }
   }
 }

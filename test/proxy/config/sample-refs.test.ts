@@ -1,0 +1,56 @@
+/**
+ * The backends, frontends, servers, tables and userlists an ACL's arguments name (named ACLs and
+ * the anonymous ones of rule conditions): refused with HAProxy's message when they do not exist
+ * (sample.c smp_resolve_args), the same through `haproxy -c` where it is installed.
+ */
+import { test } from 'node:test';
+import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from './lib/parse-cases.ts';
+
+const config = (lines: string, kind = 'listen'): string => `defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+${kind} p
+${kind === 'backend' ? '' : '    bind 127.0.0.1:18080\n'}${kind === 'frontend' ? '' : '    stick-table type ip size 1k store gpc0\n'}${lines.split('\n').map((l) => `    ${l}`).join('\n')}
+${kind === 'frontend' ? '    default_backend b\n' : '    server s1 127.0.0.1:8081\n'}backend b
+    server s1 127.0.0.1:8081
+frontend f
+    bind 127.0.0.1:18081
+    default_backend b
+userlist u
+    user a insecure-password b
+`;
+const where = (what: string, kw: string, n = 1) => `referenced in arg ${n} of ${what === '' ? '' : `conversion keyword '${what}' for `}ACL keyword '${kw}' in proxy 'p'.`;
+
+const CASES: ParseCase[] = [
+  { text: config('acl x nbsrv(b) 1\nacl y be_conn(p) 1\nacl z fe_conn(f) 1\nacl w fe_conn 1\nacl v srv_is_up(b/s1)\nacl t srv_is_up(s1)'), valid: true },
+  { text: config('acl x table_cnt(p) 1\nacl y sc0_get_gpc0(p) 1\nacl z str(a),table_gpc0(p) 1\nacl w http_auth(u)'), valid: true },
+  { text: config('http-request deny if { nbsrv(b) 1 } { srv_is_up(b/s1) }'), valid: true },
+  { text: config('acl x nbsrv(nosuch) 1'), valid: false, message: `unable to find backend 'nosuch' ${where('', 'nbsrv')}` },
+  { text: config('acl x nbsrv(f) 1'), valid: false, message: `unable to find backend 'f' ${where('', 'nbsrv')}` },
+  { text: config('acl x fe_conn(b) 1'), valid: false, message: `unable to find frontend 'b' ${where('', 'fe_conn')}` },
+  { text: config('acl x fe_conn 1', 'backend'), valid: false, message: `proxy 'p', ${where('', 'fe_conn').slice(0, -1)}, has not frontend capability.` },
+  { text: config('acl x be_conn 1', 'frontend'), valid: false, message: `proxy 'p', ${where('', 'be_conn').slice(0, -1)}, has not backend capability.` },
+  { text: config('acl x srv_is_up(nosuch)'), valid: false, message: `unable to find server 'nosuch' in proxy 'p', ${where('', 'srv_is_up')}` },
+  { text: config('acl x srv_is_up(b/nosuch)'), valid: false, message: `unable to find server 'nosuch' in proxy 'b', ${where('', 'srv_is_up')}` },
+  { text: config('acl x srv_is_up(f/s1)'), valid: false, message: `unable to find proxy 'f' ${where('', 'srv_is_up')}` },
+  { text: config('acl x srv_is_up()'), valid: false, message: "missing server name in arg 1 of ACL keyword 'srv_is_up' in proxy 'p'." },
+  { text: config('acl x table_cnt(b) 1'), valid: false, message: `unable to find table 'b' ${where('', 'table_cnt')}` },
+  { text: config('acl x sc0_get_gpc0(nosuch) 1'), valid: false, message: `unable to find table 'nosuch' ${where('', 'sc0_get_gpc0')}` },
+  { text: config('acl x table_cnt 1', 'frontend'), valid: false, message: `unable to find table 'p' ${where('', 'table_cnt')}` },
+  { text: config('acl x str(a),table_gpc0(nosuch) 1'), valid: false, message: `unable to find table 'nosuch' ${where('table_gpc0', 'str')}` },
+  { text: config('acl x http_auth(nosuch)'), valid: false, message: `unable to find userlist 'nosuch' ${where('', 'http_auth')}` },
+  // The anonymous ACLs of rule conditions are resolved the same way.
+  { text: config('http-request deny if { nbsrv(nosuch) 1 }'), valid: false, message: `unable to find backend 'nosuch' ${where('', 'nbsrv')}` },
+  { text: config('use_backend b if { srv_is_up(b/nosuch) }'), valid: false, message: `unable to find server 'nosuch' in proxy 'b', ${where('', 'srv_is_up')}` },
+  { text: config('tcp-request content reject if !{ sc0_get_gpc0(nosuch) 1 }'), valid: false, message: `unable to find table 'nosuch' ${where('', 'sc0_get_gpc0')}` },
+];
+
+test('Loadstar resolves the proxies, servers, tables and userlists that ACL arguments name', () => {
+  assertLoadstarParses(CASES);
+});
+
+test('haproxy -c resolves them the same way', (t) => {
+  assertHaproxyParses(t, CASES);
+});
