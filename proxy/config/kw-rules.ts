@@ -1,7 +1,7 @@
 /** `http-request`, `http-response`, `http-after-response` and `tcp-request` rules (configuration.txt §4.2). */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { splitCondition, logFormatFilesExist, warnIfConditionConflicts } from './conditions.ts';
+import { splitCondition, logFormatFilesExist, mapFilesProblem, warnIfConditionConflicts } from './conditions.ts';
 import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName, sourceNames } from '../acl/index.ts';
 import type { Checkpoint, Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
@@ -136,10 +136,8 @@ function logFormatValue(text: string, fail: (m: string, i?: number) => void, arg
     return undefined;
   }
   for (const w of parsed.warnings) ctx.warn(w, argIndex + 1);
-  if (!logFormatFilesExist(ctx, parsed.tokens, argIndex + 1)) {
-    fail(`a file named in '${text}' cannot be opened.`, argIndex);
-    return undefined;
-  }
+  // A map file that does not open or holds what its converter cannot read: reported by logFormatFilesExist().
+  if (!logFormatFilesExist(ctx, parsed.tokens, argIndex + 1)) return undefined;
   return parsed.tokens;
 }
 
@@ -464,6 +462,8 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
       if (expr === undefined || (args[1] !== 'len' && args[1] !== 'id') || args[2] === undefined) return void fail(`expects <sample> 'len' <length> or 'id' <id>.`);
       const sample = parseSampleExpression(expr);
       if ('error' in sample) return void fail(sample.error, 0);
+      const maps = mapFilesProblem(ctx, sample.expr);
+      if (maps) return void fail(`${maps}.`, 0);
       // Checked where a frontend would run it, whatever the proxy (http_act.c parse_http_req_capture, parse_http_res_capture).
       const unusable = unusableFetch(sample.expr.fetch, [ctx.directive.keyword === 'http-response' ? 'frontend-http-response' : 'frontend-http-request'], expr);
       if (unusable) return void fail(`${unusable}.`, 0);
@@ -516,6 +516,8 @@ function addressExpression(args: readonly string[], ctx: ProxyDirectiveContext, 
   if (text === undefined) return { error: 'missing fetch method' };
   const sample = parseSampleExpression(text);
   if ('error' in sample) return { error: sample.error, argIndex: 0 };
+  const maps = mapFilesProblem(ctx, sample.expr);
+  if (maps) return { error: maps, argIndex: 0 };
   if (args.length > 1) return { error: args[1]!, argIndex: 1, extra: true };
   const fetch = sample.expr.fetch;
   const frontend = ctx.kind !== 'backend' && fetchUsableAt(fetch, 'frontend-http-request');
@@ -621,6 +623,8 @@ export function parseVariableAction(action: string, args: readonly string[], fai
   if (expr === undefined) return void fail(`missing fetch method${end}`, -1);
   const sample = parseSampleExpression(expr);
   if ('error' in sample) return void fail(sample.error, 0);
+  const maps = mapFilesProblem(ctx, sample.expr);
+  if (maps) return void fail(`${maps}${end}`, 0);
   const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), action);
   if (unusable) return void fail(`${unusable}${end}`, 0);
   return { type, variable, expression: expr, ...conditions };
@@ -678,6 +682,8 @@ function parseCounterAction(action: string, args: readonly string[], fail: (m: s
   if (/^-?\d*$/.test(value)) return { type: 'sc-set-gpt', counter, ...at, value: value === '' || value === '-' ? 0 : Number(value) };
   const sample = parseSampleExpression(value);
   if ('error' in sample) return void fail(sample.error, 0);
+  const maps = mapFilesProblem(ctx, sample.expr);
+  if (maps) return void fail(`${maps}${end}`, 0);
   const checkpoint = GPT_CHECKPOINTS[ctx.directive.keyword];
   const unusable = unusableFetch(sample.expr.fetch, checkpoint && [checkpoint], value);
   if (unusable) return void fail(`${unusable}${end}`, 0);
@@ -700,6 +706,8 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
     if (key === undefined) return void fail(`'${action}' expects a key expression.`, -1);
     const sample = parseSampleExpression(key);
     if ('error' in sample) return void fail(sample.error, 0);
+    const maps = mapFilesProblem(ctx, sample.expr);
+    if (maps) return void fail(`${maps}.`, 0);
     const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), key);
     if (unusable) return void fail(`${unusable}.`, 0);
     // http_act.c parse_http_track_sc(): an optional 'table <name>', then the condition.
@@ -852,6 +860,8 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if (args[0] === undefined) return ctx.error(`'tcp-request ${phase} ${action}' expects a key expression.`, 0);
       const sample = parseSampleExpression(args[0]);
       if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
+      const maps = mapFilesProblem(ctx, sample.expr);
+      if (maps) return ctx.error(`'tcp-request ${phase} ${action}' : ${maps}`, 1, 'LS_ERR_CFG_FILE');
       const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]);
       if (unusable) return ctx.error(`'tcp-request ${phase} ${action}' : ${unusable}`, 1);
       // tcp_rules.c: an optional 'table <name>', then the condition.
@@ -877,6 +887,8 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if (args.length !== 3 || args[1] !== 'len') return ctx.error(`'tcp-request ${phase} capture' expects <sample> 'len' <length>.`, 0);
       const sample = parseSampleExpression(args[0]!);
       if ('error' in sample) return ctx.error(`'tcp-request ${phase} capture' : ${sample.error}`, 1);
+      const maps = mapFilesProblem(ctx, sample.expr);
+      if (maps) return ctx.error(`'tcp-request ${phase} capture' : ${maps}`, 1, 'LS_ERR_CFG_FILE');
       const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]!);
       if (unusable) return ctx.error(`'tcp-request ${phase} capture' : ${unusable}`, 1);
       const n = parseInteger(args[2]!, 'capture len', 1);
