@@ -738,6 +738,11 @@ export function parseHttpAction(set: RuleSet, action: string, args: readonly str
   return spec && spec.sets.includes(set) ? spec.parse(args, fail, ctx) : null;
 }
 
+/** The actions Loadstar parses in an http rule set (those whose name carries an argument, such as set-var(), apart). */
+export function httpActionNames(set: RuleSet): string[] {
+  return Object.keys(HTTP_ACTIONS).filter((a) => HTTP_ACTIONS[a]!.sets.includes(set));
+}
+
 /** Whether HAProxy 2.6 has an http-request action of this name (Loadstar runs it or not). */
 export function knownHttpRequestAction(action: string): boolean {
   const base = action.replace(/\(.*$/, '');
