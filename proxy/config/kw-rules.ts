@@ -52,6 +52,23 @@ function parseMapAction(action: string, args: readonly string[], fail: (m: strin
 }
 
 /**
+ * Where tools.c parse_size_err() stops on `text` (a size in an unsigned 32-bit integer, with an
+ * optional k/m/g suffix): the character it names, '' at the end; undefined when the size is valid.
+ */
+function sizeError(text: string): string | undefined {
+  let value = 0;
+  let i = 0;
+  if (!/^\d/.test(text)) return text[0] ?? '';
+  for (; i < text.length && /\d/.test(text[i]!); i++) {
+    value = value * 10 + Number(text[i]);
+    if (value > 0xffffffff) return text[i];
+  }
+  const shift = { '': 0, k: 10, m: 20, g: 30 }[(text[i] ?? '').toLowerCase()];
+  if (shift === undefined || value * 2 ** shift > 0xffffffff) return text[i];
+  return i + (shift > 0 ? 1 : 0) < text.length ? text[i + 1] : undefined;
+}
+
+/**
  * `wait-for-body time <time> [at-least <bytes>]` (HAProxy's parse_http_wait_for_body: the two
  * options in any order, its error texts; a word it does not know ends the options and is then
  * refused as a misplaced condition).
@@ -64,21 +81,25 @@ function parseWaitForBody(args: readonly string[], fail: (message: string, argIn
     const option = args[i]!;
     if (option !== 'time' && option !== 'at-least') break;
     const value = args[i + 1];
-    if (value === undefined) return void fail(`missing argument for '${option}'`, i);
+    if (value === undefined) return void fail(`missing argument for '${option}'.`, i);
     if (option === 'time') {
       const t = parseTime(value, 'wait-for-body time');
-      if (t.error !== undefined) return void fail(t.error.startsWith('timer overflow') ? 'time overflow (maximum value is 2147483647 ms or ~24.8 days)' : `unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value[0] ?? ''}'`, i + 1);
+      if (t.error?.startsWith('timer overflow') || (t.value ?? 0) > 2147483647) return void fail('time overflow (maximum value is 2147483647 ms or ~24.8 days).', i + 1);
+      if (t.error !== undefined) return void fail(`unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value[0] ?? ''}'.`, i + 1);
       timeMs = t.value;
     } else {
-      const size = parseSize(value, 'wait-for-body at-least');
-      if (size.error !== undefined) return void fail(`unexpected character '${/^\d*[kmgKMG]?(.*)$/.exec(value)?.[1]?.[0] ?? ''}'`, i + 1);
-      atLeast = size.value;
+      const bad = sizeError(value);
+      if (bad !== undefined) return void fail(`unexpected character '${bad}'.`, i + 1);
+      atLeast = parseSize(value, 'wait-for-body at-least').value!;
     }
   }
-  if (timeMs === undefined) return void fail('expects time <time> [ at-least <bytes> ]', 0);
+  if (timeMs === undefined) return void fail('expects time <time> [ at-least <bytes> ].', 0);
   if (i < args.length) return void ctx.error(`'${ctx.directive.keyword} wait-for-body' expects either 'if' or 'unless' followed by a condition but found '${args[i]}'.`, i + 2);
   return { type: 'wait-for-body', timeMs, atLeast };
 }
+
+/** The matching methods `del-header <name> -m <method>` takes (http_act.c parse_http_del_header). */
+const DEL_HEADER_METHODS = ['str', 'beg', 'end', 'sub', 'reg'];
 
 /** deny and tarpit take `status` or its older spelling `deny_status` (configuration.txt, "http-request deny"). */
 const DENY_STATUS_WORDS = ['status', 'deny_status'];
@@ -310,6 +331,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
       if (args.length === 0) return void fail('expects at least 1 argument.');
       const extra = args[1] === '-m' ? 3 : 1;
       if (args[1] === '-m' && !args[2]) return void fail("-m flag expects exactly 1 argument.", 1);
+      if (args[1] === '-m' && !DEL_HEADER_METHODS.includes(args[2]!)) return void fail(`-m with unsupported matching method '${args[2]}'.`, 2);
       if (args.length > extra) return void reportExtraWord(ctx, 'del-header', args[extra]!, extra + 1);
       return { type: 'del-header', name: args[0]!, method: args[2] };
     },
@@ -330,17 +352,24 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     parse(args, fail, ctx) {
       // Server and tunnel timeouts are the backend side's (HAProxy refuses the rule in a frontend).
       if (ctx.kind === 'frontend') return void fail(`proxy '${ctx.proxy.name}' has no backend capability.`);
+      if (args.length < 2) return void fail('expects exactly 2 arguments.');
       const which = args[0];
       if (which !== 'server' && which !== 'tunnel') return void fail(`'set-timeout' rule supports 'server'/'tunnel' (got '${which ?? ''}').`, 0);
       const value = args[1];
       if (value === undefined || args.length > 2) return void fail(`'set-timeout ${which}' expects a time or a sample expression.`, 1);
-      if (/^\d/.test(value)) {
-        const t = parseTime(value, `set-timeout ${which}`);
-        if (t.error !== undefined) return void fail(t.error, 1);
-        return { type: 'set-timeout', which, ms: t.value };
+      // action.c cfg_parse_rule_set_timeout(): a time, else a sample expression; its words for each failure.
+      const t = parseTime(value, `set-timeout ${which}`);
+      const overflow = t.error?.startsWith('timer overflow') === true;
+      const bad = t.error === undefined || overflow ? undefined : /^unexpected character '(.?)'/.exec(t.error)?.[1] ?? value[0] ?? '';
+      if (bad === undefined) {
+        const ms = overflow ? Infinity : t.value!;
+        if (ms > 2147483647) return void fail(`timer overflow in argument '${value}' to rule 'set-timeout ${which}' (maximum value is 2147483647 ms or ~24.8 days).`, 1);
+        if (ms > 0 && ms < 1) return void fail(`timer underflow in argument '${value}' to rule 'set-timeout ${which}' (minimum value is 1 ms).`, 1);
+        if (ms === 0) return void fail(`null value is not valid for a 'set-timeout ${which}' rule.`, 1);
+        return { type: 'set-timeout', which, ms };
       }
       const sample = parseSampleExpression(value);
-      if ('error' in sample) return void fail(sample.error, 1);
+      if ('error' in sample) return void fail(`unexpected character '${bad}' in rule 'set-timeout ${which}'.`, 1);
       return { type: 'set-timeout', which, expression: value };
     },
   },
@@ -405,9 +434,11 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   },
   'use-service': {
     sets: ['http-request'],
-    parse(args, fail) {
-      if (args.length !== 1) return void fail(`expects a service name.`);
-      if (args[0] !== 'prometheus-exporter') return void fail(`unknown service '${args[0]}' (Loadstar provides 'prometheus-exporter').`, 0);
+    parse(args, fail, ctx) {
+      // action.c parse_http_req_use_service(): its words; Loadstar has HAProxy's prometheus-exporter.
+      if (args.length === 0) return void fail(`'use-service' expects a service name.`);
+      if (args[0] !== 'prometheus-exporter') return void fail(`'${args[0]}' unknown service name.`, 0);
+      if (args.length > 1) return void reportExtraWord(ctx, 'use-service', args[1]!, 2);
       return { type: 'use-service', service: args[0] };
     },
   },
@@ -889,6 +920,8 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if (failed || !parsed) return;
       result = parsed;
     } else if (action === 'capture') {
+      // tcp_rules.c: captures fill the stream's slots, which connection and session rules come before.
+      if (phase !== 'content') return ctx.error(`'capture ${args[0] ?? ''}' is not allowed in 'tcp-request ${phase}' rules in ${ctx.sectionLabel}`, 0);
       if (args.length !== 3 || args[1] !== 'len') return ctx.error(`'tcp-request ${phase} capture' expects <sample> 'len' <length>.`, 0);
       const sample = parseSampleExpression(args[0]!);
       if ('error' in sample) return ctx.error(`'tcp-request ${phase} capture' : ${sample.error}`, 1);
@@ -900,8 +933,10 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if (n.error !== undefined) return ctx.error(n.error, 3);
       result = { type: 'capture', expression: args[0]!, len: n.value };
     } else if (action === 'use-service') {
-      if (args[0] !== 'prometheus-exporter') return ctx.error(`unknown service '${args[0] ?? ''}' (Loadstar provides 'prometheus-exporter').`, 1);
-      result = { type: 'use-service', service: args[0] };
+      // The one service Loadstar has answers HTTP requests only (promex service_parse_prometheus_exporter).
+      if (args[0] === undefined) return ctx.error(`'tcp-request' expects a service name.`, 0);
+      if (args[0] === 'prometheus-exporter') return ctx.error("Prometheus exporter service only available on 'http-request' rulesets", 1);
+      return ctx.error(`'${phase}' unknown service name.`, 1);
     } else if (action === 'switch-mode' && phase === 'content') {
       const parsed = parseSwitchMode(ctx, args);
       if (!parsed) return;

@@ -1,0 +1,61 @@
+/**
+ * The arguments of http-request / tcp-request actions, where scripts/rule-args-sweep.ts found
+ * Loadstar and HAProxy 2.6.12 disagreeing: each case with HAProxy's message, also run through
+ * `haproxy -c` where it is installed.
+ */
+import { test } from 'node:test';
+import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from './lib/parse-cases.ts';
+
+const config = (line: string, kind = 'listen'): string => `defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+${kind} p
+    bind 127.0.0.1:18080
+    ${line}
+${kind === 'frontend' ? '' : '    server s1 127.0.0.1:8081\n'}`;
+const rule = (r: string) => `error detected in proxy 'p' while parsing '${r}' rule : `;
+
+const CASES: ParseCase[] = [
+  // del-header -m takes the methods http_act.c handles.
+  ...['str', 'beg', 'end', 'sub', 'reg'].map((m) => ({ text: config(`http-request del-header X -m ${m}`), valid: true })),
+  { text: config('http-request del-header X -m found'), valid: false, message: `${rule('http-request del-header')}-m with unsupported matching method 'found'.` },
+  { text: config('http-response del-header X -m abc'), valid: false, message: "-m with unsupported matching method 'abc'." },
+  // set-timeout: a time (not 0, not overflowing), else a sample expression.
+  { text: config('http-request set-timeout server 5s'), valid: true },
+  { text: config('http-request set-timeout tunnel req.hdr(x),add(1)'), valid: true },
+  { text: config('http-request set-timeout server 0'), valid: false, message: `${rule('http-request set-timeout')}null value is not valid for a 'set-timeout server' rule.` },
+  { text: config('http-request set-timeout tunnel 0s'), valid: false, message: "null value is not valid for a 'set-timeout tunnel' rule." },
+  { text: config('http-request set-timeout server 99999999999'), valid: false, message: "timer overflow in argument '99999999999' to rule 'set-timeout server' (maximum value is 2147483647 ms or ~24.8 days)." },
+  { text: config('http-request set-timeout server 25d'), valid: false, message: "timer overflow in argument '25d' to rule 'set-timeout server' (maximum value is 2147483647 ms or ~24.8 days)." },
+  { text: config('http-request set-timeout server 5x'), valid: false, message: "unexpected character 'x' in rule 'set-timeout server'." },
+  { text: config('http-request set-timeout server nosuch'), valid: false, message: "unexpected character 'n' in rule 'set-timeout server'." },
+  { text: config('http-request set-timeout server'), valid: false, message: `${rule('http-request set-timeout')}expects exactly 2 arguments.` },
+  // wait-for-body: the time and the size overflow as HAProxy reads them.
+  { text: config('http-request wait-for-body time 1s at-least 4g'), valid: false, message: "unexpected character 'g'" },
+  { text: config('http-request wait-for-body time 1s at-least 4294967295'), valid: true },
+  { text: config('http-request wait-for-body time 1s at-least 4294967296'), valid: false, message: `${rule('http-request wait-for-body')}unexpected character '6'.` },
+  { text: config('http-request wait-for-body time 1s at-least 10kx'), valid: false, message: "unexpected character 'x'." },
+  { text: config('http-request wait-for-body time 99999999999'), valid: false, message: `${rule('http-request wait-for-body')}time overflow (maximum value is 2147483647 ms or ~24.8 days).` },
+  // use-service: prometheus-exporter answers http-request rules only.
+  { text: config('http-request use-service prometheus-exporter'), valid: true },
+  { text: config('http-request use-service'), valid: false, message: `${rule('http-request use-service')}'use-service' expects a service name.` },
+  { text: config('http-request use-service nosuch'), valid: false, message: `${rule('http-request use-service')}'nosuch' unknown service name.` },
+  { text: config('http-request use-service prometheus-exporter junk'), valid: false, message: "'http-request use-service' expects either 'if' or 'unless' followed by a condition but found 'junk'." },
+  { text: config('tcp-request content use-service prometheus-exporter'), valid: false, message: "Prometheus exporter service only available on 'http-request' rulesets" },
+  { text: config('tcp-request content use-service nosuch'), valid: false, message: "'content' unknown service name." },
+  { text: config('tcp-request content use-service'), valid: false, message: "'tcp-request' expects a service name." },
+  // tcp-request capture fills the stream's slots: content rules only.
+  { text: config('tcp-request content capture src len 10'), valid: true },
+  { text: config('tcp-request connection capture src len 10'), valid: false, message: "'capture src' is not allowed in 'tcp-request connection' rules in proxy 'p'" },
+  { text: config('tcp-request session capture src len 10', 'frontend'), valid: false, message: "'capture src' is not allowed in 'tcp-request session' rules in frontend 'p'" },
+];
+
+test('Loadstar reads the arguments of these actions as HAProxy does', () => {
+  assertLoadstarParses(CASES);
+});
+
+test('haproxy -c reads them the same way', (t) => {
+  assertHaproxyParses(t, CASES);
+});
