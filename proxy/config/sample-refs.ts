@@ -1,11 +1,13 @@
 /**
- * The backends, frontends, servers, tables and userlists that the arguments of an ACL's fetch and
+ * The backends, frontends, servers, tables and userlists that the arguments of fetches and
  * converters name, resolved once the whole configuration is known, with HAProxy's messages
  * (sample.c smp_resolve_args: "unable to find backend 'x' referenced in arg 1 of ACL keyword
- * 'nbsrv' in proxy 'p'."). Named ACLs and the anonymous ones of a proxy's rule conditions are
- * checked; an argument left empty designates the current proxy.
+ * 'nbsrv' in proxy 'p'."). Named ACLs, the anonymous ones of a proxy's rule conditions, and the
+ * sample expressions and log-format strings of its rule actions, stick rules and dynamic
+ * use_backend rules are checked; an argument left empty designates the current proxy.
  */
-import type { AclDeclaration, Condition, SampleArg } from '../acl/index.ts';
+import { parseLogFormat, parseSampleExpression } from '../acl/index.ts';
+import type { AclDeclaration, Condition, LogFormatToken, SampleArg, SampleExpr } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { Config, Proxy, SourceLocation } from './model.ts';
 
@@ -79,6 +81,83 @@ export function aclArgumentProblem(decl: AclDeclaration, proxy: Proxy, scope: Re
     }
   }
   return undefined;
+}
+
+/** The first unresolvable argument of a sample expression (`where`: HAProxy's "in http-request expression"). */
+function sampleArgumentProblem(expr: SampleExpr, proxy: Proxy, scope: ResolveScope, where: string): string | undefined {
+  const fetch = `sample fetch keyword '${expr.fetch.name}' ${where}`;
+  for (const [i, arg] of expr.args.entries()) {
+    const problem = unresolved(arg, proxy, scope, `arg ${i + 1} of ${fetch}`);
+    if (problem) return problem;
+  }
+  for (const conv of expr.converters) {
+    for (const [i, arg] of conv.args.entries()) {
+      const problem = unresolved(arg, proxy, scope, `arg ${i + 1} of conversion keyword '${conv.def.name}' for ${fetch}`);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+const isToken = (v: unknown): v is LogFormatToken => typeof v === 'object' && v !== null && 'kind' in v;
+
+/** The sample expressions of a rule's action: its `expression` or `key` word, and the `%[…]` of its log-format strings. */
+function actionExpressions(action: object): SampleExpr[] {
+  const out: SampleExpr[] = [];
+  for (const [field, value] of Object.entries(action)) {
+    if ((field === 'expression' || field === 'key') && typeof value === 'string') {
+      const parsed = parseSampleExpression(value);
+      if (!('error' in parsed)) out.push(parsed.expr);
+    } else if (Array.isArray(value) && value.every(isToken)) {
+      for (const t of value) if (t.kind === 'sample') out.push(t.expr);
+    }
+  }
+  return out;
+}
+
+/**
+ * Where HAProxy says a rule's expressions are (its ARGC_* context). Some http actions set no context
+ * of their own (track-sc, capture, set-src, sc-set-gpt…): HAProxy names the one the previous line
+ * left ("ACL keyword" on a proxy's first rule); Loadstar names the rule set's.
+ */
+function ruleContext(rules: string, action: string): string {
+  if (rules.startsWith('tcp-request')) {
+    if (action === 'capture') return 'in capture rule';
+    if (action === 'track-sc') return 'in tracking rule';
+  }
+  if (action === 'redirect') return 'in redirect format string';
+  if (rules.startsWith('http-')) return rules === 'http-request' ? 'in http-request expression' : 'in http-response response';
+  return `in ${rules} expression`;
+}
+
+/** Alerts for the arguments of the expressions of the proxy's rules that name nothing that exists. */
+export function checkRuleArguments(proxy: Proxy, scope: ResolveScope, diagnostics: Diagnostics): void {
+  const families: Array<[string, ReadonlyArray<{ action: object & { type: string }; loc: SourceLocation; phase?: string }>]> = [
+    ['http-request', proxy.httpRequestRules], ['http-response', proxy.httpResponseRules], ['http-after-response', proxy.httpAfterResponseRules],
+    ['tcp-request', proxy.tcpRequestRules], ['tcp-response content', proxy.tcpResponseRules ?? []],
+  ];
+  for (const [family, rules] of families) {
+    for (const rule of rules) {
+      const name = family === 'tcp-request' ? `tcp-request ${rule.phase}` : family;
+      const where = ruleContext(name, rule.action.type);
+      for (const expr of actionExpressions(rule.action)) {
+        const problem = sampleArgumentProblem(expr, proxy, scope, where);
+        if (problem) diagnostics.alert(rule.loc, 'LS_ERR_CFG_REFERENCE', problem);
+      }
+    }
+  }
+  for (const rule of proxy.stickRules) {
+    const parsed = parseSampleExpression(rule.expression);
+    const problem = 'error' in parsed ? undefined : sampleArgumentProblem(parsed.expr, proxy, scope, 'in stick rule');
+    if (problem) diagnostics.alert(rule.loc, 'LS_ERR_CFG_REFERENCE', problem, 'stick');
+  }
+  for (const rule of proxy.switchingRules) {
+    const parsed = rule.dynamic ? parseLogFormat(rule.backend) : undefined;
+    for (const t of parsed && !('error' in parsed) ? parsed.tokens : []) {
+      const problem = t.kind === 'sample' ? sampleArgumentProblem(t.expr, proxy, scope, 'in use_backend expression') : undefined;
+      if (problem) diagnostics.alert(rule.loc, 'LS_ERR_CFG_REFERENCE', problem, 'use_backend');
+    }
+  }
 }
 
 /** Every rule of a proxy that may carry a condition. */

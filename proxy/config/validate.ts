@@ -19,7 +19,7 @@ import { cacheProblems } from './kw-cache.ts';
 import { httpclientProblems } from './kw-httpclient.ts';
 import type { SampleExpr } from '../acl/index.ts';
 import { fetchUsableAt, parseLogFormat, parseSampleExpression, sourceNames } from '../acl/index.ts';
-import { checkAclArguments, resolveScope } from './sample-refs.ts';
+import { checkAclArguments, checkRuleArguments, resolveScope } from './sample-refs.ts';
 import { checkLayer6Conditions, checkTcpTrackRules } from './kw-rules.ts';
 import { serverVersions } from '../tls/versions.ts';
 import { PROTOCOL_CHECKS } from './protocol-check-names.ts';
@@ -50,6 +50,7 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
     checkServerRules(proxy, diagnostics);
     checkTables(proxy, tables, diagnostics);
     checkAclArguments(proxy, scope, diagnostics);
+    checkRuleArguments(proxy, scope, diagnostics);
     checkModeSpecific(proxy, mode, diagnostics);
     if (mode !== 'http') checkMuxProtocols(proxy, diagnostics);
     checkTimeouts(proxy, mode, diagnostics);

@@ -1,7 +1,8 @@
 /**
- * The backends, frontends, servers, tables and userlists an ACL's arguments name (named ACLs and
- * the anonymous ones of rule conditions): refused with HAProxy's message when they do not exist
- * (sample.c smp_resolve_args), the same through `haproxy -c` where it is installed.
+ * The backends, frontends, servers, tables and userlists the arguments of fetches and converters
+ * name (named ACLs, the anonymous ones of rule conditions, the sample expressions and log-format
+ * strings of rule actions, stick rules, dynamic use_backend): refused with HAProxy's message when
+ * they do not exist (sample.c smp_resolve_args), the same through `haproxy -c` where it is installed.
  */
 import { test } from 'node:test';
 import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from './lib/parse-cases.ts';
@@ -45,6 +46,21 @@ const CASES: ParseCase[] = [
   { text: config('http-request deny if { nbsrv(nosuch) 1 }'), valid: false, message: `unable to find backend 'nosuch' ${where('', 'nbsrv')}` },
   { text: config('use_backend b if { srv_is_up(b/nosuch) }'), valid: false, message: `unable to find server 'nosuch' in proxy 'b', ${where('', 'srv_is_up')}` },
   { text: config('tcp-request content reject if !{ sc0_get_gpc0(nosuch) 1 }'), valid: false, message: `unable to find table 'nosuch' ${where('', 'sc0_get_gpc0')}` },
+  // The expressions of rule actions, stick rules and use_backend: HAProxy names where the expression is.
+  { text: config('http-request set-var(txn.x) nbsrv(b)\nhttp-request set-header X %[str(a),table_gpc0(p)]\nstick on src,table_gpc0(p)'), valid: true },
+  { text: config('http-request set-var(txn.x) nbsrv(nosuch)'), valid: false, message: "unable to find backend 'nosuch' referenced in arg 1 of sample fetch keyword 'nbsrv' in http-request expression in proxy 'p'." },
+  { text: config('http-request set-header X %[str(a),table_gpc0(nosuch)]'), valid: false, message: "unable to find table 'nosuch' referenced in arg 1 of conversion keyword 'table_gpc0' for sample fetch keyword 'str' in http-request expression in proxy 'p'." },
+  // (http-request track-sc and capture set no context of their own: HAProxy names the previous line's, here none: "ACL keyword".)
+  { text: config('http-request track-sc0 str(a),table_gpc(0,nosuch)'), valid: false, message: "unable to find table 'nosuch' referenced in arg 2 of conversion keyword 'table_gpc' for " },
+  { text: config('http-request capture nbsrv(f) len 10'), valid: false, message: "unable to find backend 'f' referenced in arg 1 of " },
+  { text: config('http-response set-var(txn.x) srv_is_up(b/nosuch)'), valid: false, message: "unable to find server 'nosuch' in proxy 'b', referenced in arg 1 of sample fetch keyword 'srv_is_up' in http-response response in proxy 'p'." },
+  { text: config('http-after-response set-header X %[be_conn(nosuch)]'), valid: false, message: "unable to find backend 'nosuch' referenced in arg 1 of sample fetch keyword 'be_conn' in http-response response in proxy 'p'." },
+  { text: config('tcp-request content set-var(txn.x) fe_conn(b)'), valid: false, message: "unable to find frontend 'b' referenced in arg 1 of sample fetch keyword 'fe_conn' in tcp-request content expression in proxy 'p'." },
+  { text: config('tcp-request content track-sc1 str(a),table_gpc0(nosuch)'), valid: false, message: "unable to find table 'nosuch' referenced in arg 1 of conversion keyword 'table_gpc0' for sample fetch keyword 'str' in tracking rule in proxy 'p'." },
+  { text: config('tcp-response content set-var(txn.x) nbsrv(nosuch)'), valid: false, message: "referenced in arg 1 of sample fetch keyword 'nbsrv' in tcp-response content expression in proxy 'p'." },
+  { text: config('stick on str(a),table_gpc0(nosuch)'), valid: false, message: "unable to find table 'nosuch' referenced in arg 1 of conversion keyword 'table_gpc0' for sample fetch keyword 'str' in stick rule in proxy 'p'." },
+  { text: config('use_backend %[nbsrv(nosuch)]'), valid: false, message: "unable to find backend 'nosuch' referenced in arg 1 of sample fetch keyword 'nbsrv' in use_backend expression in proxy 'p'." },
+  { text: config('http-request redirect location /%[nbsrv(nosuch)]'), valid: false, message: "unable to find backend 'nosuch' referenced in arg 1 of sample fetch keyword 'nbsrv' in redirect format string in proxy 'p'." },
 ];
 
 test('Loadstar resolves the proxies, servers, tables and userlists that ACL arguments name', () => {
