@@ -16,12 +16,15 @@ export interface ResolveScope {
   readonly proxies: ReadonlyMap<string, Proxy>;
   readonly tables: ReadonlySet<string>;
   readonly userlists: ReadonlySet<string>;
+  /** The groups each userlist declares (`group` lines). */
+  readonly groups: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export function resolveScope(config: Config, tables: ReadonlySet<string>, userlists: ReadonlySet<string>): ResolveScope {
   const proxies = new Map<string, Proxy>();
   for (const p of config.proxies) if (p.kind !== 'defaults' && !proxies.has(p.name)) proxies.set(p.name, p);
-  return { proxies, tables, userlists };
+  const groups = new Map(config.userlists.map((u) => [u.name, new Set(u.groups.map((g) => g.name))]));
+  return { proxies, tables, userlists, groups };
 }
 
 const hasFrontend = (p: Proxy): boolean => p.kind === 'frontend' || p.kind === 'listen';
@@ -160,6 +163,20 @@ export function checkRuleArguments(proxy: Proxy, scope: ResolveScope, diagnostic
   }
 }
 
+/**
+ * acl.c acl_find_targets(): an http_auth_group ACL needs groups as patterns, each declared in its
+ * userlist ("proxy p: acl x http_auth_group(): invalid group 'g'."); undefined when it has them.
+ */
+function authGroupProblem(decl: AclDeclaration, proxy: Proxy, scope: ResolveScope): string | undefined {
+  if (decl.specialMatcher !== 'auth-group') return undefined;
+  const where = `proxy ${proxy.name}: acl ${decl.name} ${decl.aclKeyword ?? decl.sample.fetch.name}()`;
+  const list = decl.sample.args[0]?.type === 'ref' ? decl.sample.args[0].name : '';
+  if (decl.values.length === 0 && decl.files.length === 0) return `${where}: no groups specified.`;
+  const groups = scope.groups.get(list);
+  const bad = groups && decl.values.find((g) => !groups.has(g));
+  return bad === undefined ? undefined : `${where}: invalid group '${bad}'.`;
+}
+
 /** Every rule of a proxy that may carry a condition. */
 function conditionalRules(proxy: Proxy): Array<{ condition?: Condition; loc: SourceLocation }> {
   return [
@@ -172,14 +189,14 @@ function conditionalRules(proxy: Proxy): Array<{ condition?: Condition; loc: Sou
 export function checkAclArguments(proxy: Proxy, scope: ResolveScope, diagnostics: Diagnostics): void {
   for (const decls of proxy.acls.values()) {
     for (const decl of decls) {
-      const problem = aclArgumentProblem(decl, proxy, scope);
+      const problem = aclArgumentProblem(decl, proxy, scope) ?? authGroupProblem(decl, proxy, scope);
       if (problem) diagnostics.alert(decl.loc, 'LS_ERR_CFG_REFERENCE', problem, 'acl');
     }
   }
   for (const rule of conditionalRules(proxy)) {
     for (const and of rule.condition?.terms ?? []) {
       for (const term of and.terms) {
-        const problem = term.kind === 'anon' ? aclArgumentProblem(term.acl, proxy, scope) : undefined;
+        const problem = term.kind === 'anon' ? aclArgumentProblem(term.acl, proxy, scope) ?? authGroupProblem(term.acl, proxy, scope) : undefined;
         if (problem) diagnostics.alert(rule.loc, 'LS_ERR_CFG_REFERENCE', problem);
       }
     }

@@ -20,7 +20,8 @@ frontend f
     bind 127.0.0.1:18081
     default_backend b
 userlist u
-    user a insecure-password b
+    group g
+    user a insecure-password b groups g
 `;
 const where = (what: string, kw: string, n = 1) => `referenced in arg ${n} of ${what === '' ? '' : `conversion keyword '${what}' for `}ACL keyword '${kw}' in proxy 'p'.`;
 
@@ -46,6 +47,11 @@ const CASES: ParseCase[] = [
   { text: config('http-request deny if { nbsrv(nosuch) 1 }'), valid: false, message: `unable to find backend 'nosuch' ${where('', 'nbsrv')}` },
   { text: config('use_backend b if { srv_is_up(b/nosuch) }'), valid: false, message: `unable to find server 'nosuch' in proxy 'b', ${where('', 'srv_is_up')}` },
   { text: config('tcp-request content reject if !{ sc0_get_gpc0(nosuch) 1 }'), valid: false, message: `unable to find table 'nosuch' ${where('', 'sc0_get_gpc0')}` },
+  // http_auth_group: groups as patterns, each declared in the userlist (acl.c acl_find_targets).
+  { text: config('acl x http_auth_group(u) g\nhttp-request auth if !{ http_auth_group(u) g }'), valid: true },
+  { text: config('acl x http_auth_group(u) nosuch'), valid: false, message: "proxy p: acl x http_auth_group(): invalid group 'nosuch'." },
+  { text: config('acl x http_auth_group(u)'), valid: false, message: 'proxy p: acl x http_auth_group(): no groups specified.' },
+  { text: config('http-request deny if { http_auth_group(u) h }'), valid: false, message: "proxy p: acl  http_auth_group(): invalid group 'h'." },
   // The expressions of rule actions, stick rules and use_backend: HAProxy names where the expression is.
   { text: config('http-request set-var(txn.x) nbsrv(b)\nhttp-request set-header X %[str(a),table_gpc0(p)]\nstick on src,table_gpc0(p)'), valid: true },
   { text: config('http-request set-var(txn.x) nbsrv(nosuch)'), valid: false, message: "unable to find backend 'nosuch' referenced in arg 1 of sample fetch keyword 'nbsrv' in http-request expression in proxy 'p'." },
