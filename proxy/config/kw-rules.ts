@@ -24,6 +24,17 @@ const HAPROXY_HTTP_ACTIONS = [
 ];
 
 /**
+ * The actions HAProxy 2.6 lists when an http rule names none it knows (action.c: every registered
+ * keyword in registration order, '(*)' where the name takes an argument), whether Loadstar runs them
+ * or not: its message is copied from `haproxy -c`.
+ */
+const HAPROXY_ACTION_LISTS: Readonly<Record<RuleSet, readonly string[]>> = {
+  'http-request': ['wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'],
+  'http-response': ['ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'],
+  'http-after-response': ['ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'],
+};
+
+/**
  * `set-map(<file>) <key fmt> <value fmt>`, `del-map(<file>) <key fmt>`, `add-acl(<file>) <key fmt>`,
  * `del-acl(<file>) <key fmt>` (http_act.c parse_http_set_map, its messages). HAProxy matches the
  * action by prefix and takes the file name as what lies between the 8th character and the last one:
@@ -836,7 +847,7 @@ function parseHttpRule(set: RuleSet) {
         return ctx.error(`'${set} ${base}' is not supported by Loadstar yet (supported: ${available.join(', ')}).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
       }
       const hint = suggest(action, [...available, ...HAPROXY_HTTP_ACTIONS, 'set-var', 'track-sc0', 'track-sc1', 'track-sc2']);
-      return ctx.error(`'${set}' expects ${available.map((a) => `'${a}'`).join(', ')}, but got '${action}'.${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
+      return ctx.error(`'${set}' expects ${HAPROXY_ACTION_LISTS[set].map((a) => `'${a}'`).join(', ')}, but got '${action}'.${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
     }
     if (parsed === undefined) return;
     const rule: HttpRule = { action: parsed, condition: split.condition, loc: ctx.directive.loc };
@@ -848,7 +859,13 @@ function parseHttpRule(set: RuleSet) {
   };
 }
 
-const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-priority-class', 'set-priority-offset', 'set-log-level'];
+/** What HAProxy 2.6 lists when a tcp-request rule names no action it knows (tcp_rules.c, its order and its "'track-sc0' ... 'track-sc2'"). */
+const TCP_CONNECTION_ACTIONS = "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop'";
+const TCP_ACTION_LISTS: Readonly<Record<'connection' | 'content' | 'session', string>> = {
+  connection: TCP_CONNECTION_ACTIONS,
+  session: TCP_CONNECTION_ACTIONS,
+  content: "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'",
+};
 const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 /**
@@ -932,7 +949,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       const n = parseInteger(args[2]!, 'capture len', 1);
       if (n.error !== undefined) return ctx.error(n.error, 3);
       result = { type: 'capture', expression: args[0]!, len: n.value };
-    } else if (action === 'use-service') {
+    } else if (action === 'use-service' && phase === 'content') {
       // The one service Loadstar has answers HTTP requests only (promex service_parse_prometheus_exporter).
       if (args[0] === undefined) return ctx.error(`'tcp-request' expects a service name.`, 0);
       if (args[0] === 'prometheus-exporter') return ctx.error("Prometheus exporter service only available on 'http-request' rulesets", 1);
@@ -942,7 +959,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if (!parsed) return;
       result = parsed;
     } else if (action === 'switch-mode') {
-      return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.filter((a) => a !== 'switch-mode http').map((a) => `'${a}'`).join(', ')} ${where} (got '${action}').`, 0);
+      return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTION_LISTS[phase]} ${where} (got '${action}').`, 0);
     } else if (action === 'set-src' || action === 'set-src-port' || action === 'set-dst' || action === 'set-dst-port'
       || ((action === 'set-priority-class' || action === 'set-priority-offset') && phase === 'content')) {
       const parsed = addressExpression(args, ctx, action.startsWith('set-priority') ? 'tcp-request' : undefined);
@@ -959,7 +976,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       return ctx.error(`'tcp-request ${phase} ${action}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     } else {
       const hint = action === undefined ? undefined : suggest(action, ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'capture', 'use-service', 'expect-proxy']);
-      return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.map((a) => `'${a}'`).join(', ')} ${where} (got '${action ?? ''}').${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
+      return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTION_LISTS[phase]} ${where} (got '${action ?? ''}').${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
     }
     if (!result) return;
     warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx), `tcp-request ${phase}`);
