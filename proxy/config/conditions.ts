@@ -18,32 +18,52 @@ export interface SplitCondition {
   ok: boolean;
 }
 
-/** `what` names the rule in messages, e.g. "switching rule" or "an 'http-request deny' rule". */
-export function splitCondition(ctx: ProxyDirectiveContext, from: number, what: string): SplitCondition {
+/**
+ * How HAProxy words an error in a rule's condition: what comes before the error ("error detected
+ * while parsing switching rule :"; a function of the condition's keyword, `if` or `unless`, for the
+ * tcp rules that name it) and after it ('.' where HAProxy's caller adds one).
+ */
+export interface ConditionErrorWords {
+  readonly head: string | ((keyword: string) => string);
+  readonly tail?: string;
+}
+
+/**
+ * `what` names the rule in warnings (and in errors without `words`), e.g. "switching rule" or
+ * "an 'http-request deny' rule"; `words` gives HAProxy's wording of the errors.
+ */
+export function splitCondition(ctx: ProxyDirectiveContext, from: number, what: string, words?: ConditionErrorWords): SplitCondition {
   const index = ctx.args.findIndex((a, i) => i >= from && (a === 'if' || a === 'unless'));
   if (index < 0) return { head: ctx.args, ok: true };
   const head = ctx.args.slice(0, index);
+  const prefix = words ? (typeof words.head === 'string' ? words.head : words.head(ctx.args[index]!)) : undefined;
+  /** An error of the condition, `plain` when it has no "condition" in Loadstar's own wording. */
+  const say = (message: string, plain = false): string => (prefix === undefined
+    ? `error detected while parsing ${what}${plain ? '' : ' condition'} : ${message}`
+    : `${prefix} ${message.replace(/\.$/, '')}${words?.tail ?? ''}`);
   const parsed = parseCondition(ctx.args, index);
   if ('error' in parsed) {
-    ctx.error(`error detected while parsing ${what} condition : ${parsed.error}`, parsed.wordIndex ?? index);
+    ctx.error(say(parsed.error), parsed.wordIndex ?? index);
     return { head, ok: false };
   }
   for (const w of parsed.warnings) ctx.warn(`${what} condition : ${w}`, index);
   // An anonymous ACL loads its pattern files and map files as a declared one does (acl.c parse_acl_expr).
   for (const term of parsed.condition.terms.flatMap((and) => and.terms)) {
     if (term.kind !== 'anon') continue;
-    const parsing = `error detected while parsing ${what} condition`;
+    const parsing = prefix?.replace(/ ?:$/, '') ?? `error detected while parsing ${what} condition`;
     if (!sampleFilesExist(ctx, term.acl.sample, term.wordIndex, aclConverterMessage(parsing, term.acl))) return { head, ok: false };
     const problem = aclFileProblem(ctx, term.acl);
     if (problem === undefined) continue;
-    ctx.error(`${parsing} : ${problem.message}`, argIndexOf(ctx.args, problem.file, index), 'LS_ERR_CFG_FILE');
+    ctx.error(say(problem.message), argIndexOf(ctx.args, problem.file, index), 'LS_ERR_CFG_FILE');
     return { head, ok: false };
   }
   let ok = true;
   for (const name of parsed.references) {
     if (isPredefinedAcl(name) || ctx.proxy.acls.has(name)) continue;
     const hint = suggest(name, ctx.proxy.acls.keys());
-    ctx.error(`error detected while parsing ${what} : no such ACL : '${name}'${hint ? `; did you mean '${hint}'?` : ''}`, argIndexOf(ctx.args, name, index), 'LS_ERR_CFG_REFERENCE');
+    const message = say(`no such ACL : '${name}'`, true);
+    const didYouMean = hint === undefined ? '' : message.endsWith('.') ? ` Did you mean '${hint}'?` : `; did you mean '${hint}'?`;
+    ctx.error(message + didYouMean, argIndexOf(ctx.args, name, index), 'LS_ERR_CFG_REFERENCE');
     ok = false;
   }
   return { head, condition: parsed.condition, ok };

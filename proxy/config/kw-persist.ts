@@ -209,7 +209,7 @@ function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
       if (table === undefined) return ctx.error(`'stick ${kind}' : missing table name after 'table'.`, 1);
       next = 3;
     }
-    const split = splitCondition(ctx, next, `'stick ${kind}'`);
+    const split = splitCondition(ctx, next, `'stick ${kind}'`, { head: "'stick': error detected while parsing sticking condition :", tail: '.' });
     if (!split.ok) return;
     if (split.head.length > next) return ctx.error(`'stick ${kind}' : unexpected argument '${split.head[next]}'.`, next);
     warnIfConditionConflicts(ctx, split.condition, [checkpoint]);

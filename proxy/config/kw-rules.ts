@@ -2,6 +2,7 @@
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition, logFormatFilesExist, mapFilesProblem, warnIfConditionConflicts } from './conditions.ts';
+import type { ConditionErrorWords } from './conditions.ts';
 import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName, sourceNames } from '../acl/index.ts';
 import type { Checkpoint, Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
@@ -808,7 +809,7 @@ function warnIfMisplaced(ctx: ProxyDirectiveContext, keyword: 'http-request' | '
 
 /** `redirect location|prefix|scheme <to> [code N] [option …] [{if|unless} cond]` in a frontend, listen or backend. */
 function parseRedirectDirective(ctx: ProxyDirectiveContext): void {
-  const split = splitCondition(ctx, 0, 'a redirect rule');
+  const split = splitCondition(ctx, 0, 'a redirect rule', { head: `error detected in ${ctx.sectionLabel} while parsing redirect rule : error in condition:`, tail: '.' });
   if (!split.ok) return;
   let failed = false;
   const fail = (message: string, argIndex?: number): void => {
@@ -822,12 +823,21 @@ function parseRedirectDirective(ctx: ProxyDirectiveContext): void {
   ctx.proxy.redirectRules.push({ action, condition: split.condition, loc: ctx.directive.loc });
 }
 
+/**
+ * HAProxy's words for an error in an http rule's condition (http_rules.c): a redirect parses its own
+ * condition and says so in its rule's message.
+ */
+function httpConditionWords(ctx: ProxyDirectiveContext, set: RuleSet, action: string): ConditionErrorWords {
+  if (action === 'redirect') return { head: `error detected in ${ctx.sectionLabel} while parsing '${set} redirect' rule : error in condition:`, tail: '.' };
+  return { head: `error detected while parsing an '${set} ${action}' condition :`, tail: '.' };
+}
+
 function parseHttpRule(set: RuleSet) {
   return (ctx: ProxyDirectiveContext): void => {
     const action = ctx.args[0];
     const available = Object.keys(HTTP_ACTIONS).filter((a) => HTTP_ACTIONS[a]!.sets.includes(set));
     if (action === undefined) return ctx.error(`'${set}' expects an action (${available.join(', ')}).`);
-    const split = splitCondition(ctx, 1, `an '${set} ${action}' rule`);
+    const split = splitCondition(ctx, 1, `an '${set} ${action}' rule`, httpConditionWords(ctx, set, action));
     if (!split.ok) return;
     const args = split.head.slice(1);
     let failed = false;
@@ -894,7 +904,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       return ctx.error(`tcp-request ${phase} is not allowed because backend ${ctx.proxy.name} is not a frontend`);
     }
     const action = ctx.args[0];
-    const split = splitCondition(ctx, 1, `a 'tcp-request ${phase}' rule`);
+    const split = splitCondition(ctx, 1, `a 'tcp-request ${phase}' rule`, { head: (kw) => `'tcp-request ${phase} ${action ?? ''}' : error detected in ${ctx.sectionLabel} while parsing '${kw}' condition :` });
     if (!split.ok) return;
     const args = split.head.slice(1);
     const where = `in ${ctx.sectionLabel}`;

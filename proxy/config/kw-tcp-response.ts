@@ -24,7 +24,7 @@ function parseContent(ctx: ProxyDirectiveContext): void {
   const base = action.replace(/\(.*$/, '');
   const known = HAPROXY_ACTIONS.some((a) => a.replace('(*)', '') === base);
   if (!known) return ctx.error(`'tcp-response content' expects ${HAPROXY_ACTIONS.map((a) => `'${a}'`).join(', ')} ${where} (got '${action}').`, 0);
-  const split = splitCondition(ctx, 1, `'tcp-response content ${action}'`);
+  const split = splitCondition(ctx, 1, `'tcp-response content ${action}'`, { head: (kw) => `'tcp-response content ${action}' : error detected in ${ctx.sectionLabel} while parsing '${kw}' condition :` });
   if (!split.ok) return;
   const args = split.head.slice(1);
   let result: TcpResponseRule['action'] | undefined;

@@ -47,8 +47,9 @@ const CASES: ParseCase[] = [
   { text: config(`http-request set-var(txn.v) str(a),map(${strMap})`), valid: true },
   { text: config(`http-request deny if { path -f ${strMap} }`), valid: true },
   // An anonymous ACL's pattern file.
-  { text: config(`http-request deny if { path -f ${missing} }`), valid: false, message: `condition : failed to open pattern file <${missing}>.` },
-  { text: config(`use_backend p if !{ path -f ${missing} }`), valid: false, message: `: failed to open pattern file <${missing}>.` },
+  { text: config(`http-request deny if { path -f ${missing} }`), valid: false, message: `error detected while parsing an 'http-request deny' condition : failed to open pattern file <${missing}>.` },
+  { text: config(`use_backend p if !{ path -f ${missing} }`), valid: false, message: `error detected while parsing switching rule : failed to open pattern file <${missing}>.` },
+  { text: config(`tcp-request content reject if { path -f ${missing} }`), valid: false, message: `'tcp-request content reject' : error detected in proxy 'p' while parsing 'if' condition : failed to open pattern file <${missing}>` },
   { text: config(`http-request deny if { path_len -f ${ints} }`), valid: false, message: `condition : 'a  ' is not a number at line 3 of file '${ints}'.` },
   // A declared ACL's pattern file must parse for its method.
   { text: config(`acl x path_len -f ${ints}`), valid: false, message: `error detected while parsing ACL 'x' : 'a  ' is not a number at line 3 of file '${ints}'.` },
@@ -73,6 +74,22 @@ const CASES: ParseCase[] = [
   { text: config(`tcp-request content capture str(a),map(${missing}) len 10`), valid: false, message: `'tcp-request content capture' : ${conv('map')}failed to open pattern file <${missing}>` },
   { text: config(`tcp-response content set-var(txn.v) str(a),map(${missing})`), valid: false, message: `${conv('map')}failed to open pattern file <${missing}>` },
   { text: config(`stick on str(a),map(${missing})`), valid: false, message: `'stick': ${conv('map')}failed to open pattern file <${missing}>` },
+  // Errors in conditions, worded as each rule's parser in HAProxy words them.
+  ...([
+    ['http-request deny if nosuch', "error detected while parsing an 'http-request deny' condition : no such ACL : 'nosuch'."],
+    ['http-response deny if { path /a', "error detected while parsing an 'http-response deny' condition : missing closing '}' in condition."],
+    ['http-request redirect location /a if nosuch', "error detected in proxy 'p' while parsing 'http-request redirect' rule : error in condition: no such ACL : 'nosuch'."],
+    ['redirect location /a if { path /a', "error detected in proxy 'p' while parsing redirect rule : error in condition: missing closing '}' in condition."],
+    ['tcp-request content reject unless nosuch', "'tcp-request content reject' : error detected in proxy 'p' while parsing 'unless' condition : no such ACL : 'nosuch'"],
+    ['tcp-request connection accept if { }', "'tcp-request connection accept' : error detected in proxy 'p' while parsing 'if' condition : missing fetch method in ACL expression ''"],
+    ['tcp-response content reject if nosuch', "'tcp-response content reject' : error detected in proxy 'p' while parsing 'if' condition : no such ACL : 'nosuch'"],
+    ['use_backend p if { path /a', "error detected while parsing switching rule : missing closing '}' in condition."],
+    ['use-server s1 if nosuch', "error detected while parsing switching rule : no such ACL : 'nosuch'."],
+    ['stick on src if nosuch', "'stick': error detected while parsing sticking condition : no such ACL : 'nosuch'."],
+    ['monitor fail if nosuch', "error detected while parsing a 'monitor fail' condition : no such ACL : 'nosuch'."],
+    ['stats admin if nosuch', "error detected while parsing a 'stats admin' rule : no such ACL : 'nosuch'."],
+    ['stats http-request deny if { nosuch }', "error detected while parsing an 'http-request deny' condition : unknown fetch method 'nosuch' in ACL expression 'nosuch'."],
+  ] as const).map(([line, message]) => ({ text: config(line), valid: false, message })),
 ];
 
 test('Loadstar loads pattern and map files as HAProxy does while reading the configuration', () => {
