@@ -7,7 +7,7 @@ import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, pa
 import type { Checkpoint, Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
-import { suggest } from './suggest.ts';
+import { suggest, suggestAction } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule, Proxy, UriNormalizer } from './model.ts';
 import { cacheRuleName } from './kw-cache.ts';
@@ -836,7 +836,8 @@ function parseHttpRule(set: RuleSet) {
   return (ctx: ProxyDirectiveContext): void => {
     const action = ctx.args[0];
     const available = Object.keys(HTTP_ACTIONS).filter((a) => HTTP_ACTIONS[a]!.sets.includes(set));
-    if (action === undefined) return ctx.error(`'${set}' expects an action (${available.join(', ')}).`);
+    const expects = `'${set}' expects ${HAPROXY_ACTION_LISTS[set].map((a) => `'${a}'`).join(', ')}`;
+    if (action === undefined) return ctx.error(`${expects}, but got '' (missing argument).`);
     const split = splitCondition(ctx, 1, `an '${set} ${action}' rule`, httpConditionWords(ctx, set, action));
     if (!split.ok) return;
     const args = split.head.slice(1);
@@ -856,8 +857,8 @@ function parseHttpRule(set: RuleSet) {
       if (!spec && (HAPROXY_HTTP_ACTIONS.includes(base) || /^track-sc\d$/.test(base))) {
         return ctx.error(`'${set} ${base}' is not supported by Loadstar yet (supported: ${available.join(', ')}).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
       }
-      const hint = suggest(action, [...available, ...HAPROXY_HTTP_ACTIONS, 'set-var', 'track-sc0', 'track-sc1', 'track-sc2']);
-      return ctx.error(`'${set}' expects ${HAPROXY_ACTION_LISTS[set].map((a) => `'${a}'`).join(', ')}, but got '${action}'.${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
+      const hint = suggestAction(action, HAPROXY_ACTION_LISTS[set]);
+      return ctx.error(`${expects}, but got '${action}'.${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
     }
     if (parsed === undefined) return;
     const rule: HttpRule = { action: parsed, condition: split.condition, loc: ctx.directive.loc };
@@ -869,13 +870,24 @@ function parseHttpRule(set: RuleSet) {
   };
 }
 
-/** What HAProxy 2.6 lists when a tcp-request rule names no action it knows (tcp_rules.c, its order and its "'track-sc0' ... 'track-sc2'"). */
-const TCP_CONNECTION_ACTIONS = "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop'";
-const TCP_ACTION_LISTS: Readonly<Record<'connection' | 'content' | 'session', string>> = {
+/**
+ * What HAProxy 2.6 lists when a tcp-request rule names no action it knows (tcp_rules.c): its
+ * built-in actions, then the registered ones of the phase in registration order, '(*)' where the
+ * name takes an argument; the built-ins are also the extra words of its "Did you mean".
+ */
+const TCP_BUILTIN_ACTIONS = "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2'";
+const TCP_SUGGEST_EXTRA = ['accept', 'reject', 'capture', 'track-sc', 'expect-proxy', 'expect-netscaler-cip'];
+const TCP_CONNECTION_ACTIONS = ['sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop'];
+const TCP_ACTION_LISTS: Readonly<Record<'connection' | 'content' | 'session', readonly string[]>> = {
   connection: TCP_CONNECTION_ACTIONS,
   session: TCP_CONNECTION_ACTIONS,
-  content: "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'",
+  content: ['ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'],
 };
+const tcpHint = (phase: 'connection' | 'content' | 'session', action: string): string => {
+  const hint = suggestAction(action, TCP_ACTION_LISTS[phase], TCP_SUGGEST_EXTRA);
+  return hint ? ` Did you mean '${hint}' maybe ?` : '';
+};
+const tcpActionList = (phase: 'connection' | 'content' | 'session'): string => `${TCP_BUILTIN_ACTIONS}, ${TCP_ACTION_LISTS[phase].map((a) => `'${a}'`).join(', ')}`;
 const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 /**
@@ -969,7 +981,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if (!parsed) return;
       result = parsed;
     } else if (action === 'switch-mode') {
-      return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTION_LISTS[phase]} ${where} (got '${action}').`, 0);
+      return ctx.error(`'tcp-request ${phase}' expects ${tcpActionList(phase)} ${where} (got '${action}').${tcpHint(phase, action)}`, 0);
     } else if (action === 'set-src' || action === 'set-src-port' || action === 'set-dst' || action === 'set-dst-port'
       || ((action === 'set-priority-class' || action === 'set-priority-offset') && phase === 'content')) {
       const parsed = addressExpression(args, ctx, action.startsWith('set-priority') ? 'tcp-request' : undefined);
@@ -985,8 +997,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
     } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, '')) && !action.startsWith('set-priority') && action !== 'set-log-level') {
       return ctx.error(`'tcp-request ${phase} ${action}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     } else {
-      const hint = action === undefined ? undefined : suggest(action, ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'capture', 'use-service', 'expect-proxy']);
-      return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTION_LISTS[phase]} ${where} (got '${action ?? ''}').${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
+      return ctx.error(`'tcp-request ${phase}' expects ${tcpActionList(phase)} ${where} (got '${action ?? ''}').${tcpHint(phase, action ?? '')}`, 0);
     }
     if (!result) return;
     warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx), `tcp-request ${phase}`);

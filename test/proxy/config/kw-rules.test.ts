@@ -57,6 +57,14 @@ const CASES: ParseCase[] = [
   { text: config('tcp-request connection nosuchx'), valid: false, message: "'tcp-request connection' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop' in proxy 'p' (got 'nosuchx')." },
   { text: config('tcp-request connection switch-mode http'), valid: false, message: "'tcp-request connection' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop' in proxy 'p' (got 'switch-mode')." },
   { text: config('tcp-request content nosuchx'), valid: false, message: "'tcp-request content' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset' in proxy 'p' (got 'nosuchx')." },
+  // HAProxy's "Did you mean" (action.c action_suggest: word fingerprints, its keyword order).
+  { text: config('http-request sett-header X a'), valid: false, message: "but got 'sett-header'. Did you mean 'set-header' maybe ?" },
+  { text: config('http-response tarpit'), valid: false, message: "but got 'tarpit'. Did you mean 'set-var' maybe ?" },
+  { text: config('http-request redirct location /'), valid: false, message: "but got 'redirct'. Did you mean 'redirect' maybe ?" },
+  { text: config('http-request'), valid: false, message: "'set-priority-offset', but got '' (missing argument)." },
+  { text: config('tcp-request content acept'), valid: false, message: "(got 'acept'). Did you mean 'accept' maybe ?" },
+  { text: config('tcp-request session trak-sc0 src', 'frontend'), valid: false, message: "(got 'trak-sc0'). Did you mean 'track-sc' maybe ?" },
+  { text: config('tcp-response content clos'), valid: false, message: "(got 'clos'). Did you mean 'close' maybe ?" },
 ];
 
 test('Loadstar reads the arguments of these actions as HAProxy does', () => {
