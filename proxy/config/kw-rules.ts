@@ -239,7 +239,9 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
     const value = args[i + 1];
     if (statusWords.includes(word)) {
       if (word === 'deny_status') errorPage = true;
-      if (value === undefined || !/^\d+$/.test(value)) return void fail(`'${word}' expects a status code.`, i);
+      // http_htx.c http_parse_http_reply(): a missing code is 'status''s whatever the word.
+      if (value === undefined) return void fail(`'status' expects <status_code> as argument.`, i);
+      if (!/^\d+$/.test(value)) return void fail(`'${word}' expects a status code.`, i);
       const code = Number(value);
       if (code < 200 || code > 599) return void fail(`Unexpected status code '${value}'.`, i + 1);
       status = code;
@@ -396,11 +398,13 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   },
   'set-status': {
     sets: ['http-response', 'http-after-response'],
-    parse(args, fail) {
+    parse(args, fail, ctx) {
       const code = Number(args[0]);
       if (args[0] === undefined || !/^\d+$/.test(args[0]) || code < 100 || code > 999) return void fail(`expects an integer status code between 100 and 999.`, 0);
       if (args.length === 1) return { type: 'set-status', status: code };
-      if (args[1] !== 'reason' || args[2] === undefined || args.length > 3) return void fail(`expects only 'reason' keyword after the status code.`, 1);
+      // http_act.c parse_http_set_status(): 'reason <text>', then only the condition.
+      const extra = args[1] !== 'reason' || args[2] === undefined ? 1 : args.length > 3 ? 3 : undefined;
+      if (extra !== undefined) return void reportExtraWord(ctx, 'set-status', args[extra]!, extra + 1);
       return { type: 'set-status', status: code, reason: args[2] };
     },
   },
@@ -502,7 +506,10 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
       const expr = args[0];
-      if (expr === undefined || (args[1] !== 'len' && args[1] !== 'id') || args[2] === undefined) return void fail(`expects <sample> 'len' <length> or 'id' <id>.`);
+      // http_act.c parse_http_req_capture() / parse_http_res_capture(): their words (a response takes an id only, refused below for len).
+      const response = ctx.directive.keyword === 'http-response';
+      if (expr === undefined || args[1] === undefined || args[2] === undefined) return void fail(response ? 'expects <expression> id <idx>.' : `expects <expression> [ 'len' <length> | id <idx> ].`);
+      if (args[1] !== 'len' && args[1] !== 'id') return void fail(response ? `expects 'id', found '${args[1]}'.` : `expects 'len' or 'id', found '${args[1]}'.`, 1);
       const sample = parseSampleExpression(expr);
       if ('error' in sample) return void fail(sample.error, 0);
       const maps = mapFilesProblem(ctx, sample.expr);

@@ -308,14 +308,17 @@ function connectsToPort(rule: { port?: number; addr?: string }): boolean {
 }
 
 function checkTables(proxy: Proxy, tables: Set<string>, diagnostics: Diagnostics): void {
-  const refs: Array<{ table: string; loc: SourceLocation }> = [];
+  const refs: Array<{ table: string; loc: SourceLocation; by?: string }> = [];
   for (const rule of proxy.stickRules) refs.push({ table: rule.table ?? proxy.name, loc: rule.loc });
   for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules, ...proxy.tcpRequestRules]) {
-    if (rule.action.type === 'track-sc') refs.push({ table: rule.action.table ?? proxy.name, loc: rule.loc });
+    if (rule.action.type === 'track-sc') refs.push({ table: rule.action.table ?? proxy.name, loc: rule.loc, by: `track-sc${rule.action.counter}` });
   }
   for (const ref of refs) {
     if (!tables.has(ref.table)) {
-      diagnostics.alert(ref.loc, 'LS_ERR_CFG_REFERENCE', `Proxy '${proxy.name}': unable to find stick-table '${ref.table}'.`);
+      // cfgparse.c words a stick rule's and action.c check_trk_action() a track-sc's.
+      diagnostics.alert(ref.loc, 'LS_ERR_CFG_REFERENCE', ref.by
+        ? `Proxy '${proxy.name}': unable to find table '${ref.table}' referenced by ${ref.by}.`
+        : `Proxy '${proxy.name}': unable to find stick-table '${ref.table}'.`);
     }
   }
 }
