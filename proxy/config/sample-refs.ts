@@ -168,7 +168,8 @@ export function checkRuleArguments(proxy: Proxy, scope: ResolveScope, diagnostic
  * userlist ("proxy p: acl x http_auth_group(): invalid group 'g'."); undefined when it has them.
  */
 function authGroupProblem(decl: AclDeclaration, proxy: Proxy, scope: ResolveScope): string | undefined {
-  if (decl.specialMatcher !== 'auth-group') return undefined;
+  // acl.c looks at the keyword, whatever the matching method (-m found included).
+  if (decl.sample.fetch.name !== 'http_auth_group') return undefined;
   const where = `proxy ${proxy.name}: acl ${decl.name} ${decl.aclKeyword ?? decl.sample.fetch.name}()`;
   const list = decl.sample.args[0]?.type === 'ref' ? decl.sample.args[0].name : '';
   if (decl.values.length === 0 && decl.files.length === 0) return `${where}: no groups specified.`;

@@ -51,6 +51,7 @@ const CASES: ParseCase[] = [
   { text: config('acl x http_auth_group(u) g\nhttp-request auth if !{ http_auth_group(u) g }'), valid: true },
   { text: config('acl x http_auth_group(u) nosuch'), valid: false, message: "proxy p: acl x http_auth_group(): invalid group 'nosuch'." },
   { text: config('acl x http_auth_group(u)'), valid: false, message: 'proxy p: acl x http_auth_group(): no groups specified.' },
+  { text: config('acl x http_auth_group(u) -m found'), valid: false, message: 'proxy p: acl x http_auth_group(): no groups specified.' },
   { text: config('http-request deny if { http_auth_group(u) h }'), valid: false, message: "proxy p: acl  http_auth_group(): invalid group 'h'." },
   // The expressions of rule actions, stick rules and use_backend: HAProxy names where the expression is.
   { text: config('http-request set-var(txn.x) nbsrv(b)\nhttp-request set-header X %[str(a),table_gpc0(p)]\nstick on src,table_gpc0(p)'), valid: true },
