@@ -968,15 +968,20 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
     } else if (action === 'capture') {
       // tcp_rules.c: captures fill the stream's slots, which connection and session rules come before.
       if (phase !== 'content') return ctx.error(`'capture ${args[0] ?? ''}' is not allowed in 'tcp-request ${phase}' rules in ${ctx.sectionLabel}`, 0);
-      if (args.length !== 3 || args[1] !== 'len') return ctx.error(`'tcp-request ${phase} capture' expects <sample> 'len' <length>.`, 0);
-      const sample = parseSampleExpression(args[0]!);
-      if ('error' in sample) return ctx.error(`'tcp-request ${phase} capture' : ${sample.error}`, 1);
+      // tcp_rules.c: the expression first, then 'len <n>' (n > 0), then only the condition; its words.
+      const capture = `'tcp-request ${phase} capture'`;
+      if (args[0] === undefined) return ctx.error(`${capture} : missing fetch method`, 0);
+      const sample = parseSampleExpression(args[0]);
+      if ('error' in sample) return ctx.error(`${capture} : ${sample.error}`, 1);
       const maps = mapFilesProblem(ctx, sample.expr);
-      if (maps) return ctx.error(`'tcp-request ${phase} capture' : ${maps}`, 1, 'LS_ERR_CFG_FILE');
-      const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]!);
-      if (unusable) return ctx.error(`'tcp-request ${phase} capture' : ${unusable}`, 1);
-      const n = parseInteger(args[2]!, 'capture len', 1);
+      if (maps) return ctx.error(`${capture} : ${maps}`, 1, 'LS_ERR_CFG_FILE');
+      const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]);
+      if (unusable) return ctx.error(`${capture} : ${unusable}`, 1);
+      if (args[1] !== 'len') return ctx.error(`${capture} : a positive 'len' argument is mandatory`, 2);
+      // HAProxy reads the length with atoi(): Loadstar takes digits only (test/scenarios/invalid/README.md).
+      const n = /^\d+$/.test(args[2] ?? '') && Number(args[2]) > 0 ? { value: Number(args[2]) } : { error: `${capture} : length must be > 0` };
       if (n.error !== undefined) return ctx.error(n.error, 3);
+      if (args.length > 3) return ctx.error(`${capture} only accepts 'if' or 'unless', ${where} (got '${args[3]}')`, 4);
       result = { type: 'capture', expression: args[0]!, len: n.value };
     } else if (action === 'use-service' && phase === 'content') {
       // The one service Loadstar has answers HTTP requests only (promex service_parse_prometheus_exporter).

@@ -48,6 +48,10 @@ const CASES: ParseCase[] = [
   { text: config('tcp-request content use-service'), valid: false, message: "'tcp-request' expects a service name." },
   // tcp-request capture fills the stream's slots: content rules only.
   { text: config('tcp-request content capture src len 10'), valid: true },
+  { text: config('tcp-request content capture len 10'), valid: false, message: "'tcp-request content capture' : unknown fetch method 'len'" },
+  { text: config('tcp-request content capture src 10'), valid: false, message: "'tcp-request content capture' : a positive 'len' argument is mandatory" },
+  { text: config('tcp-request content capture src len 0'), valid: false, message: "'tcp-request content capture' : length must be > 0" },
+  { text: config('tcp-request content capture src len 10 foo'), valid: false, message: "'tcp-request content capture' only accepts 'if' or 'unless', in proxy 'p' (got 'foo')" },
   { text: config('tcp-request connection capture src len 10'), valid: false, message: "'capture src' is not allowed in 'tcp-request connection' rules in proxy 'p'" },
   { text: config('tcp-request session capture src len 10', 'frontend'), valid: false, message: "'capture src' is not allowed in 'tcp-request session' rules in frontend 'p'" },
   // An action no rule set has: HAProxy's list of its actions, in its order.
