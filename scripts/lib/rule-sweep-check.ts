@@ -1,8 +1,9 @@
 /**
  * Shared by the sweeps that run configuration texts through `haproxy -c` and Loadstar's parser
- * (scripts/rule-args-sweep.ts; the same steps are inlined in extra-words-sweep.ts and could move
- * here): check one text with both, compare the verdicts (and, on request, the messages), print the
- * disagreements grouped. Not part of `npm test`.
+ * (scripts/rule-args-sweep.ts): check one text with both, compare the verdicts (and, on request, the
+ * messages), print the disagreements grouped. extra-words-sweep.ts inlines the same steps
+ * (firstAlert, bareMessage, the run loop, the grouped print) and placement-sweep.ts part of them:
+ * both could import these instead. Not part of `npm test`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
