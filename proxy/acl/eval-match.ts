@@ -408,6 +408,18 @@ export function parseFileLines(content: string, map: boolean): FileLine[] {
   return out;
 }
 
+/**
+ * HAProxy's message for the first line of an ACL's pattern file that `parser` refuses ("'a' is not a
+ * number at line 3 of file 'x.lst'"; pattern.c pat_ref_read_from_file), undefined when all parse.
+ */
+export function filePatternsProblem(file: string, content: string, map: boolean, parser: PatternParser, options: { ignoreCase: boolean; noDns: boolean; capture?: boolean }): string | undefined {
+  for (const l of parseFileLines(content, map)) {
+    const p = parsePattern(parser, l.key, options);
+    if (p !== null && 'error' in p) return `${p.error} at line ${l.line} of file '${file}'`;
+  }
+  return undefined;
+}
+
 /** Parses the patterns of a file's lines (keys) with `parser`; errors name the file and line. */
 export function parseFilePatterns(
   file: string, lines: readonly FileLine[], parser: PatternParser,

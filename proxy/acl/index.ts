@@ -31,6 +31,8 @@ export type { PcreOptions, PcreResult } from './regex.ts';
 export { parseIPv4, parseIPv6, parseNetPattern, formatIPv4 } from './ip.ts';
 export { parseVarName } from './validators.ts';
 export { aclReferences, sampleReferences } from './references.ts';
+export { filePatternsProblem } from './eval-match.ts';
+export { mapFileProblem } from './converter/map.ts';
 export type { References } from './references.ts';
 
 // ---- evaluation (compiled once at configuration load, run per request)

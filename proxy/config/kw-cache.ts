@@ -101,11 +101,13 @@ export function cacheProblems(config: Config, diagnostics: Diagnostics): void {
   const names = new Set(config.caches.map((c) => c.name));
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
+    // HAProxy's proxy_type_str(): a listen section is a 'proxy'.
+    const kind = proxy.kind === 'listen' ? 'proxy' : proxy.kind;
     for (const filter of proxy.cacheFilters ?? []) {
       if (!names.has(filter.name)) {
-        diagnostics.alert(filter.loc, 'LS_ERR_CFG_REFERENCE', `config: ${proxy.kind} '${proxy.name}': unable to find the cache '${filter.name}' referenced by the filter 'cache'.`, 'cache');
+        diagnostics.alert(filter.loc, 'LS_ERR_CFG_REFERENCE', `config: ${kind} '${proxy.name}': unable to find the cache '${filter.name}' referenced by the filter 'cache'.`, 'cache');
       } else if (filter.afterCompression) {
-        diagnostics.alert(filter.loc, 'LS_ERR_CFG_CONFLICT', `config: ${proxy.kind} '${proxy.name}': unable to enable the compression filter before the cache '${filter.name}'.`, 'filter');
+        diagnostics.alert(filter.loc, 'LS_ERR_CFG_CONFLICT', `config: ${kind} '${proxy.name}': unable to enable the compression filter before the cache '${filter.name}'.`, 'filter');
       }
     }
   }

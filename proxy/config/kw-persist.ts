@@ -1,7 +1,7 @@
 /** Persistence keywords: `cookie`, `stick-table`, `stick on|match|store-request|store-response`. */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { splitCondition, warnIfConditionConflicts } from './conditions.ts';
+import { splitCondition, mapFilesProblem, warnIfConditionConflicts } from './conditions.ts';
 import { fetchUsableAt, parseSampleExpression, sourceNames } from '../acl/index.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
 import { SUPPORTED } from './status.ts';
@@ -196,6 +196,8 @@ function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
     }
     const sample = parseSampleExpression(expression);
     if ('error' in sample) return ctx.error(`'stick ${kind}' : ${sample.error}`, 0);
+    const maps = mapFilesProblem(ctx, sample.expr);
+    if (maps) return ctx.error(`'stick': ${maps}`, 0, 'LS_ERR_CFG_FILE');
     // A key is read while the server is chosen, or when the response comes for store-response (cfgparse-listen.c, its messages).
     const checkpoint = kind === 'store-response' ? 'backend-stick-store' : 'backend-use-server';
     const fetch = sample.expr.fetch;
@@ -209,7 +211,7 @@ function parseStick(kind: 'on' | 'match' | 'store-request' | 'store-response') {
       if (table === undefined) return ctx.error(`'stick ${kind}' : missing table name after 'table'.`, 1);
       next = 3;
     }
-    const split = splitCondition(ctx, next, `'stick ${kind}'`);
+    const split = splitCondition(ctx, next, `'stick ${kind}'`, { head: "'stick': error detected while parsing sticking condition :", tail: '.' });
     if (!split.ok) return;
     if (split.head.length > next) return ctx.error(`'stick ${kind}' : unexpected argument '${split.head[next]}'.`, next);
     warnIfConditionConflicts(ctx, split.condition, [checkpoint]);

@@ -6,12 +6,16 @@ import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyKeyword, ProxyDirectiveContext } from './keywords.ts';
 import { atoi, atoiInt, parseInteger, parseTime, parseNetwork, strtol0 } from './values.ts';
 import { parseAclDirective, splitCondition, logFormatFilesExist, warnIfConditionConflicts } from './conditions.ts';
+import type { ConditionErrorWords } from './conditions.ts';
 import { parseLogFormat } from '../acl/index.ts';
 import type { LogFormatParseOptions, LogFormatToken } from '../acl/index.ts';
 import { ENGINE, NO_EFFECT, COMPRESSION, SUPPORTED } from './status.ts';
 import type { TimeoutName } from './model.ts';
 import type { SourceLocation } from './diagnostics.ts';
 import { parseCacheFilter } from './kw-cache.ts';
+
+/** HAProxy's words for an error in the condition of use_backend and use-server (cfgparse-listen.c). */
+const SWITCHING_RULE_WORDS: ConditionErrorWords = { head: 'error detected while parsing switching rule :', tail: '.' };
 
 function noArgs(ctx: ProxyDirectiveContext): boolean {
   if (ctx.args.length > 0) {
@@ -228,7 +232,7 @@ function persistRuleKeyword(type: 'force' | 'ignore', summary: string): ProxyKey
     summary,
     parse(ctx) {
       if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'${name}' requires either 'if' or 'unless' followed by a condition.`);
-      const split = splitCondition(ctx, 0, `a '${name}' rule`);
+      const split = splitCondition(ctx, 0, `a '${name}' rule`, { head: `error detected while parsing a '${name}' rule :`, tail: '.' });
       if (!split.ok || !split.condition) return;
       warnIfConditionConflicts(ctx, split.condition, ['backend-tcp-request-content']);
       ctx.proxy.persistRules.push({ type, condition: split.condition, loc: ctx.directive.loc });
@@ -396,7 +400,7 @@ const generalKeywords: ProxyKeyword[] = [
       const afterRule = (word: string, at: number) => ctx.error(`unexpected keyword '${word}' after switching rule, only 'if' and 'unless' are allowed.`, at);
       if ((backend === 'if' || backend === 'unless') && ctx.args[1]) return afterRule(ctx.args[1], 1);
       if (backend === undefined || backend === 'if' || backend === 'unless') return ctx.error(`'use_backend' expects a backend name.`);
-      const split = splitCondition(ctx, 1, 'switching rule');
+      const split = splitCondition(ctx, 1, 'switching rule', SWITCHING_RULE_WORDS);
       if (!split.ok) return;
       if (split.head.length > 1) return afterRule(split.head[1]!, 1);
       const dynamic = backend.includes('%[');
@@ -419,7 +423,7 @@ const generalKeywords: ProxyKeyword[] = [
       const server = ctx.args[0];
       if (server === undefined || server === 'if' || server === 'unless') return ctx.error(`'use-server' expects a server name.`);
       if (ctx.args[1] !== 'if' && ctx.args[1] !== 'unless') return ctx.error(`'use-server' requires either 'if' or 'unless' followed by a condition.`, 1);
-      const split = splitCondition(ctx, 1, `a 'use-server' rule`);
+      const split = splitCondition(ctx, 1, `a 'use-server' rule`, SWITCHING_RULE_WORDS);
       if (!split.ok) return;
       const dynamic = server.includes('%[');
       if (dynamic) {
@@ -623,7 +627,7 @@ const generalKeywords: ProxyKeyword[] = [
     summary: '`monitor fail if|unless <condition>`: the monitor-uri answers 503 while the condition holds (e.g. `if { nbsrv(app) lt 1 }`).',
     parse(ctx) {
       if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'monitor fail' requires either 'if' or 'unless' followed by a condition.`);
-      const split = splitCondition(ctx, 0, `a 'monitor fail'`);
+      const split = splitCondition(ctx, 0, `a 'monitor fail'`, { head: "error detected while parsing a 'monitor fail' condition :", tail: '.' });
       if (split.ok) ctx.proxy.monitorFail.push({ condition: split.condition, loc: ctx.directive.loc });
     },
   },

@@ -1,12 +1,13 @@
 /** `http-request`, `http-response`, `http-after-response` and `tcp-request` rules (configuration.txt §4.2). */
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
-import { splitCondition, logFormatFilesExist, warnIfConditionConflicts } from './conditions.ts';
+import { splitCondition, logFormatFilesExist, mapFilesProblem, warnIfConditionConflicts } from './conditions.ts';
+import type { ConditionErrorWords } from './conditions.ts';
 import { parseLogFormat, parseSampleExpression, fetchUsableAt, predefinedAcl, parseSetVarTarget, parseVarName, sourceNames } from '../acl/index.ts';
 import type { Checkpoint, Condition, FetchDef, SampleSource } from '../acl/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { parseInteger, parseSize, parseTime } from './values.ts';
-import { suggest } from './suggest.ts';
+import { suggest, suggestAction } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { HttpAction, ReturnBody, TcpRequestRule, HttpRule, Proxy, UriNormalizer } from './model.ts';
 import { cacheRuleName } from './kw-cache.ts';
@@ -22,6 +23,17 @@ const HAPROXY_HTTP_ACTIONS = [
   'set-bandwidth-limit', 'ot-group',
   'set-log-level',
 ];
+
+/**
+ * The actions HAProxy 2.6 lists when an http rule names none it knows (action.c: every registered
+ * keyword in registration order, '(*)' where the name takes an argument), whether Loadstar runs them
+ * or not: its message is copied from `haproxy -c`.
+ */
+const HAPROXY_ACTION_LISTS: Readonly<Record<RuleSet, readonly string[]>> = {
+  'http-request': ['wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'],
+  'http-response': ['ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'],
+  'http-after-response': ['ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'],
+};
 
 /**
  * `set-map(<file>) <key fmt> <value fmt>`, `del-map(<file>) <key fmt>`, `add-acl(<file>) <key fmt>`,
@@ -52,6 +64,23 @@ function parseMapAction(action: string, args: readonly string[], fail: (m: strin
 }
 
 /**
+ * Where tools.c parse_size_err() stops on `text` (a size in an unsigned 32-bit integer, with an
+ * optional k/m/g suffix): the character it names, '' at the end; undefined when the size is valid.
+ */
+function sizeError(text: string): string | undefined {
+  let value = 0;
+  let i = 0;
+  if (!/^\d/.test(text)) return text[0] ?? '';
+  for (; i < text.length && /\d/.test(text[i]!); i++) {
+    value = value * 10 + Number(text[i]);
+    if (value > 0xffffffff) return text[i];
+  }
+  const shift = { '': 0, k: 10, m: 20, g: 30 }[(text[i] ?? '').toLowerCase()];
+  if (shift === undefined || value * 2 ** shift > 0xffffffff) return text[i];
+  return i + (shift > 0 ? 1 : 0) < text.length ? text[i + 1] : undefined;
+}
+
+/**
  * `wait-for-body time <time> [at-least <bytes>]` (HAProxy's parse_http_wait_for_body: the two
  * options in any order, its error texts; a word it does not know ends the options and is then
  * refused as a misplaced condition).
@@ -64,21 +93,25 @@ function parseWaitForBody(args: readonly string[], fail: (message: string, argIn
     const option = args[i]!;
     if (option !== 'time' && option !== 'at-least') break;
     const value = args[i + 1];
-    if (value === undefined) return void fail(`missing argument for '${option}'`, i);
+    if (value === undefined) return void fail(`missing argument for '${option}'.`, i);
     if (option === 'time') {
       const t = parseTime(value, 'wait-for-body time');
-      if (t.error !== undefined) return void fail(t.error.startsWith('timer overflow') ? 'time overflow (maximum value is 2147483647 ms or ~24.8 days)' : `unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value[0] ?? ''}'`, i + 1);
+      if (t.error?.startsWith('timer overflow') || (t.value ?? 0) > 2147483647) return void fail('time overflow (maximum value is 2147483647 ms or ~24.8 days).', i + 1);
+      if (t.error !== undefined) return void fail(`unexpected character '${/^\d*(.)/.exec(value)?.[1] ?? value[0] ?? ''}'.`, i + 1);
       timeMs = t.value;
     } else {
-      const size = parseSize(value, 'wait-for-body at-least');
-      if (size.error !== undefined) return void fail(`unexpected character '${/^\d*[kmgKMG]?(.*)$/.exec(value)?.[1]?.[0] ?? ''}'`, i + 1);
-      atLeast = size.value;
+      const bad = sizeError(value);
+      if (bad !== undefined) return void fail(`unexpected character '${bad}'.`, i + 1);
+      atLeast = parseSize(value, 'wait-for-body at-least').value!;
     }
   }
-  if (timeMs === undefined) return void fail('expects time <time> [ at-least <bytes> ]', 0);
+  if (timeMs === undefined) return void fail('expects time <time> [ at-least <bytes> ].', 0);
   if (i < args.length) return void ctx.error(`'${ctx.directive.keyword} wait-for-body' expects either 'if' or 'unless' followed by a condition but found '${args[i]}'.`, i + 2);
   return { type: 'wait-for-body', timeMs, atLeast };
 }
+
+/** The matching methods `del-header <name> -m <method>` takes (http_act.c parse_http_del_header). */
+const DEL_HEADER_METHODS = ['str', 'beg', 'end', 'sub', 'reg'];
 
 /** deny and tarpit take `status` or its older spelling `deny_status` (configuration.txt, "http-request deny"). */
 const DENY_STATUS_WORDS = ['status', 'deny_status'];
@@ -136,10 +169,8 @@ function logFormatValue(text: string, fail: (m: string, i?: number) => void, arg
     return undefined;
   }
   for (const w of parsed.warnings) ctx.warn(w, argIndex + 1);
-  if (!logFormatFilesExist(ctx, parsed.tokens, argIndex + 1)) {
-    fail(`a file named in '${text}' cannot be opened.`, argIndex);
-    return undefined;
-  }
+  // A map file that does not open or holds what its converter cannot read: reported by logFormatFilesExist().
+  if (!logFormatFilesExist(ctx, parsed.tokens, argIndex + 1)) return undefined;
   return parsed.tokens;
 }
 
@@ -208,7 +239,9 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
     const value = args[i + 1];
     if (statusWords.includes(word)) {
       if (word === 'deny_status') errorPage = true;
-      if (value === undefined || !/^\d+$/.test(value)) return void fail(`'${word}' expects a status code.`, i);
+      // http_htx.c http_parse_http_reply(): a missing code is 'status''s whatever the word.
+      if (value === undefined) return void fail(`'status' expects <status_code> as argument.`, i);
+      if (!/^\d+$/.test(value)) return void fail(`'${word}' expects a status code.`, i);
       const code = Number(value);
       if (code < 200 || code > 599) return void fail(`Unexpected status code '${value}'.`, i + 1);
       status = code;
@@ -312,6 +345,7 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
       if (args.length === 0) return void fail('expects at least 1 argument.');
       const extra = args[1] === '-m' ? 3 : 1;
       if (args[1] === '-m' && !args[2]) return void fail("-m flag expects exactly 1 argument.", 1);
+      if (args[1] === '-m' && !DEL_HEADER_METHODS.includes(args[2]!)) return void fail(`-m with unsupported matching method '${args[2]}'.`, 2);
       if (args.length > extra) return void reportExtraWord(ctx, 'del-header', args[extra]!, extra + 1);
       return { type: 'del-header', name: args[0]!, method: args[2] };
     },
@@ -332,17 +366,24 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     parse(args, fail, ctx) {
       // Server and tunnel timeouts are the backend side's (HAProxy refuses the rule in a frontend).
       if (ctx.kind === 'frontend') return void fail(`proxy '${ctx.proxy.name}' has no backend capability.`);
+      if (args.length < 2) return void fail('expects exactly 2 arguments.');
       const which = args[0];
       if (which !== 'server' && which !== 'tunnel') return void fail(`'set-timeout' rule supports 'server'/'tunnel' (got '${which ?? ''}').`, 0);
       const value = args[1];
       if (value === undefined || args.length > 2) return void fail(`'set-timeout ${which}' expects a time or a sample expression.`, 1);
-      if (/^\d/.test(value)) {
-        const t = parseTime(value, `set-timeout ${which}`);
-        if (t.error !== undefined) return void fail(t.error, 1);
-        return { type: 'set-timeout', which, ms: t.value };
+      // action.c cfg_parse_rule_set_timeout(): a time, else a sample expression; its words for each failure.
+      const t = parseTime(value, `set-timeout ${which}`);
+      const overflow = t.error?.startsWith('timer overflow') === true;
+      const bad = t.error === undefined || overflow ? undefined : /^unexpected character '(.?)'/.exec(t.error)?.[1] ?? value[0] ?? '';
+      if (bad === undefined) {
+        const ms = overflow ? Infinity : t.value!;
+        if (ms > 2147483647) return void fail(`timer overflow in argument '${value}' to rule 'set-timeout ${which}' (maximum value is 2147483647 ms or ~24.8 days).`, 1);
+        if (ms > 0 && ms < 1) return void fail(`timer underflow in argument '${value}' to rule 'set-timeout ${which}' (minimum value is 1 ms).`, 1);
+        if (ms === 0) return void fail(`null value is not valid for a 'set-timeout ${which}' rule.`, 1);
+        return { type: 'set-timeout', which, ms };
       }
       const sample = parseSampleExpression(value);
-      if ('error' in sample) return void fail(sample.error, 1);
+      if ('error' in sample) return void fail(`unexpected character '${bad}' in rule 'set-timeout ${which}'.`, 1);
       return { type: 'set-timeout', which, expression: value };
     },
   },
@@ -357,11 +398,13 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   },
   'set-status': {
     sets: ['http-response', 'http-after-response'],
-    parse(args, fail) {
+    parse(args, fail, ctx) {
       const code = Number(args[0]);
       if (args[0] === undefined || !/^\d+$/.test(args[0]) || code < 100 || code > 999) return void fail(`expects an integer status code between 100 and 999.`, 0);
       if (args.length === 1) return { type: 'set-status', status: code };
-      if (args[1] !== 'reason' || args[2] === undefined || args.length > 3) return void fail(`expects only 'reason' keyword after the status code.`, 1);
+      // http_act.c parse_http_set_status(): 'reason <text>', then only the condition.
+      const extra = args[1] !== 'reason' || args[2] === undefined ? 1 : args.length > 3 ? 3 : undefined;
+      if (extra !== undefined) return void reportExtraWord(ctx, 'set-status', args[extra]!, extra + 1);
       return { type: 'set-status', status: code, reason: args[2] };
     },
   },
@@ -407,9 +450,11 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
   },
   'use-service': {
     sets: ['http-request'],
-    parse(args, fail) {
-      if (args.length !== 1) return void fail(`expects a service name.`);
-      if (args[0] !== 'prometheus-exporter') return void fail(`unknown service '${args[0]}' (Loadstar provides 'prometheus-exporter').`, 0);
+    parse(args, fail, ctx) {
+      // action.c parse_http_req_use_service(): its words; Loadstar has HAProxy's prometheus-exporter.
+      if (args.length === 0) return void fail(`'use-service' expects a service name.`);
+      if (args[0] !== 'prometheus-exporter') return void fail(`'${args[0]}' unknown service name.`, 0);
+      if (args.length > 1) return void reportExtraWord(ctx, 'use-service', args[1]!, 2);
       return { type: 'use-service', service: args[0] };
     },
   },
@@ -461,9 +506,14 @@ const HTTP_ACTIONS: Record<string, { sets: readonly RuleSet[]; parse: ActionPars
     sets: ['http-request', 'http-response'],
     parse(args, fail, ctx) {
       const expr = args[0];
-      if (expr === undefined || (args[1] !== 'len' && args[1] !== 'id') || args[2] === undefined) return void fail(`expects <sample> 'len' <length> or 'id' <id>.`);
+      // http_act.c parse_http_req_capture() / parse_http_res_capture(): their words (a response takes an id only, refused below for len).
+      const response = ctx.directive.keyword === 'http-response';
+      if (expr === undefined || args[1] === undefined || args[2] === undefined) return void fail(response ? 'expects <expression> id <idx>.' : `expects <expression> [ 'len' <length> | id <idx> ].`);
+      if (args[1] !== 'len' && args[1] !== 'id') return void fail(response ? `expects 'id', found '${args[1]}'.` : `expects 'len' or 'id', found '${args[1]}'.`, 1);
       const sample = parseSampleExpression(expr);
       if ('error' in sample) return void fail(sample.error, 0);
+      const maps = mapFilesProblem(ctx, sample.expr);
+      if (maps) return void fail(`${maps}.`, 0);
       // Checked where a frontend would run it, whatever the proxy (http_act.c parse_http_req_capture, parse_http_res_capture).
       const unusable = unusableFetch(sample.expr.fetch, [ctx.directive.keyword === 'http-response' ? 'frontend-http-response' : 'frontend-http-request'], expr);
       if (unusable) return void fail(`${unusable}.`, 0);
@@ -516,6 +566,8 @@ function addressExpression(args: readonly string[], ctx: ProxyDirectiveContext, 
   if (text === undefined) return { error: 'missing fetch method' };
   const sample = parseSampleExpression(text);
   if ('error' in sample) return { error: sample.error, argIndex: 0 };
+  const maps = mapFilesProblem(ctx, sample.expr);
+  if (maps) return { error: maps, argIndex: 0 };
   if (args.length > 1) return { error: args[1]!, argIndex: 1, extra: true };
   const fetch = sample.expr.fetch;
   const frontend = ctx.kind !== 'backend' && fetchUsableAt(fetch, 'frontend-http-request');
@@ -621,6 +673,8 @@ export function parseVariableAction(action: string, args: readonly string[], fai
   if (expr === undefined) return void fail(`missing fetch method${end}`, -1);
   const sample = parseSampleExpression(expr);
   if ('error' in sample) return void fail(sample.error, 0);
+  const maps = mapFilesProblem(ctx, sample.expr);
+  if (maps) return void fail(`${maps}${end}`, 0);
   const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), action);
   if (unusable) return void fail(`${unusable}${end}`, 0);
   return { type, variable, expression: expr, ...conditions };
@@ -678,6 +732,8 @@ function parseCounterAction(action: string, args: readonly string[], fail: (m: s
   if (/^-?\d*$/.test(value)) return { type: 'sc-set-gpt', counter, ...at, value: value === '' || value === '-' ? 0 : Number(value) };
   const sample = parseSampleExpression(value);
   if ('error' in sample) return void fail(sample.error, 0);
+  const maps = mapFilesProblem(ctx, sample.expr);
+  if (maps) return void fail(`${maps}${end}`, 0);
   const checkpoint = GPT_CHECKPOINTS[ctx.directive.keyword];
   const unusable = unusableFetch(sample.expr.fetch, checkpoint && [checkpoint], value);
   if (unusable) return void fail(`${unusable}${end}`, 0);
@@ -700,6 +756,8 @@ function parseSpecialAction(action: string, args: readonly string[], fail: (m: s
     if (key === undefined) return void fail(`'${action}' expects a key expression.`, -1);
     const sample = parseSampleExpression(key);
     if ('error' in sample) return void fail(sample.error, 0);
+    const maps = mapFilesProblem(ctx, sample.expr);
+    if (maps) return void fail(`${maps}.`, 0);
     const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), key);
     if (unusable) return void fail(`${unusable}.`, 0);
     // http_act.c parse_http_track_sc(): an optional 'table <name>', then the condition.
@@ -730,6 +788,11 @@ export function parseHttpAction(set: RuleSet, action: string, args: readonly str
   return spec && spec.sets.includes(set) ? spec.parse(args, fail, ctx) : null;
 }
 
+/** The actions Loadstar parses in an http rule set (those whose name carries an argument, such as set-var(), apart). */
+export function httpActionNames(set: RuleSet): string[] {
+  return Object.keys(HTTP_ACTIONS).filter((a) => HTTP_ACTIONS[a]!.sets.includes(set));
+}
+
 /** Whether HAProxy 2.6 has an http-request action of this name (Loadstar runs it or not). */
 export function knownHttpRequestAction(action: string): boolean {
   const base = action.replace(/\(.*$/, '');
@@ -753,7 +816,7 @@ function warnIfMisplaced(ctx: ProxyDirectiveContext, keyword: 'http-request' | '
 
 /** `redirect location|prefix|scheme <to> [code N] [option …] [{if|unless} cond]` in a frontend, listen or backend. */
 function parseRedirectDirective(ctx: ProxyDirectiveContext): void {
-  const split = splitCondition(ctx, 0, 'a redirect rule');
+  const split = splitCondition(ctx, 0, 'a redirect rule', { head: `error detected in ${ctx.sectionLabel} while parsing redirect rule : error in condition:`, tail: '.' });
   if (!split.ok) return;
   let failed = false;
   const fail = (message: string, argIndex?: number): void => {
@@ -767,12 +830,22 @@ function parseRedirectDirective(ctx: ProxyDirectiveContext): void {
   ctx.proxy.redirectRules.push({ action, condition: split.condition, loc: ctx.directive.loc });
 }
 
+/**
+ * HAProxy's words for an error in an http rule's condition (http_rules.c): a redirect parses its own
+ * condition and says so in its rule's message.
+ */
+function httpConditionWords(ctx: ProxyDirectiveContext, set: RuleSet, action: string): ConditionErrorWords {
+  if (action === 'redirect') return { head: `error detected in ${ctx.sectionLabel} while parsing '${set} redirect' rule : error in condition:`, tail: '.' };
+  return { head: `error detected while parsing an '${set} ${action}' condition :`, tail: '.' };
+}
+
 function parseHttpRule(set: RuleSet) {
   return (ctx: ProxyDirectiveContext): void => {
     const action = ctx.args[0];
     const available = Object.keys(HTTP_ACTIONS).filter((a) => HTTP_ACTIONS[a]!.sets.includes(set));
-    if (action === undefined) return ctx.error(`'${set}' expects an action (${available.join(', ')}).`);
-    const split = splitCondition(ctx, 1, `an '${set} ${action}' rule`);
+    const expects = `'${set}' expects ${HAPROXY_ACTION_LISTS[set].map((a) => `'${a}'`).join(', ')}`;
+    if (action === undefined) return ctx.error(`${expects}, but got '' (missing argument).`);
+    const split = splitCondition(ctx, 1, `an '${set} ${action}' rule`, httpConditionWords(ctx, set, action));
     if (!split.ok) return;
     const args = split.head.slice(1);
     let failed = false;
@@ -791,8 +864,8 @@ function parseHttpRule(set: RuleSet) {
       if (!spec && (HAPROXY_HTTP_ACTIONS.includes(base) || /^track-sc\d$/.test(base))) {
         return ctx.error(`'${set} ${base}' is not supported by Loadstar yet (supported: ${available.join(', ')}).`, 0, 'LS_ERR_CFG_UNSUPPORTED');
       }
-      const hint = suggest(action, [...available, ...HAPROXY_HTTP_ACTIONS, 'set-var', 'track-sc0', 'track-sc1', 'track-sc2']);
-      return ctx.error(`'${set}' expects ${available.map((a) => `'${a}'`).join(', ')}, but got '${action}'.${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
+      const hint = suggestAction(action, HAPROXY_ACTION_LISTS[set]);
+      return ctx.error(`${expects}, but got '${action}'.${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
     }
     if (parsed === undefined) return;
     const rule: HttpRule = { action: parsed, condition: split.condition, loc: ctx.directive.loc };
@@ -804,7 +877,24 @@ function parseHttpRule(set: RuleSet) {
   };
 }
 
-const TCP_ACTIONS = ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-priority-class', 'set-priority-offset', 'set-log-level'];
+/**
+ * What HAProxy 2.6 lists when a tcp-request rule names no action it knows (tcp_rules.c): its
+ * built-in actions, then the registered ones of the phase in registration order, '(*)' where the
+ * name takes an argument; the built-ins are also the extra words of its "Did you mean".
+ */
+const TCP_BUILTIN_ACTIONS = "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2'";
+const TCP_SUGGEST_EXTRA = ['accept', 'reject', 'capture', 'track-sc', 'expect-proxy', 'expect-netscaler-cip'];
+const TCP_CONNECTION_ACTIONS = ['sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop'];
+const TCP_ACTION_LISTS: Readonly<Record<'connection' | 'content' | 'session', readonly string[]>> = {
+  connection: TCP_CONNECTION_ACTIONS,
+  session: TCP_CONNECTION_ACTIONS,
+  content: ['ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'],
+};
+const tcpHint = (phase: 'connection' | 'content' | 'session', action: string): string => {
+  const hint = suggestAction(action, TCP_ACTION_LISTS[phase], TCP_SUGGEST_EXTRA);
+  return hint ? ` Did you mean '${hint}' maybe ?` : '';
+};
+const tcpActionList = (phase: 'connection' | 'content' | 'session'): string => `${TCP_BUILTIN_ACTIONS}, ${TCP_ACTION_LISTS[phase].map((a) => `'${a}'`).join(', ')}`;
 const HAPROXY_TCP_ACTIONS = ['expect-netscaler-cip', 'ot-group', 'set-nice', 'send-spoe-group', 'do-resolve', 'set-mark', 'set-tos', 'set-priority-class', 'set-priority-offset', 'attach-srv'];
 
 /**
@@ -833,7 +923,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       return ctx.error(`tcp-request ${phase} is not allowed because backend ${ctx.proxy.name} is not a frontend`);
     }
     const action = ctx.args[0];
-    const split = splitCondition(ctx, 1, `a 'tcp-request ${phase}' rule`);
+    const split = splitCondition(ctx, 1, `a 'tcp-request ${phase}' rule`, { head: (kw) => `'tcp-request ${phase} ${action ?? ''}' : error detected in ${ctx.sectionLabel} while parsing '${kw}' condition :` });
     if (!split.ok) return;
     const args = split.head.slice(1);
     const where = `in ${ctx.sectionLabel}`;
@@ -852,6 +942,8 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if (args[0] === undefined) return ctx.error(`'tcp-request ${phase} ${action}' expects a key expression.`, 0);
       const sample = parseSampleExpression(args[0]);
       if ('error' in sample) return ctx.error(`'tcp-request ${phase} ${action}' : ${sample.error}`, 1);
+      const maps = mapFilesProblem(ctx, sample.expr);
+      if (maps) return ctx.error(`'tcp-request ${phase} ${action}' : ${maps}`, 1, 'LS_ERR_CFG_FILE');
       const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]);
       if (unusable) return ctx.error(`'tcp-request ${phase} ${action}' : ${unusable}`, 1);
       // tcp_rules.c: an optional 'table <name>', then the condition.
@@ -874,23 +966,34 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
       if (failed || !parsed) return;
       result = parsed;
     } else if (action === 'capture') {
-      if (args.length !== 3 || args[1] !== 'len') return ctx.error(`'tcp-request ${phase} capture' expects <sample> 'len' <length>.`, 0);
-      const sample = parseSampleExpression(args[0]!);
-      if ('error' in sample) return ctx.error(`'tcp-request ${phase} capture' : ${sample.error}`, 1);
-      const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]!);
-      if (unusable) return ctx.error(`'tcp-request ${phase} capture' : ${unusable}`, 1);
-      const n = parseInteger(args[2]!, 'capture len', 1);
+      // tcp_rules.c: captures fill the stream's slots, which connection and session rules come before.
+      if (phase !== 'content') return ctx.error(`'capture ${args[0] ?? ''}' is not allowed in 'tcp-request ${phase}' rules in ${ctx.sectionLabel}`, 0);
+      // tcp_rules.c: the expression first, then 'len <n>' (n > 0), then only the condition; its words.
+      const capture = `'tcp-request ${phase} capture'`;
+      if (args[0] === undefined) return ctx.error(`${capture} : missing fetch method`, 0);
+      const sample = parseSampleExpression(args[0]);
+      if ('error' in sample) return ctx.error(`${capture} : ${sample.error}`, 1);
+      const maps = mapFilesProblem(ctx, sample.expr);
+      if (maps) return ctx.error(`${capture} : ${maps}`, 1, 'LS_ERR_CFG_FILE');
+      const unusable = unusableFetch(sample.expr.fetch, ruleCheckpoints(ctx), args[0]);
+      if (unusable) return ctx.error(`${capture} : ${unusable}`, 1);
+      if (args[1] !== 'len') return ctx.error(`${capture} : a positive 'len' argument is mandatory`, 2);
+      // HAProxy reads the length with atoi(): Loadstar takes digits only (test/scenarios/invalid/README.md).
+      const n = /^\d+$/.test(args[2] ?? '') && Number(args[2]) > 0 ? { value: Number(args[2]) } : { error: `${capture} : length must be > 0` };
       if (n.error !== undefined) return ctx.error(n.error, 3);
+      if (args.length > 3) return ctx.error(`${capture} only accepts 'if' or 'unless', ${where} (got '${args[3]}')`, 4);
       result = { type: 'capture', expression: args[0]!, len: n.value };
-    } else if (action === 'use-service') {
-      if (args[0] !== 'prometheus-exporter') return ctx.error(`unknown service '${args[0] ?? ''}' (Loadstar provides 'prometheus-exporter').`, 1);
-      result = { type: 'use-service', service: args[0] };
+    } else if (action === 'use-service' && phase === 'content') {
+      // The one service Loadstar has answers HTTP requests only (promex service_parse_prometheus_exporter).
+      if (args[0] === undefined) return ctx.error(`'tcp-request' expects a service name.`, 0);
+      if (args[0] === 'prometheus-exporter') return ctx.error("Prometheus exporter service only available on 'http-request' rulesets", 1);
+      return ctx.error(`'${phase}' unknown service name.`, 1);
     } else if (action === 'switch-mode' && phase === 'content') {
       const parsed = parseSwitchMode(ctx, args);
       if (!parsed) return;
       result = parsed;
     } else if (action === 'switch-mode') {
-      return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.filter((a) => a !== 'switch-mode http').map((a) => `'${a}'`).join(', ')} ${where} (got '${action}').`, 0);
+      return ctx.error(`'tcp-request ${phase}' expects ${tcpActionList(phase)} ${where} (got '${action}').${tcpHint(phase, action)}`, 0);
     } else if (action === 'set-src' || action === 'set-src-port' || action === 'set-dst' || action === 'set-dst-port'
       || ((action === 'set-priority-class' || action === 'set-priority-offset') && phase === 'content')) {
       const parsed = addressExpression(args, ctx, action.startsWith('set-priority') ? 'tcp-request' : undefined);
@@ -906,8 +1009,7 @@ function parseTcpRequest(phase: 'connection' | 'content' | 'session') {
     } else if (action !== undefined && HAPROXY_TCP_ACTIONS.includes(action.replace(/\(.*$/, '')) && !action.startsWith('set-priority') && action !== 'set-log-level') {
       return ctx.error(`'tcp-request ${phase} ${action}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     } else {
-      const hint = action === undefined ? undefined : suggest(action, ['accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'capture', 'use-service', 'expect-proxy']);
-      return ctx.error(`'tcp-request ${phase}' expects ${TCP_ACTIONS.map((a) => `'${a}'`).join(', ')} ${where} (got '${action ?? ''}').${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
+      return ctx.error(`'tcp-request ${phase}' expects ${tcpActionList(phase)} ${where} (got '${action ?? ''}').${tcpHint(phase, action ?? '')}`, 0);
     }
     if (!result) return;
     warnIfConditionConflicts(ctx, split.condition, ruleCheckpoints(ctx), `tcp-request ${phase}`);

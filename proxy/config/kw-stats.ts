@@ -44,7 +44,7 @@ function parseStatsRule(ctx: ProxyDirectiveContext): void {
   if (rules.length > 0 && !rules[rules.length - 1]!.condition) {
     ctx.warn(`previous 'stats' action has no condition attached, further entries are NOOP.`, undefined, 'LS_WARN_CFG_SUSPICIOUS');
   }
-  const split = splitCondition(ctx, 1, `a 'stats http-request ${action}' rule`);
+  const split = splitCondition(ctx, 1, `a 'stats http-request ${action}' rule`, { head: `error detected while parsing an 'http-request ${action}' condition :`, tail: '.' });
   if (!split.ok) return;
   let failed = false;
   const fail = (message: string, argIndex?: number): void => {
@@ -88,7 +88,7 @@ const keywords: ProxyKeyword[] = [
     name: 'stats admin', sections: 'flb', status: STATS, summary: 'Enables admin actions (drain, maint, weight) on the statistics page when the condition matches.',
     parse(ctx) {
       if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'stats admin' requires either 'if' or 'unless' followed by a condition.`);
-      const split = splitCondition(ctx, 0, `'stats admin' rule`);
+      const split = splitCondition(ctx, 0, `'stats admin' rule`, { head: "error detected while parsing a 'stats admin' rule :", tail: '.' });
       if (!split.ok) return;
       warnIfConditionConflicts(ctx, split.condition, [...(ctx.kind !== 'backend' ? ['frontend-http-request' as const] : []), ...(ctx.kind !== 'frontend' ? ['backend-http-request' as const] : [])]);
       ctx.proxy.stats.admin.push({ condition: split.condition, loc: ctx.directive.loc });

@@ -9,6 +9,7 @@ import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition, warnIfConditionConflicts } from './conditions.ts';
 import { parseTime } from './values.ts';
 import { ENGINE } from './status.ts';
+import { suggestAction } from './suggest.ts';
 import { isLogLevel, LOG_LEVEL_EXPECTED, parseTcpVariableAction, ruleCheckpoints } from './kw-rules.ts';
 import type { TcpResponseRule } from './model.ts';
 
@@ -23,8 +24,11 @@ function parseContent(ctx: ProxyDirectiveContext): void {
   const where = `in ${ctx.sectionLabel}`;
   const base = action.replace(/\(.*$/, '');
   const known = HAPROXY_ACTIONS.some((a) => a.replace('(*)', '') === base);
-  if (!known) return ctx.error(`'tcp-response content' expects ${HAPROXY_ACTIONS.map((a) => `'${a}'`).join(', ')} ${where} (got '${action}').`, 0);
-  const split = splitCondition(ctx, 1, `'tcp-response content ${action}'`);
+  if (!known) {
+    const hint = suggestAction(action, HAPROXY_ACTIONS.slice(3), ['accept', 'reject', 'close']);
+    return ctx.error(`'tcp-response content' expects ${HAPROXY_ACTIONS.map((a) => `'${a}'`).join(', ')} ${where} (got '${action}').${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, 0);
+  }
+  const split = splitCondition(ctx, 1, `'tcp-response content ${action}'`, { head: (kw) => `'tcp-response content ${action}' : error detected in ${ctx.sectionLabel} while parsing '${kw}' condition :` });
   if (!split.ok) return;
   const args = split.head.slice(1);
   let result: TcpResponseRule['action'] | undefined;

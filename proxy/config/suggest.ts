@@ -65,3 +65,47 @@ export function levenshtein(a: string, b: string): number {
   }
   return d[a.length]![b.length]!;
 }
+
+/**
+ * tools.c make_word_fingerprint(): which characters a word has and how many times each pair of
+ * character classes follows another (letters, digits, others, begin, end), case ignored.
+ */
+function wordFingerprint(word: string): Uint8Array {
+  const fp = new Uint8Array(1024);
+  let from = 28;
+  for (const ch of word.toLowerCase()) {
+    const code = ch.charCodeAt(0);
+    const to = code >= 97 && code <= 122 ? code - 96 : code >= 48 && code <= 57 ? 27 : 28;
+    fp[to] = 1;
+    fp[32 * from + to]!++;
+    from = to;
+  }
+  fp[32 * from + 28]!++;
+  return fp;
+}
+
+/**
+ * HAProxy's "Did you mean" for a rule action (action.c action_suggest): the keyword, then the
+ * extra word, whose fingerprint is nearest `word`'s (the first one on a tie), unless it is more
+ * than 2 times (3 for a keyword taking a parenthesised argument, written 'name(*)') as far as
+ * either word is long.
+ */
+export function suggestAction(word: string, keywords: readonly string[], extra: readonly string[] = []): string | undefined {
+  if (!word) return undefined;
+  const sig = wordFingerprint(word);
+  let best: string | undefined;
+  let bestPrefix = false;
+  let bestDistance = Infinity;
+  for (const [candidate, prefix] of [...keywords.map((k) => [k.replace(/\(\*\)$/, ''), k.endsWith('(*)')] as const), ...extra.map((e) => [e, false] as const)]) {
+    const other = wordFingerprint(candidate);
+    let distance = 0;
+    for (let i = 0; i < 1024; i++) distance += Math.abs(sig[i]! - other[i]!);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestPrefix = prefix;
+      bestDistance = distance;
+    }
+  }
+  const factor = 2 + (bestPrefix ? 1 : 0);
+  return best !== undefined && (bestDistance > factor * word.length || bestDistance > factor * best.length) ? undefined : best;
+}

@@ -18,7 +18,8 @@ import { externalCheckProblems } from './kw-external-check.ts';
 import { cacheProblems } from './kw-cache.ts';
 import { httpclientProblems } from './kw-httpclient.ts';
 import type { SampleExpr } from '../acl/index.ts';
-import { aclReferences, fetchUsableAt, parseLogFormat, parseSampleExpression, sourceNames } from '../acl/index.ts';
+import { fetchUsableAt, parseLogFormat, parseSampleExpression, sourceNames } from '../acl/index.ts';
+import { checkAclArguments, checkRuleArguments, resolveScope } from './sample-refs.ts';
 import { checkLayer6Conditions, checkTcpTrackRules } from './kw-rules.ts';
 import { serverVersions } from '../tls/versions.ts';
 import { PROTOCOL_CHECKS } from './protocol-check-names.ts';
@@ -30,6 +31,7 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
   const resolvers = new Set(config.resolvers.map((r) => r.name));
   const userlists = new Set(config.userlists.map((u) => u.name));
   const tables = new Set([...config.proxies.filter((p) => p.stickTable).map((p) => p.name), ...peersTables(config).map((t) => t.name)]);
+  const scope = resolveScope(config, tables, userlists);
 
   for (const r of config.resolvers) {
     if (r.nameservers.length === 0 && !r.parseResolvConf) diagnostics.warn(r.section.loc, 'LS_WARN_CFG_SUSPICIOUS', `resolvers '${r.name}' has no nameservers configured!`, 'resolvers');
@@ -47,7 +49,8 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
     if (proxy.balance?.algorithm === 'hash') checkBalanceHash(proxy, mode, diagnostics, options?.readFile);
     checkServerRules(proxy, diagnostics);
     checkTables(proxy, tables, diagnostics);
-    checkUserlists(proxy, userlists, diagnostics);
+    checkAclArguments(proxy, scope, diagnostics);
+    checkRuleArguments(proxy, scope, diagnostics);
     checkModeSpecific(proxy, mode, diagnostics);
     if (mode !== 'http') checkMuxProtocols(proxy, diagnostics);
     checkTimeouts(proxy, mode, diagnostics);
@@ -305,24 +308,17 @@ function connectsToPort(rule: { port?: number; addr?: string }): boolean {
 }
 
 function checkTables(proxy: Proxy, tables: Set<string>, diagnostics: Diagnostics): void {
-  const refs: Array<{ table: string; loc: SourceLocation }> = [];
+  const refs: Array<{ table: string; loc: SourceLocation; by?: string }> = [];
   for (const rule of proxy.stickRules) refs.push({ table: rule.table ?? proxy.name, loc: rule.loc });
   for (const rule of [...proxy.httpRequestRules, ...proxy.httpResponseRules, ...proxy.tcpRequestRules]) {
-    if (rule.action.type === 'track-sc') refs.push({ table: rule.action.table ?? proxy.name, loc: rule.loc });
+    if (rule.action.type === 'track-sc') refs.push({ table: rule.action.table ?? proxy.name, loc: rule.loc, by: `track-sc${rule.action.counter}` });
   }
   for (const ref of refs) {
     if (!tables.has(ref.table)) {
-      diagnostics.alert(ref.loc, 'LS_ERR_CFG_REFERENCE', `Proxy '${proxy.name}': unable to find stick-table '${ref.table}'.`);
-    }
-  }
-}
-
-function checkUserlists(proxy: Proxy, userlists: Set<string>, diagnostics: Diagnostics): void {
-  for (const decls of proxy.acls.values()) {
-    for (const decl of decls) {
-      for (const name of aclReferences(decl).userlists) {
-        if (!userlists.has(name)) diagnostics.alert(decl.loc, 'LS_ERR_CFG_REFERENCE', `unable to find userlist '${name}'.`, 'acl');
-      }
+      // cfgparse.c words a stick rule's and action.c check_trk_action() a track-sc's.
+      diagnostics.alert(ref.loc, 'LS_ERR_CFG_REFERENCE', ref.by
+        ? `Proxy '${proxy.name}': unable to find table '${ref.table}' referenced by ${ref.by}.`
+        : `Proxy '${proxy.name}': unable to find stick-table '${ref.table}'.`);
     }
   }
 }

@@ -8,7 +8,7 @@ import type { Sample } from '../eval-sample.ts';
 import type { ConvFn, ConverterCompileOptions, ConverterDefinition, ConverterRow } from './define.ts';
 import { converter, strArg, strOf } from './define.ts';
 import { mkStr, mkInt, mkBool, mkIPv4, mkIPv6, castSample, buf2ip, buf2ip6, readInt64 } from '../eval-sample.ts';
-import { compileFinder, parseFilePatterns } from '../eval-match.ts';
+import { compileFinder, parseFileLines, parseFilePatterns } from '../eval-match.ts';
 import { parsePattern } from '../matchers.ts';
 import { patternRefFor } from '../pattern-ref.ts';
 import type { PatternEntry } from '../pattern-ref.ts';
@@ -20,12 +20,35 @@ import { parseReplacement, expand } from './regsub.ts';
  * changed since by set-map / del-map and the runtime API. Exact (`str`) maps read the reference's
  * key table; the others rebuild their index when an entry is added or removed.
  */
+/** A map converter's matching method and output type, from its name; undefined for other names. */
+function mapKind(name: string): { match: 'str' | 'beg' | 'sub' | 'dir' | 'dom' | 'end' | 'reg' | 'regm' | 'int' | 'ip'; out: 'str' | 'int' | 'ip' } | undefined {
+  const m = /^map(?:_(str|beg|sub|dir|dom|end|reg|regm|int|ip))?(?:_(int|ip))?$/.exec(name);
+  return m ? { match: (m[1] ?? 'str') as 'str', out: (m[2] ?? 'str') as 'str' } : undefined;
+}
+
+/**
+ * What HAProxy says of a map file's content while starting (pattern.c pat_ref_push: each line's
+ * value parsed as the output type, then its key by the matching method): "unable to parse 'b' at
+ * line 4 of file 'x.map'", "'a' is not a number at line 4 of file 'x.map'"; undefined when every
+ * line is fine or `name` is no map converter.
+ */
+export function mapFileProblem(name: string, file: string, content: string): string | undefined {
+  const kind = mapKind(name);
+  if (!kind) return undefined;
+  const parser = kind.match === 'int' ? 'int' : kind.match === 'ip' ? 'ip' : kind.match === 'reg' || kind.match === 'regm' ? 'reg' : 'str';
+  for (const l of parseFileLines(content, true)) {
+    if (!parseMapValue(l.value, kind.out)) return `unable to parse '${l.value}' at line ${l.line} of file '${file}'`;
+    const p = parsePattern(parser, l.key, { ignoreCase: false, noDns: true, capture: kind.match === 'regm' });
+    if (p !== null && 'error' in p) return `${p.error} at line ${l.line} of file '${file}'`;
+  }
+  return undefined;
+}
+
 function compileMap(call: ConverterCall, options: ConverterCompileOptions): ConvFn {
   const name = call.def.name;
-  const m = /^map(?:_(str|beg|sub|dir|dom|end|reg|regm|int|ip))?(?:_(int|ip))?$/.exec(name);
-  if (!m) throw unsupported('converter', name);
-  const match = (m[1] ?? 'str') as 'str' | 'beg' | 'sub' | 'dir' | 'dom' | 'end' | 'reg' | 'regm' | 'int' | 'ip';
-  const out = (m[2] ?? 'str') as 'str' | 'int' | 'ip';
+  const kind = mapKind(name);
+  if (!kind) throw unsupported('converter', name);
+  const { match, out } = kind;
   const file = strArg(call.args, 0) ?? '';
   if (!options.readFile) throw new EvalCompileError('file', `map file '${file}' cannot be loaded: no file reader given`);
   const ref = patternRefFor(file, true, options.readFile, { kind: 'map' });

@@ -73,6 +73,8 @@ const uuidArgs: ArgValidator = (a) => (a[0]?.type === 'int' && a[0].value !== 4 
 const constBoolArgs: ArgValidator = (a) => (/^(true|false|0|1)$/i.test(argStr(a[0]) ?? '') ? undefined : "Expects 'true', 'false', '0' or '1'");
 
 const constBinArgs: ArgValidator = (a) => {
+  // smp_check_const_bin(): parse_binary() fails on nothing without saying why, so HAProxy prints '(null)'.
+  if (!argStr(a[0])) return '(null)';
   const r = parseHex(argStr(a[0]) ?? '');
   return typeof r === 'string' ? r : undefined;
 };

@@ -41,8 +41,8 @@ const CASES: Array<[string, string, boolean]> = [
   ['http-request add-acl(/m/x.lst) a b', `'http-request add-acl(/m/x.lst)' expects either 'if' or 'unless' followed by a condition but found 'b'.`, true],
   ['http-request set-map(/m/x.map) %[foo] b', `${at('http-request set-map(/m/x.map)')}failed to parse sample expression <foo]> : unknown fetch method 'foo'.`, true],
   // Not actions of these rule sets in HAProxy 2.6.
-  ['http-after-response set-map(/m/x.map) a b', `'http-after-response' expects 'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'set-status', 'allow', 'strict-mode', but got 'set-map(/m/x.map)'.`, false],
-  ['tcp-request content add-acl(/m/x.lst) a', `'tcp-request content' expects 'accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'set-var(<name>)', 'set-var-fmt(<name>)', 'unset-var(<name>)', 'capture', 'use-service', 'expect-proxy', 'switch-mode http', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-priority-class', 'set-priority-offset', 'set-log-level' in frontend 'f' (got 'add-acl(/m/x.lst)').`, false],
+  ['http-after-response set-map(/m/x.map) a b', `'http-after-response' expects 'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', but got 'set-map(/m/x.map)'.`, true],
+  ['tcp-request content add-acl(/m/x.lst) a', `'tcp-request content' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset' in frontend 'f' (got 'add-acl(/m/x.lst)').`, true],
 ];
 
 test('set-map, del-map, add-acl and del-acl are accepted or refused as HAProxy 2.6 does', () => {

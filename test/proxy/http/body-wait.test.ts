@@ -266,11 +266,11 @@ test('the same exchanges through haproxy give the recorded outcomes', async (t) 
 
 test('wait-for-body arguments are checked with haproxy\'s messages', () => {
   const cases: Array<[string, string | undefined]> = [
-    ['wait-for-body', 'expects time <time> [ at-least <bytes> ]'],
-    ['wait-for-body time', "missing argument for 'time'"],
-    ['wait-for-body time 1x', "unexpected character 'x'"],
-    ['wait-for-body at-least 1k', 'expects time <time> [ at-least <bytes> ]'],
-    ['wait-for-body time 1s at-least 1q', "unexpected character 'q'"],
+    ['wait-for-body', 'expects time <time> [ at-least <bytes> ].'],
+    ['wait-for-body time', "missing argument for 'time'."],
+    ['wait-for-body time 1x', "unexpected character 'x'."],
+    ['wait-for-body at-least 1k', 'expects time <time> [ at-least <bytes> ].'],
+    ['wait-for-body time 1s at-least 1q', "unexpected character 'q'."],
     ['wait-for-body time 1s foo', "'http-request wait-for-body' expects either 'if' or 'unless' followed by a condition but found 'foo'."],
     ['wait-for-body time 0', undefined],
     ['wait-for-body at-least 1k time 2s if { method POST }', undefined],
