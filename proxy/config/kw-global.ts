@@ -258,8 +258,10 @@ const keywords: KeywordSpec[] = [
     status: NO_EFFECT,
     summary: 'Loadstar serves traffic from one event loop; the value is checked and recorded.',
     parse(ctx) {
-      const n = /^\d+$/.test(ctx.args[0] ?? '') ? Number(ctx.args[0]) : NaN;
-      if (!(n >= 1 && n <= 64)) return ctx.error(`'nbthread' value must be between 1 and 64 (was ${ctx.args[0] ?? ''})`, 0);
+      const word = ctx.args[0] ?? '';
+      if (!/^-?\d+$/.test(word)) return ctx.error(`'nbthread' passed a missing or unparsable integer value in '${word}'`, 0);
+      const n = Number(word);
+      if (!(n >= 1 && n <= 64)) return ctx.error(`'nbthread' value must be between 1 and 64 (was ${word})`, 0);
       ctx.config.global.nbthread = n;
     },
   },
@@ -416,9 +418,13 @@ const keywords: KeywordSpec[] = [
     status: ENGINE,
     summary: 'Grace period after which a stopping process closes remaining connections.',
     parse(ctx) {
-      const t = parseTime(ctx.args[0] ?? '', 'hard-stop-after');
-      if (t.error !== undefined) return ctx.error(t.error, 0);
-      if (t.warning) ctx.warn(t.warning, 0, 'LS_WARN_CFG_SUSPICIOUS');
+      const rules = {
+        missing: `'hard-stop-after' expects <time> as argument.`,
+        overflow: (w: string) => `timer overflow in argument '${w}' to 'hard-stop-after' (maximum value is 2147483647 ms or ~24.8 days)`,
+        bad: (c: string) => `unexpected character '${c}' in argument to <hard-stop-after>.`,
+      };
+      if (!durationChecked(ctx, rules)) return;
+      const t = parseTime(ctx.args[0]!, 'hard-stop-after');
       ctx.config.global.tune['hard-stop-after'] = String(t.value);
     },
   },
@@ -427,7 +433,14 @@ const keywords: KeywordSpec[] = [
     sections: 'g',
     status: CHECKS,
     summary: 'Random percentage (0–50) added to check intervals.',
-    parse(ctx) { const v = integer(ctx, 'spread-checks', 0, 50); if (v !== undefined) ctx.config.global.tune['spread-checks'] = String(v); },
+    parse(ctx) {
+      // cfgparse-global.c's words; a word that is not a number stays refused (test/scenarios/invalid/README.md).
+      const word = ctx.args[0];
+      if (!word) return ctx.error(`'spread-checks' expects an integer argument (0..50).`);
+      if (/^-?\d+$/.test(word) && !(Number(word) >= 0 && Number(word) <= 50)) return ctx.error(`'spread-checks' needs a positive value in range 0..50.`, 0);
+      const v = integer(ctx, 'spread-checks', 0, 50);
+      if (v !== undefined) ctx.config.global.tune['spread-checks'] = String(v);
+    },
   },
   {
     name: 'node',
@@ -521,7 +534,13 @@ export function parseTuneKeyword(ctx: DirectiveContext, name: string): void {
   const range = ENFORCED_TUNE[name];
   if (range) {
     // Stored in a C int: past 2^31 it wraps, and HAProxy refuses what wraps negative.
-    if (/^\d+$/.test(ctx.args[0] ?? '') && atoiInt(ctx.args[0]!) < 0) return ctx.error(`'${name}' expects a positive integer argument.`, 0);
+    const word = ctx.args[0] ?? '';
+    if (/^-?\d+$/.test(word)) {
+      const n = atoiInt(word);
+      if (n < range.min || (range.max !== undefined && n > range.max) || (range.max === undefined && Number(word) > 2 ** 31 - 1 && n < 0)) {
+        return ctx.error(range.max === undefined ? `'${name}' expects a positive integer argument.` : `'${name}' expects a numeric value between ${range.min} and ${range.max}`, 0);
+      }
+    }
     const v = integer(ctx, name, range.min, range.max);
     if (v !== undefined) ctx.config.global.tune[name] = String(atoiInt(String(v)));
     return;

@@ -56,6 +56,15 @@ const CASES: ParseCase[] = [
   ok('tune.listener.multi-queue on'),
   refused('tune.vars.check-max-size 10k', "tune.vars.check-max-size: '10k' is an invalid size"),
   { text: site('tune.ssl.capture-cipherlist-size 10'), valid: true, message: "'tune.ssl.capture-cipherlist-size' is deprecated and will be removed in version 2.7." },
+  // Messages of cfgparse-global.c and thread.c where both refuse.
+  refused('nbthread abc', "'nbthread' passed a missing or unparsable integer value in 'abc'"),
+  refused('nbthread -1', "'nbthread' value must be between 1 and 64 (was -1)"),
+  refused('spread-checks 100', "'spread-checks' needs a positive value in range 0..50."),
+  refused('spread-checks', "'spread-checks' expects an integer argument (0..50)."),
+  refused('hard-stop-after 1.5', "unexpected character '.' in argument to <hard-stop-after>."),
+  refused('hard-stop-after', "'hard-stop-after' expects <time> as argument."),
+  refused('tune.bufsize 0', "'tune.bufsize' expects a positive integer argument."),
+  refused('tune.http.maxhdr 0', "'tune.http.maxhdr' expects a numeric value between 1 and 32767"),
   // 0 is where HAProxy derives the limit from, as without the line.
   ok('maxconn 0'),
 ];
