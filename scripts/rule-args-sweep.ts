@@ -37,8 +37,8 @@ import { fetchNames, findFetch } from '../proxy/acl/fetches.ts';
 import { converterNames, findConverter } from '../proxy/acl/converters.ts';
 import type { ArgSpec, ArgType } from '../proxy/acl/types.ts';
 import { httpActionNames } from '../proxy/config/kw-rules.ts';
-import { checkBoth, printDiffs, sweepDir } from './lib/rule-sweep-check.ts';
-import type { SweepCase, SweepDiff } from './lib/rule-sweep-check.ts';
+import { checkVariant, printDiffs, sweepDir } from './lib/sweep.ts';
+import type { Diff, Variant } from './lib/sweep.ts';
 
 const argv = process.argv.slice(2);
 const all = argv.includes('--all');
@@ -74,7 +74,7 @@ backend b
 `;
 const FILES: Record<string, string> = { 'm.map': 'a b\n', 'a.lst': 'a\n' };
 
-const cases: SweepCase[] = [];
+const cases: Variant[] = [];
 const add = (key: string, kind: string, line: string): void => {
   if (!only || only.test(key)) cases.push({ key, kind, line, text: BASE.replace('@@LINE', `    ${line}`) });
 };
@@ -296,21 +296,21 @@ for (const l of PHASES) add('phase', l, l);
 
 const dir = sweepDir('loadstar-rule-args-');
 for (const [f, t] of Object.entries(FILES)) fs.writeFileSync(path.join(dir, f), t);
-const base = checkBoth({ key: 'base', kind: '', line: '', text: BASE.replace('@@LINE\n', '') }, dir, false);
+const base = checkVariant({ key: 'base', kind: '', line: '', text: BASE.replace('@@LINE\n', '') }, dir, dir, false);
 if (!base.ha || !base.ls) {
   console.log(`the base file does not load in both (haproxy ${base.ha}, loadstar ${base.ls}): ${base.haMsg || base.lsMsg}`);
   process.exit(2);
 }
 const started = Date.now();
-const diffs: SweepDiff[] = [];
+const diffs: Diff[] = [];
 let accepted = 0;
 for (const c of cases) {
-  const d = checkBoth(c, dir, messages);
+  const d = checkVariant(c, dir, dir, messages);
   if (d.ha) accepted++;
   if (d.differs) diffs.push(d);
 }
 fs.rmSync(dir, { recursive: true, force: true });
-const groups = printDiffs(diffs, all);
+const groups = printDiffs(diffs, (d) => (all ? `${d.v.key}|${d.v.line}` : `${d.v.key}|${d.v.kind}|${d.ha}|${d.ls}`));
 const keys = new Set(cases.map((c) => c.key)).size;
 console.log(`${cases.length} variants (${keys} keys, haproxy accepts ${accepted}), ${diffs.length} differ (${groups} groups), ${((Date.now() - started) / 1000).toFixed(0)} s`);
 process.exitCode = diffs.length > 0 ? 1 : 0;

@@ -14,10 +14,12 @@ import type { Diagnostic } from '../../proxy/config/diagnostics.ts';
 /** test/scenarios: the sweeps run from there, so `certs/…` and `errors/…` resolve in both. */
 export const SCENARIOS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/scenarios');
 
-/** One configuration to check: `key` and `kind` group it in the report, `line` shows what changed. */
-export interface Variant { file: string; lineNo: number; key: string; kind: string; line: string; text: string }
+/**
+ * One configuration to check: `key` and `kind` group it in the report, `line` shows what changed,
+ * `file` and `lineNo` where it comes from (a corpus file), when it does.
+ */
+export interface Variant { key: string; kind: string; line: string; text: string; file?: string; lineNo?: number }
 
-export interface Verdict { ok: boolean; message: string }
 export interface Diff { v: Variant; ha: boolean; ls: boolean; haMsg: string; lsMsg: string; lsAlerts: readonly Diagnostic[] }
 
 /** HAProxy's first ALERT line without its `[ALERT] (pid) : config :` head. */
@@ -25,34 +27,46 @@ export const firstAlert = (out: string): string => out.split('\n').find((l) => l
 /** HAProxy's message without its location head, and without the '.' its wrappers sometimes double. */
 export const bareMessage = (line: string): string => line.replace(/^(?:parsing )?\[[^\]]*\]\s*:?\s*/i, '').replace(/\.+$/, '').trim();
 
-/** Writes each variant to a temporary file and compares `haproxy -c` (run from test/scenarios) with parseConfig. */
-export function compareVariants(variants: readonly Variant[], options: { messages: boolean }): Diff[] {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-sweep-'));
-  const diffs: Diff[] = [];
-  const cwd = process.cwd();
-  process.chdir(SCENARIOS);
+/** A scratch directory the texts are written to (and files they name, for a sweep that runs there). */
+export function sweepDir(prefix = 'loadstar-sweep-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * Both verdicts on one variant, written to `dir`/x.cfg: `haproxy -c` and parseConfig both run from
+ * `cwd` (where relative file names resolve), the parser naming the file as haproxy reads it, so that
+ * messages quoting its place compare. `differs`: the verdicts differ, or (`messages`) both refuse and
+ * no Loadstar alert contains haproxy's first message.
+ */
+export function checkVariant(v: Variant, dir: string, cwd: string, messages: boolean): Diff & { differs: boolean } {
+  const file = path.join(dir, 'x.cfg');
+  fs.writeFileSync(file, v.text);
+  const r = spawnSync('haproxy', ['-c', '-f', file], { cwd, encoding: 'utf8', timeout: 20_000 });
+  const out = `${r.stdout}${r.stderr}`;
+  const ha = r.status === 0 && !out.includes('[ALERT]');
+  const before = process.cwd();
+  process.chdir(cwd);
+  let alerts: Diagnostic[];
   try {
-    for (const v of variants) {
-      const file = path.join(dir, 'x.cfg');
-      fs.writeFileSync(file, v.text);
-      const r = spawnSync('haproxy', ['-c', '-f', file], { cwd: SCENARIOS, encoding: 'utf8', timeout: 20_000 });
-      const out = `${r.stdout}${r.stderr}`;
-      const ha = r.status === 0 && !out.includes('[ALERT]');
-      // Named as haproxy reads it, so that messages quoting the file's place compare.
-      const alerts = parseConfig([{ name: file, text: v.text }]).diagnostics.filter((d) => d.severity !== 'warning');
-      const ls = alerts.length === 0;
-      const diff = { v, ha, ls, haMsg: firstAlert(out), lsMsg: alerts[0]?.message ?? '', lsAlerts: alerts };
-      if (ha !== ls) diffs.push(diff);
-      else if (options.messages && !ha) {
-        const want = bareMessage(diff.haMsg);
-        if (want && !alerts.some((a) => a.message.includes(want))) diffs.push(diff);
-      }
-    }
+    alerts = parseConfig([{ name: file, text: v.text }]).diagnostics.filter((d) => d.severity !== 'warning');
   } finally {
-    process.chdir(cwd);
+    process.chdir(before);
+  }
+  const ls = alerts.length === 0;
+  const haMsg = firstAlert(out);
+  const want = bareMessage(haMsg);
+  const differs = ha !== ls || (messages && !ha && want !== '' && !alerts.some((a) => a.message.includes(want)));
+  return { v, ha, ls, haMsg, lsMsg: alerts[0]?.message ?? '', lsAlerts: alerts, differs };
+}
+
+/** Checks every variant from test/scenarios (where the corpus's `certs/…` and `errors/…` resolve); returns where they differ. */
+export function compareVariants(variants: readonly Variant[], options: { messages: boolean }): Diff[] {
+  const dir = sweepDir();
+  try {
+    return variants.map((v) => checkVariant(v, dir, SCENARIOS, options.messages)).filter((d) => d.differs);
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  return diffs;
 }
 
 /** Prints one entry per group (`groupOf`), sorted by keyword then variant; returns the number of groups. */
@@ -67,7 +81,7 @@ export function printDiffs(diffs: readonly Diff[], groupOf: (d: Diff) => string)
     const d = g[0]!;
     const verdict = d.ha === d.ls ? 'both refuse, in other words' : `haproxy ${d.ha ? 'accepts' : 'REFUSES'}, loadstar ${d.ls ? 'accepts' : 'REFUSES'}`;
     console.log(`${d.v.key} ${d.v.kind}: ${verdict}${g.length > 1 ? ` (${g.length} lines)` : ''}`);
-    console.log(`   ${d.v.file}:${d.v.lineNo}  ${d.v.line}`);
+    console.log(`   ${d.v.file ? `${d.v.file}:${d.v.lineNo}  ` : ''}${d.v.line}`);
     if (d.haMsg) console.log(`   H: ${d.haMsg}`);
     if (d.lsMsg) console.log(`   L: ${d.lsMsg}`);
   }
