@@ -624,7 +624,6 @@ export interface TcpRequestRule extends Conditional {
     | { type: 'set-var' | 'unset-var'; variable: string; expression?: string; conditions?: SetVarCondition[] }
     | { type: 'set-var-fmt'; variable: string; format: LogFormatToken[]; formatText: string; conditions?: SetVarCondition[] }
     | { type: 'capture'; expression: string; len: number }
-    | { type: 'use-service'; service: string }
     | { type: 'expect-proxy' }
     /** `switch-mode http [proto h1|h2]` (content rules of a frontend): the connection goes on as HTTP from this rule on; `proto` absent: HTTP/1, or HTTP/2 on its preface. */
     | { type: 'switch-mode'; proto?: 'h1' | 'h2' }
