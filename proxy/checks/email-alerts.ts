@@ -103,7 +103,8 @@ export class EmailAlerts {
       socket.destroy();
       done(error);
     };
-    const timer = setTimeout(() => finish(`no '${script[step]![1].trim()}' reply within timeout mail`), alerts.timeoutMs);
+    // `timeout mail 0` sets no timeout, as HAProxy's check task takes a zero interval (tick_add_ifset).
+    const timer = alerts.timeoutMs > 0 ? setTimeout(() => finish(`no '${script[step]![1].trim()}' reply within timeout mail`), alerts.timeoutMs) : undefined;
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
       received += chunk;

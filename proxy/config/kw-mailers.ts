@@ -36,7 +36,6 @@ export function parseMailersDirective(ctx: DirectiveContext, mailers: Mailers, k
   const time = parseTime(second, 'timeout mail');
   if (time.error !== undefined) return ctx.error(time.error, 1);
   if (time.warning) ctx.warn(time.warning, 1, 'LS_WARN_CFG_SUSPICIOUS');
-  if (time.value === 0) return ctx.error(`timer underflow in argument <${second}> to <timeout mail>, minimum non-null value is 1 ms.`, 1);
   mailers.timeoutMail = time.value;
 }
 

@@ -17,6 +17,9 @@ import type { Diagnostics } from './diagnostics.ts';
 
 export const PEERS_KEYWORDS = ['peer', 'server', 'bind', 'default-bind', 'default-server', 'log', 'table', 'disabled', 'enabled'];
 
+/** cfgparse.c: a section is written with `peer` lines or with `bind` and `server` lines, not both. */
+const MIXED_PEER_BIND = 'mixing "peer" and "bind" line is forbidden';
+
 export function parsePeersDirective(ctx: DirectiveContext, peers: Peers, keyword: string): void {
   const a = ctx.args;
   switch (keyword) {
@@ -25,6 +28,10 @@ export function parsePeersDirective(ctx: DirectiveContext, peers: Peers, keyword
       const [name, address] = a;
       if (name === undefined) return ctx.error(`'${keyword}' : missing name for peer.`);
       if (address === undefined && keyword === 'peer') return ctx.error(`'peer' : expects <name> and <addr>[:<port>] as arguments.`);
+      if (keyword === 'peer') {
+        if (peers.bind) return ctx.error(MIXED_PEER_BIND);
+        peers.peerLine = true;
+      }
       if (address !== undefined) {
         const parsed = parseAddress(address, { kind: 'generic', keyword });
         if (parsed.error !== undefined) return ctx.error(parsed.error, 1);
@@ -40,6 +47,7 @@ export function parsePeersDirective(ctx: DirectiveContext, peers: Peers, keyword
     case 'log':
       // The local peer's listener and its defaults: with no other host to talk to, nothing listens (a reload hands tables over in-process).
       if (keyword === 'bind') {
+        if (peers.peerLine) return ctx.error(MIXED_PEER_BIND);
         if (a[0] === undefined) return ctx.error(`'bind' expects an address.`);
         peers.bind = true;
       }

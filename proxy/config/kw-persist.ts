@@ -184,7 +184,8 @@ export function parseStickTableArgs(a: readonly string[], error: (message: strin
     }
   }
   if (type === undefined) return ctx.error(`stick-table: missing type.`);
-  if (size === undefined) return ctx.error(`stick-table: missing size.`);
+  // A size of 0 is none at all to HAProxy.
+  if (!size) return ctx.error(`stick-table: missing size.`);
   return { type, len, size, expire, nopurge, peers, store, ...(srvkey ? { srvkey } : {}), loc };
 }
 

@@ -1141,8 +1141,10 @@ export interface Peers {
   disabled: boolean;
   /** `peer` lines, and `server` lines (2.x syntax: the local one has no address, its `bind` gives it). */
   peers: Peer[];
-  /** A `bind` line was given (with a peer line, it makes HAProxy's peers frontend). */
+  /** A `bind` line was given (with `server` lines, it makes HAProxy's peers frontend). */
   bind: boolean;
+  /** A `peer` line was given (the 1.x syntax, which HAProxy does not let a section mix with `bind`). */
+  peerLine?: boolean;
   /** `table <name> type … size …` lines: tables named `<peers>/<name>`, synchronised through this section. */
   tables?: Array<{ name: string; table: StickTable }>;
 }

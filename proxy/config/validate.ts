@@ -63,6 +63,21 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
   }
   checkTracks(config, backends, diagnostics);
   checkTableNames(config, diagnostics);
+  checkUserlistMembers(config, diagnostics);
+}
+
+/** A user's groups and a group's users must be declared in the userlist (cfgparse.c, after the whole file is read). */
+function checkUserlistMembers(config: Config, diagnostics: Diagnostics): void {
+  for (const list of config.userlists) {
+    const groups = new Set(list.groups.map((g) => g.name));
+    const users = new Set(list.users.map((u) => u.name));
+    for (const user of list.users) {
+      for (const group of user.groups) if (!groups.has(group)) diagnostics.alert(user.loc, 'LS_ERR_CFG_REFERENCE', `userlist '${list.name}': no such group '${group}' specified in user '${user.name}'`, 'user');
+    }
+    for (const group of list.groups) {
+      for (const user of group.users) if (!users.has(user)) diagnostics.alert(group.loc, 'LS_ERR_CFG_REFERENCE', `userlist '${list.name}': no such user '${user}' specified in group '${group.name}'`, 'group');
+    }
+  }
 }
 
 /** A frontend and a backend may share a name, but not a stick table: a table takes its proxy's name. */

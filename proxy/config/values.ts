@@ -27,7 +27,7 @@ export function parseTime(word: string, what: string, defaultUnitMs = 1): Parsed
   const unit = suffix === '' ? '' : /^(us|ms|s|m|h|d)/.exec(suffix)?.[1];
   if (unit === undefined) return { error: `unexpected character '${suffix[0]}' in '${what}'` };
   const ms = Number(m[1]) * (unit === '' ? defaultUnitMs : TIME_UNITS[unit]!);
-  const units = Math.ceil(ms / defaultUnitMs - 1e-9);
+  const units = Math.max(0, Math.ceil(ms / defaultUnitMs - 1e-9));
   if (units >= 2 ** 31) {
     return { error: defaultUnitMs === 1000 ? `timer overflow in argument <${word}> to ${what}, maximum value is 2147483647 s (~68 years).` : `timer overflow in argument '${word}' to '${what}' (maximum value is 2147483647 ms or ~24.8 days)` };
   }
