@@ -19,9 +19,11 @@ export function parseResolversDirective(ctx: DirectiveContext, r: Resolvers, key
       const written = a[1]!.replace(/^udp@/i, '').replace(/^udp4@/i, 'ipv4@').replace(/^udp6@/i, 'ipv6@');
       const addr = parseAddress(written, { kind: 'generic', keyword: 'nameserver' });
       if (addr.error !== undefined) return ctx.error(addr.error, 1);
+      // resolvers.c asks str2sa_range for a mandatory port: none is refused, not taken as 53.
+      if (!/:\d+$/.test(written)) return ctx.error(`'nameserver ${a[0]}' : missing port specification in '${a[1]}'`, 1);
+      if (addr.value.port === 0) return ctx.error(`'nameserver ${a[0]}' : invalid port '0'`, 1);
       if (r.nameservers.some((n) => n.name === a[0])) return ctx.error(`'nameserver' : another nameserver named '${a[0]}' was already defined.`, 0, 'LS_ERR_CFG_DUPLICATE');
-      const port = addr.value.port === 0 ? 53 : addr.value.port;
-      r.nameservers.push({ name: a[0]!, address: { ...addr.value, port, portEnd: port }, loc: ctx.directive.loc });
+      r.nameservers.push({ name: a[0]!, address: { ...addr.value, portEnd: addr.value.port }, loc: ctx.directive.loc });
       return;
     }
     case 'parse-resolv-conf':

@@ -1,7 +1,8 @@
 /**
  * Values in the small sections found by a sweep against `haproxy -c` (cfgparse.c, stick_table.c):
  * a userlist's users and groups must name each other, a peers section is written with `peer` lines
- * or with `bind` and `server` lines, a table needs a size, and `timeout mail 0` sets no timeout.
+ * or with `bind` and `server` lines, a table needs a size, a nameserver its port, and `timeout mail 0`
+ * sets no timeout.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,9 @@ const CASES: ParseCase[] = [
   { text: `peers p\n    bind 127.0.0.1:10001\n    server vm\n${tail}`, valid: true },
   { text: `peers p\n    peer vm 127.0.0.1:10000\n    table t type ip size 0\n${tail}`, valid: false, message: 'table: missing size.' },
   { text: tail.replace('    server s 127.0.0.1:80\n', '    stick-table type ip size 0\n    server s 127.0.0.1:80\n'), valid: false, message: 'stick-table: missing size.' },
+  { text: `resolvers r\n    nameserver n 127.0.0.1\n${tail}`, valid: false, message: "'nameserver n' : missing port specification in '127.0.0.1'" },
+  { text: `resolvers r\n    nameserver n 127.0.0.1:0\n${tail}`, valid: false, message: "'nameserver n' : invalid port '0'" },
+  { text: `resolvers r\n    nameserver n udp@127.0.0.1:53\n${tail}`, valid: true },
   { text: `mailers m\n    mailer x 127.0.0.1:25\n    timeout mail 0\n${tail}`, valid: true },
 ];
 
