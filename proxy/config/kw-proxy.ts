@@ -149,6 +149,10 @@ const optionKeywords: ProxyKeyword[] = [
     sections: 'dfl',
     status: ENGINE,
     summary: 'Logs in HAProxy\'s HTTP log format (`clf` for the Common Log Format).',
+    // In a backend HAProxy warns that it is ignored, then still reads its word.
+    checkIgnored(ctx) {
+      if (ctx.args.length === 1 && ctx.args[0] !== 'clf') ctx.error(`keyword 'httplog' only supports option 'clf'.`, 0);
+    },
     parse(ctx) {
       if (ctx.args.length > 1 || (ctx.args.length === 1 && ctx.args[0] !== 'clf')) {
         return ctx.error(`keyword 'httplog' only supports option 'clf'.`, 0);
@@ -192,6 +196,7 @@ const optionKeywords: ProxyKeyword[] = [
         if (a === 'if-none') continue;
         if (a === 'except' || a === 'header') {
           if (ctx.args[i + 1] === undefined) return ctx.error(`'option forwardfor' : '${a}' expects a value`, i);
+          if (a === 'except' && !parseNetwork(ctx.args[i + 1]!)) return ctx.error(`'option forwardfor except' expects <address>[/mask] as argument.`, i + 1);
           i++;
           continue;
         }
@@ -442,6 +447,7 @@ const generalKeywords: ProxyKeyword[] = [
     sections: 'dfl',
     status: ENGINE,
     summary: 'The backend used when no use_backend rule matches.',
+    checkIgnored: valueRequired(`'default_backend' expects a backend name.`),
     parse(ctx) {
       if (ctx.args.length !== 1) return ctx.error(`'default_backend' expects a backend name.`);
       ctx.proxy.defaultBackend = { name: ctx.args[0]!, loc: ctx.directive.loc };
@@ -545,6 +551,7 @@ const generalKeywords: ProxyKeyword[] = [
     sections: 'dfl',
     status: ENGINE,
     summary: 'Log-format string of each request\'s unique id: `%ID` in logs, the `unique-id` fetch, `unique-id-header`.',
+    checkIgnored: valueRequired('unique-id-format expects an argument.'),
     parse(ctx) {
       const format = oneFormatArgument(ctx, { mergeSpaces: true, checkpoints: ['frontend-http-request'] });
       if (format) ctx.proxy.uniqueIdFormat = format;
@@ -555,6 +562,7 @@ const generalKeywords: ProxyKeyword[] = [
     sections: 'dfl',
     status: ENGINE,
     summary: 'Adds the request\'s unique id (`unique-id-format`) to the request sent to the server, in this header.',
+    checkIgnored: valueRequired('unique-id-header expects an argument.'),
     parse(ctx) {
       if (ctx.args.length === 0 || ctx.args[0] === '') return ctx.error(`${ctx.directive.keyword} expects an argument.`);
       ctx.proxy.uniqueIdHeader = ctx.args[0]!;
@@ -577,6 +585,7 @@ const generalKeywords: ProxyKeyword[] = [
     status: SUPPORTED,
     summary: 'Free text shown on the stats page.',
     parse(ctx) {
+      if (ctx.args.length === 0) return ctx.error(`'description' expects a string argument.`);
       ctx.proxy.description = ctx.args.join(' ');
     },
   },
@@ -614,6 +623,7 @@ const generalKeywords: ProxyKeyword[] = [
     sections: 'dfl',
     status: ENGINE,
     summary: 'Requests for this URI (path and query, or the whole URI) are answered by Loadstar before any http-request rule: 200 "Service ready", or 503 while a `monitor fail` condition holds; they are not logged (for external monitors).',
+    checkIgnored: valueRequired(`'monitor-uri' expects an URI.`),
     parse(ctx) {
       if (ctx.args.length === 0) return ctx.error(`'monitor-uri' expects an URI.`);
       if (ctx.args.length > 1) return ctx.error(`'monitor-uri' cannot handle unexpected argument '${ctx.args[1]}'.`, 1);
@@ -625,6 +635,9 @@ const generalKeywords: ProxyKeyword[] = [
     sections: 'fl',
     status: ENGINE,
     summary: '`monitor fail if|unless <condition>`: the monitor-uri answers 503 while the condition holds (e.g. `if { nbsrv(app) lt 1 }`).',
+    checkIgnored(ctx) {
+      if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') ctx.error(`'monitor fail' requires either 'if' or 'unless' followed by a condition.`);
+    },
     parse(ctx) {
       if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error(`'monitor fail' requires either 'if' or 'unless' followed by a condition.`);
       const split = splitCondition(ctx, 0, `a 'monitor fail'`, { head: "error detected while parsing a 'monitor fail' condition :", tail: '.' });
@@ -666,6 +679,7 @@ const generalKeywords: ProxyKeyword[] = [
     parse(ctx) {
       const [name] = ctx.args;
       if (name === 'compression') {
+        if (ctx.args[1] !== undefined) return ctx.error(`'filter compression' : unknown keyword '${ctx.args[1]}'.`, 1);
         if (ctx.proxy.compression.filter) return ctx.error(`'filter' : '${ctx.proxy.name}: Proxy supports only one compression filter'`, 0);
         ctx.proxy.compression.filter = true;
         return;
@@ -706,6 +720,11 @@ const captureKeywords: ProxyKeyword[] = (['request header', 'response header'] a
   sections: 'fl',
   status: ENGINE,
   summary: `Captures a ${kind.split(' ')[0]} header into the logs (\`len N\` characters).`,
+  // In a backend HAProxy warns that it is ignored, then still checks its words.
+  checkIgnored(ctx) {
+    const [name, lenWord, len] = ctx.args;
+    if (name === undefined || lenWord !== 'len' || len === undefined) ctx.error(`'capture ${kind.split(' ')[0]}' expects 'header' <header_name> 'len' <len>.`);
+  },
   parse(ctx) {
     const [name, lenWord, len] = ctx.args;
     if (name === undefined || lenWord !== 'len' || len === undefined) {
@@ -721,9 +740,13 @@ captureKeywords.push({
   sections: 'fl',
   status: ENGINE,
   summary: 'Captures a cookie into the logs.',
+  checkIgnored(ctx) {
+    const [name, lenWord, len] = ctx.args;
+    if (name === undefined || lenWord !== 'len' || len === undefined) ctx.error(`'capture' expects 'cookie' <cookie_name> 'len' <len>.`);
+  },
   parse(ctx) {
     const [name, lenWord, len] = ctx.args;
-    if (name === undefined || lenWord !== 'len' || len === undefined) return ctx.error(`'capture cookie' expects <cookie name> 'len' <len>.`);
+    if (name === undefined || lenWord !== 'len' || len === undefined) return ctx.error(`'capture' expects 'cookie' <cookie_name> 'len' <len>.`);
     const v = parseInteger(len, 'capture cookie len', 1, 65535);
     if (v.error !== undefined) return ctx.error(v.error, 2);
     ctx.proxy.captures.push({ kind: 'cookie', name, len: v.value, loc: ctx.directive.loc });

@@ -476,6 +476,9 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
     ctx.error(`'${spec.name}' not allowed in 'defaults' section.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
   } else if (spec.name === 'server' || spec.name === 'server-template') {
     ctx.error(`'${spec.name}' not allowed because ${kind} '${ctx.proxy.name}' has no backend capability.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+  } else if (spec.name === 'declare capture') {
+    // Its parser (proxy.c proxy_parse_declare) checks the capability itself, and refuses.
+    ctx.error(`'declare' only available in frontend or listen section`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
   } else if (spec.name === 'retry-on') {
     // Its parser (proxy.c) checks the capability itself, and refuses.
     ctx.error(`'retry-on' only available in backend or listen section`, undefined, 'LS_ERR_CFG_WRONG_SECTION');

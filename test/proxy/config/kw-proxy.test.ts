@@ -58,6 +58,24 @@ const VALUE_CASES: ParseCase[] = [
   { text: withDefaults('max-session-srv-conns 0'), valid: true },
   { text: backend('    max-session-srv-conns 2\n'), valid: true, message: "'max-session-srv-conns' ignored because backend 'b' has no frontend capability." },
   { text: backend('    max-session-srv-conns\n'), valid: false, message: "'max-session-srv-conns' expects a number. Got no argument" },
+  // Frontend keywords in a backend: warned about, and still refused when their words are wrong.
+  { text: backend('    capture request header X len\n'), valid: false, message: "'capture request' expects 'header' <header_name> 'len' <len>." },
+  { text: backend('    capture cookie S len\n'), valid: false, message: "'capture' expects 'cookie' <cookie_name> 'len' <len>." },
+  { text: frontend('    capture cookie S len\n'), valid: false, message: "'capture' expects 'cookie' <cookie_name> 'len' <len>." },
+  { text: backend('    unique-id-format\n'), valid: false, message: 'unique-id-format expects an argument.' },
+  { text: backend('    unique-id-header\n'), valid: false, message: 'unique-id-header expects an argument.' },
+  { text: backend('    default_backend\n'), valid: false, message: "'default_backend' expects a backend name." },
+  { text: backend('    monitor fail\n'), valid: false, message: "'monitor fail' requires either 'if' or 'unless' followed by a condition." },
+  { text: backend('    monitor-uri\n'), valid: false, message: "'monitor-uri' expects an URI." },
+  { text: backend('    option httplog foo\n'), valid: false, message: "keyword 'httplog' only supports option 'clf'." },
+  { text: backend('    option httplog clf\n'), valid: true },
+  // declare's own parser refuses a backend.
+  { text: backend('    declare capture request len 10\n'), valid: false, message: "'declare' only available in frontend or listen section" },
+  // Words HAProxy checks in every section.
+  { text: backend('    description\n'), valid: false, message: "'description' expects a string argument." },
+  { text: frontend('    option forwardfor except 1.2.3.4/33\n'), valid: false, message: "'option forwardfor except' expects <address>[/mask] as argument." },
+  { text: frontend('    option forwardfor except 10.0.0.0/8\n'), valid: true },
+  { text: frontend('    filter compression x\n'), valid: false, message: "'filter compression' : unknown keyword 'x'." },
 ];
 
 test('proxy keyword values: durations, rate-limit sessions and numbers on the wrong side, as HAProxy 2.6 reads them', () => {
