@@ -72,7 +72,7 @@ Server and log target host names are resolved, as HAProxy does when it loads
 the configuration: a server whose name gives no address is an error unless its
 'init-addr' allows none (then it starts disabled, a warning).
 Exit status: 0 valid, 1 invalid, 2 usage error or, as 'haproxy -c', a valid
-configuration that would start no listener (no enabled frontend binds).
+configuration that would start no listener (no enabled frontend binds, no stats socket).
 `;
 
 type Output = { out: (s: string) => void; err: (s: string) => void };
@@ -164,7 +164,7 @@ async function check(argv: string[], io: Output): Promise<number> {
     return 1;
   }
   if (!values.quiet) for (const warning of reducedFeatureWarnings(result.config)) io.err(`[WARNING] ${warning}\n`);
-  // `haproxy -c` exits 2 for a configuration that would start nothing: no enabled proxy with a bind, no local peer.
+  // `haproxy -c` exits 2 for a configuration that would start nothing: no enabled proxy with a bind, no stats socket, no local peer.
   if (!listensAtAll(result.config)) {
     if (!values.quiet) io.out('Configuration file has no error but will not start (no listener) => exit(2).\n');
     return 2;
@@ -176,6 +176,8 @@ async function check(argv: string[], io: Output): Promise<number> {
 /** HAProxy's test at the end of `-c`: some enabled frontend or listen section binds, or a peers section has the local peer. */
 function listensAtAll(config: Config): boolean {
   if (config.proxies.some((p) => (p.kind === 'frontend' || p.kind === 'listen') && !p.disabled && p.binds.length > 0)) return true;
+  // A stats socket is a listener of HAProxy's own CLI frontend.
+  if (config.global.statsSockets.length > 0) return true;
   const local = localPeerName(config);
   return config.peers.some((section) => !section.disabled && section.peers.some((peer) => peer.name === local));
 }

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import tls from 'node:tls';
 import { registerProxyKeywords } from './keywords.ts';
-import type { ProxyDirectiveContext } from './keywords.ts';
+import type { DirectiveContext, ProxyDirectiveContext } from './keywords.ts';
+import type { DiagnosticCode } from '../errors.ts';
 import { atoi, parseAddress, parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
@@ -67,9 +68,8 @@ function parseBind(ctx: ProxyDirectiveContext): void {
       return ctx.error(`${label}: unknown keyword '${option}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, argIndex);
     }
     const value = takesValue ? rest[i + 1] : undefined;
-    if (takesValue && (value === undefined || (value === '' && option in MISSING_VALUE))) {
-      return ctx.error(`${label} : '${option}' : ${MISSING_VALUE[option] ?? 'missing value.'}`, argIndex);
-    }
+    const missing = missingValueProblem(option, value);
+    if (missing !== undefined) return ctx.error(`${label} : ${missing}`, argIndex);
     if (takesValue) i++;
     if (option in UNSUPPORTED_OPTIONS) {
       return ctx.error(`${label} : '${option}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
@@ -83,7 +83,7 @@ function parseBind(ctx: ProxyDirectiveContext): void {
       ctx.warn(`${label} : '${option}' has no effect in Loadstar and is ignored${why}.`, argIndex, 'LS_WARN_CFG_IGNORED');
       continue;
     }
-    if (!applyOption(ctx, bind, option, value, label, argIndex)) return;
+    if (!applyOption(ctx, bind, option, value, (problem, offset, code) => ctx.error(`${label} : ${problem}`, argIndex + offset, code))) return;
   }
   if ((bind.crt.length > 0 || bind.crtList) && !bind.ssl) {
     ctx.warn(`${label} : 'crt' without 'ssl': the certificate is not used and this port serves plain text.`, undefined, 'LS_WARN_CFG_SUSPICIOUS');
@@ -107,7 +107,39 @@ function parseBind(ctx: ProxyDirectiveContext): void {
   ctx.proxy.binds.push(bind);
 }
 
-function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, value: string | undefined, label: string, argIndex: number): boolean {
+/** How an option's problem is told: HAProxy's text without the line's label, at the option's word plus `argOffset`. */
+export type OptionReport = (problem: string, argOffset: number, code?: DiagnosticCode) => void;
+
+/** HAProxy's words for an option that takes a value and was given none, or undefined. */
+export function missingValueProblem(option: string, value: string | undefined): string | undefined {
+  if (!BIND_OPTION_NAMES[option] || (value !== undefined && (value !== '' || !(option in MISSING_VALUE)))) return undefined;
+  return `'${option}' : ${MISSING_VALUE[option] ?? 'missing value.'}`;
+}
+
+/**
+ * What a `stats socket` cannot do with a bind option (HAProxy's cli.c reads its words with the bind
+ * keywords): Loadstar's runtime API speaks plain text, without TLS, a PROXY header or another mux.
+ */
+const NOT_ON_STATS_SOCKET = new Set(['ssl', 'accept-proxy', 'proto', ...Object.keys(UNSUPPORTED_OPTIONS)]);
+
+/**
+ * One bind option of a `stats socket` line, after its value was found present: checked as a `bind`
+ * checks it (a certificate file must exist, a number be in range…). 'unsupported' for what the
+ * runtime API cannot honour, 'ignored' for what has no effect on it, false once a problem was reported.
+ */
+export function statsSocketBindOption(ctx: DirectiveContext, option: string, value: string | undefined, report: OptionReport): 'unsupported' | 'ignored' | false {
+  if (NOT_ON_STATS_SOCKET.has(option)) return 'unsupported';
+  if (option in NO_EFFECT_OPTIONS) {
+    const problem = value === undefined ? undefined : noEffectValueProblem(option, value);
+    if (problem === undefined) return 'ignored';
+    report(problem, 1);
+    return false;
+  }
+  const scratch: Bind = { addresses: [], ssl: false, crt: [], acceptProxy: false, v4v6: false, v6only: false, extra: {}, loc: ctx.directive.loc };
+  return applyOption(ctx, scratch, option, value, report) ? 'ignored' : false;
+}
+
+function applyOption(ctx: DirectiveContext, bind: Bind, option: string, value: string | undefined, report: OptionReport): boolean {
   switch (option) {
     case 'ssl': bind.ssl = true; return true;
     case 'accept-proxy': bind.acceptProxy = true; return true;
@@ -120,14 +152,14 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     case 'proto': {
       // HAProxy's muxes: h1 and h2 serve HTTP frontends (checked against the mode in validate.ts); fcgi and none do not.
       if (value === 'h1' || value === 'h2') bind.proto = value;
-      else if (value === 'fcgi' || value === 'none') ctx.error(`${label} : 'proto ${value}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
-      else ctx.error(`${label} : 'proto' :  unknown MUX protocol '${value}'`, argIndex);
+      else if (value === 'fcgi' || value === 'none') report(`'proto ${value}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+      else report(`'proto' :  unknown MUX protocol '${value}'`, 0);
       return bind.proto !== undefined;
     }
     case 'crt': {
       const file = resolveCertPath(value!, ctx.config.global.crtBase);
       if (!ctx.options.fileExists(file)) {
-        ctx.error(`${label} : unable to stat SSL certificate from file '${file}' : No such file or directory.`, argIndex + 1, 'LS_ERR_CFG_FILE');
+        report(`unable to stat SSL certificate from file '${file}' : No such file or directory.`, 1, 'LS_ERR_CFG_FILE');
         return false;
       }
       bind.crt.push(value!);
@@ -136,7 +168,7 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     case 'crt-list': {
       const file = resolveCertPath(value!, ctx.config.global.crtBase);
       if (!ctx.options.fileExists(file)) {
-        ctx.error(`${label} : 'crt-list' : cannot open file '${file}' : No such file or directory.`, argIndex + 1, 'LS_ERR_CFG_FILE');
+        report(`'crt-list' : cannot open file '${file}' : No such file or directory.`, 1, 'LS_ERR_CFG_FILE');
         return false;
       }
       bind.crtList = value;
@@ -145,7 +177,7 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
     case 'ssl-min-ver':
     case 'ssl-max-ver': {
       if (!TLS_VERSIONS.includes(value as TlsVersion)) {
-        ctx.error(`${label} : '${value}' : unknown ssl/tls version (expects one of ${TLS_VERSIONS.join(', ')}).`, argIndex + 1);
+        report(`'${value}' : unknown ssl/tls version (expects one of ${TLS_VERSIONS.join(', ')}).`, 1);
         return false;
       }
       if (option === 'ssl-min-ver') bind.sslMinVer = value as TlsVersion;
@@ -177,7 +209,7 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
       const clientAuth = (bind.clientAuth ??= {});
       const problem = applyClientAuthOption(clientAuth, option, value!, ctx.config.global.caBase, ctx.options.fileExists);
       if (problem !== undefined) {
-        ctx.error(`${label} : ${problem}`, argIndex + 1, problem.includes('unable to load') ? 'LS_ERR_CFG_FILE' : undefined);
+        report(problem, 1, problem.includes('unable to load') ? 'LS_ERR_CFG_FILE' : undefined);
         return false;
       }
       return true;
@@ -186,7 +218,7 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
       // bind_parse_backlog: atol(), then a negative value is refused (0, a word included, leaves the default).
       const n = atoi(value!);
       if (n < 0) {
-        ctx.error(`${label} : 'backlog' : invalid value ${n}, must be > 0`, argIndex + 1);
+        report(`'backlog' : invalid value ${n}, must be > 0`, 1);
         return false;
       }
       if (n > 0) bind.backlog = n;
@@ -200,11 +232,11 @@ function applyOption(ctx: ProxyDirectiveContext, bind: Bind, option: string, val
         : option === 'id' && /^-?\d+$/.test(value!) && Number(value) < 1 ? `'id' : custom id has to be > 0`
           : option === 'maxconn' && /^-\d+$/.test(value!) ? `'maxconn' : invalid value ${value}, must be >= 0` : undefined;
       if (refused !== undefined) {
-        ctx.error(`${label} : ${refused}`, argIndex + 1);
+        report(refused, 1);
         return false;
       }
       if (v.error !== undefined) {
-        ctx.error(`${label} : ${v.error}`, argIndex + 1);
+        report(v.error, 1);
         return false;
       }
       if (option === 'maxconn') bind.maxconn = v.value;

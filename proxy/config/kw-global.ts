@@ -3,7 +3,8 @@ import { registerGlobalKeywords } from './keywords.ts';
 import type { DirectiveContext, KeywordSpec } from './keywords.ts';
 import { atoi, atoiInt, parseAddress, parseInteger, parseTime, timeStopChar } from './values.ts';
 import { parseLogTarget } from './kw-proxy.ts';
-import { TLS_VERSIONS } from './kw-bind.ts';
+import { BIND_OPTION_NAMES, TLS_VERSIONS, missingValueProblem, statsSocketBindOption } from './kw-bind.ts';
+import { suggest } from './suggest.ts';
 import { ENGINE, NO_EFFECT, STATS, TLS, CHECKS, SUPPORTED } from './status.ts';
 import type { GlobalSettings, StatsSocket } from './model.ts';
 
@@ -182,35 +183,94 @@ function cipherList(ctx: DirectiveContext, set: (list: string) => void): void {
   set(list);
 }
 
+/** The words only a `stats socket` (or another UNIX socket) gives meaning to, besides the bind options. */
+const STATS_SOCKET_WORDS = ['level', 'mode', 'expose-fd', 'severity-output', 'user', 'group', 'uid', 'gid'];
+
+/**
+ * `stats socket <address> [options]`: cli.c reads the options with the bind keywords, so any bind
+ * option is checked as on a `bind` (its messages quoted after `'stats socket' :`); the CLI's own
+ * (level, expose-fd, severity-output) and the UNIX socket's (mode, user, group, uid, gid) come first.
+ */
 function statsSocket(ctx: DirectiveContext): void {
   const [address, ...rest] = ctx.args;
-  if (address === undefined) return ctx.error(`'stats socket' expects an address or a path.`);
+  if (address === undefined || address === '') return ctx.error(`'stats socket' in global section expects an address or a path to a UNIX socket`);
   const a = parseAddress(address, { kind: 'bind', keyword: 'stats socket' });
   if (a.error !== undefined) return ctx.error(a.error, 0);
-  const socket: StatsSocket = { address: a.value, level: 'user', loc: ctx.directive.loc };
+  // HAProxy's default access level is operator (management.txt, `level`).
+  const socket: StatsSocket = { address: a.value, level: 'operator', loc: ctx.directive.loc };
+  const problem = (text: string, argIndex: number) => ctx.error(`'stats socket' : '${text}'`, argIndex);
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i]!;
     const v = rest[i + 1];
-    if (w === 'mode') {
-      if (v === undefined || !/^[0-7]{1,4}$/.test(v)) return ctx.error(`'stats socket' : ''mode' : missing or invalid mode '${v ?? ''}' (octal integer expected)'`, i + 2);
-      socket.mode = parseInt(v, 8);
+    const argIndex = i + 1;
+    if (STATS_SOCKET_WORDS.includes(w)) {
+      const missing = statsSocketWordProblem(w, v);
+      if (missing !== undefined) return problem(missing, v === undefined || v === '' ? argIndex : argIndex + 1);
       i++;
-    } else if (w === 'level') {
-      if (v !== 'user' && v !== 'operator' && v !== 'admin') return ctx.error(`'stats socket' : 'level' only supports 'user', 'operator', and 'admin' (got '${v ?? ''}').`, i + 2);
-      socket.level = v;
-      i++;
-    } else if (w === 'expose-fd') {
-      if (v !== 'listeners') return ctx.error(`'stats socket' : 'expose-fd' only supports 'listeners'.`, i + 2);
-      socket.expose_fd = true;
-      i++;
-    } else if (['user', 'group', 'uid', 'gid', 'process', 'thread', 'name', 'maxconn'].includes(w)) {
-      if (v === undefined) return ctx.error(`'stats socket' : '${w}' expects a value.`, i + 1);
-      i++;
-    } else {
-      return ctx.error(`'stats socket' : unknown keyword '${w}'.`, i + 1);
+      if (w === 'level') socket.level = v as StatsSocket['level'];
+      else if (w === 'mode') socket.mode = parseInt(v!, 8) & 0o7777;
+      else if (w === 'expose-fd') socket.expose_fd = true;
+      else if (w === 'uid') socket.uid = atoi(v!);
+      else if (w === 'gid') socket.gid = atoi(v!);
+      else if (w === 'user' || w === 'group') {
+        const id = accountId(ctx.options.readFile(w === 'user' ? '/etc/passwd' : '/etc/group'), v!);
+        if (id === undefined) return problem(`'${w}' : unknown ${w} name '${v}'`, argIndex + 1);
+        if (w === 'user') socket.uid = id;
+        else socket.gid = id;
+      } else ctx.warn(`'stats socket' : 'severity-output' has no effect in Loadstar and is ignored (answers carry no severity).`, argIndex, 'LS_WARN_CFG_IGNORED');
+      continue;
     }
+    const takesValue = BIND_OPTION_NAMES[w];
+    if (takesValue === undefined) {
+      const hint = suggest(w, [...Object.keys(BIND_OPTION_NAMES), ...STATS_SOCKET_WORDS]);
+      return ctx.error(`'stats socket' : unknown keyword '${w}'.${hint ? ` Did you mean '${hint}' maybe ?` : ''}`, argIndex);
+    }
+    const value = takesValue ? v : undefined;
+    const missing = missingValueProblem(w, value);
+    if (missing !== undefined) return problem(missing, argIndex);
+    if (takesValue) i++;
+    const outcome = statsSocketBindOption(ctx, w, value, (text, offset, code) => ctx.error(`'stats socket' : '${text}'`, argIndex + offset, code));
+    if (outcome === false) return;
+    if (outcome === 'unsupported') return ctx.error(`'stats socket' : '${w}' is not supported by Loadstar yet (the runtime API speaks plain text on its socket).`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
+    ctx.warn(`'stats socket' : '${w}' has no effect on the runtime API in Loadstar and is ignored.`, argIndex, 'LS_WARN_CFG_IGNORED');
   }
   ctx.config.global.statsSockets.push(socket);
+}
+
+/** HAProxy's words (cli.c, cfgparse-unix.c) for a value of a stats socket's own option it refuses, or undefined. */
+function statsSocketWordProblem(option: string, value: string | undefined): string | undefined {
+  const v = value ?? '';
+  switch (option) {
+    case 'level':
+      if (v === '') return `'level' : missing level`;
+      return ['user', 'operator', 'admin'].includes(v) ? undefined : `'level' only supports 'user', 'operator', and 'admin' (got '${v}')`;
+    case 'expose-fd':
+      if (v === '') return `'expose-fd' : missing fd type`;
+      return v === 'listeners' ? undefined : `'expose-fd' only supports 'listeners' (got '${v}')`;
+    case 'severity-output':
+      if (v === '') return `'severity-output' : missing severity format`;
+      return ['none', 'number', 'string'].includes(v) ? undefined : `'severity-output' only supports 'none', 'number', and 'string' (got '${v}')`;
+    case 'mode':
+      // strtol(…, 8) must take the whole word.
+      return /^[0-7]+$/.test(v) ? undefined : `'mode' : missing or invalid mode '${v}' (octal integer expected)`;
+    case 'user':
+    case 'group':
+      return v === '' ? `'${option}' : missing ${option} name` : undefined;
+    default: // uid, gid: atol()
+      return v === '' ? `'${option}' : missing value` : undefined;
+  }
+}
+
+/**
+ * A user's or group's id by name in /etc/passwd or /etc/group (the text given), as getpwnam(3) and
+ * getgrnam(3) find it in the files database; Node has no binding for other NSS sources.
+ */
+function accountId(database: string | undefined, name: string): number | undefined {
+  for (const line of (database ?? '').split('\n')) {
+    const fields = line.split(':');
+    if (fields[0] === name && fields.length >= 3 && /^\d+$/.test(fields[2]!)) return Number(fields[2]);
+  }
+  return undefined;
 }
 
 const keywords: KeywordSpec[] = [

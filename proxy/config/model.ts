@@ -108,6 +108,9 @@ export interface StatsSocket {
   mode?: number;
   level: 'user' | 'operator' | 'admin';
   expose_fd?: boolean;
+  /** The UNIX socket's owner (`uid`/`user`, `gid`/`group`): chown(2) after it is bound. */
+  uid?: number;
+  gid?: number;
   loc: SourceLocation;
 }
 

@@ -56,6 +56,7 @@ export class RuntimeApi {
     }
     for (const [o, spec] of kept) {
       if (o.path !== undefined && spec.mode !== undefined && spec.mode !== o.spec.mode) fs.chmodSync(o.path, spec.mode);
+      if (o.path !== undefined && (spec.uid !== o.spec.uid || spec.gid !== o.spec.gid)) setOwner(o.path, spec);
       o.spec = spec;
     }
     await Promise.all(removed.map(closeSocket));
@@ -78,6 +79,7 @@ export class RuntimeApi {
       await listenOn(entry.server, { path: a.host });
       entry.path = a.host;
       if (spec.mode !== undefined) fs.chmodSync(a.host, spec.mode);
+      setOwner(a.host, spec);
     } else {
       await listenOn(entry.server, { host: a.host === '' ? (a.family === 'ipv6' ? '::' : '0.0.0.0') : a.host, port: a.port });
     }
@@ -166,6 +168,11 @@ export class RuntimeApi {
     }
     socket.write(out + '> ');
   }
+}
+
+/** `uid`/`user` and `gid`/`group` of a UNIX socket, as HAProxy applies them once bound (-1 leaves one as it is). */
+function setOwner(path: string, spec: StatsSocket): void {
+  if (spec.uid !== undefined || spec.gid !== undefined) fs.chownSync(path, spec.uid ?? -1, spec.gid ?? -1);
 }
 
 /** A socket is the same across a reload when its address is: level and mode are applied to it in place. */

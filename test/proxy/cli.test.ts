@@ -69,7 +69,7 @@ test('loadstar check refuses, at its line, what HAProxy accepts but the engine d
   }
 });
 
-test('loadstar check exits 2 for a configuration that starts no listener, as haproxy -c does (a disabled frontend binds nothing)', () => {
+test('loadstar check exits 2 for a configuration that starts no listener, as haproxy -c does (a disabled frontend binds nothing; a stats socket listens)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-check-'));
   try {
     const head = ['defaults', '  mode http', '  timeout client 5s', '  timeout server 5s', '  timeout connect 5s', 'backend app', '  server s1 127.0.0.1:8081'];
@@ -77,6 +77,8 @@ test('loadstar check exits 2 for a configuration that starts no listener, as hap
       ['backend-only.cfg', [], 2, 'Configuration file has no error but will not start (no listener) => exit(2).'],
       ['disabled.cfg', ['frontend web', '  disabled', '  bind 127.0.0.1:8080', '  default_backend app'], 2, 'Configuration file has no error but will not start (no listener) => exit(2).'],
       ['listening.cfg', ['frontend web', '  bind 127.0.0.1:8080', '  default_backend app'], 0, 'Configuration file is valid'],
+      // The CLI's own frontend: haproxy -c counts its listener.
+      ['stats-socket.cfg', ['global', `  stats socket ${path.join(dir, 'admin.sock')} level admin`], 0, 'Configuration file is valid'],
     ];
     for (const [name, more, status, said] of cases) {
       const file = path.join(dir, name);

@@ -216,3 +216,31 @@ test('a reload that changes the mode of a UNIX stats socket keeps the socket fil
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a stats socket without level answers at operator level (HAProxy\'s default): operator commands run, admin ones are denied', async () => {
+  const port = await freePort();
+  const e = await startEngine(`global\n  stats socket ipv4@127.0.0.1:${port}\n${HTTP_DEFAULTS}backend app\n  server a 127.0.0.1:1\n`);
+  try {
+    assert.equal(await cli(port, 'show cli level'), 'operator\n\n');
+    assert.doesNotMatch(await cli(port, 'show sess'), /Permission denied/);
+    assert.equal(await cli(port, 'set weight app/a 50'), 'Permission denied\n\n');
+  } finally {
+    await e.stop();
+  }
+});
+
+test('a UNIX stats socket takes the owner its uid and gid (or user and group) name, also when a reload changes them', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('changing a file\'s owner needs root');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-cli-'));
+  const sock = path.join(dir, 'admin.sock');
+  const e = await startEngine(`global\n  stats socket ${sock} mode 660 level admin uid 65534 gid 65533\n${HTTP_DEFAULTS}backend app\n  server a 127.0.0.1:1\n`);
+  try {
+    assert.deepEqual([fs.statSync(sock).uid, fs.statSync(sock).gid], [65534, 65533]);
+    await e.engine.reload(socketsConfig([`${sock} mode 660 level admin user root group root`]));
+    assert.deepEqual([fs.statSync(sock).uid, fs.statSync(sock).gid], [0, 0]);
+    assert.equal(await cli(sock, 'show cli level'), 'admin\n\n');
+  } finally {
+    await e.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
