@@ -40,12 +40,14 @@ export class CheckConnection {
   private wake: (() => void) | undefined;
   private readonly deadline: number;
 
+  private readonly onData = (chunk: Buffer): void => {
+    this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
+    this.wake?.();
+  };
+
   private constructor(readonly socket: net.Socket, readonly started: number, readTimeout: number, totalTimeout?: number) {
     this.deadline = Math.min(Date.now() + readTimeout, totalTimeout === undefined ? Infinity : started + totalTimeout);
-    socket.on('data', (chunk: Buffer) => {
-      this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
-      this.wake?.();
-    });
+    socket.on('data', this.onData);
     socket.on('end', () => { this.closed = true; this.wake?.(); });
     socket.on('close', () => { this.closed = true; this.wake?.(); });
     socket.on('error', (e) => { this.error = e; this.closed = true; this.wake?.(); });
@@ -96,6 +98,23 @@ export class CheckConnection {
         });
       });
     });
+  }
+
+  /** Milliseconds left before the read deadline (0 once passed). */
+  timeLeft(): number {
+    return Math.max(0, this.deadline - Date.now());
+  }
+
+  /**
+   * The socket, for a protocol that reads it itself (HTTP/2): this connection stops reading it, and
+   * what it received and nobody consumed goes back into the socket's stream, ahead of what comes next.
+   */
+  release(): net.Socket {
+    this.socket.off('data', this.onData);
+    this.socket.pause();
+    if (this.received.length > 0) this.socket.unshift(this.received);
+    this.received = Buffer.alloc(0);
+    return this.socket;
   }
 
   write(data: Buffer | string): void {

@@ -14,7 +14,9 @@
 import type { HeaderExpect, HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
 import { newParser, RESPONSE, LENIENT_RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HeadersCompleteCallback } from '../runtime/llhttp.ts';
+import type { TLSSocket } from 'node:tls';
 import { CheckConnection, failure } from './connection.ts';
+import { h2CheckExchange } from './h2-check.ts';
 import { checkText } from './check-format.ts';
 import type { CheckText } from './check-format.ts';
 import { checkRunVars, compileCheckVar, compilePortExpr, compileStatusCodeExpr } from './check-vars.ts';
@@ -48,6 +50,12 @@ export interface HttpExchange {
   before: CheckVarStep[];
   request: HttpCheckRequestSpec;
   after: AfterSend[];
+  /** `http-check connect proto h1|h2`: this connection's protocol, whatever else says. */
+  proto?: 'h1' | 'h2';
+  /** The connect line names its ALPN protocols: what TLS agrees on chooses the protocol. */
+  lineAlpn?: boolean;
+  /** The connection is the check's default one (no connect line, or `connect default`): the server's check-proto applies. */
+  defaultConnect: boolean;
 }
 
 export interface HttpCheckSpec {
@@ -55,6 +63,10 @@ export interface HttpCheckSpec {
   disableOn404: boolean;
   /** `http-check send-state`: each request carries X-Haproxy-Server-State (ProbeContext.serverState). */
   sendState: boolean;
+  /** The server's `check-proto`, else its `proto` (HAProxy's check->mux_proto): the default connection's protocol. */
+  checkProto?: 'h1' | 'h2';
+  /** The server has `check-alpn`: what TLS agrees on chooses the protocol (else HTTP/1.1, as HAProxy's mux choice). */
+  checkAlpn?: boolean;
 }
 
 /** HAProxy's implicit last expect: a 2xx or 3xx status. */
@@ -105,8 +117,8 @@ function safeLogFormat(text: string): CheckText {
  * `http-check send`; each later `http-check connect` opens a new exchange with a
  * request of its own; an exchange with no expect ends with an implicit 2xx/3xx one.
  */
-export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean, sendState = false): HttpCheckSpec {
-  const first: HttpExchange = { before: [], request: optionRequest(request), after: [] };
+export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean, sendState = false, server: { checkProto?: 'h1' | 'h2'; checkAlpn?: boolean } = {}): HttpCheckSpec {
+  const first: HttpExchange = { before: [], request: optionRequest(request), after: [], defaultConnect: true };
   // `option httpchk`'s request is merged with the first `http-check send`, whose headers replace its own.
   let fromOption = request !== undefined;
   const exchanges = [first];
@@ -129,11 +141,14 @@ export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: read
         pending = [];
       }
       if (started) {
-        current = { before: [], request: defaultRequest(), after: [] };
+        current = { before: [], request: defaultRequest(), after: [], defaultConnect: false };
         exchanges.push(current);
         started = false;
         sent = false;
       }
+      current.defaultConnect = rule.default === true;
+      if (rule.proto !== undefined) current.proto = rule.proto;
+      if (rule.alpn !== undefined) current.lineAlpn = true;
       if (rule.port !== undefined) current.port = rule.port;
       if (rule.portExpr !== undefined) current.portExpr = compilePortExpr(rule.portExpr);
     } else if (rule.type === 'send') {
@@ -163,7 +178,23 @@ export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: read
   }
   flush();
   for (const ex of exchanges) if (!ex.after.some((a) => 'expect' in a)) ex.after.push({ expect: IMPLICIT_EXPECT });
-  return { exchanges, disableOn404, sendState };
+  return { exchanges, disableOn404, sendState, ...(server.checkProto ? { checkProto: server.checkProto } : {}), ...(server.checkAlpn ? { checkAlpn: true } : {}) };
+}
+
+/** One check request as it goes out, whatever the protocol (httpCheckRequestBytes for HTTP/1.1, h2-check.ts for HTTP/2). */
+export interface CheckRequest {
+  method: string;
+  target: string;
+  /** Names in lower case; the configured ones, then X-Haproxy-Server-State. */
+  headers: Array<{ name: string; value: string }>;
+  body: string;
+}
+
+/** The request's parts, log-format texts rendered with `sample`: an empty uri-lf is "/", an empty header is left out. */
+export function httpCheckRequest(spec: HttpCheckRequestSpec, sample?: SampleContext, state?: string): CheckRequest {
+  const headers = spec.headers.map((h) => ({ name: h.name.toLowerCase(), value: h.value(sample) })).filter((h) => h.value !== '');
+  if (state !== undefined) headers.push({ name: 'x-haproxy-server-state', value: state });
+  return { method: spec.method, target: spec.uri(sample) || '/', headers, body: spec.body?.(sample) ?? '' };
 }
 
 /**
@@ -172,19 +203,18 @@ export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: read
  * X-Haproxy-Server-State value (`http-check send-state`), after the configured headers.
  */
 export function httpCheckRequestBytes(spec: HttpCheckRequestSpec, sample?: SampleContext, state?: string): Buffer {
-  let head = `${spec.method} ${spec.uri(sample) || '/'} ${spec.version}\r\n`;
-  const headers = spec.headers.map((h) => ({ name: h.name.toLowerCase(), value: h.value(sample) })).filter((h) => h.value !== '');
-  if (state !== undefined) headers.push({ name: 'x-haproxy-server-state', value: state });
+  const { method, target, headers, body } = httpCheckRequest(spec, sample, state);
+  let head = `${method} ${target} ${spec.version}\r\n`;
   const has = (n: string) => headers.some((h) => h.name === n);
   for (const h of headers) head += `${h.name}: ${h.value}\r\n`;
-  const body = spec.body?.(sample) ?? '';
   if (body.length > 0 && !has('content-length')) head += `content-length: ${Buffer.byteLength(body)}\r\n`;
   // HAProxy 2.6 says close to an HTTP/1.1 server only: an HTTP/1.0 request closes by itself.
   if (!has('connection') && !/^HTTP\/1\.0(?![0-9])/i.test(spec.version)) head += 'connection: close\r\n';
   return Buffer.from(head + '\r\n' + body, 'latin1');
 }
 
-interface ParsedResponse {
+/** A check's response: the status line's parts, the fields as name, value, name…, the body. */
+export interface ParsedResponse {
   status: number;
   reason: string;
   /** '1.1' */
@@ -364,7 +394,8 @@ async function readResponse(conn: CheckConnection, head: boolean, started: numbe
       if (conn.received.length > fed) {
         const r = parser.execute(conn.received.subarray(fed));
         fed = conn.received.length;
-        if (r instanceof Error) return failure('L7RSP', started, r.reason || r.message);
+        // An answer HAProxy's H1 mux cannot parse: its HTX says so, and the check has no more words (tcpcheck_eval_expect_http).
+        if (r instanceof Error) return failure('L7RSP', started, '');
         if (complete && response) return response;
       }
       const outcome = await conn.waitData(fed);
@@ -377,12 +408,18 @@ async function readResponse(conn: CheckConnection, head: boolean, started: numbe
       const end = parser.finish();
       if (response) return response;
       if (conn.error !== undefined) return failure('SOCKERR', started, 'Connection reset by peer');
-      if (end instanceof Error) return failure('L7RSP', started, end.reason || end.message);
+      if (end instanceof Error) return failure('L7RSP', started, '');
       return failure('L7RSP', started, '');
     }
   } finally {
     parser.close();
   }
+}
+
+/** The tout-status of the exchange's first expect, which waits for the response. */
+function firstTimeoutStatus(ex: HttpExchange): CheckCode {
+  for (const step of ex.after) if ('expect' in step) return step.expect.toutStatus ?? 'L7TOUT';
+  return 'L7TOUT';
 }
 
 export function httpProbe(spec: HttpCheckSpec): Probe {
@@ -403,7 +440,17 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
       const conn = await CheckConnection.open(port === undefined ? target : { ...target, port }, started);
       if (!(conn instanceof CheckConnection)) return conn;
       try {
-        conn.write(httpCheckRequestBytes(ex.request, run, spec.sendState ? context.serverState?.() : undefined));
+        const state = spec.sendState ? context.serverState?.() : undefined;
+        // HAProxy's choice of mux (tcpcheck_eval_connect): the line's proto, else the server's check-proto on
+        // the default connection, else what TLS agreed on when the line or the server's check-alpn named
+        // protocols, else HTTP/1.1.
+        const proto = ex.proto ?? (ex.defaultConnect ? spec.checkProto : undefined);
+        const byAlpn = ex.lineAlpn === true || spec.checkAlpn === true;
+        const h2 = proto !== undefined ? proto === 'h2' : byAlpn && (conn.socket as TLSSocket).alpnProtocol === 'h2';
+        // The HTTP/2 exchange starts now, as the HTTP/1.1 request is written now; the first expect awaits its answer.
+        let h2Answer: Promise<ParsedResponse | CheckResult> | undefined;
+        if (h2) h2Answer = h2CheckExchange(conn, httpCheckRequest(ex.request, run, state), started, firstTimeoutStatus(ex));
+        else conn.write(httpCheckRequestBytes(ex.request, run, state));
         let response: ParsedResponse | undefined;
         let sample = run;
         for (const step of ex.after) {
@@ -412,7 +459,7 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
             continue;
           }
           if (!response) {
-            const read = await readResponse(conn, ex.request.method.toUpperCase() === 'HEAD', started, step.expect.toutStatus);
+            const read = h2Answer ? await h2Answer : await readResponse(conn, ex.request.method.toUpperCase() === 'HEAD', started, step.expect.toutStatus);
             if (!('headers' in read)) return read;
             response = read;
             status = response.status;

@@ -78,10 +78,10 @@ export class HealthChecks {
 /** The TLS options of the proxy's check `connect` lines that connect over TLS, for this server; undefined when none does. */
 function connectLinesTls(proxy: BalancingProxy, server: Server, config: Config): Map<object, tls.ConnectionOptions> | undefined {
   let found: Map<object, tls.ConnectionOptions> | undefined;
-  for (const [rules, http] of [[proxy.tcpCheckRules, false], [proxy.httpCheckRules, true]] as const) {
+  for (const rules of [proxy.tcpCheckRules, proxy.httpCheckRules]) {
     for (const rule of rules) {
       if (rule.type !== 'connect') continue;
-      const options = connectRuleTls(server, config, proxy.name, rule, http);
+      const options = connectRuleTls(server, config, proxy.name, rule);
       if (options) (found ??= new Map()).set(rule, options);
     }
   }

@@ -82,7 +82,12 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     probe = externalProbe;
   } else if (proxy.options['httpchk']?.enabled) {
     kind = 'http';
-    probe = httpProbe(httpCheckSpec(proxy.httpCheckRequest, proxy.httpCheckRules, proxy.httpCheckDisableOn404, sendState));
+    // check.c: an HTTP check takes the server's mux (proto h1/h2) unless check-proto names one.
+    const mux = server.options.checkProto ?? server.options.proto;
+    probe = httpProbe(httpCheckSpec(proxy.httpCheckRequest, proxy.httpCheckRules, proxy.httpCheckDisableOn404, sendState, {
+      ...(mux === 'h1' || mux === 'h2' ? { checkProto: mux } : {}),
+      ...(server.options.checkAlpn !== undefined ? { checkAlpn: true } : {}),
+    }));
     const connect = proxy.httpCheckRules.find((r) => r.type === 'connect');
     if (connect?.type === 'connect') {
       if (connect.port !== undefined) target.port = connect.port;

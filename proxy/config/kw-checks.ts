@@ -177,7 +177,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
     case 'connect': {
       const rule = parseConnectOptions(ctx, rest, 'http-check connect');
       if (!rule || connectNotFirst(ctx, rules, 'http-check connect') || httpOrderError(ctx, 'connect')) return;
-      rules.push({ type: 'connect', port: rule.port, ...(rule.portExpr !== undefined ? { portExpr: rule.portExpr } : {}), ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, ...(rule.default ? { default: true } : {}), loc });
+      rules.push({ type: 'connect', port: rule.port, ...(rule.portExpr !== undefined ? { portExpr: rule.portExpr } : {}), ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, ...(rule.default ? { default: true } : {}), ...(rule.proto ? { proto: rule.proto } : {}), loc });
       return;
     }
     case 'send-state':
@@ -201,7 +201,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
 }
 
 function parseConnectOptions(ctx: ProxyDirectiveContext, rest: string[], what: string) {
-  const rule = { port: undefined as number | undefined, portExpr: undefined as string | undefined, addr: undefined as string | undefined, ssl: false, sni: undefined as string | undefined, alpn: undefined as string | undefined, sendProxy: false, default: false };
+  const rule = { port: undefined as number | undefined, portExpr: undefined as string | undefined, addr: undefined as string | undefined, ssl: false, sni: undefined as string | undefined, alpn: undefined as string | undefined, proto: undefined as 'h1' | 'h2' | undefined, sendProxy: false, default: false };
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i]!;
     const v = rest[i + 1];
@@ -209,7 +209,16 @@ function parseConnectOptions(ctx: ProxyDirectiveContext, rest: string[], what: s
     else if (w === 'send-proxy') rule.sendProxy = true;
     else if (w === 'default') rule.default = true;
     else if (w === 'linger') continue;
-    else if (['port', 'addr', 'sni', 'alpn', 'comment', 'proto'].includes(w)) {
+    else if (w === 'proto') {
+      // tcpcheck.c: a mux of the check's kind (h1/h2/fcgi are HTTP ones, none the TCP one); Loadstar has no fcgi.
+      const kind = what.startsWith('http') ? 'http' : 'tcp';
+      if (v === undefined || v === '') return void ctx.error(`'${what}' : 'proto' expects a MUX protocol as argument.`, i + 1);
+      if (!['h1', 'h2', 'fcgi', 'none'].includes(v)) return void ctx.error(`'${what}' : 'proto' : unknown MUX protocol '${v}'.`, i + 2);
+      if ((kind === 'http') === (v === 'none')) return void ctx.error(`'${what}' : 'proto' : invalid MUX protocol '${v}' for ${what.split(' ')[0]}`, i + 2);
+      if (v === 'fcgi') return void ctx.error(`'${what}' : 'proto fcgi' is not supported by Loadstar yet.`, i + 1, 'LS_ERR_CFG_UNSUPPORTED');
+      if (v !== 'none') rule.proto = v as 'h1' | 'h2';
+      i++;
+    } else if (['port', 'addr', 'sni', 'alpn', 'comment'].includes(w)) {
       if (v === undefined) {
         ctx.error(`'${what}' : '${w}' expects a value.`, i + 2);
         return undefined;
@@ -256,7 +265,8 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
       const c = parseConnectOptions(ctx, rest, 'tcp-check connect');
       if (c && connectNotFirst(ctx, ctx.proxy.tcpCheckRules, 'tcp-check connect')) return;
       if (c) {
-        const { portExpr, default: byDefault, ...rest2 } = c;
+        // `proto none` (the only one a tcp-check takes) is what a tcp-check speaks anyway.
+        const { portExpr, default: byDefault, proto: _none, ...rest2 } = c;
         rule = { type: 'connect', ...rest2, ...(portExpr !== undefined ? { portExpr } : {}), ...(byDefault ? { default: true } : {}), loc };
       }
       break;
@@ -514,7 +524,7 @@ const keywords: ProxyKeyword[] = [
       if (!ctx.negated) endExternalCheck(ctx);
     },
   },
-  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect (`ssl` with `sni`/`alpn` over the server\'s TLS settings, `default` for its check-ssl; a plain `connect` line is plain TCP even on an ssl server, as in HAProxy), send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
+  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect (`ssl` with `sni`/`alpn` over the server\'s TLS settings, `default` for its check-ssl and check-proto, `proto h1|h2`; a plain `connect` line is plain TCP even on an ssl server, as in HAProxy), send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
   { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect (`port`, `addr`, `send-proxy`; `ssl` with `sni`/`alpn` over the server\'s TLS settings; `default` takes the server\'s check-ssl, check-sni, check-alpn and check-send-proxy; otherwise plain TCP), send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
 ];
 

@@ -403,8 +403,11 @@ export interface ServerOptions {
   alpn?: string[];
   /** `ws`: the protocol of WebSocket exchanges. Default auto (HTTP/1.1 in Loadstar, which does not speak RFC 8441). */
   ws?: 'auto' | 'h1';
-  /** `check-proto`: the protocol of HTTP health checks. Default: HTTP/1.1. */
-  checkProto?: 'h1';
+  /**
+   * `check-proto`: the mux of the health checks' default connection (h1, h2: HTTP checks; none: the
+   * others). Default: the server's `proto` for HTTP checks, else what TLS negotiates, else HTTP/1.1.
+   */
+  checkProto?: 'h1' | 'h2' | 'none';
   /** `check-alpn`: the protocols the TLS health checks offer. Default: none offered. */
   checkAlpn?: string[];
   /** `source <addr>[:<port>]`: the local address (and port) connections and checks to this server are bound to. Default: the backend's `source`, else the system's choice. */
@@ -719,7 +722,8 @@ export type HttpCheckRule =
   }
   | { type: 'expect'; expect: HttpCheckExpect; minRecv?: number; loc: SourceLocation }
   /** `portExpr`: `port <expr>` (a sample expression, `var(check.port)`), evaluated at each connect; `port` when it finds nothing. */
-  | { type: 'connect'; port?: number; portExpr?: string; ssl: boolean; sni?: string; alpn?: string; default?: boolean; loc: SourceLocation }
+  /** `proto`: this connection's mux (h1, h2), whatever the server's check-proto or the ALPN negotiated. */
+  | { type: 'connect'; port?: number; portExpr?: string; ssl: boolean; sni?: string; alpn?: string; default?: boolean; proto?: 'h1' | 'h2'; loc: SourceLocation }
   | { type: 'comment'; text: string; loc: SourceLocation }
   | CheckVarRule;
 

@@ -274,6 +274,10 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
     if (followsDestination && proxy.mode === 'http' && (o.proto === 'h2' || (o.ssl === true && o.alpn?.includes('h2')))) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_UNSUPPORTED', `'server ${proxy.name}/${server.name}' : HTTP/2 to a server without an address or a port (its connections follow the client's destination) is not supported by Loadstar yet; give it its address and port, or speak HTTP/1.1 to it.`, 'server');
     }
+    // check.c init_srv_check: an explicit check-proto must be the check's kind (h1/h2 for HTTP checks, none for the others).
+    if (o.check && o.checkProto !== undefined && (o.checkProto === 'none') === (proxy.options['httpchk']?.enabled === true)) {
+      diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `config: ${proxyTypeStr(proxy)} '${proxy.name}': server '${server.name}' uses an incompatible MUX protocol for the selected check type`, 'server');
+    }
     const noPort = checkWithoutPort(proxy, server);
     if (noPort) diagnostics.alert(server.loc, 'LS_ERR_CFG_BAD_ARGUMENT', `config: ${proxyTypeStr(proxy)} '${proxy.name}': server '${server.name}' has ${noPort}.`, 'server');
     if (o.agentCheck && o.agentPort === undefined && o.port === undefined) {

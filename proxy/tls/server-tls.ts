@@ -47,8 +47,9 @@ function checksUseTls(server: Server): boolean {
 export function checkTls(server: Server, config: Config, proxyName = ''): tls.ConnectionOptions | undefined {
   const o = server.options;
   if (!checksUseTls(server)) return undefined;
-  // `check-alpn`, else the server's `alpn` (HAProxy's rule), without h2: the checks speak HTTP/1.1.
-  const alpn = (o.checkAlpn ?? o.alpn)?.filter((p) => p !== 'h2');
+  // `check-alpn` (an HTTP check speaks what it agrees on: h2 or HTTP/1.1), else the server's `alpn`, as
+  // HAProxy offers it; HAProxy then speaks HTTP/1.1 whatever was agreed, so h2 is not offered from it.
+  const alpn = o.checkAlpn ?? o.alpn?.filter((p) => p !== 'h2');
   return {
     ...connectOptions(server, config, o.checkSni !== undefined, proxyName),
     ...(o.checkSni ? { servername: o.checkSni } : {}),
@@ -61,19 +62,18 @@ export function checkTls(server: Server, config: Config, proxyName = ''): tls.Co
  * `ssl`, or with `default` on a server whose checks use TLS (checkTls). HAProxy uses the server's SSL
  * context either way (ssl_sock_prepare_srv_ctx, run for a proxy with such a line: PR_O_TCPCHK_SSL),
  * the line's `sni` / `alpn`, else with `default` the server's check-sni / check-alpn (tcpcheck_eval_connect).
- * Undefined for a plain connect. `http`: the check speaks HTTP/1.1, so h2 is not offered.
+ * Undefined for a plain connect. An HTTP check speaks what the handshake agreed on (h2 or HTTP/1.1).
  */
 export function connectRuleTls(
   server: Server,
   config: Config,
   proxyName: string,
   rule: { ssl: boolean; default?: boolean; sni?: string; alpn?: string },
-  http: boolean,
 ): tls.ConnectionOptions | undefined {
   if (!rule.ssl && !(rule.default && checksUseTls(server))) return undefined;
   const o = server.options;
   const sni = rule.sni ?? (rule.default ? o.checkSni : undefined);
-  const alpn = (rule.alpn !== undefined ? rule.alpn.split(',') : rule.default ? o.checkAlpn : undefined)?.filter((p) => p !== '' && !(http && p === 'h2'));
+  const alpn = (rule.alpn !== undefined ? rule.alpn.split(',') : rule.default ? o.checkAlpn : undefined)?.filter((p) => p !== '');
   return {
     ...connectOptions(server, config, sni !== undefined, proxyName),
     ...(sni ? { servername: sni } : {}),

@@ -9,8 +9,9 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import https from 'node:https';
 import type net from 'node:net';
-import { startEngine, freePort, waitFor } from '../../helpers/net.ts';
-import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { freePort } from '../../helpers/net.ts';
+import { requireHaproxy } from '../../helpers/haproxy.ts';
+import { underBoth } from './lib/under-both.ts';
 import { certPath } from '../../helpers/tls.ts';
 
 interface Seen {
@@ -51,36 +52,6 @@ async function tlsGreeter(): Promise<{ port: number; seen: Seen; close(): Promis
     seen,
     close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
   };
-}
-
-/**
- * Runs `config` under haproxy, then Loadstar: `reset` before each, until `ready(alerts)` holds; gives
- * what `collect` read and the "is DOWN" alert lines (durations and counts masked), by implementation.
- */
-async function underBoth<T>(config: string, bind: number, reset: () => void, ready: (alerts: string[]) => boolean, collect: () => T): Promise<Record<'haproxy' | 'loadstar', T & { down: string[] }>> {
-  const results = {} as Record<'haproxy' | 'loadstar', T & { down: string[] }>;
-  for (const impl of ['haproxy', 'loadstar'] as const) {
-    reset();
-    let stop: () => Promise<void>;
-    let alerts: () => string[];
-    if (impl === 'haproxy') {
-      const h = await startHaproxy(config, bind);
-      stop = h.stop;
-      alerts = () => h.output().split('\n').map((l) => l.replace(/^\[WARNING\]\s+\(\d+\) : /, ''));
-    } else {
-      const e = await startEngine(config);
-      stop = e.stop;
-      alerts = () => e.alerts;
-    }
-    try {
-      await waitFor(`${impl}: the checks ran`, () => ready(alerts()), 15_000);
-    } finally {
-      await stop();
-    }
-    const down = alerts().filter((l) => /^Server \S+ is DOWN/.test(l)).map((l) => l.replace(/check duration: \d+ms/, '').replace(/ \d+ active and \d+ backup servers left.*/, ''));
-    results[impl] = { ...collect(), down };
-  }
-  return results;
 }
 
 test('tcp-check connect ssl (sni, alpn), connect default on a check-ssl server, and a plain connect line: transports, SNI, ALPN and outcomes as in HAProxy 2.6', async (t) => {
