@@ -44,6 +44,7 @@ const COMMANDS: Command[] = [
   { words: ['add', 'acl'], usage: 'add acl [@<ver>] <acl> <pattern>', help: 'add an acl entry', level: 'user', run: (a, e) => addPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['add', 'map'], usage: 'add map [@<ver>] <map> <key> <val>', help: 'add a map entry (payload supported instead of key/val)', level: 'user', run: (a, e) => addPattern(e.patternRefs?.(), 'map', a) },
   { words: ['clear', 'acl'], usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'acl', a) },
+  { words: ['clear', 'counters'], usage: 'clear counters [all]', help: 'clear max statistics counters (or all counters)', level: 'operator', run: clearCounters },
   { words: ['clear', 'map'], usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['commit', 'acl'], usage: 'commit acl @<ver> <acl>', help: 'commit the ACL at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['commit', 'map'], usage: 'commit map @<ver> <map>', help: 'commit the map at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'map', a) },
@@ -117,6 +118,14 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession)
   }
   if (RANK[session.level] < RANK[command.level]) return PERMISSION_DENIED;
   return command.run(args, engine, session);
+}
+
+/** `clear counters [all]`: the maxima at operator level, every counter at admin level (cli_parse_clear_counters). */
+function clearCounters(args: string[], engine: StatsHost, session: CliSession): string {
+  const all = args[2] === 'all';
+  if (all && RANK[session.level] < RANK.admin) return PERMISSION_DENIED;
+  engine.stats.clearCounters(all);
+  return '';
 }
 
 function lower(session: CliSession, level: CliLevel): string {

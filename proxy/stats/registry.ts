@@ -194,6 +194,21 @@ export class StatsRegistry {
     }
   }
 
+  /**
+   * `clear counters [all]` on every frontend, backend and server, and the process-wide maxima of
+   * `show info` (HAProxy 2.6's cli_parse_clear_counters: global cps_max, sps_max, ssl_max, ssl keys max).
+   * Fields are reset where they are; nothing is checked per request.
+   */
+  clearCounters(all: boolean): void {
+    for (const map of [this.frontends, this.backends, this.servers]) {
+      for (const c of map.values()) {
+        if (all) c.clearAll();
+        else c.clearMaxima();
+      }
+    }
+    this.process.clearMaxima();
+  }
+
   /** A health transition (from proxy/checks): counted at once, so short flaps are not missed (the engine publishes the event). */
   healthEvent(event: HealthEvent): void {
     const s = this.servers.get(`${event.backend}/${event.server}`);
