@@ -67,6 +67,11 @@ interface Listener {
   tls: BindTls | undefined;
   /** `option clitcpka` (or `tcpka`): the accepted sockets' keep-alive idle time in ms (0: the system's); undefined: off. */
   keepAlive: number | undefined;
+  /** Where it listens (what `enable frontend` binds again). */
+  address: ListenAddress;
+  port: number;
+  /** `disable frontend`: its server is closed, accepting nothing, until `enable frontend` or a reload opens it again. */
+  paused?: boolean;
 }
 
 interface Tables {
@@ -201,7 +206,7 @@ export class Engine {
 
   /** Every address actually listened on, e.g. to learn the port of `bind 127.0.0.1:0` (tests). */
   addresses(): Array<{ frontend: string; address: string; port: number }> {
-    return [...this.listeners.values()].map((l) => {
+    return [...this.listeners.values()].filter((l) => !l.paused).map((l) => {
       const a = l.server.address() as net.AddressInfo;
       return { frontend: l.proxy.name, address: a.address, port: a.port };
     });
@@ -346,7 +351,54 @@ export class Engine {
   }
 
   private attachStats(config: Config, tables: Tables): void {
-    this.stats.attach({ config, frontends: tables.frontends, backends: tables.backends });
+    this.stats.attach({ config, frontends: tables.frontends, backends: tables.backends, paused: this.pausedFrontends });
+  }
+
+  /** Frontends whose listeners `disable frontend` closed (`show stat` status PAUSED). */
+  private readonly pausedFrontends = new Set<string>();
+
+  /**
+   * `disable frontend`: its listeners stop accepting (new connections are refused, as by a paused
+   * HAProxy listener); the connections it has go on. 'already' when none of its listeners accepts.
+   */
+  pauseFrontend(name: string): 'paused' | 'already' {
+    const listeners = [...this.listeners.values()].filter((l) => l.proxy.name === name && !l.paused);
+    if (listeners.length === 0) return 'already';
+    for (const l of listeners) {
+      l.paused = true;
+      l.server.close();
+    }
+    this.pausedFrontends.add(name);
+    return 'paused';
+  }
+
+  /**
+   * `enable frontend`: its paused listeners listen again on their addresses; 'failed' (logged)
+   * when one cannot (the port was taken meanwhile), the others being open then.
+   */
+  async resumeFrontend(name: string): Promise<'resumed' | 'already' | 'failed'> {
+    const listeners = [...this.listeners.values()].filter((l) => l.proxy.name === name && l.paused);
+    if (listeners.length === 0) return 'already';
+    let failed = false;
+    for (const l of listeners) {
+      const server = this.listenerServer(l);
+      try {
+        await listen(server, l.address, l.port, l.bind, l.proxy, this.config);
+      } catch (e) {
+        this.logger.alert(`enable frontend ${name}: ${(e as Error).message}`);
+        failed = true;
+        continue;
+      }
+      // A reload or a stop meanwhile replaced or closed it: this socket is not wanted.
+      if (this.listeners.get(l.key) !== l || !l.paused) {
+        server.close();
+        continue;
+      }
+      l.server = server;
+      l.paused = false;
+    }
+    if (![...this.listeners.values()].some((l) => l.proxy.name === name && l.paused)) this.pausedFrontends.delete(name);
+    return failed ? 'failed' : 'resumed';
   }
 
   /** Picks up certificate files replaced on disk; handshakes from now on use them. */
@@ -458,6 +510,7 @@ export class Engine {
       throw e;
     }
     binds.commit();
+    this.pausedFrontends.clear();
     for (const listener of removed.keys()) {
       if (!binds.closedEarly.has(listener)) listener.server.close();
       this.listeners.delete(listener.key);
@@ -513,7 +566,8 @@ export class Engine {
     try {
       for (const [key, spec] of listenSpecs(config, tlsByBind)) {
         const existing = this.listeners.get(key);
-        if (existing) {
+        // A listener `disable frontend` paused opens again with the new configuration (HAProxy's new process listens on every bind).
+        if (existing && !existing.paused) {
           kept.push([existing, spec]);
           continue;
         }
@@ -525,7 +579,9 @@ export class Engine {
         }
         const bindTls = tlsByBind.get(spec.bind);
         const frontend = tables.frontends.get(spec.proxy.name)!;
-        const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls, keepAlive: tcpKeepAlive(spec.proxy, 'client') };
+        const listener: Listener = {
+          key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls, keepAlive: tcpKeepAlive(spec.proxy, 'client'), address: spec.address, port: spec.port,
+        };
         listener.server = this.listenerServer(listener);
         await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy, config);
         opened.push(listener);
@@ -741,6 +797,7 @@ export class Engine {
     // Stop accepting now; close()'s callback would wait for every open connection, which is what follows.
     const closed = [...this.listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
     this.listeners.clear();
+    this.pausedFrontends.clear();
     for (const socket of this.awaitingHeader) socket.destroy();
     this.awaitingHeader.clear();
     const tables = this.tables;

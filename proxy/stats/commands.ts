@@ -35,7 +35,8 @@ interface Command {
   usage: string;
   help: string;
   level: CliLevel;
-  run(args: string[], engine: StatsHost, session: CliSession): string;
+  /** The answer; a promise for the few commands that wait for the engine (binding a listener again). */
+  run(args: string[], engine: StatsHost, session: CliSession): string | Promise<string>;
 }
 
 const PERMISSION_DENIED = 'Permission denied\n';
@@ -51,8 +52,10 @@ const COMMANDS: Command[] = [
   { words: ['del', 'acl'], usage: 'del acl <acl> [<key>|#<ref>]', help: 'delete acl entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['del', 'map'], usage: 'del map <map> [<key>|#<ref>]', help: 'delete map entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'map', a) },
   { words: ['disable', 'dynamic-cookie', 'backend'], usage: 'disable dynamic-cookie backend <bk>', help: 'disable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(false)) },
+  { words: ['disable', 'frontend'], usage: 'disable frontend <frontend>', help: 'temporarily disable specific frontend', level: 'admin', run: disableFrontend },
   { words: ['disable', 'server'], usage: 'disable server (DEPRECATED)', help: "disable a server for maintenance (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'maint')) },
   { words: ['enable', 'dynamic-cookie', 'backend'], usage: 'enable dynamic-cookie backend <bk>', help: 'enable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(true)) },
+  { words: ['enable', 'frontend'], usage: 'enable frontend <frontend>', help: 're-enable specific frontend', level: 'admin', run: enableFrontend },
   { words: ['enable', 'server'], usage: 'enable server  (DEPRECATED)', help: "enable a disabled server (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'ready')) },
   { words: ['get', 'acl'], usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['get', 'map'], usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'map', a) },
@@ -98,7 +101,7 @@ export function helpText(words: string[]): string {
 }
 
 /** Runs one command line (no ';'); returns the output without the final empty line. */
-export function runCommand(text: string, engine: StatsHost, session: CliSession): string {
+export function runCommand(text: string, engine: StatsHost, session: CliSession): string | Promise<string> {
   const args = text.trim().split(/\s+/).filter((w) => w !== '');
   if (args.length === 0) return '';
   const first = args[0]!;
@@ -118,6 +121,38 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession)
   }
   if (RANK[session.level] < RANK[command.level]) return PERMISSION_DENIED;
   return command.run(args, engine, session);
+}
+
+/**
+ * The frontend a command names, with HAProxy's answers (cli_find_frontend) when it is missing, and
+ * the one of the frontend commands for a frontend the configuration disabled (PR_FL_DISABLED).
+ */
+function findFrontend(engine: StatsHost, name: string | undefined, disabledAnswer: string): string | undefined {
+  if (name === undefined || name === '') return 'A frontend name is expected.\n';
+  const proxy = engine.stats.view()?.config.proxies.find((p) => p.name === name && (p.kind === 'frontend' || p.kind === 'listen'));
+  if (!proxy) return 'No such frontend.\n';
+  if (proxy.disabled) return disabledAnswer;
+  return undefined;
+}
+
+/** `disable frontend <fe>` (cli_parse_disable_frontend): its listeners stop accepting until `enable frontend`. */
+function disableFrontend(args: string[], engine: StatsHost): string {
+  const name = args[2];
+  const missing = findFrontend(engine, name, 'Frontend was previously shut down, cannot disable.\n');
+  if (missing !== undefined) return missing;
+  if (!engine.pauseFrontend || engine.pauseFrontend(name!) === 'already') return 'All sockets are already disabled.\n';
+  return '';
+}
+
+/** `enable frontend <fe>` (cli_parse_enable_frontend): its paused listeners listen again. */
+async function enableFrontend(args: string[], engine: StatsHost): Promise<string> {
+  const name = args[2];
+  const missing = findFrontend(engine, name, 'Frontend was previously shut down, cannot enable.\n');
+  if (missing !== undefined) return missing;
+  const result = engine.resumeFrontend ? await engine.resumeFrontend(name!) : 'already';
+  if (result === 'already') return 'All sockets are already enabled.\n';
+  if (result === 'failed') return 'Failed to resume frontend, check logs for precise cause (port conflict?).\n';
+  return '';
 }
 
 /** `clear counters [all]`: the maxima at operator level, every counter at admin level (cli_parse_clear_counters). */

@@ -25,4 +25,8 @@ export interface StatsHost extends BackendLookup {
   patternRefs?(): PatternRefs | undefined;
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
+  /** `disable frontend`: its listeners stop accepting ('already': none was accepting). */
+  pauseFrontend?(name: string): 'paused' | 'already';
+  /** `enable frontend`: its paused listeners listen again ('failed': one could not, and an alert says why). */
+  resumeFrontend?(name: string): Promise<'resumed' | 'already' | 'failed'>;
 }

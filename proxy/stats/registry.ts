@@ -23,6 +23,8 @@ export interface StatsTables {
   config: Config;
   frontends: ReadonlyMap<string, FrontendInfo>;
   backends: ReadonlyMap<string, RuntimeBackend>;
+  /** Frontends `disable frontend` paused (status PAUSED). */
+  paused?: ReadonlySet<string>;
 }
 
 export type { AccessLogEntry };
