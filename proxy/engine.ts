@@ -45,6 +45,7 @@ import { SslConns } from './tls/ssl-conns.ts';
 import { effectiveMaxconn } from './runtime/default-maxconn.ts';
 import type { HealthEvent } from './checks/index.ts';
 import { StatsRegistry } from './stats/registry.ts';
+import type { RuntimeOverrides } from './stats/registry.ts';
 import { LocalServices } from './http/local-services.ts';
 import { RuntimeApi } from './stats/runtime-api.ts';
 import { AccessLogObserver } from './stats/access-log.ts';
@@ -351,11 +352,34 @@ export class Engine {
   }
 
   private attachStats(config: Config, tables: Tables): void {
-    this.stats.attach({ config, frontends: tables.frontends, backends: tables.backends, paused: this.pausedFrontends });
+    this.stats.attach({ config, frontends: tables.frontends, backends: tables.backends, overrides: this.overrides });
   }
 
-  /** Frontends whose listeners `disable frontend` closed (`show stat` status PAUSED). */
-  private readonly pausedFrontends = new Set<string>();
+  /** What runtime API commands changed (paused frontends, maxconn); a reload or a stop forgets it. */
+  private readonly overrides: RuntimeOverrides = { paused: new Set(), frontendMaxconn: new Map(), globalMaxconn: undefined };
+
+  private clearOverrides(): void {
+    this.overrides.paused.clear();
+    this.overrides.frontendMaxconn.clear();
+    this.overrides.globalMaxconn = undefined;
+  }
+
+  /** `set maxconn frontend`: its connection limit from now on (0: none but the process's); waiting connections take the room. */
+  setFrontendMaxconn(name: string, maxconn: number): void {
+    this.overrides.frontendMaxconn.set(name, maxconn);
+    this.limiters.get(name)?.setLimit(maxconn);
+  }
+
+  /** The process's connection limit as configured or derived at start (HAProxy's hardmaxconn); undefined: unknown. */
+  hardMaxconn(): number | undefined {
+    return effectiveMaxconn(this.config);
+  }
+
+  /** `set maxconn global`: the process's connection limit from now on (at most hardMaxconn()). */
+  setGlobalMaxconn(maxconn: number): void {
+    this.overrides.globalMaxconn = maxconn;
+    this.globalLimiter.setLimit(maxconn);
+  }
 
   /**
    * `disable frontend`: its listeners stop accepting (new connections are refused, as by a paused
@@ -368,7 +392,7 @@ export class Engine {
       l.paused = true;
       l.server.close();
     }
-    this.pausedFrontends.add(name);
+    this.overrides.paused.add(name);
     return 'paused';
   }
 
@@ -397,7 +421,7 @@ export class Engine {
       l.server = server;
       l.paused = false;
     }
-    if (![...this.listeners.values()].some((l) => l.proxy.name === name && l.paused)) this.pausedFrontends.delete(name);
+    if (![...this.listeners.values()].some((l) => l.proxy.name === name && l.paused)) this.overrides.paused.delete(name);
     return failed ? 'failed' : 'resumed';
   }
 
@@ -510,7 +534,7 @@ export class Engine {
       throw e;
     }
     binds.commit();
-    this.pausedFrontends.clear();
+    this.clearOverrides();
     for (const listener of removed.keys()) {
       if (!binds.closedEarly.has(listener)) listener.server.close();
       this.listeners.delete(listener.key);
@@ -759,7 +783,8 @@ export class Engine {
   private frontendLimiter(proxy: Proxy): ConnectionLimiter {
     let limiter = this.limiters.get(proxy.name);
     if (!limiter) this.limiters.set(proxy.name, (limiter = new ConnectionLimiter(proxy.maxconn ?? 0, this.globalLimiter)));
-    limiter.limit = proxy.maxconn ?? 0;
+    const set = this.overrides.frontendMaxconn.size > 0 ? this.overrides.frontendMaxconn.get(proxy.name) : undefined;
+    limiter.limit = set ?? proxy.maxconn ?? 0;
     return limiter;
   }
 
@@ -797,7 +822,7 @@ export class Engine {
     // Stop accepting now; close()'s callback would wait for every open connection, which is what follows.
     const closed = [...this.listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
     this.listeners.clear();
-    this.pausedFrontends.clear();
+    this.clearOverrides();
     for (const socket of this.awaitingHeader) socket.destroy();
     this.awaitingHeader.clear();
     const tables = this.tables;

@@ -65,6 +65,9 @@ const COMMANDS: Command[] = [
   { words: ['prepare', 'map'], usage: 'prepare map <acl>', help: 'prepare a new version for atomic map replacement', level: 'user', run: (a, e) => preparePatterns(e.patternRefs?.(), 'map', a) },
   { words: ['set', 'dynamic-cookie-key', 'backend'], usage: 'set dynamic-cookie-key backend <bk> <k>', help: 'change a backend secret key for dynamic cookies', level: 'admin', run: setDynamicCookieKey },
   { words: ['set', 'map'], usage: 'set map <map> [<key>|#<ref>] <value>', help: 'modify a map entry', level: 'user', run: (a, e) => setPattern(e.patternRefs?.(), a) },
+  { words: ['set', 'maxconn', 'frontend'], usage: 'set maxconn frontend <frontend> <value>', help: "change a frontend's maxconn setting", level: 'admin', run: setMaxconnFrontend },
+  { words: ['set', 'maxconn', 'global'], usage: 'set maxconn global <value>', help: 'change the per-process maxconn setting', level: 'admin', run: setMaxconnGlobal },
+  { words: ['set', 'maxconn', 'server'], usage: 'set maxconn server <bk>/<srv>', help: "change a server's maxconn setting", level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => setMaxconnServer(e, b, s, a[4])) },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
   { words: ['show', 'acl'], usage: 'show acl [@<ver>] <acl>]', help: "report available acls or dump an acl's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'acl', a) },
@@ -127,12 +130,56 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession)
  * The frontend a command names, with HAProxy's answers (cli_find_frontend) when it is missing, and
  * the one of the frontend commands for a frontend the configuration disabled (PR_FL_DISABLED).
  */
-function findFrontend(engine: StatsHost, name: string | undefined, disabledAnswer: string): string | undefined {
+function findFrontend(engine: StatsHost, name: string | undefined, disabledAnswer?: string): string | undefined {
   if (name === undefined || name === '') return 'A frontend name is expected.\n';
   const proxy = engine.stats.view()?.config.proxies.find((p) => p.name === name && (p.kind === 'frontend' || p.kind === 'listen'));
   if (!proxy) return 'No such frontend.\n';
-  if (proxy.disabled) return disabledAnswer;
-  return undefined;
+  return proxy.disabled ? disabledAnswer : undefined;
+}
+
+/** C's atoi: the leading integer of a word, 0 when it has none. */
+function atoi(word: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(word);
+  return m ? Number(m[1]) | 0 : 0;
+}
+
+/** `set maxconn frontend <fe> <n>` (cli_parse_set_maxconn_frontend): connections waiting for room are taken when it grows. */
+function setMaxconnFrontend(args: string[], engine: StatsHost): string {
+  const name = args[3];
+  const missing = findFrontend(engine, name);
+  if (missing !== undefined) return missing;
+  const value = args[4];
+  if (value === undefined || value === '') return 'Integer value expected.\n';
+  const maxconn = atoi(value);
+  if (maxconn < 0) return 'Value out of range.\n';
+  engine.setFrontendMaxconn?.(name!, maxconn);
+  return '';
+}
+
+/** `set maxconn global <n>` (cli_parse_set_maxconn_global): at most the limit the process started with; 0 or less is that limit. */
+function setMaxconnGlobal(args: string[], engine: StatsHost): string {
+  const value = args[3];
+  if (value === undefined || value === '') return 'Expects an integer value.\n';
+  const hard = engine.hardMaxconn?.() ?? 0;
+  let maxconn = atoi(value);
+  if (hard > 0 && maxconn > hard) return 'Value out of range.\n';
+  if (maxconn <= 0) maxconn = hard;
+  engine.setGlobalMaxconn?.(maxconn);
+  return '';
+}
+
+/**
+ * `set maxconn server <b>/<s> <n>` (server_parse_maxconn_change_request, strtol's checks): the
+ * server's limit from now on (0: none); requests queued for it are served when it grows.
+ */
+function setMaxconnServer(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): string {
+  if (value === undefined || value === '') return 'Require <maxconn>.\n';
+  const m = /^\s*[+-]?\d+/.exec(value);
+  if (!m) return 'maxconn string empty or preceded by garbage';
+  if (m[0].length !== value.length) return 'Trailing garbage in maxconn string';
+  backend.setServerMaxconn(server, Number(m[0]) | 0);
+  engine.stats.sync();
+  return '';
 }
 
 /** `disable frontend <fe>` (cli_parse_disable_frontend): its listeners stop accepting until `enable frontend`. */

@@ -29,4 +29,10 @@ export interface StatsHost extends BackendLookup {
   pauseFrontend?(name: string): 'paused' | 'already';
   /** `enable frontend`: its paused listeners listen again ('failed': one could not, and an alert says why). */
   resumeFrontend?(name: string): Promise<'resumed' | 'already' | 'failed'>;
+  /** `set maxconn frontend`: the frontend's connection limit from now on. */
+  setFrontendMaxconn?(name: string, maxconn: number): void;
+  /** The process's connection limit as started (HAProxy's hardmaxconn: `set maxconn global` goes no higher); undefined: unknown. */
+  hardMaxconn?(): number | undefined;
+  /** `set maxconn global`: the process's connection limit from now on. */
+  setGlobalMaxconn?(maxconn: number): void;
 }

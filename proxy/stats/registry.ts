@@ -23,8 +23,18 @@ export interface StatsTables {
   config: Config;
   frontends: ReadonlyMap<string, FrontendInfo>;
   backends: ReadonlyMap<string, RuntimeBackend>;
+  /** What runtime API commands changed in the running engine (none: as configured). */
+  overrides?: RuntimeOverrides;
+}
+
+/** What runtime API commands changed on the running frontends and process; a reload starts from the configuration again. */
+export interface RuntimeOverrides {
   /** Frontends `disable frontend` paused (status PAUSED). */
-  paused?: ReadonlySet<string>;
+  readonly paused: Set<string>;
+  /** `set maxconn frontend`, by frontend name. */
+  readonly frontendMaxconn: Map<string, number>;
+  /** `set maxconn global`; undefined: the configuration's. */
+  globalMaxconn: number | undefined;
 }
 
 export type { AccessLogEntry };

@@ -50,7 +50,7 @@ export function statRows(tables: StatsTables, now = Date.now()): StatRow[] {
     const http = proxy.mode === 'http';
     const frontend = tables.frontends.get(proxy.name);
     if (frontend && (proxy.kind === 'frontend' || proxy.kind === 'listen')) {
-      rows.push({ type: 0, proxy, iid, sid: 0, counters: frontend.stats, frontend, values: frontendValues(proxy, frontend, iid, http, proxy.maxconn ?? maxconn, tables.paused?.has(proxy.name) === true) });
+      rows.push({ type: 0, proxy, iid, sid: 0, counters: frontend.stats, frontend, values: frontendValues(proxy, frontend, iid, http, tables.overrides?.frontendMaxconn.get(proxy.name) ?? proxy.maxconn ?? maxconn, tables.overrides?.paused.has(proxy.name) === true) });
     }
     const backend = tables.backends.get(proxy.name);
     if (!backend) continue;
@@ -191,7 +191,7 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
   const last = check?.results.last();
   const host = server.host.includes(':') ? `[${server.host}]` : server.host;
   return {
-    pxname: proxy.name, svname: server.name, qcur: server.queued, qmax: c.qmax, scur: server.served, smax: c.smax, slim: server.maxconn || undefined,
+    pxname: proxy.name, svname: server.name, qcur: server.queued, qmax: c.qmax, scur: server.served, smax: c.smax, slim: server.maxconn ? server.maxconn >>> 0 : undefined,
     stot: c.stot, bin: c.bin, bout: c.bout, dresp: c.dresp, econ: c.econ, eresp: c.eresp, wretr: c.wretr, wredis: c.wredis,
     // A `dispatch` backend balances nothing: its servers' effective weight is 0 (HAProxy's cur_eweight, never set up).
     status: server.status, weight: backend.dispatch ? 0 : server.weight, act: server.backup ? 0 : 1, bck: server.backup ? 1 : 0,
