@@ -206,6 +206,14 @@ export class StatCounters {
     return Math.floor((this.downtime + (this.downSince > 0 ? now - this.downSince : 0)) / 1000);
   }
 
+  /**
+   * The status label changed with no change of state (a check turned off or on: "UP" ⇄ "no check"):
+   * no transition, lastchg stays, as HAProxy's last_change does.
+   */
+  relabel(label: string): void {
+    if (this.lastStatus !== '') this.lastStatus = label;
+  }
+
   /** Records a status label; a change of usability starts or ends a down stretch. */
   noteStatus(label: string, usable: boolean, now: number): boolean {
     if (label === this.lastStatus) return false;

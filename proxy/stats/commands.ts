@@ -51,11 +51,15 @@ const COMMANDS: Command[] = [
   { words: ['commit', 'map'], usage: 'commit map @<ver> <map>', help: 'commit the map at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['del', 'acl'], usage: 'del acl <acl> [<key>|#<ref>]', help: 'delete acl entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['del', 'map'], usage: 'del map <map> [<key>|#<ref>]', help: 'delete map entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'map', a) },
+  { words: ['disable', 'agent'], usage: 'disable agent', help: 'disable agent checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'agent', false)) },
   { words: ['disable', 'dynamic-cookie', 'backend'], usage: 'disable dynamic-cookie backend <bk>', help: 'disable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(false)) },
   { words: ['disable', 'frontend'], usage: 'disable frontend <frontend>', help: 'temporarily disable specific frontend', level: 'admin', run: disableFrontend },
+  { words: ['disable', 'health'], usage: 'disable health', help: 'disable health checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'health', false)) },
   { words: ['disable', 'server'], usage: 'disable server (DEPRECATED)', help: "disable a server for maintenance (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'maint')) },
+  { words: ['enable', 'agent'], usage: 'enable agent', help: 'enable agent checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'agent', true)) },
   { words: ['enable', 'dynamic-cookie', 'backend'], usage: 'enable dynamic-cookie backend <bk>', help: 'enable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(true)) },
   { words: ['enable', 'frontend'], usage: 'enable frontend <frontend>', help: 're-enable specific frontend', level: 'admin', run: enableFrontend },
+  { words: ['enable', 'health'], usage: 'enable health', help: 'enable health checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'health', true)) },
   { words: ['enable', 'server'], usage: 'enable server  (DEPRECATED)', help: "enable a disabled server (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'ready')) },
   { words: ['get', 'acl'], usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['get', 'map'], usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'map', a) },
@@ -224,6 +228,22 @@ function adminChange(engine: StatsHost, spec: string | undefined, then: (backend
   const server = backend.server(spec.slice(slash + 1));
   if (!server) return 'No such server.\n';
   return then(backend, server);
+}
+
+/**
+ * `disable health|agent <b>/<s>` and `enable …` (cli_parse_{dis,en}able_{health,agent}): the check
+ * stops or runs again; enabling one the server does not have is refused. The status column's change
+ * ("UP" ⇄ "no check") is no state transition: lastchg stays, no event.
+ */
+function checkSwitch(engine: StatsHost, server: RuntimeServer, which: 'health' | 'agent', enabled: boolean): string {
+  const check = server.check;
+  const configured = which === 'health' ? check?.settings.active === true : check?.agent !== undefined;
+  if (!configured) return enabled ? `${which === 'health' ? 'Health check' : 'Agent'} was not configured on this server, cannot enable.\n` : '';
+  if (which === 'health') check!.setHealthEnabled(enabled);
+  else check!.setAgentEnabled(enabled);
+  server.stats.relabel(server.status);
+  engine.stats.sync();
+  return '';
 }
 
 function setState(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, state: 'ready' | 'drain' | 'maint'): string {

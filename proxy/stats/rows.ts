@@ -189,24 +189,26 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
   const c = server.stats;
   const check = server.check;
   const last = check?.results.last();
+  // HAProxy's CHK_ST_ENABLED: a regular check configured and not turned off (`disable health`, a server-state file).
+  const checking = check !== undefined && check.settings.active && check.healthEnabled;
   const host = server.host.includes(':') ? `[${server.host}]` : server.host;
   return {
     pxname: proxy.name, svname: server.name, qcur: server.queued, qmax: c.qmax, scur: server.served, smax: c.smax, slim: server.maxconn ? server.maxconn >>> 0 : undefined,
     stot: c.stot, bin: c.bin, bout: c.bout, dresp: c.dresp, econ: c.econ, eresp: c.eresp, wretr: c.wretr, wredis: c.wredis,
     // A `dispatch` backend balances nothing: its servers' effective weight is 0 (HAProxy's cur_eweight, never set up).
     status: server.status, weight: backend.dispatch ? 0 : server.weight, act: server.backup ? 0 : 1, bck: server.backup ? 1 : 0,
-    ...(check ? { chkfail: c.chkfail, chkdown: c.chkdown, downtime: c.downtimeSeconds(now) } : {}),
+    ...(checking ? { chkfail: c.chkfail, chkdown: c.chkdown, downtime: c.downtimeSeconds(now) } : {}),
     lastchg: Math.floor((now - c.lastChange) / 1000), qlimit: server.maxqueue || undefined, pid: 1, iid, sid: server.id,
     tracked: server.track ? `${server.track.backend}/${server.track.server.name}` : undefined,
     throttle: server.warmup !== undefined ? Math.floor((server.warmup * 100) / 16) : undefined,
     lbtot: c.lbtot, type: 2, rate: c.rate, rate_max: c.rateMax,
     // A check paused by maintenance shows no result (HAProxy: CHK_ST_ENABLED without CHK_ST_PAUSED).
-    ...(check && last && check.healthEnabled && check.state.admin !== 'MAINT' ? {
+    ...(checking && last && check.state.admin !== 'MAINT' ? {
       // check_code is unsigned: a check killed by a signal (-1) shows 4294967295, as in HAProxy.
       check_status: last.code, check_code: last.status === undefined ? undefined : last.status >>> 0, check_duration: last.durationMs, last_chk: last.info || undefined,
       check_desc: CHECK_CODES[last.code].description,
     } : {}),
-    ...(check ? { check_rise: check.state.timings.rise, check_fall: check.state.timings.fall, check_health: check.state.health } : {}),
+    ...(checking ? { check_rise: check.state.timings.rise, check_fall: check.state.timings.fall, check_health: check.state.health } : {}),
     ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, lastsess: lastSess(c, now), ...times(c),
     addr: server.path !== undefined ? 'unix' : server.addressless ? undefined : `${host}:${server.port}`, cookie: server.cookie, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,
