@@ -140,7 +140,10 @@ export class ServerCheck implements ServerHealth {
     this.count = previous.count;
     // A check or agent a server-state file disabled stays so, as the state it saved would say again.
     if (!previous.healthEnabled && previous.settings.active && this.settings.active) this.disableHealth();
-    if (!previous.agentEnabled && this.agent) this.disableAgent();
+    if (!previous.agentEnabled && this.agent) {
+      this.disableAgent();
+      this.agentHealthOff = previous.agentHealthOff;
+    }
     this.restoredStatus = previous.restoredStatus;
     this.backend.carryServerUsable(this.server, this.state.usable);
     if (was !== now) {

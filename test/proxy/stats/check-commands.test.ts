@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startNamedServer, freePort } from '../../helpers/net.ts';
+import { startNamedServer, startEngine, freePort } from '../../helpers/net.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
 import { sideBySide } from '../http/lib/side-by-side.ts';
 import { cli, readCsv, row, until } from './helpers.ts';
 
@@ -139,5 +140,33 @@ test('disable / enable health and agent: answers, levels, the check stopped and 
     fs.rmSync(dir, { recursive: true, force: true });
     await origin.close();
     agent.close();
+  }
+});
+
+test('a check turned off stays off across a reload, as the servers\' runtime admin state does; enable health turns it on again', async () => {
+  const origin = await startNamedServer('origin');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-checks-'));
+  const port = await freePort();
+  const text = config(dir, port, origin.port, await freePort(), await freePort());
+  const admin = path.join(dir, `${port}.admin.sock`);
+  const e = await startEngine(text);
+  const status = async (): Promise<string> => row(readCsv(await cli(admin, 'show stat')), 'be', 'up')['status']!;
+  try {
+    await until('up checked', async () => (await status()) === 'UP');
+    assert.equal(await cli(admin, 'disable health be/up'), '\n');
+    const parsed = parseConfig([{ name: 'test.cfg', text: text + '# reloaded\n' }]);
+    assert.ok(parsed.ok);
+    await e.engine.reload(parsed.config);
+    assert.equal(await status(), 'no check');
+    const hits = origin.hits;
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(origin.hits, hits, 'no check runs');
+    assert.equal(await cli(admin, 'enable health be/up'), '\n');
+    assert.equal(await status(), 'UP');
+    await until('checked again', () => origin.hits > hits);
+  } finally {
+    await e.stop();
+    await origin.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
