@@ -86,6 +86,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'sess'], usage: 'show sess [id]', help: 'report the list of current sessions or dump this exact session', level: 'operator', run: (_a, e) => showSessions(e) },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
   { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => showTable(e.stickTables?.(), a.slice(2), RANK[s.level] >= RANK.operator) },
+  { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
   { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },
 ];
 
@@ -243,6 +244,17 @@ function checkSwitch(engine: StatsHost, server: RuntimeServer, which: 'health' |
   else check!.setAgentEnabled(enabled);
   server.stats.relabel(server.status);
   engine.stats.sync();
+  return '';
+}
+
+/**
+ * `shutdown sessions server <b>/<s>` (cli_parse_shutdown_sessions_server): the exchanges holding a
+ * slot on the server end as HAProxy's killed streams (502 and 'KH' before the answer, 'KD' after);
+ * queued ones stay. The sessions of a TCP-mode backend are not kept per server in Loadstar: refused.
+ */
+function shutdownSessions(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer): string {
+  if (backend.mode === 'tcp') return "'shutdown sessions server' on a TCP-mode backend is not supported by Loadstar (HTTP mode is).\n";
+  for (const frontend of engine.stats.view()?.frontends.values() ?? []) frontend.shutdownServerSessions(server);
   return '';
 }
 
