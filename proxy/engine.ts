@@ -45,6 +45,7 @@ import { SslConns } from './tls/ssl-conns.ts';
 import { effectiveMaxconn } from './runtime/default-maxconn.ts';
 import type { HealthEvent } from './checks/index.ts';
 import { StatsRegistry } from './stats/registry.ts';
+import type { RuntimeOverrides } from './stats/registry.ts';
 import { LocalServices } from './http/local-services.ts';
 import { RuntimeApi } from './stats/runtime-api.ts';
 import { AccessLogObserver } from './stats/access-log.ts';
@@ -67,6 +68,11 @@ interface Listener {
   tls: BindTls | undefined;
   /** `option clitcpka` (or `tcpka`): the accepted sockets' keep-alive idle time in ms (0: the system's); undefined: off. */
   keepAlive: number | undefined;
+  /** Where it listens (what `enable frontend` binds again). */
+  address: ListenAddress;
+  port: number;
+  /** `disable frontend`: its server is closed, accepting nothing, until `enable frontend` or a reload opens it again. */
+  paused?: boolean;
 }
 
 interface Tables {
@@ -201,7 +207,7 @@ export class Engine {
 
   /** Every address actually listened on, e.g. to learn the port of `bind 127.0.0.1:0` (tests). */
   addresses(): Array<{ frontend: string; address: string; port: number }> {
-    return [...this.listeners.values()].map((l) => {
+    return [...this.listeners.values()].filter((l) => !l.paused).map((l) => {
       const a = l.server.address() as net.AddressInfo;
       return { frontend: l.proxy.name, address: a.address, port: a.port };
     });
@@ -346,7 +352,77 @@ export class Engine {
   }
 
   private attachStats(config: Config, tables: Tables): void {
-    this.stats.attach({ config, frontends: tables.frontends, backends: tables.backends });
+    this.stats.attach({ config, frontends: tables.frontends, backends: tables.backends, overrides: this.overrides });
+  }
+
+  /** What runtime API commands changed (paused frontends, maxconn); a reload or a stop forgets it. */
+  private readonly overrides: RuntimeOverrides = { paused: new Set(), frontendMaxconn: new Map(), globalMaxconn: undefined };
+
+  private clearOverrides(): void {
+    this.overrides.paused.clear();
+    this.overrides.frontendMaxconn.clear();
+    this.overrides.globalMaxconn = undefined;
+  }
+
+  /** `set maxconn frontend`: its connection limit from now on (0: none but the process's); waiting connections take the room. */
+  setFrontendMaxconn(name: string, maxconn: number): void {
+    this.overrides.frontendMaxconn.set(name, maxconn);
+    this.limiters.get(name)?.setLimit(maxconn);
+  }
+
+  /** The process's connection limit as configured or derived at start (HAProxy's hardmaxconn); undefined: unknown. */
+  hardMaxconn(): number | undefined {
+    return effectiveMaxconn(this.config);
+  }
+
+  /** `set maxconn global`: the process's connection limit from now on (at most hardMaxconn()). */
+  setGlobalMaxconn(maxconn: number): void {
+    this.overrides.globalMaxconn = maxconn;
+    this.globalLimiter.setLimit(maxconn);
+  }
+
+  /**
+   * `disable frontend`: its listeners stop accepting (new connections are refused, as by a paused
+   * HAProxy listener); the connections it has go on. 'already' when none of its listeners accepts.
+   */
+  pauseFrontend(name: string): 'paused' | 'already' {
+    const listeners = [...this.listeners.values()].filter((l) => l.proxy.name === name && !l.paused);
+    if (listeners.length === 0) return 'already';
+    for (const l of listeners) {
+      l.paused = true;
+      l.server.close();
+    }
+    this.overrides.paused.add(name);
+    return 'paused';
+  }
+
+  /**
+   * `enable frontend`: its paused listeners listen again on their addresses; 'failed' (logged)
+   * when one cannot (the port was taken meanwhile), the others being open then.
+   */
+  async resumeFrontend(name: string): Promise<'resumed' | 'already' | 'failed'> {
+    const listeners = [...this.listeners.values()].filter((l) => l.proxy.name === name && l.paused);
+    if (listeners.length === 0) return 'already';
+    let failed = false;
+    for (const l of listeners) {
+      const server = this.listenerServer(l);
+      try {
+        await listen(server, l.address, l.port, l.bind, l.proxy, this.config);
+      } catch (e) {
+        this.logger.alert(`enable frontend ${name}: ${(e as Error).message}`);
+        failed = true;
+        continue;
+      }
+      // A reload or a stop meanwhile replaced or closed it: this socket is not wanted.
+      if (this.listeners.get(l.key) !== l || !l.paused) {
+        server.close();
+        continue;
+      }
+      l.server = server;
+      l.paused = false;
+    }
+    if (![...this.listeners.values()].some((l) => l.proxy.name === name && l.paused)) this.overrides.paused.delete(name);
+    return failed ? 'failed' : 'resumed';
   }
 
   /** Picks up certificate files replaced on disk; handshakes from now on use them. */
@@ -458,6 +534,7 @@ export class Engine {
       throw e;
     }
     binds.commit();
+    this.clearOverrides();
     for (const listener of removed.keys()) {
       if (!binds.closedEarly.has(listener)) listener.server.close();
       this.listeners.delete(listener.key);
@@ -513,7 +590,8 @@ export class Engine {
     try {
       for (const [key, spec] of listenSpecs(config, tlsByBind)) {
         const existing = this.listeners.get(key);
-        if (existing) {
+        // A listener `disable frontend` paused opens again with the new configuration (HAProxy's new process listens on every bind).
+        if (existing && !existing.paused) {
           kept.push([existing, spec]);
           continue;
         }
@@ -525,7 +603,9 @@ export class Engine {
         }
         const bindTls = tlsByBind.get(spec.bind);
         const frontend = tables.frontends.get(spec.proxy.name)!;
-        const listener: Listener = { key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls, keepAlive: tcpKeepAlive(spec.proxy, 'client') };
+        const listener: Listener = {
+          key, server: undefined as unknown as net.Server, frontend, bind: spec.bind, proxy: spec.proxy, tls: bindTls, keepAlive: tcpKeepAlive(spec.proxy, 'client'), address: spec.address, port: spec.port,
+        };
         listener.server = this.listenerServer(listener);
         await listen(listener.server, spec.address, spec.port, spec.bind, spec.proxy, config);
         opened.push(listener);
@@ -703,7 +783,8 @@ export class Engine {
   private frontendLimiter(proxy: Proxy): ConnectionLimiter {
     let limiter = this.limiters.get(proxy.name);
     if (!limiter) this.limiters.set(proxy.name, (limiter = new ConnectionLimiter(proxy.maxconn ?? 0, this.globalLimiter)));
-    limiter.limit = proxy.maxconn ?? 0;
+    const set = this.overrides.frontendMaxconn.size > 0 ? this.overrides.frontendMaxconn.get(proxy.name) : undefined;
+    limiter.limit = set ?? proxy.maxconn ?? 0;
     return limiter;
   }
 
@@ -741,6 +822,7 @@ export class Engine {
     // Stop accepting now; close()'s callback would wait for every open connection, which is what follows.
     const closed = [...this.listeners.values()].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
     this.listeners.clear();
+    this.clearOverrides();
     for (const socket of this.awaitingHeader) socket.destroy();
     this.awaitingHeader.clear();
     const tables = this.tables;

@@ -19,6 +19,8 @@ export class AgentCheck {
   private readonly timer: PeriodicRun;
   /** Stopped for good (engine stop, replaced on reload): answers in flight are dropped. */
   private retired = false;
+  /** `disable agent`: not asking until start() again; answers in flight are dropped. */
+  private paused = false;
 
   constructor(
     private readonly check: ServerCheck,
@@ -29,7 +31,14 @@ export class AgentCheck {
   }
 
   start(firstDelay = Math.floor(Math.random() * this.settings.inter)): void {
+    this.paused = false;
     this.timer.start(firstDelay);
+  }
+
+  /** `disable agent`: stops asking until start(). */
+  pause(): void {
+    this.paused = true;
+    this.timer.stop();
   }
 
   stop(): void {
@@ -41,7 +50,7 @@ export class AgentCheck {
   async runOnce(): Promise<AgentExchange> {
     this.check.server.stats.checkRuns++;
     const exchange = await readAgent(this.settings);
-    if (this.retired) return exchange;
+    if (this.retired || this.paused) return exchange;
     this.apply(exchange);
     return exchange;
   }

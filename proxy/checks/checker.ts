@@ -44,7 +44,7 @@ export interface MailedLine {
  * the server's check also shows its state and history.
  */
 declare module '../runtime/server.ts' {
-  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'settings' | 'agent' | 'healthEnabled' | 'agentEnabled' | 'restoredStatus'> {}
+  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'settings' | 'agent' | 'healthEnabled' | 'agentEnabled' | 'restoredStatus' | 'setHealthEnabled' | 'setAgentEnabled'> {}
 }
 
 export class ServerCheck implements ServerHealth {
@@ -140,7 +140,10 @@ export class ServerCheck implements ServerHealth {
     this.count = previous.count;
     // A check or agent a server-state file disabled stays so, as the state it saved would say again.
     if (!previous.healthEnabled && previous.settings.active && this.settings.active) this.disableHealth();
-    if (!previous.agentEnabled && this.agent) this.disableAgent();
+    if (!previous.agentEnabled && this.agent) {
+      this.disableAgent();
+      this.agentHealthOff = previous.agentHealthOff;
+    }
     this.restoredStatus = previous.restoredStatus;
     this.backend.carryServerUsable(this.server, this.state.usable);
     if (was !== now) {
@@ -194,6 +197,42 @@ export class ServerCheck implements ServerHealth {
     this.state.agentHealth = undefined;
   }
 
+  /**
+   * `disable health` / `enable health` on the running server (HAProxy's CHK_ST_ENABLED): disabled, the
+   * check stops and the server keeps its state, shown as a server without a check ("no check" or
+   * DOWN); enabled again, its state and last result count again and it checks one interval later.
+   */
+  setHealthEnabled(enabled: boolean): void {
+    if (!this.settings.active || enabled === this.healthEnabled) return;
+    if (!enabled) {
+      this.disableHealth();
+      this.timer.stop();
+      return;
+    }
+    this.healthEnabled = true;
+    this.state.checked = true;
+    if (!this.retired) this.timer.start(this.state.interval());
+  }
+
+  /** The agent's health when `disable agent` turned it off. */
+  private agentHealthOff: number | undefined;
+
+  /** `disable agent` / `enable agent` on the running server: its agent stops asking, or asks again one interval later. */
+  setAgentEnabled(enabled: boolean): void {
+    const agent = this.agent;
+    if (!agent || enabled === this.agentEnabled) return;
+    if (!enabled) {
+      // HAProxy keeps the agent's health while it is off, and its verdict ("DOWN (agent)") counts again once on.
+      this.agentHealthOff = this.state.agentHealth;
+      this.disableAgent();
+      agent.pause();
+      return;
+    }
+    this.agentEnabled = true;
+    this.state.agentHealth = this.agentHealthOff ?? 1;
+    if (!this.retired) agent.start(agent.settings.inter);
+  }
+
   stop(): void {
     this.agent?.stop();
     this.retired = true;
@@ -226,7 +265,8 @@ export class ServerCheck implements ServerHealth {
         sample: this.sample,
         ...(this.settings.sendState ? { serverState: () => this.stateHeader() } : {}),
       });
-    if (this.retired) return result;
+    // A result that comes after `disable health` is not applied (the check is off).
+    if (this.retired || !this.healthEnabled) return result;
     this.apply(result);
     return result;
   }

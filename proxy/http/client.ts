@@ -5,6 +5,7 @@
  * request head is complete (408), `timeout http-keep-alive` between requests,
  * `timeout client` for inactivity.
  */
+import type { RuntimeServer } from '../runtime/server.ts';
 import type net from 'node:net';
 import { REQUEST, METHODS, LENIENT_VERSION, rtspOnlyMethod, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, ParserError } from '../runtime/llhttp.ts';
@@ -647,6 +648,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
 
   retire(): void {
     this.retired = true;
+  }
+
+  killServerSessions(server: RuntimeServer): void {
+    for (const tx of [...this.queue]) if (tx.usesServer(server)) tx.shutdown('K');
   }
 
   /** @internal */ onClientEnd(): void {

@@ -283,6 +283,8 @@ export interface FrontendConnection {
   close(): void;
   /** Its configuration was replaced: it ends after its next answer (HTTP/1: `connection: close`; h2: GOAWAY). */
   retire(): void;
+  /** `shutdown sessions server`: ends its exchanges that hold a slot on `server`. */
+  killServerSessions(server: RuntimeServer): void;
 }
 
 export class HttpFrontend implements Frontend {
@@ -572,6 +574,11 @@ export class HttpFrontend implements Frontend {
 
   get active(): number {
     return this.connections.size;
+  }
+
+  /** `shutdown sessions server`: the exchanges holding a slot on `server` end (502 'KH' before the answer, cut 'KD' after). */
+  shutdownServerSessions(server: RuntimeServer): void {
+    for (const c of [...this.connections]) c.killServerSessions(server);
   }
 
   openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }> {

@@ -7,6 +7,7 @@
  * leave as HEADERS and DATA frames, hop-by-hop headers removed.
  */
 import http2 from 'node:http2';
+import type { RuntimeServer } from '../runtime/server.ts';
 import type net from 'node:net';
 import { Writable } from 'node:stream';
 import { newParser, RESPONSE, LENIENT_RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, isHopByHop } from '../runtime/llhttp.ts';
@@ -135,6 +136,10 @@ export class H2Connection implements ReuseSession {
     this.drain();
   }
 
+  killServerSessions(server: RuntimeServer): void {
+    for (const stream of [...this.queue]) stream.killServerSession(server);
+  }
+
   /** Graceful stop: GOAWAY, streams in flight finish. */
   drain(): void {
     this.draining = true;
@@ -177,6 +182,11 @@ export class H2Stream {
   private requestEnded = false;
   /** `timeout client` for the rest of a request body after the answer (see transactionDone). */
   private bodyTimer: NodeJS.Timeout | undefined;
+
+  /** `shutdown sessions server`: its exchange ends when it holds a slot on `server`. */
+  killServerSession(server: RuntimeServer): void {
+    if (this.tx.usesServer(server)) this.tx.shutdown('K');
+  }
 
   /** The HTTP/2 connection the stream is part of. */
   get transport(): net.Socket {

@@ -24,7 +24,7 @@ import type { Writable } from 'node:stream';
 import type { BodyWaitDecision, Decision, HttpBackend, HttpFrontend } from './frontend.ts';
 import { streamAcceptDate } from './frontend.ts';
 import { h2StreamAccept } from './stream-times.ts';
-import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
+import type { RuntimeServer, ServerSession, ShutdownCause } from '../runtime/server.ts';
 import type { QueuePositions, QueuePriority } from '../runtime/backend.ts';
 import { setQueuePriority } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
@@ -1917,13 +1917,19 @@ export class HttpTransaction implements ServerSession {
     this.backend!.runtime.release(this.server!);
   }
 
+  /** `shutdown sessions server`: this exchange holds a slot on `server` (HAProxy's srv->streams; a queued one does not). */
+  usesServer(server: RuntimeServer): boolean {
+    return this.slotHeld && !this.finished && this.server === server;
+  }
+
   /**
-   * The server went down (`on-marked-down shutdown-sessions`, 'D') or an active one came up while
-   * this one is a backup (`on-marked-up shutdown-backup-sessions`, 'U'): HAProxy's stream_shutdown.
+   * The server went down (`on-marked-down shutdown-sessions`, 'D'), an active one came up while
+   * this one is a backup (`on-marked-up shutdown-backup-sessions`, 'U') or the runtime API said
+   * `shutdown sessions server` ('K', HAProxy's SF_ERR_KILLED): HAProxy's stream_shutdown.
    * Waiting for the response head, the client gets a 502 and keeps its connection (DH); a response
    * or tunnel under way is cut (DD) — haproxy 2.6.12, test/proxy/runtime/on-marked.test.ts.
    */
-  shutdown(why: 'D' | 'U'): void {
+  shutdown(why: ShutdownCause): void {
     if (this.finished) return;
     const conn = this.upstream;
     this.upstream = undefined;

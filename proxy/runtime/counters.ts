@@ -6,6 +6,7 @@
  * the registry's one-second tick.
  */
 import { Histogram } from './histogram.ts';
+import { cumulativeOf } from './series.ts';
 import type { Series } from './series.ts';
 
 /** HAProxy averages queue/connect/response/total times over the last 512 samples (TIME_STATS_SAMPLES). */
@@ -127,6 +128,40 @@ export class StatCounters {
   /** Per-second and per-minute history, allocated at the first tick with activity. */
   series: Series | undefined;
 
+  /**
+   * `clear counters` (HAProxy 2.6's cli_parse_clear_counters): the maxima of sessions, queue, rates
+   * and times go back to 0 (conn_max/cur_sess_max, nbpend_max, sps_max, cps_max, rps_max, *time_max).
+   */
+  clearMaxima(): void {
+    this.smax = 0;
+    this.qmax = 0;
+    this.rateMax = 0;
+    this.reqRateMax = 0;
+    this.connRateMax = 0;
+    this.qtimeMax = 0;
+    this.ctimeMax = 0;
+    this.rtimeMax = 0;
+    this.ttimeMax = 0;
+  }
+
+  /**
+   * `clear counters all`: every counter HAProxy keeps in its fe/be counters and stats modules is 0
+   * again (its memset), the time averages and lastsess included. What lives outside them stays:
+   * the current sessions, the current rates (freq_ctr of the proxy and server), the state history
+   * (lastchg, downtime), and Loadstar's own latency histogram and time series, whose next second
+   * counts what came after the clear.
+   */
+  clearAll(): void {
+    const before = this.series ? cumulativeOf(this) : undefined;
+    const kept = {
+      scur: this.scur, rate: this.rate, reqRate: this.reqRate, connRate: this.connRate, timesOverPicks: this.timesOverPicks,
+      checksSeen: this.checksSeen, checkRuns: this.checkRuns, lastChange: this.lastChange, downtime: this.downtime,
+      downSince: this.downSince, lastStatus: this.lastStatus, latency: this.latency, series: this.series,
+    };
+    Object.assign(this, new StatCounters(), kept);
+    if (before) this.series!.countersCleared(before);
+  }
+
   /** Counts one response status in its class (hrsp_1xx … hrsp_other). */
   countStatus(status: number): void {
     if (status >= 200 && status < 300) this.hrsp2xx++;
@@ -169,6 +204,14 @@ export class StatCounters {
   /** Seconds the object has been down in total (HAProxy's downtime). */
   downtimeSeconds(now: number): number {
     return Math.floor((this.downtime + (this.downSince > 0 ? now - this.downSince : 0)) / 1000);
+  }
+
+  /**
+   * The status label changed with no change of state (a check turned off or on: "UP" ⇄ "no check"):
+   * no transition, lastchg stays, as HAProxy's last_change does.
+   */
+  relabel(label: string): void {
+    if (this.lastStatus !== '') this.lastStatus = label;
   }
 
   /** Records a status label; a change of usability starts or ends a down stretch. */

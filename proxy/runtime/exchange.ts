@@ -22,6 +22,8 @@ export interface FrontendInfo {
   readonly active: number;
   /** The open connections, for `show sess` (HTTP ones know when they were accepted). */
   openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }>;
+  /** `shutdown sessions server`: ends the HTTP exchanges holding a slot on `server`. */
+  shutdownServerSessions(server: RuntimeServer): void;
 }
 
 /** A frontend as the engine drives it, whatever its mode. */

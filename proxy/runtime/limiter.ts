@@ -33,6 +33,12 @@ export class ConnectionLimiter {
     });
   }
 
+  /** A new limit (`set maxconn`): connections waiting here or below take the room it makes. */
+  setLimit(limit: number): void {
+    this.limit = limit;
+    this.drainChildren();
+  }
+
   private hasRoom(): boolean {
     return this.limit === 0 || this.active < this.limit;
   }

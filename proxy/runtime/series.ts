@@ -41,7 +41,7 @@ export interface SeriesPoint {
 }
 
 /** Cumulative counters sampled each tick (same order as the first SUMMED metrics). */
-function cumulative(c: StatCounters): number[] {
+export function cumulativeOf(c: StatCounters): number[] {
   return [c.reqTot, c.bin, c.bout, c.hrsp1xx, c.hrsp2xx, c.hrsp3xx, c.hrsp4xx, c.hrsp5xx + c.hrspOther, c.stot];
 }
 
@@ -75,7 +75,7 @@ export class Series {
     if (minute !== this.lastMinute) this.closeMinute(c, minute);
     for (let s = this.lastSecond + 1; s < second; s++) this.seconds.fill(0, (s % SECOND_SLOTS) * M, (s % SECOND_SLOTS) * M + M);
     const base = (second % SECOND_SLOTS) * M;
-    const values = cumulative(c);
+    const values = cumulativeOf(c);
     for (let i = 0; i < SUMMED; i++) {
       const delta = values[i]! - this.prev[i]!;
       this.prev[i] = values[i]!;
@@ -89,6 +89,14 @@ export class Series {
     this.writePercentiles(this.seconds, base, c.latency.counts, this.prevSecondHist);
     this.prevSecondHist.set(c.latency.counts);
     this.lastSecond = second;
+  }
+
+  /**
+   * The counters were cleared (`clear counters all`) with these cumulative values: what they had
+   * counted since the last sample still goes into the next second, and nothing negative does.
+   */
+  countersCleared(before: number[]): void {
+    for (let i = 0; i < SUMMED; i++) this.prev[i] = this.prev[i]! - before[i]!;
   }
 
   private closeMinute(c: StatCounters, minute: number): void {

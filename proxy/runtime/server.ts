@@ -56,11 +56,13 @@ export type SlotWaiter = {
 /**
  * A stream using a server (HAProxy's srv->streams): what `on-marked-down shutdown-sessions` and
  * `on-marked-up shutdown-backup-sessions` end. `why` is the termination's first letter: 'D' the
- * server went down, 'U' an active server came up.
+ * server went down, 'U' an active server came up, 'K' the runtime API's `shutdown sessions server`.
  */
 export interface ServerSession {
-  shutdown(why: 'D' | 'U'): void;
+  shutdown(why: ShutdownCause): void;
 }
+
+export type ShutdownCause = 'D' | 'U' | 'K';
 
 /**
  * A server's connections as its HTTP pool keeps them, read by the statistics (srv_icur, idle_conn_cur,

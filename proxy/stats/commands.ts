@@ -35,7 +35,8 @@ interface Command {
   usage: string;
   help: string;
   level: CliLevel;
-  run(args: string[], engine: StatsHost, session: CliSession): string;
+  /** The answer; a promise for the few commands that wait for the engine (binding a listener again). */
+  run(args: string[], engine: StatsHost, session: CliSession): string | Promise<string>;
 }
 
 const PERMISSION_DENIED = 'Permission denied\n';
@@ -44,14 +45,21 @@ const COMMANDS: Command[] = [
   { words: ['add', 'acl'], usage: 'add acl [@<ver>] <acl> <pattern>', help: 'add an acl entry', level: 'user', run: (a, e) => addPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['add', 'map'], usage: 'add map [@<ver>] <map> <key> <val>', help: 'add a map entry (payload supported instead of key/val)', level: 'user', run: (a, e) => addPattern(e.patternRefs?.(), 'map', a) },
   { words: ['clear', 'acl'], usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'acl', a) },
+  { words: ['clear', 'counters'], usage: 'clear counters [all]', help: 'clear max statistics counters (or all counters)', level: 'operator', run: clearCounters },
   { words: ['clear', 'map'], usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['commit', 'acl'], usage: 'commit acl @<ver> <acl>', help: 'commit the ACL at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['commit', 'map'], usage: 'commit map @<ver> <map>', help: 'commit the map at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['del', 'acl'], usage: 'del acl <acl> [<key>|#<ref>]', help: 'delete acl entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['del', 'map'], usage: 'del map <map> [<key>|#<ref>]', help: 'delete map entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'map', a) },
+  { words: ['disable', 'agent'], usage: 'disable agent', help: 'disable agent checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'agent', false)) },
   { words: ['disable', 'dynamic-cookie', 'backend'], usage: 'disable dynamic-cookie backend <bk>', help: 'disable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(false)) },
+  { words: ['disable', 'frontend'], usage: 'disable frontend <frontend>', help: 'temporarily disable specific frontend', level: 'admin', run: disableFrontend },
+  { words: ['disable', 'health'], usage: 'disable health', help: 'disable health checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'health', false)) },
   { words: ['disable', 'server'], usage: 'disable server (DEPRECATED)', help: "disable a server for maintenance (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'maint')) },
+  { words: ['enable', 'agent'], usage: 'enable agent', help: 'enable agent checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'agent', true)) },
   { words: ['enable', 'dynamic-cookie', 'backend'], usage: 'enable dynamic-cookie backend <bk>', help: 'enable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(true)) },
+  { words: ['enable', 'frontend'], usage: 'enable frontend <frontend>', help: 're-enable specific frontend', level: 'admin', run: enableFrontend },
+  { words: ['enable', 'health'], usage: 'enable health', help: 'enable health checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'health', true)) },
   { words: ['enable', 'server'], usage: 'enable server  (DEPRECATED)', help: "enable a disabled server (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'ready')) },
   { words: ['get', 'acl'], usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['get', 'map'], usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'map', a) },
@@ -61,6 +69,9 @@ const COMMANDS: Command[] = [
   { words: ['prepare', 'map'], usage: 'prepare map <acl>', help: 'prepare a new version for atomic map replacement', level: 'user', run: (a, e) => preparePatterns(e.patternRefs?.(), 'map', a) },
   { words: ['set', 'dynamic-cookie-key', 'backend'], usage: 'set dynamic-cookie-key backend <bk> <k>', help: 'change a backend secret key for dynamic cookies', level: 'admin', run: setDynamicCookieKey },
   { words: ['set', 'map'], usage: 'set map <map> [<key>|#<ref>] <value>', help: 'modify a map entry', level: 'user', run: (a, e) => setPattern(e.patternRefs?.(), a) },
+  { words: ['set', 'maxconn', 'frontend'], usage: 'set maxconn frontend <frontend> <value>', help: "change a frontend's maxconn setting", level: 'admin', run: setMaxconnFrontend },
+  { words: ['set', 'maxconn', 'global'], usage: 'set maxconn global <value>', help: 'change the per-process maxconn setting', level: 'admin', run: setMaxconnGlobal },
+  { words: ['set', 'maxconn', 'server'], usage: 'set maxconn server <bk>/<srv>', help: "change a server's maxconn setting", level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => setMaxconnServer(e, b, s, a[4])) },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
   { words: ['show', 'acl'], usage: 'show acl [@<ver>] <acl>]', help: "report available acls or dump an acl's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'acl', a) },
@@ -75,6 +86,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'sess'], usage: 'show sess [id]', help: 'report the list of current sessions or dump this exact session', level: 'operator', run: (_a, e) => showSessions(e) },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
   { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => showTable(e.stickTables?.(), a.slice(2), RANK[s.level] >= RANK.operator) },
+  { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
   { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },
 ];
 
@@ -97,7 +109,7 @@ export function helpText(words: string[]): string {
 }
 
 /** Runs one command line (no ';'); returns the output without the final empty line. */
-export function runCommand(text: string, engine: StatsHost, session: CliSession): string {
+export function runCommand(text: string, engine: StatsHost, session: CliSession): string | Promise<string> {
   const args = text.trim().split(/\s+/).filter((w) => w !== '');
   if (args.length === 0) return '';
   const first = args[0]!;
@@ -119,6 +131,90 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession)
   return command.run(args, engine, session);
 }
 
+/**
+ * The frontend a command names, with HAProxy's answers (cli_find_frontend) when it is missing, and
+ * the one of the frontend commands for a frontend the configuration disabled (PR_FL_DISABLED).
+ */
+function findFrontend(engine: StatsHost, name: string | undefined, disabledAnswer?: string): string | undefined {
+  if (name === undefined || name === '') return 'A frontend name is expected.\n';
+  const proxy = engine.stats.view()?.config.proxies.find((p) => p.name === name && (p.kind === 'frontend' || p.kind === 'listen'));
+  if (!proxy) return 'No such frontend.\n';
+  return proxy.disabled ? disabledAnswer : undefined;
+}
+
+/** C's atoi: the leading integer of a word, 0 when it has none. */
+function atoi(word: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(word);
+  return m ? Number(m[1]) | 0 : 0;
+}
+
+/** `set maxconn frontend <fe> <n>` (cli_parse_set_maxconn_frontend): connections waiting for room are taken when it grows. */
+function setMaxconnFrontend(args: string[], engine: StatsHost): string {
+  const name = args[3];
+  const missing = findFrontend(engine, name);
+  if (missing !== undefined) return missing;
+  const value = args[4];
+  if (value === undefined || value === '') return 'Integer value expected.\n';
+  const maxconn = atoi(value);
+  if (maxconn < 0) return 'Value out of range.\n';
+  engine.setFrontendMaxconn?.(name!, maxconn);
+  return '';
+}
+
+/** `set maxconn global <n>` (cli_parse_set_maxconn_global): at most the limit the process started with; 0 or less is that limit. */
+function setMaxconnGlobal(args: string[], engine: StatsHost): string {
+  const value = args[3];
+  if (value === undefined || value === '') return 'Expects an integer value.\n';
+  const hard = engine.hardMaxconn?.() ?? 0;
+  let maxconn = atoi(value);
+  if (hard > 0 && maxconn > hard) return 'Value out of range.\n';
+  if (maxconn <= 0) maxconn = hard;
+  engine.setGlobalMaxconn?.(maxconn);
+  return '';
+}
+
+/**
+ * `set maxconn server <b>/<s> <n>` (server_parse_maxconn_change_request, strtol's checks): the
+ * server's limit from now on (0: none); requests queued for it are served when it grows.
+ */
+function setMaxconnServer(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): string {
+  if (value === undefined || value === '') return 'Require <maxconn>.\n';
+  const m = /^\s*[+-]?\d+/.exec(value);
+  if (!m) return 'maxconn string empty or preceded by garbage';
+  if (m[0].length !== value.length) return 'Trailing garbage in maxconn string';
+  backend.setServerMaxconn(server, Number(m[0]) | 0);
+  engine.stats.sync();
+  return '';
+}
+
+/** `disable frontend <fe>` (cli_parse_disable_frontend): its listeners stop accepting until `enable frontend`. */
+function disableFrontend(args: string[], engine: StatsHost): string {
+  const name = args[2];
+  const missing = findFrontend(engine, name, 'Frontend was previously shut down, cannot disable.\n');
+  if (missing !== undefined) return missing;
+  if (!engine.pauseFrontend || engine.pauseFrontend(name!) === 'already') return 'All sockets are already disabled.\n';
+  return '';
+}
+
+/** `enable frontend <fe>` (cli_parse_enable_frontend): its paused listeners listen again. */
+async function enableFrontend(args: string[], engine: StatsHost): Promise<string> {
+  const name = args[2];
+  const missing = findFrontend(engine, name, 'Frontend was previously shut down, cannot enable.\n');
+  if (missing !== undefined) return missing;
+  const result = engine.resumeFrontend ? await engine.resumeFrontend(name!) : 'already';
+  if (result === 'already') return 'All sockets are already enabled.\n';
+  if (result === 'failed') return 'Failed to resume frontend, check logs for precise cause (port conflict?).\n';
+  return '';
+}
+
+/** `clear counters [all]`: the maxima at operator level, every counter at admin level (cli_parse_clear_counters). */
+function clearCounters(args: string[], engine: StatsHost, session: CliSession): string {
+  const all = args[2] === 'all';
+  if (all && RANK[session.level] < RANK.admin) return PERMISSION_DENIED;
+  engine.stats.clearCounters(all);
+  return '';
+}
+
 function lower(session: CliSession, level: CliLevel): string {
   if (RANK[level] < RANK[session.level]) session.level = level;
   return '';
@@ -133,6 +229,33 @@ function adminChange(engine: StatsHost, spec: string | undefined, then: (backend
   const server = backend.server(spec.slice(slash + 1));
   if (!server) return 'No such server.\n';
   return then(backend, server);
+}
+
+/**
+ * `disable health|agent <b>/<s>` and `enable …` (cli_parse_{dis,en}able_{health,agent}): the check
+ * stops or runs again; enabling one the server does not have is refused. The status column's change
+ * ("UP" ⇄ "no check") is no state transition: lastchg stays, no event.
+ */
+function checkSwitch(engine: StatsHost, server: RuntimeServer, which: 'health' | 'agent', enabled: boolean): string {
+  const check = server.check;
+  const configured = which === 'health' ? check?.settings.active === true : check?.agent !== undefined;
+  if (!configured) return enabled ? `${which === 'health' ? 'Health check' : 'Agent'} was not configured on this server, cannot enable.\n` : '';
+  if (which === 'health') check!.setHealthEnabled(enabled);
+  else check!.setAgentEnabled(enabled);
+  server.stats.relabel(server.status);
+  engine.stats.sync();
+  return '';
+}
+
+/**
+ * `shutdown sessions server <b>/<s>` (cli_parse_shutdown_sessions_server): the exchanges holding a
+ * slot on the server end as HAProxy's killed streams (502 and 'KH' before the answer, 'KD' after);
+ * queued ones stay. The sessions of a TCP-mode backend are not kept per server in Loadstar: refused.
+ */
+function shutdownSessions(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer): string {
+  if (backend.mode === 'tcp') return "'shutdown sessions server' on a TCP-mode backend is not supported by Loadstar (HTTP mode is).\n";
+  for (const frontend of engine.stats.view()?.frontends.values() ?? []) frontend.shutdownServerSessions(server);
+  return '';
 }
 
 function setState(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, state: 'ready' | 'drain' | 'maint'): string {

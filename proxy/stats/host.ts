@@ -25,4 +25,14 @@ export interface StatsHost extends BackendLookup {
   patternRefs?(): PatternRefs | undefined;
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
+  /** `disable frontend`: its listeners stop accepting ('already': none was accepting). */
+  pauseFrontend?(name: string): 'paused' | 'already';
+  /** `enable frontend`: its paused listeners listen again ('failed': one could not, and an alert says why). */
+  resumeFrontend?(name: string): Promise<'resumed' | 'already' | 'failed'>;
+  /** `set maxconn frontend`: the frontend's connection limit from now on. */
+  setFrontendMaxconn?(name: string, maxconn: number): void;
+  /** The process's connection limit as started (HAProxy's hardmaxconn: `set maxconn global` goes no higher); undefined: unknown. */
+  hardMaxconn?(): number | undefined;
+  /** `set maxconn global`: the process's connection limit from now on. */
+  setGlobalMaxconn?(maxconn: number): void;
 }

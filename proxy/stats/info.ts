@@ -154,7 +154,7 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     ['Ulimit-n', sockets?.ulimit ?? fdLimit ?? 0],
     // Without a configuration (nothing reserved yet), every socket is a file descriptor: the open-file limit is the socket limit.
     ['Maxsock', sockets?.maxsock ?? fdLimit ?? 0],
-    ['Maxconn', maxconn],
+    ['Maxconn', tables?.overrides?.globalMaxconn ?? maxconn],
     ['Hard_maxconn', maxconn],
     ['CurrConns', current],
     ['CumConns', registry.cumulatedConnections()],

@@ -50,6 +50,12 @@ export class ProcessRates {
   private last: ProcessTotals = { sslConns: 0, sslKeys: 0, bytesOut: 0, compIn: 0, compOut: 0 };
   private loop: EventLoopUtilization = performance.eventLoopUtilization();
 
+  /** `clear counters`: MaxSslRate and SslFrontendMaxKeyRate start again from 0. */
+  clearMaxima(): void {
+    this.maxSslRate = 0;
+    this.maxSslKeyRate = 0;
+  }
+
   /**
    * Once a second. Totals that went down (a reload dropped the objects that held them) start the
    * next second from the new sums instead of giving a negative rate.

@@ -23,6 +23,18 @@ export interface StatsTables {
   config: Config;
   frontends: ReadonlyMap<string, FrontendInfo>;
   backends: ReadonlyMap<string, RuntimeBackend>;
+  /** What runtime API commands changed in the running engine (none: as configured). */
+  overrides?: RuntimeOverrides;
+}
+
+/** What runtime API commands changed on the running frontends and process; a reload starts from the configuration again. */
+export interface RuntimeOverrides {
+  /** Frontends `disable frontend` paused (status PAUSED). */
+  readonly paused: Set<string>;
+  /** `set maxconn frontend`, by frontend name. */
+  readonly frontendMaxconn: Map<string, number>;
+  /** `set maxconn global`; undefined: the configuration's. */
+  globalMaxconn: number | undefined;
 }
 
 export type { AccessLogEntry };
@@ -192,6 +204,21 @@ export class StatsRegistry {
       if (!up) b.chkdown++;
       this.output?.state({ type: 'state', time: now, backend: backend.name, from, to: up ? 'UP' : 'DOWN' });
     }
+  }
+
+  /**
+   * `clear counters [all]` on every frontend, backend and server, and the process-wide maxima of
+   * `show info` (HAProxy 2.6's cli_parse_clear_counters: global cps_max, sps_max, ssl_max, ssl keys max).
+   * Fields are reset where they are; nothing is checked per request.
+   */
+  clearCounters(all: boolean): void {
+    for (const map of [this.frontends, this.backends, this.servers]) {
+      for (const c of map.values()) {
+        if (all) c.clearAll();
+        else c.clearMaxima();
+      }
+    }
+    this.process.clearMaxima();
   }
 
   /** A health transition (from proxy/checks): counted at once, so short flaps are not missed (the engine publishes the event). */

@@ -50,7 +50,7 @@ export function statRows(tables: StatsTables, now = Date.now()): StatRow[] {
     const http = proxy.mode === 'http';
     const frontend = tables.frontends.get(proxy.name);
     if (frontend && (proxy.kind === 'frontend' || proxy.kind === 'listen')) {
-      rows.push({ type: 0, proxy, iid, sid: 0, counters: frontend.stats, frontend, values: frontendValues(proxy, frontend, iid, http, proxy.maxconn ?? maxconn) });
+      rows.push({ type: 0, proxy, iid, sid: 0, counters: frontend.stats, frontend, values: frontendValues(proxy, frontend, iid, http, tables.overrides?.frontendMaxconn.get(proxy.name) ?? proxy.maxconn ?? maxconn, tables.overrides?.paused.has(proxy.name) === true) });
     }
     const backend = tables.backends.get(proxy.name);
     if (!backend) continue;
@@ -102,11 +102,11 @@ function h1(c: StatCounters, http: boolean, open: number, bytes?: { in: number; 
   };
 }
 
-function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http: boolean, maxconn: number | undefined): Record<string, FieldValue> {
+function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http: boolean, maxconn: number | undefined, paused: boolean): Record<string, FieldValue> {
   const c = frontend.stats;
   return {
     pxname: proxy.name, svname: 'FRONTEND', scur: c.scur, smax: c.smax, slim: maxconn ?? '', stot: c.stot, bin: c.bin, bout: c.bout,
-    dreq: c.dreq, dresp: c.dresp, ereq: c.ereq, status: 'OPEN', pid: 1, iid, sid: 0, type: 0, rate: c.rate, rate_lim: proxy.rateLimitSessions ?? 0, rate_max: c.rateMax,
+    dreq: c.dreq, dresp: c.dresp, ereq: c.ereq, status: paused ? 'PAUSED' : 'OPEN', pid: 1, iid, sid: 0, type: 0, rate: c.rate, rate_lim: proxy.rateLimitSessions ?? 0, rate_max: c.rateMax,
     ...(http ? httpCounts(c) : {}),
     req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, ...compression(c, http),
     mode: http ? 'http' : 'tcp', conn_rate: c.connRate, conn_rate_max: c.connRateMax, conn_tot: c.connTot,
@@ -189,24 +189,26 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
   const c = server.stats;
   const check = server.check;
   const last = check?.results.last();
+  // HAProxy's CHK_ST_ENABLED: a regular check configured and not turned off (`disable health`, a server-state file).
+  const checking = check !== undefined && check.settings.active && check.healthEnabled;
   const host = server.host.includes(':') ? `[${server.host}]` : server.host;
   return {
-    pxname: proxy.name, svname: server.name, qcur: server.queued, qmax: c.qmax, scur: server.served, smax: c.smax, slim: server.maxconn || undefined,
+    pxname: proxy.name, svname: server.name, qcur: server.queued, qmax: c.qmax, scur: server.served, smax: c.smax, slim: server.maxconn ? server.maxconn >>> 0 : undefined,
     stot: c.stot, bin: c.bin, bout: c.bout, dresp: c.dresp, econ: c.econ, eresp: c.eresp, wretr: c.wretr, wredis: c.wredis,
     // A `dispatch` backend balances nothing: its servers' effective weight is 0 (HAProxy's cur_eweight, never set up).
     status: server.status, weight: backend.dispatch ? 0 : server.weight, act: server.backup ? 0 : 1, bck: server.backup ? 1 : 0,
-    ...(check ? { chkfail: c.chkfail, chkdown: c.chkdown, downtime: c.downtimeSeconds(now) } : {}),
+    ...(checking ? { chkfail: c.chkfail, chkdown: c.chkdown, downtime: c.downtimeSeconds(now) } : {}),
     lastchg: Math.floor((now - c.lastChange) / 1000), qlimit: server.maxqueue || undefined, pid: 1, iid, sid: server.id,
     tracked: server.track ? `${server.track.backend}/${server.track.server.name}` : undefined,
     throttle: server.warmup !== undefined ? Math.floor((server.warmup * 100) / 16) : undefined,
     lbtot: c.lbtot, type: 2, rate: c.rate, rate_max: c.rateMax,
     // A check paused by maintenance shows no result (HAProxy: CHK_ST_ENABLED without CHK_ST_PAUSED).
-    ...(check && last && check.healthEnabled && check.state.admin !== 'MAINT' ? {
+    ...(checking && last && check.state.admin !== 'MAINT' ? {
       // check_code is unsigned: a check killed by a signal (-1) shows 4294967295, as in HAProxy.
       check_status: last.code, check_code: last.status === undefined ? undefined : last.status >>> 0, check_duration: last.durationMs, last_chk: last.info || undefined,
       check_desc: CHECK_CODES[last.code].description,
     } : {}),
-    ...(check ? { check_rise: check.state.timings.rise, check_fall: check.state.timings.fall, check_health: check.state.health } : {}),
+    ...(checking ? { check_rise: check.state.timings.rise, check_fall: check.state.timings.fall, check_health: check.state.health } : {}),
     ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, lastsess: lastSess(c, now), ...times(c),
     addr: server.path !== undefined ? 'unix' : server.addressless ? undefined : `${host}:${server.port}`, cookie: server.cookie, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,

@@ -108,11 +108,14 @@ export class RuntimeApi {
     let buffered = '';
     let ended = false;
     let awaitingDrain = false;
+    /** A command of the line being run waits for the engine (`enable frontend`): nothing more is run until it answered. */
+    let running = false;
     socket.setEncoding('utf8');
     // Runs the complete lines received. An interactive client that sends commands without reading
     // their answers is not read further until it has taken them (as HAProxy stops reading when its
     // output buffer is full): else each chunk of `show stat` lines would queue megabytes unbounded.
     const pump = (): void => {
+      if (running) return;
       let nl: number;
       while (!socket.writableEnded && !socket.destroyed && (nl = buffered.indexOf('\n')) >= 0) {
         if (socket.writableNeedDrain) {
@@ -129,13 +132,28 @@ export class RuntimeApi {
         }
         const text = buffered.slice(0, nl).replace(/\r$/, '');
         buffered = buffered.slice(nl + 1);
-        this.runLine(socket, text, session);
+        const pending = this.runLine(socket, text, session);
+        if (pending) {
+          running = true;
+          void pending.then(() => {
+            running = false;
+            pump();
+          });
+          return;
+        }
       }
       // A client that sends its last command without a newline and half-closes still gets its answer.
       if (ended && !awaitingDrain && !socket.writableEnded && !socket.destroyed) {
-        if (buffered.trim() !== '') this.runLine(socket, buffered, session);
+        const last = buffered;
         buffered = '';
-        if (!socket.writableEnded) socket.end();
+        const pending = last.trim() !== '' ? this.runLine(socket, last, session) : undefined;
+        if (pending) {
+          running = true;
+          void pending.then(() => {
+            running = false;
+            if (!socket.writableEnded) socket.end();
+          });
+        } else if (!socket.writableEnded) socket.end();
       }
     };
     socket.on('data', (chunk: string) => {
@@ -152,16 +170,33 @@ export class RuntimeApi {
     });
   }
 
-  private runLine(socket: net.Socket, text: string, session: CliSession): void {
+  /** Runs the commands of one line and sends their answers; a promise when one of them waits for the engine. */
+  private runLine(socket: net.Socket, text: string, session: CliSession): Promise<void> | undefined {
+    const commands = text.split(';').filter((c) => !(c.trim() === '' && text.includes(';')));
     let out = '';
-    for (const command of text.split(';')) {
-      if (command.trim() === '' && text.includes(';')) continue;
-      const answer = runCommand(command, this.engine, session);
+    /** Adds one answer; false once `quit` ends the line. */
+    const add = (command: string, answer: string): boolean => {
       // Interactive mode toggled on by this very line: no trailing blank line for `prompt` itself.
-      if (command.trim() === 'prompt') continue;
+      if (command.trim() === 'prompt') return true;
       out += answer + (session.quit ? '' : '\n');
-      if (session.quit) break;
-    }
+      return !session.quit;
+    };
+    const run = (from: number): Promise<void> | undefined => {
+      for (let i = from; i < commands.length; i++) {
+        const answer = runCommand(commands[i]!, this.engine, session);
+        if (typeof answer !== 'string') {
+          return answer.catch((e: unknown) => `${(e as Error).message}\n`).then((a) => (add(commands[i]!, a) ? run(i + 1) : this.send(socket, session, out)));
+        }
+        if (!add(commands[i]!, answer)) break;
+      }
+      this.send(socket, session, out);
+      return undefined;
+    };
+    return run(0);
+  }
+
+  private send(socket: net.Socket, session: CliSession, out: string): void {
+    if (socket.destroyed || socket.writableEnded) return;
     if (session.quit || !session.interactive) {
       socket.end(out);
       return;

@@ -892,6 +892,11 @@ export class TcpFrontend implements Frontend {
     return this.sessions.size + (this.upgrade?.active ?? 0);
   }
 
+  /** `shutdown sessions server`: the connections it handed over to HTTP (its TCP sessions are not tracked per server). */
+  shutdownServerSessions(server: RuntimeServer): void {
+    this.upgrade?.shutdownServerSessions(server);
+  }
+
   openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }> {
     const own = [...this.sessions].map((socket) => ({ socket }));
     return this.upgrade ? [...own, ...this.upgrade.openConnections()] : own;
