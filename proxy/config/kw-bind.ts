@@ -150,9 +150,9 @@ function applyOption(ctx: DirectiveContext, bind: Bind, option: string, value: s
     case 'ciphersuites': bind.ciphersuites = value; return true;
     case 'alpn': bind.alpn = value!.split(','); return true;
     case 'proto': {
-      // HAProxy's muxes: h1 and h2 serve HTTP frontends (checked against the mode in validate.ts); fcgi and none do not.
-      if (value === 'h1' || value === 'h2') bind.proto = value;
-      else if (value === 'fcgi' || value === 'none') report(`'proto ${value}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+      // HAProxy's muxes: h1 and h2 serve HTTP frontends, none TCP ones (checked against the mode in validate.ts).
+      if (value === 'h1' || value === 'h2' || value === 'none') bind.proto = value;
+      else if (value === 'fcgi') report(`'proto ${value}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
       else report(`'proto' :  unknown MUX protocol '${value}'`, 0);
       return bind.proto !== undefined;
     }

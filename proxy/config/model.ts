@@ -240,8 +240,12 @@ export interface Bind {
   maxconn?: number;
   /** `backlog`: the listen queue asked of the kernel for this bind (see Proxy.backlog). */
   backlog?: number;
-  /** `proto`: the protocol spoken on accepted connections whatever TLS negotiates (h2 in cleartext: prior knowledge). Default: h2 when ALPN chose it, else HTTP/1.1. */
-  proto?: 'h1' | 'h2';
+  /**
+   * `proto`: the protocol spoken on accepted connections whatever TLS negotiates (h2 in cleartext: prior
+   * knowledge). Default: h2 when ALPN chose it, else HTTP/1.1. `none` (TCP frontends): raw TCP that
+   * never becomes HTTP (no `switch-mode http`, no `mode http` backend).
+   */
+  proto?: 'h1' | 'h2' | 'none';
   /** Other bind options, parsed and recorded as written (keyword → value or true). */
   extra: Record<string, string | true>;
   loc: SourceLocation;

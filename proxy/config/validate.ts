@@ -52,7 +52,7 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
     checkAclArguments(proxy, scope, diagnostics);
     checkRuleArguments(proxy, scope, diagnostics);
     checkModeSpecific(proxy, mode, diagnostics);
-    if (mode !== 'http') checkMuxProtocols(proxy, diagnostics);
+    checkMuxProtocols(proxy, mode, diagnostics);
     checkTimeouts(proxy, mode, diagnostics);
     checkLogFormat(proxy, mode, diagnostics);
     checkLogAddress(proxy, config, diagnostics);
@@ -397,16 +397,19 @@ export function switchesToHttp(proxy: Proxy): boolean {
   return proxy.tcpRequestRules.some((r) => r.action.type === 'switch-mode');
 }
 
-/** `proto h1|h2` on a bind or a server of a TCP proxy: HAProxy refuses the HTTP muxes there (its messages). */
-function checkMuxProtocols(proxy: Proxy, diagnostics: Diagnostics): void {
+/**
+ * A mux of the other mode on a bind or a server: HAProxy refuses `proto h1|h2` in a TCP proxy and
+ * `proto none` on an HTTP one (its messages).
+ */
+function checkMuxProtocols(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
   for (const bind of proxy.binds) {
-    if (bind.proto === undefined) continue;
+    if (bind.proto === undefined || (bind.proto === 'none') !== (mode === 'http')) continue;
     const address = bind.addresses.map((a) => `${a.host}:${a.port}`).join(',');
     diagnostics.alert(bind.loc, 'LS_ERR_CFG_CONFLICT', `${proxy.kind} '${proxy.name}' : MUX protocol '${bind.proto}' is not usable for 'bind ${address}' at [${bind.loc.file}:${bind.loc.line}].`, 'bind');
   }
   for (const server of proxy.servers) {
     const proto = server.options.proto;
-    if (proto === undefined) continue;
+    if (proto === undefined || mode === 'http') continue;
     diagnostics.alert(server.loc, 'LS_ERR_CFG_CONFLICT', `${proxy.kind} '${proxy.name}' : MUX protocol '${proto}' is not usable for server '${server.name}' at [${server.loc.file}:${server.loc.line}].`, 'server');
   }
 }

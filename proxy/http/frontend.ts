@@ -557,7 +557,7 @@ export class HttpFrontend implements Frontend {
   }
 
   /** A connection the engine accepted: HTTP/2 when TLS negotiated h2 (ALPN) or the bind says `proto h2`, else HTTP/1. */
-  accept(socket: net.Socket, proto?: 'h1' | 'h2'): void {
+  accept(socket: net.Socket, proto?: 'h1' | 'h2' | 'none'): void {
     const h2 = proto === undefined ? (socket as tls.TLSSocket).alpnProtocol === 'h2' : proto === 'h2';
     const sessionVars = this.sessionRules && new Map<string, Sample>();
     if (sessionVars && !this.admitsSession(socket, sessionVars)) return;

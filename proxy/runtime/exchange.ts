@@ -34,8 +34,8 @@ export interface Frontend extends FrontendInfo {
    */
   admits(socket: net.Socket): boolean;
   /** Takes in a connection the engine accepted (and, for TLS, whose handshake is done). */
-  /** @param proto the bind's `proto` (HTTP frontends: h2 or h1 whatever ALPN said). */
-  accept(socket: net.Socket, proto?: 'h1' | 'h2'): void;
+  /** @param proto the bind's `proto` (HTTP frontends: h2 or h1 whatever ALPN said; TCP ones: none never becomes HTTP). */
+  accept(socket: net.Socket, proto?: 'h1' | 'h2' | 'none'): void;
   /** Connections still doing work that a stop waits for. */
   readonly busy: number;
   /** Stopping: closes idle connections at once and lets busy ones finish what they are doing, taking nothing new. */

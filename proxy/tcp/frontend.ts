@@ -78,6 +78,9 @@ export interface TcpBackendTimers {
   serverFin: number;
 }
 
+/** Connections accepted on a `proto none` bind: raw TCP, never handed to the HTTP engine. */
+const rawOnly = new WeakSet<net.Socket>();
+
 export interface TcpSessionRecord {
   frontend: TcpFrontend;
   /** Its log line went out when the server connection came up (`option logasap`). */
@@ -321,6 +324,9 @@ export class TcpFrontend implements Frontend {
       return this.end(record);
     }
     // `switch-mode http`: the connection is HTTP from this rule on; switching runs on its requests.
+    // Not on a `proto none` bind: HAProxy's pass-through mux cannot be upgraded, and the stream ends
+    // as refused by the rules (PR, no backend).
+    if (outcome.verdict === 'switch' && rawOnly.has(record.client)) return this.reject(record);
     if (outcome.verdict === 'switch' && this.upgrade) return this.toHttp(record, undefined);
     this.route(record, this.inspection(record));
   }
@@ -352,7 +358,14 @@ export class TcpFrontend implements Frontend {
     const verdict = persist?.({ client: record.client, inspection });
     // A `mode http` backend upgrades the connection (HAProxy's stream_set_backend): its rules run on HTTP
     // requests, the first one with the verdict taken here, on what the TCP side had (nothing without inspect-delay).
-    if (this.upgrade !== undefined && backend.config.mode === 'http') return this.toHttp(record, backend, verdict);
+    if (this.upgrade !== undefined && backend.config.mode === 'http') {
+      // A `proto none` bind's connection cannot become HTTP: HAProxy ends it as a resource failure (RR) of that backend.
+      if (rawOnly.has(record.client)) {
+        record.termination = 'RR';
+        return this.end(record);
+      }
+      return this.toHttp(record, backend, verdict);
+    }
     if (verdict === 'force') record.forcePersist = true;
     const rules = this.backendContentRules.get(backend);
     if (!rules || !record.held) return this.acquire(record, backend);
@@ -875,6 +888,9 @@ export class TcpFrontend implements Frontend {
   }
 
   private end(record: TcpSessionRecord): void {
+    // The log reads the client's address from its socket, which cannot ask the kernel once destroyed:
+    // reading it now keeps it (net.Socket caches it) for a session ended before anything asked (SC, RR…).
+    void record.client.remoteAddress;
     record.client.destroy();
     this.log(record);
   }
@@ -884,7 +900,9 @@ export class TcpFrontend implements Frontend {
     this.upgrade?.close();
   }
 
-  accept(socket: net.Socket): void {
+  /** @param proto the bind's `proto`: `none` keeps the connection raw TCP (no upgrade to HTTP). */
+  accept(socket: net.Socket, proto?: 'h1' | 'h2' | 'none'): void {
+    if (proto === 'none') rawOnly.add(socket);
     this.handle(socket);
   }
 

@@ -48,6 +48,9 @@ const CASES: ParseCase[] = [
   { text: at('maxconn -1'), valid: false, message: "'maxconn' : invalid value -1, must be >= 0" },
   { text: at('maxconn 0'), valid: true },
   { text: at('proto ""'), valid: false, message: "'proto' : missing value" },
+  // `proto none`: the TCP mux, not usable on an HTTP frontend; a TCP one takes it.
+  { text: at('proto none'), valid: false, message: "frontend 'f' : MUX protocol 'none' is not usable for 'bind 127.0.0.1:18081' at [" },
+  { text: `${head}frontend t\n    mode tcp\n    bind 127.0.0.1:18083 proto none\n    default_backend b\nbackend b\n    mode tcp\n    server s 127.0.0.1:80\n`, valid: true },
   { text: at('ssl-min-ver TLSv1.4'), valid: false, message: "'TLSv1.4' : unknown ssl/tls version" },
   { text: at('ca-file /nonexistent/ca.pem'), valid: false, message: "Couldn't open the ca-file '/nonexistent/ca.pem' (No such file or directory)" },
   { text: at('crl-file /nonexistent/crl.pem'), valid: false, message: "'crl-file' : unable to load /nonexistent/crl.pem" },

@@ -24,7 +24,7 @@ import { parseConfig, formatDiagnostics } from '../../../proxy/config/index.ts';
 
 const FORMAT = 'ci=%ci fi=%fi fp=%fp bi=%bi bp=%bp si=%si sp=%sp f=%f ft=%ft b=%b s=%s Tw=%Tw Tc=%Tc Tt=%Tt Td=%Td B=%B ts=%ts conn=%ac/%fc/%bc/%sc/%rc q=%sq/%bq rt=%rt lc=%lc';
 
-interface Ports { tcplog: number; format: number; refused: number; none: number; echo: number; closed: number }
+interface Ports { tcplog: number; format: number; refused: number; none: number; nobackend: number; rawswitch: number; rawhttp: number; echo: number; closed: number }
 
 const site = (p: Ports): string => `global
     log stdout format raw local0
@@ -51,6 +51,21 @@ frontend none
     log-format "${FORMAT}"
     default_backend empty
 backend empty
+frontend nobackend
+    bind 127.0.0.1:${p.nobackend}
+frontend rawswitch
+    bind 127.0.0.1:${p.rawswitch} proto none
+    tcp-request inspect-delay 1s
+    tcp-request content switch-mode http if HTTP
+    tcp-request content reject
+    default_backend web
+frontend rawhttp
+    bind 127.0.0.1:${p.rawhttp} proto none
+    log-format "${FORMAT}"
+    default_backend web
+backend web
+    mode http
+    server s1 127.0.0.1:${p.echo}
 `;
 
 /** Echoes; answers 'bye' with BYE and closes (the server closes first). */
@@ -117,12 +132,31 @@ const CASES: Case[] = [
     run: (p) => session(p.none, 'x', false),
     expected: 'ci=127.0.0.1 fi=127.0.0.1 fp=NONE bi=- bp=- si=- sp=- f=none ft=none b=empty s=<NOSRV> Tw=-1 Tc=-1 Tt=s Td=-1 B=0 ts=SC conn=1/1/0/0/0 q=0/0 rt=+3 lc=+0',
   },
+  {
+    // The client's address too (Node forgot it once the socket was closed: `-:0`).
+    name: 'a frontend without a backend: SC at once',
+    run: (p) => session(p.nobackend, 'x', false),
+    expected: '127.0.0.1:N [DATE] nobackend nobackend/<NOSRV> -1/-1/s 0 SC 1/1/0/0/0 0/0',
+  },
+  {
+    // `proto none`: HAProxy's pass-through mux cannot become HTTP.
+    name: 'switch-mode http on a proto none bind: refused, PR',
+    run: (p) => session(p.rawswitch, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n', false),
+    expected: '127.0.0.1:N [DATE] rawswitch rawswitch/<NOSRV> -1/-1/s 0 PR 1/1/0/0/0 0/0',
+  },
+  {
+    name: 'a mode http backend behind a proto none bind: RR',
+    run: (p) => session(p.rawhttp, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n', false),
+    // HAProxy counts the stream on the backend (%bc 1); Loadstar counts the backend's servers' connections.
+    unchecked: ['conn'],
+    expected: 'ci=127.0.0.1 fi=127.0.0.1 fp=RAWHTTP bi=- bp=- si=- sp=- f=rawhttp ft=rawhttp b=web s=<NOSRV> Tw=-1 Tc=-1 Tt=s Td=-1 B=0 ts=RR conn=? q=0/0 rt=+6 lc=+0',
+  },
 ];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function normalize(line: string, p: Ports, rt0: number, lc0: Map<string, number>): string {
-  const names: Record<string, string> = { [p.tcplog]: 'TCPLOG', [p.format]: 'FORMAT', [p.refused]: 'REFUSED', [p.none]: 'NONE', [p.echo]: 'ECHO', [p.closed]: 'CLOSED' };
+  const names: Record<string, string> = { [p.tcplog]: 'TCPLOG', [p.format]: 'FORMAT', [p.refused]: 'REFUSED', [p.none]: 'NONE', [p.rawhttp]: 'RAWHTTP', [p.echo]: 'ECHO', [p.closed]: 'CLOSED' };
   const timer = (v: string): string => (Number(v) < 0 ? '-1' : Number(v) < 50 ? 's' : 'L');
   const frontend = /f=(\S+)/.exec(line)?.[1] ?? '';
   return line
@@ -159,7 +193,7 @@ async function run(p: Ports, logged: () => string[]): Promise<Array<{ name: stri
 test('TCP log lines (tcplog and log-format) read as HAProxy 2.6 writes them', async (t) => {
   const echo = await startEcho();
   try {
-    const ports: Ports = { tcplog: await freePort(), format: await freePort(), refused: await freePort(), none: await freePort(), echo: echo.port, closed: await freePort() };
+    const ports: Ports = { tcplog: await freePort(), format: await freePort(), refused: await freePort(), none: await freePort(), nobackend: await freePort(), rawswitch: await freePort(), rawhttp: await freePort(), echo: echo.port, closed: await freePort() };
     const expected = CASES.map((c) => ({ name: c.name, line: c.expected }));
     const e = await startEngine(site(ports));
     let got;
@@ -170,7 +204,7 @@ test('TCP log lines (tcplog and log-format) read as HAProxy 2.6 writes them', as
     }
     assert.deepEqual(got, expected);
     if (!haproxyPath) return t.diagnostic('haproxy is not installed: compared with the recorded lines only');
-    const hports: Ports = { ...ports, tcplog: await freePort(), format: await freePort(), refused: await freePort(), none: await freePort() };
+    const hports: Ports = { ...ports, tcplog: await freePort(), format: await freePort(), refused: await freePort(), none: await freePort(), nobackend: await freePort(), rawswitch: await freePort(), rawhttp: await freePort() };
     const h = await startHaproxy(site(hports), hports.tcplog);
     try {
       await sleep(100); // the start-up probe's session is logged first: not one of these
