@@ -464,8 +464,10 @@ test('proto, alpn and ws on server lines, proto on bind lines: what HAProxy 2.6 
     "LS_ERR_CFG_CONFLICT frontend 'f' : MUX protocol 'h2' is not usable for 'bind 127.0.0.1:8001' at [t.cfg:7].",
     "LS_ERR_CFG_CONFLICT backend 'b' : MUX protocol 'h2' is not usable for server 's1' at [t.cfg:10].",
   ]);
-  // Not in Loadstar (yet): WebSocket over HTTP/2 (RFC 8441), HTTP/2 health checks, FastCGI.
+  // HTTP/2 health checks (test/proxy/checks/h2-checks.test.ts), and `proto none` on a TCP bind.
+  assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 check-alpn h2,http/1.1'), []);
+  assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 check-proto h2'), []);
+  assert.deepEqual(check('bind 127.0.0.1:8001 proto none\nserver s1 127.0.0.1:1', 'tcp'), []);
+  // Not in Loadstar (yet): WebSocket over HTTP/2 (RFC 8441), FastCGI.
   assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 ws h2'), ["LS_ERR_CFG_UNSUPPORTED 'server b/s1' : 'ws h2' (WebSocket over HTTP/2, RFC 8441) is not supported by Loadstar yet."]);
-  assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 check-alpn h2,http/1.1'), ["LS_ERR_CFG_UNSUPPORTED 'server b/s1' : 'check-alpn h2,http/1.1' (HTTP/2 health checks) is not supported by Loadstar yet."]);
-  assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 check-proto h2'), ["LS_ERR_CFG_UNSUPPORTED 'server b/s1' : 'check-proto h2' (HTTP/2 health checks) is not supported by Loadstar yet."]);
 });
