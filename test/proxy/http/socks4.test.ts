@@ -8,6 +8,8 @@ import { test, before, after } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
@@ -18,6 +20,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { socks4Request } from '../../../proxy/runtime/socks4.ts';
 import { unsupportedFeatures } from '../../../proxy/runtime/unsupported.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
+import { cli, readCsv, row, until } from '../stats/helpers.ts';
 
 type Behaviour = 'grant' | 'refuse' | 'close' | 'silent' | 'short';
 
@@ -485,4 +488,43 @@ test('socks4 on an HTTP/2 server is refused by the engine (not run yet), on an H
   const uses = (line: string) => unsupportedFeatures(parseConfig([{ name: 'd.cfg', text: `defaults\n    mode http\nbackend b\n    ${line}\n` }]).config).map((u) => u.what);
   assert.deepEqual(uses('server s 127.0.0.1:80 proto h2 socks4 127.0.0.1:1080'), [`'socks4' on an HTTP/2 server ('proto h2' or 'alpn h2')`]);
   assert.deepEqual(uses('server s 127.0.0.1:80 socks4 127.0.0.1:1080'), []);
+});
+
+test('show stat: a refusing SOCKS4 proxy counts one connection error and the retry on the server, and its checks show SOCKERR with HAProxy\'s text (haproxy 2.6.12)', { timeout: 60_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-socks4-'));
+  // The checks' own proxy refuses from the start (a switch while a check is under way makes haproxy's outcome a race).
+  const refusing = await socksProxy();
+  refusing.behaviour = 'refuse';
+  const config = (port: number) => `global
+    stats socket ${path.join(dir, `${port}.sock`)} mode 600 level admin
+defaults
+    mode http
+    timeout connect 300ms
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend web
+backend web
+    retries 1
+    server s 127.0.0.1:${webPort} socks4 127.0.0.1:${socks.port}
+backend checked
+    server c 127.0.0.1:${webPort} socks4 127.0.0.1:${refusing.port} check-via-socks4 check inter 100 downinter 10s rise 1 fall 1
+`;
+  try {
+    await socksSideBySide(t, config, async (port) => {
+      as('refuse');
+      assert.deepEqual(await gets(port, 1), ['503']);
+      const sock = path.join(dir, `${port}.sock`);
+      await until('the check failed', async () => row(readCsv(await cli(sock, 'show stat')), 'checked', 'c')['status'] === 'DOWN');
+      const rows = readCsv(await cli(sock, 'show stat'));
+      const s = row(rows, 'web', 's');
+      assert.deepEqual([s['econ'], s['wretr'], s['connect'], s['status']], ['1', '1', '2', 'no check']);
+      const c = row(rows, 'checked', 'c');
+      assert.deepEqual([c['check_status'], c['check_desc'], c['last_chk']], ['SOCKERR', 'Socket error', 'SOCKS4 Proxy deny the request']);
+    });
+  } finally {
+    await refusing.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
