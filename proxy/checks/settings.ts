@@ -150,6 +150,8 @@ function agentSettings(proxy: Proxy, server: Server): AgentSettings | undefined 
       connectTimeout: Math.min(proxy.timeouts.connect ?? inter, inter),
       readTimeout: checkTimeout ?? inter,
       ...(checkTimeout === undefined ? { totalTimeout: inter } : {}),
+      // tcpcheck_eval_connect reads the server's check-via-socks4 for its agent too.
+      ...(o.socks4 && o.checkViaSocks4 ? { socks4: o.socks4, viaSocks4: true } : {}),
     },
     ...(o.agentSend !== undefined ? { send: o.agentSend } : {}),
     inter,

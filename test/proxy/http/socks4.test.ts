@@ -376,7 +376,7 @@ test('TCP mode: a server that speaks first through the SOCKS4 proxy (its banner 
 });
 
 /** The backend's log-health-checks lines of haproxy and Loadstar for `serverLine`, after 3 checks reached the proxy (or the server). */
-async function healthLines(serverLine: string, option: string, until: () => boolean, reset?: () => void): Promise<Record<'haproxy' | 'loadstar', string[]>> {
+async function healthLines(serverLine: string, option: string, until: () => boolean, reset?: () => void, kind: 'Health' | 'Agent' = 'Health'): Promise<Record<'haproxy' | 'loadstar', string[]>> {
   const bind = await freePort();
   const config = `global
     log stdout format raw local0
@@ -390,7 +390,7 @@ defaults
 backend be
     option log-health-checks
     ${option}
-    ${serverLine} check inter 150 rise 1 fall 1
+    ${serverLine}${kind === 'Health' ? ' check inter 150 rise 1 fall 1' : ''}
 frontend fe
     bind 127.0.0.1:${bind}
     tcp-request connection reject
@@ -421,7 +421,7 @@ frontend fe
     seen[impl] = [...new Set(lines()
       .map((l) => l.replace(/^\[\w+\]\s+\(\d+\) : /, '').replace(/check duration: \d+ms/, 'check duration: Nms').replace(/(info: "SOCKS4 [^"(]*) \([^")]*\)"/, '$1"')
         .replace(/\d+ active and \d+ backup servers/, 'N active and N backup servers').trim())
-      .filter((l) => /^Health check for server be\//.test(l)))].sort();
+      .filter((l) => l.startsWith(`${kind} check for server be/`)))].sort();
   }
   return seen;
 }
@@ -526,5 +526,20 @@ backend checked
   } finally {
     await refusing.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('check-via-socks4 sends the agent check through the proxy too (the server\'s flag, as tcpcheck_eval_connect reads it; haproxy 2.6.12)', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  socks.behaviour = 'refuse';
+  try {
+    const agentPort = await freePort();
+    // Each side's agent reaches the proxy 3 times (healthLines waits for it), asking for the agent's port.
+    const seen = await healthLines(`server s 127.0.0.1:${webPort} socks4 127.0.0.1:${socks.port} check-via-socks4 agent-check agent-port ${agentPort} agent-inter 150`, '', () => socks.requests.length >= 3, undefined, 'Agent');
+    assert.ok(seen.haproxy.length >= 1 && seen.haproxy.every((l) => l.includes('SOCKS4 Proxy deny the request')), seen.haproxy.join('\n'));
+    assert.ok(socks.requests.every((r) => r === expectedRequest(agentPort)), socks.requests.join(' '));
+    // (haproxy logs each failed agent connection; Loadstar logs the agent's verdicts only, refused proxy or not.)
+  } finally {
+    socks.behaviour = 'grant';
   }
 });
