@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { CheckCode, CheckResult, CheckTarget } from './types.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
-import { socks4Handshake, socks4Request } from '../runtime/socks4.ts';
+import { SOCKS4_ABORTED, socks4Handshake, socks4Request } from '../runtime/socks4.ts';
 
 /** errno names → the strerror() text HAProxy prints in `info`. */
 const ERRNO_TEXT: Readonly<Record<string, string>> = {
@@ -86,7 +86,7 @@ export class CheckConnection {
           clearTimeout(handshakeTimer);
           stop();
           socket.destroy();
-          resolve(failure('SOCKERR', started, errnoText(e)));
+          resolve(failure('SOCKERR', started, `${SOCKS4_ABORTED} (${errnoText(e)})`));
         };
         socket.once('error', onError);
         const stop = socks4Handshake(socket, socks4Request(target.host, target.port), (refused) => {

@@ -8,6 +8,7 @@
  * What haproxy 2.6.12 makes of the outcomes, and Loadstar with it (test/proxy/http/socks4.test.ts):
  *   refused (code ≠ 90)           a failed connection: SC, retried; check "Socket error", info "SOCKS4 Proxy deny the request"
  *   closed before any reply byte  a failed connection: SC, retried; check info "SOCKS4 Proxy read error during handshake"
+ *   reset while waiting           a failed connection: SC, retried; check info "SOCKS4 Proxy handshake aborted by server (Connection reset by peer)"
  *   no reply, or part of one      waits: `timeout connect` (sC), the check's timeout (L7TOUT)
  * The handshake counts in %Tc, within `timeout connect`. A PROXY header (`send-proxy`) and a TLS
  * handshake (`ssl`) come after it, through the tunnel.
@@ -18,6 +19,8 @@ import net from 'node:net';
 export const SOCKS4_DENIED = 'SOCKS4 Proxy deny the request';
 /** … for a proxy that closed before its reply. */
 export const SOCKS4_READ_ERROR = 'SOCKS4 Proxy read error during handshake';
+/** … for a socket error while waiting for it (a reset), followed by the error's text in parentheses. */
+export const SOCKS4_ABORTED = 'SOCKS4 Proxy handshake aborted by server';
 
 /** The length of the proxy's reply (SOCKS4_HS_RSP_LEN). */
 const REPLY_LENGTH = 8;

@@ -22,7 +22,7 @@ import { unsupportedFeatures } from '../../../proxy/runtime/unsupported.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { cli, readCsv, row, until } from '../stats/helpers.ts';
 
-type Behaviour = 'grant' | 'refuse' | 'close' | 'silent' | 'short';
+type Behaviour = 'grant' | 'refuse' | 'close' | 'reset' | 'silent' | 'short';
 
 interface SocksProxy {
   port: number;
@@ -56,6 +56,7 @@ async function socksProxy(): Promise<SocksProxy> {
       const rest = got.subarray(end + 1);
       switch (state.behaviour) {
         case 'close': return void c.end();
+        case 'reset': return void c.resetAndDestroy();
         case 'silent': return;
         case 'short': return void c.end(Buffer.from('005a00', 'hex'));
         case 'refuse': return void c.write(Buffer.from('005b000000000000', 'hex'));
@@ -238,7 +239,7 @@ test('HTTP mode: requests reach the server through the SOCKS4 proxy (16 bytes: 0
 
 test('HTTP mode: a refusal (reply code 91) or a proxy closing before its reply is a failed connection: retried, then 503 logged SC (haproxy 2.6.12)', { timeout: 60_000 }, async (t) => {
   await socksSideBySide(t, (port) => httpConfig(port, `server s 127.0.0.1:${webPort} socks4 127.0.0.1:${socks.port}`), async (port, proxy) => {
-    for (const behaviour of ['refuse', 'close'] as const) {
+    for (const behaviour of ['refuse', 'close', 'reset'] as const) {
       as(behaviour);
       const before = proxy.logs().length;
       assert.deepEqual(await gets(port, 1), ['503'], behaviour);
@@ -419,7 +420,7 @@ frontend fe
     }
     // haproxy 2.6.12 may add a stale errno's text to a SOCKS4 info ("… deny the request (Message too long)"): left out.
     seen[impl] = [...new Set(lines()
-      .map((l) => l.replace(/^\[\w+\]\s+\(\d+\) : /, '').replace(/check duration: \d+ms/, 'check duration: Nms').replace(/(info: "SOCKS4 [^"(]*) \([^")]*\)"/, '$1"')
+      .map((l) => l.replace(/^\[\w+\]\s+\(\d+\) : /, '').replace(/check duration: \d+ms/, 'check duration: Nms').replace(/(info: "SOCKS4 Proxy (?:deny the request|read error during handshake)) \([^")]*\)"/, '$1"')
         .replace(/\d+ active and \d+ backup servers/, 'N active and N backup servers').trim())
       .filter((l) => l.startsWith(`${kind} check for server be/`)))].sort();
   }
@@ -435,6 +436,7 @@ test('check-via-socks4: health checks go through the proxy (UP; a refusal or a c
     ['refuse', '', 'failed, reason: Socket error, info: "SOCKS4 Proxy deny the request"'],
     // (With httpchk haproxy adds a stale errno's text to this info: "… handshake (Message too long)".)
     ['close', '', 'failed, reason: Socket error, info: "SOCKS4 Proxy read error during handshake"'],
+    ['reset', '', 'failed, reason: Socket error, info: "SOCKS4 Proxy handshake aborted by server (Connection reset by peer)"'],
     ['silent', '', 'failed, reason: Layer7 timeout'],
   ] as const) {
     socks.behaviour = behaviour;
