@@ -473,7 +473,7 @@ export class TcpFrontend implements Frontend {
     let reads: ServerReads;
     let upstream: net.Socket;
     let sentSni = false;
-    // `socks4`: the connection is up once the proxy granted it (and TLS, if any, is done through it): connectViaSocks4.
+    // `socks4`: the connection is up once the proxy granted it (runtime/socks4.ts), and TLS, if any, is done through it.
     const via = server.socks4;
     let socksTarget: { host: string; port: number } | undefined;
     if (via) {
