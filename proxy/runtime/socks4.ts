@@ -2,7 +2,8 @@
  * `server … socks4 <addr>:<port>`: the server's connections are opened to a SOCKS4 proxy, which is
  * asked to CONNECT to the server (HAProxy 2.6's conn_send_socks4_proxy_request and
  * conn_recv_socks4_proxy_response, src/connection.c). The request is 16 bytes: version 4, command 1,
- * the server's port and IPv4 address (0.0.0.0 for any other address), and the user id "HAProxy".
+ * the server's port and IPv4 address (of an IPv6 one its first 32-bit word that is not zero, as
+ * HAProxy's is_inet_addr gives it; 0.0.0.0 for a UNIX socket), and the user id "HAProxy".
  * The proxy's 8-byte reply grants the request with code 90; anything else is a refusal.
  *
  * What haproxy 2.6.12 makes of the outcomes, and Loadstar with it (test/proxy/http/socks4.test.ts):
@@ -31,13 +32,37 @@ export function socks4Request(host: string, port: number): Buffer {
   request[0] = 0x04;
   request[1] = 0x01;
   request.writeUInt16BE(port & 0xffff, 2);
-  // is_inet_addr(): the IPv4 address, 0 for an IPv6 one or a UNIX socket.
+  // is_inet_addr(): the IPv4 address; of an IPv6 one its first 32-bit word that is not zero (::1 → 0.0.0.1); 0 for a UNIX socket.
   if (net.isIPv4(host)) {
     const parts = host.split('.');
     for (let i = 0; i < 4; i++) request[4 + i] = Number(parts[i]);
+  } else if (net.isIPv6(host)) {
+    const bytes = ipv6Bytes(host);
+    for (let word = 0; word < 16; word += 4) {
+      if (bytes.readUInt32BE(word) === 0) continue;
+      bytes.copy(request, 4, word, word + 4);
+      break;
+    }
   }
   request.write('HAProxy\0', 8, 'latin1');
   return request;
+}
+
+/** The 16 bytes of an IPv6 address (net.isIPv6 said it is one): `::` expanded, a dotted IPv4 tail read. */
+function ipv6Bytes(host: string): Buffer {
+  const groups = (part: string): number[] => part === '' ? [] : part.split(':').flatMap((g) => {
+    if (!g.includes('.')) return [parseInt(g, 16)];
+    const [a, b, c, d] = g.split('.').map(Number) as [number, number, number, number];
+    return [(a << 8) | b, (c << 8) | d];
+  });
+  const address = host.split('%')[0]!;
+  const gap = address.indexOf('::');
+  const head = groups(gap < 0 ? address : address.slice(0, gap));
+  const tail = gap < 0 ? [] : groups(address.slice(gap + 2));
+  const all = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  const bytes = Buffer.alloc(16);
+  all.forEach((g, i) => bytes.writeUInt16BE(g, i * 2));
+  return bytes;
 }
 
 /**

@@ -36,8 +36,8 @@ interface SocksProxy {
   close(): Promise<void>;
 }
 
-/** A SOCKS4 proxy on 127.0.0.1 that behaves as told, and relays granted connections to 127.0.0.1. */
-async function socksProxy(): Promise<SocksProxy> {
+/** A SOCKS4 proxy on `host` that behaves as told, and relays granted connections to 127.0.0.1 (whatever address they ask for). */
+async function socksProxy(host = '127.0.0.1'): Promise<SocksProxy> {
   const sockets = new Set<net.Socket>();
   const state: SocksProxy = { port: 0, behaviour: 'grant', requests: [], connections: 0, withGrant: Buffer.alloc(0), close: async () => {} };
   const server = net.createServer((c) => {
@@ -74,7 +74,7 @@ async function socksProxy(): Promise<SocksProxy> {
     };
     c.on('data', onData);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   state.port = (server.address() as net.AddressInfo).port;
   state.close = () => new Promise<void>((r) => {
     for (const s of sockets) s.destroy();
@@ -235,6 +235,21 @@ test('HTTP mode: requests reach the server through the SOCKS4 proxy (16 bytes: 0
     assert.deepEqual(socks.requests, [expectedRequest(webPort)], 'one CONNECT, for the server, then the connection is reused');
     assert.equal(await lastLine(proxy, before + 1), '---- 0 web/s 200');
   });
+});
+
+test('HTTP mode: an IPv6 server through an IPv6 proxy: the request carries the address\'s first 32-bit word that is not zero (::1 → 0.0.0.1), as haproxy 2.6.12 sends it', { timeout: 60_000 }, async (t) => {
+  const v6 = await socksProxy('::1');
+  try {
+    await socksSideBySide(t, (port) => httpConfig(port, `server s [::1]:${webPort} socks4 [::1]:${v6.port}`), async (port, proxy) => {
+      v6.requests = [];
+      const before = proxy.logs().length;
+      assert.deepEqual(await gets(port, 1), ['200']);
+      assert.deepEqual(v6.requests, [expectedRequest(webPort).replace('7f000001', '00000001')]);
+      assert.equal(await lastLine(proxy, before), '---- 0 web/s 200');
+    });
+  } finally {
+    await v6.close();
+  }
 });
 
 test('HTTP mode: %Tc counts the SOCKS4 handshake (a proxy granting after 250 ms), within timeout connect (haproxy 2.6.12)', { timeout: 60_000 }, async (t) => {
@@ -491,9 +506,15 @@ test('tcp-check connect via-socks4 and http-check connect via-socks4 connect thr
   socks.behaviour = 'grant';
 });
 
-test('the CONNECT request carries an IPv4 address; for an IPv6 server or a UNIX socket the address is 0.0.0.0 (is_inet_addr), the port as is', () => {
-  assert.equal(socks4Request('192.0.2.7', 443).toString('hex'), `040101bbc0000207${Buffer.from('HAProxy\0').toString('hex')}`);
-  assert.equal(socks4Request('::1', 8080).toString('hex'), `04011f9000000000${Buffer.from('HAProxy\0').toString('hex')}`);
+test('the CONNECT request carries an IPv4 address; of an IPv6 one its first 32-bit word that is not zero, 0.0.0.0 for a UNIX socket (haproxy 2.6.12\'s is_inet_addr)', () => {
+  const user = Buffer.from('HAProxy\0').toString('hex');
+  assert.equal(socks4Request('192.0.2.7', 443).toString('hex'), `040101bbc0000207${user}`);
+  // haproxy 2.6.12 sent 04016db0 00000001 … for `server s ::1:28080` through an IPv6 proxy.
+  assert.equal(socks4Request('::1', 8080).toString('hex'), `04011f9000000001${user}`);
+  assert.equal(socks4Request('2001:db8::5', 80).toString('hex'), `0401005020010db8${user}`);
+  assert.equal(socks4Request('::ffff:192.0.2.9', 80).toString('hex'), `040100500000ffff${user}`);
+  assert.equal(socks4Request('::1:2:3:4', 80).toString('hex'), `0401005000010002${user}`);
+  assert.equal(socks4Request('::', 80).toString('hex'), `0401005000000000${user}`);
   assert.equal(socks4Request('/run/app.sock', 0).toString('hex'), `0401000000000000${Buffer.from('HAProxy\0').toString('hex')}`);
 });
 
