@@ -7,6 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { CheckCode, CheckResult, CheckTarget } from './types.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
+import { SOCKS4_ABORTED, socks4Handshake, socks4Request } from '../runtime/socks4.ts';
 
 /** errno names → the strerror() text HAProxy prints in `info`. */
 const ERRNO_TEXT: Readonly<Record<string, string>> = {
@@ -59,7 +60,10 @@ export class CheckConnection {
     // the check reports "Layer7 timeout" with info "Too many SSL connections", at once.
     if (target.tls && target.sslConns?.full()) return Promise.resolve(failure('L7TOUT', started, SSL_TOO_MANY));
     return new Promise((resolve) => {
-      const socket = target.path !== undefined ? net.connect({ path: target.path }) : net.connect({ host: target.host, port: target.port, noDelay: true, localAddress: target.localAddress, localPort: target.localPort });
+      // `check-via-socks4`: the connection goes to the server's SOCKS4 proxy, which is asked for the check's address.
+      const via = target.viaSocks4 ? target.socks4 : undefined;
+      const to = via ?? target;
+      const socket = to.path !== undefined ? net.connect({ path: to.path }) : net.connect({ host: to.host, port: to.port, noDelay: true, localAddress: target.localAddress, localPort: target.localPort });
       const timer = setTimeout(() => {
         socket.destroy();
         resolve(failure('L4TOUT', started, ''));
@@ -68,14 +72,38 @@ export class CheckConnection {
         clearTimeout(timer);
         socket.destroy();
         // A UNIX socket refuses at once, inside connect(): HAProxy reports that as a socket error.
-        resolve(target.path !== undefined ? failure('SOCKERR', started, `General socket error (${errnoText(e)})`) : failure('L4CON', started, errnoText(e)));
+        resolve(to.path !== undefined ? failure('SOCKERR', started, `General socket error (${errnoText(e)})`) : failure('L4CON', started, errnoText(e)));
       });
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        // The PROXY header goes first, before a TLS handshake.
+        if (!via) return connected();
+        // haproxy 2.6.12: a refusal or a close is a socket error with conn_err_code_str's info; no reply, "Layer7 timeout".
+        const handshakeTimer = setTimeout(() => {
+          stop();
+          socket.destroy();
+          resolve(failure('L7TOUT', started, ''));
+        }, Math.min(target.readTimeout, target.totalTimeout === undefined ? Infinity : started + target.totalTimeout - Date.now()));
+        const onError = (e: Error): void => {
+          clearTimeout(handshakeTimer);
+          stop();
+          socket.destroy();
+          resolve(failure('SOCKERR', started, `${SOCKS4_ABORTED} (${errnoText(e)})`));
+        };
+        socket.once('error', onError);
+        const stop = socks4Handshake(socket, socks4Request(target.host, target.port), (refused) => {
+          clearTimeout(handshakeTimer);
+          socket.off('error', onError);
+          if (refused === undefined) return connected();
+          socket.destroy();
+          resolve(failure('SOCKERR', started, refused));
+        });
+      });
+      const connected = (): void => {
+        // The PROXY header goes first, before a TLS handshake (through the SOCKS4 tunnel: the check's own destination).
         if (target.sendProxy && target.proxyHeader) {
-          socket.write(target.proxyHeader({ src: socket.localAddress, srcPort: socket.localPort, dst: socket.remoteAddress, dstPort: socket.remotePort }));
+          const dst = via ? { dst: target.host, dstPort: target.port } : { dst: socket.remoteAddress, dstPort: socket.remotePort };
+          socket.write(target.proxyHeader({ src: socket.localAddress, srcPort: socket.localPort, ...dst }));
         }
         if (!target.tls) return resolve(new CheckConnection(socket, started, target.readTimeout, target.totalTimeout));
         // check-ssl: the handshake is layer 6 (L6TOUT / L6RSP), bounded by the read budget.
@@ -96,7 +124,7 @@ export class CheckConnection {
           secure.removeAllListeners('error');
           resolve(new CheckConnection(secure, started, target.readTimeout, target.totalTimeout));
         });
-      });
+      };
     });
   }
 

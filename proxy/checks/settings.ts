@@ -68,6 +68,11 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     ...(connectTls ? { connectTls } : {}),
     ...localBinding(server.options.source ?? proxy.source),
   };
+  // `socks4`: checks connect directly unless `check-via-socks4` (or a connect line's `via-socks4`) says otherwise.
+  if (server.options.socks4) {
+    target.socks4 = server.options.socks4;
+    if (server.options.checkViaSocks4) target.viaSocks4 = true;
+  }
   // HAProxy (check.c): checks send the server's PROXY header unless `port` or `addr` send them elsewhere; `check-send-proxy` always.
   const o = server.options;
   const sendProxy = o.checkSendProxy === true || (o.port === undefined && o.addr === undefined && (o.sendProxy === true || o.sendProxyV2 === true));
@@ -91,6 +96,8 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     const connect = proxy.httpCheckRules.find((r) => r.type === 'connect');
     if (connect?.type === 'connect') {
       if (connect.port !== undefined) target.port = connect.port;
+      // tcpcheck_eval_connect: its own `via-socks4`, or the server's check-via-socks4 with `default`.
+      if (target.socks4) target.viaSocks4 = connect.viaSocks4 === true || (connect.default === true && server.options.checkViaSocks4 === true);
       // An explicit connect line says its own transport: TLS with `ssl` (or `default` on a check-ssl server), else plain.
       const lineTls = connectTls?.get(connect);
       if (lineTls) target.tls = lineTls;
@@ -148,6 +155,8 @@ function agentSettings(proxy: Proxy, server: Server): AgentSettings | undefined 
       connectTimeout: Math.min(proxy.timeouts.connect ?? inter, inter),
       readTimeout: checkTimeout ?? inter,
       ...(checkTimeout === undefined ? { totalTimeout: inter } : {}),
+      // tcpcheck_eval_connect reads the server's check-via-socks4 for its agent too.
+      ...(o.socks4 && o.checkViaSocks4 ? { socks4: o.socks4, viaSocks4: true } : {}),
     },
     ...(o.agentSend !== undefined ? { send: o.agentSend } : {}),
     inter,

@@ -150,7 +150,9 @@ export function tcpCheckProbe(rules: readonly TcpCheckRule[]): Probe {
       conn?.close();
       const sendProxy = explicit ? explicit.sendProxy || (explicit.default === true && target.sendProxy === true) : target.sendProxy;
       const tls = explicit ? target.connectTls?.get(explicit) : target.tls;
-      const opened = await CheckConnection.open({ ...target, host: addr ?? target.host, port: port ?? target.port, ...(addr !== undefined ? { path: undefined } : {}), sendProxy, tls }, started);
+      // The same for `via-socks4` (tcpcheck_eval_connect: the line's own, or check-via-socks4 with `default`).
+      const viaSocks4 = explicit ? explicit.viaSocks4 === true || (explicit.default === true && target.viaSocks4 === true) : target.viaSocks4;
+      const opened = await CheckConnection.open({ ...target, host: addr ?? target.host, port: port ?? target.port, ...(addr !== undefined ? { path: undefined } : {}), sendProxy, tls, viaSocks4 }, started);
       if (!(opened instanceof CheckConnection)) return opened;
       conn = opened;
       consumed = 0;

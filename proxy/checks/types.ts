@@ -81,6 +81,10 @@ export interface CheckTarget {
   /** `source`: the local address (and port) the check connects from, as traffic does. */
   localAddress?: string;
   localPort?: number;
+  /** The server's `socks4` proxy: connections with `viaSocks4` go through it (runtime/socks4.ts); undefined: the server has none. */
+  socks4?: import('../config/model.ts').Socks4Address;
+  /** `check-via-socks4` (or a connect line's `via-socks4`): this connection goes through `socks4`. */
+  viaSocks4?: boolean;
   /** The check's connections start with a PROXY header (`check-send-proxy`, or the server's `send-proxy` when checks go to its address). */
   sendProxy?: boolean;
   /** That header for a connection with these own addresses (also `tcp-check connect send-proxy`'s); set only when some connect may send it. */

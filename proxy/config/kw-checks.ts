@@ -177,7 +177,7 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
     case 'connect': {
       const rule = parseConnectOptions(ctx, rest, 'http-check connect');
       if (!rule || connectNotFirst(ctx, rules, 'http-check connect') || httpOrderError(ctx, 'connect')) return;
-      rules.push({ type: 'connect', port: rule.port, ...(rule.portExpr !== undefined ? { portExpr: rule.portExpr } : {}), ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, ...(rule.default ? { default: true } : {}), ...(rule.proto ? { proto: rule.proto } : {}), loc });
+      rules.push({ type: 'connect', port: rule.port, ...(rule.portExpr !== undefined ? { portExpr: rule.portExpr } : {}), ssl: rule.ssl, sni: rule.sni, alpn: rule.alpn, ...(rule.viaSocks4 ? { viaSocks4: true } : {}), ...(rule.default ? { default: true } : {}), ...(rule.proto ? { proto: rule.proto } : {}), loc });
       return;
     }
     case 'send-state':
@@ -201,12 +201,13 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
 }
 
 function parseConnectOptions(ctx: ProxyDirectiveContext, rest: string[], what: string) {
-  const rule = { port: undefined as number | undefined, portExpr: undefined as string | undefined, addr: undefined as string | undefined, ssl: false, sni: undefined as string | undefined, alpn: undefined as string | undefined, proto: undefined as 'h1' | 'h2' | undefined, sendProxy: false, default: false };
+  const rule = { port: undefined as number | undefined, portExpr: undefined as string | undefined, addr: undefined as string | undefined, ssl: false, sni: undefined as string | undefined, alpn: undefined as string | undefined, proto: undefined as 'h1' | 'h2' | undefined, sendProxy: false, viaSocks4: false, default: false };
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i]!;
     const v = rest[i + 1];
     if (w === 'ssl') rule.ssl = true;
     else if (w === 'send-proxy') rule.sendProxy = true;
+    else if (w === 'via-socks4') rule.viaSocks4 = true;
     else if (w === 'default') rule.default = true;
     else if (w === 'linger') continue;
     else if (w === 'proto') {
@@ -266,8 +267,8 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
       if (c && connectNotFirst(ctx, ctx.proxy.tcpCheckRules, 'tcp-check connect')) return;
       if (c) {
         // `proto none` (the only one a tcp-check takes) is what a tcp-check speaks anyway.
-        const { portExpr, default: byDefault, proto: _none, ...rest2 } = c;
-        rule = { type: 'connect', ...rest2, ...(portExpr !== undefined ? { portExpr } : {}), ...(byDefault ? { default: true } : {}), loc };
+        const { portExpr, default: byDefault, viaSocks4, proto: _none, ...rest2 } = c;
+        rule = { type: 'connect', ...rest2, ...(portExpr !== undefined ? { portExpr } : {}), ...(viaSocks4 ? { viaSocks4 } : {}), ...(byDefault ? { default: true } : {}), loc };
       }
       break;
     }

@@ -7,7 +7,7 @@ import { atoi, parseAddress, parseInteger, parseNetwork, parseTime } from './val
 import { suggest } from './suggest.ts';
 import { parseSource, SOURCE_REFUSED } from './source.ts';
 import { ENGINE } from './status.ts';
-import type { ServerOptions, OnError, TlsVersion } from './model.ts';
+import type { ServerOptions, OnError, Socks4Address, TlsVersion } from './model.ts';
 import { TLS_VERSIONS, resolveCertPath } from './kw-bind.ts';
 
 /** Parses one option value into `into`; returns an error message, or undefined when fine. */
@@ -108,6 +108,16 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
     return undefined;
   }),
   'check-send-proxy': flag((o) => (o.checkSendProxy = true)),
+  // server.c srv_parse_socks4(): str2sa_range with the port mandatory, neither range nor offset.
+  socks4: valued((value, o) => {
+    const parsed = parseSocks4Address(value);
+    // haproxy prints str2sa_range's port messages on the line, with a period; the others on their own line, without.
+    if ('error' in parsed) return `'socks4 ${value}' : ${parsed.error}${/^(missing port|invalid port|port range|port offset)/.test(parsed.error) ? '.' : ''}`;
+    o.socks4 = parsed;
+    return undefined;
+  }),
+  // check.c srv_parse_check_via_socks4(): without `socks4` it changes nothing, and is not refused.
+  'check-via-socks4': flag((o) => (o.checkViaSocks4 = true)),
   'no-check-send-proxy': flag((o) => (o.checkSendProxy = false)),
   'agent-check': flag((o) => (o.agentCheck = true)),
   'no-agent-check': flag((o) => (o.agentCheck = false)),
@@ -276,6 +286,31 @@ function muxProtocol(keyword: string, value: string, set: (proto: 'h1' | 'h2') =
   return `'${keyword}' :  unknown MUX protocol '${value}'.`;
 }
 
+/**
+ * A `socks4` address as str2sa_range reads it for srv_parse_socks4 (PA_O_PORT_MANDATORY, no range,
+ * no offset, stream only): `host:port` (an IP address, `*`, or a host name: HAProxy resolves it
+ * here, Loadstar refuses one giving no address at load, resolve-at-load.ts, and looks it up at each
+ * connection), `[v6]:port`, `ipv4@`/`ipv6@`, or a UNIX socket
+ * (`/path`, `unix@/path`, `abns@name`). Its error is HAProxy's text after `'socks4 <word>' : `.
+ */
+export function parseSocks4Address(word: string): Socks4Address | { error: string } {
+  if (word.startsWith('abns@')) return { host: '', port: 0, path: `\0${word.slice(5)}` };
+  const prefix = /^([a-z0-9]+)@/.exec(word)?.[1];
+  if (prefix !== undefined && /^(udp[46]?|quic[46]|uxdg|dgram)$/.test(prefix)) return { error: `dgram-type address not acceptable in '${word}'` };
+  if (prefix === 'fd' || prefix === 'sockpair') return { error: `a file descriptor is not acceptable here in '${word}'` };
+  const unix = word.startsWith('/') || prefix === 'unix';
+  const portText = unix ? undefined : /:([^:\]]*)$/.exec(word)?.[1];
+  if (portText !== undefined && /^[+-]\d+$/.test(portText)) return { error: `port offset not permitted here in '${word}'` };
+  if (portText !== undefined && /^\d+-\d+$/.test(portText)) return { error: `port range not permitted here in '${word}'` };
+  const a = parseAddress(word, { kind: 'generic', keyword: 'socks4' });
+  if (a.error !== undefined) return { error: a.error.replace(/^'socks4' : /, '') };
+  if (a.value.family === 'unix') return { host: '', port: 0, path: a.value.host };
+  if (portText === undefined || portText === '') return { error: `missing port specification in '${word}'` };
+  if (a.value.port === 0) return { error: `invalid port '0'` };
+  // `*:port` and `:port` are the any address, as str2sa_range reads them.
+  return { host: a.value.host || (a.value.family === 'ipv6' ? '::' : '0.0.0.0'), port: a.value.port };
+}
+
 /** The most servers one `server-template` line may declare. */
 const MAX_TEMPLATE_SERVERS = 65536;
 
@@ -317,7 +352,7 @@ function noEffectValueProblem(option: string, value: string): string | undefined
 
 /** HAProxy server options Loadstar does not implement yet. */
 const UNSUPPORTED: Record<string, boolean> = {
-  'non-stick': false, stick: false, socks4: true, 'set-proxy-v2-tlv-fmt': true,
+  'non-stick': false, stick: false, 'set-proxy-v2-tlv-fmt': true,
   // Node cannot set the signature algorithms for client certificates (SSL_CTX_set1_client_sigalgs_list).
   'client-sigalgs': true, 'health-check-port': true,
 };
@@ -358,6 +393,7 @@ const SERVER_MISSING: Readonly<Record<string, string>> = {
   namespace: `'namespace' : expects <name> as argument`,
   'tcp-ut': `'tcp-ut' : missing TCP User Timeout value.`,
   track: `'track' expects [<proxy>/]<server> as argument..`,
+  socks4: `'socks4' expects <addr>:<port> as argument..`,
   ...Object.fromEntries(['ssl-min-ver', 'ssl-max-ver'].map((o) => [o, `'${o}' : missing the ssl/tls version.`])),
   ...Object.fromEntries(['proto', 'check-proto'].map((o) => [o, `'${o}' : missing value.`])),
   observe: `'observe' expects <mode> as argument.`,
@@ -464,7 +500,7 @@ registerProxyKeywords([
     name: 'server',
     sections: 'lb',
     status: ENGINE,
-    summary: 'A backend server: address (`host:port`, `ipv4@`/`ipv6@` before an IP address or a host name to resolve in that family, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). PROXY protocol: `send-proxy` (v1), `send-proxy-v2` with `proxy-v2-options` crc32c, authority, unique-id, ssl, cert-cn, ssl-cipher (cert-sig and cert-key are refused), `send-proxy-v2-ssl`, `send-proxy-v2-ssl-cn`, before TLS; such HTTP connections are reused only by the client connection that opened them; `check-send-proxy` (health checks send v1 with their own addresses, or a v2 LOCAL header; the server\'s send-proxy applies to checks unless `port`/`addr` are set). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs, alpn; check-ssl uses the same settings. A server\'s last TLS session is offered on its next connections (resumed handshakes, `ssl_bc_is_resumed`), as HAProxy does unless `no-ssl-reuse`. In a `mode tcp` backend or listen section `ssl` wraps the server side in TLS whatever the client side is (plain TCP clients to a TLS server, or re-encryption behind `bind … ssl`): the handshake counts in %Tc and `timeout connect`, a failed one is a failed connection (retried, except a certificate not for the SNI sent). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). HTTP health checks speak HTTP/2 on a `proto h2` server, with `check-proto h2`, `http-check connect proto h2`, or when TLS negotiates h2 (`check-alpn`, else `alpn`, is offered); HTTP/1.1 otherwise (`check-proto h1`). Runtime DNS: `resolvers <id>` resolves a host name every `timeout resolve` (new connections and checks go to the address DNS gives; a server without one is in maintenance "MAINT (resolution)"), with `resolve-prefer ipv4|ipv6` (default ipv6), `resolve-net <net>[,…]`, `resolve-opts allow-dup-ip|prevent-dup-ip|ignore-weight` (servers of a backend never share an address unless allow-dup-ip) and `init-addr last,libc,none,<ip>` (default last,libc; `last` is the address before a reload). A host name is resolved when the configuration loads, as HAProxy does, once (without `resolvers` the server\'s connections and checks go to that address until a reload or `set server addr`): `loadstar check`, a start and a reload refuse a server whose name gives no address unless its `init-addr` allows that (`none`: the server starts in maintenance until `set server addr`; an IP address: it starts there; with `resolvers`, `none` comes last by default). A server written without an address (`0.0.0.0`, `::`) or without a port (none, `0`, `+N`, `-N`) connects where the client\'s connection went (as `set-dst` / `set-dst-port` left it), plus the offset; in HTTP mode its idle connections serve only requests for the same destination, and HTTP/2 to it is refused; `check` on it needs `port` (or a `tcp-check connect port`). Refused: usesrc, interface, source port ranges, client-sigalgs, socks4.',
+    summary: 'A backend server: address (`host:port`, `ipv4@`/`ipv6@` before an IP address or a host name to resolve in that family, or a UNIX socket: `/path`, `unix@/path`, `abns@name`), and options (check, inter, rise, fall, weight, backup, maxconn, minconn, cookie, `track [<backend>/]<server>`, `source <addr>[:<port>]`, `redir <prefix>`, `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions` …). PROXY protocol: `send-proxy` (v1), `send-proxy-v2` with `proxy-v2-options` crc32c, authority, unique-id, ssl, cert-cn, ssl-cipher (cert-sig and cert-key are refused), `send-proxy-v2-ssl`, `send-proxy-v2-ssl-cn`, before TLS; such HTTP connections are reused only by the client connection that opened them; `check-send-proxy` (health checks send v1 with their own addresses, or a v2 LOCAL header; the server\'s send-proxy applies to checks unless `port`/`addr` are set). TLS: ssl, verify, verifyhost/no-verifyhost, ca-file, crl-file, crt (client certificate), sni, check-sni, ssl-min-ver/ssl-max-ver, force-*/no-* versions, ciphers, ciphersuites, curves, sigalgs, alpn; check-ssl uses the same settings. A server\'s last TLS session is offered on its next connections (resumed handshakes, `ssl_bc_is_resumed`), as HAProxy does unless `no-ssl-reuse`. In a `mode tcp` backend or listen section `ssl` wraps the server side in TLS whatever the client side is (plain TCP clients to a TLS server, or re-encryption behind `bind … ssl`): the handshake counts in %Tc and `timeout connect`, a failed one is a failed connection (retried, except a certificate not for the SNI sent). HTTP/2 to the server: `proto h2` (cleartext: prior knowledge, as gRPC servers expect) or `ssl alpn h2,http/1.1` (h2 when the server picks it); connections carry several streams as HAProxy shares them (`http-reuse`); response trailers reach HTTP/1.1 clients as chunked trailers. `ws auto|h1`: WebSocket exchanges go over HTTP/1.1 (RFC 8441 is not spoken, `ws h2` is refused). HTTP health checks speak HTTP/2 on a `proto h2` server, with `check-proto h2`, `http-check connect proto h2`, or when TLS negotiates h2 (`check-alpn`, else `alpn`, is offered); HTTP/1.1 otherwise (`check-proto h1`). Runtime DNS: `resolvers <id>` resolves a host name every `timeout resolve` (new connections and checks go to the address DNS gives; a server without one is in maintenance "MAINT (resolution)"), with `resolve-prefer ipv4|ipv6` (default ipv6), `resolve-net <net>[,…]`, `resolve-opts allow-dup-ip|prevent-dup-ip|ignore-weight` (servers of a backend never share an address unless allow-dup-ip) and `init-addr last,libc,none,<ip>` (default last,libc; `last` is the address before a reload). A host name is resolved when the configuration loads, as HAProxy does, once (without `resolvers` the server\'s connections and checks go to that address until a reload or `set server addr`): `loadstar check`, a start and a reload refuse a server whose name gives no address unless its `init-addr` allows that (`none`: the server starts in maintenance until `set server addr`; an IP address: it starts there; with `resolvers`, `none` comes last by default). A server written without an address (`0.0.0.0`, `::`) or without a port (none, `0`, `+N`, `-N`) connects where the client\'s connection went (as `set-dst` / `set-dst-port` left it), plus the offset; in HTTP mode its idle connections serve only requests for the same destination, and HTTP/2 to it is refused; `check` on it needs `port` (or a `tcp-check connect port`). SOCKS4: `socks4 <addr>:<port>` (an IP address, a UNIX socket, or a host name: refused when it gives no address as the configuration loads, looked up at each connection) sends the server\'s connections through that proxy (a CONNECT to the server\'s IPv4 address and port, user id "HAProxy"; of an IPv6 address its first 32-bit word that is not zero, as HAProxy sends it); the handshake counts in %Tc and `timeout connect`, a refusal is a failed connection (SC, retried), send-proxy\'s header and TLS go through the tunnel, idle HTTP connections are reused without a new handshake; not with HTTP/2 to the server. Unlike haproxy 2.6, whose connections fail when the proxy\'s address family is not the server\'s (an IPv6 server through an IPv4 proxy, a UNIX-socket proxy: "General socket error (Invalid argument)"), Loadstar connects. Health checks go through it only with `check-via-socks4` (or a `tcp-check`/`http-check connect … via-socks4` line). Refused: usesrc, interface, source port ranges, client-sigalgs.',
     parse(ctx) {
       const [name, address] = ctx.args;
       // An empty word ("") is no word to server.c.

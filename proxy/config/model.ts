@@ -252,6 +252,13 @@ export interface Bind {
 }
 
 /** A local address to bind outgoing connections to: an IP (absent: any) and a port (absent: any). */
+/** Where a server's `socks4` proxy listens: `host` and `port`, or a UNIX socket `path` (`\0name` for abns@). */
+export interface Socks4Address {
+  host: string;
+  port: number;
+  path?: string;
+}
+
 export interface SourceAddress {
   address?: string;
   port?: number;
@@ -374,6 +381,13 @@ export interface ServerOptions {
   proxyV2Options?: string[];
   /** `check-send-proxy`: health checks send a PROXY header even when the server's traffic does not. Default: as the traffic, unless `port`/`addr` are set. */
   checkSendProxy?: boolean;
+  /**
+   * `socks4 <addr>:<port>`: the server's connections go through this SOCKS4 proxy (a CONNECT to the
+   * server's address, user id "HAProxy"): an IP address or host name with its port, or a UNIX socket.
+   */
+  socks4?: Socks4Address;
+  /** `check-via-socks4`: health checks go through the `socks4` proxy too. Default off (checks connect directly). */
+  checkViaSocks4?: boolean;
   /** `resolvers <id>`: the section resolving the host name at run time (proxy/runtime/resolvers). */
   resolvers?: string;
   /** `init-addr`: methods tried in turn at start (`last`, `libc`, `none`, an IP). Default: last,libc. */
@@ -727,7 +741,7 @@ export type HttpCheckRule =
   | { type: 'expect'; expect: HttpCheckExpect; minRecv?: number; loc: SourceLocation }
   /** `portExpr`: `port <expr>` (a sample expression, `var(check.port)`), evaluated at each connect; `port` when it finds nothing. */
   /** `proto`: this connection's mux (h1, h2), whatever the server's check-proto or the ALPN negotiated. */
-  | { type: 'connect'; port?: number; portExpr?: string; ssl: boolean; sni?: string; alpn?: string; default?: boolean; proto?: 'h1' | 'h2'; loc: SourceLocation }
+  | { type: 'connect'; port?: number; portExpr?: string; ssl: boolean; sni?: string; alpn?: string; /** `via-socks4`: through the server's `socks4` proxy. */ viaSocks4?: boolean; default?: boolean; proto?: 'h1' | 'h2'; loc: SourceLocation }
   | { type: 'comment'; text: string; loc: SourceLocation }
   | CheckVarRule;
 
@@ -737,7 +751,7 @@ export type TcpCheckRule =
    * check-sni, check-alpn, check-send-proxy) where the line sets none; neither: plain TCP (HAProxy's
    * TCPCHK_OPT_SSL / TCPCHK_OPT_DEFAULT_CONNECT).
    */
-  | { type: 'connect'; port?: number; portExpr?: string; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; default?: boolean; loc: SourceLocation }
+  | { type: 'connect'; port?: number; portExpr?: string; addr?: string; ssl: boolean; sni?: string; alpn?: string; sendProxy: boolean; /** `via-socks4`: through the server's `socks4` proxy. */ viaSocks4?: boolean; default?: boolean; loc: SourceLocation }
   | { type: 'send' | 'send-lf' | 'send-binary' | 'send-binary-lf'; data: string; loc: SourceLocation }
   | TcpCheckExpect
   | { type: 'comment'; text: string; loc: SourceLocation }

@@ -11,6 +11,8 @@ import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { keepAliveOnceConnected } from '../runtime/tcp-keepalive.ts';
 import { holdWrites, releaseWrites } from '../runtime/write-batch.ts';
 import { keepSessions, sessionToOffer } from '../runtime/tls-sessions.ts';
+import { socks4Handshake, socks4Request } from '../runtime/socks4.ts';
+import type { Socks4Address } from '../config/model.ts';
 import { newParser, RESPONSE, LENIENT_RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
@@ -878,6 +880,7 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   const { host, port } = target ?? server;
   // `maxsslconn` reached: no connection is opened (sslConnsFull says how the stream ends).
   if (pool.tls?.sslConns?.full()) return sslConnsFull(done);
+  if (server.socks4) return connectViaSocks4(pool, server.socks4, host, port, timeout, done, sni, proxyHeader, target);
   // With TLS the connection is usable once the handshake (and the certificate check) succeeded.
   // Plain TCP reads into reused buffers (UpstreamReads); TLS sockets are consumed by llhttp.
   const reads = pool.tls ? undefined : new UpstreamReads();
@@ -922,6 +925,57 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
   socket.once(ready, onConnect);
   socket.once('error', onError);
+  const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
+  return () => finish('aborted');
+}
+
+/**
+ * connectUpstream for a server with `socks4` (runtime/socks4.ts): the socket goes to the SOCKS4
+ * proxy, asks it for `host:port`, and once granted carries the PROXY header and the TLS handshake;
+ * the connection is up (and %Tc counted) when all of that is done, within `timeout connect`. A
+ * refusal or a proxy closing is a failed connection, as a refused one is. Its reads go through the
+ * stream (llhttp consumes the socket), not UpstreamReads, so that nothing after the reply is lost.
+ */
+function connectViaSocks4(pool: ServerPool, via: Socks4Address, host: string, port: number, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni: string | undefined, proxyHeader: Buffer | undefined, target: ConnectTarget | undefined): () => void {
+  const server = pool.server;
+  const raw = net.connect({ host: via.host, port: via.port, path: via.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true });
+  if (pool.keepAlive !== undefined) keepAliveOnceConnected(raw, pool.keepAlive);
+  let socket: net.Socket = raw;
+  let settled = false;
+  pool.use();
+  const finish = (error?: string): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    stopHandshake();
+    raw.off('error', onError);
+    socket.off('error', onError);
+    socket.off('secureConnect', onSecure);
+    if (error) {
+      pool.used--;
+      socket.destroy();
+      raw.destroy();
+      done(undefined, error);
+    } else {
+      const conn = new UpstreamConnection(socket, server, pool, sni, undefined, true);
+      if (target) conn.dest = target.key;
+      done(conn);
+    }
+  };
+  const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
+  const onSecure = (): void => finish();
+  raw.once('error', onError);
+  const stopHandshake = socks4Handshake(raw, socks4Request(host, port), (refused) => {
+    if (refused) return finish(refused);
+    // `send-proxy`: the header goes through the tunnel, before a TLS ClientHello.
+    if (proxyHeader) raw.write(proxyHeader);
+    if (!pool.tls) return finish();
+    const secure = socket = tls.connect({ socket: raw, ...pool.tls.base, ...serverAlpn(server), ...(sni ? { servername: sni } : {}), ...sessionToOffer(server, sni) });
+    keepSessions(server, secure, sni);
+    pool.tls.sslConns?.take(secure);
+    secure.once('secureConnect', onSecure);
+    secure.once('error', onError);
+  });
   const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
   return () => finish('aborted');
 }

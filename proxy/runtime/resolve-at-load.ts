@@ -10,6 +10,7 @@
  *   … init-addr libc,192.0.2.1                           [WARNING] … could not resolve address '…', falling back to configured address.
  *   … init-addr none, or an IP first                     nothing
  *   log nonexistent.invalid:514 local0                   [ALERT] parsing [f:l] : log : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid:514'
+ *   server s1 … socks4 nonexistent.invalid:1080          [ALERT] … 'server b/s1' : 'socks4 nonexistent.invalid:1080' : invalid address: 'nonexistent.invalid' in …
  *
  * The default methods are `last,libc`, with `none` after them for a server that has `resolvers`.
  * A server whose methods reach `none` starts without an address, in maintenance (RMAINT); one that
@@ -90,6 +91,15 @@ export async function resolveAtLoad(config: Config, options: LoadResolveOptions 
   for (const proxy of config.proxies) {
     if (proxy.kind !== 'backend' && proxy.kind !== 'listen') continue;
     for (const server of proxy.servers) {
+      // A `socks4` proxy's host name is resolved when its word is parsed (srv_parse_socks4, PA_O_RESOLVE).
+      const via = server.options.socks4;
+      if (via && via.path === undefined && net.isIP(via.host) === 0) {
+        const word = `${via.host}:${via.port}`;
+        checks.push(resolves(via.host).then((address) => address !== undefined ? [] : [{
+          severity: 'alert', file: server.loc.file, line: server.loc.line,
+          message: `[${server.loc.file}:${server.loc.line}] : 'server ${proxy.name}/${server.name}' : 'socks4 ${word}' : invalid address: '${via.host}' in '${word}'`,
+        }]));
+      }
       const host = hostName(server);
       if (host === undefined) continue;
       const withResolvers = server.options.resolvers !== undefined;

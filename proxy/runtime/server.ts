@@ -3,7 +3,7 @@
  * connection limit and queue, and the counters stats will read.
  */
 import { isIP } from 'node:net';
-import type { Server, SourceAddress } from '../config/model.ts';
+import type { Server, Socks4Address, SourceAddress } from '../config/model.ts';
 import type { LbServer } from '../balance/index.ts';
 import { StatCounters } from './counters.ts';
 import { trackerStatus } from './track.ts';
@@ -179,6 +179,8 @@ export class RuntimeServer implements LbServer {
   readonly localPort: number | undefined;
   /** The PROXY header its connections start with (`send-proxy`, `send-proxy-v2`); undefined without. */
   readonly proxyHeader: ProxyHeaderMaker | undefined;
+  /** `socks4`: the SOCKS4 proxy its connections go through (runtime/socks4.ts); undefined: they connect directly. */
+  readonly socks4: Socks4Address | undefined;
 
   /**
    * The address of a backend's `dispatch` line, not a server (RuntimeBackend.dispatch): it carries
@@ -207,6 +209,7 @@ export class RuntimeServer implements LbServer {
     this.localAddress = source?.address;
     this.localPort = source?.port;
     this.proxyHeader = compileProxyHeader(config.options);
+    this.socks4 = config.options.socks4;
     // A `dispatch` address is used as written, 0.0.0.0 included (HAProxy's alloc_dst_address copies it);
     // `option transparent`'s stand-in goes to the client's destination.
     const toDestination = dispatch && 'toDestination' in config && config.toDestination === true;

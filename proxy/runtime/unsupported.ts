@@ -30,6 +30,7 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
     for (const server of proxy.servers) {
       const o = server.options;
       if ((o.sendProxy || o.sendProxyV2) && proxy.mode === 'http' && (o.proto === 'h2' || o.alpn?.includes('h2'))) add(`'send-proxy' on an HTTP/2 server ('proto h2' or 'alpn h2')`, server.loc, 'a later engine change');
+      if (o.socks4 && proxy.mode === 'http' && (o.proto === 'h2' || o.alpn?.includes('h2'))) add(`'socks4' on an HTTP/2 server ('proto h2' or 'alpn h2')`, server.loc, 'a later engine change');
     }
     if (proxy.cookie && proxy.mode !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) {

@@ -48,6 +48,7 @@ import { HeldRequest, inspect } from './inspection.ts';
 import { ReusedReads } from './reused-reads.ts';
 import type { ReadTarget } from './reused-reads.ts';
 import { StreamReads } from './stream-reads.ts';
+import { socks4Handshake, socks4Request } from '../runtime/socks4.ts';
 import { ConnectWatch } from './connect-watch.ts';
 import type { ServerReads } from './stream-reads.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
@@ -485,7 +486,17 @@ export class TcpFrontend implements Frontend {
     let reads: ServerReads;
     let upstream: net.Socket;
     let sentSni = false;
-    if (secure) {
+    // `socks4`: the connection is up once the proxy granted it (runtime/socks4.ts), and TLS, if any, is done through it.
+    const via = server.socks4;
+    let socksTarget: { host: string; port: number } | undefined;
+    if (via) {
+      if (secure?.sslConns?.full()) return this.sslConnsFull(record, backend, server);
+      socksTarget = server.target(record.client);
+      if (socksTarget !== server) record.serverTarget = socksTarget;
+      upstream = net.connect({ host: via.host, port: via.port, path: via.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true });
+      if (backend.serverKeepAlive !== undefined) keepAliveOnceConnected(upstream, backend.serverKeepAlive);
+      reads = new StreamReads(upstream);
+    } else if (secure) {
       // `maxsslconn` reached: no connection is opened (HAProxy's SF_ERR_INTERNAL, not retried).
       if (secure.sslConns?.full()) return this.sslConnsFull(record, backend, server);
       const opened = this.connectTls(record, server, secure);
@@ -527,7 +538,7 @@ export class TcpFrontend implements Frontend {
       upstream.destroy();
       release();
     });
-    upstream.once(secure ? 'secureConnect' : 'connect', () => {
+    const onUp = (): void => {
       connected = true;
       clearTimeout(timer);
       record.connecting?.done();
@@ -558,14 +569,32 @@ export class TcpFrontend implements Frontend {
         }
         this.internalError(e, record);
       }
-    });
-    upstream.once('error', (e: NodeJS.ErrnoException) => {
-      if (connected) return;
+    };
+    let failed = false;
+    const onError = (e: NodeJS.ErrnoException): void => {
+      // Under `socks4` + `ssl` both the tunnel and the TLS socket may tell of one failure.
+      if (connected || failed) return;
+      failed = true;
       try {
         this.connectError(record, backend, server, upstream, timer, release, connectFailureOf(e.code, timedOut, sentSni));
       } catch (e) {
         this.internalError(e, record);
       }
+    };
+    upstream.once('error', onError);
+    if (!via) return void upstream.once(secure ? 'secureConnect' : 'connect', onUp);
+    const raw = upstream;
+    socks4Handshake(raw, socks4Request(socksTarget!.host, socksTarget!.port), (refused) => {
+      // A refusal fails the connection as a refused one does (SC, retried).
+      if (refused) return void raw.destroy(new Error(refused));
+      if (server.proxyHeader) raw.write(this.proxyHeaderOf(record, server.proxyHeader));
+      if (!secure) return onUp();
+      const opened = this.connectTls(record, server, secure, raw);
+      upstream = opened.socket;
+      sentSni = opened.sni !== undefined;
+      reads = new StreamReads(upstream);
+      upstream.once('secureConnect', onUp);
+      upstream.once('error', onError);
     });
   }
 
@@ -574,7 +603,7 @@ export class TcpFrontend implements Frontend {
    * connection and the bytes held for inspection), the server's `alpn`, and `send-proxy`'s header
    * first on the plain socket, before the ClientHello. It takes a `maxsslconn` slot until it closes.
    */
-  private connectTls(record: TcpSessionRecord, server: RuntimeServer, secure: ServerTls): { socket: tls.TLSSocket; sni: string | undefined } {
+  private connectTls(record: TcpSessionRecord, server: RuntimeServer, secure: ServerTls, over?: net.Socket): { socket: tls.TLSSocket; sni: string | undefined } {
     const backendConfig = record.backend!.config;
     const sni = secure.sni?.(connContext(record.client, backendConfig, record.held ? this.inspection(record) : undefined));
     const alpn = server.config.options.alpn;
@@ -583,7 +612,10 @@ export class TcpFrontend implements Frontend {
     let socket: tls.TLSSocket;
     const target = server.target(record.client);
     if (target !== server) record.serverTarget = target;
-    if (server.proxyHeader) {
+    if (over) {
+      // Through a `socks4` proxy's granted tunnel (its PROXY header already written).
+      socket = tls.connect({ ...options, socket: over });
+    } else if (server.proxyHeader) {
       const raw = net.connect({ host: target.host, port: target.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true, allowHalfOpen: true });
       if (record.backend!.serverKeepAlive !== undefined) keepAliveOnceConnected(raw, record.backend!.serverKeepAlive);
       raw.write(this.proxyHeaderOf(record, server.proxyHeader));

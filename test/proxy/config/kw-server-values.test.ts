@@ -100,6 +100,31 @@ const CASES: ParseCase[] = [
   { text: server('ssl no-ssl verify none crt /nonexistent/c.pem'), valid: true },
   { text: backend('default-server ssl verify none crt /nonexistent/c.pem'), valid: true },
   { text: backend('default-server crt /nonexistent/c.pem', 'server s 127.0.0.1:80 ssl verify none'), valid: false, message: "'server b/s' : unable to stat SSL certificate from file '/nonexistent/c.pem' : No such file or directory." },
+  // socks4 <addr>:<port> (srv_parse_socks4: str2sa_range, port mandatory, no range, no offset, stream only).
+  ...['127.0.0.1:1080', '[::1]:1080', '::1:1080', 'ipv6@::1:1080', 'ipv4@127.0.0.1:1080', '*:1080', ':1080', 'localhost:1080', '/tmp/socks.sock', 'unix@/tmp/socks.sock', 'abns@socks']
+    .map((a) => ({ text: server(`socks4 ${a}`), valid: true })),
+  { text: server('socks4'), valid: false, message: "'server b/s' : 'socks4' expects <addr>:<port> as argument.." },
+  { text: server('socks4 ""'), valid: false, message: "'server b/s' : 'socks4' expects <addr>:<port> as argument.." },
+  { text: server('socks4 127.0.0.1'), valid: false, message: "'server b/s' : 'socks4 127.0.0.1' : missing port specification in '127.0.0.1'." },
+  { text: server('socks4 [::1]'), valid: false, message: "'server b/s' : 'socks4 [::1]' : missing port specification in '[::1]'." },
+  { text: server('socks4 127.0.0.1:0'), valid: false, message: "'server b/s' : 'socks4 127.0.0.1:0' : invalid port '0'." },
+  { text: server('socks4 127.0.0.1:99999'), valid: false, message: "'server b/s' : 'socks4 127.0.0.1:99999' : invalid port '99999'." },
+  { text: server('socks4 127.0.0.1:abc'), valid: false, message: "'socks4 127.0.0.1:abc' : invalid character 'a' in port number 'abc' in '127.0.0.1:abc'" },
+  { text: server('socks4 127.0.0.1:1080-1090'), valid: false, message: "'server b/s' : 'socks4 127.0.0.1:1080-1090' : port range not permitted here in '127.0.0.1:1080-1090'." },
+  { text: server('socks4 127.0.0.1:+1'), valid: false, message: "'server b/s' : 'socks4 127.0.0.1:+1' : port offset not permitted here in '127.0.0.1:+1'." },
+  { text: server('socks4 udp@127.0.0.1:1080'), valid: false, message: "'socks4 udp@127.0.0.1:1080' : dgram-type address not acceptable in 'udp@127.0.0.1:1080'" },
+  { text: server('socks4 fd@3'), valid: false, message: "'socks4 fd@3' : a file descriptor is not acceptable here in 'fd@3'" },
+  { text: server('socks4 ipv4@::1:1080'), valid: false, message: "'socks4 ipv4@::1:1080' : invalid address: '::1' in 'ipv4@::1:1080'" },
+  { text: server('socks4 127.0.0.1:1080 socks4'), valid: false, message: "'server b/s' : 'socks4' expects <addr>:<port> as argument.." },
+  // check-via-socks4 takes no word, and needs no socks4 (checks then connect directly); both are default-server options.
+  { text: server('check-via-socks4'), valid: true },
+  { text: server('check check-via-socks4 socks4 127.0.0.1:1080'), valid: true },
+  { text: server('check-via-socks4 x'), valid: false, message: "'server b/s' : unknown keyword 'x'." },
+  { text: backend('default-server socks4 127.0.0.1:1080 check-via-socks4', 'server s 127.0.0.1:80 check'), valid: true },
+  { text: backend('server-template s 2 127.0.0.1:80 socks4 127.0.0.1:1080 check-via-socks4'), valid: true },
+  // tcp-check connect / http-check connect via-socks4.
+  { text: backend('option tcp-check', 'tcp-check connect via-socks4', 'server s 127.0.0.1:80 socks4 127.0.0.1:1080 check'), valid: true },
+  { text: backend('option httpchk', 'http-check connect via-socks4 default', 'server s 127.0.0.1:80 socks4 127.0.0.1:1080 check'), valid: true },
 ];
 
 test('server option values: accepted and refused as by haproxy 2.6.12, with its messages', () => {
@@ -111,6 +136,17 @@ test('server option values: haproxy -c agrees', (t) => {
 });
 
 // Not through haproxy: it makes atoi()'s 1215752191 servers and crashes (100000 take it minutes).
+test('socks4 and check-via-socks4 reach the model: the proxy\'s address (a socket path, abns@ with its NUL), inherited from default-server', () => {
+  const options = (text: string) => parseConfig([{ name: 'd.cfg', text }]).config.proxies.find((p) => p.name === 'b')!.servers[0]!.options;
+  assert.deepEqual(options(server('socks4 127.0.0.1:1080')).socks4, { host: '127.0.0.1', port: 1080 });
+  assert.deepEqual(options(server('socks4 [::1]:1080')).socks4, { host: '::1', port: 1080 });
+  assert.deepEqual(options(server('socks4 *:1080')).socks4, { host: '0.0.0.0', port: 1080 });
+  assert.deepEqual(options(server('socks4 unix@/tmp/s.sock')).socks4, { host: '', port: 0, path: '/tmp/s.sock' });
+  assert.deepEqual(options(server('socks4 abns@s')).socks4, { host: '', port: 0, path: '\0s' });
+  const inherited = options(backend('default-server socks4 127.0.0.1:1080 check-via-socks4', 'server s 127.0.0.1:80'));
+  assert.deepEqual([inherited.socks4, inherited.checkViaSocks4], [{ host: '127.0.0.1', port: 1080 }, true]);
+});
+
 test('server-template: more than 65536 servers on one line are refused', () => {
   assertLoadstarParses([
     { text: backend('server-template t 99999999999 127.0.0.1:80'), valid: false, message: "server-template '99999999999' declares 99999999999 servers; at most 65536 are allowed." },

@@ -129,3 +129,23 @@ test('a server given by a host name without resolvers (here in one family, ipv4@
     await origin.close();
   }
 });
+
+test('a socks4 proxy given by a host name is resolved at load: one that gives no address is refused as by haproxy -c', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-resolve-'));
+  const haproxy = requireHaproxy(t);
+  try {
+    for (const [proxy, status] of [['localhost:1080', 0], ['nonexistent.invalid:1080', 1]] as const) {
+      fs.writeFileSync(path.join(dir, 'x.cfg'), `${head(18999)}    server s1 127.0.0.1:80 socks4 ${proxy}\n`);
+      const ours = await loadstarCheck(path.join(dir, 'x.cfg'));
+      assert.equal(ours.status, status, `${proxy}\n${ours.output}`);
+      const said = "'server b/s1' : 'socks4 nonexistent.invalid:1080' : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid:1080'";
+      if (status === 1) assert.ok(ours.output.includes(said), ours.output);
+      if (!haproxy) continue;
+      const theirs = haproxyCheck('x.cfg', dir);
+      assert.equal(theirs.status, status, `haproxy: ${proxy}\n${theirs.output}`);
+      if (status === 1) assert.ok(theirs.output.replace(/\n\s+/g, '').includes(said), theirs.output);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
