@@ -58,7 +58,7 @@ export class AgentCheck {
   /** Applies one exchange; without a complete line nothing changes. */
   apply(exchange: AgentExchange): void {
     this.last = exchange.result;
-    if (exchange.line === undefined) return;
+    if (exchange.line === undefined) return this.check.agentResult(exchange.result);
     const reply = parseAgentReply(exchange.line);
     const { backend, server } = this.check;
     if (reply.admin) backend.setServerAdmin(server, reply.admin);

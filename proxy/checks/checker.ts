@@ -435,11 +435,25 @@ export class ServerCheck implements ServerHealth {
     const previous = this.agentCode;
     this.agentCode = result.code;
     const changed = this.state.agentReport(up);
-    if (this.settings.logHealthChecks && (previous !== result.code || before !== this.state.agentHealth)) {
-      const status = up ? `1/1 ${this.server.weight > 0 ? 'UP' : 'DRAIN'}` : '0/1 DOWN';
-      this.notify(checkLogMessage(this.backend.name, this.server.name, this.server.backup, result, status, 'Agent'), undefined, { backend: this.backend.name, level: 'info' });
-    }
+    if (this.settings.logHealthChecks && (previous !== result.code || before !== this.state.agentHealth)) this.logAgent(result);
     if (changed) this.transition(changed, fromLabel, result);
+  }
+
+  /**
+   * An agent exchange that failed (no connection, no complete line): the server's state stays, and
+   * `option log-health-checks` says so when the agent's status changed (HAProxy's
+   * set_server_check_status: "Agent check … failed, reason: Layer4 connection problem, …, status: 1/1 UP.").
+   */
+  agentResult(result: CheckResult): void {
+    const previous = this.agentCode;
+    this.agentCode = result.code;
+    if (this.settings.logHealthChecks && previous !== result.code) this.logAgent(result);
+  }
+
+  /** "status: 1/1 UP" / "0/1 DOWN": the agent's own health (one step: rise and fall 1), up until it said otherwise. */
+  private logAgent(result: CheckResult): void {
+    const status = this.state.agentHealth !== 0 ? `1/1 ${this.server.weight > 0 ? 'UP' : 'DRAIN'}` : '0/1 DOWN';
+    this.notify(checkLogMessage(this.backend.name, this.server.name, this.server.backup, result, status, 'Agent'), undefined, { backend: this.backend.name, level: 'info' });
   }
 
   /** The agent's last verdict code, for `option log-health-checks` (logged when it changes). */
