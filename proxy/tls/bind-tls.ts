@@ -56,8 +56,19 @@ interface EntryClientAuth {
 /** ALPN protocols the HTTP engine can serve; a TCP-mode bind passes any protocol through. */
 export const HTTP_ALPN: ReadonlySet<string> = new Set(['h2', 'http/1.1', 'http/1.0']);
 
+/** One certificate of the bind as configured (a `crt` file, a file of a directory, a crt-list line) and its entry. */
+interface Slot {
+  file: string;
+  /** The crt-list line's SNI filters; none: the certificate's names. */
+  filters: readonly string[];
+  /** An entry with this slot's options over a certificate. */
+  make(cert: LoadedCertificate): TlsEntry;
+  entry: TlsEntry;
+}
+
 export class BindTls {
   private entries: TlsEntry[] = [];
+  private slots: Slot[] = [];
   private table!: SniTable<TlsEntry>;
   /** `generate-certificates`: makes (and keeps) an entry for a name no certificate matches. */
   private generator: CertGenerator<TlsEntry> | undefined;
@@ -85,7 +96,11 @@ export class BindTls {
 
   /** @param handshakeTimeout ms a client has to complete the handshake (0: Node's 120 s). */
   /** @param proxyName the frontend's name, for HAProxy's messages about `ca-sign-file`. */
-  constructor(readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0, private readonly proxyName = '') {
+  /** @param committed certificates committed over the runtime API, served instead of their files. */
+  constructor(
+    readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0, private readonly proxyName = '',
+    private readonly committed?: { committedFor(file: string): LoadedCertificate | undefined },
+  ) {
     const defaults = config.global.sslDefaultBind;
     this.versions = this.checkedRange(versionRange(defaults.options, bind.sslMinVer, bind.sslMaxVer));
     this.suites = bind.ciphersuites ?? defaults.ciphersuites;
@@ -133,7 +148,7 @@ export class BindTls {
   /** Re-reads the certificates if a file changed; keeps the current ones when the new files are unusable. */
   refresh(alert: (message: string) => void): boolean {
     if (!changedOnDisk(this.watched)) return false;
-    const previous = { entries: this.entries, table: this.table, watched: this.watched };
+    const previous = { entries: this.entries, slots: this.slots, table: this.table, watched: this.watched };
     try {
       this.load();
     } catch (e) {
@@ -147,8 +162,7 @@ export class BindTls {
   }
 
   private load(): void {
-    const entries: TlsEntry[] = [];
-    const candidates: Array<{ value: TlsEntry; filters: readonly string[]; ecdsa: boolean }> = [];
+    const slots: Slot[] = [];
     const watched = new Map<string, number>();
     const add = (file: string, options: CrtListOptions, filters: readonly string[]): void => {
       const cert = this.loadOne(file);
@@ -159,9 +173,9 @@ export class BindTls {
       const ciphers = options.ciphers || options.ciphersuites ? joinCiphers(options.ciphersuites ?? this.suites, options.ciphers ?? this.tls12Ciphers) : this.ciphers;
       const alpn = options.alpn ? this.servable(options.alpn) : this.alpn;
       const auth = options.clientAuth ? { ...this.bind.clientAuth, ...options.clientAuth } : this.bind.clientAuth;
-      const entry: TlsEntry = { cert, server: this.server(cert, versions, ciphers, alpn, this.clientAuth(auth, watched)), alpn };
-      entries.push(entry);
-      candidates.push({ value: entry, filters: filters.length > 0 ? filters : cert.names, ecdsa: cert.leaf.publicKey.asymmetricKeyType === 'ec' });
+      const client = this.clientAuth(auth, watched);
+      const make = (served: LoadedCertificate): TlsEntry => ({ cert: served, server: this.server(served, versions, ciphers, alpn, client), alpn });
+      slots.push({ file, filters, make, entry: make(cert) });
     };
     const base = this.config.global.crtBase;
     for (const crt of this.bind.crt) {
@@ -182,12 +196,39 @@ export class BindTls {
         }
       }
     }
-    if (entries.length === 0) throw new TlsLoadError(this.bind.loc, `no SSL certificate found for bind (the 'crt' directory is empty?).`);
-    const generator = this.bind.generateCertificates ? this.certGenerator(entries[0]!.cert, watched) : undefined;
-    this.entries = entries;
-    this.table = new SniTable(candidates, entries[0]!);
+    if (slots.length === 0) throw new TlsLoadError(this.bind.loc, `no SSL certificate found for bind (the 'crt' directory is empty?).`);
+    const generator = this.bind.generateCertificates ? this.certGenerator(slots[0]!.entry.cert, watched) : undefined;
+    this.install(slots);
     this.generator = generator;
     this.watched = watched;
+  }
+
+  /** Serves these entries from now on: the SNI table is built again over them. */
+  private install(slots: Slot[]): void {
+    this.slots = slots;
+    this.entries = slots.map((s) => s.entry);
+    const candidates = slots.map((s) => ({ value: s.entry, filters: s.filters.length > 0 ? s.filters : s.entry.cert.names, ecdsa: s.entry.cert.leaf.publicKey.asymmetricKeyType === 'ec' }));
+    this.table = new SniTable(candidates, this.entries[0]!);
+  }
+
+  /** The certificate files this bind serves, one per entry (runtime-certs.ts). */
+  certificateFiles(): string[] {
+    return this.slots.map((s) => s.file);
+  }
+
+  /** The certificate served for a file, if this bind serves it. */
+  servedCertificate(file: string): LoadedCertificate | undefined {
+    return this.slots.find((s) => s.file === file)?.entry.cert;
+  }
+
+  /**
+   * `commit ssl cert`: builds the TLS servers of the entries of `file` over `cert` (with each
+   * entry's own versions, ciphers, ALPN and client-certificate request) and returns what puts them
+   * in service; nothing changes before. Handshakes under way finish with the old certificate.
+   */
+  prepareCertificate(file: string, cert: LoadedCertificate): () => void {
+    const replaced = this.guard(() => this.slots.map((s) => (s.file === file ? { ...s, entry: s.make(cert) } : s)));
+    return () => this.install(replaced);
   }
 
   /**
@@ -215,7 +256,8 @@ export class BindTls {
   }
 
   private loadOne(file: string): LoadedCertificate {
-    return this.guard(() => loadCertificate(file, this.config.global.certKeyFiles));
+    // A certificate committed over the runtime API is served while its file is unchanged on disk.
+    return this.committed?.committedFor(file) ?? this.guard(() => loadCertificate(file, this.config.global.certKeyFiles));
   }
 
   /**
