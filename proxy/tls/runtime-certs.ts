@@ -10,6 +10,7 @@
  * once the file changes on disk, the disk's certificate is the newer one and wins.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { certificateNames } from './pem.ts';
 import type { LoadedCertificate } from './pem.ts';
@@ -52,6 +53,19 @@ export class RuntimeCerts {
     if (!cert) return undefined;
     if (unchanged(cert.mtimes)) return cert;
     this.committed.delete(file);
+    return undefined;
+  }
+
+  /**
+   * The certificate committed over the runtime API that is served for the file at this absolute
+   * path (a bind may name it relative to the working directory); undefined when its own is served.
+   */
+  committedServing(absolutePath: string): LoadedCertificate | undefined {
+    for (const file of this.committed.keys()) {
+      if (path.resolve(file) !== absolutePath) continue;
+      const cert = this.committedFor(file);
+      if (cert && this.served(file) === cert) return cert;
+    }
     return undefined;
   }
 

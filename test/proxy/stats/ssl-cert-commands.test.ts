@@ -16,6 +16,7 @@ import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { certPath } from '../../helpers/tls.ts';
 import { cli } from './helpers.ts';
+import { InProcessControl } from '../../../proxy/control/in-process.ts';
 
 function openssl(args: string[]): void {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
@@ -213,4 +214,42 @@ test('a command ending with << takes the lines up to an empty one as its payload
   }
   assert.deepEqual(ours, theirs);
   assert.match(ours[1]!, /^\n> (\+ )+Transaction /);
+});
+
+test("the certificate store's listing tells the certificate committed over the runtime API as the one in use, the file's facts beside it", { timeout: 30_000 }, async (t) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-sslcert-store-'));
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(dataDir, 'certs'));
+  const f = files(path.join(dataDir, 'certs'));
+  fs.rmSync(path.join(dataDir, 'certs', 'new.crt'));
+  fs.rmSync(path.join(dataDir, 'certs', 'list.txt'));
+  const sock = path.join(dataDir, 'ls.sock');
+  const [port, listPort] = [await freePort(), await freePort()];
+  fs.writeFileSync(f.list, `${f.site} a.home.arpa\n`);
+  const ls = await startEngine(config(sock, path.join(dataDir, 'ls-user.sock'), port, listPort, f));
+  t.after(() => ls.stop());
+  const control = new InProcessControl(ls.engine, { dataDir });
+  const listed = async () => {
+    const r = await control.certList();
+    assert.ok(r.ok);
+    return r.value.certs.find((c) => c.name === 'site')!;
+  };
+  const before = await listed();
+  assert.equal(before.served, undefined);
+  await cli(sock, `set ssl cert ${f.site} <<\n${f.renewed}\n`);
+  assert.equal((await listed()).served, undefined, 'a transaction not committed is not in use');
+  assert.equal(await cli(sock, `commit ssl cert ${f.site}`), `Committing ${f.site}..\nSuccess!\n\n`);
+  const after = await listed();
+  assert.equal(after.fingerprint256, before.fingerprint256, 'the file is unchanged');
+  assert.equal(after.served?.subject, 'CN=site.home.arpa, O=Renewed');
+  assert.deepEqual(after.served?.sans, ['DNS:site.home.arpa', 'DNS:*.home.arpa', 'IP:127.0.0.1']);
+  assert.ok(after.served!.daysLeft <= 30 && after.served!.daysLeft >= 29);
+  // Once the file changes on disk, the disk's certificate is served again: nothing else is in use.
+  fs.copyFileSync(certPath('site.pem'), f.site);
+  fs.utimesSync(f.site, new Date(), new Date(Date.now() + 5000));
+  ls.engine.refreshCertificates();
+  assert.equal((await listed()).served, undefined);
+  const served = await handshake(port, 'site.home.arpa');
+  served.socket.destroy();
+  assert.equal(served.org, '');
 });
