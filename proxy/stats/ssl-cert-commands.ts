@@ -32,16 +32,17 @@ export function showSslCert(certs: RuntimeCerts | undefined, args: readonly stri
     if (!tx || tx.path !== name.slice(1)) return NOT_FOUND;
     return certDetail(name, tx.parts, false);
   }
-  const served = certs.served(name);
-  if (!served) return NOT_FOUND;
-  return certDetail(name, partsOf(served), true);
+  if (!certs.exists(name)) return NOT_FOUND;
+  const stored = certs.stored(name);
+  return certDetail(name, stored ? partsOf(stored) : { certs: [] }, certs.instances(name) > 0);
 }
 
 /** cli_io_handler_show_cert_detail + show_cert_detail. */
 function certDetail(filename: string, parts: CertParts, used: boolean): string {
   let out = `Filename: ${filename}\n`;
   const leafPem = parts.certs[0];
-  if (leafPem === undefined) return out + 'Status: Empty\n';
+  // A certificate `new ssl cert` made and nothing committed to yet.
+  if (leafPem === undefined) return out + 'Status: Empty\n' + OCSP_KEY;
   out += `Status: ${used ? 'Used' : 'Unused'}\n`;
   const leaf = new X509Certificate(leafPem);
   const fields = parseCertificate(leaf.raw);
@@ -136,8 +137,10 @@ export function setSslCert(certs: RuntimeCerts | undefined, args: readonly strin
     base = tx.parts;
   } else {
     // As HAProxy without `ssl-load-extra-del-ext`: `<file>.crt` names `<file>`, `<file>.key` the key of `<file>`.
-    const served = certs?.served(path);
-    if (served) base = partsOf(served);
+    if (certs?.exists(path)) {
+      const stored = certs.stored(path);
+      base = stored ? partsOf(stored) : { certs: [] };
+    }
   }
   if (!certs || !base) return fail("Can't replace a certificate which is not referenced by the configuration!\n");
   const txPath = tx?.path ?? path;
@@ -186,4 +189,24 @@ export function abortSslCert(certs: RuntimeCerts | undefined, args: readonly str
   if (tx.path !== name) return `The ongoing transaction is about '${tx.path}' but you are trying to abort a transaction for '${name}'\n`;
   certs.transaction = undefined;
   return `Transaction aborted for certificate '${name}'!\n`;
+}
+
+/** `new ssl cert <file>` (cli_parse_new_cert): an empty certificate, to fill with set and commit, then add to a crt-list. */
+export function newSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+  const name = args[3];
+  if (name === undefined || name === '') return "'new ssl cert' expects a filename\n";
+  if (!certs || !certs.create(name)) return `Certificate '${name}' already exists!\n`;
+  return `New empty certificate store '${name}'!\n`;
+}
+
+/** `del ssl cert <file>` (cli_parse_del_cert): a certificate no bind serves is forgotten. */
+export function delSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+  const name = args[3];
+  if (name === undefined || name === '') return "'del ssl cert' expects a certificate name\n";
+  const result = certs?.remove(name) ?? 'missing';
+  if (result === 'missing') return `Can't remove the certificate: certificate '${name}' doesn't exist!\n\n`;
+  if (result === 'in use') return `Can't remove the certificate: certificate '${name}' in use, can't be deleted!\n\n`;
+  // HAProxy 2.6 leaves a transaction on the deleted certificate pointing at freed memory: it goes with it here.
+  if (certs!.transaction?.path === name) certs!.transaction = undefined;
+  return `Certificate '${name}' deleted!\n`;
 }

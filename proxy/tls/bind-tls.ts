@@ -64,6 +64,17 @@ interface Slot {
   /** An entry with this slot's options over a certificate. */
   make(cert: LoadedCertificate): TlsEntry;
   entry: TlsEntry;
+  /** The crt-list line or `crt` directory it comes from (none: a `crt` file). */
+  list?: NonNullable<SlotList>;
+}
+
+/** Where a slot comes from: a crt-list's line (its number, options as written) or a `crt` directory (line 0). */
+type SlotList = { path: string; dir: boolean; line: number; bracketed: boolean; options: CrtListOptions } | undefined;
+
+/** HAProxy's key of a crt-list or directory: its path without trailing slashes. */
+export function stripSlashes(p: string): string {
+  const stripped = p.replace(/\/+$/, '');
+  return stripped === '' ? p : stripped;
 }
 
 export class BindTls {
@@ -99,7 +110,11 @@ export class BindTls {
   /** @param committed certificates committed over the runtime API, served instead of their files. */
   constructor(
     readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0, private readonly proxyName = '',
-    private readonly committed?: { committedFor(file: string): LoadedCertificate | undefined },
+    private readonly committed?: {
+      committedFor(file: string): LoadedCertificate | undefined;
+      /** Lines added over the runtime API to a crt-list or directory (by its path without trailing slashes). */
+      addedTo?(listPath: string): ReadonlyArray<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }>;
+    },
   ) {
     const defaults = config.global.sslDefaultBind;
     this.versions = this.checkedRange(versionRange(defaults.options, bind.sslMinVer, bind.sslMaxVer));
@@ -164,43 +179,76 @@ export class BindTls {
   private load(): void {
     const slots: Slot[] = [];
     const watched = new Map<string, number>();
-    const add = (file: string, options: CrtListOptions, filters: readonly string[]): void => {
-      const cert = this.loadOne(file);
-      for (const [f, m] of cert.mtimes) watched.set(f, m);
-      const versions = options.sslMinVer || options.sslMaxVer
-        ? this.checkedRange(versionRange(this.config.global.sslDefaultBind.options, options.sslMinVer ?? this.bind.sslMinVer, options.sslMaxVer ?? this.bind.sslMaxVer))
-        : this.versions;
-      const ciphers = options.ciphers || options.ciphersuites ? joinCiphers(options.ciphersuites ?? this.suites, options.ciphers ?? this.tls12Ciphers) : this.ciphers;
-      const alpn = options.alpn ? this.servable(options.alpn) : this.alpn;
-      const auth = options.clientAuth ? { ...this.bind.clientAuth, ...options.clientAuth } : this.bind.clientAuth;
-      const client = this.clientAuth(auth, watched);
-      const make = (served: LoadedCertificate): TlsEntry => ({ cert: served, server: this.server(served, versions, ciphers, alpn, client), alpn });
-      slots.push({ file, filters, make, entry: make(cert) });
+    const add = (file: string, options: CrtListOptions, filters: readonly string[], list: SlotList): void => {
+      slots.push(this.slot(file, options, filters, list, watched));
     };
     const base = this.config.global.crtBase;
+    const runtime = this.committed;
     for (const crt of this.bind.crt) {
       const target = resolveCertPath(crt, base);
       const files = this.guard(() => certificateFiles(target));
-      if (fs.statSync(target).isDirectory()) watched.set(target, fs.statSync(target).mtimeMs);
-      for (const file of files) add(file, {}, []);
+      const dir = fs.statSync(target).isDirectory();
+      if (dir) watched.set(target, fs.statSync(target).mtimeMs);
+      const listPath = dir ? stripSlashes(target) : undefined;
+      for (const file of files) add(file, {}, [], listPath ? { path: listPath, dir: true, line: 0, bracketed: false, options: {} } : undefined);
+      // Certificates added to the directory over the runtime API (`add ssl crt-list <dir> <file>`), unless the directory now holds them.
+      if (listPath) for (const a of runtime?.addedTo?.(listPath) ?? []) if (!files.includes(a.file)) add(a.file, {}, [], { path: listPath, dir: true, line: 0, bracketed: false, options: {} });
     }
     if (this.bind.crtList) {
       const listFile = resolveCertPath(this.bind.crtList, base);
       const lines = this.guard(() => parseCrtList(listFile, this.config.global.caBase));
       watched.set(listFile, fs.statSync(listFile).mtimeMs);
+      const listPath = stripSlashes(listFile);
       for (const line of lines) {
         try {
-          add(resolveCertPath(line.crt, base), line.options, line.filters);
+          add(resolveCertPath(line.crt, base), line.options, line.filters, { path: listPath, dir: false, line: line.line, bracketed: line.bracketed, options: line.options });
         } catch (e) {
           throw e instanceof TlsLoadError ? new TlsLoadError(this.bind.loc, `crt-list '${listFile}' line ${line.line}: ${e.detail}`) : e;
         }
       }
+      for (const a of runtime?.addedTo?.(listPath) ?? []) add(a.file, a.options, a.filters, { path: listPath, dir: false, line: a.line, bracketed: a.bracketed, options: a.options });
     }
     if (slots.length === 0) throw new TlsLoadError(this.bind.loc, `no SSL certificate found for bind (the 'crt' directory is empty?).`);
     const generator = this.bind.generateCertificates ? this.certGenerator(slots[0]!.entry.cert, watched) : undefined;
     this.install(slots);
     this.generator = generator;
     this.watched = watched;
+  }
+
+  /** One certificate of the bind with its options: its entry, and how to build it again over another certificate. */
+  private slot(file: string, options: CrtListOptions, filters: readonly string[], list: SlotList, watched: Map<string, number>): Slot {
+    const cert = this.loadOne(file);
+    for (const [f, m] of cert.mtimes) watched.set(f, m);
+    const versions = options.sslMinVer || options.sslMaxVer
+      ? this.checkedRange(versionRange(this.config.global.sslDefaultBind.options, options.sslMinVer ?? this.bind.sslMinVer, options.sslMaxVer ?? this.bind.sslMaxVer))
+      : this.versions;
+    const ciphers = options.ciphers || options.ciphersuites ? joinCiphers(options.ciphersuites ?? this.suites, options.ciphers ?? this.tls12Ciphers) : this.ciphers;
+    const alpn = options.alpn ? this.servable(options.alpn) : this.alpn;
+    const auth = options.clientAuth ? { ...this.bind.clientAuth, ...options.clientAuth } : this.bind.clientAuth;
+    const client = this.clientAuth(auth, watched);
+    const make = (served: LoadedCertificate): TlsEntry => ({ cert: served, server: this.server(served, versions, ciphers, alpn, client), alpn });
+    return { file, filters, make, entry: make(cert), ...(list ? { list } : {}) };
+  }
+
+  /** The crt-lists and `crt` directories of this bind, with their entries in order (`show ssl crt-list`). */
+  crtLists(): Map<string, { dir: boolean; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }> {
+    const lists = new Map<string, { dir: boolean; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }>();
+    for (const s of this.slots) {
+      if (!s.list) continue;
+      let list = lists.get(s.list.path);
+      if (!list) lists.set(s.list.path, (list = { dir: s.list.dir, entries: [] }));
+      list.entries.push({ file: s.file, line: s.list.line, bracketed: s.list.bracketed, options: s.list.options, filters: s.filters });
+    }
+    return lists;
+  }
+
+  /**
+   * `add ssl crt-list`: builds the entry of a certificate added to one of this bind's crt-lists or
+   * directories and returns what puts it in service (nothing changes before). Throws when unusable.
+   */
+  prepareAdded(listPath: string, added: { file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }, dir: boolean): () => void {
+    const slot = this.guard(() => this.slot(added.file, added.options, added.filters, { path: listPath, dir, line: added.line, bracketed: added.bracketed, options: added.options }, this.watched));
+    return () => this.install([...this.slots, slot]);
   }
 
   /** Serves these entries from now on: the SNI table is built again over them. */

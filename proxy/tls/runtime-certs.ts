@@ -14,6 +14,8 @@ import path from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { certificateNames } from './pem.ts';
 import type { LoadedCertificate } from './pem.ts';
+import type { CrtListOptions } from './crt-list.ts';
+import { crtListLineCount } from './crt-list.ts';
 import { readPemBlocks } from '../certs/pem.ts';
 
 /** A certificate as a transaction holds it: any part may be missing until the commit. */
@@ -31,7 +33,28 @@ export interface CertServingBind {
   servedCertificate(file: string): LoadedCertificate | undefined;
   /** Builds the entries of `file` with `cert` and returns what installs them (nothing is served before). Throws when unusable. */
   prepareCertificate(file: string, cert: LoadedCertificate): () => void;
+  /** The bind's crt-lists and `crt` directories with their entries. */
+  crtLists(): Map<string, CrtListView>;
+  /** Builds the entry of a line added to one of its crt-lists or directories; returns what installs it. Throws when unusable. */
+  prepareAdded(listPath: string, added: AddedLine, dir: boolean): () => void;
 }
+
+/** A crt-list line, or a file of a `crt` directory (line 0, no options), as `show ssl crt-list` prints it. */
+export interface CrtListEntryView {
+  file: string;
+  line: number;
+  bracketed: boolean;
+  options: CrtListOptions;
+  filters: readonly string[];
+}
+
+export interface CrtListView {
+  dir: boolean;
+  entries: CrtListEntryView[];
+}
+
+/** A line added over the runtime API (`add ssl crt-list`). */
+export type AddedLine = CrtListEntryView;
 
 export class CommitError extends Error {}
 
@@ -40,6 +63,10 @@ export class RuntimeCerts {
   private readonly committed = new Map<string, LoadedCertificate>();
   /** The one transaction (`set ssl cert` … `commit`/`abort`), as HAProxy has one at a time. */
   transaction: { path: string; parts: CertParts } | undefined;
+  /** Certificates made over the runtime API (`new ssl cert`): empty until a commit fills them. */
+  private readonly created = new Set<string>();
+  /** Lines added to crt-lists and directories (`add ssl crt-list`), by the list's path; a crt-list's with its file's mtime then. */
+  private readonly added = new Map<string, { mtime: number | undefined; lines: AddedLine[] }>();
 
   /** @param binds the running binds (the engine's listeners). */
   constructor(private readonly binds: () => Iterable<CertServingBind>) {}
@@ -69,11 +96,77 @@ export class RuntimeCerts {
     return undefined;
   }
 
-  /** Every certificate file the running binds serve, in HAProxy's order (the store's tree: byte order). */
+  /** Every certificate file the running binds serve and the ones `new ssl cert` made, in HAProxy's order (the store's tree: byte order). */
   paths(): string[] {
-    const all = new Set<string>();
+    const all = new Set<string>(this.created);
     for (const bind of this.binds()) for (const file of bind.certificateFiles()) all.add(file);
-    return [...all].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    return [...all].sort(byteOrder);
+  }
+
+  /** Whether the store knows the file (`new ssl cert` made it, or a bind serves it). */
+  exists(path: string): boolean {
+    return this.created.has(path) || this.served(path) !== undefined;
+  }
+
+  /** The certificate the store holds for a file: the one served, else the one committed to a new file; undefined when empty. */
+  stored(path: string): LoadedCertificate | undefined {
+    return this.served(path) ?? (this.created.has(path) ? this.committed.get(path) : undefined);
+  }
+
+  /** `new ssl cert`: an empty certificate to fill with set/commit; false when the file is known already. */
+  create(path: string): boolean {
+    if (this.exists(path)) return false;
+    this.created.add(path);
+    return true;
+  }
+
+  /** `del ssl cert`: forgets a certificate no bind serves; 'missing' or 'in use' otherwise. */
+  remove(path: string): 'deleted' | 'missing' | 'in use' {
+    if (!this.exists(path)) return 'missing';
+    if (this.instances(path) > 0 || !this.created.has(path)) return 'in use';
+    this.created.delete(path);
+    this.committed.delete(path);
+    return 'deleted';
+  }
+
+  /** The lines added over the runtime API to a crt-list or directory; a crt-list's are forgotten once its file changed on disk. */
+  addedTo(listPath: string): readonly AddedLine[] {
+    const added = this.added.get(listPath);
+    if (!added) return [];
+    // A directory's lines stay (a bind skips one whose file the directory now holds).
+    if (added.mtime !== undefined && added.mtime !== mtimeOf(listPath)) {
+      this.added.delete(listPath);
+      return [];
+    }
+    return added.lines;
+  }
+
+  /** The crt-lists and `crt` directories of the running binds, by path in HAProxy's order (strings' order). */
+  crtLists(): Map<string, CrtListView> {
+    const lists = new Map<string, CrtListView>();
+    for (const bind of this.binds()) for (const [path, list] of bind.crtLists()) if (!lists.has(path)) lists.set(path, list);
+    return new Map([...lists].sort(([a], [b]) => byteOrder(a, b)));
+  }
+
+  /**
+   * `add ssl crt-list`: the line is added to every bind using the list (each entry built first, then
+   * all installed); returns the number of binds. Throws CommitError when an entry cannot be built.
+   */
+  addToList(listPath: string, line: Omit<AddedLine, 'line'>): number {
+    const list = this.crtLists().get(listPath);
+    if (!list) throw new CommitError(`crt-list '${listPath}' does not exist!`);
+    const previous = this.added.get(listPath);
+    const lineNo = list.dir ? 0 : Math.max(crtListLineCount(listPath), ...list.entries.map((e) => e.line)) + 1;
+    const added: AddedLine = { ...line, line: lineNo };
+    const installs: Array<() => void> = [];
+    try {
+      for (const bind of this.binds()) if (bind.crtLists().has(listPath)) installs.push(bind.prepareAdded(listPath, added, list.dir));
+    } catch (e) {
+      throw new CommitError((e as Error).message);
+    }
+    this.added.set(listPath, { mtime: list.dir ? undefined : mtimeOf(listPath), lines: [...(previous?.lines ?? []), added] });
+    for (const install of installs) install();
+    return installs.length;
   }
 
   /** The certificate a file stands for now (the one its binds serve). */
@@ -98,7 +191,7 @@ export class RuntimeCerts {
    */
   commit(path: string, parts: CertParts): number {
     const old = this.served(path);
-    if (!old) throw new CommitError(`certificate '${path}' is no longer served by the configuration.`);
+    if (!old && !this.created.has(path)) throw new CommitError(`certificate '${path}' is no longer served by the configuration.`);
     const leaf = new X509Certificate(parts.certs[0]!);
     const cert: LoadedCertificate = {
       file: path,
@@ -107,7 +200,7 @@ export class RuntimeCerts {
       leaf,
       names: certificateNames(leaf),
       // The files the replaced certificate was read from, as they are now: a later change on disk wins.
-      mtimes: snapshot(old.mtimes),
+      mtimes: old ? snapshot(old.mtimes) : new Map(),
     };
     const installs: Array<() => void> = [];
     try {
@@ -176,6 +269,19 @@ function usableKey(pem: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** A file's mtime, -1 when it cannot be read (a directory's too). */
+function mtimeOf(file: string): number {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return -1;
   }
 }
 

@@ -253,3 +253,77 @@ test("the certificate store's listing tells the certificate committed over the r
   served.socket.destroy();
   assert.equal(served.org, '');
 });
+
+test('new ssl cert, add ssl crt-list, show ssl crt-list and del ssl cert answer as HAProxy 2.6 does, and a new domain is served without a reload', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-crtlist-cli-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const f = files(dir);
+  const certDir = path.join(dir, 'sites');
+  fs.mkdirSync(certDir);
+  fs.copyFileSync(f.site, path.join(certDir, 'a.pem'));
+  fs.copyFileSync(f.api, path.join(certDir, 'b.pem'));
+  fs.writeFileSync(f.list, `${f.site} a.home.arpa\n# a comment\n${f.site} [alpn h2,http/1.1 ssl-min-ver TLSv1.2 ciphers ECDHE-RSA-AES128-GCM-SHA256 verify none] b.home.arpa !c.home.arpa\n${f.api} [ssl-min-ver TLSv1.3]\n`);
+  const c = path.join(certDir, 'c.pem');
+  const conf = (sock: string, userSock: string, ports: number[]): string => `global
+  stats socket ${sock} mode 600 level admin
+  stats socket ${userSock} mode 600 level user
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:${ports[0]} ssl crt ${f.site} crt ${certDir}/
+  bind 127.0.0.1:${ports[1]} ssl crt-list ${f.list}
+  bind 127.0.0.1:${ports[2]} ssl crt-list ${f.list}
+  http-request return status 200 content-type text/plain string ok
+`;
+  const script: Array<[admin: boolean, line: string]> = [
+    [true, 'show ssl crt-list'], [true, `show ssl crt-list ${f.list}`], [true, `show ssl crt-list -n ${f.list}`], [true, `show ssl crt-list -n ${certDir}/`],
+    [true, `show ssl crt-list ${dir}/nope`], [true, 'show ssl crt-list -n'], [false, 'show ssl crt-list'],
+    [true, `new ssl cert ${c}`], [true, `new ssl cert ${c}`], [true, `new ssl cert ${f.site}`], [true, 'new ssl cert'], [false, `new ssl cert ${c}`],
+    [true, 'show ssl cert'], [true, `show ssl cert ${c}`],
+    [true, `add ssl crt-list ${certDir} ${c}`], [true, `add ssl crt-list ${dir}/nope ${c}`], [true, `add ssl crt-list ${f.list} ${dir}/nope.pem`], [true, `add ssl crt-list ${f.list}`],
+    [true, `set ssl cert ${c} <<\n${f.renewed}\n`], [true, `show ssl cert ${c}`], [true, `show ssl cert *${c}`], [true, `commit ssl cert ${c}`], [true, `show ssl cert ${c}`],
+    [true, `add ssl crt-list ${certDir} ${dir}/other/c.pem`], [true, `add ssl crt-list ${certDir}/ ${c}`], [true, `add ssl crt-list ${certDir} ${c}`],
+    [true, `add ssl crt-list ${f.list} <<\n${c} [alpn h2] x.home.arpa\n`], [true, `add ssl crt-list ${f.list} <<\n${c}\n${c}\n`],
+    [true, `show ssl crt-list -n ${f.list}`], [true, `show ssl crt-list ${certDir}`], [true, `show ssl cert ${c}`],
+    [true, `del ssl cert ${c}`], [true, `del ssl cert ${dir}/nope`], [true, 'del ssl cert'], [true, `new ssl cert ${dir}/d.pem`], [true, `del ssl cert ${dir}/d.pem`], [true, 'show ssl cert'],
+  ];
+  const run = async (sock: string, userSock: string): Promise<string[]> => {
+    const out: string[] = [];
+    for (const [admin, line] of script) out.push(await cli(admin ? sock : userSock, line));
+    return out;
+  };
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const ls = await startEngine(conf(path.join(dir, 'ls.sock'), path.join(dir, 'ls-user.sock'), ports));
+  let ours: string[];
+  try {
+    ours = await run(path.join(dir, 'ls.sock'), path.join(dir, 'ls-user.sock'));
+    // The added line serves its name on both binds of the crt-list.
+    for (const port of [ports[1]!, ports[2]!]) {
+      const added = await handshake(port, 'x.home.arpa');
+      added.socket.destroy();
+      assert.equal(added.org, 'Renewed');
+    }
+    const other = await handshake(ports[1]!, 'a.home.arpa');
+    other.socket.destroy();
+    assert.equal(other.org, '');
+  } finally {
+    await ls.stop();
+  }
+  const hx = await startHaproxy(conf(path.join(dir, 'hx.sock'), path.join(dir, 'hx-user.sock'), ports), ports[0]!);
+  let theirs: string[];
+  try {
+    theirs = await run(path.join(dir, 'hx.sock'), path.join(dir, 'hx-user.sock'));
+  } finally {
+    await hx.stop();
+  }
+  for (let i = 0; i < script.length; i++) assert.equal(ours[i], theirs[i], `answer to ${JSON.stringify(script[i]![1].split('\n')[0])}`);
+  const answer = (line: string): string => ours[script.map(([, l]) => l).lastIndexOf(line)]!;
+  assert.equal(answer(`add ssl crt-list ${f.list} <<\n${c} [alpn h2] x.home.arpa\n`), `Inserting certificate '${c}' in crt-list '${f.list}'..\nSuccess!\n\n`);
+  // The added line takes the number after the file's last (a comment counts), and HAProxy's NUL after the ALPN list.
+  assert.ok(answer(`show ssl crt-list -n ${f.list}`).endsWith(`${c}:5 [alpn h2\0] x.home.arpa\n\n`));
+  assert.equal(answer(`del ssl cert ${dir}/d.pem`), `Certificate '${dir}/d.pem' deleted!\n\n`);
+});
