@@ -18,7 +18,7 @@ import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSslCert } from './ssl-cert-commands.ts';
-import { addSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
+import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
 
 export type CliLevel = 'user' | 'operator' | 'admin';
@@ -59,6 +59,7 @@ const COMMANDS: Command[] = [
   { words: ['commit', 'ssl', 'cert'], usage: 'commit ssl cert <certfile>', help: 'commit a certificate file', level: 'admin', run: (a, e) => commitSslCert(e.sslCerts?.(), a) },
   { words: ['del', 'acl'], usage: 'del acl <acl> [<key>|#<ref>]', help: 'delete acl entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['del', 'ssl', 'cert'], usage: 'del ssl cert <certfile>', help: 'delete an unused certificate file', level: 'admin', run: (a, e) => delSslCert(e.sslCerts?.(), a) },
+  { words: ['del', 'ssl', 'crt-list'], usage: 'del ssl crt-list <list> <cert[:line]>', help: 'delete a line <cert> from crt-list file <list>', level: 'admin', run: (a, e) => delSslCrtList(e.sslCerts?.(), a) },
   { words: ['del', 'map'], usage: 'del map <map> [<key>|#<ref>]', help: 'delete map entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'map', a) },
   { words: ['disable', 'agent'], usage: 'disable agent', help: 'disable agent checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'agent', false)) },
   { words: ['disable', 'dynamic-cookie', 'backend'], usage: 'disable dynamic-cookie backend <bk>', help: 'disable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(false)) },

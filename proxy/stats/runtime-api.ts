@@ -218,7 +218,13 @@ export class RuntimeApi {
     const run = (from: number): Promise<void> | undefined => {
       for (let i = from; i < commands.length; i++) {
         const last = i === commands.length - 1;
-        const answer = runCommand(commands[i]!, this.engine, session, last ? payload : undefined);
+        let answer: string | Promise<string>;
+        try {
+          answer = runCommand(commands[i]!, this.engine, session, last ? payload : undefined);
+        } catch (e) {
+          // A command that fails unexpectedly answers why; the engine and the other commands go on.
+          answer = `${(e as Error).message}\n`;
+        }
         if (typeof answer !== 'string') {
           return answer.catch((e: unknown) => `${(e as Error).message}\n`).then((a) => (add(a) ? run(i + 1) : this.send(socket, session, out)));
         }

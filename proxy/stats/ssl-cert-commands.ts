@@ -151,7 +151,8 @@ export function setSslCert(certs: RuntimeCerts | undefined, args: readonly strin
     parts = { certs: base.certs, key };
   } else {
     const loaded = pemPayload(payload);
-    if (!loaded) return fail(`unable to load certificate from file '${path}'.\nCan't load the payload\n`);
+    if (loaded === 'no certificate') return fail(`unable to load certificate from file '${path}'.\nCan't load the payload\n`);
+    if (loaded === 'bad chain') return fail(`unable to load certificate chain from file '${path}'.\nCan't load the payload\n`);
     parts = loaded;
   }
   certs.transaction = { path: txPath, parts };

@@ -96,3 +96,39 @@ export function addSslCrtList(certs: RuntimeCerts | undefined, args: readonly st
   }
   return `Inserting certificate '${file}' in crt-list '${key}'${'.'.repeat(binds)}\nSuccess!\n`;
 }
+
+/**
+ * `del ssl crt-list <list> <cert>[:<line>]` (cli_parse_del_crtlist): the entry goes from every bind
+ * using the list; a certificate that is a bind's default (its first, without strict-sni) stays.
+ */
+export function delSslCrtList(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+  const [name, spec] = [args[3], args[4]];
+  if (name === undefined || name === '' || spec === undefined || spec === '') return "'del ssl crtlist' expects a filename and a certificate name\n";
+  const fail = (why: string): string => `Can't delete the entry: ${why}\n`;
+  let file = spec;
+  let line = 0;
+  const colon = spec.indexOf(':');
+  if (colon >= 0) {
+    // strtol over what follows the colon: digits (a sign allowed) and nothing after them.
+    const digits = spec.slice(colon + 1);
+    if (!/^\s*[+-]?\d+$/.test(digits)) return fail(`wrong line number after colons in '${spec}'!`);
+    line = Number(digits.trim());
+    file = spec.slice(0, colon);
+  }
+  const key = listKey(name);
+  const list = certs?.crtLists().get(key);
+  if (!certs || !list) return fail(`crt-list '${key}' does not exist!`);
+  if (!certs.exists(file)) return fail(`certificate '${file}' does not exist!`);
+  if (!certs.stored(file)) return fail(`certificate '${file}' is empty!`);
+  const entries = list.entries.filter((e) => e.file === file);
+  if (entries.length === 0) return fail(`certificate '${file}' can't be found in crt-list '${key}'!`);
+  const numbers = entries.map((e) => e.line).join(', ');
+  const entry = line === 0 ? entries[0] : entries.find((e) => e.line === line);
+  if (!entry) return fail(`found a certificate '${file}' but the line number is incorrect, please specify a correct line number preceded by colons (${numbers})!`);
+  if (line === 0 && entries.length > 1) return fail(`found the certificate '${file}' in several entries, please specify a line number preceded by colons (${numbers})!`);
+  const refusals = certs.removeFromList(key, file, entry.line);
+  if (refusals.length > 0) {
+    return fail(`certificate '${file}' cannot be deleted, it is used as default certificate by the following frontends:\n${refusals.map((r) => `\t- ${r.file}:${r.line}\n`).join('')}`);
+  }
+  return `Entry '${file}' deleted in crtlist '${key}'!\n`;
+}

@@ -114,6 +114,8 @@ export class BindTls {
       committedFor(file: string): LoadedCertificate | undefined;
       /** Lines added over the runtime API to a crt-list or directory (by its path without trailing slashes). */
       addedTo?(listPath: string): ReadonlyArray<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }>;
+      /** Entries of a crt-list or directory removed over the runtime API (`del ssl crt-list`): a directory's by file, a crt-list's by line. */
+      removedFrom?(listPath: string): ReadonlyArray<{ file: string; line: number }>;
     },
   ) {
     const defaults = config.global.sslDefaultBind;
@@ -190,16 +192,22 @@ export class BindTls {
       const dir = fs.statSync(target).isDirectory();
       if (dir) watched.set(target, fs.statSync(target).mtimeMs);
       const listPath = dir ? stripSlashes(target) : undefined;
-      for (const file of files) add(file, {}, [], listPath ? { path: listPath, dir: true, line: 0, bracketed: false, options: {} } : undefined);
+      const removed = listPath ? runtime?.removedFrom?.(listPath) ?? [] : [];
+      for (const file of files) {
+        if (removed.some((r) => r.file === file)) continue;
+        add(file, {}, [], listPath ? { path: listPath, dir: true, line: 0, bracketed: false, options: {} } : undefined);
+      }
       // Certificates added to the directory over the runtime API (`add ssl crt-list <dir> <file>`), unless the directory now holds them.
-      if (listPath) for (const a of runtime?.addedTo?.(listPath) ?? []) if (!files.includes(a.file)) add(a.file, {}, [], { path: listPath, dir: true, line: 0, bracketed: false, options: {} });
+      if (listPath) for (const a of runtime?.addedTo?.(listPath) ?? []) if (!files.includes(a.file)) add(a.file, {}, [], { path: listPath, dir: true, line: a.line, bracketed: false, options: {} });
     }
     if (this.bind.crtList) {
       const listFile = resolveCertPath(this.bind.crtList, base);
       const lines = this.guard(() => parseCrtList(listFile, this.config.global.caBase));
       watched.set(listFile, fs.statSync(listFile).mtimeMs);
       const listPath = stripSlashes(listFile);
+      const removed = runtime?.removedFrom?.(listPath) ?? [];
       for (const line of lines) {
+        if (removed.some((r) => r.line === line.line)) continue;
         try {
           add(resolveCertPath(line.crt, base), line.options, line.filters, { path: listPath, dir: false, line: line.line, bracketed: line.bracketed, options: line.options });
         } catch (e) {
@@ -228,6 +236,19 @@ export class BindTls {
     const client = this.clientAuth(auth, watched);
     const make = (served: LoadedCertificate): TlsEntry => ({ cert: served, server: this.server(served, versions, ciphers, alpn, client), alpn });
     return { file, filters, make, entry: make(cert), ...(list ? { list } : {}) };
+  }
+
+  /**
+   * `del ssl crt-list`: what takes the entry of `file` at `line` (0: a directory's) of a list out of
+   * service, or a refusal when it is this bind's default certificate (HAProxy's is_default) or its last.
+   */
+  prepareRemoved(listPath: string, file: string, line: number): (() => void) | { refused: 'default' | 'last' } {
+    const index = this.slots.findIndex((s) => s.list?.path === listPath && s.file === file && s.list.line === line);
+    if (index < 0) return () => {};
+    if (index === 0 && !this.bind.strictSni) return { refused: 'default' };
+    if (this.slots.length === 1) return { refused: 'last' };
+    const kept = this.slots.filter((_s, i) => i !== index);
+    return () => this.install(kept);
   }
 
   /** The crt-lists and `crt` directories of this bind, with their entries in order (`show ssl crt-list`). */

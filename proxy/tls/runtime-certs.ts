@@ -37,6 +37,10 @@ export interface CertServingBind {
   crtLists(): Map<string, CrtListView>;
   /** Builds the entry of a line added to one of its crt-lists or directories; returns what installs it. Throws when unusable. */
   prepareAdded(listPath: string, added: AddedLine, dir: boolean): () => void;
+  /** What takes an entry of a list out of service, or why it cannot go. */
+  prepareRemoved(listPath: string, file: string, line: number): (() => void) | { refused: 'default' | 'last' };
+  /** Where the bind is configured (`del ssl crt-list`'s refusal names it). */
+  readonly bind: { loc: { file: string; line: number } };
 }
 
 /** A crt-list line, or a file of a `crt` directory (line 0, no options), as `show ssl crt-list` prints it. */
@@ -67,6 +71,10 @@ export class RuntimeCerts {
   private readonly created = new Set<string>();
   /** Lines added to crt-lists and directories (`add ssl crt-list`), by the list's path; a crt-list's with its file's mtime then. */
   private readonly added = new Map<string, { mtime: number | undefined; lines: AddedLine[] }>();
+  /** The last line number given to a line added to each list. */
+  private readonly lineCounts = new Map<string, number>();
+  /** Entries taken out of crt-lists and directories (`del ssl crt-list`), by the list's path; a crt-list's with its file's mtime then. */
+  private readonly removed = new Map<string, { mtime: number | undefined; entries: Array<{ file: string; line: number }> }>();
 
   /** @param binds the running binds (the engine's listeners). */
   constructor(private readonly binds: () => Iterable<CertServingBind>) {}
@@ -141,6 +149,51 @@ export class RuntimeCerts {
     return added.lines;
   }
 
+  /** The entries removed over the runtime API from a crt-list or directory; a crt-list's are forgotten once its file changed on disk. */
+  removedFrom(listPath: string): ReadonlyArray<{ file: string; line: number }> {
+    const removed = this.removed.get(listPath);
+    if (!removed) return [];
+    if (removed.mtime !== undefined && removed.mtime !== mtimeOf(listPath)) {
+      this.removed.delete(listPath);
+      return [];
+    }
+    return removed.entries;
+  }
+
+  /**
+   * `del ssl crt-list`: the entry goes from every bind using the list (all checked first). Returns
+   * the binds that refuse it because it is their default certificate (none: it is gone).
+   */
+  removeFromList(listPath: string, file: string, line: number): Array<{ file: string; line: number }> {
+    const list = this.crtLists().get(listPath);
+    if (!list) return [];
+    const refusals: Array<{ file: string; line: number }> = [];
+    const removes: Array<() => void> = [];
+    for (const bind of this.binds()) {
+      if (!bind.crtLists().has(listPath)) continue;
+      const result = bind.prepareRemoved(listPath, file, line);
+      if (typeof result === 'function') removes.push(result);
+      else refusals.push({ file: bind.bind.loc.file, line: bind.bind.loc.line });
+    }
+    if (refusals.length > 0) return refusals;
+    const added = this.added.get(listPath);
+    const index = added?.lines.findIndex((l) => l.file === file && l.line === line) ?? -1;
+    if (added && index >= 0) added.lines.splice(index, 1);
+    else {
+      const removed = this.removed.get(listPath) ?? { mtime: list.dir ? undefined : mtimeOf(listPath), entries: [] };
+      removed.entries.push({ file, line });
+      this.removed.set(listPath, removed);
+    }
+    const cert = this.stored(file);
+    for (const remove of removes) remove();
+    // As in HAProxy the certificate stays in the store, unused, until `del ssl cert`.
+    if (cert && this.instances(file) === 0) {
+      this.created.add(file);
+      this.committed.set(file, cert);
+    }
+    return [];
+  }
+
   /** The crt-lists and `crt` directories of the running binds, by path in HAProxy's order (strings' order). */
   crtLists(): Map<string, CrtListView> {
     const lists = new Map<string, CrtListView>();
@@ -156,7 +209,8 @@ export class RuntimeCerts {
     const list = this.crtLists().get(listPath);
     if (!list) throw new CommitError(`crt-list '${listPath}' does not exist!`);
     const previous = this.added.get(listPath);
-    const lineNo = list.dir ? 0 : Math.max(crtListLineCount(listPath), ...list.entries.map((e) => e.line)) + 1;
+    // HAProxy's crtlist->linecount: a crt-list's lines (comments counted), a directory's 0, one more per line added.
+    const lineNo = (this.lineCounts.get(listPath) ?? (list.dir ? 0 : Math.max(crtListLineCount(listPath), ...list.entries.map((e) => e.line)))) + 1;
     const added: AddedLine = { ...line, line: lineNo };
     const installs: Array<() => void> = [];
     try {
@@ -165,6 +219,7 @@ export class RuntimeCerts {
       throw new CommitError((e as Error).message);
     }
     this.added.set(listPath, { mtime: list.dir ? undefined : mtimeOf(listPath), lines: [...(previous?.lines ?? []), added] });
+    this.lineCounts.set(listPath, lineNo);
     for (const install of installs) install();
     return installs.length;
   }
@@ -222,22 +277,19 @@ export function partsOf(cert: LoadedCertificate): CertParts {
 
 /**
  * ssl_sock_load_pem_into_ckch on a payload: the private key (if any), the certificate and the
- * chain replace the transaction's; a payload without a certificate is refused (undefined).
+ * chain replace the transaction's; a payload without a certificate, or with a chain certificate
+ * that is not X.509, is refused.
  */
-export function pemPayload(payload: string): CertParts | undefined {
+export function pemPayload(payload: string): CertParts | 'no certificate' | 'bad chain' {
   let blocks;
   try {
     blocks = readPemBlocks({ label: 'payload', data: payload });
   } catch {
-    return undefined;
+    return 'no certificate';
   }
   const certs = blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE').map((b) => b.text.trimEnd());
-  if (certs.length === 0) return undefined;
-  try {
-    new X509Certificate(certs[0]!);
-  } catch {
-    return undefined;
-  }
+  if (certs.length === 0 || !parses(certs[0]!)) return 'no certificate';
+  if (!certs.slice(1).every(parses)) return 'bad chain';
   const key = blocks.find((b) => b.label.endsWith('PRIVATE KEY'))?.text.trimEnd();
   return key !== undefined && usableKey(key) ? { certs, key } : { certs };
 }
@@ -258,6 +310,15 @@ export function keyPayload(payload: string): string | undefined {
 export function keyMatches(parts: CertParts): boolean {
   try {
     return new X509Certificate(parts.certs[0]!).checkPrivateKey(createPrivateKey(parts.key!));
+  } catch {
+    return false;
+  }
+}
+
+function parses(pem: string): boolean {
+  try {
+    new X509Certificate(pem);
+    return true;
   } catch {
     return false;
   }

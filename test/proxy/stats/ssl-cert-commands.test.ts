@@ -88,6 +88,9 @@ test('show/set/commit/abort ssl cert answer as HAProxy 2.6 does, refusals and le
     [true, 'show ssl cert'], [true, `show ssl cert ${f.site}`], [true, `show ssl cert ${f.api}`], [true, `show ssl cert ${dir}/nope.pem`], [true, `show ssl cert *${f.site}`],
     [true, `commit ssl cert ${f.site}`], [true, `abort ssl cert ${f.site}`], [true, 'commit ssl cert'], [true, 'set ssl cert'], [true, `set ssl cert ${f.site}`],
     [true, set(`${dir}/nope.pem`, f.renewed)], [true, set(f.site, 'not a certificate')],
+    // A chain certificate that is not X.509, a key alone, a certificate where a key is expected.
+    [true, set(f.site, `${f.renewedCert}\n-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowCgYIKoZI\n-----END CERTIFICATE-----\n${f.otherKey}`)],
+    [true, set(f.site, f.otherKey)], [true, set(`${f.site}.key`, f.renewedCert)],
     // A certificate without its key: the transaction takes it, the commit refuses it.
     [true, set(f.site, f.renewedCert)], [true, 'show ssl cert'], [true, `show ssl cert *${f.site}`], [true, `commit ssl cert ${f.site}`],
     // The key of another certificate (`<file>.key` updates the key alone).
@@ -289,27 +292,42 @@ frontend fe
     [true, `add ssl crt-list ${certDir} ${dir}/other/c.pem`], [true, `add ssl crt-list ${certDir}/ ${c}`], [true, `add ssl crt-list ${certDir} ${c}`],
     [true, `add ssl crt-list ${f.list} <<\n${c} [alpn h2] x.home.arpa\n`], [true, `add ssl crt-list ${f.list} <<\n${c}\n${c}\n`],
     [true, `show ssl crt-list -n ${f.list}`], [true, `show ssl crt-list ${certDir}`], [true, `show ssl cert ${c}`],
+    [true, `del ssl crt-list ${f.list} ${c}`], [true, `del ssl crt-list ${f.list} ${f.site}`], [true, `del ssl crt-list ${f.list} ${f.site}:2`],
+    [true, `del ssl crt-list ${f.list} ${f.site}:x`], [true, `del ssl crt-list ${f.list} ${f.site}:1`], [true, `del ssl crt-list ${f.list} ${f.site}:3`],
+    [true, `del ssl crt-list ${certDir}/ ${certDir}/b.pem`], [true, `del ssl crt-list ${dir}/nope ${c}`], [true, `del ssl crt-list ${f.list} ${dir}/nope.pem`],
+    [true, `del ssl crt-list ${certDir} ${f.api}`], [true, `del ssl crt-list ${f.list}`], [false, `del ssl crt-list ${f.list} ${f.api}`],
+    [true, `show ssl crt-list -n ${f.list}`], [true, `show ssl crt-list -n ${certDir}`],
     [true, `del ssl cert ${c}`], [true, `del ssl cert ${dir}/nope`], [true, 'del ssl cert'], [true, `new ssl cert ${dir}/d.pem`], [true, `del ssl cert ${dir}/d.pem`], [true, 'show ssl cert'],
   ];
-  const run = async (sock: string, userSock: string): Promise<string[]> => {
+  /** Where the added line is in service and not deleted yet: `then` runs there. */
+  const added = script.findIndex(([, line]) => line === `del ssl crt-list ${f.list} ${c}`);
+  const run = async (sock: string, userSock: string, then?: () => Promise<void>): Promise<string[]> => {
     const out: string[] = [];
-    for (const [admin, line] of script) out.push(await cli(admin ? sock : userSock, line));
+    for (const [i, [admin, line]] of script.entries()) {
+      if (i === added) await then?.();
+      out.push(await cli(admin ? sock : userSock, line));
+    }
     return out;
   };
   const ports = [await freePort(), await freePort(), await freePort()];
   const ls = await startEngine(conf(path.join(dir, 'ls.sock'), path.join(dir, 'ls-user.sock'), ports));
   let ours: string[];
   try {
-    ours = await run(path.join(dir, 'ls.sock'), path.join(dir, 'ls-user.sock'));
-    // The added line serves its name on both binds of the crt-list.
-    for (const port of [ports[1]!, ports[2]!]) {
-      const added = await handshake(port, 'x.home.arpa');
-      added.socket.destroy();
-      assert.equal(added.org, 'Renewed');
-    }
-    const other = await handshake(ports[1]!, 'a.home.arpa');
-    other.socket.destroy();
-    assert.equal(other.org, '');
+    ours = await run(path.join(dir, 'ls.sock'), path.join(dir, 'ls-user.sock'), async () => {
+      // The added line serves its name on both binds of the crt-list.
+      for (const port of [ports[1]!, ports[2]!]) {
+        const served = await handshake(port, 'x.home.arpa');
+        served.socket.destroy();
+        assert.equal(served.org, 'Renewed');
+      }
+      const other = await handshake(ports[1]!, 'a.home.arpa');
+      other.socket.destroy();
+      assert.equal(other.org, '');
+    });
+    // Deleted again: the name falls back to the bind's default certificate.
+    const gone = await handshake(ports[1]!, 'x.home.arpa');
+    gone.socket.destroy();
+    assert.equal(gone.org, '');
   } finally {
     await ls.stop();
   }
@@ -320,10 +338,13 @@ frontend fe
   } finally {
     await hx.stop();
   }
-  for (let i = 0; i < script.length; i++) assert.equal(ours[i], theirs[i], `answer to ${JSON.stringify(script[i]![1].split('\n')[0])}`);
+  // The refusal names the bind lines by configuration file: Loadstar's is test.cfg, HAProxy's a temporary file.
+  const cfgMasked = (text: string): string => text.replace(/\t- .*:(\d+)\n/g, '\t- CFG:$1\n');
+  for (let i = 0; i < script.length; i++) assert.equal(cfgMasked(ours[i]!), cfgMasked(theirs[i]!), `answer to ${JSON.stringify(script[i]![1].split('\n')[0])}`);
   const answer = (line: string): string => ours[script.map(([, l]) => l).lastIndexOf(line)]!;
+  assert.match(answer(`del ssl crt-list ${f.list} ${f.site}:1`), /used as default certificate by the following frontends:\n\t- test\.cfg:11\n\t- test\.cfg:12\n\n\n$/);
   assert.equal(answer(`add ssl crt-list ${f.list} <<\n${c} [alpn h2] x.home.arpa\n`), `Inserting certificate '${c}' in crt-list '${f.list}'..\nSuccess!\n\n`);
   // The added line takes the number after the file's last (a comment counts), and HAProxy's NUL after the ALPN list.
-  assert.ok(answer(`show ssl crt-list -n ${f.list}`).endsWith(`${c}:5 [alpn h2\0] x.home.arpa\n\n`));
+  assert.ok(ours[script.map(([, l]) => l).indexOf(`show ssl crt-list -n ${f.list}`, 20)]!.endsWith(`${c}:5 [alpn h2\0] x.home.arpa\n\n`));
   assert.equal(answer(`del ssl cert ${dir}/d.pem`), `Certificate '${dir}/d.pem' deleted!\n\n`);
 });
