@@ -48,9 +48,9 @@ const PERMISSION_DENIED = 'Permission denied\n';
 
 const COMMANDS: Command[] = [
   { words: ['abort', 'ssl', 'cert'], usage: 'abort ssl cert <certfile>', help: 'abort a transaction for a certificate file', level: 'admin', run: (a, e) => abortSslCert(e.sslCerts?.(), a) },
-  { words: ['add', 'acl'], usage: 'add acl [@<ver>] <acl> <pattern>', help: 'add an acl entry', level: 'user', run: (a, e) => addPattern(e.patternRefs?.(), 'acl', a) },
+  { words: ['add', 'acl'], usage: 'add acl [@<ver>] <acl> <pattern>', help: 'add an acl entry', level: 'user', run: (a, e, _s, payload) => addPattern(e.patternRefs?.(), 'acl', a, payload) },
   { words: ['add', 'ssl', 'crt-list'], usage: 'add ssl crt-list <list> <cert> [opts]*', help: 'add to crt-list file <list> a line <cert> or a payload', level: 'admin', run: (a, e, _s, payload) => addSslCrtList(e.sslCerts?.(), a, payload, e.stats.view()?.config.global.crtBase, e.stats.view()?.config.global.caBase) },
-  { words: ['add', 'map'], usage: 'add map [@<ver>] <map> <key> <val>', help: 'add a map entry (payload supported instead of key/val)', level: 'user', run: (a, e) => addPattern(e.patternRefs?.(), 'map', a) },
+  { words: ['add', 'map'], usage: 'add map [@<ver>] <map> <key> <val>', help: 'add a map entry (payload supported instead of key/val)', level: 'user', run: (a, e, _s, payload) => addPattern(e.patternRefs?.(), 'map', a, payload) },
   { words: ['clear', 'acl'], usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['clear', 'counters'], usage: 'clear counters [all]', help: 'clear max statistics counters (or all counters)', level: 'operator', run: clearCounters },
   { words: ['clear', 'map'], usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'map', a) },

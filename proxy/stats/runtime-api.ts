@@ -151,9 +151,10 @@ export class RuntimeApi {
             continue;
           }
           // The empty line ends the payload (its last line's newline is not part of it, as in cli.c).
+          // With no line at all, cli.c's payload is the newline the empty line left in its buffer.
           const { line, payload } = gathering;
           gathering = undefined;
-          pending = this.runLine(socket, line, session, payload.join('\n'));
+          pending = this.runLine(socket, line, session, payload.length === 0 ? '\n' : payload.join('\n'));
         } else if (endsWithPayload(text)) {
           gathering = { line: text, payload: [], size: 0 };
           // What follows the command on its line after a ';' is the payload's first line (cli.c reads on with getline).
