@@ -514,6 +514,7 @@ export class Engine {
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
     // Certificates first: an unusable file rejects the reload before anything changes.
+    const certGeneration = this.runtimeCerts.generation;
     const tlsByBind = loadBindTls(config, this.runtimeCerts);
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
@@ -542,6 +543,8 @@ export class Engine {
       throw e;
     }
     binds.commit();
+    // A certificate committed over the runtime API while the binds opened went to the old ones: the new ones read it now.
+    if (this.runtimeCerts.generation !== certGeneration) for (const tls of new Set(tlsByBind.values())) tls.refresh((m) => this.logger.alert(m), true);
     this.clearOverrides();
     for (const listener of removed.keys()) {
       if (!binds.closedEarly.has(listener)) listener.server.close();

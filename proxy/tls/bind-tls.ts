@@ -163,8 +163,9 @@ export class BindTls {
   }
 
   /** Re-reads the certificates if a file changed; keeps the current ones when the new files are unusable. */
-  refresh(alert: (message: string) => void): boolean {
-    if (!changedOnDisk(this.watched)) return false;
+  /** @param force re-read even when no file changed (runtime API changes made while a reload built this bind). */
+  refresh(alert: (message: string) => void, force = false): boolean {
+    if (!force && !changedOnDisk(this.watched)) return false;
     const previous = { entries: this.entries, slots: this.slots, table: this.table, watched: this.watched };
     try {
       this.load();

@@ -76,6 +76,9 @@ export class RuntimeCerts {
   /** Entries taken out of crt-lists and directories (`del ssl crt-list`), by the list's path; a crt-list's with its file's mtime then. */
   private readonly removed = new Map<string, { mtime: number | undefined; entries: Array<{ file: string; line: number }> }>();
 
+  /** Counts the changes made to the served certificates (commit, add/del ssl crt-list): a reload under way sees whether one happened meanwhile. */
+  generation = 0;
+
   /** @param binds the running binds (the engine's listeners). */
   constructor(private readonly binds: () => Iterable<CertServingBind>) {}
 
@@ -186,6 +189,7 @@ export class RuntimeCerts {
     }
     const cert = this.stored(file);
     for (const remove of removes) remove();
+    this.generation++;
     // As in HAProxy the certificate stays in the store, unused, until `del ssl cert`.
     if (cert && this.instances(file) === 0) {
       this.created.add(file);
@@ -220,6 +224,7 @@ export class RuntimeCerts {
     }
     this.added.set(listPath, { mtime: list.dir ? undefined : mtimeOf(listPath), lines: [...(previous?.lines ?? []), added] });
     this.lineCounts.set(listPath, lineNo);
+    this.generation++;
     for (const install of installs) install();
     return installs.length;
   }
@@ -265,6 +270,7 @@ export class RuntimeCerts {
     }
     for (const install of installs) install();
     this.committed.set(path, cert);
+    this.generation++;
     return installs.length === 0 ? 0 : this.instances(path);
   }
 }

@@ -17,6 +17,7 @@ import { startEngine, freePort } from '../../helpers/net.ts';
 import { certPath } from '../../helpers/tls.ts';
 import { cli } from './helpers.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
+import { pemPayload } from '../../../proxy/tls/runtime-certs.ts';
 
 function openssl(args: string[]): void {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
@@ -347,4 +348,22 @@ frontend fe
   // The added line takes the number after the file's last (a comment counts), and HAProxy's NUL after the ALPN list.
   assert.ok(ours[script.map(([, l]) => l).indexOf(`show ssl crt-list -n ${f.list}`, 20)]!.endsWith(`${c}:5 [alpn h2\0] x.home.arpa\n\n`));
   assert.equal(answer(`del ssl cert ${dir}/d.pem`), `Certificate '${dir}/d.pem' deleted!\n\n`);
+});
+
+test('a certificate committed while a reload opens its binds is served by the reloaded binds too', { timeout: 30_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-sslcert-race-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const f = files(dir);
+  const [port, listPort] = [await freePort(), await freePort()];
+  const ls = await startEngine(config(path.join(dir, 'ls.sock'), path.join(dir, 'ls-user.sock'), port, listPort, f));
+  t.after(() => ls.stop());
+  // The reload has built its binds' certificates when reload() returns its promise; the commit comes after.
+  const reloading = ls.engine.reload(ls.engine.currentConfig());
+  const parts = pemPayload(f.renewed);
+  assert.ok(typeof parts !== 'string');
+  assert.equal(ls.engine.sslCerts().commit(f.site, parts), 3);
+  await reloading;
+  const served = await handshake(port, 'site.home.arpa');
+  served.socket.destroy();
+  assert.equal(served.org, 'Renewed');
 });
