@@ -185,6 +185,15 @@ export class BindTls {
     const add = (file: string, options: CrtListOptions, filters: readonly string[], list: SlotList): void => {
       slots.push(this.slot(file, options, filters, list, watched));
     };
+    // A line added over the runtime API whose certificate can no longer be read (its file gone) is
+    // left out: the configuration's own files decide whether the bind loads.
+    const addRuntime = (...args: Parameters<typeof add>): void => {
+      try {
+        add(...args);
+      } catch (e) {
+        if (!(e instanceof TlsLoadError)) throw e;
+      }
+    };
     const base = this.config.global.crtBase;
     const runtime = this.committed;
     for (const crt of this.bind.crt) {
@@ -199,7 +208,7 @@ export class BindTls {
         add(file, {}, [], listPath ? { path: listPath, dir: true, line: 0, bracketed: false, options: {} } : undefined);
       }
       // Certificates added to the directory over the runtime API (`add ssl crt-list <dir> <file>`), unless the directory now holds them.
-      if (listPath) for (const a of runtime?.addedTo?.(listPath) ?? []) if (!files.includes(a.file)) add(a.file, {}, [], { path: listPath, dir: true, line: a.line, bracketed: false, options: {} });
+      if (listPath) for (const a of runtime?.addedTo?.(listPath) ?? []) if (!files.includes(a.file)) addRuntime(a.file, {}, [], { path: listPath, dir: true, line: a.line, bracketed: false, options: {} });
     }
     if (this.bind.crtList) {
       const listFile = resolveCertPath(this.bind.crtList, base);
@@ -215,7 +224,7 @@ export class BindTls {
           throw e instanceof TlsLoadError ? new TlsLoadError(this.bind.loc, `crt-list '${listFile}' line ${line.line}: ${e.detail}`) : e;
         }
       }
-      for (const a of runtime?.addedTo?.(listPath) ?? []) add(a.file, a.options, a.filters, { path: listPath, dir: false, line: a.line, bracketed: a.bracketed, options: a.options });
+      for (const a of runtime?.addedTo?.(listPath) ?? []) addRuntime(a.file, a.options, a.filters, { path: listPath, dir: false, line: a.line, bracketed: a.bracketed, options: a.options });
     }
     if (slots.length === 0) throw new TlsLoadError(this.bind.loc, `no SSL certificate found for bind (the 'crt' directory is empty?).`);
     const generator = this.bind.generateCertificates ? this.certGenerator(slots[0]!.entry.cert, watched) : undefined;

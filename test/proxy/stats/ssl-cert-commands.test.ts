@@ -367,3 +367,44 @@ test('a certificate committed while a reload opens its binds is served by the re
   served.socket.destroy();
   assert.equal(served.org, 'Renewed');
 });
+
+test('a line added to a crt-list over the runtime API whose file is gone later does not stop a reload', { timeout: 30_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-crtlist-gone-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const f = files(dir);
+  const certDir = path.join(dir, 'sites');
+  fs.mkdirSync(certDir);
+  const a = path.join(certDir, 'a.pem');
+  fs.writeFileSync(a, f.renewed);
+  const sock = path.join(dir, 'ls.sock');
+  const [port, listPort] = [await freePort(), await freePort()];
+  const ls = await startEngine(`global
+  stats socket ${sock} mode 600 level admin
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:${port} ssl crt ${certDir}/
+  bind 127.0.0.1:${listPort} ssl crt-list ${f.list}
+  http-request return status 200 content-type text/plain string ok
+`);
+  t.after(() => ls.stop());
+  // The directory's certificate, served from its file, added to the crt-list under another name.
+  assert.equal(await cli(sock, `add ssl crt-list ${f.list} <<\n${a} extra.home.arpa\n`), `Inserting certificate '${a}' in crt-list '${f.list}'.\nSuccess!\n\n`);
+  const added = await handshake(listPort, 'extra.home.arpa');
+  added.socket.destroy();
+  assert.equal(added.org, 'Renewed');
+  await ls.engine.reload(ls.engine.currentConfig());
+  const kept = await handshake(listPort, 'extra.home.arpa');
+  kept.socket.destroy();
+  assert.equal(kept.org, 'Renewed', 'kept across a reload');
+  // The file goes (the directory gets another): the reload goes on without the added line.
+  fs.copyFileSync(f.api, path.join(certDir, 'b.pem'));
+  fs.rmSync(a);
+  await ls.engine.reload(ls.engine.currentConfig());
+  const gone = await handshake(listPort, 'extra.home.arpa');
+  gone.socket.destroy();
+  assert.equal(gone.org, '');
+});
