@@ -85,7 +85,14 @@ export function addSslCrtList(certs: RuntimeCerts | undefined, args: readonly st
   const file = crt.startsWith('/') ? crt : resolveCertPath(crt, crtBase);
   if (!certs.exists(file)) return fail(`certificate '${file}' does not exist!`);
   if (!certs.stored(file)) return fail(`certificate '${file}' is empty!`);
-  if (list.dir && list.entries.some((e) => e.file === file)) return fail('file already exists in this directory!');
+  if (list.dir && list.entries.some((e) => e.file === file)) {
+    // Loadstar re-reads a `crt` directory when files appear in it (HAProxy does not): a certificate made
+    // with `new ssl cert` whose file was written there (acme.sh writes it first) may be served already.
+    // Adding it is then done, not an error the client would report.
+    const pickedUp = certs.isNew(file) && !certs.addedTo(key).some((a) => a.file === file);
+    if (!pickedUp) return fail('file already exists in this directory!');
+    return `Inserting certificate '${file}' in crt-list '${key}'\nSuccess!\n`;
+  }
   if (list.dir && (bracketed || filters.length > 0)) return fail('this is a directory, SSL configuration and filters are not allowed');
   let binds: number;
   try {

@@ -124,6 +124,11 @@ export class RuntimeCerts {
     return this.served(path) ?? (this.created.has(path) ? this.committed.get(path) : undefined);
   }
 
+  /** Whether `new ssl cert` made the file (rather than the configuration naming it). */
+  isNew(path: string): boolean {
+    return this.created.has(path);
+  }
+
   /** `new ssl cert`: an empty certificate to fill with set/commit; false when the file is known already. */
   create(path: string): boolean {
     if (this.exists(path)) return false;

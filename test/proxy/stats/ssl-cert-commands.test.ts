@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { certPath } from '../../helpers/tls.ts';
@@ -407,4 +407,77 @@ frontend fe
   const gone = await handshake(listPort, 'extra.home.arpa');
   gone.socket.destroy();
   assert.equal(gone.org, '');
+});
+
+/** A shell pipeline, run without blocking the engine in this process. */
+function sh(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('sh', ['-c', script], { timeout: 10_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+}
+
+test("acme.sh's haproxy deploy hook (DEPLOY_HAPROXY_HOT_UPDATE=yes) renews a served certificate and adds a new one to a crt directory through socat", { timeout: 30_000 }, async (t) => {
+  const socat = spawnSync('sh', ['-c', 'command -v socat']);
+  if (socat.status !== 0) return void t.skip('socat not installed');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-acme-hook-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const f = files(dir);
+  const certDir = path.join(dir, 'certs');
+  fs.mkdirSync(certDir);
+  fs.copyFileSync(f.site, path.join(certDir, 'site.pem'));
+  const sock = path.join(dir, 'ls.sock');
+  const port = await freePort();
+  const ls = await startEngine(`global
+  stats socket ${sock} mode 600 level admin
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:${port} ssl crt ${certDir}
+  http-request return status 200 content-type text/plain string ok
+`);
+  t.after(() => ls.stop());
+  // The hook's commands (deploy/haproxy.sh), with its greps deciding each step.
+  const hook = (pem: string): Promise<string> => sh(`
+    set -e
+    pem='${pem}'
+    if echo 'show ssl cert' | socat '${sock}' - | grep -q "^$pem$"; then echo update; else
+      echo 'show ssl crt-list' | socat '${sock}' - | grep -q '^${certDir}$'
+      echo "new ssl cert $pem" | socat '${sock}' - | grep -q 'New empty'
+      echo new
+    fi
+    printf 'set ssl cert %s <<\\n%s\\n\\n' "$pem" "$(cat "$pem")" | socat '${sock}' - | grep -q 'Transaction created'
+    echo "commit ssl cert $pem" | socat '${sock}' - | grep -q '^Success!$'
+    if ! echo "show ssl crt-list ${certDir}" | socat '${sock}' - | grep -q "^$pem$"; then
+      echo "add ssl crt-list ${certDir} $pem" | socat '${sock}' - | grep -q 'Success!'
+    fi
+    echo done`);
+  // Renewal: the hook writes the file, then updates the running process.
+  const site = path.join(certDir, 'site.pem');
+  fs.writeFileSync(site, f.renewed + '\n');
+  assert.equal(await hook(site), 'update\ndone\n');
+  const renewed = await handshake(port, 'site.home.arpa');
+  renewed.socket.destroy();
+  assert.equal(renewed.org, 'Renewed');
+  // A new domain: a file the running process does not know yet.
+  const api = path.join(certDir, 'zz-api.pem');
+  fs.copyFileSync(f.api, api);
+  // (Loadstar's poll of the directory may have picked the file up first: the hook then takes its update path.)
+  assert.match(await hook(api), /^(new|update)\ndone\n$/);
+  const added = await handshake(port, 'api.test');
+  const cn = String(added.socket.getPeerCertificate().subject?.CN ?? '');
+  added.socket.destroy();
+  assert.equal(cn, 'api.test');
+  // The poll picks the new file up between `new ssl cert` and `add ssl crt-list`: the add is done, not refused.
+  const late = path.join(certDir, 'zz-late.pem');
+  fs.writeFileSync(late, f.renewed + '\n');
+  assert.equal(await cli(sock, `new ssl cert ${late}`), `New empty certificate store '${late}'!\n\n`);
+  await cli(sock, `set ssl cert ${late} <<\n${f.renewed}\n`);
+  assert.equal(await cli(sock, `commit ssl cert ${late}`), `Committing ${late}\nSuccess!\n\n`);
+  fs.utimesSync(certDir, new Date(), new Date(Date.now() + 5000));
+  ls.engine.refreshCertificates();
+  assert.equal(await cli(sock, `add ssl crt-list ${certDir} ${late}`), `Inserting certificate '${late}' in crt-list '${certDir}'\nSuccess!\n\n`);
+  assert.equal(await cli(sock, `add ssl crt-list ${certDir} ${path.join(certDir, 'site.pem')}`), "Can't edit the crt-list: file already exists in this directory!\n\n");
 });
