@@ -34,6 +34,7 @@ import { EmailAlerts } from './checks/email-alerts.ts';
 import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
 import type { BindTls } from './tls/bind-tls.ts';
+import { RuntimeCerts } from './tls/runtime-certs.ts';
 import { handshakeStartOf } from './tls/handshake-time.ts';
 import { HANDSHAKE_FAILURES } from './tls/handshake-failures.ts';
 import { PROXY_HEADER_ERROR_CODES } from './runtime/proxy-protocol.ts';
@@ -108,6 +109,8 @@ export class Engine {
   readonly stats = new StatsRegistry();
   private readonly services = new LocalServices(this);
   private readonly runtimeApi = new RuntimeApi(this);
+  /** Certificates set and committed over the runtime API (`set ssl cert` / `commit ssl cert`), served by the binds of their files. */
+  private readonly runtimeCerts = new RuntimeCerts(() => new Set([...this.listeners.values()].flatMap((l) => (l.tls ? [l.tls] : []))));
   private readonly statsEnabled: boolean;
   /** Access log, engine events and the stats tick, whether or not statistics are on (the control contract's events). */
   readonly events = new EngineEventHub();
@@ -195,6 +198,11 @@ export class Engine {
     return this.tables?.caches;
   }
 
+  /** The certificates the binds serve and the runtime API's transaction over them (`show ssl cert`, `set ssl cert` …). */
+  sslCerts(): RuntimeCerts {
+    return this.runtimeCerts;
+  }
+
   /** The running configuration's map and pattern files (`show map`, `add acl` …). */
   patternRefs(): PatternRefs | undefined {
     return this.tables?.patterns;
@@ -258,7 +266,7 @@ export class Engine {
     this.startedAt = Date.now();
     this.stopping = false;
     try {
-      const tlsByBind = loadBindTls(this.config);
+      const tlsByBind = loadBindTls(this.config, this.runtimeCerts);
       this.tables = buildTables(this.config, this.logger, this.services, this.sslConns);
       // The state a `server-state-file` saved (HAProxy applies it when a new process starts; a reload keeps
       // the running state): read first, as its addresses are init-addr's `last` (apply_server_state before srv_init_addr).
@@ -506,7 +514,8 @@ export class Engine {
     const unsupported = unsupportedFeatures(config);
     if (unsupported.length > 0) throw new EngineUnsupportedError(unsupported);
     // Certificates first: an unusable file rejects the reload before anything changes.
-    const tlsByBind = loadBindTls(config);
+    const certGeneration = this.runtimeCerts.generation;
+    const tlsByBind = loadBindTls(config, this.runtimeCerts);
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
@@ -534,6 +543,8 @@ export class Engine {
       throw e;
     }
     binds.commit();
+    // A certificate committed over the runtime API while the binds opened went to the old ones: the new ones read it now.
+    if (this.runtimeCerts.generation !== certGeneration) for (const tls of new Set(tlsByBind.values())) tls.refresh((m) => this.logger.alert(m), true);
     this.clearOverrides();
     for (const listener of removed.keys()) {
       if (!binds.closedEarly.has(listener)) listener.server.close();

@@ -39,6 +39,8 @@ export interface CertInfo extends CertFacts {
   localCa: boolean;
   /** Certificates stored after the leaf (intermediates, maybe the root). */
   chainLength: number;
+  /** What the running engine serves for this file instead of it (a runtime API commit); set by the control contract's certList. */
+  served?: CertFacts;
 }
 
 /** What an upload would become, before it is imported (CertStore.inspect): read, checked, nothing stored. */

@@ -472,6 +472,26 @@ export interface CertInfo {
   localCa: boolean;
   /** Certificates stored after the leaf. */
   chainLength: number;
+  /**
+   * The certificate the running engine serves for this file when it is not the file's own: one
+   * committed over the runtime API (`set ssl cert` + `commit ssl cert`, as ACME clients renew
+   * without a reload), which leaves the file as it was. Absent when the file's certificate is served.
+   */
+  served?: ServedCert;
+}
+
+/** Facts about a certificate the engine serves in place of its file's (CertInfo.served). */
+export interface ServedCert {
+  subject: string;
+  issuer: string;
+  sans: string[];
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+  fingerprint256: string;
+  serial: string;
+  key: string;
+  selfSigned: boolean;
 }
 
 export interface CaInfo {

@@ -15,6 +15,7 @@ import type { Config } from '../config/model.ts';
 import type { Engine } from '../engine.ts';
 import { CertError } from '../errors.ts';
 import { CertStore } from '../certs/store.ts';
+import { certFacts } from '../certs/inspect.ts';
 import { setServerAdminState, setServerWeight, findServer } from '../runtime/admin.ts';
 import { outcomeOf } from '../checks/types.ts';
 import { statsSnapshot } from '../stats/control.ts';
@@ -350,7 +351,16 @@ export class InProcessControl implements ControlContract {
   }
 
   certList(): Promise<Result<CertListing>> {
-    return this.answers.run('certList', () => certAnswer(() => this.certs.list()));
+    return this.answers.run('certList', () => certAnswer(() => {
+      const listing = this.certs.list();
+      // A certificate committed over the runtime API is the one in use: it is told beside the file's.
+      const runtime = this.engine.sslCerts();
+      for (const cert of listing.certs) {
+        const served = runtime.committedServing(cert.path);
+        if (served && served.leaf.fingerprint256 !== cert.fingerprint256) cert.served = certFacts(served.leaf);
+      }
+      return listing;
+    }));
   }
 
   certIssueClient(request: ClientCertRequest): Promise<Result<ClientCertExport>> {

@@ -17,6 +17,8 @@ import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
+import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSslCert } from './ssl-cert-commands.ts';
+import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
 
 export type CliLevel = 'user' | 'operator' | 'admin';
@@ -35,21 +37,29 @@ interface Command {
   usage: string;
   help: string;
   level: CliLevel;
-  /** The answer; a promise for the few commands that wait for the engine (binding a listener again). */
-  run(args: string[], engine: StatsHost, session: CliSession): string | Promise<string>;
+  /**
+   * The answer; a promise for the few commands that wait for the engine (binding a listener again).
+   * `payload`: the lines that followed a command ending with `<<` (undefined without one).
+   */
+  run(args: string[], engine: StatsHost, session: CliSession, payload: string | undefined): string | Promise<string>;
 }
 
 const PERMISSION_DENIED = 'Permission denied\n';
 
 const COMMANDS: Command[] = [
-  { words: ['add', 'acl'], usage: 'add acl [@<ver>] <acl> <pattern>', help: 'add an acl entry', level: 'user', run: (a, e) => addPattern(e.patternRefs?.(), 'acl', a) },
-  { words: ['add', 'map'], usage: 'add map [@<ver>] <map> <key> <val>', help: 'add a map entry (payload supported instead of key/val)', level: 'user', run: (a, e) => addPattern(e.patternRefs?.(), 'map', a) },
+  { words: ['abort', 'ssl', 'cert'], usage: 'abort ssl cert <certfile>', help: 'abort a transaction for a certificate file', level: 'admin', run: (a, e) => abortSslCert(e.sslCerts?.(), a) },
+  { words: ['add', 'acl'], usage: 'add acl [@<ver>] <acl> <pattern>', help: 'add an acl entry', level: 'user', run: (a, e, _s, payload) => addPattern(e.patternRefs?.(), 'acl', a, payload) },
+  { words: ['add', 'ssl', 'crt-list'], usage: 'add ssl crt-list <list> <cert> [opts]*', help: 'add to crt-list file <list> a line <cert> or a payload', level: 'admin', run: (a, e, _s, payload) => addSslCrtList(e.sslCerts?.(), a, payload, e.stats.view()?.config.global.crtBase, e.stats.view()?.config.global.caBase) },
+  { words: ['add', 'map'], usage: 'add map [@<ver>] <map> <key> <val>', help: 'add a map entry (payload supported instead of key/val)', level: 'user', run: (a, e, _s, payload) => addPattern(e.patternRefs?.(), 'map', a, payload) },
   { words: ['clear', 'acl'], usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['clear', 'counters'], usage: 'clear counters [all]', help: 'clear max statistics counters (or all counters)', level: 'operator', run: clearCounters },
   { words: ['clear', 'map'], usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['commit', 'acl'], usage: 'commit acl @<ver> <acl>', help: 'commit the ACL at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['commit', 'map'], usage: 'commit map @<ver> <map>', help: 'commit the map at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'map', a) },
+  { words: ['commit', 'ssl', 'cert'], usage: 'commit ssl cert <certfile>', help: 'commit a certificate file', level: 'admin', run: (a, e) => commitSslCert(e.sslCerts?.(), a) },
   { words: ['del', 'acl'], usage: 'del acl <acl> [<key>|#<ref>]', help: 'delete acl entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'acl', a) },
+  { words: ['del', 'ssl', 'cert'], usage: 'del ssl cert <certfile>', help: 'delete an unused certificate file', level: 'admin', run: (a, e) => delSslCert(e.sslCerts?.(), a) },
+  { words: ['del', 'ssl', 'crt-list'], usage: 'del ssl crt-list <list> <cert[:line]>', help: 'delete a line <cert> from crt-list file <list>', level: 'admin', run: (a, e) => delSslCrtList(e.sslCerts?.(), a) },
   { words: ['del', 'map'], usage: 'del map <map> [<key>|#<ref>]', help: 'delete map entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'map', a) },
   { words: ['disable', 'agent'], usage: 'disable agent', help: 'disable agent checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'agent', false)) },
   { words: ['disable', 'dynamic-cookie', 'backend'], usage: 'disable dynamic-cookie backend <bk>', help: 'disable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(false)) },
@@ -64,6 +74,7 @@ const COMMANDS: Command[] = [
   { words: ['get', 'acl'], usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['get', 'map'], usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'map', a) },
   { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`) },
+  { words: ['new', 'ssl', 'cert'], usage: 'new ssl cert <certfile>', help: 'create a new certificate file to be used in a crt-list or a directory', level: 'admin', run: (a, e) => newSslCert(e.sslCerts?.(), a) },
   { words: ['operator'], usage: 'operator', help: 'lower the level of the current CLI session to operator', level: 'user', run: (_a, _e, s) => lower(s, 'operator') },
   { words: ['prepare', 'acl'], usage: 'prepare acl <acl>', help: 'prepare a new version for atomic ACL replacement', level: 'user', run: (a, e) => preparePatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['prepare', 'map'], usage: 'prepare map <acl>', help: 'prepare a new version for atomic map replacement', level: 'user', run: (a, e) => preparePatterns(e.patternRefs?.(), 'map', a) },
@@ -72,6 +83,7 @@ const COMMANDS: Command[] = [
   { words: ['set', 'maxconn', 'frontend'], usage: 'set maxconn frontend <frontend> <value>', help: "change a frontend's maxconn setting", level: 'admin', run: setMaxconnFrontend },
   { words: ['set', 'maxconn', 'global'], usage: 'set maxconn global <value>', help: 'change the per-process maxconn setting', level: 'admin', run: setMaxconnGlobal },
   { words: ['set', 'maxconn', 'server'], usage: 'set maxconn server <bk>/<srv>', help: "change a server's maxconn setting", level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => setMaxconnServer(e, b, s, a[4])) },
+  { words: ['set', 'ssl', 'cert'], usage: 'set ssl cert <certfile> <payload>', help: 'replace a certificate file', level: 'admin', run: (a, e, _s, payload) => setSslCert(e.sslCerts?.(), a, payload) },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
   { words: ['show', 'acl'], usage: 'show acl [@<ver>] <acl>]', help: "report available acls or dump an acl's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'acl', a) },
@@ -84,6 +96,8 @@ const COMMANDS: Command[] = [
   { words: ['show', 'info'], usage: 'show info [desc|json|typed|float]*', help: 'report information about the running process', level: 'user', run: (a, e) => (e.stats.sync(), showInfo(e, a.slice(2))) },
   { words: ['show', 'servers', 'state'], usage: 'show servers state [<backend>]', help: 'dump volatile server information (all or for a single backend)', level: 'user', run: showServersState },
   { words: ['show', 'sess'], usage: 'show sess [id]', help: 'report the list of current sessions or dump this exact session', level: 'operator', run: (_a, e) => showSessions(e) },
+  { words: ['show', 'ssl', 'cert'], usage: 'show ssl cert [<certfile>]', help: 'display the SSL certificates used in memory, or the details of a file', level: 'user', run: (a, e, s) => showSslCert(e.sslCerts?.(), a, RANK[s.level] >= RANK.operator) },
+  { words: ['show', 'ssl', 'crt-list'], usage: 'show ssl crt-list [-n] [<list>]', help: 'show the list of crt-lists or the content of a crt-list file <list>', level: 'admin', run: (a, e) => showSslCrtList(e.sslCerts?.(), a) },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
   { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => showTable(e.stickTables?.(), a.slice(2), RANK[s.level] >= RANK.operator) },
   { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
@@ -108,9 +122,18 @@ export function helpText(words: string[]): string {
   return 'The following commands are valid at this level:\n' + matching.map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
 }
 
-/** Runs one command line (no ';'); returns the output without the final empty line. */
-export function runCommand(text: string, engine: StatsHost, session: CliSession): string | Promise<string> {
-  const args = text.trim().split(/\s+/).filter((w) => w !== '');
+/**
+ * Runs one command line (no ';'); returns the output without the final empty line. `payload`: the
+ * lines that followed it when it ended with `<<` (runtime-api.ts gathers them).
+ */
+export function runCommand(text: string, engine: StatsHost, session: CliSession, payload?: string): string | Promise<string> {
+  let args = text.trim().split(/\s+/).filter((w) => w !== '');
+  // cli_parse_request: the `<<` word is no argument; what follows it is the payload.
+  const mark = args.indexOf('<<');
+  if (mark >= 0) {
+    args = args.slice(0, mark);
+    payload ??= '';
+  }
   if (args.length === 0) return '';
   const first = args[0]!;
   if (first === 'help') return helpText(args.slice(1));
@@ -128,7 +151,7 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession)
     return 'Unknown command, but maybe one of the following ones is a better match:\n' + (near.length > 0 ? near : COMMANDS).map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
   }
   if (RANK[session.level] < RANK[command.level]) return PERMISSION_DENIED;
-  return command.run(args, engine, session);
+  return command.run(args, engine, session, payload);
 }
 
 /**

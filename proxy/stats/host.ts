@@ -8,6 +8,7 @@ import type { BackendLookup } from '../runtime/admin.ts';
 import type { StatsRegistry } from './registry.ts';
 import type { StickTables } from '../stick/tables.ts';
 import type { PatternRefs } from '../acl/index.ts';
+import type { RuntimeCerts } from '../tls/runtime-certs.ts';
 
 export interface StatsHost extends BackendLookup {
   readonly stats: StatsRegistry;
@@ -23,6 +24,8 @@ export interface StatsHost extends BackendLookup {
   droppedLogs?(): number;
   /** The running configuration's map and pattern files (`show map`, `add acl` …). */
   patternRefs?(): PatternRefs | undefined;
+  /** The certificates the binds serve, and the runtime API's transaction (`show ssl cert`, `set ssl cert` …). */
+  sslCerts?(): RuntimeCerts | undefined;
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
   /** `disable frontend`: its listeners stop accepting ('already': none was accepting). */

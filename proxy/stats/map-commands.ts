@@ -6,8 +6,8 @@
  * gets a stable made-up one, which `set map` / `del map` take back as `#0x…`.
  *
  * Versions work as in HAProxy 2.6 (`prepare` a new one, `add @<ver>` entries to it, `commit` it:
- * the older ones go; lookups see the entries of every version meanwhile). Not run: payloads
- * (`add map <map> <<`).
+ * the older ones go; lookups see the entries of every version meanwhile). `add map|acl` take a
+ * payload (`add map <map> <<`, one entry per line).
  */
 import type { PatternEntry, PatternRef, PatternRefs } from '../acl/index.ts';
 
@@ -91,13 +91,20 @@ export function getPattern(refs: PatternRefs | undefined, kind: Kind, args: read
   return out;
 }
 
-/** `add map [@<ver>] <map> <key> <value>` / `add acl [@<ver>] <acl> <pattern>`. */
-export function addPattern(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
+/**
+ * `add map [@<ver>] <map> <key> <value>` / `add acl [@<ver>] <acl> <pattern>`, or with a payload
+ * (`add map <map> <<`, one `<key> <value>` per line; HAProxy 2.6's `add acl` still wants its pattern
+ * argument then, and takes the payload's).
+ */
+export function addPattern(refs: PatternRefs | undefined, kind: Kind, args: readonly string[], payload?: string): string {
   let i = 2;
   let version: number | undefined;
   if (args[i]?.startsWith('@')) version = versionOf(args[i++]!);
   const [name, key, value] = [args[i], args[i + 1], args[i + 2]];
-  if (kind === 'map' && (name === undefined || key === undefined || value === undefined)) {
+  if (kind === 'map' && payload !== undefined && name === undefined) {
+    return "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n";
+  }
+  if (kind === 'map' && payload === undefined && (name === undefined || key === undefined || value === undefined)) {
     return "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n";
   }
   if (kind === 'acl' && (name === undefined || key === undefined)) return "'add acl' expects two parameters: ACL identifier and pattern.\n";
@@ -105,8 +112,25 @@ export function addPattern(refs: PatternRefs | undefined, kind: Kind, args: read
   if (!ref) return unknown(kind);
   if (version !== undefined && ((version - ref.nextGen) | 0) > 0) return `Version number in the future, please use 'prepare ${kind}' before.\n`;
   if (kind === 'acl' && ref.twoColumn) return "This ACL is shared with a map containing samples. You must use the command 'add map' to add values.\n";
-  const error = ref.add(key!, kind === 'map' ? value : undefined, version ?? ref.currGen);
-  return error === undefined ? '' : `${error}.\n`;
+  if (payload === undefined) {
+    const error = ref.add(key!, kind === 'map' ? value : undefined, version ?? ref.currGen);
+    return error === undefined ? '' : `${error}.\n`;
+  }
+  // cli_parse_add_map's reading of a payload: the key up to a space or tab, the value to the end of the line.
+  let rest = payload;
+  while (rest !== '') {
+    const l = rest.search(/[ \t]/);
+    const k = l < 0 ? rest : rest.slice(0, l);
+    rest = l < 0 ? '' : rest.slice(l);
+    if (rest === '' && kind === 'map') return `Missing value for key '${k}'.\n`;
+    rest = rest.slice(1).replace(/^[ \t]*/, '');
+    const nl = rest.indexOf('\n');
+    const v = nl < 0 ? rest : rest.slice(0, nl);
+    rest = nl < 0 ? '' : rest.slice(nl + 1);
+    const error = ref.add(k, kind === 'map' ? v : undefined, version ?? ref.currGen);
+    if (error !== undefined) return `${error}.\n`;
+  }
+  return '';
 }
 
 /** `set map <map> <key>|#<ref> <value>`. */

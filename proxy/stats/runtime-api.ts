@@ -4,7 +4,9 @@
  * a line (several commands may be separated by ';'), gets each answer
  * followed by an empty line, and the connection closes — unless `prompt`
  * made it interactive ("> " before each line, until `quit`). Idle
- * connections close after `stats timeout` (10 s by default).
+ * connections close after `stats timeout` (10 s by default). A command whose
+ * line ends with `<<` takes the lines that follow, up to an empty line, as its
+ * payload (`set ssl cert <file> <<` then the PEM); the prompt is "+ " meanwhile.
  */
 import net from 'node:net';
 import fs from 'node:fs';
@@ -22,6 +24,10 @@ interface OpenSocket {
 
 /** Longest command line accepted (HAProxy's CLI buffer is a few kB too). */
 const MAX_LINE = 64 * 1024;
+/** Largest payload gathered after a `<<` (a certificate with its chain and key is a few kB). */
+const MAX_PAYLOAD = 1024 * 1024;
+/** A command ending with this word takes the lines that follow, up to an empty one, as its payload (cli.c PAYLOAD_PATTERN). */
+const PAYLOAD_PATTERN = '<<';
 
 export class RuntimeApi {
   private open: OpenSocket[] = [];
@@ -110,6 +116,8 @@ export class RuntimeApi {
     let awaitingDrain = false;
     /** A command of the line being run waits for the engine (`enable frontend`): nothing more is run until it answered. */
     let running = false;
+    /** The line whose last command ends with `<<`, while its payload lines are gathered. */
+    let gathering: { line: string; payload: string[]; size: number } | undefined;
     socket.setEncoding('utf8');
     // Runs the complete lines received. An interactive client that sends commands without reading
     // their answers is not read further until it has taken them (as HAProxy stops reading when its
@@ -132,7 +140,32 @@ export class RuntimeApi {
         }
         const text = buffered.slice(0, nl).replace(/\r$/, '');
         buffered = buffered.slice(nl + 1);
-        const pending = this.runLine(socket, text, session);
+        let pending: Promise<void> | undefined;
+        if (gathering) {
+          if (text !== '') {
+            gathering.payload.push(text);
+            gathering.size += text.length + 1;
+            // A payload larger than any certificate or map: the client does not speak this protocol.
+            if (gathering.size > MAX_PAYLOAD) return void socket.destroy();
+            if (session.interactive) socket.write('+ ');
+            continue;
+          }
+          // The empty line ends the payload (its last line's newline is not part of it, as in cli.c).
+          // With no line at all, cli.c's payload is the newline the empty line left in its buffer.
+          const { line, payload } = gathering;
+          gathering = undefined;
+          pending = this.runLine(socket, line, session, payload.length === 0 ? '\n' : payload.join('\n'));
+        } else if (endsWithPayload(text)) {
+          gathering = { line: text, payload: [], size: 0 };
+          // What follows the command on its line after a ';' is the payload's first line (cli.c reads on with getline).
+          const start = payloadStart(text);
+          if (start !== undefined) {
+            gathering.line = text.slice(0, start.end);
+            gathering.payload.push(start.rest);
+          }
+          if (session.interactive) socket.write('+ ');
+          continue;
+        } else pending = this.runLine(socket, text, session);
         if (pending) {
           running = true;
           void pending.then(() => {
@@ -146,6 +179,8 @@ export class RuntimeApi {
       if (ended && !awaitingDrain && !socket.writableEnded && !socket.destroyed) {
         const last = buffered;
         buffered = '';
+        // A payload never ended by its empty line is not run (HAProxy drops the command when the client closes).
+        if (gathering) return void socket.end();
         const pending = last.trim() !== '' ? this.runLine(socket, last, session) : undefined;
         if (pending) {
           running = true;
@@ -171,23 +206,30 @@ export class RuntimeApi {
   }
 
   /** Runs the commands of one line and sends their answers; a promise when one of them waits for the engine. */
-  private runLine(socket: net.Socket, text: string, session: CliSession): Promise<void> | undefined {
+  /** `payload`: what followed a line ending with `<<`, for its last command. */
+  private runLine(socket: net.Socket, text: string, session: CliSession, payload?: string): Promise<void> | undefined {
     const commands = text.split(';').filter((c) => !(c.trim() === '' && text.includes(';')));
     let out = '';
     /** Adds one answer; false once `quit` ends the line. */
-    const add = (command: string, answer: string): boolean => {
-      // Interactive mode toggled on by this very line: no trailing blank line for `prompt` itself.
-      if (command.trim() === 'prompt') return true;
+    // `prompt` ends with its empty line like any command: "\n> " once interactive (cli.c's post-command prompt).
+    const add = (answer: string): boolean => {
       out += answer + (session.quit ? '' : '\n');
       return !session.quit;
     };
     const run = (from: number): Promise<void> | undefined => {
       for (let i = from; i < commands.length; i++) {
-        const answer = runCommand(commands[i]!, this.engine, session);
-        if (typeof answer !== 'string') {
-          return answer.catch((e: unknown) => `${(e as Error).message}\n`).then((a) => (add(commands[i]!, a) ? run(i + 1) : this.send(socket, session, out)));
+        const last = i === commands.length - 1;
+        let answer: string | Promise<string>;
+        try {
+          answer = runCommand(commands[i]!, this.engine, session, last ? payload : undefined);
+        } catch (e) {
+          // A command that fails unexpectedly answers why; the engine and the other commands go on.
+          answer = `${(e as Error).message}\n`;
         }
-        if (!add(commands[i]!, answer)) break;
+        if (typeof answer !== 'string') {
+          return answer.catch((e: unknown) => `${(e as Error).message}\n`).then((a) => (add(a) ? run(i + 1) : this.send(socket, session, out)));
+        }
+        if (!add(answer)) break;
       }
       this.send(socket, session, out);
       return undefined;
@@ -203,6 +245,26 @@ export class RuntimeApi {
     }
     socket.write(out + '> ');
   }
+}
+
+/**
+ * A line whose command (one of its ';'-separated ones) ends with the `<<` word: its payload follows.
+ * As in cli.c, the pattern counts only at the very end of a command, and only as a word of its own
+ * to make a payload (glued to a word, `x<<`, the command gets none).
+ */
+function endsWithPayload(line: string): boolean {
+  return line.split(';').some((c) => c.endsWith(PAYLOAD_PATTERN));
+}
+
+/** Where the first command ending with `<<` ends, and the rest of its line (the payload's first line), if it is not the last one. */
+function payloadStart(line: string): { end: number; rest: string } | undefined {
+  let at = 0;
+  for (const c of line.split(';')) {
+    at += c.length;
+    if (c.endsWith(PAYLOAD_PATTERN)) return at === line.length ? undefined : { end: at, rest: line.slice(at + 1) };
+    at += 1;
+  }
+  return undefined;
 }
 
 /** `uid`/`user` and `gid`/`group` of a UNIX socket, as HAProxy applies them once bound (-1 leaves one as it is). */

@@ -56,8 +56,30 @@ interface EntryClientAuth {
 /** ALPN protocols the HTTP engine can serve; a TCP-mode bind passes any protocol through. */
 export const HTTP_ALPN: ReadonlySet<string> = new Set(['h2', 'http/1.1', 'http/1.0']);
 
+/** One certificate of the bind as configured (a `crt` file, a file of a directory, a crt-list line) and its entry. */
+interface Slot {
+  file: string;
+  /** The crt-list line's SNI filters; none: the certificate's names. */
+  filters: readonly string[];
+  /** An entry with this slot's options over a certificate. */
+  make(cert: LoadedCertificate): TlsEntry;
+  entry: TlsEntry;
+  /** The crt-list line or `crt` directory it comes from (none: a `crt` file). */
+  list?: NonNullable<SlotList>;
+}
+
+/** Where a slot comes from: a crt-list's line (its number, options as written) or a `crt` directory (line 0). */
+type SlotList = { path: string; dir: boolean; line: number; bracketed: boolean; options: CrtListOptions } | undefined;
+
+/** HAProxy's key of a crt-list or directory: its path without trailing slashes. */
+export function stripSlashes(p: string): string {
+  const stripped = p.replace(/\/+$/, '');
+  return stripped === '' ? p : stripped;
+}
+
 export class BindTls {
   private entries: TlsEntry[] = [];
+  private slots: Slot[] = [];
   private table!: SniTable<TlsEntry>;
   /** `generate-certificates`: makes (and keeps) an entry for a name no certificate matches. */
   private generator: CertGenerator<TlsEntry> | undefined;
@@ -85,7 +107,17 @@ export class BindTls {
 
   /** @param handshakeTimeout ms a client has to complete the handshake (0: Node's 120 s). */
   /** @param proxyName the frontend's name, for HAProxy's messages about `ca-sign-file`. */
-  constructor(readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0, private readonly proxyName = '') {
+  /** @param committed certificates committed over the runtime API, served instead of their files. */
+  constructor(
+    readonly bind: Bind, private readonly config: Config, readonly mode: 'http' | 'tcp', private readonly handshakeTimeout = 0, private readonly proxyName = '',
+    private readonly committed?: {
+      committedFor(file: string): LoadedCertificate | undefined;
+      /** Lines added over the runtime API to a crt-list or directory (by its path without trailing slashes). */
+      addedTo?(listPath: string): ReadonlyArray<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }>;
+      /** Entries of a crt-list or directory removed over the runtime API (`del ssl crt-list`): a directory's by file, a crt-list's by line. */
+      removedFrom?(listPath: string): ReadonlyArray<{ file: string; line: number }>;
+    },
+  ) {
     const defaults = config.global.sslDefaultBind;
     this.versions = this.checkedRange(versionRange(defaults.options, bind.sslMinVer, bind.sslMaxVer));
     this.suites = bind.ciphersuites ?? defaults.ciphersuites;
@@ -131,9 +163,10 @@ export class BindTls {
   }
 
   /** Re-reads the certificates if a file changed; keeps the current ones when the new files are unusable. */
-  refresh(alert: (message: string) => void): boolean {
-    if (!changedOnDisk(this.watched)) return false;
-    const previous = { entries: this.entries, table: this.table, watched: this.watched };
+  /** @param force re-read even when no file changed (runtime API changes made while a reload built this bind). */
+  refresh(alert: (message: string) => void, force = false): boolean {
+    if (!force && !changedOnDisk(this.watched)) return false;
+    const previous = { entries: this.entries, slots: this.slots, table: this.table, watched: this.watched };
     try {
       this.load();
     } catch (e) {
@@ -147,47 +180,134 @@ export class BindTls {
   }
 
   private load(): void {
-    const entries: TlsEntry[] = [];
-    const candidates: Array<{ value: TlsEntry; filters: readonly string[]; ecdsa: boolean }> = [];
+    const slots: Slot[] = [];
     const watched = new Map<string, number>();
-    const add = (file: string, options: CrtListOptions, filters: readonly string[]): void => {
-      const cert = this.loadOne(file);
-      for (const [f, m] of cert.mtimes) watched.set(f, m);
-      const versions = options.sslMinVer || options.sslMaxVer
-        ? this.checkedRange(versionRange(this.config.global.sslDefaultBind.options, options.sslMinVer ?? this.bind.sslMinVer, options.sslMaxVer ?? this.bind.sslMaxVer))
-        : this.versions;
-      const ciphers = options.ciphers || options.ciphersuites ? joinCiphers(options.ciphersuites ?? this.suites, options.ciphers ?? this.tls12Ciphers) : this.ciphers;
-      const alpn = options.alpn ? this.servable(options.alpn) : this.alpn;
-      const auth = options.clientAuth ? { ...this.bind.clientAuth, ...options.clientAuth } : this.bind.clientAuth;
-      const entry: TlsEntry = { cert, server: this.server(cert, versions, ciphers, alpn, this.clientAuth(auth, watched)), alpn };
-      entries.push(entry);
-      candidates.push({ value: entry, filters: filters.length > 0 ? filters : cert.names, ecdsa: cert.leaf.publicKey.asymmetricKeyType === 'ec' });
+    const add = (file: string, options: CrtListOptions, filters: readonly string[], list: SlotList): void => {
+      slots.push(this.slot(file, options, filters, list, watched));
+    };
+    // A line added over the runtime API whose certificate can no longer be read (its file gone) is
+    // left out: the configuration's own files decide whether the bind loads.
+    const addRuntime = (...args: Parameters<typeof add>): void => {
+      try {
+        add(...args);
+      } catch (e) {
+        if (!(e instanceof TlsLoadError)) throw e;
+      }
     };
     const base = this.config.global.crtBase;
+    const runtime = this.committed;
     for (const crt of this.bind.crt) {
       const target = resolveCertPath(crt, base);
       const files = this.guard(() => certificateFiles(target));
-      if (fs.statSync(target).isDirectory()) watched.set(target, fs.statSync(target).mtimeMs);
-      for (const file of files) add(file, {}, []);
+      const dir = fs.statSync(target).isDirectory();
+      if (dir) watched.set(target, fs.statSync(target).mtimeMs);
+      const listPath = dir ? stripSlashes(target) : undefined;
+      const removed = listPath ? runtime?.removedFrom?.(listPath) ?? [] : [];
+      for (const file of files) {
+        if (removed.some((r) => r.file === file)) continue;
+        add(file, {}, [], listPath ? { path: listPath, dir: true, line: 0, bracketed: false, options: {} } : undefined);
+      }
+      // Certificates added to the directory over the runtime API (`add ssl crt-list <dir> <file>`), unless the directory now holds them.
+      if (listPath) for (const a of runtime?.addedTo?.(listPath) ?? []) if (!files.includes(a.file)) addRuntime(a.file, {}, [], { path: listPath, dir: true, line: a.line, bracketed: false, options: {} });
     }
     if (this.bind.crtList) {
       const listFile = resolveCertPath(this.bind.crtList, base);
       const lines = this.guard(() => parseCrtList(listFile, this.config.global.caBase));
       watched.set(listFile, fs.statSync(listFile).mtimeMs);
+      const listPath = stripSlashes(listFile);
+      const removed = runtime?.removedFrom?.(listPath) ?? [];
       for (const line of lines) {
+        if (removed.some((r) => r.line === line.line)) continue;
         try {
-          add(resolveCertPath(line.crt, base), line.options, line.filters);
+          add(resolveCertPath(line.crt, base), line.options, line.filters, { path: listPath, dir: false, line: line.line, bracketed: line.bracketed, options: line.options });
         } catch (e) {
           throw e instanceof TlsLoadError ? new TlsLoadError(this.bind.loc, `crt-list '${listFile}' line ${line.line}: ${e.detail}`) : e;
         }
       }
+      for (const a of runtime?.addedTo?.(listPath) ?? []) addRuntime(a.file, a.options, a.filters, { path: listPath, dir: false, line: a.line, bracketed: a.bracketed, options: a.options });
     }
-    if (entries.length === 0) throw new TlsLoadError(this.bind.loc, `no SSL certificate found for bind (the 'crt' directory is empty?).`);
-    const generator = this.bind.generateCertificates ? this.certGenerator(entries[0]!.cert, watched) : undefined;
-    this.entries = entries;
-    this.table = new SniTable(candidates, entries[0]!);
+    if (slots.length === 0) throw new TlsLoadError(this.bind.loc, `no SSL certificate found for bind (the 'crt' directory is empty?).`);
+    const generator = this.bind.generateCertificates ? this.certGenerator(slots[0]!.entry.cert, watched) : undefined;
+    this.install(slots);
     this.generator = generator;
     this.watched = watched;
+  }
+
+  /** One certificate of the bind with its options: its entry, and how to build it again over another certificate. */
+  private slot(file: string, options: CrtListOptions, filters: readonly string[], list: SlotList, watched: Map<string, number>): Slot {
+    const cert = this.loadOne(file);
+    for (const [f, m] of cert.mtimes) watched.set(f, m);
+    const versions = options.sslMinVer || options.sslMaxVer
+      ? this.checkedRange(versionRange(this.config.global.sslDefaultBind.options, options.sslMinVer ?? this.bind.sslMinVer, options.sslMaxVer ?? this.bind.sslMaxVer))
+      : this.versions;
+    const ciphers = options.ciphers || options.ciphersuites ? joinCiphers(options.ciphersuites ?? this.suites, options.ciphers ?? this.tls12Ciphers) : this.ciphers;
+    const alpn = options.alpn ? this.servable(options.alpn) : this.alpn;
+    const auth = options.clientAuth ? { ...this.bind.clientAuth, ...options.clientAuth } : this.bind.clientAuth;
+    const client = this.clientAuth(auth, watched);
+    const make = (served: LoadedCertificate): TlsEntry => ({ cert: served, server: this.server(served, versions, ciphers, alpn, client), alpn });
+    return { file, filters, make, entry: make(cert), ...(list ? { list } : {}) };
+  }
+
+  /**
+   * `del ssl crt-list`: what takes the entry of `file` at `line` (0: a directory's) of a list out of
+   * service, or a refusal when it is this bind's default certificate (HAProxy's is_default) or its last.
+   */
+  prepareRemoved(listPath: string, file: string, line: number): (() => void) | { refused: 'default' | 'last' } {
+    const index = this.slots.findIndex((s) => s.list?.path === listPath && s.file === file && s.list.line === line);
+    if (index < 0) return () => {};
+    if (index === 0 && !this.bind.strictSni) return { refused: 'default' };
+    if (this.slots.length === 1) return { refused: 'last' };
+    const kept = this.slots.filter((_s, i) => i !== index);
+    return () => this.install(kept);
+  }
+
+  /** The crt-lists and `crt` directories of this bind, with their entries in order (`show ssl crt-list`). */
+  crtLists(): Map<string, { dir: boolean; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }> {
+    const lists = new Map<string, { dir: boolean; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }>();
+    for (const s of this.slots) {
+      if (!s.list) continue;
+      let list = lists.get(s.list.path);
+      if (!list) lists.set(s.list.path, (list = { dir: s.list.dir, entries: [] }));
+      list.entries.push({ file: s.file, line: s.list.line, bracketed: s.list.bracketed, options: s.list.options, filters: s.filters });
+    }
+    return lists;
+  }
+
+  /**
+   * `add ssl crt-list`: builds the entry of a certificate added to one of this bind's crt-lists or
+   * directories and returns what puts it in service (nothing changes before). Throws when unusable.
+   */
+  prepareAdded(listPath: string, added: { file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }, dir: boolean): () => void {
+    const slot = this.guard(() => this.slot(added.file, added.options, added.filters, { path: listPath, dir, line: added.line, bracketed: added.bracketed, options: added.options }, this.watched));
+    return () => this.install([...this.slots, slot]);
+  }
+
+  /** Serves these entries from now on: the SNI table is built again over them. */
+  private install(slots: Slot[]): void {
+    this.slots = slots;
+    this.entries = slots.map((s) => s.entry);
+    const candidates = slots.map((s) => ({ value: s.entry, filters: s.filters.length > 0 ? s.filters : s.entry.cert.names, ecdsa: s.entry.cert.leaf.publicKey.asymmetricKeyType === 'ec' }));
+    this.table = new SniTable(candidates, this.entries[0]!);
+  }
+
+  /** The certificate files this bind serves, one per entry (runtime-certs.ts). */
+  certificateFiles(): string[] {
+    return this.slots.map((s) => s.file);
+  }
+
+  /** The certificate served for a file, if this bind serves it. */
+  servedCertificate(file: string): LoadedCertificate | undefined {
+    return this.slots.find((s) => s.file === file)?.entry.cert;
+  }
+
+  /**
+   * `commit ssl cert`: builds the TLS servers of the entries of `file` over `cert` (with each
+   * entry's own versions, ciphers, ALPN and client-certificate request) and returns what puts them
+   * in service; nothing changes before. Handshakes under way finish with the old certificate.
+   */
+  prepareCertificate(file: string, cert: LoadedCertificate): () => void {
+    const replaced = this.guard(() => this.slots.map((s) => (s.file === file ? { ...s, entry: s.make(cert) } : s)));
+    return () => this.install(replaced);
   }
 
   /**
@@ -215,7 +335,8 @@ export class BindTls {
   }
 
   private loadOne(file: string): LoadedCertificate {
-    return this.guard(() => loadCertificate(file, this.config.global.certKeyFiles));
+    // A certificate committed over the runtime API is served while its file is unchanged on disk.
+    return this.committed?.committedFor(file) ?? this.guard(() => loadCertificate(file, this.config.global.certKeyFiles));
   }
 
   /**

@@ -12,6 +12,8 @@ export interface CrtListLine {
   line: number;
   crt: string;
   options: CrtListOptions;
+  /** The line has an options block (`[…]`), even an empty one: `show ssl crt-list` prints it. */
+  bracketed: boolean;
   filters: string[];
 }
 
@@ -47,17 +49,32 @@ export function parseCrtList(file: string, caBase?: string): CrtListLine[] {
   }
   const lines: CrtListLine[] = [];
   text.split('\n').forEach((raw, index) => {
-    const lineNo = index + 1;
-    const content = raw.replace(/#.*$/, '').trim();
-    if (content === '') return;
-    const match = /^(\S+)\s*(?:\[([^\]]*)\])?\s*(.*)$/.exec(content);
-    if (!match) throw new CrtListError(file, lineNo, `cannot parse '${content}'.`);
-    if (content.includes('[') && match[2] === undefined) throw new CrtListError(file, lineNo, `unterminated '[' in '${content}'.`);
-    const options = parseOptions(match[2] ?? '', file, lineNo, caBase);
-    const filters = match[3]!.split(/\s+/).filter((f) => f !== '');
-    lines.push({ file, line: lineNo, crt: match[1]!, options, filters });
+    const line = parseCrtListLine(raw, file, index + 1, caBase);
+    if (line) lines.push(line);
   });
   return lines;
+}
+
+/** How many lines HAProxy counts in a crt-list file (a line added at run time gets the next number). */
+export function crtListLineCount(file: string): number {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split('\n').length - (text.endsWith('\n') || text === '' ? 1 : 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** One line of a crt-list (a file's, or `add ssl crt-list`'s payload); undefined for a comment or blank line. */
+export function parseCrtListLine(raw: string, file: string, lineNo: number, caBase?: string): CrtListLine | undefined {
+  const content = raw.replace(/#.*$/, '').trim();
+  if (content === '') return undefined;
+  const match = /^(\S+)\s*(?:\[([^\]]*)\])?\s*(.*)$/.exec(content);
+  if (!match) throw new CrtListError(file, lineNo, `cannot parse '${content}'.`);
+  if (content.includes('[') && match[2] === undefined) throw new CrtListError(file, lineNo, `unterminated '[' in '${content}'.`);
+  const options = parseOptions(match[2] ?? '', file, lineNo, caBase);
+  const filters = match[3]!.split(/\s+/).filter((f) => f !== '');
+  return { file, line: lineNo, crt: match[1]!, options, bracketed: match[2] !== undefined, filters };
 }
 
 function parseOptions(text: string, file: string, line: number, caBase: string | undefined): CrtListOptions {

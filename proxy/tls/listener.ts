@@ -23,6 +23,7 @@ import { TlsLoadError } from '../errors.ts';
 import { handshakeBegins } from './handshake-time.ts';
 import { HANDSHAKE_FAILURES } from './handshake-failures.ts';
 import type { HandshakeFailure } from './handshake-failures.ts';
+import type { RuntimeCerts } from './runtime-certs.ts';
 
 /** A ClientHello larger than this is refused (HAProxy's default buffer is 16 kB too). */
 const MAX_HELLO_BYTES = 16_384;
@@ -122,12 +123,13 @@ function handshakeTimeout(proxy: Proxy): number {
 }
 
 /** Loads the TLS material of every `bind … ssl` of a configuration; throws TlsLoadError naming the line. */
-export function loadBindTls(config: Config): Map<Bind, BindTls> {
+/** `committed`: certificates committed over the runtime API (runtime-certs.ts), served instead of their unchanged files. */
+export function loadBindTls(config: Config, committed?: RuntimeCerts): Map<Bind, BindTls> {
   const result = new Map<Bind, BindTls>();
   for (const proxy of config.proxies) {
     if ((proxy.kind !== 'frontend' && proxy.kind !== 'listen') || proxy.disabled) continue;
     const mode = proxy.mode === 'http' ? 'http' : 'tcp';
-    for (const bind of proxy.binds) if (bind.ssl) result.set(bind, new BindTls(bind, config, mode, handshakeTimeout(proxy), proxy.name));
+    for (const bind of proxy.binds) if (bind.ssl) result.set(bind, new BindTls(bind, config, mode, handshakeTimeout(proxy), proxy.name, committed));
   }
   return result;
 }

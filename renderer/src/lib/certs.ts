@@ -4,7 +4,7 @@
  * such a file leaves a configuration that no longer loads (HAProxy: "unable to
  * stat SSL certificate"), so every later change would be refused.
  */
-import type { FormModel } from '../../../proxy/control/contract.ts';
+import type { CertInfo, FormModel, ServedCert } from '../../../proxy/control/contract.ts';
 
 /** Names of the frontends whose binds name `path` as their certificate, in file order. */
 export function frontendsUsingCert(model: FormModel | null | undefined, path: string): string[] {
@@ -74,4 +74,23 @@ export function storeNameError(name: string): string | undefined {
   if (name.trim() === '') return 'Give the certificate a name, e.g. nas (it is stored as nas.pem).';
   if (!STORE_NAME.test(name)) return 'Up to 64 letters, digits, . _ -, starting with a letter or digit (the file becomes <name>.pem).';
   return undefined;
+}
+
+/** What the Certificates screen shows for a stored certificate: the one in use, and why it is not the file's. */
+export interface CertInUse {
+  facts: ServedCert;
+  /** `Local CA`, `Self-signed` or the issuer's name. */
+  issuer: string;
+  /** Set when the engine serves a certificate committed over the runtime API (`commit ssl cert`) instead of the file's. */
+  note?: string;
+}
+
+/** The certificate in use for a stored file: a runtime API commit's (CertInfo.served) before the file's. */
+export function certInUse(c: CertInfo, day: (iso: string) => string): CertInUse {
+  if (!c.served) return { facts: c, issuer: c.localCa ? 'Local CA' : c.selfSigned ? 'Self-signed' : c.issuer };
+  return {
+    facts: c.served,
+    issuer: c.served.selfSigned ? 'Self-signed' : c.served.issuer,
+    note: `In use: a certificate committed over the runtime API (serial ${c.served.serial}); the file holds another, until ${day(c.notAfter)}.`,
+  };
 }

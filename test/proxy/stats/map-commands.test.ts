@@ -61,6 +61,10 @@ test('show/get/add/set/del/clear map and acl answer as HAProxy 2.6 does, at user
     `clear map ${map}`, `show map ${map}`, ['/?k=b', '200 none none'], `prepare acl ${list}`, `add acl @1 ${list} 127.0.0.1`, ['/?k=b', '200 none none'],
     `clear acl @1 ${list}`, ['/?k=b', '200 none none'], `show acl`, 'clear acl', 'set map', `del map ${map}`, 'get map',
     `show map ${dir}/nope`, `show acl ${map}`, `clear acl ${map}`, 'show map',
+    // Payloads: one `<key> <value>` per line (the value to the end of its line), a key without value refused.
+    `add map ${map} <<\nk1 v1\nk2 \t v2 with spaces\n`, ['/?k=k2', '200 v2 with spaces v2 with spaces'], `add map ${map} <<\nk3 v3\nlonely\n`,
+    `show map ${map}`, 'add map <<\nk v\n', `add map ${map} <<\n`,
+    `add acl ${list} <<\n10.0.0.9\n`, `add acl ${list} 10.0.0.7 <<\n10.0.0.8 ignored\n127.0.0.1\n`, `show acl ${list}`, ['/?k=k1', '403 no'],
   ];
   const run = async (sock: string, port: number): Promise<string[]> => {
     const out: string[] = [];

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
-import { certsToTakeBack, frontendsUsingCert, pemProblem, storeNameError } from '../../../renderer/src/lib/certs.ts';
+import { certInUse, certsToTakeBack, frontendsUsingCert, pemProblem, storeNameError } from '../../../renderer/src/lib/certs.ts';
 
 const text = `defaults
     mode http
@@ -70,4 +70,19 @@ test('a certificate name left empty is asked for; a name the store refuses gets 
   assert.match(storeNameError('my app!')!, /^Up to 64 letters, digits, \. _ -, starting with a letter or digit/);
   assert.match(storeNameError('-nas')!, /^Up to 64 letters/);
   assert.equal(storeNameError('nas.home_1'), undefined);
+});
+
+test("certInUse: the Certificates screen shows a certificate committed over the runtime API as the one in use, the file's expiry in the note", () => {
+  const file = {
+    name: 'site', path: '/data/certs/site.pem', subject: 'CN=site.home.arpa', issuer: 'CN=Old CA', sans: ['DNS:site.home.arpa'],
+    notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-12-10T00:00:00.000Z', daysLeft: 5, fingerprint256: 'AA', serial: '01', key: 'EC P-256',
+    selfSigned: false, localCa: true, chainLength: 0,
+  };
+  const day = (iso: string): string => iso.slice(0, 10);
+  assert.deepEqual(certInUse(file, day), { facts: file, issuer: 'Local CA' });
+  const served = { ...file, subject: 'CN=site.home.arpa, O=Renewed', issuer: "CN=Let's Encrypt R3", notAfter: '2027-03-05T00:00:00.000Z', daysLeft: 90, serial: '0A81' };
+  const shown = certInUse({ ...file, served }, day);
+  assert.equal(shown.facts.daysLeft, 90);
+  assert.equal(shown.issuer, "CN=Let's Encrypt R3");
+  assert.equal(shown.note, 'In use: a certificate committed over the runtime API (serial 0A81); the file holds another, until 2026-12-10.');
 });

@@ -1,0 +1,213 @@
+/**
+ * The runtime API's certificate commands (HAProxy 2.6 ssl_ckch.c, management.txt §9.3), as ACME
+ * clients use them to renew a certificate without a reload (acme.sh's haproxy deploy hook):
+ * `show ssl cert [<file>]`, `set ssl cert <file> <<` + PEM payload, `commit ssl cert <file>`,
+ * `abort ssl cert <file>`, with HAProxy 2.6.12's answers. One transaction at a time, as in HAProxy.
+ * A private key is never printed.
+ */
+import { X509Certificate } from 'node:crypto';
+import { parseCertificate } from '../tls/cert-fields.ts';
+import { CommitError, keyMatches, keyPayload, partsOf, pemPayload } from '../tls/runtime-certs.ts';
+import type { CertParts, RuntimeCerts } from '../tls/runtime-certs.ts';
+
+const NOT_FOUND = "Can't display the certificate: Not found or the certificate is a bundle!\n";
+
+/** `show ssl cert [<file>|*<file>]` (cli_parse_show_cert): operator level, else HAProxy's odd refusal. */
+export function showSslCert(certs: RuntimeCerts | undefined, args: readonly string[], operator: boolean): string {
+  if (!operator) return "Can't allocate memory!\n";
+  const name = args[3];
+  if (name === undefined || name === '') {
+    let out = '';
+    const tx = certs?.transaction;
+    if (tx) out += `# transaction\n*${tx.path}\n`;
+    out += '# filename\n';
+    for (const path of certs?.paths() ?? []) out += `${path}\n`;
+    return out;
+  }
+  if (!certs) return NOT_FOUND;
+  // `<file>.ocsp` shows an OCSP response: Loadstar staples none.
+  if (name.endsWith('.ocsp')) return NOT_FOUND;
+  if (name.startsWith('*')) {
+    const tx = certs.transaction;
+    if (!tx || tx.path !== name.slice(1)) return NOT_FOUND;
+    return certDetail(name, tx.parts, false);
+  }
+  if (!certs.exists(name)) return NOT_FOUND;
+  const stored = certs.stored(name);
+  return certDetail(name, stored ? partsOf(stored) : { certs: [] }, certs.instances(name) > 0);
+}
+
+/** cli_io_handler_show_cert_detail + show_cert_detail. */
+function certDetail(filename: string, parts: CertParts, used: boolean): string {
+  let out = `Filename: ${filename}\n`;
+  const leafPem = parts.certs[0];
+  // A certificate `new ssl cert` made and nothing committed to yet.
+  if (leafPem === undefined) return out + 'Status: Empty\n' + OCSP_KEY;
+  out += `Status: ${used ? 'Used' : 'Unused'}\n`;
+  const leaf = new X509Certificate(leafPem);
+  const fields = parseCertificate(leaf.raw);
+  out += `Serial: ${fields.serial.toString('hex').toUpperCase()}\n`;
+  out += `notBefore: ${leaf.validFrom}\n`;
+  out += `notAfter: ${leaf.validTo}\n`;
+  out += `Subject Alternative Name: ${sanOneline(leaf.subjectAltName)}\n`;
+  const algorithm = keyAlgorithm(leaf);
+  // cert_get_pkey_algo knows RSA, EC and DSA keys only; with another, HAProxy's dump stops there.
+  if (algorithm === undefined) return out + 'Algorithm: ' + OCSP_KEY;
+  out += `Algorithm: ${algorithm}\n`;
+  out += `SHA1 FingerPrint: ${leaf.fingerprint.replace(/:/g, '')}\n`;
+  out += `Subject: ${fields.subject.oneline}\n`;
+  out += `Issuer: ${fields.issuer.oneline}\n`;
+  for (const pem of parts.certs.slice(1)) {
+    const ca = parseCertificate(new X509Certificate(pem).raw);
+    out += `Chain Subject: ${ca.subject.oneline}\nChain Issuer: ${ca.issuer.oneline}\n`;
+  }
+  return out + OCSP_KEY;
+}
+
+/** HAProxy 2.6.12 prints the OCSP response's key, empty without a response (Loadstar staples none). */
+const OCSP_KEY = 'OCSP Response Key: \n';
+
+/**
+ * ssl_sock_get_san_oneline: every subject alternative name takes its place (", " between them), only
+ * DNS names are written — an IP address leaves an empty place ("DNS:a, DNS:b, ").
+ */
+function sanOneline(list: string | undefined): string {
+  if (!list) return '';
+  return splitQuoted(list).map((entry) => (entry.startsWith('DNS:') ? entry : '')).join(', ');
+}
+
+/** Node joins the names with ", " and quotes one that contains such a separator. */
+function splitQuoted(list: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i]!;
+    if (c === '"') quoted = !quoted;
+    if (!quoted && c === ',' && list[i + 1] === ' ') {
+      out.push(current);
+      current = '';
+      i++;
+      continue;
+    }
+    current += c;
+  }
+  out.push(current);
+  return out;
+}
+
+/** EVP_PKEY_bits of the usual named curves. */
+const CURVE_BITS: Readonly<Record<string, number>> = {
+  prime256v1: 256, secp384r1: 384, secp521r1: 521, secp256k1: 256, secp224r1: 224, prime192v1: 192,
+  brainpoolP256r1: 256, brainpoolP384r1: 384, brainpoolP512r1: 512,
+};
+
+/** cert_get_pkey_algo: RSA2048, EC256, DSA2048; undefined for other key types. */
+function keyAlgorithm(cert: X509Certificate): string | undefined {
+  const key = cert.publicKey;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa') return `RSA${details.modulusLength ?? 0}`;
+  if (key.asymmetricKeyType === 'dsa') return `DSA${details.modulusLength ?? 0}`;
+  if (key.asymmetricKeyType === 'ec') return `EC${CURVE_BITS[details.namedCurve ?? ''] ?? 0}`;
+  return undefined;
+}
+
+/** The file `set ssl cert` names, its extension telling which part the payload is (cert_exts). */
+function splitExtension(name: string): { path: string; ext: string } {
+  const dot = name.lastIndexOf('.');
+  const ext = dot >= 0 ? name.slice(dot + 1) : '';
+  if (['crt', 'key', 'ocsp', 'issuer', 'sctl'].includes(ext)) return { path: name.slice(0, dot), ext };
+  return { path: name, ext: '' };
+}
+
+/** `set ssl cert <file> <<` + payload (cli_parse_set_cert): a transaction created or updated. */
+export function setSslCert(certs: RuntimeCerts | undefined, args: readonly string[], payload: string | undefined): string {
+  const name = args[3];
+  if (name === undefined || name === '' || payload === undefined) return "'set ssl cert expects a filename and a certificate as a payload\n";
+  const fail = (why: string): string => `${why}Can't update ${name}!\n`;
+  const { path, ext } = splitExtension(name);
+  if (ext === 'ocsp' || ext === 'issuer' || ext === 'sctl') {
+    return fail(`'.${ext}' files (OCSP stapling, SCTs) are not supported by Loadstar.\n`);
+  }
+  const tx = certs?.transaction;
+  let base: CertParts | undefined;
+  if (tx) {
+    // HAProxy 2.6 updates the ongoing transaction whatever file is named (a bug fixed later): refused here.
+    if (tx.path !== path) return fail(`The ongoing transaction is about '${tx.path}' but you are trying to set '${path}'\n`);
+    base = tx.parts;
+  } else {
+    // As HAProxy without `ssl-load-extra-del-ext`: `<file>.crt` names `<file>`, `<file>.key` the key of `<file>`.
+    if (certs?.exists(path)) {
+      const stored = certs.stored(path);
+      base = stored ? partsOf(stored) : { certs: [] };
+    }
+  }
+  if (!certs || !base) return fail("Can't replace a certificate which is not referenced by the configuration!\n");
+  const txPath = tx?.path ?? path;
+  let parts: CertParts;
+  if (ext === 'key') {
+    const key = keyPayload(payload);
+    if (key === undefined) return fail(`unable to load private key from file '${path}'.\nCan't load the payload\n`);
+    parts = { certs: base.certs, key };
+  } else {
+    const loaded = pemPayload(payload);
+    if (loaded === 'no certificate') return fail(`unable to load certificate from file '${path}'.\nCan't load the payload\n`);
+    if (loaded === 'bad chain') return fail(`unable to load certificate chain from file '${path}'.\nCan't load the payload\n`);
+    parts = loaded;
+  }
+  certs.transaction = { path: txPath, parts };
+  return tx ? `Transaction updated for certificate ${txPath}!\n` : `Transaction created for certificate ${txPath}!\n`;
+}
+
+/** `commit ssl cert <file>` (cli_parse_commit_cert + cli_io_handler_commit_cert): one dot per entry served. */
+export function commitSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+  const name = args[3];
+  if (name === undefined || name === '') return "'commit ssl cert expects a filename\n";
+  const fail = (why: string): string => `${why}Can't commit ${name}!\n`;
+  const tx = certs?.transaction;
+  if (!certs || !tx) return fail('No ongoing transaction! !\n');
+  if (tx.path !== name) return fail(`The ongoing transaction is about '${tx.path}' but you are trying to set '${name}'\n`);
+  if (tx.parts.certs.length > 0 && tx.parts.key === undefined) return fail('The transaction must contain at least a certificate and a private key!\n');
+  if (!keyMatches(tx.parts)) return fail(`inconsistencies between private key and certificate loaded '${tx.path}'.\n`);
+  let count: number;
+  try {
+    count = certs.commit(tx.path, tx.parts);
+  } catch (e) {
+    if (!(e instanceof CommitError)) throw e;
+    // HAProxy keeps the transaction when building the new contexts fails.
+    return `Committing ${tx.path}\n${e.message}\nFailed!\n`;
+  }
+  certs.transaction = undefined;
+  return `Committing ${tx.path}${'.'.repeat(count)}\nSuccess!\n`;
+}
+
+/** `abort ssl cert <file>` (cli_parse_abort_cert). */
+export function abortSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+  const name = args[3];
+  if (name === undefined || name === '') return "'abort ssl cert' expects a filename\n";
+  const tx = certs?.transaction;
+  if (!certs || !tx) return 'No ongoing transaction!\n';
+  if (tx.path !== name) return `The ongoing transaction is about '${tx.path}' but you are trying to abort a transaction for '${name}'\n`;
+  certs.transaction = undefined;
+  return `Transaction aborted for certificate '${name}'!\n`;
+}
+
+/** `new ssl cert <file>` (cli_parse_new_cert): an empty certificate, to fill with set and commit, then add to a crt-list. */
+export function newSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+  const name = args[3];
+  if (name === undefined || name === '') return "'new ssl cert' expects a filename\n";
+  if (!certs || !certs.create(name)) return `Certificate '${name}' already exists!\n`;
+  return `New empty certificate store '${name}'!\n`;
+}
+
+/** `del ssl cert <file>` (cli_parse_del_cert): a certificate no bind serves is forgotten. */
+export function delSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+  const name = args[3];
+  if (name === undefined || name === '') return "'del ssl cert' expects a certificate name\n";
+  const result = certs?.remove(name) ?? 'missing';
+  if (result === 'missing') return `Can't remove the certificate: certificate '${name}' doesn't exist!\n\n`;
+  if (result === 'in use') return `Can't remove the certificate: certificate '${name}' in use, can't be deleted!\n\n`;
+  // HAProxy 2.6 leaves a transaction on the deleted certificate pointing at freed memory: it goes with it here.
+  if (certs!.transaction?.path === name) certs!.transaction = undefined;
+  return `Certificate '${name}' deleted!\n`;
+}
