@@ -518,8 +518,8 @@ const keywords: KeywordSpec[] = [
     },
   },
   { name: 'description', sections: 'g', status: SUPPORTED, summary: 'Free text shown on the stats page.', parse(ctx) { ctx.config.global.tune['description'] = ctx.args.join(' '); } },
-  globalFlag('h2-workaround-bogus-websocket-clients', 'HAProxy then stops announcing WebSocket over HTTP/2 (RFC 8441) to clients. Loadstar never announces it (WebSocket clients use HTTP/1.1), so it already behaves as this asks.',
-    () => {}),
+  globalFlag('h2-workaround-bogus-websocket-clients', 'HTTP/2 clients are no longer told they may open WebSockets (and other upgrades) over HTTP/2 (RFC 8441): they use HTTP/1.1 for them.',
+    (global) => { global.h2NoWebSocket = true; }),
   ...(['setenv', 'presetenv'] as const).map((name): KeywordSpec => ({
     name,
     sections: 'g',

@@ -272,8 +272,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   alpn: valued((value, o) => void (o.alpn = value.split(','))),
   'check-alpn': valued((value, o) => void (o.checkAlpn = value.split(','))),
   ws: valued((value, o) => {
-    if (value === 'h2') return `'ws h2' (WebSocket over HTTP/2, RFC 8441) ${NOT_SUPPORTED}`;
-    if (value !== 'auto' && value !== 'h1') return `'ws' has to be 'auto', 'h1' or 'h2'.`;
+    if (value !== 'auto' && value !== 'h1' && value !== 'h2') return `'ws' has to be 'auto', 'h1' or 'h2'.`;
     o.ws = value;
     return undefined;
   }),

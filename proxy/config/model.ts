@@ -155,6 +155,8 @@ export interface GlobalSettings {
   /** Worker threads HAProxy would start; Loadstar runs one event loop and only notes it. */
   nbthread?: number;
   daemon: boolean;
+  /** `h2-workaround-bogus-websocket-clients`: HTTP/2 clients are not offered WebSocket over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL). */
+  h2NoWebSocket?: boolean;
   /** `h1-accept-payload-with-any-method`: HTTP/1.0 GET, HEAD and DELETE requests may carry a body (else 413). */
   h1AcceptPayloadWithAnyMethod?: boolean;
   /** `httpclient.*` (HAProxy's internal HTTP client, which Loadstar has not): kept only for the checks HAProxy makes once the configuration is read. */
@@ -419,8 +421,11 @@ export interface ServerOptions {
   proto?: 'h1' | 'h2';
   /** `alpn`: the protocols offered in the TLS handshake, in order of preference (h2 is spoken when the server picks it). */
   alpn?: string[];
-  /** `ws`: the protocol of WebSocket exchanges. Default auto (HTTP/1.1 in Loadstar, which does not speak RFC 8441). */
-  ws?: 'auto' | 'h1';
+  /**
+   * `ws`: the protocol of WebSocket exchanges (h2: RFC 8441 extended CONNECT). Default auto: the server's
+   * `proto`, else HTTP/1.1 offered alone in ALPN when `alpn` lists it (h2-upstream.ts).
+   */
+  ws?: 'auto' | 'h1' | 'h2';
   /**
    * `check-proto`: the mux of the health checks' default connection (h1, h2: HTTP checks; none: the
    * others). Default: the server's `proto` for HTTP checks, else what TLS negotiates, else HTTP/1.1.

@@ -23,7 +23,8 @@ import { Duplex } from 'node:stream';
 import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { UpstreamConnection, sslConnsFull } from './upstream.ts';
-import type { ServerPool, ServerMux, ReuseMode, ReuseSession } from './upstream.ts';
+import { getHeader, hasToken } from './headers.ts';
+import type { ServerPool, ServerMux, ReuseMode, ReuseSession, UpgradeKind } from './upstream.ts';
 import type { Server } from '../config/model.ts';
 
 /** HAProxy's tune.h2.max-concurrent-streams: the most streams it opens on one server connection. */
@@ -44,19 +45,33 @@ export interface H2ServerSettings {
   forced: boolean;
   /** `alpn`: the protocols offered in the TLS handshake; h2 is spoken when the server picks it. */
   alpn: string[] | undefined;
+  /** `ws`: the protocol of WebSocket exchanges (auto: as other exchanges, with HTTP/1.1 offered alone when `alpn` lists it). */
+  ws: 'auto' | 'h1' | 'h2';
 }
 
-/** The servers of a backend that may speak HTTP/2 (`proto h2`, `alpn` with h2 on an `ssl` server), by name; undefined when none does. */
+/** The servers of a backend that may speak HTTP/2 (`proto h2`, `alpn` with h2 on an `ssl` server, `ws h2`), by name; undefined when none does. */
 export function h2Servers(servers: readonly Server[]): Map<string, H2ServerSettings> | undefined {
   let out: Map<string, H2ServerSettings> | undefined;
   for (const server of servers) {
     const o = server.options;
     const forced = o.proto === 'h2';
     const alpn = o.ssl ? o.alpn : undefined;
-    if (!forced && !alpn?.includes('h2')) continue;
-    (out ??= new Map()).set(server.name, { forced, alpn });
+    const ws = o.ws ?? 'auto';
+    if (!forced && !alpn?.includes('h2') && ws !== 'h2') continue;
+    (out ??= new Map()).set(server.name, { forced, alpn, ws });
   }
   return out;
+}
+
+/**
+ * What a new connection for a WebSocket offers in ALPN and which protocol it speaks, as HAProxy 2.6's
+ * connect_server decides (conn_update_alpn, srv_get_ws_proto): `ws h1` and `ws h2` offer and speak
+ * theirs alone; `ws auto` offers http/1.1 alone when `alpn` lists it, and speaks what other exchanges
+ * would. `mux` undefined: TLS's choice (or `proto h2`) decides.
+ */
+function websocketConnection(settings: H2ServerSettings): { alpn: string[] | undefined; mux: 'h1' | 'h2' | undefined } {
+  const alpn = settings.alpn && (settings.ws === 'h2' ? ['h2'] : settings.ws === 'h1' || settings.alpn.includes('http/1.1') ? ['http/1.1'] : settings.alpn);
+  return { alpn, mux: settings.ws === 'auto' ? undefined : settings.ws };
 }
 
 /** The mux of a server that may speak HTTP/2; undefined (no mux at all) for HTTP/1.1 servers. */
@@ -152,11 +167,11 @@ class H2Mux implements ServerMux {
     return true;
   }
 
-  connect(timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni: string | undefined, mode: ReuseMode, client: ReuseSession | undefined, websocket: boolean): () => void {
+  connect(timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni: string | undefined, mode: ReuseMode, client: ReuseSession | undefined, upgrade: UpgradeKind): () => void {
     const pool = this.pool;
     const server = pool.server;
-    // WebSocket goes over HTTP/1.1 (`ws h1`; `ws auto` offers http/1.1 alone when `alpn` has it). RFC 8441 is not spoken.
-    const alpn = websocket && this.settings.alpn ? ['http/1.1'] : this.settings.alpn;
+    // Other upgrades go as any request does: over HTTP/2 they become an extended CONNECT (RFC 8441, H2Channel).
+    const { alpn, mux } = upgrade === 'websocket' ? websocketConnection(this.settings) : { alpn: this.settings.alpn, mux: undefined };
     if (pool.tls?.sslConns?.full()) return sslConnsFull(done);
     const socket = pool.tls
       ? tls.connect({ host: server.host, port: server.port, path: server.path, ...pool.tls.base, ...(sni ? { servername: sni } : {}), ...(alpn ? { ALPNProtocols: alpn } : {}), ...sessionToOffer(server, sni) }).setNoDelay(true)
@@ -180,11 +195,11 @@ class H2Mux implements ServerMux {
         socket.destroy();
         return done(undefined, error);
       }
-      const h2 = !websocket && (this.settings.forced || (socket as tls.TLSSocket).alpnProtocol === 'h2');
+      const h2 = mux !== undefined ? mux === 'h2' : this.settings.forced || (socket as tls.TLSSocket).alpnProtocol === 'h2';
       if (!h2) {
         const conn = new UpstreamConnection(socket, server, pool, sni, undefined, true);
-        // A WebSocket connection serves its exchange alone: never parked with the server's HTTP/2 ones.
-        if (websocket && this.settings.forced) conn.private = true;
+        // An upgrade's connection serves its exchange alone: never parked with the server's HTTP/2 ones.
+        if (upgrade !== undefined) conn.private = true;
         return done(conn);
       }
       try {
@@ -256,10 +271,11 @@ class H2Mux implements ServerMux {
   private channelConnection(s: H2Session, counted: boolean): UpstreamConnection {
     const channel = new H2Channel(s);
     s.channels.add(channel);
-    channel.once('close', () => {
+    // Not a 'close' listener: a tunnel takes the channel over with its listeners (transaction.ts startTunnel).
+    channel.gone = () => {
       s.channelGone(channel);
       if (s.channels.size === 0) this.busy.delete(s);
-    });
+    };
     const conn = new UpstreamConnection(channel as unknown as net.Socket, this.pool.server, this.pool, s.sni, undefined, counted);
     conn.h2 = true;
     if (s.private) {
@@ -291,6 +307,12 @@ export class H2Channel extends Duplex {
   /** The stream did not take a piece of the request body at once: the write completes on its 'drain'. */
   private bodyBlocked = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The request is an upgrade to this protocol, sent as an extended CONNECT (RFC 8441). */
+  private upgrade: string | undefined;
+  /** The server accepted the upgrade: the stream carries the tunnel's bytes both ways, as they are. */
+  private tunnel = false;
+  /** Tells the session the channel is gone (once destroyed). */
+  gone: (() => void) | undefined;
 
   constructor(readonly h2: H2Session) {
     super({ decodeStrings: true, allowHalfOpen: true });
@@ -318,7 +340,8 @@ export class H2Channel extends Duplex {
     parser[kOnMessageComplete] = () => {
       const stream = this.stream;
       this.afterHead = false;
-      if (!stream || stream.destroyed) return;
+      // An upgrade's stream stays open: it becomes the tunnel.
+      if (!stream || stream.destroyed || this.upgrade !== undefined) return;
       const trailers = this.requestTrailers;
       this.requestTrailers = undefined;
       if (this.trailersAwaited) stream.once('wantTrailers', () => sendTrailers(stream, trailers && trailers.length > 0 ? fieldsObject(trailers) : {}));
@@ -347,8 +370,9 @@ export class H2Channel extends Duplex {
     return this;
   }
 
-  /** `timeout server` (and the idle limit while parked): 'timeout' after so long without the stream moving. */
-  setTimeout(ms: number): this {
+  /** `timeout server` (and the idle limit while parked, `timeout tunnel`): 'timeout' after so long without the stream moving. */
+  setTimeout(ms: number, onTimeout?: () => void): this {
+    if (onTimeout) this.once('timeout', onTimeout);
     clearTimeout(this.timer);
     this.timer = ms > 0 ? setTimeout(() => this.emit('timeout'), ms) : undefined;
     return this;
@@ -358,9 +382,16 @@ export class H2Channel extends Duplex {
     this.timer?.refresh();
   }
 
-  /** Request head → the stream's HEADERS (pseudo-header fields as HAProxy's H2 mux builds them). */
+  /**
+   * Request head → the stream's HEADERS (pseudo-header fields as HAProxy's H2 mux builds them). An
+   * upgrade (Connection: upgrade) becomes an extended CONNECT whose :protocol is the first one Upgrade
+   * names and whose :authority is the Host (h2s_bck_make_req_headers); a server that did not announce
+   * SETTINGS_ENABLE_CONNECT_PROTOCOL gets none: the exchange fails (502), as in HAProxy.
+   */
   private openStream(method: string, url: string, fields: readonly string[]): void {
-    const headers: http2.OutgoingHttpHeaders = { ':method': method };
+    this.upgrade = upgradeProtocol(fields);
+    if (this.upgrade !== undefined && this.h2.session.remoteSettings?.enableConnectProtocol !== true) return void this.onReset();
+    let headers: http2.OutgoingHttpHeaders = { ':method': method };
     let hasBody = false;
     let chunked = false;
     const absolute = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)(.*)$/.exec(url);
@@ -386,11 +417,12 @@ export class H2Channel extends Duplex {
       }
       addField(headers, name, value);
     }
+    if (this.upgrade !== undefined) headers = extendedConnect(headers, this.upgrade, getHeader(fields, 'host'));
     this.headRequest = method === 'HEAD';
     this.trailersAwaited = chunked;
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = this.h2.session.request(headers, { endStream: !hasBody, waitForTrailers: chunked });
+      stream = this.h2.session.request(headers, this.upgrade !== undefined ? { endStream: false } : { endStream: !hasBody, waitForTrailers: chunked });
     } catch {
       // The session went away meanwhile, or Node refused a field: the exchange fails as on a closed connection.
       return void this.destroy();
@@ -426,6 +458,14 @@ export class H2Channel extends Duplex {
     this.touch();
     if (status >= 100 && status < 200) return this.onInterim(headers, raw);
     this.responseStarted = true;
+    if (this.upgrade !== undefined && status === 200) {
+      // The server accepted the extended CONNECT: an HTTP/1.1 101 with Connection and Upgrade after the
+      // server's fields, as HAProxy's h2_make_htx_response makes it; the stream is the tunnel from now on.
+      this.tunnel = true;
+      this.push(serializeHead(101, raw, headers, false, `connection: upgrade\r\nupgrade: ${this.upgrade}\r\n`), 'latin1');
+      if (ended) this.onEnd();
+      return;
+    }
     const bodyless = this.headRequest || status === 204 || status === 304;
     this.chunked = !bodyless && headers['content-length'] === undefined;
     const head = serializeHead(status, raw, headers, this.chunked);
@@ -436,6 +476,10 @@ export class H2Channel extends Duplex {
   private onData(chunk: Buffer): void {
     this.touch();
     if (!this.responseStarted || chunk.length === 0) return;
+    if (this.tunnel) {
+      if (!this.push(chunk)) this.stream?.pause();
+      return;
+    }
     const more = this.chunked ? this.push(`${chunk.length.toString(16)}\r\n`, 'latin1') && this.push(chunk) && this.push('\r\n', 'latin1') : this.push(chunk);
     if (!more) this.stream?.pause();
   }
@@ -444,6 +488,8 @@ export class H2Channel extends Duplex {
     if (this.responseEnded) return;
     this.responseEnded = true;
     if (!this.responseStarted) return this.onReset();
+    // The server ended its side of the tunnel.
+    if (this.tunnel) return void this.push(null);
     if (this.chunked) this.push(`0\r\n${serializeFields(this.responseTrailers)}\r\n`, 'latin1');
   }
 
@@ -470,6 +516,12 @@ export class H2Channel extends Duplex {
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     this.touch();
     if (this.destroyed) return done();
+    if (this.tunnel) {
+      const stream = this.stream;
+      if (!stream || stream.destroyed || stream.write(chunk)) return done();
+      stream.once('drain', () => done());
+      return;
+    }
     this.bodyBlocked = false;
     const r = this.parser.execute(chunk);
     if (typeof r !== 'number') {
@@ -486,6 +538,9 @@ export class H2Channel extends Duplex {
   }
 
   override _final(done: (error?: Error | null) => void): void {
+    // The client ended its side of a tunnel: so does the stream.
+    const stream = this.stream;
+    if (this.tunnel && stream && !stream.destroyed && !stream.writableEnded) stream.end();
     done();
   }
 
@@ -495,6 +550,10 @@ export class H2Channel extends Duplex {
     if (stream && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
     setImmediate(() => this.parser.close());
     done(error);
+    // When 'close' would come (after this callback): what the session does then stays as it was.
+    const gone = this.gone;
+    this.gone = undefined;
+    if (gone) process.nextTick(gone);
   }
 
   /** The next exchange on the same channel (its session was idle, now taken again). */
@@ -544,14 +603,31 @@ function fieldsObject(flat: readonly string[]): http2.OutgoingHttpHeaders {
  * The answer's head as HTTP/1.1. No reason phrase (HTTP/2 has none; HAProxy 2.6 writes none either:
  * `HTTP/1.1 200 `); the UpstreamConnection tells the transaction it came as HTTP/2 (version 2.0).
  */
-function serializeHead(status: number, raw: readonly string[] | undefined, headers: http2.IncomingHttpHeaders, chunked: boolean): string {
+function serializeHead(status: number, raw: readonly string[] | undefined, headers: http2.IncomingHttpHeaders, chunked: boolean, extra = ''): string {
   let out = `HTTP/1.1 ${status} \r\n`;
   if (raw && Array.isArray(raw)) {
     for (let i = 0; i < raw.length; i += 2) if (raw[i]![0] !== ':') out += `${raw[i]}: ${raw[i + 1]}\r\n`;
   } else out += serializeFields(headers);
   if (chunked) out += 'transfer-encoding: chunked\r\n';
-  return out + '\r\n';
+  return out + extra + '\r\n';
 }
+
+/** An upgrade's fields as an extended CONNECT's, pseudo-header fields in HAProxy's order; the Host is the :authority. */
+function extendedConnect(headers: http2.OutgoingHttpHeaders, protocol: string, host: string | undefined): http2.OutgoingHttpHeaders {
+  const authority = host ?? headers[':authority'];
+  const out: http2.OutgoingHttpHeaders = { ':method': 'CONNECT', ':scheme': headers[':scheme'], ...(authority !== undefined ? { ':authority': authority } : {}), ':path': headers[':path'], ':protocol': protocol };
+  for (const [name, value] of Object.entries(headers)) if (name[0] !== ':' && name !== 'host') out[name] = value;
+  return out;
+}
+
+/** The protocol an upgrade request asks for (Connection names `upgrade`): the first Upgrade names, at most 15 characters as HAProxy keeps it. */
+function upgradeProtocol(fields: readonly string[]): string | undefined {
+  const connection = getHeader(fields, 'connection');
+  const upgrade = getHeader(fields, 'upgrade');
+  if (connection === undefined || upgrade === undefined || !hasToken(connection, 'upgrade')) return undefined;
+  return upgrade.split(',')[0]!.trim().slice(0, 15);
+}
+
 
 function serializeFields(headers: http2.IncomingHttpHeaders | undefined): string {
   let out = '';

@@ -10,6 +10,7 @@ import http2 from 'node:http2';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type net from 'node:net';
 import { Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { newParser, RESPONSE, LENIENT_RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, isHopByHop } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { HttpTransaction } from './transaction.ts';
@@ -33,9 +34,18 @@ const SINGLE_VALUE = new Set(['content-type', 'content-length', 'location', 'eta
  * 128 fields itself (RST_STREAM ENHANCE_YOUR_CALM); HAProxy takes up to 2 × `tune.http.maxhdr` − 1
  * (201 by default), the limit h2RequestRefusal applies.
  */
-const sessions = http2.createServer({ settings: { enablePush: false, maxConcurrentStreams: 100 }, maxHeaderListPairs: 2048 });
+function sessionFactory(enableConnectProtocol: boolean): http2.Http2Server {
+  const factory = http2.createServer({ settings: { enablePush: false, maxConcurrentStreams: 100, enableConnectProtocol }, maxHeaderListPairs: 2048 });
+  factory.on('session', (session) => adopting?.adopt(session));
+  return factory;
+}
+/**
+ * HAProxy 2.6 announces SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441: WebSocket and other upgrades over
+ * an HTTP/2 stream) unless `h2-workaround-bogus-websocket-clients`; the second factory is for that case.
+ */
+const sessions = sessionFactory(true);
+let sessionsWithoutUpgrades: http2.Http2Server | undefined;
 let adopting: H2Connection | undefined;
-sessions.on('session', (session) => adopting?.adopt(session));
 
 /** One client connection that negotiated h2. */
 export class H2Connection implements ReuseSession {
@@ -64,7 +74,7 @@ export class H2Connection implements ReuseSession {
   constructor(readonly socket: net.Socket, readonly frontend: HttpFrontend, sessionVars?: Map<string, Sample>) {
     this.sessionVars = sessionVars ?? new Map();
     adopting = this;
-    sessions.emit('connection', socket);
+    (frontend.h2ExtendedConnect ? sessions : (sessionsWithoutUpgrades ??= sessionFactory(false))).emit('connection', socket);
     adopting = undefined;
   }
 
@@ -182,6 +192,13 @@ export class H2Stream {
   private requestEnded = false;
   /** `timeout client` for the rest of a request body after the answer (see transactionDone). */
   private bodyTimer: NodeJS.Timeout | undefined;
+  /**
+   * An upgrade over the stream (RFC 8441): what the client sent before the server switched
+   * protocols, handed to the tunnel (upgradeRest); undefined for other requests.
+   */
+  private early: Buffer[] | undefined;
+  /** The request asks for an upgrade over the stream (RFC 8441 extended CONNECT). */
+  private readonly upgrade: boolean;
 
   /** `shutdown sessions server`: its exchange ends when it holds a slot on `server`. */
   killServerSession(server: RuntimeServer): void {
@@ -203,12 +220,15 @@ export class H2Stream {
   }
 
   constructor(private readonly connection: H2Connection, readonly stream: http2.ServerHttp2Stream, head: RequestHead) {
-    this.socket = new H2ResponseSink(stream, head.method === 'HEAD', connection.frontend.timeouts.client, () => this.abort());
-    // A transaction never tunnels on h2 (no Upgrade): only the Writable side and pause/resume are used.
+    this.socket = new H2ResponseSink(stream, head.method === 'HEAD', connection.frontend.timeouts.client, () => this.abort(), head.upgrade);
+    this.upgrade = head.upgrade;
+    if (head.upgrade) this.early = [];
+    // The Writable side and pause/resume are what the transaction uses; an upgrade's tunnel takes the stream itself (tunnelEnd).
     this.tx = new HttpTransaction(this, head);
     // Containment: an exception while serving the stream ends that stream (internalError), not the process.
     stream.on('data', (chunk: Buffer) => {
       if (this.answered) return this.bodyTimer?.refresh();
+      if (this.early) return void this.early.push(chunk);
       try {
         this.tx.requestBody(chunk);
       } catch (e) {
@@ -227,7 +247,8 @@ export class H2Stream {
     stream.on('end', () => {
       this.requestEnded = true;
       clearTimeout(this.bodyTimer);
-      if (this.answered) return;
+      // An upgrade's request was complete with its HEADERS: the end of its stream is the tunnel's.
+      if (this.answered || this.upgrade) return;
       try {
         this.tx.requestComplete();
       } catch (e) {
@@ -295,11 +316,21 @@ export class H2Stream {
   }
 
   start(): void {
-    if (this.stream.endAfterHeaders) {
-      this.requestEnded = true;
-      this.tx.requestComplete();
-    }
+    if (this.stream.endAfterHeaders) this.requestEnded = true;
+    if (this.stream.endAfterHeaders || this.upgrade) this.tx.requestComplete();
     this.tx.start();
+  }
+
+  /** What the client sent on an upgrade's stream before the server switched protocols. */
+  upgradeRest(): Buffer | undefined {
+    const early = this.early;
+    this.early = undefined;
+    return early && early.length > 0 ? Buffer.concat(early) : undefined;
+  }
+
+  /** The server switched protocols (its 101 left as a 200, RFC 8441): the stream carries the tunnel's bytes both ways. */
+  tunnelEnd(): Duplex {
+    return this.stream;
   }
 
   /**
@@ -361,7 +392,7 @@ function goawayCode(error: Error | undefined): number | undefined {
 /** The target as HAProxy's HTX holds an h2 request's: absolute (scheme://authority path) when it has an :authority, as CONNECT's authority alone. */
 function htxTarget(headers: http2.IncomingHttpHeaders, path: string): string {
   const authority = headers[':authority'];
-  if (authority === undefined || headers[':method'] === 'CONNECT') return path;
+  if (authority === undefined || isPlainConnect(headers)) return path;
   return `${String(headers[':scheme'] ?? 'https')}://${authority}${path}`;
 }
 
@@ -376,12 +407,22 @@ function withoutSchemePort(scheme: string, authority: string): string {
   return port !== undefined && authority.endsWith(port) ? authority.slice(0, authority.length - port.length) : authority;
 }
 
-/** h2 pseudo-headers → the request as an HTTP/1.1 transaction sees it (Host from :authority). */
+/** CONNECT to a host and port (RFC 9113 §8.5), not RFC 8441's extended CONNECT (which has a :protocol). */
+function isPlainConnect(headers: http2.IncomingHttpHeaders): boolean {
+  return headers[':method'] === 'CONNECT' && headers[':protocol'] === undefined;
+}
+
+/**
+ * h2 pseudo-headers → the request as an HTTP/1.1 transaction sees it (Host from :authority). An
+ * extended CONNECT (RFC 8441: `:protocol websocket`) becomes what HAProxy 2.6's h2 mux makes of it
+ * (h2_prepare_htx_reqline): a bodyless GET with `upgrade: <protocol>` and `connection: upgrade`.
+ */
 function requestHead(headers: http2.IncomingHttpHeaders, endStream: boolean): RequestHead {
   const flat: string[] = [];
   const received = headers[':authority'];
   const scheme = headers[':scheme'];
-  const authority = received !== undefined && scheme !== undefined && headers[':method'] !== 'CONNECT' ? withoutSchemePort(String(scheme), received) : received;
+  const protocol = headers[':method'] === 'CONNECT' ? headers[':protocol'] : undefined;
+  const authority = received !== undefined && scheme !== undefined && !isPlainConnect(headers) ? withoutSchemePort(String(scheme), received) : received;
   if (authority !== undefined) flat.push('host', authority);
   let hasLength = false;
   for (const [name, value] of Object.entries(headers)) {
@@ -392,10 +433,11 @@ function requestHead(headers: http2.IncomingHttpHeaders, endStream: boolean): Re
     else if (Array.isArray(value)) for (const v of value) flat.push(name, v);
     else flat.push(name, value);
   }
-  // A body of unknown length is sent to the HTTP/1.1 server chunked.
-  if (!endStream && !hasLength) flat.push('transfer-encoding', 'chunked');
+  if (protocol !== undefined) flat.push('upgrade', String(protocol), 'connection', 'upgrade');
+  // A body of unknown length is sent to the HTTP/1.1 server chunked (an upgrade's stream is a tunnel, no body).
+  else if (!endStream && !hasLength) flat.push('transfer-encoding', 'chunked');
   return {
-    method: String(headers[':method'] ?? 'GET'),
+    method: protocol !== undefined ? 'GET' : String(headers[':method'] ?? 'GET'),
     url: String(headers[':path'] ?? '/'),
     // HAProxy 2.6's h2 mux makes the URI absolute from :scheme and :authority (its logs, %U).
     origin: authority !== undefined && headers[':scheme'] !== undefined ? `${String(headers[':scheme'])}://${authority}` : undefined,
@@ -403,7 +445,7 @@ function requestHead(headers: http2.IncomingHttpHeaders, endStream: boolean): Re
     versionMinor: 0,
     headers: flat,
     keepAlive: true,
-    upgrade: false,
+    upgrade: protocol !== undefined,
   };
 }
 
@@ -428,9 +470,10 @@ export class H2ResponseSink extends Writable {
 
   /**
    * `stallMs` (`timeout client`) and `onStall`: a response that waits that long for the client to
-   * open its window ends the stream (see waitForDrain).
+   * open its window ends the stream (see waitForDrain). `upgrade`: the request was an extended
+   * CONNECT (RFC 8441), whose 101 answer is a 200 on HTTP/2 and leaves the stream open for the tunnel.
    */
-  constructor(private readonly stream: http2.ServerHttp2Stream, headRequest: boolean, private readonly stallMs = 0, private readonly onStall?: () => void) {
+  constructor(private readonly stream: http2.ServerHttp2Stream, headRequest: boolean, private readonly stallMs = 0, private readonly onStall?: () => void, upgrade = false) {
     super({ decodeStrings: true });
     // The transaction's own HTTP/1 answer, with what a sloppy server's values may hold (llhttp.ts).
     const parser = (this.parser = newParser(RESPONSE, undefined, LENIENT_RESPONSE));
@@ -443,8 +486,15 @@ export class H2ResponseSink extends Writable {
         headers = this.flushed;
         this.flushed = [];
       }
+      // The server switched protocols: HAProxy 2.6's h2 mux answers an extended CONNECT's 101 with a 200
+      // (h2s_frt_make_resp_headers); the tunnel's bytes then go to the stream itself (H2Stream.tunnelEnd).
+      if (status === 101 && upgrade) {
+        this.ended = true;
+        if (!stream.closed && !stream.headersSent) stream.respond(responseHeaders(200, headers), { endStream: false });
+        return 0;
+      }
       // An interim answer (103 Early Hints, 100 Continue) goes out at once as its own HEADERS frame, as
-      // HAProxy's H2 mux sends it; 101 has no meaning on h2.
+      // HAProxy's H2 mux sends it; 101 has no meaning on h2 otherwise.
       if (status! < 200) {
         if (status !== 101 && !stream.closed && !stream.headersSent) {
           try {

@@ -7,12 +7,19 @@ import type { GlobalSettings, Proxy } from '../config/model.ts';
 
 export type HeaderList = string[];
 
-export function getHeader(headers: HeaderList, lowerName: string): string | undefined {
+export function getHeader(headers: readonly string[], lowerName: string): string | undefined {
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     if (name.length === lowerName.length && name.toLowerCase() === lowerName) return headers[i + 1];
   }
   return undefined;
+}
+
+/** A comma-separated value (Connection, Upgrade) names `token` (lower case), in any case. */
+export function hasToken(value: string, token: string): boolean {
+  const lower = value.toLowerCase();
+  if (!lower.includes(token)) return false;
+  return lower.split(',').some((t) => t.trim() === token);
 }
 
 export function deleteHeader(headers: HeaderList, name: string): void {

@@ -22,7 +22,7 @@
  * The checks run once per request, in one pass over the header list.
  */
 import type { RequestHead } from './transaction.ts';
-import { deleteHeader } from './headers.ts';
+import { deleteHeader, hasToken } from './headers.ts';
 import type { Config } from '../config/model.ts';
 
 /** HAProxy's request limits (`tune.*` of the global section), with its defaults. */
@@ -215,12 +215,6 @@ function replaceHost(h: string[], value: string): void {
 }
 
 /** A comma-separated header value holds `token` (case-insensitive). */
-function hasToken(value: string, token: string): boolean {
-  const lower = value.toLowerCase();
-  if (!lower.includes(token)) return false;
-  return lower.split(',').some((t) => t.trim() === token);
-}
-
 /**
  * An origin-form or `*` target has no authority to disagree with. Otherwise the
  * authority (userinfo dropped) must be the Host, ignoring case and the scheme's

@@ -16,11 +16,12 @@ import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
 /** Response rules stopped at a wait-for-body, on the backend's side or the frontend's. */
 type ResponseRulesPaused = RulesPaused & { readonly side: 'backend' | 'frontend' };
 import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk, chunkSizeLine } from './headers.ts';
+import { acceptsWebsocket, isWebsocketUpgrade, newWebsocketKey, websocketAccept, websocketKey } from './websocket.ts';
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, hasErrorPage, renderAnswer } from './error-pages.ts';
 import { blocksCacheableCookie } from './cacheability.ts';
 import type net from 'node:net';
-import type { Writable } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import type { BodyWaitDecision, Decision, HttpBackend, HttpFrontend } from './frontend.ts';
 import { streamAcceptDate } from './frontend.ts';
 import { h2StreamAccept } from './stream-times.ts';
@@ -85,8 +86,10 @@ export interface TransactionClient {
   readonly messageBeganAt?: number;
   connectionInfo(): ConnectionInfo;
   transactionDone(tx: HttpTransaction, keepAlive: boolean): void;
-  /** Bytes the client sent after an upgrade request, handed to the tunnel once the server switched (HTTP/1.1 only). */
+  /** Bytes the client sent after an upgrade request, handed to the tunnel once the server switched. */
   upgradeRest?(): Buffer | undefined;
+  /** Where an upgrade's tunnel reads and writes the client's bytes: an HTTP/2 stream (RFC 8441); absent, `transport`. */
+  tunnelEnd?(): Duplex;
   /**
    * Runs `fn` once the read being parsed is done, if a read is being parsed now (HTTP/1.1: a
    * transaction started by the head it just parsed); false when none is (run it now).
@@ -802,7 +805,7 @@ export class HttpTransaction implements ServerSession {
         if (conn !== this.upstream) conn?.destroy();
         this.internalError(e);
       }
-    }, sni, backend.reuseMode, this.client.reuse, this.request.upgrade, server.proxyHeader && this.proxyHeaderFor(server.proxyHeader), target);
+    }, sni, backend.reuseMode, this.client.reuse, this.request.upgrade ? (isWebsocketUpgrade(this.request.headers) ? 'websocket' : 'other') : undefined, server.proxyHeader && this.proxyHeaderFor(server.proxyHeader), target);
   }
 
   /**
@@ -1068,6 +1071,11 @@ export class HttpTransaction implements ServerSession {
     // The server's name after the Connection header, as HAProxy's H1 mux adds it: built for each
     // attempt, so that after a retry or a redispatch it names the server actually tried.
     if (sendName !== undefined) head += sendName + ': ' + this.server!.name + '\r\n';
+    // An HTTP/2 client's WebSocket has no key: an HTTP/1.1 server gets one made up, checked in its 101.
+    if (r.upgrade && !this.upstream!.h2 && isWebsocketUpgrade(h) && getHeader(h, 'sec-websocket-key') === undefined) {
+      this.madeWebsocketKey = newWebsocketKey();
+      head += 'Sec-Websocket-Key: ' + this.madeWebsocketKey + '\r\n';
+    }
     const adjust = this.backend!.caseAdjust;
     return adjust ? adjustHeadCase(head + '\r\n', adjust) : head + '\r\n';
   }
@@ -1090,6 +1098,9 @@ export class HttpTransaction implements ServerSession {
       // server now speaks something else; reused, its bytes would answer the next request).
       return this.invalidResponse();
     }
+    // An HTTP/1.1 server's WebSocket 101 without Sec-WebSocket-Accept (or, for a key made up here, the
+    // wrong one) is an invalid answer to HAProxy 2.6's H1 mux (websocket.ts).
+    if (head.status === 101 && !this.upstream!.h2 && isWebsocketUpgrade(head.headers) && !acceptsWebsocket(head.headers, this.madeWebsocketKey)) return this.invalidResponse();
     if (head.status < 200 && head.status !== 101) {
       // Interim responses (100 Continue, 103 Early Hints …) go to HTTP/1.1 clients as they are. HTTP/1.0
       // clients get none (RFC 9110 §15.2: 1xx must not be sent to them; HAProxy 2.6 relays them anyway),
@@ -1222,7 +1233,12 @@ export class HttpTransaction implements ServerSession {
     // h2 clients get names in lower case whatever the table says (h2.ts).
     const adjust = r.versionMajor === 1 ? this.frontend.caseAdjust : undefined;
     if (head.status === 101 && r.upgrade) {
-      // The server's Connection: upgrade and Upgrade headers went out in place.
+      // The server's Connection: upgrade and Upgrade headers went out in place. An HTTP/2 server's
+      // WebSocket answer has no Sec-WebSocket-Accept: an HTTP/1.1 client gets the one for its key.
+      if (r.versionMajor === 1 && this.upstream!.h2 && isWebsocketUpgrade(h) && getHeader(h, 'sec-websocket-accept') === undefined) {
+        const key = websocketKey(r.headers);
+        if (key !== undefined) out += 'Sec-Websocket-Accept: ' + websocketAccept(key) + '\r\n';
+      }
       out += '\r\n';
       if (adjust) out = adjustHeadCase(out, adjust);
       this.responseStarted = true;
@@ -1599,8 +1615,8 @@ export class HttpTransaction implements ServerSession {
     // A tunnel now, no longer an HTTP connection of its pool (never parked again).
     conn.leavePool();
     const server = conn.socket;
-    // HTTP/1 only: an HTTP/2 request never upgrades, so the transport is the response's socket.
-    const client = this.client.transport;
+    // HTTP/1: the connection itself; HTTP/2: the request's stream (extended CONNECT, RFC 8441).
+    const client = (this.client.tunnelEnd?.() ?? this.client.transport) as net.Socket;
     conn.tunnelRest = (rest) => client.write(rest);
     server.removeAllListeners('data');
     server.removeAllListeners('end');
@@ -1650,6 +1666,8 @@ export class HttpTransaction implements ServerSession {
 
   /** The server side of a tunnel (after a 101), closed with the exchange. */
   private tunnelServer: net.Socket | undefined;
+  /** The Sec-WebSocket-Key made up for an HTTP/2 client's WebSocket to an HTTP/1.1 server (websocket.ts). */
+  private madeWebsocketKey: string | undefined;
 
   // ------------------------------------------------------------------ endings
 

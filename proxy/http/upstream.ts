@@ -849,8 +849,11 @@ export interface ServerMux {
   /** Whether a connection whose exchange ended may wait idle; undefined: not one of its own (HTTP/1.1, the pool decides). */
   keeps(conn: UpstreamConnection): boolean | undefined;
   /** Opens a new connection (connectUpstream's contract). */
-  connect(timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni: string | undefined, mode: ReuseMode, client: ReuseSession | undefined, websocket: boolean): () => void;
+  connect(timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni: string | undefined, mode: ReuseMode, client: ReuseSession | undefined, upgrade: UpgradeKind): () => void;
 }
+
+/** What a request upgrades to: a WebSocket (the server's `ws` decides its protocol), another protocol, or nothing. */
+export type UpgradeKind = 'websocket' | 'other' | undefined;
 
 /**
  * Where a connection to a server that follows the client's destination goes (RuntimeServer.target),
@@ -870,11 +873,11 @@ function serverAlpn(server: RuntimeServer): { ALPNProtocols?: string[] } {
 
 /**
  * Opens a new connection; `done` gets it or the reason it failed ('timeout' after `timeout connect`).
- * `mode`, `client` and `websocket` matter to HTTP/2 servers only (ServerMux); `target`, to servers
+ * `mode`, `client` and `upgrade` matter to HTTP/2 servers only (ServerMux); `target`, to servers
  * that follow the client's destination.
  */
-export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string, mode: ReuseMode = 'safe', client?: ReuseSession, websocket = false, proxyHeader?: Buffer, target?: ConnectTarget): () => void {
-  if (pool.mux) return pool.mux.connect(timeout, done, sni, mode, client, websocket);
+export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni?: string, mode: ReuseMode = 'safe', client?: ReuseSession, upgrade: UpgradeKind = undefined, proxyHeader?: Buffer, target?: ConnectTarget): () => void {
+  if (pool.mux) return pool.mux.connect(timeout, done, sni, mode, client, upgrade);
   const server = pool.server;
   // A server that follows the client's destination connects where RuntimeServer.target() said.
   const { host, port } = target ?? server;

@@ -95,7 +95,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "h2-workaround-bogus-websocket-clients",
-   "summary": "HAProxy then stops announcing WebSocket over HTTP/2 (RFC 8441) to clients. Loadstar never announces it (WebSocket clients use HTTP/1.1), so it already behaves as this asks.",
+   "summary": "HTTP/2 clients are no longer told they may open WebSockets (and other upgrades) over HTTP/2 (RFC 8441): they use HTTP/1.1 for them.",
    "status": "supported"
   },
   {

@@ -13,7 +13,7 @@ import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
 const site = (global: string): string => `global\n${global}defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend web\n    bind 127.0.0.1:8080\n    http-request return status 200\n`;
 
 const CASES: Array<{ text: string; message?: string }> = [
-  // Loadstar's HTTP/2 side never announces RFC 8441 WebSocket (no SETTINGS_ENABLE_CONNECT_PROTOCOL).
+  // HTTP/2 clients are no longer told they may upgrade over a stream (RFC 8441): test/proxy/http/h2-extended-connect.test.ts.
   { text: site('    h2-workaround-bogus-websocket-clients\n') },
   { text: site('    h2-workaround-bogus-websocket-clients now\n'), message: "'h2-workaround-bogus-websocket-clients' cannot handle unexpected argument 'now'." },
   // HTTP/1.0 GET/HEAD/DELETE with a body: let through instead of 413 (http/request-checks.ts).

@@ -32,7 +32,7 @@ async function startOrigin(): Promise<{ port: number; close(): Promise<void> }> 
   const tunnels = new Set<net.Socket>();
   server.on('upgrade', (_req, socket: net.Socket) => {
     tunnels.add(socket);
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n');
     socket.on('data', (d: Buffer) => socket.write(`echo:${d}`));
     // node:http leaves upgraded sockets half-open: close this side when the proxy closes its own.
     socket.on('end', () => socket.end());

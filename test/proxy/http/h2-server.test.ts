@@ -468,6 +468,6 @@ test('proto, alpn and ws on server lines, proto on bind lines: what HAProxy 2.6 
   assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 check-alpn h2,http/1.1'), []);
   assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 check-proto h2'), []);
   assert.deepEqual(check('bind 127.0.0.1:8001 proto none\nserver s1 127.0.0.1:1', 'tcp'), []);
-  // Not in Loadstar (yet): WebSocket over HTTP/2 (RFC 8441), FastCGI.
-  assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 ws h2'), ["LS_ERR_CFG_UNSUPPORTED 'server b/s1' : 'ws h2' (WebSocket over HTTP/2, RFC 8441) is not supported by Loadstar yet."]);
+  // WebSocket over HTTP/2 (RFC 8441): test/proxy/http/h2-extended-connect.test.ts.
+  assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 ws h2'), []);
 });

@@ -322,7 +322,7 @@ test('bytes sent right behind an upgrade request reach the server once it switch
       if (!head.includes('\r\n\r\n')) return;
       sock.off('data', onHead);
       // Nothing of the other protocol may arrive before the switch.
-      sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nbefore:${JSON.stringify(head.split('\r\n\r\n')[1])}`);
+      sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nbefore:${JSON.stringify(head.split('\r\n\r\n')[1])}`);
       sock.on('data', (x: Buffer) => sock.write(`echo:${x}`));
     };
     sock.on('data', onHead);

@@ -314,7 +314,7 @@ test('the recordings still match HAProxy', async (t) => {
 test('a server connection that became a tunnel (101) is no longer counted in use by its pool', async () => {
   const server = net.createServer((s) => {
     s.on('error', () => {});
-    s.once('data', () => s.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n'));
+    s.once('data', () => s.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n'));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const e = await startEngine(config(await freePort(), { reuse: undefined, servers: 1, steps: [] }, [{ port: (server.address() as net.AddressInfo).port, close: async () => {} }]));

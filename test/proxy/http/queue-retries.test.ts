@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
-import { startNamedServer, startRawServer, startEngine, request, freePort } from '../../helpers/net.ts';
+import { startNamedServer, startRawServer, startEngine, request, freePort, waitFor } from '../../helpers/net.ts';
 
 const defaults = `
 defaults
@@ -108,7 +108,7 @@ test('a WebSocket upgrade becomes a tunnel in both directions', async () => {
     s.once('data', (head: Buffer) => {
       assert.match(head.toString(), /^GET \/ws HTTP\/1.1\r\n/);
       assert.match(head.toString(), /upgrade: websocket/i);
-      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nhello-from-server');
+      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nhello-from-server');
       s.on('data', (d: Buffer) => s.write(`echo:${d}`));
     });
   });
@@ -126,10 +126,10 @@ backend app
     client.on('data', (d: Buffer) => (received += d.toString()));
     // A WebSocket handshake carries its key (HAProxy refuses one without it with 400).
     client.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
-    while (!received.includes('hello-from-server')) await new Promise((r) => setTimeout(r, 10));
+    await waitFor('the server\'s first bytes', () => received.includes('hello-from-server'));
     assert.match(received, /^HTTP\/1.1 101 Switching Protocols\r\n/);
     client.write('ping');
-    while (!received.includes('echo:ping')) await new Promise((r) => setTimeout(r, 10));
+    await waitFor('the echo', () => received.includes('echo:ping'));
     client.destroy();
   } finally {
     await e.stop();
