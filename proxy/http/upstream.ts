@@ -3,6 +3,7 @@
  * connections wait in a per-server pool for the next request. A connection
  * serves one transaction at a time; the transaction sets the handlers.
  */
+import type { FcgiChannel } from './fcgi-upstream.ts';
 import net from 'node:net';
 import type { Writable } from 'node:stream';
 import tls from 'node:tls';
@@ -109,6 +110,8 @@ export class UpstreamConnection {
   reused = false;
   /** A stream of an HTTP/2 session (h2-upstream.ts), not a socket: its answers come from an HTTP/2 server. */
   h2 = false;
+  /** A FastCGI connection (fcgi-upstream.ts), not a socket: the transaction gives it its request's facts before writing. */
+  fcgi: FcgiChannel | undefined = undefined;
   dead = false;
   /**
    * Private (HAProxy's CO_FL_PRIVATE): never given to another client connection. Set for an
@@ -656,7 +659,7 @@ export class ServerPool implements ServerConnectionGauges {
   private needed = 0;
   private periodEnds = 0;
 
-  /** HTTP/2 to this server (`proto h2`, `alpn`: h2-upstream.ts), undefined for HTTP/1.1 servers. */
+  /** HTTP/2 (`proto h2`, `alpn`: h2-upstream.ts) or FastCGI (`proto fcgi`: fcgi-upstream.ts) to this server, undefined for HTTP/1.1 servers. */
   mux: ServerMux | undefined = undefined;
 
   /** `option srvtcpka`: the connections' keep-alive idle time in ms (0: the system's); undefined: off. */
