@@ -137,11 +137,14 @@ class FcgiMux implements ServerMux {
 
   taken(): void {}
 
-  /** A connection may wait for the next request only when the application keeps it (FCGI_KEEP_CONN) and it ended cleanly. */
+  /**
+   * A connection may wait for the next request only when the application keeps it (FCGI_KEEP_CONN)
+   * and it ended cleanly; it then waits as a safe one, whatever request it served (fcgi_detach:
+   * srv_add_to_idle_list(…, 1), where the H1 mux says whether the request was a connection's first).
+   */
   keeps(conn: UpstreamConnection): boolean | undefined {
     const channel = conn.fcgi;
-    if (!channel) return undefined;
-    return channel.reusable() ? undefined : false;
+    return channel ? channel.reusable() : undefined;
   }
 
   connect(timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni: string | undefined, _mode: ReuseMode, _client: ReuseSession | undefined, _websocket: boolean): () => void {
@@ -448,6 +451,7 @@ export class FcgiChannel extends Duplex {
     this.ended = false;
     this.pendingHead = undefined;
     this.pendingBody = [];
+    this.invalid = false;
     this.bodyless = this.method === 'HEAD';
   }
 
@@ -476,6 +480,7 @@ export class FcgiChannel extends Duplex {
     if (content.length === 0) return;
     if (this.headDone) {
       if (!this.bodyless) this.pendingBody.push(content);
+      else if (!this.headEmitted) this.invalid = true;
       return;
     }
     this.stdout.push(content);
@@ -489,7 +494,15 @@ export class FcgiChannel extends Duplex {
     if ((status >= 100 && status < 200) || status === 204 || status === 304) this.bodyless = true;
     const rest = all.subarray(end.body);
     if (rest.length > 0 && !this.bodyless) this.pendingBody.push(rest);
+    else if (rest.length > 0) this.invalid = true;
   }
+
+  /**
+   * A body came for an answer that has none (HEAD, 204, 304): HAProxy's mux finds data after the end
+   * of the message, a parsing error (haproxy 2.6.12: 502, PH). llhttp gets bytes it refuses instead
+   * of the head, so that the transaction sees an invalid answer too.
+   */
+  private invalid = false;
 
   private onEndRequest(content: Buffer): void {
     const end = decodeEndRequest(content);
@@ -501,6 +514,12 @@ export class FcgiChannel extends Duplex {
   private flushAnswer(): void {
     if (this.ended && !this.headDone) return void this.fail();
     const head = this.pendingHead;
+    if (head && !this.headEmitted && this.invalid) {
+      this.headEmitted = true;
+      this.spoiled = true;
+      this.push('\0', 'latin1');
+      return;
+    }
     if (head && !this.headEmitted) {
       this.headEmitted = true;
       let out = `${this.facts?.version === 'HTTP/1.0' ? 'HTTP/1.0' : 'HTTP/1.1'} ${head.status} ${head.reason}\r\n`;
@@ -628,9 +647,11 @@ function urlDecode(path: string): string | undefined {
 
 /** Where a CGI head ends (a blank line, CRLF or LF) and its body starts. */
 function headEnd(buf: Buffer): { head: number; body: number } | undefined {
+  // No field at all: the blank line comes first.
+  if (buf[0] === 0x0a) return { head: 0, body: 1 };
+  if (buf[0] === 0x0d && buf[1] === 0x0a) return { head: 0, body: 2 };
   for (let i = 0; i < buf.length; i++) {
     if (buf[i] !== 0x0a) continue;
-    if (i === 0) return { head: 0, body: 1 };
     if (buf[i + 1] === 0x0a) return { head: i + 1, body: i + 2 };
     if (buf[i + 1] === 0x0d && buf[i + 2] === 0x0a) return { head: i + 1, body: i + 3 };
   }

@@ -1121,7 +1121,7 @@ export class HttpTransaction implements ServerSession {
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
     // Before the response rules edit the headers, as HAProxy counts it (htx-size.ts).
     this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers)
-      + (transferEncoding ? (head.versionMajor === 2 ? -H2_CHUNKED_FRAMING : END_OF_TRAILERS) : 0);
+      + (transferEncoding ? (head.versionMajor === 2 || head.framed ? -H2_CHUNKED_FRAMING : END_OF_TRAILERS) : 0);
     // `observe layer7`: 5xx answers count as errors, except 501 and 505 (HAProxy's rule).
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
@@ -1203,7 +1203,7 @@ export class HttpTransaction implements ServerSession {
       } else if (name.length === 17 && name === 'transfer-encoding') {
         chunked = ++transferEncodings === 1 && isChunkedAlone(value);
         // An HTTP/2 server's answer has no such field: HAProxy's H1 mux adds it after its Connection header (below).
-        if (noContent || head.versionMajor === 2) continue;
+        if (noContent || head.versionMajor === 2 || head.framed) continue;
       } else if (name.length === 2 && name === 'te') {
         // The mux filters TE in responses too: `trailers` or nothing.
         value = teValueToForward(value);
@@ -1250,7 +1250,7 @@ export class HttpTransaction implements ServerSession {
     if (this.closeAfter) {
       if (!response10) out += 'connection: close\r\n';
     } else if (response10 || !http11) out += 'connection: keep-alive\r\n';
-    if (chunked && head.versionMajor === 2 && !noContent) out += 'transfer-encoding: chunked\r\n';
+    if (chunked && (head.versionMajor === 2 || head.framed) && !noContent) out += 'transfer-encoding: chunked\r\n';
     this.responseStarted = true;
     this.pendingHead = adjust ? adjustHeadCase(out + '\r\n', adjust) : out + '\r\n';
     // (A rule may have made it bodyless since: set-status 204 or 304.)

@@ -30,6 +30,11 @@ export interface ResponseHead {
   headers: string[];
   keepAlive: boolean;
   upgrade: boolean;
+  /**
+   * Its `transfer-encoding: chunked` is the framing a channel (fcgi-upstream.ts) gave an answer
+   * without length, not a field of the server's: written where HAProxy's H1 mux adds it (as for HTTP/2).
+   */
+  framed?: boolean;
 }
 
 /** What the transaction using a connection wants to hear about. */
@@ -215,6 +220,7 @@ export class UpstreamConnection {
         const head: ResponseHead = this.h2
           ? { status: status!, reason: reason ?? '', versionMajor: 2, versionMinor: 0, headers, keepAlive, upgrade }
           : { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
+        if (this.fcgi !== undefined) head.framed = true;
         if (handlers.head(head)) return 1;
         if (!this.reads || this.handlers !== handlers || this.dead) return 0;
         const length = rawBodyLength(head);

@@ -118,17 +118,27 @@ export async function startFcgiResponder(answer: (req: FcgiRequestSeen) => FcgiA
           const seen: FcgiRequestSeen = { id, role: r.role, keepConn: r.keepConn, params: pairs(Buffer.concat(r.params)), stdin: Buffer.concat(r.stdin).toString('latin1'), connection, getValues: [...getValues] };
           requests.push(seen);
           const a = answer(seen);
-          for (const line of a.stderr ?? []) socket.write(record(7, id, Buffer.from(line)));
+          // The records go out in one write (the answer whole in one read), up to `later`.
+          let out: Buffer[] = [];
+          for (const line of a.stderr ?? []) out.push(record(7, id, Buffer.from(line)));
           for (const [i, piece] of a.stdout.entries()) {
-            if (i === 1 && a.later) await a.later;
+            if (i === 1 && a.later) {
+              socket.write(Buffer.concat(out));
+              out = [];
+              await a.later;
+            }
             if (socket.destroyed) return;
-            socket.write(record(6, id, Buffer.from(piece)));
+            out.push(record(6, id, Buffer.from(piece)));
           }
-          if (a.noEnd) return void socket.destroy();
-          socket.write(record(6, id, Buffer.alloc(0)));
+          if (a.noEnd) {
+            socket.write(Buffer.concat(out));
+            return void setTimeout(() => socket.destroy(), 100);
+          }
+          out.push(record(6, id, Buffer.alloc(0)));
           const end = Buffer.alloc(8);
           end[4] = a.protocolStatus ?? 0;
-          socket.write(record(3, id, end));
+          out.push(record(3, id, end));
+          socket.write(Buffer.concat(out));
           if (!r.keepConn || a.close) socket.end();
         }
       }
