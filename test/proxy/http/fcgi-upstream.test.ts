@@ -90,6 +90,9 @@ test('pass-header Authorization passes it; the other hidden headers stay hidden;
       assert.deepEqual(params(form).filter(([n]) => n.startsWith('CONTENT')), [['CONTENT_TYPE', 'text/plain'], ['CONTENT_LENGTH', '5']]);
       assert.equal(form?.stdin, 'hello');
       const chunked = responder.requests[2];
+      // A backend with use-fcgi-app deletes header names with other characters than letters, digits and '-' (http-restrict-req-hdr-names).
+      await rawExchange(port, get('/names', 'X-my_hdr: on\r\nX-Ok: yes\r\n'));
+      assert.deepEqual(params(responder.requests[3]).filter(([n]) => n.startsWith('HTTP_X')), [['HTTP_X_OK', 'yes']]);
       assert.deepEqual(params(chunked).filter(([n]) => n.startsWith('CONTENT') || n.startsWith('HTTP_')), [['HTTP_HOST', 'h'], ['CONTENT_LENGTH', '11']]);
       assert.equal(chunked?.stdin, 'hello world');
     });
