@@ -73,7 +73,8 @@ export function echoAnswer(req: FcgiRequestSeen): FcgiAnswer {
   return { stdout: [`Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`] };
 }
 
-export async function startFcgiResponder(answer: (req: FcgiRequestSeen) => FcgiAnswer = echoAnswer): Promise<FcgiResponder> {
+/** @param path a UNIX socket to listen on (php-fpm's usual setup) instead of a port of 127.0.0.1. */
+export async function startFcgiResponder(answer: (req: FcgiRequestSeen) => FcgiAnswer = echoAnswer, path?: string): Promise<FcgiResponder> {
   const requests: FcgiRequestSeen[] = [];
   let accepted = 0;
   const sockets = new Set<net.Socket>();
@@ -144,8 +145,8 @@ export async function startFcgiResponder(answer: (req: FcgiRequestSeen) => FcgiA
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => (path !== undefined ? server.listen(path, resolve) : server.listen(0, '127.0.0.1', resolve)));
+  const port = path !== undefined ? 0 : (server.address() as net.AddressInfo).port;
   return {
     port,
     requests,

@@ -7,12 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sideBySide } from './lib/side-by-side.ts';
 import { rawExchange } from '../../helpers/net.ts';
 import { startFcgiResponder, echoAnswer } from '../../helpers/fcgi-responder.ts';
 import type { FcgiAnswer, FcgiRequestSeen } from '../../helpers/fcgi-responder.ts';
 
-function config(port: number, responder: number, app: string, global = ''): string {
+function config(port: number, responder: number | string, app: string, global = ''): string {
   return `global
 ${global}
 defaults
@@ -25,7 +28,7 @@ frontend f
   default_backend b
 backend b
   use-fcgi-app php
-  server s 127.0.0.1:${responder} proto fcgi
+  server s ${typeof responder === 'number' ? `127.0.0.1:${responder}` : responder} proto fcgi
 fcgi-app php
   docroot /var/www
 ${app}
@@ -196,5 +199,40 @@ test('STDERR records go to log-stderr targets at level err, tagged with the appl
   } finally {
     await responder.close();
     syslog.close();
+  }
+});
+
+test('an application on a UNIX socket (php-fpm\'s usual listen) gets the same parameters', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-fcgi-'));
+  const socket = path.join(dir, 'php-fpm.sock');
+  const responder = await startFcgiResponder(echoAnswer, socket);
+  try {
+    await sideBySide(t, (port) => config(port, socket, ''), async (port) => {
+      responder.requests.length = 0;
+      assert.match(await rawExchange(port, get('/index.php?a=1')), /^HTTP\/1\.1 200 OK\r\n/);
+      assert.deepEqual(params(responder.requests[0]).filter(([n]) => ['SCRIPT_FILENAME', 'QUERY_STRING', 'REMOTE_ADDR', 'SERVER_NAME'].includes(n)), [
+        ['QUERY_STRING', 'a=1'], ['SERVER_NAME', 'example.com'], ['REMOTE_ADDR', '127.0.0.1'], ['SCRIPT_FILENAME', '/var/www/index.php'],
+      ]);
+    });
+  } finally {
+    await responder.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an application that never finishes its head: 504 after timeout server; one closing in the middle of it: 502 (haproxy 2.6.12 aborts on a BUG_ON there, so Loadstar alone)', async () => {
+  const { startEngine, freePort } = await import('../../helpers/net.ts');
+  const responder = await startFcgiResponder((req) => {
+    const uri = req.params.find(([n]) => n === 'REQUEST_URI')?.[1];
+    return uri === '/close' ? { stdout: ['Content-Ty'], noEnd: true } : { stdout: ['Status: 200', 'x'], later: new Promise(() => {}) };
+  });
+  const port = await freePort();
+  const engine = await startEngine(config(port, responder.port, '').replace('timeout server 5s', 'timeout server 300ms'));
+  try {
+    assert.match(await rawExchange(port, get('/slow')), /^HTTP\/1\.1 504 Gateway Time-out\r\n/);
+    assert.match(await rawExchange(port, get('/close')), /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+  } finally {
+    await engine.stop();
+    await responder.close();
   }
 });
