@@ -279,7 +279,7 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
     if (o.proto === 'fcgi' && proxy.mode === 'http') {
       // FastCGI goes over plain TCP or a UNIX socket here (fcgi-upstream.ts); HAProxy's HTTP checks would go through the FastCGI mux.
       const unsupported = o.ssl === true ? 'ssl' : o.sendProxy || o.sendProxyV2 ? 'send-proxy' : o.socks4 !== undefined ? 'socks4'
-        : o.check && o.checkProto === undefined && proxy.options['httpchk']?.enabled === true ? 'option httpchk (HTTP checks through FastCGI)' : followsDestination ? 'an address or a port following the client\'s destination' : undefined;
+        : followsDestination ? 'an address or a port following the client\'s destination' : undefined;
       if (unsupported !== undefined) diagnostics.alert(server.loc, 'LS_ERR_CFG_UNSUPPORTED', `'server ${proxy.name}/${server.name}' : 'proto fcgi' with ${unsupported} is not supported by Loadstar yet.`, 'server');
     }
     // check.c init_srv_check: an explicit check-proto must be the check's kind (h1/h2 for HTTP checks, none for the others).

@@ -38,7 +38,7 @@ export interface FcgiRequestFacts {
   localPort: number;
   /** HTTPS=on: the client connection is TLS. */
   https: boolean;
-  /** SERVER_PROTOCOL: the client's request version (HTTP/2.0 for an HTTP/2 client). */
+  /** SERVER_PROTOCOL: the client's request version (HTTP/2.0 for an HTTP/2 client); empty: the request line's. */
   version: string;
   /** The `set-param` values that apply, in HAProxy's order (by name), empty ones left out. */
   params: Array<[string, string]>;
@@ -206,6 +206,8 @@ export class FcgiChannel extends Duplex {
   private afterHead = false;
   private method = '';
   private headFields: string[] = [];
+  /** The version of the request line written here (SERVER_PROTOCOL when the facts give none: checks). */
+  private requestVersion = 'HTTP/1.1';
   /** PARAMS not sent yet: body pieces wait (their length counts for CONTENT_LENGTH when the request has none). */
   private paramsPending = false;
   private heldBody: Buffer[] = [];
@@ -235,8 +237,9 @@ export class FcgiChannel extends Duplex {
       this.head.push(...headers);
       this.url += url;
     };
-    const onHead: HeadersCompleteCallback = (_major, _minor, headers, method, url) => {
+    const onHead: HeadersCompleteCallback = (major, minor, headers, method, url) => {
       this.afterHead = true;
+      this.requestVersion = `HTTP/${major}.${minor}`;
       this.method = METHODS[method!] as string;
       this.url = url ?? this.url;
       this.headFields = headers ?? this.head;
@@ -425,7 +428,7 @@ export class FcgiChannel extends Duplex {
       ['QUERY_STRING', qs],
       ['SERVER_NAME', srvName || facts.localAddr],
       ['SERVER_PORT', String(facts.localPort)],
-      ['SERVER_PROTOCOL', facts.version],
+      ['SERVER_PROTOCOL', facts.version || this.requestVersion],
       ['REMOTE_ADDR', facts.remoteAddr],
       ['REMOTE_PORT', String(facts.remotePort)],
       ['SCRIPT_FILENAME', docroot + (scriptName ?? '')],
@@ -522,7 +525,7 @@ export class FcgiChannel extends Duplex {
     }
     if (head && !this.headEmitted) {
       this.headEmitted = true;
-      let out = `${this.facts?.version === 'HTTP/1.0' ? 'HTTP/1.0' : 'HTTP/1.1'} ${head.status} ${head.reason}\r\n`;
+      let out = `${(this.facts?.version || this.requestVersion) === 'HTTP/1.0' ? 'HTTP/1.0' : 'HTTP/1.1'} ${head.status} ${head.reason}\r\n`;
       for (const [name, value] of head.fields) out += `${name}: ${value}\r\n`;
       // HAProxy's filter adds a Date, and the length of a body that is whole already.
       if (!head.fields.some(([n]) => n.toLowerCase() === 'date')) out += `date: ${new Date().toUTCString()}\r\n`;

@@ -92,9 +92,9 @@ test('an fcgi-app section reads into the model and serializes back as written', 
   assert.match(again, /^ {4}no option keep-conn$/m);
 });
 
-test('HTTP checks through FastCGI (option httpchk on a proto fcgi server) are refused as not supported; a plain check is a TCP one', () => {
-  const refused = parseConfig([{ name: 'f.cfg', text: backend('  option httpchk\n  use-fcgi-app php\n  server s 127.0.0.1:9000 proto fcgi check\n') + app() }]);
-  assert.ok(refused.diagnostics.some((d) => d.code === 'LS_ERR_CFG_UNSUPPORTED' && d.message.includes("'proto fcgi' with option httpchk")), refused.diagnostics.map((d) => d.message).join('\n'));
-  const tcp = parseConfig([{ name: 'f.cfg', text: backend('  use-fcgi-app php\n  server s 127.0.0.1:9000 proto fcgi check\n') + app() }]);
-  assert.deepEqual(tcp.diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message), []);
+test('checks on a proto fcgi server: option httpchk (through FastCGI) and plain TCP checks accepted; check-proto fcgi refused as not supported', () => {
+  const errors = (text: string) => parseConfig([{ name: 'f.cfg', text }]).diagnostics.filter((d) => d.severity !== 'warning');
+  assert.deepEqual(errors(backend('  option httpchk GET /ping\n  use-fcgi-app php\n  server s 127.0.0.1:9000 proto fcgi check\n') + app()).map((d) => d.message), []);
+  assert.deepEqual(errors(backend('  use-fcgi-app php\n  server s 127.0.0.1:9000 proto fcgi check\n') + app()).map((d) => d.message), []);
+  assert.ok(errors(backend('  option httpchk\n  use-fcgi-app php\n  server s 127.0.0.1:9000 proto fcgi check check-proto fcgi\n') + app()).some((d) => d.code === 'LS_ERR_CFG_UNSUPPORTED' && d.message.includes("'check-proto fcgi'")));
 });

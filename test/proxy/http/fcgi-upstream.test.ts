@@ -236,3 +236,32 @@ test('an application that never finishes its head: 504 after timeout server; one
     await responder.close();
   }
 });
+
+test('option httpchk on a proto fcgi server: the check goes through FastCGI (no set-param, its Connection: close as HTTP_CONNECTION), its answer judged as HTTP', async (t) => {
+  const responder = await startFcgiResponder((req) => {
+    const uri = req.params.find(([n]) => n === 'REQUEST_URI')?.[1];
+    return { stdout: [uri === '/ping' ? 'Content-Type: text/plain\r\n\r\npong' : uri === '/fpm-down' ? 'Status: 503\r\n\r\ndown' : '\r\napp'] };
+  });
+  try {
+    for (const [check, up] of [['GET /ping', true], ['GET /fpm-down', false]] as const) {
+      const cfg = (port: number): string => config(port, responder.port, '  set-param FOO bar')
+        .replace(`  use-fcgi-app php\n`, `  use-fcgi-app php\n  option httpchk ${check}\n`)
+        .replace(' proto fcgi', ' proto fcgi check inter 200ms fall 1 rise 1');
+      await sideBySide(t, cfg, async (port) => {
+        await new Promise((r) => setTimeout(r, 700));
+        const checks = responder.requests.filter((q) => q.params.some(([n, v]) => n === 'REQUEST_URI' && v === check.slice(4)));
+        assert.ok(checks.length > 0, 'checked');
+        assert.deepEqual(params(checks[0]), [
+          ['HTTP_CONNECTION', 'close'], ['GATEWAY_INTERFACE', 'CGI/1.1'], ['DOCUMENT_ROOT', '/var/www'], ['SCRIPT_NAME', check.slice(4)], ['REQUEST_URI', check.slice(4)],
+          ['REQUEST_METHOD', 'GET'], ['SERVER_NAME', '127.0.0.1'], ['SERVER_PROTOCOL', 'HTTP/1.0'], ['SCRIPT_FILENAME', `/var/www${check.slice(4)}`], ['CONTENT_LENGTH', '0'],
+        ]);
+        assert.equal(checks[0]?.params.find(([n]) => n === 'REMOTE_PORT')?.[1], '0');
+        assert.equal(checks[0]?.params.find(([n]) => n === 'SERVER_PORT')?.[1], String(responder.port));
+        responder.requests.length = 0;
+        assert.match(await rawExchange(port, get('/')), up ? /^HTTP\/1\.1 200 OK\r\n/ : /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+      });
+    }
+  } finally {
+    await responder.close();
+  }
+});
