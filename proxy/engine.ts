@@ -5,6 +5,8 @@
  * finish on the table they started with); stop() stops accepting, lets
  * in-flight work finish within a grace period, then closes what is left.
  */
+import { FcgiBackend } from './http/fcgi-upstream.ts';
+import { backendFcgiApp } from './config/kw-fcgi.ts';
 import { processVariables } from './runtime/proc-vars.ts';
 import net from 'node:net';
 import type { Config, Proxy, Bind, ListenAddress } from './config/model.ts';
@@ -863,6 +865,14 @@ function errorOf(e: unknown): { code: LoadstarError['code']; message: string } {
   return { code: 'LS_ERR_CTL_INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
+/** The backend's `use-fcgi-app` application compiled for its `proto fcgi` servers (fcgi-upstream.ts); undefined without. */
+function fcgiBackend(config: Config, proxy: Proxy, logger: Logger): FcgiBackend | undefined {
+  const app = backendFcgiApp(config, proxy);
+  if (!app) return undefined;
+  const targets = { logs: app.logStderr };
+  return new FcgiBackend(app, proxy, (message) => logger.fcgiStderr(targets, app.name, message));
+}
+
 function buildTables(config: Config, logger: Logger, services: LocalServices, sslConns: SslConns, previousStick?: StickTables): Tables {
   // Every map and pattern file is read afresh, as by HAProxy's new process: changes made at run time are gone.
   const patterns = new PatternRefs((config.patternFiles ?? []).map((u) => ({ name: u.file, kind: u.kind, file: u.loc.file, line: u.loc.line })));
@@ -883,7 +893,7 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
     if (proxy.disabled) continue;
     const runtime = new RuntimeBackend(proxy, backendFullconn(config, proxy));
     backends.set(proxy.name, runtime);
-    if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config, sslConns), config.global));
+    if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config, sslConns), config.global, fcgiBackend(config, proxy, logger)));
     else if (proxy.servers.some((s) => s.options.ssl)) tcpServerTls.set(proxy.name, backendServerTls(proxy, config, sslConns));
   }
   linkTracks(backends);

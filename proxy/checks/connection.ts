@@ -46,8 +46,9 @@ export class CheckConnection {
     this.wake?.();
   };
 
-  private constructor(readonly socket: net.Socket, readonly started: number, readTimeout: number, totalTimeout?: number) {
-    this.deadline = Math.min(Date.now() + readTimeout, totalTimeout === undefined ? Infinity : started + totalTimeout);
+  /** @param deadline when reads time out, if not from `readTimeout` and `totalTimeout`. */
+  private constructor(readonly socket: net.Socket, readonly started: number, readTimeout: number, totalTimeout?: number, deadline?: number) {
+    this.deadline = deadline ?? Math.min(Date.now() + readTimeout, totalTimeout === undefined ? Infinity : started + totalTimeout);
     socket.on('data', this.onData);
     socket.on('end', () => { this.closed = true; this.wake?.(); });
     socket.on('close', () => { this.closed = true; this.wake?.(); });
@@ -147,6 +148,15 @@ export class CheckConnection {
 
   write(data: Buffer | string): void {
     if (!this.closed) this.socket.write(data);
+  }
+
+  /**
+   * The check goes on through `wrap(socket)` (a FastCGI channel over this connection): a connection
+   * reading from what it returns, with the same deadline. This one stops reading the socket.
+   */
+  through(wrap: (socket: net.Socket) => net.Socket): CheckConnection {
+    this.socket.off('data', this.onData);
+    return new CheckConnection(wrap(this.socket), this.started, 0, undefined, this.deadline);
   }
 
   /** Waits for more bytes (beyond `have`), the peer closing, an error or the read deadline. */

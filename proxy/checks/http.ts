@@ -11,6 +11,9 @@
  * fetches. `http-check send-state` adds X-Haproxy-Server-State to every request
  * (ServerCheck.stateHeader).
  */
+import type net from 'node:net';
+import { FcgiChannel } from '../http/fcgi-upstream.ts';
+import type { FcgiBackend } from '../http/fcgi-upstream.ts';
 import type { HeaderExpect, HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
 import { newParser, RESPONSE, LENIENT_RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HeadersCompleteCallback } from '../runtime/llhttp.ts';
@@ -67,6 +70,8 @@ export interface HttpCheckSpec {
   checkProto?: 'h1' | 'h2';
   /** The server has `check-alpn`: what TLS agrees on chooses the protocol (else HTTP/1.1, as HAProxy's mux choice). */
   checkAlpn?: boolean;
+  /** A `proto fcgi` server (check.c: its mux for HTTP checks): the default connection speaks FastCGI to the backend's application. */
+  fcgi?: FcgiBackend;
 }
 
 /** HAProxy's implicit last expect: a 2xx or 3xx status. */
@@ -117,7 +122,7 @@ function safeLogFormat(text: string): CheckText {
  * `http-check send`; each later `http-check connect` opens a new exchange with a
  * request of its own; an exchange with no expect ends with an implicit 2xx/3xx one.
  */
-export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean, sendState = false, server: { checkProto?: 'h1' | 'h2'; checkAlpn?: boolean } = {}): HttpCheckSpec {
+export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean, sendState = false, server: { checkProto?: 'h1' | 'h2'; checkAlpn?: boolean; fcgi?: FcgiBackend } = {}): HttpCheckSpec {
   const first: HttpExchange = { before: [], request: optionRequest(request), after: [], defaultConnect: true };
   // `option httpchk`'s request is merged with the first `http-check send`, whose headers replace its own.
   let fromOption = request !== undefined;
@@ -178,7 +183,7 @@ export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: read
   }
   flush();
   for (const ex of exchanges) if (!ex.after.some((a) => 'expect' in a)) ex.after.push({ expect: IMPLICIT_EXPECT });
-  return { exchanges, disableOn404, sendState, ...(server.checkProto ? { checkProto: server.checkProto } : {}), ...(server.checkAlpn ? { checkAlpn: true } : {}) };
+  return { exchanges, disableOn404, sendState, ...(server.checkProto ? { checkProto: server.checkProto } : {}), ...(server.checkAlpn ? { checkAlpn: true } : {}), ...(server.fcgi ? { fcgi: server.fcgi } : {}) };
 }
 
 /** One check request as it goes out, whatever the protocol (httpCheckRequestBytes for HTTP/1.1, h2-check.ts for HTTP/2). */
@@ -202,14 +207,15 @@ export function httpCheckRequest(spec: HttpCheckRequestSpec, sample?: SampleCont
  * Header names go out in lower case, as HAProxy 2.6's HTTP/1 mux writes them; `state` is the
  * X-Haproxy-Server-State value (`http-check send-state`), after the configured headers.
  */
-export function httpCheckRequestBytes(spec: HttpCheckRequestSpec, sample?: SampleContext, state?: string): Buffer {
+export function httpCheckRequestBytes(spec: HttpCheckRequestSpec, sample?: SampleContext, state?: string, alwaysClose = false): Buffer {
   const { method, target, headers, body } = httpCheckRequest(spec, sample, state);
   let head = `${method} ${target} ${spec.version}\r\n`;
   const has = (n: string) => headers.some((h) => h.name === n);
   for (const h of headers) head += `${h.name}: ${h.value}\r\n`;
   if (body.length > 0 && !has('content-length')) head += `content-length: ${Buffer.byteLength(body)}\r\n`;
   // HAProxy 2.6 says close to an HTTP/1.1 server only: an HTTP/1.0 request closes by itself.
-  if (!has('connection') && !/^HTTP\/1\.0(?![0-9])/i.test(spec.version)) head += 'connection: close\r\n';
+  // (The check's HTX has it whatever the version: a FastCGI application sees it as HTTP_CONNECTION.)
+  if (!has('connection') && (alwaysClose || !/^HTTP\/1\.0(?![0-9])/i.test(spec.version))) head += 'connection: close\r\n';
   return Buffer.from(head + '\r\n' + body, 'latin1');
 }
 
@@ -437,8 +443,9 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
       // or right after the connect, and need nothing from it.
       if (run) for (const step of ex.before) step(run);
       const port = ex.portExpr?.(run) ?? ex.port;
-      const conn = await CheckConnection.open(port === undefined ? target : { ...target, port }, started);
-      if (!(conn instanceof CheckConnection)) return conn;
+      const opened = await CheckConnection.open(port === undefined ? target : { ...target, port }, started);
+      if (!(opened instanceof CheckConnection)) return opened;
+      let conn = opened;
       try {
         const state = spec.sendState ? context.serverState?.() : undefined;
         // HAProxy's choice of mux (tcpcheck_eval_connect): the line's proto, else the server's check-proto on
@@ -450,7 +457,11 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
         // The HTTP/2 exchange starts now, as the HTTP/1.1 request is written now; the first expect awaits its answer.
         let h2Answer: Promise<ParsedResponse | CheckResult> | undefined;
         if (h2) h2Answer = h2CheckExchange(conn, httpCheckRequest(ex.request, run, state), started, firstTimeoutStatus(ex));
-        else conn.write(httpCheckRequestBytes(ex.request, run, state));
+        else if (spec.fcgi && proto === undefined && ex.defaultConnect) {
+          // Through the FastCGI mux: the request as the check's HTX has it (with its Connection: close), as records.
+          conn = conn.through((socket) => fcgiCheckChannel(spec.fcgi!, socket, target));
+          conn.write(httpCheckRequestBytes(ex.request, run, state, true));
+        } else conn.write(httpCheckRequestBytes(ex.request, run, state));
         let response: ParsedResponse | undefined;
         let sample = run;
         for (const step of ex.after) {
@@ -482,4 +493,15 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
     const o = optionsOf(last);
     return failure(last.okStatus ?? 'L7OK', started, o.onSuccess ? o.onSuccess(lastSample) : '', o.statusCode?.(lastSample) ?? status);
   };
+}
+
+/**
+ * A check's FastCGI channel (fcgi-upstream.ts) over its connection: no `set-param` nor hidden header
+ * (the fcgi-app filter works on streams, a check has none); the addresses are the connection's
+ * (mux_fcgi.c for a check: conn_src, which is unset, and conn_dst: the server).
+ */
+function fcgiCheckChannel(fcgi: FcgiBackend, socket: net.Socket, target: CheckTarget): net.Socket {
+  const channel = new FcgiChannel(socket, fcgi);
+  channel.prepare({ remoteAddr: '', remotePort: 0, localAddr: target.path ?? target.host, localPort: target.port, https: false, version: '', params: [], hidden: new Set() });
+  return channel as unknown as net.Socket;
 }

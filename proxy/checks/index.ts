@@ -6,7 +6,9 @@
  * checked at the same address; ServerCheck.adopt says what a moved one keeps).
  * A server with only `agent-check` gets one too, whose regular check does not run.
  */
-import type { BalancingProxy, Config, Server } from '../config/model.ts';
+import { FcgiBackend } from '../http/fcgi-upstream.ts';
+import { backendFcgiApp } from '../config/kw-fcgi.ts';
+import type { BalancingProxy, Config, Proxy, Server } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import { ServerCheck } from './checker.ts';
 import type { HealthNotify } from './checker.ts';
@@ -37,7 +39,7 @@ export class HealthChecks {
       for (const server of backend.servers) {
         const o = server.config.options;
         if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
-        const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node, connectLinesTls(backend.config, server.config, config), config.global.pp2NeverSendLocal);
+        const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node, connectLinesTls(backend.config, server.config, config), config.global.pp2NeverSendLocal, o.proto === 'fcgi' ? checkFcgi(config, backend.config) : undefined);
         if ((settings.target.tls || settings.target.connectTls) && sslConns) settings.target.sslConns = sslConns;
         if (settings.kind === 'external') settings.external = externalCheckSpec(backend.config, server.config, server, proxyId(config, backend.config));
         this.checks.push(new ServerCheck(backend, server, settings, notify));
@@ -98,4 +100,10 @@ export function proxyId(config: Config, proxy: BalancingProxy): number {
     next++;
   }
   return next;
+}
+
+/** The backend's FastCGI application for the HTTP checks of its `proto fcgi` servers (their STDERR is not logged). */
+function checkFcgi(config: Config, proxy: Proxy): FcgiBackend | undefined {
+  const app = backendFcgiApp(config, proxy);
+  return app ? new FcgiBackend(app, proxy, () => {}) : undefined;
 }

@@ -5,6 +5,7 @@
  * defaults are already in the server's options), and its agent (`agent-check`:
  * agent-addr, else addr, else the server's address; agent-port, else port).
  */
+import type { FcgiBackend } from '../http/fcgi-upstream.ts';
 import { hostname } from 'node:os';
 import type { Config, Proxy, Server, SourceAddress } from '../config/model.ts';
 import { httpCheckSpec, httpProbe } from './http.ts';
@@ -51,7 +52,8 @@ export function checkTimings(server: Server): CheckTimings {
  * @param tls check-ssl options (proxy/tls/server-tls.ts checkTls), undefined for plain checks.
  * @param node the process's `node` name (nodeName), for `http-check send-state`.
  */
-export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls'], node?: string, connectTls?: CheckTarget['connectTls'], pp2NeverSendLocal = false): CheckSettings {
+/** @param fcgi the backend's FastCGI application (`use-fcgi-app`): HTTP checks of its `proto fcgi` servers go through it. */
+export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls'], node?: string, connectTls?: CheckTarget['connectTls'], pp2NeverSendLocal = false, fcgi?: FcgiBackend): CheckSettings {
   const timings = checkTimings(server);
   const checkTimeout = proxy.timeouts.check;
   // HAProxy: with `timeout check`, connect gets min(timeout connect, inter) and the read `timeout check`;
@@ -91,6 +93,7 @@ export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, t
     const mux = server.options.checkProto ?? server.options.proto;
     probe = httpProbe(httpCheckSpec(proxy.httpCheckRequest, proxy.httpCheckRules, proxy.httpCheckDisableOn404, sendState, {
       ...(mux === 'h1' || mux === 'h2' ? { checkProto: mux } : {}),
+      ...(mux === 'fcgi' && fcgi ? { fcgi } : {}),
       ...(server.options.checkAlpn !== undefined ? { checkAlpn: true } : {}),
     }));
     const connect = proxy.httpCheckRules.find((r) => r.type === 'connect');

@@ -6,6 +6,7 @@ import { RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
 import { PEERS_KEYWORDS } from './kw-peers.ts';
 import { MAILERS_KEYWORDS } from './kw-mailers.ts';
 import { CACHE_KEYWORDS } from './kw-cache.ts';
+import { FCGI_APP_KEYWORDS } from './kw-fcgi.ts';
 import { HTTP_ERRORS_KEYWORDS } from './kw-errors.ts';
 import './parser.ts';
 import './kw-global.ts';
@@ -67,7 +68,8 @@ Syntax follows HAProxy: whitespace-separated words, \`#\` comments, backslash es
 | \`peers\` (${PEERS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | the local peer only (named by global \`localpeer\`, else the host name): a \`stick-table … peers NAME\` keeps its entries across a reload when its type, \`len\`, \`size\` and \`store\` are unchanged (HAProxy's hand-over to the new process). \`table <name> type … size …\` declares the table \`<peers>/<name>\` (track-sc, stick and table_* name it so), kept across reloads the same way. Other peers (table synchronisation between hosts) are refused; \`bind\`, \`default-bind\`, \`default-server\` and \`log\` are accepted and open nothing; \`disabled\` turns the hand-over off |
 | \`mailers\` (${MAILERS_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported: proxies' \`email-alert\` lines mail their servers' state changes to every mailer of the section, with HAProxy 2.6's SMTP exchange (HELO, MAIL FROM, RCPT TO, DATA, QUIT; no TLS, no authentication) |
 | \`cache\` (${CACHE_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported: HAProxy 2.6's small object cache, used by \`http-request cache-use\` and \`http-response cache-store\` (and \`filter cache\`). Only 200 answers to GET over HTTP/1.1 or later with an expiry or a validator are stored, keyed by host and URI; hits answer HEAD too, 304 to a matching If-None-Match / If-Modified-Since, with an Age header, logged as server \`<CACHE>\`, without contacting a server. Contents live in memory and start empty on each reload; \`show cache\` lists them |
-| \`program\`, \`ring\`, \`fcgi-app\`, \`log-forward\` | not supported yet |
+| \`fcgi-app\` (${FCGI_APP_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported: FastCGI applications (php-fpm and the like) for backends with \`use-fcgi-app\` and \`server … proto fcgi\` (plain TCP or a UNIX socket), as HAProxy 2.6 speaks to them: the CGI/1.1 parameters of configuration.txt §10.2 (SCRIPT_NAME / PATH_INFO from \`path-info\` on the URL-decoded path, \`index\`, \`docroot\`), the request's headers as HTTP_* (Authorization, Proxy-Authorization and hop-by-hop ones hidden unless \`pass-header\` names them), \`set-param\` values (log-format, with conditions on the section's own ACLs); the CGI answer's \`Status:\` becomes the status line, a Date and the length of a whole body are added, else it goes chunked; STDERR goes to \`log-stderr\` targets. One request at a time per connection (\`option mpxs-conns\` and \`max-reqs\` are accepted, multiplexing is not done); \`option keep-conn\` (default) keeps connections for the next requests; \`option get-values\` asks FCGI_GET_VALUES. SERVER_SOFTWARE is "Loadstar". \`check\` is a TCP check, with \`option httpchk\` an HTTP check sent through FastCGI as HAProxy's check mux does. Refused: \`check-proto fcgi\`, \`http-check connect proto fcgi\`, \`ssl\`, \`send-proxy\` and \`socks4\` on fcgi servers |
+| \`program\`, \`ring\`, \`log-forward\` | not supported yet |
 
 ## Proxy keywords (defaults, frontend, listen, backend)
 

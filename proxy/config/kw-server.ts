@@ -263,7 +263,8 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   }),
   'on-error': valued(oneOf('onError', 'on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] satisfies OnError[], ' or ')),
   // HTTP/2 to servers (proxy/http/h2-upstream.ts). HAProxy's muxes: h1, h2, fcgi (needs an fcgi-app), none (TCP).
-  proto: valued((value, o) => muxProtocol('proto', value, (p) => void (o.proto = p))),
+  // FastCGI (proxy/http/fcgi-upstream.ts): the backend's `use-fcgi-app` application (kw-fcgi.ts checks there is one).
+  proto: valued((value, o) => (value === 'fcgi' ? void (o.proto = 'fcgi') : muxProtocol('proto', value, (p) => void (o.proto = p)))),
   // `none` is the raw TCP mux, what checks other than HTTP ones speak anyway (validate.ts matches it to the check type).
   'check-proto': valued((value, o) => {
     if (value === 'none') return void (o.checkProto = 'none');
@@ -278,7 +279,7 @@ const SERVER_OPTIONS: Record<string, ReturnType<typeof flag> | ReturnType<typeof
   }),
 };
 
-/** A `proto`/`check-proto` name: HAProxy's message for an unknown one; fcgi and none are refused as not supported. */
+/** A `proto`/`check-proto` name: HAProxy's message for an unknown one; fcgi (checks through FastCGI) and none are refused as not supported. */
 function muxProtocol(keyword: string, value: string, set: (proto: 'h1' | 'h2') => string | undefined | void): string | undefined {
   if (value === 'h1' || value === 'h2') return set(value) ?? undefined;
   if (value === 'fcgi' || value === 'none') return `'${keyword} ${value}' ${NOT_SUPPORTED}`;

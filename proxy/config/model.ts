@@ -36,7 +36,7 @@ export interface Directive {
   source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers' | 'cache';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers' | 'cache' | 'fcgi-app';
 
 export interface Section {
   kind: SectionKind;
@@ -72,6 +72,8 @@ export interface ParsedConfig {
   mailers: Mailers[];
   /** `cache` sections (configuration.txt §6): HAProxy's small object cache, used by cache-use / cache-store rules. */
   caches: CacheSection[];
+  /** `fcgi-app` sections (configuration.txt §10): FastCGI applications backends speak to with `use-fcgi-app` (kw-fcgi.ts). */
+  fcgiApps: FcgiApp[];
   /**
    * The map and pattern files read by map converters and ACLs (`-f`), each use in file order
    * with where it is: the runtime API's `show map|acl` describes a file by them. Absent: none.
@@ -417,8 +419,11 @@ export interface ServerOptions {
   agentAddr?: string;
   /** String sent to the agent once connected, verbatim. Default: nothing. */
   agentSend?: string;
-  /** `proto`: the protocol spoken to the server whatever TLS negotiates (h2: HTTP/2, prior knowledge in cleartext). Default: HTTP/1.1, or what `alpn` chose. */
-  proto?: 'h1' | 'h2';
+  /**
+   * `proto`: the protocol spoken to the server whatever TLS negotiates (h2: HTTP/2, prior knowledge in cleartext;
+   * fcgi: FastCGI, to the backend's `use-fcgi-app` application). Default: HTTP/1.1, or what `alpn` chose.
+   */
+  proto?: 'h1' | 'h2' | 'fcgi';
   /** `alpn`: the protocols offered in the TLS handshake, in order of preference (h2 is spoken when the server picks it). */
   alpn?: string[];
   /**
@@ -1040,6 +1045,8 @@ export interface ParsedProxy {
    * declared after `filter compression`, which HAProxy refuses. Undefined when the proxy uses no cache.
    */
   cacheFilters?: Array<{ name: string; explicit: boolean; afterCompression: boolean; loc: SourceLocation }>;
+  /** `use-fcgi-app <name>`: the FastCGI application its `proto fcgi` servers serve (backends and listens). */
+  useFcgiApp?: { name: string; loc: SourceLocation };
   /** `monitor-uri`: requests for it are answered by Loadstar (200, or 503 while a `monitor fail` condition holds) and not logged. */
   monitorUri?: string;
   /** `monitor fail if|unless <cond>` lines. */
@@ -1144,6 +1151,41 @@ export interface EmailAlert {
   myhostname?: string;
   /** The first `email-alert` line, for the messages about the set. */
   loc?: SourceLocation;
+}
+
+/** A `set-param` or `pass-header` line of an `fcgi-app` section. */
+export interface FcgiRule extends Conditional {
+  type: 'set-param' | 'pass-header';
+  /** The parameter (`set-param`: upper case, other characters than letters and digits as '_') or header (lower case) name. */
+  name: string;
+  /** `set-param`: the log-format value (a rule whose value is empty sets nothing). */
+  value?: string;
+}
+
+/** An `fcgi-app` section (HAProxy 2.6's fcgi-app.c), its defaults applied. */
+export interface FcgiApp {
+  name: string;
+  section: Section;
+  /** `docroot` (mandatory): prefixes SCRIPT_FILENAME and PATH_TRANSLATED. */
+  docroot?: string;
+  /** `index`: appended to a SCRIPT_NAME ending with '/'. */
+  index?: string;
+  /** `path-info`: the regex splitting the URL-decoded path into SCRIPT_NAME (capture 1) and PATH_INFO (capture 2). */
+  pathInfo?: string;
+  /** `option keep-conn` (default on): FCGI_KEEP_CONN is set, the connection serves more than one request. */
+  keepConn: boolean;
+  /** `option get-values` (default off): FCGI_GET_VALUES asked on each new connection. */
+  getValues: boolean;
+  /** `option mpxs-conns` (default off): several requests at once on a connection. */
+  mpxsConns: boolean;
+  /** `option max-reqs` (default 1): the most requests at once on a connection (with mpxs-conns / get-values only). */
+  maxReqs: number;
+  /** The section's own ACLs (private to it: conditions of its rules see these and the predefined ones). */
+  acls: Map<string, Array<AclDeclaration & { loc: SourceLocation }>>;
+  /** `set-param` and `pass-header` lines in order. */
+  rules: FcgiRule[];
+  /** `log-stderr` targets: where the application's FCGI_STDERR lines are logged (none: ignored). */
+  logStderr: LogTarget[];
 }
 
 /** A `cache` section, its defaults applied as HAProxy's cfg_post_parse_section_cache does (kw-cache.ts). */

@@ -12,7 +12,7 @@ import {
   proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER,
 } from './keywords.ts';
 import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
-import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection } from './model.ts';
+import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection, FcgiApp } from './model.ts';
 import { newConfig, newProxy, newResolvers, newUserlist, newPeers, newMailers, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
@@ -23,6 +23,7 @@ import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, US
 import { parsePeersDirective, PEERS_KEYWORDS } from './kw-peers.ts';
 import { parseMailersDirective, MAILERS_KEYWORDS } from './kw-mailers.ts';
 import { CACHE_KEYWORDS, newCacheSection, openCacheSection, parseCacheDirective } from './kw-cache.ts';
+import { FCGI_APP_KEYWORDS, newFcgiApp, openFcgiApp, parseFcgiAppDirective, parseFcgiAppOption } from './kw-fcgi.ts';
 import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
 import type { DiagnosticCode } from '../errors.ts';
 import './kw-proxy.ts';
@@ -48,9 +49,9 @@ export interface SourceFile {
   text: string;
 }
 
-const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers', 'cache'];
+const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers', 'cache', 'fcgi-app'];
 /** Sections HAProxy has that Loadstar does not implement: reported once, their body skipped. */
-const UNSUPPORTED_SECTIONS = ['program', 'ring', 'fcgi-app', 'log-forward', 'traces', 'crt-store'];
+const UNSUPPORTED_SECTIONS = ['program', 'ring', 'log-forward', 'traces', 'crt-store'];
 const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 const haproxyProxyKeywords = new Map(HAPROXY_PROXY_KEYWORDS.map(([k, s]) => [k, s]));
@@ -68,6 +69,7 @@ interface State {
   peers?: Peers;
   mailers?: Mailers;
   cache?: CacheSection;
+  fcgiApp?: FcgiApp;
   httpErrors?: HttpErrors;
   /** Inside an unsupported section: skip its lines. */
   skipping: boolean;
@@ -171,6 +173,8 @@ function handleLine(state: State, words: Word[], comment: string | undefined, at
     case 'mailers':
     case 'cache':
       return dispatchSmallSection(state, section, directive, words, values);
+    case 'fcgi-app':
+      return dispatchFcgiApp(state, directive, words, values);
     default:
       return dispatchProxy(state, directive, words, values);
   }
@@ -212,7 +216,19 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
   state.peers = undefined;
   state.mailers = undefined;
   state.cache = undefined;
+  state.fcgiApp = undefined;
   state.httpErrors = undefined;
+  if (kind === 'fcgi-app') {
+    // HAProxy 2.6 (cfg_parse_fcgi_app): a section it cannot open has its lines refused, not read.
+    const app = newFcgiApp(section);
+    if (!openFcgiApp(section, values, state.config.fcgiApps, (m) => state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', m, kind))) {
+      state.skipping = true;
+      return;
+    }
+    state.fcgiApp = app;
+    state.config.fcgiApps.push(app);
+    return;
+  }
   if (rest.length > 0 && kind !== 'http-errors') {
     state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'${kind}' : unexpected argument '${rest[0]}'.`, kind);
   }
@@ -413,6 +429,25 @@ function dispatchSmallSection(state: State, section: Section, directive: Directi
   else parseUserlistDirective(ctx, state.userlist!, keyword);
 }
 
+/** A line of an `fcgi-app` section: `option X` and `no option X` are keywords of two and three words. */
+function dispatchFcgiApp(state: State, directive: Directive, words: Word[], values: string[]): void {
+  const prefixed = (values[0] === 'no' || values[0] === 'default') && values[1] === 'option';
+  const used = values[0] === 'option' || prefixed ? Math.min(values.length, prefixed ? 3 : 2) : 1;
+  const ctx = makeContext(state, directive, words, used);
+  ctx.kind = 'backend';
+  const keyword = prefixed ? 'option' : values[0]!;
+  if (!FCGI_APP_KEYWORDS.includes(keyword)) {
+    const hint = suggest(keyword, [...FCGI_APP_KEYWORDS, ...SUPPORTED_SECTIONS]);
+    return ctx.error(`unknown keyword '${keyword}' in 'fcgi-app' section${hint ? `; did you mean '${hint}' maybe ?` : ''}`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
+  }
+  const app = state.fcgiApp!;
+  if (keyword === 'option') {
+    const mode = prefixed ? (values[0] as 'no' | 'default') : 'std';
+    return parseFcgiAppOption(ctx, app, values.slice(prefixed ? 2 : 1), mode);
+  }
+  parseFcgiAppDirective(ctx, app, keyword);
+}
+
 const TIMEOUT_NAMES = `'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin'`;
 
 function dispatchProxy(state: State, directive: Directive, words: Word[], values: string[]): void {
@@ -470,6 +505,11 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
     return 'handled';
   }
   const short = spec.name.startsWith('option ') ? spec.name.slice(7) : spec.name.split(' ')[0]!;
+  if (spec.name === 'use-fcgi-app') {
+    // Its parser (fcgi-app.c proxy_parse_use_fcgi_app) checks the capability itself, and refuses (defaults too).
+    ctx.error(`'use-fcgi-app' only available in backend or listen section`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
+    return 'handled';
+  }
   if (kind === 'backend' && (spec.name === 'tcp-request connection' || spec.name === 'tcp-request session')) {
     ctx.error(`${spec.name} is not allowed because backend ${ctx.proxy.name} is not a frontend`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
   } else if (kind === 'defaults') {

@@ -74,6 +74,7 @@ export function newConfig(): ParsedConfig {
     peers: [],
     mailers: [],
     caches: [],
+    fcgiApps: [],
   };
 }
 

@@ -16,6 +16,7 @@ import { tableNameConflict } from './kw-persist.ts';
 import { emailAlertProblems } from './kw-mailers.ts';
 import { externalCheckProblems } from './kw-external-check.ts';
 import { cacheProblems } from './kw-cache.ts';
+import { fcgiAppProblems } from './kw-fcgi.ts';
 import { httpclientProblems } from './kw-httpclient.ts';
 import type { SampleExpr } from '../acl/index.ts';
 import { fetchUsableAt, parseLogFormat, parseSampleExpression, sourceNames } from '../acl/index.ts';
@@ -40,6 +41,7 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
   emailAlertProblems(config, diagnostics);
   externalCheckProblems(config, diagnostics);
   cacheProblems(config, diagnostics);
+  fcgiAppProblems(config, diagnostics);
   httpclientProblems(config, diagnostics);
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
@@ -273,6 +275,12 @@ function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diag
     const followsDestination = !server.unix && (server.host === '0.0.0.0' || server.host === '::' || server.port === 0 || server.portIsOffset === true);
     if (followsDestination && proxy.mode === 'http' && (o.proto === 'h2' || (o.ssl === true && o.alpn?.includes('h2')))) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_UNSUPPORTED', `'server ${proxy.name}/${server.name}' : HTTP/2 to a server without an address or a port (its connections follow the client's destination) is not supported by Loadstar yet; give it its address and port, or speak HTTP/1.1 to it.`, 'server');
+    }
+    if (o.proto === 'fcgi' && proxy.mode === 'http') {
+      // FastCGI goes over plain TCP or a UNIX socket here (fcgi-upstream.ts); HAProxy's HTTP checks would go through the FastCGI mux.
+      const unsupported = o.ssl === true ? 'ssl' : o.sendProxy || o.sendProxyV2 ? 'send-proxy' : o.socks4 !== undefined ? 'socks4'
+        : followsDestination ? 'an address or a port following the client\'s destination' : undefined;
+      if (unsupported !== undefined) diagnostics.alert(server.loc, 'LS_ERR_CFG_UNSUPPORTED', `'server ${proxy.name}/${server.name}' : 'proto fcgi' with ${unsupported} is not supported by Loadstar yet.`, 'server');
     }
     // check.c init_srv_check: an explicit check-proto must be the check's kind (h1/h2 for HTTP checks, none for the others).
     if (o.check && o.checkProto !== undefined && (o.checkProto === 'none') === (proxy.options['httpchk']?.enabled === true)) {

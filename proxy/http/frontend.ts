@@ -43,6 +43,7 @@ import type { HttpTransaction, TransactionClient } from './transaction.ts';
 import { ClientConnection } from './client.ts';
 import { H2Connection } from './h2.ts';
 import { h2Servers, serverMux } from './h2-upstream.ts';
+import type { FcgiBackend } from './fcgi-upstream.ts';
 import type { H2ServerSettings } from './h2-upstream.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
@@ -151,8 +152,9 @@ export class HttpBackend {
   /**
    * @param serverTls TLS settings of the `ssl` servers, by name.
    * @param global the global section (its h1-case-adjust table).
+   * @param fcgi the backend's `use-fcgi-app` application, compiled (fcgi-upstream.ts); undefined without.
    */
-  constructor(readonly config: Proxy, readonly runtime: RuntimeBackend, private readonly serverTls: ReadonlyMap<string, ServerTls> = new Map(), global?: GlobalSettings) {
+  constructor(readonly config: Proxy, readonly runtime: RuntimeBackend, private readonly serverTls: ReadonlyMap<string, ServerTls> = new Map(), global?: GlobalSettings, readonly fcgi?: FcgiBackend) {
     this.name = config.name;
     this.checkCache = config.options['checkcache']?.enabled === true;
     const t = config.timeouts;
@@ -199,6 +201,7 @@ export class HttpBackend {
       pool.keepAlive = this.runtime.serverKeepAlive;
       const h2 = this.h2Servers?.get(server.name);
       if (h2) pool.mux = serverMux(pool, h2);
+      else if (this.fcgi && server.config.options.proto === 'fcgi') pool.mux = this.fcgi.mux(pool);
     }
     return pool;
   }

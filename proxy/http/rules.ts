@@ -508,10 +508,11 @@ const PLAIN_HEADER_NAME = /^[0-9A-Za-z-]*$/;
 /**
  * `option http-restrict-req-hdr-names delete|reject` (http_req_restrict_header_names): after the proxy's
  * http-request rules, header names with other characters are removed, or the request is denied (403).
- * The steps unchanged when the option is unset or `preserve`.
+ * The steps unchanged when the option is unset or `preserve` (unset is `delete` in a backend with `use-fcgi-app`).
  */
 export function withHeaderNameRestriction(steps: RequestStep[], proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep[] {
-  const mode = proxy.options['http-restrict-req-hdr-names']?.args[0];
+  // A backend with `use-fcgi-app` deletes them unless the option says otherwise (cfg_fcgi_apps_postparser).
+  const mode = proxy.options['http-restrict-req-hdr-names']?.args[0] ?? (proxy.useFcgiApp !== undefined ? 'delete' : undefined);
   if (mode !== 'delete' && mode !== 'reject') return steps;
   const denied = (): LocalAnswer => ({ response: errorResponse(403), status: 403, termination: 'PR', kind: 'denied' });
   const restrict: RequestStep = (tx) => {

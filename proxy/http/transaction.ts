@@ -921,6 +921,8 @@ export class HttpTransaction implements ServerSession {
     });
     conn.setInactivityTimeout(this.serverTimeout ?? this.backend!.timeouts.server);
     const socket = conn.socket;
+    // A FastCGI connection builds its parameters from the stream's facts (fcgi-upstream.ts).
+    if (conn.fcgi !== undefined) conn.fcgi.prepare(this.backend!.fcgi!.facts(this, this.addressesRewritten ? this.sampleContext().conn : this.client.connectionInfo()));
     // The request leaves with the others of this event-loop turn (write-batch.ts).
     const batched = holdWrites(socket);
     if (!batched) socket.cork();
@@ -1032,7 +1034,7 @@ export class HttpTransaction implements ServerSession {
     const h = r.headers;
     const http10 = r.versionMajor === 1 && r.versionMinor === 0;
     // An HTTP/2 server gets an HTTP/2 client's :scheme and :authority (HAProxy's HTX keeps the absolute URI): h2-upstream.ts reads them back.
-    const target = r.origin !== undefined && this.upstream?.pool.mux !== undefined ? r.origin + r.url : r.url;
+    const target = r.origin !== undefined && this.upstream?.pool.mux !== undefined && this.upstream.fcgi === undefined ? r.origin + r.url : r.url;
     let head = r.method + ' ' + target + (http10 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n');
     // http-send-name-header: the client's header of that name is not passed on (-1: no such header).
     const sendName = this.backend!.sendNameHeader;
@@ -1130,7 +1132,7 @@ export class HttpTransaction implements ServerSession {
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
     // Before the response rules edit the headers, as HAProxy counts it (htx-size.ts).
     this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers)
-      + (transferEncoding ? (head.versionMajor === 2 ? -H2_CHUNKED_FRAMING : END_OF_TRAILERS) : 0);
+      + (transferEncoding ? (head.versionMajor === 2 || head.framed ? -H2_CHUNKED_FRAMING : END_OF_TRAILERS) : 0);
     // `observe layer7`: 5xx answers count as errors, except 501 and 505 (HAProxy's rule).
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
     this.server?.check?.observe('layer7', !failed, `HTTP status ${head.status}`);
@@ -1212,7 +1214,7 @@ export class HttpTransaction implements ServerSession {
       } else if (name.length === 17 && name === 'transfer-encoding') {
         chunked = ++transferEncodings === 1 && isChunkedAlone(value);
         // An HTTP/2 server's answer has no such field: HAProxy's H1 mux adds it after its Connection header (below).
-        if (noContent || head.versionMajor === 2) continue;
+        if (noContent || head.versionMajor === 2 || head.framed) continue;
       } else if (name.length === 2 && name === 'te') {
         // The mux filters TE in responses too: `trailers` or nothing.
         value = teValueToForward(value);
@@ -1264,7 +1266,7 @@ export class HttpTransaction implements ServerSession {
     if (this.closeAfter) {
       if (!response10) out += 'connection: close\r\n';
     } else if (response10 || !http11) out += 'connection: keep-alive\r\n';
-    if (chunked && head.versionMajor === 2 && !noContent) out += 'transfer-encoding: chunked\r\n';
+    if (chunked && (head.versionMajor === 2 || head.framed) && !noContent) out += 'transfer-encoding: chunked\r\n';
     this.responseStarted = true;
     this.pendingHead = adjust ? adjustHeadCase(out + '\r\n', adjust) : out + '\r\n';
     // (A rule may have made it bodyless since: set-status 204 or 304.)

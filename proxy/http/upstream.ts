@@ -3,6 +3,7 @@
  * connections wait in a per-server pool for the next request. A connection
  * serves one transaction at a time; the transaction sets the handlers.
  */
+import type { FcgiChannel } from './fcgi-upstream.ts';
 import net from 'node:net';
 import type { Writable } from 'node:stream';
 import tls from 'node:tls';
@@ -29,6 +30,11 @@ export interface ResponseHead {
   headers: string[];
   keepAlive: boolean;
   upgrade: boolean;
+  /**
+   * Its `transfer-encoding: chunked` is the framing a channel (fcgi-upstream.ts) gave an answer
+   * without length, not a field of the server's: written where HAProxy's H1 mux adds it (as for HTTP/2).
+   */
+  framed?: boolean;
 }
 
 /** What the transaction using a connection wants to hear about. */
@@ -109,6 +115,8 @@ export class UpstreamConnection {
   reused = false;
   /** A stream of an HTTP/2 session (h2-upstream.ts), not a socket: its answers come from an HTTP/2 server. */
   h2 = false;
+  /** A FastCGI connection (fcgi-upstream.ts), not a socket: the transaction gives it its request's facts before writing. */
+  fcgi: FcgiChannel | undefined = undefined;
   dead = false;
   /**
    * Private (HAProxy's CO_FL_PRIVATE): never given to another client connection. Set for an
@@ -212,6 +220,7 @@ export class UpstreamConnection {
         const head: ResponseHead = this.h2
           ? { status: status!, reason: reason ?? '', versionMajor: 2, versionMinor: 0, headers, keepAlive, upgrade }
           : { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
+        if (this.fcgi !== undefined) head.framed = true;
         if (handlers.head(head)) return 1;
         if (!this.reads || this.handlers !== handlers || this.dead) return 0;
         const length = rawBodyLength(head);
@@ -656,7 +665,7 @@ export class ServerPool implements ServerConnectionGauges {
   private needed = 0;
   private periodEnds = 0;
 
-  /** HTTP/2 to this server (`proto h2`, `alpn`: h2-upstream.ts), undefined for HTTP/1.1 servers. */
+  /** HTTP/2 (`proto h2`, `alpn`: h2-upstream.ts) or FastCGI (`proto fcgi`: fcgi-upstream.ts) to this server, undefined for HTTP/1.1 servers. */
   mux: ServerMux | undefined = undefined;
 
   /** `option srvtcpka`: the connections' keep-alive idle time in ms (0: the system's); undefined: off. */

@@ -5,7 +5,7 @@
  * and `serve` will stream them through the control contract.
  */
 import type net from 'node:net';
-import type { Bind, Proxy } from '../config/model.ts';
+import type { Bind, LogTarget, Proxy } from '../config/model.ts';
 import { dateLog } from '../acl/eval-logformat.ts';
 import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
 import { httpLogLine, protocolErrorLogLine, tcpLogLine, compileProxyLogFormat, compileErrorLogFormat, compileLogFormatSd } from './log-format.ts';
@@ -49,6 +49,11 @@ export class Logger {
   /** A state change of the proxy (a server down or up, no server left): to its syslog servers (the sink had it as an alert). */
   proxyEvent(proxy: Proxy, level: number, message: string): void {
     this.syslog?.send(proxy, level, message);
+  }
+
+  /** An FCGI_STDERR record of an application, at level err under its name (mux_fcgi.c app_log), to its `log-stderr` targets. */
+  fcgiStderr(logs: { readonly logs: readonly LogTarget[] }, app: string, message: string): void {
+    this.syslog?.sendTagged(logs, app, LOG_ERR, message);
   }
 
   /**

@@ -13,7 +13,7 @@ import dgram from 'node:dgram';
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
-import type { Config, GlobalSettings, Proxy } from '../config/model.ts';
+import type { Config, GlobalSettings, LogTarget, Proxy } from '../config/model.ts';
 import { udpAddress } from '../config/log-targets.ts';
 import { LOG_FACILITIES, LOG_LEVELS } from '../config/kw-proxy.ts';
 import { ResolveAtLoadError } from '../errors.ts';
@@ -59,7 +59,7 @@ interface UdpTarget {
 }
 
 export class Syslog {
-  private readonly byProxy = new Map<Proxy, UdpTarget[]>();
+  private readonly byProxy = new Map<{ readonly logs: readonly LogTarget[] }, UdpTarget[]>();
   private socket4: dgram.Socket | undefined;
   private socket6: dgram.Socket | undefined;
   private readonly hostname: string | undefined;
@@ -91,7 +91,7 @@ export class Syslog {
    */
   static async prepare(config: Config, drops?: LogDrops): Promise<Syslog> {
     const addresses = new Map<string, string>();
-    for (const t of [...config.global.logs, ...config.proxies.flatMap((p) => p.logs)]) {
+    for (const t of [...config.global.logs, ...config.proxies.flatMap((p) => p.logs), ...config.fcgiApps.flatMap((a) => a.logStderr)]) {
       if (t.target === 'global') continue;
       const where = udpAddress(t.target);
       if (!where || 'unsupported' in where || net.isIP(where.host) !== 0) continue;
@@ -111,9 +111,13 @@ export class Syslog {
 
   /** @param sd an access-log line's structured data (`log-format-sd`) for rfc5424 targets; '-' without. */
   send(proxy: Proxy, level: number, message: string, now = new Date(), sd?: string): void {
-    const targets = this.targets(proxy);
+    this.sendTagged(proxy, proxy.logTag ?? this.global.logTag ?? 'haproxy', level, message, now, sd);
+  }
+
+  /** A line of `owner`'s log targets (a proxy's, an fcgi-app's `log-stderr`) under `tag`. */
+  sendTagged(owner: { readonly logs: readonly LogTarget[] }, tag: string, level: number, message: string, now = new Date(), sd?: string): void {
+    const targets = this.targets(owner);
     if (targets.length === 0) return;
-    const tag = proxy.logTag ?? this.global.logTag ?? 'haproxy';
     for (const t of targets) {
       if (level > t.maxLevel || level < t.minLevel) continue;
       if (this.pending >= MAX_PENDING_DATAGRAMS) {
@@ -142,7 +146,7 @@ export class Syslog {
     return socket;
   }
 
-  private targets(proxy: Proxy): UdpTarget[] {
+  private targets(proxy: { readonly logs: readonly LogTarget[] }): UdpTarget[] {
     let list = this.byProxy.get(proxy);
     if (list) return list;
     list = [];

@@ -2170,6 +2170,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "use-fcgi-app",
+   "summary": "The FastCGI application (`fcgi-app` section) the backend's `proto fcgi` servers run: each request goes to them as FastCGI records (the CGI/1.1 parameters of configuration.txt §10.2, `set-param`, `pass-header`), their CGI answer comes back as an HTTP response.",
+   "status": "supported"
+  },
+  {
    "name": "use-server",
    "summary": "Sends a request or connection to one server of the backend when a condition matches, before cookies and balancing.",
    "status": "supported"
@@ -2954,6 +2959,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "use_backend",
    "summary": "Switches to a backend when a condition matches.",
+   "status": "supported"
+  },
+  {
+   "name": "use-fcgi-app",
+   "summary": "The FastCGI application (`fcgi-app` section) the backend's `proto fcgi` servers run: each request goes to them as FastCGI records (the CGI/1.1 parameters of configuration.txt §10.2, `set-param`, `pass-header`), their CGI answer comes back as an HTTP response.",
    "status": "supported"
   },
   {
