@@ -299,6 +299,11 @@ export type OnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
 export interface CertKeyFiles {
   companionKey: boolean;
   deleteCrtExtension: boolean;
+  /**
+   * `bundle` (in the default `all`): a `crt` naming no file loads its `.dsa`, `.ecdsa` and `.rsa`
+   * siblings, each a certificate of its own (HAProxy ≥ 2.3's multi-certificate bundles).
+   */
+  bundle: boolean;
 }
 
 /** Options shared by `server`, `server-template` and `default-server`. Defaults are HAProxy's. */

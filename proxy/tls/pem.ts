@@ -2,7 +2,8 @@
  * Loading what a `crt` names, the way HAProxy does: a PEM file holding the
  * certificate, its chain and the private key (any order), the key possibly in
  * a companion `FILE.key` (`NAME.key` for `NAME.crt` with `ssl-load-extra-del-ext`); a directory loads each file in it in alphabetical
- * order except hidden ones and `.key`, `.issuer`, `.ocsp`, `.sctl` companions.
+ * order except hidden ones and `.key`, `.issuer`, `.ocsp`, `.sctl` companions; a missing file with
+ * `.dsa`/`.ecdsa`/`.rsa` siblings is a multi-certificate bundle, each sibling loaded on its own.
  * The PEM blocks are cut by the certificate store's reader (proxy/certs/pem.ts);
  * the X.509 and key parsing is Node's crypto.
  */
@@ -29,9 +30,34 @@ export interface LoadedCertificate {
 
 const COMPANION_SUFFIXES = ['.key', '.issuer', '.ocsp', '.sctl'];
 
-/** Files a `crt` argument stands for: itself, or the certificate files of a directory. */
-export function certificateFiles(target: string): string[] {
-  const stat = fs.statSync(target);
+/**
+ * HAProxy's SSL_SOCK_KEYTYPE_NAMES, in its order: the extensions of a multi-certificate bundle's
+ * members. The first member found is loaded first (a bind's default certificate when it comes first).
+ */
+export const BUNDLE_KEY_TYPES = ['dsa', 'ecdsa', 'rsa'] as const;
+
+/**
+ * The members of the multi-certificate bundle a missing `crt` file stands for (ssl_sock_load_cert):
+ * `FILE.dsa`, `FILE.ecdsa`, `FILE.rsa`, those that exist, each a certificate of its own (HAProxy ≥ 2.3
+ * keeps them apart, named with their extension). None: it is no bundle.
+ */
+export function bundleMembers(target: string, exists: (file: string) => boolean = fs.existsSync): string[] {
+  return BUNDLE_KEY_TYPES.map((type) => `${target}.${type}`).filter((file) => exists(file));
+}
+
+/**
+ * Files a `crt` argument stands for: itself, the certificate files of a directory, or (with
+ * `bundles`, `ssl-load-extra-files`'s `bundle`) the members of a bundle when it names no file.
+ */
+export function certificateFiles(target: string, bundles = true): string[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(target);
+  } catch (e) {
+    const members = bundles ? bundleMembers(target) : [];
+    if (members.length > 0) return members;
+    throw new Error(`unable to stat SSL certificate from file '${target}' : ${errnoText(e)}.`);
+  }
   if (!stat.isDirectory()) return [target];
   return fs.readdirSync(target)
     .filter((name) => !name.startsWith('.') && !COMPANION_SUFFIXES.some((s) => name.endsWith(s)))
@@ -41,7 +67,7 @@ export function certificateFiles(target: string): string[] {
 }
 
 /** HAProxy's defaults: `ssl-load-extra-files all`, no `ssl-load-extra-del-ext`. */
-const DEFAULT_KEY_FILES: CertKeyFiles = { companionKey: true, deleteCrtExtension: false };
+const DEFAULT_KEY_FILES: CertKeyFiles = { companionKey: true, deleteCrtExtension: false, bundle: true };
 
 /** Reads one certificate file; throws an Error whose message is HAProxy-shaped and names the file. */
 export function loadCertificate(file: string, keyFiles: CertKeyFiles = DEFAULT_KEY_FILES): LoadedCertificate {
@@ -122,9 +148,13 @@ function readText(file: string, mtimes: Map<string, number>, what: string): stri
     mtimes.set(file, fs.statSync(file).mtimeMs);
     return fs.readFileSync(file, 'latin1');
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
-    throw new Error(`${what} '${file}' : ${reason}.`);
+    throw new Error(`${what} '${file}' : ${errnoText(e)}.`);
   }
+}
+
+/** strerror() of a failed file operation, as HAProxy's messages end. */
+function errnoText(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
 }
 
 /** True when one of the files read for these certificates changed (or vanished) since. */
