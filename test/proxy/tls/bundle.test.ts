@@ -4,7 +4,8 @@
  * bind-tls.ts), side by side with haproxy 2.6.12: which certificate clients accepting RSA only,
  * ECDSA, or both get (proxy/tls/client-hello.ts, sni.ts), what the runtime API lists and shows, a
  * member renewed with `set ssl cert <file>.rsa` + commit, a crt-list line naming a bundle (its
- * members numbered as HAProxy numbers them), and the refusal without `bundle`.
+ * members numbered as HAProxy numbers them), the refusal without `bundle`, and the certificate
+ * store's listing (the Certificates screen) showing the members apart, as `show ssl cert` does.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ import { startEngine, freePort } from '../../helpers/net.ts';
 import { cli } from '../stats/helpers.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { checkTlsFiles } from '../../../proxy/tls/listener.ts';
+import { InProcessControl } from '../../../proxy/control/in-process.ts';
 
 let dir: string;
 
@@ -170,5 +172,37 @@ test('without `bundle` in ssl-load-extra-files a missing crt file is refused, as
     // Without 'key' the companion `site.pem.ecdsa.key` is not read.
     `ssl-load-extra-files bundle ${dir}/site.pem: No Private Key found in '${dir}/site.pem.ecdsa'.`,
     `ssl-load-extra-files all ${dir}/site.pem: accepted`,
+  ]);
+});
+
+test("the Certificates screen's listing shows a bundle's members as certificates of their own, as show ssl cert lists them, with a member committed over the runtime API as the one in use", { timeout: 30_000 }, async (t) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-bundle-store-'));
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const certs = path.join(dataDir, 'certs');
+  fs.mkdirSync(certs);
+  for (const file of ['site.pem.rsa', 'site.pem.ecdsa', 'site.pem.ecdsa.key']) fs.copyFileSync(path.join(dir, file), path.join(certs, file));
+  const sock = path.join(dataDir, 'ls.sock');
+  const port = await freePort();
+  const ls = await startEngine(`global\n  stats socket ${sock} mode 600 level admin\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend fe\n  bind 127.0.0.1:${port} ssl crt ${certs}/site.pem\n  http-request return status 200\n`);
+  t.after(() => ls.stop());
+  const control = new InProcessControl(ls.engine, { dataDir });
+  const listed = async () => {
+    const r = await control.certList();
+    assert.ok(r.ok);
+    return r.value;
+  };
+  const before = await listed();
+  assert.deepEqual(before.unreadable, []);
+  assert.deepEqual(before.certs.map((c) => [c.name, c.path, c.key, c.subject, c.served]), [
+    ['site.pem.ecdsa', path.join(certs, 'site.pem.ecdsa'), 'EC P-256', 'CN=a.test, O=Ecdsa1', undefined],
+    ['site.pem.rsa', path.join(certs, 'site.pem.rsa'), 'RSA 2048', 'CN=a.test, O=Rsa1', undefined],
+  ]);
+  assert.equal(await cli(sock, 'show ssl cert'), `# filename\n${certs}/site.pem.ecdsa\n${certs}/site.pem.rsa\n\n`);
+  await cli(sock, `set ssl cert ${certs}/site.pem.rsa <<\n${fs.readFileSync(path.join(dir, 'renewed.rsa'), 'utf8').trim()}\n`);
+  assert.equal(await cli(sock, `commit ssl cert ${certs}/site.pem.rsa`), `Committing ${certs}/site.pem.rsa.\nSuccess!\n\n`);
+  const after = await listed();
+  assert.deepEqual(after.certs.map((c) => [c.name, c.subject, c.served?.subject]), [
+    ['site.pem.ecdsa', 'CN=a.test, O=Ecdsa1', undefined],
+    ['site.pem.rsa', 'CN=a.test, O=Rsa1', 'CN=a.test, O=Rsa2'],
   ]);
 });
