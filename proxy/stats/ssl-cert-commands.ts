@@ -25,7 +25,7 @@ export function showSslCert(certs: RuntimeCerts | undefined, args: readonly stri
     return out;
   }
   if (!certs) return NOT_FOUND;
-  // `<file>.ocsp` shows an OCSP response: Loadstar staples none.
+  // `<file>.ocsp` shows an OCSP response's details: Loadstar does not print them.
   if (name.endsWith('.ocsp')) return NOT_FOUND;
   if (name.startsWith('*')) {
     const tx = certs.transaction;
@@ -42,7 +42,8 @@ function certDetail(filename: string, parts: CertParts, used: boolean): string {
   let out = `Filename: ${filename}\n`;
   const leafPem = parts.certs[0];
   // A certificate `new ssl cert` made and nothing committed to yet.
-  if (leafPem === undefined) return out + 'Status: Empty\n' + OCSP_KEY;
+  const ocspKey = `OCSP Response Key: ${parts.ocspKey?.toString('hex') ?? ''}\n`;
+  if (leafPem === undefined) return out + 'Status: Empty\n' + ocspKey;
   out += `Status: ${used ? 'Used' : 'Unused'}\n`;
   const leaf = new X509Certificate(leafPem);
   const fields = parseCertificate(leaf.raw);
@@ -52,7 +53,7 @@ function certDetail(filename: string, parts: CertParts, used: boolean): string {
   out += `Subject Alternative Name: ${sanOneline(leaf.subjectAltName)}\n`;
   const algorithm = keyAlgorithm(leaf);
   // cert_get_pkey_algo knows RSA, EC and DSA keys only; with another, HAProxy's dump stops there.
-  if (algorithm === undefined) return out + 'Algorithm: ' + OCSP_KEY;
+  if (algorithm === undefined) return out + 'Algorithm: ' + ocspKey;
   out += `Algorithm: ${algorithm}\n`;
   out += `SHA1 FingerPrint: ${leaf.fingerprint.replace(/:/g, '')}\n`;
   out += `Subject: ${fields.subject.oneline}\n`;
@@ -61,11 +62,9 @@ function certDetail(filename: string, parts: CertParts, used: boolean): string {
     const ca = parseCertificate(new X509Certificate(pem).raw);
     out += `Chain Subject: ${ca.subject.oneline}\nChain Issuer: ${ca.issuer.oneline}\n`;
   }
-  return out + OCSP_KEY;
+  // HAProxy 2.6.12 prints the certificate ID of the `.ocsp` response read (stapled or not), empty without one.
+  return out + ocspKey;
 }
-
-/** HAProxy 2.6.12 prints the OCSP response's key, empty without a response (Loadstar staples none). */
-const OCSP_KEY = 'OCSP Response Key: \n';
 
 /**
  * ssl_sock_get_san_oneline: every subject alternative name takes its place (", " between them), only
@@ -148,11 +147,12 @@ export function setSslCert(certs: RuntimeCerts | undefined, args: readonly strin
   if (ext === 'key') {
     const key = keyPayload(payload);
     if (key === undefined) return fail(`unable to load private key from file '${path}'.\nCan't load the payload\n`);
-    parts = { certs: base.certs, key };
+    parts = { certs: base.certs, key, ...(base.ocspKey ? { ocspKey: base.ocspKey } : {}) };
   } else {
     const loaded = pemPayload(payload);
     if (loaded === 'no certificate') return fail(`unable to load certificate from file '${path}'.\nCan't load the payload\n`);
     if (loaded === 'bad chain') return fail(`unable to load certificate chain from file '${path}'.\nCan't load the payload\n`);
+    // A certificate payload drops the OCSP response (ssl_sock_load_pem_into_ckch); a key alone keeps it.
     parts = loaded;
   }
   certs.transaction = { path: txPath, parts };

@@ -300,6 +300,13 @@ export class BindTls {
     this.table = new SniTable(candidates, this.entries[0]!);
   }
 
+  /** What loading the certificates warned about, as HAProxy warns: an `.ocsp` response left out. */
+  loadWarnings(): string[] {
+    const warnings = new Set<string>();
+    for (const s of this.slots) if (s.entry.cert.ocspWarning) warnings.add(`certificate '${s.file}': ${s.entry.cert.ocspWarning}`);
+    return [...warnings];
+  }
+
   /** The certificate files this bind serves, one per entry (runtime-certs.ts). */
   certificateFiles(): string[] {
     return this.slots.map((s) => s.file);
@@ -404,6 +411,9 @@ export class BindTls {
     // the socket) now, for the log line — only when the frontend writes one.
     server.on('connection', (raw: net.Socket) => { if (this.logsFailures) keepAddresses(raw); });
     renewTicketsOnResumption(server);
+    // ssl_sock_ocsp_stapling_cbk: the certificate's OCSP response, to a client that asks, while fresh.
+    const staple = cert.ocsp;
+    if (staple) server.on('OCSPRequest', (_cert, _issuer, done) => done(null, Date.now() < staple.expiresAt ? staple.response : null));
     return server;
   }
 

@@ -15,6 +15,8 @@ import { readPemBlocks } from '../certs/pem.ts';
 import type { PemBlock } from '../certs/pem.ts';
 import { CertError } from '../errors.ts';
 import type { CertKeyFiles } from '../config/model.ts';
+import { ocspCertId, ocspStaple } from './ocsp.ts';
+import type { OcspStaple } from './ocsp.ts';
 
 export interface LoadedCertificate {
   file: string;
@@ -26,6 +28,12 @@ export interface LoadedCertificate {
   names: string[];
   /** Modification time of the files read, to notice a replaced certificate. */
   mtimes: Map<string, number>;
+  /** The OCSP response stapled for it (`FILE.ocsp`), when one was read and matches it. */
+  ocsp?: OcspStaple;
+  /** Why `FILE.ocsp` is not stapled (HAProxy's warning), when it was read but cannot be used. */
+  ocspWarning?: string;
+  /** The certificate ID of the `FILE.ocsp` read, stapled or not (`show ssl cert`'s "OCSP Response Key"). */
+  ocspKey?: Buffer;
 }
 
 const COMPANION_SUFFIXES = ['.key', '.issuer', '.ocsp', '.sctl'];
@@ -67,7 +75,7 @@ export function certificateFiles(target: string, bundles = true): string[] {
 }
 
 /** HAProxy's defaults: `ssl-load-extra-files all`, no `ssl-load-extra-del-ext`. */
-const DEFAULT_KEY_FILES: CertKeyFiles = { companionKey: true, deleteCrtExtension: false, bundle: true };
+const DEFAULT_KEY_FILES: CertKeyFiles = { companionKey: true, deleteCrtExtension: false, bundle: true, ocsp: true, issuer: true };
 
 /** Reads one certificate file; throws an Error whose message is HAProxy-shaped and names the file. */
 export function loadCertificate(file: string, keyFiles: CertKeyFiles = DEFAULT_KEY_FILES): LoadedCertificate {
@@ -98,7 +106,46 @@ export function loadCertificate(file: string, keyFiles: CertKeyFiles = DEFAULT_K
     throw new Error(`unable to load SSL private key from PEM file '${file}'.`);
   }
   if (!leaf.checkPrivateKey(key)) throw new Error(`inconsistencies between private key and certificate loaded from PEM file '${file}'.`);
-  return { file, certPem: certs.join('\n') + '\n', keyPem: keyBlock + '\n', leaf, names: certificateNames(leaf), mtimes };
+  const loaded: LoadedCertificate = { file, certPem: certs.join('\n') + '\n', keyPem: keyBlock + '\n', leaf, names: certificateNames(leaf), mtimes };
+  if (keyFiles.ocsp) loadOcsp(loaded, keyFiles.deleteCrtExtension ? file.replace(/\.crt$/, '') : file, certs.slice(1), keyFiles.issuer);
+  return loaded;
+}
+
+/**
+ * `<base>.ocsp` (ssl_sock_load_files_into_ckch, then ssl_sock_load_ocsp): read when present; its
+ * issuer is a chain certificate that issued the leaf, else `<base>.issuer`. No issuer is an error;
+ * a response that does not fit is ignored with HAProxy's warning.
+ */
+function loadOcsp(cert: LoadedCertificate, base: string, chain: readonly string[], issuerFile: boolean): void {
+  const ocspFile = `${base}.ocsp`;
+  if (!fs.existsSync(ocspFile)) return;
+  let der: Buffer;
+  try {
+    cert.mtimes.set(ocspFile, fs.statSync(ocspFile).mtimeMs);
+    der = fs.readFileSync(ocspFile);
+  } catch {
+    throw new Error(`Error opening OCSP response file`);
+  }
+  // HAProxy reads (and checks) `.issuer` whenever it is there, then prefers the chain's issuer.
+  let fileIssuer: X509Certificate | undefined;
+  const issuerPath = `${base}.issuer`;
+  if (issuerFile && fs.existsSync(issuerPath)) {
+    const unreadable = new Error(`'${issuerPath}' cannot be read or parsed'.`);
+    try {
+      const pem = readPemBlocks({ label: issuerPath, data: readText(issuerPath, cert.mtimes, 'unable to load issuer file') }).find((b) => b.label === 'CERTIFICATE');
+      fileIssuer = pem ? new X509Certificate(pem.text) : undefined;
+    } catch {
+      throw unreadable;
+    }
+    if (!fileIssuer) throw unreadable;
+    if (!cert.leaf.checkIssued(fileIssuer)) throw new Error(`'${issuerPath}' is not an issuer'.`);
+  }
+  const issuer = chain.map((pem) => new X509Certificate(pem)).find((c) => cert.leaf.checkIssued(c)) ?? fileIssuer;
+  if (!issuer) throw new Error(`'${cert.file}.ocsp' is present and activates OCSP but it is impossible to compute the OCSP certificate ID (maybe the issuer could not be found)'.`);
+  cert.ocspKey = ocspCertId(der);
+  const staple = ocspStaple(der, cert.leaf, issuer);
+  if (typeof staple === 'string') cert.ocspWarning = `Loading: ${staple}. Content will be ignored.`;
+  else cert.ocsp = staple;
 }
 
 /** DNS subject alternative names and the subject CN, as HAProxy indexes them for SNI. */

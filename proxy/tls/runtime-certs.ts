@@ -23,6 +23,8 @@ export interface CertParts {
   /** Leaf first, then the chain, as PEM blocks. */
   certs: string[];
   key?: string;
+  /** The OCSP response's certificate ID the certificate was loaded with: HAProxy's transaction keeps the response. */
+  ocspKey?: Buffer;
 }
 
 /** What the runtime certificates need of a bind (BindTls satisfies it). */
@@ -266,6 +268,8 @@ export class RuntimeCerts {
       names: certificateNames(leaf),
       // The files the replaced certificate was read from, as they are now: a later change on disk wins.
       mtimes: old ? snapshot(old.mtimes) : new Map(),
+      // The response is kept, not stapled: its certificate ID is the replaced certificate's.
+      ...(parts.ocspKey ? { ocspKey: parts.ocspKey } : {}),
     };
     const installs: Array<() => void> = [];
     try {
@@ -283,7 +287,10 @@ export class RuntimeCerts {
 /** The parts of a certificate as the transaction starts from it (a duplicate of the one served). */
 export function partsOf(cert: LoadedCertificate): CertParts {
   const blocks = readPemBlocks({ label: cert.file, data: cert.certPem });
-  return { certs: blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE').map((b) => b.text.trimEnd()), key: cert.keyPem.trimEnd() };
+  return {
+    certs: blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE').map((b) => b.text.trimEnd()), key: cert.keyPem.trimEnd(),
+    ...(cert.ocspKey ? { ocspKey: cert.ocspKey } : {}),
+  };
 }
 
 /**
