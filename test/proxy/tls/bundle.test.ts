@@ -118,6 +118,10 @@ test('a bundle loads its .rsa and .ecdsa members as two certificates: clients ge
     out.push(await cli(sock, `commit ssl cert ${dir}/site.pem.rsa`));
     out.push(...await clients(port));
     out.push(...(await clients(listPort)).map((l) => `list ${l}`));
+    // A member's line taken out of the crt-list: the other member serves every client.
+    out.push(await cli(sock, `del ssl crt-list ${list} ${dir}/site.pem.rsa:5`));
+    out.push(await cli(sock, `show ssl crt-list -n ${list}`));
+    out.push(...(await clients(listPort)).map((l) => `list after del ${l}`));
     return out;
   };
   const [port, listPort] = [await freePort(), await freePort()];
@@ -142,6 +146,8 @@ test('a bundle loads its .rsa and .ecdsa members as two certificates: clients ge
     'TLS 1.3, ECDSA signatures only: Ecdsa1', 'no SNI, default: Ecdsa1', 'no SNI, RSA ciphers only: error ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
   ]);
   assert.equal(ours[CLIENTS.length * 2], `# filename\n${dir}/plain.pem\n${dir}/site.pem.ecdsa\n${dir}/site.pem.rsa\n\n`);
+  assert.ok(ours.some((l) => /^Entry '.*site\.pem\.rsa' deleted in crtlist/.test(l)), ours.join('\n'));
+  assert.ok(ours.includes('list after del TLS 1.2, RSA ciphers only: error ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'));
 });
 
 test('without `bundle` in ssl-load-extra-files a missing crt file is refused, as haproxy -c refuses it; with it, a bundle without members too', (t) => {
