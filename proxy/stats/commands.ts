@@ -17,7 +17,7 @@ import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
-import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSslCert } from './ssl-cert-commands.ts';
+import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSslOcspResponse, showSslCert } from './ssl-cert-commands.ts';
 import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
 
@@ -84,6 +84,7 @@ const COMMANDS: Command[] = [
   { words: ['set', 'maxconn', 'global'], usage: 'set maxconn global <value>', help: 'change the per-process maxconn setting', level: 'admin', run: setMaxconnGlobal },
   { words: ['set', 'maxconn', 'server'], usage: 'set maxconn server <bk>/<srv>', help: "change a server's maxconn setting", level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => setMaxconnServer(e, b, s, a[4])) },
   { words: ['set', 'ssl', 'cert'], usage: 'set ssl cert <certfile> <payload>', help: 'replace a certificate file', level: 'admin', run: (a, e, _s, payload) => setSslCert(e.sslCerts?.(), a, payload) },
+  { words: ['set', 'ssl', 'ocsp-response'], usage: 'set ssl ocsp-response <resp|payload>', help: "update a certificate's OCSP Response from a base64-encode DER", level: 'user', run: (a, e, _s, payload) => setSslOcspResponse(e.sslCerts?.(), a, payload) },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
   { words: ['show', 'acl'], usage: 'show acl [@<ver>] <acl>]', help: "report available acls or dump an acl's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'acl', a) },

@@ -3,7 +3,8 @@
  * clients use them to renew a certificate without a reload (acme.sh's haproxy deploy hook):
  * `show ssl cert [<file>]`, `set ssl cert <file> <<` + PEM payload, `commit ssl cert <file>`,
  * `abort ssl cert <file>`, with HAProxy 2.6.12's answers. One transaction at a time, as in HAProxy.
- * A private key is never printed.
+ * A private key is never printed. Also `set ssl ocsp-response` (ssl_sock.c), as OCSP update scripts
+ * replace a stapled response.
  */
 import { X509Certificate } from 'node:crypto';
 import { parseCertificate } from '../tls/cert-fields.ts';
@@ -210,4 +211,17 @@ export function delSslCert(certs: RuntimeCerts | undefined, args: readonly strin
   // HAProxy 2.6 leaves a transaction on the deleted certificate pointing at freed memory: it goes with it here.
   if (certs!.transaction?.path === name) certs!.transaction = undefined;
   return `Certificate '${name}' deleted!\n`;
+}
+
+/**
+ * `set ssl ocsp-response <base64>` or with a payload (cli_parse_set_ocspresponse): a DER OCSP
+ * response, base64-encoded, replaces the staple of the certificates whose `.ocsp` it matches.
+ */
+export function setSslOcspResponse(certs: RuntimeCerts | undefined, args: readonly string[], payload: string | undefined): string {
+  const text = (payload ?? args[3] ?? '').replace(/[\r\n]/g, '');
+  if (text === '') return "'set ssl ocsp-response' expects response in base64 encoding.\n";
+  // HAProxy's base64dec: whole 4-character groups of the alphabet, '=' padding at the end only.
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return "'set ssl ocsp-response' received invalid base64 encoded response.\n";
+  const refused = certs ? certs.updateOcspResponse(Buffer.from(text, 'base64')) : 'OCSP single response: Certificate ID does not match any certificate or issuer';
+  return refused === undefined ? 'OCSP Response updated!\n' : `${refused}.\n`;
 }

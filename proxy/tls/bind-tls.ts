@@ -312,6 +312,11 @@ export class BindTls {
     return this.slots.map((s) => s.file);
   }
 
+  /** Every certificate this bind serves, one per entry. */
+  servedCertificates(): LoadedCertificate[] {
+    return this.slots.map((s) => s.entry.cert);
+  }
+
   /** The certificate served for a file, if this bind serves it. */
   servedCertificate(file: string): LoadedCertificate | undefined {
     return this.slots.find((s) => s.file === file)?.entry.cert;
@@ -411,9 +416,14 @@ export class BindTls {
     // the socket) now, for the log line — only when the frontend writes one.
     server.on('connection', (raw: net.Socket) => { if (this.logsFailures) keepAddresses(raw); });
     renewTicketsOnResumption(server);
-    // ssl_sock_ocsp_stapling_cbk: the certificate's OCSP response, to a client that asks, while fresh.
-    const staple = cert.ocsp;
-    if (staple) server.on('OCSPRequest', (_cert, _issuer, done) => done(null, Date.now() < staple.expiresAt ? staple.response : null));
+    // ssl_sock_ocsp_stapling_cbk: the certificate's OCSP response (as `set ssl ocsp-response` may
+    // have replaced it), to a client that asks, while fresh. Only certificates with an `.ocsp` file listen.
+    if (cert.ocspCertId) {
+      server.on('OCSPRequest', (_cert, _issuer, done) => {
+        const staple = cert.ocsp;
+        done(null, staple && Date.now() < staple.expiresAt ? staple.response : null);
+      });
+    }
     return server;
   }
 

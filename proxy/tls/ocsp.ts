@@ -24,13 +24,21 @@ export interface OcspStaple {
   expiresAt: number;
 }
 
+/** A response that ssl_sock_load_ocsp_response accepts: its certificate ID, and until when it is stapled. */
+export interface CheckedResponse {
+  /** The single response's CertID, as DER. */
+  certId: Buffer;
+  staple: OcspStaple;
+  /** Where the CertID's fields are, for OCSP_id_cmp. */
+  fields: { der: Buffer; certId: Tlv };
+}
+
 /**
- * ssl_sock_load_ocsp_response: the staple, or HAProxy's reason for ignoring the response (it warns
- * "Loading: <reason>. Content will be ignored").
+ * ssl_sock_load_ocsp_response's checks before the certificate ID is compared: the response, or
+ * HAProxy's reason for refusing it.
  */
-export function ocspStaple(der: Buffer, leaf: X509Certificate, issuer: X509Certificate, now = Date.now()): OcspStaple | string {
+export function checkOcspResponse(der: Buffer, now = Date.now()): CheckedResponse | string {
   let single: { certId: Tlv; status: number; thisUpdate: Tlv; nextUpdate: Tlv | undefined; der: Buffer } | undefined;
-  let count = 0;
   try {
     const outer = children(der, tlv(der, 0));
     if (outer[0]?.tag !== 0x0a) return 'Unable to parse OCSP response';
@@ -45,9 +53,8 @@ export function ocspStaple(der: Buffer, leaf: X509Certificate, issuer: X509Certi
     const responses = tbs.find((t, i) => t.tag === 0x30 && i > 0 && tbs[i - 1]!.tag === 0x18);
     if (!responses) return 'Unable to parse OCSP response';
     const list = children(basic, responses);
-    count = list.length;
-    if (count > 1) return `OCSP response ignored because contains multiple single responses (${count})`;
-    if (count === 0) return 'Failed to get OCSP single response';
+    if (list.length > 1) return `OCSP response ignored because contains multiple single responses (${list.length})`;
+    if (list.length === 0) return 'Failed to get OCSP single response';
     const fields = children(basic, list[0]!);
     const nextUpdate = fields[3]?.tag === 0xa0 ? tlv(basic, fields[3].content) : undefined;
     single = { certId: fields[0]!, status: fields[1]!.tag & 0x1f, thisUpdate: fields[2]!, nextUpdate, der: basic };
@@ -64,8 +71,53 @@ export function ocspStaple(der: Buffer, leaf: X509Certificate, issuer: X509Certi
   if (Number.isNaN(thisUpdate) || Number.isNaN(nextUpdate) || thisUpdate > now + MAX_SKEW_S * 1000 || nextUpdate < now - MAX_SKEW_S * 1000 || nextUpdate < thisUpdate) {
     return 'OCSP single response: no longer valid.';
   }
-  if (!sameCertId(basic, single.certId, leaf, issuer)) return 'OCSP single response: Certificate ID does not match certificate and issuer';
-  return { response: der, expiresAt: nextUpdate - MAX_SKEW_S * 1000 };
+  return {
+    certId: Buffer.from(basic.subarray(single.certId.start, single.certId.end)),
+    staple: { response: der, expiresAt: nextUpdate - MAX_SKEW_S * 1000 },
+    fields: { der: basic, certId: single.certId },
+  };
+}
+
+/**
+ * ssl_sock_load_ocsp_response for a certificate: the staple, or HAProxy's reason for ignoring the
+ * response (it warns "Loading: <reason>. Content will be ignored").
+ */
+export function ocspStaple(der: Buffer, leaf: X509Certificate, issuer: X509Certificate, now = Date.now()): OcspStaple | string {
+  const checked = checkOcspResponse(der, now);
+  if (typeof checked === 'string') return checked;
+  if (!sameCertId(checked.fields.der, checked.fields.certId, leaf, issuer)) return 'OCSP single response: Certificate ID does not match certificate and issuer';
+  return checked.staple;
+}
+
+/**
+ * i2d_OCSP_CERTID(OCSP_cert_to_id(NULL, leaf, issuer)): the key HAProxy files a certificate's OCSP
+ * response under (cert_ocsp_tree), which `set ssl ocsp-response` looks a new response up by.
+ */
+export function certIdOf(leaf: X509Certificate, issuer: X509Certificate): Buffer {
+  const { subject, keyBits } = issuerParts(issuer);
+  const leafDer = leaf.raw;
+  const leafTbs = children(leafDer, tlv(leafDer, tlv(leafDer, 0).content));
+  const serial = leafTbs[leafTbs[0]!.tag === 0xa0 ? 1 : 0]!;
+  const sha1 = (b: Buffer): Buffer => crypto.createHash('sha1').update(b).digest();
+  const algorithm = Buffer.from('300906052b0e03021a0500', 'hex');
+  return der(0x30, Buffer.concat([algorithm, der(0x04, sha1(subject)), der(0x04, sha1(keyBits)), leafDer.subarray(serial.start, serial.end)]));
+}
+
+/** The issuer's subject name (DER) and public key bits, as OCSP certificate IDs hash them. */
+function issuerParts(issuer: X509Certificate): { subject: Buffer; keyBits: Buffer } {
+  const issuerDer = issuer.raw;
+  const tbs = children(issuerDer, tlv(issuerDer, tlv(issuerDer, 0).content));
+  const i = tbs[0]!.tag === 0xa0 ? 1 : 0;
+  const subject = tbs[i + 4]!;
+  const bitString = children(issuerDer, tbs[i + 5]!)[1]!;
+  // The key's bits, without the BIT STRING's unused-bits byte.
+  return { subject: issuerDer.subarray(subject.start, subject.end), keyBits: issuerDer.subarray(bitString.content + 1, bitString.end) };
+}
+
+function der(tag: number, content: Buffer): Buffer {
+  const n = content.length;
+  const length = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  return Buffer.concat([Buffer.from([tag]), length, content]);
 }
 
 /**
@@ -86,24 +138,18 @@ export function ocspCertId(der: Buffer): Buffer | undefined {
   }
 }
 
-/** OCSP_id_cmp against OCSP_cert_to_id(NULL, leaf, issuer): SHA-1, the issuer's name and key hashes, the serial. */
+/** OCSP_id_cmp against OCSP_cert_to_id(NULL, leaf, issuer): SHA-1 (its OID), the issuer's name and key hashes, the serial. */
 function sameCertId(der: Buffer, certId: Tlv, leaf: X509Certificate, issuer: X509Certificate): boolean {
   const [algorithm, nameHash, keyHash, serial] = children(der, certId);
   if (!algorithm || !nameHash || !keyHash || !serial) return false;
   if (oidText(der, tlv(der, algorithm.content)) !== SHA1) return false;
-  const issuerDer = issuer.raw;
-  const tbs = children(issuerDer, tlv(issuerDer, tlv(issuerDer, 0).content));
-  const i = tbs[0]!.tag === 0xa0 ? 1 : 0;
-  const subject = tbs[i + 4]!;
-  const spki = children(issuerDer, tbs[i + 5]!);
-  const bitString = spki[1]!;
+  const { subject, keyBits } = issuerParts(issuer);
   const sha1 = (b: Buffer): Buffer => crypto.createHash('sha1').update(b).digest();
   const leafDer = leaf.raw;
   const leafTbs = children(leafDer, tlv(leafDer, tlv(leafDer, 0).content));
   const leafSerial = leafTbs[leafTbs[0]!.tag === 0xa0 ? 1 : 0]!;
-  return sha1(issuerDer.subarray(subject.start, subject.end)).equals(der.subarray(nameHash.content, nameHash.end))
-    // The key's bits, without the BIT STRING's unused-bits byte.
-    && sha1(issuerDer.subarray(bitString.content + 1, bitString.end)).equals(der.subarray(keyHash.content, keyHash.end))
+  return sha1(subject).equals(der.subarray(nameHash.content, nameHash.end))
+    && sha1(keyBits).equals(der.subarray(keyHash.content, keyHash.end))
     && integerBytes(leafDer, leafSerial).equals(integerBytes(der, serial));
 }
 

@@ -15,7 +15,7 @@ import { readPemBlocks } from '../certs/pem.ts';
 import type { PemBlock } from '../certs/pem.ts';
 import { CertError } from '../errors.ts';
 import type { CertKeyFiles } from '../config/model.ts';
-import { ocspCertId, ocspStaple } from './ocsp.ts';
+import { certIdOf, ocspCertId, ocspStaple } from './ocsp.ts';
 import type { OcspStaple } from './ocsp.ts';
 
 export interface LoadedCertificate {
@@ -34,6 +34,8 @@ export interface LoadedCertificate {
   ocspWarning?: string;
   /** The certificate ID of the `FILE.ocsp` read, stapled or not (`show ssl cert`'s "OCSP Response Key"). */
   ocspKey?: Buffer;
+  /** Its own certificate ID, when it has an `FILE.ocsp`: `set ssl ocsp-response` replaces the staple of the certificates it names. */
+  ocspCertId?: Buffer;
 }
 
 const COMPANION_SUFFIXES = ['.key', '.issuer', '.ocsp', '.sctl'];
@@ -143,6 +145,7 @@ function loadOcsp(cert: LoadedCertificate, base: string, chain: readonly string[
   const issuer = chain.map((pem) => new X509Certificate(pem)).find((c) => cert.leaf.checkIssued(c)) ?? fileIssuer;
   if (!issuer) throw new Error(`'${cert.file}.ocsp' is present and activates OCSP but it is impossible to compute the OCSP certificate ID (maybe the issuer could not be found)'.`);
   cert.ocspKey = ocspCertId(der);
+  cert.ocspCertId = certIdOf(cert.leaf, issuer);
   const staple = ocspStaple(der, cert.leaf, issuer);
   if (typeof staple === 'string') cert.ocspWarning = `Loading: ${staple}. Content will be ignored.`;
   else cert.ocsp = staple;

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { certificateNames } from './pem.ts';
+import { checkOcspResponse } from './ocsp.ts';
 import type { LoadedCertificate } from './pem.ts';
 import type { CrtListOptions } from './crt-list.ts';
 import { crtListLineCount } from './crt-list.ts';
@@ -33,6 +34,8 @@ export interface CertServingBind {
   certificateFiles(): string[];
   /** The certificate an entry of this file serves now. */
   servedCertificate(file: string): LoadedCertificate | undefined;
+  /** Every certificate it serves, one per entry. */
+  servedCertificates(): LoadedCertificate[];
   /** Builds the entries of `file` with `cert` and returns what installs them (nothing is served before). Throws when unusable. */
   prepareCertificate(file: string, cert: LoadedCertificate): () => void;
   /** The bind's crt-lists and `crt` directories with their entries. */
@@ -234,6 +237,20 @@ export class RuntimeCerts {
     this.generation++;
     for (const install of installs) install();
     return installs.length;
+  }
+
+  /**
+   * `set ssl ocsp-response` (ssl_sock_update_ocsp_response): the response replaces the staple of
+   * every served certificate whose `.ocsp` file filed it under the same certificate ID (HAProxy's
+   * cert_ocsp_tree key). HAProxy's reason when it is refused.
+   */
+  updateOcspResponse(der: Buffer): string | undefined {
+    const checked = checkOcspResponse(der);
+    if (typeof checked === 'string') return checked;
+    const certs = [...this.binds()].flatMap((b) => b.servedCertificates()).filter((c) => c.ocspCertId?.equals(checked.certId));
+    if (certs.length === 0) return 'OCSP single response: Certificate ID does not match any certificate or issuer';
+    for (const cert of certs) cert.ocsp = checked.staple;
+    return undefined;
   }
 
   /** The certificate a file stands for now (the one its binds serve). */

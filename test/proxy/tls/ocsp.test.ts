@@ -203,3 +203,73 @@ test('a response is stapled until five minutes before its nextUpdate; past nextU
   // A response for the same serial under another issuer does not match.
   assert.equal(ocspStaple(der, cert.leaf, new X509Certificate(read('responder.crt'))), 'OCSP single response: Certificate ID does not match certificate and issuer');
 });
+
+test('set ssl ocsp-response replaces the staple of the certificate the response names, refusals as haproxy 2.6 answers them', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  // A later response for chained.test (other bytes: another producedAt and signature), one for a
+  // certificate served without an .ocsp file, one of unknown status.
+  await new Promise((r) => setTimeout(r, 1100));
+  respond('chained', 'chained-2.ocsp');
+  const newer = fs.readFileSync(path.join(dir, 'chained-2.ocsp'));
+  assert.ok(!newer.equals(fs.readFileSync(path.join(dir, 'chained.pem.ocsp'))));
+  issue('unstapled', 'unstapled.test');
+  fs.writeFileSync(path.join(dir, 'unstapled.pem'), read('unstapled.crt') + read('ca.crt') + read('unstapled.key'));
+  const serial = openssl(['x509', '-in', 'unstapled.crt', '-noout', '-serial']).trim().split('=')[1]!;
+  fs.appendFileSync(path.join(dir, 'index.txt'), `V\t300101000000Z\t\t${serial}\tunknown\t/CN=unstapled.test\n`);
+  respond('unstapled', 'unstapled.ocsp');
+  respond('renewed', 'unknown.ocsp');
+  const b64 = (file: string): string => fs.readFileSync(path.join(dir, file)).toString('base64');
+  const config = (port: number): string => `global\n  stats socket ${dir}/r${port}.sock level admin\n  stats socket ${dir}/u${port}.sock level user\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend fe\n  bind 127.0.0.1:${port} ssl crt ${dir}/chained.pem crt ${dir}/unstapled.pem\n  http-request return status 200\n`;
+  const run = async (port: number): Promise<string[]> => {
+    const admin = `${dir}/r${port}.sock`;
+    const out: string[] = [];
+    const staple = async (name: string): Promise<string> => {
+      const got = await stapled(port, name);
+      return got === 'staple = unknown bytes' && (await stapledBytes(port, name))?.equals(newer) ? 'staple = chained-2' : got;
+    };
+    out.push(`before: ${await staple('chained.test')}`);
+    for (const line of ['set ssl ocsp-response', 'set ssl ocsp-response abc', 'set ssl ocsp-response !!!!', `set ssl ocsp-response ${b64('unstapled.ocsp')}`,
+      `set ssl ocsp-response ${b64('unknown.ocsp')}`, `set ssl ocsp-response ${b64('chained.pem')}`]) out.push(await cli(admin, line));
+    out.push(`unstapled: ${await staple('unstapled.test')}`);
+    // As a payload, cut in lines as base64 tools write it.
+    out.push(await cli(admin, `set ssl ocsp-response <<\n${b64('chained-2.ocsp').replace(/(.{64})/g, '$1\n').trim()}\n`));
+    out.push(`after: ${await staple('chained.test')}`);
+    // The user level may run it too in 2.6.
+    out.push(await cli(`${dir}/u${port}.sock`, `set ssl ocsp-response ${b64('chained.pem.ocsp')}`));
+    out.push(`after the user's: ${await staple('chained.test')}`);
+    return out;
+  };
+  const port = await freePort();
+  const ls = await startEngine(config(port));
+  let ours: string[];
+  try {
+    ours = await run(port);
+  } finally {
+    await ls.stop();
+  }
+  const hx = await startHaproxy(config(port), port);
+  let theirs: string[];
+  try {
+    theirs = await run(port);
+  } finally {
+    await hx.stop();
+  }
+  assert.deepEqual(ours, theirs);
+  assert.equal(ours[0], 'before: staple = chained');
+  assert.equal(ours[8], 'OCSP Response updated!\n\n');
+  assert.equal(ours[9], 'after: staple = chained-2');
+});
+
+/** The staple's bytes a client gets, if any. */
+function stapledBytes(port: number, servername: string): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    let staple: Buffer | undefined;
+    const options: tls.ConnectionOptions & { requestOCSP: boolean } = { host: '127.0.0.1', port, servername, rejectUnauthorized: false, requestOCSP: true };
+    const socket = tls.connect(options, () => {
+      socket.destroy();
+      resolve(staple);
+    });
+    socket.on('OCSPResponse', (response: Buffer) => (staple = response));
+    socket.on('error', () => resolve(undefined));
+  });
+}
