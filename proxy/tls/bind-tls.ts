@@ -84,6 +84,8 @@ export class BindTls {
   private table!: SniTable<TlsEntry>;
   /** `generate-certificates`: makes (and keeps) an entry for a name no certificate matches. */
   private generator: CertGenerator<TlsEntry> | undefined;
+  /** The lines HAProxy counts in the crt-list beyond its file's, one more per bundle member but the first and per duplicated entry. */
+  private bundleLines = 0;
   /** Files and directories read, with their mtimes, to notice changes. */
   private watched = new Map<string, number>();
   readonly alpn: readonly string[] | undefined;
@@ -198,6 +200,7 @@ export class BindTls {
     };
     const base = this.config.global.crtBase;
     const runtime = this.committed;
+    let bundleLines = 0;
     for (const crt of this.bind.crt) {
       const target = resolveCertPath(crt, base);
       const files = this.guard(() => certificateFiles(target, this.config.global.certKeyFiles.bundle));
@@ -234,11 +237,13 @@ export class BindTls {
         }
         shift += members.length > 0 ? 2 * members.length - 1 : 0;
       }
+      bundleLines = shift;
       for (const a of runtime?.addedTo?.(listPath) ?? []) addRuntime(a.file, a.options, a.filters, { path: listPath, dir: false, line: a.line, bracketed: a.bracketed, options: a.options });
     }
     if (slots.length === 0) throw new TlsLoadError(this.bind.loc, `no SSL certificate found for bind (the 'crt' directory is empty?).`);
     const generator = this.bind.generateCertificates ? this.certGenerator(slots[0]!.entry.cert, watched) : undefined;
     this.install(slots);
+    this.bundleLines = bundleLines;
     this.generator = generator;
     this.watched = watched;
   }
@@ -272,12 +277,12 @@ export class BindTls {
   }
 
   /** The crt-lists and `crt` directories of this bind, with their entries in order (`show ssl crt-list`). */
-  crtLists(): Map<string, { dir: boolean; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }> {
-    const lists = new Map<string, { dir: boolean; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }>();
+  crtLists(): Map<string, { dir: boolean; bundleLines?: number; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }> {
+    const lists = new Map<string, { dir: boolean; bundleLines?: number; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }>();
     for (const s of this.slots) {
       if (!s.list) continue;
       let list = lists.get(s.list.path);
-      if (!list) lists.set(s.list.path, (list = { dir: s.list.dir, entries: [] }));
+      if (!list) lists.set(s.list.path, (list = { dir: s.list.dir, entries: [], ...(!s.list.dir && this.bundleLines > 0 ? { bundleLines: this.bundleLines } : {}) }));
       list.entries.push({ file: s.file, line: s.list.line, bracketed: s.list.bracketed, options: s.list.options, filters: s.filters });
     }
     return lists;

@@ -59,6 +59,8 @@ export interface CrtListEntryView {
 
 export interface CrtListView {
   dir: boolean;
+  /** Lines HAProxy counts beyond the file's for its bundle lines (their members numbered apart). */
+  bundleLines?: number;
   entries: CrtListEntryView[];
 }
 
@@ -224,7 +226,7 @@ export class RuntimeCerts {
     if (!list) throw new CommitError(`crt-list '${listPath}' does not exist!`);
     const previous = this.added.get(listPath);
     // HAProxy's crtlist->linecount: a crt-list's lines (comments counted), a directory's 0, one more per line added.
-    const lineNo = (this.lineCounts.get(listPath) ?? (list.dir ? 0 : Math.max(crtListLineCount(listPath), ...list.entries.map((e) => e.line)))) + 1;
+    const lineNo = (this.lineCounts.get(listPath) ?? (list.dir ? 0 : Math.max(crtListLineCount(listPath) + (list.bundleLines ?? 0), ...list.entries.map((e) => e.line)))) + 1;
     const added: AddedLine = { ...line, line: lineNo };
     const installs: Array<() => void> = [];
     try {

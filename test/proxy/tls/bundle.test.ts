@@ -103,7 +103,7 @@ frontend fe
 test('a bundle loads its .rsa and .ecdsa members as two certificates: clients get the one they accept, the runtime API lists and renews each, as haproxy does', { timeout: 90_000 }, async (t) => {
   if (!requireHaproxy(t)) return;
   const list = path.join(dir, 'list.txt');
-  fs.writeFileSync(list, `# a bundle, then a plain certificate\n${dir}/site.pem [ciphers ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256] a.test b.test\n${dir}/plain.pem plain.test\n`);
+  fs.writeFileSync(list, `# a bundle, then a plain certificate\n${dir}/site.pem [ciphers ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256] a.test b.test\n${dir}/plain.pem plain.test\n# the end\n`);
   const renewed = fs.readFileSync(path.join(dir, 'renewed.rsa'), 'utf8').trim();
   const run = async (sock: string, port: number, listPort: number): Promise<string[]> => {
     const out: string[] = [];
@@ -122,6 +122,9 @@ test('a bundle loads its .rsa and .ecdsa members as two certificates: clients ge
     out.push(await cli(sock, `del ssl crt-list ${list} ${dir}/site.pem.rsa:5`));
     out.push(await cli(sock, `show ssl crt-list -n ${list}`));
     out.push(...(await clients(listPort)).map((l) => `list after del ${l}`));
+    // A line added at run time is numbered after the lines HAProxy counted, bundle members included.
+    out.push(await cli(sock, `add ssl crt-list ${list} ${dir}/plain.pem other.test`));
+    out.push(await cli(sock, `show ssl crt-list -n ${list}`));
     return out;
   };
   const [port, listPort] = [await freePort(), await freePort()];
@@ -148,6 +151,7 @@ test('a bundle loads its .rsa and .ecdsa members as two certificates: clients ge
   assert.equal(ours[CLIENTS.length * 2], `# filename\n${dir}/plain.pem\n${dir}/site.pem.ecdsa\n${dir}/site.pem.rsa\n\n`);
   assert.ok(ours.some((l) => /^Entry '.*site\.pem\.rsa' deleted in crtlist/.test(l)), ours.join('\n'));
   assert.ok(ours.includes('list after del TLS 1.2, RSA ciphers only: error ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'));
+  assert.match(ours.at(-1)!, /plain\.pem:8\n/);
 });
 
 test('without `bundle` in ssl-load-extra-files a missing crt file is refused, as haproxy -c refuses it; with it, a bundle without members too', (t) => {
