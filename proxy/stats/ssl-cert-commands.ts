@@ -3,13 +3,14 @@
  * clients use them to renew a certificate without a reload (acme.sh's haproxy deploy hook):
  * `show ssl cert [<file>]`, `set ssl cert <file> <<` + PEM payload, `commit ssl cert <file>`,
  * `abort ssl cert <file>`, with HAProxy 2.6.12's answers. One transaction at a time, as in HAProxy.
- * A private key is never printed. Also `set ssl ocsp-response` (ssl_sock.c), as OCSP update scripts
- * replace a stapled response.
+ * A private key is never printed. Also `set ssl ocsp-response` and `show ssl ocsp-response` (ssl_sock.c),
+ * as OCSP update scripts replace a stapled response.
  */
 import { X509Certificate } from 'node:crypto';
 import { parseCertificate } from '../tls/cert-fields.ts';
 import { CommitError, keyMatches, keyPayload, partsOf, pemPayload } from '../tls/runtime-certs.ts';
 import type { CertParts, RuntimeCerts } from '../tls/runtime-certs.ts';
+import { certIdText } from '../tls/ocsp.ts';
 
 const NOT_FOUND = "Can't display the certificate: Not found or the certificate is a bundle!\n";
 
@@ -224,4 +225,23 @@ export function setSslOcspResponse(certs: RuntimeCerts | undefined, args: readon
   if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return "'set ssl ocsp-response' received invalid base64 encoded response.\n";
   const refused = certs ? certs.updateOcspResponse(Buffer.from(text, 'base64')) : 'OCSP single response: Certificate ID does not match any certificate or issuer';
   return refused === undefined ? 'OCSP Response updated!\n' : `${refused}.\n`;
+}
+
+/**
+ * `show ssl ocsp-response [<id>]` (cli_parse_show_ocspresponse): the certificate IDs of the OCSP
+ * responses loaded from `.ocsp` files. One response's details (OpenSSL's OCSP_RESPONSE_print) are
+ * not printed by Loadstar.
+ */
+export function showSslOcspResponse(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+  const ids = certs?.ocspCertIds() ?? [];
+  const wanted = args[3];
+  if (wanted !== undefined && wanted !== '') {
+    if (wanted.length > 256) return "'show ssl ocsp-response' received a too big key.\n";
+    const found = /^([0-9a-fA-F]{2})+$/.test(wanted) ? ids.find((id) => id.toString('hex') === wanted.toLowerCase()) : undefined;
+    if (!found) return 'Certificate ID does not match any certificate.\n';
+    return "The details of an OCSP response ('show ssl ocsp-response <id>') are not printed by Loadstar: read the .ocsp file with 'openssl ocsp -respin <file> -resp_text -noverify'.\n";
+  }
+  let out = '# Certificate IDs\n';
+  for (const id of ids) out += `Certificate ID key : ${id.toString('hex')}\n${certIdText(id, 1).join('\n')}\n`;
+  return out;
 }

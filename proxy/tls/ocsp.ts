@@ -153,6 +153,22 @@ function sameCertId(der: Buffer, certId: Tlv, leaf: X509Certificate, issuer: X50
     && integerBytes(leafDer, leafSerial).equals(integerBytes(der, serial));
 }
 
+/**
+ * ocsp_certid_print (ssl_sock.c, after OpenSSL's): a certificate ID's issuer hashes and serial,
+ * upper-case hex, as `show ssl ocsp-response` lists them.
+ */
+export function certIdText(certId: Buffer, indent: number): string[] {
+  const [, nameHash, keyHash, serial] = children(certId, tlv(certId, 0));
+  const hex = (t: Tlv | undefined, integer = false): string => {
+    if (!t) return '';
+    const bytes = integer ? integerBytes(certId, t) : certId.subarray(t.content, t.end);
+    return bytes.length === 0 ? '00' : bytes.toString('hex').toUpperCase();
+  };
+  const pad = ' '.repeat(indent);
+  const inner = ' '.repeat(indent + 2);
+  return [`${pad}Certificate ID:`, `${inner}Issuer Name Hash: ${hex(nameHash)}`, `${inner}Issuer Key Hash: ${hex(keyHash)}`, `${inner}Serial Number: ${hex(serial, true)}`];
+}
+
 /** A GeneralizedTime (YYYYMMDDHHMMSS[.f]Z) as epoch ms; NaN when it is not one. */
 function generalizedTime(der: Buffer, t: Tlv): number {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d+)?Z$/.exec(der.toString('latin1', t.content, t.end));

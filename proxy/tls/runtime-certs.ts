@@ -255,6 +255,17 @@ export class RuntimeCerts {
     return undefined;
   }
 
+  /**
+   * HAProxy's cert_ocsp_tree: the certificate IDs of the served certificates that have an `.ocsp`
+   * file (stapled or not), each once, in the tree's order (the keys zero-padded to 128 bytes).
+   */
+  ocspCertIds(): Buffer[] {
+    const ids = new Map<string, Buffer>();
+    for (const bind of this.binds()) for (const cert of bind.servedCertificates()) if (cert.ocspCertId) ids.set(cert.ocspCertId.toString('hex'), cert.ocspCertId);
+    const padded = (b: Buffer): Buffer => Buffer.concat([b, Buffer.alloc(Math.max(0, 128 - b.length))]);
+    return [...ids.values()].sort((a, b) => Buffer.compare(padded(a), padded(b)));
+  }
+
   /** The certificate a file stands for now (the one its binds serve). */
   served(path: string): LoadedCertificate | undefined {
     for (const bind of this.binds()) {

@@ -109,6 +109,8 @@ test('a certificate\'s .ocsp response is stapled to clients that ask, its issuer
     `revoked: ${await stapled(port, 'revoked.test')}`,
     `s_client chained: ${await sClientStatus(port, 'chained.test')}`,
     `s_client revoked: ${await sClientStatus(port, 'revoked.test')}`,
+    // Every certificate ID filed, once, in HAProxy's tree order.
+    await cli(`${dir}/${port}.sock`, 'show ssl ocsp-response'),
     // The response's certificate ID, stapled or left out; a transaction keeps it over a new key, not over a new certificate.
     await cli(`${dir}/${port}.sock`, `show ssl cert ${dir}/chained.pem`),
     await cli(`${dir}/${port}.sock`, `show ssl cert ${dir}/wrong.pem`),
@@ -139,7 +141,8 @@ test('a certificate\'s .ocsp response is stapled to clients that ask, its issuer
     await hx.stop();
   }
   assert.deepEqual(ours, theirs);
-  assert.match(ours[6]!, /\nOCSP Response Key: 30[0-9a-f]+\n/);
+  assert.equal(ours[6]!.match(/^Certificate ID key : /gm)?.length, 3, 'chained, alone (wrong.pem is the same certificate), revoked');
+  assert.match(ours[7]!, /\nOCSP Response Key: 30[0-9a-f]+\n/);
   assert.deepEqual(ours.slice(0, 6), [
     'chained: staple = chained', 'chained, not asked: no staple', 'alone: staple = alone', 'revoked: staple = revoked',
     's_client chained: OCSP Response Status: successful (0x0) | Response Type: Basic OCSP Response | Cert Status: good',
@@ -234,6 +237,8 @@ test('set ssl ocsp-response replaces the staple of the certificate the response 
     // As a payload, cut in lines as base64 tools write it.
     out.push(await cli(admin, `set ssl ocsp-response <<\n${b64('chained-2.ocsp').replace(/(.{64})/g, '$1\n').trim()}\n`));
     out.push(`after: ${await staple('chained.test')}`);
+    out.push(await cli(admin, 'show ssl ocsp-response'));
+    out.push(await cli(admin, 'show ssl ocsp-response 3031'));
     // The user level may run it too in 2.6.
     out.push(await cli(`${dir}/u${port}.sock`, `set ssl ocsp-response ${b64('chained.pem.ocsp')}`));
     out.push(`after the user's: ${await staple('chained.test')}`);
@@ -258,6 +263,7 @@ test('set ssl ocsp-response replaces the staple of the certificate the response 
   assert.equal(ours[0], 'before: staple = chained');
   assert.equal(ours[8], 'OCSP Response updated!\n\n');
   assert.equal(ours[9], 'after: staple = chained-2');
+  assert.match(ours[10]!, /^# Certificate IDs\nCertificate ID key : 30[0-9a-f]+\n Certificate ID:\n   Issuer Name Hash: [0-9A-F]{40}\n   Issuer Key Hash: [0-9A-F]{40}\n   Serial Number: [0-9A-F]+\n\n$/);
 });
 
 /** The staple's bytes a client gets, if any. */
