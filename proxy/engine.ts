@@ -269,6 +269,7 @@ export class Engine {
     this.stopping = false;
     try {
       const tlsByBind = loadBindTls(this.config, this.runtimeCerts);
+      for (const tls of tlsByBind.values()) for (const w of tls.loadWarnings()) this.logger.alert(w);
       this.tables = buildTables(this.config, this.logger, this.services, this.sslConns);
       // The state a `server-state-file` saved (HAProxy applies it when a new process starts; a reload keeps
       // the running state): read first, as its addresses are init-addr's `last` (apply_server_state before srv_init_addr).
@@ -518,6 +519,7 @@ export class Engine {
     // Certificates first: an unusable file rejects the reload before anything changes.
     const certGeneration = this.runtimeCerts.generation;
     const tlsByBind = loadBindTls(config, this.runtimeCerts);
+    for (const tls of tlsByBind.values()) for (const w of tls.loadWarnings()) this.logger.alert(w);
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);

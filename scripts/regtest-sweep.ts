@@ -123,7 +123,7 @@ function groupOf(out: string): string {
   let msg = first.replace(/^\[ALERT\]\s*(parsing \[[^\]]*\]\s*:\s*)?/, '');
   // `'bind ADDR' in section 'listen' : 'X' is not supported…`, `'server be/s' : 'X' …`: the X is what is refused.
   msg = msg.replace(/^'(?:bind|server|default-server) [^']*'(?: in section '[^']*')?\s*:\s*/, '');
-  if (/^unable to stat SSL certificate/.test(msg)) return 'certificate file (multi-cert bundle .rsa/.ecdsa)';
+  if (/^unable to stat SSL certificate/.test(msg)) return 'certificate file missing';
   const patterns: [RegExp, (m: RegExpExecArray) => string][] = [
     [/unknown keyword '([^']+)'/, (m) => `keyword '${m[1]}'`],
     [/(?:fetch|sample fetch)(?: method)? '([^']+)'/, (m) => `fetch '${m[1]}'`],

@@ -110,7 +110,8 @@ export function graceMsFrom(option: string | undefined, env: NodeJS.ProcessEnv =
 /** The admin certificate: Loadstar's combined PEM, with the host names and IPs it covers (allowed Host values). */
 function loadAdminTls(file: string): AdminTls {
   try {
-    const loaded = loadCertificate(file);
+    // The admin console's own certificate: its key may be in FILE.key; no bundle, no OCSP stapling.
+    const loaded = loadCertificate(file, { companionKey: true, deleteCrtExtension: false, bundle: false, ocsp: false, issuer: false });
     const ips = (loaded.leaf.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('IP Address:')).map((s) => s.slice('IP Address:'.length));
     return { certPem: loaded.certPem, keyPem: loaded.keyPem, names: [...certificateNames(new X509Certificate(loaded.certPem)), ...ips] };
   } catch (e) {

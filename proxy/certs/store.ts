@@ -54,9 +54,14 @@ export class CertStore {
   /** The client certificates the local CA issued (holders, serials, expiry; no keys). */
   get clientsPath(): string { return path.join(this.caDir, 'clients.json'); }
 
-  /** Path of the combined PEM for `name` (checked: it becomes a file name). */
+  /**
+   * Path of the combined PEM for `name` (checked: it becomes a file name). A bundle member's name
+   * (`site.pem.rsa`) is its file's: HAProxy's `crt site.pem` loads `site.pem.rsa`, `site.pem.ecdsa`…
+   * as certificates of their own, and lists them so (`show ssl cert`).
+   */
   pathOf(name: string): string {
-    return path.join(this.certsDir, `${checkCertName(name)}.pem`);
+    const checked = checkCertName(name);
+    return path.join(this.certsDir, BUNDLE_MEMBER.test(checked) ? checked : `${checked}.pem`);
   }
 
   /** The local CA, or null when none was created. */
@@ -167,8 +172,9 @@ export class CertStore {
     }
     for (const entry of entries.sort()) {
       // Dot files are the atomic writer's temporaries.
-      if (!entry.endsWith('.pem') || entry.startsWith('.')) continue;
-      const name = entry.slice(0, -4);
+      const member = BUNDLE_MEMBER.test(entry);
+      if ((!entry.endsWith('.pem') && !member) || entry.startsWith('.')) continue;
+      const name = member ? entry : entry.slice(0, -4);
       try {
         listing.certs.push(this.describe(name));
       } catch (e) {
@@ -197,7 +203,10 @@ export class CertStore {
     const file = this.pathOf(name);
     const blocks = readPemBlocks({ label: file, data: this.read(file, name) });
     const certs = blocks.filter((b) => b.label === 'CERTIFICATE').map((b) => b.text);
-    const key = blocks.find((b) => b.label.endsWith('PRIVATE KEY'));
+    // A bundle member's key may be in its companion `<member>.key`, where HAProxy looks for it.
+    const companion = `${file}.key`;
+    const key = blocks.find((b) => b.label.endsWith('PRIVATE KEY'))
+      ?? (BUNDLE_MEMBER.test(file) && fs.existsSync(companion) ? readPemBlocks({ label: companion, data: this.read(companion, name) }).find((b) => b.label.endsWith('PRIVATE KEY')) : undefined);
     if (certs.length === 0) throw new CertError('LS_ERR_CERT_NO_CERTIFICATE', `${file} holds no certificate`);
     if (!key) throw new CertError('LS_ERR_CERT_NO_KEY', `${file} holds no private key`);
     return { certificate: certs[0]!, chain: certs.slice(1), key: key.text };
@@ -259,6 +268,9 @@ export class CertStore {
     }
   }
 }
+
+/** A multi-certificate bundle's member: `<name>.pem.dsa`, `.pem.ecdsa` or `.pem.rsa` (proxy/tls/pem.ts). */
+const BUNDLE_MEMBER = /\.pem\.(?:dsa|ecdsa|rsa)$/;
 
 function notFound(name: string, file: string): CertError {
   return new CertError('LS_ERR_CERT_NOT_FOUND', `no certificate named '${name}' (${file} does not exist)`);

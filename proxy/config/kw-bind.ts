@@ -8,6 +8,7 @@ import { atoi, parseAddress, parseInteger, parseTime } from './values.ts';
 import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { Bind, ClientAuth, TlsVersion } from './model.ts';
+import { bundleMembers } from '../tls/pem.ts';
 
 export const TLS_VERSIONS: readonly TlsVersion[] = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
@@ -158,7 +159,9 @@ function applyOption(ctx: DirectiveContext, bind: Bind, option: string, value: s
     }
     case 'crt': {
       const file = resolveCertPath(value!, ctx.config.global.crtBase);
-      if (!ctx.options.fileExists(file)) {
+      // A missing file may be a multi-certificate bundle (`FILE.rsa`, `FILE.ecdsa`…), unless `ssl-load-extra-files` leaves bundles out.
+      const bundle = ctx.config.global.certKeyFiles.bundle && bundleMembers(file, ctx.options.fileExists).length > 0;
+      if (!bundle && !ctx.options.fileExists(file)) {
         report(`unable to stat SSL certificate from file '${file}' : No such file or directory.`, 1, 'LS_ERR_CFG_FILE');
         return false;
       }

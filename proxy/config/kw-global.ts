@@ -420,7 +420,7 @@ const keywords: KeywordSpec[] = [
     name: 'ssl-load-extra-files',
     sections: 'g',
     status: TLS,
-    summary: 'Which companion files of a certificate are looked for: `all` (default), `none`, or a list of bundle, sctl, ocsp, issuer, key. Loadstar reads only `key` (FILE.key when FILE holds no private key).',
+    summary: 'Which companion files of a certificate are looked for: `all` (default), `none`, or a list of bundle, sctl, ocsp, issuer, key. Loadstar reads `key` (FILE.key when FILE holds no private key) `bundle` (a `crt` naming no file loads FILE.dsa, FILE.ecdsa and FILE.rsa, each a certificate of its own), `ocsp` (FILE.ocsp, a DER OCSP response, is stapled for clients that ask) and `issuer` (FILE.issuer, the issuer the OCSP response is checked against when the chain lacks it); `sctl` is not read.',
     parse(ctx) {
       const expects = `'ssl-load-extra-files' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).`;
       if (ctx.args.length === 0) return ctx.error(expects);
@@ -431,6 +431,9 @@ const keywords: KeywordSpec[] = [
         } else if (!['bundle', 'sctl', 'ocsp', 'issuer', 'key'].includes(word)) return ctx.error(expects, i);
       }
       ctx.config.global.certKeyFiles.companionKey = ctx.args[0] === 'all' || ctx.args.includes('key');
+      ctx.config.global.certKeyFiles.bundle = ctx.args[0] === 'all' || ctx.args.includes('bundle');
+      ctx.config.global.certKeyFiles.ocsp = ctx.args[0] === 'all' || ctx.args.includes('ocsp');
+      ctx.config.global.certKeyFiles.issuer = ctx.args[0] === 'all' || ctx.args.includes('issuer');
     },
   },
   {

@@ -303,6 +303,14 @@ export type OnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
 export interface CertKeyFiles {
   companionKey: boolean;
   deleteCrtExtension: boolean;
+  /**
+   * `bundle` (in the default `all`): a `crt` naming no file loads its `.dsa`, `.ecdsa` and `.rsa`
+   * siblings, each a certificate of its own (HAProxy ≥ 2.3's multi-certificate bundles).
+   */
+  bundle: boolean;
+  /** `ocsp`: `FILE.ocsp` (a DER OCSP response) is stapled; `issuer`: `FILE.issuer` names the issuer when the chain does not hold it. */
+  ocsp: boolean;
+  issuer: boolean;
 }
 
 /** Options shared by `server`, `server-template` and `default-server`. Defaults are HAProxy's. */

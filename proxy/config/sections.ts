@@ -64,7 +64,7 @@ export function newConfig(): ParsedConfig {
       statsSockets: [],
       sslDefaultBind: { options: [] },
       sslDefaultServer: { options: [] },
-      certKeyFiles: { companionKey: true, deleteCrtExtension: false },
+      certKeyFiles: { companionKey: true, deleteCrtExtension: false, bundle: true, ocsp: true, issuer: true },
       tune: {},
     },
     proxies: [],

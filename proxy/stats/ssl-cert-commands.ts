@@ -3,12 +3,14 @@
  * clients use them to renew a certificate without a reload (acme.sh's haproxy deploy hook):
  * `show ssl cert [<file>]`, `set ssl cert <file> <<` + PEM payload, `commit ssl cert <file>`,
  * `abort ssl cert <file>`, with HAProxy 2.6.12's answers. One transaction at a time, as in HAProxy.
- * A private key is never printed.
+ * A private key is never printed. Also `set ssl ocsp-response` and `show ssl ocsp-response` (ssl_sock.c),
+ * as OCSP update scripts replace a stapled response.
  */
 import { X509Certificate } from 'node:crypto';
 import { parseCertificate } from '../tls/cert-fields.ts';
 import { CommitError, keyMatches, keyPayload, partsOf, pemPayload } from '../tls/runtime-certs.ts';
 import type { CertParts, RuntimeCerts } from '../tls/runtime-certs.ts';
+import { certIdText } from '../tls/ocsp.ts';
 
 const NOT_FOUND = "Can't display the certificate: Not found or the certificate is a bundle!\n";
 
@@ -25,7 +27,7 @@ export function showSslCert(certs: RuntimeCerts | undefined, args: readonly stri
     return out;
   }
   if (!certs) return NOT_FOUND;
-  // `<file>.ocsp` shows an OCSP response: Loadstar staples none.
+  // `<file>.ocsp` shows an OCSP response's details: Loadstar does not print them.
   if (name.endsWith('.ocsp')) return NOT_FOUND;
   if (name.startsWith('*')) {
     const tx = certs.transaction;
@@ -42,7 +44,8 @@ function certDetail(filename: string, parts: CertParts, used: boolean): string {
   let out = `Filename: ${filename}\n`;
   const leafPem = parts.certs[0];
   // A certificate `new ssl cert` made and nothing committed to yet.
-  if (leafPem === undefined) return out + 'Status: Empty\n' + OCSP_KEY;
+  const ocspKey = `OCSP Response Key: ${parts.ocspKey?.toString('hex') ?? ''}\n`;
+  if (leafPem === undefined) return out + 'Status: Empty\n' + ocspKey;
   out += `Status: ${used ? 'Used' : 'Unused'}\n`;
   const leaf = new X509Certificate(leafPem);
   const fields = parseCertificate(leaf.raw);
@@ -52,7 +55,7 @@ function certDetail(filename: string, parts: CertParts, used: boolean): string {
   out += `Subject Alternative Name: ${sanOneline(leaf.subjectAltName)}\n`;
   const algorithm = keyAlgorithm(leaf);
   // cert_get_pkey_algo knows RSA, EC and DSA keys only; with another, HAProxy's dump stops there.
-  if (algorithm === undefined) return out + 'Algorithm: ' + OCSP_KEY;
+  if (algorithm === undefined) return out + 'Algorithm: ' + ocspKey;
   out += `Algorithm: ${algorithm}\n`;
   out += `SHA1 FingerPrint: ${leaf.fingerprint.replace(/:/g, '')}\n`;
   out += `Subject: ${fields.subject.oneline}\n`;
@@ -61,11 +64,9 @@ function certDetail(filename: string, parts: CertParts, used: boolean): string {
     const ca = parseCertificate(new X509Certificate(pem).raw);
     out += `Chain Subject: ${ca.subject.oneline}\nChain Issuer: ${ca.issuer.oneline}\n`;
   }
-  return out + OCSP_KEY;
+  // HAProxy 2.6.12 prints the certificate ID of the `.ocsp` response read (stapled or not), empty without one.
+  return out + ocspKey;
 }
-
-/** HAProxy 2.6.12 prints the OCSP response's key, empty without a response (Loadstar staples none). */
-const OCSP_KEY = 'OCSP Response Key: \n';
 
 /**
  * ssl_sock_get_san_oneline: every subject alternative name takes its place (", " between them), only
@@ -148,11 +149,12 @@ export function setSslCert(certs: RuntimeCerts | undefined, args: readonly strin
   if (ext === 'key') {
     const key = keyPayload(payload);
     if (key === undefined) return fail(`unable to load private key from file '${path}'.\nCan't load the payload\n`);
-    parts = { certs: base.certs, key };
+    parts = { certs: base.certs, key, ...(base.ocspKey ? { ocspKey: base.ocspKey } : {}) };
   } else {
     const loaded = pemPayload(payload);
     if (loaded === 'no certificate') return fail(`unable to load certificate from file '${path}'.\nCan't load the payload\n`);
     if (loaded === 'bad chain') return fail(`unable to load certificate chain from file '${path}'.\nCan't load the payload\n`);
+    // A certificate payload drops the OCSP response (ssl_sock_load_pem_into_ckch); a key alone keeps it.
     parts = loaded;
   }
   certs.transaction = { path: txPath, parts };
@@ -210,4 +212,36 @@ export function delSslCert(certs: RuntimeCerts | undefined, args: readonly strin
   // HAProxy 2.6 leaves a transaction on the deleted certificate pointing at freed memory: it goes with it here.
   if (certs!.transaction?.path === name) certs!.transaction = undefined;
   return `Certificate '${name}' deleted!\n`;
+}
+
+/**
+ * `set ssl ocsp-response <base64>` or with a payload (cli_parse_set_ocspresponse): a DER OCSP
+ * response, base64-encoded, replaces the staple of the certificates whose `.ocsp` it matches.
+ */
+export function setSslOcspResponse(certs: RuntimeCerts | undefined, args: readonly string[], payload: string | undefined): string {
+  const text = (payload ?? args[3] ?? '').replace(/[\r\n]/g, '');
+  if (text === '') return "'set ssl ocsp-response' expects response in base64 encoding.\n";
+  // HAProxy's base64dec: whole 4-character groups of the alphabet, '=' padding at the end only.
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return "'set ssl ocsp-response' received invalid base64 encoded response.\n";
+  const refused = certs ? certs.updateOcspResponse(Buffer.from(text, 'base64')) : 'OCSP single response: Certificate ID does not match any certificate or issuer';
+  return refused === undefined ? 'OCSP Response updated!\n' : `${refused}.\n`;
+}
+
+/**
+ * `show ssl ocsp-response [<id>]` (cli_parse_show_ocspresponse): the certificate IDs of the OCSP
+ * responses loaded from `.ocsp` files. One response's details (OpenSSL's OCSP_RESPONSE_print) are
+ * not printed by Loadstar.
+ */
+export function showSslOcspResponse(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+  const ids = certs?.ocspCertIds() ?? [];
+  const wanted = args[3];
+  if (wanted !== undefined && wanted !== '') {
+    if (wanted.length > 256) return "'show ssl ocsp-response' received a too big key.\n";
+    const found = /^([0-9a-fA-F]{2})+$/.test(wanted) ? ids.find((id) => id.toString('hex') === wanted.toLowerCase()) : undefined;
+    if (!found) return 'Certificate ID does not match any certificate.\n';
+    return "The details of an OCSP response ('show ssl ocsp-response <id>') are not printed by Loadstar: read the .ocsp file with 'openssl ocsp -respin <file> -resp_text -noverify'.\n";
+  }
+  let out = '# Certificate IDs\n';
+  for (const id of ids) out += `Certificate ID key : ${id.toString('hex')}\n${certIdText(id, 1).join('\n')}\n`;
+  return out;
 }

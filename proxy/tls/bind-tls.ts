@@ -14,11 +14,12 @@ import type net from 'node:net';
 import { constants as cryptoConstants } from 'node:crypto';
 import type { Bind, Config } from '../config/model.ts';
 import { resolveCertPath } from '../config/kw-bind.ts';
-import { certificateFiles, loadCertificate, changedOnDisk } from './pem.ts';
+import { bundleMembers, certificateFiles, loadCertificate, changedOnDisk } from './pem.ts';
 import type { LoadedCertificate } from './pem.ts';
 import { parseCrtList, CrtListError } from './crt-list.ts';
 import type { CrtListOptions } from './crt-list.ts';
-import { SniTable } from './sni.ts';
+import { SniTable, keySignature } from './sni.ts';
+import type { ClientSignatures } from './client-hello.ts';
 import { versionRange } from './versions.ts';
 import { renewTicketsOnResumption } from './tickets.ts';
 import type { VersionRange } from './versions.ts';
@@ -83,6 +84,8 @@ export class BindTls {
   private table!: SniTable<TlsEntry>;
   /** `generate-certificates`: makes (and keeps) an entry for a name no certificate matches. */
   private generator: CertGenerator<TlsEntry> | undefined;
+  /** The lines HAProxy counts in the crt-list beyond its file's, one more per bundle member but the first and per duplicated entry. */
+  private bundleLines = 0;
   /** Files and directories read, with their mtimes, to notice changes. */
   private watched = new Map<string, number>();
   readonly alpn: readonly string[] | undefined;
@@ -128,15 +131,16 @@ export class BindTls {
   }
 
   /** The certificate entry, with its protocol versions, ciphers and ALPN, for a handshake naming `servername`. */
-  select(servername: string | undefined): TlsEntry {
-    return this.table.select(servername);
+  /** @param client what the ClientHello accepts (ECDSA, RSA), read only when the name's certificates differ in key type. */
+  select(servername: string | undefined, client?: () => ClientSignatures): TlsEntry {
+    return this.table.select(servername, client);
   }
 
   /** As select(), but undefined when `strict-sni` refuses the name: none, or one no certificate matches. */
-  selectStrict(servername: string | undefined): TlsEntry | undefined {
-    if (this.generator && servername) return this.table.match(servername) ?? this.generated(servername);
-    if (!this.bind.strictSni) return this.table.select(servername);
-    return servername ? this.table.match(servername) : undefined;
+  selectStrict(servername: string | undefined, client?: () => ClientSignatures): TlsEntry | undefined {
+    if (this.generator && servername) return this.table.match(servername, client) ?? this.generated(servername);
+    if (!this.bind.strictSni) return this.table.select(servername, client);
+    return servername ? this.table.match(servername, client) : undefined;
   }
 
   /** The entry every handshake uses when the bind has one certificate (no SNI choice to make), else undefined. */
@@ -196,10 +200,11 @@ export class BindTls {
     };
     const base = this.config.global.crtBase;
     const runtime = this.committed;
+    let bundleLines = 0;
     for (const crt of this.bind.crt) {
       const target = resolveCertPath(crt, base);
-      const files = this.guard(() => certificateFiles(target));
-      const dir = fs.statSync(target).isDirectory();
+      const files = this.guard(() => certificateFiles(target, this.config.global.certKeyFiles.bundle));
+      const dir = isDirectory(target);
       if (dir) watched.set(target, fs.statSync(target).mtimeMs);
       const listPath = dir ? stripSlashes(target) : undefined;
       const removed = listPath ? runtime?.removedFrom?.(listPath) ?? [] : [];
@@ -216,19 +221,29 @@ export class BindTls {
       watched.set(listFile, fs.statSync(listFile).mtimeMs);
       const listPath = stripSlashes(listFile);
       const removed = runtime?.removedFrom?.(listPath) ?? [];
+      // HAProxy numbers a bundle's members as lines of their own, which moves the lines after it.
+      let shift = 0;
       for (const line of lines) {
-        if (removed.some((r) => r.line === line.line)) continue;
-        try {
-          add(resolveCertPath(line.crt, base), line.options, line.filters, { path: listPath, dir: false, line: line.line, bracketed: line.bracketed, options: line.options });
-        } catch (e) {
-          throw e instanceof TlsLoadError ? new TlsLoadError(this.bind.loc, `crt-list '${listFile}' line ${line.line}: ${e.detail}`) : e;
+        const crt = resolveCertPath(line.crt, base);
+        const members = this.config.global.certKeyFiles.bundle && !fs.existsSync(crt) ? bundleMembers(crt) : [];
+        for (const [i, file] of (members.length > 0 ? members : [crt]).entries()) {
+          const lineNo = crtListMemberLine(line.line + shift, i);
+          if (removed.some((r) => r.line === lineNo)) continue;
+          try {
+            add(file, line.options, line.filters, { path: listPath, dir: false, line: lineNo, bracketed: line.bracketed, options: line.options });
+          } catch (e) {
+            throw e instanceof TlsLoadError ? new TlsLoadError(this.bind.loc, `crt-list '${listFile}' line ${line.line}: ${e.detail}`) : e;
+          }
         }
+        shift += members.length > 0 ? 2 * members.length - 1 : 0;
       }
+      bundleLines = shift;
       for (const a of runtime?.addedTo?.(listPath) ?? []) addRuntime(a.file, a.options, a.filters, { path: listPath, dir: false, line: a.line, bracketed: a.bracketed, options: a.options });
     }
     if (slots.length === 0) throw new TlsLoadError(this.bind.loc, `no SSL certificate found for bind (the 'crt' directory is empty?).`);
     const generator = this.bind.generateCertificates ? this.certGenerator(slots[0]!.entry.cert, watched) : undefined;
     this.install(slots);
+    this.bundleLines = bundleLines;
     this.generator = generator;
     this.watched = watched;
   }
@@ -262,12 +277,12 @@ export class BindTls {
   }
 
   /** The crt-lists and `crt` directories of this bind, with their entries in order (`show ssl crt-list`). */
-  crtLists(): Map<string, { dir: boolean; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }> {
-    const lists = new Map<string, { dir: boolean; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }>();
+  crtLists(): Map<string, { dir: boolean; bundleLines?: number; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }> {
+    const lists = new Map<string, { dir: boolean; bundleLines?: number; entries: Array<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }> }>();
     for (const s of this.slots) {
       if (!s.list) continue;
       let list = lists.get(s.list.path);
-      if (!list) lists.set(s.list.path, (list = { dir: s.list.dir, entries: [] }));
+      if (!list) lists.set(s.list.path, (list = { dir: s.list.dir, entries: [], ...(!s.list.dir && this.bundleLines > 0 ? { bundleLines: this.bundleLines } : {}) }));
       list.entries.push({ file: s.file, line: s.list.line, bracketed: s.list.bracketed, options: s.list.options, filters: s.filters });
     }
     return lists;
@@ -286,13 +301,25 @@ export class BindTls {
   private install(slots: Slot[]): void {
     this.slots = slots;
     this.entries = slots.map((s) => s.entry);
-    const candidates = slots.map((s) => ({ value: s.entry, filters: s.filters.length > 0 ? s.filters : s.entry.cert.names, ecdsa: s.entry.cert.leaf.publicKey.asymmetricKeyType === 'ec' }));
+    const candidates = slots.map((s) => ({ value: s.entry, filters: s.filters.length > 0 ? s.filters : s.entry.cert.names, sig: keySignature(s.entry.cert.leaf.publicKey.asymmetricKeyType) }));
     this.table = new SniTable(candidates, this.entries[0]!);
+  }
+
+  /** What loading the certificates warned about, as HAProxy warns: an `.ocsp` response left out. */
+  loadWarnings(): string[] {
+    const warnings = new Set<string>();
+    for (const s of this.slots) if (s.entry.cert.ocspWarning) warnings.add(`certificate '${s.file}': ${s.entry.cert.ocspWarning}`);
+    return [...warnings];
   }
 
   /** The certificate files this bind serves, one per entry (runtime-certs.ts). */
   certificateFiles(): string[] {
     return this.slots.map((s) => s.file);
+  }
+
+  /** Every certificate this bind serves, one per entry. */
+  servedCertificates(): LoadedCertificate[] {
+    return this.slots.map((s) => s.entry.cert);
   }
 
   /** The certificate served for a file, if this bind serves it. */
@@ -394,6 +421,14 @@ export class BindTls {
     // the socket) now, for the log line — only when the frontend writes one.
     server.on('connection', (raw: net.Socket) => { if (this.logsFailures) keepAddresses(raw); });
     renewTicketsOnResumption(server);
+    // ssl_sock_ocsp_stapling_cbk: the certificate's OCSP response (as `set ssl ocsp-response` may
+    // have replaced it), to a client that asks, while fresh. Only certificates with an `.ocsp` file listen.
+    if (cert.ocspCertId) {
+      server.on('OCSPRequest', (_cert, _issuer, done) => {
+        const staple = cert.ocsp;
+        done(null, staple && Date.now() < staple.expiresAt ? staple.response : null);
+      });
+    }
     return server;
   }
 
@@ -447,6 +482,23 @@ const OPENSSL_DEFAULT_CIPHERS = 'DEFAULT';
 function joinCiphers(suites: string | undefined, ciphers: string | undefined): string {
   const parts = [suites, ciphers || OPENSSL_DEFAULT_CIPHERS].filter((p): p is string => p !== undefined && p !== '');
   return parts.join(':');
+}
+
+/**
+ * The line number crtlist_parse_file gives the `index`th member of a bundle named on line `line`
+ * (counted with the members of the bundles before): the first keeps it, each other one takes the
+ * counter after two more increments (one per member found, one per duplicated entry).
+ */
+function crtListMemberLine(line: number, index: number): number {
+  return index === 0 ? line : line + 2 * index + 1;
+}
+
+function isDirectory(target: string): boolean {
+  try {
+    return fs.statSync(target).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Reads a connection's addresses while it is open: Node forgets them once the socket is closed. */

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import type { ClientCertInfo, DistinguishedName } from '../acl/context.ts';
 
-interface Tlv {
+export interface Tlv {
   tag: number;
   /** Offsets of the whole element and of its content in the DER. */
   start: number;
@@ -101,7 +101,7 @@ export function parseCertificate(der: Buffer): ParsedCert {
   };
 }
 
-function tlv(der: Buffer, at: number): Tlv {
+export function tlv(der: Buffer, at: number): Tlv {
   const tag = der[at]!;
   let length = der[at + 1]!;
   let content = at + 2;
@@ -116,7 +116,7 @@ function tlv(der: Buffer, at: number): Tlv {
   return { tag, start: at, content, end };
 }
 
-function children(der: Buffer, parent: Tlv): Tlv[] {
+export function children(der: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
   for (let at = parent.content; at < parent.end;) {
     const child = tlv(der, at);
@@ -127,13 +127,13 @@ function children(der: Buffer, parent: Tlv): Tlv[] {
 }
 
 /** An INTEGER's magnitude as OpenSSL keeps it (ASN1_INTEGER data): DER's leading sign byte dropped. */
-function integerBytes(der: Buffer, t: Tlv): Buffer {
+export function integerBytes(der: Buffer, t: Tlv): Buffer {
   let from = t.content;
   if (t.end - from > 1 && der[from] === 0 && (der[from + 1]! & 0x80) !== 0) from++;
   return der.subarray(from, t.end);
 }
 
-function oidText(der: Buffer, t: Tlv): string {
+export function oidText(der: Buffer, t: Tlv): string {
   const parts: number[] = [];
   let value = 0;
   for (let i = t.content; i < t.end; i++) {

@@ -18,6 +18,7 @@ import type { Config, Proxy } from '../config/model.ts';
 import { BindTls } from './bind-tls.ts';
 import type { Bind } from '../config/model.ts';
 import { parseClientHelloSni } from '../acl/eval-payload.ts';
+import { clientSignatures } from './client-hello.ts';
 import { backendServerTls } from './server-tls.ts';
 import { TlsLoadError } from '../errors.ts';
 import { handshakeBegins } from './handshake-time.ts';
@@ -62,9 +63,9 @@ export function createTlsServer(
       void raw.localAddress;
     }
     const failed = (failure: HandshakeFailure): void => current().refused(raw, failure);
-    readClientHello(raw, timeout, failed, (sni) => {
+    readClientHello(raw, timeout, failed, (sni, hello) => {
       const bindTls = current();
-      const entry = bindTls.selectStrict(sni);
+      const entry = bindTls.selectStrict(sni, () => clientSignatures(hello));
       if (entry) return void entry.server.emit('connection', raw);
       // strict-sni: HAProxy's ClientHello callback fails the handshake with a fatal unrecognized_name alert.
       bindTls.refused(raw, HANDSHAKE_FAILURES.failure);
@@ -76,12 +77,12 @@ export function createTlsServer(
 
 /**
  * Collects the ClientHello (it may arrive in several segments), then puts the bytes back
- * and calls `ready` with the SNI (undefined: none). Anything that is not TLS is closed and
+ * and calls `ready` with the SNI (undefined: none) and the bytes read. Anything that is not TLS is closed and
  * told to `failed` as HAProxy's OpenSSL reports it (recorded from haproxy 2.6.12): bytes
  * that are not a ClientHello or one too big are a handshake failure, a close before it is
  * complete "closed", silence until `timeout client` a timeout.
  */
-function readClientHello(socket: net.Socket, timeout: number, failed: (failure: HandshakeFailure) => void, ready: (sni: string | undefined) => void): void {
+function readClientHello(socket: net.Socket, timeout: number, failed: (failure: HandshakeFailure) => void, ready: (sni: string | undefined, hello: Buffer) => void): void {
   let received: Buffer = Buffer.alloc(0);
   let settled = false;
   const fail = (failure: HandshakeFailure): void => {
@@ -103,7 +104,7 @@ function readClientHello(socket: net.Socket, timeout: number, failed: (failure: 
     clearTimeout(timer);
     socket.off('end', onEnd);
     socket.unshift(received);
-    ready(sni);
+    ready(sni, received);
   };
   const onEnd = (): void => fail(HANDSHAKE_FAILURES.closed);
   // Kept after the ClientHello too: an error on the raw socket must never go unheard (it would crash the process).

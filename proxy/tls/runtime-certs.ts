@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { certificateNames } from './pem.ts';
+import { checkOcspResponse } from './ocsp.ts';
 import type { LoadedCertificate } from './pem.ts';
 import type { CrtListOptions } from './crt-list.ts';
 import { crtListLineCount } from './crt-list.ts';
@@ -23,6 +24,8 @@ export interface CertParts {
   /** Leaf first, then the chain, as PEM blocks. */
   certs: string[];
   key?: string;
+  /** The OCSP response's certificate ID the certificate was loaded with: HAProxy's transaction keeps the response. */
+  ocspKey?: Buffer;
 }
 
 /** What the runtime certificates need of a bind (BindTls satisfies it). */
@@ -31,6 +34,8 @@ export interface CertServingBind {
   certificateFiles(): string[];
   /** The certificate an entry of this file serves now. */
   servedCertificate(file: string): LoadedCertificate | undefined;
+  /** Every certificate it serves, one per entry. */
+  servedCertificates(): LoadedCertificate[];
   /** Builds the entries of `file` with `cert` and returns what installs them (nothing is served before). Throws when unusable. */
   prepareCertificate(file: string, cert: LoadedCertificate): () => void;
   /** The bind's crt-lists and `crt` directories with their entries. */
@@ -54,6 +59,8 @@ export interface CrtListEntryView {
 
 export interface CrtListView {
   dir: boolean;
+  /** Lines HAProxy counts beyond the file's for its bundle lines (their members numbered apart). */
+  bundleLines?: number;
   entries: CrtListEntryView[];
 }
 
@@ -219,7 +226,7 @@ export class RuntimeCerts {
     if (!list) throw new CommitError(`crt-list '${listPath}' does not exist!`);
     const previous = this.added.get(listPath);
     // HAProxy's crtlist->linecount: a crt-list's lines (comments counted), a directory's 0, one more per line added.
-    const lineNo = (this.lineCounts.get(listPath) ?? (list.dir ? 0 : Math.max(crtListLineCount(listPath), ...list.entries.map((e) => e.line)))) + 1;
+    const lineNo = (this.lineCounts.get(listPath) ?? (list.dir ? 0 : Math.max(crtListLineCount(listPath) + (list.bundleLines ?? 0), ...list.entries.map((e) => e.line)))) + 1;
     const added: AddedLine = { ...line, line: lineNo };
     const installs: Array<() => void> = [];
     try {
@@ -232,6 +239,31 @@ export class RuntimeCerts {
     this.generation++;
     for (const install of installs) install();
     return installs.length;
+  }
+
+  /**
+   * `set ssl ocsp-response` (ssl_sock_update_ocsp_response): the response replaces the staple of
+   * every served certificate whose `.ocsp` file filed it under the same certificate ID (HAProxy's
+   * cert_ocsp_tree key). HAProxy's reason when it is refused.
+   */
+  updateOcspResponse(der: Buffer): string | undefined {
+    const checked = checkOcspResponse(der);
+    if (typeof checked === 'string') return checked;
+    const certs = [...this.binds()].flatMap((b) => b.servedCertificates()).filter((c) => c.ocspCertId?.equals(checked.certId));
+    if (certs.length === 0) return 'OCSP single response: Certificate ID does not match any certificate or issuer';
+    for (const cert of certs) cert.ocsp = checked.staple;
+    return undefined;
+  }
+
+  /**
+   * HAProxy's cert_ocsp_tree: the certificate IDs of the served certificates that have an `.ocsp`
+   * file (stapled or not), each once, in the tree's order (the keys zero-padded to 128 bytes).
+   */
+  ocspCertIds(): Buffer[] {
+    const ids = new Map<string, Buffer>();
+    for (const bind of this.binds()) for (const cert of bind.servedCertificates()) if (cert.ocspCertId) ids.set(cert.ocspCertId.toString('hex'), cert.ocspCertId);
+    const padded = (b: Buffer): Buffer => Buffer.concat([b, Buffer.alloc(Math.max(0, 128 - b.length))]);
+    return [...ids.values()].sort((a, b) => Buffer.compare(padded(a), padded(b)));
   }
 
   /** The certificate a file stands for now (the one its binds serve). */
@@ -266,6 +298,8 @@ export class RuntimeCerts {
       names: certificateNames(leaf),
       // The files the replaced certificate was read from, as they are now: a later change on disk wins.
       mtimes: old ? snapshot(old.mtimes) : new Map(),
+      // The response is kept, not stapled: its certificate ID is the replaced certificate's.
+      ...(parts.ocspKey ? { ocspKey: parts.ocspKey } : {}),
     };
     const installs: Array<() => void> = [];
     try {
@@ -283,7 +317,10 @@ export class RuntimeCerts {
 /** The parts of a certificate as the transaction starts from it (a duplicate of the one served). */
 export function partsOf(cert: LoadedCertificate): CertParts {
   const blocks = readPemBlocks({ label: cert.file, data: cert.certPem });
-  return { certs: blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE').map((b) => b.text.trimEnd()), key: cert.keyPem.trimEnd() };
+  return {
+    certs: blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE').map((b) => b.text.trimEnd()), key: cert.keyPem.trimEnd(),
+    ...(cert.ocspKey ? { ocspKey: cert.ocspKey } : {}),
+  };
 }
 
 /**

@@ -96,7 +96,8 @@ function connectOptions(server: Server, config: Config, sendsSni: boolean, proxy
   if (o.sigalgs !== undefined) context.sigalgs = o.sigalgs;
   if (o.crt !== undefined) {
     try {
-      const cert = loadCertificate(resolveCertPath(o.crt, config.global.crtBase), config.global.certKeyFiles);
+      // A client certificate staples nothing: HAProxy reads no .ocsp for a server's `crt` (ckch_inst_new_load_srv_store).
+      const cert = loadCertificate(resolveCertPath(o.crt, config.global.crtBase), { ...config.global.certKeyFiles, ocsp: false });
       context.cert = cert.certPem;
       context.key = cert.keyPem;
     } catch (e) {

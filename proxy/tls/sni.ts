@@ -2,15 +2,25 @@
  * Certificate selection by SNI, as HAProxy's bind does it: exact names first,
  * then wildcards (`*.example.org` covers one label), a negative filter
  * (`!name`) excluding a name from the wildcards of its own crt-list line; among
- * the candidates an ECDSA certificate is preferred over an RSA one (every
- * current client can verify ECDSA); no match → the bind's first certificate.
+ * the candidates, by what the client's ClientHello accepts (client-hello.ts): ECDSA,
+ * else RSA, else another key type (DSA…), else ECDSA, else RSA — HAProxy's
+ * ssl_sock_switchctx_cbk; no match → the bind's first certificate.
  */
+import type { ClientSignatures } from './client-hello.ts';
+
+/** HAProxy's kinfo.sig of a certificate's key: EC → ecdsa, RSA → rsa, anything else (DSA, Ed25519, RSA-PSS) another. */
+export type KeySignature = 'ecdsa' | 'rsa' | 'other';
+
+/** The signature a key type stands for in the choice (Node's asymmetricKeyType). */
+export function keySignature(keyType: string | undefined): KeySignature {
+  return keyType === 'ec' ? 'ecdsa' : keyType === 'rsa' ? 'rsa' : 'other';
+}
 
 export interface SniCandidate<T> {
   value: T;
   /** Filters as written: `name`, `*.domain`, `!name`, or `*` (default). */
   filters: readonly string[];
-  ecdsa: boolean;
+  sig: KeySignature;
 }
 
 export class SniTable<T> {
@@ -33,12 +43,13 @@ export class SniTable<T> {
     }
   }
 
-  select(servername: string | undefined | false): T {
-    return this.match(servername) ?? this.fallback;
+  /** @param client what the ClientHello accepts; asked only when the name's certificates differ in key type. */
+  select(servername: string | undefined | false, client?: () => ClientSignatures): T {
+    return this.match(servername, client) ?? this.fallback;
   }
 
   /** The entry the name selects, or undefined when no certificate matches it (`strict-sni` then refuses the handshake). */
-  match(servername: string | undefined | false): T | undefined {
+  match(servername: string | undefined | false, client?: () => ClientSignatures): T | undefined {
     const name = (servername || '').toLowerCase();
     const dot = name.indexOf('.');
     const candidates = [...(name ? this.exact.get(name) ?? [] : [])];
@@ -49,7 +60,15 @@ export class SniTable<T> {
       }
     }
     if (candidates.length === 0) return undefined;
-    return (candidates.find((c) => c.ecdsa) ?? candidates[0]!).value;
+    const first = candidates[0]!;
+    if (candidates.every((c) => c.sig === first.sig)) return first.value;
+    const ecdsa = candidates.find((c) => c.sig === 'ecdsa');
+    const rsa = candidates.find((c) => c.sig === 'rsa');
+    const other = candidates.find((c) => c.sig === 'other');
+    // Without the ClientHello (a caller that has none), a client taking both.
+    const accepts = client?.() ?? { ecdsa: true, rsa: true };
+    const chosen = (accepts.ecdsa ? ecdsa : undefined) ?? (accepts.rsa ? rsa : undefined) ?? other ?? ecdsa ?? rsa;
+    return chosen!.value;
   }
 }
 

@@ -375,7 +375,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "ssl-load-extra-files",
-   "summary": "Which companion files of a certificate are looked for: `all` (default), `none`, or a list of bundle, sctl, ocsp, issuer, key. Loadstar reads only `key` (FILE.key when FILE holds no private key).",
+   "summary": "Which companion files of a certificate are looked for: `all` (default), `none`, or a list of bundle, sctl, ocsp, issuer, key. Loadstar reads `key` (FILE.key when FILE holds no private key) `bundle` (a `crt` naming no file loads FILE.dsa, FILE.ecdsa and FILE.rsa, each a certificate of its own), `ocsp` (FILE.ocsp, a DER OCSP response, is stapled for clients that ask) and `issuer` (FILE.issuer, the issuer the OCSP response is checked against when the chain lacks it); `sctl` is not read.",
    "status": "supported"
   },
   {

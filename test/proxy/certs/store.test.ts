@@ -85,6 +85,21 @@ test('the listing shows subject, SANs, issuer, dates, days left, key and the SHA
   assert.match(listing.unreadable[0]!.error, /holds no PEM block/);
 });
 
+test('a multi-certificate bundle\'s members (site.pem.rsa, site.pem.ecdsa) are stored, listed and removed as certificates of their own, at their own paths', async () => {
+  const store = new CertStore({ dataDir: tempDir() });
+  const rsa = await store.issue({ name: 'site.pem.rsa', dns: ['site.home.test'], selfSigned: true, key: 'rsa2048' });
+  const ec = await store.issue({ name: 'site.pem.ecdsa', dns: ['site.home.test'], selfSigned: true });
+  assert.equal(rsa.path, path.join(store.certsDir, 'site.pem.rsa'));
+  assert.equal(ec.path, path.join(store.certsDir, 'site.pem.ecdsa'));
+  // A member whose key is in its companion file, where HAProxy looks for it.
+  const site = store.readSite('site.pem.ecdsa');
+  fs.writeFileSync(ec.path, site.certificate);
+  fs.writeFileSync(`${ec.path}.key`, site.key, { mode: 0o600 });
+  assert.deepEqual(store.list().certs.map((c) => [c.name, c.key]), [['site.pem.ecdsa', 'EC P-256'], ['site.pem.rsa', 'RSA 2048']]);
+  store.remove('site.pem.rsa');
+  assert.deepEqual(fs.readdirSync(store.certsDir).sort(), ['site.pem.ecdsa', 'site.pem.ecdsa.key']);
+});
+
 test('remove deletes a stored certificate; unknown names are reported', async () => {
   const store = new CertStore({ dataDir: tempDir() });
   await store.issue({ name: 'gone', dns: ['gone.home.test'], selfSigned: true });
