@@ -23,7 +23,7 @@ import { compileCondition } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
 import type { FcgiApp, Proxy } from '../config/model.ts';
 import { UpstreamConnection } from './upstream.ts';
-import type { ServerPool, ServerMux, ReuseMode, ReuseSession } from './upstream.ts';
+import type { ServerPool, ServerMux, ReuseMode, ReuseSession, UpgradeKind } from './upstream.ts';
 import { compileTxFormat } from './samples.ts';
 import type { HttpTransaction } from './transaction.ts';
 import { RecordReader, RecordType, beginRequest, decodeEndRequest, encodePairs, encodeRecord, encodeStream, ProtocolStatus } from './fcgi-records.ts';
@@ -147,7 +147,7 @@ class FcgiMux implements ServerMux {
     return channel ? channel.reusable() : undefined;
   }
 
-  connect(timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni: string | undefined, _mode: ReuseMode, _client: ReuseSession | undefined, _websocket: boolean): () => void {
+  connect(timeout: number, done: (conn: UpstreamConnection | undefined, error?: string) => void, sni: string | undefined, _mode: ReuseMode, _client: ReuseSession | undefined, _upgrade: UpgradeKind): () => void {
     const pool = this.pool;
     const server = pool.server;
     const socket = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true });
