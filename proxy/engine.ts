@@ -32,6 +32,7 @@ import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate
 import { LOG_EMERG, LOG_NOTICE, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
 import { BindError, EngineUnsupportedError, LoadstarError, ResolveAtLoadError } from './errors.ts';
 import { HealthChecks, loadServerStateFiles } from './checks/index.ts';
+import { fcgiCheckMux } from './http/fcgi-upstream.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
 import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
@@ -280,7 +281,7 @@ export class Engine {
       // First addresses (init-addr) before the checks read each server's state.
       await this.prepareResolvers(this.config, this.tables, undefined, saved.lastAddress);
       const syslog = await Syslog.prepare(this.config, this.logDrops);
-      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns);
+      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(this.config, proxy));
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
       // The saved states apply to the servers and their checks before these start.
@@ -524,7 +525,7 @@ export class Engine {
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
     const syslog = await Syslog.prepare(config, this.logDrops);
-    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns);
+    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(config, proxy));
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);
     // Counters before the binds (listeners kept across the reload route to the new tables as soon as they

@@ -12,8 +12,6 @@
  * (ServerCheck.stateHeader).
  */
 import type net from 'node:net';
-import { FcgiChannel } from '../http/fcgi-upstream.ts';
-import type { FcgiBackend } from '../http/fcgi-upstream.ts';
 import type { HeaderExpect, HttpCheckExpect, HttpCheckRule, HttpCheckRequest } from '../config/model.ts';
 import { newParser, RESPONSE, LENIENT_RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HeadersCompleteCallback } from '../runtime/llhttp.ts';
@@ -25,7 +23,7 @@ import type { CheckText } from './check-format.ts';
 import { checkRunVars, compileCheckVar, compilePortExpr, compileStatusCodeExpr } from './check-vars.ts';
 import type { CheckVarStep } from './check-vars.ts';
 import type { SampleContext } from '../acl/index.ts';
-import type { CheckCode, CheckResult, CheckTarget, Probe, ProbeContext } from './types.ts';
+import type { CheckCode, CheckResult, CheckTarget, FcgiCheckMux, Probe, ProbeContext } from './types.ts';
 
 /** One request of a check. */
 export interface HttpCheckRequestSpec {
@@ -71,7 +69,7 @@ export interface HttpCheckSpec {
   /** The server has `check-alpn`: what TLS agrees on chooses the protocol (else HTTP/1.1, as HAProxy's mux choice). */
   checkAlpn?: boolean;
   /** A `proto fcgi` server (check.c: its mux for HTTP checks): the default connection speaks FastCGI to the backend's application. */
-  fcgi?: FcgiBackend;
+  fcgi?: FcgiCheckMux;
 }
 
 /** HAProxy's implicit last expect: a 2xx or 3xx status. */
@@ -122,7 +120,7 @@ function safeLogFormat(text: string): CheckText {
  * `http-check send`; each later `http-check connect` opens a new exchange with a
  * request of its own; an exchange with no expect ends with an implicit 2xx/3xx one.
  */
-export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean, sendState = false, server: { checkProto?: 'h1' | 'h2'; checkAlpn?: boolean; fcgi?: FcgiBackend } = {}): HttpCheckSpec {
+export function httpCheckSpec(request: HttpCheckRequest | undefined, rules: readonly HttpCheckRule[], disableOn404: boolean, sendState = false, server: { checkProto?: 'h1' | 'h2'; checkAlpn?: boolean; fcgi?: FcgiCheckMux } = {}): HttpCheckSpec {
   const first: HttpExchange = { before: [], request: optionRequest(request), after: [], defaultConnect: true };
   // `option httpchk`'s request is merged with the first `http-check send`, whose headers replace its own.
   let fromOption = request !== undefined;
@@ -459,7 +457,7 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
         if (h2) h2Answer = h2CheckExchange(conn, httpCheckRequest(ex.request, run, state), started, firstTimeoutStatus(ex));
         else if (spec.fcgi && proto === undefined && ex.defaultConnect) {
           // Through the FastCGI mux: the request as the check's HTX has it (with its Connection: close), as records.
-          conn = conn.through((socket) => fcgiCheckChannel(spec.fcgi!, socket, target));
+          conn = conn.through((socket) => spec.fcgi!.wrap(socket, target));
           conn.write(httpCheckRequestBytes(ex.request, run, state, true));
         } else conn.write(httpCheckRequestBytes(ex.request, run, state));
         let response: ParsedResponse | undefined;
@@ -495,13 +493,3 @@ export function httpProbe(spec: HttpCheckSpec): Probe {
   };
 }
 
-/**
- * A check's FastCGI channel (fcgi-upstream.ts) over its connection: no `set-param` nor hidden header
- * (the fcgi-app filter works on streams, a check has none); the addresses are the connection's
- * (mux_fcgi.c for a check: conn_src, which is unset, and conn_dst: the server).
- */
-function fcgiCheckChannel(fcgi: FcgiBackend, socket: net.Socket, target: CheckTarget): net.Socket {
-  const channel = new FcgiChannel(socket, fcgi);
-  channel.prepare({ remoteAddr: '', remotePort: 0, localAddr: target.path ?? target.host, localPort: target.port, https: false, version: '', params: [], hidden: new Set() });
-  return channel as unknown as net.Socket;
-}

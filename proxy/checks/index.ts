@@ -6,12 +6,11 @@
  * checked at the same address; ServerCheck.adopt says what a moved one keeps).
  * A server with only `agent-check` gets one too, whose regular check does not run.
  */
-import { FcgiBackend } from '../http/fcgi-upstream.ts';
-import { backendFcgiApp } from '../config/kw-fcgi.ts';
 import type { BalancingProxy, Config, Proxy, Server } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import { ServerCheck } from './checker.ts';
 import type { HealthNotify } from './checker.ts';
+import type { FcgiCheckMux } from './types.ts';
 import { agentPort, checkSettings, nodeName } from './settings.ts';
 import { checkTls, connectRuleTls } from '../tls/server-tls.ts';
 import type { SslConns } from '../tls/ssl-conns.ts';
@@ -29,8 +28,11 @@ export class HealthChecks {
 
   private readonly backends: ReadonlyMap<string, RuntimeBackend>;
 
-  /** @param sslConns the process's TLS endpoints (`maxsslconn`), which TLS checks count towards. */
-  constructor(backends: ReadonlyMap<string, RuntimeBackend>, config: Config, notify: HealthNotify, sslConns?: SslConns) {
+  /**
+   * @param sslConns the process's TLS endpoints (`maxsslconn`), which TLS checks count towards.
+   * @param fcgiFor the FastCGI mux of a backend's `proto fcgi` servers (built by the HTTP layer), for their HTTP checks.
+   */
+  constructor(backends: ReadonlyMap<string, RuntimeBackend>, config: Config, notify: HealthNotify, sslConns?: SslConns, fcgiFor?: (proxy: Proxy) => FcgiCheckMux | undefined) {
     this.backends = backends;
     for (const backend of backends.values()) backend.trackersFollow = (server) => followTrackers(server, notify);
     const spread = Number(config.global.tune['spread-checks'] ?? 0) || 0;
@@ -39,7 +41,7 @@ export class HealthChecks {
       for (const server of backend.servers) {
         const o = server.config.options;
         if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
-        const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node, connectLinesTls(backend.config, server.config, config), config.global.pp2NeverSendLocal, o.proto === 'fcgi' ? checkFcgi(config, backend.config) : undefined);
+        const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node, connectLinesTls(backend.config, server.config, config), config.global.pp2NeverSendLocal, o.proto === 'fcgi' ? fcgiFor?.(backend.config) : undefined);
         if ((settings.target.tls || settings.target.connectTls) && sslConns) settings.target.sslConns = sslConns;
         if (settings.kind === 'external') settings.external = externalCheckSpec(backend.config, server.config, server, proxyId(config, backend.config));
         this.checks.push(new ServerCheck(backend, server, settings, notify));
@@ -102,8 +104,3 @@ export function proxyId(config: Config, proxy: BalancingProxy): number {
   return next;
 }
 
-/** The backend's FastCGI application for the HTTP checks of its `proto fcgi` servers (their STDERR is not logged). */
-function checkFcgi(config: Config, proxy: Proxy): FcgiBackend | undefined {
-  const app = backendFcgiApp(config, proxy);
-  return app ? new FcgiBackend(app, proxy, () => {}) : undefined;
-}

@@ -5,7 +5,7 @@
  * defaults are already in the server's options), and its agent (`agent-check`:
  * agent-addr, else addr, else the server's address; agent-port, else port).
  */
-import type { FcgiBackend } from '../http/fcgi-upstream.ts';
+import type { FcgiCheckMux } from './types.ts';
 import { hostname } from 'node:os';
 import type { Config, Proxy, Server, SourceAddress } from '../config/model.ts';
 import { httpCheckSpec, httpProbe } from './http.ts';
@@ -53,7 +53,7 @@ export function checkTimings(server: Server): CheckTimings {
  * @param node the process's `node` name (nodeName), for `http-check send-state`.
  */
 /** @param fcgi the backend's FastCGI application (`use-fcgi-app`): HTTP checks of its `proto fcgi` servers go through it. */
-export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls'], node?: string, connectTls?: CheckTarget['connectTls'], pp2NeverSendLocal = false, fcgi?: FcgiBackend): CheckSettings {
+export function checkSettings(proxy: Proxy, server: Server, spreadPercent = 0, tls?: CheckTarget['tls'], node?: string, connectTls?: CheckTarget['connectTls'], pp2NeverSendLocal = false, fcgi?: FcgiCheckMux): CheckSettings {
   const timings = checkTimings(server);
   const checkTimeout = proxy.timeouts.check;
   // HAProxy: with `timeout check`, connect gets min(timeout connect, inter) and the read `timeout check`;

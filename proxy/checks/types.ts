@@ -102,3 +102,12 @@ export interface ProbeContext {
 
 /** One kind of active check: runs once and always resolves with a result. */
 export type Probe = (target: CheckTarget, context: ProbeContext) => Promise<CheckResult>;
+
+/**
+ * The FastCGI mux an HTTP check of a `proto fcgi` server goes through (check.c: the server's mux),
+ * declared here and built by the HTTP layer (http/fcgi-upstream.ts fcgiCheckMux): `wrap` turns the
+ * check's connection into one that takes an HTTP/1.1 request and gives back an HTTP/1.1 answer.
+ */
+export interface FcgiCheckMux {
+  wrap(socket: import('node:net').Socket, target: CheckTarget): import('node:net').Socket;
+}

@@ -21,7 +21,9 @@ import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { keepAliveOnceConnected } from '../runtime/tcp-keepalive.ts';
 import { compileCondition } from '../acl/index.ts';
 import { patternFileReader } from '../runtime/pattern-files.ts';
-import type { FcgiApp, Proxy } from '../config/model.ts';
+import type { Config, FcgiApp, Proxy } from '../config/model.ts';
+import { backendFcgiApp } from '../config/kw-fcgi.ts';
+import type { FcgiCheckMux } from '../checks/types.ts';
 import { UpstreamConnection } from './upstream.ts';
 import type { ServerPool, ServerMux, ReuseMode, ReuseSession, UpgradeKind } from './upstream.ts';
 import { compileTxFormat } from './samples.ts';
@@ -700,4 +702,23 @@ function cgiHead(text: string): { status: string; reason: string; fields: Array<
     reason = 'OK';
   }
   return { status, reason, fields, length };
+}
+
+/**
+ * The FastCGI mux of a backend's `proto fcgi` servers for their HTTP checks (checks/types.ts), or
+ * undefined when the backend has no application. A check's channel has no `set-param` nor hidden
+ * header (the fcgi-app filter works on streams, a check has none), its STDERR is not logged, and its
+ * addresses are the connection's (mux_fcgi.c for a check: conn_src, which is unset, and conn_dst: the server).
+ */
+export function fcgiCheckMux(config: Config, proxy: Proxy): FcgiCheckMux | undefined {
+  const app = backendFcgiApp(config, proxy);
+  if (!app) return undefined;
+  const fcgi = new FcgiBackend(app, proxy, () => {});
+  return {
+    wrap(socket, target) {
+      const channel = new FcgiChannel(socket, fcgi);
+      channel.prepare({ remoteAddr: '', remotePort: 0, localAddr: target.path ?? target.host, localPort: target.port, https: false, version: '', params: [], hidden: new Set() });
+      return channel as unknown as net.Socket;
+    },
+  };
 }
