@@ -47,6 +47,12 @@ const sessions = sessionFactory(true);
 let sessionsWithoutUpgrades: http2.Http2Server | undefined;
 let adopting: H2Connection | undefined;
 
+/**
+ * Bytes an upgrade's stream holds before the server switched protocols, before reading pauses (HTTP/2's
+ * flow control then holds the client back, as client.ts's MAX_HELD holds an HTTP/1.1 client).
+ */
+const MAX_EARLY = 64 * 1024;
+
 /** One client connection that negotiated h2. */
 export class H2Connection implements ReuseSession {
   /** Streams in progress (the engine waits for them on stop). */
@@ -197,6 +203,7 @@ export class H2Stream {
    * protocols, handed to the tunnel (upgradeRest); undefined for other requests.
    */
   private early: Buffer[] | undefined;
+  private earlyBytes = 0;
   /** The request asks for an upgrade over the stream (RFC 8441 extended CONNECT). */
   private readonly upgrade: boolean;
 
@@ -228,7 +235,12 @@ export class H2Stream {
     // Containment: an exception while serving the stream ends that stream (internalError), not the process.
     stream.on('data', (chunk: Buffer) => {
       if (this.answered) return this.bodyTimer?.refresh();
-      if (this.early) return void this.early.push(chunk);
+      if (this.early) {
+        this.early.push(chunk);
+        // The tunnel resumes reading once the server switched (transaction.ts startTunnel).
+        if ((this.earlyBytes += chunk.length) >= MAX_EARLY) stream.pause();
+        return;
+      }
       try {
         this.tx.requestBody(chunk);
       } catch (e) {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { startRawServer } from '../../helpers/net.ts';
+import { freePort, startEngine, startRawServer } from '../../helpers/net.ts';
 import { sideBySide } from './lib/side-by-side.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -303,5 +303,60 @@ test('an h2 client\'s extended CONNECT to an HTTP/2 server stays one, end to end
   } finally {
     await origin.close();
     await none.close();
+  }
+});
+
+// Loadstar alone: haproxy 2.6.12 resets such a stream (CANCEL) when DATA comes before the server switched.
+test('what an h2 client sends before the server switched is held up to a bound (flow control holds the rest), then all of it reaches the server', { timeout: 30_000 }, async () => {
+  const MB = 1024 * 1024;
+  // Switches after 500 ms, then counts what comes.
+  const server = await startRawServer((socket) => {
+    let head = '';
+    let counted = -1;
+    socket.on('data', (d: Buffer) => {
+      if (counted >= 0) {
+        counted += d.length;
+        if (counted >= MB) socket.write(`got ${counted}`);
+        return;
+      }
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const rest = Buffer.from(head.slice(end + 4), 'latin1').length;
+      setTimeout(() => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: custom_protocol\r\n\r\n');
+        counted = rest;
+      }, 500);
+    });
+    socket.on('error', () => {});
+  });
+  const engine = await startEngine(config(await freePort(), server.port));
+  try {
+    {
+      const port = engine.port;
+      const session = http2.connect(`http://127.0.0.1:${port}`);
+      session.on('error', () => {});
+      try {
+        await new Promise((resolve) => session.once('remoteSettings', resolve));
+        const stream = session.request({ ':method': 'CONNECT', ':protocol': 'custom_protocol', ':scheme': 'http', ':path': '/', ':authority': 'a' });
+        stream.on('error', () => {});
+        stream.write(Buffer.alloc(MB, 'x'));
+        const unsent = await new Promise<number>((resolve) => setTimeout(() => resolve(stream.bufferSize), 300));
+        const answer = await new Promise<string>((resolve) => {
+          let got = '';
+          stream.on('data', (d: Buffer) => {
+            got += d.toString('latin1');
+            if (got.startsWith('got ') && Number(got.slice(4)) >= MB) resolve(got);
+          });
+          setTimeout(() => resolve(got), 5000);
+        });
+        assert.deepEqual([`unsent before the switch > 512 KiB: ${unsent > MB / 2}`, answer], ['unsent before the switch > 512 KiB: true', `got ${MB}`]);
+      } finally {
+        session.destroy();
+      }
+    }
+  } finally {
+    await engine.stop();
+    await server.close();
   }
 });
