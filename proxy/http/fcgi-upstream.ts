@@ -24,7 +24,7 @@ import { patternFileReader } from '../runtime/pattern-files.ts';
 import type { Config, FcgiApp, Proxy } from '../config/model.ts';
 import { backendFcgiApp } from '../config/kw-fcgi.ts';
 import type { FcgiCheckMux } from '../checks/types.ts';
-import { UpstreamConnection } from './upstream.ts';
+import { UpstreamConnection, awaitConnection } from './upstream.ts';
 import type { ServerPool, ServerMux, ReuseMode, ReuseSession, UpgradeKind } from './upstream.ts';
 import { compileTxFormat } from './samples.ts';
 import type { HttpTransaction } from './transaction.ts';
@@ -154,30 +154,12 @@ class FcgiMux implements ServerMux {
     const server = pool.server;
     const socket = net.connect({ host: server.host, port: server.port, path: server.path, localAddress: server.localAddress, localPort: server.localPort, noDelay: true });
     if (pool.keepAlive !== undefined) keepAliveOnceConnected(socket, pool.keepAlive);
-    pool.use();
-    let settled = false;
-    const finish = (error?: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.off('connect', onConnect);
-      socket.off('error', onError);
-      if (error) {
-        pool.used--;
-        socket.destroy();
-        return done(undefined, error);
-      }
+    return awaitConnection(pool, socket, 'connect', timeout, () => {
       const channel = new FcgiChannel(socket, this.backend);
       const conn = new UpstreamConnection(channel as unknown as net.Socket, server, pool, sni, undefined, true);
       conn.fcgi = channel;
       done(conn);
-    };
-    const onConnect = (): void => finish();
-    const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-    const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
-    return () => finish('aborted');
+    }, (error) => done(undefined, error));
   }
 }
 

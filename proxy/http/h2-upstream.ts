@@ -22,7 +22,7 @@ import tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
-import { UpstreamConnection, sslConnsFull } from './upstream.ts';
+import { UpstreamConnection, awaitConnection, sslConnsFull } from './upstream.ts';
 import { getHeader, hasToken } from './headers.ts';
 import type { ServerPool, ServerMux, ReuseMode, ReuseSession, UpgradeKind } from './upstream.ts';
 import type { Server } from '../config/model.ts';
@@ -179,22 +179,9 @@ class H2Mux implements ServerMux {
     if (pool.keepAlive !== undefined) keepAliveOnceConnected(socket, pool.keepAlive);
     if (pool.tls) keepSessions(server, socket as tls.TLSSocket, sni);
     pool.tls?.sslConns?.take(socket);
-    const ready = pool.tls ? 'secureConnect' : 'connect';
-    pool.use();
-    let settled = false;
     // A session is shared once connected only: requests coming meanwhile open connections of their
     // own (haproxy 2.6.12: five streams sent at once by one h2 client made five server connections).
-    const finish = (error?: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.off(ready, onConnect);
-      socket.off('error', onError);
-      if (error) {
-        pool.used--;
-        socket.destroy();
-        return done(undefined, error);
-      }
+    const connected = (): void => {
       const h2 = mux !== undefined ? mux === 'h2' : this.settings.forced || (socket as tls.TLSSocket).alpnProtocol === 'h2';
       if (!h2) {
         const conn = new UpstreamConnection(socket, server, pool, sni, undefined, true);
@@ -243,12 +230,8 @@ class H2Mux implements ServerMux {
     /** While the HTTP/2 session waits for the server's SETTINGS: its connection, and how it fails. */
     let h2conn: UpstreamConnection | undefined;
     let refused: ((error: string) => void) | undefined;
-    const onConnect = (): void => finish();
-    const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
-    socket.once(ready, onConnect);
-    socket.once('error', onError);
-    const timer = timeout > 0 ? setTimeout(() => finish('timeout'), timeout) : undefined;
-    return () => (refused ? refused('aborted') : finish('aborted'));
+    const abort = awaitConnection(pool, socket, pool.tls ? 'secureConnect' : 'connect', timeout, connected, (error) => done(undefined, error));
+    return () => (refused ? refused('aborted') : abort());
   }
 
   /** A session over the connected `socket`, and the first exchange's connection on it. */

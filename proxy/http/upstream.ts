@@ -913,9 +913,21 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
   if (pool.keepAlive !== undefined) keepAliveOnceConnected(rawSocket ?? socket, pool.keepAlive);
   if (pool.tls) keepSessions(server, socket as tls.TLSSocket, sni);
   pool.tls?.sslConns?.take(socket);
-  const ready = pool.tls ? 'secureConnect' : 'connect';
+  return awaitConnection(pool, socket, pool.tls ? 'secureConnect' : 'connect', timeout, () => {
+    const conn = new UpstreamConnection(socket, server, pool, sni, reads, true);
+    if (target) conn.dest = target.key;
+    done(conn);
+  }, (error) => done(undefined, error));
+}
+
+/**
+ * A new server connection, in use from now on (as HAProxy counts one being established: keeping
+ * idle ones depends on it), until its socket's `ready` event, an error, `timeout connect` or the
+ * returned abort, whichever comes first. A failure gives the pool its count back and destroys the
+ * socket before `failed` hears why ('timeout', 'aborted' or the error's code).
+ */
+export function awaitConnection(pool: ServerPool, socket: net.Socket, ready: 'connect' | 'secureConnect', timeout: number, connected: () => void, failed: (error: string) => void): () => void {
   let settled = false;
-  // In use from now on, as HAProxy counts a connection being established (keeping idle ones depends on it).
   pool.use();
   const finish = (error?: string): void => {
     if (settled) return;
@@ -923,15 +935,10 @@ export function connectUpstream(pool: ServerPool, timeout: number, done: (conn: 
     clearTimeout(timer);
     socket.off(ready, onConnect);
     socket.off('error', onError);
-    if (error) {
-      pool.used--;
-      socket.destroy();
-      done(undefined, error);
-    } else {
-      const conn = new UpstreamConnection(socket, server, pool, sni, reads, true);
-      if (target) conn.dest = target.key;
-      done(conn);
-    }
+    if (error === undefined) return connected();
+    pool.used--;
+    socket.destroy();
+    failed(error);
   };
   const onConnect = (): void => finish();
   const onError = (e: NodeJS.ErrnoException): void => finish(e.code ?? e.message);
