@@ -43,7 +43,7 @@ import { HANDSHAKE_FAILURES } from './tls/handshake-failures.ts';
 import { PROXY_HEADER_ERROR_CODES } from './runtime/proxy-protocol.ts';
 import { inheritProxyAddresses, proxyHeaderExpected, receiveProxyHeader } from './runtime/proxy-header-reader.ts';
 import { inheritRewrittenAddresses } from './runtime/socket-addresses.ts';
-import { backendServerTls } from './tls/server-tls.ts';
+import { backendServerTls, otherTrustFiles } from './tls/server-tls.ts';
 import type { ServerTls } from './tls/server-tls.ts';
 import { SslConns } from './tls/ssl-conns.ts';
 import { effectiveMaxconn } from './runtime/default-maxconn.ts';
@@ -112,8 +112,11 @@ export class Engine {
   readonly stats = new StatsRegistry();
   private readonly services = new LocalServices(this);
   private readonly runtimeApi = new RuntimeApi(this);
-  /** Certificates set and committed over the runtime API (`set ssl cert` / `commit ssl cert`), served by the binds of their files. */
-  private readonly runtimeCerts = new RuntimeCerts(() => new Set([...this.listeners.values()].flatMap((l) => (l.tls ? [l.tls] : []))));
+  /**
+   * Certificates, CA files and CRL files set and committed over the runtime API (`set ssl cert` /
+   * `commit ssl cert`, `ssl ca-file`, `ssl crl-file`), served by the binds of their files.
+   */
+  private readonly runtimeCerts = new RuntimeCerts(() => new Set([...this.listeners.values()].flatMap((l) => (l.tls ? [l.tls] : []))), () => otherTrustFiles(this.config));
   private readonly statsEnabled: boolean;
   /** Access log, engine events and the stats tick, whether or not statistics are on (the control contract's events). */
   readonly events = new EngineEventHub();

@@ -18,6 +18,7 @@ import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSslOcspResponse, showSslCert, showSslOcspResponse } from './ssl-cert-commands.ts';
+import { abortSslTrustFile, commitSslTrustFile, delSslTrustFile, newSslTrustFile, setSslTrustFile, showSslCaFile, showSslCrlFile } from './ssl-cafile-commands.ts';
 import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
 
@@ -47,7 +48,9 @@ interface Command {
 const PERMISSION_DENIED = 'Permission denied\n';
 
 const COMMANDS: Command[] = [
+  { words: ['abort', 'ssl', 'ca-file'], usage: 'abort ssl ca-file <cafile>', help: 'abort a transaction for a CA file', level: 'admin', run: (a, e) => abortSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a) },
   { words: ['abort', 'ssl', 'cert'], usage: 'abort ssl cert <certfile>', help: 'abort a transaction for a certificate file', level: 'admin', run: (a, e) => abortSslCert(e.sslCerts?.(), a) },
+  { words: ['abort', 'ssl', 'crl-file'], usage: 'abort ssl crl-file <crlfile>', help: 'abort a transaction for a CRL file', level: 'admin', run: (a, e) => abortSslTrustFile(e.sslCerts?.()?.caFiles, 'crl', a) },
   { words: ['add', 'acl'], usage: 'add acl [@<ver>] <acl> <pattern>', help: 'add an acl entry', level: 'user', run: (a, e, _s, payload) => addPattern(e.patternRefs?.(), 'acl', a, payload) },
   { words: ['add', 'ssl', 'crt-list'], usage: 'add ssl crt-list <list> <cert> [opts]*', help: 'add to crt-list file <list> a line <cert> or a payload', level: 'admin', run: (a, e, _s, payload) => addSslCrtList(e.sslCerts?.(), a, payload, e.stats.view()?.config.global.crtBase, e.stats.view()?.config.global.caBase) },
   { words: ['add', 'map'], usage: 'add map [@<ver>] <map> <key> <val>', help: 'add a map entry (payload supported instead of key/val)', level: 'user', run: (a, e, _s, payload) => addPattern(e.patternRefs?.(), 'map', a, payload) },
@@ -56,9 +59,13 @@ const COMMANDS: Command[] = [
   { words: ['clear', 'map'], usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['commit', 'acl'], usage: 'commit acl @<ver> <acl>', help: 'commit the ACL at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['commit', 'map'], usage: 'commit map @<ver> <map>', help: 'commit the map at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'map', a) },
+  { words: ['commit', 'ssl', 'ca-file'], usage: 'commit ssl ca-file <cafile>', help: 'commit a CA file', level: 'admin', run: (a, e) => commitSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a) },
   { words: ['commit', 'ssl', 'cert'], usage: 'commit ssl cert <certfile>', help: 'commit a certificate file', level: 'admin', run: (a, e) => commitSslCert(e.sslCerts?.(), a) },
+  { words: ['commit', 'ssl', 'crl-file'], usage: 'commit ssl crl-file <crlfile>', help: 'commit a CRL file', level: 'admin', run: (a, e) => commitSslTrustFile(e.sslCerts?.()?.caFiles, 'crl', a) },
   { words: ['del', 'acl'], usage: 'del acl <acl> [<key>|#<ref>]', help: 'delete acl entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'acl', a) },
+  { words: ['del', 'ssl', 'ca-file'], usage: 'del ssl ca-file <cafile>', help: 'delete an unused CA file', level: 'admin', run: (a, e) => delSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a) },
   { words: ['del', 'ssl', 'cert'], usage: 'del ssl cert <certfile>', help: 'delete an unused certificate file', level: 'admin', run: (a, e) => delSslCert(e.sslCerts?.(), a) },
+  { words: ['del', 'ssl', 'crl-file'], usage: 'del ssl crl-file <crlfile>', help: 'delete an unused CRL file', level: 'admin', run: (a, e) => delSslTrustFile(e.sslCerts?.()?.caFiles, 'crl', a) },
   { words: ['del', 'ssl', 'crt-list'], usage: 'del ssl crt-list <list> <cert[:line]>', help: 'delete a line <cert> from crt-list file <list>', level: 'admin', run: (a, e) => delSslCrtList(e.sslCerts?.(), a) },
   { words: ['del', 'map'], usage: 'del map <map> [<key>|#<ref>]', help: 'delete map entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'map', a) },
   { words: ['disable', 'agent'], usage: 'disable agent', help: 'disable agent checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'agent', false)) },
@@ -74,7 +81,9 @@ const COMMANDS: Command[] = [
   { words: ['get', 'acl'], usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['get', 'map'], usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'map', a) },
   { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`) },
+  { words: ['new', 'ssl', 'ca-file'], usage: 'new ssl ca-file <cafile>', help: 'create a new CA file to be used in a crt-list', level: 'admin', run: (a, e) => newSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a) },
   { words: ['new', 'ssl', 'cert'], usage: 'new ssl cert <certfile>', help: 'create a new certificate file to be used in a crt-list or a directory', level: 'admin', run: (a, e) => newSslCert(e.sslCerts?.(), a) },
+  { words: ['new', 'ssl', 'crl-file'], usage: 'new ssl crlfile <crlfile>', help: 'create a new CRL file to be used in a crt-list', level: 'admin', run: (a, e) => newSslTrustFile(e.sslCerts?.()?.caFiles, 'crl', a) },
   { words: ['operator'], usage: 'operator', help: 'lower the level of the current CLI session to operator', level: 'user', run: (_a, _e, s) => lower(s, 'operator') },
   { words: ['prepare', 'acl'], usage: 'prepare acl <acl>', help: 'prepare a new version for atomic ACL replacement', level: 'user', run: (a, e) => preparePatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['prepare', 'map'], usage: 'prepare map <acl>', help: 'prepare a new version for atomic map replacement', level: 'user', run: (a, e) => preparePatterns(e.patternRefs?.(), 'map', a) },
@@ -83,7 +92,9 @@ const COMMANDS: Command[] = [
   { words: ['set', 'maxconn', 'frontend'], usage: 'set maxconn frontend <frontend> <value>', help: "change a frontend's maxconn setting", level: 'admin', run: setMaxconnFrontend },
   { words: ['set', 'maxconn', 'global'], usage: 'set maxconn global <value>', help: 'change the per-process maxconn setting', level: 'admin', run: setMaxconnGlobal },
   { words: ['set', 'maxconn', 'server'], usage: 'set maxconn server <bk>/<srv>', help: "change a server's maxconn setting", level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => setMaxconnServer(e, b, s, a[4])) },
+  { words: ['set', 'ssl', 'ca-file'], usage: 'set ssl ca-file <cafile> <payload>', help: 'replace a CA file', level: 'admin', run: (a, e, _s, payload) => setSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a, payload) },
   { words: ['set', 'ssl', 'cert'], usage: 'set ssl cert <certfile> <payload>', help: 'replace a certificate file', level: 'admin', run: (a, e, _s, payload) => setSslCert(e.sslCerts?.(), a, payload) },
+  { words: ['set', 'ssl', 'crl-file'], usage: 'set ssl crl-file <crlfile> <payload>', help: 'replace a CRL file', level: 'admin', run: (a, e, _s, payload) => setSslTrustFile(e.sslCerts?.()?.caFiles, 'crl', a, payload) },
   { words: ['set', 'ssl', 'ocsp-response'], usage: 'set ssl ocsp-response <resp|payload>', help: "update a certificate's OCSP Response from a base64-encode DER", level: 'user', run: (a, e, _s, payload) => setSslOcspResponse(e.sslCerts?.(), a, payload) },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
@@ -97,7 +108,9 @@ const COMMANDS: Command[] = [
   { words: ['show', 'info'], usage: 'show info [desc|json|typed|float]*', help: 'report information about the running process', level: 'user', run: (a, e) => (e.stats.sync(), showInfo(e, a.slice(2))) },
   { words: ['show', 'servers', 'state'], usage: 'show servers state [<backend>]', help: 'dump volatile server information (all or for a single backend)', level: 'user', run: showServersState },
   { words: ['show', 'sess'], usage: 'show sess [id]', help: 'report the list of current sessions or dump this exact session', level: 'operator', run: (_a, e) => showSessions(e) },
+  { words: ['show', 'ssl', 'ca-file'], usage: 'show ssl ca-file [<cafile>[:<index>]]', help: 'display the SSL CA files used in memory, or the details of a <cafile>, or a single certificate of index <index> of a CA file <cafile>', level: 'user', run: (a, e, s) => showSslCaFile(e.sslCerts?.()?.caFiles, a, RANK[s.level] >= RANK.operator) },
   { words: ['show', 'ssl', 'cert'], usage: 'show ssl cert [<certfile>]', help: 'display the SSL certificates used in memory, or the details of a file', level: 'user', run: (a, e, s) => showSslCert(e.sslCerts?.(), a, RANK[s.level] >= RANK.operator) },
+  { words: ['show', 'ssl', 'crl-file'], usage: 'show ssl crl-file [<crlfile[:<index>>]]', help: 'display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>', level: 'user', run: (a, e, s) => showSslCrlFile(e.sslCerts?.()?.caFiles, a, RANK[s.level] >= RANK.operator) },
   { words: ['show', 'ssl', 'crt-list'], usage: 'show ssl crt-list [-n] [<list>]', help: 'show the list of crt-lists or the content of a crt-list file <list>', level: 'admin', run: (a, e) => showSslCrtList(e.sslCerts?.(), a) },
   { words: ['show', 'ssl', 'ocsp-response'], usage: 'show ssl ocsp-response [id]', help: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response', level: 'user', run: (a, e) => showSslOcspResponse(e.sslCerts?.(), a) },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },

@@ -48,24 +48,34 @@ function certDetail(filename: string, parts: CertParts, used: boolean): string {
   if (leafPem === undefined) return out + 'Status: Empty\n' + ocspKey;
   out += `Status: ${used ? 'Used' : 'Unused'}\n`;
   const leaf = new X509Certificate(leafPem);
-  const fields = parseCertificate(leaf.raw);
-  out += `Serial: ${fields.serial.toString('hex').toUpperCase()}\n`;
-  out += `notBefore: ${leaf.validFrom}\n`;
-  out += `notAfter: ${leaf.validTo}\n`;
-  out += `Subject Alternative Name: ${sanOneline(leaf.subjectAltName)}\n`;
-  const algorithm = keyAlgorithm(leaf);
-  // cert_get_pkey_algo knows RSA, EC and DSA keys only; with another, HAProxy's dump stops there.
-  if (algorithm === undefined) return out + 'Algorithm: ' + ocspKey;
-  out += `Algorithm: ${algorithm}\n`;
-  out += `SHA1 FingerPrint: ${leaf.fingerprint.replace(/:/g, '')}\n`;
-  out += `Subject: ${fields.subject.oneline}\n`;
-  out += `Issuer: ${fields.issuer.oneline}\n`;
+  const fields = certFields(leaf);
+  out += fields.text;
+  if (!fields.complete) return out + ocspKey;
   for (const pem of parts.certs.slice(1)) {
     const ca = parseCertificate(new X509Certificate(pem).raw);
     out += `Chain Subject: ${ca.subject.oneline}\nChain Issuer: ${ca.issuer.oneline}\n`;
   }
   // HAProxy 2.6.12 prints the certificate ID of the `.ocsp` response read (stapled or not), empty without one.
   return out + ocspKey;
+}
+
+/**
+ * show_cert_detail without a chain: serial to issuer. `complete` is false when the key type is not
+ * one cert_get_pkey_algo knows (RSA, EC, DSA): HAProxy's dump stops after "Algorithm: " then.
+ */
+export function certFields(cert: X509Certificate): { text: string; complete: boolean } {
+  const fields = parseCertificate(cert.raw);
+  let text = `Serial: ${fields.serial.toString('hex').toUpperCase()}\n`;
+  text += `notBefore: ${cert.validFrom}\n`;
+  text += `notAfter: ${cert.validTo}\n`;
+  text += `Subject Alternative Name: ${sanOneline(cert.subjectAltName)}\n`;
+  const algorithm = keyAlgorithm(cert);
+  if (algorithm === undefined) return { text: text + 'Algorithm: ', complete: false };
+  text += `Algorithm: ${algorithm}\n`;
+  text += `SHA1 FingerPrint: ${cert.fingerprint.replace(/:/g, '')}\n`;
+  text += `Subject: ${fields.subject.oneline}\n`;
+  text += `Issuer: ${fields.issuer.oneline}\n`;
+  return { text, complete: true };
 }
 
 /**

@@ -26,7 +26,8 @@ import type { VersionRange } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
 import { handshakeBegins, rawSocketOf } from './handshake-time.ts';
 import type { ClientAuth } from '../config/model.ts';
-import { loadClientTrust } from './client-trust.ts';
+import { loadClientTrust, trustFileKey } from './client-trust.ts';
+import type { CommittedTrust } from './client-trust.ts';
 import { judgeClient, refusalOfRejected } from './client-verify.ts';
 import { rememberClientVerdict } from './facts.ts';
 import { handshakeFailureOf, refusalFailure } from './handshake-failures.ts';
@@ -67,6 +68,10 @@ interface Slot {
   entry: TlsEntry;
   /** The crt-list line or `crt` directory it comes from (none: a `crt` file). */
   list?: NonNullable<SlotList>;
+  /** The crt-list line's options, to build the slot again. */
+  options: CrtListOptions;
+  /** Its client-certificate settings (the line's over the bind's): which CA and CRL files it names. */
+  auth: ClientAuth | undefined;
 }
 
 /** Where a slot comes from: a crt-list's line (its number, options as written) or a `crt` directory (line 0). */
@@ -119,6 +124,8 @@ export class BindTls {
       addedTo?(listPath: string): ReadonlyArray<{ file: string; line: number; bracketed: boolean; options: CrtListOptions; filters: readonly string[] }>;
       /** Entries of a crt-list or directory removed over the runtime API (`del ssl crt-list`): a directory's by file, a crt-list's by line. */
       removedFrom?(listPath: string): ReadonlyArray<{ file: string; line: number }>;
+      /** CA and CRL file contents committed over the runtime API (`commit ssl ca-file`), by the file's key. */
+      committedTrust?: CommittedTrust;
     },
   ) {
     const defaults = config.global.sslDefaultBind;
@@ -260,7 +267,46 @@ export class BindTls {
     const auth = options.clientAuth ? { ...this.bind.clientAuth, ...options.clientAuth } : this.bind.clientAuth;
     const client = this.clientAuth(auth, watched);
     const make = (served: LoadedCertificate): TlsEntry => ({ cert: served, server: this.server(served, versions, ciphers, alpn, client), alpn });
-    return { file, filters, make, entry: make(cert), ...(list ? { list } : {}) };
+    return { file, filters, make, entry: make(cert), options, auth, ...(list ? { list } : {}) };
+  }
+
+  /**
+   * The CA and CRL files this bind's entries name (runtime-cafiles.ts), by their key in the CA file
+   * tree, each with how many entries verify clients against it (HAProxy links only those).
+   */
+  trustFiles(): Array<{ path: string; kind: 'ca' | 'crl'; instances: number }> {
+    const files = new Map<string, { path: string; kind: 'ca' | 'crl'; instances: number }>();
+    for (const s of this.slots) {
+      for (const f of this.trustOf(s.auth)) {
+        const known = files.get(f.path) ?? files.set(f.path, { path: f.path, kind: f.kind, instances: 0 }).get(f.path)!;
+        if (verifies(s.auth)) known.instances++;
+      }
+    }
+    return [...files.values()];
+  }
+
+  /**
+   * `commit ssl ca-file` / `crl-file`: builds again the entries that verify clients against `path`
+   * (their trust read anew, the committed contents included) and returns what puts them in service
+   * with their number; nothing changes before. Handshakes under way finish with the old trust.
+   */
+  prepareTrust(path: string): { install: () => void; count: number } {
+    let count = 0;
+    const replaced = this.guard(() => this.slots.map((s) => {
+      if (!verifies(s.auth) || !this.trustOf(s.auth).some((f) => f.path === path)) return s;
+      count++;
+      return this.slot(s.file, s.options, s.filters, s.list, this.watched);
+    }));
+    return { install: () => this.install(replaced), count };
+  }
+
+  private trustOf(auth: ClientAuth | undefined): Array<{ path: string; kind: 'ca' | 'crl' }> {
+    if (!auth) return [];
+    const caBase = this.config.global.caBase;
+    const out: Array<{ path: string; kind: 'ca' | 'crl' }> = [];
+    for (const file of [auth.caFile, auth.caVerifyFile]) if (file !== undefined) out.push({ path: trustFileKey(file, caBase), kind: 'ca' });
+    if (auth.crlFile !== undefined) out.push({ path: trustFileKey(auth.crlFile, caBase), kind: 'crl' });
+    return out;
   }
 
   /**
@@ -372,13 +418,12 @@ export class BindTls {
    */
   private clientAuth(auth: ClientAuth | undefined, watched: Map<string, number>): EntryClientAuth | undefined {
     if (!auth) return undefined;
-    const verifies = auth.verify === 'optional' || auth.verify === 'required';
-    if (verifies && !auth.caFile && !auth.caVerifyFile) {
+    if (verifies(auth) && !auth.caFile && !auth.caVerifyFile) {
       throw new TlsLoadError(this.bind.loc, `verify is enabled but no CA file specified for bind.`);
     }
     // HAProxy loads the CA and CRL files while parsing, whatever `verify` says: an unusable one is an error either way.
-    const trust = this.guard(() => loadClientTrust(auth, this.config.global.caBase, watched));
-    if (!verifies) return undefined;
+    const trust = this.guard(() => loadClientTrust(auth, this.config.global.caBase, watched, this.committed?.committedTrust));
+    if (!verifies(auth)) return undefined;
     const judged: ClientAuth = { ...auth, caIgnoreErr: this.bind.clientAuth?.caIgnoreErr, crtIgnoreErr: this.bind.clientAuth?.crtIgnoreErr };
     // Node then also closes a client whose certificate fails, before this bind can judge it: only
     // without errors to ignore, where every failure refuses the client anyway.
@@ -517,4 +562,9 @@ function snapshot(watched: ReadonlyMap<string, number>): Map<string, number> {
     }
   }
   return next;
+}
+
+/** Whether an entry asks clients for a certificate and verifies it (`verify optional` or `required`). */
+function verifies(auth: ClientAuth | undefined): boolean {
+  return auth?.verify === 'optional' || auth?.verify === 'required';
 }

@@ -162,7 +162,7 @@ function asn1Time(der: Buffer, t: Tlv): string | undefined {
 
 interface NameEntry { name: string; value: string; oid: string; tag: number; valueDer: Buffer; rdn: number }
 
-function distinguishedName(der: Buffer, name: Tlv): DistinguishedName {
+export function distinguishedName(der: Buffer, name: Tlv): DistinguishedName {
   const entries: NameEntry[] = [];
   children(der, name).forEach((rdn, index) => {
     for (const ava of children(der, rdn)) {

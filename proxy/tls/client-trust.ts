@@ -21,12 +21,29 @@ export interface ClientTrust {
 
 const DIRECTORY_SUFFIXES = ['.pem', '.crt', '.cer', '.crl'];
 
-/** Reads the trust of `auth` (verify optional or required); records each file's mtime in `mtimes`. Throws an Error naming the file. */
-export function loadClientTrust(auth: ClientAuth, caBase: string | undefined, mtimes: Map<string, number>): ClientTrust {
+/** Contents committed over the runtime API (runtime-cafiles.ts), by a file's key in the CA file tree (trustFileKey). */
+export type CommittedTrust = (key: string) => { ca: string[]; crl: string[] } | undefined;
+
+/** A CA or CRL file's key in HAProxy's CA file tree: its path with `ca-base` applied; `@system-ca` as written. */
+export function trustFileKey(file: string, caBase: string | undefined): string {
+  return file === '@system-ca' ? file : resolveCertPath(file, caBase);
+}
+
+/**
+ * Reads the trust of `auth` (verify optional or required); records each file's mtime in `mtimes`.
+ * A file with contents committed over the runtime API is not read. Throws an Error naming the file.
+ */
+export function loadClientTrust(auth: ClientAuth, caBase: string | undefined, mtimes: Map<string, number>, committed?: CommittedTrust): ClientTrust {
   const trust: ClientTrust = { ca: [], crl: [] };
   const caCrls: string[] = [];
   for (const [option, file] of [['ca-file', auth.caFile], ['ca-verify-file', auth.caVerifyFile]] as const) {
     if (file === undefined) continue;
+    const stored = committed?.(trustFileKey(file, caBase));
+    if (stored) {
+      trust.ca.push(...stored.ca);
+      caCrls.push(...stored.crl);
+      continue;
+    }
     if (file === '@system-ca') {
       trust.ca.push(...tls.rootCertificates);
       continue;
@@ -36,7 +53,8 @@ export function loadClientTrust(auth: ClientAuth, caBase: string | undefined, mt
     caCrls.push(...blocks.crls);
   }
   if (auth.crlFile !== undefined) {
-    const blocks = readLocation('crl-file', resolveCertPath(auth.crlFile, caBase), mtimes);
+    const stored = committed?.(trustFileKey(auth.crlFile, caBase));
+    const blocks = stored ? { crls: stored.crl } : readLocation('crl-file', resolveCertPath(auth.crlFile, caBase), mtimes);
     // The CA files' own CRLs count once revocation is checked at all (one OpenSSL store in HAProxy).
     trust.crl.push(...blocks.crls, ...caCrls);
   }

@@ -18,6 +18,8 @@ import type { LoadedCertificate } from './pem.ts';
 import type { CrtListOptions } from './crt-list.ts';
 import { crtListLineCount } from './crt-list.ts';
 import { readPemBlocks } from '../certs/pem.ts';
+import { RuntimeCaFiles } from './runtime-cafiles.ts';
+import type { TrustKind, TrustUsingBind } from './runtime-cafiles.ts';
 
 /** A certificate as a transaction holds it: any part may be missing until the commit. */
 export interface CertParts {
@@ -29,7 +31,7 @@ export interface CertParts {
 }
 
 /** What the runtime certificates need of a bind (BindTls satisfies it). */
-export interface CertServingBind {
+export interface CertServingBind extends TrustUsingBind {
   /** The certificate files this bind serves, one per entry (a file twice when two crt-list lines name it). */
   certificateFiles(): string[];
   /** The certificate an entry of this file serves now. */
@@ -86,8 +88,19 @@ export class RuntimeCerts {
   /** Counts the changes made to the served certificates (commit, add/del ssl crt-list): a reload under way sees whether one happened meanwhile. */
   generation = 0;
 
-  /** @param binds the running binds (the engine's listeners). */
-  constructor(private readonly binds: () => Iterable<CertServingBind>) {}
+  /** The CA file tree (`ssl ca-file` and `ssl crl-file` commands): its commits count as changes too. */
+  readonly caFiles: RuntimeCaFiles;
+
+  /**
+   * @param binds the running binds (the engine's listeners).
+   * @param otherTrustFiles the CA and CRL files of the configuration that no bind names (server-tls.ts otherTrustFiles).
+   */
+  constructor(private readonly binds: () => Iterable<CertServingBind>, otherTrustFiles?: () => Iterable<{ path: string; kind: TrustKind }>) {
+    this.caFiles = new RuntimeCaFiles(binds, otherTrustFiles, () => this.generation++);
+  }
+
+  /** For a bind (re)loading its client trust: CA and CRL contents committed over the runtime API. */
+  readonly committedTrust = (key: string): { ca: string[]; crl: string[] } | undefined => this.caFiles.committedTrust(key);
 
   /**
    * The committed certificate of a file, for a bind (re)loading it; undefined when none was

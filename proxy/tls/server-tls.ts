@@ -14,6 +14,7 @@ import { compileSample, parseSampleExpression, sampleToString } from '../acl/ind
 import type { SampleContext } from '../acl/index.ts';
 import { loadCaFile, loadCertificate } from './pem.ts';
 import { resolveCertPath } from '../config/kw-bind.ts';
+import { trustFileKey } from './client-trust.ts';
 import { serverVersions } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
 import type { SslConns } from './ssl-conns.ts';
@@ -173,4 +174,25 @@ export function backendServerTls(proxy: { name: string; servers: readonly Server
     if (settings) result.set(server.name, sslConns ? { ...settings, sslConns } : settings);
   }
   return result;
+}
+
+/**
+ * The CA and CRL files of the CA file tree that no bind names (runtime-cafiles.ts): the servers'
+ * `ca-file` and `crl-file` (HAProxy reads them while parsing, whatever `verify` says), and the
+ * trust of HAProxy's internal HTTP client — `httpclient.ssl.ca-file`, else `@system-ca`, none with
+ * `httpclient.ssl.verify none` — which haproxy 2.6 lists too.
+ */
+export function otherTrustFiles(config: Config): Array<{ path: string; kind: 'ca' | 'crl' }> {
+  const out: Array<{ path: string; kind: 'ca' | 'crl' }> = [];
+  const caBase = config.global.caBase;
+  for (const proxy of config.proxies) {
+    if (proxy.kind === 'defaults' || proxy.disabled) continue;
+    for (const server of proxy.servers) {
+      if (server.options.caFile !== undefined) out.push({ path: trustFileKey(server.options.caFile, caBase), kind: 'ca' });
+      if (server.options.crlFile !== undefined) out.push({ path: trustFileKey(server.options.crlFile, caBase), kind: 'crl' });
+    }
+  }
+  const client = config.global.httpclient;
+  if (client?.verify !== 'none') out.push({ path: client?.caFile ? trustFileKey(client.caFile.file, caBase) : '@system-ca', kind: 'ca' });
+  return out;
 }
