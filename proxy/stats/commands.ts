@@ -17,6 +17,7 @@ import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
+import { jsonSchema } from './json-schema.ts';
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSslOcspResponse, showSslCert, showSslOcspResponse } from './ssl-cert-commands.ts';
 import { abortSslTrustFile, commitSslTrustFile, delSslTrustFile, newSslTrustFile, setSslTrustFile, showSslCaFile, showSslCrlFile } from './ssl-cafile-commands.ts';
 import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
@@ -31,6 +32,10 @@ export interface CliSession {
   interactive: boolean;
   /** Set by `quit`. */
   quit: boolean;
+  /** `expert-mode on`, `experimental-mode on`: this session's modes (no Loadstar command needs them). */
+  modes?: Set<string>;
+  /** The runtime API's sockets, as `show cli sockets` lists them (runtime-api.ts). */
+  sockets?: () => ReadonlyArray<{ address: string; level: CliLevel }>;
 }
 
 interface Command {
@@ -38,6 +43,8 @@ interface Command {
   usage: string;
   help: string;
   level: CliLevel;
+  /** False for the commands HAProxy leaves out of `help` and of its suggestions. */
+  listed?: false;
   /**
    * The answer; a promise for the few commands that wait for the engine (binding a listener again).
    * `payload`: the lines that followed a command ending with `<<` (undefined without one).
@@ -78,6 +85,8 @@ const COMMANDS: Command[] = [
   { words: ['enable', 'frontend'], usage: 'enable frontend <frontend>', help: 're-enable specific frontend', level: 'admin', run: enableFrontend },
   { words: ['enable', 'health'], usage: 'enable health', help: 'enable health checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'health', true)) },
   { words: ['enable', 'server'], usage: 'enable server  (DEPRECATED)', help: "enable a disabled server (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => setState(e, b, s, 'ready')) },
+  { words: ['experimental-mode'], usage: 'experimental-mode [on|off]', help: 'enable experimental commands', level: 'admin', listed: false, run: sessionMode },
+  { words: ['expert-mode'], usage: 'expert-mode [on|off]', help: 'enable expert commands', level: 'admin', listed: false, run: sessionMode },
   { words: ['get', 'acl'], usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['get', 'map'], usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'map', a) },
   { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`) },
@@ -104,8 +113,10 @@ const COMMANDS: Command[] = [
   { words: ['show', 'cache'], usage: 'show cache', help: 'show cache status', level: 'admin', run: (_a, e) => e.httpCaches?.()?.show() ?? '' },
   { words: ['show', 'backend'], usage: 'show backend', help: 'list backends in the current running config', level: 'user', run: (_a, e) => `# name\n${[...(e.stats.view()?.backends.keys() ?? [])].map((n) => n + '\n').join('')}` },
   { words: ['show', 'cli', 'level'], usage: 'show cli level', help: 'display the level of the current CLI session', level: 'user', run: (_a, _e, s) => `${s.level}\n` },
+  { words: ['show', 'cli', 'sockets'], usage: 'show cli sockets', help: 'dump list of cli sockets', level: 'user', run: (_a, _e, s) => showCliSockets(s) },
   { words: ['show', 'errors'], usage: 'show errors [<px>] [request|response]', help: 'report last request and/or response errors for each proxy', level: 'operator', run: (a, e) => showErrors(e, a[2]) },
   { words: ['show', 'info'], usage: 'show info [desc|json|typed|float]*', help: 'report information about the running process', level: 'user', run: (a, e) => (e.stats.sync(), showInfo(e, a.slice(2))) },
+  { words: ['show', 'schema', 'json'], usage: 'show schema json', help: 'report schema used for stats', level: 'user', run: () => jsonSchema() },
   { words: ['show', 'servers', 'state'], usage: 'show servers state [<backend>]', help: 'dump volatile server information (all or for a single backend)', level: 'user', run: showServersState },
   { words: ['show', 'sess'], usage: 'show sess [id]', help: 'report the list of current sessions or dump this exact session', level: 'operator', run: (_a, e) => showSessions(e) },
   { words: ['show', 'ssl', 'ca-file'], usage: 'show ssl ca-file [<cafile>[:<index>]]', help: 'display the SSL CA files used in memory, or the details of a <cafile>, or a single certificate of index <index> of a CA file <cafile>', level: 'user', run: (a, e, s) => showSslCaFile(e.sslCerts?.()?.caFiles, a, RANK[s.level] >= RANK.operator) },
@@ -113,6 +124,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'ssl', 'crl-file'], usage: 'show ssl crl-file [<crlfile[:<index>>]]', help: 'display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>', level: 'user', run: (a, e, s) => showSslCrlFile(e.sslCerts?.()?.caFiles, a, RANK[s.level] >= RANK.operator) },
   { words: ['show', 'ssl', 'crt-list'], usage: 'show ssl crt-list [-n] [<list>]', help: 'show the list of crt-lists or the content of a crt-list file <list>', level: 'admin', run: (a, e) => showSslCrtList(e.sslCerts?.(), a) },
   { words: ['show', 'ssl', 'ocsp-response'], usage: 'show ssl ocsp-response [id]', help: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response', level: 'user', run: (a, e) => showSslOcspResponse(e.sslCerts?.(), a) },
+  { words: ['show', 'ssl', 'providers'], usage: 'show ssl providers', help: 'show loaded SSL providers', level: 'user', run: showSslProviders },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
   { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => showTable(e.stickTables?.(), a.slice(2), RANK[s.level] >= RANK.operator) },
   { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
@@ -126,6 +138,9 @@ const BUILTINS: Array<[string, string]> = [
   ['quit', 'disconnect'],
 ];
 
+/** What `help` and the suggestions list, in HAProxy 2.6's order: by usage text, byte by byte. */
+const LISTED = COMMANDS.filter((c) => c.listed !== false).sort((a, b) => Buffer.compare(Buffer.from(a.usage), Buffer.from(b.usage)));
+
 function line(usage: string, help: string): string {
   return `  ${usage.padEnd(40)}: ${help}\n`;
 }
@@ -133,7 +148,7 @@ function line(usage: string, help: string): string {
 /** `help [words]`: the commands this level may use, matching the given words. */
 export function helpText(words: string[]): string {
   // HAProxy lists the state-changing commands at every level (they answer "Permission denied" when run).
-  const matching = COMMANDS.filter((c) => words.every((w, i) => c.words[i] === undefined || c.words[i]!.startsWith(w)));
+  const matching = LISTED.filter((c) => words.every((w, i) => c.words[i] === undefined || c.words[i]!.startsWith(w)));
   return 'The following commands are valid at this level:\n' + matching.map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
 }
 
@@ -162,8 +177,8 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession,
   }
   const command = COMMANDS.find((c) => c.words.every((w, i) => args[i] === w));
   if (!command) {
-    const near = COMMANDS.filter((c) => c.words[0] === first);
-    return 'Unknown command, but maybe one of the following ones is a better match:\n' + (near.length > 0 ? near : COMMANDS).map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
+    const near = LISTED.filter((c) => c.words[0] === first);
+    return 'Unknown command, but maybe one of the following ones is a better match:\n' + (near.length > 0 ? near : LISTED).map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
   }
   if (RANK[session.level] < RANK[command.level]) return PERMISSION_DENIED;
   return command.run(args, engine, session, payload);
@@ -394,4 +409,31 @@ function showStat(args: string[], engine: StatsHost): string {
   if (flags.has('up')) rows = rows.filter((r) => r.type !== 2 || r.server!.usable);
   if (flags.has('no-maint')) rows = rows.filter((r) => r.type !== 2 || r.server!.status !== 'MAINT');
   return flags.has('json') ? statJson(rows) : flags.has('typed') ? statTyped(rows) : statCsv(rows);
+}
+
+/**
+ * `expert-mode|experimental-mode [on|off]` (cli_parse_expert_experimental_mode): this session's mode
+ * (anything but `on` turns it off); without a word, whether it is on. Not listed, as in HAProxy.
+ */
+function sessionMode(args: string[], _engine: StatsHost, session: CliSession): string {
+  const mode = args[0]!;
+  const modes = (session.modes ??= new Set());
+  if (args[1] === undefined) return `${mode} is ${modes.has(mode) ? 'ON' : 'OFF'}\n`;
+  if (args[1] === 'on') modes.add(mode);
+  else modes.delete(mode);
+  return '';
+}
+
+/** `show cli sockets` (cli_io_handler_show_cli_sock): each runtime API socket, its level, and "all" processes. */
+function showCliSockets(session: CliSession): string {
+  return '# socket lvl processes\n' + (session.sockets?.() ?? []).map((s) => `${s.address} ${s.level} all\n`).join('');
+}
+
+/**
+ * `show ssl providers` (cli_io_handler_show_providers): the OpenSSL providers loaded — Node's OpenSSL 3
+ * loads the default one, and the legacy one when started with --openssl-legacy-provider.
+ */
+function showSslProviders(): string {
+  const legacy = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)].includes('--openssl-legacy-provider');
+  return `Loaded providers : \n\t- default\n${legacy ? '\t- legacy\n' : ''}`;
 }

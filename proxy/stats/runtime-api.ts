@@ -92,6 +92,15 @@ export class RuntimeApi {
     return entry;
   }
 
+  /** Each socket as `show cli sockets` names it (unix@path, ipv4@addr:port, ipv6@[addr]:port), with its level. */
+  private listed(): Array<{ address: string; level: StatsSocket['level'] }> {
+    return this.open.map((o) => {
+      if (o.path !== undefined) return { address: `unix@${o.path}`, level: o.spec.level };
+      const a = o.server.address() as net.AddressInfo;
+      return { address: a.family === 'IPv6' ? `ipv6@[${a.address}]:${a.port}` : `ipv4@${a.address}:${a.port}`, level: o.spec.level };
+    });
+  }
+
   /** Where each socket listens (tests: the port of `ipv4@127.0.0.1:0`). */
   addresses(): Array<{ path?: string; port?: number }> {
     return this.open.map((o) => (o.path ? { path: o.path } : { port: (o.server.address() as net.AddressInfo).port }));
@@ -110,7 +119,7 @@ export class RuntimeApi {
     });
     socket.on('error', () => socket.destroy());
     socket.setTimeout(this.timeout, () => socket.destroy());
-    const session: CliSession = { level: entry.spec.level, interactive: false, quit: false };
+    const session: CliSession = { level: entry.spec.level, interactive: false, quit: false, sockets: () => this.listed() };
     let buffered = '';
     let ended = false;
     let awaitingDrain = false;
