@@ -44,6 +44,8 @@ import { PROXY_HEADER_ERROR_CODES } from './runtime/proxy-protocol.ts';
 import { inheritProxyAddresses, proxyHeaderExpected, receiveProxyHeader } from './runtime/proxy-header-reader.ts';
 import { inheritRewrittenAddresses } from './runtime/socket-addresses.ts';
 import { backendServerTls, otherTrustFiles } from './tls/server-tls.ts';
+import { numberedRefs } from './tls/ticket-keys.ts';
+import type { TicketKeyRef } from './tls/ticket-keys.ts';
 import type { ServerTls } from './tls/server-tls.ts';
 import { SslConns } from './tls/ssl-conns.ts';
 import { effectiveMaxconn } from './runtime/default-maxconn.ts';
@@ -207,6 +209,11 @@ export class Engine {
   /** The certificates the binds serve and the runtime API's transaction over them (`show ssl cert`, `set ssl cert` …). */
   sslCerts(): RuntimeCerts {
     return this.runtimeCerts;
+  }
+
+  /** The binds' `tls-ticket-keys` files, numbered as the runtime API numbers them (`show tls-keys`, `set ssl tls-key`). */
+  ticketKeys(): TicketKeyRef[] {
+    return numberedRefs([...this.listeners.values()].flatMap((l) => (l.tls?.ticketKeys ? [l.tls.ticketKeys] : [])));
   }
 
   /** The running configuration's map and pattern files (`show map`, `add acl` …). */

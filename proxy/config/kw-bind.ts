@@ -9,6 +9,7 @@ import { suggest } from './suggest.ts';
 import { ENGINE } from './status.ts';
 import type { Bind, ClientAuth, TlsVersion } from './model.ts';
 import { bundleMembers } from '../tls/pem.ts';
+import { ticketKeysOf } from '../tls/ticket-keys.ts';
 
 export const TLS_VERSIONS: readonly TlsVersion[] = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
@@ -20,6 +21,7 @@ const SUPPORTED_OPTIONS: Record<string, boolean> = {
   'force-sslv3': false, 'force-tlsv10': false, 'force-tlsv11': false, 'force-tlsv12': false, 'force-tlsv13': false,
   'strict-sni': false, verify: true, 'ca-file': true, 'ca-verify-file': true, 'crl-file': true, 'ca-ignore-err': true,
   'crt-ignore-err': true, backlog: true, 'generate-certificates': false, 'ca-sign-file': true, 'ca-sign-pass': true,
+  'tls-ticket-keys': true,
 };
 
 /** Options that only tune the listening socket or process placement: accepted with a warning. */
@@ -166,6 +168,16 @@ function applyOption(ctx: DirectiveContext, bind: Bind, option: string, value: s
         return false;
       }
       bind.crt.push(value!);
+      return true;
+    }
+    case 'tls-ticket-keys': {
+      // HAProxy reads the keys while parsing, relative to its working directory (no crt-base).
+      const keys = ticketKeysOf(ctx.options.readFile(value!));
+      if (typeof keys === 'string') {
+        report(`'${value}' : ${keys}`, 1, 'LS_ERR_CFG_FILE');
+        return false;
+      }
+      bind.tlsTicketKeys = value;
       return true;
     }
     case 'crt-list': {

@@ -218,6 +218,8 @@ export interface Bind {
   /** Certificate files or directories given with `crt`. */
   crt: string[];
   crtList?: string;
+  /** `tls-ticket-keys <file>`: the keys of the session tickets, as written (tls/ticket-keys.ts reads them). */
+  tlsTicketKeys?: string;
   alpn?: string[];
   name?: string;
   sslMinVer?: TlsVersion;

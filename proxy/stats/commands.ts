@@ -18,6 +18,7 @@ import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
 import { jsonSchema } from './json-schema.ts';
+import { setTlsKey, showTlsKeys } from './tls-keys-commands.ts';
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSslOcspResponse, showSslCert, showSslOcspResponse } from './ssl-cert-commands.ts';
 import { abortSslTrustFile, commitSslTrustFile, delSslTrustFile, newSslTrustFile, setSslTrustFile, showSslCaFile, showSslCrlFile } from './ssl-cafile-commands.ts';
 import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
@@ -102,6 +103,7 @@ const COMMANDS: Command[] = [
   { words: ['set', 'maxconn', 'global'], usage: 'set maxconn global <value>', help: 'change the per-process maxconn setting', level: 'admin', run: setMaxconnGlobal },
   { words: ['set', 'maxconn', 'server'], usage: 'set maxconn server <bk>/<srv>', help: "change a server's maxconn setting", level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => setMaxconnServer(e, b, s, a[4])) },
   { words: ['set', 'ssl', 'ca-file'], usage: 'set ssl ca-file <cafile> <payload>', help: 'replace a CA file', level: 'admin', run: (a, e, _s, payload) => setSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a, payload) },
+  { words: ['set', 'ssl', 'tls-key'], usage: 'set ssl tls-key [id|file] <key>', help: 'set the next TLS key for the <id> or <file> listener to <key>', level: 'user', run: (a, e) => setTlsKey(e.ticketKeys?.() ?? [], a) },
   { words: ['set', 'ssl', 'cert'], usage: 'set ssl cert <certfile> <payload>', help: 'replace a certificate file', level: 'admin', run: (a, e, _s, payload) => setSslCert(e.sslCerts?.(), a, payload) },
   { words: ['set', 'ssl', 'crl-file'], usage: 'set ssl crl-file <crlfile> <payload>', help: 'replace a CRL file', level: 'admin', run: (a, e, _s, payload) => setSslTrustFile(e.sslCerts?.()?.caFiles, 'crl', a, payload) },
   { words: ['set', 'ssl', 'ocsp-response'], usage: 'set ssl ocsp-response <resp|payload>', help: "update a certificate's OCSP Response from a base64-encode DER", level: 'user', run: (a, e, _s, payload) => setSslOcspResponse(e.sslCerts?.(), a, payload) },
@@ -126,6 +128,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'ssl', 'ocsp-response'], usage: 'show ssl ocsp-response [id]', help: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response', level: 'user', run: (a, e) => showSslOcspResponse(e.sslCerts?.(), a) },
   { words: ['show', 'ssl', 'providers'], usage: 'show ssl providers', help: 'show loaded SSL providers', level: 'user', run: showSslProviders },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
+  { words: ['show', 'tls-keys'], usage: 'show tls-keys [id|*]', help: 'show tls keys references or dump tls ticket keys when id specified', level: 'user', run: (a, e) => showTlsKeys(e.ticketKeys?.() ?? [], a) },
   { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => showTable(e.stickTables?.(), a.slice(2), RANK[s.level] >= RANK.operator) },
   { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
   { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },

@@ -9,6 +9,7 @@ import type { StatsRegistry } from './registry.ts';
 import type { StickTables } from '../stick/tables.ts';
 import type { PatternRefs } from '../acl/index.ts';
 import type { RuntimeCerts } from '../tls/runtime-certs.ts';
+import type { TicketKeyRef } from '../tls/ticket-keys.ts';
 
 export interface StatsHost extends BackendLookup {
   readonly stats: StatsRegistry;
@@ -26,6 +27,8 @@ export interface StatsHost extends BackendLookup {
   patternRefs?(): PatternRefs | undefined;
   /** The certificates the binds serve, and the runtime API's transaction (`show ssl cert`, `set ssl cert` …). */
   sslCerts?(): RuntimeCerts | undefined;
+  /** The binds' `tls-ticket-keys` files, in the runtime API's numbering (`show tls-keys`). */
+  ticketKeys?(): TicketKeyRef[];
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
   /** `disable frontend`: its listeners stop accepting ('already': none was accepting). */

@@ -22,6 +22,8 @@ import { SniTable, keySignature } from './sni.ts';
 import type { ClientSignatures } from './client-hello.ts';
 import { versionRange } from './versions.ts';
 import { renewTicketsOnResumption } from './tickets.ts';
+import { TicketKeyRefs } from './ticket-keys.ts';
+import type { TicketKeyRef } from './ticket-keys.ts';
 import type { VersionRange } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
 import { handshakeBegins, rawSocketOf } from './handshake-time.ts';
@@ -100,6 +102,9 @@ export class BindTls {
   private readonly tls12Ciphers: string | undefined;
   private readonly ciphers: string;
 
+  /** `tls-ticket-keys`: the keys its session tickets are encrypted with (else each TLS server's own). */
+  readonly ticketKeys: TicketKeyRef | undefined;
+
   /** Where established TLS connections go (the engine points it at its listener). */
   secured: (socket: tls.TLSSocket) => void = (socket) => socket.destroy();
   /**
@@ -127,7 +132,13 @@ export class BindTls {
       /** CA and CRL file contents committed over the runtime API (`commit ssl ca-file`), by the file's key. */
       committedTrust?: CommittedTrust;
     },
+    tickets?: TicketKeyRefs,
   ) {
+    if (bind.tlsTicketKeys !== undefined) {
+      const ref = (tickets ?? new TicketKeyRefs()).ref(bind.tlsTicketKeys);
+      if (typeof ref === 'string') throw new TlsLoadError(bind.loc, `'${bind.tlsTicketKeys}' : ${ref}`);
+      this.ticketKeys = ref;
+    }
     const defaults = config.global.sslDefaultBind;
     this.versions = this.checkedRange(versionRange(defaults.options, bind.sslMinVer, bind.sslMaxVer));
     this.suites = bind.ciphersuites ?? defaults.ciphersuites;
@@ -444,6 +455,10 @@ export class BindTls {
       // gets the no_renegotiation alert. Node's own limit let each connection renegotiate three
       // times (a full handshake's CPU each) before ending it with an error.
       secureOptions: cryptoConstants.SSL_OP_PRIORITIZE_CHACHA | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+      // HAProxy's session ID context (SHCTX_APPNAME, "haproxy"): a session resumes only where the context is the
+      // same. Node's default is a hash of the process's command line, so a ticket from a process
+      // sharing the `tls-ticket-keys` file — HAProxy or Loadstar started otherwise — would never resume.
+      sessionIdContext: 'haproxy',
       ...(alpn && alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
       ...(this.handshakeTimeout > 0 ? { handshakeTimeout: this.handshakeTimeout } : {}),
       // `rejectUnauthorized` lets OpenSSL abort a handshake without a certificate, with the alert
@@ -465,7 +480,7 @@ export class BindTls {
     // Node may close a failed client before this bind hears of it: its addresses are read (and kept by
     // the socket) now, for the log line — only when the frontend writes one.
     server.on('connection', (raw: net.Socket) => { if (this.logsFailures) keepAddresses(raw); });
-    renewTicketsOnResumption(server);
+    renewTicketsOnResumption(server, this.ticketKeys);
     // ssl_sock_ocsp_stapling_cbk: the certificate's OCSP response (as `set ssl ocsp-response` may
     // have replaced it), to a client that asks, while fresh. Only certificates with an `.ocsp` file listen.
     if (cert.ocspCertId) {

@@ -15,6 +15,7 @@
  */
 import net from 'node:net';
 import type { Config, Proxy } from '../config/model.ts';
+import { TicketKeyRefs } from './ticket-keys.ts';
 import { BindTls } from './bind-tls.ts';
 import type { Bind } from '../config/model.ts';
 import { parseClientHelloSni } from '../acl/eval-payload.ts';
@@ -127,10 +128,12 @@ function handshakeTimeout(proxy: Proxy): number {
 /** `committed`: certificates committed over the runtime API (runtime-certs.ts), served instead of their unchanged files. */
 export function loadBindTls(config: Config, committed?: RuntimeCerts): Map<Bind, BindTls> {
   const result = new Map<Bind, BindTls>();
+  // Binds naming the same `tls-ticket-keys` file share its keys (and `set ssl tls-key` changes them all).
+  const tickets = new TicketKeyRefs();
   for (const proxy of config.proxies) {
     if ((proxy.kind !== 'frontend' && proxy.kind !== 'listen') || proxy.disabled) continue;
     const mode = proxy.mode === 'http' ? 'http' : 'tcp';
-    for (const bind of proxy.binds) if (bind.ssl) result.set(bind, new BindTls(bind, config, mode, handshakeTimeout(proxy), proxy.name, committed));
+    for (const bind of proxy.binds) if (bind.ssl) result.set(bind, new BindTls(bind, config, mode, handshakeTimeout(proxy), proxy.name, committed, tickets));
   }
   return result;
 }

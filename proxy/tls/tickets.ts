@@ -24,6 +24,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import type tls from 'node:tls';
+import type { TicketKeyRef } from './ticket-keys.ts';
 
 /** OpenSSL's ticket-key callback results (SSL_CTX_set_tlsext_ticket_key_cb). */
 const NO_DECRYPT = 0;
@@ -37,12 +38,17 @@ interface NativeTicketHooks {
 }
 
 /**
- * Makes `server` send a new ticket with each resumed handshake. Returns false (and changes nothing)
- * when this Node version does not expose the hook.
+ * Makes `server` send a new ticket with each resumed handshake; with `shared` (`tls-ticket-keys`),
+ * its tickets are encrypted with that file's current key and decrypted with any of its keys.
+ * Returns false (and changes nothing) when this Node version does not expose the hook.
  */
-export function renewTicketsOnResumption(server: tls.Server): boolean {
+export function renewTicketsOnResumption(server: tls.Server, shared?: TicketKeyRef): boolean {
   const context = (server as unknown as { _sharedCreds?: { context?: NativeTicketHooks } })._sharedCreds?.context;
   if (!context || typeof context.enableTicketKeyCallback !== 'function') return false;
+  if (shared) {
+    useSharedKeys(context, shared);
+    return true;
+  }
   // getTicketKeys(): 16-byte key name, 16-byte HMAC secret, 16-byte AES key (what Node's own callback uses)
   const keys = server.getTicketKeys();
   if (keys.length !== 48) return false;
@@ -63,6 +69,32 @@ export function renewTicketsOnResumption(server: tls.Server): boolean {
   };
   context.enableTicketKeyCallback();
   return true;
+}
+
+/**
+ * HAProxy's key layout (a 16-byte name, the AES key, the HMAC key) given to Node's callback, which
+ * wants the HMAC key before the AES key. Node's ticket cipher is AES-128-CBC with HMAC-SHA256, as
+ * HAProxy's with 48-byte keys: tickets pass between the two. With 80-byte keys HAProxy uses
+ * AES-256; Node's cipher takes the first 16 bytes of the AES key, so those tickets resume on
+ * Loadstar processes sharing the file but not across to HAProxy's.
+ */
+function useSharedKeys(context: NativeTicketHooks, ref: TicketKeyRef): void {
+  const aesLength = ref.bits === 128 ? 16 : 32;
+  // Node's callback takes a 16-byte AES key exactly (kTicketPartSize); the HMAC key at any length.
+  const parts = (key: Buffer): { name: Buffer; aes: Buffer; hmac: Buffer } => ({ name: key.subarray(0, 16), aes: key.subarray(16, 32), hmac: key.subarray(16 + aesLength) });
+  const ivs = new IvPool();
+  context.onticketkeycallback = (keyName, _iv, encrypt) => {
+    if (encrypt) {
+      // The key of the moment: `set ssl tls-key` may have added one since the last ticket.
+      const { name, aes, hmac } = parts(ref.encryption());
+      return [USE, hmac, aes, name, ivs.next()];
+    }
+    const key = ref.named(keyName);
+    if (!key) return [NO_DECRYPT, Buffer.alloc(16), Buffer.alloc(16)];
+    const { aes, hmac } = parts(key);
+    return [RENEW, hmac, aes];
+  };
+  context.enableTicketKeyCallback?.();
 }
 
 /** Bytes drawn from the CSPRNG at a time: 256 IVs. */
