@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import tls from 'node:tls';
 import { readPemBlocks } from '../certs/pem.ts';
 import { children, tlv } from './cert-fields.ts';
 import type { Tlv } from './cert-fields.ts';
@@ -57,7 +58,7 @@ export function objectsOfPayload(payload: string): TrustObject[] | undefined {
   for (const block of blocks) {
     const kind = block.label === 'CERTIFICATE' || block.label === 'TRUSTED CERTIFICATE' ? 'cert' : block.label === 'X509 CRL' ? 'crl' : undefined;
     if (kind === undefined) continue;
-    if (kind === 'cert' && !parsesAsCertificate(block.der)) return undefined;
+    if (kind === 'cert' ? !parsesAsCertificate(block.der) : !parsesAsCrl(block.text)) return undefined;
     objects.push({ kind, pem: block.text.trimEnd() + '\n', der: block.der });
   }
   return storeOrder(objects);
@@ -88,6 +89,16 @@ export function objectsOfLocation(location: string): TrustObject[] {
     return storeOrder(firsts);
   } catch {
     return [];
+  }
+}
+
+/** OpenSSL reads it as a CRL (Node has no CRL parser of its own: a context is given it). */
+function parsesAsCrl(pem: string): boolean {
+  try {
+    tls.createSecureContext({ crl: pem });
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -110,6 +110,8 @@ async function session(sock: string, port: number): Promise<string[]> {
     set('crl-file', 'newcrl.pem', 'ca.pem'), `del ssl crl-file ${d}/ca.pem`, `del ssl crl-file ${d}/newcrl.pem`, `del ssl crl-file ${d}/crl-empty.pem`,
     `abort ssl crl-file ${d}/x`, `abort ssl crl-file ${d}/newcrl.pem`, 'abort ssl crl-file', set('ca-file', 'ca.pem', 'alpha.pem'), `del ssl ca-file ${d}/ca.pem`,
     `abort ssl ca-file ${d}/ca.pem`, `set ssl crl-file ${d}/crl-empty.pem <<\ngarbage\n`,
+    // A PEM block that is no CRL inside.
+    `set ssl crl-file ${d}/crl-empty.pem <<\n-----BEGIN X509 CRL-----\nMIIBbmFuYW5h\n-----END X509 CRL-----\n`,
     `new ssl ca-file ${d}/n2.pem`, set('ca-file', 'n2.pem', 'alpha.pem'), 'show ssl ca-file', `commit ssl ca-file ${d}/n2.pem`, `show ssl ca-file ${d}/n2.pem`,
     'commit ssl crl-file', 'new ssl crl-file', 'new ssl ca-file', 'del ssl ca-file', 'del ssl crl-file', 'abort ssl ca-file', 'commit ssl ca-file', 'set ssl crl-file x',
     // An unused CA file of the configuration can go; a CRL file can be given CAs (HAProxy does not check the kind).
