@@ -11,18 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
-import { cli } from './helpers.ts';
+import { adminHttpHead, cli } from './helpers.ts';
 
 function config(sock: string, port: number): string {
-  return `global
-    stats socket ${sock} level admin
-    stats socket ${sock}.user level user
-defaults
-    mode http
-    timeout client 5s
-    timeout server 5s
-    timeout connect 5s
-frontend f
+  // A second socket at user level: the head's global section takes one more line.
+  return `${adminHttpHead(sock).replace('level admin\n', `level admin\n    stats socket ${sock}.user level user\n`)}frontend f
     bind 127.0.0.1:${port}
     http-request return status 200
 `;

@@ -1,5 +1,7 @@
 /** Shared by the stats tests: the runtime API as a client sees it, and a real CSV reader (Python's csv module). */
 import net from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 /** Sends one line to a runtime API socket (UNIX path or TCP port) and returns everything until it closes. */
@@ -35,4 +37,23 @@ export async function until(what: string, ok: () => boolean | Promise<boolean>, 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The head of a test configuration with an admin-level runtime API socket at `sock`, in HTTP mode with short timeouts. */
+export function adminHttpHead(sock: string): string {
+  return `global
+    stats socket ${sock} level admin
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+`;
+}
+
+/** A self-signed EC certificate for CN=a.test with its key appended, as `crt` takes it, written to `<dir>/site.pem`. */
+export function writeSiteCertificate(dir: string): void {
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'site.key', '-out', 'site.pem', '-days', '30', '-subj', '/CN=a.test', '-addext', 'subjectAltName=DNS:a.test'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  fs.appendFileSync(path.join(dir, 'site.pem'), fs.readFileSync(path.join(dir, 'site.key')));
 }

@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { spawnSync } from 'node:child_process';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
-import { cli } from './helpers.ts';
+import { adminHttpHead, cli } from './helpers.ts';
 
 let dir: string;
 
@@ -52,14 +52,7 @@ after(() => {
 });
 
 function site(port: number, plainPort: number, sock: string): string {
-  return `global
-    stats socket ${sock} level admin
-defaults
-    mode http
-    timeout client 5s
-    timeout server 5s
-    timeout connect 5s
-frontend f
+  return `${adminHttpHead(sock)}frontend f
     bind 127.0.0.1:${port} ssl crt ${dir}/site.pem verify required ca-file ${dir}/bundle.pem crl-file ${dir}/crl-empty.pem
     bind 127.0.0.1:${plainPort} ssl crt ${dir}/site.pem ca-file ${dir}/ca.pem
     http-request return status 200 content-type text/plain string ok

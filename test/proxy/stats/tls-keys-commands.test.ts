@@ -9,20 +9,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
-import { cli } from './helpers.ts';
+import { adminHttpHead, cli, writeSiteCertificate } from './helpers.ts';
 
 function site(dir: string, sock: string, ports: number[]): string {
-  return `global
-    stats socket ${sock} level admin
-defaults
-    mode http
-    timeout client 5s
-    timeout server 5s
-    timeout connect 5s
-frontend f
+  return `${adminHttpHead(sock)}frontend f
     bind 127.0.0.1:${ports[0]} ssl crt ${dir}/site.pem tls-ticket-keys ${dir}/keys.txt
     bind 127.0.0.1:${ports[1]} ssl crt ${dir}/site.pem tls-ticket-keys ${dir}/keys.txt
     bind 127.0.0.1:${ports[2]} ssl crt ${dir}/site.pem tls-ticket-keys ${dir}/four.txt
@@ -34,9 +26,7 @@ frontend f
 test('show tls-keys and set ssl tls-key answer as haproxy 2.6 does', { timeout: 60_000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-tls-keys-'));
   try {
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'site.key', '-out', 'site.pem', '-days', '30', '-subj', '/CN=a.test'], { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(r.stderr);
-    fs.appendFileSync(path.join(dir, 'site.pem'), fs.readFileSync(path.join(dir, 'site.key')));
+    writeSiteCertificate(dir);
     const key = (n = 48): string => crypto.randomBytes(n).toString('base64');
     fs.writeFileSync(path.join(dir, 'keys.txt'), `${key()}\n${key()}\n${key()}\n`);
     // Four keys: the last three are in use.

@@ -11,10 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { spawnSync } from 'node:child_process';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
-import { cli } from '../stats/helpers.ts';
+import { adminHttpHead, cli, writeSiteCertificate } from '../stats/helpers.ts';
 import { assertHaproxyParses, assertLoadstarParses } from '../config/lib/parse-cases.ts';
 import type { ParseCase } from '../config/lib/parse-cases.ts';
 
@@ -23,9 +22,7 @@ const key = (bytes = 48): string => crypto.randomBytes(bytes).toString('base64')
 
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-ticket-keys-'));
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'site.key', '-out', 'site.pem', '-days', '30', '-subj', '/CN=a.test'], { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  fs.appendFileSync(path.join(dir, 'site.pem'), fs.readFileSync(path.join(dir, 'site.key')));
+  writeSiteCertificate(dir);
   fs.writeFileSync(path.join(dir, 'keys.txt'), `${key()}\n${key()}\n${key()}\n${key()}\n`);
   fs.writeFileSync(path.join(dir, 'other.txt'), `${key()}\n${key()}\n${key()}\n`);
   fs.writeFileSync(path.join(dir, 'keys256.txt'), `${key(80)}\n${key(80)}\n${key(80)}\r\n`);
@@ -66,14 +63,7 @@ test('tls-ticket-keys: haproxy 2.6 agrees with those outcomes', (t) => {
 });
 
 function site(ports: { shared: number; same: number; other: number }, sock: string): string {
-  return `global
-    stats socket ${sock} level admin
-defaults
-    mode http
-    timeout client 5s
-    timeout server 5s
-    timeout connect 5s
-frontend f
+  return `${adminHttpHead(sock)}frontend f
     bind 127.0.0.1:${ports.shared} ssl crt ${dir}/site.pem tls-ticket-keys ${dir}/keys.txt
     bind 127.0.0.1:${ports.same} ssl crt ${dir}/site.pem tls-ticket-keys ${dir}/keys.txt
     bind 127.0.0.1:${ports.other} ssl crt ${dir}/site.pem tls-ticket-keys ${dir}/other.txt
