@@ -16,7 +16,7 @@
  */
 import net from 'node:net';
 import { Duplex } from 'node:stream';
-import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, MAX_HEADER_SIZE } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { keepAliveOnceConnected } from '../runtime/tcp-keepalive.ts';
 import { compileCondition } from '../acl/index.ts';
@@ -496,7 +496,17 @@ export class FcgiChannel extends Duplex {
     this.stdout.push(content);
     const all = Buffer.concat(this.stdout);
     const end = headEnd(all);
-    if (end === undefined) return;
+    if (end === undefined) {
+      this.stdout = [all];
+      // A head that outgrows a buffer without its blank line: HAProxy's mux cannot hold it (502).
+      // Gathering on would let an application grow it (and the work of each record) without bound.
+      if (all.length > MAX_HEADER_SIZE) {
+        this.stdout = [];
+        this.headDone = true;
+        this.invalid = true;
+      }
+      return;
+    }
     this.headDone = true;
     this.stdout = [];
     this.pendingHead = cgiHead(all.toString('latin1', 0, end.head));
@@ -533,7 +543,7 @@ export class FcgiChannel extends Duplex {
       if (length !== undefined && !this.bodyless && this.pendingBody.reduce((n, b) => n + b.length, 0) > length) this.invalid = true;
       this.bodyLeft = this.bodyless ? undefined : length;
     }
-    if (head && !this.headEmitted && this.invalid) {
+    if (this.headDone && !this.headEmitted && this.invalid) {
       this.headEmitted = true;
       this.spoiled = true;
       this.push('\0', 'latin1');
