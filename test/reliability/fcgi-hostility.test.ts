@@ -106,6 +106,8 @@ async function startApp(route: (uri: string) => Behaviour): Promise<App> {
     s.on('error', () => {});
     let buf = Buffer.alloc(0);
     const params = new Map<number, Buffer[]>();
+    /** Requests whose parameters came, by id: their REQUEST_URI, answered once their STDIN ended. */
+    const waiting = new Map<number, string>();
     s.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       for (let guard = 0; guard < 10_000 && buf.length >= 8; guard++) {
@@ -118,9 +120,15 @@ async function startApp(route: (uri: string) => Behaviour): Promise<App> {
         buf = buf.subarray(total);
         if (type === BEGIN) params.set(id, []);
         else if (type === PARAMS && length > 0) params.get(id)?.push(Buffer.from(content));
-        else if (type === STDIN && length === 0 && params.has(id)) {
+        else if (type === PARAMS && params.has(id)) {
           const uri = pairs(Buffer.concat(params.get(id)!)).find(([n]) => n === 'REQUEST_URI')?.[1] ?? '';
           params.delete(id);
+          // /e/…: answered at once, before the request's body (STDIN) was read.
+          if (uri.startsWith('/e/')) void Promise.resolve(route(uri)(s, id)).catch(() => s.destroy());
+          else waiting.set(id, uri);
+        } else if (type === STDIN && length === 0 && waiting.has(id)) {
+          const uri = waiting.get(id)!;
+          waiting.delete(id);
           void Promise.resolve(route(uri)(s, id)).catch(() => s.destroy());
         }
       }
@@ -151,6 +159,9 @@ async function byteByByte(s: net.Socket, b: Buffer): Promise<void> {
 interface Case {
   name: string;
   app: Behaviour;
+  /** The client POSTs this many bytes; `early`: the application answers before reading them. */
+  post?: number;
+  early?: boolean;
   /** What the client saw (see `outcome`). */
   expected: string;
   /** haproxy 2.6.12's outcome where Loadstar's differs (the comment says why); null: haproxy's varies from run to run. */
@@ -455,6 +466,40 @@ const CASES: Case[] = [
     expected: '502',
   },
   {
+    name: 'a head that never ends: 2 MB of header lines in records of 100 bytes',
+    app: async (s, id) => {
+      const line = rec(STDOUT, id, `X-A: ${'a'.repeat(93)}\r\n`);
+      for (let i = 0; i < 20 && s.writable; i++) {
+        s.write(Buffer.concat(Array.from({ length: 1000 }, () => line)));
+        await sleep(5);
+      }
+      write(s, rec(STDOUT, id, '\r\nok'));
+      write(s, rec(END, id, endBody()));
+    },
+    expected: '502',
+  },
+  {
+    name: 'an answer and a close before the request body (1 MB) was read',
+    post: 1_000_000,
+    early: true,
+    app: (s, id) => { write(s, answer(id, OK)); s.end(); },
+    expected: '200 "ok"',
+  },
+  {
+    name: 'an answer before the request body (1 MB) was read, the connection kept',
+    post: 1_000_000,
+    early: true,
+    app: (s, id) => write(s, answer(id, OK)),
+    expected: '200 "ok"',
+  },
+  {
+    name: 'a reset before the request body (1 MB) was read',
+    post: 1_000_000,
+    early: true,
+    app: (s) => void s.resetAndDestroy(),
+    expected: '502',
+  },
+  {
     name: 'garbage after END_REQUEST (the connection is not reused)',
     app: (s, id) => write(s, Buffer.concat([answer(id, OK), Buffer.from('HTTP/1.1 200 OK\r\n\r\n\0\0junk')])),
     expected: '200 "ok"',
@@ -562,7 +607,7 @@ const fuzzBehaviour = (n: number): Behaviour => async (s, id) => {
 // ---------------------------------------------------------------- the proxies
 
 function route(uri: string): Behaviour {
-  if (uri.startsWith('/h/')) {
+  if (uri.startsWith('/h/') || uri.startsWith('/e/')) {
     const c = CASES[Number(uri.slice(3))];
     if (c) return c.app;
   }
@@ -596,8 +641,8 @@ fcgi-app app
 `;
 }
 
-/** A client's view of one exchange: `NNN "body"`, `NNN cut after N B`, or `closed, no answer`. */
-async function outcome(port: number, path: string): Promise<string> {
+/** A client's view of one exchange: `NNN "body"`, `NNN cut after N B`, or `closed, no answer`; `post` bytes of body sent. */
+async function outcome(port: number, path: string, post?: number): Promise<string> {
   const raw = await new Promise<Buffer>((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -605,7 +650,11 @@ async function outcome(port: number, path: string): Promise<string> {
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks)); });
     socket.on('error', () => {});
-    socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n`));
+    socket.on('connect', () => {
+      if (post === undefined) return void socket.write(`GET ${path} HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n`);
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: app.example\r\nContent-Length: ${post}\r\nConnection: close\r\n\r\n`);
+      socket.write(Buffer.alloc(post, 'p'));
+    });
   });
   return describe(raw.toString('latin1'));
 }
@@ -663,7 +712,8 @@ interface Target {
 
 /** One hand-picked case: the client's outcome, or `proxy exited`. */
 async function runCase(t: Target, i: number): Promise<string> {
-  const o = await outcome(t.port, `/h/${i}`);
+  const c = CASES[i]!;
+  const o = await outcome(t.port, `/${c.early ? 'e' : 'h'}/${i}`, c.post);
   await sleep(30);
   return t.alive() ? o : 'proxy exited';
 }
