@@ -585,7 +585,9 @@ export class FcgiChannel extends Duplex {
       this.pendingBody = [];
       if (this.ended && this.framing === Framing.Chunked) out.push(LAST_CHUNK);
     }
-    if (out.length > 0) this.push(out.length === 1 ? out[0] : Buffer.concat(out));
+    // Backpressure: while the reader (the client, through the UpstreamConnection) holds back, the
+    // application is not read from, as HAProxy stops reading when its buffers are full.
+    if (out.length > 0 && !this.push(out.length === 1 ? out[0] : Buffer.concat(out))) this.socket.pause();
     // More body than announced after the head left, or an interim answer (1xx) and then the end of
     // the request: the exchange fails (HAProxy: the stream errors, the client gets the 1xx then a 502).
     if (overflow || (this.ended && head !== undefined && head.status.length === 3 && head.status[0] === '1')) this.fail();
@@ -606,7 +608,10 @@ export class FcgiChannel extends Duplex {
     this.destroy();
   }
 
-  override _read(): void {}
+  /** The reader wants more: the application is read from again. */
+  override _read(): void {
+    if (this.socket.isPaused()) this.socket.resume();
+  }
 
   private write1(chunk: Buffer): boolean {
     const r = this.parser.execute(chunk);
