@@ -642,7 +642,7 @@ fcgi-app app
 }
 
 /** A client's view of one exchange: `NNN "body"`, `NNN cut after N B`, or `closed, no answer`; `post` bytes of body sent. */
-async function outcome(port: number, path: string, post?: number): Promise<string> {
+async function outcome(port: number, path: string, post?: number, kind: 'GET' | 'HEAD' | 'HTTP/1.0' = 'GET'): Promise<string> {
   const raw = await new Promise<Buffer>((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -651,12 +651,16 @@ async function outcome(port: number, path: string, post?: number): Promise<strin
     socket.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks)); });
     socket.on('error', () => {});
     socket.on('connect', () => {
-      if (post === undefined) return void socket.write(`GET ${path} HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n`);
+      if (kind === 'HTTP/1.0') return void socket.write(`GET ${path} HTTP/1.0\r\nHost: app.example\r\n\r\n`);
+      if (post === undefined) return void socket.write(`${kind} ${path} HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n`);
       socket.write(`POST ${path} HTTP/1.1\r\nHost: app.example\r\nContent-Length: ${post}\r\nConnection: close\r\n\r\n`);
       socket.write(Buffer.alloc(post, 'p'));
     });
   });
-  return describe(raw.toString('latin1'));
+  const text = raw.toString('latin1');
+  // An answer to HEAD has no body: its head is all there is to see.
+  if (kind === 'HEAD') return text === '' ? 'closed, no answer' : `HEAD: ${/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 'unparsable'}${text.includes('\r\n\r\n') ? '' : ', head cut'}${/\r\n\r\n./s.test(text) ? ', bytes after the head' : ''}`;
+  return describe(text);
 }
 
 function describe(all: string): string {
@@ -798,7 +802,8 @@ if (process.env.FCGI_PROBE) {
   test(`${COUNT} seeded mutations of a valid answer never take Loadstar down (seed ${SEED})`, { timeout: 120_000 }, async () => {
     const names = Array.from({ length: COUNT }, (_, n) => `#${n}`);
     const fuzzOne = async (t: Target, n: number) => {
-      const o = await outcome(t.port, `/r/${n}`);
+      // Each fourth a HEAD, a POST with a body, an HTTP/1.0 GET (the answer then ends with the connection).
+      const o = await outcome(t.port, `/r/${n}`, n % 4 === 2 ? 100 : undefined, n % 4 === 1 ? 'HEAD' : n % 4 === 3 ? 'HTTP/1.0' : 'GET');
       if (o === 'closed, no answer') await sleep(30);
       return t.alive() ? o : 'proxy exited';
     };
