@@ -18,6 +18,11 @@ import net from 'node:net';
 import { freePort } from '../helpers/net.ts';
 import { requireHaproxy, startHaproxy, haproxyPath } from '../helpers/haproxy.ts';
 import { startLoadstar, type LoadstarProcess } from './lib/loadstar-process.ts';
+import { prng, mutate } from './lib/mutate.ts';
+import { writeReport, cell } from './lib/report.ts';
+
+const COUNT = Number(process.env.FUZZ_COUNT ?? 60);
+const SEED = Number(process.env.FUZZ_SEED ?? 8441);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -184,6 +189,12 @@ async function startOrigin(): Promise<Origin> {
       buf = '';
       const path = head.split(' ')[1] ?? '';
       const key = /\r\nsec-websocket-key: *([^\r]*)/i.exec(head)?.[1] ?? '';
+      if (path.startsWith('/m/')) {
+        // The N-th seeded mutation of a well-formed 101, then the tunnel.
+        s.write(mutate(switching(key), prng(SEED * 100_003 + Number(path.slice(3)))).text, 'latin1');
+        echo = true;
+        return;
+      }
       const c = path.startsWith('/c/') ? CASES[Number(path.slice(3))] : undefined;
       if (!c) return void s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
       echo = c.answer(s, key);
@@ -226,11 +237,10 @@ backend b
  * final answer as `"…"` (error pages left out), after a 101 `tunnel "…"` (what came through it once
  * it wrote `ping`), then `closed` or `open` (after 400 ms without anything new).
  */
-async function h1Outcome(port: number, c: number): Promise<string> {
-  const cs = CASES[c]!;
-  const request = cs.plain
-    ? `GET /c/${c} HTTP/1.1\r\nHost: ws.example\r\n\r\n`
-    : `GET /c/${c} HTTP/1.1\r\nHost: ws.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+async function h1Outcome(port: number, path: string, plain = false, quietMs = 400): Promise<string> {
+  const request = plain
+    ? `GET ${path} HTTP/1.1\r\nHost: ws.example\r\n\r\n`
+    : `GET ${path} HTTP/1.1\r\nHost: ws.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
   const { raw, closed } = await new Promise<{ raw: string; closed: boolean }>((resolve) => {
     const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
     let raw = '';
@@ -245,7 +255,7 @@ async function h1Outcome(port: number, c: number): Promise<string> {
     const limit = setTimeout(() => done(false), 4000);
     const wait = () => {
       clearTimeout(quiet);
-      quiet = setTimeout(() => done(false), 400);
+      quiet = setTimeout(() => done(false), quietMs);
     };
     socket.on('data', (d: Buffer) => {
       raw += d.toString('latin1');
@@ -300,8 +310,7 @@ function describeH1(all: string): string {
 }
 
 /** An HTTP/2 client's view of an extended CONNECT: the status, what came through the stream once it wrote `ping`, how the stream ended. */
-async function h2Outcome(port: number, c: number): Promise<string> {
-  if (CASES[c]!.plain) return '(h1 only)';
+async function h2Outcome(port: number, path: string, quietMs = 400): Promise<string> {
   const session = http2.connect(`http://127.0.0.1:${port}`);
   session.on('error', () => {});
   try {
@@ -310,7 +319,7 @@ async function h2Outcome(port: number, c: number): Promise<string> {
       session.once('close', () => resolve(undefined));
     });
     if (!settings?.enableConnectProtocol) return 'no extended CONNECT';
-    const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'http', ':path': `/c/${c}`, ':authority': 'ws.example', 'sec-websocket-version': '13' });
+    const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'http', ':path': path, ':authority': 'ws.example', 'sec-websocket-version': '13' });
     return await new Promise<string>((resolve) => {
       let status = 'no answer';
       let got = '';
@@ -324,7 +333,7 @@ async function h2Outcome(port: number, c: number): Promise<string> {
       const limit = setTimeout(open, 4000);
       const wait = () => {
         clearTimeout(quiet);
-        quiet = setTimeout(open, 400);
+        quiet = setTimeout(open, quietMs);
       };
       stream.on('response', (h) => {
         status = String(h[':status']);
@@ -355,8 +364,8 @@ interface Target {
 }
 
 async function runCase(t: Target, i: number): Promise<{ h1: string; h2: string }> {
-  const h1 = await h1Outcome(t.h1Port, i);
-  const h2 = await h2Outcome(t.h2Port, i);
+  const h1 = await h1Outcome(t.h1Port, `/c/${i}`, CASES[i]!.plain);
+  const h2 = CASES[i]!.plain ? '(h1 only)' : await h2Outcome(t.h2Port, `/c/${i}`);
   await sleep(20);
   return t.alive() ? { h1, h2 } : { h1: `${h1}; proxy exited`, h2 };
 }
@@ -427,6 +436,38 @@ if (process.env.WS_PROBE) {
       await stillServing();
     });
   }
+
+  test(`${COUNT} seeded mutations of a 101 (seed ${SEED}) never take Loadstar down, to HTTP/1.1 and HTTP/2 clients`, { timeout: 120_000 }, async () => {
+    const matrix = new Map<string, number>();
+    const failures: string[] = [];
+    for (let n = 0; n < COUNT; n++) {
+      const h1 = await h1Outcome(target!.h1Port, `/m/${n}`, false, 150);
+      const h2 = await h2Outcome(target!.h2Port, `/m/${n}`, 150);
+      for (const o of [`h1 ${h1.replace(/"[^"]*"/g, '"…"')}`, `h2 ${h2.replace(/"[^"]*"/g, '"…"')}`]) matrix.set(o, (matrix.get(o) ?? 0) + 1);
+      try {
+        await stillServing();
+      } catch (e) {
+        failures.push(`#${n} (${mutate(switching('KEY'), prng(SEED * 100_003 + n)).ops.join('; ')}): ${(e as Error).message}`);
+        if (!loadstar!.alive()) {
+          await loadstar!.stop();
+          const [h1Port, h2Port] = [await freePort(), await freePort()];
+          loadstar = await startLoadstar(config(h1Port, h2Port, origin!.port), h1Port);
+          target = { h1Port, h2Port, alive: () => loadstar!.alive() };
+        }
+      }
+    }
+    writeReport('websocket-fuzz.md', `# Mutated 101 answers behind Loadstar
+
+Generated by test/reliability/websocket-hostility.test.ts: ${COUNT} mutations (seed ${SEED}, lib/mutate.ts) of a
+well-formed WebSocket 101, each to an HTTP/1.1 client and an HTTP/2 one (RFC 8441), ${new Date().toISOString()}.
+Failures (Loadstar gone or not serving afterwards): ${failures.length}.
+
+| client: outcome (tunnel bytes left out) | answers |
+|---|---|
+${[...matrix].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${cell(k)} | ${v} |`).join('\n')}
+`);
+    assert.deepEqual(failures, []);
+  });
 
   test('the recorded outcomes are still what haproxy 2.6 does', { timeout: 120_000 }, async (t) => {
     if (!requireHaproxy(t)) return;
