@@ -799,6 +799,40 @@ if (process.env.FCGI_PROBE) {
     }
   });
 
+  test('health checks through FastCGI (option httpchk) get every hand-picked answer in turn and never take Loadstar down', { timeout: 60_000 }, async () => {
+    let checks = 0;
+    // Each check request gets the next hand-picked answer, then mutated ones.
+    const a = await startApp((uri) => (uri === '/chk' ? (checks++ < CASES.length ? CASES[checks - 1]!.app : fuzzBehaviour(checks)) : route(uri)));
+    const port = await freePort();
+    const l = await startLoadstar(`global
+    nbthread 1
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 1s
+    timeout check 300ms
+frontend f
+    bind 127.0.0.1:${port}
+    default_backend b
+backend b
+    use-fcgi-app app
+    option httpchk GET /chk
+    server s 127.0.0.1:${a.port} proto fcgi check inter 20ms fall 1000 rise 1
+fcgi-app app
+    docroot /var/www
+`, port);
+    try {
+      const deadline = Date.now() + 40_000;
+      while (checks < CASES.length + 30 && Date.now() < deadline && l.alive()) await sleep(100);
+      assert.ok(l.alive(), `loadstar exited:\n${l.output().slice(-3000)}`);
+      assert.ok(checks >= CASES.length + 30, `only ${checks} checks in 40 s`);
+    } finally {
+      await l.stop();
+      await a.close();
+    }
+  });
+
   test(`${COUNT} seeded mutations of a valid answer never take Loadstar down (seed ${SEED})`, { timeout: 120_000 }, async () => {
     const names = Array.from({ length: COUNT }, (_, n) => `#${n}`);
     const fuzzOne = async (t: Target, n: number) => {
