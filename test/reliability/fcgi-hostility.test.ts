@@ -14,6 +14,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { freePort } from '../helpers/net.ts';
 import { requireHaproxy, startHaproxy, haproxyPath } from '../helpers/haproxy.ts';
@@ -615,8 +616,45 @@ function route(uri: string): Behaviour {
   return (s, id) => write(s, answer(id, OK));
 }
 
+/** The port of the HTTP/2 frontend beside frontend `f` on a port (taken with it). */
+const h2Ports = new Map<number, number>();
+
+async function ports(): Promise<[number, number]> {
+  const [port, alivePort, h2Port] = [await freePort(), await freePort(), await freePort()];
+  h2Ports.set(port, h2Port);
+  return [port, alivePort];
+}
+
+/** An HTTP/2 client's view (a GET): `h2: NNN "body"`, `h2: NNN cut after N B` (a reset or a close before the end), or how it failed. */
+async function h2Outcome(port: number, path: string): Promise<string> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  try {
+    return await new Promise<string>((resolve) => {
+      const stream = session.request({ ':path': path, ':authority': 'app.example' });
+      let status = 0;
+      let body = '';
+      let ended = false;
+      const timer = setTimeout(() => stream.close(), 4000);
+      stream.on('response', (h) => (status = Number(h[':status'])));
+      stream.on('data', (d: Buffer) => (body += d.toString('latin1')));
+      stream.on('end', () => (ended = true));
+      stream.on('error', () => {});
+      stream.on('close', () => {
+        clearTimeout(timer);
+        if (status === 0) return resolve(`h2: no answer${stream.rstCode ? ` (RST_STREAM ${stream.rstCode})` : ''}`);
+        if (status >= 500) return resolve(`h2: ${status}`);
+        resolve(`h2: ${status} ${ended ? JSON.stringify(body.slice(0, 60)) : `cut after ${body.length} B`}`);
+      });
+    });
+  } finally {
+    session.destroy();
+  }
+}
+
 /** Hostile cases through backend `b`; the check of a normal request through `alive`, another server (its own connections). */
 function config(port: number, alivePort: number, app: number): string {
+  // HTTP/2 clients (prior knowledge) on the port after `port`'s frontend's: see h2Port.
   return `global
     nbthread 1
 defaults
@@ -630,6 +668,9 @@ frontend f
 frontend alive
     bind 127.0.0.1:${alivePort}
     default_backend alive
+frontend f2
+    bind 127.0.0.1:${h2Ports.get(port)} proto h2
+    default_backend b
 backend b
     use-fcgi-app app
     server s 127.0.0.1:${app} proto fcgi
@@ -729,7 +770,7 @@ let target: Target | undefined;
 let replay: Promise<string[] | Error> | undefined;
 
 async function startLoadstarTarget(appPort: number): Promise<Target> {
-  const [port, alivePort] = [await freePort(), await freePort()];
+  const [port, alivePort] = await ports();
   loadstar = await startLoadstar(config(port, alivePort, appPort), alivePort);
   return { port, alivePort, alive: () => loadstar!.alive() };
 }
@@ -737,7 +778,7 @@ async function startLoadstarTarget(appPort: number): Promise<Target> {
 /** Runs `each` for every case through haproxy with its own application; restarted if it exits. */
 async function throughHaproxy(names: string[], each: (t: Target, i: number) => Promise<string>): Promise<string[]> {
   const a = await startApp(route);
-  const [port, alivePort] = [await freePort(), await freePort()];
+  const [port, alivePort] = await ports();
   const text = config(port, alivePort, a.port);
   let h = await startHaproxy(text, alivePort);
   const out: string[] = [];
@@ -836,8 +877,8 @@ fcgi-app app
   test(`${COUNT} seeded mutations of a valid answer never take Loadstar down (seed ${SEED})`, { timeout: 120_000 }, async () => {
     const names = Array.from({ length: COUNT }, (_, n) => `#${n}`);
     const fuzzOne = async (t: Target, n: number) => {
-      // Each fourth a HEAD, a POST with a body, an HTTP/1.0 GET (the answer then ends with the connection).
-      const o = await outcome(t.port, `/r/${n}`, n % 4 === 2 ? 100 : undefined, n % 4 === 1 ? 'HEAD' : n % 4 === 3 ? 'HTTP/1.0' : 'GET');
+      // Each fifth a HEAD, a POST with a body, an HTTP/1.0 GET (the answer then ends with the connection), an HTTP/2 GET.
+      const o = n % 5 === 4 ? await h2Outcome(h2Ports.get(t.port)!, `/r/${n}`) : await outcome(t.port, `/r/${n}`, n % 5 === 2 ? 100 : undefined, n % 5 === 1 ? 'HEAD' : n % 5 === 3 ? 'HTTP/1.0' : 'GET');
       if (o === 'closed, no answer') await sleep(30);
       return t.alive() ? o : 'proxy exited';
     };
