@@ -129,11 +129,13 @@ export class RecordReader {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
   }
 
-  /** The next complete record, undefined when it has not fully arrived; 'bad' for a version other than 1. */
-  next(): FcgiRecord | 'bad' | undefined {
+  /**
+   * The next complete record, undefined when it has not fully arrived. The version byte is not
+   * looked at, as HAProxy's fcgi_decode_record_hdr reads it and nothing checks it.
+   */
+  next(): FcgiRecord | undefined {
     const p = this.pending;
     if (p.length < FCGI_HEADER_SIZE) return undefined;
-    if (p[0] !== FCGI_VERSION) return 'bad';
     const length = p.readUInt16BE(4);
     const total = FCGI_HEADER_SIZE + length + p[6]!;
     if (p.length < total) return undefined;

@@ -16,7 +16,7 @@
  */
 import net from 'node:net';
 import { Duplex } from 'node:stream';
-import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
+import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, MAX_HEADER_SIZE } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { keepAliveOnceConnected } from '../runtime/tcp-keepalive.ts';
 import { compileCondition } from '../acl/index.ts';
@@ -28,7 +28,7 @@ import { UpstreamConnection, awaitConnection } from './upstream.ts';
 import type { ServerPool, ServerMux, ReuseMode, ReuseSession, UpgradeKind } from './upstream.ts';
 import { compileTxFormat } from './samples.ts';
 import type { HttpTransaction } from './transaction.ts';
-import { RecordReader, RecordType, beginRequest, decodeEndRequest, encodePairs, encodeRecord, encodeStream, ProtocolStatus } from './fcgi-records.ts';
+import { RecordReader, RecordType, beginRequest, decodeEndRequest, decodePairs, encodePairs, encodeRecord, encodeStream, ProtocolStatus } from './fcgi-records.ts';
 
 /** What the channel needs of the transaction to build a request's parameters (HAProxy's stream and session). */
 export interface FcgiRequestFacts {
@@ -210,8 +210,10 @@ export class FcgiChannel extends Duplex {
   private ended = false;
   /** END_REQUEST came with a protocolStatus other than REQUEST_COMPLETE, or the exchange failed: the connection is not reused. */
   private spoiled = false;
-  private pendingHead: { status: string; reason: string; fields: Array<[string, string]>; length: string | undefined } | undefined;
+  private pendingHead: CgiHead | undefined;
   private pendingBody: Buffer[] = [];
+  /** Body bytes the application's Content-Length still allows (undefined: no such limit). */
+  private bodyLeft: number | undefined;
 
   constructor(readonly socket: net.Socket, private readonly backend: FcgiBackend) {
     super({ decodeStrings: true, allowHalfOpen: true });
@@ -438,6 +440,7 @@ export class FcgiChannel extends Duplex {
     this.ended = false;
     this.pendingHead = undefined;
     this.pendingBody = [];
+    this.bodyLeft = undefined;
     this.invalid = false;
     this.bodyless = this.method === 'HEAD';
   }
@@ -448,8 +451,10 @@ export class FcgiChannel extends Duplex {
     for (let i = 0; i < 100_000; i++) {
       const record = this.reader.next();
       if (record === undefined) break;
-      if (record === 'bad') return void this.fail();
-      if (record.id === 0) continue; // management records (GET_VALUES_RESULT, UNKNOWN_TYPE)
+      // HAProxy reads a GET_VALUES_RESULT on the connection's stream (id 0) or the open request's, and
+      // pairs that do not decode are a connection error (fcgi_conn_handle_values_result): 502.
+      if (record.type === RecordType.GetValuesResult && (record.id === 0 || (record.id === this.id && !this.ended)) && decodePairs(record.content) === undefined) return void this.fail();
+      if (record.id === 0) continue; // other management records (UNKNOWN_TYPE…)
       if (record.id !== this.id || this.ended) continue;
       if (record.type === RecordType.Stdout) this.onStdout(record.content);
       else if (record.type === RecordType.Stderr) this.onStderr(record.content);
@@ -473,10 +478,21 @@ export class FcgiChannel extends Duplex {
     this.stdout.push(content);
     const all = Buffer.concat(this.stdout);
     const end = headEnd(all);
-    if (end === undefined) return;
+    if (end === undefined) {
+      this.stdout = [all];
+      // A head that outgrows a buffer without its blank line: HAProxy's mux cannot hold it (502).
+      // Gathering on would let an application grow it (and the work of each record) without bound.
+      if (all.length > MAX_HEADER_SIZE) {
+        this.stdout = [];
+        this.headDone = true;
+        this.invalid = true;
+      }
+      return;
+    }
     this.headDone = true;
     this.stdout = [];
     this.pendingHead = cgiHead(all.toString('latin1', 0, end.head));
+    if (this.pendingHead.broken) this.invalid = true;
     const status = Number(this.pendingHead.status);
     if ((status >= 100 && status < 200) || status === 204 || status === 304) this.bodyless = true;
     const rest = all.subarray(end.body);
@@ -497,44 +513,66 @@ export class FcgiChannel extends Duplex {
     if (!end || end.protocolStatus !== ProtocolStatus.RequestComplete) this.spoiled = true;
   }
 
-  /** What this read brought, to the UpstreamConnection: the head once (its framing decided now), the body, the end. */
+  /** What this read brought, to the UpstreamConnection in one push (one read there): the head once (its framing decided now), the body, the end. */
   private flushAnswer(): void {
     if (this.ended && !this.headDone) return void this.fail();
     const head = this.pendingHead;
-    if (head && !this.headEmitted && this.invalid) {
+    if (head && !this.headEmitted) {
+      // With a Transfer-Encoding the body is chunked and the Content-Length does not count.
+      const length = head.length !== undefined && !head.chunked && /^\d+$/.test(head.length) ? Number(head.length) : undefined;
+      // More body than the Content-Length says before the head left: data after the end of the
+      // message, a parsing error in HAProxy's H1 parser of the CGI answer (haproxy 2.6.12: 502).
+      if (length !== undefined && !this.bodyless && this.pendingBody.reduce((n, b) => n + b.length, 0) > length) this.invalid = true;
+      this.bodyLeft = this.bodyless ? undefined : length;
+    }
+    if (this.headDone && !this.headEmitted && this.invalid) {
       this.headEmitted = true;
       this.spoiled = true;
       this.push('\0', 'latin1');
       return;
     }
+    const out: Buffer[] = [];
     if (head && !this.headEmitted) {
       this.headEmitted = true;
-      let out = `${(this.facts?.version || this.requestVersion) === 'HTTP/1.0' ? 'HTTP/1.0' : 'HTTP/1.1'} ${head.status} ${head.reason}\r\n`;
-      for (const [name, value] of head.fields) out += `${name}: ${value}\r\n`;
+      let text = `${(this.facts?.version || this.requestVersion) === 'HTTP/1.0' ? 'HTTP/1.0' : 'HTTP/1.1'} ${head.status} ${head.reason}\r\n`;
+      for (const [name, value] of head.fields) text += `${name}: ${value}\r\n`;
       // HAProxy's filter adds a Date, and the length of a body that is whole already.
-      if (!head.fields.some(([n]) => n.toLowerCase() === 'date')) out += `date: ${new Date().toUTCString()}\r\n`;
+      if (!head.fields.some(([n]) => n.toLowerCase() === 'date')) text += `date: ${new Date().toUTCString()}\r\n`;
       if (this.bodyless) this.framing = Framing.None;
       else if (head.length !== undefined) this.framing = Framing.Length;
       else if (this.ended) {
         this.framing = Framing.Length;
-        out += `content-length: ${this.pendingBody.reduce((n, b) => n + b.length, 0)}\r\n`;
+        text += `content-length: ${this.pendingBody.reduce((n, b) => n + b.length, 0)}\r\n`;
       } else {
         this.framing = Framing.Chunked;
-        out += 'transfer-encoding: chunked\r\n';
+        text += 'transfer-encoding: chunked\r\n';
       }
-      this.push(out + '\r\n', 'latin1');
+      out.push(Buffer.from(text + '\r\n', 'latin1'));
     }
+    let overflow = false;
     if (this.headEmitted) {
-      for (const chunk of this.pendingBody) {
-        if (this.framing === Framing.Chunked) {
-          this.push(`${chunk.length.toString(16)}\r\n`, 'latin1');
-          this.push(chunk);
-          this.push('\r\n', 'latin1');
-        } else if (this.framing === Framing.Length) this.push(chunk);
+      for (let chunk of this.pendingBody) {
+        if (this.framing === Framing.Chunked) out.push(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF);
+        else if (this.framing === Framing.Length) {
+          if (this.bodyLeft !== undefined) {
+            if (chunk.length > this.bodyLeft) {
+              overflow = true;
+              chunk = chunk.subarray(0, this.bodyLeft);
+            }
+            this.bodyLeft -= chunk.length;
+          }
+          if (chunk.length > 0) out.push(chunk);
+        }
       }
       this.pendingBody = [];
-      if (this.ended && this.framing === Framing.Chunked) this.push('0\r\n\r\n', 'latin1');
+      if (this.ended && this.framing === Framing.Chunked) out.push(LAST_CHUNK);
     }
+    // Backpressure: while the reader (the client, through the UpstreamConnection) holds back, the
+    // application is not read from, as HAProxy stops reading when its buffers are full.
+    if (out.length > 0 && !this.push(out.length === 1 ? out[0] : Buffer.concat(out))) this.socket.pause();
+    // More body than announced after the head left, or an interim answer (1xx) and then the end of
+    // the request: the exchange fails (HAProxy: the stream errors, the client gets the 1xx then a 502).
+    if (overflow || (this.ended && head !== undefined && head.status.length === 3 && head.status[0] === '1')) this.fail();
   }
 
   /** The connection closed: an exchange that did not end fails as on a server closing its connection. */
@@ -552,7 +590,10 @@ export class FcgiChannel extends Duplex {
     this.destroy();
   }
 
-  override _read(): void {}
+  /** The reader wants more: the application is read from again. */
+  override _read(): void {
+    if (this.socket.isPaused()) this.socket.resume();
+  }
 
   private write1(chunk: Buffer): boolean {
     const r = this.parser.execute(chunk);
@@ -598,6 +639,9 @@ export class FcgiChannel extends Duplex {
     done(error);
   }
 }
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
 /** HAProxy writes its version here ("HAProxy 2.6.12-1+deb12u3"); Loadstar its own name. */
 const SERVER_SOFTWARE = 'Loadstar';
@@ -645,21 +689,38 @@ function headEnd(buf: Buffer): { head: number; body: number } | undefined {
   return undefined;
 }
 
+interface CgiHead {
+  status: string;
+  reason: string;
+  fields: Array<[string, string]>;
+  /** The (first) Content-Length field's value. */
+  length: string | undefined;
+  /** A Transfer-Encoding field came. */
+  chunked: boolean;
+  /** A line that is no field: HAProxy's H1 parser refuses the answer (502). */
+  broken: boolean;
+}
+
 /**
  * A CGI head as h1_postparse_res_hdrs reads it: `Status: NNN reason` gives the status line (its
  * reason, empty when it has none), a Location without one makes it 302 Moved Temporarily, else 200
  * OK; the Status field itself is not passed on (the filter removes it).
  */
-function cgiHead(text: string): { status: string; reason: string; fields: Array<[string, string]>; length: string | undefined } {
+function cgiHead(text: string): CgiHead {
   let code = 0;
   let status = '';
   let reason = '';
   let length: string | undefined;
+  let chunked = false;
+  let broken = false;
   const fields: Array<[string, string]> = [];
   for (const line of text.split('\n')) {
     const l = line.endsWith('\r') ? line.slice(0, -1) : line;
     if (l === '') continue;
     const colon = l.indexOf(':');
+    // h1_headers_to_hdr_list: a name running to the end of its line is invalid; a line starting
+    // with a space or a tab continues the field before it (left out here).
+    if (colon < 0 && l[0] !== ' ' && l[0] !== '\t') broken = true;
     if (colon <= 0) continue;
     const name = l.slice(0, colon);
     const value = l.slice(colon + 1).trim();
@@ -676,14 +737,19 @@ function cgiHead(text: string): { status: string; reason: string; fields: Array<
       status = '302';
       reason = 'Moved Temporarily';
     }
-    if (lower === 'content-length') length = value;
+    if (lower === 'content-length') {
+      // A repeated Content-Length of the same value is dropped, as h1_parse_cont_len_header does; another value stays, to be refused.
+      if (length === value) continue;
+      length ??= value;
+    }
+    if (lower === 'transfer-encoding') chunked = true;
     fields.push([name, value]);
   }
   if (!code) {
     status = '200';
     reason = 'OK';
   }
-  return { status, reason, fields, length };
+  return { status, reason, fields, length, chunked, broken };
 }
 
 /**

@@ -360,7 +360,9 @@ export class H2Stream {
       if (!this.stream.closed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
     };
     const idle = this.frontend.timeouts.client;
-    if (this.tx.termination !== '--' || idle <= 0) {
+    // An extended CONNECT the server answered without switching: the client keeps its side open for a
+    // tunnel that will not come; HAProxy 2.6 resets the stream as soon as the answer is out.
+    if (this.tx.termination !== '--' || idle <= 0 || this.upgrade) {
       // After the answer's last frame: a reset sent before it would take its place.
       if (this.stream.writableFinished) cancel();
       else this.stream.once('finish', cancel);

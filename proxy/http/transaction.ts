@@ -15,7 +15,7 @@ import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
 
 /** Response rules stopped at a wait-for-body, on the backend's side or the frontend's. */
 type ResponseRulesPaused = RulesPaused & { readonly side: 'backend' | 'frontend' };
-import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk, chunkSizeLine } from './headers.ts';
+import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk, chunkSizeLine, hasToken } from './headers.ts';
 import { acceptsWebsocket, isWebsocketUpgrade, newWebsocketKey, websocketAccept, websocketKey } from './websocket.ts';
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, hasErrorPage, renderAnswer } from './error-pages.ts';
@@ -1095,9 +1095,10 @@ export class HttpTransaction implements ServerSession {
       const verdict = inspection(this.sampleContext(), this);
       if (verdict !== 'accept') return this.refusedByResponseRules(verdict);
     }
-    if (head.status === 101 && !this.request.upgrade) {
-      // Switching protocols nobody asked for: HAProxy 2.6 answers 502 and closes the connection (the
-      // server now speaks something else; reused, its bytes would answer the next request).
+    if (head.status === 101 && (!this.request.upgrade || !hasToken(getHeader(head.headers, 'connection') ?? '', 'upgrade'))) {
+      // Switching protocols nobody asked for, or a 101 without `Connection: upgrade`: HAProxy 2.6
+      // answers 502 (http_wait_for_response wants the option on both sides) and closes the connection
+      // (the server now speaks something else; reused, its bytes would answer the next request).
       return this.invalidResponse();
     }
     // An HTTP/1.1 server's WebSocket 101 without Sec-WebSocket-Accept (or, for a key made up here, the

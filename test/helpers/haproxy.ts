@@ -27,7 +27,7 @@ export function haproxyCheck(file: string, cwd: string): { status: number; outpu
 }
 
 /** Runs real HAProxy in the foreground (`-db`) on a configuration text; resolves once `port` accepts connections. */
-export async function startHaproxy(configText: string, port: number): Promise<{ stop(): Promise<void>; output(): string }> {
+export async function startHaproxy(configText: string, port: number): Promise<{ stop(): Promise<void>; output(): string; alive(): boolean }> {
   const { spawn } = await import('node:child_process');
   const fs = await import('node:fs');
   const os = await import('node:os');
@@ -57,6 +57,8 @@ export async function startHaproxy(configText: string, port: number): Promise<{ 
   }
   return {
     output: () => output,
+    /** Still running (haproxy aborts on a BUG_ON some hostile peers reach). */
+    alive: () => child.exitCode === null && child.signalCode === null,
     stop: async () => {
       child.kill('SIGUSR1');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
