@@ -86,8 +86,8 @@ export class ServerCheck implements ServerHealth {
     readonly settings: CheckSettings,
     private readonly notify: HealthNotify,
   ) {
-    // In maintenance from the start (`disabled`, or DNS gave no address yet): stopped, health 0, as HAProxy's.
-    this.state = new HealthState(settings.timings, server.config.options.disabled || server.resolutionMaint !== undefined, server);
+    // In maintenance from the start (`disabled`, DNS gave no address yet, a server `add server` placed): stopped, health 0, as HAProxy's.
+    this.state = new HealthState(settings.timings, server.config.options.disabled || server.resolutionMaint !== undefined || server.admin === 'MAINT', server);
     this.timer = new PeriodicRun(
       async () => { if (this.state.admin !== 'MAINT') await this.runOnce(); },
       () => this.state.interval(),

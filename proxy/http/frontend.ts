@@ -161,6 +161,10 @@ export class HttpBackend {
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
     this.errorfiles = loadErrorFiles(config);
     runtime.idleConnectionsStale = (server) => this.pools.get(server)?.closeAll();
+    runtime.serverRemoved = (server) => {
+      this.pools.get(server)?.closeAll();
+      this.pools.delete(server);
+    };
     this.requestRules = withHeaderNameRestriction(compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s)), config, (s) => this.errorResponse(s));
     this.contentRules = compileHttpContentRules(config, false);
     this.redirectRules = compileRedirectRules(config.redirectRules, config);

@@ -5,7 +5,7 @@
  * choice) or the backend's queue (any server will do) until a slot frees or
  * `timeout queue` expires (then 503), as HAProxy's queue.c does.
  */
-import type { BalancingProxy } from '../config/model.ts';
+import type { BalancingProxy, Server } from '../config/model.ts';
 import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, BalancerOptions, LbRequest } from '../balance/index.ts';
 import { compileSample, parseSampleExpression } from '../acl/index.ts';
@@ -174,6 +174,66 @@ export class RuntimeBackend {
   server(name: string): RuntimeServer | undefined {
     return this.servers.find((s) => s.name === name);
   }
+
+  /**
+   * The runtime API's `add server` (HAProxy 2.6's cli_parse_add_server): a server the configuration
+   * does not have, placed after the others with its `id`, else the first id no server of the
+   * backend holds (get_next_id). It starts in maintenance (SRV_ADMF_FMAINT), unless `ready` (an
+   * `enabled` keyword): then the balancer takes it at once. The caller checked the balancing
+   * algorithm allows it (allowsDynamicServers), the name is free and the `track` target exists.
+   */
+  addServer(config: Server, ready: boolean, tracked?: { server: RuntimeServer; backend: RuntimeBackend }): RuntimeServer {
+    let id = config.options.id;
+    if (id === undefined) {
+      const used = new Set(this.servers.map((s) => s.id));
+      for (id = 1; used.has(id); id++);
+    }
+    const server = new RuntimeServer(config, id, this.config.source);
+    if (!ready) {
+      server.admin = 'MAINT';
+      server.usable = false;
+      server.maintSeen = true;
+    }
+    const minconn = config.options.minconn;
+    if (this.fullconn !== undefined && minconn !== undefined && minconn < server.maxconn) {
+      const fullconn = this.fullconn;
+      server.dynamicMaxconn = () => dynamicMaxconn(minconn, server.maxconn, this.beconn(), fullconn);
+      this.dynamicLimits = true;
+    }
+    if (config.options.onMarkedDown !== undefined || (server.backup && this.servers.some((s) => !s.backup && s.config.options.onMarkedUp !== undefined))) server.sessions = new Set();
+    if (tracked) {
+      server.track = { server: tracked.server, backend: tracked.backend.name };
+      tracked.server.pinned = true;
+      tracked.server.trackers.unshift({ server, backend: this, inheritedMaint: false });
+      if (ready) server.usable = trackerUsable(server);
+    }
+    this.servers.push(server);
+    // Not placed in the lookup trees even when `enabled` (haproxy 2.6.12 never picks such a server
+    // until its next state or weight change): `enable server` / `set server … state ready` do it.
+    this.balancer.add!(server);
+    return server;
+  }
+
+  /**
+   * The runtime API's `del server` (cli_parse_delete_server): the caller checked the server is in
+   * maintenance, serves nothing, queues nothing and is tracked by none. It leaves the balancer,
+   * the server it tracked and the list; its idle connections close.
+   */
+  removeServer(server: RuntimeServer): void {
+    const at = this.servers.indexOf(server);
+    if (at < 0) return;
+    this.balancer.remove!(server);
+    this.servers.splice(at, 1);
+    const tracked = server.track?.server;
+    if (tracked) {
+      const i = tracked.trackers.findIndex((t) => t.server === server);
+      if (i >= 0) tracked.trackers.splice(i, 1);
+    }
+    this.serverRemoved?.(server);
+  }
+
+  /** Set by the HTTP engine: forgets what it kept for a server `del server` removed (its connection pool). */
+  serverRemoved: ((server: RuntimeServer) => void) | undefined;
 
   /** What the retry plan weighs after a failed connection to `server` (proxy/runtime/retry.ts). */
   retryContext(server: RuntimeServer, direct: boolean, forcePersist: boolean): RetryContext {

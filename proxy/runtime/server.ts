@@ -162,6 +162,11 @@ export class RuntimeServer implements LbServer {
   /** The servers tracking this one. */
   readonly trackers: Tracker[] = [];
   /**
+   * `del server` refuses it (HAProxy's SRV_F_NON_PURGEABLE): a server tracked it (it stays so once
+   * that server is deleted) or a `use-server` rule names it.
+   */
+  pinned = false;
+  /**
    * The streams using it, kept only when a state change may end them (`on-marked-down`, or a
    * backup server of a backend with `on-marked-up`): undefined otherwise, and nothing is registered.
    */
