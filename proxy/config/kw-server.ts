@@ -682,6 +682,7 @@ export function parseDynamicServer(config: ParsedConfig, proxy: ParsedProxy, wor
     name, host: a.host, port: a.port, portIsOffset: a.portOffset, ...(a.family === 'unix' ? { unix: true } : {}),
     ...(family !== undefined && isIP(a.host) === 0 ? { family } : {}),
     options: withServerDefaults({ ...options, disabled: options.disabled ?? false }),
+    dynamic: true,
     loc: { file: '', line: 0, column: 0 },
   };
   return { server, ready: options.disabled === false, warnings };

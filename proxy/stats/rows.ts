@@ -180,7 +180,8 @@ function connectionGauges(server: RuntimeServer): Record<string, FieldValue> {
   const safe = pool ? pool.safeCount : 0;
   const checked = server.stats.checkRuns > 0 ? 1 : 0;
   return {
-    srv_icur: idle + safe, eint: 0, idle_conn_cur: idle, safe_conn_cur: safe, used_conn_cur: pool ? pool.used : server.served,
+    // src_ilim: pool-max-conn when limited, which a dynamic server always is (0: it keeps none).
+    srv_icur: idle + safe, ...(server.config.dynamic ? { src_ilim: 0 } : {}), eint: 0, idle_conn_cur: idle, safe_conn_cur: safe, used_conn_cur: pool ? pool.used : server.served,
     need_conn_est: Math.max(pool ? pool.neededEstimate : Math.min(server.stats.smax, 1), checked),
   };
 }

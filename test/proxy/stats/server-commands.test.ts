@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 
 import os from 'node:os';
 import path from 'node:path';
@@ -256,3 +257,31 @@ test('a reload drops the servers the runtime API added, as a new haproxy process
 });
 
 
+
+test('a dynamic server keeps no idle connection (pool-max-conn 0, not the default-server\'s): src_ilim 0, and del server needs no wait for idle ones', async () => {
+  const b = await startNamedServer('b', (_req, res) => res.end('b'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
+  try {
+    for (const [name, start] of proxies) {
+      const sock = path.join(dir, `${name}.sock`);
+      const port = await freePort();
+      // Keep-alive on both sides: a configured server would keep its connection idle after each exchange.
+      const proxy = await start(head(sock, port).replace('    option http-server-close\n', '') + 'backend be\n', port);
+      try {
+        assert.equal(await cli(sock, `add server be/b 127.0.0.1:${b.port}; enable server be/b`), 'New server registered.\n\n\n', name);
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        for (let i = 0; i < 3; i++) assert.equal((await request(port, '/', { agent })).body, 'b', name);
+        const row = readCsv(await cli(sock, 'show stat')).find((r) => r['svname'] === 'b')!;
+        assert.deepEqual([row['srv_icur'], row['src_ilim'], row['stot']], ['0', '0', '3'], name);
+        assert.equal(await cli(sock, 'set server be/b state maint'), '\n', name);
+        await until(`${name}: b deleted`, async () => (await cli(sock, 'del server be/b')) === 'Server deleted.\n');
+        agent.destroy();
+      } finally {
+        await proxy.stop();
+      }
+    }
+  } finally {
+    await b.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
