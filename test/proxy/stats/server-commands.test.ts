@@ -15,6 +15,7 @@ import path from 'node:path';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
 import { startEngine, startNamedServer, freePort, request } from '../../helpers/net.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
+import { statusSnapshot } from '../../../proxy/control/status.ts';
 import { cli, readCsv, until } from './helpers.ts';
 
 type Start = (text: string, port: number) => Promise<{ stop(): Promise<void> }>;
@@ -237,6 +238,9 @@ test('a reload drops the servers the runtime API added, as a new haproxy process
     try {
       assert.equal(await cli(sock, `add server be/b 127.0.0.1:${b.port} check; enable server be/b`), 'New server registered.\n\n\n');
       assert.ok(running.engine.backend('be')!.server('b'));
+      // The control contract's snapshot follows the running backend.
+      const servers = statusSnapshot(running.engine).backends.find((x) => x.name === 'be')!.servers;
+      assert.deepEqual(servers.map((x) => [x.name, x.admin, x.address]), [['a', 'ready', `127.0.0.1:${a.port}`], ['b', 'ready', `127.0.0.1:${b.port}`]]);
       const parsed = parseConfig([{ name: 'test.cfg', text }]);
       assert.ok(parsed.ok);
       await running.engine.reload(parsed.config);
@@ -276,6 +280,41 @@ test('a dynamic server keeps no idle connection (pool-max-conn 0, not the defaul
         assert.equal(await cli(sock, 'set server be/b state maint'), '\n', name);
         await until(`${name}: b deleted`, async () => (await cli(sock, 'del server be/b')) === 'Server deleted.\n');
         agent.destroy();
+      } finally {
+        await proxy.stop();
+      }
+    }
+  } finally {
+    await b.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a TCP-mode backend takes a dynamic server too', async () => {
+  const b = await startNamedServer('b', (_req, res) => res.end('b'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
+  try {
+    for (const [name, start] of proxies) {
+      const sock = path.join(dir, `${name}.sock`);
+      const port = await freePort();
+      const proxy = await start(`global
+    stats socket ${sock} mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen li
+    bind 127.0.0.1:${port}
+    balance leastconn
+`, port);
+      try {
+        assert.equal(await cli(sock, `add server li/b 127.0.0.1:${b.port}`), 'New server registered.\n\n', name);
+        assert.equal(await cli(sock, 'enable server li/b'), '\n', name);
+        assert.equal((await request(port, '/')).body, 'b', name);
+        await until(`${name}: the session to end`, async () => readCsv(await cli(sock, 'show stat')).find((r) => r['svname'] === 'b')?.['scur'] === '0');
+        assert.equal(readCsv(await cli(sock, 'show stat')).find((r) => r['svname'] === 'b')?.['stot'], '1', name);
+        assert.equal(await cli(sock, 'disable server li/b; del server li/b'), '\nServer deleted.\n', name);
       } finally {
         await proxy.stop();
       }
