@@ -84,7 +84,8 @@ export class HealthChecks {
   }
 
   private adoptFrom(previous: HealthChecks): void {
-    const old = new Map(previous.checks.map((c) => [`${c.backend.name}/${c.server.name}`, c]));
+    // A server `add server` made is gone with the reload: one the file declares under its name starts afresh.
+    const old = new Map(previous.checks.filter((c) => !c.server.config.dynamic).map((c) => [`${c.backend.name}/${c.server.name}`, c]));
     for (const check of this.checks) {
       const before = old.get(`${check.backend.name}/${check.server.name}`);
       if (before) check.adopt(before);

@@ -708,8 +708,9 @@ export function carryUncheckedAdmin(previous: ReadonlyMap<string, RuntimeBackend
     for (const server of backend.servers) {
       if (server.check || server.admin !== 'READY') continue;
       const old = before.server(server.name);
-      // DNS's maintenance is the new resolvers' to decide (init-addr, then their answers).
-      if (!old || old.admin === 'READY' || maintFromConfig(old) || old.resolutionMaint !== undefined) continue;
+      // DNS's maintenance is the new resolvers' to decide (init-addr, then their answers). A server
+      // `add server` made is not the one the file now declares under its name: nothing carries over.
+      if (!old || old.config.dynamic || old.admin === 'READY' || maintFromConfig(old) || old.resolutionMaint !== undefined) continue;
       backend.carryServerAdmin(server, old.admin);
       backend.carryServerUsable(server, false);
       backend.balancer.update(server);

@@ -250,6 +250,11 @@ test('a reload drops the servers the runtime API added, as a new haproxy process
       assert.equal((await request(port, '/')).body, 'a');
       // The name is free again.
       assert.equal(await cli(sock, `add server be/b 127.0.0.1:${b.port}`), 'New server registered.\n\n');
+      // A configuration that now declares it: the file's server, ready, owes nothing to the one added before.
+      const declared = parseConfig([{ name: 'test.cfg', text: `${text}    server b 127.0.0.1:${b.port}\n` }]);
+      assert.ok(declared.ok);
+      await running.engine.reload(declared.config);
+      assert.deepEqual(readCsv(await cli(sock, 'show stat')).filter((r) => r['pxname'] === 'be').map((r) => [r['svname'], r['status']]), [['a', 'no check'], ['b', 'no check'], ['BACKEND', 'UP']]);
     } finally {
       await running.stop();
     }
