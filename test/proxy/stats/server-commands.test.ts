@@ -64,6 +64,8 @@ const ANSWERS: Array<[string, string]> = [
   ['add server be/d5 127.0.0.1:5 enabled weight 7', 'New server registered.\n\n'],
   ['add server be/d6 127.0.0.1:6 backup id 9 maxconn 3', 'New server registered.\n\n'],
   ['add server ch/t1 127.0.0.1:1 track c1', 'New server registered.\n\n'],
+  ['add server be/d7 127.0.0.1:7 check inter 1h', 'New server registered.\n\n'],
+  ['add server be/d8 127.0.0.1:8 agent-check agent-port 8 agent-inter 1h', 'New server registered.\n\n'],
   ['add server nob/x 1.2.3.4:1; show backend', 'No such backend.\n# name\nbe\nsrr\nsrc\nsrcc\nlc\nfi\nrnd\nch\n\n'],
   ['get weight be/d1', '1 (initial 1)\n\n'],
   ['show servers state be', `1
@@ -73,6 +75,8 @@ const ANSWERS: Array<[string, string]> = [
 3 be 3 d4 127.0.0.1 0 5 1 1 T 1 0 0 8 0 0 0 - 4 - 0 0 - - 0
 3 be 4 d5 127.0.0.1 2 0 7 7 T 1 0 2 0 0 0 0 - 5 - 0 0 - - 0
 3 be 9 d6 127.0.0.1 0 1 1 1 T 1 0 0 0 0 0 1 - 6 - 0 0 - - 0
+3 be 5 d7 127.0.0.1 0 1 1 1 T 1 0 0 2 0 0 0 - 7 - 0 0 - - 0
+3 be 6 d8 127.0.0.1 0 1 1 1 T 1 0 0 0 18 0 0 - 8 - 0 0 - - 8
 
 `],
   ['del server be/d1', 'Server deleted.\n'],
