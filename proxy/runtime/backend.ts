@@ -189,6 +189,7 @@ export class RuntimeBackend {
       for (id = 1; used.has(id); id++);
     }
     const server = new RuntimeServer(config, id, this.config.source);
+    server.statWeight = 1;
     if (!ready) {
       server.admin = 'MAINT';
       server.usable = false;
@@ -503,6 +504,7 @@ export class RuntimeBackend {
     if (from === admin) return;
     const fromLabel = server.status;
     server.admin = admin;
+    server.statWeight = undefined;
     if (admin === 'MAINT') {
       server.maintSeen = true;
       this.shutdownSessionsIfStopped(server);
@@ -599,6 +601,7 @@ export class RuntimeBackend {
   setServerWeight(server: RuntimeServer, weight: number): void {
     const was = server.weight;
     server.weight = weight;
+    server.statWeight = undefined;
     if (was === 0 && weight > 0 && server.usable) this.serverBecameUsable(server);
     else this.balancer.update(server);
   }

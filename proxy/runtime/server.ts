@@ -167,6 +167,12 @@ export class RuntimeServer implements LbServer {
    */
   pinned = false;
   /**
+   * What `show stat`'s weight column shows instead of `weight` (undefined: the weight): a server `add
+   * server` made shows 1 until its first admin or weight change, HAProxy's cur_eweight being computed
+   * before its `weight` keyword is read. Written only by RuntimeBackend.
+   */
+  statWeight: number | undefined;
+  /**
    * The streams using it, kept only when a state change may end them (`on-marked-down`, or a
    * backup server of a backend with `on-marked-up`): undefined otherwise, and nothing is registered.
    */

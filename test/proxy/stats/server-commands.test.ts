@@ -177,6 +177,13 @@ test('a server added and enabled takes its share of the traffic; del server wait
         assert.equal(await bodies(4), 'aaaa', name);
         let rows = readCsv(await cli(sock, 'show stat'));
         assert.deepEqual(rows.filter((r) => r['pxname'] === 'be').map((r) => [r['svname'], r['status'], r['sid']]), [['a', 'no check', '1'], ['b', 'MAINT', '2'], ['BACKEND', 'UP', '0']], name);
+        // A weight written on the line shows in the weight column only once the server changed state.
+        assert.equal(await cli(sock, `add server be/c 127.0.0.1:${b.port} weight 5`), 'New server registered.\n\n', name);
+        const weights = async (): Promise<string[]> => readCsv(await cli(sock, 'show stat')).filter((r) => r['svname'] === 'c').map((r) => `${r['weight']}/${r['uweight']}`);
+        assert.deepEqual(await weights(), ['1/5'], name);
+        assert.equal(await cli(sock, 'set server be/c state drain'), '\n', name);
+        assert.deepEqual(await weights(), ['5/5'], name);
+        assert.equal(await cli(sock, 'set server be/c state maint; del server be/c'), '\nServer deleted.\n', name);
         assert.equal(await cli(sock, 'enable server be/b'), '\n', name);
         assert.equal((await bodies(4)).split('').sort().join(''), 'aabb', name);
         // A request held by b (a out of the way): it cannot leave yet.
