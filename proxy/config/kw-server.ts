@@ -418,10 +418,6 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
       ctx.error(`'${word}' option is not accepted for dynamic server`, i);
       return false;
     }
-    if (dynamic && NOT_DYNAMIC_IN_LOADSTAR.has(word)) {
-      ctx.error(`'${word}' is not supported by Loadstar for dynamic servers yet.`, i, 'LS_ERR_CFG_UNSUPPORTED');
-      return false;
-    }
     if (word in SOURCE_REFUSED) {
       ctx.error(`${label} : ${SOURCE_REFUSED[word]}`, i, 'LS_ERR_CFG_UNSUPPORTED');
       return false;
@@ -623,11 +619,6 @@ const NOT_FOR_DYNAMIC = new Set([
   'no-check-ssl', 'no-send-proxy-v2-ssl', 'no-send-proxy-v2-ssl-cn', 'no-ssl', 'ssl-reuse',
 ]);
 
-/**
- * Options HAProxy takes for a dynamic server that Loadstar does not wire into a running backend yet:
- * TLS to the server and the protocols beside HTTP/1.1 are set up per server when the configuration loads.
- */
-const NOT_DYNAMIC_IN_LOADSTAR = new Set(['ssl', 'proto', 'alpn', 'ws']);
 
 /** A parsed `add server` line: the server with HAProxy's dynamic-server defaults, and whether `enabled` made it start ready. */
 export interface DynamicServer {
@@ -646,6 +637,9 @@ export interface DynamicServer {
 export function parseDynamicServer(config: ParsedConfig, proxy: ParsedProxy, words: readonly string[], fileExists: (path: string) => boolean): (DynamicServer & { warnings: string }) | { error: string } {
   const [name, address] = words;
   if (name === undefined || address === undefined || address === '') return { error: `'server' expects <name> and <addr>[:<port>] as arguments.\n` };
+  // _srv_parse_init(): invalid_char() allows letters, digits, '.', '_', '-' and ':' in a name.
+  const bad = /[^A-Za-z0-9._:-]/.exec(name)?.[0];
+  if (bad !== undefined) return { error: `character '${bad}' is not permitted in server name '${name}'.\n` };
   let error: string | undefined;
   let warnings = '';
   let addressRead = false;

@@ -201,9 +201,11 @@ export class HttpBackend {
   pool(server: RuntimeServer): ServerPool {
     let pool = this.pools.get(server);
     if (!pool) {
-      this.pools.set(server, (pool = new ServerPool(server, this.serverTls.get(server.name))));
+      // A server `add server` made carries its own settings; the configured ones' were built with these tables.
+      const dynamic = server.config.dynamic === true;
+      this.pools.set(server, (pool = new ServerPool(server, dynamic ? server.tls : this.serverTls.get(server.name))));
       pool.keepAlive = this.runtime.serverKeepAlive;
-      const h2 = this.h2Servers?.get(server.name);
+      const h2 = dynamic ? h2Servers([server.config])?.get(server.name) : this.h2Servers?.get(server.name);
       if (h2) pool.mux = serverMux(pool, h2);
       else if (this.fcgi && server.config.options.proto === 'fcgi') pool.mux = this.fcgi.mux(pool);
     }

@@ -6,6 +6,7 @@
  * `timeout queue` expires (then 503), as HAProxy's queue.c does.
  */
 import type { BalancingProxy, Server } from '../config/model.ts';
+import type { ServerTls } from '../tls/server-tls.ts';
 import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, BalancerOptions, LbRequest } from '../balance/index.ts';
 import { compileSample, parseSampleExpression } from '../acl/index.ts';
@@ -182,7 +183,7 @@ export class RuntimeBackend {
    * `enabled` keyword): then the balancer takes it at once. The caller checked the balancing
    * algorithm allows it (allowsDynamicServers), the name is free and the `track` target exists.
    */
-  addServer(config: Server, ready: boolean, tracked?: { server: RuntimeServer; backend: RuntimeBackend }): RuntimeServer {
+  addServer(config: Server, ready: boolean, tracked?: { server: RuntimeServer; backend: RuntimeBackend }, tls?: ServerTls): RuntimeServer {
     let id = config.options.id;
     if (id === undefined) {
       const used = new Set(this.servers.map((s) => s.id));
@@ -190,6 +191,7 @@ export class RuntimeBackend {
     }
     const server = new RuntimeServer(config, id, this.config.source);
     server.statWeight = 1;
+    server.tls = tls;
     if (!ready) {
       server.admin = 'MAINT';
       server.usable = false;

@@ -7,6 +7,8 @@
 import type { BackendLookup } from '../runtime/admin.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
+import type { Server } from '../config/model.ts';
+import type { ServerTls } from '../tls/server-tls.ts';
 import type { StatsRegistry } from './registry.ts';
 import type { StickTables } from '../stick/tables.ts';
 import type { PatternRefs } from '../acl/index.ts';
@@ -40,6 +42,8 @@ export interface StatsHost extends BackendLookup {
   hardMaxconn?(): number | undefined;
   /** `set maxconn global`: the process's connection limit from now on. */
   setGlobalMaxconn?(maxconn: number): void;
+  /** TLS settings for the connections of a server `add server` makes with `ssl` (counted in `maxsslconn`); throws as a load does. */
+  dynamicServerTls?(proxy: string, server: Server): ServerTls | undefined;
   /** The running tables' health checks: `add server` / `del server` give a server its check or stop it. */
   healthChecks?(): { addServer(backend: RuntimeBackend, server: RuntimeServer): void; removeServer(server: RuntimeServer): void } | undefined;
 }

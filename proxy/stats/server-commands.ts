@@ -16,6 +16,8 @@ import type { RuntimeServer } from '../runtime/server.ts';
 import { chainInMaint } from '../runtime/track.ts';
 import { allowsDynamicServers } from '../balance/index.ts';
 import { parseDynamicServer } from '../config/kw-server.ts';
+import { checkServer } from '../config/validate.ts';
+import { Diagnostics } from '../config/diagnostics.ts';
 
 /** Where the answer stops at `Require 'backend/server'.` (server.c splits at the first '/' after the first character). */
 function split(spec: string | undefined): { backend: string; server: string } | undefined {
@@ -35,7 +37,16 @@ export function addServer(args: string[], engine: StatsHost): string {
   if (!allowsDynamicServers(proxy.balance.algorithm, proxy.hashType)) return 'Backend must use a dynamic load balancing to support dynamic servers.';
   const parsed = parseDynamicServer(tables.config, proxy, [names.server, ...args.slice(3)], (p) => fs.existsSync(p));
   if ('error' in parsed) return parsed.error;
-  const { server: config, ready, warnings } = parsed;
+  const { server: config, ready } = parsed;
+  let warnings = parsed.warnings;
+  // What HAProxy checks of a server once it is read (its check's port, its agent, its SSL context).
+  const diagnostics = new Diagnostics();
+  checkServer(proxy, config, tables.config, new Set(), diagnostics);
+  const label = `'server ${proxy.name}/${config.name}' : `;
+  const text = (message: string): string => `${message.startsWith(label) ? message.slice(label.length) : message}\n`;
+  for (const d of diagnostics.list) if (d.severity === 'warning') warnings += text(d.message);
+  const alert = diagnostics.list.find((d) => d.severity !== 'warning');
+  if (alert) return `${warnings}${text(alert.message)}`;
   const id = config.options.id;
   const holder = id === undefined ? undefined : backend.servers.find((s) => s.id === id);
   if (holder) {
@@ -60,7 +71,14 @@ export function addServer(args: string[], engine: StatsHost): string {
   }
   // Checked last, once the server is built (server.c walks the list to attach it).
   if (backend.server(config.name)) return `${warnings}Already exists a server with the same name in backend.\n`;
-  const server = backend.addServer(config, ready, tracked);
+  let tls;
+  try {
+    tls = engine.dynamicServerTls?.(proxy.name, config);
+  } catch (e) {
+    // A certificate or CA file that does not load, as at a configuration load (TlsLoadError).
+    return `${warnings}${(e as Error).message}\n`;
+  }
+  const server = backend.addServer(config, ready, tracked, tls);
   engine.stats.serverAdded(backend, server);
   engine.healthChecks?.()?.addServer(backend, server);
   engine.stats.sync();
