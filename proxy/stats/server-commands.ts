@@ -43,7 +43,10 @@ export function addServer(args: string[], engine: StatsHost): string {
   const diagnostics = new Diagnostics();
   checkServer(proxy, config, tables.config, new Set(), diagnostics);
   const label = `'server ${proxy.name}/${config.name}' : `;
-  const text = (message: string): string => `${message.startsWith(label) ? message.slice(label.length) : message}\n`;
+  // By now every backend has a tcp-check ruleset (check_config_validity gives the others the default
+  // one, with its connect rule): a check without a port gets init_srv_check's longer message.
+  const text = (message: string): string => `${(message.startsWith(label) ? message.slice(label.length) : message)
+    .replace(/has neither service port nor check port\.$/, "has neither service port nor check port nor tcp_check rule 'connect' with port information.")}\n`;
   for (const d of diagnostics.list) if (d.severity === 'warning') warnings += text(d.message);
   const alert = diagnostics.list.find((d) => d.severity !== 'warning');
   if (alert) return `${warnings}${text(alert.message)}`;

@@ -62,6 +62,8 @@ const ANSWERS: Array<[string, string]> = [
   ['add server be/d3 127.0.0.1:1 track s1', 'unable to use be/s1 for tracking as it does not have any check nor agent enabled.\n\n'],
   ['add server be/d3 127.0.0.1:1 track zz', "unable to find required server 'zz' for tracking.\n\n"],
   ['add server be/d3 127.0.0.1:1 agent-check', 'server d3 does not have agent port. Agent check has been disabled.\n\n'],
+  ['add server be/d@3 127.0.0.1:1', "character '@' is not permitted in server name 'd@3'.\n\n"],
+  ['add server be/d3 127.0.0.1 check', "config: backend 'be': server 'd3' has neither service port nor check port nor tcp_check rule 'connect' with port information.\n\n"],
   ['add server be/d3 127.0.0.1:1 id 2', "'id' : custom id 2 already used at (null):0 ('server d1').\n\n"],
   ['add server be/d4 127.0.0.1:4 disabled', 'New server registered.\n\n'],
   ['add server be/d5 127.0.0.1:5 enabled weight 7', 'New server registered.\n\n'],
