@@ -192,9 +192,11 @@ export class RuntimeBackend {
     const server = new RuntimeServer(config, id, this.config.source);
     server.statWeight = 1;
     server.tls = tls;
+    // Even `enabled` (ready), it takes no traffic yet: haproxy 2.6.12 shows it UP but neither places it
+    // in the lookup trees nor counts it among the backend's servers until it leaves a maintenance.
+    server.usable = false;
     if (!ready) {
       server.admin = 'MAINT';
-      server.usable = false;
       server.maintSeen = true;
     }
     const minconn = config.options.minconn;
@@ -208,11 +210,8 @@ export class RuntimeBackend {
       server.track = { server: tracked.server, backend: tracked.backend.name };
       tracked.server.pinned = true;
       tracked.server.trackers.unshift({ server, backend: this, inheritedMaint: false });
-      if (ready) server.usable = trackerUsable(server);
     }
     this.servers.push(server);
-    // Not placed in the lookup trees even when `enabled` (haproxy 2.6.12 never picks such a server
-    // until its next state or weight change): `enable server` / `set server … state ready` do it.
     this.balancer.add!(server);
     return server;
   }
