@@ -8,7 +8,7 @@ import { suggest } from './suggest.ts';
 import { parseSource, SOURCE_REFUSED } from './source.ts';
 import { ENGINE } from './status.ts';
 import type { ServerOptions, OnError, Socks4Address, TlsVersion, ParsedConfig, ParsedProxy, Server } from './model.ts';
-import { withServerDefaults } from './provision.ts';
+import { provisionDynamicServer } from './provision.ts';
 import { TLS_VERSIONS, resolveCertPath } from './kw-bind.ts';
 
 /** Parses one option value into `into`; returns an error message, or undefined when fine. */
@@ -672,12 +672,12 @@ export function parseDynamicServer(config: ParsedConfig, proxy: ParsedProxy, wor
   if (options.check && options.track !== undefined) return { error: 'unable to enable checks and tracking at the same time!\n' };
   if (options.agentCheck && options.agentPort === undefined && options.port === undefined) return { error: `server ${name} does not have agent port. Agent check has been disabled.\n` };
   const family = a.family === 'ipv4' ? 4 : a.family === 'ipv6' ? 6 : undefined;
-  const server: Server = {
+  const server = provisionDynamicServer({
     name, host: a.host, port: a.port, portIsOffset: a.portOffset, ...(a.family === 'unix' ? { unix: true } : {}),
     ...(family !== undefined && isIP(a.host) === 0 ? { family } : {}),
-    options: withServerDefaults({ ...options, disabled: options.disabled ?? false }),
+    options,
     dynamic: true,
     loc: { file: '', line: 0, column: 0 },
-  };
+  });
   return { server, ready: options.disabled === false, warnings };
 }

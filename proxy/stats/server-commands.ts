@@ -19,7 +19,7 @@ import { parseDynamicServer } from '../config/kw-server.ts';
 import { checkServer } from '../config/validate.ts';
 import { Diagnostics } from '../config/diagnostics.ts';
 
-/** Where the answer stops at `Require 'backend/server'.` (server.c splits at the first '/' after the first character). */
+/** `<backend>/<server>` split at the first '/' after the first character, as server.c does; undefined: `Require 'backend/server'.` */
 function split(spec: string | undefined): { backend: string; server: string } | undefined {
   const slash = spec === undefined ? -1 : spec.indexOf('/', 1);
   if (spec === undefined || slash < 0 || slash === spec.length - 1) return undefined;
