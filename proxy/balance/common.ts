@@ -187,7 +187,7 @@ export abstract class LbCore<S extends SrvState> {
    * A server added at run time (`add server`, HAProxy's srv_alloc_lb): placed after the others and
    * taken into account as not usable; the caller calls update() once it may take traffic.
    */
-  add(server: LbServer): void {
+  add(server: LbServer, _hashId?: number): void {
     if (this.byServer.has(server)) throw new Error(`server '${server.name}' is already part of this balancer`);
     const st = this.make(server, this.states.length);
     this.states.push(st);

@@ -87,9 +87,9 @@ class HashBalancer implements Balancer {
   }
 
   /** Only on the consistent-hash ring: HAProxy's static map takes no server at run time (allowsDynamicServers()). */
-  add(server: LbServer): void {
+  add(server: LbServer, hashId?: number): void {
     if (!(this.lookup instanceof ConsistentRing)) throw new Error('a map-based hash takes no server at run time');
-    this.lookup.add(server);
+    this.lookup.add(server, hashId);
   }
 
   remove(server: LbServer): void {

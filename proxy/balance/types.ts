@@ -112,9 +112,10 @@ export interface Balancer {
   readonly totalWeight: number;
   /**
    * A server added at run time (the runtime API's `add server`), not usable yet: update() brings it in.
-   * Only the algorithms allowing dynamic servers take it (allowsDynamicServers()).
+   * Only the algorithms allowing dynamic servers take it (allowsDynamicServers()). `hashId`: the id
+   * the consistent-hash ring places it by (default its id; HAProxy uses the one it had before being numbered).
    */
-  add?(server: LbServer): void;
+  add?(server: LbServer, hashId?: number): void;
   /** A server deleted at run time (`del server`), already out of rotation. */
   remove?(server: LbServer): void;
 }

@@ -212,7 +212,8 @@ export class RuntimeBackend {
       tracked.server.trackers.unshift({ server, backend: this, inheritedMaint: false });
     }
     this.servers.push(server);
-    this.balancer.add!(server);
+    // Its consistent-hash points derive from the id it had before being numbered: its `id`, else 0.
+    this.balancer.add!(server, config.options.id ?? 0);
     return server;
   }
 
