@@ -9,7 +9,7 @@ import { FcgiBackend } from './http/fcgi-upstream.ts';
 import { backendFcgiApp } from './config/kw-fcgi.ts';
 import { processVariables } from './runtime/proc-vars.ts';
 import net from 'node:net';
-import type { Config, Proxy, Bind, ListenAddress } from './config/model.ts';
+import type { Config, Proxy, Bind, ListenAddress, Server } from './config/model.ts';
 import { RuntimeBackend, carryUncheckedAdmin } from './runtime/backend.ts';
 import { backendFullconn } from './runtime/fullconn.ts';
 import { HttpBackend, HttpFrontend } from './http/frontend.ts';
@@ -43,7 +43,7 @@ import { HANDSHAKE_FAILURES } from './tls/handshake-failures.ts';
 import { PROXY_HEADER_ERROR_CODES } from './runtime/proxy-protocol.ts';
 import { inheritProxyAddresses, proxyHeaderExpected, receiveProxyHeader } from './runtime/proxy-header-reader.ts';
 import { inheritRewrittenAddresses } from './runtime/socket-addresses.ts';
-import { backendServerTls, otherTrustFiles } from './tls/server-tls.ts';
+import { backendServerTls, otherTrustFiles, serverTls } from './tls/server-tls.ts';
 import { numberedRefs } from './tls/ticket-keys.ts';
 import type { TicketKeyRef } from './tls/ticket-keys.ts';
 import type { ServerTls } from './tls/server-tls.ts';
@@ -219,6 +219,12 @@ export class Engine {
   /** The running configuration's map and pattern files (`show map`, `add acl` …). */
   patternRefs(): PatternRefs | undefined {
     return this.tables?.patterns;
+  }
+
+  /** TLS settings of a server the runtime API's `add server` makes with `ssl`, counted in `maxsslconn` as the configured ones'. */
+  dynamicServerTls(proxy: string, server: Server): ServerTls | undefined {
+    const settings = serverTls(server, this.config, proxy);
+    return settings && { ...settings, sslConns: this.sslConns };
   }
 
   /** Active health checks of the running tables (state, timeline, results per server). */

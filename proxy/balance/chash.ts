@@ -22,6 +22,8 @@ export interface ChState extends SrvState {
   /** Ring points allocated (lb_nodes_tot: initial user weight × 16, grown when the weight grows) and placed (lb_nodes_now). */
   nodesTot: number;
   nodesNow: number;
+  /** The id its ring points derive from: its id, or the one it had when `add server` allocated them (add()). */
+  hashId: number;
 }
 
 /** One ring: point keys in ascending order, the server and occurrence number of each. */
@@ -56,7 +58,7 @@ class Ring {
   add(st: ChState, from: number, to: number): void {
     if (to <= from) return;
     const fresh: Array<[number, number]> = [];
-    for (let j = from; j < to; j++) fresh.push([fullHash((st.srv.id * SRV_EWGHT_RANGE + j) >>> 0), j]);
+    for (let j = from; j < to; j++) fresh.push([fullHash((st.hashId * SRV_EWGHT_RANGE + j) >>> 0), j]);
     fresh.sort((a, b) => a[0] - b[0]);
     const n = this.keys.length + fresh.length;
     const keys = new Uint32Array(n);
@@ -116,7 +118,7 @@ export abstract class ConsistentHash extends LbCore<ChState> {
   constructor(servers: readonly LbServer[], allBackups: boolean, balanceFactor = 0) {
     super(servers, allBackups, (srv, index) => ({
       srv, index, curEweight: 0, nextEweight: 0, curUsable: false, nextUsable: false, cumulativeWeight: 0,
-      nodesTot: Math.max(0, Math.floor(srv.weight)) * BE_WEIGHT_SCALE, nodesNow: 0,
+      nodesTot: Math.max(0, Math.floor(srv.weight)) * BE_WEIGHT_SCALE, nodesNow: 0, hashId: srv.id,
     }));
     this.balanceFactor = balanceFactor > 0 ? balanceFactor : 0;
     this.commitAll();
@@ -125,6 +127,15 @@ export abstract class ConsistentHash extends LbCore<ChState> {
 
   protected eweightOf(srv: LbServer): number {
     return dynamicEweight(srv);
+  }
+
+  /**
+   * `hashId`: HAProxy's cli_parse_add_server allocates a server's ring points (srv_alloc_lb) before it
+   * numbers the server, so they derive from its `id` keyword's value, else from 0.
+   */
+  override add(server: LbServer, hashId = server.id): void {
+    super.add(server);
+    this.stateOf(server).hashId = hashId;
   }
 
   private ringOf(st: ChState): Ring {

@@ -17,8 +17,8 @@ export const SRV_EWGHT_MAX = SRV_UWGHT_MAX * BE_WEIGHT_SCALE;
 /** The balancer's private bookkeeping for one server. */
 export interface SrvState {
   readonly srv: LbServer;
-  /** Position in declaration order. */
-  readonly index: number;
+  /** Position in declaration order (servers added at run time come last; a removal renumbers those after it). */
+  index: number;
   /** Committed effective weight (HAProxy's cur_eweight). */
   curEweight: number;
   /** Pending effective weight (next_eweight), valid during update(). */
@@ -61,8 +61,12 @@ export abstract class LbCore<S extends SrvState> {
   /** Sum of `served` over this backend's servers (for hash-balance-factor). */
   protected beServed = 0;
 
+  /** Makes the bookkeeping of one server (also for the servers the runtime API adds). */
+  private readonly make: (srv: LbServer, index: number) => S;
+
   constructor(servers: readonly LbServer[], allBackups: boolean, make: (srv: LbServer, index: number) => S) {
     this.allBackups = allBackups;
+    this.make = make;
     this.states = servers.map((srv, i) => {
       const st = make(srv, i);
       this.byServer.set(srv, st);
@@ -178,6 +182,28 @@ export abstract class LbCore<S extends SrvState> {
 
   protected abstract onUp(st: S): void;
   protected abstract onDown(st: S): void;
+
+  /**
+   * A server added at run time (`add server`, HAProxy's srv_alloc_lb): placed after the others and
+   * taken into account as not usable; the caller calls update() once it may take traffic.
+   */
+  add(server: LbServer, _hashId?: number): void {
+    if (this.byServer.has(server)) throw new Error(`server '${server.name}' is already part of this balancer`);
+    const st = this.make(server, this.states.length);
+    this.states.push(st);
+    this.byServer.set(server, st);
+    this.beServed += server.served;
+  }
+
+  /** A server leaving at run time (`del server`): it must be out of rotation already (HAProxy deletes only servers in maintenance). */
+  remove(server: LbServer): void {
+    const st = this.stateOf(server);
+    if (st.curUsable) throw new Error(`server '${server.name}' still takes traffic: it cannot leave the balancer`);
+    this.states.splice(st.index, 1);
+    for (let i = st.index; i < this.states.length; i++) this.states[i]!.index = i;
+    this.byServer.delete(server);
+    this.beServed = Math.max(0, this.beServed - server.served);
+  }
 
   taken(server: LbServer): void {
     this.beServed++;

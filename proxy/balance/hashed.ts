@@ -85,6 +85,16 @@ class HashBalancer implements Balancer {
   released(server: LbServer): void {
     this.lookup.released(server);
   }
+
+  /** Only on the consistent-hash ring: HAProxy's static map takes no server at run time (allowsDynamicServers()). */
+  add(server: LbServer, hashId?: number): void {
+    if (!(this.lookup instanceof ConsistentRing)) throw new Error('a map-based hash takes no server at run time');
+    this.lookup.add(server, hashId);
+  }
+
+  remove(server: LbServer): void {
+    this.lookup.remove(server);
+  }
 }
 
 /** A hash-based balancer from a key function (map or ring per `hash-type`). */

@@ -2,7 +2,7 @@
  * Load-balancing algorithms, keyed by their `balance` keyword (DESIGN.md §4/§6).
  * Each algorithm reproduces HAProxy 2.6's pick order; see the file of each one.
  */
-import type { BalanceAlgorithm } from '../config/model.ts';
+import type { BalanceAlgorithm, HashType } from '../config/model.ts';
 import { first } from './first.ts';
 import { hashExpr } from './expr.ts';
 import { hdr } from './hdr.ts';
@@ -44,6 +44,17 @@ const HASHING: ReadonlySet<BalanceAlgorithm> = new Set<BalanceAlgorithm>(['sourc
 
 export function hashesRequests(algorithm: BalanceAlgorithm): boolean {
   return HASHING.has(algorithm);
+}
+
+/**
+ * HAProxy's BE_LB_PROP_DYN (cfgparse.c): the algorithms whose lookup trees take servers at run time
+ * (`add server`): roundrobin, leastconn, first, random and the consistent hashes. static-rr and the
+ * map-based hashes build a static map at start.
+ */
+export function allowsDynamicServers(algorithm: BalanceAlgorithm, hashType: HashType | undefined): boolean {
+  if (algorithm === 'static-rr') return false;
+  if (HASHING.has(algorithm)) return hashType?.method === 'consistent';
+  return true;
 }
 
 /** The balancer for a backend (`balance` defaults to roundrobin, as in HAProxy). */

@@ -110,6 +110,14 @@ export interface Balancer {
   readonly queueShortcut: boolean;
   /** Effective weight of the servers taking traffic (HAProxy's `tot_weight`); 0 = no usable server. */
   readonly totalWeight: number;
+  /**
+   * A server added at run time (the runtime API's `add server`), not usable yet: update() brings it in.
+   * Only the algorithms allowing dynamic servers take it (allowsDynamicServers()). `hashId`: the id
+   * the consistent-hash ring places it by (default its id; HAProxy uses the one it had before being numbered).
+   */
+  add?(server: LbServer, hashId?: number): void;
+  /** A server deleted at run time (`del server`), already out of rotation. */
+  remove?(server: LbServer): void;
 }
 
 export interface BalancerOptions {

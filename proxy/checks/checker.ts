@@ -44,7 +44,7 @@ export interface MailedLine {
  * the server's check also shows its state and history.
  */
 declare module '../runtime/server.ts' {
-  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'settings' | 'agent' | 'healthEnabled' | 'agentEnabled' | 'restoredStatus' | 'setHealthEnabled' | 'setAgentEnabled'> {}
+  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'settings' | 'agent' | 'healthEnabled' | 'agentEnabled' | 'paused' | 'restoredStatus' | 'setHealthEnabled' | 'setAgentEnabled'> {}
 }
 
 export class ServerCheck implements ServerHealth {
@@ -63,6 +63,12 @@ export class ServerCheck implements ServerHealth {
   healthEnabled = true;
   /** The agent is enabled: false once a server-state file said `disable agent` (disableAgent). */
   agentEnabled = true;
+  /**
+   * HAProxy's CHK_ST_PAUSED (`show servers state`): set when the server enters maintenance with its
+   * check enabled, or by `disabled`; cleared when it leaves with its check enabled. A server `add
+   * server` made starts in maintenance without it (SRV_ADMF_FMAINT is set before any check exists).
+   */
+  paused: boolean;
   /**
    * The check status and result a server-state file saved (HCHK_STATUS_*, CHK_RES_* numbers),
    * shown by `show servers state` until this process's first check has a result.
@@ -86,8 +92,10 @@ export class ServerCheck implements ServerHealth {
     readonly settings: CheckSettings,
     private readonly notify: HealthNotify,
   ) {
-    // In maintenance from the start (`disabled`, or DNS gave no address yet): stopped, health 0, as HAProxy's.
-    this.state = new HealthState(settings.timings, server.config.options.disabled || server.resolutionMaint !== undefined, server);
+    // In maintenance from the start (`disabled`, DNS gave no address yet, a server `add server` placed): stopped, health 0, as HAProxy's.
+    const startsInMaint = server.config.options.disabled || server.resolutionMaint !== undefined || server.admin === 'MAINT';
+    this.state = new HealthState(settings.timings, startsInMaint, server);
+    this.paused = startsInMaint && !server.config.dynamic;
     this.timer = new PeriodicRun(
       async () => { if (this.state.admin !== 'MAINT') await this.runOnce(); },
       () => this.state.interval(),
@@ -125,7 +133,10 @@ export class ServerCheck implements ServerHealth {
     const now = this.checkedAt();
     // A maintenance from `disabled`, or from DNS (the new resolvers decide again), is not carried.
     const maintFromConfig = previous.state.admin === 'MAINT' && (previous.server.config.options.disabled || previous.server.resolutionMaint !== undefined);
-    if (!configuredMaint && !maintFromConfig) this.backend.carryServerAdmin(this.server, previous.state.admin);
+    if (!configuredMaint && !maintFromConfig) {
+      this.backend.carryServerAdmin(this.server, previous.state.admin);
+      this.paused = previous.paused;
+    }
     if (was === now) {
       this.state.op = previous.state.op;
       this.state.health = Math.min(previous.state.health, this.state.full);
@@ -377,6 +388,7 @@ export class ServerCheck implements ServerHealth {
     const admin = this.state.admin;
     const wasDown = this.state.op === 'DOWN';
     if (admin === 'MAINT') this.state.health = 0;
+    if (this.healthEnabled && (admin === 'MAINT') !== (from === 'MAINT')) this.paused = admin === 'MAINT';
     if (from === 'MAINT') {
       // Leaving maintenance: HAProxy puts the server back UP at health=rise, to be confirmed by the checks,
       // unless its agent said "down".

@@ -8,6 +8,7 @@
  */
 import type { BalancingProxy, Config, Proxy, Server } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
 import { ServerCheck } from './checker.ts';
 import type { HealthNotify } from './checker.ts';
 import type { FcgiCheckMux } from './types.ts';
@@ -32,21 +33,48 @@ export class HealthChecks {
    * @param sslConns the process's TLS endpoints (`maxsslconn`), which TLS checks count towards.
    * @param fcgiFor the FastCGI mux of a backend's `proto fcgi` servers (built by the HTTP layer), for their HTTP checks.
    */
-  constructor(backends: ReadonlyMap<string, RuntimeBackend>, config: Config, notify: HealthNotify, sslConns?: SslConns, fcgiFor?: (proxy: Proxy) => FcgiCheckMux | undefined) {
+  constructor(backends: ReadonlyMap<string, RuntimeBackend>, private readonly config: Config, private readonly notify: HealthNotify, private readonly sslConns?: SslConns, private readonly fcgiFor?: (proxy: Proxy) => FcgiCheckMux | undefined) {
     this.backends = backends;
     for (const backend of backends.values()) backend.trackersFollow = (server) => followTrackers(server, notify);
-    const spread = Number(config.global.tune['spread-checks'] ?? 0) || 0;
-    const node = nodeName(config);
     for (const backend of backends.values()) {
       for (const server of backend.servers) {
-        const o = server.config.options;
-        if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) continue;
-        const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), node, connectLinesTls(backend.config, server.config, config), config.global.pp2NeverSendLocal, o.proto === 'fcgi' ? fcgiFor?.(backend.config) : undefined);
-        if ((settings.target.tls || settings.target.connectTls) && sslConns) settings.target.sslConns = sslConns;
-        if (settings.kind === 'external') settings.external = externalCheckSpec(backend.config, server.config, server, proxyId(config, backend.config));
-        this.checks.push(new ServerCheck(backend, server, settings, notify));
+        const check = this.build(backend, server);
+        if (check) this.checks.push(check);
       }
     }
+  }
+
+  /** The check of a server with `check` or an agent it can reach, else undefined. */
+  private build(backend: RuntimeBackend, server: RuntimeServer): ServerCheck | undefined {
+    const config = this.config;
+    const o = server.config.options;
+    if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) return undefined;
+    const spread = Number(config.global.tune['spread-checks'] ?? 0) || 0;
+    const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), nodeName(config), connectLinesTls(backend.config, server.config, config), config.global.pp2NeverSendLocal, o.proto === 'fcgi' ? this.fcgiFor?.(backend.config) : undefined);
+    if ((settings.target.tls || settings.target.connectTls) && this.sslConns) settings.target.sslConns = this.sslConns;
+    if (settings.kind === 'external') settings.external = externalCheckSpec(backend.config, server.config, server, proxyId(config, backend.config));
+    return new ServerCheck(backend, server, settings, this.notify);
+  }
+
+  /**
+   * A server `add server` placed in a running backend: its check and agent are built stopped
+   * (HAProxy clears CHK_ST_ENABLED for a dynamic server): `enable health` / `enable agent` start them.
+   */
+  addServer(backend: RuntimeBackend, server: RuntimeServer): void {
+    const check = this.build(backend, server);
+    if (!check) return;
+    check.disableHealth();
+    check.disableAgent();
+    check.start();
+    this.checks.push(check);
+  }
+
+  /** A server `del server` removed: its check stops for good. */
+  removeServer(server: RuntimeServer): void {
+    const at = this.checks.findIndex((c) => c.server === server);
+    if (at < 0) return;
+    this.checks[at]!.stop();
+    this.checks.splice(at, 1);
   }
 
   /** Carries over the state of servers that still exist; call before the new tables serve traffic. */
@@ -56,7 +84,8 @@ export class HealthChecks {
   }
 
   private adoptFrom(previous: HealthChecks): void {
-    const old = new Map(previous.checks.map((c) => [`${c.backend.name}/${c.server.name}`, c]));
+    // A server `add server` made is gone with the reload: one the file declares under its name starts afresh.
+    const old = new Map(previous.checks.filter((c) => !c.server.config.dynamic).map((c) => [`${c.backend.name}/${c.server.name}`, c]));
     for (const check of this.checks) {
       const before = old.get(`${check.backend.name}/${check.server.name}`);
       if (before) check.adopt(before);

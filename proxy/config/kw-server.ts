@@ -7,7 +7,8 @@ import { atoi, parseAddress, parseInteger, parseNetwork, parseTime } from './val
 import { suggest } from './suggest.ts';
 import { parseSource, SOURCE_REFUSED } from './source.ts';
 import { ENGINE } from './status.ts';
-import type { ServerOptions, OnError, Socks4Address, TlsVersion } from './model.ts';
+import type { ServerOptions, OnError, Socks4Address, TlsVersion, ParsedConfig, ParsedProxy, Server } from './model.ts';
+import { provisionDynamicServer } from './provision.ts';
 import { TLS_VERSIONS, resolveCertPath } from './kw-bind.ts';
 
 /** Parses one option value into `into`; returns an error message, or undefined when fine. */
@@ -409,9 +410,14 @@ const SERVER_MISSING: Readonly<Record<string, string>> = {
 const NOT_IN_DEFAULT_SERVER = new Set(['id', 'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13']);
 
 /** Parses `[options…]` from `args[from]` into `options`. Returns false after reporting an error. */
-function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: string, serverName: string, options: ServerOptions): boolean {
+function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: string, serverName: string, options: ServerOptions, dynamic = false): boolean {
   for (let i = from; i < ctx.args.length; i++) {
     const word = ctx.args[i]!;
+    // _srv_parse_kw(): a known keyword without dynamic_ok is refused for an `add server` line.
+    if (dynamic && NOT_FOR_DYNAMIC.has(word)) {
+      ctx.error(`'${word}' option is not accepted for dynamic server`, i);
+      return false;
+    }
     if (word in SOURCE_REFUSED) {
       ctx.error(`${label} : ${SOURCE_REFUSED[word]}`, i, 'LS_ERR_CFG_UNSUPPORTED');
       return false;
@@ -602,3 +608,76 @@ registerProxyKeywords([
   },
 ]);
 
+
+/**
+ * server.c's srv_kws (and cfgparse-tcp.c's) without dynamic_ok: the options the runtime API's
+ * `add server` refuses ("'<kw>' option is not accepted for dynamic server").
+ */
+const NOT_FOR_DYNAMIC = new Set([
+  'cookie', 'init-addr', 'log-proto', 'max-reuse', 'namespace', 'non-stick', 'redir', 'resolve-net', 'resolve-opts',
+  'resolve-prefer', 'resolvers', 'socks4', 'stick', 'tcp-ut', 'no-agent-check', 'no-check', 'no-check-send-proxy',
+  'no-check-ssl', 'no-send-proxy-v2-ssl', 'no-send-proxy-v2-ssl-cn', 'no-ssl', 'ssl-reuse',
+]);
+
+
+/** A parsed `add server` line: the server with HAProxy's dynamic-server defaults, and whether `enabled` made it start ready. */
+export interface DynamicServer {
+  server: Server;
+  ready: boolean;
+}
+
+/**
+ * The words of the runtime API's `add server <backend>/<name> <addr> [options]*` after the
+ * backend, as HAProxy 2.6's cli_parse_add_server reads them (SRV_PARSE_DYNAMIC): the address,
+ * then the options of a `server` line minus those refused for dynamic servers, over HAProxy's
+ * built-in values — a `default-server` line does not apply, the weight is 1 — then
+ * _srv_parse_finalize's checks. `words[0]` is the name. The error is HAProxy's text, each
+ * message on its line (its usermsgs buffer); warnings likewise.
+ */
+export function parseDynamicServer(config: ParsedConfig, proxy: ParsedProxy, words: readonly string[], fileExists: (path: string) => boolean): (DynamicServer & { warnings: string }) | { error: string } {
+  const [name, address] = words;
+  if (name === undefined || address === undefined || address === '') return { error: `'server' expects <name> and <addr>[:<port>] as arguments.\n` };
+  // _srv_parse_init(): invalid_char() allows letters, digits, '.', '_', '-' and ':' in a name.
+  const bad = /[^A-Za-z0-9._:-]/.exec(name)?.[0];
+  if (bad !== undefined) return { error: `character '${bad}' is not permitted in server name '${name}'.\n` };
+  let error: string | undefined;
+  let warnings = '';
+  let addressRead = false;
+  const label = `'server ${proxy.name}/${name}'`;
+  // server.c's messages at run time name nothing: the label the shared parser puts first goes.
+  const bare = (message: string): string => message.startsWith(`${label} : `) ? message.slice(label.length + 3) : message.replace(/^'[^']*' : /, '');
+  const ctx = {
+    directive: { keyword: 'server', args: words, loc: { file: '', line: 0 }, argColumns: [], comments: [] },
+    args: words,
+    config,
+    proxy: { ...proxy, defaultServer: {} },
+    options: { fileExists },
+    error(message: string) {
+      if (error !== undefined) return;
+      const text = bare(message);
+      // display_parser_err() ends a keyword parser's message with a period; the parser's own alerts have theirs.
+      // The address's errors are printed as str2sa_range words them (no period).
+      const own = addressRead === false || /^(unknown keyword |'[^']+' option is not accepted for dynamic server|'[^']+' is not supported by Loadstar)/.test(text);
+      error = `${text}${own ? '' : '.'}\n`;
+    },
+    warn(message: string) {
+      warnings += `${bare(message)}\n`;
+    },
+  } as unknown as ProxyDirectiveContext;
+  const a = parseServerAddress(ctx, 1, label);
+  if (!a || error !== undefined) return { error: error ?? 'invalid address\n' };
+  addressRead = true;
+  const options: ServerOptions = {};
+  if (!parseServerOptions(ctx, 2, label, name, options, true) || error !== undefined) return { error: error ?? 'invalid option\n' };
+  if (options.check && options.track !== undefined) return { error: 'unable to enable checks and tracking at the same time!\n' };
+  if (options.agentCheck && options.agentPort === undefined && options.port === undefined) return { error: `server ${name} does not have agent port. Agent check has been disabled.\n` };
+  const family = a.family === 'ipv4' ? 4 : a.family === 'ipv6' ? 6 : undefined;
+  const server = provisionDynamicServer({
+    name, host: a.host, port: a.port, portIsOffset: a.portOffset, ...(a.family === 'unix' ? { unix: true } : {}),
+    ...(family !== undefined && isIP(a.host) === 0 ? { family } : {}),
+    options,
+    dynamic: true,
+    loc: { file: '', line: 0, column: 0 },
+  });
+  return { server, ready: options.disabled === false, warnings };
+}

@@ -150,6 +150,14 @@ export function withServerDefaults(o: ServerOptions): ProvisionedServerOptions {
   };
 }
 
+/**
+ * A server the runtime API's `add server` makes (HAProxy's SRV_PARSE_DYNAMIC): its line over the
+ * built-in values only, as no `default-server` applies to it (server.c's _srv_parse_init).
+ */
+export function provisionDynamicServer(server: ParsedServer): Server {
+  return { ...server, options: withServerDefaults(server.options) };
+}
+
 /** The settings a server line with nothing written on it gets, in a section with no `default-server`. */
 export const BUILTIN_SERVER: Readonly<ProvisionedServerOptions> = Object.freeze(withServerDefaults({}));
 

@@ -260,13 +260,24 @@ function checkSwitching(proxy: Proxy, mode: string, backends: Map<string, Proxy>
 
 function checkServers(proxy: Proxy, config: Config, resolvers: Set<string>, diagnostics: Diagnostics): void {
   const seen = new Map<string, SourceLocation>();
-  const verifyDefault = config.global.tune['ssl-server-verify'] ?? 'required';
-  const connectsSsl = [...proxy.tcpCheckRules, ...proxy.httpCheckRules].some((r) => r.type === 'connect' && r.ssl);
   for (const server of proxy.servers) {
     const previous = seen.get(server.name);
     if (previous && !server.fromTemplate) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_DUPLICATE', `backend '${proxy.name}', another server named '${server.name}' was already defined at line ${previous.line}, please use distinct names.`, 'server');
     } else seen.set(server.name, server.loc);
+    checkServer(proxy, server, config, resolvers, diagnostics);
+  }
+}
+
+/**
+ * What HAProxy checks of one server once its proxy is read (its check, agent and SSL context):
+ * also for a server the runtime API's `add server` makes (stats/server-commands.ts), whose messages
+ * are these without the `'server <b>/<s>' : ` label.
+ */
+export function checkServer(proxy: Proxy, server: Server, config: Config, resolvers: ReadonlySet<string>, diagnostics: Diagnostics): void {
+  const verifyDefault = config.global.tune['ssl-server-verify'] ?? 'required';
+  const connectsSsl = [...proxy.tcpCheckRules, ...proxy.httpCheckRules].some((r) => r.type === 'connect' && r.ssl);
+  {
     const o = server.options;
     if (o.resolvers !== undefined && !resolvers.has(o.resolvers)) {
       diagnostics.alert(server.loc, 'LS_ERR_CFG_REFERENCE', `${proxy.kind === 'listen' ? 'proxy' : proxy.kind} '${proxy.name}', server '${server.name}': unable to find required resolvers '${o.resolvers}'.`, 'server');

@@ -161,6 +161,10 @@ export class HttpBackend {
     this.timeouts = { connect: t.connect ?? 0, server: t.server ?? 0, tunnel: t.tunnel ?? 0 };
     this.errorfiles = loadErrorFiles(config);
     runtime.idleConnectionsStale = (server) => this.pools.get(server)?.closeAll();
+    runtime.serverRemoved = (server) => {
+      this.pools.get(server)?.closeAll();
+      this.pools.delete(server);
+    };
     this.requestRules = withHeaderNameRestriction(compileRequestRules(config.httpRequestRules, config, (s) => this.errorResponse(s)), config, (s) => this.errorResponse(s));
     this.contentRules = compileHttpContentRules(config, false);
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
@@ -197,9 +201,11 @@ export class HttpBackend {
   pool(server: RuntimeServer): ServerPool {
     let pool = this.pools.get(server);
     if (!pool) {
-      this.pools.set(server, (pool = new ServerPool(server, this.serverTls.get(server.name))));
+      // A server `add server` made carries its own settings; the configured ones' were built with these tables.
+      const dynamic = server.config.dynamic === true;
+      this.pools.set(server, (pool = new ServerPool(server, dynamic ? server.tls : this.serverTls.get(server.name))));
       pool.keepAlive = this.runtime.serverKeepAlive;
-      const h2 = this.h2Servers?.get(server.name);
+      const h2 = dynamic ? h2Servers([server.config])?.get(server.name) : this.h2Servers?.get(server.name);
       if (h2) pool.mux = serverMux(pool, h2);
       else if (this.fcgi && server.config.options.proto === 'fcgi') pool.mux = this.fcgi.mux(pool);
     }

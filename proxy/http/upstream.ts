@@ -722,6 +722,9 @@ export class ServerPool implements ServerConnectionGauges {
    * connection is refused (HAProxy: its purge task, every pool-purge-delay).
    */
   park(conn: UpstreamConnection, safe: boolean, idleTimeout: number): boolean {
+    // A dynamic server keeps no idle connection: it does not inherit the default-server's unlimited
+    // pool-max-conn, and HAProxy 2.6 starts it at 0 (new_server), so each connection closes after its exchange.
+    if (this.server.config.dynamic) return false;
     // An HTTP/2 connection waits only once its last stream ended, and always as a safe one (h2_detach).
     const h2 = this.mux?.keeps(conn);
     if (h2 === false) return false;

@@ -5,7 +5,8 @@
  * choice) or the backend's queue (any server will do) until a slot frees or
  * `timeout queue` expires (then 503), as HAProxy's queue.c does.
  */
-import type { BalancingProxy } from '../config/model.ts';
+import type { BalancingProxy, Server } from '../config/model.ts';
+import type { ServerTls } from '../tls/server-tls.ts';
 import { createBalancer, assignServerIds } from '../balance/index.ts';
 import type { Balancer, BalancerOptions, LbRequest } from '../balance/index.ts';
 import { compileSample, parseSampleExpression } from '../acl/index.ts';
@@ -174,6 +175,68 @@ export class RuntimeBackend {
   server(name: string): RuntimeServer | undefined {
     return this.servers.find((s) => s.name === name);
   }
+
+  /**
+   * The runtime API's `add server` (HAProxy 2.6's cli_parse_add_server): a server the configuration
+   * does not have, placed after the others with its `id`, else the first id no server of the
+   * backend holds (get_next_id). It starts in maintenance (SRV_ADMF_FMAINT), unless `ready` (an
+   * `enabled` keyword): then the balancer takes it at once. The caller checked the balancing
+   * algorithm allows it (allowsDynamicServers), the name is free and the `track` target exists.
+   */
+  addServer(config: Server, ready: boolean, tracked?: { server: RuntimeServer; backend: RuntimeBackend }, tls?: ServerTls): RuntimeServer {
+    let id = config.options.id;
+    if (id === undefined) {
+      const used = new Set(this.servers.map((s) => s.id));
+      for (id = 1; used.has(id); id++);
+    }
+    const server = new RuntimeServer(config, id, this.config.source);
+    server.statWeight = 1;
+    server.tls = tls;
+    // Even `enabled` (ready), it takes no traffic yet: haproxy 2.6.12 shows it UP but neither places it
+    // in the lookup trees nor counts it among the backend's servers until it leaves a maintenance.
+    server.usable = false;
+    if (!ready) {
+      server.admin = 'MAINT';
+      server.maintSeen = true;
+    }
+    const minconn = config.options.minconn;
+    if (this.fullconn !== undefined && minconn !== undefined && minconn < server.maxconn) {
+      const fullconn = this.fullconn;
+      server.dynamicMaxconn = () => dynamicMaxconn(minconn, server.maxconn, this.beconn(), fullconn);
+      this.dynamicLimits = true;
+    }
+    if (config.options.onMarkedDown !== undefined || (server.backup && this.servers.some((s) => !s.backup && s.config.options.onMarkedUp !== undefined))) server.sessions = new Set();
+    if (tracked) {
+      server.track = { server: tracked.server, backend: tracked.backend.name };
+      tracked.server.pinned = true;
+      tracked.server.trackers.unshift({ server, backend: this, inheritedMaint: false });
+    }
+    this.servers.push(server);
+    // Its consistent-hash points derive from the id it had before being numbered: its `id`, else 0.
+    this.balancer.add!(server, config.options.id ?? 0);
+    return server;
+  }
+
+  /**
+   * The runtime API's `del server` (cli_parse_delete_server): the caller checked the server is in
+   * maintenance, serves nothing, queues nothing and is tracked by none. It leaves the balancer,
+   * the server it tracked and the list; its idle connections close.
+   */
+  removeServer(server: RuntimeServer): void {
+    const at = this.servers.indexOf(server);
+    if (at < 0) return;
+    this.balancer.remove!(server);
+    this.servers.splice(at, 1);
+    const tracked = server.track?.server;
+    if (tracked) {
+      const i = tracked.trackers.findIndex((t) => t.server === server);
+      if (i >= 0) tracked.trackers.splice(i, 1);
+    }
+    this.serverRemoved?.(server);
+  }
+
+  /** Set by the HTTP engine: forgets what it kept for a server `del server` removed (its connection pool). */
+  serverRemoved: ((server: RuntimeServer) => void) | undefined;
 
   /** What the retry plan weighs after a failed connection to `server` (proxy/runtime/retry.ts). */
   retryContext(server: RuntimeServer, direct: boolean, forcePersist: boolean): RetryContext {
@@ -443,6 +506,7 @@ export class RuntimeBackend {
     if (from === admin) return;
     const fromLabel = server.status;
     server.admin = admin;
+    server.statWeight = undefined;
     if (admin === 'MAINT') {
       server.maintSeen = true;
       this.shutdownSessionsIfStopped(server);
@@ -539,6 +603,7 @@ export class RuntimeBackend {
   setServerWeight(server: RuntimeServer, weight: number): void {
     const was = server.weight;
     server.weight = weight;
+    server.statWeight = undefined;
     if (was === 0 && weight > 0 && server.usable) this.serverBecameUsable(server);
     else this.balancer.update(server);
   }
@@ -648,8 +713,9 @@ export function carryUncheckedAdmin(previous: ReadonlyMap<string, RuntimeBackend
     for (const server of backend.servers) {
       if (server.check || server.admin !== 'READY') continue;
       const old = before.server(server.name);
-      // DNS's maintenance is the new resolvers' to decide (init-addr, then their answers).
-      if (!old || old.admin === 'READY' || maintFromConfig(old) || old.resolutionMaint !== undefined) continue;
+      // DNS's maintenance is the new resolvers' to decide (init-addr, then their answers). A server
+      // `add server` made is not the one the file now declares under its name: nothing carries over.
+      if (!old || old.config.dynamic || old.admin === 'READY' || maintFromConfig(old) || old.resolutionMaint !== undefined) continue;
       backend.carryServerAdmin(server, old.admin);
       backend.carryServerUsable(server, false);
       backend.balancer.update(server);

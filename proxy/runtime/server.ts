@@ -9,6 +9,7 @@ import { StatCounters } from './counters.ts';
 import { trackerStatus } from './track.ts';
 import type { Tracker } from './track.ts';
 import { compileProxyHeader, type ProxyHeaderMaker } from './proxy-header-out.ts';
+import type { ServerTls } from '../tls/server-tls.ts';
 
 export type ServerAdmin = 'READY' | 'DRAIN' | 'MAINT';
 
@@ -161,6 +162,22 @@ export class RuntimeServer implements LbServer {
   track: { server: RuntimeServer; backend: string } | undefined;
   /** The servers tracking this one. */
   readonly trackers: Tracker[] = [];
+  /**
+   * `del server` refuses it (HAProxy's SRV_F_NON_PURGEABLE): a server tracked it (it stays so once
+   * that server is deleted) or a `use-server` rule names it.
+   */
+  pinned = false;
+  /**
+   * What `show stat`'s weight column shows instead of `weight` (undefined: the weight): a server `add
+   * server` made shows 1 until its first admin or weight change, HAProxy's cur_eweight being computed
+   * before its `weight` keyword is read. Written only by RuntimeBackend.
+   */
+  statWeight: number | undefined;
+  /**
+   * `ssl` on a server `add server` made: how its connections speak TLS (a configured server's are
+   * in its frontends' tables, built per configuration load). Undefined otherwise.
+   */
+  tls: ServerTls | undefined;
   /**
    * The streams using it, kept only when a state change may end them (`on-marked-down`, or a
    * backup server of a backend with `on-marked-up`): undefined otherwise, and nothing is registered.

@@ -28,6 +28,7 @@ export function linkTracks(backends: ReadonlyMap<string, RuntimeBackend>): void 
       const tracked = owner?.server(spec.slice(slash + 1));
       if (!owner || !tracked) continue; // a disabled backend: the server runs as one without check
       server.track = { server: tracked, backend: owner.name };
+      tracked.pinned = true;
       // First the last linked, as HAProxy's srv_apply_track prepends to `trackers`: the order tracked changes reach them.
       tracked.trackers.unshift({ server, backend, inheritedMaint: false });
     }

@@ -22,6 +22,7 @@ import { setTlsKey, showTlsKeys } from './tls-keys-commands.ts';
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSslOcspResponse, showSslCert, showSslOcspResponse } from './ssl-cert-commands.ts';
 import { abortSslTrustFile, commitSslTrustFile, delSslTrustFile, newSslTrustFile, setSslTrustFile, showSslCaFile, showSslCrlFile } from './ssl-cafile-commands.ts';
 import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
+import { addServer, delServer } from './server-commands.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
 
 export type CliLevel = 'user' | 'operator' | 'admin';
@@ -62,6 +63,7 @@ const COMMANDS: Command[] = [
   { words: ['add', 'acl'], usage: 'add acl [@<ver>] <acl> <pattern>', help: 'add an acl entry', level: 'user', run: (a, e, _s, payload) => addPattern(e.patternRefs?.(), 'acl', a, payload) },
   { words: ['add', 'ssl', 'crt-list'], usage: 'add ssl crt-list <list> <cert> [opts]*', help: 'add to crt-list file <list> a line <cert> or a payload', level: 'admin', run: (a, e, _s, payload) => addSslCrtList(e.sslCerts?.(), a, payload, e.stats.view()?.config.global.crtBase, e.stats.view()?.config.global.caBase) },
   { words: ['add', 'map'], usage: 'add map [@<ver>] <map> <key> <val>', help: 'add a map entry (payload supported instead of key/val)', level: 'user', run: (a, e, _s, payload) => addPattern(e.patternRefs?.(), 'map', a, payload) },
+  { words: ['add', 'server'], usage: 'add server <bk>/<srv>', help: 'create a new server', level: 'admin', run: addServer },
   { words: ['clear', 'acl'], usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['clear', 'counters'], usage: 'clear counters [all]', help: 'clear max statistics counters (or all counters)', level: 'operator', run: clearCounters },
   { words: ['clear', 'map'], usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'map', a) },
@@ -76,6 +78,7 @@ const COMMANDS: Command[] = [
   { words: ['del', 'ssl', 'crl-file'], usage: 'del ssl crl-file <crlfile>', help: 'delete an unused CRL file', level: 'admin', run: (a, e) => delSslTrustFile(e.sslCerts?.()?.caFiles, 'crl', a) },
   { words: ['del', 'ssl', 'crt-list'], usage: 'del ssl crt-list <list> <cert[:line]>', help: 'delete a line <cert> from crt-list file <list>', level: 'admin', run: (a, e) => delSslCrtList(e.sslCerts?.(), a) },
   { words: ['del', 'map'], usage: 'del map <map> [<key>|#<ref>]', help: 'delete map entries matching <key>', level: 'user', run: (a, e) => delPattern(e.patternRefs?.(), 'map', a) },
+  { words: ['del', 'server'], usage: 'del server <bk>/<srv>', help: 'remove a dynamically added server', level: 'admin', run: delServer },
   { words: ['disable', 'agent'], usage: 'disable agent', help: 'disable agent checks', level: 'admin', run: (a, e) => adminChange(e, a[2], (_b, s) => checkSwitch(e, s, 'agent', false)) },
   { words: ['disable', 'dynamic-cookie', 'backend'], usage: 'disable dynamic-cookie backend <bk>', help: 'disable dynamic cookies on a specific backend', level: 'admin', run: (a, e) => dynamicCookieChange(e, a[3], (b) => b.setDynamicCookies(false)) },
   { words: ['disable', 'frontend'], usage: 'disable frontend <frontend>', help: 'temporarily disable specific frontend', level: 'admin', run: disableFrontend },

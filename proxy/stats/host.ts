@@ -5,6 +5,10 @@
  * test/proxy/boundaries.test.ts); the engine satisfies it as it is.
  */
 import type { BackendLookup } from '../runtime/admin.ts';
+import type { RuntimeBackend } from '../runtime/backend.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+import type { Server } from '../config/model.ts';
+import type { ServerTls } from '../tls/server-tls.ts';
 import type { StatsRegistry } from './registry.ts';
 import type { StickTables } from '../stick/tables.ts';
 import type { PatternRefs } from '../acl/index.ts';
@@ -41,4 +45,8 @@ export interface StatsHost extends BackendLookup {
   hardMaxconn?(): number | undefined;
   /** `set maxconn global`: the process's connection limit from now on. */
   setGlobalMaxconn?(maxconn: number): void;
+  /** TLS settings for the connections of a server `add server` makes with `ssl` (counted in `maxsslconn`); throws as a load does. */
+  dynamicServerTls?(proxy: string, server: Server): ServerTls | undefined;
+  /** The running tables' health checks: `add server` / `del server` give a server its check or stop it. */
+  healthChecks?(): { addServer(backend: RuntimeBackend, server: RuntimeServer): void; removeServer(server: RuntimeServer): void } | undefined;
 }

@@ -126,6 +126,23 @@ export class StatsRegistry {
     prune(this.servers, 's/', keep);
   }
 
+  /** A server `add server` placed in a running backend: fresh counters (a server of that name deleted before left none). */
+  serverAdded(backend: RuntimeBackend, server: RuntimeServer, now = Date.now()): void {
+    const key = `${backend.name}/${server.name}`;
+    this.servers.delete(key);
+    server.stats = take(this.servers, key);
+    server.stats.noteStatus(server.status, server.usable, now);
+  }
+
+  /** A server `del server` removed: its counters go (its check sessions stay counted in CumConns, as after a reload). */
+  serverRemoved(backend: RuntimeBackend, server: RuntimeServer): void {
+    const key = `${backend.name}/${server.name}`;
+    const c = this.servers.get(key);
+    if (c !== server.stats) return;
+    this.cumConns += c.checkRuns;
+    this.servers.delete(key);
+  }
+
   view(): StatsTables | undefined {
     return this.tables;
   }

@@ -180,7 +180,8 @@ function connectionGauges(server: RuntimeServer): Record<string, FieldValue> {
   const safe = pool ? pool.safeCount : 0;
   const checked = server.stats.checkRuns > 0 ? 1 : 0;
   return {
-    srv_icur: idle + safe, eint: 0, idle_conn_cur: idle, safe_conn_cur: safe, used_conn_cur: pool ? pool.used : server.served,
+    // src_ilim: pool-max-conn when limited, which a dynamic server always is (0: it keeps none).
+    srv_icur: idle + safe, ...(server.config.dynamic ? { src_ilim: 0 } : {}), eint: 0, idle_conn_cur: idle, safe_conn_cur: safe, used_conn_cur: pool ? pool.used : server.served,
     need_conn_est: Math.max(pool ? pool.neededEstimate : Math.min(server.stats.smax, 1), checked),
   };
 }
@@ -196,7 +197,7 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     pxname: proxy.name, svname: server.name, qcur: server.queued, qmax: c.qmax, scur: server.served, smax: c.smax, slim: server.maxconn ? server.maxconn >>> 0 : undefined,
     stot: c.stot, bin: c.bin, bout: c.bout, dresp: c.dresp, econ: c.econ, eresp: c.eresp, wretr: c.wretr, wredis: c.wredis,
     // A `dispatch` backend balances nothing: its servers' effective weight is 0 (HAProxy's cur_eweight, never set up).
-    status: server.status, weight: backend.dispatch ? 0 : server.weight, act: server.backup ? 0 : 1, bck: server.backup ? 1 : 0,
+    status: server.status, weight: backend.dispatch ? 0 : server.statWeight ?? server.weight, act: server.backup ? 0 : 1, bck: server.backup ? 1 : 0,
     ...(checking ? { chkfail: c.chkfail, chkdown: c.chkdown, downtime: c.downtimeSeconds(now) } : {}),
     lastchg: Math.floor((now - c.lastChange) / 1000), qlimit: server.maxqueue || undefined, pid: 1, iid, sid: server.id,
     tracked: server.track ? `${server.track.backend}/${server.track.server.name}` : undefined,

@@ -76,7 +76,7 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   const result = last ? { failed: 2, passed: 3, condpass: 4 }[outcomeOf(last)] : restored?.result ?? 0;
   // CHK_ST_CONFIGURED | CHK_ST_ENABLED (not once disabled), plus CHK_ST_PAUSED in maintenance; without
   // a check, PAUSED from a `disabled` (set when parsed, never cleared as no check is enabled).
-  const checkState = check ? (check.healthEnabled ? 6 : 2) | (check.state.admin === 'MAINT' ? 8 : 0) : o.disabled ? 8 : 0;
+  const checkState = check ? (check.healthEnabled ? 6 : 2) | (check.paused ? 8 : 0) : o.disabled ? 8 : 0;
   // CHK_ST_CONFIGURED | CHK_ST_ENABLED | CHK_ST_AGENT (maintenance pauses the health check only).
   const agentState = o.agentCheck && agentPort(server.config) !== undefined ? (server.check?.agentEnabled === false ? 0x12 : 0x16) : 0;
   // Without a check HAProxy keeps the health it starts servers with (rise, or what a state file gave), 0 once in maintenance.

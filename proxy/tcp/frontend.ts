@@ -482,7 +482,7 @@ export class TcpFrontend implements Frontend {
     const timers = backendTimers(backend);
     const started = Date.now();
     // `server … ssl`: a TLS socket, read through 'data' (stream-reads.ts), up once its handshake is.
-    const secure = this.serverTls.size > 0 ? this.serverTls.get(backend)?.get(server.name) : undefined;
+    const secure = server.tls ?? (this.serverTls.size > 0 ? this.serverTls.get(backend)?.get(server.name) : undefined);
     let reads: ServerReads;
     let upstream: net.Socket;
     let sentSni = false;

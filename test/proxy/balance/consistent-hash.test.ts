@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HashType } from '../../../proxy/config/model.ts';
+import type { LbServer } from '../../../proxy/balance/index.ts';
 import { hold, picks, pool, setUsable, setWeight } from './pool.ts';
 import { findBackend, parseConfig } from '../../../proxy/config/index.ts';
 import type { BalancingProxy } from '../../../proxy/config/model.ts';
@@ -97,4 +98,25 @@ test('hash-balance-factor in defaults reaches the backend\'s balancer', () => {
   };
   assert.equal(spread(''), 1);
   assert.equal(spread('    hash-balance-factor 125\n'), 3);
+});
+
+test('a server added at run time takes its ring points from id 0 (HAProxy allocates them before numbering it), or from its own id keyword', () => {
+  // Recorded from haproxy 2.6.12: `balance uri`, `hash-type consistent`, s1 weight 1, s2 weight 2, then
+  // `add server be/s3 … weight 3` and `enable server be/s3`: "/" went to s2, then to s3; after `del server`, to s2 again.
+  const { b } = pool('uri', ['s1 weight 1', 's2 weight 2'], { hashType: CONSISTENT });
+  const root = { uri: '/' };
+  assert.deepEqual(picks(b, 2, root), ['s2', 's2']);
+  const s3: LbServer = { name: 's3', id: 3, backup: false, weight: 3, usable: false, served: 0, maxconn: 0, maxqueue: 0, queued: 0 };
+  b.add!(s3, 0);
+  assert.deepEqual(picks(b, 2, root), ['s2', 's2']);
+  setUsable(b, s3, true);
+  assert.deepEqual(picks(b, 2, root), ['s3', 's3']);
+  setUsable(b, s3, false);
+  b.remove!(s3);
+  assert.deepEqual(picks(b, 2, root), ['s2', 's2']);
+  // With its own id (placed as a configured server numbered 3 would be), "/" stays with s2.
+  const again: LbServer = { ...s3, usable: false };
+  b.add!(again, 3);
+  setUsable(b, again, true);
+  assert.deepEqual(picks(b, 2, root), ['s2', 's2']);
 });

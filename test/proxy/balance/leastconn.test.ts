@@ -76,3 +76,16 @@ test('backups: the first one only, or all of them by load with allbackups', () =
 });
 
 replayRecorded(leastconn);
+
+test('a server added at run time (add server) is balanced once usable and leaves cleanly (as haproxy 2.6.12)', () => {
+  const { b } = pool('leastconn', ['s1 weight 1', 's2 weight 2']);
+  assert.deepEqual(picks(b, 3), order('s1 s2 s1'));
+  const s3: LbServer = { name: 's3', id: 3, backup: false, weight: 3, usable: false, served: 0, maxconn: 0, maxqueue: 0, queued: 0 };
+  b.add!(s3);
+  assert.deepEqual(picks(b, 2), order('s2 s1'));
+  setUsable(b, s3, true);
+  assert.deepEqual(picks(b, 12), order('s2 s1 s3 s2 s1 s3 s2 s1 s3 s2 s1 s3'));
+  setUsable(b, s3, false);
+  b.remove!(s3);
+  assert.deepEqual(picks(b, 6), order('s2 s1 s2 s1 s2 s1'));
+});

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { finish, hold, order, picks, pool, setUsable, setWeight } from './pool.ts';
 import { replayRecorded } from './recorded.ts';
 import { roundrobin } from './scenarios.ts';
+import type { LbServer } from '../../../proxy/balance/index.ts';
 
 test('weights 1, 2, 3 give the order s3 s2 s3 s1 s3 s2, then s3 down and up again', () => {
   const { b, s } = pool('roundrobin', ['s1 weight 1', 's2 weight 2', 's3 weight 3']);
@@ -105,3 +106,22 @@ test('slow start lowers the effective weight in sixteenths', () => {
 });
 
 replayRecorded(roundrobin);
+
+test('a server added at run time (add server) takes turns once usable, and leaves without disturbing the order (as haproxy 2.6.12)', () => {
+  const { b } = pool('roundrobin', ['s1 weight 1', 's2 weight 2']);
+  assert.deepEqual(picks(b, 3), order('s2 s2 s1'));
+  const s3: LbServer = { name: 's3', id: 3, backup: false, weight: 3, usable: false, served: 0, maxconn: 0, maxqueue: 0, queued: 0 };
+  b.add!(s3);
+  assert.deepEqual(picks(b, 2), order('s2 s2'));
+  setUsable(b, s3, true);
+  assert.deepEqual(picks(b, 12), order('s1 s3 s2 s3 s2 s3 s1 s3 s2 s3 s2 s3'));
+  setUsable(b, s3, false);
+  b.remove!(s3);
+  assert.deepEqual(picks(b, 6), order('s1 s2 s2 s1 s2 s2'));
+  assert.throws(() => b.update(s3), /not part of this balancer/);
+});
+
+test('a server still taking traffic cannot leave the balancer', () => {
+  const { b, s } = pool('roundrobin', ['s1', 's2']);
+  assert.throws(() => b.remove!(s.s1!), /still takes traffic/);
+});
