@@ -17,6 +17,7 @@ import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
+import { clearTable, setTable } from '../stick/table-commands.ts';
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSslOcspResponse, showSslCert, showSslOcspResponse } from './ssl-cert-commands.ts';
 import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
@@ -27,6 +28,8 @@ const RANK: Record<CliLevel, number> = { user: 0, operator: 1, admin: 2 };
 /** The state of one CLI connection. */
 export interface CliSession {
   level: CliLevel;
+  /** The socket's level (`stats socket … level`): what HAProxy asks where it reads its bind_conf's (table walks). */
+  readonly socketLevel: CliLevel;
   interactive: boolean;
   /** Set by `quit`. */
   quit: boolean;
@@ -54,6 +57,7 @@ const COMMANDS: Command[] = [
   { words: ['clear', 'acl'], usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['clear', 'counters'], usage: 'clear counters [all]', help: 'clear max statistics counters (or all counters)', level: 'operator', run: clearCounters },
   { words: ['clear', 'map'], usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'map', a) },
+  { words: ['clear', 'table'], usage: 'clear table <table> [<filter>]*', help: 'remove an entry from a table (filter: data/key)', level: 'user', run: (a, e, s) => clearTable(e.stickTables?.(), a.slice(2), tableAccess(s)) },
   { words: ['commit', 'acl'], usage: 'commit acl @<ver> <acl>', help: 'commit the ACL at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['commit', 'map'], usage: 'commit map @<ver> <map>', help: 'commit the map at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['commit', 'ssl', 'cert'], usage: 'commit ssl cert <certfile>', help: 'commit a certificate file', level: 'admin', run: (a, e) => commitSslCert(e.sslCerts?.(), a) },
@@ -86,6 +90,7 @@ const COMMANDS: Command[] = [
   { words: ['set', 'ssl', 'cert'], usage: 'set ssl cert <certfile> <payload>', help: 'replace a certificate file', level: 'admin', run: (a, e, _s, payload) => setSslCert(e.sslCerts?.(), a, payload) },
   { words: ['set', 'ssl', 'ocsp-response'], usage: 'set ssl ocsp-response <resp|payload>', help: "update a certificate's OCSP Response from a base64-encode DER", level: 'user', run: (a, e, _s, payload) => setSslOcspResponse(e.sslCerts?.(), a, payload) },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
+  { words: ['set', 'table'], usage: 'set table <table> key <k> [data.* <v>]*', help: "update or create a table entry's data", level: 'user', run: (a, e, s) => setTable(e.stickTables?.(), a.slice(2), tableAccess(s)) },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
   { words: ['show', 'acl'], usage: 'show acl [@<ver>] <acl>]', help: "report available acls or dump an acl's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['show', 'map'], usage: 'show map [@ver] [map]', help: "report available maps or dump a map's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'map', a) },
@@ -101,7 +106,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'ssl', 'crt-list'], usage: 'show ssl crt-list [-n] [<list>]', help: 'show the list of crt-lists or the content of a crt-list file <list>', level: 'admin', run: (a, e) => showSslCrtList(e.sslCerts?.(), a) },
   { words: ['show', 'ssl', 'ocsp-response'], usage: 'show ssl ocsp-response [id]', help: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response', level: 'user', run: (a, e) => showSslOcspResponse(e.sslCerts?.(), a) },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
-  { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => showTable(e.stickTables?.(), a.slice(2), RANK[s.level] >= RANK.operator) },
+  { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => showTable(e.stickTables?.(), a.slice(2), RANK[s.socketLevel] >= RANK.operator, RANK[s.level] >= RANK.operator) },
   { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
   { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },
 ];
@@ -117,11 +122,16 @@ function line(usage: string, help: string): string {
   return `  ${usage.padEnd(40)}: ${help}\n`;
 }
 
+/** The usage lines of `commands` in HAProxy's order: sorted by their text (cli.c cmp_kw_entries, strcmp). */
+function usageLines(commands: readonly Command[]): string {
+  return commands.map((c) => line(c.usage, c.help)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('');
+}
+
 /** `help [words]`: the commands this level may use, matching the given words. */
 export function helpText(words: string[]): string {
   // HAProxy lists the state-changing commands at every level (they answer "Permission denied" when run).
   const matching = COMMANDS.filter((c) => words.every((w, i) => c.words[i] === undefined || c.words[i]!.startsWith(w)));
-  return 'The following commands are valid at this level:\n' + matching.map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
+  return 'The following commands are valid at this level:\n' + usageLines(matching) + BUILTINS.map(([u, h]) => line(u, h)).join('');
 }
 
 /**
@@ -150,7 +160,7 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession,
   const command = COMMANDS.find((c) => c.words.every((w, i) => args[i] === w));
   if (!command) {
     const near = COMMANDS.filter((c) => c.words[0] === first);
-    return 'Unknown command, but maybe one of the following ones is a better match:\n' + (near.length > 0 ? near : COMMANDS).map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
+    return 'Unknown command, but maybe one of the following ones is a better match:\n' + usageLines(near.length > 0 ? near : COMMANDS) + BUILTINS.map(([u, h]) => line(u, h)).join('');
   }
   if (RANK[session.level] < RANK[command.level]) return PERMISSION_DENIED;
   return command.run(args, engine, session, payload);
@@ -238,6 +248,11 @@ function clearCounters(args: string[], engine: StatsHost, session: CliSession): 
   if (all && RANK[session.level] < RANK.admin) return PERMISSION_DENIED;
   engine.stats.clearCounters(all);
   return '';
+}
+
+/** What a table command may do at the session's levels (stick_table.c asks the socket's for a walk, the session's for a key). */
+function tableAccess(session: CliSession): { socket: boolean; session: boolean } {
+  return { socket: RANK[session.socketLevel] >= RANK.operator, session: RANK[session.level] >= RANK.operator };
 }
 
 function lower(session: CliSession, level: CliLevel): string {

@@ -110,7 +110,7 @@ export class RuntimeApi {
     });
     socket.on('error', () => socket.destroy());
     socket.setTimeout(this.timeout, () => socket.destroy());
-    const session: CliSession = { level: entry.spec.level, interactive: false, quit: false };
+    const session: CliSession = { level: entry.spec.level, socketLevel: entry.spec.level, interactive: false, quit: false };
     let buffered = '';
     let ended = false;
     let awaitingDrain = false;
