@@ -27,6 +27,7 @@ import { engineHooks } from './runtime/hooks.ts';
 import { StickTables } from './stick/tables.ts';
 import { HttpCaches } from './http/cache/caches.ts';
 import { PatternRefs, withPatternRefs } from './acl/pattern-ref.ts';
+import type { VarMap } from './acl/index.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
 import { LOG_EMERG, LOG_NOTICE, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
@@ -89,6 +90,8 @@ interface Tables {
   patterns: PatternRefs;
   /** Runtime DNS for the servers with `resolvers`; undefined when none has (nothing runs for it). */
   resolvers: EngineResolvers | undefined;
+  /** The proc.* variables every frontend shares (runtime API `get var`). */
+  procVars: VarMap;
 }
 
 export interface EngineOptions {
@@ -166,6 +169,11 @@ export class Engine {
   /** The running configuration's stick tables (`show table`). */
   stickTables(): StickTables | undefined {
     return this.tables?.stick;
+  }
+
+  /** The running configuration's proc.* variables (`get var`). */
+  procVariables(): VarMap | undefined {
+    return this.tables?.procVars;
   }
 
   /** The running configuration's runtime DNS (`show resolvers`). */
@@ -929,7 +937,7 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
       frontends.set(proxy.name, frontend);
     }
   }
-  return { backends, httpBackends, frontends, stick, caches, resolvers: undefined };
+  return { backends, httpBackends, frontends, stick, caches, resolvers: undefined, procVars };
 }
 
 /** Binds opened by a reload, not in force yet. */

@@ -9,6 +9,7 @@ import type { StatsRegistry } from './registry.ts';
 import type { StickTables } from '../stick/tables.ts';
 import type { PatternRefs } from '../acl/index.ts';
 import type { RuntimeCerts } from '../tls/runtime-certs.ts';
+import type { Sample } from '../acl/index.ts';
 
 export interface StatsHost extends BackendLookup {
   readonly stats: StatsRegistry;
@@ -26,6 +27,8 @@ export interface StatsHost extends BackendLookup {
   patternRefs?(): PatternRefs | undefined;
   /** The certificates the binds serve, and the runtime API's transaction (`show ssl cert`, `set ssl cert` …). */
   sslCerts?(): RuntimeCerts | undefined;
+  /** The running configuration's proc.* variables by name without `proc.` (`get var`); a name without a value maps to undefined. */
+  procVariables?(): ReadonlyMap<string, Sample | undefined> | undefined;
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
   /** `disable frontend`: its listeners stop accepting ('already': none was accepting). */

@@ -26,6 +26,7 @@ frontend fe
 /** Lines Loadstar must list (the commands this file's siblings test). */
 const EXPECTED = [
   '  clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)',
+  '  get var <name>                          : retrieve contents of a process-wide variable',
   "  set table <table> key <k> [data.* <v>]* : update or create a table entry's data",
   "  show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)",
 ];
