@@ -18,7 +18,9 @@ import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
 import { clearTable, setTable } from '../stick/table-commands.ts';
-import { getVar } from './process-commands.ts';
+import { getVar, setCliTimeout, setSeverityOutput, showEnv, showVersion } from './process-commands.ts';
+import { cliErr, cliMsg, errUnlessEmpty, renderAnswer } from './cli-answer.ts';
+import type { CliAnswer, SeverityOutput } from './cli-answer.ts';
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSslOcspResponse, showSslCert, showSslOcspResponse } from './ssl-cert-commands.ts';
 import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
@@ -34,6 +36,10 @@ export interface CliSession {
   interactive: boolean;
   /** Set by `quit`. */
   quit: boolean;
+  /** `set severity-output`: what precedes the messages (not the dumps) answered to this session. */
+  severityOutput: SeverityOutput;
+  /** `set timeout cli`: this session's idle timeout from now on, ms (undefined: the socket's `stats timeout`). */
+  timeoutMs?: number;
 }
 
 interface Command {
@@ -45,7 +51,7 @@ interface Command {
    * The answer; a promise for the few commands that wait for the engine (binding a listener again).
    * `payload`: the lines that followed a command ending with `<<` (undefined without one).
    */
-  run(args: string[], engine: StatsHost, session: CliSession, payload: string | undefined): string | Promise<string>;
+  run(args: string[], engine: StatsHost, session: CliSession, payload: string | undefined): CliAnswer | Promise<CliAnswer>;
 }
 
 const PERMISSION_DENIED = 'Permission denied\n';
@@ -58,7 +64,7 @@ const COMMANDS: Command[] = [
   { words: ['clear', 'acl'], usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['clear', 'counters'], usage: 'clear counters [all]', help: 'clear max statistics counters (or all counters)', level: 'operator', run: clearCounters },
   { words: ['clear', 'map'], usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'map', a) },
-  { words: ['clear', 'table'], usage: 'clear table <table> [<filter>]*', help: 'remove an entry from a table (filter: data/key)', level: 'user', run: (a, e, s) => clearTable(e.stickTables?.(), a.slice(2), tableAccess(s)) },
+  { words: ['clear', 'table'], usage: 'clear table <table> [<filter>]*', help: 'remove an entry from a table (filter: data/key)', level: 'user', run: (a, e, s) => errUnlessEmpty(clearTable(e.stickTables?.(), a.slice(2), tableAccess(s))) },
   { words: ['commit', 'acl'], usage: 'commit acl @<ver> <acl>', help: 'commit the ACL at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['commit', 'map'], usage: 'commit map @<ver> <map>', help: 'commit the map at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['commit', 'ssl', 'cert'], usage: 'commit ssl cert <certfile>', help: 'commit a certificate file', level: 'admin', run: (a, e) => commitSslCert(e.sslCerts?.(), a) },
@@ -92,14 +98,17 @@ const COMMANDS: Command[] = [
   { words: ['set', 'ssl', 'cert'], usage: 'set ssl cert <certfile> <payload>', help: 'replace a certificate file', level: 'admin', run: (a, e, _s, payload) => setSslCert(e.sslCerts?.(), a, payload) },
   { words: ['set', 'ssl', 'ocsp-response'], usage: 'set ssl ocsp-response <resp|payload>', help: "update a certificate's OCSP Response from a base64-encode DER", level: 'user', run: (a, e, _s, payload) => setSslOcspResponse(e.sslCerts?.(), a, payload) },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
-  { words: ['set', 'table'], usage: 'set table <table> key <k> [data.* <v>]*', help: "update or create a table entry's data", level: 'user', run: (a, e, s) => setTable(e.stickTables?.(), a.slice(2), tableAccess(s)) },
+  { words: ['set', 'table'], usage: 'set table <table> key <k> [data.* <v>]*', help: "update or create a table entry's data", level: 'user', run: (a, e, s) => errUnlessEmpty(setTable(e.stickTables?.(), a.slice(2), tableAccess(s))) },
+  { words: ['set', 'severity-output'], usage: 'set severity-output [none|number|string]', help: 'set presence of severity level in feedback information', level: 'user', run: (a, _e, s) => setSeverityOutput(s, a[2]) },
+  { words: ['set', 'timeout'], usage: 'set timeout [cli] <delay>', help: 'change a timeout setting', level: 'user', run: (a, _e, s) => setCliTimeout(s, a[2], a[3]) },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
   { words: ['show', 'acl'], usage: 'show acl [@<ver>] <acl>]', help: "report available acls or dump an acl's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['show', 'map'], usage: 'show map [@ver] [map]', help: "report available maps or dump a map's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['show', 'resolvers'], usage: 'show resolvers [id]', help: 'dumps counters from all resolvers section and associated name servers', level: 'user', run: (a, e) => e.resolvers?.()?.show(a[2]) ?? (a[2] === undefined ? '' : "Can't find that resolvers section\n") },
   { words: ['show', 'cache'], usage: 'show cache', help: 'show cache status', level: 'admin', run: (_a, e) => e.httpCaches?.()?.show() ?? '' },
   { words: ['show', 'backend'], usage: 'show backend', help: 'list backends in the current running config', level: 'user', run: (_a, e) => `# name\n${[...(e.stats.view()?.backends.keys() ?? [])].map((n) => n + '\n').join('')}` },
-  { words: ['show', 'cli', 'level'], usage: 'show cli level', help: 'display the level of the current CLI session', level: 'user', run: (_a, _e, s) => `${s.level}\n` },
+  { words: ['show', 'cli', 'level'], usage: 'show cli level', help: 'display the level of the current CLI session', level: 'user', run: (_a, _e, s) => cliMsg(`${s.level}\n`) },
+  { words: ['show', 'env'], usage: 'show env [var]', help: 'dump environment variables known to the process', level: 'operator', run: (a) => showEnv(process.env, a[2]) },
   { words: ['show', 'errors'], usage: 'show errors [<px>] [request|response]', help: 'report last request and/or response errors for each proxy', level: 'operator', run: (a, e) => showErrors(e, a[2]) },
   { words: ['show', 'info'], usage: 'show info [desc|json|typed|float]*', help: 'report information about the running process', level: 'user', run: (a, e) => (e.stats.sync(), showInfo(e, a.slice(2))) },
   { words: ['show', 'servers', 'state'], usage: 'show servers state [<backend>]', help: 'dump volatile server information (all or for a single backend)', level: 'user', run: showServersState },
@@ -108,7 +117,8 @@ const COMMANDS: Command[] = [
   { words: ['show', 'ssl', 'crt-list'], usage: 'show ssl crt-list [-n] [<list>]', help: 'show the list of crt-lists or the content of a crt-list file <list>', level: 'admin', run: (a, e) => showSslCrtList(e.sslCerts?.(), a) },
   { words: ['show', 'ssl', 'ocsp-response'], usage: 'show ssl ocsp-response [id]', help: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response', level: 'user', run: (a, e) => showSslOcspResponse(e.sslCerts?.(), a) },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
-  { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => showTable(e.stickTables?.(), a.slice(2), RANK[s.socketLevel] >= RANK.operator, RANK[s.level] >= RANK.operator) },
+  { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => tableDump(showTable(e.stickTables?.(), a.slice(2), RANK[s.socketLevel] >= RANK.operator, RANK[s.level] >= RANK.operator)) },
+  { words: ['show', 'version'], usage: 'show version', help: 'show version of the current process', level: 'user', run: () => showVersion() },
   { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
   { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },
 ];
@@ -141,6 +151,12 @@ export function helpText(words: string[]): string {
  * lines that followed it when it ended with `<<` (runtime-api.ts gathers them).
  */
 export function runCommand(text: string, engine: StatsHost, session: CliSession, payload?: string): string | Promise<string> {
+  const answer = dispatch(text, engine, session, payload);
+  if (answer instanceof Promise) return answer.then((a) => renderAnswer(a, session.severityOutput));
+  return renderAnswer(answer, session.severityOutput);
+}
+
+function dispatch(text: string, engine: StatsHost, session: CliSession, payload: string | undefined): CliAnswer | Promise<CliAnswer> {
   let args = text.trim().split(/\s+/).filter((w) => w !== '');
   // cli_parse_request: the `<<` word is no argument; what follows it is the payload.
   const mark = args.indexOf('<<');
@@ -150,7 +166,7 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession,
   }
   if (args.length === 0) return '';
   const first = args[0]!;
-  if (first === 'help') return helpText(args.slice(1));
+  if (first === 'help') return cliMsg(helpText(args.slice(1)));
   if (first === 'prompt') {
     session.interactive = !session.interactive;
     return '';
@@ -162,9 +178,9 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession,
   const command = COMMANDS.find((c) => c.words.every((w, i) => args[i] === w));
   if (!command) {
     const near = COMMANDS.filter((c) => c.words[0] === first);
-    return 'Unknown command, but maybe one of the following ones is a better match:\n' + usageLines(near.length > 0 ? near : COMMANDS) + BUILTINS.map(([u, h]) => line(u, h)).join('');
+    return cliMsg('Unknown command, but maybe one of the following ones is a better match:\n' + usageLines(near.length > 0 ? near : COMMANDS) + BUILTINS.map(([u, h]) => line(u, h)).join(''));
   }
-  if (RANK[session.level] < RANK[command.level]) return PERMISSION_DENIED;
+  if (RANK[session.level] < RANK[command.level]) return cliErr(PERMISSION_DENIED);
   return command.run(args, engine, session, payload);
 }
 
@@ -250,6 +266,11 @@ function clearCounters(args: string[], engine: StatsHost, session: CliSession): 
   if (all && RANK[session.level] < RANK.admin) return PERMISSION_DENIED;
   engine.stats.clearCounters(all);
   return '';
+}
+
+/** `show table`'s answer: a dump (its head lines first, or nothing), else one of stick_table.c's cli_err messages. */
+function tableDump(text: string): CliAnswer {
+  return text === '' || text.startsWith('# table: ') ? text : cliErr(text);
 }
 
 /** What a table command may do at the session's levels (stick_table.c asks the socket's for a walk, the session's for a key). */

@@ -15,7 +15,8 @@ type InfoType = 'str' | 'u32' | 'u64';
 /** [position, name, typed tags (origin, nature, scope), type, description]. */
 type InfoField = readonly [number, string, string, InfoType, string];
 
-const VERSION = '2.6-loadstar';
+/** The product version `show info` and `show version` report. */
+export const VERSION = '2.6-loadstar';
 
 /** HAProxy 2.6's info_fields[] as `show info typed desc` prints them (45 and 46 exist only in zlib builds). */
 export const INFO_FIELDS: readonly InfoField[] = [

@@ -110,7 +110,7 @@ export class RuntimeApi {
     });
     socket.on('error', () => socket.destroy());
     socket.setTimeout(this.timeout, () => socket.destroy());
-    const session: CliSession = { level: entry.spec.level, socketLevel: entry.spec.level, interactive: false, quit: false };
+    const session: CliSession = { level: entry.spec.level, socketLevel: entry.spec.level, interactive: false, quit: false, severityOutput: 'none' };
     let buffered = '';
     let ended = false;
     let awaitingDrain = false;
@@ -239,6 +239,8 @@ export class RuntimeApi {
 
   private send(socket: net.Socket, session: CliSession, out: string): void {
     if (socket.destroyed || socket.writableEnded) return;
+    // `set timeout cli`: the session's idle timeout from now on.
+    if (session.timeoutMs !== undefined) socket.setTimeout(session.timeoutMs);
     if (session.quit || !session.interactive) {
       socket.end(out);
       return;

@@ -28,7 +28,11 @@ const EXPECTED = [
   '  clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)',
   '  get var <name>                          : retrieve contents of a process-wide variable',
   "  set table <table> key <k> [data.* <v>]* : update or create a table entry's data",
+  '  set severity-output [none|number|string]: set presence of severity level in feedback information',
+  '  set timeout [cli] <delay>               : change a timeout setting',
+  '  show env [var]                          : dump environment variables known to the process',
   "  show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)",
+  '  show version                            : show version of the current process',
 ];
 
 test("help lists HAProxy's lines in HAProxy's order", async (t) => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { request } from '../../helpers/net.ts';
 import { sideBySide } from '../http/lib/side-by-side.ts';
 import { cli } from './helpers.ts';
@@ -76,6 +77,100 @@ test('get var answers as haproxy 2.6.12: the proc.* variables with a value, thei
     'get var PROC.foo -> "Variable not found.\\n\\n"',
     'get var proc.foo extra -> "proc.foo: type=str value=<bar>\\n"',
     'get var proc.foo -> "Permission denied\\n\\n"',
+  ]);
+  if (seen.length === 2) assert.deepEqual(seen[1], seen[0]);
+});
+
+const sessionConfig = (dir: string, port: number): string => `global
+    stats socket ${dir}/${port}.sock mode 600 level admin
+    stats socket ${dir}/${port}.oper.sock mode 600 level operator
+    stats socket ${dir}/${port}.user.sock mode 600 level user
+    stats timeout 60s
+    set-var proc.foo str(bar)
+defaults
+    mode tcp
+    timeout client 5s
+    timeout server 5s
+    timeout connect 2s
+frontend fe
+    bind 127.0.0.1:${port}
+`;
+
+/** A session in prompt mode: sends `lines`, then waits up to `ms` for the proxy to close it; what it read, and whether it closed. */
+function interactive(sock: string, lines: string[], ms: number): Promise<{ out: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const s = net.connect(sock);
+    let out = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (out += d));
+    s.on('error', () => {});
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve({ out, closed: false });
+    }, ms);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ out, closed: true });
+    });
+    s.on('connect', () => s.write(['prompt', ...lines].map((l) => l + '\n').join('')));
+  });
+}
+
+test('set severity-output, set timeout cli and show env answer as haproxy 2.6.12 does', { timeout: 60_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-cli-session-'));
+  const seen: string[][] = [];
+  try {
+    await sideBySide(t, (port) => sessionConfig(dir, port), async (port) => {
+      const admin = `${dir}/${port}.sock`;
+      const out: string[] = [];
+      const say = async (line: string, sock = admin): Promise<void> => void out.push(`${line} -> ${JSON.stringify(await cli(sock, line))}`);
+      // Messages take the severity in front once asked, dumps do not; an error is 'err', an answer 'info'.
+      await say('set severity-output number; show cli level; get var proc.foo; get var proc.nope; help get; set severity-output bogus; '
+        + 'set severity-output string; get var proc.foo; clear table x; show table; set table x; user; get var proc.foo; set severity-output; '
+        + 'set timeout cli; set timeout foo; set timeout cli 0; set timeout cli 1x; set timeout cli 500ms; set timeout cli 1sx; show env HOME');
+      await say('set severity-output none; get var proc.nope');
+      await say('set timeout cli', `${dir}/${port}.user.sock`);
+      await say('show env HOME', `${dir}/${port}.user.sock`);
+      await say('show env HOME', `${dir}/${port}.oper.sock`);
+      // HAProxy sets four variables of its own in its environment (HAPROXY_STARTUP_VERSION, _LOCALPEER, _CFGFILES, _CLI).
+      const env = (await cli(admin, 'show env PAT; show env; show env HOME extra')).split('\n').filter((l) => !/^HAPROXY_[A-Z_]+=/.test(l)).join('\n');
+      out.push(`show env PAT; show env; show env HOME extra -> ${JSON.stringify(env)}`);
+      // The session's own idle timeout: a second, where `stats timeout` says a minute.
+      const idle = await interactive(admin, ['set timeout cli 1'], 8000);
+      out.push(`after set timeout cli 1: ${JSON.stringify(idle)}`);
+      seen.push(out);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const home = process.env.HOME ?? '';
+  const environment = Object.entries(process.env).map(([k, v]) => `${k}=${v}\n`).join('');
+  // Recorded from haproxy 2.6.12.
+  assert.deepEqual(seen[0], [
+    'set severity-output number; show cli level; get var proc.foo; get var proc.nope; help get; set severity-output bogus; set severity-output string; '
+      + 'get var proc.foo; clear table x; show table; set table x; user; get var proc.foo; set severity-output; set timeout cli; set timeout foo; '
+      + 'set timeout cli 0; set timeout cli 1x; set timeout cli 500ms; set timeout cli 1sx; show env HOME -> '
+      + JSON.stringify('\n[6]: admin\n\n[6]: proc.foo: type=str value=<bar>\n[3]: Variable not found.\n\n[6]: The following commands are valid at this level:\n'
+      + '  get acl <acl> <value>                   : report the patterns matching a sample for an ACL\n'
+      + '  get map <acl> <value>                   : report the keys and values matching a sample for a map\n'
+      + '  get var <name>                          : retrieve contents of a process-wide variable\n'
+      + "  get weight <bk>/<srv>                   : report a server's current weight\n"
+      + '  help [<command>]                        : list matching or all commands\n'
+      + '  prompt                                  : toggle interactive mode with prompt\n'
+      + '  quit                                    : disconnect\n\n'
+      + "[3]: one of 'none', 'number', 'string' is a required argument\n\n\n"
+      + '[info]: proc.foo: type=str value=<bar>\n[err]: No such table\n\n\n'
+      + '[err]: No such table\n\n\n'
+      + '[err]: Permission denied\n\n'
+      + "[err]: one of 'none', 'number', 'string' is a required argument\n\n"
+      + "[err]: Expects an integer value.\n\n[err]: 'set timeout' only supports 'cli'.\n\n[err]: Invalid timeout value.\n\n[err]: Invalid timeout value.\n\n\n\n"
+      + `[err]: Permission denied\n\n`),
+    'set severity-output none; get var proc.nope -> "\\nVariable not found.\\n\\n"',
+    'set timeout cli -> "Expects an integer value.\\n\\n"',
+    'show env HOME -> "Permission denied\\n\\n"',
+    `show env HOME -> ${JSON.stringify(`HOME=${home}\n\n`)}`,
+    `show env PAT; show env; show env HOME extra -> ${JSON.stringify(`Variable not found\n\n${environment}\nHOME=${home}\n\n`)}`,
+    'after set timeout cli 1: {"out":"\\n> \\n> ","closed":true}',
   ]);
   if (seen.length === 2) assert.deepEqual(seen[1], seen[0]);
 });
