@@ -30,7 +30,7 @@ import { PatternRefs, withPatternRefs } from './acl/pattern-ref.ts';
 import type { VarMap } from './acl/index.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
-import { LOG_EMERG, LOG_NOTICE, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
+import { LOG_EMERG, LOG_NOTICE, LOG_WARNING, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
 import { BindError, EngineUnsupportedError, LoadstarError, ResolveAtLoadError } from './errors.ts';
 import { HealthChecks, loadServerStateFiles } from './checks/index.ts';
 import { fcgiCheckMux } from './http/fcgi-upstream.ts';
@@ -376,10 +376,11 @@ export class Engine {
   }
 
   /** What runtime API commands changed (paused frontends, maxconn); a reload or a stop forgets it. */
-  private readonly overrides: RuntimeOverrides = { paused: new Set(), frontendMaxconn: new Map(), globalMaxconn: undefined };
+  private readonly overrides: RuntimeOverrides = { paused: new Set(), stopped: new Set(), frontendMaxconn: new Map(), globalMaxconn: undefined };
 
   private clearOverrides(): void {
     this.overrides.paused.clear();
+    this.overrides.stopped.clear();
     this.overrides.frontendMaxconn.clear();
     this.overrides.globalMaxconn = undefined;
   }
@@ -414,6 +415,29 @@ export class Engine {
     }
     this.overrides.paused.add(name);
     return 'paused';
+  }
+
+  /**
+   * `shutdown frontend` (stop_proxy): its listeners close for good — `enable frontend` does not open
+   * them again, a reload does — and the connections it has go on. 'already': it was stopped before.
+   */
+  stopFrontend(name: string): 'stopped' | 'already' {
+    if (this.overrides.stopped.has(name)) return 'already';
+    const proxy = this.config.proxies.find((p): p is Proxy => p.name === name && p.kind !== 'defaults');
+    for (const l of this.listeners.values()) {
+      if (l.proxy.name !== name || l.paused) continue;
+      l.paused = true;
+      l.server.close();
+    }
+    this.overrides.paused.delete(name);
+    this.overrides.stopped.add(name);
+    // listener.c stop_listener, once the proxy has no listener left: a warning, and to the proxy's log servers.
+    const fe = this.tables?.frontends.get(name)?.stats.connTot ?? 0;
+    const be = proxy?.kind === 'listen' ? this.tables?.backends.get(name)?.stats.stot ?? 0 : 0;
+    const message = `Proxy ${name} stopped (cumulated conns: FE: ${fe}, BE: ${be}).`;
+    this.logger.alert(message);
+    if (proxy) this.logger.proxyEvent(proxy, LOG_WARNING, message);
+    return 'stopped';
   }
 
   /**

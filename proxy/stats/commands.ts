@@ -119,6 +119,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
   { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => tableDump(showTable(e.stickTables?.(), a.slice(2), RANK[s.socketLevel] >= RANK.operator, RANK[s.level] >= RANK.operator)) },
   { words: ['show', 'version'], usage: 'show version', help: 'show version of the current process', level: 'user', run: () => showVersion() },
+  { words: ['shutdown', 'frontend'], usage: 'shutdown frontend <frontend>', help: 'stop a specific frontend', level: 'admin', run: shutdownFrontend },
   { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
   { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },
 ];
@@ -192,7 +193,7 @@ function findFrontend(engine: StatsHost, name: string | undefined, disabledAnswe
   if (name === undefined || name === '') return 'A frontend name is expected.\n';
   const proxy = engine.stats.view()?.config.proxies.find((p) => p.name === name && (p.kind === 'frontend' || p.kind === 'listen'));
   if (!proxy) return 'No such frontend.\n';
-  return proxy.disabled ? disabledAnswer : undefined;
+  return proxy.disabled || engine.stats.view()?.overrides?.stopped.has(name) ? disabledAnswer : undefined;
 }
 
 /** C's atoi: the leading integer of a word, 0 when it has none. */
@@ -246,6 +247,16 @@ function disableFrontend(args: string[], engine: StatsHost): string {
   const missing = findFrontend(engine, name, 'Frontend was previously shut down, cannot disable.\n');
   if (missing !== undefined) return missing;
   if (!engine.pauseFrontend || engine.pauseFrontend(name!) === 'already') return 'All sockets are already disabled.\n';
+  return '';
+}
+
+/** `shutdown frontend <fe>` (cli_parse_shutdown_frontend): its listeners close until a reload; what it has goes on. */
+function shutdownFrontend(args: string[], engine: StatsHost): CliAnswer {
+  const name = args[2];
+  const missing = findFrontend(engine, name, 'Frontend was already shut down.\n');
+  if (missing === 'Frontend was already shut down.\n') return cliMsg(missing, 5);
+  if (missing !== undefined) return cliErr(missing);
+  if (engine.stopFrontend?.(name!) === 'already') return cliMsg('Frontend was already shut down.\n', 5);
   return '';
 }
 

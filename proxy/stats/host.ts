@@ -33,6 +33,8 @@ export interface StatsHost extends BackendLookup {
   httpCaches?(): { show(): string } | undefined;
   /** `disable frontend`: its listeners stop accepting ('already': none was accepting). */
   pauseFrontend?(name: string): 'paused' | 'already';
+  /** `shutdown frontend`: its listeners close until a reload ('already': it was stopped before). */
+  stopFrontend?(name: string): 'stopped' | 'already';
   /** `enable frontend`: its paused listeners listen again ('failed': one could not, and an alert says why). */
   resumeFrontend?(name: string): Promise<'resumed' | 'already' | 'failed'>;
   /** `set maxconn frontend`: the frontend's connection limit from now on. */

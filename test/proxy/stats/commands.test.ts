@@ -6,11 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, startEngine } from '../../helpers/net.ts';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
 import { cli } from './helpers.ts';
+import { sideBySide } from '../http/lib/side-by-side.ts';
 
 const config = (sock: string, port: number): string => `global
     stats socket ${sock} mode 600 level admin
@@ -33,6 +35,7 @@ const EXPECTED = [
   '  show env [var]                          : dump environment variables known to the process',
   "  show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)",
   '  show version                            : show version of the current process',
+  '  shutdown frontend <frontend>            : stop a specific frontend',
 ];
 
 test("help lists HAProxy's lines in HAProxy's order", async (t) => {
@@ -71,4 +74,79 @@ test("help lists HAProxy's lines in HAProxy's order", async (t) => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+const frontendsConfig = (dir: string, port: number, port2: number): string => `global
+    stats socket ${dir}/${port}.sock mode 600 level admin
+    stats socket ${dir}/${port}.oper.sock mode 600 level operator
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 2s
+frontend web
+    bind 127.0.0.1:${port}
+    bind 127.0.0.1:${port2}
+    http-request return status 200
+frontend web2
+    bind 127.0.0.1:${port2 + 1}
+    http-request return status 200
+frontend off
+    disabled
+    bind 127.0.0.1:${port2 + 2}
+backend be
+    server s1 127.0.0.1:${port2 + 3}
+`;
+
+/** 'open' when a connection to `port` is accepted, else 'refused'. */
+function reachable(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve('open');
+    });
+    s.on('error', () => resolve('refused'));
+  });
+}
+
+test('shutdown frontend closes its listeners for good, with haproxy 2.6.12\'s answers', { timeout: 60_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-shutdown-fe-'));
+  const seen: string[][] = [];
+  // Free ports for the second bind and web2 (freePort's are given once each).
+  const port2 = await freePort();
+  const port3 = await freePort();
+  try {
+    await sideBySide(t, (port) => frontendsConfig(dir, port, port2).replace(`${port2 + 1}`, `${port3}`), async (port) => {
+      const admin = `${dir}/${port}.sock`;
+      const out: string[] = [];
+      const say = async (line: string, sock = admin): Promise<void> => void out.push(`${line} -> ${JSON.stringify(await cli(sock, line))}`);
+      await say('shutdown frontend web', `${dir}/${port}.oper.sock`);
+      out.push(`before: ${await reachable(port)} ${await reachable(port2)} ${await reachable(port3)}`);
+      for (const line of ['shutdown frontend', 'shutdown frontend nope', 'shutdown frontend be', 'shutdown frontend off', 'set severity-output number; shutdown frontend web']) await say(line);
+      out.push(`after: ${await reachable(port)} ${await reachable(port2)} ${await reachable(port3)}`);
+      out.push((await cli(admin, 'show stat')).split('\n').filter((l) => l.includes('FRONTEND')).map((l) => l.split(',').slice(0, 2).concat(l.split(',')[17]!).join(',')).join(' '));
+      await say('set severity-output number; shutdown frontend web; shutdown frontend nope');
+      await say('disable frontend web; enable frontend web');
+      out.push(`at last: ${await reachable(port)} ${await reachable(port2)}`);
+      seen.push(out);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // Recorded from haproxy 2.6.12.
+  assert.deepEqual(seen[0], [
+    'shutdown frontend web -> "Permission denied\\n\\n"',
+    'before: open open open',
+    'shutdown frontend -> "A frontend name is expected.\\n\\n"',
+    'shutdown frontend nope -> "No such frontend.\\n\\n"',
+    'shutdown frontend be -> "No such frontend.\\n\\n"',
+    'shutdown frontend off -> "Frontend was already shut down.\\n\\n"',
+    'set severity-output number; shutdown frontend web -> "\\n\\n"',
+    'after: refused refused open',
+    'web,FRONTEND,STOP web2,FRONTEND,OPEN',
+    'set severity-output number; shutdown frontend web; shutdown frontend nope -> "\\n[5]: Frontend was already shut down.\\n\\n[3]: No such frontend.\\n\\n"',
+    'disable frontend web; enable frontend web -> "Frontend was previously shut down, cannot disable.\\n\\nFrontend was previously shut down, cannot enable.\\n\\n"',
+    'at last: refused refused',
+  ]);
+  if (seen.length === 2) assert.deepEqual(seen[1], seen[0]);
 });
