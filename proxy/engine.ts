@@ -376,13 +376,14 @@ export class Engine {
   }
 
   /** What runtime API commands changed (paused frontends, maxconn); a reload or a stop forgets it. */
-  private readonly overrides: RuntimeOverrides = { paused: new Set(), stopped: new Set(), frontendMaxconn: new Map(), globalMaxconn: undefined };
+  private readonly overrides: RuntimeOverrides = { paused: new Set(), stopped: new Set(), frontendMaxconn: new Map(), globalMaxconn: undefined, rateLimits: {} };
 
   private clearOverrides(): void {
     this.overrides.paused.clear();
     this.overrides.stopped.clear();
     this.overrides.frontendMaxconn.clear();
     this.overrides.globalMaxconn = undefined;
+    for (const k of ['connections', 'sessions', 'sslSessions'] as const) delete this.overrides.rateLimits[k];
   }
 
   /** `set maxconn frontend`: its connection limit from now on (0: none but the process's); waiting connections take the room. */
@@ -400,6 +401,15 @@ export class Engine {
   setGlobalMaxconn(maxconn: number): void {
     this.overrides.globalMaxconn = maxconn;
     this.globalLimiter.setLimit(maxconn);
+  }
+
+  /**
+   * `set rate-limit connections|sessions|ssl-sessions global <n>`: the process's rate limit from now on
+   * (0: none), in place of maxconnrate, maxsessrate or maxsslrate. Connections a listener holds back
+   * are looked at again when its gate's timer ends (HAProxy dequeues its listeners at once).
+   */
+  setGlobalRateLimit(which: 'connections' | 'sessions' | 'sslSessions', limit: number): void {
+    this.overrides.rateLimits[which] = limit;
   }
 
   /**
@@ -723,13 +733,18 @@ export class Engine {
   /** The rate limits a new connection on `listener` must fit under now; undefined when none is set (the usual case). */
   private rateChecks(listener: Listener): RateCheck[] | undefined {
     const g = this.config.global;
+    // `set rate-limit … global` replaces the configuration's limits (0: none).
+    const runtime = this.overrides.rateLimits;
+    const conn = runtime.connections ?? g.maxConnRate;
+    const sess = runtime.sessions ?? g.maxSessRate;
+    const ssl = runtime.sslSessions ?? g.maxSslRate;
     const perFrontend = listener.proxy.rateLimitSessions;
-    const tls = listener.tls !== undefined && g.maxSslRate !== undefined;
-    if (g.maxConnRate === undefined && g.maxSessRate === undefined && !tls && !perFrontend) return undefined;
+    const tls = listener.tls !== undefined && ssl !== undefined;
+    if (conn === undefined && sess === undefined && !tls && !perFrontend) return undefined;
     const checks: RateCheck[] = [];
-    if (g.maxConnRate !== undefined) checks.push({ counter: this.connRate, limit: g.maxConnRate });
-    if (g.maxSessRate !== undefined) checks.push({ counter: this.sessRate, limit: g.maxSessRate });
-    if (tls) checks.push({ counter: this.sslRate, limit: g.maxSslRate! });
+    if (conn !== undefined) checks.push({ counter: this.connRate, limit: conn });
+    if (sess !== undefined) checks.push({ counter: this.sessRate, limit: sess });
+    if (tls) checks.push({ counter: this.sslRate, limit: ssl! });
     if (perFrontend) checks.push({ counter: this.frontendSessRate(listener.proxy.name), limit: perFrontend });
     return checks;
   }
@@ -737,16 +752,18 @@ export class Engine {
   /** A connection the rate gate let in: a new connection, and on a TLS listener a new TLS session. */
   private connectionTaken(listener: Listener, now: number): void {
     const g = this.config.global;
-    if (g.maxConnRate !== undefined) this.connRate.add(now);
-    if (g.maxSslRate !== undefined && listener.tls !== undefined) this.sslRate.add(now);
+    const runtime = this.overrides.rateLimits;
+    if ((runtime.connections ?? g.maxConnRate) !== undefined) this.connRate.add(now);
+    if ((runtime.sslSessions ?? g.maxSslRate) !== undefined && listener.tls !== undefined) this.sslRate.add(now);
   }
 
   private sessionStarted(listener: Listener): void {
     const g = this.config.global;
+    const sess = this.overrides.rateLimits.sessions ?? g.maxSessRate;
     const perFrontend = listener.proxy.rateLimitSessions;
-    if (g.maxSessRate === undefined && !perFrontend) return;
+    if (sess === undefined && !perFrontend) return;
     const now = rateClock();
-    if (g.maxSessRate !== undefined) this.sessRate.add(now);
+    if (sess !== undefined) this.sessRate.add(now);
     if (perFrontend) this.frontendSessRate(listener.proxy.name).add(now);
   }
 

@@ -18,7 +18,7 @@ import { serversState } from './servers-state.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
 import { clearTable, setTable } from '../stick/table-commands.ts';
-import { getVar, setCliTimeout, setSeverityOutput, showEnv, showVersion } from './process-commands.ts';
+import { getVar, setCliTimeout, setRateLimit, setSeverityOutput, showEnv, showVersion } from './process-commands.ts';
 import { cliErr, cliMsg, errUnlessEmpty, renderAnswer } from './cli-answer.ts';
 import type { CliAnswer, SeverityOutput } from './cli-answer.ts';
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSslOcspResponse, showSslCert, showSslOcspResponse } from './ssl-cert-commands.ts';
@@ -97,6 +97,7 @@ const COMMANDS: Command[] = [
   { words: ['set', 'maxconn', 'server'], usage: 'set maxconn server <bk>/<srv>', help: "change a server's maxconn setting", level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => setMaxconnServer(e, b, s, a[4])) },
   { words: ['set', 'ssl', 'cert'], usage: 'set ssl cert <certfile> <payload>', help: 'replace a certificate file', level: 'admin', run: (a, e, _s, payload) => setSslCert(e.sslCerts?.(), a, payload) },
   { words: ['set', 'ssl', 'ocsp-response'], usage: 'set ssl ocsp-response <resp|payload>', help: "update a certificate's OCSP Response from a base64-encode DER", level: 'user', run: (a, e, _s, payload) => setSslOcspResponse(e.sslCerts?.(), a, payload) },
+  { words: ['set', 'rate-limit'], usage: 'set rate-limit <setting> <value>', help: 'change a rate limiting value', level: 'admin', run: (a, e) => setRateLimit(e.setGlobalRateLimit?.bind(e), a) },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
   { words: ['set', 'table'], usage: 'set table <table> key <k> [data.* <v>]*', help: "update or create a table entry's data", level: 'user', run: (a, e, s) => errUnlessEmpty(setTable(e.stickTables?.(), a.slice(2), tableAccess(s))) },
   { words: ['set', 'severity-output'], usage: 'set severity-output [none|number|string]', help: 'set presence of severity level in feedback information', level: 'user', run: (a, _e, s) => setSeverityOutput(s, a[2]) },

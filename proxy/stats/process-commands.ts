@@ -84,3 +84,34 @@ export function showEnv(env: NodeJS.ProcessEnv, name: string | undefined): CliAn
 export function showVersion(): CliAnswer {
   return cliMsg(`${VERSION}\n`);
 }
+
+/** C's atoi: the leading integer of a word (after blanks and a sign), 0 when it has none; int overflow wraps. */
+function atoi(word: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(word);
+  return m ? Number(BigInt.asIntN(32, BigInt(m[1]!))) : 0;
+}
+
+const RATE_LIMIT_USAGE = "'set rate-limit' only supports :\n"
+  + "   - 'connections global' to set the per-process maximum connection rate\n"
+  + "   - 'sessions global' to set the per-process maximum session rate\n"
+  + "   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n"
+  + "   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n";
+
+const RATE_LIMITS = { connections: 'connections', sessions: 'sessions', 'ssl-sessions': 'sslSessions' } as const;
+
+/**
+ * `set rate-limit connections|sessions|ssl-sessions|http-compression global <n>` (cli_parse_set_ratelimit):
+ * maxconnrate, maxsessrate or maxsslrate from now on (0: no limit). Loadstar has no compression rate
+ * limit (a configuration's maxcomprate other than 0 is refused): only 0 is taken for it.
+ */
+export function setRateLimit(set: ((which: 'connections' | 'sessions' | 'sslSessions', limit: number) => void) | undefined, args: readonly string[]): CliAnswer {
+  const [what, scope, value] = [args[2] ?? '', args[3] ?? '', args[4] ?? ''];
+  const compression = what === 'http-compression';
+  if (scope !== 'global' || !(Object.hasOwn(RATE_LIMITS, what) || compression)) return cliErr(RATE_LIMIT_USAGE);
+  if (value === '') return cliErr('Expects an integer value.\n');
+  const limit = atoi(value);
+  if (limit < 0) return cliErr('Value out of range.\n');
+  if (compression) return limit === 0 ? '' : cliErr(`'set rate-limit http-compression global ${limit}' is not supported by Loadstar: it does not limit compression; only 0 (no limit) is taken.\n`);
+  set?.(RATE_LIMITS[what as keyof typeof RATE_LIMITS], limit);
+  return '';
+}

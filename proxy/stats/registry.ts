@@ -37,6 +37,8 @@ export interface RuntimeOverrides {
   readonly frontendMaxconn: Map<string, number>;
   /** `set maxconn global`; undefined: the configuration's. */
   globalMaxconn: number | undefined;
+  /** `set rate-limit connections|sessions|ssl-sessions global` (0: no limit); undefined: the configuration's. */
+  readonly rateLimits: { connections?: number; sessions?: number; sslSessions?: number };
 }
 
 export type { AccessLogEntry };

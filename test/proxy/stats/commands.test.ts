@@ -30,6 +30,7 @@ const EXPECTED = [
   '  clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)',
   '  get var <name>                          : retrieve contents of a process-wide variable',
   "  set table <table> key <k> [data.* <v>]* : update or create a table entry's data",
+  '  set rate-limit <setting> <value>        : change a rate limiting value',
   '  set severity-output [none|number|string]: set presence of severity level in feedback information',
   '  set timeout [cli] <delay>               : change a timeout setting',
   '  show env [var]                          : dump environment variables known to the process',

@@ -174,3 +174,51 @@ test('set severity-output, set timeout cli and show env answer as haproxy 2.6.12
   ]);
   if (seen.length === 2) assert.deepEqual(seen[1], seen[0]);
 });
+
+test('set rate-limit answers as haproxy 2.6.12 and show info reports the new limits', { timeout: 60_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-rate-limit-'));
+  const seen: string[][] = [];
+  try {
+    await sideBySide(t, (port) => sessionConfig(dir, port).replace('    stats timeout 60s\n', '    stats timeout 60s\n    maxconnrate 100\n'), async (port) => {
+      const admin = `${dir}/${port}.sock`;
+      const out: string[] = [];
+      const say = async (line: string, sock = admin): Promise<void> => void out.push(`${line} -> ${JSON.stringify(await cli(sock, line))}`);
+      const limits = async (): Promise<string> => (await cli(admin, 'show info')).split('\n').filter((l) => /^(Conn|Sess|Ssl)RateLimit:/.test(l)).join(' ');
+      await say('set rate-limit sessions global 1', `${dir}/${port}.oper.sock`);
+      out.push(await limits());
+      for (const line of ['set rate-limit', 'set rate-limit connections local 3', 'set rate-limit connections global', 'set rate-limit connections global -1',
+        'set rate-limit connections global x', 'set rate-limit sessions global 7x', 'set rate-limit ssl-sessions global 9', 'set rate-limit http-compression global 0',
+        'set rate-limit toString global 1', 'set severity-output string; set rate-limit connections global -1']) await say(line);
+      out.push(await limits());
+      await say('set rate-limit connections global 0');
+      out.push(await limits());
+      seen.push(out);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const usage = "'set rate-limit' only supports :\n"
+    + "   - 'connections global' to set the per-process maximum connection rate\n"
+    + "   - 'sessions global' to set the per-process maximum session rate\n"
+    + "   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n"
+    + "   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n\n";
+  // Recorded from haproxy 2.6.12.
+  assert.deepEqual(seen[0], [
+    'set rate-limit sessions global 1 -> "Permission denied\\n\\n"',
+    'ConnRateLimit: 100 SessRateLimit: 0 SslRateLimit: 0',
+    `set rate-limit -> ${JSON.stringify(usage)}`,
+    `set rate-limit connections local 3 -> ${JSON.stringify(usage)}`,
+    'set rate-limit connections global -> "Expects an integer value.\\n\\n"',
+    'set rate-limit connections global -1 -> "Value out of range.\\n\\n"',
+    'set rate-limit connections global x -> "\\n"',
+    'set rate-limit sessions global 7x -> "\\n"',
+    'set rate-limit ssl-sessions global 9 -> "\\n"',
+    'set rate-limit http-compression global 0 -> "\\n"',
+    `set rate-limit toString global 1 -> ${JSON.stringify(usage)}`,
+    'set severity-output string; set rate-limit connections global -1 -> "\\n[err]: Value out of range.\\n\\n"',
+    'ConnRateLimit: 0 SessRateLimit: 7 SslRateLimit: 9',
+    'set rate-limit connections global 0 -> "\\n"',
+    'ConnRateLimit: 0 SessRateLimit: 7 SslRateLimit: 9',
+  ]);
+  if (seen.length === 2) assert.deepEqual(seen[1], seen[0]);
+});
