@@ -15,6 +15,7 @@ import { filterRows, statCsv, statJson, statTyped } from './csv.ts';
 import type { StatFilter } from './csv.ts';
 import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
+import { serversConn } from './servers-conn.ts';
 import { showSessions, showErrors } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
 import { clearTable, setTable } from '../stick/table-commands.ts';
@@ -112,6 +113,10 @@ const COMMANDS: Command[] = [
   { words: ['show', 'env'], usage: 'show env [var]', help: 'dump environment variables known to the process', level: 'operator', run: (a) => showEnv(process.env, a[2]) },
   { words: ['show', 'errors'], usage: 'show errors [<px>] [request|response]', help: 'report last request and/or response errors for each proxy', level: 'operator', run: (a, e) => showErrors(e, a[2]) },
   { words: ['show', 'info'], usage: 'show info [desc|json|typed|float]*', help: 'report information about the running process', level: 'user', run: (a, e) => (e.stats.sync(), showInfo(e, a.slice(2))) },
+  { words: ['show', 'servers', 'conn'], usage: 'show servers conn [<backend>]', help: 'dump server connections status (all or for a single backend)', level: 'user', run: (a, e) => {
+    const tables = e.stats.view();
+    return tables ? serversConn((e.stats.sync(), tables), a[3]) ?? cliErr("Can't find backend.\n") : '';
+  } },
   { words: ['show', 'servers', 'state'], usage: 'show servers state [<backend>]', help: 'dump volatile server information (all or for a single backend)', level: 'user', run: showServersState },
   { words: ['show', 'sess'], usage: 'show sess [id]', help: 'report the list of current sessions or dump this exact session', level: 'operator', run: (_a, e) => showSessions(e) },
   { words: ['show', 'ssl', 'cert'], usage: 'show ssl cert [<certfile>]', help: 'display the SSL certificates used in memory, or the details of a file', level: 'user', run: (a, e, s) => showSslCert(e.sslCerts?.(), a, RANK[s.level] >= RANK.operator) },

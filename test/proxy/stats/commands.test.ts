@@ -34,6 +34,7 @@ const EXPECTED = [
   '  set severity-output [none|number|string]: set presence of severity level in feedback information',
   '  set timeout [cli] <delay>               : change a timeout setting',
   '  show env [var]                          : dump environment variables known to the process',
+  '  show servers conn [<backend>]           : dump server connections status (all or for a single backend)',
   "  show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)",
   '  show version                            : show version of the current process',
   '  shutdown frontend <frontend>            : stop a specific frontend',
