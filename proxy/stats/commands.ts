@@ -16,7 +16,7 @@ import type { StatFilter } from './csv.ts';
 import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
 import { serversConn } from './servers-conn.ts';
-import { showSessions, showErrors } from './sessions.ts';
+import { showSessions, showErrors, shutdownSession } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
 import { clearTable, setTable } from '../stick/table-commands.ts';
 import { getVar, setCliTimeout, setRateLimit, setSeverityOutput, showEnv, showVersion } from './process-commands.ts';
@@ -126,6 +126,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => tableDump(showTable(e.stickTables?.(), a.slice(2), RANK[s.socketLevel] >= RANK.operator, RANK[s.level] >= RANK.operator)) },
   { words: ['show', 'version'], usage: 'show version', help: 'show version of the current process', level: 'user', run: () => showVersion() },
   { words: ['shutdown', 'frontend'], usage: 'shutdown frontend <frontend>', help: 'stop a specific frontend', level: 'admin', run: shutdownFrontend },
+  { words: ['shutdown', 'session'], usage: 'shutdown session [id]', help: 'kill a specific session', level: 'admin', run: (a, e) => shutdownSession(e, a[2]) },
   { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
   { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },
 ];

@@ -38,6 +38,7 @@ const EXPECTED = [
   "  show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)",
   '  show version                            : show version of the current process',
   '  shutdown frontend <frontend>            : stop a specific frontend',
+  '  shutdown session [id]                   : kill a specific session',
 ];
 
 test("help lists HAProxy's lines in HAProxy's order", async (t) => {
