@@ -100,6 +100,8 @@ export interface EngineOptions {
   stats?: boolean;
   /** Name of the configuration (a file path or `haproxy.cfg`), reported by the lifecycle. */
   configName?: string;
+  /** What was reported while the configuration was read and checked (its warnings), for `show startup-logs`. */
+  startupLogs?: string;
 }
 
 export class Engine {
@@ -145,6 +147,7 @@ export class Engine {
       },
     });
     this.configName = options.configName ?? 'haproxy.cfg';
+    this.startup = options.startupLogs ?? '';
     this.statsEnabled = options.stats ?? true;
     const hub = this.events;
     this.stats.output = {
@@ -169,6 +172,13 @@ export class Engine {
   /** The running configuration's stick tables (`show table`). */
   stickTables(): StickTables | undefined {
     return this.tables?.stick;
+  }
+
+  private readonly startup: string;
+
+  /** What start-up reported (`show startup-logs`): the warnings of the configuration the process started with. */
+  startupLogs(): string {
+    return this.startup;
   }
 
   /** The running configuration's proc.* variables (`get var`). */

@@ -19,7 +19,7 @@ import { serversConn } from './servers-conn.ts';
 import { showSessions, showErrors, shutdownSession } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
 import { clearTable, setTable } from '../stick/table-commands.ts';
-import { getVar, setCliTimeout, setRateLimit, setSeverityOutput, showEnv, showVersion } from './process-commands.ts';
+import { getVar, setCliTimeout, setRateLimit, setSeverityOutput, showEnv, showStartupLogs, showVersion } from './process-commands.ts';
 import { cliErr, cliMsg, errUnlessEmpty, renderAnswer } from './cli-answer.ts';
 import type { CliAnswer, SeverityOutput } from './cli-answer.ts';
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSslOcspResponse, showSslCert, showSslOcspResponse } from './ssl-cert-commands.ts';
@@ -122,6 +122,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'ssl', 'cert'], usage: 'show ssl cert [<certfile>]', help: 'display the SSL certificates used in memory, or the details of a file', level: 'user', run: (a, e, s) => showSslCert(e.sslCerts?.(), a, RANK[s.level] >= RANK.operator) },
   { words: ['show', 'ssl', 'crt-list'], usage: 'show ssl crt-list [-n] [<list>]', help: 'show the list of crt-lists or the content of a crt-list file <list>', level: 'admin', run: (a, e) => showSslCrtList(e.sslCerts?.(), a) },
   { words: ['show', 'ssl', 'ocsp-response'], usage: 'show ssl ocsp-response [id]', help: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response', level: 'user', run: (a, e) => showSslOcspResponse(e.sslCerts?.(), a) },
+  { words: ['show', 'startup-logs'], usage: 'show startup-logs', help: 'report logs emitted during HAProxy startup', level: 'operator', run: (_a, e) => showStartupLogs(e.startupLogs?.() ?? '') },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
   { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => tableDump(showTable(e.stickTables?.(), a.slice(2), RANK[s.socketLevel] >= RANK.operator, RANK[s.level] >= RANK.operator)) },
   { words: ['show', 'version'], usage: 'show version', help: 'show version of the current process', level: 'user', run: () => showVersion() },

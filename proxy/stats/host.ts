@@ -33,6 +33,8 @@ export interface StatsHost extends BackendLookup {
   httpCaches?(): { show(): string } | undefined;
   /** `disable frontend`: its listeners stop accepting ('already': none was accepting). */
   pauseFrontend?(name: string): 'paused' | 'already';
+  /** What start-up reported, one line per message (`show startup-logs`); '' when nothing was. */
+  startupLogs?(): string;
   /** `shutdown frontend`: its listeners close until a reload ('already': it was stopped before). */
   stopFrontend?(name: string): 'stopped' | 'already';
   /** `enable frontend`: its paused listeners listen again ('failed': one could not, and an alert says why). */

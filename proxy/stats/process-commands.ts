@@ -1,7 +1,7 @@
 /**
  * The runtime API's commands about the process itself and the CLI session, answering as
  * haproxy 2.6.12 does: `get var` (vars.c vars_parse_cli_get_var), `set timeout cli`,
- * `set severity-output`, `show env` and `show version` (cli.c).
+ * `set severity-output`, `show env` and `show version` (cli.c), `show startup-logs` (errors.c).
  */
 import { sampleToString } from '../acl/index.ts';
 import type { Sample } from '../acl/index.ts';
@@ -78,6 +78,15 @@ export function showEnv(env: NodeJS.ProcessEnv, name: string | undefined): CliAn
     return found ? `${found[0]}=${found[1]}\n` : cliErr('Variable not found\n');
   }
   return entries.map(([k, v]) => `${k}=${v}\n`).join('');
+}
+
+/**
+ * `show startup-logs`: the warnings and alerts start-up reported (a dump), or, when there were none,
+ * an empty message. Loadstar's lines are its own (`[WARNING] parsing [<file>:<line>] : …`), not
+ * HAProxy's `[WARNING]  (<pid>) : config : …`.
+ */
+export function showStartupLogs(logs: string): CliAnswer {
+  return logs === '' ? cliMsg('\n') : logs;
 }
 
 /** `show version`: the version `show info` reports. */

@@ -35,6 +35,7 @@ const EXPECTED = [
   '  set timeout [cli] <delay>               : change a timeout setting',
   '  show env [var]                          : dump environment variables known to the process',
   '  show servers conn [<backend>]           : dump server connections status (all or for a single backend)',
+  '  show startup-logs                       : report logs emitted during HAProxy startup',
   "  show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)",
   '  show version                            : show version of the current process',
   '  shutdown frontend <frontend>            : stop a specific frontend',

@@ -8,9 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { request } from '../../helpers/net.ts';
+import { spawn } from 'node:child_process';
+import { freePort, request } from '../../helpers/net.ts';
 import { sideBySide } from '../http/lib/side-by-side.ts';
-import { cli } from './helpers.ts';
+import { cli, until } from './helpers.ts';
 
 const varsConfig = (dir: string, port: number): string => `global
     stats socket ${dir}/${port}.sock mode 600 level admin
@@ -221,4 +222,50 @@ test('set rate-limit answers as haproxy 2.6.12 and show info reports the new lim
     'ConnRateLimit: 0 SessRateLimit: 7 SslRateLimit: 9',
   ]);
   if (seen.length === 2) assert.deepEqual(seen[1], seen[0]);
+});
+
+test('show startup-logs answers as haproxy 2.6.12 when start-up reported nothing', { timeout: 60_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-startup-logs-'));
+  const seen: string[][] = [];
+  try {
+    await sideBySide(t, (port) => sessionConfig(dir, port), async (port) => {
+      const out: string[] = [];
+      for (const [sock, line] of [['', 'show startup-logs'], ['.oper', 'show startup-logs'], ['.user', 'show startup-logs'], ['', 'set severity-output number; show startup-logs']]) {
+        out.push(`${sock} ${line} -> ${JSON.stringify(await cli(`${dir}/${port}${sock}.sock`, line!))}`);
+      }
+      seen.push(out);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // Recorded from haproxy 2.6.12.
+  assert.deepEqual(seen[0], [
+    ' show startup-logs -> "\\n\\n"',
+    '.oper show startup-logs -> "\\n\\n"',
+    '.user show startup-logs -> "Permission denied\\n\\n"',
+    ' set severity-output number; show startup-logs -> "\\n[6]: \\n\\n"',
+  ]);
+  if (seen.length === 2) assert.deepEqual(seen[1], seen[0]);
+});
+
+test('show startup-logs on `loadstar run` repeats the warnings start-up printed', { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-startup-run-'));
+  const file = path.join(dir, 'site.cfg');
+  const port = await freePort();
+  // `timeout server` missing: a warning at load.
+  fs.writeFileSync(file, `global\n    stats socket ${dir}/run.sock mode 600 level admin\ndefaults\n    mode http\n    timeout client 5s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:${port}\n    default_backend be\nbackend be\n    server s1 127.0.0.1:1\n`);
+  const cliModule = new URL('../../../proxy/cli.ts', import.meta.url).href;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { main } from '${cliModule}'; process.exitCode = await main(['run', '-f', '${file}']);`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  try {
+    await until('the engine listening', () => stderr.includes('listening on'), 20_000);
+    const warnings = stderr.split('\n').filter((l) => l.startsWith('[WARNING]')).map((l) => `${l}\n`).join('');
+    assert.match(warnings, /missing timeouts for backend 'be'/);
+    assert.equal(await cli(`${dir}/run.sock`, 'show startup-logs'), `${warnings}\n`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
