@@ -211,14 +211,14 @@ function atoi(word: string): number {
 }
 
 /** `set maxconn frontend <fe> <n>` (cli_parse_set_maxconn_frontend): connections waiting for room are taken when it grows. */
-function setMaxconnFrontend(args: string[], engine: StatsHost): string {
+function setMaxconnFrontend(args: string[], engine: StatsHost): CliAnswer {
   const name = args[3];
   const missing = findFrontend(engine, name);
-  if (missing !== undefined) return missing;
+  if (missing !== undefined) return cliErr(missing);
   const value = args[4];
-  if (value === undefined || value === '') return 'Integer value expected.\n';
+  if (value === undefined || value === '') return cliErr('Integer value expected.\n');
   const maxconn = atoi(value);
-  if (maxconn < 0) return 'Value out of range.\n';
+  if (maxconn < 0) return cliErr('Value out of range.\n');
   engine.setFrontendMaxconn?.(name!, maxconn);
   return '';
 }
@@ -250,11 +250,12 @@ function setMaxconnServer(engine: StatsHost, backend: RuntimeBackend, server: Ru
 }
 
 /** `disable frontend <fe>` (cli_parse_disable_frontend): its listeners stop accepting until `enable frontend`. */
-function disableFrontend(args: string[], engine: StatsHost): string {
+function disableFrontend(args: string[], engine: StatsHost): CliAnswer {
   const name = args[2];
-  const missing = findFrontend(engine, name, 'Frontend was previously shut down, cannot disable.\n');
-  if (missing !== undefined) return missing;
-  if (!engine.pauseFrontend || engine.pauseFrontend(name!) === 'already') return 'All sockets are already disabled.\n';
+  const shutDown = 'Frontend was previously shut down, cannot disable.\n';
+  const missing = findFrontend(engine, name, shutDown);
+  if (missing !== undefined) return missing === shutDown ? cliMsg(missing, 5) : cliErr(missing);
+  if (!engine.pauseFrontend || engine.pauseFrontend(name!) === 'already') return cliMsg('All sockets are already disabled.\n', 5);
   return '';
 }
 
@@ -269,13 +270,13 @@ function shutdownFrontend(args: string[], engine: StatsHost): CliAnswer {
 }
 
 /** `enable frontend <fe>` (cli_parse_enable_frontend): its paused listeners listen again. */
-async function enableFrontend(args: string[], engine: StatsHost): Promise<string> {
+async function enableFrontend(args: string[], engine: StatsHost): Promise<CliAnswer> {
   const name = args[2];
   const missing = findFrontend(engine, name, 'Frontend was previously shut down, cannot enable.\n');
-  if (missing !== undefined) return missing;
+  if (missing !== undefined) return cliErr(missing);
   const result = engine.resumeFrontend ? await engine.resumeFrontend(name!) : 'already';
-  if (result === 'already') return 'All sockets are already enabled.\n';
-  if (result === 'failed') return 'Failed to resume frontend, check logs for precise cause (port conflict?).\n';
+  if (result === 'already') return cliMsg('All sockets are already enabled.\n', 5);
+  if (result === 'failed') return cliErr('Failed to resume frontend, check logs for precise cause (port conflict?).\n');
   return '';
 }
 

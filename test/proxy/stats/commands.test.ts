@@ -131,6 +131,8 @@ test('shutdown frontend closes its listeners for good, with haproxy 2.6.12\'s an
       out.push((await cli(admin, 'show stat')).split('\n').filter((l) => l.includes('FRONTEND')).map((l) => l.split(',').slice(0, 2).concat(l.split(',')[17]!).join(',')).join(' '));
       await say('set severity-output number; shutdown frontend web; shutdown frontend nope');
       await say('disable frontend web; enable frontend web');
+      await say('set severity-output string; disable frontend web; enable frontend web; disable frontend web2; disable frontend web2; enable frontend web2; '
+        + 'enable frontend web2; disable frontend nope; set maxconn frontend nope 1; set maxconn frontend web2; set maxconn frontend web2 -1');
       out.push(`at last: ${await reachable(port)} ${await reachable(port2)}`);
       seen.push(out);
     });
@@ -150,6 +152,11 @@ test('shutdown frontend closes its listeners for good, with haproxy 2.6.12\'s an
     'web,FRONTEND,STOP web2,FRONTEND,OPEN',
     'set severity-output number; shutdown frontend web; shutdown frontend nope -> "\\n[5]: Frontend was already shut down.\\n\\n[3]: No such frontend.\\n\\n"',
     'disable frontend web; enable frontend web -> "Frontend was previously shut down, cannot disable.\\n\\nFrontend was previously shut down, cannot enable.\\n\\n"',
+    'set severity-output string; disable frontend web; enable frontend web; disable frontend web2; disable frontend web2; enable frontend web2; '
+      + 'enable frontend web2; disable frontend nope; set maxconn frontend nope 1; set maxconn frontend web2; set maxconn frontend web2 -1 -> '
+      + JSON.stringify('\n[notice]: Frontend was previously shut down, cannot disable.\n\n[err]: Frontend was previously shut down, cannot enable.\n\n\n'
+      + '[notice]: All sockets are already disabled.\n\n\n[notice]: All sockets are already enabled.\n\n[err]: No such frontend.\n\n[err]: No such frontend.\n\n'
+      + '[err]: Integer value expected.\n\n[err]: Value out of range.\n\n'),
     'at last: refused refused',
   ]);
   if (seen.length === 2) assert.deepEqual(seen[1], seen[0]);
