@@ -110,7 +110,7 @@ export class RuntimeApi {
     });
     socket.on('error', () => socket.destroy());
     socket.setTimeout(this.timeout, () => socket.destroy());
-    const session: CliSession = { level: entry.spec.level, socketLevel: entry.spec.level, interactive: false, quit: false, severityOutput: 'none' };
+    const session: CliSession = { level: entry.spec.level, socketLevel: entry.spec.level, interactive: false, quit: false, severityOutput: entry.spec.severityOutput ?? 'none' };
     let buffered = '';
     let ended = false;
     let awaitingDrain = false;

@@ -86,6 +86,7 @@ const sessionConfig = (dir: string, port: number): string => `global
     stats socket ${dir}/${port}.sock mode 600 level admin
     stats socket ${dir}/${port}.oper.sock mode 600 level operator
     stats socket ${dir}/${port}.user.sock mode 600 level user
+    stats socket ${dir}/${port}.sev.sock mode 600 level admin severity-output number
     stats timeout 60s
     set-var proc.foo str(bar)
 defaults
@@ -130,6 +131,8 @@ test('set severity-output, set timeout cli and show env answer as haproxy 2.6.12
         + 'set severity-output string; get var proc.foo; clear table x; show table; set table x; user; get var proc.foo; set severity-output; '
         + 'set timeout cli; set timeout foo; set timeout cli 0; set timeout cli 1x; set timeout cli 500ms; set timeout cli 1sx; show env HOME');
       await say('set severity-output none; get var proc.nope');
+      // A socket's severity-output is where its sessions start.
+      await say('get var proc.nope; set severity-output none; get var proc.nope', `${dir}/${port}.sev.sock`);
       await say('set timeout cli', `${dir}/${port}.user.sock`);
       await say('show env HOME', `${dir}/${port}.user.sock`);
       await say('show env HOME', `${dir}/${port}.oper.sock`);
@@ -167,6 +170,7 @@ test('set severity-output, set timeout cli and show env answer as haproxy 2.6.12
       + "[err]: Expects an integer value.\n\n[err]: 'set timeout' only supports 'cli'.\n\n[err]: Invalid timeout value.\n\n[err]: Invalid timeout value.\n\n\n\n"
       + `[err]: Permission denied\n\n`),
     'set severity-output none; get var proc.nope -> "\\nVariable not found.\\n\\n"',
+    'get var proc.nope; set severity-output none; get var proc.nope -> "[3]: Variable not found.\\n\\n\\nVariable not found.\\n\\n"',
     'set timeout cli -> "Expects an integer value.\\n\\n"',
     'show env HOME -> "Permission denied\\n\\n"',
     `show env HOME -> ${JSON.stringify(`HOME=${home}\n\n`)}`,
