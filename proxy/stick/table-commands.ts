@@ -98,7 +98,9 @@ export function setTable(tables: StickTables | undefined, words: readonly string
  */
 function clearEntries(table: RuntimeStickTable, filters: readonly DataFilter[]): void {
   const now = tickNow();
-  const entries = [...table.liveEntries(now)].sort(byKey(table));
+  const entries = [...table.liveEntries(now)];
+  // Key order matters only next to a held entry: without one, every entry that passes goes (no sort).
+  if (entries.some((e) => e.refs > 0)) entries.sort(byKey(table));
   entries.forEach((entry, i) => {
     if (!matchesFilters(table, entry, filters, now)) return;
     const next = entries[i + 1] ?? entry;
