@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, startEngine } from '../../helpers/net.ts';
+import { parseConfig } from '../../../proxy/config/index.ts';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
 import { cli } from './helpers.ts';
 import { sideBySide } from '../http/lib/side-by-side.ts';
@@ -160,4 +161,28 @@ test('shutdown frontend closes its listeners for good, with haproxy 2.6.12\'s an
     'at last: refused refused',
   ]);
   if (seen.length === 2) assert.deepEqual(seen[1], seen[0]);
+});
+
+test('a frontend shutdown frontend stopped listens again after a reload (HAProxy\'s new process binds it), and the alert says it stopped', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-shutdown-reload-'));
+  const port2 = await freePort();
+  const port3 = await freePort();
+  const port = await freePort();
+  const text = frontendsConfig(dir, port, port2).replace(`${port2 + 1}`, `${port3}`);
+  const e = await startEngine(text);
+  try {
+    assert.equal(await reachable(port), 'open');
+    assert.equal(await cli(`${dir}/${port}.sock`, 'shutdown frontend web'), '\n');
+    assert.equal(await reachable(port), 'refused');
+    assert.deepEqual(e.alerts.filter((a) => a.startsWith('Proxy ')), ['Proxy web stopped (cumulated conns: FE: 1, BE: 0).']);
+    const parsed = parseConfig([{ name: 'test.cfg', text: text + '# reloaded\n' }]);
+    assert.ok(parsed.ok);
+    await e.engine.reload(parsed.config);
+    assert.equal(await reachable(port), 'open');
+    assert.equal(await reachable(port2), 'open');
+    assert.equal(await cli(`${dir}/${port}.sock`, 'disable frontend web'), '\n');
+  } finally {
+    await e.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
