@@ -217,12 +217,15 @@ async function runHeld(files: string[], portArg: string | undefined, io: Output,
     first = parseConfig([{ name: '<built-in demo>', text: demo.config }]);
     io.err(`[NOTICE] no -f given: running the built-in demo; open http://127.0.0.1:${port}/ (Ctrl-C to stop)\n`);
   } else first = loadConfigFiles(files);
-  if (first.diagnostics.length > 0) io.err(formatDiagnostics(first.diagnostics) + '\n');
+  // What start-up reports is kept for `show startup-logs` too (HAProxy's startup_logs ring).
+  let startupLogs = first.diagnostics.length > 0 ? formatDiagnostics(first.diagnostics) + '\n' : '';
+  if (startupLogs !== '') io.err(startupLogs);
   if (!first.ok) {
     io.err(`[ALERT] Fatal errors found in configuration: ${files.join(', ')}\n`);
     return 1;
   }
-  const engine = new Engine(first.config, { configName: files.length > 0 ? files.join(', ') : '<built-in demo>' });
+  for (const w of reducedFeatureWarnings(first.config)) startupLogs += `[WARNING] ${w}\n`;
+  const engine = new Engine(first.config, { configName: files.length > 0 ? files.join(', ') : '<built-in demo>', startupLogs });
   await engine.start();
   // Memory back to the system when the engine goes quiet after a burst (one per engine process).
   const reclaim = startQuietReclaim();

@@ -27,9 +27,10 @@ import { engineHooks } from './runtime/hooks.ts';
 import { StickTables } from './stick/tables.ts';
 import { HttpCaches } from './http/cache/caches.ts';
 import { PatternRefs, withPatternRefs } from './acl/pattern-ref.ts';
+import type { VarMap } from './acl/index.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
-import { LOG_EMERG, LOG_NOTICE, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
+import { LOG_EMERG, LOG_NOTICE, LOG_WARNING, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
 import { BindError, EngineUnsupportedError, LoadstarError, ResolveAtLoadError } from './errors.ts';
 import { HealthChecks, loadServerStateFiles } from './checks/index.ts';
 import { fcgiCheckMux } from './http/fcgi-upstream.ts';
@@ -91,6 +92,8 @@ interface Tables {
   patterns: PatternRefs;
   /** Runtime DNS for the servers with `resolvers`; undefined when none has (nothing runs for it). */
   resolvers: EngineResolvers | undefined;
+  /** The proc.* variables every frontend shares (runtime API `get var`). */
+  procVars: VarMap;
 }
 
 export interface EngineOptions {
@@ -99,6 +102,8 @@ export interface EngineOptions {
   stats?: boolean;
   /** Name of the configuration (a file path or `haproxy.cfg`), reported by the lifecycle. */
   configName?: string;
+  /** What was reported while the configuration was read and checked (its warnings), for `show startup-logs`. */
+  startupLogs?: string;
 }
 
 export class Engine {
@@ -147,6 +152,7 @@ export class Engine {
       },
     });
     this.configName = options.configName ?? 'haproxy.cfg';
+    this.startup = options.startupLogs ?? '';
     this.statsEnabled = options.stats ?? true;
     const hub = this.events;
     this.stats.output = {
@@ -171,6 +177,18 @@ export class Engine {
   /** The running configuration's stick tables (`show table`). */
   stickTables(): StickTables | undefined {
     return this.tables?.stick;
+  }
+
+  private readonly startup: string;
+
+  /** What start-up reported (`show startup-logs`): the warnings of the configuration the process started with. */
+  startupLogs(): string {
+    return this.startup;
+  }
+
+  /** The running configuration's proc.* variables (`get var`). */
+  procVariables(): VarMap | undefined {
+    return this.tables?.procVars;
   }
 
   /** The running configuration's runtime DNS (`show resolvers`). */
@@ -384,12 +402,14 @@ export class Engine {
   }
 
   /** What runtime API commands changed (paused frontends, maxconn); a reload or a stop forgets it. */
-  private readonly overrides: RuntimeOverrides = { paused: new Set(), frontendMaxconn: new Map(), globalMaxconn: undefined };
+  private readonly overrides: RuntimeOverrides = { paused: new Set(), stopped: new Set(), frontendMaxconn: new Map(), globalMaxconn: undefined, rateLimits: {} };
 
   private clearOverrides(): void {
     this.overrides.paused.clear();
+    this.overrides.stopped.clear();
     this.overrides.frontendMaxconn.clear();
     this.overrides.globalMaxconn = undefined;
+    for (const k of ['connections', 'sessions', 'sslSessions'] as const) delete this.overrides.rateLimits[k];
   }
 
   /** `set maxconn frontend`: its connection limit from now on (0: none but the process's); waiting connections take the room. */
@@ -410,6 +430,15 @@ export class Engine {
   }
 
   /**
+   * `set rate-limit connections|sessions|ssl-sessions global <n>`: the process's rate limit from now on
+   * (0: none), in place of maxconnrate, maxsessrate or maxsslrate. Connections a listener holds back
+   * are looked at again when its gate's timer ends (HAProxy dequeues its listeners at once).
+   */
+  setGlobalRateLimit(which: 'connections' | 'sessions' | 'sslSessions', limit: number): void {
+    this.overrides.rateLimits[which] = limit;
+  }
+
+  /**
    * `disable frontend`: its listeners stop accepting (new connections are refused, as by a paused
    * HAProxy listener); the connections it has go on. 'already' when none of its listeners accepts.
    */
@@ -422,6 +451,29 @@ export class Engine {
     }
     this.overrides.paused.add(name);
     return 'paused';
+  }
+
+  /**
+   * `shutdown frontend` (stop_proxy): its listeners close for good — `enable frontend` does not open
+   * them again, a reload does — and the connections it has go on. 'already': it was stopped before.
+   */
+  stopFrontend(name: string): 'stopped' | 'already' {
+    if (this.overrides.stopped.has(name)) return 'already';
+    const proxy = this.config.proxies.find((p): p is Proxy => p.name === name && p.kind !== 'defaults');
+    for (const l of this.listeners.values()) {
+      if (l.proxy.name !== name || l.paused) continue;
+      l.paused = true;
+      l.server.close();
+    }
+    this.overrides.paused.delete(name);
+    this.overrides.stopped.add(name);
+    // listener.c stop_listener, once the proxy has no listener left: a warning, and to the proxy's log servers.
+    const fe = this.tables?.frontends.get(name)?.stats.connTot ?? 0;
+    const be = proxy?.kind === 'listen' ? this.tables?.backends.get(name)?.stats.stot ?? 0 : 0;
+    const message = `Proxy ${name} stopped (cumulated conns: FE: ${fe}, BE: ${be}).`;
+    this.logger.alert(message);
+    if (proxy) this.logger.proxyEvent(proxy, LOG_WARNING, message);
+    return 'stopped';
   }
 
   /**
@@ -707,13 +759,18 @@ export class Engine {
   /** The rate limits a new connection on `listener` must fit under now; undefined when none is set (the usual case). */
   private rateChecks(listener: Listener): RateCheck[] | undefined {
     const g = this.config.global;
+    // `set rate-limit … global` replaces the configuration's limits (0: none).
+    const runtime = this.overrides.rateLimits;
+    const conn = runtime.connections ?? g.maxConnRate;
+    const sess = runtime.sessions ?? g.maxSessRate;
+    const ssl = runtime.sslSessions ?? g.maxSslRate;
     const perFrontend = listener.proxy.rateLimitSessions;
-    const tls = listener.tls !== undefined && g.maxSslRate !== undefined;
-    if (g.maxConnRate === undefined && g.maxSessRate === undefined && !tls && !perFrontend) return undefined;
+    const tls = listener.tls !== undefined && ssl !== undefined;
+    if (conn === undefined && sess === undefined && !tls && !perFrontend) return undefined;
     const checks: RateCheck[] = [];
-    if (g.maxConnRate !== undefined) checks.push({ counter: this.connRate, limit: g.maxConnRate });
-    if (g.maxSessRate !== undefined) checks.push({ counter: this.sessRate, limit: g.maxSessRate });
-    if (tls) checks.push({ counter: this.sslRate, limit: g.maxSslRate! });
+    if (conn !== undefined) checks.push({ counter: this.connRate, limit: conn });
+    if (sess !== undefined) checks.push({ counter: this.sessRate, limit: sess });
+    if (tls) checks.push({ counter: this.sslRate, limit: ssl! });
     if (perFrontend) checks.push({ counter: this.frontendSessRate(listener.proxy.name), limit: perFrontend });
     return checks;
   }
@@ -721,16 +778,18 @@ export class Engine {
   /** A connection the rate gate let in: a new connection, and on a TLS listener a new TLS session. */
   private connectionTaken(listener: Listener, now: number): void {
     const g = this.config.global;
-    if (g.maxConnRate !== undefined) this.connRate.add(now);
-    if (g.maxSslRate !== undefined && listener.tls !== undefined) this.sslRate.add(now);
+    const runtime = this.overrides.rateLimits;
+    if ((runtime.connections ?? g.maxConnRate) !== undefined) this.connRate.add(now);
+    if ((runtime.sslSessions ?? g.maxSslRate) !== undefined && listener.tls !== undefined) this.sslRate.add(now);
   }
 
   private sessionStarted(listener: Listener): void {
     const g = this.config.global;
+    const sess = this.overrides.rateLimits.sessions ?? g.maxSessRate;
     const perFrontend = listener.proxy.rateLimitSessions;
-    if (g.maxSessRate === undefined && !perFrontend) return;
+    if (sess === undefined && !perFrontend) return;
     const now = rateClock();
-    if (g.maxSessRate !== undefined) this.sessRate.add(now);
+    if (sess !== undefined) this.sessRate.add(now);
     if (perFrontend) this.frontendSessRate(listener.proxy.name).add(now);
   }
 
@@ -945,7 +1004,7 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
       frontends.set(proxy.name, frontend);
     }
   }
-  return { backends, httpBackends, frontends, stick, caches, resolvers: undefined };
+  return { backends, httpBackends, frontends, stick, caches, resolvers: undefined, procVars };
 }
 
 /** Binds opened by a reload, not in force yet. */

@@ -217,7 +217,7 @@ function statsSocket(ctx: DirectiveContext): void {
         if (id === undefined) return problem(`'${w}' : unknown ${w} name '${v}'`, argIndex + 1);
         if (w === 'user') socket.uid = id;
         else socket.gid = id;
-      } else ctx.warn(`'stats socket' : 'severity-output' has no effect in Loadstar and is ignored (answers carry no severity).`, argIndex, 'LS_WARN_CFG_IGNORED');
+      } else socket.severityOutput = v as StatsSocket['severityOutput'];
       continue;
     }
     const takesValue = BIND_OPTION_NAMES[w];

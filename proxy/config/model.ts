@@ -110,6 +110,8 @@ export interface StatsSocket {
   mode?: number;
   level: 'user' | 'operator' | 'admin';
   expose_fd?: boolean;
+  /** `severity-output`: what precedes the runtime API's messages on this socket (`set severity-output` changes it per session). Default none. */
+  severityOutput?: 'none' | 'number' | 'string';
   /** The UNIX socket's owner (`uid`/`user`, `gid`/`group`): chown(2) after it is bound. */
   uid?: number;
   gid?: number;

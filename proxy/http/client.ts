@@ -654,6 +654,12 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     for (const tx of [...this.queue]) if (tx.usesServer(server)) tx.shutdown('K');
   }
 
+  kill(): void {
+    const exchanges = [...this.queue];
+    for (const tx of exchanges) tx.shutdown('K');
+    if (exchanges.length === 0) this.close();
+  }
+
   /** @internal */ onClientEnd(): void {
     // Loadstar ended the connection already (an answer that closes it, a 408): the client's FIN
     // completes the close (the socket's 'close' releases it); there is no request left to refuse.

@@ -294,6 +294,9 @@ export interface FrontendConnection {
   retire(): void;
   /** `shutdown sessions server`: ends its exchanges that hold a slot on `server`. */
   killServerSessions(server: RuntimeServer): void;
+  /** `shutdown session`: its exchanges end as killed streams ('K'); without one, it closes. */
+  kill(): void;
+  readonly socket: net.Socket;
 }
 
 export class HttpFrontend implements Frontend {
@@ -591,6 +594,15 @@ export class HttpFrontend implements Frontend {
   /** `shutdown sessions server`: the exchanges holding a slot on `server` end (502 'KH' before the answer, cut 'KD' after). */
   shutdownServerSessions(server: RuntimeServer): void {
     for (const c of [...this.connections]) c.killServerSessions(server);
+  }
+
+  shutdownSession(socket: net.Socket): boolean {
+    for (const c of this.connections) {
+      if (c.socket !== socket) continue;
+      c.kill();
+      return true;
+    }
+    return false;
   }
 
   openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }> {

@@ -156,6 +156,12 @@ export class H2Connection implements ReuseSession {
     for (const stream of [...this.queue]) stream.killServerSession(server);
   }
 
+  kill(): void {
+    const streams = [...this.queue];
+    for (const stream of streams) stream.kill();
+    if (streams.length === 0) this.close();
+  }
+
   /** Graceful stop: GOAWAY, streams in flight finish. */
   drain(): void {
     this.draining = true;
@@ -210,6 +216,10 @@ export class H2Stream {
   /** `shutdown sessions server`: its exchange ends when it holds a slot on `server`. */
   killServerSession(server: RuntimeServer): void {
     if (this.tx.usesServer(server)) this.tx.shutdown('K');
+  }
+
+  kill(): void {
+    this.tx.shutdown('K');
   }
 
   /** The HTTP/2 connection the stream is part of. */

@@ -689,6 +689,10 @@ export class ServerPool implements ServerConnectionGauges {
     return Math.max(this.needed, this.peak);
   }
 
+  get peakUsed(): number {
+    return this.peak;
+  }
+
   /** A connection starts connecting or serving: one more in use, and the peak (HAProxy's srv_use_conn). */
   use(): void {
     if (++this.used > this.peak) this.peak = this.used;

@@ -24,6 +24,8 @@ export interface FrontendInfo {
   openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }>;
   /** `shutdown sessions server`: ends the HTTP exchanges holding a slot on `server`. */
   shutdownServerSessions(server: RuntimeServer): void;
+  /** `shutdown session <id>`: ends what the client connection `socket` is doing as a killed stream; false when it is not one of this frontend's. */
+  shutdownSession(socket: net.Socket): boolean;
 }
 
 /** A frontend as the engine drives it, whatever its mode. */

@@ -78,6 +78,8 @@ export interface ServerConnectionGauges {
   readonly used: number;
   /** The connections it estimates the server needs (the most in use at once lately). */
   readonly neededEstimate: number;
+  /** The most in use at once in the current period (HAProxy's max_used_conns). */
+  readonly peakUsed: number;
 }
 
 export class RuntimeServer implements LbServer {

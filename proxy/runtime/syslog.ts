@@ -26,6 +26,7 @@ export const LOG_ERR = LEVEL_CODES.get('err')!;
 export const LOG_EMERG = LEVEL_CODES.get('emerg')!;
 export const LOG_ALERT = LEVEL_CODES.get('alert')!;
 export const LOG_NOTICE = LEVEL_CODES.get('notice')!;
+export const LOG_WARNING = LEVEL_CODES.get('warning')!;
 
 /** A level's name (`info`, `err` …) as its severity. */
 export function syslogLevel(name: string): number {

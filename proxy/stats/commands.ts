@@ -15,10 +15,15 @@ import { filterRows, statCsv, statJson, statTyped } from './csv.ts';
 import type { StatFilter } from './csv.ts';
 import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
-import { showSessions, showErrors } from './sessions.ts';
+import { serversConn } from './servers-conn.ts';
+import { showSessions, showErrors, shutdownSession } from './sessions.ts';
 import { showTable } from '../stick/show.ts';
 import { jsonSchema } from './json-schema.ts';
 import { setTlsKey, showTlsKeys } from './tls-keys-commands.ts';
+import { clearTable, setTable } from '../stick/table-commands.ts';
+import { getVar, setCliTimeout, setRateLimit, setSeverityOutput, showEnv, showStartupLogs, showVersion } from './process-commands.ts';
+import { cliErr, cliMsg, errUnlessEmpty, renderAnswer } from './cli-answer.ts';
+import type { CliAnswer, SeverityOutput } from './cli-answer.ts';
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSslOcspResponse, showSslCert, showSslOcspResponse } from './ssl-cert-commands.ts';
 import { abortSslTrustFile, commitSslTrustFile, delSslTrustFile, newSslTrustFile, setSslTrustFile, showSslCaFile, showSslCrlFile } from './ssl-cafile-commands.ts';
 import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
@@ -31,6 +36,8 @@ const RANK: Record<CliLevel, number> = { user: 0, operator: 1, admin: 2 };
 /** The state of one CLI connection. */
 export interface CliSession {
   level: CliLevel;
+  /** The socket's level (`stats socket … level`): what HAProxy asks where it reads its bind_conf's (table walks). */
+  readonly socketLevel: CliLevel;
   interactive: boolean;
   /** Set by `quit`. */
   quit: boolean;
@@ -38,6 +45,10 @@ export interface CliSession {
   modes?: Set<string>;
   /** The runtime API's sockets, as `show cli sockets` lists them (runtime-api.ts). */
   sockets?: () => ReadonlyArray<{ address: string; level: CliLevel }>;
+  /** `set severity-output`: what precedes the messages (not the dumps) answered to this session. */
+  severityOutput: SeverityOutput;
+  /** `set timeout cli`: this session's idle timeout from now on, ms (undefined: the socket's `stats timeout`). */
+  timeoutMs?: number;
 }
 
 interface Command {
@@ -51,7 +62,7 @@ interface Command {
    * The answer; a promise for the few commands that wait for the engine (binding a listener again).
    * `payload`: the lines that followed a command ending with `<<` (undefined without one).
    */
-  run(args: string[], engine: StatsHost, session: CliSession, payload: string | undefined): string | Promise<string>;
+  run(args: string[], engine: StatsHost, session: CliSession, payload: string | undefined): CliAnswer | Promise<CliAnswer>;
 }
 
 const PERMISSION_DENIED = 'Permission denied\n';
@@ -67,6 +78,7 @@ const COMMANDS: Command[] = [
   { words: ['clear', 'acl'], usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['clear', 'counters'], usage: 'clear counters [all]', help: 'clear max statistics counters (or all counters)', level: 'operator', run: clearCounters },
   { words: ['clear', 'map'], usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'user', run: (a, e) => clearPatterns(e.patternRefs?.(), 'map', a) },
+  { words: ['clear', 'table'], usage: 'clear table <table> [<filter>]*', help: 'remove an entry from a table (filter: data/key)', level: 'user', run: (a, e, s) => errUnlessEmpty(clearTable(e.stickTables?.(), a.slice(2), tableAccess(s))) },
   { words: ['commit', 'acl'], usage: 'commit acl @<ver> <acl>', help: 'commit the ACL at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['commit', 'map'], usage: 'commit map @<ver> <map>', help: 'commit the map at this version', level: 'user', run: (a, e) => commitPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['commit', 'ssl', 'ca-file'], usage: 'commit ssl ca-file <cafile>', help: 'commit a CA file', level: 'admin', run: (a, e) => commitSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a) },
@@ -93,6 +105,7 @@ const COMMANDS: Command[] = [
   { words: ['expert-mode'], usage: 'expert-mode [on|off]', help: 'enable expert commands', level: 'admin', listed: false, run: sessionMode },
   { words: ['get', 'acl'], usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['get', 'map'], usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'map', a) },
+  { words: ['get', 'var'], usage: 'get var <name>', help: 'retrieve contents of a process-wide variable', level: 'operator', run: (a, e) => getVar(e.procVariables?.(), a[2]) },
   { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`) },
   { words: ['new', 'ssl', 'ca-file'], usage: 'new ssl ca-file <cafile>', help: 'create a new CA file to be used in a crt-list', level: 'admin', run: (a, e) => newSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a) },
   { words: ['new', 'ssl', 'cert'], usage: 'new ssl cert <certfile>', help: 'create a new certificate file to be used in a crt-list or a directory', level: 'admin', run: (a, e) => newSslCert(e.sslCerts?.(), a) },
@@ -110,17 +123,26 @@ const COMMANDS: Command[] = [
   { words: ['set', 'ssl', 'cert'], usage: 'set ssl cert <certfile> <payload>', help: 'replace a certificate file', level: 'admin', run: (a, e, _s, payload) => setSslCert(e.sslCerts?.(), a, payload) },
   { words: ['set', 'ssl', 'crl-file'], usage: 'set ssl crl-file <crlfile> <payload>', help: 'replace a CRL file', level: 'admin', run: (a, e, _s, payload) => setSslTrustFile(e.sslCerts?.()?.caFiles, 'crl', a, payload) },
   { words: ['set', 'ssl', 'ocsp-response'], usage: 'set ssl ocsp-response <resp|payload>', help: "update a certificate's OCSP Response from a base64-encode DER", level: 'user', run: (a, e, _s, payload) => setSslOcspResponse(e.sslCerts?.(), a, payload) },
+  { words: ['set', 'rate-limit'], usage: 'set rate-limit <setting> <value>', help: 'change a rate limiting value', level: 'admin', run: (a, e) => setRateLimit(e.setGlobalRateLimit?.bind(e), a) },
   { words: ['set', 'server'], usage: 'set server <bk>/<srv> [opts]', help: "change a server's state, weight, address or ssl", level: 'admin', run: setServer },
+  { words: ['set', 'table'], usage: 'set table <table> key <k> [data.* <v>]*', help: "update or create a table entry's data", level: 'user', run: (a, e, s) => errUnlessEmpty(setTable(e.stickTables?.(), a.slice(2), tableAccess(s))) },
+  { words: ['set', 'severity-output'], usage: 'set severity-output [none|number|string]', help: 'set presence of severity level in feedback information', level: 'user', run: (a, _e, s) => setSeverityOutput(s, a[2]) },
+  { words: ['set', 'timeout'], usage: 'set timeout [cli] <delay>', help: 'change a timeout setting', level: 'user', run: (a, _e, s) => setCliTimeout(s, a[2], a[3]) },
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
   { words: ['show', 'acl'], usage: 'show acl [@<ver>] <acl>]', help: "report available acls or dump an acl's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['show', 'map'], usage: 'show map [@ver] [map]', help: "report available maps or dump a map's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'map', a) },
   { words: ['show', 'resolvers'], usage: 'show resolvers [id]', help: 'dumps counters from all resolvers section and associated name servers', level: 'user', run: (a, e) => e.resolvers?.()?.show(a[2]) ?? (a[2] === undefined ? '' : "Can't find that resolvers section\n") },
   { words: ['show', 'cache'], usage: 'show cache', help: 'show cache status', level: 'admin', run: (_a, e) => e.httpCaches?.()?.show() ?? '' },
   { words: ['show', 'backend'], usage: 'show backend', help: 'list backends in the current running config', level: 'user', run: (_a, e) => `# name\n${[...(e.stats.view()?.backends.keys() ?? [])].map((n) => n + '\n').join('')}` },
-  { words: ['show', 'cli', 'level'], usage: 'show cli level', help: 'display the level of the current CLI session', level: 'user', run: (_a, _e, s) => `${s.level}\n` },
+  { words: ['show', 'cli', 'level'], usage: 'show cli level', help: 'display the level of the current CLI session', level: 'user', run: (_a, _e, s) => cliMsg(`${s.level}\n`) },
   { words: ['show', 'cli', 'sockets'], usage: 'show cli sockets', help: 'dump list of cli sockets', level: 'user', run: (_a, _e, s) => showCliSockets(s) },
+  { words: ['show', 'env'], usage: 'show env [var]', help: 'dump environment variables known to the process', level: 'operator', run: (a) => showEnv(process.env, a[2]) },
   { words: ['show', 'errors'], usage: 'show errors [<px>] [request|response]', help: 'report last request and/or response errors for each proxy', level: 'operator', run: (a, e) => showErrors(e, a[2]) },
   { words: ['show', 'info'], usage: 'show info [desc|json|typed|float]*', help: 'report information about the running process', level: 'user', run: (a, e) => (e.stats.sync(), showInfo(e, a.slice(2))) },
+  { words: ['show', 'servers', 'conn'], usage: 'show servers conn [<backend>]', help: 'dump server connections status (all or for a single backend)', level: 'user', run: (a, e) => {
+    const tables = e.stats.view();
+    return tables ? serversConn((e.stats.sync(), tables), a[3]) ?? cliErr("Can't find backend.\n") : '';
+  } },
   { words: ['show', 'schema', 'json'], usage: 'show schema json', help: 'report schema used for stats', level: 'user', run: () => jsonSchema() },
   { words: ['show', 'servers', 'state'], usage: 'show servers state [<backend>]', help: 'dump volatile server information (all or for a single backend)', level: 'user', run: showServersState },
   { words: ['show', 'sess'], usage: 'show sess [id]', help: 'report the list of current sessions or dump this exact session', level: 'operator', run: (_a, e) => showSessions(e) },
@@ -130,9 +152,13 @@ const COMMANDS: Command[] = [
   { words: ['show', 'ssl', 'crt-list'], usage: 'show ssl crt-list [-n] [<list>]', help: 'show the list of crt-lists or the content of a crt-list file <list>', level: 'admin', run: (a, e) => showSslCrtList(e.sslCerts?.(), a) },
   { words: ['show', 'ssl', 'ocsp-response'], usage: 'show ssl ocsp-response [id]', help: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response', level: 'user', run: (a, e) => showSslOcspResponse(e.sslCerts?.(), a) },
   { words: ['show', 'ssl', 'providers'], usage: 'show ssl providers', help: 'show loaded SSL providers', level: 'user', run: showSslProviders },
+  { words: ['show', 'startup-logs'], usage: 'show startup-logs', help: 'report logs emitted during HAProxy startup', level: 'operator', run: (_a, e) => showStartupLogs(e.startupLogs?.() ?? '') },
   { words: ['show', 'stat'], usage: 'show stat [desc|json|no-maint|typed|up]*', help: 'report counters for each proxy and server', level: 'user', run: showStat },
+  { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => tableDump(showTable(e.stickTables?.(), a.slice(2), RANK[s.socketLevel] >= RANK.operator, RANK[s.level] >= RANK.operator)) },
   { words: ['show', 'tls-keys'], usage: 'show tls-keys [id|*]', help: 'show tls keys references or dump tls ticket keys when id specified', level: 'user', run: (a, e) => showTlsKeys(e.ticketKeys?.() ?? [], a) },
-  { words: ['show', 'table'], usage: 'show table <table> [<filter>]*', help: "report table usage stats or dump this table's contents (filter: data/key)", level: 'user', run: (a, e, s) => showTable(e.stickTables?.(), a.slice(2), RANK[s.level] >= RANK.operator) },
+  { words: ['show', 'version'], usage: 'show version', help: 'show version of the current process', level: 'user', run: () => showVersion() },
+  { words: ['shutdown', 'frontend'], usage: 'shutdown frontend <frontend>', help: 'stop a specific frontend', level: 'admin', run: shutdownFrontend },
+  { words: ['shutdown', 'session'], usage: 'shutdown session [id]', help: 'kill a specific session', level: 'admin', run: (a, e) => shutdownSession(e, a[2]) },
   { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
   { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },
 ];
@@ -144,18 +170,23 @@ const BUILTINS: Array<[string, string]> = [
   ['quit', 'disconnect'],
 ];
 
-/** What `help` and the suggestions list, in HAProxy 2.6's order: by usage text, byte by byte. */
-const LISTED = COMMANDS.filter((c) => c.listed !== false).sort((a, b) => Buffer.compare(Buffer.from(a.usage), Buffer.from(b.usage)));
+/** What `help` and the suggestions list (usageLines puts them in HAProxy 2.6's order). */
+const LISTED = COMMANDS.filter((c) => c.listed !== false);
 
 function line(usage: string, help: string): string {
   return `  ${usage.padEnd(40)}: ${help}\n`;
+}
+
+/** The usage lines of `commands` in HAProxy's order: sorted by their text (cli.c cmp_kw_entries, strcmp). */
+function usageLines(commands: readonly Command[]): string {
+  return commands.map((c) => line(c.usage, c.help)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('');
 }
 
 /** `help [words]`: the commands this level may use, matching the given words. */
 export function helpText(words: string[]): string {
   // HAProxy lists the state-changing commands at every level (they answer "Permission denied" when run).
   const matching = LISTED.filter((c) => words.every((w, i) => c.words[i] === undefined || c.words[i]!.startsWith(w)));
-  return 'The following commands are valid at this level:\n' + matching.map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
+  return 'The following commands are valid at this level:\n' + usageLines(matching) + BUILTINS.map(([u, h]) => line(u, h)).join('');
 }
 
 /**
@@ -163,6 +194,12 @@ export function helpText(words: string[]): string {
  * lines that followed it when it ended with `<<` (runtime-api.ts gathers them).
  */
 export function runCommand(text: string, engine: StatsHost, session: CliSession, payload?: string): string | Promise<string> {
+  const answer = dispatch(text, engine, session, payload);
+  if (answer instanceof Promise) return answer.then((a) => renderAnswer(a, session.severityOutput));
+  return renderAnswer(answer, session.severityOutput);
+}
+
+function dispatch(text: string, engine: StatsHost, session: CliSession, payload: string | undefined): CliAnswer | Promise<CliAnswer> {
   let args = text.trim().split(/\s+/).filter((w) => w !== '');
   // cli_parse_request: the `<<` word is no argument; what follows it is the payload.
   const mark = args.indexOf('<<');
@@ -172,7 +209,7 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession,
   }
   if (args.length === 0) return '';
   const first = args[0]!;
-  if (first === 'help') return helpText(args.slice(1));
+  if (first === 'help') return cliMsg(helpText(args.slice(1)));
   if (first === 'prompt') {
     session.interactive = !session.interactive;
     return '';
@@ -184,9 +221,9 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession,
   const command = COMMANDS.find((c) => c.words.every((w, i) => args[i] === w));
   if (!command) {
     const near = LISTED.filter((c) => c.words[0] === first);
-    return 'Unknown command, but maybe one of the following ones is a better match:\n' + (near.length > 0 ? near : LISTED).map((c) => line(c.usage, c.help)).join('') + BUILTINS.map(([u, h]) => line(u, h)).join('');
+    return cliMsg('Unknown command, but maybe one of the following ones is a better match:\n' + usageLines(near.length > 0 ? near : LISTED) + BUILTINS.map(([u, h]) => line(u, h)).join(''));
   }
-  if (RANK[session.level] < RANK[command.level]) return PERMISSION_DENIED;
+  if (RANK[session.level] < RANK[command.level]) return cliErr(PERMISSION_DENIED);
   return command.run(args, engine, session, payload);
 }
 
@@ -198,7 +235,7 @@ function findFrontend(engine: StatsHost, name: string | undefined, disabledAnswe
   if (name === undefined || name === '') return 'A frontend name is expected.\n';
   const proxy = engine.stats.view()?.config.proxies.find((p) => p.name === name && (p.kind === 'frontend' || p.kind === 'listen'));
   if (!proxy) return 'No such frontend.\n';
-  return proxy.disabled ? disabledAnswer : undefined;
+  return proxy.disabled || engine.stats.view()?.overrides?.stopped.has(name) ? disabledAnswer : undefined;
 }
 
 /** C's atoi: the leading integer of a word, 0 when it has none. */
@@ -208,14 +245,14 @@ function atoi(word: string): number {
 }
 
 /** `set maxconn frontend <fe> <n>` (cli_parse_set_maxconn_frontend): connections waiting for room are taken when it grows. */
-function setMaxconnFrontend(args: string[], engine: StatsHost): string {
+function setMaxconnFrontend(args: string[], engine: StatsHost): CliAnswer {
   const name = args[3];
   const missing = findFrontend(engine, name);
-  if (missing !== undefined) return missing;
+  if (missing !== undefined) return cliErr(missing);
   const value = args[4];
-  if (value === undefined || value === '') return 'Integer value expected.\n';
+  if (value === undefined || value === '') return cliErr('Integer value expected.\n');
   const maxconn = atoi(value);
-  if (maxconn < 0) return 'Value out of range.\n';
+  if (maxconn < 0) return cliErr('Value out of range.\n');
   engine.setFrontendMaxconn?.(name!, maxconn);
   return '';
 }
@@ -247,22 +284,33 @@ function setMaxconnServer(engine: StatsHost, backend: RuntimeBackend, server: Ru
 }
 
 /** `disable frontend <fe>` (cli_parse_disable_frontend): its listeners stop accepting until `enable frontend`. */
-function disableFrontend(args: string[], engine: StatsHost): string {
+function disableFrontend(args: string[], engine: StatsHost): CliAnswer {
   const name = args[2];
-  const missing = findFrontend(engine, name, 'Frontend was previously shut down, cannot disable.\n');
-  if (missing !== undefined) return missing;
-  if (!engine.pauseFrontend || engine.pauseFrontend(name!) === 'already') return 'All sockets are already disabled.\n';
+  const shutDown = 'Frontend was previously shut down, cannot disable.\n';
+  const missing = findFrontend(engine, name, shutDown);
+  if (missing !== undefined) return missing === shutDown ? cliMsg(missing, 5) : cliErr(missing);
+  if (!engine.pauseFrontend || engine.pauseFrontend(name!) === 'already') return cliMsg('All sockets are already disabled.\n', 5);
+  return '';
+}
+
+/** `shutdown frontend <fe>` (cli_parse_shutdown_frontend): its listeners close until a reload; what it has goes on. */
+function shutdownFrontend(args: string[], engine: StatsHost): CliAnswer {
+  const name = args[2];
+  const missing = findFrontend(engine, name, 'Frontend was already shut down.\n');
+  if (missing === 'Frontend was already shut down.\n') return cliMsg(missing, 5);
+  if (missing !== undefined) return cliErr(missing);
+  if (engine.stopFrontend?.(name!) === 'already') return cliMsg('Frontend was already shut down.\n', 5);
   return '';
 }
 
 /** `enable frontend <fe>` (cli_parse_enable_frontend): its paused listeners listen again. */
-async function enableFrontend(args: string[], engine: StatsHost): Promise<string> {
+async function enableFrontend(args: string[], engine: StatsHost): Promise<CliAnswer> {
   const name = args[2];
   const missing = findFrontend(engine, name, 'Frontend was previously shut down, cannot enable.\n');
-  if (missing !== undefined) return missing;
+  if (missing !== undefined) return cliErr(missing);
   const result = engine.resumeFrontend ? await engine.resumeFrontend(name!) : 'already';
-  if (result === 'already') return 'All sockets are already enabled.\n';
-  if (result === 'failed') return 'Failed to resume frontend, check logs for precise cause (port conflict?).\n';
+  if (result === 'already') return cliMsg('All sockets are already enabled.\n', 5);
+  if (result === 'failed') return cliErr('Failed to resume frontend, check logs for precise cause (port conflict?).\n');
   return '';
 }
 
@@ -272,6 +320,16 @@ function clearCounters(args: string[], engine: StatsHost, session: CliSession): 
   if (all && RANK[session.level] < RANK.admin) return PERMISSION_DENIED;
   engine.stats.clearCounters(all);
   return '';
+}
+
+/** `show table`'s answer: a dump (its head lines first, or nothing), else one of stick_table.c's cli_err messages. */
+function tableDump(text: string): CliAnswer {
+  return text === '' || text.startsWith('# table: ') ? text : cliErr(text);
+}
+
+/** What a table command may do at the session's levels (stick_table.c asks the socket's for a walk, the session's for a key). */
+function tableAccess(session: CliSession): { socket: boolean; session: boolean } {
+  return { socket: RANK[session.socketLevel] >= RANK.operator, session: RANK[session.level] >= RANK.operator };
 }
 
 function lower(session: CliSession, level: CliLevel): string {

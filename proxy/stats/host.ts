@@ -14,6 +14,7 @@ import type { StickTables } from '../stick/tables.ts';
 import type { PatternRefs } from '../acl/index.ts';
 import type { RuntimeCerts } from '../tls/runtime-certs.ts';
 import type { TicketKeyRef } from '../tls/ticket-keys.ts';
+import type { Sample } from '../acl/index.ts';
 
 export interface StatsHost extends BackendLookup {
   readonly stats: StatsRegistry;
@@ -33,16 +34,24 @@ export interface StatsHost extends BackendLookup {
   sslCerts?(): RuntimeCerts | undefined;
   /** The binds' `tls-ticket-keys` files, in the runtime API's numbering (`show tls-keys`). */
   ticketKeys?(): TicketKeyRef[];
+  /** The running configuration's proc.* variables by name without `proc.` (`get var`); a name without a value maps to undefined. */
+  procVariables?(): ReadonlyMap<string, Sample | undefined> | undefined;
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
   /** `disable frontend`: its listeners stop accepting ('already': none was accepting). */
   pauseFrontend?(name: string): 'paused' | 'already';
+  /** What start-up reported, one line per message (`show startup-logs`); '' when nothing was. */
+  startupLogs?(): string;
+  /** `shutdown frontend`: its listeners close until a reload ('already': it was stopped before). */
+  stopFrontend?(name: string): 'stopped' | 'already';
   /** `enable frontend`: its paused listeners listen again ('failed': one could not, and an alert says why). */
   resumeFrontend?(name: string): Promise<'resumed' | 'already' | 'failed'>;
   /** `set maxconn frontend`: the frontend's connection limit from now on. */
   setFrontendMaxconn?(name: string, maxconn: number): void;
   /** The process's connection limit as started (HAProxy's hardmaxconn: `set maxconn global` goes no higher); undefined: unknown. */
   hardMaxconn?(): number | undefined;
+  /** `set rate-limit connections|sessions|ssl-sessions global`: the process's rate limit from now on (0: none). */
+  setGlobalRateLimit?(which: 'connections' | 'sessions' | 'sslSessions', limit: number): void;
   /** `set maxconn global`: the process's connection limit from now on. */
   setGlobalMaxconn?(maxconn: number): void;
   /** TLS settings for the connections of a server `add server` makes with `ssl` (counted in `maxsslconn`); throws as a load does. */

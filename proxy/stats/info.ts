@@ -15,7 +15,8 @@ type InfoType = 'str' | 'u32' | 'u64';
 /** [position, name, typed tags (origin, nature, scope), type, description]. */
 type InfoField = readonly [number, string, string, InfoType, string];
 
-const VERSION = '2.6-loadstar';
+/** The product version `show info` and `show version` report. */
+export const VERSION = '2.6-loadstar';
 
 /** HAProxy 2.6's info_fields[] as `show info typed desc` prints them (45 and 46 exist only in zlib builds). */
 export const INFO_FIELDS: readonly InfoField[] = [
@@ -166,13 +167,13 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     ['PipesUsed', 0],
     ['PipesFree', 0],
     ['ConnRate', connRate],
-    ['ConnRateLimit', global?.maxConnRate ?? 0],
+    ['ConnRateLimit', tables?.overrides?.rateLimits.connections ?? global?.maxConnRate ?? 0],
     ['MaxConnRate', maxConnRate],
     ['SessRate', sessRate],
-    ['SessRateLimit', global?.maxSessRate ?? 0],
+    ['SessRateLimit', tables?.overrides?.rateLimits.sessions ?? global?.maxSessRate ?? 0],
     ['MaxSessRate', maxSessRate],
     ['SslRate', rates.sslRate],
-    ['SslRateLimit', global?.maxSslRate ?? 0],
+    ['SslRateLimit', tables?.overrides?.rateLimits.sslSessions ?? global?.maxSslRate ?? 0],
     ['MaxSslRate', rates.maxSslRate],
     ['SslFrontendKeyRate', rates.sslKeyRate],
     ['SslFrontendMaxKeyRate', rates.maxSslKeyRate],

@@ -31,10 +31,14 @@ export interface StatsTables {
 export interface RuntimeOverrides {
   /** Frontends `disable frontend` paused (status PAUSED). */
   readonly paused: Set<string>;
+  /** Frontends `shutdown frontend` stopped for good, until a reload (status STOP). */
+  readonly stopped: Set<string>;
   /** `set maxconn frontend`, by frontend name. */
   readonly frontendMaxconn: Map<string, number>;
   /** `set maxconn global`; undefined: the configuration's. */
   globalMaxconn: number | undefined;
+  /** `set rate-limit connections|sessions|ssl-sessions global` (0: no limit); undefined: the configuration's. */
+  readonly rateLimits: { connections?: number; sessions?: number; sslSessions?: number };
 }
 
 export type { AccessLogEntry };

@@ -50,7 +50,7 @@ export function statRows(tables: StatsTables, now = Date.now()): StatRow[] {
     const http = proxy.mode === 'http';
     const frontend = tables.frontends.get(proxy.name);
     if (frontend && (proxy.kind === 'frontend' || proxy.kind === 'listen')) {
-      rows.push({ type: 0, proxy, iid, sid: 0, counters: frontend.stats, frontend, values: frontendValues(proxy, frontend, iid, http, tables.overrides?.frontendMaxconn.get(proxy.name) ?? proxy.maxconn ?? maxconn, tables.overrides?.paused.has(proxy.name) === true) });
+      rows.push({ type: 0, proxy, iid, sid: 0, counters: frontend.stats, frontend, values: frontendValues(proxy, frontend, iid, http, tables.overrides?.frontendMaxconn.get(proxy.name) ?? proxy.maxconn ?? maxconn, tables.overrides?.stopped.has(proxy.name) ? 'STOP' : tables.overrides?.paused.has(proxy.name) ? 'PAUSED' : 'OPEN') });
     }
     const backend = tables.backends.get(proxy.name);
     if (!backend) continue;
@@ -102,11 +102,11 @@ function h1(c: StatCounters, http: boolean, open: number, bytes?: { in: number; 
   };
 }
 
-function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http: boolean, maxconn: number | undefined, paused: boolean): Record<string, FieldValue> {
+function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http: boolean, maxconn: number | undefined, status: 'OPEN' | 'PAUSED' | 'STOP'): Record<string, FieldValue> {
   const c = frontend.stats;
   return {
     pxname: proxy.name, svname: 'FRONTEND', scur: c.scur, smax: c.smax, slim: maxconn ?? '', stot: c.stot, bin: c.bin, bout: c.bout,
-    dreq: c.dreq, dresp: c.dresp, ereq: c.ereq, status: paused ? 'PAUSED' : 'OPEN', pid: 1, iid, sid: 0, type: 0, rate: c.rate, rate_lim: proxy.rateLimitSessions ?? 0, rate_max: c.rateMax,
+    dreq: c.dreq, dresp: c.dresp, ereq: c.ereq, status, pid: 1, iid, sid: 0, type: 0, rate: c.rate, rate_lim: proxy.rateLimitSessions ?? 0, rate_max: c.rateMax,
     ...(http ? httpCounts(c) : {}),
     req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, ...compression(c, http),
     mode: http ? 'http' : 'tcp', conn_rate: c.connRate, conn_rate_max: c.connRateMax, conn_tot: c.connTot,

@@ -119,7 +119,7 @@ export class RuntimeApi {
     });
     socket.on('error', () => socket.destroy());
     socket.setTimeout(this.timeout, () => socket.destroy());
-    const session: CliSession = { level: entry.spec.level, interactive: false, quit: false, sockets: () => this.listed() };
+    const session: CliSession = { level: entry.spec.level, socketLevel: entry.spec.level, interactive: false, quit: false, severityOutput: entry.spec.severityOutput ?? 'none', sockets: () => this.listed() };
     let buffered = '';
     let ended = false;
     let awaitingDrain = false;
@@ -248,6 +248,8 @@ export class RuntimeApi {
 
   private send(socket: net.Socket, session: CliSession, out: string): void {
     if (socket.destroyed || socket.writableEnded) return;
+    // `set timeout cli`: the session's idle timeout from now on.
+    if (session.timeoutMs !== undefined) socket.setTimeout(session.timeoutMs);
     if (session.quit || !session.interactive) {
       socket.end(out);
       return;

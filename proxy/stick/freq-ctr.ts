@@ -65,6 +65,16 @@ export class FreqCtr {
     return { curr, past, remain };
   }
 
+  /**
+   * `set table … data.<rate> <value>` (table_process_entry_per_key): the current period starts now
+   * with `value` events and none before, so the rate reads `value` for a whole period, then fades.
+   */
+  set(value: number, now: number): void {
+    this.currTick = now - (now % 2);
+    this.prevCtr = 0;
+    this.currCtr = value;
+  }
+
   /** The current period's raw count (what sc_inc_gpc0 returns when only gpc0_rate is stored). */
   get current(): number {
     return this.currCtr;

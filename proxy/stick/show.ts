@@ -6,7 +6,8 @@
  * Entry addresses are Loadstar's entry numbers.
  */
 import { ipv6ToString } from '../acl/index.ts';
-import { tableKey } from './keys.ts';
+import { byKey, cliKey, matchesFilters, parseFilters } from './cli-args.ts';
+import type { DataFilter } from './cli-args.ts';
 import { tickNow } from './table.ts';
 import type { CounterType, RateType, RuntimeStickTable, StickEntry } from './table.ts';
 import type { StickTables } from './tables.ts';
@@ -19,36 +20,35 @@ const DUMP_ORDER: ReadonlyArray<{ name: CounterType; rate?: never } | { rate: Ra
   { name: 'http_fail_cnt' }, { rate: 'http_fail_rate' },
 ];
 
-const OPERATORS: Record<string, (a: number, b: number) => boolean> = {
-  eq: (a, b) => a === b, ne: (a, b) => a !== b, le: (a, b) => a <= b, lt: (a, b) => a < b, ge: (a, b) => a >= b, gt: (a, b) => a > b,
-};
-
-/** `args`: the words after `show table`. `contents`: the session's level lets it see entries (operator, admin). */
-export function showTable(tables: StickTables | undefined, args: readonly string[], contents: boolean): string {
+/**
+ * `args`: the words after `show table`. `contents`: the socket's level lets it see a table's entries
+ * (operator, admin; HAProxy asks the bind's level there). `sessionMayRead`: the session's level, which
+ * `key <key>` asks (cli_has_level), lowered by `user`/`operator`.
+ */
+export function showTable(tables: StickTables | undefined, args: readonly string[], contents: boolean, sessionMayRead = contents): string {
   const [name, filter, ...rest] = args;
   // HAProxy's list of tables has the last declared first.
   if (name === undefined) return [...(tables?.all() ?? [])].reverse().map(head).join('');
   const table = tables?.get(name);
   if (!table) return 'No such table\n';
   const now = tickNow();
-  let keep: (entry: StickEntry) => boolean = () => true;
   if (filter === 'key') {
-    const key = rest[0] === undefined ? undefined : tableKey({ type: 'str', value: rest[0] }, table.config);
-    if (key === undefined) return 'Key value expected\n';
-    keep = (entry) => entry.key === key;
-  } else if (filter?.startsWith('data.')) {
-    const type = filter.slice(5);
-    const op = OPERATORS[rest[0] ?? ''];
-    const value = Number(rest[1]);
-    if (!table.stores(type)) return 'Data type not stored in this table\n';
-    if (!op) return 'Require and operator among "eq", "ne", "le", "ge", "lt", "gt"\n';
-    if (rest[1] === undefined || !/^\d+$/.test(rest[1])) return 'Require a valid integer value to compare against\n';
-    keep = (entry) => op(dataValue(table, entry, type, now) ?? 0, value);
+    const key = cliKey(table, rest[0], 'show');
+    if ('error' in key) return key.error;
+    if (!sessionMayRead) return 'Permission denied\n';
+    const entry = table.lookup(key.key, now);
+    return entry ? head(table) + entryLine(table, entry, now) : '';
+  }
+  let filters: DataFilter[] = [];
+  if (filter?.startsWith('data.')) {
+    const parsed = parseFilters(table, args);
+    if (typeof parsed === 'string') return parsed;
+    filters = parsed;
   } else if (filter !== undefined) {
     return 'Optional argument only supports "data.<store_data_type>" <operator> <value> and key <key>\n';
   }
   if (!contents) return `${head(table)}# contents not dumped due to insufficient privileges\n`;
-  const lines = [...table.liveEntries(now)].filter(keep).sort(byKey(table)).map((entry) => entryLine(table, entry, now));
+  const lines = [...table.liveEntries(now)].filter((e) => matchesFilters(table, e, filters, now)).sort(byKey(table)).map((entry) => entryLine(table, entry, now));
   return head(table) + lines.join('');
 }
 
@@ -59,10 +59,10 @@ function head(table: RuntimeStickTable): string {
 
 function entryLine(table: RuntimeStickTable, entry: StickEntry, now: number): string {
   let line = `0x${entry.id.toString(16).padStart(12, '0')}: key=${keyText(table, entry.key)} use=${entry.refs} exp=${Math.max(0, entry.expire - now)}`;
-  // server_id is HAProxy's first data type, server_key comes between gpc1_rate and http_fail_cnt.
+  // server_id is HAProxy's first data type, server_key (kept for stick rules) comes between gpc1_rate and http_fail_cnt.
   if (table.keepsServer) line += ` server_id=${entry.serverId}`;
   for (const data of DUMP_ORDER) {
-    if (data.name === 'http_fail_cnt' && table.keepsServer) line += ` server_key=${entry.serverKey ?? '-'}`;
+    if (data.name === 'http_fail_cnt' && table.keepsServerKey) line += ` server_key=${entry.serverKey ?? '-'}`;
     if (data.name !== undefined) {
       const value = table.counter(entry, data.name);
       if (value !== undefined) line += ` ${data.name}=${value}`;
@@ -78,13 +78,6 @@ function entryLine(table: RuntimeStickTable, entry: StickEntry, now: number): st
   return `${line}\n`;
 }
 
-function dataValue(table: RuntimeStickTable, entry: StickEntry, type: string, now: number): number | undefined {
-  if (type === 'server_id') return entry.serverId;
-  const data = DUMP_ORDER.find((d) => d.name === type || d.rate === type);
-  if (!data) return undefined;
-  return data.name !== undefined ? table.counter(entry, data.name) : table.rate(entry, data.rate, now);
-}
-
 /** The key as HAProxy prints it: addresses in text form, strings with blanks and '=' escaped. */
 function keyText(table: RuntimeStickTable, key: string): string {
   switch (table.config.type) {
@@ -93,15 +86,4 @@ function keyText(table: RuntimeStickTable, key: string): string {
     case 'binary': return key.toUpperCase();
     default: return key;
   }
-}
-
-/** HAProxy walks its key tree: addresses and integers in numeric order, strings in byte order. */
-function byKey(table: RuntimeStickTable): (a: StickEntry, b: StickEntry) => number {
-  if (table.config.type === 'ip') return (a, b) => ipNumber(a.key) - ipNumber(b.key);
-  if (table.config.type === 'integer') return (a, b) => Number(a.key) - Number(b.key);
-  return (a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-}
-
-function ipNumber(dotted: string): number {
-  return dotted.split('.').reduce((n, part) => n * 256 + Number(part), 0);
 }

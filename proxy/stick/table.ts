@@ -84,6 +84,8 @@ export class RuntimeStickTable {
    * (cfgparse.c allocates both data types for every table a stick rule names).
    */
   readonly keepsServer: boolean;
+  /** Entries keep server_key: a `stick` rule uses the table (a table storing only `server_id` has no server_key). */
+  readonly keepsServerKey: boolean;
 
   /**
    * @param stickRulesUseIt a `stick` rule names the table: entries keep server_id and server_key.
@@ -91,6 +93,7 @@ export class RuntimeStickTable {
    */
   constructor(readonly name: string, readonly config: StickTable, stickRulesUseIt = false, readonly handedOver = false) {
     this.keepsServer = stickRulesUseIt || config.store.some((s) => s.name === 'server_id');
+    this.keepsServerKey = stickRulesUseIt;
     this.expireMs = config.expire ?? 0;
     this.size = config.size;
     const elements = (s: StickTable['store'][number]): string[] => (ARRAYS.has(s.name) ? Array.from({ length: s.count ?? 0 }, (_, i) => `${s.name}[${i}]`) : [s.name]);
@@ -166,6 +169,26 @@ export class RuntimeStickTable {
   release(entry: StickEntry, now = tickNow()): void {
     if (entry.refs > 0) entry.refs--;
     if (entry.refs === 0 && this.expireMs > 0 && this.isExpired(entry, now) && this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+  }
+
+  /** stksess_kill: drops an unreferenced entry (`clear table`); false when a stick counter holds it. */
+  remove(entry: StickEntry): boolean {
+    if (entry.refs > 0) return false;
+    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+    return true;
+  }
+
+  /** Sets a stored counter (`set table`): unsigned 32-bit as HAProxy's std_t_uint, `value` taken modulo 2^32. */
+  setCounter(entry: StickEntry, name: CounterType, value: bigint): void {
+    const slot = this.layout.counterSlot.get(name);
+    if (slot !== undefined) entry.counts![slot] = Number(BigInt.asUintN(32, value));
+  }
+
+  /** Sets a stored rate (`set table`): `value` events in a period starting now. */
+  setRate(entry: StickEntry, name: RateType, value: bigint, now = tickNow()): void {
+    const slot = this.layout.rateSlot.get(name);
+    // freq_ctr's curr_ctr is an unsigned int.
+    if (slot !== undefined) entry.rates![slot]!.set(Number(BigInt.asUintN(32, value)), now);
   }
 
   /** The value of a stored counter, or undefined when the table does not store it. */

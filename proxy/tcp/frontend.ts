@@ -137,7 +137,8 @@ export interface TcpSessionRecord {
 
 export class TcpFrontend implements Frontend {
   readonly name: string;
-  readonly sessions = new Set<net.Socket>();
+  /** Its sessions by client socket (`shutdown session` finds one's record here). */
+  readonly sessions = new Map<net.Socket, TcpSessionRecord>();
   /** Statistics (proxy/stats); the engine gives it the counters kept across reloads. */
   stats = new StatCounters();
   private readonly switching: Array<{ when: ConnPredicate | undefined; backend: RuntimeBackend | undefined }>;
@@ -268,13 +269,13 @@ export class TcpFrontend implements Frontend {
     const sessionVars = this.sessionRules && new MapVarStore(this.procVars);
     const verdict = sessionVars && this.sessionRules!(client, sessionVars);
     if (verdict !== undefined && verdict !== 'accept') return endRefusedSession(client, verdict);
-    this.sessions.add(client);
-    processConnections.opened();
-    if (this.logsConnects) this.logger.connectFrom(this.config, { src: client.remoteAddress, srcPort: client.remotePort, dst: client.localAddress, dstPort: client.localPort }, client);
     const record: TcpSessionRecord = {
       frontend: this, client, acceptedAt: Date.now(), tw: -1, tc: -1, bytesIn: 0, bytesOut: 0, termination: '--', retries: 0,
       streamNumber: nextStreamNumber(),
     };
+    this.sessions.set(client, record);
+    processConnections.opened();
+    if (this.logsConnects) this.logger.connectFrom(this.config, { src: client.remoteAddress, srcPort: client.remotePort, dst: client.localAddress, dstPort: client.localPort }, client);
     if (this.config.logFormat) record.local = { address: client.localAddress, port: client.localPort };
     client.setNoDelay(true);
     // One inactivity timeout per side on the shared sweeps (no Node timer refreshed per read and write);
@@ -928,7 +929,7 @@ export class TcpFrontend implements Frontend {
   }
 
   closeAll(): void {
-    for (const s of this.sessions) s.destroy();
+    for (const s of this.sessions.keys()) s.destroy();
     this.upgrade?.close();
   }
 
@@ -947,8 +948,22 @@ export class TcpFrontend implements Frontend {
     this.upgrade?.shutdownServerSessions(server);
   }
 
+  /**
+   * `shutdown session`: a session ends as HAProxy's killed stream (stream_shutdown, SF_ERR_KILLED):
+   * both sides closed; logged 'K' with the phase it was in before its server connection, and, once
+   * connected, without termination flags as haproxy 2.6.12 logs it. An upgraded connection as an HTTP one.
+   */
+  shutdownSession(socket: net.Socket): boolean {
+    const record = this.sessions.get(socket);
+    if (!record) return this.upgrade?.shutdownSession(socket) ?? false;
+    if (record.termination === '--' && record.tc < 0) record.termination = `K${record.inspecting ? 'R' : 'C'}`;
+    socket.destroy();
+    upstreamOf.get(socket)?.destroy();
+    return true;
+  }
+
   openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }> {
-    const own = [...this.sessions].map((socket) => ({ socket }));
+    const own = [...this.sessions.keys()].map((socket) => ({ socket }));
     return this.upgrade ? [...own, ...this.upgrade.openConnections()] : own;
   }
 
