@@ -439,6 +439,9 @@ function requestHead(headers: http2.IncomingHttpHeaders, endStream: boolean): Re
   let hasLength = false;
   for (const [name, value] of Object.entries(headers)) {
     if (name.startsWith(':') || value === undefined || (name === 'host' && authority !== undefined)) continue;
+    // An extended CONNECT has no body whatever it says (RFC 8441 §4): haproxy 2.6.12 sends the GET
+    // without its content-length, which would make the server wait for a body that never comes.
+    if (name === 'content-length' && protocol !== undefined) continue;
     if (name === 'content-length') hasLength = true;
     // RFC 9113 §8.2.3: cookie crumbs are joined with "; " for HTTP/1.1.
     if (name === 'cookie' && Array.isArray(value)) flat.push(name, value.join('; '));
