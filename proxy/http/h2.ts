@@ -345,6 +345,29 @@ export class H2Stream {
     return this.stream;
   }
 
+  /** The tunnel's end came once already: the stream is ending, waiting for the client's window. */
+  private tunnelClosing = false;
+
+  /**
+   * The tunnel is over (the server's side closed, a timeout, an error): what the server sent still
+   * reaches the client, then END_STREAM, then RST_STREAM CANCEL unless the client ended its side too,
+   * as HAProxy's h2 mux ends it. Before, the stream was destroyed at once: Node reset it (NO_ERROR) and
+   * dropped what waited for the client's window, the end of a download through a WebSocket lost. A
+   * second call (the tunnel's timeout while the client does not read) resets it at once.
+   */
+  closeTunnel(): void {
+    const stream = this.stream;
+    if (stream.closed) return;
+    const cancel = (): void => {
+      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    };
+    if (this.tunnelClosing || stream.destroyed) return cancel();
+    this.tunnelClosing = true;
+    if (!stream.writableEnded) stream.end();
+    if (stream.writableFinished) cancel();
+    else stream.once('finish', cancel);
+  }
+
   /**
    * The response was written in full (the sink normally ended the stream when its message completed).
    * A request body still unfinished then, HAProxy 2.6 resets the stream (RST_STREAM CANCEL): at once
