@@ -383,7 +383,9 @@ export class H2Stream {
       if (!this.stream.closed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
     };
     const idle = this.frontend.timeouts.client;
-    if (this.tx.termination !== '--' || idle <= 0) {
+    // An upgrade the server refused (a 400, a 502): its request was whole with its HEADERS, and HAProxy
+    // resets the stream right after the answer, as after an exchange it ended itself.
+    if (this.tx.termination !== '--' || idle <= 0 || this.upgrade) {
       // After the answer's last frame: a reset sent before it would take its place.
       if (this.stream.writableFinished) cancel();
       else this.stream.once('finish', cancel);
