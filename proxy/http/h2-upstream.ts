@@ -117,7 +117,8 @@ class H2Session {
 
   close(): void {
     this.closing = true;
-    for (const channel of [...this.channels]) channel.destroy();
+    // A tunnel's channel still hands what it holds to the client first.
+    for (const channel of [...this.channels]) channel.sessionGone();
     if (!this.session.destroyed) this.session.destroy();
     this.socket.destroy();
   }
@@ -488,10 +489,28 @@ export class H2Channel extends Duplex {
     if (this.responseEnded) return;
     this.responseEnded = true;
     if (!this.responseStarted) return this.onReset();
-    // The server ended its side of the tunnel.
-    if (this.tunnel) return void this.push(null);
+    if (this.tunnel) return this.tunnelOver();
     if (this.chunked) this.push(`0\r\n${serializeFields(this.responseTrailers)}\r\n`, 'latin1');
   }
+
+  /**
+   * The server ended its side of the tunnel (END_STREAM, a reset, its connection gone): once the
+   * transaction has read what came before, the channel closes and the tunnel with it, as HAProxy ends
+   * it (the client gets END_STREAM, then RST_STREAM CANCEL). Before, the channel stayed open for the
+   * other direction (allowHalfOpen) until `timeout tunnel`, or was destroyed with what the client had
+   * not read yet (a slow client lost the end of a download).
+   */
+  tunnelOver(): void {
+    if (this.tunnelEnding) return;
+    this.tunnelEnding = true;
+    this.responseEnded = true;
+    if (this.readableEnded) return void this.destroy();
+    this.once('end', () => this.destroy());
+    this.push(null);
+    // Reading may be paused (the client's backpressure): the stream is gone, nothing else resumes it.
+  }
+
+  private tunnelEnding = false;
 
   /**
    * The stream was reset, or the session went away, before the end of the answer. Before any answer:
@@ -499,6 +518,7 @@ export class H2Channel extends Duplex {
    * ends the message as if the server had (recorded: 200, `----`); the channel does the same.
    */
   private onReset(): void {
+    if (this.tunnel) return this.tunnelOver();
     this.responseEnded = true;
     if (this.responseStarted && this.chunked) {
       this.push('0\r\n\r\n', 'latin1');
@@ -506,6 +526,12 @@ export class H2Channel extends Duplex {
     }
     this.push(null);
     this.destroy();
+  }
+
+  /** The session went away: a tunnel ends once what it holds was read; any other exchange fails now. */
+  sessionGone(): void {
+    if (this.tunnel && !this.destroyed) this.tunnelOver();
+    else this.destroy();
   }
 
   override _read(): void {
