@@ -23,6 +23,7 @@ import { Duplex } from 'node:stream';
 import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { UpstreamConnection, sslConnsFull } from './upstream.ts';
+import { destroyOutsideReads } from './h2-session.ts';
 import { getHeader, hasToken } from './headers.ts';
 import type { ServerPool, ServerMux, ReuseMode, ReuseSession, UpgradeKind } from './upstream.ts';
 import type { Server } from '../config/model.ts';
@@ -93,6 +94,8 @@ class H2Session {
   closing = false;
 
   constructor(readonly session: http2.ClientHttp2Session, readonly socket: net.Socket, readonly sni: string | undefined) {
+    // A server could otherwise abort the process: a tunnel's end or a GOAWAY, then a frame of a wrong size, in one read.
+    destroyOutsideReads(session);
     session.on('error', () => this.close());
     session.on('goaway', () => {
       this.closing = true;
@@ -120,7 +123,8 @@ class H2Session {
     // A tunnel's channel still hands what it holds to the client first.
     for (const channel of [...this.channels]) channel.sessionGone();
     if (!this.session.destroyed) this.session.destroy();
-    this.socket.destroy();
+    // After the session's end, which waits for the end of the read being parsed (h2-session.ts).
+    setImmediate(() => this.socket.destroy());
   }
 }
 

@@ -20,6 +20,7 @@ import type { ReuseSession, UpstreamConnection } from './upstream.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { connectionInfo } from './samples.ts';
 import { h2RequestRefusal } from './request-checks.ts';
+import { destroyOutsideReads } from './h2-session.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 
 /** Header fields HTTP/2 forbids (RFC 9113 §8.2.2) besides the hop-by-hop ones llhttp.ts knows. */
@@ -89,9 +90,9 @@ export class H2Connection implements ReuseSession {
     // A connection error nghttp2 detects (an even stream id, a window past 2^31-1 …) reaches Node as
     // destroy(error), which sends GOAWAY INTERNAL_ERROR in place of the code nghttp2 meant. The
     // GOAWAY gets that code (PROTOCOL_ERROR, FLOW_CONTROL_ERROR …), the one HAProxy 2.6 sends too.
-    // (An instance's method replaced: Node calls this one from C++, with no event before it.)
-    const destroy = session.destroy.bind(session);
-    session.destroy = (error?: Error, code?: number) => destroy(error, code ?? goawayCode(error));
+    // (An instance's method replaced: Node calls this one from C++, with no event before it.) The
+    // session ends once the read being parsed is over (h2-session.ts: else a client can abort the process).
+    destroyOutsideReads(session, goawayCode);
     // The fourth argument (the fields as received, flat) is Node's, missing from its types.
     session.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => this.onStream(stream, headers, rawHeaders));
     session.on('error', () => this.closeContained());
@@ -126,6 +127,8 @@ export class H2Connection implements ReuseSession {
       const refusal = h2RequestRefusal(head.method, htxTarget(headers, head.url), head.headers, rawHeaders, this.frontend.limits);
       if (refusal === 'connection') {
         stream.on('error', () => {}); // the session's error reaches its streams (see refuse)
+        // Streams later in the same read are refused: the session ends once the read is over.
+        this.draining = true;
         return void this.session?.destroy(new Error('a header block larger than HAProxy decodes'), http2.constants.NGHTTP2_COMPRESSION_ERROR);
       }
       if (refusal === 'stream') return refuse(stream, http2.constants.NGHTTP2_PROTOCOL_ERROR);
@@ -166,7 +169,8 @@ export class H2Connection implements ReuseSession {
     this.draining = true;
     for (const stream of [...this.queue]) stream.abort();
     this.session?.destroy();
-    this.socket.destroy();
+    // After the session's end (its GOAWAY), which waits for the end of the read (h2-session.ts).
+    setImmediate(() => this.socket.destroy());
   }
 
   /** close() from a session event: an exception in the streams' endings is reported, the session still goes. */
