@@ -509,9 +509,9 @@ export class H2Channel extends Duplex {
     this.tunnelEnding = true;
     this.responseEnded = true;
     if (this.readableEnded) return void this.destroy();
+    // 'end' comes once the transaction read what is buffered (later, when the client holds it back).
     this.once('end', () => this.destroy());
     this.push(null);
-    // Reading may be paused (the client's backpressure): the stream is gone, nothing else resumes it.
   }
 
   private tunnelEnding = false;

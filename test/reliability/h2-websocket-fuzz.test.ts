@@ -264,7 +264,7 @@ test(`${COUNT} mutated answers of an h2 server to extended CONNECTs (seed ${SEED
       const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'http', ':path': '/fuzz', ':authority': 'site.home.arpa' });
       stream.on('error', () => {});
       const what = await new Promise<string>((resolve) => {
-        const timer = setTimeout(() => resolve('no end'), 300);
+        const timer = setTimeout(() => resolve('no end'), 200);
         stream.on('response', (h) => {
           stream.write('hello');
           outcomes.set(`status ${h[':status']}`, (outcomes.get(`status ${h[':status']}`) ?? 0) + 1);
