@@ -23,6 +23,7 @@ import { Duplex } from 'node:stream';
 import { newParser, REQUEST, METHODS, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { UpstreamConnection, awaitConnection, sslConnsFull } from './upstream.ts';
+import { destroyOutsideReads } from './h2-session.ts';
 import { getHeader, hasToken } from './headers.ts';
 import type { ServerPool, ServerMux, ReuseMode, ReuseSession, UpgradeKind } from './upstream.ts';
 import type { Server } from '../config/model.ts';
@@ -93,6 +94,8 @@ class H2Session {
   closing = false;
 
   constructor(readonly session: http2.ClientHttp2Session, readonly socket: net.Socket, readonly sni: string | undefined) {
+    // A server could otherwise abort the process: a tunnel's end or a GOAWAY, then a frame of a wrong size, in one read.
+    destroyOutsideReads(session);
     session.on('error', () => this.close());
     session.on('goaway', () => {
       this.closing = true;
@@ -117,9 +120,11 @@ class H2Session {
 
   close(): void {
     this.closing = true;
-    for (const channel of [...this.channels]) channel.destroy();
+    // A tunnel's channel still hands what it holds to the client first.
+    for (const channel of [...this.channels]) channel.sessionGone();
     if (!this.session.destroyed) this.session.destroy();
-    this.socket.destroy();
+    // After the session's end, which waits for the end of the read being parsed (h2-session.ts).
+    setImmediate(() => this.socket.destroy());
   }
 }
 
@@ -471,10 +476,28 @@ export class H2Channel extends Duplex {
     if (this.responseEnded) return;
     this.responseEnded = true;
     if (!this.responseStarted) return this.onReset();
-    // The server ended its side of the tunnel.
-    if (this.tunnel) return void this.push(null);
+    if (this.tunnel) return this.tunnelOver();
     if (this.chunked) this.push(`0\r\n${serializeFields(this.responseTrailers)}\r\n`, 'latin1');
   }
+
+  /**
+   * The server ended its side of the tunnel (END_STREAM, a reset, its connection gone): once the
+   * transaction has read what came before, the channel closes and the tunnel with it, as HAProxy ends
+   * it (the client gets END_STREAM, then RST_STREAM CANCEL). Before, the channel stayed open for the
+   * other direction (allowHalfOpen) until `timeout tunnel`, or was destroyed with what the client had
+   * not read yet (a slow client lost the end of a download).
+   */
+  tunnelOver(): void {
+    if (this.tunnelEnding) return;
+    this.tunnelEnding = true;
+    this.responseEnded = true;
+    if (this.readableEnded) return void this.destroy();
+    // 'end' comes once the transaction read what is buffered (later, when the client holds it back).
+    this.once('end', () => this.destroy());
+    this.push(null);
+  }
+
+  private tunnelEnding = false;
 
   /**
    * The stream was reset, or the session went away, before the end of the answer. Before any answer:
@@ -482,6 +505,7 @@ export class H2Channel extends Duplex {
    * ends the message as if the server had (recorded: 200, `----`); the channel does the same.
    */
   private onReset(): void {
+    if (this.tunnel) return this.tunnelOver();
     this.responseEnded = true;
     if (this.responseStarted && this.chunked) {
       this.push('0\r\n\r\n', 'latin1');
@@ -489,6 +513,12 @@ export class H2Channel extends Duplex {
     }
     this.push(null);
     this.destroy();
+  }
+
+  /** The session went away: a tunnel ends once what it holds was read; any other exchange fails now. */
+  sessionGone(): void {
+    if (this.tunnel && !this.destroyed) this.tunnelOver();
+    else this.destroy();
   }
 
   override _read(): void {

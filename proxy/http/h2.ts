@@ -20,6 +20,7 @@ import type { ReuseSession, UpstreamConnection } from './upstream.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { connectionInfo } from './samples.ts';
 import { h2RequestRefusal } from './request-checks.ts';
+import { destroyOutsideReads } from './h2-session.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 
 /** Header fields HTTP/2 forbids (RFC 9113 §8.2.2) besides the hop-by-hop ones llhttp.ts knows. */
@@ -89,9 +90,9 @@ export class H2Connection implements ReuseSession {
     // A connection error nghttp2 detects (an even stream id, a window past 2^31-1 …) reaches Node as
     // destroy(error), which sends GOAWAY INTERNAL_ERROR in place of the code nghttp2 meant. The
     // GOAWAY gets that code (PROTOCOL_ERROR, FLOW_CONTROL_ERROR …), the one HAProxy 2.6 sends too.
-    // (An instance's method replaced: Node calls this one from C++, with no event before it.)
-    const destroy = session.destroy.bind(session);
-    session.destroy = (error?: Error, code?: number) => destroy(error, code ?? goawayCode(error));
+    // (An instance's method replaced: Node calls this one from C++, with no event before it.) The
+    // session ends once the read being parsed is over (h2-session.ts: else a client can abort the process).
+    destroyOutsideReads(session, goawayCode);
     // The fourth argument (the fields as received, flat) is Node's, missing from its types.
     session.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => this.onStream(stream, headers, rawHeaders));
     session.on('error', () => this.closeContained());
@@ -126,6 +127,8 @@ export class H2Connection implements ReuseSession {
       const refusal = h2RequestRefusal(head.method, htxTarget(headers, head.url), head.headers, rawHeaders, this.frontend.limits);
       if (refusal === 'connection') {
         stream.on('error', () => {}); // the session's error reaches its streams (see refuse)
+        // Streams later in the same read are refused: the session ends once the read is over.
+        this.draining = true;
         return void this.session?.destroy(new Error('a header block larger than HAProxy decodes'), http2.constants.NGHTTP2_COMPRESSION_ERROR);
       }
       if (refusal === 'stream') return refuse(stream, http2.constants.NGHTTP2_PROTOCOL_ERROR);
@@ -172,7 +175,8 @@ export class H2Connection implements ReuseSession {
     this.draining = true;
     for (const stream of [...this.queue]) stream.abort();
     this.session?.destroy();
-    this.socket.destroy();
+    // After the session's end (its GOAWAY), which waits for the end of the read (h2-session.ts).
+    setImmediate(() => this.socket.destroy());
   }
 
   /** close() from a session event: an exception in the streams' endings is reported, the session still goes. */
@@ -355,6 +359,29 @@ export class H2Stream {
     return this.stream;
   }
 
+  /** The tunnel's end came once already: the stream is ending, waiting for the client's window. */
+  private tunnelClosing = false;
+
+  /**
+   * The tunnel is over (the server's side closed, a timeout, an error): what the server sent still
+   * reaches the client, then END_STREAM, then RST_STREAM CANCEL unless the client ended its side too,
+   * as HAProxy's h2 mux ends it. Before, the stream was destroyed at once: Node reset it (NO_ERROR) and
+   * dropped what waited for the client's window, the end of a download through a WebSocket lost. A
+   * second call (the tunnel's timeout while the client does not read) resets it at once.
+   */
+  closeTunnel(): void {
+    const stream = this.stream;
+    if (stream.closed) return;
+    const cancel = (): void => {
+      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    };
+    if (this.tunnelClosing || stream.destroyed) return cancel();
+    this.tunnelClosing = true;
+    if (!stream.writableEnded) stream.end();
+    if (stream.writableFinished) cancel();
+    else stream.once('finish', cancel);
+  }
+
   /**
    * The response was written in full (the sink normally ended the stream when its message completed).
    * A request body still unfinished then, HAProxy 2.6 resets the stream (RST_STREAM CANCEL): at once
@@ -370,8 +397,8 @@ export class H2Stream {
       if (!this.stream.closed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
     };
     const idle = this.frontend.timeouts.client;
-    // An extended CONNECT the server answered without switching: the client keeps its side open for a
-    // tunnel that will not come; HAProxy 2.6 resets the stream as soon as the answer is out.
+    // An upgrade the server refused or answered without switching (a 400, a 502, a 200): its request was
+    // whole with its HEADERS, and HAProxy 2.6 resets the stream right after the answer, as after an exchange it ended itself.
     if (this.tx.termination !== '--' || idle <= 0 || this.upgrade) {
       // After the answer's last frame: a reset sent before it would take its place.
       if (this.stream.writableFinished) cancel();
@@ -451,6 +478,9 @@ function requestHead(headers: http2.IncomingHttpHeaders, endStream: boolean): Re
   let hasLength = false;
   for (const [name, value] of Object.entries(headers)) {
     if (name.startsWith(':') || value === undefined || (name === 'host' && authority !== undefined)) continue;
+    // An extended CONNECT has no body whatever it says (RFC 8441 §4): haproxy 2.6.12 sends the GET
+    // without its content-length, which would make the server wait for a body that never comes.
+    if (name === 'content-length' && protocol !== undefined) continue;
     if (name === 'content-length') hasLength = true;
     // RFC 9113 §8.2.3: cookie crumbs are joined with "; " for HTTP/1.1.
     if (name === 'cookie' && Array.isArray(value)) flat.push(name, value.join('; '));

@@ -90,6 +90,8 @@ export interface TransactionClient {
   upgradeRest?(): Buffer | undefined;
   /** Where an upgrade's tunnel reads and writes the client's bytes: an HTTP/2 stream (RFC 8441); absent, `transport`. */
   tunnelEnd?(): Duplex;
+  /** The tunnel is over (HTTP/2: the stream ends once what it holds has left); absent, its end is destroyed. */
+  closeTunnel?(): void;
   /**
    * Runs `fn` once the read being parsed is done, if a read is being parsed now (HTTP/1.1: a
    * transaction started by the head it just parsed); false when none is (run it now).
@@ -1633,7 +1635,8 @@ export class HttpTransaction implements ServerSession {
     const timeout = this.tunnelTimeout ?? (this.backend!.timeouts.tunnel || this.serverTimeout || this.backend!.timeouts.server);
     this.tunnelServer = server;
     const end = (): void => {
-      client.destroy();
+      if (this.client.closeTunnel) this.client.closeTunnel();
+      else client.destroy();
       server.destroy();
       try {
         this.finish();

@@ -269,6 +269,22 @@ const LIMITS: Case[] = [
   { name: '201 fields (2 × tune.http.maxhdr − 1) go on', run: async (t) => (await oneStream(t, request('/many', Array.from({ length: 197 }, (_, i) => [`x-f${i}`, 'v'] as const)))).split('\n')[0]!, expected: 'client saw status 200' },
   { name: '202 fields: GOAWAY COMPRESSION_ERROR', run: (t) => oneStream(t, request('/many', Array.from({ length: 198 }, (_, i) => [`x-f${i}`, 'v'] as const))), expected: 'client saw GOAWAY COMPRESSION_ERROR\nserver got nothing' },
   {
+    // Node 20's nghttp2 aborted the process when a session was destroyed from the refusal's callback and
+    // the same read went on with a frame of a wrong size (proxy/http/h2-session.ts). The connection ends
+    // on the later frame's error: the refusal's GOAWAY waits for the end of the read.
+    name: '202 fields then a 7-byte SETTINGS frame in one packet: the connection ends, the process goes on (HAProxy: COMPRESSION_ERROR)',
+    run: (t) => onConnection(t, async (w) => {
+      const from = t.origin.requests.length;
+      const bad = settings([[0x3, 100]]);
+      bad.writeUIntBE(7, 0, 3);
+      await w.send(Buffer.concat([headers(1, request('/many', Array.from({ length: 198 }, (_, i) => [`x-f${i}`, 'v'] as const))), bad, frame(DATA, 0, 1, Buffer.from('zz'))]));
+      await w.until((s) => s.closed, 2000);
+      return `${connectionEnd(w)}; ${serverGot(t, from)}`;
+    }),
+    expected: 'GOAWAY FRAME_SIZE_ERROR, closed; server got nothing',
+    haproxy: 'GOAWAY COMPRESSION_ERROR, closed; server got nothing',
+  },
+  {
     name: 'HPACK bomb: a 4000-byte field in the dynamic table referenced 2000 times',
     run: blockCase(Buffer.concat([block(request('/bomb')), indexedLiteral('x-bomb', 'b'.repeat(4000)), ...Array.from({ length: 2000 }, () => indexed(62))])),
     expected: 'GOAWAY COMPRESSION_ERROR; server got nothing',
@@ -340,9 +356,11 @@ const FRAMES: Case[] = [
       await w.send(Buffer.concat(frames));
       await w.until((s) => s.ended.size + s.reset.size >= 101 || s.closed, 3000);
       const answered = [...w.seen.status.values()].filter((s) => s === 200).length;
-      return `${answered} answered 200; stream 201: ${w.describe(201)}; connection ${w.seen.closed ? 'closed' : 'open'}`;
+      // The GOAWAY leaves before the socket closes (h2-session.ts); a reset may still overtake it on a loaded machine.
+      const stream201 = w.describe(201).replace(/^(closed|GOAWAY PROTOCOL_ERROR)$/, 'GOAWAY PROTOCOL_ERROR (or lost to the reset)');
+      return `${answered} answered 200; stream 201: ${stream201}; connection ${w.seen.closed ? 'closed' : 'open'}`;
     }),
-    expected: '0 answered 200; stream 201: closed; connection closed',
+    expected: '0 answered 200; stream 201: GOAWAY PROTOCOL_ERROR (or lost to the reset); connection closed',
     haproxy: '100 answered 200; stream 201: RST_STREAM REFUSED_STREAM; connection open',
   },
   {
