@@ -96,10 +96,8 @@ const CASES: Case[] = [
     name: '101 then close',
     answer: (s, key) => (s.end(switching(key)), false),
     h1: '101 tunnel "", closed',
-    h2: '200, "", END_STREAM, closed',
-    // The server closed the tunnel: both proxies end the stream (END_STREAM); haproxy then resets it
-    // (CANCEL), Loadstar's closes it (Node's destroy of the stream: RST_STREAM NO_ERROR).
-    haproxy: { h2: '200, "", END_STREAM, RST_STREAM 8' },
+    // The server closed the tunnel: the stream ends (END_STREAM), then is reset (CANCEL), as haproxy does.
+    h2: '200, "", END_STREAM, RST_STREAM 8',
   },
   {
     name: 'two 101s',

@@ -14,11 +14,15 @@ import type { RuntimeServer } from '../../../proxy/runtime/server.ts';
 function conn(name: string, sni?: string): UpstreamConnection {
   return { name, sni, dead: false, socket: { destroyed: false }, parkedIn: undefined, setInactivityTimeout() {} } as unknown as UpstreamConnection;
 }
+/** A configured server (not one `add server` made, which keeps no idle connection) with these fields. */
+function configured(fields: Partial<RuntimeServer> = {}): RuntimeServer {
+  return { config: { options: {} }, ...fields } as unknown as RuntimeServer;
+}
 const nameOf = (c: UpstreamConnection | undefined): string => (c as unknown as { name: string } | undefined)?.name ?? 'none';
 
 /** A pool holding `fresh` (served one request) and `safe` (served several) idle connections. */
 function poolWith(fresh: UpstreamConnection, safe: UpstreamConnection): ServerPool {
-  const pool = new ServerPool({} as RuntimeServer);
+  const pool = new ServerPool(configured());
   pool.use();
   pool.use();
   assert.ok(pool.park(safe, true, 1000));
@@ -54,7 +58,7 @@ test('a connection is reused only for a request sending the same SNI', () => {
 });
 
 test('kept idle: the first one, a safe one while no safe one waits, then as many as were in use at once', () => {
-  const pool = new ServerPool({} as RuntimeServer);
+  const pool = new ServerPool(configured());
   // One at a time: a second fresh connection is not kept next to the first; a safe one is, once.
   pool.use();
   assert.equal(pool.park(conn('a'), false, 1000), true);
@@ -63,7 +67,7 @@ test('kept idle: the first one, a safe one while no safe one waits, then as many
   assert.equal(pool.park(conn('d'), true, 1000), false);
   assert.equal(pool.size, 2);
   // Three in use at once (the parked connection still counts as in use): all three are kept.
-  const busy = new ServerPool({} as RuntimeServer);
+  const busy = new ServerPool(configured());
   for (let i = 0; i < 3; i++) busy.use();
   assert.equal(busy.park(conn('x'), false, 1000), true);
   busy.used = 2;
@@ -78,7 +82,7 @@ test('a connection being established counts as in use (as HAProxy counts it), un
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
   try {
-    const pool = new ServerPool({ host: '127.0.0.1', port } as RuntimeServer);
+    const pool = new ServerPool(configured({ host: '127.0.0.1', port }));
     const opened = new Promise<UpstreamConnection | undefined>((r) => connectUpstream(pool, 1000, (c) => r(c)));
     assert.equal(pool.used, 1, 'while connecting');
     const c = await opened;
@@ -90,7 +94,7 @@ test('a connection being established counts as in use (as HAProxy counts it), un
     const closed = await new Promise<net.Server>((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => r(s)); });
     const gone = (closed.address() as net.AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    const failing = new ServerPool({ host: '127.0.0.1', port: gone } as RuntimeServer);
+    const failing = new ServerPool(configured({ host: '127.0.0.1', port: gone }));
     const error = await new Promise<string | undefined>((r) => connectUpstream(failing, 1000, (_c, e) => r(e)));
     assert.equal(error, 'ECONNREFUSED');
     assert.equal(failing.used, 0);
