@@ -25,6 +25,7 @@ import { writeNow } from '../runtime/write-batch.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
 import { requestFailed } from '../stick/http.ts';
+import type { StreamTarget } from '../runtime/exchange.ts';
 
 /** HTTP/2's connection preface (RFC 9113 §3.4), which llhttp reads as a `PRI` request and stops after. */
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -658,6 +659,11 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     const exchanges = [...this.queue];
     for (const tx of exchanges) tx.shutdown('K');
     if (exchanges.length === 0) this.close();
+  }
+
+  /** `show sess`: where its request in progress goes; undefined between requests (HAProxy has no stream then). */
+  current(): StreamTarget | undefined {
+    return this.queue[0]?.target();
   }
 
   /** @internal */ onClientEnd(): void {

@@ -46,7 +46,7 @@ import { h2Servers, serverMux } from './h2-upstream.ts';
 import type { FcgiBackend } from './fcgi-upstream.ts';
 import type { H2ServerSettings } from './h2-upstream.ts';
 import type { Logger } from '../runtime/logger.ts';
-import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
+import type { ExchangeRecord, Frontend, OpenConnection, StreamTarget } from '../runtime/exchange.ts';
 import { recordServer, recordTarget } from '../runtime/exchange.ts';
 import { nextStreamNumber, processConnections } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
@@ -296,6 +296,8 @@ export interface FrontendConnection {
   killServerSessions(server: RuntimeServer): void;
   /** `shutdown session`: its exchanges end as killed streams ('K'); without one, it closes. */
   kill(): void;
+  /** `show sess`: where its request in progress goes; undefined between requests. */
+  current(): StreamTarget | undefined;
   readonly socket: net.Socket;
 }
 
@@ -605,8 +607,8 @@ export class HttpFrontend implements Frontend {
     return false;
   }
 
-  openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }> {
-    return [...this.connections] as Array<{ socket?: net.Socket; acceptedAt?: number }>;
+  openConnections(): OpenConnection[] {
+    return [...this.connections] as OpenConnection[];
   }
 
   /** Connections with a request in progress. */

@@ -22,6 +22,7 @@ import { connectionInfo } from './samples.ts';
 import { h2RequestRefusal } from './request-checks.ts';
 import { destroyOutsideReads } from './h2-session.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
+import type { StreamTarget } from '../runtime/exchange.ts';
 
 /** Header fields HTTP/2 forbids (RFC 9113 §8.2.2) besides the hop-by-hop ones llhttp.ts knows. */
 const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host']);
@@ -165,6 +166,11 @@ export class H2Connection implements ReuseSession {
     if (streams.length === 0) this.close();
   }
 
+  /** `show sess`: where its oldest stream in progress goes; undefined without one. */
+  current(): StreamTarget | undefined {
+    return this.queue[0]?.target();
+  }
+
   /** Graceful stop: GOAWAY, streams in flight finish. */
   drain(): void {
     this.draining = true;
@@ -200,6 +206,12 @@ export class H2Connection implements ReuseSession {
 export class H2Stream {
   readonly socket: H2ResponseSink;
   private readonly tx: HttpTransaction;
+
+  /** Where its request goes (`show sess`). */
+  target(): StreamTarget {
+    return this.tx.target();
+  }
+
   /** An internal error ended the stream (reported once). */
   private failed = false;
   /** The transaction is over: request body still arriving is read and dropped. */

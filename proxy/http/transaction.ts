@@ -39,6 +39,7 @@ import type { PersistenceOutcome } from './persistence.ts';
 import type { StickRequest } from '../stick/persistence.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { nextStreamNumber } from '../runtime/exchange.ts';
+import type { StreamTarget } from '../runtime/exchange.ts';
 import { captureMessage } from './captures.ts';
 import { rewriteAnswerHead } from './answer-head.ts';
 import type { MessageCaptures } from './captures.ts';
@@ -175,6 +176,11 @@ export class HttpTransaction implements ServerSession {
   serverSource: { address?: string; port?: number } | undefined;
   backend: HttpBackend | undefined;
   server: RuntimeServer | undefined;
+
+  /** Where it goes, once chosen (`show sess`). */
+  target(): StreamTarget {
+    return { backend: this.backend?.name, server: this.server?.name };
+  }
   status = 0;
   /** Body bytes sent to the client (response). */
   bytesOut = 0;

@@ -12,6 +12,18 @@ import type { RuntimeBackend } from './backend.ts';
 import type { RuntimeServer } from './server.ts';
 import type { StatCounters } from './counters.ts';
 
+/** The backend and server a stream goes to, once chosen (`show sess`). */
+export interface StreamTarget {
+  backend?: string;
+  server?: string;
+}
+
+export interface OpenConnection {
+  socket?: net.Socket;
+  acceptedAt?: number;
+  current?(): StreamTarget | undefined;
+}
+
 /** What the logger and the statistics read of a frontend, HTTP or TCP. */
 export interface FrontendInfo {
   readonly name: string;
@@ -20,8 +32,11 @@ export interface FrontendInfo {
   stats: StatCounters;
   /** Client connections (HTTP) or sessions (TCP) open now. */
   readonly active: number;
-  /** The open connections, for `show sess` (HTTP ones know when they were accepted). */
-  openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }>;
+  /**
+   * The open connections, for `show sess`: when accepted, and where what they do now goes
+   * (`current` undefined: an HTTP connection between requests, which HAProxy has no stream for).
+   */
+  openConnections(): OpenConnection[];
   /** `shutdown sessions server`: ends the HTTP exchanges holding a slot on `server`. */
   shutdownServerSessions(server: RuntimeServer): void;
   /** `shutdown session <id>`: ends what the client connection `socket` is doing as a killed stream; false when it is not one of this frontend's. */

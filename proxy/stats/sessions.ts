@@ -56,10 +56,16 @@ export function showSessions(engine: StatsHost): string {
   const now = Date.now();
   let out = '';
   for (const frontend of tables.frontends.values()) {
-    for (const { socket, acceptedAt: accepted } of frontend.openConnections()) {
+    for (const connection of frontend.openConnections()) {
+      const { socket, acceptedAt: accepted } = connection;
       if (!socket) continue;
+      // An HTTP connection between requests has no stream in HAProxy: it is not listed.
+      const target = connection.current ? connection.current() : {};
+      if (!target) continue;
+      // A listen section is its own backend from the start; a frontend's stream has none until one is chosen.
+      const backend = target.backend ?? (frontend.config.kind === 'listen' ? frontend.name : '<NONE>');
       out += `${idOf(socket)}: proto=${proto(socket)} src=${socket.remoteAddress}:${socket.remotePort} fe=${frontend.name}`
-        + ` be=${frontend.config.kind === 'listen' ? frontend.name : '<NONE>'} srv=<none>`
+        + ` be=${backend} srv=${target.server ?? '<none>'}`
         + (accepted !== undefined ? ` age=${Math.floor((now - accepted) / 1000)}s` : '') + '\n';
     }
   }

@@ -33,7 +33,7 @@ import type { Proxy } from '../config/model.ts';
 import type { CancelSlot, QueuePositions, RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer, ServerSession } from '../runtime/server.ts';
 import type { Logger } from '../runtime/logger.ts';
-import type { ExchangeRecord, Frontend } from '../runtime/exchange.ts';
+import type { ExchangeRecord, Frontend, OpenConnection } from '../runtime/exchange.ts';
 import { nextStreamNumber, processConnections, recordServer, recordTarget } from '../runtime/exchange.ts';
 import { StatCounters } from '../runtime/counters.ts';
 import { compileConnCondition, connContext, connLbRequest } from './samples.ts';
@@ -962,8 +962,10 @@ export class TcpFrontend implements Frontend {
     return true;
   }
 
-  openConnections(): Array<{ socket?: net.Socket; acceptedAt?: number }> {
-    const own = [...this.sessions.keys()].map((socket) => ({ socket }));
+  openConnections(): OpenConnection[] {
+    const own = [...this.sessions].map(([socket, record]): OpenConnection => ({
+      socket, acceptedAt: record.acceptedAt, current: () => ({ backend: record.backend?.name, server: record.server?.name }),
+    }));
     return this.upgrade ? [...own, ...this.upgrade.openConnections()] : own;
   }
 

@@ -125,3 +125,47 @@ test('shutdown session kills the connection show sess numbers so (HTTP: 502 KH; 
   ]);
   if (seen.length === 2) assert.deepEqual(seen[1], seen[0]);
 });
+
+test('show sess: the backend and server each stream goes to; an HTTP connection between requests is not listed, as in haproxy 2.6.12', { timeout: 60_000 }, async (t) => {
+  const held: http.ServerResponse[] = [];
+  const web = await startNamedServer('web', (req, res) => (req.url === '/now' ? res.end('ok') : void held.push(res)));
+  const rawHeld: net.Socket[] = [];
+  const raw = await startRawServer((s) => {
+    rawHeld.push(s);
+    s.resume();
+  });
+  const tcpPort = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-show-sess-'));
+  const seen: string[][] = [];
+  try {
+    await sideBySide(t, (port) => config(dir, port, tcpPort, web.port, raw.port), async (port) => {
+      held.length = 0;
+      rawHeld.length = 0;
+      const waiting = connect(port, 'GET /wait HTTP/1.1\r\nhost: x\r\n\r\n');
+      const idle = connect(port, 'GET /now HTTP/1.1\r\nhost: x\r\n\r\n');
+      const tcp = connect(tcpPort, 'hello');
+      await until('the request held', () => held.length === 1);
+      await until('the TCP session connected', () => rawHeld.length === 1);
+      // The answered one waits for its next request.
+      await new Promise((r) => setTimeout(r, 300));
+      const sessions = await cli(path.join(dir, `${port}.admin.sock`), 'show sess');
+      const fields = async (local: Promise<number>): Promise<string> => {
+        const src = ` src=127.0.0.1:${await local} `;
+        const line = sessions.split('\n').find((l) => l.includes(src));
+        return line ? / (fe=\S+ be=\S+ srv=\S+)/.exec(line)![1]! : 'not listed';
+      };
+      seen.push([`waiting: ${await fields(waiting.local)}`, `idle: ${await fields(idle.local)}`, `tcp: ${await fields(tcp.local)}`]);
+      for (const res of held.splice(0)) res.destroy();
+      for (const s of rawHeld.splice(0)) s.destroy();
+      await Promise.all([waiting.result(), idle.result(), tcp.result()]);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await web.close();
+    await raw.close();
+  }
+  // Recorded from haproxy 2.6.12.
+  const expected = ['waiting: fe=fe be=be srv=a', 'idle: not listed', 'tcp: fe=tcp be=tcp srv=t'];
+  assert.deepEqual(seen[0], expected);
+  if (seen.length === 2) assert.deepEqual(seen[1], expected);
+});
