@@ -479,10 +479,10 @@ function showStat(args: string[], engine: StatsHost): string {
  * `expert-mode|experimental-mode [on|off]` (cli_parse_expert_experimental_mode): this session's mode
  * (anything but `on` turns it off); without a word, whether it is on. Not listed, as in HAProxy.
  */
-function sessionMode(args: string[], _engine: StatsHost, session: CliSession): string {
+function sessionMode(args: string[], _engine: StatsHost, session: CliSession): CliAnswer {
   const mode = args[0]!;
   const modes = (session.modes ??= new Set());
-  if (args[1] === undefined) return `${mode} is ${modes.has(mode) ? 'ON' : 'OFF'}\n`;
+  if (args[1] === undefined) return cliMsg(`${mode} is ${modes.has(mode) ? 'ON' : 'OFF'}\n`);
   if (args[1] === 'on') modes.add(mode);
   else modes.delete(mode);
   return '';

@@ -11,6 +11,11 @@ import { TrustCommitError } from '../tls/runtime-cafiles.ts';
 import type { RuntimeCaFiles, TrustKind } from '../tls/runtime-cafiles.ts';
 import { crlDetail } from '../tls/crl-fields.ts';
 import { certFields } from './ssl-cert-commands.ts';
+import { cliErr, cliMsg } from './cli-answer.ts';
+import type { CliAnswer } from './cli-answer.ts';
+
+/** LOG_NOTICE: the severity of these commands' messages (cli_dynmsg), errors being LOG_ERR. */
+const NOTICE = 5;
 
 /** The words HAProxy uses for each kind in its messages. */
 const WORDS: Record<TrustKind, { file: string; short: string; what: string; command: string }> = {
@@ -19,8 +24,8 @@ const WORDS: Record<TrustKind, { file: string; short: string; what: string; comm
 };
 
 /** `show ssl ca-file [<file>[:<index>]]` (cli_parse_show_cafile): operator level, else HAProxy's odd refusal. */
-export function showSslCaFile(files: RuntimeCaFiles | undefined, args: readonly string[], operator: boolean): string {
-  if (!operator) return "Can't allocate memory!\n";
+export function showSslCaFile(files: RuntimeCaFiles | undefined, args: readonly string[], operator: boolean): CliAnswer {
+  if (!operator) return cliErr("Can't allocate memory!\n");
   const name = args[3];
   if (name === undefined || name === '') {
     let out = '';
@@ -31,7 +36,7 @@ export function showSslCaFile(files: RuntimeCaFiles | undefined, args: readonly 
     return out;
   }
   const target = detailTarget(files, 'ca', name);
-  if (typeof target === 'string') return target;
+  if (typeof target === 'string') return cliErr(target);
   const { label, objects, status } = target;
   // cli_io_handler_show_cafile_detail writes nothing until a certificate is printed: an empty file shows nothing.
   if (!objects) return '';
@@ -46,8 +51,8 @@ export function showSslCaFile(files: RuntimeCaFiles | undefined, args: readonly 
 }
 
 /** `show ssl crl-file [<file>[:<index>]]` (cli_parse_show_crlfile). */
-export function showSslCrlFile(files: RuntimeCaFiles | undefined, args: readonly string[], operator: boolean): string {
-  if (!operator) return "Can't allocate memory!\n";
+export function showSslCrlFile(files: RuntimeCaFiles | undefined, args: readonly string[], operator: boolean): CliAnswer {
+  if (!operator) return cliErr("Can't allocate memory!\n");
   const name = args[3];
   if (name === undefined || name === '') {
     let out = '';
@@ -58,7 +63,7 @@ export function showSslCrlFile(files: RuntimeCaFiles | undefined, args: readonly
     return out;
   }
   const target = detailTarget(files, 'crl', name);
-  if (typeof target === 'string') return target;
+  if (typeof target === 'string') return cliErr(target);
   const { label, objects, status } = target;
   let out = `Filename: ${label}\nStatus: ${status}\n`;
   for (const [i, object] of (objects ?? []).entries()) {
@@ -100,26 +105,27 @@ function detailTarget(files: RuntimeCaFiles | undefined, kind: TrustKind, arg: s
 }
 
 /** `set ssl ca-file|crl-file <file> <<` + payload (cli_parse_set_cafile / _crlfile): the transaction created or replaced. */
-export function setSslTrustFile(files: RuntimeCaFiles | undefined, kind: TrustKind, args: readonly string[], payload: string | undefined): string {
+export function setSslTrustFile(files: RuntimeCaFiles | undefined, kind: TrustKind, args: readonly string[], payload: string | undefined): CliAnswer {
   const words = WORDS[kind];
   const name = args[3];
-  if (name === undefined || name === '' || payload === undefined) return `'set ssl ${words.command} expects a filename and ${words.what} as a payload\n`;
-  const fail = (why: string): string => `${why}Can't update ${name}!\n`;
+  if (name === undefined || name === '' || payload === undefined) return cliErr(`'set ssl ${words.command} expects a filename and ${words.what} as a payload\n`);
+  const fail = (why: string): CliAnswer => cliErr(`${why}Can't update ${name}!\n`);
   const tx = files?.transactions[kind];
   if (tx && tx.path !== name) return fail(`The ongoing transaction is about '${tx.path}' but you are trying to set '${name}'\n`);
   if (!files || (!tx && !files.entries().has(name))) return fail(`Can't replace a ${words.file} which is not referenced by the configuration!\n`);
   const objects = objectsOfPayload(payload);
   if (!objects) return fail('Invalid payload\n');
   files.transactions[kind] = { path: name, objects };
-  return `transaction ${tx ? 'updated' : 'created'} for ${words.short} ${name}!\n`;
+  return cliMsg(`transaction ${tx ? 'updated' : 'created'} for ${words.short} ${name}!\n`, NOTICE);
 }
 
 /** `commit ssl ca-file|crl-file <file>` (cli_parse_commit_cafile + cli_io_handler_commit_cafile_crlfile): one dot per bind entry rebuilt. */
-export function commitSslTrustFile(files: RuntimeCaFiles | undefined, kind: TrustKind, args: readonly string[]): string {
+export function commitSslTrustFile(files: RuntimeCaFiles | undefined, kind: TrustKind, args: readonly string[]): CliAnswer {
   const name = args[3];
   // HAProxy 2.6.12 names ca-file in both commands' message.
-  if (name === undefined || name === '') return "'commit ssl ca-file expects a filename\n";
-  const fail = (why: string): string => `${why}Can't commit ${name}!\n`;
+  if (name === undefined || name === '') return cliErr("'commit ssl ca-file expects a filename\n");
+  // What the commit itself prints is its I/O handler's text: no severity.
+  const fail = (why: string): CliAnswer => cliErr(`${why}Can't commit ${name}!\n`);
   const tx = files?.transactions[kind];
   if (!files || !tx) return fail('No ongoing transaction! !\n');
   if (tx.path !== name) return fail(`The ongoing transaction is about '${tx.path}' but you are trying to set '${name}'\n`);
@@ -136,37 +142,37 @@ export function commitSslTrustFile(files: RuntimeCaFiles | undefined, kind: Trus
 }
 
 /** `abort ssl ca-file|crl-file <file>` (cli_parse_abort_cafile / _crlfile). */
-export function abortSslTrustFile(files: RuntimeCaFiles | undefined, kind: TrustKind, args: readonly string[]): string {
+export function abortSslTrustFile(files: RuntimeCaFiles | undefined, kind: TrustKind, args: readonly string[]): CliAnswer {
   const name = args[3];
-  if (name === undefined || name === '') return `'abort ssl ${WORDS[kind].command}' expects a filename\n`;
+  if (name === undefined || name === '') return cliErr(`'abort ssl ${WORDS[kind].command}' expects a filename\n`);
   const tx = files?.transactions[kind];
-  if (!files || !tx) return 'No ongoing transaction!\n';
-  if (tx.path !== name) return `The ongoing transaction is about '${tx.path}' but you are trying to abort a transaction for '${name}'\n`;
+  if (!files || !tx) return cliErr('No ongoing transaction!\n');
+  if (tx.path !== name) return cliErr(`The ongoing transaction is about '${tx.path}' but you are trying to abort a transaction for '${name}'\n`);
   files.transactions[kind] = undefined;
-  return `Transaction aborted for certificate '${name}'!\n`;
+  return cliMsg(`Transaction aborted for certificate '${name}'!\n`, NOTICE);
 }
 
 /** `new ssl ca-file|crl-file <file>` (cli_parse_new_cafile / _crlfile): an empty entry, to fill with set and commit. */
-export function newSslTrustFile(files: RuntimeCaFiles | undefined, kind: TrustKind, args: readonly string[]): string {
+export function newSslTrustFile(files: RuntimeCaFiles | undefined, kind: TrustKind, args: readonly string[]): CliAnswer {
   const words = WORDS[kind];
   const name = args[3];
-  if (name === undefined || name === '') return `'new ssl ${words.command}' expects a filename\n`;
-  if (!files || !files.create(name, kind)) return `${words.file} '${name}' already exists!\n`;
-  return `New ${words.file} created '${name}'!\n`;
+  if (name === undefined || name === '') return cliErr(`'new ssl ${words.command}' expects a filename\n`);
+  if (!files || !files.create(name, kind)) return cliErr(`${words.file} '${name}' already exists!\n`);
+  return cliMsg(`New ${words.file} created '${name}'!\n`, NOTICE);
 }
 
 /** `del ssl ca-file|crl-file <file>` (cli_parse_del_cafile / _crlfile): a file no bind entry verifies against leaves the tree. */
-export function delSslTrustFile(files: RuntimeCaFiles | undefined, kind: TrustKind, args: readonly string[]): string {
+export function delSslTrustFile(files: RuntimeCaFiles | undefined, kind: TrustKind, args: readonly string[]): CliAnswer {
   const words = WORDS[kind];
   const name = args[3];
-  if (name === undefined || name === '') return `'del ssl ${words.command}' expects a ${words.file} name\n`;
+  if (name === undefined || name === '') return cliErr(`'del ssl ${words.command}' expects a ${words.file} name\n`);
   const result = files?.remove(name, kind) ?? 'missing';
-  const refusal = (why: string): string => `Can't remove the ${words.file}: ${why}\n`;
+  const refusal = (why: string): CliAnswer => cliErr(`Can't remove the ${words.file}: ${why}\n`);
   switch (result) {
     case 'missing': return refusal(`${words.file} '${name}' doesn't exist!\n`);
     case 'other kind': return refusal("'del ssl crl-file' does not work on CA files!\n");
     case 'transaction': return refusal(`ongoing transaction for the ${words.file} '${name}'`);
     case 'in use': return refusal(`${words.file} '${name}' in use, can't be deleted!\n`);
-    case 'deleted': return `${words.file} '${name}' deleted!\n`;
+    case 'deleted': return cliMsg(`${words.file} '${name}' deleted!\n`, NOTICE);
   }
 }

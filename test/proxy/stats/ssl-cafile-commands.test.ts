@@ -52,7 +52,8 @@ after(() => {
 });
 
 function site(port: number, plainPort: number, sock: string): string {
-  return `${adminHttpHead(sock)}frontend f
+  // A second socket whose messages carry their severity: `sev:` steps go there.
+  return `${adminHttpHead(sock).replace('level admin\n', `level admin\n    stats socket ${sock}.sev level admin severity-output number\n`)}frontend f
     bind 127.0.0.1:${port} ssl crt ${dir}/site.pem verify required ca-file ${dir}/bundle.pem crl-file ${dir}/crl-empty.pem
     bind 127.0.0.1:${plainPort} ssl crt ${dir}/site.pem ca-file ${dir}/ca.pem
     http-request return status 200 content-type text/plain string ok
@@ -109,9 +110,16 @@ async function session(sock: string, port: number): Promise<string[]> {
     'commit ssl crl-file', 'new ssl crl-file', 'new ssl ca-file', 'del ssl ca-file', 'del ssl crl-file', 'abort ssl ca-file', 'commit ssl ca-file', 'set ssl crl-file x',
     // An unused CA file of the configuration can go; a CRL file can be given CAs (HAProxy does not check the kind).
     `del ssl ca-file ${d}/ca.pem`, 'show ssl ca-file', set('ca-file', 'crl-empty.pem', 'alpha.pem'), `commit ssl ca-file ${d}/crl-empty.pem`, 'show ssl crl-file', 'show ssl ca-file',
+    // Messages (notices, errors) carry their severity; what show and commit print does not.
+    `sev:${set('ca-file', 'n2.pem', 'alpha.pem')}`, `sev:show ssl ca-file ${d}/n2.pem:9`, `sev:show ssl ca-file ${d}/nope.pem`, `sev:commit ssl ca-file ${d}/n2.pem`,
+    `sev:commit ssl ca-file ${d}/n2.pem`, `sev:new ssl crl-file ${d}/sev.pem`, `sev:abort ssl crl-file ${d}/sev.pem`, `sev:del ssl crl-file ${d}/sev.pem`,
   ];
   const answers: string[] = [];
-  for (const step of steps) answers.push(typeof step === 'string' ? `${step.split('\n')[0]}\n${await cli(sock, step)}` : await step());
+  for (const step of steps) {
+    if (typeof step !== 'string') answers.push(await step());
+    else if (step.startsWith('sev:')) answers.push(`${step.split('\n')[0]}\n${await cli(`${sock}.sev`, step.slice(4))}`);
+    else answers.push(`${step.split('\n')[0]}\n${await cli(sock, step)}`);
+  }
   return answers;
 }
 

@@ -36,6 +36,8 @@ test('show tls-keys and set ssl tls-key answer as haproxy 2.6 does', { timeout: 
       'show tls-keys', 'show tls-keys *', 'show tls-keys #1', 'show tls-keys #', 'show tls-keys #7', 'show tls-keys #x', `show tls-keys ${dir}/four.txt`, 'show tls-keys 0',
       `set ssl tls-key #0 ${added[0]}`, 'show tls-keys #0', `set ssl tls-key ${dir}/keys.txt ${added[1]}`, `set ssl tls-key ${dir}/keys.txt abc`,
       `set ssl tls-key #1 ${key(80)}`, `set ssl tls-key #9 ${added[2]}`, 'set ssl tls-key #0', `user; set ssl tls-key #1 ${added[2]}; show tls-keys *`,
+      // With severities: the messages carry theirs, the dumps none.
+      `set severity-output string; set ssl tls-key #1 ${key()}; set ssl tls-key #1 abc; show tls-keys #7; show tls-keys`,
     ];
     const session = async (sock: string): Promise<string[]> => {
       const out: string[] = [];
