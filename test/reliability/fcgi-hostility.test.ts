@@ -17,7 +17,8 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { freePort } from '../helpers/net.ts';
-import { requireHaproxy, startHaproxy, haproxyPath } from '../helpers/haproxy.ts';
+import { requireHaproxy, haproxyPath } from '../helpers/haproxy.ts';
+import { throughRestartingHaproxy } from './lib/haproxy-cases.ts';
 import { startLoadstar, type LoadstarProcess } from './lib/loadstar-process.ts';
 import { prng } from './lib/mutate.ts';
 import { writeReport, cell } from './lib/report.ts';
@@ -779,19 +780,11 @@ async function startLoadstarTarget(appPort: number): Promise<Target> {
 async function throughHaproxy(names: string[], each: (t: Target, i: number) => Promise<string>): Promise<string[]> {
   const a = await startApp(route);
   const [port, alivePort] = await ports();
-  const text = config(port, alivePort, a.port);
-  let h = await startHaproxy(text, alivePort);
-  const out: string[] = [];
   try {
-    for (let i = 0; i < names.length; i++) {
-      out.push(await each({ port, alivePort, alive: h.alive }, i));
-      if (!h.alive()) h = await startHaproxy(text, alivePort);
-    }
+    return await throughRestartingHaproxy(config(port, alivePort, a.port), alivePort, names.length, (i, alive) => each({ port, alivePort, alive }, i));
   } finally {
-    await h.stop();
     await a.close();
   }
-  return out;
 }
 
 before(async () => {

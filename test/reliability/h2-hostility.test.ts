@@ -13,9 +13,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import { freePort } from '../helpers/net.ts';
-import { requireHaproxy, startHaproxy, haproxyPath } from '../helpers/haproxy.ts';
+import { startHaproxy, haproxyPath } from '../helpers/haproxy.ts';
 import { certPath, h2Requests } from '../helpers/tls.ts';
 import { requestEnd } from '../proxy/http/lib/scripted-server.ts';
+import { recordedCaseTests } from './lib/recorded-cases.ts';
+import type { RecordedCase } from './lib/recorded-cases.ts';
 import { startLoadstar, type LoadstarProcess } from './lib/loadstar-process.ts';
 import {
   H2Wire, frame, headers, request, block, literal, indexedLiteral, indexed, rstStream, windowUpdate, settings, ping, errorName,
@@ -127,14 +129,7 @@ interface Target {
   origin: Origin;
 }
 
-interface Case {
-  name: string;
-  /** Drives the client; returns what happened, one fact a line. */
-  run(t: Target): Promise<string>;
-  expected: string;
-  /** HAProxy's outcome where Loadstar's differs (the comment says why); null: HAProxy's varies from run to run. */
-  haproxy?: string | null;
-}
+type Case = RecordedCase<Target>;
 
 /** The requests the server got since `from`, one line each. */
 function serverGot(t: Target, from: number): string {
@@ -535,23 +530,9 @@ async function stillServing(): Promise<void> {
   assert.equal(answers[0]!.status, 200);
 }
 
-if (process.env.H2_PROBE) {
-  test('probe: both proxies, every case', { timeout: 600_000 }, async () => {
-    const theirs = haproxyPath ? await throughHaproxy() : new Map<string, string>();
-    for (const c of CASES) {
-      const mine = await c.run(target!).catch((e: Error) => `FAILED ${e.message}`);
-      const h = theirs.get(c.name) ?? '(no haproxy)';
-      process.stdout.write(`\n## ${c.name}${mine === h ? ' (same)' : ''}\nloadstar: ${JSON.stringify(mine)}\n${mine === h ? '' : `haproxy:  ${JSON.stringify(h)}\n`}`);
-    }
-  });
-} else {
-  for (const c of CASES) {
-    test(c.name, async () => {
-      assert.equal(await c.run(target!), c.expected);
-      await stillServing();
-    });
-  }
+recordedCaseTests(CASES, { target: () => target!, stillServing, throughHaproxy, replay: () => replay, probe: Boolean(process.env.H2_PROBE) });
 
+if (!process.env.H2_PROBE) {
   test('a stream opened while a reload drains its connection is refused; the stream in flight finishes (Loadstar only)', async () => {
     const w = await H2Wire.open(target!.port);
     try {
@@ -584,15 +565,5 @@ if (process.env.H2_PROBE) {
     // buffers), levelling off near +90 MB over five rounds while the JS heap stays near 30 MB.
     // Under a loaded machine (the whole suite in parallel) one round measured up to +120 MB.
     assert.ok(last.rss - first.rss < 192 * MB, `RSS grew by ${Math.round((last.rss - first.rss) / MB)} MB`);
-  });
-
-  test('the recorded outcomes are still what HAProxy 2.6 does', { timeout: 120_000 }, async (t) => {
-    if (!requireHaproxy(t)) return;
-    const results = await replay!;
-    if (results instanceof Error) throw results;
-    for (const c of CASES) {
-      if (c.haproxy === null) continue;
-      assert.equal(results.get(c.name), c.haproxy ?? c.expected, c.name);
-    }
   });
 }

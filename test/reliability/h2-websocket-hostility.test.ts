@@ -8,12 +8,14 @@
  * `haproxy` field gives HAProxy's where Loadstar's differs, its comment says why.
  * H2_PROBE=1 prints both proxies' outcomes instead, to record them again.
  */
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../helpers/net.ts';
-import { requireHaproxy, startHaproxy, haproxyPath } from '../helpers/haproxy.ts';
+import { startHaproxy, haproxyPath } from '../helpers/haproxy.ts';
 import { certPath, h2Requests } from '../helpers/tls.ts';
 import { startWsOrigin, type Origin } from './lib/ws-origin.ts';
+import { recordedCaseTests } from './lib/recorded-cases.ts';
+import type { RecordedCase } from './lib/recorded-cases.ts';
 import { startLoadstar, type LoadstarProcess } from './lib/loadstar-process.ts';
 import { H2Wire, frame, headers, request, rstStream, windowUpdate, settings, errorName, DATA, HEADERS, GOAWAY, WINDOW_UPDATE, END_STREAM, END_HEADERS, u32 } from './lib/h2-wire.ts';
 
@@ -45,13 +47,7 @@ interface Target {
   origin: Origin;
 }
 
-interface Case {
-  name: string;
-  run(t: Target): Promise<string>;
-  expected: string;
-  /** HAProxy's outcome where Loadstar's differs (the comment says why); null: HAProxy's varies from run to run. */
-  haproxy?: string | null;
-}
+type Case = RecordedCase<Target>;
 
 /** An extended CONNECT's fields (RFC 8441 §4), `websocket` unless told. */
 const xconnect = (path: string, protocol = 'websocket', extra: ReadonlyArray<readonly [string, string]> = []): Array<readonly [string, string]> => [
@@ -421,30 +417,4 @@ async function stillServing(): Promise<void> {
   }
 }
 
-if (process.env.H2_PROBE) {
-  test('probe: both proxies, every case', { timeout: 600_000 }, async () => {
-    const theirs = haproxyPath ? await throughHaproxy() : new Map<string, string>();
-    for (const c of CASES) {
-      const mine = await c.run(target!).catch((e: Error) => `FAILED ${e.message}`);
-      const h = theirs.get(c.name) ?? '(no haproxy)';
-      process.stdout.write(`\n## ${c.name}${mine === h ? ' (same)' : ''}\nloadstar: ${JSON.stringify(mine)}\n${mine === h ? '' : `haproxy:  ${JSON.stringify(h)}\n`}`);
-    }
-  });
-} else {
-  for (const c of CASES) {
-    test(c.name, async () => {
-      assert.equal(await c.run(target!), c.expected);
-      await stillServing();
-    });
-  }
-
-  test('the recorded outcomes are still what HAProxy 2.6 does', { timeout: 120_000 }, async (t) => {
-    if (!requireHaproxy(t)) return;
-    const results = await replay!;
-    if (results instanceof Error) throw results;
-    for (const c of CASES) {
-      if (c.haproxy === null) continue;
-      assert.equal(results.get(c.name), c.haproxy ?? c.expected, c.name);
-    }
-  });
-}
+recordedCaseTests(CASES, { target: () => target!, stillServing, throughHaproxy, replay: () => replay, probe: Boolean(process.env.H2_PROBE) });

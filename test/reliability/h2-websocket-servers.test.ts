@@ -7,13 +7,15 @@
  * with the same configuration. Each case tells what the client saw and what the server got back;
  * after each one Loadstar must still run and serve. H2_PROBE=1 prints both proxies' outcomes.
  */
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { freePort } from '../helpers/net.ts';
-import { requireHaproxy, startHaproxy, haproxyPath } from '../helpers/haproxy.ts';
+import { startHaproxy, haproxyPath } from '../helpers/haproxy.ts';
+import { recordedCaseTests } from './lib/recorded-cases.ts';
+import type { RecordedCase } from './lib/recorded-cases.ts';
 import { startLoadstar, type LoadstarProcess } from './lib/loadstar-process.ts';
 import { frame, settings, rstStream, u32, DATA, GOAWAY, END_STREAM, errorName } from './lib/h2-wire.ts';
 import { startRawServer, echo, type RawServer, type ServerSide } from './lib/h2-raw-server.ts';
@@ -90,13 +92,7 @@ async function extendedConnect(port: number, opts: { more?: string; waitMs?: num
   }
 }
 
-interface Case {
-  name: string;
-  run(t: Target): Promise<string>;
-  expected: string;
-  /** HAProxy's outcome where Loadstar's differs (the comment says why); null: HAProxy's varies. */
-  haproxy?: string | null;
-}
+type Case = RecordedCase<Target>;
 
 /** Sets the scenario, runs one extended CONNECT, and reports the client's view and the server's events. */
 function scenarioCase(scenario: RawServer['scenario'], opts: { more?: string; waitMs?: number } = {}): (t: Target) => Promise<string> {
@@ -384,31 +380,4 @@ async function stillServing(): Promise<void> {
   assert.equal((await extendedConnect(target!.port, { waitMs: 300 })).bytes, 5);
 }
 
-if (process.env.H2_PROBE) {
-  test('probe: both proxies, every case', { timeout: 600_000 }, async () => {
-    const theirs = haproxyPath ? await throughHaproxy() : new Map<string, string>();
-    for (const c of CASES) {
-      const mine = await c.run(target!).catch((e: Error) => `FAILED ${e.message}`);
-      const h = theirs.get(c.name) ?? '(no haproxy)';
-      process.stdout.write(`\n## ${c.name}${mine === h ? ' (same)' : ''}\nloadstar: ${JSON.stringify(mine)}\n${mine === h ? '' : `haproxy:  ${JSON.stringify(h)}\n`}`);
-      await stillServing().catch((e: Error) => process.stdout.write(`NOT SERVING after it: ${e.message}\n`));
-    }
-  });
-} else {
-  for (const c of CASES) {
-    test(c.name, async () => {
-      assert.equal(await c.run(target!), c.expected);
-      await stillServing();
-    });
-  }
-
-  test('the recorded outcomes are still what HAProxy 2.6 does', { timeout: 120_000 }, async (t) => {
-    if (!requireHaproxy(t)) return;
-    const results = await replay!;
-    if (results instanceof Error) throw results;
-    for (const c of CASES) {
-      if (c.haproxy === null) continue;
-      assert.equal(results.get(c.name), c.haproxy ?? c.expected, c.name);
-    }
-  });
-}
+recordedCaseTests(CASES, { target: () => target!, stillServing, throughHaproxy, replay: () => replay, probe: Boolean(process.env.H2_PROBE) });

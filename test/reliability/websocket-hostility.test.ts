@@ -16,7 +16,8 @@ import crypto from 'node:crypto';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { freePort } from '../helpers/net.ts';
-import { requireHaproxy, startHaproxy, haproxyPath } from '../helpers/haproxy.ts';
+import { requireHaproxy, haproxyPath } from '../helpers/haproxy.ts';
+import { throughRestartingHaproxy } from './lib/haproxy-cases.ts';
 import { startLoadstar, type LoadstarProcess } from './lib/loadstar-process.ts';
 import { prng, mutate } from './lib/mutate.ts';
 import { writeReport, cell } from './lib/report.ts';
@@ -371,19 +372,11 @@ async function runCase(t: Target, i: number): Promise<{ h1: string; h2: string }
 async function throughHaproxy(): Promise<Array<{ h1: string; h2: string }>> {
   const o = await startOrigin();
   const [h1Port, h2Port] = [await freePort(), await freePort()];
-  const text = config(h1Port, h2Port, o.port);
-  let h = await startHaproxy(text, h1Port);
-  const out: Array<{ h1: string; h2: string }> = [];
   try {
-    for (let i = 0; i < CASES.length; i++) {
-      out.push(await runCase({ h1Port, h2Port, alive: h.alive }, i));
-      if (!h.alive()) h = await startHaproxy(text, h1Port);
-    }
+    return await throughRestartingHaproxy(config(h1Port, h2Port, o.port), h1Port, CASES.length, (i, alive) => runCase({ h1Port, h2Port, alive }, i));
   } finally {
-    await h.stop();
     await o.close();
   }
-  return out;
 }
 
 let loadstar: LoadstarProcess | undefined;
