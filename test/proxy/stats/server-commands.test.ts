@@ -25,6 +25,25 @@ type Start = (text: string, port: number) => Promise<{ stop(): Promise<void> }>;
 const proxies: Array<[string, Start]> = [['loadstar', (text) => startEngine(text)]];
 if (haproxyPath) proxies.push(['haproxy', startHaproxy]);
 
+/** Runs `check` on Loadstar, then on haproxy when installed: each started from `config` with its own admin socket and port. */
+async function eachProxy(config: (sock: string, port: number) => string, check: (name: string, sock: string, port: number) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
+  try {
+    for (const [name, start] of proxies) {
+      const sock = path.join(dir, `${name}.sock`);
+      const port = await freePort();
+      const proxy = await start(config(sock, port), port);
+      try {
+        await check(name, sock, port);
+      } finally {
+        await proxy.stop();
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const head = (sock: string, port: number): string => `global
     stats socket ${sock} mode 600 level admin
 defaults
@@ -100,12 +119,7 @@ const ANSWERS: Array<[string, string]> = [
 ];
 
 test('add server / del server: the answers of haproxy 2.6.12 to the same command sequence', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
-  try {
-    for (const [name, start] of proxies) {
-      const sock = path.join(dir, `${name}.sock`);
-      const port = await freePort();
-      const proxy = await start(`${head(sock, port)}backend be
+  await eachProxy((sock, port) => `${head(sock, port)}backend be
     server s1 127.0.0.1:18850
 backend srr
     balance static-rr
@@ -122,40 +136,21 @@ backend rnd
     balance random
 backend ch
     server c1 127.0.0.1:18850 check inter 1h
-`, port);
-      try {
-        for (const [command, answer] of ANSWERS) {
-          const got = (await cli(sock, command)).replace(/^(\d+ \S+ \d+ \S+ \S+ \d+ \d+ \d+ \d+) \d+/gm, '$1 T');
-          assert.equal(got, answer, `${name}: ${command}`);
-        }
-      } finally {
-        await proxy.stop();
-      }
+`, async (name, sock, port) => {
+    for (const [command, answer] of ANSWERS) {
+      const got = (await cli(sock, command)).replace(/^(\d+ \S+ \d+ \S+ \S+ \d+ \d+ \d+ \d+) \d+/gm, '$1 T');
+      assert.equal(got, answer, `${name}: ${command}`);
     }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('help lists add server and del server with their texts', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
-  try {
-    for (const [name, start] of proxies) {
-      const sock = path.join(dir, `${name}.sock`);
-      const port = await freePort();
-      const proxy = await start(`${head(sock, port)}backend be\n    server s1 127.0.0.1:1\n`, port);
-      try {
-        const help = (await cli(sock, 'help')).split('\n');
-        const after = (line: string): string | undefined => help[help.findIndex((l) => l.startsWith(line)) + 1];
-        assert.equal(after('  add map '), '  add server <bk>/<srv>                   : create a new server', name);
-        assert.equal(after('  del map '), '  del server <bk>/<srv>                   : remove a dynamically added server', name);
-      } finally {
-        await proxy.stop();
-      }
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  await eachProxy((sock, port) => `${head(sock, port)}backend be\n    server s1 127.0.0.1:1\n`, async (name, sock, port) => {
+    const help = (await cli(sock, 'help')).split('\n');
+    const after = (line: string): string | undefined => help[help.findIndex((l) => l.startsWith(line)) + 1];
+    assert.equal(after('  add map '), '  add server <bk>/<srv>                   : create a new server', name);
+    assert.equal(after('  del map '), '  del server <bk>/<srv>                   : remove a dynamically added server', name);
+  });
 });
 
 test('a server added and enabled takes its share of the traffic; del server waits until it holds nothing, then its stats rows are gone', async () => {
@@ -165,80 +160,62 @@ test('a server added and enabled takes its share of the traffic; del server wait
     if (req.url === '/slow') release = () => res.end('b');
     else res.end('b');
   });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
   try {
-    for (const [name, start] of proxies) {
-      const sock = path.join(dir, `${name}.sock`);
-      const port = await freePort();
-      const proxy = await start(`${head(sock, port)}backend be\n    server a 127.0.0.1:${a.port}\n`, port);
-      try {
-        const bodies = async (n: number): Promise<string> => {
-          let out = '';
-          for (let i = 0; i < n; i++) out += (await request(port, '/')).body;
-          return out;
-        };
-        assert.equal(await cli(sock, `add server be/b 127.0.0.1:${b.port}`), 'New server registered.\n\n', name);
-        // In maintenance until enabled: the traffic stays on a.
-        assert.equal(await bodies(4), 'aaaa', name);
-        let rows = readCsv(await cli(sock, 'show stat'));
-        assert.deepEqual(rows.filter((r) => r['pxname'] === 'be').map((r) => [r['svname'], r['status'], r['sid']]), [['a', 'no check', '1'], ['b', 'MAINT', '2'], ['BACKEND', 'UP', '0']], name);
-        // A weight written on the line shows in the weight column only once the server changed state.
-        assert.equal(await cli(sock, `add server be/c 127.0.0.1:${b.port} weight 5`), 'New server registered.\n\n', name);
-        const weights = async (): Promise<string[]> => readCsv(await cli(sock, 'show stat')).filter((r) => r['svname'] === 'c').map((r) => `${r['weight']}/${r['uweight']}`);
-        assert.deepEqual(await weights(), ['1/5'], name);
-        assert.equal(await cli(sock, 'set server be/c state drain'), '\n', name);
-        assert.deepEqual(await weights(), ['5/5'], name);
-        assert.equal(await cli(sock, 'set server be/c state maint; del server be/c'), '\nServer deleted.\n', name);
-        assert.equal(await cli(sock, 'enable server be/b'), '\n', name);
-        assert.equal((await bodies(4)).split('').sort().join(''), 'aabb', name);
-        // A request held by b (a out of the way): it cannot leave yet.
-        assert.equal(await cli(sock, 'set server be/a state maint'), '\n', name);
-        const slow = request(port, '/slow');
-        await until('the slow request to reach b', () => release !== undefined);
-        assert.equal(await cli(sock, 'set server be/b state maint'), '\n', name);
-        assert.equal(await cli(sock, 'del server be/b'), 'Server still has connections attached to it, cannot remove it.\n', name);
-        assert.equal(await cli(sock, 'set server be/a state ready'), '\n', name);
-        release!();
-        release = undefined;
-        assert.equal((await slow).body, 'b', name);
-        await until(`${name}: b to hold nothing`, async () => (await cli(sock, 'del server be/b')) === 'Server deleted.\n');
-        rows = readCsv(await cli(sock, 'show stat'));
-        assert.deepEqual(rows.filter((r) => r['pxname'] === 'be').map((r) => r['svname']), ['a', 'BACKEND'], name);
-        assert.equal((await cli(sock, 'show servers state be')).split('\n').filter((l) => / b /.test(l)).length, 0, name);
-        assert.equal(await bodies(3), 'aaa', name);
-      } finally {
-        await proxy.stop();
-      }
-    }
+    await eachProxy((sock, port) => `${head(sock, port)}backend be\n    server a 127.0.0.1:${a.port}\n`, async (name, sock, port) => {
+      const bodies = async (n: number): Promise<string> => {
+        let out = '';
+        for (let i = 0; i < n; i++) out += (await request(port, '/')).body;
+        return out;
+      };
+      assert.equal(await cli(sock, `add server be/b 127.0.0.1:${b.port}`), 'New server registered.\n\n', name);
+      // In maintenance until enabled: the traffic stays on a.
+      assert.equal(await bodies(4), 'aaaa', name);
+      let rows = readCsv(await cli(sock, 'show stat'));
+      assert.deepEqual(rows.filter((r) => r['pxname'] === 'be').map((r) => [r['svname'], r['status'], r['sid']]), [['a', 'no check', '1'], ['b', 'MAINT', '2'], ['BACKEND', 'UP', '0']], name);
+      // A weight written on the line shows in the weight column only once the server changed state.
+      assert.equal(await cli(sock, `add server be/c 127.0.0.1:${b.port} weight 5`), 'New server registered.\n\n', name);
+      const weights = async (): Promise<string[]> => readCsv(await cli(sock, 'show stat')).filter((r) => r['svname'] === 'c').map((r) => `${r['weight']}/${r['uweight']}`);
+      assert.deepEqual(await weights(), ['1/5'], name);
+      assert.equal(await cli(sock, 'set server be/c state drain'), '\n', name);
+      assert.deepEqual(await weights(), ['5/5'], name);
+      assert.equal(await cli(sock, 'set server be/c state maint; del server be/c'), '\nServer deleted.\n', name);
+      assert.equal(await cli(sock, 'enable server be/b'), '\n', name);
+      assert.equal((await bodies(4)).split('').sort().join(''), 'aabb', name);
+      // A request held by b (a out of the way): it cannot leave yet.
+      assert.equal(await cli(sock, 'set server be/a state maint'), '\n', name);
+      const slow = request(port, '/slow');
+      await until('the slow request to reach b', () => release !== undefined);
+      assert.equal(await cli(sock, 'set server be/b state maint'), '\n', name);
+      assert.equal(await cli(sock, 'del server be/b'), 'Server still has connections attached to it, cannot remove it.\n', name);
+      assert.equal(await cli(sock, 'set server be/a state ready'), '\n', name);
+      release!();
+      release = undefined;
+      assert.equal((await slow).body, 'b', name);
+      await until(`${name}: b to hold nothing`, async () => (await cli(sock, 'del server be/b')) === 'Server deleted.\n');
+      rows = readCsv(await cli(sock, 'show stat'));
+      assert.deepEqual(rows.filter((r) => r['pxname'] === 'be').map((r) => r['svname']), ['a', 'BACKEND'], name);
+      assert.equal((await cli(sock, 'show servers state be')).split('\n').filter((l) => / b /.test(l)).length, 0, name);
+      assert.equal(await bodies(3), 'aaa', name);
+    });
   } finally {
     await a.close();
     await b.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('a dynamic server with a check is checked once health is enabled (leastconn)', async () => {
   const b = await startNamedServer('b');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
   try {
-    for (const [name, start] of proxies) {
-      const sock = path.join(dir, `${name}.sock`);
-      const port = await freePort();
-      const proxy = await start(`${head(sock, port)}backend be\n    balance leastconn\n`, port);
-      try {
-        assert.equal(await cli(sock, `add server be/b 127.0.0.1:${b.port} check inter 100 rise 1`), 'New server registered.\n\n', name);
-        assert.equal(await cli(sock, 'enable server be/b'), '\n', name);
-        assert.equal(await cli(sock, 'enable health be/b'), '\n', name);
-        const status = async (): Promise<string | undefined> => readCsv(await cli(sock, 'show stat')).find((r) => r['svname'] === 'b')?.['status'];
-        await until(`${name}: b checked UP`, async () => (await status()) === 'UP');
-        assert.equal((await request(port, '/')).status, 200, name);
-      } finally {
-        await proxy.stop();
-      }
-    }
+    await eachProxy((sock, port) => `${head(sock, port)}backend be\n    balance leastconn\n`, async (name, sock, port) => {
+      assert.equal(await cli(sock, `add server be/b 127.0.0.1:${b.port} check inter 100 rise 1`), 'New server registered.\n\n', name);
+      assert.equal(await cli(sock, 'enable server be/b'), '\n', name);
+      assert.equal(await cli(sock, 'enable health be/b'), '\n', name);
+      const status = async (): Promise<string | undefined> => readCsv(await cli(sock, 'show stat')).find((r) => r['svname'] === 'b')?.['status'];
+      await until(`${name}: b checked UP`, async () => (await status()) === 'UP');
+      assert.equal((await request(port, '/')).status, 200, name);
+    });
   } finally {
     await b.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -285,40 +262,27 @@ test('a reload drops the servers the runtime API added, as a new haproxy process
 
 test('a dynamic server keeps no idle connection (pool-max-conn 0, not the default-server\'s): src_ilim 0, and del server needs no wait for idle ones', async () => {
   const b = await startNamedServer('b', (_req, res) => res.end('b'));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
   try {
-    for (const [name, start] of proxies) {
-      const sock = path.join(dir, `${name}.sock`);
-      const port = await freePort();
-      // Keep-alive on both sides: a configured server would keep its connection idle after each exchange.
-      const proxy = await start(head(sock, port).replace('    option http-server-close\n', '') + 'backend be\n', port);
-      try {
-        assert.equal(await cli(sock, `add server be/b 127.0.0.1:${b.port}; enable server be/b`), 'New server registered.\n\n\n', name);
-        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-        for (let i = 0; i < 3; i++) assert.equal((await request(port, '/', { agent })).body, 'b', name);
-        const row = readCsv(await cli(sock, 'show stat')).find((r) => r['svname'] === 'b')!;
-        assert.deepEqual([row['srv_icur'], row['src_ilim'], row['stot']], ['0', '0', '3'], name);
-        assert.equal(await cli(sock, 'set server be/b state maint'), '\n', name);
-        await until(`${name}: b deleted`, async () => (await cli(sock, 'del server be/b')) === 'Server deleted.\n');
-        agent.destroy();
-      } finally {
-        await proxy.stop();
-      }
-    }
+    // Keep-alive on both sides: a configured server would keep its connection idle after each exchange.
+    await eachProxy((sock, port) => head(sock, port).replace('    option http-server-close\n', '') + 'backend be\n', async (name, sock, port) => {
+      assert.equal(await cli(sock, `add server be/b 127.0.0.1:${b.port}; enable server be/b`), 'New server registered.\n\n\n', name);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      for (let i = 0; i < 3; i++) assert.equal((await request(port, '/', { agent })).body, 'b', name);
+      const row = readCsv(await cli(sock, 'show stat')).find((r) => r['svname'] === 'b')!;
+      assert.deepEqual([row['srv_icur'], row['src_ilim'], row['stot']], ['0', '0', '3'], name);
+      assert.equal(await cli(sock, 'set server be/b state maint'), '\n', name);
+      await until(`${name}: b deleted`, async () => (await cli(sock, 'del server be/b')) === 'Server deleted.\n');
+      agent.destroy();
+    });
   } finally {
     await b.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('a TCP-mode backend takes a dynamic server too', async () => {
   const b = await startNamedServer('b', (_req, res) => res.end('b'));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
   try {
-    for (const [name, start] of proxies) {
-      const sock = path.join(dir, `${name}.sock`);
-      const port = await freePort();
-      const proxy = await start(`global
+    await eachProxy((sock, port) => `global
     stats socket ${sock} mode 600 level admin
 defaults
     mode tcp
@@ -328,20 +292,15 @@ defaults
 listen li
     bind 127.0.0.1:${port}
     balance leastconn
-`, port);
-      try {
-        assert.equal(await cli(sock, `add server li/b 127.0.0.1:${b.port}`), 'New server registered.\n\n', name);
-        assert.equal(await cli(sock, 'enable server li/b'), '\n', name);
-        assert.equal((await request(port, '/')).body, 'b', name);
-        await until(`${name}: the session to end`, async () => readCsv(await cli(sock, 'show stat')).find((r) => r['svname'] === 'b')?.['scur'] === '0');
-        assert.equal(await cli(sock, 'disable server li/b; del server li/b'), '\nServer deleted.\n', name);
-      } finally {
-        await proxy.stop();
-      }
-    }
+`, async (name, sock, port) => {
+      assert.equal(await cli(sock, `add server li/b 127.0.0.1:${b.port}`), 'New server registered.\n\n', name);
+      assert.equal(await cli(sock, 'enable server li/b'), '\n', name);
+      assert.equal((await request(port, '/')).body, 'b', name);
+      await until(`${name}: the session to end`, async () => readCsv(await cli(sock, 'show stat')).find((r) => r['svname'] === 'b')?.['scur'] === '0');
+      assert.equal(await cli(sock, 'disable server li/b; del server li/b'), '\nServer deleted.\n', name);
+    });
   } finally {
     await b.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -351,53 +310,35 @@ test('a dynamic server speaks TLS (ssl) and HTTP/2 (proto h2) to its origin, as 
   const h2Origin = http2.createServer((req, res) => res.end(`h2 ${req.httpVersion}`));
   await Promise.all([tlsOrigin, h2Origin].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
   const portOf = (s: { address(): unknown }): number => (s.address() as { port: number }).port;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
   try {
-    for (const [name, start] of proxies) {
-      const sock = path.join(dir, `${name}.sock`);
-      const port = await freePort();
-      const proxy = await start(`${head(sock, port)}backend be\n`, port);
-      try {
-        assert.equal(await cli(sock, `add server be/t 127.0.0.1:${portOf(tlsOrigin)} ssl`), "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.\n\n", name);
-        assert.equal(await cli(sock, `add server be/t 127.0.0.1:${portOf(tlsOrigin)} ssl verify none; enable server be/t`), 'New server registered.\n\n\n', name);
-        assert.equal((await request(port, '/')).body, 'tls', name);
-        assert.equal(await cli(sock, `disable server be/t; add server be/h 127.0.0.1:${portOf(h2Origin)} proto h2; enable server be/h`), '\nNew server registered.\n\n\n', name);
-        assert.equal((await request(port, '/')).body, 'h2 2.0', name);
-      } finally {
-        await proxy.stop();
-      }
-    }
+    await eachProxy((sock, port) => `${head(sock, port)}backend be\n`, async (name, sock, port) => {
+      assert.equal(await cli(sock, `add server be/t 127.0.0.1:${portOf(tlsOrigin)} ssl`), "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.\n\n", name);
+      assert.equal(await cli(sock, `add server be/t 127.0.0.1:${portOf(tlsOrigin)} ssl verify none; enable server be/t`), 'New server registered.\n\n\n', name);
+      assert.equal((await request(port, '/')).body, 'tls', name);
+      assert.equal(await cli(sock, `disable server be/t; add server be/h 127.0.0.1:${portOf(h2Origin)} proto h2; enable server be/h`), '\nNew server registered.\n\n\n', name);
+      assert.equal((await request(port, '/')).body, 'h2 2.0', name);
+    });
   } finally {
     tlsOrigin.close();
     h2Origin.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('a server added `enabled` shows UP at once but takes no traffic and does not count in the backend, as in haproxy 2.6.12', async () => {
   const a = await startNamedServer('a', (_req, res) => res.end('a'));
   const e = await startNamedServer('e', (_req, res) => res.end('e'));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-dynsrv-'));
   try {
-    for (const [name, start] of proxies) {
-      const sock = path.join(dir, `${name}.sock`);
-      const port = await freePort();
-      const proxy = await start(`${head(sock, port)}backend be\n    server a 127.0.0.1:${a.port}\n`, port);
-      try {
-        assert.equal(await cli(sock, `add server be/e 127.0.0.1:${e.port} enabled weight 3`), 'New server registered.\n\n', name);
-        let out = '';
-        for (let i = 0; i < 4; i++) out += (await request(port, '/')).body;
-        assert.equal(out, 'aaaa', name);
-        const rows = readCsv(await cli(sock, 'show stat')).filter((r) => r['pxname'] === 'be').map((r) => `${r['svname']} ${r['status']} ${r['weight']} ${r['act']}`);
-        // haproxy's srv_act never counted it: a later maintenance then corrupts its backend counters, which Loadstar does not copy.
-        assert.deepEqual(rows, ['a no check 1 1', 'e no check 1 1', 'BACKEND UP 1 1'], name);
-      } finally {
-        await proxy.stop();
-      }
-    }
+    await eachProxy((sock, port) => `${head(sock, port)}backend be\n    server a 127.0.0.1:${a.port}\n`, async (name, sock, port) => {
+      assert.equal(await cli(sock, `add server be/e 127.0.0.1:${e.port} enabled weight 3`), 'New server registered.\n\n', name);
+      let out = '';
+      for (let i = 0; i < 4; i++) out += (await request(port, '/')).body;
+      assert.equal(out, 'aaaa', name);
+      const rows = readCsv(await cli(sock, 'show stat')).filter((r) => r['pxname'] === 'be').map((r) => `${r['svname']} ${r['status']} ${r['weight']} ${r['act']}`);
+      // haproxy's srv_act never counted it: a later maintenance then corrupts its backend counters, which Loadstar does not copy.
+      assert.deepEqual(rows, ['a no check 1 1', 'e no check 1 1', 'BACKEND UP 1 1'], name);
+    });
   } finally {
     await a.close();
     await e.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
