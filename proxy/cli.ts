@@ -164,8 +164,9 @@ async function check(argv: string[], io: Output): Promise<number> {
     return 1;
   }
   if (!values.quiet) for (const warning of reducedFeatureWarnings(result.config)) io.err(`[WARNING] ${warning}\n`);
-  // `haproxy -c` exits 2 for a configuration that would start nothing: no enabled proxy with a bind, no stats socket, no local peer.
-  if (!listensAtAll(result.config)) {
+  // `haproxy -c` exits 2 for a configuration that would start nothing: no enabled proxy with a bind, no stats socket, no local peer
+  // (not in master-worker mode, whose master always has something to run).
+  if (!listensAtAll(result.config) && result.config.global.masterWorker === undefined) {
     if (!values.quiet) io.out('Configuration file has no error but will not start (no listener) => exit(2).\n');
     return 2;
   }
@@ -260,5 +261,13 @@ async function runHeld(files: string[], portArg: string | undefined, io: Output,
       });
     };
     signals.attach({ reload, stop });
+    // A `program` that failed under master-worker stopped the engine (exit-on-failure): so ends the process, as HAProxy's master exits.
+    engine.events.on('events', (event) => {
+      if (event.type !== 'lifecycle' || event.lifecycle.state !== 'failed' || event.lifecycle.lastError?.code !== 'LS_ERR_ENG_PROGRAM' || stopping) return;
+      stopping = true;
+      reclaim?.stop();
+      void demo?.close();
+      resolve(1);
+    });
   });
 }

@@ -35,6 +35,7 @@ import { BindError, EngineUnsupportedError, LoadstarError, ResolveAtLoadError } 
 import { HealthChecks, loadServerStateFiles } from './checks/index.ts';
 import { fcgiCheckMux } from './http/fcgi-upstream.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
+import { Programs } from './runtime/programs.ts';
 import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
 import type { BindTls } from './tls/bind-tls.ts';
@@ -114,6 +115,11 @@ export class Engine {
   private checks: HealthChecks | undefined;
   /** `email-alert`: server state changes mailed to the proxies' mailers. */
   private readonly emailAlerts = new EmailAlerts((m) => this.logger.alert(m));
+  /** `program` sections' commands, started, signalled on reload and stopped with the engine. */
+  private readonly programs = new Programs({
+    report: (level, message) => (level === 'ALERT' ? this.logger.alert(message) : this.logger.notice(message, level)),
+    failed: (name, status) => void this.programFailed(name, status),
+  });
   private certificatePoll: NodeJS.Timeout | undefined;
   /** Counters, rates and time series of every frontend, backend and server (proxy/stats). */
   readonly stats = new StatsRegistry();
@@ -150,6 +156,7 @@ export class Engine {
         sink.alert(message);
         if (this.events.listening('events')) this.events.publish('events', { type: 'alert', time: Date.now(), message });
       },
+      notice: (message, level) => sink.notice?.(message, level),
     });
     this.configName = options.configName ?? 'haproxy.cfg';
     this.startup = options.startupLogs ?? '';
@@ -344,6 +351,20 @@ export class Engine {
     this.loadedAt = Date.now();
     this.lastError = undefined;
     this.setState('running');
+    this.programs.start(this.config.programs, this.config.global.masterWorker?.exitOnFailure ?? true);
+  }
+
+  /**
+   * A program ended with a failing status under `master-worker` (without `no-exit-on-failure`):
+   * HAProxy's master then stops every process; the engine stops at once and is `failed`, and
+   * `loadstar run` exits.
+   */
+  private async programFailed(name: string, status: number): Promise<void> {
+    if (this.state !== 'running' && this.state !== 'reloading') return;
+    this.logger.alert('exit-on-failure: killing every processes with SIGTERM');
+    await this.stop(0);
+    this.lastError = { code: 'LS_ERR_ENG_PROGRAM', message: `program '${name}' exited with code ${status}, which stops the engine ('master-worker' exit-on-failure; 'master-worker no-exit-on-failure' keeps it running)` };
+    this.setState('failed');
   }
 
   /**
@@ -640,6 +661,7 @@ export class Engine {
     // servers and renamed backends for as long as they stay: each old connection ends after its
     // next answer (HttpFrontend.retire says how this differs from HAProxy's soft-stop, and why).
     for (const frontend of old?.frontends.values() ?? []) frontend.retire();
+    this.programs.reload(config.programs, config.global.masterWorker?.exitOnFailure ?? true);
   }
 
   private async bindAll(config: Config, tables: Tables, tlsByBind: ReadonlyMap<Bind, BindTls>): Promise<void> {
@@ -895,8 +917,11 @@ export class Engine {
   async stop(graceMs = 10_000): Promise<void> {
     if (this.state === 'stopped') return;
     this.setState('stopping');
+    // The programs get SIGTERM with the listeners' close, as HAProxy's master signals every child at once.
+    const programsEnded = this.programs.stop();
     try {
       await this.shutdown(graceMs);
+      await programsEnded;
     } finally {
       this.setState('stopped');
     }

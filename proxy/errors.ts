@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   LS_ERR_CLI_USAGE: 'the command line is not valid',
   LS_ERR_ENG_BIND: 'a bind line could not be listened on (port in use, permission)',
   LS_ERR_ENG_UNSUPPORTED: 'the configuration uses a behaviour the engine does not run yet',
+  LS_ERR_ENG_PROGRAM: "a program section's command ended with an error status under master-worker, which stops the engine (exit-on-failure)",
   LS_ERR_ENG_RESOLVE: "a server's init-addr methods found no address at load, or a nameserver's name did not resolve",
   // Certificates (proxy/certs): one block, kept together.
   LS_ERR_CERT_BAD_NAME: 'a certificate name is not a safe file name',

@@ -265,7 +265,7 @@ function statsSocketWordProblem(option: string, value: string | undefined): stri
  * A user's or group's id by name in /etc/passwd or /etc/group (the text given), as getpwnam(3) and
  * getgrnam(3) find it in the files database; Node has no binding for other NSS sources.
  */
-function accountId(database: string | undefined, name: string): number | undefined {
+export function accountId(database: string | undefined, name: string): number | undefined {
   for (const line of (database ?? '').split('\n')) {
     const fields = line.split(':');
     if (fields[0] === name && fields.length >= 3 && /^\d+$/.test(fields[2]!)) return Number(fields[2]);
@@ -278,12 +278,12 @@ const keywords: KeywordSpec[] = [
   {
     name: 'master-worker',
     sections: 'g',
-    status: NO_EFFECT,
-    summary: 'Process management or kernel tuning; no effect on traffic in Loadstar.',
+    status: SUPPORTED,
+    summary: 'Allows `program` sections: their commands run beside the engine, get SIGUSR1 on a reload (a new instance starts unless `no option start-on-reload`) and SIGTERM on stop. A program that exits with an error stops the engine, as HAProxy\'s master stops everything (exit-on-failure), unless `no-exit-on-failure`. Loadstar itself always runs as one process.',
     parse(ctx) {
       const option = ctx.args[0];
       if (option && option !== 'no-exit-on-failure') return ctx.error(`'master-worker' only supports 'no-exit-on-failure' option.`, 0);
-      ctx.warn(`'master-worker' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
+      ctx.config.global.masterWorker = { exitOnFailure: option !== 'no-exit-on-failure' };
     },
   },
   {

@@ -36,7 +36,7 @@ export interface Directive {
   source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers' | 'cache' | 'fcgi-app';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers' | 'cache' | 'fcgi-app' | 'program';
 
 export interface Section {
   kind: SectionKind;
@@ -74,6 +74,8 @@ export interface ParsedConfig {
   caches: CacheSection[];
   /** `fcgi-app` sections (configuration.txt §10): FastCGI applications backends speak to with `use-fcgi-app` (kw-fcgi.ts). */
   fcgiApps: FcgiApp[];
+  /** `program` sections (configuration.txt §3.7): commands run beside the engine in master-worker mode (runtime/programs.ts). */
+  programs: Program[];
   /**
    * The map and pattern files read by map converters and ACLs (`-f`), each use in file order
    * with where it is: the runtime API's `show map|acl` describes a file by them. Absent: none.
@@ -159,6 +161,8 @@ export interface GlobalSettings {
   /** Worker threads HAProxy would start; Loadstar runs one event loop and only notes it. */
   nbthread?: number;
   daemon: boolean;
+  /** `master-worker [no-exit-on-failure]`: allows `program` sections; `exitOnFailure` false keeps the engine running when one fails. */
+  masterWorker?: { exitOnFailure: boolean };
   /** `h2-workaround-bogus-websocket-clients`: HTTP/2 clients are not offered WebSocket over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL). */
   h2NoWebSocket?: boolean;
   /** `h1-accept-payload-with-any-method`: HTTP/1.0 GET, HEAD and DELETE requests may carry a body (else 413). */
@@ -1133,6 +1137,19 @@ export interface Nameserver {
   name: string;
   address: ListenAddress;
   loc: SourceLocation;
+}
+
+/** A `program` section (configuration.txt 3.7): a command the engine starts, signals on reload and stops with it. */
+export interface Program {
+  name: string;
+  section: Section;
+  /** `command <command> [arguments*]`: looked up in PATH unless it holds a slash. Undefined: none written (an error). */
+  command?: string[];
+  /** `user` / `group`: the ids the command runs as (from /etc/passwd and /etc/group). */
+  uid?: number;
+  gid?: number;
+  /** `option start-on-reload` (the default) or `no option start-on-reload`: whether a reload starts a new instance. */
+  startOnReload: boolean;
 }
 
 /** A `mailers` section (configuration.txt 3.6): every mailer gets every alert (not a failover list). */

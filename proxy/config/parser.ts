@@ -12,8 +12,8 @@ import {
   proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER,
 } from './keywords.ts';
 import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
-import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection, FcgiApp } from './model.ts';
-import { newConfig, newProxy, newResolvers, newUserlist, newPeers, newMailers, sectionLabel } from './sections.ts';
+import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection, FcgiApp, Program } from './model.ts';
+import { newConfig, newProxy, newResolvers, newUserlist, newPeers, newMailers, newProgram, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
 import { GLOBAL_ARG_LIMITS, PROXY_ARG_LIMITS, countsWordsBeforeCapability, tooManyArgs } from './arg-limits.ts';
@@ -22,6 +22,7 @@ import { removedKeywordMessage } from './removed-keywords.ts';
 import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from './kw-sections.ts';
 import { parsePeersDirective, PEERS_KEYWORDS } from './kw-peers.ts';
 import { parseMailersDirective, MAILERS_KEYWORDS } from './kw-mailers.ts';
+import { parseProgramDirective } from './kw-program.ts';
 import { CACHE_KEYWORDS, newCacheSection, openCacheSection, parseCacheDirective } from './kw-cache.ts';
 import { FCGI_APP_KEYWORDS, newFcgiApp, openFcgiApp, parseFcgiAppDirective, parseFcgiAppOption } from './kw-fcgi.ts';
 import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
@@ -49,9 +50,9 @@ export interface SourceFile {
   text: string;
 }
 
-const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers', 'cache', 'fcgi-app'];
+const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers', 'cache', 'fcgi-app', 'program'];
 /** Sections HAProxy has that Loadstar does not implement: reported once, their body skipped. */
-const UNSUPPORTED_SECTIONS = ['program', 'ring', 'log-forward', 'traces', 'crt-store'];
+const UNSUPPORTED_SECTIONS = ['ring', 'log-forward', 'traces', 'crt-store'];
 const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 const haproxyProxyKeywords = new Map(HAPROXY_PROXY_KEYWORDS.map(([k, s]) => [k, s]));
@@ -70,6 +71,7 @@ interface State {
   mailers?: Mailers;
   cache?: CacheSection;
   fcgiApp?: FcgiApp;
+  program?: Program;
   httpErrors?: HttpErrors;
   /** Inside an unsupported section: skip its lines. */
   skipping: boolean;
@@ -175,6 +177,8 @@ function handleLine(state: State, words: Word[], comment: string | undefined, at
       return dispatchSmallSection(state, section, directive, words, values);
     case 'fcgi-app':
       return dispatchFcgiApp(state, directive, words, values);
+    case 'program':
+      return dispatchProgram(state, directive, words, values);
     default:
       return dispatchProxy(state, directive, words, values);
   }
@@ -217,6 +221,7 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
   state.mailers = undefined;
   state.cache = undefined;
   state.fcgiApp = undefined;
+  state.program = undefined;
   state.httpErrors = undefined;
   if (kind === 'fcgi-app') {
     // HAProxy 2.6 (cfg_parse_fcgi_app): a section it cannot open has its lines refused, not read.
@@ -229,6 +234,7 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
     state.config.fcgiApps.push(app);
     return;
   }
+  if (kind === 'program') return openProgram(state, section, rest, at);
   if (rest.length > 0 && kind !== 'http-errors') {
     state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'${kind}' : unexpected argument '${rest[0]}'.`, kind);
   }
@@ -446,6 +452,30 @@ function dispatchFcgiApp(state: State, directive: Directive, words: Word[], valu
     return parseFcgiAppOption(ctx, app, values.slice(prefixed ? 2 : 1), mode);
   }
   parseFcgiAppDirective(ctx, app, keyword);
+}
+
+/**
+ * `program <name>` (mworker-prog.c): no name or an extra word, and HAProxy stops reading the
+ * file; a second section of the same name likewise. The section's lines are then skipped here.
+ */
+function openProgram(state: State, section: Section, rest: string[], at: (column?: number) => SourceLocation): void {
+  const fail = (message: string): void => {
+    state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', message, 'program');
+    state.skipping = true;
+  };
+  if (rest.length > 0) return fail(`'program' cannot handle unexpected argument '${rest[0]}'.`);
+  if (section.name === '') return fail(`'program' expects an <id> argument`);
+  if (state.config.programs.some((p) => p.name === section.name)) return fail(`'${section.name}' program section already exists in the configuration.`);
+  state.program = newProgram(section);
+  state.config.programs.push(state.program);
+}
+
+/** A line of a `program` section; a leading `no` or `default` is HAProxy's keyword modifier. */
+function dispatchProgram(state: State, directive: Directive, words: Word[], values: string[]): void {
+  const prefix = values[0] === 'no' || values[0] === 'default' ? values[0] : undefined;
+  const used = prefix === undefined ? 1 : Math.min(values.length, 2);
+  const ctx = makeContext(state, directive, words, used);
+  parseProgramDirective(ctx, state.program!, (prefix === undefined ? values[0] : values[1]) ?? '', prefix);
 }
 
 const TIMEOUT_NAMES = `'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin'`;

@@ -1,5 +1,5 @@
 /** Creating the typed objects behind each section kind. */
-import type { ParsedProxy, ProxyKind, Section, Resolvers, Userlist, ParsedConfig, Peers, Mailers } from './model.ts';
+import type { ParsedProxy, ProxyKind, Section, Resolvers, Userlist, ParsedConfig, Peers, Mailers, Program } from './model.ts';
 
 export function newProxy(kind: ProxyKind, section: Section): ParsedProxy {
   return {
@@ -50,6 +50,10 @@ export function newMailers(section: Section): Mailers {
   return { name: section.name, section, mailers: [], timeoutMail: 10_000 };
 }
 
+export function newProgram(section: Section): Program {
+  return { name: section.name, section, startOnReload: true };
+}
+
 export function newUserlist(section: Section): Userlist {
   return { name: section.name, section, users: [], groups: [] };
 }
@@ -75,6 +79,7 @@ export function newConfig(): ParsedConfig {
     mailers: [],
     caches: [],
     fcgiApps: [],
+    programs: [],
   };
 }
 

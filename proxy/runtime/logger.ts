@@ -19,11 +19,14 @@ export interface LogSink {
   traffic(line: string): void;
   /** Alerts and warnings about the running state ("backend app has no server available!"). */
   alert(message: string): void;
+  /** Process notices and warnings under their own label (a `program` started or ended: runtime/programs.ts). */
+  notice?(message: string, level: 'NOTICE' | 'WARNING'): void;
 }
 
 export const stdoutSink: LogSink = {
   traffic: (line) => process.stdout.write(line + '\n'),
   alert: (message) => process.stderr.write(`[ALERT] ${message}\n`),
+  notice: (message, level) => process.stderr.write(`[${level}] ${message}\n`),
 };
 
 /** Sees every exchange at its log point, whether or not the proxy logs (the statistics, proxy/stats). */
@@ -83,6 +86,10 @@ export class Logger {
   alert(message: string): void {
     this.observer?.alert(message);
     this.sink.alert(message);
+  }
+
+  notice(message: string, level: 'NOTICE' | 'WARNING' = 'NOTICE'): void {
+    this.sink.notice?.(message, level);
   }
 
   private nextCount(proxy: Proxy): number {

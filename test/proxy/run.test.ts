@@ -83,6 +83,22 @@ test('loadstar run exits non-zero naming the bind line when the port is taken', 
   assert.match(stderr, /\[.*site\.cfg:7\] : frontend 'web' : cannot bind 127\.0\.0\.1:\d+: address already in use/);
 });
 
+test('loadstar run exits 1 when a program fails under master-worker (exit-on-failure), after stopping the others', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-run-'));
+  const file = path.join(dir, 'site.cfg');
+  const port = await freePort();
+  fs.writeFileSync(file, `global\n    master-worker\nprogram sidecar\n    command /bin/sleep 30\nprogram fails\n    command /bin/sh -c "sleep 0.5; exit 2"\n${config(port, port)}`);
+  const child = spawn(process.execPath, [bin, 'run', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(code, 1);
+  assert.match(stderr, /\[NOTICE\] New program 'sidecar' \(\d+\) forked/);
+  assert.match(stderr, /\[ALERT\] Current program 'fails' \(\d+\) exited with code 2 \(Exit\)\n\[ALERT\] exit-on-failure: killing every processes with SIGTERM/);
+  assert.match(stderr, /\[ALERT\] Current program 'sidecar' \(\d+\) exited with code 143 \(Terminated\)/);
+});
+
 test('loadstar run without -f serves the built-in demo: round robin between two web servers and an API route', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [bin, 'run', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });

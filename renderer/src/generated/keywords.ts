@@ -155,8 +155,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "master-worker",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Allows `program` sections: their commands run beside the engine, get SIGUSR1 on a reload (a new instance starts unless `no option start-on-reload`) and SIGTERM on stop. A program that exits with an error stops the engine, as HAProxy's master stops everything (exit-on-failure), unless `no-exit-on-failure`. Loadstar itself always runs as one process.",
+   "status": "supported"
   },
   {
    "name": "max-spread-checks",
