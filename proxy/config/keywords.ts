@@ -141,3 +141,6 @@ export function statusText(status: KeywordStatus): string {
     case 'no-effect': return 'accepted, no effect (warning)';
   }
 }
+
+/** HAProxy 2.6's refusal of a `no` or `default` prefix on a keyword that takes none (cfgparse.c readcfgfile, any section). */
+export const NEGATION_REFUSED = 'negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.';

@@ -4,7 +4,7 @@
  * (mworker-prog.c cfg_parse_program and cfg_program_postparser; the `no`/`default` prefixes as
  * cfgparse.c readcfgfile handles them for every section).
  */
-import type { DirectiveContext } from './keywords.ts';
+import { NEGATION_REFUSED, type DirectiveContext } from './keywords.ts';
 import type { Config, Program } from './model.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { accountId } from './kw-global.ts';
@@ -20,7 +20,7 @@ const PREFIXABLE = new Set(['option', 'log', 'busy-polling', 'set-dumpable', 'st
  */
 export function parseProgramDirective(ctx: DirectiveContext, program: Program, keyword: string, prefix: 'no' | 'default' | undefined): void {
   if (prefix !== undefined && !PREFIXABLE.has(keyword)) {
-    ctx.error('negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.');
+    ctx.error(NEGATION_REFUSED);
   }
   if (!PROGRAM_KEYWORDS.includes(keyword)) return ctx.error(`unknown keyword '${keyword}' in 'program' section`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
   const args = ctx.args;

@@ -9,7 +9,7 @@ import type { Environment, Word } from './lexer.ts';
 import { Diagnostics } from './diagnostics.ts';
 import type { SourceLocation } from './diagnostics.ts';
 import {
-  proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER,
+  proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER, NEGATION_REFUSED,
 } from './keywords.ts';
 import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
 import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection, FcgiApp, Program } from './model.ts';
@@ -385,7 +385,38 @@ function makeContext(state: State, directive: Directive, words: Word[], used: nu
   return new Context(state, directive);
 }
 
+/** The global flags HAProxy 2.6 takes `no` on (cfgparse.c: besides `option` and `log`); `no` is also Loadstar's behaviour for all but insecure-fork-wanted. */
+const GLOBAL_NEGATABLE_FLAGS = new Set(['busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']);
+
+/**
+ * `no <keyword>` / `default <keyword>` in the global section, as HAProxy 2.6 reads them: `no` on a
+ * flag resets it and `no log` drops the global log targets written so far; on other keywords the
+ * prefix is refused and the line read as if it were not there. HAProxy reads the words after
+ * `default` one off, so a flag's own name is then its unexpected argument.
+ */
+function dispatchGlobalPrefixed(state: State, directive: Directive, words: Word[], values: string[]): void {
+  const prefix = values[0]!;
+  const keyword = values[1] ?? '';
+  if (!GLOBAL_NEGATABLE_FLAGS.has(keyword) && keyword !== 'log') {
+    const ctx = makeContext(state, directive, words, 1);
+    // `option` takes the prefix in every section; the global section has no `option` keyword.
+    if (keyword !== 'option') ctx.error(NEGATION_REFUSED, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
+    if (keyword === '') return ctx.error(`unknown keyword '' in 'global' section`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
+    return dispatchGlobal(state, directive, words.slice(1), values.slice(1));
+  }
+  const ctx = makeContext(state, directive, words, 2);
+  const extra = ctx.args[0];
+  if (keyword === 'log') {
+    if (prefix === 'default' || extra !== undefined) return ctx.error(prefix === 'default' ? `log : expects <address> and <facility>  as arguments` : `log : 'no log' does not expect arguments`);
+    state.config.global.logs = [];
+    return;
+  }
+  if (extra !== undefined || prefix === 'default') return ctx.error(`'${keyword}' cannot handle unexpected argument '${extra ?? keyword}'.`, extra === undefined ? undefined : 0);
+  if (keyword === 'insecure-fork-wanted') state.config.global.insecureForkWanted = false;
+}
+
 function dispatchGlobal(state: State, directive: Directive, words: Word[], values: string[]): void {
+  if (values[0] === 'no' || values[0] === 'default') return dispatchGlobalPrefixed(state, directive, words, values);
   const found = lookupKeyword(globalKeywordRegistry(), values);
   if (found) {
     const ctx = makeContext(state, directive, words, found.used);

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
+import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from './lib/parse-cases.ts';
 
 const OPTIONS = ['httplog', 'tcplog', 'httpslog', 'forwardfor', 'httpchk', 'tcp-check', 'tcpka', 'http-use-htx', 'redispatch', 'dontlognull', 'http-server-close', 'abortonclose'];
 
@@ -63,4 +64,41 @@ test('default option redispatch brings back what the defaults section says', () 
   const enabled = (name: string) => config.proxies.find((p) => p.name === name && p.kind === 'backend')!.options['redispatch']?.enabled;
   assert.equal(enabled('b'), true);
   assert.equal(enabled('c'), false);
+});
+
+/** The global section's `no` / `default` lines (`no strict-limits` is in OPNsense's generated configurations). */
+const globalText = (lines: string): string => `global
+    log 127.0.0.1:514 local0
+${lines}defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend f
+    bind 127.0.0.1:1
+`;
+const GLOBAL_CASES: ParseCase[] = [
+  ...['busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping'].map((flag) => ({ text: globalText(`    no ${flag}\n`), valid: true })),
+  { text: globalText('    no log\n'), valid: true },
+  { text: globalText('    no log 127.0.0.1 local0\n'), valid: false, message: "log : 'no log' does not expect arguments" },
+  { text: globalText('    default log\n'), valid: false, message: 'log : expects <address> and <facility>  as arguments' },
+  { text: globalText('    no strict-limits now\n'), valid: false, message: "'strict-limits' cannot handle unexpected argument 'now'." },
+  { text: globalText('    default strict-limits\n'), valid: false, message: "'strict-limits' cannot handle unexpected argument 'strict-limits'." },
+  { text: globalText('    no maxconn 100\n'), valid: false, message: 'negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.' },
+  { text: globalText('    no\n'), valid: false, message: "unknown keyword '' in 'global' section" },
+  { text: globalText('    no option x\n'), valid: false, message: "unknown keyword 'option' in 'global' section" },
+];
+
+test('global no/default lines are accepted and refused as HAProxy 2.6 does', () => {
+  assertLoadstarParses(GLOBAL_CASES);
+});
+
+test('global no/default lines: haproxy -c agrees', (t) => {
+  assertHaproxyParses(t, GLOBAL_CASES);
+});
+
+test('no log drops the global log targets written before it; no insecure-fork-wanted undoes the flag', () => {
+  const r = loadstar(globalText('    insecure-fork-wanted\n    no log\n    log 127.0.0.2:514 local1\n    no insecure-fork-wanted\n'));
+  assert.deepEqual(r.config.global.logs.map((l) => l.target), ['127.0.0.2:514']);
+  assert.equal(r.config.global.insecureForkWanted, false);
 });
