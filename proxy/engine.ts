@@ -321,7 +321,7 @@ export class Engine {
       });
       // First addresses (init-addr) before the checks read each server's state.
       await this.prepareResolvers(this.config, this.tables, undefined, saved.lastAddress);
-      const syslog = await Syslog.prepare(this.config, this.logDrops);
+      const syslog = await Syslog.prepare(this.config, this.logDrops, (m) => this.logger.alert(m));
       const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(this.config, proxy));
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
@@ -613,7 +613,7 @@ export class Engine {
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
-    const syslog = await Syslog.prepare(config, this.logDrops);
+    const syslog = await Syslog.prepare(config, this.logDrops, (m) => this.logger.alert(m));
     const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(config, proxy));
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);

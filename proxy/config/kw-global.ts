@@ -359,7 +359,7 @@ const keywords: KeywordSpec[] = [
     },
   },
   rateLimit('maxsslrate', 'maxSslRate', 'New TLS sessions per second, process-wide; over it, TLS listeners wait as for maxconnrate.'),
-  { name: 'log', sections: 'g', status: ENGINE, summary: 'Global log targets (used by `log global` in proxies): UDP syslog servers (`host[:port]`, `udp@`, `ipv4@`, `ipv6@`) get each line in the chosen format; `stdout` gets every line anyway; UNIX datagram sockets (`/dev/log`) are not available to Node.js (a warning says so).', parse(ctx) { const t = parseLogTarget(ctx); if (t) ctx.config.global.logs.push(t); } },
+  { name: 'log', sections: 'g', status: ENGINE, summary: 'Global log targets (used by `log global` in proxies): UDP syslog servers (`host[:port]`, `udp@`, `ipv4@`, `ipv6@`) get each line in the chosen format; `stdout` gets every line anyway; UNIX datagram sockets (`/dev/log`, `unix@path`) get rfc3164 (local) lines through util-linux `logger` (other formats: a warning, and stdout only).', parse(ctx) { const t = parseLogTarget(ctx); if (t) ctx.config.global.logs.push(t); } },
   {
     name: 'log-tag',
     sections: 'g',

@@ -1,7 +1,7 @@
 /**
- * `log` targets: where a line goes. UDP syslog servers (runtime/syslog.ts sends to them), the
- * standard output (every line goes there anyway), and what Loadstar cannot write to, which the
- * configuration check names.
+ * `log` targets: where a line goes. UDP syslog servers and UNIX datagram sockets (runtime/syslog.ts
+ * sends to them), the standard output (every line goes there anyway), and what Loadstar cannot
+ * write to, which the configuration check names.
  */
 import net from 'node:net';
 import type { Config, LogTarget } from './model.ts';
@@ -35,6 +35,16 @@ export function udpAddress(target: string): { host: string; port: number; family
   return { host, port: Number.isInteger(port) && port > 0 && port < 65536 ? port : DEFAULT_PORT, family };
 }
 
+/** The path of a UNIX datagram socket target (`/dev/log`, `unix@/run/log`), else undefined. */
+export function unixSocketPath(target: string): string | undefined {
+  if (target.startsWith('/')) return target;
+  if (target.startsWith('unix@')) return target.slice('unix@'.length);
+  return undefined;
+}
+
+/** The formats UNIX socket targets are written in (runtime/unix-syslog.ts): the local syslog header. */
+export const UNIX_SOCKET_FORMATS: ReadonlySet<string> = new Set(['rfc3164', 'local']);
+
 /** Load-time warnings for log targets Loadstar cannot write to. */
 export function logTargetWarnings(config: Config): Array<{ target: LogTarget; message: string }> {
   const out: Array<{ target: LogTarget; message: string }> = [];
@@ -42,6 +52,12 @@ export function logTargetWarnings(config: Config): Array<{ target: LogTarget; me
   for (const t of [...config.global.logs, ...config.proxies.flatMap((p) => p.logs)]) {
     if (seen.has(t) || t.target === 'global') continue;
     seen.add(t);
+    if (unixSocketPath(t.target) !== undefined) {
+      const format = t.format ?? 'rfc3164';
+      if (!UNIX_SOCKET_FORMATS.has(format)) out.push({ target: t, message: `log target '${t.target}' asks for format '${format}': Loadstar writes to UNIX sockets in the rfc3164 (local) format only, so its lines go to stdout only.` });
+      else if (format === 'rfc3164' && config.global.logSendHostname !== undefined) out.push({ target: t, message: `log target '${t.target}': lines to a UNIX socket are written without the host name 'log-send-hostname' asks for (the local format).` });
+      continue;
+    }
     const where = udpAddress(t.target);
     if (where && 'unsupported' in where) out.push({ target: t, message: `log target '${t.target}' is ${where.unsupported}, which Loadstar cannot send to: its lines go to stdout only.` });
   }

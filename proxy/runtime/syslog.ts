@@ -5,16 +5,18 @@
  * raw, local), with its facility, cut to its `len`, when its level is between the target's minimum
  * and maximum levels. Byte for byte what haproxy 2.6.12 sends (test/proxy/runtime/syslog.test.ts).
  *
+ * UNIX datagram sockets (`/dev/log`, `unix@path`) get their lines through runtime/unix-syslog.ts, in
+ * the rfc3164 local format (other formats: the configuration check warns, config/log-targets.ts).
  * `stdout` and `stderr` targets need nothing here: `loadstar run` writes every line to stdout
- * already, and the UI shows them. UNIX datagram sockets (`/dev/log`) cannot be written from
- * Node.js without a native addon: the configuration check warns (config/log-targets.ts).
+ * already, and the UI shows them.
  */
 import dgram from 'node:dgram';
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
 import type { Config, GlobalSettings, LogTarget, Proxy } from '../config/model.ts';
-import { udpAddress } from '../config/log-targets.ts';
+import { UNIX_SOCKET_FORMATS, udpAddress, unixSocketPath } from '../config/log-targets.ts';
+import { UnixSocketLog } from './unix-syslog.ts';
 import { LOG_FACILITIES, LOG_LEVELS } from '../config/kw-proxy.ts';
 import { ResolveAtLoadError } from '../errors.ts';
 
@@ -52,6 +54,8 @@ interface UdpTarget {
   host: string;
   port: number;
   family: 4 | 6;
+  /** A UNIX datagram socket's path instead of the UDP address. */
+  unixPath?: string;
   facility: number;
   maxLevel: number;
   minLevel: number;
@@ -68,6 +72,8 @@ export class Syslog {
   /** Datagrams given to a socket whose send has not completed yet. */
   private pending = 0;
   private readonly sent = (): void => void this.pending--;
+  /** One writer per UNIX socket and tag (a `logger` process each, started with the first line). */
+  private readonly unixLogs = new Map<string, UnixSocketLog>();
 
   /**
    * @param addresses the address of each target given by a host name (`Syslog.prepare` resolves
@@ -78,6 +84,7 @@ export class Syslog {
     private readonly global: GlobalSettings,
     private readonly addresses: ReadonlyMap<string, string> = new Map(),
     private readonly drops: LogDrops = { dropped: 0 },
+    private readonly alert: (message: string) => void = () => {},
   ) {
     const h = global.logSendHostname;
     this.hostname = h === true ? os.hostname() : h;
@@ -90,7 +97,7 @@ export class Syslog {
    * would put a DNS query on the thread pool per log line, and lines would pile up behind a slow
    * or dead resolver. Throws ResolveAtLoadError, before anything of the configuration runs.
    */
-  static async prepare(config: Config, drops?: LogDrops): Promise<Syslog> {
+  static async prepare(config: Config, drops?: LogDrops, alert?: (message: string) => void): Promise<Syslog> {
     const addresses = new Map<string, string>();
     for (const t of [...config.global.logs, ...config.proxies.flatMap((p) => p.logs), ...config.fcgiApps.flatMap((a) => a.logStderr)]) {
       if (t.target === 'global') continue;
@@ -102,7 +109,7 @@ export class Syslog {
       if (!found) throw new ResolveAtLoadError(`[${t.loc.file}:${t.loc.line}] : log : invalid address: '${where.host}' in '${t.target}' (the name does not resolve).`);
       addresses.set(key, found.address);
     }
-    return new Syslog(config.global, addresses, drops);
+    return new Syslog(config.global, addresses, drops, alert);
   }
 
   /** The proxy sends to a syslog server (a caller may skip building a line nobody gets). */
@@ -121,6 +128,11 @@ export class Syslog {
     if (targets.length === 0) return;
     for (const t of targets) {
       if (level > t.maxLevel || level < t.minLevel) continue;
+      if (t.unixPath !== undefined) {
+        const pri = t.facility * 8 + level;
+        this.unixLog(t.unixPath, tag).write(pri, this.cutForUnix(t.len, pri, tag, message, now));
+        continue;
+      }
       if (this.pending >= MAX_PENDING_DATAGRAMS) {
         this.drops.dropped++;
         continue;
@@ -134,6 +146,8 @@ export class Syslog {
 
   /** The sockets close (a reload or stop made this configuration's syslog obsolete). */
   close(): void {
+    for (const log of this.unixLogs.values()) log.close();
+    this.unixLogs.clear();
     this.socket4?.close();
     this.socket6?.close();
     this.socket4 = this.socket6 = undefined;
@@ -152,25 +166,47 @@ export class Syslog {
     if (list) return list;
     list = [];
     for (const t of proxy.logs) for (const target of t.target === 'global' ? this.global.logs : [t]) {
+      const unixPath = unixSocketPath(target.target);
+      if (unixPath !== undefined) {
+        if (!UNIX_SOCKET_FORMATS.has(target.format ?? 'rfc3164')) continue;
+        list.push({ ...this.levels(target), host: '', port: 0, family: 4, unixPath });
+        continue;
+      }
       const where = udpAddress(target.target);
       if (!where || 'unsupported' in where) continue;
       const host = net.isIP(where.host) !== 0 ? where.host : this.addresses.get(`${where.family}/${where.host}`);
       if (host === undefined) continue;
-      list.push({
-        ...where,
-        host,
-        facility: FACILITY_CODES.get(target.facility ?? 'local0') ?? 16,
-        maxLevel: LEVEL_CODES.get(target.level ?? 'debug') ?? 7,
-        minLevel: LEVEL_CODES.get(target.minLevel ?? 'emerg') ?? 0,
-        format: target.format ?? 'rfc3164',
-        len: target.len ?? DEFAULT_LEN,
-      });
+      list.push({ ...where, host, ...this.levels(target) });
     }
     this.byProxy.set(proxy, list);
     return list;
   }
 
-  /** The datagram: the format's header, the message cut so that the whole line with its newline fits in `len`. */
+  private levels(target: LogTarget): Pick<UdpTarget, 'facility' | 'maxLevel' | 'minLevel' | 'format' | 'len'> {
+    return {
+      facility: FACILITY_CODES.get(target.facility ?? 'local0') ?? 16,
+      maxLevel: LEVEL_CODES.get(target.level ?? 'debug') ?? 7,
+      minLevel: LEVEL_CODES.get(target.minLevel ?? 'emerg') ?? 0,
+      format: target.format ?? 'rfc3164',
+      len: target.len ?? DEFAULT_LEN,
+    };
+  }
+
+  private unixLog(path: string, tag: string): UnixSocketLog {
+    const key = `${path}\0${tag}`;
+    let log = this.unixLogs.get(key);
+    if (!log) this.unixLogs.set(key, (log = new UnixSocketLog(path, tag, this.drops, this.alert)));
+    return log;
+  }
+
+  /** The message cut so that the datagram logger builds (`<PRI>` + 15-character time + ` tag[pid]: `) fits in `len`, as haproxy cuts its own. */
+  private cutForUnix(len: number, pri: number, tag: string, message: string, now: Date): string {
+    const head = `<${pri}>${bsdTime(now)} ${tag}[${this.pid}]: `.length;
+    const room = Math.max(0, len - head);
+    return message.length > room ? message.slice(0, room) : message;
+  }
+
+  /** The datagram: the format's header and the message cut to `len` bytes together, then a newline (HAProxy's __send_log: `len` + 1 at most). */
   private frame(t: UdpTarget, level: number, tag: string, message: string, now: Date, sd?: string): Buffer {
     const pri = t.facility * 8 + level;
     let header: string;
@@ -187,7 +223,7 @@ export class Syslog {
     }
     const head = Buffer.from(header, 'latin1');
     const body = Buffer.from(message, 'latin1');
-    const room = Math.max(0, t.len - head.length - 1);
+    const room = Math.max(0, t.len - head.length);
     return Buffer.concat([head, body.length > room ? body.subarray(0, room) : body, NEWLINE]);
   }
 }

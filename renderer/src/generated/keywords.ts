@@ -140,7 +140,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "log",
-   "summary": "Global log targets (used by `log global` in proxies): UDP syslog servers (`host[:port]`, `udp@`, `ipv4@`, `ipv6@`) get each line in the chosen format; `stdout` gets every line anyway; UNIX datagram sockets (`/dev/log`) are not available to Node.js (a warning says so).",
+   "summary": "Global log targets (used by `log global` in proxies): UDP syslog servers (`host[:port]`, `udp@`, `ipv4@`, `ipv6@`) get each line in the chosen format; `stdout` gets every line anyway; UNIX datagram sockets (`/dev/log`, `unix@path`) get rfc3164 (local) lines through util-linux `logger` (other formats: a warning, and stdout only).",
    "status": "supported"
   },
   {

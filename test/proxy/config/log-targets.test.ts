@@ -36,7 +36,10 @@ test('log targets and tags: what Loadstar reads and refuses', () => {
   assert.equal(r.config.global.logs[0]!.len, 2048);
   // The frontend: the defaults' `log global` first, then its own line.
   assert.deepEqual(r.config.proxies.find((p) => p.name === 'web')!.logs.map((l) => l.target), ['global', '127.0.0.1:515']);
-  assert.match(r.diagnostics.map((d) => d.message).join('\n'), /log target '\/dev\/log' is a UNIX datagram socket, which Loadstar cannot send to/);
+  // A UNIX socket gets the local format (runtime/unix-syslog.ts): without the host name log-send-hostname asks for.
+  assert.deepEqual(r.diagnostics.map((d) => d.message), ["log target '/dev/log': lines to a UNIX socket are written without the host name 'log-send-hostname' asks for (the local format)."]);
+  const plain = parseConfig([{ name: 'x.cfg', text: site('    log /dev/log local1\n    log unix@/dev/log format local local2\n', '') }]);
+  assert.deepEqual(plain.diagnostics, []);
 });
 
 test('haproxy -c agrees', (t) => {
