@@ -382,6 +382,16 @@ function proxyTypeStr(proxy: Proxy): string {
   return proxy.kind === 'listen' ? 'proxy' : proxy.kind;
 }
 
+/**
+ * HAProxy 2.6's cfg_opts and cfg_opts2 entries marked PR_MODE_HTTP (cfgparse-listen.c), after checkcache, with the
+ * sides (caps) they apply to. Not h1-case-adjust-bogus-client/server: haproxy 2.6.12 gives them no warning.
+ */
+const HTTP_ONLY_OPTIONS: ReadonlyArray<readonly [string, 'fe' | 'be' | 'both']> = [
+  ['http-buffer-request', 'both'], ['http-ignore-probes', 'fe'], ['idle-close-on-response', 'fe'], ['prefer-last-server', 'be'],
+  ['accept-invalid-http-request', 'fe'], ['accept-invalid-http-response', 'be'], ['http-use-proxy-header', 'fe'], ['http-pretend-keepalive', 'be'],
+  ['http-no-delay', 'both'], ['disable-h2-upgrade', 'fe'],
+];
+
 function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
   if (mode === 'http') return;
   // HAProxy's proxy_cfg_ensure_no_http warns about the format the proxy ended up with, not every line that set one.
@@ -398,8 +408,12 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
     }
     return;
   }
-  // checkcache: from HAProxy's table of HTTP-only options (cfg_opts), checked before forwardfor and originalto.
-  for (const name of ['checkcache', 'forwardfor', 'originalto']) {
+  // checkcache: from HAProxy's table of HTTP-only options (cfg_opts), checked before forwardfor and originalto;
+  // then the rest of its two tables (cfg_opts, cfg_opts2) in their order, each for the sides it applies to.
+  const frontendSide = proxy.kind !== 'backend';
+  const backendSide = proxy.kind !== 'frontend';
+  const names = ['checkcache', 'forwardfor', 'originalto', ...HTTP_ONLY_OPTIONS.filter(([, side]) => (side === 'fe' ? frontendSide : side === 'be' ? backendSide : true)).map(([name]) => name)];
+  for (const name of names) {
     const option = proxy.options[name];
     if (option?.enabled) {
       diagnostics.warn(option.loc, 'LS_WARN_CFG_SUSPICIOUS', `'option ${name}' ignored for ${proxyTypeStr(proxy)} '${proxy.name}' as it requires HTTP mode.`, `option ${name}`);
