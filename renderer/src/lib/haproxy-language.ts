@@ -10,7 +10,7 @@ import type { CompletionContext, CompletionResult, Completion } from '@codemirro
 import { tags as t } from '@lezer/highlight';
 import { KEYWORDS_BY_SECTION, SECTION_KEYWORDS, type EditorSection } from '../generated/keywords.ts';
 
-/** Sections HAProxy has that Loadstar does not run (still highlighted as sections). */
+/** Sections highlighted as sections but without keyword completion (their keywords are not in the generated registry). */
 const OTHER_SECTIONS = ['peers', 'mailers', 'program', 'http-errors', 'ring', 'cache', 'fcgi-app', 'log-forward'];
 const ALL_SECTIONS = new Set<string>([...SECTION_KEYWORDS, ...OTHER_SECTIONS]);
 
