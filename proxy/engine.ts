@@ -36,6 +36,7 @@ import { HealthChecks, loadServerStateFiles } from './checks/index.ts';
 import { fcgiCheckMux } from './http/fcgi-upstream.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
 import { Programs } from './runtime/programs.ts';
+import { compressionLoad } from './http/compression-load.ts';
 import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
 import type { BindTls } from './tls/bind-tls.ts';
@@ -170,6 +171,8 @@ export class Engine {
       tick: (tick) => hub.publish('stats', tick),
     };
     this.logger.observer = this.statsEnabled ? this.stats : new AccessLogObserver(this.stats.output);
+    // maxcompcpuusage reads the event loop's idle share of the last second, which the tick measures.
+    this.stats.process.afterTick = () => (compressionLoad.idlePct = this.stats.process.idlePct);
     this.globalLimiter = new ConnectionLimiter(effectiveMaxconn(config) ?? 0);
     this.sslConns.limit = config.global.maxSslConn ?? 0;
     const unsupported = unsupportedFeatures(config);
@@ -430,7 +433,8 @@ export class Engine {
     this.overrides.stopped.clear();
     this.overrides.frontendMaxconn.clear();
     this.overrides.globalMaxconn = undefined;
-    for (const k of ['connections', 'sessions', 'sslSessions'] as const) delete this.overrides.rateLimits[k];
+    for (const k of ['connections', 'sessions', 'sslSessions', 'compression'] as const) delete this.overrides.rateLimits[k];
+    compressionLoad.rateLimitOverride = undefined;
   }
 
   /** `set maxconn frontend`: its connection limit from now on (0: none but the process's); waiting connections take the room. */
@@ -455,8 +459,10 @@ export class Engine {
    * (0: none), in place of maxconnrate, maxsessrate or maxsslrate. Connections a listener holds back
    * are looked at again when its gate's timer ends (HAProxy dequeues its listeners at once).
    */
-  setGlobalRateLimit(which: 'connections' | 'sessions' | 'sslSessions', limit: number): void {
-    this.overrides.rateLimits[which] = limit;
+  /** `set rate-limit … global`: connections, sessions and TLS sessions per second, compression in kB/s. */
+  setGlobalRateLimit(which: 'connections' | 'sessions' | 'sslSessions' | 'compression', limit: number): void {
+    if (which === 'compression') compressionLoad.rateLimitOverride = this.overrides.rateLimits.compression = limit * 1024;
+    else this.overrides.rateLimits[which] = limit;
   }
 
   /**

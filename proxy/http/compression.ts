@@ -12,6 +12,7 @@
  */
 import type { GlobalSettings, Proxy } from '../config/model.ts';
 import type { ResponseHead } from './upstream.ts';
+import { compressionLimits, compressionLoad, type CompressionLimits } from './compression-load.ts';
 
 export interface CompressionAlgorithm {
   /** As configured: identity, gzip, deflate, raw-deflate. */
@@ -45,6 +46,8 @@ export interface ProxyCompression {
   readonly types: readonly string[];
   readonly offload: boolean;
   readonly zlib: ZlibTuning;
+  /** The global `maxcomprate` / `maxcompcpuusage` (compression-load.ts). */
+  readonly limits: CompressionLimits;
 }
 
 /** undefined for a proxy without compression lines: its exchanges compile and check nothing for it. */
@@ -61,6 +64,7 @@ export function compileCompression(config: Proxy, global: GlobalSettings | undef
       windowBits: Number(tune['tune.zlib.windowsize'] ?? 15),
       memLevel: Number(tune['tune.zlib.memlevel'] ?? 8),
     },
+    limits: compressionLimits(tune),
   };
 }
 
@@ -145,8 +149,12 @@ export function responseCompressible(fe: ProxyCompression | undefined, be: Proxy
   // Delimited by the server's close: not compressed.
   if (!known) return false;
   const types = backendFirst(fe, be, (c) => c.types);
-  if (contentType === undefined) return types.length === 0;
-  const lower = contentType.toLowerCase();
+  if (contentType === undefined ? types.length !== 0 : !typeListed(contentType.toLowerCase(), types)) return false;
+  // Last, as HAProxy checks them: the process's compression rate and idle share (maxcomprate, maxcompcpuusage).
+  return compressionLoad.allows((be ?? fe)!.limits);
+}
+
+function typeListed(lower: string, types: readonly string[]): boolean {
   if (lower.startsWith('multipart')) return false;
   return types.length === 0 || types.some((t) => lower.startsWith(t));
 }

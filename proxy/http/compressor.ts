@@ -13,6 +13,7 @@ import type { Writable } from 'node:stream';
 import type { CompressionAlgorithm, ZlibTuning } from './compression.ts';
 import type { StatCounters } from '../runtime/counters.ts';
 import { chunkSizeLine } from './headers.ts';
+import { compressionLoad } from './compression-load.ts';
 
 /** Input queued in zlib before `write` says stop: two reads of the server connection (64 KiB each). */
 const WRITE_MARK = 128 * 1024;
@@ -66,6 +67,7 @@ export class BodyCompressor {
       return true;
     }
     for (const c of this.counters) c.compIn += chunk.length;
+    compressionLoad.countInput(chunk.length);
     this.pending = true;
     return stream.write(Buffer.from(chunk));
   }

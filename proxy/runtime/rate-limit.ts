@@ -30,6 +30,11 @@ export class FreqCounter {
     this.ctr.update(PERIOD_MS, n, now);
   }
 
+  /** Events in the sliding second (HAProxy's read_freq_ctr). */
+  read(now: number): number {
+    return this.ctr.read(PERIOD_MS, now);
+  }
+
   /** How many more events the sliding second takes under `limit` (0: the limit is reached). */
   remain(limit: number, now: number): number {
     return this.ctr.remain(PERIOD_MS, limit, now);

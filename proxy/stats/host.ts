@@ -51,7 +51,7 @@ export interface StatsHost extends BackendLookup {
   /** The process's connection limit as started (HAProxy's hardmaxconn: `set maxconn global` goes no higher); undefined: unknown. */
   hardMaxconn?(): number | undefined;
   /** `set rate-limit connections|sessions|ssl-sessions global`: the process's rate limit from now on (0: none). */
-  setGlobalRateLimit?(which: 'connections' | 'sessions' | 'sslSessions', limit: number): void;
+  setGlobalRateLimit?(which: 'connections' | 'sessions' | 'sslSessions' | 'compression', limit: number): void;
   /** `set maxconn global`: the process's connection limit from now on. */
   setGlobalMaxconn?(maxconn: number): void;
   /** TLS settings for the connections of a server `add server` makes with `ssl` (counted in `maxsslconn`); throws as a load does. */

@@ -185,7 +185,7 @@ export function infoValues(host: StatsHost, now = Date.now()): Map<string, InfoV
     ['SslCacheMisses', 0],
     ['CompressBpsIn', rates.compInRate],
     ['CompressBpsOut', rates.compOutRate],
-    ['CompressBpsRateLim', 0],
+    ['CompressBpsRateLim', tables?.overrides?.rateLimits.compression ?? Math.max(0, Number(global?.tune['maxcomprate'] ?? 0)) * 1024],
     ['Tasks', process.getActiveResourcesInfo().length],
     ['Run_queue', 0],
     ['Idle_pct', rates.idlePct],

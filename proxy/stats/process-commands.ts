@@ -110,17 +110,15 @@ const RATE_LIMITS = { connections: 'connections', sessions: 'sessions', 'ssl-ses
 
 /**
  * `set rate-limit connections|sessions|ssl-sessions|http-compression global <n>` (cli_parse_set_ratelimit):
- * maxconnrate, maxsessrate or maxsslrate from now on (0: no limit). Loadstar has no compression rate
- * limit (a configuration's maxcomprate other than 0 is refused): only 0 is taken for it.
+ * maxconnrate, maxsessrate, maxsslrate or maxcomprate (kB/s) from now on (0: no limit), until a reload.
  */
-export function setRateLimit(set: ((which: 'connections' | 'sessions' | 'sslSessions', limit: number) => void) | undefined, args: readonly string[]): CliAnswer {
+export function setRateLimit(set: ((which: 'connections' | 'sessions' | 'sslSessions' | 'compression', limit: number) => void) | undefined, args: readonly string[]): CliAnswer {
   const [what, scope, value] = [args[2] ?? '', args[3] ?? '', args[4] ?? ''];
   const compression = what === 'http-compression';
   if (scope !== 'global' || !(Object.hasOwn(RATE_LIMITS, what) || compression)) return cliErr(RATE_LIMIT_USAGE);
   if (value === '') return cliErr('Expects an integer value.\n');
   const limit = atoi(value);
   if (limit < 0) return cliErr('Value out of range.\n');
-  if (compression) return limit === 0 ? '' : cliErr(`'set rate-limit http-compression global ${limit}' is not supported by Loadstar: it does not limit compression; only 0 (no limit) is taken.\n`);
-  set?.(RATE_LIMITS[what as keyof typeof RATE_LIMITS], limit);
+  set?.(compression ? 'compression' : RATE_LIMITS[what as keyof typeof RATE_LIMITS], limit);
   return '';
 }

@@ -49,6 +49,8 @@ export class ProcessRates {
   /** The totals at the last tick; all zero at the start, when no counter has counted anything yet. */
   private last: ProcessTotals = { sslConns: 0, sslKeys: 0, bytesOut: 0, compIn: 0, compOut: 0 };
   private loop: EventLoopUtilization = performance.eventLoopUtilization();
+  /** Called after each tick (the engine hands Idle_pct to the compression limits, http/compression-load.ts). */
+  afterTick: (() => void) | undefined;
 
   /** `clear counters`: MaxSslRate and SslFrontendMaxKeyRate start again from 0. */
   clearMaxima(): void {
@@ -74,5 +76,6 @@ export class ProcessRates {
     this.compOutRate = Math.max(0, now.compOut - last.compOut);
     if (this.sslRate > this.maxSslRate) this.maxSslRate = this.sslRate;
     if (this.sslKeyRate > this.maxSslKeyRate) this.maxSslKeyRate = this.sslKeyRate;
+    this.afterTick?.();
   }
 }

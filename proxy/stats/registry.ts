@@ -38,7 +38,8 @@ export interface RuntimeOverrides {
   /** `set maxconn global`; undefined: the configuration's. */
   globalMaxconn: number | undefined;
   /** `set rate-limit connections|sessions|ssl-sessions global` (0: no limit); undefined: the configuration's. */
-  readonly rateLimits: { connections?: number; sessions?: number; sslSessions?: number };
+  /** `set rate-limit … global`; compression in bytes per second (kB/s × 1024, as HAProxy keeps it). */
+  readonly rateLimits: { connections?: number; sessions?: number; sslSessions?: number; compression?: number };
 }
 
 export type { AccessLogEntry };

@@ -165,12 +165,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "maxcompcpuusage",
-   "summary": "A CPU usage in percent above which compression backs off: only `maxcompcpuusage 100` (no limit, HAProxy's default) is accepted; Loadstar compresses every eligible response at `tune.comp.maxlevel`.",
+   "summary": "The busy share of the last second (percent of the event loop's time) past which new responses are not compressed (100, the default: no limit). HAProxy also lowers the level of responses being compressed meanwhile; Loadstar keeps it.",
    "status": "supported"
   },
   {
    "name": "maxcomprate",
-   "summary": "A per-process compression input rate in kB/s: only `maxcomprate 0` (no limit, HAProxy's default) is accepted; Loadstar compresses every eligible response at `tune.comp.maxlevel`.",
+   "summary": "The compression input rate (kB/s, over the last second, all responses) past which new responses are not compressed (0, the default: no limit). HAProxy also lowers the level of responses being compressed meanwhile; Loadstar keeps it.",
    "status": "supported"
   },
   {

@@ -50,8 +50,11 @@ const CASES: Case[] = [
   { what: 'tune.comp.maxlevel in range', text: site('    tune.comp.maxlevel 9\n', '    compression algo gzip\n'), haproxyAccepts: true },
   { what: 'tune.comp.maxlevel out of range', text: site('    tune.comp.maxlevel 10\n', ''), message: "'tune.comp.maxlevel' expects a numeric value between 1 and 9", haproxyAccepts: false },
   { what: 'no compression rate or CPU limit', text: site('    maxcomprate 0\n    maxcompcpuusage 100\n', ''), haproxyAccepts: true },
-  { what: 'a compression rate limit (not enforced: refused)', text: site('    maxcomprate 100\n', ''), message: "'maxcomprate 100' is not supported by Loadstar: it does not limit compression (a per-process compression input rate in kB/s); only 'maxcomprate 0' (no limit) is accepted.", haproxyAccepts: true },
-  { what: 'a compression CPU limit (not enforced: refused)', text: site('    maxcompcpuusage 50\n', ''), message: "'maxcompcpuusage 50' is not supported by Loadstar: it does not limit compression (a CPU usage in percent above which compression backs off); only 'maxcompcpuusage 100' (no limit) is accepted.", haproxyAccepts: true },
+  { what: 'a compression rate limit', text: site('    maxcomprate 100\n', ''), haproxyAccepts: true },
+  { what: 'a compression rate limit without its value', text: site('    maxcomprate\n', ''), message: "'maxcomprate' expects an integer argument in kb/s.", haproxyAccepts: false },
+  { what: 'a compression CPU limit', text: site('    maxcompcpuusage 50\n', ''), haproxyAccepts: true },
+  { what: 'a compression CPU limit out of range', text: site('    maxcompcpuusage 101\n', ''), message: "'maxcompcpuusage' expects an integer argument between 0 and 100.", haproxyAccepts: false },
+  { what: 'a compression CPU limit that is not a number (atoi: 0)', text: site('    maxcompcpuusage x\n', ''), haproxyAccepts: true },
 ];
 
 for (const c of CASES) {
