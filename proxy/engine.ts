@@ -261,7 +261,10 @@ export class Engine {
       for (const [serverName, settings] of servers) {
         const server = backend.server(serverName);
         if (!server || server.tls) continue;
-        const user = serverTrustUser(server.config, this.config, name, settings, this.runtimeCerts.committedTrust, () => forgetSessions(server));
+        const user = serverTrustUser(server.config, this.config, name, settings, this.runtimeCerts.committedTrust, () => {
+          forgetSessions(server);
+          this.checks?.retrust(server, settings.base.secureContext);
+        });
         if (user) yield user;
       }
     }
@@ -343,7 +346,7 @@ export class Engine {
       // First addresses (init-addr) before the checks read each server's state.
       await this.prepareResolvers(this.config, this.tables, undefined, saved.lastAddress);
       const syslog = await Syslog.prepare(this.config, this.logDrops);
-      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(this.config, proxy));
+      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(this.config, proxy), this.runtimeCerts.committedTrust);
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
       // The saved states apply to the servers and their checks before these start.
@@ -621,7 +624,7 @@ export class Engine {
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.runtimeCerts.committedTrust, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
     const syslog = await Syslog.prepare(config, this.logDrops);
-    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(config, proxy));
+    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(config, proxy), this.runtimeCerts.committedTrust);
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);
     // Counters before the binds (listeners kept across the reload route to the new tables as soon as they

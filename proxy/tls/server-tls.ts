@@ -88,14 +88,14 @@ function checksUseTls(server: Server): boolean {
  * same place (no `port`/`addr`), as HAProxy does. The SNI is `check-sni` only. The same
  * context as traffic: versions, ciphers, client certificate and CRL apply to checks too.
  */
-export function checkTls(server: Server, config: Config, proxyName = ''): tls.ConnectionOptions | undefined {
+export function checkTls(server: Server, config: Config, proxyName = '', committed?: CommittedTrust): tls.ConnectionOptions | undefined {
   const o = server.options;
   if (!checksUseTls(server)) return undefined;
   // `check-alpn` (an HTTP check speaks what it agrees on: h2 or HTTP/1.1), else the server's `alpn`, as
   // HAProxy offers it; HAProxy then speaks HTTP/1.1 whatever was agreed, so h2 is not offered from it.
   const alpn = o.checkAlpn ?? o.alpn?.filter((p) => p !== 'h2');
   return {
-    ...connectOptions(server, config, o.checkSni !== undefined, proxyName),
+    ...connectOptions(server, config, o.checkSni !== undefined, proxyName, committed),
     ...(o.checkSni ? { servername: o.checkSni } : {}),
     ...(alpn && alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
   };
@@ -113,13 +113,14 @@ export function connectRuleTls(
   config: Config,
   proxyName: string,
   rule: { ssl: boolean; default?: boolean; sni?: string; alpn?: string },
+  committed?: CommittedTrust,
 ): tls.ConnectionOptions | undefined {
   if (!rule.ssl && !(rule.default && checksUseTls(server))) return undefined;
   const o = server.options;
   const sni = rule.sni ?? (rule.default ? o.checkSni : undefined);
   const alpn = (rule.alpn !== undefined ? rule.alpn.split(',') : rule.default ? o.checkAlpn : undefined)?.filter((p) => p !== '');
   return {
-    ...connectOptions(server, config, sni !== undefined, proxyName),
+    ...connectOptions(server, config, sni !== undefined, proxyName, committed),
     ...(sni ? { servername: sni } : {}),
     ...(alpn && alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
   };

@@ -16,7 +16,7 @@ import type net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
-import { cli } from '../stats/helpers.ts';
+import { cli, until } from '../stats/helpers.ts';
 
 let dir: string;
 let backend: https.Server;
@@ -148,6 +148,71 @@ test('a CA or CRL file commit changes what a server with a client certificate tr
     assert.equal(loadstar.length, haproxy.length);
     for (const [i, answer] of haproxy.entries()) assert.equal(loadstar[i], answer);
     t.diagnostic(`${haproxy.length} answers compared`);
+  } finally {
+    fs.rmSync(sockDir, { recursive: true, force: true });
+  }
+});
+
+function checkedConfig(port: number, sock: string): string {
+  return `global
+    stats socket ${sock} level admin
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend f
+    bind 127.0.0.1:${port}
+    default_backend b
+backend b
+    server s1 127.0.0.1:${backendPort} ssl verify required ca-file ${dir}/ca1.pem crt ${dir}/client.pem check inter 100ms fall 1 rise 1
+`;
+}
+
+/** The server's status and last check result as `show stat` gives them. */
+async function checkState(sock: string): Promise<string> {
+  const row = (await cli(sock, 'show stat')).split('\n').find((l) => l.startsWith('b,s1,'))?.split(',') ?? [];
+  return `${row[17]} ${row[36]}`;
+}
+
+/** Waits for the check to report `wanted` (bounded), then says what it reports. */
+async function settled(sock: string, wanted: string): Promise<string> {
+  await until(`s1 ${wanted}`, async () => (await checkState(sock)) === wanted, 10_000).catch(() => {});
+  return checkState(sock);
+}
+
+async function checkSession(sock: string): Promise<string[]> {
+  const answers = [await settled(sock, 'DOWN L6RSP')];
+  answers.push(await cli(sock, `set ssl ca-file ${dir}/ca1.pem <<\n${read('ca2.pem')}\n`), await cli(sock, `commit ssl ca-file ${dir}/ca1.pem`));
+  answers.push(await settled(sock, 'UP L6OK'));
+  return answers;
+}
+
+test('the health checks of a server with a client certificate verify against a committed CA file too, as haproxy 2.6.12\'s use the server\'s context', { timeout: 60_000 }, async (t) => {
+  const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-server-trust-sock-'));
+  try {
+    const port = await freePort();
+    const e = await startEngine(checkedConfig(port, path.join(sockDir, 'l.sock')));
+    let loadstar: string[];
+    let afterReload: string | undefined;
+    try {
+      loadstar = await checkSession(path.join(sockDir, 'l.sock'));
+      // Loadstar's own rule: the checks built by a reload read the committed contents too.
+      await e.engine.reload(e.engine.currentConfig());
+      afterReload = (await e.engine.healthChecks()?.find('b', 's1')?.runOnce())?.code;
+    } finally {
+      await e.stop();
+    }
+    assert.equal(afterReload, 'L6OK');
+    assert.deepEqual(loadstar, ['DOWN L6RSP', `transaction created for CA ${dir}/ca1.pem!\n\n`, `Committing ${dir}/ca1.pem.\nSuccess!\n\n`, 'UP L6OK']);
+    if (!haproxyPath) return t.diagnostic('haproxy is not installed: checked against the recorded answers only');
+    const hport = await freePort();
+    const h = await startHaproxy(checkedConfig(hport, path.join(sockDir, 'h.sock')), hport);
+    try {
+      assert.deepEqual(await checkSession(path.join(sockDir, 'h.sock')), loadstar);
+    } finally {
+      await h.stop();
+    }
   } finally {
     fs.rmSync(sockDir, { recursive: true, force: true });
   }
