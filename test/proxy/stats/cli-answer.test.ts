@@ -64,7 +64,7 @@ function lines(): string[] {
   const d = dir;
   const pem = fs.readFileSync(path.join(d, 'site.pem'), 'latin1').trimEnd();
   return [
-    // The dispatcher's answers: an unknown word (info), a level refused (error), help (info).
+    // The dispatcher's answers: a command it does not know (info), help (info).
     'get wei', 'help get',
     // Servers.
     'get weight be/s1', 'get weight be/nope', 'get weight nope/x', 'get weight be',
@@ -95,6 +95,9 @@ function lines(): string[] {
     `set ssl cert ${d}/site.pem <<\n${pem}\n`, `set ssl cert ${d}/site.pem <<\ngarbage\n`, `abort ssl cert ${d}/other.pem`, `abort ssl cert ${d}/site.pem`,
     `del ssl cert ${d}/site.pem`, 'show ssl crt-list -n', 'show ssl crt-list nope', 'add ssl crt-list', `add ssl crt-list ${d}/list.txt ${d}/nope.pem`,
     `add ssl crt-list nope ${d}/site.pem`, `del ssl crt-list ${d}/list.txt ${d}/nope.pem`, `del ssl crt-list ${d}/list.txt ${d}/site.pem:x`, 'del ssl crt-list',
+    // What a commit and an insertion print is their I/O handler's: bare.
+    `set ssl cert ${d}/site.pem <<\n${pem}\n`, `commit ssl cert ${d}/site.pem`, `add ssl crt-list ${d}/list.txt ${d}/site.pem`, `del ssl crt-list ${d}/list.txt ${d}/site.pem`,
+    `del ssl crt-list ${d}/list.txt ${d}/site.pem:2`,
     'set ssl ocsp-response', 'set ssl ocsp-response !!!!', 'show ssl ocsp-response 00', 'show ssl ocsp-response',
     // Levels.
     'user:operator', 'user:clear counters all', 'user:show cli level', 'user:set maxconn global 10', 'user:user',
@@ -140,6 +143,8 @@ test('every command answers with the severity haproxy 2.6.12 gives its messages,
       'str set weight st/x 50%\n[err]: Backend is using a static LB algorithm and only accepts weights \'0%\' and \'100%\'.\n\n',
       'str set server be/s1 addr 127.0.0.1 port x\n[warning]: no need to change the addr, problem converting port \'x\' to an int by \'stats socket command\'\n\n',
       'num show ssl ocsp-response\n\n',
+      `num commit ssl cert ${dir}/site.pem\nCommitting ${dir}/site.pem.\nSuccess!\n\n`,
+      `num del ssl crt-list ${dir}/list.txt ${dir}/site.pem:2\n[5]: Entry '${dir}/site.pem' deleted in crtlist '${dir}/list.txt'!\n\n`,
     ]) assert.ok(loadstar.includes(expected), JSON.stringify(expected));
     if (!haproxyPath) return t.diagnostic('haproxy is not installed: checked against the recorded answers only');
     const hport = await freePort();
