@@ -46,10 +46,13 @@ import { HANDSHAKE_FAILURES } from './tls/handshake-failures.ts';
 import { PROXY_HEADER_ERROR_CODES } from './runtime/proxy-protocol.ts';
 import { inheritProxyAddresses, proxyHeaderExpected, receiveProxyHeader } from './runtime/proxy-header-reader.ts';
 import { inheritRewrittenAddresses } from './runtime/socket-addresses.ts';
-import { backendServerTls, otherTrustFiles, serverTls } from './tls/server-tls.ts';
+import { backendServerTls, otherTrustFiles, serverTls, serverTrustUser } from './tls/server-tls.ts';
 import { numberedRefs } from './tls/ticket-keys.ts';
 import type { TicketKeyRef } from './tls/ticket-keys.ts';
 import type { ServerTls } from './tls/server-tls.ts';
+import type { CommittedTrust } from './tls/client-trust.ts';
+import type { TrustUsingBind } from './tls/runtime-cafiles.ts';
+import { forgetSessions } from './runtime/tls-sessions.ts';
 import { SslConns } from './tls/ssl-conns.ts';
 import { effectiveMaxconn } from './runtime/default-maxconn.ts';
 import type { HealthEvent } from './checks/index.ts';
@@ -96,6 +99,8 @@ interface Tables {
   resolvers: EngineResolvers | undefined;
   /** The proc.* variables every frontend shares (runtime API `get var`). */
   procVars: VarMap;
+  /** The TLS settings of the configured `ssl` servers, by backend then server name (the objects their pools read). */
+  serverTls: Map<string, Map<string, ServerTls>>;
 }
 
 export interface EngineOptions {
@@ -130,7 +135,11 @@ export class Engine {
    * Certificates, CA files and CRL files set and committed over the runtime API (`set ssl cert` /
    * `commit ssl cert`, `ssl ca-file`, `ssl crl-file`), served by the binds of their files.
    */
-  private readonly runtimeCerts = new RuntimeCerts(() => new Set([...this.listeners.values()].flatMap((l) => (l.tls ? [l.tls] : []))), () => otherTrustFiles(this.config));
+  private readonly runtimeCerts = new RuntimeCerts(
+    () => new Set([...this.listeners.values()].flatMap((l) => (l.tls ? [l.tls] : []))),
+    () => otherTrustFiles(this.config),
+    () => this.trustServers(),
+  );
   private readonly statsEnabled: boolean;
   /** Access log, engine events and the stats tick, whether or not statistics are on (the control contract's events). */
   readonly events = new EngineEventHub();
@@ -249,6 +258,28 @@ export class Engine {
     return this.tables?.patterns;
   }
 
+  /**
+   * The configured servers that are users of the CA file tree (server-tls.ts serverTrustUser): a
+   * commit of their CA or CRL file builds their context again and forgets their TLS sessions.
+   */
+  private *trustServers(): Iterable<TrustUsingBind> {
+    const tables = this.tables;
+    if (!tables) return;
+    for (const [name, servers] of tables.serverTls) {
+      const backend = tables.backends.get(name);
+      if (!backend) continue;
+      for (const [serverName, settings] of servers) {
+        const server = backend.server(serverName);
+        if (!server || server.tls) continue;
+        const user = serverTrustUser(server.config, this.config, name, settings, this.runtimeCerts.committedTrust, () => {
+          forgetSessions(server);
+          this.checks?.retrust(server, settings.base.secureContext);
+        });
+        if (user) yield user;
+      }
+    }
+  }
+
   /** TLS settings of a server the runtime API's `add server` makes with `ssl`, counted in `maxsslconn` as the configured ones'. */
   dynamicServerTls(proxy: string, server: Server): ServerTls | undefined {
     const settings = serverTls(server, this.config, proxy);
@@ -315,7 +346,7 @@ export class Engine {
     try {
       const tlsByBind = loadBindTls(this.config, this.runtimeCerts);
       for (const tls of tlsByBind.values()) for (const w of tls.loadWarnings()) this.logger.alert(w);
-      this.tables = buildTables(this.config, this.logger, this.services, this.sslConns);
+      this.tables = buildTables(this.config, this.logger, this.services, this.sslConns, this.runtimeCerts.committedTrust);
       // The state a `server-state-file` saved (HAProxy applies it when a new process starts; a reload keeps
       // the running state): read first, as its addresses are init-addr's `last` (apply_server_state before srv_init_addr).
       const saved = await loadServerStateFiles(this.config, this.tables.backends, {
@@ -325,7 +356,7 @@ export class Engine {
       // First addresses (init-addr) before the checks read each server's state.
       await this.prepareResolvers(this.config, this.tables, undefined, saved.lastAddress);
       const syslog = await Syslog.prepare(this.config, this.logDrops, (m) => this.logger.alert(m));
-      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(this.config, proxy));
+      const checks = new HealthChecks(this.tables.backends, this.config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(this.config, proxy), this.runtimeCerts.committedTrust);
       // A start after stop() keeps each server's timeline and check results.
       checks.adopt(this.checks);
       // The saved states apply to the servers and their checks before these start.
@@ -617,10 +648,10 @@ export class Engine {
     const tlsByBind = loadBindTls(config, this.runtimeCerts);
     for (const tls of tlsByBind.values()) for (const w of tls.loadWarnings()) this.logger.alert(w);
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
-    const tables = buildTables(config, this.logger, this.services, this.sslConns, this.tables?.stick);
+    const tables = buildTables(config, this.logger, this.services, this.sslConns, this.runtimeCerts.committedTrust, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);
     const syslog = await Syslog.prepare(config, this.logDrops, (m) => this.logger.alert(m));
-    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(config, proxy));
+    const checks = new HealthChecks(tables.backends, config, (m, e, mail) => this.healthNotify(m, e, mail), this.sslConns, (proxy) => fcgiCheckMux(config, proxy), this.runtimeCerts.committedTrust);
     checks.adopt(this.checks);
     carryUncheckedAdmin(this.tables?.backends, tables.backends);
     // Counters before the binds (listeners kept across the reload route to the new tables as soon as they
@@ -982,13 +1013,14 @@ function fcgiBackend(config: Config, proxy: Proxy, logger: Logger): FcgiBackend 
   return new FcgiBackend(app, proxy, (message) => logger.fcgiStderr(targets, app.name, message));
 }
 
-function buildTables(config: Config, logger: Logger, services: LocalServices, sslConns: SslConns, previousStick?: StickTables): Tables {
+/** `committed`: CA and CRL contents committed over the runtime API, which the servers' contexts read instead of their files. */
+function buildTables(config: Config, logger: Logger, services: LocalServices, sslConns: SslConns, committed: CommittedTrust, previousStick?: StickTables): Tables {
   // Every map and pattern file is read afresh, as by HAProxy's new process: changes made at run time are gone.
   const patterns = new PatternRefs((config.patternFiles ?? []).map((u) => ({ name: u.file, kind: u.kind, file: u.loc.file, line: u.loc.line })));
-  return withPatternRefs(patterns, () => ({ ...buildTablesWith(config, logger, services, sslConns, previousStick), patterns }));
+  return withPatternRefs(patterns, () => ({ ...buildTablesWith(config, logger, services, sslConns, committed, previousStick), patterns }));
 }
 
-function buildTablesWith(config: Config, logger: Logger, services: LocalServices, sslConns: SslConns, previousStick?: StickTables): Omit<Tables, 'patterns'> {
+function buildTablesWith(config: Config, logger: Logger, services: LocalServices, sslConns: SslConns, committed: CommittedTrust, previousStick?: StickTables): Omit<Tables, 'patterns'> {
   // Before any rule is compiled: track-sc actions find their tables (fresh ones on each load, but for peers' hand-over).
   const stick = new StickTables(config, previousStick);
   // Empty on every load, as in HAProxy's new process; before any rule is compiled (cache-use finds its cache).
@@ -997,13 +1029,17 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
   const httpBackends = new Map<string, HttpBackend>();
   /** `server … ssl` of TCP-mode backends (tcp/frontend.ts), by backend then server name. */
   const tcpServerTls = new Map<string, Map<string, ServerTls>>();
+  /** Every backend's, for the runtime API's CA file commits. */
+  const serverTls = new Map<string, Map<string, ServerTls>>();
   for (const proxy of config.proxies) {
     if (proxy.kind !== 'backend' && proxy.kind !== 'listen') continue;
     if (proxy.disabled) continue;
     const runtime = new RuntimeBackend(proxy, backendFullconn(config, proxy));
     backends.set(proxy.name, runtime);
-    if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, backendServerTls(proxy, config, sslConns), config.global, fcgiBackend(config, proxy, logger)));
-    else if (proxy.servers.some((s) => s.options.ssl)) tcpServerTls.set(proxy.name, backendServerTls(proxy, config, sslConns));
+    const secure = proxy.servers.some((s) => s.options.ssl) ? backendServerTls(proxy, config, sslConns, committed) : new Map<string, ServerTls>();
+    if (secure.size > 0) serverTls.set(proxy.name, secure);
+    if (proxy.mode === 'http') httpBackends.set(proxy.name, new HttpBackend(proxy, runtime, secure, config.global, fcgiBackend(config, proxy, logger)));
+    else if (secure.size > 0) tcpServerTls.set(proxy.name, secure);
   }
   linkTracks(backends);
   const frontends = new Map<string, Frontend>();
@@ -1035,7 +1071,7 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
       frontends.set(proxy.name, frontend);
     }
   }
-  return { backends, httpBackends, frontends, stick, caches, resolvers: undefined, procVars };
+  return { backends, httpBackends, frontends, stick, caches, resolvers: undefined, procVars, serverTls };
 }
 
 /** Binds opened by a reload, not in force yet. */

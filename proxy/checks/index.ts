@@ -15,6 +15,7 @@ import type { FcgiCheckMux } from './types.ts';
 import { agentPort, checkSettings, nodeName } from './settings.ts';
 import { checkTls, connectRuleTls } from '../tls/server-tls.ts';
 import type { SslConns } from '../tls/ssl-conns.ts';
+import type { CommittedTrust } from '../tls/client-trust.ts';
 import type tls from 'node:tls';
 import { followTrackers, settleTrackers } from './track.ts';
 import { externalCheckSpec } from './external.ts';
@@ -32,8 +33,16 @@ export class HealthChecks {
   /**
    * @param sslConns the process's TLS endpoints (`maxsslconn`), which TLS checks count towards.
    * @param fcgiFor the FastCGI mux of a backend's `proto fcgi` servers (built by the HTTP layer), for their HTTP checks.
+   * @param committed CA and CRL contents committed over the runtime API, which TLS checks read instead of the files.
    */
-  constructor(backends: ReadonlyMap<string, RuntimeBackend>, private readonly config: Config, private readonly notify: HealthNotify, private readonly sslConns?: SslConns, private readonly fcgiFor?: (proxy: Proxy) => FcgiCheckMux | undefined) {
+  constructor(
+    backends: ReadonlyMap<string, RuntimeBackend>,
+    private readonly config: Config,
+    private readonly notify: HealthNotify,
+    private readonly sslConns?: SslConns,
+    private readonly fcgiFor?: (proxy: Proxy) => FcgiCheckMux | undefined,
+    private readonly committed?: CommittedTrust,
+  ) {
     this.backends = backends;
     for (const backend of backends.values()) backend.trackersFollow = (server) => followTrackers(server, notify);
     for (const backend of backends.values()) {
@@ -50,7 +59,7 @@ export class HealthChecks {
     const o = server.config.options;
     if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) return undefined;
     const spread = Number(config.global.tune['spread-checks'] ?? 0) || 0;
-    const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name), nodeName(config), connectLinesTls(backend.config, server.config, config), config.global.pp2NeverSendLocal, o.proto === 'fcgi' ? this.fcgiFor?.(backend.config) : undefined);
+    const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name, this.committed), nodeName(config), connectLinesTls(backend.config, server.config, config, this.committed), config.global.pp2NeverSendLocal, o.proto === 'fcgi' ? this.fcgiFor?.(backend.config) : undefined);
     if ((settings.target.tls || settings.target.connectTls) && this.sslConns) settings.target.sslConns = this.sslConns;
     if (settings.kind === 'external') settings.external = externalCheckSpec(backend.config, server.config, server, proxyId(config, backend.config));
     return new ServerCheck(backend, server, settings, this.notify);
@@ -103,18 +112,30 @@ export class HealthChecks {
     for (const check of this.checks) check.stop();
   }
 
+  /**
+   * `commit ssl ca-file` / `crl-file` built the server's TLS context again (tls/server-tls.ts
+   * serverTrustUser): its checks connect with it from now on, as HAProxy's use the server's SSL_CTX.
+   */
+  retrust(server: RuntimeServer, secureContext: tls.SecureContext | undefined): void {
+    for (const check of this.checks) {
+      if (check.server !== server) continue;
+      const target = check.settings.target;
+      for (const options of [target.tls, ...(target.connectTls?.values() ?? [])]) if (options) options.secureContext = secureContext;
+    }
+  }
+
   find(backend: string, server: string): ServerCheck | undefined {
     return this.checks.find((c) => c.backend.name === backend && c.server.name === server);
   }
 }
 
 /** The TLS options of the proxy's check `connect` lines that connect over TLS, for this server; undefined when none does. */
-function connectLinesTls(proxy: BalancingProxy, server: Server, config: Config): Map<object, tls.ConnectionOptions> | undefined {
+function connectLinesTls(proxy: BalancingProxy, server: Server, config: Config, committed: CommittedTrust | undefined): Map<object, tls.ConnectionOptions> | undefined {
   let found: Map<object, tls.ConnectionOptions> | undefined;
   for (const rules of [proxy.tcpCheckRules, proxy.httpCheckRules]) {
     for (const rule of rules) {
       if (rule.type !== 'connect') continue;
-      const options = connectRuleTls(server, config, proxy.name, rule);
+      const options = connectRuleTls(server, config, proxy.name, rule, committed);
       if (options) (found ??= new Map()).set(rule, options);
     }
   }

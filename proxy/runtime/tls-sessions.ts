@@ -33,3 +33,8 @@ export function keepSessions(server: RuntimeServer, socket: tls.TLSSocket, sni: 
   socket.once('error', forget);
   socket.once('secureConnect', () => socket.off('error', forget));
 }
+
+/** The server's TLS session forgotten (its context was built again: HAProxy flushes its session cache then). */
+export function forgetSessions(server: RuntimeServer): void {
+  kept.delete(server);
+}

@@ -10,6 +10,7 @@ import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 // State changes use the same door as the control contract's setServerState/setServerWeight (runtime/admin.ts).
 import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
+import { allowsDynamicServers } from '../balance/index.ts';
 import { statRows } from './rows.ts';
 import { filterRows, statCsv, statJson, statTyped } from './csv.ts';
 import type { StatFilter } from './csv.ts';
@@ -66,6 +67,8 @@ interface Command {
 }
 
 const PERMISSION_DENIED = 'Permission denied\n';
+/** LOG_WARNING: what `set server … addr` reports. */
+const WARNING = 4;
 
 const COMMANDS: Command[] = [
   { words: ['abort', 'ssl', 'ca-file'], usage: 'abort ssl ca-file <cafile>', help: 'abort a transaction for a CA file', level: 'admin', run: (a, e) => abortSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a) },
@@ -131,7 +134,7 @@ const COMMANDS: Command[] = [
   { words: ['set', 'weight'], usage: 'set weight <bk>/<srv>  (DEPRECATED)', help: "change a server's weight (use 'set server' instead)", level: 'admin', run: (a, e) => adminChange(e, a[2], (b, s) => weight(e, b, s, a[3])) },
   { words: ['show', 'acl'], usage: 'show acl [@<ver>] <acl>]', help: "report available acls or dump an acl's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'acl', a) },
   { words: ['show', 'map'], usage: 'show map [@ver] [map]', help: "report available maps or dump a map's contents", level: 'user', run: (a, e) => showPatterns(e.patternRefs?.(), 'map', a) },
-  { words: ['show', 'resolvers'], usage: 'show resolvers [id]', help: 'dumps counters from all resolvers section and associated name servers', level: 'user', run: (a, e) => e.resolvers?.()?.show(a[2]) ?? (a[2] === undefined ? '' : "Can't find that resolvers section\n") },
+  { words: ['show', 'resolvers'], usage: 'show resolvers [id]', help: 'dumps counters from all resolvers section and associated name servers', level: 'user', run: (a, e) => e.resolvers?.()?.show(a[2]) ?? (a[2] === undefined ? '' : cliErr("Can't find that resolvers section\n")) },
   { words: ['show', 'cache'], usage: 'show cache', help: 'show cache status', level: 'admin', run: (_a, e) => e.httpCaches?.()?.show() ?? '' },
   { words: ['show', 'backend'], usage: 'show backend', help: 'list backends in the current running config', level: 'user', run: (_a, e) => `# name\n${[...(e.stats.view()?.backends.keys() ?? [])].map((n) => n + '\n').join('')}` },
   { words: ['show', 'cli', 'level'], usage: 'show cli level', help: 'display the level of the current CLI session', level: 'user', run: (_a, _e, s) => cliMsg(`${s.level}\n`) },
@@ -258,12 +261,12 @@ function setMaxconnFrontend(args: string[], engine: StatsHost): CliAnswer {
 }
 
 /** `set maxconn global <n>` (cli_parse_set_maxconn_global): at most the limit the process started with; 0 or less is that limit. */
-function setMaxconnGlobal(args: string[], engine: StatsHost): string {
+function setMaxconnGlobal(args: string[], engine: StatsHost): CliAnswer {
   const value = args[3];
-  if (value === undefined || value === '') return 'Expects an integer value.\n';
+  if (value === undefined || value === '') return cliErr('Expects an integer value.\n');
   const hard = engine.hardMaxconn?.() ?? 0;
   let maxconn = atoi(value);
-  if (hard > 0 && maxconn > hard) return 'Value out of range.\n';
+  if (hard > 0 && maxconn > hard) return cliErr('Value out of range.\n');
   if (maxconn <= 0) maxconn = hard;
   engine.setGlobalMaxconn?.(maxconn);
   return '';
@@ -273,11 +276,11 @@ function setMaxconnGlobal(args: string[], engine: StatsHost): string {
  * `set maxconn server <b>/<s> <n>` (server_parse_maxconn_change_request, strtol's checks): the
  * server's limit from now on (0: none); requests queued for it are served when it grows.
  */
-function setMaxconnServer(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): string {
-  if (value === undefined || value === '') return 'Require <maxconn>.\n';
+function setMaxconnServer(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): CliAnswer {
+  if (value === undefined || value === '') return cliErr('Require <maxconn>.\n');
   const m = /^\s*[+-]?\d+/.exec(value);
-  if (!m) return 'maxconn string empty or preceded by garbage';
-  if (m[0].length !== value.length) return 'Trailing garbage in maxconn string';
+  if (!m) return cliErr('maxconn string empty or preceded by garbage');
+  if (m[0].length !== value.length) return cliErr('Trailing garbage in maxconn string');
   backend.setServerMaxconn(server, Number(m[0]) | 0);
   engine.stats.sync();
   return '';
@@ -315,9 +318,9 @@ async function enableFrontend(args: string[], engine: StatsHost): Promise<CliAns
 }
 
 /** `clear counters [all]`: the maxima at operator level, every counter at admin level (cli_parse_clear_counters). */
-function clearCounters(args: string[], engine: StatsHost, session: CliSession): string {
+function clearCounters(args: string[], engine: StatsHost, session: CliSession): CliAnswer {
   const all = args[2] === 'all';
-  if (all && RANK[session.level] < RANK.admin) return PERMISSION_DENIED;
+  if (all && RANK[session.level] < RANK.admin) return cliErr(PERMISSION_DENIED);
   engine.stats.clearCounters(all);
   return '';
 }
@@ -332,19 +335,21 @@ function tableAccess(session: CliSession): { socket: boolean; session: boolean }
   return { socket: RANK[session.socketLevel] >= RANK.operator, session: RANK[session.level] >= RANK.operator };
 }
 
-function lower(session: CliSession, level: CliLevel): string {
-  if (RANK[level] < RANK[session.level]) session.level = level;
+/** `operator`, `user` (cli_parse_set_lvl): the session's level lowered; raising it is refused. */
+function lower(session: CliSession, level: CliLevel): CliAnswer {
+  if (RANK[level] > RANK[session.level]) return cliErr(PERMISSION_DENIED);
+  session.level = level;
   return '';
 }
 
-/** Finds `<backend>/<server>` and runs `then`, with HAProxy's messages for what is missing. */
-function adminChange(engine: StatsHost, spec: string | undefined, then: (backend: RuntimeBackend, server: RuntimeServer) => string): string {
+/** Finds `<backend>/<server>` and runs `then`, with HAProxy's errors (cli_find_server) for what is missing. */
+function adminChange(engine: StatsHost, spec: string | undefined, then: (backend: RuntimeBackend, server: RuntimeServer) => CliAnswer): CliAnswer {
   const slash = spec?.indexOf('/') ?? -1;
-  if (!spec || slash < 0) return "Require 'backend/server'.\n";
+  if (!spec || slash < 0) return cliErr("Require 'backend/server'.\n");
   const backend = engine.backend(spec.slice(0, slash));
-  if (!backend) return 'No such backend.\n';
+  if (!backend) return cliErr('No such backend.\n');
   const server = backend.server(spec.slice(slash + 1));
-  if (!server) return 'No such server.\n';
+  if (!server) return cliErr('No such server.\n');
   return then(backend, server);
 }
 
@@ -353,10 +358,10 @@ function adminChange(engine: StatsHost, spec: string | undefined, then: (backend
  * stops or runs again; enabling one the server does not have is refused. The status column's change
  * ("UP" ⇄ "no check") is no state transition: lastchg stays, no event.
  */
-function checkSwitch(engine: StatsHost, server: RuntimeServer, which: 'health' | 'agent', enabled: boolean): string {
+function checkSwitch(engine: StatsHost, server: RuntimeServer, which: 'health' | 'agent', enabled: boolean): CliAnswer {
   const check = server.check;
   const configured = which === 'health' ? check?.settings.active === true : check?.agent !== undefined;
-  if (!configured) return enabled ? `${which === 'health' ? 'Health check' : 'Agent'} was not configured on this server, cannot enable.\n` : '';
+  if (!configured) return enabled ? cliErr(`${which === 'health' ? 'Health check' : 'Agent'} was not configured on this server, cannot enable.\n`) : '';
   if (which === 'health') check!.setHealthEnabled(enabled);
   else check!.setAgentEnabled(enabled);
   server.stats.relabel(server.status);
@@ -369,91 +374,109 @@ function checkSwitch(engine: StatsHost, server: RuntimeServer, which: 'health' |
  * slot on the server end as HAProxy's killed streams (502 and 'KH' before the answer, 'KD' after);
  * queued ones stay. The sessions of a TCP-mode backend are not kept per server in Loadstar: refused.
  */
-function shutdownSessions(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer): string {
-  if (backend.mode === 'tcp') return "'shutdown sessions server' on a TCP-mode backend is not supported by Loadstar (HTTP mode is).\n";
+function shutdownSessions(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer): CliAnswer {
+  if (backend.mode === 'tcp') return cliErr("'shutdown sessions server' on a TCP-mode backend is not supported by Loadstar (HTTP mode is).\n");
   for (const frontend of engine.stats.view()?.frontends.values() ?? []) frontend.shutdownServerSessions(server);
   return '';
 }
 
-function setState(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, state: 'ready' | 'drain' | 'maint'): string {
+function setState(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, state: 'ready' | 'drain' | 'maint'): CliAnswer {
   const result = setServerAdminState(engine, backend.name, server.name, state);
   engine.stats.sync();
-  return result.ok ? '' : `${result.error.message}\n`;
+  return result.ok ? '' : cliErr(`${result.error.message}\n`);
 }
 
 /** `<weight>` or `<weight>%` of the configured weight, as `set weight` / `set server … weight` take it. */
-function weight(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): string {
-  if (value === undefined || value === '') return 'Require <weight> or <weight%>.\n';
-  const m = /^(\d+)(%?)$/.exec(value);
-  if (!m) return 'Empty weight string empty or preceded by garbage';
-  let w = Number(m[1]);
-  if (m[2] === '%') {
-    if (w > 100) return 'Relative weight must be positive.\n';
-    w = Math.floor((server.config.options.weight * w) / 100);
-  } else if (w > 256) return 'Absolute weight can only be between 0 and 256 inclusive.\n';
+/**
+ * server_parse_weight_change_request (strtol's reading; `<n>%` of the initial weight, at most 256):
+ * every refusal is a cli_err. A static algorithm takes 0 and the initial weight only.
+ */
+function weight(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): CliAnswer {
+  if (value === undefined || value === '') return cliErr('Require <weight> or <weight%>.\n');
+  const m = /^\s*[+-]?\d+/.exec(value);
+  if (!m) return cliErr('Empty weight string empty or preceded by garbage');
+  let w = Number(m[0]);
+  const rest = value.slice(m[0].length);
+  const initial = server.config.options.weight;
+  if (rest === '%') {
+    if (w < 0) return cliErr('Relative weight must be positive.\n');
+    w = Math.min(256, Math.trunc((initial * Math.min(w, 25600)) / 100));
+  } else if (w < 0 || w > 256) return cliErr('Absolute weight can only be between 0 and 256 inclusive.\n');
+  else if (rest !== '') return cliErr('Trailing garbage in weight string');
+  if (w !== 0 && w !== initial && !allowsDynamicServers(backend.config.balance.algorithm, backend.config.hashType)) {
+    return cliErr("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n");
+  }
   const result = setServerWeight(engine, backend.name, server.name, w);
-  return result.ok ? '' : `${result.error.message}\n`;
+  return result.ok ? '' : cliErr(`${result.error.message}\n`);
 }
 
-/** The dynamic-cookie commands' backend, with HAProxy's messages (cli_find_backend) when it is missing. */
-function dynamicCookieChange(engine: StatsHost, name: string | undefined, then: (backend: RuntimeBackend) => string | void): string {
-  if (name === undefined) return 'A backend name is expected.\n';
+/** The dynamic-cookie commands' backend, with HAProxy's errors (cli_find_backend) when it is missing. */
+function dynamicCookieChange(engine: StatsHost, name: string | undefined, then: (backend: RuntimeBackend) => CliAnswer | void): CliAnswer {
+  if (name === undefined) return cliErr('A backend name is expected.\n');
   const backend = engine.backend(name);
-  if (!backend) return 'No such backend.\n';
+  if (!backend) return cliErr('No such backend.\n');
   return then(backend) ?? '';
 }
 
-function setDynamicCookieKey(args: string[], engine: StatsHost): string {
+function setDynamicCookieKey(args: string[], engine: StatsHost): CliAnswer {
   return dynamicCookieChange(engine, args[3], (backend) => {
     const key = args[4];
-    if (key === undefined) return 'String value expected.\n';
+    if (key === undefined) return cliErr('String value expected.\n');
     backend.setDynamicCookieKey(key);
   });
 }
 
-function setServer(args: string[], engine: StatsHost): string {
+/** What `set server` takes in HAProxy 2.6; another word gets its usage. */
+const SET_SERVER_WORDS = new Set(['addr', 'agent', 'agent-addr', 'agent-port', 'agent-send', 'check-addr', 'check-port', 'fqdn', 'health', 'ssl', 'state', 'weight']);
+
+/** `set server` (cli_parse_set_server): its refusals are cli_err, what `addr` reports a LOG_WARNING message. */
+function setServer(args: string[], engine: StatsHost): CliAnswer {
   const what = args[3];
   const usage = 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n';
   return adminChange(engine, args[2], (backend, server) => {
     if (what === 'state') {
       const state = args[4];
-      if (state !== 'ready' && state !== 'drain' && state !== 'maint') return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
+      if (state !== 'ready' && state !== 'drain' && state !== 'maint') return cliErr("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n");
       return setState(engine, backend, server, state);
     }
     if (what === 'weight') return weight(engine, backend, server, args[4]);
-    if (what === 'addr') return setAddr(engine, backend, server, args[4], args[5] === 'port' ? args[6] ?? '' : undefined);
-    if (what === undefined) return usage;
-    return `'set server ${what}' is not supported by Loadstar (state, weight and addr are).\n`;
+    if (what === 'addr') {
+      if (args[4] === undefined || args[4] === '') return cliErr('set server <b>/<s> addr requires an address and optionally a port.\n');
+      return cliMsg(setAddr(engine, backend, server, args[4], args[5] === 'port' ? args[6] ?? '' : undefined), WARNING);
+    }
+    if (what === undefined || !SET_SERVER_WORDS.has(what)) return cliErr(usage);
+    return cliErr(`'set server ${what}' is not supported by Loadstar (state, weight and addr are).\n`);
   });
 }
 
 /** `set server <b>/<s> addr <ip> [port <port>]`: HAProxy 2.6's srv_update_addr_port and its report. */
-function setAddr(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, addr: string | undefined, port: string | undefined): string {
-  if (addr === undefined || addr === '') return 'set server <b>/<s> addr requires an address and optionally a port.\n';
+function setAddr(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, addr: string, port: string | undefined): string {
   const by = " by 'stats socket command'\n";
   if (net.isIP(addr) === 0) return `Invalid addr '${addr}'${by}`;
   if (server.path !== undefined) return `Update for the current server address family is only supported through configuration file${by}`;
   let report = server.host === addr ? 'no need to change the addr' : `IP changed from '${server.host}' to '${addr}'`;
   let newPort = server.port;
   if (port !== undefined) {
-    report += ', ';
+    // The address is changed even when the port is refused: HAProxy applies it first.
     const m = /^\s*([+-]?)(\d+)/.exec(port);
-    if (!m) return `${report}problem converting port '${port}' to an int${by}`;
+    if (!m) report += `, problem converting port '${port}' to an int`;
     // A port map ('+N', '-N': the client's port shifted) is not something Loadstar servers do.
-    if (m[1] !== '') return `${report}port maps ('${port}') are not supported by Loadstar${by}`;
-    newPort = Number(m[2]) & 0xffff;
-    report += newPort === server.port ? 'no need to change the port' : `port changed from '${server.port}' to '${newPort}'`;
+    else if (m[1] !== '') report += `, port maps ('${port}') are not supported by Loadstar`;
+    else {
+      newPort = Number(m[2]) & 0xffff;
+      report += newPort === server.port ? ', no need to change the port' : `, port changed from '${server.port}' to '${newPort}'`;
+    }
   }
   if (addr !== server.host || newPort !== server.port) backend.moveServer(server, addr, newPort);
   engine.stats.sync();
   return `${report}${by}`;
 }
 
-function showServersState(args: string[], engine: StatsHost): string {
+function showServersState(args: string[], engine: StatsHost): CliAnswer {
   const tables = engine.stats.view();
   if (!tables) return '';
   engine.stats.sync();
-  return serversState(tables, args[3]) ?? "Can't find backend.\n";
+  return serversState(tables, args[3]) ?? cliErr("Can't find backend.\n");
 }
 
 /** `show stat [typed|up|no-maint]* [<iid|name> <type> <sid>]`. */

@@ -7,9 +7,12 @@
  *
  * Versions work as in HAProxy 2.6 (`prepare` a new one, `add @<ver>` entries to it, `commit` it:
  * the older ones go; lookups see the entries of every version meanwhile). `add map|acl` take a
- * payload (`add map <map> <<`, one entry per line).
+ * payload (`add map <map> <<`, one entry per line). Their refusals are cli_err messages, `prepare`'s
+ * answer a LOG_INFO one; what `show` and `get` print is a dump.
  */
 import type { PatternEntry, PatternRef, PatternRefs } from '../acl/index.ts';
+import { cliErr, cliMsg } from './cli-answer.ts';
+import type { CliAnswer } from './cli-answer.ts';
 
 type Kind = 'map' | 'acl';
 
@@ -24,7 +27,7 @@ function idOfAddress(word: string): number | undefined {
   return n > 0 && n % 0x90 === 0 ? n / 0x90 : -1;
 }
 
-const unknown = (kind: Kind): string => `Unknown ${kind === 'map' ? 'map' : 'ACL'} identifier. Please use #<id> or <file>.\n`;
+const unknown = (kind: Kind): CliAnswer => cliErr(`Unknown ${kind === 'map' ? 'map' : 'ACL'} identifier. Please use #<id> or <file>.\n`);
 
 /** pat_ref_lookup_ref: `#<id>` or the file name as written. */
 function lookup(refs: PatternRefs | undefined, name: string): PatternRef | undefined {
@@ -40,7 +43,7 @@ function lookup(refs: PatternRefs | undefined, name: string): PatternRef | undef
 const usedAs = (ref: PatternRef, kind: Kind): boolean => (kind === 'map' ? ref.usedByMap : ref.usedByAcl);
 
 /** `show map|acl [@<ver>] [<name>]`. */
-export function showPatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
+export function showPatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): CliAnswer {
   let i = 2;
   if (args[i] === undefined) {
     let out = '# id (file) description\n';
@@ -61,10 +64,10 @@ export function showPatterns(refs: PatternRefs | undefined, kind: Kind, args: re
 }
 
 /** `get map|acl <name> <value>`: what each reader of the file finds for the value. */
-export function getPattern(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
+export function getPattern(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): CliAnswer {
   const name = args[2];
   const value = args[3];
-  if (name === undefined || value === undefined) return kind === 'map' ? 'Missing map identifier and/or key.\n' : 'Missing ACL identifier and/or key.\n';
+  if (name === undefined || value === undefined) return cliErr(kind === 'map' ? 'Missing map identifier and/or key.\n' : 'Missing ACL identifier and/or key.\n');
   const ref = lookup(refs, name);
   if (!ref) return unknown(kind);
   let out = '';
@@ -96,25 +99,25 @@ export function getPattern(refs: PatternRefs | undefined, kind: Kind, args: read
  * (`add map <map> <<`, one `<key> <value>` per line; HAProxy 2.6's `add acl` still wants its pattern
  * argument then, and takes the payload's).
  */
-export function addPattern(refs: PatternRefs | undefined, kind: Kind, args: readonly string[], payload?: string): string {
+export function addPattern(refs: PatternRefs | undefined, kind: Kind, args: readonly string[], payload?: string): CliAnswer {
   let i = 2;
   let version: number | undefined;
   if (args[i]?.startsWith('@')) version = versionOf(args[i++]!);
   const [name, key, value] = [args[i], args[i + 1], args[i + 2]];
   if (kind === 'map' && payload !== undefined && name === undefined) {
-    return "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n";
+    return cliErr("'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n");
   }
   if (kind === 'map' && payload === undefined && (name === undefined || key === undefined || value === undefined)) {
-    return "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n";
+    return cliErr("'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n");
   }
-  if (kind === 'acl' && (name === undefined || key === undefined)) return "'add acl' expects two parameters: ACL identifier and pattern.\n";
+  if (kind === 'acl' && (name === undefined || key === undefined)) return cliErr("'add acl' expects two parameters: ACL identifier and pattern.\n");
   const ref = lookup(refs, name!);
   if (!ref) return unknown(kind);
-  if (version !== undefined && ((version - ref.nextGen) | 0) > 0) return `Version number in the future, please use 'prepare ${kind}' before.\n`;
-  if (kind === 'acl' && ref.twoColumn) return "This ACL is shared with a map containing samples. You must use the command 'add map' to add values.\n";
+  if (version !== undefined && ((version - ref.nextGen) | 0) > 0) return cliErr(`Version number in the future, please use 'prepare ${kind}' before.\n`);
+  if (kind === 'acl' && ref.twoColumn) return cliErr("This ACL is shared with a map containing samples. You must use the command 'add map' to add values.\n");
   if (payload === undefined) {
     const error = ref.add(key!, kind === 'map' ? value : undefined, version ?? ref.currGen);
-    return error === undefined ? '' : `${error}.\n`;
+    return error === undefined ? '' : cliErr(`${error}.\n`);
   }
   // cli_parse_add_map's reading of a payload: the key up to a space or tab, the value to the end of the line.
   let rest = payload;
@@ -122,54 +125,54 @@ export function addPattern(refs: PatternRefs | undefined, kind: Kind, args: read
     const l = rest.search(/[ \t]/);
     const k = l < 0 ? rest : rest.slice(0, l);
     rest = l < 0 ? '' : rest.slice(l);
-    if (rest === '' && kind === 'map') return `Missing value for key '${k}'.\n`;
+    if (rest === '' && kind === 'map') return cliErr(`Missing value for key '${k}'.\n`);
     rest = rest.slice(1).replace(/^[ \t]*/, '');
     const nl = rest.indexOf('\n');
     const v = nl < 0 ? rest : rest.slice(0, nl);
     rest = nl < 0 ? '' : rest.slice(nl + 1);
     const error = ref.add(k, kind === 'map' ? v : undefined, version ?? ref.currGen);
-    if (error !== undefined) return `${error}.\n`;
+    if (error !== undefined) return cliErr(`${error}.\n`);
   }
   return '';
 }
 
 /** `set map <map> <key>|#<ref> <value>`. */
-export function setPattern(refs: PatternRefs | undefined, args: readonly string[]): string {
+export function setPattern(refs: PatternRefs | undefined, args: readonly string[]): CliAnswer {
   const [name, key, value] = [args[2], args[3], args[4]];
-  if (name === undefined || key === undefined || value === undefined) return "'set map' expects three parameters: map identifier, key and value.\n";
+  if (name === undefined || key === undefined || value === undefined) return cliErr("'set map' expects three parameters: map identifier, key and value.\n");
   const ref = lookup(refs, name);
   if (!ref) return unknown('map');
   let error: string | undefined;
   if (key.startsWith('#0x')) {
     const id = idOfAddress(key);
-    if (id === undefined) return 'Malformed identifier. Please use #<id> or <file>.\n';
+    if (id === undefined) return cliErr('Malformed identifier. Please use #<id> or <file>.\n');
     error = ref.setById(id, value);
   } else error = ref.set(key, value);
-  return error === undefined ? '' : `${error}.\n`;
+  return error === undefined ? '' : cliErr(`${error}.\n`);
 }
 
 /** `del map|acl <name> <key>|#<ref>`. */
-export function delPattern(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
+export function delPattern(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): CliAnswer {
   const [name, key] = [args[2], args[3]];
-  if (name === undefined || key === undefined) return `This command expects two parameters: ${kind === 'map' ? 'map' : 'ACL'} identifier and key.\n`;
+  if (name === undefined || key === undefined) return cliErr(`This command expects two parameters: ${kind === 'map' ? 'map' : 'ACL'} identifier and key.\n`);
   const ref = lookup(refs, name);
   // HAProxy 2.6 names the map here for both.
   if (!ref || !usedAs(ref, kind)) return unknown('map');
   if (key.startsWith('#0x')) {
     const id = idOfAddress(key);
-    if (id === undefined) return 'Malformed identifier. Please use #<id> or <file>.\n';
-    return ref.deleteById(id) ? '' : 'Key not found.\n';
+    if (id === undefined) return cliErr('Malformed identifier. Please use #<id> or <file>.\n');
+    return ref.deleteById(id) ? '' : cliErr('Key not found.\n');
   }
-  return ref.delete(key) ? '' : 'Key not found.\n';
+  return ref.delete(key) ? '' : cliErr('Key not found.\n');
 }
 
 /** `clear map|acl [@<ver>] <name>`. */
-export function clearPatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
+export function clearPatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): CliAnswer {
   let i = 2;
   let version: number | undefined;
   if (args[i]?.startsWith('@')) version = versionOf(args[i++]!);
   const name = args[i];
-  if (name === undefined) return kind === 'map' ? 'Missing map identifier.\n' : 'Missing ACL identifier.\n';
+  if (name === undefined) return cliErr(kind === 'map' ? 'Missing map identifier.\n' : 'Missing ACL identifier.\n');
   const ref = lookup(refs, name);
   if (!ref || !usedAs(ref, kind)) return unknown(kind);
   const gen = version ?? ref.currGen;
@@ -178,21 +181,21 @@ export function clearPatterns(refs: PatternRefs | undefined, kind: Kind, args: r
 }
 
 /** `prepare map|acl <name>`: a new version to fill, then commit. */
-export function preparePatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
+export function preparePatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): CliAnswer {
   const ref = lookup(refs, args[2] ?? '');
   if (!ref || !usedAs(ref, kind)) return unknown(kind);
-  return `New version created: ${ref.newVersion()}\n`;
+  return cliMsg(`New version created: ${ref.newVersion()}\n`);
 }
 
 /** `commit map|acl @<ver> <name>`: the version becomes the current one; the older ones go. */
-export function commitPatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): string {
-  if (!args[2]?.startsWith('@')) return 'Missing version number.\n';
+export function commitPatterns(refs: PatternRefs | undefined, kind: Kind, args: readonly string[]): CliAnswer {
+  if (!args[2]?.startsWith('@')) return cliErr('Missing version number.\n');
   const version = versionOf(args[2]);
   const name = args[3];
-  if (name === undefined) return kind === 'map' ? 'Missing map identifier.\n' : 'Missing ACL identifier.\n';
+  if (name === undefined) return cliErr(kind === 'map' ? 'Missing map identifier.\n' : 'Missing ACL identifier.\n');
   const ref = lookup(refs, name);
   if (!ref || !usedAs(ref, kind)) return unknown(kind);
-  return ref.commit(version) ? '' : 'Version number out of range.\n';
+  return ref.commit(version) ? '' : cliErr('Version number out of range.\n');
 }
 
 /** `@<ver>` as HAProxy's str2uic reads it: the leading digits, as an unsigned 32-bit number. */

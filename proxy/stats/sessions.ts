@@ -79,8 +79,8 @@ function haproxyDate(d: Date): string {
   return `[${p(d.getDate())}/${months[d.getMonth()]}/${d.getFullYear()}:${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}]`;
 }
 
-export function showErrors(engine: StatsHost, proxy: string | undefined): string {
+export function showErrors(engine: StatsHost, proxy: string | undefined): CliAnswer {
   const tables = engine.stats.view();
-  if (proxy !== undefined && proxy !== 'request' && proxy !== 'response' && tables && !tables.config.proxies.some((p) => p.kind !== 'defaults' && p.name === proxy)) return 'No such proxy.\n';
+  if (proxy !== undefined && proxy !== 'request' && proxy !== 'response' && tables && !tables.config.proxies.some((p) => p.kind !== 'defaults' && p.name === proxy)) return cliErr('No such proxy.\n');
   return `Total events captured on ${haproxyDate(new Date())} : 0\n`;
 }

@@ -11,12 +11,17 @@ import { parseCertificate } from '../tls/cert-fields.ts';
 import { CommitError, keyMatches, keyPayload, partsOf, pemPayload } from '../tls/runtime-certs.ts';
 import type { CertParts, RuntimeCerts } from '../tls/runtime-certs.ts';
 import { certIdText } from '../tls/ocsp.ts';
+import { cliErr, cliMsg } from './cli-answer.ts';
+import type { CliAnswer } from './cli-answer.ts';
 
-const NOT_FOUND = "Can't display the certificate: Not found or the certificate is a bundle!\n";
+/** LOG_NOTICE: the severity of the transaction messages (cli_dynmsg), errors being LOG_ERR (cli_err). */
+const NOTICE = 5;
+
+const NOT_FOUND = cliErr("Can't display the certificate: Not found or the certificate is a bundle!\n");
 
 /** `show ssl cert [<file>|*<file>]` (cli_parse_show_cert): operator level, else HAProxy's odd refusal. */
-export function showSslCert(certs: RuntimeCerts | undefined, args: readonly string[], operator: boolean): string {
-  if (!operator) return "Can't allocate memory!\n";
+export function showSslCert(certs: RuntimeCerts | undefined, args: readonly string[], operator: boolean): CliAnswer {
+  if (!operator) return cliErr("Can't allocate memory!\n");
   const name = args[3];
   if (name === undefined || name === '') {
     let out = '';
@@ -132,10 +137,10 @@ function splitExtension(name: string): { path: string; ext: string } {
 }
 
 /** `set ssl cert <file> <<` + payload (cli_parse_set_cert): a transaction created or updated. */
-export function setSslCert(certs: RuntimeCerts | undefined, args: readonly string[], payload: string | undefined): string {
+export function setSslCert(certs: RuntimeCerts | undefined, args: readonly string[], payload: string | undefined): CliAnswer {
   const name = args[3];
-  if (name === undefined || name === '' || payload === undefined) return "'set ssl cert expects a filename and a certificate as a payload\n";
-  const fail = (why: string): string => `${why}Can't update ${name}!\n`;
+  if (name === undefined || name === '' || payload === undefined) return cliErr("'set ssl cert expects a filename and a certificate as a payload\n");
+  const fail = (why: string): CliAnswer => cliErr(`${why}Can't update ${name}!\n`);
   const { path, ext } = splitExtension(name);
   if (ext === 'ocsp' || ext === 'issuer' || ext === 'sctl') {
     return fail(`'.${ext}' files (OCSP stapling, SCTs) are not supported by Loadstar.\n`);
@@ -168,14 +173,17 @@ export function setSslCert(certs: RuntimeCerts | undefined, args: readonly strin
     parts = loaded;
   }
   certs.transaction = { path: txPath, parts };
-  return tx ? `Transaction updated for certificate ${txPath}!\n` : `Transaction created for certificate ${txPath}!\n`;
+  return cliMsg(tx ? `Transaction updated for certificate ${txPath}!\n` : `Transaction created for certificate ${txPath}!\n`, NOTICE);
 }
 
-/** `commit ssl cert <file>` (cli_parse_commit_cert + cli_io_handler_commit_cert): one dot per entry served. */
-export function commitSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+/**
+ * `commit ssl cert <file>` (cli_parse_commit_cert + cli_io_handler_commit_cert): one dot per entry
+ * served. Refusals are cli_err; what the commit prints, its I/O handler's text, carries no severity.
+ */
+export function commitSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): CliAnswer {
   const name = args[3];
-  if (name === undefined || name === '') return "'commit ssl cert expects a filename\n";
-  const fail = (why: string): string => `${why}Can't commit ${name}!\n`;
+  if (name === undefined || name === '') return cliErr("'commit ssl cert expects a filename\n");
+  const fail = (why: string): CliAnswer => cliErr(`${why}Can't commit ${name}!\n`);
   const tx = certs?.transaction;
   if (!certs || !tx) return fail('No ongoing transaction! !\n');
   if (tx.path !== name) return fail(`The ongoing transaction is about '${tx.path}' but you are trying to set '${name}'\n`);
@@ -194,47 +202,47 @@ export function commitSslCert(certs: RuntimeCerts | undefined, args: readonly st
 }
 
 /** `abort ssl cert <file>` (cli_parse_abort_cert). */
-export function abortSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+export function abortSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): CliAnswer {
   const name = args[3];
-  if (name === undefined || name === '') return "'abort ssl cert' expects a filename\n";
+  if (name === undefined || name === '') return cliErr("'abort ssl cert' expects a filename\n");
   const tx = certs?.transaction;
-  if (!certs || !tx) return 'No ongoing transaction!\n';
-  if (tx.path !== name) return `The ongoing transaction is about '${tx.path}' but you are trying to abort a transaction for '${name}'\n`;
+  if (!certs || !tx) return cliErr('No ongoing transaction!\n');
+  if (tx.path !== name) return cliErr(`The ongoing transaction is about '${tx.path}' but you are trying to abort a transaction for '${name}'\n`);
   certs.transaction = undefined;
-  return `Transaction aborted for certificate '${name}'!\n`;
+  return cliMsg(`Transaction aborted for certificate '${name}'!\n`, NOTICE);
 }
 
 /** `new ssl cert <file>` (cli_parse_new_cert): an empty certificate, to fill with set and commit, then add to a crt-list. */
-export function newSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+export function newSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): CliAnswer {
   const name = args[3];
-  if (name === undefined || name === '') return "'new ssl cert' expects a filename\n";
-  if (!certs || !certs.create(name)) return `Certificate '${name}' already exists!\n`;
-  return `New empty certificate store '${name}'!\n`;
+  if (name === undefined || name === '') return cliErr("'new ssl cert' expects a filename\n");
+  if (!certs || !certs.create(name)) return cliErr(`Certificate '${name}' already exists!\n`);
+  return cliMsg(`New empty certificate store '${name}'!\n`, NOTICE);
 }
 
 /** `del ssl cert <file>` (cli_parse_del_cert): a certificate no bind serves is forgotten. */
-export function delSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+export function delSslCert(certs: RuntimeCerts | undefined, args: readonly string[]): CliAnswer {
   const name = args[3];
-  if (name === undefined || name === '') return "'del ssl cert' expects a certificate name\n";
+  if (name === undefined || name === '') return cliErr("'del ssl cert' expects a certificate name\n");
   const result = certs?.remove(name) ?? 'missing';
-  if (result === 'missing') return `Can't remove the certificate: certificate '${name}' doesn't exist!\n\n`;
-  if (result === 'in use') return `Can't remove the certificate: certificate '${name}' in use, can't be deleted!\n\n`;
+  if (result === 'missing') return cliErr(`Can't remove the certificate: certificate '${name}' doesn't exist!\n\n`);
+  if (result === 'in use') return cliErr(`Can't remove the certificate: certificate '${name}' in use, can't be deleted!\n\n`);
   // HAProxy 2.6 leaves a transaction on the deleted certificate pointing at freed memory: it goes with it here.
   if (certs!.transaction?.path === name) certs!.transaction = undefined;
-  return `Certificate '${name}' deleted!\n`;
+  return cliMsg(`Certificate '${name}' deleted!\n`, NOTICE);
 }
 
 /**
  * `set ssl ocsp-response <base64>` or with a payload (cli_parse_set_ocspresponse): a DER OCSP
  * response, base64-encoded, replaces the staple of the certificates whose `.ocsp` it matches.
  */
-export function setSslOcspResponse(certs: RuntimeCerts | undefined, args: readonly string[], payload: string | undefined): string {
+export function setSslOcspResponse(certs: RuntimeCerts | undefined, args: readonly string[], payload: string | undefined): CliAnswer {
   const text = (payload ?? args[3] ?? '').replace(/[\r\n]/g, '');
-  if (text === '') return "'set ssl ocsp-response' expects response in base64 encoding.\n";
+  if (text === '') return cliErr("'set ssl ocsp-response' expects response in base64 encoding.\n");
   // HAProxy's base64dec: whole 4-character groups of the alphabet, '=' padding at the end only.
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return "'set ssl ocsp-response' received invalid base64 encoded response.\n";
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return cliErr("'set ssl ocsp-response' received invalid base64 encoded response.\n");
   const refused = certs ? certs.updateOcspResponse(Buffer.from(text, 'base64')) : 'OCSP single response: Certificate ID does not match any certificate or issuer';
-  return refused === undefined ? 'OCSP Response updated!\n' : `${refused}.\n`;
+  return refused === undefined ? cliMsg('OCSP Response updated!\n') : cliErr(`${refused}.\n`);
 }
 
 /**
@@ -242,15 +250,17 @@ export function setSslOcspResponse(certs: RuntimeCerts | undefined, args: readon
  * responses loaded from `.ocsp` files. One response's details (OpenSSL's OCSP_RESPONSE_print) are
  * not printed by Loadstar.
  */
-export function showSslOcspResponse(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+export function showSslOcspResponse(certs: RuntimeCerts | undefined, args: readonly string[]): CliAnswer {
   const ids = certs?.ocspCertIds() ?? [];
   const wanted = args[3];
   if (wanted !== undefined && wanted !== '') {
-    if (wanted.length > 256) return "'show ssl ocsp-response' received a too big key.\n";
+    if (wanted.length > 256) return cliErr("'show ssl ocsp-response' received a too big key.\n");
     const found = /^([0-9a-fA-F]{2})+$/.test(wanted) ? ids.find((id) => id.toString('hex') === wanted.toLowerCase()) : undefined;
-    if (!found) return 'Certificate ID does not match any certificate.\n';
-    return "The details of an OCSP response ('show ssl ocsp-response <id>') are not printed by Loadstar: read the .ocsp file with 'openssl ocsp -respin <file> -resp_text -noverify'.\n";
+    if (!found) return cliErr('Certificate ID does not match any certificate.\n');
+    return cliErr("The details of an OCSP response ('show ssl ocsp-response <id>') are not printed by Loadstar: read the .ocsp file with 'openssl ocsp -respin <file> -resp_text -noverify'.\n");
   }
+  // cli_io_handler_show_ocspresponse writes its head with the first response: nothing without one.
+  if (ids.length === 0) return '';
   let out = '# Certificate IDs\n';
   for (const id of ids) out += `Certificate ID key : ${id.toString('hex')}\n${certIdText(id, 1).join('\n')}\n`;
   return out;

@@ -11,6 +11,8 @@ import { parseCrtListLine, CrtListError } from '../tls/crt-list.ts';
 import type { CrtListOptions } from '../tls/crt-list.ts';
 import { CommitError } from '../tls/runtime-certs.ts';
 import type { CrtListEntryView, CrtListView, RuntimeCerts } from '../tls/runtime-certs.ts';
+import { cliErr, cliMsg } from './cli-answer.ts';
+import type { CliAnswer } from './cli-answer.ts';
 
 /** Trailing slashes stripped, the first one included (cli_parse_dump_crtlist). */
 function listKey(name: string): string {
@@ -18,15 +20,15 @@ function listKey(name: string): string {
 }
 
 /** `show ssl crt-list [-n] [<list>]` (cli_parse_dump_crtlist): the lists, or one list's lines (`-n`: with their numbers). */
-export function showSslCrtList(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+export function showSslCrtList(certs: RuntimeCerts | undefined, args: readonly string[]): CliAnswer {
   const numbered = args[3] === '-n';
   const name = numbered ? args[4] : args[3];
-  if (numbered && (name === undefined || name === '')) return "'show ssl crt-list -n' expects a filename or a directory\n";
+  if (numbered && (name === undefined || name === '')) return cliErr("'show ssl crt-list -n' expects a filename or a directory\n");
   const lists = certs?.crtLists() ?? new Map<string, CrtListView>();
   if (name === undefined || name === '') return [...lists.keys()].map((k) => `${k}\n`).join('');
   const key = listKey(name);
   const list = lists.get(key);
-  if (!list) return "didn't find the specified filename\n";
+  if (!list) return cliErr("didn't find the specified filename\n");
   let out = `# ${key}\n`;
   for (const entry of list.entries) out += `${entry.file}${numbered ? `:${entry.line}` : ''}${sslConf(entry)}${entry.filters.map((f) => ` ${f}`).join('')}\n`;
   return out;
@@ -56,12 +58,13 @@ function sslConf(entry: CrtListEntryView): string {
 /**
  * `add ssl crt-list <list> <cert>` or `add ssl crt-list <list> <<` + one crt-list line
  * (cli_parse_add_crtlist): every bind using the list serves the certificate from now on.
- * `crtBase`: the global `crt-base` a relative certificate path is read against.
+ * `crtBase`: the global `crt-base` a relative certificate path is read against. Refusals are
+ * cli_err; what the insertion prints, its I/O handler's text, carries no severity.
  */
-export function addSslCrtList(certs: RuntimeCerts | undefined, args: readonly string[], payload: string | undefined, crtBase: string | undefined, caBase: string | undefined): string {
+export function addSslCrtList(certs: RuntimeCerts | undefined, args: readonly string[], payload: string | undefined, crtBase: string | undefined, caBase: string | undefined): CliAnswer {
   const name = args[3];
-  if (name === undefined || name === '' || (payload === undefined && (args[4] === undefined || args[4] === ''))) return "'add ssl crtlist' expects a filename and a certificate name\n";
-  const fail = (why: string): string => `Can't edit the crt-list: ${why}\n`;
+  if (name === undefined || name === '' || (payload === undefined && (args[4] === undefined || args[4] === ''))) return cliErr("'add ssl crtlist' expects a filename and a certificate name\n");
+  const fail = (why: string): CliAnswer => cliErr(`Can't edit the crt-list: ${why}\n`);
   const key = listKey(name);
   const list = certs?.crtLists().get(key);
   if (!certs || !list) return fail(`crt-list '${key}' does not exist!`);
@@ -108,10 +111,10 @@ export function addSslCrtList(certs: RuntimeCerts | undefined, args: readonly st
  * `del ssl crt-list <list> <cert>[:<line>]` (cli_parse_del_crtlist): the entry goes from every bind
  * using the list; a certificate that is a bind's default (its first, without strict-sni) stays.
  */
-export function delSslCrtList(certs: RuntimeCerts | undefined, args: readonly string[]): string {
+export function delSslCrtList(certs: RuntimeCerts | undefined, args: readonly string[]): CliAnswer {
   const [name, spec] = [args[3], args[4]];
-  if (name === undefined || name === '' || spec === undefined || spec === '') return "'del ssl crtlist' expects a filename and a certificate name\n";
-  const fail = (why: string): string => `Can't delete the entry: ${why}\n`;
+  if (name === undefined || name === '' || spec === undefined || spec === '') return cliErr("'del ssl crtlist' expects a filename and a certificate name\n");
+  const fail = (why: string): CliAnswer => cliErr(`Can't delete the entry: ${why}\n`);
   let file = spec;
   let line = 0;
   const colon = spec.indexOf(':');
@@ -137,5 +140,5 @@ export function delSslCrtList(certs: RuntimeCerts | undefined, args: readonly st
   if (refusals.length > 0) {
     return fail(`certificate '${file}' cannot be deleted, it is used as default certificate by the following frontends:\n${refusals.map((r) => `\t- ${r.file}:${r.line}\n`).join('')}`);
   }
-  return `Entry '${file}' deleted in crtlist '${key}'!\n`;
+  return cliMsg(`Entry '${file}' deleted in crtlist '${key}'!\n`, 5);
 }

@@ -3,8 +3,10 @@
  * `ca-verify-file`) and CRL file (`crl-file`) the binds, their crt-list lines and the servers name,
  * plus `@system-ca` and the files `new ssl ca-file` / `new ssl crl-file` made. `set ssl ca-file` /
  * `set ssl crl-file` fill one transaction of each kind; `commit` makes every bind entry that verifies
- * clients against the file verify them against the new contents for new handshakes, connections
- * already established keep theirs. The file on disk is not written (HAProxy does not either).
+ * clients against the file verify them against the new contents for new handshakes, and every server
+ * with a client certificate that verifies its server against it (HAProxy's server ckch instances,
+ * server-tls.ts serverTrustUser) use them for new connections; connections already established keep
+ * theirs. The file on disk is not written (HAProxy does not either).
  *
  * Committed contents stay in use across a reload while the file on disk is unchanged, as committed
  * certificates do (runtime-certs.ts); once the file changes on disk, the disk's contents win.
@@ -15,9 +17,9 @@ import type { TrustObject } from './trust-store.ts';
 
 export type TrustKind = 'ca' | 'crl';
 
-/** What the tree needs of a bind (BindTls satisfies it). */
+/** What the tree needs of a bind (BindTls satisfies it) or of a server (server-tls.ts serverTrustUser). */
 export interface TrustUsingBind {
-  /** The CA and CRL files its entries name, resolved, each with how many entries verify clients against it (HAProxy's ckch instances). */
+  /** The CA and CRL files its entries name, resolved, each with how many entries verify against it (HAProxy's ckch instances). */
   trustFiles(): Array<{ path: string; kind: TrustKind; instances: number }>;
   /** Builds again the entries that verify clients against `path`; returns what installs them and how many they are. Throws when unusable. */
   prepareTrust(path: string): { install: () => void; count: number };
@@ -44,12 +46,20 @@ export class RuntimeCaFiles {
    * @param binds the running binds.
    * @param others the other files the configuration names (servers' `ca-file` and `crl-file`, `@system-ca`), which no bind entry uses.
    * @param changed told of each commit (a reload under way then builds its binds again).
+   * @param servers the running servers that verify against a CA or CRL file with a client certificate of their own.
    */
   constructor(
     private readonly binds: () => Iterable<TrustUsingBind>,
     private readonly others: () => Iterable<{ path: string; kind: TrustKind }> = () => [],
     private readonly changed: () => void = () => {},
+    private readonly servers: () => Iterable<TrustUsingBind> = () => [],
   ) {}
+
+  /** The binds, then the servers. */
+  private *users(): Iterable<TrustUsingBind> {
+    yield* this.binds();
+    yield* this.servers();
+  }
 
   /** For a bind (re)loading its trust: the committed contents of `path` while its file is unchanged on disk. */
   committedTrust(path: string): { ca: string[]; crl: string[] } | undefined {
@@ -67,7 +77,7 @@ export class RuntimeCaFiles {
       if (known) known.instances += instances;
       else all.set(path, { kind, instances });
     };
-    for (const bind of this.binds()) for (const f of bind.trustFiles()) add(f.path, f.kind, f.instances);
+    for (const user of this.users()) for (const f of user.trustFiles()) add(f.path, f.kind, f.instances);
     for (const f of this.others()) add(f.path, f.kind, 0);
     for (const [path, kind] of this.created) add(path, kind, 0);
     // A commit may have given a file the other kind (`set ssl ca-file` on a CRL file, as HAProxy allows).
@@ -109,7 +119,8 @@ export class RuntimeCaFiles {
 
   /**
    * Makes `objects` the contents of `path` (of `kind` from now on) and rebuilds every bind entry
-   * verifying clients against it: all are built first, then installed, so a failure changes nothing.
+   * verifying clients against it and every server instance verifying its server against it: all
+   * are built first, then installed, so a failure changes nothing.
    * Returns the number of entries rebuilt (HAProxy's dots).
    */
   commit(path: string, kind: TrustKind, objects: TrustObject[]): number {
@@ -119,9 +130,9 @@ export class RuntimeCaFiles {
     const installs: Array<() => void> = [];
     let count = 0;
     try {
-      for (const bind of this.binds()) {
-        if (!bind.trustFiles().some((f) => f.path === path && f.instances > 0)) continue;
-        const prepared = bind.prepareTrust(path);
+      for (const user of this.users()) {
+        if (!user.trustFiles().some((f) => f.path === path && f.instances > 0)) continue;
+        const prepared = user.prepareTrust(path);
         installs.push(prepared.install);
         count += prepared.count;
       }

@@ -94,9 +94,10 @@ export class RuntimeCerts {
   /**
    * @param binds the running binds (the engine's listeners).
    * @param otherTrustFiles the CA and CRL files of the configuration that no bind names (server-tls.ts otherTrustFiles).
+   * @param trustServers the servers using CA and CRL files as the tree counts them (server-tls.ts serverTrustUser).
    */
-  constructor(private readonly binds: () => Iterable<CertServingBind>, otherTrustFiles?: () => Iterable<{ path: string; kind: TrustKind }>) {
-    this.caFiles = new RuntimeCaFiles(binds, otherTrustFiles, () => this.generation++);
+  constructor(private readonly binds: () => Iterable<CertServingBind>, otherTrustFiles?: () => Iterable<{ path: string; kind: TrustKind }>, trustServers?: () => Iterable<TrustUsingBind>) {
+    this.caFiles = new RuntimeCaFiles(binds, otherTrustFiles, () => this.generation++, trustServers);
   }
 
   /** For a bind (re)loading its client trust: CA and CRL contents committed over the runtime API. */

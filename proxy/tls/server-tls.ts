@@ -5,7 +5,9 @@
  * else none — HAProxy 2.6's rule), the client certificate (`crt`), versions
  * (`ssl-min-ver`, `force-*`, `no-*`), ciphers, curves and sigalgs, over the global
  * `ssl-default-server-*` defaults. The secure context is built once per load, as
- * HAProxy builds one SSL_CTX per server: connections only add the SNI.
+ * HAProxy builds one SSL_CTX per server: connections only add the SNI. A server with a
+ * client certificate is also a user of its CA and CRL files in the runtime API's CA file
+ * tree (serverTrustUser): `commit ssl ca-file` builds its context again.
  */
 import tls from 'node:tls';
 import fs from 'node:fs';
@@ -15,6 +17,8 @@ import type { SampleContext } from '../acl/index.ts';
 import { loadCaFile, loadCertificate } from './pem.ts';
 import { resolveCertPath } from '../config/kw-bind.ts';
 import { trustFileKey } from './client-trust.ts';
+import type { CommittedTrust } from './client-trust.ts';
+import type { TrustUsingBind } from './runtime-cafiles.ts';
 import { serverVersions } from './versions.ts';
 import { TlsLoadError } from '../errors.ts';
 import type { SslConns } from './ssl-conns.ts';
@@ -28,10 +32,49 @@ export interface ServerTls {
   sslConns?: SslConns;
 }
 
-/** TLS settings for traffic to `server`, or undefined when it is plain TCP. Throws TlsLoadError. */
-export function serverTls(server: Server, config: Config, proxyName = ''): ServerTls | undefined {
+/**
+ * TLS settings for traffic to `server`, or undefined when it is plain TCP. Throws TlsLoadError.
+ * `committed`: CA and CRL contents committed over the runtime API, read instead of the files.
+ */
+export function serverTls(server: Server, config: Config, proxyName = '', committed?: CommittedTrust): ServerTls | undefined {
   if (!server.options.ssl) return undefined;
-  return { base: connectOptions(server, config, server.options.sni !== undefined, proxyName), sni: compileSni(server.options.sni) };
+  return { base: connectOptions(server, config, server.options.sni !== undefined, proxyName, committed), sni: compileSni(server.options.sni) };
+}
+
+/**
+ * The server as a user of the CA file tree (HAProxy's server ckch instance, ckch_inst_add_cafile_link):
+ * only a server with a client certificate (`crt`) has an instance, linked to its `ca-file` and
+ * `crl-file` when it verifies the server's certificate. Without `crt`, a commit leaves the server's
+ * context as it is (haproxy 2.6.12 does the same). `prepareTrust` builds the context again with
+ * the committed contents; its install gives it to `settings` (new connections take it; pooled ones
+ * keep theirs), then runs `installed` (the engine forgets the server's TLS sessions there, as HAProxy
+ * flushes its session cache). Undefined when the server has no instance.
+ */
+export function serverTrustUser(server: Server, config: Config, proxyName: string, settings: ServerTls, committed: CommittedTrust, installed: () => void): TrustUsingBind | undefined {
+  const o = server.options;
+  if (!o.ssl || o.crt === undefined || !verifies(server, config)) return undefined;
+  const files: Array<{ path: string; kind: 'ca' | 'crl'; instances: number }> = [];
+  if (o.caFile !== undefined) files.push({ path: trustFileKey(o.caFile, config.global.caBase), kind: 'ca', instances: 1 });
+  if (o.crlFile !== undefined) files.push({ path: trustFileKey(o.crlFile, config.global.caBase), kind: 'crl', instances: 1 });
+  if (files.length === 0) return undefined;
+  return {
+    trustFiles: () => files,
+    prepareTrust: () => {
+      const base = connectOptions(server, config, o.sni !== undefined, proxyName, committed);
+      return {
+        install: () => {
+          settings.base = base;
+          installed();
+        },
+        count: 1,
+      };
+    },
+  };
+}
+
+/** `verify` on the server, else the global `ssl-server-verify` (required by default). */
+function verifies(server: Server, config: Config): boolean {
+  return (server.options.verify ?? config.global.tune['ssl-server-verify'] ?? 'required') === 'required';
 }
 
 /** `check-ssl`, else `ssl` when the checks go to the server's own address and port (HAProxy's check.use_ssl, init_srv_check). */
@@ -45,14 +88,14 @@ function checksUseTls(server: Server): boolean {
  * same place (no `port`/`addr`), as HAProxy does. The SNI is `check-sni` only. The same
  * context as traffic: versions, ciphers, client certificate and CRL apply to checks too.
  */
-export function checkTls(server: Server, config: Config, proxyName = ''): tls.ConnectionOptions | undefined {
+export function checkTls(server: Server, config: Config, proxyName = '', committed?: CommittedTrust): tls.ConnectionOptions | undefined {
   const o = server.options;
   if (!checksUseTls(server)) return undefined;
   // `check-alpn` (an HTTP check speaks what it agrees on: h2 or HTTP/1.1), else the server's `alpn`, as
   // HAProxy offers it; HAProxy then speaks HTTP/1.1 whatever was agreed, so h2 is not offered from it.
   const alpn = o.checkAlpn ?? o.alpn?.filter((p) => p !== 'h2');
   return {
-    ...connectOptions(server, config, o.checkSni !== undefined, proxyName),
+    ...connectOptions(server, config, o.checkSni !== undefined, proxyName, committed),
     ...(o.checkSni ? { servername: o.checkSni } : {}),
     ...(alpn && alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
   };
@@ -70,13 +113,14 @@ export function connectRuleTls(
   config: Config,
   proxyName: string,
   rule: { ssl: boolean; default?: boolean; sni?: string; alpn?: string },
+  committed?: CommittedTrust,
 ): tls.ConnectionOptions | undefined {
   if (!rule.ssl && !(rule.default && checksUseTls(server))) return undefined;
   const o = server.options;
   const sni = rule.sni ?? (rule.default ? o.checkSni : undefined);
   const alpn = (rule.alpn !== undefined ? rule.alpn.split(',') : rule.default ? o.checkAlpn : undefined)?.filter((p) => p !== '');
   return {
-    ...connectOptions(server, config, sni !== undefined, proxyName),
+    ...connectOptions(server, config, sni !== undefined, proxyName, committed),
     ...(sni ? { servername: sni } : {}),
     ...(alpn && alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
   };
@@ -85,10 +129,10 @@ export function connectRuleTls(
 /** HAProxy's (OpenSSL's) TLS 1.3 suites when none are configured; Node needs them named next to `ciphers`. */
 const OPENSSL_DEFAULT_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
 
-function connectOptions(server: Server, config: Config, sendsSni: boolean, proxyName: string): tls.ConnectionOptions {
+function connectOptions(server: Server, config: Config, sendsSni: boolean, proxyName: string, committed?: CommittedTrust): tls.ConnectionOptions {
   const o = server.options;
   const fail = (detail: string): never => { throw new TlsLoadError(server.loc, `'server ${proxyName ? `${proxyName}/` : ''}${server.name}' : ${detail}`); };
-  const verify = (o.verify ?? config.global.tune['ssl-server-verify'] ?? 'required') === 'required';
+  const verify = verifies(server, config);
   const defaults = config.global.sslDefaultServer;
   const versions = serverVersions(defaults.options, o, { proxy: proxyName, server: server.name });
   if (!versions.range) return fail(versions.error!);
@@ -106,17 +150,20 @@ function connectOptions(server: Server, config: Config, sendsSni: boolean, proxy
     }
   }
   // As HAProxy: the CA file and the CRL only matter when the certificate is verified.
+  const caBase = config.global.caBase;
   if (verify && o.caFile !== undefined) {
+    const stored = committed?.(trustFileKey(o.caFile, caBase));
     try {
-      context.ca = loadCaFile(resolveCertPath(o.caFile, config.global.caBase));
+      context.ca = stored ? stored.ca : loadCaFile(resolveCertPath(o.caFile, caBase));
     } catch (e) {
       fail((e as Error).message);
     }
   }
   if (verify && o.crlFile !== undefined) {
-    const file = resolveCertPath(o.crlFile, config.global.caBase);
+    const file = resolveCertPath(o.crlFile, caBase);
+    const stored = committed?.(trustFileKey(o.crlFile, caBase));
     try {
-      context.crl = fs.readFileSync(file, 'latin1');
+      context.crl = stored ? stored.crl : fs.readFileSync(file, 'latin1');
     } catch (e) {
       fail(`unable to configure CRL file '${file}' : ${(e as Error).message}`);
     }
@@ -167,10 +214,10 @@ function compileSni(expression: string | undefined): ServerTls['sni'] {
 }
 
 /** The TLS settings of every `ssl` server of a backend, by server name; throws TlsLoadError. */
-export function backendServerTls(proxy: { name: string; servers: readonly Server[] }, config: Config, sslConns?: SslConns): Map<string, ServerTls> {
+export function backendServerTls(proxy: { name: string; servers: readonly Server[] }, config: Config, sslConns?: SslConns, committed?: CommittedTrust): Map<string, ServerTls> {
   const result = new Map<string, ServerTls>();
   for (const server of proxy.servers) {
-    const settings = serverTls(server, config, proxy.name);
+    const settings = serverTls(server, config, proxy.name, committed);
     if (settings) result.set(server.name, sslConns ? { ...settings, sslConns } : settings);
   }
   return result;
