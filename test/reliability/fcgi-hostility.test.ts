@@ -500,6 +500,9 @@ const CASES: Case[] = [
     early: true,
     app: (s) => void s.resetAndDestroy(),
     expected: '502',
+    // haproxy answers 502 too, but on a loaded machine its close reaches the client, still sending the body,
+    // before the answer is read ('closed, no answer'): seen once in a full run.
+    haproxy: null,
   },
   {
     name: 'garbage after END_REQUEST (the connection is not reused)',
