@@ -109,7 +109,7 @@ const COMMANDS: Command[] = [
   { words: ['get', 'acl'], usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['get', 'map'], usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'map', a) },
   { words: ['get', 'var'], usage: 'get var <name>', help: 'retrieve contents of a process-wide variable', level: 'operator', run: (a, e) => getVar(e.procVariables?.(), a[2]) },
-  { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`) },
+  { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`, (s) => `${s.options.weight ?? 1} (initial ${s.options.weight ?? 1})\n`) },
   { words: ['new', 'ssl', 'ca-file'], usage: 'new ssl ca-file <cafile>', help: 'create a new CA file to be used in a crt-list', level: 'admin', run: (a, e) => newSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a) },
   { words: ['new', 'ssl', 'cert'], usage: 'new ssl cert <certfile>', help: 'create a new certificate file to be used in a crt-list or a directory', level: 'admin', run: (a, e) => newSslCert(e.sslCerts?.(), a) },
   { words: ['new', 'ssl', 'crl-file'], usage: 'new ssl crlfile <crlfile>', help: 'create a new CRL file to be used in a crt-list', level: 'admin', run: (a, e) => newSslTrustFile(e.sslCerts?.()?.caFiles, 'crl', a) },
@@ -342,12 +342,23 @@ function lower(session: CliSession, level: CliLevel): CliAnswer {
   return '';
 }
 
-/** Finds `<backend>/<server>` and runs `then`, with HAProxy's errors (cli_find_server) for what is missing. */
-function adminChange(engine: StatsHost, spec: string | undefined, then: (backend: RuntimeBackend, server: RuntimeServer) => CliAnswer): CliAnswer {
+/**
+ * Finds `<backend>/<server>` and runs `then`, with HAProxy's errors (cli_find_server) for what is missing.
+ * A `disabled` backend runs nothing, but HAProxy still finds it and its servers: "Proxy is disabled.",
+ * or what `onDisabled` answers from the server's configuration (`get weight` reads it).
+ */
+function adminChange(engine: StatsHost, spec: string | undefined, then: (backend: RuntimeBackend, server: RuntimeServer) => CliAnswer,
+  onDisabled?: (server: { readonly options: { readonly weight?: number } }) => CliAnswer): CliAnswer {
   const slash = spec?.indexOf('/') ?? -1;
   if (!spec || slash < 0) return cliErr("Require 'backend/server'.\n");
   const backend = engine.backend(spec.slice(0, slash));
-  if (!backend) return cliErr('No such backend.\n');
+  if (!backend) {
+    const disabled = engine.stats.view()?.config.proxies.find((p) => p.disabled && p.kind !== 'frontend' && p.kind !== 'defaults' && p.name === spec.slice(0, slash));
+    if (!disabled) return cliErr('No such backend.\n');
+    const configured = disabled.servers.find((s) => s.name === spec.slice(slash + 1));
+    if (!configured) return cliErr('No such server.\n');
+    return onDisabled ? onDisabled(configured) : cliErr('Proxy is disabled.\n');
+  }
   const server = backend.server(spec.slice(slash + 1));
   if (!server) return cliErr('No such server.\n');
   return then(backend, server);

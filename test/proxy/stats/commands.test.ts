@@ -186,3 +186,45 @@ test('a frontend shutdown frontend stopped listens again after a reload (HAProxy
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a disabled backend is found but not changed: "Proxy is disabled.", its configured weight for get weight, as haproxy 2.6.12 answers', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-disabled-'));
+  const text = (sock: string, port: number): string => `${config(sock, port)}    default_backend live
+backend live
+    server s1 127.0.0.1:9
+backend off
+    disabled
+    server s1 127.0.0.1:9 weight 7
+`;
+  const commands = ['set server off/s1 state drain', 'get weight off/s1', 'disable server off/s1', 'set weight off/s1 5', 'set maxconn server off/s1 3',
+    'enable health off/s1', 'set server off/s1 addr 127.0.0.2', 'get weight off/nope', 'set server nope/s1 state ready'];
+  const answers = async (sock: string): Promise<string[]> => {
+    const out: string[] = [];
+    for (const c of commands) out.push(`${c} -> ${await cli(sock, c)}`);
+    return out;
+  };
+  try {
+    const engine = await startEngine(text(path.join(dir, 'l.sock'), await freePort()));
+    let loadstar: string[];
+    try {
+      loadstar = await answers(path.join(dir, 'l.sock'));
+    } finally {
+      await engine.stop();
+    }
+    assert.deepEqual(loadstar, [
+      'set server off/s1 state drain -> Proxy is disabled.\n\n', 'get weight off/s1 -> 7 (initial 7)\n\n', 'disable server off/s1 -> Proxy is disabled.\n\n',
+      'set weight off/s1 5 -> Proxy is disabled.\n\n', 'set maxconn server off/s1 3 -> Proxy is disabled.\n\n', 'enable health off/s1 -> Proxy is disabled.\n\n',
+      'set server off/s1 addr 127.0.0.2 -> Proxy is disabled.\n\n', 'get weight off/nope -> No such server.\n\n', 'set server nope/s1 state ready -> No such backend.\n\n',
+    ]);
+    if (!haproxyPath) return void t.diagnostic('haproxy is not installed: compared with the recorded answers only');
+    const hport = await freePort();
+    const h = await startHaproxy(text(path.join(dir, 'h.sock'), hport), hport);
+    try {
+      assert.deepEqual(await answers(path.join(dir, 'h.sock')), loadstar);
+    } finally {
+      await h.stop();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
