@@ -16,7 +16,7 @@ import type net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { haproxyPath, startHaproxy } from '../../helpers/haproxy.ts';
-import { cli, until } from '../stats/helpers.ts';
+import { adminHttpHead, cli, until } from '../stats/helpers.ts';
 
 let dir: string;
 let backend: https.Server;
@@ -60,14 +60,7 @@ after(async () => {
 
 function config(port: number, sock: string): string {
   const d = dir;
-  return `global
-    stats socket ${sock} level admin
-defaults
-    mode http
-    timeout client 5s
-    timeout server 5s
-    timeout connect 5s
-    # A refused handshake answers 503 at once (no retry after a second).
+  return `${adminHttpHead(sock)}    # A refused handshake answers 503 at once (no retry after a second).
     retries 0
 frontend f
     bind 127.0.0.1:${port}
