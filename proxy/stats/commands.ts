@@ -28,6 +28,8 @@ import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSsl
 import { abortSslTrustFile, commitSslTrustFile, delSslTrustFile, newSslTrustFile, setSslTrustFile, showSslCaFile, showSslCrlFile } from './ssl-cafile-commands.ts';
 import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
 import { addServer, delServer } from './server-commands.ts';
+import { allowsDynamicServers } from '../balance/index.ts';
+import { atoi, strtol } from './cli-numbers.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
 
 export type CliLevel = 'user' | 'operator' | 'admin';
@@ -170,6 +172,11 @@ const BUILTINS: Array<[string, string]> = [
   ['quit', 'disconnect'],
 ];
 
+/** Every command's words, listed or not (`help`'s and the unlisted `expert-mode`…), and the built-ins: the whole CLI vocabulary (the fuzzer's). */
+export function commandWords(): string[][] {
+  return [...COMMANDS.map((c) => [...c.words]), ...BUILTINS.map(([u]) => [u.split(' ')[0]!])];
+}
+
 /** What `help` and the suggestions list (usageLines puts them in HAProxy 2.6's order). */
 const LISTED = COMMANDS.filter((c) => c.listed !== false);
 
@@ -238,12 +245,6 @@ function findFrontend(engine: StatsHost, name: string | undefined, disabledAnswe
   return proxy.disabled || engine.stats.view()?.overrides?.stopped.has(name) ? disabledAnswer : undefined;
 }
 
-/** C's atoi: the leading integer of a word, 0 when it has none. */
-function atoi(word: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(word);
-  return m ? Number(m[1]) | 0 : 0;
-}
-
 /** `set maxconn frontend <fe> <n>` (cli_parse_set_maxconn_frontend): connections waiting for room are taken when it grows. */
 function setMaxconnFrontend(args: string[], engine: StatsHost): CliAnswer {
   const name = args[3];
@@ -275,10 +276,11 @@ function setMaxconnGlobal(args: string[], engine: StatsHost): string {
  */
 function setMaxconnServer(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): string {
   if (value === undefined || value === '') return 'Require <maxconn>.\n';
-  const m = /^\s*[+-]?\d+/.exec(value);
-  if (!m) return 'maxconn string empty or preceded by garbage';
-  if (m[0].length !== value.length) return 'Trailing garbage in maxconn string';
-  backend.setServerMaxconn(server, Number(m[0]) | 0);
+  const n = strtol(value);
+  if (!n) return 'maxconn string empty or preceded by garbage';
+  if (n.rest !== '') return 'Trailing garbage in maxconn string';
+  // A long stored in the server's int, as HAProxy does (`99999999999999999999` is -1 there too).
+  backend.setServerMaxconn(server, Number(BigInt.asIntN(32, n.value)));
   engine.stats.sync();
   return '';
 }
@@ -381,16 +383,25 @@ function setState(engine: StatsHost, backend: RuntimeBackend, server: RuntimeSer
   return result.ok ? '' : `${result.error.message}\n`;
 }
 
-/** `<weight>` or `<weight>%` of the configured weight, as `set weight` / `set server … weight` take it. */
+/**
+ * `<weight>` or `<weight>%` of the configured weight, as `set weight` / `set server … weight` take it
+ * (server_parse_weight_change_request: strtol, a relative weight capped at 256, and a backend whose
+ * algorithm is static takes only its servers' initial weight or 0).
+ */
 function weight(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): string {
   if (value === undefined || value === '') return 'Require <weight> or <weight%>.\n';
-  const m = /^(\d+)(%?)$/.exec(value);
-  if (!m) return 'Empty weight string empty or preceded by garbage';
-  let w = Number(m[1]);
-  if (m[2] === '%') {
-    if (w > 100) return 'Relative weight must be positive.\n';
-    w = Math.floor((server.config.options.weight * w) / 100);
-  } else if (w > 256) return 'Absolute weight can only be between 0 and 256 inclusive.\n';
+  const n = strtol(value);
+  if (!n) return 'Empty weight string empty or preceded by garbage';
+  const initial = server.config.options.weight;
+  let w: number;
+  if (n.rest === '%') {
+    if (n.value < 0n) return 'Relative weight must be positive.\n';
+    w = Math.min(256, Math.floor((initial * Number(n.value > 25600n ? 25600n : n.value)) / 100));
+  } else if (n.value < 0n || n.value > 256n) return 'Absolute weight can only be between 0 and 256 inclusive.\n';
+  else if (n.rest !== '') return 'Trailing garbage in weight string';
+  else w = Number(n.value);
+  const proxy = backend.config;
+  if (w !== 0 && w !== initial && !allowsDynamicServers(proxy.balance.algorithm, proxy.hashType)) return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n";
   const result = setServerWeight(engine, backend.name, server.name, w);
   return result.ok ? '' : `${result.error.message}\n`;
 }
@@ -427,25 +438,38 @@ function setServer(args: string[], engine: StatsHost): string {
   });
 }
 
-/** `set server <b>/<s> addr <ip> [port <port>]`: HAProxy 2.6's srv_update_addr_port and its report. */
+/**
+ * `set server <b>/<s> addr <ip> [port <port>]`: HAProxy 2.6's srv_update_addr_port and its report. A
+ * port it cannot read leaves the new address applied, as there.
+ */
 function setAddr(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, addr: string | undefined, port: string | undefined): string {
   if (addr === undefined || addr === '') return 'set server <b>/<s> addr requires an address and optionally a port.\n';
   const by = " by 'stats socket command'\n";
   if (net.isIP(addr) === 0) return `Invalid addr '${addr}'${by}`;
   if (server.path !== undefined) return `Update for the current server address family is only supported through configuration file${by}`;
   let report = server.host === addr ? 'no need to change the addr' : `IP changed from '${server.host}' to '${addr}'`;
+  const move = (newPort: number): void => {
+    if (addr !== server.host || newPort !== server.port) backend.moveServer(server, addr, newPort);
+    engine.stats.sync();
+  };
   let newPort = server.port;
   if (port !== undefined) {
     report += ', ';
-    const m = /^\s*([+-]?)(\d+)/.exec(port);
-    if (!m) return `${report}problem converting port '${port}' to an int${by}`;
+    // strtol, errno checked (a value beyond a long is refused), stored in a 16-bit port.
+    const n = strtol(port);
+    if (!n || n.overflow) {
+      move(server.port);
+      return `${report}problem converting port '${port}' to an int${by}`;
+    }
     // A port map ('+N', '-N': the client's port shifted) is not something Loadstar servers do.
-    if (m[1] !== '') return `${report}port maps ('${port}') are not supported by Loadstar${by}`;
-    newPort = Number(m[2]) & 0xffff;
+    if (port.startsWith('+') || port.startsWith('-')) {
+      move(server.port);
+      return `${report}port maps ('${port}') are not supported by Loadstar${by}`;
+    }
+    newPort = Number(BigInt.asUintN(16, n.value));
     report += newPort === server.port ? 'no need to change the port' : `port changed from '${server.port}' to '${newPort}'`;
   }
-  if (addr !== server.host || newPort !== server.port) backend.moveServer(server, addr, newPort);
-  engine.stats.sync();
+  move(newPort);
   return `${report}${by}`;
 }
 
