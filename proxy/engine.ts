@@ -186,6 +186,11 @@ export class Engine {
     return this.startup;
   }
 
+  /** An alert line for the operator from the runtime API (a command that failed where it should have answered). */
+  alert(message: string): void {
+    this.logger.alert(message);
+  }
+
   /** The running configuration's proc.* variables (`get var`). */
   procVariables(): VarMap | undefined {
     return this.tables?.procVars;

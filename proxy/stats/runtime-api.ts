@@ -232,11 +232,12 @@ export class RuntimeApi {
         try {
           answer = runCommand(commands[i]!, this.engine, session, last ? payload : undefined);
         } catch (e) {
-          // A command that fails unexpectedly answers why; the engine and the other commands go on.
-          answer = `${(e as Error).message}\n`;
+          // A command that fails unexpectedly answers why, and the operator gets an alert with the stack; the engine and the other commands go on.
+          answer = this.failed(commands[i]!, e);
         }
         if (typeof answer !== 'string') {
-          return answer.catch((e: unknown) => `${(e as Error).message}\n`).then((a) => (add(a) ? run(i + 1) : this.send(socket, session, out)));
+          const command = commands[i]!;
+          return answer.catch((e: unknown) => this.failed(command, e)).then((a) => (add(a) ? run(i + 1) : this.send(socket, session, out)));
         }
         if (!add(answer)) break;
       }
@@ -244,6 +245,13 @@ export class RuntimeApi {
       return undefined;
     };
     return run(0);
+  }
+
+  /** The answer of a command that threw: its message; the alert names the command (its first 200 characters) and carries the stack. */
+  private failed(command: string, e: unknown): string {
+    const error = e instanceof Error ? e : new Error(String(e));
+    this.engine.alert?.(`runtime API: '${command.trim().slice(0, 200)}' failed: ${error.stack ?? error.message}`);
+    return `${error.message}\n`;
   }
 
   private send(socket: net.Socket, session: CliSession, out: string): void {
