@@ -10,7 +10,7 @@ import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 // State changes use the same door as the control contract's setServerState/setServerWeight (runtime/admin.ts).
 import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
-import { statRows } from './rows.ts';
+import { proxyIds, statRows } from './rows.ts';
 import { filterRows, statCsv, statJson, statTyped } from './csv.ts';
 import type { StatFilter } from './csv.ts';
 import { showInfo } from './info.ts';
@@ -480,23 +480,39 @@ function showServersState(args: string[], engine: StatsHost): string {
   return serversState(tables, args[3]) ?? "Can't find backend.\n";
 }
 
-/** `show stat [typed|up|no-maint]* [<iid|name> <type> <sid>]`. */
-function showStat(args: string[], engine: StatsHost): string {
+/**
+ * `show stat [domain proxy] [<iid|name> <type> <sid>] [typed|json|desc|up|no-maint]*` (cli_parse_show_stat):
+ * the three words after the command, when there are three, are the proxy (a name, `#<id>`, else atoi:
+ * -1 for all, 0 refused), the types' bits (1 frontends, 2 backends, 4 servers) and a server id (-1: all).
+ */
+function showStat(args: string[], engine: StatsHost): CliAnswer {
   const tables = engine.stats.view();
   if (!tables) return '';
-  const words = args.slice(2);
-  const flags = new Set(words.filter((w) => ['typed', 'json', 'up', 'no-maint', 'desc'].includes(w)));
-  const rest = words.filter((w) => !flags.has(w));
-  let filter: StatFilter | undefined;
-  if (rest.length >= 3) {
-    const id = Number(rest[0]);
-    filter = { proxy: rest[0] === '-1' ? undefined : Number.isInteger(id) ? id : rest[0], types: Number(rest[1]) || -1, sid: Number(rest[2]) };
+  let arg = 2;
+  if (args[arg] === 'domain') {
+    arg++;
+    if (args[arg] === 'resolvers') return cliErr("'show stat domain resolvers' is not supported by Loadstar (show resolvers is).\n");
+    if (args[arg] !== 'proxy') return cliErr('Invalid statistics domain.\n');
+    arg++;
   }
+  let filter: StatFilter | undefined;
+  if (args[arg] !== undefined && args[arg + 1] !== undefined && args[arg + 2] !== undefined) {
+    const word = args[arg]!;
+    const ids = proxyIds(tables);
+    const named = word.startsWith('#') ? [...ids.values()].find((id) => id === atoi(word.slice(1))) : ids.get(word);
+    const iid = named ?? atoi(word);
+    if (iid === 0) return cliErr('No such proxy.\n');
+    filter = { proxy: iid === -1 ? undefined : iid, types: atoi(args[arg + 1]!), sid: atoi(args[arg + 2]!) };
+    arg += 3;
+  }
+  const flags = new Set(args.slice(arg));
   engine.stats.sync();
   let rows = filterRows(statRows(tables), filter);
   if (flags.has('up')) rows = rows.filter((r) => r.type !== 2 || r.server!.usable);
   if (flags.has('no-maint')) rows = rows.filter((r) => r.type !== 2 || r.server!.status !== 'MAINT');
-  return flags.has('json') ? statJson(rows) : flags.has('typed') ? statTyped(rows) : statCsv(rows);
+  // The last of typed and json wins.
+  const format = args.slice(arg).filter((w) => w === 'typed' || w === 'json').pop();
+  return format === 'json' ? statJson(rows) : format === 'typed' ? statTyped(rows) : statCsv(rows);
 }
 
 /**

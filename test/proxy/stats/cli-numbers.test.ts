@@ -56,7 +56,7 @@ backend fixed
 /** HAProxy's event dates and element addresses masked. */
 const masked = (s: string): string => s.replace(/\[\d\d\/\w+\/\d{4}:[\d:.]+\]/g, '[DATE]').replace(/0x[0-9a-f]{6,}/g, 'ADDR');
 
-test('weights, maxconn, rate limits, ports, proxy and map ids: huge, signed and odd numbers answered as HAProxy 2.6 does', { timeout: 60_000 }, async (t) => {
+test('weights, maxconn, rate limits, ports, proxy and map ids, show stat filters: huge, signed and odd numbers answered as HAProxy 2.6 does', { timeout: 60_000 }, async (t) => {
   if (!requireHaproxy(t)) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-cli-numbers-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -67,16 +67,22 @@ test('weights, maxconn, rate limits, ports, proxy and map ids: huge, signed and 
     script.push(`set maxconn server app/s2 ${n}`, `set maxconn frontend web ${n}`, `set maxconn global ${n}`);
     script.push(`set rate-limit connections global ${n}`, `set rate-limit sessions global ${n}`);
     script.push(`show errors ${n}`, `show errors #${n}`, `show map #${n}`);
+    script.push(`show stat ${n} -1 -1`, `show stat -1 ${n} -1`, `show stat 3 7 ${n}`);
   }
   // A port HAProxy cannot read leaves the new address set; a 16-bit port keeps the low bits.
   for (const [addr, port] of [['127.0.0.2', '99999999999999999999'], ['127.0.0.3', '65537'], ['127.0.0.3', '9007199254740993'], ['127.0.0.4', 'x'], ['127.0.0.4', '1e309']]) {
     script.push(`set server app/s2 addr ${addr} port ${port}`, 'show servers state app');
   }
+  script.push('show stat app 7 -1', 'show stat #3 2 -1', 'show stat #99 2 -1', 'show stat nosuch 1 -1', 'show stat typed up desc', 'show stat app 4 2 typed',
+    'show stat domain proxy -1 1 -1', 'show stat domain x', 'show stat web 1');
   script.push('show errors request', 'show errors web', 'show errors #3', 'show errors #99', 'show errors #x', 'set maxconn global 0', 'show map #', 'show map #-0', 'show map # ');
   const run = async (sock: string): Promise<string[]> => {
     const out: string[] = [];
     for (const line of script) {
-      const answer = masked(await cli(sock, line));
+      let answer = masked(await cli(sock, line));
+      // `show stat`: which rows (proxy and server names; the counters are each one's own).
+      if (answer.startsWith('# pxname,')) answer = answer.split('\n').map((l) => l.split(',').slice(0, 2).join(',')).join('\n');
+      if (/^[FBS]\.\d/.test(answer)) answer = answer.split('\n').filter((l) => /\.(pxname|svname)\./.test(l)).join('\n');
       // `show servers state`: the address and port columns (the rest is times and counters).
       out.push(`${line}\n${line.startsWith('show servers') ? answer.split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(' ').slice(3, 5).concat(l.split(' ').slice(18, 19)).join(' ')).join('\n') : answer}`);
     }
