@@ -30,6 +30,7 @@ import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-comm
 import { addServer, delServer } from './server-commands.ts';
 import { allowsDynamicServers } from '../balance/index.ts';
 import { atoi, strtol } from './cli-numbers.ts';
+import { splitWords } from './cli-words.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
 
 export type CliLevel = 'user' | 'operator' | 'admin';
@@ -207,13 +208,10 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession,
 }
 
 function dispatch(text: string, engine: StatsHost, session: CliSession, payload: string | undefined): CliAnswer | Promise<CliAnswer> {
-  let args = text.trim().split(/\s+/).filter((w) => w !== '');
-  // cli_parse_request: the `<<` word is no argument; what follows it is the payload.
-  const mark = args.indexOf('<<');
-  if (mark >= 0) {
-    args = args.slice(0, mark);
-    payload ??= '';
-  }
+  // cli_parse_request: the words (backslash escapes, 64 at most), and `<<` ending the command marks the
+  // payload; without that mark the command has none (`x<<` is a word).
+  const { args, payload: marked } = splitWords(text);
+  payload = marked ? payload ?? '' : undefined;
   if (args.length === 0) return '';
   const first = args[0]!;
   if (first === 'help') return cliMsg(helpText(args.slice(1)));
@@ -422,6 +420,9 @@ function setDynamicCookieKey(args: string[], engine: StatsHost): string {
   });
 }
 
+/** What `set server <b>/<s>` takes in HAProxy 2.6 (cli_parse_set_server). */
+const SET_SERVER_SETTINGS = new Set(['addr', 'agent', 'agent-addr', 'agent-port', 'agent-send', 'check-addr', 'check-port', 'fqdn', 'health', 'ssl', 'state', 'weight']);
+
 function setServer(args: string[], engine: StatsHost): string {
   const what = args[3];
   const usage = 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n';
@@ -433,7 +434,8 @@ function setServer(args: string[], engine: StatsHost): string {
     }
     if (what === 'weight') return weight(engine, backend, server, args[4]);
     if (what === 'addr') return setAddr(engine, backend, server, args[4], args[5] === 'port' ? args[6] ?? '' : undefined);
-    if (what === undefined) return usage;
+    // HAProxy's other settings are known words Loadstar does not change; anything else gets HAProxy's usage.
+    if (what === undefined || !SET_SERVER_SETTINGS.has(what)) return usage;
     return `'set server ${what}' is not supported by Loadstar (state, weight and addr are).\n`;
   });
 }

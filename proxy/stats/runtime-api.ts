@@ -14,6 +14,7 @@ import type { StatsHost } from './host.ts';
 import type { GlobalSettings, StatsSocket } from '../config/model.ts';
 import { runCommand } from './commands.ts';
 import type { CliSession } from './commands.ts';
+import { splitCommands } from './cli-words.ts';
 
 interface OpenSocket {
   key: string;
@@ -217,7 +218,8 @@ export class RuntimeApi {
   /** Runs the commands of one line and sends their answers; a promise when one of them waits for the engine. */
   /** `payload`: what followed a line ending with `<<`, for its last command. */
   private runLine(socket: net.Socket, text: string, session: CliSession, payload?: string): Promise<void> | undefined {
-    const commands = text.split(';').filter((c) => !(c.trim() === '' && text.includes(';')));
+    // Cut at each ';' no backslash escapes (cli_io_handler).
+    const commands = splitCommands(text).filter((c) => !(c.trim() === '' && text.includes(';')));
     let out = '';
     /** Adds one answer; false once `quit` ends the line. */
     // `prompt` ends with its empty line like any command: "\n> " once interactive (cli.c's post-command prompt).
@@ -272,13 +274,13 @@ export class RuntimeApi {
  * to make a payload (glued to a word, `x<<`, the command gets none).
  */
 function endsWithPayload(line: string): boolean {
-  return line.split(';').some((c) => c.endsWith(PAYLOAD_PATTERN));
+  return splitCommands(line).some((c) => c.endsWith(PAYLOAD_PATTERN));
 }
 
 /** Where the first command ending with `<<` ends, and the rest of its line (the payload's first line), if it is not the last one. */
 function payloadStart(line: string): { end: number; rest: string } | undefined {
   let at = 0;
-  for (const c of line.split(';')) {
+  for (const c of splitCommands(line)) {
     at += c.length;
     if (c.endsWith(PAYLOAD_PATTERN)) return at === line.length ? undefined : { end: at, rest: line.slice(at + 1) };
     at += 1;
