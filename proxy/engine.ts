@@ -85,6 +85,8 @@ interface Listener {
   port: number;
   /** `disable frontend`: its server is closed, accepting nothing, until `enable frontend` or a reload opens it again. */
   paused?: boolean;
+  /** The rate limits' gate in front of its server (runtime/rate-limit.ts). */
+  gate?: RateGate;
 }
 
 interface Tables {
@@ -203,6 +205,11 @@ export class Engine {
   /** What start-up reported (`show startup-logs`): the warnings of the configuration the process started with. */
   startupLogs(): string {
     return this.startup;
+  }
+
+  /** An alert line for the operator from the runtime API (a command that failed where it should have answered). */
+  alert(message: string): void {
+    this.logger.alert(message);
   }
 
   /** The running configuration's proc.* variables (`get var`). */
@@ -487,13 +494,19 @@ export class Engine {
 
   /**
    * `set rate-limit connections|sessions|ssl-sessions global <n>`: the process's rate limit from now on
-   * (0: none), in place of maxconnrate, maxsessrate or maxsslrate. Connections a listener holds back
-   * are looked at again when its gate's timer ends (HAProxy dequeues its listeners at once).
+   * (0: none), in place of maxconnrate, maxsessrate or maxsslrate. The connections the listeners hold
+   * back are looked at again at once (HAProxy's dequeue_all_listeners): a wait computed under the old
+   * limit may be far longer than the new one asks.
    */
   /** `set rate-limit … global`: connections, sessions and TLS sessions per second, compression in kB/s. */
   setGlobalRateLimit(which: 'connections' | 'sessions' | 'sslSessions' | 'compression', limit: number): void {
-    if (which === 'compression') compressionLoad.rateLimitOverride = this.overrides.rateLimits.compression = limit * 1024;
-    else this.overrides.rateLimits[which] = limit;
+    if (which === 'compression') {
+      compressionLoad.rateLimitOverride = this.overrides.rateLimits.compression = limit * 1024;
+      return;
+    }
+    this.overrides.rateLimits[which] = limit;
+    // The connections held back under the old limit are looked at again now (HAProxy's dequeue_all_listeners).
+    for (const l of this.listeners.values()) l.gate?.recheck();
   }
 
   /**
@@ -790,6 +803,7 @@ export class Engine {
     const arrives = (socket: net.Socket, go: () => void): void => this.arrives(listener, socket, go);
     // The rate limits come first: over one, the listener takes nothing in (HAProxy's listener_accept()).
     const gate = new RateGate(() => this.rateChecks(listener), (now) => this.connectionTaken(listener, now));
+    listener.gate = gate;
     const gated = (socket: net.Socket, go: () => void): void => gate.admit(socket, go);
     if (!bindTls) return net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => gated(socket, () => { if (admits(socket)) arrives(socket, () => this.accept(listener, socket)); }));
     this.wireTls(listener, bindTls);

@@ -16,7 +16,12 @@ import { compileTxCondition } from './samples.ts';
 import type { TxPredicate } from './samples.ts';
 import { getHeader } from './headers.ts';
 import { setServerAdminState } from '../runtime/admin.ts';
-import { statRows } from '../stats/rows.ts';
+import type { RuntimeBackend } from '../runtime/backend.ts';
+import type { RuntimeServer } from '../runtime/server.ts';
+import { applyAdminForm } from '../stats/admin-form.ts';
+import type { AdminFormAction } from '../stats/admin-form.ts';
+import { atoi } from '../stats/cli-numbers.ts';
+import { proxyIds, statRows } from '../stats/rows.ts';
 import { statCsv, statJson, withoutLegends } from '../stats/csv.ts';
 import { statsPageHtml } from '../stats/page.ts';
 import { prometheusText } from '../stats/prometheus.ts';
@@ -106,7 +111,7 @@ export class LocalServices {
     const admin = this.adminAllowed(proxy, tx);
     if (tx.request.method === 'POST') {
       if (!admin) return redirect(uri, 'DENY');
-      return { response: Buffer.alloc(0), status: 303, kind: 'intercepted', withBody: (body) => redirect(uri, this.applyForm(body.toString('latin1'))) };
+      return { response: Buffer.alloc(0), status: 303, kind: 'intercepted', withBody: (body) => redirect(uri, body === undefined ? 'EXCD' : this.applyForm(body.toString('latin1'))) };
     }
     const tables = this.engine.stats.view();
     if (!tables) return answer(503, 'Service Unavailable', 'text/plain', 'statistics are not available yet\n');
@@ -143,23 +148,57 @@ export class LocalServices {
     return rules.some((r) => r(tx));
   }
 
-  /** The page's form: b=#<backend id>, s=<server> (repeated), action=ready|drain|maint. Returns HAProxy's `st=` code. */
+  /** The page's form (admin-form.ts reads it as HAProxy does): HAProxy's `st=` code. */
   private applyForm(body: string): string {
-    const form = new URLSearchParams(body);
-    const action = form.get('action') ?? '';
-    const servers = form.getAll('s');
-    const b = form.get('b') ?? '';
-    if (action !== 'ready' && action !== 'drain' && action !== 'maint') return action === '' ? 'NONE' : 'ERRP';
     const tables = this.engine.stats.view();
-    if (!tables || servers.length === 0) return 'NONE';
-    const rows = statRows(tables);
-    const id = Number(b.replace(/^#/, ''));
-    const backendRow = rows.find((r) => r.type === 1 && (r.iid === id || r.proxy.name === b));
-    if (!backendRow) return 'ERRP';
-    let changed = 0;
-    for (const s of servers) if (setServerAdminState(this.engine, backendRow.proxy.name, s, action).ok) changed++;
+    if (!tables) return 'NONE';
+    const ids = proxyIds(tables);
+    const backends = tables.config.proxies.filter((p) => p.kind === 'backend' || p.kind === 'listen');
+    const status = applyAdminForm<RuntimeBackend>(body, {
+      // proxy_be_by_name: `#<id>` (atoi) or a name, among the proxies that are backends.
+      backend: (word) => {
+        const proxy = word.startsWith('#') ? backends.find((p) => ids.get(p.name) === atoi(word.slice(1))) : backends.find((p) => p.name === word);
+        return proxy && this.engine.backend(proxy.name);
+      },
+      apply: (backend, name, action) => {
+        const server = backend.server(name);
+        return server && this.adminAction(backend, server, action);
+      },
+    });
     this.engine.stats.sync();
-    return changed === servers.length ? 'DONE' : changed > 0 ? 'PART' : 'ERRP';
+    return status;
+  }
+
+  /** One server's admin action, as stats_process_http_post applies it ('skipped': nothing to do there, not counted). */
+  private adminAction(backend: RuntimeBackend, server: RuntimeServer, action: AdminFormAction): 'altered' | 'skipped' | 'failed' {
+    const set = (state: 'ready' | 'drain' | 'maint'): 'altered' | 'failed' => (setServerAdminState(this.engine, backend.name, server.name, state).ok ? 'altered' : 'failed');
+    const check = server.check;
+    switch (action) {
+      case 'ready': case 'drain': case 'maint': return set(action);
+      // The older names: maintenance and drain set or cleared only when they change something.
+      case 'disable': return server.admin === 'MAINT' ? 'skipped' : set('maint');
+      case 'enable': return server.admin === 'MAINT' ? set('ready') : 'skipped';
+      // HAProxy's drain flag set on a server in maintenance leaves it there; Loadstar's one admin state keeps the maintenance.
+      case 'stop': return server.admin === 'DRAIN' ? 'skipped' : server.admin === 'MAINT' ? 'altered' : set('drain');
+      case 'start': return server.admin === 'DRAIN' ? set('ready') : 'skipped';
+      case 'dhlth': case 'ehlth':
+        if (check?.settings.active !== true) return 'skipped';
+        check.setHealthEnabled(action === 'ehlth');
+        server.stats.relabel(server.status);
+        return 'altered';
+      case 'dagent': case 'eagent':
+        if (check?.agent === undefined) return 'skipped';
+        check.setAgentEnabled(action === 'eagent');
+        server.stats.relabel(server.status);
+        return 'altered';
+      case 'shutdown':
+        // As `shutdown sessions server`: the exchanges of an HTTP backend's server (Loadstar keeps no TCP session per server).
+        if (backend.mode === 'tcp') return 'failed';
+        for (const frontend of this.engine.stats.view()?.frontends.values() ?? []) frontend.shutdownServerSessions(server);
+        return 'altered';
+      // Forcing a health or agent state (hrunn, hnolb, hdown, arunn, adown) is not something Loadstar's checks take.
+      default: return 'failed';
+    }
   }
 }
 

@@ -46,8 +46,11 @@ export interface LocalAnswer {
   drop?: 'close' | 'reset';
   /** A frontend's tcp-request content rule ended it before the request was taken in as HTTP: logged without its request line (`<BADREQ>`). */
   beforeHttp?: boolean;
-  /** The answer needs the request body first (the stats page's admin form); `response` is unused then. */
-  withBody?: (body: Buffer) => LocalAnswer;
+  /**
+   * The answer needs the request body first (the stats page's admin form); `response` is unused then.
+   * `body` is undefined when it outgrew the request buffer (`tune.bufsize` − `tune.maxrewrite`, behind the head).
+   */
+  withBody?: (body: Buffer | undefined) => LocalAnswer;
   /**
    * Answered by one of HAProxy's applets: the log names it where the server goes (`<STATS>`,
    * `<PROMEX>`), with queue and connect times of 0 as for an established applet connection.

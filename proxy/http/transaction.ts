@@ -30,7 +30,7 @@ import type { QueuePositions, QueuePriority } from '../runtime/backend.ts';
 import { setQueuePriority } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
 import { trailersRefusal } from './request-checks.ts';
-import { END_OF_TRAILERS, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestBodyRoom, requestHtxUsage } from './htx-size.ts';
+import { END_OF_TRAILERS, END_OF_TRAILERS_BLOCK, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestBodyRoom, requestHtxUsage } from './htx-size.ts';
 import { RequestBodyWait, bodyless, expectsContinue, CONTINUE_RESPONSE, CONTINUE_HTX_SIZE } from './body-wait.ts';
 import { H2_CHUNKED_FRAMING } from './h2-upstream.ts';
 import type { H2Channel } from './h2-upstream.ts';
@@ -214,7 +214,9 @@ export class HttpTransaction implements ServerSession {
   /** `Expect: 100-continue` was answered by a wait for the body. */
   private continueSent = false;
   /** A local answer waiting for the request body (the stats page's admin form). */
-  private bodyAnswer: ((body: Buffer) => LocalAnswer) | undefined;
+  private bodyAnswer: ((body: Buffer | undefined) => LocalAnswer) | undefined;
+  /** The body bytes the request buffer holds behind the head, for `bodyAnswer`: past them it is answered without its body. */
+  private bodyAnswerRoom = 0;
   retries = 0;
   /** Retries already counted in the statistics when they happened (retry-on's), not at the end. */
   retriesCounted = 0;
@@ -522,7 +524,10 @@ export class HttpTransaction implements ServerSession {
       if (answer.applet) this.servedByApplet(answer);
       if (answer.withBody) {
         this.bodyAnswer = answer.withBody;
+        const headSize = this.headBytesIn - (this.chunkedRequest ? END_OF_TRAILERS : 0);
+        this.bodyAnswerRoom = requestBodyRoom(this.frontend.limits.headRoom, headSize, this.request.headers) - (this.chunkedRequest ? END_OF_TRAILERS_BLOCK : 0);
         if (this.requestDone) this.answerWithBody();
+        else if (this.pendingBytes > this.bodyAnswerRoom) this.answerWithBody(true);
         return;
       }
       this.status = answer.status;
@@ -574,7 +579,7 @@ export class HttpTransaction implements ServerSession {
    * the usual cap of held body makes larger: reading pauses only past it, as HAProxy fills its buffer.
    */
   private waitWantsMore(): boolean {
-    return this.bodyWait !== undefined && this.pendingBytes < this.bodyWait.room;
+    return (this.bodyWait !== undefined && this.pendingBytes < this.bodyWait.room) || (this.bodyAnswer !== undefined && this.pendingBytes <= this.bodyAnswerRoom);
   }
 
   /** The body so far is enough for the waiting rules: they run on, with req.body* reading it. */
@@ -679,6 +684,8 @@ export class HttpTransaction implements ServerSession {
     if (this.upstream) return this.writeBody(chunk);
     this.pendingBody.push(chunk);
     this.pendingBytes += chunk.length;
+    // A body the buffer cannot hold whole: the stats page's form is answered without it (HAProxy's EXCD).
+    if (this.bodyAnswer && this.pendingBytes > this.bodyAnswerRoom) return this.answerWithBody(true);
     if (this.pendingBytes > MAX_BUFFERED_BODY && !this.waitWantsMore()) this.client.pauseReading();
     if (this.bodyWait) this.checkBodyWait();
   }
@@ -1815,8 +1822,9 @@ export class HttpTransaction implements ServerSession {
     });
   }
 
-  private answerWithBody(): void {
-    const answer = this.bodyAnswer!(Buffer.concat(this.pendingBody));
+  /** `tooLarge`: the body outgrew the request buffer; the answer is given without it. */
+  private answerWithBody(tooLarge = false): void {
+    const answer = this.bodyAnswer!(tooLarge ? undefined : Buffer.concat(this.pendingBody));
     this.bodyAnswer = undefined;
     this.pendingBody = [];
     this.status = answer.status;

@@ -90,6 +90,13 @@ export class RateGate {
     return this.waiting.length;
   }
 
+  /** The limits changed (`set rate-limit`): the waiting connections are looked at now, not when the wait computed under the old ones ends. */
+  recheck(): void {
+    if (this.waiting.length === 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.release();
+  }
+
   private schedule(checks: RateCheck[], now: number): void {
     if (this.timer) return;
     // HAProxy's delay is 1 ms whenever the limit is met exactly, which, with every event in the current

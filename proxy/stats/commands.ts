@@ -10,8 +10,7 @@ import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 // State changes use the same door as the control contract's setServerState/setServerWeight (runtime/admin.ts).
 import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
-import { allowsDynamicServers } from '../balance/index.ts';
-import { statRows } from './rows.ts';
+import { proxyIds, statRows } from './rows.ts';
 import { filterRows, statCsv, statJson, statTyped } from './csv.ts';
 import type { StatFilter } from './csv.ts';
 import { showInfo } from './info.ts';
@@ -29,6 +28,9 @@ import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, setSsl
 import { abortSslTrustFile, commitSslTrustFile, delSslTrustFile, newSslTrustFile, setSslTrustFile, showSslCaFile, showSslCrlFile } from './ssl-cafile-commands.ts';
 import { addSslCrtList, delSslCrtList, showSslCrtList } from './ssl-crtlist-commands.ts';
 import { addServer, delServer } from './server-commands.ts';
+import { allowsDynamicServers } from '../balance/index.ts';
+import { atoi, strtol } from './cli-numbers.ts';
+import { splitWords } from './cli-words.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
 
 export type CliLevel = 'user' | 'operator' | 'admin';
@@ -173,6 +175,11 @@ const BUILTINS: Array<[string, string]> = [
   ['quit', 'disconnect'],
 ];
 
+/** Every command's words, listed or not (`help`'s and the unlisted `expert-mode`…), and the built-ins: the whole CLI vocabulary (the fuzzer's). */
+export function commandWords(): string[][] {
+  return [...COMMANDS.map((c) => [...c.words]), ...BUILTINS.map(([u]) => [u.split(' ')[0]!])];
+}
+
 /** What `help` and the suggestions list (usageLines puts them in HAProxy 2.6's order). */
 const LISTED = COMMANDS.filter((c) => c.listed !== false);
 
@@ -203,13 +210,10 @@ export function runCommand(text: string, engine: StatsHost, session: CliSession,
 }
 
 function dispatch(text: string, engine: StatsHost, session: CliSession, payload: string | undefined): CliAnswer | Promise<CliAnswer> {
-  let args = text.trim().split(/\s+/).filter((w) => w !== '');
-  // cli_parse_request: the `<<` word is no argument; what follows it is the payload.
-  const mark = args.indexOf('<<');
-  if (mark >= 0) {
-    args = args.slice(0, mark);
-    payload ??= '';
-  }
+  // cli_parse_request: the words (backslash escapes, 64 at most), and `<<` ending the command marks the
+  // payload; without that mark the command has none (`x<<` is a word).
+  const { args, payload: marked } = splitWords(text);
+  payload = marked ? payload ?? '' : undefined;
   if (args.length === 0) return '';
   const first = args[0]!;
   if (first === 'help') return cliMsg(helpText(args.slice(1)));
@@ -239,12 +243,6 @@ function findFrontend(engine: StatsHost, name: string | undefined, disabledAnswe
   const proxy = engine.stats.view()?.config.proxies.find((p) => p.name === name && (p.kind === 'frontend' || p.kind === 'listen'));
   if (!proxy) return 'No such frontend.\n';
   return proxy.disabled || engine.stats.view()?.overrides?.stopped.has(name) ? disabledAnswer : undefined;
-}
-
-/** C's atoi: the leading integer of a word, 0 when it has none. */
-function atoi(word: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(word);
-  return m ? Number(m[1]) | 0 : 0;
 }
 
 /** `set maxconn frontend <fe> <n>` (cli_parse_set_maxconn_frontend): connections waiting for room are taken when it grows. */
@@ -278,10 +276,11 @@ function setMaxconnGlobal(args: string[], engine: StatsHost): CliAnswer {
  */
 function setMaxconnServer(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): CliAnswer {
   if (value === undefined || value === '') return cliErr('Require <maxconn>.\n');
-  const m = /^\s*[+-]?\d+/.exec(value);
-  if (!m) return cliErr('maxconn string empty or preceded by garbage');
-  if (m[0].length !== value.length) return cliErr('Trailing garbage in maxconn string');
-  backend.setServerMaxconn(server, Number(m[0]) | 0);
+  const n = strtol(value);
+  if (!n) return cliErr('maxconn string empty or preceded by garbage');
+  if (n.rest !== '') return cliErr('Trailing garbage in maxconn string');
+  // A long stored in the server's int, as HAProxy does (`99999999999999999999` is -1 there too).
+  backend.setServerMaxconn(server, Number(BigInt.asIntN(32, n.value)));
   engine.stats.sync();
   return '';
 }
@@ -397,26 +396,25 @@ function setState(engine: StatsHost, backend: RuntimeBackend, server: RuntimeSer
   return result.ok ? '' : cliErr(`${result.error.message}\n`);
 }
 
-/** `<weight>` or `<weight>%` of the configured weight, as `set weight` / `set server … weight` take it. */
 /**
- * server_parse_weight_change_request (strtol's reading; `<n>%` of the initial weight, at most 256):
- * every refusal is a cli_err. A static algorithm takes 0 and the initial weight only.
+ * `<weight>` or `<weight>%` of the configured weight, as `set weight` / `set server … weight` take it
+ * (server_parse_weight_change_request: strtol, a relative weight capped at 256, and a backend whose
+ * algorithm is static takes only its servers' initial weight or 0); every refusal is a cli_err.
  */
 function weight(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, value: string | undefined): CliAnswer {
   if (value === undefined || value === '') return cliErr('Require <weight> or <weight%>.\n');
-  const m = /^\s*[+-]?\d+/.exec(value);
-  if (!m) return cliErr('Empty weight string empty or preceded by garbage');
-  let w = Number(m[0]);
-  const rest = value.slice(m[0].length);
+  const n = strtol(value);
+  if (!n) return cliErr('Empty weight string empty or preceded by garbage');
   const initial = server.config.options.weight;
-  if (rest === '%') {
-    if (w < 0) return cliErr('Relative weight must be positive.\n');
-    w = Math.min(256, Math.trunc((initial * Math.min(w, 25600)) / 100));
-  } else if (w < 0 || w > 256) return cliErr('Absolute weight can only be between 0 and 256 inclusive.\n');
-  else if (rest !== '') return cliErr('Trailing garbage in weight string');
-  if (w !== 0 && w !== initial && !allowsDynamicServers(backend.config.balance.algorithm, backend.config.hashType)) {
-    return cliErr("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n");
-  }
+  let w: number;
+  if (n.rest === '%') {
+    if (n.value < 0n) return cliErr('Relative weight must be positive.\n');
+    w = Math.min(256, Math.floor((initial * Number(n.value > 25600n ? 25600n : n.value)) / 100));
+  } else if (n.value < 0n || n.value > 256n) return cliErr('Absolute weight can only be between 0 and 256 inclusive.\n');
+  else if (n.rest !== '') return cliErr('Trailing garbage in weight string');
+  else w = Number(n.value);
+  const proxy = backend.config;
+  if (w !== 0 && w !== initial && !allowsDynamicServers(proxy.balance.algorithm, proxy.hashType)) return cliErr("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n");
   const result = setServerWeight(engine, backend.name, server.name, w);
   return result.ok ? '' : cliErr(`${result.error.message}\n`);
 }
@@ -437,8 +435,8 @@ function setDynamicCookieKey(args: string[], engine: StatsHost): CliAnswer {
   });
 }
 
-/** What `set server` takes in HAProxy 2.6; another word gets its usage. */
-const SET_SERVER_WORDS = new Set(['addr', 'agent', 'agent-addr', 'agent-port', 'agent-send', 'check-addr', 'check-port', 'fqdn', 'health', 'ssl', 'state', 'weight']);
+/** What `set server <b>/<s>` takes in HAProxy 2.6 (cli_parse_set_server). */
+const SET_SERVER_SETTINGS = new Set(['addr', 'agent', 'agent-addr', 'agent-port', 'agent-send', 'check-addr', 'check-port', 'fqdn', 'health', 'ssl', 'state', 'weight']);
 
 /** `set server` (cli_parse_set_server): its refusals are cli_err, what `addr` reports a LOG_WARNING message. */
 function setServer(args: string[], engine: StatsHost): CliAnswer {
@@ -455,31 +453,43 @@ function setServer(args: string[], engine: StatsHost): CliAnswer {
       if (args[4] === undefined || args[4] === '') return cliErr('set server <b>/<s> addr requires an address and optionally a port.\n');
       return cliMsg(setAddr(engine, backend, server, args[4], args[5] === 'port' ? args[6] ?? '' : undefined), WARNING);
     }
-    if (what === undefined || !SET_SERVER_WORDS.has(what)) return cliErr(usage);
+    // HAProxy's other settings are known words Loadstar does not change; anything else gets HAProxy's usage.
+    if (what === undefined || !SET_SERVER_SETTINGS.has(what)) return cliErr(usage);
     return cliErr(`'set server ${what}' is not supported by Loadstar (state, weight and addr are).\n`);
   });
 }
 
-/** `set server <b>/<s> addr <ip> [port <port>]`: HAProxy 2.6's srv_update_addr_port and its report. */
+/**
+ * `set server <b>/<s> addr <ip> [port <port>]`: HAProxy 2.6's srv_update_addr_port and its report. A
+ * port it cannot read leaves the new address applied, as there.
+ */
 function setAddr(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, addr: string, port: string | undefined): string {
   const by = " by 'stats socket command'\n";
   if (net.isIP(addr) === 0) return `Invalid addr '${addr}'${by}`;
   if (server.path !== undefined) return `Update for the current server address family is only supported through configuration file${by}`;
   let report = server.host === addr ? 'no need to change the addr' : `IP changed from '${server.host}' to '${addr}'`;
+  const move = (newPort: number): void => {
+    if (addr !== server.host || newPort !== server.port) backend.moveServer(server, addr, newPort);
+    engine.stats.sync();
+  };
   let newPort = server.port;
   if (port !== undefined) {
-    // The address is changed even when the port is refused: HAProxy applies it first.
-    const m = /^\s*([+-]?)(\d+)/.exec(port);
-    if (!m) report += `, problem converting port '${port}' to an int`;
-    // A port map ('+N', '-N': the client's port shifted) is not something Loadstar servers do.
-    else if (m[1] !== '') report += `, port maps ('${port}') are not supported by Loadstar`;
-    else {
-      newPort = Number(m[2]) & 0xffff;
-      report += newPort === server.port ? ', no need to change the port' : `, port changed from '${server.port}' to '${newPort}'`;
+    report += ', ';
+    // strtol, errno checked (a value beyond a long is refused), stored in a 16-bit port.
+    const n = strtol(port);
+    if (!n || n.overflow) {
+      move(server.port);
+      return `${report}problem converting port '${port}' to an int${by}`;
     }
+    // A port map ('+N', '-N': the client's port shifted) is not something Loadstar servers do.
+    if (port.startsWith('+') || port.startsWith('-')) {
+      move(server.port);
+      return `${report}port maps ('${port}') are not supported by Loadstar${by}`;
+    }
+    newPort = Number(BigInt.asUintN(16, n.value));
+    report += newPort === server.port ? 'no need to change the port' : `port changed from '${server.port}' to '${newPort}'`;
   }
-  if (addr !== server.host || newPort !== server.port) backend.moveServer(server, addr, newPort);
-  engine.stats.sync();
+  move(newPort);
   return `${report}${by}`;
 }
 
@@ -490,23 +500,39 @@ function showServersState(args: string[], engine: StatsHost): CliAnswer {
   return serversState(tables, args[3]) ?? cliErr("Can't find backend.\n");
 }
 
-/** `show stat [typed|up|no-maint]* [<iid|name> <type> <sid>]`. */
-function showStat(args: string[], engine: StatsHost): string {
+/**
+ * `show stat [domain proxy] [<iid|name> <type> <sid>] [typed|json|desc|up|no-maint]*` (cli_parse_show_stat):
+ * the three words after the command, when there are three, are the proxy (a name, `#<id>`, else atoi:
+ * -1 for all, 0 refused), the types' bits (1 frontends, 2 backends, 4 servers) and a server id (-1: all).
+ */
+function showStat(args: string[], engine: StatsHost): CliAnswer {
   const tables = engine.stats.view();
   if (!tables) return '';
-  const words = args.slice(2);
-  const flags = new Set(words.filter((w) => ['typed', 'json', 'up', 'no-maint', 'desc'].includes(w)));
-  const rest = words.filter((w) => !flags.has(w));
-  let filter: StatFilter | undefined;
-  if (rest.length >= 3) {
-    const id = Number(rest[0]);
-    filter = { proxy: rest[0] === '-1' ? undefined : Number.isInteger(id) ? id : rest[0], types: Number(rest[1]) || -1, sid: Number(rest[2]) };
+  let arg = 2;
+  if (args[arg] === 'domain') {
+    arg++;
+    if (args[arg] === 'resolvers') return cliErr("'show stat domain resolvers' is not supported by Loadstar (show resolvers is).\n");
+    if (args[arg] !== 'proxy') return cliErr('Invalid statistics domain.\n');
+    arg++;
   }
+  let filter: StatFilter | undefined;
+  if (args[arg] !== undefined && args[arg + 1] !== undefined && args[arg + 2] !== undefined) {
+    const word = args[arg]!;
+    const ids = proxyIds(tables);
+    const named = word.startsWith('#') ? [...ids.values()].find((id) => id === atoi(word.slice(1))) : ids.get(word);
+    const iid = named ?? atoi(word);
+    if (iid === 0) return cliErr('No such proxy.\n');
+    filter = { proxy: iid === -1 ? undefined : iid, types: atoi(args[arg + 1]!), sid: atoi(args[arg + 2]!) };
+    arg += 3;
+  }
+  const flags = new Set(args.slice(arg));
   engine.stats.sync();
   let rows = filterRows(statRows(tables), filter);
   if (flags.has('up')) rows = rows.filter((r) => r.type !== 2 || r.server!.usable);
   if (flags.has('no-maint')) rows = rows.filter((r) => r.type !== 2 || r.server!.status !== 'MAINT');
-  return flags.has('json') ? statJson(rows) : flags.has('typed') ? statTyped(rows) : statCsv(rows);
+  // The last of typed and json wins.
+  const format = args.slice(arg).filter((w) => w === 'typed' || w === 'json').pop();
+  return format === 'json' ? statJson(rows) : format === 'typed' ? statTyped(rows) : statCsv(rows);
 }
 
 /**

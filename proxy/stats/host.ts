@@ -40,6 +40,8 @@ export interface StatsHost extends BackendLookup {
   httpCaches?(): { show(): string } | undefined;
   /** `disable frontend`: its listeners stop accepting ('already': none was accepting). */
   pauseFrontend?(name: string): 'paused' | 'already';
+  /** An alert line for the operator: a command that threw instead of answering (a bug, logged with its stack). */
+  alert?(message: string): void;
   /** What start-up reported, one line per message (`show startup-logs`); '' when nothing was. */
   startupLogs?(): string;
   /** `shutdown frontend`: its listeners close until a reload ('already': it was stopped before). */

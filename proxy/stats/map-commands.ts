@@ -10,6 +10,7 @@
  * payload (`add map <map> <<`, one entry per line). Their refusals are cli_err messages, `prepare`'s
  * answer a LOG_INFO one; what `show` and `get` print is a dump.
  */
+import { strtol } from './cli-numbers.ts';
 import type { PatternEntry, PatternRef, PatternRefs } from '../acl/index.ts';
 import { cliErr, cliMsg } from './cli-answer.ts';
 import type { CliAnswer } from './cli-answer.ts';
@@ -29,12 +30,13 @@ function idOfAddress(word: string): number | undefined {
 
 const unknown = (kind: Kind): CliAnswer => cliErr(`Unknown ${kind === 'map' ? 'map' : 'ACL'} identifier. Please use #<id> or <file>.\n`);
 
-/** pat_ref_lookup_ref: `#<id>` or the file name as written. */
+/** pat_ref_lookup_ref: `#<id>` (strtol to an int, nothing after it; `#` alone is 0) or the file name as written. */
 function lookup(refs: PatternRefs | undefined, name: string): PatternRef | undefined {
   if (!refs) return undefined;
   if (name.startsWith('#')) {
-    if (!/^#-?\d+$/.test(name)) return undefined;
-    const id = Number(name.slice(1));
+    const n = strtol(name.slice(1));
+    if (n ? n.rest !== '' : name !== '#') return undefined;
+    const id = n ? Number(BigInt.asIntN(32, n.value)) : 0;
     return refs.all().find((r) => r.uniqueId === id);
   }
   return refs.lookup(name);

@@ -32,6 +32,8 @@ const STATUS_TEXT: Record<string, string> = {
   NONE: 'Nothing has changed.',
   DENY: 'Action denied.',
   ERRP: 'Action not processed because of invalid parameters.',
+  PART: 'Action partially processed. Some server names are probably unknown or ambiguous (duplicated names in the backend).',
+  EXCD: "Action not processed: the buffer couldn't store all the data. You should retry with less servers at a time.",
   UNKN: 'Unexpected result.',
 };
 

@@ -8,6 +8,7 @@ import type { Sample } from '../acl/index.ts';
 import { cliErr, cliMsg } from './cli-answer.ts';
 import type { CliAnswer, SeverityOutput } from './cli-answer.ts';
 import { VERSION } from './info.ts';
+import { atoi } from './cli-numbers.ts';
 
 /** smp_to_type: HAProxy's names of the sample types. */
 const TYPE_NAMES: Record<Sample['type'], string> = { bool: 'bool', int: 'sint', ipv4: 'ipv4', ipv6: 'ipv6', str: 'str', bin: 'bin', meth: 'meth' };
@@ -92,12 +93,6 @@ export function showStartupLogs(logs: string): CliAnswer {
 /** `show version`: the version `show info` reports. */
 export function showVersion(): CliAnswer {
   return cliMsg(`${VERSION}\n`);
-}
-
-/** C's atoi: the leading integer of a word (after blanks and a sign), 0 when it has none; int overflow wraps. */
-function atoi(word: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(word);
-  return m ? Number(BigInt.asIntN(32, BigInt(m[1]!))) : 0;
 }
 
 const RATE_LIMIT_USAGE = "'set rate-limit' only supports :\n"

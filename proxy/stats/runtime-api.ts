@@ -14,6 +14,7 @@ import type { StatsHost } from './host.ts';
 import type { GlobalSettings, StatsSocket } from '../config/model.ts';
 import { runCommand } from './commands.ts';
 import type { CliSession } from './commands.ts';
+import { splitCommands } from './cli-words.ts';
 
 interface OpenSocket {
   key: string;
@@ -217,7 +218,8 @@ export class RuntimeApi {
   /** Runs the commands of one line and sends their answers; a promise when one of them waits for the engine. */
   /** `payload`: what followed a line ending with `<<`, for its last command. */
   private runLine(socket: net.Socket, text: string, session: CliSession, payload?: string): Promise<void> | undefined {
-    const commands = text.split(';').filter((c) => !(c.trim() === '' && text.includes(';')));
+    // Cut at each ';' no backslash escapes (cli_io_handler).
+    const commands = splitCommands(text).filter((c) => !(c.trim() === '' && text.includes(';')));
     let out = '';
     /** Adds one answer; false once `quit` ends the line. */
     // `prompt` ends with its empty line like any command: "\n> " once interactive (cli.c's post-command prompt).
@@ -232,11 +234,12 @@ export class RuntimeApi {
         try {
           answer = runCommand(commands[i]!, this.engine, session, last ? payload : undefined);
         } catch (e) {
-          // A command that fails unexpectedly answers why; the engine and the other commands go on.
-          answer = `${(e as Error).message}\n`;
+          // A command that fails unexpectedly answers why, and the operator gets an alert with the stack; the engine and the other commands go on.
+          answer = this.failed(commands[i]!, e);
         }
         if (typeof answer !== 'string') {
-          return answer.catch((e: unknown) => `${(e as Error).message}\n`).then((a) => (add(a) ? run(i + 1) : this.send(socket, session, out)));
+          const command = commands[i]!;
+          return answer.catch((e: unknown) => this.failed(command, e)).then((a) => (add(a) ? run(i + 1) : this.send(socket, session, out)));
         }
         if (!add(answer)) break;
       }
@@ -244,6 +247,13 @@ export class RuntimeApi {
       return undefined;
     };
     return run(0);
+  }
+
+  /** The answer of a command that threw: its message; the alert names the command (its first 200 characters) and carries the stack. */
+  private failed(command: string, e: unknown): string {
+    const error = e instanceof Error ? e : new Error(String(e));
+    this.engine.alert?.(`runtime API: '${command.trim().slice(0, 200)}' failed: ${error.stack ?? error.message}`);
+    return `${error.message}\n`;
   }
 
   private send(socket: net.Socket, session: CliSession, out: string): void {
@@ -264,13 +274,13 @@ export class RuntimeApi {
  * to make a payload (glued to a word, `x<<`, the command gets none).
  */
 function endsWithPayload(line: string): boolean {
-  return line.split(';').some((c) => c.endsWith(PAYLOAD_PATTERN));
+  return splitCommands(line).some((c) => c.endsWith(PAYLOAD_PATTERN));
 }
 
 /** Where the first command ending with `<<` ends, and the rest of its line (the payload's first line), if it is not the last one. */
 function payloadStart(line: string): { end: number; rest: string } | undefined {
   let at = 0;
-  for (const c of line.split(';')) {
+  for (const c of splitCommands(line)) {
     at += c.length;
     if (c.endsWith(PAYLOAD_PATTERN)) return at === line.length ? undefined : { end: at, rest: line.slice(at + 1) };
     at += 1;

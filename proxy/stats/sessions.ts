@@ -7,6 +7,8 @@ import type net from 'node:net';
 import type { StatsHost } from './host.ts';
 import { cliErr } from './cli-answer.ts';
 import type { CliAnswer } from './cli-answer.ts';
+import { proxyIds } from './rows.ts';
+import { atoi } from './cli-numbers.ts';
 
 let nextId = 1;
 const ids = new WeakMap<net.Socket, number>();
@@ -81,6 +83,11 @@ function haproxyDate(d: Date): string {
 
 export function showErrors(engine: StatsHost, proxy: string | undefined): CliAnswer {
   const tables = engine.stats.view();
-  if (proxy !== undefined && proxy !== 'request' && proxy !== 'response' && tables && !tables.config.proxies.some((p) => p.kind !== 'defaults' && p.name === proxy)) return cliErr('No such proxy.\n');
+  // cli_parse_show_errors: a proxy's name or #id, else a number taken as an id (atoi), which need not exist; 0 is no proxy.
+  if (proxy !== undefined && proxy !== '' && tables) {
+    const ids = proxyIds(tables);
+    const found = proxy.startsWith('#') ? [...ids.values()].includes(atoi(proxy.slice(1))) : ids.has(proxy);
+    if (!found && atoi(proxy) === 0) return cliErr('No such proxy.\n');
+  }
   return `Total events captured on ${haproxyDate(new Date())} : 0\n`;
 }

@@ -10,7 +10,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { FreqCounter } from '../../../proxy/runtime/rate-limit.ts';
 import { sideBySide } from '../http/lib/side-by-side.ts';
-import { freePort } from '../../helpers/net.ts';
+import { freePort, startEngine } from '../../helpers/net.ts';
+import { cli } from '../stats/helpers.ts';
 import { certPath } from '../../helpers/tls.ts';
 
 test('the frequency counter: the current second, then the previous one weighted by what is left of it in the sliding second', () => {
@@ -144,3 +145,46 @@ frontend f
     assert.ok(Math.max(...times) >= 1000, `the last one waited: ${Math.max(...times)} ms`);
   });
 });
+
+test('set rate-limit sessions global 0 lets the connections a lower limit holds in at once, not when the wait computed under that limit ends', { timeout: 30_000 }, async () => {
+  const port = await freePort();
+  const cliPort = await freePort();
+  const e = await startEngine(`global
+    stats socket ipv4@127.0.0.1:${cliPort} level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 20s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:${port}
+    http-request return status 200 content-type text/plain string ok
+`);
+  try {
+    // Sessions are counted from the first limit set (0: none); 200 in the same second, then a limit of 1:
+    // the next connection waits for a rate that only decays in seconds (found by the runtime API fuzzer).
+    assert.equal(await cli(cliPort, 'set rate-limit sessions global 0'), '\n');
+    await burst(port, 200);
+    assert.equal(await cli(cliPort, 'set rate-limit sessions global 1'), '\n');
+    const held = get(port);
+    const gates = () => [...(e.engine as unknown as { listeners: Map<string, { gate?: { pending: number } }> }).listeners.values()].map((l) => l.gate?.pending ?? 0);
+    for (let i = 0; i < 200 && gates()[0] !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(gates(), [1]);
+    assert.equal(await cli(cliPort, 'set rate-limit sessions global 0'), '\n');
+    assert.deepEqual(gates(), [0], 'the held connection was let in when the limit went');
+    assert.match(await held, /^HTTP\/1\.1 200 /);
+  } finally {
+    await e.stop();
+  }
+});
+
+/** One request on a fresh connection: what came back. */
+function get(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'));
+    let raw = '';
+    s.on('data', (d: Buffer) => (raw += d.toString('latin1')));
+    s.on('close', () => resolve(raw));
+    s.on('error', reject);
+  });
+}

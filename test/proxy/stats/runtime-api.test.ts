@@ -244,3 +244,24 @@ test('a UNIX stats socket takes the owner its uid and gid (or user and group) na
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a command that throws answers its message, the next command of the line still runs, and the operator gets an alert with the stack', async () => {
+  const s = await setup();
+  try {
+    // A fault planted where `show info` reads the statistics (a bug in a command looks the same).
+    const stats = s.e.engine.stats as { sync(): void };
+    const sync = stats.sync;
+    stats.sync = () => { throw new TypeError('planted fault'); };
+    try {
+      assert.equal(await cli(s.sock, 'show info; show backend'), 'planted fault\n\n# name\napp\n\n');
+    } finally {
+      stats.sync = sync;
+    }
+    const alert = s.e.alerts.find((a) => a.startsWith("runtime API: 'show info' failed: TypeError: planted fault\n"));
+    assert.ok(alert, s.e.alerts.join('\n'));
+    assert.match(alert, /\n\s+at /);
+    assert.match(await cli(s.sock, 'show info'), /^Name: /);
+  } finally {
+    await s.close();
+  }
+});
