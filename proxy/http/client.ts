@@ -21,6 +21,7 @@ import { connectionInfo } from './samples.ts';
 import { requestRefusal, trailersRefusal } from './request-checks.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
+import { lastMessageStart } from '../runtime/error-snapshots.ts';
 import { writeNow } from '../runtime/write-batch.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
@@ -392,7 +393,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (this.readEndAnswer) this.answerAtReadEnd();
     if (typeof result !== 'number' && this.afterClose(result)) return;
     if (typeof result !== 'number' && this.h2Preface(result, this.parser!.getCurrentBuffer())) return;
-    if (this.refusal !== 0 || typeof result !== 'number') return this.protocolError(this.refusal || 400);
+    if (this.refusal !== 0 || typeof result !== 'number') {
+      this.captureRefused(this.parser!.getCurrentBuffer(), result, began, completed);
+      return this.protocolError(this.refusal || 400);
+    }
     if (this.upgradeEnded) {
       this.upgradeEnded = false;
       // The next bytes are not for llhttp: back to 'data' events (hold() keeps them for the tunnel).
@@ -477,7 +481,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     // (Node's binding reports no callback error for an upgrade request: the refusal is checked first.)
     if (typeof r !== 'number' && this.afterClose(r)) return;
     if (typeof r !== 'number' && this.h2Preface(r, data)) return;
-    if (this.refusal !== 0 || typeof r !== 'number') return this.protocolError(this.refusal || 400);
+    if (this.refusal !== 0 || typeof r !== 'number') {
+      this.captureRefused(data, r, began, completed);
+      return this.protocolError(this.refusal || 400);
+    }
     // Node's llhttp binding stops after an upgrade request's head (or body) and says how far it read.
     if (r < data.length) {
       // No upgrade request ended in this read: the bytes after one whose server did not switch, which
@@ -490,6 +497,28 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     // Checked only when this read began the request (no earlier request ended inside it).
     if (began && !this.headSeen && !completed && isHttp09(data)) return this.protocolError(400);
     this.armHeadTimer(began);
+  }
+
+  /**
+   * A request llhttp or the request checks refused in this read goes to the frontend's error
+   * snapshot (`show errors`), as HAProxy's H1 mux captures it (h1_capture_bad_message): the read from
+   * the refused request's first byte, where the parser stopped, and its stream's backend when its
+   * head came in an earlier read (HAProxy had made a stream of it then; before that, none).
+   * `began`/`completed`: a request began / one ended in this read. Only on the error path.
+   */
+  private captureRefused(read: Buffer, result: number | ParserError, began: boolean, completed: boolean): void {
+    const store = this.frontend.errorSnapshots;
+    if (!store || this.closed || this.refusalWaits) return;
+    const errorAt = typeof result === 'number' ? result : result.bytesParsed;
+    // Requests before it in the read (pipelined): where the refused one begins.
+    const start = began && completed ? lastMessageStart(read, errorAt, REQUEST, LENIENT_VERSION, this.frontend.limits.bufsize) : 0;
+    let backend: string | undefined;
+    if (!began && this.headSeen) {
+      const frontend = this.frontend;
+      // A stream's backend is its frontend until switching picks one: a listen section is both.
+      backend = this.queue.at(-1)?.target().backend ?? (frontend.config.kind === 'listen' ? frontend.name : undefined);
+    }
+    store.captureRequest(this.frontend.name, backend, this.socket, { read, start, errorAt });
   }
 
   /**

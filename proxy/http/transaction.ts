@@ -7,6 +7,7 @@
  */
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer, type ConnectTarget } from './upstream.ts';
+import type { CapturedRead } from '../runtime/error-snapshots.ts';
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
 import { holdWrites, releaseWrites, writeHeld, writeNow } from '../runtime/write-batch.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
@@ -922,7 +923,10 @@ export class HttpTransaction implements ServerSession {
         this.flushHead();
         this.compressor?.flush();
       },
-      error: (reason, bytes) => this.onUpstreamError(conn, reason, bytes),
+      error: (reason, bytes, captured) => {
+        if (captured) this.captureInvalidResponse(conn, captured);
+        this.onUpstreamError(conn, reason, bytes);
+      },
       timeout: () => this.onServerTimeout(),
       sink: this.client.socket,
       owner: this,
@@ -1555,6 +1559,20 @@ export class HttpTransaction implements ServerSession {
         this.internalError(e);
       }
     });
+  }
+
+  /**
+   * A response llhttp refused goes to the backend's error snapshot (`show errors`) with this stream's
+   * frontend, its server and its client, as HAProxy's H1 mux captures it (h1_capture_bad_message),
+   * whatever follows (a 502, a retry, the end of a response already started). Error path only.
+   */
+  private captureInvalidResponse(conn: UpstreamConnection, captured: CapturedRead): void {
+    const backend = this.backend;
+    // An HTTP/2 or FastCGI server's answer reaches llhttp rewritten as HTTP/1.1 text (h2-upstream.ts,
+    // fcgi-upstream.ts): not the server's bytes. HAProxy's H2 mux captures nothing either.
+    if (this.finished || !backend || conn.h2 || conn.fcgi) return;
+    const server = conn.server.dispatch ? undefined : conn.server;
+    this.frontend.errorSnapshots?.captureResponse(backend.name, this.frontend.name, server, this.client.transport, captured);
   }
 
   private onUpstreamError(conn: UpstreamConnection, reason: 'closed' | 'invalid' | 'error', bytes: number): void {

@@ -1,7 +1,5 @@
 /**
- * `show sess` (one line per client connection, HAProxy's leading fields), `shutdown session` and
- * `show errors` (Loadstar keeps no captures of invalid messages, so it
- * reports HAProxy's header with zero events).
+ * `show sess` (one line per client connection, HAProxy's leading fields) and `shutdown session`.
  */
 import type net from 'node:net';
 import type { StatsHost } from './host.ts';
@@ -70,17 +68,4 @@ export function showSessions(engine: StatsHost): string {
     }
   }
   return out;
-}
-
-/** "[24/Nov/2026:00:49:34.686]" */
-function haproxyDate(d: Date): string {
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `[${p(d.getDate())}/${months[d.getMonth()]}/${d.getFullYear()}:${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}]`;
-}
-
-export function showErrors(engine: StatsHost, proxy: string | undefined): string {
-  const tables = engine.stats.view();
-  if (proxy !== undefined && proxy !== 'request' && proxy !== 'response' && tables && !tables.config.proxies.some((p) => p.kind !== 'defaults' && p.name === proxy)) return 'No such proxy.\n';
-  return `Total events captured on ${haproxyDate(new Date())} : 0\n`;
 }

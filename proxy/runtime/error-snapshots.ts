@@ -1,0 +1,130 @@
+/**
+ * The last invalid request each frontend refused and the last invalid response each backend got
+ * from a server, with the bytes around the error: HAProxy's error snapshots (proxy.c
+ * proxy_capture_error, filled by mux_h1.c h1_capture_bad_message), which the runtime API's
+ * `show errors` prints (stats/show-errors.ts).
+ *
+ * One snapshot per proxy and direction, the last one replacing the one before; every capture takes
+ * the next number of one counter (HAProxy's global error_snapshot_id, from 0), whose value is the
+ * "Total events captured". A configuration load starts a new store, as HAProxy's new process does;
+ * `clear counters all` leaves it alone (stats.c cli_parse_clear_counters does not touch it).
+ *
+ * Captures happen only where a message is refused (client.ts, upstream.ts): nothing is kept or
+ * copied for a valid one. What a snapshot holds differs from HAProxy's in what the H1 mux knows and
+ * Loadstar does not: HAProxy copies its input buffer, which holds the whole message since its first
+ * byte; Loadstar copies the read in which llhttp refused it, from the refused message's first byte
+ * when that is in the read (a head arriving over several reads is captured from its last read), and
+ * the error position is where llhttp (or the check that refused the message) stopped. The H1 mux's
+ * connection, stream and message flags and its parser state have no counterpart: none is recorded.
+ */
+import type net from 'node:net';
+import { HTTPParserClass, kOnMessageBegin } from './llhttp.ts';
+
+export interface ErrorSnapshot {
+  /** When it was captured (ms since the epoch). */
+  readonly when: number;
+  /** Its number (HAProxy's ev_id): the counter's value when it was taken. */
+  readonly event: number;
+  /**
+   * The proxy on the other side: a request's stream backend (undefined while the stream had none:
+   * a head refused before any stream existed), a response's frontend.
+   */
+  readonly otherEnd: string | undefined;
+  /** A response's server, by name and id (HAProxy's puid); undefined for a request, or a backend's `dispatch` address. */
+  readonly server: { readonly name: string; readonly id: number } | undefined;
+  /** The client's address and port (HAProxy's session origin); undefined when unknown. */
+  readonly source: { readonly address: string; readonly port: number } | undefined;
+  /** The bytes captured, from the refused message's first byte when known (at most `bufsize`). */
+  readonly bytes: Buffer;
+  /** The offset in `bytes` of the byte the parser stopped at. */
+  readonly errorAt: number;
+  /**
+   * Bytes of the read before the message (pipelined requests already parsed): HAProxy's input
+   * buffer head has moved past them, which shows in its "wraps at".
+   */
+  readonly offset: number;
+}
+
+/** What a capture site knows: the bytes of the read and where the refused message begins and fails in it. */
+export interface CapturedRead {
+  readonly read: Buffer;
+  /** Offset in `read` of the refused message's first byte (0 when it began in an earlier read). */
+  readonly start: number;
+  /** Offset in `read` of the byte the parser stopped at. */
+  readonly errorAt: number;
+}
+
+export class ErrorSnapshots {
+  /** HAProxy's error_snapshot_id: captures so far, the next one's number. */
+  private events = 0;
+  private readonly requests = new Map<string, ErrorSnapshot>();
+  private readonly responses = new Map<string, ErrorSnapshot>();
+
+  /** @param bufsize `tune.bufsize`: a capture keeps at most this many bytes, as HAProxy's buffer holds. */
+  constructor(readonly bufsize: number) {}
+
+  /** Captures so far (HAProxy's "Total events captured"). */
+  get total(): number {
+    return this.events;
+  }
+
+  /** A request `frontend` refused; `backend`: its stream's backend if one was chosen before the refusal. */
+  captureRequest(frontend: string, backend: string | undefined, client: net.Socket | undefined, captured: CapturedRead): void {
+    this.requests.set(frontend, this.snapshot(backend, undefined, client, captured));
+  }
+
+  /** An invalid response a server of `backend` sent to a stream of `frontend`. */
+  captureResponse(backend: string, frontend: string, server: { name: string; id: number } | undefined, client: net.Socket | undefined, captured: CapturedRead): void {
+    this.responses.set(backend, this.snapshot(frontend, server && { name: server.name, id: server.id }, client, captured));
+  }
+
+  request(proxy: string): ErrorSnapshot | undefined {
+    return this.requests.get(proxy);
+  }
+
+  response(proxy: string): ErrorSnapshot | undefined {
+    return this.responses.get(proxy);
+  }
+
+  private snapshot(otherEnd: string | undefined, server: ErrorSnapshot['server'], client: net.Socket | undefined, captured: CapturedRead): ErrorSnapshot {
+    const { read, start } = captured;
+    const end = Math.min(read.length, start + this.bufsize);
+    const address = client?.remoteAddress;
+    const port = client?.remotePort;
+    return {
+      when: Date.now(),
+      event: this.events++,
+      otherEnd,
+      server,
+      source: address !== undefined && port !== undefined ? { address, port } : undefined,
+      // A copy: the read's buffer is the parser's or is read into again.
+      bytes: Buffer.from(read.subarray(start, end)),
+      errorAt: Math.max(0, captured.errorAt - start),
+      offset: start,
+    };
+  }
+}
+
+/**
+ * Where the last message that began before `errorAt` begins in `read`, for a read holding messages
+ * before the refused one (pipelined requests): a parser of its own reads it again one byte at a time
+ * and notes the offset of each message's first byte. Only on the error path. 0 when none began or
+ * this parser stops first (the read did not begin at a message's first byte).
+ */
+export function lastMessageStart(read: Buffer, errorAt: number, type: number, lenient: number, maxHeaderSize: number): number {
+  const parser = new HTTPParserClass();
+  let at = 0;
+  let start = 0;
+  parser[kOnMessageBegin] = () => {
+    start = at;
+  };
+  parser.initialize(type, {}, maxHeaderSize, lenient);
+  try {
+    for (; at < errorAt && at < read.length; at++) {
+      if (typeof parser.execute(read.subarray(at, at + 1)) !== 'number') return 0;
+    }
+    return start;
+  } finally {
+    parser.close();
+  }
+}

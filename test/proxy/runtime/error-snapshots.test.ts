@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ErrorSnapshots, lastMessageStart } from '../../../proxy/runtime/error-snapshots.ts';
+import { REQUEST } from '../../../proxy/runtime/llhttp.ts';
+
+const read = Buffer.from('GET /a HTTP/1.1\r\nhost: a\r\n\r\nPOST /b HTTP/1.1\r\ncontent-length: 2\r\n\r\nokGET / HTTP/1.1\r\nBad Header: x\r\n\r\n', 'latin1');
+const bad = read.indexOf('GET / ');
+
+test('the last request to begin before the error is found in a read of pipelined requests', () => {
+  assert.equal(lastMessageStart(read, read.indexOf('Bad ') + 3, REQUEST, 0, 16384), bad);
+  // An error inside the second request: that one.
+  assert.equal(lastMessageStart(read, read.indexOf('content-length'), REQUEST, 0, 16384), read.indexOf('POST'));
+});
+
+test('a read that does not begin at a request gives 0 (the whole read is kept)', () => {
+  const tail = read.subarray(read.indexOf('content-length'));
+  assert.equal(lastMessageStart(tail, tail.indexOf('Bad ') + 3, REQUEST, 0, 16384), 0);
+});
+
+test('each capture takes the next event number; one snapshot per proxy and direction, the last kept', () => {
+  const store = new ErrorSnapshots(16384);
+  store.captureRequest('fe', undefined, undefined, { read, start: 0, errorAt: 5 });
+  store.captureResponse('be', 'fe', { name: 's1', id: 3 }, undefined, { read, start: 0, errorAt: 1 });
+  store.captureRequest('fe', 'be', undefined, { read, start: bad, errorAt: read.indexOf('Bad ') + 3 });
+  assert.equal(store.total, 3);
+  const req = store.request('fe')!;
+  assert.equal(req.event, 2);
+  assert.equal(req.otherEnd, 'be');
+  assert.equal(req.bytes.toString('latin1'), 'GET / HTTP/1.1\r\nBad Header: x\r\n\r\n');
+  assert.equal(req.errorAt, 19);
+  assert.equal(req.offset, bad);
+  assert.deepEqual(store.response('be')!.server, { name: 's1', id: 3 });
+  assert.equal(store.response('be')!.event, 1);
+  assert.equal(store.request('be'), undefined);
+});
+
+test('a capture keeps at most tune.bufsize bytes, and a copy of them', () => {
+  const store = new ErrorSnapshots(16);
+  const bytes = Buffer.from('x'.repeat(40));
+  store.captureRequest('fe', undefined, undefined, { read: bytes, start: 4, errorAt: 30 });
+  const es = store.request('fe')!;
+  assert.equal(es.bytes.length, 16);
+  assert.equal(es.errorAt, 26);
+  bytes.fill(0x79);
+  assert.equal(es.bytes.toString(), 'x'.repeat(16));
+});

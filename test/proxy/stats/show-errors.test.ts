@@ -1,0 +1,132 @@
+/**
+ * `show errors` next to haproxy 2.6.12's: the same bad requests and the same bad responses from a
+ * fake server go through both, and every answer of the runtime API is compared once the dates and
+ * the client's port are set aside, and the three lines of haproxy's H1 mux state taken out of its
+ * (Loadstar does not print them: see stats/show-errors.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type net from 'node:net';
+import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { startEngine, startRawServer, freePort, rawExchange } from '../../helpers/net.ts';
+import { cli } from './helpers.ts';
+import { dumpTextLine } from '../../../proxy/stats/show-errors.ts';
+
+/** What the fake server answers, by the request's path. */
+const ANSWERS: Record<string, string> = {
+  '/ok': 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
+  '/bad-header': 'HTTP/1.1 200 OK\r\nBad Header: x\r\ncontent-length: 2\r\n\r\nok',
+  '/bad-chunk': 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n',
+  '/bad-status': 'HTTP/1.1 2x0 OK\r\ncontent-length: 0\r\n\r\n',
+};
+
+function answer(socket: net.Socket): void {
+  let text = '';
+  socket.on('data', (d: Buffer) => {
+    text += d.toString('latin1');
+    const end = text.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const path = text.split(' ')[1] ?? '';
+    text = text.slice(end + 4);
+    socket.write(ANSWERS[path] ?? ANSWERS['/ok']!, 'latin1');
+  });
+  socket.on('error', () => {});
+}
+
+function config(sock: string, fe: number, li: number, server: number): string {
+  return `global
+    stats socket ${sock} level admin
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend fe
+    bind 127.0.0.1:${fe}
+    default_backend be
+backend be
+    server s1 127.0.0.1:${server}
+listen li
+    bind 127.0.0.1:${li}
+    server spare 127.0.0.1:${server} disabled
+    server s2 127.0.0.1:${server}
+`;
+}
+
+/** Dates and the client's port set aside; haproxy's H1 mux lines left out. */
+function normalized(text: string): string {
+  return text
+    .replace(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]/g, '[DATE]')
+    .replace(/src 127\.0\.0\.1:\d+/g, 'src 127.0.0.1:PORT')
+    .split('\n').filter((l) => !/^ {2}H1 /.test(l)).join('\n');
+}
+
+/** Each case: bytes a client sends to the frontend or the listen, then the runtime API command whose answer is compared. */
+const CASES: ReadonlyArray<{ name: string; to: 'fe' | 'li'; send: string; show: string }> = [
+  { name: 'a space in a header name', to: 'fe', send: 'GET / HTTP/1.1\r\nBad Header: x\r\nhost: a\r\n\r\n', show: 'show errors fe request' },
+  { name: 'a bad chunk size after the head, in the same read', to: 'li', send: 'POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', show: 'show errors li request' },
+  { name: 'a request line longer than a dump line', to: 'fe', send: `GET /${'a'.repeat(90)} HTTP/1.1\r\nhost: a\r\nx y: \\\t\x01\r\n\r\n`, show: 'show errors fe' },
+  { name: 'a bad request after a good one in the same read', to: 'fe', send: 'GET /ok HTTP/1.1\r\nhost: a\r\n\r\nGET / HTTP/1.1\r\nBad Header: x\r\n\r\n', show: 'show errors fe request' },
+  { name: 'a space in a response header name', to: 'fe', send: 'GET /bad-header HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors be response' },
+  { name: 'a bad chunk size in a response', to: 'li', send: 'GET /bad-chunk HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors li response' },
+  { name: 'a bad response status', to: 'fe', send: 'GET /bad-status HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors be' },
+];
+
+/**
+ * After the cases: every capture, and the filters by name, by id, by the other side's proxy, by
+ * direction; then `clear counters all`, which leaves the captures alone.
+ */
+const LISTINGS = ['show errors', 'show errors fe', 'show errors be', 'show errors 3', 'show errors 99', 'show errors li response',
+  'show errors fe response', 'show errors request', 'show errors nope', 'show errors be request', 'clear counters all', 'show errors li'];
+
+async function run(sock: string, fe: number, li: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of CASES) {
+    await rawExchange(c.to === 'fe' ? fe : li, Buffer.from(c.send, 'latin1'), 1500);
+    out.push(`${c.name}:\n${normalized(await cli(sock, c.show))}`);
+  }
+  for (const l of LISTINGS) out.push(`${l}:\n${normalized(await cli(sock, l))}`);
+  return out;
+}
+
+test('show errors answers as haproxy 2.6.12 does after the same bad requests and responses', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  const server = await startRawServer(answer);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-errors-'));
+  try {
+    const [hFe, hLi, lFe, lLi] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const haproxy = await startHaproxy(config(path.join(dir, 'h.sock'), hFe, hLi, server.port), hFe);
+    let expected: string[];
+    try {
+      expected = await run(path.join(dir, 'h.sock'), hFe, hLi);
+    } finally {
+      await haproxy.stop();
+    }
+    const loadstar = await startEngine(config(path.join(dir, 'l.sock'), lFe, lLi, server.port));
+    try {
+      const got = await run(path.join(dir, 'l.sock'), lFe, lLi);
+      for (let i = 0; i < expected.length; i++) assert.equal(got[i], expected[i]);
+    } finally {
+      await loadstar.stop();
+    }
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("dump lines stop at 80 characters as tools.c dump_text_line does: an escape that does not fit starts a '+' line", () => {
+  const lines: string[] = [];
+  const buf = Buffer.from(`${'a'.repeat(69)}\x01${'b'.repeat(68)}\\\\\n`, 'latin1');
+  const line = { start: 0 };
+  for (let ptr = 0; ptr < buf.length;) ptr = dumpTextLine(buf, 16384, line, ptr, (s) => lines.push(s));
+  assert.deepEqual(lines, [
+    `  00000  ${'a'.repeat(69)}\n`,
+    `  00069+ \\x01${'b'.repeat(66)}\n`,
+    `  00136+ bb\\\\\\\\\\n\n`,
+  ]);
+  assert.ok(lines.every((l) => l.length <= 80));
+});
