@@ -18,7 +18,7 @@ import type { ReuseSession, UpstreamConnection } from './upstream.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { protocolErrorResponse } from './error-pages.ts';
 import { connectionInfo } from './samples.ts';
-import { requestRefusal, trailersRefusal } from './request-checks.ts';
+import { refusalPosition, requestRefusal, trailersRefusal } from './request-checks.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
 import { lastMessageStart } from '../runtime/error-snapshots.ts';
@@ -113,6 +113,8 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
    * first, in order (HAProxy's H1 mux serves what it parsed before the bad request, then answers it).
    */
   private refusalWaits = false;
+  /** The head the request checks refused (`refusal`), for its error snapshot's position (captureRefused). */
+  private refusedHead: RequestHead | undefined;
   /**
    * Bytes after an upgrade request (WebSocket, CONNECT): another protocol if the server switches
    * (they go into the tunnel), the next pipelined requests if it does not (they are parsed then).
@@ -330,6 +332,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (refusal !== 0) {
       // Stops llhttp (a callback error); the read's end answers once execute() has returned.
       this.refusal = refusal;
+      this.refusedHead = head;
       return -1;
     }
     if (faults.armed) faultPoint('request-head');
@@ -518,7 +521,11 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       // A stream's backend is its frontend until switching picks one: a listen section is both.
       backend = this.queue.at(-1)?.target().backend ?? (frontend.config.kind === 'listen' ? frontend.name : undefined);
     }
-    store.captureRequest(this.frontend.name, backend, this.socket, { read, start, errorAt });
+    // Where HAProxy's parser names the fault of a head the request checks refused (else llhttp's stop: the head's end).
+    const head = this.refusedHead;
+    this.refusedHead = undefined;
+    const at = head && refusalPosition(head, read.subarray(start), this.frontend.limits);
+    store.captureRequest(this.frontend.name, backend, this.socket, { read, start, errorAt: at === undefined ? errorAt : start + at });
   }
 
   /**

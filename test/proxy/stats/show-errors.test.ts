@@ -70,6 +70,11 @@ const CASES: ReadonlyArray<{ name: string; to: 'fe' | 'li'; send: string; show: 
   { name: 'a bad chunk size after the head, in the same read', to: 'li', send: 'POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', show: 'show errors li request' },
   { name: 'a request line longer than a dump line', to: 'fe', send: `GET /${'a'.repeat(90)} HTTP/1.1\r\nhost: a\r\nx y: \\\t\x01\r\n\r\n`, show: 'show errors fe' },
   { name: 'a bad request after a good one in the same read', to: 'fe', send: 'GET /ok HTTP/1.1\r\nhost: a\r\n\r\nGET / HTTP/1.1\r\nBad Header: x\r\n\r\n', show: 'show errors fe request' },
+  // Refused by Loadstar's request checks after llhttp took the head: the position HAProxy's parser gives.
+  { name: 'an HTTP/0.9 request line', to: 'fe', send: 'GET /\r\n\r\n', show: 'show errors fe request' },
+  { name: 'a fragment in the target', to: 'fe', send: 'GET /a#b HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors fe request' },
+  { name: 'a second Host field that differs', to: 'fe', send: 'GET / HTTP/1.1\r\nhost: a\r\nHost:  b\r\n\r\n', show: 'show errors fe request' },
+  { name: 'an HTTP/0.9 line after a good request in the same read', to: 'li', send: 'GET /ok HTTP/1.1\r\nhost: a\r\n\r\nGET /x\r\n\r\n', show: 'show errors li request' },
   { name: 'a space in a response header name', to: 'fe', send: 'GET /bad-header HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors be response' },
   { name: 'a bad chunk size in a response', to: 'li', send: 'GET /bad-chunk HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors li response' },
   { name: 'a bad response status', to: 'fe', send: 'GET /bad-status HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors be' },
