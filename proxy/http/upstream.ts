@@ -579,6 +579,11 @@ export class UpstreamConnection {
     handlers?.error(reason, this.received, reason === 'invalid' ? captured : undefined);
   }
 
+  /** Inside a parser callback: a copy of the bytes being parsed, for an error snapshot (error path only). */
+  currentRead(): Buffer {
+    return this.parser.getCurrentBuffer();
+  }
+
   /** Starts serving a transaction. */
   attach(handlers: UpstreamHandlers): void {
     this.handlers = handlers;

@@ -128,3 +128,11 @@ export function lastMessageStart(read: Buffer, errorAt: number, type: number, le
     parser.close();
   }
 }
+
+/** The offset just after a message head's empty line in `read` (HAProxy's h1m->next once a head is parsed); the read's length without one. */
+export function headEnd(read: Buffer): number {
+  const crlf = read.indexOf('\r\n\r\n');
+  const lf = read.indexOf('\n\n');
+  if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 4;
+  return lf >= 0 ? lf + 2 : read.length;
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ErrorSnapshots, lastMessageStart } from '../../../proxy/runtime/error-snapshots.ts';
+import { ErrorSnapshots, headEnd, lastMessageStart } from '../../../proxy/runtime/error-snapshots.ts';
 import { REQUEST } from '../../../proxy/runtime/llhttp.ts';
 
 const read = Buffer.from('GET /a HTTP/1.1\r\nhost: a\r\n\r\nPOST /b HTTP/1.1\r\ncontent-length: 2\r\n\r\nokGET / HTTP/1.1\r\nBad Header: x\r\n\r\n', 'latin1');
@@ -43,4 +43,10 @@ test('a capture keeps at most tune.bufsize bytes, and a copy of them', () => {
   assert.equal(es.errorAt, 26);
   bytes.fill(0x79);
   assert.equal(es.bytes.toString(), 'x'.repeat(16));
+});
+
+test("a head's end is just after its empty line, CRLF or bare LF, whichever comes first", () => {
+  assert.equal(headEnd(Buffer.from('HTTP/1.1 200 OK\r\nA: b\r\n\r\nxx')), 25);
+  assert.equal(headEnd(Buffer.from('HTTP/1.1 200 OK\nA: b\n\nxx\r\n\r\n')), 22);
+  assert.equal(headEnd(Buffer.from('HTTP/1.1 200 OK\r\nA: b\r\n')), 23);
 });

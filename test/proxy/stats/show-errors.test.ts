@@ -21,6 +21,9 @@ const ANSWERS: Record<string, string> = {
   '/bad-header': 'HTTP/1.1 200 OK\r\nBad Header: x\r\ncontent-length: 2\r\n\r\nok',
   '/bad-chunk': 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n',
   '/bad-status': 'HTTP/1.1 2x0 OK\r\ncontent-length: 0\r\n\r\n',
+  '/gzip': 'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\nxx',
+  '/gzip-chunked': 'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n0\r\n\r\n',
+  '/ws': 'HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n',
 };
 
 function answer(socket: net.Socket): void {
@@ -78,6 +81,10 @@ const CASES: ReadonlyArray<{ name: string; to: 'fe' | 'li'; send: string; show: 
   { name: 'a space in a response header name', to: 'fe', send: 'GET /bad-header HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors be response' },
   { name: 'a bad chunk size in a response', to: 'li', send: 'GET /bad-chunk HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors li response' },
   { name: 'a bad response status', to: 'fe', send: 'GET /bad-status HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors be' },
+  // Refused by the transaction after llhttp took the head: captured at the head's end, as HAProxy's H1 mux does.
+  { name: 'a response transfer coding other than chunked', to: 'fe', send: 'GET /gzip HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors be response' },
+  { name: 'a response coding before chunked', to: 'li', send: 'GET /gzip-chunked HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors li response' },
+  { name: 'a WebSocket 101 without its accept key', to: 'fe', send: `GET /ws HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\nsec-websocket-key: ${'dGhlIHNhbXBsZSBub25jZQ=='}\r\nsec-websocket-version: 13\r\n\r\n`, show: 'show errors be response' },
 ];
 
 /**
