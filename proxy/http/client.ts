@@ -113,8 +113,6 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
    * first, in order (HAProxy's H1 mux serves what it parsed before the bad request, then answers it).
    */
   private refusalWaits = false;
-  /** The head the request checks refused (`refusal`), for its error snapshot's position (captureRefused). */
-  private refusedHead: RequestHead | undefined;
   /**
    * Bytes after an upgrade request (WebSocket, CONNECT): another protocol if the server switches
    * (they go into the tunnel), the next pipelined requests if it does not (they are parsed then).
@@ -332,7 +330,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (refusal !== 0) {
       // Stops llhttp (a callback error); the read's end answers once execute() has returned.
       this.refusal = refusal;
-      this.refusedHead = head;
+      refusedHeads.set(this, head);
       return -1;
     }
     if (faults.armed) faultPoint('request-head');
@@ -511,6 +509,8 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
    */
   private captureRefused(read: Buffer, result: number | ParserError, began: boolean, completed: boolean): void {
     const store = this.frontend.errorSnapshots;
+    const head = refusedHeads.get(this);
+    if (head) refusedHeads.delete(this);
     if (!store || this.closed || this.refusalWaits) return;
     const errorAt = typeof result === 'number' ? result : result.bytesParsed;
     // Requests before it in the read (pipelined): where the refused one begins.
@@ -522,8 +522,6 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       backend = this.queue.at(-1)?.target().backend ?? (frontend.config.kind === 'listen' ? frontend.name : undefined);
     }
     // Where HAProxy's parser names the fault of a head the request checks refused (else llhttp's stop: the head's end).
-    const head = this.refusedHead;
-    this.refusedHead = undefined;
     const at = head && refusalPosition(head, read.subarray(start), this.frontend.limits);
     store.captureRequest(this.frontend.name, backend, this.socket, { read, start, errorAt: at === undefined ? errorAt : start + at });
   }
@@ -933,6 +931,12 @@ function notHttpLine(read: Buffer, url: string): boolean {
 const OWNER = Symbol('loadstar.clientConnection');
 type OwnedParser = HTTPParser & { [OWNER]: ClientConnection | undefined };
 type OwnedSocket = net.Socket & { [OWNER]: ClientConnection };
+
+/**
+ * The head the request checks refused (`refusal`), for its error snapshot's position (captureRefused):
+ * beside the connections rather than a field of each, which only a refused request would use.
+ */
+const refusedHeads = new WeakMap<ClientConnection, RequestHead>();
 
 /** Client parsers all carry these callbacks; a connection taking one sets only its OWNER. */
 const requestParsers = new ParserPool(REQUEST, POOLED_PARSERS, LENIENT_VERSION, (parser) => {
