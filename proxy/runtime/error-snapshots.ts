@@ -105,23 +105,35 @@ export class ErrorSnapshots {
   }
 }
 
+/** lastMessageStart reads the last bytes before the error one at a time, the rest in one parse. */
+const BYTEWISE = 2048;
+
 /**
  * Where the last message that began before `errorAt` begins in `read`, for a read holding messages
- * before the refused one (pipelined requests): a parser of its own reads it again one byte at a time
- * and notes the offset of each message's first byte. Only on the error path. 0 when none began or
- * this parser stops first (the read did not begin at a message's first byte).
+ * before the refused one (pipelined requests). A parser of its own reads the read again: in one
+ * parse up to `BYTEWISE` bytes before the error, then one byte at a time, noting where a message
+ * begins. Only on the error path, and bounded: ~1.3 ms for a 16 KB read of small pipelined
+ * requests, about twice what parsing them cost in the first place. 0 when no message began in those
+ * last bytes (then the capture keeps the read from its start: what came before the message too), or
+ * when the parser stops first (the read did not begin at a message's first byte).
  */
 export function lastMessageStart(read: Buffer, errorAt: number, type: number, lenient: number, maxHeaderSize: number): number {
   const parser = new HTTPParserClass();
-  let at = 0;
-  let start = 0;
+  let begun = 0;
   parser[kOnMessageBegin] = () => {
-    start = at;
+    begun++;
   };
   parser.initialize(type, {}, maxHeaderSize, lenient);
+  const parses = (bytes: Buffer): boolean => typeof parser.execute(bytes) === 'number';
   try {
-    for (; at < errorAt && at < read.length; at++) {
-      if (typeof parser.execute(read.subarray(at, at + 1)) !== 'number') return 0;
+    const end = Math.min(errorAt, read.length);
+    const bulk = Math.max(0, end - BYTEWISE);
+    if (bulk > 0 && !parses(read.subarray(0, bulk))) return 0;
+    let start = 0;
+    for (let at = bulk; at < end; at++) {
+      const before = begun;
+      if (!parses(read.subarray(at, at + 1))) return 0;
+      if (begun > before) start = at;
     }
     return start;
   } finally {

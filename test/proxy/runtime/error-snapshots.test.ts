@@ -50,3 +50,11 @@ test("a head's end is just after its empty line, CRLF or bare LF, whichever come
   assert.equal(headEnd(Buffer.from('HTTP/1.1 200 OK\nA: b\n\nxx\r\n\r\n')), 22);
   assert.equal(headEnd(Buffer.from('HTTP/1.1 200 OK\r\nA: b\r\n')), 23);
 });
+
+test('a request that began more than 2 KB before its error, after others in the read, is kept with them (from the read\'s start)', () => {
+  const long = Buffer.from(`GET /a HTTP/1.1\r\nhost: a\r\n\r\nGET / HTTP/1.1\r\nx: ${'y'.repeat(3000)}\r\nBad Header: x\r\n\r\n`, 'latin1');
+  assert.equal(lastMessageStart(long, long.indexOf('Bad ') + 3, REQUEST, 0, 16384), 0);
+  // Within the last 2 KB: found.
+  const near = Buffer.from(`${'GET /a HTTP/1.1\r\nhost: a\r\n\r\n'.repeat(200)}GET / HTTP/1.1\r\nBad Header: x\r\n\r\n`, 'latin1');
+  assert.equal(lastMessageStart(near, near.indexOf('Bad ') + 3, REQUEST, 0, 16384), near.lastIndexOf('GET / '));
+});
