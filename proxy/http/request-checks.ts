@@ -283,7 +283,8 @@ export function trailersRefusal(fields: readonly string[], limits: RequestLimits
 /**
  * Where in a refused request's bytes (`message`, from its first byte) HAProxy's H1 parser stops for
  * the refusals it makes while it parses (h1_headers_to_hdr_list): the end of an HTTP/0.9 request
- * line, the `#` of a target, the value of a Host field that differs from the first. Undefined for
+ * line, where its header table overflowed, the value of a Host field that differs from the first,
+ * the `#` of a target. Undefined for
  * the others, which HAProxy reports at the head's end as llhttp does. For `show errors` only: it
  * runs on the error path, after requestRefusal refused `head`.
  */
@@ -294,7 +295,9 @@ export function refusalPosition(head: RequestHead, message: Buffer, limits: Requ
     return eol < 0 ? undefined : eol;
   }
   const h = head.headers;
-  if (h.length / 2 > limits.maxHeaders) return undefined;
+  // HAProxy's header table (tune.http.maxhdr slots, one for the end marker) overflows at the end of
+  // line maxhdr + 1 after the request line: the field that did not fit, or the empty line.
+  if (h.length / 2 > limits.maxHeaders) return lineStart(text, limits.maxHeaders + 3);
   let host: string | undefined;
   let hosts = 0;
   for (let i = 0; i < h.length; i += 2) {
@@ -314,4 +317,15 @@ export function refusalPosition(head: RequestHead, message: Buffer, limits: Requ
   const eol = text.search(/\r|\n/);
   const hash = text.indexOf('#');
   return hash >= 0 && (eol < 0 || hash < eol) && head.url.includes('#') ? hash : undefined;
+}
+
+/** The offset of line `n` (0: the request line), just after the n-th line feed; undefined without one. */
+function lineStart(text: string, n: number): number | undefined {
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const lf = text.indexOf('\n', at);
+    if (lf < 0) return undefined;
+    at = lf + 1;
+  }
+  return at;
 }

@@ -54,13 +54,19 @@ export interface CapturedRead {
   readonly errorAt: number;
 }
 
+/**
+ * What h1_recv leaves free of an input buffer (htx.h buf_room_for_htx_data): room for an HTX header
+ * and two blocks, so a capture holds at most `tune.bufsize` − 64 bytes.
+ */
+const HTX_BUF_OVERHEAD = 48 + 2 * 8;
+
 export class ErrorSnapshots {
   /** HAProxy's error_snapshot_id: captures so far, the next one's number. */
   private events = 0;
   private readonly requests = new Map<string, ErrorSnapshot>();
   private readonly responses = new Map<string, ErrorSnapshot>();
 
-  /** @param bufsize `tune.bufsize`: a capture keeps at most this many bytes, as HAProxy's buffer holds. */
+  /** @param bufsize `tune.bufsize`: a capture keeps at most what HAProxy's H1 mux reads into a buffer of that size. */
   constructor(readonly bufsize: number) {}
 
   /** Captures so far (HAProxy's "Total events captured"). */
@@ -88,7 +94,7 @@ export class ErrorSnapshots {
 
   private snapshot(otherEnd: string | undefined, server: ErrorSnapshot['server'], client: net.Socket | undefined, captured: CapturedRead): ErrorSnapshot {
     const { read, start } = captured;
-    const end = Math.min(read.length, start + this.bufsize);
+    const end = Math.min(read.length, start + Math.max(0, this.bufsize - HTX_BUF_OVERHEAD));
     const address = client?.remoteAddress;
     const port = client?.remotePort;
     return {
@@ -99,7 +105,8 @@ export class ErrorSnapshots {
       source: address !== undefined && port !== undefined ? { address, port } : undefined,
       // A copy: the read's buffer is the parser's or is read into again.
       bytes: Buffer.from(read.subarray(start, end)),
-      errorAt: Math.max(0, captured.errorAt - start),
+      // Past what is kept (a head over the buffer): HAProxy's parser stopped at the end of its data.
+      errorAt: Math.min(Math.max(0, captured.errorAt - start), end - start),
       offset: start,
     };
   }

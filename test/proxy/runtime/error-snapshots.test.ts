@@ -34,15 +34,17 @@ test('each capture takes the next event number; one snapshot per proxy and direc
   assert.equal(store.request('be'), undefined);
 });
 
-test('a capture keeps at most tune.bufsize bytes, and a copy of them', () => {
-  const store = new ErrorSnapshots(16);
+test('a capture keeps a copy of at most tune.bufsize − 64 bytes (what HAProxy reads into its buffer), the error at most at their end', () => {
+  const store = new ErrorSnapshots(80);
   const bytes = Buffer.from('x'.repeat(40));
-  store.captureRequest('fe', undefined, undefined, { read: bytes, start: 4, errorAt: 30 });
+  store.captureRequest('fe', undefined, undefined, { read: bytes, start: 4, errorAt: 14 });
   const es = store.request('fe')!;
   assert.equal(es.bytes.length, 16);
-  assert.equal(es.errorAt, 26);
+  assert.equal(es.errorAt, 10);
   bytes.fill(0x79);
   assert.equal(es.bytes.toString(), 'x'.repeat(16));
+  store.captureRequest('fe', undefined, undefined, { read: bytes, start: 4, errorAt: 30 });
+  assert.equal(store.request('fe')!.errorAt, 16);
 });
 
 test("a head's end is just after its empty line, CRLF or bare LF, whichever comes first", () => {

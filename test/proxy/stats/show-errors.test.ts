@@ -68,6 +68,11 @@ function normalized(text: string): string {
     .split('\n').filter((l) => !/^ {2}H1 /.test(l)).join('\n');
 }
 
+/** `n` header fields, h0: v … */
+function fields(n: number): string {
+  return Array.from({ length: n }, (_, i) => `h${i}: v\r\n`).join('');
+}
+
 /** Each case: bytes a client sends to the frontend or the listen, then the runtime API command whose answer is compared. */
 const CASES: ReadonlyArray<{ name: string; to: 'fe' | 'li'; send: string | readonly string[]; show: string }> = [
   { name: 'a space in a header name', to: 'fe', send: 'GET / HTTP/1.1\r\nBad Header: x\r\nhost: a\r\n\r\n', show: 'show errors fe request' },
@@ -80,6 +85,10 @@ const CASES: ReadonlyArray<{ name: string; to: 'fe' | 'li'; send: string | reado
   { name: 'an HTTP/0.9 request line', to: 'fe', send: 'GET /\r\n\r\n', show: 'show errors fe request' },
   { name: 'a fragment in the target', to: 'fe', send: 'GET /a#b HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors fe request' },
   { name: 'a second Host field that differs', to: 'fe', send: 'GET / HTTP/1.1\r\nhost: a\r\nHost:  b\r\n\r\n', show: 'show errors fe request' },
+  { name: 'one field more than tune.http.maxhdr − 1', to: 'fe', send: `GET / HTTP/1.1\r\n${fields(101)}\r\n`, show: 'show errors fe request' },
+  { name: 'many fields more', to: 'fe', send: `GET / HTTP/1.1\r\n${fields(120)}\r\n`, show: 'show errors fe request' },
+  // More than HAProxy's input buffer takes (tune.bufsize − 64): what it kept, the error at its end.
+  { name: 'a head larger than the buffer', to: 'fe', send: `GET / HTTP/1.1\r\nhost: a\r\nx: ${'y'.repeat(20000)}\r\n\r\n`, show: 'show errors fe request' },
   { name: 'an HTTP/0.9 line after a good request in the same read', to: 'li', send: 'GET /ok HTTP/1.1\r\nhost: a\r\n\r\nGET /x\r\n\r\n', show: 'show errors li request' },
   { name: 'a space in a response header name', to: 'fe', send: 'GET /bad-header HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors be response' },
   { name: 'a bad chunk size in a response', to: 'li', send: 'GET /bad-chunk HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors li response' },
