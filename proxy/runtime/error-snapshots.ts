@@ -9,12 +9,15 @@
  * "Total events captured". A configuration load starts a new store, as HAProxy's new process does;
  * `clear counters all` leaves it alone (stats.c cli_parse_clear_counters does not touch it).
  *
- * Captures happen only where a message is refused (client.ts, upstream.ts): nothing is kept or
- * copied for a valid one. What a snapshot holds differs from HAProxy's in what the H1 mux knows and
- * Loadstar does not: HAProxy copies its input buffer, which holds the whole message since its first
- * byte; Loadstar copies the read in which llhttp refused it, from the refused message's first byte
- * when that is in the read (a head arriving over several reads is captured from its last read), and
- * the error position is where llhttp (or the check that refused the message) stopped. The H1 mux's
+ * Captures happen only where a message is refused (client.ts, upstream.ts, transaction.ts): nothing
+ * is kept or copied for a valid one. What a snapshot holds differs from HAProxy's where the H1 mux
+ * knows what Loadstar does not. HAProxy copies its input buffer, which holds the message since its
+ * first byte; Loadstar copies the read in which the message was refused, from the message's first
+ * byte when that is in the read: a head arriving over several reads is captured from its last read
+ * (so are its position and length), as is a pipelined request beginning more than 2 KB before its
+ * error (see lastMessageStart). The position is where llhttp stopped, or for a head Loadstar's own
+ * checks refused, where HAProxy's parser stops (request-checks.ts refusalPosition); llhttp and
+ * HAProxy's parser disagree on a few bytes (a method's bad character, a bad trailer). The H1 mux's
  * connection, stream and message flags and its parser state have no counterpart: none is recorded.
  */
 import type net from 'node:net';
@@ -32,7 +35,7 @@ export interface ErrorSnapshot {
   readonly otherEnd: string | undefined;
   /** A response's server, by name and id (HAProxy's puid); undefined for a request, or a backend's `dispatch` address. */
   readonly server: { readonly name: string; readonly id: number } | undefined;
-  /** The client's address and port (HAProxy's session origin); undefined when unknown. */
+  /** The client's address and port (HAProxy's session origin; `unix`, 0 for a UNIX socket); undefined when unknown. */
   readonly source: { readonly address: string; readonly port: number } | undefined;
   /** The bytes captured, from the refused message's first byte when known (at most `bufsize`). */
   readonly bytes: Buffer;
@@ -102,7 +105,8 @@ export class ErrorSnapshots {
       event: this.events++,
       otherEnd,
       server,
-      source: address !== undefined && port !== undefined ? { address, port } : undefined,
+      // A client on a UNIX socket has no address: addr_to_str's "unix", port 0.
+      source: address !== undefined && port !== undefined ? { address, port } : client ? { address: 'unix', port: 0 } : undefined,
       // A copy: the read's buffer is the parser's or is read into again.
       bytes: Buffer.from(read.subarray(start, end)),
       // Past what is kept (a head over the buffer): HAProxy's parser stopped at the end of its data.

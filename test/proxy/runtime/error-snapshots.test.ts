@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type net from 'node:net';
 import { ErrorSnapshots, headEnd, lastMessageStart } from '../../../proxy/runtime/error-snapshots.ts';
 import { REQUEST } from '../../../proxy/runtime/llhttp.ts';
 
@@ -59,4 +60,14 @@ test('a request that began more than 2 KB before its error, after others in the 
   // Within the last 2 KB: found.
   const near = Buffer.from(`${'GET /a HTTP/1.1\r\nhost: a\r\n\r\n'.repeat(200)}GET / HTTP/1.1\r\nBad Header: x\r\n\r\n`, 'latin1');
   assert.equal(lastMessageStart(near, near.indexOf('Bad ') + 3, REQUEST, 0, 16384), near.lastIndexOf('GET / '));
+});
+
+test("a client on a UNIX socket is reported as haproxy's addr_to_str names it: unix, port 0", () => {
+  const store = new ErrorSnapshots(16384);
+  const unixClient = { remoteAddress: undefined, remotePort: undefined } as unknown as net.Socket;
+  store.captureRequest('fe', undefined, unixClient, { read, start: 0, errorAt: 1 });
+  assert.deepEqual(store.request('fe')!.source, { address: 'unix', port: 0 });
+  const tcpClient = { remoteAddress: '::1', remotePort: 4321 } as unknown as net.Socket;
+  store.captureRequest('fe', undefined, tcpClient, { read, start: 0, errorAt: 1 });
+  assert.deepEqual(store.request('fe')!.source, { address: '::1', port: 4321 });
 });
