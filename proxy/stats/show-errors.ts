@@ -14,7 +14,7 @@
  */
 import type { StatsHost } from './host.ts';
 import type { ErrorSnapshot, ErrorSnapshots } from '../runtime/error-snapshots.ts';
-import { proxyIds } from './rows.ts';
+import type { StatsTables } from './registry.ts';
 import { cliErr } from './cli-answer.ts';
 import type { CliAnswer } from './cli-answer.ts';
 
@@ -36,13 +36,13 @@ function atoi(word: string): number {
 
 export function showErrors(engine: StatsHost, args: readonly string[]): CliAnswer {
   const tables = engine.stats.view();
-  const ids = tables ? proxyIds(tables) : new Map<string, number>();
+  const ids = tables ? idsOf(tables) : { any: new Map<string, number>(), frontends: new Map<string, number>(), backends: new Map<string, number>() };
   // The proxy by name, else a number (the id to filter on, existing or not); neither: no such proxy.
   // (`show errors request` names a proxy called "request", as in HAProxy.)
   let only = -1;
   const px = args[2];
   if (px !== undefined && px !== '') {
-    only = ids.get(px) ?? atoi(px);
+    only = ids.any.get(px) ?? atoi(px);
     if (only === 0) return cliErr('No such proxy.\n');
   }
   const skipRequests = args[3] === 'response';
@@ -52,16 +52,42 @@ export function showErrors(engine: StatsHost, args: readonly string[]): CliAnswe
   if (!tables || !store) return out;
   for (const proxy of tables.config.proxies) {
     if (proxy.kind === 'defaults') continue;
-    const id = ids.get(proxy.name)!;
-    if (!skipRequests) out += block(store, store.request(proxy.name), 'request', proxy.name, id, ids, only);
-    if (!skipResponses) out += block(store, store.response(proxy.name), 'response', proxy.name, id, ids, only);
+    // A frontend and a backend may share a name: each prints its own side.
+    if (!skipRequests && proxy.kind !== 'backend') {
+      const es = store.request(proxy.name);
+      if (es) out += block(store, es, 'request', proxy.name, ids.frontends.get(proxy.name)!, ids.backends, only);
+    }
+    if (!skipResponses && proxy.kind !== 'frontend') {
+      const es = store.response(proxy.name);
+      if (es) out += block(store, es, 'response', proxy.name, ids.backends.get(proxy.name)!, ids.frontends, only);
+    }
   }
   return out;
 }
 
-function block(store: ErrorSnapshots, es: ErrorSnapshot | undefined, side: 'request' | 'response', name: string, id: number, ids: ReadonlyMap<string, number>, only: number): string {
-  if (!es) return '';
-  const otherId = es.otherEnd === undefined ? -1 : ids.get(es.otherEnd) ?? -1;
+/**
+ * Proxy ids as HAProxy numbers them (in configuration order, after the CLI's own proxy when a stats
+ * socket exists; rows.ts proxyIds), by name: any proxy's first (for the filter), the frontends' and
+ * the backends' (a frontend and a backend may share a name).
+ */
+function idsOf(tables: StatsTables): { any: Map<string, number>; frontends: Map<string, number>; backends: Map<string, number> } {
+  const any = new Map<string, number>();
+  const frontends = new Map<string, number>();
+  const backends = new Map<string, number>();
+  let next = tables.config.global.statsSockets.length > 0 ? 2 : 1;
+  for (const p of tables.config.proxies) {
+    if (p.kind === 'defaults') continue;
+    const id = next++;
+    if (!any.has(p.name)) any.set(p.name, id);
+    if (p.kind !== 'backend') frontends.set(p.name, id);
+    if (p.kind !== 'frontend') backends.set(p.name, id);
+  }
+  return { any, frontends, backends };
+}
+
+/** One snapshot; `others`: the ids of the proxies its other side may be (backends for a request). */
+function block(store: ErrorSnapshots, es: ErrorSnapshot, side: 'request' | 'response', name: string, id: number, others: ReadonlyMap<string, number>, only: number): string {
+  const otherId = es.otherEnd === undefined ? -1 : others.get(es.otherEnd) ?? -1;
   if (only >= 0 && id !== only && otherId !== only) return '';
   const other = es.otherEnd === undefined ? '<NONE> (#-1)' : `${es.otherEnd} (#${otherId})`;
   let out = ` \n${haproxyDate(new Date(es.when))}`;

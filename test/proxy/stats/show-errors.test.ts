@@ -158,6 +158,49 @@ test('show errors answers as haproxy 2.6.12 does after the same bad requests and
   }
 });
 
+test('a frontend and a backend of the same name: each lists its own side under its own id, as haproxy 2.6.12 does', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  const server = await startRawServer(answer);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-errors-'));
+  const cfg = (sock: string, port: number): string => `global
+    stats socket ${sock} level admin
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend www
+    bind 127.0.0.1:${port}
+    default_backend www
+backend www
+    server s1 127.0.0.1:${server.port}
+`;
+  const listings = async (sock: string, port: number): Promise<string[]> => {
+    await sendParts(port, ['GET / HTTP/1.1\r\nBad Header: x\r\n\r\n']);
+    await sendParts(port, ['GET /bad-header HTTP/1.1\r\nhost: a\r\n\r\n']);
+    return [normalized(await cli(sock, 'show errors')), normalized(await cli(sock, 'show errors www response'))];
+  };
+  try {
+    const [hPort, lPort] = [await freePort(), await freePort()];
+    const haproxy = await startHaproxy(cfg(path.join(dir, 'h.sock'), hPort), hPort);
+    let expected: string[];
+    try {
+      expected = await listings(path.join(dir, 'h.sock'), hPort);
+    } finally {
+      await haproxy.stop();
+    }
+    const loadstar = await startEngine(cfg(path.join(dir, 'l.sock'), lPort));
+    try {
+      assert.deepEqual(await listings(path.join(dir, 'l.sock'), lPort), expected);
+    } finally {
+      await loadstar.stop();
+    }
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("dump lines stop at 80 characters as tools.c dump_text_line does: an escape that does not fit starts a '+' line", () => {
   const lines: string[] = [];
   const buf = Buffer.from(`${'a'.repeat(69)}\x01${'b'.repeat(68)}\\\\\n`, 'latin1');
