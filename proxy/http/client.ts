@@ -409,7 +409,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       }
       return;
     }
-    if (began && !this.headSeen && !completed && isHttp09(this.parser!.getCurrentBuffer())) return this.protocolError(400);
+    if (began && !this.headSeen && !completed && isHttp09(this.parser!.getCurrentBuffer())) return this.refuseHttp09(this.parser!.getCurrentBuffer());
     this.armHeadTimer(began);
   }
 
@@ -496,8 +496,14 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     }
     // HAProxy answers an HTTP/0.9 request line at once; llhttp would wait for headers that never come.
     // Checked only when this read began the request (no earlier request ended inside it).
-    if (began && !this.headSeen && !completed && isHttp09(data)) return this.protocolError(400);
+    if (began && !this.headSeen && !completed && isHttp09(data)) return this.refuseHttp09(data);
     this.armHeadTimer(began);
+  }
+
+  /** An HTTP/0.9 request line alone in the read: refused at once, captured where HAProxy's parser stops (the line's end). */
+  private refuseHttp09(read: Buffer): void {
+    this.captureRefused(read, requestLineEnd(read), true, false);
+    this.protocolError(400);
   }
 
   /**
@@ -907,11 +913,19 @@ const idleSweep = new IdleSweep();
 
 /** The request line in `data` (its first line) has no HTTP version: HTTP/0.9, which HAProxy refuses. */
 function isHttp09(data: Buffer): boolean {
-  const lf = data.indexOf(10);
-  if (lf < 0) return false;
-  // llhttp skips empty lines before a request.
-  const line = data.toString('latin1', 0, lf).trimStart();
+  const end = requestLineEnd(data);
+  if (end < 0) return false;
+  const line = data.toString('latin1', 0, end).trimStart();
   return line !== '' && !VERSIONED_LINE.test(line);
+}
+
+/** Where the read's first line that is not empty ends (its CR, else its LF); -1 without one. llhttp skips empty lines before a request. */
+function requestLineEnd(data: Buffer): number {
+  let at = 0;
+  while (at < data.length && (data[at] === 13 || data[at] === 10)) at++;
+  const lf = data.indexOf(10, at);
+  if (lf < 0) return -1;
+  return data[lf - 1] === 13 ? lf - 1 : lf;
 }
 
 /**

@@ -83,6 +83,8 @@ const CASES: ReadonlyArray<{ name: string; to: 'fe' | 'li'; send: string | reado
   { name: 'a bad request after a good one in the same read', to: 'fe', send: 'GET /ok HTTP/1.1\r\nhost: a\r\n\r\nGET / HTTP/1.1\r\nBad Header: x\r\n\r\n', show: 'show errors fe request' },
   // Refused by Loadstar's request checks after llhttp took the head: the position HAProxy's parser gives.
   { name: 'an HTTP/0.9 request line', to: 'fe', send: 'GET /\r\n\r\n', show: 'show errors fe request' },
+  { name: 'an HTTP/0.9 request line alone (no empty line after it yet)', to: 'fe', send: 'GET /x\r\n', show: 'show errors fe request' },
+  { name: 'an HTTP/0.9 request line after an empty line, ending with a bare LF', to: 'li', send: '\r\nGET /y\n', show: 'show errors li request' },
   { name: 'a fragment in the target', to: 'fe', send: 'GET /a#b HTTP/1.1\r\nhost: a\r\n\r\n', show: 'show errors fe request' },
   { name: 'a second Host field that differs', to: 'fe', send: 'GET / HTTP/1.1\r\nhost: a\r\nHost:  b\r\n\r\n', show: 'show errors fe request' },
   { name: 'one field more than tune.http.maxhdr − 1', to: 'fe', send: `GET / HTTP/1.1\r\n${fields(101)}\r\n`, show: 'show errors fe request' },
