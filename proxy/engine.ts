@@ -24,6 +24,7 @@ import type { Frontend } from './runtime/exchange.ts';
 import { unsupportedFeatures } from './runtime/unsupported.ts';
 import { linkTracks } from './runtime/track.ts';
 import { engineHooks } from './runtime/hooks.ts';
+import { ErrorSnapshots } from './runtime/error-snapshots.ts';
 import { StickTables } from './stick/tables.ts';
 import { HttpCaches } from './http/cache/caches.ts';
 import { PatternRefs, withPatternRefs } from './acl/pattern-ref.ts';
@@ -103,6 +104,8 @@ interface Tables {
   procVars: VarMap;
   /** The TLS settings of the configured `ssl` servers, by backend then server name (the objects their pools read). */
   serverTls: Map<string, Map<string, ServerTls>>;
+  /** The invalid requests and responses captured (runtime API `show errors`): empty on each load, as in HAProxy's new process. */
+  errors: ErrorSnapshots;
 }
 
 export interface EngineOptions {
@@ -460,7 +463,7 @@ export class Engine {
   }
 
   private attachStats(config: Config, tables: Tables): void {
-    this.stats.attach({ config, frontends: tables.frontends, backends: tables.backends, overrides: this.overrides });
+    this.stats.attach({ config, frontends: tables.frontends, backends: tables.backends, overrides: this.overrides, errors: tables.errors });
   }
 
   /** What runtime API commands changed (paused frontends, maxconn); a reload or a stop forgets it. */
@@ -1059,6 +1062,8 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
   const frontends = new Map<string, Frontend>();
   const hooks = engineHooks(config, backends, stick);
   const procVars = processVariables(config);
+  const limits = requestLimits(config.global);
+  const errors = new ErrorSnapshots(limits.bufsize);
   for (const proxy of config.proxies) {
     if (proxy.kind !== 'frontend' && proxy.kind !== 'listen') continue;
     if (proxy.disabled) continue;
@@ -1066,7 +1071,8 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
     if (mode === 'http') {
       const frontend = new HttpFrontend(proxy, httpBackends, logger, config.global);
       frontend.hooks = hooks;
-      frontend.limits = requestLimits(config.global);
+      frontend.limits = limits;
+      frontend.errorSnapshots = errors;
       frontend.localServices = services;
       frontend.procVars = procVars;
       frontends.set(proxy.name, frontend);
@@ -1077,7 +1083,8 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
         // Its connections may go on as HTTP (TCP→HTTP upgrade): an HTTP engine of its own, built only then.
         const http = new UpgradedHttpFrontend(proxy, httpBackends, logger, config.global, !switchesToHttp(proxy));
         http.hooks = hooks;
-        http.limits = requestLimits(config.global);
+        http.limits = limits;
+        http.errorSnapshots = errors;
         http.localServices = services;
         http.procVars = procVars;
         frontend.upgrade = http;
@@ -1085,7 +1092,7 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
       frontends.set(proxy.name, frontend);
     }
   }
-  return { backends, httpBackends, frontends, stick, caches, resolvers: undefined, procVars, serverTls };
+  return { backends, httpBackends, frontends, stick, caches, resolvers: undefined, procVars, serverTls, errors };
 }
 
 /** Binds opened by a reload, not in force yet. */

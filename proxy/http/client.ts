@@ -18,9 +18,10 @@ import type { ReuseSession, UpstreamConnection } from './upstream.ts';
 import type { HttpFrontend } from './frontend.ts';
 import { protocolErrorResponse } from './error-pages.ts';
 import { connectionInfo } from './samples.ts';
-import { requestRefusal, trailersRefusal } from './request-checks.ts';
+import { refusalPosition, requestRefusal, trailersRefusal } from './request-checks.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
+import { lastMessageStart } from '../runtime/error-snapshots.ts';
 import { writeNow } from '../runtime/write-batch.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
@@ -329,6 +330,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (refusal !== 0) {
       // Stops llhttp (a callback error); the read's end answers once execute() has returned.
       this.refusal = refusal;
+      refusedHeads.set(this, head);
       return -1;
     }
     if (faults.armed) faultPoint('request-head');
@@ -392,7 +394,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (this.readEndAnswer) this.answerAtReadEnd();
     if (typeof result !== 'number' && this.afterClose(result)) return;
     if (typeof result !== 'number' && this.h2Preface(result, this.parser!.getCurrentBuffer())) return;
-    if (this.refusal !== 0 || typeof result !== 'number') return this.protocolError(this.refusal || 400);
+    if (this.refusal !== 0 || typeof result !== 'number') {
+      this.captureRefused(this.parser!.getCurrentBuffer(), result, began, completed);
+      return this.protocolError(this.refusal || 400);
+    }
     if (this.upgradeEnded) {
       this.upgradeEnded = false;
       // The next bytes are not for llhttp: back to 'data' events (hold() keeps them for the tunnel).
@@ -404,7 +409,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       }
       return;
     }
-    if (began && !this.headSeen && !completed && isHttp09(this.parser!.getCurrentBuffer())) return this.protocolError(400);
+    if (began && !this.headSeen && !completed && isHttp09(this.parser!.getCurrentBuffer())) return this.refuseHttp09(this.parser!.getCurrentBuffer());
     this.armHeadTimer(began);
   }
 
@@ -477,7 +482,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     // (Node's binding reports no callback error for an upgrade request: the refusal is checked first.)
     if (typeof r !== 'number' && this.afterClose(r)) return;
     if (typeof r !== 'number' && this.h2Preface(r, data)) return;
-    if (this.refusal !== 0 || typeof r !== 'number') return this.protocolError(this.refusal || 400);
+    if (this.refusal !== 0 || typeof r !== 'number') {
+      this.captureRefused(data, r, began, completed);
+      return this.protocolError(this.refusal || 400);
+    }
     // Node's llhttp binding stops after an upgrade request's head (or body) and says how far it read.
     if (r < data.length) {
       // No upgrade request ended in this read: the bytes after one whose server did not switch, which
@@ -488,8 +496,40 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     }
     // HAProxy answers an HTTP/0.9 request line at once; llhttp would wait for headers that never come.
     // Checked only when this read began the request (no earlier request ended inside it).
-    if (began && !this.headSeen && !completed && isHttp09(data)) return this.protocolError(400);
+    if (began && !this.headSeen && !completed && isHttp09(data)) return this.refuseHttp09(data);
     this.armHeadTimer(began);
+  }
+
+  /** An HTTP/0.9 request line alone in the read: refused at once, captured where HAProxy's parser stops (the line's end). */
+  private refuseHttp09(read: Buffer): void {
+    this.captureRefused(read, requestLineEnd(read), true, false);
+    this.protocolError(400);
+  }
+
+  /**
+   * A request llhttp or the request checks refused in this read goes to the frontend's error
+   * snapshot (`show errors`), as HAProxy's H1 mux captures it (h1_capture_bad_message): the read from
+   * the refused request's first byte, where the parser stopped, and its stream's backend when its
+   * head came in an earlier read (HAProxy had made a stream of it then; before that, none).
+   * `began`/`completed`: a request began / one ended in this read. Only on the error path.
+   */
+  private captureRefused(read: Buffer, result: number | ParserError, began: boolean, completed: boolean): void {
+    const store = this.frontend.errorSnapshots;
+    const head = refusedHeads.get(this);
+    if (head) refusedHeads.delete(this);
+    if (!store || this.closed || this.refusalWaits) return;
+    const errorAt = typeof result === 'number' ? result : result.bytesParsed;
+    // Requests before it in the read (pipelined): where the refused one begins.
+    const start = began && completed ? lastMessageStart(read, errorAt, REQUEST, LENIENT_VERSION, this.frontend.limits.bufsize) : 0;
+    let backend: string | undefined;
+    if (!began && this.headSeen) {
+      const frontend = this.frontend;
+      // A stream's backend is its frontend until switching picks one: a listen section is both.
+      backend = this.queue.at(-1)?.target().backend ?? (frontend.config.kind === 'listen' ? frontend.name : undefined);
+    }
+    // Where HAProxy's parser names the fault of a head the request checks refused (else llhttp's stop: the head's end).
+    const at = head && refusalPosition(head, read.subarray(start), this.frontend.limits);
+    store.captureRequest(this.frontend.name, backend, this.socket, { read, start, errorAt: at === undefined ? errorAt : start + at });
   }
 
   /**
@@ -873,11 +913,19 @@ const idleSweep = new IdleSweep();
 
 /** The request line in `data` (its first line) has no HTTP version: HTTP/0.9, which HAProxy refuses. */
 function isHttp09(data: Buffer): boolean {
-  const lf = data.indexOf(10);
-  if (lf < 0) return false;
-  // llhttp skips empty lines before a request.
-  const line = data.toString('latin1', 0, lf).trimStart();
+  const end = requestLineEnd(data);
+  if (end < 0) return false;
+  const line = data.toString('latin1', 0, end).trimStart();
   return line !== '' && !VERSIONED_LINE.test(line);
+}
+
+/** Where the read's first line that is not empty ends (its CR, else its LF); -1 without one. llhttp skips empty lines before a request. */
+function requestLineEnd(data: Buffer): number {
+  let at = 0;
+  while (at < data.length && (data[at] === 13 || data[at] === 10)) at++;
+  const lf = data.indexOf(10, at);
+  if (lf < 0) return -1;
+  return data[lf - 1] === 13 ? lf - 1 : lf;
 }
 
 /**
@@ -897,6 +945,12 @@ function notHttpLine(read: Buffer, url: string): boolean {
 const OWNER = Symbol('loadstar.clientConnection');
 type OwnedParser = HTTPParser & { [OWNER]: ClientConnection | undefined };
 type OwnedSocket = net.Socket & { [OWNER]: ClientConnection };
+
+/**
+ * The head the request checks refused (`refusal`), for its error snapshot's position (captureRefused):
+ * beside the connections rather than a field of each, which only a refused request would use.
+ */
+const refusedHeads = new WeakMap<ClientConnection, RequestHead>();
 
 /** Client parsers all carry these callbacks; a connection taking one sets only its OWNER. */
 const requestParsers = new ParserPool(REQUEST, POOLED_PARSERS, LENIENT_VERSION, (parser) => {

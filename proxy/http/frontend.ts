@@ -7,6 +7,7 @@ import { compilePersistRules, type PersistVerdict } from '../runtime/persist-rul
 import { readsServerConnection } from '../runtime/backend-conn.ts';
 import { LOG_ALERT } from '../runtime/syslog.ts';
 import type { GlobalSettings, Proxy } from '../config/model.ts';
+import type { ErrorSnapshots } from '../runtime/error-snapshots.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import { hashesRequests, type LbRequest } from '../balance/index.ts';
@@ -324,6 +325,8 @@ export class HttpFrontend implements Frontend {
   localServices: LocalServices | undefined;
   /** Header count and head size limits (`tune.http.maxhdr`, `tune.bufsize`), set by the engine from the global section. */
   limits: RequestLimits = DEFAULT_REQUEST_LIMITS;
+  /** Where refused requests and invalid responses are captured (`show errors`); set by the engine (none: not captured). */
+  errorSnapshots: ErrorSnapshots | undefined;
   private readonly connectionRules: ConnectionRules | undefined;
   private readonly sessionRules: SessionRules | undefined;
   private readonly contentRules: HttpContentRules | undefined;

@@ -279,3 +279,53 @@ export function trailersRefusal(fields: readonly string[], limits: RequestLimits
   for (let i = 0; i < fields.length; i += 2) size += fields[i]!.length + fields[i + 1]!.length + HTX_PER_HEADER;
   return size > limits.headRoom ? 'bytes' : '';
 }
+
+/**
+ * Where in a refused request's bytes (`message`, from its first byte) HAProxy's H1 parser stops for
+ * the refusals it makes while it parses (h1_headers_to_hdr_list): the end of an HTTP/0.9 request
+ * line, where its header table overflowed, the value of a Host field that differs from the first,
+ * the `#` of a target. Undefined for
+ * the others, which HAProxy reports at the head's end as llhttp does. For `show errors` only: it
+ * runs on the error path, after requestRefusal refused `head`.
+ */
+export function refusalPosition(head: RequestHead, message: Buffer, limits: RequestLimits): number | undefined {
+  const text = message.toString('latin1');
+  if (head.versionMajor === 0) {
+    const eol = text.search(/\r|\n/);
+    return eol < 0 ? undefined : eol;
+  }
+  const h = head.headers;
+  // HAProxy's header table (tune.http.maxhdr slots, one for the end marker) overflows at the end of
+  // line maxhdr + 1 after the request line: the field that did not fit, or the empty line.
+  if (h.length / 2 > limits.maxHeaders) return lineStart(text, limits.maxHeaders + 3);
+  let host: string | undefined;
+  let hosts = 0;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i]!;
+    if (name.length > MAX_NAME_LENGTH) return undefined;
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    hosts++;
+    if (host === undefined) host = h[i + 1]!;
+    else if (host.toLowerCase() !== h[i + 1]!.toLowerCase()) {
+      // The value of the `hosts`-th Host field line.
+      const fields = text.matchAll(/\nhost[ \t]*:[ \t]*/gi);
+      let n = 0;
+      for (const m of fields) if (++n === hosts) return m.index + m[0].length;
+      return undefined;
+    }
+  }
+  const eol = text.search(/\r|\n/);
+  const hash = text.indexOf('#');
+  return hash >= 0 && (eol < 0 || hash < eol) && head.url.includes('#') ? hash : undefined;
+}
+
+/** The offset of line `n` (0: the request line), just after the n-th line feed; undefined without one. */
+function lineStart(text: string, n: number): number | undefined {
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const lf = text.indexOf('\n', at);
+    if (lf < 0) return undefined;
+    at = lf + 1;
+  }
+  return at;
+}

@@ -7,6 +7,8 @@
  */
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer, type ConnectTarget } from './upstream.ts';
+import { headEnd } from '../runtime/error-snapshots.ts';
+import type { CapturedRead } from '../runtime/error-snapshots.ts';
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
 import { holdWrites, releaseWrites, writeHeld, writeNow } from '../runtime/write-batch.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
@@ -929,7 +931,10 @@ export class HttpTransaction implements ServerSession {
         this.flushHead();
         this.compressor?.flush();
       },
-      error: (reason, bytes) => this.onUpstreamError(conn, reason, bytes),
+      error: (reason, bytes, captured) => {
+        if (captured) this.captureInvalidResponse(conn, captured);
+        this.onUpstreamError(conn, reason, bytes);
+      },
       timeout: () => this.onServerTimeout(),
       sink: this.client.socket,
       owner: this,
@@ -1118,7 +1123,7 @@ export class HttpTransaction implements ServerSession {
     }
     // An HTTP/1.1 server's WebSocket 101 without Sec-WebSocket-Accept (or, for a key made up here, the
     // wrong one) is an invalid answer to HAProxy 2.6's H1 mux (websocket.ts).
-    if (head.status === 101 && !this.upstream!.h2 && isWebsocketUpgrade(head.headers) && !acceptsWebsocket(head.headers, this.madeWebsocketKey)) return this.invalidResponse();
+    if (head.status === 101 && !this.upstream!.h2 && isWebsocketUpgrade(head.headers) && !acceptsWebsocket(head.headers, this.madeWebsocketKey)) return this.invalidResponse(true);
     if (head.status < 200 && head.status !== 101) {
       // Interim responses (100 Continue, 103 Early Hints …) go to HTTP/1.1 clients as they are. HTTP/1.0
       // clients get none (RFC 9110 §15.2: 1xx must not be sent to them; HAProxy 2.6 relays them anyway),
@@ -1241,7 +1246,7 @@ export class HttpTransaction implements ServerSession {
     if (transferEncodings > 0) {
       // Any Transfer-Encoding but one `chunked` (gzip, chunked; chunked twice; xchunked; identity):
       // HAProxy 2.6 answers 502 (invalid response). llhttp would frame some of them otherwise.
-      if (!chunked) return this.invalidResponse();
+      if (!chunked) return this.invalidResponse(true);
       // An HTTP/1.0 answer with Transfer-Encoding: relayed, then both connections close (HAProxy 2.6).
       if (head.versionMajor === 1 && head.versionMinor === 0) {
         this.framingClose = true;
@@ -1412,9 +1417,18 @@ export class HttpTransaction implements ServerSession {
     return this.replaceResponse({ response: this.frontend.errorResponse(page, backend), status, termination: 'PH', kind: 'denied-response' });
   }
 
-  /** The server's answer cannot be relayed: its connection closes and the client gets HAProxy's 502. */
-  private invalidResponse(): true {
+  /**
+   * The server's answer cannot be relayed: its connection closes and the client gets HAProxy's 502.
+   * `headRefused`: HAProxy's H1 mux refused the head (an unknown transfer coding, a WebSocket 101
+   * without its accept key) and captured it for `show errors`, at the head's end; called from the
+   * head callback, while the read is being parsed.
+   */
+  private invalidResponse(headRefused = false): true {
     const conn = this.upstream!;
+    if (headRefused && this.frontend.errorSnapshots) {
+      const read = conn.currentRead();
+      this.captureInvalidResponse(conn, { read, start: 0, errorAt: headEnd(read) });
+    }
     conn.destroy();
     this.onUpstreamError(conn, 'invalid', conn.received || 1);
     return true;
@@ -1562,6 +1576,20 @@ export class HttpTransaction implements ServerSession {
         this.internalError(e);
       }
     });
+  }
+
+  /**
+   * A response llhttp refused goes to the backend's error snapshot (`show errors`) with this stream's
+   * frontend, its server and its client, as HAProxy's H1 mux captures it (h1_capture_bad_message),
+   * whatever follows (a 502, a retry, the end of a response already started). Error path only.
+   */
+  private captureInvalidResponse(conn: UpstreamConnection, captured: CapturedRead): void {
+    const backend = this.backend;
+    // An HTTP/2 or FastCGI server's answer reaches llhttp rewritten as HTTP/1.1 text (h2-upstream.ts,
+    // fcgi-upstream.ts): not the server's bytes. HAProxy's H2 mux captures nothing either.
+    if (this.finished || !backend || conn.h2 || conn.fcgi) return;
+    const server = conn.server.dispatch ? undefined : conn.server;
+    this.frontend.errorSnapshots?.captureResponse(backend.name, this.frontend.name, server, this.client.transport, captured);
   }
 
   private onUpstreamError(conn: UpstreamConnection, reason: 'closed' | 'invalid' | 'error', bytes: number): void {

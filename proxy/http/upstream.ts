@@ -3,6 +3,7 @@
  * connections wait in a per-server pool for the next request. A connection
  * serves one transaction at a time; the transaction sets the handlers.
  */
+import type { CapturedRead } from '../runtime/error-snapshots.ts';
 import type { FcgiChannel } from './fcgi-upstream.ts';
 import net from 'node:net';
 import type { Writable } from 'node:stream';
@@ -50,8 +51,11 @@ export interface UpstreamHandlers {
   complete(trailers: string[] | undefined): void;
   /** The end of one read from the server: what the transaction held back (a response head) goes out now. */
   readDone(): void;
-  /** Closed, reset, or sent something that is not HTTP. `bytes` = response bytes seen so far. */
-  error(reason: 'closed' | 'invalid' | 'error', bytes: number): void;
+  /**
+   * Closed, reset, or sent something that is not HTTP. `bytes` = response bytes seen so far;
+   * `captured`: for a response llhttp refused, the read and where it stopped (error path only).
+   */
+  error(reason: 'closed' | 'invalid' | 'error', bytes: number, captured?: CapturedRead): void;
   /** The server stayed silent for the inactivity time set with `setInactivityTimeout`. */
   timeout(): void;
   /**
@@ -432,7 +436,7 @@ export class UpstreamConnection {
     this.uncorkSink();
     const completed = this.completedInRead;
     this.completedInRead = false;
-    if (typeof result !== 'number') return this.fail('invalid');
+    if (typeof result !== 'number') return this.fail('invalid', { read: this.parser.getCurrentBuffer(), start: 0, errorAt: result.bytesParsed });
     if (this.detachedInRead && this.settleRead()) return;
     this.received += result;
     if (this.tunnelRest) {
@@ -519,7 +523,7 @@ export class UpstreamConnection {
         return;
       }
       // The head callback stopped llhttp at the end of a head whose body is relayed raw.
-      if (r.code !== 'HPE_PAUSED' || this.rawLeft === 0) return this.fail('invalid');
+      if (r.code !== 'HPE_PAUSED' || this.rawLeft === 0) return this.fail('invalid', { read: data, start: 0, errorAt: at + r.bytesParsed });
       this.parser.resume();
       at += r.bytesParsed;
     }
@@ -534,7 +538,7 @@ export class UpstreamConnection {
     // With no body callback llhttp copies nothing; it counts the body and ends the message as usual.
     const r = this.parser.execute(chunk);
     if (typeof r !== 'number') {
-      this.fail('invalid');
+      this.fail('invalid', { read: data, start: 0, errorAt: at + r.bytesParsed });
       return data.length;
     }
     return at + n;
@@ -549,8 +553,11 @@ export class UpstreamConnection {
     this.feed.resume();
   }
 
-  /** The end of a response without length is the end of the connection: let llhttp know first. */
-  private fail(reason: 'closed' | 'invalid' | 'error'): void {
+  /**
+   * The end of a response without length is the end of the connection: let llhttp know first.
+   * `captured`: the read llhttp refused and where, for the backend's error snapshot (`show errors`).
+   */
+  private fail(reason: 'closed' | 'invalid' | 'error', captured?: CapturedRead): void {
     if (this.dead) return;
     // Out-of-turn bytes after the last response (detachedInRead): a request that took the connection
     // meanwhile has had no answer, so it fails as on a closed kept-alive connection (retried if it may be).
@@ -569,7 +576,12 @@ export class UpstreamConnection {
     this.socket.destroy();
     this.feed.closeLater();
     this.releaseReads();
-    handlers?.error(reason, this.received);
+    handlers?.error(reason, this.received, reason === 'invalid' ? captured : undefined);
+  }
+
+  /** Inside a parser callback: a copy of the bytes being parsed, for an error snapshot (error path only). */
+  currentRead(): Buffer {
+    return this.parser.getCurrentBuffer();
   }
 
   /** Starts serving a transaction. */

@@ -16,7 +16,8 @@ import type { StatFilter } from './csv.ts';
 import { showInfo } from './info.ts';
 import { serversState } from './servers-state.ts';
 import { serversConn } from './servers-conn.ts';
-import { showSessions, showErrors, shutdownSession } from './sessions.ts';
+import { showSessions, shutdownSession } from './sessions.ts';
+import { showErrors } from './show-errors.ts';
 import { showTable } from '../stick/show.ts';
 import { jsonSchema } from './json-schema.ts';
 import { setTlsKey, showTlsKeys } from './tls-keys-commands.ts';
@@ -142,7 +143,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'cli', 'level'], usage: 'show cli level', help: 'display the level of the current CLI session', level: 'user', run: (_a, _e, s) => cliMsg(`${s.level}\n`) },
   { words: ['show', 'cli', 'sockets'], usage: 'show cli sockets', help: 'dump list of cli sockets', level: 'user', run: (_a, _e, s) => showCliSockets(s) },
   { words: ['show', 'env'], usage: 'show env [var]', help: 'dump environment variables known to the process', level: 'operator', run: (a) => showEnv(process.env, a[2]) },
-  { words: ['show', 'errors'], usage: 'show errors [<px>] [request|response]', help: 'report last request and/or response errors for each proxy', level: 'operator', run: (a, e) => showErrors(e, a[2]) },
+  { words: ['show', 'errors'], usage: 'show errors [<px>] [request|response]', help: 'report last request and/or response errors for each proxy', level: 'operator', run: (a, e) => showErrors(e, a) },
   { words: ['show', 'info'], usage: 'show info [desc|json|typed|float]*', help: 'report information about the running process', level: 'user', run: (a, e) => (e.stats.sync(), showInfo(e, a.slice(2))) },
   { words: ['show', 'servers', 'conn'], usage: 'show servers conn [<backend>]', help: 'dump server connections status (all or for a single backend)', level: 'user', run: (a, e) => {
     const tables = e.stats.view();

@@ -17,6 +17,7 @@ import { Series } from '../runtime/series.ts';
 import { httpAccessEntry, tcpAccessEntry } from './access-log.ts';
 import { ProcessRates, processTotals } from './process-rates.ts';
 import type { AccessLogEntry, AccessLogOutput } from './access-log.ts';
+import type { ErrorSnapshots } from '../runtime/error-snapshots.ts';
 
 /** What the statistics read of the running engine. */
 export interface StatsTables {
@@ -25,6 +26,8 @@ export interface StatsTables {
   backends: ReadonlyMap<string, RuntimeBackend>;
   /** What runtime API commands changed in the running engine (none: as configured). */
   overrides?: RuntimeOverrides;
+  /** The invalid requests and responses captured since this configuration was loaded (`show errors`). */
+  errors?: ErrorSnapshots;
 }
 
 /** What runtime API commands changed on the running frontends and process; a reload starts from the configuration again. */

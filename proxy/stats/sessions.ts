@@ -1,14 +1,10 @@
 /**
- * `show sess` (one line per client connection, HAProxy's leading fields), `shutdown session` and
- * `show errors` (Loadstar keeps no captures of invalid messages, so it
- * reports HAProxy's header with zero events).
+ * `show sess` (one line per client connection, HAProxy's leading fields) and `shutdown session`.
  */
 import type net from 'node:net';
 import type { StatsHost } from './host.ts';
 import { cliErr } from './cli-answer.ts';
 import type { CliAnswer } from './cli-answer.ts';
-import { proxyIds } from './rows.ts';
-import { atoi } from './cli-numbers.ts';
 
 let nextId = 1;
 const ids = new WeakMap<net.Socket, number>();
@@ -72,22 +68,4 @@ export function showSessions(engine: StatsHost): string {
     }
   }
   return out;
-}
-
-/** "[24/Nov/2026:00:49:34.686]" */
-function haproxyDate(d: Date): string {
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `[${p(d.getDate())}/${months[d.getMonth()]}/${d.getFullYear()}:${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}]`;
-}
-
-export function showErrors(engine: StatsHost, proxy: string | undefined): CliAnswer {
-  const tables = engine.stats.view();
-  // cli_parse_show_errors: a proxy's name or #id, else a number taken as an id (atoi), which need not exist; 0 is no proxy.
-  if (proxy !== undefined && proxy !== '' && tables) {
-    const ids = proxyIds(tables);
-    const found = proxy.startsWith('#') ? [...ids.values()].includes(atoi(proxy.slice(1))) : ids.has(proxy);
-    if (!found && atoi(proxy) === 0) return cliErr('No such proxy.\n');
-  }
-  return `Total events captured on ${haproxyDate(new Date())} : 0\n`;
 }
