@@ -8,6 +8,7 @@ import net from 'node:net';
 import type { StatsHost } from './host.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
+import type { Proxy, Server } from '../config/model.ts';
 // State changes use the same door as the control contract's setServerState/setServerWeight (runtime/admin.ts).
 import { setServerAdminState, setServerWeight } from '../runtime/admin.ts';
 import { proxyIds, statRows } from './rows.ts';
@@ -112,7 +113,7 @@ const COMMANDS: Command[] = [
   { words: ['get', 'acl'], usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'acl', a) },
   { words: ['get', 'map'], usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: (a, e) => getPattern(e.patternRefs?.(), 'map', a) },
   { words: ['get', 'var'], usage: 'get var <name>', help: 'retrieve contents of a process-wide variable', level: 'operator', run: (a, e) => getVar(e.procVariables?.(), a[2]) },
-  { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`, (s) => `${s.options.weight ?? 1} (initial ${s.options.weight ?? 1})\n`) },
+  { words: ['get', 'weight'], usage: 'get weight <bk>/<srv>', help: "report a server's current weight", level: 'user', run: (a, e) => adminChange(e, a[2], (_b, s) => `${s.weight} (initial ${s.config.options.weight})\n`, (s) => `${s.options.weight} (initial ${s.options.weight})\n`) },
   { words: ['new', 'ssl', 'ca-file'], usage: 'new ssl ca-file <cafile>', help: 'create a new CA file to be used in a crt-list', level: 'admin', run: (a, e) => newSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a) },
   { words: ['new', 'ssl', 'cert'], usage: 'new ssl cert <certfile>', help: 'create a new certificate file to be used in a crt-list or a directory', level: 'admin', run: (a, e) => newSslCert(e.sslCerts?.(), a) },
   { words: ['new', 'ssl', 'crl-file'], usage: 'new ssl crlfile <crlfile>', help: 'create a new CRL file to be used in a crt-list', level: 'admin', run: (a, e) => newSslTrustFile(e.sslCerts?.()?.caFiles, 'crl', a) },
@@ -348,12 +349,12 @@ function lower(session: CliSession, level: CliLevel): CliAnswer {
  * or what `onDisabled` answers from the server's configuration (`get weight` reads it).
  */
 function adminChange(engine: StatsHost, spec: string | undefined, then: (backend: RuntimeBackend, server: RuntimeServer) => CliAnswer,
-  onDisabled?: (server: { readonly options: { readonly weight?: number } }) => CliAnswer): CliAnswer {
+  onDisabled?: (server: Server) => CliAnswer): CliAnswer {
   const slash = spec?.indexOf('/') ?? -1;
   if (!spec || slash < 0) return cliErr("Require 'backend/server'.\n");
   const backend = engine.backend(spec.slice(0, slash));
   if (!backend) {
-    const disabled = engine.stats.view()?.config.proxies.find((p) => p.disabled && p.kind !== 'frontend' && p.kind !== 'defaults' && p.name === spec.slice(0, slash));
+    const disabled = engine.stats.view()?.config.proxies.find((p): p is Proxy => p.kind !== 'defaults' && p.kind !== 'frontend' && p.disabled && p.name === spec.slice(0, slash));
     if (!disabled) return cliErr('No such backend.\n');
     const configured = disabled.servers.find((s) => s.name === spec.slice(slash + 1));
     if (!configured) return cliErr('No such server.\n');
