@@ -108,7 +108,7 @@ const CASES: ReadonlyArray<{ name: string; to: 'fe' | 'li'; send: string | reado
 const LISTINGS = ['show errors', 'show errors fe', 'show errors be', 'show errors 3', 'show errors 99', 'show errors li response',
   'show errors fe response', 'show errors request', 'show errors nope', 'show errors be request', 'clear counters all', 'show errors li'];
 
-/** Each part written 150 ms after the previous one (separate reads); the connection is closed 1 s after the last. */
+/** Each part written 150 ms after the previous one (separate reads); the connection is closed 300 ms after the last (when the proxy has not closed it). */
 function sendParts(port: number, parts: readonly string[]): Promise<void> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -119,7 +119,7 @@ function sendParts(port: number, parts: readonly string[]): Promise<void> {
         socket.write(Buffer.from(p, 'latin1'));
         await new Promise((r) => setTimeout(r, 150));
       }
-      setTimeout(() => socket.destroy(), 1000);
+      setTimeout(() => socket.destroy(), 300);
     });
   });
 }
