@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sideBySide } from './lib/side-by-side.ts';
+import { closedRequest, sideBySide } from './lib/side-by-side.ts';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 
@@ -33,22 +33,10 @@ const DEFAULTS = `defaults
     timeout server 5s
 `;
 
-/**
- * Each path on a connection of its own, closed by its answer (`Connection: close`: nothing waits for
- * the connection's end): "status body".
- */
+/** Each path on a connection of its own, closed by its answer: "status body". */
 async function each(port: number, ...paths: string[]): Promise<string[]> {
   const out: string[] = [];
-  for (const p of paths) {
-    out.push(await new Promise<string>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: p, agent: false, headers: { host: 'x' } }, (res) => {
-        let body = '';
-        res.setEncoding('latin1');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve(`${res.statusCode} ${body}`));
-      }).on('error', reject);
-    }));
-  }
+  for (const p of paths) out.push(await closedRequest(port, p));
   return out;
 }
 

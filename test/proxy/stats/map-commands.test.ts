@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 import { startEngine, freePort } from '../../helpers/net.ts';
-import { requests } from '../http/lib/side-by-side.ts';
+import { closedRequest } from '../http/lib/side-by-side.ts';
 import { cli } from './helpers.ts';
 
 function config(sock: string, port: number, map: string, list: string): string {
@@ -70,7 +70,7 @@ test('show/get/add/set/del/clear map and acl answer as HAProxy 2.6 does, at user
     const out: string[] = [];
     for (const step of script) {
       if (typeof step === 'string') out.push(`${step}\n${masked(await cli(sock, step))}`);
-      else out.push(`GET ${step[0]} → ${(await requests(port, step[0]))[0]}`);
+      else out.push(`GET ${step[0]} → ${await closedRequest(port, step[0])}`);
     }
     return out;
   };

@@ -4,6 +4,7 @@
  * two side by side (DESIGN.md §7).
  */
 import type { TestContext } from 'node:test';
+import http from 'node:http';
 import net from 'node:net';
 import { startEngine, freePort } from '../../../helpers/net.ts';
 import { haproxyPath, startHaproxy } from '../../../helpers/haproxy.ts';
@@ -92,6 +93,21 @@ function exchange(port: number, paths: readonly string[], heads: boolean): Promi
     s.on('error', () => done('reset'));
     s.on('connect', arm);
     s.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nhost: x\r\n\r\n`).join(''));
+  });
+}
+
+/**
+ * One request on a connection of its own, with `Connection: close` (so nothing waits for the
+ * connection's end, as `requests` does for up to 500 ms): "status body".
+ */
+export function closedRequest(port: number, target: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: target, agent: false, headers: { host: 'x' } }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(`${res.statusCode} ${body}`));
+    }).on('error', reject);
   });
 }
 
