@@ -12,7 +12,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 import { startEngine, startRawServer, freePort } from '../../helpers/net.ts';
-import { cli } from './helpers.ts';
+import { adminHttpHead, cli } from './helpers.ts';
 import { dumpTextLine } from '../../../proxy/stats/show-errors.ts';
 
 /** What the fake server answers, by the request's path. */
@@ -41,14 +41,7 @@ function answer(socket: net.Socket): void {
 }
 
 function config(sock: string, fe: number, li: number, server: number): string {
-  return `global
-    stats socket ${sock} level admin
-defaults
-    mode http
-    timeout client 5s
-    timeout server 5s
-    timeout connect 5s
-frontend fe
+  return `${adminHttpHead(sock)}frontend fe
     bind 127.0.0.1:${fe}
     default_backend be
 backend be
