@@ -4,6 +4,7 @@
  * binary is a failure, so a green CI always means HAProxy was consulted.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 
 export const haproxyPath = (() => {
@@ -26,7 +27,26 @@ export function haproxyCheck(file: string, cwd: string): { status: number; outpu
   return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }
 
-/** Runs real HAProxy in the foreground (`-db`) on a configuration text; resolves once `port` accepts connections. */
+/**
+ * The UNIX socket paths a configuration listens on (`stats socket` and `bind` lines). HAProxy binds
+ * its TCP listeners before its UNIX ones, so `port` answering does not mean these listen yet.
+ */
+function unixListenPaths(configText: string): string[] {
+  return [...configText.matchAll(/^\s*(?:stats socket|bind)\s+(?:unix@)?(\/\S+)/gm)].map((m) => m[1]!);
+}
+
+/**
+ * Whether HAProxy's UNIX stream socket at `path` is listening, from /proc/net/unix (no connection
+ * made, so no counter moves). HAProxy binds `<path>.<pid>.tmp`, renames it to `path`, then
+ * listens; /proc/net/unix keeps the name the socket was bound to.
+ */
+function unixListening(procNetUnix: string, path: string, pid: number): boolean {
+  if (!existsSync(path)) return false;
+  // Flags 00010000 is __SO_ACCEPTCON: listen() has been called.
+  return procNetUnix.split('\n').some((line) => (line.endsWith(` ${path}`) || line.endsWith(` ${path}.${pid}.tmp`)) && line.split(/\s+/)[3] === '00010000');
+}
+
+/** Runs real HAProxy in the foreground (`-db`) on a configuration text; resolves once `port` and its UNIX sockets accept connections. */
 export async function startHaproxy(configText: string, port: number): Promise<{ stop(): Promise<void>; output(): string; alive(): boolean }> {
   const { spawn } = await import('node:child_process');
   const fs = await import('node:fs');
@@ -42,18 +62,23 @@ export async function startHaproxy(configText: string, port: number): Promise<{ 
   child.stderr.on('data', (d: Buffer) => (output += d));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const deadline = Date.now() + 10_000;
+  // The port is probed until it answers, once: each probe is a connection HAProxy counts.
+  let portOpen = false;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
+    portOpen ||= await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
       s.on('connect', () => { s.destroy(); resolve(true); });
       s.on('error', () => resolve(false));
     });
-    if (ok) break;
+    if (portOpen) {
+      const procNetUnix = fs.readFileSync('/proc/net/unix', 'utf8');
+      if (unixListenPaths(configText).every((p) => unixListening(procNetUnix, p, child.pid!))) break;
+    }
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`haproxy did not start:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, portOpen ? 5 : 50));
   }
   return {
     output: () => output,
