@@ -16,6 +16,8 @@ import type { CheckResult } from './types.ts';
 export class AgentCheck {
   /** The last exchange's result (HAProxy's agent_status / agent_desc). */
   last: CheckResult | undefined;
+  /** An exchange is running now (HAProxy's CHK_ST_INPROGRESS: "* " before `show stat`'s agent_status). */
+  inProgress = false;
   private readonly timer: PeriodicRun;
   /** Stopped for good (engine stop, replaced on reload): answers in flight are dropped. */
   private retired = false;
@@ -49,7 +51,13 @@ export class AgentCheck {
   /** Asks the agent once and applies its answer. */
   async runOnce(): Promise<AgentExchange> {
     this.check.server.stats.checkRuns++;
-    const exchange = await readAgent(this.settings);
+    this.inProgress = true;
+    let exchange: AgentExchange;
+    try {
+      exchange = await readAgent(this.settings);
+    } finally {
+      this.inProgress = false;
+    }
     if (this.retired || this.paused) return exchange;
     this.apply(exchange);
     return exchange;

@@ -44,7 +44,7 @@ export interface MailedLine {
  * the server's check also shows its state and history.
  */
 declare module '../runtime/server.ts' {
-  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'settings' | 'agent' | 'healthEnabled' | 'agentEnabled' | 'paused' | 'restoredStatus' | 'setHealthEnabled' | 'setAgentEnabled'> {}
+  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'failedChecks' | 'inProgress' | 'settings' | 'agent' | 'healthEnabled' | 'agentEnabled' | 'paused' | 'restoredStatus' | 'setHealthEnabled' | 'setAgentEnabled'> {}
 }
 
 export class ServerCheck implements ServerHealth {
@@ -55,6 +55,14 @@ export class ServerCheck implements ServerHealth {
   readonly results = new Ring<CheckResult>(RESULT_HISTORY);
   /** Checks run so far. */
   count = 0;
+  /**
+   * Failed checks that counted (HAProxy's failed_checks, `show stat` chkfail): a failure while the
+   * check's health was above 0, as set_server_check_status counts them. Failures of a server already
+   * DOWN do not count, nor does an agent's "down" (tcpcheck_agent_expect_reply zeroes its health first).
+   */
+  failedChecks = 0;
+  /** A check is running now (HAProxy's CHK_ST_INPROGRESS: "* " before `show stat`'s check_status). */
+  inProgress = false;
   /**
    * The regular check is administratively enabled (HAProxy's CHK_ST_ENABLED): false once a
    * server-state file said `disable health` (disableHealth): it never runs, and the status column
@@ -149,6 +157,7 @@ export class ServerCheck implements ServerHealth {
     for (const e of previous.events.toArray()) this.events.push(e);
     for (const r of previous.results.toArray()) this.results.push(r);
     this.count = previous.count;
+    this.failedChecks = previous.failedChecks;
     // A check or agent a server-state file disabled stays so, as the state it saved would say again.
     if (!previous.healthEnabled && previous.settings.active && this.settings.active) this.disableHealth();
     if (!previous.agentEnabled && this.agent) {
@@ -268,14 +277,20 @@ export class ServerCheck implements ServerHealth {
   async runOnce(): Promise<CheckResult> {
     const server = this.server;
     server.stats.checkRuns++;
-    // An external check is told the server's own address and port (not `addr`/`port`'s) and its connections.
-    const result = this.external
-      ? await this.external.run({ host: server.host, port: server.port, ...(server.path !== undefined ? { path: server.path } : {}), current: server.served })
-      : await this.settings.probe(this.target(), {
-        serverDown: this.state.op === 'DOWN',
-        sample: this.sample,
-        ...(this.settings.sendState ? { serverState: () => this.stateHeader() } : {}),
-      });
+    this.inProgress = true;
+    let result: CheckResult;
+    try {
+      // An external check is told the server's own address and port (not `addr`/`port`'s) and its connections.
+      result = this.external
+        ? await this.external.run({ host: server.host, port: server.port, ...(server.path !== undefined ? { path: server.path } : {}), current: server.served })
+        : await this.settings.probe(this.target(), {
+          serverDown: this.state.op === 'DOWN',
+          sample: this.sample,
+          ...(this.settings.sendState ? { serverState: () => this.stateHeader() } : {}),
+        });
+    } finally {
+      this.inProgress = false;
+    }
     // A result that comes after `disable health` is not applied (the check is off).
     if (this.retired || !this.healthEnabled) return result;
     this.apply(result);
@@ -329,6 +344,7 @@ export class ServerCheck implements ServerHealth {
     this.results.push(result);
     const fromLabel = this.state.label();
     const health = this.state.health;
+    if (outcomeOf(result) === 'failed' && health > 0) this.failedChecks++;
     const changed = this.state.record(outcomeOf(result));
     if (this.settings.logHealthChecks && (previous?.code !== result.code || health !== this.state.health)) {
       const { rise, fall } = this.state.timings;

@@ -36,6 +36,26 @@ export const CHECK_CODES: Readonly<Record<CheckCode, { outcome: CheckOutcome; de
   PROCOK: { outcome: 'passed', description: 'External check passed' },
 };
 
+/** HAProxy's HCHK_STATUS_* numbers (check-t.h), as `show servers state` and server-state files write them. */
+export const CHECK_STATUS_NUMBER: Readonly<Record<CheckCode, number>> = {
+  HANA: 4, SOCKERR: 5, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11, L7TOUT: 12, L7RSP: 13, L7OK: 15, L7OKC: 16, L7STS: 17, PROCERR: 18, PROCTOUT: 19, PROCOK: 20,
+};
+
+/** HCHK_STATUS_CHECKED and HCHK_STATUS_L57DATA: statuses above them are finished checks, and checks with a code. */
+export const CHECK_STATUS_CHECKED = 3;
+export const CHECK_STATUS_L57DATA = 14;
+
+/**
+ * A status number's short name and description (check.c's check_statuses[] info and desc), for the
+ * statuses that are not a finished check's: UNK and INI, and the internal markers (empty).
+ */
+export function checkStatusText(status: number): { name: string; description: string } {
+  if (status === 0) return { name: 'UNK', description: 'Unknown' };
+  if (status === 1) return { name: 'INI', description: 'Initializing' };
+  const code = (Object.keys(CHECK_STATUS_NUMBER) as CheckCode[]).find((c) => CHECK_STATUS_NUMBER[c] === status);
+  return code ? { name: code, description: CHECK_CODES[code].description } : { name: '', description: '' };
+}
+
 /** Codes that carry a status: HTTP's, or an external check's exit code (HAProxy: status >= HCHK_STATUS_L57DATA). */
 export function hasStatusCode(code: CheckCode): boolean {
   return code === 'L7OK' || code === 'L7OKC' || code === 'L7STS' || code === 'PROCERR' || code === 'PROCTOUT' || code === 'PROCOK';

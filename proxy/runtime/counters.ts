@@ -104,8 +104,8 @@ export class StatCounters {
   prevStot = 0;
   prevReq = 0;
   prevConn = 0;
-  /** Health checks already accounted in chkfail. */
-  checksSeen = 0;
+  /** The check's failedChecks already accounted in chkfail. */
+  failedChecksSeen = 0;
   /**
    * A server's health and agent checks run so far: each is a session to HAProxy 2.6 (tcpcheck_main's
    * session_new), which `show info` CumConns counts.
@@ -155,7 +155,7 @@ export class StatCounters {
     const before = this.series ? cumulativeOf(this) : undefined;
     const kept = {
       scur: this.scur, rate: this.rate, reqRate: this.reqRate, connRate: this.connRate, timesOverPicks: this.timesOverPicks,
-      checksSeen: this.checksSeen, checkRuns: this.checkRuns, lastChange: this.lastChange, downtime: this.downtime,
+      failedChecksSeen: this.failedChecksSeen, checkRuns: this.checkRuns, lastChange: this.lastChange, downtime: this.downtime,
       downSince: this.downSince, lastStatus: this.lastStatus, latency: this.latency, series: this.series,
     };
     Object.assign(this, new StatCounters(), kept);

@@ -11,7 +11,6 @@ import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { ExchangeRecord, FrontendInfo, ProtocolErrorRecord } from '../runtime/exchange.ts';
 import type { HealthEvent } from '../checks/index.ts';
-import { outcomeOf } from '../checks/types.ts';
 import { StatCounters, sessionStarted } from '../runtime/counters.ts';
 import { Series } from '../runtime/series.ts';
 import { httpAccessEntry, tcpAccessEntry } from './access-log.ts';
@@ -210,12 +209,9 @@ export class StatsRegistry {
   private syncServer(backend: RuntimeBackend, server: RuntimeServer, now: number): void {
     const s = server.stats;
     const check = server.check;
-    if (check && check.count > s.checksSeen) {
-      // The newest results are the last ones of the ring (a tick never misses more than the ring holds).
-      const results = check.results.toArray();
-      const fresh = Math.min(check.count - s.checksSeen, results.length);
-      for (let i = results.length - fresh; i < results.length; i++) if (outcomeOf(results[i]!) === 'failed') s.chkfail++;
-      s.checksSeen = check.count;
+    if (check && check.failedChecks !== s.failedChecksSeen) {
+      s.chkfail += Math.max(0, check.failedChecks - s.failedChecksSeen);
+      s.failedChecksSeen = check.failedChecks;
     }
     const from = s.lastStatus;
     if (s.noteStatus(server.status, server.usable, now)) this.output?.state({ type: 'state', time: now, backend: backend.name, server: server.name, from, to: server.status });

@@ -9,7 +9,7 @@ import type { Proxy } from '../config/model.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 import type { FrontendInfo } from '../runtime/exchange.ts';
-import { CHECK_CODES } from '../checks/types.ts';
+import { serverCheckColumns } from './check-columns.ts';
 import type { StatCounters } from '../runtime/counters.ts';
 import type { StatsTables } from './registry.ts';
 import { h1Bytes } from './registry.ts';
@@ -189,7 +189,6 @@ function connectionGauges(server: RuntimeServer): Record<string, FieldValue> {
 function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServer, iid: number, http: boolean, now: number): Record<string, FieldValue> {
   const c = server.stats;
   const check = server.check;
-  const last = check?.results.last();
   // HAProxy's CHK_ST_ENABLED: a regular check configured and not turned off (`disable health`, a server-state file).
   const checking = check !== undefined && check.settings.active && check.healthEnabled;
   const host = server.host.includes(':') ? `[${server.host}]` : server.host;
@@ -203,13 +202,7 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     tracked: server.track ? `${server.track.backend}/${server.track.server.name}` : undefined,
     throttle: server.warmup !== undefined ? Math.floor((server.warmup * 100) / 16) : undefined,
     lbtot: c.lbtot, type: 2, rate: c.rate, rate_max: c.rateMax,
-    // A check paused by maintenance shows no result (HAProxy: CHK_ST_ENABLED without CHK_ST_PAUSED).
-    ...(checking && last && check.state.admin !== 'MAINT' ? {
-      // check_code is unsigned: a check killed by a signal (-1) shows 4294967295, as in HAProxy.
-      check_status: last.code, check_code: last.status === undefined ? undefined : last.status >>> 0, check_duration: last.durationMs, last_chk: last.info || undefined,
-      check_desc: CHECK_CODES[last.code].description,
-    } : {}),
-    ...(checking ? { check_rise: check.state.timings.rise, check_fall: check.state.timings.fall, check_health: check.state.health } : {}),
+    ...(check ? serverCheckColumns(check, checking) : {}),
     ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, lastsess: lastSess(c, now), ...times(c),
     addr: server.path !== undefined ? 'unix' : server.addressless ? undefined : `${host}:${server.port}`, cookie: server.cookie, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,

@@ -6,19 +6,13 @@
 import { isIP } from 'node:net';
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
-import type { CheckCode } from '../checks/types.ts';
-import { outcomeOf } from '../checks/types.ts';
+import { CHECK_STATUS_NUMBER, outcomeOf } from '../checks/types.ts';
 import type { StatsTables } from './registry.ts';
 import { proxyIds } from './rows.ts';
 import { trackerStopped } from '../runtime/track.ts';
 import { agentPort } from '../checks/settings.ts';
 
 export const SERVERS_STATE_HEADER = '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
-
-/** HAProxy's HCHK_STATUS_* numbers (check-t.h). */
-const CHECK_STATUS_NUMBER: Record<CheckCode, number> = {
-  HANA: 4, SOCKERR: 5, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11, L7TOUT: 12, L7RSP: 13, L7OK: 15, L7OKC: 16, L7STS: 17, PROCERR: 18, PROCTOUT: 19, PROCOK: 20,
-};
 
 /** SRV_ST_*: 0 stopped, 2 running, 3 stopping (NOLB). */
 function opState(server: RuntimeServer): number {
@@ -76,9 +70,12 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   const result = last ? { failed: 2, passed: 3, condpass: 4 }[outcomeOf(last)] : restored?.result ?? 0;
   // CHK_ST_CONFIGURED | CHK_ST_ENABLED (not once disabled), plus CHK_ST_PAUSED in maintenance; without
   // a check, PAUSED from a `disabled` (set when parsed, never cleared as no check is enabled).
-  const checkState = check ? (check.healthEnabled ? 6 : 2) | (check.paused ? 8 : 0) : o.disabled ? 8 : 0;
-  // CHK_ST_CONFIGURED | CHK_ST_ENABLED | CHK_ST_AGENT (maintenance pauses the health check only).
-  const agentState = o.agentCheck && agentPort(server.config) !== undefined ? (server.check?.agentEnabled === false ? 0x12 : 0x16) : 0;
+  // CHK_ST_INPROGRESS (1) while a check runs.
+  const checkState = check ? (check.healthEnabled ? 6 : 2) | (check.paused ? 8 : 0) | (check.inProgress ? 1 : 0) : o.disabled ? 8 : 0;
+  // CHK_ST_CONFIGURED | CHK_ST_ENABLED | CHK_ST_AGENT (maintenance pauses the health check only), CHK_ST_INPROGRESS.
+  const agentState = o.agentCheck && agentPort(server.config) !== undefined
+    ? (server.check?.agentEnabled === false ? 0x12 : 0x16) | (server.check?.agent?.inProgress ? 1 : 0)
+    : 0;
   // Without a check HAProxy keeps the health it starts servers with (rise, or what a state file gave), 0 once in maintenance.
   const health = check ? check.state.health : o.disabled || server.maintSeen ? 0 : server.savedHealth ?? o.rise;
   const since = Math.floor((now - server.stats.lastChange) / 1000);
