@@ -34,6 +34,9 @@ import { allowsDynamicServers } from '../balance/index.ts';
 import { atoi, strtol } from './cli-numbers.ts';
 import { splitWords } from './cli-words.ts';
 import { addPattern, clearPatterns, commitPatterns, delPattern, getPattern, preparePatterns, setPattern, showPatterns } from './map-commands.ts';
+import { usageMessage } from './cli-usage.ts';
+import { INTERNAL_COMMANDS } from './haproxy-internals.ts';
+import type { UsageCommand } from './cli-usage.ts';
 
 export type CliLevel = 'user' | 'operator' | 'admin';
 const RANK: Record<CliLevel, number> = { user: 0, operator: 1, admin: 2 };
@@ -168,6 +171,7 @@ const COMMANDS: Command[] = [
   { words: ['shutdown', 'session'], usage: 'shutdown session [id]', help: 'kill a specific session', level: 'admin', run: (a, e) => shutdownSession(e, a[2]) },
   { words: ['shutdown', 'sessions', 'server'], usage: 'shutdown sessions server <bk>/<srv>', help: 'kill sessions on a server', level: 'admin', run: (a, e) => adminChange(e, a[3], (b, s) => shutdownSessions(e, b, s)) },
   { words: ['user'], usage: 'user', help: 'lower the level of the current CLI session to user', level: 'user', run: (_a, _e, s) => lower(s, 'user') },
+  ...INTERNAL_COMMANDS,
 ];
 
 /** Always listed last, as HAProxy does. */
@@ -182,23 +186,23 @@ export function commandWords(): string[][] {
   return [...COMMANDS.map((c) => [...c.words]), ...BUILTINS.map(([u]) => [u.split(' ')[0]!])];
 }
 
-/** What `help` and the suggestions list (usageLines puts them in HAProxy 2.6's order). */
-const LISTED = COMMANDS.filter((c) => c.listed !== false);
-
 function line(usage: string, help: string): string {
   return `  ${usage.padEnd(40)}: ${help}\n`;
 }
 
-/** The usage lines of `commands` in HAProxy's order: sorted by their text (cli.c cmp_kw_entries, strcmp). */
-function usageLines(commands: readonly Command[]): string {
-  return commands.map((c) => line(c.usage, c.help)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('');
-}
+/**
+ * What `help` and the suggestions choose from: every command, with its usage line when HAProxy lists
+ * it (`expert-mode` and the built-ins are matched, not listed).
+ */
+const USAGE: readonly UsageCommand[] = [
+  ...COMMANDS.map((c) => ({ words: c.words, line: c.listed === false ? undefined : line(c.usage, c.help) })),
+  ...BUILTINS.map(([u]) => ({ words: [u.split(' ')[0]!], line: undefined })),
+];
 
-/** `help [words]`: the commands this level may use, matching the given words. */
-export function helpText(words: string[]): string {
+/** `help [words]`, an unknown command, an empty one: HAProxy's usage message (cli-usage.ts). */
+function usage(args: readonly string[]): string {
   // HAProxy lists the state-changing commands at every level (they answer "Permission denied" when run).
-  const matching = LISTED.filter((c) => words.every((w, i) => c.words[i] === undefined || c.words[i]!.startsWith(w)));
-  return 'The following commands are valid at this level:\n' + usageLines(matching) + BUILTINS.map(([u, h]) => line(u, h)).join('');
+  return usageMessage(USAGE, args, BUILTINS.map(([u, h]) => line(u, h)).join(''));
 }
 
 /**
@@ -216,9 +220,9 @@ function dispatch(text: string, engine: StatsHost, session: CliSession, payload:
   // payload; without that mark the command has none (`x<<` is a word).
   const { args, payload: marked } = splitWords(text);
   payload = marked ? payload ?? '' : undefined;
-  if (args.length === 0) return '';
+  if (args.length === 0) return cliMsg(usage(args));
   const first = args[0]!;
-  if (first === 'help') return cliMsg(helpText(args.slice(1)));
+  if (first === 'help') return cliMsg(usage(args));
   if (first === 'prompt') {
     session.interactive = !session.interactive;
     return '';
@@ -228,10 +232,7 @@ function dispatch(text: string, engine: StatsHost, session: CliSession, payload:
     return '';
   }
   const command = COMMANDS.find((c) => c.words.every((w, i) => args[i] === w));
-  if (!command) {
-    const near = LISTED.filter((c) => c.words[0] === first);
-    return cliMsg('Unknown command, but maybe one of the following ones is a better match:\n' + usageLines(near.length > 0 ? near : LISTED) + BUILTINS.map(([u, h]) => line(u, h)).join(''));
-  }
+  if (!command) return cliMsg(usage(args));
   if (RANK[session.level] < RANK[command.level]) return cliErr(PERMISSION_DENIED);
   return command.run(args, engine, session, payload);
 }

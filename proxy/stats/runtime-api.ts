@@ -218,8 +218,8 @@ export class RuntimeApi {
   /** Runs the commands of one line and sends their answers; a promise when one of them waits for the engine. */
   /** `payload`: what followed a line ending with `<<`, for its last command. */
   private runLine(socket: net.Socket, text: string, session: CliSession, payload?: string): Promise<void> | undefined {
-    // Cut at each ';' no backslash escapes (cli_io_handler).
-    const commands = splitCommands(text).filter((c) => !(c.trim() === '' && text.includes(';')));
+    // Cut at each ';' no backslash escapes (cli_io_handler); an empty command gets the usage message.
+    const commands = splitCommands(text);
     let out = '';
     /** Adds one answer; false once `quit` ends the line. */
     // `prompt` ends with its empty line like any command: "\n> " once interactive (cli.c's post-command prompt).
