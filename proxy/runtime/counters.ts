@@ -218,15 +218,22 @@ export class StatCounters {
   noteStatus(label: string, usable: boolean, now: number): boolean {
     if (label === this.lastStatus) return false;
     const first = this.lastStatus === '';
+    // HAProxy's last_change moves with the state (srv_update_status), not with the health count of "UP 2/3".
+    const stateChanged = withoutHealthCount(label) !== withoutHealthCount(this.lastStatus);
     this.lastStatus = label;
     if (!usable && this.downSince === 0) this.downSince = now;
     else if (usable && this.downSince > 0) {
       this.downtime += now - this.downSince;
       this.downSince = 0;
     }
-    if (!first) this.lastChange = now;
+    if (!first && stateChanged) this.lastChange = now;
     return !first;
   }
+}
+
+/** A status label without its checks' progress: "UP 2/3" is UP, "DOWN 1/2" is DOWN. */
+function withoutHealthCount(label: string): string {
+  return label.replace(/ \d+\/\d+$/, '');
 }
 
 /** HAProxy's swrate_add_dynamic on its unsigned 32-bit sum: plain until `sliding`, then over TIME_SAMPLES. */
