@@ -24,7 +24,8 @@ import { atoi } from '../stats/cli-numbers.ts';
 import { proxyIds, statRows } from '../stats/rows.ts';
 import { statCsv, statJson, withoutLegends } from '../stats/csv.ts';
 import { statsPageHtml } from '../stats/page.ts';
-import { prometheusText } from '../stats/prometheus.ts';
+import { exporterOptions, prometheusText } from '../stats/prometheus.ts';
+import { builtinResponse } from './error-pages.ts';
 
 
 export const DEFAULT_STATS_REALM = 'HAProxy Statistics';
@@ -134,9 +135,14 @@ export class LocalServices {
   }
 
   /** `use-service <name>`: only HAProxy's Prometheus exporter exists (the parser refuses other names). */
-  service(name: string, _tx: HttpTransaction): LocalAnswer | undefined {
+  service(name: string, tx: HttpTransaction): LocalAnswer | undefined {
     if (name !== 'prometheus-exporter') return undefined;
-    return { ...answer(200, 'OK', 'text/plain; version=0.0.4', prometheusText(this.engine)), applet: '<PROMEX>' };
+    const url = tx.request.url;
+    const query = url.indexOf('?');
+    const options = exporterOptions(query < 0 ? '' : url.slice(query + 1));
+    // A query HAProxy's promex_parse_uri refuses gets its built-in 400, and the connection closes.
+    if (!options) return { response: builtinResponse(400), status: 400, close: true, termination: 'LR', kind: 'intercepted', applet: '<PROMEX>' };
+    return { ...answer(200, 'OK', 'text/plain; version=0.0.4', prometheusText(this.engine, Date.now(), options)), applet: '<PROMEX>' };
   }
 
   private adminAllowed(proxy: Proxy, tx: HttpTransaction): boolean {
