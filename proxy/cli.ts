@@ -261,13 +261,16 @@ async function runHeld(files: string[], portArg: string | undefined, io: Output,
       });
     };
     signals.attach({ reload, stop });
-    // A `program` that failed under master-worker stopped the engine (exit-on-failure): so ends the process, as HAProxy's master exits.
+    // A `program` that failed under master-worker stopped the engine (exit-on-failure): so ends the
+    // process, with the program's status, as HAProxy's master exits once its workers are gone.
     engine.events.on('events', (event) => {
       if (event.type !== 'lifecycle' || event.lifecycle.state !== 'failed' || event.lifecycle.lastError?.code !== 'LS_ERR_ENG_PROGRAM' || stopping) return;
       stopping = true;
       reclaim?.stop();
       void demo?.close();
-      resolve(1);
+      const status = engine.failedProgramStatus ?? 1;
+      io.err(`[WARNING] All workers exited. Exiting... (${status})\n`);
+      resolve(status);
     });
   });
 }

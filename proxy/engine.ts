@@ -398,6 +398,9 @@ export class Engine {
     this.programs.start(this.config.programs, this.config.global.masterWorker?.exitOnFailure ?? true);
   }
 
+  /** The status of the program whose failure stopped the engine (exit-on-failure): HAProxy's master exits with it. */
+  failedProgramStatus: number | undefined;
+
   /**
    * A program ended with a failing status under `master-worker` (without `no-exit-on-failure`):
    * HAProxy's master then stops every process; the engine stops at once and is `failed`, and
@@ -405,6 +408,7 @@ export class Engine {
    */
   private async programFailed(name: string, status: number): Promise<void> {
     if (this.state !== 'running' && this.state !== 'reloading') return;
+    this.failedProgramStatus = status;
     this.logger.alert('exit-on-failure: killing every processes with SIGTERM');
     await this.stop(0);
     this.lastError = { code: 'LS_ERR_ENG_PROGRAM', message: `program '${name}' exited with code ${status}, which stops the engine ('master-worker' exit-on-failure; 'master-worker no-exit-on-failure' keeps it running)` };

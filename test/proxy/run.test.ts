@@ -83,7 +83,7 @@ test('loadstar run exits non-zero naming the bind line when the port is taken', 
   assert.match(stderr, /\[.*site\.cfg:7\] : frontend 'web' : cannot bind 127\.0\.0\.1:\d+: address already in use/);
 });
 
-test('loadstar run exits 1 when a program fails under master-worker (exit-on-failure), after stopping the others', async () => {
+test("loadstar run exits with a failed program's status under master-worker (exit-on-failure), after stopping the others, as HAProxy's master does", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-run-'));
   const file = path.join(dir, 'site.cfg');
   const port = await freePort();
@@ -93,7 +93,9 @@ test('loadstar run exits 1 when a program fails under master-worker (exit-on-fai
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   fs.rmSync(dir, { recursive: true, force: true });
-  assert.equal(code, 1);
+  // haproxy -W exits 2 here too, its last line "All workers exited. Exiting... (2)".
+  assert.equal(code, 2);
+  assert.match(stderr, /\[WARNING\] All workers exited\. Exiting\.\.\. \(2\)\n$/);
   assert.match(stderr, /\[NOTICE\] New program 'sidecar' \(\d+\) forked/);
   assert.match(stderr, /\[ALERT\] Current program 'fails' \(\d+\) exited with code 2 \(Exit\)\n\[ALERT\] exit-on-failure: killing every processes with SIGTERM/);
   assert.match(stderr, /\[ALERT\] Current program 'sidecar' \(\d+\) exited with code 143 \(Terminated\)/);
