@@ -77,7 +77,8 @@ function settled(text: string): boolean {
 test("the exporter's metrics, series and comparable values are HAProxy 2.6's", { timeout: 60_000 }, async (t) => {
   if (!requireHaproxy(t)) return;
   const origin = await startRawServer((s) => s.once('data', () => s.end('HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok')));
-  const agent = await startRawServer((s) => s.end('up 50%\n'));
+  // The agent answers "up" alone: a weight in it would move the backends' act and weight until both proxies have asked.
+  const agent = await startRawServer((s) => s.end('up\n'));
   t.after(async () => { await origin.close(); await agent.close(); });
   const base = { origin: origin.port, dead: await freePort(), agent: agent.port };
   const hPorts = { ...base, fe: await freePort(), tcp: await freePort() };
