@@ -197,9 +197,10 @@ export class ServerCheck implements ServerHealth {
   }
 
   /** Starts checking; the first check comes after `firstDelay` (random within the interval by default). */
-  start(firstDelay = Math.floor(Math.random() * this.state.interval())): void {
+  /** Starts the check and the agent: their first runs after these delays (by default, at random within their interval). */
+  start(firstDelay = Math.floor(Math.random() * this.state.interval()), agentDelay?: number): void {
     if (this.settings.active && this.healthEnabled) this.timer.start(firstDelay);
-    if (this.agentEnabled) this.agent?.start();
+    if (this.agentEnabled) this.agent?.start(agentDelay);
   }
 
   /**

@@ -104,8 +104,33 @@ export class HealthChecks {
     }
   }
 
+  /**
+   * Starts every check and agent, their first runs spread as HAProxy's start_checks spreads them:
+   * the n-th of N (in configuration order, a server's check before its agent) after
+   * n × interval ÷ N, the interval being the smallest of 1 s or more among them (its own when
+   * longer), at most `max-spread-checks`. The first server is checked at once.
+   */
   start(): void {
-    for (const check of this.checks) check.start();
+    const maxSpread = Number(this.config.global.tune['max-spread-checks'] ?? 0) || 0;
+    const runs: Array<{ interval: number; check: ServerCheck; agent: boolean }> = [];
+    for (const check of this.checks) {
+      if (check.settings.active) runs.push({ interval: check.state.interval(), check, agent: false });
+      if (check.agent) runs.push({ interval: check.agent.settings.inter, check, agent: true });
+    }
+    // SRV_CHK_INTER_THRES: shorter intervals do not set the spread.
+    const spreadOver = Math.min(...runs.map((r) => r.interval).filter((i) => i >= 1000));
+    const firstDelays = new Map<ServerCheck, { health?: number; agent?: number }>();
+    runs.forEach((run, position) => {
+      let over = Math.max(Number.isFinite(spreadOver) ? spreadOver : 0, run.interval);
+      if (maxSpread > 0 && over > maxSpread) over = maxSpread;
+      const delays = firstDelays.get(run.check) ?? {};
+      delays[run.agent ? 'agent' : 'health'] = Math.trunc((over * position) / runs.length);
+      firstDelays.set(run.check, delays);
+    });
+    for (const check of this.checks) {
+      const delays = firstDelays.get(check);
+      check.start(delays?.health, delays?.agent);
+    }
   }
 
   stop(): void {

@@ -17,7 +17,7 @@ export const GLOBAL_NO_EFFECT = new Set([
   'quiet', 'zero-warning', 'busy-polling', 'noepoll', 'noevports',
   'nokqueue', 'nopoll', 'noreuseport', 'nosplice', 'nogetaddrinfo', 'maxpipes', 'numa-cpu-mapping', 'set-dumpable',
   'insecure-setuid-wanted', 'fd-hard-limit', 'strict-limits', 'no-memory-trimming',
-  'mworker-max-reloads', 'profiling.tasks', 'grace', 'unix-bind', 'max-spread-checks',
+  'mworker-max-reloads', 'profiling.tasks', 'grace', 'unix-bind',
   'ssl-mode-async', 'ssl-dh-param-file', 'ssl-skip-self-issued-ca', 'ssl-default-bind-curves', 'stats maxconn', 'stats bind-process',
   'close-spread-time', 'thread-groups', 'thread-group',
 ]);
@@ -34,10 +34,10 @@ const NO_EFFECT_NEEDS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The durations among them, with cfgparse-global.c's and proxy.c's words for a value they refuse
- * (a missing one, then an overflow, then a character parse_time_err() stops at).
+ * Global durations (`close-spread-time`, `max-spread-checks`), with cfgparse-global.c's and proxy.c's
+ * words for a value they refuse (a missing one, then an overflow, then a character parse_time_err() stops at).
  */
-const NO_EFFECT_DURATIONS: Readonly<Record<string, { missing: string; overflow: (word: string) => string; bad: (c: string) => string }>> = {
+const DURATION_RULES: Readonly<Record<string, { missing: string; overflow: (word: string) => string; bad: (c: string) => string }>> = {
   grace: {
     missing: `'grace' expects <time> as argument.`,
     overflow: (w) => `timer overflow in argument '${w}' to 'grace' (maximum value is 2147483647 ms or ~24.8 days)`,
@@ -88,7 +88,7 @@ function noEffect(name: string): KeywordSpec {
     parse(ctx) {
       const needs = NO_EFFECT_NEEDS[name];
       if (needs && !ctx.args[0]) return ctx.error(`'${name}' ${needs}`);
-      const duration = NO_EFFECT_DURATIONS[name];
+      const duration = DURATION_RULES[name];
       if (duration && !(name === 'close-spread-time' && ctx.args[0] === 'infinite') && !durationChecked(ctx, duration)) return;
       if (name.startsWith('thread-group') && !threadGroupsChecked(ctx, name)) return;
       ctx.warn(`'${name}' has no effect in Loadstar and is ignored.`, undefined, 'LS_WARN_CFG_IGNORED');
@@ -489,6 +489,16 @@ const keywords: KeywordSpec[] = [
       if (!durationChecked(ctx, rules)) return;
       const t = parseTime(ctx.args[0]!, 'hard-stop-after');
       ctx.config.global.tune['hard-stop-after'] = String(t.value);
+    },
+  },
+  {
+    name: 'max-spread-checks',
+    sections: 'g',
+    status: CHECKS,
+    summary: 'Upper bound on the delay between the first and the last health check started.',
+    parse(ctx) {
+      if (!durationChecked(ctx, DURATION_RULES['max-spread-checks']!)) return;
+      ctx.config.global.tune['max-spread-checks'] = String(parseTime(ctx.args[0]!, 'max-spread-checks').value);
     },
   },
   {

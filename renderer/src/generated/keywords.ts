@@ -160,8 +160,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "max-spread-checks",
-   "summary": "Process management or kernel tuning; no effect on traffic in Loadstar.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Upper bound on the delay between the first and the last health check started.",
+   "status": "supported"
   },
   {
    "name": "maxcompcpuusage",
