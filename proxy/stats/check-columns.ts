@@ -38,28 +38,26 @@ function statusColumns(view: CheckColumnsView): { status: string; code?: number;
   return { status: text.name, description: text.description, statusNumber: view.initialStatus, ...(view.initialStatus > CHECK_STATUS_L57DATA ? { code: 0 } : {}), info: '', durationMs: 0 };
 }
 
-/** check_status, check_code, check_duration, last_chk, check_desc, check_rise, check_fall, check_health. */
-export function healthCheckColumns(view: CheckColumnsView): Columns {
-  if (!view.shown) return {};
-  const s = statusColumns(view);
-  return {
-    check_status: `${view.inProgress ? '* ' : ''}${s.status}`,
-    ...(s.code !== undefined ? { check_code: s.code } : {}),
-    ...(s.statusNumber >= CHECK_STATUS_CHECKED ? { check_duration: s.durationMs } : {}),
-    last_chk: s.info, check_desc: s.description,
-    check_rise: view.rise, check_fall: view.fall, check_health: view.health,
-  };
-}
+/** The column names of each kind of check, and whether its duration waits for a result. */
+const NAMES = {
+  health: { prefix: 'check', last: 'last_chk', durationOnceChecked: true },
+  agent: { prefix: 'agent', last: 'last_agt', durationOnceChecked: false },
+} as const;
 
-/** agent_status, agent_code, agent_duration, last_agt, agent_desc, agent_rise, agent_fall, agent_health. */
-export function agentColumns(view: CheckColumnsView): Columns {
+/**
+ * <prefix>_status, _code, _duration, last_chk / last_agt, _desc, _rise, _fall, _health: the health
+ * check's duration only once it has a result (HCHK_STATUS_CHECKED), the agent's always.
+ */
+export function checkColumns(kind: keyof typeof NAMES, view: CheckColumnsView): Columns {
   if (!view.shown) return {};
+  const { prefix, last, durationOnceChecked } = NAMES[kind];
   const s = statusColumns(view);
   return {
-    agent_status: `${view.inProgress ? '* ' : ''}${s.status}`,
-    ...(s.code !== undefined ? { agent_code: s.code } : {}),
-    agent_duration: s.durationMs, last_agt: s.info, agent_desc: s.description,
-    agent_rise: view.rise, agent_fall: view.fall, agent_health: view.health,
+    [`${prefix}_status`]: `${view.inProgress ? '* ' : ''}${s.status}`,
+    ...(s.code !== undefined ? { [`${prefix}_code`]: s.code } : {}),
+    ...(!durationOnceChecked || s.statusNumber >= CHECK_STATUS_CHECKED ? { [`${prefix}_duration`]: s.durationMs } : {}),
+    [last]: s.info, [`${prefix}_desc`]: s.description,
+    [`${prefix}_rise`]: view.rise, [`${prefix}_fall`]: view.fall, [`${prefix}_health`]: view.health,
   };
 }
 
@@ -71,12 +69,12 @@ export function serverCheckColumns(check: ServerHealth, checking: boolean): Colu
   const { timings, health, agentHealth } = check.state;
   const agent = check.agent;
   return {
-    ...healthCheckColumns({
+    ...checkColumns('health', {
       shown: checking && !check.paused, inProgress: check.inProgress, last: check.results.last(),
       initialStatus: check.restoredStatus?.status ?? 1, rise: timings.rise, fall: timings.fall, health,
     }),
     // HAProxy's agent rises and falls in one step (DEF_AGENT_RISETIME, DEF_AGENT_FALLTIME).
-    ...(agent ? agentColumns({
+    ...(agent ? checkColumns('agent', {
       shown: check.agentEnabled, inProgress: agent.inProgress, last: agent.last, initialStatus: 1, rise: 1, fall: 1, health: agentHealth ?? 0,
     }) : {}),
   };
