@@ -260,7 +260,7 @@ const ADMIN_ACTIONS: Array<[string, string]> = [
   ['dagent', 'Agent: disable checks'], ['eagent', 'Agent: enable checks'], ['arunn', 'Agent: force UP'], ['adown', 'Agent: force DOWN'], ['shutdown', 'Kill Sessions'],
 ];
 
-/** One proxy: the title table, the table of rows, and the admin form around them for a backend with servers. */
+/** One proxy: the title table (its legend: proxy_cap_str's name, "proxy" for a listen), the table of rows, and the admin form around them for a backend with servers. */
 function proxyTables(rows: StatRow[], o: PageOptions): string {
   const proxy = rows[0]!.proxy;
   const px = esc(proxy.name);
@@ -268,7 +268,7 @@ function proxyTables(rows: StatRow[], o: PageOptions): string {
   let html = form ? '<form method="post">' : '';
   html += '<table class="tbl" width="100%">\n<tr class="titre"><th class="pxname" width="10%">'
     + `<a name="${px}"></a>${o.showLegends ? '<u>' : ''}<a class=px href="#${px}">${px}</a>`
-    + (o.showLegends ? `<div class=tips>cap: ${proxy.kind}, mode: ${proxy.mode}, id: ${rows[0]!.iid}</div></u>` : '')
+    + (o.showLegends ? `<div class=tips>cap: ${proxy.kind === 'listen' ? 'proxy' : proxy.kind}, mode: ${proxy.mode}, id: ${rows[0]!.iid}</div></u>` : '')
     + `</th><th class="${proxy.description ? 'desc' : 'empty'}" width="90%">${esc(proxy.description ?? '')}</th></tr>\n</table>\n`
     + '<table class="tbl" width="100%">\n<tr class="titre">';
   if (o.admin) {

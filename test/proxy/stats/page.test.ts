@@ -118,6 +118,7 @@ function stateConfig(ports: { stats: number; admin: number; web: number }, origi
   stats enable
   stats uri /stats
   stats refresh 5s
+  stats show-legends
 listen stats-admin
   bind 127.0.0.1:${ports.admin}
   stats enable
@@ -198,6 +199,11 @@ test('the page is HAProxy 2.6\'s: per proxy the same header rows, rows, row clas
     assert.deepEqual(lt.map((x) => x.proxy), ht.map((x) => x.proxy), form);
     for (let i = 0; i < ht.length; i++) assert.deepEqual(comparable(lt[i]!), comparable(ht[i]!), `${form}: ${ht[i]!.proxy}`);
   }
+  // `stats show-legends`: the proxies', servers' and backends' legend tooltips.
+  const legends = (page: string): string[] => [...page.matchAll(/<div class=tips>((?:cap|IPv4|IPv6|id|balancing):[^<]*)<\/div>/g)].map((m) => m[1]!.replace(/:\d{4,5},/, ':PORT,'));
+  assert.ok(legends(h.plain).length > 0);
+  assert.deepEqual(legends(l.plain), legends(h.plain));
+  assert.deepEqual(legends(l.admin), []);
   // The admin page: a form per backend with servers, HAProxy's action list, each server's checkbox.
   for (const page of [h.admin, l.admin]) {
     assert.match(page, /<input class='app-checkbox' type="checkbox" name="s" value="up1">/);
