@@ -109,7 +109,10 @@ export class LocalServices {
       // `stats http-request` has no wait-for-body: its rules only answer or go on.
       if (verdict !== 'continue' && !('waitForBody' in verdict)) return { ...verdict, applet: '<STATS>', loggedStatus: 400 };
     }
-    const options = url.slice(uri.length).split(';').filter((o) => o !== '');
+    // The page's own links put the Scope box's `?scope=` after the options (`;up;norefresh?scope=x`).
+    const rest = url.slice(uri.length);
+    const query = rest.indexOf('?');
+    const options = (query < 0 ? rest : rest.slice(0, query)).split(';').filter((o) => o !== '');
     const admin = this.adminAllowed(proxy, tx);
     if (tx.request.method === 'POST') {
       if (!admin) return redirect(uri, 'DENY');
@@ -121,7 +124,7 @@ export class LocalServices {
     let rows = statRows(tables);
     if (stats.scope.length > 0) rows = rows.filter((r) => stats.scope.includes(r.proxy.name));
     // The page's Scope box (`?scope=`): proxies whose name holds the text, ignoring case.
-    const scope = scopeText(url.slice(uri.length));
+    const scope = scopeText(rest);
     if (scope) rows = rows.filter((r) => r.proxy.name.toLowerCase().includes(scope.toLowerCase()));
     const hideDown = options.includes('up');
     if (hideDown) {

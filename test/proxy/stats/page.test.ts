@@ -182,7 +182,11 @@ async function statePages(start: (text: string, port: number) => Promise<{ stop(
       if (rows.some((r) => r.cls === 'active_down') && !rows.some((r) => r.cells.includes('INI'))) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { plain, admin: (await request(ports.admin, '/stats')).body, up: (await request(ports.stats, '/stats;up')).body };
+    const page = async (port: number, path: string) => (await request(port, path)).body;
+    return {
+      plain, admin: await page(ports.admin, '/stats'), up: await page(ports.stats, '/stats;up'),
+      scoped: await page(ports.stats, '/stats;up;norefresh?scope=AP'), done: await page(ports.admin, '/stats;st=DONE'), part: await page(ports.admin, '/stats;st=PART;norefresh'),
+    };
   } finally {
     await proxy.stop();
     await origin.close();
@@ -193,12 +197,20 @@ test('the page is HAProxy 2.6\'s: per proxy the same header rows, rows, row clas
   if (!requireHaproxy(t)) return;
   const h = await statePages((text, port) => startHaproxy(text, port));
   const l = await statePages((text) => startEngine(text));
-  for (const form of ['plain', 'admin', 'up'] as const) {
+  for (const form of ['plain', 'admin', 'up', 'scoped'] as const) {
     const ht = parseStatsPage(h[form]);
     const lt = parseStatsPage(l[form]);
     assert.deepEqual(lt.map((x) => x.proxy), ht.map((x) => x.proxy), form);
     for (let i = 0; i < ht.length; i++) assert.deepEqual(comparable(lt[i]!), comparable(ht[i]!), `${form}: ${ht[i]!.proxy}`);
   }
+  // The display options' links (;up, ;norefresh, the scope carried along) and the `;st=` messages.
+  const options = (page: string): string => page.slice(page.indexOf('<b>Display option:</b>'), page.indexOf('<b>External resources:</b>'));
+  const message = (page: string): string | undefined => /<p><div class=\w+>.*?<\/div>\n/s.exec(page)?.[0];
+  for (const form of ['plain', 'scoped', 'done', 'part'] as const) {
+    assert.equal(options(l[form]), options(h[form]), form);
+    assert.equal(message(l[form]), message(h[form]), form);
+  }
+  assert.ok(message(l.done)!.includes('Action processed successfully.'));
   // `stats show-legends`: the proxies', servers' and backends' legend tooltips.
   const legends = (page: string): string[] => [...page.matchAll(/<div class=tips>((?:cap|IPv4|IPv6|id|balancing):[^<]*)<\/div>/g)].map((m) => m[1]!.replace(/:\d{4,5},/, ':PORT,'));
   assert.ok(legends(h.plain).length > 0);
