@@ -203,6 +203,10 @@ test('the page is HAProxy 2.6\'s: per proxy the same header rows, rows, row clas
     assert.deepEqual(lt.map((x) => x.proxy), ht.map((x) => x.proxy), form);
     for (let i = 0; i < ht.length; i++) assert.deepEqual(comparable(lt[i]!), comparable(ht[i]!), `${form}: ${ht[i]!.proxy}`);
   }
+  // Every tooltip (rates, sessions, HTTP responses, times, compression, check details) says the same things.
+  const tooltips = (page: string): string[] => [...page.matchAll(/<div class=tips>(.*?)<\/div>/gs)]
+    .map((m) => m[1]!.replace(/<span class="rls">(\d)<\/span>/g, '$1').replace(/\d+/g, 'N'));
+  for (const form of ['plain', 'admin'] as const) assert.deepEqual(tooltips(l[form]), tooltips(h[form]), form);
   // The display options' links (;up, ;norefresh, the scope carried along) and the `;st=` messages.
   const options = (page: string): string => page.slice(page.indexOf('<b>Display option:</b>'), page.indexOf('<b>External resources:</b>'));
   const message = (page: string): string | undefined => /<p><div class=\w+>.*?<\/div>\n/s.exec(page)?.[0];
