@@ -226,3 +226,28 @@ test('the page is HAProxy 2.6\'s: per proxy the same header rows, rows, row clas
     assert.match(page, /<option value="shutdown">Kill Sessions<\/option><\/select><input type="hidden" name="b" value="#\d+">/);
   }
 });
+
+test('text from the configuration is HTML-escaped on the page (a description, a cookie in the legends)', async () => {
+  const origin = await startNamedServer('app');
+  const port = await freePort();
+  const e = await startEngine(`${HTTP_DEFAULTS}frontend web
+  bind 127.0.0.1:${port}
+  stats enable
+  stats uri /stats
+  stats show-legends
+  default_backend app
+backend app
+  description <script>alert(1)</script> & co
+  cookie SRV insert
+  server a 127.0.0.1:${origin.port} cookie <b>
+`);
+  try {
+    const page = (await request(port, '/stats')).body;
+    assert.doesNotMatch(page, /<script>|<b>'/);
+    assert.match(page, /<th class="desc" width="90%">&#60;script&#62;alert\(1\)&#60;\/script&#62; &#38; co<\/th>/);
+    assert.match(page, /id: 1, cookie: '&#60;b&#62;'/);
+  } finally {
+    await e.stop();
+    await origin.close();
+  }
+});
