@@ -315,7 +315,7 @@ function infoBlock(o: PageOptions): string {
   const memmax = i('Memmax_MB');
   const scopeQuery = o.scope ? `?scope=${esc(o.scope)}` : '';
   const link = (up: boolean, norefresh: boolean): string => `${esc(o.uri)}${up ? ';up' : ''}${norefresh ? ';norefresh' : ''}${scopeQuery}`;
-  let html = `<body><h1><a href="http://www.haproxy.org/" style="text-decoration: none;">Loadstar${o.hideVersion ? '' : ` version ${VERSION} (HAProxy 2.6 compatible)`}</a></h1>\n`
+  let html = `<body><h1><a href="http://www.haproxy.org/" style="text-decoration: none;">Loadstar${o.hideVersion ? '' : ` &mdash; HAProxy 2.6 compatible (${VERSION})`}</a></h1>\n`
     + `<h2>Statistics Report for pid ${pid}</h2>\n<hr width="100%" class="hr">\n<h3>&gt; General process information</h3>\n`
     + '<table border=0><tr><td align="left" nowrap width="1%">\n'
     + `<p><b>pid = </b> ${pid} (process #1, nbproc = 1, nbthread = ${i('Nbthread')})<br>\n`
@@ -353,6 +353,12 @@ function infoBlock(o: PageOptions): string {
   return html;
 }
 
+/**
+ * Loadstar's one addition to HAProxy's stylesheet: on a phone the process information, the legend and
+ * the display options stack instead of sitting side by side off-screen; the proxy tables scroll sideways.
+ */
+const NARROW_SCREEN_CSS = '@media (max-width: 700px) {\n h3 + table > tbody > tr > td { display: block; width: auto; }\n}\n';
+
 export function statsPageHtml(rows: StatRow[], options: PageOptions): string {
   const byProxy = new Map<string, StatRow[]>();
   for (const row of rows) {
@@ -363,7 +369,7 @@ export function statsPageHtml(rows: StatRow[], options: PageOptions): string {
   return '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN"\n"http://www.w3.org/TR/html4/loose.dtd">\n'
     + '<html><head><title>Statistics Report for Loadstar</title>\n<link rel="icon" href="data:,">\n'
     + '<meta http-equiv="content-type" content="text/html; charset=utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-    + `<style type="text/css"><!--\n${STATS_PAGE_CSS}-->\n</style></head>\n`
+    + `<style type="text/css"><!--\n${STATS_PAGE_CSS}${NARROW_SCREEN_CSS}-->\n</style></head>\n`
     + infoBlock(options)
     + [...byProxy.values()].map((r) => proxyTables(r, options)).join('')
     + '</body></html>\n';
