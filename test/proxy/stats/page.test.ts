@@ -153,7 +153,8 @@ function comparable(table: PageTable): string[] {
   // With `stats admin`, a checkbox column comes first (an empty heading before the name's).
   const admin = table.headers[0]![1] === '';
   const exact = new Set(['Limit', 'Wght', 'Act', 'Bck', 'Thrtle']);
-  const mask = (text: string): string => text.replace(/\d+/g, 'N').replace(/(N[dhms])+/g, 'T');
+  // A check running at that instant shows "* " before its status (checks every 200 ms): timing, masked too.
+  const mask = (text: string): string => text.replace(/^\* /, '').replace(/\d+/g, 'N').replace(/(N[dhms])+/g, 'T');
   return [
     `${table.proxy}: ${table.headers.map((h) => h.join('|')).join(' / ')}`,
     ...table.rows.map((r) => {
