@@ -252,3 +252,18 @@ backend app
     await origin.close();
   }
 });
+
+test('stats hide-version: the heading names the product alone, as HAProxy\'s says "HAProxy"', async () => {
+  const port = await freePort();
+  const config = (hide: boolean) => `${HTTP_DEFAULTS}listen stats\n  bind 127.0.0.1:${port}\n  stats enable\n  stats uri /stats\n${hide ? '  stats hide-version\n' : ''}`;
+  const heading = async (hide: boolean) => {
+    const e = await startEngine(config(hide));
+    try {
+      return /<h1><a [^>]*>(.*?)<\/a><\/h1>/.exec((await request(port, '/stats')).body)![1];
+    } finally {
+      await e.stop();
+    }
+  };
+  assert.equal(await heading(true), 'Loadstar');
+  assert.match((await heading(false))!, /^Loadstar &mdash; HAProxy 2\.6 compatible \(.+\)$/);
+});
