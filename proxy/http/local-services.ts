@@ -24,6 +24,7 @@ import { atoi } from '../stats/cli-numbers.ts';
 import { proxyIds, statRows } from '../stats/rows.ts';
 import { statCsv, statJson, withoutLegends } from '../stats/csv.ts';
 import { statsPageHtml } from '../stats/page.ts';
+import { infoValues } from '../stats/info.ts';
 import { exporterOptions, prometheusText } from '../stats/prometheus.ts';
 import { builtinResponse } from './error-pages.ts';
 
@@ -108,7 +109,10 @@ export class LocalServices {
       // `stats http-request` has no wait-for-body: its rules only answer or go on.
       if (verdict !== 'continue' && !('waitForBody' in verdict)) return { ...verdict, applet: '<STATS>', loggedStatus: 400 };
     }
-    const options = url.slice(uri.length).split(';').filter((o) => o !== '');
+    // The page's own links put the Scope box's `?scope=` after the options (`;up;norefresh?scope=x`).
+    const rest = url.slice(uri.length);
+    const query = rest.indexOf('?');
+    const options = (query < 0 ? rest : rest.slice(0, query)).split(';').filter((o) => o !== '');
     const admin = this.adminAllowed(proxy, tx);
     if (tx.request.method === 'POST') {
       if (!admin) return redirect(uri, 'DENY');
@@ -119,17 +123,38 @@ export class LocalServices {
     this.engine.stats.sync();
     let rows = statRows(tables);
     if (stats.scope.length > 0) rows = rows.filter((r) => stats.scope.includes(r.proxy.name));
-    if (options.includes('up')) rows = rows.filter((r) => r.type !== 2 || r.server!.usable);
-    const refresh = stats.refresh !== undefined && !options.includes('norefresh') ? Math.max(1, Math.round(stats.refresh / 1000)) : undefined;
+    // The page's Scope box (`?scope=`): proxies whose name holds the text, ignoring case.
+    const scope = scopeText(rest);
+    if (scope) rows = rows.filter((r) => r.proxy.name.toLowerCase().includes(scope.toLowerCase()));
+    const hideDown = options.includes('up');
+    if (hideDown) {
+      // HAProxy adds " (<up>/<servers>)" to a backend's status then: servers not stopped (neither DOWN nor MAINT) of all.
+      const servers = new Map<string, { up: number; all: number }>();
+      for (const r of rows) {
+        if (r.type !== 2) continue;
+        const count = servers.get(r.proxy.name) ?? { up: 0, all: 0 };
+        const status = String(r.values['status'] ?? '');
+        if (!status.startsWith('DOWN') && !status.startsWith('MAINT')) count.up++;
+        count.all++;
+        servers.set(r.proxy.name, count);
+      }
+      for (const r of rows) {
+        const count = servers.get(r.proxy.name) ?? { up: 0, all: 0 };
+        if (r.type === 1) r.values['status'] = `${r.values['status']} (${count.up}/${count.all})`;
+      }
+      rows = rows.filter((r) => r.type !== 2 || !hiddenWhenUp(String(r.values['status'] ?? '')));
+    }
+    const configuredRefresh = stats.refresh !== undefined ? Math.max(1, Math.round(stats.refresh / 1000)) : undefined;
+    const refresh = !options.includes('norefresh') ? configuredRefresh : undefined;
     // HAProxy 2.6 sends its refresh header with the CSV and JSON forms too.
     const refreshHeader = refresh !== undefined ? `refresh: ${refresh}\r\n` : '';
     if (!stats.showLegends && (options.includes('csv') || options.includes('json'))) rows = withoutLegends(rows);
     if (options.includes('csv')) return answer(200, 'OK', 'text/plain', statCsv(rows), refreshHeader);
     if (options.includes('json')) return answer(200, 'OK', 'application/json', statJson(rows), refreshHeader);
-    const st = options.find((o) => o.startsWith('st='))?.slice(3);
+    const st = options.find((o) => o.startsWith('st='))?.slice(3, 7);
     const html = statsPageHtml(rows, {
-      uri, admin, hideVersion: stats.hideVersion, uptimeSeconds: Math.floor((Date.now() - this.engine.stats.startedAt) / 1000),
-      ...(refresh !== undefined ? { refreshSeconds: refresh } : {}), ...(st !== undefined ? { status: st } : {}),
+      uri, admin, hideVersion: stats.hideVersion, showLegends: stats.showLegends, noRefresh: options.includes('norefresh'), hideDown, scope,
+      info: infoValues(this.engine), ...(configuredRefresh !== undefined ? { refreshSeconds: configuredRefresh } : {}), ...(st !== undefined ? { status: st } : {}),
     });
     return answer(200, 'OK', 'text/html; charset=utf-8', html, refreshHeader);
   }
@@ -206,6 +231,22 @@ export class LocalServices {
       default: return 'failed';
     }
   }
+}
+
+/**
+ * The `scope=` text of the page's URL as HAProxy's http_handle_stats reads it: up to ';', '&' or a
+ * space, at most 20 characters, dropped when it holds a character outside letters, digits and ".:_-".
+ */
+function scopeText(rest: string): string {
+  const at = rest.indexOf('scope=');
+  if (at < 0) return '';
+  const text = /^[^;& ]*/.exec(rest.slice(at + 6))![0].slice(0, 20);
+  return /^[A-Za-z0-9._:-]*$/.test(text) ? text : '';
+}
+
+/** `;up` hides servers in maintenance and those down with no health left (HAProxy's STAT_HIDE_DOWN), not those going up. */
+function hiddenWhenUp(status: string): boolean {
+  return status.startsWith('MAINT') || status === 'DOWN' || status === 'DOWN (agent)';
 }
 
 /** 303 back to the page with the action's result, as HAProxy answers its admin form. */
