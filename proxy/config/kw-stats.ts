@@ -5,7 +5,7 @@ import { splitCondition, warnIfConditionConflicts } from './conditions.ts';
 import { parseHttpAction, knownHttpRequestAction, ruleCheckpoints } from './kw-rules.ts';
 import { suggest } from './suggest.ts';
 import { parseTime } from './values.ts';
-import { STATS, NO_EFFECT } from './status.ts';
+import { STATS } from './status.ts';
 
 /** What cfgparse-listen.c says when `stats <what>` lacks its word. */
 const NEEDS: Readonly<Record<string, string>> = {
@@ -103,12 +103,24 @@ const keywords: ProxyKeyword[] = [
   { name: 'stats show-legends', sections: 'dflb', status: STATS, summary: 'Shows legends on the statistics page.', parse(ctx) { ctx.proxy.stats.showLegends = true; } },
   { name: 'stats scope', sections: 'dflb', status: STATS, summary: 'Limits the statistics page to the named proxies.', parse(ctx) { const v = one(ctx, 'scope'); if (v !== undefined) ctx.proxy.stats.scope.push(v); } },
   {
-    name: 'stats show-desc', sections: 'dflb', status: NO_EFFECT, summary: 'Cosmetic statistics page option.',
-    parse(ctx) { ctx.warn(`'stats show-desc' has no effect in Loadstar and is ignored`, undefined, 'LS_WARN_CFG_IGNORED'); },
+    name: 'stats show-desc', sections: 'dflb', status: STATS, summary: 'Shows a description on the statistics page (its words, else the global `description`).',
+    parse(ctx) {
+      // cfgparse-listen.c: without words it needs a global description, or it warns and does nothing.
+      if (ctx.args.length === 0 && !ctx.config.global.tune['description']) {
+        return ctx.warn(`'show-desc' requires a parameter or 'desc' to be set in the global section.`);
+      }
+      ctx.proxy.stats.showDesc = ctx.args.join(' ');
+    },
   },
   {
-    name: 'stats show-node', sections: 'dflb', status: NO_EFFECT, summary: 'Cosmetic statistics page option.',
-    parse(ctx) { ctx.warn(`'stats show-node' has no effect in Loadstar and is ignored`, undefined, 'LS_WARN_CFG_IGNORED'); },
+    name: 'stats show-node', sections: 'dflb', status: STATS, summary: 'Shows the node name on the statistics page (its word, else the global `node`).',
+    parse(ctx) {
+      const name = ctx.args[0];
+      if (name !== undefined && !/^[A-Za-z0-9_.-]+$/.test(name)) {
+        return ctx.error(`'stats show-node' invalid node name - should be a stringwith digits(0-9), letters(A-Z, a-z), hyphen(-) or underscode(_).`);
+      }
+      ctx.proxy.stats.showNode = name ?? '';
+    },
   },
 ];
 

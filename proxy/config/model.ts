@@ -887,6 +887,10 @@ export interface StatsSettings {
   hideVersion: boolean;
   showLegends: boolean;
   scope: string[];
+  /** `stats show-node [name]`: the page names its node ('' = the global `node`, by default the host name). */
+  showNode?: string;
+  /** `stats show-desc [text]`: the page shows a description ('' = the global `description`). */
+  showDesc?: string;
 }
 
 export interface Capture {

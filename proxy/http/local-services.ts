@@ -152,9 +152,13 @@ export class LocalServices {
     if (options.includes('csv')) return answer(200, 'OK', 'text/plain', statCsv(rows), refreshHeader);
     if (options.includes('json')) return answer(200, 'OK', 'application/json', statJson(rows), refreshHeader);
     const st = options.find((o) => o.startsWith('st='))?.slice(3, 7);
+    const info = infoValues(this.engine);
     const html = statsPageHtml(rows, {
-      uri, admin, hideVersion: stats.hideVersion, showLegends: stats.showLegends, noRefresh: options.includes('norefresh'), hideDown, scope,
-      info: infoValues(this.engine), ...(configuredRefresh !== undefined ? { refreshSeconds: configuredRefresh } : {}), ...(st !== undefined ? { status: st } : {}),
+      uri, admin, hideVersion: stats.hideVersion, showLegends: stats.showLegends, noRefresh: options.includes('norefresh'), hideDown, scope, info,
+      // `stats show-node` / `show-desc` without a word name the global `node` / `description`.
+      ...(stats.showNode !== undefined ? { node: stats.showNode || String(info.get('node') ?? '') } : {}),
+      ...(stats.showDesc !== undefined ? { description: stats.showDesc || String(info.get('description') ?? '') } : {}),
+      ...(configuredRefresh !== undefined ? { refreshSeconds: configuredRefresh } : {}), ...(st !== undefined ? { status: st } : {}),
     });
     return answer(200, 'OK', 'text/html; charset=utf-8', html, refreshHeader);
   }

@@ -24,6 +24,10 @@ export interface PageOptions {
   admin: boolean;
   hideVersion: boolean;
   showLegends: boolean;
+  /** `stats show-node`: the node name the title and heading add (" on <node>"). */
+  node?: string;
+  /** `stats show-desc`: the description the heading adds (": <text>"). */
+  description?: string;
   /** The `?scope=` text ('' when none). */
   scope: string;
   /** Result of the previous admin action (`;st=DONE` …). */
@@ -316,7 +320,7 @@ function infoBlock(o: PageOptions): string {
   const scopeQuery = o.scope ? `?scope=${esc(o.scope)}` : '';
   const link = (up: boolean, norefresh: boolean): string => `${esc(o.uri)}${up ? ';up' : ''}${norefresh ? ';norefresh' : ''}${scopeQuery}`;
   let html = `<body><h1><a href="http://www.haproxy.org/" style="text-decoration: none;">Loadstar${o.hideVersion ? '' : ` &mdash; HAProxy 2.6 compatible (${VERSION})`}</a></h1>\n`
-    + `<h2>Statistics Report for pid ${pid}</h2>\n<hr width="100%" class="hr">\n<h3>&gt; General process information</h3>\n`
+    + `<h2>Statistics Report for pid ${pid}${o.node !== undefined ? ` on ${esc(o.node)}` : ''}${o.description !== undefined ? `: ${esc(o.description)}` : ''}</h2>\n<hr width="100%" class="hr">\n<h3>&gt; General process information</h3>\n`
     + '<table border=0><tr><td align="left" nowrap width="1%">\n'
     + `<p><b>pid = </b> ${pid} (process #1, nbproc = 1, nbthread = ${i('Nbthread')})<br>\n`
     + `<b>uptime = </b> ${Math.floor(up / 86400)}d ${Math.floor((up % 86400) / 3600)}h${String(Math.floor((up % 3600) / 60)).padStart(2, '0')}m${String(up % 60).padStart(2, '0')}s<br>\n`
@@ -367,7 +371,7 @@ export function statsPageHtml(rows: StatRow[], options: PageOptions): string {
     byProxy.set(row.proxy.name, list);
   }
   return '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN"\n"http://www.w3.org/TR/html4/loose.dtd">\n'
-    + '<html><head><title>Statistics Report for Loadstar</title>\n<link rel="icon" href="data:,">\n'
+    + `<html><head><title>Statistics Report for Loadstar${options.node !== undefined ? ` on ${esc(options.node)}` : ''}</title>\n<link rel="icon" href="data:,">\n`
     + '<meta http-equiv="content-type" content="text/html; charset=utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n'
     + `<style type="text/css"><!--\n${STATS_PAGE_CSS}${NARROW_SCREEN_CSS}-->\n</style></head>\n`
     + infoBlock(options)

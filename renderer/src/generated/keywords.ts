@@ -997,8 +997,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stats show-desc",
-   "summary": "Cosmetic statistics page option.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Shows a description on the statistics page (its words, else the global `description`).",
+   "status": "supported"
   },
   {
    "name": "stats show-legends",
@@ -1007,8 +1007,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stats show-node",
-   "summary": "Cosmetic statistics page option.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Shows the node name on the statistics page (its word, else the global `node`).",
+   "status": "supported"
   },
   {
    "name": "stats uri",
@@ -1494,8 +1494,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stats show-desc",
-   "summary": "Cosmetic statistics page option.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Shows a description on the statistics page (its words, else the global `description`).",
+   "status": "supported"
   },
   {
    "name": "stats show-legends",
@@ -1504,8 +1504,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stats show-node",
-   "summary": "Cosmetic statistics page option.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Shows the node name on the statistics page (its word, else the global `node`).",
+   "status": "supported"
   },
   {
    "name": "stats uri",
@@ -2051,8 +2051,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stats show-desc",
-   "summary": "Cosmetic statistics page option.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Shows a description on the statistics page (its words, else the global `description`).",
+   "status": "supported"
   },
   {
    "name": "stats show-legends",
@@ -2061,8 +2061,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stats show-node",
-   "summary": "Cosmetic statistics page option.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Shows the node name on the statistics page (its word, else the global `node`).",
+   "status": "supported"
   },
   {
    "name": "stats uri",
@@ -2808,8 +2808,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stats show-desc",
-   "summary": "Cosmetic statistics page option.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Shows a description on the statistics page (its words, else the global `description`).",
+   "status": "supported"
   },
   {
    "name": "stats show-legends",
@@ -2818,8 +2818,8 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "stats show-node",
-   "summary": "Cosmetic statistics page option.",
-   "status": "accepted, no effect (warning)"
+   "summary": "Shows the node name on the statistics page (its word, else the global `node`).",
+   "status": "supported"
   },
   {
    "name": "stats uri",

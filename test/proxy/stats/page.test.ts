@@ -267,3 +267,35 @@ test('stats hide-version: the heading names the product alone, as HAProxy\'s say
   assert.equal(await heading(true), 'Loadstar');
   assert.match((await heading(false))!, /^Loadstar &mdash; HAProxy 2\.6 compatible \(.+\)$/);
 });
+
+test('stats show-node and show-desc name the node and describe it in the title and heading, as HAProxy 2.6 does; an invalid node name is refused', async (t) => {
+  if (!requireHaproxy(t)) return;
+  const config = (port: number, lines: string) => `global
+    node lab-node-1
+    description The home lab
+${HTTP_DEFAULTS}listen stats
+    bind 127.0.0.1:${port}
+    stats enable
+    stats uri /stats
+${lines}`;
+  /** The page's <title> and <h2>, the pid and the product name masked. */
+  const heads = async (start: (text: string, port: number) => Promise<{ stop(): Promise<void> }>, lines: string): Promise<string> => {
+    const port = await freePort();
+    const proxy = await start(config(port, lines), port);
+    try {
+      const body = (await request(port, '/stats')).body;
+      const title = /<title>([^<]*)<\/title>/.exec(body)![1]!.replace(/HAProxy|Loadstar/, 'PRODUCT');
+      const h2 = /<h2>([^<]*)<\/h2>/.exec(body)![1]!.replace(/pid \d+/, 'pid N');
+      return `${title} | ${h2}`;
+    } finally {
+      await proxy.stop();
+    }
+  };
+  for (const lines of ['    stats show-node\n', '    stats show-node edge_2.lan\n', '    stats show-desc\n', '    stats show-desc rack 2, shelf 3\n',
+    '    stats show-node\n    stats show-desc\n', '']) {
+    const theirs = await heads((text, port) => startHaproxy(text, port), lines);
+    const ours = await heads((text) => startEngine(text), lines);
+    assert.equal(ours, theirs, lines);
+  }
+  assert.equal(await heads((text) => startEngine(text), '    stats show-node edge\n    stats show-desc rack 2\n'), 'Statistics Report for PRODUCT on edge | Statistics Report for pid N on edge: rack 2');
+});
