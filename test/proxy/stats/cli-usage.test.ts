@@ -11,19 +11,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
-import { startEngine, freePort } from '../../helpers/net.ts';
+import { startEngine, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 import { cli } from './helpers.ts';
 
 function config(sock: string, userSock: string, port: number): string {
   return `global
     stats socket ${sock} level admin
     stats socket ${userSock} level user
-defaults
-    mode http
-    timeout client 5s
-    timeout server 5s
-    timeout connect 5s
-frontend fe
+${HTTP_DEFAULTS}frontend fe
     bind 127.0.0.1:${port}
     http-request return status 200
 `;

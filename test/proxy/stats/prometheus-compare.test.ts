@@ -8,18 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
-import { startEngine, startRawServer, freePort, request } from '../../helpers/net.ts';
+import { startEngine, startRawServer, freePort, request, HTTP_DEFAULTS } from '../../helpers/net.ts';
 import { until } from './helpers.ts';
 
 interface Ports { fe: number; tcp: number; origin: number; dead: number; agent: number }
 
 function config(p: Ports): string {
-  return `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+  return `${HTTP_DEFAULTS}frontend fe
     bind 127.0.0.1:${p.fe}
     http-request use-service prometheus-exporter if { path /metrics }
     default_backend be
