@@ -81,8 +81,9 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   const agentState = o.agentCheck && agentPort(server.config) !== undefined
     ? (server.check?.agentEnabled === false ? 0x12 : 0x16) | (server.check?.agent?.inProgress ? 1 : 0)
     : 0;
-  // Without a check HAProxy keeps the health it starts servers with (rise, or what a state file gave), 0 once in maintenance.
-  const health = check ? check.state.health : o.disabled || server.maintSeen ? 0 : server.savedHealth ?? o.rise;
+  // Without a check HAProxy keeps the health it starts servers with (rise, or what a state file gave), 0 once in maintenance;
+  // an agent-only server's is kept by its ServerCheck (`set server … health` changes it).
+  const health = server.check ? server.check.state.health : o.disabled || server.maintSeen ? 0 : server.savedHealth ?? o.rise;
   const since = Math.floor((now - server.stats.lastChange) / 1000);
   const initialWeight = o.weight;
   // The check's and the agent's port and address as configured: `port` and `addr` set both, agent-port and
