@@ -412,8 +412,8 @@ export class ServerCheck implements ServerHealth {
     if (this.healthEnabled && (admin === 'MAINT') !== (from === 'MAINT')) this.paused = admin === 'MAINT';
     if (from === 'MAINT') {
       // Leaving maintenance: HAProxy puts the server back UP at health=rise, to be confirmed by the checks,
-      // unless its agent said "down".
-      this.state.health = this.state.timings.rise;
+      // unless its agent said "down"; without its regular check on, the health stays (srv_update_status).
+      if (this.state.checked) this.state.health = this.state.timings.rise;
       this.state.op = this.state.agentHealth === 0 ? 'DOWN' : 'UP';
     }
     const down = admin === 'MAINT' ? wasDown : this.state.op === 'DOWN';

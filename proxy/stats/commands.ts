@@ -456,7 +456,7 @@ function setServer(args: string[], engine: StatsHost): CliAnswer {
       if (args[4] === undefined || args[4] === '') return cliErr('set server <b>/<s> addr requires an address and optionally a port.\n');
       return cliMsg(setAddr(engine, backend, server, args[4], args[5] === 'port' ? args[6] ?? '' : undefined), WARNING);
     }
-    if (what === 'health') return forceHealth(engine, server, args[4]);
+    if (what === 'health') return forceHealth(engine, backend, server, args[4]);
     if (what === 'agent') return forceAgent(engine, server, args[4]);
     // HAProxy's other settings are known words Loadstar does not change; anything else gets HAProxy's usage.
     if (what === undefined || !SET_SERVER_SETTINGS.has(what)) return cliErr(usage);
@@ -468,13 +468,14 @@ function setServer(args: string[], engine: StatsHost): CliAnswer {
  * `set server <b>/<s> health up|stopping|down` (cli_parse_set_server): refused on a tracking server,
  * else the check's health and the server's state forced "changed from CLI" (ServerCheck.forceHealth).
  */
-function forceHealth(engine: StatsHost, server: RuntimeServer, word: string | undefined): CliAnswer {
+function forceHealth(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, word: string | undefined): CliAnswer {
   if (server.track) return cliErr('cannot change health on a tracking server.\n');
   const op = word === 'up' ? 'UP' : word === 'stopping' ? 'NOLB' : word === 'down' ? 'DOWN' : undefined;
   if (op === undefined) return cliErr("'set server <srv> health' expects 'up', 'stopping', or 'down'.\n");
-  // HAProxy forces a server without a check too; Loadstar keeps no health for one.
-  if (!server.check) return cliErr("'set server health' on a server without a check or agent is not supported by Loadstar.\n");
-  server.check.forceHealth(op, 'changed from CLI');
+  // HAProxy forces a server without a check too: it gets its (never run) ServerCheck to hold the state.
+  const check = server.check ?? engine.healthChecks?.()?.forcible(backend, server);
+  if (!check) return cliErr("'set server health' on a server without a check or agent is not supported by Loadstar.\n");
+  check.forceHealth(op, 'changed from CLI');
   engine.stats.sync();
   return '';
 }

@@ -36,13 +36,14 @@ backend be
     server h2 127.0.0.1:${hang} check inter 100ms slowstart 60s
     server ag 127.0.0.1:${hang} check inter 100ms agent-check agent-port ${hang} agent-inter 100ms
     server t 127.0.0.1:${hang} track be/h1
+    server nock 127.0.0.1:${hang}
     server bk 127.0.0.1:${hang} backup agent-check agent-port ${hang} agent-inter 100ms
 backend be2
     server t2 127.0.0.1:${hang} track be/t
 `;
 }
 
-const SERVERS = ['be/h1', 'be/h2', 'be/ag', 'be/t', 'be/bk', 'be2/t2'];
+const SERVERS = ['be/h1', 'be/h2', 'be/ag', 'be/t', 'be/nock', 'be/bk', 'be2/t2'];
 
 /** Each server's `show stat` status and weight, and `show servers state`'s op state, admin state and check health. */
 async function snapshot(sock: string): Promise<string> {
@@ -81,12 +82,15 @@ const COMMANDS = [
   'set server be/h2 health up', 'set server be/h1 state maint', 'set server be/h1 health down', 'set server be/h1 state ready',
   'set server be/h1 health stopping', 'set server be/h1 health down', 'disable agent be/ag', 'set server be/ag agent down', 'enable agent be/ag',
   'set server be/bk health down', 'set server be/bk health stopping', 'set server be/bk agent up', 'set server be/bk agent down', 'set server be/bk health up',
+  'set server be/nock agent down', 'set server be/nock health stopping', 'set server be/nock health down', 'set server be/nock state maint',
+  'set server be/nock state ready', 'set server be/nock health up',
 ];
 
 const FORMS = [
   'b=be&s=h1&action=hdown', 'b=be&s=h1&action=hdown', 'b=be&s=h1&action=hnolb', 'b=be&s=h1&action=hrunn', 'b=be&s=t&action=hdown',
   'b=be&s=t&s=h2&action=hdown', 'b=be&s=h1&action=adown', 'b=be&s=ag&action=adown', 'b=be&s=ag&action=arunn', 'b=be&s=h2&s=ag&action=hrunn',
   'b=be&s=bk&action=adown', 'b=be&s=bk&action=hrunn', 'b=be&s=bk&s=t&action=arunn',
+  'b=be&s=nock&action=adown', 'b=be&s=nock&action=hdown', 'b=be&s=nock&s=h1&action=hrunn',
 ];
 
 async function run(start: (text: string) => Promise<{ stop(): Promise<void>; lines(): string[] }>, hang: number, dir: string, tag: string): Promise<string[]> {
