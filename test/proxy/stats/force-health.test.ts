@@ -134,8 +134,6 @@ test('set server health / agent and the form\'s force actions: answers, states, 
       const h = await startHaproxy(text, port);
       return { stop: () => h.stop(), lines: () => h.output().split('\n') };
     }, hangPort, dir, 'theirs');
-    fs.writeFileSync('/tmp/fh/ours.txt', ours.join('\n'));
-    fs.writeFileSync('/tmp/fh/theirs.txt', theirs.join('\n'));
     assert.deepEqual(ours, theirs);
   } finally {
     for (const s of held) s.destroy();
