@@ -44,7 +44,7 @@ export interface MailedLine {
  * the server's check also shows its state and history.
  */
 declare module '../runtime/server.ts' {
-  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'failedChecks' | 'inProgress' | 'settings' | 'agent' | 'healthEnabled' | 'agentEnabled' | 'paused' | 'restoredStatus' | 'setHealthEnabled' | 'setAgentEnabled'> {}
+  interface ServerHealth extends Pick<ServerCheck, 'state' | 'events' | 'results' | 'count' | 'failedChecks' | 'inProgress' | 'settings' | 'agent' | 'healthEnabled' | 'agentEnabled' | 'paused' | 'restoredStatus' | 'setHealthEnabled' | 'setAgentEnabled' | 'forceHealth' | 'forceAgent'> {}
 }
 
 export class ServerCheck implements ServerHealth {
@@ -194,6 +194,10 @@ export class ServerCheck implements ServerHealth {
 
   get down(): boolean {
     return this.state.op === 'DOWN';
+  }
+
+  get stopping(): boolean {
+    return this.state.op === 'NOLB';
   }
 
   /** Starts checking; the first check comes after `firstDelay` (random within the interval by default). */
@@ -408,8 +412,8 @@ export class ServerCheck implements ServerHealth {
     if (this.healthEnabled && (admin === 'MAINT') !== (from === 'MAINT')) this.paused = admin === 'MAINT';
     if (from === 'MAINT') {
       // Leaving maintenance: HAProxy puts the server back UP at health=rise, to be confirmed by the checks,
-      // unless its agent said "down".
-      this.state.health = this.state.timings.rise;
+      // unless its agent said "down"; without its regular check on, the health stays (srv_update_status).
+      if (this.state.checked) this.state.health = this.state.timings.rise;
       this.state.op = this.state.agentHealth === 0 ? 'DOWN' : 'UP';
     }
     const down = admin === 'MAINT' ? wasDown : this.state.op === 'DOWN';
@@ -455,6 +459,48 @@ export class ServerCheck implements ServerHealth {
     }
     this.state.health = health < rise || health > rise + fall - 2 ? rise : health;
     restored('NOLB');
+  }
+
+  /**
+   * `set server … health up|stopping|down` and the stats page's hrunn / hnolb / hdown (HAProxy 2.6's
+   * cli_parse_set_server, stats_process_http_post): the check's health is set to rise+fall-1 (UP,
+   * stopping) or 0 (DOWN), then srv_set_running / srv_set_stopping / srv_set_stopped: nothing more
+   * for a server in maintenance or already in that state; otherwise the transition as a check's,
+   * with `why` ("changed from CLI") as its reason: the log line, the timeline, slowstart and the
+   * servers tracking it. The next check results apply from there as usual.
+   */
+  forceHealth(op: OperationalState, why: string): void {
+    const fromLabel = this.state.label();
+    this.state.health = op === 'DOWN' ? 0 : this.state.full;
+    this.forced(op, fromLabel, why);
+  }
+
+  /**
+   * `set server … agent up|down` and the page's arunn / adown: the agent's health set (up or down),
+   * then srv_set_running / srv_set_stopped as forceHealth does, whatever the regular check says.
+   * The caller checks that the agent is enabled (HAProxy refuses otherwise).
+   */
+  forceAgent(up: boolean, why: string): void {
+    const fromLabel = this.state.label();
+    this.state.agentHealth = up ? 1 : 0;
+    this.forced(up ? 'UP' : 'DOWN', fromLabel, why);
+  }
+
+  /** srv_set_running / srv_set_stopping / srv_set_stopped with a reason: maintenance and the same state change nothing. */
+  private forced(op: OperationalState, fromLabel: string, why: string): void {
+    if (this.state.admin === 'MAINT') return;
+    if (this.state.op === op) {
+      // The health count changed the label ("UP 1/3" forced UP is "UP"), not the state.
+      this.server.stats.relabel(this.server.status);
+      return;
+    }
+    this.state.op = op;
+    const to = op;
+    const mail: SyslogLevel | undefined = to === 'DOWN' ? (fromLabel.startsWith('NOLB') ? 'notice' : 'alert') : to === 'UP' ? 'notice' : undefined;
+    this.transition(to, fromLabel, undefined, (counts, requeued) => transitionMessage({
+      backend: this.backend.name, server: this.server.name, backup: this.server.backup, to, why,
+      counts, sessions: this.server.served, requeued, queued: this.server.queue.length,
+    }), mail);
   }
 
   /** The agent said up or down (HAProxy's agent result L7OK / L7STS); see HealthState.agentReport. */

@@ -53,11 +53,24 @@ export class HealthChecks {
     }
   }
 
-  /** The check of a server with `check` or an agent it can reach, else undefined. */
-  private build(backend: RuntimeBackend, server: RuntimeServer): ServerCheck | undefined {
+  /**
+   * The server's check, for `set server … health` and the stats page's hrunn/hnolb/hdown: HAProxy keeps
+   * a check's health on every server and forces one without check too. A server with neither check
+   * nor agent gets its ServerCheck then: never started, its regular check off ("no check"), it holds
+   * the forced state, logs the change and has its trackers follow.
+   */
+  forcible(backend: RuntimeBackend, server: RuntimeServer): ServerCheck {
+    if (server.check) return server.check as ServerCheck;
+    const check = this.build(backend, server, true)!;
+    this.checks.push(check);
+    return check;
+  }
+
+  /** The check of a server with `check` or an agent it can reach, else undefined (unless `always`). */
+  private build(backend: RuntimeBackend, server: RuntimeServer, always = false): ServerCheck | undefined {
     const config = this.config;
     const o = server.config.options;
-    if (!o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) return undefined;
+    if (!always && !o.check && !(o.agentCheck && agentPort(server.config) !== undefined)) return undefined;
     const spread = Number(config.global.tune['spread-checks'] ?? 0) || 0;
     const settings = checkSettings(backend.config, server.config, spread, checkTls(server.config, config, backend.config.name, this.committed), nodeName(config), connectLinesTls(backend.config, server.config, config, this.committed), config.global.pp2NeverSendLocal, o.proto === 'fcgi' ? this.fcgiFor?.(backend.config) : undefined);
     if ((settings.target.tls || settings.target.connectTls) && this.sslConns) settings.target.sslConns = this.sslConns;

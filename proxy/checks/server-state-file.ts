@@ -318,7 +318,11 @@ function applyLine(backend: RuntimeBackend, server: RuntimeServer, check: Server
   const active = check?.settings.active === true ? check : undefined;
   if (active) active.restoreOperational(saved.op, saved.health);
   // A server without a check of its own keeps the health a running state gives it (shown by show servers state).
-  else if (saved.op === 2 || (saved.op === 1 && server.config.options.rise === 1)) server.savedHealth = server.config.options.rise + server.config.options.fall - 1;
+  // (an agent-only server's ServerCheck keeps it, as `set server … health` changes it there).
+  else if (saved.op === 2 || (saved.op === 1 && server.config.options.rise === 1)) {
+    server.savedHealth = server.config.options.rise + server.config.options.fall - 1;
+    if (check) check.state.health = server.savedHealth;
+  }
   // Maintenance: the configuration's `disabled` (CMAINT) wins when it changed since the dump.
   const admin = saved.admin;
   const configMaint = server.config.options.disabled === true;

@@ -123,8 +123,11 @@ export class HealthState {
     const { rise, fall } = this.timings;
     if (this.admin === 'MAINT') return 'MAINT';
     if (this.op === 'DOWN' || (this.checked && this.health < rise)) {
+      // HAProxy's stopped states: the agent said down; the check's health is 0; else, with a check or
+      // an agent on, "going up" at the check's health ("DOWN 0/2" for an agent-only server forced down).
       if (this.agentHealth === 0) return 'DOWN (agent)';
-      return !this.checked || this.health === 0 || this.health >= rise ? 'DOWN' : `DOWN ${this.health}/${rise}`;
+      if (this.checked && this.health === 0) return 'DOWN';
+      return this.checked || this.agentHealth !== undefined ? `DOWN ${this.health}/${rise}` : 'DOWN';
     }
     const going = this.checked && this.health < this.full;
     if (this.admin === 'DRAIN') {

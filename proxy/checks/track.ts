@@ -7,7 +7,7 @@
  */
 import type { RuntimeBackend } from '../runtime/backend.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
-import { chainInMaint, trackerStopped, trackerUsable } from '../runtime/track.ts';
+import { chainInMaint, trackerStopped, trackerStopping, trackerUsable } from '../runtime/track.ts';
 import type { HealthNotify } from './checker.ts';
 import { transitionMessage } from './events.ts';
 import type { BackendCounts } from './events.ts';
@@ -35,6 +35,14 @@ export function followTrackers(server: RuntimeServer, notify: HealthNotify): voi
       } else {
         follow(tracker, backend, usable, notify, () => `${name} is ${trackerStopped(tracker) ? 'DOWN' : 'UP'}/${tracker.admin === 'DRAIN' ? 'DRAIN' : 'READY'} (leaving maintenance).`);
       }
+    } else if (trackerStopping(tracker) !== (link.stopping ?? false)) {
+      // The chain's end entering or leaving NOLB: "is stopping via …", then UP or DOWN from there (srv_set_stopping's propagation).
+      const stopping = !link.stopping;
+      link.stopping = stopping;
+      const to = stopping ? 'NOLB' : usable ? 'UP' : 'DOWN';
+      follow(tracker, backend, usable, notify, (counts, requeued) => transitionMessage({
+        backend: backend.name, server: tracker.name, backup: tracker.backup, to, via, counts, sessions: tracker.served, requeued, queued: tracker.queue.length,
+      }), to === 'UP' ? 'notice' : to === 'DOWN' ? 'notice' : undefined);
     } else if (usable !== tracker.usable) {
       follow(tracker, backend, usable, notify, (counts, requeued) => transitionMessage({
         backend: backend.name, server: tracker.name, backup: tracker.backup, to: usable ? 'UP' : 'DOWN', via, counts, sessions: tracker.served, requeued, queued: tracker.queue.length,

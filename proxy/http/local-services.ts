@@ -231,8 +231,19 @@ export class LocalServices {
         if (backend.mode === 'tcp') return 'failed';
         for (const frontend of this.engine.stats.view()?.frontends.values() ?? []) frontend.shutdownServerSessions(server);
         return 'altered';
-      // Forcing a health or agent state (hrunn, hnolb, hdown, arunn, adown) is not something Loadstar's checks take.
-      default: return 'failed';
+      // Forced health: any server but a tracking one (one with neither check nor agent gets a ServerCheck to hold it).
+      case 'hrunn': case 'hnolb': case 'hdown': {
+        if (server.track) return 'skipped';
+        const forcible = check ?? this.engine.healthChecks?.()?.forcible(backend, server);
+        if (!forcible) return 'failed';
+        forcible.forceHealth(action === 'hrunn' ? 'UP' : action === 'hnolb' ? 'NOLB' : 'DOWN', 'changed from Web interface');
+        return 'altered';
+      }
+      // Forced agent verdict: only with the agent enabled.
+      case 'arunn': case 'adown':
+        if (check?.agent === undefined || !check.agentEnabled) return 'skipped';
+        check.forceAgent(action === 'arunn', 'changed from Web interface');
+        return 'altered';
     }
   }
 }

@@ -26,6 +26,8 @@ export interface ServerHealth {
   label(): string;
   /** Down by its checks (or its agent). */
   readonly down: boolean;
+  /** Stopping (NOLB: disable-on-404, or forced by `set server … health stopping`): up, but takes no new traffic. */
+  readonly stopping: boolean;
   /** Passive health from real traffic (`observe layer4|layer7`). */
   observe(layer: 'layer4' | 'layer7', ok: boolean, info: string): void;
   /**

@@ -15,6 +15,8 @@ export interface Tracker {
   backend: RuntimeBackend;
   /** In maintenance because a server of its chain is (HAProxy's SRV_ADMF_IMAINT): kept by proxy/checks/track.ts. */
   inheritedMaint: boolean;
+  /** Stopping because the checked server at the end of its chain is (SRV_ST_STOPPING): kept by proxy/checks/track.ts. */
+  stopping?: boolean;
 }
 
 /** Links every `track` of one configuration load's backends (before checks start). */
@@ -74,4 +76,12 @@ export function trackerStopped(server: RuntimeServer): boolean {
     if (!s.track) return s.check?.down ?? false;
   }
   return false;
+}
+
+/** A tracking server is stopping (SRV_ST_STOPPING, `show servers state` 3): not stopped, and the checked server at the end of its chain is NOLB. */
+export function trackerStopping(server: RuntimeServer): boolean {
+  if (trackerStopped(server)) return false;
+  let end = server;
+  while (end.track) end = end.track.server;
+  return end.check?.stopping ?? false;
 }

@@ -456,10 +456,38 @@ function setServer(args: string[], engine: StatsHost): CliAnswer {
       if (args[4] === undefined || args[4] === '') return cliErr('set server <b>/<s> addr requires an address and optionally a port.\n');
       return cliMsg(setAddr(engine, backend, server, args[4], args[5] === 'port' ? args[6] ?? '' : undefined), WARNING);
     }
+    if (what === 'health') return forceHealth(engine, backend, server, args[4]);
+    if (what === 'agent') return forceAgent(engine, server, args[4]);
     // HAProxy's other settings are known words Loadstar does not change; anything else gets HAProxy's usage.
     if (what === undefined || !SET_SERVER_SETTINGS.has(what)) return cliErr(usage);
-    return cliErr(`'set server ${what}' is not supported by Loadstar (state, weight and addr are).\n`);
+    return cliErr(`'set server ${what}' is not supported by Loadstar (state, weight, addr, health and agent are).\n`);
   });
+}
+
+/**
+ * `set server <b>/<s> health up|stopping|down` (cli_parse_set_server): refused on a tracking server,
+ * else the check's health and the server's state forced "changed from CLI" (ServerCheck.forceHealth).
+ */
+function forceHealth(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServer, word: string | undefined): CliAnswer {
+  if (server.track) return cliErr('cannot change health on a tracking server.\n');
+  const op = word === 'up' ? 'UP' : word === 'stopping' ? 'NOLB' : word === 'down' ? 'DOWN' : undefined;
+  if (op === undefined) return cliErr("'set server <srv> health' expects 'up', 'stopping', or 'down'.\n");
+  // HAProxy forces a server without a check too: it gets its (never run) ServerCheck to hold the state.
+  const check = server.check ?? engine.healthChecks?.()?.forcible(backend, server);
+  if (!check) return cliErr("'set server health' on a server without a check or agent is not supported by Loadstar.\n");
+  check.forceHealth(op, 'changed from CLI');
+  engine.stats.sync();
+  return '';
+}
+
+/** `set server <b>/<s> agent up|down`: refused unless the agent is enabled, else ServerCheck.forceAgent "changed from CLI". */
+function forceAgent(engine: StatsHost, server: RuntimeServer, word: string | undefined): CliAnswer {
+  const check = server.check;
+  if (check?.agent === undefined || !check.agentEnabled) return cliErr('agent checks are not enabled on this server.\n');
+  if (word !== 'up' && word !== 'down') return cliErr("'set server <srv> agent' expects 'up' or 'down'.\n");
+  check.forceAgent(word === 'up', 'changed from CLI');
+  engine.stats.sync();
+  return '';
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { BackendLookup } from '../runtime/admin.ts';
 import type { RuntimeBackend } from '../runtime/backend.ts';
-import type { RuntimeServer } from '../runtime/server.ts';
+import type { RuntimeServer, ServerHealth } from '../runtime/server.ts';
 import type { Server } from '../config/model.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
 import type { StatsRegistry } from './registry.ts';
@@ -59,5 +59,10 @@ export interface StatsHost extends BackendLookup {
   /** TLS settings for the connections of a server `add server` makes with `ssl` (counted in `maxsslconn`); throws as a load does. */
   dynamicServerTls?(proxy: string, server: Server): ServerTls | undefined;
   /** The running tables' health checks: `add server` / `del server` give a server its check or stop it. */
-  healthChecks?(): { addServer(backend: RuntimeBackend, server: RuntimeServer): void; removeServer(server: RuntimeServer): void } | undefined;
+  healthChecks?(): {
+    addServer(backend: RuntimeBackend, server: RuntimeServer): void;
+    removeServer(server: RuntimeServer): void;
+    /** The server's check, made (never run) for one with neither check nor agent that `set server … health` forces. */
+    forcible(backend: RuntimeBackend, server: RuntimeServer): ServerHealth;
+  } | undefined;
 }

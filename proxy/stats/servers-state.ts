@@ -9,20 +9,25 @@ import type { RuntimeServer } from '../runtime/server.ts';
 import { CHECK_STATUS_NUMBER, outcomeOf } from '../checks/types.ts';
 import type { StatsTables } from './registry.ts';
 import { proxyIds } from './rows.ts';
-import { trackerStopped } from '../runtime/track.ts';
+import { trackerStopped, trackerStopping } from '../runtime/track.ts';
 import { agentPort } from '../checks/settings.ts';
 
 export const SERVERS_STATE_HEADER = '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
 
-/** SRV_ST_*: 0 stopped, 2 running, 3 stopping (NOLB). */
+/** SRV_ST_*: 0 stopped, 1 starting (in its slowstart), 2 running, 3 stopping (NOLB). */
 function opState(server: RuntimeServer): number {
   const check = server.check;
   if (server.resolutionMaint !== undefined) return 0;
-  // A tracking server has no check: stopped while the server it tracks is (or in maintenance).
-  if (!check) return server.admin === 'MAINT' || (server.track !== undefined && trackerStopped(server)) ? 0 : 2;
+  // A tracking server has no check: stopped while the server it tracks is (or in maintenance), stopping while it is.
+  if (!check) {
+    if (server.admin === 'MAINT' || (server.track !== undefined && trackerStopped(server))) return 0;
+    return server.track !== undefined && trackerStopping(server) ? 3 : 2;
+  }
   // Maintenance stops it (HAProxy's srv_update_status: SRV_ST_STOPPED), whatever its checks said.
   if (check.state.op === 'DOWN' || check.state.admin === 'MAINT') return 0;
-  return check.state.op === 'NOLB' ? 3 : 2;
+  if (check.state.op === 'NOLB') return 3;
+  // srv_set_running leaves a server with `slowstart` SRV_ST_STARTING until its weight is whole again.
+  return server.warmup !== undefined ? 1 : 2;
 }
 
 /**
@@ -76,8 +81,9 @@ function serverLine(beId: number, backend: RuntimeBackend, server: RuntimeServer
   const agentState = o.agentCheck && agentPort(server.config) !== undefined
     ? (server.check?.agentEnabled === false ? 0x12 : 0x16) | (server.check?.agent?.inProgress ? 1 : 0)
     : 0;
-  // Without a check HAProxy keeps the health it starts servers with (rise, or what a state file gave), 0 once in maintenance.
-  const health = check ? check.state.health : o.disabled || server.maintSeen ? 0 : server.savedHealth ?? o.rise;
+  // Without a check HAProxy keeps the health it starts servers with (rise, or what a state file gave), 0 once in maintenance;
+  // an agent-only server's is kept by its ServerCheck (`set server … health` changes it).
+  const health = server.check ? server.check.state.health : o.disabled || server.maintSeen ? 0 : server.savedHealth ?? o.rise;
   const since = Math.floor((now - server.stats.lastChange) / 1000);
   const initialWeight = o.weight;
   // The check's and the agent's port and address as configured: `port` and `addr` set both, agent-port and

@@ -343,3 +343,39 @@ test('slowstart: a server coming back UP starts with a fraction of its weight', 
     check.stop();
   }
 });
+
+test('a forced health is where the next checks go on from: down then two passes come UP, up then three failures go DOWN; the timeline says why', () => {
+  const r = parseConfig([{ name: 't.cfg', text: config('    server a 127.0.0.1:1 check rise 2 fall 3 slowstart 10s\n    server b 127.0.0.1:2 check\n') }]);
+  assert.ok(r.ok);
+  const proxy = findBackend(r.config, 'app')!;
+  const backend = new RuntimeBackend(proxy);
+  const server = backend.server('a')!;
+  const lines: string[] = [];
+  const check = new ServerCheck(backend, server, checkSettings(proxy, proxy.servers[0]!), (m) => lines.push(m));
+  const pass: CheckResult = { code: 'L4OK', time: 1, durationMs: 0, info: '' };
+  const fail: CheckResult = { code: 'L4CON', time: 2, durationMs: 0, info: 'Connection refused' };
+  const seen: string[] = [];
+  try {
+    check.forceHealth('DOWN', 'changed from CLI');
+    seen.push(`${check.label()} ${server.usable}`);
+    check.apply(pass);
+    seen.push(check.label());
+    check.apply(pass);
+    seen.push(`${check.label()} ${server.usable} warming=${server.warmup !== undefined}`);
+    check.forceHealth('NOLB', 'changed from CLI');
+    seen.push(`${check.label()} ${server.usable}`);
+    check.forceHealth('UP', 'changed from Web interface');
+    seen.push(`${check.label()} ${server.usable}`);
+    check.apply(fail);
+    check.apply(fail);
+    seen.push(check.label());
+    check.apply(fail);
+    seen.push(check.label());
+    assert.deepEqual(seen, ['DOWN false', 'DOWN 1/2', 'UP true warming=true', 'NOLB false', 'UP true', 'UP 1/3', 'DOWN']);
+    assert.deepEqual(check.events.toArray().map((e) => `${e.from} -> ${e.to}`), ['UP 1/3 -> DOWN', 'DOWN 1/2 -> UP', 'UP -> NOLB', 'NOLB -> UP', 'UP 1/3 -> DOWN']);
+    assert.match(lines[0]!, /^Server app\/a is DOWN, changed from CLI\. 1 active and 0 backup servers left\./);
+    assert.ok(lines.some((l) => l.startsWith('Server app/a is UP, changed from Web interface. ')));
+  } finally {
+    check.stop();
+  }
+});
