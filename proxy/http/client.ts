@@ -19,6 +19,7 @@ import type { HttpFrontend } from './frontend.ts';
 import { protocolErrorResponse } from './error-pages.ts';
 import { connectionInfo } from './samples.ts';
 import { refusalPosition, requestRefusal, trailersRefusal } from './request-checks.ts';
+import { afterRequests, scanGap } from './message-gap.ts';
 import { faults, faultPoint } from '../runtime/faults.ts';
 import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
 import { lastMessageStart } from '../runtime/error-snapshots.ts';
@@ -96,10 +97,16 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
   private headSeen = false;
   /** Requests read in full so far (tells whether one ended inside a read). */
   private completed = 0;
-  /** Within the read being parsed: a request began / one ended / an upgrade request ended (llhttp stops there). */
+  /** Within the read being parsed: a request began / how many ended / an upgrade request ended (llhttp stops there). */
   private beganInRead = false;
-  private completedInRead = false;
+  private completedInRead = 0;
   private upgradeEnded = false;
+  /** The read being parsed began inside a request (llhttp's state after the read before). */
+  private readBeganInRequest = false;
+  /** The read being parsed, when it came as a 'data' event: looked at without a copy. Undefined while llhttp consumes the socket. */
+  private dataRead: Buffer | undefined;
+  /** The last read ended between requests on a CR that waits for its LF (message-gap.ts). */
+  private openCr = false;
   /** The request whose head was parsed last asked for an upgrade. */
   private headSeenUpgrade = false;
   /** A transaction is being started by the head just parsed, inside a read (see atReadEnd). */
@@ -274,6 +281,10 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
 
   /** @internal */ onMessageBegin(): void {
     this.messageBeganAt = Date.now();
+    // The empty lines before a request are checked where that costs no copy of each read: the
+    // connection's first request, a request after others in the same read (pipelining), a read that
+    // came as a 'data' event, or after a read that ended on a CR. Not a keep-alive request's own read.
+    if (this.completedInRead > 0 || this.completed === 0 || this.dataRead !== undefined || this.openCr) this.checkGap();
     this.beganInRead = true;
     this.partial = true;
     this.idleTick = -1;
@@ -284,6 +295,29 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
    * `timeout http-request` (the keep-alive wait is over). Armed once per request, and only
    * when the head did not arrive whole within the read (the common case arms nothing).
    */
+  /** Refuses the request beginning now when a CR with no LF after it comes before it, as HAProxy's H1 parser does (message-gap.ts). */
+  private checkGap(): void {
+    const read = this.dataRead ?? this.parser!.getCurrentBuffer();
+    let at = 0;
+    if (this.completedInRead > 0) {
+      // The requests that ended before it in this read must be placed: those read whole here, without a chunked body.
+      if (this.readBeganInRequest) return;
+      at = afterRequests(read, this.completedInRead);
+      if (at < 0) return;
+    }
+    const openCr = at === 0 && this.openCr;
+    this.openCr = false;
+    // Stops llhttp at this head (onHead); the read's end answers 400 after the requests before it.
+    if (scanGap(read, at, openCr) === 'bare-cr') this.refusal = 400;
+  }
+
+  /** A read of empty lines only, between requests: a bare CR in it is refused at once, a CR at its end waits for the next read's LF. */
+  private gapRead(read: Buffer): void {
+    const gap = scanGap(read, 0, this.openCr);
+    this.openCr = gap === 'open-cr';
+    if (gap === 'bare-cr') this.refusal = 400;
+  }
+
   private armHeadTimer(began: boolean): void {
     if (began && this.partial && !this.headSeen && !this.closed) this.armRequestTimer(false);
   }
@@ -368,7 +402,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     this.partial = false;
     this.headSeen = false;
     this.completed++;
-    this.completedInRead = true;
+    this.completedInRead++;
     const tx = this.queue[this.queue.length - 1];
     // llhttp stops after an upgrade request: what follows is the other protocol's, or more HTTP (transactionDone).
     if (this.headSeenUpgrade) this.upgradeEnded = true;
@@ -388,12 +422,15 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     const feed = this.feed!;
     feed.touch();
     const began = this.beganInRead;
-    const completed = this.completedInRead;
+    const completed = this.completedInRead > 0;
+    const emptyLinesOnly = !began && !completed && !this.readBeganInRequest;
     this.beganInRead = false;
-    this.completedInRead = false;
+    this.completedInRead = 0;
+    this.readBeganInRequest = this.partial;
     if (this.readEndAnswer) this.answerAtReadEnd();
     if (typeof result !== 'number' && this.afterClose(result)) return;
     if (typeof result !== 'number' && this.h2Preface(result, this.parser!.getCurrentBuffer())) return;
+    if (emptyLinesOnly && typeof result === 'number' && this.refusal === 0) this.gapRead(this.parser!.getCurrentBuffer());
     if (this.refusal !== 0 || typeof result !== 'number') {
       this.captureRefused(this.parser!.getCurrentBuffer(), result, began, completed);
       return this.protocolError(this.refusal || 400);
@@ -470,18 +507,24 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     const parser = this.parser;
     if (!parser) return this.closed ? undefined : this.reattach(data);
     this.beganInRead = false;
-    this.completedInRead = false;
+    this.completedInRead = 0;
+    this.readBeganInRequest = this.partial;
+    this.dataRead = data;
     const r = parser.execute(data);
+    this.dataRead = undefined;
     const began = this.beganInRead;
-    const completed = this.completedInRead;
+    const completed = this.completedInRead > 0;
+    const emptyLinesOnly = !began && !completed && !this.readBeganInRequest;
     const upgraded = this.upgradeEnded;
     this.beganInRead = false;
-    this.completedInRead = false;
+    this.completedInRead = 0;
+    this.readBeganInRequest = this.partial;
     this.upgradeEnded = false;
     if (this.readEndAnswer) this.answerAtReadEnd();
     // (Node's binding reports no callback error for an upgrade request: the refusal is checked first.)
     if (typeof r !== 'number' && this.afterClose(r)) return;
     if (typeof r !== 'number' && this.h2Preface(r, data)) return;
+    if (emptyLinesOnly && typeof r === 'number' && this.refusal === 0 && r === data.length) this.gapRead(data);
     if (this.refusal !== 0 || typeof r !== 'number') {
       this.captureRefused(data, r, began, completed);
       return this.protocolError(this.refusal || 400);
