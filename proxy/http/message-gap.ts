@@ -11,8 +11,12 @@
 const CR = 13;
 const LF = 10;
 
-/** What the empty-line bytes from a position hold: nothing wrong, a CR with no LF after it, or a CR that ends the read (its LF may come next). */
-export type Gap = 'ok' | 'bare-cr' | 'open-cr';
+/**
+ * What the empty-line bytes from a position hold: nothing wrong before the message's first byte
+ * ('ok'), nothing wrong up to the read's end ('empty'), a CR with no LF after it, or a CR that
+ * ends the read (its LF may come next).
+ */
+export type Gap = 'ok' | 'empty' | 'bare-cr' | 'open-cr';
 
 /**
  * Reads the CR/LF run of `read` from `at` up to the first other byte (or the read's end).
@@ -29,7 +33,7 @@ export function scanGap(read: Uint8Array, at: number, openCr = false): Gap {
       return 'ok';
     }
   }
-  return 'ok';
+  return 'empty';
 }
 
 /**

@@ -17,6 +17,7 @@ import { socks4Handshake, socks4Request } from '../runtime/socks4.ts';
 import type { Socks4Address } from '../config/model.ts';
 import { newParser, RESPONSE, LENIENT_RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
+import { scanGap } from './message-gap.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
 import { SocketInactivity } from '../runtime/inactivity.ts';
@@ -150,6 +151,10 @@ export class UpstreamConnection {
   private corked: Writable | undefined;
   /** The transaction's response ended within the read being parsed. */
   private completedInRead = false;
+  /** No byte of the next response has come yet (refusedGap looks at the first read's empty lines). */
+  private awaitingHead = true;
+  /** The last read ended, before a response, on a CR that waits for its LF. */
+  private gapOpenCr = false;
   /**
    * A transaction's final response ended within the read being parsed (detach). Loadstar never
    * pipelines to a server, so a response head after it in the same read is the server talking out
@@ -253,6 +258,7 @@ export class UpstreamConnection {
     parser[kOnMessageBegin] = undefined;
     parser[kOnMessageComplete] = () => {
       if (parser[kOnBody] === undefined) parser[kOnBody] = this.onBody;
+      this.awaitingHead = true;
       const trailers = this.trailers;
       this.trailers = undefined;
       this.afterHead = false;
@@ -507,6 +513,7 @@ export class UpstreamConnection {
 
   /** Parses one read; a body relayed raw (RAW_BODY_MIN) goes to the handlers as views of `data`. */
   private parse(data: Buffer): void {
+    if (this.awaitingHead && this.refusedGap(data)) return;
     let at = 0;
     while (at < data.length && !this.dead) {
       if (this.rawLeft > 0) {
@@ -527,6 +534,28 @@ export class UpstreamConnection {
       this.parser.resume();
       at += r.bytesParsed;
     }
+  }
+
+  /**
+   * The first read after a response (or the first of the connection): HAProxy's H1 parser skips
+   * empty lines before a status line and refuses a CR that no LF follows (message-gap.ts), where
+   * llhttp skips it. True when the connection failed for it.
+   */
+  private refusedGap(data: Buffer): boolean {
+    const first = data[0];
+    if (first !== 13 && first !== 10 && !this.gapOpenCr) {
+      this.awaitingHead = false;
+      return false;
+    }
+    const gap = scanGap(data, 0, this.gapOpenCr);
+    this.gapOpenCr = gap === 'open-cr';
+    if (gap === 'bare-cr') {
+      this.fail('invalid', { read: data, start: 0, errorAt: 0 });
+      return true;
+    }
+    // Empty lines alone in this read: the status line is still to come.
+    this.awaitingHead = gap !== 'ok';
+    return false;
   }
 
   /** Hands the next piece of a raw body to the transaction; llhttp parses it too, without a copy. */

@@ -6,6 +6,7 @@
  * Content-Length body, chunked), and across reads. The differential fuzzer found the pipelined case.
  */
 import { test } from 'node:test';
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { afterRequests, scanGap } from '../../../proxy/http/message-gap.ts';
@@ -92,9 +93,46 @@ for (const c of CASES) {
   });
 }
 
+/** A server answering every request with `parts` (latin1, written 100 ms apart), then closing. */
+async function rawServer(parts: readonly string[]): Promise<{ port: number; close(): Promise<void> }> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', async () => {
+      for (const [i, part] of parts.entries()) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 100));
+        socket.write(part, 'latin1');
+      }
+      socket.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const RESPONSE = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+for (const [name, parts, status] of [
+  ['a CR before the status line: 502', [`\r${RESPONSE}`], '502'],
+  ['a CR alone in a read, then the status line: 502', ['\r', RESPONSE], '502'],
+  ['CRLF and LF before the status line are skipped', [`\r\n\n${RESPONSE}`], '200'],
+  ['a CRLF split over two reads before the status line is skipped', ['\r', `\n${RESPONSE}`], '200'],
+] as const) {
+  test(`empty lines before a response: ${name}, as haproxy 2.6.12`, async (t) => {
+    const server = await rawServer(parts);
+    try {
+      await sideBySide(t, config(server.port), async (port) => {
+        const answer = await rawClient(port, [get('/a')], 1000);
+        assert.match(answer, new RegExp(`^client got \\((closed|still open)\\):\\nHTTP/1\\.1 ${status} `));
+      });
+    } finally {
+      await server.close();
+    }
+  });
+}
+
 test('scanGap: CRLF and LF pass, a CR before anything but LF is bare, a CR ending the read waits', () => {
   const b = (s: string): Buffer => Buffer.from(s, 'latin1');
   assert.equal(scanGap(b('\r\n\nGET'), 0), 'ok');
+  assert.equal(scanGap(b('\r\n\n'), 0), 'empty');
   assert.equal(scanGap(b('GET'), 0), 'ok');
   assert.equal(scanGap(b('\rGET'), 0), 'bare-cr');
   assert.equal(scanGap(b('\n\r\r\n'), 0), 'bare-cr');
