@@ -8,10 +8,10 @@
 import { test } from 'node:test';
 import net from 'node:net';
 import assert from 'node:assert/strict';
-import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { afterRequests, scanGap } from '../../../proxy/http/message-gap.ts';
 import { rawErrorPage, OK, OK_RELAYED } from './lib/answers.ts';
 import { rawClient, type Step } from './lib/raw-client.ts';
+import { loggedFrontend, logSummary } from './lib/logged-frontend.ts';
 import { scriptedServer } from './lib/scripted-server.ts';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
 
@@ -61,31 +61,17 @@ const CASES: Case[] = [
   },
 ];
 
-const config = (serverPort: number) => (port: number): string => `${loggedHttpHead()}    option httplog
-frontend web
-    bind 127.0.0.1:${port}
-    default_backend app
-backend app
-    server s1 127.0.0.1:${serverPort}
-`;
-
-/** Status, termination state and request of the log lines but the connection probe's (CR--). */
-const summary = (lines: readonly string[]): string[] =>
-  lines.filter((l) => !l.includes(' CR-- ')).map((l) => {
-    const f = l.split(' ');
-    return `${f[5]} ${f[9]} ${f.slice(12).join(' ')}`;
-  });
 
 for (const c of CASES) {
   test(`empty lines before a request: ${c.name}, as haproxy 2.6.12`, async (t) => {
     const server = await scriptedServer([[[0, OK]]]);
     try {
-      await sideBySide(t, config(server.port), async (port, proxy) => {
+      await sideBySide(t, loggedFrontend(server.port), async (port, proxy) => {
         const from = server.requests.length;
         assert.equal(await rawClient(port, c.client, 600), `client got (${c.how}):\n${c.answers}`);
         assert.deepEqual(server.requests.slice(from).map((r) => r.head.split('\r\n')[0]), c.server);
-        for (let i = 0; i < 150 && summary(proxy.logs()).length < c.logs.length; i++) await new Promise((r) => setTimeout(r, 20));
-        assert.deepEqual(summary(await linesLogged(proxy, 0)), c.logs);
+        for (let i = 0; i < 150 && logSummary(proxy.logs()).length < c.logs.length; i++) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(logSummary(await linesLogged(proxy, 0)), c.logs);
       });
     } finally {
       await server.close();
@@ -119,7 +105,7 @@ for (const [name, parts, status] of [
   test(`empty lines before a response: ${name}, as haproxy 2.6.12`, async (t) => {
     const server = await rawServer(parts);
     try {
-      await sideBySide(t, config(server.port), async (port) => {
+      await sideBySide(t, loggedFrontend(server.port), async (port) => {
         const answer = await rawClient(port, [get('/a')], 1000);
         assert.match(answer, new RegExp(`^client got \\((closed|still open)\\):\\nHTTP/1\\.1 ${status} `));
       });

@@ -11,10 +11,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { startEngine, freePort } from '../../helpers/net.ts';
 import { rawErrorPage, fields, OK, OK_RELAYED } from './lib/answers.ts';
 import { rawClient, type Step } from './lib/raw-client.ts';
+import { loggedFrontend, logSummary } from './lib/logged-frontend.ts';
 import { scriptedServer } from './lib/scripted-server.ts';
 import { sideBySide, linesLogged } from './lib/side-by-side.ts';
 
@@ -81,32 +81,18 @@ const CASES: Case[] = [
 /** The server answers each request 150 ms after reading it: the refusal waits for the answers before it. */
 const SLOW_OK = [[[150, OK]] as const];
 
-const config = (serverPort: number) => (port: number): string => `${loggedHttpHead()}    option httplog
-frontend web
-    bind 127.0.0.1:${port}
-    default_backend app
-backend app
-    server s1 127.0.0.1:${serverPort}
-`;
-
-/** Status, termination state and request of the log lines but the connection probe's (CR--). */
-const summary = (lines: readonly string[]): string[] =>
-  lines.filter((l) => !l.includes(' CR-- ')).map((l) => {
-    const f = l.split(' ');
-    return `${f[5]} ${f[9]} ${f.slice(12).join(' ')}`;
-  });
 
 for (const c of CASES) {
   test(`pipelined before a refused request: ${c.name}: served in order, then the refusal, as haproxy 2.6.12`, async (t) => {
     const server = await scriptedServer(SLOW_OK);
     try {
-      await sideBySide(t, config(server.port), async (port, proxy) => {
+      await sideBySide(t, loggedFrontend(server.port), async (port, proxy) => {
         const from = server.requests.length;
         assert.equal(await rawClient(port, c.client, 1000), `client got (closed):\n${c.answers}`);
         assert.deepEqual(server.requests.slice(from).map((r) => r.head.split('\r\n')[0]), c.server);
         const n = c.logs.length;
-        for (let i = 0; i < 150 && summary(proxy.logs()).length < n; i++) await new Promise((r) => setTimeout(r, 20));
-        assert.deepEqual(summary(await linesLogged(proxy, 0)), c.logs);
+        for (let i = 0; i < 150 && logSummary(proxy.logs()).length < n; i++) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(logSummary(await linesLogged(proxy, 0)), c.logs);
       });
     } finally {
       await server.close();
@@ -123,7 +109,7 @@ for (const [name, bad] of [
     const server = await scriptedServer(SLOW_OK);
     try {
       const port = await freePort();
-      const e = await startEngine(config(server.port)(port));
+      const e = await startEngine(loggedFrontend(server.port)(port));
       try {
         assert.equal(await rawClient(port, [get('/a') + get('/b') + bad + AFTER], 1000), `client got (closed):\n${OK_RELAYED}${OK_RELAYED}${rawErrorPage(400)}`);
         assert.deepEqual(server.requests.map((r) => r.head.split('\r\n')[0]), ['GET /a HTTP/1.1', 'GET /b HTTP/1.1']);
@@ -140,7 +126,7 @@ test('pipelined before a refused request: the client going away while the answer
   const server = await scriptedServer(SLOW_OK);
   try {
     const port = await freePort();
-    const e = await startEngine(config(server.port)(port));
+    const e = await startEngine(loggedFrontend(server.port)(port));
     try {
       // The client closes before the first answer: nothing after the refused request is sent, the engine serves on.
       const client = await rawClient(port, [get('/a') + get('/b') + 'POST /c HTTP/1.1\r\nHost: ex\r\nContent-Length: 1x\r\n\r\n' + AFTER], 50);
