@@ -15,9 +15,9 @@ export const LOG_FORWARD_KEYWORD_SUMMARIES: Readonly<Record<string, string>> = {
   'dgram-bind': '`dgram-bind <addr>[:<port>] [options]`: a UDP address receiving syslog messages, one per datagram.',
   bind: '`bind <addr>:<port> [options]`: a TCP address receiving syslog messages framed by octet counting (`<len> <msg>`) or ended by a line feed (RFC 6587).',
   log: '`log <target> [len <n>] [format <fmt>] <facility> [<level> [<minlevel>]]` or `log global`: where the messages received go, in that target\'s format; the level filters and the facility apply to each message.',
-  maxconn: '`maxconn <n>`: TCP connections open at once (default 10).',
+  maxconn: '`maxconn <n>`: TCP connections read at once (default 10); the next one waits until one of them ends.',
   backlog: '`backlog <n>`: the TCP listen queue asked of the kernel.',
-  timeout: '`timeout client <time>`: an idle TCP connection is closed after it (default: never).',
+  timeout: '`timeout client <time>`: a TCP connection without data for that long is read no more (left open until the client closes it, as haproxy 2.6.12 leaves it; default: never).',
 };
 export const LOG_FORWARD_KEYWORDS = Object.keys(LOG_FORWARD_KEYWORD_SUMMARIES);
 

@@ -1172,11 +1172,11 @@ export interface LogForward {
   binds: Bind[];
   /** `log` lines (`log global` takes the global section's). */
   logs: LogTarget[];
-  /** `maxconn`: TCP connections at once (HAProxy's default for the section: 10). */
+  /** `maxconn`: TCP connections read at once, the next waiting (HAProxy's default for the section: 10). */
   maxconn: number;
   /** `backlog`: the TCP listen queue asked of the kernel (unset: maxconn). */
   backlog?: number;
-  /** `timeout client` (ms): an idle TCP connection is closed after it; unset: never. */
+  /** `timeout client` (ms): a TCP connection without data for that long is read no more (haproxy 2.6.12 leaves it open); unset: never. */
   timeoutClient?: number;
 }
 

@@ -80,10 +80,6 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       else add(`${what} (Loadstar verifies SHA-512 $6$, SHA-256 $5$, MD5 $1$, bcrypt $2a$/$2b$/$2y$ and DES; e.g. 'mkpasswd -m sha-512')`, user.loc, 'a later engine change');
     }
   }
-  for (const forward of config.logForwards) {
-    for (const bind of forward.dgramBinds) add(`log-forward '${forward.name}' 'dgram-bind'`, bind.loc, 'the syslog relay');
-    for (const bind of forward.binds) add(`log-forward '${forward.name}' 'bind'`, bind.loc, 'the syslog relay');
-  }
   return found;
 }
 

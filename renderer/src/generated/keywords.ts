@@ -3039,12 +3039,12 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "maxconn",
-   "summary": "`maxconn <n>`: TCP connections open at once (default 10).",
+   "summary": "`maxconn <n>`: TCP connections read at once (default 10); the next one waits until one of them ends.",
    "status": "supported"
   },
   {
    "name": "timeout",
-   "summary": "`timeout client <time>`: an idle TCP connection is closed after it (default: never).",
+   "summary": "`timeout client <time>`: a TCP connection without data for that long is read no more (left open until the client closes it, as haproxy 2.6.12 leaves it; default: never).",
    "status": "supported"
   }
  ]
