@@ -12,6 +12,8 @@ import { sideBySide } from '../http/lib/side-by-side.ts';
 import { startEngine } from '../../helpers/net.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
+import { unsupportedFeatures } from '../../../proxy/runtime/unsupported.ts';
+import { certPath } from '../../helpers/tls.ts';
 import { parseSyslogMessage, takeFramedMessages } from '../../../proxy/runtime/log-forward.ts';
 
 /** A syslog server on loopback: the datagrams it got. */
@@ -279,4 +281,16 @@ test('a reload takes the new log-forward sections: the same address, the new tar
     before.close();
     after.close();
   }
+});
+
+test('loadstar run refuses what a log-forward bind asks and the relay cannot do: TLS, a PROXY header', () => {
+  const result = parseConfig([{ name: 'x.cfg', text: `log-forward relay
+    bind 127.0.0.1:6514 accept-proxy
+    bind 127.0.0.1:6515
+    bind 127.0.0.1:6516 ssl crt ${certPath('site.pem')}
+    dgram-bind 127.0.0.1:6514
+    log 127.0.0.1:514 local0
+` }]);
+  assert.ok(result.ok);
+  assert.deepEqual(unsupportedFeatures(result.config).map((u) => `${u.line}: ${u.what}`), ["2: 'accept-proxy' on a bind of log-forward 'relay'", "4: 'ssl' on a bind of log-forward 'relay'"]);
 });
