@@ -37,6 +37,7 @@ import { HealthChecks, loadServerStateFiles } from './checks/index.ts';
 import { fcgiCheckMux } from './http/fcgi-upstream.ts';
 import { EmailAlerts } from './checks/email-alerts.ts';
 import { Programs } from './runtime/programs.ts';
+import { LogForwarders } from './runtime/log-forward.ts';
 import { compressionLoad } from './http/compression-load.ts';
 import type { MailedLine } from './checks/checker.ts';
 import { createTlsServer, loadBindTls, tlsListenerKey } from './tls/listener.ts';
@@ -232,6 +233,9 @@ export class Engine {
     return this.logDrops.dropped;
   }
 
+  /** The listeners of the configuration's `log-forward` sections; undefined without any. */
+  private logForwarders: LogForwarders | undefined;
+
   /** The configuration's syslog servers receive the log lines from now on (the previous configuration's sockets close). */
   private useSyslog(syslog: Syslog): void {
     this.logger.syslog?.close();
@@ -379,6 +383,7 @@ export class Engine {
       this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();
       this.checks = checks;
       this.emailAlerts.configure(this.config);
+      this.logForwarders = await LogForwarders.open(this.config.logForwards, syslog);
       this.useSyslog(syslog);
       checks.start();
       this.tables.resolvers?.start();
@@ -388,6 +393,8 @@ export class Engine {
       for (const l of this.listeners.values()) l.server.close();
       this.listeners.clear();
       await this.runtimeApi.close();
+      await this.logForwarders?.close();
+      this.logForwarders = undefined;
       this.lastError = errorOf(e);
       this.setState('failed');
       throw e;
@@ -710,6 +717,7 @@ export class Engine {
     this.checks = checks;
     this.emailAlerts.configure(config);
     this.useSyslog(syslog);
+    await this.reopenLogForwarders(config, syslog);
     checks.start();
     old?.resolvers?.stop();
     tables.resolvers?.start();
@@ -719,6 +727,20 @@ export class Engine {
     // next answer (HttpFrontend.retire says how this differs from HAProxy's soft-stop, and why).
     for (const frontend of old?.frontends.values() ?? []) frontend.retire();
     this.programs.reload(config.programs, config.global.masterWorker?.exitOnFailure ?? true);
+  }
+
+  /**
+   * A reload's log-forward listeners: the previous ones close first (their addresses are taken again), then
+   * the new configuration's open. One that cannot open is an alert: the reload has committed by then.
+   */
+  private async reopenLogForwarders(config: Config, syslog: Syslog): Promise<void> {
+    await this.logForwarders?.close();
+    this.logForwarders = undefined;
+    try {
+      this.logForwarders = await LogForwarders.open(config.logForwards, syslog);
+    } catch (e) {
+      this.logger.alert(`log-forward: cannot open a listener (${(e as Error).message}); the sections' messages are not received.`);
+    }
   }
 
   private async bindAll(config: Config, tables: Tables, tlsByBind: ReadonlyMap<Bind, BindTls>): Promise<void> {
@@ -990,6 +1012,8 @@ export class Engine {
     this.checks?.stop();
     this.tables?.resolvers?.stop();
     this.emailAlerts.close();
+    await this.logForwarders?.close();
+    this.logForwarders = undefined;
     clearInterval(this.certificatePoll);
     this.stats.stop();
     await this.runtimeApi.close();

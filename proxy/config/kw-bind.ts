@@ -44,9 +44,18 @@ const ALL_OPTIONS = [...Object.keys(SUPPORTED_OPTIONS), ...Object.keys(NO_EFFECT
 export const BIND_OPTION_NAMES: Readonly<Record<string, boolean>> = { ...SUPPORTED_OPTIONS, ...NO_EFFECT_OPTIONS, ...UNSUPPORTED_OPTIONS };
 
 function parseBind(ctx: ProxyDirectiveContext): void {
+  const bind = readBind(ctx, ctx.kind, ctx.proxy.name);
+  if (bind) ctx.proxy.binds.push(bind);
+}
+
+/**
+ * A `bind` line's addresses and options, checked as HAProxy checks them in a `<section>` section of
+ * proxy `proxyName` (a frontend's, a listen's, a log-forward's); undefined once refused.
+ */
+export function readBind(ctx: DirectiveContext, section: string, proxyName: string): Bind | undefined {
   const [addressList, ...rest] = ctx.args;
   if (addressList === undefined || addressList === '') {
-    return ctx.error(`'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.`);
+    return void ctx.error(`'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.`);
   }
   const bind: Bind = {
     addresses: [], ssl: false, crt: [], acceptProxy: false, v4v6: false, v6only: false, extra: {}, loc: ctx.directive.loc,
@@ -56,10 +65,10 @@ function parseBind(ctx: ProxyDirectiveContext): void {
   if (parts.length > 1 && parts.at(-1) === '') parts.pop();
   for (const part of parts) {
     const a = parseAddress(part, { kind: 'bind', keyword: 'bind' });
-    if (a.error !== undefined) return ctx.error(a.error, 0);
+    if (a.error !== undefined) return void ctx.error(a.error, 0);
     bind.addresses.push({ family: a.value.family, host: a.value.host, port: a.value.port, portEnd: a.value.portEnd });
   }
-  const label = `'bind ${addressList}' in section '${ctx.kind}'`;
+  const label = `'bind ${addressList}' in section '${section}'`;
   /** `curves` / `ecdhe` words: ignored, but refused on an ssl bind when OpenSSL refuses them (as HAProxy does). */
   const curveLists: { option: 'curves' | 'ecdhe'; value: string }[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -68,46 +77,46 @@ function parseBind(ctx: ProxyDirectiveContext): void {
     const takesValue = SUPPORTED_OPTIONS[option] ?? NO_EFFECT_OPTIONS[option] ?? UNSUPPORTED_OPTIONS[option];
     if (takesValue === undefined) {
       const hint = suggest(option, ALL_OPTIONS);
-      return ctx.error(`${label}: unknown keyword '${option}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, argIndex);
+      return void ctx.error(`${label}: unknown keyword '${option}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, argIndex);
     }
     const value = takesValue ? rest[i + 1] : undefined;
     const missing = missingValueProblem(option, value);
-    if (missing !== undefined) return ctx.error(`${label} : ${missing}`, argIndex);
+    if (missing !== undefined) return void ctx.error(`${label} : ${missing}`, argIndex);
     if (takesValue) i++;
     if (option in UNSUPPORTED_OPTIONS) {
-      return ctx.error(`${label} : '${option}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
+      return void ctx.error(`${label} : '${option}' is not supported by Loadstar yet.`, argIndex, 'LS_ERR_CFG_UNSUPPORTED');
     }
     if (option in NO_EFFECT_OPTIONS) {
       const problem = value === undefined ? undefined : noEffectValueProblem(option, value);
-      if (problem !== undefined) return ctx.error(`${label} : ${problem}`, argIndex + 1);
+      if (problem !== undefined) return void ctx.error(`${label} : ${problem}`, argIndex + 1);
       if (option === 'curves' || option === 'ecdhe') curveLists.push({ option, value: value! });
       // Node names every trusted CA in its certificate request, without a way to keep them out.
       const why = option === 'no-ca-names' ? ` (the certificate request names the CAs of 'ca-file' and 'ca-verify-file')` : '';
       ctx.warn(`${label} : '${option}' has no effect in Loadstar and is ignored${why}.`, argIndex, 'LS_WARN_CFG_IGNORED');
       continue;
     }
-    if (!applyOption(ctx, bind, option, value, (problem, offset, code) => ctx.error(`${label} : ${problem}`, argIndex + offset, code))) return;
+    if (!applyOption(ctx, bind, option, value, (problem, offset, code) => ctx.error(`${label} : ${problem}`, argIndex + offset, code))) return undefined;
   }
   if ((bind.crt.length > 0 || bind.crtList) && !bind.ssl) {
     ctx.warn(`${label} : 'crt' without 'ssl': the certificate is not used and this port serves plain text.`, undefined, 'LS_WARN_CFG_SUSPICIOUS');
   }
   const verify = bind.clientAuth?.verify;
   if (bind.ssl && (verify === 'optional' || verify === 'required') && !bind.clientAuth?.caFile && !bind.clientAuth?.caVerifyFile) {
-    return ctx.error(`Proxy '${ctx.proxy.name}': verify is enabled but no CA file specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
+    return void ctx.error(`Proxy '${proxyName}': verify is enabled but no CA file specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
   }
   if (bind.ssl && bind.generateCertificates && !bind.caSignFile) {
     // ssl_sock_load_ca(): checked for `ssl` binds only, as HAProxy does (elsewhere the option does nothing).
-    return ctx.error(`Proxy '${ctx.proxy.name}': cannot enable certificate generation, no CA certificate File configured at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
+    return void ctx.error(`Proxy '${proxyName}': cannot enable certificate generation, no CA certificate File configured at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
   }
   for (const { option, value } of bind.ssl ? curveLists : []) {
     if (knownCurves(value)) continue;
     const what = option === 'curves' ? 'SSL curves list' : 'elliptic named curve';
-    return ctx.error(`Proxy '${ctx.proxy.name}': unable to set ${what} to '${value}' for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
+    return void ctx.error(`Proxy '${proxyName}': unable to set ${what} to '${value}' for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}].`);
   }
   if (bind.ssl && bind.crt.length === 0 && !bind.crtList) {
-    return ctx.error(`Proxy '${ctx.proxy.name}': no SSL certificate specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}] (use 'crt').`);
+    return void ctx.error(`Proxy '${proxyName}': no SSL certificate specified for bind '${addressList}' at [${ctx.directive.loc.file}:${ctx.directive.loc.line}] (use 'crt').`);
   }
-  ctx.proxy.binds.push(bind);
+  return bind;
 }
 
 /** How an option's problem is told: HAProxy's text without the line's label, at the option's word plus `argOffset`. */

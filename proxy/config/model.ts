@@ -36,7 +36,7 @@ export interface Directive {
   source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers' | 'cache' | 'fcgi-app' | 'program';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers' | 'cache' | 'fcgi-app' | 'program' | 'log-forward';
 
 export interface Section {
   kind: SectionKind;
@@ -76,6 +76,8 @@ export interface ParsedConfig {
   fcgiApps: FcgiApp[];
   /** `program` sections (configuration.txt §3.7): commands run beside the engine in master-worker mode (runtime/programs.ts). */
   programs: Program[];
+  /** `log-forward` sections (configuration.txt §3.10): syslog relays (kw-log-forward.ts, runtime/log-forward.ts). */
+  logForwards: LogForward[];
   /**
    * The map and pattern files read by map converters and ACLs (`-f`), each use in file order
    * with where it is: the runtime API's `show map|acl` describes a file by them. Absent: none.
@@ -1154,6 +1156,36 @@ export interface Program {
   gid?: number;
   /** `option start-on-reload` (the default) or `no option start-on-reload`: whether a reload starts a new instance. */
   startOnReload: boolean;
+}
+
+/**
+ * A `log-forward` section (configuration.txt 3.10): syslog messages received on its `dgram-bind`
+ * (UDP) and `bind` (TCP) listeners are parsed as HAProxy's parse_log_message does and sent again
+ * to each of its `log` targets, in the target's format.
+ */
+export interface LogForward {
+  name: string;
+  section: Section;
+  /** `dgram-bind <addr>`: UDP addresses receiving one message per datagram. */
+  dgramBinds: DgramBind[];
+  /** `bind <addr> [options]`: TCP listeners, messages framed by octet counting or ended by LF (RFC 6587). */
+  binds: Bind[];
+  /** `log` lines (`log global` takes the global section's). */
+  logs: LogTarget[];
+  /** `maxconn`: TCP connections read at once, the next waiting (HAProxy's default for the section: 10). */
+  maxconn: number;
+  /** `backlog`: the TCP listen queue asked of the kernel (unset: maxconn). */
+  backlog?: number;
+  /** `timeout client` (ms): a TCP connection without data for that long is read no more (haproxy 2.6.12 leaves it open); unset: never. */
+  timeoutClient?: number;
+}
+
+/** One `dgram-bind` line. */
+export interface DgramBind {
+  addresses: ListenAddress[];
+  /** Bind options written after the address (`name`, `interface` …), as written; none changes what Loadstar does. */
+  extra: Record<string, string | true>;
+  loc: SourceLocation;
 }
 
 /** A `mailers` section (configuration.txt 3.6): every mailer gets every alert (not a failover list). */

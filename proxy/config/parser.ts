@@ -12,7 +12,7 @@ import {
   proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER, NEGATION_REFUSED,
 } from './keywords.ts';
 import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
-import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection, FcgiApp, Program } from './model.ts';
+import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection, FcgiApp, Program, LogForward } from './model.ts';
 import { newConfig, newProxy, newResolvers, newUserlist, newPeers, newMailers, newProgram, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
@@ -23,6 +23,7 @@ import { parseResolversDirective, parseUserlistDirective, RESOLVERS_KEYWORDS, US
 import { parsePeersDirective, PEERS_KEYWORDS } from './kw-peers.ts';
 import { parseMailersDirective, MAILERS_KEYWORDS } from './kw-mailers.ts';
 import { parseProgramDirective } from './kw-program.ts';
+import { openLogForward, parseLogForwardDirective } from './kw-log-forward.ts';
 import { CACHE_KEYWORDS, newCacheSection, openCacheSection, parseCacheDirective } from './kw-cache.ts';
 import { FCGI_APP_KEYWORDS, newFcgiApp, openFcgiApp, parseFcgiAppDirective, parseFcgiAppOption } from './kw-fcgi.ts';
 import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
@@ -50,9 +51,9 @@ export interface SourceFile {
   text: string;
 }
 
-const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers', 'cache', 'fcgi-app', 'program'];
+const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers', 'cache', 'fcgi-app', 'program', 'log-forward'];
 /** Sections HAProxy has that Loadstar does not implement: reported once, their body skipped. */
-const UNSUPPORTED_SECTIONS = ['ring', 'log-forward', 'traces', 'crt-store'];
+const UNSUPPORTED_SECTIONS = ['ring', 'traces', 'crt-store'];
 const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 const haproxyProxyKeywords = new Map(HAPROXY_PROXY_KEYWORDS.map(([k, s]) => [k, s]));
@@ -72,6 +73,7 @@ interface State {
   cache?: CacheSection;
   fcgiApp?: FcgiApp;
   program?: Program;
+  logForward?: LogForward;
   httpErrors?: HttpErrors;
   /** Inside an unsupported section: skip its lines. */
   skipping: boolean;
@@ -179,6 +181,8 @@ function handleLine(state: State, words: Word[], comment: string | undefined, at
       return dispatchFcgiApp(state, directive, words, values);
     case 'program':
       return dispatchProgram(state, directive, words, values);
+    case 'log-forward':
+      return dispatchLogForward(state, directive, words, values);
     default:
       return dispatchProxy(state, directive, words, values);
   }
@@ -222,6 +226,7 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
   state.cache = undefined;
   state.fcgiApp = undefined;
   state.program = undefined;
+  state.logForward = undefined;
   state.httpErrors = undefined;
   if (kind === 'fcgi-app') {
     // HAProxy 2.6 (cfg_parse_fcgi_app): a section it cannot open has its lines refused, not read.
@@ -235,6 +240,16 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
     return;
   }
   if (kind === 'program') return openProgram(state, section, rest, at);
+  if (kind === 'log-forward') {
+    const alert = (m: string): void => state.diagnostics.alert(at(), m.startsWith('log') ? 'LS_ERR_CFG_DUPLICATE' : 'LS_ERR_CFG_BAD_ARGUMENT', m, kind);
+    const proxyNamed = (n: string): { kind: string; loc: SourceLocation } | undefined => {
+      const p = state.config.proxies.find((x) => x.kind !== 'defaults' && x.name === n);
+      return p ? { kind: p.kind === 'listen' ? 'proxy' : p.kind, loc: p.section.loc } : undefined;
+    };
+    state.logForward = openLogForward(section, values, state.config, alert, proxyNamed);
+    if (!state.logForward) state.skipping = true;
+    return;
+  }
   if (rest.length > 0 && kind !== 'http-errors') {
     state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', `'${kind}' : unexpected argument '${rest[0]}'.`, kind);
   }
@@ -507,6 +522,14 @@ function dispatchProgram(state: State, directive: Directive, words: Word[], valu
   const used = prefix === undefined ? 1 : Math.min(values.length, 2);
   const ctx = makeContext(state, directive, words, used);
   parseProgramDirective(ctx, state.program!, (prefix === undefined ? values[0] : values[1]) ?? '', prefix);
+}
+
+/** A line of a `log-forward` section; a leading `no` or `default` is HAProxy's keyword modifier (only `log` reads it). */
+function dispatchLogForward(state: State, directive: Directive, words: Word[], values: string[]): void {
+  const prefix = values[0] === 'no' || values[0] === 'default' ? values[0] : undefined;
+  const used = prefix === undefined ? 1 : Math.min(values.length, 2);
+  const ctx = makeContext(state, directive, words, used);
+  parseLogForwardDirective(ctx, state.logForward!, (prefix === undefined ? values[0] : values[1]) ?? '', prefix === 'no');
 }
 
 const TIMEOUT_NAMES = `'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin'`;

@@ -80,6 +80,7 @@ export function newConfig(): ParsedConfig {
     caches: [],
     fcgiApps: [],
     programs: [],
+    logForwards: [],
   };
 }
 

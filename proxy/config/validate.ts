@@ -14,6 +14,7 @@ import { suggest } from './suggest.ts';
 import { peersProblems, peersTables } from './kw-peers.ts';
 import { tableNameConflict } from './kw-persist.ts';
 import { emailAlertProblems } from './kw-mailers.ts';
+import { logForwardWarnings } from './kw-log-forward.ts';
 import { programProblems } from './kw-program.ts';
 import { externalCheckProblems } from './kw-external-check.ts';
 import { cacheProblems } from './kw-cache.ts';
@@ -40,6 +41,7 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
   }
   peersProblems(config, diagnostics);
   emailAlertProblems(config, diagnostics);
+  logForwardWarnings(config, diagnostics);
   programProblems(config, diagnostics);
   externalCheckProblems(config, diagnostics);
   cacheProblems(config, diagnostics);

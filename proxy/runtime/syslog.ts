@@ -60,6 +60,8 @@ interface UdpTarget {
   maxLevel: number;
   minLevel: number;
   format: string;
+  /** The target's line says `format` (a log-forward target without it takes its format from each message). */
+  formatGiven: boolean;
   len: number;
 }
 
@@ -99,7 +101,7 @@ export class Syslog {
    */
   static async prepare(config: Config, drops?: LogDrops, alert?: (message: string) => void): Promise<Syslog> {
     const addresses = new Map<string, string>();
-    for (const t of [...config.global.logs, ...config.proxies.flatMap((p) => p.logs), ...config.fcgiApps.flatMap((a) => a.logStderr)]) {
+    for (const t of [...config.global.logs, ...config.proxies.flatMap((p) => p.logs), ...config.fcgiApps.flatMap((a) => a.logStderr), ...config.logForwards.flatMap((f) => f.logs)]) {
       if (t.target === 'global') continue;
       const where = udpAddress(t.target);
       if (!where || 'unsupported' in where || net.isIP(where.host) !== 0) continue;
@@ -144,6 +146,39 @@ export class Syslog {
     }
   }
 
+  /**
+   * A message a `log-forward` section received, to each of its targets (HAProxy's process_send_log): a
+   * target whose level is below the message's skips it; the level sent is raised to the target's minimum
+   * level; the message's facility is kept, the target's used when the message had no `<PRI>` (level and
+   * facility -1). The header is the target's format built from what the message carried (build_log_header).
+   */
+  forward(owner: { readonly logs: readonly LogTarget[] }, level: number, facility: number, meta: SyslogMetadata, message: Buffer, now = new Date()): void {
+    const targets = this.targets(owner);
+    // Trailing LF and NUL bytes are not part of the message (__do_send_log).
+    let size = message.length;
+    while (size > 0 && (message[size - 1] === 0x0a || message[size - 1] === 0)) size--;
+    const body = size === message.length ? message : message.subarray(0, size);
+    for (const t of targets) {
+      if (level > t.maxLevel) continue;
+      const sentLevel = Math.max(level, t.minLevel);
+      const sentFacility = facility === -1 ? t.facility : facility;
+      if (t.unixPath !== undefined) {
+        // Through the util-linux logger (runtime/unix-syslog.ts), which writes its own local header.
+        this.unixLog(t.unixPath, meta.tag || 'haproxy').write(sentFacility * 8 + sentLevel, body.toString('latin1'));
+        continue;
+      }
+      if (this.pending >= MAX_PENDING_DATAGRAMS) {
+        this.drops.dropped++;
+        continue;
+      }
+      const format = t.formatGiven ? t.format : formatOf(meta);
+      const line = cutToLength(forwardHeader(format, sentLevel, sentFacility, meta, now), body, t.len);
+      const socket = t.family === 6 ? (this.socket6 ??= this.open('udp6')) : (this.socket4 ??= this.open('udp4'));
+      this.pending++;
+      socket.send(line, t.port, t.host, this.sent);
+    }
+  }
+
   /** The sockets close (a reload or stop made this configuration's syslog obsolete). */
   close(): void {
     for (const log of this.unixLogs.values()) log.close();
@@ -182,12 +217,13 @@ export class Syslog {
     return list;
   }
 
-  private levels(target: LogTarget): Pick<UdpTarget, 'facility' | 'maxLevel' | 'minLevel' | 'format' | 'len'> {
+  private levels(target: LogTarget): Pick<UdpTarget, 'facility' | 'maxLevel' | 'minLevel' | 'format' | 'formatGiven' | 'len'> {
     return {
       facility: FACILITY_CODES.get(target.facility ?? 'local0') ?? 16,
       maxLevel: LEVEL_CODES.get(target.level ?? 'debug') ?? 7,
       minLevel: LEVEL_CODES.get(target.minLevel ?? 'emerg') ?? 0,
       format: target.format ?? 'rfc3164',
+      formatGiven: target.format !== undefined,
       len: target.len ?? DEFAULT_LEN,
     };
   }
@@ -229,6 +265,88 @@ export class Syslog {
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** The header fields a received syslog message carried (HAProxy's LOG_META_*), as parse_log_message found them; '' when absent. */
+export interface SyslogMetadata {
+  /** `<PRI>` as written, '' without a valid one. */
+  prio: string;
+  /** The timestamp as written: 15 characters (rfc3164), '-' or an ISO time of 20 or more (rfc5424). */
+  time: string;
+  host: string;
+  tag: string;
+  pid: string;
+  msgid: string;
+  /** The structured data (rfc5424), '' for none or '-'. */
+  sd: string;
+}
+
+/**
+ * The format of a target without `format` for a forwarded message (build_log_header's LOG_FORMAT_UNSPEC):
+ * the one the message came in, as far as its fields tell.
+ */
+function formatOf(meta: SyslogMetadata): string {
+  if (meta.host) return meta.time === '-' || meta.time.length >= 20 ? 'rfc5424' : 'rfc3164';
+  if (meta.tag) return 'local';
+  return meta.prio ? 'priority' : 'raw';
+}
+
+/**
+ * The datagram __do_send_log writes: the header's elements while they fit in `len` — the element that
+ * reaches it is left out with all that follows, the message too —, then the message cut to what
+ * remains, then a newline.
+ */
+function cutToLength(header: readonly string[], body: Buffer, len: number): Buffer {
+  const parts: Buffer[] = [];
+  let room = len;
+  for (const element of header) {
+    if (room <= element.length) return Buffer.concat([...parts, NEWLINE]);
+    parts.push(Buffer.from(element, 'latin1'));
+    room -= element.length;
+  }
+  parts.push(body.length > room ? body.subarray(0, room) : body, NEWLINE);
+  return Buffer.concat(parts);
+}
+
+/** HAProxy 2.6's build_log_header for a forwarded message: the target's format from the message's own fields, element by element. */
+function forwardHeader(format: string, level: number, facility: number, meta: SyslogMetadata, now: Date): string[] {
+  const out: string[] = [];
+  switch (format) {
+    case 'local': case 'rfc3164': case 'rfc5424': case 'priority': out.push(`<${facility * 8 + level}>`); break;
+    case 'timed': case 'short': out.push(`<${level}>`); break;
+  }
+  if (format === 'local' || format === 'rfc3164') out.push(...legacyTimeOf(meta.time, now));
+  else if (format === 'rfc5424') out.push('1 ', ...(meta.time === '-' ? ['-', ' '] : isoTimeOf(meta.time, now)));
+  else if (format === 'timed' || format === 'iso') out.push(...isoTimeOf(meta.time, now));
+  // The host name is mandatory in rfc3164: 'localhost' when the message had none.
+  if (format === 'rfc3164') out.push(...(meta.host ? [meta.host, ' '] : ['localhost ']));
+  if ((format === 'rfc3164' || format === 'local') && meta.tag) out.push(meta.tag, ...(meta.pid ? ['[', meta.pid, ']'] : []), ': ');
+  if (format === 'rfc5424') for (const field of [meta.host, meta.tag, meta.pid, meta.msgid, meta.sd]) out.push(...(field ? [field, ' '] : ['- ']));
+  return out;
+}
+
+/** The rfc3164 time of a forwarded message, with its space: its own, an ISO one's date and time, else now (local time). */
+function legacyTimeOf(time: string, now: Date): string[] {
+  if (time.length === 15) return [time, ' '];
+  if (time.length >= 20) {
+    const month = Math.max(0, 10 * (time.charCodeAt(5) - 48) + (time.charCodeAt(6) - 48) - 1);
+    if (month <= 11) return [`${MONTHS[month]} ${time[8] !== '0' ? time[8] : ' '}${time[9]} `, time.slice(11, 19), ' '];
+  }
+  return [`${bsdTime(now)} `];
+}
+
+/** The ISO time of a forwarded message, with its space: its own, an rfc3164 one with this year and `-00:00` (zone unknown), else now. */
+function isoTimeOf(time: string, now: Date): string[] {
+  if (time.length >= 20) return [time, ' '];
+  if (time.length === 15) {
+    const month = MONTHS.indexOf(time.slice(0, 3));
+    if (month >= 0) {
+      // A month after the current one is last year's.
+      const year = now.getFullYear() - (now.getMonth() < month ? 1 : 0);
+      return [`${year}-${two(month + 1)}-${time[4] !== ' ' ? time[4] : '0'}${time[5]}T`, time.slice(7, 15), '-00:00 '];
+    }
+  }
+  return [`${isoTime(now)} `];
+}
 
 /** rfc3164's timestamp, local time: "Dec  4 12:21:46". */
 function bsdTime(d: Date): string {

@@ -80,6 +80,13 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       else add(`${what} (Loadstar verifies SHA-512 $6$, SHA-256 $5$, MD5 $1$, bcrypt $2a$/$2b$/$2y$ and DES; e.g. 'mkpasswd -m sha-512')`, user.loc, 'a later engine change');
     }
   }
+  for (const forward of config.logForwards) {
+    // The relay's TCP listeners speak plain syslog only (runtime/log-forward.ts).
+    for (const bind of forward.binds) {
+      if (bind.ssl) add(`'ssl' on a bind of log-forward '${forward.name}'`, bind.loc, 'syslog over TLS');
+      if (bind.acceptProxy) add(`'accept-proxy' on a bind of log-forward '${forward.name}'`, bind.loc, 'a later engine change');
+    }
+  }
   return found;
 }
 

@@ -7,7 +7,7 @@ export interface EditorKeyword {
   status: string;
 }
 
-export const SECTION_KEYWORDS = ["global","defaults","frontend","backend","listen","resolvers","userlist"] as const;
+export const SECTION_KEYWORDS = ["global","defaults","frontend","backend","listen","resolvers","userlist","log-forward"] as const;
 
 export type EditorSection = (typeof SECTION_KEYWORDS)[number];
 
@@ -3013,6 +3013,38 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "user",
    "summary": "userlist section keyword",
+   "status": "supported"
+  }
+ ],
+ "log-forward": [
+  {
+   "name": "backlog",
+   "summary": "`backlog <n>`: the TCP listen queue asked of the kernel.",
+   "status": "supported"
+  },
+  {
+   "name": "bind",
+   "summary": "`bind <addr>:<port> [options]`: a TCP address receiving syslog messages framed by octet counting (`<len> <msg>`) or ended by a line feed (RFC 6587).",
+   "status": "supported"
+  },
+  {
+   "name": "dgram-bind",
+   "summary": "`dgram-bind <addr>[:<port>] [options]`: a UDP address receiving syslog messages, one per datagram.",
+   "status": "supported"
+  },
+  {
+   "name": "log",
+   "summary": "`log <target> [len <n>] [format <fmt>] <facility> [<level> [<minlevel>]]` or `log global`: where the messages received go, in that target's format; the level filters and the facility apply to each message.",
+   "status": "supported"
+  },
+  {
+   "name": "maxconn",
+   "summary": "`maxconn <n>`: TCP connections read at once (default 10); the next one waits until one of them ends.",
+   "status": "supported"
+  },
+  {
+   "name": "timeout",
+   "summary": "`timeout client <time>`: a TCP connection without data for that long is read no more (left open until the client closes it, as haproxy 2.6.12 leaves it; default: never).",
    "status": "supported"
   }
  ]
