@@ -7,6 +7,7 @@ import { PEERS_KEYWORDS } from './kw-peers.ts';
 import { MAILERS_KEYWORDS } from './kw-mailers.ts';
 import { PROGRAM_KEYWORDS } from './kw-program.ts';
 import { CACHE_KEYWORDS } from './kw-cache.ts';
+import { RING_KEYWORDS } from './kw-ring.ts';
 import { FCGI_APP_KEYWORDS } from './kw-fcgi.ts';
 import { HTTP_ERRORS_KEYWORDS } from './kw-errors.ts';
 import './parser.ts';
@@ -71,7 +72,8 @@ Syntax follows HAProxy: whitespace-separated words, \`#\` comments, backslash es
 | \`cache\` (${CACHE_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported: HAProxy 2.6's small object cache, used by \`http-request cache-use\` and \`http-response cache-store\` (and \`filter cache\`). Only 200 answers to GET over HTTP/1.1 or later with an expiry or a validator are stored, keyed by host and URI; hits answer HEAD too, 304 to a matching If-None-Match / If-Modified-Since, with an Age header, logged as server \`<CACHE>\`, without contacting a server. Contents live in memory and start empty on each reload; \`show cache\` lists them |
 | \`fcgi-app\` (${FCGI_APP_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported: FastCGI applications (php-fpm and the like) for backends with \`use-fcgi-app\` and \`server … proto fcgi\` (plain TCP or a UNIX socket), as HAProxy 2.6 speaks to them: the CGI/1.1 parameters of configuration.txt §10.2 (SCRIPT_NAME / PATH_INFO from \`path-info\` on the URL-decoded path, \`index\`, \`docroot\`), the request's headers as HTTP_* (Authorization, Proxy-Authorization and hop-by-hop ones hidden unless \`pass-header\` names them), \`set-param\` values (log-format, with conditions on the section's own ACLs); the CGI answer's \`Status:\` becomes the status line, a Date and the length of a whole body are added, else it goes chunked; STDERR goes to \`log-stderr\` targets. One request at a time per connection (\`option mpxs-conns\` and \`max-reqs\` are accepted, multiplexing is not done); \`option keep-conn\` (default) keeps connections for the next requests; \`option get-values\` asks FCGI_GET_VALUES. SERVER_SOFTWARE is "Loadstar". \`check\` is a TCP check, with \`option httpchk\` an HTTP check sent through FastCGI as HAProxy's check mux does. Refused: \`check-proto fcgi\`, \`http-check connect proto fcgi\`, \`ssl\`, \`send-proxy\` and \`socks4\` on fcgi servers |
 | \`program\` (${PROGRAM_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | supported with global \`master-worker\` (required, as in HAProxy): the engine starts each command beside it, sends every running instance SIGUSR1 on a reload and starts a new one unless \`no option start-on-reload\`, and SIGTERM on stop; a current program ending with a status other than 0, 130 or 143 stops the engine (HAProxy's exit-on-failure; \`loadstar run\` then exits with the program's status, as HAProxy's master does) unless \`master-worker no-exit-on-failure\`. Messages as HAProxy's master prints them ("New program 'x' (pid) forked", "Current/Former program … exited with code N") |
-| \`ring\`, \`log-forward\` | not supported yet |
+| \`ring\` (${RING_KEYWORDS.map((k) => `\`${k}\``).join(', ')}) | parsed with HAProxy 2.6's checks and messages (and every \`log ring@<name>\` must name a ring or \`buf0\`); the ring buffer itself is pending |
+| \`log-forward\` | not supported yet |
 
 ## Proxy keywords (defaults, frontend, listen, backend)
 

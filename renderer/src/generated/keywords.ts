@@ -7,7 +7,7 @@ export interface EditorKeyword {
   status: string;
 }
 
-export const SECTION_KEYWORDS = ["global","defaults","frontend","backend","listen","resolvers","userlist"] as const;
+export const SECTION_KEYWORDS = ["global","defaults","frontend","backend","listen","resolvers","userlist","ring"] as const;
 
 export type EditorSection = (typeof SECTION_KEYWORDS)[number];
 
@@ -3013,6 +3013,38 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "user",
    "summary": "userlist section keyword",
+   "status": "supported"
+  }
+ ],
+ "ring": [
+  {
+   "name": "description",
+   "summary": "ring section keyword",
+   "status": "supported"
+  },
+  {
+   "name": "format",
+   "summary": "ring section keyword",
+   "status": "supported"
+  },
+  {
+   "name": "maxlen",
+   "summary": "ring section keyword",
+   "status": "supported"
+  },
+  {
+   "name": "server",
+   "summary": "ring section keyword",
+   "status": "supported"
+  },
+  {
+   "name": "size",
+   "summary": "ring section keyword",
+   "status": "supported"
+  },
+  {
+   "name": "timeout",
+   "summary": "ring section keyword",
    "status": "supported"
   }
  ]
