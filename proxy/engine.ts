@@ -237,6 +237,7 @@ export class Engine {
   private useSyslog(syslog: Syslog): void {
     this.logger.syslog?.close();
     this.logger.syslog = syslog;
+    syslog.rings.startForwarding();
   }
 
   /** Stopping: finishing what is in flight, taking nothing new. */

@@ -111,7 +111,15 @@ export function parseRingDirective(ctx: DirectiveContext, ring: RingSection | un
       const proxyCtx = ctx as ProxyDirectiveContext;
       proxyCtx.proxy = ring.forward;
       proxyCtx.kind = 'backend';
-      return found!.spec.parse(proxyCtx);
+      const before = ring.forward.servers.length;
+      found!.spec.parse(proxyCtx);
+      const added = ring.forward.servers[before];
+      // The forwarder (runtime/ring-forward.ts) speaks plain TCP only.
+      if (added?.options.ssl) {
+        ring.forward.servers.pop();
+        ctx.error(`'server ${ring.name}/${added.name}' : 'ssl' on a ring's server is not supported by Loadstar yet.`, undefined, 'LS_ERR_CFG_UNSUPPORTED');
+      }
+      return;
     }
     default:
       return ctx.error(`unknown statement '${words[0]}'.`, undefined, 'LS_ERR_CFG_UNKNOWN_KEYWORD');

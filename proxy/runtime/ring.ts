@@ -10,8 +10,9 @@
  * counted ("N events dropped" is then written before the next message that fits).
  * One configuration load's rings: a reload starts empty ones, as a new HAProxy process does.
  */
-import type { Config, RingFormat } from '../config/model.ts';
+import type { Config, RingFormat, RingSection } from '../config/model.ts';
 import { BUF0, BUILTIN_SINKS, RING_DEFAULT_SIZE } from '../config/kw-ring.ts';
+import { RingForwarder } from './ring-forward.ts';
 
 /** The bytes HAProxy's varint takes for `v` (intops.h varint_bytes). */
 export function varintBytes(v: number): number {
@@ -25,10 +26,24 @@ export function varintBytes(v: number): number {
   }
 }
 
+/** One reading a ring as it fills (a `server` of the ring): `pos` is the number of the next message it takes. */
+export interface RingReader {
+  pos: number;
+  /** Called after each message written. */
+  wake(): void;
+}
+
 export class Ring {
   /** The messages, oldest at `head`; the array is compacted when half of it has gone. */
   private messages: Buffer[] = [];
   private head = 0;
+  /** The number of the oldest message held (messages are numbered from 0 as they are written). */
+  private first = 0;
+  /**
+   * Readers holding a place (HAProxy's counter bytes): the message one of them has not taken yet is
+   * never dropped to make room, the new message is refused instead (ring_write's stuck reader).
+   */
+  readonly readers = new Set<RingReader>();
   /** Bytes of the buffer in use: the first counter byte, then per message varint + message + counter. */
   private used = 1;
   /** Messages that did not go in since the last "dropped" notice (sink.ctx.dropped). */
@@ -53,8 +68,10 @@ export class Ring {
     if (lenlen + len + 2 > this.size) return false;
     const need = lenlen + len + 1;
     while (this.size - this.used < need) {
+      if (this.readers.size > 0 && this.stuck()) return false;
       const old = this.messages[this.head]!;
       this.messages[this.head++] = EMPTY;
+      this.first++;
       this.used -= 1 + varintBytes(old.length) + old.length;
     }
     if (this.head > 64 && this.head * 2 > this.messages.length) {
@@ -63,7 +80,27 @@ export class Ring {
     }
     this.messages.push(len < message.length ? message.subarray(0, len) : message);
     this.used += need;
+    for (const reader of this.readers) reader.wake();
     return true;
+  }
+
+  private stuck(): boolean {
+    for (const reader of this.readers) if (reader.pos <= this.first) return true;
+    return false;
+  }
+
+  /** The number of the oldest message held, and the one the next message will have. */
+  get start(): number {
+    return this.first;
+  }
+
+  get end(): number {
+    return this.first + this.messages.length - this.head;
+  }
+
+  /** Message number `n`, if it is held. */
+  at(n: number): Buffer | undefined {
+    return n >= this.first && n < this.end ? this.messages[this.head + n - this.first] : undefined;
   }
 
   /** The messages held, oldest first; `fromNew`: only those written from now on (none, for a dump that does not wait). */
@@ -80,10 +117,29 @@ const EMPTY = Buffer.alloc(0);
 /** The rings of one configuration load, by name: `buf0` (HAProxy's, 1 MB, timed format) and the `ring` sections. */
 export class Rings {
   private readonly byName = new Map<string, Ring>();
+  private readonly sections: readonly RingSection[];
+  private forwarders: RingForwarder[] = [];
 
   constructor(config: Pick<Config, 'rings'>) {
     this.byName.set('buf0', new Ring('buf0', 'in-memory ring buffer', BUF0.format, BUF0.size, RING_DEFAULT_SIZE));
     for (const r of config.rings) this.byName.set(r.name, new Ring(r.name, r.description, r.format, r.size, r.maxlen));
+    this.sections = config.rings;
+  }
+
+  /** The rings' servers start receiving their messages (once the configuration runs). */
+  startForwarding(): void {
+    if (this.forwarders.length > 0) return;
+    for (const section of this.sections) {
+      const ring = this.byName.get(section.name)!;
+      const t = section.forward.timeouts;
+      for (const server of section.forward.servers) this.forwarders.push(new RingForwarder(ring, server, { connect: t.connect, server: t.server }));
+    }
+  }
+
+  /** The servers' connections close (a reload or a stop made this configuration's rings obsolete). */
+  close(): void {
+    for (const f of this.forwarders) f.close();
+    this.forwarders = [];
   }
 
   get(name: string): Ring | undefined {

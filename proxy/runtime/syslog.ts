@@ -157,6 +157,7 @@ export class Syslog {
 
   /** The sockets close (a reload or stop made this configuration's syslog obsolete). */
   close(): void {
+    this.rings.close();
     for (const log of this.unixLogs.values()) log.close();
     this.unixLogs.clear();
     this.socket4?.close();

@@ -109,6 +109,12 @@ test('a ring section in the model: defaults, every keyword, its forward servers'
   assert.deepEqual({ ...events!, section: undefined, forward: undefined }, { name: 'events', section: undefined, forward: undefined, description: 'latest requests', format: 'rfc5424', maxlen: 1200, size: 32768 });
   assert.deepEqual(events!.forward.timeouts, { connect: 5000, server: 10000 });
   assert.deepEqual(events!.forward.servers.map((s) => [s.name, s.host, s.port]), [['s1', '127.0.0.1', 6514]]);
+  // log-proto has an effect on a ring's server (its framing), so no "no effect" warning there.
+  const counted = parseConfig([{ name: 'd.cfg', text: ring('    timeout connect 1s\n    timeout server 1s\n    server s1 127.0.0.1:6514 log-proto octet-count\n') }]);
+  assert.deepEqual(counted.diagnostics.map((d) => d.message), []);
+  assert.equal(counted.config.rings[0]!.forward.servers[0]!.options.extra?.['log-proto'], 'octet-count');
+  const tls = parseConfig([{ name: 'd.cfg', text: ring('    server s1 127.0.0.1:6514 ssl verify none\n') }]);
+  assert.deepEqual(tls.diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message), ["'server events/s1' : 'ssl' on a ring's server is not supported by Loadstar yet."]);
   const bare = parseConfig([{ name: 'd.cfg', text: ring('') }]).config.rings[0]!;
   assert.deepEqual([bare.description, bare.format, bare.size, bare.maxlen], ['events', 'raw', 16384, 16384]);
   // The ring's forward proxy is no proxy of the configuration.
