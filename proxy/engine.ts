@@ -997,6 +997,8 @@ export class Engine {
     this.checks?.stop();
     this.tables?.resolvers?.stop();
     this.emailAlerts.close();
+    // The rings' servers are let go at once, as HAProxy's forwarders close when stopping.
+    this.logger.syslog?.rings.close();
     clearInterval(this.certificatePoll);
     this.stats.stop();
     await this.runtimeApi.close();

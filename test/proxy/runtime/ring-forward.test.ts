@@ -18,6 +18,8 @@ interface Listener {
   connections(): number;
   /** The next connection accepted is closed once it has sent `bytes` bytes. */
   closeAfter(bytes: number): void;
+  /** Called when a connection the listener accepted closes. */
+  onClose(callback: () => void): void;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ async function listen(): Promise<Listener> {
   let data = '';
   let accepted = 0;
   let closeAt: number | undefined;
+  let closing: (() => void) | undefined;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     accepted++;
@@ -38,7 +41,10 @@ async function listen(): Promise<Listener> {
       if (limit !== undefined && got >= limit) socket.destroy();
     });
     socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      closing?.();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -46,6 +52,7 @@ async function listen(): Promise<Listener> {
     received: () => data,
     connections: () => accepted,
     closeAfter: (bytes) => void (closeAt = bytes),
+    onClose: (callback) => void (closing = callback),
     close: () => new Promise((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());
@@ -127,6 +134,22 @@ test('a forwarder whose server closed connects again and goes on with the next m
     assert.equal(b.connections(), 1);
   } finally {
     await engine.stop();
+    await a.close();
+    await b.close();
+  }
+});
+
+test("stopping the engine closes the rings' server connections", { timeout: 30_000 }, async () => {
+  const [a, b] = [await listen(), await listen()];
+  const port = await freePort();
+  const engine = await startEngine(config(port, a.port, b.port));
+  let closed = false;
+  try {
+    await until('both servers connected', () => a.connections() === 1 && b.connections() === 1);
+    a.onClose(() => void (closed = true));
+    await engine.stop();
+    await until("the forwarder's connection closed", () => closed);
+  } finally {
     await a.close();
     await b.close();
   }
