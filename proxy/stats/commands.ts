@@ -243,7 +243,8 @@ function dispatch(text: string, engine: StatsHost, session: CliSession, payload:
 /**
  * `show events [<sink>] [-w] [-n]` (sink.c cli_parse_show_events): without a name the sinks, else a
  * ring's messages, oldest first (operator level). `-n` starts at the newest end: without `-w`, nothing.
- * `-w` (wait for more) is refused: Loadstar's runtime API answers a command once.
+ * `-w` waits for more only on an interactive session (haproxy 2.6.12 ends a non-interactive one's dump
+ * as without it), which Loadstar refuses: its runtime API answers a command once.
  */
 function showEvents(engine: StatsHost, args: string[], session: CliSession): CliAnswer {
   const rings = engine.rings?.();
@@ -255,8 +256,10 @@ function showEvents(engine: StatsHost, args: string[], session: CliSession): Cli
   for (const option of args.slice(1)) {
     if (option === '') break;
     if (option === '-n') fromNew = true;
-    else if (option === '-w' || option === '-nw' || option === '-wn') return cliErr("'show events -w' (waiting for new events) is not available in Loadstar: its runtime API answers each command once.\n");
-    else return cliErr('unknown option');
+    else if (option === '-w' || option === '-nw' || option === '-wn') {
+      if (session.interactive) return cliErr("'show events -w' (waiting for new events) is not available in Loadstar's interactive sessions: its runtime API answers each command once.\n");
+      if (option !== '-w') fromNew = true;
+    } else return cliErr('unknown option');
   }
   return ring.dump(fromNew);
 }

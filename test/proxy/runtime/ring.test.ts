@@ -77,7 +77,8 @@ listen quiet
 }
 
 const COMMANDS = ['show events', 'show events events', 'show events access', 'show events raw', 'show events sd', 'show events more', 'show events buf0', 'show events stdout',
-  'show events nope', 'show events raw -x', 'show events raw -n'];
+  'show events nope', 'show events raw -x', 'show events raw -n',
+  'show events raw -w', 'show events raw -nw', 'show events raw -n -w', 'show events raw -wn'];
 
 function masked(text: string): string {
   return text
