@@ -37,6 +37,7 @@ test('a ring keeps the newest messages that fit in its size, each cut to maxlen'
 function config(sock: string, port: number): string {
   return `global
     stats socket ${sock} level admin
+    stats socket ${sock}.user level user
     log ring@events local0 info
 ring events
     description "latest events"
@@ -95,6 +96,8 @@ async function run(sock: string, port: number): Promise<string[]> {
   await fetch(`http://127.0.0.1:${port + 1}/c`).then((r) => r.text());
   const out: string[] = [];
   for (const c of COMMANDS) out.push(`${c}:\n${masked(await cli(sock, c))}`);
+  // A user-level session lists the sinks but may not dump one.
+  for (const c of ['show events', 'show events raw']) out.push(`user: ${c}:\n${masked(await cli(`${sock}.user`, c))}`);
   return out;
 }
 
