@@ -32,6 +32,7 @@ import type { VarMap } from './acl/index.ts';
 import { ConnectionLimiter } from './runtime/limiter.ts';
 import { FreqCounter, RateGate, rateClock, type RateCheck } from './runtime/rate-limit.ts';
 import { LOG_EMERG, LOG_NOTICE, LOG_WARNING, Syslog, syslogLevel, type LogDrops } from './runtime/syslog.ts';
+import type { Rings } from './runtime/ring.ts';
 import { BindError, EngineUnsupportedError, LoadstarError, ResolveAtLoadError } from './errors.ts';
 import { HealthChecks, loadServerStateFiles } from './checks/index.ts';
 import { fcgiCheckMux } from './http/fcgi-upstream.ts';
@@ -240,6 +241,7 @@ export class Engine {
   private useSyslog(syslog: Syslog): void {
     this.logger.syslog?.close();
     this.logger.syslog = syslog;
+    syslog.rings.startForwarding();
   }
 
   /** Stopping: finishing what is in flight, taking nothing new. */
@@ -251,6 +253,11 @@ export class Engine {
   /** `show info`'s MaxSslConns, CurrSslConns and CumSslConns. */
   sslConnections(): { limit: number; current: number; total: number } {
     return { limit: this.sslConns.limit, current: this.sslConns.current, total: this.sslConns.total };
+  }
+
+  /** The running configuration's rings and buf0 (`show events`): its syslog's, which `log ring@` lines write to. */
+  rings(): Rings | undefined {
+    return this.logger.syslog?.rings;
   }
 
   httpCaches(): HttpCaches | undefined {
@@ -1014,6 +1021,8 @@ export class Engine {
     this.emailAlerts.close();
     await this.logForwarders?.close();
     this.logForwarders = undefined;
+    // The rings' servers are let go at once, as HAProxy's forwarders close when stopping.
+    this.logger.syslog?.rings.close();
     clearInterval(this.certificatePoll);
     this.stats.stop();
     await this.runtimeApi.close();

@@ -2,10 +2,11 @@
 import { allGlobalKeywords, allProxyKeywords, statusText } from '../proxy/config/keywords.ts';
 import { RESOLVERS_KEYWORDS, USERLIST_KEYWORDS } from '../proxy/config/kw-sections.ts';
 import { LOG_FORWARD_KEYWORD_SUMMARIES } from '../proxy/config/kw-log-forward.ts';
+import { RING_KEYWORDS } from '../proxy/config/kw-ring.ts';
 import '../proxy/config/parser.ts';
 import '../proxy/config/kw-global.ts';
 
-export const EDITOR_SECTIONS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'log-forward'] as const;
+export const EDITOR_SECTIONS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'log-forward', 'ring'] as const;
 type Section = (typeof EDITOR_SECTIONS)[number];
 
 export interface EditorKeyword {
@@ -19,7 +20,7 @@ export interface EditorKeyword {
 const LETTER: Record<string, Section> = { d: 'defaults', f: 'frontend', b: 'backend', l: 'listen' };
 
 export function editorKeywords(): Record<Section, EditorKeyword[]> {
-  const out: Record<Section, EditorKeyword[]> = { global: [], defaults: [], frontend: [], backend: [], listen: [], resolvers: [], userlist: [], 'log-forward': [] };
+  const out: Record<Section, EditorKeyword[]> = { global: [], defaults: [], frontend: [], backend: [], listen: [], resolvers: [], userlist: [], 'log-forward': [], ring: [] };
   for (const k of allGlobalKeywords()) out.global.push({ name: k.name, summary: k.summary, status: statusText(k.status) });
   for (const k of allProxyKeywords()) {
     const entry = { name: k.name, summary: k.summary, status: statusText(k.status) };
@@ -31,6 +32,7 @@ export function editorKeywords(): Record<Section, EditorKeyword[]> {
   for (const name of RESOLVERS_KEYWORDS) out.resolvers.push({ name, summary: 'resolvers section keyword', status: 'supported' });
   for (const name of USERLIST_KEYWORDS) out.userlist.push({ name, summary: 'userlist section keyword', status: 'supported' });
   for (const [name, summary] of Object.entries(LOG_FORWARD_KEYWORD_SUMMARIES)) out['log-forward'].push({ name, summary, status: 'supported' });
+  for (const name of RING_KEYWORDS) out.ring.push({ name, summary: 'ring section keyword', status: 'supported' });
   for (const list of Object.values(out)) list.sort((a, b) => a.name.localeCompare(b.name));
   return out;
 }

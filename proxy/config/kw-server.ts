@@ -456,7 +456,9 @@ function parseServerOptions(ctx: ProxyDirectiveContext, from: number, label: str
         ctx.error(`${label} : ${problem}`, i);
         return false;
       }
-      ctx.warn(`${label} : '${word}' has no effect in Loadstar and is ignored.`, i, 'LS_WARN_CFG_IGNORED');
+      // A ring's servers (config/kw-ring.ts) get its messages in the `log-proto` framing.
+      const forRing = word === 'log-proto' && ctx.config.rings.some((r) => r.forward === ctx.proxy);
+      if (!forRing) ctx.warn(`${label} : '${word}' has no effect in Loadstar and is ignored.`, i, 'LS_WARN_CFG_IGNORED');
       (options.extra ??= {})[word] = value ?? true;
       continue;
     }

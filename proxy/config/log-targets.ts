@@ -1,7 +1,8 @@
 /**
  * `log` targets: where a line goes. UDP syslog servers and UNIX datagram sockets (runtime/syslog.ts
- * sends to them), the standard output (every line goes there anyway), and what Loadstar cannot
- * write to, which the configuration check names.
+ * sends to them), `ring@<name>` rings (runtime/ring.ts; config/kw-ring.ts checks the name), the
+ * standard output (every line goes there anyway), and what Loadstar cannot write to, which the
+ * configuration check names.
  */
 import net from 'node:net';
 import type { Config, LogTarget } from './model.ts';
@@ -10,9 +11,9 @@ const DEFAULT_PORT = 514;
 
 /** Where a target sends: a UDP address, or undefined for what this module does not send to (with why, when it is a loss). */
 export function udpAddress(target: string): { host: string; port: number; family: 4 | 6 } | { unsupported: string } | undefined {
-  if (target === 'stdout' || target === 'stderr' || target === 'fd@1' || target === 'fd@2') return undefined;
+  if (target === 'stdout' || target === 'stderr' || target === 'fd@1' || target === 'fd@2' || target.startsWith('ring@')) return undefined;
   if (target.startsWith('/') || target.startsWith('unix@')) return { unsupported: 'a UNIX datagram socket' };
-  if (/^(tcp[46]?|ring|fd|abns|sockpair)@/.test(target)) return { unsupported: `a ${target.slice(0, target.indexOf('@'))}@ target` };
+  if (/^(tcp[46]?|fd|abns|sockpair)@/.test(target)) return { unsupported: `a ${target.slice(0, target.indexOf('@'))}@ target` };
   const prefix = /^(udp[46]?|ipv[46])@/.exec(target)?.[1];
   const rest = prefix ? target.slice(prefix.length + 1) : target;
   let host = rest;

@@ -36,7 +36,7 @@ export interface Directive {
   source?: { readonly args: readonly string[]; readonly typed?: readonly string[] };
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers' | 'cache' | 'fcgi-app' | 'program' | 'log-forward';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'userlist' | 'http-errors' | 'peers' | 'mailers' | 'cache' | 'fcgi-app' | 'program' | 'log-forward' | 'ring';
 
 export interface Section {
   kind: SectionKind;
@@ -74,6 +74,8 @@ export interface ParsedConfig {
   caches: CacheSection[];
   /** `fcgi-app` sections (configuration.txt §10): FastCGI applications backends speak to with `use-fcgi-app` (kw-fcgi.ts). */
   fcgiApps: FcgiApp[];
+  /** `ring` sections (configuration.txt §3.10): in-memory buffers of the latest log lines sent to `log ring@<name>` (kw-ring.ts). */
+  rings: RingSection[];
   /** `program` sections (configuration.txt §3.7): commands run beside the engine in master-worker mode (runtime/programs.ts). */
   programs: Program[];
   /** `log-forward` sections (configuration.txt §3.10): syslog relays (kw-log-forward.ts, runtime/log-forward.ts). */
@@ -1270,6 +1272,28 @@ export interface CacheSection {
   processVary: boolean;
   /** `max-secondary-entries` (default 10): variants kept for one primary key. */
   maxSecondaryEntries: number;
+}
+
+/** The header a ring writes before each message (HAProxy's log formats, `format` of a `ring` section). */
+export type RingFormat = 'local' | 'rfc3164' | 'rfc5424' | 'priority' | 'short' | 'timed' | 'iso' | 'raw';
+
+/** A `ring` section (configuration.txt §3.10, HAProxy 2.6's cfg_parse_ring), its defaults applied as HAProxy's are. */
+export interface RingSection {
+  name: string;
+  section: Section;
+  /** `description`, shown by `show events` (default: the ring's name). */
+  description: string;
+  /** `format` (default raw): the header written before each message. */
+  format: RingFormat;
+  /** `size` in bytes (default 16384, HAProxy's BUFSIZE): the buffer's room; the oldest messages go to make room. */
+  size: number;
+  /** `maxlen` in bytes (default 16384, at most `size`): a message is cut to this length, header included. */
+  maxlen: number;
+  /**
+   * HAProxy's forward proxy of the ring: its `server` lines (servers: where the messages are forwarded over
+   * TCP) and `timeout connect` / `timeout server` (timeouts.connect / timeouts.server, ms).
+   */
+  forward: ParsedProxy;
 }
 
 /** A `peers` section. */

@@ -12,7 +12,7 @@ import {
   proxyKeywordRegistry, globalKeywordRegistry, lookupKeyword, SECTION_LETTER, NEGATION_REFUSED,
 } from './keywords.ts';
 import type { DirectiveContext, ParseOptions, ProxyDirectiveContext, KeywordSpec } from './keywords.ts';
-import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection, FcgiApp, Program, LogForward } from './model.ts';
+import type { ParsedConfig, Directive, ParsedProxy, ProxyKind, Section, SectionKind, Resolvers, Userlist, HttpErrors, Peers, Mailers, CacheSection, FcgiApp, Program, LogForward, RingSection } from './model.ts';
 import { newConfig, newProxy, newResolvers, newUserlist, newPeers, newMailers, newProgram, sectionLabel } from './sections.ts';
 import { HAPROXY_GLOBAL_KEYWORDS, HAPROXY_PROXY_KEYWORDS } from './haproxy-keywords.ts';
 import { suggest } from './suggest.ts';
@@ -25,6 +25,7 @@ import { parseMailersDirective, MAILERS_KEYWORDS } from './kw-mailers.ts';
 import { parseProgramDirective } from './kw-program.ts';
 import { openLogForward, parseLogForwardDirective } from './kw-log-forward.ts';
 import { CACHE_KEYWORDS, newCacheSection, openCacheSection, parseCacheDirective } from './kw-cache.ts';
+import { openRing, parseRingDirective } from './kw-ring.ts';
 import { FCGI_APP_KEYWORDS, newFcgiApp, openFcgiApp, parseFcgiAppDirective, parseFcgiAppOption } from './kw-fcgi.ts';
 import { evaluateConditionalBlock, ConditionalBlocks } from './conditional-blocks.ts';
 import type { DiagnosticCode } from '../errors.ts';
@@ -51,9 +52,9 @@ export interface SourceFile {
   text: string;
 }
 
-const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers', 'cache', 'fcgi-app', 'program', 'log-forward'];
+const SUPPORTED_SECTIONS: readonly SectionKind[] = ['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'userlist', 'http-errors', 'peers', 'mailers', 'cache', 'fcgi-app', 'program', 'log-forward', 'ring'];
 /** Sections HAProxy has that Loadstar does not implement: reported once, their body skipped. */
-const UNSUPPORTED_SECTIONS = ['ring', 'traces', 'crt-store'];
+const UNSUPPORTED_SECTIONS = ['traces', 'crt-store'];
 const SECTION_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 const haproxyProxyKeywords = new Map(HAPROXY_PROXY_KEYWORDS.map(([k, s]) => [k, s]));
@@ -71,6 +72,7 @@ interface State {
   peers?: Peers;
   mailers?: Mailers;
   cache?: CacheSection;
+  ring?: RingSection;
   fcgiApp?: FcgiApp;
   program?: Program;
   logForward?: LogForward;
@@ -183,6 +185,8 @@ function handleLine(state: State, words: Word[], comment: string | undefined, at
       return dispatchProgram(state, directive, words, values);
     case 'log-forward':
       return dispatchLogForward(state, directive, words, values);
+    case 'ring':
+      return parseRingDirective(makeContext(state, directive, words, 1), state.ring, values);
     default:
       return dispatchProxy(state, directive, words, values);
   }
@@ -224,6 +228,7 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
   state.peers = undefined;
   state.mailers = undefined;
   state.cache = undefined;
+  state.ring = undefined;
   state.fcgiApp = undefined;
   state.program = undefined;
   state.logForward = undefined;
@@ -248,6 +253,12 @@ function openSection(state: State, kind: SectionKind, words: Word[], comment: st
     };
     state.logForward = openLogForward(section, values, state.config, alert, proxyNamed);
     if (!state.logForward) state.skipping = true;
+    return;
+  }
+  if (kind === 'ring') {
+    // HAProxy 2.6 (cfg_parse_ring): words after the name are ignored; a ring it refuses leaves the section's lines without one.
+    state.ring = openRing(section, state.config.rings, (m) => state.diagnostics.alert(at(), 'LS_ERR_CFG_BAD_ARGUMENT', m, kind));
+    if (state.ring) state.config.rings.push(state.ring);
     return;
   }
   if (rest.length > 0 && kind !== 'http-errors') {

@@ -78,6 +78,7 @@ export function newConfig(): ParsedConfig {
     peers: [],
     mailers: [],
     caches: [],
+    rings: [],
     fcgiApps: [],
     programs: [],
     logForwards: [],

@@ -18,6 +18,7 @@ import { logForwardWarnings } from './kw-log-forward.ts';
 import { programProblems } from './kw-program.ts';
 import { externalCheckProblems } from './kw-external-check.ts';
 import { cacheProblems } from './kw-cache.ts';
+import { ringProblems, ringTargetProblems } from './kw-ring.ts';
 import { fcgiAppProblems } from './kw-fcgi.ts';
 import { httpclientProblems } from './kw-httpclient.ts';
 import type { SampleExpr } from '../acl/index.ts';
@@ -45,6 +46,8 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
   programProblems(config, diagnostics);
   externalCheckProblems(config, diagnostics);
   cacheProblems(config, diagnostics);
+  ringProblems(config, diagnostics);
+  ringTargetProblems(config, diagnostics);
   fcgiAppProblems(config, diagnostics);
   httpclientProblems(config, diagnostics);
   for (const proxy of config.proxies) {

@@ -17,6 +17,9 @@ import os from 'node:os';
 import type { Config, GlobalSettings, LogTarget, Proxy } from '../config/model.ts';
 import { UNIX_SOCKET_FORMATS, udpAddress, unixSocketPath } from '../config/log-targets.ts';
 import { UnixSocketLog } from './unix-syslog.ts';
+import { ringName } from '../config/kw-ring.ts';
+import { Rings } from './ring.ts';
+import type { Ring } from './ring.ts';
 import { LOG_FACILITIES, LOG_LEVELS } from '../config/kw-proxy.ts';
 import { ResolveAtLoadError } from '../errors.ts';
 
@@ -56,6 +59,8 @@ interface UdpTarget {
   family: 4 | 6;
   /** A UNIX datagram socket's path instead of the UDP address. */
   unixPath?: string;
+  /** A ring (`ring@<name>`) instead of the UDP address: the line goes there in the ring's format. */
+  ring?: Ring;
   facility: number;
   maxLevel: number;
   minLevel: number;
@@ -87,6 +92,8 @@ export class Syslog {
     private readonly addresses: ReadonlyMap<string, string> = new Map(),
     private readonly drops: LogDrops = { dropped: 0 },
     private readonly alert: (message: string) => void = () => {},
+    /** The configuration's rings (and buf0), which `log ring@<name>` targets write to and `show events` reads. */
+    readonly rings: Rings = new Rings({ rings: [] }),
   ) {
     const h = global.logSendHostname;
     this.hostname = h === true ? os.hostname() : h;
@@ -111,7 +118,7 @@ export class Syslog {
       if (!found) throw new ResolveAtLoadError(`[${t.loc.file}:${t.loc.line}] : log : invalid address: '${where.host}' in '${t.target}' (the name does not resolve).`);
       addresses.set(key, found.address);
     }
-    return new Syslog(config.global, addresses, drops, alert);
+    return new Syslog(config.global, addresses, drops, alert, new Rings(config));
   }
 
   /** The proxy sends to a syslog server (a caller may skip building a line nobody gets). */
@@ -130,6 +137,10 @@ export class Syslog {
     if (targets.length === 0) return;
     for (const t of targets) {
       if (level > t.maxLevel || level < t.minLevel) continue;
+      if (t.ring !== undefined) {
+        this.toRing(t, t.ring, level, tag, message, now, sd);
+        continue;
+      }
       if (t.unixPath !== undefined) {
         const pri = t.facility * 8 + level;
         this.unixLog(t.unixPath, tag).write(pri, this.cutForUnix(t.len, pri, tag, message, now));
@@ -181,6 +192,7 @@ export class Syslog {
 
   /** The sockets close (a reload or stop made this configuration's syslog obsolete). */
   close(): void {
+    this.rings.close();
     for (const log of this.unixLogs.values()) log.close();
     this.unixLogs.clear();
     this.socket4?.close();
@@ -201,6 +213,13 @@ export class Syslog {
     if (list) return list;
     list = [];
     for (const t of proxy.logs) for (const target of t.target === 'global' ? this.global.logs : [t]) {
+      const ring = ringName(target.target);
+      if (ring !== undefined) {
+        // The configuration check refused names of no ring.
+        const found = this.rings.get(ring);
+        if (found) list.push({ ...this.levels(target), host: '', port: 0, family: 4, ring: found });
+        continue;
+      }
       const unixPath = unixSocketPath(target.target);
       if (unixPath !== undefined) {
         if (!UNIX_SOCKET_FORMATS.has(target.format ?? 'rfc3164')) continue;
@@ -242,25 +261,58 @@ export class Syslog {
     return message.length > room ? message.slice(0, room) : message;
   }
 
+  /**
+   * A line into a ring (log.c __do_send_log and sink.c sink_write): the message without trailing
+   * newlines, cut to the target's `len`, behind the ring's own header (the target's facility, the
+   * line's level), cut to the ring's `maxlen`. Lines the ring could not take are counted and
+   * announced ("N events dropped", at notice level under the global log tag) before the next one.
+   */
+  private toRing(t: UdpTarget, ring: Ring, level: number, tag: string, message: string, now: Date, sd?: string): void {
+    if (ring.dropped > 0) {
+      const n = ring.dropped;
+      const notice = `${ring.format === 'raw' ? '' : this.header(ring.format, t.facility, LOG_NOTICE, this.global.logTag ?? 'haproxy', now, undefined, 'localhost')}${n} event${n > 1 ? 's' : ''} dropped`;
+      if (!ring.write(Buffer.from(notice, 'latin1'))) {
+        ring.dropped++;
+        return;
+      }
+      ring.dropped -= n;
+    }
+    let end = message.length;
+    while (end > 0 && (message[end - 1] === '\n' || message[end - 1] === '\0')) end--;
+    const body = Buffer.from(end < message.length ? message.slice(0, end) : message, 'latin1');
+    const head = ring.format === 'raw' ? '' : this.header(ring.format, t.facility, level, tag, now, sd, 'localhost');
+    const line = Buffer.concat([Buffer.from(head, 'latin1'), body.length > t.len ? body.subarray(0, t.len) : body]);
+    if (!ring.write(line)) ring.dropped++;
+  }
+
   /** The datagram: the format's header and the message cut to `len` bytes together, then a newline (HAProxy's __send_log: `len` + 1 at most). */
   private frame(t: UdpTarget, level: number, tag: string, message: string, now: Date, sd?: string): Buffer {
-    const pri = t.facility * 8 + level;
-    let header: string;
-    switch (t.format) {
-      // The structured data without its trailing spaces, '-' when nothing is left (HAProxy's __send_log).
-      case 'rfc5424': header = `<${pri}>1 ${isoTime(now)} ${this.hostname ?? '-'} ${tag} ${this.pid} - ${sd?.replace(/ +$/, '') || '-'} `; break;
-      case 'short': header = `<${level}>`; break;
-      case 'priority': header = `<${pri}>`; break;
-      case 'timed': header = `<${level}>${isoTime(now)} `; break;
-      case 'iso': header = `${isoTime(now)} `; break;
-      case 'raw': header = ''; break;
-      case 'local': header = `<${pri}>${bsdTime(now)} ${tag}[${this.pid}]: `; break;
-      default: header = `<${pri}>${bsdTime(now)} ${this.hostname ? `${this.hostname} ` : ''}${tag}[${this.pid}]: `;
-    }
-    const head = Buffer.from(header, 'latin1');
+    const head = Buffer.from(this.header(t.format, t.facility, level, tag, now, sd), 'latin1');
     const body = Buffer.from(message, 'latin1');
     const room = Math.max(0, t.len - head.length);
     return Buffer.concat([head, body.length > room ? body.subarray(0, room) : body, NEWLINE]);
+  }
+
+  /**
+   * A line's header in `format` (log.c build_log_header). `hostFallback`: what rfc3164 writes without
+   * `log-send-hostname` (a ring writes "localhost", as build_log_header does; the datagrams nothing).
+   */
+  header(format: string, facility: number, level: number, tag: string, now: Date, sd?: string, hostFallback = ''): string {
+    const pri = facility * 8 + level;
+    switch (format) {
+      // The structured data without its trailing spaces, '-' when nothing is left (HAProxy's __send_log).
+      case 'rfc5424': return `<${pri}>1 ${isoTime(now)} ${this.hostname ?? '-'} ${tag} ${this.pid} - ${sd?.replace(/ +$/, '') || '-'} `;
+      case 'short': return `<${level}>`;
+      case 'priority': return `<${pri}>`;
+      case 'timed': return `<${level}>${isoTime(now)} `;
+      case 'iso': return `${isoTime(now)} `;
+      case 'raw': return '';
+      case 'local': return `<${pri}>${bsdTime(now)} ${tag}[${this.pid}]: `;
+      default: {
+        const host = this.hostname ?? hostFallback;
+        return `<${pri}>${bsdTime(now)} ${host ? `${host} ` : ''}${tag}[${this.pid}]: `;
+      }
+    }
   }
 }
 

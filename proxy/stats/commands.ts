@@ -76,6 +76,8 @@ interface Command {
 const PERMISSION_DENIED = 'Permission denied\n';
 /** LOG_WARNING: what `set server … addr` reports. */
 const WARNING = 4;
+/** LOG_NOTICE. */
+const NOTICE = 5;
 
 const COMMANDS: Command[] = [
   { words: ['abort', 'ssl', 'ca-file'], usage: 'abort ssl ca-file <cafile>', help: 'abort a transaction for a CA file', level: 'admin', run: (a, e) => abortSslTrustFile(e.sslCerts?.()?.caFiles, 'ca', a) },
@@ -147,6 +149,7 @@ const COMMANDS: Command[] = [
   { words: ['show', 'cli', 'level'], usage: 'show cli level', help: 'display the level of the current CLI session', level: 'user', run: (_a, _e, s) => cliMsg(`${s.level}\n`) },
   { words: ['show', 'cli', 'sockets'], usage: 'show cli sockets', help: 'dump list of cli sockets', level: 'user', run: (_a, _e, s) => showCliSockets(s) },
   { words: ['show', 'env'], usage: 'show env [var]', help: 'dump environment variables known to the process', level: 'operator', run: (a) => showEnv(process.env, a[2]) },
+  { words: ['show', 'events'], usage: 'show events [<sink>] [-w] [-n]', help: 'show event sink state', level: 'user', run: (a, e, s) => showEvents(e, a.slice(2), s) },
   { words: ['show', 'errors'], usage: 'show errors [<px>] [request|response]', help: 'report last request and/or response errors for each proxy', level: 'operator', run: (a, e) => showErrors(e, a) },
   { words: ['show', 'info'], usage: 'show info [desc|json|typed|float]*', help: 'report information about the running process', level: 'user', run: (a, e) => (e.stats.sync(), showInfo(e, a.slice(2))) },
   { words: ['show', 'servers', 'conn'], usage: 'show servers conn [<backend>]', help: 'dump server connections status (all or for a single backend)', level: 'user', run: (a, e) => {
@@ -235,6 +238,30 @@ function dispatch(text: string, engine: StatsHost, session: CliSession, payload:
   if (!command) return cliMsg(usage(args));
   if (RANK[session.level] < RANK[command.level]) return cliErr(PERMISSION_DENIED);
   return command.run(args, engine, session, payload);
+}
+
+/**
+ * `show events [<sink>] [-w] [-n]` (sink.c cli_parse_show_events): without a name the sinks, else a
+ * ring's messages, oldest first (operator level). `-n` starts at the newest end: without `-w`, nothing.
+ * `-w` waits for more only on an interactive session (haproxy 2.6.12 ends a non-interactive one's dump
+ * as without it), which Loadstar refuses: its runtime API answers a command once.
+ */
+function showEvents(engine: StatsHost, args: string[], session: CliSession): CliAnswer {
+  const rings = engine.rings?.();
+  if (args[0] === undefined || args[0] === '') return cliMsg(rings?.list() ?? '', WARNING);
+  if (RANK[session.level] < RANK.operator) return cliErr(PERMISSION_DENIED);
+  const ring = rings?.get(args[0]);
+  if (!ring) return args[0] === 'stdout' || args[0] === 'stderr' ? cliMsg('Nothing to report for this sink', NOTICE) : cliErr('No such event sink');
+  let fromNew = false;
+  for (const option of args.slice(1)) {
+    if (option === '') break;
+    if (option === '-n') fromNew = true;
+    else if (option === '-w' || option === '-nw' || option === '-wn') {
+      if (session.interactive) return cliErr("'show events -w' (waiting for new events) is not available in Loadstar's interactive sessions: its runtime API answers each command once.\n");
+      if (option !== '-w') fromNew = true;
+    } else return cliErr('unknown option');
+  }
+  return ring.dump(fromNew);
 }
 
 /**

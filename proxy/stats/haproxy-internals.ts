@@ -1,6 +1,6 @@
 /**
  * HAProxy 2.6's runtime API commands that report on HAProxy's own machinery (file descriptors,
- * threads, tasks, memory pools, profiling, traces, event rings, the peers' internal state), which a
+ * threads, tasks, memory pools, profiling, traces, the peers' internal state), which a
  * Node.js engine does not have. They are listed by `help` and suggested for near misses as HAProxy
  * does, so a script's typo gets the same hints; run, each says plainly that Loadstar lacks it
  * instead of "Unknown command".
@@ -26,7 +26,6 @@ const INTERNALS = "HAProxy's own internals";
 export const INTERNAL_COMMANDS: readonly InternalCommand[] = [
   { words: ['set', 'profiling'], usage: 'set profiling <what> {auto|on|off}', help: 'enable/disable resource profiling (tasks,memory)', level: 'admin', run: lacking('set profiling', `${INTERNALS} (task and memory profiling)`) },
   { words: ['show', 'activity'], usage: 'show activity', help: 'show per-thread activity stats (for support/developers)', level: 'user', run: lacking('show activity', `${INTERNALS} (per-thread loop activity)`) },
-  { words: ['show', 'events'], usage: 'show events [<sink>] [-w] [-n]', help: 'show event sink state', level: 'user', run: () => cliErr("'show events' is not available in Loadstar: it shows HAProxy's event rings, and Loadstar does not support `ring` sections.\n") },
   { words: ['show', 'fd'], usage: 'show fd [num]', help: 'dump list of file descriptors in use or a specific one', level: 'user', run: lacking('show fd', `${INTERNALS} (its file descriptor table)`) },
   { words: ['show', 'libs'], usage: 'show libs', help: 'show loaded object files and libraries', level: 'user', run: lacking('show libs', `${INTERNALS} (the object files it loaded)`) },
   { words: ['show', 'peers'], usage: 'show peers [dict|-] [section]', help: 'dump some information about all the peers or this peers section', level: 'user', run: lacking('show peers', `${INTERNALS} (its peers applets and their buffers)`) },

@@ -15,6 +15,7 @@ import type { PatternRefs } from '../acl/index.ts';
 import type { RuntimeCerts } from '../tls/runtime-certs.ts';
 import type { TicketKeyRef } from '../tls/ticket-keys.ts';
 import type { Sample } from '../acl/index.ts';
+import type { Rings } from '../runtime/ring.ts';
 
 export interface StatsHost extends BackendLookup {
   readonly stats: StatsRegistry;
@@ -36,6 +37,8 @@ export interface StatsHost extends BackendLookup {
   ticketKeys?(): TicketKeyRef[];
   /** The running configuration's proc.* variables by name without `proc.` (`get var`); a name without a value maps to undefined. */
   procVariables?(): ReadonlyMap<string, Sample | undefined> | undefined;
+  /** The running configuration's rings and buf0 (`show events`). */
+  rings?(): Rings | undefined;
   /** The running configuration's caches (`show cache`). */
   httpCaches?(): { show(): string } | undefined;
   /** `disable frontend`: its listeners stop accepting ('already': none was accepting). */

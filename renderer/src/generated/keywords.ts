@@ -7,7 +7,7 @@ export interface EditorKeyword {
   status: string;
 }
 
-export const SECTION_KEYWORDS = ["global","defaults","frontend","backend","listen","resolvers","userlist","log-forward"] as const;
+export const SECTION_KEYWORDS = ["global","defaults","frontend","backend","listen","resolvers","userlist","log-forward","ring"] as const;
 
 export type EditorSection = (typeof SECTION_KEYWORDS)[number];
 
@@ -3045,6 +3045,38 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "timeout",
    "summary": "`timeout client <time>`: a TCP connection without data for that long is read no more (left open until the client closes it, as haproxy 2.6.12 leaves it; default: never).",
+   "status": "supported"
+  }
+ ],
+ "ring": [
+  {
+   "name": "description",
+   "summary": "ring section keyword",
+   "status": "supported"
+  },
+  {
+   "name": "format",
+   "summary": "ring section keyword",
+   "status": "supported"
+  },
+  {
+   "name": "maxlen",
+   "summary": "ring section keyword",
+   "status": "supported"
+  },
+  {
+   "name": "server",
+   "summary": "ring section keyword",
+   "status": "supported"
+  },
+  {
+   "name": "size",
+   "summary": "ring section keyword",
+   "status": "supported"
+  },
+  {
+   "name": "timeout",
+   "summary": "ring section keyword",
    "status": "supported"
   }
  ]

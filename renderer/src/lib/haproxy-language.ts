@@ -11,7 +11,7 @@ import { tags as t } from '@lezer/highlight';
 import { KEYWORDS_BY_SECTION, SECTION_KEYWORDS, type EditorSection } from '../generated/keywords.ts';
 
 /** Sections highlighted as sections but without keyword completion (their keywords are not in the generated registry). */
-const OTHER_SECTIONS = ['peers', 'mailers', 'program', 'http-errors', 'ring', 'cache', 'fcgi-app'];
+const OTHER_SECTIONS = ['peers', 'mailers', 'program', 'http-errors', 'cache', 'fcgi-app', 'log-forward', 'ring'];
 const ALL_SECTIONS = new Set<string>([...SECTION_KEYWORDS, ...OTHER_SECTIONS]);
 
 /** First words of every keyword per section, for highlighting. */
