@@ -243,8 +243,9 @@ function dispatch(text: string, engine: StatsHost, session: CliSession, payload:
 /**
  * `show events [<sink>] [-w] [-n]` (sink.c cli_parse_show_events): without a name the sinks, else a
  * ring's messages, oldest first (operator level). `-n` starts at the newest end: without `-w`, nothing.
- * `-w` waits for more only on an interactive session (haproxy 2.6.12 ends a non-interactive one's dump
- * as without it), which Loadstar refuses: its runtime API answers a command once.
+ * `-w` waits for more: on a non-interactive session the dump ends instead (haproxy 2.6.12's mostly
+ * does, racing the client's close), on an interactive one it is refused: Loadstar's runtime API
+ * answers a command once.
  */
 function showEvents(engine: StatsHost, args: string[], session: CliSession): CliAnswer {
   const rings = engine.rings?.();

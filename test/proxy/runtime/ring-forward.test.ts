@@ -82,6 +82,10 @@ frontend fe
 `;
 }
 
+const get = (url: string): Promise<string> => fetch(url, { signal: AbortSignal.timeout(10_000) }).then((r) => r.text());
+/** Waits up to 15 s (a loaded machine), never asserting how long it took. */
+const waitFor = (what: string, ok: () => boolean): Promise<void> => until(what, ok, 15_000);
+
 function masked(text: string): string {
   return text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d/g, 'ISO').replace(/ haproxy \d+ - /g, ' haproxy PID - ');
 }
@@ -93,8 +97,8 @@ async function run(start: (port: number, legacy: number, octet: number) => Promi
   const port = await freePort();
   const stop = await start(port, a.port, b.port);
   try {
-    for (const p of PATHS) await fetch(`http://127.0.0.1:${port}${p}`).then((r) => r.text());
-    await until('three messages at each listener', () => a.received().split('\n').length > PATHS.length && (b.received().match(/ <134>1 /g) ?? []).length === PATHS.length);
+    for (const p of PATHS) await get(`http://127.0.0.1:${port}${p}`);
+    await waitFor('three messages at each listener', () => a.received().split('\n').length > PATHS.length && (b.received().match(/ <134>1 /g) ?? []).length === PATHS.length);
     return [masked(a.received()), masked(b.received())];
   } finally {
     await stop();
@@ -126,11 +130,11 @@ test('a forwarder whose server closed connects again and goes on with the next m
   const engine = await startEngine(config(port, a.port, b.port));
   try {
     a.closeAfter(1);
-    await fetch(`http://127.0.0.1:${port}/first`).then((r) => r.text());
-    await until('the first message', () => a.received().includes('/first'));
-    await until('the first connection closed and a second one', () => a.connections() === 2);
-    await fetch(`http://127.0.0.1:${port}/second`).then((r) => r.text());
-    await until('the second message', () => a.received().includes('/second'));
+    await get(`http://127.0.0.1:${port}/first`);
+    await waitFor('the first message', () => a.received().includes('/first'));
+    await waitFor('the first connection closed and a second one', () => a.connections() === 2);
+    await get(`http://127.0.0.1:${port}/second`);
+    await waitFor('the second message', () => a.received().includes('/second'));
     assert.deepEqual(a.received().split('\n').filter(Boolean).map((l) => l.replace(/^.* - - /, '')), ['200 "GET /first HTTP/1.1"', '200 "GET /second HTTP/1.1"']);
     assert.equal(b.connections(), 1);
   } finally {
@@ -146,10 +150,10 @@ test("stopping the engine closes the rings' server connections", { timeout: 30_0
   const engine = await startEngine(config(port, a.port, b.port));
   let closed = false;
   try {
-    await until('both servers connected', () => a.connections() === 1 && b.connections() === 1);
+    await waitFor('both servers connected', () => a.connections() === 1 && b.connections() === 1);
     a.onClose(() => void (closed = true));
     await engine.stop();
-    await until("the forwarder's connection closed", () => closed);
+    await waitFor("the forwarder's connection closed", () => closed);
   } finally {
     await a.close();
     await b.close();
