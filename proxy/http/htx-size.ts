@@ -70,6 +70,9 @@ export function htxSizeOfAnswer(answer: Buffer): number {
     const colon = line.indexOf(':');
     if (colon > 0) fields.push(line.slice(0, colon), line.slice(colon + 1).trim());
   }
+  // HAProxy's http_reply_to_htx gives every reply a content-length; its H1 mux drops it from a 204 on
+  // the way out (Loadstar never writes it), but %B counted it: `http-request return status 204` logs 57.
+  if (status === '204' && !fields.some((f, i) => i % 2 === 0 && f.toLowerCase() === 'content-length')) fields.push('content-length', '0');
   return htxHeadSize(version, status, reason.join(' '), fields) + answer.length - (end + 4);
 }
 
