@@ -1,4 +1,5 @@
 /** `http-request`, `http-response`, `http-after-response` and `tcp-request` rules (configuration.txt §4.2). */
+import { ERRORFILE_CODES } from './kw-errors.ts';
 import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext } from './keywords.ts';
 import { splitCondition, logFormatFilesExist, mapFilesProblem, warnIfConditionConflicts } from './conditions.ts';
@@ -225,6 +226,9 @@ function parseReply(action: string, args: readonly string[], fail: (m: string, i
   return void fail(`a file named in '${text}' cannot be opened.`, at);
 }
 
+/** The codes HAProxy 2.6 has an error page for (http.c http_err_codes): 421 and 422 too, which `errorfile` does not take. */
+const ERROR_PAGE_CODES: ReadonlySet<number> = new Set([...ERRORFILE_CODES, 421, 422]);
+
 /** `[status N] [content-type T] [string S | lf-string S | file F | lf-file F | errorfile F | errorfiles N] [hdr N V]…` */
 function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) => void, statusWords: readonly string[], defaultStatus: number, readFile: (path: string) => string | undefined, checkpoints?: readonly Checkpoint[], warn?: (message: string, argIndex: number) => void, onExtra?: (word: string, argIndex: number) => void) {
   let status = defaultStatus;
@@ -282,6 +286,10 @@ function parseReturnLike(args: readonly string[], fail: (m: string, i?: number) 
   if (body && body.kind !== 'errorfile' && body.kind !== 'errorfiles' && contentType === undefined && (body.kind === 'string' || body.kind === 'lf-string')) {
     return void fail(`a 'content-type' must be set with a '${body.kind}' payload.`);
   }
+  // An error page stands for the answer (the proxy's own, or an http-errors section's): only the codes
+  // HAProxy has one for (http_parse_http_reply checks them against http_err_codes).
+  const pageKind = body?.kind === 'errorfiles' ? 'errorfiles' : body === undefined && errorPage ? 'default-errorfiles' : undefined;
+  if (pageKind && !ERROR_PAGE_CODES.has(status)) return void fail(`status code '${status}' not handled by default with '${pageKind}' argument.`);
   return { status, contentType, body, headers, errorPage: body === undefined && errorPage };
 }
 

@@ -64,6 +64,14 @@ const CASES: ParseCase[] = [
   // deny/return/tarpit status, set-status, capture, track-sc tables: HAProxy's words.
   { text: config('http-request deny deny_status'), valid: false, message: `${rule('http-request deny')}'status' expects <status_code> as argument.` },
   { text: config('http-request return status'), valid: false, message: "'status' expects <status_code> as argument." },
+  // An error page stands for the answer only for the codes HAProxy has one for (http_err_codes).
+  { text: config('http-request deny deny_status 204'), valid: false, message: `${rule('http-request deny')}status code '204' not handled by default with 'default-errorfiles' argument.` },
+  { text: config('http-request tarpit deny_status 599'), valid: false, message: `${rule('http-request tarpit')}status code '599' not handled by default with 'default-errorfiles' argument.` },
+  { text: config('http-request return status 204 default-errorfiles'), valid: false, message: "status code '204' not handled by default with 'default-errorfiles' argument." },
+  { text: config('http-response deny deny_status 302'), valid: false, message: "status code '302' not handled by default with 'default-errorfiles' argument." },
+  { text: config('http-request deny status 204'), valid: true },
+  { text: config('http-request deny deny_status 421'), valid: true },
+  { text: config('http-request deny deny_status 422'), valid: true },
   { text: config('http-response set-status 200 reason'), valid: false, message: "'http-response set-status' expects either 'if' or 'unless' followed by a condition but found 'reason'." },
   { text: config('http-response set-status 200 reason a b'), valid: false, message: "'http-response set-status' expects either 'if' or 'unless' followed by a condition but found 'b'." },
   { text: config('http-after-response set-status 200 ok'), valid: false, message: "'http-after-response set-status' expects either 'if' or 'unless' followed by a condition but found 'ok'." },
