@@ -15,15 +15,7 @@ import { parseConfig } from '../../../proxy/config/index.ts';
 import { unsupportedFeatures } from '../../../proxy/runtime/unsupported.ts';
 import { certPath } from '../../helpers/tls.ts';
 import { parseSyslogMessage, takeFramedMessages } from '../../../proxy/runtime/log-forward.ts';
-
-/** A syslog server on loopback: the datagrams it got. */
-async function syslogServer(): Promise<{ port: number; got: string[]; close(): void }> {
-  const socket = dgram.createSocket('udp4');
-  const got: string[] = [];
-  socket.on('message', (m) => got.push(m.toString('latin1')));
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return { port: socket.address().port, got, close: () => socket.close() };
-}
+import { syslogServer } from '../../helpers/syslog-server.ts';
 
 /** The clock's times masked; the messages' own (10:00:00) are kept, as they must be passed on. */
 function masked(line: string): string {

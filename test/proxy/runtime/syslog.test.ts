@@ -5,20 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { sideBySide, requests } from '../http/lib/side-by-side.ts';
 import { startRawServer } from '../../helpers/net.ts';
 import { udpAddress } from '../../../proxy/config/log-targets.ts';
 import { assertHaproxyParses, assertLoadstarParses, type ParseCase } from '../config/lib/parse-cases.ts';
-
-/** A syslog server on loopback: the datagrams it got. */
-async function syslogServer(): Promise<{ port: number; got: string[]; close(): void }> {
-  const socket = dgram.createSocket('udp4');
-  const got: string[] = [];
-  socket.on('message', (m) => got.push(m.toString('latin1')));
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return { port: socket.address().port, got, close: () => socket.close() };
-}
+import { syslogServer } from '../../helpers/syslog-server.ts';
 
 /** Times, pids and client ports masked: what must be the same between the two. */
 function masked(line: string): string {
