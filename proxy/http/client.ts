@@ -290,11 +290,6 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     this.idleTick = -1;
   }
 
-  /**
-   * At the end of a read: a request that began but whose head is not complete now has
-   * `timeout http-request` (the keep-alive wait is over). Armed once per request, and only
-   * when the head did not arrive whole within the read (the common case arms nothing).
-   */
   /** Refuses the request beginning now when a CR with no LF after it comes before it, as HAProxy's H1 parser does (message-gap.ts). */
   private checkGap(): void {
     const read = this.dataRead ?? this.parser!.getCurrentBuffer();
@@ -318,6 +313,11 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     if (gap === 'bare-cr') this.refusal = 400;
   }
 
+  /**
+   * At the end of a read: a request that began but whose head is not complete now has
+   * `timeout http-request` (the keep-alive wait is over). Armed once per request, and only
+   * when the head did not arrive whole within the read (the common case arms nothing).
+   */
   private armHeadTimer(began: boolean): void {
     if (began && this.partial && !this.headSeen && !this.closed) this.armRequestTimer(false);
   }
