@@ -390,7 +390,7 @@ export class Engine {
       this.certificatePoll = setInterval(() => this.refreshCertificates(), CERTIFICATE_POLL_MS).unref();
       this.checks = checks;
       this.emailAlerts.configure(this.config);
-      this.logForwarders = await LogForwarders.open(this.config.logForwards, syslog);
+      this.logForwarders = await LogForwarders.open(this.config.logForwards, syslog, (m) => this.logger.alert(m));
       this.useSyslog(syslog);
       checks.start();
       this.tables.resolvers?.start();
@@ -744,7 +744,7 @@ export class Engine {
     await this.logForwarders?.close();
     this.logForwarders = undefined;
     try {
-      this.logForwarders = await LogForwarders.open(config.logForwards, syslog);
+      this.logForwarders = await LogForwarders.open(config.logForwards, syslog, (m) => this.logger.alert(m));
     } catch (e) {
       this.logger.alert(`log-forward: cannot open a listener (${(e as Error).message}); the sections' messages are not received.`);
     }

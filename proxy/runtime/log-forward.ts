@@ -10,6 +10,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { ListenAddress, LogForward } from '../config/model.ts';
 import type { Syslog, SyslogMetadata } from './syslog.ts';
+import { internalErrorAlert } from './faults.ts';
 
 /** A message as parse_log_message leaves it: level and facility -1 without a valid `<PRI>`. */
 export interface ParsedSyslogMessage {
@@ -221,12 +222,15 @@ export class LogForwarders {
   /** Each section's TCP connections being read, and those waiting for one of them to end. */
   private readonly slots = new Map<LogForward, { active: number; waiting: Array<() => void> }>();
 
-  private constructor(private readonly syslog: Syslog) {}
+  private constructor(private readonly syslog: Syslog, private readonly alert: (message: string) => void) {}
 
-  /** Every listener of `forwards` open; undefined when there are none (nothing is built). A bind that fails closes the others and throws. */
-  static async open(forwards: readonly LogForward[], syslog: Syslog): Promise<LogForwarders | undefined> {
+  /**
+   * Every listener of `forwards` open; undefined when there are none (nothing is built). A bind that
+   * fails closes the others and throws. `alert` reports an internal error while relaying a message.
+   */
+  static async open(forwards: readonly LogForward[], syslog: Syslog, alert: (message: string) => void): Promise<LogForwarders | undefined> {
     if (forwards.length === 0) return undefined;
-    const running = new LogForwarders(syslog);
+    const running = new LogForwarders(syslog, alert);
     try {
       for (const forward of forwards) {
         for (const bind of forward.dgramBinds) for (const a of bind.addresses) for (let port = a.port; port <= a.portEnd; port++) await running.openUdp(forward, a, port);
@@ -242,10 +246,7 @@ export class LogForwarders {
   private async openUdp(forward: LogForward, a: ListenAddress, port: number): Promise<void> {
     const type = isV6(a) ? 'udp6' : 'udp4';
     const socket = dgram.createSocket({ type, reuseAddr: true });
-    socket.on('message', (msg) => {
-      const parsed = parseSyslogMessage(msg.length > BUFFER_SIZE ? msg.subarray(0, BUFFER_SIZE) : msg);
-      this.syslog.forward(forward, parsed.level, parsed.facility, parsed.meta, parsed.message);
-    });
+    socket.on('message', (msg) => this.relay(forward, msg.length > BUFFER_SIZE ? msg.subarray(0, BUFFER_SIZE) : msg));
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ port, address: a.host === '' ? (type === 'udp6' ? '::' : '0.0.0.0') : a.host }, () => {
@@ -326,13 +327,23 @@ export class LogForwarders {
         socket.destroy();
         return;
       }
-      for (const message of framed.messages) {
-        const parsed = parseSyslogMessage(message);
-        this.syslog.forward(forward, parsed.level, parsed.facility, parsed.meta, parsed.message);
-      }
+      for (const message of framed.messages) this.relay(forward, message);
       held = Buffer.from(framed.rest);
     });
     socket.on('end', () => socket.end());
+  }
+
+  /**
+   * One received message to the section's targets. An exception here (a bug) would be uncaught in a
+   * socket's event: it is reported and that message lost, nothing else.
+   */
+  private relay(forward: LogForward, message: Buffer): void {
+    try {
+      const parsed = parseSyslogMessage(message);
+      this.syslog.forward(forward, parsed.level, parsed.facility, parsed.meta, parsed.message);
+    } catch (e) {
+      this.alert(internalErrorAlert(`log-forward ${forward.name}`, e).replace(', connection closed', ', message dropped'));
+    }
   }
 
   /** Every socket closes, TCP connections too. */

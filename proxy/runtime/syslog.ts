@@ -173,6 +173,11 @@ export class Syslog {
       if (level > t.maxLevel) continue;
       const sentLevel = Math.max(level, t.minLevel);
       const sentFacility = facility === -1 ? t.facility : facility;
+      if (t.ring !== undefined) {
+        // Into the ring in its own format, the header built from what the message carried (sink_write).
+        this.writeRing(t, t.ring, forwardHeader(t.ring.format, sentLevel, sentFacility, meta, now).join(''), body, now);
+        continue;
+      }
       if (t.unixPath !== undefined) {
         // Through the util-linux logger (runtime/unix-syslog.ts), which writes its own local header.
         this.unixLog(t.unixPath, meta.tag || 'haproxy').write(sentFacility * 8 + sentLevel, body.toString('latin1'));
@@ -268,6 +273,15 @@ export class Syslog {
    * announced ("N events dropped", at notice level under the global log tag) before the next one.
    */
   private toRing(t: UdpTarget, ring: Ring, level: number, tag: string, message: string, now: Date, sd?: string): void {
+    let end = message.length;
+    while (end > 0 && (message[end - 1] === '\n' || message[end - 1] === '\0')) end--;
+    const body = Buffer.from(end < message.length ? message.slice(0, end) : message, 'latin1');
+    const head = ring.format === 'raw' ? '' : this.header(ring.format, t.facility, level, tag, now, sd, 'localhost');
+    this.writeRing(t, ring, head, body, now);
+  }
+
+  /** A line's header and body (cut to the target's `len`) into a ring, after the notice of lines it dropped before. */
+  private writeRing(t: UdpTarget, ring: Ring, head: string, body: Buffer, now: Date): void {
     if (ring.dropped > 0) {
       const n = ring.dropped;
       const notice = `${ring.format === 'raw' ? '' : this.header(ring.format, t.facility, LOG_NOTICE, this.global.logTag ?? 'haproxy', now, undefined, 'localhost')}${n} event${n > 1 ? 's' : ''} dropped`;
@@ -277,10 +291,6 @@ export class Syslog {
       }
       ring.dropped -= n;
     }
-    let end = message.length;
-    while (end > 0 && (message[end - 1] === '\n' || message[end - 1] === '\0')) end--;
-    const body = Buffer.from(end < message.length ? message.slice(0, end) : message, 'latin1');
-    const head = ring.format === 'raw' ? '' : this.header(ring.format, t.facility, level, tag, now, sd, 'localhost');
     const line = Buffer.concat([Buffer.from(head, 'latin1'), body.length > t.len ? body.subarray(0, t.len) : body]);
     if (!ring.write(line)) ring.dropped++;
   }

@@ -8,6 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cli } from '../stats/helpers.ts';
 import { sideBySide } from '../http/lib/side-by-side.ts';
 import { startEngine } from '../../helpers/net.ts';
 import { freePort } from '../../helpers/ports.ts';
@@ -287,4 +291,41 @@ test('loadstar run refuses what a log-forward bind asks and the relay cannot do:
 ` }]);
   assert.ok(result.ok);
   assert.deepEqual(unsupportedFeatures(result.config).map((u) => `${u.line}: ${u.what}`), ["2: 'accept-proxy' on a bind of log-forward 'relay'", "4: 'ssl' on a bind of log-forward 'relay'"]);
+});
+
+test('a log-forward section writes into its rings as haproxy 2.6.12 does (a ring target used to end the process)', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-ring-'));
+  const dumps: string[] = [];
+  let n = 0;
+  try {
+    await sideBySide(t, (port) => `global
+    stats socket ${dir}/s${n++}.sock level admin
+ring r3164
+    size 32768
+    format rfc3164
+ring r5424
+    size 32768
+    format rfc5424
+log-forward relay
+    bind 127.0.0.1:${port}
+    dgram-bind 127.0.0.1:${port}
+    log ring@r3164 local0
+    log ring@r5424 local0
+`, async (port) => {
+      const tx = dgram.createSocket('udp4');
+      try {
+        for (const message of ['<14>Dec  6 10:00:00 myhost app[12]: hello', '<165>1 2026-12-06T10:00:00.000000+00:00 h2 app2 33 ID7 - msg5424']) tx.send(message, port, '127.0.0.1');
+      } finally {
+        await new Promise((r) => setTimeout(r, 300));
+        tx.close();
+      }
+      const sock = `${dir}/s${n - 1}.sock`;
+      dumps.push((await cli(sock, 'show events r3164')) + (await cli(sock, 'show events r5424')));
+    });
+    assert.equal(dumps[0], '<14>Dec  6 10:00:00 myhost app[12]: hello\n<165>Dec  6 10:00:00 h2 app2[33]: msg5424\n\n'
+      + '<14>1 2026-12-06T10:00:00-00:00 myhost app 12 - - hello\n<165>1 2026-12-06T10:00:00.000000+00:00 h2 app2 33 ID7 - msg5424\n\n');
+    if (dumps[1] !== undefined) assert.equal(dumps[1], dumps[0], 'haproxy wrote the same');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
