@@ -314,9 +314,12 @@ log-forward relay
 `, async (port) => {
       const tx = dgram.createSocket('udp4');
       try {
-        for (const message of ['<14>Dec  6 10:00:00 myhost app[12]: hello', '<165>1 2026-12-06T10:00:00.000000+00:00 h2 app2 33 ID7 - msg5424']) tx.send(message, port, '127.0.0.1');
+        // One at a time: haproxy may hand two datagrams in flight to two threads, which then write the ring in either order.
+        for (const message of ['<14>Dec  6 10:00:00 myhost app[12]: hello', '<165>1 2026-12-06T10:00:00.000000+00:00 h2 app2 33 ID7 - msg5424']) {
+          tx.send(message, port, '127.0.0.1');
+          await new Promise((r) => setTimeout(r, 150));
+        }
       } finally {
-        await new Promise((r) => setTimeout(r, 300));
         tx.close();
       }
       const sock = `${dir}/s${n - 1}.sock`;
