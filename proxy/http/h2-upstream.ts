@@ -147,13 +147,20 @@ class H2Mux implements ServerMux {
   }
 
   /**
-   * An idle session's channel is taken from the pool: its session is busy again, shared with no one
-   * until a stream ends on it while others go on (haproxy 2.6.12, `http-reuse always`: a request
-   * coming while one taken from the idle list serves opened a connection of its own).
+   * An idle session's channel is taken from the pool: its session is busy again. As HAProxy 2.6's
+   * conn_backend_get places it: with `safe` it joins the taking client's connection (HTTP/2 risks
+   * head-of-line blocking), else it is available at once to every request (avail_conns).
+   * (haproxy with several threads keeps those lists per thread, so there a request handled by another
+   * thread opens a connection of its own; Loadstar is one thread, as `nbthread 1`.)
    */
-  taken(conn: UpstreamConnection): void {
+  taken(conn: UpstreamConnection, mode: ReuseMode, client: ReuseSession | undefined): void {
     const channel = conn.socket as unknown as H2Channel;
-    if (channel instanceof H2Channel) this.busy.add(channel.h2);
+    if (!(channel instanceof H2Channel)) return;
+    const s = channel.h2;
+    this.busy.add(s);
+    if (s.private) return;
+    if (mode === 'safe') s.owner = conn.owner = client;
+    else s.avail = true;
   }
 
   /** A channel whose exchange ended: kept (standing for its idle session) only when it is the last one. */
@@ -491,6 +498,7 @@ export class H2Channel extends Duplex {
     if (this.tunnelEnding) return;
     this.tunnelEnding = true;
     this.responseEnded = true;
+    this.takeHeld();
     if (this.readableEnded) return void this.destroy();
     // 'end' comes once the transaction read what is buffered (later, when the client holds it back).
     this.once('end', () => this.destroy());
@@ -506,6 +514,7 @@ export class H2Channel extends Duplex {
    */
   private onReset(): void {
     if (this.tunnel) return this.tunnelOver();
+    this.takeHeld();
     this.responseEnded = true;
     if (this.responseStarted && this.chunked) {
       this.push('0\r\n\r\n', 'latin1');
@@ -513,6 +522,18 @@ export class H2Channel extends Duplex {
     }
     this.push(null);
     this.destroy();
+  }
+
+  /**
+   * What the stream received but holds unread, paused because the client reads slower: it comes
+   * before the end. No 'data' comes for it once the stream is closed, but read() still hands it over
+   * (and emits it as 'data' only before 'close': the listener goes first, so nothing is relayed twice).
+   */
+  private takeHeld(): void {
+    const stream = this.stream;
+    if (stream === undefined || stream.readableLength === 0) return;
+    stream.removeAllListeners('data');
+    for (let chunk: Buffer | null; (chunk = stream.read() as Buffer | null) !== null;) this.onData(chunk);
   }
 
   /** The session went away: a tunnel ends once what it holds was read; any other exchange fails now. */
@@ -650,3 +671,4 @@ function serializeFields(headers: http2.IncomingHttpHeaders | undefined): string
   }
   return out;
 }
+

@@ -239,8 +239,11 @@ const CASES: Case[] = [
 ];
 
 /** The server sends 1 MB, then closes the connection, to a client that starts reading 500 ms later: all of it must come. */
-async function lateReaderCase(t: Target): Promise<string> {
-  const TOTAL = MB;
+/**
+ * The server sends `TOTAL` bytes as its window allows and closes its connection (no END_STREAM); the
+ * client, with an initial window of `clientWindow`, reads only after 500 ms.
+ */
+async function lateReaderCase(t: Target, TOTAL = MB, clientWindow?: number): Promise<string> {
   let sent = 0;
   t.server.scenario = (c, s) => {
     c.respond(s, [[':status', '200']]);
@@ -256,7 +259,7 @@ async function lateReaderCase(t: Target): Promise<string> {
     c.onWindow = pump;
     pump();
   };
-  const session = http2.connect(`http://127.0.0.1:${t.port}`);
+  const session = http2.connect(`http://127.0.0.1:${t.port}`, clientWindow === undefined ? {} : { settings: { initialWindowSize: clientWindow } });
   session.on('error', () => {});
   try {
     await new Promise((resolve) => session.once('remoteSettings', resolve));
@@ -320,6 +323,9 @@ async function floodCase(t: Target): Promise<string> {
 }
 
 CASES.push({ name: 'a server that sends 1 MB then closes, to a client that reads late: all of it comes', run: lateReaderCase, expected: `server sent ${MB} bytes and closed; the client got ${MB}, ended` });
+// The whole answer fits the proxy's window towards the server, so the server's close comes while the
+// proxy still holds most of it, its stream towards the server paused by the client's small window.
+CASES.push({ name: 'a server that sends 48 KiB and closes at once, to a client with a 1 KiB window that reads late: all of it comes', run: (t) => lateReaderCase(t, 48 * 1024, 1024), expected: `server sent ${48 * 1024} bytes and closed; the client got ${48 * 1024}, ended` });
 CASES.push({ name: 'a DATA flood to a client that does not read is flow-controlled, then all of it comes', run: floodCase, expected: 'server sent under 2 MB while the client did not read; the client then got all 8 MB' });
 
 async function throughHaproxy(): Promise<Map<string, string>> {
