@@ -796,7 +796,7 @@ export class HttpTransaction implements ServerSession {
       const shared = mux === undefined ? undefined : this.request.upgrade ? null : mux.share(session, this.notFirst, mode, sni);
       // A `send-proxy` server's connections carry this client's addresses: only its own are reused
       // (HAProxy hashes the PROXY line into the connection's reuse key).
-      const reusable = shared === null ? undefined : shared ?? (session?.ownedIdle ? takeOwned(session, pool, sni, target?.key) : undefined) ?? (mode === 'never' || server.proxyHeader ? undefined : pool.take(sni, this.notFirst, mode, target?.key));
+      const reusable = shared === null ? undefined : shared ?? (session?.ownedIdle ? takeOwned(session, pool, sni, target?.key) : undefined) ?? (mode === 'never' || server.proxyHeader ? undefined : pool.take(sni, this.notFirst, mode, target?.key, session));
       if (reusable) {
         serverConnection(backend.runtime.stats, server.stats, true);
         this.tc = 0; // connected at once: HAProxy logs %Tc 0 for a reused connection

@@ -745,9 +745,9 @@ export class ServerPool implements ServerConnectionGauges {
    * one; a first request takes none with `safe` (it gets its own connection), a safe one with
    * `aggressive`, a safe one else a fresh one with `always`. (`never` never asks.)
    */
-  take(sni: string | undefined, notFirst: boolean, mode: ReuseMode, dest?: string): UpstreamConnection | undefined {
+  take(sni: string | undefined, notFirst: boolean, mode: ReuseMode, dest?: string, client?: ReuseSession): UpstreamConnection | undefined {
     const conn = this.takeFromLists(sni, notFirst, mode, dest);
-    if (conn && this.mux) this.mux.taken(conn);
+    if (conn && this.mux) this.mux.taken(conn, mode, client);
     return conn;
   }
 
@@ -901,8 +901,8 @@ export function endReuseSession(session: ReuseSession): void {
 export interface ServerMux {
   /** A connection already serving other exchanges that this request may share (HAProxy's avail_conns, the session's own), else undefined. */
   share(client: ReuseSession | undefined, notFirst: boolean, mode: ReuseMode, sni: string | undefined): UpstreamConnection | undefined;
-  /** An idle connection was taken from the pool's lists. */
-  taken(conn: UpstreamConnection): void;
+  /** An idle connection was taken from the pool's lists by a request of `client`, under `http-reuse` `mode`. */
+  taken(conn: UpstreamConnection, mode: ReuseMode, client: ReuseSession | undefined): void;
   /** Whether a connection whose exchange ended may wait idle; undefined: not one of its own (HTTP/1.1, the pool decides). */
   keeps(conn: UpstreamConnection): boolean | undefined;
   /** Opens a new connection (connectUpstream's contract). */

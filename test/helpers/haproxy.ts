@@ -46,6 +46,17 @@ function unixListening(procNetUnix: string, path: string, pid: number): boolean 
   return procNetUnix.split('\n').some((line) => (line.endsWith(` ${path}`) || line.endsWith(` ${path}.${pid}.tmp`)) && line.split(/\s+/)[3] === '00010000');
 }
 
+/**
+ * The configuration with `nbthread 1` in a global section added at its end (no line moves, so
+ * haproxy's messages keep their line numbers), unless it sets nbthread itself. Loadstar serves from
+ * one event loop; haproxy with a thread per core may log two streams, or write two datagrams into a
+ * ring, in either order, which side-by-side comparisons read as a difference.
+ */
+export function oneThread(configText: string): string {
+  if (/^\s*nbthread\s/m.test(configText)) return configText;
+  return `${configText}${configText.endsWith('\n') ? '' : '\n'}global\n    nbthread 1\n`;
+}
+
 /** Runs real HAProxy in the foreground (`-db`) on a configuration text; resolves once `port` and its UNIX sockets accept connections. */
 export async function startHaproxy(configText: string, port: number): Promise<{ stop(): Promise<void>; output(): string; alive(): boolean }> {
   const { spawn } = await import('node:child_process');
@@ -55,7 +66,7 @@ export async function startHaproxy(configText: string, port: number): Promise<{ 
   const net = await import('node:net');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-haproxy-'));
   const file = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(file, configText);
+  fs.writeFileSync(file, oneThread(configText));
   const child = spawn(haproxyPath!, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d));
