@@ -182,10 +182,19 @@ export class HistoryRecorder {
     const records: MinuteRecord[] = [];
     for (const [id, counters] of this.objects()) {
       const series = counters.series;
-      if (!series || (this.written.get(id) ?? -Infinity) >= minuteStart) continue;
-      const seconds = series.lastSeconds(60).filter((p) => p.t >= minuteStart);
-      const point = combineSeconds(minuteStart, seconds);
-      if (point && active(point)) records.push({ id, point });
+      const written = this.written.get(id) ?? -Infinity;
+      if (!series || written >= minuteStart) continue;
+      // Every minute not written yet: the one before too when its end has passed but the one-second
+      // tick that closes it into the minute ring has not come yet (its traffic was lost at such a stop).
+      const byMinute = new Map<number, SeriesPoint[]>();
+      for (const p of series.lastSeconds(2 * 60)) {
+        const minute = Math.floor(p.t / MINUTE_MS) * MINUTE_MS;
+        if (minute > written && minute <= minuteStart) (byMinute.get(minute) ?? byMinute.set(minute, []).get(minute)!).push(p);
+      }
+      for (const [minute, seconds] of byMinute) {
+        const point = combineSeconds(minute, seconds);
+        if (point && active(point)) records.push({ id, point });
+      }
       this.written.set(id, minuteStart);
     }
     this.guard('the minute in progress', () => this.store.writeMinutes(records));
