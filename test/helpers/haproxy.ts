@@ -57,8 +57,17 @@ export function oneThread(configText: string): string {
   return `${configText}${configText.endsWith('\n') ? '' : '\n'}global\n    nbthread 1\n`;
 }
 
+export interface HaproxyOptions {
+  /**
+   * haproxy's own thread count (one per core) instead of `nbthread 1`: for what it derives from it,
+   * the maxconn and maxsock it reserves descriptors for, which Loadstar derives as haproxy would on
+   * this machine.
+   */
+  defaultThreads?: boolean;
+}
+
 /** Runs real HAProxy in the foreground (`-db`) on a configuration text; resolves once `port` and its UNIX sockets accept connections. */
-export async function startHaproxy(configText: string, port: number): Promise<{ stop(): Promise<void>; output(): string; alive(): boolean }> {
+export async function startHaproxy(configText: string, port: number, options: HaproxyOptions = {}): Promise<{ stop(): Promise<void>; output(): string; alive(): boolean }> {
   const { spawn } = await import('node:child_process');
   const fs = await import('node:fs');
   const os = await import('node:os');
@@ -66,7 +75,7 @@ export async function startHaproxy(configText: string, port: number): Promise<{ 
   const net = await import('node:net');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-haproxy-'));
   const file = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(file, oneThread(configText));
+  fs.writeFileSync(file, options.defaultThreads ? configText : oneThread(configText));
   const child = spawn(haproxyPath!, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d));

@@ -58,7 +58,7 @@ test('show info Maxconn and Hard_maxconn without a maxconn line are the ones hap
       const port = await freePort();
       const sock = path.join(dir, `${impl}.sock`);
       const text = config(port, '', sock);
-      const running = impl === 'haproxy' ? await startHaproxy(text, port) : await startEngine(text);
+      const running = impl === 'haproxy' ? await startHaproxy(text, port, { defaultThreads: true }) : await startEngine(text);
       try {
         const info = await cli(sock, 'show info');
         values[impl] = info.split('\n').filter((l) => /^(Maxconn|Hard_maxconn): /.test(l));

@@ -57,7 +57,7 @@ test('show info: every HAProxy 2.6 field, at its position, with its tags and typ
   const lSock = path.join(dir, 'loadstar.sock');
   const [hPort, lPort] = [await freePort(), await freePort()];
   const global = '  node lab-1\n  description rack in the garage\n';
-  const haproxy = await startHaproxy(config(hSock, hPort, origin.port, global), hPort);
+  const haproxy = await startHaproxy(config(hSock, hPort, origin.port, global), hPort, { defaultThreads: true });
   const loadstar = await startEngine(config(lSock, lPort, origin.port, global));
   try {
     const h = await cli(hSock, 'show info typed');
@@ -104,7 +104,7 @@ test('show info: Maxsock and Ulimit-n as HAProxy 2.6 sets them, from the maxconn
         assert.equal((maxsock - 2 * maxconn - 24) % 3, 0, `Maxsock ${maxsock} for Maxconn ${maxconn}`);
         assert.equal(field(info, 'Ulimit-n'), ulimit ?? String(maxsock));
         shown.push(`${maxconn} ${maxsock} ${field(info, 'Ulimit-n')}`);
-      });
+      }, { defaultThreads: true });
       if (shown.length === 2) assert.equal(shown[0], shown[1], `Loadstar, then HAProxy, with ${JSON.stringify(global)}`);
     }
   } finally {

@@ -196,7 +196,7 @@ async function statePages(start: (text: string, port: number) => Promise<{ stop(
 
 test('the page is HAProxy 2.6\'s: per proxy the same header rows, rows, row classes and cells (counters and times masked)', async (t) => {
   if (!requireHaproxy(t)) return;
-  const h = await statePages((text, port) => startHaproxy(text, port));
+  const h = await statePages((text, port) => startHaproxy(text, port, { defaultThreads: true }));
   const l = await statePages((text) => startEngine(text));
   for (const form of ['plain', 'admin', 'up', 'scoped'] as const) {
     const ht = parseStatsPage(h[form]);
@@ -293,7 +293,7 @@ ${lines}`;
   };
   for (const lines of ['    stats show-node\n', '    stats show-node edge_2.lan\n', '    stats show-desc\n', '    stats show-desc rack 2, shelf 3\n',
     '    stats show-node\n    stats show-desc\n', '']) {
-    const theirs = await heads((text, port) => startHaproxy(text, port), lines);
+    const theirs = await heads((text, port) => startHaproxy(text, port, { defaultThreads: true }), lines);
     const ours = await heads((text) => startEngine(text), lines);
     assert.equal(ours, theirs, lines);
   }

@@ -7,14 +7,14 @@ import type { TestContext } from 'node:test';
 import http from 'node:http';
 import net from 'node:net';
 import { startEngine, freePort } from '../../../helpers/net.ts';
-import { haproxyPath, startHaproxy } from '../../../helpers/haproxy.ts';
+import { haproxyPath, startHaproxy, type HaproxyOptions } from '../../../helpers/haproxy.ts';
 
 export interface Proxy {
   logs(): string[];
 }
 
 /** Runs `check` on Loadstar, then on haproxy when it is installed; both got one probe connection first (startHaproxy's). */
-export async function sideBySide(t: TestContext, config: (port: number) => string, check: (port: number, proxy: Proxy) => Promise<void>): Promise<void> {
+export async function sideBySide(t: TestContext, config: (port: number) => string, check: (port: number, proxy: Proxy) => Promise<void>, options?: HaproxyOptions): Promise<void> {
   const port = await freePort();
   const engine = await startEngine(config(port));
   await probe(port);
@@ -26,7 +26,7 @@ export async function sideBySide(t: TestContext, config: (port: number) => strin
   }
   if (!haproxyPath) return void t.diagnostic('haproxy is not installed: compared with the recorded behaviour only');
   const hport = await freePort();
-  const haproxy = await startHaproxy(config(hport), hport);
+  const haproxy = await startHaproxy(config(hport), hport, options);
   await new Promise((r) => setTimeout(r, 300));
   try {
     await check(hport, { logs: () => haproxy.output().split('\n').filter((l) => l !== '' && !l.startsWith('[')) });
