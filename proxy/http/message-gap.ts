@@ -92,3 +92,20 @@ function nextLine(read: Uint8Array, at: number): { text: string; end: number } |
   const end = lf > at && read[lf - 1] === CR ? lf - 1 : lf;
   return { text: end > at ? Buffer.from(read.buffer, read.byteOffset + at, end - at).toString('latin1') : '', end: lf + 1 };
 }
+
+/**
+ * Where the line after a status line begins with a space or a tab (an obs-fold with no field
+ * before it), else -1. HAProxy's H1 parser reads that line's first byte as a field name's and
+ * refuses the head (a 502); llhttp, lenient with responses, takes the line as a field. Only the
+ * read the status line is in is looked at (a status line is short; a server splitting it there
+ * is not checked).
+ */
+export function foldAfterStatusLine(read: Uint8Array): number {
+  const last = Math.min(read.length - 1, 1024);
+  for (let i = 0; i < last; i++) {
+    if (read[i] !== LF) continue;
+    const next = read[i + 1];
+    return next === 32 || next === 9 ? i + 1 : -1;
+  }
+  return -1;
+}

@@ -17,7 +17,7 @@ import { socks4Handshake, socks4Request } from '../runtime/socks4.ts';
 import type { Socks4Address } from '../config/model.ts';
 import { newParser, RESPONSE, LENIENT_RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
-import { scanGap } from './message-gap.ts';
+import { foldAfterStatusLine, scanGap } from './message-gap.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
 import { SocketInactivity } from '../runtime/inactivity.ts';
@@ -538,14 +538,17 @@ export class UpstreamConnection {
 
   /**
    * The first read after a response (or the first of the connection): HAProxy's H1 parser skips
-   * empty lines before a status line and refuses a CR that no LF follows (message-gap.ts), where
-   * llhttp skips it. True when the connection failed for it.
+   * empty lines before a status line and refuses a CR that no LF follows, and a fold right after
+   * the status line (message-gap.ts), where llhttp takes both. True when the connection failed for it.
    */
   private refusedGap(data: Buffer): boolean {
     const first = data[0];
     if (first !== 13 && first !== 10 && !this.gapOpenCr) {
       this.awaitingHead = false;
-      return false;
+      const fold = foldAfterStatusLine(data);
+      if (fold < 0) return false;
+      this.fail('invalid', { read: data, start: 0, errorAt: fold });
+      return true;
     }
     const gap = scanGap(data, 0, this.gapOpenCr);
     this.gapOpenCr = gap === 'open-cr';

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import net from 'node:net';
 import assert from 'node:assert/strict';
-import { afterRequests, scanGap } from '../../../proxy/http/message-gap.ts';
+import { afterRequests, foldAfterStatusLine, scanGap } from '../../../proxy/http/message-gap.ts';
 import { rawErrorPage, OK, OK_RELAYED } from './lib/answers.ts';
 import { rawClient, type Step } from './lib/raw-client.ts';
 import { loggedFrontend, logSummary } from './lib/logged-frontend.ts';
@@ -126,6 +126,15 @@ test('scanGap: CRLF and LF pass, a CR before anything but LF is bare, a CR endin
   assert.equal(scanGap(b('\nGET'), 0, true), 'ok');
   assert.equal(scanGap(b('GET'), 0, true), 'bare-cr');
   assert.equal(scanGap(b('xx\rG'), 2), 'bare-cr');
+});
+
+test('foldAfterStatusLine: a space or tab opening the line after the status line, whatever the line end; -1 otherwise or when the read ends first', () => {
+  const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+  assert.equal(foldAfterStatusLine(b('HTTP/1.1 200 OK\r\n X-A: b\r\n\r\n')), 17);
+  assert.equal(foldAfterStatusLine(b('HTTP/1.1 200 OK\n\tX-A: b\n\n')), 16);
+  assert.equal(foldAfterStatusLine(b('HTTP/1.1 200 OK\r\nX-A: b\r\n c\r\n\r\n')), -1, 'a fold after a field is a fold (relayed as HAProxy relays it)');
+  assert.equal(foldAfterStatusLine(b('HTTP/1.1 200 OK\r\n')), -1, 'the next line is in the next read');
+  assert.equal(foldAfterStatusLine(b('HTTP/1.1 200 O')), -1);
 });
 
 test('afterRequests: where the requests at the start of a read end, bodies and trailers included; -1 when they are not all there', () => {

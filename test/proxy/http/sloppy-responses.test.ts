@@ -28,6 +28,8 @@ const cases: Record<string, [string, string | RegExp]> = {
   '/nul': ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\x00c\r\n\r\nok', `${OK}content-length: 2\r\nx-a: b\x00c\r\n\r\nok`],
   // haproxy writes the fold's CR and LF as spaces (`b   c`), Loadstar one space: the same value.
   '/fold': ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\r\n c\r\n\r\nok', /^HTTP\/1\.1 200 OK\r\ncontent-length: 2\r\nx-a: b +c\r\n\r\nok$/],
+  // A fold with no field before it: HAProxy's H1 parser refuses the head (502), llhttp takes it.
+  '/fold-first': ['HTTP/1.1 200 OK\r\n X-A: b\r\nContent-Length: 2\r\n\r\nok', BAD_GATEWAY],
   '/space-before-colon': ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A : b\r\n\r\nok', BAD_GATEWAY],
   '/gzip-only': ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok', BAD_GATEWAY],
 };
