@@ -204,8 +204,10 @@ test('show servers state and show stat of a checked TLS server in a TCP section 
   let runs = 0;
   const seen: string[][] = [];
   try {
-    // `timeout check`: without it a check's whole timeout is its 200 ms interval, which haproxy's TLS handshake overran on a loaded machine (L6TOUT).
-    await sideBySide(t, (port) => config(port, `timeout check 3s\n    server s 127.0.0.1:${echo.port} ssl verify none check inter 200ms`, `global\n    stats socket ${path.join(dir, `s${configured++}.sock`)} level admin\n`), async () => {
+    // A check's connection, its TLS handshake included, has min(timeout connect, inter): haproxy's
+    // handshake overran 200 ms (the interval alone), then 300 ms (timeout connect), on a loaded
+    // machine (L6TOUT). Hence 2 s for both here; `timeout check` bounds the rest.
+    await sideBySide(t, (port) => config(port, `timeout connect 3s\n    timeout check 3s\n    server s 127.0.0.1:${echo.port} ssl verify none check inter 2s`, `global\n    stats socket ${path.join(dir, `s${configured++}.sock`)} level admin\n`), async () => {
       const sock = path.join(dir, `s${runs++}.sock`);
       const server = async (): Promise<Record<string, string>> => row(readCsv(await cli(sock, 'show stat')), 'db', 's');
       // HAProxy marks a check under way with '* '.
