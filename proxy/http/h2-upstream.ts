@@ -671,4 +671,3 @@ function serializeFields(headers: http2.IncomingHttpHeaders | undefined): string
   }
   return out;
 }
-

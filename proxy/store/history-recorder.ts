@@ -189,7 +189,10 @@ export class HistoryRecorder {
       const byMinute = new Map<number, SeriesPoint[]>();
       for (const p of series.lastSeconds(2 * 60)) {
         const minute = Math.floor(p.t / MINUTE_MS) * MINUTE_MS;
-        if (minute > written && minute <= minuteStart) (byMinute.get(minute) ?? byMinute.set(minute, []).get(minute)!).push(p);
+        if (minute <= written || minute > minuteStart) continue;
+        const seconds = byMinute.get(minute);
+        if (seconds) seconds.push(p);
+        else byMinute.set(minute, [p]);
       }
       for (const [minute, seconds] of byMinute) {
         const point = combineSeconds(minute, seconds);

@@ -52,7 +52,7 @@ function unixListening(procNetUnix: string, path: string, pid: number): boolean 
  * one event loop; haproxy with a thread per core may log two streams, or write two datagrams into a
  * ring, in either order, which side-by-side comparisons read as a difference.
  */
-export function oneThread(configText: string): string {
+function oneThread(configText: string): string {
   if (/^\s*nbthread\s/m.test(configText)) return configText;
   return `${configText}${configText.endsWith('\n') ? '' : '\n'}global\n    nbthread 1\n`;
 }
