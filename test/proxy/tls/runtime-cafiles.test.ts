@@ -146,6 +146,7 @@ test('a CA or CRL file commit changes what a server with a client certificate tr
   }
 });
 
+/** The check's connection and handshake get min(timeout connect, inter): 500 ms leaves room under a loaded test run. */
 function checkedConfig(port: number, sock: string): string {
   return `global
     stats socket ${sock} level admin
@@ -158,7 +159,7 @@ frontend f
     bind 127.0.0.1:${port}
     default_backend b
 backend b
-    server s1 127.0.0.1:${backendPort} ssl verify required ca-file ${dir}/ca1.pem crt ${dir}/client.pem check inter 100ms fall 1 rise 1
+    server s1 127.0.0.1:${backendPort} ssl verify required ca-file ${dir}/ca1.pem crt ${dir}/client.pem check inter 500ms fall 1 rise 1
 `;
 }
 
