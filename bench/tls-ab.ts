@@ -8,7 +8,7 @@
  * Prints each round and the medians of the proxy's CPU µs per handshake.
  *
  *   node --import tsx bench/tls-ab.ts --a /tmp/base-dist --b dist [--rounds 6] [--crt site.pem|legacy.pem]
- *        [--warmup 8] [--duration 4] [--connections 20]
+ *        [--warmup 8] [--duration 4] [--connections 20] [--b-flags "--max-semi-space-size=32"]
  *
  * --a/--b are compiled trees (`npx tsc -p tsconfig.build.json --outDir DIR`) holding bench/tls.js.
  */
@@ -26,6 +26,8 @@ const crt = fileURLToPath(new URL(`../test/scenarios/certs/${opt('crt', 'site.pe
 const warmupS = Number(opt('warmup', '8'));
 const durationS = Number(opt('duration', '4'));
 const connections = opt('connections', '20');
+/** Node flags for B's engine only (the same build with other V8 settings, say), as in bench/ab.ts. */
+const flags = { A: [] as string[], B: opt('b-flags', '').split(' ').filter(Boolean) };
 const driver = fileURLToPath(new URL('./lib/tls-handshake-driver.ts', import.meta.url));
 
 const median = (xs: number[]): number => {
@@ -46,7 +48,7 @@ try {
   for (let round = 1; round <= rounds; round++) {
     for (const side of round % 2 ? (['A', 'B'] as const) : (['B', 'A'] as const)) {
       const engine = await spawnPinned(process.execPath,
-        [path.join(builds[side], 'bench/tls.js'), '--serve', '--crt', crt, '--upstream', `127.0.0.1:${origin.ports.get(SMALL)}`],
+        [...flags[side], path.join(builds[side], 'bench/tls.js'), '--serve', '--crt', crt, '--upstream', `127.0.0.1:${origin.ports.get(SMALL)}`],
         { core: PROXY_CORE, readyLine: /^LISTENING (\d+)/ });
       try {
         const port = engine.ready![1]!;
@@ -64,5 +66,5 @@ try {
 }
 for (const side of ['A', 'B'] as const) {
   const r = results[side];
-  console.log(`${side} (${builds[side]}), full handshakes ${path.basename(crt)}, median of ${r.length}: ${median(r).toFixed(1)} µs [${r.map((v) => v.toFixed(0)).join(' ')}]`);
+  console.log(`${side} (${builds[side]}${flags[side].length ? ' ' + flags[side].join(' ') : ''}), full handshakes ${path.basename(crt)}, median of ${r.length}: ${median(r).toFixed(1)} µs [${r.map((v) => v.toFixed(0)).join(' ')}]`);
 }

@@ -40,7 +40,7 @@
  * second build as a third proxy in the same windows, for A/B of a change).
  *
  *   node --import tsx bench/tls.ts [--duration 4] [--warmup 2] [--connections 20] [--windows 3]
- *        [--only keepalive,resumed,ec,rsa] [--quiet-wait 5] [--cpu-prof DIR] [--dist DIR] [--compare DIR] [--handshake-warmup 10]
+ *        [--only keepalive,resumed,ec,rsa] [--quiet-wait 5] [--lead-in 2] [--cpu-prof DIR] [--dist DIR] [--compare DIR] [--handshake-warmup 10]
  *   (internal) node dist/bench/tls.js --serve --crt FILE --upstream 127.0.0.1:PORT
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -109,6 +109,7 @@ async function main(): Promise<void> {
   const connections = Number(opt('connections', '20'));
   const windows = Number(opt('windows', '3'));
   const quietWaitS = Number(opt('quiet-wait', '5'));
+  const leadInS = Number(opt('lead-in', '2'));
   const only = opt('only', 'keepalive,resumed,ec,rsa').split(',');
   const profDir = opt('cpu-prof', '');
   const site = join(certDir, 'site.pem');
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const checks: Check[] = [];
   const negotiated = new Map<string, string>();
-  const opts: RunOptions = { connections, durationS, windows, quietWaitS, profDir };
+  const opts: RunOptions = { connections, durationS, windows, quietWaitS, leadInS, profDir };
   try {
     for (const section of sections) {
       const warm = section.load === 'wrk' ? warmupS : handshakeWarmupS;
@@ -135,7 +136,8 @@ async function main(): Promise<void> {
     await origin.stop();
   }
   console.log(`\nLoadstar TLS benchmark — node ${process.version}, OpenSSL ${process.versions.openssl}, ${connections} connections; per test each proxy ` +
-    `is started once, warmed up ${warmupS} s (${handshakeWarmupS} s for handshake rows), then measured in ${windows} alternated ${durationS} s windows ` +
+    `is started once, warmed up ${warmupS} s (${handshakeWarmupS} s for handshake rows), then measured in ${windows} alternated ${durationS} s windows, ` +
+    `each after ${leadInS} s of the same load not measured ` +
     `(medians; "min–max" is the spread of CPU µs/req); proxy on core ${PROXY_CORE}, load generator (wrk or the node:tls handshake driver; "wrk CPU %") ` +
     `+ origin on core ${LOAD_CORE}; total ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   console.log(table(rows));
@@ -206,7 +208,7 @@ async function runDriver(port: number, connections: number, durationS: number): 
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as WrkResult;
 }
 
-interface RunOptions { connections: number; durationS: number; windows: number; quietWaitS: number; profDir: string }
+interface RunOptions { connections: number; durationS: number; windows: number; quietWaitS: number; leadInS: number; profDir: string }
 
 const LABELS: Record<string, string> = {
   'direct': 'direct to origin (plain http)', 'haproxy-https': 'HAProxy 2.6 (https)', 'loadstar-https': 'Loadstar engine (https)', 'loadstar-b': 'Loadstar --compare build (https)',
@@ -217,6 +219,10 @@ const LABELS: Record<string, string> = {
  * started once and warmed up, then measured in `windows` alternated windows (the order rotates each window, so drift
  * on the shared machine favours none); returns each target's median row. A process that has run the load for a while
  * is the steady state a long-running proxy is in: no JIT compilation, caches warm, and every window measures the same.
+ * Between two of its windows a target sits idle while the others are measured, long enough for Loadstar's quiet-time
+ * reclaim (a full collection and a young-generation shrink, proxy/runtime/quiet-reclaim.ts) to run, and the first
+ * second of load after it costs more (docs/architecture.md, "Twenty-ninth pass"); so each window starts with
+ * `--lead-in` seconds of the same load, not measured, for every target alike.
  */
 async function measureSection(section: Section, origin: Origin, originPort: number, warmupS: number, o: RunOptions,
   checks: Check[], negotiated: Map<string, string>): Promise<Row[]> {
@@ -250,6 +256,7 @@ async function measureSection(section: Section, origin: Origin, originPort: numb
       for (const id of order) {
         const target = targets.get(id)!;
         if (o.quietWaitS > 0) await waitForQuiet([PROXY_CORE, LOAD_CORE], 10, o.quietWaitS * 1000);
+        if (o.leadInS > 0) await run(target, o.leadInS)();
         const ssl0 = await target?.sslCounters?.();
         const m = await measureLoad(run(target, o.durationS), target?.pid ?? null, origin.pid);
         const ssl1 = await target?.sslCounters?.();
