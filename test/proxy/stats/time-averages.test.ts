@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startNamedServer, freePort, request, rawExchange } from '../../helpers/net.ts';
 import { sideBySide } from '../http/lib/side-by-side.ts';
-import { cli, readCsv, row } from './helpers.ts';
+import { cli, readCsv, row, until } from './helpers.ts';
 
 const DELAY = 200;
 
@@ -55,7 +55,12 @@ listen ruled
       for (const p of [stuckPort, ruledPort]) {
         for (let i = 0; i < 3; i++) assert.match(await rawExchange(p, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1.1 200/);
       }
-      const rows = readCsv(await cli(path.join(dir, `${port}.sock`), 'show stat'));
+      // A session's times join the averages when it ends, which can come just after its client has the answer.
+      let rows: Array<Record<string, string>> = [];
+      await until('every session ended', async () => {
+        rows = readCsv(await cli(path.join(dir, `${port}.sock`), 'show stat'));
+        return rows.filter((r) => ['web', 'stuck', 'ruled'].includes(r['pxname']!) && r['svname'] !== 'FRONTEND').every((r) => r['scur'] === '0');
+      });
       const within = (name: string, value: string | undefined, low: number, high: number) => {
         const n = Number(value);
         assert.ok(n >= low && n <= high, `${name} ${value} not in ${low}..${high}`);
