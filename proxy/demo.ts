@@ -12,16 +12,24 @@ export interface Demo {
   close(): Promise<void>;
 }
 
+/**
+ * The demo configurations set `option forwardfor`, so a request that came through Loadstar carries
+ * X-Forwarded-For; health checks (`loadstar serve`'s demo checks every 2 s) and direct visits do not,
+ * and are counted apart: a first visitor reads "Request #1", not the number of checks made so far.
+ */
 function page(name: string, color: string): http.RequestListener {
   let hits = 0;
+  let direct = 0;
   return (req, res) => {
-    hits++;
+    const forwardedFor = req.headers['x-forwarded-for'];
+    if (forwardedFor === undefined) direct++;
+    else hits++;
     const api = req.url?.startsWith('/api');
     res.setHeader('content-type', api ? 'application/json' : 'text/html; charset=utf-8');
     res.end(api
-      ? JSON.stringify({ server: name, hits, path: req.url, forwardedFor: req.headers['x-forwarded-for'] ?? null }) + '\n'
+      ? JSON.stringify({ server: name, hits, direct, path: req.url, forwardedFor: forwardedFor ?? null }) + '\n'
       : `<!doctype html><title>Loadstar demo</title><body style="font-family:sans-serif;background:${color};padding:2em">
-<h1>Served by ${name}</h1><p><strong>Loadstar demo server</strong>, running inside Loadstar itself.</p><p>Request #${hits} to this server. Reload: Loadstar balances round robin between the web servers.</p>
+<h1>Served by ${name}</h1><p><strong>Loadstar demo server</strong>, running inside Loadstar itself.</p><p>Request #${hits} through Loadstar to this server${direct > 0 ? ` (and ${direct} straight to it: health checks, direct visits)` : ''}. Reload: Loadstar balances round robin between the web servers.</p>
 <p><a href="/api/status">/api/status</a> goes to the api backend (an ACL on the path).</p></body>\n`);
   };
 }

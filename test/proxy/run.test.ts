@@ -110,6 +110,8 @@ test('loadstar run without -f serves the built-in demo: round robin between two 
     const second = await request(port, '/');
     assert.match(first.body, /Served by web1/);
     assert.match(second.body, /Served by web2/);
+    assert.match(second.body, /Request #1 through Loadstar to this server\. /);
+    assert.match((await request(port, '/')).body, /Served by web1[^]*Request #2 through Loadstar/);
     const api = JSON.parse((await request(port, '/api/status')).body) as { server: string; forwardedFor: string };
     assert.equal(api.server, 'api1');
     assert.equal(api.forwardedFor, '127.0.0.1');
