@@ -74,7 +74,9 @@ export interface UpstreamHandlers {
  * external memory for the GC per read). The head callback stops llhttp right after the head, and the
  * body goes to the transaction as views of the buffer the connection read it into (ReadBuffers),
  * while llhttp still parses the same bytes, with no body callback, so it still frames the end of the
- * message. Below this size the copy is cheaper than the stop (execute() then returns an Error object).
+ * message. Below this size the copy is cheaper than the stop (execute() then returns an Error object),
+ * except for the commonest case, a small body that ends the read its head began (smallBody): that
+ * one is taken from the read without either.
  */
 export const RAW_BODY_MIN = 16 * 1024;
 /** llhttp's HPE_PAUSED: returned by the head callback, it ends execute() right after the head. */
@@ -98,9 +100,12 @@ export class UpstreamReads {
   };
 }
 
-/** The length of a body worth relaying raw (see RAW_BODY_MIN), or -1. llhttp has validated the fields. */
-function rawBodyLength(head: ResponseHead): number {
-  if (head.status < 200 || head.status === 204 || head.status === 304) return -1;
+/**
+ * The Content-Length of a response llhttp frames by it (a body may follow), or -1: no such field,
+ * a Transfer-Encoding (it frames the body), or a status without body. llhttp has validated the fields.
+ */
+function bodyLength(head: ResponseHead): number {
+  if (head.status < 200 || head.status === 204 || head.status === 304 || head.upgrade) return -1;
   let length = -1;
   const h = head.headers;
   for (let i = 0; i < h.length; i += 2) {
@@ -108,7 +113,24 @@ function rawBodyLength(head: ResponseHead): number {
     if (name.length === 14 && name.toLowerCase() === 'content-length') length = Number(h[i + 1]);
     else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return -1;
   }
-  return length >= RAW_BODY_MIN ? length : -1;
+  // llhttp lets only digits through; anything else (NaN) would read as no length here.
+  return length >= 0 ? length : -1;
+}
+
+/**
+ * Just past the first empty line of `read` (LF LF, or LF CR LF), or -1 if none ends before `limit`.
+ * In a read that begins with a status line, that is where llhttp ends the head: every LF of a head
+ * ends a line (llhttp allows none inside a reason or a value, lenient flags included), and a line
+ * with nothing before its LF but a CR, or nothing at all, ends the head.
+ */
+export function emptyLineEnd(read: Uint8Array, limit: number): number {
+  for (let i = 0; i + 1 < limit; i++) {
+    if (read[i] !== 10) continue;
+    const next = read[i + 1];
+    if (next === 10) return i + 2;
+    if (next === 13 && read[i + 2] === 10) return i + 3 <= limit ? i + 3 : -1;
+  }
+  return -1;
 }
 
 export class UpstreamConnection {
@@ -153,6 +175,29 @@ export class UpstreamConnection {
   private completedInRead = false;
   /** No byte of the next response has come yet (refusedGap looks at the first read's empty lines). */
   private awaitingHead = true;
+  /**
+   * The read being parsed, while it began with a response's status line: the head callback may take
+   * a small body from it (smallBody). Undefined once a head has used it, and outside parse().
+   */
+  private headRead: Buffer | undefined;
+  /**
+   * A small Content-Length body found whole at the end of headRead (the head callback took llhttp's
+   * body callback away): handed to the transaction when llhttp ends the message, as the body
+   * callback would have been called just before. Node 20's binding gives each body as a fresh copy:
+   * a malloc, an ArrayBuffer, and a sweep of it by the next scavenge (most of a scavenge's pause
+   * under load). This takes the body from the read buffer instead.
+   */
+  private smallBody: Buffer | undefined;
+  /** The message being read is an interim (1xx) response: its end may not be a read's end (onNextBegins). */
+  private interim = false;
+  /**
+   * llhttp's message-begin callback after an interim response: the final response's first bytes
+   * came in the same read, so the next read does not begin a response (awaitingHead).
+   */
+  private readonly onNextBegins = (): void => {
+    this.awaitingHead = false;
+    this.parser[kOnMessageBegin] = undefined;
+  };
   /** The last read ended, before a response, on a CR that waits for its LF. */
   private gapOpenCr = false;
   /**
@@ -230,10 +275,23 @@ export class UpstreamConnection {
           ? { status: status!, reason: reason ?? '', versionMajor: 2, versionMinor: 0, headers, keepAlive, upgrade }
           : { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
         if (this.fcgi !== undefined) head.framed = true;
+        this.interim = status! < 200 && status !== 101;
+        // Only the first head of a read can begin at its first byte.
+        const read = this.headRead;
+        this.headRead = undefined;
         if (handlers.head(head)) return 1;
         if (!this.reads || this.handlers !== handlers || this.dead) return 0;
-        const length = rawBodyLength(head);
-        if (length < 0) return 0;
+        const length = bodyLength(head);
+        if (length <= 0) return 0;
+        if (length < RAW_BODY_MIN) {
+          // The whole body ends this read, right after the head (the read began with the status line):
+          // taken from the read when the message ends, without llhttp's copy.
+          if (read !== undefined && emptyLineEnd(read, read.length - length) === read.length - length) {
+            this.smallBody = read.subarray(read.length - length);
+            parser[kOnBody] = undefined;
+          }
+          return 0;
+        }
         this.rawLeft = length;
         parser[kOnBody] = undefined;
         pauseWithoutStack();
@@ -258,7 +316,15 @@ export class UpstreamConnection {
     parser[kOnMessageBegin] = undefined;
     parser[kOnMessageComplete] = () => {
       if (parser[kOnBody] === undefined) parser[kOnBody] = this.onBody;
+      const small = this.smallBody;
+      if (small !== undefined) {
+        this.smallBody = undefined;
+        // As llhttp's body callback: a copy only where the read buffer is not the socket's own (ReadBuffers.keep).
+        this.onBody(this.reads!.keep(small));
+      }
       this.awaitingHead = true;
+      // After an interim response the final one may begin in the same read: its first byte says so.
+      if (this.interim && !this.detachedInRead) parser[kOnMessageBegin] = this.onNextBegins;
       const trailers = this.trailers;
       this.trailers = undefined;
       this.afterHead = false;
@@ -513,6 +579,8 @@ export class UpstreamConnection {
 
   /** Parses one read; a body relayed raw (RAW_BODY_MIN) goes to the handlers as views of `data`. */
   private parse(data: Buffer): void {
+    // Before refusedGap: a read that begins a response with its status line (HTTP/…), no gap before it.
+    const beginsHead = this.awaitingHead && data[0] === 0x48 && !this.gapOpenCr;
     if (this.awaitingHead && this.refusedGap(data)) return;
     let at = 0;
     while (at < data.length && !this.dead) {
@@ -522,7 +590,14 @@ export class UpstreamConnection {
       }
       // Bytes after the end of the response: a server talking while idle breaks the next exchange.
       if (at > 0 && !this.handlers) return this.destroy();
+      this.headRead = at === 0 && beginsHead ? data : undefined;
       const r = this.parser.execute(at === 0 ? data : data.subarray(at));
+      this.headRead = undefined;
+      if (this.smallBody !== undefined) {
+        // Only when a handler ended the connection within the head: llhttp stopped before the body.
+        this.smallBody = undefined;
+        this.parser[kOnBody] = this.onBody;
+      }
       restoreStackTraces();
       if (typeof r === 'number') {
         // After a 101 the rest is the other protocol's (a copy: `data` may be read into again).

@@ -146,3 +146,32 @@ test('an HTTP/1.0 client gets no interim response, only the final one', async ()
     await server.close();
   }
 });
+
+test('a final response that began in the read of a 100 Continue: its body\'s next read is body, not the gap before a response', async () => {
+  // The second read begins with a CR that no LF follows, and a line that starts with a space: before a
+  // status line they are refused (message-gap.ts), in a body they are bytes like any other. (haproxy
+  // 2.6.12 relays the first two body bytes here and then nothing, with any body: a stall of its own.)
+  const body = 'ab\rcd\n ef';
+  const server = await startRawServer((s) => {
+    s.on('data', () => {
+      s.write(`HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 2)}`);
+      setTimeout(() => s.write(body.slice(2)), 30);
+    });
+  });
+  const e = await engineTo(server.port);
+  try {
+    const client = new RawClient(e.port);
+    client.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await client.waitFor(/ef$/);
+    assert.match(client.received, /^HTTP\/1.1 100 Continue\r\n\r\nHTTP\/1.1 200 OK\r\n/);
+    assert.ok(client.received.endsWith(`\r\n\r\n${body}`), JSON.stringify(client.received));
+    // The server connection is still good for the next request.
+    client.received = '';
+    client.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await client.waitFor(/ef$/);
+    client.socket.destroy();
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});

@@ -3,6 +3,8 @@
  * RAW_BODY_MIN; proxy/runtime/read-buffers.ts): every byte arrives intact when
  * buffers are reused across connections and lent to slow clients' writes, bodies
  * split anywhere across reads, and llhttp still decides where a response ends.
+ * Small bodies are taken from the read that ends with them (no copy by llhttp's
+ * body callback): every shape of head and read gives the same bytes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { startNamedServer, startRawServer, startEngine, freePort, rawExchange, waitFor, HTTP_DEFAULTS } from '../../helpers/net.ts';
-import { RAW_BODY_MIN } from '../../../proxy/http/upstream.ts';
+import { RAW_BODY_MIN, emptyLineEnd } from '../../../proxy/http/upstream.ts';
 import { spareReadBuffers } from '../../../proxy/runtime/read-buffers.ts';
 
 async function engineTo(port: number) {
@@ -261,6 +263,63 @@ test('HEAD, 204 and 304 answers with a big Content-Length carry no body and leav
     assert.equal(connections, 1);
     assert.deepEqual(received.match(/HTTP\/1.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 204', 'HTTP/1.1 304', 'HTTP/1.1 200']);
     assert.equal(received.replace(/HTTP\/1.1 [^]*?\r\n\r\n/g, ''), 'tail', 'no body bytes but the last response\'s');
+  } finally {
+    await e.stop();
+    await server.close();
+  }
+});
+
+test('emptyLineEnd: just past the first empty line, in every line-end style, or -1 before the limit', () => {
+  const b = (s: string) => Buffer.from(s, 'latin1');
+  assert.equal(emptyLineEnd(b('HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody'), 100), 25);
+  assert.equal(emptyLineEnd(b('HTTP/1.1 200 OK\nA: b\n\nbody'), 100), 22);
+  assert.equal(emptyLineEnd(b('HTTP/1.1 200 OK\nA: b\n\r\nbody'), 100), 23);
+  // A fold is not an empty line; an empty line in the body after the head's does not count.
+  assert.equal(emptyLineEnd(b('HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n\r\n\r\n'), 100), 29);
+  // Not ended by the limit: -1, also when only the LF CR of LF CR LF is before it.
+  assert.equal(emptyLineEnd(b('HTTP/1.1 200 OK\r\n\r\n'), 18), -1);
+  assert.equal(emptyLineEnd(b('HTTP/1.1 200 OK\r\n\r\n'), 19), 19);
+  assert.equal(emptyLineEnd(b('HTTP/1.1 200 OK\r\nA: b\r\n'), 100), -1);
+});
+
+test('small bodies taken from the read they end: every head shape and split gives the server\'s bytes, on one server connection', async () => {
+  const head = (len: number) => `HTTP/1.1 200 OK\r\ncontent-length: ${len}\r\n\r\n`;
+  const many = Array.from({ length: 40 }, (_, i) => `x-field-${i}: ${i}\r\n`).join('');
+  /** Each response as the pieces the server writes (a pause between them makes separate reads). */
+  const cases: { name: string; body: Buffer; pieces: (string | Buffer)[] }[] = [];
+  const add = (name: string, body: string | Buffer, pieces: (b: Buffer) => (string | Buffer)[]) => {
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'latin1');
+    cases.push({ name, body: bytes, pieces: pieces(bytes) });
+  };
+  add('CR LF line ends', 'hello', (b) => [Buffer.concat([Buffer.from(head(b.length)), b])]);
+  add('LF line ends', 'hello', (b) => [Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\ncontent-length: ${b.length}\n\n`), b])]);
+  add('LF, then CR LF to end the head', 'hello', (b) => [Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\ncontent-length: ${b.length}\n\r\n`), b])]);
+  add('a body that begins with empty lines', '\r\n\r\n\n\nab', (b) => [Buffer.concat([Buffer.from(head(b.length)), b])]);
+  add('a body that looks like a response', 'HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nabc', (b) => [Buffer.concat([Buffer.from(head(b.length)), b])]);
+  add('a folded field', 'folded', (b) => [Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nx-a: 1\r\n 2\r\ncontent-length: ${b.length}\r\n\r\n`), b])]);
+  add('40 fields (llhttp hands them over in two batches)', 'many', (b) => [Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\n${many}content-length: ${b.length}\r\n\r\n`), b])]);
+  add('the head, then the body in a later read', 'later', (b) => [head(b.length), b]);
+  add('the body split, its second read looking like a response', 'xyHTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nabc', (b) => [Buffer.concat([Buffer.from(head(b.length)), b.subarray(0, 2)]), b.subarray(2)]);
+  add('a status line split from the rest', 'split', (b) => ['HTTP/1.1 2', `00 OK\r\ncontent-length: ${b.length}\r\n\r\n${b.toString('latin1')}`]);
+  add('the biggest small body', patterned(RAW_BODY_MIN - 1, 7), (b) => [Buffer.concat([Buffer.from(head(b.length)), b])]);
+  add('an empty body', '', (b) => [head(b.length)]);
+  let connections = 0;
+  const server = await startRawServer((s) => {
+    connections++;
+    let n = 0;
+    s.on('data', async () => {
+      for (const piece of cases[n++]!.pieces) {
+        s.write(piece);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+  });
+  const e = await engineTo(server.port);
+  try {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (const c of cases) assert.equal((await fetchBody(e.port, '/', agent, false)).toString('latin1'), c.body.toString('latin1'), c.name);
+    agent.destroy();
+    assert.equal(connections, 1, 'the server connection served every response');
   } finally {
     await e.stop();
     await server.close();
