@@ -279,10 +279,10 @@ export class UpstreamConnection {
         // Only the first head of a read can begin at its first byte.
         const read = this.headRead;
         this.headRead = undefined;
-        if (handlers.head(head)) return 1;
-        if (!this.reads || this.handlers !== handlers || this.dead) return 0;
+        // The server's framing, as llhttp reads it: before http-response rules may edit the fields.
         const length = bodyLength(head);
-        if (length <= 0) return 0;
+        if (handlers.head(head)) return 1;
+        if (!this.reads || this.handlers !== handlers || this.dead || length <= 0) return 0;
         if (length < RAW_BODY_MIN) {
           // The whole body ends this read, right after the head (the read began with the status line):
           // taken from the read when the message ends, without llhttp's copy.
