@@ -188,11 +188,10 @@ export class UpstreamConnection {
    * under load). This takes the body from the read buffer instead.
    */
   private smallBody: Buffer | undefined;
-  /** The message being read is an interim (1xx) response: its end may not be a read's end (onNextBegins). */
-  private interim = false;
   /**
-   * llhttp's message-begin callback after an interim response: the final response's first bytes
-   * came in the same read, so the next read does not begin a response (awaitingHead).
+   * llhttp's message-begin callback after an interim (1xx) response's head: the final response's
+   * first bytes came in the same read as the interim's end, so the next read does not begin a
+   * response (awaitingHead).
    */
   private readonly onNextBegins = (): void => {
     this.awaitingHead = false;
@@ -275,12 +274,14 @@ export class UpstreamConnection {
           ? { status: status!, reason: reason ?? '', versionMajor: 2, versionMinor: 0, headers, keepAlive, upgrade }
           : { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
         if (this.fcgi !== undefined) head.framed = true;
-        this.interim = status! < 200 && status !== 101;
+        // After an interim response the final one may begin in the same read: its first byte says so.
+        if (status! < 200 && status !== 101) parser[kOnMessageBegin] = this.onNextBegins;
         // Only the first head of a read can begin at its first byte.
         const read = this.headRead;
         this.headRead = undefined;
         // The server's framing, as llhttp reads it: before http-response rules may edit the fields.
-        const length = bodyLength(head);
+        // Only reads into ReadBuffers (plain TCP) are relayed raw or taken from.
+        const length = this.reads ? bodyLength(head) : -1;
         if (handlers.head(head)) return 1;
         if (!this.reads || this.handlers !== handlers || this.dead || length <= 0) return 0;
         if (length < RAW_BODY_MIN) {
@@ -323,8 +324,6 @@ export class UpstreamConnection {
         this.onBody(this.reads!.keep(small));
       }
       this.awaitingHead = true;
-      // After an interim response the final one may begin in the same read: its first byte says so.
-      if (this.interim && !this.detachedInRead) parser[kOnMessageBegin] = this.onNextBegins;
       const trailers = this.trailers;
       this.trailers = undefined;
       this.afterHead = false;
@@ -579,9 +578,12 @@ export class UpstreamConnection {
 
   /** Parses one read; a body relayed raw (RAW_BODY_MIN) goes to the handlers as views of `data`. */
   private parse(data: Buffer): void {
-    // Before refusedGap: a read that begins a response with its status line (HTTP/…), no gap before it.
-    const beginsHead = this.awaitingHead && data[0] === 0x48 && !this.gapOpenCr;
-    if (this.awaitingHead && this.refusedGap(data)) return;
+    let beginsHead = false;
+    if (this.awaitingHead) {
+      // Before refusedGap: a read that begins a response with its status line (HTTP/…), no gap before it.
+      beginsHead = data[0] === 0x48 && !this.gapOpenCr;
+      if (this.refusedGap(data)) return;
+    }
     let at = 0;
     while (at < data.length && !this.dead) {
       if (this.rawLeft > 0) {
