@@ -177,3 +177,41 @@ export function lastChunk(trailers: readonly string[] | undefined, adjust: CaseA
   }
   return out + '\r\n';
 }
+
+/** ULLONG_MAX: the largest length HAProxy's H1 parser reads. */
+const MAX_LENGTH = '18446744073709551615';
+
+/**
+ * A Content-Length value read as HAProxy's h1_parse_cont_len_header reads it: one length, or the same
+ * length repeated in a comma-separated list (blanks around each, one comma after the last). Returns
+ * the digits of the last one as written, or undefined when it is not such a value, or names another
+ * length than `previous` (the digits of a Content-Length before it). `011` and `11` are one length.
+ */
+export function contentLengthDigits(value: string, previous?: string): string | undefined {
+  // The common case, a server's own single length (19 digits stay below ULLONG_MAX), without a scan for lists.
+  if (previous === undefined && value.length > 0 && value.length < 20 && allDigits(value)) return value;
+  let list = value.trim();
+  if (list.endsWith(',')) list = list.slice(0, -1);
+  let digits: string | undefined;
+  for (const word of list.split(',')) {
+    const w = word.trim();
+    if (!/^[0-9]+$/.test(w) || !sameLength(w, digits ?? previous ?? w)) return undefined;
+    digits = w;
+  }
+  return digits;
+}
+
+function allDigits(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Two lengths' digits name the same length, one HAProxy can read (at most ULLONG_MAX). */
+function sameLength(a: string, b: string): boolean {
+  const x = a.replace(/^0+(?=.)/, '');
+  if (x.length > MAX_LENGTH.length || (x.length === MAX_LENGTH.length && x > MAX_LENGTH)) return false;
+  return x === b.replace(/^0+(?=.)/, '');
+}

@@ -17,7 +17,7 @@ import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
 
 /** Response rules stopped at a wait-for-body, on the backend's side or the frontend's. */
 type ResponseRulesPaused = RulesPaused & { readonly side: 'backend' | 'frontend' };
-import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk, chunkSizeLine, hasToken } from './headers.ts';
+import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk, chunkSizeLine, hasToken, contentLengthDigits } from './headers.ts';
 import { acceptsWebsocket, isWebsocketUpgrade, newWebsocketKey, websocketAccept, websocketKey } from './websocket.ts';
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, hasErrorPage, renderAnswer } from './error-pages.ts';
@@ -270,6 +270,19 @@ export class HttpTransaction implements ServerSession {
   /** The trailer fields of a chunked request body (flat [name, value, …]), relayed after its last chunk. */
   private requestTrailerFields: string[] | undefined;
   private chunkedResponse = false;
+  /**
+   * How the body of the answer being relayed is framed where it comes from, before http-response
+   * rules edit its fields: by a length (a Content-Length, an HTTP/2 or FastCGI server's framing, a
+   * cached object), by chunks, or by the server's close.
+   */
+  private bodyFraming: 'length' | 'chunked' | 'close' = 'length';
+  /** Body bytes the client may still get under the Content-Length it was told; -1: no length told. */
+  private announcedLeft = -1;
+  /**
+   * The client was told a length and chunks, for a chunked answer: reaching that length fails the
+   * answer (HAProxy's H1 mux ends the message there, and the last chunk that still comes is too much).
+   */
+  private announcedEndsChunks = false;
   /** Chunks of the server's current read, waiting to leave as one (flushChunks). */
   private chunkPieces: Buffer[] | undefined = undefined;
   private closeAfter = false;
@@ -1174,6 +1187,7 @@ export class HttpTransaction implements ServerSession {
    * goes to the client, held until the end of the read; true when no body follows (HEAD).
    */
   private relayResponseHead(head: ResponseHead, compressing: boolean, bodyComes = true): boolean {
+    this.bodyFraming = bodyFraming(head);
     return this.afterResponseRules(head, compressing, this.responseRules(head, 'backend', 0), bodyComes);
   }
 
@@ -1215,6 +1229,8 @@ export class HttpTransaction implements ServerSession {
     // HAProxy relays the server's version (an HTTP/1.0 server's answer stays HTTP/1.0); h2.ts reads 1.1.
     const response10 = head.versionMajor === 1 && head.versionMinor === 0 && r.versionMajor === 1;
     let hasLength = false;
+    /** The Content-Length the client is told (its digits). */
+    let announced: string | undefined;
     let chunked = false;
     let transferEncodings = 0;
     // An HTTP/2 server's answer has no reason phrase, and HAProxy 2.6 writes none (`HTTP/1.1 200 `).
@@ -1229,9 +1245,15 @@ export class HttpTransaction implements ServerSession {
         value = connectionValueToForward(value);
         if (value === '') continue;
       } else if (name.length === 14 && name === 'content-length') {
-        hasLength = true;
         // HAProxy's H1 mux writes no framing header in a 204 (h1_process_output_headers).
         if (noContent) continue;
+        // Not a length, or another length than the one before (an http-response rule's doing: llhttp
+        // checked the server's): left out, as HAProxy's H1 mux leaves it out; a list goes out as its last.
+        const digits = contentLengthDigits(value, announced);
+        if (digits === undefined) continue;
+        announced ??= digits;
+        value = digits;
+        hasLength = true;
       } else if (name.length === 17 && name === 'transfer-encoding') {
         chunked = ++transferEncodings === 1 && isChunkedAlone(value);
         // An HTTP/2 server's answer has no such field: HAProxy's H1 mux adds it after its Connection header (below).
@@ -1270,6 +1292,10 @@ export class HttpTransaction implements ServerSession {
       return true;
     }
     const http11 = r.versionMajor > 1 || (r.versionMajor === 1 && r.versionMinor >= 1);
+    // An HTTP/1.1 answer whose length is known but whose fields no longer say it (an http-response rule
+    // removed its Content-Length or Transfer-Encoding) goes out chunked, as HAProxy's H1 mux sends it.
+    let chunkedForLostLength = false;
+    this.announcedLeft = -1;
     if (!bodyless) {
       // A chunked answer stays chunked, to HTTP/1.0 clients too, as HAProxy 2.6 relays it.
       if (chunked) this.chunkedResponse = true;
@@ -1279,7 +1305,17 @@ export class HttpTransaction implements ServerSession {
         if (r.versionMajor > 1) {
           this.chunkedResponse = true;
           out += 'transfer-encoding: chunked\r\n';
+        } else if (this.bodyFraming !== 'close' && head.versionMajor === 1 && head.versionMinor === 1 && !head.framed) {
+          this.chunkedResponse = true;
+          chunkedForLostLength = true;
         } else this.closeAfter = true;
+      }
+      // An HTTP/1 client's connection ends with an answer the server's close delimits, whatever length
+      // it was told; and with one that says both a length and chunks (HAProxy's H1 mux: "T-E + C-L").
+      if (r.versionMajor === 1 && (this.bodyFraming === 'close' || (hasLength && transferEncodings > 0))) this.closeAfter = true;
+      if (hasLength) {
+        this.announcedLeft = Number(announced);
+        this.announcedEndsChunks = chunked && this.bodyFraming === 'chunked';
       }
     }
     if (!r.keepAlive || (this.client.draining && !this.client.clientEnded) || this.client.retired || this.frontend.closeClient) this.closeAfter = true;
@@ -1287,7 +1323,7 @@ export class HttpTransaction implements ServerSession {
     if (this.closeAfter) {
       if (!response10) out += 'connection: close\r\n';
     } else if (response10 || !http11) out += 'connection: keep-alive\r\n';
-    if (chunked && (head.versionMajor === 2 || head.framed) && !noContent) out += 'transfer-encoding: chunked\r\n';
+    if ((chunked && (head.versionMajor === 2 || head.framed) && !noContent) || chunkedForLostLength) out += 'transfer-encoding: chunked\r\n';
     this.responseStarted = true;
     this.pendingHead = adjust ? adjustHeadCase(out + '\r\n', adjust) : out + '\r\n';
     // (A rule may have made it bodyless since: set-status 204 or 304.)
@@ -1469,6 +1505,11 @@ export class HttpTransaction implements ServerSession {
 
   /** Body bytes to the client: with the head still held back when they fit, else after it. */
   private sendResponseBody(chunk: Buffer): void {
+    const left = this.announcedLeft;
+    if (left >= 0) {
+      if (chunk.length > left || (chunk.length === left && this.announcedEndsChunks)) return this.tooMuchPayload(chunk.length);
+      this.announcedLeft = left - chunk.length;
+    }
     const socket: Writable = this.client.socket;
     // Backpressure (the server paused while the client's queue is over its mark) is the server
     // connection's, decided once its read is written out (UpstreamConnection.uncorkSink).
@@ -1485,6 +1526,23 @@ export class HttpTransaction implements ServerSession {
       this.writeBodyChunk(socket, chunk);
     } else this.writeBodyChunk(socket, chunk);
     this.bytesOut += chunk.length;
+  }
+
+  /**
+   * More body than the Content-Length the client was told (an http-response rule set it): HAProxy's
+   * H1 mux refuses to send it ("too much payload, more than announced") and closes the client's
+   * connection. What this read would have sent is dropped, the head too if it is still held: the
+   * client never reads bytes past the length as a next response. Logged CD, as haproxy 2.6.12 logs it.
+   */
+  private tooMuchPayload(bytes: number): void {
+    this.bytesOut += bytes;
+    this.pendingHead = undefined;
+    this.chunkPieces = undefined;
+    this.termination = 'CD';
+    const conn = this.upstream;
+    this.upstream = undefined;
+    conn?.destroy();
+    this.abortClient();
   }
 
   /** %B and bout count the body as the server sent it, before compression (haproxy 2.6.12). */
@@ -1532,6 +1590,7 @@ export class HttpTransaction implements ServerSession {
     if (trailers !== undefined) this.headBytesOut += htxFieldsSize(trailers) + (this.response.versionMajor === 2 ? END_OF_TRAILERS : 0);
     this.cacheWriter?.complete();
     this.flushChunks();
+    if (this.finished) return;
     const head = this.pendingHead;
     this.pendingHead = undefined;
     const compressor = this.compressor;
@@ -1771,8 +1830,14 @@ export class HttpTransaction implements ServerSession {
     // A cached object's body is not read by the response rules: a wait-for-body goes on at once.
     const bodyless = this.relayResponseHead(head, compressing, false);
     if (this.finished || this.response === undefined) return;
-    if (!bodyless && head.status !== 304 && head.status !== 204) for (const chunk of hit.object.body) this.onResponseBody(chunk);
+    if (!bodyless && head.status !== 304 && head.status !== 204) {
+      for (const chunk of hit.object.body) {
+        this.onResponseBody(chunk);
+        if (this.finished) return;
+      }
+    }
     this.flushChunks();
+    if (this.finished) return;
     const pending = this.pendingHead;
     this.pendingHead = undefined;
     const end = this.chunkedResponse ? lastChunk(undefined, this.request.versionMajor === 1 ? this.frontend.caseAdjust : undefined) : '';
@@ -2092,6 +2157,19 @@ function withConnectionHeader(response: Buffer, header: Buffer): Buffer {
   if (end < 0) return response;
   if (/\r\nconnection:/i.test(response.toString('latin1', 0, end + 2))) return response;
   return Buffer.concat([response.subarray(0, end + 2), header, response.subarray(end + 2)]);
+}
+
+/** How a final answer's body is framed, from its fields as they came (before http-response rules). */
+function bodyFraming(head: ResponseHead): 'length' | 'chunked' | 'close' {
+  if (head.versionMajor === 2 || head.framed) return 'length';
+  const h = head.headers;
+  let framing: 'length' | 'chunked' | 'close' = 'close';
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i]!;
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return 'chunked';
+    if (name.length === 14 && name.toLowerCase() === 'content-length') framing = 'length';
+  }
+  return framing;
 }
 
 /** A Transfer-Encoding value that is `chunked` alone (any case, blanks around): the one HAProxy 2.6 relays. */

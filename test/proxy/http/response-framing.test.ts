@@ -1,0 +1,141 @@
+/**
+ * An http-response rule that edits a response's framing fields (Content-Length, Transfer-Encoding),
+ * side by side with haproxy 2.6.12: the client is framed by the fields it is told, as HAProxy's H1
+ * mux frames it. A body longer than the length told is never sent past it (the client's connection
+ * closes, logged CD); a length removed makes the answer chunked; a length beside chunks, or on an
+ * answer its server's close delimits, closes the connection after it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startRawServer } from '../../helpers/net.ts';
+import { loggedHttpHead } from '../../helpers/haproxy.ts';
+import { sideBySide } from './lib/side-by-side.ts';
+
+const OK = 'HTTP/1.1 200 OK\r\n';
+/** The server's answers, by the first path segment: the writes, 80 ms apart; null closes the connection. */
+const shapes: Record<string, (string | null)[]> = {
+  cl: [`${OK}Content-Length: 11\r\n\r\nhello world`],
+  'cl-split': [`${OK}Content-Length: 11\r\n\r\nhel`, 'lo world'],
+  chunked: [`${OK}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n`],
+  'chunked-split': [`${OK}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n`, '6\r\n world\r\n0\r\n\r\n'],
+  close: [`${OK}\r\nhello world`, null],
+  ok: [`${OK}Content-Length: 2\r\n\r\nok`],
+};
+
+/** The rules, by the second path segment. */
+const rules = `    http-request set-var(txn.rule) path,field(3,/)
+    http-response set-header content-length 3 if { var(txn.rule) -m str 3 }
+    http-response set-header content-length 11 if { var(txn.rule) -m str 11 }
+    http-response set-header content-length 30 if { var(txn.rule) -m str 30 }
+    http-response del-header content-length if { var(txn.rule) -m str del }
+    http-response set-header transfer-encoding chunked if { var(txn.rule) -m str te }
+    http-response set-header content-length abc if { var(txn.rule) -m str abc }
+    http-response add-header content-length 12 if { var(txn.rule) -m str other }
+`;
+
+/** What the client gets, and whether its connection then serves another request (`open`) or ends. */
+const cases: Record<string, [string, 'open' | 'closed']> = {
+  // A shorter length than the body: nothing of the read past it goes out, the connection ends.
+  '/cl/3': ['', 'closed'],
+  '/cl-split/3': [`${OK}content-length: 3\r\n\r\nhel`, 'closed'],
+  '/chunked/3': ['', 'closed'],
+  '/close/3': ['', 'closed'],
+  // A length and chunks: reaching the length ends the message for HAProxy's H1 mux; the last chunk is too much.
+  '/chunked/11': ['', 'closed'],
+  '/chunked-split/11': [`${OK}transfer-encoding: chunked\r\ncontent-length: 11\r\nconnection: close\r\n\r\n5\r\nhello\r\n`, 'closed'],
+  '/chunked/30': [`${OK}transfer-encoding: chunked\r\ncontent-length: 30\r\nconnection: close\r\n\r\nB\r\nhello world\r\n0\r\n\r\n`, 'closed'],
+  '/cl/te': [`${OK}content-length: 11\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\nB\r\nhello world\r\n0\r\n\r\n`, 'closed'],
+  // The length removed from an answer that had one: chunked, and the connection stays.
+  '/cl/del': [`${OK}transfer-encoding: chunked\r\n\r\nB\r\nhello world\r\n0\r\n\r\n`, 'open'],
+  '/cl-split/del': [`${OK}transfer-encoding: chunked\r\n\r\n3\r\nhel\r\n8\r\nlo world\r\n0\r\n\r\n`, 'open'],
+  // An answer the server's close delimits ends the client's connection, whatever length it was told.
+  '/close/11': [`${OK}content-length: 11\r\nconnection: close\r\n\r\nhello world`, 'closed'],
+  '/close/30': [`${OK}content-length: 30\r\nconnection: close\r\n\r\nhello world`, 'closed'],
+  '/close/del': [`${OK}connection: close\r\n\r\nhello world`, 'closed'],
+  // Not a length, or a second one that differs: left out.
+  '/cl/abc': [`${OK}transfer-encoding: chunked\r\n\r\nB\r\nhello world\r\n0\r\n\r\n`, 'open'],
+  '/cl/other': [`${OK}content-length: 11\r\n\r\nhello world`, 'open'],
+  // A longer length than the body is relayed as HAProxy relays it (the client then waits for the rest).
+  '/cl/30': [`${OK}content-length: 30\r\n\r\nhello world`, 'open'],
+};
+
+async function shapedOrigin() {
+  return startRawServer((socket) => {
+    let buffered = '';
+    socket.on('data', async (d: Buffer) => {
+      buffered += d.toString('latin1');
+      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+        const shape = shapes[buffered.split(' ')[1]!.split('/')[1]!] ?? shapes.ok!;
+        buffered = buffered.slice(end + 4);
+        for (const write of shape) {
+          if (write === null) return void socket.end();
+          socket.write(write);
+          await new Promise((r) => setTimeout(r, 80));
+        }
+      }
+    });
+    socket.on('error', () => {});
+  });
+}
+
+/**
+ * One request on its own connection: what came until 300 ms of quiet, then whether the connection
+ * serves a next request (`GET /ok`, answered `ok`) or has ended.
+ */
+function exchange(port: number, path: string): Promise<[string, 'open' | 'closed']> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`));
+    let got = '';
+    let first: string | undefined;
+    let quiet: NodeJS.Timeout | undefined;
+    const settle = (): void => {
+      clearTimeout(quiet);
+      quiet = setTimeout(() => {
+        if (first !== undefined) return void s.destroy();
+        first = got;
+        s.write('GET /ok HTTP/1.1\r\nHost: a\r\n\r\n');
+        settle();
+      }, 300);
+    };
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      settle();
+    });
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(quiet);
+      first ??= got;
+      resolve([first, got.slice(first.length).endsWith('\r\n\r\nok') ? 'open' : 'closed']);
+    });
+    settle();
+    setTimeout(() => s.destroy(), 4000);
+  });
+}
+
+test('a response whose framing fields an http-response rule edited is framed for the client as haproxy frames it; a body past the length told never goes out', async (t) => {
+  const origin = await shapedOrigin();
+  const config = (port: number) => `${loggedHttpHead('    option httplog\n')}frontend fe
+    bind 127.0.0.1:${port}
+${rules}    default_backend app
+backend app
+    server s1 127.0.0.1:${origin.port}
+`;
+  try {
+    await sideBySide(t, config, async (port, proxy) => {
+      const paths = Object.keys(cases);
+      const got = await Promise.all(paths.map((path) => exchange(port, path)));
+      paths.forEach((path, i) => assert.deepEqual(got[i], cases[path], path));
+      await new Promise((r) => setTimeout(r, 200));
+      // The answers refused for too much payload are logged with the server's status, CD (a client-side error).
+      for (const path of ['/cl/3', '/cl-split/3', '/chunked/3', '/close/3', '/chunked/11', '/chunked-split/11']) {
+        const line = proxy.logs().find((l) => l.includes(`"GET ${path} HTTP/1.1"`));
+        assert.match(line ?? '', / 200 \d+ - - CD-- /, path);
+      }
+      const served = proxy.logs().find((l) => l.includes('"GET /cl/del HTTP/1.1"'));
+      assert.match(served ?? '', / 200 61 - - ---- /);
+    });
+  } finally {
+    await origin.close();
+  }
+});
