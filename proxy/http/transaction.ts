@@ -267,6 +267,17 @@ export class HttpTransaction implements ServerSession {
   private pendingBytes = 0;
   private requestDone = false;
   private readonly chunkedRequest: boolean;
+  /**
+   * The client's request has no body (no Transfer-Encoding, no Content-Length or 0): HAProxy's H1 mux
+   * holds it to length 0 towards the server, whatever Content-Length a rule sets.
+   */
+  private readonly requestBodyless: boolean;
+  /** The request body goes to the server chunked (as requestHeadForServer decided from the fields it sends). */
+  private chunkedToServer = false;
+  /** Request body bytes the server may still get under the Content-Length it was told; -1: none told. */
+  private requestAnnouncedLeft = -1;
+  /** The server was told a length and chunks, for a chunked request: reaching that length fails it (see announcedEndsChunks). */
+  private requestAnnouncedEndsChunks = false;
   /** The trailer fields of a chunked request body (flat [name, value, …]), relayed after its last chunk. */
   private requestTrailerFields: string[] | undefined;
   private chunkedResponse = false;
@@ -371,6 +382,7 @@ export class HttpTransaction implements ServerSession {
     } else this.h2Accept = undefined;
     const te = getHeader(request.headers, 'transfer-encoding');
     this.chunkedRequest = te !== undefined && /chunked/i.test(te);
+    this.requestBodyless = !this.chunkedRequest && !hasBody(request.headers);
     if (te !== undefined && request.versionMinor === 0 && request.versionMajor === 1) {
       this.framingClose = true;
       request.keepAlive = false;
@@ -728,7 +740,7 @@ export class HttpTransaction implements ServerSession {
     if (this.requestTrailerFields) this.headBytesIn += htxFieldsSize(this.requestTrailerFields);
     if (this.bodyAnswer) return this.answerWithBody();
     if (this.bodyWait) return this.checkBodyWait();
-    if (this.upstream && this.chunkedRequest) this.upstream.socket.write(this.requestLastChunk(), 'latin1');
+    if (this.upstream && this.chunkedToServer) this.upstream.socket.write(this.requestLastChunk(), 'latin1');
   }
 
   /** The end of the chunked request body: last chunk, trailers, blank line. */
@@ -737,8 +749,13 @@ export class HttpTransaction implements ServerSession {
   }
 
   private writeBody(chunk: Buffer): void {
+    const left = this.requestAnnouncedLeft;
+    if (left >= 0) {
+      if (chunk.length > left || (chunk.length === left && this.requestAnnouncedEndsChunks)) return this.requestTooLong();
+      this.requestAnnouncedLeft = left - chunk.length;
+    }
     const socket = this.upstream!.socket;
-    const ok = this.chunkedRequest
+    const ok = this.chunkedToServer
       ? (socket.write(chunkSizeLine(chunk.length)), socket.write(chunk), socket.write('\r\n'))
       : socket.write(chunk);
     if (!ok) {
@@ -960,8 +977,11 @@ export class HttpTransaction implements ServerSession {
     const batched = holdWrites(socket);
     if (!batched) socket.cork();
     writeHeld(socket, this.requestHeadForServer());
-    for (const chunk of this.pendingBody) this.writeBody(chunk);
-    if (this.requestDone && this.chunkedRequest) socket.write(this.requestLastChunk(), 'latin1');
+    for (const chunk of this.pendingBody) {
+      this.writeBody(chunk);
+      if (this.upstream !== conn) return;
+    }
+    if (this.requestDone && this.chunkedToServer) socket.write(this.requestLastChunk(), 'latin1');
     if (batched) releaseWrites(socket);
     else socket.uncork();
     if (!this.sentOnce) {
@@ -1072,6 +1092,9 @@ export class HttpTransaction implements ServerSession {
     // http-send-name-header: the client's header of that name is not passed on (-1: no such header).
     const sendName = this.backend!.sendNameHeader;
     const sendNameLength = sendName === undefined ? -1 : sendName.length;
+    /** The Content-Length the server is told (its digits); a bodyless request's is 0 whatever a rule says. */
+    let announced: string | undefined;
+    let transferEncoding = false;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!.toLowerCase();
       let value = h[i + 1]!;
@@ -1079,8 +1102,18 @@ export class HttpTransaction implements ServerSession {
       if (name.length === 10 && name === 'connection') {
         value = connectionValueToForward(value);
         if (value === '') continue;
-      } else if (name.length === 17 && name === 'transfer-encoding' && !this.chunkedRequest) continue;
-      else if (name.length === 2 && name === 'te') {
+      } else if (name.length === 17 && name === 'transfer-encoding') {
+        // Only a chunked request's own coding goes on (one a rule added to another request does not).
+        if (!this.chunkedRequest) continue;
+        transferEncoding = true;
+      } else if (name.length === 14 && name === 'content-length') {
+        // Not a length, another length than the one before, or a length on a request without body
+        // (an http-request rule's doing): left out, as HAProxy's H1 mux leaves it out.
+        const digits = contentLengthDigits(value, announced ?? (this.requestBodyless ? '0' : undefined));
+        if (digits === undefined) continue;
+        announced ??= digits;
+        value = digits;
+      } else if (name.length === 2 && name === 'te') {
         // HAProxy 2.6 sends TE only as `trailers`, when the client's value has that word (else not at all).
         value = teValueToForward(value);
         if (value === '') continue;
@@ -1094,6 +1127,14 @@ export class HttpTransaction implements ServerSession {
       if (id !== undefined) head += uidHeader + ': ' + id + '\r\n';
     }
     head += this.backend!.forwardedFor(this);
+    // The body's framing from the fields the rules left, as HAProxy's H1 mux frames it: chunked when
+    // they say so, or when they no longer say the length of a body (a rule removed the field); within
+    // the length they say otherwise; with both, the server connection closes after ("T-E + C-L").
+    const lostLength = !this.requestBodyless && !transferEncoding && announced === undefined && !http10;
+    this.chunkedToServer = transferEncoding || lostLength;
+    this.requestAnnouncedLeft = announced !== undefined && !this.requestBodyless ? Number(announced) : -1;
+    this.requestAnnouncedEndsChunks = transferEncoding;
+    if (transferEncoding && announced !== undefined) this.framingClose = true;
     // Then X-Original-To, when the frontend or the backend asks for it.
     const originalTo = this.backend!.originalTo;
     if (originalTo !== undefined || this.frontend.originalTo !== undefined) head += originalToHeader(this.frontend.originalTo, originalTo, this);
@@ -1103,6 +1144,8 @@ export class HttpTransaction implements ServerSession {
         if (!http10) head += 'connection: close\r\n';
       } else if (http10) head += 'connection: keep-alive\r\n';
     }
+    // HAProxy's H1 mux adds the chunking it decided after the Connection header.
+    if (lostLength) head += 'transfer-encoding: chunked\r\n';
     // The server's name after the Connection header, as HAProxy's H1 mux adds it: built for each
     // attempt, so that after a retry or a redispatch it names the server actually tried.
     if (sendName !== undefined) head += sendName + ': ' + this.server!.name + '\r\n';
@@ -1939,6 +1982,20 @@ export class HttpTransaction implements ServerSession {
     this.termination = 'PR';
     if (this.responseStarted) return this.abortClient();
     this.fail(status);
+  }
+
+  /**
+   * More request body than the Content-Length the server was told (an http-request rule set it):
+   * HAProxy's H1 mux refuses to send it. The server connection closes (what this turn would have sent
+   * it is dropped) and the client gets a 500, logged IH, as from haproxy 2.6.12.
+   */
+  private requestTooLong(): void {
+    const conn = this.upstream;
+    this.upstream = undefined;
+    conn?.destroy();
+    this.termination = 'IH';
+    if (this.responseStarted) return this.abortClient();
+    this.fail(500);
   }
 
   fail(status: number): void {

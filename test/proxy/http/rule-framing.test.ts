@@ -80,8 +80,8 @@ async function shapedOrigin() {
 }
 
 /**
- * One request on its own connection: what came until 300 ms of quiet, then whether the connection
- * serves a next request (`GET /ok`, answered `ok`) or has ended.
+ * One request on its own connection: what came until 300 ms of quiet after its first bytes (or until
+ * the connection ended), then whether the connection serves a next request (`GET /ok`, answered `ok`).
  */
 function exchange(port: number, path: string): Promise<[string, 'open' | 'closed']> {
   return new Promise((resolve) => {
@@ -108,7 +108,6 @@ function exchange(port: number, path: string): Promise<[string, 'open' | 'closed
       first ??= got;
       resolve([first, got.slice(first.length).endsWith('\r\n\r\nok') ? 'open' : 'closed']);
     });
-    settle();
     setTimeout(() => s.destroy(), 4000);
   });
 }
@@ -134,6 +133,91 @@ backend app
       }
       const served = proxy.logs().find((l) => l.includes('"GET /cl/del HTTP/1.1"'));
       assert.match(served ?? '', / 200 61 - - ---- /);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+/** A server that answers each request head with `ok`, keeping what each of its connections received. */
+async function recordingOrigin() {
+  const received: { bytes: string }[] = [];
+  const server = await startRawServer((socket) => {
+    const record = { bytes: '' };
+    received.push(record);
+    let answered = 0;
+    socket.on('data', (d: Buffer) => {
+      record.bytes += d.toString('latin1');
+      for (const heads = record.bytes.split('\r\n\r\n').length - 1; answered < heads; answered++) socket.write(`${OK}content-length: 2\r\n\r\nok`);
+    });
+    socket.on('error', () => {});
+  });
+  return { ...server, received };
+}
+
+const POST_LENGTH = (path: string) => `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world`;
+const POST_CHUNKED = (path: string) => `POST ${path} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n`;
+const REFUSED = /^HTTP\/1\.1 500 Internal Server Error\r\n/;
+const head = (path: string, fields: string) => `POST ${path} HTTP/1.1\r\nhost: a\r\n${fields}\r\n`;
+
+/**
+ * The request, what the server must get on its connection (nothing: ''), whether the client gets a 500.
+ * A chunked body's chunks are compared merged: HAProxy merges the chunks of one read, Loadstar sends a
+ * request's as the client framed them (docs/reliability.md).
+ */
+const requestCases: [string, string, boolean][] = [
+  // A shorter length than the body, or a length beside chunks that the body reaches: nothing goes to the server.
+  [POST_LENGTH('/post/3'), '', true],
+  [POST_CHUNKED('/post/3'), '', true],
+  [POST_CHUNKED('/post/11'), '', true],
+  // The length removed: the body goes chunked (a chunked request's coding removed: put back).
+  [POST_LENGTH('/post/del'), `${head('/post/del', 'transfer-encoding: chunked\r\n')}B\r\nhello world\r\n0\r\n\r\n`, false],
+  [POST_CHUNKED('/post/delte'), `${head('/post/delte', 'transfer-encoding: chunked\r\n')}B\r\nhello world\r\n0\r\n\r\n`, false],
+  // A longer length beside chunks: both go, and the server connection closes after.
+  [POST_CHUNKED('/post/30'), `${head('/post/30', 'transfer-encoding: chunked\r\ncontent-length: 30\r\nconnection: close\r\n')}B\r\nhello world\r\n0\r\n\r\n`, false],
+  // A request without body keeps length 0: a rule's length is left out (the server would wait for a body).
+  ['GET /get/3 HTTP/1.1\r\nHost: a\r\n\r\n', 'GET /get/3 HTTP/1.1\r\nhost: a\r\n\r\n', false],
+];
+
+test('a request whose framing fields an http-request rule edited goes to the server framed as haproxy frames it; a body past the length told is refused with 500 (IH)', async (t) => {
+  const origin = await recordingOrigin();
+  const config = (port: number) => `${loggedHttpHead('    option httplog\n')}frontend fe
+    bind 127.0.0.1:${port}
+    http-request set-header content-length 3 if { path_end /3 }
+    http-request set-header content-length 11 if { path_end /11 }
+    http-request set-header content-length 30 if { path_end /30 }
+    http-request del-header content-length if { path_end /del }
+    http-request del-header transfer-encoding if { path_end /delte }
+    default_backend app
+backend app
+    http-reuse never
+    server s1 127.0.0.1:${origin.port}
+`;
+  try {
+    await sideBySide(t, config, async (port, proxy) => {
+      for (const [request, forwarded, refused] of requestCases) {
+        const path = request.split(' ')[1]!;
+        origin.received.length = 0;
+        const answer = await new Promise<string>((resolve) => {
+          const s = net.connect(port, '127.0.0.1', () => s.write(request));
+          let got = '';
+          s.on('data', (d: Buffer) => {
+            got += d.toString('latin1');
+            if (/\r\n\r\n[^]*(ok|<\/html>\n)$/.test(got)) s.destroy();
+          });
+          s.on('error', () => {});
+          s.on('close', () => resolve(got));
+          setTimeout(() => s.destroy(), 3000);
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        if (refused) assert.match(answer, REFUSED, path);
+        else assert.equal(answer, `${OK}content-length: 2\r\n\r\nok`, path);
+        const got = origin.received.map((r) => r.bytes).join('').replace('5\r\nhello\r\n6\r\n world\r\n', 'B\r\nhello world\r\n');
+        assert.equal(got, forwarded, `${path}: what the server got`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const refusedLine = proxy.logs().find((l) => l.includes('"POST /post/3 HTTP/1.1"'));
+      assert.match(refusedLine ?? '', / 500 \d+ - - IH-- /);
     });
   } finally {
     await origin.close();
