@@ -69,7 +69,7 @@ test('backslashes, semicolons, NUL bytes, tabs and 64 words: the same commands a
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const run = async (sock: string): Promise<string[]> => {
     const out: string[] = [];
-    for (const line of LINES) out.push(`${JSON.stringify(line)}\n${(await send(sock, Buffer.from(`${line}\n`, 'latin1'))).replace(/2\.6\.12-1\+deb12u3|2\.6-loadstar/g, 'VERSION')}`);
+    for (const line of LINES) out.push(`${JSON.stringify(line)}\n${(await send(sock, Buffer.from(`${line}\n`, 'latin1'))).replace(/2\.6\.\d+-[\w.+~]+|2\.6-loadstar/g, 'VERSION')}`);
     return out;
   };
   const lSock = path.join(dir, 'loadstar.sock');
