@@ -1202,7 +1202,9 @@ export class HttpTransaction implements ServerSession {
     this.waitingForServer = false;
     this.status = head.status;
     this.response = head;
-    const transferEncoding = getHeader(head.headers, 'transfer-encoding') !== undefined;
+    const framing = fieldsFraming(head.headers);
+    this.bodyFraming = head.versionMajor === 2 || head.framed ? 'length' : framing;
+    const transferEncoding = framing === 'chunked';
     // A Content-Length beside a Transfer-Encoding is dropped as HAProxy's H1 parser drops it
     // (RFC 9112 §6.3: the encoding frames the body): captures, rules, logs and the client never see it.
     if (transferEncoding) deleteHeader(head.headers, 'content-length');
@@ -1230,7 +1232,6 @@ export class HttpTransaction implements ServerSession {
    * goes to the client, held until the end of the read; true when no body follows (HEAD).
    */
   private relayResponseHead(head: ResponseHead, compressing: boolean, bodyComes = true): boolean {
-    this.bodyFraming = bodyFraming(head);
     return this.afterResponseRules(head, compressing, this.responseRules(head, 'backend', 0), bodyComes);
   }
 
@@ -1857,6 +1858,7 @@ export class HttpTransaction implements ServerSession {
     this.applet = '<CACHE>';
     this.tw = this.tc = this.tr = 0;
     const head = hitHead(hit);
+    this.bodyFraming = fieldsFraming(head.headers) === 'chunked' ? 'chunked' : 'length';
     // As for Loadstar's own answers: a request body not all in yet closes the connection after the answer.
     const r = this.request;
     if (!this.requestDone && r.versionMajor === 1 && (this.chunkedRequest || hasBody(r.headers))) this.closeAfter = true;
@@ -2216,10 +2218,8 @@ function withConnectionHeader(response: Buffer, header: Buffer): Buffer {
   return Buffer.concat([response.subarray(0, end + 2), header, response.subarray(end + 2)]);
 }
 
-/** How a final answer's body is framed, from its fields as they came (before http-response rules). */
-function bodyFraming(head: ResponseHead): 'length' | 'chunked' | 'close' {
-  if (head.versionMajor === 2 || head.framed) return 'length';
-  const h = head.headers;
+/** How an HTTP/1 answer's fields frame its body: chunks (a Transfer-Encoding), a length, or neither (the server's close). */
+function fieldsFraming(h: readonly string[]): 'length' | 'chunked' | 'close' {
   let framing: 'length' | 'chunked' | 'close' = 'close';
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i]!;
