@@ -37,6 +37,8 @@ import { compileLogFormatTokens } from './eval-logformat.ts';
 import { EvalCompileError } from './eval-errors.ts';
 import { MATCH_INPUT_TYPE, parsePattern } from './matchers.ts';
 import { predefinedAcl } from './predefined.ts';
+import { fetchUsableAt } from './checkpoints.ts';
+import type { Checkpoint } from './types.ts';
 
 export interface CompileOptions {
   /**
@@ -278,8 +280,20 @@ const predefinedCache = new Map<string, (ctx: SampleContext) => AclResult>();
 const sameOptions = (a: CompileOptions, b: CompileOptions): boolean => a.readFile === b.readFile
   && a.readPatternFile === b.readPatternFile && a.resolveHost === b.resolveHost && a.currentProxy === b.currentProxy;
 
-function namedAcl(name: string, acls: ReadonlyMap<string, readonly AclDeclaration[]>, options: CompileOptions): (ctx: SampleContext) => AclResult {
-  const decls = acls.get(name);
+/** The declarations whose fetch is usable at one of `checkpoints` (all of them when there are none). */
+function usableAt(decls: readonly AclDeclaration[], checkpoints: readonly Checkpoint[] | undefined): readonly AclDeclaration[] {
+  if (checkpoints === undefined || checkpoints.length === 0) return decls;
+  const usable = decls.filter((d) => checkpoints.some((c) => fetchUsableAt(d.sample.fetch, c)));
+  return usable.length === decls.length ? decls : usable;
+}
+
+/** An ACL none of whose declarations can match where it is used. */
+const NEVER: (ctx: SampleContext) => AclResult = () => ACL_FAIL;
+
+function namedAcl(name: string, acls: ReadonlyMap<string, readonly AclDeclaration[]>, options: CompileOptions, checkpoints?: readonly Checkpoint[]): (ctx: SampleContext) => AclResult {
+  const declared = acls.get(name);
+  const decls = declared && declared.length ? usableAt(declared, checkpoints) : declared;
+  if (declared && declared.length && decls !== declared) return decls!.length === 0 ? NEVER : compileAclResult(decls!, options);
   if (decls && decls.length) {
     let entries = aclCache.get(decls);
     if (!entries) { entries = []; aclCache.set(decls, entries); }
@@ -291,6 +305,7 @@ function namedAcl(name: string, acls: ReadonlyMap<string, readonly AclDeclaratio
   }
   const pre = predefinedAcl(name);
   if (pre) {
+    if (usableAt([pre], checkpoints).length === 0) return NEVER;
     let fn = predefinedCache.get(name);
     if (!fn) { fn = compileAclResult([pre]); predefinedCache.set(name, fn); }
     return fn;
@@ -298,8 +313,11 @@ function namedAcl(name: string, acls: ReadonlyMap<string, readonly AclDeclaratio
   throw new EvalCompileError('unknown-acl', `no such ACL : '${name}'`, name);
 }
 
-function compileTerm(term: ConditionTerm, acls: ReadonlyMap<string, readonly AclDeclaration[]>, options: CompileOptions): (ctx: SampleContext) => AclResult {
-  const acl = term.kind === 'anon' ? compileAclResult([term.acl], options) : namedAcl(term.name, acls, options);
+function compileTerm(term: ConditionTerm, acls: ReadonlyMap<string, readonly AclDeclaration[]>, options: CompileOptions, checkpoints?: readonly Checkpoint[]): (ctx: SampleContext) => AclResult {
+  // (Negated, an ACL that never matches makes the term always true, as in HAProxy.)
+  const acl = term.kind === 'anon'
+    ? (usableAt([term.acl], checkpoints).length === 0 ? NEVER : compileAclResult([term.acl], options))
+    : namedAcl(term.name, acls, options, checkpoints);
   if (!term.negate) return acl;
   return (ctx) => {
     const r = acl(ctx);
@@ -309,7 +327,7 @@ function compileTerm(term: ConditionTerm, acls: ReadonlyMap<string, readonly Acl
 
 /** The OR of ANDs, before the if/unless polarity (acl_exec_cond()). */
 function compileRaw(cond: Condition, acls: ReadonlyMap<string, readonly AclDeclaration[]>, options: CompileOptions): (ctx: SampleContext) => AclResult {
-  const suites = cond.terms.map((suite) => suite.terms.map((t) => compileTerm(t, acls, options)));
+  const suites = cond.terms.map((suite) => suite.terms.map((t) => compileTerm(t, acls, options, cond.checkpoints)));
   if (suites.length === 1 && suites[0]!.length === 1) return suites[0]![0]!;
   return (ctx) => {
     let condRes: number = ACL_FAIL;

@@ -262,6 +262,12 @@ export interface Condition {
   readonly kind: 'or';
   readonly polarity: 'if' | 'unless';
   readonly terms: ConditionAnd[];
+  /**
+   * Where the rule holding it runs, set by the configuration parser. An ACL declaration whose fetch
+   * is not usable at any of them never matches there: HAProxy warns so at load ("will never match"),
+   * and at run time its fetch finds nothing (the request's head is gone once it was forwarded …).
+   */
+  checkpoints?: readonly Checkpoint[];
 }
 
 /** A named ACL referenced by a condition. */

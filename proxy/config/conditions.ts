@@ -183,6 +183,8 @@ export function logFormatFilesExist(ctx: DirectiveContext, tokens: readonly LogF
  */
 export function warnIfConditionConflicts(ctx: ProxyDirectiveContext, condition: Condition | undefined, checkpoints: readonly Checkpoint[] | undefined, tcpRule?: string): void {
   if (!condition || !checkpoints || checkpoints.length === 0) return;
+  // The rule keeps its condition; what cannot match here never does at run time either (evaluate.ts).
+  condition.checkpoints = checkpoints;
   const first = CHECKPOINTS.find((c) => checkpoints.includes(c.id))!.id;
   const place = checkpointDescription(first);
   const usable = (d: AclDeclaration): boolean => checkpoints.some((c) => fetchUsableAt(d.sample.fetch, c));

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import {
   compileSample, compileLogFormat, parseLogFormat, parseSampleExpression, parseCondition, compileConditionResult,
   DEFAULT_LOG_FORMATS, EvalCompileError, ACL_PASS, ACL_FAIL, ACL_MISS, UNSUPPORTED_CONVERTERS, UNSUPPORTED_FETCHES, mkStr, mkInt,
-  fetchNames, findFetch, converterNames, findConverter,
+  fetchNames, findFetch, converterNames, findConverter, compileCondition,
 } from '../../../proxy/acl/index.ts';
-import type { EngineHooks, LogVars, StickQuery } from '../../../proxy/acl/index.ts';
+import type { AclDeclaration, Checkpoint, EngineHooks, LogVars, StickQuery } from '../../../proxy/acl/index.ts';
 import { aclOf, condOf, context, decl, formatOf, plain, sampleOf, words } from './eval-helpers.ts';
 
 const H = (...pairs: [string, string][]): [string, string][] => pairs;
@@ -470,3 +470,30 @@ async function captureClientHello(servername: string, alpn: string[]): Promise<U
     srv.on('error', reject);
   });
 }
+
+test('where a condition runs, an ACL declaration whose fetch is not usable there never matches (negated: always true)', () => {
+  const compile = (text: string, checkpoints: Checkpoint[] | undefined, aclLines: string[] = []) => {
+    const c = parseCondition(words(text), 0);
+    if ('error' in c) assert.fail(c.error);
+    c.condition.checkpoints = checkpoints;
+    const acls = new Map<string, AclDeclaration[]>();
+    for (const l of aclLines) {
+      const d = decl(l);
+      acls.set(d.name, [...(acls.get(d.name) ?? []), d]);
+    }
+    return compileCondition(c.condition, acls);
+  };
+  const ctx = context({ url: '/api/x', method: 'GET' });
+  const response: Checkpoint[] = ['frontend-http-response'];
+  assert.equal(compile('if { path_beg /api }', undefined)(ctx), true);
+  assert.equal(compile('if { path_beg /api }', ['frontend-http-request'])(ctx), true);
+  assert.equal(compile('if { path_beg /api }', response)(ctx), false);
+  assert.equal(compile('if !{ path_beg /api }', response)(ctx), true);
+  assert.equal(compile('unless { path_beg /api }', response)(ctx), true);
+  // method is kept for the response; a named ACL keeps the declarations usable there.
+  assert.equal(compile('if { method GET }', response)(ctx), true);
+  assert.equal(compile('if api', response, ['api path_beg /api', 'api method GET'])(ctx), true);
+  assert.equal(compile('if api', response, ['api path_beg /api', 'api method POST'])(ctx), false);
+  assert.equal(compile('if HTTP_URL_ABS', response)(context({ url: 'http://a/x' })), false);
+  assert.equal(compile('if METH_GET', response)(ctx), true);
+});
