@@ -43,7 +43,7 @@ import { faults, faultPoint } from '../runtime/faults.ts';
 import { nextStreamNumber } from '../runtime/exchange.ts';
 import type { StreamTarget } from '../runtime/exchange.ts';
 import { captureMessage } from './captures.ts';
-import { rewriteAnswerHead } from './answer-head.ts';
+import { rewriteAnswerHead, type RewrittenAnswer } from './answer-head.ts';
 import type { MessageCaptures } from './captures.ts';
 import type { SampleContext, HttpRequestInfo, HttpResponseInfo, ConnectionInfo, Sample } from '../acl/index.ts';
 import type { BackendConnInfo } from '../acl/context.ts';
@@ -1926,9 +1926,20 @@ export class HttpTransaction implements ServerSession {
     this.responseStarted = true;
     response = renderAnswer(response, this);
     const r = this.request;
-    if (this.frontend.afterResponseRulesFor(this.backend)) response = this.afterResponseRulesOnAnswer(response);
+    let counted = response;
+    if (this.frontend.afterResponseRulesFor(this.backend)) {
+      const rewritten = this.afterResponseRulesOnAnswer(response);
+      counted = rewritten.counted;
+      // HAProxy's H1 mux sends nothing of an answer whose body is longer than the length the rules left.
+      if (rewritten.answer === undefined) {
+        this.headBytesOut = htxSizeOfAnswer(counted) + uncountedHeadBytes;
+        return this.abortClient();
+      }
+      response = rewritten.answer;
+      if (rewritten.close) close = true;
+    }
     // HAProxy counts the answer as it built it: no Connection header yet (its mux adds that one), no body to a HEAD.
-    this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(response) : response) + uncountedHeadBytes;
+    this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(counted) : counted) + uncountedHeadBytes;
     // An errorfile may be an HTTP/1.0 message: closing needs no header there, keeping the connection does.
     const http10Answer = response.subarray(0, 8).toString('latin1') === 'HTTP/1.0';
     if (close || !r.keepAlive || (this.client.draining && !this.client.clientEnded) || this.client.retired || this.frontend.closeClient || answerCloses(response)) {
@@ -1945,7 +1956,7 @@ export class HttpTransaction implements ServerSession {
   }
 
   /** http-after-response rules on an answer Loadstar built (a deny, a redirect, an error page …). */
-  private afterResponseRulesOnAnswer(response: Buffer): Buffer {
+  private afterResponseRulesOnAnswer(response: Buffer): RewrittenAnswer {
     return rewriteAnswerHead(response, (head) => {
       // The rules' response fetches (status, res.hdr …) read this answer.
       const proxied = this.response;
@@ -1957,7 +1968,7 @@ export class HttpTransaction implements ServerSession {
         this.response = proxied;
       }
       this.status = head.status;
-    });
+    }, this.request.method === 'HEAD');
   }
 
   /** `tooLarge`: the body outgrew the request buffer; the answer is given without it. */

@@ -223,3 +223,36 @@ backend app
     await origin.close();
   }
 });
+
+/** Loadstar's own answers (return, deny, redirect) after http-after-response rules edited their framing fields. */
+const answerCases: Record<string, [string, 'open' | 'closed']> = {
+  '/ret/3': ['', 'closed'],
+  '/ret/30': [`${OK}content-type: text/plain\r\ncontent-length: 30\r\n\r\nhello world`, 'open'],
+  '/ret/del': [`${OK}content-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\nB\r\nhello world\r\n0\r\n\r\n`, 'open'],
+  '/ret/te': [`${OK}content-length: 11\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\nB\r\nhello world\r\n0\r\n\r\n`, 'closed'],
+  '/ret/abc': [`${OK}content-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\nB\r\nhello world\r\n0\r\n\r\n`, 'open'],
+  '/deny/30': ['', 'closed'],
+  '/redir/del': ['HTTP/1.1 302 Found\r\nlocation: /x\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n', 'open'],
+};
+
+test('an answer of Loadstar\'s own whose framing fields an http-after-response rule edited is framed as haproxy frames it; a body past the length told never goes out', async (t) => {
+  const config = (port: number) => `${loggedHttpHead('    option httplog\n')}frontend fe
+    bind 127.0.0.1:${port}
+    http-request set-var(txn.rule) path,field(3,/)
+    http-request return status 200 content-type text/plain string "hello world" if { path_beg /ret }
+    http-request return status 200 content-type text/plain string ok if { path_beg /ok }
+    http-request deny if { path_beg /deny }
+    http-request redirect location /x if { path_beg /redir }
+${rules.replaceAll('http-response', 'http-after-response').split('\n').filter((l) => !l.includes('set-var')).join('\n')}    default_backend app
+backend app
+    server s1 127.0.0.1:9
+`;
+  await sideBySide(t, config, async (port, proxy) => {
+    const paths = Object.keys(answerCases);
+    const got = await Promise.all(paths.map((path) => exchange(port, path)));
+    paths.forEach((path, i) => assert.deepEqual(got[i], answerCases[path], path));
+    await new Promise((r) => setTimeout(r, 200));
+    const refused = proxy.logs().find((l) => l.includes('"GET /ret/3 HTTP/1.1"'));
+    assert.match(refused ?? '', / 200 82 - - LR-- /);
+  });
+});
