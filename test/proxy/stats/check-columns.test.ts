@@ -54,7 +54,7 @@ function settled(columns: string[]): boolean {
   return line('be/refused').includes('status=DOWN ') && line('be/agentdown').includes('agent_health=0')
     && line('be/agentup').includes('agent_status=L7OK ') && line('be/up').includes('check_status=L4OK ')
     && line('slow/hanging').includes('check_status=* INI ')
-    && columns.filter((l) => l.includes('_status=* ')).length === 1;
+    && columns.filter((l) => l.includes('_status=* ')).length === 1 && !columns.some((l) => /_status=L[467]TOUT /.test(l));
 }
 
 async function snapshot(sock: string): Promise<{ stat: string[]; typed: string[]; state: string[] }> {
@@ -67,7 +67,8 @@ async function snapshot(sock: string): Promise<{ stat: string[]; typed: string[]
       .filter((l) => /^S\.\d+\.\d+\.\d+\.(check_|agent_|last_chk|last_agt|chkfail)/.test(l))
       // Durations differ by a millisecond between the two; their presence and tags are compared.
       .map((l) => l.replace(/^(S\.\d+\.\d+\.\d+\.(?:check|agent)_duration\.\d+:\w+:\w+:)\d+$/, '$1N'));
-    return typed.filter((l) => l.includes(':* ')).length === 1;
+    // A check or agent that timed out is the loaded machine's moment (haproxy's agent-inter 300ms is also its timeout): wait for the next.
+    return typed.filter((l) => l.includes(':* ')).length === 1 && !typed.some((l) => /_status\.\d+:\w+:\w+:L[467]TOUT$/.test(l));
   }, 10_000);
   // srv_check_status … srv_agent_state of each server; the hanging check stays in progress (CHK_ST_INPROGRESS).
   let state: string[] = [];
