@@ -4,7 +4,7 @@
  * answers (errors included), each server's status and health after every command, the lines
  * "Server be/s is DOWN, changed from CLI. …" both print, the servers tracking one following it, and
  * the form's `st=` codes. The checks and the agent connect to a server that never answers (timeout
- * check 60s), so no check result moves a state during the test.
+ * check 600s, longer than the test's guard), so no check result moves a state during the test.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +24,7 @@ defaults
     timeout connect 1s
     timeout client 5s
     timeout server 5s
-    timeout check 60s
+    timeout check 600s
 frontend page
     bind 127.0.0.1:${port}
     stats enable
