@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { spawnSync } from 'node:child_process';
+import { runWithLimit } from './test-watchdog.js';
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -56,6 +56,17 @@ const alone = groupDir ? files.filter((f) => !SHARED.some((prefix) => f.startsWi
 // exposed (haproxy's threads, a minute's end, an HTTP/2 stream's buffer, haproxy reading past an
 // argument), fixed since, and the next run passed whole. The groups go last: the longest files
 // (test/e2e) start first.
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=4', ...alone, ...grouped], { stdio: 'inherit' });
+// Each file's process ends once its tests have (--test-force-exit), even if a browser or a server
+// it started still holds its event loop: the runner waits for every file's process, and on
+// 2026-12-06 one such file held a CI run until CI's 90-minute limit. A test with no timeout of its
+// own gets 5 minutes (the longest test took 142 s under CI's load), and the whole run 45 minutes
+// (it takes 20 on a slow 2-core machine); past that the files still running are killed, reported as
+// failed, and named.
+const RUN_LIMIT_MS = 45 * 60_000;
+const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=4', '--test-force-exit', '--test-timeout=300000', ...alone, ...grouped];
+const result = await runWithLimit(process.execPath, args, {
+  limitMs: RUN_LIMIT_MS,
+  onLimit: (files) => console.error(`\nThese test files were still running after ${RUN_LIMIT_MS / 60_000} minutes and are stopped:\n${files.map((f) => `  ${f}\n`).join('')}`),
+});
 if (groupDir) rmSync(groupDir, { recursive: true, force: true });
-process.exit(result.status ?? 1);
+process.exit(result.status);

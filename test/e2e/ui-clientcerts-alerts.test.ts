@@ -51,7 +51,10 @@ async function shoot(page: Page, name: string): Promise<void> {
 /** A minimal SMTP listener: answers HAProxy's HELO, MAIL FROM, RCPT TO, DATA, QUIT and keeps each message. */
 async function startSmtp(): Promise<{ port: number; messages: string[]; stop(): Promise<void> }> {
   const messages: string[] = [];
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     let buffer = '';
     let data: string[] | undefined;
     socket.write('220 test ESMTP\r\n');
@@ -69,7 +72,12 @@ async function startSmtp(): Promise<{ port: number; messages: string[]; stop(): 
     socket.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, messages, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  // Stopping cuts any exchange still open: close() alone waits for every connection to end.
+  const stop = (): Promise<void> => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    for (const socket of sockets) socket.destroy();
+  });
+  return { port: (server.address() as net.AddressInfo).port, messages, stop };
 }
 
 /** One request over TLS with (or without) a client certificate: the origin's name, or how the connection ended. */
