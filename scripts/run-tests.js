@@ -60,13 +60,16 @@ const alone = groupDir ? files.filter((f) => !SHARED.some((prefix) => f.startsWi
 // it started still holds its event loop: the runner waits for every file's process, and on
 // 2026-12-06 one such file held a CI run until CI's 90-minute limit. A test with no timeout of its
 // own gets 5 minutes (the longest test took 142 s under CI's load), and the whole run 45 minutes
-// (it takes 20 on a slow 2-core machine); past that the files still running are killed, reported as
-// failed, and named.
+// (it takes 20 on a slow 2-core machine); past that what is still running is killed and named, and
+// the runner reports the files as failed.
 const RUN_LIMIT_MS = 45 * 60_000;
 const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=4', '--test-force-exit', '--test-timeout=300000', ...alone, ...grouped];
 const result = await runWithLimit(process.execPath, args, {
   limitMs: RUN_LIMIT_MS,
-  onLimit: (files) => console.error(`\nThese test files were still running after ${RUN_LIMIT_MS / 60_000} minutes and are stopped:\n${files.map((f) => `  ${f}\n`).join('')}`),
+  onLimit: (files, others) => {
+    console.error(`\nThe run is stopped after ${RUN_LIMIT_MS / 60_000} minutes. Test files still running:\n${files.map((f) => `  ${f}\n`).join('') || '  none\n'}`);
+    console.error(`Other processes the tests started and left running (one may hold a file's output open):\n${others.map((c) => `  ${c.slice(0, 300)}\n`).join('') || '  none\n'}`);
+  },
 });
 if (groupDir) rmSync(groupDir, { recursive: true, force: true });
 process.exit(result.status);

@@ -1,7 +1,9 @@
 // Types of test-watchdog.js (plain JavaScript: run-tests.js runs it without a TypeScript loader).
-export function testProcesses(root: number, table?: Map<number, { parent: number; argv: string[] }>): Array<{ pid: number; file: string }>;
+type ProcessTable = Map<number, { parent: number; group: number; argv: string[] }>;
+export function testProcesses(root: number, table?: ProcessTable): Array<{ pid: number; file: string }>;
+export function otherProcesses(root: number, table?: ProcessTable): Array<{ pid: number; command: string }>;
 export function runWithLimit(
   command: string,
   args: readonly string[],
-  options: { limitMs: number; graceMs?: number; onLimit?: (files: string[]) => void },
+  options: { limitMs: number; graceMs?: number; onLimit?: (files: string[], others: string[]) => void },
 ): Promise<{ status: number; stuck: string[] }>;

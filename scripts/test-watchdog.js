@@ -1,11 +1,12 @@
 // Runs a command with a time limit on the whole run. The test runner waits for each test file's
 // process to end, and one that never ends (a server or a browser left holding its event loop)
-// would hold the run until CI's own limit, with nothing printed about which file it was. This
-// ends the run at its limit instead, and says which test files were still running.
+// would hold the run until CI's own limit, with nothing printed about which file it was. So would
+// a process a file started with the runner's output as its own (the runner reads each file's output
+// to its end). This ends the run at its limit instead, and says what was still running.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Every process in /proc: pid → { parent pid, command line }. Empty where there is no /proc. */
+/** Every process in /proc: pid → { parent pid, process group, command line }. Empty where there is no /proc. */
 function processTable() {
   const table = new Map();
   let entries = [];
@@ -16,11 +17,11 @@ function processTable() {
   }
   for (const name of entries) {
     try {
-      // The command name (field 2) may hold spaces and parentheses: the parent is read after its last ')'.
+      // The command name (field 2) may hold spaces and parentheses: the fields are read after its last ')'.
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const [, parent, group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
       const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      table.set(Number(name), { parent, argv });
+      table.set(Number(name), { parent, group, argv });
     } catch {
       // The process ended while the table was read.
     }
@@ -38,34 +39,43 @@ export function testProcesses(root, table = processTable()) {
   return found.sort((a, b) => a.file.localeCompare(b.file));
 }
 
+/** The other processes of `root`'s process group (what the test files started and left), with their command lines. */
+export function otherProcesses(root, table = processTable()) {
+  const files = new Set(testProcesses(root, table).map(({ pid }) => pid));
+  const found = [];
+  for (const [pid, { group, argv }] of table) {
+    if (group === root && pid !== root && !files.has(pid)) found.push({ pid, command: argv.join(' ') });
+  }
+  return found;
+}
+
+function kill(pid) {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // It ended meanwhile.
+  }
+}
+
 /**
  * Runs `command` with `args` (stdio inherited) in a process group of its own, and resolves with its
- * exit status. When it is still running after `limitMs`, the test files' processes it started are
- * killed (`onLimit` is told their files first): the runner reports them as failed and ends with its
- * summary; `stuck` names them. A runner that has not ended `graceMs` later is killed with its group.
+ * exit status. When it is still running after `limitMs`, every other process of its group is
+ * killed (`onLimit` is told the test files and the other command lines first): the runner reports
+ * the files as failed and ends with its summary; `stuck` names them. A runner that has not ended
+ * `graceMs` later is killed with its group.
  */
 export function runWithLimit(command, args, { limitMs, graceMs = 60_000, onLimit = () => {} }) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: 'inherit', detached: true });
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    };
+    const killGroup = () => kill(-child.pid);
     let stuck;
     let last;
     const timer = setTimeout(() => {
-      stuck = testProcesses(child.pid);
-      onLimit(stuck.map(({ file }) => file));
-      for (const { pid } of stuck) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // It ended meanwhile.
-        }
-      }
+      const table = processTable();
+      stuck = testProcesses(child.pid, table);
+      const others = otherProcesses(child.pid, table);
+      onLimit(stuck.map(({ file }) => file), others.map(({ command }) => command));
+      for (const { pid } of [...stuck, ...others]) kill(pid);
       last = setTimeout(killGroup, graceMs);
     }, limitMs);
     // Ctrl-C reaches only the foreground group, which the run has left: pass it on.

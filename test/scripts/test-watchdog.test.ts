@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testProcesses } from '../../scripts/test-watchdog.js';
+import { otherProcesses, testProcesses } from '../../scripts/test-watchdog.js';
 
 const watchdog = fileURLToPath(new URL('../../scripts/test-watchdog.js', import.meta.url));
 
@@ -18,7 +18,7 @@ function alive(pid: number): boolean {
   }
 }
 
-test('a test run past its limit: the stuck file is killed and named, the others report, the summary ends the output, and what the run left behind is gone', async () => {
+test('a test run past its limit: the stuck file and a process holding an output are killed and named, the others report, the summary ends the output, and what the run left behind is gone', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-watchdog-'));
   try {
     const pidFile = path.join(dir, 'left-behind.pid');
@@ -32,13 +32,21 @@ test('passes', () => {
   writeFileSync(${JSON.stringify(pidFile)}, String(child.pid));
 });
 `);
+    // A passing file whose process ends, but that left a process holding its output: the runner
+    // waits for that output's end.
+    fs.writeFileSync(path.join(dir, 'holds.test.mjs'), `import { test } from 'node:test';
+import { spawn } from 'node:child_process';
+test('holds', () => void spawn('sleep', ['301'], { stdio: 'inherit' }).unref());
+`);
     fs.writeFileSync(path.join(dir, 'hangs.test.mjs'), `import { test } from 'node:test';
 test('hangs', () => new Promise(() => setInterval(() => {}, 1000)));
 `);
+    // All three files at once (the default on 2 cores is one at a time: the hanging file would keep the others from starting).
     const driver = `import { runWithLimit } from ${JSON.stringify(watchdog)};
-const result = await runWithLimit(process.execPath, ['--test', '--test-reporter=spec', 'passes.test.mjs', 'hangs.test.mjs'], {
-  limitMs: 3000,
-  onLimit: (files) => console.log('LIMIT ' + files.join(',')),
+const result = await runWithLimit(process.execPath, ['--test', '--test-reporter=spec', '--test-force-exit', '--test-concurrency=3', 'passes.test.mjs', 'holds.test.mjs', 'hangs.test.mjs'], {
+  limitMs: 4000,
+  graceMs: 15000,
+  onLimit: (files, others) => console.log('LIMIT ' + files.join(',') + '\\nOTHERS ' + others.join(',')),
 });
 console.log('RESULT ' + JSON.stringify(result));`;
     // Without the variable that tells a runner it runs inside another's test file (it would run nothing).
@@ -51,7 +59,9 @@ console.log('RESULT ' + JSON.stringify(result));`;
     assert.equal(code, 0, out);
 
     assert.match(out, /^LIMIT .*hangs\.test\.mjs$/m, 'the stuck file is named when it is stopped');
-    assert.doesNotMatch(out, /^LIMIT .*passes/m, 'a file that ended is not named');
+    assert.doesNotMatch(out, /^LIMIT .*(passes|holds)/m, 'a file whose process ended is not named');
+    assert.match(out, /^OTHERS .*sleep 301/m, 'the process holding an output is named');
+    assert.match(out, /✔ holds/, 'the file whose output was held is reported once that process is gone');
     const result = JSON.parse(/^RESULT (.*)$/m.exec(out)![1]!) as { status: number; stuck: string[] };
     assert.equal(result.status, 1);
     assert.deepEqual(result.stuck.map((f) => path.basename(f)), ['hangs.test.mjs']);
@@ -67,17 +77,23 @@ console.log('RESULT ' + JSON.stringify(result));`;
   }
 });
 
-test('the test processes of a run are the direct children naming a test file, not what they started', () => {
+test("the test processes of a run are the runner's children naming a test file; the others are the rest of its process group", () => {
   const table = new Map([
-    [10, { parent: 1, argv: ['node', '--test', 'a.test.ts'] }],
-    [11, { parent: 10, argv: ['node', '--import', 'tsx', 'test/e2e/ui.test.ts'] }],
-    [12, { parent: 10, argv: ['node', '--import', 'tsx', '/tmp/groups/test-proxy-acl-1.test.mjs'] }],
-    [13, { parent: 11, argv: ['node', 'bin/loadstar.js', 'serve'] }],
-    [14, { parent: 11, argv: ['node', 'nested.test.ts'] }],
-    [15, { parent: 10, argv: ['sleep', '1'] }],
+    [10, { parent: 1, group: 10, argv: ['node', '--test', 'a.test.ts'] }],
+    [11, { parent: 10, group: 10, argv: ['node', '--import', 'tsx', 'test/e2e/ui.test.ts'] }],
+    [12, { parent: 10, group: 10, argv: ['node', '--import', 'tsx', '/tmp/groups/test-proxy-acl-1.test.mjs'] }],
+    [13, { parent: 11, group: 10, argv: ['node', 'bin/loadstar.js', 'serve'] }],
+    [14, { parent: 11, group: 10, argv: ['node', 'nested.test.ts'] }],
+    [15, { parent: 10, group: 10, argv: ['sleep', '1'] }],
+    // Left by a file whose process ended: now init's child, still in the run's group.
+    [16, { parent: 1, group: 10, argv: ['haproxy', '-f', 'x.cfg'] }],
+    // A browser in a group of its own, and a process outside the run.
+    [17, { parent: 11, group: 17, argv: ['chromium', '--headless'] }],
+    [18, { parent: 1, group: 18, argv: ['bash'] }],
   ]);
   assert.deepEqual(testProcesses(10, table), [
     { pid: 12, file: '/tmp/groups/test-proxy-acl-1.test.mjs' },
     { pid: 11, file: 'test/e2e/ui.test.ts' },
   ]);
+  assert.deepEqual(otherProcesses(10, table).map(({ pid }) => pid).sort(), [13, 14, 15, 16]);
 });
