@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../helpers/chromium.ts';
+import { chromiumPath, closeChromium, launchChromium } from '../helpers/chromium.ts';
 import { setAdminPassword } from '../../proxy/admin/password.ts';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -227,7 +227,7 @@ export async function withUiSession(
     assert.deepEqual(problems.foreignRequests, []);
   } finally {
     problems.closing = true;
-    await chromium.close();
+    await closeChromium(chromium);
     await serve.stop();
     for (const o of options.origins) await o.stop();
     fs.rmSync(home, { recursive: true, force: true });

@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../helpers/ports.ts';
 import { BrowserProblems, browser as launch, closePage, requireBrowserAndBuild, root, send, sleep, startOrigin, startServe, tempDir, type Origin } from './harness.ts';
+import { closeChromium } from '../helpers/chromium.ts';
 
 const BACKENDS = 50;
 const SERVERS = 10;
@@ -231,7 +232,7 @@ test(`the overview of 50 backends × 10 servers with traffic applies each second
     problems.closing = true;
     await closePage(page, problems).catch(() => {});
     await context.close().catch(() => {});
-    await b.close().catch(() => {});
+    await closeChromium(b);
     agent.destroy();
     await serve.stop();
     for (const o of origins) await o.stop();

@@ -33,6 +33,7 @@ import { haproxyCheck, haproxyPath, requireHaproxy } from '../helpers/haproxy.ts
 import {
   BrowserProblems, browser as launch, requireBrowserAndBuild, root, sleep, startOrigin, startServe, tempDir, type Origin,
 } from './harness.ts';
+import { closeChromium } from '../helpers/chromium.ts';
 
 const shots = path.join(root, 'test-output', 'screenshots', 'ui2');
 const DESKTOP = { width: 1280, height: 860 };
@@ -552,7 +553,7 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     throw e;
   } finally {
     problems.closing = true;
-    await browser.close();
+    await closeChromium(browser);
     await serve.stop();
     for (const o of Object.values(origins)) await o.stop();
     fs.rmSync(home, { recursive: true, force: true });

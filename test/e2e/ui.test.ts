@@ -20,6 +20,7 @@ import {
   BrowserProblems, browser as launch, closePage, requireBrowserAndBuild, root, screenshotDir, send, sleep, startOrigin, startServe, tempDir,
   type Origin, type Serve,
 } from './harness.ts';
+import { closeChromium } from '../helpers/chromium.ts';
 
 const SERVERS = ['api1', 'api2', 'static1', 'web1', 'web2'] as const;
 
@@ -353,7 +354,7 @@ test('the UI shows the seed configuration live, controls servers, keeps history 
   } finally {
     problems.closing = true;
     await context.close().catch(() => {});
-    await b.close().catch(() => {});
+    await closeChromium(b);
     await serve?.stop();
     for (const o of Object.values(origins)) await o.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

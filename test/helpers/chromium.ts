@@ -6,6 +6,7 @@
  * notice when chromium or certutil is missing; under CI=true that is a failure.
  */
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,14 +54,56 @@ export function nssHome(caPem?: string, nickname = 'loadstar-test-ca'): string {
   return home;
 }
 
+/** Each launched browser's mark: a variable in the environment of its processes, so they can be found. */
+const marks = new WeakMap<Browser, string>();
+const MARK = 'LOADSTAR_TEST_BROWSER';
+
 /** Launches headless Chromium with `home` as HOME; `hostRules` are --host-resolver-rules (e.g. `MAP app.home.arpa 127.0.0.1`). */
-export function launchChromium(home: string, hostRules?: string): Promise<Browser> {
+export async function launchChromium(home: string, hostRules?: string): Promise<Browser> {
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
   if (hostRules) args.push(`--host-resolver-rules=${hostRules}`);
-  return chromium.launch({
+  const mark = `${process.pid}-${randomUUID()}`;
+  const browser = await chromium.launch({
     executablePath: chromiumPath!,
     args,
-    env: { ...process.env, HOME: home },
+    env: { ...process.env, HOME: home, [MARK]: mark },
     timeout: 30_000,
   });
+  marks.set(browser, mark);
+  return browser;
+}
+
+/** The processes whose environment holds `mark` (a browser and the processes it started). */
+function markedProcesses(mark: string): number[] {
+  const wanted = `${MARK}=${mark}`;
+  return fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(wanted);
+    } catch {
+      return false; // ended meanwhile
+    }
+  });
+}
+
+/**
+ * Closes a browser; one that has not closed within `ms` has its processes killed. A close that never
+ * settles would keep a test from ending (and its file's process alive) whatever the product did.
+ */
+export async function closeChromium(browser: Browser, ms = 30_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)));
+  const closed = browser.close().then(() => false, () => false);
+  const stuck = await Promise.race([closed, timedOut]);
+  clearTimeout(timer);
+  if (!stuck) return;
+  const mark = marks.get(browser);
+  const pids = mark ? markedProcesses(mark) : [];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // ended meanwhile
+    }
+  }
+  console.warn(`Chromium did not close within ${ms} ms: killed its ${pids.length} processes`);
 }

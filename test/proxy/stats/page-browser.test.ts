@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEngine, startNamedServer, freePort, waitFor } from '../../helpers/net.ts';
-import { launchChromium, nssHome, requireChromium } from '../../helpers/chromium.ts';
+import { closeChromium, launchChromium, nssHome, requireChromium } from '../../helpers/chromium.ts';
 
 const shots = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test-output', 'screenshots', 'stats-page');
 
@@ -78,7 +78,7 @@ backend app
     await page.screenshot({ path: path.join(shots, 'after-drain.png'), fullPage: true });
     assert.deepEqual(problems, []);
   } finally {
-    await browser.close();
+    await closeChromium(browser);
     fs.rmSync(home, { recursive: true, force: true });
     await engine.stop();
     await origin.close();

@@ -15,7 +15,7 @@ import tls from 'node:tls';
 import { CertStore } from '../../../proxy/certs/index.ts';
 import { startNamedServer, startEngine, freePort } from '../../helpers/net.ts';
 import type { RunningEngine, TestServer } from '../../helpers/net.ts';
-import { launchChromium, nssHome, requireChromium } from '../../helpers/chromium.ts';
+import { closeChromium, launchChromium, nssHome, requireChromium } from '../../helpers/chromium.ts';
 
 const CA_CN = 'Loadstar Trust Test CA';
 const PAGE_TEXT = 'Hello from the origin behind Loadstar';
@@ -184,7 +184,7 @@ test('Chromium with the local CA in its NSS database loads https://app.home.arpa
     fs.mkdirSync(path.dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath, timeout: 15_000 });
   } finally {
-    await browser.close();
+    await closeChromium(browser);
     fs.rmSync(home, { recursive: true, force: true });
   }
 });
@@ -197,7 +197,7 @@ test('Chromium without the local CA refuses the page with net::ERR_CERT_AUTHORIT
     const page = await browser.newPage();
     await assert.rejects(page.goto(`https://app.home.arpa:${proxy.port}/`, { timeout: 20_000 }), /net::ERR_CERT_AUTHORITY_INVALID/);
   } finally {
-    await browser.close();
+    await closeChromium(browser);
     fs.rmSync(home, { recursive: true, force: true });
   }
 });
