@@ -54,18 +54,22 @@ const alone = groupDir ? files.filter((f) => !SHARED.some((prefix) => f.startsWi
 // intervals, haproxy started side by side). On 2026-12-06 four took 669 s where three took
 // 762–832 s. The first run at four failed four tests; each was an order or a moment the load
 // exposed (haproxy's threads, a minute's end, an HTTP/2 stream's buffer, haproxy reading past an
-// argument), fixed since, and the next run passed whole. The groups go last: the longest files
-// (test/e2e) start first.
-// Each file's process ends once its tests have (--test-force-exit), even if a browser or a server
-// it started still holds its event loop: the runner waits for every file's process, and on
-// 2026-12-06 one such file held a CI run until CI's 90-minute limit. A test with no timeout of its
-// own gets 5 minutes (the longest test took 142 s under CI's load), and the whole run 45 minutes
-// (it takes 20 on a slow 2-core machine); past that what is still running is killed and named, and
-// the runner reports the files as failed.
+// argument), fixed since, and the next run passed whole. Node's runner starts and reports the files
+// in the order of their full paths, whatever the order given here.
+// A file's process that never ends (a browser or a server left holding its event loop) would hold
+// the run: the runner waits for every file's process, and on 2026-12-06 one held a CI run until
+// CI's 90-minute limit, with nothing printed. (Node's --test-force-exit is no cure: in a process of
+// grouped files it exits once the tests known so far are done, before the later files have loaded,
+// and their tests are silently not run.) So a test with no timeout of its own gets 5 minutes (the
+// longest took 142 s under CI's load), a file's process 15 (the longest file takes ~3), and the run
+// 45 (it takes ~20 on a slow 2-core machine); past that what runs is killed, named, and failed.
 const RUN_LIMIT_MS = 45 * 60_000;
-const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=4', '--test-force-exit', '--test-timeout=300000', ...alone, ...grouped];
+const FILE_LIMIT_MS = 15 * 60_000;
+const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=4', '--test-timeout=300000', ...alone, ...grouped];
 const result = await runWithLimit(process.execPath, args, {
   limitMs: RUN_LIMIT_MS,
+  fileLimitMs: FILE_LIMIT_MS,
+  onFileLimit: (file) => console.error(`\n${file} still runs after ${FILE_LIMIT_MS / 60_000} minutes: stopped\n`),
   onLimit: (files, others) => {
     console.error(`\nThe run is stopped after ${RUN_LIMIT_MS / 60_000} minutes. Test files still running:\n${files.map((f) => `  ${f}\n`).join('') || '  none\n'}`);
     console.error(`Other processes the tests started and left running (one may hold a file's output open):\n${others.map((c) => `  ${c.slice(0, 300)}\n`).join('') || '  none\n'}`);

@@ -5,5 +5,12 @@ export function otherProcesses(root: number, table?: ProcessTable): Array<{ pid:
 export function runWithLimit(
   command: string,
   args: readonly string[],
-  options: { limitMs: number; graceMs?: number; onLimit?: (files: string[], others: string[]) => void },
+  options: {
+    limitMs: number;
+    fileLimitMs?: number;
+    graceMs?: number;
+    pollMs?: number;
+    onLimit?: (files: string[], others: string[]) => void;
+    onFileLimit?: (file: string) => void;
+  },
 ): Promise<{ status: number; stuck: string[] }>;

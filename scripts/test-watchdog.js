@@ -2,7 +2,8 @@
 // process to end, and one that never ends (a server or a browser left holding its event loop)
 // would hold the run until CI's own limit, with nothing printed about which file it was. So would
 // a process a file started with the runner's output as its own (the runner reads each file's output
-// to its end). This ends the run at its limit instead, and says what was still running.
+// to its end). This kills a file's process that runs too long, ends the run at its limit, and says
+// what was still running.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -59,23 +60,40 @@ function kill(pid) {
 
 /**
  * Runs `command` with `args` (stdio inherited) in a process group of its own, and resolves with its
- * exit status. When it is still running after `limitMs`, every other process of its group is
- * killed (`onLimit` is told the test files and the other command lines first): the runner reports
- * the files as failed and ends with its summary; `stuck` names them. A runner that has not ended
- * `graceMs` later is killed with its group.
+ * exit status. A test file's process alive for longer than `fileLimitMs` is killed (`onFileLimit`
+ * is told its file first): the runner reports the file as failed. When the run is still going after
+ * `limitMs`, every other process of its group is killed (`onLimit` is told the test files and the
+ * other command lines first), so the runner reports the rest and ends with its summary; one that
+ * has not ended `graceMs` later is killed with its group. `stuck` names the files killed.
  */
-export function runWithLimit(command, args, { limitMs, graceMs = 60_000, onLimit = () => {} }) {
+export function runWithLimit(command, args, { limitMs, fileLimitMs = limitMs, graceMs = 60_000, pollMs = 1000, onLimit = () => {}, onFileLimit = () => {} }) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: 'inherit', detached: true });
     const killGroup = () => kill(-child.pid);
-    let stuck;
+    const stuck = [];
     let last;
+    // When each test file's process was first seen.
+    const seen = new Map();
+    const poll = setInterval(() => {
+      const now = Date.now();
+      for (const { pid, file } of testProcesses(child.pid)) {
+        if (!seen.has(pid)) seen.set(pid, now);
+        else if (now - seen.get(pid) > fileLimitMs) {
+          seen.delete(pid);
+          stuck.push(file);
+          onFileLimit(file);
+          kill(pid);
+        }
+      }
+    }, pollMs);
     const timer = setTimeout(() => {
+      clearInterval(poll);
       const table = processTable();
-      stuck = testProcesses(child.pid, table);
+      const files = testProcesses(child.pid, table);
       const others = otherProcesses(child.pid, table);
-      onLimit(stuck.map(({ file }) => file), others.map(({ command }) => command));
-      for (const { pid } of [...stuck, ...others]) kill(pid);
+      stuck.push(...files.map(({ file }) => file));
+      onLimit(files.map(({ file }) => file), others.map(({ command }) => command));
+      for (const { pid } of [...files, ...others]) kill(pid);
       last = setTimeout(killGroup, graceMs);
     }, limitMs);
     // Ctrl-C reaches only the foreground group, which the run has left: pass it on.
@@ -83,14 +101,14 @@ export function runWithLimit(command, args, { limitMs, graceMs = 60_000, onLimit
     process.on('SIGINT', interrupt);
     process.on('SIGTERM', interrupt);
     child.on('exit', (code, signal) => {
+      clearInterval(poll);
       clearTimeout(timer);
       clearTimeout(last);
       process.off('SIGINT', interrupt);
       process.off('SIGTERM', interrupt);
       // What the run started and left behind (a server a killed file had started) goes with it.
       killGroup();
-      const status = stuck ? 1 : (code ?? (signal ? 1 : 0));
-      resolve({ status, stuck: stuck?.map(({ file }) => file) ?? [] });
+      resolve({ status: stuck.length > 0 ? 1 : (code ?? (signal ? 1 : 0)), stuck });
     });
   });
 }

@@ -18,7 +18,7 @@ function alive(pid: number): boolean {
   }
 }
 
-test('a test run past its limit: the stuck file and a process holding an output are killed and named, the others report, the summary ends the output, and what the run left behind is gone', async () => {
+test("a file past its limit is killed and named; at the run's limit a process holding an output is too; the others report, the summary ends the output, and what the run left behind is gone", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-watchdog-'));
   try {
     const pidFile = path.join(dir, 'left-behind.pid');
@@ -43,9 +43,12 @@ test('hangs', () => new Promise(() => setInterval(() => {}, 1000)));
 `);
     // All three files at once (the default on 2 cores is one at a time: the hanging file would keep the others from starting).
     const driver = `import { runWithLimit } from ${JSON.stringify(watchdog)};
-const result = await runWithLimit(process.execPath, ['--test', '--test-reporter=spec', '--test-force-exit', '--test-concurrency=3', 'passes.test.mjs', 'holds.test.mjs', 'hangs.test.mjs'], {
-  limitMs: 4000,
+const result = await runWithLimit(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=3', 'passes.test.mjs', 'holds.test.mjs', 'hangs.test.mjs'], {
+  fileLimitMs: 3000,
+  limitMs: 8000,
   graceMs: 15000,
+  pollMs: 200,
+  onFileLimit: (file) => console.log('FILE ' + file),
   onLimit: (files, others) => console.log('LIMIT ' + files.join(',') + '\\nOTHERS ' + others.join(',')),
 });
 console.log('RESULT ' + JSON.stringify(result));`;
@@ -58,8 +61,9 @@ console.log('RESULT ' + JSON.stringify(result));`;
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 0, out);
 
-    assert.match(out, /^LIMIT .*hangs\.test\.mjs$/m, 'the stuck file is named when it is stopped');
-    assert.doesNotMatch(out, /^LIMIT .*(passes|holds)/m, 'a file whose process ended is not named');
+    assert.match(out, /^FILE .*hangs\.test\.mjs$/m, 'the stuck file is named when it is stopped');
+    assert.doesNotMatch(out, /^FILE .*(passes|holds)/m, 'a file whose process ended is not named');
+    assert.match(out, /^LIMIT $/m, 'no test file runs at the limit');
     assert.match(out, /^OTHERS .*sleep 301/m, 'the process holding an output is named');
     assert.match(out, /✔ holds/, 'the file whose output was held is reported once that process is gone');
     const result = JSON.parse(/^RESULT (.*)$/m.exec(out)![1]!) as { status: number; stuck: string[] };
@@ -67,7 +71,7 @@ console.log('RESULT ' + JSON.stringify(result));`;
     assert.deepEqual(result.stuck.map((f) => path.basename(f)), ['hangs.test.mjs']);
     assert.match(out, /✔ passes/, "the other file's result is reported");
     // The runner still ends with its summary (and its list of failures), after the watchdog's word.
-    assert.match(out, /^LIMIT [^]*✔ passes[^]*ℹ fail 1\n[^]*ℹ duration_ms [\d.]+\n[^]*RESULT /m);
+    assert.match(out, /^FILE [^]*^LIMIT [^]*✔ passes[^]*ℹ fail 1\n[^]*ℹ duration_ms [\d.]+\n[^]*RESULT /m);
 
     const leftBehind = Number(fs.readFileSync(pidFile, 'utf8'));
     for (const deadline = Date.now() + 5000; alive(leftBehind) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
