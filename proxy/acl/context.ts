@@ -157,6 +157,11 @@ export interface HttpRequestInfo {
    */
   readonly requestLine?: string;
   /**
+   * False when the frontend does not keep the request line for its log (HAProxy's `txn->uri` is
+   * not there: config/request-line-kept.ts): capture.req.method and capture.req.uri find nothing.
+   */
+  readonly requestLineKept?: boolean;
+  /**
    * req.len of an HTTP request: what HAProxy's HTX holds of it (the head as the rules left it, and the
    * body received so far). Undefined: not known (the fetch fails).
    */

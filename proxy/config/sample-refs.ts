@@ -179,7 +179,7 @@ function authGroupProblem(decl: AclDeclaration, proxy: Proxy, scope: ResolveScop
 }
 
 /** Every rule of a proxy that may carry a condition. */
-function conditionalRules(proxy: Proxy): Array<{ condition?: Condition; loc: SourceLocation }> {
+export function conditionalRules(proxy: Proxy): Array<{ condition?: Condition; loc: SourceLocation }> {
   return [
     ...proxy.tcpRequestRules, ...(proxy.tcpResponseRules ?? []), ...proxy.httpRequestRules, ...proxy.httpResponseRules,
     ...proxy.httpAfterResponseRules, ...proxy.redirectRules, ...proxy.switchingRules, ...proxy.serverRules, ...proxy.stickRules,

@@ -65,6 +65,7 @@ import { compileHttpResponseInspection } from './response-inspection.ts';
 import { rulesReadRequestBody } from './body-wait.ts';
 import type { HttpResponseInspection } from './response-inspection.ts';
 import type { ProxyCompression } from './compression.ts';
+import { keepsRequestLine } from '../config/request-line-kept.ts';
 
 /**
  * Where a request goes: a backend's servers, an answer of the frontend's own, or an answer the
@@ -377,6 +378,7 @@ export class HttpFrontend implements Frontend {
     this.keepsAddresses = logger.logs(config);
     this.logsConnects = logger.logsConnects(config);
     this.logsServerConnection = readsServerConnection(config.logFormat?.text);
+    this.keepsRequestLine = keepsRequestLine(config);
     this.uniqueId = compileUniqueId(config);
     this.uniqueIdHeader = config.uniqueIdHeader?.toLowerCase();
     this.caseAdjust = caseAdjustFor(global, config, 'h1-case-adjust-bogus-client');
@@ -530,6 +532,8 @@ export class HttpFrontend implements Frontend {
    * open, since the line is written when it may have closed (HAProxy still has it then).
    */
   readonly logsServerConnection: boolean;
+  /** HAProxy's to_log & LW_REQ: the request line is kept for the log, and capture.req.method / capture.req.uri read it. */
+  readonly keepsRequestLine: boolean;
 
   /** A new request (stream) of a frontend that logsConnects. */
   logConnect(client: TransactionClient): void {

@@ -414,6 +414,7 @@ export class HttpTransaction implements ServerSession {
       get version() { return tx.request.wireVersion ?? `${tx.request.versionMajor}.${tx.request.versionMinor}`; },
       // As it arrived, whatever the rules changed since (HAProxy copies it to txn->uri first).
       get requestLine() { return requestLineOf(tx.request, tx.arrivedMethod, tx.arrivedUrl); },
+      requestLineKept: tx.client.frontend.keepsRequestLine,
       get rawHeaders() { return tx.request.headers; },
       get captures() { return tx.requestCaptures?.headers; },
       get body() { return tx.rulesBody ?? tx.bodyAvailable(); },

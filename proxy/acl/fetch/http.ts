@@ -304,9 +304,12 @@ const capturedHeader: FetchCompiler = ({ name, args }) => {
   });
 };
 
+/** The request line HAProxy keeps for the log (txn->uri), which capture.req.method and capture.req.uri read. */
+const keptRequestLine = (ctx: SampleContext): string | undefined => (analysed(ctx) && ctx.req!.requestLineKept !== false ? requestLine(ctx) : undefined);
+
 const capturedUri: FetchCompiler = () => single((ctx) => {
-  if (!analysed(ctx)) return undefined;
-  const line = requestLine(ctx);
+  const line = keptRequestLine(ctx);
+  if (line === undefined) return undefined;
   const sp = line.indexOf(' ');
   if (sp < 0) return undefined;
   let e = line.indexOf(' ', sp + 1);
@@ -441,7 +444,7 @@ export const HTTP_FETCHES: readonly FetchDefinition[] = ([
   fetch(['base32+src', '', 'bin', 'HRQHV'], hashedBase),
   fetch(['baseq', '', 'str', 'HRQHV'], base),
   fetch(['capture.req.hdr', 'int', 'str', 'HRQHP'], capturedHeader),
-  fetch(['capture.req.method', '', 'str', 'HRQHP'], () => single((ctx) => (analysed(ctx) ? mkStr(requestLine(ctx).split(' ', 1)[0]!) : undefined))),
+  fetch(['capture.req.method', '', 'str', 'HRQHP'], () => single((ctx) => { const line = keptRequestLine(ctx); return line === undefined ? undefined : mkStr(line.split(' ', 1)[0]!); })),
   fetch(['capture.req.uri', '', 'str', 'HRQHP'], capturedUri),
   fetch(['capture.req.ver', '', 'str', 'HRQHP'], () => single((ctx) => { const req = analysed(ctx); return req ? mkStr(ver11(req.version) ? 'HTTP/1.1' : 'HTTP/1.0') : undefined; })),
   fetch(['capture.res.hdr', 'int', 'str', 'HRSHP'], capturedHeader),
