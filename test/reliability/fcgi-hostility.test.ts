@@ -364,6 +364,9 @@ const CASES: Case[] = [
       write(s, Buffer.concat([...Array.from({ length: 2000 }, () => line), answer(id, OK)]));
     },
     expected: '200 "ok"',
+    // haproxy 2.6.12 answers 200 here alone and under load on this machine, but in one CI run its
+    // process exited during this flood (2 MB of records, each logged): how the reads split decides.
+    haproxy: null,
   },
   ...psCases,
   {

@@ -175,9 +175,10 @@ async function statePages(start: (text: string, port: number) => Promise<{ stop(
   const proxy = await start(stateConfig(ports, origin.port), ports.stats);
   try {
     await request(ports.web, '/');
-    // The checks settle (each has run once, down1 is DOWN) within a few intervals; bounded wait.
+    // The checks settle (each has run once, down1 is DOWN) within a few intervals; bounded wait, by
+    // time: under CI's load haproxy's first check of t1 came after the 5 s that 50 tries had taken.
     let plain = '';
-    for (let i = 0; i < 50; i++) {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
       plain = (await request(ports.stats, '/stats')).body;
       const rows = parseStatsPage(plain).flatMap((t) => t.rows);
       if (rows.some((r) => r.cls === 'active_down') && !rows.some((r) => r.cells.includes('INI'))) break;
