@@ -5,6 +5,7 @@
  * them). So a TCP listen with its own `option tcplog` under defaults with `option httplog` logs
  * tcplog, and no "not usable" warning applies to it.
  */
+import { DEFAULT_LOG_FORMATS } from '../acl/index.ts';
 import type { OptionSetting, Proxy, SourceLocation } from './model.ts';
 
 export type LogFormatKind = 'custom' | 'http' | 'clf' | 'https' | 'tcp';
@@ -39,4 +40,15 @@ function writtenAfter(a: SourceLocation, b: SourceLocation, own: (loc: SourceLoc
   const ownA = own(a);
   if (ownA !== own(b)) return ownA;
   return a.file === b.file && a.line > b.line;
+}
+
+/**
+ * The text of the access-log format the proxy compiles, or undefined when it logs no traffic. An
+ * HTTP format in a TCP proxy falls back to tcplog (HAProxy's proxy_cfg_ensure_no_http).
+ */
+export function accessLogFormatText(proxy: Proxy): string | undefined {
+  const choice = chosenLogFormat(proxy);
+  if (choice === undefined) return undefined;
+  if (choice.kind === 'custom') return proxy.logFormat!.text;
+  return proxy.mode === 'tcp' && choice.kind !== 'tcp' ? DEFAULT_LOG_FORMATS.tcp : DEFAULT_LOG_FORMATS[choice.kind];
 }

@@ -11,8 +11,8 @@
  * dynamic use_backend and use-server names), by the proxy being in HTTP mode.
  */
 import type { Condition, LogFormatToken, SampleExpr } from '../acl/index.ts';
-import { DEFAULT_LOG_FORMATS, parseLogFormat, predefinedAcl } from '../acl/index.ts';
-import { chosenLogFormat } from './log-format-choice.ts';
+import { parseLogFormat, predefinedAcl } from '../acl/index.ts';
+import { accessLogFormatText } from './log-format-choice.ts';
 import type { Proxy, SourceLocation } from './model.ts';
 import { conditionalRules } from './sample-refs.ts';
 
@@ -25,15 +25,7 @@ const readsHttp = (expr: SampleExpr): boolean => expr.fetch.sources.some((s) => 
 
 /** Whether one log-format string sets LW_REQ, `httpNeeded` saying whether the proxy needed HTTP before it. */
 function setsRequestLine(tokens: readonly LogFormatToken[], httpNeeded: boolean): boolean {
-  let needed = httpNeeded;
-  for (const t of tokens) {
-    if (t.kind === 'var' && REQUEST_LINE_VARIABLES.has(t.name)) return true;
-    if (t.kind === 'sample') {
-      needed ||= readsHttp(t.expr);
-      if (needed) return true;
-    }
-  }
-  return false;
+  return tokens.some((t) => (t.kind === 'var' && REQUEST_LINE_VARIABLES.has(t.name)) || (t.kind === 'sample' && (httpNeeded || readsHttp(t.expr))));
 }
 
 /** Whether a rule condition reads HTTP (acl.c: the condition's use flags make `http_needed`). */
@@ -73,16 +65,6 @@ function actionFormats(action: object): LogFormatToken[][] {
 /** Line `a` comes before line `b` of the same file. */
 const before = (a: SourceLocation, b: SourceLocation): boolean => a.file === b.file && a.line < b.line;
 
-/** The access-log format the proxy compiles (a TCP proxy falls back to tcplog from an HTTP one), as tokens. */
-function accessLogTokens(proxy: Proxy): readonly LogFormatToken[] {
-  const choice = chosenLogFormat(proxy);
-  if (choice === undefined) return [];
-  if (choice.kind === 'custom') return proxy.logFormat!.tokens;
-  const text = proxy.mode === 'tcp' && choice.kind !== 'tcp' ? DEFAULT_LOG_FORMATS.tcp : DEFAULT_LOG_FORMATS[choice.kind];
-  const parsed = parseLogFormat(text, { mode: proxy.mode === 'tcp' ? 'tcp' : 'http' });
-  return 'error' in parsed ? [] : parsed.tokens;
-}
-
 /** HAProxy's `to_log & LW_REQ` for a frontend or listen section (false for the others). */
 export function keepsRequestLine(proxy: Proxy): boolean {
   if (proxy.kind !== 'frontend' && proxy.kind !== 'listen') return false;
@@ -99,7 +81,8 @@ export function keepsRequestLine(proxy: Proxy): boolean {
 
   // The strings compiled once the whole configuration is read.
   const httpNeeded = proxy.mode === 'http' || conditioned.length > 0;
-  const late = [accessLogTokens(proxy), proxy.logFormatSd?.tokens, proxy.uniqueIdFormat?.tokens, proxy.errorLogFormat?.tokens];
+  const accessLog = accessLogFormatText(proxy);
+  const late = [accessLog === undefined ? undefined : parsedTokens(accessLog), proxy.logFormatSd?.tokens, proxy.uniqueIdFormat?.tokens, proxy.errorLogFormat?.tokens];
   for (const rule of proxy.switchingRules) if (rule.dynamic) late.push(parsedTokens(rule.backend));
   for (const rule of proxy.serverRules) if (rule.dynamic) late.push(parsedTokens(rule.server));
   return late.some((tokens) => tokens !== undefined && setsRequestLine(tokens, httpNeeded));

@@ -2,10 +2,10 @@
  * Access-log lines: `log-format`, else HAProxy's httplog / clf / tcplog formats,
  * rendered by the compiled log-format language with the engine's timers.
  */
-import { compileLogFormat, parseLogFormat, DEFAULT_LOG_FORMATS } from '../acl/index.ts';
+import { compileLogFormat, parseLogFormat } from '../acl/index.ts';
 import type { LogVars, SampleContext } from '../acl/index.ts';
 import type { Proxy } from '../config/model.ts';
-import { chosenLogFormat } from '../config/log-format-choice.ts';
+import { accessLogFormatText } from '../config/log-format-choice.ts';
 import type { ExchangeRecord, ProtocolErrorRecord } from './exchange.ts';
 import { patternFileReader } from './pattern-files.ts';
 
@@ -24,12 +24,9 @@ function serverVars(r: ExchangeRecord): Pick<LogVars, 'serverAddr' | 'serverPort
 
 /** The proxy's format, or undefined when it does not log (no httplog/tcplog/log-format). */
 export function compileProxyLogFormat(proxy: Proxy): ProxyLogFormat | undefined {
-  const choice = chosenLogFormat(proxy);
-  if (choice === undefined) return undefined;
-  let text: string = choice.kind === 'custom' ? proxy.logFormat!.text : DEFAULT_LOG_FORMATS[choice.kind];
+  const text = accessLogFormatText(proxy);
+  if (text === undefined) return undefined;
   const mode = proxy.mode;
-  // HAProxy's proxy_cfg_ensure_no_http: an HTTP format in a TCP proxy falls back to tcplog.
-  if (mode === 'tcp' && choice.kind !== 'custom' && choice.kind !== 'tcp') text = DEFAULT_LOG_FORMATS.tcp;
   // Log lines merge runs of spaces and print '-' for empty fields, as HAProxy's log-format does.
   const parsed = parseLogFormat(text, { mode, mergeSpaces: true, defaults: { mandatory: true } });
   if ('error' in parsed) return undefined;
