@@ -23,10 +23,10 @@ defaults
     mode http
     log global
     option log-health-checks
-    timeout connect 500ms
+    timeout connect 10s
     timeout client 2s
     timeout server 2s
-    timeout check 500ms
+    timeout check 10s
 backend b
     server unreachable 127.0.0.1:${closed} agent-check agent-port ${closed} agent-inter 200
     server weight 127.0.0.1:${closed} agent-check agent-port ${agentPort} agent-inter 200
@@ -48,7 +48,9 @@ frontend fe
         stop = e.stop;
         output = () => [...e.alerts, ...e.logs];
       }
-      // Several agent runs each: a line only when the status changes, not at every run.
+      // Several agent runs each: a line only when the status changes, not at every run. The check
+      // timeouts are long so that no run times out under load: a 500 ms one did in CI, and haproxy
+      // logged that agent's "Layer7 timeout" too.
       await new Promise((r) => setTimeout(r, 1200));
       await stop();
       // haproxy writes each line twice (stderr and the log): once each is what counts.
