@@ -236,6 +236,29 @@ export async function withUiSession(
 }
 
 /**
+ * Clicks the wizard's Next and waits for `step`; failing, it says the step the wizard shows and the
+ * errors it shows. A click that changed nothing at all (the same step, no error, Next enabled) is
+ * made once more and said on stderr: in one CI run on a loaded machine a click on Next went nowhere,
+ * with no error shown and nothing on the page's console.
+ */
+export async function wizardNext(page: Page, step: string, timeoutMs = 15_000): Promise<void> {
+  const before = await page.locator('.wizard').getAttribute('data-step');
+  for (let attempt = 1; ; attempt++) {
+    await page.click('[data-action="next"]');
+    const reached = await page.waitForSelector(`.wizard[data-step="${step}"]`, { timeout: timeoutMs }).then((): true => true, (e: Error) => e);
+    if (reached === true) return;
+    const shown = await page.locator('.wizard').getAttribute('data-step').catch(() => null);
+    const errors = await page.locator('.err, .error').allTextContents();
+    const nothingHappened = shown === before && errors.length === 0 && await page.locator('[data-action="next"]').isEnabled().catch(() => false);
+    if (attempt === 1 && nothingHappened) {
+      console.error(`wizard: Next on the ${before} step changed nothing within ${timeoutMs} ms; clicking it again`);
+      continue;
+    }
+    throw new Error(`the wizard did not reach ${step}: it shows ${shown ?? 'no wizard'}${errors.length > 0 ? `, with ${errors.join(' | ')}` : ', no error'} (${reached.message})`);
+  }
+}
+
+/**
  * The Add-site wizard from its first step through routing, as a user fills it: the site's name,
  * 127.0.0.1 and `port` to listen on, no TLS, every request to `defaultBackend`; ends on the step
  * after routing (servers for a new backend, else the review).

@@ -20,16 +20,9 @@ import { spawnSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { freePort } from '../helpers/net.ts';
 import { haproxyCheck, requireHaproxy } from '../helpers/haproxy.ts';
-import { requireBrowserAndBuild, root, sleep, startOrigin, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, root, sleep, startOrigin, withUiSession, wizardNext as next } from './harness.ts';
 
 const shots = path.join(root, 'test-output', 'screenshots', 'clientcerts-alerts');
-
-async function next(page: Page, step: string): Promise<void> {
-  await page.click('[data-action="next"]');
-  await page.waitForSelector(`.wizard[data-step="${step}"]`, { timeout: 15_000 }).catch(async (e: Error) => {
-    throw new Error(`the wizard did not reach ${step}: ${(await page.locator('.err').allTextContents()).join(' | ')} (${e.message})`);
-  });
-}
 
 const fill = (page: Page, field: string, value: string): Promise<void> => page.fill(`#f-${field.replace(/[^A-Za-z0-9_-]/g, '-')}`, value);
 

@@ -31,7 +31,7 @@ import type { Page } from 'playwright-core';
 import { freePort } from '../helpers/net.ts';
 import { haproxyCheck, haproxyPath, requireHaproxy } from '../helpers/haproxy.ts';
 import {
-  BrowserProblems, browser as launch, requireBrowserAndBuild, root, sleep, startOrigin, startServe, tempDir, type Origin,
+  BrowserProblems, browser as launch, requireBrowserAndBuild, root, sleep, startOrigin, startServe, tempDir, type Origin, wizardNext as next,
 } from './harness.ts';
 import { closeChromium } from '../helpers/chromium.ts';
 
@@ -100,14 +100,6 @@ class Shots {
     }
     await page.emulateMedia({ colorScheme: 'light' });
   }
-}
-
-async function next(page: Page, expectStep: string): Promise<void> {
-  await page.click('[data-action="next"]');
-  await page.waitForSelector(`.wizard[data-step="${expectStep}"]`, { timeout: 15_000 }).catch(async (e: Error) => {
-    const errors = await page.locator('.err, .error').allTextContents();
-    throw new Error(`the wizard did not reach ${expectStep}: ${errors.join(' | ')} (${e.message})`);
-  });
 }
 
 async function fill(page: Page, field: string, value: string): Promise<void> {

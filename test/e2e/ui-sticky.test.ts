@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { freePort } from '../helpers/net.ts';
 import { haproxyCheck, haproxyPath, requireHaproxy } from '../helpers/haproxy.ts';
-import { requireBrowserAndBuild, root, sleep, startOrigin, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, root, sleep, startOrigin, withUiSession, wizardNext as next } from './harness.ts';
 
 const shots = path.join(root, 'test-output', 'screenshots', 'sticky');
 
@@ -29,13 +29,6 @@ function get(port: number, cookie?: string): Promise<{ status: number; server: s
     });
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
-  });
-}
-
-async function next(page: Page, step: string): Promise<void> {
-  await page.click('[data-action="next"]');
-  await page.waitForSelector(`.wizard[data-step="${step}"]`, { timeout: 15_000 }).catch(async (e: Error) => {
-    throw new Error(`the wizard did not reach ${step}: ${(await page.locator('.err').allTextContents()).join(' | ')} (${e.message})`);
   });
 }
 
