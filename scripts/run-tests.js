@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runWithLimit } from './test-watchdog.js';
+import { startOrder, units as planUnits } from './test-units.js';
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -15,29 +16,17 @@ function find(dir) {
   });
 }
 
-// Directories of unit tests: modules called in-process, no servers, no waiting, no top-level
-// beforeEach/afterEach. Node's runner starts a process per file, and each one costs ~0.6 s of
-// CPU loading the sources through tsx, more than most of these files' tests take; so these run
-// in a few processes that import several files each (their tests keep their names; a failure's
-// stack names its file). Everything else keeps a process of its own.
-const SHARED = ['test/proxy/config/', 'test/proxy/balance/', 'test/proxy/acl/', 'test/proxy/control/', 'test/renderer/', 'test/bench/', 'test/scripts/'];
-const FILES_PER_GROUP = 20;
-
-/** Test files that share a process, in groups of at most FILES_PER_GROUP, each written as a module importing them. */
-function groupFiles(files, dir) {
-  const groups = [];
-  for (const prefix of SHARED) {
-    const members = files.filter((f) => f.startsWith(prefix));
-    const count = Math.ceil(members.length / FILES_PER_GROUP);
-    for (let i = 0; i < count; i++) {
-      // Spread evenly: 58 files make groups of 20, 19 and 19.
-      const part = members.filter((_f, n) => n % count === i);
-      const name = join(dir, `${prefix.replace(/\/$/, '').replaceAll('/', '-')}-${i + 1}.test.mjs`);
-      writeFileSync(name, part.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};\n`).join(''));
-      groups.push(name);
-    }
-  }
-  return groups;
+/**
+ * Node's runner starts (and reports) the files in the order of their full paths, whatever the order
+ * it is given. So each unit of a whole run is a module in `dir` whose name begins with its place in
+ * startOrder, importing its test files in the order given (their tests keep their names; a failure's stack names its file).
+ */
+function writeUnits(units, dir) {
+  return units.map((unit, n) => {
+    const file = join(dir, `${String(n).padStart(4, '0')}-${unit.name.replace(/\/$/, '').replaceAll('/', '-')}.test.mjs`);
+    writeFileSync(file, unit.files.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};\n`).join(''));
+    return { file, name: unit.name };
+  });
 }
 
 const filter = process.argv.slice(2);
@@ -46,16 +35,19 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-// A filtered run (npm test -- <part of a path>) runs each file on its own, as it is.
-const groupDir = filter.length === 0 ? mkdtempSync(join(tmpdir(), 'loadstar-test-groups-')) : undefined;
-const grouped = groupDir ? groupFiles(files, groupDir) : [];
-const alone = groupDir ? files.filter((f) => !SHARED.some((prefix) => f.startsWith(prefix))) : files;
+// A filtered run (npm test -- <part of a path>) runs each file on its own, as it is, in path order.
+const whole = filter.length === 0;
+const unitDir = whole ? mkdtempSync(join(tmpdir(), 'loadstar-test-units-')) : undefined;
+const units = unitDir ? writeUnits(startOrder(planUnits(files)), unitDir) : files.map((f) => ({ file: f, name: f }));
+/** What a unit's module is, for messages: its test file, or the group's name. */
+const unitName = new Map(units.map((u) => [u.file, u.name]));
+const named = (file) => unitName.get(file) ?? file;
 // Four files at once on a 2-core machine: the suite mostly waits (timeouts, health-check
 // intervals, haproxy started side by side). On 2026-12-06 four took 669 s where three took
 // 762–832 s. The first run at four failed four tests; each was an order or a moment the load
 // exposed (haproxy's threads, a minute's end, an HTTP/2 stream's buffer, haproxy reading past an
 // argument), fixed since, and the next run passed whole. Node's runner starts and reports the files
-// in the order of their full paths, whatever the order given here.
+// in the order of their full paths, whatever the order given here: hence the unit modules.
 // A file's process that never ends (a browser or a server left holding its event loop) would hold
 // the run: the runner waits for every file's process, and on 2026-12-06 one held a CI run until
 // CI's 90-minute limit, with nothing printed. (Node's --test-force-exit is no cure: in a process of
@@ -65,15 +57,15 @@ const alone = groupDir ? files.filter((f) => !SHARED.some((prefix) => f.startsWi
 // 45 (it takes ~20 on a slow 2-core machine); past that what runs is killed, named, and failed.
 const RUN_LIMIT_MS = 45 * 60_000;
 const FILE_LIMIT_MS = 15 * 60_000;
-const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=4', '--test-timeout=300000', ...alone, ...grouped];
+const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=4', '--test-timeout=300000', ...units.map((u) => u.file)];
 const result = await runWithLimit(process.execPath, args, {
   limitMs: RUN_LIMIT_MS,
   fileLimitMs: FILE_LIMIT_MS,
-  onFileLimit: (file) => console.error(`\n${file} still runs after ${FILE_LIMIT_MS / 60_000} minutes: stopped\n`),
+  onFileLimit: (file) => console.error(`\n${named(file)} still runs after ${FILE_LIMIT_MS / 60_000} minutes: stopped\n`),
   onLimit: (files, others) => {
-    console.error(`\nThe run is stopped after ${RUN_LIMIT_MS / 60_000} minutes. Test files still running:\n${files.map((f) => `  ${f}\n`).join('') || '  none\n'}`);
+    console.error(`\nThe run is stopped after ${RUN_LIMIT_MS / 60_000} minutes. Test files still running:\n${files.map((f) => `  ${named(f)}\n`).join('') || '  none\n'}`);
     console.error(`Other processes the tests started and left running (one may hold a file's output open):\n${others.map((c) => `  ${c.slice(0, 300)}\n`).join('') || '  none\n'}`);
   },
 });
-if (groupDir) rmSync(groupDir, { recursive: true, force: true });
+if (unitDir) rmSync(unitDir, { recursive: true, force: true });
 process.exit(result.status);
