@@ -1096,6 +1096,8 @@ export class HttpTransaction implements ServerSession {
     /** The Content-Length the server is told (its digits); a bodyless request's is 0 whatever a rule says. */
     let announced: string | undefined;
     let transferEncoding = false;
+    /** The codings of Transfer-Encoding fields a rule gave a request that was not chunked (sent as they are). */
+    let ruleCodings: RequestCodings | undefined;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!.toLowerCase();
       let value = h[i + 1]!;
@@ -1104,9 +1106,8 @@ export class HttpTransaction implements ServerSession {
         value = connectionValueToForward(value);
         if (value === '') continue;
       } else if (name.length === 17 && name === 'transfer-encoding') {
-        // Only a chunked request's own coding goes on (one a rule added to another request does not).
-        if (!this.chunkedRequest) continue;
-        transferEncoding = true;
+        if (this.chunkedRequest) transferEncoding = true;
+        else ruleCodings = readRequestCodings(value, ruleCodings);
       } else if (name.length === 14 && name === 'content-length') {
         // Not a length, another length than the one before, or a length on a request without body
         // (an http-request rule's doing): left out, as HAProxy's H1 mux leaves it out.
@@ -1131,11 +1132,16 @@ export class HttpTransaction implements ServerSession {
     // The body's framing from the fields the rules left, as HAProxy's H1 mux frames it: chunked when
     // they say so, or when they no longer say the length of a body (a rule removed the field); within
     // the length they say otherwise; with both, the server connection closes after ("T-E + C-L").
-    const lostLength = !this.requestBodyless && !transferEncoding && announced === undefined && !http10;
-    this.chunkedToServer = transferEncoding || lostLength;
+    // A coding a rule gave a request that was not chunked: chunked when its last coding is `chunked`
+    // (a request without body too: its last chunk alone), else the body as it is; the connection closes
+    // after when there is a length, or no body (HAProxy's mux counts that as length 0), or HTTP/1.0.
+    const chunkedByRule = ruleCodings?.chunked === true;
+    const lostLength = !this.requestBodyless && !transferEncoding && !chunkedByRule && announced === undefined && !http10;
+    this.chunkedToServer = transferEncoding || chunkedByRule || lostLength;
     this.requestAnnouncedLeft = announced !== undefined && !this.requestBodyless ? Number(announced) : -1;
     this.requestAnnouncedEndsChunks = transferEncoding;
     if (transferEncoding && announced !== undefined) this.framingClose = true;
+    if (ruleCodings !== undefined && (announced !== undefined || this.requestBodyless || http10)) this.framingClose = true;
     // Then X-Original-To, when the frontend or the backend asks for it.
     const originalTo = this.backend!.originalTo;
     if (originalTo !== undefined || this.frontend.originalTo !== undefined) head += originalToHeader(this.frontend.originalTo, originalTo, this);
@@ -2239,6 +2245,28 @@ function fieldsFraming(h: readonly string[]): 'length' | 'chunked' | 'close' {
     if (name.length === 14 && name.toLowerCase() === 'content-length') framing = 'length';
   }
   return framing;
+}
+
+/** What the Transfer-Encoding fields of a request say so far: whether its last coding is `chunked`, and whether one was. */
+interface RequestCodings { chunked: boolean; sawChunked: boolean }
+
+/**
+ * One more Transfer-Encoding field of a request, read as HAProxy 2.6's h1_parse_xfer_enc_header
+ * reads it when its H1 mux writes the field: the body is chunked when the last coding is `chunked`;
+ * `chunked` twice, or a coding after it, stops the reading with no chunking (an empty element
+ * between commas is a coding, a blank end is not).
+ */
+function readRequestCodings(value: string, before: RequestCodings | undefined): RequestCodings {
+  const state = before ? { ...before } : { chunked: false, sawChunked: false };
+  const words = value.split(',');
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!.trim();
+    if (word === '' && i === words.length - 1) break;
+    state.chunked = false;
+    if (state.sawChunked) break;
+    if (word.toLowerCase() === 'chunked') state.chunked = state.sawChunked = true;
+  }
+  return state;
 }
 
 /** A Transfer-Encoding value that is `chunked` alone (any case, blanks around): the one HAProxy 2.6 relays. */

@@ -177,6 +177,13 @@ const requestCases: [string, string, boolean][] = [
   [POST_CHUNKED('/post/30'), `${head('/post/30', 'transfer-encoding: chunked\r\ncontent-length: 30\r\nconnection: close\r\n')}B\r\nhello world\r\n0\r\n\r\n`, false],
   // A request without body keeps length 0: a rule's length is left out (the server would wait for a body).
   ['GET /get/3 HTTP/1.1\r\nHost: a\r\n\r\n', 'GET /get/3 HTTP/1.1\r\nhost: a\r\n\r\n', false],
+  // A coding a rule gives a request that was not chunked goes as it is; `chunked` chunks the body (a
+  // request without one gets its last chunk), another one leaves it as it is; with a length, or no
+  // body (length 0 to HAProxy's mux), the server connection closes after.
+  [POST_LENGTH('/post/addte'), `${head('/post/addte', 'content-length: 11\r\ntransfer-encoding: chunked\r\nconnection: close\r\n')}B\r\nhello world\r\n0\r\n\r\n`, false],
+  [POST_LENGTH('/post/addgz'), `${head('/post/addgz', 'content-length: 11\r\ntransfer-encoding: gzip\r\nconnection: close\r\n')}hello world`, false],
+  [POST_LENGTH('/post/addgzchunked'), `${head('/post/addgzchunked', 'content-length: 11\r\ntransfer-encoding: gzip, chunked\r\nconnection: close\r\n')}B\r\nhello world\r\n0\r\n\r\n`, false],
+  ['GET /get/addte HTTP/1.1\r\nHost: a\r\n\r\n', 'GET /get/addte HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n0\r\n\r\n', false],
 ];
 
 test('a request whose framing fields an http-request rule edited goes to the server framed as haproxy frames it; a body past the length told is refused with 500 (IH)', async (t) => {
@@ -188,6 +195,9 @@ test('a request whose framing fields an http-request rule edited goes to the ser
     http-request set-header content-length 30 if { path_end /30 }
     http-request del-header content-length if { path_end /del }
     http-request del-header transfer-encoding if { path_end /delte }
+    http-request set-header transfer-encoding chunked if { path_end /addte }
+    http-request set-header transfer-encoding gzip if { path_end /addgz }
+    http-request set-header transfer-encoding "gzip, chunked" if { path_end /addgzchunked }
     default_backend app
 backend app
     http-reuse never
