@@ -183,6 +183,7 @@ const requestCases: [string, string, boolean][] = [
   [POST_LENGTH('/post/addte'), `${head('/post/addte', 'content-length: 11\r\ntransfer-encoding: chunked\r\nconnection: close\r\n')}B\r\nhello world\r\n0\r\n\r\n`, false],
   [POST_LENGTH('/post/addgz'), `${head('/post/addgz', 'content-length: 11\r\ntransfer-encoding: gzip\r\nconnection: close\r\n')}hello world`, false],
   [POST_LENGTH('/post/addgzchunked'), `${head('/post/addgzchunked', 'content-length: 11\r\ntransfer-encoding: gzip, chunked\r\nconnection: close\r\n')}B\r\nhello world\r\n0\r\n\r\n`, false],
+  [POST_LENGTH('/post/addcg'), `${head('/post/addcg', 'content-length: 11\r\ntransfer-encoding: chunked, gzip\r\nconnection: close\r\n')}hello world`, false],
   ['GET /get/addte HTTP/1.1\r\nHost: a\r\n\r\n', 'GET /get/addte HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n0\r\n\r\n', false],
 ];
 
@@ -198,6 +199,7 @@ test('a request whose framing fields an http-request rule edited goes to the ser
     http-request set-header transfer-encoding chunked if { path_end /addte }
     http-request set-header transfer-encoding gzip if { path_end /addgz }
     http-request set-header transfer-encoding "gzip, chunked" if { path_end /addgzchunked }
+    http-request set-header transfer-encoding "chunked, gzip" if { path_end /addcg }
     default_backend app
 backend app
     http-reuse never
