@@ -1,5 +1,4 @@
 // Types of test-units.js (plain JavaScript: run-tests.js runs it without a TypeScript loader).
 export interface Unit { name: string; files: string[] }
 export function groupFiles(files: readonly string[]): Unit[];
-export function startOrder<U extends { name: string }>(units: readonly U[]): U[];
 export function units(files: readonly string[]): Unit[];
