@@ -1107,6 +1107,10 @@ export class HttpTransaction implements ServerSession {
         if (value === '') continue;
       } else if (name.length === 17 && name === 'transfer-encoding') {
         if (this.chunkedRequest) transferEncoding = true;
+        // One a rule gave a request that was not chunked goes to HTTP/1.1 servers (framed below). The
+        // HTTP/2 and FastCGI channels read the head written here and frame the body their own way:
+        // with the field, their parser refuses a request that has a length too (a 502).
+        else if (this.upstream?.pool.mux !== undefined) continue;
         else ruleCodings = readRequestCodings(value, ruleCodings);
       } else if (name.length === 14 && name === 'content-length') {
         // Not a length, another length than the one before, or a length on a request without body

@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { startRawServer } from '../../helpers/net.ts';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
@@ -160,6 +161,21 @@ const POST_CHUNKED = (path: string) => `POST ${path} HTTP/1.1\r\nHost: a\r\nTran
 const REFUSED = /^HTTP\/1\.1 500 Internal Server Error\r\n/;
 const head = (path: string, fields: string) => `POST ${path} HTTP/1.1\r\nhost: a\r\n${fields}\r\n`;
 
+/** One request on a connection of its own: what the client reads until the answer's end (`ok` or an error page) or 3 s. */
+function answerTo(port: number, request: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(request));
+    let got = '';
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (/\r\n\r\n[^]*(ok|<\/html>\n)$/.test(got)) s.destroy();
+    });
+    s.on('error', () => {});
+    s.on('close', () => resolve(got));
+    setTimeout(() => s.destroy(), 3000);
+  });
+}
+
 /**
  * The request, what the server must get on its connection (nothing: ''), whether the client gets a 500.
  * A chunked body's chunks are compared merged: HAProxy merges the chunks of one read, Loadstar sends a
@@ -210,17 +226,7 @@ backend app
       for (const [request, forwarded, refused] of requestCases) {
         const path = request.split(' ')[1]!;
         origin.received.length = 0;
-        const answer = await new Promise<string>((resolve) => {
-          const s = net.connect(port, '127.0.0.1', () => s.write(request));
-          let got = '';
-          s.on('data', (d: Buffer) => {
-            got += d.toString('latin1');
-            if (/\r\n\r\n[^]*(ok|<\/html>\n)$/.test(got)) s.destroy();
-          });
-          s.on('error', () => {});
-          s.on('close', () => resolve(got));
-          setTimeout(() => s.destroy(), 3000);
-        });
+        const answer = await answerTo(port, request);
         await new Promise((r) => setTimeout(r, 100));
         if (refused) assert.match(answer, REFUSED, path);
         else assert.equal(answer, `${OK}content-length: 2\r\n\r\nok`, path);
@@ -233,6 +239,40 @@ backend app
     });
   } finally {
     await origin.close();
+  }
+});
+
+test('a Transfer-Encoding an http-request rule gives a request is not for an HTTP/2 server: its length and body go as they are, as from haproxy', async (t) => {
+  const received: string[] = [];
+  const origin = http2.createServer();
+  origin.on('stream', (stream, headers) => {
+    let body = '';
+    stream.on('data', (d: Buffer) => (body += d.toString('latin1')));
+    stream.on('end', () => {
+      received.push(`${headers[':method']} length=${headers['content-length'] ?? '-'} te=${headers['transfer-encoding'] ?? '-'} body=${body}`);
+      stream.respond({ ':status': 200, 'content-length': '2' });
+      stream.end('ok');
+    });
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const config = (port: number) => `${loggedHttpHead('')}frontend fe
+    bind 127.0.0.1:${port}
+    http-request set-header transfer-encoding chunked
+    default_backend app
+backend app
+    server s1 127.0.0.1:${(origin.address() as net.AddressInfo).port} proto h2
+`;
+  try {
+    await sideBySide(t, config, async (port) => {
+      received.length = 0;
+      for (const request of [POST_LENGTH('/h2'), 'GET /h2 HTTP/1.1\r\nHost: a\r\n\r\n']) {
+        const answer = await answerTo(port, request);
+        assert.match(answer, /^HTTP\/1\.1 200 /, request);
+      }
+      assert.deepEqual(received, ['POST length=11 te=- body=hello world', 'GET length=- te=- body=']);
+    });
+  } finally {
+    origin.close();
   }
 });
 
