@@ -95,7 +95,9 @@ test('a client with the cookie keeps landing on its server; others are balanced'
 test('DRAIN (control API) and NOLB (disable-on-404) servers keep their cookie holders but get no new clients', async () => {
   const servers = [await origin('s1'), await origin('s2'), await origin('s3')];
   const lb = await startEngine(config(await freePort(), servers, 'SRV insert indirect',
-    '    option httpchk GET /health\n    http-check disable-on-404\n', ' check inter 50 rise 1 fall 2'));
+    // No server may go DOWN here (its cookie holders would be redispatched): without `timeout check` a
+    // check has `inter` (50 ms) in all, and under CI's load two in a row outlasted it once.
+    '    option httpchk GET /health\n    http-check disable-on-404\n    timeout check 5s\n', ' check inter 50 rise 1 fall 1000'));
   try {
     const backend = lb.engine.backend('app')!;
     await waitFor('servers UP', () => backend.servers.every((s) => s.status === 'UP'));
