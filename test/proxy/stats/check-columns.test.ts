@@ -21,6 +21,8 @@ function config(sock: string, p: Ports): string {
     bind 127.0.0.1:${p.fe}
     default_backend be
 backend be
+    # Without it a check or an agent has its interval (300 ms) in all: on a loaded machine the agents timed out.
+    timeout check 5s
     server up 127.0.0.1:${p.origin} check inter 300ms
     server refused 127.0.0.1:${p.dead} check inter 150ms rise 2 fall 2
     server agentdown 127.0.0.1:${p.origin} check inter 300ms agent-check agent-port ${p.agentDown} agent-inter 300ms
@@ -29,7 +31,7 @@ backend be
     server nocheck 127.0.0.1:${p.origin}
 backend slow
     option httpchk GET /health
-    timeout check 20s
+    timeout check 60s
     server hanging 127.0.0.1:${p.hang} check inter 300ms
 `;
 }
@@ -57,9 +59,15 @@ function settled(columns: string[]): boolean {
     && columns.filter((l) => l.includes('_status=* ')).length === 1 && !columns.some((l) => /_status=L[467]TOUT /.test(l));
 }
 
+/**
+ * How long to wait for such a moment. Checks run every 150–300 ms and each takes longer on a loaded
+ * machine, so a moment with none but the hanging one running gets rare: once in CI, 10 s had none.
+ */
+const SETTLE_MS = 30_000;
+
 async function snapshot(sock: string): Promise<{ stat: string[]; typed: string[]; state: string[] }> {
   let stat: string[] = [];
-  await until(`settled checks on ${sock}`, async () => settled(stat = serverColumns(await cli(sock, 'show stat'))), 10_000);
+  await until(`settled checks on ${sock}`, async () => settled(stat = serverColumns(await cli(sock, 'show stat'))), SETTLE_MS);
   // The same for the typed form, another moment: only the hanging check may be running.
   let typed: string[] = [];
   await until(`settled typed columns on ${sock}`, async () => {
@@ -69,7 +77,7 @@ async function snapshot(sock: string): Promise<{ stat: string[]; typed: string[]
       .map((l) => l.replace(/^(S\.\d+\.\d+\.\d+\.(?:check|agent)_duration\.\d+:\w+:\w+:)\d+$/, '$1N'));
     // A check or agent that timed out is the loaded machine's moment (haproxy's agent-inter 300ms is also its timeout): wait for the next.
     return typed.filter((l) => l.includes(':* ')).length === 1 && !typed.some((l) => /_status\.\d+:\w+:\w+:L[467]TOUT$/.test(l));
-  }, 10_000);
+  }, SETTLE_MS);
   // srv_check_status … srv_agent_state of each server; the hanging check stays in progress (CHK_ST_INPROGRESS).
   let state: string[] = [];
   await until(`settled servers state on ${sock}`, async () => {
@@ -78,16 +86,16 @@ async function snapshot(sock: string): Promise<{ stat: string[]; typed: string[]
       return [f[1], f[3], ...f.slice(10, 15)].join(' ');
     });
     return state.filter((l) => l.split(' ').slice(5).some((v) => Number(v) & 1)).length === 1;
-  }, 10_000);
+  }, SETTLE_MS);
   return { stat, typed, state };
 }
 
-test('show stat check and agent columns, their typed tags and show servers state check columns as HAProxy 2.6 shows them, in progress and before the first result included', { timeout: 60_000 }, async (t) => {
+test('show stat check and agent columns, their typed tags and show servers state check columns as HAProxy 2.6 shows them, in progress and before the first result included', { timeout: 150_000 }, async (t) => {
   if (!requireHaproxy(t)) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-check-columns-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const origin = await startRawServer((s) => s.once('data', () => s.end('HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok')));
-  // Accepts a health check and never answers it: the check runs until its 20 s timeout.
+  // Accepts a health check and never answers it: the check runs until its 60 s timeout, longer than the test waits.
   const held: net.Socket[] = [];
   const hang = await startRawServer((s) => held.push(s));
   const agentDown = await startRawServer((s) => s.end('down\n'));
