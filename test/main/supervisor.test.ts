@@ -17,6 +17,7 @@ import { desktopControl } from '../../main/desktop-control.ts';
 import type { HostInbound } from '../../main/engine-protocol.ts';
 import type { ControlEvent, StatusSnapshot } from '../../proxy/control/contract.ts';
 import { freePort, waitFor } from '../helpers/net.ts';
+import { TS_IMPORT } from '../helpers/ts-import.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/engine-child.ts', import.meta.url));
 const ENTRY = fileURLToPath(new URL('../../main/engine-entry.ts', import.meta.url));
@@ -52,7 +53,7 @@ interface Harness {
 function supervise(module: string, dir: string, env: Record<string, string>, options: Partial<SupervisorOptions> = {}): Harness {
   const spawnNode = nodeForkSpawner(module, {
     env: { ...process.env, LOADSTAR_DATA_DIR: dir, LOADSTAR_HEARTBEAT_MS: '100', ...env },
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', TS_IMPORT],
   });
   const pids: Array<number | undefined> = [];
   const supervisor = new EngineSupervisor({

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, request } from '../../helpers/net.ts';
 import { call, fixedSiteConfig as siteConfig, session } from './helpers.ts';
 import { waitForStderr } from '../../helpers/child-output.ts';
+import { TS_IMPORT } from '../../helpers/ts-import.ts';
 
 const cli = fileURLToPath(new URL('./fixtures/loadstar.ts', import.meta.url));
 
@@ -32,7 +33,7 @@ const children = new Map<number, number>();
 const servePid = (admin: { port: number }): number => children.get(admin.port)!;
 
 async function serving(dataDir: string, body: (admin: { port: number; headers: Record<string, string> }, stderr: () => string) => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TS_IMPORT, cli, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -110,7 +111,7 @@ test('serve -f FILE that cannot start exits with the diagnostics (as haproxy -f)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-serve-f-'));
   const file = path.join(dir, 'bad.cfg');
   fs.writeFileSync(file, 'frontend web\n    bind 127.0.0.1:notaport\n');
-  const run = () => spawnSync(process.execPath, ['--import', 'tsx', cli, 'serve', '-f', file, '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')], { encoding: 'utf8', timeout: 60_000 });
+  const run = () => spawnSync(process.execPath, ['--import', TS_IMPORT, cli, 'serve', '-f', file, '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')], { encoding: 'utf8', timeout: 60_000 });
   const invalid = run();
   assert.equal(invalid.status, 1, invalid.stderr);
   assert.match(invalid.stderr, /\[ALERT\] parsing \[.*bad\.cfg:2\] : 'bind'/);

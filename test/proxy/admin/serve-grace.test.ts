@@ -15,6 +15,7 @@ import { serveCommand, graceMsFrom, SERVE_HELP } from '../../../proxy/admin/serv
 import { CliUsageError } from '../../../proxy/errors.ts';
 import { freePort, startNamedServer } from '../../helpers/net.ts';
 import { call, session } from './helpers.ts';
+import { TS_IMPORT } from '../../helpers/ts-import.ts';
 
 const cli = fileURLToPath(new URL('./fixtures/loadstar.ts', import.meta.url));
 
@@ -24,7 +25,7 @@ function tempDataDir(): string {
 
 test('a bad --grace-ms is refused with a usage message naming the option, and nothing is opened', () => {
   const dataDir = tempDataDir();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--grace-ms', 'soon'], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--import', TS_IMPORT, cli, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--grace-ms', 'soon'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /^loadstar: serve: --grace-ms expects a whole number of milliseconds from 0 to 600000 \(got 'soon'\)/);
   assert.equal(fs.existsSync(dataDir), false, 'the data dir was not created');

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from '../../helpers/net.ts';
 import { call, session } from './helpers.ts';
 import { waitForStderr } from '../../helpers/child-output.ts';
+import { TS_IMPORT } from '../../helpers/ts-import.ts';
 
 const cli = fileURLToPath(new URL('./fixtures/loadstar.ts', import.meta.url));
 
@@ -17,7 +18,7 @@ function tempDataDir(): string {
 }
 
 function loadstar(args: string[], env: Record<string, string> = {}, input?: string) {
-  return spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...process.env, ...env }, input, encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(process.execPath, ['--import', TS_IMPORT, cli, ...args], { env: { ...process.env, ...env }, input, encoding: 'utf8', timeout: 30_000 });
 }
 
 test('a non-loopback --listen without an admin password is refused with a message that says what to do', () => {
@@ -48,7 +49,7 @@ test('--set-password reads the first line of stdin and stores only an scrypt has
 
 test('serve on a fresh data dir writes the demo configuration, runs its labelled demo servers, survives bad API input, reloads on SIGHUP and stops on SIGTERM', async () => {
   const dataDir = tempDataDir();
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--listen', '127.0.0.1:0'], {
+  const child = spawn(process.execPath, ['--import', TS_IMPORT, cli, 'serve', '--listen', '127.0.0.1:0'], {
     env: { ...process.env, LOADSTAR_DATA_DIR: dataDir }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -110,7 +111,7 @@ test('--tls-crt serves the admin over HTTPS with a Loadstar PEM; an unusable fil
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--tls-crt: .*site\.cfg/);
   const pem = fileURLToPath(new URL('../../scenarios/certs/site.pem', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '-f', cfg, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls-crt', pem], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TS_IMPORT, cli, 'serve', '-f', cfg, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls-crt', pem], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
     const url = (await waitForStderr(child, /Loadstar admin UI: https:\/\/127\.0\.0\.1:\d+\//)).replace('Loadstar admin UI: ', '');

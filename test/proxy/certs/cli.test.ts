@@ -6,13 +6,14 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeChain, openssl, tempDir } from './fixtures.ts';
+import { TS_IMPORT } from '../../helpers/ts-import.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 // proxy/cli.ts run from source, exactly as bin/loadstar.js runs the compiled copy.
 const entry = `import { main } from ${JSON.stringify(path.join(root, 'proxy/cli.ts'))}; process.exitCode = await main(process.argv.slice(1));`;
 
 function loadstar(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry, '--', ...args], {
+  const r = spawnSync(process.execPath, ['--import', TS_IMPORT, '--input-type=module', '-e', entry, '--', ...args], {
     cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, LOADSTAR_DATA_DIR: '', ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

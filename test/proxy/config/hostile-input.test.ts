@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { freePort } from '../../helpers/net.ts';
 import { MAX_NESTED_CONDITIONS } from '../../../proxy/config/conditional-blocks.ts';
+import { TS_IMPORT } from '../../helpers/ts-import.ts';
 
 const HEAD = 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n';
 const indexModule = fileURLToPath(new URL('../../../proxy/config/index.ts', import.meta.url));
@@ -38,7 +39,7 @@ function checkInChild(text: string): { status: number | null; messages: string[]
     `if (r.ok) {\n  const engine = new Engine(r.config, { sink: { traffic() {}, alert() {} } });\n  await engine.start();\n` +
     `  answer = await new Promise((ok, ko) => http.get({ host: '127.0.0.1', port: engine.addresses()[0].port, path: '/', agent: false }, (res) => { res.resume(); ok(res.statusCode); }).on('error', ko));\n` +
     `  await engine.stop(0);\n}\nprocess.stdout.write(JSON.stringify({ messages: r.diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message), answer }));`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, CFG: text }, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--import', TS_IMPORT, '--input-type=module', '-e', code], { env: { ...process.env, CFG: text }, encoding: 'utf8', timeout: 30_000 });
   const out = r.status === 0 ? JSON.parse(r.stdout) as { messages: string[]; answer?: number } : { messages: [] };
   return { status: r.status, ...out, stderr: r.stderr };
 }

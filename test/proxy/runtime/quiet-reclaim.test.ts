@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { QuietReclaimState, DEFAULT_RECLAIM_POLICY, type ReclaimStep } from '../../../proxy/runtime/quiet-reclaim.ts';
+import { TS_IMPORT } from '../../helpers/ts-import.ts';
 
 const MiB = 1024 * 1024;
 const BUSY = 0.5;
@@ -64,7 +65,7 @@ test('compactions are at least the minimum interval apart; the next growth after
 
 test('in a real process, a burst then quiet gives the young generation and the fragmented old space back', () => {
   // a child, so that this test's own heap and collections do not interfere
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--max-semi-space-size=8', fileURLToPath(new URL('./quiet-reclaim-child.ts', import.meta.url))], {
+  const child = spawnSync(process.execPath, ['--import', TS_IMPORT, '--max-semi-space-size=8', fileURLToPath(new URL('./quiet-reclaim-child.ts', import.meta.url))], {
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { freePort, request } from '../../helpers/net.ts';
 import { sideBySide } from '../http/lib/side-by-side.ts';
 import { cli, until } from './helpers.ts';
+import { TS_IMPORT } from '../../helpers/ts-import.ts';
 
 const varsConfig = (dir: string, port: number): string => `global
     stats socket ${dir}/${port}.sock mode 600 level admin
@@ -259,7 +260,7 @@ test('show startup-logs on `loadstar run` repeats the warnings start-up printed'
   // `timeout server` missing: a warning at load.
   fs.writeFileSync(file, `global\n    stats socket ${dir}/run.sock mode 600 level admin\ndefaults\n    mode http\n    timeout client 5s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:${port}\n    default_backend be\nbackend be\n    server s1 127.0.0.1:1\n`);
   const cliModule = new URL('../../../proxy/cli.ts', import.meta.url).href;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { main } from '${cliModule}'; process.exitCode = await main(['run', '-f', '${file}']);`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TS_IMPORT, '--input-type=module', '-e', `import { main } from '${cliModule}'; process.exitCode = await main(['run', '-f', '${file}']);`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   try {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { HistoryStore } from '../../../proxy/store/history.ts';
+import { TS_IMPORT } from '../../helpers/ts-import.ts';
 
 const writer = fileURLToPath(new URL('./fixtures/history-writer.ts', import.meta.url));
 const OBJECTS = 200;
@@ -14,7 +15,7 @@ const BASE_MINUTE = 29_000_000;
 /** Starts the writer, lets it commit at least `batches` batches, then SIGKILLs it; resolves with the last batch it reported. */
 function killMidWrite(file: string, batches: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', writer, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', TS_IMPORT, writer, file], { stdio: ['ignore', 'pipe', 'inherit'] });
     let last = 0;
     let text = '';
     let killed = false;

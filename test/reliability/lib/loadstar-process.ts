@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { TS_IMPORT } from '../../helpers/ts-import.ts';
 
 const entry = fileURLToPath(new URL('./loadstar-entry.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -68,7 +69,7 @@ export async function startLoadstar(configText: string, waitPort: number): Promi
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-reliability-'));
   const file = path.join(dir, 'haproxy.cfg');
   fs.writeFileSync(file, configText);
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'run', '-f', file], {
+  const child = spawn(process.execPath, ['--import', TS_IMPORT, entry, 'run', '-f', file], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, NODE_OPTIONS: '' },
