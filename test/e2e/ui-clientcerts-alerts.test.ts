@@ -92,7 +92,7 @@ test('a client certificate issued and required, and e-mail alerts set, only thro
   const origins = [await startOrigin('web1'), await startOrigin('web2')];
   const smtp = await startSmtp();
   const [adminPort, wwwPort, httpsPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend www\n    bind 127.0.0.1:${wwwPort}\n    default_backend web\n\nbackend web\n`
+  const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n    timeout check 5s\n\nfrontend www\n    bind 127.0.0.1:${wwwPort}\n    default_backend web\n\nbackend web\n`
     + origins.map((o) => `    server ${o.name} 127.0.0.1:${o.port} check inter 300ms fall 1 rise 1\n`).join('');
   try {
     await withUiSession({ name: 'ui-mtls-alerts', config, adminPort, graceMs: 1000, viewport: { width: 1280, height: 860 }, origins }, async ({ serve, dataDir, cfgFile, page }) => {

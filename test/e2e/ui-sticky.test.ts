@@ -52,7 +52,7 @@ test('sticky sessions by a cookie Loadstar adds, built by clicking: the cookie k
   fs.mkdirSync(shots, { recursive: true });
   const origins = [await startOrigin('web1'), await startOrigin('web2')];
   const [adminPort, sitePort, otherPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  await withUiSession({ name: 'ui-sticky', config: `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\nfrontend other\n    bind 127.0.0.1:${otherPort}\n    default_backend other\n\nbackend other\n    server o1 127.0.0.1:${origins[0]!.port}\n`, adminPort, graceMs: 1000, viewport: { width: 1280, height: 860 }, origins: origins }, async ({ serve, dataDir, cfgFile, page }) => {
+  await withUiSession({ name: 'ui-sticky', config: `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n    timeout check 5s\n\nfrontend other\n    bind 127.0.0.1:${otherPort}\n    default_backend other\n\nbackend other\n    server o1 127.0.0.1:${origins[0]!.port}\n`, adminPort, graceMs: 1000, viewport: { width: 1280, height: 860 }, origins: origins }, async ({ serve, dataDir, cfgFile, page }) => {
     await page.goto(`${serve.url}#/setup`);
     await page.waitForSelector('.wizard[data-step="what"]');
     await page.check('input[name="site-kind"][value="http"]');

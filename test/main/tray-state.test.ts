@@ -107,6 +107,7 @@ test('the tray state follows a real engine: healthy, then degraded when a server
     timeout connect 200ms
     timeout client 5s
     timeout server 5s
+    timeout check 5s
 frontend web
     bind 127.0.0.1:${bind}
     default_backend app

@@ -14,7 +14,7 @@ import type { EngineEvent } from '../../proxy/engine-events.ts';
 import { HTTP_DEFAULTS, freePort, waitFor } from '../helpers/net.ts';
 
 function config(text: string): Config {
-  const result = parseConfig([{ name: 'state-events.cfg', text: HTTP_DEFAULTS + text }]);
+  const result = parseConfig([{ name: 'state-events.cfg', text: `${HTTP_DEFAULTS}    timeout check 5s\n${text}` }]);
   if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics));
   return result.config;
 }

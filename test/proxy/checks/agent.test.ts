@@ -90,6 +90,7 @@ test('agent-addr / agent-send parse; agent-check without a port is reported', ()
 function config(bindPort: number, servers: string): string {
   return `${frontendToApp(bindPort)}backend app
     balance roundrobin
+    timeout check 5s
 ${servers}`;
 }
 

@@ -67,7 +67,7 @@ async function fakeSmtp(): Promise<FakeSmtp> {
   };
 }
 
-const site = (port: number, smtp: number, checked: number): string => `${loggedHttpHead()}mailers mta
+const site = (port: number, smtp: number, checked: number): string => `${loggedHttpHead('    timeout check 5s\n')}mailers mta
     mailer smtp1 127.0.0.1:${smtp}
     timeout mail 5s
 frontend web

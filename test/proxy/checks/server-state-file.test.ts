@@ -53,6 +53,7 @@ defaults
   timeout connect 1s
   timeout client 5s
   timeout server 5s
+  timeout check 5s
   load-server-state-from-file global
 frontend fe
   bind 127.0.0.1:${port}

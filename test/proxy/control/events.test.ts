@@ -11,7 +11,8 @@ function value<T>(result: Result<T>): T {
   return result.value;
 }
 
-const site = (port: number, app: number, check = '') => `${HTTP_DEFAULTS}frontend web
+const site = (port: number, app: number, check = '') => `${HTTP_DEFAULTS}    timeout check 5s
+frontend web
     bind 127.0.0.1:${port}
     default_backend app
 frontend idle

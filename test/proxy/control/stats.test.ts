@@ -9,7 +9,8 @@ import { startNamedServer, request, freePort, HTTP_DEFAULTS } from '../../helper
 test('the control contract reports counters, series, the health timeline, and pushes access-log entries and events', async () => {
   const app = await startNamedServer('app');
   const port = await freePort();
-  const parsed = parseConfig([{ name: 'site.cfg', text: `${HTTP_DEFAULTS}frontend web
+  const parsed = parseConfig([{ name: 'site.cfg', text: `${HTTP_DEFAULTS}    timeout check 5s
+frontend web
     bind 127.0.0.1:${port}
     default_backend app
 backend app

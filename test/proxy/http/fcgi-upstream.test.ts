@@ -23,6 +23,7 @@ defaults
   timeout client 5s
   timeout server 5s
   timeout connect 5s
+  timeout check 5s
 frontend f
   bind 127.0.0.1:${port}
   default_backend b

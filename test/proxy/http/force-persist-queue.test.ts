@@ -28,6 +28,7 @@ function twoServers(port: number, c: { queue: string; rules: string[]; s1: strin
     timeout client 5s
     timeout server 5s
     timeout queue ${c.queue}
+    timeout check 5s
 listen l
     bind 127.0.0.1:${port}
     cookie SRV

@@ -62,6 +62,7 @@ defaults
     timeout client 10s
     timeout server 10s
     timeout connect 2s
+    timeout check 5s
 listen probe
     mode tcp
     bind 127.0.0.1:${p.probe}

@@ -113,7 +113,8 @@ backend app
 
 /** Servers in each state a page shows: checked UP, not checked, DOWN, MAINT, backup, tracking, and one with weight 0. */
 function stateConfig(ports: { stats: number; admin: number; web: number }, origin: number): string {
-  return `${HTTP_DEFAULTS}listen stats
+  return `${HTTP_DEFAULTS}    timeout check 5s
+listen stats
   bind 127.0.0.1:${ports.stats}
   stats enable
   stats uri /stats

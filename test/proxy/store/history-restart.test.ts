@@ -10,7 +10,8 @@ import { InProcessControl } from '../../../proxy/control/in-process.ts';
 import { startEngine, startNamedServer, request, waitFor, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 
 function config(port: number, a: number, b: number): string {
-  return `${HTTP_DEFAULTS}frontend web
+  return `${HTTP_DEFAULTS}    timeout check 5s
+frontend web
     bind 127.0.0.1:${port}
     default_backend app
 backend app

@@ -146,7 +146,7 @@ test('a CA or CRL file commit changes what a server with a client certificate tr
   }
 });
 
-/** The check's connection and handshake get min(timeout connect, inter): 500 ms leaves room under a loaded test run. */
+/** The check's connection gets min(timeout connect, inter), 500 ms, and its handshake `timeout check`: room under a loaded test run. */
 function checkedConfig(port: number, sock: string): string {
   return `global
     stats socket ${sock} level admin
@@ -155,6 +155,7 @@ defaults
     timeout client 5s
     timeout server 5s
     timeout connect 5s
+    timeout check 5s
 frontend f
     bind 127.0.0.1:${port}
     default_backend b

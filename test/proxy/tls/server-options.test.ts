@@ -61,6 +61,7 @@ ${global}defaults
     timeout connect 2s
     timeout client 5s
     timeout server 5s
+    timeout check 5s
     retries 0
 frontend fe
     bind 127.0.0.1:${port}

@@ -41,7 +41,8 @@ after(async () => {
 
 async function proxyTo(serverLine: string, extra = ''): Promise<Awaited<ReturnType<typeof startEngine>>> {
   const port = await freePort();
-  return startEngine(`${HTTP_DEFAULTS}frontend fe
+  return startEngine(`${HTTP_DEFAULTS}    timeout check 5s
+frontend fe
     bind 127.0.0.1:${port}
     default_backend be
 backend be
