@@ -71,3 +71,18 @@ test('a stack names the .ts source and its line', (t) => {
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, new RegExp(`${main.replaceAll('.', '\\.')}:6:`));
 });
+
+test('a source that does not compile fails where it is loaded, naming its line; the rest of the set compiles', async (t) => {
+  const { root, main } = project();
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const broken = path.join(root, 'proxy', 'broken.ts');
+  fs.writeFileSync(broken, 'export const x: number = 1;\nexport const y = (;\n');
+  const outDir = path.join(root, 'out');
+  const compiledAt = Date.now() + 1000; // every source predates the compile
+  assert.equal(await compileAll(root, outDir), 2);
+  const env = { LOADSTAR_TS_COMPILED: JSON.stringify({ root, outDir, compiledAt }) };
+  assert.equal(run(env, main).status, 0);
+  const r = run(env, broken);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /broken\.ts:2:/);
+});
