@@ -1,4 +1,3 @@
 // Types of test-units.js (plain JavaScript: run-tests.js runs it without a TypeScript loader).
 export interface Unit { name: string; files: string[] }
-export function groupFiles(files: readonly string[]): Unit[];
-export function units(files: readonly string[]): Unit[];
+export function units(files: readonly string[], source?: (file: string) => string): Unit[];
