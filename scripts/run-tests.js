@@ -50,12 +50,15 @@ const units = unitDir ? writeUnits(planUnits(files), unitDir) : files.map((f) =>
 /** What a unit's module is, for messages: its test file, or the group's name. */
 const unitName = new Map(units.map((u) => [u.file, u.name]));
 const named = (file) => unitName.get(file) ?? file;
-// Four files at once on a 2-core machine: the suite mostly waits (timeouts, health-check
-// intervals, haproxy started side by side). On 2026-12-06 four took 669 s where three took
-// 762–832 s. The first run at four failed four tests; each was an order or a moment the load
-// exposed (haproxy's threads, a minute's end, an HTTP/2 stream's buffer, haproxy reading past an
-// argument), fixed since, and the next run passed whole. Node's runner starts and reports the files
-// in the order of their full paths, whatever the order given here: hence writeUnits.
+// Five units at once on a 2-core machine: the suite mostly waits (timeouts, health-check intervals,
+// haproxy started side by side). On 2026-12-06 four took 669 s where three took 762–832 s; after
+// the server tests came to share processes (test-units.js), five took 739 s where four took 818,
+// CPU 933 against 1,030 s. (Five was measured before that too, at 979 s against 1,011–1,046, and
+// not kept then: 3–6 % for more load, while the loading of ~335 processes was most of the CPU.)
+// The first runs at a new concurrency each found tests timed on an assumption the load broke (a
+// pause that took longer than asked, haproxy's threads, a minute's end); each was fixed.
+// Node's runner starts and reports the units in the order of their full paths, whatever the order
+// given here: hence writeUnits.
 // A file's process that never ends (a browser or a server left holding its event loop) would hold
 // the run: the runner waits for every file's process, and on 2026-12-06 one held a CI run until
 // CI's 90-minute limit, with nothing printed. (Node's --test-force-exit is no cure: in a process of
@@ -72,7 +75,7 @@ const compiledAt = Date.now();
 await compileAll('.', compiledDir);
 process.env.LOADSTAR_TS_COMPILED = JSON.stringify({ root: resolve('.'), outDir: compiledDir, compiledAt });
 const loader = pathToFileURL(resolve('scripts/ts-loader/register.js')).href;
-const args = ['--import', loader, '--test', '--test-reporter=spec', '--test-concurrency=4', '--test-timeout=300000', ...units.map((u) => u.file)];
+const args = ['--import', loader, '--test', '--test-reporter=spec', '--test-concurrency=5', '--test-timeout=300000', ...units.map((u) => u.file)];
 const result = await runWithLimit(process.execPath, args, {
   limitMs: RUN_LIMIT_MS,
   fileLimitMs: FILE_LIMIT_MS,
