@@ -88,7 +88,10 @@ test('every format, facility, level filter, len, tag and inherited target, as ha
     const cut = servers[0]!.got[9]!;
     assert.match(cut, /^<150>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d gtag\[\d+\]: Connect from 127\.0\.0\.1:\d+ to /);
     assert.ok(Buffer.byteLength(cut, 'latin1') === 81 && cut.endsWith('\n') && !cut.includes('(fe/HTTP)'), cut);
-    if (seen[1]) assert.deepEqual(seen[1], loadstar, 'haproxy sent the same datagrams');
+    // Where the len 80 cut falls moves with the pid's digits too (pids wrap at 32768, and the test's
+    // process can be older than the wrap, haproxy newer): what follows the cut's last mask is not compared.
+    const uncut = (line: string): string => (line.includes('(fe/HTTP)') ? line : line.replace(/( to 127\.0\.0\.1:F).*\n$/s, '$1…\n'));
+    if (seen[1]) assert.deepEqual(seen[1].map(uncut), loadstar.map(uncut), 'haproxy sent the same datagrams');
     // The masks hide where the cut falls (the client port's digits move it): the length itself, as haproxy sends it.
     if (servers[1]!.got[9] !== undefined) assert.equal(Buffer.byteLength(servers[1]!.got[9], 'latin1'), 81, servers[1]!.got[9]);
   } finally {
