@@ -27,7 +27,9 @@ function find(dir) {
  * stack names its file): the same order on every machine.
  * (Spreading the browser tests through the run instead was measured on 2026-12-06: 1,060 → 1,027 s,
  * but both cores were busy in 62 % of the later two-second samples instead of 47 %, the load under
- * which the tests compared with haproxy on timing fail; not kept.)
+ * which the tests compared with haproxy on timing fail; not kept. Measured again after the server
+ * tests came to share processes: two tests failed under the moved load; not kept. See
+ * docs/architecture.md, "Thirty-fifth pass".)
  */
 function writeUnits(units, dir) {
   return units.map((unit, n) => {

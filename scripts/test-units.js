@@ -17,7 +17,7 @@ const FILES_PER_GROUP = 20;
 // groups, so that no group is long enough to be the run's tail.
 const FILES_PER_SERVER_GROUP = 6;
 // The browser walkthroughs each take 20–130 s beside a Chromium and a `loadstar serve`; the load is a
-// small part of that, so each keeps its process, and the slots they take are spread by path order.
+// small part of that, so each keeps its process.
 const ALONE_DIRS = ['test/e2e/'];
 // A top-level before/after/beforeEach/afterEach hook belongs to the process's root test: in a shared
 // process it would run around the other files' tests too, or (registered after the root's hooks have
