@@ -56,7 +56,7 @@ const named = (file) => unitName.get(file) ?? file;
 // haproxy started side by side). On 2026-12-06 four took 669 s where three took 762–832 s; after
 // the server tests came to share processes (test-units.js), five took 739 s where four took 818,
 // CPU 933 against 1,030 s. (Five was measured before that too, at 979 s against 1,011–1,046, and
-// not kept then: 3–6 % for more load, while the loading of ~335 processes was most of the CPU.)
+// not kept then: 3–6 % for more load, while loading ~335 processes took a third of the CPU.)
 // The first runs at a new concurrency each found tests timed on an assumption the load broke (a
 // pause that took longer than asked, haproxy's threads, a minute's end); each was fixed.
 // Node's runner starts and reports the units in the order of their full paths, whatever the order
