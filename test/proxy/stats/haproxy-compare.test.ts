@@ -100,7 +100,11 @@ test('show stat: same header as HAProxy 2.6 and the same empty/non-empty columns
       const hf = hState[i]!.split(' ');
       const lf = lState[i]!.split(' ');
       assert.equal(lf.length, hf.length, `servers state line ${i}`);
-      for (const c of [1, 2, 3, 5, 6, 7, 8, 10, 11, 13]) assert.equal(lf[c], hf[c], `servers state line ${i} column ${c}: ${hState[i]}`);
+      for (const c of [1, 2, 3, 5, 6, 7, 8, 10, 11]) assert.equal(lf[c], hf[c], `servers state line ${i} column ${c}: ${hState[i]}`);
+      // srv_check_state without CHK_ST_INPROGRESS (0x1): whether a check runs at this moment is a matter
+      // of timing (every 200 ms; a loaded CI run caught Loadstar's in progress, 7 against 6).
+      const settled = (v: string | undefined): number => Number(v) & ~1;
+      assert.equal(settled(lf[13]), settled(hf[13]), `servers state line ${i} column 13: ${hState[i]}`);
     }
     assert.equal(await cli(lSock, 'set server be/nope state drain'), await cli(hSock, 'set server be/nope state drain'));
     assert.equal(await cli(lSock, 'set server nope/up state drain'), await cli(hSock, 'set server nope/up state drain'));
