@@ -11,7 +11,11 @@
  *   node --import tsx bench/l7-design.ts [--duration 5] [--warmup 1] [--connections 50]
  *        [--threads 1] [--origin nginx|node|node-http|haproxy] [--only A,C,haproxy-http]
  *        [--sizes small,large] [--json out.json] [--max-other 10] [--attempts 3] [--quiet-wait 20] [--budget 180]
- *        [--mixed] [--mixed-seconds 120] [--mixed-proxies loadstar-http,loadstar-tcp,haproxy-http]
+ *        [--mixed] [--mixed-seconds 120] [--mixed-proxies loadstar-http,loadstar-tcp,haproxy-http] [--close]
+ *
+ * --close: wrk sends `Connection: close`, a new connection per request, so the rows compare the
+ * per-connection path (accept, one exchange, close); issue #15's goals are keep-alive figures and
+ * are not evaluated then.
  *
  * The origin is nginx by default (issue #15's set-up: `return 200` for 100 B, a
  * static file with sendfile for 64 KiB; bench/lib/origin.ts); without nginx the
@@ -50,8 +54,11 @@ if (!ORIGIN_KINDS.includes(originKind)) {
 const only = opt('only', '').split(',').filter(Boolean);
 const sizeNames = opt('sizes', 'small,large').split(',');
 const jsonOut = opt('json', '');
+const perConnection = process.argv.includes('--close');
+const headers = perConnection ? ['Connection: close'] : [];
 const mixedSeconds = Number(opt('mixed-seconds', '120'));
 const mixedOn = process.argv.includes('--mixed') || process.argv.includes('--mixed-seconds');
+if (mixedOn && perConnection) throw new Error('--close and --mixed do not go together: the mixed run is a keep-alive measurement');
 const mixedIds = opt('mixed-proxies', MIXED_DEFAULT_IDS.join(',')).split(',').filter(Boolean);
 /** Why the run is not issue #15's set-up, printed before and after the table ('' when it is). */
 let setupWarning = '';
@@ -70,7 +77,7 @@ function slackS(): number {
 
 /** One wrk run with the CPU accounting shared with the other benches (bench/lib/measure.ts). */
 function measureOnce(url: string, proxyPid: number | null, origin: Origin): Promise<Measured> {
-  return measureWrk({ url, durationS, connections, threads }, proxyPid, origin.pid);
+  return measureWrk({ url, durationS, connections, threads, headers }, proxyPid, origin.pid);
 }
 
 /**
@@ -79,7 +86,7 @@ function measureOnce(url: string, proxyPid: number | null, origin: Origin): Prom
  * is repeated (up to MAX_ATTEMPTS), keeping the least disturbed one.
  */
 async function measure(url: string, proxyPid: number | null, origin: Origin): Promise<Measured> {
-  if (warmupS > 0) await runWrk({ url, durationS: warmupS, connections, threads });
+  if (warmupS > 0) await runWrk({ url, durationS: warmupS, connections, threads, headers });
   let best: Measured | null = null;
   let n = 0;
   for (let i = 1; i <= MAX_ATTEMPTS; i++) {
@@ -198,7 +205,7 @@ async function main(): Promise<void> {
     await origin.stop();
   }
   console.log(`\nLoadstar hot-path benchmark — node ${process.version}, wrk -t${threads} -c${connections} -d${durationS}s (+${warmupS}s warm-up), ` +
-    `origin '${originKind}'; proxy on core 0, wrk + origin on core 1; total ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    `origin '${originKind}'${perConnection ? ', Connection: close (a connection per request)' : ''}; proxy on core 0, wrk + origin on core 1; total ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   if (setupWarning) console.log(`${setupWarning}\n`);
   console.log(table(rows));
   if (mixed.length > 0) {
@@ -206,8 +213,9 @@ async function main(): Promise<void> {
       `measured on 64 KiB after ${mixed[0].smallSeconds} s of 100 B load; loss = 1 − long-lived ÷ fresh req/s\n`);
     console.log(mixedTable(mixed));
   }
-  const goals = evaluateGoals(rows, mixed);
-  console.log(`\n${goalsBlock(goals)}`);
+  // The goals are keep-alive figures: a per-connection run is not measured against them.
+  const goals = perConnection ? [] : evaluateGoals(rows, mixed);
+  if (!perConnection) console.log(`\n${goalsBlock(goals)}`);
   if (jsonOut) {
     const noRaw = <T extends { wrk: { raw: string } }>(r: T): T => ({ ...r, wrk: { ...r.wrk, raw: undefined } });
     writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), node: process.version, durationS, warmupS, connections, threads, originKind,

@@ -3,7 +3,9 @@
  * by function and category, and optionally a system-wide view with `perf`
  * (kernel vs node binary vs JIT code), which the V8 profile cannot see.
  *
- *   node --import tsx bench/profile.ts --proxy C [--size 100] [--duration 8] [--perf [--no-cpu-prof]] [--keep DIR]
+ *   node --import tsx bench/profile.ts --proxy C [--size 100] [--duration 8] [--perf [--no-cpu-prof]] [--keep DIR] [--close]
+ *
+ * --close sends `Connection: close` (a new connection per request: the per-connection path).
  */
 import { mkdtempSync, readdirSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ const usePerf = process.argv.includes('--perf');
 // --no-cpu-prof: perf only (the V8 sampler thread itself costs ~15 % CPU and shows in perf)
 const useCpuProf = !process.argv.includes('--no-cpu-prof');
 const keep = opt('keep', '');
+const headers = process.argv.includes('--close') ? ['Connection: close'] : [];
 
 async function main(): Promise<void> {
   const def = PROXIES[id];
@@ -40,14 +43,14 @@ async function main(): Promise<void> {
     try {
       const url = `http://127.0.0.1:${proxy.port}/`;
       await verifyProxy(url, size);
-      await runWrk({ url, durationS: 2 }); // warm-up (JIT)
+      await runWrk({ url, durationS: 2, headers }); // warm-up (JIT)
       const meter = cpuMeter(proxy.pid);
       const w0 = Number(process.hrtime.bigint() / 1000n);
       const perfData = join(dir, 'perf.data');
       const perf = usePerf
         ? runBounded('perf', ['record', '-F', '999', '-o', perfData, '-p', String(proxy.pid), '--', 'sleep', String(durationS - 1)], { timeoutMs: (durationS + 20) * 1000 })
         : null;
-      const r = await runWrk({ url, durationS });
+      const r = await runWrk({ url, durationS, headers });
       const c = meter();
       window = [w0, Number(process.hrtime.bigint() / 1000n)];
       if (perf) {
