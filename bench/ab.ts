@@ -19,7 +19,7 @@ import { measureWrk, type Measured } from './lib/measure.ts';
 import { startOrigin } from './lib/origin.ts';
 import { PROXY_CORE, spawnPinned } from './lib/proc.ts';
 import { withAllocatorEnv } from '../proxy/runtime/allocator-env.ts';
-import { opt } from './lib/args.ts';
+import { closeHeaders, opt } from './lib/args.ts';
 
 const builds = { A: path.resolve(opt('a')), B: path.resolve(opt('b')) };
 const mode = opt('mode', 'http') as 'http' | 'tcp';
@@ -28,7 +28,7 @@ const rounds = Number(opt('rounds', '5'));
 const durationS = Number(opt('duration', '3'));
 /** Node flags for B's engine only (the same build with other V8 settings, say). */
 /** `--close`: wrk reconnects after every response. */
-const headers = [...(process.argv.includes('--close') ? ['Connection: close'] : []), ...(process.argv.includes('--header') ? [opt('header')] : [])];
+const headers = [...closeHeaders(), ...(process.argv.includes('--header') ? [opt('header')] : [])];
 const flags = { A: [] as string[], B: opt('b-flags', '').split(' ').filter(Boolean) };
 /** Arguments for B's engine-server only (`--compression gzip`: the same build, compressing). */
 const engineArgs = { A: [] as string[], B: opt('b-args', '').split(' ').filter(Boolean) };

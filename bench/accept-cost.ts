@@ -15,11 +15,11 @@ import { measureWrk, type Measured } from './lib/measure.ts';
 import { startOrigin } from './lib/origin.ts';
 import { PROXY_CORE, spawnPinned } from './lib/proc.ts';
 import { PROXIES } from './lib/proxies.ts';
-import { opt } from './lib/args.ts';
+import { CONNECTION_CLOSE, opt } from './lib/args.ts';
 
 const rounds = Number(opt('rounds', '3'));
 const durationS = Number(opt('duration', '3'));
-const headers = ['Connection: close'];
+const headers = [CONNECTION_CLOSE];
 const prototype = fileURLToPath(new URL('./prototypes/accept-answer.ts', import.meta.url));
 
 interface Server { pid: number; port: number; stop(): Promise<void> }

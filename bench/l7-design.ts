@@ -40,7 +40,7 @@ import { LARGE, NGINX_BIN, ORIGIN_KINDS, SMALL, nginxAvailable, startOrigin, typ
 import { PROXIES, verifyProxy, type ProxyDef } from './lib/proxies.ts';
 import { f, table, type Row } from './lib/report.ts';
 import { runWrk } from './lib/wrk.ts';
-import { opt } from './lib/args.ts';
+import { closeHeaders, opt } from './lib/args.ts';
 
 const durationS = Number(opt('duration', '5'));
 const warmupS = Number(opt('warmup', '1'));
@@ -54,8 +54,8 @@ if (!ORIGIN_KINDS.includes(originKind)) {
 const only = opt('only', '').split(',').filter(Boolean);
 const sizeNames = opt('sizes', 'small,large').split(',');
 const jsonOut = opt('json', '');
-const perConnection = process.argv.includes('--close');
-const headers = perConnection ? ['Connection: close'] : [];
+const headers = closeHeaders();
+const perConnection = headers.length > 0;
 const mixedSeconds = Number(opt('mixed-seconds', '120'));
 const mixedOn = process.argv.includes('--mixed') || process.argv.includes('--mixed-seconds');
 if (mixedOn && perConnection) throw new Error('--close and --mixed do not go together: the mixed run is a keep-alive measurement');

@@ -16,7 +16,7 @@ import { startOrigin, SMALL } from './lib/origin.ts';
 import { runBounded } from './lib/proc.ts';
 import { PROXIES, verifyProxy } from './lib/proxies.ts';
 import { runWrk } from './lib/wrk.ts';
-import { opt } from './lib/args.ts';
+import { closeHeaders, opt } from './lib/args.ts';
 
 const id = opt('proxy', 'C');
 const size = Number(opt('size', String(SMALL)));
@@ -25,7 +25,7 @@ const usePerf = process.argv.includes('--perf');
 // --no-cpu-prof: perf only (the V8 sampler thread itself costs ~15 % CPU and shows in perf)
 const useCpuProf = !process.argv.includes('--no-cpu-prof');
 const keep = opt('keep', '');
-const headers = process.argv.includes('--close') ? ['Connection: close'] : [];
+const headers = closeHeaders();
 
 async function main(): Promise<void> {
   const def = PROXIES[id];

@@ -5,3 +5,11 @@ export function opt(name: string, def?: string): string {
   if (v === undefined) throw new Error(`missing --${name}`);
   return v;
 }
+
+/** The request header that makes wrk open a new connection per request (the per-connection path). */
+export const CONNECTION_CLOSE = 'Connection: close';
+
+/** `--close`: wrk's headers for a run of one request per connection, else none. */
+export function closeHeaders(): string[] {
+  return process.argv.includes('--close') ? [CONNECTION_CLOSE] : [];
+}
