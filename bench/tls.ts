@@ -51,9 +51,10 @@ import { serveEngine } from './lib/serve-engine.ts';
 import { waitForQuiet } from './lib/cpu.ts';
 import { summarizeProfile } from './lib/cpuprofile.ts';
 import { haproxyShowInfo, startHaproxy } from './lib/haproxy.ts';
+import { runHandshakeDriver } from './lib/handshake-load.ts';
 import { measureLoad, type Measured } from './lib/measure.ts';
 import { SMALL, startOrigin, type Origin } from './lib/origin.ts';
-import { LOAD_CORE, PROXY_CORE, freePort, runBounded, spawnPinned } from './lib/proc.ts';
+import { LOAD_CORE, PROXY_CORE, freePort, spawnPinned } from './lib/proc.ts';
 import { f, medianRows, table, type Row } from './lib/report.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 import { opt } from './lib/args.ts';
@@ -198,16 +199,6 @@ async function probe(port: number): Promise<string> {
   return `${first.negotiated}, resumes a session: ${second?.reused ? 'yes' : 'no'}`;
 }
 
-const driverScript = fileURLToPath(new URL('./lib/tls-handshake-driver.ts', import.meta.url));
-
-/** Full handshakes, one request each, from lib/tls-handshake-driver.ts pinned to the load core; bounded in time. */
-async function runDriver(port: number, connections: number, durationS: number): Promise<WrkResult> {
-  const r = await runBounded(process.execPath, ['--import', 'tsx', driverScript, '--port', String(port), '--connections', String(connections), '--duration', String(durationS)],
-    { core: LOAD_CORE, timeoutMs: (durationS + 20) * 1000 });
-  if (r.code !== 0) throw new Error(`handshake driver exited with ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as WrkResult;
-}
-
 interface RunOptions { connections: number; durationS: number; windows: number; quietWaitS: number; leadInS: number; profDir: string }
 
 const LABELS: Record<string, string> = {
@@ -228,7 +219,7 @@ async function measureSection(section: Section, origin: Origin, originPort: numb
   checks: Check[], negotiated: Map<string, string>): Promise<Row[]> {
   const ids = [...(section.load === 'wrk' ? ['direct'] : []), 'haproxy-https', 'loadstar-https', ...(compareDist ? ['loadstar-b'] : [])];
   const run = (target: Target | null, durationS: number) => (): Promise<WrkResult> => section.load === 'driver'
-    ? runDriver(target!.port, o.connections, durationS)
+    ? runHandshakeDriver(target!.port, o.connections, durationS)
     : runWrk({ url: target ? `https://127.0.0.1:${target.port}/` : `http://127.0.0.1:${originPort}/`, durationS, connections: o.connections, threads: 1, core: LOAD_CORE, headers: section.load === 'wrk-close' ? ['Connection: close'] : [] });
   const targets = new Map<string, Target | null>();
   const failed = new Map<string, string>();
