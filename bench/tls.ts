@@ -57,7 +57,7 @@ import { SMALL, startOrigin, type Origin } from './lib/origin.ts';
 import { LOAD_CORE, PROXY_CORE, freePort, spawnPinned } from './lib/proc.ts';
 import { f, medianRows, table, type Row } from './lib/report.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
-import { opt } from './lib/args.ts';
+import { CONNECTION_CLOSE, opt } from './lib/args.ts';
 
 const certDir = fileURLToPath(new URL('../test/scenarios/certs/', import.meta.url));
 
@@ -220,7 +220,7 @@ async function measureSection(section: Section, origin: Origin, originPort: numb
   const ids = [...(section.load === 'wrk' ? ['direct'] : []), 'haproxy-https', 'loadstar-https', ...(compareDist ? ['loadstar-b'] : [])];
   const run = (target: Target | null, durationS: number) => (): Promise<WrkResult> => section.load === 'driver'
     ? runHandshakeDriver(target!.port, o.connections, durationS)
-    : runWrk({ url: target ? `https://127.0.0.1:${target.port}/` : `http://127.0.0.1:${originPort}/`, durationS, connections: o.connections, threads: 1, core: LOAD_CORE, headers: section.load === 'wrk-close' ? ['Connection: close'] : [] });
+    : runWrk({ url: target ? `https://127.0.0.1:${target.port}/` : `http://127.0.0.1:${originPort}/`, durationS, connections: o.connections, threads: 1, core: LOAD_CORE, headers: section.load === 'wrk-close' ? [CONNECTION_CLOSE] : [] });
   const targets = new Map<string, Target | null>();
   const failed = new Map<string, string>();
   const windows: Row[][] = [];

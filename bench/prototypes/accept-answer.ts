@@ -109,26 +109,32 @@ function answerOn(stream: { writeLatin1String(req: Req, text: string): number; s
   stream.shutdown(shutdown);
 }
 
-function serveHandles(): void {
+/**
+ * The `onread` of `stream` (the TCP handle, or the TLSWrap over it): its first read is answered;
+ * the end of its reads (the client's FIN, or an error) calls `end`.
+ */
+function answerFirstRead(stream: Parameters<typeof answerOn>[0], end: () => void): () => void {
   const { streamBaseState, kReadBytesOrError } = binding('stream_wrap');
+  let answered = false;
+  return () => {
+    const n = streamBaseState[kReadBytesOrError]!;
+    if (n > 0 && !answered) {
+      answered = true;
+      answerOn(stream);
+    } else if (n < 0) end();
+  };
+}
+
+function serveHandles(): void {
   listenOnHandles('handle', (handle) => {
-    let answered = false;
-    handle.onread = () => {
-      const n = streamBaseState[kReadBytesOrError]!;
-      if (n > 0 && !answered) {
-        answered = true;
-        answerOn(handle);
-      } else if (n < 0) {
-        // The client's FIN (or an error): the connection is over.
-        handle.readStop();
-        handle.close();
-      }
-    };
+    handle.onread = answerFirstRead(handle, () => {
+      handle.readStop();
+      handle.close();
+    });
   });
 }
 
 function serveTlsHandles(): void {
-  const { streamBaseState, kReadBytesOrError } = binding('stream_wrap');
   const { wrap } = binding('tls_wrap');
   const context = (tls.createSecureContext(keyAndCert()) as unknown as { context: unknown }).context;
   // The TLSWrap objects of open connections: with nothing in JavaScript holding one, V8 may collect it
@@ -137,7 +143,6 @@ function serveTlsHandles(): void {
   listenOnHandles('tls-handle', (handle) => {
     const ssl = wrap(handle, context, true, false);
     open.add(ssl);
-    let answered = false;
     const end = (): void => {
       open.delete(ssl);
       ssl.destroySSL();
@@ -152,30 +157,28 @@ function serveTlsHandles(): void {
     ssl.onocspresponse = done;
     ssl.onerror = end;
     ssl.setVerifyMode(false, false);
-    ssl.onread = () => {
-      const n = streamBaseState[kReadBytesOrError]!;
-      if (n > 0 && !answered) {
-        answered = true;
-        answerOn(ssl);
-      } else if (n < 0) end();
-    };
+    ssl.onread = answerFirstRead(ssl, end);
   });
+}
+
+/** Node's own servers (a socket object per connection), each answering with answerSocket. */
+function listenWithSockets(label: string, server: net.Server): void {
+  server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${(server.address() as net.AddressInfo).port} accept-answer (${label})`));
+}
+
+/** The first read answered and the socket ended; Node closes it once the client has closed its side. */
+function answerSocket(socket: net.Socket): void {
+  socket.once('data', () => socket.end(RESPONSE));
+  socket.on('error', () => socket.destroy());
 }
 
 function serveNet(): void {
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    socket.once('data', () => socket.end(RESPONSE));
-    socket.on('error', () => socket.destroy());
-  });
-  server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${(server.address() as net.AddressInfo).port} accept-answer (net)`));
+  listenWithSockets('net', net.createServer({ noDelay: true }, answerSocket));
 }
 
 function serveTlsNet(): void {
-  const server = tls.createServer(keyAndCert(), (socket) => {
-    socket.once('data', () => socket.end(RESPONSE));
-    socket.on('error', () => socket.destroy());
-  });
-  server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${(server.address() as net.AddressInfo).port} accept-answer (tls-net)`));
+  // The listener gets the TLSSocket ('secureConnection'), once its handshake is done.
+  listenWithSockets('tls-net', tls.createServer(keyAndCert(), answerSocket));
 }
 
 const servers: Record<string, () => void> = { net: serveNet, handle: serveHandles, 'tls-net': serveTlsNet, 'tls-handle': serveTlsHandles };
