@@ -24,6 +24,8 @@ import { faults, faultPoint } from '../runtime/faults.ts';
 import { inactivitySweep, type InactivityWatched } from '../runtime/inactivity.ts';
 import { lastMessageStart } from '../runtime/error-snapshots.ts';
 import { writeNow } from '../runtime/write-batch.ts';
+import { DirectBodyWrites } from '../runtime/direct-body.ts';
+import { pendingWrite } from '../runtime/pending-write.ts';
 import type { ConnectionInfo, Sample } from '../acl/index.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
 import { requestFailed } from '../stick/http.ts';
@@ -195,6 +197,13 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     this.armRequestTimer(false);
     idleSweep.waiting(this);
     if (consumed && buffered) this.onData(buffered);
+  }
+
+  private directWrites: DirectBodyWrites | undefined;
+
+  /** Big response body chunks, written straight to the socket's handle (direct-body.ts; made at the first). */
+  get directBody(): DirectBodyWrites {
+    return (this.directWrites ??= new DirectBodyWrites(this.socket));
   }
 
   /** Takes a parser from the pool for the requests to come (not consuming the socket yet). */
@@ -725,7 +734,8 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
     const tx = this.queue[0];
     // Rules waiting for the body: HAProxy's read timeout there answers 408 (http_wait_for_msg_body).
     if (tx?.waitingForBody) return tx.bodyWaitTimedOut();
-    if (tx && (tx.waitingForServer || (tx.responseStarted && tx.requestEnded && !tx.upgrading && this.socket.writableLength === 0))) return;
+    // Nothing waits: neither in the socket's stream nor in libuv (a write straight to the handle, direct-body.ts).
+    if (tx && (tx.waitingForServer || (tx.responseStarted && tx.requestEnded && !tx.upgrading && pendingWrite(this.socket) === 0))) return;
     if (tx) tx.abort('cD');
     this.close();
   }

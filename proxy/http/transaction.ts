@@ -10,7 +10,8 @@ import { UpstreamConnection, connectUpstream, takeOwned, ownedServer, type Conne
 import { headEnd } from '../runtime/error-snapshots.ts';
 import type { CapturedRead } from '../runtime/error-snapshots.ts';
 import type { ProxyHeaderMaker } from '../runtime/proxy-header-out.ts';
-import { holdWrites, releaseWrites, writeHeld, writeNow } from '../runtime/write-batch.ts';
+import { BATCH_BYTES, holdWrites, releaseWrites, writeHeld, writeNow } from '../runtime/write-batch.ts';
+import type { DirectBodyWrites } from '../runtime/direct-body.ts';
 import type { ResponseHead, ReuseSession } from './upstream.ts';
 import type { CaseAdjust } from './headers.ts';
 import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
@@ -75,6 +76,8 @@ export interface TransactionClient {
   readonly transport: net.Socket;
   readonly frontend: HttpFrontend;
   readonly sessionVars: Map<string, Sample>;
+  /** HTTP/1 on plain TCP: big response body chunks written straight to the socket's handle. */
+  readonly directBody?: DirectBodyWrites;
   /** Request-body flow control: stop and restart reading from the client. */
   pauseReading(): void;
   resumeReading(): void;
@@ -1578,8 +1581,8 @@ export class HttpTransaction implements ServerSession {
       // Through the stream, as the body after it: both leave in one writev.
       this.pendingHead = undefined;
       if (!socket.destroyed) socket.write(head, 'latin1');
-      this.writeBodyChunk(socket, chunk);
-    } else this.writeBodyChunk(socket, chunk);
+      this.writeBodyChunk(socket, chunk, false);
+    } else this.writeBodyChunk(socket, chunk, true);
     this.bytesOut += chunk.length;
   }
 
@@ -1616,12 +1619,30 @@ export class HttpTransaction implements ServerSession {
     });
   }
 
-  private writeBodyChunk(socket: Writable, chunk: Buffer): void {
+  /** `direct`: the chunk may go straight to the handle (not when it is to leave in one writev with the head before it). */
+  private writeBodyChunk(socket: Writable, chunk: Buffer, direct: boolean): void {
     if (this.chunkedResponse) {
       socket.write(chunkSizeLine(chunk.length));
       socket.write(chunk);
       socket.write('\r\n');
-    } else socket.write(chunk);
+    } else if (!direct || !this.writeDirect(socket, chunk)) socket.write(chunk);
+  }
+
+  /**
+   * A big body chunk straight to a plain TCP client's handle (direct-body.ts), skipping Node's
+   * Writable path; false when it must go through `socket.write`. Only from a server connection,
+   * which stops reading while such a write waits; smaller chunks stay in the turn's write batch.
+   */
+  private writeDirect(socket: Writable, chunk: Buffer): boolean {
+    const upstream = this.upstream;
+    const writes = this.client.directBody;
+    if (upstream === undefined || writes === undefined || chunk.length < BATCH_BYTES || !writes.usable) return false;
+    // What the turn's batch holds for this socket was written before this chunk: it leaves first.
+    writeNow(socket);
+    const result = writes.write(chunk);
+    if (result === 'stream') return false;
+    if (result === 'pending') upstream.waitForDirectWrite(writes);
+    return true;
   }
 
   /** @param trailers the trailer fields of a chunked response, relayed after its last chunk (HAProxy 2.6). */

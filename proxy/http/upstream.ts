@@ -20,6 +20,7 @@ import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtim
 import { foldAfterStatusLine, scanGap } from './message-gap.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
+import type { DirectBodyWrites } from '../runtime/direct-body.ts';
 import { SocketInactivity } from '../runtime/inactivity.ts';
 import { writeStallTimer } from '../runtime/pending-write.ts';
 import type { RuntimeServer, ServerConnectionGauges } from '../runtime/server.ts';
@@ -448,7 +449,7 @@ export class UpstreamConnection {
         if (this.drainSink !== sink) return; // the connection moved on (parked, reused)
         this.drainSink = undefined;
         this.rearm();
-        this.resumeReading();
+        if (!this.directSink) this.resumeReading();
       });
     }
   }
@@ -461,11 +462,32 @@ export class UpstreamConnection {
    * stands for it (stallWrites). Otherwise `inactivityMs`.
    */
   private rearm(): void {
-    this.idle.set(this.drainSink || this.cancelWriteStall || this.inactivityMs < 0 ? 0 : this.inactivityMs);
+    this.idle.set(this.drainSink || this.directSink || this.cancelWriteStall || this.inactivityMs < 0 ? 0 : this.inactivityMs);
   }
 
   /** The client socket whose 'drain' reading from the server waits for. */
   private drainSink: Writable | undefined;
+  /** The client's direct body writes (direct-body.ts) reading from the server waits for. */
+  private directSink: DirectBodyWrites | undefined;
+
+  /**
+   * A chunk of this response written straight to the client's handle waits in libuv: reading from
+   * the server stops until it has left (as for a stream write over the mark, uncorkSink), and the
+   * read buffer it refers to is lent to `writes` at the read's end (onRead).
+   */
+  waitForDirectWrite(writes: DirectBodyWrites): void {
+    if (this.directSink === writes || this.dead) return;
+    this.directSink = writes;
+    this.pauseReading();
+    this.rearm();
+    writes.whenIdle(() => {
+      this.reads?.reclaim();
+      if (this.directSink !== writes) return; // the connection moved on (parked, reused, closed)
+      this.directSink = undefined;
+      this.rearm();
+      if (!this.drainSink) this.resumeReading();
+    });
+  }
 
   private failContained(reason: 'closed' | 'error'): void {
     const handlers = this.handlers;
@@ -538,7 +560,8 @@ export class UpstreamConnection {
       this.internalError(e, handlers);
     } finally {
       this.inRead = false;
-      this.reads!.settle(sink);
+      // A direct write still held by libuv counts as well as the stream's queue (direct-body.ts).
+      this.reads!.settle(this.directSink ?? sink);
       if (this.dead) this.reads!.close();
     }
   }
@@ -712,8 +735,9 @@ export class UpstreamConnection {
     this.handlers = undefined;
     this.detachedInRead = true;
     // A parked connection reads (a server closing it must be noticed), whatever its last client does.
-    if (this.drainSink) {
+    if (this.drainSink || this.directSink) {
       this.drainSink = undefined;
+      this.directSink = undefined;
       this.rearm();
       this.resumeReading();
     }

@@ -1,5 +1,6 @@
 /** Byte patterns and paced writers for the relay tests (TCP and HTTP bodies checked byte for byte). */
-import type net from 'node:net';
+import net from 'node:net';
+import { once } from 'node:events';
 
 /** Bytes that never repeat at a 4 KiB or 64 KiB period, different for each stream id. */
 export function pattern(id: number, length: number): Buffer {
@@ -38,4 +39,26 @@ function writeUntilDone(socket: net.Socket, next: () => Buffer | undefined): voi
     socket.end();
   };
   more();
+}
+
+/** A connected pair on 127.0.0.1: `ours` is written to, `peer` collects what arrives (paused until told). */
+export async function socketPair(): Promise<{ ours: net.Socket; peer: net.Socket; received: () => Buffer; close(): void }> {
+  const server = net.createServer({ pauseOnConnect: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const ours = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const [peer] = (await once(server, 'connection')) as [net.Socket];
+  await once(ours, 'connect');
+  const chunks: Buffer[] = [];
+  peer.on('data', (d: Buffer) => chunks.push(d));
+  return {
+    ours,
+    peer,
+    received: () => Buffer.concat(chunks),
+    close() {
+      ours.destroy();
+      peer.destroy();
+      server.close();
+    },
+  };
 }

@@ -325,3 +325,53 @@ test('small bodies taken from the read they end: every head shape and split give
     await server.close();
   }
 });
+
+test('a slow reader\'s big bodies, written straight to its socket and waiting there, arrive byte for byte while others share its one server connection', async () => {
+  // Big body chunks go straight to the client's handle (proxy/runtime/direct-body.ts). One that has
+  // to wait for the slow client stops the reads from the server until it has left; the server
+  // connection then serves the other clients' requests in between (the lending of the read buffer
+  // to such a write is unit-tested in test/proxy/runtime/direct-body.test.ts).
+  const origin = await startNamedServer('shared', (req, res) => {
+    const [size, seed] = (req.url ?? '').slice(1).split('-').map(Number);
+    res.setHeader('content-length', size!);
+    res.end(patterned(size!, seed!));
+  });
+  const e = await startEngine(`${HTTP_DEFAULTS}
+frontend web
+    bind 127.0.0.1:${await freePort()}
+    default_backend app
+backend app
+    http-reuse always
+    server s1 127.0.0.1:${origin.port} maxconn 1
+`);
+  /** Reads in small bites with pauses: the engine's writes to it wait in libuv now and then. */
+  const trickle = (path: string): Promise<Buffer> => new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: e.port, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        res.pause();
+        setTimeout(() => res.resume(), 2);
+      });
+      res.on('end', () => resolve(Buffer.concat(chunks)));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+  try {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    for (let round = 0; round < 4; round++) {
+      const size = 8_000_000 + round * 65_537;
+      const slow = trickle(`/${size}-${round}`);
+      const fast = Array.from({ length: 3 }, (_, i) => fetchBody(e.port, `/${200_003 + i}-${100 + round * 10 + i}`, agent, false)
+        .then((body) => assert.equal(digest(body), digest(patterned(200_003 + i, 100 + round * 10 + i)), `round ${round}, fast response ${i}`)));
+      const body = await slow;
+      assert.equal(body.length, size);
+      assert.equal(digest(body), digest(patterned(size, round)), `round ${round}: the slow reader's body is intact`);
+      await Promise.all(fast);
+    }
+    agent.destroy();
+  } finally {
+    await e.stop();
+    await origin.close();
+  }
+});

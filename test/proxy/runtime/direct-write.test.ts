@@ -5,29 +5,7 @@ import tls from 'node:tls';
 import { once } from 'node:events';
 import { directWriter } from '../../../proxy/runtime/direct-write.ts';
 import { waitFor } from '../../helpers/net.ts';
-import { pattern } from '../../helpers/streams.ts';
-
-/** A connected pair on 127.0.0.1: `ours` is written to, `peer` collects what arrives (paused until told). */
-async function pair(): Promise<{ ours: net.Socket; peer: net.Socket; received: () => Buffer; close(): void }> {
-  const server = net.createServer({ pauseOnConnect: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const ours = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  const [peer] = (await once(server, 'connection')) as [net.Socket];
-  await once(ours, 'connect');
-  const chunks: Buffer[] = [];
-  peer.on('data', (d: Buffer) => chunks.push(d));
-  return {
-    ours,
-    peer,
-    received: () => Buffer.concat(chunks),
-    close() {
-      ours.destroy();
-      peer.destroy();
-      server.close();
-    },
-  };
-}
+import { pattern, socketPair as pair } from '../../helpers/streams.ts';
 
 test('a chunk the kernel takes whole is sent at once, counted in bytesWritten, with no completion call', async () => {
   const p = await pair();
