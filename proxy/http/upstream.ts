@@ -482,8 +482,9 @@ export class UpstreamConnection {
     this.rearm();
     writes.whenIdle(() => {
       this.reads?.reclaim();
-      if (this.directSink !== writes) return; // the connection moved on (parked, reused, closed)
+      if (this.directSink !== writes) return; // the connection moved on (parked, reused)
       this.directSink = undefined;
+      if (this.dead) return;
       this.rearm();
       if (!this.drainSink) this.resumeReading();
     });
