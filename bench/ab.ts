@@ -12,6 +12,9 @@
  *        [--b-args "--compression gzip"] [--header "Accept-Encoding: gzip"]
  *
  * --close sends `Connection: close` (a new connection per request: the per-connection cost).
+ * --chunked N: the origin is the raw Node one, sending its bodies as chunks of N bytes (nginx
+ *   answers a static file with a Content-Length).
+ *   e.g. node --import tsx bench/ab.ts --a /tmp/base-dist --b dist --size 1048576 --chunked 4096
  * --a/--b are compiled trees (`npx tsc -p tsconfig.build.json --outDir DIR`) holding bench/engine-server.js.
  */
 import path from 'node:path';
@@ -51,7 +54,8 @@ async function measure(dist: string, nodeFlags: string[], extra: string[], origi
   }
 }
 
-const origin = await startOrigin({ kind: 'nginx', sizes: [size] });
+const chunked = Number(opt('chunked', '0'));
+const origin = await startOrigin(chunked > 0 ? { sizes: [size], chunked } : { kind: 'nginx', sizes: [size] });
 const results: Record<'A' | 'B', Measured[]> = { A: [], B: [] };
 try {
   const port = origin.ports.get(size)!;

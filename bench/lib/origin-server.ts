@@ -12,6 +12,8 @@
  *           because node:http's own per-request cost would make the origin,
  *           which shares a core with wrk, the bottleneck.
  * impl=http: plain node:http with minimal work, for comparison.
+ * --chunked N (raw only): the body as chunks of N bytes (`Transfer-Encoding: chunked`), as an
+ *           application server streaming its answer writes it, instead of a Content-Length.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -23,6 +25,7 @@ function arg(name: string, def: string): string {
 
 const impl = arg('impl', 'raw');
 const sizes = arg('sizes', '100,65536').split(',').map(Number);
+const chunkSize = Number(arg('chunked', '0'));
 
 function body(size: number): Buffer {
   const b = Buffer.alloc(size, 'x');
@@ -31,8 +34,20 @@ function body(size: number): Buffer {
 }
 
 function responseBytes(size: number): Buffer {
+  if (chunkSize > 0) return chunkedResponseBytes(size, chunkSize);
   const head = `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${size}\r\nConnection: keep-alive\r\n\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), body(size)]);
+}
+
+function chunkedResponseBytes(size: number, piece: number): Buffer {
+  const b = body(size);
+  const parts: Buffer[] = [Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n', 'latin1')];
+  for (let at = 0; at < size; at += piece) {
+    const data = b.subarray(at, Math.min(size, at + piece));
+    parts.push(Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, Buffer.from('\r\n', 'latin1'));
+  }
+  parts.push(Buffer.from('0\r\n\r\n', 'latin1'));
+  return Buffer.concat(parts);
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');

@@ -43,14 +43,15 @@ export function originBody(size: number): Buffer {
   return b;
 }
 
-export interface OriginOptions { kind?: OriginKind; sizes?: number[]; core?: number }
+/** `chunked`: the raw origin sends its bodies as chunks of that many bytes (origin-server.ts). */
+export interface OriginOptions { kind?: OriginKind; sizes?: number[]; core?: number; chunked?: number }
 
 export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
   const sizes = opts.sizes ?? [SMALL, LARGE];
   if (opts.kind === 'haproxy') return startHaproxyOrigin(sizes, opts.core ?? LOAD_CORE);
   if (opts.kind === 'nginx') return startNginxOrigin(sizes, opts.core ?? LOAD_CORE);
   const impl = opts.kind === 'node-http' ? 'http' : 'raw';
-  const s = await spawnPinned(process.execPath, ['--import', 'tsx', script, '--impl', impl, '--sizes', sizes.join(',')], {
+  const s = await spawnPinned(process.execPath, ['--import', 'tsx', script, '--impl', impl, '--sizes', sizes.join(','), ...(opts.chunked ? ['--chunked', String(opts.chunked)] : [])], {
     core: opts.core ?? LOAD_CORE,
     readyLine: /^ORIGIN (\S+) (.*)$/,
   });

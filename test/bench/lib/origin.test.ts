@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -46,6 +47,33 @@ test('the nginx origin serves each size on its own port and both by path on the 
     await origin.stop();
   }
   assert.ok(origin.child.exitCode !== null || origin.child.signalCode !== null, 'nginx has exited');
+});
+
+test('the raw origin with chunked: each body as chunks of the given size, over keep-alive, and stops', async () => {
+  const origin = await startOrigin({ sizes: [SMALL, LARGE], chunked: 4096 });
+  try {
+    assert.equal(origin.impl, 'raw');
+    for (const [size, port] of origin.ports) {
+      await verifyProxy(`http://127.0.0.1:${port}/`, size);
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: o\r\n\r\n'));
+        let got = '';
+        socket.on('data', (d: Buffer) => {
+          got += d.toString('latin1');
+          if (got.includes('\r\n0\r\n\r\n')) {
+            socket.destroy();
+            resolve(got);
+          }
+        });
+        socket.on('error', reject);
+      });
+      assert.match(head, /\r\ntransfer-encoding: chunked\r\n/i);
+      assert.doesNotMatch(head, /content-length/i);
+      assert.match(head, /\r\n\r\n(1000|64)\r\n/, 'the first chunk is 4096 bytes, or the whole small body');
+    }
+  } finally {
+    await origin.stop();
+  }
 });
 
 test('nginx accepts the generated configuration as written (nginx -t)', async (t) => {

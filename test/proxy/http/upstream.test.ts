@@ -375,3 +375,35 @@ backend app
     await origin.close();
   }
 });
+
+test('big chunked bodies, framed again per read, arrive byte for byte to fast and slow readers', async () => {
+  // Each read's chunks leave as one chunk through the client's stream (chunked bodies do not take
+  // the direct writes of Content-Length ones, proxy/runtime/direct-body.ts); pieces of every size.
+  const origin = await startNamedServer('chunked', async (req, res) => {
+    const [size, seed, piece] = (req.url ?? '').slice(1).split('-').map(Number);
+    const body = patterned(size!, seed!);
+    for (let at = 0; at < body.length; at += piece!) {
+      if (!res.write(body.subarray(at, at + piece!))) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();
+  });
+  const e = await engineTo(origin.port);
+  try {
+    const cases = [[3_000_000, 1, 100_000], [1_000_003, 2, 4096], [70_000, 3, 20_000], [5_000, 4, 1000]] as const;
+    await Promise.all([false, true].map(async (slow) => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (const [size, seed, piece] of cases) {
+          const body = await fetchBody(e.port, `/${size}-${seed}-${piece}`, agent, slow);
+          assert.equal(body.length, size, `${slow ? 'slow' : 'fast'} reader, ${size} B: length`);
+          assert.equal(digest(body), digest(patterned(size, seed)), `${slow ? 'slow' : 'fast'} reader, ${size} B: content`);
+        }
+      } finally {
+        agent.destroy();
+      }
+    }));
+  } finally {
+    await e.stop();
+    await origin.close();
+  }
+});
