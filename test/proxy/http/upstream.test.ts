@@ -407,3 +407,34 @@ test('big chunked bodies, framed again per read, arrive byte for byte to fast an
     await origin.close();
   }
 });
+
+test('a big body to a client that asked to close: every byte arrives before the FIN, also to a slow reader', async () => {
+  // The close (shutdown) waits behind body chunks written straight to the handle and still held by libuv.
+  const origin = await startNamedServer('closing', (req, res) => {
+    const [size, seed] = (req.url ?? '').slice(1).split('-').map(Number);
+    res.setHeader('content-length', size!);
+    res.end(patterned(size!, seed!));
+  });
+  const e = await engineTo(origin.port);
+  try {
+    for (const [size, seed, slow] of [[6_000_000, 1, true], [300_000, 2, false], [6_000_000, 3, false]] as const) {
+      const received = await new Promise<Buffer>((resolve, reject) => {
+        const socket = net.connect(e.port, '127.0.0.1', () => socket.write(`GET /${size}-${seed} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`));
+        const chunks: Buffer[] = [];
+        if (slow) socket.pause();
+        if (slow) setTimeout(() => socket.resume(), 300);
+        socket.on('data', (d: Buffer) => chunks.push(d));
+        socket.on('end', () => resolve(Buffer.concat(chunks)));
+        socket.on('error', reject);
+      });
+      const split = received.indexOf('\r\n\r\n') + 4;
+      assert.match(received.subarray(0, split).toString('latin1'), /^HTTP\/1\.1 200 /);
+      const body = received.subarray(split);
+      assert.equal(body.length, size, `${size} B (${slow ? 'slow' : 'fast'}): length`);
+      assert.equal(digest(body), digest(patterned(size, seed)), `${size} B (${slow ? 'slow' : 'fast'}): content`);
+    }
+  } finally {
+    await e.stop();
+    await origin.close();
+  }
+});
