@@ -25,7 +25,7 @@
  */
 import type net from 'node:net';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
-import { DirectBodyWrites } from '../runtime/direct-body.ts';
+import { directWriter, type DirectWriter } from '../runtime/direct-write.ts';
 
 export interface ReadTarget {
   /** The socket read from (paused and resumed for backpressure). */
@@ -42,11 +42,12 @@ export class ReusedReads {
   private readonly buffers = new ReadBuffers();
   private paused = false;
   private target: ReadTarget | undefined;
+  private direct: DirectWriter | undefined;
   /**
-   * Direct writes to the sink, counted as ReadBuffers sees a writer: the socket's own buffer they
-   * may refer to is lent to them (not given back to the free list for another socket) until they are done.
+   * Direct writes libuv still holds, as ReadBuffers sees a writer: the socket's own buffer they may
+   * refer to is lent to them (not given back to the free list for another socket) until they are done.
    */
-  private direct: DirectBodyWrites | undefined;
+  private readonly directQueue = { destroyed: false, writableLength: 0 };
   /** Until start(): takes what the source sends (tcp-response inspection holding the server's first bytes). */
   private holder: ((chunk: Buffer) => void) | undefined;
 
@@ -69,8 +70,10 @@ export class ReusedReads {
   start(target: ReadTarget): void {
     this.holder = undefined;
     this.target = target;
-    const direct = new DirectBodyWrites(target.sink);
-    this.direct = direct.usable ? direct : undefined;
+    this.direct = directWriter(target.sink, () => {
+      this.directQueue.writableLength--;
+      this.drained();
+    });
     target.sink.on('drain', () => this.drained());
   }
 
@@ -96,12 +99,12 @@ export class ReusedReads {
     let chunk: Buffer;
     if (this.direct) {
       const view = buffers.forDirectWrite(bytes, buffer);
-      const direct = this.direct.write(view);
+      const direct = this.direct(view);
       if (direct === 'sent' || direct === 'failed') return;
       if (direct === 'pending') {
         buffers.directWriteHeld();
-        buffers.settle(this.direct);
-        this.direct.whenIdle(() => this.drained());
+        this.directQueue.writableLength++;
+        buffers.settle(this.directQueue);
         return this.stall(target);
       }
       chunk = buffers.forStream(view);
@@ -123,7 +126,7 @@ export class ReusedReads {
   /** The sink took everything queued (stream or direct): lent buffers are free, and the source may send again. */
   private drained(): void {
     this.buffers.reclaim();
-    if (this.paused && this.target && !this.direct?.waiting) {
+    if (this.paused && this.target && this.directQueue.writableLength === 0) {
       this.paused = false;
       this.target.source.resume();
       this.target.onStall?.(false);
