@@ -20,7 +20,7 @@ export async function sideBySide(t: TestContext, config: (port: number) => strin
   await probe(port);
   await new Promise((r) => setTimeout(r, 300));
   try {
-    await check(port, { logs: () => engine.logs });
+    await checkOn('Loadstar', t, port, { logs: () => engine.logs }, check);
   } finally {
     await engine.stop();
   }
@@ -29,9 +29,22 @@ export async function sideBySide(t: TestContext, config: (port: number) => strin
   const haproxy = await startHaproxy(config(hport), hport, options);
   await new Promise((r) => setTimeout(r, 300));
   try {
-    await check(hport, { logs: () => haproxy.output().split('\n').filter((l) => l !== '' && !l.startsWith('[')) });
+    await checkOn('HAProxy', t, hport, { logs: () => haproxy.output().split('\n').filter((l) => l !== '' && !l.startsWith('[')) }, check);
   } finally {
     await haproxy.stop();
+  }
+}
+
+/**
+ * One side's run. A failure says which side it was and that side's last log lines: a failure in
+ * a loaded CI run is often not reproducible, and the assertion alone does not tell the two apart.
+ */
+async function checkOn(side: string, t: TestContext, port: number, proxy: Proxy, check: (port: number, proxy: Proxy) => Promise<void>): Promise<void> {
+  try {
+    await check(port, proxy);
+  } catch (err) {
+    t.diagnostic(`failed on ${side}; its last log lines: ${JSON.stringify(proxy.logs().slice(-8))}`);
+    throw err;
   }
 }
 
