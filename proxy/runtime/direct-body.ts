@@ -1,6 +1,6 @@
 /**
- * Response body chunks written straight to a plain TCP client socket's handle (direct-write.ts),
- * as the TCP relay writes its chunks (tcp/reused-reads.ts). Through `socket.write` every chunk of a
+ * Chunks written straight to a plain TCP socket's handle (direct-write.ts), counted while libuv
+ * holds them: the TCP relay's (tcp/reused-reads.ts) and big HTTP response bodies'. Through `socket.write` every chunk of a
  * big HTTP body went through Node's Writable machinery (the corked buffer, uncork, clearBuffer,
  * a new WriteWrap, the completion's callbacks and tick): HTTP mode spent ~12 µs of user time per
  * 57 KB read where the TCP relay spends ~5 for the same bytes (docs/architecture.md, "Thirty-seventh

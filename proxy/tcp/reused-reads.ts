@@ -25,7 +25,7 @@
  */
 import type net from 'node:net';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
-import { directWriter, type DirectWriter } from '../runtime/direct-write.ts';
+import { DirectBodyWrites } from '../runtime/direct-body.ts';
 
 export interface ReadTarget {
   /** The socket read from (paused and resumed for backpressure). */
@@ -42,12 +42,11 @@ export class ReusedReads {
   private readonly buffers = new ReadBuffers();
   private paused = false;
   private target: ReadTarget | undefined;
-  private direct: DirectWriter | undefined;
   /**
-   * Direct writes libuv still holds, as ReadBuffers sees a writer: the socket's own buffer they may
-   * refer to is lent to them (not given back to the free list for another socket) until they are done.
+   * Direct writes to the sink, counted as ReadBuffers sees a writer: the socket's own buffer they
+   * may refer to is lent to them (not given back to the free list for another socket) until they are done.
    */
-  private readonly directQueue = { destroyed: false, writableLength: 0 };
+  private direct: DirectBodyWrites | undefined;
   /** Until start(): takes what the source sends (tcp-response inspection holding the server's first bytes). */
   private holder: ((chunk: Buffer) => void) | undefined;
 
@@ -70,10 +69,8 @@ export class ReusedReads {
   start(target: ReadTarget): void {
     this.holder = undefined;
     this.target = target;
-    this.direct = directWriter(target.sink, () => {
-      this.directQueue.writableLength--;
-      this.drained();
-    });
+    const direct = new DirectBodyWrites(target.sink);
+    this.direct = direct.usable ? direct : undefined;
     target.sink.on('drain', () => this.drained());
   }
 
@@ -99,12 +96,12 @@ export class ReusedReads {
     let chunk: Buffer;
     if (this.direct) {
       const view = buffers.forDirectWrite(bytes, buffer);
-      const direct = this.direct(view);
+      const direct = this.direct.write(view);
       if (direct === 'sent' || direct === 'failed') return;
       if (direct === 'pending') {
         buffers.directWriteHeld();
-        this.directQueue.writableLength++;
-        buffers.settle(this.directQueue);
+        buffers.settle(this.direct);
+        this.direct.whenIdle(() => this.drained());
         return this.stall(target);
       }
       chunk = buffers.forStream(view);
@@ -126,7 +123,7 @@ export class ReusedReads {
   /** The sink took everything queued (stream or direct): lent buffers are free, and the source may send again. */
   private drained(): void {
     this.buffers.reclaim();
-    if (this.paused && this.target && this.directQueue.writableLength === 0) {
+    if (this.paused && this.target && !this.direct?.waiting) {
       this.paused = false;
       this.target.source.resume();
       this.target.onStall?.(false);
