@@ -2,8 +2,8 @@
  * `show stat`'s health check and agent columns, as HAProxy 2.6's stats_fill_sv_stats fills them:
  * shown while the check is enabled and not paused by maintenance; the status with "* " before it
  * while a check runs, INI before the first result (or what a server-state file saved); the code
- * only for statuses that carry one; the health check's duration only once it has a result, the
- * agent's always.
+ * only for statuses that carry one, 0 while a tcp-check runs; last_chk / last_agt empty while any
+ * check runs; the health check's duration only once it has a result, the agent's always.
  */
 import { CHECK_CODES, CHECK_STATUS_CHECKED, CHECK_STATUS_L57DATA, CHECK_STATUS_NUMBER, checkStatusText, hasStatusCode } from '../checks/types.ts';
 import type { CheckResult } from '../checks/types.ts';
@@ -14,6 +14,12 @@ export interface CheckColumnsView {
   /** CHK_ST_ENABLED without CHK_ST_PAUSED. */
   shown: boolean;
   inProgress: boolean;
+  /**
+   * The check is tcp-check rules (httpchk, the agent, every kind but `option external-check`):
+   * HAProxy 2.6's tcpcheck_main resets check->code before each rule it runs, so a check under way
+   * shows code 0; an external check's process leaves the last code.
+   */
+  ruleBased: boolean;
   last: CheckResult | undefined;
   /** The HCHK_STATUS_* number before the first result (a server-state file's, else INI). */
   initialStatus: number;
@@ -54,9 +60,11 @@ export function checkColumns(kind: keyof typeof NAMES, view: CheckColumnsView): 
   const s = statusColumns(view);
   return {
     [`${prefix}_status`]: `${view.inProgress ? '* ' : ''}${s.status}`,
-    ...(s.code !== undefined ? { [`${prefix}_code`]: s.code } : {}),
+    // The status stays the last result's while a check runs; the code does only for an external check (ruleBased).
+    ...(s.code !== undefined ? { [`${prefix}_code`]: view.inProgress && view.ruleBased ? 0 : s.code } : {}),
     ...(!durationOnceChecked || s.statusNumber >= CHECK_STATUS_CHECKED ? { [`${prefix}_duration`]: s.durationMs } : {}),
-    [last]: s.info, [`${prefix}_desc`]: s.description,
+    // HAProxy clears check->desc as a check starts (set_server_check_status, HCHK_STATUS_START), whatever its kind.
+    [last]: view.inProgress ? '' : s.info, [`${prefix}_desc`]: s.description,
     [`${prefix}_rise`]: view.rise, [`${prefix}_fall`]: view.fall, [`${prefix}_health`]: view.health,
   };
 }
@@ -70,12 +78,12 @@ export function serverCheckColumns(check: ServerHealth, checking: boolean): Colu
   const agent = check.agent;
   return {
     ...checkColumns('health', {
-      shown: checking && !check.paused, inProgress: check.inProgress, last: check.results.last(),
+      shown: checking && !check.paused, inProgress: check.inProgress, ruleBased: !check.settings.external, last: check.results.last(),
       initialStatus: check.restoredStatus?.status ?? 1, rise: timings.rise, fall: timings.fall, health,
     }),
     // HAProxy's agent rises and falls in one step (DEF_AGENT_RISETIME, DEF_AGENT_FALLTIME).
     ...(agent ? checkColumns('agent', {
-      shown: check.agentEnabled, inProgress: agent.inProgress, last: agent.last, initialStatus: 1, rise: 1, fall: 1, health: agentHealth ?? 0,
+      shown: check.agentEnabled, inProgress: agent.inProgress, ruleBased: true, last: agent.last, initialStatus: 1, rise: 1, fall: 1, health: agentHealth ?? 0,
     }) : {}),
   };
 }

@@ -249,8 +249,10 @@ function special(suffix: string, row: StatRow): Value | null {
     }
     case 'check_code': {
       if (!checkShown(row.server!)) return undefined;
-      const last = row.server!.check!.results.last();
-      return last && hasStatusCode(last.code) ? last.status ?? 0 : 0;
+      const check = row.server!.check!;
+      const last = check.results.last();
+      // 0 while a tcp-check is under way, as in show stat (check-columns.ts): the same check->code.
+      return last && hasStatusCode(last.code) && !(check.inProgress && !check.settings.external) ? last.status ?? 0 : 0;
     }
     case 'check_duration_seconds': {
       // Once the check has a result (HCHK_STATUS_CHECKED and above), whatever its state now.

@@ -123,3 +123,110 @@ test('show stat check and agent columns, their typed tags and show servers state
     await haproxy.stop();
   }
 });
+
+test('a check under way after a result shows the last status with "* ", code 0 and no last_chk, in show stat and the Prometheus exporter: HAProxy 2.6 resets check->code as each tcp-check rule runs', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-check-code-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // Answers each proxy's first health check with 200, then holds every later one unanswered.
+  const answered = new Set<number>();
+  const held: net.Socket[] = [];
+  const origin = await startRawServer((s) => {
+    s.once('data', (d: Buffer) => {
+      const who = Number(/x-who: (\d+)/i.exec(String(d))?.[1]);
+      if (answered.has(who)) return void held.push(s);
+      answered.add(who);
+      s.end('HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    });
+  });
+  t.after(() => origin.close());
+  const configFor = (sock: string, fe: number, who: number): string => `${adminHttpHead(sock)}frontend fe
+    bind 127.0.0.1:${fe}
+    http-request use-service prometheus-exporter if { path /metrics }
+    default_backend be
+backend be
+    option httpchk
+    http-check send hdr x-who ${who}
+    timeout check 60s
+    server sv 127.0.0.1:${origin.port} check inter 200ms
+`;
+  const hSock = path.join(dir, 'haproxy.sock');
+  const lSock = path.join(dir, 'loadstar.sock');
+  const hFe = await freePort();
+  const lFe = await freePort();
+  const haproxy = await startHaproxy(configFor(hSock, hFe, 1), hFe);
+  const loadstar = await startEngine(configFor(lSock, lFe, 2));
+  const columns = async (sock: string): Promise<string> => {
+    const r = readCsv(await cli(sock, 'show stat')).find((row) => row['svname'] === 'sv')!;
+    return `${r['status']} ${r['check_status']} code=${r['check_code']} last=${r['last_chk']}`;
+  };
+  try {
+    // A server starts UP; the first check's 200 keeps it so, and the second check hangs.
+    for (const sock of [hSock, lSock]) await until(`the second check under way on ${sock}`, async () => (await columns(sock)).includes('* L7OK'), 10_000);
+    assert.equal(await columns(lSock), await columns(hSock));
+    assert.equal(await columns(lSock), 'UP * L7OK code=0 last=');
+    // The exporter reads the same check->code.
+    const exported = async (fe: number): Promise<string | undefined> =>
+      (await (await fetch(`http://127.0.0.1:${fe}/metrics`)).text()).split('\n').find((l) => l.startsWith('haproxy_server_check_code{'));
+    assert.equal(await exported(lFe), await exported(hFe));
+    assert.equal(await exported(lFe), 'haproxy_server_check_code{proxy="be",server="sv"} 0');
+  } finally {
+    await loadstar.stop();
+    await haproxy.stop();
+  }
+});
+
+test('an external check under way keeps the last code (not last_chk): its process does not reset check->code as tcp-check rules do', { timeout: 60_000 }, async (t) => {
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-extcheck-code-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // One script per proxy: its first run exits 3, every later one runs until killed (at inter). HAProxy
+  // runs it with an empty PATH: the commands are named in full.
+  const script = (name: string): string => {
+    const file = path.join(dir, `${name}.sh`);
+    fs.writeFileSync(file, `#!/bin/sh\nif [ -e ${dir}/${name}.ran ]; then exec /bin/sleep 30; fi\n/usr/bin/touch ${dir}/${name}.ran\nexit 3\n`, { mode: 0o755 });
+    return file;
+  };
+  const configFor = (sock: string, fe: number, command: string): string => `global
+    stats socket ${sock} level admin
+    external-check
+    insecure-fork-wanted
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend fe
+    bind 127.0.0.1:${fe}
+    default_backend be
+backend be
+    option external-check
+    external-check command ${command}
+    timeout check 60s
+    server sv 127.0.0.1:1 check inter 1s
+`;
+  const hSock = path.join(dir, 'haproxy.sock');
+  const lSock = path.join(dir, 'loadstar.sock');
+  const hFe = await freePort();
+  const lFe = await freePort();
+  const haproxy = await startHaproxy(configFor(hSock, hFe, script('haproxy')), hFe);
+  const loadstar = await startEngine(configFor(lSock, lFe, script('loadstar')));
+  const columns = async (sock: string): Promise<string> => {
+    const r = readCsv(await cli(sock, 'show stat')).find((row) => row['svname'] === 'sv')!;
+    return `${r['check_status']} code=${r['check_code']} last=${r['last_chk']}`;
+  };
+  try {
+    // The process may run for `inter` before it is killed: each side is read while its second one runs.
+    const underWay = async (sock: string): Promise<string> => {
+      let seen = '';
+      await until(`the second check under way on ${sock}`, async () => (seen = await columns(sock)).startsWith('* ') && !seen.includes('INI'), 10_000);
+      return seen;
+    };
+    const [theirs, ours] = await Promise.all([underWay(hSock), underWay(lSock)]);
+    assert.equal(ours, theirs);
+    assert.equal(ours, '* PROCERR code=3 last=');
+  } finally {
+    await loadstar.stop();
+    await haproxy.stop();
+  }
+});
