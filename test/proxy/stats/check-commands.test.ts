@@ -53,6 +53,19 @@ function servers(csv: string): string[] {
   });
 }
 
+/**
+ * `show stat` at a moment no check or agent is under way: one under way shows code 0 (HAProxy resets
+ * check->code as each rule runs), and the two sides would differ by when each was read.
+ */
+async function settledStat(sock: string): Promise<string> {
+  let csv = '';
+  await until(`no check under way on ${sock}`, async () => {
+    csv = await cli(sock, 'show stat');
+    return !readCsv(csv).some((r) => r['check_status']?.startsWith('* ') || r['agent_status']?.startsWith('* '));
+  });
+  return csv;
+}
+
 test('disable / enable health and agent: answers, levels, the check stopped and started again, show stat meanwhile', { timeout: 60_000 }, async (t) => {
   const origin = await startNamedServer('origin');
   // An agent that says the server is down, and counts how often it is asked.
@@ -79,7 +92,7 @@ test('disable / enable health and agent: answers, levels, the check stopped and 
         return row(r, 'be', 'down')['status'] === 'DOWN' && row(r, 'be', 'ag')['status'] === 'DOWN (agent)';
       });
       await pause(1100);
-      out.push(...servers(await cli(admin, 'show stat')));
+      out.push(...servers(await settledStat(admin)));
 
       await say(oper, 'disable health be/up');
       await say(oper, 'enable agent be/ag');
@@ -98,7 +111,7 @@ test('disable / enable health and agent: answers, levels, the check stopped and 
       out.push(`up lastchg kept: ${Number(row(readCsv(disabled), 'be', 'up')['lastchg']) >= 1}`);
 
       for (const line of ['enable health be/up', 'enable health be/down', 'enable agent be/ag']) await say(admin, line);
-      out.push(...servers(await cli(admin, 'show stat')));
+      out.push(...servers(await settledStat(admin)));
       await until('checks again', () => origin.hits > hits + 2 && asked > answers + 2);
       out.push(`checked again: true`);
       seen.push(out);

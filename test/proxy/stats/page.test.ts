@@ -170,6 +170,11 @@ function comparable(table: PageTable): string[] {
   ];
 }
 
+/** A status cell marked "* ": a check running at that instant. */
+function checkUnderWay(page: string): boolean {
+  return parseStatsPage(page).some((t) => t.rows.some((r) => r.cells.some((c) => c.startsWith('* '))));
+}
+
 async function statePages(start: (text: string, port: number) => Promise<{ stop(): Promise<void> }>) {
   const origin = await startNamedServer('app');
   const ports = { stats: await freePort(), admin: await freePort(), web: await freePort() };
@@ -182,10 +187,20 @@ async function statePages(start: (text: string, port: number) => Promise<{ stop(
     for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
       plain = (await request(ports.stats, '/stats')).body;
       const rows = parseStatsPage(plain).flatMap((t) => t.rows);
-      if (rows.some((r) => r.cls === 'active_down') && !rows.some((r) => r.cells.includes('INI'))) break;
+      if (rows.some((r) => r.cls === 'active_down') && !rows.some((r) => r.cells.includes('INI')) && !checkUnderWay(plain)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const page = async (port: number, path: string) => (await request(port, path)).body;
+    // Read at a moment no check runs: one under way shows its code 0 and no details (HAProxy clears
+    // them as a check starts), so its tooltip would depend on when each side was read.
+    const page = async (port: number, path: string): Promise<string> => {
+      let body = '';
+      for (let tries = 0; tries < 50; tries++) {
+        body = (await request(port, path)).body;
+        if (!checkUnderWay(body)) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return body;
+    };
     return {
       plain, admin: await page(ports.admin, '/stats'), up: await page(ports.stats, '/stats;up'),
       scoped: await page(ports.stats, '/stats;up;norefresh?scope=AP'), done: await page(ports.admin, '/stats;st=DONE'), part: await page(ports.admin, '/stats;st=PART;norefresh'),
