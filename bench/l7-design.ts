@@ -8,10 +8,18 @@
  * and ratios to HAProxy; then, with --mixed, the mixed long run
  * (bench/lib/mixed.ts); then issue #15's goals, met or not (bench/lib/goals.ts).
  *
- *   node --import tsx bench/l7-design.ts [--duration 5] [--warmup 1] [--connections 50]
+ *   node --import tsx bench/l7-design.ts [--duration 5] [--warmup 1] [--churn-warmup 1] [--connections 50]
  *        [--threads 1] [--origin nginx|node|node-http|haproxy] [--only A,C,haproxy-http]
  *        [--sizes small,large] [--json out.json] [--max-other 10] [--attempts 3] [--quiet-wait 20] [--budget 180]
  *        [--mixed] [--mixed-seconds 120] [--mixed-proxies loadstar-http,loadstar-tcp,haproxy-http] [--close]
+ *
+ * --churn-warmup S (default 1; 0: none): before the keep-alive warm-up, S seconds of one request
+ * per connection. Each measured window opens its 50 connections anew, and V8 optimizes code by how
+ * often it has run: after only the keep-alive warm-up Loadstar's per-connection code had run ~100
+ * times, unoptimized, and the first requests of each window waited 20–80 ms for their
+ * connections (p99 over a 1 s window 22–38 ms, HAProxy's 4–5). A long-running proxy has run that
+ * code thousands of times (docs/architecture.md, "Thirty-eighth pass"). Every proxy gets the same
+ * warm-up; HAProxy's figures do not move with it.
  *
  * --close: wrk sends `Connection: close`, a new connection per request, so the rows compare the
  * per-connection path (accept, one exchange, close); issue #15's goals are keep-alive figures and
@@ -40,10 +48,11 @@ import { LARGE, NGINX_BIN, ORIGIN_KINDS, SMALL, nginxAvailable, startOrigin, typ
 import { PROXIES, verifyProxy, type ProxyDef } from './lib/proxies.ts';
 import { f, table, type Row } from './lib/report.ts';
 import { runWrk } from './lib/wrk.ts';
-import { closeHeaders, opt } from './lib/args.ts';
+import { CONNECTION_CLOSE, closeHeaders, opt } from './lib/args.ts';
 
 const durationS = Number(opt('duration', '5'));
 const warmupS = Number(opt('warmup', '1'));
+const churnWarmupS = Number(opt('churn-warmup', '1'));
 const connections = Number(opt('connections', '50'));
 const threads = Number(opt('threads', '1'));
 let originKind = opt('origin', 'nginx') as OriginKind;
@@ -68,7 +77,7 @@ const MAX_ATTEMPTS = Number(opt('attempts', '3'));
 const QUIET_WAIT_S = Number(opt('quiet-wait', '20'));
 /** Wall-clock budget (s): waits and repeats are only spent while the remaining rows still fit. */
 const BUDGET_S = Number(opt('budget', '180'));
-const ROW_BASE_S = durationS + warmupS + 2.5; // measured + warm-up + start/verify/stop
+const ROW_BASE_S = durationS + warmupS + churnWarmupS + 2.5; // measured + warm-ups + start/verify/stop
 const budget = { deadline: 0, rowsLeft: 0 };
 /** Seconds that can be spent on waiting/repeating without overrunning the budget. */
 function slackS(): number {
@@ -86,6 +95,7 @@ function measureOnce(url: string, proxyPid: number | null, origin: Origin): Prom
  * is repeated (up to MAX_ATTEMPTS), keeping the least disturbed one.
  */
 async function measure(url: string, proxyPid: number | null, origin: Origin): Promise<Measured> {
+  if (churnWarmupS > 0 && !perConnection) await runWrk({ url, durationS: churnWarmupS, connections, threads, headers: [CONNECTION_CLOSE] });
   if (warmupS > 0) await runWrk({ url, durationS: warmupS, connections, threads, headers });
   let best: Measured | null = null;
   let n = 0;
@@ -204,7 +214,7 @@ async function main(): Promise<void> {
   } finally {
     await origin.stop();
   }
-  console.log(`\nLoadstar hot-path benchmark — node ${process.version}, wrk -t${threads} -c${connections} -d${durationS}s (+${warmupS}s warm-up), ` +
+  console.log(`\nLoadstar hot-path benchmark — node ${process.version}, wrk -t${threads} -c${connections} -d${durationS}s (+${churnWarmupS > 0 && !perConnection ? `${churnWarmupS}s of a connection per request, then ` : ''}${warmupS}s warm-up), ` +
     `origin '${originKind}'${perConnection ? ', Connection: close (a connection per request)' : ''}; proxy on core 0, wrk + origin on core 1; total ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   if (setupWarning) console.log(`${setupWarning}\n`);
   console.log(table(rows));
@@ -218,7 +228,7 @@ async function main(): Promise<void> {
   if (!perConnection) console.log(`\n${goalsBlock(goals)}`);
   if (jsonOut) {
     const noRaw = <T extends { wrk: { raw: string } }>(r: T): T => ({ ...r, wrk: { ...r.wrk, raw: undefined } });
-    writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), node: process.version, durationS, warmupS, connections, threads, originKind,
+    writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), node: process.version, durationS, warmupS, churnWarmupS, connections, threads, originKind,
       setupWarning: setupWarning || undefined, rows: rows.map(noRaw),
       mixed: mixed.map((m) => ({ ...m, fresh: m.fresh && noRaw(m.fresh), longLived: m.longLived && noRaw(m.longLived) })), goals }, null, 2));
   }
