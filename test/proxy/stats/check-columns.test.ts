@@ -4,7 +4,7 @@
  * progress) before the first result, the agent's columns, no check columns for a server in
  * maintenance, and chkfail counting only failures while the server had health left (not an agent's "down").
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -124,56 +124,65 @@ test('show stat check and agent columns, their typed tags and show servers state
   }
 });
 
+/** One proxy of a side-by-side pair: its runtime API socket and its frontend's port. */
+interface Side { sock: string; fe: number }
+
+/**
+ * HAProxy and Loadstar each on the configuration `configFor` writes for its own socket, port and
+ * name ('haproxy', 'loadstar'); both stopped when the test ends.
+ */
+async function bothSides(t: TestContext, configFor: (side: Side, name: 'haproxy' | 'loadstar') => string): Promise<{ haproxy: Side; loadstar: Side }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-check-sides-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const haproxy = { sock: path.join(dir, 'haproxy.sock'), fe: await freePort() };
+  const loadstar = { sock: path.join(dir, 'loadstar.sock'), fe: await freePort() };
+  const theirs = await startHaproxy(configFor(haproxy, 'haproxy'), haproxy.fe);
+  t.after(() => theirs.stop());
+  const ours = await startEngine(configFor(loadstar, 'loadstar'));
+  t.after(() => ours.stop());
+  return { haproxy, loadstar };
+}
+
+/** The server `sv`'s check columns in `show stat`. */
+async function svColumns(sock: string, fields: readonly string[]): Promise<string> {
+  const r = readCsv(await cli(sock, 'show stat')).find((row) => row['svname'] === 'sv')!;
+  return fields.map((f) => `${f}=${r[f]}`).join(' ');
+}
+
 test('a check under way after a result shows the last status with "* ", code 0 and no last_chk, in show stat and the Prometheus exporter: HAProxy 2.6 resets check->code as each tcp-check rule runs', { timeout: 60_000 }, async (t) => {
   if (!requireHaproxy(t)) return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-check-code-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   // Answers each proxy's first health check with 200, then holds every later one unanswered.
-  const answered = new Set<number>();
+  const answered = new Set<string>();
   const held: net.Socket[] = [];
   const origin = await startRawServer((s) => {
     s.once('data', (d: Buffer) => {
-      const who = Number(/x-who: (\d+)/i.exec(String(d))?.[1]);
+      const who = /x-who: (\w+)/i.exec(String(d))?.[1] ?? '';
       if (answered.has(who)) return void held.push(s);
       answered.add(who);
       s.end('HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok');
     });
   });
   t.after(() => origin.close());
-  const configFor = (sock: string, fe: number, who: number): string => `${adminHttpHead(sock)}frontend fe
+  const { haproxy, loadstar } = await bothSides(t, ({ sock, fe }, name) => `${adminHttpHead(sock)}frontend fe
     bind 127.0.0.1:${fe}
     http-request use-service prometheus-exporter if { path /metrics }
     default_backend be
 backend be
     option httpchk
-    http-check send hdr x-who ${who}
+    http-check send hdr x-who ${name}
     timeout check 60s
     server sv 127.0.0.1:${origin.port} check inter 200ms
-`;
-  const hSock = path.join(dir, 'haproxy.sock');
-  const lSock = path.join(dir, 'loadstar.sock');
-  const hFe = await freePort();
-  const lFe = await freePort();
-  const haproxy = await startHaproxy(configFor(hSock, hFe, 1), hFe);
-  const loadstar = await startEngine(configFor(lSock, lFe, 2));
-  const columns = async (sock: string): Promise<string> => {
-    const r = readCsv(await cli(sock, 'show stat')).find((row) => row['svname'] === 'sv')!;
-    return `${r['status']} ${r['check_status']} code=${r['check_code']} last=${r['last_chk']}`;
-  };
-  try {
-    // A server starts UP; the first check's 200 keeps it so, and the second check hangs.
-    for (const sock of [hSock, lSock]) await until(`the second check under way on ${sock}`, async () => (await columns(sock)).includes('* L7OK'), 10_000);
-    assert.equal(await columns(lSock), await columns(hSock));
-    assert.equal(await columns(lSock), 'UP * L7OK code=0 last=');
-    // The exporter reads the same check->code.
-    const exported = async (fe: number): Promise<string | undefined> =>
-      (await (await fetch(`http://127.0.0.1:${fe}/metrics`)).text()).split('\n').find((l) => l.startsWith('haproxy_server_check_code{'));
-    assert.equal(await exported(lFe), await exported(hFe));
-    assert.equal(await exported(lFe), 'haproxy_server_check_code{proxy="be",server="sv"} 0');
-  } finally {
-    await loadstar.stop();
-    await haproxy.stop();
-  }
+`);
+  const columns = (sock: string): Promise<string> => svColumns(sock, ['status', 'check_status', 'check_code', 'last_chk']);
+  // A server starts UP; the first check's 200 keeps it so, and the second check hangs.
+  for (const side of [haproxy, loadstar]) await until(`the second check under way on ${side.sock}`, async () => (await columns(side.sock)).includes('* L7OK'), 10_000);
+  assert.equal(await columns(loadstar.sock), await columns(haproxy.sock));
+  assert.equal(await columns(loadstar.sock), 'status=UP check_status=* L7OK check_code=0 last_chk=');
+  // The exporter reads the same check->code.
+  const exported = async (fe: number): Promise<string | undefined> =>
+    (await (await fetch(`http://127.0.0.1:${fe}/metrics`)).text()).split('\n').find((l) => l.startsWith('haproxy_server_check_code{'));
+  assert.equal(await exported(loadstar.fe), await exported(haproxy.fe));
+  assert.equal(await exported(loadstar.fe), 'haproxy_server_check_code{proxy="be",server="sv"} 0');
 });
 
 test('an external check under way keeps the last code (not last_chk): its process does not reset check->code as tcp-check rules do', { timeout: 60_000 }, async (t) => {
@@ -187,46 +196,22 @@ test('an external check under way keeps the last code (not last_chk): its proces
     fs.writeFileSync(file, `#!/bin/sh\nif [ -e ${dir}/${name}.ran ]; then exec /bin/sleep 30; fi\n/usr/bin/touch ${dir}/${name}.ran\nexit 3\n`, { mode: 0o755 });
     return file;
   };
-  const configFor = (sock: string, fe: number, command: string): string => `global
-    stats socket ${sock} level admin
-    external-check
-    insecure-fork-wanted
-defaults
-    mode http
-    timeout client 5s
-    timeout server 5s
-    timeout connect 5s
-frontend fe
+  const { haproxy, loadstar } = await bothSides(t, ({ sock, fe }, name) => `${adminHttpHead(sock).replace('global\n', 'global\n    external-check\n    insecure-fork-wanted\n')}frontend fe
     bind 127.0.0.1:${fe}
     default_backend be
 backend be
     option external-check
-    external-check command ${command}
+    external-check command ${script(name)}
     timeout check 60s
     server sv 127.0.0.1:1 check inter 1s
-`;
-  const hSock = path.join(dir, 'haproxy.sock');
-  const lSock = path.join(dir, 'loadstar.sock');
-  const hFe = await freePort();
-  const lFe = await freePort();
-  const haproxy = await startHaproxy(configFor(hSock, hFe, script('haproxy')), hFe);
-  const loadstar = await startEngine(configFor(lSock, lFe, script('loadstar')));
-  const columns = async (sock: string): Promise<string> => {
-    const r = readCsv(await cli(sock, 'show stat')).find((row) => row['svname'] === 'sv')!;
-    return `${r['check_status']} code=${r['check_code']} last=${r['last_chk']}`;
+`);
+  // The process may run for `inter` before it is killed: each side is read while its second one runs.
+  const underWay = async (sock: string): Promise<string> => {
+    let seen = '';
+    await until(`the second check under way on ${sock}`, async () => (seen = await svColumns(sock, ['check_status', 'check_code', 'last_chk'])).startsWith('check_status=* ') && !seen.includes('INI'), 10_000);
+    return seen;
   };
-  try {
-    // The process may run for `inter` before it is killed: each side is read while its second one runs.
-    const underWay = async (sock: string): Promise<string> => {
-      let seen = '';
-      await until(`the second check under way on ${sock}`, async () => (seen = await columns(sock)).startsWith('* ') && !seen.includes('INI'), 10_000);
-      return seen;
-    };
-    const [theirs, ours] = await Promise.all([underWay(hSock), underWay(lSock)]);
-    assert.equal(ours, theirs);
-    assert.equal(ours, '* PROCERR code=3 last=');
-  } finally {
-    await loadstar.stop();
-    await haproxy.stop();
-  }
+  const [theirs, ours] = await Promise.all([underWay(haproxy.sock), underWay(loadstar.sock)]);
+  assert.equal(ours, theirs);
+  assert.equal(ours, 'check_status=* PROCERR check_code=3 last_chk=');
 });
