@@ -31,14 +31,16 @@ function medianMixed(all: MixedResult[]): MixedResult[] {
   return ids.map((id) => {
     const ms = all.filter((m) => m.id === id && m.fresh && m.longLived);
     if (ms.length === 0) return all.find((m) => m.id === id)!;
-    const side = (k: 'fresh' | 'longLived'): MixedResult['fresh'] => ({
+    const side = (k: 'fresh' | 'longLived' | 'freshAfter'): MixedResult['fresh'] => ({
       ...ms[0][k]!,
       wrk: { ...ms[0][k]!.wrk, reqPerSec: med(ms.map((m) => m[k]!.wrk.reqPerSec)) },
       proxyCpuUsPerReq: med(ms.map((m) => m[k]!.proxyCpuUsPerReq)),
       proxyFaultsPerReq: med(ms.map((m) => m[k]!.proxyFaultsPerReq)),
       otherCpuPct: med(ms.map((m) => m[k]!.otherCpuPct)),
     });
-    return { ...ms[0], fresh: side('fresh'), longLived: side('longLived') };
+    // The second fresh run only when every run has it (runs from before it was added have not).
+    const after = ms.every((m) => m.freshAfter) ? { freshAfter: side('freshAfter') } : { freshAfter: null };
+    return { ...ms[0], fresh: side('fresh'), longLived: side('longLived'), ...after };
   });
 }
 const mixed = medianMixed(parsed.flatMap((p) => p.mixed ?? []));

@@ -5,12 +5,17 @@
  * 100 B load, while HAProxy and nginx did not.
  *
  * For each proxy, in its share of the total time (`totalSeconds` ÷ proxies):
- *  1. a fresh process: warm-up, then 64 KiB measured (the baseline);
+ *  1. a fresh process: warm-up, then 64 KiB measured;
  *  2. a second fresh process: 100 B load for half the share, then the same
- *     warm-up and 64 KiB measurement.
- * Both go through the origin's mixed port (`/<size>` by path), so one process
- * serves both sizes. The loss is 1 − long-lived ÷ fresh req/s; CPU µs and
- * minor page faults per request are reported for both.
+ *     warm-up and 64 KiB measurement (the long-lived one);
+ *  3. a third fresh process measured as the first.
+ * All go through the origin's mixed port (`/<size>` by path), so one process
+ * serves both sizes. The baseline is the mean of the two fresh runs, which
+ * bracket the long-lived one: this VM's speed drifts by ±20 % within a minute
+ * (measured against one fresh process half a minute earlier, the loss ranged
+ * from −38.6 % to +23.1 % over three runs of the same code), and a linear
+ * drift cancels. The loss is 1 − long-lived ÷ baseline req/s; CPU µs and
+ * minor page faults per request are reported for each run.
  */
 import { waitForQuiet } from './cpu.ts';
 import { f } from './report.ts';
@@ -38,8 +43,8 @@ export interface MixedOptions {
 export function mixedPlan(totalSeconds: number, proxies: number, durationS: number, warmupS: number): { smallS: number; measureS: number; warmupS: number } {
   const share = totalSeconds / Math.max(1, proxies);
   const smallS = Math.max(1, Math.round(share / 2));
-  // the other half holds two (warm-up + measurement) windows
-  const measureS = Math.max(1, Math.min(durationS, Math.floor(share / 4) - warmupS));
+  // the other half holds three (warm-up + measurement) windows
+  const measureS = Math.max(1, Math.min(durationS, Math.floor(share / 6) - warmupS));
   return { smallS, measureS, warmupS: share >= 8 ? warmupS : 0 };
 }
 
@@ -80,12 +85,13 @@ export async function runMixed(origin: Origin, o: MixedOptions): Promise<MixedRe
     try {
       r.fresh = await measureLarge(def, origin, plan, o, false);
       r.longLived = await measureLarge(def, origin, plan, o, true);
+      r.freshAfter = await measureLarge(def, origin, plan, o, false);
     } catch (err) {
       r.error = (err as Error).message;
       o.log(`  FAILED (mixed): ${r.error}`);
     }
     const loss = mixedLoss(r);
-    o.log(`mixed        ${def.label.padEnd(36)} fresh ${f(r.fresh?.wrk.reqPerSec).padStart(6)} → ${f(r.longLived?.wrk.reqPerSec).padStart(6)} req/s ` +
+    o.log(`mixed        ${def.label.padEnd(36)} fresh ${f(r.fresh?.wrk.reqPerSec).padStart(6)} → ${f(r.longLived?.wrk.reqPerSec).padStart(6)} → fresh ${f(r.freshAfter?.wrk.reqPerSec).padStart(6)} req/s ` +
       `after ${plan.smallS} s of 100 B (loss ${f(loss.reqPct, 1)} %, CPU/req ${f(loss.cpuPct, 1)} %)`);
     out.push(r);
   }
@@ -94,13 +100,13 @@ export async function runMixed(origin: Origin, o: MixedOptions): Promise<MixedRe
 
 /** The mixed run's table (markdown, like report.ts's). */
 export function mixedTable(results: MixedResult[]): string {
-  const out = ['| proxy | 100 B load before, s | fresh 64 KiB req/s | long-lived 64 KiB req/s | req/s loss % | fresh CPU µs/req | long-lived CPU µs/req | CPU/req change % | fresh minor faults/req | long-lived minor faults/req | other CPU % fresh / long-lived |',
+  const out = ['| proxy | 100 B load before, s | fresh 64 KiB req/s, before / after | long-lived 64 KiB req/s | req/s loss % | fresh CPU µs/req, before / after | long-lived CPU µs/req | CPU/req change % | fresh minor faults/req | long-lived minor faults/req | other CPU % fresh / long-lived / fresh |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|'];
   for (const r of results) {
     const loss = mixedLoss(r);
-    out.push(`| ${r.name}${r.error ? ' (FAILED)' : ''} | ${r.smallSeconds} | ${f(r.fresh?.wrk.reqPerSec)} | ${f(r.longLived?.wrk.reqPerSec)} | ${f(loss.reqPct, 1)} | ` +
-      `${f(r.fresh?.proxyCpuUsPerReq, 1)} | ${f(r.longLived?.proxyCpuUsPerReq, 1)} | ${f(loss.cpuPct, 1)} | ${f(r.fresh?.proxyFaultsPerReq, 2)} | ${f(r.longLived?.proxyFaultsPerReq, 2)} | ` +
-      `${f(r.fresh?.otherCpuPct)} / ${f(r.longLived?.otherCpuPct)} |`);
+    out.push(`| ${r.name}${r.error ? ' (FAILED)' : ''} | ${r.smallSeconds} | ${f(r.fresh?.wrk.reqPerSec)} / ${f(r.freshAfter?.wrk.reqPerSec)} | ${f(r.longLived?.wrk.reqPerSec)} | ${f(loss.reqPct, 1)} | ` +
+      `${f(r.fresh?.proxyCpuUsPerReq, 1)} / ${f(r.freshAfter?.proxyCpuUsPerReq, 1)} | ${f(r.longLived?.proxyCpuUsPerReq, 1)} | ${f(loss.cpuPct, 1)} | ${f(r.fresh?.proxyFaultsPerReq, 2)} | ${f(r.longLived?.proxyFaultsPerReq, 2)} | ` +
+      `${f(r.fresh?.otherCpuPct)} / ${f(r.longLived?.otherCpuPct)} / ${f(r.freshAfter?.otherCpuPct)} |`);
   }
   return out.join('\n');
 }

@@ -144,3 +144,16 @@ test('the goals block lists each goal with value, target and status, and counts 
   assert.match(text, /^12 goals: 1 met, 9 NOT met, 2 not measured$/m);
   assert.match(goalsBlock([idleGoal({ kibPerConn: 11, held: 10000, count: 10000, haproxyKibPerConn: 1.9 })]), /\| 11\.00 KiB \| ≤ 4\.00 KiB \| NOT met \|/);
 });
+
+test('the mixed run\'s baseline is the mean of the fresh runs before and after the long-lived one, so a steady drift of the machine cancels', () => {
+  // The machine slowed down steadily: 10,000 → 9,000 → 8,000 req/s, the long-lived process losing nothing of its own.
+  const drifting: MixedResult = { ...mixed('loadstar-tcp', 10_000, 9_000, 50, 55), freshAfter: mixed('x', 8_000, 0, 60).fresh };
+  const loss = mixedLoss(drifting);
+  assert.equal(loss.reqPct, 0);
+  assert.ok(Math.abs(loss.cpuPct!) < 1e-9, 'CPU per request against the mean of 50 and 60');
+  const check = byName(evaluateGoals(run(1), [drifting]), 'TCP mixed run');
+  assert.equal(check.status, 'met');
+  assert.match(check.detail, /fresh 10,?000 \(and 8,?000 after\) vs 9,?000/);
+  // Against the first fresh run alone it would have read as a 10 % loss.
+  assert.ok(Math.abs(mixedLoss({ ...drifting, freshAfter: undefined }).reqPct! - 10) < 1e-9);
+});
