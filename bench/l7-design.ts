@@ -220,7 +220,8 @@ async function main(): Promise<void> {
   console.log(table(rows));
   if (mixed.length > 0) {
     console.log(`\nMixed long run (${mixedSeconds} s in all): per proxy, a fresh process measured on 64 KiB, then a second one ` +
-      `measured on 64 KiB after ${mixed[0].smallSeconds} s of 100 B load; loss = 1 − long-lived ÷ fresh req/s\n`);
+      `measured on 64 KiB after ${mixed[0].smallSeconds} s of 100 B load, then a third, fresh, as the first; ` +
+      `loss = 1 − long-lived ÷ the two fresh runs' mean req/s\n`);
     console.log(mixedTable(mixed));
   }
   // The goals are keep-alive figures: a per-connection run is not measured against them.
