@@ -1,10 +1,10 @@
 /**
  * Chunks written straight to a plain TCP socket's handle (direct-write.ts), counted while libuv
- * holds them: the TCP relay's (tcp/reused-reads.ts) and big HTTP response bodies'. Through `socket.write` every chunk of a
- * big HTTP body went through Node's Writable machinery (the corked buffer, uncork, clearBuffer,
- * a new WriteWrap, the completion's callbacks and tick): HTTP mode spent ~12 µs of user time per
- * 57 KB read where the TCP relay spends ~5 for the same bytes (docs/architecture.md, "Thirty-seventh
- * pass").
+ * holds them: the TCP relay's (tcp/reused-reads.ts) and big HTTP response bodies'. Through
+ * `socket.write` every chunk of a big HTTP body went through Node's Writable machinery (the corked
+ * buffer, uncork, clearBuffer, a new WriteWrap, the completion's callbacks and tick): HTTP mode spent
+ * ~12 µs of user time per 57 KB read where the TCP relay spends ~5 for the same bytes
+ * (docs/architecture.md, "Thirty-seventh pass").
  *
  * A chunk the kernel does not take at once stays with libuv, which refers to its memory: the
  * caller stops reading from the server until `whenIdle` calls back (the backpressure Writable's
