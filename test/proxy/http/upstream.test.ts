@@ -27,6 +27,15 @@ backend app
 }
 
 /** A body whose every byte depends on `seed` and its position, so a byte from another response shows. */
+/** An origin answering `/<size>-<seed>` with that many patterned bytes and their Content-Length. */
+function patternedOrigin(name: string): ReturnType<typeof startNamedServer> {
+  return startNamedServer(name, (req, res) => {
+    const [size, seed] = (req.url ?? '').slice(1).split('-').map(Number);
+    res.setHeader('content-length', size!);
+    res.end(patterned(size!, seed!));
+  });
+}
+
 function patterned(size: number, seed: number): Buffer {
   const b = Buffer.allocUnsafe(size);
   let x = (seed * 2654435761) >>> 0;
@@ -60,11 +69,7 @@ function fetchBody(port: number, path: string, agent: http.Agent, slow: boolean)
 test('concurrent big bodies, half of them to slow readers, arrive byte for byte while read buffers are reused', async () => {
   const stackTraceLimit = Error.stackTraceLimit;
   const sizes = [RAW_BODY_MIN, RAW_BODY_MIN + 1, 64 * 1024 + 7, 300_000, 1_000_003, 5_000];
-  const origin = await startNamedServer('big', (req, res) => {
-    const [size, seed] = (req.url ?? '').slice(1).split('-').map(Number);
-    res.setHeader('content-length', size!);
-    res.end(patterned(size!, seed!));
-  });
+  const origin = await patternedOrigin('big');
   const e = await engineTo(origin.port);
   try {
     const clients = Array.from({ length: 12 }, (_, c) => (async () => {
@@ -331,11 +336,7 @@ test('a slow reader\'s big bodies, written straight to its socket and waiting th
   // to wait for the slow client stops the reads from the server until it has left; the server
   // connection then serves the other clients' requests in between (the lending of the read buffer
   // to such a write is unit-tested in test/proxy/runtime/direct-body.test.ts).
-  const origin = await startNamedServer('shared', (req, res) => {
-    const [size, seed] = (req.url ?? '').slice(1).split('-').map(Number);
-    res.setHeader('content-length', size!);
-    res.end(patterned(size!, seed!));
-  });
+  const origin = await patternedOrigin('shared');
   const e = await startEngine(`${HTTP_DEFAULTS}
 frontend web
     bind 127.0.0.1:${await freePort()}
@@ -410,11 +411,7 @@ test('big chunked bodies, framed again per read, arrive byte for byte to fast an
 
 test('a big body to a client that asked to close: every byte arrives before the FIN, also to a slow reader', async () => {
   // The close (shutdown) waits behind body chunks written straight to the handle and still held by libuv.
-  const origin = await startNamedServer('closing', (req, res) => {
-    const [size, seed] = (req.url ?? '').slice(1).split('-').map(Number);
-    res.setHeader('content-length', size!);
-    res.end(patterned(size!, seed!));
-  });
+  const origin = await patternedOrigin('closing');
   const e = await engineTo(origin.port);
   try {
     for (const [size, seed, slow] of [[6_000_000, 1, true], [300_000, 2, false], [6_000_000, 3, false]] as const) {
