@@ -47,6 +47,42 @@ function unixListening(procNetUnix: string, path: string, pid: number): boolean 
 }
 
 /**
+ * The TCP ports a configuration's `bind` lines name (`bind 127.0.0.1:P`, `bind :P`, `bind [::1]:P`,
+ * comma-separated lists); ranges and UNIX sockets are not TCP ports one can wait for here.
+ */
+function tcpListenPorts(configText: string): number[] {
+  const ports = [...configText.matchAll(/^\s*bind\s+(\S+)/gm)].flatMap((m) => m[1]!.split(','))
+    .map((address) => /:(\d+)$/.exec(address)?.[1]).filter((p) => p !== undefined).map(Number);
+  return [...new Set(ports)];
+}
+
+/**
+ * Whether process `pid` listens on every one of `ports`, from /proc/net/tcp{,6} and its descriptors
+ * (no connection made). HAProxy binds its listeners one by one and, when one fails (a port another
+ * process took), exits after binding the rest: one port answering does not mean it started.
+ */
+function listensOnAll(pid: number, ports: number[], fs: typeof import('node:fs')): boolean {
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`).map((fd) => { try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } });
+  } catch {
+    return false;
+  }
+  const own = new Set(fds.map((link) => /^socket:\[(\d+)\]$/.exec(link)?.[1]).filter((inode) => inode !== undefined));
+  const listening = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = fs.readFileSync(table, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT in hex; state 0A is LISTEN; column 9 is the socket's inode.
+      if (cols[3] === '0A' && own.has(cols[9]!)) listening.add(parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports.every((p) => listening.has(p));
+}
+
+/**
  * The configuration with `nbthread 1` in a global section added at its end (no line moves, so
  * haproxy's messages keep their line numbers), unless it sets nbthread itself. Loadstar serves from
  * one event loop; haproxy with a thread per core may log two streams, or write two datagrams into a
@@ -66,7 +102,7 @@ export interface HaproxyOptions {
   defaultThreads?: boolean;
 }
 
-/** Runs real HAProxy in the foreground (`-db`) on a configuration text; resolves once `port` and its UNIX sockets accept connections. */
+/** Runs real HAProxy in the foreground (`-db`) on a configuration text; resolves once `port` accepts connections and it listens on all its TCP ports and UNIX sockets. */
 export async function startHaproxy(configText: string, port: number, options: HaproxyOptions = {}): Promise<{ stop(): Promise<void>; output(): string; alive(): boolean }> {
   const { spawn } = await import('node:child_process');
   const fs = await import('node:fs');
@@ -84,15 +120,23 @@ export async function startHaproxy(configText: string, port: number, options: Ha
   const deadline = Date.now() + 10_000;
   // The port is probed until it answers, once: each probe is a connection HAProxy counts.
   let portOpen = false;
+  let openedAt = 0;
+  const tcpPorts = tcpListenPorts(configText);
   for (;;) {
-    portOpen ||= await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.on('connect', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
+    if (!portOpen) {
+      portOpen = await new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('connect', () => { s.destroy(); resolve(true); });
+        s.on('error', () => resolve(false));
+      });
+      openedAt = Date.now();
+    }
     if (portOpen) {
       const procNetUnix = fs.readFileSync('/proc/net/unix', 'utf8');
-      if (unixListenPaths(configText).every((p) => unixListening(procNetUnix, p, child.pid!))) break;
+      // A failed bind ends haproxy within milliseconds; a port still missing after a second is one
+      // it does not listen on by design (a disabled proxy's, say), and waiting longer would not help.
+      const tcpReady = listensOnAll(child.pid!, tcpPorts, fs) || (Date.now() - openedAt > 1000 && child.exitCode === null);
+      if (tcpReady && unixListenPaths(configText).every((p) => unixListening(procNetUnix, p, child.pid!))) break;
     }
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
