@@ -15,11 +15,11 @@ export interface CheckColumnsView {
   shown: boolean;
   inProgress: boolean;
   /**
-   * The check is tcp-check rules (httpchk, the agent, every kind but `option external-check`):
-   * HAProxy 2.6's tcpcheck_main resets check->code before each rule it runs, so a check under way
-   * shows code 0; an external check's process leaves the last code.
+   * The code reads 0: a check of tcp-check rules (httpchk, the agent, every kind but `option
+   * external-check`) is under way. HAProxy 2.6's tcpcheck_main resets check->code before each rule
+   * it runs; an external check's process leaves the last code.
    */
-  ruleBased: boolean;
+  codeCleared: boolean;
   last: CheckResult | undefined;
   /** The HCHK_STATUS_* number before the first result (a server-state file's, else INI). */
   initialStatus: number;
@@ -60,13 +60,18 @@ export function checkColumns(kind: keyof typeof NAMES, view: CheckColumnsView): 
   const s = statusColumns(view);
   return {
     [`${prefix}_status`]: `${view.inProgress ? '* ' : ''}${s.status}`,
-    // The status stays the last result's while a check runs; the code does only for an external check (ruleBased).
-    ...(s.code !== undefined ? { [`${prefix}_code`]: view.inProgress && view.ruleBased ? 0 : s.code } : {}),
+    // The status stays the last result's while a check runs; the code does only for an external check.
+    ...(s.code !== undefined ? { [`${prefix}_code`]: view.codeCleared ? 0 : s.code } : {}),
     ...(!durationOnceChecked || s.statusNumber >= CHECK_STATUS_CHECKED ? { [`${prefix}_duration`]: s.durationMs } : {}),
     // HAProxy clears check->desc as a check starts (set_server_check_status, HCHK_STATUS_START), whatever its kind.
     [last]: view.inProgress ? '' : s.info, [`${prefix}_desc`]: s.description,
     [`${prefix}_rise`]: view.rise, [`${prefix}_fall`]: view.fall, [`${prefix}_health`]: view.health,
   };
+}
+
+/** Whether a server's health check code reads 0 now (CheckColumnsView's `codeCleared`). */
+export function healthCodeCleared(check: ServerHealth): boolean {
+  return check.inProgress && !check.settings.external;
 }
 
 /**
@@ -78,12 +83,12 @@ export function serverCheckColumns(check: ServerHealth, checking: boolean): Colu
   const agent = check.agent;
   return {
     ...checkColumns('health', {
-      shown: checking && !check.paused, inProgress: check.inProgress, ruleBased: !check.settings.external, last: check.results.last(),
+      shown: checking && !check.paused, inProgress: check.inProgress, codeCleared: healthCodeCleared(check), last: check.results.last(),
       initialStatus: check.restoredStatus?.status ?? 1, rise: timings.rise, fall: timings.fall, health,
     }),
     // HAProxy's agent rises and falls in one step (DEF_AGENT_RISETIME, DEF_AGENT_FALLTIME).
     ...(agent ? checkColumns('agent', {
-      shown: check.agentEnabled, inProgress: agent.inProgress, ruleBased: true, last: agent.last, initialStatus: 1, rise: 1, fall: 1, health: agentHealth ?? 0,
+      shown: check.agentEnabled, inProgress: agent.inProgress, codeCleared: agent.inProgress, last: agent.last, initialStatus: 1, rise: 1, fall: 1, health: agentHealth ?? 0,
     }) : {}),
   };
 }

@@ -12,6 +12,7 @@ import { statRows } from './rows.ts';
 import type { StatsHost } from './host.ts';
 import { INFO_FIELDS, infoValues } from './info.ts';
 import { CHECK_STATUS_NUMBER, hasStatusCode } from '../checks/types.ts';
+import { healthCodeCleared } from './check-columns.ts';
 import type { CheckCode } from '../checks/types.ts';
 import type { RuntimeServer } from '../runtime/server.ts';
 
@@ -251,8 +252,8 @@ function special(suffix: string, row: StatRow): Value | null {
       if (!checkShown(row.server!)) return undefined;
       const check = row.server!.check!;
       const last = check.results.last();
-      // 0 while a tcp-check is under way, as in show stat (check-columns.ts): the same check->code.
-      return last && hasStatusCode(last.code) && !(check.inProgress && !check.settings.external) ? last.status ?? 0 : 0;
+      // 0 while a tcp-check is under way, as in show stat: the same check->code.
+      return last && hasStatusCode(last.code) && !healthCodeCleared(check) ? last.status ?? 0 : 0;
     }
     case 'check_duration_seconds': {
       // Once the check has a result (HCHK_STATUS_CHECKED and above), whatever its state now.
