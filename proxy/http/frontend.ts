@@ -35,7 +35,7 @@ import type { EngineHooks, Sample, SampleContext } from '../acl/index.ts';
 import { builtinResponse, loadErrorPage } from './error-pages.ts';
 import { forwardedForHeader, compileForwardFor, compileOriginalTo } from './forwardfor.ts';
 import { compileUniqueId } from './unique-id.ts';
-import { h2ConnectionAccepted } from './stream-times.ts';
+import { h2ConnectionAccepted, h2StreamAccept } from './stream-times.ts';
 import { handshakeTime } from '../tls/handshake-time.ts';
 import type { UniqueIdFormat } from './unique-id.ts';
 import type net from 'node:net';
@@ -550,6 +550,22 @@ export class HttpFrontend implements Frontend {
   internalError(error: unknown): void {
     this.stats.eint++;
     this.logger.alert(internalErrorAlert(`frontend ${this.name}`, error));
+  }
+
+  /**
+   * An HTTP/2 connection whose client preface failed (h2.ts): logged as HAProxy 2.6's H2 mux logs it,
+   * `<BADREQ>` with status 0 and PR, no request counted; a connection that sent nothing is a probe,
+   * not logged under `option dontlognull` or `option http-ignore-probes`.
+   */
+  logH2PrefaceError(connection: H2Connection, sentNothing: boolean): void {
+    const options = this.config.options;
+    if (sentNothing && (options['dontlognull']?.enabled || options['http-ignore-probes']?.enabled)) return;
+    const streamStart = h2StreamAccept(connection, connection.acceptedAt, Date.now());
+    this.logger.protocolError({
+      frontend: this, startedAt: connection.acceptedAt, streamStart, handshake: connection.acceptedAt - streamStart, status: 0, termination: 'PR',
+      streamNumber: nextStreamNumber(), uncounted: true,
+      ...connectionsCounting(this, connection), sample: () => ({ conn: connection.connectionInfo(), hooks: this.hooks, stick: existingSessionCounters(connection.socket) }),
+    });
   }
 
   logProtocolError(client: ClientConnection, status: number, termination: string): void {

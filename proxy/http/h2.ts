@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import { newParser, RESPONSE, LENIENT_RESPONSE, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, isHopByHop } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback } from '../runtime/llhttp.ts';
 import { HttpTransaction } from './transaction.ts';
+import { h2SendsFinalStatus } from './headers.ts';
 import type { RequestHead } from './transaction.ts';
 import { endReuseSession } from './upstream.ts';
 import type { ReuseSession, UpstreamConnection } from './upstream.ts';
@@ -54,6 +55,9 @@ let adopting: H2Connection | undefined;
  * flow control then holds the client back, as client.ts's MAX_HELD holds an HTTP/1.1 client).
  */
 const MAX_EARLY = 64 * 1024;
+
+/** The length of HTTP/2's client connection preface, `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n` (RFC 9113 §3.4). */
+const CLIENT_PREFACE_BYTES = 24;
 
 /** One client connection that negotiated h2. */
 export class H2Connection implements ReuseSession {
@@ -96,11 +100,40 @@ export class H2Connection implements ReuseSession {
     destroyOutsideReads(session, goawayCode);
     // The fourth argument (the fields as received, flat) is Node's, missing from its types.
     session.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => this.onStream(stream, headers, rawHeaders));
-    session.on('error', () => this.closeContained());
+    session.on('error', (error: Error) => {
+      if (/client magic/.test(error.message)) this.prefaceFailed();
+      this.closeContained();
+    });
     session.on('close', () => this.closed());
     // The client finished (FIN or close_notify): nothing more will come on this connection.
-    this.socket.once('end', () => this.drain());
+    this.socket.once('end', () => {
+      this.clientLeft();
+      this.drain();
+    });
+    this.socket.once('error', () => this.clientLeft());
     this.armIdleTimer();
+  }
+
+  /**
+   * The client's preface failed: bytes other than HTTP/2's connection preface (nghttp2's "bad client
+   * magic"), or its FIN or reset before the preface's 24 bytes had all come. HAProxy 2.6's H2 mux logs
+   * either, once; a connection that timed out or that Loadstar closed is not logged.
+   */
+  private prefaceFailed(): void {
+    if (this.prefaceLogged) return;
+    this.prefaceLogged = true;
+    try {
+      this.frontend.logH2PrefaceError(this, this.socket.bytesRead === 0);
+    } catch (e) {
+      this.frontend.internalError(e);
+    }
+  }
+
+  private prefaceLogged = false;
+
+  private clientLeft(): void {
+    const session = this.session;
+    if (session && !session.closed && !session.destroyed && this.socket.bytesRead < CLIENT_PREFACE_BYTES) this.prefaceFailed();
   }
 
   /**
@@ -561,7 +594,7 @@ export class H2ResponseSink extends Writable {
       }
       // An interim answer (103 Early Hints, 100 Continue) goes out at once as its own HEADERS frame, as
       // HAProxy's H2 mux sends it; 101 has no meaning on h2 otherwise.
-      if (status! < 200) {
+      if (status! >= 100 && status! < 200) {
         if (status !== 101 && !stream.closed && !stream.headersSent) {
           try {
             stream.additionalHeaders(responseHeaders(status!, headers));
@@ -570,6 +603,12 @@ export class H2ResponseSink extends Writable {
           }
         }
         this.interim = true;
+        return 0;
+      }
+      // A final status this stream cannot carry: reset, as HAProxy's H2 mux resets a stream whose
+      // status it cannot encode (the transaction logs it CD).
+      if (!h2SendsFinalStatus(status!)) {
+        if (!stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
         return 0;
       }
       this.afterHead = true;
@@ -588,7 +627,8 @@ export class H2ResponseSink extends Writable {
     parser[kOnHeadersComplete] = onHead;
     parser[kOnBody] = (chunk: Buffer) => {
       this.respond(false);
-      if (!stream.closed && !stream.write(chunk)) this.needDrain = true;
+      // Never a body before its HEADERS: Node would send them as a bare 200.
+      if (!stream.closed && stream.headersSent && !stream.write(chunk)) this.needDrain = true;
     };
     parser[kOnMessageComplete] = () => {
       // The end of an interim answer: the final one follows.

@@ -7,6 +7,24 @@ import type { GlobalSettings, Proxy } from '../config/model.ts';
 
 export type HeaderList = string[];
 
+/**
+ * An interim answer, which a final one follows: 100 and 102 to 199, as HAProxy 2.6's
+ * http_wait_for_response tells them. 101 ends the exchange (the protocol switches), and a status
+ * below 100 (`099`) is a final answer with its body.
+ */
+export function isInterimStatus(status: number): boolean {
+  return status >= 100 && status < 200 && status !== 101;
+}
+
+/**
+ * A final status an HTTP/2 client can be sent: 200 to 599. Below 100 HAProxy's H2 mux cannot encode
+ * it and resets the stream (INTERNAL_ERROR); 600 to 999 it relays, but Node's http2 refuses them
+ * (ERR_HTTP2_STATUS_INVALID), so Loadstar resets those streams too (h2.ts, docs/reliability.md).
+ */
+export function h2SendsFinalStatus(status: number): boolean {
+  return status >= 200 && status <= 599;
+}
+
 export function getHeader(headers: readonly string[], lowerName: string): string | undefined {
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;

@@ -18,7 +18,7 @@ import type { AppletName, LocalAnswer, RulesPaused } from './rules.ts';
 
 /** Response rules stopped at a wait-for-body, on the backend's side or the frontend's. */
 type ResponseRulesPaused = RulesPaused & { readonly side: 'backend' | 'frontend' };
-import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk, chunkSizeLine, hasToken, contentLengthDigits } from './headers.ts';
+import { serializeHead, getHeader, deleteHeader, connectionValueToForward, adjustHeadCase, teValueToForward, lastChunk, chunkSizeLine, hasToken, contentLengthDigits, isInterimStatus, h2SendsFinalStatus } from './headers.ts';
 import { acceptsWebsocket, isWebsocketUpgrade, newWebsocketKey, websocketAccept, websocketKey } from './websocket.ts';
 import { originalToHeader } from './forwardfor.ts';
 import { answerCloses, builtinResponse, hasErrorPage, renderAnswer } from './error-pages.ts';
@@ -1177,7 +1177,7 @@ export class HttpTransaction implements ServerSession {
   private onResponseHead(head: ResponseHead): boolean {
     if (faults.armed) faultPoint('response-head');
     if (this.frontend.logsServerConnection && this.serverNoted === undefined) this.serverNoted = this.serverConnection();
-    if (this.clientGone && head.status >= 200) return this.answerForNobody(head);
+    if (this.clientGone && head.status !== 101 && !isInterimStatus(head.status)) return this.answerForNobody(head);
     // tcp-response content (response-inspection.ts): once, when the server's answer starts.
     const inspection = this.backend!.responseInspection;
     if (inspection !== undefined && !this.responseInspected) {
@@ -1194,13 +1194,13 @@ export class HttpTransaction implements ServerSession {
     // An HTTP/1.1 server's WebSocket 101 without Sec-WebSocket-Accept (or, for a key made up here, the
     // wrong one) is an invalid answer to HAProxy 2.6's H1 mux (websocket.ts).
     if (head.status === 101 && !this.upstream!.h2 && isWebsocketUpgrade(head.headers) && !acceptsWebsocket(head.headers, this.madeWebsocketKey)) return this.invalidResponse(true);
-    if (head.status < 200 && head.status !== 101) {
+    if (isInterimStatus(head.status)) {
       // Interim responses (100 Continue, 103 Early Hints …) go to HTTP/1.1 clients as they are. HTTP/1.0
       // clients get none (RFC 9110 §15.2: 1xx must not be sent to them; HAProxy 2.6 relays them anyway),
       // h2 clients get them as an interim HEADERS frame (h2.ts), as from HAProxy. The exchange goes on:
       // llhttp ends this message and onResponseComplete waits for the final one.
       // HAProxy's %B and bout count it as they count the final one (htx-size.ts).
-      this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
+      this.headBytesOut += htxHeadSize(HTX_VERSION, String(statusCode(head.status)), head.reason, head.headers);
       const r = this.request;
       if (r.versionMajor >= 2 || (r.versionMajor === 1 && r.versionMinor >= 1)) {
         // The reason as the server wrote it, empty included (HAProxy's H1 mux writes what it received).
@@ -1216,6 +1216,8 @@ export class HttpTransaction implements ServerSession {
     this.waitingForServer = false;
     this.status = head.status;
     this.response = head;
+    // An HTTP/2 client's stream is reset for a status it cannot be sent (h2.ts): logged as HAProxy logs that reset.
+    if (this.request.versionMajor === 2 && !h2SendsFinalStatus(head.status) && head.status !== 101) this.termination = 'CD';
     const framing = fieldsFraming(head.headers);
     this.bodyFraming = head.versionMajor === 2 || head.framed ? 'length' : framing;
     const transferEncoding = framing === 'chunked';
@@ -1224,7 +1226,7 @@ export class HttpTransaction implements ServerSession {
     if (transferEncoding) deleteHeader(head.headers, 'content-length');
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
     // Before the response rules edit the headers, as HAProxy counts it (htx-size.ts).
-    this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers)
+    this.headBytesOut += htxHeadSize(HTX_VERSION, String(statusCode(head.status)), head.reason, head.headers)
       + (transferEncoding ? (head.versionMajor === 2 || head.framed ? -H2_CHUNKED_FRAMING : END_OF_TRAILERS) : 0);
     // `observe layer7`: 5xx answers count as errors, except 501 and 505 (HAProxy's rule).
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
@@ -1429,7 +1431,7 @@ export class HttpTransaction implements ServerSession {
    * the client gets a 504 (HAProxy's abort_res; haproxy 2.6.12 logs sR).
    */
   private waitForResponseBody(head: ResponseHead, compressing: boolean, paused: ResponseRulesPaused): false {
-    const room = requestBodyRoom(this.frontend.limits.headRoom, htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers), head.headers);
+    const room = requestBodyRoom(this.frontend.limits.headRoom, htxHeadSize(HTX_VERSION, String(statusCode(head.status)), head.reason, head.headers), head.headers);
     const wait = new RequestBodyWait(paused.waitForBody, room, () => this.responseRules(head, paused.side, paused.next), () => this.contained(() => this.responseWaitTimedOut()));
     this.responseWait = { wait, head, compressing, chunks: [], bytes: 0 };
     return false;
@@ -1897,7 +1899,7 @@ export class HttpTransaction implements ServerSession {
     this.status = head.status;
     this.response = head;
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
-    this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
+    this.headBytesOut += htxHeadSize(HTX_VERSION, String(statusCode(head.status)), head.reason, head.headers);
     // The compression filter comes after the cache's: a stored object is compressed on its way out.
     const fe = this.frontend.compression;
     const be = this.backend?.compression;
@@ -2107,7 +2109,7 @@ export class HttpTransaction implements ServerSession {
     this.tr = Date.now() - this.startedAt;
     this.status = head.status;
     this.response = head;
-    this.headBytesOut += htxHeadSize(HTX_VERSION, String(head.status), head.reason, head.headers);
+    this.headBytesOut += htxHeadSize(HTX_VERSION, String(statusCode(head.status)), head.reason, head.headers);
     responseReceived(this, head.status);
     this.abort('CD');
     return true;

@@ -18,6 +18,7 @@ import type { Socks4Address } from '../config/model.ts';
 import { newParser, RESPONSE, LENIENT_RESPONSE, kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, pauseWithoutStack, restoreStackTraces } from '../runtime/llhttp.ts';
 import type { HTTPParser, HeadersCompleteCallback, ParserError } from '../runtime/llhttp.ts';
 import { foldAfterStatusLine, scanGap } from './message-gap.ts';
+import { isInterimStatus } from './headers.ts';
 import { ParserFeed } from '../runtime/parser-feed.ts';
 import { ReadBuffers } from '../runtime/read-buffers.ts';
 import type { DirectBodyWrites } from '../runtime/direct-body.ts';
@@ -106,7 +107,7 @@ export class UpstreamReads {
  * a Transfer-Encoding (it frames the body), or a status without body. llhttp has validated the fields.
  */
 function bodyLength(head: ResponseHead): number {
-  if (head.status < 200 || head.status === 204 || head.status === 304 || head.upgrade) return -1;
+  if ((head.status >= 100 && head.status < 200) || head.status === 204 || head.status === 304 || head.upgrade) return -1;
   let length = -1;
   const h = head.headers;
   for (let i = 0; i < h.length; i += 2) {
@@ -276,7 +277,7 @@ export class UpstreamConnection {
           : { status: status!, reason: reason ?? '', versionMajor: major, versionMinor: minor, headers, keepAlive, upgrade };
         if (this.fcgi !== undefined) head.framed = true;
         // After an interim response the final one may begin in the same read: its first byte says so.
-        if (status! < 200 && status !== 101) parser[kOnMessageBegin] = this.onNextBegins;
+        if (isInterimStatus(status!)) parser[kOnMessageBegin] = this.onNextBegins;
         // Only the first head of a read can begin at its first byte.
         const read = this.headRead;
         this.headRead = undefined;

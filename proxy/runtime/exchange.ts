@@ -177,6 +177,8 @@ export interface ProtocolErrorRecord {
   readonly streamNumber?: number;
   readonly connections?: number;
   readonly allConnections?: number;
+  /** Logged only, no counter moves: an HTTP/2 connection's failed preface (HAProxy's H2 mux counts no request). */
+  readonly uncounted?: boolean;
   sample(): SampleContext;
 }
 

@@ -357,6 +357,7 @@ export class StatsRegistry {
 
   /** A request that never became a transaction: invalid (400), or its head timed out (408). */
   protocolError(record: ProtocolErrorRecord): void {
+    if (record.uncounted) return;
     const f = record.frontend.stats;
     f.ereq++;
     f.countStatus(record.status);

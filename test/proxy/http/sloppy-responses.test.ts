@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { startRawServer } from '../../helpers/net.ts';
+import { freePort, startEngine, startRawServer } from '../../helpers/net.ts';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { sideBySide } from './lib/side-by-side.ts';
 
@@ -148,6 +148,64 @@ test('an HTTP/2 client gets a sloppy server\'s answer without the fields HTTP/2 
       assert.equal(await get(port, '/nul'), '200 x-a=- x-b=- ok');
     });
   } finally {
+    await origin.close();
+  }
+});
+
+/** Each request's outcome on one HTTP/2 session: "status body", or the stream's reset code. */
+async function h2Outcomes(port: number, paths: string[]): Promise<string[]> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  const outcomes: string[] = [];
+  try {
+    for (const path of paths) {
+      outcomes.push(await new Promise<string>((resolve) => {
+        const req = session.request({ ':path': path });
+        let got = '';
+        req.on('response', (h) => (got += `${h[':status']} `));
+        req.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        req.on('error', () => {});
+        req.on('close', () => resolve(req.rstCode ? `reset ${req.rstCode}` : got));
+      }));
+    }
+  } finally {
+    session.destroy();
+  }
+  return outcomes;
+}
+
+const oddStatuses = (path: string) => ({
+  '/low': 'HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok',
+  '/high': 'HTTP/1.1 800 High\r\nContent-Length: 2\r\n\r\nok',
+} as Record<string, string>)[path] ?? 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
+
+const h2LoggedConfig = (originPort: number) => (port: number) => proxyTo(originPort)(port)
+  .replace(`bind 127.0.0.1:${port}`, `bind 127.0.0.1:${port} proto h2\n    log-format "%ST %B %tsc"`);
+
+test('a status below 100 resets an HTTP/2 client\'s stream, logged CD, and the session goes on, as behind haproxy', async (t) => {
+  const origin = await sloppyOrigin(oddStatuses);
+  try {
+    await sideBySide(t, h2LoggedConfig(origin.port), async (port, proxy) => {
+      assert.deepEqual(await h2Outcomes(port, ['/low', '/next']), [`reset ${http2.constants.NGHTTP2_INTERNAL_ERROR}`, '200 next']);
+      await new Promise((r) => setTimeout(r, 100));
+      // (haproxy logs sideBySide's probe connection first, 0 0 PR--.)
+      assert.deepEqual(proxy.logs().slice(-2), ['99 52 CD--', '200 53 ----']);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test('a status above 599 resets an HTTP/2 client\'s stream too: haproxy relays it, Node\'s http2 cannot send it', async () => {
+  const origin = await sloppyOrigin(oddStatuses);
+  const engine = await startEngine(h2LoggedConfig(origin.port)(await freePort()));
+  try {
+    assert.deepEqual(await h2Outcomes(engine.port, ['/high', '/next']), [`reset ${http2.constants.NGHTTP2_INTERNAL_ERROR}`, '200 next']);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(engine.logs, ['800 53 CD--', '200 53 ----']);
+    assert.deepEqual(engine.alerts, []);
+  } finally {
+    await engine.stop();
     await origin.close();
   }
 });
