@@ -11,6 +11,7 @@ import net from 'node:net';
 import { startNamedServer, startRawServer } from '../../helpers/net.ts';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { sideBySide } from './lib/side-by-side.ts';
+import { answeringOrigin } from './lib/answering-origin.ts';
 
 /** An origin answering `<method> <url> v<version> x-ver=<x-ver header>`. */
 async function echoOrigin() {
@@ -209,17 +210,7 @@ test('a server\'s status line is relayed as written: an empty reason stays empty
 });
 
 test('a status below 100 is a final answer, as haproxy 2.6.12 takes it: its body follows, %B counts its three digits, and the connection serves the next request', async (t) => {
-  const origin = await startRawServer((socket) => {
-    let head = '';
-    socket.on('data', (d: Buffer) => {
-      head += d.toString('latin1');
-      for (let end = head.indexOf('\r\n\r\n'); end >= 0; end = head.indexOf('\r\n\r\n')) {
-        const path = head.split(' ')[1]!;
-        head = head.slice(end + 4);
-        socket.write(path === '/low' ? 'HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok' : 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext');
-      }
-    });
-  });
+  const origin = await answeringOrigin((path) => path === '/low' ? 'HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok' : 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext');
   const logged = (port: number) => config(origin.port)(port).replace('log-format "%r %HV"', 'log-format "%r %ST %B"');
   try {
     await sideBySide(t, logged, async (port, proxy) => {

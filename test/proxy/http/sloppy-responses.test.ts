@@ -8,9 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { freePort, startEngine, startRawServer } from '../../helpers/net.ts';
+import { freePort, startEngine } from '../../helpers/net.ts';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { sideBySide } from './lib/side-by-side.ts';
+import { answeringOrigin } from './lib/answering-origin.ts';
 
 const OK = 'HTTP/1.1 200 OK\r\n';
 const CHUNKED_OK = `${OK}transfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n`;
@@ -34,25 +35,6 @@ const cases: Record<string, [string, string | RegExp]> = {
   '/gzip-only': ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok', BAD_GATEWAY],
 };
 
-/** A server answering each request head with `answer(path)`, counting its connections. */
-async function sloppyOrigin(answer: (path: string) => string) {
-  let connections = 0;
-  const server = await startRawServer((socket) => {
-    connections++;
-    let head = '';
-    socket.on('data', (d: Buffer) => {
-      head += d.toString('latin1');
-      for (let end = head.indexOf('\r\n\r\n'); end >= 0; end = head.indexOf('\r\n\r\n')) {
-        const path = head.split(' ')[1]!;
-        head = head.slice(end + 4);
-        socket.write(answer(path));
-      }
-    });
-    socket.on('error', () => {});
-  });
-  return { ...server, connections: () => connections };
-}
-
 const proxyTo = (originPort: number) => (port: number) => `${loggedHttpHead()}frontend fe
     bind 127.0.0.1:${port}
     default_backend app
@@ -61,7 +43,7 @@ backend app
 `;
 
 test('answers of sloppy servers are relayed well formed as haproxy relays them; a bad header name is still a 502', async (t) => {
-  const origin = await sloppyOrigin((path) => cases[path]?.[0] ?? 'HTTP/1.1 204 No Content\r\n\r\n');
+  const origin = await answeringOrigin((path) => cases[path]?.[0] ?? 'HTTP/1.1 204 No Content\r\n\r\n');
   const config = proxyTo(origin.port);
   /** One request on its own connection; the answer as received, once the proxy is quiet for 300 ms. */
   const get = (port: number, path: string) => new Promise<string>((resolve) => {
@@ -95,7 +77,7 @@ test('answers of sloppy servers are relayed well formed as haproxy relays them; 
 });
 
 test('a server connection that answered with bare LF line ends serves the next request too', async (t) => {
-  const origin = await sloppyOrigin(() => 'HTTP/1.1 200 OK\nContent-Length: 3\n\nyes');
+  const origin = await answeringOrigin(() => 'HTTP/1.1 200 OK\nContent-Length: 3\n\nyes');
   const config = proxyTo(origin.port);
   try {
     await sideBySide(t, config, async (port) => {
@@ -124,7 +106,7 @@ test('a server connection that answered with bare LF line ends serves the next r
 });
 
 test('an HTTP/2 client gets a sloppy server\'s answer without the fields HTTP/2 cannot carry, as it sees it behind haproxy', async (t) => {
-  const origin = await sloppyOrigin((path) => ({
+  const origin = await answeringOrigin((path) => ({
     '/control': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\x01c\r\nX-B: fine\r\n\r\nok',
     '/nul': 'HTTP/1.1 200 OK\nContent-Length: 2\nX-A: b\x00c\n\nok',
   } as Record<string, string>)[path] ?? 'HTTP/1.1 204 No Content\r\n\r\n');
@@ -183,7 +165,7 @@ const h2LoggedConfig = (originPort: number) => (port: number) => proxyTo(originP
   .replace(`bind 127.0.0.1:${port}`, `bind 127.0.0.1:${port} proto h2\n    log-format "%ST %B %tsc"`);
 
 test('a status below 100 resets an HTTP/2 client\'s stream, logged CD, and the session goes on, as behind haproxy', async (t) => {
-  const origin = await sloppyOrigin(oddStatuses);
+  const origin = await answeringOrigin(oddStatuses);
   try {
     await sideBySide(t, h2LoggedConfig(origin.port), async (port, proxy) => {
       assert.deepEqual(await h2Outcomes(port, ['/low', '/next']), [`reset ${http2.constants.NGHTTP2_INTERNAL_ERROR}`, '200 next']);
@@ -197,7 +179,7 @@ test('a status below 100 resets an HTTP/2 client\'s stream, logged CD, and the s
 });
 
 test('a status above 599 resets an HTTP/2 client\'s stream too: haproxy relays it, Node\'s http2 cannot send it', async () => {
-  const origin = await sloppyOrigin(oddStatuses);
+  const origin = await answeringOrigin(oddStatuses);
   const engine = await startEngine(h2LoggedConfig(origin.port)(await freePort()));
   try {
     assert.deepEqual(await h2Outcomes(engine.port, ['/high', '/next']), [`reset ${http2.constants.NGHTTP2_INTERNAL_ERROR}`, '200 next']);
