@@ -110,9 +110,12 @@ export class H2Connection implements ReuseSession {
       this.clientLeft();
       this.drain();
     });
-    this.socket.once('error', () => this.clientLeft());
+    this.socket.on('error', () => this.clientLeft());
     this.armIdleTimer();
   }
+
+  /** A failed preface was logged (prefaceFailed): once per connection. */
+  private prefaceLogged = false;
 
   /**
    * The client's preface failed: bytes other than HTTP/2's connection preface (nghttp2's "bad client
@@ -128,8 +131,6 @@ export class H2Connection implements ReuseSession {
       this.frontend.internalError(e);
     }
   }
-
-  private prefaceLogged = false;
 
   private clientLeft(): void {
     const session = this.session;
