@@ -10,9 +10,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
+import { certPath } from '../../helpers/tls.ts';
 import { cli, readCsv, row } from '../stats/helpers.ts';
-import { sideBySide } from './lib/side-by-side.ts';
+import { sideBySide, type Proxy } from './lib/side-by-side.ts';
 
 const PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
 
@@ -26,6 +28,21 @@ function visit(port: number, data: string | undefined, holdMs: number): Promise<
     s.on('error', () => {});
     s.on('close', () => resolve());
   });
+}
+
+/** Makes each visit in turn and says what the proxy logged for it: "name: line | line", or "name: (not logged)". */
+async function loggedPerVisit(proxy: Proxy, visits: ReadonlyArray<readonly [name: string, go: () => Promise<unknown>]>): Promise<string[]> {
+  await new Promise((r) => setTimeout(r, 100));
+  const seen: string[] = [];
+  let before = proxy.logs().length;
+  for (const [name, go] of visits) {
+    await go();
+    await new Promise((r) => setTimeout(r, 150));
+    const lines = proxy.logs();
+    seen.push(`${name}: ${lines.slice(before).join(' | ') || '(not logged)'}`);
+    before = lines.length;
+  }
+  return seen;
 }
 
 const VISITS: Array<[name: string, data: string | undefined, holdMs: number]> = [
@@ -51,16 +68,7 @@ backend app
     server s1 127.0.0.1:1
 `;
     await sideBySide(t, config, async (port, proxy) => {
-      await new Promise((r) => setTimeout(r, 100));
-      const seen: string[] = [];
-      let before = proxy.logs().length;
-      for (const [name, data, holdMs] of VISITS) {
-        await visit(port, data, holdMs);
-        await new Promise((r) => setTimeout(r, 150));
-        const lines = proxy.logs();
-        seen.push(`${name}: ${lines.slice(before).join(' | ') || '(not logged)'}`);
-        before = lines.length;
-      }
+      const seen = await loggedPerVisit(proxy, VISITS.map(([name, data, holdMs]) => [name, () => visit(port, data, holdMs)] as const));
       const failed = '-1/-1/-1/-1 0 0 PR-- 1/1/0 - <BADREQ>';
       const quiet = option !== '';
       assert.deepEqual(seen, [
@@ -75,3 +83,33 @@ backend app
     });
   });
 }
+
+/** A TLS connection that negotiates h2 (ALPN), writes `data` (if any) once the handshake is done, then leaves. */
+function tlsVisit(port: number, data: string | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    const s = tls.connect({ port, host: '127.0.0.1', ALPNProtocols: ['h2'], rejectUnauthorized: false }, () => {
+      if (data !== undefined) s.write(data);
+      setTimeout(() => s.destroy(), 100);
+    });
+    s.on('error', () => {});
+    s.on('close', () => resolve(String(s.alpnProtocol)));
+  });
+}
+
+test('over TLS, after ALPN chose h2, a failed preface is logged as haproxy 2.6.12 logs it, and a whole one is not', { timeout: 30_000 }, async (t) => {
+  const config = (port: number) => `${loggedHttpHead()}frontend fe
+    bind 127.0.0.1:${port} ssl crt ${certPath('site.pem')} alpn h2,http/1.1
+    log-format "%Tq/%Tw/%Tc/%Tr %ST %B %tsc %r"
+    default_backend app
+backend app
+    server s1 127.0.0.1:1
+`;
+  await sideBySide(t, config, async (port, proxy) => {
+    const alpn: string[] = [];
+    const seen = await loggedPerVisit(proxy, ([['nothing', undefined], ['other bytes', 'hello'], ['the preface alone', PREFACE]] as const)
+      .map(([name, data]) => [name, async () => alpn.push(await tlsVisit(port, data))] as const));
+    const failed = '-1/-1/-1/-1 0 0 PR-- <BADREQ>';
+    assert.deepEqual(alpn, ['h2', 'h2', 'h2']);
+    assert.deepEqual(seen, [`nothing: ${failed}`, `other bytes: ${failed}`, 'the preface alone: (not logged)']);
+  });
+});
