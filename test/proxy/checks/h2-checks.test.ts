@@ -55,7 +55,7 @@ test('HTTP/2 health checks (proto h2, check-proto h2, connect proto h2, check-al
     timeout connect 1s
     timeout client 5s
     timeout server 5s
-    timeout check 400ms
+    timeout check 1s
 backend by_proto
     option httpchk GET /proto
     http-check send hdr Host check.example hdr Connection close hdr X-Foo bar
