@@ -136,8 +136,8 @@ export interface RequestHead {
 }
 
 /** A status code as its three digits (`099`: llhttp hands over the number, HAProxy relays the text). */
-function statusCode(status: number): string | number {
-  return status < 100 ? String(status).padStart(3, '0') : status;
+function statusCode(status: number): string {
+  return status < 100 ? String(status).padStart(3, '0') : String(status);
 }
 
 /** An HTTP/2 request's line as HAProxy logs it: the URI in absolute form. */
@@ -1200,7 +1200,7 @@ export class HttpTransaction implements ServerSession {
       // h2 clients get them as an interim HEADERS frame (h2.ts), as from HAProxy. The exchange goes on:
       // llhttp ends this message and onResponseComplete waits for the final one.
       // HAProxy's %B and bout count it as they count the final one (htx-size.ts).
-      this.headBytesOut += htxHeadSize(HTX_VERSION, String(statusCode(head.status)), head.reason, head.headers);
+      this.headBytesOut += htxHeadSize(HTX_VERSION, statusCode(head.status), head.reason, head.headers);
       const r = this.request;
       if (r.versionMajor >= 2 || (r.versionMajor === 1 && r.versionMinor >= 1)) {
         // The reason as the server wrote it, empty included (HAProxy's H1 mux writes what it received).
@@ -1226,7 +1226,7 @@ export class HttpTransaction implements ServerSession {
     if (transferEncoding) deleteHeader(head.headers, 'content-length');
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
     // Before the response rules edit the headers, as HAProxy counts it (htx-size.ts).
-    this.headBytesOut += htxHeadSize(HTX_VERSION, String(statusCode(head.status)), head.reason, head.headers)
+    this.headBytesOut += htxHeadSize(HTX_VERSION, statusCode(head.status), head.reason, head.headers)
       + (transferEncoding ? (head.versionMajor === 2 || head.framed ? -H2_CHUNKED_FRAMING : END_OF_TRAILERS) : 0);
     // `observe layer7`: 5xx answers count as errors, except 501 and 505 (HAProxy's rule).
     const failed = head.status >= 500 && head.status !== 501 && head.status !== 505;
@@ -1431,7 +1431,7 @@ export class HttpTransaction implements ServerSession {
    * the client gets a 504 (HAProxy's abort_res; haproxy 2.6.12 logs sR).
    */
   private waitForResponseBody(head: ResponseHead, compressing: boolean, paused: ResponseRulesPaused): false {
-    const room = requestBodyRoom(this.frontend.limits.headRoom, htxHeadSize(HTX_VERSION, String(statusCode(head.status)), head.reason, head.headers), head.headers);
+    const room = requestBodyRoom(this.frontend.limits.headRoom, htxHeadSize(HTX_VERSION, statusCode(head.status), head.reason, head.headers), head.headers);
     const wait = new RequestBodyWait(paused.waitForBody, room, () => this.responseRules(head, paused.side, paused.next), () => this.contained(() => this.responseWaitTimedOut()));
     this.responseWait = { wait, head, compressing, chunks: [], bytes: 0 };
     return false;
@@ -1899,7 +1899,7 @@ export class HttpTransaction implements ServerSession {
     this.status = head.status;
     this.response = head;
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
-    this.headBytesOut += htxHeadSize(HTX_VERSION, String(statusCode(head.status)), head.reason, head.headers);
+    this.headBytesOut += htxHeadSize(HTX_VERSION, statusCode(head.status), head.reason, head.headers);
     // The compression filter comes after the cache's: a stored object is compressed on its way out.
     const fe = this.frontend.compression;
     const be = this.backend?.compression;
@@ -2109,7 +2109,7 @@ export class HttpTransaction implements ServerSession {
     this.tr = Date.now() - this.startedAt;
     this.status = head.status;
     this.response = head;
-    this.headBytesOut += htxHeadSize(HTX_VERSION, String(statusCode(head.status)), head.reason, head.headers);
+    this.headBytesOut += htxHeadSize(HTX_VERSION, statusCode(head.status), head.reason, head.headers);
     responseReceived(this, head.status);
     this.abort('CD');
     return true;
