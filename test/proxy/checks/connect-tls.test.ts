@@ -65,7 +65,7 @@ test('tcp-check connect ssl (sni, alpn), connect default on a check-ssl server, 
     timeout connect 1s
     timeout client 5s
     timeout server 5s
-    timeout check 1s
+    timeout check 3s
 backend ssl_line
     option tcp-check
     tcp-check connect ssl sni check.example alpn x-test,http/1.1
