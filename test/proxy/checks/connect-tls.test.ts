@@ -65,24 +65,24 @@ test('tcp-check connect ssl (sni, alpn), connect default on a check-ssl server, 
     timeout connect 1s
     timeout client 5s
     timeout server 5s
-    timeout check 3s
+    timeout check 1s
 backend ssl_line
     option tcp-check
     tcp-check connect ssl sni check.example alpn x-test,http/1.1
     tcp-check expect string +OK
     tcp-check send "PING\\r\\n"
     tcp-check expect string PONG
-    server s 127.0.0.1:${viaSsl.port} check verify none inter 150 rise 1 fall 1
+    server s 127.0.0.1:${viaSsl.port} check verify none inter 1s rise 1 fall 1
 backend default_line
     option tcp-check
     tcp-check connect default
     tcp-check expect string +OK
-    server s 127.0.0.1:${viaDefault.port} check check-ssl check-sni default.example verify none inter 150 rise 1 fall 1
+    server s 127.0.0.1:${viaDefault.port} check check-ssl check-sni default.example verify none inter 1s rise 1 fall 1
 backend plain_line
     option tcp-check
     tcp-check connect
     tcp-check expect string +OK
-    server s 127.0.0.1:${viaPlain.port} check check-ssl verify none inter 150 rise 1 fall 1
+    server s 127.0.0.1:${viaPlain.port} check check-ssl verify none inter 1s rise 1 fall 1
 frontend fe
     bind 127.0.0.1:${bind}
     default_backend ssl_line
@@ -128,17 +128,17 @@ test('http-check connect ssl sni on a server without ssl, and a plain http-check
     timeout connect 1s
     timeout client 5s
     timeout server 5s
-    timeout check 300ms
+    timeout check 1s
 backend over_tls
     option httpchk
     http-check connect ssl sni hc.example
     http-check send meth GET uri /tls
-    server s 127.0.0.1:${port} check verify none inter 150 rise 1 fall 1
+    server s 127.0.0.1:${port} check verify none inter 1s rise 1 fall 1
 backend plain_line
     option httpchk
     http-check connect
     http-check send meth GET uri /plain
-    server s 127.0.0.1:${port} ssl verify none check inter 150 rise 1 fall 1
+    server s 127.0.0.1:${port} ssl verify none check inter 1s rise 1 fall 1
 frontend fe
     bind 127.0.0.1:${bind}
     default_backend over_tls

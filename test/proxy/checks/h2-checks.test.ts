@@ -80,11 +80,11 @@ backend explicit_h1
 backend by_alpn
     option httpchk GET /alpn
     ${host}
-    server s 127.0.0.1:${h2tls.port} check ssl verify none check-alpn h2,http/1.1 inter 150 rise 1 fall 1
+    server s 127.0.0.1:${h2tls.port} check ssl verify none check-alpn h2,http/1.1 inter 1s rise 1 fall 1
 backend alpn_h1
     option httpchk GET /alpn-h1
     ${host}
-    server s 127.0.0.1:${h2tls.port} check ssl verify none check-alpn http/1.1 inter 150 rise 1 fall 1
+    server s 127.0.0.1:${h2tls.port} check ssl verify none check-alpn http/1.1 inter 1s rise 1 fall 1
 backend not_h2
     option httpchk GET /
     ${host}

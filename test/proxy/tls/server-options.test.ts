@@ -187,7 +187,7 @@ test('check-ssl checks use the same versions, client certificate and CRL as traf
       [`crt ${certPath('client.pem')} ssl-min-ver TLSv1.3`, 'DOWN'],
       ['', 'DOWN'],
     ] as const) {
-      await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${o.port} ssl verify none check inter 100 rise 1 fall 1 ${options}`)
+      await sideBySide(t, (port) => config(port, `server s 127.0.0.1:${o.port} ssl verify none check inter 1s rise 1 fall 1 ${options}`)
         .replace('retries 0\n', 'retries 0\n    option httpchk GET /\n'), async (port) => {
         // Servers start UP; a failing check takes it DOWN (503: no server available). Asked until
         // the expected state shows or 5 s passed, then held for a few more checks.

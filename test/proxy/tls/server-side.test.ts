@@ -121,14 +121,14 @@ async function waitForStatus(e: Awaited<ReturnType<typeof startEngine>>, wanted:
 }
 
 test('check-ssl: a TLS server passes with L6OK, a plain one fails with L6RSP; httpchk over TLS gives L7OK', async () => {
-  const ok = await proxyTo(`server s 127.0.0.1:${secure.port} check check-ssl verify none inter 100 rise 1 fall 1`);
+  const ok = await proxyTo(`server s 127.0.0.1:${secure.port} check check-ssl verify none inter 1s rise 1 fall 1`);
   try {
     assert.equal(await waitForStatus(ok, /^UP$/), 'UP');
     assert.equal(ok.engine.healthChecks()!.checks[0]!.results.last()?.code, "L6OK");
   } finally {
     await ok.stop();
   }
-  const bad = await proxyTo(`server s 127.0.0.1:${plain.port} check check-ssl verify none inter 100 rise 1 fall 1`);
+  const bad = await proxyTo(`server s 127.0.0.1:${plain.port} check check-ssl verify none inter 1s rise 1 fall 1`);
   try {
     assert.equal(await waitForStatus(bad, /^DOWN$/), 'DOWN');
     const last = bad.engine.healthChecks()!.checks[0]!.results.last();
@@ -137,7 +137,7 @@ test('check-ssl: a TLS server passes with L6OK, a plain one fails with L6RSP; ht
   } finally {
     await bad.stop();
   }
-  const http = await proxyTo(`server s 127.0.0.1:${secure.port} ssl verify required ca-file ${certPath('ca.pem')} check-sni nas.home.arpa sni str(nas.home.arpa) check inter 100 rise 1 fall 1`, '    option httpchk GET /health\n');
+  const http = await proxyTo(`server s 127.0.0.1:${secure.port} ssl verify required ca-file ${certPath('ca.pem')} check-sni nas.home.arpa sni str(nas.home.arpa) check inter 1s rise 1 fall 1`, '    option httpchk GET /health\n');
   try {
     assert.equal(await waitForStatus(http, /^UP$/), 'UP', 'ssl implies TLS checks to the same address');
     assert.equal(http.engine.healthChecks()!.checks[0]!.results.last()?.code, 'L7OK');
