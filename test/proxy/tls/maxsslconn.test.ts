@@ -177,11 +177,11 @@ defaults
     timeout check 1s
 listen db
     bind 127.0.0.1:${port}
-    server s 127.0.0.1:${originPort} ssl verify none check inter 200ms fall 2 rise 1
+    server s 127.0.0.1:${originPort} ssl verify none check inter 1s fall 2 rise 1
 `, async (port) => {
       const sock = path.join(dir, `s${runs++}.sock`);
       // Checks alone: each one's TLS connection is counted, and given back once it closed.
-      await until('three checks counted', async () => Number(field(await cli(sock, 'show info'), 'CumSslConns')) >= 3, 5000);
+      await until('three checks counted', async () => Number(field(await cli(sock, 'show info'), 'CumSslConns')) >= 3, 10_000);
       await until('no check connection open', async () => field(await cli(sock, 'show info'), 'CurrSslConns') === '0', 5000);
       assert.equal((await server(sock)).check_status, 'L6OK');
       // A session holds the one slot: the checks fail until it closes. (It may find a check holding
@@ -204,7 +204,7 @@ listen db
           }
         }
         assert.ok(session, 'a session got the slot');
-        await until('the server DOWN', async () => (await server(sock)).status === 'DOWN', 5000);
+        await until('the server DOWN', async () => (await server(sock)).status === 'DOWN', 10_000);
         const down = await server(sock);
         assert.deepEqual([down.check_status, down.check_desc, down.last_chk], ['L7TOUT', 'Layer7 timeout', 'Too many SSL connections']);
       } finally {
