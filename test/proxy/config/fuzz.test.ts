@@ -36,8 +36,10 @@ function mutate(text: string, random: () => number): string {
 
 test('random mutations of the corpus never crash the parser, only produce diagnostics', () => {
   const corpus = [...scenarioFiles('valid'), ...scenarioFiles('invalid')].map((f) => ({ f, text: readScenario(f) }));
-  const random = rng(20261123);
-  const iterations = 1500;
+  // CONFIG_FUZZ_SEED and CONFIG_FUZZ_COUNT run other or more mutations (a failure names its seed).
+  const seed = Number(process.env.CONFIG_FUZZ_SEED ?? 20261123);
+  const random = rng(seed);
+  const iterations = Number(process.env.CONFIG_FUZZ_COUNT ?? 1500);
   let rejected = 0;
   inScenarios(() => {
     for (let n = 0; n < iterations; n++) {
@@ -47,7 +49,7 @@ test('random mutations of the corpus never crash the parser, only produce diagno
       try {
         result = parseConfig([{ name: f, text: mutated }], { env: { X: 'x' } });
       } catch (e) {
-        assert.fail(`parser threw on mutation #${n} of ${f}: ${(e as Error).stack}\n--- input ---\n${mutated}`);
+        assert.fail(`parser threw on mutation #${n} (seed ${seed}) of ${f}: ${(e as Error).stack}\n--- input ---\n${mutated}`);
       }
       if (!result.ok) rejected++;
       for (const d of result.diagnostics) {
