@@ -145,6 +145,11 @@ export interface HttpRequestInfo {
   readonly version: string;
   /** Node-style rawHeaders: name, value, name, value… in received order and case, repeats kept. */
   readonly rawHeaders: readonly string[];
+  /**
+   * The credentials are in Proxy-Authorization, not Authorization (http_auth*, http_auth_bearer):
+   * a forward proxy's request under `option http-use-proxy-header` (HAProxy's TX_USE_PX_CONN).
+   */
+  readonly proxyAuth?: boolean;
   /** Buffered body (req.body*, after http-buffer-request). */
   readonly body?: Uint8Array;
   /** False for the 2nd+ request of a keep-alive connection (http_first_req). Default true. */

@@ -469,12 +469,13 @@ export function base64Decode(s: string): Uint8Array | undefined {
 }
 
 /**
- * get_http_auth(): parses the first element of the Authorization header.
+ * get_http_auth(): parses the first element of the Authorization header (Proxy-Authorization
+ * with `proxy`: HttpRequestInfo.proxyAuth).
  * The scheme is compared case-insensitively over its own length, so a
  * scheme that is a prefix of "Basic"/"Bearer" is accepted, as in HAProxy.
  */
-export function httpAuth(raw: readonly string[]): HttpAuth | undefined {
-  const v = firstHeader(raw, 'authorization');
+export function httpAuth(raw: readonly string[], proxy = false): HttpAuth | undefined {
+  const v = firstHeader(raw, proxy ? 'proxy-authorization' : 'authorization');
   if (v === undefined) return undefined;
   const sp = v.indexOf(' ');
   if (sp <= 0) return undefined;

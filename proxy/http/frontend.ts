@@ -313,6 +313,8 @@ export class HttpFrontend implements Frontend {
   readonly closeClient: boolean;
   /** `option disable-h2-upgrade`: a plain HTTP/1 connection that starts with HTTP/2's preface is answered 400, not switched to HTTP/2. */
   readonly noH2Upgrade: boolean;
+  /** `option http-use-proxy-header`: requests to a forward proxy authenticate with Proxy-Authorization (HttpTransaction.proxyAuth). */
+  readonly proxyHeaderAuth: boolean;
   /** HTTP/2 clients may upgrade over a stream (RFC 8441 extended CONNECT), unless `h2-workaround-bogus-websocket-clients`. */
   readonly h2ExtendedConnect: boolean;
   readonly connections = new Set<FrontendConnection>();
@@ -391,6 +393,7 @@ export class HttpFrontend implements Frontend {
     this.closeClient = config.options['httpclose']?.enabled ?? false;
     this.serverClose = (config.options['http-server-close']?.enabled ?? false) || this.closeClient;
     this.noH2Upgrade = config.options['disable-h2-upgrade']?.enabled ?? false;
+    this.proxyHeaderAuth = config.options['http-use-proxy-header']?.enabled ?? false;
     this.h2ExtendedConnect = !(global?.h2NoWebSocket ?? false);
     this.errorfiles = loadErrorFiles(config);
     this.connectionRules = compileConnectionRules(config);

@@ -27,6 +27,8 @@ import { statsPageHtml } from '../stats/page.ts';
 import { infoValues } from '../stats/info.ts';
 import { exporterOptions, prometheusText } from '../stats/prometheus.ts';
 import { builtinResponse } from './error-pages.ts';
+import { compileAuthChallenge } from './auth-challenge.ts';
+import { uriPath } from '../acl/eval-http.ts';
 
 
 export const DEFAULT_STATS_REALM = 'HAProxy Statistics';
@@ -50,34 +52,29 @@ export function compileStatsAccess(proxy: Proxy, errorResponse: (status: number)
   const stats = proxy.stats;
   if (stats.httpRequest.length === 0) {
     if (stats.auth.length === 0) return undefined;
-    const challenge = unauthorized(errorResponse(401), stats.realm ?? DEFAULT_STATS_REALM);
-    return [(tx) => (statsCredentials(proxy, tx) ? 'continue' : (requestDenied(tx), challenge))];
+    const challenge = compileAuthChallenge(errorResponse, statsRealm(stats.realm));
+    return [(tx) => (statsCredentials(proxy, tx) ? 'continue' : (requestDenied(tx), challenge(tx.proxyAuth)))];
   }
   return stats.httpRequest.map((rule) => {
     const action = rule.action;
     if (action.type !== 'auth') return compileRequestRules([rule], proxy, errorResponse)[0]!;
-    const challenge = unauthorized(errorResponse(401), action.realm ?? DEFAULT_STATS_REALM);
+    const challenge = compileAuthChallenge(errorResponse, statsRealm(action.realm));
     const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
     return (tx) => {
       if (when && !when(tx)) return 'continue';
       // HAProxy counts it as an HTTP error of the stick counters (stream_inc_http_err_ctr).
       requestDenied(tx);
-      return challenge;
+      return challenge(tx.proxyAuth);
     };
   });
 }
 
-/** A 401 answer: the error page with `www-authenticate` added after its headers. */
-function unauthorized(page: Buffer, realm: string): LocalAnswer {
-  const end = page.indexOf('\r\n\r\n');
-  const header = Buffer.from(`\r\nwww-authenticate: Basic realm="${realm.replace(/"/g, '')}"`, 'latin1');
-  const response = end < 0 ? page : Buffer.concat([page.subarray(0, end), header, page.subarray(end)]);
-  return { response, status: 401, termination: 'LR' };
-}
+/** The stats page's realm, without the quotes its challenge would break on. */
+const statsRealm = (realm: string | undefined): string => (realm ?? DEFAULT_STATS_REALM).replace(/"/g, '');
 
-/** Whether the request carries one of the `stats auth` accounts. */
+/** Whether the request carries one of the `stats auth` accounts (in Proxy-Authorization for a forward proxy's request). */
 function statsCredentials(proxy: Proxy, tx: HttpTransaction): boolean {
-  const header = getHeader(tx.request.headers, 'authorization') ?? '';
+  const header = getHeader(tx.request.headers, tx.proxyAuth ? 'proxy-authorization' : 'authorization') ?? '';
   const m = /^Basic\s+(\S+)$/i.exec(header);
   if (!m) return false;
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
@@ -102,7 +99,11 @@ export class LocalServices {
   private statsAnswer(proxy: Proxy, tx: HttpTransaction, access?: StatsAccess): LocalAnswer | undefined {
     const stats = proxy.stats;
     const uri = stats.uri ?? DEFAULT_STATS_URI;
-    const url = tx.request.url;
+    // HAProxy's http_stats_check_uri: GET, HEAD and POST only; a prefix that is a path is compared
+    // with the request's path (an absolute-form target's too), another with the whole target.
+    const method = tx.request.method;
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') return undefined;
+    const url = uri.startsWith('/') ? uriPath(tx.request.url, true) ?? '' : tx.request.url;
     if (!url.startsWith(uri)) return undefined;
     if (access) {
       const verdict = runRequestRules(access, tx);

@@ -21,6 +21,7 @@ import { compileTrackSc } from '../stick/track-action.ts';
 import { compileIncGpc, compileSetGpt } from '../stick/counter-actions.ts';
 import { requestDenied, responseTracked, streamCounters } from '../stick/http.ts';
 import { cacheOf } from './cache/caches.ts';
+import { compileAuthChallenge } from './auth-challenge.ts';
 import { readNamedFileOrThrow } from '../config/named-file.ts';
 
 function splitVariable(variable: string): [VarScope, string] {
@@ -239,10 +240,8 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       return (tx) => redirect(tx) ?? 'continue';
     }
     case 'auth': {
-      const realm = action.realm ?? proxy.name;
-      const response401 = errorResponse(401).toString('latin1').replace('\r\n', `\r\nwww-authenticate: Basic realm="${realm}"\r\n`);
-      const buffer = Buffer.from(response401, 'latin1');
-      return (tx) => (requestDenied(tx), { response: buffer, status: 401, termination: 'LR' });
+      const challenge = compileAuthChallenge(errorResponse, action.realm ?? proxy.name);
+      return (tx) => (requestDenied(tx), challenge(tx.proxyAuth));
     }
     case 'use-service': {
       // The only service is the Prometheus exporter (the parser refuses others); answered from proxy/stats.

@@ -419,6 +419,7 @@ export class HttpTransaction implements ServerSession {
       get requestLine() { return requestLineOf(tx.request, tx.arrivedMethod, tx.arrivedUrl); },
       requestLineKept: tx.client.frontend.keepsRequestLine,
       get rawHeaders() { return tx.request.headers; },
+      get proxyAuth() { return tx.proxyAuth; },
       get captures() { return tx.requestCaptures?.headers; },
       get body() { return tx.rulesBody ?? tx.bodyAvailable(); },
       // req.len: computed only when a rule asks.
@@ -452,6 +453,19 @@ export class HttpTransaction implements ServerSession {
 
   get frontend() {
     return this.client.frontend;
+  }
+
+  /**
+   * HAProxy's TX_USE_PX_CONN: under the frontend's `option http-use-proxy-header`, a request whose
+   * target, as it arrived, begins with neither `/` nor `*` (absolute form, CONNECT's authority, an
+   * HTTP/2 request with :authority, whose URI HAProxy holds in absolute form) was sent to a forward
+   * proxy: its credentials are read from Proxy-Authorization and `http-request auth` answers 407.
+   */
+  get proxyAuth(): boolean {
+    if (!this.frontend.proxyHeaderAuth) return false;
+    if (this.request.origin !== undefined) return true;
+    const first = this.arrivedUrl.charCodeAt(0);
+    return first !== 0x2f && first !== 0x2a;
   }
 
   /** http-request early-hint: the headers (name, value, …) of the 103 Early Hints answer the next sendEarlyHints() sends. */

@@ -360,12 +360,12 @@ export function requestLine(ctx: SampleContext): string {
 // ---------------------------------------------------------------- authentication
 
 const authType: FetchCompiler = () => single((ctx) => {
-  const a = ctx.req ? httpAuth(ctx.req.rawHeaders) : undefined;
+  const a = ctx.req ? httpAuth(ctx.req.rawHeaders, ctx.req.proxyAuth) : undefined;
   return a ? mkStr(a.method === 'basic' ? 'Basic' : 'Bearer') : undefined;
 });
 
 const authUserOrPass: FetchCompiler = ({ name }) => single((ctx) => {
-  const a = ctx.req ? httpAuth(ctx.req.rawHeaders) : undefined;
+  const a = ctx.req ? httpAuth(ctx.req.rawHeaders, ctx.req.proxyAuth) : undefined;
   return a?.method === 'basic' ? mkStr(name === 'http_auth_user' ? a.user : a.pass) : undefined;
 });
 
@@ -382,7 +382,7 @@ const authBearer: FetchCompiler = ({ args }) => {
       while (rest.startsWith(' ')) rest = rest.slice(1);
       return mkStr(eqLower(type, 'bearer') && rest.length ? rest : '');
     }
-    const a = httpAuth(ctx.req.rawHeaders);
+    const a = httpAuth(ctx.req.rawHeaders, ctx.req.proxyAuth);
     return a?.method === 'bearer' ? mkStr(a.data) : undefined;
   });
 };
@@ -393,7 +393,7 @@ const authCheck: FetchCompiler = ({ name, args }) => {
   if (ul === undefined) return single(() => undefined);
   const group = name === 'http_auth_group';
   return single((ctx) => {
-    const a = ctx.req ? httpAuth(ctx.req.rawHeaders) : undefined;
+    const a = ctx.req ? httpAuth(ctx.req.rawHeaders, ctx.req.proxyAuth) : undefined;
     if (a?.method !== 'basic') return undefined;
     const ok = ctx.hooks?.checkUser?.(ul, a.user, a.pass) ?? false;
     if (!group) return mkBool(ok);

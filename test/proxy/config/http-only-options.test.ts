@@ -13,8 +13,8 @@ import path from 'node:path';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
 
-// accept-invalid-http-request/-response and http-use-proxy-header are refused by Loadstar (not supported), so not here.
-const OPTIONS = ['forwardfor', 'http-buffer-request', 'http-ignore-probes', 'idle-close-on-response', 'prefer-last-server', 'http-pretend-keepalive', 'http-no-delay',
+// accept-invalid-http-request/-response are refused by Loadstar (not supported), so not here.
+const OPTIONS = ['forwardfor', 'http-buffer-request', 'http-ignore-probes', 'idle-close-on-response', 'prefer-last-server', 'http-pretend-keepalive', 'http-no-delay', 'http-use-proxy-header',
   'h1-case-adjust-bogus-client', 'h1-case-adjust-bogus-server', 'disable-h2-upgrade'];
 
 const text = `defaults
@@ -39,7 +39,7 @@ listen both
 const requiresHttp = (messages: string[]): string[] => messages.filter((m) => m.includes('as it requires HTTP mode')).map((m) => m.replace(/\.$/, '')).sort();
 
 const EXPECTED = requiresHttp([
-  ...['forwardfor', 'http-buffer-request', 'http-ignore-probes', 'idle-close-on-response', 'http-no-delay', 'disable-h2-upgrade'].map((o) => `'option ${o}' ignored for frontend 'tcpfe' as it requires HTTP mode`),
+  ...['forwardfor', 'http-buffer-request', 'http-ignore-probes', 'idle-close-on-response', 'http-no-delay', 'http-use-proxy-header', 'disable-h2-upgrade'].map((o) => `'option ${o}' ignored for frontend 'tcpfe' as it requires HTTP mode`),
   ...['forwardfor', 'http-buffer-request', 'prefer-last-server', 'http-pretend-keepalive', 'http-no-delay']
     .map((o) => `'option ${o}' ignored for backend 'tcpbe' as it requires HTTP mode`),
   ...OPTIONS.filter((o) => !o.startsWith('h1-case-adjust')).map((o) => `'option ${o}' ignored for proxy 'both' as it requires HTTP mode`),
