@@ -13,7 +13,7 @@ import type { Config, Proxy, Bind, ListenAddress, Server } from './config/model.
 import { RuntimeBackend, carryUncheckedAdmin } from './runtime/backend.ts';
 import { backendFullconn } from './runtime/fullconn.ts';
 import { HttpBackend, HttpFrontend } from './http/frontend.ts';
-import { requestLimits } from './http/request-checks.ts';
+import { frontendLimits, requestLimits } from './http/request-checks.ts';
 import { TcpFrontend } from './tcp/frontend.ts';
 import { UpgradedHttpFrontend } from './http/upgraded-frontend.ts';
 import { switchesToHttp } from './config/validate.ts';
@@ -1108,7 +1108,7 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
     if (mode === 'http') {
       const frontend = new HttpFrontend(proxy, httpBackends, logger, config.global);
       frontend.hooks = hooks;
-      frontend.limits = limits;
+      frontend.limits = frontendLimits(limits, proxy);
       frontend.errorSnapshots = errors;
       frontend.localServices = services;
       frontend.procVars = procVars;
@@ -1120,7 +1120,7 @@ function buildTablesWith(config: Config, logger: Logger, services: LocalServices
         // Its connections may go on as HTTP (TCP→HTTP upgrade): an HTTP engine of its own, built only then.
         const http = new UpgradedHttpFrontend(proxy, httpBackends, logger, config.global, !switchesToHttp(proxy));
         http.hooks = hooks;
-        http.limits = limits;
+        http.limits = frontendLimits(limits, proxy);
         http.errorSnapshots = errors;
         http.localServices = services;
         http.procVars = procVars;

@@ -112,6 +112,19 @@ const plainOptions: Array<[name: string, sections: string, summary: string]> = [
   ['h1-case-adjust-bogus-server', 'dlb', 'Sends header names to HTTP/1 servers in the case h1-case-adjust gives them.'],
 ];
 
+/**
+ * HAProxy's options to let invalid messages through. llhttp frames every message (DESIGN.md §4) and
+ * refuses most of what they relax; the rest of each is done, and what is not is named in a warning.
+ */
+const relaxedParsingOptions: Array<[name: string, sections: string, summary: string, kept: string]> = [
+  ['accept-invalid-http-request', 'dfl',
+    "Takes a request whose target holds a `#` (HTTP/1 and HTTP/2; refused with 400 otherwise, since CVE-2023-45539), as HAProxy 2.6 does with this option. HAProxy's other relaxations are not made, and a warning says so: bytes above 127 in the target, header names outside RFC 7230's token characters, HTTP/0.9 requests and versions other than HTTP/<digit>.<digit> are still refused, by Node's HTTP parser.",
+    "a '#' in request targets is accepted; bytes above 127 in the target, header names outside RFC 7230's token characters, HTTP/0.9 and versions other than HTTP/<digit>.<digit> are still refused with 400 (Node's HTTP parser frames every request and does not relax them)."],
+  ['accept-invalid-http-response', 'dlb',
+    "HAProxy's option to relay responses whose header names hold characters outside RFC 7230's tokens, or whose version is not HTTP/<digit>.<digit>. Loadstar accepts it, and a warning says that it still answers such responses with 502: Node's HTTP parser refuses them. What HAProxy relays without the option (control bytes and obs-fold in header values, line ends without CR, any HTTP/<digit>.<digit>), Loadstar relays too.",
+    "response header names outside RFC 7230's token characters and versions other than HTTP/<digit>.<digit> are still answered with 502 (Node's HTTP parser frames every response and does not relax them)."],
+];
+
 /** Options that only tune kernel socket details or statistics; no effect on traffic here. */
 const noEffectOptions: Array<[name: string, sections: string]> = [
   ['contstats', 'dfl'], ['splice-auto', 'dflb'], ['splice-request', 'dflb'], ['splice-response', 'dflb'],
@@ -143,6 +156,20 @@ const optionKeywords: ProxyKeyword[] = [
       if (!noArgs(ctx)) return;
       setOption(ctx, name);
       ctx.warn(`'option ${name}' has no effect in Loadstar and is ignored`, undefined, 'LS_WARN_CFG_IGNORED');
+    },
+  })),
+  ...relaxedParsingOptions.map(([name, sections, summary, kept]): ProxyKeyword => ({
+    name: `option ${name}`,
+    sections,
+    // llhttp leaves nothing of the response option's relaxations to Loadstar.
+    status: name === 'accept-invalid-http-response' ? NO_EFFECT : ENGINE,
+    summary,
+    negatable: true,
+    parse(ctx) {
+      if (!noArgs(ctx)) return;
+      setOption(ctx, name);
+      // What Node's parser never relaxes is said once, where the option is turned on.
+      if (!ctx.negated && !ctx.restoresDefault) ctx.warn(`'option ${name}' : ${kept}`, undefined, 'LS_WARN_CFG_IGNORED');
     },
   })),
   {

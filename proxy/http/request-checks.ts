@@ -35,6 +35,11 @@ export interface RequestLimits {
   bufsize: number;
   /** `h1-accept-payload-with-any-method`: HTTP/1.0 GET/HEAD/DELETE may carry a body. */
   payloadWithAnyMethod: boolean;
+  /**
+   * The frontend's `option accept-invalid-http-request`: a `#` in the target is taken (HTTP/1 and
+   * HTTP/2), the one of HAProxy's relaxations llhttp leaves to these checks (frontendLimits).
+   */
+  acceptInvalid: boolean;
 }
 
 const DEFAULT_BUFSIZE = 16384;
@@ -56,7 +61,12 @@ export function requestLimits(global: Config['global']): RequestLimits {
 function limitsOf(bufsize: number, maxrewrite: number, maxhdr: number, payloadWithAnyMethod = false): RequestLimits {
   // HAProxy 2.6 (haproxy.c): maxrewrite is capped at half the buffer.
   const reserve = Math.min(maxrewrite, Math.floor(bufsize / 2));
-  return { maxHeaders: maxhdr - 1, headRoom: bufsize - reserve, bufsize, payloadWithAnyMethod };
+  return { maxHeaders: maxhdr - 1, headRoom: bufsize - reserve, bufsize, payloadWithAnyMethod, acceptInvalid: false };
+}
+
+/** A frontend's limits: `option accept-invalid-http-request` relaxes the global ones. */
+export function frontendLimits(limits: RequestLimits, proxy: Pick<Config['proxies'][number], 'options'>): RequestLimits {
+  return proxy.options['accept-invalid-http-request']?.enabled ? { ...limits, acceptInvalid: true } : limits;
 }
 
 /**
@@ -88,7 +98,7 @@ export function h2RequestRefusal(method: string, url: string, fields: readonly s
   let decoded = 0;
   for (const s of raw) decoded += s.length;
   if (decoded > limits.bufsize) return 'connection';
-  if (url.includes('#')) return 'stream';
+  if (!limits.acceptInvalid && url.includes('#')) return 'stream';
   let size = HTX_FIXED + method.length + url.length + HTX_VERSION;
   for (let i = 0; i < fields.length; i += 2) {
     if (fields[i]!.length > MAX_NAME_LENGTH) return 'stream';
@@ -145,7 +155,7 @@ export function requestRefusal(head: RequestHead, limits: RequestLimits): number
     }
   }
   if (size > limits.headRoom) return 400;
-  if (head.url.includes('#')) return 400;
+  if (!limits.acceptInvalid && head.url.includes('#')) return 400;
   if (head.versionMajor === 1 && head.versionMinor === 0 && (transferEncodings > 0 || Number(contentLength) > 0) && !limits.payloadWithAnyMethod
     && (head.method === 'GET' || head.method === 'HEAD' || head.method === 'DELETE')) return 413;
   if (transferEncodings > 0 && (transferEncodings > 1 || codings.includes(','))) {
@@ -284,7 +294,7 @@ export function trailersRefusal(fields: readonly string[], limits: RequestLimits
  * Where in a refused request's bytes (`message`, from its first byte) HAProxy's H1 parser stops for
  * the refusals it makes while it parses (h1_headers_to_hdr_list): the end of an HTTP/0.9 request
  * line, where its header table overflowed, the value of a Host field that differs from the first,
- * the `#` of a target. Undefined for
+ * the `#` of a target (unless accepted). Undefined for
  * the others, which HAProxy reports at the head's end as llhttp does. For `show errors` only: it
  * runs on the error path, after requestRefusal refused `head`.
  */
@@ -316,7 +326,7 @@ export function refusalPosition(head: RequestHead, message: Buffer, limits: Requ
   }
   const eol = text.search(/\r|\n/);
   const hash = text.indexOf('#');
-  return hash >= 0 && (eol < 0 || hash < eol) && head.url.includes('#') ? hash : undefined;
+  return hash >= 0 && (eol < 0 || hash < eol) && head.url.includes('#') && !limits.acceptInvalid ? hash : undefined;
 }
 
 /** The offset of line `n` (0: the request line), just after the n-th line feed; undefined without one. */
