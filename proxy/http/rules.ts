@@ -9,6 +9,8 @@ import type { HttpRule, HttpAction, Proxy } from '../config/model.ts';
 import { setHeader, deleteHeader, replaceHeader, replaceValue, replaceWhole } from './headers.ts';
 import { builtinResponse, loadErrorFile, reasonPhrase, hasBuiltinPage, replyReason } from './error-pages.ts';
 import type { HttpTransaction } from './transaction.ts';
+import { uriOf } from './request-uri.ts';
+import { uriPathRange } from '../acl/eval-http.ts';
 import type { ResponseHead } from './upstream.ts';
 import { compileTxCondition, compileTxFormat } from './samples.ts';
 import { storeCapture } from './captures.ts';
@@ -151,12 +153,16 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const apply = action.type === 'replace-header' ? replaceHeader : replaceValue;
       return (tx) => (apply(tx.request.headers, action.name, regex, (m) => replacement(tx, m)), 'continue');
     }
+    case 'set-uri': {
+      const value = compileTxFormat(action.value);
+      return (tx) => (tx.replaceUri(value(tx)), 'continue');
+    }
     case 'set-path':
     case 'set-query':
-    case 'set-uri':
     case 'set-pathq': {
       const value = compileTxFormat(action.value);
       const kind = action.type;
+      // An HTTP/2 request's origin stays: these rewrite its path and query (HAProxy keeps the normalized URI).
       return (tx) => (tx.request.url = rewriteUrl(tx.request.url, kind, value(tx)), 'continue');
     }
     case 'set-method': {
@@ -169,11 +175,20 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
       const regex = new RegExp(action.regex);
       const replacement = compileReplacement(action.replacement);
       const part = action.type;
+      if (part === 'replace-uri') {
+        // The whole URI, an HTTP/2 request's origin included (HAProxy holds it in absolute form).
+        return (tx) => {
+          const subject = uriOf(tx.request);
+          regex.lastIndex = 0;
+          if (regex.test(subject)) tx.replaceUri(replaceWhole(subject, regex, (m) => replacement(tx, m)));
+          return 'continue';
+        };
+      }
       return (tx) => {
         const { authority, path, query } = splitTarget(tx.request.url);
-        const subject = part === 'replace-path' ? path : part === 'replace-pathq' ? path + query : tx.request.url;
+        const subject = part === 'replace-path' ? path : path + query;
         const replaced = replaceWhole(subject, regex, (m) => replacement(tx, m));
-        if (replaced !== subject) tx.request.url = part === 'replace-path' ? authority + replaced + query : part === 'replace-pathq' ? authority + replaced : replaced;
+        if (replaced !== subject) tx.request.url = part === 'replace-path' ? authority + replaced + query : authority + replaced;
         return 'continue';
       };
     }
@@ -674,17 +689,21 @@ function hostOf(tx: HttpTransaction): string {
   return '';
 }
 
-/** set-path / set-query / set-uri / set-pathq on a request target. */
-export function rewriteUrl(url: string, kind: 'set-path' | 'set-query' | 'set-uri' | 'set-pathq', value: string): string {
-  if (kind === 'set-uri') return value;
+/**
+ * set-path / set-pathq / set-query on a request target, as HAProxy 2.6 rewrites its URI
+ * (http_replace_req_path, http_replace_req_query): an absolute-form target keeps its scheme and
+ * authority; set-query keeps a `?` it empties, and adds one only for a value.
+ */
+export function rewriteUrl(url: string, kind: 'set-path' | 'set-query' | 'set-pathq', value: string): string {
   const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  const query = q < 0 ? '' : url.slice(q);
-  switch (kind) {
-    case 'set-path': return value + query;
-    case 'set-pathq': return value;
-    case 'set-query': return value === '' ? path : `${path}?${value}`;
+  if (kind === 'set-query') {
+    if (q >= 0) return url.slice(0, q + 1) + value;
+    return value === '' ? url : `${url}?${value}`;
   }
+  // http_parse_path: where the path begins; a target without one ('*', an authority) is replaced whole.
+  const start = Math.max(0, uriPathRange(url));
+  const end = kind === 'set-pathq' || q < start ? url.length : q;
+  return url.slice(0, start) + value + url.slice(end);
 }
 
 export { builtinResponse };

@@ -5,6 +5,7 @@
  * response through the http-response rules, and HAProxy's error answers
  * (502 invalid or aborted response, 503 no server, 504 `timeout server`).
  */
+import { uriAuthority, uriOf } from './request-uri.ts';
 import { SSL_TOO_MANY } from '../tls/ssl-conns.ts';
 import { UpstreamConnection, connectUpstream, takeOwned, ownedServer, type ConnectTarget } from './upstream.ts';
 import { headEnd } from '../runtime/error-snapshots.ts';
@@ -140,9 +141,9 @@ function statusCode(status: number): string {
   return status < 100 ? String(status).padStart(3, '0') : String(status);
 }
 
-/** An HTTP/2 request's line as HAProxy logs it: the URI in absolute form. */
-function requestLineOf(r: RequestHead, method: string, url: string): string {
-  return `${method} ${r.origin ?? ''}${url} HTTP/${r.wireVersion ?? `${r.versionMajor}.${r.versionMinor}`}`;
+/** A request's line as HAProxy logs it, with the URI as it arrived (an HTTP/2 request's in absolute form). */
+function requestLineOf(r: RequestHead, method: string, uri: string): string {
+  return `${method} ${uri} HTTP/${r.wireVersion ?? `${r.versionMajor}.${r.versionMinor}`}`;
 }
 
 /** HAProxy's two-letter termination state for the logs (first: who/what ended it, second: the phase). */
@@ -342,9 +343,9 @@ export class HttpTransaction implements ServerSession {
   }
   /** Refused by a frontend's tcp-request content rule, before HAProxy would have taken the request in as HTTP: logged without it. */
   requestUnseen = false;
-  /** The method and target before any rule changed them: %r and capture.req.* show these. */
+  /** The method and URI (an HTTP/2 request's with its origin) before any rule changed them: %r and capture.req.* show these. */
   private readonly arrivedMethod: string;
-  private readonly arrivedUrl: string;
+  private readonly arrivedUri: string;
   private finished = false;
   private slotHeld = false;
   /** A request of the same client connection came before this one (HAProxy's TX_NOT_FIRST): it may take a fresh idle connection. */
@@ -376,7 +377,7 @@ export class HttpTransaction implements ServerSession {
   constructor(readonly client: TransactionClient, readonly request: RequestHead) {
     if (client.frontend.logsConnects) client.frontend.logConnect(client);
     this.arrivedMethod = request.method;
-    this.arrivedUrl = request.url;
+    this.arrivedUri = uriOf(request);
     const began = client.messageBeganAt;
     this.beganAt = began ?? this.startedAt;
     if (began === undefined && client.reuse) {
@@ -397,7 +398,7 @@ export class HttpTransaction implements ServerSession {
       request.upgrade = false;
     }
     // Taken before any rule edits the headers: HAProxy counts the request as its mux parsed it.
-    this.headBytesIn = htxHeadSize(request.method, request.origin === undefined ? request.url : request.origin + request.url, HTX_VERSION, request.headers) + (this.chunkedRequest ? END_OF_TRAILERS : 0);
+    this.headBytesIn = htxHeadSize(request.method, uriOf(request), HTX_VERSION, request.headers) + (this.chunkedRequest ? END_OF_TRAILERS : 0);
     this.requestCaptures = captureMessage(client.frontend.config, request.headers, false);
     this.responseCaptures = this.requestCaptures && captureMessage(client.frontend.config, [], true);
   }
@@ -413,10 +414,10 @@ export class HttpTransaction implements ServerSession {
     const tx = this;
     const req: HttpRequestInfo = {
       get method() { return tx.request.method; },
-      get url() { return tx.request.url; },
+      get url() { return uriOf(tx.request); },
       get version() { return tx.request.wireVersion ?? `${tx.request.versionMajor}.${tx.request.versionMinor}`; },
       // As it arrived, whatever the rules changed since (HAProxy copies it to txn->uri first).
-      get requestLine() { return requestLineOf(tx.request, tx.arrivedMethod, tx.arrivedUrl); },
+      get requestLine() { return requestLineOf(tx.request, tx.arrivedMethod, tx.arrivedUri); },
       requestLineKept: tx.client.frontend.keepsRequestLine,
       get rawHeaders() { return tx.request.headers; },
       get proxyAuth() { return tx.proxyAuth; },
@@ -457,15 +458,34 @@ export class HttpTransaction implements ServerSession {
 
   /**
    * HAProxy's TX_USE_PX_CONN: under the frontend's `option http-use-proxy-header`, a request whose
-   * target, as it arrived, begins with neither `/` nor `*` (absolute form, CONNECT's authority, an
+   * URI, as it arrived, begins with neither `/` nor `*` (absolute form, CONNECT's authority, an
    * HTTP/2 request with :authority, whose URI HAProxy holds in absolute form) was sent to a forward
    * proxy: its credentials are read from Proxy-Authorization and `http-request auth` answers 407.
    */
   get proxyAuth(): boolean {
     if (!this.frontend.proxyHeaderAuth) return false;
-    if (this.request.origin !== undefined) return true;
-    const first = this.arrivedUrl.charCodeAt(0);
+    const first = this.arrivedUri.charCodeAt(0);
     return first !== 0x2f && first !== 0x2a;
+  }
+
+  /**
+   * `set-uri` / `replace-uri` (HAProxy's http_replace_req_uri): the whole URI is replaced, an HTTP/2
+   * request's origin with it (the server then gets the URI as written: a path, or an absolute URI),
+   * and a URI with an authority makes it the Host header's value (http_update_host).
+   */
+  replaceUri(uri: string): void {
+    const r = this.request;
+    r.origin = undefined;
+    r.url = uri;
+    const authority = uriAuthority(uri);
+    if (authority === undefined) return;
+    const h = r.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      if (h[i]!.length === 4 && h[i]!.toLowerCase() === 'host') {
+        h[i + 1] = authority;
+        return;
+      }
+    }
   }
 
   /** http-request early-hint: the headers (name, value, …) of the 103 Early Hints answer the next sendEarlyHints() sends. */
@@ -688,7 +708,7 @@ export class HttpTransaction implements ServerSession {
   /** req.len on an HTTP request: its head's HTX size as the rules left it, and the body bytes received so far. */
   private requestHtxLength(): number {
     const r = this.request;
-    const head = htxHeadSize(r.method, r.origin === undefined ? r.url : r.origin + r.url, HTX_VERSION, r.headers);
+    const head = htxHeadSize(r.method, uriOf(r), HTX_VERSION, r.headers);
     return head + ((this.rulesBody ?? this.bodyAvailable())?.length ?? 0);
   }
 
