@@ -449,10 +449,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       // The next bytes are not for llhttp: back to 'data' events (hold() keeps them for the tunnel).
       const read = this.parser!.getCurrentBuffer();
       feed.release();
-      if (result < read.length) {
-        this.holdingFor = this.queue.at(-1);
-        this.hold(read.subarray(result));
-      }
+      if (result < read.length) this.afterUpgradeRequest(read.subarray(result));
       return;
     }
     if (began && !this.headSeen && !completed && isHttp09(this.parser!.getCurrentBuffer())) return this.refuseHttp09(this.parser!.getCurrentBuffer());
@@ -543,8 +540,7 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       // No upgrade request ended in this read: the bytes after one whose server did not switch, which
       // llhttp leaves unread when they begin no request (a WebSocket frame). HAProxy answers them 400.
       if (!upgraded) return this.protocolError(400);
-      this.holdingFor = this.queue.at(-1);
-      return this.hold(data.subarray(r));
+      return this.afterUpgradeRequest(data.subarray(r));
     }
     // HAProxy answers an HTTP/0.9 request line at once; llhttp would wait for headers that never come.
     // Checked only when this read began the request (no earlier request ended inside it).
@@ -637,6 +633,22 @@ export class ClientConnection implements InactivityWatched, ReuseSession {
       }
     });
     return true;
+  }
+
+  /**
+   * The bytes after an upgrade request (WebSocket, CONNECT) wait for its answer (hold), unless it has
+   * its answer already, a rule's, given while the request was parsed: then they are HTTP again, read
+   * once this read is done (HAProxy serves them), or dropped when that answer closed the connection.
+   */
+  private afterUpgradeRequest(rest: Buffer): void {
+    const upgrade = this.queue.at(-1);
+    if (upgrade !== undefined) {
+      this.holdingFor = upgrade;
+      return this.hold(rest);
+    }
+    process.nextTick(() => {
+      if (!this.closed && !this.draining) this.onData(rest);
+    });
   }
 
   private hold(data: Buffer): void {

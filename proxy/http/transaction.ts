@@ -2010,7 +2010,10 @@ export class HttpTransaction implements ServerSession {
     this.headBytesOut = htxSizeOfAnswer(r.method === 'HEAD' ? headOnly(counted) : counted) + uncountedHeadBytes;
     // An errorfile may be an HTTP/1.0 message: closing needs no header there, keeping the connection does.
     const http10Answer = response.subarray(0, 8).toString('latin1') === 'HTTP/1.0';
-    if (close || !r.keepAlive || (this.client.draining && !this.client.clientEnded) || this.client.retired || this.frontend.closeClient || answerCloses(response)) {
+    // A 2xx to CONNECT opens a tunnel, with nothing behind this answer: HAProxy's H1 mux writes no
+    // Connection header there, and the connection ends with the answer.
+    if (r.method === 'CONNECT' && response[9] === 0x32) this.closeAfter = true;
+    else if (close || !r.keepAlive || (this.client.draining && !this.client.clientEnded) || this.client.retired || this.frontend.closeClient || answerCloses(response)) {
       this.closeAfter = true;
       if (!http10Answer) response = withConnectionHeader(response, CONNECTION_CLOSE);
     } else if ((r.versionMajor === 1 && r.versionMinor === 0) || http10Answer) response = withConnectionHeader(response, CONNECTION_KEEP_ALIVE);
