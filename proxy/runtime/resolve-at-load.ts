@@ -11,6 +11,8 @@
  *   … init-addr none, or an IP first                     nothing
  *   log nonexistent.invalid:514 local0                   [ALERT] parsing [f:l] : log : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid:514'
  *   server s1 … socks4 nonexistent.invalid:1080          [ALERT] … 'server b/s1' : 'socks4 nonexistent.invalid:1080' : invalid address: 'nonexistent.invalid' in …
+ *   server s1 … addr nonexistent.invalid                 [ALERT] … 'server b/s1' : 'addr' : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid'.
+ *   server s1 … agent-addr nonexistent.invalid           [ALERT] … 'server b/s1' : parsing agent-addr failed. Check if 'nonexistent.invalid' is correct address..
  *
  * The default methods are `last,libc`, with `none` after them for a server that has `resolvers`.
  * A server whose methods reach `none` starts without an address, in maintenance (RMAINT); one that
@@ -25,6 +27,7 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { Config, Server } from '../config/model.ts';
 import { udpAddress } from '../config/log-targets.ts';
+import { parseAddress } from '../config/values.ts';
 
 export interface LoadResolveProblem {
   severity: 'alert' | 'warning';
@@ -100,6 +103,19 @@ export async function resolveAtLoad(config: Config, options: LoadResolveOptions 
           message: `[${server.loc.file}:${server.loc.line}] : 'server ${proxy.name}/${server.name}' : 'socks4 ${word}' : invalid address: '${via.host}' in '${word}'`,
         }]));
       }
+      // `addr` (str2sa_range, PA_O_RESOLVE) and `agent-addr` (str2ip) resolve a host name as their words are parsed.
+      const where = `[${server.loc.file}:${server.loc.line}] : 'server ${proxy.name}/${server.name}'`;
+      const refuse = (message: string): LoadResolveProblem[] => [{ severity: 'alert', file: server.loc.file, line: server.loc.line, message: `${where} : ${message}` }];
+      const checkAddr = server.options.addr === undefined ? undefined : parseAddress(server.options.addr, { kind: 'generic', keyword: 'addr' }).value;
+      if (checkAddr && checkAddr.family !== 'unix' && checkAddr.host !== '' && net.isIP(checkAddr.host) === 0) {
+        const word = server.options.addr!;
+        const family = checkAddr.family === 'ipv4' ? 4 : checkAddr.family === 'ipv6' ? 6 : undefined;
+        checks.push(resolves(checkAddr.host, family).then((address) => address !== undefined ? [] : refuse(`'addr' : invalid address: '${checkAddr.host}' in '${word}'.`)));
+      }
+      const agentAddr = server.options.agentAddr;
+      if (agentAddr !== undefined && net.isIP(agentAddr) === 0) {
+        checks.push(resolves(agentAddr).then((address) => address !== undefined ? [] : refuse(`parsing agent-addr failed. Check if '${agentAddr}' is correct address..`)));
+      }
       const host = hostName(server);
       if (host === undefined) continue;
       const withResolvers = server.options.resolvers !== undefined;
@@ -108,7 +124,6 @@ export async function resolveAtLoad(config: Config, options: LoadResolveOptions 
       checks.push(initAddr(methods, () => options.last?.(proxy.name, server), () => resolves(host, server.family)).then(({ outcome, start }) => {
         if (start) starts.push({ backend: proxy.name, server: server.name, ...start });
         if (outcome === 'ok') return [];
-        const where = `[${server.loc.file}:${server.loc.line}] : 'server ${proxy.name}/${server.name}'`;
         const message = {
           'disabled': `${where} : could not resolve address '${host}', disabling server.`,
           'fallback': `${where} : could not resolve address '${host}', falling back to configured address.`,

@@ -149,3 +149,31 @@ test('a socks4 proxy given by a host name is resolved at load: one that gives no
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a health check address (addr) and an agent address (agent-addr) given by a host name are resolved at load: one that gives no address is refused as by haproxy -c', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-resolve-'));
+  const haproxy = requireHaproxy(t);
+  /** Each server line: HAProxy's exit status for `-c` and its alert ('' for none). */
+  const cases: Array<[string, number, string]> = [
+    ['server s1 127.0.0.1:80 check addr localhost', 0, ''],
+    ['server s1 127.0.0.1:80 check addr nonexistent.invalid', 1, "[x.cfg:12] : 'server b/s1' : 'addr' : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid'."],
+    ['server s1 127.0.0.1:80 check agent-check agent-port 9 agent-addr localhost', 0, ''],
+    ['server s1 127.0.0.1:80 check agent-check agent-port 9 agent-addr nonexistent.invalid', 1, "[x.cfg:12] : 'server b/s1' : parsing agent-addr failed. Check if 'nonexistent.invalid' is correct address.."],
+    // Digits and dots that are no IPv4 address: a name, which gives none.
+    ['server s1 127.0.0.1:80 check agent-check agent-port 9 agent-addr 300.1.1.1', 1, "[x.cfg:12] : 'server b/s1' : parsing agent-addr failed. Check if '300.1.1.1' is correct address.."],
+  ];
+  try {
+    for (const [line, status, said] of cases) {
+      fs.writeFileSync(path.join(dir, 'x.cfg'), `${head(18999)}    ${line}\n`);
+      const ours = await loadstarCheck(path.join(dir, 'x.cfg'));
+      assert.equal(ours.status, status, `${line}\n${ours.output}`);
+      if (said) assert.ok(ours.output.replace(dir + path.sep, '').includes(`[ALERT] ${said}`), ours.output);
+      if (!haproxy) continue;
+      const theirs = haproxyCheck('x.cfg', dir);
+      assert.equal(theirs.status, status, `haproxy: ${line}\n${theirs.output}`);
+      if (said) assert.ok(theirs.output.includes(said), theirs.output);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
