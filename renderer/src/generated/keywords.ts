@@ -676,6 +676,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option accept-invalid-http-request",
+   "summary": "Takes a request whose target holds a `#` (HTTP/1 and HTTP/2; refused with 400 otherwise, since CVE-2023-45539), as HAProxy 2.6 does with this option. HAProxy's other relaxations are not made, and a warning says so: bytes above 127 in the target, header names outside RFC 7230's token characters, HTTP/0.9 requests and versions other than HTTP/<digit>.<digit> are still refused, by Node's HTTP parser.",
+   "status": "supported"
+  },
+  {
+   "name": "option accept-invalid-http-response",
+   "summary": "HAProxy's option to relay responses whose header names hold characters outside RFC 7230's tokens, or whose version is not HTTP/<digit>.<digit>. Loadstar accepts it, and a warning says that it still answers such responses with 502: Node's HTTP parser refuses them. What HAProxy relays without the option (control bytes and obs-fold in header values, line ends without CR, any HTTP/<digit>.<digit>), Loadstar relays too.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "option allbackups",
    "summary": "Uses all backup servers at once when no active server is left.",
    "status": "supported"
@@ -763,6 +773,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option http-server-close",
    "summary": "Closes the server connection after each response while keeping the client connection alive.",
+   "status": "supported"
+  },
+  {
+   "name": "option http-use-proxy-header",
+   "summary": "For a request sent to a forward proxy (its target begins with neither `/` nor `*`: absolute form, CONNECT, HTTP/2 with :authority), authentication uses Proxy-Authorization: `http_auth`, `http_auth_group`, `http_auth_type`, `http_auth_user`, `http_auth_pass` and `http_auth_bearer` read it, and `http-request auth` (and `stats auth`) answer 407 with `proxy-authenticate`, as HAProxy 2.6 does.",
    "status": "supported"
   },
   {
@@ -1229,7 +1244,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), early-hint <name> <fmt> (early-hint rules next to each other send one 103 Early Hints answer with their headers at once, to HTTP/1.1 clients and as an interim HEADERS frame to HTTP/2 ones; HTTP/1.0 clients get none), wait-for-handshake (accepted, no effect: HAProxy holds requests that came in TLS 1.3 early data until the handshake ends; Node never accepts early data, so a request always comes after its handshake), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…). set-map(<file>) <key> <value>, del-map(<file>) <key>, add-acl(<file>) <key>, del-acl(<file>) <key> (log-format key and value) change the in-memory entries of a map or -f pattern file the configuration reads, seen at once by map converters and ACLs (and the runtime API); a reload reads the files again.",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), early-hint <name> <fmt> (early-hint rules next to each other send one 103 Early Hints answer with their headers at once, to HTTP/1.1 clients and as an interim HEADERS frame to HTTP/2 ones; HTTP/1.0 clients get none), wait-for-handshake (accepted, no effect: HAProxy holds requests that came in TLS 1.3 early data until the handshake ends; Node never accepts early data, so a request always comes after its handshake), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). The URI rules work on the URI as HAProxy 2.6 holds it: an HTTP/2 request with :authority has it in absolute form (`url`, `url_beg` and replace-uri see `https://host/path`; set-path, set-query and replace-path its path), set-uri and replace-uri replace it whole (the server gets what they wrote) and make a written authority the Host header, and set-path / set-pathq / set-query keep an absolute-form target's scheme and authority. set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…). set-map(<file>) <key> <value>, del-map(<file>) <key>, add-acl(<file>) <key>, del-acl(<file>) <key> (log-format key and value) change the in-memory entries of a map or -f pattern file the configuration reads, seen at once by map converters and ACLs (and the runtime API); a reload reads the files again.",
    "status": "supported"
   },
   {
@@ -1290,6 +1305,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "no log",
    "summary": "Disables logging inherited from defaults.",
+   "status": "supported"
+  },
+  {
+   "name": "option accept-invalid-http-request",
+   "summary": "Takes a request whose target holds a `#` (HTTP/1 and HTTP/2; refused with 400 otherwise, since CVE-2023-45539), as HAProxy 2.6 does with this option. HAProxy's other relaxations are not made, and a warning says so: bytes above 127 in the target, header names outside RFC 7230's token characters, HTTP/0.9 requests and versions other than HTTP/<digit>.<digit> are still refused, by Node's HTTP parser.",
    "status": "supported"
   },
   {
@@ -1355,6 +1375,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option http-server-close",
    "summary": "Closes the server connection after each response while keeping the client connection alive.",
+   "status": "supported"
+  },
+  {
+   "name": "option http-use-proxy-header",
+   "summary": "For a request sent to a forward proxy (its target begins with neither `/` nor `*`: absolute form, CONNECT, HTTP/2 with :authority), authentication uses Proxy-Authorization: `http_auth`, `http_auth_group`, `http_auth_type`, `http_auth_user`, `http_auth_pass` and `http_auth_bearer` read it, and `http-request auth` (and `stats auth`) answer 407 with `proxy-authenticate`, as HAProxy 2.6 does.",
    "status": "supported"
   },
   {
@@ -1716,7 +1741,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), early-hint <name> <fmt> (early-hint rules next to each other send one 103 Early Hints answer with their headers at once, to HTTP/1.1 clients and as an interim HEADERS frame to HTTP/2 ones; HTTP/1.0 clients get none), wait-for-handshake (accepted, no effect: HAProxy holds requests that came in TLS 1.3 early data until the handshake ends; Node never accepts early data, so a request always comes after its handshake), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…). set-map(<file>) <key> <value>, del-map(<file>) <key>, add-acl(<file>) <key>, del-acl(<file>) <key> (log-format key and value) change the in-memory entries of a map or -f pattern file the configuration reads, seen at once by map converters and ACLs (and the runtime API); a reload reads the files again.",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), early-hint <name> <fmt> (early-hint rules next to each other send one 103 Early Hints answer with their headers at once, to HTTP/1.1 clients and as an interim HEADERS frame to HTTP/2 ones; HTTP/1.0 clients get none), wait-for-handshake (accepted, no effect: HAProxy holds requests that came in TLS 1.3 early data until the handshake ends; Node never accepts early data, so a request always comes after its handshake), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). The URI rules work on the URI as HAProxy 2.6 holds it: an HTTP/2 request with :authority has it in absolute form (`url`, `url_beg` and replace-uri see `https://host/path`; set-path, set-query and replace-path its path), set-uri and replace-uri replace it whole (the server gets what they wrote) and make a written authority the Host header, and set-path / set-pathq / set-query keep an absolute-form target's scheme and authority. set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…). set-map(<file>) <key> <value>, del-map(<file>) <key>, add-acl(<file>) <key>, del-acl(<file>) <key> (log-format key and value) change the in-memory entries of a map or -f pattern file the configuration reads, seen at once by map converters and ACLs (and the runtime API); a reload reads the files again.",
    "status": "supported"
   },
   {
@@ -1778,6 +1803,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "name": "option abortonclose",
    "summary": "Drops a queued or pending request when the client aborts.",
    "status": "supported"
+  },
+  {
+   "name": "option accept-invalid-http-response",
+   "summary": "HAProxy's option to relay responses whose header names hold characters outside RFC 7230's tokens, or whose version is not HTTP/<digit>.<digit>. Loadstar accepts it, and a warning says that it still answers such responses with 502: Node's HTTP parser refuses them. What HAProxy relays without the option (control bytes and obs-fold in header values, line ends without CR, any HTTP/<digit>.<digit>), Loadstar relays too.",
+   "status": "accepted, no effect (warning)"
   },
   {
    "name": "option allbackups",
@@ -2368,7 +2398,7 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   },
   {
    "name": "http-request",
-   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), early-hint <name> <fmt> (early-hint rules next to each other send one 103 Early Hints answer with their headers at once, to HTTP/1.1 clients and as an interim HEADERS frame to HTTP/2 ones; HTTP/1.0 clients get none), wait-for-handshake (accepted, no effect: HAProxy holds requests that came in TLS 1.3 early data until the handshake ends; Node never accepts early data, so a request always comes after its handshake), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…). set-map(<file>) <key> <value>, del-map(<file>) <key>, add-acl(<file>) <key>, del-acl(<file>) <key> (log-format key and value) change the in-memory entries of a map or -f pattern file the configuration reads, seen at once by map converters and ACLs (and the runtime API); a reload reads the files again.",
+   "summary": "Request rules: redirect, set/add/del/replace-header, set-path, set-method, replace-path/uri, deny, reject, silent-drop, allow, return, auth, disable-l7-retry, set-var, set-var-fmt, track-sc, sc-inc-gpc0/1, sc-inc-gpc(<idx>,<sc>), sc-set-gpt0, sc-set-gpt(<idx>,<sc>), use-service, cache-use (a fresh object of the named cache answers, as HAProxy's <CACHE>), set-log-level (silent: no log line), strict-mode (no effect: Loadstar's rewrites never fail), set-src/set-src-port/set-dst/set-dst-port (for this request: what src, dst, the log's %ci/%cp/%fi/%fp and option forwardfor see), early-hint <name> <fmt> (early-hint rules next to each other send one 103 Early Hints answer with their headers at once, to HTTP/1.1 clients and as an interim HEADERS frame to HTTP/2 ones; HTTP/1.0 clients get none), wait-for-handshake (accepted, no effect: HAProxy holds requests that came in TLS 1.3 early data until the handshake ends; Node never accepts early data, so a request always comes after its handshake), set-priority-class/set-priority-offset (where the request waits when its servers are full: a queue is served by class, lower first, then by the time a request queued plus its offset in ms; prio_class/prio_offset read them), normalize-uri (every HAProxy 2.6 normalizer; experimental there: needs a global expose-experimental-directives), wait-for-body time <time> [at-least <bytes>] (the rules after it wait for the body: all of it, a full buffer or at-least bytes; 408 when it does not come in time; rules before it, and rules without a wait, see the body that came with the head, as in HAProxy). The URI rules work on the URI as HAProxy 2.6 holds it: an HTTP/2 request with :authority has it in absolute form (`url`, `url_beg` and replace-uri see `https://host/path`; set-path, set-query and replace-path its path), set-uri and replace-uri replace it whole (the server gets what they wrote) and make a written authority the Host header, and set-path / set-pathq / set-query keep an absolute-form target's scheme and authority. set-var and set-var-fmt take conditions: set-var(<name>,ifexists,ifgt…). set-map(<file>) <key> <value>, del-map(<file>) <key>, add-acl(<file>) <key>, del-acl(<file>) <key> (log-format key and value) change the in-memory entries of a map or -f pattern file the configuration reads, seen at once by map converters and ACLs (and the runtime API); a reload reads the files again.",
    "status": "supported"
   },
   {
@@ -2462,6 +2492,16 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
    "status": "supported"
   },
   {
+   "name": "option accept-invalid-http-request",
+   "summary": "Takes a request whose target holds a `#` (HTTP/1 and HTTP/2; refused with 400 otherwise, since CVE-2023-45539), as HAProxy 2.6 does with this option. HAProxy's other relaxations are not made, and a warning says so: bytes above 127 in the target, header names outside RFC 7230's token characters, HTTP/0.9 requests and versions other than HTTP/<digit>.<digit> are still refused, by Node's HTTP parser.",
+   "status": "supported"
+  },
+  {
+   "name": "option accept-invalid-http-response",
+   "summary": "HAProxy's option to relay responses whose header names hold characters outside RFC 7230's tokens, or whose version is not HTTP/<digit>.<digit>. Loadstar accepts it, and a warning says that it still answers such responses with 502: Node's HTTP parser refuses them. What HAProxy relays without the option (control bytes and obs-fold in header values, line ends without CR, any HTTP/<digit>.<digit>), Loadstar relays too.",
+   "status": "accepted, no effect (warning)"
+  },
+  {
    "name": "option allbackups",
    "summary": "Uses all backup servers at once when no active server is left.",
    "status": "supported"
@@ -2549,6 +2589,11 @@ export const KEYWORDS_BY_SECTION: Record<EditorSection, EditorKeyword[]> = {
   {
    "name": "option http-server-close",
    "summary": "Closes the server connection after each response while keeping the client connection alive.",
+   "status": "supported"
+  },
+  {
+   "name": "option http-use-proxy-header",
+   "summary": "For a request sent to a forward proxy (its target begins with neither `/` nor `*`: absolute form, CONNECT, HTTP/2 with :authority), authentication uses Proxy-Authorization: `http_auth`, `http_auth_group`, `http_auth_type`, `http_auth_user`, `http_auth_pass` and `http_auth_bearer` read it, and `http-request auth` (and `stats auth`) answer 407 with `proxy-authenticate`, as HAProxy 2.6 does.",
    "status": "supported"
   },
   {
