@@ -90,6 +90,11 @@ export function parsePort(text: string, whole: string, keyword: string): Parsed<
 }
 
 const FAMILY_PREFIXES = new Set(['ipv4', 'ipv6', 'unix']);
+/**
+ * HAProxy's prefixes that name a family, and a stream socket of it (configuration.txt 11.1, 11.3):
+ * what every address read here is (a nameserver's tcp@, DNS over TCP, is refused before).
+ */
+const STREAM_PREFIXES: Readonly<Record<string, ListenAddress['family']>> = { ip: 'any', tcp: 'any', tcp4: 'ipv4', tcp6: 'ipv6' };
 const KNOWN_UNSUPPORTED_PREFIXES = new Set(['fd', 'sockpair', 'udp', 'udp4', 'udp6', 'quic4', 'quic6', 'uxst', 'uxdg', 'tcp', 'tcp4', 'tcp6', 'stream', 'dgram', 'ip', 'rhttp']);
 
 export interface AddressOptions {
@@ -119,6 +124,13 @@ export function parseAddress(word: string, options: AddressOptions): Parsed<List
       const name = word.slice(at + 1);
       if (name.length > SUN_PATH_MAX) return { error: `'${keyword}' : socket path '${word}' too long (max ${SUN_PATH_MAX})` };
       return { value: { family: 'unix', host: `\0${name}`, port: 0, portEnd: 0 } };
+    }
+    const stream = STREAM_PREFIXES[prefix];
+    if (stream !== undefined) {
+      const rest = word.slice(at + 1);
+      // An IP family: a path after it is no address (a bind finds no port in it, a server no name).
+      if (rest.startsWith('/')) return { error: options.kind === 'server' ? `'${keyword}' : could not resolve address '${rest}'` : options.kind === 'bind' ? `'${keyword}' : missing port specification in '${word}'` : `'${keyword}' : invalid address: '${rest}' in '${word}'` };
+      return parseAddress(stream === 'any' ? rest : `${stream}@${rest}`, options);
     }
     if (KNOWN_UNSUPPORTED_PREFIXES.has(prefix) || prefix === 'abns') {
       return { error: `'${keyword}' : address family '${prefix}@' in '${word}' is not supported by Loadstar yet (use ipv4@, ipv6@ or unix@)` };
