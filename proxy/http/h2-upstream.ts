@@ -394,7 +394,8 @@ export class H2Channel extends Duplex {
     else if (absolute) {
       headers[':scheme'] = absolute[1]!.toLowerCase();
       headers[':authority'] = absolute[2]!;
-      headers[':path'] = absolute[3] || '/';
+      // An absolute URI without a path: `*` for OPTIONS, else `/` (h2s_bck_make_req_headers).
+      headers[':path'] = absolute[3] || (method === 'OPTIONS' ? '*' : '/');
     } else {
       // HAProxy 2.6 sends :scheme https for an origin-form request whatever the connection is (h2s_bck_make_req_headers).
       headers[':scheme'] = 'https';

@@ -5,9 +5,13 @@
  */
 import type { RequestHead } from './transaction.ts';
 
-/** The URI: the target as received, an HTTP/2 request's origin before it. */
+/**
+ * The URI: the target as received, an HTTP/2 request's origin before it (its `*` path left out, as
+ * h2_prepare_htx_reqline leaves it out of the absolute form: `OPTIONS http://host`).
+ */
 export function uriOf(r: Pick<RequestHead, 'url' | 'origin'>): string {
-  return r.origin === undefined ? r.url : r.origin + r.url;
+  if (r.origin === undefined) return r.url;
+  return r.url === '*' ? r.origin : r.origin + r.url;
 }
 
 /**

@@ -1125,7 +1125,7 @@ export class HttpTransaction implements ServerSession {
     const h = r.headers;
     const http10 = r.versionMajor === 1 && r.versionMinor === 0;
     // An HTTP/2 server gets an HTTP/2 client's :scheme and :authority (HAProxy's HTX keeps the absolute URI): h2-upstream.ts reads them back.
-    const target = r.origin !== undefined && this.upstream?.pool.mux !== undefined && this.upstream.fcgi === undefined ? r.origin + r.url : r.url;
+    const target = r.origin !== undefined && this.upstream?.pool.mux !== undefined && this.upstream.fcgi === undefined ? uriOf(r) : r.url;
     let head = r.method + ' ' + target + (http10 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n');
     // http-send-name-header: the client's header of that name is not passed on (-1: no such header).
     const sendName = this.backend!.sendNameHeader;

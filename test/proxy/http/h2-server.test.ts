@@ -471,3 +471,18 @@ test('proto, alpn and ws on server lines, proto on bind lines: what HAProxy 2.6 
   // WebSocket over HTTP/2 (RFC 8441): test/proxy/http/h2-extended-connect.test.ts.
   assert.deepEqual(check('bind 127.0.0.1:8001\nserver s1 127.0.0.1:1 ws h2'), []);
 });
+
+test('an absolute URI without a path reaches an HTTP/2 server with :path * for OPTIONS and / otherwise; an HTTP/2 client\'s OPTIONS * keeps its *', async (t) => {
+  await sideBySide(t, (port) => config(port, `server s1 127.0.0.1:${origin.port} proto h2`), async (port) => {
+    origin.reset();
+    await h1(port, 'OPTIONS http://example.test HTTP/1.1\r\nhost: example.test');
+    await h1(port, 'GET http://example.test HTTP/1.1\r\nhost: example.test');
+    await h2(port + 1, [{ method: 'OPTIONS', path: '*', headers: { ':authority': 'example.test' } }]);
+    const pseudo = (r: string[]) => Object.fromEntries(r.flatMap((v, i) => (i % 2 === 0 && v.startsWith(':') ? [[v, r[i + 1]]] : [])));
+    assert.deepEqual(origin.requests.map(pseudo), [
+      { ':method': 'OPTIONS', ':scheme': 'http', ':authority': 'example.test', ':path': '*' },
+      { ':method': 'GET', ':scheme': 'http', ':authority': 'example.test', ':path': '/' },
+      { ':method': 'OPTIONS', ':scheme': 'http', ':authority': 'example.test', ':path': '*' },
+    ]);
+  });
+});

@@ -57,7 +57,8 @@ function h2Request(port: number, headers: http2.OutgoingHttpHeaders): Promise<st
   return new Promise((resolve) => {
     const client = http2.connect(`http://127.0.0.1:${port}`);
     client.on('error', () => {});
-    const req = client.request(headers);
+    // END_STREAM on the HEADERS frame: no body, so nothing is forwarded chunked to the echo origin.
+    const req = client.request(headers, { endStream: true });
     let status = '';
     let body = '';
     req.on('response', (h) => (status = String(h[':status'])));
@@ -65,7 +66,6 @@ function h2Request(port: number, headers: http2.OutgoingHttpHeaders): Promise<st
     req.on('data', (d: string) => (body += d));
     req.on('close', () => { client.close(); resolve(`${status || `reset ${req.rstCode}`} ${body.trim()}`); });
     req.on('error', () => {});
-    req.end();
   });
 }
 
@@ -82,6 +82,7 @@ async function observe(p: Ports): Promise<Record<string, string>> {
   for (const [i, [name]] of FRONTENDS.entries()) {
     seen[`${name} h2 :authority`] = await h2Request(p.h2[i]!, { ':path': '/x/y?a=1&b=2', ':authority': 'site.test' });
     seen[`${name} h2 host header`] = await h2Request(p.h2[i]!, { ':path': '/x/y?a=1', host: 'site.test' });
+    if (name === 'fetches' || name === 'plain') seen[`${name} h2 OPTIONS *`] = await h2Request(p.h2[i]!, { ':method': 'OPTIONS', ':path': '*', ':authority': 'site.test' });
     for (const [kind, text] of Object.entries(H1)) {
       const raw = await rawExchange(p.h1[i]!, text);
       seen[`${name} h1 ${kind}`] = raw.slice(raw.indexOf('\r\n\r\n') + 4).trim();
@@ -113,6 +114,9 @@ test('the request URI over HTTP/2 and HTTP/1: what url, url_beg and the URI rule
     // The HTTP/2 request with :authority, spelled out (the whole table is compared with haproxy below).
     assert.equal(loadstar['fetches h2 :authority'], '200 url=http://site.test/x/y?a=1&b=2 path=/x/y pathq=/x/y?a=1&b=2 base=site.test/x/y query=a=1&b=2 urlp=1 ub= ubh=yes capuri=/x/y?a=1&b=2 HU=http://site.test/x/y?a=1&b=2 r=GET http://site.test/x/y?a=1&b=2 HTTP/2.0');
     assert.equal(loadstar['fetches h2 host header'], '200 url=/x/y?a=1 path=/x/y pathq=/x/y?a=1 base=site.test/x/y query=a=1 urlp=1 ub=yes ubh= capuri=/x/y?a=1 HU=/x/y?a=1 r=GET /x/y?a=1 HTTP/2.0');
+    // The asterisk is left out of the absolute form (h2_prepare_htx_reqline); an HTTP/1 server gets `OPTIONS *`.
+    assert.equal(loadstar['fetches h2 OPTIONS *'], '200 url=http://site.test path= pathq= base=site.test query= urlp= ub= ubh=yes capuri= HU=http://site.test r=OPTIONS http://site.test HTTP/2.0');
+    assert.match(loadstar['plain h2 OPTIONS *']!, /^200 OPTIONS \* HTTP\/1\.1\nhost: site\.test\n/);
     assert.equal(loadstar['plain h2 :authority'], '200 GET /x/y?a=1&b=2 HTTP/1.1\nhost: site.test\nx-url: http://site.test/x/y?a=1&b=2');
     assert.equal(loadstar['replaceuri h2 :authority'], '200 GET http://site.test/foo/x/y?a=1&b=2 HTTP/1.1\nhost: site.test');
     assert.equal(loadstar['replacesame h2 :authority'], '200 GET http://site.test/x/y?a=1&b=2 HTTP/1.1\nhost: site.test');
