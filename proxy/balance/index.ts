@@ -2,7 +2,7 @@
  * Load-balancing algorithms, keyed by their `balance` keyword (DESIGN.md §4/§6).
  * Each algorithm reproduces HAProxy 2.6's pick order; see the file of each one.
  */
-import type { BalanceAlgorithm, HashType } from '../config/model.ts';
+import type { Balance, BalanceAlgorithm, HashType } from '../config/model.ts';
 import { first } from './first.ts';
 import { hashExpr } from './expr.ts';
 import { hdr } from './hdr.ts';
@@ -44,6 +44,17 @@ const HASHING: ReadonlySet<BalanceAlgorithm> = new Set<BalanceAlgorithm>(['sourc
 
 export function hashesRequests(algorithm: BalanceAlgorithm): boolean {
   return HASHING.has(algorithm);
+}
+
+/** HAProxy's BE_LB_NEED_HTTP: the algorithms that hash something only an HTTP request has. */
+const LAYER7_HASHES: ReadonlySet<BalanceAlgorithm> = new Set<BalanceAlgorithm>(['uri', 'url_param', 'hdr']);
+
+/**
+ * The balancing a backend runs: a layer-7 hash in a TCP proxy is round robin, as HAProxy 2.6's
+ * proxy_cfg_ensure_no_http makes it (with a warning, config/validate.ts), `switch-mode http` or not.
+ */
+export function effectiveBalance(mode: string, balance: Balance): Balance {
+  return mode !== 'http' && LAYER7_HASHES.has(balance.algorithm) ? { algorithm: 'roundrobin', loc: balance.loc } : balance;
 }
 
 /**

@@ -8,6 +8,7 @@ import { logTargetWarnings } from './log-targets.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { ParseOptions } from './keywords.ts';
 import type { Config, Proxy, Server, SourceLocation } from './model.ts';
+import { effectiveBalance } from '../balance/index.ts';
 import { chosenLogFormat } from './log-format-choice.ts';
 import type { LogFormatChoice } from './log-format-choice.ts';
 import { suggest } from './suggest.ts';
@@ -399,6 +400,21 @@ const HTTP_ONLY_OPTIONS: ReadonlyArray<readonly [string, 'fe' | 'be' | 'both']> 
 
 function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics): void {
   if (mode === 'http') return;
+  // proxy_cfg_ensure_no_http, in its order: what a TCP proxy ignores (before the log format's word below).
+  const ignored = (loc: SourceLocation, message: string, keyword: string) => diagnostics.warn(loc, 'LS_WARN_CFG_IGNORED', message, keyword);
+  if (proxy.cookie) ignored(proxy.cookie.loc, `cookie will be ignored for ${proxyTypeStr(proxy)} '${proxy.name}' (needs 'mode http').`, 'cookie');
+  if (proxy.monitorUri !== undefined && proxy.kind !== 'backend') {
+    const line = proxy.section.directives.find((d) => d.keyword === 'monitor-uri');
+    ignored(line?.loc ?? proxy.section.loc, `monitor-uri will be ignored for ${proxyTypeStr(proxy)} '${proxy.name}' (needs 'mode http').`, 'monitor-uri');
+  }
+  if (proxy.balance && effectiveBalance(mode, proxy.balance) !== proxy.balance) {
+    const line = proxy.section.directives.find((d) => d.keyword === 'balance');
+    ignored(line?.loc ?? proxy.section.loc, `Layer 7 hash not possible for ${proxyTypeStr(proxy)} '${proxy.name}' (needs 'mode http'). Falling back to round robin.`, 'balance');
+  }
+  // check_config_validity's server loop: a server's `cookie` value, with or without the backend's cookie line.
+  for (const server of proxy.servers) {
+    if (server.options.cookie !== undefined) ignored(server.loc, `${proxyTypeStr(proxy)} '${proxy.name}' : ignoring cookie for server '${server.name}' as HTTP mode is disabled.`, 'cookie');
+  }
   // HAProxy's proxy_cfg_ensure_no_http warns about the format the proxy ended up with, not every line that set one.
   const format = proxy.kind === 'backend' ? ownBackendLogOption(proxy) : chosenLogFormat(proxy);
   if (format && format.kind !== 'custom' && format.kind !== 'tcp') {

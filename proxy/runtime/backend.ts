@@ -5,9 +5,9 @@
  * choice) or the backend's queue (any server will do) until a slot frees or
  * `timeout queue` expires (then 503), as HAProxy's queue.c does.
  */
-import type { BalancingProxy, Server } from '../config/model.ts';
+import type { Balance, BalancingProxy, Server } from '../config/model.ts';
 import type { ServerTls } from '../tls/server-tls.ts';
-import { createBalancer, assignServerIds } from '../balance/index.ts';
+import { createBalancer, assignServerIds, effectiveBalance } from '../balance/index.ts';
 import type { Balancer, BalancerOptions, LbRequest } from '../balance/index.ts';
 import { compileSample, parseSampleExpression } from '../acl/index.ts';
 import { patternFileReader } from './pattern-files.ts';
@@ -126,15 +126,18 @@ export class RuntimeBackend {
    * Not among `servers`: statistics and the log see no server. Undefined without one.
    */
   readonly dispatch: RuntimeServer | undefined;
+  /** The balancing it runs: the configured one, but round robin for a layer-7 hash in TCP mode (effectiveBalance). */
+  readonly balance: Balance;
 
   constructor(readonly config: BalancingProxy, fullconn?: number) {
     this.name = config.name;
     this.mode = config.mode;
     this.dispatch = config.dispatch && new RuntimeServer(config.dispatch, 0, config.source, true);
+    this.balance = effectiveBalance(config.mode, config.balance);
     const ids = assignServerIds(config.servers.map((s) => s.options.id));
     this.servers = config.servers.map((s, i) => new RuntimeServer(s, ids[i]!, config.source));
     this.balancer = createBalancer(this.servers, {
-      balance: config.balance,
+      balance: this.balance,
       hashType: config.hashType,
       allBackups: config.options['allbackups']?.enabled ?? false,
       hashBalanceFactor: config.hashBalanceFactor,

@@ -22,7 +22,7 @@
  * `retries` budget and redispatch rules, never the pause.
  */
 import type { BalancingProxy } from '../config/model.ts';
-import { hashesRequests } from '../balance/index.ts';
+import { effectiveBalance, hashesRequests } from '../balance/index.ts';
 
 /**
  * The failures after a request was sent that send it again (HTTP mode). A backend without any
@@ -108,7 +108,7 @@ export class ConnectRetryPlan {
     const interval = option?.args[0];
     this.interval = interval !== undefined ? Number(interval) : -1;
     this.delayMs = Math.min(config.timeouts.connect || 1000, 1000);
-    this.hashing = hashesRequests(config.balance.algorithm);
+    this.hashing = hashesRequests(effectiveBalance(config.mode, config.balance).algorithm);
   }
 
   /**

@@ -32,7 +32,6 @@ export function unsupportedFeatures(config: Config): UnsupportedUse[] {
       if ((o.sendProxy || o.sendProxyV2) && proxy.mode === 'http' && (o.proto === 'h2' || o.alpn?.includes('h2'))) add(`'send-proxy' on an HTTP/2 server ('proto h2' or 'alpn h2')`, server.loc, 'a later engine change');
       if (o.socks4 && proxy.mode === 'http' && (o.proto === 'h2' || o.alpn?.includes('h2'))) add(`'socks4' on an HTTP/2 server ('proto h2' or 'alpn h2')`, server.loc, 'a later engine change');
     }
-    if (proxy.cookie && proxy.mode !== 'http') add(`'cookie' persistence in a TCP-mode ${proxy.kind}`, proxy.cookie.loc, 'sticky sessions');
     if (proxy.stickTable) {
       // The engine keeps the tables (proxy/stick) but does not store every data type (peers: config/kw-peers.ts).
       const table = proxy.stickTable;

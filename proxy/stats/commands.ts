@@ -445,7 +445,7 @@ function weight(engine: StatsHost, backend: RuntimeBackend, server: RuntimeServe
   else if (n.rest !== '') return cliErr('Trailing garbage in weight string');
   else w = Number(n.value);
   const proxy = backend.config;
-  if (w !== 0 && w !== initial && !allowsDynamicServers(proxy.balance.algorithm, proxy.hashType)) return cliErr("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n");
+  if (w !== 0 && w !== initial && !allowsDynamicServers(backend.balance.algorithm, proxy.hashType)) return cliErr("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n");
   const result = setServerWeight(engine, backend.name, server.name, w);
   return result.ok ? '' : cliErr(`${result.error.message}\n`);
 }

@@ -161,7 +161,7 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
     lastchg: Math.floor((now - c.lastChange) / 1000), downtime: serverless ? '' : c.downtimeSeconds(now), pid: 1, iid, sid: 0, lbtot: c.lbtot, type: 1,
     rate: c.rate, rate_max: c.rateMax, ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, ...compression(c, http), lastsess: lastSess(c, now), ...times(c),
-    cookie: backend.config.cookie?.name, mode: http ? 'http' : 'tcp', algo: backend.dispatch ? 'none' : backend.config.balance.algorithm,
+    cookie: backend.config.cookie?.name, mode: http ? 'http' : 'tcp', algo: backend.dispatch ? 'none' : backend.balance.algorithm,
     wrew: 0, connect: c.connect, reuse: c.reuse, ...(http ? { cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}), eint: 0,
     uweight: backend.dispatch ? 0 : w.uweight, agg_server_status: 0, agg_server_check_status: 0, agg_check_status: 0,
     '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, false, 0),

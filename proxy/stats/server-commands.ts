@@ -36,7 +36,7 @@ export function addServer(args: string[], engine: StatsHost): CliAnswer {
   const tables = engine.stats.view();
   if (!backend || !tables) return cliErr('No such backend.');
   const proxy = backend.config;
-  if (!allowsDynamicServers(proxy.balance.algorithm, proxy.hashType)) return cliErr('Backend must use a dynamic load balancing to support dynamic servers.');
+  if (!allowsDynamicServers(backend.balance.algorithm, proxy.hashType)) return cliErr('Backend must use a dynamic load balancing to support dynamic servers.');
   const parsed = parseDynamicServer(tables.config, proxy, [names.server, ...args.slice(3)], (p) => fs.existsSync(p));
   if ('error' in parsed) return cliErr(parsed.error);
   const { server: config, ready } = parsed;

@@ -59,3 +59,60 @@ test('HTTP-only options in TCP proxies: one warning per option and side it appli
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** What proxy_cfg_ensure_no_http and the server loop of check_config_validity say of a TCP proxy's HTTP-only settings. */
+const IGNORED_TEXT = `defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend f
+    bind 127.0.0.1:9445
+    monitor-uri /alive
+    default_backend b
+backend b
+    balance url_param id
+    cookie SRV insert
+    server s1 127.0.0.1:9103 cookie a
+    server s2 127.0.0.1:9104
+listen l
+    bind 127.0.0.1:9446
+    balance hdr(host)
+    server s1 127.0.0.1:9105
+backend keeps
+    balance rdp-cookie
+    server s1 127.0.0.1:9106
+listen upgraded
+    bind 127.0.0.1:9447
+    balance uri
+    tcp-request content switch-mode http
+    server s1 127.0.0.1:9107
+`;
+
+const ignoredWords = (messages: string[]): string[] => messages
+  .filter((m) => /will be ignored for|Layer 7 hash|ignoring cookie/.test(m)).map((m) => m.replace(/\.$/, '')).sort();
+
+test("a TCP proxy's cookie, monitor-uri and layer-7 hash are warned about and ignored, as haproxy -c says, not refused", (t) => {
+  const r = parseConfig([{ name: 'x.cfg', text: IGNORED_TEXT }]);
+  assert.ok(r.ok, r.diagnostics.map((d) => d.message).join('\n'));
+  const expected = [
+    "monitor-uri will be ignored for frontend 'f' (needs 'mode http')",
+    "cookie will be ignored for backend 'b' (needs 'mode http')",
+    "Layer 7 hash not possible for backend 'b' (needs 'mode http'). Falling back to round robin",
+    "backend 'b' : ignoring cookie for server 's1' as HTTP mode is disabled",
+    "Layer 7 hash not possible for proxy 'l' (needs 'mode http'). Falling back to round robin",
+    "Layer 7 hash not possible for proxy 'upgraded' (needs 'mode http'). Falling back to round robin",
+  ].sort();
+  assert.deepEqual(ignoredWords(r.diagnostics.map((d) => d.message)), expected);
+  assert.ok(r.diagnostics.every((d) => d.severity === 'warning'));
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-http-only-ignored-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'x.cfg'), IGNORED_TEXT);
+    const out = haproxyCheck(path.join(dir, 'x.cfg'), dir);
+    assert.equal(out.status, 0, out.output);
+    assert.deepEqual(ignoredWords(out.output.split('\n').map((l) => l.replace(/^.*: config : /, ''))), expected, out.output);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
