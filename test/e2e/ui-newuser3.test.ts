@@ -301,8 +301,29 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
       // Pressed again: replaced.
       await page.click('[data-action="import"]');
       await page.waitForSelector('text=Imported nas.home.arpa (CN=other.home.arpa)', { timeout: 10_000 });
+      const imported = fs.readFileSync(stored, 'utf8');
+      assert.notEqual(imported, before);
+
+      // Issuing under a stored name asks first too (it replaced the file at once, and a site serving it with it).
+      await page.fill('#issue-name', 'nas.home.arpa');
+      await page.fill('#issue-names', 'x.home.arpa');
+      await page.click('[data-action="issue"]');
+      const issueErr = page.locator('#issue-name-err');
+      await issueErr.waitFor({ timeout: 5000 });
+      assert.match((await issueErr.textContent())!, /A certificate named nas\.home\.arpa is stored already \(CN=other\.home\.arpa, until \d{4}-\d\d-\d\d\)\. Press Issue again to replace it, or choose another name\./);
+      assert.equal(fs.readFileSync(stored, 'utf8'), imported, 'the stored certificate is untouched');
+      // Another name is not asked about, and the question is asked again for the stored one.
+      await page.fill('#issue-name', 'x.home.arpa');
+      await page.click('[data-action="issue"]');
+      await page.waitForSelector('text=Issued x.home.arpa for x.home.arpa', { timeout: 10_000 });
+      await page.fill('#issue-name', 'nas.home.arpa');
+      await page.click('[data-action="issue"]');
+      await issueErr.waitFor({ timeout: 5000 });
+      assert.equal(fs.readFileSync(stored, 'utf8'), imported, 'still untouched');
+      await page.click('[data-action="issue"]');
+      await page.waitForSelector('text=Issued nas.home.arpa for x.home.arpa', { timeout: 10_000 });
       const replaced = fs.readFileSync(stored, 'utf8');
-      assert.notEqual(replaced, before);
+      assert.notEqual(replaced, imported);
 
       // The wizard's "Import a PEM": a stored name is not overwritten from there, and an encrypted key has its
       // passphrase field (there was none: the error pointed at the command line).
@@ -326,7 +347,7 @@ test('a certificate import: an encrypted key is asked for at the passphrase fiel
       await page.setInputFiles('.wizard input[type="file"]', encryptedPem);
       await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#f-tls-importName')?.value ?? '') === 'nas.home.arpa', undefined, { timeout: 5000 });
       await page.click('[data-action="next"]');
-      assert.match((await page.locator('#f-tls-importName-err').textContent({ timeout: 5000 }))!, /A certificate named nas\.home\.arpa is stored already \(CN=other\.home\.arpa, until [\d-]+\)\. Choose another name/);
+      assert.match((await page.locator('#f-tls-importName-err').textContent({ timeout: 5000 }))!, /A certificate named nas\.home\.arpa is stored already \(CN=x\.home\.arpa, until [\d-]+\)\. Choose another name/);
       assert.equal(fs.readFileSync(stored, 'utf8'), replaced, 'the stored certificate is untouched');
       await page.fill('#f-tls-importName', 'nas2');
       await page.click('[data-action="next"]');

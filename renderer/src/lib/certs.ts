@@ -23,6 +23,11 @@ export function certsToTakeBack(storedHere: readonly string[], stored: ReadonlyA
   return stored.filter((c) => storedHere.includes(c.path) && frontendsUsingCert(model, c.path).length === 0).map((c) => c.name);
 }
 
+/** A certificate's subject alternative names as a person reads them: `DNS:nas.home.arpa` is nas.home.arpa. */
+export function sanNames(sans: readonly string[]): string[] {
+  return sans.map((s) => s.replace(/^(DNS|IP):/, ''));
+}
+
 /** The client-certificate form's fields as typed. */
 export interface ClientForm {
   name: string;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
-import { certInUse, certsToTakeBack, frontendsUsingCert, pemProblem, storeNameError } from '../../../renderer/src/lib/certs.ts';
+import { certInUse, certsToTakeBack, frontendsUsingCert, pemProblem, sanNames, storeNameError } from '../../../renderer/src/lib/certs.ts';
 
 const text = `defaults
     mode http
@@ -85,4 +85,9 @@ test("certInUse: the Certificates screen shows a certificate committed over the 
   assert.equal(shown.facts.daysLeft, 90);
   assert.equal(shown.issuer, "CN=Let's Encrypt R3");
   assert.equal(shown.note, 'In use: a certificate committed over the runtime API (serial 0A81); the file holds another, until 2026-12-10.');
+});
+
+test('sanNames: subject alternative names as a person reads them', () => {
+  assert.deepEqual(sanNames(['DNS:nas.home.arpa', 'IP:192.168.1.5', 'IP:::1', 'email:x@y']), ['nas.home.arpa', '192.168.1.5', '::1', 'email:x@y']);
+  assert.deepEqual(sanNames([]), []);
 });
